@@ -1,0 +1,51 @@
+"""`bimotion` command line: one sub-command per module in :mod:`bimotion.commands`.
+
+Each command module exposes ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS: tuple[str, ...] = ("sources", "scan", "prepare", "check", "push")
+
+
+def build_parser(prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Speech emotion recognition across languages and age groups: read the raw corpora, "
+        "prepare BiMotion/YueMotion as Hub-ready datasets, check and publish them.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in commands:
+        module = importlib.import_module(f"{package}.{name}")
+        p = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=(module.__doc__ or module.HELP).strip(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv=None, *, prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands") -> int:
+    args = build_parser(prog, commands, package).parse_args(argv)
+    from loaders.errors import CorpusError
+
+    try:
+        return int(args._run(args) or 0)
+    except CorpusError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Errors for bad corpus input, and the report of what a lenient run skipped.
+
+Policy: every problem with a user's file raises :class:`CorpusError`, naming the file, what is
+wrong and what to do.  With ``skip_bad=True`` the same problems become counted skips in a
+:class:`SkipReport`, which the CLI prints; nothing is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class CorpusError(Exception):
+    """A problem with a corpus on disk.
+
+    Attributes:
+        path: the file or folder at fault.
+        reason: a short, stable key (``lfs_pointer``, ``not_audio``, ``unknown_label`` …) used to
+            group skips.
+        message: what is wrong.
+        hint: what the user can do about it.
+    """
+
+    def __init__(self, path: str | Path, reason: str, message: str, hint: str = ""):
+        self.path = Path(path)
+        self.reason = reason
+        self.message = message
+        self.hint = hint
+        text = f"{self.path}: {message}"
+        if hint:
+            text += f"\n  fix: {hint}"
+        super().__init__(text)
+
+
+class BadFileError(CorpusError):
+    """One file cannot be used (may be skipped with ``skip_bad``)."""
+
+
+class LayoutError(CorpusError):
+    """The corpus root does not look like the corpus at all (never skipped)."""
+
+
+@dataclass
+class SkipReport:
+    """Counts of skipped inputs by corpus and reason, with a few example paths each."""
+
+    max_examples: int = 3
+    counts: collections.Counter = field(default_factory=collections.Counter)
+    examples: dict = field(default_factory=dict)
+
+    def add(self, corpus: str, error: CorpusError) -> None:
+        key = (corpus, error.reason)
+        self.counts[key] += 1
+        bucket = self.examples.setdefault(key, [])
+        if len(bucket) < self.max_examples:
+            bucket.append(f"{error.path}: {error.message}")
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def __bool__(self) -> bool:  # an empty report is falsy, so `if report:` reads naturally
+        return self.total > 0
+
+    def merge(self, other: "SkipReport") -> None:
+        for key, n in other.counts.items():
+            self.counts[key] += n
+            bucket = self.examples.setdefault(key, [])
+            bucket.extend(other.examples.get(key, [])[: self.max_examples - len(bucket)])
+
+    def format(self) -> str:
+        if not self:
+            return "skipped: none"
+        lines = [f"skipped {self.total} input(s):"]
+        for (corpus, reason), n in sorted(self.counts.items()):
+            lines.append(f"  {corpus:<11} {reason:<18} {n}")
+            for example in self.examples.get((corpus, reason), []):
+                lines.append(f"      e.g. {example}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {f"{corpus}/{reason}": n for (corpus, reason), n in sorted(self.counts.items())}

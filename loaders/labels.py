@@ -1,0 +1,114 @@
+"""The one label space of BiMotion/YueMotion and each corpus's map into it.
+
+The 13 labels and their order are fixed by the paper's released code; every corpus annotates a
+subset of them (its *label space*).  Labels outside a corpus's space are masked out of the loss and
+the metrics, never treated as negatives.
+
+The per-corpus maps are plain data: ``CORPUS_LABEL_MAPS[corpus][source_code] -> label``.
+"""
+
+from __future__ import annotations
+
+LABELS: tuple[str, ...] = (
+    "sadness",
+    "fear",
+    "anger",
+    "happiness",
+    "disgust",
+    "neutral",
+    "surprise",
+    "positive",
+    "negative",
+    "excitement",
+    "frustration",
+    "other",
+    "unknown",
+)
+LABEL2ID: dict[str, int] = {name: i for i, name in enumerate(LABELS)}
+
+# Source code (as it appears in file names, folder names or label files) -> label name.
+CORPUS_LABEL_MAPS: dict[str, dict[str, str]] = {
+    "crema_d": {
+        "ANG": "anger",
+        "DIS": "disgust",
+        "FEA": "fear",
+        "HAP": "happiness",
+        "NEU": "neutral",
+        "SAD": "sadness",
+    },
+    "tess": {
+        "angry": "anger",
+        "disgust": "disgust",
+        "fear": "fear",
+        "happy": "happiness",
+        "neutral": "neutral",
+        "ps": "surprise",
+        "sad": "sadness",
+    },
+    "esd": {
+        "Angry": "anger",
+        "Happy": "happiness",
+        "Neutral": "neutral",
+        "Sad": "sadness",
+        "Surprise": "surprise",
+    },
+    "iemocap": {
+        "neu": "neutral",
+        "hap": "happiness",
+        "exc": "excitement",
+        "sad": "sadness",
+        "ang": "anger",
+        "fru": "frustration",
+        "sur": "surprise",
+        "fea": "fear",
+        "dis": "disgust",
+        "oth": "other",
+        "xxx": "unknown",
+    },
+    # ElderReact's six binary columns, in file order.
+    "elderreact": {
+        "anger": "anger",
+        "disgust": "disgust",
+        "fear": "fear",
+        "happiness": "happiness",
+        "sadness": "sadness",
+        "surprise": "surprise",
+    },
+    "csed": {
+        "Positive": "positive",
+        "Natural": "neutral",
+        "Negative": "negative",
+    },
+    # YueMotion label ids 1-6.
+    "yuemotion": {
+        "1": "anger",
+        "2": "happiness",
+        "3": "sadness",
+        "4": "neutral",
+        "5": "fear",
+        "6": "disgust",
+    },
+}
+
+
+def label_space(corpus: str) -> tuple[str, ...]:
+    """The labels ``corpus`` annotates, in the global label order."""
+    try:
+        mapped = set(CORPUS_LABEL_MAPS[corpus].values())
+    except KeyError:
+        raise KeyError(f"unknown corpus {corpus!r}; known: {', '.join(sorted(CORPUS_LABEL_MAPS))}") from None
+    return tuple(label for label in LABELS if label in mapped)
+
+
+def multi_hot(emotions: list[str] | tuple[str, ...]) -> list[int]:
+    """0/1 vector over :data:`LABELS`."""
+    present = set(emotions)
+    unknown = present - set(LABELS)
+    if unknown:
+        raise ValueError(f"labels outside the label space: {sorted(unknown)}")
+    return [int(label in present) for label in LABELS]
+
+
+def mask(space: list[str] | tuple[str, ...]) -> list[int]:
+    """1 where the label is annotated by the corpus, 0 where it must be ignored."""
+    return multi_hot(space)

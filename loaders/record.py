@@ -1,0 +1,89 @@
+"""The one record type every corpus reader returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .labels import mask, multi_hot
+
+ELDERLY_MIN_AGE = 60  # the paper: elderly = age >= 60, adults = 20-59
+
+LANGUAGES = ("eng", "zho", "yue")
+AGE_GROUPS = ("eld", "adu")
+
+
+def age_group_of(age: float | None, *, elderly_min_age: float = ELDERLY_MIN_AGE) -> str:
+    if age is None:
+        raise ValueError("age is unknown: the reader must set the corpus's age group explicitly")
+    return "eld" if age >= elderly_min_age else "adu"
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One utterance of one corpus, in the shared label space.
+
+    ``id`` is ``<corpus>/<corpus-native id>``: stable across machines and unique across corpora.
+    ``emotions`` are label names from :data:`loaders.labels.LABELS` (several for multi-label
+    corpora, none for an ElderReact clip with no emotion); ``label_space`` are the labels the
+    corpus annotates, so a missing label is a negative only inside that space.
+    """
+
+    id: str
+    corpus: str
+    path: str
+    language: str
+    age_group: str
+    emotions: tuple[str, ...]
+    label_space: tuple[str, ...]
+    duration_s: float
+    sample_rate_hz: int
+    num_channels: int = 1
+    age: float | None = None
+    gender: str | None = None
+    speaker_id: str | None = None
+    official_split: str | None = None
+    text: str | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self):
+        if self.language not in LANGUAGES:
+            raise ValueError(f"{self.id}: language {self.language!r} not in {LANGUAGES}")
+        if self.age_group not in AGE_GROUPS:
+            raise ValueError(f"{self.id}: age_group {self.age_group!r} not in {AGE_GROUPS}")
+        if self.gender not in ("f", "m", None):
+            raise ValueError(f"{self.id}: gender {self.gender!r} must be 'f', 'm' or None")
+        if self.official_split not in ("train", "validation", "test", None):
+            raise ValueError(f"{self.id}: official_split {self.official_split!r}")
+        outside = set(self.emotions) - set(self.label_space)
+        if outside:
+            raise ValueError(f"{self.id}: emotions {sorted(outside)} are outside the corpus label space")
+
+    @property
+    def group(self) -> str:
+        """The BiMotion/YueMotion group, e.g. ``eng_eld``."""
+        return f"{self.language}_{self.age_group}"
+
+    @property
+    def labels(self) -> list[int]:
+        """Multi-hot over the 13 labels."""
+        return multi_hot(self.emotions)
+
+    @property
+    def label_mask(self) -> list[int]:
+        """1 for each label this corpus annotates."""
+        return mask(self.label_space)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["emotions"] = list(self.emotions)
+        d["label_space"] = list(self.label_space)
+        if not d["extra"]:
+            d.pop("extra")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Utterance":
+        d = dict(d)
+        d["emotions"] = tuple(d["emotions"])
+        d["label_space"] = tuple(d["label_space"])
+        return cls(**d)

@@ -1,0 +1,124 @@
+"""The writer every fixture generator uses: synthesised audio in any format, bad-file planting,
+and cheap full-size trees by hard-linking from a pool."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from .synth import make_voice, stable_seed, synthesize
+
+
+class Sizes:
+    NAMES = ("small", "full")
+
+
+class FixtureWriter:
+    """Writes fixture files below ``out_dir``; deterministic for a given seed.
+
+    In ``small`` size every file is synthesised; in ``full`` size files come from a pool of
+    ``pool_size`` sounds per (speaker, emotion set, rate, format) and are hard-linked (copied where
+    the file system cannot link).
+    """
+
+    def __init__(self, out_dir: Path, *, seed: int = 0, size: str = "small", pool_size: int = 2):
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.seed = seed
+        self.size = size
+        self.pool_size = pool_size
+        self.pool_dir = self.out_dir / ".fixture-pool"
+        self.full = size == "full"
+
+    # ------------------------------------------------------------------ audio
+    def audio(
+        self,
+        path: str | os.PathLike,
+        *,
+        speaker: str,
+        gender: str | None,
+        age_group: str,
+        language: str,
+        emotions,
+        sample_rate_hz: int = 16000,
+        subtype: str = "PCM_16",
+        container: str = "WAV",
+        duration_s: float | None = None,
+    ) -> Path:
+        """Write a speech-like clip; ``container`` is a soundfile format (WAV, AIFF, FLAC)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        emotions = tuple(emotions)
+        if self.full:
+            slot = stable_seed(path.name, self.seed) % self.pool_size
+            key = f"{speaker}-{'+'.join(emotions) or 'none'}-{sample_rate_hz}-{subtype}-{container}-{slot}"
+            pooled = self.pool_dir / f"{key}.{container.lower()}"
+            if not pooled.exists():
+                self._render(pooled, speaker, gender, age_group, language, emotions, sample_rate_hz, subtype,
+                             container, duration_s or 0.4, key)
+            _link(pooled, path)
+            return path
+        if duration_s is None:
+            duration_s = 0.8 + 0.8 * (stable_seed("dur", path.name, self.seed) % 1000) / 1000
+        self._render(path, speaker, gender, age_group, language, emotions, sample_rate_hz, subtype, container,
+                     duration_s, path.name)
+        return path
+
+    def _render(self, path, speaker, gender, age_group, language, emotions, rate, subtype, container, duration_s, key):
+        import soundfile
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rng = np.random.default_rng(stable_seed("clip", key, self.seed))
+        voice = make_voice(speaker, gender, age_group, seed=self.seed)
+        samples = synthesize(emotions, voice, language, duration_s=duration_s, sample_rate_hz=rate, rng=rng)
+        soundfile.write(str(path), samples, rate, subtype=subtype, format=container)
+
+    def samples(self, *, speaker, gender, age_group, language, emotions, duration_s=1.0, sample_rate_hz=16000):
+        """The raw samples (for containers soundfile cannot write, e.g. MP4 through FFmpeg)."""
+        rng = np.random.default_rng(stable_seed("clip", speaker, "+".join(emotions), self.seed))
+        voice = make_voice(speaker, gender, age_group, seed=self.seed)
+        return synthesize(emotions, voice, language, duration_s=duration_s, sample_rate_hz=sample_rate_hz, rng=rng)
+
+    # ------------------------------------------------------------------ bad inputs
+    @staticmethod
+    def lfs_pointer(path: str | os.PathLike) -> Path:
+        """A git-LFS pointer stub, as a GitHub zip download of CREMA-D contains."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        oid = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393"
+        path.write_text(f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 85484\n")
+        return path
+
+    @staticmethod
+    def truncate(path: str | os.PathLike, keep_bytes: int = 100) -> Path:
+        """Cut a written file short, as an interrupted download leaves it."""
+        path = Path(path)
+        data = path.read_bytes()[:keep_bytes]
+        path.unlink()  # break a hard link instead of truncating the pooled original
+        path.write_bytes(data)
+        return path
+
+    @staticmethod
+    def not_audio(path: str | os.PathLike) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"<html><body>404 Not Found</body></html>\n")
+        return path
+
+    def text(self, path: str | os.PathLike, content: str, encoding: str = "utf-8") -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode(encoding))
+        return path
+
+
+def _link(src: Path, dst: Path) -> None:
+    if dst.exists():
+        dst.unlink()
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)

@@ -1,0 +1,1 @@
+"""YueMotion: the Cantonese adults-and-elderly speech emotion dataset."""
