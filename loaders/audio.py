@@ -165,6 +165,21 @@ def _mp4_boxes(f, start: int, end: int):
         pos += size
 
 
+def _aac_channels(esds: bytes) -> int | None:
+    """Channel configuration from the AudioSpecificConfig (descriptor tag 5) inside an esds box."""
+    i = esds.find(b"\x05", 4)
+    while i != -1:
+        j = i + 1
+        while j < len(esds) and esds[j] & 0x80:  # variable-length size bytes
+            j += 1
+        if j + 2 < len(esds):
+            config = (esds[j + 2] >> 3) & 0x0F
+            if 0 < config <= 7:
+                return {7: 8}.get(config, config)
+        i = esds.find(b"\x05", i + 1)
+    return None
+
+
 def _probe_mp4(path: Path, f, file_size: int) -> AudioInfo:
     """Walk moov/trak/mdia to the first sound track: its timescale, duration, rate and channels."""
     for kind, body, end in _mp4_boxes(f, 0, file_size):
@@ -202,6 +217,12 @@ def _probe_mp4(path: Path, f, file_size: int) -> AudioInfo:
                         codec = entry[4:8].decode("latin-1").strip()
                         channels = struct.unpack(">H", entry[24:26])[0] or 1
                         rate = struct.unpack(">I", entry[32:36])[0] >> 16 or timescale
+                        entry_end = stsd[1] + 8 + struct.unpack(">I", entry[:4])[0]
+                        if codec == "mp4a":  # the sample entry's channel count is a template; ask the esds
+                            esds = next((b for b in _mp4_boxes(f, stsd[1] + 44, entry_end) if b[0] == b"esds"), None)
+                            if esds:
+                                f.seek(esds[1])
+                                channels = _aac_channels(f.read(esds[2] - esds[1])) or channels
             frames = round(duration / timescale * rate) if timescale else 0
             return AudioInfo("mp4", rate, channels, frames, codec)
         raise _bad(path, "no_audio_track", "the MP4 file has no audio track", "use the original video with sound")

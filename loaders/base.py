@@ -3,6 +3,7 @@ raise-or-skip policy for bad input.  Readers only ever read below the root."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,10 @@ from .audio import probe
 from .errors import BadFileError, CorpusError, LayoutError, SkipReport
 from .labels import label_space
 from .record import Utterance
+
+
+# A callable ``progress(n)`` that readers report probed files to (set by `bimotion scan`).
+PROGRESS: contextvars.ContextVar = contextvars.ContextVar("loaders_progress", default=None)
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,8 @@ class Collector:
             **fields,
         )
         self.records.append(record)
+        if (progress := PROGRESS.get()) is not None:
+            progress(1)
         return record
 
     def finish(self, *, expected: str) -> list[Utterance]:

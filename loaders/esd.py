@@ -1,0 +1,247 @@
+"""ESD, the Emotional Speech Dataset: 10 Mandarin (0001-0010) and 10 English (0011-0020) adult
+speakers, 350 parallel sentences in each of five emotions, 35000 utterances at 16 kHz.
+
+Two layouts circulate; both are read, below any folder the user names::
+
+    (A) older release                                  (B) current zip
+    Emotional Speech Dataset (ESD)/                    Emotion Speech Dataset/
+      0001/0001.txt                                      0001/0001.txt
+      0001/Angry/{train,evaluation,test}/0001_000351.wav 0001/Angry/0001_000351.wav
+
+The corpus is found by its speaker folders (``0001`` ... ``0020``), not by the top folder's name.
+
+* Emotion: the folder (Angry Happy Neutral Sad Surprise).  Each speaker's index runs in blocks of
+  350 (Neutral 1-350, Angry 351-700, Happy 701-1050, Sad 1051-1400, Surprise 1401-1750); a file
+  whose folder disagrees with its block is rejected (``emotion_mismatch``).
+* Official split: position ``p = (index - 1) % 350 + 1``; evaluation p 1-20 (``validation``), test
+  p 21-50, train p 51-350.  Layout A states it by subfolder, layout B by the rule.  Where an A
+  subfolder disagrees with the rule, the folder wins (it is the release's own statement), the
+  rule's answer is kept in ``extra["index_split"]`` and one warning counts such files.
+* Gender and language: the speaker table below (``../shared/reference/esd/speakers.csv``).  No ages;
+  all speakers are adults.
+* Transcript ``<spk>/<spk>.txt``: ``utt_id<TAB>text<TAB>emotion``, some lines with spaces instead of
+  tabs, encodings differing per file (UTF-16LE with BOM, GB2312, ASCII, Latin-1).  It is optional
+  text: a missing file or line gives ``text=None``.  Decoding: BOM, then UTF-8, then GB18030 (Mandarin
+  speakers only: for English speakers it would turn Latin-1 accents such as ``naïve`` into Chinese
+  characters), then Latin-1.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import warnings
+from pathlib import Path
+
+from .base import Collector, SourceInfo, bad, require_dir, walk_files
+from .errors import SkipReport
+from .labels import CORPUS_LABEL_MAPS
+from .record import Utterance
+
+# speaker -> (language, gender), from the corpus's speaker table.
+SPEAKERS: dict[str, tuple[str, str]] = {
+    "0001": ("zho", "f"),
+    "0002": ("zho", "f"),
+    "0003": ("zho", "f"),
+    "0004": ("zho", "m"),
+    "0005": ("zho", "m"),
+    "0006": ("zho", "m"),
+    "0007": ("zho", "f"),
+    "0008": ("zho", "m"),
+    "0009": ("zho", "f"),
+    "0010": ("zho", "m"),
+    "0011": ("eng", "m"),
+    "0012": ("eng", "m"),
+    "0013": ("eng", "m"),
+    "0014": ("eng", "m"),
+    "0015": ("eng", "f"),
+    "0016": ("eng", "f"),
+    "0017": ("eng", "f"),
+    "0018": ("eng", "f"),
+    "0019": ("eng", "f"),
+    "0020": ("eng", "m"),
+}
+EMOTION_BLOCKS = ("Neutral", "Angry", "Happy", "Sad", "Surprise")  # index blocks of 350, in order
+BLOCK = 350
+SPLIT_FOLDERS = {"train": "train", "evaluation": "validation", "test": "test"}
+# Transcript emotion words, stripped from space-separated lines.
+TRANSCRIPT_EMOTIONS = {*EMOTION_BLOCKS, "中立", "生气", "快乐", "伤心", "惊喜"}
+
+_NAME = re.compile(r"^(\d{4})_(\d{6})\.wav$", re.IGNORECASE)
+_LINE = re.compile(r"^(\d{4}_\d{6})(?:\s+(.*))?$")
+_EMOTION_BY_FOLDER = {name.lower(): name for name in EMOTION_BLOCKS}
+
+EXPECTED = (
+    "the ESD release: <spk>/<Emotion>/<spk>_<nnnnnn>.wav (current zip) or "
+    "<spk>/<Emotion>/{train,evaluation,test}/<spk>_<nnnnnn>.wav (older release), speakers 0001-0020"
+)
+
+INFO = SourceInfo(
+    name="esd",
+    title="ESD: Emotional Speech Dataset (Mandarin and English)",
+    languages=("zho", "eng"),
+    age_groups=("adu",),
+    expected_count=35000,
+    license="research use only, by signed licence form",
+    url="https://hltsingapore.github.io/ESD/",
+    layout=(
+        "Emotion Speech Dataset/              (or 'Emotional Speech Dataset (ESD)/')\n"
+        "  0001/0001.txt                      transcript: utt_id<TAB>text<TAB>emotion\n"
+        "  0001/Angry/0001_000351.wav         (older release: 0001/Angry/{train,evaluation,test}/...)\n"
+        "  0001/{Happy,Neutral,Sad,Surprise}/...\n"
+        "  ... 0020/"
+    ),
+    citation="""@article{zhou2022esd,
+  title   = {Emotional voice conversion: Theory, databases and {ESD}},
+  author  = {Zhou, Kun and Sisman, Berrak and Liu, Rui and Li, Haizhou},
+  journal = {Speech Communication},
+  volume  = {137},
+  pages   = {1--18},
+  year    = {2022}
+}""",
+    notes=(
+        "Speakers 0001-0010 Mandarin, 0011-0020 English; 350 utterances per speaker and emotion. "
+        "Official split per speaker and emotion: 20 evaluation / 30 test / 300 train "
+        "(per language 1000 / 1500 / 15000)."
+    ),
+)
+
+
+def split_of(index: int) -> str:
+    """The official split of utterance ``index`` (1-1750) by the position rule."""
+    position = (index - 1) % BLOCK + 1
+    return "validation" if position <= 20 else "test" if position <= 50 else "train"
+
+
+def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
+    root = require_dir(root, "esd", EXPECTED)
+    c = Collector("esd", root, skip_bad=skip_bad, report=report)
+    disagreements = 0
+    for speaker_dir in find_speakers(root):
+        speaker = speaker_dir.name
+        language, gender = SPEAKERS[speaker]
+        texts = read_transcript(speaker_dir / f"{speaker}.txt", language)
+        for path in walk_files(speaker_dir):
+            with c.item(path):
+                emotion, split, index_split = _parse(path, speaker_dir)
+                extra = {"layout": "a" if index_split else "b"}
+                if index_split and index_split != split:
+                    extra["index_split"] = index_split
+                    disagreements += 1
+                c.add(
+                    path,
+                    native_id=path.stem,
+                    emotions=[CORPUS_LABEL_MAPS["esd"][emotion]],
+                    language=language,
+                    age_group="adu",
+                    gender=gender,
+                    speaker_id=speaker,
+                    official_split=split,
+                    text=texts.get(path.stem),
+                    extra=extra,
+                )
+    if disagreements:
+        warnings.warn(
+            f"ESD: {disagreements} file(s) sit in a train/evaluation/test folder that disagrees with the "
+            "index rule; the folder was kept as their split (the rule's split is in extra['index_split'])",
+            stacklevel=2,
+        )
+    return c.finish(expected=EXPECTED)
+
+
+def find_speakers(root: Path) -> list[Path]:
+    """Speaker folders (``0001`` ... ``0020`` holding emotion folders or a transcript) below ``root``."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        here = Path(dirpath)
+        if here.name in SPEAKERS and (
+            f"{here.name}.txt" in filenames or any(d.lower() in _EMOTION_BY_FOLDER for d in dirnames)
+        ):
+            found.append(here)
+            dirnames[:] = []
+        else:
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+    return sorted(found)
+
+
+def _parse(path: Path, speaker_dir: Path) -> tuple[str, str, str | None]:
+    """(emotion folder, split, split by the index rule in layout A else None) of one wav."""
+    speaker = speaker_dir.name
+    match = _NAME.match(path.name)
+    if not match or match[1] != speaker:
+        raise bad(
+            path,
+            "unexpected_name",
+            f"not an ESD utterance name of speaker {speaker} ({speaker}_<nnnnnn>.wav)",
+            "remove files that are not part of the ESD release from the speaker folders, or pass --skip-bad",
+        )
+    index = int(match[2])
+    folders = path.relative_to(speaker_dir).parts[:-1]
+    layout_a = len(folders) == 2 and folders[1].lower() in SPLIT_FOLDERS
+    if len(folders) != 1 and not layout_a:
+        raise bad(
+            path,
+            "unexpected_location",
+            f"expected {speaker}/<Emotion>/{path.name} or {speaker}/<Emotion>/{{train,evaluation,test}}/{path.name}",
+            "restore the release's folder structure, or pass --skip-bad",
+        )
+    emotion = _EMOTION_BY_FOLDER.get(folders[0].lower())
+    if emotion is None:
+        raise bad(
+            path,
+            "unknown_emotion",
+            f"emotion folder {folders[0]!r} is not one of {', '.join(sorted(EMOTION_BLOCKS))}",
+            "move the file into its emotion's folder, or pass --skip-bad",
+        )
+    block = EMOTION_BLOCKS[(index - 1) // BLOCK] if 1 <= index <= BLOCK * len(EMOTION_BLOCKS) else None
+    if block != emotion:
+        raise bad(
+            path,
+            "emotion_mismatch",
+            f"index {index} lies in the {block or 'no'} block (blocks of 350: "
+            f"{', '.join(EMOTION_BLOCKS)}) but the file is in the {emotion} folder",
+            "move the file back into its emotion's folder, or pass --skip-bad",
+        )
+    rule = split_of(index)
+    if layout_a:
+        return emotion, SPLIT_FOLDERS[folders[1].lower()], rule
+    return emotion, rule, None
+
+
+def decode_transcript(data: bytes, language: str) -> str:
+    """Text of a transcript file in whichever encoding it was saved (see the module docstring)."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    for encoding in ("utf-8", "gb18030") if language == "zho" else ("utf-8",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    return data.decode("latin-1")
+
+
+def parse_transcript(text: str) -> dict[str, str]:
+    """``{utt_id: text}`` from transcript lines, tab- or space-separated."""
+    texts = {}
+    for line in text.splitlines():
+        match = _LINE.match(line.strip())
+        if not match or not match[2]:
+            continue
+        rest = match[2]
+        if "\t" in rest:
+            sentence = rest.split("\t")[0]
+        else:
+            head, _, last = rest.rpartition(" ")
+            sentence = head if head and last in TRANSCRIPT_EMOTIONS else rest
+        if sentence.strip():
+            texts[match[1]] = sentence.strip()
+    return texts
+
+
+def read_transcript(path: Path, language: str) -> dict[str, str]:
+    """``{utt_id: text}``, empty when the speaker has no transcript file."""
+    if not path.is_file():
+        return {}
+    return parse_transcript(decode_transcript(path.read_bytes(), language))

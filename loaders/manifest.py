@@ -1,0 +1,87 @@
+"""Scan several corpora into one manifest (JSON Lines, one record per line) and summarise it."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import time
+from pathlib import Path
+
+from . import load
+from .base import PROGRESS
+from .errors import SkipReport
+from .labels import LABELS
+from .record import Utterance
+
+
+def scan(
+    sources: dict[str, str | os.PathLike], *, skip_bad: bool = False, progress: bool = True
+) -> tuple[list[Utterance], SkipReport]:
+    """Read every ``{corpus: root}`` source; returns all records (sorted by id) and the skips."""
+    from tqdm.auto import tqdm
+
+    report = SkipReport()
+    records: list[Utterance] = []
+    with tqdm(desc="probing audio headers", unit=" files", disable=not progress, dynamic_ncols=True) as bar:
+        token = PROGRESS.set(bar.update)
+        try:
+            for name, root in sources.items():
+                bar.set_postfix_str(name)
+                records.extend(load(name, root, skip_bad=skip_bad, report=report))
+        finally:
+            PROGRESS.reset(token)
+    records.sort(key=lambda r: r.id)
+    return records, report
+
+
+def write_manifest(records: list[Utterance], path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def read_manifest(path: str | os.PathLike) -> list[Utterance]:
+    with open(path, encoding="utf-8") as f:
+        return [Utterance.from_dict(json.loads(line)) for line in f if line.strip()]
+
+
+def summary(records: list[Utterance]) -> str:
+    """Counts by corpus x language x age group x label, with hours of audio."""
+    rows: dict[tuple, collections.Counter] = collections.defaultdict(collections.Counter)
+    hours: dict[tuple, float] = collections.defaultdict(float)
+    for r in records:
+        key = (r.corpus, r.language, r.age_group)
+        rows[key]["n"] += 1
+        hours[key] += r.duration_s / 3600
+        for e in r.emotions or ("(none)",):
+            rows[key][e] += 1
+    used = [label for label in (*LABELS, "(none)") if any(c[label] for c in rows.values())]
+    short = {label: label[:5] for label in used}
+    header = ["corpus", "lang", "age", "n", "hours", *short.values()]
+    table = [header]
+    total = collections.Counter()
+    for key in sorted(rows):
+        c = rows[key]
+        total.update(c)
+        table.append([*key, str(c["n"]), f"{hours[key]:.2f}", *(str(c[label]) for label in used)])
+    table.append(["total", "", "", str(total["n"]), f"{sum(hours.values()):.2f}", *(str(total[label]) for label in used)])
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = ["  ".join(cell.rjust(w) if i >= 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in table]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.insert(len(lines) - 1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install everything a fresh Debian/Ubuntu machine lacks: FFmpeg + libsndfile (apt), the CPU build of
+# PyTorch 2.13 (torchcodec 0.13 needs exactly it), and this package with its extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends ffmpeg libsndfile1 >/dev/null
+fi
+
+PIP="python3 -m pip install -q --disable-pip-version-check"
+python3 -c "import torch" 2>/dev/null || $PIP "torch==2.13.0"
+$PIP -e ".[test]"

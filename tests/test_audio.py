@@ -1,0 +1,112 @@
+"""Header probing and decoding by content, whatever the extension says."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile
+
+from loaders.audio import decode, probe, sniff
+from loaders.errors import BadFileError
+from loaders.testing import FixtureWriter
+
+RATE = 24414
+
+
+@pytest.fixture
+def tone():
+    t = np.arange(RATE) / RATE
+    return (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "container,subtype,kind",
+    [("WAV", "PCM_16", "wav"), ("WAV", "FLOAT", "wav"), ("WAV", "PCM_24", "wav"), ("AIFF", "PCM_16", "aiff"),
+     ("FLAC", "PCM_16", "flac")],
+)
+def test_probe_reads_the_header_not_the_extension(tmp_path, tone, container, subtype, kind):
+    path = tmp_path / "clip.wav"  # always named .wav, as in corpora that hide AIFF behind .wav
+    soundfile.write(path, tone, RATE, subtype=subtype, format=container)
+    info = probe(path)
+    assert info.format == kind
+    assert info.sample_rate_hz == RATE and info.num_channels == 1 and info.num_frames == len(tone)
+    assert info.duration_s == pytest.approx(1.0)
+
+
+def test_probe_handles_96khz_and_stereo(tmp_path):
+    stereo = np.zeros((96000 // 2, 2), dtype=np.float32)
+    soundfile.write(tmp_path / "x.wav", stereo, 96000)
+    info = probe(tmp_path / "x.wav")
+    assert (info.sample_rate_hz, info.num_channels, info.duration_s) == (96000, 2, 0.5)
+
+
+def test_decode_resamples_to_16k_mono_and_keeps_duration(tmp_path, tone):
+    soundfile.write(tmp_path / "a.wav", np.stack([tone, tone], 1), RATE, subtype="FLOAT", format="AIFF")
+    samples, rate = decode(tmp_path / "a.wav", 16000)
+    assert rate == 16000 and samples.dtype == np.float32 and samples.ndim == 1
+    assert abs(len(samples) - 16000) <= 1
+    # a 220 Hz tone stays a 220 Hz tone
+    spectrum = np.abs(np.fft.rfft(samples))
+    assert np.argmax(spectrum) * 16000 / len(samples) == pytest.approx(220, abs=2)
+
+
+@pytest.mark.parametrize(
+    "make,reason",
+    [
+        (lambda p: FixtureWriter.lfs_pointer(p), "lfs_pointer"),
+        (lambda p: FixtureWriter.not_audio(p), "not_audio"),
+        (lambda p: p.write_bytes(b""), "empty_file"),
+    ],
+)
+def test_bad_files_raise_errors_that_name_the_file_and_the_fix(tmp_path, make, reason):
+    path = tmp_path / "1001_DFA_ANG_XX.wav"
+    make(path)
+    with pytest.raises(BadFileError) as info:
+        probe(path)
+    assert info.value.reason == reason
+    assert str(path) in str(info.value) and "fix:" in str(info.value)
+
+
+def test_truncated_wav_is_detected(tmp_path, tone):
+    path = tmp_path / "t.wav"
+    soundfile.write(path, tone, RATE)
+    FixtureWriter.truncate(path, keep_bytes=1000)
+    with pytest.raises(BadFileError, match="truncated") as info:
+        probe(path)
+    assert info.value.reason == "truncated"
+    FixtureWriter.truncate(path, keep_bytes=20)  # cut inside the header
+    with pytest.raises(BadFileError, match="truncated"):
+        probe(path)
+
+
+def test_sniff_knows_the_common_containers():
+    assert sniff(b"RIFF\x00\x00\x00\x00WAVEfmt ") == "wav"
+    assert sniff(b"FORM\x00\x00\x00\x00AIFF") == "aiff"
+    assert sniff(b"fLaC\x00") == "flac"
+    assert sniff(b"\x00\x00\x00\x20ftypisom") == "mp4"
+    assert sniff(b"version https://git-lfs.github.com/spec/v1\n") == "lfs"
+    assert sniff(b"") == "empty"
+    assert sniff(b"hello") == "unknown"
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg CLI not installed")
+def test_mp4_audio_is_probed_from_the_container_and_decoded(tmp_path, tone):
+    wav = tmp_path / "a.wav"
+    soundfile.write(wav, tone[:RATE // 2], RATE)
+    mp4 = tmp_path / "clip.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=32x32:r=5", "-i", str(wav),
+         "-c:v", "libx264", "-c:a", "aac", "-ar", "44100", "-shortest", str(mp4)],
+        check=True,
+    )
+    info = probe(mp4)
+    assert info.format == "mp4" and info.sample_rate_hz == 44100 and info.num_channels == 1
+    assert info.duration_s == pytest.approx(0.5, abs=0.1)
+    samples, rate = decode(mp4, 16000)
+    assert rate == 16000 and abs(len(samples) / 16000 - info.duration_s) < 0.1
+    FixtureWriter.truncate(mp4, keep_bytes=2000)
+    with pytest.raises(BadFileError, match="moov"):
+        probe(mp4)

@@ -1,0 +1,82 @@
+"""The `bimotion` CLI's reader-level commands: sources and scan, for every corpus in the registry."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bimotion.cli import main
+from loaders import READERS, SOURCES, testing
+from loaders.manifest import read_manifest
+
+
+def test_sources_lists_every_corpus(capsys):
+    assert main(["sources", "--layout"]) == 0
+    out = capsys.readouterr().out
+    for name in READERS:
+        info = SOURCES[name]
+        assert name in out and info.license in out and str(info.expected_count) in out
+        assert info.layout.strip().splitlines()[0] in out
+
+
+def test_sources_markdown_table_has_a_row_per_corpus(capsys):
+    main(["sources", "--markdown"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + len(READERS)
+
+
+@pytest.fixture(scope="module")
+def small_corpora(tmp_path_factory):
+    return testing.make_all(tmp_path_factory.mktemp("corpora"))
+
+
+def test_scan_writes_one_json_object_per_utterance(small_corpora, tmp_path, capsys):
+    manifest = tmp_path / "manifest.jsonl"
+    argv = ["scan", "-q", "--output", str(manifest)]
+    for name, root in small_corpora.items():
+        argv += ["--source", f"{name}={root}"]
+    assert main(argv) == 0
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert {r["corpus"] for r in rows} == set(READERS)
+    for row in rows:
+        for key in ("id", "path", "language", "age_group", "gender", "speaker_id", "emotions", "label_space",
+                    "official_split", "duration_s", "sample_rate_hz", "age", "text"):
+            assert key in row, key
+        assert row["duration_s"] > 0 and row["sample_rate_hz"] > 0
+        assert set(row["emotions"]) <= set(row["label_space"])
+    assert len({r["id"] for r in rows}) == len(rows)
+    records = read_manifest(manifest)
+    assert [r.id for r in records] == [r["id"] for r in rows]
+    out = capsys.readouterr().out
+    assert "total" in out and f"{len(rows)} utterances" in out
+    for name in READERS:
+        assert name in out
+
+
+def test_scan_reports_bad_files_by_reason(tmp_path, capsys):
+    root = testing.make_corpus("csed", tmp_path / "src", bad=True)
+    manifest = tmp_path / "m.jsonl"
+    assert main(["scan", "-q", "--source", f"csed={root}", "--output", str(manifest)]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "fix:" in err
+    assert not manifest.exists()
+    assert main(["scan", "-q", "--skip-bad", "--source", f"csed={root}", "--output", str(manifest)]) == 0
+    err = capsys.readouterr().err
+    assert "skipped" in err and "csed" in err
+    assert manifest.exists()
+
+
+def test_scan_rejects_unknown_source_name(capsys):
+    with pytest.raises(SystemExit):
+        main(["scan", "--source", "ravdess=/tmp", "--output", "x.jsonl"])
+    assert "unknown corpus 'ravdess'" in capsys.readouterr().err
+
+
+def test_console_script_help_explains_commands():
+    out = subprocess.run([sys.executable, "-m", "bimotion.cli", "--help"], capture_output=True, text=True, check=True).stdout
+    for command in ("sources", "scan", "prepare", "check", "push"):
+        assert command in out

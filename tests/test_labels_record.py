@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from loaders import LABELS, READERS, SOURCES, Utterance, label_space
+from loaders.labels import CORPUS_LABEL_MAPS, mask, multi_hot
+
+
+def test_label_space_is_the_papers_13_labels_in_order():
+    assert LABELS == ("sadness", "fear", "anger", "happiness", "disgust", "neutral", "surprise", "positive",
+                      "negative", "excitement", "frustration", "other", "unknown")
+
+
+@pytest.mark.parametrize("corpus", READERS)
+def test_every_corpus_maps_into_the_label_space(corpus):
+    space = label_space(corpus)
+    assert space and set(space) <= set(LABELS)
+    assert set(CORPUS_LABEL_MAPS[corpus].values()) == set(space)
+    assert SOURCES[corpus].name == corpus
+
+
+def test_expected_label_spaces():
+    assert label_space("csed") == ("neutral", "positive", "negative")
+    assert len(label_space("iemocap")) == 11
+    assert label_space("tess") == ("sadness", "fear", "anger", "happiness", "disgust", "neutral", "surprise")
+
+
+def test_multi_hot_and_mask():
+    assert multi_hot(["fear", "anger"])[:3] == [0, 1, 1]
+    assert sum(mask(label_space("esd"))) == 5
+    with pytest.raises(ValueError, match="outside"):
+        multi_hot(["joy"])
+
+
+def _record(**kw):
+    base = dict(id="csed/x", corpus="csed", path="/x.wav", language="zho", age_group="eld", emotions=("positive",),
+                label_space=label_space("csed"), duration_s=1.0, sample_rate_hz=44100)
+    base.update(kw)
+    return Utterance(**base)
+
+
+def test_record_round_trips_and_validates():
+    r = _record(gender="f")
+    assert Utterance.from_dict(r.to_dict()) == r
+    assert r.group == "zho_eld" and sum(r.labels) == 1 and sum(r.label_mask) == 3
+    with pytest.raises(ValueError, match="language"):
+        _record(language="fr")
+    with pytest.raises(ValueError, match="outside the corpus label space"):
+        _record(emotions=("anger",))
+    with pytest.raises(ValueError, match="gender"):
+        _record(gender="female")
