@@ -74,7 +74,11 @@ class FixtureWriter:
         rng = np.random.default_rng(stable_seed("clip", key, self.seed))
         voice = make_voice(speaker, gender, age_group, seed=self.seed)
         samples = synthesize(emotions, voice, language, duration_s=duration_s, sample_rate_hz=rate, rng=rng)
+        if path.exists():
+            path.unlink()  # never write through a hard link into the pool
         soundfile.write(str(path), samples, rate, subtype=subtype, format=container)
+        if subtype in ("FLOAT", "DOUBLE"):
+            _zero_peak_timestamp(path)
 
     def samples(self, *, speaker, gender, age_group, language, emotions, duration_s=1.0, sample_rate_hz=16000):
         """The raw samples (for containers soundfile cannot write, e.g. MP4 through FFmpeg)."""
@@ -86,8 +90,7 @@ class FixtureWriter:
     @staticmethod
     def lfs_pointer(path: str | os.PathLike) -> Path:
         """A git-LFS pointer stub, as a GitHub zip download of CREMA-D contains."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _fresh(path)
         oid = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393"
         path.write_text(f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 85484\n")
         return path
@@ -103,16 +106,34 @@ class FixtureWriter:
 
     @staticmethod
     def not_audio(path: str | os.PathLike) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _fresh(path)
         path.write_bytes(b"<html><body>404 Not Found</body></html>\n")
         return path
 
     def text(self, path: str | os.PathLike, content: str, encoding: str = "utf-8") -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _fresh(path)
         path.write_bytes(content.encode(encoding))
         return path
+
+
+def _fresh(path: str | os.PathLike) -> Path:
+    """A path ready to be written: parents made, and any existing file (maybe a hard link into the
+    pool) removed first, so writing never changes the pooled original."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    return path
+
+
+def _zero_peak_timestamp(path: Path) -> None:
+    """libsndfile stamps a float WAV's PEAK chunk with the time of writing; zero it so that the same
+    seed gives byte-identical files."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PEAK", 12)
+    if at >= 0:
+        data[at + 12 : at + 16] = bytes(4)  # PEAK: id, size, version, timestamp
+        path.write_bytes(bytes(data))
 
 
 def _link(src: Path, dst: Path) -> None:

@@ -1,0 +1,216 @@
+"""CREMA-D: English acted emotion from 91 actors aged 20-74 (adults and elderly, by actor age).
+
+Layout of the official release (a ``git lfs clone`` of CheyneyComputerScience/CREMA-D)::
+
+    CREMA-D/
+      VideoDemographics.csv          ActorID,Age,Sex,Race,Ethnicity (91 rows)
+      AudioWAV/1001_DFA_ANG_XX.wav   7442 clips, 16 kHz mono PCM16
+      AudioMP3/ VideoFlash/ ...      the same clips for the raters: ignored
+
+A clip is named ``{ActorID}_{Sentence}_{Emotion}_{Level}.wav``: the emotion code gives the label
+(``CORPUS_LABEL_MAPS["crema_d"]``), the actor's row in ``VideoDemographics.csv`` gives age (so the
+age group: elderly from 60), sex and the speaker id.  The sentence code gives the spoken text; the
+sentence code and emotion level are kept in ``extra``.  ``1076_MTI_SAD_XX.wav`` is near-silent and
+very short in the release: it is kept, with a note in ``extra``.  A GitHub zip download holds git-LFS
+pointer stubs instead of audio; probing rejects them with a message that says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import Collector, SourceInfo, bad, require_dir, walk_files
+from .errors import LayoutError, SkipReport
+from .labels import CORPUS_LABEL_MAPS
+from .record import Utterance, age_group_of
+
+CORPUS = "crema_d"
+AUDIO_DIR = "AudioWAV"
+DEMOGRAPHICS = "VideoDemographics.csv"
+_MEDIA_DIRS = {AUDIO_DIR, "AudioMP3", "VideoFlash"}  # never searched for the corpus folder
+
+EMOTIONS = CORPUS_LABEL_MAPS[CORPUS]
+# The 12 sentences (README of the release), by the code in the file name.
+SENTENCES: dict[str, str] = {
+    "IEO": "It's eleven o'clock.",
+    "TIE": "That is exactly what happened.",
+    "IOM": "I'm on my way to the meeting.",
+    "IWW": "I wonder what this is about.",
+    "TAI": "The airplane is almost full.",
+    "MTI": "Maybe tomorrow it will be cold.",
+    "IWL": "I would like a new alarm clock.",
+    "ITH": "I think I have a doctor's appointment.",
+    "DFA": "Don't forget a jacket.",
+    "ITS": "I think I've seen this before.",
+    "TSI": "The surface is slick.",
+    "WSI": "We'll stop in a couple of minutes.",
+}
+LEVELS = {"LO": "low", "MD": "medium", "HI": "high", "XX": "unspecified"}
+KNOWN_BAD_MEDIA = {"1076_MTI_SAD_XX": "near-silent and very short in the release (its README: no audio, very short)"}
+
+_NAME = re.compile(r"(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})")
+_SEX = {"male": "m", "female": "f"}
+_EXPECTED = f"CREMA-D/{AUDIO_DIR}/*.wav beside CREMA-D/{DEMOGRAPHICS} (git lfs clone of the official repository)"
+
+INFO = SourceInfo(
+    name=CORPUS,
+    title="CREMA-D: Crowd-sourced Emotional Multimodal Actors Dataset",
+    languages=("eng",),
+    age_groups=("eld", "adu"),
+    expected_count=7442,
+    license="ODbL-1.0 (database), DbCL-1.0 (contents)",
+    url="https://github.com/CheyneyComputerScience/CREMA-D",
+    layout=(
+        "CREMA-D/\n"
+        "  VideoDemographics.csv          ActorID,Age,Sex,Race,Ethnicity\n"
+        "  AudioWAV/{ActorID}_{Sentence}_{Emotion}_{Level}.wav   7442 files\n"
+        "  AudioMP3/ VideoFlash/          ignored"
+    ),
+    citation=(
+        "@article{cao2014crema,\n"
+        "  title={{CREMA-D}: Crowd-sourced Emotional Multimodal Actors Dataset},\n"
+        "  author={Cao, Houwei and Cooper, David G. and Keutmann, Michael K. and Gur, Ruben C. and\n"
+        "          Nenkova, Ani and Verma, Ragini},\n"
+        "  journal={IEEE Transactions on Affective Computing},\n"
+        "  volume={5}, number={4}, pages={377--390}, year={2014},\n"
+        "  doi={10.1109/TAFFC.2014.2336244}\n"
+        "}"
+    ),
+    notes=(
+        "Age group by actor age from VideoDemographics.csv (elderly >= 60: actors 1016 1020 1034 1050 1067 "
+        "1087, 492 clips). 1076_MTI_SAD_XX.wav is near-silent and very short. Needs `git lfs clone`: a zip "
+        "download holds LFS pointer stubs. No official split."
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    age: int
+    gender: str
+
+
+def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
+    """Read CREMA-D below ``root`` (the CREMA-D folder or any folder above it)."""
+    root = require_dir(root, CORPUS, _EXPECTED)
+    corpus_dir = find_corpus_dir(root)
+    csv_path = _demographics_path(corpus_dir)
+    actors = read_demographics(csv_path)
+    c = Collector(CORPUS, corpus_dir / AUDIO_DIR, skip_bad=skip_bad, report=report)
+    for path in walk_files(corpus_dir / AUDIO_DIR):
+        with c.item(path):
+            actor, sentence, code, level = _parse_name(path)
+            person = actors.get(actor)
+            if person is None:
+                raise bad(
+                    path,
+                    "missing_metadata",
+                    f"missing metadata row: actor {actor} is not listed in {csv_path}",
+                    f"restore the official {DEMOGRAPHICS} (91 actors, 1001-1091), or remove this clip",
+                )
+            extra = {"sentence": sentence, "level": LEVELS[level]}
+            if path.stem in KNOWN_BAD_MEDIA:
+                extra["note"] = KNOWN_BAD_MEDIA[path.stem]
+            c.add(
+                path,
+                native_id=path.stem,
+                emotions=[EMOTIONS[code]],
+                language="eng",
+                age_group=age_group_of(person.age),
+                age=person.age,
+                gender=person.gender,
+                speaker_id=actor,
+                text=SENTENCES[sentence],
+                extra=extra,
+            )
+    return c.finish(expected=_EXPECTED)
+
+
+def find_corpus_dir(root: Path) -> Path:
+    """The one folder at or below ``root`` that holds ``AudioWAV/``."""
+    found = []
+    for dirpath, dirnames, _ in os.walk(root, followlinks=True):
+        if AUDIO_DIR in dirnames:
+            found.append(Path(dirpath))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _MEDIA_DIRS)
+    if not found:
+        raise LayoutError(
+            root,
+            "missing_audio_dir",
+            f"{CORPUS}: no {AUDIO_DIR}/ folder at or below this folder",
+            f"point at the CREMA-D folder (the one holding {AUDIO_DIR}/ and {DEMOGRAPHICS}) or a folder above it",
+        )
+    if len(found) > 1:
+        raise LayoutError(
+            root,
+            "several_copies",
+            f"{CORPUS}: several copies below this folder: {', '.join(str(p) for p in found)}",
+            "point at one of them",
+        )
+    return found[0]
+
+
+def _demographics_path(corpus_dir: Path) -> Path:
+    for path in sorted(corpus_dir.iterdir()):
+        if path.name.lower() == DEMOGRAPHICS.lower() and path.is_file():
+            return path
+    raise LayoutError(
+        corpus_dir / DEMOGRAPHICS,
+        "missing_metadata_file",
+        f"{CORPUS}: {DEMOGRAPHICS} is missing beside {AUDIO_DIR}/; it gives each actor's age and sex",
+        f"copy {DEMOGRAPHICS} from the official release into {corpus_dir}",
+    )
+
+
+def read_demographics(path: Path) -> dict[str, Actor]:
+    """``ActorID -> Actor`` from VideoDemographics.csv (quoted strings, unquoted ints)."""
+    hint = f"restore the official {DEMOGRAPHICS} from the release"
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = {"ActorID", "Age", "Sex"} - set(reader.fieldnames or ())
+        if missing:
+            raise LayoutError(
+                path, "bad_metadata", f"columns {sorted(missing)} are missing (header: {reader.fieldnames})", hint
+            )
+        actors = {}
+        for row in reader:
+            age = (row["Age"] or "").strip()
+            gender = _SEX.get((row["Sex"] or "").strip().lower())
+            if not age.isdigit() or gender is None:
+                raise LayoutError(
+                    path, "bad_metadata", f"line {reader.line_num}: cannot read age and sex from {row}", hint
+                )
+            actors[row["ActorID"].strip()] = Actor(int(age), gender)
+    return actors
+
+
+def _parse_name(path: Path) -> tuple[str, str, str, str]:
+    match = _NAME.fullmatch(path.stem)
+    if match is None:
+        raise bad(
+            path,
+            "bad_name",
+            "file name is not {ActorID}_{Sentence}_{Emotion}_{Level}.wav (e.g. 1001_DFA_ANG_XX.wav)",
+            f"remove files that are not CREMA-D clips from {AUDIO_DIR}/",
+        )
+    actor, sentence, code, level = match.groups()
+    if code not in EMOTIONS:
+        raise bad(
+            path,
+            "unknown_label",
+            f"unknown emotion code {code!r}; CREMA-D uses {', '.join(EMOTIONS)}",
+            "remove or rename this file, or pass --skip-bad to skip it",
+        )
+    if sentence not in SENTENCES or level not in LEVELS:
+        raise bad(
+            path,
+            "bad_name",
+            f"unknown sentence code {sentence!r} or level {level!r}; "
+            f"sentences: {' '.join(SENTENCES)}; levels: {' '.join(LEVELS)}",
+            "remove or rename this file, or pass --skip-bad to skip it",
+        )
+    return actor, sentence, code, level

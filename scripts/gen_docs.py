@@ -1,0 +1,71 @@
+"""Regenerate the registry-driven parts of the docs (between <!-- BEGIN name --> / <!-- END name -->).
+
+    python scripts/gen_docs.py          # rewrite
+    python scripts/gen_docs.py --check  # exit 1 if a generated block is stale (a test runs this)
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def sources_table() -> str:
+    from bimotion.commands.sources import table
+
+    return table(markdown=True)
+
+
+def layouts() -> str:
+    from loaders import SOURCES
+
+    parts = []
+    for s in SOURCES.all():
+        parts.append(f"### `{s.name}`: {s.title}\n\nLicence: {s.license}. Get it from: {s.url}\n\n```\n{s.layout.strip()}\n```")
+        if s.notes:
+            parts.append(f"Note: {s.notes}")
+    return "\n\n".join(parts)
+
+
+def configs_table() -> str:
+    from bimotion.registry import BENCHMARKS
+
+    lines = ["| dataset | config | groups | corpora |", "|---|---|---|---|"]
+    for bench in BENCHMARKS.values():
+        for config in bench.configs.values():
+            lines.append(f"| {bench.name} | `{config.name}` | {', '.join(config.groups)} | {', '.join(config.corpora)} |")
+    return "\n".join(lines)
+
+
+BLOCKS = {"sources": sources_table, "layouts": layouts, "configs": configs_table}
+
+
+def render(text: str) -> str:
+    def sub(match: re.Match) -> str:
+        name = match.group(1)
+        return f"<!-- BEGIN {name} -->\n{BLOCKS[name]()}\n<!-- END {name} -->"
+
+    return re.sub(r"<!-- BEGIN (\w+) -->.*?<!-- END \1 -->", sub, text, flags=re.S)
+
+
+def main(argv=None) -> int:
+    check = "--check" in (argv or sys.argv[1:])
+    stale = []
+    for path in sorted(DOCS.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        new = render(text)
+        if new != text:
+            stale.append(path.name)
+            if not check:
+                path.write_text(new, encoding="utf-8")
+    if check and stale:
+        print(f"stale generated blocks in: {', '.join(stale)}; run python scripts/gen_docs.py")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

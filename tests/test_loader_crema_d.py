@@ -1,0 +1,235 @@
+"""CREMA-D reader on generated trees in the release's layout: records, quirks, bad inputs, real counts."""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import loaders
+from loaders import BadFileError, LayoutError, SkipReport
+from loaders.audio import decode
+from loaders.crema_d import read_demographics
+from loaders.testing import crema_d as gen
+from loaders.testing import make_corpus
+
+ELDERLY = {"1016", "1020", "1034", "1050", "1067", "1087"}
+SMALL_NAMES = gen.clip_names(gen.SMALL_ACTORS, gen.SMALL_SENTENCES)
+
+
+def snapshot(root: Path) -> dict:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+
+
+def digest(root: Path) -> dict:
+    return {str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
+
+
+def link_copy(src: Path, dst: Path, *, ignore=()) -> Path:
+    shutil.copytree(src, dst, copy_function=os.link, ignore=shutil.ignore_patterns(*ignore))
+    return dst
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    return make_corpus("crema_d", tmp_path_factory.mktemp("small"))
+
+
+@pytest.fixture(scope="module")
+def small_bad(tmp_path_factory) -> Path:
+    return make_corpus("crema_d", tmp_path_factory.mktemp("bad"), bad=True)
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory) -> Path:
+    return make_corpus("crema_d", tmp_path_factory.mktemp("full"), size="full")
+
+
+def test_small_records(small):
+    records = loaders.load("crema_d", small)
+    assert [r.id for r in records] == sorted(f"crema_d/{n}" for n in SMALL_NAMES)
+    assert len(records) == 4 * (16 + 6 + 6)
+    by_id = {r.id: r for r in records}
+
+    r = by_id["crema_d/1001_IEO_HAP_LO"]
+    assert (r.speaker_id, r.age, r.age_group, r.gender) == ("1001", 51, "adu", "m")
+    assert r.emotions == ("happiness",)
+    assert r.label_space == ("sadness", "fear", "anger", "happiness", "disgust", "neutral")
+    assert r.text == "It's eleven o'clock." and r.extra == {"sentence": "IEO", "level": "low"}
+    assert (r.language, r.sample_rate_hz, r.num_channels, r.official_split) == ("eng", 16000, 1, None)
+    assert Path(r.path) == small / "AudioWAV" / "1001_IEO_HAP_LO.wav"
+
+    r = by_id["crema_d/1020_TIE_FEA_XX"]
+    assert (r.age, r.age_group, r.gender, r.group) == (61, "eld", "f", "eng_eld")
+    assert r.emotions == ("fear",) and r.text == "That is exactly what happened." and r.extra["level"] == "unspecified"
+
+    assert {r.speaker_id for r in records if r.age_group == "eld"} == {"1016", "1020"}
+    assert collections.Counter(r.emotions[0] for r in records) == {
+        "neutral": 4 * 3,
+        "happiness": 4 * 5,
+        "sadness": 4 * 5,
+        "anger": 4 * 5,
+        "fear": 4 * 5,
+        "disgust": 4 * 5,
+    }
+
+
+def test_near_silent_clip_is_kept_with_a_note(small):
+    records = {r.id: r for r in loaders.load("crema_d", small)}
+    quiet = records.pop("crema_d/1076_MTI_SAD_XX")
+    assert quiet.duration_s < 0.3 and "near-silent" in quiet.extra["note"]
+    samples, rate = decode(quiet.path)
+    assert rate == 16000 and float(np.sqrt(np.mean(samples**2))) < 1e-3
+    assert all("note" not in r.extra and r.duration_s > 0.7 for r in records.values())
+
+
+def test_ignores_mp3_flash_and_hidden_files(small):
+    assert any((small / "AudioMP3").iterdir()) and any((small / "VideoFlash").iterdir())
+    assert (small / "AudioWAV" / f"._{SMALL_NAMES[0]}.wav").is_file()
+    records = loaders.load("crema_d", small)
+    assert all(Path(r.path).parent == small / "AudioWAV" and not Path(r.path).name.startswith(".") for r in records)
+
+
+def test_root_may_be_any_folder_above(small, tmp_path):
+    expected = [(r.id, r.path) for r in loaders.load("crema_d", small)]
+    assert [(r.id, r.path) for r in loaders.load("crema_d", small.parent)] == expected
+    deep = link_copy(small, tmp_path / "corpora" / "en" / "CREMA-D")
+    assert [r.id for r in loaders.load("crema_d", tmp_path)] == [i for i, _ in expected]
+    assert all(r.path.startswith(str(deep)) for r in loaders.load("crema_d", tmp_path))
+
+
+def test_layout_errors(small, tmp_path):
+    with pytest.raises(LayoutError, match="does not exist"):
+        loaders.load("crema_d", tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LayoutError, match="no AudioWAV/ folder") as err:
+        loaders.load("crema_d", tmp_path / "empty")
+    assert err.value.reason == "missing_audio_dir"
+
+    no_csv = link_copy(small, tmp_path / "no_csv" / "CREMA-D", ignore=["VideoDemographics.csv"])
+    with pytest.raises(LayoutError, match="VideoDemographics.csv is missing") as err:
+        loaders.load("crema_d", no_csv)
+    assert err.value.path == no_csv / "VideoDemographics.csv"
+
+    no_wavs = link_copy(small, tmp_path / "no_wavs" / "CREMA-D", ignore=["*.wav"])
+    with pytest.raises(LayoutError, match="no usable audio") as err:
+        loaders.load("crema_d", no_wavs)
+    assert err.value.reason == "empty_corpus"
+
+    link_copy(small, tmp_path / "two" / "copy1")
+    link_copy(small, tmp_path / "two" / "copy2")
+    with pytest.raises(LayoutError, match="several copies") as err:
+        loaders.load("crema_d", tmp_path / "two")
+    assert "copy1" in str(err.value) and "copy2" in str(err.value)
+
+
+def test_demographics_parsing(tmp_path):
+    path = tmp_path / "VideoDemographics.csv"
+    path.write_text(gen.DEMOGRAPHICS_CSV)
+    actors = read_demographics(path)
+    assert len(actors) == 91 and set(actors) == set(gen.ACTORS)
+    assert (actors["1001"].age, actors["1001"].gender) == (51, "m")
+    assert (actors["1034"].age, actors["1034"].gender) == (74, "m")
+    assert {a for a, p in actors.items() if p.age >= 60} == ELDERLY
+    assert sum(p.gender == "m" for p in actors.values()) == 48
+
+    path.write_bytes(b"\xef\xbb\xbf" + gen.DEMOGRAPHICS_CSV.replace("\n", "\r\n").encode())  # BOM + CRLF
+    assert read_demographics(path) == actors
+    path.write_text(gen.DEMOGRAPHICS_CSV.replace('1001,51,"Male"', '1001,unknown,"Male"'))
+    with pytest.raises(LayoutError, match="line 2"):
+        read_demographics(path)
+    path.write_text('"ActorID","Years"\n1001,51\n')
+    with pytest.raises(LayoutError, match="Age"):
+        read_demographics(path)
+
+
+@pytest.mark.parametrize("reason", sorted(gen.BAD))
+def test_each_bad_input_raises_naming_the_file(small_bad, tmp_path, reason):
+    others = [name for r, name in gen.BAD.items() if r != reason]
+    root = link_copy(small_bad, tmp_path / "CREMA-D", ignore=others)
+    with pytest.raises(BadFileError) as err:
+        loaders.load("crema_d", root)
+    assert err.value.reason == reason
+    assert err.value.path == root / "AudioWAV" / gen.BAD[reason]
+    assert gen.BAD[reason] in str(err.value) and "fix:" in str(err.value)
+    if reason == "missing_metadata":
+        assert "missing metadata row" in str(err.value) and str(root / "VideoDemographics.csv") in str(err.value)
+    if reason == "lfs_pointer":
+        assert "git-LFS pointer" in str(err.value)
+
+
+def test_skip_bad_counts_every_bad_input(small_bad):
+    report = SkipReport()
+    records = loaders.load("crema_d", small_bad, skip_bad=True, report=report)
+    assert report.to_dict() == {f"crema_d/{reason}": 1 for reason in gen.BAD}
+    assert len(records) == len(SMALL_NAMES) - 3  # three of the bad files replace real clips
+    assert not {f"crema_d/{Path(n).stem}" for n in gen.BAD.values()} & {r.id for r in records}
+
+
+def test_root_is_never_written(small_bad):
+    before = snapshot(small_bad)
+    with pytest.raises(BadFileError):
+        loaders.load("crema_d", small_bad)
+    loaders.load("crema_d", small_bad, skip_bad=True)
+    assert snapshot(small_bad) == before
+
+
+def test_generator_is_deterministic(small, tmp_path):
+    again = make_corpus("crema_d", tmp_path)
+    assert digest(again) == digest(small)
+    strip = [(r.id, r.duration_s, r.age, r.text) for r in loaders.load("crema_d", small)]
+    assert [(r.id, r.duration_s, r.age, r.text) for r in loaders.load("crema_d", again)] == strip
+
+
+@pytest.mark.shared
+def test_generator_embeds_the_release_metadata(shared_dir):
+    reference = shared_dir / "reference" / "crema_d"
+    assert gen.DEMOGRAPHICS_CSV == (reference / "VideoDemographics.csv").read_text()
+    listed = (reference / "SentenceFilenames.csv").read_text().splitlines()[1:]
+    assert sorted(gen.clip_names()) == sorted(line.split(",")[1].strip('"') for line in listed)
+
+
+@pytest.mark.slow
+def test_full_size_counts(full):
+    records = loaders.load("crema_d", full)
+    assert len(records) == 7442 == loaders.SOURCES["crema_d"].expected_count
+    per_actor = collections.Counter(r.speaker_id for r in records)
+    assert len(per_actor) == 91
+    assert {a: n for a, n in per_actor.items() if n != 82} == {
+        "1002": 81,
+        "1076": 81,
+        "1008": 76,
+        "1009": 76,
+        "1019": 76,
+    }
+    ids = {r.id for r in records}
+    assert "crema_d/1002_TIE_NEU_XX" not in ids and not any(i.startswith("crema_d/1009_MTI_") for i in ids)
+    assert collections.Counter(r.emotions[0] for r in records) == {
+        "anger": 1271,
+        "disgust": 1271,
+        "fear": 1271,
+        "happiness": 1271,
+        "sadness": 1271,
+        "neutral": 1087,
+    }
+    assert collections.Counter(r.age_group for r in records) == {"eld": 492, "adu": 6950}
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_full_size_with_the_real_demographics(full, shared_dir, tmp_path):
+    root = link_copy(full, tmp_path / "CREMA-D", ignore=["VideoDemographics.csv"])
+    shutil.copyfile(shared_dir / "reference" / "crema_d" / "VideoDemographics.csv", root / "VideoDemographics.csv")
+    records = loaders.load("crema_d", tmp_path)
+    elderly = [r for r in records if r.age_group == "eld"]
+    assert len(elderly) == 492 and {r.speaker_id for r in elderly} == ELDERLY
+    assert all(r.age >= 60 for r in elderly)
+    assert sum(r.age_group == "adu" for r in records) == 6950
+    counts = collections.Counter(r.emotions[0] for r in records)
+    assert [counts[e] for e in ("anger", "disgust", "fear", "happiness", "sadness")] == [1271] * 5
+    assert counts["neutral"] == 1087
