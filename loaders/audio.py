@@ -182,11 +182,17 @@ def _aac_channels(esds: bytes) -> int | None:
 
 def _probe_mp4(path: Path, f, file_size: int) -> AudioInfo:
     """Walk moov/trak/mdia to the first sound track: its timescale, duration, rate and channels."""
-    for kind, body, end in _mp4_boxes(f, 0, file_size):
+    top = list(_mp4_boxes(f, 0, file_size))
+    if any(end > file_size for _, _, end in top):
+        raise _bad(
+            path,
+            "truncated",
+            "MP4 file is shorter than its boxes declare (no complete 'moov'/'mdat'): it is truncated",
+            "re-download this clip, or pass --skip-bad to skip it",
+        )
+    for kind, body, end in top:
         if kind != b"moov":
             continue
-        if end > file_size:
-            break
         for tkind, tbody, tend in _mp4_boxes(f, body, end):
             if tkind != b"trak":
                 continue

@@ -8,7 +8,9 @@ Two layouts circulate; both are read, below any folder the user names::
       0001/0001.txt                                      0001/0001.txt
       0001/Angry/{train,evaluation,test}/0001_000351.wav 0001/Angry/0001_000351.wav
 
-The corpus is found by its speaker folders (``0001`` ... ``0020``), not by the top folder's name.
+The corpus is found by its speaker folders (``0001`` ... ``0020``), not by the top folder's name;
+a speaker folder found more than once (a tree unpacked twice) is read from its shallowest copy,
+with a warning naming the copies ignored.
 
 * Emotion: the folder (Angry Happy Neutral Sad Surprise).  Each speaker's index runs in blocks of
   350 (Neutral 1-350, Angry 351-700, Happy 701-1050, Sad 1051-1400, Surprise 1401-1750); a file
@@ -69,7 +71,7 @@ SPLIT_FOLDERS = {"train": "train", "evaluation": "validation", "test": "test"}
 TRANSCRIPT_EMOTIONS = {*EMOTION_BLOCKS, "中立", "生气", "快乐", "伤心", "惊喜"}
 
 _NAME = re.compile(r"^(\d{4})_(\d{6})\.wav$", re.IGNORECASE)
-_LINE = re.compile(r"^(\d{4}_\d{6})(?:\s+(.*))?$")
+_LINE = re.compile(r"^(\d{4}_\d{6})(?:(?:\t| +)(.*))?$")
 _EMOTION_BY_FOLDER = {name.lower(): name for name in EMOTION_BLOCKS}
 
 EXPECTED = (
@@ -118,7 +120,17 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     root = require_dir(root, "esd", EXPECTED)
     c = Collector("esd", root, skip_bad=skip_bad, report=report)
     disagreements = 0
+    copies: dict[str, list[Path]] = {}
     for speaker_dir in find_speakers(root):
+        copies.setdefault(speaker_dir.name, []).append(speaker_dir)
+    ignored = sorted(str(p) for paths in copies.values() for p in sorted(paths, key=_depth_first)[1:])
+    if ignored:
+        warnings.warn(
+            f"ESD: speaker folders found more than once below {root}; read the shallowest copy and ignored "
+            f"{len(ignored)}: {', '.join(ignored[:3])}{' ...' if len(ignored) > 3 else ''}",
+            stacklevel=2,
+        )
+    for speaker_dir in sorted(min(paths, key=_depth_first) for paths in copies.values()):
         speaker = speaker_dir.name
         language, gender = SPEAKERS[speaker]
         texts = read_transcript(speaker_dir / f"{speaker}.txt", language)
@@ -165,6 +177,10 @@ def find_speakers(root: Path) -> list[Path]:
     return sorted(found)
 
 
+def _depth_first(path: Path) -> tuple[int, str]:
+    return len(path.parts), str(path)
+
+
 def _parse(path: Path, speaker_dir: Path) -> tuple[str, str, str | None]:
     """(emotion folder, split, split by the index rule in layout A else None) of one wav."""
     speaker = speaker_dir.name
@@ -177,7 +193,7 @@ def _parse(path: Path, speaker_dir: Path) -> tuple[str, str, str | None]:
             "remove files that are not part of the ESD release from the speaker folders, or pass --skip-bad",
         )
     index = int(match[2])
-    folders = path.relative_to(speaker_dir).parts[:-1]
+    folders = str(path)[len(str(speaker_dir)) + 1 :].split(os.sep)[:-1]
     layout_a = len(folders) == 2 and folders[1].lower() in SPLIT_FOLDERS
     if len(folders) != 1 and not layout_a:
         raise bad(
@@ -211,7 +227,11 @@ def _parse(path: Path, speaker_dir: Path) -> tuple[str, str, str | None]:
 
 def decode_transcript(data: bytes, language: str) -> str:
     """Text of a transcript file in whichever encoding it was saved (see the module docstring)."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if data.startswith(bom):
             return data.decode(encoding, errors="replace")
     for encoding in ("utf-8", "gb18030") if language == "zho" else ("utf-8",):

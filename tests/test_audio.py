@@ -110,3 +110,18 @@ def test_mp4_audio_is_probed_from_the_container_and_decoded(tmp_path, tone):
     FixtureWriter.truncate(mp4, keep_bytes=2000)
     with pytest.raises(BadFileError, match="moov"):
         probe(mp4)
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg CLI not installed")
+def test_mp4_with_header_first_and_media_cut_off_is_truncated(tmp_path, tone):
+    wav = tmp_path / "a.wav"
+    soundfile.write(wav, tone, RATE)
+    mp4 = tmp_path / "clip.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "aac", "-movflags", "+faststart", str(mp4)],
+        check=True,
+    )
+    assert probe(mp4).duration_s == pytest.approx(1.0, abs=0.05)
+    FixtureWriter.truncate(mp4, keep_bytes=mp4.stat().st_size - 500)
+    with pytest.raises(BadFileError, match="truncated"):
+        probe(mp4)

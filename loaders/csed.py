@@ -1,0 +1,105 @@
+"""CSED (Chinese Speech Emotion Datasets): Taiwan Mandarin, three valence classes.
+
+Layout of the public GitHub release (the root may be this folder or any folder above it)::
+
+    Chinese-Speech-Emotion-Datasets/
+      Readme.md  LICENSE
+      Training Data (wav)/
+        Natural/Nat_Female-1.wav  Nat_Male-*.wav
+        Negative/Neg_Female-*.wav Neg-Male-*.wav      (hyphen after the class)
+        Positive/Pos_female-*.wav Pos_male-*.wav      (lower-case gender)
+
+The class comes from the folder (``Natural``/``Negative``/``Positive``); the file-name prefix must
+agree with it.  Gender comes from the prefix, read case-insensitively with ``-`` or ``_`` as the
+separator.  There are no speaker ids and no ages.  652 files: Positive 218, Natural 214,
+Negative 220; mono 16-bit 44.1 kHz.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .base import Collector, SourceInfo, bad, require_dir, walk_files
+from .errors import SkipReport
+from .labels import CORPUS_LABEL_MAPS
+from .record import Utterance
+
+CORPUS = "csed"
+CLASS_FOLDERS = {folder.lower(): folder for folder in CORPUS_LABEL_MAPS[CORPUS]}  # natural -> Natural
+PREFIXES = {folder[:3].lower(): folder for folder in CORPUS_LABEL_MAPS[CORPUS]}  # nat -> Natural
+NAME = re.compile(r"^(?P<prefix>[a-z]{3})[-_](?P<gender>female|male)[-_](?P<number>\d+)$", re.IGNORECASE)
+EXPECTED = "a folder holding 'Training Data (wav)/{Natural,Negative,Positive}/*.wav'"
+
+INFO = SourceInfo(
+    name=CORPUS,
+    title="CSED: Chinese Speech Emotion Datasets (Taiwan Mandarin)",
+    languages=("zho",),
+    age_groups=("eld",),
+    expected_count=652,
+    license="Apache-2.0",
+    url="https://github.com/AkishinoShiame/Chinese-Speech-Emotion-Datasets",
+    layout=(
+        "Chinese-Speech-Emotion-Datasets/\n"
+        "  Training Data (wav)/Natural/Nat_Female-1.wav, Nat_Male-*.wav\n"
+        "  Training Data (wav)/Negative/Neg_Female-*.wav, Neg-Male-*.wav\n"
+        "  Training Data (wav)/Positive/Pos_female-*.wav, Pos_male-*.wav"
+    ),
+    citation=(
+        "@inproceedings{lee2017csed,\n"
+        "  title={A Deep Convolutional Neural Network Based Virtual Elderly Companion Agent},\n"
+        "  author={Lee, Ming-Che and Yeh, Sheng-Cheng and Chiu, Sheng-Yu and Chang, Jia-Wei},\n"
+        "  booktitle={Proceedings of the 8th ACM on Multimedia Systems Conference (MMSys '17)},\n"
+        "  pages={235--238},\n"
+        "  year={2017}\n"
+        "}"
+    ),
+    notes=(
+        "Valence classes positive/neutral/negative; gender from the file name; no speaker ids or ages. "
+        "Following the paper, every utterance is assigned to the elderly Mandarin group (zho_eld), although "
+        "the corpus README says the speech was recorded by graduate students and clipped from YouTube videos, "
+        "so the speakers are probably not elderly."
+    ),
+)
+
+
+def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
+    """Read CSED below ``root``: every ``*.wav`` inside a ``Natural``/``Negative``/``Positive`` folder."""
+    root = require_dir(root, CORPUS, EXPECTED)
+    c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
+    for path in walk_files(root):
+        folder = CLASS_FOLDERS.get(path.parent.name.lower())
+        if folder is None:
+            continue  # not a CSED class folder (the root may hold other corpora)
+        with c.item(path):
+            gender = _parse_name(path, folder)
+            c.add(
+                path,
+                native_id=f"{folder}/{path.stem}",
+                emotions=[CORPUS_LABEL_MAPS[CORPUS][folder]],
+                language="zho",
+                age_group="eld",
+                gender=gender,
+            )
+    return c.finish(expected=EXPECTED)
+
+
+def _parse_name(path: Path, folder: str) -> str:
+    """The gender ('f' or 'm') from a name like ``Neg-Male-12.wav``, checked against the folder."""
+    match = NAME.match(path.stem)
+    if match is None:
+        raise bad(
+            path,
+            "bad_name",
+            f"file name {path.name!r} is not '<Pos|Nat|Neg>_<Female|Male>-<number>.wav'",
+            "restore the original file name from the CSED release, or pass --skip-bad to skip it",
+        )
+    named = PREFIXES.get(match["prefix"].lower())
+    if named != folder:
+        raise bad(
+            path,
+            "label_mismatch",
+            f"the name's class prefix {match['prefix']!r} does not match its folder {folder!r}",
+            f"move the file into the folder its name belongs to ({named or 'none'}), or pass --skip-bad",
+        )
+    return match["gender"][0].lower()

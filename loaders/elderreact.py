@@ -1,0 +1,209 @@
+"""ElderReact: video clips of elderly people reacting to stimuli, six binary emotions (multi-label).
+
+Layout (videos by request from the authors; label files from the public GitHub repository)::
+
+    ElderReact_Data/
+      ElderReact_train/<clip>.mp4   (615)
+      ElderReact_dev/<clip>.mp4     (355)
+      ElderReact_test/<clip>.mp4    (353)
+    Annotations/{train,dev,test}_labels.txt      # beside the data folder, or inside it
+
+Label line, space-separated, no header:
+``filename anger disgust fear happiness sadness surprise gender valence``, e.g.
+``50_50_100.mp4 0 1 1 0 0 1 f 1.6666666666666667``.  A clip may have several emotions or none.  The
+official split is the label file a clip is listed in (dev -> validation), whatever folder it sits
+in.  Clip names are stimulus tags, so there is no speaker id and no age; every speaker is elderly.
+The audio track is read from the mp4 (its header here, FFmpeg to decode).
+
+Every mp4 below the root must be listed in a label file (else "missing metadata row") and every
+listed clip must exist (else an error naming the label file and line).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import Collector, SourceInfo, bad, iter_lines, require_dir, walk_files
+from .errors import LayoutError, SkipReport
+from .labels import CORPUS_LABEL_MAPS
+from .record import Utterance
+
+CORPUS = "elderreact"
+SPLITS = {"train": "train", "dev": "validation", "test": "test"}  # <name>_labels.txt -> official split
+COLUMNS = tuple(CORPUS_LABEL_MAPS[CORPUS])  # the six binary columns, in file order
+LABEL_FILE = re.compile(r"^(train|dev|test)_labels\.txt$", re.IGNORECASE)
+FORMAT = "filename anger disgust fear happiness sadness surprise gender valence"
+REPO = "https://github.com/Mayer123/ElderReact"
+EXPECTED = "a folder holding ElderReact_Data/ElderReact_{train,dev,test}/*.mp4 and Annotations/*_labels.txt"
+
+INFO = SourceInfo(
+    name=CORPUS,
+    title="ElderReact: a multimodal dataset for recognizing emotional response in aging adults",
+    languages=("eng",),
+    age_groups=("eld",),
+    expected_count=1323,
+    license="Academic research use only (videos by request; annotations public)",
+    url=REPO,
+    layout=(
+        "ElderReact_Data/\n"
+        "  ElderReact_train/<clip>.mp4  ElderReact_dev/<clip>.mp4  ElderReact_test/<clip>.mp4\n"
+        "Annotations/{train,dev,test}_labels.txt   (beside or inside ElderReact_Data)"
+    ),
+    citation=(
+        "@inproceedings{ma2019elderreact,\n"
+        "  title={ElderReact: A Multimodal Dataset for Recognizing Emotional Response in Aging Adults},\n"
+        "  author={Ma, Kaixin and Wang, Xinyu and Yang, Xinru and Zhang, Mingtong and Girard, Jeffrey M. "
+        "and Morency, Louis-Philippe},\n"
+        "  booktitle={2019 International Conference on Multimodal Interaction (ICMI '19)},\n"
+        "  pages={349--357},\n"
+        "  year={2019}\n"
+        "}"
+    ),
+    notes=(
+        "Multi-label: six binary emotions per clip (several or none), majority vote of three crowd workers. "
+        "Official split from the label files: 615 train / 355 validation (dev) / 353 test. Gender from the "
+        "label file; valence (1-7) in extra. No speaker ids or ages: all speakers are elderly. Audio is "
+        "demuxed from the mp4 with FFmpeg."
+    ),
+)
+
+
+@dataclass(frozen=True)
+class _Row:
+    split: str
+    table: Path
+    line: int
+    emotions: tuple[str, ...]
+    gender: str
+    valence: float
+
+
+def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
+    """Read ElderReact below ``root`` (see the module docstring)."""
+    root = require_dir(root, CORPUS, EXPECTED)
+    c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
+    files = walk_files(root, (".mp4", ".txt"))
+    rows, broken = _read_labels(c, _find_label_files(root, files))
+    clips = [p for p in files if p.suffix.lower() == ".mp4"]
+    for path in clips:
+        row = rows.get(path.name)
+        if row is None and path.name in broken:
+            continue  # its label line was already reported
+        with c.item(path):
+            if row is None:
+                raise bad(
+                    path,
+                    "missing_metadata",
+                    f"missing metadata row: the clip is not listed in any of {', '.join(_names())}",
+                    f"use the label files of the official release ({REPO}/tree/master/Annotations), remove "
+                    "the clip, or pass --skip-bad to skip it",
+                )
+            c.add(
+                path,
+                native_id=path.stem,
+                emotions=row.emotions,
+                language="eng",
+                age_group="eld",
+                gender=row.gender,
+                official_split=row.split,
+                extra={"valence": row.valence},
+            )
+    present = {p.name for p in clips}
+    for name, row in rows.items():
+        if name not in present:
+            c.skip(
+                bad(
+                    row.table,
+                    "missing_audio",
+                    f"line {row.line} lists {name} but no such clip was found below {root}",
+                    "copy the missing video from the ElderReact release below the root, or pass --skip-bad",
+                )
+            )
+    return c.finish(expected=EXPECTED)
+
+
+def _names() -> list[str]:
+    return [f"{name}_labels.txt" for name in SPLITS]
+
+
+def _find_label_files(root: Path, files: list[Path]) -> dict[str, Path]:
+    """``{'train'|'dev'|'test': path}``; identical copies (beside and inside the data folder) are fine."""
+    found: dict[str, Path] = {}
+    for path in files:
+        match = LABEL_FILE.match(path.name)
+        if not match:
+            continue
+        name = match[1].lower()
+        if name in found and found[name].read_bytes() != path.read_bytes():
+            raise LayoutError(
+                path,
+                "conflicting_labels",
+                f"{CORPUS}: this label file differs from {found[name]}",
+                "keep one copy of the Annotations folder below the root",
+            )
+        found.setdefault(name, path)
+    missing = [f"{name}_labels.txt" for name in SPLITS if name not in found]
+    if missing:
+        raise LayoutError(
+            root,
+            "missing_labels",
+            f"{CORPUS}: label file(s) {', '.join(missing)} not found below this folder",
+            f"download Annotations/ from {REPO} and put it beside or inside ElderReact_Data",
+        )
+    return found
+
+
+def _read_labels(c: Collector, tables: dict[str, Path]) -> tuple[dict[str, _Row], set[str]]:
+    """``{clip file name: row}`` and the names on malformed lines (already reported)."""
+    rows: dict[str, _Row] = {}
+    broken: set[str] = set()
+    for name, table in tables.items():
+        for number, line in iter_lines(table):
+            fields = line.split()
+            with c.item(table):
+                if fields and fields[0].lower().endswith(".mp4"):
+                    broken.add(fields[0])
+                row = _parse_line(table, number, line, fields, SPLITS[name])
+                if fields[0] in rows:
+                    other = rows[fields[0]]
+                    raise bad(
+                        table,
+                        "duplicate_row",
+                        f"line {number}: {fields[0]} is also listed in {other.table.name} line {other.line}",
+                        "use the label files of the official release",
+                    )
+                rows[fields[0]] = row
+                broken.discard(fields[0])
+    return rows, broken
+
+
+def _parse_line(table: Path, number: int, line: str, fields: list[str], split: str) -> _Row:
+    def malformed(problem: str):
+        return bad(
+            table,
+            "bad_label_line",
+            f"line {number}: {problem}: {line!r}; expected '{FORMAT}'",
+            "use the label files of the official release, or pass --skip-bad to skip the line",
+        )
+
+    if len(fields) != 9:
+        raise malformed(f"{len(fields)} fields instead of 9")
+    if not fields[0].lower().endswith(".mp4"):
+        raise malformed(f"{fields[0]!r} is not an .mp4 file name")
+    flags = fields[1:7]
+    for column, flag in zip(COLUMNS, flags):
+        if flag not in ("0", "1"):
+            raise malformed(f"{column} is {flag!r}, not 0 or 1")
+    gender = fields[7].lower()
+    if gender not in ("f", "m"):
+        raise malformed(f"gender is {fields[7]!r}, not f or m")
+    try:
+        valence = float(fields[8])
+    except ValueError:
+        raise malformed(f"valence {fields[8]!r} is not a number") from None
+    if not 1.0 <= valence <= 7.0:
+        raise malformed(f"valence {valence} is outside the 1-7 scale")
+    emotions = tuple(CORPUS_LABEL_MAPS[CORPUS][column] for column, flag in zip(COLUMNS, flags) if flag == "1")
+    return _Row(split, table, number, emotions, gender, valence)

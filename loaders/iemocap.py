@@ -1,0 +1,250 @@
+"""IEMOCAP: 10039 English utterances of 10 adult actors (5 dyadic sessions), 16 kHz mono.
+
+Layout, below any folder the user names (the corpus is found by its ``Session1`` ... ``Session5``
+folders)::
+
+    IEMOCAP_full_release/Session1/
+      dialog/EmoEvaluation/Ses01F_impro01.txt     one per dialog, 151 in all (only these top-level files)
+      dialog/EmoEvaluation/{Categorical,Attribute,Self-evaluation}/...   other formats: ignored
+      sentences/wav/Ses01F_impro01/Ses01F_impro01_F000.wav
+
+* Utterance id ``<dialog>_{F|M}NNN``; dialogs may carry suffixes (``Ses03M_impro05a``,
+  ``Ses05M_script01_1b``).  The speaker is the session plus the letter of the id's last token
+  (``Ses01F_impro01_M002`` is Ses01M), never the dialog's prefix letter; gender is that letter.
+* EmoEvaluation blocks (TAB-separated, blank-line separated)::
+
+      [6.2901 - 8.2357]	Ses01F_impro01_F000	neu	[2.5000, 2.5000, 2.5000]
+      C-E2:	Neutral;	()
+      A-E3:	val 3; act 2; dom  2;	()
+
+  The summary line gives the consensus code (all 11 kept, ``xxx`` = no agreement -> ``unknown``) and
+  the mean valence/arousal/dominance; ``C-`` lines are each evaluator's categories, ``A-`` lines their
+  ratings.  All of it goes into ``extra``.
+* A wav without an evaluation line, an evaluation line without its wav and an unknown code are bad
+  input.  Hidden files (``._x.wav`` AppleDouble, ``.DS_Store``) are skipped.
+* No official split (leave-one-session-out is the convention: ``extra["session"]``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .base import Collector, SourceInfo, bad, require_dir, walk_files
+from .errors import BadFileError, SkipReport
+from .labels import CORPUS_LABEL_MAPS
+from .record import Utterance
+
+CODES = CORPUS_LABEL_MAPS["iemocap"]
+EXPECTED = (
+    "IEMOCAP_full_release/Session{1..5}/dialog/EmoEvaluation/<dialog>.txt and "
+    "Session{1..5}/sentences/wav/<dialog>/<dialog>_{F|M}NNN.wav"
+)
+
+_SESSION = re.compile(r"^Session([1-5])$")
+_UTTERANCE = re.compile(r"^(?P<dialog>Ses0(?P<session>[1-5])[FM]_\w+)_(?P<letter>[FM])\d+$")
+_NUMBER = r"(-?\d+(?:\.\d*)?|nan)"
+_SUMMARY = re.compile(
+    rf"^\[\s*{_NUMBER}\s*-\s*{_NUMBER}\s*\]\s+(\S+)\s+(\S+)\s+\[\s*{_NUMBER},\s*{_NUMBER},\s*{_NUMBER}\s*\]$"
+)
+_CATEGORIES = re.compile(r"^(C-[^:\s]+):\s*(.*?)\s*(\(.*\))?$")
+_RATING = re.compile(r"(val|act|dom)\s*(\d+(?:\.\d+)?)?\s*;")
+
+INFO = SourceInfo(
+    name="iemocap",
+    title="IEMOCAP: Interactive Emotional Dyadic Motion Capture database",
+    languages=("eng",),
+    age_groups=("adu",),
+    expected_count=10039,
+    license="USC IEMOCAP release licence (academic EULA, by request)",
+    url="https://sail.usc.edu/iemocap/",
+    layout=(
+        "IEMOCAP_full_release/\n"
+        "  Session1/ ... Session5/\n"
+        "    dialog/EmoEvaluation/<dialog>.txt         (151 in all; subfolders ignored)\n"
+        "    sentences/wav/<dialog>/<dialog>_{F|M}NNN.wav"
+    ),
+    citation="""@article{busso2008iemocap,
+  title   = {{IEMOCAP}: Interactive emotional dyadic motion capture database},
+  author  = {Busso, Carlos and Bulut, Murtaza and Lee, Chi-Chun and Kazemzadeh, Abe and Mower, Emily and
+             Kim, Samuel and Chang, Jeannette N. and Lee, Sungbok and Narayanan, Shrikanth S.},
+  journal = {Language Resources and Evaluation},
+  volume  = {42},
+  number  = {4},
+  pages   = {335--359},
+  year    = {2008}
+}""",
+    notes=(
+        "All 11 consensus codes are kept (xxx = evaluators did not agree -> unknown). Speaker = session + "
+        "the utterance's F/M letter, not the dialog's. No official split; extra['session'] allows "
+        "leave-one-session-out."
+    ),
+)
+
+
+@dataclass
+class Evaluation:
+    """One EmoEvaluation block."""
+
+    source: Path
+    line: int
+    code: str
+    start_s: float
+    end_s: float
+    vad: tuple[float, float, float]
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    ratings: dict[str, list[float | None]] = field(default_factory=dict)
+
+
+def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
+    root = require_dir(root, "iemocap", EXPECTED)
+    c = Collector("iemocap", root, skip_bad=skip_bad, report=report)
+    sessions = find_sessions(root)
+    evaluations: dict[str, Evaluation] = {}
+    for session in sessions:
+        for path in evaluation_files(session):
+            entries, problems = parse_evaluation(path)
+            for problem in problems:
+                c.skip(problem)
+            for utterance, entry in entries.items():
+                if utterance in evaluations:
+                    c.skip(
+                        bad(
+                            path,
+                            "duplicate_entry",
+                            f"line {entry.line}: {utterance} is also evaluated in {evaluations[utterance].source}",
+                            "keep one copy of the evaluation files",
+                        )
+                    )
+                evaluations.setdefault(utterance, entry)
+    heard = set()
+    for session in sessions:
+        for path in walk_files(session / "sentences" / "wav"):
+            with c.item(path):
+                heard.add(path.stem)
+                _add(c, path, evaluations.get(path.stem))
+    for utterance in sorted(evaluations.keys() - heard):
+        entry = evaluations[utterance]
+        dialog = utterance.rsplit("_", 1)[0]
+        wav = entry.source.parents[2] / "sentences" / "wav" / dialog / f"{utterance}.wav"
+        c.skip(
+            bad(
+                wav,
+                "missing_audio",
+                f"evaluated in {entry.source.name} line {entry.line} but the wav is missing",
+                "re-extract the session's sentences/wav folder, or pass --skip-bad",
+            )
+        )
+    return c.finish(expected=EXPECTED)
+
+
+def find_sessions(root: Path) -> list[Path]:
+    """``Session1`` ... ``Session5`` folders (holding ``dialog`` or ``sentences``) at or below ``root``."""
+    found = []
+    for dirpath, dirnames, _ in os.walk(root, followlinks=True):
+        here = Path(dirpath)
+        if _SESSION.match(here.name) and ("dialog" in dirnames or "sentences" in dirnames):
+            found.append(here)
+            dirnames[:] = []
+        else:
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+    return sorted(found)
+
+
+def evaluation_files(session: Path) -> list[Path]:
+    """The top-level ``dialog/EmoEvaluation/*.txt`` files (not the subfolders, not dot-files)."""
+    folder = session / "dialog" / "EmoEvaluation"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix == ".txt" and not p.name.startswith(".") and p.is_file())
+
+
+def parse_evaluation(path: Path) -> tuple[dict[str, Evaluation], list[BadFileError]]:
+    """``{utterance: Evaluation}`` from one EmoEvaluation file, and the lines that could not be read."""
+    entries: dict[str, Evaluation] = {}
+    problems: list[BadFileError] = []
+    current: Evaluation | None = None
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for number, raw in enumerate(f, 1):
+            line = raw.strip()
+            if not line:
+                current = None  # blocks end at a blank line
+                continue
+            if line.startswith("%"):
+                continue
+            if line.startswith("["):
+                match = _SUMMARY.match(line)
+                if match is None:
+                    current = None
+                    problems.append(
+                        bad(
+                            path,
+                            "bad_evaluation_line",
+                            f"line {number} is not '[start - end]<TAB>utterance<TAB>code<TAB>[V, A, D]': {line[:80]!r}",
+                            "restore this file from the IEMOCAP release",
+                        )
+                    )
+                    continue
+                start, end, utterance, code, v, a, d = match.groups()
+                current = Evaluation(path, number, code, float(start), float(end), (float(v), float(a), float(d)))
+                entries[utterance] = current
+            elif current is not None and line.startswith("C-"):
+                cat = _CATEGORIES.match(line)
+                if cat:
+                    current.categories[cat[1]] = [x.strip() for x in cat[2].split(";") if x.strip()]
+            elif current is not None and line.startswith("A-"):
+                name = line.split(":", 1)[0]
+                scores = {key: float(value) if value else None for key, value in _RATING.findall(line)}
+                current.ratings[name] = [scores.get(key) for key in ("val", "act", "dom")]
+    return entries, problems
+
+
+def _add(c: Collector, path: Path, entry: Evaluation | None) -> None:
+    match = _UTTERANCE.match(path.stem)
+    if match is None:
+        raise bad(
+            path,
+            "unexpected_name",
+            "not an IEMOCAP utterance name (<dialog>_{F|M}NNN.wav, e.g. Ses01F_impro01_M002.wav)",
+            "remove files that are not part of the release, or pass --skip-bad",
+        )
+    if entry is None:
+        raise bad(
+            path,
+            "missing_metadata",
+            f"no line for {path.stem} in any dialog/EmoEvaluation/*.txt file",
+            f"restore dialog/EmoEvaluation/{match['dialog']}.txt from the release, or pass --skip-bad",
+        )
+    if entry.code not in CODES:
+        raise bad(
+            entry.source,
+            "unknown_label",
+            f"line {entry.line}: {path.stem} has emotion code {entry.code!r}, not one of {', '.join(CODES)}",
+            "restore this file from the IEMOCAP release, or pass --skip-bad",
+        )
+    speaker = f"Ses0{match['session']}{match['letter']}"
+    valence, arousal, dominance = entry.vad
+    c.add(
+        path,
+        native_id=path.stem,
+        emotions=[CODES[entry.code]],
+        language="eng",
+        age_group="adu",
+        gender=match["letter"].lower(),
+        speaker_id=speaker,
+        extra={
+            "session": int(match["session"]),
+            "dialog": match["dialog"],
+            "improvised": "_impro" in match["dialog"],
+            "code": entry.code,
+            "start_s": entry.start_s,
+            "end_s": entry.end_s,
+            "valence": valence,
+            "arousal": arousal,
+            "dominance": dominance,
+            "categories": entry.categories,
+            "ratings": entry.ratings,
+        },
+    )

@@ -1,0 +1,272 @@
+"""YueMotion: Cantonese emotional speech of adults and elderly speakers (the paper's new corpus).
+
+Raw form, as published on the Hugging Face Hub (``CAiRE/YueMotion``)::
+
+    YueMotion/
+      data.tar.bz2                  # the wavs; extract it (this reader never does)
+      train_metadata.csv  validation_metadata.csv  test_metadata.csv     # optional
+      data/14_m60_08_1.wav ...      # after extraction (any folder depth is fine)
+
+File name ``{speaker:02d}_{f|m}{age}_{sentence:02d}_{label_id}.wav``; label ids 1 anger, 2 happiness,
+3 sadness, 4 neutral, 5 fear, 6 disgust.  18 speakers x 10 sentences x 6 emotions = 1080 utterances.
+
+When the three metadata CSVs are present (columns include split, speaker_id, path, gender, age,
+sentence_id, label_id, label) they give the official split, every wav must have a row, every row a
+wav, and the row must agree with the file name.  Without them the file names alone are read and
+``official_split`` is None.  Trees re-sorted into ``{female,male}/{elderly,non_elderly}/`` by the
+authors' original loader (which moved the user's files) are read as they are; this reader never
+moves, writes or extracts anything.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .base import Collector, SourceInfo, bad, require_dir, walk_files
+from .errors import BadFileError, LayoutError, SkipReport
+from .labels import CORPUS_LABEL_MAPS
+from .record import Utterance, age_group_of
+
+CORPUS = "yuemotion"
+# The authors grouped YueMotion speakers aged 59 or more as elderly (60 everywhere else in the paper);
+# only 59 reproduces the published 660 adult / 420 elderly utterances, so it is kept for this corpus.
+ELDERLY_MIN_AGE = 59
+SPLITS = ("train", "validation", "test")
+METADATA_NAME = re.compile(r"^(train|validation|test)_metadata\.csv$", re.IGNORECASE)
+# Loose shape first (so other corpora's wavs below a shared root are left alone), then strict fields.
+NAME = re.compile(r"^(?P<speaker>\d+)_(?P<gender>[a-z])(?P<age>\d+)_(?P<sentence>\d+)_(?P<label>\w+)$", re.IGNORECASE)
+ARCHIVE = "data.tar.bz2"
+EXPECTED = "the YueMotion folder: wavs named like 14_m60_08_1.wav (data.tar.bz2 extracted), optional *_metadata.csv"
+
+INFO = SourceInfo(
+    name=CORPUS,
+    title="YueMotion: Cantonese speech emotion dataset (adults and elderly)",
+    languages=("yue",),
+    age_groups=("adu", "eld"),
+    expected_count=1080,
+    license="CC-BY-SA-4.0",
+    url="https://huggingface.co/datasets/CAiRE/YueMotion",
+    layout=(
+        "YueMotion/\n"
+        "  data.tar.bz2 -> extract: <dir>/14_m60_08_1.wav ...\n"
+        "  train_metadata.csv  validation_metadata.csv  test_metadata.csv   (optional)"
+    ),
+    citation=(
+        "@article{cahyawijaya2023crosslingual,\n"
+        "  title={Cross-Lingual Cross-Age Group Adaptation for Low-Resource Elderly Speech Emotion Recognition},\n"
+        "  author={Cahyawijaya, Samuel and Lovenia, Holy and Chung, Willy and Frieske, Rita and Liu, Zihan "
+        "and Fung, Pascale},\n"
+        "  journal={arXiv preprint arXiv:2306.14517},\n"
+        "  year={2023}\n"
+        "}"
+    ),
+    notes=(
+        f"Age group from the speaker's age with the authors' YueMotion threshold: elderly = age >= "
+        f"{ELDERLY_MIN_AGE} (60 for the other corpora), which gives 660 adult and 420 elderly utterances. "
+        "Official split (540/162/378) from the metadata CSVs when present: 0.5/0.15/0.35 within each "
+        "gender x age group, stratified by emotion; speakers are shared across splits."
+    ),
+)
+
+
+@dataclass(frozen=True)
+class _Name:
+    speaker: int
+    gender: str
+    age: int
+    sentence: int
+    label_id: int
+
+
+@dataclass(frozen=True)
+class _Row:
+    split: str
+    table: Path
+    line: int
+    values: dict
+
+
+def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
+    """Read YueMotion below ``root`` (see the module docstring)."""
+    root = require_dir(root, CORPUS, EXPECTED)
+    c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
+    files = walk_files(root, (".wav", ".csv", ".bz2"))
+    wavs = [p for p in files if p.suffix.lower() == ".wav" and NAME.match(p.stem)]
+    if not wavs:
+        archives = [p for p in files if p.name.lower() == ARCHIVE]
+        if archives:
+            raise LayoutError(
+                archives[0],
+                "not_extracted",
+                f"{CORPUS}: no wavs found, only the archive {ARCHIVE}",
+                f"extract it first (tar -xjf '{archives[0]}' -C '{archives[0].parent}'); this reader never "
+                "writes below the root",
+            )
+    rows = _read_metadata(c, _find_metadata(root, files))
+    for path in wavs:
+        with c.item(path):
+            name = _parse_name(path)
+            row = None
+            if rows is not None:
+                row = rows.get(path.name)
+                if row is None:
+                    raise bad(
+                        path,
+                        "missing_metadata",
+                        "missing metadata row: this wav is not listed in any *_metadata.csv",
+                        "use the wavs and CSVs of the same YueMotion release, or pass --skip-bad to skip it",
+                    )
+                _check_row(path, name, row)
+            c.add(
+                path,
+                native_id=path.stem,
+                emotions=[CORPUS_LABEL_MAPS[CORPUS][str(name.label_id)]],
+                language="yue",
+                age_group=age_group_of(name.age, elderly_min_age=ELDERLY_MIN_AGE),
+                age=name.age,
+                gender=name.gender,
+                speaker_id=f"yue{name.speaker:02d}",
+                official_split=row.split if row else None,
+                extra={"sentence_id": name.sentence},
+            )
+    present = {p.name for p in wavs}
+    for file_name, row in (rows or {}).items():
+        if file_name not in present:
+            c.skip(
+                bad(
+                    row.table,
+                    "missing_audio",
+                    f"line {row.line} lists {row.values.get('path') or file_name} but no such wav was found below "
+                    f"{root}",
+                    f"extract {ARCHIVE} completely below the root, or pass --skip-bad to skip the row",
+                )
+            )
+    return c.finish(expected=EXPECTED)
+
+
+def _parse_name(path: Path) -> _Name:
+    match = NAME.match(path.stem)
+    gender = match["gender"].lower()
+    if gender not in ("f", "m") or not match["label"].isdigit():
+        raise bad(
+            path,
+            "bad_name",
+            f"file name {path.name!r} is not '<speaker>_<f|m><age>_<sentence>_<label id>.wav'",
+            "restore the original name from data.tar.bz2, or pass --skip-bad to skip it",
+        )
+    label_id = int(match["label"])
+    if str(label_id) not in CORPUS_LABEL_MAPS[CORPUS]:
+        raise bad(
+            path,
+            "unknown_label",
+            f"unknown label id {label_id} (known: 1 anger, 2 happy, 3 sad, 4 neutral, 5 fear, 6 disgust)",
+            "restore the original file from data.tar.bz2, or pass --skip-bad to skip it",
+        )
+    return _Name(int(match["speaker"]), gender, int(match["age"]), int(match["sentence"]), label_id)
+
+
+def _find_metadata(root: Path, files: list[Path]) -> dict[str, Path]:
+    """``{split: csv}`` for the three metadata CSVs, or {} when there are none."""
+    found = collections.defaultdict(list)
+    for path in files:
+        match = METADATA_NAME.match(path.name)
+        if match:
+            found[match[1].lower()].append(path)
+    tables = {}
+    for split, paths in found.items():
+        for other in paths[1:]:
+            if other.read_bytes() != paths[0].read_bytes():
+                raise LayoutError(
+                    other,
+                    "conflicting_metadata",
+                    f"{CORPUS}: this {other.name} differs from {paths[0]}",
+                    "keep one copy of the YueMotion metadata below the root",
+                )
+        tables[split] = paths[0]
+    missing = [f"{split}_metadata.csv" for split in SPLITS if split not in tables]
+    if tables and missing:
+        raise LayoutError(
+            next(iter(tables.values())).parent,
+            "incomplete_metadata",
+            f"{CORPUS}: found {', '.join(p.name for p in tables.values())} but not {', '.join(missing)}",
+            "put all three metadata CSVs of the release beside each other, or remove them all to read the "
+            "file names only (then there is no official split)",
+        )
+    return {split: tables[split] for split in SPLITS if split in tables}
+
+
+def _read_metadata(c: Collector, tables: dict[str, Path]) -> dict[str, _Row] | None:
+    """``{wav file name: row}`` from the CSVs, or None when there are none."""
+    if not tables:
+        return None
+    rows: dict[str, _Row] = {}
+    for split, table in tables.items():
+        with open(table, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            columns = {(name or "").strip().lower() for name in reader.fieldnames or []}
+            if not {"path", "label_id"} <= columns:
+                raise LayoutError(
+                    table,
+                    "bad_metadata",
+                    f"{CORPUS}: the CSV has columns {sorted(columns)}, expected at least 'path' and 'label_id'",
+                    "use the metadata CSV of the YueMotion release",
+                )
+            for values in reader:
+                values = {(k or "").strip().lower(): (v or "").strip() for k, v in values.items() if k}
+                line = reader.line_num
+                with c.item(table):
+                    row_split = _split_name(values.get("split") or split)
+                    if row_split != split:
+                        raise bad(
+                            table,
+                            "metadata_mismatch",
+                            f"line {line}: split {values['split']!r} in {table.name}",
+                            "use the metadata CSVs of the YueMotion release",
+                        )
+                    file_name = PurePosixPath(values["path"].replace("\\", "/")).name
+                    if file_name in rows:
+                        other = rows[file_name]
+                        raise bad(
+                            table,
+                            "duplicate_row",
+                            f"line {line}: {file_name} is also listed at {other.table.name} line {other.line}",
+                            "remove one of the two rows",
+                        )
+                    rows[file_name] = _Row(split, table, line, values)
+    return rows
+
+
+def _split_name(text: str) -> str:
+    text = text.strip().lower()
+    return {"val": "validation", "valid": "validation", "dev": "validation"}.get(text, text)
+
+
+def _check_row(path: Path, name: _Name, row: _Row) -> None:
+    """The CSV row must say what the file name says."""
+    expected = {
+        "speaker_id": name.speaker,
+        "gender": name.gender,
+        "age": name.age,
+        "sentence_id": name.sentence,
+        "label_id": name.label_id,
+    }
+    for column, value in expected.items():
+        text = row.values.get(column, "")
+        if not text:
+            continue
+        if column == "gender":
+            got = text[0].lower()
+        else:
+            digits = re.search(r"\d+", text)
+            got = int(digits[0]) if digits else None
+        if got != value:
+            raise BadFileError(
+                path,
+                "metadata_mismatch",
+                f"the file name says {column} {value} but {row.table.name} line {row.line} says {text!r}",
+                "use the wavs and CSVs of the same YueMotion release, or pass --skip-bad to skip it",
+            )

@@ -1,0 +1,167 @@
+import collections
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from loaders import BadFileError, LayoutError, SkipReport, load
+from loaders.csed import INFO
+from loaders.testing import FixtureWriter, make_corpus
+
+REAL_PREFIX_COUNTS = {
+    ("Natural", "Nat_Female"): 107,
+    ("Natural", "Nat_Male"): 107,
+    ("Negative", "Neg_Female"): 112,
+    ("Negative", "Neg-Male"): 108,
+    ("Positive", "Pos_female"): 103,
+    ("Positive", "Pos_male"): 115,
+}
+LABEL_OF_FOLDER = {"Natural": "neutral", "Negative": "negative", "Positive": "positive"}
+
+
+def snapshot(root: Path) -> dict:
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            st = os.stat(Path(dirpath) / name)
+            out[os.path.relpath(Path(dirpath) / name, root)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def prefix_of(record) -> tuple[str, str]:
+    folder, stem = record.id.split("/")[1:]
+    return folder, stem.rsplit("-", 1)[0]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    return make_corpus("csed", tmp_path_factory.mktemp("csed-small"))
+
+
+@pytest.fixture
+def small_copy(small, tmp_path) -> Path:
+    return Path(shutil.copytree(small, tmp_path / small.name))
+
+
+def test_small_fixture_records(small):
+    records = load("csed", small)
+    assert len(records) == 12  # 2 per prefix; .DS_Store and the ._ AppleDouble file are ignored
+    assert [r.id for r in records] == sorted(r.id for r in records)
+    by_id = {r.id: r for r in records}
+    neg_male = by_id["csed/Negative/Neg-Male-1"]
+    assert (neg_male.gender, neg_male.emotions) == ("m", ("negative",))
+    pos_female = by_id["csed/Positive/Pos_female-2"]
+    assert (pos_female.gender, pos_female.emotions) == ("f", ("positive",))
+    for r in records:
+        folder, prefix = prefix_of(r)
+        assert r.emotions == (LABEL_OF_FOLDER[folder],)
+        assert r.gender == ("f" if "female" in prefix.lower() else "m")
+        assert (r.language, r.age_group, r.group) == ("zho", "eld", "zho_eld")
+        assert (r.age, r.speaker_id, r.official_split) == (None, None, None)
+        assert r.label_space == ("neutral", "positive", "negative")
+        assert (r.sample_rate_hz, r.num_channels) == (44100, 1)
+        assert 0.5 < r.duration_s < 2.0
+        assert Path(r.path).is_file() and Path(r.path).parent.name == folder
+
+
+def test_root_above_the_corpus_and_no_writes(small):
+    before = snapshot(small.parent)
+    above = load("csed", small.parent)
+    assert [r.id for r in above] == [r.id for r in load("csed", small)]
+    assert snapshot(small.parent) == before
+
+
+def test_info_matches_the_corpus():
+    assert INFO.name == "csed" and INFO.expected_count == 652
+    assert INFO.languages == ("zho",) and INFO.age_groups == ("eld",)
+    assert "graduate students" in INFO.notes  # the age caveat of the dataset card
+
+
+@pytest.mark.parametrize(
+    "name, plant, reason",
+    [
+        ("Negative/Neg_Female-113.wav", FixtureWriter.lfs_pointer, "lfs_pointer"),
+        ("Natural/Nat_Male-108.wav", FixtureWriter.not_audio, "not_audio"),
+        ("Positive/Pos_female-104 (copy).wav", "copy", "bad_name"),
+        ("Positive/Neg_Female-114.wav", "copy", "label_mismatch"),
+        ("Natural/Nat_Female-2.wav", "truncate", "truncated"),
+    ],
+)
+def test_each_bad_input_raises_or_is_counted(small_copy, name, plant, reason):
+    data = small_copy / "Training Data (wav)"
+    target = data / name
+    if plant == "copy":
+        shutil.copyfile(data / "Positive" / "Pos_female-1.wav", target)
+    elif plant == "truncate":
+        FixtureWriter.truncate(target, keep_bytes=200)
+    else:
+        plant(target)
+    with pytest.raises(BadFileError) as info:
+        load("csed", small_copy)
+    assert info.value.path == target and info.value.reason == reason
+    assert target.name in str(info.value) and "fix:" in str(info.value)
+
+    before = snapshot(small_copy)
+    report = SkipReport()
+    records = load("csed", small_copy, skip_bad=True, report=report)
+    assert report.to_dict() == {f"csed/{reason}": 1}
+    assert len(records) == (11 if plant == "truncate" else 12)
+    assert snapshot(small_copy) == before
+
+
+def test_bad_fixture_skips_are_all_counted(tmp_path):
+    root = make_corpus("csed", tmp_path, bad=True)
+    with pytest.raises(BadFileError):
+        load("csed", root)
+    report = SkipReport()
+    records = load("csed", root, skip_bad=True, report=report)
+    assert len(records) == 12
+    assert report.to_dict() == {
+        "csed/bad_name": 1,
+        "csed/label_mismatch": 1,
+        "csed/lfs_pointer": 1,
+        "csed/not_audio": 1,
+    }
+
+
+def test_empty_or_missing_root(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LayoutError, match="no usable audio"):
+        load("csed", tmp_path / "empty")
+    with pytest.raises(LayoutError, match="does not exist"):
+        load("csed", tmp_path / "nowhere")
+
+
+def test_deterministic(tmp_path):
+    a = make_corpus("csed", tmp_path / "a", seed=3)
+    b = make_corpus("csed", tmp_path / "b", seed=3)
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
+    strip = [(r.id, r.emotions, r.gender, r.duration_s) for r in load("csed", a)]
+    assert strip == [(r.id, r.emotions, r.gender, r.duration_s) for r in load("csed", b)]
+
+
+def check_full_counts(records):
+    assert len(records) == 652
+    labels = collections.Counter(r.emotions[0] for r in records)
+    assert labels == {"positive": 218, "neutral": 214, "negative": 220}
+    assert collections.Counter(prefix_of(r) for r in records) == REAL_PREFIX_COUNTS
+    assert all(r.gender in ("f", "m") for r in records)
+    assert collections.Counter(r.gender for r in records) == {"f": 107 + 112 + 103, "m": 107 + 108 + 115}
+    assert len({r.id for r in records}) == 652
+
+
+def test_full_size_fixture_has_the_real_counts(tmp_path):
+    root = make_corpus("csed", tmp_path, size="full")
+    check_full_counts(load("csed", root))
+
+
+def test_real_corpus(real_csed):
+    before = snapshot(real_csed)
+    records = load("csed", real_csed)
+    check_full_counts(records)
+    assert all((r.sample_rate_hz, r.num_channels) == (44100, 1) for r in records)
+    assert 0.25 < min(r.duration_s for r in records) and max(r.duration_s for r in records) < 8.0
+    assert snapshot(real_csed) == before

@@ -1,0 +1,197 @@
+import collections
+import os
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from loaders import BadFileError, LayoutError, SkipReport, load
+from loaders.audio import decode
+from loaders.elderreact import INFO
+from loaders.testing import FixtureWriter, make_corpus
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the ElderReact fixture needs ffmpeg")
+
+COLUMNS = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
+SPLIT = {"train": "train", "dev": "validation", "test": "test"}
+
+
+def snapshot(root: Path) -> dict:
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            st = os.stat(Path(dirpath) / name)
+            out[os.path.relpath(Path(dirpath) / name, root)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def parse_labels(text: str) -> dict[str, tuple[set, str, float]]:
+    """A tiny independent parser: clip -> (emotions, gender, valence)."""
+    out = {}
+    for line in text.splitlines():
+        name, *flags, gender, valence = line.split(" ")
+        out[name] = ({c for c, f in zip(COLUMNS, flags) if int(f)}, gender, float(valence))
+    return out
+
+
+def real_label_text(name: str) -> str:
+    return resources.files("loaders.testing").joinpath("data", "elderreact", f"{name}_labels.txt").read_text()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    return make_corpus("elderreact", tmp_path_factory.mktemp("er-small"))
+
+
+@pytest.fixture
+def small_copy(small, tmp_path) -> Path:
+    return Path(shutil.copytree(small, tmp_path / small.name))
+
+
+def test_small_fixture_matches_its_label_files(small):
+    before = snapshot(small)
+    records = load("elderreact", small)
+    assert snapshot(small) == before
+    expected = {}
+    for name, split in SPLIT.items():
+        for clip, labels in parse_labels((small / "Annotations" / f"{name}_labels.txt").read_text()).items():
+            expected[clip] = (split, *labels)
+    assert len(records) == len(expected) == 9  # 3 per split; the ._ AppleDouble file is ignored
+    sizes = {len(r.emotions) for r in records}
+    assert {0, 1} <= sizes and max(sizes) >= 2  # clips with no, one and several emotions
+    for r in records:
+        split, emotions, gender, valence = expected[Path(r.path).name]
+        assert r.id == f"elderreact/{Path(r.path).stem}"
+        assert (r.official_split, set(r.emotions), r.gender, r.extra) == (split, emotions, gender, {"valence": valence})
+        assert (r.language, r.age_group, r.age, r.speaker_id, r.text) == ("eng", "eld", None, None, None)
+        assert r.label_space == ("sadness", "fear", "anger", "happiness", "disgust", "surprise")
+        assert (r.sample_rate_hz, r.num_channels) == (44100, 2) and 0.9 < r.duration_s < 1.1
+    samples, rate = decode(records[0].path, 16000)  # the audio is demuxed from the mp4 by FFmpeg
+    assert rate == 16000 and 15000 < len(samples) < 17500 and samples.std() > 0.01
+
+
+def test_info():
+    assert INFO.expected_count == 1323 and INFO.languages == ("eng",) and INFO.age_groups == ("eld",)
+
+
+def test_annotations_inside_the_data_folder(small, tmp_path):
+    root = make_corpus("elderreact", tmp_path, layout="inside")
+    assert root.name == "ElderReact_Data" and (root / "Annotations" / "dev_labels.txt").is_file()
+    essentials = [(r.id, r.emotions, r.official_split, r.gender) for r in load("elderreact", small)]
+    assert [(r.id, r.emotions, r.official_split, r.gender) for r in load("elderreact", root)] == essentials
+    assert len(load("elderreact", tmp_path)) == 9  # a root above the corpus works too
+
+
+def test_identical_label_copies_beside_and_inside_are_fine_conflicting_are_not(small_copy):
+    inside = small_copy / "ElderReact_Data" / "Annotations"
+    shutil.copytree(small_copy / "Annotations", inside)
+    assert len(load("elderreact", small_copy)) == 9
+    (inside / "test_labels.txt").write_text((inside / "test_labels.txt").read_text().replace(" f ", " m "))
+    with pytest.raises(LayoutError) as info:
+        load("elderreact", small_copy)
+    assert info.value.reason == "conflicting_labels"
+
+
+def test_missing_label_file(small_copy):
+    (small_copy / "Annotations" / "dev_labels.txt").unlink()
+    with pytest.raises(LayoutError) as info:
+        load("elderreact", small_copy)
+    assert info.value.reason == "missing_labels" and "dev_labels.txt" in str(info.value)
+
+
+def plant(root: Path, kind: str) -> tuple[Path, str]:
+    """Plant one bad input; returns the path the error must name and a text it must contain."""
+    annotations = root / "Annotations"
+    train = root / "ElderReact_Data" / "ElderReact_train"
+    clip = sorted(train.glob("[!.]*.mp4"))[0]
+    if kind == "truncated":
+        return FixtureWriter.truncate(clip, keep_bytes=100), clip.name
+    if kind == "lfs_pointer":
+        return FixtureWriter.lfs_pointer(clip), clip.name
+    if kind == "missing_metadata":
+        extra = Path(shutil.copyfile(clip, train / "not_in_any_label_file.mp4"))
+        return extra, "missing metadata row"
+    table = annotations / "test_labels.txt"
+    line = {
+        "missing_audio": "no_such_clip.mp4 0 0 0 1 0 0 f 5.0",
+        "field_count": "8_fields.mp4 0 0 0 1 0 f 5.0",
+        "non_binary": "two.mp4 0 0 2 1 0 0 f 5.0",
+        "gender": "x.mp4 0 0 0 1 0 0 x 5.0",
+    }[kind]
+    with open(table, "a") as f:
+        f.write(line + "\n")
+    return table, "line 4"
+
+
+@pytest.mark.parametrize(
+    "kind, reason",
+    [
+        ("truncated", "truncated"),
+        ("lfs_pointer", "lfs_pointer"),
+        ("missing_metadata", "missing_metadata"),
+        ("missing_audio", "missing_audio"),
+        ("field_count", "bad_label_line"),
+        ("non_binary", "bad_label_line"),
+        ("gender", "bad_label_line"),
+    ],
+)
+def test_each_bad_input_raises_or_is_counted(small_copy, kind, reason):
+    culprit, text = plant(small_copy, kind)
+    with pytest.raises(BadFileError) as info:
+        load("elderreact", small_copy)
+    assert (info.value.path, info.value.reason) == (culprit, reason)
+    assert culprit.name in str(info.value) and text in str(info.value) and "fix:" in str(info.value)
+    before = snapshot(small_copy)
+    report = SkipReport()
+    records = load("elderreact", small_copy, skip_bad=True, report=report)
+    assert report.to_dict() == {f"elderreact/{reason}": 1}
+    assert len(records) == (8 if kind in ("truncated", "lfs_pointer") else 9)
+    assert snapshot(small_copy) == before
+
+
+def test_bad_fixture(tmp_path):
+    root = make_corpus("elderreact", tmp_path, bad=True)
+    with pytest.raises(BadFileError):
+        load("elderreact", root)
+    report = SkipReport()
+    records = load("elderreact", root, skip_bad=True, report=report)
+    assert len(records) == 7  # 9 good clips, one truncated (its moov box lost), one a git-LFS stub
+    assert report.to_dict() == {
+        "elderreact/bad_label_line": 2,  # whose clips exist, and are not reported a second time
+        "elderreact/lfs_pointer": 1,
+        "elderreact/missing_audio": 1,
+        "elderreact/missing_metadata": 1,
+        "elderreact/truncated": 1,
+    }
+
+
+def test_deterministic(tmp_path):
+    a = make_corpus("elderreact", tmp_path / "a", seed=2)
+    b = make_corpus("elderreact", tmp_path / "b", seed=2)
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+
+
+def test_package_label_files_are_the_real_ones(shared_dir):
+    for name in SPLIT:
+        real = shared_dir / "reference" / "elderreact" / "Annotations" / f"{name}_labels.txt"
+        assert real_label_text(name) == real.read_text()
+
+
+def test_full_size_with_the_real_label_files(tmp_path):
+    root = make_corpus("elderreact", tmp_path, size="full")
+    records = load("elderreact", root)
+    assert len(records) == 1323 and len({r.id for r in records}) == 1323
+    for name, split in SPLIT.items():
+        labels = parse_labels(real_label_text(name))
+        got = [r for r in records if r.official_split == split]
+        assert len(got) == len(labels) == {"train": 615, "dev": 355, "test": 353}[name]
+        positives = collections.Counter(e for emotions, _, _ in labels.values() for e in emotions)
+        assert collections.Counter(e for r in got for e in r.emotions) == positives
+        cardinality = collections.Counter(min(len(emotions), 2) for emotions, _, _ in labels.values())
+        assert collections.Counter(min(len(r.emotions), 2) for r in got) == cardinality
+        assert collections.Counter(r.gender for r in got) == collections.Counter(g for _, g, _ in labels.values())
+    # the whole corpus: 92 clips carry no emotion at all, most carry one or two
+    assert sum(not r.emotions for r in records) == 92

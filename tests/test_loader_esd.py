@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+import collections
+import csv
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+import loaders
+from loaders import esd
+from loaders.errors import BadFileError, LayoutError, SkipReport
+from loaders.testing import FixtureWriter, make_corpus
+from loaders.testing import esd as esd_fixture
+
+EMOTION_OF_BLOCK = ("neutral", "anger", "happiness", "sadness", "surprise")
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+
+
+def tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(root)).encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module", params=["a", "b"])
+def small(request, tmp_path_factory) -> tuple[str, Path]:
+    layout = request.param
+    return layout, make_corpus("esd", tmp_path_factory.mktemp(f"esd-{layout}"), layout=layout)
+
+
+@pytest.fixture(scope="module")
+def bad_trees(tmp_path_factory) -> dict[str, Path]:
+    return {lay: make_corpus("esd", tmp_path_factory.mktemp(f"bad-{lay}"), layout=lay, bad=True) for lay in "ab"}
+
+
+def test_small_records_follow_folders_index_and_speaker_table(small):
+    layout, root = small
+    records = esd.load(root)
+    assert len(records) == 4 * 5 * 3
+    assert [r.id for r in records] == sorted({r.id for r in records})
+    for r in records:
+        speaker, index = r.id.removeprefix("esd/").split("_")
+        position = (int(index) - 1) % 350 + 1
+        assert Path(r.path).is_relative_to(root / speaker)
+        assert r.emotions == (EMOTION_OF_BLOCK[(int(index) - 1) // 350],)
+        assert r.official_split == {2: "validation", 27: "test", 120: "train"}[position]
+        assert (r.language, r.gender) == esd.SPEAKERS[speaker]
+        assert (r.speaker_id, r.age, r.age_group, r.sample_rate_hz, r.num_channels) == (speaker, None, "adu", 16000, 1)
+        assert 0.7 < r.duration_s < 1.7
+        assert r.extra["layout"] == layout
+        if layout == "a":
+            assert Path(r.path).parent.name == {"validation": "evaluation"}.get(r.official_split, r.official_split)
+    assert {r.speaker_id for r in records if r.language == "zho"} == {"0001", "0006"}
+    assert {r.gender for r in records if r.language == "eng"} == {"m", "f"}
+
+
+def test_layouts_give_the_same_records(small, tmp_path):
+    layout, root = small
+    other = make_corpus("esd", tmp_path, layout="b" if layout == "a" else "a")
+
+    def key(r):
+        return r.id, r.emotions, r.official_split, r.text, r.gender, r.language, r.duration_s
+
+    assert [key(r) for r in esd.load(root)] == [key(r) for r in esd.load(other)]
+
+
+def test_root_may_be_any_folder_above_the_corpus(small, tmp_path):
+    _, root = small
+    copy = shutil.copytree(root, tmp_path / "data" / "corpora" / root.name, copy_function=os.link)
+    (tmp_path / "data" / "notes").mkdir()
+
+    def without_path(records):
+        return [r.to_dict() | {"path": Path(r.path).relative_to(r.path.rsplit(root.name, 1)[0])} for r in records]
+
+    assert without_path(loaders.load("esd", tmp_path)) == without_path(esd.load(root))
+    assert esd.load(copy) == loaders.load("esd", tmp_path / "data" / "corpora")
+
+
+def test_a_tree_unpacked_twice_is_read_once_with_a_warning(small, tmp_path):
+    _, root = small
+    shallow = shutil.copytree(root, tmp_path / root.name, copy_function=os.link)
+    shutil.copytree(root, tmp_path / "backup" / root.name, copy_function=os.link)
+    with pytest.warns(UserWarning, match="ignored 4: .*backup"):
+        records = esd.load(tmp_path)
+    assert [r.id for r in records] == [r.id for r in esd.load(root)]
+    assert all(Path(r.path).is_relative_to(shallow) for r in records)
+
+
+def test_transcripts_in_every_encoding_and_with_spaces(small):
+    _, root = small
+    raw = {spk: (root / spk / f"{spk}.txt").read_bytes() for spk in esd_fixture.SMALL_SPEAKERS}
+    assert raw["0006"].startswith(b"\xff\xfe")  # UTF-16LE with BOM
+    assert "他们在公园里散步".encode("gb2312") in raw["0001"]
+    with pytest.raises(UnicodeDecodeError):
+        raw["0001"].decode("utf-8")
+    assert b"na\xefve caf\xe9" in raw["0018"]  # Latin-1, and valid GB18030 too
+    assert raw["0011"].isascii() and b"0011_000120 " in raw["0011"]  # a line with spaces, no tabs
+    texts = {r.id: r.text for r in esd.load(root)}
+    assert texts["esd/0001_000002"] == "他们在公园里散步。"  # GB2312
+    assert texts["esd/0006_000027"] == "他们在公园里散步。"  # UTF-16LE
+    assert texts["esd/0006_000120"] == "这本书写得很有意思。"  # space-separated line
+    assert texts["esd/0018_000002"] == "The naïve café owner smiled at us."  # Latin-1
+    assert texts["esd/0011_000352"] == "The naive cafe owner smiled at us."  # ASCII
+    assert texts["esd/0011_000120"] == "The nine the eggs, I keep."  # space-separated, emotion word dropped
+    assert {rid for rid, text in texts.items() if text is None} == {f"esd/{s}_001170" for s in raw}  # no line
+
+
+def test_transcript_decoding_and_parsing():
+    assert esd.decode_transcript("naïve".encode("latin-1"), "eng") == "naïve"
+    assert esd.decode_transcript("中立".encode("gb2312"), "zho") == "中立"
+    assert esd.decode_transcript(b"\xef\xbb\xbf" + "中立".encode(), "zho") == "中立"
+    assert esd.decode_transcript("\ufeffhi".encode("utf-16-be"), "eng") == "hi"
+    assert esd.decode_transcript("café".encode(), "eng") == "café"
+    assert esd.parse_transcript(
+        "0001_000001\t打远一看，它们的确很是美丽，\t中立\n"
+        "0011_000002 Chapter one, the missing will. Neutral\n"
+        "0011_000003 Just the sentence\n"
+        "0011_000004 text with a space\tAngry\n"
+        "0011_000005\t\tSad\n"
+        "garbage line\n"
+    ) == {
+        "0001_000001": "打远一看，它们的确很是美丽，",
+        "0011_000002": "Chapter one, the missing will.",
+        "0011_000003": "Just the sentence",
+        "0011_000004": "text with a space",
+    }
+
+
+def test_missing_transcript_file_gives_no_text(small, tmp_path):
+    _, root = small
+    copy = shutil.copytree(root, tmp_path / root.name)
+    (copy / "0011" / "0011.txt").unlink()
+    records = esd.load(copy)
+    assert len(records) == 60
+    assert all((r.text is None) == (r.speaker_id == "0011" or r.id.endswith("_001170")) for r in records)
+
+
+def test_split_rule():
+    assert [esd.split_of(i) for i in (1, 20, 21, 50, 51, 350, 351, 371, 1750)] == [
+        "validation", "validation", "test", "test", "train", "train", "validation", "test", "train"
+    ]  # fmt: skip
+
+
+def test_layout_a_folder_wins_over_the_index_rule_with_a_warning(tmp_path):
+    root = make_corpus("esd", tmp_path, layout="a")
+    moved = root / "0011" / "Angry" / "test" / "0011_000470.wav"
+    (root / "0011" / "Angry" / "train" / "0011_000470.wav").rename(moved)
+    with pytest.warns(UserWarning, match="1 file"):
+        records = {r.id: r for r in esd.load(root)}
+    assert records["esd/0011_000470"].official_split == "test"
+    assert records["esd/0011_000470"].extra["index_split"] == "train"
+    assert sum("index_split" in r.extra for r in records.values()) == 1
+
+
+def test_bad_inputs_raise_naming_the_file_or_are_counted(bad_trees):
+    for root in bad_trees.values():
+        with pytest.raises(BadFileError) as err:
+            esd.load(root)
+        assert err.value.path.exists() and str(err.value.path) in str(err.value) and "fix:" in str(err.value)
+        report = SkipReport()
+        records = esd.load(root, skip_bad=True, report=report)
+        assert report.to_dict() == {
+            "esd/emotion_mismatch": 1, "esd/lfs_pointer": 1, "esd/truncated": 1, "esd/unknown_emotion": 1
+        }  # fmt: skip
+        assert len(records) == 60 - 2  # the stub and the truncated file replaced good ones
+        named = {reason: report.examples[("esd", reason)][0] for _, reason in report.counts}
+        assert f"{os.sep}Disgust{os.sep}" in named["unknown_emotion"] and "'Disgust'" in named["unknown_emotion"]
+        assert "0011_000360.wav" in named["emotion_mismatch"] and "Angry block" in named["emotion_mismatch"]
+        assert "0001_000377.wav" in named["lfs_pointer"] and "git-LFS" in named["lfs_pointer"]
+        assert "0006_000820.wav" in named["truncated"]
+
+
+def test_stray_files_and_empty_roots(tmp_path):
+    root = make_corpus("esd", tmp_path / "c")
+    FixtureWriter.not_audio(root / "0001" / "Angry" / "0001_000351.wav")
+    (root / "0001" / "Angry" / "0001_000351.wav").rename(root / "0001" / "Angry" / "notes.wav")
+    with pytest.raises(BadFileError, match="notes.wav.*not an ESD utterance name"):
+        esd.load(root)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LayoutError, match="no usable audio"):
+        esd.load(tmp_path / "empty")
+    with pytest.raises(LayoutError, match="does not exist"):
+        esd.load(tmp_path / "nowhere")
+
+
+def test_reading_never_writes_below_the_root(bad_trees):
+    for root in bad_trees.values():
+        before = snapshot(root.parent)
+        esd.load(root.parent, skip_bad=True)
+        with pytest.raises(BadFileError):
+            esd.load(root)
+        assert snapshot(root.parent) == before
+
+
+def test_generation_is_deterministic(tmp_path):
+    one, two, other = (make_corpus("esd", tmp_path / name, seed=seed) for name, seed in (("1", 0), ("2", 0), ("3", 1)))
+    assert tree_digest(one) == tree_digest(two) != tree_digest(other)
+    assert [r.to_dict() | {"path": ""} for r in esd.load(one)] == [r.to_dict() | {"path": ""} for r in esd.load(two)]
+
+
+def test_info_and_the_embedded_speaker_table(shared_dir):
+    assert loaders.SOURCES["esd"] is esd.INFO
+    assert (esd.INFO.expected_count, esd.INFO.languages, esd.INFO.age_groups) == (35000, ("zho", "eng"), ("adu",))
+    with open(shared_dir / "reference" / "esd" / "speakers.csv", newline="") as f:
+        table = {row["speaker_id"]: row for row in csv.DictReader(f)}
+    language = {"Mandarin": "zho", "English": "eng"}
+    assert {s: (language[r["language"]], r["gender"].lower()) for s, r in table.items()} == esd.SPEAKERS
+
+
+@pytest.fixture(scope="module")
+def full_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("esd-full")  # both layouts side by side share one pool of sounds
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", ["a", "b"])
+def test_full_size_counts_and_official_split(layout, full_dir):
+    started = time.perf_counter()
+    root = make_corpus("esd", full_dir, layout=layout, size="full")
+    generated = time.perf_counter()
+    records = esd.load(root)
+    read = time.perf_counter()
+    print(f"ESD full layout {layout}: generate {generated - started:.1f} s, read {read - generated:.1f} s")
+    assert len(records) == esd.INFO.expected_count == 35000 == len(list(root.rglob("*.wav")))
+    assert collections.Counter(r.language for r in records) == {"zho": 17500, "eng": 17500}
+    assert collections.Counter((r.language, r.official_split) for r in records) == {
+        (lang, split): n
+        for lang in ("zho", "eng")
+        for split, n in (("train", 15000), ("validation", 1000), ("test", 1500))
+    }
+    assert collections.Counter(r.speaker_id for r in records) == {s: 1750 for s in esd.SPEAKERS}
+    assert collections.Counter(r.emotions for r in records) == {(e,): 7000 for e in EMOTION_OF_BLOCK}
+    assert collections.Counter((r.language, r.gender) for r in records) == {
+        ("zho", "f"): 8750, ("zho", "m"): 8750, ("eng", "m"): 8750, ("eng", "f"): 8750
+    }  # fmt: skip
+    assert sum(r.text is None for r in records) == 20  # each speaker's transcript lacks line 1170
+    assert all(r.extra["layout"] == layout and "index_split" not in r.extra for r in records)
+    assert read - generated < 60

@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import collections
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+import loaders
+from loaders import iemocap
+from loaders.errors import BadFileError, LayoutError, SkipReport
+from loaders.labels import CORPUS_LABEL_MAPS
+from loaders.testing import iemocap as iemocap_fixture
+from loaders.testing import make_corpus
+
+EXAMPLE = """% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]
+
+[6.2901 - 8.2357]	Ses01F_impro01_F000	neu	[2.5000, 2.5000, 2.5000]
+C-E2:	Neutral;	()
+C-E3:	Neutral;	()
+C-F1:	Neutral;	(curious)
+A-E3:	val 3; act 2; dom  2;	()
+
+[10.0100 - 11.3925]	Ses01F_impro01_M000	xxx	[2.0000, 3.5000, 3.5000]
+C-E1:	Frustration; Anger;	()
+C-E2:	Neutral;	()
+A-E1:	val 2; act ; dom  4;	()
+"""
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+
+
+def tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(root)).encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    return make_corpus("iemocap", tmp_path_factory.mktemp("iemocap"))
+
+
+@pytest.fixture(scope="module")
+def bad_tree(tmp_path_factory) -> Path:
+    return make_corpus("iemocap", tmp_path_factory.mktemp("iemocap-bad"), bad=True)
+
+
+def test_parse_evaluation_reads_summary_categories_and_ratings(tmp_path):
+    path = tmp_path / "Ses01F_impro01.txt"
+    path.write_text(EXAMPLE)
+    entries, problems = iemocap.parse_evaluation(path)
+    assert problems == []
+    assert list(entries) == ["Ses01F_impro01_F000", "Ses01F_impro01_M000"]
+    first, second = entries.values()
+    assert (first.line, first.code, first.vad) == (3, "neu", (2.5, 2.5, 2.5))
+    assert (first.start_s, first.end_s) == (6.2901, 8.2357)
+    assert first.categories == {"C-E2": ["Neutral"], "C-E3": ["Neutral"], "C-F1": ["Neutral"]}
+    assert first.ratings == {"A-E3": [3.0, 2.0, 2.0]}
+    assert second.categories == {"C-E1": ["Frustration", "Anger"], "C-E2": ["Neutral"]}
+    assert second.ratings == {"A-E1": [2.0, None, 4.0]}
+
+
+def test_parse_evaluation_reports_malformed_summary_lines(tmp_path):
+    path = tmp_path / "Ses01F_impro01.txt"
+    path.write_text(EXAMPLE.replace("[2.0000, 3.5000, 3.5000]", "[2.0000, 3.5000]"))
+    entries, problems = iemocap.parse_evaluation(path)
+    assert list(entries) == ["Ses01F_impro01_F000"]
+    assert [(p.reason, p.path) for p in problems] == [("bad_evaluation_line", path)]
+    assert "line 9" in problems[0].message
+
+
+def test_small_records(small):
+    records = iemocap.load(small)
+    plan = {
+        f"{d}_{letter}{n:03d}": code
+        for d, turns in iemocap_fixture.SMALL.items()
+        for letter in "FM"
+        for n, code in enumerate(c for lt, c in turns if lt == letter)
+    }
+    assert [r.id for r in records] == [f"iemocap/{u}" for u in sorted(plan)]
+    for r in records:
+        utterance = r.id.removeprefix("iemocap/")
+        session, letter = int(utterance[4]), utterance.rsplit("_", 1)[1][0]
+        assert r.emotions == (CORPUS_LABEL_MAPS["iemocap"][plan[utterance]],)
+        assert (r.speaker_id, r.gender) == (f"Ses0{session}{letter}", letter.lower())
+        assert (r.language, r.age_group, r.age, r.official_split, r.text) == ("eng", "adu", None, None, None)
+        assert r.extra["session"] == session and r.extra["dialog"] == utterance.rsplit("_", 1)[0]
+        assert r.extra["code"] == plan[utterance] and 1 <= r.extra["valence"] <= 5
+        assert r.extra["end_s"] > r.extra["start_s"] and set(r.extra["categories"]) >= {"C-E1", "C-E2", "C-E3"}
+        assert Path(r.path).parent.name == r.extra["dialog"] and (r.sample_rate_hz, r.num_channels) == (16000, 1)
+    assert {r.emotions[0] for r in records} == set(CORPUS_LABEL_MAPS["iemocap"].values())  # all 11 codes
+
+
+def test_speaker_is_the_utterance_letter_not_the_dialog_prefix(small):
+    by_id = {r.id: r for r in iemocap.load(small)}
+    male_in_female_dialog, female_in_male_dialog = (
+        by_id["iemocap/Ses01F_impro01_M000"],
+        by_id["iemocap/Ses03M_impro05a_F000"],
+    )
+    assert (male_in_female_dialog.speaker_id, male_in_female_dialog.gender) == ("Ses01M", "m")
+    assert (female_in_male_dialog.speaker_id, female_in_male_dialog.gender) == ("Ses03F", "f")
+    assert by_id["iemocap/Ses05M_script01_1b_M001"].extra["dialog"] == "Ses05M_script01_1b"  # suffixed dialog
+    assert by_id["iemocap/Ses05M_script01_1b_M001"].extra["improvised"] is False
+    assert by_id["iemocap/Ses03M_impro05a_M000"].extra["improvised"] is True
+
+
+def test_decoys_and_hidden_files_are_ignored(small):
+    evaluation = small / "Session1" / "dialog" / "EmoEvaluation"
+    decoy = evaluation / "Self-evaluation" / "Ses01F_impro01.txt"
+    assert "Ses01F_impro01_F000\toth" in decoy.read_text()  # would clash with the real evaluation if read
+    assert (evaluation / "Categorical").is_dir() and (evaluation / "Attribute").is_dir()
+    wav_dir = small / "Session1" / "sentences" / "wav" / "Ses01F_impro01"
+    hidden = [wav_dir / "._Ses01F_impro01_F000.wav", wav_dir / ".DS_Store", evaluation / "._Ses01F_impro01.txt"]
+    assert all(p.is_file() for p in hidden)
+    records = iemocap.load(small)
+    assert all(r.extra["code"] != "oth" or r.extra["dialog"] == "Ses05M_script01_1b" for r in records)
+    assert not any(Path(r.path).name.startswith(".") for r in records)
+
+
+def test_root_may_be_any_folder_above_or_one_session(small, tmp_path):
+    copy = shutil.copytree(small, tmp_path / "corpora" / "emotion" / small.name, copy_function=os.link)
+    (tmp_path / "corpora" / "other").mkdir()
+    assert [r.id for r in loaders.load("iemocap", tmp_path)] == [r.id for r in iemocap.load(small)]
+    assert [r.id for r in iemocap.load(copy / "Session3")] == [
+        "iemocap/Ses03M_impro05a_F000", "iemocap/Ses03M_impro05a_M000", "iemocap/Ses03M_impro05a_M001"
+    ]  # fmt: skip
+
+
+def test_bad_inputs_raise_naming_the_file_or_are_counted(bad_tree, small):
+    with pytest.raises(BadFileError) as err:
+        iemocap.load(bad_tree)
+    assert str(err.value.path) in str(err.value) and "fix:" in str(err.value)
+    report = SkipReport()
+    records = iemocap.load(bad_tree, skip_bad=True, report=report)
+    assert [r.id for r in records] == [r.id for r in iemocap.load(small)]
+    assert report.to_dict() == {
+        "iemocap/lfs_pointer": 1, "iemocap/missing_audio": 1, "iemocap/missing_metadata": 1,
+        "iemocap/truncated": 1, "iemocap/unknown_label": 1,
+    }  # fmt: skip
+    named = {reason: report.examples[("iemocap", reason)][0] for _, reason in report.counts}
+    assert "EmoEvaluation/Ses01F_impro01.txt: line" in named["unknown_label"] and "'bor'" in named["unknown_label"]
+    assert "Ses01F_impro01_M900.wav: no line for Ses01F_impro01_M900" in named["missing_metadata"]
+    assert "Ses01F_impro01_F901.wav: evaluated in Ses01F_impro01.txt" in named["missing_audio"]
+    assert "Ses01F_impro01_M901.wav" in named["lfs_pointer"] and "Ses01F_impro01_F902.wav" in named["truncated"]
+
+
+def test_duplicate_evaluations_and_stray_names(small, tmp_path):
+    copy = shutil.copytree(small, tmp_path / small.name, copy_function=os.link)
+    evaluation = copy / "Session1" / "dialog" / "EmoEvaluation"
+    shutil.copyfile(evaluation / "Ses01F_impro01.txt", evaluation / "Ses01F_impro01 (copy).txt")
+    duplicate = r"impro01\.txt: line 3: Ses01F_impro01_F000 is also evaluated in .*\(copy\)\.txt"
+    with pytest.raises(BadFileError, match=duplicate):
+        iemocap.load(copy)
+    (evaluation / "Ses01F_impro01 (copy).txt").unlink()
+    (copy / "Session1" / "sentences" / "wav" / "Ses01F_impro01" / "Ses01F_impro01_F000.wav").rename(
+        copy / "Session1" / "sentences" / "wav" / "Ses01F_impro01" / "take2.wav"
+    )
+    report = SkipReport()
+    iemocap.load(copy, skip_bad=True, report=report)
+    assert report.to_dict() == {"iemocap/unexpected_name": 1, "iemocap/missing_audio": 1}
+
+
+def test_empty_roots(tmp_path):
+    (tmp_path / "Session1" / "sentences" / "wav").mkdir(parents=True)
+    with pytest.raises(LayoutError, match="no usable audio"):
+        iemocap.load(tmp_path)
+    with pytest.raises(LayoutError, match="does not exist"):
+        iemocap.load(tmp_path / "nowhere")
+
+
+def test_reading_never_writes_below_the_root(bad_tree):
+    before = snapshot(bad_tree)
+    iemocap.load(bad_tree, skip_bad=True)
+    with pytest.raises(BadFileError):
+        iemocap.load(bad_tree)
+    assert snapshot(bad_tree) == before
+
+
+def test_generation_is_deterministic(small, tmp_path):
+    again, other = make_corpus("iemocap", tmp_path / "a"), make_corpus("iemocap", tmp_path / "b", seed=1)
+    assert tree_digest(again) == tree_digest(small) != tree_digest(other)
+    assert [r.to_dict() | {"path": ""} for r in iemocap.load(again)] == [
+        r.to_dict() | {"path": ""} for r in iemocap.load(small)
+    ]
+
+
+def test_info_and_the_embedded_dialog_ids(shared_dir):
+    assert loaders.SOURCES["iemocap"] is iemocap.INFO
+    assert (iemocap.INFO.expected_count, iemocap.INFO.languages, iemocap.INFO.age_groups) == (10039, ("eng",), ("adu",))
+    real = (shared_dir / "reference" / "iemocap" / "dialog_ids.txt").read_text().split()
+    assert sorted(iemocap_fixture.DIALOGS) == sorted(real) and len(set(real)) == 151
+
+
+@pytest.mark.slow
+def test_full_size_counts(tmp_path):
+    started = time.perf_counter()
+    make_corpus("iemocap", tmp_path, size="full")
+    generated = time.perf_counter()
+    records = iemocap.load(tmp_path)
+    read = time.perf_counter()
+    print(f"IEMOCAP full: generate {generated - started:.1f} s, read {read - generated:.1f} s")
+    assert len(records) == iemocap.INFO.expected_count == 10039
+    assert collections.Counter(r.extra["code"] for r in records) == iemocap_fixture.CODE_TOTALS
+    assert collections.Counter(r.emotions[0] for r in records) == {
+        CORPUS_LABEL_MAPS["iemocap"][code]: n for code, n in iemocap_fixture.CODE_TOTALS.items()
+    }
+    assert {r.extra["dialog"] for r in records} == set(iemocap_fixture.DIALOGS)
+    assert {r.extra["session"] for r in records} == {1, 2, 3, 4, 5}
+    speakers = collections.Counter(r.speaker_id for r in records)
+    assert set(speakers) == {f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"} and min(speakers.values()) > 900
+    assert all(r.gender == r.speaker_id[-1].lower() for r in records)
+    assert sum(r.speaker_id[-1] != r.extra["dialog"][5] for r in records) > 4000  # the other actor's turns

@@ -1,0 +1,233 @@
+import collections
+import csv
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from loaders import BadFileError, LayoutError, SkipReport, load
+from loaders.testing import FixtureWriter, make_corpus
+from loaders.yuemotion import ELDERLY_MIN_AGE, INFO
+
+LABELS = {1: "anger", 2: "happiness", 3: "sadness", 4: "neutral", 5: "fear", 6: "disgust"}
+
+
+def snapshot(root: Path) -> dict:
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            st = os.stat(Path(dirpath) / name)
+            out[os.path.relpath(Path(dirpath) / name, root)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def csv_rows(root: Path) -> dict[str, tuple[str, dict]]:
+    """{wav name: (split, row)} read straight from the CSVs."""
+    rows = {}
+    for split in ("train", "validation", "test"):
+        with open(root / f"{split}_metadata.csv", newline="") as f:
+            for row in csv.DictReader(f):
+                rows[Path(row["path"]).name] = (split, row)
+    return rows
+
+
+def essentials(records):
+    return [(r.id, r.emotions, r.gender, r.age, r.age_group, r.speaker_id, r.official_split) for r in records]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    return make_corpus("yuemotion", tmp_path_factory.mktemp("yue-small"))
+
+
+@pytest.fixture
+def small_copy(small, tmp_path) -> Path:
+    return Path(shutil.copytree(small, tmp_path / small.name))
+
+
+def test_small_with_metadata(small):
+    before = snapshot(small)
+    records = load("yuemotion", small)
+    assert snapshot(small) == before
+    assert len(records) == 4 * 2 * 6
+    rows = csv_rows(small)
+    assert len(rows) == len(records)
+    for r in records:
+        name = Path(r.path).name
+        speaker, gender_age, sentence, label_id = Path(name).stem.split("_")
+        split, row = rows[name]
+        assert r.id == f"yuemotion/{Path(name).stem}"
+        assert r.official_split == split == row["split"]
+        assert r.emotions == (LABELS[int(label_id)],) and int(row["label_id"]) == int(label_id)
+        assert r.speaker_id == f"yue{speaker}" and r.gender == gender_age[0] == row["gender"][0]
+        assert r.age == int(gender_age[1:]) == int(row["age"])
+        assert r.age_group == ("eld" if r.age >= 59 else "adu")
+        assert r.extra == {"sentence_id": int(sentence)}
+        assert (r.language, r.sample_rate_hz, r.num_channels) == ("yue", 16000, 1)
+        assert r.duration_s > 0.5
+    by_speaker = {r.speaker_id: (r.gender, r.age, r.age_group) for r in records}
+    assert by_speaker == {
+        "yue02": ("f", 31, "adu"),
+        "yue04": ("m", 26, "adu"),
+        "yue12": ("f", 59, "eld"),  # 59 is elderly in YueMotion (the authors' threshold)
+        "yue14": ("m", 60, "eld"),
+    }
+
+
+def test_threshold_is_the_authors_59():
+    assert ELDERLY_MIN_AGE == 59
+    assert INFO.expected_count == 1080 and INFO.age_groups == ("adu", "eld") and INFO.languages == ("yue",)
+
+
+@pytest.mark.parametrize("options", [{"metadata": False}, {"layout": "moved"}, {"layout": "moved", "metadata": False}])
+def test_layout_variants_give_the_same_records(small, tmp_path, options):
+    root = make_corpus("yuemotion", tmp_path, **options)
+    if options.get("layout") == "moved":
+        assert (root / "female" / "elderly" / "12_f59_01_1.wav").is_file()
+        assert (root / "male" / "non_elderly" / "04_m26_02_6.wav").is_file()
+    before = snapshot(root)
+    records = load("yuemotion", root)
+    assert snapshot(root) == before  # nothing moved, nothing created (the original loader moved files)
+    expected = essentials(load("yuemotion", small))
+    if options.get("metadata", True):
+        assert essentials(records) == expected
+    else:
+        assert all(r.official_split is None for r in records)
+        assert [e[:-1] for e in essentials(records)] == [e[:-1] for e in expected]
+
+
+def test_archive_not_extracted(tmp_path):
+    root = make_corpus("yuemotion", tmp_path, layout="archive")
+    before = snapshot(tmp_path)
+    with pytest.raises(LayoutError) as info:
+        load("yuemotion", tmp_path)
+    assert info.value.reason == "not_extracted" and "tar -xjf" in str(info.value)
+    assert info.value.path == root / "data.tar.bz2"
+    assert snapshot(tmp_path) == before  # nothing extracted into the user's folder
+
+
+def test_root_above_and_other_corpora_ignored(small_copy):
+    other = small_copy.parent / "CREMA-D" / "AudioWAV" / "1001_DFA_ANG_XX.wav"
+    other.parent.mkdir(parents=True)
+    shutil.copyfile(small_copy / "data" / "02_f31_01_1.wav", other)
+    records = load("yuemotion", small_copy.parent)
+    assert len(records) == 48 and all(r.id.startswith("yuemotion/") for r in records)
+
+
+def plant(root: Path, kind: str) -> Path:
+    data = root / "data"
+    template = data / "02_f31_01_1.wav"
+    if kind == "unknown_label":
+        return Path(shutil.copyfile(template, data / "02_f31_11_7.wav"))
+    if kind == "bad_name":
+        return Path(shutil.copyfile(template, data / "02_x31_11_1.wav"))
+    if kind == "missing_metadata":
+        return Path(shutil.copyfile(template, data / "02_f31_12_3.wav"))
+    if kind == "lfs_pointer":
+        return FixtureWriter.lfs_pointer(template)
+    if kind == "truncated":
+        return FixtureWriter.truncate(template, keep_bytes=300)
+    table = root / "train_metadata.csv"
+    if kind == "missing_audio":
+        with open(table, "a") as f:
+            f.write("train,2,data/02_f31_11_2.wav,female,31,11,2,happiness\n")
+        return table
+    if kind == "metadata_mismatch":
+        name = next(n for n, (split, _) in csv_rows(root).items() if split == "train")
+        text = table.read_text()
+        age = name.split("_")[1][1:]
+        table.write_text(text.replace(f",{age},", ",77,", 1))
+        return data / text.splitlines()[1].split(",")[2].split("/")[1]
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["unknown_label", "bad_name", "missing_metadata", "lfs_pointer", "truncated", "missing_audio", "metadata_mismatch"],
+)
+def test_each_bad_input_raises_or_is_counted(small_copy, kind):
+    culprit = plant(small_copy, kind)
+    with pytest.raises(BadFileError) as info:
+        load("yuemotion", small_copy)
+    assert info.value.reason == kind and info.value.path == culprit
+    assert culprit.name in str(info.value) and "fix:" in str(info.value)
+    if kind == "missing_audio":
+        assert "line 26" in str(info.value) and "02_f31_11_2.wav" in str(info.value)
+    if kind == "metadata_mismatch":
+        assert "age" in info.value.message and "'77'" in info.value.message
+    report = SkipReport()
+    records = load("yuemotion", small_copy, skip_bad=True, report=report)
+    assert report.to_dict() == {f"yuemotion/{kind}": 1}
+    lost = kind in ("lfs_pointer", "truncated", "metadata_mismatch")
+    assert len(records) == 48 - lost
+
+
+def test_bad_fixture(tmp_path):
+    root = make_corpus("yuemotion", tmp_path / "csv", bad=True)
+    with pytest.raises(BadFileError):
+        load("yuemotion", root)
+    report = SkipReport()
+    assert len(load("yuemotion", root, skip_bad=True, report=report)) == 48
+    assert report.to_dict() == {
+        f"yuemotion/{reason}": 1
+        for reason in ("lfs_pointer", "metadata_mismatch", "missing_audio", "missing_metadata", "unknown_label")
+    }
+    root = make_corpus("yuemotion", tmp_path / "names", bad=True, metadata=False)
+    report = SkipReport()
+    assert len(load("yuemotion", root, skip_bad=True, report=report)) == 48
+    assert report.to_dict() == {"yuemotion/lfs_pointer": 1, "yuemotion/unknown_label": 1}
+
+
+def test_metadata_tables_must_be_complete(small_copy):
+    (small_copy / "test_metadata.csv").unlink()
+    with pytest.raises(LayoutError) as info:
+        load("yuemotion", small_copy)
+    assert info.value.reason == "incomplete_metadata" and "test_metadata.csv" in str(info.value)
+
+
+def test_duplicate_row_is_reported(small_copy):
+    first = (small_copy / "train_metadata.csv").read_text().splitlines()[1]
+    with open(small_copy / "test_metadata.csv", "a") as f:
+        f.write(first.replace("train,", "test,", 1) + "\n")
+    with pytest.raises(BadFileError) as info:
+        load("yuemotion", small_copy)
+    assert info.value.reason == "duplicate_row" and info.value.path.name == "test_metadata.csv"
+
+
+def test_deterministic(tmp_path):
+    a = make_corpus("yuemotion", tmp_path / "a", seed=5)
+    b = make_corpus("yuemotion", tmp_path / "b", seed=5)
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+
+
+def test_full_size_reproduces_the_published_counts(tmp_path):
+    root = make_corpus("yuemotion", tmp_path, size="full")
+    records = load("yuemotion", root)
+    assert len(records) == 1080
+    speakers = {r.speaker_id: (r.gender, r.age_group) for r in records}
+    assert len(speakers) == 18
+    assert collections.Counter(speakers.values()) == {
+        ("f", "adu"): 7,
+        ("m", "adu"): 4,
+        ("f", "eld"): 5,
+        ("m", "eld"): 2,
+    }
+    assert collections.Counter(r.speaker_id for r in records) == {s: 60 for s in speakers}
+    assert collections.Counter(r.age_group for r in records) == {"adu": 660, "eld": 420}
+    assert sum(r.age >= 60 for r in records) == 360  # the general >= 60 rule would not reproduce 420
+
+    def splits(rs):
+        counts = collections.Counter(r.official_split for r in rs)
+        return counts["train"], counts["validation"], counts["test"]
+
+    assert splits(records) == (540, 162, 378)
+    assert splits([r for r in records if r.age_group == "adu"]) == (330, 99, 231)
+    assert splits([r for r in records if r.age_group == "eld"]) == (210, 63, 147)
+    adults = [r for r in records if r.age_group == "adu"]
+    assert splits([r for r in adults if r.gender == "m"]) == (120, 36, 84)  # the paper's Table 2
+    assert splits([r for r in adults if r.gender == "f"]) == (210, 63, 147)
+    train = collections.Counter(r.emotions[0] for r in records if r.official_split == "train")
+    assert train == {label: 90 for label in LABELS.values()}  # stratified by emotion
