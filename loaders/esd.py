@@ -120,17 +120,20 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     root = require_dir(root, "esd", EXPECTED)
     c = Collector("esd", root, skip_bad=skip_bad, report=report)
     disagreements = 0
-    copies: dict[str, list[Path]] = {}
-    for speaker_dir in find_speakers(root):
-        copies.setdefault(speaker_dir.name, []).append(speaker_dir)
-    ignored = sorted(str(p) for paths in copies.values() for p in sorted(paths, key=_depth_first)[1:])
+    chosen: dict[str, Path] = {}
+    ignored = []
+    for speaker_dir in sorted(find_speakers(root), key=lambda p: (len(p.parts), str(p))):
+        if speaker_dir.name in chosen:
+            ignored.append(str(speaker_dir))
+        else:
+            chosen[speaker_dir.name] = speaker_dir
     if ignored:
         warnings.warn(
             f"ESD: speaker folders found more than once below {root}; read the shallowest copy and ignored "
             f"{len(ignored)}: {', '.join(ignored[:3])}{' ...' if len(ignored) > 3 else ''}",
             stacklevel=2,
         )
-    for speaker_dir in sorted(min(paths, key=_depth_first) for paths in copies.values()):
+    for speaker_dir in sorted(chosen.values()):
         speaker = speaker_dir.name
         language, gender = SPEAKERS[speaker]
         texts = read_transcript(speaker_dir / f"{speaker}.txt", language)
@@ -175,10 +178,6 @@ def find_speakers(root: Path) -> list[Path]:
         else:
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
     return sorted(found)
-
-
-def _depth_first(path: Path) -> tuple[int, str]:
-    return len(path.parts), str(path)
 
 
 def _parse(path: Path, speaker_dir: Path) -> tuple[str, str, str | None]:

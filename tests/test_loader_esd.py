@@ -31,10 +31,14 @@ def tree_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-@pytest.fixture(scope="module", params=["a", "b"])
-def small(request, tmp_path_factory) -> tuple[str, Path]:
-    layout = request.param
-    return layout, make_corpus("esd", tmp_path_factory.mktemp(f"esd-{layout}"), layout=layout)
+@pytest.fixture(scope="module")
+def small_trees(tmp_path_factory) -> dict[str, Path]:
+    return {lay: make_corpus("esd", tmp_path_factory.mktemp(f"esd-{lay}"), layout=lay) for lay in "ab"}
+
+
+@pytest.fixture(params=["a", "b"])
+def small(request, small_trees) -> tuple[str, Path]:
+    return request.param, small_trees[request.param]
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +67,11 @@ def test_small_records_follow_folders_index_and_speaker_table(small):
     assert {r.gender for r in records if r.language == "eng"} == {"m", "f"}
 
 
-def test_layouts_give_the_same_records(small, tmp_path):
-    layout, root = small
-    other = make_corpus("esd", tmp_path, layout="b" if layout == "a" else "a")
-
+def test_layouts_give_the_same_records(small_trees):
     def key(r):
         return r.id, r.emotions, r.official_split, r.text, r.gender, r.language, r.duration_s
 
-    assert [key(r) for r in esd.load(root)] == [key(r) for r in esd.load(other)]
+    assert [key(r) for r in esd.load(small_trees["a"])] == [key(r) for r in esd.load(small_trees["b"])]
 
 
 def test_root_may_be_any_folder_above_the_corpus(small, tmp_path):
@@ -201,8 +202,8 @@ def test_reading_never_writes_below_the_root(bad_trees):
         assert snapshot(root.parent) == before
 
 
-def test_generation_is_deterministic(tmp_path):
-    one, two, other = (make_corpus("esd", tmp_path / name, seed=seed) for name, seed in (("1", 0), ("2", 0), ("3", 1)))
+def test_generation_is_deterministic(small_trees, tmp_path):
+    one, two, other = small_trees["b"], make_corpus("esd", tmp_path / "2"), make_corpus("esd", tmp_path / "3", seed=1)
     assert tree_digest(one) == tree_digest(two) != tree_digest(other)
     assert [r.to_dict() | {"path": ""} for r in esd.load(one)] == [r.to_dict() | {"path": ""} for r in esd.load(two)]
 
