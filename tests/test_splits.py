@@ -116,7 +116,9 @@ def test_speaker_protocol_keeps_the_paper_proportions_roughly(full):
     paper = counts(records, splits.assign_splits(records, "paper"))
     for key, n in speaker.items():
         unit_of = splits.UNITS[splits.rule("speaker", key[0]).unit][1]
-        largest = max(collections.Counter(unit_of(splits.row_of(r)) for r in records if (r.corpus, r.group) == key).values())
+        largest = max(
+            collections.Counter(unit_of(splits.row_of(r)) for r in records if (r.corpus, r.group) == key).values()
+        )
         assert sum(n) == sum(paper[key])  # whole units: off the paper's sizes by at most two units
         assert all(abs(a - b) <= 2 * largest for a, b in zip(n, paper[key], strict=True)), (key, n, paper[key])
     # TESS: words are shared by both speakers, so a word's 14 clips are in one split
@@ -193,3 +195,12 @@ def test_unknown_protocol_is_a_clear_error(small):
 )
 def test_apportion_uses_largest_remainders_within_caps(total, weights, caps, expected):
     assert splits._apportion(total, weights, caps) == expected
+
+
+def test_docs_protocol_table_is_the_rule_tables():
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "datasets.md").read_text(encoding="utf-8")
+    for corpus in READERS:
+        paper, speaker = (splits.describe(p, [corpus])[corpus] for p in ("paper", "speaker"))
+        assert f"| {corpus} | {paper} | {speaker} |" in docs, corpus

@@ -1,0 +1,392 @@
+"""Prepare BiMotion or YueMotion once, from the raw corpora, into a self-contained folder that
+``datasets.load_dataset`` reads natively and that can be pushed to the Hub as it is::
+
+    OUT/
+      README.md                                     # dataset card; its YAML `configs:` name the files
+      prepare.json                                  # protocol, sources, per-shard statistics, skips
+      data/<corpus>/<group>/<split>-00000.parquet   # 16 kHz mono FLAC bytes + metadata columns
+
+Each audio file is decoded once (``loaders.audio.decode``: by content, resampled with soxr),
+encoded as 16-bit FLAC and streamed into Parquet files of at most ``rows_per_file`` rows, written
+in row groups of ``ROWS_PER_ROW_GROUP``.  Worker processes decode a bounded window of records
+ahead of the writer, so peak memory depends on the window, never on the corpus size.
+
+The run is atomic: everything is written into ``OUT.partial-tmp`` (Parquet files as
+``*.parquet.tmp``, the card last) and renamed to ``OUT`` at the very end; a failed or interrupted
+run never leaves an ``OUT`` that loads as if complete.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import functools
+import json
+import multiprocessing
+import os
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from loaders import SOURCES, BadFileError, CorpusError, SkipReport
+from loaders.audio import decode
+
+from . import __version__
+from .features import SAMPLE_RATE_HZ, example, features
+from .registry import BENCHMARKS, SPLITS, Benchmark
+from .splits import assign_splits
+
+INFO_FILE = "prepare.json"
+CARD_FILE = "README.md"
+DATA_DIR = "data"
+PARTIAL_SUFFIX = ".partial-tmp"
+ROWS_PER_FILE = 1000
+ROWS_PER_ROW_GROUP = 100
+RECORDS_PER_TASK = 8
+TASKS_AHEAD_PER_PROC = 4
+
+
+@dataclass
+class Prepared:
+    out_dir: Path
+    info: dict
+    report: SkipReport
+
+
+def prepare(
+    sources: Mapping[str, str | os.PathLike],
+    out_dir: str | os.PathLike,
+    *,
+    benchmark: str | Benchmark = "bimotion",
+    protocol: str = "paper",
+    seed: int = 0,
+    num_proc: int = 1,
+    skip_bad: bool = False,
+    overwrite: bool = False,
+    rows_per_file: int = ROWS_PER_FILE,
+    progress: bool = True,
+) -> Prepared:
+    """Read ``{corpus: raw root}`` and write the prepared dataset to ``out_dir`` (see the module
+    docstring).  Bad input raises :class:`loaders.CorpusError`, or with ``skip_bad`` is counted in
+    the returned report."""
+    from loaders.manifest import scan
+
+    bench = BENCHMARKS[benchmark] if isinstance(benchmark, str) else benchmark
+    foreign = sorted(set(sources) - set(bench.corpora))
+    if foreign:
+        raise ValueError(
+            f"{', '.join(foreign)} is not part of {bench.name} (its corpora: {', '.join(bench.corpora)})"
+            + ("; prepare it with `yuemotion prepare`" if "yuemotion" in foreign else "")
+        )
+    if not sources:
+        raise ValueError("no --source given")
+    out_dir = _check_output(out_dir, overwrite)
+    records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress)
+    return write_dataset(
+        records,
+        out_dir,
+        benchmark=bench,
+        corpora=list(sources),
+        protocol=protocol,
+        seed=seed,
+        num_proc=num_proc,
+        skip_bad=skip_bad,
+        report=report,
+        overwrite=overwrite,
+        rows_per_file=rows_per_file,
+        progress=progress,
+    )
+
+
+def write_dataset(
+    records: list,
+    out_dir: str | os.PathLike,
+    *,
+    benchmark: Benchmark,
+    corpora: Iterable[str],
+    protocol: str = "paper",
+    seed: int = 0,
+    num_proc: int = 1,
+    skip_bad: bool = False,
+    report: SkipReport | None = None,
+    overwrite: bool = False,
+    rows_per_file: int = ROWS_PER_FILE,
+    progress: bool = True,
+) -> Prepared:
+    """Write already-scanned ``records`` of ``corpora`` as a prepared dataset (atomically)."""
+    from tqdm.auto import tqdm
+
+    from . import card
+
+    out_dir = _check_output(out_dir, overwrite)
+    report = report if report is not None else SkipReport()
+    split_of = assign_splits(records, protocol, seed=seed)
+    plan = _plan(records, split_of, benchmark, rows_per_file)
+    stage = out_dir.with_name(out_dir.name + PARTIAL_SUFFIX)
+    shutil.rmtree(stage, ignore_errors=True)  # left by a crashed run
+    stats: dict[tuple[str, str, str], _ShardStats] = {}
+    try:
+        stage.mkdir(parents=True)
+        jobs = [(relpath, record) for relpath, rows in plan for record in rows]
+        schema = features().arrow_schema
+        current: _ParquetFile | None = None
+        written: list[Path] = []
+        encoded = _encoded(jobs, num_proc)
+        bar = tqdm(total=len(jobs), desc="decoding -> 16 kHz FLAC", unit=" utt", disable=not progress)
+        with bar, contextlib.closing(encoded):
+            for (relpath, record), (row, error) in zip(jobs, encoded, strict=True):
+                bar.update()
+                if error is not None:
+                    err = BadFileError(*error)
+                    if not skip_bad:
+                        raise err
+                    report.add(record.corpus, err)
+                    continue
+                if current is None or current.relpath != relpath:
+                    if current is not None and current.close():
+                        written.append(current.path)
+                    current = _ParquetFile(stage, relpath, schema)
+                current.add(row)
+                key = (record.corpus, record.group, split_of[record.id])
+                stats.setdefault(key, _ShardStats()).add(row, relpath)
+            if current is not None and current.close():
+                written.append(current.path)
+        for path in written:
+            path.rename(path.with_suffix(""))  # x.parquet.tmp -> x.parquet
+        info = _info(benchmark, list(corpora), protocol, seed, stats, report)
+        (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        (stage / CARD_FILE).write_text(card.render(info), encoding="utf-8")
+        _swap_into_place(stage, out_dir)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return Prepared(out_dir, info, report)
+
+
+# ------------------------------------------------------------------------------------ reading back
+
+
+def read_info(out_dir: str | os.PathLike) -> dict:
+    """``prepare.json`` of a prepared folder; a clear error for anything else."""
+    path = Path(out_dir) / INFO_FILE
+    if not path.is_file():
+        partial = Path(out_dir).with_name(Path(out_dir).name + PARTIAL_SUFFIX)
+        hint = f" ({partial} is what a failed or running prepare left)" if partial.exists() else ""
+        raise FileNotFoundError(f"{out_dir} is not a prepared dataset: {INFO_FILE} is missing{hint}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def config_files(info: dict) -> dict[str, dict[str, list[str]]]:
+    """``{config: {split: [relative parquet paths]}}`` for every config with data, in registry
+    order; a union config lists the same files as the groups it unites."""
+    bench = BENCHMARKS[info["benchmark"]]
+    files = {(s["corpus"], s["group"], s["split"]): s["files"] for s in info["shards"]}
+    out = {}
+    for name, config in bench.configs.items():
+        splits = {}
+        for split in SPLITS:
+            paths = [p for corpus, group in config.shards for p in files.get((corpus, group, split), [])]
+            if paths:
+                splits[split] = paths
+        if splits:
+            out[name] = splits
+    return out
+
+
+# ------------------------------------------------------------------------------------ internals
+
+
+def _check_output(out_dir, overwrite: bool) -> Path:
+    out_dir = Path(out_dir).expanduser().absolute()
+    if out_dir.exists() and not overwrite:
+        raise FileExistsError(f"{out_dir} already exists; choose another --output or pass --overwrite")
+    if out_dir.exists() and not (out_dir / INFO_FILE).is_file():
+        raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; refusing to overwrite it")
+    return out_dir
+
+
+def _plan(records, split_of, benchmark: Benchmark, rows_per_file: int) -> list[tuple[str, list]]:
+    """``[(relative path, records)]``: one Parquet file per ``rows_per_file`` records of each
+    (corpus, group, split), records sorted by id."""
+    by_shard = collections.defaultdict(list)
+    for record in sorted(records, key=lambda r: r.id):
+        by_shard[(record.corpus, record.group, split_of[record.id])].append(record)
+    unknown = {(c, g) for c, g, _ in by_shard} - set(benchmark.shards)
+    if unknown:
+        raise ValueError(f"records of {sorted(unknown)} do not belong to any {benchmark.name} group")
+    plan = []
+    for corpus, group in benchmark.shards:
+        for split in SPLITS:
+            rows = by_shard.get((corpus, group, split), [])
+            for start in range(0, len(rows), rows_per_file):
+                relpath = f"{DATA_DIR}/{corpus}/{group}/{split}-{start // rows_per_file:05d}.parquet"
+                plan.append((relpath, rows[start : start + rows_per_file]))
+    return plan
+
+
+def _encode(records) -> list[tuple[dict | None, tuple | None]]:
+    """Decode, resample and FLAC-encode records: ``(row, None)`` or ``(None, BadFileError args)``
+    (a CorpusError does not survive pickling, so its fields travel instead)."""
+    out = []
+    for record in records:
+        try:
+            samples, _ = decode(record.path, SAMPLE_RATE_HZ)
+            if samples.size == 0:
+                raise BadFileError(record.path, "no_samples", "the file decodes to no audio samples", "replace it")
+            out.append((example(record, samples), None))
+        except CorpusError as err:
+            out.append((None, (err.path, err.reason, err.message, err.hint)))
+    return out
+
+
+def _encoded(jobs: list, num_proc: int) -> Iterator[tuple[dict | None, tuple | None]]:
+    """``_encode`` over every job's record, in order, ``num_proc`` processes decoding a bounded
+    window of tasks ahead."""
+    tasks = [[record for _, record in jobs[i : i + RECORDS_PER_TASK]] for i in range(0, len(jobs), RECORDS_PER_TASK)]
+    if num_proc <= 1:
+        for task in tasks:
+            yield from _encode(task)
+        return
+    # fork where there is one: workers start at once and scripts need no `__main__` guard
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with concurrent.futures.ProcessPoolExecutor(num_proc, mp_context=context) as pool:
+        window: collections.deque = collections.deque()
+        try:
+            for task in tasks:
+                window.append(pool.submit(_encode, task))
+                if len(window) >= num_proc * TASKS_AHEAD_PER_PROC:
+                    yield from window.popleft().result()
+            while window:
+                yield from window.popleft().result()
+        finally:
+            for future in window:
+                future.cancel()
+
+
+class _ParquetFile:
+    """One output file, written a row group at a time, as ``<name>.tmp`` until renamed."""
+
+    def __init__(self, stage: Path, relpath: str, schema):
+        self.relpath = relpath
+        self.path = stage / (relpath + ".tmp")
+        self.schema = schema
+        self.buffer: list[dict] = []
+        self.writer = None
+
+    def add(self, row: dict) -> None:
+        self.buffer.append(row)
+        if len(self.buffer) >= ROWS_PER_ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not self.buffer:
+            return
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.path, self.schema, compression=_compression(self.schema))
+        columns = {name: [row[name] for row in self.buffer] for name in self.schema.names}
+        self.writer.write_table(pa.Table.from_pydict(columns, schema=self.schema))
+        self.buffer = []
+
+    def close(self) -> bool:
+        """Finish the file; False when it got no rows (and so was never created)."""
+        self._flush()
+        if self.writer is None:
+            return False
+        self.writer.close()
+        return True
+
+
+@functools.cache
+def _leaf_columns(schema) -> tuple[str, ...]:
+    import io
+
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(schema.empty_table(), buffer)
+    parquet_schema = pq.read_metadata(io.BytesIO(buffer.getvalue())).schema
+    return tuple(parquet_schema.column(i).path for i in range(len(parquet_schema)))
+
+
+def _compression(schema) -> dict[str, str]:
+    """zstd for the metadata columns; none for the FLAC bytes, which do not compress (and which
+    snappy would slow the writer down on for nothing)."""
+    return {column: "none" if column == "audio.bytes" else "zstd" for column in _leaf_columns(schema)}
+
+
+class _ShardStats:
+    def __init__(self):
+        self.rows = 0
+        self.duration_s = 0.0
+        self.files: dict[str, None] = {}
+        self.genders: collections.Counter = collections.Counter()
+        self.emotions: collections.Counter = collections.Counter()
+        self.speakers: set[str] = set()
+
+    def add(self, row: dict, relpath: str) -> None:
+        self.rows += 1
+        self.duration_s += row["duration_s"]
+        self.files[relpath] = None
+        self.genders[row["gender"] or "unknown"] += 1
+        self.emotions.update(row["emotions"] or ["(none)"])
+        if row["speaker_id"] is not None:
+            self.speakers.add(row["speaker_id"])
+
+
+def _info(benchmark: Benchmark, corpora: list[str], protocol: str, seed: int, stats, report: SkipReport) -> dict:
+    present = set(corpora)
+    groups = {}
+    for group in benchmark.groups:
+        members = benchmark.corpora_of(group)
+        have = [c for c in members if c in present]
+        groups[group] = {
+            "corpora": have,
+            "missing": [c for c in members if c not in present],
+            "status": "complete" if len(have) == len(members) else "partial" if have else "absent",
+        }
+    return {
+        "benchmark": benchmark.name,
+        "protocol": protocol,
+        "seed": seed,
+        "sample_rate_hz": SAMPLE_RATE_HZ,
+        "bimotion_version": __version__,
+        "corpora": [c for c in benchmark.corpora if c in present],
+        "licenses": {c: SOURCES[c].license for c in benchmark.corpora if c in present},
+        "groups": groups,
+        "shards": [
+            {
+                "corpus": corpus,
+                "group": group,
+                "split": split,
+                "rows": s.rows,
+                "duration_s": round(s.duration_s, 3),
+                "speakers": len(s.speakers),
+                "genders": dict(sorted(s.genders.items())),
+                "emotions": dict(sorted(s.emotions.items())),
+                "files": list(s.files),
+            }
+            for (corpus, group, split), s in sorted(
+                stats.items(), key=lambda kv: (benchmark.shards.index(kv[0][:2]), SPLITS.index(kv[0][2]))
+            )
+        ],
+        "skipped": report.to_dict(),
+    }
+
+
+def _swap_into_place(stage: Path, out_dir: Path) -> None:
+    """Rename the finished staging folder to ``out_dir``, replacing an older prepared dataset."""
+    if out_dir.exists():
+        old = out_dir.with_name(out_dir.name + ".old-tmp")
+        shutil.rmtree(old, ignore_errors=True)
+        out_dir.rename(old)
+        stage.rename(out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        stage.rename(out_dir)

@@ -1,0 +1,346 @@
+"""The two split protocols of BiMotion and YueMotion, as tables of rules per corpus.
+
+``paper``
+    The paper's Table 1: the official splits of ESD and ElderReact; for CSED, CREMA-D, TESS and
+    IEMOCAP fixed (validation, test) sizes per group, stratified by gender, the rest train;
+    YueMotion 0.5/0.15/0.35 within each gender x age group, stratified by emotion (or its
+    published split when the records carry one).
+``speaker``
+    Speaker-independent: whole speakers (CREMA-D actors, ESD and YueMotion speakers), whole
+    IEMOCAP sessions and whole TESS words go to one split, in the proportions of the paper
+    protocol and balanced by gender where the units have one.  CSED has no speaker ids and
+    ElderReact's clip names are stimuli, not people: both keep their paper split.
+
+Every assignment is a function of the records alone: records are sorted by id, and each random
+choice uses ``numpy.random.default_rng`` seeded from a stable hash of (seed, corpus, group,
+stratum), so split membership never depends on the file system's listing order or the machine.
+
+>>> from bimotion.splits import assign_splits
+>>> split_of = assign_splits(records, "speaker")          # {record id: "train"|"validation"|"test"}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SPLITS: tuple[str, ...] = ("train", "validation", "test")
+PROTOCOL_NAMES: tuple[str, ...] = ("paper", "speaker")
+
+
+def _unit_session(row: Mapping) -> str | None:
+    match = re.search(r"Ses\d\d", row["id"])
+    return match.group(0) if match else None
+
+
+# What "a speaker" is for the speaker-independent protocol; each takes a row (id, speaker_id, text).
+UNITS: dict[str, tuple[str, Callable[[Mapping], str | None]]] = {
+    "speaker": ("speaker", lambda row: row["speaker_id"]),
+    "actor": ("actor", lambda row: row["speaker_id"]),
+    "session": ("recording session", _unit_session),
+    "word": ("spoken word", lambda row: row["text"]),
+}
+
+
+def row_of(record) -> dict:
+    """The fields the unit functions read, from a loader record."""
+    return {"id": record.id, "speaker_id": record.speaker_id, "text": record.text}
+
+
+# ------------------------------------------------------------------------------------------ rules
+
+
+@dataclass(frozen=True)
+class Official:
+    """The corpus's own split (``Utterance.official_split``); ``otherwise`` when no record has one."""
+
+    otherwise: Rule | None = None
+    speaker_independent = False
+
+    def describe(self) -> str:
+        text = "the corpus's official split"
+        return f"{text} when given, else {self.otherwise.describe()}" if self.otherwise else text
+
+    def apply(self, records: list, ctx: _Context) -> dict[str, str]:
+        given = [r for r in records if r.official_split]
+        if not given and self.otherwise is not None:
+            return self.otherwise.apply(records, ctx)
+        if len(given) != len(records):
+            missing = next(r for r in records if not r.official_split)
+            raise ValueError(
+                f"{missing.id}: no official split although the protocol uses {missing.corpus}'s official split "
+                f"({len(records) - len(given)} of {len(records)} records lack one)"
+            )
+        return {r.id: r.official_split for r in records}
+
+
+@dataclass(frozen=True)
+class Sized:
+    """Fixed (validation, test) sizes per group, stratified; the rest is train.
+
+    ``sizes`` holds the paper's (train, validation, test) per group.  A group with at least that
+    many records gets exactly the paper's validation and test sizes; a smaller one (a subset, a
+    test fixture, skipped files) gets them scaled to its size."""
+
+    sizes: Mapping[str, tuple[int, int, int]]
+    stratify: tuple[str, ...] = ("gender",)
+    speaker_independent = False
+
+    def describe(self) -> str:
+        sizes = "; ".join(f"{g} {v}/{t}" for g, (_, v, t) in self.sizes.items())
+        return f"fixed validation/test sizes ({sizes}), stratified by {', '.join(self.stratify)}, the rest train"
+
+    def apply(self, records, ctx):
+        out = {}
+        for group, rows in _by(records, "group").items():
+            if group not in self.sizes:
+                raise ValueError(f"{rows[0].corpus}: no split sizes for group {group!r} (have {sorted(self.sizes)})")
+            train, validation, test = self.sizes[group]
+            n, total = len(rows), train + validation + test
+            if n < total:
+                validation, test = _round(validation * n / total), _round(test * n / total)
+            out.update(_sized_split(rows, validation, test, self.stratify, ctx, (rows[0].corpus, group)))
+        return out
+
+
+@dataclass(frozen=True)
+class Fractions:
+    """Validation/test fractions within each cell (group x ``within``), stratified by ``stratify``."""
+
+    validation: float
+    test: float
+    within: tuple[str, ...] = ("gender",)
+    stratify: tuple[str, ...] = ("emotions",)
+    speaker_independent = False
+
+    def describe(self) -> str:
+        train = round(1 - self.validation - self.test, 6)
+        return (
+            f"{train}/{self.validation}/{self.test} within each age group x {' x '.join(self.within)}, "
+            f"stratified by {', '.join(self.stratify)}"
+        )
+
+    def apply(self, records, ctx):
+        out = {}
+        for cell, rows in _by(records, ("group", *self.within)).items():
+            n = len(rows)
+            key = (rows[0].corpus, *map(str, cell))
+            out.update(_sized_split(rows, _round(self.validation * n), _round(self.test * n), self.stratify, ctx, key))
+        return out
+
+
+@dataclass(frozen=True)
+class ByUnit:
+    """Speaker-independent: every unit (speaker, session, word) lies in one split.
+
+    Units are allocated in the proportions the paper protocol gives the same records, per group
+    (``scope="group"``) or over the whole corpus (``scope="corpus"``, for units shared by groups,
+    such as TESS's words), balanced by ``balance`` where a unit has a single value of it."""
+
+    unit: str
+    scope: str = "group"
+    balance: tuple[str, ...] = ("gender",)
+    speaker_independent = True
+
+    def describe(self) -> str:
+        name = UNITS[self.unit][0]
+        balance = f", balanced by {', '.join(self.balance)}" if self.balance else ""
+        where = "within each language x age group" if self.scope == "group" else "over the whole corpus"
+        return f"whole {name}s per split ({where}), in the paper protocol's proportions{balance}"
+
+    def apply(self, records, ctx):
+        unit_of = UNITS[self.unit][1]
+        out = {}
+        scopes = _by(records, "group") if self.scope == "group" else {"all": records}
+        for scope, rows in scopes.items():
+            units: dict[str, list] = defaultdict(list)
+            for r in rows:
+                unit = unit_of(row_of(r))
+                if unit is None:
+                    raise ValueError(f"{r.id}: has no {UNITS[self.unit][0]}, which the speaker protocol splits by")
+                units[unit].append(r)
+            paper = Counter(ctx.paper[r.id] for r in rows)
+            fractions = [paper[s] / len(rows) for s in SPLITS]
+            strata: dict[tuple, list[str]] = defaultdict(list)
+            for unit in sorted(units):
+                strata[_unit_stratum(units[unit], self.balance)].append(unit)
+            counts = {k: _apportion(len(u), fractions) for k, u in sorted(strata.items())}
+            _ensure_each_split(counts, len(units))
+            for stratum, members in sorted(strata.items()):
+                order = ctx.rng(rows[0].corpus, scope, *stratum).permutation(len(members))
+                bounds = np.cumsum(counts[stratum])
+                for position, index in enumerate(order):
+                    split = SPLITS[int(np.searchsorted(bounds, position, side="right"))]
+                    out.update((r.id, split) for r in units[members[index]])
+        return out
+
+
+@dataclass(frozen=True)
+class AsPaper:
+    """No speaker-independent split is possible: keep the paper protocol's split, for ``reason``."""
+
+    reason: str
+    speaker_independent = False
+
+    def describe(self) -> str:
+        return f"NOT speaker-independent, the paper split is kept: {self.reason}"
+
+    def apply(self, records, ctx):
+        return {r.id: ctx.paper[r.id] for r in records}
+
+
+Rule = Official | Sized | Fractions | ByUnit | AsPaper
+
+# ---------------------------------------------------------------------------------------- tables
+
+# The paper's Table 1 as (train, validation, test) per group; TESS's rows are the paper's
+# (1399 elderly / 1401 adult files, from one misfiled file in the authors' copy): a correct copy
+# of 1400 + 1400 files gives 700/200/500 and 699/201/500.
+PAPER: dict[str, Rule] = {
+    "crema_d": Sized({"eng_eld": (150, 42, 300), "eng_adu": (5000, 750, 1200)}),
+    "tess": Sized({"eng_eld": (699, 200, 500), "eng_adu": (700, 201, 500)}),
+    "esd": Official(),
+    "iemocap": Sized({"eng_adu": (7500, 1039, 1500)}),
+    "elderreact": Official(),
+    "csed": Sized({"zho_eld": (200, 52, 400)}),
+    "yuemotion": Official(otherwise=Fractions(validation=0.15, test=0.35)),
+}
+
+SPEAKER: dict[str, Rule] = {
+    "crema_d": ByUnit("actor"),
+    "tess": ByUnit("word", scope="corpus", balance=()),
+    "esd": ByUnit("speaker"),
+    "iemocap": ByUnit("session", balance=()),
+    "elderreact": AsPaper("its clip names are stimuli, not people, and it has no speaker ids"),
+    "csed": AsPaper("it has no speaker ids (the speakers of its 652 clips are not identified)"),
+    "yuemotion": ByUnit("speaker"),
+}
+
+PROTOCOLS: dict[str, dict[str, Rule]] = {"paper": PAPER, "speaker": SPEAKER}
+
+
+def rule(protocol: str, corpus: str) -> Rule:
+    return _table(protocol)[corpus]
+
+
+def describe(protocol: str, corpora: Iterable[str]) -> dict[str, str]:
+    """One line per corpus saying how ``protocol`` splits it."""
+    return {c: _table(protocol)[c].describe() for c in corpora}
+
+
+def not_speaker_independent(protocol: str, corpora: Iterable[str]) -> list[str]:
+    """The corpora whose split is not speaker-independent under ``protocol``."""
+    return [c for c in corpora if not _table(protocol)[c].speaker_independent]
+
+
+# ------------------------------------------------------------------------------------ assignment
+
+
+@dataclass
+class _Context:
+    seed: int
+    paper: dict[str, str] = field(default_factory=dict)
+
+    def rng(self, *key) -> np.random.Generator:
+        digest = hashlib.sha256("\x1f".join(map(str, (self.seed, *key))).encode()).digest()
+        return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def assign_splits(records: Iterable, protocol: str = "paper", *, seed: int = 0) -> dict[str, str]:
+    """``{record id: split}`` for every record, under ``protocol`` (``paper`` or ``speaker``).
+
+    Works on loader records alone (no audio is read), and gives the same answer for the same
+    records in any order."""
+    table = _table(protocol)
+    by_corpus = _by(sorted(records, key=lambda r: r.id), "corpus")
+    out: dict[str, str] = {}
+    for corpus, rows in by_corpus.items():
+        if corpus not in table:
+            raise KeyError(f"the {protocol} protocol has no rule for corpus {corpus!r}")
+        ctx = _Context(seed)
+        ctx.paper = PAPER[corpus].apply(rows, ctx)
+        out.update(ctx.paper if protocol == "paper" else table[corpus].apply(rows, ctx))
+    return out
+
+
+def _table(protocol: str) -> dict[str, Rule]:
+    try:
+        return PROTOCOLS[protocol]
+    except KeyError:
+        raise KeyError(f"unknown split protocol {protocol!r}; choose one of: {', '.join(PROTOCOLS)}") from None
+
+
+def _field(record, name: str):
+    value = getattr(record, name)
+    return "+".join(value) if isinstance(value, tuple) else str(value)
+
+
+def _by(records, fields) -> dict:
+    """Records grouped by one field (key: its value) or several (key: tuple), keys sorted."""
+    out = defaultdict(list)
+    for r in records:
+        out[_field(r, fields) if isinstance(fields, str) else tuple(_field(r, f) for f in fields)].append(r)
+    return dict(sorted(out.items()))
+
+
+def _round(x: float) -> int:
+    """Half-up rounding, robust to float noise (0.15 * 420 = 62.99999…)."""
+    return math.floor(x + 0.5 + 1e-9)
+
+
+def _apportion(total: int, weights, caps=None) -> list[int]:
+    """Split ``total`` into integers proportional to ``weights`` by largest remainders (ties to
+    the first), none above its cap."""
+    weights = np.asarray(weights, dtype=float)
+    caps = np.full(len(weights), total) if caps is None else np.asarray(caps, dtype=int)
+    if total > caps.sum():
+        raise ValueError(f"cannot place {total} items in capacities {caps.tolist()}")
+    if weights.sum() == 0:
+        weights = np.ones(len(weights))
+    quota = total * weights / weights.sum()
+    counts = np.minimum(np.floor(quota + 1e-9).astype(int), caps)
+    while counts.sum() < total:
+        open_ = np.flatnonzero(counts < caps)
+        counts[max(open_, key=lambda i: (quota[i] - counts[i], -i))] += 1
+    return counts.tolist()
+
+
+def _sized_split(rows, validation: int, test: int, stratify, ctx: _Context, key: tuple) -> dict[str, str]:
+    """Exactly ``validation`` and ``test`` rows (at least one each, as far as there are rows),
+    allocated to the strata in proportion to their sizes, drawn at random within each."""
+    n = len(rows)
+    # train, then test, then validation get at least one row, as far as there are rows
+    test = min(max(test, 1), n - 1) if n >= 2 else 0
+    validation = min(max(validation, 1), n - 1 - test) if n >= 3 else 0
+    strata = _by(rows, stratify)
+    sizes = [len(s) for s in strata.values()]
+    n_test = _apportion(test, sizes, sizes)
+    n_val = _apportion(validation, sizes, [s - t for s, t in zip(sizes, n_test, strict=True)])
+    out = {}
+    for (stratum, members), v, t in zip(strata.items(), n_val, n_test, strict=True):
+        order = ctx.rng(*key, stratum).permutation(len(members))
+        for position, index in enumerate(order):
+            out[members[index].id] = "validation" if position < v else "test" if position < v + t else "train"
+    return out
+
+
+def _unit_stratum(records, balance) -> tuple:
+    values = tuple({_field(r, f) for r in records} for f in balance)
+    return tuple(next(iter(v)) if len(v) == 1 else "mixed" for v in values)
+
+
+def _ensure_each_split(counts: dict[tuple, list[int]], n_units: int) -> None:
+    """Move units so that train, then test, then validation is non-empty, as far as there are
+    units (each taken from the fullest split)."""
+    for split in (SPLITS.index("train"), SPLITS.index("test"), SPLITS.index("validation"))[:n_units]:
+        if sum(c[split] for c in counts.values()) == 0:
+            donor = max(range(len(SPLITS)), key=lambda s: (sum(c[s] for c in counts.values()), -s))
+            stratum = max(counts, key=lambda k: counts[k][donor])
+            counts[stratum][donor] -= 1
+            counts[stratum][split] += 1

@@ -1,0 +1,126 @@
+"""`bimotion check` (counts, files, speaker overlap, duplicate audio; exit codes) and
+`bimotion push --dry-run` (what would be uploaded, licence warnings, no network)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bimotion.cli import main
+from bimotion.commands.check import check
+from bimotion.prepare import INFO_FILE, prepare
+from loaders import testing
+
+CORPORA = ("crema_d", "tess", "csed")
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("raw")
+    return {name: testing.make_corpus(name, base / name) for name in CORPORA}
+
+
+@pytest.fixture(scope="module")
+def prepared(sources, tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("prepared")
+    return {
+        protocol: prepare(sources, base / protocol, protocol=protocol, num_proc=1, progress=False).out_dir
+        for protocol in ("paper", "speaker")
+    }
+
+
+@pytest.fixture
+def paper_copy(prepared, tmp_path) -> Path:
+    return Path(shutil.copytree(prepared["paper"], tmp_path / "copy"))
+
+
+def edit_info(out: Path, change) -> None:
+    info = json.loads((out / INFO_FILE).read_text(encoding="utf-8"))
+    change(info)
+    (out / INFO_FILE).write_text(json.dumps(info), encoding="utf-8")
+
+
+def test_check_proves_the_speaker_protocol_shares_no_speaker(prepared, capsys):
+    assert main(["check", str(prepared["speaker"])]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("OK")
+    result = check(prepared["speaker"])
+    assert result["problems"] == [] and result["duplicates_across_splits"] == []
+    crema_d = result["overlap"]["crema_d"]
+    assert crema_d["speakers"] >= 4 and crema_d["shared_speakers"] == [] and crema_d["shared_units"] == []
+    tess = result["overlap"]["tess"]  # one speaker per group: shared, but no word is
+    assert tess["unit"] == "word" and tess["shared_units"] == [] and tess["units"] >= 3
+    assert "units" not in result["overlap"]["csed"]  # no speaker ids: kept the paper split
+    assert "csed        no speaker ids" in out
+    # counts per config and split are the files' rows
+    info = json.loads((prepared["speaker"] / INFO_FILE).read_text(encoding="utf-8"))
+    eng = sum(s["rows"] for s in info["shards"] if s["group"].startswith("eng_"))
+    assert sum(result["counts"]["eng"].values()) == eng == result["rows"] - sum(result["counts"]["zho_eld"].values())
+
+
+def test_check_reports_paper_protocol_speaker_overlap_without_failing(prepared, capsys):
+    assert main(["check", str(prepared["paper"])]) == 0
+    result = check(prepared["paper"])
+    assert result["overlap"]["crema_d"]["shared_speakers"]  # utterance-level split, as the paper did
+    assert "allowed: the paper protocol does not split crema_d by speaker" in capsys.readouterr().out
+
+
+def test_check_fails_when_speakers_cross_splits_that_should_not(paper_copy, capsys):
+    edit_info(paper_copy, lambda info: info.update(protocol="speaker"))  # claim what the data does not hold
+    assert main(["check", str(paper_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "crema_d:" in out and "actor(s) in more than one split" in out
+
+
+def test_check_finds_duplicate_audio_across_splits(paper_copy, capsys):
+    test_file = next((paper_copy / "data" / "csed" / "zho_eld").glob("test-*.parquet"))
+    shutil.copy(test_file, test_file.with_name("train-00001.parquet"))
+    assert main(["check", str(paper_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "unlisted file data/csed/zho_eld/train-00001.parquet" in out
+
+    def list_it(info):
+        shard = next(s for s in info["shards"] if (s["corpus"], s["split"]) == ("csed", "train"))
+        test = next(s for s in info["shards"] if (s["corpus"], s["split"]) == ("csed", "test"))
+        shard["files"].append("data/csed/zho_eld/train-00001.parquet")
+        shard["rows"] += test["rows"]
+
+    edit_info(paper_copy, list_it)
+    result = check(paper_copy)
+    assert len(result["duplicates_across_splits"]) > 0
+    assert any("appear in two splits" in p for p in result["problems"])
+    assert any(p.startswith("duplicate id csed/") for p in result["problems"])
+
+
+def test_check_finds_missing_files_and_rejects_non_datasets(paper_copy, tmp_path, capsys):
+    victim = next((paper_copy / "data" / "tess").rglob("*.parquet"))
+    victim.unlink()
+    result = check(paper_copy, hash_audio=False)
+    assert f"missing file {victim.relative_to(paper_copy).as_posix()}" in result["problems"]
+    assert result["hashed"] is None
+    assert main(["check", str(tmp_path / "nothing")]) == 2
+    assert "not a prepared dataset" in capsys.readouterr().err
+
+
+def test_push_dry_run_lists_the_upload_and_warns_about_licences(prepared, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # a real upload would fail: the dry run must not try
+    out = prepared["paper"]
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    listed = [line.split()[0] for line in captured.out.splitlines() if line.startswith("  ")]
+    expected = ["README.md", INFO_FILE] + sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet"))
+    assert sorted(listed) == sorted(expected) and listed[:2] == ["README.md", INFO_FILE]
+    assert "would upload" in captured.out and "(private)" in captured.out
+    assert "tess's licence (CC BY-NC-ND 4.0) restricts redistribution" in captured.err
+    assert "csed" not in captured.err and "crema_d" not in captured.err  # Apache-2.0, ODbL: no warning
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run", "--public"]) == 0
+    assert "(PUBLIC)" in capsys.readouterr().out
+
+
+def test_push_refuses_an_incomplete_folder(paper_copy, capsys):
+    next(paper_copy.rglob("*.parquet")).unlink()
+    assert main(["push", str(paper_copy), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 2
+    assert "is incomplete" in capsys.readouterr().err

@@ -1,0 +1,342 @@
+"""`bimotion prepare` / `yuemotion prepare`: Parquet shards + card that plain `datasets` loads,
+builders, determinism, real CSED, and what bad audio and failed runs leave behind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import bimotion
+import loaders
+from bimotion.builder import BiMotion, YueMotion, decode_batch, raw_audio
+from bimotion.cli import main as bimotion_main
+from bimotion.commands.check import check
+from bimotion.features import decode_audio_bytes
+from bimotion.prepare import PARTIAL_SUFFIX, config_files, prepare, read_info
+from bimotion.registry import BIMOTION, SPLITS, YUEMOTION
+from loaders import BadFileError, testing
+from yuemotion.cli import main as yuemotion_main
+
+SIX = BIMOTION.corpora
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("raw")
+    return {name: testing.make_corpus(name, base / name) for name in SIX}
+
+
+@pytest.fixture(scope="module")
+def speaker_out(sources, tmp_path_factory):
+    return prepare(sources, tmp_path_factory.mktemp("speaker") / "out", protocol="speaker", num_proc=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def paper_out(sources, tmp_path_factory):
+    """The paper protocol, in a folder named `bimotion` (for `load_dataset("bimotion", ...)`)."""
+    return prepare(sources, tmp_path_factory.mktemp("paper") / "bimotion", num_proc=1, progress=False)
+
+
+def rows_of(info, **match) -> dict[str, int]:
+    out = dict.fromkeys(SPLITS, 0)
+    for s in info["shards"]:
+        if all(s[k] in v for k, v in match.items()):
+            out[s["split"]] += s["rows"]
+    return out
+
+
+def digest_tree(root: Path, pattern: str = "**/*.parquet") -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.glob(pattern))
+        if p.is_file()
+    }
+
+
+# ------------------------------------------------------------------------------ layout and card
+
+
+def test_every_record_is_written_once_under_its_shard(speaker_out, sources):
+    out, info = speaker_out.out_dir, speaker_out.info
+    records = [r for name, root in sources.items() for r in loaders.load(name, root)]
+    assert sum(s["rows"] for s in info["shards"]) == len(records)
+    assert not speaker_out.report
+    assert not out.with_name(out.name + PARTIAL_SUFFIX).exists()
+    on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet"))
+    assert on_disk == sorted(f for s in info["shards"] for f in s["files"])
+    for s in info["shards"]:
+        assert all(f.startswith(f"data/{s['corpus']}/{s['group']}/{s['split']}-") for f in s["files"])
+    assert all(g["status"] == "complete" for g in info["groups"].values())
+
+
+def test_card_configs_cover_the_registry_and_unions_reuse_the_group_files(speaker_out):
+    out, info = speaker_out.out_dir, speaker_out.info
+    card = (out / "README.md").read_text(encoding="utf-8")
+    header = yaml.safe_load(card.split("---\n")[1])
+    names = [c["config_name"] for c in header["configs"]]
+    assert names == list(BIMOTION.configs)  # eng_eld … all, one per corpus
+    assert [c["config_name"] for c in header["configs"] if c.get("default")] == ["all"]
+    files = config_files(info)
+    for name, config in BIMOTION.configs.items():
+        for split in SPLITS:
+            expected = [
+                f
+                for c, g in config.shards
+                for s in info["shards"]
+                if (s["corpus"], s["group"], s["split"]) == (c, g, split)
+                for f in s["files"]
+            ]
+            assert files[name].get(split, []) == expected
+    union = {f for split in SPLITS for g in BIMOTION.groups for f in files[g].get(split, [])}
+    assert (
+        union
+        == {f for split in SPLITS for f in files["all"].get(split, [])}
+        == {p.relative_to(out).as_posix() for p in out.rglob("*.parquet")}
+    )
+    # the statistics table is the data's: one row per (corpus, group) with its split counts
+    for corpus, group in BIMOTION.shards:
+        n = rows_of(info, corpus=[corpus], group=[group])
+        assert f"| {n['train']} | {n['validation']} | {n['test']} |" in card, (corpus, group)
+    for corpus in SIX:
+        assert loaders.SOURCES[corpus].license in card and loaders.SOURCES[corpus].citation.strip() in card
+    assert "CSED speakers" in card and "one speaker per group" in card
+    assert "Not speaker-independent under this protocol: elderreact, csed" in card
+
+
+def test_prepared_folder_loads_with_plain_datasets_in_a_fresh_process(paper_out, tmp_path):
+    out, info = paper_out.out_dir, paper_out.info
+    script = f"""
+import json, sys
+import datasets
+by_path = datasets.load_dataset({str(out)!r}, "eng_eld")
+by_name = datasets.load_dataset("bimotion", "zho")          # the folder ./bimotion
+row = by_path["test"][0]
+samples = row["audio"].get_all_samples()
+print(json.dumps({{
+    "imported": sorted(m for m in sys.modules if m.split(".")[0] in ("bimotion", "loaders", "yuemotion")),
+    "eng_eld": {{s: by_path[s].num_rows for s in by_path}},
+    "zho": {{s: by_name[s].num_rows for s in by_name}},
+    "rate": samples.sample_rate, "channels": samples.data.shape[0], "samples": samples.data.shape[1],
+    "duration_s": row["duration_s"], "labels": row["labels"], "mask": row["label_mask"],
+}}))
+"""
+    env = dict(os.environ, HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1", HF_DATASETS_DISABLE_PROGRESS_BARS="1")
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=out.parent, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["imported"] == []
+    assert got["eng_eld"] == rows_of(info, group=["eng_eld"])
+    assert got["zho"] == rows_of(info, group=["zho_eld", "zho_adu"])
+    assert (got["rate"], got["channels"]) == (16000, 1)
+    assert abs(got["samples"] / 16000 - got["duration_s"]) < 1e-3
+    assert len(got["labels"]) == len(got["mask"]) == 13
+
+
+def test_split_membership_and_bytes_ignore_file_system_order_and_process_count(paper_out, sources, tmp_path):
+    """The same corpora copied in reverse file order, prepared with another process count and
+    alongside fewer corpora, give byte-identical shards."""
+    subset = {}
+    for name in ("csed", "tess"):
+        src = sources[name]
+        dst = tmp_path / "reversed" / name / src.name
+        for path in sorted(src.rglob("*"), reverse=True):
+            target = dst / path.relative_to(src)
+            if path.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+        subset[name] = dst
+    again = prepare(subset, tmp_path / "again", num_proc=2, progress=False)
+    mine = digest_tree(again.out_dir)
+    assert mine and {k: v for k, v in digest_tree(paper_out.out_dir).items() if k in mine} == mine
+    # a subset run works and says which groups are partial
+    assert again.info["groups"]["eng_eld"] == {
+        "corpora": ["tess"],
+        "missing": ["crema_d", "elderreact"],
+        "status": "partial",
+    }
+    assert again.info["groups"]["zho_adu"]["status"] == "absent"
+    card = (again.out_dir / "README.md").read_text(encoding="utf-8")
+    assert "partial preparation" in card and "`eng_eld` is partial (missing crema_d, elderreact)" in card
+    assert "zho_adu" not in config_files(again.info)
+
+
+# ------------------------------------------------------------------------------ builders
+
+
+def test_builder_classes_follow_the_registry_and_read_the_folder(speaker_out, tmp_path):
+    assert [c.name for c in BiMotion.BUILDER_CONFIGS] == list(BIMOTION.configs)
+    assert [c.name for c in YueMotion.BUILDER_CONFIGS] == list(YUEMOTION.configs)
+    out, info = speaker_out.out_dir, speaker_out.info
+    builder = BiMotion(config_name="eng_adu", data_dir=str(out), cache_dir=str(tmp_path / "cache"))
+    builder.download_and_prepare()
+    ds = builder.as_dataset()
+    assert {s: ds[s].num_rows for s in ds} == rows_of(info, group=["eng_adu"])
+    test = bimotion.load(out, "csed", split="test", cache_dir=tmp_path / "cache")
+    assert test.num_rows == rows_of(info, corpus=["csed"])["test"]
+    assert set(test["corpus"]) == {"csed"} and all(len(m) == 13 for m in test["label_mask"])
+    waves, lengths = decode_batch(raw_audio(test)[:4]["audio"])
+    assert waves.dtype == np.float32 and waves.shape == (4, lengths.max())
+    assert np.allclose(lengths / 16000, test["duration_s"][:4], atol=1e-3)
+    with pytest.raises(ValueError, match="data_dir"):
+        BiMotion(config_name="all", cache_dir=str(tmp_path / "c2")).download_and_prepare()
+
+
+def test_yuemotion_prepare_cli_and_builder(tmp_path, capsys):
+    root = testing.make_corpus("yuemotion", tmp_path / "raw")
+    out = tmp_path / "yuemotion"
+    assert yuemotion_main(["prepare", "--source", str(root), "--output", str(out), "-q", "--num-proc", "1"]) == 0
+    assert "yue_adu" in capsys.readouterr().out
+    info = read_info(out)
+    records = loaders.load("yuemotion", root)
+    by_split = {s: sum(r.official_split == s for r in records) for s in SPLITS}  # the published split
+    assert rows_of(info) == by_split
+    ds = bimotion.load(out, "all", cache_dir=tmp_path / "cache")
+    assert {s: ds[s].num_rows for s in ds} == {s: n for s, n in by_split.items() if n}
+    assert yuemotion_main(["check", str(out)]) == 0
+    # BiMotion refuses YueMotion, and an existing output folder, with a clear message
+    assert bimotion_main(["prepare", "--source", f"yuemotion={root}", "--output", str(tmp_path / "x"), "-q"]) == 2
+    assert "yuemotion prepare" in capsys.readouterr().err
+    assert yuemotion_main(["prepare", "--source", str(root), "--output", str(out), "-q"]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ real CSED
+
+
+@pytest.mark.shared
+def test_real_csed_prepares_to_table1_at_16khz_with_source_durations(real_csed, tmp_path):
+    result = prepare({"csed": real_csed}, tmp_path / "csed", num_proc=2, progress=False)
+    assert rows_of(result.info, group=["zho_eld"]) == {"train": 200, "validation": 52, "test": 400}
+    source = {r.id: r.duration_s for r in loaders.load("csed", real_csed)}
+    import pyarrow.parquet as pq
+
+    seen = 0
+    for path in sorted((result.out_dir / "data").rglob("*.parquet")):
+        table = pq.read_table(path, columns=["id", "audio", "duration_s"]).to_pydict()
+        for rid, audio, duration_s in zip(table["id"], table["audio"], table["duration_s"], strict=True):
+            samples, rate = decode_audio_bytes(audio["bytes"])
+            assert rate == 16000 and samples.ndim == 1
+            assert abs(len(samples) / rate - source[rid]) < 0.010, rid
+            assert abs(duration_s - source[rid]) < 0.010, rid
+            seen += 1
+    assert seen == 652
+
+
+# ------------------------------------------------------------------------------ bad audio, failed runs
+
+
+def write_undecodable_wav(path: Path) -> Path:
+    """A WAV whose header probes fine but whose codec (tag 0x1234) nothing can decode."""
+    data = b"\0" * 4000
+    fmt = struct.pack("<HHIIHH", 0x1234, 1, 44100, 88200, 2, 16)
+    path.write_bytes(
+        b"RIFF"
+        + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data))
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
+    return path
+
+
+def assert_nothing_left(out: Path) -> None:
+    assert not out.exists()
+    assert not out.with_name(out.name + PARTIAL_SUFFIX).exists()
+
+
+def test_bad_file_found_while_scanning_is_an_error_or_a_counted_skip(tmp_path):
+    root = testing.make_corpus("csed", tmp_path / "raw", bad=True)
+    out = tmp_path / "out"
+    with pytest.raises(BadFileError) as err:
+        prepare({"csed": root}, out, progress=False)
+    assert err.value.path.is_relative_to(root)
+    assert_nothing_left(out)
+    result = prepare({"csed": root}, out, skip_bad=True, progress=False)
+    assert result.report.total >= 2 and result.info["skipped"] == result.report.to_dict()
+    assert "Skipped bad inputs" in (out / "README.md").read_text(encoding="utf-8")
+
+
+def test_bad_audio_found_while_decoding_is_an_error_or_a_counted_skip(tmp_path, capsys):
+    root = testing.make_corpus("csed", tmp_path / "raw")
+    bad = write_undecodable_wav(root / "Training Data (wav)" / "Positive" / "Pos_female-999.wav")
+    out = tmp_path / "out"
+    argv = ["prepare", "--source", f"csed={root}", "--output", str(out), "-q", "--num-proc", "2"]
+    assert bimotion_main(argv) == 2
+    assert str(bad) in capsys.readouterr().err
+    assert_nothing_left(out)
+    assert bimotion_main([*argv, "--skip-bad"]) == 0
+    assert "csed        corrupt            1" in capsys.readouterr().err
+    info = read_info(out)
+    assert info["skipped"] == {"csed/corrupt": 1}
+    assert sum(s["rows"] for s in info["shards"]) == len(loaders.load("csed", root)) - 1
+
+
+def test_a_failed_overwrite_keeps_the_previous_dataset(tmp_path):
+    root = testing.make_corpus("csed", tmp_path / "raw")
+    out = prepare({"csed": root}, tmp_path / "out", progress=False).out_dir
+    before = digest_tree(out, "**/*")
+    write_undecodable_wav(root / "Training Data (wav)" / "Natural" / "Nat_Male-999.wav")
+    with pytest.raises(BadFileError):
+        prepare({"csed": root}, out, overwrite=True, progress=False)
+    assert digest_tree(out, "**/*") == before
+    assert not out.with_name(out.name + PARTIAL_SUFFIX).exists()
+    assert check(out)["problems"] == []
+
+
+def test_a_killed_run_leaves_nothing_that_loads(tmp_path):
+    root = testing.make_corpus("csed", tmp_path / "raw", size="full")
+    out = tmp_path / "out"
+    stage = out.with_name(out.name + PARTIAL_SUFFIX)
+    cmd = [
+        sys.executable,
+        "-m",
+        "bimotion.cli",
+        "prepare",
+        "--source",
+        f"csed={root}",
+        "--output",
+        str(out),
+        "-q",
+        "--num-proc",
+        "1",
+        "--rows-per-file",
+        "20",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(stage.rglob("*.parquet.tmp")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "prepare finished before it could be killed"
+    assert not out.exists()
+    assert not (stage / "README.md").exists() and not list(stage.rglob("*.parquet"))
+    import datasets
+
+    with pytest.raises(Exception):  # noqa: B017  (no data file datasets recognises)
+        datasets.load_dataset(str(stage), cache_dir=str(tmp_path / "cache"))
+    # the next run clears the leftovers and succeeds
+    assert prepare({"csed": root}, out, progress=False, num_proc=2).info["shards"]
+    assert not stage.exists()

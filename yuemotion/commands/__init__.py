@@ -1,0 +1,1 @@
+"""Sub-commands of `yuemotion`: `prepare` takes one source folder; `check` and `push` are bimotion's."""
