@@ -41,10 +41,13 @@ def features():
 
 
 def encode_audio(samples: np.ndarray, sample_rate_hz: int = SAMPLE_RATE_HZ) -> bytes:
+    """16-bit FLAC bytes of float samples in [-1, 1] (clipped) or of int16 samples."""
     import soundfile
 
+    if samples.dtype != np.int16:
+        samples = np.clip(samples, -1.0, 1.0)
     buf = io.BytesIO()
-    soundfile.write(buf, np.clip(samples, -1.0, 1.0), sample_rate_hz, format=AUDIO_FORMAT, subtype="PCM_16")
+    soundfile.write(buf, samples, sample_rate_hz, format=AUDIO_FORMAT, subtype="PCM_16")
     return buf.getvalue()
 
 

@@ -232,7 +232,7 @@ def _encode(records) -> list[tuple[dict | None, tuple | None]]:
     out = []
     for record in records:
         try:
-            samples, _ = decode(record.path, SAMPLE_RATE_HZ)
+            samples, _ = decode(record.path, SAMPLE_RATE_HZ, dtype="int16")
             if samples.size == 0:
                 raise BadFileError(record.path, "no_samples", "the file decodes to no audio samples", "replace it")
             out.append((example(record, samples), None))

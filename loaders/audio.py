@@ -279,30 +279,42 @@ def _ffmpeg() -> str:
     return exe
 
 
-def decode(path: str | os.PathLike, sample_rate_hz: int | None = 16000) -> tuple[np.ndarray, int]:
-    """Float32 mono samples in [-1, 1] and their rate (``sample_rate_hz``, or the file's if None)."""
+def decode(
+    path: str | os.PathLike, sample_rate_hz: int | None = 16000, *, dtype: str = "float32"
+) -> tuple[np.ndarray, int]:
+    """Mono samples and their rate (``sample_rate_hz``, or the file's if None).
+
+    ``dtype="float32"`` gives samples in [-1, 1]; ``dtype="int16"`` gives 16-bit integers, which
+    skips two conversions when the result is re-encoded as 16-bit audio (dataset preparation)."""
+    if dtype not in ("float32", "int16"):
+        raise ValueError(f"dtype must be 'float32' or 'int16', not {dtype!r}")
     path = Path(path)
     info = probe(path)
     if info.format == "mp4":
         rate = sample_rate_hz or info.sample_rate_hz
         cmd = [_ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate)]
-        proc = subprocess.run(cmd + ["-f", "f32le", "-"], capture_output=True)
+        raw = "s16le" if dtype == "int16" else "f32le"
+        proc = subprocess.run(cmd + ["-f", raw, "-"], capture_output=True)
         if proc.returncode != 0:
             raise _bad(path, "corrupt", f"FFmpeg cannot decode the audio: {proc.stderr.decode()[-300:]}", "replace it")
-        return np.frombuffer(proc.stdout, dtype=np.float32).copy(), rate
+        return np.frombuffer(proc.stdout, dtype=dtype).copy(), rate
     import soundfile
 
     try:
-        samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        samples, rate = soundfile.read(str(path), dtype=dtype, always_2d=True)
     except Exception as err:
         raise _bad(path, "corrupt", f"cannot decode audio: {err}", "replace it with the original file") from err
-    samples = samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
+    if samples.shape[1] > 1:
+        samples = samples.mean(axis=1).astype(dtype)
+    else:
+        samples = samples[:, 0]
     return resample(samples, rate, sample_rate_hz), (sample_rate_hz or rate)
 
 
 def resample(samples: np.ndarray, from_hz: int, to_hz: int | None) -> np.ndarray:
+    """soxr high-quality resampling; float32 and int16 samples keep their dtype."""
     if to_hz is None or from_hz == to_hz:
-        return np.ascontiguousarray(samples, dtype=np.float32)
+        return np.ascontiguousarray(samples)
     import soxr
 
-    return soxr.resample(samples, from_hz, to_hz, quality="HQ").astype(np.float32, copy=False)
+    return soxr.resample(np.ascontiguousarray(samples), from_hz, to_hz, quality="HQ")

@@ -125,3 +125,13 @@ def test_mp4_with_header_first_and_media_cut_off_is_truncated(tmp_path, tone):
     FixtureWriter.truncate(mp4, keep_bytes=mp4.stat().st_size - 500)
     with pytest.raises(BadFileError, match="truncated"):
         probe(mp4)
+
+
+def test_int16_decoding_matches_float_decoding(tmp_path, tone):
+    soundfile.write(tmp_path / "a.wav", tone, RATE, subtype="PCM_16")
+    as_float, _ = decode(tmp_path / "a.wav", 16000)
+    as_int, _ = decode(tmp_path / "a.wav", 16000, dtype="int16")
+    assert as_int.dtype == np.int16 and as_float.dtype == np.float32 and len(as_int) == len(as_float)
+    assert np.max(np.abs(as_int / 32768.0 - as_float)) < 2e-4
+    with pytest.raises(ValueError, match="dtype"):
+        decode(tmp_path / "a.wav", dtype="float64")
