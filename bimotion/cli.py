@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS: tuple[str, ...] = ("sources", "scan", "prepare", "check", "push")
+COMMANDS: tuple[str, ...] = ("sources", "scan", "prepare", "check", "push", "demo")
 
 
 def build_parser(prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands") -> argparse.ArgumentParser:
