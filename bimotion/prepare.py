@@ -12,7 +12,7 @@ in row groups of ``ROWS_PER_ROW_GROUP``.  Worker processes decode a bounded wind
 ahead of the writer, so peak memory depends on the window, never on the corpus size.
 
 The run is atomic: everything is written into ``OUT.partial-tmp`` (Parquet files as
-``*.parquet.tmp``, the card last) and renamed to ``OUT`` at the very end; a failed or interrupted
+hidden ``.*.parquet.tmp`` files, the card last) and renamed to ``OUT`` at the very end; a failed or interrupted
 run never leaves an ``OUT`` that loads as if complete.
 """
 
@@ -146,15 +146,15 @@ def write_dataset(
                     continue
                 if current is None or current.relpath != relpath:
                     if current is not None and current.close():
-                        written.append(current.path)
+                        written.append(current)
                     current = _ParquetFile(stage, relpath, schema)
                 current.add(row)
                 key = (record.corpus, record.group, split_of[record.id])
                 stats.setdefault(key, _ShardStats()).add(row, relpath)
             if current is not None and current.close():
-                written.append(current.path)
-        for path in written:
-            path.rename(path.with_suffix(""))  # x.parquet.tmp -> x.parquet
+                written.append(current)
+        for done in written:
+            done.path.rename(done.final)  # .x.parquet.tmp -> x.parquet
         info = _info(benchmark, list(corpora), protocol, seed, stats, report)
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(card.render(info), encoding="utf-8")
@@ -266,11 +266,13 @@ def _encoded(jobs: list, num_proc: int) -> Iterator[tuple[dict | None, tuple | N
 
 
 class _ParquetFile:
-    """One output file, written a row group at a time, as ``<name>.tmp`` until renamed."""
+    """One output file, written a row group at a time as the hidden ``.<name>.tmp`` (which no
+    loader picks up) until renamed to ``<name>``."""
 
     def __init__(self, stage: Path, relpath: str, schema):
         self.relpath = relpath
-        self.path = stage / (relpath + ".tmp")
+        self.final = stage / relpath
+        self.path = self.final.with_name(f".{self.final.name}.tmp")
         self.schema = schema
         self.buffer: list[dict] = []
         self.writer = None
