@@ -24,7 +24,7 @@ import datasets
 import numpy as np
 
 from .features import decode_audio_bytes, features
-from .prepare import config_files, read_info
+from .prepare import INFO_FILE, config_files, read_info
 from .registry import BIMOTION, YUEMOTION, Benchmark
 
 
@@ -102,16 +102,28 @@ def load(
     *,
     cache_dir: str | os.PathLike | None = None,
 ):
-    """A config of a prepared folder as a ``DatasetDict`` (or a ``Dataset`` when ``split`` is given)."""
+    """A config of a prepared folder as a ``DatasetDict`` (or a ``Dataset`` when ``split`` is given).
+
+    The Arrow cache lives under a directory keyed on the folder's path *and* its ``prepare.json``,
+    so a folder prepared again with other data is never answered from a stale cache."""
     out_dir = Path(out_dir).expanduser().absolute()
     builder_class = BUILDERS[read_info(out_dir)["benchmark"]]
     builder = builder_class(
         config_name=config or builder_class.DEFAULT_CONFIG_NAME,
         data_dir=str(out_dir),
-        cache_dir=None if cache_dir is None else str(cache_dir),
+        cache_dir=str(cache_dir or cache_dir_for(out_dir)),
     )
     builder.download_and_prepare()
     return builder.as_dataset(split=split)
+
+
+def cache_dir_for(out_dir: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:
+    """A ``datasets`` cache directory private to this prepared folder's path and contents."""
+    import hashlib
+
+    out_dir = Path(out_dir).expanduser().absolute()
+    digest = hashlib.sha256(str(out_dir).encode() + b"\0" + (out_dir / INFO_FILE).read_bytes()).hexdigest()[:16]
+    return Path(root or datasets.config.HF_DATASETS_CACHE) / "bimotion-prepared" / digest
 
 
 def raw_audio(dataset):

@@ -340,3 +340,18 @@ def test_a_killed_run_leaves_nothing_that_loads(tmp_path):
     # the next run clears the leftovers and succeeds
     assert prepare({"csed": root}, out, progress=False, num_proc=2).info["shards"]
     assert not stage.exists()
+
+
+def test_a_folder_prepared_again_with_other_data_is_not_read_from_a_stale_cache(tmp_path):
+    import pyarrow.parquet as pq
+
+    from bimotion.builder import load
+
+    out = tmp_path / "bimotion"
+    root = testing.make_corpus("csed", tmp_path / "raw", size="full")
+    prepare({"csed": root}, out, progress=False, seed=0)
+    first = sorted(load(out, "zho_eld", "test")["id"])
+    prepare({"csed": root}, out, progress=False, seed=1, overwrite=True)  # same folder, another draw
+    second = sorted(load(out, "zho_eld", "test")["id"])
+    on_disk = sorted(i for f in (out / "data").rglob("test-*.parquet") for i in pq.read_table(f, columns=["id"])["id"].to_pylist())
+    assert second == on_disk and second != first
