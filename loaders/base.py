@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import contextvars
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .audio import probe
 from .errors import BadFileError, CorpusError, LayoutError, SkipReport
 from .labels import label_space
 from .record import Utterance
-
 
 # A callable ``progress(n)`` that readers report probed files to (set by `bimotion scan`).
 PROGRESS: contextvars.ContextVar = contextvars.ContextVar("loaders_progress", default=None)
@@ -73,7 +72,7 @@ class Collector:
         self.space = label_space(corpus)
         self.records: list[Utterance] = []
 
-    def item(self, path: Path) -> "_Item":
+    def item(self, path: Path) -> _Item:
         return _Item(self, path)
 
     def skip(self, error: CorpusError) -> None:
@@ -128,7 +127,7 @@ class _Item:
         self.collector = collector
         self.path = path
 
-    def __enter__(self) -> "_Item":
+    def __enter__(self) -> _Item:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:

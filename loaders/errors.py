@@ -64,7 +64,7 @@ class SkipReport:
     def __bool__(self) -> bool:  # an empty report is falsy, so `if report:` reads naturally
         return self.total > 0
 
-    def merge(self, other: "SkipReport") -> None:
+    def merge(self, other: SkipReport) -> None:
         for key, n in other.counts.items():
             self.counts[key] += n
             bucket = self.examples.setdefault(key, [])

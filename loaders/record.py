@@ -82,7 +82,7 @@ class Utterance:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Utterance":
+    def from_dict(cls, d: dict) -> Utterance:
         d = dict(d)
         d["emotions"] = tuple(d["emotions"])
         d["label_space"] = tuple(d["label_space"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -16,18 +15,10 @@ from loaders import BadFileError, LayoutError, SkipReport
 from loaders.audio import decode
 from loaders.crema_d import read_demographics
 from loaders.testing import crema_d as gen
-from loaders.testing import make_corpus
+from loaders.testing import digest, make_corpus, snapshot
 
 ELDERLY = {"1016", "1020", "1034", "1050", "1067", "1087"}
 SMALL_NAMES = gen.clip_names(gen.SMALL_ACTORS, gen.SMALL_SENTENCES)
-
-
-def snapshot(root: Path) -> dict:
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
-
-
-def digest(root: Path) -> dict:
-    return {str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
 
 
 def link_copy(src: Path, dst: Path, *, ignore=()) -> Path:

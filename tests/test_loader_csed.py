@@ -1,5 +1,4 @@
 import collections
-import os
 import shutil
 from pathlib import Path
 
@@ -7,7 +6,7 @@ import pytest
 
 from loaders import BadFileError, LayoutError, SkipReport, load
 from loaders.csed import INFO
-from loaders.testing import FixtureWriter, make_corpus
+from loaders.testing import FixtureWriter, make_corpus, snapshot
 
 REAL_PREFIX_COUNTS = {
     ("Natural", "Nat_Female"): 107,
@@ -18,15 +17,6 @@ REAL_PREFIX_COUNTS = {
     ("Positive", "Pos_male"): 115,
 }
 LABEL_OF_FOLDER = {"Natural": "neutral", "Negative": "negative", "Positive": "positive"}
-
-
-def snapshot(root: Path) -> dict:
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            st = os.stat(Path(dirpath) / name)
-            out[os.path.relpath(Path(dirpath) / name, root)] = (st.st_size, st.st_mtime_ns)
-    return out
 
 
 def prefix_of(record) -> tuple[str, str]:

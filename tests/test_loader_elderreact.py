@@ -1,5 +1,4 @@
 import collections
-import os
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -9,21 +8,12 @@ import pytest
 from loaders import BadFileError, LayoutError, SkipReport, load
 from loaders.audio import decode
 from loaders.elderreact import INFO
-from loaders.testing import FixtureWriter, make_corpus
+from loaders.testing import FixtureWriter, make_corpus, snapshot
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the ElderReact fixture needs ffmpeg")
 
 COLUMNS = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
 SPLIT = {"train": "train", "dev": "validation", "test": "test"}
-
-
-def snapshot(root: Path) -> dict:
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            st = os.stat(Path(dirpath) / name)
-            out[os.path.relpath(Path(dirpath) / name, root)] = (st.st_size, st.st_mtime_ns)
-    return out
 
 
 def parse_labels(text: str) -> dict[str, tuple[set, str, float]]:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import collections
 import csv
-import hashlib
 import os
 import shutil
 import time
@@ -13,22 +12,10 @@ import pytest
 import loaders
 from loaders import esd
 from loaders.errors import BadFileError, LayoutError, SkipReport
-from loaders.testing import FixtureWriter, make_corpus
+from loaders.testing import FixtureWriter, digest, make_corpus, snapshot
 from loaders.testing import esd as esd_fixture
 
 EMOTION_OF_BLOCK = ("neutral", "anger", "happiness", "sadness", "surprise")
-
-
-def snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
-
-
-def tree_digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file():
-            h.update(str(p.relative_to(root)).encode() + p.read_bytes())
-    return h.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +191,7 @@ def test_reading_never_writes_below_the_root(bad_trees):
 
 def test_generation_is_deterministic(small_trees, tmp_path):
     one, two, other = small_trees["b"], make_corpus("esd", tmp_path / "2"), make_corpus("esd", tmp_path / "3", seed=1)
-    assert tree_digest(one) == tree_digest(two) != tree_digest(other)
+    assert digest(one) == digest(two) != digest(other)
     assert [r.to_dict() | {"path": ""} for r in esd.load(one)] == [r.to_dict() | {"path": ""} for r in esd.load(two)]
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import shutil
 import time
@@ -13,8 +12,8 @@ import loaders
 from loaders import iemocap
 from loaders.errors import BadFileError, LayoutError, SkipReport
 from loaders.labels import CORPUS_LABEL_MAPS
+from loaders.testing import digest, make_corpus, snapshot
 from loaders.testing import iemocap as iemocap_fixture
-from loaders.testing import make_corpus
 
 EXAMPLE = """% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]
 
@@ -29,18 +28,6 @@ C-E1:	Frustration; Anger;	()
 C-E2:	Neutral;	()
 A-E1:	val 2; act ; dom  4;	()
 """
-
-
-def snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
-
-
-def tree_digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file():
-            h.update(str(p.relative_to(root)).encode() + p.read_bytes())
-    return h.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +173,7 @@ def test_reading_never_writes_below_the_root(bad_tree):
 
 def test_generation_is_deterministic(small, tmp_path):
     again, other = make_corpus("iemocap", tmp_path / "a"), make_corpus("iemocap", tmp_path / "b", seed=1)
-    assert tree_digest(again) == tree_digest(small) != tree_digest(other)
+    assert digest(again) == digest(small) != digest(other)
     assert [r.to_dict() | {"path": ""} for r in iemocap.load(again)] == [
         r.to_dict() | {"path": ""} for r in iemocap.load(small)
     ]

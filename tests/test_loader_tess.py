@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -13,18 +12,10 @@ import pytest
 import loaders
 from loaders import BadFileError, LayoutError, SkipReport
 from loaders.audio import decode, probe
-from loaders.testing import make_corpus
+from loaders.testing import digest, make_corpus, snapshot
 from loaders.testing import tess as gen
 
 SMALL_IDS = sorted(f"tess/{name[:-4]}" for name in gen.file_names(gen.SMALL_WORDS))
-
-
-def snapshot(root: Path) -> dict:
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
-
-
-def digest(root: Path) -> dict:
-    return {str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
 
 
 def wavs(root: Path) -> list[Path]:

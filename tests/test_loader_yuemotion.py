@@ -1,25 +1,15 @@
 import collections
 import csv
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from loaders import BadFileError, LayoutError, SkipReport, load
-from loaders.testing import FixtureWriter, make_corpus
+from loaders.testing import FixtureWriter, make_corpus, snapshot
 from loaders.yuemotion import ELDERLY_MIN_AGE, INFO
 
 LABELS = {1: "anger", 2: "happiness", 3: "sadness", 4: "neutral", 5: "fear", 6: "disgust"}
-
-
-def snapshot(root: Path) -> dict:
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            st = os.stat(Path(dirpath) / name)
-            out[os.path.relpath(Path(dirpath) / name, root)] = (st.st_size, st.st_mtime_ns)
-    return out
 
 
 def csv_rows(root: Path) -> dict[str, tuple[str, dict]]:

@@ -12,8 +12,8 @@ def add_arguments(parser) -> None:
 
 
 def table(markdown: bool = False) -> str:
-    from loaders import SOURCES
     from bimotion.registry import BENCHMARKS
+    from loaders import SOURCES
 
     used_in = {c: b.name for b in BENCHMARKS.values() for c in b.corpora}
     header = ["name", "corpus", "language", "age groups", "utterances", "benchmark", "licence", "get it from"]

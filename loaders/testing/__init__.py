@@ -24,7 +24,7 @@ from pathlib import Path
 from .. import READERS
 from ._common import FixtureWriter, Sizes
 
-__all__ = ["FixtureWriter", "GENERATORS", "Sizes", "make_all", "make_corpus"]
+__all__ = ["FixtureWriter", "GENERATORS", "Sizes", "digest", "make_all", "make_corpus", "snapshot"]
 
 GENERATORS: tuple[str, ...] = READERS
 
@@ -53,3 +53,22 @@ def make_corpus(
 def make_all(out_dir: str | os.PathLike, *, seed: int = 0, size: str = "small", names=GENERATORS) -> dict[str, Path]:
     """Generate several corpora side by side; returns ``{name: root}``."""
     return {name: make_corpus(name, Path(out_dir), seed=seed, size=size) for name in names}
+
+
+def snapshot(root: str | os.PathLike) -> dict[str, tuple[int, int]]:
+    """``{relative path: (size, mtime_ns)}`` of every file and folder below ``root``: equal before
+    and after a reader ran proves that it wrote, moved and renamed nothing there."""
+    root = Path(root)
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+
+
+def digest(root: str | os.PathLike) -> dict[str, str]:
+    """``{relative path: sha1}`` of every file below ``root`` (byte-identical trees compare equal)."""
+    import hashlib
+
+    root = Path(root)
+    return {
+        str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
