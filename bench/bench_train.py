@@ -1,0 +1,417 @@
+"""Training throughput in audio-seconds per second: our pipeline against the common-example baseline.
+
+    python bench/bench_train.py                       # CPU, small wav2vec2: ours vs baseline, as a ratio
+    python bench/bench_train.py --gpu                 # GPU, XLSR-53 architecture (random weights), bf16:
+                                                      #   audio-s/s and model-FLOPs utilisation (MFU)
+    python bench/bench_train.py --gpu --baseline      # … and the fp32 baseline on the GPU too
+
+*Ours*: stored FLAC bytes decoded with soundfile in the collator, length-grouped batches from the
+``duration_s`` column, the masked loss, bf16 autocast on the GPU (fp32 on CPU).  *Baseline*, written
+the way the ``transformers`` audio-classification example does it: the ``datasets`` ``Audio``
+feature decoding every row (torchcodec), a ``set_transform`` that random-crops and runs the feature
+extractor, ``DataCollatorWithPadding``, random batches, fp32.  Both train the same model with the
+same loss, batch size and crop length on the same clips, whose durations follow BiMotion's mix
+(mostly 1.5-4.5 s acted clips, a tail of long conversational ones); the random weights do not
+matter for speed.
+
+Audio-seconds count the real (unpadded) samples of every training batch after cropping; the clock
+runs from the end of the warm-up steps to the end of the last step.  MFU = model FLOPs per second /
+the GPU's dense bf16 peak, with the model FLOPs counted analytically for each batch's real clip
+lengths: the frozen CNN forward plus 3x (forward + backward) the feature projection, positional
+convolution, transformer layers (attention included) and head — about 100 GFLOP per audio-second
+for XLSR-53.  Padding and recomputation are not counted as useful work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+SAMPLE_RATE_HZ = 16000
+# dense bf16 peak FLOP/s by device name (no sparsity)
+PEAK_BF16 = {
+    "H100 PCIe": 756e12,
+    "H100 NVL": 835e12,
+    "H100": 989e12,
+    "H200": 989e12,
+    "GH200": 989e12,
+    "A100": 312e12,
+    "L40S": 362e12,
+    "A10": 125e12,
+    "L4": 121e12,
+}
+ARCHS = {
+    # XLSR-53 (facebook/wav2vec2-large-xlsr-53) without downloading it
+    "xlsr53": dict(
+        hidden_size=1024,
+        num_hidden_layers=24,
+        num_attention_heads=16,
+        intermediate_size=4096,
+        conv_dim=(512,) * 7,
+        conv_stride=(5, 2, 2, 2, 2, 2, 2),
+        conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+        conv_bias=True,
+        feat_extract_norm="layer",
+        do_stable_layer_norm=True,
+        num_conv_pos_embeddings=128,
+        num_conv_pos_embedding_groups=16,
+        feat_proj_dropout=0.1,
+        mask_time_prob=0.05,
+        layerdrop=0.0,
+    ),
+    # small enough for a CPU, shaped like it
+    "small": dict(
+        hidden_size=256,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        intermediate_size=1024,
+        conv_dim=(128,) * 7,
+        conv_stride=(5, 2, 2, 2, 2, 2, 2),
+        conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+        conv_bias=True,
+        feat_extract_norm="layer",
+        do_stable_layer_norm=True,
+        num_conv_pos_embeddings=64,
+        num_conv_pos_embedding_groups=16,
+        mask_time_prob=0.05,
+        layerdrop=0.0,
+    ),
+}
+
+
+# ---------------------------------------------------------------------------------------------- data
+def bimotion_like_durations(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Clip durations in seconds resembling BiMotion's training mix (ESD/CREMA-D/TESS/CSED acted
+    clips of a few seconds, IEMOCAP/ElderReact conversational clips with a long tail)."""
+    kind = rng.choice(3, size=n, p=[0.75, 0.2, 0.05])
+    acted = rng.uniform(1.5, 4.5, n)
+    conversational = np.clip(rng.lognormal(np.log(4.0), 0.6, n), 0.6, 30.0)
+    other = rng.uniform(3.0, 8.0, n)
+    return np.where(kind == 0, acted, np.where(kind == 1, conversational, other))
+
+
+def _row(args):
+    i, duration_s, seed = args
+    from bimotion.training.testing import synth_rows
+
+    corpus, group = [("crema_d", "eng_adu"), ("esd", "zho_adu"), ("csed", "zho_eld"), ("tess", "eng_eld")][i % 4]
+    row = synth_rows(corpus, group, "train", 1, duration_s=(duration_s, duration_s), seed=seed + i)[0]
+    row["id"] = f"{row['id']}-{i}"
+    return row
+
+
+def make_rows(unique: int, total: int, seed: int = 0, workers: int = 1) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    jobs = [(i, float(d), seed) for i, d in enumerate(bimotion_like_durations(unique, rng))]
+    if workers > 1:
+        with Pool(workers) as pool:
+            rows = pool.map(_row, jobs)
+    else:
+        rows = [_row(job) for job in jobs]
+    return [dict(rows[i % unique], id=f"{rows[i % unique]['id']}#{i}") for i in range(total)]
+
+
+def ours_dataset(rows):
+    import datasets
+    from datasets import Audio
+
+    from bimotion.features import features
+
+    ds = datasets.Dataset.from_list(rows, features=features()).cast_column("audio", Audio(decode=False))
+    ds = ds.select_columns(["audio", "id", "corpus", "group", "labels", "label_mask", "duration_s"])
+    return ds.add_column("row", np.arange(len(ds)))
+
+
+def baseline_dataset(rows, feature_extractor, max_duration_s: float):
+    """As in transformers' examples/pytorch/audio-classification/run_audio_classification.py."""
+    import datasets
+    from datasets import Audio
+
+    from bimotion.features import features
+
+    ds = datasets.Dataset.from_list(rows, features=features()).cast_column("audio", Audio(sampling_rate=SAMPLE_RATE_HZ))
+    ds = ds.add_column("row", np.arange(len(ds)))
+    rng = np.random.default_rng(0)
+
+    def random_subsample(wav, max_length, sample_rate=SAMPLE_RATE_HZ):
+        sample_length = int(round(sample_rate * max_length))
+        if len(wav) <= sample_length:
+            return wav
+        offset = rng.integers(0, len(wav) - sample_length - 1)
+        return wav[offset : offset + sample_length]
+
+    def train_transforms(batch):
+        wavs = [random_subsample(audio["array"], max_length=max_duration_s) for audio in batch["audio"]]
+        inputs = feature_extractor(wavs, sampling_rate=feature_extractor.sampling_rate)
+        return {
+            "input_values": inputs["input_values"],
+            "attention_mask": inputs["attention_mask"],
+            "labels": batch["labels"],
+            "label_mask": batch["label_mask"],
+            "row": batch["row"],
+        }
+
+    ds.set_transform(train_transforms)
+    return ds
+
+
+# ---------------------------------------------------------------------------------------------- FLOPs
+def model_flops(config, lengths):
+    """Training FLOPs of one batch of clips of ``lengths`` real samples (a list, or a tensor on any
+    device: then a tensor, so that counting never waits for the GPU).  The CNN is frozen: forward only."""
+    import torch
+
+    t = torch.as_tensor(lengths, dtype=torch.float64)
+    cnn, c_in = 0.0, 1
+    for c_out, k, s in zip(config.conv_dim, config.conv_kernel, config.conv_stride):
+        t = torch.clamp(torch.div(t - k, s, rounding_mode="floor") + 1, min=0)
+        cnn = cnn + 2.0 * t.sum() * c_out * c_in * k
+        c_in = c_out
+    d, f, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    per_frame = (
+        2 * config.conv_dim[-1] * d  # feature projection
+        + 2 * d * (d // config.num_conv_pos_embedding_groups) * config.num_conv_pos_embeddings  # positional conv
+        + layers * (2 * 4 * d * d + 2 * 2 * d * f)  # attention projections + feed-forward
+        + 2 * d * config.classifier_proj_size  # projector
+    )
+    attention = layers * 2 * 2 * d * (t * t).sum()  # QK^T and AV, per clip over its own frames
+    return cnn + 3.0 * (per_frame * t.sum() + attention)
+
+
+def peak_flops(device_name: str, override_tflops: float | None) -> float | None:
+    if override_tflops:
+        return override_tflops * 1e12
+    for key, value in PEAK_BF16.items():  # most specific names first
+        if key in device_name:
+            return value
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- timing
+def timed_trainer_class():
+    import torch
+    from transformers import TrainerCallback
+
+    from bimotion.training.trainer import SERTrainer
+
+    class Clock(TrainerCallback):
+        """Wall clock at the end of the warm-up and of the last step (the GPU drained at both)."""
+
+        def __init__(self, warmup: int):
+            self.warmup, self.start, self.end, self.counted_at_start = warmup, None, None, None
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step not in (self.warmup, state.max_steps):
+                return
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            if state.global_step == self.warmup:
+                self.start = time.perf_counter()
+                self.counted_at_start = {k: float(v) for k, v in kwargs["model"].bench.items()}
+            else:
+                self.end = time.perf_counter()
+
+    class TimedTrainer(SERTrainer):
+        def training_step(self, model, inputs, num_items_in_batch=None):
+            mask = inputs["attention_mask"]  # counted on the device: no synchronisation
+            bench = self.model.bench
+            bench["audio_s"] = bench["audio_s"] + mask.sum() / SAMPLE_RATE_HZ
+            bench["padded_s"] = bench["padded_s"] + mask.numel() / SAMPLE_RATE_HZ
+            bench["flops"] = bench["flops"] + model_flops(self.model.config, mask.sum(-1))
+            return super().training_step(model, inputs, num_items_in_batch)
+
+    return TimedTrainer, Clock
+
+
+def run(pipeline: str, args, rows, out_dir: Path) -> dict:
+    import torch
+    from transformers import DataCollatorWithPadding, Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
+
+    from bimotion.training.args import SERTrainingArguments
+    from bimotion.training.collator import AudioCollator
+    from bimotion.training.model import build_model
+
+    ckpt = out_dir / f"random-{args.arch}"
+    if not ckpt.exists():
+        torch.manual_seed(0)
+        Wav2Vec2Model(Wav2Vec2Config(**ARCHS[args.arch])).save_pretrained(ckpt)
+        Wav2Vec2FeatureExtractor(
+            feature_size=1,
+            sampling_rate=SAMPLE_RATE_HZ,
+            padding_value=0.0,
+            do_normalize=True,
+            return_attention_mask=True,
+        ).save_pretrained(ckpt)
+    model, fe = build_model(str(ckpt), attn_implementation="sdpa")
+    model.bench = {"audio_s": 0.0, "padded_s": 0.0, "flops": 0.0}
+    ours = pipeline == "ours"
+    training_args = SERTrainingArguments(
+        output_dir=str(out_dir / pipeline),
+        max_steps=args.warmup + args.steps,
+        per_device_train_batch_size=args.batch_size,
+        eval_strategy="no",
+        save_strategy="no",
+        load_best_model_at_end=False,
+        logging_steps=10_000,
+        disable_tqdm=True,
+        report_to="none",
+        seed=0,
+        use_cpu=not args.gpu,
+        bf16=ours and args.gpu,
+        train_sampling_strategy="group_by_length" if ours else "random",
+        dataloader_num_workers=args.workers,
+        dataloader_pin_memory=args.gpu,
+        dataloader_persistent_workers=args.workers > 0,
+        logging_nan_inf_filter=False,  # its per-step NaN check would wait for the GPU every step
+    )
+    if ours:
+        train_ds = ours_dataset(rows)
+        collator = AudioCollator(fe, args.max_duration_s, args.pad_to_multiple_of)
+    else:
+        train_ds = baseline_dataset(rows, fe, args.max_duration_s)
+        collator = DataCollatorWithPadding(fe)
+    TimedTrainer, Clock = timed_trainer_class()
+    clock = Clock(args.warmup)
+    trainer = TimedTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_ds,
+        data_collator=collator,
+        processing_class=fe,
+        callbacks=[clock],
+    )
+    trainer.train()
+    seconds = clock.end - clock.start
+    total = {k: float(v) for k, v in model.bench.items()}
+    timed = {k: total[k] - clock.counted_at_start[k] for k in total}
+    result = {
+        "pipeline": pipeline,
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "seconds": seconds,
+        "audio_seconds": timed["audio_s"],
+        "audio_s_per_s": timed["audio_s"] / seconds,
+        "precision": "bf16" if training_args.bf16 else "fp32",
+        "padding_share": 1 - timed["audio_s"] / timed["padded_s"],
+        "gflop_per_audio_s": timed["flops"] / timed["audio_s"] / 1e9,
+    }
+    if args.gpu:
+        peak = peak_flops(torch.cuda.get_device_name(), args.peak_tflops)
+        result["model_tflops_per_s"] = timed["flops"] / seconds / 1e12
+        result["mfu"] = timed["flops"] / seconds / peak if peak else None
+        result["peak_tflops"] = peak / 1e12 if peak else None
+        result["max_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
+        torch.cuda.reset_peak_memory_stats()
+    del trainer, model
+    if args.gpu:
+        torch.cuda.empty_cache()
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gpu", action="store_true", help="CUDA, bf16, XLSR-53 architecture, MFU")
+    parser.add_argument("--arch", choices=sorted(ARCHS), default=None, help="default: xlsr53 with --gpu, else small")
+    parser.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also time the baseline (default: on CPU yes, on GPU no)",
+    )
+    parser.add_argument("--batch_size", type=int, default=None, help="default: 8 on CPU (the paper's), 32 on GPU")
+    parser.add_argument("--steps", type=int, default=None, help="timed steps (default: 8 on CPU, 60 on GPU)")
+    parser.add_argument("--warmup", type=int, default=None, help="untimed first steps (default: 2 on CPU, 10 on GPU)")
+    parser.add_argument("--max_duration_s", type=float, default=10.0, help="training crop, both pipelines")
+    parser.add_argument("--pad_to_multiple_of", type=int, default=None, help="ours: pad batches to N samples")
+    parser.add_argument(
+        "--unique_clips", type=int, default=None, help="distinct synthesised clips (default 48 CPU, 256 GPU)"
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=None,
+        help="training rows drawn from the distinct clips (default: 1024 CPU, 4096 GPU); the "
+        "length-grouping sampler sorts mega-batches of up to 50 batches, as on the real 45k rows",
+    )
+    parser.add_argument("--workers", type=int, default=None, help="dataloader workers (default: 0 CPU, 8 GPU)")
+    parser.add_argument("--peak_tflops", type=float, default=None, help="the GPU's dense bf16 peak, if not known")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="interleaved repeats, best kept (default: 2 CPU, 1 GPU)"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args(argv)
+
+    gpu = args.gpu
+    args.arch = args.arch or ("xlsr53" if gpu else "small")
+    args.baseline = (not gpu) if args.baseline is None else args.baseline
+    args.batch_size = args.batch_size or (32 if gpu else 8)
+    args.steps = args.steps or (60 if gpu else 8)
+    args.warmup = args.warmup if args.warmup is not None else (10 if gpu else 2)
+    args.workers = args.workers if args.workers is not None else (8 if gpu else 0)
+    unique = args.unique_clips or (256 if gpu else 48)
+    args.repeats = args.repeats or (1 if gpu else 2)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+    import torch
+
+    if gpu and not torch.cuda.is_available():
+        parser.error("--gpu: no CUDA device")
+    if not gpu:
+        torch.set_num_threads(os.cpu_count() or 1)
+    needed = max((args.warmup + args.steps + 1) * args.batch_size, args.rows or (4096 if gpu else 1024))
+    t0 = time.perf_counter()
+    rows = make_rows(unique, max(needed, unique), workers=min(os.cpu_count() or 1, 16) if gpu else 1)
+    durations = np.array([r["duration_s"] for r in rows[:unique]])
+    print(
+        f"{unique} distinct clips ({len(rows)} rows), {durations.mean():.2f} s mean, {np.median(durations):.2f} s median, "
+        f"{durations.max():.1f} s max; made in {time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
+
+    pipelines = ("ours", "baseline") if args.baseline else ("ours",)
+    runs: dict[str, list[dict]] = {p: [] for p in pipelines}
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        for repeat in range(args.repeats):  # interleaved, so that a busy machine slows both alike
+            for pipeline in pipelines:
+                r = run(pipeline, args, rows, Path(tmp))
+                runs[pipeline].append(r)
+                line = (
+                    f"{pipeline:8s} {r['precision']}: {r['audio_s_per_s']:8.1f} audio-s/s "
+                    f"({r['audio_seconds']:.0f} audio-s in {r['seconds']:.1f} s, {args.steps} steps of "
+                    f"{args.batch_size}, {r['padding_share']:.0%} padding)"
+                )
+                if gpu:
+                    line += (
+                        f", {r['model_tflops_per_s']:.0f} model TFLOP/s, {r['gflop_per_audio_s']:.0f} GFLOP/audio-s"
+                        + (f", MFU {r['mfu']:.1%}" if r["mfu"] is not None else ", MFU: unknown peak (--peak_tflops)")
+                        + f", peak memory {r['max_memory_gib']:.1f} GiB"
+                    )
+                print(f"[{repeat + 1}/{args.repeats}] {line}", flush=True)
+    results = [max(runs[p], key=lambda r: r["audio_s_per_s"]) for p in pipelines]  # best of the repeats
+    summary = {
+        "device": torch.cuda.get_device_name() if gpu else f"CPU x{os.cpu_count()}",
+        "arch": args.arch,
+        "max_duration_s": args.max_duration_s,
+        "results": results,
+    }
+    if args.baseline:
+        summary["speedup"] = results[0]["audio_s_per_s"] / results[1]["audio_s_per_s"]
+        print(f"ours / baseline (best of {args.repeats}): {summary['speedup']:.2f}x")
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,407 @@
+"""Feature-space projection (paper §4.3, Figures 2 and 3): where the training data of a mixture lies
+in a fine-tuned model's feature space, and whether it covers a target group's test clips.
+
+For each panel (a training mixture) the features before the last linear layer — for
+``Wav2Vec2ForSequenceClassification`` the masked mean of the projector output, the input of
+``classifier`` — are extracted for the panel's training clips and for the target's test clips,
+projected to 2-D with UMAP, and drawn as one density (KDE contours of the highest-density regions
+holding 30 %, 60 % and 90 % of the clips) per label for the training data — training clips with
+none of the drawn labels (another corpus's label space) as one grey density — with the test clips
+on top as points coloured by their label.
+
+Panels that use the same model share one embedding (one UMAP fitted on every clip they show),
+as in the paper, where one model (trained on yue+eng+zho, or on all of BiMotion) draws every
+panel; a panel may name its own model, which then gets its own embedding.
+
+Outputs, side by side: ``<name>.png``, ``<name>.svg``, ``<name>.csv`` (one row per drawn point:
+panel, role, id, corpus, group, labels, x, y) and ``<name>.json`` (the spec, the models, the UMAP
+settings and the same points).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from loaders.labels import LABELS
+
+HDR_MASSES = (0.9, 0.6, 0.3)  # highest-density regions drawn per label, outermost first
+
+
+@dataclass
+class Panel:
+    title: str
+    train: str  # mixture spec whose training clips are drawn as densities
+    model: str | None = None  # a model directory or a grid mixture spec; default: the projection's model
+
+
+@dataclass
+class ProjectionSpec:
+    """One figure.  ``model``: a model directory, or a mixture spec of a grid (its first seed's model)."""
+
+    name: str
+    title: str
+    model: str
+    test: str  # test spec whose test clips are overlaid
+    panels: list[Panel]
+    labels: list[str] | None = None  # labels to draw (default: every label of the test clips)
+    max_train_per_shard: int | None = 1000  # a seeded subset of each training shard (None: all)
+    max_test: int | None = 2000
+    n_neighbors: int = 15
+    min_dist: float = 0.1
+    seed: int = 0
+    batch_size: int = 8
+
+    def __post_init__(self):
+        self.panels = [p if isinstance(p, Panel) else Panel(**p) for p in self.panels]
+        if not self.panels:
+            raise ValueError(f"projection {self.name!r} has no panels")
+        unknown = sorted(set(self.labels or ()) - set(LABELS))
+        if unknown:
+            raise ValueError(f"projection {self.name!r}: unknown labels {unknown}; the labels are {list(LABELS)}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> ProjectionSpec:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown projection keys {unknown}; known: {sorted(known)}")
+        return cls(**data)
+
+
+# ------------------------------------------------------------------------------------ data
+
+
+def label_names(labels: np.ndarray, mask: np.ndarray) -> list[tuple[str, ...]]:
+    """Each clip's annotated positive labels."""
+    on = (labels.astype(bool)) & (mask.astype(bool))
+    return [tuple(LABELS[j] for j in np.flatnonzero(row)) for row in on]
+
+
+def _subset(dataset, limit: int | None, seed: int):
+    if limit is None or len(dataset) <= limit:
+        return dataset
+    rows = np.sort(np.random.default_rng(seed).choice(len(dataset), size=limit, replace=False))
+    return dataset.select(rows.tolist())
+
+
+class FeatureCache:
+    """Features of (model, shard, split), extracted once."""
+
+    def __init__(self, sources: Mapping[str, str], *, batch_size: int = 8):
+        self.sources = dict(sources)
+        self.batch_size = batch_size
+        self._cache: dict[tuple, dict] = {}
+
+    def get(self, model_dir: str, shards, split: str, limit: int | None, seed: int) -> dict:
+        from .grid import predict
+        from .training.data import Sources, load_shards
+
+        parts = []
+        for shard in shards:
+            key = (str(model_dir), tuple(shard), split, limit, seed)
+            if key not in self._cache:
+                data = _subset(load_shards(Sources(**self.sources), [shard], split), limit, seed)
+                self._cache[key] = predict(model_dir, data, batch_size=self.batch_size, features=True)
+            parts.append(self._cache[key])
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def embed(features: np.ndarray, *, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0) -> np.ndarray:
+    """UMAP to 2-D: the same features and seed give the same points (features that differ in their
+    last bits, e.g. computed with another thread count, can give a differently oriented layout)."""
+    import warnings
+
+    import umap
+
+    n_neighbors = max(2, min(n_neighbors, len(features) - 1))
+    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*n_jobs value.*")
+        warnings.filterwarnings("ignore", message=".*using precomputed metric.*|.*Graph is not fully connected.*")
+        return reducer.fit_transform(np.asarray(features, dtype=np.float32)).astype(np.float64)
+
+
+# ------------------------------------------------------------------------------------ drawing
+
+
+def _hdr_levels(density_at_points: np.ndarray) -> list[float]:
+    """Density thresholds whose super-level sets hold HDR_MASSES of the clips."""
+    return [float(np.quantile(density_at_points, 1 - mass)) for mass in HDR_MASSES]
+
+
+def _draw_density(ax, points: np.ndarray, color, extent) -> bool:
+    """KDE contours of ``points``; False when they are too few or degenerate for a density."""
+    from scipy.stats import gaussian_kde
+
+    if len(points) < 3:
+        return False
+    try:
+        kde = gaussian_kde(points.T)
+    except (np.linalg.LinAlgError, ValueError):
+        return False
+    (x0, x1), (y0, y1) = extent
+    xx, yy = np.meshgrid(np.linspace(x0, x1, 120), np.linspace(y0, y1, 120))
+    zz = kde(np.vstack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
+    top = float(zz.max())
+    for level in _hdr_levels(kde(points.T)):
+        if 0 < level < top:
+            ax.contourf(xx, yy, zz, levels=[level, top], colors=[color], alpha=0.22)
+    outer = _hdr_levels(kde(points.T))[0]
+    if 0 < outer < top:
+        ax.contour(xx, yy, zz, levels=[outer], colors=[color], linewidths=0.8)
+    return True
+
+
+def draw(spec: ProjectionSpec, panels: list[dict], labels: list[str], path_stem: Path) -> list[Path]:
+    """Plot prepared panels (``{"title", "train_xy", "train_labels", "test_xy", "test_labels", "model"}``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    colors = {label: plt.get_cmap("tab10")(i % 10) for i, label in enumerate(labels)}
+    every = np.vstack([np.vstack([p["train_xy"], p["test_xy"]]) for p in panels])
+    pad = 0.08 * (every.max(0) - every.min(0) + 1e-9)
+    extent = (
+        (every[:, 0].min() - pad[0], every[:, 0].max() + pad[0]),
+        (every[:, 1].min() - pad[1], every[:, 1].max() + pad[1]),
+    )
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.9), squeeze=False)
+    scatter_only, unlabelled = set(), False
+    others_drawn = False
+    for ax, panel in zip(axes[0], panels, strict=True):
+        # training clips with none of the drawn labels (e.g. another corpus's label space): grey
+        rows = [i for i, names in enumerate(panel["train_labels"]) if not set(names) & set(labels)]
+        if rows:
+            others_drawn |= _draw_density(ax, panel["train_xy"][rows], "0.55", extent)
+        for label in labels:
+            rows = [i for i, names in enumerate(panel["train_labels"]) if label in names]
+            pts = panel["train_xy"][rows]
+            if not _draw_density(ax, pts, colors[label], extent) and len(pts):
+                ax.scatter(pts[:, 0], pts[:, 1], s=8, color=colors[label], alpha=0.4, marker="s")
+                scatter_only.add(label)
+        shown = [next((n for n in names if n in colors), None) for names in panel["test_labels"]]
+        for label in [*labels, None]:
+            rows = [i for i, first in enumerate(shown) if first == label]
+            if rows:
+                pts = panel["test_xy"][rows]
+                if label is None:
+                    ax.scatter(pts[:, 0], pts[:, 1], s=14, color="grey", marker="x", linewidths=0.8)
+                    unlabelled = True
+                else:
+                    ax.scatter(pts[:, 0], pts[:, 1], s=16, color=colors[label], edgecolors="black", linewidths=0.5)
+        ax.set_xlim(*extent[0])
+        ax.set_ylim(*extent[1])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("UMAP 1")
+        ax.set_ylabel("UMAP 2")
+        ax.set_title(
+            f"{panel['title']}\ntrain: {len(panel['train_xy'])} clips · test: {len(panel['test_xy'])} clips",
+            fontsize=10,
+        )
+    handles = [
+        Patch(facecolor=colors[lb], alpha=0.45, edgecolor=colors[lb], label=f"{lb} (train density)") for lb in labels
+    ]
+    handles += [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markerfacecolor=colors[lb],
+            markeredgecolor="black",
+            label=f"{lb} (test clip)",
+        )
+        for lb in labels
+    ]
+    if others_drawn:
+        handles.insert(
+            len(labels), Patch(facecolor="0.55", alpha=0.45, edgecolor="0.55", label="other labels (train density)")
+        )
+    if unlabelled:
+        handles.append(Line2D([], [], marker="x", linestyle="", color="grey", label="test clip, other or no label"))
+    if scatter_only:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="s",
+                linestyle="",
+                color="0.4",
+                alpha=0.6,
+                label="train clips of a label too rare for a density",
+            )
+        )
+    models = ", ".join(dict.fromkeys(_short(p["model"]) for p in panels))
+    subtitle = f"features before the last linear layer of {models} · test clips of {spec.test} · UMAP to 2-D"
+    fig.suptitle(spec.title + "\n" + textwrap.fill(subtitle, 55 * len(panels)), fontsize=11)
+    fig.tight_layout()
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, frameon=False)
+    out = []
+    for suffix in (".png", ".svg"):
+        fig.savefig(path_stem.with_suffix(suffix), dpi=150, bbox_inches="tight")
+        out.append(path_stem.with_suffix(suffix))
+    plt.close(fig)
+    return out
+
+
+def _short(model: str) -> str:
+    """A model's name for a title: a mixture spec as it is, a folder by its last two parts."""
+    path = Path(model)
+    return "/".join(path.parts[-2:]) if len(path.parts) > 2 else model
+
+
+# ------------------------------------------------------------------------------------ the run
+
+
+def project(
+    spec: ProjectionSpec | Mapping,
+    sources: Mapping[str, str],
+    output_dir: str | os.PathLike,
+    *,
+    model_dir_of=lambda name: name,
+    log=print,
+) -> list[Path]:
+    """Draw one figure; ``sources``: the prepared datasets (``{"bimotion": DIR, "yuemotion": DIR}``);
+    ``model_dir_of`` maps the spec's model names to model directories (the identity for
+    directories; :func:`project_from_grid` maps grid mixture specs)."""
+    from .grid import data_sources, resolve
+
+    spec = spec if isinstance(spec, ProjectionSpec) else ProjectionSpec.from_dict(spec)
+    log = log or (lambda *args: None)
+    out_dir = Path(output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if "cache_dir" not in sources:
+        sources = data_sources(sources, out_dir / "datasets-cache")
+    cache = FeatureCache(sources, batch_size=spec.batch_size)
+    by_model: dict[str, list[int]] = {}
+    for i, panel in enumerate(spec.panels):
+        by_model.setdefault(panel.model or spec.model, []).append(i)
+    drawn: list[dict | None] = [None] * len(spec.panels)
+    test_names: list[tuple[str, ...]] = []
+    for model_name, panel_ids in by_model.items():
+        model_dir = str(model_dir_of(model_name))
+        log(f"[project] {spec.name}: features of {model_name} ({model_dir})")
+        test = cache.get(model_dir, resolve(spec.test), "test", spec.max_test, spec.seed)
+        train_parts = {
+            i: cache.get(model_dir, resolve(spec.panels[i].train), "train", spec.max_train_per_shard, spec.seed)
+            for i in panel_ids
+        }
+        # one embedding for the model: every distinct clip its panels show
+        ids = list(dict.fromkeys([*test["id"].tolist(), *(x for t in train_parts.values() for x in t["id"].tolist())]))
+        index = {clip: k for k, clip in enumerate(ids)}
+        feats = np.zeros((len(ids), test["features"].shape[1]), dtype=np.float32)
+        for part in (test, *train_parts.values()):
+            feats[[index[c] for c in part["id"].tolist()]] = part["features"]
+        xy = embed(feats, n_neighbors=spec.n_neighbors, min_dist=spec.min_dist, seed=spec.seed)
+        test_names = label_names(test["labels"], test["label_mask"])
+        for i, part in train_parts.items():
+            drawn[i] = {
+                "title": spec.panels[i].title,
+                "train": spec.panels[i].train,
+                "model": model_name,
+                "model_dir": model_dir,
+                "train_xy": xy[[index[c] for c in part["id"].tolist()]],
+                "train_labels": label_names(part["labels"], part["label_mask"]),
+                "train_meta": part,
+                "test_xy": xy[[index[c] for c in test["id"].tolist()]],
+                "test_labels": test_names,
+                "test_meta": test,
+            }
+    labels = spec.labels or [lb for lb in LABELS if any(lb in names for names in test_names)]
+    stem = out_dir / spec.name
+    files = draw(spec, drawn, labels, stem)
+    files += _save_points(spec, drawn, labels, stem)
+    log(f"[project] wrote {', '.join(str(f) for f in files)}")
+    return files
+
+
+def _save_points(spec: ProjectionSpec, panels: list[dict], labels: list[str], stem: Path) -> list[Path]:
+    import csv
+
+    points = []
+    for p in panels:
+        for role in ("train", "test"):
+            meta, xy, names = p[f"{role}_meta"], p[f"{role}_xy"], p[f"{role}_labels"]
+            for k in range(len(xy)):
+                points.append(
+                    {
+                        "panel": p["title"],
+                        "role": role,
+                        "id": str(meta["id"][k]),
+                        "corpus": str(meta["corpus"][k]),
+                        "group": str(meta["group"][k]),
+                        "labels": ";".join(names[k]),
+                        "x": round(float(xy[k, 0]), 5),
+                        "y": round(float(xy[k, 1]), 5),
+                    }
+                )
+    csv_path = stem.with_suffix(".csv")
+    with open(csv_path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(points[0]))
+        writer.writeheader()
+        writer.writerows(points)
+    meta = {
+        **{k: v for k, v in asdict(spec).items() if k != "panels"},
+        "panels": [
+            {
+                "title": p["title"],
+                "train": p["train"],
+                "model": p["model"],
+                "model_dir": p["model_dir"],
+                "num_train": len(p["train_xy"]),
+                "num_test": len(p["test_xy"]),
+            }
+            for p in panels
+        ],
+        "drawn_labels": labels,
+        "features": "input of the last linear layer (pooled projector output)",
+        "projection": {"method": "umap", "n_neighbors": spec.n_neighbors, "min_dist": spec.min_dist, "seed": spec.seed},
+        "points": points,
+    }
+    json_path = stem.with_suffix(".json")
+    json_path.write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return [csv_path, json_path]
+
+
+def project_from_grid(grid, spec: ProjectionSpec | Mapping) -> list[Path]:
+    """Draw a figure whose models are mixtures of a :class:`bimotion.grid.Grid` (first seed)."""
+    seed = grid.config.seeds[0]
+
+    def model_dir_of(name: str) -> Path:
+        if Path(name).is_dir():
+            return Path(name)
+        return grid.train(grid.plan.model(name), seed)
+
+    return project(spec, grid.sources, grid.out / "figures", model_dir_of=model_dir_of, log=grid.log)
+
+
+def model_dir_in_grid(grid_dir: str | os.PathLike, spec: str, seed: int | None = None) -> Path:
+    """The trained model of mixture ``spec`` in a finished grid output folder."""
+    from .grid import MARKER, resolve, slug
+
+    grid_dir = Path(grid_dir)
+    plan = json.loads((grid_dir / "plan.json").read_text(encoding="utf-8"))
+    wanted = {tuple(s) for s in resolve(spec)}
+    for model in plan["models"]:
+        if {tuple(s) for s in model["shards"]} == wanted:
+            seeds = sorted(
+                (grid_dir / "models" / slug(model["name"])).glob(f"seed{'*' if seed is None else seed}/{MARKER}")
+            )
+            if seeds:
+                return grid_dir / json.loads(seeds[0].read_text())["model_dir"]
+            raise FileNotFoundError(f"the grid in {grid_dir} has not finished training {model['name']} yet")
+    raise KeyError(f"the grid in {grid_dir} has no model trained on {spec!r}")
+
+
+__all__ = ["Panel", "ProjectionSpec", "embed", "draw", "project", "project_from_grid", "model_dir_in_grid"]

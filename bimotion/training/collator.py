@@ -1,0 +1,91 @@
+"""Batches from dataset rows: decode the stored audio, crop (training only), normalise, pad, mask.
+
+Rows carry the audio as stored bytes (``dataset.cast_column("audio", Audio(decode=False))``), decoded
+here with ``soundfile`` — far faster than per-row decoding through the ``Audio`` feature.  The
+normalisation is the checkpoint's feature extractor's (zero mean and unit variance per utterance
+over its real samples when ``do_normalize``), exactly what ``pipeline("audio-classification")``
+does at inference; the attention mask is returned when the feature extractor says so (wav2vec2
+checkpoints with layer-norm feature encoders such as XLSR-53).  Evaluation batches are never cut:
+each clip is scored whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+def load_samples(audio, sample_rate_hz: int) -> np.ndarray:
+    """Float32 mono samples at ``sample_rate_hz`` from a row's ``audio`` value.
+
+    Accepts the stored ``{"bytes", "path"}`` struct, a decoded ``{"array", "sampling_rate"}`` dict, or
+    an array already at ``sample_rate_hz``."""
+    from bimotion.features import decode_audio_bytes
+
+    if isinstance(audio, dict) and audio.get("bytes") is not None:
+        samples, rate = decode_audio_bytes(audio["bytes"])
+    elif isinstance(audio, dict) and audio.get("array") is not None:
+        samples, rate = np.asarray(audio["array"], dtype=np.float32), int(audio["sampling_rate"])
+    elif isinstance(audio, dict) and audio.get("path"):
+        with open(audio["path"], "rb") as f:
+            samples, rate = decode_audio_bytes(f.read())
+    elif isinstance(audio, np.ndarray | list):
+        samples, rate = np.asarray(audio, dtype=np.float32), sample_rate_hz
+    else:
+        raise TypeError(f"cannot read audio from {type(audio).__name__}: expected the dataset's audio struct")
+    if rate != sample_rate_hz:
+        import soxr
+
+        samples = soxr.resample(samples, rate, sample_rate_hz).astype(np.float32)
+    return samples
+
+
+@dataclass
+class AudioCollator:
+    """``collate(rows) -> {"input_values", "attention_mask"?, "labels", "label_mask", "row"?}``.
+
+    ``max_duration_s`` crops longer clips to a random window (set it for training only);
+    ``pad_to_multiple_of`` (samples) limits the number of distinct batch shapes."""
+
+    feature_extractor: object
+    max_duration_s: float | None = None
+    pad_to_multiple_of: int | None = None
+
+    @property
+    def sample_rate_hz(self) -> int:
+        return int(self.feature_extractor.sampling_rate)
+
+    def crop(self, samples: np.ndarray) -> np.ndarray:
+        if self.max_duration_s is None:
+            return samples
+        limit = int(round(self.max_duration_s * self.sample_rate_hz))
+        if len(samples) <= limit:
+            return samples
+        start = int(
+            torch.randint(0, len(samples) - limit + 1, ()).item()
+        )  # torch RNG: seeded and checkpointed by Trainer
+        return samples[start : start + limit]
+
+    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
+        fe = self.feature_extractor
+        clips = [self.crop(load_samples(row["audio"], self.sample_rate_hz)) for row in rows]
+        lengths = [len(c) for c in clips]
+        width = max(lengths)
+        if self.pad_to_multiple_of:
+            width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
+        values = np.full((len(clips), width), getattr(fe, "padding_value", 0.0), dtype=np.float32)
+        for i, clip in enumerate(clips):
+            if getattr(fe, "do_normalize", False):
+                clip = (clip - clip.mean()) / np.sqrt(clip.var() + 1e-7)
+            values[i, : len(clip)] = clip
+        batch = {"input_values": torch.from_numpy(values)}
+        if getattr(fe, "return_attention_mask", False):
+            batch["attention_mask"] = (torch.arange(width)[None, :] < torch.tensor(lengths)[:, None]).long()
+        if "labels" in rows[0]:
+            batch["labels"] = torch.tensor([row["labels"] for row in rows], dtype=torch.float32)
+            batch["label_mask"] = torch.tensor([row["label_mask"] for row in rows], dtype=torch.float32)
+        if "row" in rows[0]:
+            batch["row"] = torch.tensor([row["row"] for row in rows], dtype=torch.long)
+        return batch

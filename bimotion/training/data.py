@@ -1,0 +1,87 @@
+"""Prepared BiMotion/YueMotion splits for training and scoring, without decoding any audio.
+
+A prepared dataset is a folder (or a Hub dataset id) whose ``README.md`` declares one ``datasets``
+configuration per group, union and corpus (:mod:`bimotion.registry`).  A list of configurations
+resolves to shards (:func:`bimotion.training.mixtures.shards`); each shard is read once, through its
+group's configuration, and the audio column keeps its stored FLAC bytes
+(``Audio(decode=False)``) for the collator to decode.  Every split gets a ``row`` column so that
+predictions can be matched back to their clips whatever the batch order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from bimotion.registry import BENCHMARKS
+
+from .mixtures import Shard, shards
+
+KEEP_COLUMNS = ("audio", "id", "corpus", "group", "labels", "label_mask", "duration_s")
+
+
+def column(dataset, name: str) -> np.ndarray:
+    """One column as a numpy array in row order (one Arrow read, no per-row access)."""
+    return dataset.with_format("arrow")[name].to_numpy(zero_copy_only=False)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the prepared benchmarks are: local folders or Hub dataset ids."""
+
+    bimotion: str | None = None
+    yuemotion: str | None = None
+    cache_dir: str | None = None
+
+    def path(self, benchmark: str) -> str:
+        path = getattr(self, benchmark)
+        if not path:
+            raise ValueError(
+                f"these configurations need the prepared {benchmark} dataset: pass --{benchmark} DIR_OR_HUB_ID "
+                f"(make it with `{'bimotion' if benchmark == 'bimotion' else 'yuemotion'} prepare`)"
+            )
+        return path
+
+
+def load_shards(sources: Sources, wanted: list[Shard], split: str):
+    """The rows of ``wanted`` shards in ``split``, concatenated in shard order, with a ``row`` column."""
+    from datasets import Audio, concatenate_datasets, load_dataset
+
+    parts = []
+    for bench, group in dict.fromkeys((s.benchmark, s.group) for s in wanted):
+        corpora = {s.corpus for s in wanted if (s.benchmark, s.group) == (bench, group)}
+        try:
+            ds = load_dataset(sources.path(bench), group, split=split, cache_dir=sources.cache_dir)
+        except ValueError as err:
+            if "not found" not in str(err) and "Unknown split" not in str(err):
+                raise
+            needs = ", ".join(BENCHMARKS[bench].corpora_of(group))
+            raise ValueError(
+                f"the prepared {bench} dataset at {sources.path(bench)} has no {split} split of {group} ({err}); "
+                f"prepare it with the corpora of {group} ({needs}), or leave {group} out"
+            ) from err
+        missing = [c for c in KEEP_COLUMNS if c not in ds.column_names]
+        if missing:
+            raise ValueError(f"{sources.path(bench)} config {group} lacks columns {missing}: is it a prepared dataset?")
+        ds = ds.select_columns(list(KEEP_COLUMNS)).cast_column("audio", Audio(decode=False))
+        present = set(column(ds, "corpus").tolist())
+        if not corpora >= present:
+            ds = ds.filter(lambda c, keep=frozenset(corpora): c in keep, input_columns=["corpus"])
+        if len(ds) == 0:
+            raise ValueError(f"{bench} {group} has no {split} rows for {sorted(corpora)}")
+        parts.append(ds)
+    out = parts[0] if len(parts) == 1 else concatenate_datasets(parts)
+    return out.add_column("row", np.arange(len(out)))
+
+
+def load_split(sources: Sources, configs: list[str], split: str):
+    """``split`` of the union of ``configs`` (groups, unions, per-corpus configs; no row twice)."""
+    return load_shards(sources, shards(configs), split)
+
+
+def manifest_hash(dataset) -> str:
+    """SHA-256 of the sorted clip ids: names a training set exactly, whatever its order."""
+    ids = sorted(column(dataset, "id").tolist())
+    return "sha256:" + hashlib.sha256("\n".join(ids).encode()).hexdigest()

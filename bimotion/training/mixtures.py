@@ -1,0 +1,124 @@
+"""Training mixtures (paper §4.2) and the shards behind any list of configurations.
+
+From a target group ``l_a`` (language ``l``, age group ``a``) over the languages ``L`` and age groups
+``A`` of the benchmark:
+
+=================  ==========  =====================================
+mixture            groups      meaning
+=================  ==========  =====================================
+``baseline``       X(l, a)     in-group training
+``cross_lingual``  X(L, a)     + the other languages, same age group
+``cross_age``      X(l, A)     + the other age groups, same language
+``cross_all``      X(L, A)     every group
+=================  ==========  =====================================
+
+``languages=`` widens ``L`` across benchmarks (e.g. ``yue,zho,eng`` for the paper's §6.3), and any
+explicit list of configurations (groups, unions such as ``eng``, per-corpus configs such as ``esd``,
+any of them restricted to some corpora as ``eng_adu[esd]``) resolves to the same unit, the *shard*
+(benchmark, corpus, group).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from bimotion.registry import BENCHMARKS, find_config
+
+MIXTURES: tuple[str, ...] = ("baseline", "cross_lingual", "cross_age", "cross_all")
+
+
+class Shard(NamedTuple):
+    benchmark: str
+    corpus: str
+    group: str
+
+
+def benchmark_of_group(group: str) -> str:
+    hits = [b.name for b in BENCHMARKS.values() if group in b.groups]
+    if not hits:
+        known = sorted(g for b in BENCHMARKS.values() for g in b.groups)
+        raise KeyError(f"{group!r} is not a group; choose one of: {', '.join(known)}")
+    return hits[0]
+
+
+def all_groups() -> list[str]:
+    return [g for b in BENCHMARKS.values() for g in b.groups]
+
+
+def resolve_mixture(
+    target: str,
+    mixture: str,
+    *,
+    languages: Sequence[str] | None = None,
+    age_groups: Sequence[str] | None = None,
+) -> list[str]:
+    """The groups a ``mixture`` trains on for ``target`` (target first, then registry order)."""
+    if mixture not in MIXTURES:
+        raise ValueError(f"unknown mixture {mixture!r}; choose one of: {', '.join(MIXTURES)}")
+    bench = BENCHMARKS[benchmark_of_group(target)]
+    language, age_group = target.split("_")
+    L = list(languages) if languages else sorted({g.split("_")[0] for g in bench.groups})
+    A = list(age_groups) if age_groups else sorted({g.split("_")[1] for g in bench.groups})
+    if language not in L or age_group not in A:
+        raise ValueError(f"target {target} must be inside languages={L} and age_groups={A}")
+    langs = L if mixture in ("cross_lingual", "cross_all") else [language]
+    ages = A if mixture in ("cross_age", "cross_all") else [age_group]
+    wanted = {f"{lang}_{age}" for lang in langs for age in ages}
+    groups = [g for g in all_groups() if g in wanted]
+    return [target] + [g for g in groups if g != target]
+
+
+_SPEC = re.compile(r"\s*([^\s\[\]]+)\s*(?:\[([^\[\]]*)\])?\s*")
+
+
+def shards(configs: Iterable[str]) -> list[Shard]:
+    """The union of the shards of ``configs``, without repeats.
+
+    A config is a registry configuration (``eng_eld``, ``eng``, ``bimotion:all``, ``esd``, ``yue_adu``),
+    optionally restricted to some of its corpora: ``eng_adu[esd]`` is the ESD part of English adults,
+    ``eng[crema_d,tess]`` two corpora of both English groups."""
+    out: dict[Shard, None] = {}
+    for spec in configs:
+        match = _SPEC.fullmatch(spec)
+        if not match:
+            raise ValueError(f"cannot read config {spec!r}: write NAME or NAME[corpus,...]")
+        name, only = match.groups()
+        bench, config = find_config(name)
+        picked = config.shards
+        if only is not None:
+            wanted = [c.strip() for c in only.split(",") if c.strip()]
+            unknown = sorted(set(wanted) - set(config.corpora))
+            if unknown or not wanted:
+                raise ValueError(
+                    f"{name} has no corpus {', '.join(unknown) or '(none given)'}; "
+                    f"its corpora: {', '.join(config.corpora)}"
+                )
+            picked = tuple(s for s in picked if s[0] in wanted)
+        for corpus, group in picked:
+            out[Shard(bench.name, corpus, group)] = None
+    if not out:
+        raise ValueError("no configs given")
+    return list(out)
+
+
+def groups_of(configs: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(s.group for s in shards(configs)))
+
+
+def relation(trained_on: list[str], test_group: str) -> str:
+    """How a test group relates to the training groups (paper §4.1): ``in_group``, ``cross_lingual``
+    (other language, same age group), ``cross_age`` (same language, other age group) or ``cross_all``."""
+    if test_group in trained_on:
+        return "in_group"
+    language, age_group = test_group.split("_")
+    languages = {g.split("_")[0] for g in trained_on}
+    ages = {g.split("_")[1] for g in trained_on}
+    if age_group in ages and language not in languages:
+        return "cross_lingual"
+    if language in languages and age_group not in ages:
+        return "cross_age"
+    if language not in languages and age_group not in ages:
+        return "cross_all"
+    return "cross_group"  # language and age group each seen, never together

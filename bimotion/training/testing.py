@@ -1,0 +1,204 @@
+"""Small stand-ins for tests, benchmarks and demos: a tiny random wav2vec2 checkpoint and prepared
+datasets in the real layout, with synthesised speech whose prosody follows the emotion
+(:mod:`loaders.testing.synth`), so a model can learn from them.
+
+>>> from bimotion.training import testing
+>>> model_dir = testing.save_tiny_model(tmp_path / "tiny")
+>>> data_dir = testing.write_prepared(tmp_path / "bimotion", shards=[("csed", "zho_eld"), ("esd", "zho_adu")])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from loaders.labels import label_space
+from loaders.record import Utterance
+from loaders.testing.synth import make_voice, stable_seed, synthesize
+
+SPLIT_SIZES = {"train": 24, "validation": 8, "test": 12}
+TINY = dict(
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=64,
+    conv_dim=(32, 32, 32, 32),
+    conv_stride=(5, 4, 4, 4),
+    conv_kernel=(10, 8, 8, 4),
+    num_conv_pos_embeddings=16,
+    num_conv_pos_embedding_groups=4,
+    feat_extract_norm="layer",
+    do_stable_layer_norm=True,
+    mask_time_prob=0.0,
+    layerdrop=0.0,
+    classifier_proj_size=16,
+    initializer_range=0.2,  # at this width the default 0.02 leaves the new head's logits nearly constant
+)
+
+
+def save_tiny_model(path: str | Path, *, seed: int = 0, **overrides) -> Path:
+    """A random-initialised wav2vec2 encoder (XLSR-53's layout, tiny) and its feature extractor,
+    saved like a pretrained checkpoint (no classification head)."""
+    import torch
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
+
+    path = Path(path)
+    with torch.random.fork_rng():  # seeded weights, and the caller's random state left alone
+        torch.manual_seed(seed)
+        Wav2Vec2Model(Wav2Vec2Config(**{**TINY, **overrides})).save_pretrained(path)
+    Wav2Vec2FeatureExtractor(
+        feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True, return_attention_mask=True
+    ).save_pretrained(path)
+    return path
+
+
+def _language_age(group: str) -> tuple[str, str]:
+    language, age_group = group.split("_")
+    return language, age_group
+
+
+def synth_rows(
+    corpus: str,
+    group: str,
+    split: str,
+    n: int,
+    *,
+    emotions: tuple[str, ...] | None = None,
+    speakers: int = 3,
+    duration_s: tuple[float, float] = (0.6, 1.6),
+    seed: int = 0,
+) -> list[dict]:
+    """``n`` dataset rows of ``corpus`` in ``group`` from ``speakers`` speakers (the same speakers in
+    every split, as in the utterance-level splits of the paper; the clips all differ)."""
+    from bimotion.features import example
+
+    language, age_group = _language_age(group)
+    space = label_space(corpus)
+    choices = [e for e in (emotions or ()) if e in space] or list(space)  # the wanted ones this corpus has
+    rng = np.random.default_rng(stable_seed(corpus, group, split, seed))
+    rows = []
+    for i in range(n):
+        speaker = f"{corpus}-{group}-{i % speakers}"
+        gender = "fm"[i % 2]
+        if corpus == "elderreact":  # multi-label, possibly none
+            k = int(rng.integers(0, 3))
+            emo = tuple(sorted(rng.choice(choices, size=min(k, len(choices)), replace=False).tolist()))
+        else:
+            emo = (choices[i % len(choices)],)
+        dur = float(rng.uniform(*duration_s))
+        voice = make_voice(speaker, gender, age_group, seed=seed)
+        samples = synthesize(emo, voice, language, duration_s=dur, rng=rng)
+        record = Utterance(
+            id=f"{corpus}/{group}-{split}-{i:04d}",
+            corpus=corpus,
+            path=f"{split}/{i:04d}.wav",
+            language=language,
+            age_group=age_group,
+            emotions=emo,
+            label_space=space,
+            duration_s=dur,
+            sample_rate_hz=16000,
+            age=70.0 if age_group == "eld" else 35.0,
+            gender=gender,
+            speaker_id=speaker,
+            text=None,
+        )
+        rows.append(example(record, samples))
+    return rows
+
+
+def write_prepared(
+    root: str | Path,
+    *,
+    benchmark: str = "bimotion",
+    shards: list[tuple[str, str]],
+    sizes: dict[str, int] | None = None,
+    emotions: tuple[str, ...] | None = None,
+    seed: int = 0,
+) -> Path:
+    """A prepared dataset folder (Parquet shards + README configs) with only ``shards`` filled in,
+    loadable with ``datasets.load_dataset(root, config, split=...)``."""
+    import yaml
+    from datasets import Dataset
+
+    from bimotion.features import features
+    from bimotion.registry import BENCHMARKS, SPLITS
+
+    root = Path(root)
+    sizes = {**SPLIT_SIZES, **(sizes or {})}
+    for corpus, group in shards:
+        for split in SPLITS:
+            rows = synth_rows(corpus, group, split, sizes[split], emotions=emotions, seed=seed)
+            out = root / "data" / corpus / group / f"{split}-00000-of-00001.parquet"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            Dataset.from_list(rows, features=features()).to_parquet(str(out))
+    configs = []
+    for name, config in BENCHMARKS[benchmark].configs.items():
+        present = [s for s in config.shards if s in set(map(tuple, shards))]
+        if present:
+            configs.append(
+                {
+                    "config_name": name,
+                    "data_files": [
+                        {"split": split, "path": [f"data/{c}/{g}/{split}-*.parquet" for c, g in present]}
+                        for split in SPLITS
+                    ],
+                }
+            )
+    card = "---\n" + yaml.safe_dump({"configs": configs}, sort_keys=False) + "---\n# test fixture\n"
+    (root / "README.md").write_text(card)
+    return root
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_launch(script: str | Path, *args: str, num_processes: int = 2) -> list[str]:
+    """An ``accelerate launch`` command running ``script`` in ``num_processes`` CPU processes (gloo DDP).
+
+    accelerate 1.x runs one process for ``accelerate launch --cpu --num_processes N`` (several CPU
+    processes need mpirun there), so this uses its multi-process launcher; on a machine without GPUs
+    :class:`~bimotion.training.args.SERTrainingArguments` then trains on CPU."""
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        str(num_processes),
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        str(free_port()),
+        str(script),
+        *map(str, args),
+    ]
+
+
+def subprocess_env(**extra: str) -> dict:
+    """The environment for running recipes in a subprocess from a checkout: the repository on
+    PYTHONPATH, one thread per process, no Hub access."""
+    import os
+
+    repo = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH")) if p)
+    return {
+        **os.environ,
+        "PYTHONPATH": path,
+        "OMP_NUM_THREADS": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        **extra,
+    }

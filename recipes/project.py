@@ -1,0 +1,93 @@
+"""Feature-space projection (paper §4.3, Figures 2 and 3): a fine-tuned model's features of the
+training data of several mixtures (one panel each, drawn as per-label densities) and of a target's
+test clips (points), projected to 2-D with UMAP.
+
+One figure from flags (panels as ``TITLE=MIXTURE`` or ``MIXTURE``)::
+
+    python recipes/project.py --model results/paper/models/yuemotion-all+eng_adu-esd+zho_adu-esd/seed0 \
+        --yuemotion DIR --bimotion DIR --test yue_adu --labels happiness sadness neutral \
+        --panels "yue=yuemotion:all" "yue+zho=yuemotion:all+zho_adu[esd]" --output_dir figures
+
+The figures a grid config lists (``projections:``), with models taken from a finished grid::
+
+    python recipes/project.py --config recipes/configs/paper.yaml --grid_dir results/paper \
+        --bimotion DIR --yuemotion DIR --output_dir results/paper/figures
+
+Writes ``<name>.png``, ``<name>.svg`` and the 2-D points as ``<name>.csv`` and ``<name>.json``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from transformers import HfArgumentParser
+
+
+@dataclass
+class ProjectArguments:
+    output_dir: str = field(default="figures", metadata={"help": "where the figures and their points go"})
+    bimotion: str | None = field(default=None, metadata={"help": "prepared BiMotion dataset (folder or Hub id)"})
+    yuemotion: str | None = field(default=None, metadata={"help": "prepared YueMotion dataset (folder or Hub id)"})
+    config: str | None = field(default=None, metadata={"help": "a grid config YAML: draw its `projections:`"})
+    grid_dir: str | None = field(
+        default=None, metadata={"help": "a grid output folder: model names that are mixtures resolve to its models"}
+    )
+    model: str | None = field(default=None, metadata={"help": "model folder (or, with --grid_dir, a mixture)"})
+    test: str | None = field(default=None, metadata={"help": "test set whose clips are overlaid, e.g. yue_adu"})
+    panels: list[str] | None = field(default=None, metadata={"help": "training mixtures, one panel each: TITLE=SPEC"})
+    labels: list[str] | None = field(default=None, metadata={"help": "labels to draw (default: the test clips')"})
+    name: str = field(default="projection", metadata={"help": "file name stem"})
+    title: str | None = field(default=None, metadata={"help": "figure title"})
+    max_train_per_shard: int = field(default=1000, metadata={"help": "seeded subset of each training shard"})
+    seed: int = field(default=0)
+
+
+def specs(args: ProjectArguments) -> list[dict]:
+    if args.config:
+        from bimotion.grid import load_config
+
+        found = load_config(args.config).projections
+        if not found:
+            raise SystemExit(f"{args.config} lists no projections")
+        return found
+    if not (args.model and args.test and args.panels):
+        raise SystemExit("give --config, or --model, --test and --panels")
+    panels = []
+    for panel in args.panels:
+        title, _, spec = panel.rpartition("=")
+        panels.append({"title": title or spec, "train": spec})
+    return [
+        {
+            "name": args.name,
+            "title": args.title or f"Training coverage of {args.test}",
+            "model": args.model,
+            "test": args.test,
+            "panels": panels,
+            "labels": args.labels,
+            "max_train_per_shard": args.max_train_per_shard,
+            "seed": args.seed,
+        }
+    ]
+
+
+def main(argv=None) -> int:
+    (args,) = HfArgumentParser(ProjectArguments).parse_args_into_dataclasses(argv)
+    from pathlib import Path
+
+    from bimotion.projection import model_dir_in_grid, project
+
+    def model_dir_of(name: str):
+        if Path(name).is_dir() or not args.grid_dir:
+            return name
+        return model_dir_in_grid(args.grid_dir, name)
+
+    sources = {k: v for k, v in (("bimotion", args.bimotion), ("yuemotion", args.yuemotion)) if v}
+    for spec in specs(args):
+        for path in project(spec, sources, args.output_dir, model_dir_of=model_dir_of):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

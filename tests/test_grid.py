@@ -1,0 +1,276 @@
+"""The experiment grid end to end on the generated fixture corpora with a tiny random wav2vec2:
+every table cell present, finite and read from the model its row names; a killed run resumes,
+reuses the finished models and gives the same tables; several seeds; the heat map and figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bimotion import paper
+from bimotion.grid import MARKER, predict, prepare_fixtures, resolve, run_grid, slug
+from bimotion.projection import model_dir_in_grid
+from bimotion.training.data import Sources, column, load_shards
+from bimotion.training.metrics import score_groups
+
+REPO = Path(__file__).resolve().parents[1]
+
+# One quick epoch per model: the numbers mean nothing, the plumbing is what is tested.
+TRAINING = {
+    "num_train_epochs": 1,
+    "learning_rate": 3e-3,
+    "per_device_train_batch_size": 8,
+    "eval_strategy": "no",
+    "save_strategy": "no",
+    "load_best_model_at_end": False,
+    "early_stopping_patience": 0,
+    "max_duration_s": 1.0,
+    "disable_tqdm": True,
+    "logging_steps": 1000,
+    "use_cpu": True,
+}
+PROJECTION = {
+    "name": "coverage",
+    "title": "Mandarin elderly test clips in the all-BiMotion model's feature space",
+    "model": "bimotion:all",
+    "test": "zho_eld",
+    "panels": [{"title": "zho_eld", "train": "zho_eld"}, {"title": "all of BiMotion", "train": "bimotion:all"}],
+}
+
+
+def grid_config(**overrides) -> dict:
+    return {
+        "tiny_model": {},
+        "seeds": [0],
+        "training": TRAINING,
+        "bootstrap_samples": 200,
+        "num_threads": 1,
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def data_dirs(tmp_path_factory) -> dict[str, Path]:
+    return prepare_fixtures(tmp_path_factory.getbasetemp() / "grid-fixture-data")
+
+
+@pytest.fixture(scope="module")
+def full_run(data_dirs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("grid-full")
+    return run_grid(grid_config(projections=[PROJECTION]), data_dirs, out, log=None)
+
+
+def marker(out: Path, model: str, seed: int = 0) -> dict:
+    return json.loads((out / "models" / slug(model) / f"seed{seed}" / MARKER).read_text())
+
+
+def test_every_cell_is_present_finite_and_read_from_the_model_its_row_names(full_run):
+    out = full_run.output_dir
+    assert len(full_run.plan.models) == 13 and len(full_run.trained) == 13
+    for table in paper.TABLES.values():
+        cells = full_run.table_cells(table.name)
+        assert len(cells) == len(table.rows) * len(table.columns)
+        for c in cells:
+            expected = table.cell(c.row, c.column)
+            assert c.test == expected.test
+            assert np.isfinite(c.mean) and 0 <= c.mean <= 100 and c.ci_low <= c.mean <= c.ci_high
+            assert c.num_test > 0 and c.paper == expected.paper
+            # the model behind the cell was trained on exactly the row's mixture
+            trained = marker(out, c.model)
+            assert {tuple(s) for s in trained["shards"]} == set(resolve(expected.train))
+        for row in table.rows if table.paper_average else ():
+            assert np.isfinite(full_run.averages[(table.name, row.key)]["mean"])
+
+    # spelled out: the cross-lingual inference cell of eng_eld is the zho_eld model on eng_eld test data
+    cell = full_run.cell("table3", "cross_lingual", "eng_eld")
+    assert (cell.model, cell.test) == ("zho_eld", "eng_eld")
+    assert full_run.cell("table4", "cross_age", "zho_eld").model == "zho"
+    assert full_run.cell("table5", "yue_zho", "yue").model == "yuemotion:all+zho_adu[esd]"
+
+    # the training manifest of that model holds Mandarin elderly clips only
+    model_dir = out / marker(out, "zho_eld")["model_dir"]
+    assert model_dir_in_grid(out, "zho_eld") == model_dir
+    manifest = (model_dir / "train_manifest.txt").read_text().split()
+    sources = Sources(**full_run.sources)
+    zho_eld_train = load_shards(sources, list(resolve("zho_eld")), "train")
+    assert sorted(manifest) == sorted(column(zho_eld_train, "id").tolist())
+
+    # recomputed from scratch: that model, freshly loaded, scored on eng_eld's test clips
+    test = load_shards(sources, list(resolve("eng_eld")), "test")
+    pred = predict(model_dir, test)
+    fresh = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"])
+    assert 100 * fresh["weighted_f1"] == pytest.approx(cell.mean, abs=1e-6)
+    assert cell.num_test == len(test)
+    # ... and the grid's per-model metrics file says the same
+    metrics = json.loads((out / "metrics" / "zho_eld" / "seed0.json").read_text())
+    assert 100 * metrics["tests"]["eng_eld"]["weighted_f1"] == pytest.approx(cell.mean, abs=1e-6)
+    # different models give different predictions on the same clips (the provenance is observable)
+    other = predict(out / marker(out, "eng_eld")["model_dir"], test)
+    assert not np.allclose(other["logits"], pred["logits"])
+
+    # the ESD halves of Table 5 are ESD only, in the right language
+    t5 = marker(out, "yuemotion:all+eng_adu[esd]")
+    assert {tuple(s) for s in t5["shards"]} == {
+        ("yuemotion", "yuemotion", "yue_adu"),
+        ("yuemotion", "yuemotion", "yue_eld"),
+        ("bimotion", "esd", "eng_adu"),
+    }
+    eng_cell = full_run.cell("table5", "yue_eng", "eng")
+    assert eng_cell.num_test == len(load_shards(sources, list(resolve("eng_adu[esd]")), "test"))
+
+
+def test_tables_are_written_with_the_papers_numbers_beside_ours(full_run):
+    tables = full_run.output_dir / "tables"
+    md = (tables / "table3.md").read_text()
+    assert "Cross-lingual X(¬l,a)" in md and "14.54" in md and "Δ" in md
+    cell = full_run.cell("table3", "cross_lingual", "eng_eld")
+    assert f"{cell.mean:.2f}" in md and f"{cell.mean - 14.54:+.2f}" in md
+    import csv
+
+    rows = list(csv.DictReader((tables / "table4.csv").open()))
+    assert len(rows) == 16 + 4  # cells + row averages
+    by_key = {(r["row"], r["column"]): r for r in rows}
+    assert by_key[("cross_all", "eng_eld")]["train"] == "bimotion:all"
+    assert float(by_key[("cross_all", "eng_eld")]["paper"]) == 68.06
+    assert float(by_key[("cross_lingual", "avg")]["paper"]) == 57.34  # as printed; the note gives the erratum
+    assert "69.84" in (tables / "table4.md").read_text()
+    t5 = list(csv.DictReader((tables / "table5.csv").open()))
+    assert len(t5) == 12 and any(r["paper"] == "" for r in t5)
+    tex = (tables / "table5.tex").read_text()
+    assert r"\begin{tabular}" in tex and r"\toprule" in tex and "47.59" in tex and tex.count(r"\\") >= 6
+
+
+def _is_image(path: Path) -> bool:
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(path)
+    return pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.shape[1] > 100 and pixels.std() > 0
+
+
+def test_heatmap_and_figures_exist_with_their_data(full_run):
+    tables = full_run.output_dir / "tables"
+    assert _is_image(tables / "heatmap.png")
+    assert (tables / "heatmap.svg").read_text().lstrip().startswith("<?xml") and "<svg" in (
+        tables / "heatmap.svg"
+    ).read_text()
+    lines = (tables / "heatmap.csv").read_text().splitlines()
+    assert len(lines) == 1 + 13 and lines[0].count(",") == len(full_run.plan.tests)
+
+    fig = full_run.output_dir / "figures" / "coverage"
+    assert _is_image(fig.with_suffix(".png"))
+    assert "<svg" in fig.with_suffix(".svg").read_text()
+    meta = json.loads(fig.with_suffix(".json").read_text())
+    points = meta["points"]
+    import csv
+
+    rows = list(csv.DictReader(fig.with_suffix(".csv").open()))
+    assert len(rows) == len(points) > 0
+    assert {r["panel"] for r in rows} == {"zho_eld", "all of BiMotion"}
+    assert all(np.isfinite(float(r["x"])) and np.isfinite(float(r["y"])) for r in rows)
+    test_ids = {r["id"] for r in rows if r["role"] == "test"}
+    sources = Sources(**full_run.sources)
+    assert test_ids == set(column(load_shards(sources, list(resolve("zho_eld")), "test"), "id").tolist())
+    assert meta["panels"][1]["num_train"] > meta["panels"][0]["num_train"]
+
+
+def _run_recipe_in_subprocess(config: dict, data_dirs, out: Path) -> subprocess.Popen:
+    """``python recipes/grid.py --config ...`` as a user would start it."""
+    import yaml
+
+    path = out.parent / "grid.yaml"
+    path.write_text(yaml.safe_dump(config))
+    argv = ["--config", str(path), "--output_dir", str(out)]
+    argv += [f"--{name}={where}" for name, where in data_dirs.items()]
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "recipes" / "grid.py"), *argv],
+        cwd=out.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def test_a_killed_grid_resumes_reuses_finished_models_and_gives_the_same_tables(full_run, data_dirs, tmp_path):
+    config = grid_config(tables=["table3"])
+    out = tmp_path / "grid"
+    proc = _run_recipe_in_subprocess(config, data_dirs, out)
+    deadline = time.time() + 240
+    try:
+        while len(list(out.glob(f"models/*/seed0/{MARKER}"))) < 2:
+            assert proc.poll() is None, "the grid ended before it could be killed"
+            assert time.time() < deadline, "the grid did not finish two models in time"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finished = {p.parent.parent.name for p in out.glob(f"models/*/seed0/{MARKER}")}
+    assert 2 <= len(finished) < 4
+    weights = {name: (out / "models" / name / "seed0" / "model.safetensors").stat().st_mtime_ns for name in finished}
+
+    result = run_grid(config, data_dirs, out, log=None)
+    retrained = {slug(t.split("/seed")[0]) for t in result.trained}
+    assert retrained == {"zho_adu", "zho_eld", "eng_adu", "eng_eld"} - finished
+    for name, mtime in weights.items():  # finished models were not touched
+        assert (out / "models" / name / "seed0" / "model.safetensors").stat().st_mtime_ns == mtime
+    for suffix in (".md", ".csv", ".tex"):  # the same tables as the uninterrupted run
+        assert (out / "tables" / f"table3{suffix}").read_text() == (
+            full_run.output_dir / "tables" / f"table3{suffix}"
+        ).read_text()
+
+    # the folder refuses a run with other training arguments instead of mixing their models in
+    with pytest.raises(ValueError, match="other settings.*training"):
+        run_grid(grid_config(tables=["table3"], training={**TRAINING, "learning_rate": 1e-3}), data_dirs, out, log=None)
+
+
+def test_several_seeds_give_mean_std_and_intervals_in_every_format(data_dirs, tmp_path):
+    """Aggregation over seeds from saved predictions (written here for two seeds, as a grid would)."""
+    import csv
+
+    from bimotion.grid import Grid, _save_npz, write_reports
+
+    grid = Grid(grid_config(tables=["table3"], seeds=[0, 1]), data_dirs, tmp_path / "grid", log=None)
+    data, rows = grid.test_data()
+    ids, corpora, groups = (column(data, k).astype(str) for k in ("id", "corpus", "group"))
+    labels, masks = (np.stack(column(data, k)).astype(np.int8) for k in ("labels", "label_mask"))
+    rng = np.random.default_rng(0)
+    for model in grid.plan.models:
+        for seed in (0, 1):
+            logits = (rng.normal(size=labels.shape) + 3 * labels - 1.5).astype(np.float32)
+            for shard, index in rows.items():
+                _save_npz(
+                    grid.prediction_file(model, seed, shard),
+                    {
+                        "id": ids[index],
+                        "corpus": corpora[index],
+                        "group": groups[index],
+                        "labels": labels[index],
+                        "label_mask": masks[index],
+                        "logits": logits[index],
+                    },
+                )
+    result = grid.collect()
+    write_reports(result)
+    assert result.trained == []  # nothing was trained: every prediction was there
+    for cell in result.cells:
+        assert len(cell.values) == 2 and cell.mean == pytest.approx(np.mean(cell.values))
+        assert cell.std == pytest.approx(np.std(cell.values, ddof=1))
+        assert cell.ci_low <= cell.ci_high and 0 < cell.mean < 100
+    c = result.cell("table3", "baseline", "zho_eld")
+    md = (tmp_path / "grid" / "tables" / "table3.md").read_text()
+    assert f"{c.mean:.2f} ± {c.std:.2f} [{c.ci_low:.1f}, {c.ci_high:.1f}]" in md
+    assert "mean ± std over seeds [0, 1]" in md
+    row = next(
+        r
+        for r in csv.DictReader((tmp_path / "grid" / "tables" / "table3.csv").open())
+        if (r["row"], r["column"]) == ("baseline", "zho_eld")
+    )
+    assert [float(v) for v in row["values"].split()] == pytest.approx(c.values, abs=1e-4)
+    assert r"$\pm$" in (tmp_path / "grid" / "tables" / "table3.tex").read_text()

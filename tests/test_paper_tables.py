@@ -1,0 +1,182 @@
+"""The paper's Tables 3-5 as data (bimotion.paper) and the grid plan built from them: which model
+every cell reads, the model de-duplication, and the spec notation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bimotion import paper
+from bimotion.grid import GridConfig, load_config, make_plan, resolve, score_test, shipped_config, slug, weighted_f1
+from bimotion.training.metrics import score_groups, scores
+from bimotion.training.mixtures import Shard
+
+
+def test_table3_rows_are_single_group_models_named_by_the_paper():
+    t = paper.TABLE3
+    expected = {  # target -> (cross_all, cross_age, cross_lingual, baseline)
+        "eng_eld": ("zho_adu", "eng_adu", "zho_eld", "eng_eld"),
+        "eng_adu": ("zho_eld", "eng_eld", "zho_adu", "eng_adu"),
+        "zho_eld": ("eng_adu", "zho_adu", "eng_eld", "zho_eld"),
+        "zho_adu": ("eng_eld", "zho_eld", "eng_adu", "zho_adu"),
+    }
+    for target, models in expected.items():
+        for row, model in zip(("cross_all", "cross_age", "cross_lingual", "baseline"), models, strict=True):
+            cell = t.cell(row, target)
+            assert (cell.train, cell.test) == (model, target)
+    assert t.cell("cross_lingual", "eng_eld").paper == 14.54
+
+
+def test_table4_rows_are_augmented_mixtures():
+    t = paper.TABLE4
+    assert [t.cell(r, "zho_eld").train for r in ("cross_all", "cross_age", "cross_lingual", "baseline")] == [
+        "bimotion:all",
+        "zho",
+        "eld",
+        "zho_eld",
+    ]
+    assert set(resolve("eld")) == set(resolve("eng_eld")) | set(resolve("zho_eld"))
+    assert t.cell("cross_all", "eng_adu").paper == 77.24
+
+
+def test_table5_uses_esd_halves_and_keeps_the_papers_blanks():
+    t = paper.TABLE5
+    assert t.cell("yue_zho", "yue").train == "yuemotion:all+zho_adu[esd]"
+    assert t.cell("yue_zho", "eng").paper is None and t.cell("baseline", "yue").paper == 45.33
+    assert resolve("zho_adu[esd]") == (Shard("bimotion", "esd", "zho_adu"),)
+    assert resolve("eng_adu[esd]") == (Shard("bimotion", "esd", "eng_adu"),)
+    assert set(resolve(t.cell("yue_eng_zho", "zho").train)) == {
+        Shard("yuemotion", "yuemotion", "yue_adu"),
+        Shard("yuemotion", "yuemotion", "yue_eld"),
+        Shard("bimotion", "esd", "eng_adu"),
+        Shard("bimotion", "esd", "zho_adu"),
+    }
+
+
+def test_paper_numbers_and_averages():
+    for table in paper.TABLES.values():
+        for row in table.rows:
+            assert len(table.paper[row.key]) == len(table.columns)
+            if table.paper_average:
+                mean = float(np.mean(table.paper[row.key]))
+                if (table.name, row.key) in paper.PAPER_ERRATA:
+                    assert abs(mean - table.paper_average[row.key]) > 10  # the printed typo
+                else:
+                    assert mean == pytest.approx(table.paper_average[row.key], abs=0.006)
+    # Tables 3 and 4 share the in-group baseline row
+    assert paper.TABLE3.paper["baseline"] == paper.TABLE4.paper["baseline"]
+
+
+def test_plan_deduplicates_to_9_plus_4_models():
+    plan = make_plan(GridConfig())
+    assert len(plan.models) == 13
+    names = [m.name for m in plan.models]
+    assert set(names[:9]) == {"eng_eld", "eng_adu", "zho_eld", "zho_adu", "eng", "zho", "eld", "adu", "bimotion:all"}
+    only34 = make_plan(GridConfig(tables=["table3", "table4"]))
+    assert len(only34.models) == 9
+    # every cell reads the model whose shards are exactly its training mixture
+    for cell, model in plan.cells:
+        assert set(plan.model(cell.train).shards) == set(resolve(cell.train))
+        assert model == plan.model(cell.train).name
+    # a spelled-out union is the same model
+    assert plan.model("eng_eld+eng_adu").name == "eng"
+    assert plan.tests[:4] == ["eng_eld", "eng_adu", "zho_eld", "zho_adu"]
+
+
+def test_spec_errors_and_slugs():
+    with pytest.raises(ValueError, match="has no corpus csed"):
+        resolve("eng_adu[csed]")
+    with pytest.raises(KeyError, match="ambiguous"):
+        resolve("all")
+    with pytest.raises(ValueError, match="cannot read"):
+        resolve("eng_eld[")
+    assert slug("yuemotion:all+eng_adu[esd]") == "yuemotion-all+eng_adu-esd"
+    with pytest.raises(ValueError, match="unknown grid config keys"):
+        load_config({"tabels": ["table3"]})
+    with pytest.raises(ValueError, match="unknown tables"):
+        GridConfig(tables=["table9"])
+
+
+def _random_predictions(rng, n, corpora, labels_per_corpus):
+    logits = rng.normal(size=(n, 13))
+    corpus = np.array([corpora[i % len(corpora)] for i in range(n)])
+    labels = np.zeros((n, 13), dtype=np.int8)
+    mask = np.zeros((n, 13), dtype=np.int8)
+    for i, c in enumerate(corpus):
+        space = labels_per_corpus[c]
+        mask[i, space] = 1
+        labels[i, rng.choice(space)] = 1
+        if c == corpora[-1] and rng.random() < 0.3:  # some multi-label clips
+            labels[i, rng.choice(space)] = 1
+    return {
+        "id": np.array([f"{c}/{i}" for i, c in enumerate(corpus)]),
+        "corpus": corpus,
+        "group": np.array(["eng_eld"] * n),
+        "logits": logits,
+        "labels": labels,
+        "label_mask": mask,
+    }
+
+
+def test_vectorised_weighted_f1_equals_the_training_metric():
+    rng = np.random.default_rng(0)
+    pred = _random_predictions(
+        rng, 120, ["crema_d", "elderreact"], {"crema_d": [0, 1, 2, 3, 4, 5], "elderreact": [0, 1, 2, 3, 4, 6]}
+    )
+    for c in ("crema_d", "elderreact"):
+        rows = pred["corpus"] == c
+        ours = weighted_f1((pred["logits"][rows] > 0).astype(int), pred["labels"][rows], pred["label_mask"][rows])[0]
+        assert ours == pytest.approx(
+            scores(pred["logits"][rows], pred["labels"][rows], pred["label_mask"][rows])["weighted_f1"]
+        )
+    values, boot = score_test([pred], samples=0, confidence=0.95)
+    reference = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"])
+    assert values[0] == pytest.approx(100 * reference["weighted_f1"])
+
+
+def test_seeds_give_mean_std_and_a_bootstrap_interval_of_the_mean():
+    rng = np.random.default_rng(1)
+    space = {"csed": [5, 7, 8]}
+    a = _random_predictions(rng, 200, ["csed"], space)
+    b = dict(a, logits=a["logits"] + rng.normal(scale=2.0, size=a["logits"].shape))
+    values, boot = score_test([a, b], samples=500, confidence=0.95, seed=3)
+    assert len(values) == 2 and len(boot) == 500 and np.isfinite(boot).all()
+    single = [score_test([p], samples=0, confidence=0.95)[0][0] for p in (a, b)]
+    assert values.tolist() == pytest.approx(single)
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    assert lo < values.mean() < hi
+    assert 0 < hi - lo < 20
+    # the same resample for every seed: the bootstrap of the mean is the mean of the seeds' bootstraps
+    _, boot_a = score_test([a], samples=500, confidence=0.95, seed=3)
+    assert math.isclose(
+        boot.mean(), (boot_a.mean() + score_test([b], samples=500, confidence=0.95, seed=3)[1].mean()) / 2
+    )
+    with pytest.raises(ValueError, match="different test clips"):
+        score_test([a, dict(b, id=b["id"][::-1])], samples=0, confidence=0.95)
+
+
+@pytest.mark.parametrize("name", ["paper", "demo"])
+def test_shipped_grid_configs_are_valid(name):
+    from dataclasses import fields
+
+    from bimotion.projection import ProjectionSpec
+    from bimotion.training.args import DataArguments, ModelArguments, RunArguments, SERTrainingArguments
+
+    config = load_config(shipped_config(name))
+    known = {f.name for cls in (ModelArguments, DataArguments, RunArguments, SERTrainingArguments) for f in fields(cls)}
+    assert set(config.training) <= known, set(config.training) - known
+    plan = make_plan(config)
+    assert len(plan.models) == 13
+    for spec in config.projections:
+        projection = ProjectionSpec.from_dict(spec)
+        plan.model(projection.model)  # a model the grid trains
+        for panel in projection.panels:
+            assert resolve(panel.train)
+    if name == "paper":
+        assert config.model_name_or_path == "facebook/wav2vec2-large-xlsr-53" and config.tiny_model is None
+        assert config.training["learning_rate"] == 5e-5 and config.training["num_train_epochs"] == 20
+        assert config.training["early_stopping_patience"] == 5 and config.training["dropout"] == 0.1
+    else:
+        assert config.tiny_model is not None

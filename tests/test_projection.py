@@ -1,0 +1,172 @@
+"""Feature-space projection (§4.3): the features are the input of the last linear layer, panels
+share one UMAP embedding, the figure files are real images and their 2-D points are saved beside
+them, deterministically."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bimotion.grid import data_sources, predict, prepare_fixtures, resolve
+from bimotion.projection import ProjectionSpec, label_names, project
+from bimotion.training.data import Sources, column, load_shards
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """The fixture corpora (shared with test_grid) and a 13-label classifier on the tiny encoder."""
+    import torch
+
+    from bimotion.training.model import build_model
+    from bimotion.training.testing import save_tiny_model
+
+    data = prepare_fixtures(tmp_path_factory.getbasetemp() / "grid-fixture-data")
+    root = tmp_path_factory.mktemp("projection")
+    torch.manual_seed(0)
+    model, feature_extractor = build_model(str(save_tiny_model(root / "base")), classifier_proj_size=16)
+    model.save_pretrained(root / "model")
+    feature_extractor.save_pretrained(root / "model")
+    return data_sources(data, root / "cache"), root / "model", root
+
+
+SPEC = {
+    "name": "yue",
+    "title": "Cantonese adults' test clips and the training data of two mixtures",
+    "model": None,  # set per test
+    "test": "yue_adu",
+    "labels": ["happiness", "sadness", "neutral"],
+    "panels": [
+        {"title": "yue", "train": "yuemotion:all"},
+        {"title": "yue + zho", "train": "yuemotion:all+zho_adu[esd]"},
+    ],
+    "max_train_per_shard": 8,
+}
+
+
+def test_features_are_the_input_of_the_last_linear_layer(setup):
+    import torch
+
+    from bimotion.training.model import load_classifier
+
+    sources, model_dir, _ = setup
+    data = load_shards(Sources(**sources), list(resolve("yue_adu")), "test")
+    out = predict(model_dir, data, features=True)
+    model, _ = load_classifier(str(model_dir))
+    assert out["features"].shape == (len(data), model.config.classifier_proj_size)
+    with torch.no_grad():
+        logits = model.classifier(torch.from_numpy(out["features"])).numpy()
+    np.testing.assert_allclose(logits, out["logits"], rtol=1e-4, atol=1e-5)
+    assert out["id"].tolist() == column(data, "id").tolist()
+    from datasets import load_dataset
+
+    raw = load_dataset(sources["yuemotion"], "yue_adu", split="test", cache_dir=sources["cache_dir"])
+    emotions = dict(zip(raw["id"], raw["emotions"], strict=True))
+    assert label_names(out["labels"], out["label_mask"]) == [tuple(emotions[i]) for i in out["id"]]
+
+
+def _points(path: Path) -> list[dict]:
+    return list(csv.DictReader(path.open(encoding="utf-8")))
+
+
+def test_projection_writes_images_and_the_points_behind_them(setup):
+    import matplotlib.image
+
+    sources, model_dir, root = setup
+    spec = dict(SPEC, model=str(model_dir))
+    files = project(spec, sources, root / "figures", log=None)
+    stem = root / "figures" / "yue"
+    assert sorted(files) == sorted(stem.with_suffix(s) for s in (".png", ".svg", ".csv", ".json"))
+    pixels = matplotlib.image.imread(stem.with_suffix(".png"))
+    assert pixels.shape[0] > 200 and pixels.shape[1] > 400 and pixels.std() > 0
+    svg = stem.with_suffix(".svg").read_text()
+    assert "<svg" in svg and "happiness (train density)" in svg and "UMAP 1" in svg and SPEC["title"] in svg
+
+    rows = _points(stem.with_suffix(".csv"))
+    meta = json.loads(stem.with_suffix(".json").read_text())
+    assert len(meta["points"]) == len(rows) and meta["projection"]["method"] == "umap"
+    assert [p["num_train"] for p in meta["panels"]] == [16, 24]  # 8 per shard: yue_adu, yue_eld (+ ESD Mandarin)
+    test_ids = column(load_shards(Sources(**sources), list(resolve("yue_adu")), "test"), "id").tolist()
+    for panel in ("yue", "yue + zho"):
+        assert sorted(r["id"] for r in rows if r["panel"] == panel and r["role"] == "test") == sorted(test_ids)
+    assert {r["corpus"] for r in rows if r["panel"] == "yue + zho" and r["role"] == "train"} == {"yuemotion", "esd"}
+    assert all(r["labels"] for r in rows if r["corpus"] == "yuemotion")
+    # one embedding for both panels: a clip has the same coordinates wherever it is drawn
+    where: dict[tuple, set] = {}
+    for r in rows:
+        where.setdefault((r["role"], r["id"]), set()).add((r["x"], r["y"]))
+    assert all(len(xy) == 1 for xy in where.values())
+    assert len({(r["x"], r["y"]) for r in rows}) > 0.9 * len(where)  # the points are spread, not collapsed
+
+    # deterministic: the same spec gives the same points
+    project(spec, sources, root / "again", log=None)
+    assert _points(root / "again" / "yue.csv") == rows
+
+
+def test_a_panel_with_its_own_model_gets_its_own_embedding(setup):
+    sources, model_dir, root = setup
+    alias = root / "model-alias"  # the same checkpoint under another name: a second model for the figure
+    if not alias.exists():
+        alias.symlink_to(model_dir, target_is_directory=True)
+    spec = dict(
+        SPEC,
+        name="two",
+        model=str(model_dir),
+        panels=[SPEC["panels"][0], {"title": "own model", "train": "yuemotion:all", "model": str(alias)}],
+    )
+    project(spec, sources, root / "figures", log=None)
+    meta = json.loads((root / "figures" / "two.json").read_text())
+    assert [p["model"] for p in meta["panels"]] == [str(model_dir), str(alias)]
+    rows = _points(root / "figures" / "two.csv")
+    # same weights, same clips: the two separate UMAP fits agree point for point
+    first = sorted((r["role"], r["id"], r["x"], r["y"]) for r in rows if r["panel"] == "yue")
+    second = sorted((r["role"], r["id"], r["x"], r["y"]) for r in rows if r["panel"] == "own model")
+    assert first == second and len(first) == 16 + 10
+
+
+def test_spec_errors():
+    with pytest.raises(ValueError, match="unknown labels"):
+        ProjectionSpec.from_dict(dict(SPEC, model="m", labels=["joy"]))
+    with pytest.raises(ValueError, match="no panels"):
+        ProjectionSpec.from_dict(dict(SPEC, model="m", panels=[]))
+    with pytest.raises(ValueError, match="unknown projection keys"):
+        ProjectionSpec.from_dict(dict(SPEC, model="m", colour="red"))
+
+
+def test_recipe_from_flags(setup):
+    import importlib.util
+
+    sources, model_dir, root = setup
+    spec = importlib.util.spec_from_file_location("recipe_project", REPO / "recipes" / "project.py")
+    recipe = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = recipe  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(recipe)
+    out = root / "cli"
+    argv = [
+        "--model",
+        str(model_dir),
+        "--yuemotion",
+        sources["yuemotion"],
+        "--bimotion",
+        sources["bimotion"],
+        "--test",
+        "yue_eld",
+        "--panels",
+        "yue=yuemotion:all",
+        "--max_train_per_shard",
+        "6",
+        "--name",
+        "cli",
+        "--output_dir",
+        str(out),
+    ]
+    assert recipe.main(argv) == 0
+    rows = _points(out / "cli.csv")
+    assert {r["role"] for r in rows} == {"train", "test"} and len([r for r in rows if r["role"] == "train"]) == 12
+    assert (out / "cli.png").stat().st_size > 10_000

@@ -1,0 +1,80 @@
+"""The masked loss under data parallelism: two CPU processes with uneven, ragged micro-batches and
+gradient accumulation end up with exactly the gradient of the mean per-sample loss over every clip
+of the optimizer step (DDP averages gradients; SERTrainer's normalisation must undo that right)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+
+import pytest
+
+from bimotion.training import testing
+from bimotion.training.testing import cpu_launch, subprocess_env
+
+CHECK = textwrap.dedent(
+    """
+    import contextlib, copy, json, sys
+    import torch
+    from bimotion.training import testing
+    from bimotion.training.args import SERTrainingArguments
+    from bimotion.training.collator import AudioCollator
+    from bimotion.training.loss import masked_bce
+    from bimotion.training.model import build_model
+    from bimotion.training.trainer import SERTrainer
+
+    tiny, out = sys.argv[1], sys.argv[2]
+    args = SERTrainingArguments(output_dir=out, gradient_accumulation_steps=2, per_device_train_batch_size=4,
+                                eval_strategy="no", load_best_model_at_end=False, ddp_find_unused_parameters=False)
+    assert args.world_size == 2, args.world_size
+    torch.manual_seed(0)
+    model, fe = build_model(tiny, dropout=0.0, classifier_proj_size=16, activation_dropout=0.0, feat_proj_dropout=0.0)
+    reference = copy.deepcopy(model)
+    rows = testing.synth_rows("crema_d", "eng_eld", "train", 6) + testing.synth_rows("csed", "zho_eld", "train", 4)
+    rows[7]["label_mask"] = [0] * 13  # annotates nothing: no loss, not counted
+    collate = AudioCollator(fe)
+    mine = {0: [rows[0:4], rows[4:7]], 1: [rows[7:8], rows[8:10]]}[args.process_index]  # 7 clips vs 3, ragged
+
+    trainer = SERTrainer(model=model, args=args)
+    ddp = trainer.accelerator.prepare_model(model)
+    batches, count = trainer.get_batch_samples(iter([collate(part) for part in mine]), 2, args.device)
+    assert int(count) == 9, int(count)
+    losses = []
+    for i, batch in enumerate(batches):
+        sync = contextlib.nullcontext() if i == len(batches) - 1 else trainer.accelerator.no_sync(ddp)
+        with sync:
+            losses.append(trainer.training_step(ddp, batch, count).item())
+
+    full = collate(rows)
+    logits = reference(input_values=full["input_values"], attention_mask=full["attention_mask"]).logits
+    expected_loss = masked_bce(logits, full["labels"], full["label_mask"])
+    expected_loss.backward()
+    worst = 0.0
+    for (name, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
+        if q.grad is None:
+            assert p.grad is None, name
+            continue
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-6, msg=name)
+        worst = max(worst, (p.grad - q.grad).abs().max().item())
+    # logged loss: Trainer averages the processes' summed micro-batch losses
+    logged = trainer.accelerator.gather(torch.tensor([sum(losses)])).mean().item()
+    if args.process_index == 0:
+        json.dump({"max_abs_diff": worst, "logged_loss": logged, "expected_loss": expected_loss.item(),
+                   "checked": sum(q.grad is not None for q in reference.parameters())}, open(out + "/ddp.json", "w"))
+    """
+)
+
+
+@pytest.mark.slow
+def test_ddp_gradient_equals_the_single_process_full_batch_gradient(tmp_path):
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    script = tmp_path / "ddp_check.py"
+    script.write_text(CHECK)
+    run = subprocess.run(
+        cpu_launch(script, tiny, tmp_path), env=subprocess_env(), capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
+    result = json.loads((tmp_path / "ddp.json").read_text())
+    assert result["checked"] > 10 and result["max_abs_diff"] < 1e-5
+    assert result["logged_loss"] == pytest.approx(result["expected_loss"], rel=1e-5)

@@ -1,0 +1,316 @@
+"""The recipes end to end on a tiny random wav2vec2 and generated prepared datasets: learning, the
+saved model through transformers' pipeline, the model card, publishing (dry run), resuming after a
+kill, and multi-process training with the same scores.json as one process."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bimotion.training import testing
+from bimotion.training.card import upload_plan
+from bimotion.training.data import Sources, column, load_split
+from bimotion.training.metrics import scores
+from bimotion.training.run import last_checkpoint
+from bimotion.training.testing import cpu_launch, subprocess_env
+from loaders.labels import LABELS
+
+REPO = Path(__file__).resolve().parents[1]
+torch.set_num_threads(2)
+
+
+def recipe(name: str):
+    """recipes/<name>.py as a module (the recipes are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"recipe_{name}", REPO / "recipes" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module
+
+
+def key_paths(tree, prefix="") -> set[str]:
+    """Every key path of a nested dict: the shape of a scores file."""
+    if not isinstance(tree, dict):
+        return set()
+    out = set()
+    for key, value in tree.items():
+        out.add(prefix + key)
+        out |= key_paths(value, prefix + key + "/")
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return testing.save_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def learnable(tmp_path_factory):
+    """CREMA-D elderly with three emotions far apart in pitch and tempo, enough clips for a tiny model to learn."""
+    root = tmp_path_factory.mktemp("learnable")
+    testing.write_prepared(
+        root / "bimotion",
+        shards=[("crema_d", "eng_eld")],
+        emotions=("sadness", "anger", "fear"),
+        sizes={"train": 48, "validation": 12, "test": 24},
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """Four groups, a few clips each."""
+    root = tmp_path_factory.mktemp("mixed")
+    testing.write_prepared(
+        root / "bimotion",
+        shards=[("crema_d", "eng_eld"), ("esd", "eng_adu"), ("csed", "zho_eld"), ("esd", "zho_adu")],
+        emotions=("sadness", "anger", "happiness"),
+        sizes={"train": 12, "validation": 4, "test": 6},
+    )
+    return root
+
+
+def common(tiny, data_root) -> list[str]:
+    return [
+        *("--model_name_or_path", str(tiny), "--bimotion", str(data_root / "bimotion")),
+        *("--dataset_cache_dir", str(data_root / "cache")),
+        *"--classifier_proj_size 16 --disable_tqdm true --logging_steps 1 --dataloader_pin_memory false".split(),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- learning, pipeline, card
+def test_training_learns_and_the_saved_model_needs_none_of_our_code(tiny, learnable, tmp_path):
+    out = tmp_path / "model"
+    # a random CNN is no feature encoder: train it too (a pretrained XLSR-53 keeps it frozen);
+    # select on validation weighted F1, since 12 validation clips make the loss a noisy criterion
+    argv = common(tiny, learnable) + ["--output_dir", str(out)]
+    argv += "--train_configs eng_eld --test_configs eng_eld --num_train_epochs 15 --learning_rate 3e-3".split()
+    argv += "--no_freeze_feature_encoder --metric_for_best_model weighted_f1 --early_stopping_patience 0".split()
+    argv += "--save_total_limit 1".split()
+    assert recipe("train").main(argv) == 0
+
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    train_losses = [h["loss"] for h in history if "loss" in h]
+    eval_losses = [h["eval_loss"] for h in history if "eval_loss" in h]
+    assert np.mean(train_losses[-6:]) < 0.75 * np.mean(train_losses[:6])  # training lowers the loss
+    assert min(eval_losses) < eval_losses[0]  # and the held-out loss
+
+    summary = json.loads((out / "scores.json").read_text())
+    test = load_split(
+        Sources(bimotion=str(learnable / "bimotion"), cache_dir=str(learnable / "cache")), ["eng_eld"], "test"
+    )
+    labels, masks = np.array(column(test, "labels").tolist()), np.array(column(test, "label_mask").tolist())
+    # the best a predictor blind to the audio can do on weighted F1: every annotated label positive
+    chance = scores(np.full(labels.shape, 10.0), labels, masks)["weighted_f1"]
+    got = summary["test"]["groups"]["eng_eld"]["corpora"]["crema_d"]
+    assert got["num_samples"] == len(test) == 24
+    assert got["weighted_f1"] > chance + 0.1, (got["weighted_f1"], chance)
+    assert set(got["per_label"]) == {"anger", "disgust", "fear", "happiness", "neutral", "sadness"}
+    assert 0 <= got["unweighted_accuracy"] <= 1
+    assert summary["train_manifest"]["num_clips"] == 48 and summary["train_manifest"]["hash"].startswith("sha256:")
+    assert len((out / "train_manifest.txt").read_text().split()) == 48
+    assert not list(out.glob("checkpoint-*/scores.json"))
+
+    # a standard transformers checkpoint: Auto class and pipeline, sigmoid scores over the 13 named labels
+    from transformers import AutoModelForAudioClassification, pipeline
+
+    from bimotion.features import decode_audio_bytes
+    from bimotion.training.collator import AudioCollator
+
+    config = json.loads((out / "config.json").read_text())
+    assert config["architectures"] == ["Wav2Vec2ForSequenceClassification"]
+    assert config["problem_type"] == "multi_label_classification" and "auto_map" not in config
+    model = AutoModelForAudioClassification.from_pretrained(out).eval()
+    assert [model.config.id2label[i] for i in range(13)] == list(LABELS)
+
+    clip, rate = decode_audio_bytes(test.with_format(None)[0]["audio"]["bytes"])
+    classify = pipeline("audio-classification", model=str(out), top_k=None, device="cpu")
+    result = classify({"raw": clip, "sampling_rate": rate})
+    assert sorted(r["label"] for r in result) == sorted(LABELS)
+    got_scores = {r["label"]: r["score"] for r in result}
+    assert abs(sum(got_scores.values()) - 1) > 0.05  # not a softmax
+    with torch.no_grad():
+        batch = AudioCollator(classify.feature_extractor)(
+            [{"audio": {"bytes": test.with_format(None)[0]["audio"]["bytes"]}}]
+        )
+        logits = model(**batch).logits[0]
+    expected = torch.sigmoid(logits)
+    assert [got_scores[name] for name in LABELS] == pytest.approx(expected.tolist(), abs=1e-4)
+
+    # the card renders, and its model-index parses with huggingface_hub's own utilities
+    from huggingface_hub import ModelCard
+    from huggingface_hub.repocard_data import model_index_to_eval_results
+
+    card = ModelCard.load(out / "README.md")
+    model_name, results = model_index_to_eval_results(card.data.to_dict()["model-index"])
+    assert model_name == "eng_eld"
+    by_name = {r.metric_name: r for r in results}
+    assert by_name["weighted F1 crema_d"].metric_value == pytest.approx(round(100 * got["weighted_f1"], 2))
+    assert (
+        by_name["weighted F1 crema_d"].dataset_config == "eng_eld"
+        and by_name["weighted F1 crema_d"].dataset_split == "test"
+    )
+    assert card.data.pipeline_tag == "audio-classification" and card.data.library_name == "transformers"
+    for needle in (
+        "## Limitations",
+        "elderly",
+        "Cantonese",
+        summary["train_manifest"]["hash"],
+        "## Intended use",
+        "sadness, fear, anger",
+    ):
+        assert needle in card.text
+
+
+# ---------------------------------------------------------------------------------------------- a real prepared dataset
+def test_augment_on_a_dataset_made_by_bimotion_prepare(tiny, tmp_path):
+    """The recipes read what `bimotion prepare` writes (here from generated raw CSED and ESD)."""
+    from bimotion.prepare import prepare
+    from loaders import testing as corpora
+
+    roots = {name: corpora.make_corpus(name, tmp_path / "raw" / name) for name in ("csed", "esd")}
+    data = prepare(roots, tmp_path / "bimotion", progress=False).out_dir
+    out = tmp_path / "model"
+    argv = ["--model_name_or_path", str(tiny), "--bimotion", str(data), "--dataset_cache_dir", str(tmp_path / "cache")]
+    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
+    argv += ["--target", "zho_eld", "--num_train_epochs", "1", "--output_dir", str(out)]
+    assert recipe("augment").main(argv + ["--mixture", "cross_age"]) == 0
+    summary = json.loads((out / "scores.json").read_text())
+    assert summary["train_groups"] == ["zho_eld", "zho_adu"] and summary["train_corpora"] == ["csed", "esd"]
+    assert list(summary["test"]["groups"]) == ["eng_adu", "zho_eld", "zho_adu"]  # every group it has
+    assert summary["test"]["groups"]["zho_adu"]["corpora"]["esd"]["num_samples"] > 0
+    # X(L, eld) needs English elderly corpora, which were not prepared: a clear error, not a smaller mixture
+    with pytest.raises(ValueError, match=r"no train split of eng_eld .*crema_d, tess, elderreact"):
+        recipe("augment").main(argv + ["--mixture", "cross_lingual", "--output_dir", str(tmp_path / "other")])
+
+
+# ---------------------------------------------------------------------------------------------- publishing
+def test_push_to_hub_dry_run_lists_the_upload_and_touches_no_network(tiny, mixed, tmp_path, capsys, monkeypatch):
+    import huggingface_hub
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a dry run must not reach the Hub")
+
+    for name in ("create_repo", "upload_folder", "whoami", "upload_file", "create_commit"):
+        monkeypatch.setattr(huggingface_hub.HfApi, name, no_network)
+    out = tmp_path / "model"
+    argv = common(tiny, mixed) + ["--output_dir", str(out)]
+    argv += "--train_configs zho_eld --test_configs zho_eld zho_adu --num_train_epochs 1".split()
+    argv += "--push_to_hub --hub_model_id someone/ser-zho-eld --push_dry_run".split()
+    assert recipe("train").main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "would upload to someone/ser-zho-eld:" in printed
+    listed = [line.strip().split("\t") for line in printed.splitlines() if line.startswith("  ")]
+    plan = upload_plan(out)
+    assert [(p, int(s)) for p, s in listed] == plan
+    files = {p for p, _ in plan}
+    assert {
+        "README.md",
+        "config.json",
+        "model.safetensors",
+        "preprocessor_config.json",
+        "scores.json",
+        "train_manifest.txt",
+    } <= files
+    assert (out / "checkpoint-2").is_dir() and not any(p.startswith("checkpoint-") for p in files)
+    card = huggingface_hub.ModelCard.load(out / "README.md")
+    assert {r.dataset_config for r in card.data.eval_results} == {"zho_eld", "zho_adu"}
+    assert 'pipeline("audio-classification", model="someone/ser-zho-eld"' in card.text
+
+
+# ---------------------------------------------------------------------------------------------- resuming
+def test_a_killed_run_resumes_from_its_last_checkpoint_and_finishes(tiny, mixed, tmp_path):
+    out = tmp_path / "model"
+    epochs = 6
+    argv = common(tiny, mixed) + ["--output_dir", str(out), "--num_train_epochs", str(epochs)]
+    argv += "--train_configs zho_eld --test_configs zho_eld --early_stopping_patience 0".split()
+    log = (tmp_path / "first.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "recipes" / "train.py"), *argv],
+        env=subprocess_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 240
+    try:
+        while proc.poll() is None and time.time() < deadline and last_checkpoint(out) is None:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, (tmp_path / "first.log").read_text()[-3000:]
+    checkpoint = last_checkpoint(out)
+    assert checkpoint is not None and not (out / "scores.json").exists()
+    step = int(checkpoint.rsplit("-", 1)[1])
+
+    assert recipe("train").main(argv) == 0  # the same command again
+    summary = json.loads((out / "scores.json").read_text())
+    steps_per_epoch = 2  # 12 clips, batches of 8
+    assert summary["resumed_from"] == checkpoint
+    assert summary["selection"]["global_step"] == epochs * steps_per_epoch > step
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    assert [round(h["epoch"]) for h in history if "eval_loss" in h] == list(range(1, epochs + 1))
+
+
+# ---------------------------------------------------------------------------------------------- several processes
+@pytest.mark.slow
+def test_two_processes_end_to_end_give_the_same_scores_file_as_one(tiny, mixed, tmp_path):
+    """`accelerate launch` with 2 CPU processes (gloo DDP) through augment.py, then infer.py on its model.
+
+    accelerate 1.x starts a single process for `accelerate launch --cpu --num_processes 2` (several CPU
+    processes need mpirun there), so the processes come from its multi-process launcher; the recipe
+    sees no GPU and trains on CPU."""
+    args = common(tiny, mixed) + "--target zho_eld --mixture cross_age --num_train_epochs 2".split()
+    two, one = tmp_path / "two", tmp_path / "one"
+    run = subprocess.run(
+        cpu_launch(REPO / "recipes" / "augment.py", *args, "--output_dir", str(two)),
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert recipe("augment").main(args + ["--output_dir", str(one)]) == 0
+
+    a, b = (json.loads((d / "scores.json").read_text()) for d in (two, one))
+    assert a["hyperparameters"]["world_size"] == 2 and b["hyperparameters"]["world_size"] == 1
+    assert a["selection"]["global_step"] == 2 * 2 and b["selection"]["global_step"] == 2 * 3  # 24 clips: 16 vs 8 a step
+    assert key_paths(a) == key_paths(b)
+    for split in ("validation", "test"):  # every clip scored exactly once, in both
+        assert a[split]["num_samples"] == b[split]["num_samples"]
+        assert {g: v["num_samples"] for g, v in a[split]["groups"].items()} == {
+            g: v["num_samples"] for g, v in b[split]["groups"].items()
+        }
+    assert a["train_groups"] == ["zho_eld", "zho_adu"] and a["train_manifest"]["hash"] == b["train_manifest"]["hash"]
+
+    # cross-group inference with the 2-process model, on 2 processes
+    cmd = cpu_launch(
+        REPO / "recipes" / "infer.py",
+        "--model",
+        two,
+        "--bimotion",
+        mixed / "bimotion",
+        "--dataset_cache_dir",
+        mixed / "cache",
+        "--configs",
+        "zho_eld",
+        "eng_eld",
+        "eng_adu",
+    )
+    run = subprocess.run(cmd, env=subprocess_env(), capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    inferred = json.loads((two / "inference_test.json").read_text())
+    assert inferred["relation"] == {"zho_eld": "in_group", "eng_eld": "cross_lingual", "eng_adu": "cross_lingual"}
+    for key in ("num_samples", "weighted_f1", "macro_f1", "loss"):  # the same model scored the same way
+        assert inferred["test"]["groups"]["zho_eld"][key] == pytest.approx(
+            a["test"]["groups"]["zho_eld"][key], abs=1e-5
+        )

@@ -1,0 +1,278 @@
+"""Library pieces of bimotion.training: masked loss, metrics, mixtures, data loading, collator, sampler."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from bimotion.training import testing
+from bimotion.training.args import split_list
+from bimotion.training.collator import AudioCollator
+from bimotion.training.data import Sources, column, load_split, manifest_hash
+from bimotion.training.loss import masked_bce, per_sample_loss
+from bimotion.training.metrics import GroupMetrics, flat, score_groups, scores
+from bimotion.training.mixtures import MIXTURES, relation, resolve_mixture, shards
+from bimotion.training.sampler import durations, length_grouped, longest_first
+from loaders.labels import LABEL2ID, LABELS, mask
+
+torch.set_num_threads(2)
+
+
+# ---------------------------------------------------------------------------------------------- loss
+def test_loss_matches_a_hand_computation_and_ignores_unannotated_labels():
+    csed, crema = (
+        mask(("positive", "neutral", "negative")),
+        mask(("anger", "disgust", "fear", "happiness", "neutral", "sadness")),
+    )
+    labels = torch.zeros(2, 13)
+    labels[0, LABEL2ID["positive"]] = 1
+    labels[1, LABEL2ID["anger"]] = 1
+    logits = torch.zeros(2, 13)
+    logits[0, LABEL2ID["positive"]] = 2.0
+    logits[0, LABEL2ID["negative"]] = -1.0
+    logits[0, LABEL2ID["anger"]] = 50.0  # not a CSED label: must not count
+    logits[1, LABEL2ID["sadness"]] = 3.0
+    logits[1, LABEL2ID["positive"]] = -40.0  # not a CREMA-D label
+    label_mask = torch.tensor([csed, crema], dtype=torch.float32)
+
+    def bce(x, y):
+        return -(y * math.log(1 / (1 + math.exp(-x))) + (1 - y) * math.log(1 - 1 / (1 + math.exp(-x))))
+
+    sample0 = (bce(2.0, 1) + bce(0.0, 0) + bce(-1.0, 0)) / 3  # positive, neutral, negative
+    sample1 = (bce(0.0, 1) + 4 * bce(0.0, 0) + bce(3.0, 0)) / 6  # anger=1, sadness logit 3, 4 others at 0
+    got = per_sample_loss(logits, labels, label_mask)
+    assert got.tolist() == pytest.approx([sample0, sample1], rel=1e-6)
+    assert masked_bce(logits, labels, label_mask).item() == pytest.approx((sample0 + sample1) / 2, rel=1e-6)
+    assert masked_bce(logits, labels, label_mask, 4).item() == pytest.approx((sample0 + sample1) / 4, rel=1e-6)
+
+    # no gradient reaches the logits of labels a corpus does not annotate
+    logits.requires_grad_(True)
+    masked_bce(logits, labels, label_mask).backward()
+    assert (logits.grad[label_mask == 0] == 0).all() and (logits.grad[label_mask == 1] != 0).any()
+
+
+def test_loss_skips_samples_with_no_annotated_label():
+    logits, labels = torch.randn(3, 13), torch.zeros(3, 13)
+    label_mask = torch.tensor([mask(("anger",)), [0] * 13, mask(("fear", "anger"))], dtype=torch.float32)
+    expected = per_sample_loss(logits, labels, label_mask)[[0, 2]].mean()
+    assert per_sample_loss(logits, labels, label_mask)[1] == 0
+    assert masked_bce(logits, labels, label_mask).item() == pytest.approx(expected.item())
+
+
+# ---------------------------------------------------------------------------------------------- metrics
+def _corpus(n, space, rng, multi=False):
+    labels = np.zeros((n, 13), int)
+    cols = [LABEL2ID[x] for x in space]
+    for i in range(n):
+        picks = rng.choice(cols, size=rng.integers(0, 3), replace=False) if multi else [cols[i % len(cols)]]
+        labels[i, picks] = 1
+    return labels, np.tile(mask(space), (n, 1)), rng.normal(0, 2, (n, 13))
+
+
+def test_weighted_f1_is_sklearns_over_the_annotated_labels():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    space = ("anger", "disgust", "fear", "happiness", "neutral", "sadness")
+    labels, m, logits = _corpus(40, space, rng, multi=True)
+    cols = [LABEL2ID[x] for x in space]
+    preds = (logits > 0).astype(int)
+    s = scores(logits, labels, m)
+    assert s["weighted_f1"] == pytest.approx(
+        f1_score(labels[:, cols], preds[:, cols], average="weighted", zero_division=0)
+    )
+    assert set(s["per_label"]) == set(space)
+    per = f1_score(labels[:, cols], preds[:, cols], average=None, zero_division=0)
+    assert [s["per_label"][x]["f1"] for x in space] == pytest.approx(per.tolist())
+    assert "unweighted_accuracy" not in s  # multi-label corpus
+
+    # predictions on labels outside the space change nothing
+    other = logits.copy()
+    other[:, [LABEL2ID["positive"], LABEL2ID["excitement"]]] = 100
+    assert scores(other, labels, m)["weighted_f1"] == s["weighted_f1"]
+
+
+def test_unweighted_accuracy_for_single_label_corpora():
+    from sklearn.metrics import balanced_accuracy_score
+
+    labels = np.zeros((6, 13), int)
+    truth = ["positive", "positive", "positive", "positive", "neutral", "negative"]
+    guess = ["positive", "positive", "neutral", "positive", "neutral", "positive"]
+    for i, t in enumerate(truth):
+        labels[i, LABEL2ID[t]] = 1
+    logits = np.full((6, 13), -5.0)
+    for i, g in enumerate(guess):
+        logits[i, LABEL2ID[g]] = 1.0
+        logits[i, LABEL2ID["anger"]] = 9.0  # outside CSED's space: ignored by the arg-max
+    m = np.tile(mask(("positive", "neutral", "negative")), (6, 1))
+    s = scores(logits, labels, m)
+    assert (
+        s["unweighted_accuracy"]
+        == pytest.approx(balanced_accuracy_score(truth, guess))
+        == pytest.approx((0.75 + 1 + 0) / 3)
+    )
+    assert s["accuracy"] == pytest.approx(4 / 6)
+    # positive: P=3/4 R=3/4; neutral: P=1/2 R=1; negative: F1 0 -> weighted by support 4,1,1
+    assert s["weighted_f1"] == pytest.approx((4 * 0.75 + 1 * (2 / 3) + 0) / 6)
+    assert s["macro_f1"] == pytest.approx((0.75 + 2 / 3 + 0) / 3)
+
+
+def test_scores_per_corpus_and_group_and_row_mapping():
+    rng = np.random.default_rng(1)
+    parts = [
+        _corpus(10, ("positive", "neutral", "negative"), rng),
+        _corpus(12, ("anger", "sadness", "neutral"), rng),
+        _corpus(8, ("anger", "happiness"), rng),
+    ]
+    labels, m, logits = (np.concatenate(x) for x in zip(*parts))
+    corpora = ["csed"] * 10 + ["crema_d"] * 12 + ["tess"] * 8
+    groups = ["zho_eld"] * 10 + ["eng_eld"] * 20
+    out = score_groups(logits, labels, m, corpora, groups)
+    assert list(out["groups"]) == ["zho_eld", "eng_eld"]
+    eng = out["groups"]["eng_eld"]
+    assert set(eng["corpora"]) == {"crema_d", "tess"} and eng["num_samples"] == 20
+    assert eng["weighted_f1"] == pytest.approx(np.mean([c["weighted_f1"] for c in eng["corpora"].values()]))
+    assert eng["corpora"]["tess"]["weighted_f1"] == scores(logits[22:], labels[22:], m[22:])["weighted_f1"]
+    assert out["weighted_f1"] == pytest.approx(
+        np.mean([out["groups"]["zho_eld"]["weighted_f1"], *[c["weighted_f1"] for c in eng["corpora"].values()]])
+    )
+    assert {"weighted_f1", "weighted_f1_eng_eld", "weighted_f1_eng_eld_tess"} <= set(flat(out))
+
+    # Trainer hands predictions in any order with the `row` label: the scores must not change
+    from transformers import EvalPrediction
+
+    ds = __import__("datasets").Dataset.from_dict({"corpus": corpora, "group": groups})
+    order = rng.permutation(30)
+    got = GroupMetrics(ds)(EvalPrediction(predictions=logits[order], label_ids=(labels[order], m[order], order)))
+    assert got == pytest.approx(flat(out))
+
+
+# ---------------------------------------------------------------------------------------------- mixtures
+def test_mixtures_are_the_papers():
+    assert resolve_mixture("eng_eld", "baseline") == ["eng_eld"]
+    assert resolve_mixture("eng_eld", "cross_lingual") == ["eng_eld", "zho_eld"]
+    assert resolve_mixture("zho_adu", "cross_age") == ["zho_adu", "zho_eld"]
+    assert sorted(resolve_mixture("zho_eld", "cross_all")) == ["eng_adu", "eng_eld", "zho_adu", "zho_eld"]
+    assert resolve_mixture("yue_adu", "cross_age") == ["yue_adu", "yue_eld"]
+    assert set(resolve_mixture("yue_adu", "cross_lingual", languages=["yue", "zho", "eng"])) == {
+        "yue_adu",
+        "zho_adu",
+        "eng_adu",
+    }
+    assert set(MIXTURES) == {"baseline", "cross_lingual", "cross_age", "cross_all"}
+    with pytest.raises(ValueError, match="mixture"):
+        resolve_mixture("eng_eld", "cross_everything")
+    with pytest.raises(KeyError, match="group"):
+        resolve_mixture("fra_eld", "baseline")
+
+
+def test_shards_union_without_repeats_and_relations():
+    got = shards(["eng", "eng_eld", "esd"])
+    assert len(got) == len(set(got))
+    assert ("bimotion", "esd", "zho_adu") in got and ("bimotion", "crema_d", "eng_eld") in got
+    assert {s.group for s in shards(["yue_adu"])} == {"yue_adu"}
+    # restricted to some corpora: Table 5's "yue+eng" is YueMotion plus ESD's English half
+    assert shards(["yuemotion:all", "eng_adu[esd]"])[-1] == ("bimotion", "esd", "eng_adu")
+    assert {s.corpus for s in shards(["eng[crema_d,tess]"])} == {"crema_d", "tess"}
+    with pytest.raises(ValueError, match="eng_adu has no corpus csed; its corpora: crema_d, tess, esd, iemocap"):
+        shards(["eng_adu[csed]"])
+    assert split_list(["eng_eld,zho_eld", "eng[crema_d,tess],yue_adu"]) == [
+        "eng_eld",
+        "zho_eld",
+        "eng[crema_d,tess]",
+        "yue_adu",
+    ]
+    assert relation(["eng_eld"], "eng_eld") == "in_group"
+    assert relation(["eng_eld"], "zho_eld") == "cross_lingual"
+    assert relation(["eng_eld"], "eng_adu") == "cross_age"
+    assert relation(["eng_eld"], "zho_adu") == "cross_all"
+
+
+# ---------------------------------------------------------------------------------------------- data
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    root = tmp_path_factory.mktemp("prepared")
+    shards_ = [("csed", "zho_eld"), ("esd", "zho_adu"), ("esd", "eng_adu"), ("crema_d", "eng_eld")]
+    data = testing.write_prepared(root / "bimotion", shards=shards_, sizes={"train": 6, "validation": 3, "test": 4})
+    return Sources(bimotion=str(data), cache_dir=str(root / "cache"))
+
+
+def test_load_split_reads_shards_once_with_rows_and_stored_audio(prepared):
+    ds = load_split(prepared, ["zho", "zho_eld", "esd"], "train")  # overlapping configs
+    assert len(ds) == 6 * 3 and len(set(column(ds, "id"))) == len(ds)
+    assert column(ds, "row").tolist() == list(range(len(ds)))
+    assert {tuple(x) for x in zip(column(ds, "corpus"), column(ds, "group"))} == {
+        ("csed", "zho_eld"),
+        ("esd", "zho_adu"),
+        ("esd", "eng_adu"),
+    }
+    row = ds[0]
+    assert set(row["audio"]) == {"bytes", "path"} and row["audio"]["bytes"][:4] == b"fLaC"
+    per_corpus = load_split(prepared, ["csed"], "test")
+    assert set(column(per_corpus, "corpus")) == {"csed"} and len(per_corpus) == 4
+    with pytest.raises(ValueError, match="--yuemotion"):
+        load_split(prepared, ["yue_adu"], "train")
+
+
+def test_manifest_hash_names_the_set_not_the_order(prepared):
+    ds = load_split(prepared, ["zho"], "train")
+    assert manifest_hash(ds) == manifest_hash(ds.shuffle(seed=3))
+    assert manifest_hash(ds) != manifest_hash(ds.select(range(len(ds) - 1)))
+
+
+# ---------------------------------------------------------------------------------------------- collator, sampler
+@pytest.fixture(scope="module")
+def feature_extractor(tmp_path_factory):
+    from transformers import AutoFeatureExtractor
+
+    return AutoFeatureExtractor.from_pretrained(testing.save_tiny_model(tmp_path_factory.mktemp("tiny")))
+
+
+def test_collator_normalises_like_the_feature_extractor_and_masks_padding(feature_extractor):
+    rows = [
+        {**r, "row": 10 + i}
+        for i, r in enumerate(testing.synth_rows("csed", "zho_eld", "test", 3, duration_s=(0.5, 1.5)))
+    ]
+    batch = AudioCollator(feature_extractor)(rows)
+    from bimotion.features import decode_audio_bytes
+
+    clips = [decode_audio_bytes(r["audio"]["bytes"])[0] for r in rows]
+    lengths = [len(c) for c in clips]
+    assert batch["input_values"].shape == (3, max(lengths))
+    assert batch["attention_mask"].sum(1).tolist() == lengths  # whole clips at evaluation
+    for i, clip in enumerate(clips):
+        alone = feature_extractor(clip, sampling_rate=16000, return_tensors="pt")["input_values"][0]
+        assert torch.allclose(batch["input_values"][i, : lengths[i]], alone, atol=1e-5)
+        assert (batch["input_values"][i, lengths[i] :] == 0).all()
+    assert batch["labels"].shape == batch["label_mask"].shape == (3, len(LABELS))
+    assert batch["row"].tolist() == [10, 11, 12]
+
+
+def test_collator_crops_training_clips_at_random_and_never_evaluation_clips(feature_extractor):
+    rows = testing.synth_rows("esd", "zho_adu", "train", 4, duration_s=(1.2, 2.0))
+    torch.manual_seed(0)
+    train = AudioCollator(feature_extractor, max_duration_s=0.5)
+    a, b = train(rows), train(rows)
+    assert a["input_values"].shape[1] == 8000 and (a["attention_mask"].sum(1) == 8000).all()
+    assert not torch.equal(a["input_values"], b["input_values"])  # a new window each time
+    full = AudioCollator(feature_extractor)(rows)
+    assert full["input_values"].shape[1] > 1.2 * 16000
+    padded = AudioCollator(feature_extractor, pad_to_multiple_of=3200)(rows)
+    assert padded["input_values"].shape[1] % 3200 == 0
+
+
+def test_length_grouping_reads_the_duration_column_without_decoding_audio():
+    import datasets
+
+    rng = np.random.default_rng(0)
+    lengths = rng.uniform(0.5, 12, 200).astype(np.float32)
+    ds = datasets.Dataset.from_dict({"audio": [{"bytes": b"not audio", "path": None}] * 200, "duration_s": lengths})
+    assert durations(ds) == pytest.approx(lengths.tolist())
+    order = list(length_grouped(ds, 8, generator=torch.Generator().manual_seed(0)))
+    assert sorted(order) == list(range(200))
+    spread = [np.ptp(lengths[order[i : i + 8]]) for i in range(0, 200, 8)]
+    assert np.mean(spread) < 0.25 * np.mean([np.ptp(lengths[i : i + 8]) for i in range(0, 200, 8)])
+    assert longest_first(ds)[:3] == np.argsort(-lengths)[:3].tolist()
