@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -45,6 +46,18 @@ class Sources:
         return path
 
 
+def _cache_dir(sources: Sources, bench: str) -> str | None:
+    """The caller's cache, else one private to a local prepared folder's contents (``load_dataset``
+    alone keys its cache on the folder's name, and would serve a re-prepared folder stale rows)."""
+    if sources.cache_dir:
+        return sources.cache_dir
+    from bimotion.builder import cache_dir_for
+    from bimotion.prepare import INFO_FILE
+
+    path = Path(sources.path(bench)).expanduser()
+    return str(cache_dir_for(path)) if (path / INFO_FILE).is_file() else None
+
+
 def load_shards(sources: Sources, wanted: list[Shard], split: str):
     """The rows of ``wanted`` shards in ``split``, concatenated in shard order, with a ``row`` column."""
     from datasets import Audio, concatenate_datasets, load_dataset
@@ -53,7 +66,7 @@ def load_shards(sources: Sources, wanted: list[Shard], split: str):
     for bench, group in dict.fromkeys((s.benchmark, s.group) for s in wanted):
         corpora = {s.corpus for s in wanted if (s.benchmark, s.group) == (bench, group)}
         try:
-            ds = load_dataset(sources.path(bench), group, split=split, cache_dir=sources.cache_dir)
+            ds = load_dataset(sources.path(bench), group, split=split, cache_dir=_cache_dir(sources, bench))
         except ValueError as err:
             if "not found" not in str(err) and "Unknown split" not in str(err):
                 raise
