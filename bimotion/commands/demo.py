@@ -1,10 +1,11 @@
 """The pipeline on the embedded default corpus: generate small copies of the seven corpora
 (synthetic speech-like audio, in the real layouts and with their quirks), read them, prepare
-BiMotion and YueMotion from them as Hub-ready datasets, check the result and load it back with
-plain `datasets`.
+BiMotion and YueMotion from them as Hub-ready datasets, check the result, load it back with plain
+`datasets`, then train the paper's grid of models with a tiny random wav2vec2 on the CPU and write
+Tables 3-5, the heat map and the feature-space projections (Figures 2-3).
 
-The audio is SYNTHETIC: the demo shows that every stage runs, not how well emotions are
-recognised.  With the real corpora:
+The audio is SYNTHETIC and the model TINY: the demo shows that every stage runs, not how well
+emotions are recognised.  With the real corpora:
 
   bimotion prepare --source crema_d=DIR --source tess=DIR ... --output bimotion
   yuemotion prepare --source DIR --output yuemotion
@@ -19,13 +20,14 @@ import shutil
 import time
 from pathlib import Path
 
-HELP = "run the pipeline on a generated corpus (about a minute on a laptop CPU)"
+HELP = "run the whole pipeline on a generated corpus with a tiny model (minutes on a laptop CPU)"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--output", "-o", default="demo", metavar="DIR", help="where everything is written (default: demo)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated corpus and of the splits (default: 0)")
     parser.add_argument("--protocol", choices=("paper", "speaker"), default="paper", help="split protocol (default: paper)")
+    parser.add_argument("--no-grid", action="store_true", help="stop after the datasets (skip training the grid)")
 
 
 def run(args) -> int:
@@ -43,26 +45,26 @@ def run(args) -> int:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     marker.touch()
-    print(f"[1/4] generating the seven fixture corpora in {out / 'raw'} ...", flush=True)
+    print(f"[1/5] generating the seven fixture corpora in {out / 'raw'} ...", flush=True)
     roots = make_all(out / "raw", seed=args.seed)
     records, _ = scan(roots, progress=False)
     print(summary(records), "\n", flush=True)
 
-    print(f"[2/4] preparing BiMotion and YueMotion ({args.protocol} protocol) ...", flush=True)
+    print(f"[2/5] preparing BiMotion and YueMotion ({args.protocol} protocol) ...", flush=True)
     yue = {"yuemotion": roots.pop("yuemotion")}
     data = {}
     for name, sources in (("bimotion", roots), ("yuemotion", yue)):
         data[name] = out / name
         prepare(sources, data[name], benchmark=name, protocol=args.protocol, seed=args.seed, progress=False)
 
-    print("[3/4] checking the prepared folders ...", flush=True)
+    print("[3/5] checking the prepared folders ...", flush=True)
     problems = 0
     for name, folder in data.items():
         result = check(folder)
         print(f"--- {name}\n{format_result(result)}\n")
         problems += len(result["problems"])
 
-    print("[4/4] loading back with `datasets` ...", flush=True)
+    print("[4/5] loading back with `datasets` ...", flush=True)
     for name, config in (("bimotion", "eng_eld"), ("yuemotion", "yue_eld")):
         splits = {split: load(data[name], config, split) for split in ("train", "validation", "test")}
         counts = ", ".join(f"{split} {len(ds)}" for split, ds in splits.items())
@@ -71,6 +73,14 @@ def run(args) -> int:
         print(f"load_dataset({str(data[name])!r}, {config!r}): {counts}; first test row {row['id']}: "
               f"{', '.join(row['emotions']) or 'no emotion'}, {samples.data.shape[-1] / samples.sample_rate:.2f} s "
               f"at {samples.sample_rate} Hz")
+
+    if not args.no_grid:
+        from bimotion.grid import run_grid, shipped_config
+
+        print(f"\n[5/5] training and scoring the demo grid (tiny wav2vec2, CPU) in {out / 'grid'} ...", flush=True)
+        result = run_grid(shipped_config("demo"), data, out / "grid")
+        print(result.markdown())
+        print(f"tables, heat map and figures: {out / 'grid'}")
 
     minutes = (time.perf_counter() - start) / 60
     print(
