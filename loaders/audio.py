@@ -12,6 +12,7 @@ import os
 import shutil
 import struct
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,10 @@ from .errors import BadFileError
 
 LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
+
+
+class ClippedAudioWarning(UserWarning):
+    """A float source had samples beyond full scale (|x| > 1); they were clipped, not wrapped."""
 
 
 @dataclass(frozen=True)
@@ -284,8 +289,11 @@ def decode(
 ) -> tuple[np.ndarray, int]:
     """Mono samples and their rate (``sample_rate_hz``, or the file's if None).
 
-    ``dtype="float32"`` gives samples in [-1, 1]; ``dtype="int16"`` gives 16-bit integers, which
-    skips two conversions when the result is re-encoded as 16-bit audio (dataset preparation)."""
+    Every sample format is read as float at its true amplitude (integer PCM of any width, µ-law,
+    A-law, 32/64-bit float, AAC), mixed down and resampled in float, then clipped to [-1, 1]:
+    float samples beyond full scale clip (with a warning naming the file), they never wrap.
+    ``dtype="float32"`` gives those samples; ``dtype="int16"`` gives them as 16-bit integers
+    (``round(x * 32768)``, so a 16-bit source at the target rate comes back bit-exact)."""
     if dtype not in ("float32", "int16"):
         raise ValueError(f"dtype must be 'float32' or 'int16', not {dtype!r}")
     path = Path(path)
@@ -293,26 +301,55 @@ def decode(
     if info.format == "mp4":
         rate = sample_rate_hz or info.sample_rate_hz
         cmd = [_ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate)]
-        raw = "s16le" if dtype == "int16" else "f32le"
-        proc = subprocess.run(cmd + ["-f", raw, "-"], capture_output=True)
+        proc = subprocess.run(cmd + ["-f", "f32le", "-"], capture_output=True)
         if proc.returncode != 0:
             raise _bad(path, "corrupt", f"FFmpeg cannot decode the audio: {proc.stderr.decode()[-300:]}", "replace it")
-        return np.frombuffer(proc.stdout, dtype=dtype).copy(), rate
+        samples = _check_level(path, np.frombuffer(proc.stdout, dtype=np.float32))
+        return _to_dtype(samples, dtype), rate
     import soundfile
 
     try:
-        samples, rate = soundfile.read(str(path), dtype=dtype, always_2d=True)
+        # float32 scales every integer format to [-1, 1) and keeps float formats as written;
+        # reading a float file as int16 would truncate its samples to 0 (silence)
+        samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except Exception as err:
         raise _bad(path, "corrupt", f"cannot decode audio: {err}", "replace it with the original file") from err
-    if samples.shape[1] > 1:
-        samples = samples.mean(axis=1).astype(dtype)
-    else:
-        samples = samples[:, 0]
-    return resample(samples, rate, sample_rate_hz), (sample_rate_hz or rate)
+    samples = _check_level(path, samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0])
+    return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate)
+
+
+def _check_level(path: Path, samples: np.ndarray) -> np.ndarray:
+    """The decoded float samples, after refusing NaN/inf and warning when they exceed full scale."""
+    if not np.isfinite(samples).all():
+        raise _bad(
+            path,
+            "corrupt",
+            "the audio holds NaN or infinite float samples",
+            "replace it with the original file, or pass --skip-bad to skip it",
+        )
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if peak > 1.0:
+        over = int(np.count_nonzero(np.abs(samples) > 1.0))
+        warnings.warn(
+            f"{path}: {over} of {samples.size} float samples exceed full scale (peak {peak:.3g}); "
+            "they are clipped to [-1, 1]",
+            ClippedAudioWarning,
+            stacklevel=3,
+        )
+    return samples
+
+
+def _to_dtype(samples: np.ndarray, dtype: str) -> np.ndarray:
+    """Float samples clipped to [-1, 1] (never wrapped) as float32 or as int16 (``round(x * 32768)``)."""
+    samples = np.clip(samples, -1.0, 1.0)
+    if dtype == "int16":
+        return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
+    return np.ascontiguousarray(samples, dtype=np.float32)
 
 
 def resample(samples: np.ndarray, from_hz: int, to_hz: int | None) -> np.ndarray:
-    """soxr high-quality resampling; float32 and int16 samples keep their dtype."""
+    """soxr high-quality resampling; float32 and int16 samples keep their dtype (int16 output is
+    clipped by soxr, float32 output may overshoot full scale slightly)."""
     if to_hz is None or from_hz == to_hz:
         return np.ascontiguousarray(samples)
     import soxr

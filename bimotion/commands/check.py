@@ -7,7 +7,16 @@ Example:
 
 Exit status: 0 when everything holds, 1 when a problem was found (a missing or changed file, a
 speaker/unit shared between splits where the protocol promises none, the same audio in two
-splits, a duplicate id), 2 when OUT is not a prepared dataset.
+splits, a duplicate id, a silent stored clip), 2 when OUT is not a prepared dataset.
+
+Every stored clip is decoded and its level measured: a clip whose peak is at most a few 16-bit
+steps (``SILENT_PEAK_DBFS``) is reported as silent, as a float source stored through a broken
+decoder was.  With ``--source NAME=DIR`` the raw files of that corpus are decoded again and each
+stored clip is compared with its source: a level more than ``LEVEL_TOLERANCE_DB`` off, or a
+duration more than ``DURATION_TOLERANCE_S`` off, is a problem (slower: it decodes the corpus).
+
+Example, comparing with the raw TESS release:
+  bimotion check bimotion --source tess=~/corpora/TESS
 """
 
 from __future__ import annotations
@@ -18,26 +27,48 @@ import hashlib
 import sys
 from pathlib import Path
 
-HELP = "verify a prepared dataset: counts, files, speaker overlap, duplicate audio"
+HELP = "verify a prepared dataset: counts, files, speaker overlap, duplicate audio, silent clips"
+
+SILENT_PEAK_DBFS = -80.0  # about 3 steps of 16-bit audio; real recordings' noise floor peaks far higher
+LEVEL_TOLERANCE_DB = 3.0  # stored RMS level vs the source's (with --source)
+DURATION_TOLERANCE_S = 0.01
+MAX_LISTED = 20  # per-clip problems listed before they are counted
 
 
 def add_arguments(parser) -> None:
+    from ._sources import parse_source
+
     parser.add_argument("out", metavar="OUT", help="a folder written by `prepare`")
-    parser.add_argument("--no-audio", action="store_true", help="skip hashing the audio (faster)")
+    parser.add_argument("--no-audio", action="store_true", help="skip decoding and hashing the audio (faster)")
+    parser.add_argument(
+        "--source",
+        dest="sources",
+        metavar="NAME=DIR",
+        action="append",
+        type=parse_source,
+        default=[],
+        help="also compare every stored clip of corpus NAME with its raw file in DIR (level and duration); "
+        "repeatable",
+    )
 
 
 def run(args) -> int:
     try:
-        result = check(args.out, hash_audio=not args.no_audio)
-    except FileNotFoundError as err:
+        from ._sources import sources_dict
+
+        result = check(args.out, hash_audio=not args.no_audio, sources=sources_dict(args.sources))
+    except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(format_result(result))
     return 1 if result["problems"] else 0
 
 
-def check(out_dir, *, hash_audio: bool = True) -> dict:
-    """Everything ``bimotion check`` reports, as a dict (``problems``: a list of strings)."""
+def check(out_dir, *, hash_audio: bool = True, sources: dict | None = None) -> dict:
+    """Everything ``bimotion check`` reports, as a dict (``problems``: a list of strings).
+
+    ``hash_audio`` decodes every stored clip (duplicate hashes, silent clips); ``sources``
+    (``{corpus: raw root}``) also compares each stored clip of those corpora with its raw file."""
     import pyarrow.parquet as pq
 
     from bimotion.prepare import config_files, read_info
@@ -47,7 +78,10 @@ def check(out_dir, *, hash_audio: bool = True) -> dict:
     configs = config_files(info)
     problems, listed = _check_files(out, info)
     problems += _check_card(out, configs)
-    rows = _scan_rows(out, info, listed, hash_audio)
+    if sources and not hash_audio:
+        raise ValueError("comparing with --source decodes the stored audio; drop --no-audio")
+    source_paths = _source_paths(sources or {}, info)
+    rows = _scan_rows(out, info, listed, hash_audio, source_paths)
     problems += [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]
     for corpus, entry in rows["overlap"].items():
         if entry.get("shared_units"):
@@ -55,6 +89,13 @@ def check(out_dir, *, hash_audio: bool = True) -> dict:
             problems.append(f"{corpus}: {len(shared)} {entry['unit']}(s) in more than one split: {shared[:5]}")
     if rows["cross_split"]:
         problems.append(f"{len(rows['cross_split'])} audio clip(s) appear in two splits, e.g. {rows['cross_split'][0]}")
+    problems += rows["level_problems"][:MAX_LISTED]
+    if len(rows["level_problems"]) > MAX_LISTED:
+        problems.append(f"... and {len(rows['level_problems']) - MAX_LISTED} more audio level problem(s)")
+    if rows["no_source"]:
+        problems.append(
+            f"{len(rows['no_source'])} clip(s) of a --source corpus have no usable file there, e.g. {rows['no_source'][0]}"
+        )
     present = [p for p in listed if (out / p).is_file()]
     num_rows = {p: pq.ParquetFile(out / p).metadata.num_rows for p in present}
     return {
@@ -70,6 +111,8 @@ def check(out_dir, *, hash_audio: bool = True) -> dict:
         "hashed": rows["hashed"],
         "rows": rows["rows"],
         "duplicates_across_splits": rows["cross_split"],
+        "silent": rows["silent"],
+        "compared_with_source": rows["compared"],
         "problems": problems,
     }
 
@@ -121,7 +164,71 @@ def _check_card(out: Path, configs: dict) -> list[str]:
     return problems + [f"config {name} is missing from the card" for name in configs if name not in named]
 
 
-def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool) -> dict:
+def _source_paths(sources: dict, info: dict) -> dict[str, dict[str, str]]:
+    """``{corpus: {row id: raw file}}`` for the corpora given with --source (scanned as prepare
+    scans them; unusable files are left out, and their rows reported as having no source)."""
+    if not sources:
+        return {}
+    from loaders.manifest import scan
+
+    foreign = sorted(set(sources) - set(info["corpora"]))
+    if foreign:
+        raise ValueError(f"--source {', '.join(foreign)}: not in this dataset (its corpora: {', '.join(info['corpora'])})")
+    records, _ = scan(dict(sources), skip_bad=True, progress=False)
+    paths: dict[str, dict[str, str]] = {corpus: {} for corpus in sources}
+    for r in records:
+        paths[r.corpus][r.id] = r.path
+    return paths
+
+
+def _level_dbfs(samples) -> tuple[float, float]:
+    """Peak and RMS level of float samples in dB relative to full scale (-inf for digital silence)."""
+    import numpy as np
+
+    if samples.size == 0:
+        return -np.inf, -np.inf
+    with np.errstate(divide="ignore"):
+        peak = 20 * np.log10(float(np.max(np.abs(samples))))
+        rms = 10 * np.log10(float(np.mean(np.square(samples, dtype=np.float64))))
+    return peak, rms
+
+
+def _audio_level_problems(row_id: str, blob: bytes, source: str | None) -> tuple[list[str], bool]:
+    """Problems with one stored clip's level (and, given its raw file, its match with the source);
+    and whether it is silent."""
+    from bimotion.features import SAMPLE_RATE_HZ, decode_audio_bytes
+
+    stored, rate = decode_audio_bytes(blob)
+    peak, rms = _level_dbfs(stored)
+    problems = []
+    silent = bool(peak <= SILENT_PEAK_DBFS)
+    if silent:
+        problems.append(
+            f"{row_id}: stored audio is silent (peak {peak:.0f} dBFS); prepare it again from the source "
+            "with a fixed bimotion, or check the source file (`--source` compares them)"
+        )
+    if source is None:
+        return problems, silent
+    from loaders import CorpusError
+    from loaders.audio import decode
+
+    try:
+        expected, _ = decode(source, rate or SAMPLE_RATE_HZ)
+    except CorpusError as err:
+        return problems + [f"{row_id}: cannot decode its source to compare: {err}"], silent
+    _, source_rms = _level_dbfs(expected)
+    duration_s, source_duration_s = len(stored) / rate, len(expected) / rate
+    if abs(duration_s - source_duration_s) > DURATION_TOLERANCE_S:
+        problems.append(f"{row_id}: stored audio lasts {duration_s:.3f} s, its source {source} {source_duration_s:.3f} s")
+    if rms != source_rms and not abs(rms - source_rms) <= LEVEL_TOLERANCE_DB:  # equal: both digital silence
+        problems.append(
+            f"{row_id}: stored audio is at {rms:.1f} dBFS RMS, its source {source} at {source_rms:.1f} dBFS; "
+            "prepare it again with a fixed bimotion"
+        )
+    return problems, silent
+
+
+def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_paths: dict | None = None) -> dict:
     """Speakers and protocol units per split, duplicate ids, and audio hashes, a batch at a time."""
     import pyarrow.parquet as pq
 
@@ -132,6 +239,8 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool) -> dict:
     unit_rules = {c: r for c in info["corpora"] if isinstance(r := splits.rule(info["protocol"], c), splits.ByUnit)}
     hashes: dict[bytes, tuple[str, str]] = {}
     cross_split, seen_ids, duplicate_ids = [], set(), []
+    source_paths = source_paths or {}
+    level_problems, silent, no_source, compared = [], [], [], 0
     meta = ["id", "corpus", "speaker_id", "text"]
     for rel, shard in listed.items():
         if not (out / rel).is_file():
@@ -150,6 +259,14 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool) -> dict:
                 if row["corpus"] in unit_rules:
                     units[row["corpus"]][splits.UNITS[unit_rules[row["corpus"]].unit][1](row)].add(split)
                 if blob is not None:
+                    source = source_paths.get(row["corpus"], {}).get(row["id"])
+                    if row["corpus"] in source_paths and source is None:
+                        no_source.append(row["id"])
+                    found, is_silent = _audio_level_problems(row["id"], blob, source)
+                    level_problems += found
+                    if is_silent:
+                        silent.append(row["id"])
+                    compared += source is not None
                     first = hashes.setdefault(hashlib.blake2b(blob, digest_size=16).digest(), (row["id"], split))
                     if first[1] != split:
                         cross_split.append((first[0], first[1], row["id"], split))
@@ -169,6 +286,10 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool) -> dict:
         "duplicate_ids": duplicate_ids,
         "cross_split": cross_split,
         "hashed": len(hashes) if hash_audio else None,
+        "level_problems": level_problems,
+        "no_source": no_source,
+        "silent": silent,
+        "compared": compared,
     }
 
 
@@ -207,6 +328,11 @@ def format_result(result: dict) -> str:
             else f"{len(result['duplicates_across_splits'])} (content hash of {result['rows']} clips)"
         ),
     ]
+    lines.append(
+        "silent clips: "
+        + ("not checked (--no-audio)" if hashed is None else f"{len(result['silent'])} of {result['rows']}")
+        + (f"; {result['compared_with_source']} compared with their source files" if result["compared_with_source"] else "")
+    )
     if result["problems"]:
         lines += ["", f"{len(result['problems'])} problem(s):", *(f"  - {p}" for p in result["problems"])]
     else:

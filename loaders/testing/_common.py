@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .synth import make_voice, stable_seed, synthesize
+
+# (container, subtype) pairs FixtureWriter.audio writes: every sample format the corpora are known
+# to use or that libsndfile writes losslessly-enough; tests/test_audio_levels.py round-trips each.
+AUDIO_FORMATS: tuple[tuple[str, str], ...] = (
+    *(("WAV", s) for s in ("PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "ULAW", "ALAW")),
+    *(("AIFF", s) for s in ("PCM_S8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "ULAW", "ALAW")),
+    *(("FLAC", s) for s in ("PCM_S8", "PCM_16", "PCM_24")),
+    ("MP4", "AAC"),  # audio-only MP4 through the `ffmpeg` CLI
+)
 
 
 class Sizes:
@@ -48,7 +59,13 @@ class FixtureWriter:
         container: str = "WAV",
         duration_s: float | None = None,
     ) -> Path:
-        """Write a speech-like clip; ``container`` is a soundfile format (WAV, AIFF, FLAC)."""
+        """Write a speech-like clip in one of :data:`AUDIO_FORMATS` (``container``: WAV, AIFF, FLAC
+        or MP4; ``subtype``: its sample format)."""
+        if (container, subtype) not in AUDIO_FORMATS:
+            raise ValueError(
+                f"the fixture writer does not write {container}/{subtype}; choose one of "
+                f"{', '.join('/'.join(f) for f in AUDIO_FORMATS)} (or add it to AUDIO_FORMATS and its round-trip test)"
+            )
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         emotions = tuple(emotions)
@@ -76,6 +93,9 @@ class FixtureWriter:
         samples = synthesize(emotions, voice, language, duration_s=duration_s, sample_rate_hz=rate, rng=rng)
         if path.exists():
             path.unlink()  # never write through a hard link into the pool
+        if container == "MP4":
+            _write_mp4(path, samples, rate)
+            return
         soundfile.write(str(path), samples, rate, subtype=subtype, format=container)
         if subtype in ("FLOAT", "DOUBLE"):
             _zero_peak_timestamp(path)
@@ -124,6 +144,23 @@ def _fresh(path: str | os.PathLike) -> Path:
     if path.exists():
         path.unlink()
     return path
+
+
+def _write_mp4(path: Path, samples: np.ndarray, rate: int) -> None:
+    """Audio-only MP4 (AAC) through the `ffmpeg` CLI, bit-exact for a given input."""
+    import soundfile
+
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise RuntimeError("writing an MP4 fixture needs the `ffmpeg` CLI on PATH (apt-get install ffmpeg)")
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "in.wav"
+        soundfile.write(str(wav), samples, rate, subtype="FLOAT")
+        flags = ["-c:a", "aac", "-b:a", "128k", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
+        proc = subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-y", "-i", str(wav), *flags, str(path)],
+                              capture_output=True)
+    if proc.returncode:
+        raise RuntimeError(f"ffmpeg failed to write {path}: {proc.stderr.decode()[-500:]}")
 
 
 def _zero_peak_timestamp(path: Path) -> None:

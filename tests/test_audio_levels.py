@@ -1,0 +1,206 @@
+"""Stored audio keeps its source's duration and level, whatever the source's sample format, and
+`bimotion check` notices a stored clip that is silent or far quieter than its source."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import soundfile
+
+from bimotion.cli import main
+from bimotion.commands.check import check
+from bimotion.features import SAMPLE_RATE_HZ, decode_audio_bytes
+from bimotion.prepare import prepare, write_dataset
+from bimotion.registry import BENCHMARKS
+from loaders import BadFileError, Utterance, testing
+from loaders.audio import ClippedAudioWarning, decode, probe
+from loaders.labels import label_space
+from loaders.testing import FixtureWriter
+from loaders.testing._common import AUDIO_FORMATS
+
+RATES_HZ = (22050, 16000, 44100)  # most sources are resampled; some are stored at their own rate
+
+
+def _format_id(fmt) -> str:
+    return "-".join(fmt).lower()
+
+
+def _reference(path: Path, container: str) -> tuple[np.ndarray, int]:
+    """A float decode of the source that shares no code with loaders.audio.decode."""
+    if container == "MP4":
+        out = subprocess.run(
+            ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "f32le", "-"], check=True, capture_output=True
+        ).stdout
+        return np.frombuffer(out, dtype=np.float32).astype(np.float64), probe(path).sample_rate_hz
+    return soundfile.read(str(path), dtype="float64")
+
+
+def _rms_db(samples: np.ndarray) -> float:
+    return 10 * np.log10(np.mean(np.square(samples.astype(np.float64))))
+
+
+def _stored_rows(out: Path) -> dict[str, bytes]:
+    rows = {}
+    for path in sorted((out / "data").rglob("*.parquet")):
+        table = pq.read_table(path, columns=["id", "audio"])
+        for row_id, audio in zip(table.column("id").to_pylist(), table.column("audio").to_pylist()):
+            rows[row_id] = audio["bytes"]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def formats_prepared(tmp_path_factory) -> tuple[Path, dict[str, tuple[Path, str]]]:
+    """One fixture clip per sample format the generator writes, prepared through `write_dataset`."""
+    base = tmp_path_factory.mktemp("formats")
+    writer = FixtureWriter(base / "raw", seed=3)
+    records, sources = [], {}
+    for i, (container, subtype) in enumerate(AUDIO_FORMATS):
+        if container == "MP4" and shutil.which("ffmpeg") is None:
+            continue
+        name = _format_id((container, subtype))
+        rate = RATES_HZ[i % len(RATES_HZ)]
+        path = writer.audio(
+            base / "raw" / f"{name}.{'mp4' if container == 'MP4' else 'wav'}",  # AIFF/FLAC behind .wav, as in corpora
+            speaker=f"S{i % 2}", gender="f", age_group="adu", language="eng", emotions=("anger",),
+            sample_rate_hz=rate, subtype=subtype, container=container, duration_s=0.5,
+        )
+        records.append(
+            Utterance(
+                id=f"tess/{name}", corpus="tess", path=str(path), language="eng", age_group="adu",
+                emotions=("anger",), label_space=label_space("tess"),
+                duration_s=0.5, sample_rate_hz=rate, speaker_id=f"S{i % 2}", gender="f", text=name,
+            )
+        )
+        sources[f"tess/{name}"] = (path, container)
+    out = base / "prepared"
+    write_dataset(records, out, benchmark=BENCHMARKS["bimotion"], corpora=["tess"], progress=False)
+    return out, sources
+
+
+@pytest.mark.parametrize("fmt", AUDIO_FORMATS, ids=_format_id)
+def test_every_fixture_format_is_stored_at_its_source_duration_and_level(formats_prepared, fmt):
+    if fmt[0] == "MP4" and shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg CLI not installed")
+    out, sources = formats_prepared
+    row_id = f"tess/{_format_id(fmt)}"
+    source, container = sources[row_id]
+    stored, rate = decode_audio_bytes(_stored_rows(out)[row_id])
+    expected, source_rate = _reference(source, container)
+    assert rate == SAMPLE_RATE_HZ
+    assert len(stored) / rate == pytest.approx(len(expected) / source_rate, abs=0.010)
+    assert _rms_db(stored) == pytest.approx(_rms_db(expected), abs=1.0)
+    assert np.max(np.abs(stored)) == pytest.approx(np.max(np.abs(expected)), rel=0.15)  # a float file is not silent
+
+
+@pytest.mark.parametrize("subtype", ["FLOAT", "DOUBLE"])
+def test_float_sources_beyond_full_scale_clip_and_never_wrap(tmp_path, subtype):
+    t = np.arange(SAMPLE_RATE_HZ // 4) / SAMPLE_RATE_HZ
+    loud = 3.0 * np.sin(2 * np.pi * 200 * t)  # peaks at +-3.0: three times full scale
+    path = tmp_path / "loud.wav"
+    soundfile.write(path, loud, SAMPLE_RATE_HZ, subtype=subtype)
+    with pytest.warns(ClippedAudioWarning, match="loud.wav"):
+        as_int, _ = decode(path, SAMPLE_RATE_HZ, dtype="int16")
+    with pytest.warns(ClippedAudioWarning):
+        as_float, _ = decode(path, SAMPLE_RATE_HZ)
+    clipped = np.clip(loud, -1, 1)
+    assert np.max(np.abs(as_float - clipped)) < 1e-6
+    assert np.max(np.abs(as_int / 32768.0 - clipped)) <= 1 / 32768
+    assert as_int[loud > 1].min() == 32767 and as_int[loud < -1].max() == -32768  # same sign as the source
+
+
+def test_quiet_float_source_keeps_its_level_as_int16(tmp_path):
+    """The old decoder truncated float samples to int16 and stored this clip as silence."""
+    t = np.arange(SAMPLE_RATE_HZ // 4) / SAMPLE_RATE_HZ
+    quiet = 0.22 * np.sin(2 * np.pi * 300 * t)
+    soundfile.write(tmp_path / "q.wav", quiet, 48000, subtype="FLOAT")
+    as_int, _ = decode(tmp_path / "q.wav", SAMPLE_RATE_HZ, dtype="int16")
+    assert np.max(np.abs(as_int)) / 32768 == pytest.approx(0.22, rel=0.02)
+
+
+def test_non_finite_float_source_is_a_bad_file(tmp_path):
+    samples = np.zeros(1600, dtype=np.float32)
+    samples[100] = np.nan
+    soundfile.write(tmp_path / "nan.wav", samples, SAMPLE_RATE_HZ, subtype="FLOAT")
+    with pytest.raises(BadFileError, match="NaN") as info:
+        decode(tmp_path / "nan.wav", dtype="int16")
+    assert str(tmp_path / "nan.wav") in str(info.value)
+
+
+def test_fixture_writer_refuses_a_format_it_does_not_write(tmp_path):
+    with pytest.raises(ValueError, match="GSM610"):
+        FixtureWriter(tmp_path).audio(
+            tmp_path / "x.wav", speaker="a", gender="f", age_group="adu", language="eng", emotions=(),
+            subtype="GSM610",
+        )
+
+
+# ------------------------------------------------------------------------------------- check
+
+
+@pytest.fixture(scope="module")
+def tess_prepared(tmp_path_factory) -> tuple[Path, Path]:
+    """The TESS fixture (which holds a 32-bit float clip, OAF_bar_sad) and its prepared folder."""
+    base = tmp_path_factory.mktemp("tess")
+    raw = testing.make_corpus("tess", base / "raw")
+    return raw, prepare({"tess": raw}, base / "prepared", progress=False).out_dir
+
+
+def _replace_audio(out: Path, row_id: str, change) -> None:
+    """Rewrite one stored clip as ``change(float samples)``, encoded as the prepare encodes."""
+    from bimotion.features import encode_audio
+
+    for path in (out / "data").rglob("*.parquet"):
+        table = pq.read_table(path)
+        rows = table.to_pylist()
+        for row in rows:
+            if row["id"] == row_id:
+                samples, _ = decode_audio_bytes(row["audio"]["bytes"])
+                row["audio"]["bytes"] = encode_audio(change(samples).astype(np.float32))
+                pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+                return
+    raise AssertionError(f"{row_id} not found in {out}")
+
+
+def test_prepared_float_clip_is_not_silent_and_check_passes(tess_prepared):
+    raw, out = tess_prepared
+    stored, _ = decode_audio_bytes(_stored_rows(out)["tess/OAF_bar_sad"])
+    source, _ = soundfile.read(raw / "OAF_bar_sad.wav", dtype="float64")
+    assert _rms_db(stored) == pytest.approx(_rms_db(source), abs=1.0)
+    result = check(out, sources={"tess": raw})
+    assert result["problems"] == [] and result["silent"] == []
+    assert result["compared_with_source"] == result["rows"] > 0
+
+
+def test_check_flags_a_silent_stored_clip(tess_prepared, tmp_path, capsys):
+    _, prepared = tess_prepared
+    out = Path(shutil.copytree(prepared, tmp_path / "copy"))
+    one_lsb = 1 / 32768
+    _replace_audio(out, "tess/OAF_bar_sad", lambda s: np.where(s > 0, one_lsb, -one_lsb) * (np.abs(s) > 0.05))
+    result = check(out)
+    assert result["silent"] == ["tess/OAF_bar_sad"]
+    assert any(p.startswith("tess/OAF_bar_sad: stored audio is silent") for p in result["problems"])
+    assert main(["check", str(out)]) == 1
+    assert "tess/OAF_bar_sad: stored audio is silent" in capsys.readouterr().out
+
+
+def test_check_with_source_flags_a_clip_far_quieter_than_its_source(tess_prepared, tmp_path, capsys):
+    raw, prepared = tess_prepared
+    out = Path(shutil.copytree(prepared, tmp_path / "copy"))
+    _replace_audio(out, "tess/YAF_base_fear", lambda s: s * 0.05)  # -26 dB: quiet, but not silent
+    assert check(out)["problems"] == []  # the stored clip alone looks plausible
+    result = check(out, sources={"tess": raw})
+    assert len(result["problems"]) == 1 and result["problems"][0].startswith("tess/YAF_base_fear: stored audio is at")
+    assert main(["check", str(out), "--source", f"tess={raw}"]) == 1
+    assert "YAF_base_fear.wav at" in capsys.readouterr().out
+
+
+def test_check_refuses_source_comparison_without_audio(tess_prepared, capsys):
+    raw, out = tess_prepared
+    assert main(["check", str(out), "--no-audio", "--source", f"tess={raw}"]) == 2
+    assert "drop --no-audio" in capsys.readouterr().err
