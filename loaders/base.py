@@ -1,15 +1,22 @@
 """What every corpus reader shares: finding files under a user's root, probing them, and the
-raise-or-skip policy for bad input.  Readers only ever read below the root."""
+raise-or-skip policy for bad input.  Readers only ever read below the root.
+
+Nothing is dropped silently: every file below a reader's root is read, or reported by path and
+reason (raised, or counted with ``skip_bad``), or counted as not audio by content; folders that
+cannot be listed, names that are not UTF-8, non-regular files (never opened) and clips shorter
+than :data:`MIN_DURATION_S` are reported too.  Hidden folders (``.git``) are not searched."""
 
 from __future__ import annotations
 
+import codecs
 import contextvars
 import os
-from collections.abc import Iterable, Iterator
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audio import probe
+from .audio import probe, sniff
 from .errors import BadFileError, CorpusError, LayoutError, SkipReport
 from .labels import label_space
 from .record import Utterance
@@ -34,18 +41,101 @@ class SourceInfo:
     notes: str = ""
 
 
-def walk_files(root: Path, suffixes: tuple[str, ...] = (".wav",)) -> list[Path]:
+# Clips shorter than wav2vec2's receptive field (400 samples at 16 kHz) cannot be trained on.
+MIN_DURATION_S = 400 / 16000
+# Container formats that count as audio when a file is judged by its content.
+AUDIO_FORMATS = frozenset({"wav", "aiff", "flac", "ogg", "mp3", "mp4"})
+_TEXT_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)
+
+
+def is_audio(path: Path) -> bool:
+    """Whether a regular file holds audio by its content (a UTF-16 text's BOM is not an MP3 sync)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError:
+        return True  # unreadable: let the caller report it rather than count it as not audio
+    return not head.startswith(_TEXT_BOMS) and sniff(head) in AUDIO_FORMATS
+
+
+def walk_files(
+    root: Path, suffixes: tuple[str, ...] = (".wav",), *, onerror: Callable[[CorpusError], None] | None = None
+) -> list[Path]:
     """All regular files below ``root`` whose lower-cased name ends with one of ``suffixes``,
     skipping hidden files and folders (``.DS_Store``, ``._x.wav``, ``.git``), sorted so the
-    result does not depend on the file system's listing order."""
+    result does not depend on the file system's listing order.
+
+    Problems are passed to ``onerror`` (default: raised): a folder that cannot be listed, a name
+    that is not valid UTF-8, and a matching name that is not a regular file (a FIFO, socket, device
+    or broken link), which is never opened.  :meth:`Collector.walk` also accounts for the rest."""
+    return [path for path, candidate in _walk(root, suffixes, onerror or _raise) if candidate]
+
+
+def _raise(error: CorpusError) -> None:
+    raise error
+
+
+def _walk(root: Path, suffixes: tuple[str, ...], onerror: Callable[[CorpusError], None]) -> list[tuple[Path, bool]]:
+    """``(path, is a candidate)`` for every readable regular file below ``root``, sorted."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+
+    def unreadable(err: OSError) -> None:
+        if Path(err.filename or root) == root and not root.exists():
+            return  # a missing root is the reader's layout question, not an unreadable folder
+        onerror(unreadable_folder(err, root))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
-            if not name.startswith(".") and name.lower().endswith(suffixes):
-                found.append(Path(dirpath) / name)
-    found.sort(key=lambda p: str(p))
+            path = Path(dirpath) / name
+            if not _utf8(str(path)):
+                onerror(
+                    BadFileError(
+                        path,
+                        "undecodable_name",
+                        "the file or folder name is not valid UTF-8, so it cannot be stored in a manifest or dataset",
+                        "rename it to a UTF-8 name (e.g. `convmv -f gbk -t utf8 --notest -r DIR`), or pass --skip-bad",
+                    )
+                )
+                continue
+            try:
+                mode = os.stat(path).st_mode  # follows links; never opens, so a FIFO cannot block
+            except OSError as err:
+                onerror(bad(path, "broken_link", f"cannot stat the file ({err.strerror})", "fix or remove the link"))
+                continue
+            candidate = not name.startswith(".") and name.lower().endswith(suffixes)
+            if not stat.S_ISREG(mode):
+                if candidate:
+                    onerror(
+                        bad(
+                            path,
+                            "not_regular_file",
+                            "not a regular file (a FIFO, socket or device); it was not opened",
+                            "replace it with the audio file itself, or pass --skip-bad",
+                        )
+                    )
+                continue
+            found.append((path, candidate))
+    found.sort(key=lambda item: str(item[0]))
     return found
+
+
+def unreadable_folder(err: OSError, root: Path) -> BadFileError:
+    """The error for a folder that ``os.walk`` could not list (its ``onerror`` argument)."""
+    return BadFileError(
+        err.filename or root,
+        "unreadable_folder",
+        f"cannot list this folder ({err.strerror}): every file below it would be missing",
+        "make it readable (chmod -R u+rX, or run as its owner), or pass --skip-bad to go on without it",
+    )
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # os.walk keeps undecodable bytes as lone surrogates
+        return False
+    return True
 
 
 def require_dir(root: str | os.PathLike, corpus: str, expected: str) -> Path:
@@ -81,9 +171,55 @@ class Collector:
             raise error
         self.report.add(self.corpus, error)
 
+    def count(self, kind: str, n: int = 1) -> None:
+        """Count files by kind (``seen``, ``not_audio``, ``duplicate``) for the scan summary."""
+        self.report.files[(self.corpus, kind)] += n
+
+    def unreadable(self, err: OSError) -> None:
+        """An ``os.walk`` ``onerror`` for the readers' own folder searches: report, never swallow."""
+        self.skip(unreadable_folder(err, self.root))
+
+    def walk(self, root: Path, suffixes: tuple[str, ...] = (".wav",)) -> list[Path]:
+        """:func:`walk_files` under this collector's policy, accounting for every file below
+        ``root``: each is counted as seen; one that is not a candidate (another suffix, hidden) is
+        counted as not audio, or, when it is audio by content, reported as ``unexpected_file``."""
+        candidates = []
+        for path, candidate in _walk(root, suffixes, self.skip):
+            self.count("seen")
+            if candidate:
+                candidates.append(path)
+            elif is_audio(path):
+                with self.item(path):
+                    raise bad(
+                        path,
+                        "unexpected_file",
+                        f"audio by content, but {self.corpus} clips are named *{'/*'.join(suffixes)} "
+                        "(and not hidden), so it would not be read",
+                        "rename it to the corpus's naming pattern, move it out of the corpus folder, or pass --skip-bad",
+                    )
+            else:
+                self.count("not_audio")
+        return candidates
+
+    def stray(self, path: Path, error: BadFileError) -> None:
+        """A candidate whose name or place does not fit the corpus: ``error`` if it is audio by
+        content (raised, or counted with ``skip_bad``), else counted as not audio.  Call inside
+        :meth:`item`."""
+        if is_audio(path):
+            raise error
+        self.count("not_audio")
+
     def add(self, path: Path, *, native_id: str, emotions: Iterable[str], **fields) -> Utterance:
         """Probe ``path``'s header and append its record."""
         info = probe(path)
+        if info.duration_s < MIN_DURATION_S:
+            raise bad(
+                path,
+                "too_short",
+                f"the clip lasts {info.duration_s * 1000:.1f} ms ({info.num_frames} samples), shorter than the "
+                f"{MIN_DURATION_S * 1000:.0f} ms a wav2vec2 model needs (400 samples at 16 kHz)",
+                "remove it or replace it with the complete recording, or pass --skip-bad to skip it",
+            )
         record = Utterance(
             id=f"{self.corpus}/{native_id}",
             corpus=self.corpus,
@@ -119,6 +255,7 @@ class Collector:
                     "remove one copy of the corpus from below the root",
                 )
             seen[record.id] = record
+        self.count("read", len(self.records))
         return sorted(self.records, key=lambda r: r.id)
 
 

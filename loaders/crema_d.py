@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_files
+from .base import Collector, SourceInfo, bad, require_dir
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance, age_group_of
@@ -97,11 +97,12 @@ class Actor:
 def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
     """Read CREMA-D below ``root`` (the CREMA-D folder or any folder above it)."""
     root = require_dir(root, CORPUS, _EXPECTED)
-    corpus_dir = find_corpus_dir(root)
+    c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
+    corpus_dir = find_corpus_dir(root, onerror=c.unreadable)
     csv_path = _demographics_path(corpus_dir)
     actors = read_demographics(csv_path)
-    c = Collector(CORPUS, corpus_dir / AUDIO_DIR, skip_bad=skip_bad, report=report)
-    for path in walk_files(corpus_dir / AUDIO_DIR):
+    c.root = corpus_dir / AUDIO_DIR
+    for path in c.walk(corpus_dir / AUDIO_DIR):
         with c.item(path):
             actor, sentence, code, level = _parse_name(path)
             person = actors.get(actor)
@@ -130,10 +131,11 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     return c.finish(expected=_EXPECTED)
 
 
-def find_corpus_dir(root: Path) -> Path:
-    """The one folder at or below ``root`` that holds ``AudioWAV/``."""
+def find_corpus_dir(root: Path, onerror=None) -> Path:
+    """The one folder at or below ``root`` that holds ``AudioWAV/``; folders that cannot be listed go
+    to ``onerror`` (an ``os.walk`` callback)."""
     found = []
-    for dirpath, dirnames, _ in os.walk(root, followlinks=True):
+    for dirpath, dirnames, _ in os.walk(root, onerror=onerror, followlinks=True):
         if AUDIO_DIR in dirnames:
             found.append(Path(dirpath))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _MEDIA_DIRS)

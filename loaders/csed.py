@@ -12,7 +12,8 @@ Layout of the public GitHub release (the root may be this folder or any folder a
 The class comes from the folder (``Natural``/``Negative``/``Positive``); the file-name prefix must
 agree with it.  Gender comes from the prefix, read case-insensitively with ``-`` or ``_`` as the
 separator.  There are no speaker ids and no ages.  652 files: Positive 218, Natural 214,
-Negative 220; mono 16-bit 44.1 kHz.
+Negative 220; mono 16-bit 44.1 kHz.  A ``.wav`` outside the class folders that is audio by content is
+reported (``unexpected_location``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_files
+from .base import Collector, SourceInfo, bad, require_dir
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
@@ -67,11 +68,20 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     """Read CSED below ``root``: every ``*.wav`` inside a ``Natural``/``Negative``/``Positive`` folder."""
     root = require_dir(root, CORPUS, EXPECTED)
     c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
-    for path in walk_files(root):
+    for path in c.walk(root):
         folder = CLASS_FOLDERS.get(path.parent.name.lower())
-        if folder is None:
-            continue  # not a CSED class folder (the root may hold other corpora)
         with c.item(path):
+            if folder is None:
+                c.stray(
+                    path,
+                    bad(
+                        path,
+                        "unexpected_location",
+                        f"a wav outside the class folders {', '.join(CLASS_FOLDERS.values())}: its class is unknown",
+                        "move it into the folder of its class, move it out of the corpus root, or pass --skip-bad",
+                    ),
+                )
+                continue
             gender = _parse_name(path, folder)
             c.add(
                 path,

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, iter_lines, require_dir, walk_files
+from .base import Collector, SourceInfo, bad, iter_lines, require_dir
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
@@ -84,9 +84,10 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     """Read ElderReact below ``root`` (see the module docstring)."""
     root = require_dir(root, CORPUS, EXPECTED)
     c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
-    files = walk_files(root, (".mp4", ".txt"))
+    files = c.walk(root, (".mp4", ".txt"))
     rows, broken = _read_labels(c, _find_label_files(root, files))
     clips = [p for p in files if p.suffix.lower() == ".mp4"]
+    c.count("not_audio", len(files) - len(clips))  # the label files and other .txt files
     for path in clips:
         row = rows.get(path.name)
         if row is None and path.name in broken:

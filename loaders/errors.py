@@ -8,6 +8,7 @@ wrong and what to do.  With ``skip_bad=True`` the same problems become counted s
 from __future__ import annotations
 
 import collections
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +29,15 @@ class CorpusError(Exception):
         self.reason = reason
         self.message = message
         self.hint = hint
-        text = f"{self.path}: {message}"
+        text = f"{display(self.path)}: {message}"
         if hint:
             text += f"\n  fix: {hint}"
         super().__init__(text)
+
+
+def display(path: str | Path) -> str:
+    """``path`` as printable UTF-8 text: bytes of a name that is not UTF-8 appear as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
 class BadFileError(CorpusError):
@@ -44,18 +50,21 @@ class LayoutError(CorpusError):
 
 @dataclass
 class SkipReport:
-    """Counts of skipped inputs by corpus and reason, with a few example paths each."""
+    """Counts of skipped inputs by corpus and reason, with a few example paths each, and how many
+    files each reader saw below its root (``files[(corpus, kind)]``, kind: seen, read, not_audio,
+    duplicate), so that a scan can show that nothing went missing."""
 
     max_examples: int = 3
     counts: collections.Counter = field(default_factory=collections.Counter)
     examples: dict = field(default_factory=dict)
+    files: collections.Counter = field(default_factory=collections.Counter)
 
     def add(self, corpus: str, error: CorpusError) -> None:
         key = (corpus, error.reason)
         self.counts[key] += 1
         bucket = self.examples.setdefault(key, [])
         if len(bucket) < self.max_examples:
-            bucket.append(f"{error.path}: {error.message}")
+            bucket.append(f"{display(error.path)}: {error.message}")
 
     @property
     def total(self) -> int:
@@ -65,6 +74,7 @@ class SkipReport:
         return self.total > 0
 
     def merge(self, other: SkipReport) -> None:
+        self.files.update(other.files)
         for key, n in other.counts.items():
             self.counts[key] += n
             bucket = self.examples.setdefault(key, [])
@@ -79,6 +89,22 @@ class SkipReport:
             for example in self.examples.get((corpus, reason), []):
                 lines.append(f"      e.g. {example}")
         return "\n".join(lines)
+
+    def format_files(self) -> str:
+        """Per corpus: files seen below the root, read, skipped by reason, not audio (and duplicate
+        copies not read twice)."""
+        lines = []
+        for corpus in sorted({corpus for corpus, _ in self.files}):
+            n = {kind: self.files[(corpus, kind)] for kind in ("seen", "read", "not_audio", "duplicate")}
+            reasons = {reason: k for (c, reason), k in sorted(self.counts.items()) if c == corpus}
+            skipped = f"skipped {sum(reasons.values())}"
+            if reasons:
+                skipped += " (" + ", ".join(f"{reason} {k}" for reason, k in reasons.items()) + ")"
+            line = f"  {corpus:<11} files seen {n['seen']}, read {n['read']}, {skipped}, not audio {n['not_audio']}"
+            if n["duplicate"]:
+                line += f", duplicate copies {n['duplicate']}"
+            lines.append(line)
+        return "\n".join(["files below the source folders:", *lines]) if lines else ""
 
     def to_dict(self) -> dict:
         return {f"{corpus}/{reason}": n for (corpus, reason), n in sorted(self.counts.items())}

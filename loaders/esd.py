@@ -10,7 +10,8 @@ Two layouts circulate; both are read, below any folder the user names::
 
 The corpus is found by its speaker folders (``0001`` ... ``0020``), not by the top folder's name;
 a speaker folder found more than once (a tree unpacked twice) is read from its shallowest copy,
-with a warning naming the copies ignored.
+with a warning naming the copies ignored.  A ``.wav`` outside every speaker folder that is audio by
+content is reported (``unexpected_location``).
 
 * Emotion: the folder (Angry Happy Neutral Sad Surprise).  Each speaker's index runs in blocks of
   350 (Neutral 1-350, Angry 351-700, Happy 701-1050, Sad 1051-1400, Surprise 1401-1750); a file
@@ -36,7 +37,7 @@ import re
 import warnings
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_files
+from .base import Collector, SourceInfo, bad, require_dir
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
@@ -120,6 +121,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     root = require_dir(root, "esd", EXPECTED)
     c = Collector("esd", root, skip_bad=skip_bad, report=report)
     disagreements = 0
+    wavs = c.walk(root)  # reports unreadable folders; find_speakers walks the same folders again
     chosen: dict[str, Path] = {}
     ignored = []
     for speaker_dir in sorted(find_speakers(root), key=lambda p: (len(p.parts), str(p))):
@@ -133,11 +135,30 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
             f"{len(ignored)}: {', '.join(ignored[:3])}{' ...' if len(ignored) > 3 else ''}",
             stacklevel=2,
         )
+    by_speaker: dict[Path, list[Path]] = {folder: [] for folder in chosen.values()}
+    ignored_dirs = {Path(folder) for folder in ignored}
+    for path in wavs:
+        owner = next((folder for folder in path.parents if folder in by_speaker or folder in ignored_dirs), None)
+        if owner in by_speaker:
+            by_speaker[owner].append(path)
+        elif owner is not None:
+            c.count("duplicate")
+        else:
+            with c.item(path):
+                c.stray(
+                    path,
+                    bad(
+                        path,
+                        "unexpected_location",
+                        "a wav outside the speaker folders 0001-0020: its speaker and emotion are unknown",
+                        "move it into its speaker's emotion folder, move it out of the corpus root, or pass --skip-bad",
+                    ),
+                )
     for speaker_dir in sorted(chosen.values()):
         speaker = speaker_dir.name
         language, gender = SPEAKERS[speaker]
         texts = read_transcript(speaker_dir / f"{speaker}.txt", language)
-        for path in walk_files(speaker_dir):
+        for path in by_speaker[speaker_dir]:
             with c.item(path):
                 emotion, split, index_split = _parse(path, speaker_dir)
                 extra = {"layout": "a" if index_split else "b"}

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_files
+from .base import Collector, SourceInfo, bad, require_dir
 from .errors import BadFileError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
@@ -101,7 +101,7 @@ class Evaluation:
 def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
     root = require_dir(root, "iemocap", EXPECTED)
     c = Collector("iemocap", root, skip_bad=skip_bad, report=report)
-    sessions = find_sessions(root)
+    sessions = find_sessions(root, onerror=c.unreadable)
     evaluations: dict[str, Evaluation] = {}
     for session in sessions:
         for path in evaluation_files(session):
@@ -121,7 +121,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
                 evaluations.setdefault(utterance, entry)
     heard = set()
     for session in sessions:
-        for path in walk_files(session / "sentences" / "wav"):
+        for path in c.walk(session / "sentences" / "wav"):
             with c.item(path):
                 heard.add(path.stem)
                 _add(c, path, evaluations.get(path.stem))
@@ -140,10 +140,11 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     return c.finish(expected=EXPECTED)
 
 
-def find_sessions(root: Path) -> list[Path]:
-    """``Session1`` ... ``Session5`` folders (holding ``dialog`` or ``sentences``) at or below ``root``."""
+def find_sessions(root: Path, onerror=None) -> list[Path]:
+    """``Session1`` ... ``Session5`` folders (holding ``dialog`` or ``sentences``) at or below ``root``;
+    folders that cannot be listed go to ``onerror`` (an ``os.walk`` callback)."""
     found = []
-    for dirpath, dirnames, _ in os.walk(root, followlinks=True):
+    for dirpath, dirnames, _ in os.walk(root, onerror=onerror, followlinks=True):
         here = Path(dirpath)
         if _SESSION.match(here.name) and ("dialog" in dirnames or "sentences" in dirnames):
             found.append(here)

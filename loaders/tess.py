@@ -15,8 +15,10 @@ happy neutral ps sad; ``ps`` is pleasant surprise): folder names vary in case an
 sits in the other speaker's folder, so folders are ignored.  Copies at several depths are
 de-duplicated by file name (case-insensitively); the shallowest copy is read.  The audio is mostly
 24414 Hz PCM16 but not uniformly (a 96 kHz file, 32-bit float files, AIFF bytes behind ``.wav``):
-every file is probed by content.  Files whose names do not start with ``OAF_``/``YAF_`` are not
-TESS files and are ignored, so the root may hold other corpora too.
+every file is probed by content.  A file in a ``{OAF|YAF}_<emotion>`` folder whose name lacks the
+speaker prefix or has it truncated (``back_angry.wav``, ``AF_back_angry.wav``) is read with the
+folder's speaker.  Any other ``.wav`` below the root that is audio by content is reported
+(``bad_name``); one that is not audio is counted as such.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_files
+from .base import Collector, SourceInfo, bad, require_dir
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
@@ -68,14 +70,28 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     """Read TESS below ``root`` (either layout, or any folder above it)."""
     root = require_dir(root, CORPUS, _EXPECTED)
     c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
-    copies: dict[str, list[Path]] = {}
-    for path in walk_files(root):
-        if path.name[:4].upper() in ("OAF_", "YAF_"):
-            copies.setdefault(path.name.lower(), []).append(path)
-    for paths in copies.values():
-        path = min(paths, key=lambda p: (len(p.parts), str(p)))
+    copies: dict[str, list[tuple[Path, str]]] = {}
+    for path in c.walk(root):
+        stem = _full_stem(path)
+        if stem is None:
+            with c.item(path):
+                c.stray(
+                    path,
+                    bad(
+                        path,
+                        "bad_name",
+                        "a wav whose name does not start with OAF_ or YAF_, outside an {OAF|YAF}_<emotion> folder: "
+                        "its speaker is unknown",
+                        "rename it to {OAF|YAF}_{word}_{emotion}.wav, move it out of the corpus root, or pass --skip-bad",
+                    ),
+                )
+            continue
+        copies.setdefault(stem.lower(), []).append((path, stem))
+    for found in copies.values():
+        path, stem = min(found, key=lambda item: (len(item[0].parts), str(item[0])))
+        c.count("duplicate", len(found) - 1)
         with c.item(path):
-            speaker, word, emotion = _parse_name(path)
+            speaker, word, emotion = _parse_name(path, stem)
             age_group, age = SPEAKERS[speaker]
             c.add(
                 path,
@@ -91,8 +107,23 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     return c.finish(expected=_EXPECTED)
 
 
-def _parse_name(path: Path) -> tuple[str, str, str]:
+def _full_stem(path: Path) -> str | None:
+    """The clip's full name ``{OAF|YAF}_{word}_{emotion}``: the file's own stem, or, in a speaker's
+    ``{OAF|YAF}_<emotion>`` folder, the stem with a missing or truncated speaker prefix restored
+    (``back_angry``, ``AF_back_angry``); None when neither name nor folder gives the speaker."""
+    if path.name[:4].upper() in ("OAF_", "YAF_"):
+        return path.stem
+    speaker = path.parent.name[:4].upper()
+    if speaker not in ("OAF_", "YAF_"):
+        return None
     parts = path.stem.split("_")
+    if len(parts) == 3 and parts[0] and speaker[:3].endswith(parts[0].upper()):
+        parts = parts[1:]
+    return "_".join([speaker[:3], *parts]) if len(parts) == 2 else None
+
+
+def _parse_name(path: Path, stem: str) -> tuple[str, str, str]:
+    parts = stem.split("_")
     if len(parts) != 3 or not parts[1]:
         raise bad(
             path,

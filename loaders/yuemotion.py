@@ -15,7 +15,8 @@ sentence_id, label_id, label) they give the official split, every wav must have 
 wav, and the row must agree with the file name.  Without them the file names alone are read and
 ``official_split`` is None.  Trees re-sorted into ``{female,male}/{elderly,non_elderly}/`` by the
 authors' original loader (which moved the user's files) are read as they are; this reader never
-moves, writes or extracts anything.
+moves, writes or extracts anything.  A ``.wav`` below the root whose name does not follow the pattern
+is reported (``bad_name``) when it is audio by content.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_files
+from .base import Collector, SourceInfo, bad, require_dir
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance, age_group_of
@@ -94,8 +95,9 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     """Read YueMotion below ``root`` (see the module docstring)."""
     root = require_dir(root, CORPUS, EXPECTED)
     c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
-    files = walk_files(root, (".wav", ".csv", ".bz2"))
-    wavs = [p for p in files if p.suffix.lower() == ".wav" and NAME.match(p.stem)]
+    files = c.walk(root, (".wav", ".csv", ".bz2"))
+    wavs = [p for p in files if p.suffix.lower() == ".wav"]
+    c.count("not_audio", len(files) - len(wavs))  # metadata CSVs and the archive
     if not wavs:
         archives = [p for p in files if p.name.lower() == ARCHIVE]
         if archives:
@@ -109,6 +111,9 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     rows = _read_metadata(c, _find_metadata(root, files))
     for path in wavs:
         with c.item(path):
+            if not NAME.match(path.stem):
+                c.stray(path, _bad_name(path))
+                continue
             name = _parse_name(path)
             row = None
             if rows is not None:
@@ -148,16 +153,20 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     return c.finish(expected=EXPECTED)
 
 
+def _bad_name(path: Path) -> BadFileError:
+    return bad(
+        path,
+        "bad_name",
+        f"file name {path.name!r} is not '<speaker>_<f|m><age>_<sentence>_<label id>.wav'",
+        "restore the original name from data.tar.bz2, move the file out of the corpus root, or pass --skip-bad",
+    )
+
+
 def _parse_name(path: Path) -> _Name:
     match = NAME.match(path.stem)
     gender = match["gender"].lower()
     if gender not in ("f", "m") or not match["label"].isdigit():
-        raise bad(
-            path,
-            "bad_name",
-            f"file name {path.name!r} is not '<speaker>_<f|m><age>_<sentence>_<label id>.wav'",
-            "restore the original name from data.tar.bz2, or pass --skip-bad to skip it",
-        )
+        raise _bad_name(path)
     label_id = int(match["label"])
     if str(label_id) not in CORPUS_LABEL_MAPS[CORPUS]:
         raise bad(

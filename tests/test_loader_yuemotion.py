@@ -97,12 +97,19 @@ def test_archive_not_extracted(tmp_path):
     assert snapshot(tmp_path) == before  # nothing extracted into the user's folder
 
 
-def test_root_above_and_other_corpora_ignored(small_copy):
+def test_root_above_reports_other_audio_and_counts_other_files(small_copy):
     other = small_copy.parent / "CREMA-D" / "AudioWAV" / "1001_DFA_ANG_XX.wav"
     other.parent.mkdir(parents=True)
     shutil.copyfile(small_copy / "data" / "02_f31_01_1.wav", other)
-    records = load("yuemotion", small_copy.parent)
+    (small_copy.parent / "notes.wav").write_text("not audio")
+    with pytest.raises(BadFileError, match="1001_DFA_ANG_XX.wav") as err:
+        load("yuemotion", small_copy.parent)  # audio that is not a YueMotion clip is never dropped silently
+    assert err.value.reason == "bad_name"
+    report = SkipReport()
+    records = load("yuemotion", small_copy.parent, skip_bad=True, report=report)
     assert len(records) == 48 and all(r.id.startswith("yuemotion/") for r in records)
+    assert report.to_dict() == {"yuemotion/bad_name": 1}
+    assert report.files[("yuemotion", "read")] == 48 and report.files[("yuemotion", "not_audio")] >= 1
 
 
 def plant(root: Path, kind: str) -> Path:

@@ -3,13 +3,17 @@
 Example:
   bimotion scan --source csed=~/corpora/CSED --source tess=~/corpora/TESS --output manifest.jsonl
 
-Prints a summary (counts by corpus x language x age group x label) and, with --skip-bad, what was
-skipped and why.  The corpus folders are only read, never written to.
+Prints a summary (counts by corpus x language x age group x label), the files seen below each
+source folder (read / skipped by reason / not audio), and, with --skip-bad, what was skipped and
+why.  Every audio file below a source folder is read or reported: never dropped silently.  The
+corpus folders are only read, never written to.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 
 from ._sources import add_source_arguments, sources_dict
 
@@ -25,12 +29,40 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from loaders.manifest import Timer, scan, summary, write_manifest
 
+    output = Path(args.output)
+    problem = _unwritable(output)
+    if problem:  # before the scan, which may take minutes
+        print(f"error: --output {output}: {problem}", file=sys.stderr)
+        return 2
     with Timer() as timer:
         records, report = scan(sources_dict(args.sources), skip_bad=args.skip_bad, progress=not args.quiet)
-    write_manifest(records, args.output)
+    try:
+        write_manifest(records, output)
+    except OSError as err:
+        print(f"error: --output {output}: cannot write the manifest ({err.strerror or err}); nothing was written",
+              file=sys.stderr)
+        return 2
     print(summary(records))
     rate = len(records) / timer.seconds if timer.seconds else float("inf")
-    print(f"\n{len(records)} utterances -> {args.output} in {timer.seconds:.1f} s ({rate:.0f} files/s)")
+    print(f"\n{len(records)} utterances -> {output} in {timer.seconds:.1f} s ({rate:.0f} files/s)")
+    if report.files:
+        print(report.format_files())
     if report:
         print(report.format(), file=sys.stderr)
     return 0
+
+
+def _unwritable(output: Path) -> str | None:
+    """Why the manifest cannot be written at ``output``, or None; writes nothing there."""
+    if output.is_dir():
+        return "is a folder; give a file name, e.g. --output manifest.jsonl"
+    folder = output.parent
+    while not folder.exists():  # write_manifest creates the missing folders
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is a file, not a folder"
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as err:
+        return f"the folder {folder} is not writable ({err.strerror}); choose another --output"
+    return None

@@ -1,0 +1,199 @@
+"""Every file below a corpus root is read or reported (issue 10): unreadable folders, stray names,
+FIFOs, names that are not UTF-8, clips too short to train on, and `scan -o` onto a bad path."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+import loaders
+from bimotion.cli import main
+from loaders import BadFileError, SkipReport, testing
+from loaders.base import MIN_DURATION_S
+from loaders.manifest import write_manifest
+
+DATA = Path("Training Data (wav)")
+
+# Runs a reader in a child process without root's privileges (as root, chmod 000 does not stop
+# reading), importing everything first: the interpreter's packages may not be readable by nobody.
+CHILD = r"""
+import json, os, pwd, sys
+import encodings.gb18030, encodings.latin_1, encodings.utf_16
+import loaders, loaders.audio, loaders.csed, loaders.esd
+from loaders import BadFileError, SkipReport
+if os.geteuid() == 0:
+    nobody = pwd.getpwnam("nobody")
+    os.setgroups([])
+    os.setgid(nobody.pw_gid)
+    os.setuid(nobody.pw_uid)
+name, root = sys.argv[1:3]
+try:
+    loaders.load(name, root)
+    strict = None
+except BadFileError as err:
+    strict = [err.reason, str(err.path)]
+report = SkipReport()
+read = len(loaders.load(name, root, skip_bad=True, report=report))
+print(json.dumps({"strict": strict, "read": read, "skipped": report.to_dict()}))
+"""
+
+
+def run_reader(name: str, root: Path) -> dict:
+    """The reader's strict error and lenient result, from a child process (which also cannot hang
+    the test run on a FIFO)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, name, str(root)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture
+def open_dir():
+    """A folder that an unprivileged user may read (pytest's tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="bimotion-drops-"))
+    folder.chmod(0o755)
+    yield folder
+    for dirpath, _, _ in os.walk(folder):
+        os.chmod(dirpath, 0o755)
+    shutil.rmtree(folder)
+
+
+def readable_by_all(root: Path) -> None:
+    for dirpath, _, filenames in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            os.chmod(Path(dirpath) / name, 0o644)
+
+
+@pytest.mark.parametrize("name, folder", [("csed", DATA / "Natural"), ("esd", Path("0001") / "Angry")])
+def test_an_unreadable_folder_is_reported_not_skipped(open_dir, name, folder):
+    root = testing.make_corpus(name, open_dir)
+    all_read = len(loaders.load(name, root))
+    lost = len(list((root / folder).rglob("*.wav")))
+    assert lost > 0
+    readable_by_all(open_dir)
+    (root / folder).chmod(0o000)
+    result = run_reader(name, root)
+    assert result["strict"] == ["unreadable_folder", str(root / folder)]
+    assert result["read"] == all_read - lost
+    assert result["skipped"] == {f"{name}/unreadable_folder": 1}
+
+
+def test_a_fifo_named_wav_is_reported_and_never_opened(open_dir):
+    root = testing.make_corpus("csed", open_dir)
+    fifo = root / DATA / "Natural" / "Nat_Female-9.wav"
+    os.mkfifo(fifo)
+    readable_by_all(open_dir)
+    result = run_reader("csed", root)
+    assert result["strict"] == ["not_regular_file", str(fifo)]
+    assert result["read"] == 12 and result["skipped"] == {"csed/not_regular_file": 1}
+
+
+@pytest.fixture
+def csed(tmp_path) -> Path:
+    return testing.make_corpus("csed", tmp_path / "src")
+
+
+def copy_clip(root: Path, target: Path | bytes) -> None:
+    shutil.copyfile(root / DATA / "Natural" / "Nat_Female-1.wav", target)
+
+
+def strict_and_lenient(name: str, root: Path) -> tuple[BadFileError, list, SkipReport]:
+    with pytest.raises(BadFileError) as err:
+        loaders.load(name, root)
+    report = SkipReport()
+    return err.value, loaders.load(name, root, skip_bad=True, report=report), report
+
+
+def test_audio_outside_the_class_folders_is_reported(csed):
+    copy_clip(csed, csed / DATA / "Nat_Female-9.wav")  # a stray among well-named files
+    (csed / DATA / "notes.wav").write_text("not audio: counted, not an error")
+    err, records, report = strict_and_lenient("csed", csed)
+    assert err.reason == "unexpected_location" and err.path == csed / DATA / "Nat_Female-9.wav"
+    assert len(records) == 12 and report.to_dict() == {"csed/unexpected_location": 1}
+    assert report.files[("csed", "not_audio")] == 5  # Readme.md, LICENSE, .DS_Store, ._ file, notes.wav
+
+
+def test_tess_reads_a_truncated_speaker_prefix_and_reports_other_audio(tmp_path):
+    root = testing.make_corpus("tess", tmp_path / "t", layout="b")
+    expected = [r.id for r in loaders.load("tess", root)]
+    folder = next(p for p in root.rglob("OAF_angry") if p.is_dir())
+    (folder / "OAF_back_angry.wav").rename(folder / "AF_back_angry.wav")
+    (folder / "OAF_bar_angry.wav").rename(folder / "bar_angry.wav")
+    records = {r.id: r for r in loaders.load("tess", root)}
+    assert sorted(records) == expected  # the folder names the speaker the file name lacks
+    assert records["tess/OAF_back_angry"].path.endswith("AF_back_angry.wav")
+    shutil.copyfile(folder / "bar_angry.wav", root / "recording 7.wav")
+    err, records, report = strict_and_lenient("tess", root)
+    assert err.reason == "bad_name" and err.path == root / "recording 7.wav"
+    assert len(records) == len(expected) and report.to_dict() == {"tess/bad_name": 1}
+
+
+def test_a_name_that_is_not_utf8_is_a_counted_skip_end_to_end(csed, tmp_path, capsys):
+    natural = os.fsencode(csed / DATA / "Natural")
+    copy_clip(csed, os.path.join(natural, b"Nat_Female-9\xff.wav"))
+    err, records, report = strict_and_lenient("csed", csed)
+    assert err.reason == "undecodable_name" and "rename it" in str(err)
+    assert "Nat_Female-9\\xff.wav" in str(err)  # printable, and names the file
+    str(err).encode("utf-8")
+    assert len(records) == 12 and report.to_dict() == {"csed/undecodable_name": 1}
+    manifest = tmp_path / "m.jsonl"
+    assert main(["scan", "-q", "--skip-bad", "--source", f"csed={csed}", "--output", str(manifest)]) == 0
+    assert len(manifest.read_text(encoding="utf-8").splitlines()) == 12
+    assert "undecodable_name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("num_samples", [1, int(MIN_DURATION_S * 44100)])
+def test_a_clip_too_short_to_train_on_is_rejected(csed, num_samples):
+    short = csed / DATA / "Natural" / "Nat_Female-9.wav"
+    soundfile.write(short, np.zeros(num_samples, dtype=np.float32), 44100, subtype="PCM_16")
+    err, records, report = strict_and_lenient("csed", csed)
+    assert err.reason == "too_short" and err.path == short and "pass --skip-bad" in str(err)
+    assert len(records) == 12 and report.to_dict() == {"csed/too_short": 1}
+
+
+def test_a_clip_of_the_minimum_duration_is_read(csed):
+    clip = csed / DATA / "Natural" / "Nat_Female-9.wav"
+    soundfile.write(clip, np.zeros(int(MIN_DURATION_S * 16000) + 1, dtype=np.float32), 16000, subtype="PCM_16")
+    assert len(loaders.load("csed", csed)) == 13
+
+
+def test_scan_summary_counts_files_seen_read_skipped_and_not_audio(tmp_path, capsys):
+    root = testing.make_corpus("csed", tmp_path / "src", bad=True)
+    assert main(["scan", "-q", "--skip-bad", "--source", f"csed={root}", "--output", str(tmp_path / "m.jsonl")]) == 0
+    out = capsys.readouterr().out
+    assert "csed        files seen 20, read 12, skipped 4 (" in out and "not audio 4" in out
+
+
+@pytest.mark.parametrize("where", ["folder", "below a file", "unwritable"])
+def test_scan_output_onto_a_bad_path_is_one_line_and_leaves_nothing(csed, tmp_path, capsys, where):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "file").write_text("x")
+    output = {
+        "folder": tmp_path / "out",
+        "below a file": tmp_path / "file" / "m.jsonl",
+        "unwritable": Path("/proc/bimotion-test/m.jsonl"),  # /proc takes no new files, even from root
+    }[where]
+    before = sorted(tmp_path.rglob("*"))
+    assert main(["scan", "-q", "--source", f"csed={csed}", "--output", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --output {output}: ") and len(err.strip().splitlines()) == 1
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_a_failed_manifest_write_leaves_no_temporary_file(csed, tmp_path):
+    records = loaders.load("csed", csed)
+    (tmp_path / "m.jsonl").mkdir()
+    with pytest.raises(IsADirectoryError):
+        write_manifest(records, tmp_path / "m.jsonl")
+    assert not (tmp_path / "m.jsonl.tmp").exists()
