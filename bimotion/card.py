@@ -1,7 +1,8 @@
 """The dataset card (``README.md``) of a prepared folder, generated from its ``prepare.json``.
 
-Its YAML header lists every config's data files per split (union configs name the same shard
-files as the groups they unite), which is what makes ``load_dataset(OUT, "eng_eld")`` work; its
+Its YAML header lists every config's data files per split by name (union configs name the same
+shard files as the groups they unite), which is what makes ``load_dataset(OUT, "eng_eld")`` work,
+and, as the names carry a content hash, what keys the ``datasets`` cache on the data; its
 body carries statistics computed from the written rows (like the paper's Tables 1 and 2), the
 split protocol, the columns, known caveats, and each source's licence and citation.
 """
@@ -67,7 +68,7 @@ def render(info: dict) -> str:
         "configs": [
             {
                 "config_name": name,
-                "data_files": [{"split": split, "path": _globs(paths)} for split, paths in per_split.items()],
+                "data_files": [{"split": split, "path": paths} for split, paths in per_split.items()],
                 **({"default": True} if name == bench.default_config else {}),
             }
             for name, per_split in files.items()
@@ -85,11 +86,6 @@ def render(info: dict) -> str:
         "## Sources, licences and citations\n\n" + _sources(info),
     ]
     return "\n\n".join(parts) + "\n"
-
-
-def _globs(paths: list[str]) -> list[str]:
-    """One ``<dir>/<split>-*.parquet`` pattern per shard folder of ``paths``."""
-    return list(dict.fromkeys(p.rsplit("-", 1)[0] + "-*.parquet" for p in paths))
 
 
 def restricted(license: str) -> bool:

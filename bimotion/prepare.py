@@ -2,18 +2,26 @@
 ``datasets.load_dataset`` reads natively and that can be pushed to the Hub as it is::
 
     OUT/
-      README.md                                     # dataset card; its YAML `configs:` name the files
-      prepare.json                                  # protocol, sources, per-shard statistics, skips
-      data/<corpus>/<group>/<split>-00000.parquet   # 16 kHz mono FLAC bytes + metadata columns
+      README.md                                          # dataset card; its YAML `configs:` name the files
+      prepare.json                                       # protocol, sources, per-shard statistics, skips
+      data/<corpus>/<group>/<split>-00000-<hash>.parquet # 16 kHz mono FLAC bytes + metadata columns
+
+``<hash>`` is the start of the file's SHA-256: the same inputs give the same names and bytes, and
+data that changed gets new names, which is what makes ``datasets.load_dataset(OUT, config)`` (whose
+cache is keyed on the file names the card lists) see a folder prepared again with ``--overwrite``.
 
 Each audio file is decoded once (``loaders.audio.decode``: by content, resampled with soxr),
 encoded as 16-bit FLAC and streamed into Parquet files of at most ``rows_per_file`` rows, written
 in row groups of ``ROWS_PER_ROW_GROUP``.  Worker processes decode a bounded window of records
 ahead of the writer, so peak memory depends on the window, never on the corpus size.
 
-The run is atomic: everything is written into ``OUT.partial-tmp`` (Parquet files as
-hidden ``.*.parquet.tmp`` files, the card last) and renamed to ``OUT`` at the very end; a failed or interrupted
-run never leaves an ``OUT`` that loads as if complete.
+The run is atomic and exclusive: it holds an ``flock`` on ``OUT.prepare-lock`` (beside ``OUT``,
+removed at the end), so a second run into the same ``OUT`` fails at once.  Everything is written into
+``OUT.partial-tmp/new`` (Parquet files as hidden ``.*.parquet.tmp`` files, the card last) and renamed
+to ``OUT`` at the very end; ``--overwrite`` first moves the previous ``OUT`` to ``OUT.partial-tmp/old``.
+A failed run removes ``OUT.partial-tmp`` (restoring ``OUT`` first if it had been moved); after a
+killed run, the next run does the same and says so.  ``OUT.partial-tmp`` carries a marker file: a
+folder of that name that prepare did not make is never deleted.  Worker processes die with the run.
 """
 
 from __future__ import annotations
@@ -26,6 +34,10 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,11 +53,17 @@ from .splits import assign_splits
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
 DATA_DIR = "data"
-PARTIAL_SUFFIX = ".partial-tmp"
+PARTIAL_SUFFIX = ".partial-tmp"  # OUT.partial-tmp/{new,old}: the run's temporary folder
+LOCK_SUFFIX = ".prepare-lock"  # OUT.prepare-lock: flock'ed while a run writes OUT
+WORK_MARKER = ".bimotion-prepare"  # inside OUT.partial-tmp: prepare made this folder
 ROWS_PER_FILE = 1000
 ROWS_PER_ROW_GROUP = 100
 RECORDS_PER_TASK = 8
 TASKS_AHEAD_PER_PROC = 4
+
+
+class OutputLockedError(RuntimeError):
+    """Another prepare run is writing the same output folder."""
 
 
 @dataclass
@@ -82,22 +100,25 @@ def prepare(
         )
     if not sources:
         raise ValueError("no --source given")
-    out_dir = _check_output(out_dir, overwrite)
-    records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress)
-    return write_dataset(
-        records,
-        out_dir,
-        benchmark=bench,
-        corpora=list(sources),
-        protocol=protocol,
-        seed=seed,
-        num_proc=num_proc,
-        skip_bad=skip_bad,
-        report=report,
-        overwrite=overwrite,
-        rows_per_file=rows_per_file,
-        progress=progress,
-    )
+    _check_counts(num_proc, rows_per_file)
+    out_dir = _output_path(out_dir)
+    with _locked(out_dir):
+        _check_output(out_dir, overwrite)
+        records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress)
+        return _write(
+            records,
+            out_dir,
+            benchmark=bench,
+            corpora=list(sources),
+            protocol=protocol,
+            seed=seed,
+            num_proc=num_proc,
+            skip_bad=skip_bad,
+            report=report,
+            overwrite=overwrite,
+            rows_per_file=rows_per_file,
+            progress=progress,
+        )
 
 
 def write_dataset(
@@ -116,19 +137,56 @@ def write_dataset(
     progress: bool = True,
 ) -> Prepared:
     """Write already-scanned ``records`` of ``corpora`` as a prepared dataset (atomically)."""
+    _check_counts(num_proc, rows_per_file)
+    out_dir = _output_path(out_dir)
+    with _locked(out_dir):
+        _check_output(out_dir, overwrite)
+        report = report if report is not None else SkipReport()
+        return _write(
+            records,
+            out_dir,
+            benchmark=benchmark,
+            corpora=list(corpora),
+            protocol=protocol,
+            seed=seed,
+            num_proc=num_proc,
+            skip_bad=skip_bad,
+            report=report,
+            overwrite=overwrite,
+            rows_per_file=rows_per_file,
+            progress=progress,
+        )
+
+
+def _write(
+    records: list,
+    out_dir: Path,
+    *,
+    benchmark: Benchmark,
+    corpora: list[str],
+    protocol: str,
+    seed: int,
+    num_proc: int,
+    skip_bad: bool,
+    report: SkipReport,
+    overwrite: bool,
+    rows_per_file: int,
+    progress: bool,
+) -> Prepared:
+    """The body of ``write_dataset``, run holding the output's lock after ``_check_output``."""
     from tqdm.auto import tqdm
 
     from . import card
 
-    out_dir = _check_output(out_dir, overwrite)
-    report = report if report is not None else SkipReport()
     split_of = assign_splits(records, protocol, seed=seed)
     plan = _plan(records, split_of, benchmark, rows_per_file)
-    stage = out_dir.with_name(out_dir.name + PARTIAL_SUFFIX)
-    shutil.rmtree(stage, ignore_errors=True)  # left by a crashed run
+    work = _work_dir(out_dir)
+    stage = work / "new"
     stats: dict[tuple[str, str, str], _ShardStats] = {}
+    work.mkdir(parents=True)  # _check_output removed any leftover; a new one is a FileExistsError
     try:
-        stage.mkdir(parents=True)
+        (work / WORK_MARKER).write_text("temporary folder of `bimotion prepare`; deleted when it ends\n")
+        stage.mkdir()
         jobs = [(relpath, record) for relpath, rows in plan for record in rows]
         schema = features().arrow_schema
         current: _ParquetFile | None = None
@@ -153,15 +211,19 @@ def write_dataset(
                 stats.setdefault(key, _ShardStats()).add(row, relpath)
             if current is not None and current.close():
                 written.append(current)
+        names = {}
         for done in written:
-            done.path.rename(done.final)  # .x.parquet.tmp -> x.parquet
-        info = _info(benchmark, list(corpora), protocol, seed, stats, report)
+            done.path.rename(stage / done.final_relpath)  # .x.parquet.tmp -> x-<hash>.parquet
+            names[done.relpath] = done.final_relpath
+        info = _info(benchmark, list(corpora), protocol, seed, stats, report, names)
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(card.render(info), encoding="utf-8")
-        _swap_into_place(stage, out_dir)
+        _swap_into_place(work, out_dir, overwrite)
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        _put_back(work / "old", out_dir)
+        shutil.rmtree(work, ignore_errors=True)
         raise
+    shutil.rmtree(work, ignore_errors=True)  # the replaced dataset, if any
     return Prepared(out_dir, info, report)
 
 
@@ -198,13 +260,95 @@ def config_files(info: dict) -> dict[str, dict[str, list[str]]]:
 # ------------------------------------------------------------------------------------ internals
 
 
-def _check_output(out_dir, overwrite: bool) -> Path:
-    out_dir = Path(out_dir).expanduser().absolute()
+def _output_path(out_dir) -> Path:
+    return Path(out_dir).expanduser().absolute()
+
+
+def _work_dir(out_dir: Path) -> Path:
+    return out_dir.with_name(out_dir.name + PARTIAL_SUFFIX)
+
+
+def _check_counts(num_proc: int, rows_per_file: int) -> None:
+    for name, value in (("num_proc", num_proc), ("rows_per_file", rows_per_file)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, not {value!r}")
+
+
+def _check_output(out_dir: Path, overwrite: bool) -> None:
+    """Finish what an interrupted run left (holding the lock), then refuse an ``out_dir`` that may
+    not be replaced."""
+    _restore(out_dir, _work_dir(out_dir))
     if out_dir.exists() and not overwrite:
         raise FileExistsError(f"{out_dir} already exists; choose another --output or pass --overwrite")
     if out_dir.exists() and not (out_dir / INFO_FILE).is_file():
         raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; refusing to overwrite it")
-    return out_dir
+
+
+def _note(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
+
+
+def _restore(out_dir: Path, work: Path) -> None:
+    """Put back a dataset that an interrupted ``--overwrite`` swap left in ``work/old`` (or, from
+    older versions, in ``OUT.old-tmp``) and remove ``work``, which must carry prepare's marker."""
+    if _put_back(out_dir.with_name(out_dir.name + ".old-tmp"), out_dir):
+        _note(f"restored {out_dir} from {out_dir}.old-tmp, where an interrupted --overwrite run had left it")
+    if not os.path.lexists(work):
+        return
+    if work.is_symlink() or not (work / WORK_MARKER).is_file():
+        raise FileExistsError(
+            f"{work} exists and was not made by prepare, which keeps its temporary files there; move it away"
+        )
+    if _put_back(work / "old", out_dir):
+        _note(f"restored {out_dir} from {work / 'old'}, where an interrupted --overwrite run had left it")
+    else:
+        _note(f"removing {work}, left by an interrupted prepare")
+    shutil.rmtree(work)
+
+
+def _put_back(old: Path, out_dir: Path) -> bool:
+    """Move the prepared dataset ``old`` back to ``out_dir`` if nothing is there."""
+    if os.path.lexists(out_dir) or not (old / INFO_FILE).is_file():
+        return False
+    old.rename(out_dir)
+    return True
+
+
+@contextlib.contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``OUT.prepare-lock`` (created beside ``out_dir``, removed at
+    the end); :class:`OutputLockedError` at once when another run holds it."""
+    import fcntl
+
+    path = out_dir.with_name(out_dir.name + LOCK_SUFFIX)
+    busy = OutputLockedError(f"another prepare is writing {out_dir} (it holds {path}); wait or choose another --output")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise busy from None
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        locked = os.fstat(fd)
+        if current is not None and (current.st_dev, current.st_ino) == (locked.st_dev, locked.st_ino):
+            break
+        os.close(fd)  # a run that just finished removed the file we locked: lock the new one
+    else:
+        raise busy
+    if locked.st_size:
+        os.close(fd)
+        raise FileExistsError(f"{path} is not prepare's (empty) lock file; move it away")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        os.close(fd)
 
 
 def _plan(records, split_of, benchmark: Benchmark, rows_per_file: int) -> list[tuple[str, list]]:
@@ -251,7 +395,10 @@ def _encoded(jobs: list, num_proc: int) -> Iterator[tuple[dict | None, tuple | N
         return
     # fork where there is one: workers start at once and scripts need no `__main__` guard
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with concurrent.futures.ProcessPoolExecutor(num_proc, mp_context=context) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(
+        num_proc, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+    )
+    with pool:
         window: collections.deque = collections.deque()
         try:
             for task in tasks:
@@ -265,14 +412,34 @@ def _encoded(jobs: list, num_proc: int) -> Iterator[tuple[dict | None, tuple | N
                 future.cancel()
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Pool initializer: end this worker when the run that started it dies (even by SIGKILL), so
+    no worker outlives it holding memory and the caller's pipes."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="watch-parent", daemon=True).start()
+
+
+def _watch_parent(parent_pid: int, interval_s: float = 1.0) -> None:
+    """Fallback where there is no PR_SET_PDEATHSIG: exit once re-parented (the parent died)."""
+    while os.getppid() == parent_pid:
+        time.sleep(interval_s)
+    os._exit(1)
+
+
 class _ParquetFile:
     """One output file, written a row group at a time as the hidden ``.<name>.tmp`` (which no
-    loader picks up) until renamed to ``<name>``."""
+    loader picks up) until renamed to ``final_relpath``, ``<name>`` with its content hash."""
 
     def __init__(self, stage: Path, relpath: str, schema):
         self.relpath = relpath
-        self.final = stage / relpath
-        self.path = self.final.with_name(f".{self.final.name}.tmp")
+        self.final_relpath = ""
+        final = stage / relpath
+        self.path = final.with_name(f".{final.name}.tmp")
         self.schema = schema
         self.buffer: list[dict] = []
         self.writer = None
@@ -301,7 +468,18 @@ class _ParquetFile:
         if self.writer is None:
             return False
         self.writer.close()
+        self.final_relpath = f"{self.relpath.removesuffix('.parquet')}-{_sha256(self.path)[:16]}.parquet"
         return True
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @functools.cache
@@ -341,7 +519,9 @@ class _ShardStats:
             self.speakers.add(row["speaker_id"])
 
 
-def _info(benchmark: Benchmark, corpora: list[str], protocol: str, seed: int, stats, report: SkipReport) -> dict:
+def _info(
+    benchmark: Benchmark, corpora: list[str], protocol: str, seed: int, stats, report: SkipReport, names: dict[str, str]
+) -> dict:
     present = set(corpora)
     groups = {}
     for group in benchmark.groups:
@@ -371,7 +551,7 @@ def _info(benchmark: Benchmark, corpora: list[str], protocol: str, seed: int, st
                 "speakers": len(s.speakers),
                 "genders": dict(sorted(s.genders.items())),
                 "emotions": dict(sorted(s.emotions.items())),
-                "files": list(s.files),
+                "files": [names[f] for f in s.files],
             }
             for (corpus, group, split), s in sorted(
                 stats.items(), key=lambda kv: (benchmark.shards.index(kv[0][:2]), SPLITS.index(kv[0][2]))
@@ -381,14 +561,18 @@ def _info(benchmark: Benchmark, corpora: list[str], protocol: str, seed: int, st
     }
 
 
-def _swap_into_place(stage: Path, out_dir: Path) -> None:
-    """Rename the finished staging folder to ``out_dir``, replacing an older prepared dataset."""
-    if out_dir.exists():
-        old = out_dir.with_name(out_dir.name + ".old-tmp")
-        shutil.rmtree(old, ignore_errors=True)
-        out_dir.rename(old)
-        stage.rename(out_dir)
-        shutil.rmtree(old, ignore_errors=True)
+def _swap_into_place(work: Path, out_dir: Path, overwrite: bool) -> None:
+    """Rename the finished ``work/new`` to ``out_dir``; an existing ``out_dir`` (only with
+    ``overwrite``, and only a prepared dataset) goes to ``work/old`` first, whence an interrupted
+    swap is restored by ``_restore``."""
+    if os.path.lexists(out_dir):
+        if not overwrite:
+            raise FileExistsError(
+                f"{out_dir} appeared while this run was writing; nothing was replaced (pass --overwrite to replace it)"
+            )
+        if not (out_dir / INFO_FILE).is_file():
+            raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; refusing to overwrite it")
+        out_dir.rename(work / "old")
     else:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        stage.rename(out_dir)
+    (work / "new").rename(out_dir)

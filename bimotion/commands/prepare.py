@@ -5,14 +5,17 @@ Example:
       --output bimotion --protocol speaker --num-proc 8
 
 Each file is decoded once, resampled to 16 kHz mono and stored as FLAC inside Parquet shards
-`OUT/data/<corpus>/<group>/<split>-NNNNN.parquet`, with a dataset card `OUT/README.md` whose
-configs make `load_dataset("OUT", "eng_eld")` work.  Giving only some corpora works: the summary
-and the card say which groups are partial.  The run is atomic: until it succeeds, nothing is at
-OUT (work happens in OUT.partial-tmp).
+`OUT/data/<corpus>/<group>/<split>-NNNNN-<content hash>.parquet`, with a dataset card `OUT/README.md`
+whose configs make `load_dataset("OUT", "eng_eld")` work.  Giving only some corpora works: the
+summary and the card say which groups are partial.  The run is atomic: until it succeeds, nothing
+is at OUT (work happens in OUT.partial-tmp), and exclusive: a second run into the same OUT fails
+at once (the first holds OUT.prepare-lock).
 """
 
 from __future__ import annotations
 
+import argparse
+import errno
 import os
 import sys
 import time
@@ -28,6 +31,17 @@ def default_num_proc() -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, 8))
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
+    return value
 
 
 def add_arguments(parser) -> None:
@@ -46,14 +60,14 @@ def add_output_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the split draws (default: 0)")
     parser.add_argument(
         "--num-proc",
-        type=int,
+        type=positive_int,
         default=default_num_proc(),
         metavar="N",
         help=f"decoding processes (default: the available cores, at most 8; here {default_num_proc()})",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace OUT if it is an earlier prepared dataset")
     parser.add_argument(
-        "--rows-per-file", type=int, default=1000, metavar="N", help="rows per Parquet file (default: 1000)"
+        "--rows-per-file", type=positive_int, default=1000, metavar="N", help="rows per Parquet file (default: 1000)"
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
@@ -63,7 +77,7 @@ def run(args) -> int:
 
 
 def execute(sources: dict, args, *, benchmark: str) -> int:
-    from bimotion.prepare import prepare
+    from bimotion.prepare import OutputLockedError, prepare
 
     start = time.perf_counter()
     try:
@@ -79,13 +93,22 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
             rows_per_file=args.rows_per_file,
             progress=not args.quiet,
         )
-    except (ValueError, FileExistsError) as err:  # bad arguments; corpus errors go to the CLI's handler
+    except (ValueError, FileExistsError, OutputLockedError) as err:  # corpus errors go to the CLI's handler
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk, a file size limit, no permission: what was written is removed
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "No space left" in str(err)
+        hint = "free some space or choose another --output" if full else "fix that and run again"
+        detail = err.strerror or " ".join(str(err).split())  # pyarrow's messages span lines
+        where = err.filename or args.output
+        print(f"error: {where}: {detail}; {hint} (temporary files removed, {args.output} untouched)", file=sys.stderr)
         return 2
     seconds = time.perf_counter() - start
     print(summary(result.info))
     rows = sum(s["rows"] for s in result.info["shards"])
     print(f"\n{rows} utterances -> {result.out_dir} in {seconds:.1f} s ({rows / max(seconds, 1e-9):.0f} utt/s)")
+    if result.report.files:
+        print(result.report.format_files())
     if result.report:
         print(result.report.format(), file=sys.stderr)
     return 0

@@ -1,0 +1,285 @@
+"""What `prepare` guarantees about its output folder when runs overlap, are killed, crash
+mid-swap, hit a full disk or get bad counts, and that plain `datasets` sees a folder prepared
+again (issue 10: nothing lost, nothing leaked)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bimotion.cli import main as bimotion_main
+from bimotion.commands.check import check
+from bimotion.prepare import LOCK_SUFFIX, PARTIAL_SUFFIX, WORK_MARKER, prepare, read_info
+from loaders import testing
+
+
+@pytest.fixture(scope="module")
+def csed(tmp_path_factory) -> Path:
+    return testing.make_corpus("csed", tmp_path_factory.mktemp("raw") / "csed", size="full")
+
+
+def work_of(out: Path) -> Path:
+    return out.with_name(out.name + PARTIAL_SUFFIX)
+
+
+def lock_of(out: Path) -> Path:
+    return out.with_name(out.name + LOCK_SUFFIX)
+
+
+def digest_tree(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()
+    }
+
+
+def start_prepare(root: Path, out: Path, *extra: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "bimotion.cli", "prepare", "--source", f"csed={root}", "-o", str(out), "-q", *extra]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(condition, proc: subprocess.Popen, what: str, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"prepare ended or stalled before {what}: {proc.communicate()[1][-2000:]}")
+        time.sleep(0.002)
+
+
+def stopped_while_writing(root: Path, out: Path, *extra: str) -> subprocess.Popen:
+    """A prepare run paused (SIGSTOP) once it holds the output and has begun writing."""
+    proc = start_prepare(root, out, "--num-proc", "1", *extra)
+    wait_for(work_of(out).exists, proc, "it began writing")
+    proc.send_signal(signal.SIGSTOP)
+    return proc
+
+
+def resume(proc: subprocess.Popen) -> tuple[int, str]:
+    proc.send_signal(signal.SIGCONT)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+def assert_no_leftovers(out: Path) -> None:
+    assert not work_of(out).exists() and not lock_of(out).exists()
+    assert not out.with_name(out.name + ".old-tmp").exists()
+
+
+# ------------------------------------------------------------------------------ concurrent runs
+
+
+def test_a_second_run_into_the_same_output_fails_at_once_and_the_first_publishes_clean(csed, tmp_path, capsys):
+    out = tmp_path / "out"
+    first = stopped_while_writing(csed, out)
+    try:
+        argv = ["prepare", "--source", f"csed={csed}", "-o", str(out), "-q", "--seed", "1", "--overwrite"]
+        assert bimotion_main(argv) == 2
+        err = capsys.readouterr().err
+        assert "another prepare is writing" in err and str(out) in err
+    finally:
+        rc, err = resume(first)
+    assert rc == 0, err
+    assert read_info(out)["seed"] == 0
+    assert check(out, hash_audio=False)["problems"] == []
+    assert_no_leftovers(out)
+
+
+def test_an_output_that_appears_while_a_run_writes_is_never_replaced(csed, tmp_path):
+    out = tmp_path / "out"
+    run = stopped_while_writing(csed, out)
+    out.mkdir()
+    (out / "mine.txt").write_text("the user's")
+    rc, err = resume(run)
+    assert rc == 2 and "appeared while this run was writing" in err and "Traceback" not in err
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    assert_no_leftovers(out)
+
+
+# ------------------------------------------------------------------------------ killed runs
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive_with(marker: str, pids: set[int]) -> set[int]:
+    """Those of ``pids`` still running (not zombies) with ``marker`` on their command line."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if state != "Z" and marker.encode() in cmdline:
+            alive.add(pid)
+    return alive
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds processes through /proc")
+def test_killing_prepare_ends_its_worker_processes(csed, tmp_path):
+    out = tmp_path / "out"
+    proc = start_prepare(csed, out, "--num-proc", "2", "--rows-per-file", "20")
+    workers: set[int] = set()
+
+    def decoding() -> bool:
+        workers.update(children_of(proc.pid))
+        return len(workers) >= 2
+
+    try:
+        wait_for(decoding, proc, "its workers started")
+        proc.send_signal(signal.SIGSTOP)  # hold it mid-run, then kill it as a user or OOM killer would
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while alive_with(str(out), workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        survivors = alive_with(str(out), workers)
+    finally:
+        for pid in alive_with(str(out), workers):
+            os.kill(pid, signal.SIGKILL)
+        proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    assert not survivors, f"worker processes {sorted(survivors)} outlived the killed prepare"
+    # the next run clears what the killed one left and says so
+    result = subprocess.run(
+        [sys.executable, "-m", "bimotion.cli", "prepare", "--source", f"csed={csed}", "-o", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "left by an interrupted prepare" in result.stderr
+    assert_no_leftovers(out)
+
+
+# ------------------------------------------------------------------------------ plain datasets cache
+
+
+def test_plain_load_dataset_sees_the_data_of_an_overwrite_and_reruns_keep_their_names(csed, tmp_path):
+    import datasets
+    import pyarrow.parquet as pq
+
+    out, cache = tmp_path / "bimotion", str(tmp_path / "hf-cache")
+
+    def loaded() -> list[str]:
+        return sorted(datasets.load_dataset(str(out), "zho_eld", split="test", cache_dir=cache)["id"])
+
+    def on_disk() -> list[str]:
+        return sorted(i for f in (out / "data").rglob("test-*.parquet") for i in pq.read_table(f)["id"].to_pylist())
+
+    first = prepare({"csed": csed}, out, seed=0, progress=False).info
+    seed0 = loaded()
+    assert seed0 == on_disk()
+    prepare({"csed": csed}, out, seed=1, overwrite=True, progress=False)
+    seed1 = loaded()
+    assert seed1 == on_disk() != seed0  # the seed-1 draw, not the cached seed-0 one
+    prepare({"csed": csed}, out, seed=0, overwrite=True, progress=False)
+    assert read_info(out)["shards"] == first["shards"]  # same inputs: same file names and statistics
+    assert loaded() == on_disk() != seed1
+
+
+# ------------------------------------------------------------------------------ temporary folders
+
+
+def test_a_folder_of_the_users_at_the_temporary_path_is_never_deleted(csed, tmp_path, capsys):
+    out = tmp_path / "out"
+    theirs = work_of(out)
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("keep me")
+    assert bimotion_main(["prepare", "--source", f"csed={csed}", "-o", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert str(theirs) in err and "not made by prepare" in err
+    assert (theirs / "notes.txt").read_text() == "keep me"
+    assert not out.exists() and not lock_of(out).exists()
+
+
+def test_an_interrupted_overwrite_swap_is_restored_by_the_next_run(csed, tmp_path, capsys):
+    out = prepare({"csed": csed}, tmp_path / "out", progress=False).out_dir
+    before = digest_tree(out)
+    # killed between moving OUT aside and moving the new dataset in
+    work = work_of(out)
+    (work / "new" / "data").mkdir(parents=True)
+    (work / WORK_MARKER).write_text("")
+    out.rename(work / "old")
+    with pytest.raises(FileExistsError, match="already exists"):
+        prepare({"csed": csed}, out, progress=False)
+    assert "restored" in capsys.readouterr().err
+    assert digest_tree(out) == before
+    assert_no_leftovers(out)
+    # killed after the new dataset moved in, before the old one was deleted
+    work.mkdir()
+    (work / WORK_MARKER).write_text("")
+    (work / "old").mkdir()
+    (work / "old" / "prepare.json").write_text("{}")
+    result = prepare({"csed": csed}, out, seed=1, overwrite=True, progress=False)
+    assert result.info["seed"] == 1 and check(out, hash_audio=False)["problems"] == []
+    assert_no_leftovers(out)
+    # what older versions left: the dataset only in OUT.old-tmp
+    legacy = out.with_name(out.name + ".old-tmp")
+    after = digest_tree(out)
+    out.rename(legacy)
+    with pytest.raises(FileExistsError, match="already exists"):
+        prepare({"csed": csed}, out, progress=False)
+    assert digest_tree(out) == after and not legacy.exists()
+
+
+# ------------------------------------------------------------------------------ full disk, bad counts
+
+FULL_DISK = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit fails (EFBIG) like a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+from bimotion.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("overwrite", [False, True], ids=["new", "overwrite"])
+def test_a_full_disk_is_a_one_line_error_that_leaves_nothing_behind(csed, tmp_path, overwrite):
+    out = tmp_path / "out"
+    before = {}
+    if overwrite:
+        before = digest_tree(prepare({"csed": csed}, out, progress=False).out_dir)
+    argv = ["prepare", "--source", f"csed={csed}", "-o", str(out), "-q", "--seed", "1"]
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, *argv, *(["--overwrite"] if overwrite else [])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and str(out) in lines[0], proc.stderr
+    assert "too large" in lines[0] or "No space" in lines[0]
+    assert_no_leftovers(out)
+    assert (digest_tree(out) if overwrite else out.exists()) == (before if overwrite else False)
+
+
+@pytest.mark.parametrize("option", ["--rows-per-file", "--num-proc"])
+@pytest.mark.parametrize("value", ["-1", "0"])
+def test_counts_below_one_are_rejected_before_anything_is_written(csed, tmp_path, capsys, option, value):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_:
+        bimotion_main(["prepare", "--source", f"csed={csed}", "-o", str(out), "-q", option, value])
+    assert exit_.value.code == 2
+    assert f"argument {option}: must be a positive integer, not '{value}'" in capsys.readouterr().err
+    name = option.lstrip("-").replace("-", "_")
+    with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
+        prepare({"csed": csed}, out, progress=False, **{name: int(value)})
+    assert not out.exists() and not work_of(out).exists() and not lock_of(out).exists()
