@@ -604,8 +604,7 @@ class Grid:
     def _run(self) -> GridResult:
         self.check_settings()
         if self.trainer is train_with_recipe:  # fail now, not after hours of training the first models
-            for model in self.plan.models:
-                recipe_configs(model.name, model.shards)
+            check_inputs(self.config, self.sources)
         self.out.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.out / "plan.json", json.dumps({"settings": self.settings, **self.plan.to_json()}, indent=2))
         total = len(self.plan.models) * len(self.config.seeds)
@@ -658,6 +657,48 @@ class Grid:
                         np.mean(row_values, axis=0), np.mean(row_boots, axis=0), cfg.confidence
                     )
         return GridResult(self.out, cfg, self.plan, cells, averages, matrix, [], list(self.trained), dict(self.sources))
+
+
+def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike | None]) -> None:
+    """What a grid needs, checked before its first model trains (raises ValueError naming the
+    argument): the prepared datasets its models and test sets read, its seeds, base model, and the
+    training arguments every model gets."""
+    from transformers import HfArgumentParser
+
+    from .training.args import (
+        ArgumentError,
+        DataArguments,
+        ModelArguments,
+        RunArguments,
+        SERTrainingArguments,
+        check_datasets,
+        check_hyperparameters,
+        check_model,
+        check_seeds,
+        one_line,
+    )
+
+    check_seeds(config.seeds, "--seeds")
+    if config.bootstrap_samples < 1:
+        raise ArgumentError(f"--bootstrap_samples must be > 0, not {config.bootstrap_samples}")
+    if config.tiny_model is None:
+        check_model(config.model_name_or_path, "--model_name_or_path")
+    plan = make_plan(config)
+    datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
+    check_datasets(datasets, required=False)
+    needs = {s.benchmark: m.name for m in plan.models for s in m.shards}
+    needs.update({s.benchmark: f"test set {s.group}" for s in plan.test_shards if s.benchmark not in needs})
+    for bench, user in needs.items():
+        if not datasets[bench]:
+            raise ArgumentError(f"--{bench} is required: this grid's {user} reads the prepared {bench} dataset")
+    for model in plan.models:
+        recipe_configs(model.name, model.shards)
+    values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": "unused"}
+    parser = HfArgumentParser((ModelArguments, DataArguments, RunArguments, SERTrainingArguments))
+    try:
+        check_hyperparameters(*parser.parse_dict(values))
+    except ValueError as err:
+        raise ArgumentError(f"the grid config's training: {one_line(err)}") from err
 
 
 def run_grid(

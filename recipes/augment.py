@@ -17,8 +17,18 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from bimotion.training.args import DataArguments, ModelArguments, RunArguments, SERTrainingArguments, split_list
-from bimotion.training.mixtures import MIXTURES, resolve_mixture
+from bimotion.training.args import (
+    ArgumentError,
+    DataArguments,
+    ModelArguments,
+    RunArguments,
+    SERTrainingArguments,
+    check_training,
+    one_line,
+    parse_arguments,
+    split_list,
+)
+from bimotion.training.mixtures import MIXTURES, all_groups, resolve_mixture
 from bimotion.training.run import train
 
 
@@ -35,14 +45,33 @@ class AugmentArguments:
 
 def main(argv=None) -> int:
     parser = HfArgumentParser((AugmentArguments, ModelArguments, DataArguments, RunArguments, SERTrainingArguments))
-    recipe, model_args, data_args, run_args, training_args = parser.parse_args_into_dataclasses(argv)
-    if recipe.selection_on not in ("mixture", "target"):
-        parser.error("--selection_on must be mixture or target")
-    groups = resolve_mixture(
-        recipe.target, recipe.mixture, languages=split_list(recipe.languages), age_groups=split_list(recipe.age_groups)
-    )
-    if data_args.validation_configs is None:
-        data_args.validation_configs = [recipe.target] if recipe.selection_on == "target" else groups
+    groups = []
+
+    def check(recipe, model_args, data_args, run_args, training_args):
+        if recipe.selection_on not in ("mixture", "target"):
+            raise ArgumentError(f"--selection_on must be mixture or target, not {recipe.selection_on}")
+        groups_known = all_groups()
+        for flag, values, part in (("--languages", recipe.languages, 0), ("--age_groups", recipe.age_groups, 1)):
+            known = sorted({g.split("_")[part] for g in groups_known})
+            unknown = [v for v in split_list(values) or [] if v not in known]
+            if unknown:
+                raise ArgumentError(f"{flag}: unknown {unknown[0]!r}; choose from {', '.join(known)}")
+        try:
+            groups.extend(
+                resolve_mixture(
+                    recipe.target,
+                    recipe.mixture,
+                    languages=split_list(recipe.languages),
+                    age_groups=split_list(recipe.age_groups),
+                )
+            )
+        except (KeyError, ValueError) as err:
+            raise ArgumentError(f"--target {recipe.target} --mixture {recipe.mixture}: {one_line(err)}") from err
+        if data_args.validation_configs is None:
+            data_args.validation_configs = [recipe.target] if recipe.selection_on == "target" else groups
+        check_training(model_args, data_args, run_args, training_args, train_configs=groups, train_flag="--mixture")
+
+    recipe, model_args, data_args, run_args, training_args = parse_arguments(parser, argv, check)
     summary = train(
         model_args,
         data_args,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from transformers import HfArgumentParser
 
@@ -33,11 +34,21 @@ class GridArguments:
     no_projections: bool = field(default=False, metadata={"help": "skip the config's feature-space projections"})
 
 
-def main(argv=None) -> int:
-    (args,) = HfArgumentParser(GridArguments).parse_args_into_dataclasses(argv)
-    from bimotion.grid import load_config, run_grid
+def grid_config(args: GridArguments):
+    """The config file with the flags' overrides, checked (with the data) before anything trains."""
+    from bimotion.grid import check_inputs, load_config
+    from bimotion.training.args import ArgumentError, one_line
 
-    config = load_config(args.config)
+    if not Path(args.config).is_file():
+        raise ArgumentError(f"--config {args.config}: no such file (shipped: recipes/configs/paper.yaml, demo.yaml)")
+    if Path(args.output_dir).is_file():
+        raise ArgumentError(f"--output_dir {args.output_dir} is a file; give a folder")
+    import yaml
+
+    try:
+        config = load_config(args.config)
+    except (ValueError, TypeError, yaml.YAMLError) as err:  # unknown keys, bad values, YAML syntax
+        raise ArgumentError(f"--config {args.config}: {one_line(err)}") from err
     for name in ("tables", "seeds", "model_name_or_path", "bootstrap_samples"):
         if getattr(args, name) is not None:
             setattr(config, name, getattr(args, name))
@@ -45,7 +56,25 @@ def main(argv=None) -> int:
         config.tiny_model = None
     if args.no_projections:
         config.projections = []
-    config.__post_init__()
+    try:
+        config.__post_init__()
+    except ValueError as err:
+        raise ArgumentError(f"--config {args.config} with the flags: {one_line(err)}") from err
+    check_inputs(config, {"bimotion": args.bimotion, "yuemotion": args.yuemotion})
+    return config
+
+
+def main(argv=None) -> int:
+    from bimotion.grid import run_grid
+    from bimotion.training.args import one_line, parse_arguments
+
+    parser = HfArgumentParser(GridArguments)
+    (args,) = parse_arguments(parser, argv)
+    try:
+        config = grid_config(args)
+    except ValueError as err:  # exit 2 with one line naming the argument, before anything trains
+        parser.error(one_line(err))
+
     result = run_grid(config, {"bimotion": args.bimotion, "yuemotion": args.yuemotion}, args.output_dir)
     print(result.markdown())
     print("\nwrote:")

@@ -12,10 +12,21 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from transformers import HfArgumentParser
 
-from bimotion.training.args import DataArguments, SERTrainingArguments
+from bimotion.training.args import (
+    SPLITS,
+    ArgumentError,
+    DataArguments,
+    SERTrainingArguments,
+    check_configs,
+    check_datasets,
+    check_model,
+    check_positive,
+    parse_arguments,
+)
 from bimotion.training.run import infer
 
 
@@ -27,9 +38,22 @@ class InferArguments:
     output_file: str | None = field(default=None)
 
 
+def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments) -> None:
+    datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
+    check_model(recipe.model, "--model")
+    check_datasets(datasets)
+    if recipe.split not in SPLITS:
+        raise ArgumentError(f"--split must be one of {', '.join(SPLITS)}, not {recipe.split}")
+    check_configs(recipe.configs, "--configs", datasets)
+    check_positive(training_args, "per_device_eval_batch_size")
+    check_positive(data_args, "pad_to_multiple_of", optional=True)
+    if recipe.output_file and Path(recipe.output_file).is_dir():
+        raise ArgumentError(f"--output_file {recipe.output_file} is a folder; give a file name")
+
+
 def main(argv=None) -> int:
     parser = HfArgumentParser((InferArguments, DataArguments, SERTrainingArguments))
-    recipe, data_args, training_args = parser.parse_args_into_dataclasses(argv)
+    recipe, data_args, training_args = parse_arguments(parser, argv, check)
     result = infer(
         recipe.model,
         data_args,

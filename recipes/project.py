@@ -20,8 +20,20 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from transformers import HfArgumentParser
+
+from bimotion.training.args import (
+    ArgumentError,
+    check_datasets,
+    check_model,
+    check_positive,
+    check_seeds,
+    one_line,
+    parse_arguments,
+)
+from loaders.labels import LABELS
 
 
 @dataclass
@@ -49,10 +61,10 @@ def specs(args: ProjectArguments) -> list[dict]:
 
         found = load_config(args.config).projections
         if not found:
-            raise SystemExit(f"{args.config} lists no projections")
+            raise ArgumentError(f"--config {args.config} lists no projections")
         return found
     if not (args.model and args.test and args.panels):
-        raise SystemExit("give --config, or --model, --test and --panels")
+        raise ArgumentError("give --config, or --model, --test and --panels")
     panels = []
     for panel in args.panels:
         title, _, spec = panel.rpartition("=")
@@ -71,20 +83,65 @@ def specs(args: ProjectArguments) -> list[dict]:
     ]
 
 
-def main(argv=None) -> int:
-    (args,) = HfArgumentParser(ProjectArguments).parse_args_into_dataclasses(argv)
-    from pathlib import Path
+def check(args: ProjectArguments) -> list[dict]:
+    """The figures' specs, with every path, config, label and number checked before any model loads."""
+    from bimotion.grid import resolve
+    from bimotion.projection import ProjectionSpec
 
-    from bimotion.projection import model_dir_in_grid, project
+    datasets = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
+    check_datasets(datasets)
+    if Path(args.output_dir).is_file():
+        raise ArgumentError(f"--output_dir {args.output_dir} is a file; give a folder")
+    if args.config and not Path(args.config).is_file():
+        raise ArgumentError(f"--config {args.config}: no such file")
+    if args.grid_dir and not (Path(args.grid_dir) / "plan.json").is_file():
+        raise ArgumentError(f"--grid_dir {args.grid_dir} is not a grid output folder (no plan.json)")
+    check_positive(args, "max_train_per_shard")
+    unknown = [label for label in args.labels or [] if label not in LABELS]
+    if unknown:
+        raise ArgumentError(f"--labels: unknown label {unknown[0]!r}; the labels: {', '.join(LABELS)}")
+    check_seeds([args.seed], "--seed")
+    found = specs(args)
+    for raw in found:
+        # a figure from the flags names the flag; one from --config names the file, the figure and the key
+        where = f"--config {args.config}: projection {raw.get('name')!r}: " if args.config else "--"
+        try:
+            spec = ProjectionSpec.from_dict(raw)
+        except (TypeError, ValueError) as err:
+            raise ArgumentError(where + one_line(err)) from err
+        for key, config in [("test", spec.test)] + [("panels", panel.train) for panel in spec.panels]:
+            try:
+                needs = dict.fromkeys(s.benchmark for s in resolve(config))
+            except (KeyError, ValueError) as err:
+                raise ArgumentError(f"{where}{key} {config}: {one_line(err)}") from err
+            for bench in needs:
+                if not datasets[bench]:
+                    raise ArgumentError(f"{where}{key} {config} needs the prepared {bench} dataset: pass --{bench} DIR")
+        for name in dict.fromkeys(panel.model or spec.model for panel in spec.panels):
+            check_model(str(model_dir_of(args, name)), "--model")
+    return found
 
-    def model_dir_of(name: str):
-        if Path(name).is_dir() or not args.grid_dir:
-            return name
+
+def model_dir_of(args: ProjectArguments, name: str):
+    """A model folder, or (with --grid_dir) the grid's model of a mixture."""
+    if Path(name).is_dir() or not args.grid_dir:
+        return name
+    from bimotion.projection import model_dir_in_grid
+
+    try:
         return model_dir_in_grid(args.grid_dir, name)
+    except (FileNotFoundError, KeyError, ValueError) as err:
+        raise ArgumentError(f"--model {name}: {one_line(err)}") from err
+
+
+def main(argv=None) -> int:
+    found = []
+    (args,) = parse_arguments(HfArgumentParser(ProjectArguments), argv, lambda args: found.extend(check(args)))
+    from bimotion.projection import project
 
     sources = {k: v for k, v in (("bimotion", args.bimotion), ("yuemotion", args.yuemotion)) if v}
-    for spec in specs(args):
-        for path in project(spec, sources, args.output_dir, model_dir_of=model_dir_of):
+    for spec in found:
+        for path in project(spec, sources, args.output_dir, model_dir_of=lambda name: model_dir_of(args, name)):
             print(path)
     return 0
 

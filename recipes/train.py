@@ -6,7 +6,12 @@
 Any configuration works (groups ``eng_eld``, unions ``eng``/``eld``/``bimotion:all``, corpora ``esd``;
 ``yue_adu`` with ``--yuemotion``).  Every ``transformers.TrainingArguments`` flag applies; the defaults
 are the paper's.  The model, ``scores.json`` (per group and corpus), the training manifest and the
-model card land in ``--output_dir``; rerunning resumes from the last checkpoint.
+model card land in ``--output_dir``; rerunning resumes from the last checkpoint.  Every argument is
+checked before any data is read (a bad one exits with code 2 and a one-line error naming it).
+
+``--push_to_hub --hub_model_id OWNER/NAME`` creates a *private* repository unless ``--public`` is given;
+the token (``hf auth login``, ``HF_TOKEN`` or ``--hub_token``; the first two stay out of the process
+list) is written to no file, log or card; scores.json and the card name local folders ``local:<name>``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from bimotion.training.args import DataArguments, ModelArguments, RunArguments, SERTrainingArguments, split_list
+from bimotion.training.args import (
+    DataArguments,
+    ModelArguments,
+    RunArguments,
+    SERTrainingArguments,
+    check_training,
+    parse_arguments,
+    split_list,
+)
 from bimotion.training.run import train
 
 
@@ -27,7 +40,9 @@ class TrainArguments:
 
 def main(argv=None) -> int:
     parser = HfArgumentParser((TrainArguments, ModelArguments, DataArguments, RunArguments, SERTrainingArguments))
-    recipe, model_args, data_args, run_args, training_args = parser.parse_args_into_dataclasses(argv)
+    recipe, model_args, data_args, run_args, training_args = parse_arguments(
+        parser, argv, lambda recipe, *args: check_training(*args, train_configs=recipe.train_configs)
+    )
     configs = split_list(recipe.train_configs)
     summary = train(model_args, data_args, run_args, training_args, train_configs=configs, run_name="+".join(configs))
     if training_args.process_index == 0:

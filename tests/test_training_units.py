@@ -253,11 +253,14 @@ def test_collator_normalises_like_the_feature_extractor_and_masks_padding(featur
 
 def test_collator_crops_training_clips_at_random_and_never_evaluation_clips(feature_extractor):
     rows = testing.synth_rows("esd", "zho_adu", "train", 4, duration_s=(1.2, 2.0))
-    torch.manual_seed(0)
-    train = AudioCollator(feature_extractor, max_duration_s=0.5)
-    a, b = train(rows), train(rows)
+    train = AudioCollator(feature_extractor, max_duration_s=0.5, seed=0)
+    a, again = train(rows), train(rows[::-1])
     assert a["input_values"].shape[1] == 8000 and (a["attention_mask"].sum(1) == 8000).all()
-    assert not torch.equal(a["input_values"], b["input_values"])  # a new window each time
+    assert torch.equal(a["input_values"], again["input_values"].flip(0))  # a clip's window: (seed, epoch, id)
+    train.set_epoch(1)
+    assert not torch.equal(a["input_values"], train(rows)["input_values"])  # a new window each epoch
+    other_seed = AudioCollator(feature_extractor, max_duration_s=0.5, seed=1)(rows)
+    assert not torch.equal(a["input_values"], other_seed["input_values"])
     full = AudioCollator(feature_extractor)(rows)
     assert full["input_values"].shape[1] > 1.2 * 16000
     padded = AudioCollator(feature_extractor, pad_to_multiple_of=3200)(rows)
@@ -271,7 +274,11 @@ def test_length_grouping_reads_the_duration_column_without_decoding_audio():
     lengths = rng.uniform(0.5, 12, 200).astype(np.float32)
     ds = datasets.Dataset.from_dict({"audio": [{"bytes": b"not audio", "path": None}] * 200, "duration_s": lengths})
     assert durations(ds) == pytest.approx(lengths.tolist())
-    order = list(length_grouped(ds, 8, generator=torch.Generator().manual_seed(0)))
+    sampler = length_grouped(ds, 8, seed=0)
+    order = list(sampler)
+    assert list(sampler) == order  # the order is a function of (seed, epoch)
+    sampler.set_epoch(1)
+    assert sorted(sampler) == sorted(order) and list(sampler) != order
     assert sorted(order) == list(range(200))
     spread = [np.ptp(lengths[order[i : i + 8]]) for i in range(0, 200, 8)]
     assert np.mean(spread) < 0.25 * np.mean([np.ptp(lengths[i : i + 8]) for i in range(0, 200, 8)])

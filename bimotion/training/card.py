@@ -18,9 +18,49 @@ BENCHMARK_TITLES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
 LANGUAGE_CODES = {"eng": "en", "zho": "zh", "yue": "yue"}
 
 
+LOCAL = "local:"
+
+
+def public_source(source: str | None) -> str | None:
+    """How published files (scores.json, the card) name a model or dataset source: a Hub id as
+    given, a local folder as ``local:<folder name>``, never as a path of this machine."""
+    if not source or source.startswith(LOCAL):
+        return source
+    path = Path(source).expanduser()
+    return f"{LOCAL}{path.resolve().name}" if path.exists() or path.is_absolute() else source
+
+
+def public_path(path: str | None, root: str | os.PathLike) -> str | None:
+    """A path under ``root`` (a checkpoint of the model folder) relative to it; any other as :func:`public_source`."""
+    if not path:
+        return path
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return public_source(path)
+
+
+def public_summary(summary: dict, output_dir: str | os.PathLike) -> dict:
+    """``summary`` (scores.json's content) with no local path: it is published with the model."""
+    return {
+        **summary,
+        "base_model": public_source(summary["base_model"]),
+        "datasets": {name: public_source(source) for name, source in summary["datasets"].items()},
+        "resumed_from": public_path(summary.get("resumed_from"), output_dir),
+        "selection": {
+            **summary["selection"],
+            "best_checkpoint": public_path(summary["selection"].get("best_checkpoint"), output_dir),
+        },
+    }
+
+
+def is_local(source: str | None) -> bool:
+    return bool(source) and (source.startswith(LOCAL) or Path(source).expanduser().exists())
+
+
 def dataset_id(source: str | None, benchmark: str) -> str:
     """A Hub dataset id for the model-index: the id itself, or the benchmark's name for a local folder."""
-    if not source or Path(source).expanduser().exists():
+    if not source or is_local(source):
         return benchmark
     return source
 
@@ -96,7 +136,7 @@ def render_card(summary: dict):
             "cross-lingual",
             "bimotion",
         ],
-        base_model=summary["base_model"] if not Path(summary["base_model"]).exists() else None,
+        base_model=None if is_local(summary["base_model"]) else summary["base_model"],
         datasets=sorted({dataset_id(path, bench) for bench, path in summary["datasets"].items()}),
         metrics=["f1"],
         model_name=summary["run_name"],
@@ -112,7 +152,7 @@ def render_card(summary: dict):
     body = f"""
 # {summary["run_name"]}: speech emotion recognition across languages and age groups
 
-Fine-tuned from `{summary["base_model"]}` with a projector ({hp["classifier_proj_size"]} units), mean pooling
+Fine-tuned from `{public_source(summary["base_model"])}` with a projector ({hp["classifier_proj_size"]} units), mean pooling
 over the non-padded frames and a linear layer over 13 emotion labels, trained with a masked
 multi-label binary cross-entropy: each clip is trained and scored only on the labels its corpus
 annotates. It reproduces the method of *Cross-Lingual Cross-Age Group Adaptation for Low-Resource
@@ -204,15 +244,16 @@ def upload_plan(folder: str | os.PathLike) -> list[tuple[str, int]]:
     return [(f, (folder / f).stat().st_size) for f in kept]
 
 
-def publish(folder, repo_id: str, *, token: str | None = None, private: bool | None = None, dry_run: bool = False):
-    """Upload the model folder to ``repo_id`` (or, with ``dry_run``, only return what would go)."""
+def publish(folder, repo_id: str, *, token: str | None = None, private: bool | None = True, dry_run: bool = False):
+    """Upload the model folder to ``repo_id`` (or, with ``dry_run``, only return what would go). A
+    new repository is private unless ``private`` is False (None, the Hub's public default, is private)."""
     plan = upload_plan(folder)
     if dry_run:
         return plan
     from huggingface_hub import HfApi
 
     api = HfApi(token=token)
-    api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+    api.create_repo(repo_id, private=private is not False, exist_ok=True, repo_type="model")
     api.upload_folder(
         repo_id=repo_id,
         folder_path=str(folder),

@@ -1,7 +1,10 @@
 """Batches from dataset rows: decode the stored audio, crop (training only), normalise, pad, mask.
 
 Rows carry the audio as stored bytes (``dataset.cast_column("audio", Audio(decode=False))``), decoded
-here with ``soundfile`` — far faster than per-row decoding through the ``Audio`` feature.  The
+here with ``soundfile`` — far faster than per-row decoding through the ``Audio`` feature.  A
+training crop's window is a function of ``(seed, epoch, clip id)`` alone — no global random state —
+so a run resumed from a checkpoint crops exactly as an uninterrupted one, whatever the batch order,
+the number of processes or the batches skipped on resume.  The
 normalisation is the checkpoint's feature extractor's (zero mean and unit variance per utterance
 over its real samples when ``do_normalize``), exactly what ``pipeline("audio-classification")``
 does at inference; the attention mask is returned when the feature extractor says so (wav2vec2
@@ -11,10 +14,13 @@ each clip is scored whole.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from .sampler import epoch_seed
 
 
 def load_samples(audio, sample_rate_hz: int) -> np.ndarray:
@@ -46,31 +52,39 @@ def load_samples(audio, sample_rate_hz: int) -> np.ndarray:
 class AudioCollator:
     """``collate(rows) -> {"input_values", "attention_mask"?, "labels", "label_mask", "row"?}``.
 
-    ``max_duration_s`` crops longer clips to a random window (set it for training only);
-    ``pad_to_multiple_of`` (samples) limits the number of distinct batch shapes."""
+    ``max_duration_s`` crops longer clips to a random window drawn from ``(seed, epoch, row id)``
+    (set it for training only; the trainer calls ``set_epoch``); ``pad_to_multiple_of`` (samples)
+    limits the number of distinct batch shapes."""
 
     feature_extractor: object
     max_duration_s: float | None = None
     pad_to_multiple_of: int | None = None
+    seed: int = 0
+    epoch: int = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
 
     @property
     def sample_rate_hz(self) -> int:
         return int(self.feature_extractor.sampling_rate)
 
-    def crop(self, samples: np.ndarray) -> np.ndarray:
+    def crop(self, samples: np.ndarray, clip_id: str) -> np.ndarray:
+        """``samples`` cut to ``max_duration_s`` at a window chosen by ``(seed, epoch, clip_id)``."""
         if self.max_duration_s is None:
             return samples
         limit = int(round(self.max_duration_s * self.sample_rate_hz))
         if len(samples) <= limit:
             return samples
-        start = int(
-            torch.randint(0, len(samples) - limit + 1, ()).item()
-        )  # torch RNG: seeded and checkpointed by Trainer
+        key = int.from_bytes(hashlib.blake2b(str(clip_id).encode(), digest_size=8).digest(), "little")
+        start = int(np.random.default_rng(epoch_seed(self.seed, self.epoch, key)).integers(len(samples) - limit + 1))
         return samples[start : start + limit]
 
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
         fe = self.feature_extractor
-        clips = [self.crop(load_samples(row["audio"], self.sample_rate_hz)) for row in rows]
+        if self.max_duration_s is not None and any("id" not in row for row in rows):
+            raise KeyError("cropping training clips needs each row's 'id' column (the crop is drawn from it)")
+        clips = [self.crop(load_samples(row["audio"], self.sample_rate_hz), row.get("id")) for row in rows]
         lengths = [len(c) for c in clips]
         width = max(lengths)
         if self.pad_to_multiple_of:

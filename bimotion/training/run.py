@@ -14,9 +14,10 @@ from pathlib import Path
 from bimotion.registry import BENCHMARKS
 
 from .args import DataArguments, ModelArguments, RunArguments, SERTrainingArguments, split_list
-from .card import publish, render_card
+from .card import public_summary, publish, render_card
 from .collator import AudioCollator
 from .data import Sources, column, load_split, manifest_hash
+from .identity import check_resume, discard_run, run_identity, write_identity
 from .metrics import GroupMetrics
 from .mixtures import groups_of, relation
 from .model import build_model, load_classifier
@@ -53,6 +54,32 @@ def last_checkpoint(output_dir: str | Path) -> str | None:
         if match and (path / "trainer_state.json").is_file():
             found.append((int(match.group(1)), str(path)))
     return max(found)[1] if found else None
+
+
+def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTrainingArguments, identity: dict):
+    """The checkpoint this run continues, if any, after checking that it is this run's
+    (:mod:`.identity`); another run's checkpoints in ``output_dir`` are refused, resumed or not.
+    Records the run's identity in ``output_dir``."""
+    explicit = training_args.resume_from_checkpoint
+    if run_args.overwrite_output_dir:
+        if explicit:
+            raise ValueError("--overwrite_output_dir trains from scratch: pass it or --resume_from_checkpoint, not both")
+        with training_args.main_process_first(desc="discarding the previous run"):
+            if training_args.process_index == 0:
+                discard_run(output_dir)
+        found = None
+    else:
+        found = last_checkpoint(output_dir) if output_dir.is_dir() else None
+        if found:
+            check_resume(output_dir, identity, found)
+    if explicit and Path(explicit).resolve().parent != output_dir.resolve():
+        check_resume(Path(explicit).parent, identity, explicit)
+    checkpoint = explicit or (found if run_args.resume else None)
+    if training_args.process_index == 0:
+        write_identity(output_dir, identity)
+    if checkpoint:
+        log.warning("resuming from %s", checkpoint)
+    return checkpoint
 
 
 def evaluate(trainer: SERTrainer, dataset, prefix: str) -> dict:
@@ -98,6 +125,19 @@ def train(
             range(min(data_args.max_train_samples, len(train_ds)))
         )
 
+    identity = run_identity(
+        model_args,
+        data_args,
+        run_args,
+        training_args,
+        sources=sources,
+        train_configs=train_configs,
+        validation_configs=validation_configs,
+        train_ds=train_ds,
+        validation_ds=validation_ds,
+    )
+    checkpoint = resume_point(output_dir, run_args, training_args, identity)  # before any model is loaded
+
     set_seed(training_args.seed)  # the new head's initialisation must not depend on what ran before
     model, feature_extractor = build_model(
         model_args.model_name_or_path,
@@ -116,17 +156,17 @@ def train(
         args=training_args,
         train_dataset=train_ds,
         eval_dataset=validation_ds,
-        data_collator=AudioCollator(feature_extractor, data_args.max_duration_s, data_args.pad_to_multiple_of),
+        data_collator=AudioCollator(
+            feature_extractor,
+            data_args.max_duration_s,
+            data_args.pad_to_multiple_of,
+            seed=training_args.seed if training_args.data_seed is None else training_args.data_seed,
+        ),
         eval_data_collator=AudioCollator(feature_extractor, None, data_args.pad_to_multiple_of),
         processing_class=feature_extractor,
         compute_metrics=GroupMetrics(validation_ds),
         callbacks=callbacks,
     )
-    checkpoint = training_args.resume_from_checkpoint
-    if checkpoint is None and run_args.resume and output_dir.is_dir():
-        checkpoint = last_checkpoint(output_dir)
-    if checkpoint:
-        log.warning("resuming from %s", checkpoint)
     train_result = trainer.train(resume_from_checkpoint=checkpoint)
     trainer.save_model()
     trainer.save_state()
@@ -178,6 +218,7 @@ def train(
         "validation": validation,
         "test": test,
     }
+    summary = public_summary(summary, output_dir)  # published with the model: no local path
     if trainer.is_world_process_zero():
         _write_json(output_dir / SCORES, summary)
         (output_dir / MANIFEST).write_text("\n".join(sorted(column(train_ds, "id").tolist())) + "\n")

@@ -1,14 +1,18 @@
 """Length-grouped sampling from the ``duration_s`` column: no audio is decoded to learn lengths.
 
-Training batches come from ``transformers``' ``LengthGroupedSampler`` (random mega-batches, each
-sorted by length, longest batch first) fed with the durations as a plain list — handing it the
-``datasets`` column object costs seconds per epoch of per-item Arrow access.  Evaluation batches
-go longest first, so whole clips pad little and an out-of-memory shows up at once.
+Training batches follow ``transformers``' length grouping (random mega-batches, each sorted by
+length, longest batch first) over the durations as a plain list — handing it the ``datasets``
+column object costs seconds per epoch of per-item Arrow access.  The order of an epoch is a
+function of ``(seed, epoch)`` alone (:func:`epoch_seed`), never of a generator carried from epoch
+to epoch, so a run resumed from a checkpoint sees exactly the batches of an uninterrupted one and
+every process of a distributed run agrees without synchronising anything.  Evaluation batches go
+longest first, so whole clips pad little and an out-of-memory shows up at once.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from .data import column as read_column
 
@@ -22,10 +26,35 @@ def durations(dataset, column: str = DURATION_COLUMN) -> list[float]:
     return np.asarray(read_column(dataset, column), dtype=np.float64).tolist()
 
 
-def length_grouped(dataset, batch_size: int, *, column: str = DURATION_COLUMN, generator=None):
-    from transformers.trainer_pt_utils import LengthGroupedSampler
+def epoch_seed(seed: int, epoch: int, *keys: int) -> int:
+    """A 64-bit seed for ``(seed, epoch, *keys)``: independent streams, no ``seed + epoch`` collisions."""
+    return int(np.random.SeedSequence([seed % 2**64, epoch, *keys]).generate_state(1, np.uint64)[0])
 
-    return LengthGroupedSampler(batch_size, lengths=durations(dataset, column), generator=generator)
+
+class EpochLengthGroupedSampler(torch.utils.data.Sampler):
+    """Length-grouped indices whose order depends only on ``seed`` and the epoch set by ``set_epoch``."""
+
+    def __init__(self, lengths: list[float], batch_size: int, seed: int):
+        self.lengths = lengths
+        self.batch_size = batch_size
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self):
+        from transformers.trainer_pt_utils import get_length_grouped_indices
+
+        generator = torch.Generator().manual_seed(epoch_seed(self.seed, self.epoch))
+        return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=generator))
+
+
+def length_grouped(dataset, batch_size: int, *, seed: int, column: str = DURATION_COLUMN) -> EpochLengthGroupedSampler:
+    return EpochLengthGroupedSampler(durations(dataset, column), batch_size, seed)
 
 
 def longest_first(dataset, *, column: str = DURATION_COLUMN) -> list[int]:

@@ -9,14 +9,19 @@ uneven shards).  Evaluation losses are plain per-batch means, which Trainer aver
 
 Training batches are grouped by the ``duration_s`` column, evaluation batches go longest first, and
 evaluation uses its own collator (no cropping).
+
+Resuming gives the model of an uninterrupted run: the training order and the crops are functions of
+``(seed, epoch)`` (:mod:`.sampler`, :mod:`.collator`), set at the start of every epoch from the
+trainer's state, so the batches Trainer skips on resume are exactly those the interrupted run saw;
+dropout and SpecAugment draw from the global random states, which Trainer saves in every checkpoint
+and restores before the first resumed step (no batch drawing consumes them).
 """
 
 from __future__ import annotations
 
 import contextlib
 
-import torch
-from transformers import Trainer
+from transformers import Trainer, TrainerCallback
 
 from .loss import annotated, masked_bce
 from .sampler import length_grouped, longest_first
@@ -30,6 +35,8 @@ class SERTrainer(Trainer):
         # Never hand num_items_in_batch to the model, nor let Trainer count label entries: we count samples.
         self.model_accepts_loss_kwargs = False
         self.eval_data_collator = eval_data_collator
+        self.train_sampler = None
+        self.add_callback(_SetEpoch(self))
 
     # ------------------------------------------------------------------ loss
     def get_batch_samples(self, epoch_iterator, num_batches, device):
@@ -57,11 +64,15 @@ class SERTrainer(Trainer):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
         if self.args.train_sampling_strategy == "group_by_length" and self._has_durations(dataset):
             batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
-            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
-            # accelerate keeps this generator in step across processes, epoch after epoch
-            generator = torch.Generator().manual_seed(seed)
-            return length_grouped(dataset, batch, column=self.args.length_column_name, generator=generator)
+            self.train_sampler = length_grouped(
+                dataset, batch, seed=self.data_seed, column=self.args.length_column_name
+            )
+            return self.train_sampler
         return super()._get_train_sampler(train_dataset)
+
+    @property
+    def data_seed(self) -> int:
+        return self.args.data_seed if self.args.data_seed is not None else self.args.seed
 
     def _get_eval_sampler(self, eval_dataset):
         if self._has_durations(eval_dataset):
@@ -88,3 +99,19 @@ class SERTrainer(Trainer):
     def get_test_dataloader(self, test_dataset):
         with self._eval_collator():
             return super().get_test_dataloader(test_dataset)
+
+
+class _SetEpoch(TrainerCallback):
+    """At the start of every epoch, hand its number to the training sampler and collator.
+
+    Trainer's own ``set_epoch`` does not reach a sampler under accelerate's skip-and-shard wrappers
+    (a multi-process resume), so the epoch is set here, from the (restored) trainer state."""
+
+    def __init__(self, trainer: SERTrainer):
+        self.trainer = trainer
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        epoch = int(state.epoch or 0)  # whole at an epoch's start; fractional when resumed mid-epoch
+        for part in (self.trainer.train_sampler, self.trainer.data_collator):
+            if hasattr(part, "set_epoch"):
+                part.set_epoch(epoch)

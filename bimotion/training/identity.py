@@ -1,0 +1,261 @@
+"""What a training run is, so that a resume continues the same run or refuses.
+
+At its start a run writes ``run_identity.json`` to its ``output_dir``: the training and validation
+data (the resolved shards, a digest of the sorted clip ids of each split, a digest of each prepared
+dataset's ``prepare.json`` — or its ``README.md`` — or its Hub id), the base model (a Hub id and
+revision, or a digest of a local folder's config and weights) and every argument that changes the
+trained model.  Resuming from a checkpoint compares the stored identity with the new one and refuses
+on any difference, naming the fields.  The identity holds no secrets and no paths, so a moved
+output or data folder resumes.
+
+Differences that are ignored (:data:`HARMLESS`): where outputs go and how they are logged, saved
+or published (``output_dir``, ``logging_*``, ``report_to``, ``disable_tqdm``, ``run_name``,
+``save_*``, ``push_to_hub``, ``hub_*``), the test sets scored after training (``test_configs``),
+the evaluation batch size, data-loading workers, memory and device settings (``use_cpu``,
+``dataloader_*``, ``gradient_checkpointing``, ``attn_implementation``), and where datasets and
+models are cached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger("bimotion.training")
+
+IDENTITY_FILE = "run_identity.json"
+
+HARMLESS = frozenset(
+    {
+        # where outputs go, how they are logged, saved and published
+        "output_dir",
+        "logging_dir",
+        "logging_strategy",
+        "logging_steps",
+        "logging_first_step",
+        "logging_nan_inf_filter",
+        "log_on_each_node",
+        "log_level",
+        "log_level_replica",
+        "disable_tqdm",
+        "report_to",
+        "run_name",
+        "project",
+        "trackio_space_id",
+        "trackio_bucket_id",
+        "trackio_static_space_id",
+        "include_num_input_tokens_seen",
+        "skip_memory_metrics",
+        "save_strategy",
+        "save_steps",
+        "save_total_limit",
+        "save_on_each_node",
+        "save_only_model",
+        "enable_jit_checkpoint",
+        "push_to_hub",
+        "push_dry_run",
+        "hub_token",
+        "hub_private_repo",
+        "hub_model_id",
+        "hub_strategy",
+        "hub_always_push",
+        "hub_revision",
+        # how a run is started or resumed
+        "resume",
+        "resume_from_checkpoint",
+        "overwrite_output_dir",
+        "ignore_data_skip",
+        "do_train",
+        "do_eval",
+        "do_predict",
+        "local_rank",
+        "debug",
+        # what is scored after training, and how evaluation batches are formed
+        "test_configs",
+        "per_device_eval_batch_size",
+        "eval_accumulation_steps",
+        "eval_do_concat_batches",
+        "eval_use_gather_object",
+        "include_for_metrics",
+        "batch_eval_metrics",
+        # memory, speed and devices (the same arithmetic)
+        "use_cpu",
+        "attn_implementation",
+        "gradient_checkpointing",
+        "gradient_checkpointing_kwargs",
+        "activation_checkpointing",
+        "activation_checkpointing_kwargs",
+        "torch_empty_cache_steps",
+        "dataloader_num_workers",
+        "dataloader_pin_memory",
+        "dataloader_persistent_workers",
+        "dataloader_prefetch_factor",
+        "dataloader_multiprocessing_context",
+        "dataloader_in_order",
+        "ddp_timeout",
+        "ddp_backend",
+        "ddp_bucket_cap_mb",
+        "ddp_broadcast_buffers",
+        "ddp_static_graph",
+        "ddp_find_unused_parameters",
+        # caches and locations, replaced by content digests
+        "model_cache_dir",
+        "dataset_cache_dir",
+        "model_name_or_path",
+        "bimotion",
+        "yuemotion",
+    }
+)
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
+
+
+class RunMismatch(ValueError):
+    """A resume would continue a run trained on other data, model or hyper-parameters."""
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def dataset_identity(source: str) -> dict:
+    """A prepared dataset by content: its ``prepare.json`` (else its ``README.md``) digest, or its Hub id."""
+    from bimotion.prepare import INFO_FILE
+
+    path = Path(source).expanduser()
+    if not path.is_dir():
+        return {"hub_id": source}
+    for name in (INFO_FILE, "README.md"):
+        if (path / name).is_file():
+            return {name: _file_digest(path / name)}
+    return {}  # no card to digest: the clip-id manifests still name the data
+
+
+def model_identity(name_or_path: str, revision: str | None) -> dict:
+    """A base model by content: a local folder's config and weight digests, or a Hub id and revision."""
+    path = Path(name_or_path).expanduser()
+    if not path.is_dir():
+        return {"hub_id": name_or_path, "revision": revision}
+    files = [p for p in ("config.json", "preprocessor_config.json") if (path / p).is_file()]
+    files += sorted(p.name for p in path.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
+    return {name: _file_digest(path / name) for name in files}
+
+
+def _fields(args) -> dict:
+    values = args.to_dict() if hasattr(args, "to_dict") else dataclasses.asdict(args)
+    return {k: v for k, v in values.items() if k not in HARMLESS and "token" not in k}  # never a secret
+
+
+def run_identity(
+    model_args,
+    data_args,
+    run_args,
+    training_args,
+    *,
+    sources,
+    train_configs,
+    validation_configs,
+    train_ds,
+    validation_ds,
+) -> dict:
+    """The JSON-able identity of a training run (see the module docstring for what it covers).
+    Configurations count by the shards they resolve to: ``eng`` and ``eng_eld,eng_adu`` are one mixture."""
+    from bimotion.registry import BENCHMARKS
+
+    from .data import manifest_hash
+    from .mixtures import shards
+
+    identity = {
+        "data": {name: dataset_identity(getattr(sources, name)) for name in BENCHMARKS if getattr(sources, name)},
+        "train_shards": sorted(list(s) for s in shards(train_configs)),
+        "validation_shards": sorted(list(s) for s in shards(validation_configs)),
+        "train_manifest": manifest_hash(train_ds),
+        "validation_manifest": manifest_hash(validation_ds),
+        "model": model_identity(model_args.model_name_or_path, model_args.model_revision),
+        "model_args": _fields(model_args),
+        "data_args": {k: v for k, v in _fields(data_args).items() if k != "validation_configs"},
+        "run_args": _fields(run_args),
+        "training_args": {**_fields(training_args), "world_size": training_args.world_size},
+    }
+    return json.loads(json.dumps(identity, sort_keys=True, default=str))  # tuples, enums: as stored
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def differences(before: dict, now: dict) -> list[str]:
+    """``field: there -> now`` for every field that differs."""
+    a, b = _flatten(before), _flatten(now)
+    return [
+        f"{k}: {a.get(k, '(absent)')!r} there, {b.get(k, '(absent)')!r} now"
+        for k in sorted(a.keys() | b.keys())
+        if a.get(k) != b.get(k)
+    ]
+
+
+def check_resume(run_dir: str | os.PathLike, identity: dict, checkpoint: str) -> None:
+    """Raise :class:`RunMismatch` unless ``run_dir``'s stored identity equals ``identity``."""
+    path = Path(run_dir) / IDENTITY_FILE
+    if not path.is_file():
+        log.warning(
+            "%s has no %s (written by older versions): cannot check that %s is this run",
+            run_dir,
+            IDENTITY_FILE,
+            checkpoint,
+        )
+        return
+    changed = differences(json.loads(path.read_text()), identity)
+    if changed:
+        raise RunMismatch(
+            f"{checkpoint} belongs to a different run than this command ({'; '.join(changed)}); resuming would "
+            f"continue that run. Use a new --output_dir, or --overwrite_output_dir to discard {run_dir}'s "
+            "checkpoints and train from scratch."
+        )
+
+
+def discard_run(run_dir: str | os.PathLike) -> list[str]:
+    """Remove what a previous run left in ``run_dir`` that a new one could resume or be mistaken for:
+    its checkpoints, scores and identity (the final model files are overwritten when the new run ends)."""
+    import re
+    import shutil
+
+    from .run import SCORES
+
+    run_dir = Path(run_dir)
+    removed = []
+    for path in sorted(run_dir.glob("checkpoint-*")) if run_dir.is_dir() else []:
+        if path.is_dir() and re.fullmatch(r"checkpoint-\d+", path.name):
+            shutil.rmtree(path)
+            removed.append(path.name)
+    for name in (SCORES, IDENTITY_FILE):
+        if (run_dir / name).is_file():
+            (run_dir / name).unlink()
+            removed.append(name)
+    if removed:
+        log.warning("--overwrite_output_dir: removed %s from %s", ", ".join(removed), run_dir)
+    return removed
+
+
+def write_identity(run_dir: str | os.PathLike, identity: dict) -> Path:
+    """Write ``run_identity.json`` atomically."""
+    path = Path(run_dir) / IDENTITY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+    return path

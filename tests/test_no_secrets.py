@@ -1,0 +1,147 @@
+"""Nothing secret or local is published: a Hub token given on the command line reaches no file of the
+model folder (``training_args.bin`` and checkpoints included), no log and no upload; repositories
+are private unless asked otherwise; scores.json and the model card hold no local absolute path.
+The Hub is replaced by a local fake at the network boundary (``huggingface_hub.HfApi``) only."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from bimotion.training import testing
+
+REPO = Path(__file__).resolve().parents[1]
+SECRET = "hf_SECRETxyz"
+torch.set_num_threads(2)
+
+
+def recipe(name: str):
+    spec = importlib.util.spec_from_file_location(f"recipe_{name}", REPO / "recipes" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class FakeHub:
+    """Stands in for ``huggingface_hub.HfApi``: records what would go over the network."""
+
+    calls: list[tuple[str, dict]] = []
+
+    def __init__(self, token=None, **kwargs):
+        self.calls.append(("init", {"token": token}))
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
+
+    def upload_folder(self, **kwargs):
+        self.calls.append(("upload_folder", kwargs))
+
+        class Commit:
+            commit_url = "https://huggingface.co/fake/commit/0"
+
+        return Commit()
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    import huggingface_hub
+
+    FakeHub.calls = []
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHub)
+    return FakeHub.calls
+
+
+def files_holding(root: Path, needle: str) -> list[str]:
+    return sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()
+    )
+
+
+def test_a_token_on_the_command_line_reaches_no_file_log_or_upload(tmp_path, hub, capfd, caplog):
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    testing.write_prepared(
+        tmp_path / "bimotion",
+        shards=[("csed", "zho_eld")],
+        emotions=("sadness", "anger"),
+        sizes={"train": 8, "validation": 4, "test": 4},
+    )
+    out = tmp_path / "model"
+    argv = ["--model_name_or_path", str(tiny), "--bimotion", str(tmp_path / "bimotion")]
+    argv += ["--dataset_cache_dir", str(tmp_path / "cache"), "--output_dir", str(out)]
+    argv += "--train_configs zho_eld --test_configs zho_eld --num_train_epochs 1 --classifier_proj_size 16".split()
+    argv += "--disable_tqdm true --dataloader_pin_memory false --log_level debug --logging_steps 1".split()
+    argv += ["--push_to_hub", "--hub_model_id", "someone/ser-zho-eld", "--hub_token", SECRET]
+    # a handler of our own on the library's logger: earlier tests may have changed its propagation
+    library_log = io.StringIO()
+    handler = logging.StreamHandler(library_log)
+    logging.getLogger("transformers").addHandler(handler)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            assert recipe("train").main(argv) == 0
+    finally:
+        logging.getLogger("transformers").removeHandler(handler)
+
+    assert (out / "training_args.bin").is_file() and list(out.glob("checkpoint-*/training_args.bin"))
+    assert files_holding(tmp_path, SECRET) == []  # model folder, checkpoints, card, scores, caches
+    captured = capfd.readouterr()
+    logs = captured.out + captured.err + caplog.text + library_log.getvalue()
+    assert SECRET not in logs
+    assert "Running training" in logs  # the debug logs were there to search
+    # the token goes to the Hub client and nowhere else; the new repository is private
+    assert ("init", {"token": SECRET}) in hub
+    (create,) = [kwargs for name, kwargs in hub if name == "create_repo"]
+    assert create["repo_id"] == "someone/ser-zho-eld" and create["private"] is True
+    (upload,) = [kwargs for name, kwargs in hub if name == "upload_folder"]
+    assert SECRET not in repr(upload) and Path(upload["folder_path"]) == out
+    # pickling drops the token (as TrainingArguments.to_dict does); the object kept it to publish with
+    saved = torch.load(out / "training_args.bin", weights_only=False)
+    assert saved.hub_token is None and saved.hub_private_repo is True
+
+    # no local absolute path in what is published about the run
+    for name in ("scores.json", "README.md"):
+        text = (out / name).read_text()
+        assert str(tmp_path) not in text, name
+    summary = json.loads((out / "scores.json").read_text())
+    assert summary["base_model"] == "local:tiny" and summary["datasets"] == {"bimotion": "local:bimotion"}
+    assert summary["selection"]["best_checkpoint"].startswith("checkpoint-")
+
+
+def test_model_repositories_are_private_unless_asked_public(tmp_path, hub):
+    from bimotion.training.args import SERTrainingArguments
+    from bimotion.training.card import publish
+
+    (tmp_path / "README.md").write_text("card\n")
+    assert SERTrainingArguments(output_dir=str(tmp_path)).hub_private_repo is True
+    assert SERTrainingArguments(output_dir=str(tmp_path), public=True).hub_private_repo is False
+    assert SERTrainingArguments(output_dir=str(tmp_path), hub_private_repo=False).hub_private_repo is False
+    with pytest.raises(ValueError, match="--public contradicts --hub_private_repo"):
+        SERTrainingArguments(output_dir=str(tmp_path), public=True, hub_private_repo=True)
+    for private, expected in ((None, True), (True, True), (False, False)):
+        publish(tmp_path, "someone/model", private=private)
+        assert [kw["private"] for name, kw in hub if name == "create_repo"][-1] is expected
+
+
+def test_dataset_push_is_private_by_default_and_prints_no_token(tmp_path, hub, capsys):
+    from bimotion.cli import main
+    from bimotion.prepare import prepare
+    from loaders import testing as corpora
+
+    raw = corpora.make_corpus("csed", tmp_path / "raw" / "csed")
+    out = prepare({"csed": raw}, tmp_path / "bimotion", progress=False).out_dir
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--token", SECRET]) == 0
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--token", SECRET, "--public"]) == 0
+    printed = capsys.readouterr()
+    assert SECRET not in printed.out + printed.err and "(private)" in printed.out and "(PUBLIC)" in printed.out
+    assert [kw["private"] for name, kw in hub if name == "create_repo"] == [True, False]
+    assert [kw["repo_type"] for name, kw in hub if name == "create_repo"] == ["dataset", "dataset"]
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == before  # nothing written
+    assert files_holding(tmp_path, SECRET) == []

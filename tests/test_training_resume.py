@@ -1,0 +1,161 @@
+"""Resuming: a run resumed from any checkpoint ends with the model of an uninterrupted run, and a
+resume never continues a different run (other data, mixture, model or hyper-parameters)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from bimotion.training import testing
+from bimotion.training.identity import IDENTITY_FILE, RunMismatch
+from bimotion.training.run import SCORES, last_checkpoint, train
+
+torch.set_num_threads(2)
+
+STEPS_PER_EPOCH = 3  # 12 training clips, batches of 4
+EPOCHS = 3
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return testing.save_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    testing.write_prepared(
+        root / "bimotion",
+        shards=[("csed", "zho_eld"), ("esd", "zho_adu")],
+        emotions=("sadness", "anger", "happiness"),
+        sizes={"train": 12, "validation": 4, "test": 4},
+    )
+    return root
+
+
+def run(tiny, data, out, train_configs=("zho_eld",), **overrides) -> dict:
+    """``recipes/train.py`` through the library, with dropout and random crops on (clips 0.6-1.6 s, crops of 0.5 s)."""
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import DataArguments, ModelArguments, RunArguments, SERTrainingArguments
+
+    values = {
+        "model_name_or_path": str(tiny),
+        "classifier_proj_size": 16,
+        "bimotion": str(data / "bimotion"),
+        "dataset_cache_dir": str(data / "cache"),
+        "test_configs": ["zho_eld"],
+        "output_dir": str(out),
+        "per_device_train_batch_size": 4,
+        "num_train_epochs": EPOCHS,
+        "max_duration_s": 0.5,
+        "learning_rate": 1e-3,
+        "eval_strategy": "steps",
+        "eval_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": 1,
+        "save_total_limit": None,
+        "early_stopping_patience": 100,  # on, restored on resume, never stopping here
+        "logging_steps": 1,
+        "disable_tqdm": True,
+        "report_to": "none",
+        "dataloader_pin_memory": False,
+        **overrides,
+    }
+    parser = HfArgumentParser((ModelArguments, DataArguments, RunArguments, SERTrainingArguments))
+    model_args, data_args, run_args, training_args = parser.parse_dict(values)
+    return train(model_args, data_args, run_args, training_args, train_configs=list(train_configs), run_name="r")
+
+
+def weights(path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(str(path / "model.safetensors"))
+
+
+def cut_back_to(out, step: int) -> None:
+    """What a kill right after checkpoint ``step`` leaves: that checkpoint and the earlier ones."""
+    for path in out.glob("checkpoint-*"):
+        if int(path.name.split("-")[1]) > step:
+            shutil.rmtree(path)
+    for name in ("model.safetensors", SCORES, "trainer_state.json", "README.md"):
+        (out / name).unlink(missing_ok=True)
+
+
+def test_a_resumed_run_ends_with_the_model_of_an_uninterrupted_run(tiny, data, tmp_path):
+    out = tmp_path / "run"
+    straight = run(tiny, data, out)
+    last = f"checkpoint-{EPOCHS * STEPS_PER_EPOCH}"
+    final, selected = weights(out / last), weights(out)
+    assert straight["selection"]["global_step"] == EPOCHS * STEPS_PER_EPOCH
+
+    for step in (STEPS_PER_EPOCH, STEPS_PER_EPOCH + 2):  # at an epoch boundary, then mid-epoch
+        cut_back_to(out, step)
+        assert last_checkpoint(out) == str(out / f"checkpoint-{step}")
+        resumed = run(tiny, data, out)
+        assert resumed["resumed_from"] is not None and str(step) in resumed["resumed_from"]
+        for name, tensor in weights(out / last).items():
+            assert torch.equal(tensor, final[name]), f"resumed at step {step}: {name} differs"
+        for name, tensor in weights(out).items():
+            assert torch.equal(tensor, selected[name]), f"resumed at step {step}: selected {name} differs"
+        assert resumed["test"] == straight["test"]
+        assert resumed["selection"]["best_metric"] == straight["selection"]["best_metric"]
+
+
+def test_resuming_a_different_run_is_refused_until_overwrite(tiny, data, tmp_path):
+    out = tmp_path / "run"
+    first = run(tiny, data, out, num_train_epochs=1, save_strategy="epoch", eval_strategy="epoch")
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    for changed, why in (
+        ({"train_configs": ("zho_adu",)}, "train_shards"),
+        ({"learning_rate": 5e-4}, "training_args.learning_rate"),
+        ({"max_duration_s": 0.4}, "data_args.max_duration_s"),
+        ({"dropout": 0.2}, "model_args.dropout"),
+    ):
+        with pytest.raises(RunMismatch, match=rf"{why}.*new --output_dir, or --overwrite_output_dir"):
+            run(tiny, data, out, num_train_epochs=1, save_strategy="epoch", eval_strategy="epoch", **changed)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # nothing written
+
+    other = run(
+        tiny,
+        data,
+        out,
+        train_configs=("zho_adu",),
+        num_train_epochs=1,
+        save_strategy="epoch",
+        eval_strategy="epoch",
+        overwrite_output_dir=True,
+    )
+    assert other["resumed_from"] is None and other["train_groups"] == ["zho_adu"]
+    assert other["train_manifest"]["hash"] != first["train_manifest"]["hash"]
+    assert other["selection"]["global_step"] == STEPS_PER_EPOCH  # trained, not a 0-step "resume"
+
+
+def test_harmless_differences_and_moved_folders_still_resume(tiny, data, tmp_path):
+    token = "hf_secret_token_never_written"
+    out = tmp_path / "run"
+    epoch = {"save_strategy": "epoch", "eval_strategy": "epoch"}
+    run(tiny, data, out, num_train_epochs=1, hub_token=token, **epoch)
+    identity = (out / IDENTITY_FILE).read_text()
+    assert token not in identity and not any(str(p) in identity for p in (tmp_path, tiny, data))
+
+    moved_out, moved_data = tmp_path / "moved" / "run", tmp_path / "moved" / "data"
+    shutil.move(out, moved_out)
+    shutil.copytree(data / "bimotion", moved_data / "bimotion")
+    resumed = run(
+        tiny,
+        moved_data,
+        moved_out,
+        num_train_epochs=1,
+        logging_steps=3,
+        test_configs=["zho_eld", "zho_adu"],
+        save_total_limit=1,
+        **epoch,
+    )
+    assert resumed["resumed_from"] is not None and resumed["selection"]["global_step"] == STEPS_PER_EPOCH
+    assert set(resumed["test"]["groups"]) == {"zho_eld", "zho_adu"}
+    assert json.loads((moved_out / IDENTITY_FILE).read_text()) == json.loads(identity)
