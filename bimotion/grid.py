@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -44,55 +43,36 @@ from pathlib import Path
 
 import numpy as np
 
+from .mixture import Shard, parse_mixture
 from .paper import PAPER_ERRATA, TABLES, Cell, Table
-from .registry import find_config
-from .training.mixtures import Shard
 
 MARKER = "grid-trained.json"
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "recipes" / "configs"
 
 
 def shipped_config(name: str) -> Path:
-    """``recipes/configs/<name>.yaml`` of this checkout: ``paper`` (XLSR-53, the paper's
-    hyper-parameters) or ``demo`` (tiny random model, fixture corpora, CPU)."""
-    path = CONFIG_DIR / f"{name}.yaml"
+    """``bimotion/configs/<name>.yaml``, package data of this install: ``paper`` (XLSR-53, the
+    paper's hyper-parameters) or ``demo`` (tiny random model, fixture corpora, CPU)."""
+    from importlib import resources
+
+    folder = resources.files("bimotion.configs")
+    path = folder / f"{name}.yaml"
     if not path.is_file():
-        found = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
-        raise FileNotFoundError(f"no grid config {path}; shipped configs: {found or 'none (not a source checkout?)'}")
-    return path
+        found = sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+        raise FileNotFoundError(f"no grid config {name!r} in {folder}; shipped configs: {found}")
+    return Path(str(path))
 
 
 # ------------------------------------------------------------------------------------ specs
 
-_PART = re.compile(r"^(?P<name>[\w:]+)(?:\[(?P<corpora>[\w,]+)\])?$")
-
 
 def resolve(spec: str) -> tuple[Shard, ...]:
-    """The shards of a mixture or test spec: configs joined by ``+``, each optionally restricted to
-    some of its corpora in brackets (``yuemotion:all+eng_adu[esd]``)."""
-    out: dict[Shard, None] = {}
-    for part in spec.split("+"):
-        match = _PART.match(part.strip())
-        if not match:
-            raise ValueError(f"cannot read {part!r} in {spec!r}: write CONFIG or CONFIG[corpus,...], joined by '+'")
-        bench, config = find_config(match["name"])
-        shards = [Shard(bench.name, corpus, group) for corpus, group in config.shards]
-        if match["corpora"]:
-            wanted = match["corpora"].split(",")
-            unknown = sorted(set(wanted) - {s.corpus for s in shards})
-            if unknown:
-                raise ValueError(
-                    f"{part}: config {config.name} has no corpus {', '.join(unknown)}; "
-                    f"its corpora: {', '.join(config.corpora)}"
-                )
-            shards = [s for s in shards if s.corpus in wanted]
-        out.update(dict.fromkeys(shards))
-    return tuple(out)
+    """The shards of a mixture or test spec (:func:`bimotion.mixture.parse_mixture`)."""
+    return parse_mixture(spec).shards
 
 
 def slug(spec: str) -> str:
     """A file-name-safe form of a spec (``yuemotion:all+eng_adu[esd]`` -> ``yuemotion-all+eng_adu-esd``)."""
-    return re.sub(r"[^\w+.-]+", "-", re.sub(r"\[([^\]]*)\]", r"-\1", spec)).strip("-")
+    return parse_mixture(spec).slug
 
 
 def shard_name(shard: Shard) -> str:
@@ -218,7 +198,7 @@ def make_plan(config: GridConfig) -> Plan:
 
 @dataclass(frozen=True)
 class TrainJob:
-    """One model to train: ``train(job) -> directory of the saved model``."""
+    """One model to train: ``trainer(job) -> directory of the saved model`` (default :func:`train_model`)."""
 
     name: str
     shards: tuple[Shard, ...]
@@ -232,30 +212,13 @@ class TrainJob:
 Trainer = Callable[[TrainJob], Path]
 
 
-def recipe_configs(name: str, shards: tuple[Shard, ...]) -> list[str]:
-    """The training configs of mixture ``name`` for :func:`bimotion.training.run.train`, checked to
-    resolve there to exactly the planned shards."""
-    from .training.mixtures import shards as resolve_configs
-
-    configs = [part.strip() for part in name.split("+")]
-    try:
-        resolved = set(resolve_configs(configs))
-    except (KeyError, ValueError) as err:
-        raise ValueError(f"bimotion.training cannot train on {name!r}: {err}") from err
-    if resolved != set(shards):
-        raise ValueError(f"bimotion.training resolves {name!r} to {sorted(resolved)}, not {sorted(shards)}")
-    return configs
-
-
-def train_with_recipe(job: TrainJob) -> Path:
+def train_model(job: TrainJob) -> Path:
     """Train ``job`` in this process with :func:`bimotion.training.run.train` (what
-    ``recipes/train.py`` runs): the mixture's specs are its training and validation configs."""
-    from transformers import HfArgumentParser
-
-    from .training.args import DataArguments, ModelArguments, RunArguments, SERTrainingArguments
+    ``recipes/train.py`` runs): the mixture's configs are its training and validation configs."""
     from .training.run import train
+    from .training.spec import TrainSpec
 
-    configs = recipe_configs(job.name, job.shards)
+    configs = list(parse_mixture(job.name).configs)
     values = {
         "report_to": "none",
         **dict(job.training),
@@ -268,9 +231,7 @@ def train_with_recipe(job: TrainJob) -> Path:
         "validation_configs": configs,
         "test_configs": configs,  # the grid scores every test set itself
     }
-    parser = HfArgumentParser((ModelArguments, DataArguments, RunArguments, SERTrainingArguments))
-    model_args, data_args, run_args, training_args = parser.parse_dict(values)
-    train(model_args, data_args, run_args, training_args, train_configs=configs, run_name=job.name)
+    train(TrainSpec.from_values(job.name, values, run_name=job.name))
     return Path(job.output_dir)
 
 
@@ -458,7 +419,7 @@ class Grid:
         self.plan = make_plan(self.config)
         self.out = Path(output_dir)
         self.sources = data_sources(data_dirs, self.out / "datasets-cache")
-        self.trainer = trainer or train_with_recipe
+        self.trainer = trainer or train_model
         self.log = log or (lambda *a: None)
         self.trained: list[str] = []
         self._test_data = None
@@ -486,7 +447,8 @@ class Grid:
         return self.out / "metrics" / model.slug / f"seed{seed}.json"
 
     # -- steps
-    def train(self, model: PlannedModel, seed: int) -> Path:
+    def train_or_reuse(self, model: PlannedModel, seed: int) -> Path:
+        """The saved model of ``model`` for ``seed``: trained now with :attr:`trainer`, unless finished before."""
         out = self.model_dir(model, seed)
         marker = out / MARKER
         if marker.is_file():
@@ -524,7 +486,7 @@ class Grid:
         missing = [s for s in shards if not self.prediction_file(model, seed, s).is_file()]
         if missing:
             data, rows = self.test_data()
-            model_dir = model_dir or self.train(model, seed)
+            model_dir = model_dir or self.train_or_reuse(model, seed)
             wanted = [i for s in missing for i in rows[s]]
             pred = predict(model_dir, data.select(wanted), batch_size=self.config.eval_batch_size)
             start = 0
@@ -539,7 +501,7 @@ class Grid:
         every metric per group and corpus over all test clips, and each test set's weighted F1."""
         from .training.metrics import score_groups
 
-        model_dir = self.train(model, seed)
+        model_dir = self.train_or_reuse(model, seed)
         pred = self.predictions(model, seed, self.plan.test_shards, model_dir)
         scores = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"])
         tests = {}
@@ -565,10 +527,12 @@ class Grid:
 
     @property
     def settings(self) -> dict:
-        """What every model of this folder must share: data, base model, training arguments."""
+        """What every model of this folder must share: data, base model, training arguments (no
+        paths, so a folder moved together with its data keeps its models)."""
+        from .training.identity import dataset_identity
+
         return {
-            "data": {k: v for k, v in self.sources.items() if k != "cache_dir"},
-            "data_fingerprint": Path(self.sources["cache_dir"]).name,
+            "data": {k: dataset_identity(v) for k, v in self.sources.items() if k != "cache_dir"},  # by content
             "base_model": self.config.model_name_or_path
             if self.config.tiny_model is None
             else {"tiny": self.config.tiny_model},
@@ -603,7 +567,7 @@ class Grid:
 
     def _run(self) -> GridResult:
         self.check_settings()
-        if self.trainer is train_with_recipe:  # fail now, not after hours of training the first models
+        if self.trainer is train_model:  # fail now, not after hours of training the first models
             check_inputs(self.config, self.sources)
         self.out.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.out / "plan.json", json.dumps({"settings": self.settings, **self.plan.to_json()}, indent=2))
@@ -663,20 +627,16 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
     """What a grid needs, checked before its first model trains (raises ValueError naming the
     argument): the prepared datasets its models and test sets read, its seeds, base model, and the
     training arguments every model gets."""
-    from transformers import HfArgumentParser
-
     from .training.args import (
         ArgumentError,
-        DataArguments,
-        ModelArguments,
-        RunArguments,
-        SERTrainingArguments,
         check_datasets,
         check_hyperparameters,
         check_model,
         check_seeds,
         one_line,
     )
+    from .training.run import training_arguments
+    from .training.spec import TrainSpec
 
     check_seeds(config.seeds, "--seeds")
     if config.bootstrap_samples < 1:
@@ -691,12 +651,12 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
     for bench, user in needs.items():
         if not datasets[bench]:
             raise ArgumentError(f"--{bench} is required: this grid's {user} reads the prepared {bench} dataset")
-    for model in plan.models:
-        recipe_configs(model.name, model.shards)
     values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": "unused"}
-    parser = HfArgumentParser((ModelArguments, DataArguments, RunArguments, SERTrainingArguments))
+    if not plan.models:
+        return
     try:
-        check_hyperparameters(*parser.parse_dict(values))
+        spec = TrainSpec.from_values(plan.models[0].name, values)
+        check_hyperparameters(spec.model, spec.data, spec.run, training_arguments(spec))
     except ValueError as err:
         raise ArgumentError(f"the grid config's training: {one_line(err)}") from err
 
@@ -715,24 +675,11 @@ def run_grid(
 
 
 def data_sources(data_dirs: Mapping[str, str | os.PathLike | None], cache_root: str | os.PathLike) -> dict[str, str]:
-    """``{"bimotion", "yuemotion", "cache_dir"}`` for :class:`bimotion.training.data.Sources`, with a
-    ``datasets`` cache private to these exact prepared folders.
-
-    ``load_dataset(folder, config)`` keys its cache on the folder's *name* and the config's file
-    patterns, so two different prepared folders both called ``bimotion`` would share (and silently
-    reuse) one cache; a cache directory named after the folders' paths and ``prepare.json``
-    contents keeps them apart."""
-    import hashlib
-
-    out = {k: str(v) for k, v in data_dirs.items() if v and k != "cache_dir"}
-    digest = hashlib.sha256()
-    for name, where in sorted(out.items()):
-        path = Path(where).expanduser()
-        digest.update(f"{name}={path.resolve() if path.exists() else where}\n".encode())
-        info = path / "prepare.json"
-        digest.update(info.read_bytes() if info.is_file() else b"")
-    out["cache_dir"] = str(Path(cache_root) / digest.hexdigest()[:16])
-    return out
+    """``{"bimotion", "yuemotion", "cache_dir"}`` for :class:`bimotion.training.data.Sources`: the
+    prepared datasets and the ``datasets`` cache root they share.  Each local folder's cache lies
+    under it at :func:`bimotion.data.layout.cache_dir`, keyed on the folder's ``prepare.json``: two
+    folders never share one, and a moved folder keeps its own."""
+    return {**{k: str(v) for k, v in data_dirs.items() if v and k != "cache_dir"}, "cache_dir": str(cache_root)}
 
 
 def prepare_fixtures(out_dir: str | os.PathLike, *, seed: int = 0, progress: bool = False) -> dict[str, Path]:

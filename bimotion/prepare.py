@@ -46,14 +46,11 @@ from loaders import SOURCES, BadFileError, CorpusError, SkipReport
 from loaders.audio import decode
 
 from . import __version__
+from .data.layout import CARD_FILE, DATA_DIR, INFO_FILE, PARTIAL_SUFFIX, config_files, read_info  # noqa: F401
 from .features import SAMPLE_RATE_HZ, example, features
 from .registry import BENCHMARKS, SPLITS, Benchmark
 from .splits import assign_splits
 
-INFO_FILE = "prepare.json"
-CARD_FILE = "README.md"
-DATA_DIR = "data"
-PARTIAL_SUFFIX = ".partial-tmp"  # OUT.partial-tmp/{new,old}: the run's temporary folder
 LOCK_SUFFIX = ".prepare-lock"  # OUT.prepare-lock: flock'ed while a run writes OUT
 WORK_MARKER = ".bimotion-prepare"  # inside OUT.partial-tmp: prepare made this folder
 ROWS_PER_FILE = 1000
@@ -135,8 +132,12 @@ def write_dataset(
     overwrite: bool = False,
     rows_per_file: int = ROWS_PER_FILE,
     progress: bool = True,
+    split_of: Mapping[str, str] | None = None,
 ) -> Prepared:
-    """Write already-scanned ``records`` of ``corpora`` as a prepared dataset (atomically)."""
+    """Write already-scanned ``records`` of ``corpora`` as a prepared dataset (atomically).
+
+    ``split_of`` (``{record id: split}``) gives every record's split instead of drawing them under
+    ``protocol`` (which is still recorded): for fixtures that need exact split sizes."""
     _check_counts(num_proc, rows_per_file)
     out_dir = _output_path(out_dir)
     with _locked(out_dir):
@@ -155,6 +156,7 @@ def write_dataset(
             overwrite=overwrite,
             rows_per_file=rows_per_file,
             progress=progress,
+            split_of=split_of,
         )
 
 
@@ -172,13 +174,14 @@ def _write(
     overwrite: bool,
     rows_per_file: int,
     progress: bool,
+    split_of: Mapping[str, str] | None = None,
 ) -> Prepared:
     """The body of ``write_dataset``, run holding the output's lock after ``_check_output``."""
     from tqdm.auto import tqdm
 
-    from . import card
+    from . import dataset_card
 
-    split_of = assign_splits(records, protocol, seed=seed)
+    split_of = split_of or assign_splits(records, protocol, seed=seed)
     plan = _plan(records, split_of, benchmark, rows_per_file)
     work = _work_dir(out_dir)
     stage = work / "new"
@@ -217,7 +220,7 @@ def _write(
             names[done.relpath] = done.final_relpath
         info = _info(benchmark, list(corpora), protocol, seed, stats, report, names)
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        (stage / CARD_FILE).write_text(card.render(info), encoding="utf-8")
+        (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
         _swap_into_place(work, out_dir, overwrite)
     except BaseException:
         _put_back(work / "old", out_dir)
@@ -225,36 +228,6 @@ def _write(
         raise
     shutil.rmtree(work, ignore_errors=True)  # the replaced dataset, if any
     return Prepared(out_dir, info, report)
-
-
-# ------------------------------------------------------------------------------------ reading back
-
-
-def read_info(out_dir: str | os.PathLike) -> dict:
-    """``prepare.json`` of a prepared folder; a clear error for anything else."""
-    path = Path(out_dir) / INFO_FILE
-    if not path.is_file():
-        partial = Path(out_dir).with_name(Path(out_dir).name + PARTIAL_SUFFIX)
-        hint = f" ({partial} is what a failed or running prepare left)" if partial.exists() else ""
-        raise FileNotFoundError(f"{out_dir} is not a prepared dataset: {INFO_FILE} is missing{hint}")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def config_files(info: dict) -> dict[str, dict[str, list[str]]]:
-    """``{config: {split: [relative parquet paths]}}`` for every config with data, in registry
-    order; a union config lists the same files as the groups it unites."""
-    bench = BENCHMARKS[info["benchmark"]]
-    files = {(s["corpus"], s["group"], s["split"]): s["files"] for s in info["shards"]}
-    out = {}
-    for name, config in bench.configs.items():
-        splits = {}
-        for split in SPLITS:
-            paths = [p for corpus, group in config.shards for p in files.get((corpus, group, split), [])]
-            if paths:
-                splits[split] = paths
-        if splits:
-            out[name] = splits
-    return out
 
 
 # ------------------------------------------------------------------------------------ internals

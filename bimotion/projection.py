@@ -381,7 +381,7 @@ def project_from_grid(grid, spec: ProjectionSpec | Mapping) -> list[Path]:
     def model_dir_of(name: str) -> Path:
         if Path(name).is_dir():
             return Path(name)
-        return grid.train(grid.plan.model(name), seed)
+        return grid.train_or_reuse(grid.plan.model(name), seed)
 
     return project(spec, grid.sources, grid.out / "figures", model_dir_of=model_dir_of, log=grid.log)
 

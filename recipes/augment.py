@@ -27,6 +27,7 @@ from bimotion.training.args import (
     one_line,
     parse_arguments,
     split_list,
+    to_spec,
 )
 from bimotion.training.mixtures import MIXTURES, all_groups, resolve_mixture
 from bimotion.training.run import train
@@ -72,16 +73,17 @@ def main(argv=None) -> int:
         check_training(model_args, data_args, run_args, training_args, train_configs=groups, train_flag="--mixture")
 
     recipe, model_args, data_args, run_args, training_args = parse_arguments(parser, argv, check)
-    summary = train(
+    spec = to_spec(
         model_args,
         data_args,
         run_args,
         training_args,
-        train_configs=groups,
+        train=groups,
         run_name=f"{recipe.target}-{recipe.mixture}",
         target=recipe.target,
         mixture=recipe.mixture,
     )
+    summary = train(spec)
     target = summary["test"]["groups"].get(recipe.target)
     if target and training_args.process_index == 0:
         print(f"{recipe.target} weighted F1 (test, {recipe.mixture}): {target['weighted_f1']:.4f}")

@@ -1,7 +1,7 @@
 """Reproduce the paper's Tables 3, 4 and 5 (and Figures 2 and 3): train the distinct models the
 tables need, score every cell, write the tables beside the paper's numbers.
 
-    python recipes/grid.py --config recipes/configs/paper.yaml \
+    python recipes/grid.py --config bimotion/configs/paper.yaml \
         --bimotion DIR_OR_HUB_ID --yuemotion DIR_OR_HUB_ID --output_dir results/paper
 
 Rerunning the same command resumes: finished models are reused and a killed run loses at most the
@@ -21,7 +21,7 @@ from transformers import HfArgumentParser
 
 @dataclass
 class GridArguments:
-    config: str = field(metadata={"help": "grid config YAML, e.g. recipes/configs/paper.yaml or demo.yaml"})
+    config: str = field(metadata={"help": "grid config YAML, e.g. bimotion/configs/paper.yaml or demo.yaml"})
     output_dir: str = field(default="results/grid", metadata={"help": "where models, metrics, tables, figures go"})
     bimotion: str | None = field(default=None, metadata={"help": "prepared BiMotion dataset (folder or Hub id)"})
     yuemotion: str | None = field(default=None, metadata={"help": "prepared YueMotion dataset (folder or Hub id)"})
@@ -40,7 +40,7 @@ def grid_config(args: GridArguments):
     from bimotion.training.args import ArgumentError, one_line
 
     if not Path(args.config).is_file():
-        raise ArgumentError(f"--config {args.config}: no such file (shipped: recipes/configs/paper.yaml, demo.yaml)")
+        raise ArgumentError(f"--config {args.config}: no such file (shipped: bimotion/configs/paper.yaml, demo.yaml)")
     if Path(args.output_dir).is_file():
         raise ArgumentError(f"--output_dir {args.output_dir} is a file; give a folder")
     import yaml

@@ -10,7 +10,7 @@ One figure from flags (panels as ``TITLE=MIXTURE`` or ``MIXTURE``)::
 
 The figures a grid config lists (``projections:``), with models taken from a finished grid::
 
-    python recipes/project.py --config recipes/configs/paper.yaml --grid_dir results/paper \
+    python recipes/project.py --config bimotion/configs/paper.yaml --grid_dir results/paper \
         --bimotion DIR --yuemotion DIR --output_dir results/paper/figures
 
 Writes ``<name>.png``, ``<name>.svg`` and the 2-D points as ``<name>.csv`` and ``<name>.json``.

@@ -28,7 +28,7 @@ from bimotion.training.args import (
     SERTrainingArguments,
     check_training,
     parse_arguments,
-    split_list,
+    to_spec,
 )
 from bimotion.training.run import train
 
@@ -43,8 +43,7 @@ def main(argv=None) -> int:
     recipe, model_args, data_args, run_args, training_args = parse_arguments(
         parser, argv, lambda recipe, *args: check_training(*args, train_configs=recipe.train_configs)
     )
-    configs = split_list(recipe.train_configs)
-    summary = train(model_args, data_args, run_args, training_args, train_configs=configs, run_name="+".join(configs))
+    summary = train(to_spec(model_args, data_args, run_args, training_args, train=recipe.train_configs))
     if training_args.process_index == 0:
         print(f"weighted F1 (test, mean over corpora): {summary['test']['weighted_f1']:.4f}")
     return 0

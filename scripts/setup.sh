@@ -13,4 +13,7 @@ fi
 
 PIP="python3 -m pip install -q --disable-pip-version-check"
 python3 -c "import torch" 2>/dev/null || $PIP "torch==2.13.0"
-$PIP -e ".[test]"
+# compat: a .pth puts the checkout on sys.path, so `import bimotion` finds this package even from a
+# folder holding a prepared dataset named `bimotion` (setuptools' default editable finder comes after
+# the path finder, and that folder would win as a namespace package).
+$PIP -e ".[test]" --config-settings editable_mode=compat

@@ -14,10 +14,10 @@ import pytest
 import soundfile
 
 from bimotion.cli import main
-from bimotion.commands.check import check
 from bimotion.features import SAMPLE_RATE_HZ, decode_audio_bytes
 from bimotion.prepare import prepare, write_dataset
 from bimotion.registry import BENCHMARKS
+from bimotion.verify import verify as check
 from loaders import BadFileError, Utterance, testing
 from loaders.audio import ClippedAudioWarning, decode, probe
 from loaders.labels import label_space

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bimotion.cli import main
-from bimotion.commands.check import check
 from bimotion.prepare import INFO_FILE, prepare
+from bimotion.verify import verify as check
 from loaders import testing
 
 CORPORA = ("crema_d", "tess", "csed")

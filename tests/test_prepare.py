@@ -20,12 +20,13 @@ import yaml
 
 import bimotion
 import loaders
-from bimotion.builder import BiMotion, YueMotion, decode_batch, raw_audio
 from bimotion.cli import main as bimotion_main
-from bimotion.commands.check import check
-from bimotion.features import decode_audio_bytes
-from bimotion.prepare import PARTIAL_SUFFIX, config_files, prepare, read_info
-from bimotion.registry import BIMOTION, SPLITS, YUEMOTION
+from bimotion.data.layout import PARTIAL_SUFFIX, config_files, read_info
+from bimotion.data.reading import decode_batch, raw_audio
+from bimotion.features import decode_audio_bytes, features
+from bimotion.prepare import prepare
+from bimotion.registry import BIMOTION, SPLITS
+from bimotion.verify import verify as check
 from loaders import BadFileError, testing
 from yuemotion.cli import main as yuemotion_main
 
@@ -179,22 +180,19 @@ def test_split_membership_and_bytes_ignore_file_system_order_and_process_count(p
 # ------------------------------------------------------------------------------ builders
 
 
-def test_builder_classes_follow_the_registry_and_read_the_folder(speaker_out, tmp_path):
-    assert [c.name for c in BiMotion.BUILDER_CONFIGS] == list(BIMOTION.configs)
-    assert [c.name for c in YueMotion.BUILDER_CONFIGS] == list(YUEMOTION.configs)
+def test_load_reads_every_config_of_the_folder_with_its_features(speaker_out, tmp_path):
     out, info = speaker_out.out_dir, speaker_out.info
-    builder = BiMotion(config_name="eng_adu", data_dir=str(out), cache_dir=str(tmp_path / "cache"))
-    builder.download_and_prepare()
-    ds = builder.as_dataset()
+    ds = bimotion.load(out, "eng_adu", cache_dir=tmp_path / "cache")
     assert {s: ds[s].num_rows for s in ds} == rows_of(info, group=["eng_adu"])
+    assert ds["train"].features == features()
     test = bimotion.load(out, "csed", split="test", cache_dir=tmp_path / "cache")
     assert test.num_rows == rows_of(info, corpus=["csed"])["test"]
     assert set(test["corpus"]) == {"csed"} and all(len(m) == 13 for m in test["label_mask"])
     waves, lengths = decode_batch(raw_audio(test)[:4]["audio"])
     assert waves.dtype == np.float32 and waves.shape == (4, lengths.max())
     assert np.allclose(lengths / 16000, test["duration_s"][:4], atol=1e-3)
-    with pytest.raises(ValueError, match="data_dir"):
-        BiMotion(config_name="all", cache_dir=str(tmp_path / "c2")).download_and_prepare()
+    with pytest.raises(FileNotFoundError, match="prepare.json is missing"):
+        bimotion.load(tmp_path, "all")
 
 
 def test_yuemotion_prepare_cli_and_builder(tmp_path, capsys):
@@ -345,7 +343,7 @@ def test_a_killed_run_leaves_nothing_that_loads(tmp_path):
 def test_a_folder_prepared_again_with_other_data_is_not_read_from_a_stale_cache(tmp_path):
     import pyarrow.parquet as pq
 
-    from bimotion.builder import load
+    from bimotion import load
 
     out = tmp_path / "bimotion"
     root = testing.make_corpus("csed", tmp_path / "raw", size="full")
@@ -353,5 +351,7 @@ def test_a_folder_prepared_again_with_other_data_is_not_read_from_a_stale_cache(
     first = sorted(load(out, "zho_eld", "test")["id"])
     prepare({"csed": root}, out, progress=False, seed=1, overwrite=True)  # same folder, another draw
     second = sorted(load(out, "zho_eld", "test")["id"])
-    on_disk = sorted(i for f in (out / "data").rglob("test-*.parquet") for i in pq.read_table(f, columns=["id"])["id"].to_pylist())
+    on_disk = sorted(
+        i for f in (out / "data").rglob("test-*.parquet") for i in pq.read_table(f, columns=["id"])["id"].to_pylist()
+    )
     assert second == on_disk and second != first

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bimotion.cli import main as bimotion_main
-from bimotion.commands.check import check
 from bimotion.prepare import LOCK_SUFFIX, PARTIAL_SUFFIX, WORK_MARKER, prepare, read_info
+from bimotion.verify import verify as check
 from loaders import testing
 
 

@@ -90,18 +90,18 @@ CASES = [
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--configs", "nope"], "--configs"),
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--output_file", "{root}"], "--output_file"),
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--per_device_eval_batch_size", "0"], "--per_device_eval"),
-    ("grid", ["--config", "recipes/configs/demo.yaml", "--bimotion", "{data}"], "--yuemotion"),
+    ("grid", ["--config", "bimotion/configs/demo.yaml", "--bimotion", "{data}"], "--yuemotion"),
     ("grid", ["--config", "/no/such.yaml", "--bimotion", "{data}"], "--config"),
     ("grid", ["--config", "{root}/bad_key.yaml", "--bimotion", "{data}"], "--config"),
     ("grid", ["--config", "{root}/bad_training.yaml", "--bimotion", "{data}"], "--learning_rate"),
     ("grid", ["--config", "{root}/bad_training.yaml", "--bimotion", "{root}/raw"], "--bimotion"),
-    ("grid", ["--config", "recipes/configs/demo.yaml", "--tables", "table9"], "table9"),
+    ("grid", ["--config", "bimotion/configs/demo.yaml", "--tables", "table9"], "table9"),
     *[
-        ("grid", ["--config", "recipes/configs/demo.yaml", "--seeds", *seeds], "--seeds")
+        ("grid", ["--config", "bimotion/configs/demo.yaml", "--seeds", *seeds], "--seeds")
         for seeds in (["0", "0"], ["-1"], ["zero"])
     ],
-    ("grid", ["--config", "recipes/configs/paper.yaml", "--bootstrap_samples", "0"], "--bootstrap_samples"),
-    ("grid", ["--config", "recipes/configs/paper.yaml", "--model_name_or_path", "/no/model"], "--model_name_or_path"),
+    ("grid", ["--config", "bimotion/configs/paper.yaml", "--bootstrap_samples", "0"], "--bootstrap_samples"),
+    ("grid", ["--config", "bimotion/configs/paper.yaml", "--model_name_or_path", "/no/model"], "--model_name_or_path"),
     ("project", ["--bimotion", "{data}"], "--config"),
     ("project", ["--bimotion", "{data}", "--config", "/no/such.yaml"], "--config"),
     ("project", ["--bimotion", "{data}", "--grid_dir", "{root}/empty"], "--grid_dir"),
@@ -162,3 +162,31 @@ def test_good_arguments_pass_the_checks(paths):
         recipe_args, *rest = parse_arguments(parser, argv)
         check_training(*rest, train_configs=recipe_args.train_configs)  # raises nothing
     assert not Path(paths["out"]).exists()
+
+
+def test_parsed_flags_become_a_plain_spec_and_back(paths, monkeypatch):
+    """``to_spec`` keeps every given flag; ``train`` rebuilds the same ``TrainingArguments`` from the spec
+    (reading ``WORLD_SIZE`` there, one process here); a misspelt training argument is a one-line error."""
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import SERTrainingArguments, parse_arguments, to_spec
+    from bimotion.training.run import training_arguments
+
+    train = recipe("train")
+    parser = HfArgumentParser(
+        (train.TrainArguments, train.ModelArguments, train.DataArguments, train.RunArguments, SERTrainingArguments)
+    )
+    argv = ["--model_name_or_path", paths["tiny"], "--bimotion", paths["data"], "--dropout", "0.2"]
+    argv += "--train_configs zho_eld,zho_adu[esd] --learning_rate 1e-4 --seed 3 --public --report_to none".split()
+    recipe_args, model_args, data_args, run_args, training_args = parse_arguments(parser, argv)
+    spec = to_spec(model_args, data_args, run_args, training_args, train=recipe_args.train_configs)
+    assert spec.train.configs == ("zho_eld", "zho_adu[esd]") and spec.name == "zho_eld+zho_adu[esd]"
+    assert spec.model.dropout == 0.2 and spec.training["learning_rate"] == 1e-4
+    assert "output_dir" not in spec.training  # not given: the run names it
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    rebuilt = training_arguments(spec)
+    assert rebuilt.output_dir == str(Path("results") / spec.name)
+    assert (rebuilt.learning_rate, rebuilt.seed, rebuilt.hub_private_repo) == (1e-4, 3, False)
+    assert rebuilt.use_cpu == training_args.use_cpu
+    with pytest.raises(ValueError, match="unknown training arguments"):
+        training_arguments(type(spec).from_values("zho_eld", {"learning_rat": 1e-4}))

@@ -26,7 +26,8 @@ CHECK = textwrap.dedent(
 
     tiny, out = sys.argv[1], sys.argv[2]
     args = SERTrainingArguments(output_dir=out, gradient_accumulation_steps=2, per_device_train_batch_size=4,
-                                eval_strategy="no", load_best_model_at_end=False, ddp_find_unused_parameters=False)
+                                eval_strategy="no", load_best_model_at_end=False, ddp_find_unused_parameters=False,
+                                use_cpu=True)
     assert args.world_size == 2, args.world_size
     torch.manual_seed(0)
     model, fe = build_model(tiny, dropout=0.0, classifier_proj_size=16, activation_dropout=0.0, feat_proj_dropout=0.0)

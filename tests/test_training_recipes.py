@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import torch
 
+from bimotion.hub import upload_plan
 from bimotion.training import testing
-from bimotion.training.card import upload_plan
 from bimotion.training.data import Sources, column, load_split
 from bimotion.training.metrics import scores
 from bimotion.training.run import last_checkpoint

@@ -37,10 +37,8 @@ def data(tmp_path_factory):
 
 
 def run(tiny, data, out, train_configs=("zho_eld",), **overrides) -> dict:
-    """``recipes/train.py`` through the library, with dropout and random crops on (clips 0.6-1.6 s, crops of 0.5 s)."""
-    from transformers import HfArgumentParser
-
-    from bimotion.training.args import DataArguments, ModelArguments, RunArguments, SERTrainingArguments
+    """``recipes/train.py`` through the library (a plain :class:`TrainSpec`, no parser), with dropout and random crops on (clips 0.6-1.6 s, crops of 0.5 s)."""
+    from bimotion.training.spec import TrainSpec
 
     values = {
         "model_name_or_path": str(tiny),
@@ -65,9 +63,7 @@ def run(tiny, data, out, train_configs=("zho_eld",), **overrides) -> dict:
         "dataloader_pin_memory": False,
         **overrides,
     }
-    parser = HfArgumentParser((ModelArguments, DataArguments, RunArguments, SERTrainingArguments))
-    model_args, data_args, run_args, training_args = parser.parse_dict(values)
-    return train(model_args, data_args, run_args, training_args, train_configs=list(train_configs), run_name="r")
+    return train(TrainSpec.from_values(list(train_configs), values, run_name="r"))
 
 
 def weights(path) -> dict[str, torch.Tensor]:

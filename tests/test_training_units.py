@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from bimotion.mixture import Mixture, Shard, parse_mixture
+from bimotion.paper import TABLE4
 from bimotion.training import testing
 from bimotion.training.args import split_list
 from bimotion.training.collator import AudioCollator
@@ -167,6 +169,29 @@ def test_mixtures_are_the_papers():
         resolve_mixture("eng_eld", "cross_everything")
     with pytest.raises(KeyError, match="group"):
         resolve_mixture("fra_eld", "baseline")
+
+
+def test_one_parser_for_mixture_specs():
+    mixture = parse_mixture("yuemotion:all+eng_adu[esd]")
+    assert isinstance(mixture, Mixture) and mixture.configs == ("yuemotion:all", "eng_adu[esd]")
+    assert mixture.shards[-1] == Shard("bimotion", "esd", "eng_adu")
+    assert mixture.slug == "yuemotion-all+eng_adu-esd" and mixture.spec == "yuemotion:all+eng_adu[esd]"
+    assert mixture.benchmarks == ("yuemotion", "bimotion") and mixture.groups[-1] == "eng_adu"
+    # a list of specs is their union; "+" inside a list item and the recipes' lists agree
+    assert parse_mixture(["yuemotion:all", "eng_adu[esd]"]).shards == mixture.shards
+    assert set(parse_mixture("eng").shards) == set(parse_mixture(["eng_eld", "eng_adu"]).shards)
+    with pytest.raises(ValueError, match="cannot read config"):
+        parse_mixture("eng_eld[")
+    with pytest.raises(ValueError, match="no configs given"):
+        parse_mixture([])
+
+
+def test_table4_rows_are_the_augmentation_mixtures():
+    """Table 4's models hold exactly the groups :func:`resolve_mixture` trains on, for every target."""
+    for row in TABLE4.rows:
+        assert row.notation == MIXTURES[row.key].notation
+        for group in ("eng_eld", "eng_adu", "zho_eld", "zho_adu"):
+            assert set(parse_mixture(row.train(group)).groups) == set(resolve_mixture(group, row.key))
 
 
 def test_shards_union_without_repeats_and_relations():

@@ -31,9 +31,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bimotion.builder import load
-    from bimotion.commands.check import check, format_result
+    from bimotion import load
     from bimotion.prepare import prepare
+    from bimotion.verify import format_result
+    from bimotion.verify import verify as check
     from loaders.manifest import scan, summary
     from loaders.testing import make_all
 

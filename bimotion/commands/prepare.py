@@ -20,7 +20,7 @@ import os
 import sys
 import time
 
-from ._sources import add_source_arguments, sources_dict
+from .source_args import add_source_arguments, sources_dict
 
 HELP = "decode, resample and write BiMotion as Parquet shards + dataset card"
 

@@ -31,23 +31,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--token", default=None, help="Hub token (default: the logged-in one or HF_TOKEN)")
 
 
-def upload_plan(out_dir) -> list[tuple[str, int]]:
-    """``[(path in repo, size in bytes)]`` of what a push uploads: the card, prepare.json and the
-    Parquet files that prepare.json lists."""
-    from bimotion.prepare import CARD_FILE, INFO_FILE, read_info
+def dataset_files(out_dir) -> list[str]:
+    """The files a push sends: the card, prepare.json and the Parquet files that prepare.json lists."""
+    from bimotion.data.layout import CARD_FILE, INFO_FILE, read_info
 
     out = Path(out_dir)
-    info = read_info(out)
-    paths = [CARD_FILE, INFO_FILE] + [rel for shard in info["shards"] for rel in shard["files"]]
+    paths = [CARD_FILE, INFO_FILE] + [rel for shard in read_info(out)["shards"] for rel in shard["files"]]
     missing = [p for p in paths if not (out / p).is_file()]
     if missing:
         raise FileNotFoundError(f"{out} is incomplete: {', '.join(missing[:5])} missing; run `bimotion check {out}`")
-    return [(p, (out / p).stat().st_size) for p in paths]
+    return paths
 
 
 def licence_warnings(out_dir) -> list[str]:
-    from bimotion.card import restricted
-    from bimotion.prepare import read_info
+    from bimotion.data.layout import read_info
+    from bimotion.dataset_card import restricted
 
     return [
         f"{corpus}'s licence ({license}) restricts redistribution: keep the repository private or gated, "
@@ -58,13 +56,16 @@ def licence_warnings(out_dir) -> list[str]:
 
 
 def run(args) -> int:
+    from bimotion.hub import publish, upload_plan
+
     try:
-        plan = upload_plan(args.out)
+        files = dataset_files(args.out)
     except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for warning in licence_warnings(args.out):
         print(f"warning: {warning}", file=sys.stderr)
+    plan = upload_plan(args.out, allow_patterns=files)
     visibility = "private" if args.private else "PUBLIC"
     total_mb = sum(size for _, size in plan) / 1e6
     print(
@@ -75,16 +76,14 @@ def run(args) -> int:
         print(f"  {path}  ({size / 1e6:.2f} MB)")
     if args.dry_run:
         return 0
-    from huggingface_hub import HfApi
-
-    api = HfApi(token=args.token)
-    api.create_repo(args.repo_id, repo_type="dataset", private=args.private, exist_ok=True)
-    commit = api.upload_folder(
-        repo_id=args.repo_id,
+    publish(
+        args.out,
+        args.repo_id,
         repo_type="dataset",
-        folder_path=str(args.out),
-        allow_patterns=[path for path, _ in plan],
+        token=args.token,
+        private=args.private,
+        allow_patterns=files,
         commit_message=args.message or f"Upload {Path(args.out).name} prepared with bimotion",
     )
-    print(f"pushed: {commit.commit_url}")
+    print(f"pushed to https://huggingface.co/datasets/{args.repo_id}")
     return 0

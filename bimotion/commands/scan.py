@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ._sources import add_source_arguments, sources_dict
+from .source_args import add_source_arguments, sources_dict
 
 HELP = "read raw corpora into a JSON-lines manifest and print counts"
 

@@ -9,7 +9,7 @@
 - :mod:`.data`      prepared splits without decoding audio
 - :mod:`.trainer`   ``SERTrainer``: the masked loss, exact under accumulation and DDP
 - :mod:`.args`      the recipes' argument dataclasses, with the paper's defaults
-- :mod:`.card`      model card with ``model-index``, publishing
+- :mod:`.model_card` model card with ``model-index``; no local path in what is published
 - :mod:`.run`       what ``recipes/{train,augment,infer}.py`` run
 - :mod:`.testing`   a tiny random wav2vec2 and prepared fixture datasets
 """

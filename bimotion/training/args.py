@@ -1,18 +1,38 @@
 """The recipes' arguments, as dataclasses for ``transformers.HfArgumentParser``, with the paper's
 hyper-parameters as defaults: AdamW, learning rate 5e-5, dropout 0.1, 20 epochs, batch size 8,
-early stopping after 5 epochs without improvement, seed 0, best model on validation loss."""
+early stopping after 5 epochs without improvement, seed 0, best model on validation loss.
+
+The model, data and run sections live in :mod:`.spec` (plain dataclasses); :func:`to_spec` turns
+parsed arguments into the :class:`~.spec.TrainSpec` that :func:`bimotion.training.run.train` takes.
+Every check here raises :class:`ArgumentError` before any data is read."""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from transformers import TrainingArguments
 
-from .model import DEFAULT_MODEL
+from bimotion.mixture import Mixture, parse_mixture
+
+from .spec import DataArguments, ModelArguments, RunArguments, TrainSpec
+
+__all__ = [
+    "ArgumentError",
+    "DataArguments",
+    "ModelArguments",
+    "RunArguments",
+    "SERTrainingArguments",
+    "TrainSpec",
+    "check_training",
+    "parse_arguments",
+    "split_list",
+    "to_spec",
+]
 
 
 def split_list(values: list[str] | None) -> list[str] | None:
@@ -21,62 +41,6 @@ def split_list(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
     return [v.strip() for value in values for v in re.split(r",(?![^\[]*\])", value) if v.strip()]
-
-
-@dataclass
-class ModelArguments:
-    model_name_or_path: str = field(
-        default=DEFAULT_MODEL,
-        metadata={"help": "wav2vec2-family checkpoint (Hub id or local folder) to fine-tune"},
-    )
-    dropout: float = field(default=0.1, metadata={"help": "encoder hidden and attention dropout"})
-    classifier_proj_size: int = field(default=256, metadata={"help": "projector width before mean pooling"})
-    freeze_feature_encoder: bool = field(default=True, metadata={"help": "keep the CNN feature encoder frozen"})
-    layerdrop: float | None = field(default=None, metadata={"help": "override the checkpoint's layerdrop"})
-    mask_time_prob: float | None = field(default=None, metadata={"help": "override SpecAugment time masking"})
-    attn_implementation: str | None = field(default=None, metadata={"help": "eager, sdpa or flash_attention_2"})
-    model_revision: str = field(default="main")
-    model_cache_dir: str | None = field(default=None)
-
-    def config_overrides(self) -> dict:
-        out = {k: getattr(self, k) for k in ("layerdrop", "mask_time_prob") if getattr(self, k) is not None}
-        if self.attn_implementation:
-            out["attn_implementation"] = self.attn_implementation
-        return out
-
-
-@dataclass
-class DataArguments:
-    bimotion: str | None = field(default=None, metadata={"help": "prepared BiMotion dataset: folder or Hub id"})
-    yuemotion: str | None = field(default=None, metadata={"help": "prepared YueMotion dataset: folder or Hub id"})
-    validation_configs: list[str] | None = field(
-        default=None, metadata={"help": "validation configs for model selection (default: the training configs)"}
-    )
-    test_configs: list[str] | None = field(
-        default=None,
-        metadata={"help": "configs whose test sets are scored at the end (default: every group of the given datasets)"},
-    )
-    max_duration_s: float | None = field(
-        default=10.0, metadata={"help": "random crop of training clips, seconds (evaluation never crops)"}
-    )
-    pad_to_multiple_of: int | None = field(default=None, metadata={"help": "pad batches to a multiple of N samples"})
-    max_train_samples: int | None = field(default=None, metadata={"help": "debug: a seeded subset of training"})
-    dataset_cache_dir: str | None = field(default=None)
-
-
-@dataclass
-class RunArguments:
-    early_stopping_patience: int = field(default=5, metadata={"help": "evaluations without improvement; 0: off"})
-    resume: bool = field(
-        default=True, metadata={"help": "resume from the last complete checkpoint in output_dir when there is one"}
-    )
-    overwrite_output_dir: bool = field(
-        default=False,
-        metadata={"help": "discard output_dir's checkpoints and scores.json and train from scratch (no resume)"},
-    )
-    push_dry_run: bool = field(
-        default=False, metadata={"help": "with --push_to_hub: list what would be uploaded, upload nothing"}
-    )
 
 
 @dataclass
@@ -119,10 +83,6 @@ class SERTrainingArguments(TrainingArguments):
         # never left to the Hub's default (public): private unless asked otherwise
         self.hub_private_repo = not self.public and self.hub_private_repo is not False
         self.output_dir_given = self.output_dir is not None
-        if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not self.use_cpu and not _has_accelerator():
-            # Several processes on a machine without GPUs (`accelerate launch --multi_gpu --num_processes N`,
-            # torchrun): train on CPU with gloo instead of N unrelated single-process runs.
-            self.use_cpu = True
         super().__post_init__()
 
     def __getstate__(self) -> dict:
@@ -136,10 +96,43 @@ class SERTrainingArguments(TrainingArguments):
         return state
 
 
-def _has_accelerator() -> bool:
+def cpu_only_distributed() -> bool:
+    """Several processes (``WORLD_SIZE`` > 1: ``accelerate launch --multi_gpu --num_processes N``,
+    torchrun) on a machine without GPUs: they must train on CPU with gloo (``use_cpu``), not as N
+    unrelated single-process runs.  Read where ``TrainingArguments`` are built, before they set up devices."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
     import torch
 
-    return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available())
+    return not (torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()))
+
+
+def training_values(training_args: SERTrainingArguments) -> dict[str, Any]:
+    """The ``TrainingArguments`` values that differ from :class:`SERTrainingArguments`' defaults
+    (an ``output_dir`` that was not given stays out: the run names its own)."""
+    out = {}
+    for f in fields(training_args):
+        default = f.default_factory() if f.default_factory is not MISSING else f.default
+        value = getattr(training_args, f.name)
+        if f.init and value != default and not (f.name == "output_dir" and not training_args.output_dir_given):
+            out[f.name] = value
+    return out
+
+
+def to_spec(
+    model_args: ModelArguments,
+    data_args: DataArguments,
+    run_args: RunArguments,
+    training_args: SERTrainingArguments,
+    *,
+    train: str | list[str] | Mixture,
+    **kwargs,
+) -> TrainSpec:
+    """The :class:`~.spec.TrainSpec` of parsed recipe arguments (``kwargs``: ``run_name``, ``target``, ``mixture``)."""
+    mixture = (
+        train if isinstance(train, Mixture) else parse_mixture(split_list([train] if isinstance(train, str) else train))
+    )
+    return TrainSpec(mixture, model_args, data_args, run_args, training_values(training_args), **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------- checked up front
@@ -161,6 +154,8 @@ def parse_arguments(parser, argv=None, check=None) -> tuple:
     one ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the
     argument), never as a traceback, and before any data is read."""
     parser.usage = parser.usage or "%(prog)s [-h] [--ARGUMENT VALUE ...]"  # the full list is --help's
+    if cpu_only_distributed():
+        parser.set_defaults(use_cpu=True)  # before TrainingArguments set up devices
     try:
         parsed = parser.parse_args_into_dataclasses(argv)
         if check is not None:
@@ -235,14 +230,12 @@ def check_configs(configs: Iterable[str] | None, flag: str, datasets: dict[str, 
     """Config names (``eng_eld``, ``eng``, ``esd``, ``eng_adu[esd]``, ``yuemotion:all``) that exist, from given datasets."""
     if configs is None:
         return
-    from .mixtures import shards
-
     configs = split_list(list(configs))
     try:
-        found = shards(configs)
+        found = parse_mixture(configs)
     except (KeyError, ValueError) as err:
         raise ArgumentError(f"{flag}: {one_line(err)}") from err
-    for bench in dict.fromkeys(s.benchmark for s in found):
+    for bench in found.benchmarks:
         if not datasets.get(bench):
             raise ArgumentError(
                 f"{flag} {' '.join(configs)} needs the prepared {bench} dataset: pass --{bench} DIR_OR_HUB_ID"

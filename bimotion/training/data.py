@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -34,7 +33,7 @@ class Sources:
 
     bimotion: str | None = None
     yuemotion: str | None = None
-    cache_dir: str | None = None
+    cache_dir: str | None = None  # the datasets cache root (a local folder's cache: layout.cache_dir under it)
 
     def path(self, benchmark: str) -> str:
         path = getattr(self, benchmark)
@@ -46,29 +45,19 @@ class Sources:
         return path
 
 
-def _cache_dir(sources: Sources, bench: str) -> str | None:
-    """The caller's cache, else one private to a local prepared folder's contents (``load_dataset``
-    alone keys its cache on the folder's name, and would serve a re-prepared folder stale rows)."""
-    if sources.cache_dir:
-        return sources.cache_dir
-    from bimotion.builder import cache_dir_for
-    from bimotion.prepare import INFO_FILE
-
-    path = Path(sources.path(bench)).expanduser()
-    return str(cache_dir_for(path)) if (path / INFO_FILE).is_file() else None
-
-
 def load_shards(sources: Sources, wanted: list[Shard], split: str):
     """The rows of ``wanted`` shards in ``split``, concatenated in shard order, with a ``row`` column."""
-    from datasets import Audio, concatenate_datasets, load_dataset
+    from datasets import concatenate_datasets
+
+    from bimotion.data.reading import load_source, raw_audio
 
     parts = []
     for bench, group in dict.fromkeys((s.benchmark, s.group) for s in wanted):
         corpora = {s.corpus for s in wanted if (s.benchmark, s.group) == (bench, group)}
         try:
-            ds = load_dataset(sources.path(bench), group, split=split, cache_dir=_cache_dir(sources, bench))
+            ds = load_source(sources.path(bench), group, split, cache_dir=sources.cache_dir)
         except ValueError as err:
-            if "not found" not in str(err) and "Unknown split" not in str(err):
+            if not any(s in str(err) for s in ("not found", "Unknown split", "was not prepared")):
                 raise
             needs = ", ".join(BENCHMARKS[bench].corpora_of(group))
             raise ValueError(
@@ -78,7 +67,7 @@ def load_shards(sources: Sources, wanted: list[Shard], split: str):
         missing = [c for c in KEEP_COLUMNS if c not in ds.column_names]
         if missing:
             raise ValueError(f"{sources.path(bench)} config {group} lacks columns {missing}: is it a prepared dataset?")
-        ds = ds.select_columns(list(KEEP_COLUMNS)).cast_column("audio", Audio(decode=False))
+        ds = raw_audio(ds.select_columns(list(KEEP_COLUMNS)))
         present = set(column(ds, "corpus").tolist())
         if not corpora >= present:
             ds = ds.filter(lambda c, keep=frozenset(corpora): c in keep, input_columns=["corpus"])

@@ -168,15 +168,15 @@ def run_identity(
 ) -> dict:
     """The JSON-able identity of a training run (see the module docstring for what it covers).
     Configurations count by the shards they resolve to: ``eng`` and ``eng_eld,eng_adu`` are one mixture."""
+    from bimotion.mixture import parse_mixture
     from bimotion.registry import BENCHMARKS
 
     from .data import manifest_hash
-    from .mixtures import shards
 
     identity = {
         "data": {name: dataset_identity(getattr(sources, name)) for name in BENCHMARKS if getattr(sources, name)},
-        "train_shards": sorted(list(s) for s in shards(train_configs)),
-        "validation_shards": sorted(list(s) for s in shards(validation_configs)),
+        "train_shards": sorted(list(s) for s in parse_mixture(train_configs).shards),
+        "validation_shards": sorted(list(s) for s in parse_mixture(validation_configs).shards),
         "train_manifest": manifest_hash(train_ds),
         "validation_manifest": manifest_hash(validation_ds),
         "model": model_identity(model_args.model_name_or_path, model_args.model_revision),

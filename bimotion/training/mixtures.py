@@ -15,24 +15,26 @@ mixture            groups      meaning
 ``languages=`` widens ``L`` across benchmarks (e.g. ``yue,zho,eng`` for the paper's §6.3), and any
 explicit list of configurations (groups, unions such as ``eng``, per-corpus configs such as ``esd``,
 any of them restricted to some corpora as ``eng_adu[esd]``) resolves to the same unit, the *shard*
-(benchmark, corpus, group).
+(benchmark, corpus, group), by :func:`bimotion.mixture.parse_mixture`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 
-from bimotion.registry import BENCHMARKS, find_config
+from bimotion.mixture import MIXTURES, Shard, parse_mixture
+from bimotion.registry import BENCHMARKS
 
-MIXTURES: tuple[str, ...] = ("baseline", "cross_lingual", "cross_age", "cross_all")
-
-
-class Shard(NamedTuple):
-    benchmark: str
-    corpus: str
-    group: str
+__all__ = [
+    "MIXTURES",
+    "Shard",
+    "all_groups",
+    "benchmark_of_group",
+    "groups_of",
+    "relation",
+    "resolve_mixture",
+    "shards",
+]
 
 
 def benchmark_of_group(group: str) -> str:
@@ -63,48 +65,21 @@ def resolve_mixture(
     A = list(age_groups) if age_groups else sorted({g.split("_")[1] for g in bench.groups})
     if language not in L or age_group not in A:
         raise ValueError(f"target {target} must be inside languages={L} and age_groups={A}")
-    langs = L if mixture in ("cross_lingual", "cross_all") else [language]
-    ages = A if mixture in ("cross_age", "cross_all") else [age_group]
+    widen = MIXTURES[mixture]
+    langs = L if widen.all_languages else [language]
+    ages = A if widen.all_age_groups else [age_group]
     wanted = {f"{lang}_{age}" for lang in langs for age in ages}
     groups = [g for g in all_groups() if g in wanted]
     return [target] + [g for g in groups if g != target]
 
 
-_SPEC = re.compile(r"\s*([^\s\[\]]+)\s*(?:\[([^\[\]]*)\])?\s*")
-
-
 def shards(configs: Iterable[str]) -> list[Shard]:
-    """The union of the shards of ``configs``, without repeats.
-
-    A config is a registry configuration (``eng_eld``, ``eng``, ``bimotion:all``, ``esd``, ``yue_adu``),
-    optionally restricted to some of its corpora: ``eng_adu[esd]`` is the ESD part of English adults,
-    ``eng[crema_d,tess]`` two corpora of both English groups."""
-    out: dict[Shard, None] = {}
-    for spec in configs:
-        match = _SPEC.fullmatch(spec)
-        if not match:
-            raise ValueError(f"cannot read config {spec!r}: write NAME or NAME[corpus,...]")
-        name, only = match.groups()
-        bench, config = find_config(name)
-        picked = config.shards
-        if only is not None:
-            wanted = [c.strip() for c in only.split(",") if c.strip()]
-            unknown = sorted(set(wanted) - set(config.corpora))
-            if unknown or not wanted:
-                raise ValueError(
-                    f"{name} has no corpus {', '.join(unknown) or '(none given)'}; "
-                    f"its corpora: {', '.join(config.corpora)}"
-                )
-            picked = tuple(s for s in picked if s[0] in wanted)
-        for corpus, group in picked:
-            out[Shard(bench.name, corpus, group)] = None
-    if not out:
-        raise ValueError("no configs given")
-    return list(out)
+    """The union of the shards of ``configs`` (see :func:`bimotion.mixture.parse_mixture`)."""
+    return list(parse_mixture(configs).shards)
 
 
 def groups_of(configs: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(s.group for s in shards(configs)))
+    return list(parse_mixture(configs).groups)
 
 
 def relation(trained_on: list[str], test_group: str) -> str:

@@ -11,16 +11,18 @@ import re
 import tempfile
 from pathlib import Path
 
+from bimotion.hub import publish
 from bimotion.registry import BENCHMARKS
 
-from .args import DataArguments, ModelArguments, RunArguments, SERTrainingArguments, split_list
-from .card import public_summary, publish, render_card
+from .args import DataArguments, RunArguments, SERTrainingArguments, cpu_only_distributed, split_list
 from .collator import AudioCollator
 from .data import Sources, column, load_split, manifest_hash
 from .identity import check_resume, discard_run, run_identity, write_identity
 from .metrics import GroupMetrics
-from .mixtures import groups_of, relation
+from .mixtures import relation
 from .model import build_model, load_classifier
+from .model_card import public_summary, render_card
+from .spec import TrainSpec
 from .trainer import SERTrainer
 
 log = logging.getLogger("bimotion.training")
@@ -63,7 +65,9 @@ def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTra
     explicit = training_args.resume_from_checkpoint
     if run_args.overwrite_output_dir:
         if explicit:
-            raise ValueError("--overwrite_output_dir trains from scratch: pass it or --resume_from_checkpoint, not both")
+            raise ValueError(
+                "--overwrite_output_dir trains from scratch: pass it or --resume_from_checkpoint, not both"
+            )
         with training_args.main_process_first(desc="discarding the previous run"):
             if training_args.process_index == 0:
                 discard_run(output_dir)
@@ -93,26 +97,29 @@ def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
-def train(
-    model_args: ModelArguments,
-    data_args: DataArguments,
-    run_args: RunArguments,
-    training_args: SERTrainingArguments,
-    *,
-    train_configs: list[str],
-    run_name: str,
-    target: str | None = None,
-    mixture: str | None = None,
-) -> dict:
-    """Fine-tune on ``train_configs``, select on validation, score the test sets; returns scores.json's content."""
-    from transformers import EarlyStoppingCallback, set_seed
+def training_arguments(spec: TrainSpec) -> SERTrainingArguments:
+    """``transformers.TrainingArguments`` of ``spec``: the paper's defaults, ``spec.training`` over
+    them, ``output_dir`` ``results/<name>`` unless given, and CPU training for several processes on
+    a machine without GPUs (:func:`~.args.cpu_only_distributed`)."""
+    values = {"output_dir": str(Path("results") / spec.name), **spec.training}
+    unknown = sorted(set(values) - {f.name for f in dataclasses.fields(SERTrainingArguments) if f.init})
+    if unknown:
+        raise ValueError(f"unknown training arguments {unknown}: see `python recipes/train.py --help`")
+    if "use_cpu" not in values and cpu_only_distributed():
+        values["use_cpu"] = True
+    return SERTrainingArguments(**values)
 
-    train_configs = split_list(train_configs)
+
+def train(spec: TrainSpec) -> dict:
+    """Fine-tune on ``spec.train``, select on validation, score the test sets; returns scores.json's content."""
+    from transformers import set_seed
+
+    training_args = training_arguments(spec)
+    data_args, run_args = spec.data, spec.run
+    train_configs = list(spec.train.configs)
     sources = sources_of(data_args)
     validation_configs = split_list(data_args.validation_configs) or train_configs
     test_configs = split_list(data_args.test_configs) or default_test_configs(sources)
-    if not getattr(training_args, "output_dir_given", True):
-        training_args.output_dir = str(Path("results") / run_name)
     output_dir = Path(training_args.output_dir)
     push, training_args.push_to_hub = training_args.push_to_hub, False  # we publish once, with our card
 
@@ -126,7 +133,7 @@ def train(
         )
 
     identity = run_identity(
-        model_args,
+        spec.model,
         data_args,
         run_args,
         training_args,
@@ -139,6 +146,27 @@ def train(
     checkpoint = resume_point(output_dir, run_args, training_args, identity)  # before any model is loaded
 
     set_seed(training_args.seed)  # the new head's initialisation must not depend on what ran before
+    trainer = _trainer(spec, training_args, train_ds, validation_ds)
+    train_result = trainer.train(resume_from_checkpoint=checkpoint)
+    trainer.save_model()
+    trainer.save_state()
+
+    scores = {"validation": evaluate(trainer, validation_ds, "validation"), "test": evaluate(trainer, test_ds, "test")}
+    summary = _summary(spec, training_args, trainer, train_ds, sources, test_configs, validation_configs)
+    summary.update(resumed_from=checkpoint, train_loss=train_result.training_loss, **scores)
+    summary = public_summary(summary, output_dir)  # published with the model: no local path
+    if trainer.is_world_process_zero():
+        _write_outputs(output_dir, summary, train_ds)
+        if push:
+            _publish(output_dir, training_args, run_args.push_dry_run)
+    return summary
+
+
+def _trainer(spec: TrainSpec, training_args: SERTrainingArguments, train_ds, validation_ds) -> SERTrainer:
+    """The model of ``spec.model`` (a new head) in a :class:`SERTrainer` with the data's collators."""
+    from transformers import EarlyStoppingCallback
+
+    model_args, data_args = spec.model, spec.data
     model, feature_extractor = build_model(
         model_args.model_name_or_path,
         dropout=model_args.dropout,
@@ -149,9 +177,10 @@ def train(
         **model_args.config_overrides(),
     )
     callbacks = []
-    if run_args.early_stopping_patience > 0 and training_args.eval_strategy != "no":
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=run_args.early_stopping_patience))
-    trainer = SERTrainer(
+    patience = spec.run.early_stopping_patience
+    if patience > 0 and training_args.eval_strategy != "no":
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=patience))
+    return SERTrainer(
         model=model,
         args=training_args,
         train_dataset=train_ds,
@@ -167,22 +196,21 @@ def train(
         compute_metrics=GroupMetrics(validation_ds),
         callbacks=callbacks,
     )
-    train_result = trainer.train(resume_from_checkpoint=checkpoint)
-    trainer.save_model()
-    trainer.save_state()
 
-    validation = evaluate(trainer, validation_ds, "validation")
-    test = evaluate(trainer, test_ds, "test")
+
+def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_configs, validation_configs) -> dict:
+    """scores.json's description of the run (the scores are added by :func:`train`)."""
+    model_args, data_args = spec.model, spec.data
     durations = column(train_ds, "duration_s")
-    summary = {
-        "run_name": run_name,
+    return {
+        "run_name": spec.name,
         "base_model": model_args.model_name_or_path,
-        "target": target,
-        "mixture": mixture,
-        "train_configs": train_configs,
+        "target": spec.target,
+        "mixture": spec.mixture,
+        "train_configs": list(spec.train.configs),
         "validation_configs": validation_configs,
         "test_configs": test_configs,
-        "train_groups": groups_of(train_configs),
+        "train_groups": list(spec.train.groups),
         "train_corpora": sorted(set(column(train_ds, "corpus").tolist())),
         "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},
         "train_manifest": {
@@ -190,7 +218,7 @@ def train(
             "num_clips": len(train_ds),
             "hours": float(durations.sum() / 3600),
         },
-        "resumed_from": checkpoint,
+        "resumed_from": None,
         "selection": {
             "metric": training_args.metric_for_best_model,
             "best_checkpoint": trainer.state.best_model_checkpoint,
@@ -210,34 +238,35 @@ def train(
             "classifier_proj_size": model_args.classifier_proj_size,
             "freeze_feature_encoder": model_args.freeze_feature_encoder,
             "max_duration_s": data_args.max_duration_s,
-            "early_stopping_patience": run_args.early_stopping_patience,
+            "early_stopping_patience": spec.run.early_stopping_patience,
             "precision": training_args.mixed_precision,
         },
-        "train_loss": train_result.training_loss,
+        "train_loss": None,
         "hub_model_id": training_args.hub_model_id,
-        "validation": validation,
-        "test": test,
+        "validation": None,
+        "test": None,
     }
-    summary = public_summary(summary, output_dir)  # published with the model: no local path
-    if trainer.is_world_process_zero():
-        _write_json(output_dir / SCORES, summary)
-        (output_dir / MANIFEST).write_text("\n".join(sorted(column(train_ds, "id").tolist())) + "\n")
-        render_card(summary).save(output_dir / "README.md")
-        if push:
-            if not training_args.hub_model_id:
-                raise ValueError("--push_to_hub needs --hub_model_id OWNER/NAME")
-            plan = publish(
-                output_dir,
-                training_args.hub_model_id,
-                token=training_args.hub_token,
-                private=training_args.hub_private_repo,
-                dry_run=run_args.push_dry_run,
-            )
-            verb = "would upload" if run_args.push_dry_run else "uploaded"
-            print(f"{verb} to {training_args.hub_model_id}:")
-            for path, size in plan:
-                print(f"  {path}\t{size}")
-    return summary
+
+
+def _write_outputs(output_dir: Path, summary: dict, train_ds) -> None:
+    _write_json(output_dir / SCORES, summary)
+    (output_dir / MANIFEST).write_text("\n".join(sorted(column(train_ds, "id").tolist())) + "\n")
+    render_card(summary).save(output_dir / "README.md")
+
+
+def _publish(output_dir: Path, training_args: SERTrainingArguments, dry_run: bool) -> None:
+    if not training_args.hub_model_id:
+        raise ValueError("--push_to_hub needs --hub_model_id OWNER/NAME")
+    plan = publish(
+        output_dir,
+        training_args.hub_model_id,
+        token=training_args.hub_token,
+        private=training_args.hub_private_repo,
+        dry_run=dry_run,
+    )
+    print(f"{'would upload' if dry_run else 'uploaded'} to {training_args.hub_model_id}:")
+    for path, size in plan:
+        print(f"  {path}\t{size}")
 
 
 def infer(

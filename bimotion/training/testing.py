@@ -58,7 +58,7 @@ def _language_age(group: str) -> tuple[str, str]:
     return language, age_group
 
 
-def synth_rows(
+def synth_clips(
     corpus: str,
     group: str,
     split: str,
@@ -68,16 +68,15 @@ def synth_rows(
     speakers: int = 3,
     duration_s: tuple[float, float] = (0.6, 1.6),
     seed: int = 0,
-) -> list[dict]:
-    """``n`` dataset rows of ``corpus`` in ``group`` from ``speakers`` speakers (the same speakers in
-    every split, as in the utterance-level splits of the paper; the clips all differ)."""
-    from bimotion.features import example
-
+) -> list[tuple[Utterance, np.ndarray]]:
+    """``n`` synthesised clips of ``corpus`` in ``group`` (records and float samples at 16 kHz) from
+    ``speakers`` speakers (the same speakers in every split, as in the utterance-level splits of the
+    paper; the clips all differ).  A record's ``path`` is a placeholder until the clip is saved."""
     language, age_group = _language_age(group)
     space = label_space(corpus)
     choices = [e for e in (emotions or ()) if e in space] or list(space)  # the wanted ones this corpus has
     rng = np.random.default_rng(stable_seed(corpus, group, split, seed))
-    rows = []
+    clips = []
     for i in range(n):
         speaker = f"{corpus}-{group}-{i % speakers}"
         gender = "fm"[i % 2]
@@ -104,8 +103,15 @@ def synth_rows(
             speaker_id=speaker,
             text=None,
         )
-        rows.append(example(record, samples))
-    return rows
+        clips.append((record, samples))
+    return clips
+
+
+def synth_rows(corpus: str, group: str, split: str, n: int, **options) -> list[dict]:
+    """``n`` dataset rows of :func:`synth_clips` (same options), encoded as ``prepare`` stores them."""
+    from bimotion.features import example
+
+    return [example(record, samples) for record, samples in synth_clips(corpus, group, split, n, **options)]
 
 
 def write_prepared(
@@ -117,38 +123,32 @@ def write_prepared(
     emotions: tuple[str, ...] | None = None,
     seed: int = 0,
 ) -> Path:
-    """A prepared dataset folder (Parquet shards + README configs) with only ``shards`` filled in,
-    loadable with ``datasets.load_dataset(root, config, split=...)``."""
-    import yaml
-    from datasets import Dataset
+    """A prepared dataset folder with only ``shards`` filled in, ``sizes[split]`` clips each,
+    written by the real writer (:func:`bimotion.prepare.write_dataset`) from synthesised WAVs."""
+    import dataclasses
+    import tempfile
 
-    from bimotion.features import features
+    import soundfile
+
+    from bimotion.prepare import write_dataset
     from bimotion.registry import BENCHMARKS, SPLITS
 
-    root = Path(root)
     sizes = {**SPLIT_SIZES, **(sizes or {})}
-    for corpus, group in shards:
-        for split in SPLITS:
-            rows = synth_rows(corpus, group, split, sizes[split], emotions=emotions, seed=seed)
-            out = root / "data" / corpus / group / f"{split}-00000-of-00001.parquet"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            Dataset.from_list(rows, features=features()).to_parquet(str(out))
-    configs = []
-    for name, config in BENCHMARKS[benchmark].configs.items():
-        present = [s for s in config.shards if s in set(map(tuple, shards))]
-        if present:
-            configs.append(
-                {
-                    "config_name": name,
-                    "data_files": [
-                        {"split": split, "path": [f"data/{c}/{g}/{split}-*.parquet" for c, g in present]}
-                        for split in SPLITS
-                    ],
-                }
-            )
-    card = "---\n" + yaml.safe_dump({"configs": configs}, sort_keys=False) + "---\n# test fixture\n"
-    (root / "README.md").write_text(card)
-    return root
+    records, split_of = [], {}
+    with tempfile.TemporaryDirectory(prefix="bimotion-fixture-") as audio_dir:
+        for corpus, group in shards:
+            for split in SPLITS:
+                for record, samples in synth_clips(corpus, group, split, sizes[split], emotions=emotions, seed=seed):
+                    path = Path(audio_dir) / f"{record.id}.wav"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    soundfile.write(path, samples, record.sample_rate_hz, subtype="PCM_16")
+                    records.append(dataclasses.replace(record, path=str(path)))
+                    split_of[record.id] = split
+        corpora = list(dict.fromkeys(corpus for corpus, _ in shards))
+        write_dataset(
+            records, root, benchmark=BENCHMARKS[benchmark], corpora=corpora, split_of=split_of, progress=False
+        )
+    return Path(root)
 
 
 def free_port() -> int:

@@ -1,4 +1,4 @@
-"""Shared `--source NAME=DIR` argument of the commands that read raw corpora."""
+"""The `--source NAME=DIR` arguments (raw corpus folders) shared by the commands that read raw corpora."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ def parse_source(text: str) -> tuple[str, str]:
     return name, root
 
 
-def add_source_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+def add_source_argument(parser: argparse.ArgumentParser, *, required: bool = True, help: str | None = None) -> None:
+    """The repeatable ``--source NAME=DIR`` (``args.sources``: a list of ``(name, dir)``, empty when not given)."""
     parser.add_argument(
         "--source",
         dest="sources",
@@ -24,8 +25,15 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, required: bool = Tr
         action="append",
         type=parse_source,
         required=required,
-        help=f"a corpus and the folder its raw release was unpacked into (repeatable); NAME is one of: {', '.join(READERS)}",
+        default=[],
+        help=help
+        or f"a corpus and the folder its raw release was unpacked into (repeatable); NAME is one of: {', '.join(READERS)}",
     )
+
+
+def add_source_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """``--source`` and ``--skip-bad``, of the commands that read whole raw corpora."""
+    add_source_argument(parser, required=required)
     parser.add_argument(
         "--skip-bad",
         action="store_true",

@@ -1,0 +1,89 @@
+"""The prepared-folder contract: what ``bimotion prepare`` writes and everything else reads.
+
+::
+
+    OUT/
+      README.md                                          # CARD_FILE: dataset card, YAML `configs:`
+      prepare.json                                       # INFO_FILE: protocol, sources, shards, skips
+      data/<corpus>/<group>/<split>-00000-<hash>.parquet # under DATA_DIR, content-hashed names
+
+``prepare.json`` lists every shard by its content-hashed file name, so its bytes change exactly
+when the data does: :func:`cache_key` digests them, and a folder that is moved or copied keeps
+its key (and its ``datasets`` cache, :func:`cache_dir`), while one prepared again gets a new one.
+This module imports nothing from ``bimotion`` but the registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from bimotion.registry import BENCHMARKS, SPLITS
+
+INFO_FILE = "prepare.json"
+CARD_FILE = "README.md"
+DATA_DIR = "data"
+PARTIAL_SUFFIX = ".partial-tmp"  # OUT.partial-tmp/{new,old}: a prepare run's temporary folder
+CACHE_SUBDIR = "bimotion-prepared"  # <datasets cache root>/bimotion-prepared/<cache key>
+
+
+def is_prepared(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` is a local prepared folder (it has ``prepare.json``)."""
+    return (Path(folder).expanduser() / INFO_FILE).is_file()
+
+
+def info_path(folder: str | os.PathLike) -> Path:
+    """The folder's ``prepare.json``; FileNotFoundError naming the folder when it has none."""
+    folder = Path(folder).expanduser()
+    path = folder / INFO_FILE
+    if not path.is_file():
+        partial = folder.with_name(folder.name + PARTIAL_SUFFIX)
+        hint = f" ({partial} is what a failed or running prepare left)" if partial.exists() else ""
+        raise FileNotFoundError(
+            f"{folder} is not a prepared dataset: {INFO_FILE} is missing{hint}; make it with `bimotion prepare`"
+        )
+    return path
+
+
+def read_info(folder: str | os.PathLike) -> dict:
+    """``prepare.json`` of a prepared folder; a one-line error naming the folder otherwise."""
+    path = info_path(folder)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is unreadable ({err}); prepare {path.parent} again with --overwrite") from err
+
+
+def config_files(info: dict) -> dict[str, dict[str, list[str]]]:
+    """``{config: {split: [relative parquet paths]}}`` for every config with data, in registry
+    order; a union config lists the same files as the groups it unites."""
+    bench = BENCHMARKS[info["benchmark"]]
+    files = {(s["corpus"], s["group"], s["split"]): s["files"] for s in info["shards"]}
+    out = {}
+    for name, config in bench.configs.items():
+        splits = {}
+        for split in SPLITS:
+            paths = [p for corpus, group in config.shards for p in files.get((corpus, group, split), [])]
+            if paths:
+                splits[split] = paths
+        if splits:
+            out[name] = splits
+    return out
+
+
+def cache_key(folder: str | os.PathLike) -> str:
+    """The first 16 hex digits of the SHA-256 of the folder's ``prepare.json``: the same wherever
+    the folder lies, another one once it is prepared again with other data."""
+    return hashlib.sha256(info_path(folder).read_bytes()).hexdigest()[:16]
+
+
+def cache_dir(folder: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:
+    """The ``datasets`` cache directory of a prepared folder: ``root`` (default: the ``datasets``
+    cache) ``/bimotion-prepared/<cache_key(folder)>``."""
+    if root is None:
+        import datasets
+
+        root = datasets.config.HF_DATASETS_CACHE
+    return Path(root).expanduser() / CACHE_SUBDIR / cache_key(folder)

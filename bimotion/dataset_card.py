@@ -1,0 +1,223 @@
+"""The dataset card (``README.md``) of a prepared folder, generated from its ``prepare.json``.
+
+Rendered with ``huggingface_hub.DatasetCard.from_template`` from ``bimotion/templates/dataset_card.md``:
+the metadata is a ``DatasetCardData``, the body's tables are computed here and laid out by the template.
+
+Its YAML header lists every config's data files per split by name (union configs name the same
+shard files as the groups they unite), which is what makes ``load_dataset(OUT, "eng_eld")`` work,
+and, as the names carry a content hash, what keys the ``datasets`` cache on the data; its
+body carries statistics computed from the written rows (like the paper's Tables 1 and 2), the
+split protocol, the columns, known caveats, and each source's licence and citation.
+"""
+
+from __future__ import annotations
+
+import collections
+from importlib import resources
+
+from loaders import SOURCES
+from loaders.labels import LABELS
+
+from . import splits
+from .data.layout import config_files
+from .registry import AGE_GROUP_NAMES, BENCHMARKS, LANGUAGE_NAMES, SPLITS
+
+HF_LANGUAGE = {"eng": "en", "zho": "zh", "yue": "yue"}
+TITLES = {
+    "bimotion": "BiMotion: English-Mandarin speech emotion recognition for adults and the elderly",
+    "yuemotion": "YueMotion: Cantonese speech emotion recognition for adults and the elderly",
+}
+# Licences (lower-case prefixes) under which a resampled copy may be shared publicly; the others
+# restrict redistribution, and `push` warns about them.
+OPEN_LICENSES = ("apache-2.0", "odbl", "cc-by-sa-4.0", "cc-by-4.0", "mit")
+HUB_LICENSE_IDS = ("apache-2.0", "cc-by-sa-4.0", "cc-by-4.0", "cc-by-nc-nd-4.0", "mit")
+
+CAVEATS = {
+    "csed": (
+        "**CSED speakers.** CSED has no speaker ids or ages. Following the paper, all of it is the elderly "
+        "Mandarin group (`zho_eld`), although its own README says the speech was recorded by graduate "
+        "students and clipped from videos, so its speakers are probably not elderly. Its splits cannot be "
+        "speaker-independent."
+    ),
+    "tess": (
+        "**TESS has one speaker per group** (OAF, aged 64, is `eng_eld`; YAF, aged 26, is `eng_adu`), so "
+        "every TESS split of a group holds the same speaker; the `speaker` protocol keeps the 200 words "
+        "disjoint between splits instead. The paper reports 699/200/500 and 700/201/500 from a copy with "
+        "one misfiled file; a correct copy (1400 + 1400 files) gives 700/200/500 and 699/201/500."
+    ),
+    "elderreact": (
+        "**ElderReact** clip names are stimuli, not people: there are no speaker ids, so its official "
+        "split may share speakers between train and test. Labels are multi-label; a clip may have none."
+    ),
+    "iemocap": (
+        "**IEMOCAP** keeps all 10039 utterances with their consensus code, as the paper did, including "
+        "`xxx` (no agreement, label `unknown`) and `oth` (`other`)."
+    ),
+    "yuemotion": ("**YueMotion** speakers aged 59 or more are elderly, as its authors grouped them (60 elsewhere)."),
+}
+
+
+TEMPLATE = "dataset_card.md"
+
+
+def render(info: dict) -> str:
+    """The card's text: YAML metadata (``configs`` name every shard file, so ``load_dataset`` reads the
+    folder) and the body (statistics, protocol, columns, caveats, sources)."""
+    from huggingface_hub import DatasetCard
+
+    bench = BENCHMARKS[info["benchmark"]]
+    files = config_files(info)
+    template = (resources.files("bimotion.templates") / TEMPLATE).read_text(encoding="utf-8")
+    card = DatasetCard.from_template(
+        card_data(info, bench, files),
+        template_str=template,
+        title=TITLES[bench.name],
+        benchmark=bench.name,
+        bimotion_version=info["bimotion_version"],
+        corpora=info["corpora"],
+        protocol=info["protocol"],
+        seed=info["seed"],
+        example_config=next(iter(files), bench.default_config),
+        partial_groups={g: v for g, v in info["groups"].items() if v["status"] != "complete"},
+        config_rows=_config_rows(info, bench, files),
+        unprepared_configs=[n for n in bench.configs if n not in files],
+        **_statistics(info),
+        **_protocol(info),
+        labels=LABELS,
+        caveats=_caveats(info),
+        sources=[_source(corpus) for corpus in info["corpora"]],
+        benchmark_citation=SOURCES["yuemotion"].citation.strip(),
+    )
+    return str(card)
+
+
+def card_data(info: dict, bench, files: dict):
+    """The card's YAML metadata; ``configs`` lists each config's shard files per split by exact name."""
+    from huggingface_hub import DatasetCardData
+
+    return DatasetCardData(
+        pretty_name=TITLES[bench.name].split(":")[0],
+        license=_license(info),
+        language=sorted({HF_LANGUAGE[g.split("_")[0]] for g in bench.groups}),
+        task_categories=["audio-classification"],
+        tags=["speech-emotion-recognition", "elderly", "cross-lingual", "audio"],
+        configs=[
+            {
+                "config_name": name,
+                "data_files": [{"split": split, "path": paths} for split, paths in per_split.items()],
+                **({"default": True} if name == bench.default_config else {}),
+            }
+            for name, per_split in files.items()
+        ],
+    )
+
+
+def restricted(license: str) -> bool:
+    """Whether a source licence restricts sharing a resampled copy (anything not known open)."""
+    return not license.lower().startswith(OPEN_LICENSES)
+
+
+def _license(info: dict) -> str:
+    """The Hub licence id when all sources share one, else ``other`` (the card lists each)."""
+    ids = {lic.lower().replace(" ", "-") for lic in info["licenses"].values()}
+    return ids.pop() if len(ids) == 1 and next(iter(ids)) in HUB_LICENSE_IDS else "other"
+
+
+def _rows(info: dict, **match) -> collections.Counter:
+    counts = collections.Counter()
+    for shard in info["shards"]:
+        if all(shard[k] in v for k, v in match.items()):
+            counts[shard["split"]] += shard["rows"]
+    return counts
+
+
+def _config_rows(info: dict, bench, files: dict) -> list[dict]:
+    """One row per prepared config: its groups, the corpora given, and rows per split."""
+    rows = []
+    for name, config in bench.configs.items():
+        if name not in files:
+            continue
+        shards = [s for s in config.shards if s[0] in info["corpora"]]
+        counts = collections.Counter()
+        for corpus, group in shards:
+            counts += _rows(info, corpus=[corpus], group=[group])
+        corpora = list(dict.fromkeys(c for c, _ in shards))
+        rows.append({"name": name, "groups": config.groups, "corpora": corpora, "counts": [counts[s] for s in SPLITS]})
+    return rows
+
+
+def _statistics(info: dict) -> dict:
+    """Rows of the statistics tables: per corpus and group (the paper's Table 1), per group and gender
+    (its Table 2), and label counts per corpus."""
+    by_shard = collections.defaultdict(dict)
+    for s in info["shards"]:
+        by_shard[(s["corpus"], s["group"])][s["split"]] = s
+    corpus_rows = []
+    for (corpus, group), per_split in by_shard.items():
+        language, age_group = group.split("_")
+        corpus_rows.append(
+            {
+                "corpus": corpus,
+                "language": LANGUAGE_NAMES[language],
+                "age_group": AGE_GROUP_NAMES[age_group],
+                "counts": [per_split.get(sp, {}).get("rows", 0) for sp in SPLITS],
+                "hours": sum(s["duration_s"] for s in per_split.values()) / 3600,
+                "speakers": max((s["speakers"] for s in per_split.values()), default=0),
+            }
+        )
+    by_gender = collections.defaultdict(collections.Counter)
+    labels = collections.defaultdict(collections.Counter)
+    for s in info["shards"]:
+        for gender, n in s["genders"].items():
+            by_gender[(s["group"], gender)][s["split"]] += n
+        labels[s["corpus"]].update(s["emotions"])
+    gender_rows = [
+        {"group": group, "gender": gender, "counts": [counts[s] for s in SPLITS]}
+        for (group, gender), counts in sorted(by_gender.items())
+    ]
+    used = [name for name in (*LABELS, "(none)") if any(c[name] for c in labels.values())]
+    return {
+        "corpus_rows": corpus_rows,
+        "gender_rows": gender_rows,
+        "used_labels": used,
+        "label_rows": {corpus: [counts[n] for n in used] for corpus, counts in labels.items()},
+    }
+
+
+def _protocol(info: dict) -> dict:
+    protocol = info["protocol"]
+    intro = {
+        "paper": "`paper`: the split of the paper (its Table 1), made reproducible: official splits where a "
+        "corpus has one, otherwise fixed sizes drawn at the utterance level, so speakers are shared between "
+        "splits.",
+        "speaker": "`speaker`: speaker-independent wherever the corpus identifies speakers, in the proportions "
+        "of the paper protocol.",
+    }[protocol]
+    dependent = splits.not_speaker_independent(protocol, info["corpora"])
+    return {
+        "protocol_intro": intro,
+        "protocol_rules": splits.describe(protocol, info["corpora"]),
+        "not_speaker_independent": dependent if protocol == "speaker" else [],
+    }
+
+
+def _caveats(info: dict) -> list[str]:
+    lines = [CAVEATS[c] for c in info["corpora"] if c in CAVEATS]
+    partial = [g for g, v in info["groups"].items() if v["status"] != "complete"]
+    if partial:
+        lines.append(f"**Partial groups:** {', '.join(partial)} (see above).")
+    if info["skipped"]:
+        skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
+        lines.append(f"**Skipped bad inputs** (`--skip-bad`): {skipped}.")
+    return lines
+
+
+def _source(corpus: str) -> dict:
+    source = SOURCES[corpus]
+    return {
+        "title": source.title,
+        "license": source.license,
+        "restricted": restricted(source.license),
+        "url": source.url,
+        "citation": source.citation.strip(),
+    }

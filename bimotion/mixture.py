@@ -1,0 +1,112 @@
+"""Mixture specs, parsed in one place: what a model trains on and what a test set holds.
+
+A spec is one or more registry configs joined by ``+`` (``eng_eld``, ``eng``, ``bimotion:all``,
+``esd``, ``yuemotion:all``), each optionally restricted to some of its corpora in brackets:
+``yuemotion:all+eng_adu[esd]`` is YueMotion plus the ESD part of English adults.  Every spec
+resolves to *shards* (benchmark, corpus, group); two specs with the same shards are the same data.
+
+The paper's augmentation mixtures around a target group ``l_a`` (§4.2) are data here too
+(:data:`MIXTURES`): which of the target's language and age group they widen to the benchmark's.
+Imports nothing heavy: the CLI, the grid and argument checks use it at startup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from .registry import find_config
+
+
+class Shard(NamedTuple):
+    benchmark: str
+    corpus: str
+    group: str
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """A parsed spec: its configs (as written, one per ``+`` part) and the shards they resolve to."""
+
+    configs: tuple[str, ...]
+    shards: tuple[Shard, ...]
+
+    @property
+    def spec(self) -> str:
+        return "+".join(self.configs)
+
+    @property
+    def slug(self) -> str:
+        """File-name-safe form (``yuemotion:all+eng_adu[esd]`` -> ``yuemotion-all+eng_adu-esd``)."""
+        return re.sub(r"[^\w+.-]+", "-", re.sub(r"\[([^\]]*)\]", r"-\1", self.spec)).strip("-")
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.group for s in self.shards))
+
+    @property
+    def benchmarks(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.benchmark for s in self.shards))
+
+
+_PART = re.compile(r"\s*([^\s\[\]+]+)\s*(?:\[([^\[\]]*)\])?\s*")
+
+
+def _part_shards(part: str) -> list[Shard]:
+    match = _PART.fullmatch(part)
+    if not match:
+        raise ValueError(f"cannot read config {part!r}: write NAME or NAME[corpus,...], joined by '+'")
+    name, only = match.groups()
+    bench, config = find_config(name)
+    shards = [Shard(bench.name, corpus, group) for corpus, group in config.shards]
+    if only is None:
+        return shards
+    wanted = [c.strip() for c in only.split(",") if c.strip()]
+    unknown = sorted(set(wanted) - set(config.corpora))
+    if unknown or not wanted:
+        raise ValueError(
+            f"{name} has no corpus {', '.join(unknown) or '(none given)'}; its corpora: {', '.join(config.corpora)}"
+        )
+    return [s for s in shards if s.corpus in wanted]
+
+
+def parse_mixture(spec: str | Iterable[str]) -> Mixture:
+    """Parse ``"yuemotion:all+eng_adu[esd]"`` or a list of such specs (their union, without repeats).
+
+    Raises ``KeyError`` for an unknown or ambiguous config name, ``ValueError`` for anything else."""
+    items = [spec] if isinstance(spec, str) else list(spec)
+    configs = [part.strip() for item in items for part in re.split(r"\+(?![^\[]*\])", item)]
+    shards: dict[Shard, None] = {}
+    for part in configs:
+        shards.update(dict.fromkeys(_part_shards(part)))
+    if not shards:
+        raise ValueError("no configs given")
+    return Mixture(tuple(configs), tuple(shards))
+
+
+# ---------------------------------------------------------------------------- the paper's mixtures
+@dataclass(frozen=True)
+class Augmentation:
+    """A §4.2 mixture for target ``l_a``: the target's language and/or age group widened to all of them."""
+
+    notation: str  # the paper's, e.g. "X(L,a)"
+    all_languages: bool
+    all_age_groups: bool
+
+    def config(self, target: str, benchmark: str) -> str:
+        """The registry config holding exactly this mixture's groups inside ``benchmark``
+        (``bimotion:all``, a language such as ``eng``, an age group such as ``eld``, or the target)."""
+        language, age_group = target.split("_")
+        if self.all_languages and self.all_age_groups:
+            return f"{benchmark}:all"
+        return age_group if self.all_languages else language if self.all_age_groups else target
+
+
+MIXTURES: dict[str, Augmentation] = {
+    "baseline": Augmentation("X(l,a)", all_languages=False, all_age_groups=False),
+    "cross_lingual": Augmentation("X(L,a)", all_languages=True, all_age_groups=False),
+    "cross_age": Augmentation("X(l,A)", all_languages=False, all_age_groups=True),
+    "cross_all": Augmentation("X(L,A)", all_languages=True, all_age_groups=True),
+}

@@ -1,0 +1,114 @@
+"""What :func:`bimotion.training.run.train` takes: a plain, typed description of one training run.
+
+No argument parser and no ``transformers`` import here.  The recipes parse their flags into these
+same dataclasses (``recipes/train.py --help`` lists them) and the grid builds them from its config;
+:func:`bimotion.training.run.train` turns :attr:`TrainSpec.training` into
+``transformers.TrainingArguments`` (the paper's defaults, :class:`~bimotion.training.args.SERTrainingArguments`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from bimotion.mixture import Mixture, parse_mixture
+
+from .model import DEFAULT_MODEL
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str = field(
+        default=DEFAULT_MODEL,
+        metadata={"help": "wav2vec2-family checkpoint (Hub id or local folder) to fine-tune"},
+    )
+    dropout: float = field(default=0.1, metadata={"help": "encoder hidden and attention dropout"})
+    classifier_proj_size: int = field(default=256, metadata={"help": "projector width before mean pooling"})
+    freeze_feature_encoder: bool = field(default=True, metadata={"help": "keep the CNN feature encoder frozen"})
+    layerdrop: float | None = field(default=None, metadata={"help": "override the checkpoint's layerdrop"})
+    mask_time_prob: float | None = field(default=None, metadata={"help": "override SpecAugment time masking"})
+    attn_implementation: str | None = field(default=None, metadata={"help": "eager, sdpa or flash_attention_2"})
+    model_revision: str = field(default="main")
+    model_cache_dir: str | None = field(default=None)
+
+    def config_overrides(self) -> dict:
+        out = {k: getattr(self, k) for k in ("layerdrop", "mask_time_prob") if getattr(self, k) is not None}
+        if self.attn_implementation:
+            out["attn_implementation"] = self.attn_implementation
+        return out
+
+
+@dataclass
+class DataArguments:
+    bimotion: str | None = field(default=None, metadata={"help": "prepared BiMotion dataset: folder or Hub id"})
+    yuemotion: str | None = field(default=None, metadata={"help": "prepared YueMotion dataset: folder or Hub id"})
+    validation_configs: list[str] | None = field(
+        default=None, metadata={"help": "validation configs for model selection (default: the training configs)"}
+    )
+    test_configs: list[str] | None = field(
+        default=None,
+        metadata={"help": "configs whose test sets are scored at the end (default: every group of the given datasets)"},
+    )
+    max_duration_s: float | None = field(
+        default=10.0, metadata={"help": "random crop of training clips, seconds (evaluation never crops)"}
+    )
+    pad_to_multiple_of: int | None = field(default=None, metadata={"help": "pad batches to a multiple of N samples"})
+    max_train_samples: int | None = field(default=None, metadata={"help": "debug: a seeded subset of training"})
+    dataset_cache_dir: str | None = field(default=None)
+
+
+@dataclass
+class RunArguments:
+    early_stopping_patience: int = field(default=5, metadata={"help": "evaluations without improvement; 0: off"})
+    resume: bool = field(
+        default=True, metadata={"help": "resume from the last complete checkpoint in output_dir when there is one"}
+    )
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata={"help": "discard output_dir's checkpoints and scores.json and train from scratch (no resume)"},
+    )
+    push_dry_run: bool = field(
+        default=False, metadata={"help": "with --push_to_hub: list what would be uploaded, upload nothing"}
+    )
+
+
+@dataclass
+class TrainSpec:
+    """One training run: the data it trains on, the model, the data options, how it runs, and the
+    ``transformers.TrainingArguments`` values that differ from the paper's defaults (optimisation:
+    ``learning_rate``, ``num_train_epochs``, ``per_device_train_batch_size``, ``seed``; output:
+    ``output_dir`` (default ``results/<name>``), ``push_to_hub``, ``hub_model_id``, ``public``...)."""
+
+    train: Mixture
+    model: ModelArguments = field(default_factory=ModelArguments)
+    data: DataArguments = field(default_factory=DataArguments)
+    run: RunArguments = field(default_factory=RunArguments)
+    training: dict[str, Any] = field(default_factory=dict)
+    run_name: str | None = None
+    target: str | None = None  # the target group of a §4.2 mixture, recorded in scores.json
+    mixture: str | None = None  # the §4.2 mixture's name
+
+    @property
+    def name(self) -> str:
+        """The run's name: ``run_name``, else the training spec (``eng_eld+zho_eld``)."""
+        return self.run_name or self.train.spec
+
+    @classmethod
+    def from_values(cls, train: str | list[str] | Mixture, values: Mapping[str, Any], **kwargs) -> TrainSpec:
+        """A spec from flat recipe values (``{"learning_rate": 1e-4, "dropout": 0.0, ...}``, as the grid
+        config's ``training:`` holds them): model, data and run fields go to their sections by name,
+        every other key is a ``TrainingArguments`` field."""
+        sections = {"model": ModelArguments, "data": DataArguments, "run": RunArguments}
+        picked = {name: {} for name in sections}
+        training = {}
+        for key, value in values.items():
+            section = next((name for name, cls_ in sections.items() if key in _field_names(cls_)), None)
+            (picked[section] if section else training)[key] = value
+        mixture = train if isinstance(train, Mixture) else parse_mixture(train)
+        parts = {name: sections[name](**picked[name]) for name in sections}
+        return cls(mixture, **parts, training=training, **kwargs)
+
+
+def _field_names(cls) -> set[str]:
+    return {f.name for f in fields(cls)}

@@ -1,0 +1,329 @@
+"""Checks of a prepared folder, as a library (``bimotion check`` prints them): rows per config and
+split, that every file the card names is there with the rows prepare.json records, speaker overlap
+between splits per corpus, duplicate audio (content hash of the stored 16 kHz FLAC) across splits,
+and silent clips.
+
+Every stored clip is decoded and its level measured: a clip whose peak is at most a few 16-bit
+steps (``SILENT_PEAK_DBFS``) is reported as silent, as a float source stored through a broken
+decoder was.  Given ``sources`` (``{corpus: raw root}``), the raw files of those corpora are decoded
+again and each stored clip is compared with its source: a level more than ``LEVEL_TOLERANCE_DB``
+off, or a duration more than ``DURATION_TOLERANCE_S`` off, is a problem.
+"""
+
+from __future__ import annotations
+
+import collections
+import glob
+import hashlib
+from pathlib import Path
+
+SILENT_PEAK_DBFS = -80.0  # about 3 steps of 16-bit audio; real recordings' noise floor peaks far higher
+LEVEL_TOLERANCE_DB = 3.0  # stored RMS level vs the source's (with --source)
+DURATION_TOLERANCE_S = 0.01
+MAX_LISTED = 20  # per-clip problems listed before they are counted
+
+
+def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> dict:
+    """Everything ``bimotion check`` reports on a prepared ``folder``, as a dict (``problems``: a list of
+    strings; empty when everything holds); raises FileNotFoundError/ValueError when it is no prepared folder.
+
+    ``hash_audio`` decodes every stored clip (duplicate hashes, silent clips); ``sources``
+    (``{corpus: raw root}``) also compares each stored clip of those corpora with its raw file."""
+    import pyarrow.parquet as pq
+
+    from .data.layout import config_files, read_info
+
+    out = Path(folder)
+    info = read_info(out)
+    configs = config_files(info)
+    problems, listed = _check_files(out, info)
+    problems += _check_card(out, configs)
+    if sources and not hash_audio:
+        raise ValueError("comparing with --source decodes the stored audio; drop --no-audio")
+    source_paths = _source_paths(sources or {}, info)
+    rows = _scan_rows(out, info, listed, hash_audio, source_paths)
+    problems += [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]
+    for corpus, entry in rows["overlap"].items():
+        if entry.get("shared_units"):
+            shared = entry["shared_units"]
+            problems.append(f"{corpus}: {len(shared)} {entry['unit']}(s) in more than one split: {shared[:5]}")
+    if rows["cross_split"]:
+        problems.append(f"{len(rows['cross_split'])} audio clip(s) appear in two splits, e.g. {rows['cross_split'][0]}")
+    problems += rows["level_problems"][:MAX_LISTED]
+    if len(rows["level_problems"]) > MAX_LISTED:
+        problems.append(f"... and {len(rows['level_problems']) - MAX_LISTED} more audio level problem(s)")
+    if rows["no_source"]:
+        problems.append(
+            f"{len(rows['no_source'])} clip(s) of a --source corpus have no usable file there, e.g. {rows['no_source'][0]}"
+        )
+    present = [p for p in listed if (out / p).is_file()]
+    num_rows = {p: pq.ParquetFile(out / p).metadata.num_rows for p in present}
+    return {
+        "out_dir": str(out),
+        "benchmark": info["benchmark"],
+        "protocol": info["protocol"],
+        "counts": {
+            name: {split: sum(num_rows.get(p, 0) for p in paths) for split, paths in per_split.items()}
+            for name, per_split in configs.items()
+        },
+        "files": len(listed),
+        "overlap": rows["overlap"],
+        "hashed": rows["hashed"],
+        "rows": rows["rows"],
+        "duplicates_across_splits": rows["cross_split"],
+        "silent": rows["silent"],
+        "compared_with_source": rows["compared"],
+        "problems": problems,
+    }
+
+
+def _check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict]]:
+    """Every listed file is present with the rows prepare.json recorded, and nothing else is there."""
+    import pyarrow.parquet as pq
+
+    from .data.layout import DATA_DIR
+
+    problems, listed = [], {}
+    for shard in info["shards"]:
+        rows = 0
+        for rel in shard["files"]:
+            listed[rel] = shard
+            if not (out / rel).is_file():
+                problems.append(f"missing file {rel}")
+                continue
+            rows += pq.ParquetFile(out / rel).metadata.num_rows
+        if rows != shard["rows"]:
+            where = f"{shard['corpus']}/{shard['group']}/{shard['split']}"
+            problems.append(f"{where}: {rows} rows, prepare.json says {shard['rows']}")
+    on_disk = {p.relative_to(out).as_posix() for p in (out / DATA_DIR).rglob("*") if p.is_file()}
+    problems += [f"unlisted file {rel} (left by an interrupted run?)" for rel in sorted(on_disk - set(listed))]
+    return problems, listed
+
+
+def _check_card(out: Path, configs: dict) -> list[str]:
+    """The card's YAML configs name exactly the files of each config."""
+    import yaml
+
+    from .data.layout import CARD_FILE
+
+    card = (out / CARD_FILE).read_text(encoding="utf-8") if (out / CARD_FILE).is_file() else ""
+    if not card.startswith("---\n"):
+        return [f"{CARD_FILE} is missing or has no YAML header"]
+    problems = []
+    header = yaml.safe_load(card.split("---\n", 2)[1])
+    for entry in header.get("configs", []):
+        for item in entry["data_files"]:
+            patterns = [item["path"]] if isinstance(item["path"], str) else item["path"]
+            found = sorted({Path(f).relative_to(out).as_posix() for p in patterns for f in glob.glob(str(out / p))})
+            expected = sorted(configs.get(entry["config_name"], {}).get(item["split"], []))
+            if found != expected:
+                problems.append(
+                    f"card config {entry['config_name']}/{item['split']} names {found}, expected {expected}"
+                )
+    named = {e["config_name"] for e in header.get("configs", [])}
+    return problems + [f"config {name} is missing from the card" for name in configs if name not in named]
+
+
+def _source_paths(sources: dict, info: dict) -> dict[str, dict[str, str]]:
+    """``{corpus: {row id: raw file}}`` for the corpora given with --source (scanned as prepare
+    scans them; unusable files are left out, and their rows reported as having no source)."""
+    if not sources:
+        return {}
+    from loaders.manifest import scan
+
+    foreign = sorted(set(sources) - set(info["corpora"]))
+    if foreign:
+        raise ValueError(
+            f"--source {', '.join(foreign)}: not in this dataset (its corpora: {', '.join(info['corpora'])})"
+        )
+    records, _ = scan(dict(sources), skip_bad=True, progress=False)
+    paths: dict[str, dict[str, str]] = {corpus: {} for corpus in sources}
+    for r in records:
+        paths[r.corpus][r.id] = r.path
+    return paths
+
+
+def _level_dbfs(samples) -> tuple[float, float]:
+    """Peak and RMS level of float samples in dB relative to full scale (-inf for digital silence)."""
+    import numpy as np
+
+    if samples.size == 0:
+        return -np.inf, -np.inf
+    with np.errstate(divide="ignore"):
+        peak = 20 * np.log10(float(np.max(np.abs(samples))))
+        rms = 10 * np.log10(float(np.mean(np.square(samples, dtype=np.float64))))
+    return peak, rms
+
+
+def _audio_level_problems(row_id: str, blob: bytes, source: str | None) -> tuple[list[str], bool]:
+    """Problems with one stored clip's level (and, given its raw file, its match with the source);
+    and whether it is silent."""
+    from .features import SAMPLE_RATE_HZ, decode_audio_bytes
+
+    stored, rate = decode_audio_bytes(blob)
+    peak, rms = _level_dbfs(stored)
+    problems = []
+    silent = bool(peak <= SILENT_PEAK_DBFS)
+    if silent:
+        problems.append(
+            f"{row_id}: stored audio is silent (peak {peak:.0f} dBFS); prepare it again from the source "
+            "with a fixed bimotion, or check the source file (`--source` compares them)"
+        )
+    if source is None:
+        return problems, silent
+    from loaders import CorpusError
+    from loaders.audio import decode
+
+    try:
+        expected, _ = decode(source, rate or SAMPLE_RATE_HZ)
+    except CorpusError as err:
+        return problems + [f"{row_id}: cannot decode its source to compare: {err}"], silent
+    _, source_rms = _level_dbfs(expected)
+    duration_s, source_duration_s = len(stored) / rate, len(expected) / rate
+    if abs(duration_s - source_duration_s) > DURATION_TOLERANCE_S:
+        problems.append(
+            f"{row_id}: stored audio lasts {duration_s:.3f} s, its source {source} {source_duration_s:.3f} s"
+        )
+    if rms != source_rms and not abs(rms - source_rms) <= LEVEL_TOLERANCE_DB:  # equal: both digital silence
+        problems.append(
+            f"{row_id}: stored audio is at {rms:.1f} dBFS RMS, its source {source} at {source_rms:.1f} dBFS; "
+            "prepare it again with a fixed bimotion"
+        )
+    return problems, silent
+
+
+class _AudioCheck:
+    """Duplicate audio across splits, silent clips and (given raw files) level and duration against
+    the source, one stored clip at a time."""
+
+    def __init__(self, source_paths: dict[str, dict[str, str]]):
+        self.source_paths = source_paths
+        self.hashes: dict[bytes, tuple[str, str]] = {}
+        self.cross_split: list[tuple[str, str, str, str]] = []
+        self.level_problems: list[str] = []
+        self.silent: list[str] = []
+        self.no_source: list[str] = []
+        self.compared = 0
+
+    def add(self, row: dict, split: str, blob: bytes) -> None:
+        source = self.source_paths.get(row["corpus"], {}).get(row["id"])
+        if row["corpus"] in self.source_paths and source is None:
+            self.no_source.append(row["id"])
+        found, is_silent = _audio_level_problems(row["id"], blob, source)
+        self.level_problems += found
+        if is_silent:
+            self.silent.append(row["id"])
+        self.compared += source is not None
+        first = self.hashes.setdefault(hashlib.blake2b(blob, digest_size=16).digest(), (row["id"], split))
+        if first[1] != split:
+            self.cross_split.append((first[0], first[1], row["id"], split))
+
+
+def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_paths: dict | None = None) -> dict:
+    """Speakers and protocol units per split, duplicate ids, and audio checks, a batch at a time."""
+    import pyarrow.parquet as pq
+
+    from . import splits
+
+    speakers = collections.defaultdict(lambda: collections.defaultdict(set))  # corpus -> speaker -> splits
+    units = collections.defaultdict(lambda: collections.defaultdict(set))
+    unit_rules = {c: r for c in info["corpora"] if isinstance(r := splits.rule(info["protocol"], c), splits.ByUnit)}
+    audio_check = _AudioCheck(source_paths or {})
+    seen_ids, duplicate_ids = set(), []
+    meta = ["id", "corpus", "speaker_id", "text"]
+    for rel, shard in listed.items():
+        if not (out / rel).is_file():
+            continue
+        split = shard["split"]
+        for batch in pq.ParquetFile(out / rel).iter_batches(batch_size=256, columns=meta + ["audio"] * hash_audio):
+            values = {c: batch.column(c).to_pylist() for c in meta}
+            audio = batch.column("audio").field("bytes").to_pylist() if hash_audio else [None] * batch.num_rows
+            for i, blob in enumerate(audio):
+                row = {c: values[c][i] for c in meta}
+                if row["id"] in seen_ids:
+                    duplicate_ids.append(row["id"])
+                seen_ids.add(row["id"])
+                if row["speaker_id"] is not None:
+                    speakers[row["corpus"]][row["speaker_id"]].add(split)
+                if row["corpus"] in unit_rules:
+                    units[row["corpus"]][splits.UNITS[unit_rules[row["corpus"]].unit][1](row)].add(split)
+                if blob is not None:
+                    audio_check.add(row, split, blob)
+    return {
+        "overlap": _overlap(info, speakers, units, unit_rules),
+        "rows": len(seen_ids),
+        "duplicate_ids": duplicate_ids,
+        "cross_split": audio_check.cross_split,
+        "hashed": len(audio_check.hashes) if hash_audio else None,
+        "level_problems": audio_check.level_problems,
+        "no_source": audio_check.no_source,
+        "silent": audio_check.silent,
+        "compared": audio_check.compared,
+    }
+
+
+def _overlap(info: dict, speakers: dict, units: dict, unit_rules: dict) -> dict:
+    """Per corpus: speakers (and the protocol's units) and those found in more than one split."""
+    overlap = {}
+    for corpus in info["corpora"]:
+        entry = {
+            "speakers": len(speakers[corpus]),
+            "shared_speakers": sorted(s for s, where in speakers[corpus].items() if len(where) > 1),
+        }
+        if corpus in unit_rules:
+            shared = sorted(u for u, where in units[corpus].items() if len(where) > 1)
+            entry.update(unit=unit_rules[corpus].unit, units=len(units[corpus]), shared_units=shared)
+        overlap[corpus] = entry
+    return overlap
+
+
+def format_result(result: dict) -> str:
+    """The report ``bimotion check`` prints for a :func:`verify` result."""
+    from .registry import SPLITS
+
+    lines = [
+        f"{result['out_dir']}: {result['benchmark']}, {result['protocol']} protocol, "
+        f"{result['rows']} rows in {result['files']} files",
+        "",
+        "rows per config and split:",
+    ]
+    lines.append(f"  {'config':<11}" + "".join(f"{s:>12}" for s in SPLITS))
+    for name, per_split in result["counts"].items():
+        lines.append(f"  {name:<11}" + "".join(f"{per_split.get(s, 0):>12}" for s in SPLITS))
+    lines += ["", "speakers shared between splits, per corpus:"]
+    for corpus, o in result["overlap"].items():
+        if o["speakers"] == 0:
+            text = "no speaker ids"
+        else:
+            text = f"{len(o['shared_speakers'])} of {o['speakers']} speakers in more than one split"
+        if "unit" in o:
+            text += f"; {len(o['shared_units'])} of {o['units']} {o['unit']}s shared " + (
+                "(PROBLEM)" if o["shared_units"] else "(speaker-independent: OK)"
+            )
+        else:
+            text += f" (allowed: the {result['protocol']} protocol does not split {corpus} by speaker)"
+        lines.append(f"  {corpus:<11} {text}")
+    hashed = result["hashed"]
+    lines += [
+        "",
+        "duplicate audio across splits: "
+        + (
+            "not checked (--no-audio)"
+            if hashed is None
+            else f"{len(result['duplicates_across_splits'])} (content hash of {result['rows']} clips)"
+        ),
+    ]
+    lines.append(
+        "silent clips: "
+        + ("not checked (--no-audio)" if hashed is None else f"{len(result['silent'])} of {result['rows']}")
+        + (
+            f"; {result['compared_with_source']} compared with their source files"
+            if result["compared_with_source"]
+            else ""
+        )
+    )
+    if result["problems"]:
+        lines += ["", f"{len(result['problems'])} problem(s):", *(f"  - {p}" for p in result["problems"])]
+    else:
+        lines += ["", "OK"]
+    return "\n".join(lines)

@@ -1,0 +1,65 @@
+"""The cards are ``huggingface_hub`` cards rendered from the shipped templates, and one upload plan
+(``bimotion.hub``) decides what a dataset push or a model upload sends."""
+
+from __future__ import annotations
+
+import pytest
+
+from bimotion.data.layout import config_files, read_info
+from bimotion.hub import publish, upload_plan
+from bimotion.prepare import prepare
+from bimotion.verify import format_result, verify
+from loaders import testing
+
+
+@pytest.fixture(scope="module")
+def csed(tmp_path_factory):
+    base = tmp_path_factory.mktemp("csed")
+    return prepare({"csed": testing.make_corpus("csed", base / "raw")}, base / "bimotion", progress=False).out_dir
+
+
+def test_dataset_card_metadata_is_huggingface_hubs_and_names_every_shard(csed):
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard.load(csed / "README.md")
+    files = config_files(read_info(csed))
+    assert card.data.pretty_name == "BiMotion" and card.data.license == "apache-2.0"
+    assert card.data.task_categories == ["audio-classification"] and card.data.language == ["en", "zh"]
+    named = {c["config_name"]: {f["split"]: f["path"] for f in c["data_files"]} for c in card.data.configs}
+    assert named == files
+    for heading in ("## Statistics", "## Split protocol", "## Caveats", "## Sources, licences and citations"):
+        assert heading in card.text
+    assert card.text.endswith("```\n") and "{{" not in card.text and "{%" not in card.text
+
+
+def test_verify_is_a_library_call_and_format_result_reports_ok(csed):
+    result = verify(csed, hash_audio=False)
+    assert result["problems"] == [] and result["hashed"] is None
+    assert format_result(result).endswith("OK")
+
+
+def test_upload_plan_leaves_out_work_files_and_lists_top_level_files_first(tmp_path):
+    for rel in (
+        "README.md",
+        "config.json",
+        "sub/b.txt",
+        "checkpoint-2/model.bin",
+        "runs/x/events",
+        "a.lock",
+        ".git/HEAD",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"12345")
+    assert upload_plan(tmp_path) == [("README.md", 5), ("config.json", 5), ("sub/b.txt", 5)]
+    assert upload_plan(tmp_path, allow_patterns=["sub/b.txt", "README.md"]) == [("README.md", 5), ("sub/b.txt", 5)]
+
+
+def test_a_dry_run_publish_returns_the_plan_and_never_opens_the_hub(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    def no_hub(*args, **kwargs):
+        raise AssertionError("a dry run must not reach the Hub")
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", no_hub)
+    (tmp_path / "README.md").write_text("card\n")
+    assert publish(tmp_path, "someone/x", repo_type="dataset", dry_run=True) == [("README.md", 5)]
