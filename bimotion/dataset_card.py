@@ -20,7 +20,7 @@ from loaders.labels import LABELS
 
 from . import splits
 from .data.layout import config_files
-from .registry import AGE_GROUP_NAMES, BENCHMARKS, LANGUAGE_NAMES, SPLITS
+from .registry import AGE_GROUP_NAMES, BENCHMARKS, LANGUAGE_NAMES, SPLITS, Group
 
 HF_LANGUAGE = {"eng": "en", "zho": "zh", "yue": "yue"}
 TITLES = {
@@ -98,7 +98,7 @@ def card_data(info: dict, bench, files: dict):
     return DatasetCardData(
         pretty_name=TITLES[bench.name].split(":")[0],
         license=_license(info),
-        language=sorted({HF_LANGUAGE[g.split("_")[0]] for g in bench.groups}),
+        language=sorted({HF_LANGUAGE[g.language] for g in bench.typed_groups}),
         task_categories=["audio-classification"],
         tags=["speech-emotion-recognition", "elderly", "cross-lingual", "audio"],
         configs=[
@@ -153,13 +153,13 @@ def _statistics(info: dict) -> dict:
     for s in info["shards"]:
         by_shard[(s["corpus"], s["group"])][s["split"]] = s
     corpus_rows = []
-    for (corpus, group), per_split in by_shard.items():
-        language, age_group = group.split("_")
+    for (corpus, name), per_split in by_shard.items():
+        group = Group.parse(name)
         corpus_rows.append(
             {
                 "corpus": corpus,
-                "language": LANGUAGE_NAMES[language],
-                "age_group": AGE_GROUP_NAMES[age_group],
+                "language": LANGUAGE_NAMES[group.language],
+                "age_group": AGE_GROUP_NAMES[group.age_group],
                 "counts": [per_split.get(sp, {}).get("rows", 0) for sp in SPLITS],
                 "hours": sum(s["duration_s"] for s in per_split.values()) / 3600,
                 "speakers": max((s["speakers"] for s in per_split.values()), default=0),

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .registry import find_config
+from .registry import Group, find_config
 
 
 class Shard(NamedTuple):
@@ -98,10 +98,10 @@ class Augmentation:
     def config(self, target: str, benchmark: str) -> str:
         """The registry config holding exactly this mixture's groups inside ``benchmark``
         (``bimotion:all``, a language such as ``eng``, an age group such as ``eld``, or the target)."""
-        language, age_group = target.split("_")
+        group = Group.parse(target)
         if self.all_languages and self.all_age_groups:
             return f"{benchmark}:all"
-        return age_group if self.all_languages else language if self.all_age_groups else target
+        return group.age_group if self.all_languages else group.language if self.all_age_groups else target
 
 
 MIXTURES: dict[str, Augmentation] = {

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .mixture import MIXTURES
+from .registry import Group
 
 GROUPS: tuple[str, ...] = ("eng_eld", "eng_adu", "zho_eld", "zho_adu")
 LANGUAGES: tuple[str, ...] = ("eng", "zho")
@@ -43,11 +44,6 @@ ESD_ZHO = "zho_adu[esd]"
 def _other(value: str, options: tuple[str, ...]) -> str:
     (other,) = (o for o in options if o != value)
     return other
-
-
-def _split(group: str) -> tuple[str, str]:
-    language, age_group = group.split("_")
-    return language, age_group
 
 
 @dataclass(frozen=True)
@@ -107,19 +103,19 @@ class Table:
         return tuple(c.test for c in self.columns)
 
 
-def _cross_all(group: str) -> str:
-    language, age_group = _split(group)
-    return f"{_other(language, LANGUAGES)}_{_other(age_group, AGE_GROUPS)}"
+def _cross_all(name: str) -> str:
+    group = Group.parse(name)
+    return Group(_other(group.language, LANGUAGES), _other(group.age_group, AGE_GROUPS)).name
 
 
-def _cross_age(group: str) -> str:
-    language, age_group = _split(group)
-    return f"{language}_{_other(age_group, AGE_GROUPS)}"
+def _cross_age(name: str) -> str:
+    group = Group.parse(name)
+    return Group(group.language, _other(group.age_group, AGE_GROUPS)).name
 
 
-def _cross_lingual(group: str) -> str:
-    language, age_group = _split(group)
-    return f"{_other(language, LANGUAGES)}_{age_group}"
+def _cross_lingual(name: str) -> str:
+    group = Group.parse(name)
+    return Group(_other(group.language, LANGUAGES), group.age_group).name
 
 
 def _baseline(group: str) -> str:
@@ -138,7 +134,7 @@ _ROW_LABELS = {
     "cross_lingual": "Cross-lingual",
     "baseline": "Baseline",
 }
-_GROUP_COLUMNS = tuple(Column(g, f"{_split(g)[0]} {_split(g)[1]}", g) for g in GROUPS)
+_GROUP_COLUMNS = tuple(Column(g.name, f"{g.language} {g.age_group}", g.name) for g in map(Group.parse, GROUPS))
 
 TABLE3 = Table(
     name="table3",

@@ -31,6 +31,8 @@ import numpy as np
 
 from loaders.labels import LABELS
 
+from .mixture import parse_mixture
+
 HDR_MASSES = (0.9, 0.6, 0.3)  # highest-density regions drawn per label, outermost first
 
 
@@ -100,8 +102,8 @@ class FeatureCache:
         self._cache: dict[tuple, dict] = {}
 
     def get(self, model_dir: str, shards, split: str, limit: int | None, seed: int) -> dict:
-        from .grid import predict
         from .training.data import Sources, load_shards
+        from .training.inference import predict
 
         parts = []
         for shard in shards:
@@ -165,87 +167,19 @@ def draw(spec: ProjectionSpec, panels: list[dict], labels: list[str], path_stem:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     colors = {label: plt.get_cmap("tab10")(i % 10) for i, label in enumerate(labels)}
-    every = np.vstack([np.vstack([p["train_xy"], p["test_xy"]]) for p in panels])
-    pad = 0.08 * (every.max(0) - every.min(0) + 1e-9)
-    extent = (
-        (every[:, 0].min() - pad[0], every[:, 0].max() + pad[0]),
-        (every[:, 1].min() - pad[1], every[:, 1].max() + pad[1]),
-    )
+    extent = _extent(panels)
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.9), squeeze=False)
-    scatter_only, unlabelled = set(), False
-    others_drawn = False
+    drawn = {"others": False, "unlabelled": False, "scatter_only": False}
     for ax, panel in zip(axes[0], panels, strict=True):
-        # training clips with none of the drawn labels (e.g. another corpus's label space): grey
-        rows = [i for i, names in enumerate(panel["train_labels"]) if not set(names) & set(labels)]
-        if rows:
-            others_drawn |= _draw_density(ax, panel["train_xy"][rows], "0.55", extent)
-        for label in labels:
-            rows = [i for i, names in enumerate(panel["train_labels"]) if label in names]
-            pts = panel["train_xy"][rows]
-            if not _draw_density(ax, pts, colors[label], extent) and len(pts):
-                ax.scatter(pts[:, 0], pts[:, 1], s=8, color=colors[label], alpha=0.4, marker="s")
-                scatter_only.add(label)
-        shown = [next((n for n in names if n in colors), None) for names in panel["test_labels"]]
-        for label in [*labels, None]:
-            rows = [i for i, first in enumerate(shown) if first == label]
-            if rows:
-                pts = panel["test_xy"][rows]
-                if label is None:
-                    ax.scatter(pts[:, 0], pts[:, 1], s=14, color="grey", marker="x", linewidths=0.8)
-                    unlabelled = True
-                else:
-                    ax.scatter(pts[:, 0], pts[:, 1], s=16, color=colors[label], edgecolors="black", linewidths=0.5)
-        ax.set_xlim(*extent[0])
-        ax.set_ylim(*extent[1])
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_xlabel("UMAP 1")
-        ax.set_ylabel("UMAP 2")
-        ax.set_title(
-            f"{panel['title']}\ntrain: {len(panel['train_xy'])} clips · test: {len(panel['test_xy'])} clips",
-            fontsize=10,
-        )
-    handles = [
-        Patch(facecolor=colors[lb], alpha=0.45, edgecolor=colors[lb], label=f"{lb} (train density)") for lb in labels
-    ]
-    handles += [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="",
-            markerfacecolor=colors[lb],
-            markeredgecolor="black",
-            label=f"{lb} (test clip)",
-        )
-        for lb in labels
-    ]
-    if others_drawn:
-        handles.insert(
-            len(labels), Patch(facecolor="0.55", alpha=0.45, edgecolor="0.55", label="other labels (train density)")
-        )
-    if unlabelled:
-        handles.append(Line2D([], [], marker="x", linestyle="", color="grey", label="test clip, other or no label"))
-    if scatter_only:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="s",
-                linestyle="",
-                color="0.4",
-                alpha=0.6,
-                label="train clips of a label too rare for a density",
-            )
-        )
+        for key, value in _draw_panel(ax, panel, colors, extent).items():
+            drawn[key] |= value
     models = ", ".join(dict.fromkeys(_short(p["model"]) for p in panels))
     subtitle = f"features before the last linear layer of {models} · test clips of {spec.test} · UMAP to 2-D"
     fig.suptitle(spec.title + "\n" + textwrap.fill(subtitle, 55 * len(panels)), fontsize=11)
     fig.tight_layout()
+    handles = _legend_handles(colors, **drawn)
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, frameon=False)
     out = []
     for suffix in (".png", ".svg"):
@@ -253,6 +187,71 @@ def draw(spec: ProjectionSpec, panels: list[dict], labels: list[str], path_stem:
         out.append(path_stem.with_suffix(suffix))
     plt.close(fig)
     return out
+
+
+def _extent(panels: list[dict]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The (x, y) limits shared by every panel: all points, with a margin of 8 %."""
+    every = np.vstack([np.vstack([p["train_xy"], p["test_xy"]]) for p in panels])
+    pad = 0.08 * (every.max(0) - every.min(0) + 1e-9)
+    return (
+        (every[:, 0].min() - pad[0], every[:, 0].max() + pad[0]),
+        (every[:, 1].min() - pad[1], every[:, 1].max() + pad[1]),
+    )
+
+
+def _draw_panel(ax, panel: dict, colors: dict, extent) -> dict[str, bool]:
+    """One panel: training densities per label (grey: none of the drawn labels), test clips on
+    top; says what the legend must explain (``others``, ``unlabelled``, ``scatter_only``)."""
+    labels = list(colors)
+    drawn = {"others": False, "unlabelled": False, "scatter_only": False}
+    rows = [i for i, names in enumerate(panel["train_labels"]) if not set(names) & set(labels)]
+    if rows:
+        drawn["others"] = _draw_density(ax, panel["train_xy"][rows], "0.55", extent)
+    for label in labels:
+        pts = panel["train_xy"][[i for i, names in enumerate(panel["train_labels"]) if label in names]]
+        if not _draw_density(ax, pts, colors[label], extent) and len(pts):
+            ax.scatter(pts[:, 0], pts[:, 1], s=8, color=colors[label], alpha=0.4, marker="s")
+            drawn["scatter_only"] = True
+    shown = [next((n for n in names if n in colors), None) for names in panel["test_labels"]]
+    for label in [*labels, None]:
+        pts = panel["test_xy"][[i for i, first in enumerate(shown) if first == label]]
+        if not len(pts):
+            continue
+        if label is None:
+            ax.scatter(pts[:, 0], pts[:, 1], s=14, color="grey", marker="x", linewidths=0.8)
+            drawn["unlabelled"] = True
+        else:
+            ax.scatter(pts[:, 0], pts[:, 1], s=16, color=colors[label], edgecolors="black", linewidths=0.5)
+    ax.set_xlim(*extent[0])
+    ax.set_ylim(*extent[1])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("UMAP 1")
+    ax.set_ylabel("UMAP 2")
+    counts = f"train: {len(panel['train_xy'])} clips · test: {len(panel['test_xy'])} clips"
+    ax.set_title(f"{panel['title']}\n{counts}", fontsize=10)
+    return drawn
+
+
+def _legend_handles(colors: dict, *, others: bool, unlabelled: bool, scatter_only: bool) -> list:
+    """Legend entries: each label's training density and test clips, then what else was drawn."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    def marker(symbol: str, label: str, **style) -> Line2D:
+        return Line2D([], [], marker=symbol, linestyle="", label=label, **style)
+
+    handles = [Patch(facecolor=c, alpha=0.45, edgecolor=c, label=f"{lb} (train density)") for lb, c in colors.items()]
+    if others:
+        handles.append(Patch(facecolor="0.55", alpha=0.45, edgecolor="0.55", label="other labels (train density)"))
+    handles += [
+        marker("o", f"{lb} (test clip)", markerfacecolor=c, markeredgecolor="black") for lb, c in colors.items()
+    ]
+    if unlabelled:
+        handles.append(marker("x", "test clip, other or no label", color="grey"))
+    if scatter_only:
+        handles.append(marker("s", "train clips of a label too rare for a density", color="0.4", alpha=0.6))
+    return handles
 
 
 def _short(model: str) -> str:
@@ -275,7 +274,7 @@ def project(
     """Draw one figure; ``sources``: the prepared datasets (``{"bimotion": DIR, "yuemotion": DIR}``);
     ``model_dir_of`` maps the spec's model names to model directories (the identity for
     directories; :func:`project_from_grid` maps grid mixture specs)."""
-    from .grid import data_sources, resolve
+    from .grid.config import data_sources
 
     spec = spec if isinstance(spec, ProjectionSpec) else ProjectionSpec.from_dict(spec)
     log = log or (lambda *args: None)
@@ -292,18 +291,14 @@ def project(
     for model_name, panel_ids in by_model.items():
         model_dir = str(model_dir_of(model_name))
         log(f"[project] {spec.name}: features of {model_name} ({model_dir})")
-        test = cache.get(model_dir, resolve(spec.test), "test", spec.max_test, spec.seed)
+        test = cache.get(model_dir, parse_mixture(spec.test).shards, "test", spec.max_test, spec.seed)
         train_parts = {
-            i: cache.get(model_dir, resolve(spec.panels[i].train), "train", spec.max_train_per_shard, spec.seed)
+            i: cache.get(
+                model_dir, parse_mixture(spec.panels[i].train).shards, "train", spec.max_train_per_shard, spec.seed
+            )
             for i in panel_ids
         }
-        # one embedding for the model: every distinct clip its panels show
-        ids = list(dict.fromkeys([*test["id"].tolist(), *(x for t in train_parts.values() for x in t["id"].tolist())]))
-        index = {clip: k for k, clip in enumerate(ids)}
-        feats = np.zeros((len(ids), test["features"].shape[1]), dtype=np.float32)
-        for part in (test, *train_parts.values()):
-            feats[[index[c] for c in part["id"].tolist()]] = part["features"]
-        xy = embed(feats, n_neighbors=spec.n_neighbors, min_dist=spec.min_dist, seed=spec.seed)
+        points_of = _joint_embedding(spec, [test, *train_parts.values()])
         test_names = label_names(test["labels"], test["label_mask"])
         for i, part in train_parts.items():
             drawn[i] = {
@@ -311,10 +306,10 @@ def project(
                 "train": spec.panels[i].train,
                 "model": model_name,
                 "model_dir": model_dir,
-                "train_xy": xy[[index[c] for c in part["id"].tolist()]],
+                "train_xy": points_of(part),
                 "train_labels": label_names(part["labels"], part["label_mask"]),
                 "train_meta": part,
-                "test_xy": xy[[index[c] for c in test["id"].tolist()]],
+                "test_xy": points_of(test),
                 "test_labels": test_names,
                 "test_meta": test,
             }
@@ -324,6 +319,18 @@ def project(
     files += _save_points(spec, drawn, labels, stem)
     log(f"[project] wrote {', '.join(str(f) for f in files)}")
     return files
+
+
+def _joint_embedding(spec: ProjectionSpec, parts: list[dict]):
+    """One UMAP of every distinct clip in ``parts`` (one model's panels share it); returns
+    ``points_of(part) -> (clips, 2)``."""
+    ids = list(dict.fromkeys(clip for part in parts for clip in part["id"].tolist()))
+    index = {clip: k for k, clip in enumerate(ids)}
+    feats = np.zeros((len(ids), parts[0]["features"].shape[1]), dtype=np.float32)
+    for part in parts:
+        feats[[index[c] for c in part["id"].tolist()]] = part["features"]
+    xy = embed(feats, n_neighbors=spec.n_neighbors, min_dist=spec.min_dist, seed=spec.seed)
+    return lambda part: xy[[index[c] for c in part["id"].tolist()]]
 
 
 def _save_points(spec: ProjectionSpec, panels: list[dict], labels: list[str], stem: Path) -> list[Path]:
@@ -386,22 +393,4 @@ def project_from_grid(grid, spec: ProjectionSpec | Mapping) -> list[Path]:
     return project(spec, grid.sources, grid.out / "figures", model_dir_of=model_dir_of, log=grid.log)
 
 
-def model_dir_in_grid(grid_dir: str | os.PathLike, spec: str, seed: int | None = None) -> Path:
-    """The trained model of mixture ``spec`` in a finished grid output folder."""
-    from .grid import MARKER, resolve, slug
-
-    grid_dir = Path(grid_dir)
-    plan = json.loads((grid_dir / "plan.json").read_text(encoding="utf-8"))
-    wanted = {tuple(s) for s in resolve(spec)}
-    for model in plan["models"]:
-        if {tuple(s) for s in model["shards"]} == wanted:
-            seeds = sorted(
-                (grid_dir / "models" / slug(model["name"])).glob(f"seed{'*' if seed is None else seed}/{MARKER}")
-            )
-            if seeds:
-                return grid_dir / json.loads(seeds[0].read_text())["model_dir"]
-            raise FileNotFoundError(f"the grid in {grid_dir} has not finished training {model['name']} yet")
-    raise KeyError(f"the grid in {grid_dir} has no model trained on {spec!r}")
-
-
-__all__ = ["Panel", "ProjectionSpec", "embed", "draw", "project", "project_from_grid", "model_dir_in_grid"]
+__all__ = ["Panel", "ProjectionSpec", "embed", "draw", "project", "project_from_grid"]

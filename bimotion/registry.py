@@ -1,6 +1,6 @@
 """The registry of benchmarks, groups and configurations, derived from the corpora's SourceInfo.
 
-A *group* is a (language, age group) pair such as ``eng_eld``; a *shard* is one corpus's part of
+A *group* (:class:`Group`) is a (language, age group) pair named like ``eng_eld``; a *shard* is one corpus's part of
 one group, the unit stored on disk (``data/<corpus>/<group>/<split>-*.parquet``).  Every
 configuration is a set of shards, so unions (``eng``, ``eld``, ``all``) and per-corpus configs
 reference the same files and never store audio twice.  The CLI, the dataset card, the docs and
@@ -17,6 +17,35 @@ from loaders import SOURCES
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 LANGUAGE_NAMES = {"eng": "English", "zho": "Mandarin", "yue": "Cantonese"}
 AGE_GROUP_NAMES = {"eld": "elderly (60+)", "adu": "adults (20-59)"}
+
+
+@dataclass(frozen=True, order=True)
+class Group:
+    """A (language, age group) pair.  Its :attr:`name` (``eng_eld``) is what configs, files, JSON and the
+    CLI hold; code that needs either half parses the name once with :meth:`parse`."""
+
+    language: str
+    age_group: str
+
+    @classmethod
+    def parse(cls, name: str) -> Group:
+        language, sep, age_group = name.partition("_")
+        if not sep or language not in LANGUAGE_NAMES or age_group not in AGE_GROUP_NAMES:
+            known = ", ".join(g for b in BENCHMARKS.values() for g in b.groups)
+            raise ValueError(f"{name!r} is not a group (language_agegroup); known groups: {known}")
+        return cls(language, age_group)
+
+    @property
+    def name(self) -> str:
+        return f"{self.language}_{self.age_group}"
+
+    @property
+    def description(self) -> str:
+        """``English elderly (60+)``."""
+        return f"{LANGUAGE_NAMES[self.language]} {AGE_GROUP_NAMES[self.age_group]}"
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -44,15 +73,32 @@ class Benchmark:
     default_config: str
 
     @cached_property
+    def typed_groups(self) -> tuple[Group, ...]:
+        return tuple(Group.parse(name) for name in self.groups)
+
+    def group(self, name: str) -> Group:
+        """The typed group ``name`` of this benchmark."""
+        if name not in self.groups:
+            raise KeyError(f"{self.name} has no group {name!r}; choose one of: {', '.join(self.groups)}")
+        return Group.parse(name)
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted({g.language for g in self.typed_groups})
+
+    @property
+    def age_groups(self) -> list[str]:
+        return sorted({g.age_group for g in self.typed_groups})
+
+    @cached_property
     def shards(self) -> tuple[tuple[str, str], ...]:
         """Every (corpus, group) pair that exists, in registry order."""
         out = []
-        for group in self.groups:
-            language, age_group = group.split("_")
+        for group in self.typed_groups:
             for corpus in self.corpora:
                 info = SOURCES[corpus]
-                if language in info.languages and age_group in info.age_groups:
-                    out.append((corpus, group))
+                if group.language in info.languages and group.age_group in info.age_groups:
+                    out.append((corpus, group.name))
         return tuple(out)
 
     def corpora_of(self, group: str) -> tuple[str, ...]:
@@ -61,12 +107,10 @@ class Benchmark:
     @cached_property
     def configs(self) -> dict[str, Config]:
         configs: dict[str, Config] = {}
-        for group in self.groups:
-            language, age_group = group.split("_")
-            configs[group] = Config(
-                group,
-                f"{LANGUAGE_NAMES[language]} {AGE_GROUP_NAMES[age_group]}: {', '.join(self.corpora_of(group))}",
-                tuple((c, group) for c in self.corpora_of(group)),
+        for group in self.typed_groups:
+            corpora = self.corpora_of(group.name)
+            configs[group.name] = Config(
+                group.name, f"{group.description}: {', '.join(corpora)}", tuple((c, group.name) for c in corpora)
             )
         for name, groups in self.unions:
             configs[name] = Config(
@@ -77,7 +121,9 @@ class Benchmark:
         if self.per_corpus_configs:
             for corpus in self.corpora:
                 configs[corpus] = Config(
-                    corpus, f"{SOURCES[corpus].title}, all of its groups", tuple(s for s in self.shards if s[0] == corpus)
+                    corpus,
+                    f"{SOURCES[corpus].title}, all of its groups",
+                    tuple(s for s in self.shards if s[0] == corpus),
                 )
         return configs
 

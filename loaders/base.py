@@ -58,25 +58,12 @@ def is_audio(path: Path) -> bool:
     return not head.startswith(_TEXT_BOMS) and sniff(head) in AUDIO_FORMATS
 
 
-def walk_files(
-    root: Path, suffixes: tuple[str, ...] = (".wav",), *, onerror: Callable[[CorpusError], None] | None = None
-) -> list[Path]:
-    """All regular files below ``root`` whose lower-cased name ends with one of ``suffixes``,
-    skipping hidden files and folders (``.DS_Store``, ``._x.wav``, ``.git``), sorted so the
-    result does not depend on the file system's listing order.
-
-    Problems are passed to ``onerror`` (default: raised): a folder that cannot be listed, a name
-    that is not valid UTF-8, and a matching name that is not a regular file (a FIFO, socket, device
-    or broken link), which is never opened.  :meth:`Collector.walk` also accounts for the rest."""
-    return [path for path, candidate in _walk(root, suffixes, onerror or _raise) if candidate]
-
-
-def _raise(error: CorpusError) -> None:
-    raise error
-
-
 def _walk(root: Path, suffixes: tuple[str, ...], onerror: Callable[[CorpusError], None]) -> list[tuple[Path, bool]]:
-    """``(path, is a candidate)`` for every readable regular file below ``root``, sorted."""
+    """``(path, is a candidate)`` for every readable regular file below ``root``, sorted so the result
+    does not depend on the file system's listing order.  A candidate's lower-cased name ends with one of
+    ``suffixes`` and is not hidden (``.DS_Store``, ``._x.wav``, ``.git``).  Problems go to ``onerror``:
+    a folder that cannot be listed, a name that is not valid UTF-8, and a matching name that is not a
+    regular file (a FIFO, socket, device or broken link), which is never opened."""
     found = []
 
     def unreadable(err: OSError) -> None:
@@ -180,7 +167,7 @@ class Collector:
         self.skip(unreadable_folder(err, self.root))
 
     def walk(self, root: Path, suffixes: tuple[str, ...] = (".wav",)) -> list[Path]:
-        """:func:`walk_files` under this collector's policy, accounting for every file below
+        """The candidate files below ``root`` (see :func:`_walk`), accounting for every file below
         ``root``: each is counted as seen; one that is not a candidate (another suffix, hidden) is
         counted as not audio, or, when it is audio by content, reported as ``unexpected_file``."""
         candidates = []

@@ -73,13 +73,6 @@ class SkipReport:
     def __bool__(self) -> bool:  # an empty report is falsy, so `if report:` reads naturally
         return self.total > 0
 
-    def merge(self, other: SkipReport) -> None:
-        self.files.update(other.files)
-        for key, n in other.counts.items():
-            self.counts[key] += n
-            bucket = self.examples.setdefault(key, [])
-            bucket.extend(other.examples.get(key, [])[: self.max_examples - len(bucket)])
-
     def format(self) -> str:
         if not self:
             return "skipped: none"

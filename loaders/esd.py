@@ -120,23 +120,45 @@ def split_of(index: int) -> str:
 def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
     root = require_dir(root, "esd", EXPECTED)
     c = Collector("esd", root, skip_bad=skip_bad, report=report)
-    disagreements = 0
     wavs = c.walk(root)  # reports unreadable folders; find_speakers walks the same folders again
+    chosen, ignored = _chosen_speakers(root)
+    by_speaker = _wavs_by_speaker(c, wavs, chosen, ignored)
+    disagreements = sum(_add_speaker(c, folder, by_speaker[folder]) for folder in sorted(chosen.values()))
+    if disagreements:
+        warnings.warn(
+            f"ESD: {disagreements} file(s) sit in a train/evaluation/test folder that disagrees with the "
+            "index rule; the folder was kept as their split (the rule's split is in extra['index_split'])",
+            stacklevel=2,
+        )
+    return c.finish(expected=EXPECTED)
+
+
+def _chosen_speakers(root: Path) -> tuple[dict[str, Path], list[Path]]:
+    """``({speaker: its shallowest folder}, deeper copies ignored)``, warning about the copies."""
     chosen: dict[str, Path] = {}
     ignored = []
     for speaker_dir in sorted(find_speakers(root), key=lambda p: (len(p.parts), str(p))):
         if speaker_dir.name in chosen:
-            ignored.append(str(speaker_dir))
+            ignored.append(speaker_dir)
         else:
             chosen[speaker_dir.name] = speaker_dir
     if ignored:
+        names = [str(folder) for folder in ignored]
         warnings.warn(
             f"ESD: speaker folders found more than once below {root}; read the shallowest copy and ignored "
-            f"{len(ignored)}: {', '.join(ignored[:3])}{' ...' if len(ignored) > 3 else ''}",
-            stacklevel=2,
+            f"{len(names)}: {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}",
+            stacklevel=3,  # the caller of load()
         )
+    return chosen, ignored
+
+
+def _wavs_by_speaker(
+    c: Collector, wavs: list[Path], chosen: dict[str, Path], ignored: list[Path]
+) -> dict[Path, list[Path]]:
+    """``{speaker folder: its wavs}``; wavs in an ignored copy count as duplicates, wavs outside
+    every speaker folder are stray."""
     by_speaker: dict[Path, list[Path]] = {folder: [] for folder in chosen.values()}
-    ignored_dirs = {Path(folder) for folder in ignored}
+    ignored_dirs = set(ignored)
     for path in wavs:
         owner = next((folder for folder in path.parents if folder in by_speaker or folder in ignored_dirs), None)
         if owner in by_speaker:
@@ -154,36 +176,35 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
                         "move it into its speaker's emotion folder, move it out of the corpus root, or pass --skip-bad",
                     ),
                 )
-    for speaker_dir in sorted(chosen.values()):
-        speaker = speaker_dir.name
-        language, gender = SPEAKERS[speaker]
-        texts = read_transcript(speaker_dir / f"{speaker}.txt", language)
-        for path in by_speaker[speaker_dir]:
-            with c.item(path):
-                emotion, split, index_split = _parse(path, speaker_dir)
-                extra = {"layout": "a" if index_split else "b"}
-                if index_split and index_split != split:
-                    extra["index_split"] = index_split
-                    disagreements += 1
-                c.add(
-                    path,
-                    native_id=path.stem,
-                    emotions=[CORPUS_LABEL_MAPS["esd"][emotion]],
-                    language=language,
-                    age_group="adu",
-                    gender=gender,
-                    speaker_id=speaker,
-                    official_split=split,
-                    text=texts.get(path.stem),
-                    extra=extra,
-                )
-    if disagreements:
-        warnings.warn(
-            f"ESD: {disagreements} file(s) sit in a train/evaluation/test folder that disagrees with the "
-            "index rule; the folder was kept as their split (the rule's split is in extra['index_split'])",
-            stacklevel=2,
-        )
-    return c.finish(expected=EXPECTED)
+    return by_speaker
+
+
+def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[Path]) -> int:
+    """Collect one speaker's wavs; the number whose folder's split disagrees with the index rule."""
+    speaker = speaker_dir.name
+    language, gender = SPEAKERS[speaker]
+    texts = read_transcript(speaker_dir / f"{speaker}.txt", language)
+    disagreements = 0
+    for path in wavs:
+        with c.item(path):
+            emotion, split, index_split = _parse(path, speaker_dir)
+            extra = {"layout": "a" if index_split else "b"}
+            if index_split and index_split != split:
+                extra["index_split"] = index_split
+                disagreements += 1
+            c.add(
+                path,
+                native_id=path.stem,
+                emotions=[CORPUS_LABEL_MAPS["esd"][emotion]],
+                language=language,
+                age_group="adu",
+                gender=gender,
+                speaker_id=speaker,
+                official_split=split,
+                text=texts.get(path.stem),
+                extra=extra,
+            )
+    return disagreements
 
 
 def find_speakers(root: Path) -> list[Path]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
+from bimotion.registry import Group
 from bimotion.training.args import (
     ArgumentError,
     DataArguments,
@@ -51,9 +52,12 @@ def main(argv=None) -> int:
     def check(recipe, model_args, data_args, run_args, training_args):
         if recipe.selection_on not in ("mixture", "target"):
             raise ArgumentError(f"--selection_on must be mixture or target, not {recipe.selection_on}")
-        groups_known = all_groups()
-        for flag, values, part in (("--languages", recipe.languages, 0), ("--age_groups", recipe.age_groups, 1)):
-            known = sorted({g.split("_")[part] for g in groups_known})
+        typed = [Group.parse(g) for g in all_groups()]
+        for flag, values, attribute in (
+            ("--languages", recipe.languages, "language"),
+            ("--age_groups", recipe.age_groups, "age_group"),
+        ):
+            known = sorted({getattr(g, attribute) for g in typed})
             unknown = [v for v in split_list(values) or [] if v not in known]
             if unknown:
                 raise ArgumentError(f"{flag}: unknown {unknown[0]!r}; choose from {', '.join(known)}")

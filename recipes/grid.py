@@ -36,7 +36,8 @@ class GridArguments:
 
 def grid_config(args: GridArguments):
     """The config file with the flags' overrides, checked (with the data) before anything trains."""
-    from bimotion.grid import check_inputs, load_config
+    from bimotion.grid.config import load_config
+    from bimotion.grid.runner import check_inputs
     from bimotion.training.args import ArgumentError, one_line
 
     if not Path(args.config).is_file():
@@ -65,7 +66,7 @@ def grid_config(args: GridArguments):
 
 
 def main(argv=None) -> int:
-    from bimotion.grid import run_grid
+    from bimotion.grid.runner import run_grid
     from bimotion.training.args import one_line, parse_arguments
 
     parser = HfArgumentParser(GridArguments)

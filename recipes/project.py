@@ -57,7 +57,7 @@ class ProjectArguments:
 
 def specs(args: ProjectArguments) -> list[dict]:
     if args.config:
-        from bimotion.grid import load_config
+        from bimotion.grid.config import load_config
 
         found = load_config(args.config).projections
         if not found:
@@ -85,7 +85,7 @@ def specs(args: ProjectArguments) -> list[dict]:
 
 def check(args: ProjectArguments) -> list[dict]:
     """The figures' specs, with every path, config, label and number checked before any model loads."""
-    from bimotion.grid import resolve
+    from bimotion.mixture import parse_mixture
     from bimotion.projection import ProjectionSpec
 
     datasets = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
@@ -111,7 +111,7 @@ def check(args: ProjectArguments) -> list[dict]:
             raise ArgumentError(where + one_line(err)) from err
         for key, config in [("test", spec.test)] + [("panels", panel.train) for panel in spec.panels]:
             try:
-                needs = dict.fromkeys(s.benchmark for s in resolve(config))
+                needs = dict.fromkeys(s.benchmark for s in parse_mixture(config).shards)
             except (KeyError, ValueError) as err:
                 raise ArgumentError(f"{where}{key} {config}: {one_line(err)}") from err
             for bench in needs:
@@ -126,7 +126,7 @@ def model_dir_of(args: ProjectArguments, name: str):
     """A model folder, or (with --grid_dir) the grid's model of a mixture."""
     if Path(name).is_dir() or not args.grid_dir:
         return name
-    from bimotion.projection import model_dir_in_grid
+    from bimotion.grid.plan import model_dir_in_grid
 
     try:
         return model_dir_in_grid(args.grid_dir, name)

@@ -22,3 +22,15 @@ def real_csed(shared_dir: Path) -> Path:
     if not (root / "Training Data (wav)").is_dir():
         pytest.skip(f"the real CSED corpus is not at {root}")
     return root
+
+
+def load_recipe(name: str):
+    """recipes/<name>.py as a module (the recipes are scripts, not a package)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(f"recipe_{name}", REPO / "recipes" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module

@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 
 from bimotion import paper
-from bimotion.grid import MARKER, predict, prepare_fixtures, resolve, run_grid, slug
-from bimotion.projection import model_dir_in_grid
+from bimotion.grid import MARKER, prepare_fixtures, run_grid
+from bimotion.grid.plan import model_dir_in_grid
+from bimotion.mixture import parse_mixture
 from bimotion.training.data import Sources, column, load_shards
+from bimotion.training.inference import predict
 from bimotion.training.metrics import score_groups
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,7 +71,7 @@ def full_run(data_dirs, tmp_path_factory):
 
 
 def marker(out: Path, model: str, seed: int = 0) -> dict:
-    return json.loads((out / "models" / slug(model) / f"seed{seed}" / MARKER).read_text())
+    return json.loads((out / "models" / parse_mixture(model).slug / f"seed{seed}" / MARKER).read_text())
 
 
 def test_every_cell_is_present_finite_and_read_from_the_model_its_row_names(full_run):
@@ -85,7 +87,7 @@ def test_every_cell_is_present_finite_and_read_from_the_model_its_row_names(full
             assert c.num_test > 0 and c.paper == expected.paper
             # the model behind the cell was trained on exactly the row's mixture
             trained = marker(out, c.model)
-            assert {tuple(s) for s in trained["shards"]} == set(resolve(expected.train))
+            assert {tuple(s) for s in trained["shards"]} == set(parse_mixture(expected.train).shards)
         for row in table.rows if table.paper_average else ():
             assert np.isfinite(full_run.averages[(table.name, row.key)]["mean"])
 
@@ -100,11 +102,11 @@ def test_every_cell_is_present_finite_and_read_from_the_model_its_row_names(full
     assert model_dir_in_grid(out, "zho_eld") == model_dir
     manifest = (model_dir / "train_manifest.txt").read_text().split()
     sources = Sources(**full_run.sources)
-    zho_eld_train = load_shards(sources, list(resolve("zho_eld")), "train")
+    zho_eld_train = load_shards(sources, list(parse_mixture("zho_eld").shards), "train")
     assert sorted(manifest) == sorted(column(zho_eld_train, "id").tolist())
 
     # recomputed from scratch: that model, freshly loaded, scored on eng_eld's test clips
-    test = load_shards(sources, list(resolve("eng_eld")), "test")
+    test = load_shards(sources, list(parse_mixture("eng_eld").shards), "test")
     pred = predict(model_dir, test)
     fresh = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"])
     assert 100 * fresh["weighted_f1"] == pytest.approx(cell.mean, abs=1e-6)
@@ -124,7 +126,7 @@ def test_every_cell_is_present_finite_and_read_from_the_model_its_row_names(full
         ("bimotion", "esd", "eng_adu"),
     }
     eng_cell = full_run.cell("table5", "yue_eng", "eng")
-    assert eng_cell.num_test == len(load_shards(sources, list(resolve("eng_adu[esd]")), "test"))
+    assert eng_cell.num_test == len(load_shards(sources, list(parse_mixture("eng_adu[esd]").shards), "test"))
 
 
 def test_tables_are_written_with_the_papers_numbers_beside_ours(full_run):
@@ -177,7 +179,7 @@ def test_heatmap_and_figures_exist_with_their_data(full_run):
     assert all(np.isfinite(float(r["x"])) and np.isfinite(float(r["y"])) for r in rows)
     test_ids = {r["id"] for r in rows if r["role"] == "test"}
     sources = Sources(**full_run.sources)
-    assert test_ids == set(column(load_shards(sources, list(resolve("zho_eld")), "test"), "id").tolist())
+    assert test_ids == set(column(load_shards(sources, list(parse_mixture("zho_eld").shards), "test"), "id").tolist())
     assert meta["panels"][1]["num_train"] > meta["panels"][0]["num_train"]
 
 
@@ -216,7 +218,7 @@ def test_a_killed_grid_resumes_reuses_finished_models_and_gives_the_same_tables(
     weights = {name: (out / "models" / name / "seed0" / "model.safetensors").stat().st_mtime_ns for name in finished}
 
     result = run_grid(config, data_dirs, out, log=None)
-    retrained = {slug(t.split("/seed")[0]) for t in result.trained}
+    retrained = {parse_mixture(t.split("/seed")[0]).slug for t in result.trained}
     assert retrained == {"zho_adu", "zho_eld", "eng_adu", "eng_eld"} - finished
     for name, mtime in weights.items():  # finished models were not touched
         assert (out / "models" / name / "seed0" / "model.safetensors").stat().st_mtime_ns == mtime
@@ -234,7 +236,8 @@ def test_several_seeds_give_mean_std_and_intervals_in_every_format(data_dirs, tm
     """Aggregation over seeds from saved predictions (written here for two seeds, as a grid would)."""
     import csv
 
-    from bimotion.grid import Grid, _save_npz, write_reports
+    from bimotion.grid import Grid, write_reports
+    from bimotion.grid.runner import save_npz
 
     grid = Grid(grid_config(tables=["table3"], seeds=[0, 1]), data_dirs, tmp_path / "grid", log=None)
     data, rows = grid.test_data()
@@ -245,7 +248,7 @@ def test_several_seeds_give_mean_std_and_intervals_in_every_format(data_dirs, tm
         for seed in (0, 1):
             logits = (rng.normal(size=labels.shape) + 3 * labels - 1.5).astype(np.float32)
             for shard, index in rows.items():
-                _save_npz(
+                save_npz(
                     grid.prediction_file(model, seed, shard),
                     {
                         "id": ids[index],

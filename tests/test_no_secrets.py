@@ -5,29 +5,20 @@ The Hub is replaced by a local fake at the network boundary (``huggingface_hub.H
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import logging
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import load_recipe as recipe
 
 from bimotion.training import testing
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "hf_SECRETxyz"
 torch.set_num_threads(2)
-
-
-def recipe(name: str):
-    spec = importlib.util.spec_from_file_location(f"recipe_{name}", REPO / "recipes" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class FakeHub:

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 
 from bimotion import paper
-from bimotion.grid import GridConfig, load_config, make_plan, resolve, score_test, shipped_config, slug, weighted_f1
-from bimotion.training.metrics import score_groups, scores
+from bimotion.grid.config import GridConfig, load_config, shipped_config
+from bimotion.grid.plan import make_plan
+from bimotion.grid.scoring import score_test
+from bimotion.mixture import parse_mixture
+from bimotion.training.metrics import score_groups, scores, weighted_f1
 from bimotion.training.mixtures import Shard
 
 
@@ -37,7 +40,9 @@ def test_table4_rows_are_augmented_mixtures():
         "eld",
         "zho_eld",
     ]
-    assert set(resolve("eld")) == set(resolve("eng_eld")) | set(resolve("zho_eld"))
+    assert set(parse_mixture("eld").shards) == set(parse_mixture("eng_eld").shards) | set(
+        parse_mixture("zho_eld").shards
+    )
     assert t.cell("cross_all", "eng_adu").paper == 77.24
 
 
@@ -45,9 +50,9 @@ def test_table5_uses_esd_halves_and_keeps_the_papers_blanks():
     t = paper.TABLE5
     assert t.cell("yue_zho", "yue").train == "yuemotion:all+zho_adu[esd]"
     assert t.cell("yue_zho", "eng").paper is None and t.cell("baseline", "yue").paper == 45.33
-    assert resolve("zho_adu[esd]") == (Shard("bimotion", "esd", "zho_adu"),)
-    assert resolve("eng_adu[esd]") == (Shard("bimotion", "esd", "eng_adu"),)
-    assert set(resolve(t.cell("yue_eng_zho", "zho").train)) == {
+    assert parse_mixture("zho_adu[esd]").shards == (Shard("bimotion", "esd", "zho_adu"),)
+    assert parse_mixture("eng_adu[esd]").shards == (Shard("bimotion", "esd", "eng_adu"),)
+    assert set(parse_mixture(t.cell("yue_eng_zho", "zho").train).shards) == {
         Shard("yuemotion", "yuemotion", "yue_adu"),
         Shard("yuemotion", "yuemotion", "yue_eld"),
         Shard("bimotion", "esd", "eng_adu"),
@@ -78,7 +83,7 @@ def test_plan_deduplicates_to_9_plus_4_models():
     assert len(only34.models) == 9
     # every cell reads the model whose shards are exactly its training mixture
     for cell, model in plan.cells:
-        assert set(plan.model(cell.train).shards) == set(resolve(cell.train))
+        assert set(plan.model(cell.train).shards) == set(parse_mixture(cell.train).shards)
         assert model == plan.model(cell.train).name
     # a spelled-out union is the same model
     assert plan.model("eng_eld+eng_adu").name == "eng"
@@ -87,12 +92,12 @@ def test_plan_deduplicates_to_9_plus_4_models():
 
 def test_spec_errors_and_slugs():
     with pytest.raises(ValueError, match="has no corpus csed"):
-        resolve("eng_adu[csed]")
+        parse_mixture("eng_adu[csed]")
     with pytest.raises(KeyError, match="ambiguous"):
-        resolve("all")
+        parse_mixture("all")
     with pytest.raises(ValueError, match="cannot read"):
-        resolve("eng_eld[")
-    assert slug("yuemotion:all+eng_adu[esd]") == "yuemotion-all+eng_adu-esd"
+        parse_mixture("eng_eld[")
+    assert parse_mixture("yuemotion:all+eng_adu[esd]").slug == "yuemotion-all+eng_adu-esd"
     with pytest.raises(ValueError, match="unknown grid config keys"):
         load_config({"tabels": ["table3"]})
     with pytest.raises(ValueError, match="unknown tables"):
@@ -120,17 +125,28 @@ def _random_predictions(rng, n, corpora, labels_per_corpus):
     }
 
 
-def test_vectorised_weighted_f1_equals_the_training_metric():
+def test_the_weighted_f1_kernel_equals_sklearn_and_scores_resamples_at_once():
+    from sklearn.metrics import precision_recall_fscore_support
+
     rng = np.random.default_rng(0)
     pred = _random_predictions(
         rng, 120, ["crema_d", "elderreact"], {"crema_d": [0, 1, 2, 3, 4, 5], "elderreact": [0, 1, 2, 3, 4, 6]}
     )
     for c in ("crema_d", "elderreact"):
         rows = pred["corpus"] == c
-        ours = weighted_f1((pred["logits"][rows] > 0).astype(int), pred["labels"][rows], pred["label_mask"][rows])[0]
-        assert ours == pytest.approx(
-            scores(pred["logits"][rows], pred["labels"][rows], pred["label_mask"][rows])["weighted_f1"]
-        )
+        preds, labels, mask = (pred["logits"][rows] > 0).astype(int), pred["labels"][rows], pred["label_mask"][rows]
+        annotated = [j for j in range(13) if mask[:, j].any()]
+        f1 = [precision_recall_fscore_support(labels[:, j], preds[:, j], average="binary", zero_division=0)[2]
+              for j in annotated]  # fmt: skip
+        support = labels[:, annotated].sum(0)
+        reference = float((np.array(f1) * support).sum() / support.sum())
+        assert weighted_f1(preds, labels, mask)[0] == pytest.approx(reference)
+        assert scores(pred["logits"][rows], labels, mask)["weighted_f1"] == pytest.approx(reference)
+        # resample counts: a row of ones is the plain score, a row of twos too, a resample its subset's
+        counts = np.stack([np.ones(len(labels)), 2 * np.ones(len(labels)), (np.arange(len(labels)) < 10) * 1.0])
+        every, doubled, first10 = weighted_f1(preds, labels, mask, counts)
+        assert every == pytest.approx(reference) and doubled == pytest.approx(reference)
+        assert first10 == pytest.approx(weighted_f1(preds[:10], labels[:10], mask[:10])[0])
     values, boot = score_test([pred], samples=0, confidence=0.95)
     reference = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"])
     assert values[0] == pytest.approx(100 * reference["weighted_f1"])
@@ -173,7 +189,7 @@ def test_shipped_grid_configs_are_valid(name):
         projection = ProjectionSpec.from_dict(spec)
         plan.model(projection.model)  # a model the grid trains
         for panel in projection.panels:
-            assert resolve(panel.train)
+            assert parse_mixture(panel.train).shards
     if name == "paper":
         assert config.model_name_or_path == "facebook/wav2vec2-large-xlsr-53" and config.tiny_model is None
         assert config.training["learning_rate"] == 5e-5 and config.training["num_train_epochs"] == 20

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from bimotion.cli import main as bimotion_main
-from bimotion.prepare import LOCK_SUFFIX, PARTIAL_SUFFIX, WORK_MARKER, prepare, read_info
+from bimotion.data.layout import PARTIAL_SUFFIX, read_info
+from bimotion.data.publish import LOCK_SUFFIX, WORK_MARKER
+from bimotion.prepare import prepare
 from bimotion.verify import verify as check
 from loaders import testing
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_recipe
 
-from bimotion.grid import data_sources, predict, prepare_fixtures, resolve
+from bimotion.grid import data_sources, prepare_fixtures
+from bimotion.mixture import parse_mixture
 from bimotion.projection import ProjectionSpec, label_names, project
 from bimotion.training.data import Sources, column, load_shards
+from bimotion.training.inference import predict
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,7 +58,7 @@ def test_features_are_the_input_of_the_last_linear_layer(setup):
     from bimotion.training.model import load_classifier
 
     sources, model_dir, _ = setup
-    data = load_shards(Sources(**sources), list(resolve("yue_adu")), "test")
+    data = load_shards(Sources(**sources), list(parse_mixture("yue_adu").shards), "test")
     out = predict(model_dir, data, features=True)
     model, _ = load_classifier(str(model_dir))
     assert out["features"].shape == (len(data), model.config.classifier_proj_size)
@@ -92,7 +94,7 @@ def test_projection_writes_images_and_the_points_behind_them(setup):
     meta = json.loads(stem.with_suffix(".json").read_text())
     assert len(meta["points"]) == len(rows) and meta["projection"]["method"] == "umap"
     assert [p["num_train"] for p in meta["panels"]] == [16, 24]  # 8 per shard: yue_adu, yue_eld (+ ESD Mandarin)
-    test_ids = column(load_shards(Sources(**sources), list(resolve("yue_adu")), "test"), "id").tolist()
+    test_ids = column(load_shards(Sources(**sources), list(parse_mixture("yue_adu").shards), "test"), "id").tolist()
     for panel in ("yue", "yue + zho"):
         assert sorted(r["id"] for r in rows if r["panel"] == panel and r["role"] == "test") == sorted(test_ids)
     assert {r["corpus"] for r in rows if r["panel"] == "yue + zho" and r["role"] == "train"} == {"yuemotion", "esd"}
@@ -140,13 +142,8 @@ def test_spec_errors():
 
 
 def test_recipe_from_flags(setup):
-    import importlib.util
-
     sources, model_dir, root = setup
-    spec = importlib.util.spec_from_file_location("recipe_project", REPO / "recipes" / "project.py")
-    recipe = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = recipe  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(recipe)
+    recipe = load_recipe("project")
     out = root / "cli"
     argv = [
         "--model",

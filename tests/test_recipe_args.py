@@ -3,23 +3,14 @@ usage error (exit code 2) whose one error line names the argument, never a trace
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import load_recipe as recipe
 
 from bimotion.training import testing
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def recipe(name: str):
-    spec = importlib.util.spec_from_file_location(f"recipe_{name}", REPO / "recipes" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ kill, and multi-process training with the same scores.json as one process."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import signal
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import load_recipe as recipe
 
 from bimotion.hub import upload_plan
 from bimotion.training import testing
@@ -26,15 +26,6 @@ from loaders.labels import LABELS
 
 REPO = Path(__file__).resolve().parents[1]
 torch.set_num_threads(2)
-
-
-def recipe(name: str):
-    """recipes/<name>.py as a module (the recipes are scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(f"recipe_{name}", REPO / "recipes" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(module)
-    return module
 
 
 def key_paths(tree, prefix="") -> set[str]:

@@ -20,60 +20,38 @@ import shutil
 import time
 from pathlib import Path
 
+DEMO_MARKER = ".bimotion-demo"  # in --output: the demo wrote this folder
 HELP = "run the whole pipeline on a generated corpus with a tiny model (minutes on a laptop CPU)"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--output", "-o", default="demo", metavar="DIR", help="where everything is written (default: demo)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the generated corpus and of the splits (default: 0)")
-    parser.add_argument("--protocol", choices=("paper", "speaker"), default="paper", help="split protocol (default: paper)")
+    parser.add_argument(
+        "--output", "-o", default="demo", metavar="DIR", help="where everything is written (default: demo)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the generated corpus and of the splits (default: 0)"
+    )
+    parser.add_argument(
+        "--protocol", choices=("paper", "speaker"), default="paper", help="split protocol (default: paper)"
+    )
     parser.add_argument("--no-grid", action="store_true", help="stop after the datasets (skip training the grid)")
 
 
 def run(args) -> int:
-    from bimotion import load
-    from bimotion.prepare import prepare
-    from bimotion.verify import format_result
-    from bimotion.verify import verify as check
-    from loaders.manifest import scan, summary
-    from loaders.testing import make_all
-
     out = Path(args.output)
     start = time.perf_counter()
-    marker = out / ".bimotion-demo"
-    if out.exists() and any(out.iterdir()) and not marker.exists():
-        raise SystemExit(f"error: {out} exists and was not written by `bimotion demo`; choose another --output")
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    marker.touch()
+    _fresh_output(out)
     print(f"[1/5] generating the seven fixture corpora in {out / 'raw'} ...", flush=True)
-    roots = make_all(out / "raw", seed=args.seed)
-    records, _ = scan(roots, progress=False)
-    print(summary(records), "\n", flush=True)
+    roots = _generate_corpora(out / "raw", args.seed)
 
     print(f"[2/5] preparing BiMotion and YueMotion ({args.protocol} protocol) ...", flush=True)
-    yue = {"yuemotion": roots.pop("yuemotion")}
-    data = {}
-    for name, sources in (("bimotion", roots), ("yuemotion", yue)):
-        data[name] = out / name
-        prepare(sources, data[name], benchmark=name, protocol=args.protocol, seed=args.seed, progress=False)
+    data = _prepare_benchmarks(roots, out, args.protocol, args.seed)
 
     print("[3/5] checking the prepared folders ...", flush=True)
-    problems = 0
-    for name, folder in data.items():
-        result = check(folder)
-        print(f"--- {name}\n{format_result(result)}\n")
-        problems += len(result["problems"])
+    problems = _check(data)
 
     print("[4/5] loading back with `datasets` ...", flush=True)
-    for name, config in (("bimotion", "eng_eld"), ("yuemotion", "yue_eld")):
-        splits = {split: load(data[name], config, split) for split in ("train", "validation", "test")}
-        counts = ", ".join(f"{split} {len(ds)}" for split, ds in splits.items())
-        row = splits["test"][0]
-        samples = row["audio"].get_all_samples()  # datasets' Audio decodes through torchcodec
-        print(f"load_dataset({str(data[name])!r}, {config!r}): {counts}; first test row {row['id']}: "
-              f"{', '.join(row['emotions']) or 'no emotion'}, {samples.data.shape[-1] / samples.sample_rate:.2f} s "
-              f"at {samples.sample_rate} Hz")
+    _load_back(data)
 
     if not args.no_grid:
         from bimotion.grid import run_grid, shipped_config
@@ -91,3 +69,68 @@ def run(args) -> int:
         "(see docs/datasets.md)."
     )
     return 1 if problems else 0
+
+
+def _fresh_output(out: Path) -> None:
+    """Empty ``out`` (only a folder the demo wrote, marked by ``.bimotion-demo``) and mark it."""
+    marker = out / DEMO_MARKER
+    if out.exists() and any(out.iterdir()) and not marker.exists():
+        raise SystemExit(f"error: {out} exists and was not written by `bimotion demo`; choose another --output")
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    marker.touch()
+
+
+def _generate_corpora(raw: Path, seed: int) -> dict[str, Path]:
+    """Write the seven fixture corpora under ``raw``, print what a scan reads: ``{corpus: root}``."""
+    from loaders.manifest import scan, summary
+    from loaders.testing import make_all
+
+    roots = make_all(raw, seed=seed)
+    records, _ = scan(roots, progress=False)
+    print(summary(records), "\n", flush=True)
+    return roots
+
+
+def _prepare_benchmarks(roots: dict[str, Path], out: Path, protocol: str, seed: int) -> dict[str, Path]:
+    """Prepare BiMotion from every corpus but YueMotion, and YueMotion from it: ``{benchmark: folder}``."""
+    from bimotion.prepare import prepare
+
+    sources = {
+        "bimotion": {c: r for c, r in roots.items() if c != "yuemotion"},
+        "yuemotion": {"yuemotion": roots["yuemotion"]},
+    }
+    data = {}
+    for name, corpora in sources.items():
+        data[name] = out / name
+        prepare(corpora, data[name], benchmark=name, protocol=protocol, seed=seed, progress=False)
+    return data
+
+
+def _check(data: dict[str, Path]) -> int:
+    """Print the check of every prepared folder; the number of problems found."""
+    from bimotion.verify import format_result
+    from bimotion.verify import verify as check
+
+    problems = 0
+    for name, folder in data.items():
+        result = check(folder)
+        print(f"--- {name}\n{format_result(result)}\n")
+        problems += len(result["problems"])
+    return problems
+
+
+def _load_back(data: dict[str, Path]) -> None:
+    """Load one config of each benchmark with ``datasets`` and print its split sizes and first test row."""
+    from bimotion import load
+
+    for name, config in (("bimotion", "eng_eld"), ("yuemotion", "yue_eld")):
+        splits = {split: load(data[name], config, split) for split in ("train", "validation", "test")}
+        counts = ", ".join(f"{split} {len(ds)}" for split, ds in splits.items())
+        row = splits["test"][0]
+        samples = row["audio"].get_all_samples()  # datasets' Audio decodes through torchcodec
+        print(
+            f"load_dataset({str(data[name])!r}, {config!r}): {counts}; first test row {row['id']}: "
+            f"{', '.join(row['emotions']) or 'no emotion'}, {samples.data.shape[-1] / samples.sample_rate:.2f} s "
+            f"at {samples.sample_rate} Hz"
+        )

@@ -25,9 +25,9 @@ import logging
 import os
 from pathlib import Path
 
-log = logging.getLogger("bimotion.training")
+from .outputs import IDENTITY_FILE, SCORES
 
-IDENTITY_FILE = "run_identity.json"
+log = logging.getLogger("bimotion.training")
 
 HARMLESS = frozenset(
     {
@@ -128,12 +128,12 @@ def _file_digest(path: Path) -> str:
 
 def dataset_identity(source: str) -> dict:
     """A prepared dataset by content: its ``prepare.json`` (else its ``README.md``) digest, or its Hub id."""
-    from bimotion.prepare import INFO_FILE
+    from bimotion.data.layout import CARD_FILE, INFO_FILE
 
     path = Path(source).expanduser()
     if not path.is_dir():
         return {"hub_id": source}
-    for name in (INFO_FILE, "README.md"):
+    for name in (INFO_FILE, CARD_FILE):
         if (path / name).is_file():
             return {name: _file_digest(path / name)}
     return {}  # no card to digest: the clip-id manifests still name the data
@@ -233,8 +233,6 @@ def discard_run(run_dir: str | os.PathLike) -> list[str]:
     its checkpoints, scores and identity (the final model files are overwritten when the new run ends)."""
     import re
     import shutil
-
-    from .run import SCORES
 
     run_dir = Path(run_dir)
     removed = []

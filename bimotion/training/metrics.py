@@ -1,4 +1,5 @@
-"""The paper's metrics, with scikit-learn, per corpus and per group.
+"""The paper's metrics, per corpus and per group: one weighted-F1 kernel (:func:`weighted_f1`, which
+the grid's bootstrap runs over all its resamples at once), scikit-learn for the accuracies.
 
 * **weighted F1** (the paper's metric): sigmoid > 0.5 per label, binary F1 per *annotated* label,
   averaged weighted by each label's support (its positives).  Labels outside a corpus's label space
@@ -35,35 +36,60 @@ def masked_bce(logits: np.ndarray, labels: np.ndarray, mask: np.ndarray) -> np.n
     return (bce * mask).sum(-1) / np.maximum(mask.sum(-1), 1)
 
 
+def label_counts(
+    preds: np.ndarray, labels: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True positives, false positives and false negatives per label over the annotated clips,
+    shape ``(B, labels)``: one row per row of ``weights`` (how often each clip counts, shape
+    ``(B, clips)``, e.g. bootstrap resample counts; ``None``: every clip once)."""
+    if weights is None:
+        weights = np.ones((1, len(labels)))
+    p, y, m = preds.astype(np.float64), labels.astype(np.float64), mask.astype(np.float64)
+    return weights @ (p * y * m), weights @ (p * (1 - y) * m), weights @ ((1 - p) * y * m)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator``, 0 where the denominator is 0 (sklearn's ``zero_division=0``)."""
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+
+
+def weighted_f1(
+    preds: np.ndarray, labels: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """The paper's weighted F1 (a fraction) of one set of clips from 0/1 predictions: binary F1
+    per annotated label, averaged weighted by support; one value per row of ``weights``
+    (:func:`label_counts`), so a bootstrap scores all its resamples at once."""
+    tp, fp, fn = label_counts(preds, labels, mask, weights)
+    support = tp + fn
+    total = support.sum(1)
+    return _ratio((_ratio(2 * tp, 2 * tp + fp + fn) * support).sum(1), total)
+
+
 def scores(logits: np.ndarray, labels: np.ndarray, mask: np.ndarray, threshold: float = THRESHOLD) -> dict:
     """Every metric for one set of clips (one corpus, or a pooled group)."""
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, precision_recall_fscore_support
-
     logits, labels, mask = np.asarray(logits), np.asarray(labels).astype(int), np.asarray(mask).astype(bool)
     preds = (sigmoid(logits) > threshold).astype(int)
-    per_label, f1s, supports = {}, [], []
-    for j, name in enumerate(LABELS):
-        rows = mask[:, j]
-        if not rows.any():
-            continue
-        with warnings.catch_warnings():  # a label absent from both truth and predictions scores 0, quietly
-            warnings.filterwarnings("ignore", message="A single label was found")
-            p, r, f, s = precision_recall_fscore_support(
-                labels[rows, j], preds[rows, j], average="binary", pos_label=1, zero_division=0
-            )
-        support = int(labels[rows, j].sum())
-        per_label[name] = {"f1": float(f), "precision": float(p), "recall": float(r), "support": support}
-        f1s.append(f)
-        supports.append(support)
-    f1s, supports = np.array(f1s), np.array(supports)
+    tp, fp, fn = (counts[0] for counts in label_counts(preds, labels, mask))
+    f1 = _ratio(2 * tp, 2 * tp + fp + fn)
+    precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    support = (tp + fn).astype(int)
+    annotated = [j for j in range(len(LABELS)) if mask[:, j].any()]
+    per_label = {
+        LABELS[j]: {"f1": float(f1[j]), "precision": float(precision[j]), "recall": float(recall[j]),
+                    "support": int(support[j])}
+        for j in annotated
+    }  # fmt: skip
+    supported = [j for j in annotated if support[j] > 0]
     out = {
         "num_samples": int(len(labels)),
         "loss": float(masked_bce(logits, labels, mask).mean()) if len(labels) else float("nan"),
-        "weighted_f1": float((f1s * supports).sum() / supports.sum()) if supports.sum() else 0.0,
-        "macro_f1": float(f1s[supports > 0].mean()) if (supports > 0).any() else 0.0,
+        "weighted_f1": float(weighted_f1(preds, labels, mask)[0]),
+        "macro_f1": float(f1[supported].mean()) if supported else 0.0,
         "per_label": per_label,
     }
     if len(labels) and ((labels * mask).sum(-1) == 1).all():  # single-label
+        from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
         truth = np.argmax(labels * mask, -1)
         guess = np.argmax(np.where(mask, logits, -np.inf), -1)
         with warnings.catch_warnings():  # a class predicted but absent from this test set is fine

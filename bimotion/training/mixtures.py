@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bimotion.mixture import MIXTURES, Shard, parse_mixture
-from bimotion.registry import BENCHMARKS
+from bimotion.registry import BENCHMARKS, Group
 
 __all__ = [
     "MIXTURES",
@@ -60,15 +60,15 @@ def resolve_mixture(
     if mixture not in MIXTURES:
         raise ValueError(f"unknown mixture {mixture!r}; choose one of: {', '.join(MIXTURES)}")
     bench = BENCHMARKS[benchmark_of_group(target)]
-    language, age_group = target.split("_")
-    L = list(languages) if languages else sorted({g.split("_")[0] for g in bench.groups})
-    A = list(age_groups) if age_groups else sorted({g.split("_")[1] for g in bench.groups})
-    if language not in L or age_group not in A:
+    group = bench.group(target)
+    L = list(languages) if languages else bench.languages
+    A = list(age_groups) if age_groups else bench.age_groups
+    if group.language not in L or group.age_group not in A:
         raise ValueError(f"target {target} must be inside languages={L} and age_groups={A}")
     widen = MIXTURES[mixture]
-    langs = L if widen.all_languages else [language]
-    ages = A if widen.all_age_groups else [age_group]
-    wanted = {f"{lang}_{age}" for lang in langs for age in ages}
+    langs = L if widen.all_languages else [group.language]
+    ages = A if widen.all_age_groups else [group.age_group]
+    wanted = {Group(lang, age).name for lang in langs for age in ages}
     groups = [g for g in all_groups() if g in wanted]
     return [target] + [g for g in groups if g != target]
 
@@ -87,13 +87,14 @@ def relation(trained_on: list[str], test_group: str) -> str:
     (other language, same age group), ``cross_age`` (same language, other age group) or ``cross_all``."""
     if test_group in trained_on:
         return "in_group"
-    language, age_group = test_group.split("_")
-    languages = {g.split("_")[0] for g in trained_on}
-    ages = {g.split("_")[1] for g in trained_on}
-    if age_group in ages and language not in languages:
+    test = Group.parse(test_group)
+    trained = [Group.parse(g) for g in trained_on]
+    languages = {g.language for g in trained}
+    ages = {g.age_group for g in trained}
+    if test.age_group in ages and test.language not in languages:
         return "cross_lingual"
-    if language in languages and age_group not in ages:
+    if test.language in languages and test.age_group not in ages:
         return "cross_age"
-    if language not in languages and age_group not in ages:
+    if test.language not in languages and test.age_group not in ages:
         return "cross_all"
     return "cross_group"  # language and age group each seen, never together

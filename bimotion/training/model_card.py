@@ -14,6 +14,8 @@ from pathlib import Path
 
 from loaders.labels import LABELS, label_space
 
+from ..registry import Group
+
 CODE = "https://github.com/HLTCHKUST/elderly_ser"
 BENCHMARK_TITLES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
 LANGUAGE_CODES = {"eng": "en", "zho": "zh", "yue": "yue"}
@@ -141,7 +143,7 @@ def card_data(summary: dict):
 
     groups = groups_of(summary["train_configs"]) + list(summary["test"]["groups"])
     return ModelCardData(
-        language=sorted({LANGUAGE_CODES[g.split("_")[0]] for g in groups}),
+        language=sorted({LANGUAGE_CODES[Group.parse(g).language] for g in groups}),
         license="apache-2.0",
         library_name="transformers",
         pipeline_tag="audio-classification",

@@ -8,7 +8,6 @@ import dataclasses
 import json
 import logging
 import re
-import tempfile
 from pathlib import Path
 
 from bimotion.hub import publish
@@ -18,16 +17,15 @@ from .args import DataArguments, RunArguments, SERTrainingArguments, cpu_only_di
 from .collator import AudioCollator
 from .data import Sources, column, load_split, manifest_hash
 from .identity import check_resume, discard_run, run_identity, write_identity
-from .metrics import GroupMetrics
+from .metrics import GroupMetrics, score_groups
 from .mixtures import relation
-from .model import build_model, load_classifier
+from .model import build_model
 from .model_card import public_summary, render_card
+from .outputs import MANIFEST, SCORES
 from .spec import TrainSpec
 from .trainer import SERTrainer
 
 log = logging.getLogger("bimotion.training")
-SCORES = "scores.json"
-MANIFEST = "train_manifest.txt"
 
 
 def sources_of(data_args: DataArguments) -> Sources:
@@ -278,29 +276,22 @@ def infer(
     split: str = "test",
     output_file: str | None = None,
 ) -> dict:
-    """Score a trained model on ``split`` of ``configs`` (default: every group of the given datasets)."""
+    """Score a trained model on ``split`` of ``configs`` (default: every group of the given datasets),
+    with :func:`bimotion.training.inference.predict` on whole clips."""
+    from .inference import predict
+
     sources = sources_of(data_args)
     configs = split_list(configs) or default_test_configs(sources)
-    with tempfile.TemporaryDirectory(prefix="bimotion-infer-") as scratch:  # Trainer wants an output_dir
-        training_args = dataclasses.replace(
-            training_args,
-            eval_strategy="no",
-            save_strategy="no",
-            load_best_model_at_end=False,
-            output_dir=training_args.output_dir if getattr(training_args, "output_dir_given", True) else scratch,
-        )
-        with training_args.main_process_first(desc="loading datasets"):
-            dataset = load_split(sources, configs, split)
-        model, feature_extractor = load_classifier(model_name_or_path)
-        collator = AudioCollator(feature_extractor, None, data_args.pad_to_multiple_of)
-        trainer = SERTrainer(
-            model=model,
-            args=training_args,
-            data_collator=collator,
-            eval_data_collator=collator,
-            processing_class=feature_extractor,
-        )
-        scores = evaluate(trainer, dataset, split)
+    with training_args.main_process_first(desc="loading datasets"):
+        dataset = load_split(sources, configs, split)
+    pred = predict(
+        model_name_or_path,
+        dataset,
+        batch_size=training_args.per_device_eval_batch_size,
+        progress=not training_args.disable_tqdm and training_args.process_index == 0,
+        pad_to_multiple_of=data_args.pad_to_multiple_of,
+    )
+    scores = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"])
     trained_on = _trained_groups(model_name_or_path)
     result = {
         "model": model_name_or_path,
@@ -311,7 +302,7 @@ def infer(
         "relation": {g: relation(trained_on, g) for g in scores["groups"]} if trained_on else None,
         split: scores,
     }
-    if trainer.is_world_process_zero():
+    if training_args.process_index == 0:
         local = Path(model_name_or_path)
         path = (
             Path(output_file) if output_file else (local if local.is_dir() else Path(".")) / f"inference_{split}.json"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bimotion.registry import Group
 from loaders.labels import label_space
 from loaders.record import Utterance
 from loaders.testing.synth import make_voice, stable_seed, synthesize
@@ -53,11 +54,6 @@ def save_tiny_model(path: str | Path, *, seed: int = 0, **overrides) -> Path:
     return path
 
 
-def _language_age(group: str) -> tuple[str, str]:
-    language, age_group = group.split("_")
-    return language, age_group
-
-
 def synth_clips(
     corpus: str,
     group: str,
@@ -72,7 +68,7 @@ def synth_clips(
     """``n`` synthesised clips of ``corpus`` in ``group`` (records and float samples at 16 kHz) from
     ``speakers`` speakers (the same speakers in every split, as in the utterance-level splits of the
     paper; the clips all differ).  A record's ``path`` is a placeholder until the clip is saved."""
-    language, age_group = _language_age(group)
+    parsed = Group.parse(group)
     space = label_space(corpus)
     choices = [e for e in (emotions or ()) if e in space] or list(space)  # the wanted ones this corpus has
     rng = np.random.default_rng(stable_seed(corpus, group, split, seed))
@@ -86,19 +82,19 @@ def synth_clips(
         else:
             emo = (choices[i % len(choices)],)
         dur = float(rng.uniform(*duration_s))
-        voice = make_voice(speaker, gender, age_group, seed=seed)
-        samples = synthesize(emo, voice, language, duration_s=dur, rng=rng)
+        voice = make_voice(speaker, gender, parsed.age_group, seed=seed)
+        samples = synthesize(emo, voice, parsed.language, duration_s=dur, rng=rng)
         record = Utterance(
             id=f"{corpus}/{group}-{split}-{i:04d}",
             corpus=corpus,
             path=f"{split}/{i:04d}.wav",
-            language=language,
-            age_group=age_group,
+            language=parsed.language,
+            age_group=parsed.age_group,
             emotions=emo,
             label_space=space,
             duration_s=dur,
             sample_rate_hz=16000,
-            age=70.0 if age_group == "eld" else 35.0,
+            age=70.0 if parsed.age_group == "eld" else 35.0,
             gender=gender,
             speaker_id=speaker,
             text=None,

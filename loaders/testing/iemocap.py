@@ -100,12 +100,27 @@ def _block(utterance: str, letter: str, code: str, start_s: float, rng: np.rando
     return "\n".join(lines) + "\n\n"
 
 
+# (utterance, letter, code or None (no evaluation line), wav kind or None (no wav))
+Item = tuple[str, str, str | None, str | None]
+
+
 def make(writer: FixtureWriter, *, bad: bool = False) -> Path:
     root = writer.out_dir / "IEMOCAP_full_release"
     rng = np.random.default_rng(writer.seed)
-    plan = full_plan(writer.seed) if writer.full else SMALL
-    # dialog -> (utterance, letter, code or None (no evaluation line), wav kind or None (no wav))
-    items: dict[str, list[tuple[str, str, str | None, str | None]]] = {}
+    items = _items(full_plan(writer.seed) if writer.full else SMALL, bad=bad)
+    seen_sessions = set()
+    for dialog, rows in items.items():
+        session = root / f"Session{int(dialog[4])}"
+        _write_dialog(writer, session, dialog, rows, rng)
+        if session not in seen_sessions:
+            seen_sessions.add(session)
+            _write_hidden_files(session, dialog, rows)
+    return root
+
+
+def _items(plan: dict[str, list[tuple[str, str]]], *, bad: bool) -> dict[str, list[Item]]:
+    """``{dialog: items}``: the plan's turns numbered per speaker letter, plus the bad ones."""
+    items: dict[str, list[Item]] = {}
     for dialog, turns in plan.items():
         numbers = {"F": 0, "M": 0}
         items[dialog] = []
@@ -121,44 +136,43 @@ def make(writer: FixtureWriter, *, bad: bool = False) -> Path:
             (f"{first}_M901", "M", "ang", "lfs"),
             (f"{first}_F902", "F", "sad", "truncated"),
         ]
+    return items
 
-    seen_sessions = set()
-    for dialog, rows in items.items():
-        session = root / f"Session{int(dialog[4])}"
-        evaluation = session / "dialog" / "EmoEvaluation"
-        wav_dir = session / "sentences" / "wav" / dialog
-        text, start_s = HEADER, 2.0 + rng.random() * 4
-        for utterance, letter, code, kind in rows:
-            if code is not None:
-                text += _block(utterance, letter, code, start_s, rng)
-                start_s += 5.0
-            if kind is None:
-                continue
-            path = wav_dir / f"{utterance}.wav"
-            label = CODES.get(code or "xxx", "unknown")
-            writer.audio(
-                path,
-                speaker=dialog[:5] + letter,
-                gender=letter.lower(),
-                age_group="adu",
-                language="eng",
-                emotions=[label],
-            )
-            if kind == "lfs":
-                writer.lfs_pointer(path)
-            elif kind == "truncated":
-                writer.truncate(path, keep_bytes=2000)
-        writer.text(evaluation / f"{dialog}.txt", text)
-        # decoys: other formats of the same evaluations, one folder down
-        writer.text(evaluation / "Categorical" / f"{dialog}_e1_cat.txt", f"{rows[0][0]} :Neutral; ()\n")
-        writer.text(evaluation / "Attribute" / f"{dialog}_e2_atr.txt", f"{rows[0][0]} :act 2; val 3; dom 2; ()\n")
-        # the actors' own ratings, in the top-level format: read as evaluations they would clash
-        self_rated = "".join(f"[0.0000 - 1.0000]\t{row[0]}\toth\t[3.0000, 3.0000, 3.0000]\n\n" for row in rows)
-        writer.text(evaluation / "Self-evaluation" / f"{dialog}.txt", HEADER + self_rated)
-        if session not in seen_sessions:  # hidden files, as macOS leaves them
-            seen_sessions.add(session)
-            (wav_dir / f"._{rows[0][0]}.wav").write_bytes(APPLEDOUBLE)
-            (wav_dir / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + bytes(32))
-            (session / "sentences" / "wav" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + bytes(32))
-            (evaluation / f"._{dialog}.txt").write_bytes(APPLEDOUBLE)
-    return root
+
+def _write_dialog(writer: FixtureWriter, session: Path, dialog: str, rows: list[Item], rng) -> None:
+    """One dialog's wavs, its evaluation file and the decoy evaluation formats beside it."""
+    evaluation = session / "dialog" / "EmoEvaluation"
+    wav_dir = session / "sentences" / "wav" / dialog
+    text, start_s = HEADER, 2.0 + rng.random() * 4
+    for utterance, letter, code, kind in rows:
+        if code is not None:
+            text += _block(utterance, letter, code, start_s, rng)
+            start_s += 5.0
+        if kind is None:
+            continue
+        path = wav_dir / f"{utterance}.wav"
+        label = CODES.get(code or "xxx", "unknown")
+        writer.audio(
+            path, speaker=dialog[:5] + letter, gender=letter.lower(), age_group="adu", language="eng", emotions=[label]
+        )
+        if kind == "lfs":
+            writer.lfs_pointer(path)
+        elif kind == "truncated":
+            writer.truncate(path, keep_bytes=2000)
+    writer.text(evaluation / f"{dialog}.txt", text)
+    # decoys: other formats of the same evaluations, one folder down
+    writer.text(evaluation / "Categorical" / f"{dialog}_e1_cat.txt", f"{rows[0][0]} :Neutral; ()\n")
+    writer.text(evaluation / "Attribute" / f"{dialog}_e2_atr.txt", f"{rows[0][0]} :act 2; val 3; dom 2; ()\n")
+    # the actors' own ratings, in the top-level format: read as evaluations they would clash
+    self_rated = "".join(f"[0.0000 - 1.0000]\t{row[0]}\toth\t[3.0000, 3.0000, 3.0000]\n\n" for row in rows)
+    writer.text(evaluation / "Self-evaluation" / f"{dialog}.txt", HEADER + self_rated)
+
+
+def _write_hidden_files(session: Path, dialog: str, rows: list[Item]) -> None:
+    """Hidden files, as macOS leaves them, beside the session's first dialog."""
+    evaluation = session / "dialog" / "EmoEvaluation"
+    wav_dir = session / "sentences" / "wav" / dialog
+    (wav_dir / f"._{rows[0][0]}.wav").write_bytes(APPLEDOUBLE)
+    (wav_dir / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + bytes(32))
+    (session / "sentences" / "wav" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + bytes(32))
+    (evaluation / f"._{dialog}.txt").write_bytes(APPLEDOUBLE)

@@ -1,0 +1,171 @@
+"""Writing a prepared folder ``OUT`` atomically and exclusively: the output side of the contract in
+:mod:`bimotion.data.layout`.
+
+* :func:`claim_output` holds an ``flock`` on ``OUT.prepare-lock`` (beside ``OUT``, removed at the
+  end), so a second run into the same ``OUT`` fails at once with :class:`OutputLockedError`; holding
+  it, it finishes what an interrupted run left and refuses an ``OUT`` that may not be replaced.
+* :func:`publishing` yields ``OUT.partial-tmp/new`` to write into and renames it to ``OUT`` when the
+  block ends; with ``overwrite`` the previous ``OUT`` first moves to ``OUT.partial-tmp/old``.  A
+  failed block removes ``OUT.partial-tmp`` (restoring ``OUT`` first if it had been moved); after a
+  killed run, the next :func:`claim_output` does the same and says so.
+
+``OUT.partial-tmp`` carries a marker file (:data:`WORK_MARKER`): a folder of that name that prepare
+did not make is never deleted.  This module imports nothing from ``bimotion`` but the layout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from .layout import INFO_FILE, PARTIAL_SUFFIX
+
+LOCK_SUFFIX = ".prepare-lock"  # OUT.prepare-lock: flock'ed while a run writes OUT
+WORK_MARKER = ".bimotion-prepare"  # inside OUT.partial-tmp: prepare made this folder
+LOCK_ATTEMPTS = 100
+
+
+class OutputLockedError(RuntimeError):
+    """Another prepare run is writing the same output folder."""
+
+
+def output_path(out_dir: str | os.PathLike) -> Path:
+    """``out_dir`` as the absolute path every other function here expects."""
+    return Path(out_dir).expanduser().absolute()
+
+
+def work_dir(out_dir: Path) -> Path:
+    """``OUT.partial-tmp``: where a run writes (``new``) and parks the dataset it replaces (``old``)."""
+    return out_dir.with_name(out_dir.name + PARTIAL_SUFFIX)
+
+
+@contextlib.contextmanager
+def claim_output(out_dir: str | os.PathLike, overwrite: bool) -> Iterator[Path]:
+    """Lock ``out_dir`` (see :func:`locked`), clean up after an interrupted run and check that
+    ``out_dir`` may be written; yield its absolute path."""
+    out_dir = output_path(out_dir)
+    with locked(out_dir):
+        check_output(out_dir, overwrite)
+        yield out_dir
+
+
+@contextlib.contextmanager
+def locked(out_dir: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``OUT.prepare-lock`` (created beside ``out_dir``, removed at
+    the end); :class:`OutputLockedError` at once when another run holds it."""
+    path = out_dir.with_name(out_dir.name + LOCK_SUFFIX)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = _lock_file(path, out_dir)
+    if os.fstat(fd).st_size:
+        os.close(fd)
+        raise FileExistsError(f"{path} is not prepare's (empty) lock file; move it away")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        os.close(fd)
+
+
+def _lock_file(path: Path, out_dir: Path) -> int:
+    """An open descriptor of ``path`` holding its ``flock``, retried while a run that just finished
+    removes the file we locked."""
+    import fcntl
+
+    busy = OutputLockedError(f"another prepare is writing {out_dir} (it holds {path}); wait or choose another --output")
+    for _ in range(LOCK_ATTEMPTS):
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise busy from None
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        locked_file = os.fstat(fd)
+        if current is not None and (current.st_dev, current.st_ino) == (locked_file.st_dev, locked_file.st_ino):
+            return fd
+        os.close(fd)  # a run that just finished removed the file we locked: lock the new one
+    raise busy
+
+
+def check_output(out_dir: Path, overwrite: bool) -> None:
+    """Finish what an interrupted run left (holding the lock), then refuse an ``out_dir`` that may
+    not be replaced."""
+    _restore(out_dir, work_dir(out_dir))
+    if out_dir.exists() and not overwrite:
+        raise FileExistsError(f"{out_dir} already exists; choose another --output or pass --overwrite")
+    if out_dir.exists() and not (out_dir / INFO_FILE).is_file():
+        raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; refusing to overwrite it")
+
+
+@contextlib.contextmanager
+def publishing(out_dir: Path, overwrite: bool) -> Iterator[Path]:
+    """Yield the empty folder ``OUT.partial-tmp/new`` and, when the block ends, swap it into
+    ``out_dir``; on any error (or interrupt) put the previous dataset back and remove the rest.
+    Call it holding :func:`claim_output`."""
+    work = work_dir(out_dir)
+    work.mkdir(parents=True)  # check_output removed any leftover; a new one is a FileExistsError
+    try:
+        (work / WORK_MARKER).write_text("temporary folder of `bimotion prepare`; deleted when it ends\n")
+        (work / "new").mkdir()
+        yield work / "new"
+        _swap_into_place(work, out_dir, overwrite)
+    except BaseException:
+        _put_back(work / "old", out_dir)
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    shutil.rmtree(work, ignore_errors=True)  # the replaced dataset, if any
+
+
+def _note(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
+
+
+def _restore(out_dir: Path, work: Path) -> None:
+    """Put back a dataset that an interrupted ``--overwrite`` swap left in ``work/old`` (or, from
+    older versions, in ``OUT.old-tmp``) and remove ``work``, which must carry prepare's marker."""
+    if _put_back(out_dir.with_name(out_dir.name + ".old-tmp"), out_dir):
+        _note(f"restored {out_dir} from {out_dir}.old-tmp, where an interrupted --overwrite run had left it")
+    if not os.path.lexists(work):
+        return
+    if work.is_symlink() or not (work / WORK_MARKER).is_file():
+        raise FileExistsError(
+            f"{work} exists and was not made by prepare, which keeps its temporary files there; move it away"
+        )
+    if _put_back(work / "old", out_dir):
+        _note(f"restored {out_dir} from {work / 'old'}, where an interrupted --overwrite run had left it")
+    else:
+        _note(f"removing {work}, left by an interrupted prepare")
+    shutil.rmtree(work)
+
+
+def _put_back(old: Path, out_dir: Path) -> bool:
+    """Move the prepared dataset ``old`` back to ``out_dir`` if nothing is there."""
+    if os.path.lexists(out_dir) or not (old / INFO_FILE).is_file():
+        return False
+    old.rename(out_dir)
+    return True
+
+
+def _swap_into_place(work: Path, out_dir: Path, overwrite: bool) -> None:
+    """Rename the finished ``work/new`` to ``out_dir``; an existing ``out_dir`` (only with
+    ``overwrite``, and only a prepared dataset) goes to ``work/old`` first, whence an interrupted
+    swap is restored by ``_restore``."""
+    if os.path.lexists(out_dir):
+        if not overwrite:
+            raise FileExistsError(
+                f"{out_dir} appeared while this run was writing; nothing was replaced (pass --overwrite to replace it)"
+            )
+        if not (out_dir / INFO_FILE).is_file():
+            raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; refusing to overwrite it")
+        out_dir.rename(work / "old")
+    else:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    (work / "new").rename(out_dir)

@@ -1,0 +1,84 @@
+"""What a grid is: its config (``bimotion/configs/*.yaml``, package data), and where its inputs and
+finished models lie."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from ..paper import TABLES
+
+MARKER = "grid-trained.json"  # written beside a model once the grid has finished training it
+
+
+def shipped_config(name: str) -> Path:
+    """``bimotion/configs/<name>.yaml``, package data of this install: ``paper`` (XLSR-53, the
+    paper's hyper-parameters) or ``demo`` (tiny random model, fixture corpora, CPU)."""
+    from importlib import resources
+
+    folder = resources.files("bimotion.configs")
+    path = folder / f"{name}.yaml"
+    if not path.is_file():
+        found = sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+        raise FileNotFoundError(f"no grid config {name!r} in {folder}; shipped configs: {found}")
+    return Path(str(path))
+
+
+@dataclass
+class GridConfig:
+    """A grid, as written in ``bimotion/configs/*.yaml`` (:func:`shipped_config`) or any such file.
+
+    ``training`` holds the training recipe's arguments (``recipes/train.py --help``: model, data and
+    ``TrainingArguments`` fields) for every model; ``seed`` and ``output_dir`` are set per model."""
+
+    tables: list[str] = field(default_factory=lambda: list(TABLES))
+    seeds: list[int] = field(default_factory=lambda: [0])
+    model_name_or_path: str = "facebook/wav2vec2-large-xlsr-53"
+    training: dict = field(default_factory=dict)
+    mixtures: list[str] = field(default_factory=list)  # more models, beyond the tables' (heat-map rows)
+    extra_tests: list[str] = field(default_factory=list)  # more test sets (heat-map columns)
+    bootstrap_samples: int = 1000
+    confidence: float = 0.95
+    eval_batch_size: int = 8
+    projections: list[dict] = field(default_factory=list)  # see bimotion.projection.ProjectionSpec
+    # A random-initialised tiny wav2vec2 with these config overrides (``{}``: the defaults of
+    # :func:`bimotion.training.testing.save_tiny_model`) replaces ``model_name_or_path``: for demos
+    # and tests, no download.
+    tiny_model: dict | None = None
+    # torch's CPU threads while the grid runs (None: torch's default).  On a small or shared CPU, 1
+    # avoids thread oversubscription, which slows a tiny model's training several times over.
+    num_threads: int | None = None
+
+    def __post_init__(self):
+        unknown = [t for t in self.tables if t not in TABLES]
+        if unknown:
+            raise ValueError(f"unknown tables {unknown}; choose from {list(TABLES)}")
+        if not self.seeds:
+            raise ValueError("seeds must list at least one seed")
+        if not 0 < self.confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1), not {self.confidence}")
+
+
+def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
+    """A :class:`GridConfig` from a YAML file, a mapping, or itself; unknown keys raise ValueError."""
+    if isinstance(config, GridConfig):
+        return config
+    if not isinstance(config, Mapping):
+        import yaml
+
+        config = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    known = {f.name for f in fields(GridConfig)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ValueError(f"unknown grid config keys {unknown}; known: {sorted(known)}")
+    return GridConfig(**config)
+
+
+def data_sources(data_dirs: Mapping[str, str | os.PathLike | None], cache_root: str | os.PathLike) -> dict[str, str]:
+    """``{"bimotion", "yuemotion", "cache_dir"}`` for :class:`bimotion.training.data.Sources`: the
+    prepared datasets and the ``datasets`` cache root they share.  Each local folder's cache lies
+    under it at :func:`bimotion.data.layout.cache_dir`, keyed on the folder's ``prepare.json``: two
+    folders never share one, and a moved folder keeps its own."""
+    return {**{k: str(v) for k, v in data_dirs.items() if v and k != "cache_dir"}, "cache_dir": str(cache_root)}

@@ -1,0 +1,236 @@
+"""A grid's reports: each table as Markdown, CSV and LaTeX (ours | paper | difference) and the heat
+map of every model on every test set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..paper import PAPER_ERRATA, Table
+from .config import GridConfig
+from .plan import Plan
+from .scoring import CellResult
+
+
+@dataclass
+class GridResult:
+    output_dir: Path
+    config: GridConfig
+    plan: Plan
+    cells: list[CellResult]
+    averages: dict[tuple[str, str], dict]  # (table, row) -> summary of the row mean over columns
+    matrix: dict[tuple[str, str], dict]  # (model, test) -> summary
+    files: list[Path]
+    trained: list[str]  # "<model>/seed<k>" trained by this call (the rest were reused)
+    sources: dict[str, str]  # the prepared datasets (+ their private cache): ``Sources(**sources)``
+
+    def table_cells(self, table: str) -> list[CellResult]:
+        return [c for c in self.cells if c.table == table]
+
+    def cell(self, table: str, row: str, column: str) -> CellResult:
+        return next(c for c in self.cells if (c.table, c.row, c.column) == (table, row, column))
+
+    def markdown(self) -> str:
+        return "\n\n".join(render_markdown(self, t) for t in self.plan.tables)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _fmt(summary: Mapping, seeds: int) -> str:
+    text = f"{summary['mean']:.2f}"
+    if seeds > 1:
+        text += f" ± {summary['std']:.2f}"
+    if np.isfinite(summary["ci_low"]):
+        text += f" [{summary['ci_low']:.1f}, {summary['ci_high']:.1f}]"
+    return text
+
+
+def _num(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
+def _rows(result: GridResult, table: Table) -> list[dict]:
+    """One dict per table row: label, then per column (ours text, paper, diff)."""
+    seeds = len(result.config.seeds)
+    out = []
+    for row in table.rows:
+        cols = []
+        for col in table.columns:
+            c = result.cell(table.name, row.key, col.key)
+            cols.append((_fmt(asdict(c), seeds), _num(c.paper), _num(c.diff, signed=True), c))
+        avg = result.averages.get((table.name, row.key))
+        if avg is not None:
+            paper_avg = table.paper_average[row.key]
+            cols.append((_fmt(avg, seeds), _num(paper_avg), _num(avg["mean"] - paper_avg, signed=True), None))
+        out.append({"label": f"{row.label} {row.notation}", "key": row.key, "cols": cols})
+    return out
+
+
+def _headers(table: Table) -> list[str]:
+    return [c.label for c in table.columns] + (["Avg."] if table.paper_average else [])
+
+
+def _notes(result: GridResult, table: Table) -> list[str]:
+    seeds, cfg = result.config.seeds, result.config
+    ours = f"mean ± std over seeds {seeds}" if len(seeds) > 1 else f"seed {seeds[0]}"
+    notes = [
+        f"Weighted F1 (%). Ours: {ours}, [{100 * cfg.confidence:g}% bootstrap CI over test utterances, "
+        f"{cfg.bootstrap_samples} resamples]; Δ = ours − paper; – = not in the paper.",
+    ]
+    for (name, row), text in PAPER_ERRATA.items():
+        if name == table.name:
+            notes.append(f"Paper erratum ({table.row(row).label} average): {text}.")
+    models = dict.fromkeys(f"`{c.model}`" for c in result.table_cells(table.name))
+    notes.append("Models: " + ", ".join(models) + ".")
+    return notes
+
+
+def render_markdown(result: GridResult, table: Table) -> str:
+    head = ["Training data"]
+    for h in _headers(table):
+        head += [f"{h} (ours)", "paper", "Δ"]
+    lines = [f"### {table.title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in _rows(result, table):
+        cells = [row["label"]] + [x for ours, paper, diff, _ in row["cols"] for x in (ours, paper, diff)]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [""] + [f"- {n}" for n in _notes(result, table)]
+    return "\n".join(lines)
+
+
+CSV_COLUMNS = ("table", "row", "column", "train", "model", "test", "seeds", "values", "mean", "std", "ci_low",
+               "ci_high", "num_test", "paper", "diff")  # fmt: skip
+
+
+def _csv_numbers(summary: Mapping, seeds: list[int], paper: float | None) -> dict:
+    diff = None if paper is None else summary["mean"] - paper
+    return {
+        "seeds": " ".join(map(str, seeds)),
+        "values": " ".join(f"{v:.4f}" for v in summary["values"]),
+        **{k: f"{summary[k]:.4f}" for k in ("mean", "std", "ci_low", "ci_high")},
+        "paper": "" if paper is None else paper,
+        "diff": "" if diff is None else f"{diff:.4f}",
+    }
+
+
+def render_csv(result: GridResult, table: Table) -> str:
+    """One row per cell (which model, which test set, every seed's value) and per row average."""
+    import csv
+    import io
+
+    rows = []
+    for c in result.table_cells(table.name):
+        train = table.cell(c.row, c.column).train
+        numbers = _csv_numbers(asdict(c), c.seeds, c.paper)
+        rows.append({"table": c.table, "row": c.row, "column": c.column, "train": train, "model": c.model,
+                     "test": c.test, "num_test": c.num_test, **numbers})  # fmt: skip
+    for (name, row), avg in result.averages.items():
+        if name == table.name:
+            numbers = _csv_numbers(avg, result.config.seeds, table.paper_average[row])
+            rows.append({"table": name, "row": row, "column": "avg", **numbers})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, CSV_COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _tex(text: str) -> str:
+    return (
+        text.replace("±", r"$\pm$")
+        .replace("Δ", r"$\Delta$")
+        .replace("¬", r"$\neg$")
+        .replace("–", "--")
+        .replace("_", r"\_")
+        .replace("%", r"\%")
+    )
+
+
+def render_latex(result: GridResult, table: Table) -> str:
+    heads = _headers(table)
+    spec = "l" + "rrr" * len(heads)
+    lines = [
+        r"% requires \usepackage{booktabs}",
+        r"\begin{table}[t]",
+        r"\centering",
+        r"\caption{" + _tex(table.title) + r". Ours vs.\ the paper; $\Delta$ = ours $-$ paper.}",
+        r"\label{tab:" + table.name + "}",
+        r"\resizebox{\linewidth}{!}{%",
+        r"\begin{tabular}{" + spec + "}",
+        r"\toprule",
+        "Training data & " + " & ".join(r"\multicolumn{3}{c}{" + _tex(h) + "}" for h in heads) + r" \\",
+        "".join(rf"\cmidrule(lr){{{2 + 3 * i}-{4 + 3 * i}}}" for i in range(len(heads))),
+        " & " + " & ".join(["Ours & Paper & $\\Delta$"] * len(heads)) + r" \\",
+        r"\midrule",
+    ]
+    for row in _rows(result, table):
+        cells = [_tex(row["label"])] + [_tex(x) for ours, paper, diff, _ in row["cols"] for x in (ours, paper, diff)]
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}}", r"\end{table}", ""]
+    return "\n".join(lines)
+
+
+def render_heatmap(result: GridResult, path_stem: Path) -> list[Path]:
+    """Weighted F1 of every model (rows) on every test set (columns): PNG, SVG and CSV."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    models = [m.name for m in result.plan.models]
+    tests = result.plan.tests
+    values = np.array([[result.matrix[(m, t)]["mean"] for t in tests] for m in models])
+    lines = ["train \\ test," + ",".join(tests)]
+    lines += [f'"{m}",' + ",".join(f"{v:.4f}" for v in row) for m, row in zip(models, values, strict=True)]
+    csv_path = path_stem.with_suffix(".csv")
+    csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    fig, ax = plt.subplots(figsize=(1.2 * len(tests) + 4, 0.45 * len(models) + 2.2))
+    image = ax.imshow(values, cmap="viridis", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(tests)), tests, rotation=35, ha="right")
+    ax.set_yticks(range(len(models)), models)
+    for i, j in np.ndindex(values.shape):
+        ax.text(
+            j,
+            i,
+            f"{values[i, j]:.1f}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if values[i, j] < 60 else "black",
+        )
+    ax.set_xlabel("test set")
+    ax.set_ylabel("training mixture (model)")
+    ax.set_title(f"Cross-group weighted F1 (%), mean over seeds {result.config.seeds}")
+    fig.colorbar(image, ax=ax, label="weighted F1 (%)")
+    fig.tight_layout()
+    out = [csv_path]
+    for suffix in (".png", ".svg"):
+        fig.savefig(path_stem.with_suffix(suffix), dpi=150)
+        out.append(path_stem.with_suffix(suffix))
+    plt.close(fig)
+    return out
+
+
+def write_reports(result: GridResult) -> list[Path]:
+    out_dir = result.output_dir / "tables"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for table in result.plan.tables:
+        for suffix, render in ((".md", render_markdown), (".csv", render_csv), (".tex", render_latex)):
+            path = out_dir / f"{table.name}{suffix}"
+            write_text_atomic(path, render(result, table))
+            files.append(path)
+    files += render_heatmap(result, out_dir / "heatmap")
+    return files

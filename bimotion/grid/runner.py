@@ -1,0 +1,348 @@
+"""Running a grid: train each planned model once per seed (or reuse it), predict every test clip
+once, score, and write the reports and projections; every step resumes from ``output_dir``."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..mixture import Shard, parse_mixture
+from ..training.inference import predict
+from .config import MARKER, GridConfig, data_sources, load_config
+from .plan import PlannedModel, make_plan, shard_name
+from .report import GridResult, write_reports, write_text_atomic
+from .scoring import CellResult, score_test, summarize
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """One model to train: ``trainer(job) -> directory of the saved model`` (default :func:`train_model`)."""
+
+    name: str
+    shards: tuple[Shard, ...]
+    seed: int
+    output_dir: Path
+    sources: Mapping[str, str]  # {"bimotion": dir, "yuemotion": dir, "cache_dir": dir}
+    model_name_or_path: str
+    training: Mapping  # the grid config's training arguments
+
+
+Trainer = Callable[[TrainJob], Path]
+
+
+def train_model(job: TrainJob) -> Path:
+    """Train ``job`` in this process with :func:`bimotion.training.run.train` (what
+    ``recipes/train.py`` runs): the mixture's configs are its training and validation configs."""
+    from ..training.run import train
+    from ..training.spec import TrainSpec
+
+    configs = list(parse_mixture(job.name).configs)
+    values = {
+        "report_to": "none",
+        **dict(job.training),
+        "model_name_or_path": job.model_name_or_path,
+        "seed": job.seed,
+        "output_dir": str(job.output_dir),
+        "bimotion": job.sources.get("bimotion"),
+        "yuemotion": job.sources.get("yuemotion"),
+        "dataset_cache_dir": job.sources.get("cache_dir"),
+        "validation_configs": configs,
+        "test_configs": configs,  # the grid scores every test set itself
+    }
+    train(TrainSpec.from_values(job.name, values, run_name=job.name))
+    return Path(job.output_dir)
+
+
+def save_npz(path: Path, arrays: dict) -> None:
+    """Write one test shard's predictions atomically (a killed run leaves no half file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def load_npz(path: Path) -> dict:
+    """Predictions saved by :func:`save_npz`."""
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def concat_predictions(parts: list[dict]) -> dict:
+    """Several shards' predictions as one, in order."""
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+class Grid:
+    """Runs a plan step by step; every step checks what ``output_dir`` already holds."""
+
+    def __init__(self, config, data_dirs: Mapping[str, str], output_dir, *, trainer: Trainer | None = None, log=print):
+        self.config = load_config(config)
+        self.plan = make_plan(self.config)
+        self.out = Path(output_dir)
+        self.sources = data_sources(data_dirs, self.out / "datasets-cache")
+        self.trainer = trainer or train_model
+        self.log = log or (lambda *a: None)
+        self.trained: list[str] = []
+        self._test_data = None
+
+    @property
+    def base_model(self) -> str:
+        """The checkpoint every model starts from (the tiny random one is made on first use)."""
+        if self.config.tiny_model is None:
+            return self.config.model_name_or_path
+        path = self.out / "base-model"
+        if not (path / "config.json").is_file():
+            from ..training.testing import save_tiny_model
+
+            save_tiny_model(path.with_name("base-model.tmp"), **self.config.tiny_model)
+            os.replace(path.with_name("base-model.tmp"), path)
+        return str(path)
+
+    def model_dir(self, model: PlannedModel, seed: int) -> Path:
+        return self.out / "models" / model.slug / f"seed{seed}"
+
+    def prediction_file(self, model: PlannedModel, seed: int, shard: Shard) -> Path:
+        return self.out / "predictions" / model.slug / f"seed{seed}" / f"{shard_name(shard)}.npz"
+
+    def metrics_file(self, model: PlannedModel, seed: int) -> Path:
+        return self.out / "metrics" / model.slug / f"seed{seed}.json"
+
+    # -- steps
+    def train_or_reuse(self, model: PlannedModel, seed: int) -> Path:
+        """The saved model of ``model`` for ``seed``: trained now with :attr:`trainer`, unless finished before."""
+        out = self.model_dir(model, seed)
+        marker = out / MARKER
+        if marker.is_file():
+            return self.out / json.loads(marker.read_text())["model_dir"]  # relative: the folder may move
+        self.log(f"[grid] training {model.name} (seed {seed}) on {len(model.shards)} shards -> {out}")
+        start = time.time()
+        job = TrainJob(model.name, model.shards, seed, out, self.sources, self.base_model, self.config.training)
+        saved = Path(self.trainer(job))
+        info = {**self._provenance(model, seed, saved), "train_seconds": round(time.time() - start, 1)}
+        write_text_atomic(marker, json.dumps(info, indent=2))
+        self.trained.append(f"{model.name}/seed{seed}")
+        return saved
+
+    def _provenance(self, model: PlannedModel, seed: int, model_dir: Path, shards_key: str = "shards") -> dict:
+        """Which model, trained on what, with which seed, saved where (relative: the folder may move)."""
+        return {
+            "model": model.name,
+            "specs": list(model.specs),
+            shards_key: [list(s) for s in model.shards],
+            "seed": seed,
+            "model_dir": os.path.relpath(model_dir.absolute(), self.out.absolute()),
+        }
+
+    def test_data(self):
+        """The test split of every shard the grid scores, loaded once, with each shard's rows."""
+        if self._test_data is None:
+            from ..training.data import Sources, column, load_shards
+
+            shards = self.plan.test_shards
+            data = load_shards(Sources(**self.sources), shards, "test")
+            keys = list(zip(column(data, "corpus").tolist(), column(data, "group").tolist(), strict=True))
+            rows = {s: [i for i, key in enumerate(keys) if key == (s.corpus, s.group)] for s in shards}
+            self._test_data = (data, rows)
+        return self._test_data
+
+    def predictions(self, model: PlannedModel, seed: int, shards: list[Shard], model_dir: Path | None = None) -> dict:
+        """Test predictions of one model on ``shards`` (predicted once per shard, then read back)."""
+        missing = [s for s in shards if not self.prediction_file(model, seed, s).is_file()]
+        if missing:
+            data, rows = self.test_data()
+            model_dir = model_dir or self.train_or_reuse(model, seed)
+            wanted = [i for s in missing for i in rows[s]]
+            pred = predict(model_dir, data.select(wanted), batch_size=self.config.eval_batch_size)
+            start = 0
+            for shard in missing:
+                n = len(rows[shard])
+                save_npz(self.prediction_file(model, seed, shard), {k: v[start : start + n] for k, v in pred.items()})
+                start += n
+        return concat_predictions([load_npz(self.prediction_file(model, seed, s)) for s in shards])
+
+    def score_model(self, model: PlannedModel, seed: int) -> dict:
+        """Train (or reuse) one model, predict every test clip once, write its metrics file:
+        every metric per group and corpus over all test clips, and each test set's weighted F1."""
+        from ..training.metrics import score_groups
+
+        model_dir = self.train_or_reuse(model, seed)
+        pred = self.predictions(model, seed, self.plan.test_shards, model_dir)
+        scores = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"])
+        tests = {}
+        for test in self.plan.tests:
+            parts = {
+                (s.group, s.corpus): scores["groups"][s.group]["corpora"][s.corpus] for s in parse_mixture(test).shards
+            }
+            tests[test] = {
+                "weighted_f1": float(np.mean([p["weighted_f1"] for p in parts.values()])),
+                "macro_f1": float(np.mean([p["macro_f1"] for p in parts.values()])),
+                "num_samples": int(sum(p["num_samples"] for p in parts.values())),
+                "test_sets": [f"{group}/{corpus}" for group, corpus in parts],
+            }
+        metrics = {
+            **self._provenance(model, seed, model_dir, shards_key="train_shards"),
+            "tests": tests,  # weighted F1 = mean over the test set's (group, corpus) parts, as in the tables
+            "scores": scores,  # bimotion.training.metrics.score_groups over every test clip
+        }
+        write_text_atomic(self.metrics_file(model, seed), json.dumps(metrics, indent=2))
+        return metrics
+
+    @property
+    def settings(self) -> dict:
+        """What every model of this folder must share: data, base model, training arguments (no
+        paths, so a folder moved together with its data keeps its models)."""
+        from ..training.identity import dataset_identity
+
+        return {
+            "data": {k: dataset_identity(v) for k, v in self.sources.items() if k != "cache_dir"},  # by content
+            "base_model": self.config.model_name_or_path
+            if self.config.tiny_model is None
+            else {"tiny": self.config.tiny_model},
+            "training": dict(self.config.training),
+        }
+
+    def check_settings(self) -> None:
+        """Refuse to mix models trained on other data or with other arguments into one folder."""
+        path = self.out / "plan.json"
+        if not path.is_file():
+            return
+        before = json.loads(path.read_text()).get("settings")
+        now = json.loads(json.dumps(self.settings))
+        if before is not None and before != now:
+            changed = sorted(k for k in now if before.get(k) != now.get(k))
+            diff = "; ".join(f"{k}: {before.get(k)} there, {now.get(k)} now" for k in changed)
+            raise ValueError(
+                f"{self.out} holds a grid run with other settings ({diff}): its finished models would be "
+                "reused. Choose another output_dir, or delete that folder to start over."
+            )
+
+    def run(self) -> GridResult:
+        import torch
+
+        threads = torch.get_num_threads()
+        if self.config.num_threads:
+            torch.set_num_threads(self.config.num_threads)
+        try:
+            return self._run()
+        finally:
+            torch.set_num_threads(threads)
+
+    def _run(self) -> GridResult:
+        self.check_settings()
+        if self.trainer is train_model:  # fail now, not after hours of training the first models
+            check_inputs(self.config, self.sources)
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(
+            self.out / "plan.json", json.dumps({"settings": self.settings, **self.plan.to_json()}, indent=2)
+        )
+        total = len(self.plan.models) * len(self.config.seeds)
+        self.log(
+            f"[grid] {len(self.plan.models)} models x {len(self.config.seeds)} seeds, {len(self.plan.tests)} test sets"
+        )
+        done = 0
+        for model in self.plan.models:
+            for seed in self.config.seeds:
+                self.score_model(model, seed)
+                done += 1
+                self.log(f"[grid] {done}/{total} {model.name} seed {seed} scored")
+        result = self.collect()
+        result.files += write_reports(result)
+        if self.config.projections:
+            from ..projection import project_from_grid
+
+            for spec in self.config.projections:
+                result.files += project_from_grid(self, spec)
+        return result
+
+    def collect(self) -> GridResult:
+        """Every cell, average and heat-map entry from the saved predictions."""
+        cfg = self.config
+        matrix: dict[tuple[str, str], dict] = {}
+        boots: dict[tuple[str, str], np.ndarray] = {}
+        for model in self.plan.models:
+            for test in self.plan.tests:
+                preds = [self.predictions(model, seed, list(parse_mixture(test).shards)) for seed in cfg.seeds]
+                seed = zlib.crc32(test.encode())  # the same resamples whatever else the grid holds
+                values, boot = score_test(preds, samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=seed)
+                matrix[(model.name, test)] = {
+                    **summarize(values, boot, cfg.confidence),
+                    "num_test": len(preds[0]["id"]),
+                }
+                boots[(model.name, test)] = boot
+        cells, averages = [], {}
+        for table in self.plan.tables:
+            for row in table.rows:
+                row_values, row_boots = [], []
+                for col in table.columns:
+                    cell = table.cell(row.key, col.key)
+                    model = self.plan.model(cell.train).name
+                    m = matrix[(model, cell.test)]
+                    seeds = list(cfg.seeds)
+                    cells.append(
+                        CellResult(table.name, row.key, col.key, model, cell.test, seeds, paper=cell.paper, **m)
+                    )
+                    row_values.append(m["values"])
+                    row_boots.append(boots[(model, cell.test)])
+                if table.paper_average is not None:
+                    averages[(table.name, row.key)] = summarize(
+                        np.mean(row_values, axis=0), np.mean(row_boots, axis=0), cfg.confidence
+                    )
+        return GridResult(self.out, cfg, self.plan, cells, averages, matrix, [], list(self.trained), dict(self.sources))
+
+
+def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike | None]) -> None:
+    """What a grid needs, checked before its first model trains (raises ValueError naming the
+    argument): the prepared datasets its models and test sets read, its seeds, base model, and the
+    training arguments every model gets."""
+    from ..training.args import (
+        ArgumentError,
+        check_datasets,
+        check_hyperparameters,
+        check_model,
+        check_seeds,
+        one_line,
+    )
+    from ..training.run import training_arguments
+    from ..training.spec import TrainSpec
+
+    check_seeds(config.seeds, "--seeds")
+    if config.bootstrap_samples < 1:
+        raise ArgumentError(f"--bootstrap_samples must be > 0, not {config.bootstrap_samples}")
+    if config.tiny_model is None:
+        check_model(config.model_name_or_path, "--model_name_or_path")
+    plan = make_plan(config)
+    datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
+    check_datasets(datasets, required=False)
+    needs = {s.benchmark: m.name for m in plan.models for s in m.shards}
+    needs.update({s.benchmark: f"test set {s.group}" for s in plan.test_shards if s.benchmark not in needs})
+    for bench, user in needs.items():
+        if not datasets[bench]:
+            raise ArgumentError(f"--{bench} is required: this grid's {user} reads the prepared {bench} dataset")
+    values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": "unused"}
+    if not plan.models:
+        return
+    try:
+        spec = TrainSpec.from_values(plan.models[0].name, values)
+        check_hyperparameters(spec.model, spec.data, spec.run, training_arguments(spec))
+    except ValueError as err:
+        raise ArgumentError(f"the grid config's training: {one_line(err)}") from err
+
+
+def run_grid(
+    config: str | os.PathLike | Mapping | GridConfig,
+    data_dirs: Mapping[str, str | os.PathLike],
+    output_dir: str | os.PathLike,
+    *,
+    trainer: Trainer | None = None,
+    log=print,
+) -> GridResult:
+    """Train (or reuse), score and report the whole grid; ``data_dirs`` = ``{"bimotion": DIR,
+    "yuemotion": DIR}`` (prepared datasets; one may be missing when no table needs it)."""
+    return Grid(config, {k: str(v) for k, v in data_dirs.items() if v}, output_dir, trainer=trainer, log=log).run()

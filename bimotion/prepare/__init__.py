@@ -1,0 +1,212 @@
+"""Prepare BiMotion or YueMotion once, from the raw corpora, into a self-contained folder that
+``datasets.load_dataset`` reads natively and that can be pushed to the Hub as it is::
+
+    OUT/
+      README.md                                          # dataset card; its YAML `configs:` name the files
+      prepare.json                                       # protocol, sources, per-shard statistics, skips
+      data/<corpus>/<group>/<split>-00000-<hash>.parquet # 16 kHz mono FLAC bytes + metadata columns
+
+``<hash>`` is the start of the file's SHA-256: the same inputs give the same names and bytes, and
+data that changed gets new names, which is what makes ``datasets.load_dataset(OUT, config)`` (whose
+cache is keyed on the file names the card lists) see a folder prepared again with ``--overwrite``.
+
+Each audio file is decoded once (``loaders.audio.decode``: by content, resampled with soxr),
+encoded as 16-bit FLAC and streamed into Parquet files of at most ``rows_per_file`` rows, written
+in row groups of ``ROWS_PER_ROW_GROUP``.  Worker processes decode a bounded window of records
+ahead of the writer, so peak memory depends on the window, never on the corpus size.
+
+The run is atomic and exclusive (:mod:`bimotion.data.publish`): a second run into the same ``OUT``
+fails at once, everything is written into ``OUT.partial-tmp/new`` (Parquet files as hidden
+``.*.parquet.tmp`` files, the card last) and renamed to ``OUT`` at the very end, and a failed or
+killed run leaves ``OUT`` as it was.  Worker processes (:mod:`.encode`) die with the run; Parquet
+files are streamed by :mod:`.parquet`; ``prepare.json`` is made by :mod:`.info`.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from loaders import BadFileError, SkipReport
+
+from ..data.layout import CARD_FILE, DATA_DIR, INFO_FILE
+from ..data.publish import OutputLockedError, claim_output, publishing
+from ..features import features
+from ..registry import BENCHMARKS, SPLITS, Benchmark
+from ..splits import assign_splits
+from .encode import encoded
+from .info import ShardKey, ShardStats, prepare_info
+from .parquet import ParquetFiles
+
+__all__ = ["INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
+
+ROWS_PER_FILE = 1000
+
+
+@dataclass
+class Prepared:
+    out_dir: Path
+    info: dict
+    report: SkipReport
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """How a run writes, as given to :func:`prepare` or :func:`write_dataset`."""
+
+    protocol: str
+    seed: int
+    num_proc: int
+    skip_bad: bool
+    overwrite: bool
+    rows_per_file: int
+    progress: bool
+
+    def __post_init__(self):
+        for name in ("num_proc", "rows_per_file"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+
+
+def prepare(
+    sources: Mapping[str, str | os.PathLike],
+    out_dir: str | os.PathLike,
+    *,
+    benchmark: str | Benchmark = "bimotion",
+    protocol: str = "paper",
+    seed: int = 0,
+    num_proc: int = 1,
+    skip_bad: bool = False,
+    overwrite: bool = False,
+    rows_per_file: int = ROWS_PER_FILE,
+    progress: bool = True,
+) -> Prepared:
+    """Read ``{corpus: raw root}`` and write the prepared dataset to ``out_dir`` (see the module
+    docstring).  Bad input raises :class:`loaders.CorpusError`, or with ``skip_bad`` is counted in
+    the returned report."""
+    from loaders.manifest import scan
+
+    bench = BENCHMARKS[benchmark] if isinstance(benchmark, str) else benchmark
+    foreign = sorted(set(sources) - set(bench.corpora))
+    if foreign:
+        raise ValueError(
+            f"{', '.join(foreign)} is not part of {bench.name} (its corpora: {', '.join(bench.corpora)})"
+            + ("; prepare it with `yuemotion prepare`" if "yuemotion" in foreign else "")
+        )
+    if not sources:
+        raise ValueError("no --source given")
+    settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress)
+    with claim_output(out_dir, overwrite) as out_dir:
+        records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress)
+        return _write(records, out_dir, bench, list(sources), report, settings)
+
+
+def write_dataset(
+    records: list,
+    out_dir: str | os.PathLike,
+    *,
+    benchmark: Benchmark,
+    corpora: Iterable[str],
+    protocol: str = "paper",
+    seed: int = 0,
+    num_proc: int = 1,
+    skip_bad: bool = False,
+    report: SkipReport | None = None,
+    overwrite: bool = False,
+    rows_per_file: int = ROWS_PER_FILE,
+    progress: bool = True,
+    split_of: Mapping[str, str] | None = None,
+) -> Prepared:
+    """Write already-scanned ``records`` of ``corpora`` as a prepared dataset (atomically).
+
+    ``split_of`` (``{record id: split}``) gives every record's split instead of drawing them under
+    ``protocol`` (which is still recorded): for fixtures that need exact split sizes."""
+    settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress)
+    with claim_output(out_dir, overwrite) as out_dir:
+        return _write(
+            records,
+            out_dir,
+            benchmark,
+            list(corpora),
+            report if report is not None else SkipReport(),
+            settings,
+            split_of,
+        )
+
+
+def _write(
+    records: list,
+    out_dir: Path,
+    benchmark: Benchmark,
+    corpora: list[str],
+    report: SkipReport,
+    settings: _Settings,
+    split_of: Mapping[str, str] | None = None,
+) -> Prepared:
+    """The body of ``write_dataset``, run holding :func:`~bimotion.data.publish.claim_output`."""
+    from .. import dataset_card
+
+    split_of = split_of or assign_splits(records, settings.protocol, seed=settings.seed)
+    plan = _plan(records, split_of, benchmark, settings.rows_per_file)
+    jobs = [(relpath, record) for relpath, rows in plan for record in rows]
+    with publishing(out_dir, settings.overwrite) as stage:
+        stats, names = _write_rows(jobs, stage, split_of, report, settings)
+        info = prepare_info(benchmark, corpora, settings.protocol, settings.seed, stats, report, names)
+        (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
+    return Prepared(out_dir, info, report)
+
+
+def _write_rows(
+    jobs: list[tuple[str, object]],
+    stage: Path,
+    split_of: Mapping[str, str],
+    report: SkipReport,
+    settings: _Settings,
+) -> tuple[dict[ShardKey, ShardStats], dict[str, str]]:
+    """Encode every ``(relpath, record)`` job into its Parquet file under ``stage``: the statistics
+    of every shard and ``{planned relpath: final relpath}``.  A bad file raises, or with
+    ``skip_bad`` is counted in ``report``."""
+    from tqdm.auto import tqdm
+
+    files = ParquetFiles(stage, features().arrow_schema)
+    stats: dict[ShardKey, ShardStats] = {}
+    rows = encoded([record for _, record in jobs], settings.num_proc)
+    bar = tqdm(total=len(jobs), desc="decoding -> 16 kHz FLAC", unit=" utt", disable=not settings.progress)
+    with bar, contextlib.closing(rows):
+        for (relpath, record), (row, error) in zip(jobs, rows, strict=True):
+            bar.update()
+            if error is not None:
+                err = BadFileError(*error)
+                if not settings.skip_bad:
+                    raise err
+                report.add(record.corpus, err)
+                continue
+            files.add(relpath, row)
+            stats.setdefault((record.corpus, record.group, split_of[record.id]), ShardStats()).add(row, relpath)
+    return stats, files.close()
+
+
+def _plan(records, split_of, benchmark: Benchmark, rows_per_file: int) -> list[tuple[str, list]]:
+    """``[(relative path, records)]``: one Parquet file per ``rows_per_file`` records of each
+    (corpus, group, split), records sorted by id."""
+    by_shard = collections.defaultdict(list)
+    for record in sorted(records, key=lambda r: r.id):
+        by_shard[(record.corpus, record.group, split_of[record.id])].append(record)
+    unknown = {(c, g) for c, g, _ in by_shard} - set(benchmark.shards)
+    if unknown:
+        raise ValueError(f"records of {sorted(unknown)} do not belong to any {benchmark.name} group")
+    plan = []
+    for corpus, group in benchmark.shards:
+        for split in SPLITS:
+            rows = by_shard.get((corpus, group, split), [])
+            for start in range(0, len(rows), rows_per_file):
+                relpath = f"{DATA_DIR}/{corpus}/{group}/{split}-{start // rows_per_file:05d}.parquet"
+                plan.append((relpath, rows[start : start + rows_per_file]))
+    return plan

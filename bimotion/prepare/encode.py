@@ -1,0 +1,87 @@
+"""Decode, resample and FLAC-encode records into dataset rows, in order, optionally in worker
+processes that decode a bounded window of records ahead of the writer (so peak memory depends on
+the window, never on the corpus size) and that die with the run."""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+from loaders import BadFileError, CorpusError
+from loaders.audio import decode
+
+from ..features import SAMPLE_RATE_HZ, example
+
+RECORDS_PER_TASK = 8
+TASKS_AHEAD_PER_PROC = 4
+
+Encoded = tuple[dict | None, tuple | None]  # (row, None) or (None, BadFileError args)
+
+
+def encode_records(records) -> list[Encoded]:
+    """Decode, resample and FLAC-encode records: ``(row, None)`` or ``(None, BadFileError args)``
+    (a CorpusError does not survive pickling, so its fields travel instead)."""
+    out = []
+    for record in records:
+        try:
+            samples, _ = decode(record.path, SAMPLE_RATE_HZ, dtype="int16")
+            if samples.size == 0:
+                raise BadFileError(record.path, "no_samples", "the file decodes to no audio samples", "replace it")
+            out.append((example(record, samples), None))
+        except CorpusError as err:
+            out.append((None, (err.path, err.reason, err.message, err.hint)))
+    return out
+
+
+def encoded(records: list, num_proc: int) -> Iterator[Encoded]:
+    """:func:`encode_records` over ``records``, in order, ``num_proc`` processes decoding a bounded
+    window of tasks ahead."""
+    tasks = [records[i : i + RECORDS_PER_TASK] for i in range(0, len(records), RECORDS_PER_TASK)]
+    if num_proc <= 1:
+        for task in tasks:
+            yield from encode_records(task)
+        return
+    # fork where there is one: workers start at once and scripts need no `__main__` guard
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    pool = concurrent.futures.ProcessPoolExecutor(
+        num_proc, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+    )
+    with pool:
+        window: collections.deque = collections.deque()
+        try:
+            for task in tasks:
+                window.append(pool.submit(encode_records, task))
+                if len(window) >= num_proc * TASKS_AHEAD_PER_PROC:
+                    yield from window.popleft().result()
+            while window:
+                yield from window.popleft().result()
+        finally:
+            for future in window:
+                future.cancel()
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Pool initializer: end this worker when the run that started it dies (even by SIGKILL), so
+    no worker outlives it holding memory and the caller's pipes."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="watch-parent", daemon=True).start()
+
+
+def _watch_parent(parent_pid: int, interval_s: float = 1.0) -> None:
+    """Fallback where there is no PR_SET_PDEATHSIG: exit once re-parented (the parent died)."""
+    while os.getppid() == parent_pid:
+        time.sleep(interval_s)
+    os._exit(1)

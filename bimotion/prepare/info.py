@@ -1,0 +1,88 @@
+"""What ``prepare.json`` says about a prepared folder: protocol, sources, licenses, group coverage,
+per-shard statistics (rows, duration, speakers, genders, emotions, files) and what was skipped."""
+
+from __future__ import annotations
+
+import collections
+
+from loaders import SOURCES, SkipReport
+
+from .. import __version__
+from ..features import SAMPLE_RATE_HZ
+from ..registry import SPLITS, Benchmark
+
+ShardKey = tuple[str, str, str]  # (corpus, group, split)
+
+
+class ShardStats:
+    """Running statistics of one (corpus, group, split) shard."""
+
+    def __init__(self):
+        self.rows = 0
+        self.duration_s = 0.0
+        self.files: dict[str, None] = {}
+        self.genders: collections.Counter = collections.Counter()
+        self.emotions: collections.Counter = collections.Counter()
+        self.speakers: set[str] = set()
+
+    def add(self, row: dict, relpath: str) -> None:
+        self.rows += 1
+        self.duration_s += row["duration_s"]
+        self.files[relpath] = None
+        self.genders[row["gender"] or "unknown"] += 1
+        self.emotions.update(row["emotions"] or ["(none)"])
+        if row["speaker_id"] is not None:
+            self.speakers.add(row["speaker_id"])
+
+    def to_dict(self, names: dict[str, str]) -> dict:
+        """The shard's entry in ``prepare.json``, its files by their final names ``names[relpath]``."""
+        return {
+            "rows": self.rows,
+            "duration_s": round(self.duration_s, 3),
+            "speakers": len(self.speakers),
+            "genders": dict(sorted(self.genders.items())),
+            "emotions": dict(sorted(self.emotions.items())),
+            "files": [names[f] for f in self.files],
+        }
+
+
+def prepare_info(
+    benchmark: Benchmark,
+    corpora: list[str],
+    protocol: str,
+    seed: int,
+    stats: dict[ShardKey, ShardStats],
+    report: SkipReport,
+    names: dict[str, str],
+) -> dict:
+    """The content of ``prepare.json`` (``names``: ``{planned relpath: final relpath}``)."""
+    present = set(corpora)
+
+    def order(key: ShardKey) -> tuple[int, int]:
+        return benchmark.shards.index(key[:2]), SPLITS.index(key[2])
+
+    return {
+        "benchmark": benchmark.name,
+        "protocol": protocol,
+        "seed": seed,
+        "sample_rate_hz": SAMPLE_RATE_HZ,
+        "bimotion_version": __version__,
+        "corpora": [c for c in benchmark.corpora if c in present],
+        "licenses": {c: SOURCES[c].license for c in benchmark.corpora if c in present},
+        "groups": {group: _coverage(benchmark, group, present) for group in benchmark.groups},
+        "shards": [
+            {"corpus": corpus, "group": group, "split": split, **stats[corpus, group, split].to_dict(names)}
+            for corpus, group, split in sorted(stats, key=order)
+        ],
+        "skipped": report.to_dict(),
+    }
+
+
+def _coverage(benchmark: Benchmark, group: str, present: set[str]) -> dict:
+    members = benchmark.corpora_of(group)
+    have = [c for c in members if c in present]
+    return {
+        "corpora": have,
+        "missing": [c for c in members if c not in present],
+        "status": "complete" if len(have) == len(members) else "partial" if have else "absent",
+    }

@@ -1,0 +1,70 @@
+"""Inference, once for every caller: logits (and pooled features) of a trained classifier for every
+row of a dataset, in row order, on whole clips.  :func:`bimotion.training.run.infer` (cross-group
+inference), the grid's predictions (:mod:`bimotion.grid.runner`) and the feature-space projections
+(:mod:`bimotion.projection`) all run :func:`predict`."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+def predict(
+    model_dir: str | os.PathLike,
+    dataset,
+    *,
+    batch_size: int = 8,
+    features: bool = False,
+    progress: bool = True,
+    pad_to_multiple_of: int | None = None,
+) -> dict:
+    """``{"id", "corpus", "group", "labels", "label_mask", "logits"}`` (and with ``features`` the
+    pooled input of the last linear layer) for every row of a dataset from
+    :func:`bimotion.training.data.load_shards`, in row order; whole clips, no cropping, longest
+    first in batches of ``batch_size``; bfloat16 autocast on a GPU."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from .collator import AudioCollator
+    from .data import column
+    from .model import load_classifier
+    from .sampler import longest_first
+
+    model, feature_extractor = load_classifier(str(model_dir))
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device).eval()
+    collate = AudioCollator(feature_extractor, pad_to_multiple_of=pad_to_multiple_of)
+    captured: list = []
+    hook = model.classifier.register_forward_hook(lambda module, args, out: captured.append(args[0].float().cpu()))
+    order = longest_first(dataset)
+    logits = np.zeros((len(dataset), model.config.num_labels), dtype=np.float32)
+    pooled = None
+    audio = dataset.select_columns(["audio"])
+    batches = range(0, len(order), batch_size)
+    try:
+        for start in tqdm(batches, desc=f"inference {model_dir}", unit=" batch", disable=not progress):
+            rows = order[start : start + batch_size]
+            batch = collate([{"audio": a} for a in audio[rows]["audio"]])
+            inputs = {k: v.to(device) for k, v in batch.items() if k in ("input_values", "attention_mask")}
+            with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
+                logits[rows] = model(**inputs).logits.float().cpu().numpy()
+            if features:
+                feats = captured[-1].numpy()
+                if pooled is None:
+                    pooled = np.zeros((len(dataset), feats.shape[1]), dtype=np.float32)
+                pooled[rows] = feats
+            captured.clear()
+    finally:
+        hook.remove()
+    out = {
+        "id": column(dataset, "id").astype(str),
+        "corpus": column(dataset, "corpus").astype(str),
+        "group": column(dataset, "group").astype(str),
+        "labels": np.stack(column(dataset, "labels")).astype(np.int8),
+        "label_mask": np.stack(column(dataset, "label_mask")).astype(np.int8),
+        "logits": logits,
+    }
+    if features:
+        out["features"] = pooled
+    return out

@@ -1,0 +1,140 @@
+"""The package's shape holds: every module imports, layers import only downward (no import cycle, lazy
+imports included), docs/architecture.md names exactly the modules that exist, and modules and
+functions stay small unless their docstring says why (a line starting with ``Long:``)."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+PACKAGES = ("loaders", "bimotion", "yuemotion")
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {
+    _module_name(path): path for package in PACKAGES for path in sorted((REPO / package).rglob("*.py"))
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_every_module_imports(name):
+    importlib.import_module(name)
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """The package modules that ``name`` imports anywhere in its body (lazy imports included)."""
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            prefix = ".".join(base + ([node.module] if node.module else []))
+            # `from pkg import module` imports the module; `from module import name`, the module
+            targets = [f"{prefix}.{a.name}" if f"{prefix}.{a.name}" in MODULES else prefix for a in node.names]
+        else:
+            continue
+        found.update(t for t in targets if t in MODULES and t != name)
+    return found
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle_even_through_lazy_imports():
+    edges = {name: _imports(name, path) for name, path in MODULES.items()}
+    # a module reaching up to its own package (`import bimotion` for `bimotion.__version__`) is not a
+    # layer going up: a package's __init__ sits above its modules by definition
+    for name in list(edges):
+        edges[name] = {t for t in edges[name] if not name.startswith(t + ".")}
+    assert _cycles(edges) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_architecture_doc_names_exactly_the_modules_that_exist():
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:loaders|bimotion|yuemotion|recipes)/[\w/]+\.py)`", text))
+    named_dirs = set(re.findall(r"`((?:loaders|bimotion|yuemotion)/[\w/]+)/`", text))
+    files = {str(p.relative_to(REPO)) for p in MODULES.values()}
+    files |= {str(p.relative_to(REPO)) for p in (REPO / "recipes").glob("*.py")}
+    missing = named - files
+    assert not missing, f"docs/architecture.md names modules that do not exist: {sorted(missing)}"
+    undocumented = {
+        f
+        for f in files
+        if f not in named
+        and not f.endswith("__init__.py")
+        and not any(f.startswith(d + "/") for d in named_dirs)
+    }
+    assert not undocumented, f"docs/architecture.md does not place: {sorted(undocumented)}"
+
+
+def _long_reason(docstring: str | None) -> bool:
+    return bool(docstring) and any(line.strip().startswith("Long:") for line in docstring.splitlines())
+
+
+def test_modules_and_functions_are_small_or_say_why():
+    too_long = []
+    for name, path in MODULES.items():
+        if name.startswith("loaders.testing."):
+            continue  # fixture generators: data-like tables of a corpus's layout
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        lines = len(source.splitlines())
+        if lines > MAX_MODULE_LINES and not _long_reason(ast.get_docstring(tree)):
+            too_long.append(f"{path.relative_to(REPO)}: {lines} lines")
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES and not _long_reason(ast.get_docstring(node)):
+                    too_long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}(): {length} lines")
+    assert not too_long, "split these, or give the reason in a docstring line starting with 'Long:':\n" + "\n".join(
+        too_long
+    )

@@ -1,0 +1,44 @@
+"""bimotion.data.publish on its own: the swap into place and the clean-up after a failed block."""
+
+from __future__ import annotations
+
+import pytest
+
+from bimotion.data.layout import INFO_FILE
+from bimotion.data.publish import LOCK_SUFFIX, OutputLockedError, claim_output, publishing, work_dir
+
+
+def _dataset(folder, text):
+    folder.mkdir(parents=True)
+    (folder / INFO_FILE).write_text(text)
+
+
+def test_a_finished_block_replaces_the_output_and_leaves_nothing_beside_it(tmp_path):
+    out = tmp_path / "out"
+    _dataset(out, "old")
+    with claim_output(out, overwrite=True) as claimed, publishing(claimed, overwrite=True) as stage:
+        (stage / INFO_FILE).write_text("new")
+    assert (out / INFO_FILE).read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_failed_block_keeps_the_previous_output(tmp_path):
+    out = tmp_path / "out"
+    _dataset(out, "old")
+    with pytest.raises(RuntimeError, match="boom"), claim_output(out, overwrite=True) as claimed:
+        with publishing(claimed, overwrite=True) as stage:
+            (stage / INFO_FILE).write_text("new")
+            raise RuntimeError("boom")
+    assert (out / INFO_FILE).read_text() == "old"
+    assert not work_dir(out).exists() and not out.with_name("out" + LOCK_SUFFIX).exists()
+
+
+def test_a_second_claim_fails_at_once_and_an_existing_output_needs_overwrite(tmp_path):
+    out = tmp_path / "out"
+    with claim_output(out, overwrite=False):
+        with pytest.raises(OutputLockedError, match="another prepare is writing"):
+            with claim_output(out, overwrite=False):
+                pass
+    _dataset(out, "old")
+    with pytest.raises(FileExistsError, match="pass --overwrite"), claim_output(out, overwrite=False):
+        pass
