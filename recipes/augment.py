@@ -90,7 +90,9 @@ def main(argv=None) -> int:
     summary = train(spec)
     target = summary["test"]["groups"].get(recipe.target)
     if target and training_args.process_index == 0:
-        print(f"{recipe.target} weighted F1 (test, {recipe.mixture}): {target['weighted_f1']:.4f}")
+        chance = target["chance"]["chance"]
+        f1 = target["weighted_f1"]
+        print(f"{recipe.target} weighted F1 (test, {recipe.mixture}): {f1:.4f} (chance {chance:.4f})")
     return 0
 
 

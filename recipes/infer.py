@@ -65,7 +65,8 @@ def main(argv=None) -> int:
     if training_args.process_index == 0:
         for group, scores in result[recipe.split]["groups"].items():
             relation = (result["relation"] or {}).get(group, "")
-            print(f"{group:8s} {relation:14s} weighted F1 {scores['weighted_f1']:.4f}")
+            chance = scores["chance"]["chance"]
+            print(f"{group:8s} {relation:14s} weighted F1 {scores['weighted_f1']:.4f} (chance {chance:.4f})")
     return 0
 
 

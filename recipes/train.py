@@ -45,7 +45,8 @@ def main(argv=None) -> int:
     )
     summary = train(to_spec(model_args, data_args, run_args, training_args, train=recipe.train_configs))
     if training_args.process_index == 0:
-        print(f"weighted F1 (test, mean over corpora): {summary['test']['weighted_f1']:.4f}")
+        test = summary["test"]
+        print(f"weighted F1 (test, mean over corpora): {test['weighted_f1']:.4f} (chance {test['chance']:.4f})")
     return 0
 
 

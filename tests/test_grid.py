@@ -114,6 +114,14 @@ def test_every_cell_is_present_finite_and_read_from_the_model_its_row_names(full
     # ... and the grid's per-model metrics file says the same
     metrics = json.loads((out / "metrics" / "zho_eld" / "seed0.json").read_text())
     assert 100 * metrics["tests"]["eng_eld"]["weighted_f1"] == pytest.approx(cell.mean, abs=1e-6)
+    # ... beside its chance level, and with the labels the model never trained scored as absent
+    entry = metrics["tests"]["eng_eld"]
+    assert 0 < cell.chance <= 100 and 100 * entry["chance"] == pytest.approx(cell.chance)
+    assert cell.chance == pytest.approx(100 * fresh["chance"])
+    trained = json.loads((model_dir / "config.json").read_text()).get("trained_labels")
+    assert metrics["trained_labels"] == trained and metrics["scores"]["group_score"] == "mean"
+    untrained = [label for label in entry["annotated_labels"] if trained is not None and label not in trained]
+    assert entry["untrained_labels"] == untrained == cell.untrained
     # different models give different predictions on the same clips (the provenance is observable)
     other = predict(out / marker(out, "eng_eld")["model_dir"], test)
     assert not np.allclose(other["logits"], pred["logits"])
@@ -135,6 +143,9 @@ def test_tables_are_written_with_the_papers_numbers_beside_ours(full_run):
     assert "Cross-lingual X(¬l,a)" in md and "14.54" in md and "Δ" in md
     cell = full_run.cell("table3", "cross_lingual", "eng_eld")
     assert f"{cell.mean:.2f}" in md and f"{cell.mean - 14.54:+.2f}" in md
+    first = full_run.cell("table3", "cross_lingual", paper.TABLE3.columns[0].key)
+    assert f"| Chance level | {first.chance:.2f} | – | – |" in md
+    assert "† at or below chance" in md
     import csv
 
     rows = list(csv.DictReader((tables / "table4.csv").open()))
@@ -142,6 +153,8 @@ def test_tables_are_written_with_the_papers_numbers_beside_ours(full_run):
     by_key = {(r["row"], r["column"]): r for r in rows}
     assert by_key[("cross_all", "eng_eld")]["train"] == "bimotion:all"
     assert float(by_key[("cross_all", "eng_eld")]["paper"]) == 68.06
+    chance = full_run.cell("table4", "cross_all", "eng_eld").chance
+    assert float(by_key[("cross_all", "eng_eld")]["chance"]) == pytest.approx(chance, abs=1e-4)
     assert float(by_key[("cross_lingual", "avg")]["paper"]) == 57.34  # as printed; the note gives the erratum
     assert "69.84" in (tables / "table4.md").read_text()
     t5 = list(csv.DictReader((tables / "table5.csv").open()))
@@ -164,7 +177,8 @@ def test_heatmap_and_figures_exist_with_their_data(full_run):
         tables / "heatmap.svg"
     ).read_text()
     lines = (tables / "heatmap.csv").read_text().splitlines()
-    assert len(lines) == 1 + 13 and lines[0].count(",") == len(full_run.plan.tests)
+    assert len(lines) == 1 + 13 + 1 and lines[0].count(",") == len(full_run.plan.tests)
+    assert lines[-1].startswith("chance,") and lines[-1].count(",") == len(full_run.plan.tests)
 
     fig = full_run.output_dir / "figures" / "coverage"
     assert _is_image(fig.with_suffix(".png"))

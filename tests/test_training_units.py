@@ -64,6 +64,26 @@ def test_loss_skips_samples_with_no_annotated_label():
     assert masked_bce(logits, labels, label_mask).item() == pytest.approx(expected.item())
 
 
+def test_authors_loss_reduction_is_ours_divided_by_13_exactly():
+    torch.manual_seed(0)
+    logits, labels = torch.randn(5, 13), (torch.rand(5, 13) > 0.5).float()
+    spaces = [("positive", "neutral", "negative"), ("anger", "fear"), ("sadness",), LABELS, ("anger", "happiness")]
+    label_mask = torch.tensor([mask(s) for s in spaces], dtype=torch.float32)
+    ours = masked_bce(logits, labels, label_mask)
+    authors = masked_bce(logits, labels, label_mask, reduction="label_space")
+    assert authors.item() == (ours / 13).item()
+    assert (
+        masked_bce(logits, labels, label_mask, 7, reduction="label_space").item()
+        == (masked_bce(logits, labels, label_mask, 7) / 13).item()
+    )
+    # the authors' form: BCEWithLogitsLoss weighted by mask / n, averaged over batch x 13
+    weight = label_mask / label_mask.sum(-1, keepdim=True)
+    reference = torch.nn.BCEWithLogitsLoss(weight=weight)(logits, labels)
+    assert authors.item() == pytest.approx(reference.item(), rel=1e-6)
+    with pytest.raises(ValueError, match="loss reduction 'sum'"):
+        masked_bce(logits, labels, label_mask, reduction="sum")
+
+
 # ---------------------------------------------------------------------------------------------- metrics
 def _corpus(n, space, rng, multi=False):
     labels = np.zeros((n, 13), int)
@@ -274,6 +294,33 @@ def test_collator_normalises_like_the_feature_extractor_and_masks_padding(featur
         assert (batch["input_values"][i, lengths[i] :] == 0).all()
     assert batch["labels"].shape == batch["label_mask"].shape == (3, len(LABELS))
     assert batch["row"].tolist() == [10, 11, 12]
+
+
+def test_normalisation_off_feeds_raw_samples_and_saves_a_raw_feature_extractor(tmp_path):
+    from bimotion.features import decode_audio_bytes
+    from bimotion.training.model import build_model
+
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    _, normalising = build_model(str(tiny), classifier_proj_size=16)
+    _, raw = build_model(str(tiny), classifier_proj_size=16, normalize_audio=False)
+    assert normalising.do_normalize and not raw.do_normalize
+    rows = testing.synth_rows("csed", "zho_eld", "test", 2)
+    batch = AudioCollator(raw)(rows)
+    for i, row in enumerate(rows):
+        clip = decode_audio_bytes(row["audio"]["bytes"])[0]
+        assert torch.equal(batch["input_values"][i, : len(clip)], torch.from_numpy(clip))
+    assert not torch.allclose(AudioCollator(normalising)(rows)["input_values"], batch["input_values"])
+    raw.save_pretrained(tmp_path / "saved")  # what Trainer saves beside the model: inference reads it
+    from transformers import AutoFeatureExtractor
+
+    assert AutoFeatureExtractor.from_pretrained(tmp_path / "saved").do_normalize is False
+
+
+def test_max_duration_inf_means_no_crop():
+    from bimotion.training.spec import DataArguments
+
+    assert DataArguments(max_duration_s=math.inf).max_duration_s is None
+    assert DataArguments().max_duration_s == 10.0 and DataArguments().normalize_audio is True
 
 
 def test_collator_crops_training_clips_at_random_and_never_evaluation_clips(feature_extractor):

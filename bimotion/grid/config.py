@@ -40,6 +40,9 @@ class GridConfig:
     mixtures: list[str] = field(default_factory=list)  # more models, beyond the tables' (heat-map rows)
     extra_tests: list[str] = field(default_factory=list)  # more test sets (heat-map columns)
     bootstrap_samples: int = 1000
+    # How a test set's number is made from its (group, corpus) parts: ``mean`` (the paper's tables as
+    # we read them: each corpus scored on its own, then averaged), ``weighted`` (by clips), ``pooled``.
+    group_score: str = "mean"
     confidence: float = 0.95
     eval_batch_size: int = 8
     projections: list[dict] = field(default_factory=list)  # see bimotion.projection.ProjectionSpec
@@ -50,13 +53,23 @@ class GridConfig:
     # torch's CPU threads while the grid runs (None: torch's default).  On a small or shared CPU, 1
     # avoids thread oversubscription, which slows a tiny model's training several times over.
     num_threads: int | None = None
+    # ``finetune`` (bimotion.training.run) or ``probe`` (bimotion.probe: a head on frozen
+    # ``features``: logmel, egemaps or an audio encoder id; ``training:`` holds ProbeArguments)
+    backend: str = "finetune"
+    features: str | None = None
 
     def __post_init__(self):
+        if self.backend not in ("finetune", "probe"):
+            raise ValueError(f"backend must be finetune or probe, not {self.backend!r}")
+        if (self.backend == "probe") != (self.features is not None):
+            raise ValueError("features (logmel, egemaps or an encoder id) go with backend: probe, and only with it")
         unknown = [t for t in self.tables if t not in TABLES]
         if unknown:
             raise ValueError(f"unknown tables {unknown}; choose from {list(TABLES)}")
         if not self.seeds:
             raise ValueError("seeds must list at least one seed")
+        if self.group_score not in ("mean", "weighted", "pooled"):
+            raise ValueError(f"group_score must be mean, weighted or pooled, not {self.group_score!r}")
         if not 0 < self.confidence < 1:
             raise ValueError(f"confidence must be in (0, 1), not {self.confidence}")
 

@@ -6,10 +6,13 @@ import os
 from pathlib import Path
 
 
-def prepare_fixtures(out_dir: str | os.PathLike, *, seed: int = 0, progress: bool = False) -> dict[str, Path]:
-    """Generate the small fixture corpora (:func:`loaders.testing.make_all`) and prepare BiMotion and
-    YueMotion from them into ``out_dir/{bimotion,yuemotion}`` (reused when already there); returns
-    the ``data_dirs`` of :func:`run_grid`.  Synthetic audio: for demos and tests only."""
+def prepare_fixtures(
+    out_dir: str | os.PathLike, *, seed: int = 0, scale: int = 1, progress: bool = False
+) -> dict[str, Path]:
+    """Generate the small fixture corpora (:func:`loaders.testing.make_all`, ``scale`` times the
+    small size's distinct clips) and prepare BiMotion and YueMotion from them into
+    ``out_dir/{bimotion,yuemotion}`` (reused when already there); returns the ``data_dirs`` of
+    :func:`run_grid`.  Synthetic audio: for demos and tests only."""
     from loaders.testing import make_all
 
     from ..prepare import INFO_FILE, prepare
@@ -21,7 +24,7 @@ def prepare_fixtures(out_dir: str | os.PathLike, *, seed: int = 0, progress: boo
     import shutil
 
     shutil.rmtree(out_dir / "raw", ignore_errors=True)  # a generated tree left by an interrupted call
-    roots = make_all(out_dir / "raw", seed=seed)
+    roots = make_all(out_dir / "raw", seed=seed, scale=scale)
     yue = {"yuemotion": roots.pop("yuemotion")}
     for name, sources in (("bimotion", roots), ("yuemotion", yue)):
         if not (dirs[name] / INFO_FILE).is_file():

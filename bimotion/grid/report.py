@@ -1,5 +1,7 @@
 """A grid's reports: each table as Markdown, CSV and LaTeX (ours | paper | difference) and the heat
-map of every model on every test set."""
+map of every model on every test set, every score beside its test set's chance level (the larger of
+an all-positive and a prior-matched random predictor's weighted F1); ``†`` marks a score at or below
+it."""
 
 from __future__ import annotations
 
@@ -46,8 +48,15 @@ def write_text_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+DAGGER = "†"  # a score at or below its test set's chance level
+
+
+def _at_chance(summary: Mapping) -> bool:
+    return summary.get("chance") is not None and summary["mean"] <= summary["chance"]
+
+
 def _fmt(summary: Mapping, seeds: int) -> str:
-    text = f"{summary['mean']:.2f}"
+    text = f"{summary['mean']:.2f}" + (DAGGER if _at_chance(summary) else "")
     if seeds > 1:
         text += f" ± {summary['std']:.2f}"
     if np.isfinite(summary["ci_low"]):
@@ -72,10 +81,23 @@ def _rows(result: GridResult, table: Table) -> list[dict]:
             cols.append((_fmt(asdict(c), seeds), _num(c.paper), _num(c.diff, signed=True), c))
         avg = result.averages.get((table.name, row.key))
         if avg is not None:
+            avg = {**avg, "chance": _mean_chance([c for *_, c in cols])}
             paper_avg = table.paper_average[row.key]
             cols.append((_fmt(avg, seeds), _num(paper_avg), _num(avg["mean"] - paper_avg, signed=True), None))
         out.append({"label": f"{row.label} {row.notation}", "key": row.key, "cols": cols})
     return out
+
+
+def _mean_chance(cells: list[CellResult]) -> float | None:
+    levels = [c.chance for c in cells]
+    return None if any(v is None for v in levels) else float(np.mean(levels))
+
+
+def _chance_row(result: GridResult, table: Table) -> list[str]:
+    """The chance level (%) of each column's test set (and their mean under Avg.), then –, –."""
+    cells = [result.cell(table.name, table.rows[0].key, col.key) for col in table.columns]
+    levels = [c.chance for c in cells] + ([_mean_chance(cells)] if table.paper_average else [])
+    return ["Chance level"] + [x for v in levels for x in (_num(v), "–", "–")]
 
 
 def _headers(table: Table) -> list[str]:
@@ -89,6 +111,17 @@ def _notes(result: GridResult, table: Table) -> list[str]:
         f"Weighted F1 (%). Ours: {ours}, [{100 * cfg.confidence:g}% bootstrap CI over test utterances, "
         f"{cfg.bootstrap_samples} resamples]; Δ = ours − paper; – = not in the paper.",
     ]
+    notes.append(
+        f"{DAGGER} at or below chance: the test set's weighted F1 of the better of an all-positive and a "
+        "prior-matched random predictor (row Chance level); a test set's number combines its corpora by "
+        f"group_score = {cfg.group_score}."
+    )
+    untrained = {(c.model, c.test): c.untrained for c in result.table_cells(table.name) if c.untrained}
+    if untrained:
+        listed = "; ".join(f"`{m}` on {t}: {', '.join(labels)}" for (m, t), labels in untrained.items())
+        notes.append(
+            f"Labels the test set annotates but the model never trained on, scored as predicted absent: {listed}."
+        )
     for (name, row), text in PAPER_ERRATA.items():
         if name == table.name:
             notes.append(f"Paper erratum ({table.row(row).label} average): {text}.")
@@ -105,17 +138,20 @@ def render_markdown(result: GridResult, table: Table) -> str:
     for row in _rows(result, table):
         cells = [row["label"]] + [x for ours, paper, diff, _ in row["cols"] for x in (ours, paper, diff)]
         lines.append("| " + " | ".join(cells) + " |")
+    lines.append("| " + " | ".join(_chance_row(result, table)) + " |")
     lines += [""] + [f"- {n}" for n in _notes(result, table)]
     return "\n".join(lines)
 
 
 CSV_COLUMNS = ("table", "row", "column", "train", "model", "test", "seeds", "values", "mean", "std", "ci_low",
-               "ci_high", "num_test", "paper", "diff")  # fmt: skip
+               "ci_high", "num_test", "paper", "diff", "chance")  # fmt: skip
 
 
 def _csv_numbers(summary: Mapping, seeds: list[int], paper: float | None) -> dict:
     diff = None if paper is None else summary["mean"] - paper
+    chance = summary.get("chance")
     return {
+        "chance": "" if chance is None else f"{chance:.4f}",
         "seeds": " ".join(map(str, seeds)),
         "values": " ".join(f"{v:.4f}" for v in summary["values"]),
         **{k: f"{summary[k]:.4f}" for k in ("mean", "std", "ci_low", "ci_high")},
@@ -137,6 +173,7 @@ def render_csv(result: GridResult, table: Table) -> str:
                      "test": c.test, "num_test": c.num_test, **numbers})  # fmt: skip
     for (name, row), avg in result.averages.items():
         if name == table.name:
+            avg = {**avg, "chance": _mean_chance([c for c in result.table_cells(name) if c.row == row])}
             numbers = _csv_numbers(avg, result.config.seeds, table.paper_average[row])
             rows.append({"table": name, "row": row, "column": "avg", **numbers})
     buf = io.StringIO()
@@ -154,6 +191,7 @@ def _tex(text: str) -> str:
         .replace("–", "--")
         .replace("_", r"\_")
         .replace("%", r"\%")
+        .replace(DAGGER, r"$^\dagger$")
     )
 
 
@@ -164,7 +202,9 @@ def render_latex(result: GridResult, table: Table) -> str:
         r"% requires \usepackage{booktabs}",
         r"\begin{table}[t]",
         r"\centering",
-        r"\caption{" + _tex(table.title) + r". Ours vs.\ the paper; $\Delta$ = ours $-$ paper.}",
+        r"\caption{"
+        + _tex(table.title)
+        + r". Ours vs.\ the paper; $\Delta$ = ours $-$ paper; $^\dagger$ at or below chance.}",
         r"\label{tab:" + table.name + "}",
         r"\resizebox{\linewidth}{!}{%",
         r"\begin{tabular}{" + spec + "}",
@@ -177,12 +217,14 @@ def render_latex(result: GridResult, table: Table) -> str:
     for row in _rows(result, table):
         cells = [_tex(row["label"])] + [_tex(x) for ours, paper, diff, _ in row["cols"] for x in (ours, paper, diff)]
         lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\midrule", " & ".join(_tex(x) for x in _chance_row(result, table)) + r" \\"]
     lines += [r"\bottomrule", r"\end{tabular}}", r"\end{table}", ""]
     return "\n".join(lines)
 
 
 def render_heatmap(result: GridResult, path_stem: Path) -> list[Path]:
-    """Weighted F1 of every model (rows) on every test set (columns): PNG, SVG and CSV."""
+    """Weighted F1 of every model (rows) on every test set (columns): PNG, SVG and CSV (its last
+    row ``chance``: each test set's chance level); ``†`` marks a cell at or below chance."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -191,20 +233,27 @@ def render_heatmap(result: GridResult, path_stem: Path) -> list[Path]:
     models = [m.name for m in result.plan.models]
     tests = result.plan.tests
     values = np.array([[result.matrix[(m, t)]["mean"] for t in tests] for m in models])
+    chance = np.array([result.matrix[(models[0], t)].get("chance", np.nan) for t in tests], dtype=float)
     lines = ["train \\ test," + ",".join(tests)]
     lines += [f'"{m}",' + ",".join(f"{v:.4f}" for v in row) for m, row in zip(models, values, strict=True)]
+    lines.append("chance," + ",".join(f"{v:.4f}" for v in chance))
     csv_path = path_stem.with_suffix(".csv")
     csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     fig, ax = plt.subplots(figsize=(1.2 * len(tests) + 4, 0.45 * len(models) + 2.2))
     image = ax.imshow(values, cmap="viridis", vmin=0, vmax=100, aspect="auto")
-    ax.set_xticks(range(len(tests)), tests, rotation=35, ha="right")
+    ax.set_xticks(
+        range(len(tests)),
+        [f"{t}\n(chance {c:.1f})" for t, c in zip(tests, chance, strict=True)],
+        rotation=35,
+        ha="right",
+    )
     ax.set_yticks(range(len(models)), models)
     for i, j in np.ndindex(values.shape):
         ax.text(
             j,
             i,
-            f"{values[i, j]:.1f}",
+            f"{values[i, j]:.1f}" + (DAGGER if values[i, j] <= chance[j] else ""),
             ha="center",
             va="center",
             fontsize=8,
@@ -212,7 +261,7 @@ def render_heatmap(result: GridResult, path_stem: Path) -> list[Path]:
         )
     ax.set_xlabel("test set")
     ax.set_ylabel("training mixture (model)")
-    ax.set_title(f"Cross-group weighted F1 (%), mean over seeds {result.config.seeds}")
+    ax.set_title(f"Cross-group weighted F1 (%), mean over seeds {result.config.seeds}; {DAGGER} at or below chance")
     fig.colorbar(image, ax=ax, label="weighted F1 (%)")
     fig.tight_layout()
     out = [csv_path]

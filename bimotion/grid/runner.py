@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from ..mixture import Shard, parse_mixture
-from ..training.inference import predict
+from ..probe.run import backend_predict, backend_settings, backend_trainer
 from .config import MARKER, GridConfig, data_sources, load_config
 from .plan import PlannedModel, make_plan, shard_name
 from .report import GridResult, write_reports, write_text_atomic
-from .scoring import CellResult, score_test, summarize
+from .scoring import CellResult, chance_of_test, score_test, summarize
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Grid:
         self.plan = make_plan(self.config)
         self.out = Path(output_dir)
         self.sources = data_sources(data_dirs, self.out / "datasets-cache")
-        self.trainer = trainer or train_model
+        self.trainer = trainer or backend_trainer(self.config, self.sources) or train_model
         self.log = log or (lambda *a: None)
         self.trained: list[str] = []
         self._test_data = None
@@ -159,7 +159,7 @@ class Grid:
             data, rows = self.test_data()
             model_dir = model_dir or self.train_or_reuse(model, seed)
             wanted = [i for s in missing for i in rows[s]]
-            pred = predict(model_dir, data.select(wanted), batch_size=self.config.eval_batch_size)
+            pred = backend_predict(self.config, self.sources, model_dir, data.select(wanted), missing)
             start = 0
             for shard in missing:
                 n = len(rows[shard])
@@ -170,25 +170,21 @@ class Grid:
     def score_model(self, model: PlannedModel, seed: int) -> dict:
         """Train (or reuse) one model, predict every test clip once, write its metrics file:
         every metric per group and corpus over all test clips, and each test set's weighted F1."""
-        from ..training.metrics import score_groups
+        from ..training.metrics import read_trained_labels, score_groups
 
         model_dir = self.train_or_reuse(model, seed)
         pred = self.predictions(model, seed, self.plan.test_shards, model_dir)
-        scores = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"])
-        tests = {}
-        for test in self.plan.tests:
-            parts = {
-                (s.group, s.corpus): scores["groups"][s.group]["corpora"][s.corpus] for s in parse_mixture(test).shards
-            }
-            tests[test] = {
-                "weighted_f1": float(np.mean([p["weighted_f1"] for p in parts.values()])),
-                "macro_f1": float(np.mean([p["macro_f1"] for p in parts.values()])),
-                "num_samples": int(sum(p["num_samples"] for p in parts.values())),
-                "test_sets": [f"{group}/{corpus}" for group, corpus in parts],
-            }
+        trained = read_trained_labels(model_dir)
+        mode = self.config.group_score
+        scores = score_groups(
+            pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"],
+            trained_labels=trained, group_score=mode,
+        )  # fmt: skip
+        tests = {test: entry_of_test(pred, scores, test, trained, mode) for test in self.plan.tests}
         metrics = {
             **self._provenance(model, seed, model_dir, shards_key="train_shards"),
-            "tests": tests,  # weighted F1 = mean over the test set's (group, corpus) parts, as in the tables
+            "trained_labels": trained,  # None: not recorded by the model (all labels)
+            "tests": tests,  # weighted F1 from the test set's (group, corpus) parts by group_score, as in the tables
             "scores": scores,  # bimotion.training.metrics.score_groups over every test clip
         }
         write_text_atomic(self.metrics_file(model, seed), json.dumps(metrics, indent=2))
@@ -205,7 +201,7 @@ class Grid:
             "base_model": self.config.model_name_or_path
             if self.config.tiny_model is None
             else {"tiny": self.config.tiny_model},
-            "training": dict(self.config.training),
+            "training": {**self.config.training, **backend_settings(self.config)},
         }
 
     def check_settings(self) -> None:
@@ -249,9 +245,12 @@ class Grid:
         done = 0
         for model in self.plan.models:
             for seed in self.config.seeds:
-                self.score_model(model, seed)
+                tests = self.score_model(model, seed)["tests"]
                 done += 1
-                self.log(f"[grid] {done}/{total} {model.name} seed {seed} scored")
+                vs = ", ".join(
+                    f"{t} {100 * v['weighted_f1']:.1f} (chance {100 * v['chance']:.1f})" for t, v in tests.items()
+                )
+                self.log(f"[grid] {done}/{total} {model.name} seed {seed} scored: weighted F1 % {vs}")
         result = self.collect()
         result.files += write_reports(result)
         if self.config.projections:
@@ -261,19 +260,40 @@ class Grid:
                 result.files += project_from_grid(self, spec)
         return result
 
+    def trained_labels(self, model: PlannedModel, seed: int) -> list[str] | None:
+        """``config.trained_labels`` of a finished model (``None``: not recorded, i.e. all labels, or
+        no finished model here: predictions only); never trains."""
+        from ..training.metrics import read_trained_labels
+
+        marker = self.model_dir(model, seed) / MARKER
+        if not marker.is_file():
+            return None
+        return read_trained_labels(self.out / json.loads(marker.read_text())["model_dir"])
+
     def collect(self) -> GridResult:
         """Every cell, average and heat-map entry from the saved predictions."""
+        from loaders.labels import LABELS
+
+        from ..training.metrics import trained_mask
+
         cfg = self.config
         matrix: dict[tuple[str, str], dict] = {}
         boots: dict[tuple[str, str], np.ndarray] = {}
         for model in self.plan.models:
             for test in self.plan.tests:
                 preds = [self.predictions(model, seed, list(parse_mixture(test).shards)) for seed in cfg.seeds]
+                trained = [self.trained_labels(model, seed) for seed in cfg.seeds]
                 seed = zlib.crc32(test.encode())  # the same resamples whatever else the grid holds
-                values, boot = score_test(preds, samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=seed)
+                values, boot = score_test(
+                    preds, samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=seed,
+                    group_score=cfg.group_score, trained=[trained_mask(t) for t in trained],
+                )  # fmt: skip
+                annotated = [lab for lab, on in zip(LABELS, preds[0]["label_mask"].any(0), strict=True) if on]
                 matrix[(model.name, test)] = {
                     **summarize(values, boot, cfg.confidence),
                     "num_test": len(preds[0]["id"]),
+                    "chance": chance_of_test(preds[0], cfg.group_score)["chance"],
+                    "untrained": [lab for lab in annotated if any(t is not None and lab not in t for t in trained)],
                 }
                 boots[(model.name, test)] = boot
         cells, averages = [], {}
@@ -295,6 +315,29 @@ class Grid:
                         np.mean(row_values, axis=0), np.mean(row_boots, axis=0), cfg.confidence
                     )
         return GridResult(self.out, cfg, self.plan, cells, averages, matrix, [], list(self.trained), dict(self.sources))
+
+
+def entry_of_test(pred: dict, scores: dict, test: str, trained: list[str] | None, mode: str) -> dict:
+    """One test set's numbers in a model's metrics file: weighted and macro F1 and chance level from
+    its (group, corpus) parts by ``mode`` (as the tables), and its annotated and untrained labels."""
+    from ..training.metrics import aggregate, trained_mask
+    from ..training.metrics import scores as score
+
+    shards = parse_mixture(test).shards
+    parts = [scores["groups"][s.group]["corpora"][s.corpus] for s in shards]
+    rows = np.zeros(len(pred["id"]), dtype=bool)
+    for s in shards:
+        rows |= (pred["group"] == s.group) & (pred["corpus"] == s.corpus)
+    pooled = score(pred["logits"][rows], pred["labels"][rows], pred["label_mask"][rows], trained=trained_mask(trained))
+    return {
+        "weighted_f1": aggregate(parts, pooled, mode),
+        "macro_f1": aggregate(parts, pooled, mode, "macro_f1"),
+        "chance": chance_of_test({k: v[rows] for k, v in pred.items()}, mode)["chance"] / 100,
+        "num_samples": int(rows.sum()),
+        "test_sets": [f"{s.group}/{s.corpus}" for s in shards],
+        "annotated_labels": pooled["annotated_labels"],
+        "untrained_labels": pooled["untrained_labels"],
+    }
 
 
 def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike | None]) -> None:

@@ -19,6 +19,7 @@ from transformers import TrainingArguments
 
 from bimotion.mixture import Mixture, parse_mixture
 
+from .loss import REDUCTIONS
 from .spec import DataArguments, ModelArguments, RunArguments, TrainSpec
 
 __all__ = [
@@ -76,10 +77,19 @@ class SERTrainingArguments(TrainingArguments):
     public: bool = field(
         default=False, metadata={"help": "with --push_to_hub: create the model repository public (default: private)"}
     )
+    loss_reduction: str = field(
+        default="annotated",
+        metadata={
+            "help": "annotated: each clip's BCE is the mean over its annotated labels; label_space: the same "
+            "divided by the 13 labels, as the authors' code (gradient clipping then bites less often)"
+        },
+    )
 
     def __post_init__(self):
         if self.public and self.hub_private_repo:
             raise ValueError("--public contradicts --hub_private_repo true: give one of them")
+        if self.loss_reduction not in REDUCTIONS:
+            raise ValueError(f"--loss_reduction must be one of {list(REDUCTIONS)}, not {self.loss_reduction!r}")
         # never left to the Hub's default (public): private unless asked otherwise
         self.hub_private_repo = not self.public and self.hub_private_repo is not False
         self.output_dir_given = self.output_dir is not None

@@ -9,20 +9,38 @@ the grid's bootstrap runs over all its resamples at once), scikit-learn for the 
   annotated labels) and plain accuracy, for single-label corpora (every clip has exactly one label).
 * the masked BCE **loss**.
 
-A group's ``weighted_f1`` is the mean of its corpora's (every test corpus scored on its own, as in
-the paper); ``pooled`` scores all of a group's clips together, each label over the clips that
-annotate it.
+**Chance levels** (:func:`chance_levels`, beside every score): the weighted F1 of (i) an
+all-positive predictor and (ii) a prior-matched random predictor, which says "present" for each label
+independently with the label's test prevalence ``p``.  (ii) is computed exactly from its expected
+confusion counts (F1 = 2p²/(2p² + 2p(1-p)) = p per label; the expected F1 of a finite sample tends to
+it), no simulation.  ``chance`` is the larger of the two; it is always (i), as 2p/(1+p) >= p, and both
+are reported.  Likewise for macro F1, and 1/(classes present) for UA on single-label corpora.
+
+**Untrained labels**: a model whose ``config.trained_labels`` (:func:`read_trained_labels`; absent:
+all labels) lacks a label the test set annotates is scored with that label predicted absent (its
+predictions forced to 0 before the kernel; the loss still reads the raw logits).  Each score lists
+the test set's ``annotated_labels`` and the ``untrained_labels`` among them.
+
+**Group aggregation** (``group_score``, :data:`GROUP_SCORES`): a group's number from its corpora is
+``mean`` (default, as the grid's tables: every test corpus scored on its own, then averaged),
+``weighted`` (mean weighted by each corpus's clips) or ``pooled`` (all of the group's clips scored
+together, each label over the clips that annotate it).  Every group reports all three in
+``weighted_f1_by``.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 from loaders.labels import LABELS
 
 THRESHOLD = 0.5
+GROUP_SCORES = ("mean", "weighted", "pooled")  # how a group's (or test set's) number is made from its corpora
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -59,16 +77,78 @@ def weighted_f1(
     """The paper's weighted F1 (a fraction) of one set of clips from 0/1 predictions: binary F1
     per annotated label, averaged weighted by support; one value per row of ``weights``
     (:func:`label_counts`), so a bootstrap scores all its resamples at once."""
-    tp, fp, fn = label_counts(preds, labels, mask, weights)
+    return f1_from_counts(*label_counts(preds, labels, mask, weights))
+
+
+def f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    """Weighted F1 from :func:`label_counts` (counts of several sets of clips may be summed first)."""
     support = tp + fn
-    total = support.sum(1)
-    return _ratio((_ratio(2 * tp, 2 * tp + fp + fn) * support).sum(1), total)
+    return _ratio((_ratio(2 * tp, 2 * tp + fp + fn) * support).sum(1), support.sum(1))
 
 
-def scores(logits: np.ndarray, labels: np.ndarray, mask: np.ndarray, threshold: float = THRESHOLD) -> dict:
-    """Every metric for one set of clips (one corpus, or a pooled group)."""
+def read_trained_labels(model_dir: str | os.PathLike) -> list[str] | None:
+    """``trained_labels`` of a saved model's ``config.json`` (``None``: not recorded, i.e. all
+    labels, or not a local folder)."""
+    path = Path(model_dir) / "config.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8")).get("trained_labels")
+
+
+def trained_mask(trained_labels: list[str] | None) -> np.ndarray:
+    """``trained_labels`` as a boolean vector over :data:`LABELS` (``None``: every label)."""
+    if trained_labels is None:
+        return np.ones(len(LABELS), dtype=bool)
+    unknown = sorted(set(trained_labels) - set(LABELS))
+    if unknown:
+        raise ValueError(f"trained_labels {unknown} are not BiMotion labels {list(LABELS)}")
+    return np.isin(LABELS, list(trained_labels))
+
+
+def chance_levels(labels: np.ndarray, mask: np.ndarray) -> dict:
+    """Chance levels (fractions) of one set of clips: ``all_positive`` and ``prior_matched``
+    weighted F1, ``chance`` (the larger), ``macro_f1`` (the larger of the two macro F1s) and, for
+    single-label sets, ``unweighted_accuracy`` (1 / classes present)."""
+    labels, mask = np.asarray(labels).astype(np.float64), np.asarray(mask).astype(np.float64)
+    support, annotated = (labels * mask).sum(0), mask.sum(0)
+    prevalence = _ratio(support, annotated)
+    all_positive = float(weighted_f1(np.ones_like(labels), labels, mask)[0])
+    prior = float(_ratio(np.array([(prevalence * support).sum()]), np.array([support.sum()]))[0])
+    supported = support > 0
+    macro = max(float((2 * prevalence / (1 + prevalence))[supported].mean()), float(prevalence[supported].mean())) \
+        if supported.any() else 0.0  # fmt: skip
+    out = {"all_positive": all_positive, "prior_matched": prior, "chance": max(all_positive, prior),
+           "macro_f1": macro}  # fmt: skip
+    if len(labels) and ((labels * mask).sum(-1) == 1).all():
+        out["unweighted_accuracy"] = 1.0 / int(supported.sum())
+    return out
+
+
+def aggregate(parts: list[dict], pooled: dict, mode: str, key: str = "weighted_f1") -> float:
+    """A group's (or test set's) ``key`` from its corpora's ``parts`` (:func:`scores`-like dicts
+    with ``num_samples``) and its ``pooled`` clips, by ``mode`` (:data:`GROUP_SCORES`)."""
+    if mode == "pooled":
+        return float(pooled[key])
+    values = [p[key] for p in parts]
+    if mode == "mean":
+        return float(np.mean(values))
+    if mode == "weighted":
+        return float(np.average(values, weights=[p["num_samples"] for p in parts]))
+    raise ValueError(f"group_score must be one of {GROUP_SCORES}, not {mode!r}")
+
+
+def scores(
+    logits: np.ndarray,
+    labels: np.ndarray,
+    mask: np.ndarray,
+    threshold: float = THRESHOLD,
+    trained: np.ndarray | None = None,
+) -> dict:
+    """Every metric for one set of clips (one corpus, or a pooled group), with its chance levels;
+    labels outside ``trained`` (:func:`trained_mask`) are predicted absent."""
     logits, labels, mask = np.asarray(logits), np.asarray(labels).astype(int), np.asarray(mask).astype(bool)
-    preds = (sigmoid(logits) > threshold).astype(int)
+    trained = np.ones(len(LABELS), dtype=bool) if trained is None else trained
+    preds = (sigmoid(logits) > threshold).astype(int) * trained
     tp, fp, fn = (counts[0] for counts in label_counts(preds, labels, mask))
     f1 = _ratio(2 * tp, 2 * tp + fp + fn)
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
@@ -85,19 +165,28 @@ def scores(logits: np.ndarray, labels: np.ndarray, mask: np.ndarray, threshold: 
         "loss": float(masked_bce(logits, labels, mask).mean()) if len(labels) else float("nan"),
         "weighted_f1": float(weighted_f1(preds, labels, mask)[0]),
         "macro_f1": float(f1[supported].mean()) if supported else 0.0,
+        "chance": chance_levels(labels, mask),
+        "annotated_labels": [LABELS[j] for j in annotated],
+        "untrained_labels": [LABELS[j] for j in annotated if not trained[j]],
         "per_label": per_label,
     }
     if len(labels) and ((labels * mask).sum(-1) == 1).all():  # single-label
-        from sklearn.metrics import accuracy_score, balanced_accuracy_score
-
-        truth = np.argmax(labels * mask, -1)
-        guess = np.argmax(np.where(mask, logits, -np.inf), -1)
-        with warnings.catch_warnings():  # a class predicted but absent from this test set is fine
-            warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
-            warnings.filterwarnings("ignore", message="A single label was found")
-            out["unweighted_accuracy"] = float(balanced_accuracy_score(truth, guess))
-        out["accuracy"] = float(accuracy_score(truth, guess))
+        out.update(_accuracies(logits, labels * mask, mask & trained))
     return out
+
+
+def _accuracies(logits: np.ndarray, truths: np.ndarray, allowed: np.ndarray) -> dict:
+    """UA and accuracy of the arg-max over the ``allowed`` (annotated and trained) labels of each
+    single-label clip; a clip with none allowed is a miss."""
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+    truth = np.argmax(truths, -1)
+    guess = np.where(allowed.any(-1), np.argmax(np.where(allowed, logits, -np.inf), -1), -1)
+    with warnings.catch_warnings():  # a class predicted but absent from this test set is fine
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        warnings.filterwarnings("ignore", message="A single label was found")
+        return {"unweighted_accuracy": float(balanced_accuracy_score(truth, guess)),
+                "accuracy": float(accuracy_score(truth, guess))}  # fmt: skip
 
 
 def score_groups(
@@ -107,37 +196,57 @@ def score_groups(
     corpora: list[str] | np.ndarray,
     groups: list[str] | np.ndarray,
     threshold: float = THRESHOLD,
+    *,
+    trained_labels: list[str] | None = None,
+    group_score: str = "mean",
 ) -> dict:
-    """``{"weighted_f1", "macro_f1", "loss", "num_samples", "groups": {group: {..., "corpora": {corpus: scores}}}}``.
+    """``{"weighted_f1", "macro_f1", "chance", "loss", "num_samples", "group_score", "trained_labels",
+    "groups": {group: {..., "corpora": {corpus: scores}}}}``.
 
-    Top-level ``weighted_f1``/``macro_f1`` are means over every (group, corpus) test set."""
-    corpora, groups = np.asarray(corpora), np.asarray(groups)
-    out_groups, all_f1, all_macro = {}, [], []
+    A group's ``weighted_f1``/``macro_f1``/``chance`` aggregate its corpora by ``group_score``
+    (:data:`GROUP_SCORES`; all three in ``weighted_f1_by``).  Top-level ``weighted_f1``/``macro_f1``/
+    ``chance`` are means over every (group, corpus) test set.  Labels outside ``trained_labels``
+    (``None``: all) are predicted absent."""
+    if group_score not in GROUP_SCORES:
+        raise ValueError(f"group_score must be one of {GROUP_SCORES}, not {group_score!r}")
+    corpora, groups, trained = np.asarray(corpora), np.asarray(groups), trained_mask(trained_labels)
+    out_groups, every = {}, []
     for group in dict.fromkeys(groups.tolist()):
         in_group = groups == group
         per_corpus = {}
         for corpus in dict.fromkeys(corpora[in_group].tolist()):
             rows = in_group & (corpora == corpus)
-            per_corpus[corpus] = scores(logits[rows], labels[rows], mask[rows], threshold)
-        f1 = [s["weighted_f1"] for s in per_corpus.values()]
-        macro = [s["macro_f1"] for s in per_corpus.values()]
-        all_f1 += f1
-        all_macro += macro
-        pooled = scores(logits[in_group], labels[in_group], mask[in_group], threshold)
-        out_groups[group] = {
-            "num_samples": int(in_group.sum()),
-            "weighted_f1": float(np.mean(f1)),
-            "macro_f1": float(np.mean(macro)),
-            "loss": pooled["loss"],
-            "pooled": {k: pooled[k] for k in ("weighted_f1", "macro_f1", "per_label")},
-            "corpora": per_corpus,
-        }
+            per_corpus[corpus] = scores(logits[rows], labels[rows], mask[rows], threshold, trained)
+        every += per_corpus.values()
+        pooled = scores(logits[in_group], labels[in_group], mask[in_group], threshold, trained)
+        out_groups[group] = _group(list(per_corpus.values()), pooled, group_score) | {"corpora": per_corpus}
     return {
         "num_samples": int(len(labels)),
         "loss": float(masked_bce(logits, labels, mask).mean()) if len(labels) else float("nan"),
-        "weighted_f1": float(np.mean(all_f1)) if all_f1 else 0.0,
-        "macro_f1": float(np.mean(all_macro)) if all_macro else 0.0,
+        "weighted_f1": float(np.mean([s["weighted_f1"] for s in every])) if every else 0.0,
+        "macro_f1": float(np.mean([s["macro_f1"] for s in every])) if every else 0.0,
+        "chance": float(np.mean([s["chance"]["chance"] for s in every])) if every else 0.0,
+        "group_score": group_score,
+        "trained_labels": None if trained_labels is None else list(trained_labels),
         "groups": out_groups,
+    }
+
+
+def _group(parts: list[dict], pooled: dict, mode: str) -> dict:
+    """One group's numbers from its corpora's scores and its pooled clips' (see :func:`aggregate`)."""
+    chances = [dict(p["chance"], num_samples=p["num_samples"]) for p in parts]
+    return {
+        "num_samples": pooled["num_samples"],
+        "weighted_f1": aggregate(parts, pooled, mode),
+        "weighted_f1_by": {m: aggregate(parts, pooled, m) for m in GROUP_SCORES},
+        "macro_f1": aggregate(parts, pooled, mode, "macro_f1"),
+        "chance": {
+            k: aggregate(chances, pooled["chance"], mode, k) for k in ("chance", "all_positive", "prior_matched")
+        },
+        "loss": pooled["loss"],
+        "annotated_labels": pooled["annotated_labels"],
+        "untrained_labels": pooled["untrained_labels"],
+        "pooled": {k: pooled[k] for k in ("weighted_f1", "macro_f1", "chance", "per_label")},
     }
 
 
@@ -155,12 +264,13 @@ class GroupMetrics:
     """``compute_metrics`` for Trainer: maps each prediction back to its dataset row through the
     ``row`` label (any sampler order, any number of processes) and scores per group and corpus."""
 
-    def __init__(self, dataset, threshold: float = THRESHOLD):
+    def __init__(self, dataset, threshold: float = THRESHOLD, trained_labels: list[str] | None = None):
         from .data import column
 
         self.corpora = column(dataset, "corpus")
         self.groups = column(dataset, "group")
         self.threshold = threshold
+        self.trained_labels = trained_labels
         self.last: dict | None = None
 
     def __call__(self, eval_pred) -> dict[str, float]:
@@ -168,5 +278,8 @@ class GroupMetrics:
         labels, mask, rows = eval_pred.label_ids
         order = np.argsort(rows, kind="stable")  # dataset order: groups and corpora listed as the dataset has them
         logits, labels, mask, rows = logits[order], labels[order], mask[order], rows[order].astype(int)
-        self.last = score_groups(logits, labels, mask, self.corpora[rows], self.groups[rows], self.threshold)
+        self.last = score_groups(
+            logits, labels, mask, self.corpora[rows], self.groups[rows], self.threshold,
+            trained_labels=self.trained_labels,
+        )  # fmt: skip
         return flat(self.last)

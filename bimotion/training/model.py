@@ -8,6 +8,13 @@ and names the labels, so ``AutoModelForAudioClassification.from_pretrained(dir)`
 ``pipeline("audio-classification", model=dir)`` (which then applies a sigmoid) work without our code.
 The model's own loss (cross-entropy in transformers 5) is never used: the trainer computes the
 masked multi-label BCE of :mod:`bimotion.training.loss`.
+
+Every model keeps the 13-label head (one label space for all), but knows which labels it was trained
+on: ``config.trained_labels`` (in label-space order, saved in ``config.json``) lists the labels that
+at least one training clip annotates (present or annotated absent).  After training, each other
+label's classifier row is set to weight 0 and bias :data:`UNTRAINED_BIAS`
+(:func:`suppress_untrained`), so its sigmoid is ~1e-13 on any input: ``pipeline()`` never reports a
+label the model has never seen, where a random head would score it anywhere in (0, 1).
 """
 
 from __future__ import annotations
@@ -28,12 +35,43 @@ def label_config() -> dict:
     }
 
 
+UNTRAINED_BIAS = -30.0  # the logit of a label the model was not trained on: sigmoid(-30) ~ 9e-14
+
+
+def trained_labels(label_mask) -> list[str]:
+    """The labels annotated by at least one row of ``label_mask`` (rows × 13), in label-space order."""
+    import numpy as np
+
+    annotated = np.asarray(label_mask).reshape(-1, len(LABELS)).astype(bool).any(0)
+    return [label for label, on in zip(LABELS, annotated, strict=True) if on]
+
+
+def suppress_untrained(model) -> list[str]:
+    """Give every label outside ``model.config.trained_labels`` classifier weight 0 and bias
+    :data:`UNTRAINED_BIAS` (its score is then ~0 on any input); returns those labels."""
+    import torch
+
+    trained = getattr(model.config, "trained_labels", None)
+    if trained is None:
+        raise ValueError("model.config.trained_labels is not set: nothing says which labels were trained")
+    unknown = sorted(set(trained) - set(LABELS))
+    if unknown:
+        raise ValueError(f"config.trained_labels names {unknown}, not labels of the 13-label space")
+    silenced = [label for label in LABELS if label not in trained]
+    rows = [model.config.label2id[label] for label in silenced]
+    with torch.no_grad():
+        model.classifier.weight[rows] = 0.0
+        model.classifier.bias[rows] = UNTRAINED_BIAS
+    return silenced
+
+
 def build_model(
     model_name_or_path: str = DEFAULT_MODEL,
     *,
     dropout: float = 0.1,
     classifier_proj_size: int = 256,
     freeze_feature_encoder: bool = True,
+    normalize_audio: bool = True,
     revision: str = "main",
     cache_dir: str | None = None,
     **config_overrides,
@@ -42,6 +80,8 @@ def build_model(
 
     ``dropout`` is the encoder's hidden and attention dropout (the paper's 0.1);
     ``config_overrides`` go to the config as they are (e.g. ``layerdrop=0.0``, ``mask_time_prob=0.0``).
+    ``normalize_audio=False`` turns the feature extractor's ``do_normalize`` off: training, the saved
+    model's feature extractor and so every inference then see raw samples (the authors' setting).
     """
     from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
 
@@ -59,6 +99,8 @@ def build_model(
     feature_extractor = AutoFeatureExtractor.from_pretrained(model_name_or_path, **kwargs)
     if freeze_feature_encoder:
         model.freeze_feature_encoder()
+    if not normalize_audio:
+        feature_extractor.do_normalize = False
     return model, feature_extractor
 
 

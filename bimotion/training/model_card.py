@@ -15,6 +15,7 @@ from pathlib import Path
 from loaders.labels import LABELS, label_space
 
 from ..registry import Group
+from .model import UNTRAINED_BIAS
 
 CODE = "https://github.com/HLTCHKUST/elderly_ser"
 BENCHMARK_TITLES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
@@ -114,6 +115,7 @@ def render_card(summary: dict):
         if summary.get("mixture")
         else "an explicit list of configurations"
     )
+    trained = summary.get("trained_labels")  # absent from scores.json of older runs
     template = (resources.files("bimotion.templates") / TEMPLATE).read_text(encoding="utf-8")
     return ModelCard.from_template(
         card_data(summary),
@@ -131,6 +133,9 @@ def render_card(summary: dict):
         selection_metric=summary["selection"]["metric"],
         labels=LABELS,
         label_spaces={c: label_space(c) for c in corpora},
+        trained_labels=trained,
+        untrained_labels=[label for label in LABELS if label not in trained] if trained else [],
+        untrained_bias=UNTRAINED_BIAS,
         test_groups=summary["test"]["groups"],
     )
 

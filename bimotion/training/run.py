@@ -10,6 +10,8 @@ import logging
 import re
 from pathlib import Path
 
+import numpy as np
+
 from bimotion.hub import publish
 from bimotion.registry import BENCHMARKS
 
@@ -17,9 +19,9 @@ from .args import DataArguments, RunArguments, SERTrainingArguments, cpu_only_di
 from .collator import AudioCollator
 from .data import Sources, column, load_split, manifest_hash
 from .identity import check_resume, discard_run, run_identity, write_identity
-from .metrics import GroupMetrics, score_groups
+from .metrics import GroupMetrics, read_trained_labels, score_groups
 from .mixtures import relation
-from .model import build_model
+from .model import build_model, suppress_untrained, trained_labels
 from .model_card import public_summary, render_card
 from .outputs import MANIFEST, SCORES
 from .spec import TrainSpec
@@ -86,7 +88,9 @@ def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTra
 
 def evaluate(trainer: SERTrainer, dataset, prefix: str) -> dict:
     """Per-group, per-corpus scores of ``trainer.model`` on ``dataset`` (all processes get them)."""
-    trainer.compute_metrics = metrics = GroupMetrics(dataset)
+    trainer.compute_metrics = metrics = GroupMetrics(
+        dataset, trained_labels=getattr(trainer.model.config, "trained_labels", None)
+    )
     trainer.predict(dataset, metric_key_prefix=prefix)
     return metrics.last
 
@@ -146,6 +150,7 @@ def train(spec: TrainSpec) -> dict:
     set_seed(training_args.seed)  # the new head's initialisation must not depend on what ran before
     trainer = _trainer(spec, training_args, train_ds, validation_ds)
     train_result = trainer.train(resume_from_checkpoint=checkpoint)
+    suppress_untrained(trainer.model)  # untrained labels score ~0 in the saved model (model.py)
     trainer.save_model()
     trainer.save_state()
 
@@ -170,10 +175,12 @@ def _trainer(spec: TrainSpec, training_args: SERTrainingArguments, train_ds, val
         dropout=model_args.dropout,
         classifier_proj_size=model_args.classifier_proj_size,
         freeze_feature_encoder=model_args.freeze_feature_encoder,
+        normalize_audio=data_args.normalize_audio,
         revision=model_args.model_revision,
         cache_dir=model_args.model_cache_dir,
         **model_args.config_overrides(),
     )
+    model.config.trained_labels = trained_labels(np.stack(column(train_ds, "label_mask")))
     callbacks = []
     patience = spec.run.early_stopping_patience
     if patience > 0 and training_args.eval_strategy != "no":
@@ -210,6 +217,7 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
         "test_configs": test_configs,
         "train_groups": list(spec.train.groups),
         "train_corpora": sorted(set(column(train_ds, "corpus").tolist())),
+        "trained_labels": list(trainer.model.config.trained_labels),
         "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},
         "train_manifest": {
             "hash": manifest_hash(train_ds),
@@ -236,6 +244,9 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
             "classifier_proj_size": model_args.classifier_proj_size,
             "freeze_feature_encoder": model_args.freeze_feature_encoder,
             "max_duration_s": data_args.max_duration_s,
+            "normalize_audio": data_args.normalize_audio,
+            "loss_reduction": training_args.loss_reduction,
+            "max_grad_norm": training_args.max_grad_norm,
             "early_stopping_patience": spec.run.early_stopping_patience,
             "precision": training_args.mixed_precision,
         },
@@ -291,7 +302,11 @@ def infer(
         progress=not training_args.disable_tqdm and training_args.process_index == 0,
         pad_to_multiple_of=data_args.pad_to_multiple_of,
     )
-    scores = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"])
+    trained_labels = read_trained_labels(model_name_or_path)  # the others are scored as predicted absent
+    scores = score_groups(
+        pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"],
+        trained_labels=trained_labels,
+    )  # fmt: skip
     trained_on = _trained_groups(model_name_or_path)
     result = {
         "model": model_name_or_path,
@@ -299,6 +314,7 @@ def infer(
         "configs": configs,
         "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},
         "trained_on": trained_on,
+        "trained_labels": trained_labels,
         "relation": {g: relation(trained_on, g) for g in scores["groups"]} if trained_on else None,
         split: scores,
     }

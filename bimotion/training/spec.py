@@ -8,6 +8,7 @@ same dataclasses (``recipes/train.py --help`` lists them) and the grid builds th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -51,11 +52,23 @@ class DataArguments:
         metadata={"help": "configs whose test sets are scored at the end (default: every group of the given datasets)"},
     )
     max_duration_s: float | None = field(
-        default=10.0, metadata={"help": "random crop of training clips, seconds (evaluation never crops)"}
+        default=10.0,
+        metadata={"help": "random crop of training clips, seconds (evaluation never crops); inf: no crop"},
+    )
+    normalize_audio: bool = field(
+        default=True,
+        metadata={
+            "help": "normalise each clip as the checkpoint's feature extractor says; false: raw samples, as the "
+            "authors' code (the saved feature extractor then says do_normalize false, so inference matches)"
+        },
     )
     pad_to_multiple_of: int | None = field(default=None, metadata={"help": "pad batches to a multiple of N samples"})
     max_train_samples: int | None = field(default=None, metadata={"help": "debug: a seeded subset of training"})
     dataset_cache_dir: str | None = field(default=None)
+
+    def __post_init__(self):
+        if self.max_duration_s == math.inf:  # what the command line can say for "no crop" (None in a config)
+            self.max_duration_s = None
 
 
 @dataclass

@@ -8,7 +8,8 @@ per-sample loss over the whole optimizer step, whatever the micro-batch sizes (a
 uneven shards).  Evaluation losses are plain per-batch means, which Trainer averages per sample.
 
 Training batches are grouped by the ``duration_s`` column, evaluation batches go longest first, and
-evaluation uses its own collator (no cropping).
+evaluation uses its own collator (no cropping).  ``args.loss_reduction`` (``"annotated"``, or the
+authors' ``"label_space"``: the same divided by 13) is :func:`~.loss.masked_bce`'s.
 
 Resuming gives the model of an uninterrupted run: the training order and the crops are functions of
 ``(seed, epoch)`` (:mod:`.sampler`, :mod:`.collator`), set at the start of every epoch from the
@@ -53,10 +54,12 @@ class SERTrainer(Trainer):
         label_mask = inputs.pop("label_mask")
         inputs.pop("row", None)
         outputs = model(**inputs)
+        reduction = getattr(self.args, "loss_reduction", "annotated")
         if num_items_in_batch is None:
-            loss = masked_bce(outputs.logits, labels, label_mask)
+            loss = masked_bce(outputs.logits, labels, label_mask, reduction=reduction)
         else:
-            loss = masked_bce(outputs.logits, labels, label_mask, num_items_in_batch) * self.accelerator.num_processes
+            loss = masked_bce(outputs.logits, labels, label_mask, num_items_in_batch, reduction=reduction)
+            loss = loss * self.accelerator.num_processes
         return (loss, outputs) if return_outputs else loss
 
     # ------------------------------------------------------------------ data

@@ -36,23 +36,30 @@ def make_corpus(
     seed: int = 0,
     size: str = "small",
     bad: bool = False,
+    scale: int = 1,
     **options,
 ) -> Path:
     """Generate corpus ``name`` below ``out_dir``; returns the root to hand to its reader.
 
-    ``options`` are generator-specific (e.g. ``layout="b"`` for ESD/TESS)."""
+    ``scale`` (small size): about that many times the small size's distinct clips per group and
+    split, all distinct.  ``options`` are generator-specific (e.g. ``layout="b"``
+    for ESD/TESS)."""
     if name not in GENERATORS:
         raise KeyError(f"no fixture generator for {name!r}; choose one of: {', '.join(GENERATORS)}")
     if size not in Sizes.NAMES:
         raise ValueError(f"size must be one of {Sizes.NAMES}, not {size!r}")
     module = importlib.import_module(f"{__name__}.{name}")
-    writer = FixtureWriter(Path(out_dir), seed=seed, size=size)
+    if scale != 1 and size != "small":
+        raise ValueError(f"scale applies to size='small' only, not to size={size!r}")
+    writer = FixtureWriter(Path(out_dir), seed=seed, size=size, scale=scale)
     return module.make(writer, bad=bad, **options)
 
 
-def make_all(out_dir: str | os.PathLike, *, seed: int = 0, size: str = "small", names=GENERATORS) -> dict[str, Path]:
-    """Generate several corpora side by side; returns ``{name: root}``."""
-    return {name: make_corpus(name, Path(out_dir), seed=seed, size=size) for name in names}
+def make_all(
+    out_dir: str | os.PathLike, *, seed: int = 0, size: str = "small", names=GENERATORS, scale: int = 1
+) -> dict[str, Path]:
+    """Generate several corpora side by side (``scale``: see :func:`make_corpus`); returns ``{name: root}``."""
+    return {name: make_corpus(name, Path(out_dir), seed=seed, size=size, scale=scale) for name in names}
 
 
 def snapshot(root: str | os.PathLike) -> dict[str, tuple[int, int]]:

@@ -32,10 +32,14 @@ class FixtureWriter:
 
     In ``small`` size every file is synthesised; in ``full`` size files come from a pool of
     ``pool_size`` sounds per (speaker, emotion set, rate, format) and are hard-linked (copied where
-    the file system cannot link).
+    the file system cannot link).  ``scale`` (small size only) writes about ``scale`` times the small
+    size's clips per group and split, every one synthesised (distinct audio, e.g. for a demo that
+    trains on them); 1 leaves the small corpora byte-identical.
     """
 
-    def __init__(self, out_dir: Path, *, seed: int = 0, size: str = "small", pool_size: int = 2):
+    def __init__(self, out_dir: Path, *, seed: int = 0, size: str = "small", pool_size: int = 2, scale: int = 1):
+        if not isinstance(scale, int) or scale < 1:
+            raise ValueError(f"scale must be a whole number >= 1, not {scale!r}")
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.seed = seed
@@ -43,6 +47,7 @@ class FixtureWriter:
         self.pool_size = pool_size
         self.pool_dir = self.out_dir / ".fixture-pool"
         self.full = size == "full"
+        self.scale = scale
 
     # ------------------------------------------------------------------ audio
     def audio(

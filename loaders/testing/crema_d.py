@@ -164,6 +164,12 @@ def clip_names(actors=ACTORS, sentences=SENTENCES) -> list[str]:
     return names
 
 
+def small_sentences(scale: int = 1) -> tuple[str, ...]:
+    """The small size's sentences: ``SMALL_SENTENCES``, then more of the 12 for ``scale`` > 1."""
+    more = tuple(s for s in SENTENCES if s not in SMALL_SENTENCES)
+    return SMALL_SENTENCES + more[: len(SMALL_SENTENCES) * (scale - 1)]
+
+
 def make(writer: FixtureWriter, *, bad: bool = False, demographics: str | os.PathLike | None = None) -> Path:
     """Write ``CREMA-D/`` below ``writer.out_dir`` and return it.
 
@@ -177,7 +183,7 @@ def make(writer: FixtureWriter, *, bad: bool = False, demographics: str | os.Pat
         csv_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(demographics, csv_path)
     voices = _voices()
-    names = clip_names() if writer.full else clip_names(SMALL_ACTORS, SMALL_SENTENCES)
+    names = clip_names() if writer.full else clip_names(SMALL_ACTORS, small_sentences(writer.scale))
     for name in names:
         actor, _, code, _ = name.split("_")
         path = audio / f"{name}.wav"

@@ -43,7 +43,7 @@ def make(writer: FixtureWriter, *, bad: bool = False, layout: str = "beside") ->
     top = writer.out_dir / "ElderReact"
     data = top / "ElderReact_Data"
     annotations = (data if layout == "inside" else top) / "Annotations"
-    tables = {name: label_lines(name) if writer.full else _sample(label_lines(name)) for name in FOLDERS}
+    tables = {name: label_lines(name) if writer.full else _sample(label_lines(name), writer.scale) for name in FOLDERS}
     clips = {}  # mp4 path -> (gender, emotions)
     for name, lines in tables.items():
         for line in lines:
@@ -80,12 +80,15 @@ def _moov_last(path: Path) -> bool:
     return data.find(b"moov") > data.find(b"mdat")
 
 
-def _sample(lines: list[str]) -> list[str]:
-    """A few lines: the first clip with no emotion, with one, and with several (where present)."""
-    picked = {}
+def _sample(lines: list[str], scale: int = 1) -> list[str]:
+    """A few lines: the first ``scale`` clips with no emotion, with one, and with several (where present)."""
+    picked: dict[int, list[str]] = {}
     for line in lines:
-        picked.setdefault(min(len(_emotions(line.split())), 2), line)
-    return [line for line in lines if line in picked.values()]
+        kind = picked.setdefault(min(len(_emotions(line.split())), 2), [])
+        if len(kind) < scale:
+            kind.append(line)
+    chosen = {line for kind in picked.values() for line in kind}
+    return [line for line in lines if line in chosen]
 
 
 def _emotions(fields: list[str]) -> tuple[str, ...]:

@@ -70,13 +70,19 @@ def transcript(speaker: str) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
+def small_positions(scale: int = 1) -> tuple[int, ...]:
+    """``scale`` consecutive positions of each emotion from each split, from :data:`SMALL_POSITIONS`
+    (validation holds positions 1-20, test 21-50)."""
+    return tuple(p + k for p in SMALL_POSITIONS for k in range(min(scale, 20 - 1)))
+
+
 def make(writer: FixtureWriter, *, bad: bool = False, layout: str = "b") -> Path:
     layout = layout.lower()
     if layout not in TOP:
         raise ValueError(f"layout must be 'a' (train/evaluation/test subfolders) or 'b' (flat), not {layout!r}")
     root = writer.out_dir / TOP[layout]
     speakers = tuple(SPEAKERS) if writer.full else SMALL_SPEAKERS
-    positions = range(1, BLOCK + 1) if writer.full else SMALL_POSITIONS
+    positions = range(1, BLOCK + 1) if writer.full else small_positions(writer.scale)
     if layout == "a":
         writer.text(root / "ReadMe.txt", "Emotional Speech Dataset (ESD)\nSee the licence form.\n")
 

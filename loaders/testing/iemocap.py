@@ -107,7 +107,8 @@ Item = tuple[str, str, str | None, str | None]
 def make(writer: FixtureWriter, *, bad: bool = False) -> Path:
     root = writer.out_dir / "IEMOCAP_full_release"
     rng = np.random.default_rng(writer.seed)
-    items = _items(full_plan(writer.seed) if writer.full else SMALL, bad=bad)
+    small = {dialog: turns * writer.scale for dialog, turns in SMALL.items()}  # scale: more turns per dialog
+    items = _items(full_plan(writer.seed) if writer.full else small, bad=bad)
     seen_sessions = set()
     for dialog, rows in items.items():
         session = root / f"Session{int(dialog[4])}"

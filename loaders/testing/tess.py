@@ -79,7 +79,7 @@ def make(writer: FixtureWriter, *, bad: bool = False, layout: str = "a", nested:
     if layout not in ("a", "b"):
         raise ValueError(f"layout must be 'a' (flat) or 'b' (emotion folders), not {layout!r}")
     root = writer.out_dir / (FLAT_DIR if layout == "a" else DATA_DIR)
-    for name in file_names(WORDS if writer.full else SMALL_WORDS):
+    for name in file_names(WORDS if writer.full else WORDS[: len(SMALL_WORDS) * writer.scale]):
         _write(writer, _folder(root, layout, name) / name, **QUIRKS.get(name, {}))
     if bad:
         _write(writer, _folder(root, layout, BAD["unknown_label"]) / BAD["unknown_label"])

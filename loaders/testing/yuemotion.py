@@ -66,7 +66,7 @@ def make(writer: FixtureWriter, *, bad: bool = False, layout: str = "extracted",
     speakers = ROSTER if writer.full else [s for s in ROSTER if s[0] in SMALL_SPEAKERS]
     items = []  # (name, speaker, gender, age, sentence, label_id)
     for speaker, gender, age in speakers:
-        for sentence in range(1, (SENTENCES if writer.full else SMALL_SENTENCES) + 1):
+        for sentence in range(1, (SENTENCES if writer.full else min(SENTENCES, SMALL_SENTENCES * writer.scale)) + 1):
             for label_id in range(1, 7):
                 name = file_name(speaker, gender, age, sentence, label_id)
                 items.append((name, speaker, gender, age, sentence, label_id))

@@ -1,0 +1,245 @@
+"""Train a probe (a head on frozen features) on configurations, score every test group, and predict
+with it: the same ``scores.json`` (:func:`bimotion.training.metrics.score_groups`) and the same
+prediction arrays as the fine-tuning backend (:mod:`bimotion.training.run`,
+:func:`bimotion.training.inference.predict`), so the grid reads either."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bimotion.mixture import Shard, parse_mixture
+from bimotion.registry import BENCHMARKS
+
+from .cache import features_of
+from .features import FeatureSpec
+from .head import ProbeArguments, build_head, fit_head, head_config
+
+WEIGHTS = "probe.pt"
+CONFIG = "probe.json"
+SCORES = "scores.json"
+
+
+def _sources(data_args):
+    from bimotion.training.data import Sources
+
+    return Sources(data_args.bimotion, data_args.yuemotion, data_args.dataset_cache_dir)
+
+
+def _test_shards(sources, test_configs: list[str] | None) -> tuple[list[str], list[Shard]]:
+    from bimotion.training.args import split_list
+
+    configs = split_list(test_configs)
+    if not configs:
+        from bimotion.training.run import default_test_configs
+
+        configs = default_test_configs(sources)
+    return configs, list(parse_mixture(configs).shards)
+
+
+def train_probe(
+    train_configs: list[str],
+    data_args,
+    probe_args: ProbeArguments,
+    *,
+    features: str,
+    seed: int,
+    output_dir: str | os.PathLike,
+    run_name: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """Extract (or reuse) the features, train the head on ``train_configs`` (selected on
+    ``data_args.validation_configs``, default the training configs), score the test configs; writes
+    ``probe.pt``, ``probe.json`` and ``scores.json`` in ``output_dir`` and returns scores.json's content.
+    ``data_args``: :class:`bimotion.training.spec.DataArguments`."""
+    from bimotion.training.args import split_list
+    from bimotion.training.metrics import score_groups
+
+    spec, sources = FeatureSpec(features), _sources(data_args)
+    mixture = parse_mixture(split_list(train_configs))
+    validation_configs = split_list(data_args.validation_configs) or list(mixture.configs)
+    test_configs, test_shards = _test_shards(sources, data_args.test_configs)
+    start = time.time()
+    train = features_of(sources, list(mixture.shards), "train", spec, progress=progress)
+    validation = features_of(
+        sources, list(parse_mixture(validation_configs).shards), "validation", spec, progress=progress
+    )
+    test = features_of(sources, test_shards, "test", spec, progress=progress)
+    extract_s = time.time() - start
+    _check_layer(probe_args, train["features"].shape)
+    head, history = fit_head(train, validation, probe_args, seed=seed)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _save_head(out, head, spec, train["features"].shape[1:], probe_args)
+    scores = {
+        name: score_groups(*_logits(head, d), d["corpus"], d["group"])
+        for name, d in (("validation", validation), ("test", test))
+    }
+    summary = {
+        **_summary(spec, sources, mixture, train, probe_args, seed, history),
+        "run_name": run_name or mixture.spec,
+        "validation_configs": validation_configs,
+        "test_configs": test_configs,
+        "feature_seconds": round(extract_s, 1),
+        **scores,
+    }
+    (out / SCORES).write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _summary(spec: FeatureSpec, sources, mixture, train: dict, args: ProbeArguments, seed: int, history) -> dict:
+    """scores.json's description of a probe run (no local path: folders are ``local:<name>``)."""
+    best = min(history, key=lambda h: h["validation_loss"])
+    local = lambda p: f"local:{Path(p).name}" if Path(p).exists() else p  # noqa: E731
+    return {
+        "backend": "probe",
+        "base_model": local(spec.name),
+        "train_configs": list(mixture.configs),
+        "train_groups": list(mixture.groups),
+        "train_corpora": sorted(set(train["corpus"].tolist())),
+        "datasets": {name: local(getattr(sources, name)) for name in BENCHMARKS if getattr(sources, name)},
+        "train_manifest": {"hash": manifest_hash_of(train["id"]), "num_clips": len(train["id"])},
+        "selection": {"metric": "loss", "best_epoch": best["epoch"], "best_metric": best["validation_loss"]},
+        "hyperparameters": {**head_config(train["features"].shape[1:], args)["arguments"], "seed": seed},
+        "train_loss": best["train_loss"],
+        "history": history,
+    }
+
+
+def manifest_hash_of(ids: np.ndarray) -> str:
+    """:func:`bimotion.training.data.manifest_hash` of clip ids."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256("\n".join(sorted(ids.tolist())).encode()).hexdigest()
+
+
+def _check_layer(args: ProbeArguments, shape: tuple[int, ...]) -> None:
+    if args.layer is None:
+        return
+    if len(shape) != 3:
+        raise ValueError(f"--layer picks an encoder's hidden state; these features have none (shape {shape[1:]})")
+    if not 0 <= args.layer < shape[1]:
+        raise ValueError(f"--layer must be in [0, {shape[1]}) for this encoder, not {args.layer}")
+
+
+def _logits(head, data: dict, features: bool = False):
+    import torch
+
+    with torch.no_grad():
+        x = torch.as_tensor(data["features"], dtype=torch.float32)
+        pooled = head.pooled(x)
+        logits = head.classifier(pooled).numpy()
+    if features:
+        return logits, pooled.numpy()
+    return logits, data["labels"], data["label_mask"]
+
+
+def _save_head(out: Path, head, spec: FeatureSpec, input_shape, args: ProbeArguments) -> None:
+    import torch
+
+    torch.save(head.state_dict(), out / WEIGHTS)
+    config = {"features": spec.name, "feature_digest": spec.digest, **head_config(tuple(input_shape), args)}
+    (out / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+
+
+def load_probe(model_dir: str | os.PathLike):
+    """``(head, FeatureSpec)`` of a probe saved by :func:`train_probe`."""
+    import torch
+
+    model_dir = Path(model_dir)
+    if not (model_dir / CONFIG).is_file():
+        raise FileNotFoundError(f"{model_dir} holds no probe ({CONFIG}); train one with recipes/probe.py")
+    config = json.loads((model_dir / CONFIG).read_text())
+    shape = tuple(config["input_shape"])
+    head = build_head(shape, ProbeArguments(**config["arguments"]), np.zeros(shape[-1]), np.ones(shape[-1]))
+    head.load_state_dict(torch.load(model_dir / WEIGHTS, weights_only=True))
+    return head.eval(), FeatureSpec(config["features"])
+
+
+def predict_probe(model_dir, dataset, *, sources, shards: list[Shard], features: bool = False) -> dict:
+    """:func:`bimotion.training.inference.predict`'s arrays for every row of ``dataset`` (rows of
+    ``shards``' test split, any order), from the cached features (``sources``: the grid's
+    ``{"bimotion", "yuemotion", "cache_dir"}``)."""
+    from bimotion.training.data import Sources, column
+
+    head, spec = load_probe(model_dir)
+    data = features_of(Sources(**sources), list(shards), "test", spec, progress=False)
+    where = {key: i for i, key in enumerate(zip(data["group"].tolist(), data["id"].tolist(), strict=True))}
+    keys = zip(column(dataset, "group").astype(str).tolist(), column(dataset, "id").astype(str).tolist(), strict=True)
+    try:
+        rows = np.array([where[key] for key in keys], dtype=np.int64)
+    except KeyError as err:
+        raise ValueError(f"clip {err.args[0]} is not in the test split of the shards given") from err
+    picked = {k: v[rows] for k, v in data.items() if k != "features"}
+    logits, pooled = _logits(head, {"features": data["features"][rows]}, features=True)
+    out = {**picked, "logits": logits.astype(np.float32)}
+    if features:
+        out["features"] = pooled.astype(np.float32)
+    return out
+
+
+def probe_trainer(features: str, training: dict, sources: dict):
+    """The grid's trainer for ``backend: probe``: ``job -> model folder`` (a
+    :class:`bimotion.grid.runner.TrainJob`), its arguments checked now, before any model trains."""
+    from bimotion.training.args import check_datasets
+    from bimotion.training.spec import DataArguments
+
+    known = set(ProbeArguments.__dataclass_fields__)
+    unknown = sorted(set(training) - known)
+    if unknown:
+        raise ValueError(f"the grid config's training: {unknown} are not probe arguments; known: {sorted(known)}")
+    args = ProbeArguments(**training)
+    args.check()
+    FeatureSpec(features)
+    check_datasets({k: sources.get(k) for k in BENCHMARKS}, required=False)
+
+    def train(job) -> Path:
+        configs = list(parse_mixture(job.name).configs)
+        data_args = DataArguments(
+            bimotion=job.sources.get("bimotion"),
+            yuemotion=job.sources.get("yuemotion"),
+            dataset_cache_dir=job.sources.get("cache_dir"),
+            validation_configs=configs,
+            test_configs=configs,  # the grid scores every test set itself
+        )
+        train_probe(
+            configs,
+            data_args,
+            args,
+            features=features,
+            seed=job.seed,
+            output_dir=job.output_dir,
+            run_name=job.name,
+            progress=False,
+        )
+        return Path(job.output_dir)
+
+    return train
+
+
+# ---------------------------------------------------------------------------------------- the grid's dispatch
+def backend_trainer(config, sources: dict):
+    """The grid's trainer for ``config.backend`` (a :class:`bimotion.grid.config.GridConfig`):
+    :func:`probe_trainer` for ``probe``, None for ``finetune`` (the grid's own)."""
+    if config.backend != "probe":
+        return None
+    return probe_trainer(config.features, dict(config.training), sources)
+
+
+def backend_predict(config, sources: dict, model_dir, dataset, shards: list[Shard]) -> dict:
+    """Test predictions of a grid model: :func:`predict_probe` for ``backend: probe``, else
+    :func:`bimotion.training.inference.predict`."""
+    if config.backend == "probe":
+        return predict_probe(model_dir, dataset, sources=sources, shards=shards)
+    from bimotion.training.inference import predict
+
+    return predict(model_dir, dataset, batch_size=config.eval_batch_size)
+
+
+def backend_settings(config) -> dict:
+    """What a grid folder's models share beyond the training arguments: the probe's features."""
+    return {"backend": "probe", "features": config.features} if config.backend == "probe" else {}

@@ -1,0 +1,150 @@
+"""Every score with its context: chance levels against hand-computed values, untrained labels scored
+as predicted absent, the three group aggregations, and the tables' chance column and marks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bimotion import paper
+from bimotion.grid.config import GridConfig
+from bimotion.grid.plan import make_plan
+from bimotion.grid.report import GridResult, render_csv, render_latex, render_markdown
+from bimotion.grid.scoring import CellResult, chance_of_test, score_test
+from bimotion.training.metrics import chance_levels, score_groups, scores, trained_mask, weighted_f1
+from loaders.labels import LABEL2ID, LABELS
+
+
+def _matrix(rows: list[dict[str, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, mask) of clips given as {label: 0/1} over the labels each annotates."""
+    labels, mask = np.zeros((len(rows), len(LABELS)), np.int8), np.zeros((len(rows), len(LABELS)), np.int8)
+    for i, row in enumerate(rows):
+        for name, value in row.items():
+            labels[i, LABEL2ID[name]], mask[i, LABEL2ID[name]] = value, 1
+    return labels, mask
+
+
+SPACE = ("anger", "happiness", "neutral")
+
+
+def _single(*truths: str) -> tuple[np.ndarray, np.ndarray]:
+    return _matrix([{name: int(name == t) for name in SPACE} for t in truths])
+
+
+def test_chance_levels_of_a_single_label_set_by_hand():
+    labels, mask = _single("anger", "anger", "happiness", "neutral")
+    # all-positive: F1 = 2s/(s + n) per label = 2/3, 2/5, 2/5; weighted by support 2, 1, 1
+    # prior-matched: F1 = prevalence = 1/2, 1/4, 1/4; weighted by support
+    got = chance_levels(labels, mask)
+    assert got["all_positive"] == pytest.approx((2 * 2 / 3 + 0.4 + 0.4) / 4)
+    assert got["prior_matched"] == pytest.approx((2 * 0.5 + 0.25 + 0.25) / 4)
+    assert got["chance"] == got["all_positive"]
+    assert got["macro_f1"] == pytest.approx((2 / 3 + 0.4 + 0.4) / 3)
+    assert got["unweighted_accuracy"] == pytest.approx(1 / 3)
+    # the all-positive value is the kernel's on an all-ones prediction
+    assert got["all_positive"] == pytest.approx(weighted_f1(np.ones_like(labels), labels, mask)[0])
+
+
+def test_chance_counts_only_the_clips_that_annotate_a_label():
+    # sadness annotated on 2 of 4 clips (1 positive); anger on all 4 (3 positives): multi-label
+    labels, mask = _matrix([{"anger": 1, "sadness": 1}, {"anger": 1, "sadness": 0}, {"anger": 1}, {"anger": 0}])
+    got = chance_levels(labels, mask)
+    assert got["all_positive"] == pytest.approx((3 * (6 / 7) + 1 * (2 / 3)) / 4)
+    assert got["prior_matched"] == pytest.approx((3 * 0.75 + 1 * 0.5) / 4)
+    assert "unweighted_accuracy" not in got
+
+
+def test_prior_matched_chance_is_what_a_random_prior_predictor_scores():
+    """The exact value (F1 of the expected counts) against a fixed-seed simulation on many clips."""
+    rng = np.random.default_rng(0)
+    labels, mask = _single(*rng.choice(SPACE, size=4000, p=[0.6, 0.3, 0.1]))
+    prevalence = labels.sum(0) / np.maximum(mask.sum(0), 1)
+    draws = [weighted_f1((rng.random(labels.shape) < prevalence).astype(int), labels, mask)[0] for _ in range(20)]
+    assert np.mean(draws) == pytest.approx(chance_levels(labels, mask)["prior_matched"], abs=0.01)
+
+
+def test_scores_report_chance_and_untrained_labels_are_predicted_absent():
+    labels, mask = _single("anger", "anger", "happiness", "neutral")
+    logits = np.full(labels.shape, 5.0)  # predicts every label present: exactly the all-positive predictor
+    s = scores(logits, labels, mask)
+    assert s["weighted_f1"] == pytest.approx(s["chance"]["chance"])
+    assert s["annotated_labels"] == list(SPACE) and s["untrained_labels"] == []
+    trained = [name for name in LABELS if name != "anger"]
+    u = scores(logits, labels, mask, trained=trained_mask(trained))
+    assert u["untrained_labels"] == ["anger"] and u["per_label"]["anger"]["f1"] == 0.0
+    assert u["weighted_f1"] == pytest.approx((0.4 + 0.4) / 4)  # anger's support still counts, its F1 is 0
+    forced = logits.copy()
+    forced[:, LABEL2ID["anger"]] = -5.0
+    assert u["weighted_f1"] == scores(forced, labels, mask)["weighted_f1"]
+    assert u["loss"] == s["loss"]  # the loss reads the raw logits
+    g = score_groups(logits, labels, mask, ["crema_d"] * 4, ["eng_adu"] * 4, trained_labels=trained)
+    assert g["trained_labels"] == trained and g["groups"]["eng_adu"]["untrained_labels"] == ["anger"]
+    pred = {"id": np.arange(4).astype(str), "corpus": np.array(["crema_d"] * 4), "group": np.array(["eng_adu"] * 4),
+            "logits": logits, "labels": labels, "label_mask": mask}  # fmt: skip
+    values, _ = score_test([pred], samples=0, confidence=0.95, trained=[trained_mask(trained)])
+    assert values[0] == pytest.approx(100 * u["weighted_f1"])
+    with pytest.raises(ValueError, match="not BiMotion labels"):
+        trained_mask(["anger", "boredom"])
+
+
+def _two_corpora() -> dict:
+    """Corpus a: 2 clips, anger predicted right (F1 1).  Corpus b: 4 clips, anger [1,1,0,0] predicted
+    [1,0,0,0] (tp 1, fn 1: F1 2/3).  Pooled: tp 3, fn 1: F1 6/7."""
+    labels, mask = _matrix([{"anger": y} for y in (1, 1, 1, 1, 0, 0)])
+    logits = np.full(labels.shape, -5.0)
+    logits[[0, 1, 2], LABEL2ID["anger"]] = 5.0
+    return {"id": np.arange(6).astype(str), "corpus": np.array(["a"] * 2 + ["b"] * 4),
+            "group": np.array(["eng_eld"] * 6), "logits": logits, "labels": labels, "label_mask": mask}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "mode, expected", [("mean", (1 + 2 / 3) / 2), ("weighted", (2 * 1 + 4 * 2 / 3) / 6), ("pooled", 6 / 7)]
+)
+def test_group_aggregation_modes_by_hand(mode, expected):
+    pred = _two_corpora()
+    out = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"],
+                       group_score=mode)  # fmt: skip
+    group = out["groups"]["eng_eld"]
+    assert out["group_score"] == mode and group["weighted_f1"] == pytest.approx(expected)
+    assert group["weighted_f1_by"][mode] == pytest.approx(expected)
+    values, boot = score_test([pred], samples=50, confidence=0.95, group_score=mode)
+    assert values[0] == pytest.approx(100 * expected) and len(boot) == 50
+    # chance combines the same way: a's all-positive F1 is 1, b's 2*2/(2+4) = 2/3, pooled 2*4/(4+6)
+    chance = {"mean": (1 + 2 / 3) / 2, "weighted": (2 + 4 * 2 / 3) / 6, "pooled": 0.8}[mode]
+    assert chance_of_test(pred, mode)["chance"] == pytest.approx(100 * chance)
+    assert group["chance"]["chance"] == pytest.approx(chance)
+    with pytest.raises(ValueError, match="group_score"):
+        score_test([pred], samples=0, confidence=0.95, group_score="median")
+
+
+def _result(tmp_path, chance: float) -> GridResult:
+    """Table 3 with every cell at 50 % and one (baseline on eng_eld) at 30 %, chance ``chance`` %."""
+    config = GridConfig(tables=["table3"], bootstrap_samples=10)
+    plan = make_plan(config)
+    cells = []
+    for row in paper.TABLE3.rows:
+        for col in paper.TABLE3.columns:
+            cell = paper.TABLE3.cell(row.key, col.key)
+            mean = 30.0 if (row.key, col.key) == ("baseline", "eng_eld") else 50.0
+            cells.append(CellResult("table3", row.key, col.key, cell.train, cell.test, [0], [mean], mean, 0.0,
+                                    mean - 5, mean + 5, 10, cell.paper, chance=chance))  # fmt: skip
+    averages = {("table3", r.key): {"values": [45.0], "mean": 45.0, "std": 0.0, "ci_low": 40.0, "ci_high": 50.0}
+                for r in paper.TABLE3.rows}  # fmt: skip
+    return GridResult(tmp_path, config, plan, cells, averages, {}, [], [], {})
+
+
+def test_tables_carry_chance_and_mark_cells_at_or_below_it(tmp_path):
+    import csv
+    import io
+
+    result = _result(tmp_path, chance=40.0)
+    md = render_markdown(result, paper.TABLE3)
+    assert "| 30.00† [25.0, 35.0] |" in md and "50.00 [45.0, 55.0] |" in md and "50.00†" not in md
+    assert md.count("†") == 1 + 1  # the one cell, and the note explaining the mark
+    assert "| Chance level | 40.00 | – | – |" in md
+    rows = list(csv.DictReader(io.StringIO(render_csv(result, paper.TABLE3))))
+    assert all(r["chance"] == "40.0000" for r in rows)
+    assert {"mean", "ci_low", "paper", "diff", "chance"} <= set(rows[0])
+    assert r"30.00$^\dagger$" in render_latex(result, paper.TABLE3)
+    at = render_markdown(_result(tmp_path, chance=50.0), paper.TABLE3)  # at chance counts too
+    assert "50.00† [45.0, 55.0]" in at

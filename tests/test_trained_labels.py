@@ -1,0 +1,132 @@
+"""A saved model knows the labels it was trained on (``config.trained_labels``, the card) and never
+reports another one as present; the authors' setting ships as a grid config beside the paper's."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, fields
+
+import numpy as np
+import pytest
+import torch
+
+from bimotion.grid.config import load_config, shipped_config
+from bimotion.training import testing
+from bimotion.training.args import SERTrainingArguments
+from bimotion.training.model import UNTRAINED_BIAS, suppress_untrained, trained_labels
+from bimotion.training.spec import TrainSpec
+from loaders.labels import LABELS, mask
+
+torch.set_num_threads(2)
+
+CSED = ["neutral", "positive", "negative"]  # in label-space order
+
+
+@pytest.fixture(scope="module")
+def csed_model(tmp_path_factory):
+    """A tiny model trained on CSED only (3 labels), through the real train()."""
+    from bimotion.training.run import train
+
+    root = tmp_path_factory.mktemp("trained")
+    tiny = testing.save_tiny_model(root / "tiny")
+    data = testing.write_prepared(
+        root / "bimotion",
+        shards=[("csed", "zho_eld"), ("esd", "zho_adu")],
+        sizes={"train": 12, "validation": 4, "test": 6},
+    )
+    values = {
+        "model_name_or_path": str(tiny),
+        "classifier_proj_size": 16,
+        "bimotion": str(data),
+        "dataset_cache_dir": str(root / "cache"),
+        "test_configs": ["zho_eld", "zho_adu"],
+        "output_dir": str(root / "model"),
+        "per_device_train_batch_size": 4,
+        "num_train_epochs": 2,
+        "learning_rate": 3e-3,
+        "eval_strategy": "no",
+        "save_strategy": "no",
+        "load_best_model_at_end": False,
+        "early_stopping_patience": 0,
+        "disable_tqdm": True,
+        "report_to": "none",
+        "use_cpu": True,
+        "dataloader_pin_memory": False,
+    }
+    summary = train(TrainSpec.from_values(["zho_eld"], values, run_name="csed"))
+    return root / "model", data, summary
+
+
+def test_trained_labels_are_the_annotated_ones_in_label_space_order():
+    rows = [mask(("positive", "neutral", "negative")), mask(("anger",)), [0] * len(LABELS)]
+    assert trained_labels(rows) == ["anger", "neutral", "positive", "negative"]
+    assert trained_labels(np.zeros((0, len(LABELS)))) == []
+
+
+def test_a_csed_model_records_its_labels_and_never_reports_another(csed_model):
+    from transformers import pipeline
+
+    model_dir, data, summary = csed_model
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["trained_labels"] == CSED == summary["trained_labels"]
+    card = (model_dir / "README.md").read_text()
+    assert "\nneutral, positive, negative. The other labels (sadness, fear," in card
+
+    classify = pipeline("audio-classification", model=str(model_dir), top_k=None, device="cpu")
+    clips = [c for corpus, group in [("csed", "zho_eld"), ("esd", "zho_adu")] for c in _test_clips(corpus, group)]
+    trained_scores = []
+    for samples in clips:
+        scores = {r["label"]: r["score"] for r in classify({"raw": samples, "sampling_rate": 16000})}
+        assert len(scores) == len(LABELS)
+        assert max(v for k, v in scores.items() if k not in CSED) < 1e-6, scores
+        trained_scores.append([scores[k] for k in CSED])
+    assert np.ptp(np.asarray(trained_scores), axis=0).max() > 1e-3  # the trained labels still respond to the audio
+
+
+def _test_clips(corpus: str, group: str) -> list[np.ndarray]:
+    return [samples for _, samples in testing.synth_clips(corpus, group, "test", 4)]
+
+
+def test_suppression_needs_the_trained_labels(tmp_path):
+    from bimotion.training.model import build_model
+
+    model, _ = build_model(str(testing.save_tiny_model(tmp_path / "tiny")), classifier_proj_size=16)
+    with pytest.raises(ValueError, match="trained_labels is not set"):
+        suppress_untrained(model)
+    model.config.trained_labels = ["anger"]
+    assert suppress_untrained(model) == [label for label in LABELS if label != "anger"]
+    others = [i for i, label in enumerate(LABELS) if label != "anger"]
+    assert (model.classifier.bias[others] == UNTRAINED_BIAS).all() and (model.classifier.weight[others] == 0).all()
+    assert model.classifier.bias[LABELS.index("anger")] != UNTRAINED_BIAS
+    model.config.trained_labels = ["joy"]
+    with pytest.raises(ValueError, match="joy"):
+        suppress_untrained(model)
+
+
+# ---------------------------------------------------------------------------------------------- two arms
+def effective_training(name: str) -> dict:
+    """Every training value a shipped config sets, the defaults filled in (no TrainingArguments is
+    built: fp16 needs a GPU)."""
+    spec = TrainSpec.from_values("zho_eld", load_config(shipped_config(name)).training)
+    defaults = {
+        f.name: f.default
+        for f in fields(SERTrainingArguments)
+        if f.init and isinstance(f.default, bool | float | str | int)
+    }
+    return {**asdict(spec.model), **asdict(spec.data), **asdict(spec.run), **defaults, **spec.training}
+
+
+def test_the_authors_config_differs_from_the_papers_exactly_in_the_authors_code_setting():
+    paper, authors = effective_training("paper"), effective_training("authors")
+    differing = {k: (paper[k], authors[k]) for k in paper.keys() | authors.keys() if paper.get(k) != authors.get(k)}
+    assert differing == {
+        "normalize_audio": (True, False),
+        "freeze_feature_encoder": (True, False),
+        "max_duration_s": (10.0, None),
+        "loss_reduction": ("annotated", "label_space"),
+        "bf16": (True, False),
+        "fp16": (False, True),
+        "gradient_checkpointing": (False, True),
+    }
+    assert authors["max_grad_norm"] == paper["max_grad_norm"] == 1.0
+    assert load_config(shipped_config("authors")).seeds == load_config(shipped_config("paper")).seeds
