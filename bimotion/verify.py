@@ -33,13 +33,13 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
 
     from .data.layout import config_files, read_info
 
+    if sources and not hash_audio:  # an argument error, before any file is read
+        raise ValueError("comparing with --source decodes the stored audio; drop --no-audio")
     out = Path(folder)
     info = read_info(out)
     configs = config_files(info)
     problems, listed = _check_files(out, info)
     problems += _check_card(out, configs)
-    if sources and not hash_audio:
-        raise ValueError("comparing with --source decodes the stored audio; drop --no-audio")
     source_paths = _source_paths(sources or {}, info)
     rows = _scan_rows(out, info, listed, hash_audio, source_paths)
     problems += [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]

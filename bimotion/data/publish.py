@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from .layout import INFO_FILE, PARTIAL_SUFFIX
+from .layout import PARTIAL_SUFFIX, is_prepared
 
 LOCK_SUFFIX = ".prepare-lock"  # OUT.prepare-lock: flock'ed while a run writes OUT
 WORK_MARKER = ".bimotion-prepare"  # inside OUT.partial-tmp: prepare made this folder
@@ -101,7 +101,7 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
     _restore(out_dir, work_dir(out_dir))
     if out_dir.exists() and not overwrite:
         raise FileExistsError(f"{out_dir} already exists; choose another --output or pass --overwrite")
-    if out_dir.exists() and not (out_dir / INFO_FILE).is_file():
+    if out_dir.exists() and not is_prepared(out_dir):
         raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; refusing to overwrite it")
 
 
@@ -148,7 +148,7 @@ def _restore(out_dir: Path, work: Path) -> None:
 
 def _put_back(old: Path, out_dir: Path) -> bool:
     """Move the prepared dataset ``old`` back to ``out_dir`` if nothing is there."""
-    if os.path.lexists(out_dir) or not (old / INFO_FILE).is_file():
+    if os.path.lexists(out_dir) or not is_prepared(old):
         return False
     old.rename(out_dir)
     return True
@@ -163,7 +163,7 @@ def _swap_into_place(work: Path, out_dir: Path, overwrite: bool) -> None:
             raise FileExistsError(
                 f"{out_dir} appeared while this run was writing; nothing was replaced (pass --overwrite to replace it)"
             )
-        if not (out_dir / INFO_FILE).is_file():
+        if not is_prepared(out_dir):
             raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; refusing to overwrite it")
         out_dir.rename(work / "old")
     else:

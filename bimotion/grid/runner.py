@@ -204,13 +204,14 @@ class Grid:
             "training": {**self.config.training, **backend_settings(self.config)},
         }
 
-    def check_settings(self) -> None:
-        """Refuse to mix models trained on other data or with other arguments into one folder."""
+    def check_settings(self, settings: dict) -> None:
+        """Refuse to mix models trained on other data or with other arguments (``settings``, from
+        :attr:`settings`) into one folder."""
         path = self.out / "plan.json"
         if not path.is_file():
             return
         before = json.loads(path.read_text()).get("settings")
-        now = json.loads(json.dumps(self.settings))
+        now = json.loads(json.dumps(settings))
         if before is not None and before != now:
             changed = sorted(k for k in now if before.get(k) != now.get(k))
             diff = "; ".join(f"{k}: {before.get(k)} there, {now.get(k)} now" for k in changed)
@@ -231,13 +232,12 @@ class Grid:
             torch.set_num_threads(threads)
 
     def _run(self) -> GridResult:
-        self.check_settings()
+        settings = self.settings  # digests every dataset's prepare.json: once per run
+        self.check_settings(settings)
         if self.trainer is train_model:  # fail now, not after hours of training the first models
             check_inputs(self.config, self.sources)
         self.out.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(
-            self.out / "plan.json", json.dumps({"settings": self.settings, **self.plan.to_json()}, indent=2)
-        )
+        write_text_atomic(self.out / "plan.json", json.dumps({"settings": settings, **self.plan.to_json()}, indent=2))
         total = len(self.plan.models) * len(self.config.seeds)
         self.log(
             f"[grid] {len(self.plan.models)} models x {len(self.config.seeds)} seeds, {len(self.plan.tests)} test sets"
@@ -280,13 +280,14 @@ class Grid:
         matrix: dict[tuple[str, str], dict] = {}
         boots: dict[tuple[str, str], np.ndarray] = {}
         for model in self.plan.models:
+            trained = [self.trained_labels(model, seed) for seed in cfg.seeds]  # per model, not per test
+            masks = [trained_mask(t) for t in trained]
             for test in self.plan.tests:
                 preds = [self.predictions(model, seed, list(parse_mixture(test).shards)) for seed in cfg.seeds]
-                trained = [self.trained_labels(model, seed) for seed in cfg.seeds]
                 seed = zlib.crc32(test.encode())  # the same resamples whatever else the grid holds
                 values, boot = score_test(
                     preds, samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=seed,
-                    group_score=cfg.group_score, trained=[trained_mask(t) for t in trained],
+                    group_score=cfg.group_score, trained=masks,
                 )  # fmt: skip
                 annotated = [lab for lab, on in zip(LABELS, preds[0]["label_mask"].any(0), strict=True) if on]
                 matrix[(model.name, test)] = {

@@ -14,6 +14,8 @@ import numpy as np
 
 from bimotion.mixture import Shard, parse_mixture
 from bimotion.registry import BENCHMARKS
+from bimotion.training.data import ids_hash, sources_of
+from bimotion.training.outputs import SCORES
 
 from .cache import features_of
 from .features import FeatureSpec
@@ -21,23 +23,13 @@ from .head import ProbeArguments, build_head, fit_head, head_config
 
 WEIGHTS = "probe.pt"
 CONFIG = "probe.json"
-SCORES = "scores.json"
-
-
-def _sources(data_args):
-    from bimotion.training.data import Sources
-
-    return Sources(data_args.bimotion, data_args.yuemotion, data_args.dataset_cache_dir)
 
 
 def _test_shards(sources, test_configs: list[str] | None) -> tuple[list[str], list[Shard]]:
     from bimotion.training.args import split_list
+    from bimotion.training.data import default_test_configs
 
-    configs = split_list(test_configs)
-    if not configs:
-        from bimotion.training.run import default_test_configs
-
-        configs = default_test_configs(sources)
+    configs = split_list(test_configs) or default_test_configs(sources)
     return configs, list(parse_mixture(configs).shards)
 
 
@@ -59,7 +51,7 @@ def train_probe(
     from bimotion.training.args import split_list
     from bimotion.training.metrics import score_groups
 
-    spec, sources = FeatureSpec(features), _sources(data_args)
+    spec, sources = FeatureSpec(features), sources_of(data_args)
     mixture = parse_mixture(split_list(train_configs))
     validation_configs = split_list(data_args.validation_configs) or list(mixture.configs)
     test_configs, test_shards = _test_shards(sources, data_args.test_configs)
@@ -102,19 +94,12 @@ def _summary(spec: FeatureSpec, sources, mixture, train: dict, args: ProbeArgume
         "train_groups": list(mixture.groups),
         "train_corpora": sorted(set(train["corpus"].tolist())),
         "datasets": {name: local(getattr(sources, name)) for name in BENCHMARKS if getattr(sources, name)},
-        "train_manifest": {"hash": manifest_hash_of(train["id"]), "num_clips": len(train["id"])},
+        "train_manifest": {"hash": ids_hash(train["id"].tolist()), "num_clips": len(train["id"])},
         "selection": {"metric": "loss", "best_epoch": best["epoch"], "best_metric": best["validation_loss"]},
         "hyperparameters": {**head_config(train["features"].shape[1:], args)["arguments"], "seed": seed},
         "train_loss": best["train_loss"],
         "history": history,
     }
-
-
-def manifest_hash_of(ids: np.ndarray) -> str:
-    """:func:`bimotion.training.data.manifest_hash` of clip ids."""
-    import hashlib
-
-    return "sha256:" + hashlib.sha256("\n".join(sorted(ids.tolist())).encode()).hexdigest()
 
 
 def _check_layer(args: ProbeArguments, shape: tuple[int, ...]) -> None:

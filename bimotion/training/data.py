@@ -45,6 +45,25 @@ class Sources:
         return path
 
 
+def sources_of(data_args) -> Sources:
+    """The :class:`Sources` of a recipe's ``DataArguments``."""
+    return Sources(data_args.bimotion, data_args.yuemotion, data_args.dataset_cache_dir)
+
+
+def default_test_configs(sources: Sources) -> list[str]:
+    """Every group of every benchmark given that its prepared dataset has (the paper scores every
+    model on every group)."""
+    from datasets import get_dataset_config_names
+
+    out = []
+    for name, bench in BENCHMARKS.items():
+        path = getattr(sources, name)
+        if path:
+            present = set(get_dataset_config_names(path))
+            out += [g for g in bench.groups if g in present]
+    return out
+
+
 def load_shards(sources: Sources, wanted: list[Shard], split: str):
     """The rows of ``wanted`` shards in ``split``, concatenated in shard order, with a ``row`` column."""
     from datasets import concatenate_datasets
@@ -83,7 +102,11 @@ def load_split(sources: Sources, configs: list[str], split: str):
     return load_shards(sources, shards(configs), split)
 
 
-def manifest_hash(dataset) -> str:
+def ids_hash(ids) -> str:
     """SHA-256 of the sorted clip ids: names a training set exactly, whatever its order."""
-    ids = sorted(column(dataset, "id").tolist())
-    return "sha256:" + hashlib.sha256("\n".join(ids).encode()).hexdigest()
+    return "sha256:" + hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+def manifest_hash(dataset) -> str:
+    """:func:`ids_hash` of a dataset's ``id`` column."""
+    return ids_hash(column(dataset, "id").tolist())

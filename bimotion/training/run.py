@@ -17,7 +17,7 @@ from bimotion.registry import BENCHMARKS
 
 from .args import DataArguments, RunArguments, SERTrainingArguments, cpu_only_distributed, split_list
 from .collator import AudioCollator
-from .data import Sources, column, load_split, manifest_hash
+from .data import column, default_test_configs, load_split, manifest_hash, sources_of
 from .identity import check_resume, discard_run, run_identity, write_identity
 from .metrics import GroupMetrics, read_trained_labels, score_groups
 from .mixtures import relation
@@ -28,24 +28,6 @@ from .spec import TrainSpec
 from .trainer import SERTrainer
 
 log = logging.getLogger("bimotion.training")
-
-
-def sources_of(data_args: DataArguments) -> Sources:
-    return Sources(data_args.bimotion, data_args.yuemotion, data_args.dataset_cache_dir)
-
-
-def default_test_configs(sources: Sources) -> list[str]:
-    """Every group of every benchmark given that its prepared dataset has (the paper scores every
-    model on every group)."""
-    from datasets import get_dataset_config_names
-
-    out = []
-    for name, bench in BENCHMARKS.items():
-        path = getattr(sources, name)
-        if path:
-            present = set(get_dataset_config_names(path))
-            out += [g for g in bench.groups if g in present]
-    return out
 
 
 def last_checkpoint(output_dir: str | Path) -> str | None:
