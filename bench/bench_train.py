@@ -4,6 +4,12 @@
     python bench/bench_train.py --gpu                 # GPU, XLSR-53 architecture (random weights), bf16:
                                                       #   audio-s/s and model-FLOPs utilisation (MFU)
     python bench/bench_train.py --gpu --baseline      # … and the fp32 baseline on the GPU too
+    python bench/bench_train.py --gpu --max_batch_duration_s 240 --pad_to_multiple_of 320 --compile
+
+After the timed steps, ``--profile_steps`` more steps run with a phase clock (the device drained at
+every boundary: data loading = waiting for the next batch, forward, backward, optimizer, other) and
+``torch.profiler`` (its top operators printed; ``--trace DIR`` writes a Chrome trace).  ``--score``
+also times bf16 inference (:func:`bimotion.training.inference.predict`) on the distinct clips.
 
 *Ours*: stored FLAC bytes decoded with soundfile in the collator, length-grouped batches from the
 ``duration_s`` column, the masked loss, bf16 autocast on the GPU (fp32 on CPU).  *Baseline*, written
@@ -19,7 +25,9 @@ runs from the end of the warm-up steps to the end of the last step.  MFU = model
 the GPU's dense bf16 peak, with the model FLOPs counted analytically for each batch's real clip
 lengths: the frozen CNN forward plus 3x (forward + backward) the feature projection, positional
 convolution, transformer layers (attention included) and head — about 100 GFLOP per audio-second
-for XLSR-53.  Padding and recomputation are not counted as useful work.
+for XLSR-53.  Padding and recomputation are not counted as useful work.  The analytic count is
+checked once per run against ``torch.utils.flop_counter`` on one real batch (which counts padded
+frames too: it is compared with the analytic count of the padded batch).
 """
 
 from __future__ import annotations
@@ -207,11 +215,11 @@ def timed_trainer_class():
     class Clock(TrainerCallback):
         """Wall clock at the end of the warm-up and of the last step (the GPU drained at both)."""
 
-        def __init__(self, warmup: int):
-            self.warmup, self.start, self.end, self.counted_at_start = warmup, None, None, None
+        def __init__(self, warmup: int, last: int):
+            self.warmup, self.last, self.start, self.end, self.counted_at_start = warmup, last, None, None, None
 
         def on_step_end(self, args, state, control, **kwargs):
-            if state.global_step not in (self.warmup, state.max_steps):
+            if state.global_step not in (self.warmup, self.last):
                 return
             if torch.cuda.is_available():
                 torch.cuda.synchronize()
@@ -222,15 +230,111 @@ def timed_trainer_class():
                 self.end = time.perf_counter()
 
     class TimedTrainer(SERTrainer):
+        phases = None  # a Phases clock, switched on for the profiled steps
+
+        def _mark(self, name):
+            if self.phases is not None:
+                self.phases.mark(name)
+
+        def get_batch_samples(self, epoch_iterator, num_batches, device):
+            self._mark("data loading")
+            out = super().get_batch_samples(epoch_iterator, num_batches, device)
+            self._mark("other")
+            return out
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            self._mark("forward")
+            out = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            self._mark("backward")  # what training_step does next
+            return out
+
         def training_step(self, model, inputs, num_items_in_batch=None):
             mask = inputs["attention_mask"]  # counted on the device: no synchronisation
             bench = self.model.bench
             bench["audio_s"] = bench["audio_s"] + mask.sum() / SAMPLE_RATE_HZ
             bench["padded_s"] = bench["padded_s"] + mask.numel() / SAMPLE_RATE_HZ
             bench["flops"] = bench["flops"] + model_flops(self.model.config, mask.sum(-1))
-            return super().training_step(model, inputs, num_items_in_batch)
+            out = super().training_step(model, inputs, num_items_in_batch)
+            self._mark("other")
+            return out
 
     return TimedTrainer, Clock
+
+
+class Phases:
+    """Wall time per phase of a training step, the device drained at every boundary."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.current, self.since = None, None
+
+    def mark(self, name: str) -> None:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        now = time.perf_counter()
+        if self.current is not None:
+            self.seconds[self.current] = self.seconds.get(self.current, 0.0) + now - self.since
+        self.current, self.since = name, now
+
+    def shares(self) -> dict[str, float]:
+        total = sum(self.seconds.values()) or 1.0
+        return {k: v / total for k, v in sorted(self.seconds.items(), key=lambda kv: -kv[1])}
+
+
+def profiler_callback(trainer, start_step: int, trace_dir: Path | None):
+    """Phases and ``torch.profiler`` from ``start_step`` to the end of training."""
+    import torch
+    from transformers import TrainerCallback
+
+    class Profile(TrainerCallback):
+        profiler, table = None, None
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == start_step and trainer.phases is None:
+                activities = [torch.profiler.ProfilerActivity.CPU]
+                if torch.cuda.is_available():
+                    activities.append(torch.profiler.ProfilerActivity.CUDA)
+                self.profiler = torch.profiler.profile(activities=activities)
+                self.profiler.__enter__()
+                trainer.phases = Phases()
+                trainer.phases.mark("other")
+
+        def on_pre_optimizer_step(self, args, state, control, **kwargs):
+            if trainer.phases is not None:
+                trainer.phases.mark("optimizer")
+
+        def on_optimizer_step(self, args, state, control, **kwargs):
+            if trainer.phases is not None:
+                trainer.phases.mark("other")
+
+        def on_train_end(self, args, state, control, **kwargs):
+            if self.profiler is None:
+                return
+            trainer.phases.mark("end")
+            self.profiler.__exit__(None, None, None)
+            key = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
+            self.table = self.profiler.key_averages().table(sort_by=key, row_limit=12, max_name_column_width=60)
+            if trace_dir is not None:
+                trace_dir.mkdir(parents=True, exist_ok=True)
+                self.profiler.export_chrome_trace(str(trace_dir / "trace.json"))
+
+    return Profile()
+
+
+def counted_flops(model, batch) -> float:
+    """Forward + backward FLOPs of one batch by ``torch.utils.flop_counter`` (padded frames included)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from bimotion.training.loss import masked_bce
+
+    inputs = {k: v.to(model.device) for k, v in batch.items() if k in ("input_values", "attention_mask")}
+    with FlopCounterMode(display=False) as counter:
+        logits = model(**inputs).logits
+        masked_bce(logits, batch["labels"].to(model.device), batch["label_mask"].to(model.device)).backward()
+    model.zero_grad(set_to_none=True)
+    return float(counter.get_total_flops())
 
 
 def run(pipeline: str, args, rows, out_dir: Path) -> dict:
@@ -252,12 +356,12 @@ def run(pipeline: str, args, rows, out_dir: Path) -> dict:
             do_normalize=True,
             return_attention_mask=True,
         ).save_pretrained(ckpt)
-    model, fe = build_model(str(ckpt), attn_implementation="sdpa")
+    model, fe = build_model(str(ckpt), attn_implementation=args.attn_implementation)
     model.bench = {"audio_s": 0.0, "padded_s": 0.0, "flops": 0.0}
     ours = pipeline == "ours"
     training_args = SERTrainingArguments(
         output_dir=str(out_dir / pipeline),
-        max_steps=args.warmup + args.steps,
+        max_steps=args.warmup + args.steps + (args.profile_steps if ours else 0),
         per_device_train_batch_size=args.batch_size,
         eval_strategy="no",
         save_strategy="no",
@@ -273,6 +377,8 @@ def run(pipeline: str, args, rows, out_dir: Path) -> dict:
         dataloader_pin_memory=args.gpu,
         dataloader_persistent_workers=args.workers > 0,
         logging_nan_inf_filter=False,  # its per-step NaN check would wait for the GPU every step
+        max_batch_duration_s=args.max_batch_duration_s if ours else None,
+        torch_compile=ours and args.compile,
     )
     if ours:
         train_ds = ours_dataset(rows)
@@ -281,7 +387,7 @@ def run(pipeline: str, args, rows, out_dir: Path) -> dict:
         train_ds = baseline_dataset(rows, fe, args.max_duration_s)
         collator = DataCollatorWithPadding(fe)
     TimedTrainer, Clock = timed_trainer_class()
-    clock = Clock(args.warmup)
+    clock = Clock(args.warmup, args.warmup + args.steps)
     trainer = TimedTrainer(
         model=model,
         args=training_args,
@@ -290,6 +396,19 @@ def run(pipeline: str, args, rows, out_dir: Path) -> dict:
         processing_class=fe,
         callbacks=[clock],
     )
+    profile = profiler_callback(trainer, args.warmup + args.steps, args.trace) if ours and args.profile_steps else None
+    if profile is not None:
+        trainer.add_callback(profile)
+    flops_check = None
+    if ours:  # the analytic FLOP count against torch's counter, on one real batch
+        batch = collator([train_ds[i] for i in range(min(args.batch_size, len(train_ds)))])
+        lengths = batch["attention_mask"].sum(-1)
+        padded = [batch["attention_mask"].shape[1]] * len(lengths)
+        flops_check = {
+            "analytic": float(model_flops(model.config, lengths)),
+            "analytic_padded": float(model_flops(model.config, padded)),
+            "counted": counted_flops(model, batch),
+        }
     trainer.train()
     seconds = clock.end - clock.start
     total = {k: float(v) for k, v in model.bench.items()}
@@ -305,6 +424,15 @@ def run(pipeline: str, args, rows, out_dir: Path) -> dict:
         "padding_share": 1 - timed["audio_s"] / timed["padded_s"],
         "gflop_per_audio_s": timed["flops"] / timed["audio_s"] / 1e9,
     }
+    result.update(optim=str(training_args.optim), attn_implementation=model.config._attn_implementation)
+    result.update(max_batch_duration_s=training_args.max_batch_duration_s, compile=training_args.torch_compile)
+    if flops_check:
+        result["flops_check"] = flops_check
+    if profile is not None and trainer.phases is not None:
+        result["phases"] = trainer.phases.shares()
+        result["profile_table"] = profile.table
+    if ours and args.score:
+        result["score"] = time_scoring(trainer, rows[: args.unique_clips], out_dir, args)
     if args.gpu:
         peak = peak_flops(torch.cuda.get_device_name(), args.peak_tflops)
         result["model_tflops_per_s"] = timed["flops"] / seconds / 1e12
@@ -316,6 +444,40 @@ def run(pipeline: str, args, rows, out_dir: Path) -> dict:
     if args.gpu:
         torch.cuda.empty_cache()
     return result
+
+
+def time_scoring(trainer, rows, out_dir: Path, args) -> dict:
+    """Inference throughput of the trained model (bf16 autocast on a GPU), whole clips, longest first."""
+    from bimotion.training.inference import predict
+
+    saved = out_dir / "scored-model"
+    trainer.save_model(str(saved))
+    dataset = ours_dataset(rows)
+    predict(saved, dataset.select(range(min(len(dataset), args.batch_size))), progress=False)  # warm-up
+    start = time.perf_counter()
+    predict(saved, dataset, batch_size=args.batch_size, progress=False)
+    seconds = time.perf_counter() - start
+    audio_s = float(np.sum(dataset["duration_s"]))
+    return {"clips": len(dataset), "audio_seconds": audio_s, "seconds": seconds, "audio_s_per_s": audio_s / seconds}
+
+
+def print_details(r: dict) -> None:
+    """The FLOP check, the phase shares, the profiler's top operators and scoring, when measured."""
+    if "flops_check" in r:
+        check = r["flops_check"]
+        print(
+            f"    FLOPs of one batch: analytic {check['analytic'] / 1e9:.1f} GFLOP on its real frames (what MFU "
+            f"counts), {check['analytic_padded'] / 1e9:.1f} on its padded frames; torch.utils.flop_counter: "
+            f"{check['counted'] / 1e9:.1f} (padded frames)"
+        )
+    if "phases" in r:
+        print("    step time: " + ", ".join(f"{k} {v:.0%}" for k, v in r["phases"].items() if k != "end"))
+        print("\n".join("    " + line for line in (r["profile_table"] or "").splitlines()))
+    if "score" in r:
+        sc = r["score"]
+        print(
+            f"    scoring: {sc['audio_s_per_s']:.1f} audio-s/s ({sc['clips']} clips, {sc['audio_seconds']:.0f} audio-s)"
+        )
 
 
 def main(argv=None) -> int:
@@ -348,6 +510,19 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--repeats", type=int, default=None, help="interleaved repeats, best kept (default: 2 CPU, 1 GPU)"
     )
+    parser.add_argument(
+        "--max_batch_duration_s", type=float, default=None, help="ours: batches of at most N padded audio-seconds"
+    )
+    parser.add_argument("--attn_implementation", default="sdpa", help="sdpa (default), eager or flash_attention_2")
+    parser.add_argument("--compile", action="store_true", help="ours: torch.compile the model (TrainingArguments)")
+    parser.add_argument(
+        "--profile_steps",
+        type=int,
+        default=None,
+        help="ours: profiled steps after the timed ones (default 3 CPU, 10 GPU)",
+    )
+    parser.add_argument("--trace", type=Path, default=None, help="write the profiler's Chrome trace to DIR/trace.json")
+    parser.add_argument("--score", action="store_true", help="ours: also time inference on the distinct clips")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -359,7 +534,8 @@ def main(argv=None) -> int:
     args.steps = args.steps or (60 if gpu else 8)
     args.warmup = args.warmup if args.warmup is not None else (10 if gpu else 2)
     args.workers = args.workers if args.workers is not None else (8 if gpu else 0)
-    unique = args.unique_clips or (256 if gpu else 48)
+    args.profile_steps = args.profile_steps if args.profile_steps is not None else (10 if gpu else 3)
+    unique = args.unique_clips = args.unique_clips or (256 if gpu else 48)
     args.repeats = args.repeats or (1 if gpu else 2)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -398,6 +574,7 @@ def main(argv=None) -> int:
                         + f", peak memory {r['max_memory_gib']:.1f} GiB"
                     )
                 print(f"[{repeat + 1}/{args.repeats}] {line}", flush=True)
+                print_details(r)
     results = [max(runs[p], key=lambda r: r["audio_s_per_s"]) for p in pipelines]  # best of the repeats
     summary = {
         "device": torch.cuda.get_device_name() if gpu else f"CPU x{os.cpu_count()}",

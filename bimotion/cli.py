@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS: tuple[str, ...] = ("sources", "scan", "prepare", "check", "push", "demo")
+COMMANDS: tuple[str, ...] = ("sources", "scan", "prepare", "check", "push", "demo", "advise", "predict")
 
 
 def build_parser(prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands") -> argparse.ArgumentParser:
@@ -19,6 +19,8 @@ def build_parser(prog: str = "bimotion", commands=COMMANDS, package: str = "bimo
         "prepare BiMotion/YueMotion as Hub-ready datasets, check and publish them.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=_version(prog))
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in commands:
         module = importlib.import_module(f"{package}.{name}")
@@ -29,13 +31,31 @@ def build_parser(prog: str = "bimotion", commands=COMMANDS, package: str = "bimo
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(p)
+        # also after the command (`bimotion demo --verbose`); SUPPRESS: not given there keeps the top level's
+        p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
         p.set_defaults(_run=module.run)
     return parser
 
 
+VERBOSE_HELP = "print everything: the libraries' logs, progress bars and warnings (default: quiet)"
+
+
+def _version(prog: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("bimotion")
+    except PackageNotFoundError:  # a source checkout that was never installed
+        found = "unknown (not installed)"
+    return f"{prog} {found}" if prog == "bimotion" else f"{prog} (bimotion {found})"
+
+
 def main(argv=None, *, prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands") -> int:
     args = build_parser(prog, commands, package).parse_args(argv)
+    from bimotion.console import quiet
     from loaders.errors import CorpusError
+
+    quiet(args.verbose)
 
     try:
         return int(args._run(args) or 0)

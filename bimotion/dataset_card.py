@@ -19,18 +19,14 @@ from loaders import SOURCES
 from loaders.labels import LABELS
 
 from . import splits
+from .card_metadata import OPEN_IDS, combined_license, hub_dataset_id, hub_language, hub_license, size_category
 from .data.layout import config_files
-from .registry import AGE_GROUP_NAMES, BENCHMARKS, LANGUAGE_NAMES, SPLITS, Group
+from .registry import AGE_GROUP_NAMES, LANGUAGE_NAMES, SPLITS, Group, benchmark_of
 
-HF_LANGUAGE = {"eng": "en", "zho": "zh", "yue": "yue"}
 TITLES = {
     "bimotion": "BiMotion: English-Mandarin speech emotion recognition for adults and the elderly",
     "yuemotion": "YueMotion: Cantonese speech emotion recognition for adults and the elderly",
 }
-# Licences (lower-case prefixes) under which a resampled copy may be shared publicly; the others
-# restrict redistribution, and `push` warns about them.
-OPEN_LICENSES = ("apache-2.0", "odbl", "cc-by-sa-4.0", "cc-by-4.0", "mit")
-HUB_LICENSE_IDS = ("apache-2.0", "cc-by-sa-4.0", "cc-by-4.0", "cc-by-nc-nd-4.0", "mit")
 
 CAVEATS = {
     "csed": (
@@ -65,7 +61,7 @@ def render(info: dict) -> str:
     folder) and the body (statistics, protocol, columns, caveats, sources)."""
     from huggingface_hub import DatasetCard
 
-    bench = BENCHMARKS[info["benchmark"]]
+    bench = benchmark_of(info)  # with the user corpora prepare.json records
     files = config_files(info)
     template = (resources.files("bimotion.templates") / TEMPLATE).read_text(encoding="utf-8")
     card = DatasetCard.from_template(
@@ -86,22 +82,30 @@ def render(info: dict) -> str:
         labels=LABELS,
         caveats=_caveats(info),
         sources=[_source(corpus) for corpus in info["corpora"]],
+        other_licenses=[f"{c} ({t})" for c, t in info["licenses"].items() if hub_license(t) == "other"],
+        class_names=info.get("class_names", {}),
         benchmark_citation=SOURCES["yuemotion"].citation.strip(),
     )
     return str(card)
 
 
 def card_data(info: dict, bench, files: dict):
-    """The card's YAML metadata; ``configs`` lists each config's shard files per split by exact name."""
+    """The card's YAML metadata: the Hub's fields (licence per source, languages, size, task, the
+    sources' Hub ids) and ``configs``, listing each config's shard files per split by exact name."""
     from huggingface_hub import DatasetCardData
 
+    languages = sorted({hub_language(Group.parse(s["group"]).language) for s in info["shards"]})
     return DatasetCardData(
-        pretty_name=TITLES[bench.name].split(":")[0],
-        license=_license(info),
-        language=sorted({HF_LANGUAGE[g.language] for g in bench.typed_groups}),
+        pretty_name=TITLES[bench.name].split(":")[0] if bench.name in TITLES else bench.name,
+        **license_metadata(info),
+        language=languages,
+        multilinguality="multilingual" if len(languages) > 1 else "monolingual",
+        size_categories=[size_category(sum(s["rows"] for s in info["shards"]))],
+        source_datasets=[hub_dataset_id(SOURCES[c].url) or c for c in info["corpora"]],
         task_categories=["audio-classification"],
+        task_ids=["audio-emotion-recognition"],
         tags=["speech-emotion-recognition", "elderly", "cross-lingual", "audio"],
-        configs=[
+        configs=[  # the label names travel in the Parquet files' features (bimotion.features)
             {
                 "config_name": name,
                 "data_files": [{"split": split, "path": paths} for split, paths in per_split.items()],
@@ -112,15 +116,21 @@ def card_data(info: dict, bench, files: dict):
     )
 
 
+def license_metadata(info: dict) -> dict:
+    """The card's licence keys: the Hub id shared by every source, else the list of the sources' Hub
+    ids (each part of the data keeps its own); ``license_name``/``license_link`` when one is ``other``."""
+    licenses = info["licenses"]
+    ids = list(dict.fromkeys(hub_license(text) for text in licenses.values()))
+    out = {"license": ids[0] if len(ids) == 1 else ids}
+    if "other" in ids:
+        combined = combined_license(licenses, {c: SOURCES[c].url for c in licenses})
+        out.update(license_name=combined.name, license_link=combined.link)
+    return out
+
+
 def restricted(license: str) -> bool:
-    """Whether a source licence restricts sharing a resampled copy (anything not known open)."""
-    return not license.lower().startswith(OPEN_LICENSES)
-
-
-def _license(info: dict) -> str:
-    """The Hub licence id when all sources share one, else ``other`` (the card lists each)."""
-    ids = {lic.lower().replace(" ", "-") for lic in info["licenses"].values()}
-    return ids.pop() if len(ids) == 1 and next(iter(ids)) in HUB_LICENSE_IDS else "other"
+    """Whether a source licence restricts sharing a resampled copy (any licence not known open)."""
+    return hub_license(license) not in OPEN_IDS
 
 
 def _rows(info: dict, **match) -> collections.Counter:
@@ -202,7 +212,8 @@ def _protocol(info: dict) -> dict:
 
 
 def _caveats(info: dict) -> list[str]:
-    lines = [CAVEATS[c] for c in info["corpora"] if c in CAVEATS]
+    user = info.get("user_sources", {})  # a user's corpus: its source's notes (groups, licence, label mapping)
+    lines = [CAVEATS[c] if c in CAVEATS else user[c]["notes"] for c in info["corpora"] if c in CAVEATS or c in user]
     partial = [g for g, v in info["groups"].items() if v["status"] != "complete"]
     if partial:
         lines.append(f"**Partial groups:** {', '.join(partial)} (see above).")
@@ -217,7 +228,9 @@ def _source(corpus: str) -> dict:
     return {
         "title": source.title,
         "license": source.license,
+        "hub_license": hub_license(source.license),
         "restricted": restricted(source.license),
         "url": source.url,
+        "hub_id": hub_dataset_id(source.url),
         "citation": source.citation.strip(),
     }

@@ -3,11 +3,20 @@
 Audio is stored once, as 16 kHz mono 16-bit FLAC bytes inside the Parquet files (the ``datasets``
 ``Audio`` feature's ``{"bytes", "path"}`` struct), so that plain ``load_dataset`` decodes it and
 so that training can decode it far faster with ``soundfile`` (:func:`decode_audio_bytes`).
+
+The dataset describes itself: ``emotions`` is a list of ``ClassLabel(names=LABELS)`` and the
+categorical columns (:data:`CATEGORICAL`) are ``ClassLabel`` s whose names are the benchmark's
+values (registry order, read when the dataset is prepared, so a corpus or group registered at run
+time is included) followed by any other value the prepared rows hold (:func:`categories`).  The
+names travel in the Parquet files' schema metadata, so ``load_dataset(folder, config)`` gives
+``features["emotions"].feature.names`` and ``features["gender"].int2str(row["gender"])`` with no
+import of this package.  Rows are made with strings (:func:`example`) and encoded on writing.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -15,29 +24,90 @@ from loaders.labels import LABELS, mask, multi_hot
 
 SAMPLE_RATE_HZ = 16000
 AUDIO_FORMAT = "FLAC"
+CATEGORICAL = ("corpus", "group", "language", "age_group", "gender")  # ClassLabel columns
+GENDERS = ("f", "m")  # the loaders' gender codes; a clip of unknown gender stores null
 
 
-def features():
-    from datasets import Audio, Features, List, Value
+def categories(benchmarks: Iterable | None = None, rows: Iterable = ()) -> dict[str, tuple[str, ...]]:
+    """The names of every :data:`CATEGORICAL` column: the values ``benchmarks`` declare (default:
+    every registered benchmark), in registry order, then any other value of ``rows`` (records or
+    row dicts) sorted.  ``None`` values (an unknown gender) are no name: they are stored as null."""
+    from .registry import BENCHMARKS
 
+    declared: dict[str, dict[str, None]] = {name: {} for name in CATEGORICAL}
+    for bench in BENCHMARKS.values() if benchmarks is None else benchmarks:
+        declared["corpus"].update(dict.fromkeys(bench.corpora))
+        declared["group"].update(dict.fromkeys(bench.groups))
+        declared["language"].update(dict.fromkeys(g.language for g in bench.typed_groups))
+        declared["age_group"].update(dict.fromkeys(g.age_group for g in bench.typed_groups))
+    declared["gender"].update(dict.fromkeys(GENDERS))
+    found: dict[str, set[str]] = {name: set() for name in CATEGORICAL}
+    for row in rows:
+        for name in CATEGORICAL:
+            value = row[name] if isinstance(row, Mapping) else getattr(row, name)
+            if value is not None:
+                found[name].add(str(value))
+    return {name: (*declared[name], *sorted(found[name] - set(declared[name]))) for name in CATEGORICAL}
+
+
+def features(names: Mapping[str, Iterable[str]] | None = None):
+    """The ``datasets.Features`` of a prepared dataset; ``names``: the ``ClassLabel`` names of each
+    categorical column (default: :func:`categories` of every registered benchmark)."""
+    from datasets import Audio, ClassLabel, Features, List, Value
+
+    names = categories() if names is None else names
+    label = {column: ClassLabel(names=list(names[column])) for column in CATEGORICAL}
     return Features(
         {
             "audio": Audio(sampling_rate=SAMPLE_RATE_HZ),
             "id": Value("string"),
-            "corpus": Value("string"),
-            "group": Value("string"),
-            "language": Value("string"),
-            "age_group": Value("string"),
+            "corpus": label["corpus"],
+            "group": label["group"],
+            "language": label["language"],
+            "age_group": label["age_group"],
             "age": Value("float32"),
-            "gender": Value("string"),
+            "gender": label["gender"],
             "speaker_id": Value("string"),
-            "emotions": List(Value("string")),
+            "emotions": List(ClassLabel(names=list(LABELS))),
             "labels": List(Value("int8"), length=len(LABELS)),
             "label_mask": List(Value("int8"), length=len(LABELS)),
             "duration_s": Value("float32"),
             "text": Value("string"),
         }
     )
+
+
+def class_names(features) -> dict[str, list[str]]:
+    """``{column: names}`` of every ``ClassLabel`` column of ``features`` (a list of ``ClassLabel``:
+    its item's names); empty for a dataset prepared before the columns carried names."""
+    from datasets import ClassLabel, List, Sequence
+
+    out = {}
+    for column, feature in features.items():
+        if isinstance(feature, List | Sequence) and isinstance(feature.feature, ClassLabel):
+            feature = feature.feature
+        if isinstance(feature, ClassLabel):
+            out[column] = list(feature.names)
+    return out
+
+
+def encode_names(columns, row: Mapping) -> dict:
+    """``row`` with the names of its ``ClassLabel`` columns (``columns``: the dataset's
+    ``Features``) replaced by their ids; every other column as it is.  Cheaper than
+    ``Features.encode_example``, whose ``Audio`` encoder imports torch and torchcodec for
+    bytes that are already encoded."""
+    from datasets import ClassLabel
+
+    out = dict(row)
+    for column in class_names(columns):
+        feature, value = columns[column], row[column]
+        if value is None:
+            continue
+        if isinstance(feature, ClassLabel):
+            out[column] = feature.str2int(value)
+        else:
+            out[column] = [feature.feature.str2int(v) for v in value]
+    return out
 
 
 def encode_audio(samples: np.ndarray, sample_rate_hz: int = SAMPLE_RATE_HZ) -> bytes:
@@ -60,7 +130,8 @@ def decode_audio_bytes(data: bytes) -> tuple[np.ndarray, int]:
 
 
 def example(record, samples: np.ndarray) -> dict:
-    """One dataset row from a loader record and its decoded 16 kHz mono samples."""
+    """One dataset row from a loader record and its decoded 16 kHz mono samples, with its
+    categorical values and emotions as strings (:func:`encode_names` stores them as ids)."""
     return {
         "audio": {"bytes": encode_audio(samples), "path": record.id.replace("/", "__") + ".flac"},
         "id": record.id,

@@ -55,13 +55,65 @@ def publish(
     import huggingface_hub
 
     api = huggingface_hub.HfApi(token=token)
-    api.create_repo(repo_id, repo_type=repo_type, private=private is not False, exist_ok=True)
-    api.upload_folder(
-        repo_id=repo_id,
-        repo_type=repo_type,
-        folder_path=str(folder),
-        allow_patterns=allow_patterns,
-        ignore_patterns=WORK_FILES,
-        commit_message=commit_message or f"Upload {Path(folder).name} with bimotion",
-    )
+    try:
+        api.create_repo(repo_id, repo_type=repo_type, private=private is not False, exist_ok=True)
+        api.upload_folder(
+            repo_id=repo_id,
+            repo_type=repo_type,
+            folder_path=str(folder),
+            allow_patterns=allow_patterns,
+            ignore_patterns=WORK_FILES,
+            commit_message=commit_message or f"Upload {Path(folder).name} with bimotion",
+        )
+    except Exception as err:  # the network's and the Hub's errors alike: one line, the folder is intact
+        reason = " ".join(str(err).split())[:160] or type(err).__name__
+        raise HubError(
+            f"uploading {folder} to {repo_id} failed ({reason}); the folder is complete: upload it again"
+        ) from err
     return plan
+
+
+class HubError(RuntimeError):
+    """The Hub cannot be reached or refuses: one line saying why and what to do."""
+
+
+def check_push(
+    repo_id: str | None, *, token: str | None = None, flag: str = "--repo-id", dry_run: bool = False
+) -> None:
+    """Everything an upload needs, checked before any work starts: ``repo_id`` is ``OWNER/NAME``; unless
+    ``dry_run``, the Hub is not switched off (``HF_HUB_OFFLINE``), a token is there (``token``,
+    ``HF_TOKEN`` or ``hf auth login``) and the Hub answers it.  Raises :class:`HubError` (one line)."""
+    import huggingface_hub
+    from huggingface_hub import constants
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(repo_id or "")
+    except HFValidationError as err:
+        raise HubError(f"{flag} {repo_id!r} is not a Hub repository id ({' '.join(str(err).split())[:120]})") from err
+    if "/" not in repo_id:
+        raise HubError(f"{flag} {repo_id}: give OWNER/NAME (your user name or an organisation, then the repository)")
+    if dry_run:
+        return
+    if constants.is_offline_mode():
+        raise HubError("HF_HUB_OFFLINE is set: nothing can be uploaded; unset it, or list the upload with a dry run")
+    token = token or huggingface_hub.get_token()
+    if not token:
+        raise HubError("no Hugging Face token: log in with `hf auth login` or set HF_TOKEN, then run again")
+    try:
+        huggingface_hub.HfApi(token=token).whoami()
+    except Exception as err:  # the network's and the Hub's errors alike: one line, before any work
+        reason = " ".join(str(err).split())[:160] or type(err).__name__
+        raise HubError(f"cannot reach the Hub at {constants.ENDPOINT} with this token ({reason})") from err
+
+
+def licence_warnings(licenses: dict[str, str]) -> list[str]:
+    """``{corpus: licence}`` -> a warning for each licence that restricts sharing derived data or models."""
+    from bimotion.dataset_card import restricted
+
+    return [
+        f"{corpus}'s licence ({license}) restricts redistribution: keep the repository private or gated, "
+        "and share it only with people who hold that licence"
+        for corpus, license in licenses.items()
+        if restricted(license)
+    ]

@@ -7,7 +7,8 @@ For each panel (a training mixture) the features before the last linear layer �
 projected to 2-D with UMAP, and drawn as one density (KDE contours of the highest-density regions
 holding 30 %, 60 % and 90 % of the clips) per label for the training data — training clips with
 none of the drawn labels (another corpus's label space) as one grey density — with the test clips
-on top as points coloured by their label.
+on top as points coloured by their label; :mod:`bimotion.projection_plot` draws them, in a grid of
+two columns (2×2 for four panels, as the paper's figures) with a legend of only what was drawn.
 
 Panels that use the same model share one embedding (one UMAP fitted on every clip they show),
 as in the paper, where one model (trained on yue+eng+zho, or on all of BiMotion) draws every
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -32,8 +32,7 @@ import numpy as np
 from loaders.labels import LABELS
 
 from .mixture import parse_mixture
-
-HDR_MASSES = (0.9, 0.6, 0.3)  # highest-density regions drawn per label, outermost first
+from .projection_plot import draw, figure
 
 
 @dataclass
@@ -102,15 +101,18 @@ class FeatureCache:
         self._cache: dict[tuple, dict] = {}
 
     def get(self, model_dir: str, shards, split: str, limit: int | None, seed: int) -> dict:
+        from .probe.run import predict_model  # a fine-tuned model or a probe (its head's hidden features)
         from .training.data import Sources, load_shards
-        from .training.inference import predict
 
         parts = []
         for shard in shards:
             key = (str(model_dir), tuple(shard), split, limit, seed)
             if key not in self._cache:
                 data = _subset(load_shards(Sources(**self.sources), [shard], split), limit, seed)
-                self._cache[key] = predict(model_dir, data, batch_size=self.batch_size, features=True)
+                self._cache[key] = predict_model(
+                    model_dir, data, sources=self.sources, shards=[shard], split=split,
+                    batch_size=self.batch_size, features=True,
+                )  # fmt: skip
             parts.append(self._cache[key])
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
@@ -128,136 +130,6 @@ def embed(features: np.ndarray, *, n_neighbors: int = 15, min_dist: float = 0.1,
         warnings.filterwarnings("ignore", message=".*n_jobs value.*")
         warnings.filterwarnings("ignore", message=".*using precomputed metric.*|.*Graph is not fully connected.*")
         return reducer.fit_transform(np.asarray(features, dtype=np.float32)).astype(np.float64)
-
-
-# ------------------------------------------------------------------------------------ drawing
-
-
-def _hdr_levels(density_at_points: np.ndarray) -> list[float]:
-    """Density thresholds whose super-level sets hold HDR_MASSES of the clips."""
-    return [float(np.quantile(density_at_points, 1 - mass)) for mass in HDR_MASSES]
-
-
-def _draw_density(ax, points: np.ndarray, color, extent) -> bool:
-    """KDE contours of ``points``; False when they are too few or degenerate for a density."""
-    from scipy.stats import gaussian_kde
-
-    if len(points) < 3:
-        return False
-    try:
-        kde = gaussian_kde(points.T)
-    except (np.linalg.LinAlgError, ValueError):
-        return False
-    (x0, x1), (y0, y1) = extent
-    xx, yy = np.meshgrid(np.linspace(x0, x1, 120), np.linspace(y0, y1, 120))
-    zz = kde(np.vstack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
-    top = float(zz.max())
-    for level in _hdr_levels(kde(points.T)):
-        if 0 < level < top:
-            ax.contourf(xx, yy, zz, levels=[level, top], colors=[color], alpha=0.22)
-    outer = _hdr_levels(kde(points.T))[0]
-    if 0 < outer < top:
-        ax.contour(xx, yy, zz, levels=[outer], colors=[color], linewidths=0.8)
-    return True
-
-
-def draw(spec: ProjectionSpec, panels: list[dict], labels: list[str], path_stem: Path) -> list[Path]:
-    """Plot prepared panels (``{"title", "train_xy", "train_labels", "test_xy", "test_labels", "model"}``)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    colors = {label: plt.get_cmap("tab10")(i % 10) for i, label in enumerate(labels)}
-    extent = _extent(panels)
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.9), squeeze=False)
-    drawn = {"others": False, "unlabelled": False, "scatter_only": False}
-    for ax, panel in zip(axes[0], panels, strict=True):
-        for key, value in _draw_panel(ax, panel, colors, extent).items():
-            drawn[key] |= value
-    models = ", ".join(dict.fromkeys(_short(p["model"]) for p in panels))
-    subtitle = f"features before the last linear layer of {models} · test clips of {spec.test} · UMAP to 2-D"
-    fig.suptitle(spec.title + "\n" + textwrap.fill(subtitle, 55 * len(panels)), fontsize=11)
-    fig.tight_layout()
-    handles = _legend_handles(colors, **drawn)
-    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, frameon=False)
-    out = []
-    for suffix in (".png", ".svg"):
-        fig.savefig(path_stem.with_suffix(suffix), dpi=150, bbox_inches="tight")
-        out.append(path_stem.with_suffix(suffix))
-    plt.close(fig)
-    return out
-
-
-def _extent(panels: list[dict]) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The (x, y) limits shared by every panel: all points, with a margin of 8 %."""
-    every = np.vstack([np.vstack([p["train_xy"], p["test_xy"]]) for p in panels])
-    pad = 0.08 * (every.max(0) - every.min(0) + 1e-9)
-    return (
-        (every[:, 0].min() - pad[0], every[:, 0].max() + pad[0]),
-        (every[:, 1].min() - pad[1], every[:, 1].max() + pad[1]),
-    )
-
-
-def _draw_panel(ax, panel: dict, colors: dict, extent) -> dict[str, bool]:
-    """One panel: training densities per label (grey: none of the drawn labels), test clips on
-    top; says what the legend must explain (``others``, ``unlabelled``, ``scatter_only``)."""
-    labels = list(colors)
-    drawn = {"others": False, "unlabelled": False, "scatter_only": False}
-    rows = [i for i, names in enumerate(panel["train_labels"]) if not set(names) & set(labels)]
-    if rows:
-        drawn["others"] = _draw_density(ax, panel["train_xy"][rows], "0.55", extent)
-    for label in labels:
-        pts = panel["train_xy"][[i for i, names in enumerate(panel["train_labels"]) if label in names]]
-        if not _draw_density(ax, pts, colors[label], extent) and len(pts):
-            ax.scatter(pts[:, 0], pts[:, 1], s=8, color=colors[label], alpha=0.4, marker="s")
-            drawn["scatter_only"] = True
-    shown = [next((n for n in names if n in colors), None) for names in panel["test_labels"]]
-    for label in [*labels, None]:
-        pts = panel["test_xy"][[i for i, first in enumerate(shown) if first == label]]
-        if not len(pts):
-            continue
-        if label is None:
-            ax.scatter(pts[:, 0], pts[:, 1], s=14, color="grey", marker="x", linewidths=0.8)
-            drawn["unlabelled"] = True
-        else:
-            ax.scatter(pts[:, 0], pts[:, 1], s=16, color=colors[label], edgecolors="black", linewidths=0.5)
-    ax.set_xlim(*extent[0])
-    ax.set_ylim(*extent[1])
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("UMAP 1")
-    ax.set_ylabel("UMAP 2")
-    counts = f"train: {len(panel['train_xy'])} clips · test: {len(panel['test_xy'])} clips"
-    ax.set_title(f"{panel['title']}\n{counts}", fontsize=10)
-    return drawn
-
-
-def _legend_handles(colors: dict, *, others: bool, unlabelled: bool, scatter_only: bool) -> list:
-    """Legend entries: each label's training density and test clips, then what else was drawn."""
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    def marker(symbol: str, label: str, **style) -> Line2D:
-        return Line2D([], [], marker=symbol, linestyle="", label=label, **style)
-
-    handles = [Patch(facecolor=c, alpha=0.45, edgecolor=c, label=f"{lb} (train density)") for lb, c in colors.items()]
-    if others:
-        handles.append(Patch(facecolor="0.55", alpha=0.45, edgecolor="0.55", label="other labels (train density)"))
-    handles += [
-        marker("o", f"{lb} (test clip)", markerfacecolor=c, markeredgecolor="black") for lb, c in colors.items()
-    ]
-    if unlabelled:
-        handles.append(marker("x", "test clip, other or no label", color="grey"))
-    if scatter_only:
-        handles.append(marker("s", "train clips of a label too rare for a density", color="0.4", alpha=0.6))
-    return handles
-
-
-def _short(model: str) -> str:
-    """A model's name for a title: a mixture spec as it is, a folder by its last two parts."""
-    path = Path(model)
-    return "/".join(path.parts[-2:]) if len(path.parts) > 2 else model
 
 
 # ------------------------------------------------------------------------------------ the run
@@ -372,7 +244,8 @@ def _save_points(spec: ProjectionSpec, panels: list[dict], labels: list[str], st
             for p in panels
         ],
         "drawn_labels": labels,
-        "features": "input of the last linear layer (pooled projector output)",
+        "features": "input of the model's last linear layer (a fine-tuned model: its pooled projector output; "
+        "a probe: its head's hidden layer, or its standardised features for a linear head)",
         "projection": {"method": "umap", "n_neighbors": spec.n_neighbors, "min_dist": spec.min_dist, "seed": spec.seed},
         "points": points,
     }
@@ -393,4 +266,4 @@ def project_from_grid(grid, spec: ProjectionSpec | Mapping) -> list[Path]:
     return project(spec, grid.sources, grid.out / "figures", model_dir_of=model_dir_of, log=grid.log)
 
 
-__all__ = ["Panel", "ProjectionSpec", "embed", "draw", "project", "project_from_grid"]
+__all__ = ["Panel", "ProjectionSpec", "embed", "draw", "figure", "project", "project_from_grid"]

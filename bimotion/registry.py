@@ -5,18 +5,43 @@ one group, the unit stored on disk (``data/<corpus>/<group>/<split>-*.parquet``)
 configuration is a set of shards, so unions (``eng``, ``eld``, ``all``) and per-corpus configs
 reference the same files and never store audio twice.  The CLI, the dataset card, the docs and
 the parametrised tests all read this one registry.
+
+The two benchmarks of the seven corpora are fixed (:data:`BUILTIN`); a user's own corpora
+(:mod:`loaders.audiofolder`) extend one at run time, with groups from their data (any ISO 639-3
+language x age group): :func:`extend` builds the extended benchmark, ``prepare.json`` records the
+user corpora's sources, and :func:`benchmark_of` rebuilds it from there in any later process.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from functools import cached_property
 
-from loaders import SOURCES
+from loaders import SOURCES, SourceInfo, register_source
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
-LANGUAGE_NAMES = {"eng": "English", "zho": "Mandarin", "yue": "Cantonese"}
+
+
+class _LanguageNames(dict):
+    """ISO 639-3 code -> English name; a code without one reads as ``language 'xyz'``."""
+
+    def __missing__(self, code: str) -> str:
+        return f"language '{code}'"
+
+
+LANGUAGE_NAMES = _LanguageNames(
+    eng="English", zho="Mandarin", yue="Cantonese",
+    # a few more, for the groups users bring (any other ISO 639-3 code works, named by its code)
+    ind="Indonesian", zsm="Malay", msa="Malay", nan="Hokkien (Min Nan)", hak="Hakka", wuu="Wu", tgl="Tagalog",
+    fil="Filipino", vie="Vietnamese", tha="Thai", khm="Khmer", mya="Burmese", jpn="Japanese", kor="Korean",
+    hin="Hindi", ben="Bengali", tam="Tamil", urd="Urdu", ara="Arabic", tur="Turkish", fas="Persian",
+    spa="Spanish", por="Portuguese", fra="French", deu="German", ita="Italian", nld="Dutch", rus="Russian",
+    pol="Polish", swa="Swahili", yor="Yoruba", hau="Hausa", amh="Amharic",
+)  # fmt: skip
 AGE_GROUP_NAMES = {"eld": "elderly (60+)", "adu": "adults (20-59)"}
+_LANGUAGE_CODE = re.compile(r"[a-z]{3}")
 
 
 @dataclass(frozen=True, order=True)
@@ -29,10 +54,15 @@ class Group:
 
     @classmethod
     def parse(cls, name: str) -> Group:
+        """The group ``name``: an ISO 639-3 language code, ``_`` and an age group (``eld``/``adu``).
+        Whether a benchmark has it is :meth:`Benchmark.group`'s question."""
         language, sep, age_group = name.partition("_")
-        if not sep or language not in LANGUAGE_NAMES or age_group not in AGE_GROUP_NAMES:
-            known = ", ".join(g for b in BENCHMARKS.values() for g in b.groups)
-            raise ValueError(f"{name!r} is not a group (language_agegroup); known groups: {known}")
+        if not sep or not _LANGUAGE_CODE.fullmatch(language) or age_group not in AGE_GROUP_NAMES:
+            known = ", ".join(dict.fromkeys(g for b in BENCHMARKS.values() for g in b.groups))
+            raise ValueError(
+                f"{name!r} is not a group (an ISO 639-3 language code _ {'/'.join(AGE_GROUP_NAMES)}); "
+                f"known groups: {known}"
+            )
         return cls(language, age_group)
 
     @property
@@ -71,6 +101,7 @@ class Benchmark:
     unions: tuple[tuple[str, tuple[str, ...]], ...]  # (config name, groups)
     per_corpus_configs: bool
     default_config: str
+    user_corpora: tuple[str, ...] = ()  # added at run time (:func:`extend`): each gets its own config
 
     @cached_property
     def typed_groups(self) -> tuple[Group, ...]:
@@ -96,8 +127,7 @@ class Benchmark:
         out = []
         for group in self.typed_groups:
             for corpus in self.corpora:
-                info = SOURCES[corpus]
-                if group.language in info.languages and group.age_group in info.age_groups:
+                if SOURCES[corpus].has_group(group.language, group.age_group):
                     out.append((corpus, group.name))
         return tuple(out)
 
@@ -118,13 +148,10 @@ class Benchmark:
                 "union of " + ", ".join(groups),
                 tuple(shard for shard in self.shards if shard[1] in groups),
             )
-        if self.per_corpus_configs:
-            for corpus in self.corpora:
-                configs[corpus] = Config(
-                    corpus,
-                    f"{SOURCES[corpus].title}, all of its groups",
-                    tuple(s for s in self.shards if s[0] == corpus),
-                )
+        for corpus in self.corpora if self.per_corpus_configs else self.user_corpora:
+            configs[corpus] = Config(
+                corpus, f"{SOURCES[corpus].title}, all of its groups", tuple(s for s in self.shards if s[0] == corpus)
+            )
         return configs
 
     def config(self, name: str) -> Config:
@@ -158,7 +185,59 @@ YUEMOTION = Benchmark(
     default_config="all",
 )
 
-BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (BIMOTION, YUEMOTION)}
+BUILTIN: dict[str, Benchmark] = {b.name: b for b in (BIMOTION, YUEMOTION)}
+# The benchmarks code resolves names in: the built-in ones, or an extension made current by :func:`register`.
+BENCHMARKS: dict[str, Benchmark] = dict(BUILTIN)
+
+
+def unions(groups: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The unions that make sense over ``groups``: each language with several age groups, each age
+    group with several languages, and ``all`` (for BiMotion's four groups: eng, zho, eld, adu, all)."""
+    typed = [Group.parse(g) for g in groups]
+    out = []
+    for part in ("language", "age_group"):
+        for value in dict.fromkeys(getattr(g, part) for g in typed):
+            members = tuple(g.name for g in typed if getattr(g, part) == value)
+            if len(members) > 1:
+                out.append((value, members))
+    return (*out, ("all", tuple(g.name for g in typed)))
+
+
+def extend(base: Benchmark, sources: Iterable[SourceInfo]) -> Benchmark:
+    """``base`` with the user corpora of ``sources`` added: their groups (from their data) after the
+    base's, the unions of :func:`unions` over all groups, and one config per user corpus."""
+    sources = list(sources)
+    if not sources:
+        return base
+    names = tuple(s.name for s in sources)
+    taken = set(base.corpora) & set(names)
+    if taken:
+        raise ValueError(f"{', '.join(sorted(taken))} is already a corpus of {base.name}; give your corpus another name")
+    ages = list(AGE_GROUP_NAMES)
+    new = sorted({g for s in sources for g in s.groups} - set(base.groups), key=lambda g: (g[:3], ages.index(g[4:])))
+    groups = (*base.groups, *new)
+    bench = replace(base, corpora=(*base.corpora, *names), groups=groups, unions=unions(groups), user_corpora=names)
+    clash = [n for n in names if n in set(groups) | {u for u, _ in bench.unions}]
+    if clash:
+        raise ValueError(
+            f"corpus name {clash[0]!r} is also the name of a {bench.name} group or union config; "
+            f"give your corpus another name (e.g. {clash[0]}_corpus)"
+        )
+    return bench
+
+
+def benchmark_of(info: dict) -> Benchmark:
+    """The benchmark a prepared folder's ``prepare.json`` (``info``) was written with: a built-in one,
+    extended by the user corpora whose sources it records (registered in ``loaders.SOURCES``)."""
+    user = info.get("user_sources") or {}
+    return extend(BUILTIN[info["benchmark"]], [register_source(SourceInfo.from_dict(d)) for d in user.values()])
+
+
+def register(bench: Benchmark) -> Benchmark:
+    """Make ``bench`` (e.g. ``benchmark_of(read_info(folder))``) the one its name resolves to in
+    :data:`BENCHMARKS` for the rest of the process, so that its user groups and configs are found."""
+    BENCHMARKS[bench.name] = bench
+    return bench
 
 
 def find_config(name: str) -> tuple[Benchmark, Config]:

@@ -11,6 +11,10 @@
     protocol and balanced by gender where the units have one.  CSED has no speaker ids and
     ElderReact's clip names are stimuli, not people: both keep their paper split.
 
+A user's own corpus (any other corpus name, :mod:`loaders.audiofolder`) is split the same way under
+both protocols (:data:`USER`): by its ``split`` column when every row has one, else whole speakers
+per split within each group, in YueMotion's proportions (0.5/0.15/0.35, balanced by gender).
+
 Every assignment is a function of the records alone: records are sorted by id, and each random
 choice uses ``numpy.random.default_rng`` seeded from a stable hash of (seed, corpus, group,
 stratum), so split membership never depends on the file system's listing order or the machine.
@@ -195,7 +199,7 @@ class AsPaper:
         return {r.id: ctx.paper[r.id] for r in records}
 
 
-Rule = Official | Sized | Fractions | ByUnit | AsPaper
+Rule = Official | Sized | Fractions | ByUnit | AsPaper  # and UserSplit, for a user's corpus
 
 # ---------------------------------------------------------------------------------------- tables
 
@@ -225,18 +229,50 @@ SPEAKER: dict[str, Rule] = {
 PROTOCOLS: dict[str, dict[str, Rule]] = {"paper": PAPER, "speaker": SPEAKER}
 
 
-def rule(protocol: str, corpus: str) -> Rule:
-    return _table(protocol)[corpus]
+@dataclass(frozen=True)
+class UserSplit:
+    """A user's corpus: its own ``split`` column when every record has one, else whole speakers per
+    split (``ByUnit("speaker")``); a record with neither is an error saying what to add."""
+
+    speaker_independent = True
+
+    def describe(self) -> str:
+        return (
+            "its `split` column when every row has one, else whole speakers per split (within each language x age "
+            f"group), {1 - USER_PROPORTIONS.validation - USER_PROPORTIONS.test:g}/{USER_PROPORTIONS.validation:g}/"
+            f"{USER_PROPORTIONS.test:g} (YueMotion's proportions), balanced by gender"
+        )
+
+    def apply(self, records, ctx):
+        if any(r.official_split for r in records):
+            return Official().apply(records, ctx)
+        missing = next((r for r in records if not r.speaker_id), None)
+        if missing is not None:
+            raise ValueError(
+                f"{missing.id}: has no speaker_id, and {missing.corpus}'s metadata has no split column: a "
+                "speaker-independent split needs one of them; add a speaker_id (or a split) column to its metadata"
+            )
+        return ByUnit("speaker").apply(records, ctx)
+
+
+USER = UserSplit()
+# Where the speaker-independent split takes a user corpus's proportions from (YueMotion's paper protocol).
+USER_PROPORTIONS = Fractions(validation=0.15, test=0.35)
+
+
+def rule(protocol: str, corpus: str) -> Rule | UserSplit:
+    """How ``protocol`` splits ``corpus``; any corpus other than the seven is a user's (:data:`USER`)."""
+    return _table(protocol).get(corpus, USER)
 
 
 def describe(protocol: str, corpora: Iterable[str]) -> dict[str, str]:
     """One line per corpus saying how ``protocol`` splits it."""
-    return {c: _table(protocol)[c].describe() for c in corpora}
+    return {c: rule(protocol, c).describe() for c in corpora}
 
 
 def not_speaker_independent(protocol: str, corpora: Iterable[str]) -> list[str]:
     """The corpora whose split is not speaker-independent under ``protocol``."""
-    return [c for c in corpora if not _table(protocol)[c].speaker_independent]
+    return [c for c in corpora if not rule(protocol, c).speaker_independent]
 
 
 # ------------------------------------------------------------------------------------ assignment
@@ -257,15 +293,15 @@ def assign_splits(records: Iterable, protocol: str = "paper", *, seed: int = 0) 
 
     Works on loader records alone (no audio is read), and gives the same answer for the same
     records in any order."""
-    table = _table(protocol)
+    _table(protocol)
     by_corpus = _by(sorted(records, key=lambda r: r.id), "corpus")
     out: dict[str, str] = {}
     for corpus, rows in by_corpus.items():
-        if corpus not in table:
-            raise KeyError(f"the {protocol} protocol has no rule for corpus {corpus!r}")
         ctx = _Context(seed)
-        ctx.paper = PAPER[corpus].apply(rows, ctx)
-        out.update(ctx.paper if protocol == "paper" else table[corpus].apply(rows, ctx))
+        paper = PAPER.get(corpus, USER_PROPORTIONS)
+        ctx.paper = paper.apply(rows, ctx)
+        chosen = rule(protocol, corpus)
+        out.update(ctx.paper if chosen is paper else chosen.apply(rows, ctx))
     return out
 
 

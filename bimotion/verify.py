@@ -1,5 +1,6 @@
 """Checks of a prepared folder, as a library (``bimotion check`` prints them): rows per config and
-split, that every file the card names is there with the rows prepare.json records, speaker overlap
+split, that every file the card names is there with the rows prepare.json records and its label
+names (the ``ClassLabel`` names of ``emotions`` and the categorical columns), speaker overlap
 between splits per corpus, duplicate audio (content hash of the stored 16 kHz FLAC) across splits,
 and silent clips.
 
@@ -40,6 +41,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     configs = config_files(info)
     problems, listed = _check_files(out, info)
     problems += _check_card(out, configs)
+    problems += _check_features(out, info, listed)
     source_paths = _source_paths(sources or {}, info)
     rows = _scan_rows(out, info, listed, hash_audio, source_paths)
     problems += [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]
@@ -98,6 +100,35 @@ def _check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict]]:
     on_disk = {p.relative_to(out).as_posix() for p in (out / DATA_DIR).rglob("*") if p.is_file()}
     problems += [f"unlisted file {rel} (left by an interrupted run?)" for rel in sorted(on_disk - set(listed))]
     return problems, listed
+
+
+def _file_class_names(path: Path) -> dict[str, list[str]]:
+    """The ``ClassLabel`` names a Parquet file's ``datasets`` features hold (none for a file
+    prepared before the columns carried names)."""
+    import pyarrow.parquet as pq
+    from datasets import Features
+
+    from .features import class_names
+
+    return class_names(Features.from_arrow_schema(pq.read_schema(path)))
+
+
+def _check_features(out: Path, info: dict, listed: dict) -> list[str]:
+    """Every file holds the label names prepare.json records: ``load_dataset`` takes a config's
+    features from its first file, so files that disagree would be read with the wrong names."""
+    expected = info.get("class_names")
+    if expected is None:
+        return []  # prepared before the columns carried names: nothing to compare
+    expected = {**expected, "emotions": None}
+    problems = []
+    for rel in listed:
+        if not (out / rel).is_file():
+            continue
+        got = _file_class_names(out / rel)
+        wrong = sorted(c for c, names in expected.items() if names is not None and got.get(c) != names)
+        if wrong or "emotions" not in got:
+            problems.append(f"{rel}: its label names ({', '.join(wrong) or 'emotions'}) differ from prepare.json's")
+    return problems
 
 
 def _check_card(out: Path, configs: dict) -> list[str]:
@@ -235,8 +266,11 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
         if not (out / rel).is_file():
             continue
         split = shard["split"]
+        names = _file_class_names(out / rel)
         for batch in pq.ParquetFile(out / rel).iter_batches(batch_size=256, columns=meta + ["audio"] * hash_audio):
             values = {c: batch.column(c).to_pylist() for c in meta}
+            if "corpus" in names:  # ClassLabel ids -> names
+                values["corpus"] = [None if i is None else names["corpus"][i] for i in values["corpus"]]
             audio = batch.column("audio").field("bytes").to_pylist() if hash_audio else [None] * batch.num_rows
             for i, blob in enumerate(audio):
                 row = {c: values[c][i] for c in meta}

@@ -9,12 +9,16 @@ Every reader takes the folder the user unpacked the release into (or any folder 
 it without ever writing there, and returns :class:`Utterance` records sorted by id.  Bad files
 raise :class:`CorpusError` naming the file and the fix; ``skip_bad=True`` turns them into counted
 skips in a :class:`SkipReport`.
+
+A user's own corpus in the Hugging Face ``audiofolder`` convention (audio files plus
+``metadata.csv``/``metadata.jsonl``) is read by :mod:`loaders.audiofolder` under any other name:
+``loaders.load("carehome", "~/corpora/carehome")``; reading it registers its :class:`SourceInfo`
+in :data:`SOURCES` at run time (:func:`register_source`).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 
 from .base import SourceInfo
 from .errors import BadFileError, CorpusError, LayoutError, SkipReport
@@ -35,6 +39,7 @@ __all__ = [
     "label_space",
     "load",
     "reader",
+    "register_source",
 ]
 
 # One module per corpus; each exposes INFO (SourceInfo) and load(root, *, skip_bad, report).
@@ -49,7 +54,8 @@ def reader(name: str):
 
 
 class _Sources(dict):
-    """``SOURCES[name]`` -> SourceInfo, imported on first access."""
+    """``SOURCES[name]`` -> SourceInfo: the seven corpora's, imported on first access, and the user
+    corpora registered at run time (:func:`register_source`)."""
 
     def __missing__(self, name: str) -> SourceInfo:
         info = reader(name).INFO
@@ -57,14 +63,28 @@ class _Sources(dict):
         return info
 
     def all(self) -> list[SourceInfo]:
+        """The seven corpora's (what `bimotion sources` lists)."""
         return [self[name] for name in READERS]
 
 
 SOURCES = _Sources()
 
 
-def load(
-    name: str, root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport | None = None
-) -> list[Utterance]:
-    """Read corpus ``name`` below ``root`` into records (see the module docstring)."""
-    return reader(name).load(root, skip_bad=skip_bad, report=report)
+def register_source(info: SourceInfo) -> SourceInfo:
+    """Add a user corpus's :class:`SourceInfo` to :data:`SOURCES` (the latest one of a name wins);
+    the seven corpora's cannot be replaced."""
+    if info.name in READERS:
+        raise ValueError(f"{info.name!r} is one of the seven corpora; give your own corpus another name")
+    SOURCES[info.name] = info
+    return info
+
+
+def load(name: str, root, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
+    """Read corpus ``name`` below ``root`` into records (see the module docstring).  A ``name`` that is
+    not one of the seven corpora reads ``root`` (a folder, or a :class:`loaders.audiofolder.AudioFolder`
+    with its label map and licence) as a user's audiofolder corpus."""
+    if name in READERS:
+        return reader(name).load(root, skip_bad=skip_bad, report=report)
+    from . import audiofolder
+
+    return audiofolder.load(name, root, skip_bad=skip_bad, report=report)

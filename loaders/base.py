@@ -13,7 +13,7 @@ import contextvars
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .audio import probe, sniff
@@ -39,6 +39,23 @@ class SourceInfo:
     layout: str
     citation: str
     notes: str = ""
+    # The exact ``language_agegroup`` groups, where not every language x age group pair exists
+    # (a user's corpus, :mod:`loaders.audiofolder`); empty: every pair.
+    groups: tuple[str, ...] = ()
+
+    def has_group(self, language: str, age_group: str) -> bool:
+        """Whether the corpus holds utterances of ``language`` x ``age_group``."""
+        if self.groups:
+            return f"{language}_{age_group}" in self.groups
+        return language in self.languages and age_group in self.age_groups
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields (``prepare.json`` carries a user corpus's source this way)."""
+        return {name: list(v) if isinstance(v, tuple) else v for name, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SourceInfo:
+        return cls(**{name: tuple(v) if isinstance(v, list) else v for name, v in d.items()})
 
 
 # Clips shorter than wav2vec2's receptive field (400 samples at 16 kHz) cannot be trained on.
@@ -141,12 +158,21 @@ class Collector:
     raised inside propagates, or with ``skip_bad`` is counted in the report and the item skipped.
     """
 
-    def __init__(self, corpus: str, root: Path, *, skip_bad: bool = False, report: SkipReport | None = None):
+    def __init__(
+        self,
+        corpus: str,
+        root: Path,
+        *,
+        skip_bad: bool = False,
+        report: SkipReport | None = None,
+        space: tuple[str, ...] | None = None,
+    ):
         self.corpus = corpus
         self.root = root
         self.skip_bad = skip_bad
         self.report = report if report is not None else SkipReport()
-        self.space = label_space(corpus)
+        # the labels the corpus annotates: its map's (loaders.labels), or ``space`` for a user's corpus
+        self.space = label_space(corpus) if space is None else space
         self.records: list[Utterance] = []
 
     def item(self, path: Path) -> _Item:

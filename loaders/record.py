@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 from .labels import mask, multi_hot
 
 ELDERLY_MIN_AGE = 60  # the paper: elderly = age >= 60, adults = 20-59
 
-LANGUAGES = ("eng", "zho", "yue")
+LANGUAGES = ("eng", "zho", "yue")  # the paper's; a user's corpus (loaders.audiofolder) may hold any ISO 639-3 code
+LANGUAGE_CODE = re.compile(r"[a-z]{3}")
 AGE_GROUPS = ("eld", "adu")
 
 
@@ -46,8 +48,8 @@ class Utterance:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self):
-        if self.language not in LANGUAGES:
-            raise ValueError(f"{self.id}: language {self.language!r} not in {LANGUAGES}")
+        if not LANGUAGE_CODE.fullmatch(self.language):
+            raise ValueError(f"{self.id}: language {self.language!r} is not an ISO 639-3 code (e.g. {LANGUAGES})")
         if self.age_group not in AGE_GROUPS:
             raise ValueError(f"{self.id}: age_group {self.age_group!r} not in {AGE_GROUPS}")
         if self.gender not in ("f", "m", None):

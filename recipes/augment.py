@@ -1,4 +1,4 @@
-"""Cross-group data augmentation (paper §4.2): train for a target group on a mixture of groups.
+r"""Cross-group data augmentation (paper §4.2): train for a target group on a mixture of groups.
 
     accelerate launch --config_file recipes/accelerate/gpu_bf16.yaml recipes/augment.py \
         --bimotion DIR_OR_HUB_ID --target eng_eld --mixture cross_all
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
+from bimotion.hub import HubError
 from bimotion.registry import Group
 from bimotion.training.args import (
     ArgumentError,
@@ -27,11 +28,12 @@ from bimotion.training.args import (
     check_training,
     one_line,
     parse_arguments,
+    scores_report,
     split_list,
     to_spec,
 )
 from bimotion.training.mixtures import MIXTURES, all_groups, resolve_mixture
-from bimotion.training.run import train
+from bimotion.training.run import train, training_arguments
 
 
 @dataclass
@@ -87,12 +89,15 @@ def main(argv=None) -> int:
         target=recipe.target,
         mixture=recipe.mixture,
     )
-    summary = train(spec)
-    target = summary["test"]["groups"].get(recipe.target)
-    if target and training_args.process_index == 0:
-        chance = target["chance"]["chance"]
-        f1 = target["weighted_f1"]
-        print(f"{recipe.target} weighted F1 (test, {recipe.mixture}): {f1:.4f} (chance {chance:.4f})")
+    try:
+        summary = train(spec)
+    except HubError as err:  # trained and saved; only the upload failed
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if training_args.process_index == 0:
+        print(f"\nmodel, scores.json and model card: {training_arguments(spec).output_dir}")
+        print(f"target {recipe.target} (*), trained on the {recipe.mixture} mixture: {' + '.join(groups)}")
+        print(scores_report(summary["test"], target=recipe.target))
     return 0
 
 

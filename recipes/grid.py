@@ -5,7 +5,12 @@ tables need, score every cell, write the tables beside the paper's numbers.
         --bimotion DIR_OR_HUB_ID --yuemotion DIR_OR_HUB_ID --output_dir results/paper
 
 Rerunning the same command resumes: finished models are reused and a killed run loses at most the
-model in progress.  Writes ``tables/table{3,4,5}.{md,csv,tex}``, ``tables/heatmap.{png,svg,csv}``,
+model in progress.  Scaling out (``docs/recipes-grid.md``): ``accelerate launch recipes/grid.py ...``
+trains each model with DDP over every process (rank 0 scores and writes); independent workers
+sharing one ``--output_dir`` (``--shard I/N``, or a Slurm job array's index) each claim a model
+before training it, and the one that finishes the last model writes the tables.
+
+Writes ``tables/table{3,4,5}.{md,csv,tex}``, ``tables/heatmap.{png,svg,csv}``,
 ``metrics/<model>/seed<k>.json`` and, when the config lists projections, ``figures/``
 (see ``docs/recipes-grid.md``).
 """
@@ -32,6 +37,13 @@ class GridArguments:
     model_name_or_path: str | None = field(default=None, metadata={"help": "override the base checkpoint"})
     bootstrap_samples: int | None = field(default=None, metadata={"help": "override the bootstrap resamples"})
     no_projections: bool = field(default=False, metadata={"help": "skip the config's feature-space projections"})
+    shard: str | None = field(
+        default=None,
+        metadata={
+            "help": "I/N: this worker does the plan's units (model x seed) I, I+N, ... (default: a Slurm job array's "
+            "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, else all); workers sharing --output_dir never train a model twice"
+        },
+    )
 
 
 def grid_config(args: GridArguments):
@@ -70,13 +82,19 @@ def main(argv=None) -> int:
     from bimotion.training.args import one_line, parse_arguments
 
     parser = HfArgumentParser(GridArguments)
-    (args,) = parse_arguments(parser, argv)
+    args = parse_arguments(parser, argv)[0]  # [1:]: use_cpu, set for several CPU processes (train's)
+    from bimotion.grid.claims import parse_shard, shard_from_env
+
     try:
         config = grid_config(args)
+        shard = parse_shard(args.shard) if args.shard else shard_from_env()
     except ValueError as err:  # exit 2 with one line naming the argument, before anything trains
         parser.error(one_line(err))
 
-    result = run_grid(config, {"bimotion": args.bimotion, "yuemotion": args.yuemotion}, args.output_dir)
+    data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
+    result = run_grid(config, data, args.output_dir, shard=shard)
+    if result is None:  # another process of this launch, or models left to other workers (logged)
+        return 0
     print(result.markdown())
     print("\nwrote:")
     for path in result.files:

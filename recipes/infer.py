@@ -1,4 +1,4 @@
-"""Cross-group inference (paper §4.1): score a trained model on the test sets of any groups.
+r"""Cross-group inference (paper §4.1): score a trained model on the test sets of any groups.
 
     accelerate launch recipes/infer.py --model results/eng_adu --bimotion DIR_OR_HUB_ID \
         --configs eng_eld zho_eld zho_adu
@@ -26,6 +26,7 @@ from bimotion.training.args import (
     check_model,
     check_positive,
     parse_arguments,
+    scores_report,
 )
 from bimotion.training.run import infer
 
@@ -34,8 +35,10 @@ from bimotion.training.run import infer
 class InferArguments:
     model: str = field(metadata={"help": "fine-tuned model: folder or Hub id"})
     configs: list[str] | None = field(default=None, metadata={"help": "default: every group of the given datasets"})
-    split: str = field(default="test")
-    output_file: str | None = field(default=None)
+    split: str = field(default="test", metadata={"help": "train, validation or test"})
+    output_file: str | None = field(
+        default=None, metadata={"help": "where the scores go (default: inference_<split>.json in the model folder)"}
+    )
 
 
 def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments) -> None:
@@ -63,10 +66,8 @@ def main(argv=None) -> int:
         output_file=recipe.output_file,
     )
     if training_args.process_index == 0:
-        for group, scores in result[recipe.split]["groups"].items():
-            relation = (result["relation"] or {}).get(group, "")
-            chance = scores["chance"]["chance"]
-            print(f"{group:8s} {relation:14s} weighted F1 {scores['weighted_f1']:.4f} (chance {chance:.4f})")
+        print(f"\nscores of {recipe.model}: {result['output_file']}")
+        print(scores_report(result[recipe.split], split=recipe.split, relation=result["relation"]))
     return 0
 
 

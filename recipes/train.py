@@ -1,4 +1,4 @@
-"""Fine-tune a wav2vec2-family model (XLSR-53 by default) on explicit BiMotion/YueMotion configurations.
+r"""Fine-tune a wav2vec2-family model (XLSR-53 by default) on explicit BiMotion/YueMotion configurations.
 
     accelerate launch --config_file recipes/accelerate/gpu_bf16.yaml recipes/train.py \
         --bimotion DIR_OR_HUB_ID --train_configs eng_eld zho_eld --output_dir results/eld
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
+from bimotion.hub import HubError
 from bimotion.training.args import (
     DataArguments,
     ModelArguments,
@@ -28,9 +29,10 @@ from bimotion.training.args import (
     SERTrainingArguments,
     check_training,
     parse_arguments,
+    scores_report,
     to_spec,
 )
-from bimotion.training.run import train
+from bimotion.training.run import train, training_arguments
 
 
 @dataclass
@@ -43,10 +45,15 @@ def main(argv=None) -> int:
     recipe, model_args, data_args, run_args, training_args = parse_arguments(
         parser, argv, lambda recipe, *args: check_training(*args, train_configs=recipe.train_configs)
     )
-    summary = train(to_spec(model_args, data_args, run_args, training_args, train=recipe.train_configs))
+    spec = to_spec(model_args, data_args, run_args, training_args, train=recipe.train_configs)
+    try:
+        summary = train(spec)
+    except HubError as err:  # trained and saved; only the upload failed
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     if training_args.process_index == 0:
-        test = summary["test"]
-        print(f"weighted F1 (test, mean over corpora): {test['weighted_f1']:.4f} (chance {test['chance']:.4f})")
+        print(f"\nmodel, scores.json and model card: {training_arguments(spec).output_dir}")
+        print(scores_report(summary["test"]))
     return 0
 
 

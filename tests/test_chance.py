@@ -148,3 +148,44 @@ def test_tables_carry_chance_and_mark_cells_at_or_below_it(tmp_path):
     assert r"30.00$^\dagger$" in render_latex(result, paper.TABLE3)
     at = render_markdown(_result(tmp_path, chance=50.0), paper.TABLE3)  # at chance counts too
     assert "50.00† [45.0, 55.0]" in at
+
+
+def test_confusion_counts_by_hand_and_they_sum_to_the_clips(tmp_path):
+    import matplotlib.image
+
+    from bimotion.training.confusion_plot import draw_confusion, panels
+
+    labels, mask = _single("anger", "anger", "happiness", "neutral", "neutral")
+    logits = np.full(labels.shape, -5.0)
+    for clip, guess in enumerate(("anger", "happiness", "happiness", "anger", "neutral")):
+        logits[clip, LABEL2ID[guess]] = 5.0
+    single = scores(logits, labels, mask)["confusion"]
+    assert single["kind"] == "single_label" and single["labels"] == list(SPACE)  # rows: truth; columns: arg-max
+    assert single["matrix"] == [[1, 1, 0], [0, 1, 0], [1, 0, 1]] and single["no_prediction"] == [0, 0, 0]
+    untrained = scores(logits, labels, mask, trained=trained_mask(["sadness"]))["confusion"]
+    assert untrained["no_prediction"] == [2, 1, 2] and np.sum(untrained["matrix"]) == 0  # nothing to choose from
+    # multi-label (anger on 4 clips, sadness annotated on 2): per-label counts over the clips annotating it
+    labels, mask = _matrix([{"anger": 1, "sadness": 1}, {"anger": 1, "sadness": 0}, {"anger": 1}, {"anger": 0}])
+    logits = np.full(labels.shape, -5.0)
+    logits[[0, 3], LABEL2ID["anger"]] = logits[[1], LABEL2ID["sadness"]] = 5.0
+    multi = scores(logits, labels, mask)["confusion"]
+    assert multi["kind"] == "multi_label" and multi["labels"] == ["sadness", "anger"]  # LABELS order
+    assert multi["counts"]["anger"] == {"tp": 1, "fp": 1, "fn": 2, "tn": 0}
+    assert multi["counts"]["sadness"] == {"tp": 0, "fp": 1, "fn": 1, "tn": 0}
+
+    single_set = _single("anger", "happiness", "neutral", "neutral")
+    both = score_groups(np.vstack([np.zeros(single_set[0].shape), logits]), np.vstack([single_set[0], labels]),
+                        np.vstack([single_set[1], mask]), ["crema_d"] * 4 + ["elderreact"] * 4,
+                        ["eng_adu"] * 4 + ["eng_eld"] * 4)  # fmt: skip
+    found = panels(both)
+    assert [title for title, *_ in found] == ["eng_adu · crema_d", "eng_eld · elderreact"]
+    for _, conf, clips in found:  # every clip counted once per matrix (per label for multi-label)
+        if conf["kind"] == "single_label":
+            assert np.sum(conf["matrix"]) + sum(conf["no_prediction"]) == clips == 4
+        else:
+            assert all(sum(c.values()) == int(mask[:, LABEL2ID[lb]].sum()) for lb, c in conf["counts"].items())
+    png = draw_confusion(both, tmp_path / "confusion.png", "two test sets")
+    pixels = matplotlib.image.imread(png)
+    assert pixels.shape[1] > 500 and pixels.std() > 0
+    assert draw_confusion({"groups": {}}, tmp_path / "none.png", "empty") is None  # nothing to draw: no file
+    assert not (tmp_path / "none.png").exists()

@@ -124,3 +124,33 @@ def test_push_refuses_an_incomplete_folder(paper_copy, capsys):
     next(paper_copy.rglob("*.parquet")).unlink()
     assert main(["push", str(paper_copy), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 2
     assert "is incomplete" in capsys.readouterr().err
+
+
+def _one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert "Traceback" not in err and len([line for line in lines if line.startswith("error:")]) == 1, err
+    return next(line for line in lines if line.startswith("error:"))
+
+
+def test_push_checks_the_repo_id_the_hub_and_the_token_before_uploading(prepared, capsys, monkeypatch, tmp_path):
+    """Each failure is one `error:` line and exit code 2, before anything is uploaded (issue 11)."""
+    from huggingface_hub import constants
+
+    out = str(prepared["paper"])
+    for repo_id, expected in (("bimotion", "give OWNER/NAME"), ("my lab/bim otion", "not a Hub repository id")):
+        assert main(["push", out, "--repo-id", repo_id, "--dry-run"]) == 2
+        assert expected in _one_error_line(capsys.readouterr().err)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # what HF_HUB_OFFLINE=1 sets when the Hub is imported
+    assert main(["push", out, "--repo-id", "my-lab/bimotion"]) == 2
+    captured = capsys.readouterr()
+    assert "HF_HUB_OFFLINE is set" in _one_error_line(captured.err) and "uploading" not in captured.out
+    assert "tess's licence" in captured.err  # the licence warnings come first
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    assert main(["push", out, "--repo-id", "my-lab/bimotion"]) == 2
+    assert "no Hugging Face token" in _one_error_line(capsys.readouterr().err)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens there: as offline
+    assert main(["push", out, "--repo-id", "my-lab/bimotion", "--token", "hf_not_a_real_token"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "cannot reach the Hub at http://127.0.0.1:9" in line and len(line) < 300

@@ -80,3 +80,30 @@ def test_console_script_help_explains_commands():
     out = subprocess.run([sys.executable, "-m", "bimotion.cli", "--help"], capture_output=True, text=True, check=True).stdout
     for command in ("sources", "scan", "prepare", "check", "push"):
         assert command in out
+
+
+def test_version_names_the_installed_package(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"bimotion {version('bimotion')}"
+
+
+def test_quiet_by_default_and_verbose_restores_the_libraries_output(capsys):
+    """bimotion/console.py: no transformers load reports or bars, no datasets bars; --verbose (before or
+    after the command) gives the libraries their defaults back."""
+    import os
+
+    from transformers.utils import logging
+
+    assert main(["sources"]) == 0
+    assert logging.get_verbosity() == logging.ERROR and not logging.is_progress_bar_enabled()
+    assert os.environ.get("HF_DATASETS_DISABLE_PROGRESS_BARS") == "1"  # datasets reads it when imported
+    for argv in (["sources", "--verbose"], ["--verbose", "sources"]):
+        assert main(argv) == 0
+        assert logging.get_verbosity() == logging.WARNING and logging.is_progress_bar_enabled()
+        assert "HF_DATASETS_DISABLE_PROGRESS_BARS" not in os.environ
+        main(["sources"])  # quiet again for the next round
+    capsys.readouterr()

@@ -52,11 +52,27 @@ def assert_learns(table3: list[dict]) -> None:
     assert cross_mean < base_mean, f"cross-group rows {cross_mean:.1f} >= baseline {base_mean:.1f}"
 
 
+# Lines the default demo (13 models, Tables 3-5) may print: ~60 (issue 11).  This test's grid has Table 3
+# only: the same stages and one table fewer per missing table (7 lines each + a blank line), so 60 - 2 * 8.
+MAX_LINES = 60 - 2 * 8
+
+
+def assert_quiet(printed: str) -> None:
+    """What a user sees in a terminal (a progress bar redraws its line with \\r: one line), at most
+    MAX_LINES, and none of the libraries' chatter."""
+    lines = printed.rstrip("\n").split("\n")
+    assert len(lines) <= MAX_LINES, f"{len(lines)} lines:\n" + "\n".join(line.split("\r")[-1] for line in lines)
+    for noise in ("LOAD REPORT", "Generating train split", "Loading weights", "Writing model shards"):
+        assert noise not in printed, noise
+
+
 def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, capsys):
     out = tmp_path / "demo"
     config = _small_demo_config(tmp_path / "demo-small.yaml")
     assert main(["demo", "--output", str(out), "--scale", str(TEST_SCALE), "--config", str(config)]) == 0
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
+    assert_quiet(captured.out + captured.err)
     for stage in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]", "Done in"):
         assert stage in text
     assert "synthetic" in text

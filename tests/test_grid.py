@@ -196,6 +196,61 @@ def test_heatmap_and_figures_exist_with_their_data(full_run):
     assert test_ids == set(column(load_shards(sources, list(parse_mixture("zho_eld").shards), "test"), "id").tolist())
     assert meta["panels"][1]["num_train"] > meta["panels"][0]["num_train"]
 
+    # per-model confusion counts beside the metrics: every test clip counted once per (group, corpus)
+    model = full_run.plan.models[0]
+    metrics = json.loads((out_metrics := full_run.output_dir / "metrics" / model.slug / "seed0.json").read_text())
+    assert _is_image(out_metrics.with_suffix(".confusion.png"))
+    for group in metrics["scores"]["groups"].values():
+        for corpus in group["corpora"].values():
+            conf = corpus["confusion"]
+            if conf["kind"] == "single_label":
+                assert np.sum(conf["matrix"]) + sum(conf["no_prediction"]) == corpus["num_samples"]
+            else:
+                assert all(0 < sum(c.values()) <= corpus["num_samples"] for c in conf["counts"].values())
+
+
+def test_heatmap_reads_like_the_paper(tmp_path):
+    """Readable names in the paper's order, in-group cells boxed, colour centred on chance, cells at
+    or below chance hatched (a synthetic matrix: every score 60 %, one 30 %, chance 40 %)."""
+    from bimotion.grid.config import GridConfig
+    from bimotion.grid.heatmap import heatmap_data, heatmap_figure, mixture_name, write_csv
+    from bimotion.grid.plan import make_plan
+    from bimotion.grid.report import GridResult
+
+    config = GridConfig(tables=["table5", "table3", "table4"], extra_tests=["yue_adu"], bootstrap_samples=10)
+    plan = make_plan(config)
+    low = ("zho_eld", "eng_eld")  # the cross-lingual model of English elderly, below chance
+    matrix = {(m.name, t): {"mean": 30.0 if (m.name, t) == low else 60.0, "chance": 40.0}
+              for m in plan.models for t in plan.tests}  # fmt: skip
+    result = GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {})
+    data = heatmap_data(result)
+    fig, ax = heatmap_figure(data, [0])
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    groups = ["English elderly", "English adults", "Mandarin elderly", "Mandarin adults"]
+    assert rows == [*groups, "all of BiMotion", "English, all ages", "Mandarin, all ages", "elderly, all languages",
+                    "adults, all languages", "all of YueMotion + ESD English adults + ESD Mandarin adults",
+                    "all of YueMotion + ESD English adults", "all of YueMotion + ESD Mandarin adults",
+                    "all of YueMotion"]  # fmt: skip
+    columns = [t.get_text().split("\n") for t in ax.get_xticklabels()]
+    assert [c[0] for c in columns] == [*groups, "all of YueMotion", "ESD English adults", "ESD Mandarin adults",
+                                       "Cantonese adults"]  # fmt: skip
+    assert all(c[1] == "(chance 40.0)" for c in columns)
+    assert rows == [mixture_name(m) for m in data["models"]]
+
+    def cells(gid: str) -> set[tuple[int, int]]:
+        return {(round(p.get_y() + 0.5), round(p.get_x() + 0.5)) for p in ax.patches if p.get_gid() == gid}
+
+    baseline, included = cells("in_group_baseline"), cells("in_group_included")
+    assert {(i, i) for i in range(4)} <= baseline and (12, 4) in baseline  # the in-group models
+    assert {(4, j) for j in range(4)} <= included and (0, 4) not in included | baseline  # all of BiMotion
+    assert not baseline & included
+    assert cells("at_or_below_chance") == {(rows.index("Mandarin elderly"), 0)}
+    image = ax.get_images()[0]
+    assert image.norm.vmin == -image.norm.vmax and image.get_array()[2, 0] == -10.0  # score − chance
+    fig.clf()
+    csv_rows = write_csv(data, tmp_path / "heatmap.csv").read_text().splitlines()  # the specs, in the same order
+    assert [line.split(",")[0].strip('"') for line in csv_rows[1:-1]] == data["models"]
+
 
 def _run_recipe_in_subprocess(config: dict, data_dirs, out: Path) -> subprocess.Popen:
     """``python recipes/grid.py --config ...`` as a user would start it."""

@@ -23,8 +23,9 @@ def test_dataset_card_metadata_is_huggingface_hubs_and_names_every_shard(csed):
 
     card = DatasetCard.load(csed / "README.md")
     files = config_files(read_info(csed))
-    assert card.data.pretty_name == "BiMotion" and card.data.license == "apache-2.0"
-    assert card.data.task_categories == ["audio-classification"] and card.data.language == ["en", "zh"]
+    assert card.data.pretty_name == "BiMotion" and card.data.license == "apache-2.0"  # CSED's, the only source
+    assert card.data.task_categories == ["audio-classification"] and card.data.language == ["zh"]  # the data's
+    assert card.data.size_categories == ["n<1K"] and card.data.task_ids == ["audio-emotion-recognition"]
     named = {c["config_name"]: {f["split"]: f["path"] for f in c["data_files"]} for c in card.data.configs}
     assert named == files
     for heading in ("## Statistics", "## Split protocol", "## Caveats", "## Sources, licences and citations"):

@@ -95,5 +95,5 @@ def test_the_wheel_installed_beside_a_dataset_folder_named_bimotion_finds_its_co
 
 
 def test_an_unknown_grid_config_names_the_shipped_ones():
-    with pytest.raises(FileNotFoundError, match=r"no grid config 'nope'.*\['authors', 'demo', 'paper'"):
+    with pytest.raises(FileNotFoundError, match=r"no grid config 'nope'.*'authors'.*'demo'.*'paper'.*'probe'"):
         shipped_config("nope")

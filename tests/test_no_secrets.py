@@ -29,6 +29,10 @@ class FakeHub:
     def __init__(self, token=None, **kwargs):
         self.calls.append(("init", {"token": token}))
 
+    def whoami(self):  # bimotion.hub.check_push asks before training
+        self.calls.append(("whoami", {}))
+        return {"name": "someone"}
+
     def create_repo(self, repo_id, **kwargs):
         self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
 

@@ -131,6 +131,11 @@ print(json.dumps({{
     "zho": {{s: by_name[s].num_rows for s in by_name}},
     "rate": samples.sample_rate, "channels": samples.data.shape[0], "samples": samples.data.shape[1],
     "duration_s": row["duration_s"], "labels": row["labels"], "mask": row["label_mask"],
+    # the features name their labels: emotions and the categorical columns are ClassLabels
+    "names": {{c: f.names for c, f in by_path["test"].features.items() if hasattr(f, "names")}},
+    "emotion_names": by_path["test"].features["emotions"].feature.names,
+    "row": {{c: by_path["test"].features[c].int2str(row[c]) for c in ("corpus", "group", "language", "age_group")}},
+    "emotions": by_path["test"].features["emotions"].feature.int2str(row["emotions"]),
 }}))
 """
     env = dict(os.environ, HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1", HF_DATASETS_DISABLE_PROGRESS_BARS="1")
@@ -145,6 +150,10 @@ print(json.dumps({{
     assert (got["rate"], got["channels"]) == (16000, 1)
     assert abs(got["samples"] / 16000 - got["duration_s"]) < 1e-3
     assert len(got["labels"]) == len(got["mask"]) == 13
+    assert got["emotion_names"] == list(loaders.LABELS) and got["names"] == info["class_names"]
+    assert got["row"]["group"] == "eng_eld" and (got["row"]["language"], got["row"]["age_group"]) == ("eng", "eld")
+    on = [name for name, hot, m in zip(loaders.LABELS, got["labels"], got["mask"], strict=True) if hot and m]
+    assert got["emotions"] == on  # the clip's labels, by name, agree with the multi-hot column
 
 
 def test_split_membership_and_bytes_ignore_file_system_order_and_process_count(paper_out, sources, tmp_path):
@@ -184,10 +193,12 @@ def test_load_reads_every_config_of_the_folder_with_its_features(speaker_out, tm
     out, info = speaker_out.out_dir, speaker_out.info
     ds = bimotion.load(out, "eng_adu", cache_dir=tmp_path / "cache")
     assert {s: ds[s].num_rows for s in ds} == rows_of(info, group=["eng_adu"])
-    assert ds["train"].features == features()
+    assert ds["train"].features == features(info["class_names"])
+    assert info["class_names"]["corpus"] == list(SIX) and info["class_names"]["gender"] == ["f", "m"]
     test = bimotion.load(out, "csed", split="test", cache_dir=tmp_path / "cache")
     assert test.num_rows == rows_of(info, corpus=["csed"])["test"]
-    assert set(test["corpus"]) == {"csed"} and all(len(m) == 13 for m in test["label_mask"])
+    assert {test.features["corpus"].int2str(c) for c in test["corpus"]} == {"csed"}
+    assert all(len(m) == 13 for m in test["label_mask"])
     waves, lengths = decode_batch(raw_audio(test)[:4]["audio"])
     assert waves.dtype == np.float32 and waves.shape == (4, lengths.max())
     assert np.allclose(lengths / 16000, test["duration_s"][:4], atol=1e-3)

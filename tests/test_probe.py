@@ -119,20 +119,54 @@ def test_egemaps_features_are_the_88_functionals():
     assert features.shape == (88,) and np.isfinite(features).all()
 
 
-def test_probe_grid_runs_every_table_and_reuses_its_models(tmp_path_factory, tmp_path):
+ZHO_ELD_FIGURE = {
+    "name": "zho_eld",
+    "title": "Mandarin elderly in the probe's feature space",
+    "model": "zho_eld",
+    "test": "zho_eld",
+    "panels": [{"title": "zho_eld", "train": "zho_eld"}, {"title": "zho", "train": "zho"}],
+}
+
+
+def test_probe_grid_runs_every_table_reuses_its_models_and_projects_its_hidden_features(tmp_path_factory, tmp_path):
+    from bimotion.grid import data_sources
+    from bimotion.grid.checks import check_inputs
+    from bimotion.grid.plan import make_plan
+    from bimotion.projection import FeatureCache
+
     data_dirs = prepare_fixtures(tmp_path_factory.getbasetemp() / "grid-fixture-data")
-    shipped = load_config(shipped_config("probe")).__dict__
-    config = {**shipped, "tables": ["table3"], "extra_tests": [], "seeds": [0], "bootstrap_samples": 50}
-    config["training"] = {**config["training"], "num_train_epochs": 5}
+    shipped = load_config(shipped_config("probe"))
+    plan = make_plan(shipped)  # the shipped figures are drawn from models of the shipped grid
+    assert [plan.model(p["model"]).name for p in shipped.projections] == ["yuemotion:all+eng_adu[esd]+zho_adu[esd]",
+                                                                          "bimotion:all"]  # fmt: skip
+    config = {**shipped.__dict__, "tables": ["table3"], "extra_tests": [], "seeds": [0], "bootstrap_samples": 50}
+    config |= {"projections": [], "training": {**shipped.training, "hidden_size": 24, "num_train_epochs": 5}}
     result = run_grid(config, data_dirs, tmp_path / "grid", log=None)
     assert len(result.cells) > 0 and all(np.isfinite(c.mean) for c in result.cells)
-    assert (tmp_path / "grid" / "models" / "zho_eld" / "seed0" / "probe.pt").is_file()
-    again = run_grid(config, data_dirs, tmp_path / "grid", log=None)
+    model_dir = tmp_path / "grid" / "models" / "zho_eld" / "seed0"
+    assert (model_dir / "probe.pt").is_file()
+    # a second run reuses every model (projections are not a model setting) and draws the figure
+    again = run_grid({**config, "projections": [ZHO_ELD_FIGURE]}, data_dirs, tmp_path / "grid", log=None)
     assert again.trained == [] and [c.mean for c in again.cells] == [c.mean for c in result.cells]
+    figures = tmp_path / "grid" / "figures"
+    assert {f.name for f in again.files} >= {f"zho_eld.{s}" for s in ("png", "svg", "csv", "json")}
+    assert (figures / "zho_eld.png").stat().st_size > 10_000
+    drawn = json.loads((figures / "zho_eld.json").read_text())
+    assert [p["num_train"] > 0 < p["num_test"] for p in drawn["panels"]] == [True, True]
+    assert np.isfinite([[p["x"], p["y"]] for p in drawn["points"]]).all()
+    # what was embedded: the MLP's hidden activations (after its ReLU), not the 260 log-mel numbers
+    cache = FeatureCache(data_sources(data_dirs, tmp_path / "grid" / "datasets-cache"))
+    hidden = cache.get(str(model_dir), [Shard("bimotion", "csed", "zho_eld")], "test", None, 0)["features"]
+    assert hidden.shape == (drawn["panels"][0]["num_test"], 24)
+    assert np.isfinite(hidden).all() and (hidden >= 0).all() and hidden.std(0).max() > 0
     with pytest.raises(ValueError, match="with backend: probe"):
         load_config({"backend": "probe"})
     with pytest.raises(ValueError, match="not probe arguments"):
         run_grid({**config, "training": {"learning_rate": 1e-3, "bogus": 1}}, data_dirs, tmp_path / "bad", log=None)
+    # recipes/grid.py checks a probe config as a probe's, not as fine-tuning arguments
+    check_inputs(shipped, data_dirs)
+    with pytest.raises(ValueError, match=r"\['bogus'\] are not probe arguments"):
+        check_inputs(load_config({**config, "training": {"bogus": 1}}), data_dirs)
 
 
 @pytest.mark.parametrize(

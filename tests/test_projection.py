@@ -69,7 +69,8 @@ def test_features_are_the_input_of_the_last_linear_layer(setup):
     from datasets import load_dataset
 
     raw = load_dataset(sources["yuemotion"], "yue_adu", split="test", cache_dir=sources["cache_dir"])
-    emotions = dict(zip(raw["id"], raw["emotions"], strict=True))
+    names = raw.features["emotions"].feature  # ClassLabel: the stored ids name the labels
+    emotions = dict(zip(raw["id"], (names.int2str(e) for e in raw["emotions"]), strict=True))
     assert label_names(out["labels"], out["label_mask"]) == [tuple(emotions[i]) for i in out["id"]]
 
 
@@ -167,3 +168,44 @@ def test_recipe_from_flags(setup):
     rows = _points(out / "cli.csv")
     assert {r["role"] for r in rows} == {"train", "test"} and len([r for r in rows if r["role"] == "train"]) == 12
     assert (out / "cli.png").stat().st_size > 10_000
+
+
+def test_four_panels_make_a_2x2_grid_whose_legend_names_only_what_was_drawn():
+    """Synthetic points: happiness and sadness dense everywhere, neutral 2 training clips in one panel
+    (points, not a density) and none elsewhere, anger training clips (another label space: grey) in
+    the last panel only; test clips of happiness and neutral only."""
+    from bimotion.projection import figure
+    from bimotion.projection_plot import panel_grid
+
+    rng = np.random.default_rng(0)
+
+    def clips(counts: dict[str, int]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        xy = [rng.normal(3 * k, 0.7, size=(n, 2)) for k, n in enumerate(counts.values())]
+        return np.vstack(xy), [(lb,) for lb, n in counts.items() for _ in range(n)]
+
+    test_xy, test_labels = clips({"happiness": 6, "neutral": 4})
+    trains = [{"happiness": 20, "sadness": 20, "neutral": 2}, {"happiness": 20, "sadness": 20}]
+    trains += [{"happiness": 20, "sadness": 20}, {"happiness": 20, "sadness": 20, "anger": 20}]
+    panels = []
+    for k, counts in enumerate(trains):
+        xy, names = clips(counts)
+        panels.append({"title": f"panel {k}", "train_xy": xy, "train_labels": names, "test_xy": test_xy,
+                       "test_labels": test_labels, "model": "bimotion:all"})  # fmt: skip
+    spec = ProjectionSpec.from_dict(dict(SPEC, model="bimotion:all", test="zho_eld"))
+    fig = figure(spec, panels, ["happiness", "sadness", "neutral"])
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 4 and {ax.get_subplotspec().get_geometry()[:2] for ax in shown} == {(2, 2)}
+    assert [ax.get_title().split("\n")[0] for ax in shown] == ["panel 0", "panel 1", "panel 2", "panel 3"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "happiness (train density)",
+        "sadness (train density)",
+        "other labels (train density)",
+        "neutral (train clips, too few for a density)",
+        "happiness (test clip)",
+        "neutral (test clip)",
+    ]
+    assert "Mandarin elderly (zho_eld)" in fig._suptitle.get_text()
+    assert [panel_grid(n) for n in (1, 2, 3, 4, 6)] == [(1, 1), (1, 2), (2, 2), (2, 2), (3, 2)]
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

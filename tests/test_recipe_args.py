@@ -149,7 +149,7 @@ def test_good_arguments_pass_the_checks(paths):
     for model in (paths["tiny"], "facebook/wav2vec2-base"):
         argv = ["--model_name_or_path", model, "--bimotion", paths["data"], "--train_configs", "zho_eld,zho_adu"]
         argv += "--test_configs zho_eld eng --max_steps 3 --num_train_epochs 0 --push_to_hub".split()
-        argv += ["--hub_model_id", "someone/model", "--output_dir", paths["out"]]
+        argv += ["--hub_model_id", "someone/model", "--push_dry_run", "--output_dir", paths["out"]]  # no network
         recipe_args, *rest = parse_arguments(parser, argv)
         check_training(*rest, train_configs=recipe_args.train_configs)  # raises nothing
     assert not Path(paths["out"]).exists()
@@ -181,3 +181,93 @@ def test_parsed_flags_become_a_plain_spec_and_back(paths, monkeypatch):
     assert rebuilt.use_cpu == training_args.use_cpu
     with pytest.raises(ValueError, match="unknown training arguments"):
         training_arguments(type(spec).from_values("zho_eld", {"learning_rat": 1e-4}))
+
+
+def _entry(help_text: str, flag: str) -> str:
+    """The lines of ``flag``'s entry in a --help text."""
+    lines = help_text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"  {flag} ") or line == f"  {flag}")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("  -")), len(lines))
+    return " ".join(" ".join(lines[start:end]).split())
+
+
+def test_help_shows_the_usage_and_every_default_of_ours_and_help_all_the_rest(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        recipe("train").main(["--help"])
+    short = capsys.readouterr().out
+    assert exit_.value.code == 0
+    usage = "recipes/train.py \\\n        --bimotion DIR_OR_HUB_ID --train_configs eng_eld zho_eld"  # the docstring's
+    assert usage in short
+    for flag, default in (
+        ("--learning_rate", "5e-05"),
+        ("--num_train_epochs", "20.0"),
+        ("--per_device_train_batch_size", "8"),
+        ("--early_stopping_patience", "5"),
+        ("--seed", "0"),
+        ("--metric_for_best_model", "loss"),
+        ("--max_duration_s", "10.0"),
+    ):
+        entry = _entry(short, flag)
+        assert f"(default: {default})" in entry and len(entry.split()) > 6, entry  # a help text, not only the default
+    assert "(transformers' default: 3.0)" in _entry(short, "--num_train_epochs")
+    assert "--adam_beta1" not in short and "--help_all lists them" in short
+    with pytest.raises(SystemExit):
+        recipe("train").main(["--help_all"])
+    full = capsys.readouterr().out
+    assert "--adam_beta1" in full and len(full.splitlines()) > 2 * len(short.splitlines())
+
+
+def test_arguments_from_a_yaml_or_json_file_then_flags(paths, tmp_path):
+    """As the transformers examples: `python recipes/train.py args.yaml` (flags after it override it)."""
+    import json
+
+    import yaml
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import parse_arguments
+
+    train = recipe("train")
+    dataclasses_ = (train.TrainArguments, train.ModelArguments, train.DataArguments, train.RunArguments)
+    values = {"model_name_or_path": paths["tiny"], "bimotion": paths["data"], "train_configs": ["zho_eld", "zho_adu"]}
+    values.update(learning_rate=1e-4, freeze_feature_encoder=False, output_dir=paths["out"], seed=1)
+    (tmp_path / "args.yaml").write_text(yaml.safe_dump(values))
+    (tmp_path / "args.json").write_text(json.dumps(values))
+    for name in ("args.yaml", "args.json"):
+        parser = HfArgumentParser((*dataclasses_, train.SERTrainingArguments))
+        parsed = parse_arguments(parser, [str(tmp_path / name), "--seed", "3", "--verbose"])
+        recipe_args, model_args, _, _, training_args = parsed  # --verbose is parse_arguments' own
+        assert recipe_args.train_configs == ["zho_eld", "zho_adu"] and model_args.freeze_feature_encoder is False
+        assert (training_args.learning_rate, training_args.seed) == (1e-4, 3)
+    (tmp_path / "bad.yaml").write_text("learning_rat: 0.1\n")
+    with pytest.raises(SystemExit) as exit_:
+        recipe("train").main([str(tmp_path / "bad.yaml")])
+    assert exit_.value.code == 2
+    assert not Path(paths["out"]).exists()
+
+
+def test_push_to_hub_offline_fails_before_training_with_one_line(paths, capsys, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # what HF_HUB_OFFLINE=1 sets
+    argv = [a.format(**paths) for a in TRAIN] + ["--train_configs", "zho_eld", "--push_to_hub"]
+    with pytest.raises(SystemExit) as exit_:
+        recipe("train").main(argv + ["--hub_model_id", "someone/model"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err
+    assert [line for line in err.splitlines() if "error:" in line] == [err.splitlines()[-1]]
+    assert "HF_HUB_OFFLINE is set" in err
+    assert not Path(paths["out"]).exists()  # nothing trained
+
+
+def test_end_of_run_scores_in_percent_with_chance():
+    from bimotion.training.args import scores_report
+
+    groups = {
+        "eng_eld": {"weighted_f1": 0.5168, "chance": {"chance": 0.4126}, "num_samples": 77},
+        "zho_eld": {"weighted_f1": 0.6681, "chance": {"chance": 0.5021}, "num_samples": 59},
+    }
+    text = scores_report({"groups": groups, "weighted_f1": 0.59, "chance": 0.46}, target="zho_eld")
+    lines = text.splitlines()
+    assert "weighted F1 %" in lines[1] and "chance %" in lines[1]
+    assert lines[2].split() == ["eng_eld", "51.7", "41.3", "77"] and lines[3].split()[:3] == ["zho_eld", "*", "66.8"]
+    assert len({len(line) for line in lines[1:]}) == 1  # aligned

@@ -13,7 +13,7 @@ def test_group_round_trips_its_name():
     assert Group.parse(Group("yue", "adu").name) == Group("yue", "adu")
 
 
-@pytest.mark.parametrize("bad", ["eng", "eng-eld", "fra_eld", "eng_kid", "eng_eld_x", ""])
+@pytest.mark.parametrize("bad", ["eng", "eng-eld", "fr_eld", "Eng_eld", "eng_kid", "eng_eld_x", ""])
 def test_bad_group_name_is_named_with_the_known_groups(bad):
     with pytest.raises(ValueError, match=f"{bad!r} is not a group.*known groups: eng_eld, eng_adu"):
         Group.parse(bad)

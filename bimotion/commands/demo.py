@@ -50,27 +50,30 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     out = Path(args.output)
+    verbose = getattr(args, "verbose", False)
     start = time.perf_counter()
     _fresh_output(out)
     print(f"[1/5] generating the seven fixture corpora in {out / 'raw'} ...", flush=True)
-    roots = _generate_corpora(out / "raw", args.seed, args.scale)
+    roots = _generate_corpora(out / "raw", args.seed, args.scale, verbose)
 
     print(f"[2/5] preparing BiMotion and YueMotion ({args.protocol} protocol) ...", flush=True)
-    data = _prepare_benchmarks(roots, out, args.protocol, args.seed)
+    data = _prepare_benchmarks(roots, out, args.protocol, args.seed, verbose)
 
     print("[3/5] checking the prepared folders ...", flush=True)
-    problems = _check(data)
+    problems = _check(data, verbose)
 
     print("[4/5] loading back with `datasets` ...", flush=True)
     _load_back(data)
 
     if not args.no_grid:
-        from bimotion.grid import run_grid, shipped_config
+        from bimotion.grid import shipped_config
 
-        print(f"\n[5/5] training and scoring the demo grid (tiny wav2vec2, CPU) in {out / 'grid'} ...", flush=True)
-        result = run_grid(args.config or shipped_config("demo"), data, out / "grid")
-        print(result.markdown())
-        print(f"tables, heat map and figures: {out / 'grid'}")
+        print(f"[5/5] training and scoring the demo grid (tiny wav2vec2, CPU) in {out / 'grid'} ...", flush=True)
+        result = _run_grid(args.config or shipped_config("demo"), data, out, verbose)
+        print(result.markdown() if verbose else _compact_tables(result))
+        print(f"tables (Markdown with CIs and the paper's numbers, CSV, LaTeX), heat map and figures: {out / 'grid'}")
+        if not verbose:
+            print(f"what the grid printed: {out / 'grid.log'} (or run with --verbose)")
 
     minutes = (time.perf_counter() - start) / 60
     print(
@@ -92,19 +95,35 @@ def _fresh_output(out: Path) -> None:
     marker.touch()
 
 
-def _generate_corpora(raw: Path, seed: int, scale: int) -> dict[str, Path]:
+def _generate_corpora(raw: Path, seed: int, scale: int, verbose: bool = False) -> dict[str, Path]:
     """Write the seven fixture corpora under ``raw``, print what a scan reads: ``{corpus: root}``."""
     from loaders.manifest import scan, summary
     from loaders.testing import make_all
 
     roots = make_all(raw, seed=seed, scale=scale)
     records, _ = scan(roots, progress=False)
-    print(summary(records), "\n", flush=True)
+    if verbose:
+        print(summary(records), "\n", flush=True)
+    else:
+        hours = sum(r.duration_s for r in records) / 3600
+        groups = len({(r.corpus, r.language, r.age_group) for r in records})
+        print(
+            f"      {len(records)} clips ({hours:.2f} h) in {len(roots)} corpora, {groups} corpus/language/age groups "
+            "(per corpus and emotion: --verbose)",
+            flush=True,
+        )
     return roots
 
 
-def _prepare_benchmarks(roots: dict[str, Path], out: Path, protocol: str, seed: int) -> dict[str, Path]:
-    """Prepare BiMotion from every corpus but YueMotion, and YueMotion from it: ``{benchmark: folder}``."""
+def _prepare_benchmarks(
+    roots: dict[str, Path], out: Path, protocol: str, seed: int, verbose: bool = False
+) -> dict[str, Path]:
+    """Prepare BiMotion from every corpus but YueMotion, and YueMotion from it: ``{benchmark: folder}``
+    (one bar over both; ``verbose``: prepare's own bars)."""
+    import sys
+
+    from tqdm.auto import tqdm
+
     from bimotion.prepare import prepare
 
     sources = {
@@ -112,23 +131,34 @@ def _prepare_benchmarks(roots: dict[str, Path], out: Path, protocol: str, seed: 
         "yuemotion": {"yuemotion": roots["yuemotion"]},
     }
     data = {}
-    for name, corpora in sources.items():
+    for name in tqdm(sources, desc="      datasets", unit=" dataset", disable=verbose, file=sys.stderr):
         data[name] = out / name
-        prepare(corpora, data[name], benchmark=name, protocol=protocol, seed=seed, progress=False)
+        prepare(sources[name], data[name], benchmark=name, protocol=protocol, seed=seed, progress=verbose)
     return data
 
 
-def _check(data: dict[str, Path]) -> int:
-    """Print the check of every prepared folder; the number of problems found."""
+def _check(data: dict[str, Path], verbose: bool = False) -> int:
+    """Print the check of every prepared folder (one line each when it passes, unless ``verbose``);
+    the number of problems found."""
     from bimotion.verify import format_result
     from bimotion.verify import verify as check
 
     problems = 0
     for name, folder in data.items():
         result = check(folder)
-        print(f"--- {name}\n{format_result(result)}\n")
+        text = format_result(result)
+        if verbose or result["problems"]:
+            print(f"--- {name}\n{text}\n")
+        else:
+            lines = text.strip().splitlines()
+            dups, silent = len(result["duplicates_across_splits"]), _first(lines, "silent clips")
+            print(f"      {lines[0]}; duplicate audio across splits: {dups}; {silent}: {lines[-1]}")
         problems += len(result["problems"])
     return problems
+
+
+def _first(lines: list[str], prefix: str) -> str:
+    return next((line.strip() for line in lines if line.startswith(prefix)), prefix + ": ?")
 
 
 def _load_back(data: dict[str, Path]) -> None:
@@ -139,9 +169,89 @@ def _load_back(data: dict[str, Path]) -> None:
         splits = {split: load(data[name], config, split) for split in ("train", "validation", "test")}
         counts = ", ".join(f"{split} {len(ds)}" for split, ds in splits.items())
         row = splits["test"][0]
+        emotions = splits["test"].features["emotions"].feature.int2str(row["emotions"])  # ClassLabel ids -> names
         samples = row["audio"].get_all_samples()  # datasets' Audio decodes through torchcodec
         print(
-            f"load_dataset({str(data[name])!r}, {config!r}): {counts}; first test row {row['id']}: "
-            f"{', '.join(row['emotions']) or 'no emotion'}, {samples.data.shape[-1] / samples.sample_rate:.2f} s "
+            f"      load_dataset({str(data[name])!r}, {config!r}): {counts}; first test row {row['id']}: "
+            f"{', '.join(emotions) or 'no emotion'}, {samples.data.shape[-1] / samples.sample_rate:.2f} s "
             f"at {samples.sample_rate} Hz"
         )
+
+
+def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
+    """:func:`bimotion.grid.run_grid` in ``out/grid``; unless ``verbose``, one progress bar over its
+    models, and what the grid and the libraries print goes to ``out/grid.log``."""
+    import contextlib
+    import sys
+
+    from tqdm.auto import tqdm
+
+    from bimotion.grid import run_grid
+
+    if verbose:
+        return run_grid(config, data, out / "grid")
+    bar = tqdm(desc="      models", unit=" model", file=sys.stderr, dynamic_ncols=True)  # the real stderr
+    log_path = out / "grid.log"
+    try:
+        with (
+            open(log_path, "w", encoding="utf-8") as log,
+            contextlib.redirect_stdout(log),
+            contextlib.redirect_stderr(log),
+        ):
+
+            def progress(message: str) -> None:
+                print(message, file=log, flush=True)
+                _advance(bar, message)
+
+            return run_grid(config, data, out / "grid", log=progress)
+    except BaseException:
+        print(f"the grid's log: {log_path}", file=sys.stderr)
+        raise
+    finally:
+        bar.close()
+
+
+def _advance(bar, message: str) -> None:
+    """Move the demo's bar on the grid's log lines: ``N models x S seeds``, ``k/N <model> ...``, ``training <model>``."""
+    import re
+
+    if found := re.match(r"\[grid\] (\d+) models x (\d+) seeds", message):
+        bar.total = int(found[1]) * int(found[2])
+    elif found := re.match(r"\[grid\] (\d+)/(\d+) ", message):
+        bar.n, bar.total = int(found[1]), int(found[2])
+        bar.set_postfix_str("", refresh=False)
+    elif found := re.match(r"\[grid\] training (\S+)", message):
+        bar.set_postfix_str(f"training {found[1]}", refresh=False)
+    bar.refresh()
+
+
+def _compact_tables(result) -> str:
+    """Each table's weighted F1 (%) per row and test group, the row average and the chance levels, aligned;
+    † marks a score at or below its test set's chance level."""
+    from bimotion.console import aligned
+
+    def num(value, chance=None) -> str:
+        if value is None:
+            return "-"
+        return f"{value:.1f}" + ("†" if chance is not None and value <= chance else " ")
+
+    blocks = []
+    for table in result.plan.tables:
+        has_avg = bool(table.paper_average)
+        rows = [["training data"] + [c.label for c in table.columns] + (["avg"] if has_avg else [])]
+        for row in table.rows:
+            cells = [result.cell(table.name, row.key, c.key) for c in table.columns]
+            line = [f"{row.label} {row.notation}" if len(row.notation) < 12 else row.label]
+            line += [num(c.mean, c.chance) for c in cells]
+            if has_avg:
+                avg = result.averages.get((table.name, row.key))
+                chances = [c.chance for c in cells]
+                mean_chance = None if None in chances else sum(chances) / len(chances)
+                line.append(num(avg["mean"] if avg else None, mean_chance))
+            rows.append(line)
+        chances = [result.cell(table.name, table.rows[0].key, c.key).chance for c in table.columns]
+        if has_avg and None not in chances:
+            chances.append(sum(chances) / len(chances))
+        rows.append(["chance level"] + [num(v) for v in chances])
+        blocks.append(f"{table.title}\n{aligned(rows)}")
+    return "\n\n".join(blocks) + "\n† at or below the test set's chance level"

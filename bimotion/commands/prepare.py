@@ -20,7 +20,7 @@ import os
 import sys
 import time
 
-from .source_args import add_source_arguments, sources_dict
+from .source_args import add_source_arguments, sources_of
 
 HELP = "decode, resample and write BiMotion as Parquet shards + dataset card"
 
@@ -73,7 +73,7 @@ def add_output_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    return execute(sources_dict(args.sources), args, benchmark="bimotion")
+    return execute(sources_of(args), args, benchmark="bimotion")
 
 
 def execute(sources: dict, args, *, benchmark: str) -> int:

@@ -45,18 +45,14 @@ def dataset_files(out_dir) -> list[str]:
 
 def licence_warnings(out_dir) -> list[str]:
     from bimotion.data.layout import read_info
-    from bimotion.dataset_card import restricted
+    from bimotion.hub import licence_warnings as warnings_of
 
-    return [
-        f"{corpus}'s licence ({license}) restricts redistribution: keep the repository private or gated, "
-        "and share it only with people who hold that licence"
-        for corpus, license in read_info(out_dir)["licenses"].items()
-        if restricted(license)
-    ]
+    return warnings_of(read_info(out_dir)["licenses"])
 
 
 def run(args) -> int:
-    from bimotion.hub import publish, upload_plan
+    from bimotion.console import hub_progress_bars
+    from bimotion.hub import HubError, check_push, publish, upload_plan
 
     try:
         files = dataset_files(args.out)
@@ -65,6 +61,11 @@ def run(args) -> int:
         return 2
     for warning in licence_warnings(args.out):
         print(f"warning: {warning}", file=sys.stderr)
+    try:
+        check_push(args.repo_id, token=args.token, dry_run=args.dry_run)
+    except HubError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     plan = upload_plan(args.out, allow_patterns=files)
     visibility = "private" if args.private else "PUBLIC"
     total_mb = sum(size for _, size in plan) / 1e6
@@ -76,14 +77,19 @@ def run(args) -> int:
         print(f"  {path}  ({size / 1e6:.2f} MB)")
     if args.dry_run:
         return 0
-    publish(
-        args.out,
-        args.repo_id,
-        repo_type="dataset",
-        token=args.token,
-        private=args.private,
-        allow_patterns=files,
-        commit_message=args.message or f"Upload {Path(args.out).name} prepared with bimotion",
-    )
+    hub_progress_bars(True)  # the upload is this command's stage: its bar shows
+    try:
+        publish(
+            args.out,
+            args.repo_id,
+            repo_type="dataset",
+            token=args.token,
+            private=args.private,
+            allow_patterns=files,
+            commit_message=args.message or f"Upload {Path(args.out).name} prepared with bimotion",
+        )
+    except HubError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     print(f"pushed to https://huggingface.co/datasets/{args.repo_id}")
     return 0

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .source_args import add_source_arguments, sources_dict
+from .source_args import add_source_arguments, sources_of
 
 HELP = "read raw corpora into a JSON-lines manifest and print counts"
 
@@ -35,7 +35,7 @@ def run(args) -> int:
         print(f"error: --output {output}: {problem}", file=sys.stderr)
         return 2
     with Timer() as timer:
-        records, report = scan(sources_dict(args.sources), skip_bad=args.skip_bad, progress=not args.quiet)
+        records, report = scan(sources_of(args), skip_bad=args.skip_bad, progress=not args.quiet)
     try:
         write_manifest(records, output)
     except OSError as err:

@@ -1,10 +1,17 @@
-"""The `--source NAME=DIR` arguments (raw corpus folders) shared by the commands that read raw corpora."""
+"""The `--source NAME=DIR` arguments (raw corpus folders) shared by the commands that read raw corpora.
+
+NAME is one of the seven corpora, or any other name for a user's own corpus in the audiofolder
+convention (DIR holds ``metadata.csv`` or ``metadata.jsonl``: :mod:`loaders.audiofolder`), whose
+label map and licence ``--label-map NAME=FILE`` and ``--license NAME=TEXT`` give."""
 
 from __future__ import annotations
 
 import argparse
 
 from loaders import READERS
+from loaders.audiofolder import AudioFolder, check_name, is_audiofolder
+
+OWN_CORPUS = "any other NAME whose DIR holds metadata.csv or metadata.jsonl (your own corpus, see docs/corpora.md)"
 
 
 def parse_source(text: str) -> tuple[str, str]:
@@ -12,8 +19,25 @@ def parse_source(text: str) -> tuple[str, str]:
     if not sep or not root:
         raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
     if name not in READERS:
-        raise argparse.ArgumentTypeError(f"unknown corpus {name!r}; choose one of: {', '.join(READERS)}")
+        if not is_audiofolder(root):
+            raise argparse.ArgumentTypeError(
+                f"unknown corpus {name!r}; choose one of: {', '.join(READERS)}, or {OWN_CORPUS} ({root} holds no metadata file)"
+            )
+        try:
+            check_name(name)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
     return name, root
+
+
+def _pair(what: str):
+    def parse(text: str) -> tuple[str, str]:
+        name, sep, value = text.partition("=")
+        if not sep or not value:
+            raise argparse.ArgumentTypeError(f"expected NAME={what}, got {text!r}")
+        return name, value
+
+    return parse
 
 
 def add_source_argument(parser: argparse.ArgumentParser, *, required: bool = True, help: str | None = None) -> None:
@@ -27,13 +51,34 @@ def add_source_argument(parser: argparse.ArgumentParser, *, required: bool = Tru
         required=required,
         default=[],
         help=help
-        or f"a corpus and the folder its raw release was unpacked into (repeatable); NAME is one of: {', '.join(READERS)}",
+        or f"a corpus and the folder its raw release was unpacked into (repeatable); NAME is one of: "
+        f"{', '.join(READERS)}; or {OWN_CORPUS}",
     )
 
 
 def add_source_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
-    """``--source`` and ``--skip-bad``, of the commands that read whole raw corpora."""
+    """``--source``, ``--label-map``, ``--license`` and ``--skip-bad``, of the commands that read whole raw corpora."""
     add_source_argument(parser, required=required)
+    parser.add_argument(
+        "--label-map",
+        dest="label_maps",
+        metavar="NAME=FILE",
+        action="append",
+        type=_pair("FILE"),
+        default=[],
+        help="your corpus NAME's labels -> the shared labels: a JSON object or a two-column CSV (default: "
+        "label_map.json or label_map.csv beside its metadata; shared label names need no mapping)",
+    )
+    parser.add_argument(
+        "--license",
+        dest="licenses",
+        metavar="NAME=TEXT",
+        action="append",
+        type=_pair("TEXT"),
+        default=[],
+        help="your corpus NAME's licence, for the dataset card (default: `license:` in its README.md, else "
+        "'unknown (user corpus)')",
+    )
     parser.add_argument(
         "--skip-bad",
         action="store_true",
@@ -49,3 +94,20 @@ def sources_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:
             raise SystemExit(f"error: --source {name}= given twice ({out[name]} and {root})")
         out[name] = root
     return out
+
+
+def sources_of(args) -> dict:
+    """``{name: root}`` of ``--source``, a user corpus's root as an :class:`AudioFolder` with its
+    ``--label-map`` and ``--license``; those options must name a user corpus given once."""
+    sources: dict = sources_dict(args.sources)
+    extras = {"--label-map": dict(getattr(args, "label_maps", [])), "--license": dict(getattr(args, "licenses", []))}
+    own = [n for n in sources if n not in READERS]
+    for option, given in extras.items():
+        stray = sorted(set(given) - set(own))
+        if stray:
+            raise SystemExit(
+                f"error: {option} {stray[0]}=: not one of your corpora given with --source ({', '.join(own) or 'none'})"
+            )
+    for name in own:
+        sources[name] = AudioFolder(sources[name], extras["--label-map"].get(name), extras["--license"].get(name))
+    return sources

@@ -1,5 +1,5 @@
 """The corpora BiMotion and YueMotion are built from: language, age groups, expected size, licence,
-where to obtain each, and the layout its reader expects (--layout)."""
+where to obtain each, and the layout its reader expects (--layout); and how to bring your own."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ def run(args) -> int:
     from loaders import SOURCES
 
     print(table(args.markdown))
+    if not args.markdown:
+        print(
+            "\nyour own corpus: --source NAME=DIR with any other NAME, DIR holding audio and metadata.csv "
+            "(file_name, emotion, language, age or age_group, ...): see docs/corpora.md"
+        )
     if args.layout:
         for s in SOURCES.all():
             print(f"\n## {s.name}: {s.title}\n{s.layout.rstrip()}")

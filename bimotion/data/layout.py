@@ -20,7 +20,7 @@ import json
 import os
 from pathlib import Path
 
-from bimotion.registry import BENCHMARKS, SPLITS
+from bimotion.registry import SPLITS, benchmark_of
 
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
@@ -59,7 +59,7 @@ def read_info(folder: str | os.PathLike) -> dict:
 def config_files(info: dict) -> dict[str, dict[str, list[str]]]:
     """``{config: {split: [relative parquet paths]}}`` for every config with data, in registry
     order; a union config lists the same files as the groups it unites."""
-    bench = BENCHMARKS[info["benchmark"]]
+    bench = benchmark_of(info)
     files = {(s["corpus"], s["group"], s["split"]): s["files"] for s in info["shards"]}
     out = {}
     for name, config in bench.configs.items():

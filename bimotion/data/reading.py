@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bimotion.features import decode_audio_bytes
-from bimotion.registry import BENCHMARKS
+from bimotion.registry import benchmark_of
 
 from . import layout
 
@@ -38,12 +38,50 @@ def load(
 
     folder = Path(out_dir).expanduser().absolute()
     info = layout.read_info(folder)
-    bench = BENCHMARKS[info["benchmark"]]
+    bench = benchmark_of(info)
     name = config or bench.default_config
     if name not in layout.config_files(info):
         missing = sorted(set(bench.config(name).corpora) - set(info["corpora"]))
         raise ValueError(f"config {name!r} was not prepared in {folder}: no source for {', '.join(missing)}")
     return datasets.load_dataset(str(folder), name, split=split, cache_dir=str(layout.cache_dir(folder, cache_dir)))
+
+
+def names_of(dataset, column: str):
+    """One column of ``dataset`` as an Arrow array in row order; a ``ClassLabel`` column (or a list
+    of them, ``emotions``) as its label names, nulls kept.  A column prepared before the columns
+    carried names is already strings and comes back as it is."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from bimotion.features import class_names
+
+    values = dataset.with_format("arrow")[column].combine_chunks()
+    names = class_names(dataset.features.copy()).get(column)
+    if names is None:
+        return values
+    labels = pa.array(names, type=pa.string())
+    if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
+        return type(values).from_arrays(values.offsets, pc.take(labels, values.values), mask=values.is_null())
+    return pc.take(labels, values)
+
+
+def with_names(dataset, columns: list[str] | None = None):
+    """``dataset`` with its ``ClassLabel`` columns (or those of ``columns``) replaced by string
+    columns of their names (:func:`names_of`), in place, so that datasets prepared with different
+    names (BiMotion and YueMotion) concatenate and a column compares with names.  The audio is not
+    copied; call it before ``filter``/``select`` (which would make ``add_column`` copy every row)."""
+    import datasets
+
+    from bimotion.features import class_names
+
+    order = list(dataset.column_names)
+    for column in class_names(dataset.features.copy()):
+        if columns is not None and column not in columns:
+            continue
+        strings = names_of(dataset, column)
+        feature = datasets.List(datasets.Value("string")) if strings.type != "string" else datasets.Value("string")
+        dataset = dataset.remove_columns([column]).add_column(column, strings.to_pylist(), feature=feature)
+    return dataset.select_columns(order)
 
 
 def raw_audio(dataset):

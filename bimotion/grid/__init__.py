@@ -37,6 +37,9 @@ The package, by job (each imports only those above it)::
               model_dir_in_grid: a finished model in a grid output folder
     scoring   CellResult, score_test: the paper's weighted F1 per seed with a bootstrap CI
     report    GridResult, render_markdown/csv/latex/heatmap, write_reports
+    checks    check_inputs: what a grid needs, before its first model trains
+    claims    shards, per-model claim files, the processes of one accelerate launch
+    workers   which units this worker trains and scores; who writes the tables
     runner    TrainJob, train_model, Grid, check_inputs, run_grid: train, predict, score, report
     fixtures  prepare_fixtures: small synthetic corpora, prepared, for demos and tests
 """

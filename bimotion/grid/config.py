@@ -57,6 +57,13 @@ class GridConfig:
     # ``features``: logmel, egemaps or an audio encoder id; ``training:`` holds ProbeArguments)
     backend: str = "finetune"
     features: str | None = None
+    # The paper's question for one group (``bimotion advise``, docs/advise.md): ``target`` (a group such
+    # as ``zho_eld``) adds its in-group baseline, every cross-group augmentation and every cross-group
+    # inference model that ``groups`` allow to the plan, each scored on the target's test set.
+    # ``groups``: the groups to draw from, as mixture specs (``eng_eld`` or ``eng_eld[crema_d]``);
+    # empty: every group the prepared datasets hold (:func:`prepared_groups`, filled in by advise).
+    target: str | None = None
+    groups: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         if self.backend not in ("finetune", "probe"):
@@ -72,6 +79,8 @@ class GridConfig:
             raise ValueError(f"group_score must be mean, weighted or pooled, not {self.group_score!r}")
         if not 0 < self.confidence < 1:
             raise ValueError(f"confidence must be in (0, 1), not {self.confidence}")
+        if self.groups and not self.target:
+            raise ValueError("groups: lists the groups a target: draws from; give the target too")
 
 
 def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
@@ -95,3 +104,38 @@ def data_sources(data_dirs: Mapping[str, str | os.PathLike | None], cache_root: 
     under it at :func:`bimotion.data.layout.cache_dir`, keyed on the folder's ``prepare.json``: two
     folders never share one, and a moved folder keeps its own."""
     return {**{k: str(v) for k, v in data_dirs.items() if v and k != "cache_dir"}, "cache_dir": str(cache_root)}
+
+
+def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_only: bool = False) -> list[str]:
+    """Every group that the local prepared folders of ``data_dirs`` (``{benchmark: folder}``) hold
+    training clips of, as mixture specs in the folders' order: ``eng_eld`` when the folder has all of
+    the group's corpora, ``eng_eld[crema_d,tess]`` when it has some (read from ``prepare.json``).
+    A folder prepared with a user's own corpora registers its extended benchmark
+    (:func:`bimotion.registry.register`), so that their groups (``ind_eld``) resolve in this process.
+    A folder that is not a local prepared one is an error, or skipped with ``local_only``."""
+    from ..data.layout import is_prepared, read_info
+    from ..registry import benchmark_of, register
+
+    groups: list[str] = []
+    for name, folder in data_dirs.items():
+        if not folder or name == "cache_dir":
+            continue
+        if not is_prepared(folder):
+            if local_only:  # a Hub dataset id: skipped
+                continue
+            what = "is not a local prepared folder" if Path(folder).expanduser().exists() else "does not exist"
+            raise ValueError(
+                f"--{name} {folder} {what}, so its groups cannot be read: prepare it, or (for a Hub dataset id) "
+                "list the groups to draw from (--groups, or groups: in the config)"
+            )
+        info = read_info(folder)
+        bench = register(benchmark_of(info))  # with the user corpora it was prepared with: their groups resolve
+        corpora: dict[str, list[str]] = {}
+        for shard in info["shards"]:
+            if shard["split"] == "train" and shard["rows"] > 0:
+                corpora.setdefault(shard["group"], []).append(shard["corpus"])
+        for group, have in corpora.items():
+            config = bench.config(group)
+            kept = [c for c in config.corpora if c in have]
+            groups.append(group if kept == list(config.corpora) else f"{group}[{','.join(kept)}]")
+    return groups

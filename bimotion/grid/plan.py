@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..mixture import Shard, parse_mixture
 from ..paper import TABLES, Cell, Table
+from ..registry import Group
 from .config import MARKER, GridConfig
 
 
@@ -34,12 +35,23 @@ class PlannedModel:
         return parse_mixture(self.name).slug
 
 
+@dataclass(frozen=True)
+class TargetMixture:
+    """One model a ``target:`` grid trains for its target group ``l_a`` (:func:`target_mixtures`)."""
+
+    spec: str  # the training mixture
+    role: str  # ``baseline`` (in-group), ``augment`` (target + others) or ``inference`` (others only)
+    notation: str  # the paper's: X(l,a), X(l,a)+g, X(l,A), X(L,a), X(L,A); X(¬l,a), X(l,¬a), X(¬l,¬a), X(L,A)∖l_a
+    added: tuple[str, ...]  # the other groups in it, beside (augment) or instead of (inference) the target
+
+
 @dataclass
 class Plan:
     models: list[PlannedModel]
     cells: list[tuple[Cell, str]]  # (cell, name of the model it reads)
     tests: list[str]  # every test spec scored (table columns, then extra tests)
     tables: list[Table]
+    target: list[TargetMixture] = field(default_factory=list)  # a ``target:`` grid's mixtures
 
     def model(self, spec: str) -> PlannedModel:
         shards = set(_shards(spec))
@@ -53,19 +65,22 @@ class Plan:
         return list(dict.fromkeys(s for t in self.tests for s in _shards(t)))
 
     def to_json(self) -> dict:
+        target = [{**asdict(m), "added": list(m.added), "model": self.model(m.spec).name} for m in self.target]
         return {
             "models": [
                 {"name": m.name, "specs": list(m.specs), "shards": [list(s) for s in m.shards]} for m in self.models
             ],
             "tests": {t: [list(s) for s in _shards(t)] for t in self.tests},
             "cells": [{**asdict(cell), "model": model} for cell, model in self.cells],
+            **({"target": target} if target else {}),
         }
 
 
 def make_plan(config: GridConfig) -> Plan:
     """The models, cells and test sets of ``config``'s tables, ``mixtures`` and ``extra_tests``."""
     tables = [TABLES[name] for name in config.tables]
-    specs = [c.train for t in tables for c in t.cells()] + list(config.mixtures)
+    target = target_mixtures(config.target, config.groups) if config.target else []
+    specs = [c.train for t in tables for c in t.cells()] + list(config.mixtures) + [m.spec for m in target]
     by_shards: dict[frozenset, PlannedModel] = {}
     for spec in specs:
         shards = _shards(spec)
@@ -80,10 +95,67 @@ def make_plan(config: GridConfig) -> Plan:
     slugs = [m.slug for m in models]
     if len(set(slugs)) != len(slugs):
         raise ValueError(f"two models would share a directory name: {slugs}")
-    plan = Plan(models, [], [], tables)
+    plan = Plan(models, [], [], tables, target)
     plan.cells = [(cell, plan.model(cell.train).name) for t in tables for cell in t.cells()]
-    plan.tests = list(dict.fromkeys([c.test for t in tables for c in t.columns] + list(config.extra_tests)))
+    tests = [c.test for t in tables for c in t.columns] + list(config.extra_tests)
+    if config.target:
+        tests.append(target_test(config.target, config.groups))
+    plan.tests = list(dict.fromkeys(tests))
     return plan
+
+
+def target_test(target: str, groups: list[str]) -> str:
+    """The spec of ``target``'s own data among ``groups`` (``zho_eld`` or ``zho_eld[csed]``)."""
+    if not groups:
+        raise ValueError(
+            f"target: {target} needs the groups to draw from: run it with `bimotion advise`, which reads them "
+            "from the prepared datasets, or list them under groups:"
+        )
+    found = [g for g in groups if parse_mixture(g).groups == (target,)]
+    if not found:
+        listed = ", ".join(parse_mixture(g).groups[0] for g in groups)
+        raise ValueError(f"target {target!r} is not among the groups with training data: {listed}")
+    return found[0]
+
+
+def target_mixtures(target: str, groups: list[str]) -> list[TargetMixture]:
+    """What a ``target:`` grid trains for target ``l_a`` from ``groups`` (one spec per group): the
+    in-group baseline X(l,a); the target plus each other group (X(l,a)+g), plus every group of its
+    language X(l,A), of its age group X(L,a) and every group X(L,A); and, for cross-group inference,
+    each other group alone (X(¬l,a), X(l,¬a) or X(¬l,¬a) by how it differs) and all of them together
+    X(L,A)∖l_a.  Mixtures with the same shards are listed once (the first)."""
+    own = target_test(target, groups)
+    by_group = {parse_mixture(g).groups[0]: g for g in groups}
+    if len(by_group) != len(groups):
+        raise ValueError(f"groups lists a group twice: {groups}")
+    me = Group.parse(target)
+    others = [g for g in by_group if g != target]
+    same_language = [g for g in others if Group.parse(g).language == me.language]
+    same_age = [g for g in others if Group.parse(g).age_group == me.age_group]
+    spec = lambda names: "+".join(by_group[n] for n in names)  # noqa: E731
+    out = [TargetMixture(own, "baseline", "X(l,a)", ())]
+    out += [TargetMixture(spec([target, g]), "augment", f"X(l,a)+{g}", (g,)) for g in others]
+    for notation, added in (("X(l,A)", same_language), ("X(L,a)", same_age), ("X(L,A)", others)):
+        if added:
+            out.append(TargetMixture(spec([target, *added]), "augment", notation, tuple(added)))
+    out += [TargetMixture(by_group[g], "inference", _relation(me, g), (g,)) for g in others]
+    if len(others) > 1:
+        out.append(TargetMixture(spec(others), "inference", "X(L,A)∖l_a", tuple(others)))
+    seen: dict[frozenset, TargetMixture] = {}
+    for mixture in out:
+        key = frozenset(_shards(mixture.spec))
+        first = seen.setdefault(key, mixture)
+        if first is not mixture:  # the same data under two names: one model, both notations
+            seen[key] = replace(first, notation=f"{first.notation} = {mixture.notation}")
+    return list(seen.values())
+
+
+def _relation(target: Group, other: str) -> str:
+    """The paper's notation of a single-group model scored on ``target`` (Table 3)."""
+    group = Group.parse(other)
+    language = "l" if group.language == target.language else "¬l"
+    age = "a" if group.age_group == target.age_group else "¬a"
+    return f"X({language},{age})"
 
 
 def model_dir_in_grid(grid_dir: str | os.PathLike, spec: str, seed: int | None = None) -> Path:

@@ -1,5 +1,5 @@
 """A grid's reports: each table as Markdown, CSV and LaTeX (ours | paper | difference) and the heat
-map of every model on every test set, every score beside its test set's chance level (the larger of
+map of every model on every test set (:mod:`.heatmap`), every score beside its test set's chance level (the larger of
 an all-positive and a prior-matched random predictor's weighted F1); ``†`` marks a score at or below
 it."""
 
@@ -14,6 +14,7 @@ import numpy as np
 
 from ..paper import PAPER_ERRATA, Table
 from .config import GridConfig
+from .heatmap import DAGGER, render_heatmap
 from .plan import Plan
 from .scoring import CellResult
 
@@ -43,12 +44,9 @@ class GridResult:
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # grid workers sharing a folder never collide
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-DAGGER = "†"  # a score at or below its test set's chance level
 
 
 def _at_chance(summary: Mapping) -> bool:
@@ -220,56 +218,6 @@ def render_latex(result: GridResult, table: Table) -> str:
     lines += [r"\midrule", " & ".join(_tex(x) for x in _chance_row(result, table)) + r" \\"]
     lines += [r"\bottomrule", r"\end{tabular}}", r"\end{table}", ""]
     return "\n".join(lines)
-
-
-def render_heatmap(result: GridResult, path_stem: Path) -> list[Path]:
-    """Weighted F1 of every model (rows) on every test set (columns): PNG, SVG and CSV (its last
-    row ``chance``: each test set's chance level); ``†`` marks a cell at or below chance."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    models = [m.name for m in result.plan.models]
-    tests = result.plan.tests
-    values = np.array([[result.matrix[(m, t)]["mean"] for t in tests] for m in models])
-    chance = np.array([result.matrix[(models[0], t)].get("chance", np.nan) for t in tests], dtype=float)
-    lines = ["train \\ test," + ",".join(tests)]
-    lines += [f'"{m}",' + ",".join(f"{v:.4f}" for v in row) for m, row in zip(models, values, strict=True)]
-    lines.append("chance," + ",".join(f"{v:.4f}" for v in chance))
-    csv_path = path_stem.with_suffix(".csv")
-    csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-    fig, ax = plt.subplots(figsize=(1.2 * len(tests) + 4, 0.45 * len(models) + 2.2))
-    image = ax.imshow(values, cmap="viridis", vmin=0, vmax=100, aspect="auto")
-    ax.set_xticks(
-        range(len(tests)),
-        [f"{t}\n(chance {c:.1f})" for t, c in zip(tests, chance, strict=True)],
-        rotation=35,
-        ha="right",
-    )
-    ax.set_yticks(range(len(models)), models)
-    for i, j in np.ndindex(values.shape):
-        ax.text(
-            j,
-            i,
-            f"{values[i, j]:.1f}" + (DAGGER if values[i, j] <= chance[j] else ""),
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="white" if values[i, j] < 60 else "black",
-        )
-    ax.set_xlabel("test set")
-    ax.set_ylabel("training mixture (model)")
-    ax.set_title(f"Cross-group weighted F1 (%), mean over seeds {result.config.seeds}; {DAGGER} at or below chance")
-    fig.colorbar(image, ax=ax, label="weighted F1 (%)")
-    fig.tight_layout()
-    out = [csv_path]
-    for suffix in (".png", ".svg"):
-        fig.savefig(path_stem.with_suffix(suffix), dpi=150)
-        out.append(path_stem.with_suffix(suffix))
-    plt.close(fig)
-    return out
 
 
 def write_reports(result: GridResult) -> list[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -15,6 +16,8 @@ import numpy as np
 
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
+from .checks import check_inputs
+from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config
 from .plan import PlannedModel, make_plan, shard_name
 from .report import GridResult, write_reports, write_text_atomic
@@ -63,7 +66,7 @@ def train_model(job: TrainJob) -> Path:
 def save_npz(path: Path, arrays: dict) -> None:
     """Write one test shard's predictions atomically (a killed run leaves no half file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")  # workers sharing the folder never collide
     np.savez(tmp, **arrays)
     os.replace(tmp, path)
 
@@ -82,7 +85,9 @@ def concat_predictions(parts: list[dict]) -> dict:
 class Grid:
     """Runs a plan step by step; every step checks what ``output_dir`` already holds."""
 
-    def __init__(self, config, data_dirs: Mapping[str, str], output_dir, *, trainer: Trainer | None = None, log=print):
+    def __init__(self, config, data_dirs: Mapping[str, str], output_dir, *, trainer: Trainer | None = None, log=print,
+                 shard: tuple[int, int] | None = None, ranks: Ranks | None = None):  # fmt: skip
+        """``shard`` ``(I, N)``: this worker does the plan's units I, I+N, ... (:mod:`.claims`)."""
         self.config = load_config(config)
         self.plan = make_plan(self.config)
         self.out = Path(output_dir)
@@ -91,6 +96,9 @@ class Grid:
         self.log = log or (lambda *a: None)
         self.trained: list[str] = []
         self._test_data = None
+        self.shard = shard
+        self.ranks = ranks or Ranks.current()
+        self.claims = Claims(self.out / "claims", log=self.log)
 
     @property
     def base_model(self) -> str:
@@ -101,8 +109,11 @@ class Grid:
         if not (path / "config.json").is_file():
             from ..training.testing import save_tiny_model
 
-            save_tiny_model(path.with_name("base-model.tmp"), **self.config.tiny_model)
-            os.replace(path.with_name("base-model.tmp"), path)
+            tmp = save_tiny_model(path.with_name(f"base-model.{os.getpid()}.tmp"), **self.config.tiny_model)
+            try:
+                os.rename(tmp, path)
+            except OSError:  # another worker sharing this folder made it first
+                shutil.rmtree(tmp)
         return str(path)
 
     def model_dir(self, model: PlannedModel, seed: int) -> Path:
@@ -121,13 +132,22 @@ class Grid:
         marker = out / MARKER
         if marker.is_file():
             return self.out / json.loads(marker.read_text())["model_dir"]  # relative: the folder may move
-        self.log(f"[grid] training {model.name} (seed {seed}) on {len(model.shards)} shards -> {out}")
-        start = time.time()
+        main, start = self.ranks.is_main, time.time()
+        if main:
+            self.log(f"[grid] training {model.name} (seed {seed}) on {len(model.shards)} shards -> {out}")
         job = TrainJob(model.name, model.shards, seed, out, self.sources, self.base_model, self.config.training)
-        saved = Path(self.trainer(job))
-        info = {**self._provenance(model, seed, saved), "train_seconds": round(time.time() - start, 1)}
-        write_text_atomic(marker, json.dumps(info, indent=2))
-        self.trained.append(f"{model.name}/seed{seed}")
+        saved = None
+        if main or self.trainer is train_model:  # every process of a launch trains it together (DDP)
+            saved = str(self.trainer(job))
+        saved = Path(self.ranks.broadcast(saved))  # after the model is saved whole
+        if main:
+            seconds = round(time.time() - start, 1)
+            write_text_atomic(
+                marker, json.dumps({**self._provenance(model, seed, saved), "train_seconds": seconds}, indent=2)
+            )
+            self.trained.append(f"{model.name}/seed{seed}")
+            self.log(f"[grid] trained {model.name} (seed {seed}) in {seconds} s")
+        self.ranks.barrier()
         return saved
 
     def _provenance(self, model: PlannedModel, seed: int, model_dir: Path, shards_key: str = "shards") -> dict:
@@ -170,9 +190,12 @@ class Grid:
     def score_model(self, model: PlannedModel, seed: int) -> dict:
         """Train (or reuse) one model, predict every test clip once, write its metrics file:
         every metric per group and corpus over all test clips, and each test set's weighted F1."""
+        from ..training.confusion_plot import draw_confusion
         from ..training.metrics import read_trained_labels, score_groups
 
         model_dir = self.train_or_reuse(model, seed)
+        if not self.ranks.is_main:
+            return None  # rank 0 scores
         pred = self.predictions(model, seed, self.plan.test_shards, model_dir)
         trained = read_trained_labels(model_dir)
         mode = self.config.group_score
@@ -188,6 +211,8 @@ class Grid:
             "scores": scores,  # bimotion.training.metrics.score_groups over every test clip
         }
         write_text_atomic(self.metrics_file(model, seed), json.dumps(metrics, indent=2))
+        title = f"{model.name} (seed {seed}): confusion on every test set"  # the numbers: scores' "confusion"
+        draw_confusion(scores, self.metrics_file(model, seed).with_suffix(".confusion.png"), title)
         return metrics
 
     @property
@@ -231,26 +256,35 @@ class Grid:
         finally:
             torch.set_num_threads(threads)
 
-    def _run(self) -> GridResult:
+    def _run(self) -> GridResult | None:
+        """The steps in order, every process of a launch in step (:mod:`.workers`)."""
+        from .workers import report_once, work
+
         settings = self.settings  # digests every dataset's prepare.json: once per run
         self.check_settings(settings)
         if self.trainer is train_model:  # fail now, not after hours of training the first models
             check_inputs(self.config, self.sources)
-        self.out.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(self.out / "plan.json", json.dumps({"settings": settings, **self.plan.to_json()}, indent=2))
-        total = len(self.plan.models) * len(self.config.seeds)
-        self.log(
-            f"[grid] {len(self.plan.models)} models x {len(self.config.seeds)} seeds, {len(self.plan.tests)} test sets"
-        )
-        done = 0
-        for model in self.plan.models:
-            for seed in self.config.seeds:
-                tests = self.score_model(model, seed)["tests"]
-                done += 1
-                vs = ", ".join(
-                    f"{t} {100 * v['weighted_f1']:.1f} (chance {100 * v['chance']:.1f})" for t, v in tests.items()
-                )
-                self.log(f"[grid] {done}/{total} {model.name} seed {seed} scored: weighted F1 % {vs}")
+        if self.ranks.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(
+                self.out / "plan.json", json.dumps({"settings": settings, **self.plan.to_json()}, indent=2)
+            )
+            self.base_model  # noqa: B018 (made once, before any process reads it)
+        self.ranks.barrier()
+        missing = work(self)
+        result = None
+        if missing and self.ranks.is_main:
+            self.log(
+                f"[grid] this worker's share is done; {len(missing)} unfinished: {'; '.join(missing)}. The worker "
+                "that finishes the last of them writes the tables (or rerun this command then)."
+            )
+        elif self.ranks.is_main:
+            result = report_once(self)
+        self.ranks.barrier()
+        return result
+
+    def report(self) -> GridResult:
+        """Every table, heat map and projection of a finished grid, from its saved predictions."""
         result = self.collect()
         result.files += write_reports(result)
         if self.config.projections:
@@ -341,44 +375,6 @@ def entry_of_test(pred: dict, scores: dict, test: str, trained: list[str] | None
     }
 
 
-def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike | None]) -> None:
-    """What a grid needs, checked before its first model trains (raises ValueError naming the
-    argument): the prepared datasets its models and test sets read, its seeds, base model, and the
-    training arguments every model gets."""
-    from ..training.args import (
-        ArgumentError,
-        check_datasets,
-        check_hyperparameters,
-        check_model,
-        check_seeds,
-        one_line,
-    )
-    from ..training.run import training_arguments
-    from ..training.spec import TrainSpec
-
-    check_seeds(config.seeds, "--seeds")
-    if config.bootstrap_samples < 1:
-        raise ArgumentError(f"--bootstrap_samples must be > 0, not {config.bootstrap_samples}")
-    if config.tiny_model is None:
-        check_model(config.model_name_or_path, "--model_name_or_path")
-    plan = make_plan(config)
-    datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
-    check_datasets(datasets, required=False)
-    needs = {s.benchmark: m.name for m in plan.models for s in m.shards}
-    needs.update({s.benchmark: f"test set {s.group}" for s in plan.test_shards if s.benchmark not in needs})
-    for bench, user in needs.items():
-        if not datasets[bench]:
-            raise ArgumentError(f"--{bench} is required: this grid's {user} reads the prepared {bench} dataset")
-    values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": "unused"}
-    if not plan.models:
-        return
-    try:
-        spec = TrainSpec.from_values(plan.models[0].name, values)
-        check_hyperparameters(spec.model, spec.data, spec.run, training_arguments(spec))
-    except ValueError as err:
-        raise ArgumentError(f"the grid config's training: {one_line(err)}") from err
-
-
 def run_grid(
     config: str | os.PathLike | Mapping | GridConfig,
     data_dirs: Mapping[str, str | os.PathLike],
@@ -386,7 +382,11 @@ def run_grid(
     *,
     trainer: Trainer | None = None,
     log=print,
-) -> GridResult:
+    shard: tuple[int, int] | None = None,
+) -> GridResult | None:
     """Train (or reuse), score and report the whole grid; ``data_dirs`` = ``{"bimotion": DIR,
-    "yuemotion": DIR}`` (prepared datasets; one may be missing when no table needs it)."""
-    return Grid(config, {k: str(v) for k, v in data_dirs.items() if v}, output_dir, trainer=trainer, log=log).run()
+    "yuemotion": DIR}`` (prepared datasets; one may be missing when no table needs it).  None when
+    other workers sharing ``output_dir`` still hold models (the log says which), and on the processes
+    of a launch but the main one (:mod:`.workers`)."""
+    dirs = {k: str(v) for k, v in data_dirs.items() if v}
+    return Grid(config, dirs, output_dir, trainer=trainer, log=log, shard=shard).run()

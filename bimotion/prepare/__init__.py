@@ -32,12 +32,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from loaders import BadFileError, SkipReport
+from loaders import READERS, SOURCES, BadFileError, SkipReport
 
 from ..data.layout import CARD_FILE, DATA_DIR, INFO_FILE
 from ..data.publish import OutputLockedError, claim_output, publishing
-from ..features import features
-from ..registry import BENCHMARKS, SPLITS, Benchmark
+from ..features import categories, encode_names, features
+from ..registry import BENCHMARKS, SPLITS, Benchmark, extend
 from ..splits import assign_splits
 from .encode import encoded
 from .info import ShardKey, ShardStats, prepare_info
@@ -93,7 +93,8 @@ def prepare(
     from loaders.manifest import scan
 
     bench = BENCHMARKS[benchmark] if isinstance(benchmark, str) else benchmark
-    foreign = sorted(set(sources) - set(bench.corpora))
+    own = [name for name in sources if name not in READERS]  # users' corpora: they extend the benchmark
+    foreign = sorted(set(sources) - set(bench.corpora) - set(own))
     if foreign:
         raise ValueError(
             f"{', '.join(foreign)} is not part of {bench.name} (its corpora: {', '.join(bench.corpora)})"
@@ -104,6 +105,7 @@ def prepare(
     settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress)
     with claim_output(out_dir, overwrite) as out_dir:
         records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress)
+        bench = extend(bench, [SOURCES[name] for name in own])  # groups from the data the readers registered
         return _write(records, out_dir, bench, list(sources), report, settings)
 
 
@@ -155,9 +157,10 @@ def _write(
     split_of = split_of or assign_splits(records, settings.protocol, seed=settings.seed)
     plan = _plan(records, split_of, benchmark, settings.rows_per_file)
     jobs = [(relpath, record) for relpath, rows in plan for record in rows]
+    labels = categories([benchmark], records)  # ClassLabel names: the benchmark's, then the data's
     with publishing(out_dir, settings.overwrite) as stage:
-        stats, names = _write_rows(jobs, stage, split_of, report, settings)
-        info = prepare_info(benchmark, corpora, settings.protocol, settings.seed, stats, report, names)
+        stats, names = _write_rows(jobs, stage, split_of, report, settings, features(labels))
+        info = prepare_info(benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels)
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
     return Prepared(out_dir, info, report)
@@ -169,13 +172,14 @@ def _write_rows(
     split_of: Mapping[str, str],
     report: SkipReport,
     settings: _Settings,
+    columns,
 ) -> tuple[dict[ShardKey, ShardStats], dict[str, str]]:
-    """Encode every ``(relpath, record)`` job into its Parquet file under ``stage``: the statistics
-    of every shard and ``{planned relpath: final relpath}``.  A bad file raises, or with
-    ``skip_bad`` is counted in ``report``."""
+    """Encode every ``(relpath, record)`` job into its Parquet file under ``stage`` with the
+    ``datasets.Features`` ``columns``: the statistics of every shard and ``{planned relpath: final
+    relpath}``.  A bad file raises, or with ``skip_bad`` is counted in ``report``."""
     from tqdm.auto import tqdm
 
-    files = ParquetFiles(stage, features().arrow_schema)
+    files = ParquetFiles(stage, columns.arrow_schema)
     stats: dict[ShardKey, ShardStats] = {}
     rows = encoded([record for _, record in jobs], settings.num_proc)
     bar = tqdm(total=len(jobs), desc="decoding -> 16 kHz FLAC", unit=" utt", disable=not settings.progress)
@@ -188,7 +192,7 @@ def _write_rows(
                     raise err
                 report.add(record.corpus, err)
                 continue
-            files.add(relpath, row)
+            files.add(relpath, encode_names(columns, row))  # label names -> ClassLabel ids
             stats.setdefault((record.corpus, record.group, split_of[record.id]), ShardStats()).add(row, relpath)
     return stats, files.close()
 

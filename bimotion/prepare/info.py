@@ -54,8 +54,11 @@ def prepare_info(
     stats: dict[ShardKey, ShardStats],
     report: SkipReport,
     names: dict[str, str],
+    class_names: dict[str, tuple[str, ...]] | None = None,
 ) -> dict:
-    """The content of ``prepare.json`` (``names``: ``{planned relpath: final relpath}``)."""
+    """The content of ``prepare.json`` (``names``: ``{planned relpath: final relpath}``;
+    ``class_names``: the ``ClassLabel`` names of the categorical columns, as the Parquet files'
+    features hold them)."""
     present = set(corpora)
 
     def order(key: ShardKey) -> tuple[int, int]:
@@ -75,6 +78,10 @@ def prepare_info(
             for corpus, group, split in sorted(stats, key=order)
         ],
         "skipped": report.to_dict(),
+        **({"class_names": {k: list(v) for k, v in class_names.items()}} if class_names else {}),
+        # users' own corpora: their sources, from which registry.benchmark_of rebuilds the benchmark
+        **({"user_sources": {c: SOURCES[c].to_dict() for c in benchmark.user_corpora}}
+           if benchmark.user_corpora else {}),
     }
 
 

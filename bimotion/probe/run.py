@@ -145,20 +145,29 @@ def load_probe(model_dir: str | os.PathLike):
     return head.eval(), FeatureSpec(config["features"])
 
 
-def predict_probe(model_dir, dataset, *, sources, shards: list[Shard], features: bool = False) -> dict:
+def is_probe(model_dir: str | os.PathLike) -> bool:
+    """Whether ``model_dir`` holds a probe saved by :func:`train_probe` (else: a fine-tuned model)."""
+    return (Path(model_dir) / CONFIG).is_file()
+
+
+def predict_probe(
+    model_dir, dataset, *, sources, shards: list[Shard], split: str = "test", features: bool = False
+) -> dict:
     """:func:`bimotion.training.inference.predict`'s arrays for every row of ``dataset`` (rows of
-    ``shards``' test split, any order), from the cached features (``sources``: the grid's
-    ``{"bimotion", "yuemotion", "cache_dir"}``)."""
+    ``shards``' ``split``, any order), from the cached features (``sources``: the grid's
+    ``{"bimotion", "yuemotion", "cache_dir"}``); ``features``: also the head's input of its last
+    linear layer (an MLP's hidden activations, a linear head's standardised input), as ``predict``'s
+    are the fine-tuned model's."""
     from bimotion.training.data import Sources, column
 
     head, spec = load_probe(model_dir)
-    data = features_of(Sources(**sources), list(shards), "test", spec, progress=False)
+    data = features_of(Sources(**sources), list(shards), split, spec, progress=False)
     where = {key: i for i, key in enumerate(zip(data["group"].tolist(), data["id"].tolist(), strict=True))}
     keys = zip(column(dataset, "group").astype(str).tolist(), column(dataset, "id").astype(str).tolist(), strict=True)
     try:
         rows = np.array([where[key] for key in keys], dtype=np.int64)
     except KeyError as err:
-        raise ValueError(f"clip {err.args[0]} is not in the test split of the shards given") from err
+        raise ValueError(f"clip {err.args[0]} is not in the {split} split of the shards given") from err
     picked = {k: v[rows] for k, v in data.items() if k != "features"}
     logits, pooled = _logits(head, {"features": data["features"][rows]}, features=True)
     out = {**picked, "logits": logits.astype(np.float32)}
@@ -167,12 +176,9 @@ def predict_probe(model_dir, dataset, *, sources, shards: list[Shard], features:
     return out
 
 
-def probe_trainer(features: str, training: dict, sources: dict):
-    """The grid's trainer for ``backend: probe``: ``job -> model folder`` (a
-    :class:`bimotion.grid.runner.TrainJob`), its arguments checked now, before any model trains."""
-    from bimotion.training.args import check_datasets
-    from bimotion.training.spec import DataArguments
-
+def probe_arguments(features: str, training: dict) -> ProbeArguments:
+    """A grid config's ``features`` and ``training:`` for ``backend: probe``, checked: the head's
+    :class:`ProbeArguments` (ValueError naming an unknown or bad one)."""
     known = set(ProbeArguments.__dataclass_fields__)
     unknown = sorted(set(training) - known)
     if unknown:
@@ -180,6 +186,16 @@ def probe_trainer(features: str, training: dict, sources: dict):
     args = ProbeArguments(**training)
     args.check()
     FeatureSpec(features)
+    return args
+
+
+def probe_trainer(features: str, training: dict, sources: dict):
+    """The grid's trainer for ``backend: probe``: ``job -> model folder`` (a
+    :class:`bimotion.grid.runner.TrainJob`), its arguments checked now, before any model trains."""
+    from bimotion.training.args import check_datasets
+    from bimotion.training.spec import DataArguments
+
+    args = probe_arguments(features, training)
     check_datasets({k: sources.get(k) for k in BENCHMARKS}, required=False)
 
     def train(job) -> Path:
@@ -215,14 +231,23 @@ def backend_trainer(config, sources: dict):
     return probe_trainer(config.features, dict(config.training), sources)
 
 
-def backend_predict(config, sources: dict, model_dir, dataset, shards: list[Shard]) -> dict:
-    """Test predictions of a grid model: :func:`predict_probe` for ``backend: probe``, else
+def predict_model(
+    model_dir, dataset, *, sources: dict, shards: list[Shard], split: str = "test", batch_size: int = 8,
+    features: bool = False,
+) -> dict:  # fmt: skip
+    """Predictions (and with ``features`` the input of the last linear layer) of any saved model on
+    ``dataset`` (rows of ``shards``' ``split``): :func:`predict_probe` for a probe folder, else
     :func:`bimotion.training.inference.predict`."""
-    if config.backend == "probe":
-        return predict_probe(model_dir, dataset, sources=sources, shards=shards)
+    if is_probe(model_dir):
+        return predict_probe(model_dir, dataset, sources=sources, shards=shards, split=split, features=features)
     from bimotion.training.inference import predict
 
-    return predict(model_dir, dataset, batch_size=config.eval_batch_size)
+    return predict(model_dir, dataset, batch_size=batch_size, features=features)
+
+
+def backend_predict(config, sources: dict, model_dir, dataset, shards: list[Shard]) -> dict:
+    """Test predictions of a grid model (:func:`predict_model`)."""
+    return predict_model(model_dir, dataset, sources=sources, shards=shards, batch_size=config.eval_batch_size)
 
 
 def backend_settings(config) -> dict:

@@ -8,7 +8,6 @@ Every check here raises :class:`ArgumentError` before any data is read."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import MISSING, dataclass, field, fields
@@ -20,6 +19,7 @@ from transformers import TrainingArguments
 from bimotion.mixture import Mixture, parse_mixture
 
 from .loss import REDUCTIONS
+from .parsing import ArgumentError, cpu_only_distributed, one_line, parse_arguments
 from .spec import DataArguments, ModelArguments, RunArguments, TrainSpec
 
 __all__ = [
@@ -30,6 +30,8 @@ __all__ = [
     "SERTrainingArguments",
     "TrainSpec",
     "check_training",
+    "cpu_only_distributed",
+    "one_line",
     "parse_arguments",
     "split_list",
     "to_spec",
@@ -53,21 +55,27 @@ class SERTrainingArguments(TrainingArguments):
         default=None,
         metadata={"help": "where checkpoints, the model, scores.json and the card go (default: results/<run>)"},
     )
-    num_train_epochs: float = field(default=20.0)
-    per_device_train_batch_size: int = field(default=8)
-    per_device_eval_batch_size: int = field(default=8)
-    learning_rate: float = field(default=5e-5)
-    seed: int = field(default=0)
-    eval_strategy: str = field(default="epoch")
-    save_strategy: str = field(default="epoch")
-    logging_steps: float = field(default=50)
-    save_total_limit: int | None = field(default=2)
-    load_best_model_at_end: bool = field(default=True)
-    metric_for_best_model: str | None = field(default="loss")
-    train_sampling_strategy: str = field(default="group_by_length")
-    length_column_name: str = field(default="duration_s")
-    remove_unused_columns: bool = field(default=False)
-    label_names: list[str] | None = field(default_factory=lambda: ["labels", "label_mask", "row"])
+    num_train_epochs: float = field(default=20.0, metadata={"help": "the paper's: 20 epochs"})
+    per_device_train_batch_size: int = field(default=8, metadata={"help": "the paper's: 8 clips per process and step"})
+    per_device_eval_batch_size: int = field(default=8, metadata={"help": "clips per process in evaluation"})
+    learning_rate: float = field(default=5e-5, metadata={"help": "the paper's: AdamW at 5e-5, linear decay"})
+    seed: int = field(default=0, metadata={"help": "the paper's: 0; also seeds the new head"})
+    eval_strategy: str = field(default="epoch", metadata={"help": "evaluate on validation after every epoch"})
+    save_strategy: str = field(default="epoch", metadata={"help": "a checkpoint per epoch (resumable)"})
+    logging_steps: float = field(default=50, metadata={"help": "log the loss every N steps"})
+    save_total_limit: int | None = field(default=2, metadata={"help": "checkpoints kept (the best one too)"})
+    load_best_model_at_end: bool = field(default=True, metadata={"help": "keep the best validation model"})
+    metric_for_best_model: str | None = field(
+        default="loss", metadata={"help": "selection: loss (the paper's), weighted_f1 or weighted_f1_<group>"}
+    )
+    train_sampling_strategy: str = field(
+        default="group_by_length", metadata={"help": "batches of similar durations (the duration_s column)"}
+    )
+    length_column_name: str = field(default="duration_s", metadata={"help": "the prepared datasets' duration column"})
+    remove_unused_columns: bool = field(default=False, metadata={"help": "the collator reads the audio column"})
+    label_names: list[str] | None = field(
+        default_factory=lambda: ["labels", "label_mask", "row"], metadata={"help": "what the loss and metrics read"}
+    )
     ddp_find_unused_parameters: bool | None = field(
         default=True, metadata={"help": "layerdrop and SpecAugment leave parameters unused in some steps"}
     )
@@ -76,6 +84,13 @@ class SERTrainingArguments(TrainingArguments):
     )
     public: bool = field(
         default=False, metadata={"help": "with --push_to_hub: create the model repository public (default: private)"}
+    )
+    max_batch_duration_s: float | None = field(
+        default=None,
+        metadata={
+            "help": "training batches of at most this many padded audio-seconds per device (clips x the longest "
+            "cropped clip), length-grouped, instead of per_device_train_batch_size clips: fewer, fuller batches on a GPU"
+        },
     )
     loss_reduction: str = field(
         default="annotated",
@@ -104,17 +119,6 @@ class SERTrainingArguments(TrainingArguments):
             if key.endswith("_token"):
                 state[key] = None
         return state
-
-
-def cpu_only_distributed() -> bool:
-    """Several processes (``WORLD_SIZE`` > 1: ``accelerate launch --multi_gpu --num_processes N``,
-    torchrun) on a machine without GPUs: they must train on CPU with gloo (``use_cpu``), not as N
-    unrelated single-process runs.  Read where ``TrainingArguments`` are built, before they set up devices."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return False
-    import torch
-
-    return not (torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()))
 
 
 def training_values(training_args: SERTrainingArguments) -> dict[str, Any]:
@@ -146,33 +150,8 @@ def to_spec(
 
 
 # ---------------------------------------------------------------------------------------------- checked up front
-class ArgumentError(ValueError):
-    """A bad recipe argument, found before any data is read or any model is built; the message names it."""
-
-
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
 SPLITS = ("train", "validation", "test")
-
-
-def one_line(err: BaseException | str) -> str:
-    text = err.args[0] if isinstance(err, KeyError) and err.args else err  # KeyError's str() adds quotes
-    return " ".join(str(text).split())
-
-
-def parse_arguments(parser, argv=None, check=None) -> tuple:
-    """``parser.parse_args_into_dataclasses(argv)``, then ``check(*parsed)``: a bad value, including
-    one ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the
-    argument), never as a traceback, and before any data is read."""
-    parser.usage = parser.usage or "%(prog)s [-h] [--ARGUMENT VALUE ...]"  # the full list is --help's
-    if cpu_only_distributed():
-        parser.set_defaults(use_cpu=True)  # before TrainingArguments set up devices
-    try:
-        parsed = parser.parse_args_into_dataclasses(argv)
-        if check is not None:
-            check(*parsed)
-    except ValueError as err:  # ArgumentError, and the dataclasses' own __post_init__ checks
-        parser.error(one_line(err))
-    return parsed
 
 
 def _looks_local(value: str) -> bool:
@@ -293,6 +272,8 @@ def check_training(
     check_configs(data_args.validation_configs, "--validation_configs", datasets)
     check_configs(data_args.test_configs, "--test_configs", datasets)
     check_hyperparameters(model_args, data_args, run_args, training_args)
+    if training_args.push_to_hub and train_configs is not None:
+        warn_licences(data_args, train_configs)
 
 
 def check_hyperparameters(
@@ -310,14 +291,65 @@ def check_hyperparameters(
     if not 0 <= model_args.dropout < 1:
         raise ArgumentError(f"--dropout must be in [0, 1), not {model_args.dropout}")
     check_positive(data_args, "max_duration_s", "pad_to_multiple_of", "max_train_samples", optional=True)
+    check_positive(training_args, "max_batch_duration_s", optional=True)
     if run_args.early_stopping_patience < 0:
         raise ArgumentError(f"--early_stopping_patience must be >= 0 (0: off), not {run_args.early_stopping_patience}")
     if training_args.output_dir and Path(training_args.output_dir).is_file():
         raise ArgumentError(f"--output_dir {training_args.output_dir} is a file; give a folder")
-    if training_args.push_to_hub or training_args.hub_model_id:
-        if not training_args.hub_model_id:
-            raise ArgumentError("--push_to_hub needs --hub_model_id OWNER/NAME")
-        if "/" not in training_args.hub_model_id or not HUB_ID.fullmatch(training_args.hub_model_id):
-            raise ArgumentError(f"--hub_model_id {training_args.hub_model_id} must be a Hub id OWNER/NAME")
     if run_args.push_dry_run and not training_args.push_to_hub:
         raise ArgumentError("--push_dry_run lists what --push_to_hub would upload: give --push_to_hub too")
+    if training_args.push_to_hub or training_args.hub_model_id:
+        check_hub(training_args, dry_run=run_args.push_dry_run or not training_args.push_to_hub)
+
+
+def check_hub(training_args: SERTrainingArguments, *, dry_run: bool) -> None:
+    """``--hub_model_id`` is ``OWNER/NAME``; unless ``dry_run``, the Hub is on, a token is there and
+    answers (:func:`bimotion.hub.check_push`): an upload that cannot happen fails before training."""
+    from bimotion.hub import HubError, check_push
+
+    if not training_args.hub_model_id:
+        raise ArgumentError("--push_to_hub needs --hub_model_id OWNER/NAME")
+    try:
+        check_push(training_args.hub_model_id, token=training_args.hub_token, flag="--hub_model_id", dry_run=dry_run)
+    except HubError as err:
+        raise ArgumentError(f"--push_to_hub: {err}" if "--hub_model_id" not in str(err) else str(err)) from err
+
+
+def warn_licences(data_args: DataArguments, train_configs: Iterable[str]) -> None:
+    """Before training for ``--push_to_hub``: warn about each training corpus whose licence (from the
+    local prepared folder's prepare.json) restricts sharing what is derived from it."""
+    import json
+    import sys
+
+    from bimotion.hub import licence_warnings
+
+    licenses = {}
+    for shard in parse_mixture(split_list(list(train_configs))).shards:
+        info = Path(getattr(data_args, shard.benchmark) or "") / "prepare.json"
+        if info.is_file():
+            found = json.loads(info.read_text(encoding="utf-8")).get("licenses", {})
+            licenses.update({shard.corpus: found[shard.corpus]} if shard.corpus in found else {})
+    for warning in licence_warnings(licenses):
+        print(f"warning: {warning} (the model is trained on it)", file=sys.stderr)
+
+
+def scores_report(scores: dict, *, split: str = "test", relation: dict | None = None, target: str | None = None) -> str:
+    """The end of a recipe's run: weighted F1 (%) per group of ``scores`` (a ``scores.json`` split, or
+    ``infer``'s), its chance level and clips, as a small aligned table (``relation``: each group's relation
+    to the training groups; ``target``: marked with ``*``)."""
+    from bimotion.console import aligned
+
+    header = ["group"] + (["relation"] if relation else []) + ["weighted F1 %", "chance %", "clips"]
+    rows = [header]
+    for group, values in scores["groups"].items():
+        chance = values["chance"]["chance"] if isinstance(values["chance"], dict) else values["chance"]
+        name = f"{group} *" if group == target else group
+        rows.append(
+            [name]
+            + ([relation.get(group, "")] if relation else [])
+            + [f"{100 * values['weighted_f1']:.1f}", f"{100 * chance:.1f}", str(values["num_samples"])]
+        )
+    if len(rows) > 2 and isinstance(scores.get("chance"), float):
+        mean = ["all (mean of corpora)"] + ([""] if relation else [])
+        rows.append(mean + [f"{100 * scores['weighted_f1']:.1f}", f"{100 * scores['chance']:.1f}", ""])
+    return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}"

@@ -23,8 +23,11 @@ KEEP_COLUMNS = ("audio", "id", "corpus", "group", "labels", "label_mask", "durat
 
 
 def column(dataset, name: str) -> np.ndarray:
-    """One column as a numpy array in row order (one Arrow read, no per-row access)."""
-    return dataset.with_format("arrow")[name].to_numpy(zero_copy_only=False)
+    """One column as a numpy array in row order (one Arrow read, no per-row access); a ``ClassLabel``
+    column as its label names."""
+    from bimotion.data.reading import names_of
+
+    return names_of(dataset, name).to_numpy(zero_copy_only=False)
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ def load_shards(sources: Sources, wanted: list[Shard], split: str):
     """The rows of ``wanted`` shards in ``split``, concatenated in shard order, with a ``row`` column."""
     from datasets import concatenate_datasets
 
-    from bimotion.data.reading import load_source, raw_audio
+    from bimotion.data.reading import load_source, raw_audio, with_names
 
     parts = []
     for bench, group in dict.fromkeys((s.benchmark, s.group) for s in wanted):
@@ -86,7 +89,7 @@ def load_shards(sources: Sources, wanted: list[Shard], split: str):
         missing = [c for c in KEEP_COLUMNS if c not in ds.column_names]
         if missing:
             raise ValueError(f"{sources.path(bench)} config {group} lacks columns {missing}: is it a prepared dataset?")
-        ds = raw_audio(ds.select_columns(list(KEEP_COLUMNS)))
+        ds = with_names(raw_audio(ds.select_columns(list(KEEP_COLUMNS))))  # BiMotion's and YueMotion's concatenate
         present = set(column(ds, "corpus").tolist())
         if not corpora >= present:
             ds = ds.filter(lambda c, keep=frozenset(corpora): c in keep, input_columns=["corpus"])

@@ -10,6 +10,17 @@ import os
 import numpy as np
 
 
+def batch_logits(model, batch: dict, device: str) -> np.ndarray:
+    """Float32 logits of one collated batch (``input_values``, ``attention_mask``): the inputs moved to
+    ``device``, inference mode, bfloat16 autocast on a GPU.  :func:`predict` and
+    :mod:`bimotion.predict` (audio files in windows) run every forward pass here."""
+    import torch
+
+    inputs = {k: v.to(device) for k, v in batch.items() if k in ("input_values", "attention_mask")}
+    with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
+        return model(**inputs).logits.float().cpu().numpy()
+
+
 def predict(
     model_dir: str | os.PathLike,
     dataset,
@@ -46,9 +57,7 @@ def predict(
         for start in tqdm(batches, desc=f"inference {model_dir}", unit=" batch", disable=not progress):
             rows = order[start : start + batch_size]
             batch = collate([{"audio": a} for a in audio[rows]["audio"]])
-            inputs = {k: v.to(device) for k, v in batch.items() if k in ("input_values", "attention_mask")}
-            with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
-                logits[rows] = model(**inputs).logits.float().cpu().numpy()
+            logits[rows] = batch_logits(model, batch, device)
             if features:
                 feats = captured[-1].numpy()
                 if pooled is None:

@@ -8,6 +8,9 @@ the grid's bootstrap runs over all its resamples at once), scikit-learn for the 
 * **unweighted accuracy** (UA, balanced accuracy: mean per-class recall of the arg-max over the
   annotated labels) and plain accuracy, for single-label corpora (every clip has exactly one label).
 * the masked BCE **loss**.
+* **confusion counts** per corpus (:func:`confusion`, ``scores()["confusion"]``): a K×K matrix over a
+  single-label corpus's labels, per-label TP/FP/FN/TN for a multi-label one; drawn by
+  :mod:`bimotion.training.confusion_plot`.
 
 **Chance levels** (:func:`chance_levels`, beside every score): the weighted F1 of (i) an
 all-positive predictor and (ii) a prior-matched random predictor, which says "present" for each label
@@ -170,9 +173,51 @@ def scores(
         "untrained_labels": [LABELS[j] for j in annotated if not trained[j]],
         "per_label": per_label,
     }
-    if len(labels) and ((labels * mask).sum(-1) == 1).all():  # single-label
+    single = bool(len(labels)) and bool(((labels * mask).sum(-1) == 1).all())
+    if single:
         out.update(_accuracies(logits, labels * mask, mask & trained))
+    out["confusion"] = confusion(logits, labels, mask, preds, trained, annotated, single)
     return out
+
+
+def confusion(
+    logits: np.ndarray,
+    labels: np.ndarray,
+    mask: np.ndarray,
+    preds: np.ndarray,
+    trained: np.ndarray,
+    annotated: list[int],
+    single_label: bool,
+) -> dict:
+    """The confusion counts of one set of clips over its ``annotated`` labels (indices).
+
+    Single-label sets: ``{"kind": "single_label", "labels", "matrix", "no_prediction"}``, ``matrix[i][j]``
+    the clips of true label ``labels[i]`` whose arg-max over the annotated and trained labels (as
+    UA's) is ``labels[j]``; ``no_prediction[i]``: those of a model trained on none of them.  Other
+    sets: ``{"kind": "multi_label", "labels", "counts": {label: {"tp", "fp", "fn", "tn"}}}`` of the 0/1
+    ``preds`` (sigmoid > threshold) over the clips that annotate each label."""
+    names = [LABELS[j] for j in annotated]
+    if not single_label:
+        tp, fp, fn = (c[0] for c in label_counts(preds, labels, mask))
+        total = mask.sum(0)
+        counts = {LABELS[j]: {"tp": int(tp[j]), "fp": int(fp[j]), "fn": int(fn[j]),
+                              "tn": int(total[j] - tp[j] - fp[j] - fn[j])} for j in annotated}  # fmt: skip
+        return {"kind": "multi_label", "labels": names, "counts": counts}
+    truth, guess = np.argmax(labels * mask, -1), _arg_max(logits, mask & trained)
+    matrix = np.zeros((len(annotated), len(annotated)), dtype=int)
+    missed = np.zeros(len(annotated), dtype=int)
+    where = {j: k for k, j in enumerate(annotated)}
+    for t, g in zip(truth.tolist(), guess.tolist(), strict=True):
+        if g < 0:
+            missed[where[t]] += 1
+        else:
+            matrix[where[t], where[g]] += 1
+    return {"kind": "single_label", "labels": names, "matrix": matrix.tolist(), "no_prediction": missed.tolist()}
+
+
+def _arg_max(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Each clip's arg-max label over its ``allowed`` labels; -1 for a clip with none allowed."""
+    return np.where(allowed.any(-1), np.argmax(np.where(allowed, logits, -np.inf), -1), -1)
 
 
 def _accuracies(logits: np.ndarray, truths: np.ndarray, allowed: np.ndarray) -> dict:
@@ -180,8 +225,7 @@ def _accuracies(logits: np.ndarray, truths: np.ndarray, allowed: np.ndarray) -> 
     single-label clip; a clip with none allowed is a miss."""
     from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
-    truth = np.argmax(truths, -1)
-    guess = np.where(allowed.any(-1), np.argmax(np.where(allowed, logits, -np.inf), -1), -1)
+    truth, guess = np.argmax(truths, -1), _arg_max(logits, allowed)
     with warnings.catch_warnings():  # a class predicted but absent from this test set is fine
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
         warnings.filterwarnings("ignore", message="A single label was found")

@@ -1,26 +1,36 @@
-"""The model card (with a ``model-index`` of weighted F1 per test group and corpus), written next to
-every trained model, and what it may say about the run: no local path (:func:`public_summary`).
+"""The model card (with a ``model-index`` of weighted F1 and its chance level per test group and
+corpus), written next to every trained model, and what it may say about the run: no local path
+(:func:`public_summary`).
 
 Rendered with ``huggingface_hub.ModelCard.from_template`` from ``bimotion/templates/model_card.md``:
-the metadata is a ``ModelCardData`` whose ``eval_results`` make the model-index.  Publishing the
-folder is :func:`bimotion.hub.publish`.
+the metadata is a ``ModelCardData`` whose ``eval_results`` make the model-index.  Its licence is the
+most restrictive of the training corpora's (:func:`bimotion.card_metadata.combined_license`), its
+``base_model`` the base's Hub id (:func:`base_model_id`; left out when a local base records none),
+its ``datasets`` the Hub ids the data came from; the how-to snippet loads the model by its Hub id
+(``hub_model_id``) or, before one is given, by its folder.  Publishing the folder is
+:func:`bimotion.hub.publish`.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
+from loaders import SOURCES
 from loaders.labels import LABELS, label_space
 
+from ..card_metadata import combined_license, hub_language
 from ..registry import Group
 from .model import UNTRAINED_BIAS
 
 CODE = "https://github.com/HLTCHKUST/elderly_ser"
 BENCHMARK_TITLES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
-LANGUAGE_CODES = {"eng": "en", "zho": "zh", "yue": "yue"}
 TEMPLATE = "model_card.md"
+CARD_FILE = "README.md"
+HUB_CACHE_PATH = re.compile(r"models--([^/]+?)--([^/]+)/snapshots/")  # a snapshot in the Hub's cache
 
 
 LOCAL = "local:"
@@ -46,10 +56,12 @@ def public_path(path: str | None, root: str | os.PathLike) -> str | None:
 
 
 def public_summary(summary: dict, output_dir: str | os.PathLike) -> dict:
-    """``summary`` (scores.json's content) with no local path: it is published with the model."""
+    """``summary`` (scores.json's content) with no local path: it is published with the model.
+    ``base_model_id`` keeps the base's Hub id (:func:`base_model_id`), read before its path goes."""
     return {
         **summary,
         "base_model": public_source(summary["base_model"]),
+        "base_model_id": summary.get("base_model_id") or base_model_id(summary["base_model"]),
         "datasets": {name: public_source(source) for name, source in summary["datasets"].items()},
         "resumed_from": public_path(summary.get("resumed_from"), output_dir),
         "selection": {
@@ -57,6 +69,68 @@ def public_summary(summary: dict, output_dir: str | os.PathLike) -> dict:
             "best_checkpoint": public_path(summary["selection"].get("best_checkpoint"), output_dir),
         },
     }
+
+
+def is_hub_id(name: str | None) -> bool:
+    """Whether ``name`` reads as a Hub repo id (``owner/name``) rather than a path of this machine."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    if not name or name.startswith((LOCAL, "/", ".", "~")) or "\\" in name or Path(name).expanduser().exists():
+        return False
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return False
+    return True
+
+
+def base_model_id(source: str | None) -> str | None:
+    """The Hub id of the base model ``source``: the id itself, or what a local folder records — the
+    id in its path when it is a snapshot of the Hub's cache, its config's ``_name_or_path`` when that
+    is a Hub id, else its own card's ``base_model``; None when it records none (the card then says so)."""
+    if not source or source.startswith(LOCAL):
+        return None
+    path = Path(source).expanduser()
+    if not path.exists():
+        return source if is_hub_id(source) else None
+    cached = HUB_CACHE_PATH.search(path.resolve().as_posix())
+    if cached:
+        return f"{cached[1]}/{cached[2]}"
+    try:
+        name = json.loads((path / "config.json").read_text(encoding="utf-8")).get("_name_or_path")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    if is_hub_id(name):
+        return name
+    return _card_base_model(path / CARD_FILE)
+
+
+def _card_base_model(card: Path) -> str | None:
+    """The single Hub id a model card's ``base_model`` names, if any."""
+    from huggingface_hub import ModelCard
+
+    if not card.is_file():
+        return None
+    try:
+        base = ModelCard.load(card, ignore_metadata_errors=True).data.base_model
+    except (OSError, ValueError):
+        return None
+    base = base[0] if isinstance(base, list) and len(base) == 1 else base
+    return base if isinstance(base, str) and is_hub_id(base) else None
+
+
+def training_license(summary: dict):
+    """The :class:`~bimotion.card_metadata.License` of a model: the most restrictive licence of the
+    corpora it was trained on (a corpus this process does not know counts as ``other``)."""
+    licenses, urls = {}, {}
+    for corpus in summary["train_corpora"]:
+        try:
+            source = SOURCES[corpus]
+        except KeyError:
+            licenses[corpus] = "unknown (corpus not registered when the card was written)"
+            continue
+        licenses[corpus], urls[corpus] = source.license, source.url
+    return combined_license(licenses, urls, card=CARD_FILE)
 
 
 def is_local(source: str | None) -> bool:
@@ -71,8 +145,10 @@ def dataset_id(source: str | None, benchmark: str) -> str:
 
 
 def eval_results(summary: dict) -> list:
-    """Weighted F1 (%) on each test group: the mean over its corpora, and each corpus's (named in the
-    metric, since a model-index entry is one dataset configuration, here the group)."""
+    """Weighted F1 (%) on each test group (the mean over its corpora) and on each corpus (named in
+    the metric, since a model-index entry is one dataset configuration, here the group), each
+    followed by its chance level (``metric_type`` ``chance_f1``: the weighted F1 of a predictor blind
+    to the audio, :func:`bimotion.training.metrics.chance_levels`)."""
     from huggingface_hub import EvalResult
 
     from .mixtures import benchmark_of_group
@@ -84,21 +160,40 @@ def eval_results(summary: dict) -> list:
             task_type="audio-classification",
             task_name="Speech emotion recognition",
             dataset_type=dataset_id(summary["datasets"].get(bench), bench),
-            dataset_name=f"{BENCHMARK_TITLES[bench]} {group}",
+            dataset_name=f"{BENCHMARK_TITLES.get(bench, bench)} {group}",
             dataset_config=group,
             dataset_split="test",
-            metric_type="f1",
         )
-        out.append(
-            EvalResult(
-                **common, metric_name="weighted F1 (mean over corpora)", metric_value=round(100 * g["weighted_f1"], 2)
-            )
-        )
-        for corpus, c in g["corpora"].items():
-            out.append(
-                EvalResult(**common, metric_name=f"weighted F1 {corpus}", metric_value=round(100 * c["weighted_f1"], 2))
-            )
+        for what, scores in (("mean over corpora", g), *g["corpora"].items()):
+            name = "(mean over corpora)" if scores is g else what
+            value = _percent(scores["weighted_f1"])
+            out.append(EvalResult(**common, metric_type="f1", metric_name=f"weighted F1 {name}", metric_value=value))
+            chance = chance_level(scores)
+            if chance is not None:
+                out.append(
+                    EvalResult(
+                        **common,
+                        metric_type="chance_f1",
+                        metric_name=f"chance-level weighted F1 {name}",
+                        metric_value=_percent(chance),
+                    )
+                )
     return out
+
+
+def chance_level(scores: dict) -> float | None:
+    """The chance-level weighted F1 of a set of scores (None in scores.json of older runs)."""
+    chance = scores.get("chance")
+    return chance.get("chance") if isinstance(chance, dict) else chance
+
+
+def _percent(value: float) -> float:
+    return round(100 * float(value), 2)
+
+
+def model_reference(summary: dict) -> str:
+    """What the how-to snippet loads: the Hub id the run pushes to, else a path to the model folder."""
+    return summary.get("hub_model_id") or f"path/to/{summary['run_name']}"
 
 
 def render_card(summary: dict):
@@ -122,7 +217,10 @@ def render_card(summary: dict):
         template_str=template,
         run_name=summary["run_name"],
         base_model=public_source(summary["base_model"]),
-        model_id=summary.get("hub_model_id") or summary["run_name"],
+        base_model_id=base_model_of(summary),
+        model_id=model_reference(summary),
+        license=training_license(summary),
+        datasets=summary["datasets"],
         code_url=CODE,
         hp=summary["hyperparameters"],
         mixture=mixture,
@@ -134,22 +232,31 @@ def render_card(summary: dict):
         labels=LABELS,
         label_spaces={c: label_space(c) for c in corpora},
         trained_labels=trained,
+        snippet_labels=trained or list(LABELS),
         untrained_labels=[label for label in LABELS if label not in trained] if trained else [],
         untrained_bias=UNTRAINED_BIAS,
         test_groups=summary["test"]["groups"],
+        chance_level=chance_level,
     )
 
 
+def base_model_of(summary: dict) -> str | None:
+    """The base's Hub id for the card: recorded by :func:`public_summary`, or the source itself."""
+    return summary.get("base_model_id") or (summary["base_model"] if is_hub_id(summary["base_model"]) else None)
+
+
 def card_data(summary: dict):
-    """The card's YAML metadata, with the model-index made of :func:`eval_results`."""
+    """The card's YAML metadata: licence from the training data, the base's and the data's Hub ids,
+    and the model-index made of :func:`eval_results`."""
     from huggingface_hub import ModelCardData
 
     from .mixtures import groups_of
 
     groups = groups_of(summary["train_configs"]) + list(summary["test"]["groups"])
+    hub_datasets = sorted({source for source in summary["datasets"].values() if is_hub_id(source)})
     return ModelCardData(
-        language=sorted({LANGUAGE_CODES[Group.parse(g).language] for g in groups}),
-        license="apache-2.0",
+        language=sorted({hub_language(Group.parse(g).language) for g in groups}),
+        **training_license(summary).metadata(),
         library_name="transformers",
         pipeline_tag="audio-classification",
         tags=[
@@ -160,8 +267,8 @@ def card_data(summary: dict):
             "cross-lingual",
             "bimotion",
         ],
-        base_model=None if is_local(summary["base_model"]) else summary["base_model"],
-        datasets=sorted({dataset_id(path, bench) for bench, path in summary["datasets"].items()}),
+        base_model=base_model_of(summary),
+        datasets=hub_datasets or None,
         metrics=["f1"],
         model_name=summary["run_name"],
         eval_results=eval_results(summary),

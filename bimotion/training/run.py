@@ -17,13 +17,14 @@ from bimotion.registry import BENCHMARKS
 
 from .args import DataArguments, RunArguments, SERTrainingArguments, cpu_only_distributed, split_list
 from .collator import AudioCollator
+from .confusion_plot import draw_confusion
 from .data import column, default_test_configs, load_split, manifest_hash, sources_of
 from .identity import check_resume, discard_run, run_identity, write_identity
 from .metrics import GroupMetrics, read_trained_labels, score_groups
 from .mixtures import relation
 from .model import build_model, suppress_untrained, trained_labels
 from .model_card import public_summary, render_card
-from .outputs import MANIFEST, SCORES
+from .outputs import CONFUSION, MANIFEST, SCORES
 from .spec import TrainSpec
 from .trainer import SERTrainer
 
@@ -241,6 +242,8 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
 
 def _write_outputs(output_dir: Path, summary: dict, train_ds) -> None:
     _write_json(output_dir / SCORES, summary)
+    name = summary.get("run_name") or output_dir.name
+    draw_confusion(summary["test"], output_dir / CONFUSION, f"{name}: confusion on the test split")
     (output_dir / MANIFEST).write_text("\n".join(sorted(column(train_ds, "id").tolist())) + "\n")
     render_card(summary).save(output_dir / "README.md")
 

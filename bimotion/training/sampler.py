@@ -5,7 +5,9 @@ length, longest batch first) over the durations as a plain list — handing it t
 column object costs seconds per epoch of per-item Arrow access.  The order of an epoch is a
 function of ``(seed, epoch)`` alone (:func:`epoch_seed`), never of a generator carried from epoch
 to epoch, so a run resumed from a checkpoint sees exactly the batches of an uninterrupted one and
-every process of a distributed run agrees without synchronising anything.  Evaluation batches go
+every process of a distributed run agrees without synchronising anything.  With a budget of padded
+audio-seconds per batch (:class:`DurationBatchSampler`, ``--max_batch_duration_s``) the batches are
+fixed once from the lengths and only their order changes per ``(seed, epoch)``.  Evaluation batches go
 longest first, so whole clips pad little and an out-of-memory shows up at once.
 """
 
@@ -60,3 +62,51 @@ def length_grouped(dataset, batch_size: int, *, seed: int, column: str = DURATIO
 def longest_first(dataset, *, column: str = DURATION_COLUMN) -> list[int]:
     """Row indices by decreasing duration (stable), for evaluation."""
     return np.argsort(-np.asarray(durations(dataset, column)), kind="stable").tolist()
+
+
+def duration_batches(
+    lengths: list[float], max_batch_duration_s: float, *, seed: int, max_duration_s: float | None = None
+) -> list[list[int]]:
+    """Row indices in batches of at most ``max_batch_duration_s`` *padded* audio-seconds (clips ×
+    the batch's longest clip, after cropping to ``max_duration_s``): sorted by length, so short
+    clips come many to a batch and long ones few, and padding stays small.  Ties are broken in an
+    order drawn from ``seed``.  A clip longer than the budget is a batch on its own."""
+    if not max_batch_duration_s > 0:
+        raise ValueError(f"max_batch_duration_s must be > 0, not {max_batch_duration_s}")
+    effective = np.asarray(lengths, dtype=np.float64)
+    if max_duration_s is not None:
+        effective = np.minimum(effective, max_duration_s)
+    shuffled = np.random.default_rng(epoch_seed(seed, 0, 1)).permutation(len(effective))
+    order = shuffled[np.argsort(-effective[shuffled], kind="stable")]  # longest first
+    batches: list[list[int]] = []
+    for i in order.tolist():
+        if batches and (len(batches[-1]) + 1) * effective[batches[-1][0]] <= max_batch_duration_s:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
+class DurationBatchSampler:
+    """A batch sampler over :func:`duration_batches`: the same batches every epoch, in an order that
+    depends only on ``seed`` and the epoch (``set_epoch``), the most padded audio first (an
+    out-of-memory shows at once).  Its length is the same every epoch, as ``Trainer`` needs."""
+
+    def __init__(self, lengths: list[float], max_batch_duration_s: float, *, seed: int, max_duration_s=None):
+        self.batches = duration_batches(lengths, max_batch_duration_s, seed=seed, max_duration_s=max_duration_s)
+        longest = np.minimum(np.asarray(lengths), max_duration_s or np.inf)
+        self.cost_s = [len(b) * float(longest[b[0]]) for b in self.batches]
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self):
+        order = np.random.default_rng(epoch_seed(self.seed, self.epoch, 2)).permutation(len(self.batches)).tolist()
+        first = int(np.argmax(self.cost_s))
+        order.remove(first)
+        return iter([list(self.batches[i]) for i in [first, *order]])

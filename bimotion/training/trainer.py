@@ -7,7 +7,8 @@ micro-batches and averaged by DDP across processes, the gradient is exactly that
 per-sample loss over the whole optimizer step, whatever the micro-batch sizes (a ragged last batch,
 uneven shards).  Evaluation losses are plain per-batch means, which Trainer averages per sample.
 
-Training batches are grouped by the ``duration_s`` column, evaluation batches go longest first, and
+Training batches are grouped by the ``duration_s`` column (a fixed number of clips, or with
+``max_batch_duration_s`` a budget of padded audio-seconds per batch), evaluation batches go longest first, and
 evaluation uses its own collator (no cropping).  ``args.loss_reduction`` (``"annotated"``, or the
 authors' ``"label_space"``: the same divided by 13) is :func:`~.loss.masked_bce`'s.
 
@@ -25,7 +26,7 @@ import contextlib
 from transformers import Trainer, TrainerCallback
 
 from .loss import annotated, masked_bce
-from .sampler import length_grouped, longest_first
+from .sampler import DurationBatchSampler, durations, length_grouped, longest_first
 
 
 class SERTrainer(Trainer):
@@ -66,12 +67,40 @@ class SERTrainer(Trainer):
     def _get_train_sampler(self, train_dataset=None):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
         if self.args.train_sampling_strategy == "group_by_length" and self._has_durations(dataset):
-            batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
+            # one optimizer step's clips over every process: N processes see the batches of one
+            batch = self.args.train_batch_size * self.args.gradient_accumulation_steps * self.args.world_size
             self.train_sampler = length_grouped(
                 dataset, batch, seed=self.data_seed, column=self.args.length_column_name
             )
             return self.train_sampler
         return super()._get_train_sampler(train_dataset)
+
+    def get_train_dataloader(self):
+        """With ``args.max_batch_duration_s``: batches by padded audio duration
+        (:class:`~.sampler.DurationBatchSampler`, one per process, dealt out by accelerate)."""
+        budget = getattr(self.args, "max_batch_duration_s", None)
+        if not budget:
+            return super().get_train_dataloader()
+        from functools import partial
+
+        from torch.utils.data import DataLoader
+        from transformers.trainer_utils import seed_worker
+
+        crop = getattr(self.data_collator, "max_duration_s", None)
+        lengths = durations(self.train_dataset, self.args.length_column_name)
+        self.train_sampler = DurationBatchSampler(lengths, budget, seed=self.data_seed, max_duration_s=crop)
+        args = self.args
+        loader = DataLoader(
+            self.train_dataset,
+            batch_sampler=self.train_sampler,
+            collate_fn=self.data_collator,
+            num_workers=args.dataloader_num_workers,
+            pin_memory=args.dataloader_pin_memory,
+            persistent_workers=args.dataloader_persistent_workers,
+            prefetch_factor=args.dataloader_prefetch_factor,
+            worker_init_fn=partial(seed_worker, num_workers=args.dataloader_num_workers, rank=args.process_index),
+        )
+        return self.accelerator.prepare(loader)
 
     @property
     def data_seed(self) -> int:

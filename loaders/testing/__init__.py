@@ -7,7 +7,8 @@
 Every generator reproduces its corpus's layout variants and tolerated quirks (96 kHz or float
 files, AIFF bytes behind ``.wav``, UTF-16/GB2312 transcripts, hidden files, decoy folders, …);
 ``bad=True`` also plants the bad inputs a reader must reject (git-LFS stub, truncated and non-audio
-files, unknown label codes, missing metadata rows).  Audio is synthesised speech-like sound
+files, unknown label codes, missing metadata rows).  ``make_corpus("audiofolder", ..., language="ind")``
+makes a user's own corpus in the audiofolder convention (:mod:`loaders.testing.audiofolder`).  Audio is synthesised speech-like sound
 (:mod:`loaders.testing.synth`) whose prosody follows the emotion and whose voice follows the
 speaker's age group and language, so that a model can learn from it.
 
@@ -27,6 +28,8 @@ from ._common import FixtureWriter, Sizes
 __all__ = ["FixtureWriter", "GENERATORS", "Sizes", "digest", "make_all", "make_corpus", "snapshot"]
 
 GENERATORS: tuple[str, ...] = READERS
+# A user's own corpus (loaders.audiofolder) in any language code and age groups: make_corpus("audiofolder", ...).
+EXTRA_GENERATORS: tuple[str, ...] = ("audiofolder",)
 
 
 def make_corpus(
@@ -44,8 +47,8 @@ def make_corpus(
     ``scale`` (small size): about that many times the small size's distinct clips per group and
     split, all distinct.  ``options`` are generator-specific (e.g. ``layout="b"``
     for ESD/TESS)."""
-    if name not in GENERATORS:
-        raise KeyError(f"no fixture generator for {name!r}; choose one of: {', '.join(GENERATORS)}")
+    if name not in GENERATORS + EXTRA_GENERATORS:
+        raise KeyError(f"no fixture generator for {name!r}; choose one of: {', '.join(GENERATORS + EXTRA_GENERATORS)}")
     if size not in Sizes.NAMES:
         raise ValueError(f"size must be one of {Sizes.NAMES}, not {size!r}")
     module = importlib.import_module(f"{__name__}.{name}")

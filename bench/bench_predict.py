@@ -1,0 +1,164 @@
+"""`bimotion predict` on long recordings: peak memory does not grow with the length; real-time factor on CPU.
+
+    python bench/bench_predict.py                               # 1 and 10 min, WAV/MP3/M4A, tiny model
+    python bench/bench_predict.py --minutes 1 10 60 --formats mp3
+    python bench/bench_predict.py --size xlsr53 --minutes 1 --formats wav   # XLSR-53-size model (random)
+    python bench/bench_predict.py --model results/eng_eld       # a real checkpoint
+
+For each length a recording is generated: speech-like clips (:mod:`loaders.testing.synth`, 2-4 s,
+six emotions, two voices) separated by 0.3-1.5 s pauses with room noise, 44.1 kHz stereo (so every
+block is mixed down and resampled to 16 kHz), written block by block as WAV, then MP3 (libsndfile)
+and AAC in M4A (FFmpeg).  Each (format, length) is predicted in a fresh process
+(:func:`bimotion.predict.predict_files`, 4 s windows every 2 s, batches of 8, ``--threads`` torch
+threads) that reports its peak RSS (``getrusage`` maxrss), its RSS after loading the model and
+before decoding (the baseline), wall and CPU seconds, and the real-time factor (wall seconds per
+second of audio; CPU seconds per second of audio, which a busy machine does not inflate).  For
+comparison, decoding the whole 10-minute recording at once would hold 212 MB (44.1 kHz stereo
+float32) plus 38 MB at 16 kHz.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+RATE_HZ = 44100
+EMOTIONS = ("neutral", "happiness", "sadness", "anger", "fear", "surprise")
+
+
+def write_recording(path: Path, minutes: float, seed: int = 0) -> Path:
+    """A ``minutes``-long 44.1 kHz stereo WAV of clips and pauses, written without holding it whole."""
+    import soundfile
+
+    from loaders.testing.synth import make_voice, synthesize
+
+    rng = np.random.default_rng(seed)
+    voices = [make_voice("bench-f", "f", "eld"), make_voice("bench-m", "m", "eld")]
+    pool = [
+        synthesize((emotion,), voice, "eng", duration_s=float(rng.uniform(2, 4)), sample_rate_hz=RATE_HZ, rng=rng)
+        for emotion in EMOTIONS
+        for voice in voices
+    ]
+    total = int(minutes * 60 * RATE_HZ)
+    written = 0
+    with soundfile.SoundFile(str(path), "w", RATE_HZ, 2, "PCM_16") as f:
+        while written < total:
+            clip = 0.5 * pool[int(rng.integers(len(pool)))]
+            pause = rng.normal(0, 1e-3, int(rng.uniform(0.3, 1.5) * RATE_HZ))
+            block = np.concatenate([clip, pause])[: total - written].astype(np.float32)
+            f.write(np.stack([block, 0.8 * block], 1))
+            written += len(block)
+    return path
+
+
+def convert(wav: Path, fmt: str) -> Path:
+    """The WAV as MP3 (libsndfile, streamed) or as AAC in M4A (FFmpeg)."""
+    import soundfile
+
+    out = wav.with_suffix(f".{fmt}")
+    if fmt == "mp3":
+        with soundfile.SoundFile(str(wav)) as src, soundfile.SoundFile(str(out), "w", RATE_HZ, 2, format="MP3") as dst:
+            for block in src.blocks(RATE_HZ * 10, dtype="float32"):
+                dst.write(block)
+    elif fmt == "m4a":
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-c:a", "aac", "-b:a", "96k", str(out)],
+                       check=True)  # fmt: skip
+    return out
+
+
+# XLSR-53's architecture (wav2vec2 large: 24 layers of 1024, 315M parameters), randomly initialised
+XLSR53_SIZE = dict(
+    hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
+    conv_dim=(512,) * 7, conv_stride=(5, 2, 2, 2, 2, 2, 2), conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+    num_conv_pos_embeddings=128, num_conv_pos_embedding_groups=16, initializer_range=0.02,
+)  # fmt: skip
+
+
+def random_model(path: Path, size: str) -> Path:
+    """A random checkpoint in our layout (13 labels, three of them trained): ``tiny``
+    (:func:`bimotion.training.testing.save_tiny_model`) or ``xlsr53`` (the paper's model's size)."""
+    from bimotion.training import testing
+    from bimotion.training.model import build_model, suppress_untrained
+
+    overrides = XLSR53_SIZE if size == "xlsr53" else {}
+    encoder = testing.save_tiny_model(path / "encoder", **overrides)
+    model, fe = build_model(str(encoder), classifier_proj_size=256 if overrides else 16)
+    model.config.trained_labels = ["neutral", "positive", "negative"]
+    suppress_untrained(model)
+    model.save_pretrained(path / "model")
+    fe.save_pretrained(path / "model")
+    return path / "model"
+
+
+def child(model: str, audio: str, threads: int) -> dict:
+    """Run in a fresh process: predict every window of ``audio`` and measure."""
+    import torch
+
+    from bimotion.predict import PredictReport, load_predictor, predict_files
+
+    torch.set_num_threads(threads)
+    predictor = load_predictor(model)
+    baseline_mb = _rss_now_mb()
+    report = PredictReport()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    windows = sum(1 for _ in predict_files(predictor, [audio], progress=False, report=report))
+    wall_s, cpu_s = time.perf_counter() - wall0, time.process_time() - cpu0
+    return {
+        "windows": windows,
+        "audio_s": round(report.audio_s, 1),
+        "rss_after_load_mb": round(baseline_mb),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "wall_s": round(wall_s, 1),
+        "cpu_s": round(cpu_s, 1),
+        "rtf_wall": round(wall_s / report.audio_s, 4),
+        "rtf_cpu": round(cpu_s / report.audio_s, 4),
+    }
+
+
+def _rss_now_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[1, 10])
+    parser.add_argument("--formats", nargs="+", choices=["wav", "mp3", "m4a"], default=["wav", "mp3", "m4a"])
+    parser.add_argument("--model", default=None, help="a checkpoint folder (default: a random one of --size)")
+    parser.add_argument("--size", choices=["tiny", "xlsr53"], default="tiny", help="the random model's size")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads in each measured process")
+    parser.add_argument("--child", nargs=2, metavar=("MODEL", "AUDIO"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(*args.child, args.threads)))
+        return
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+           "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(args.threads)}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-predict-") as tmp:
+        work = Path(tmp)
+        model = args.model or str(random_model(work, args.size))
+        for minutes in args.minutes:
+            wav = write_recording(work / f"rec_{minutes:g}min.wav", minutes)
+            for fmt in args.formats:
+                audio = wav if fmt == "wav" else convert(wav, fmt)
+                cmd = [sys.executable, __file__, "--threads", str(args.threads), "--child", model, str(audio)]
+                proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+                if proc.returncode:
+                    sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+                result = json.loads(proc.stdout.strip().splitlines()[-1])
+                print(json.dumps({"format": fmt, "minutes": minutes, "mb_on_disk": round(audio.stat().st_size / 1e6, 1),
+                                  **result}), flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""The advice's numbers, from a finished ``target:`` grid's saved predictions: every mixture's weighted
+F1 on the target's test set per seed, with two intervals, and its difference from the in-group
+baseline, paired by seed and by resample.
+
+* **over seeds** (``ci_seeds``): the Student-t interval of the mean of the per-seed values (for a
+  difference, of the per-seed differences, mixture seed k minus baseline seed k); it needs two seeds.
+* **over test clips** (``ci_clips``): the bootstrap of :func:`bimotion.grid.scoring.score_test` (clips
+  resampled within each corpus, the same resamples for every model, so a difference's interval is
+  paired); it says how much a different test set of the same size could move the number.
+
+A difference *helps* or *hurts* when both intervals exclude 0 on the same side (over clips alone
+with one seed); otherwise it is *unclear*.  ``±`` in the summary is half the width of the interval
+over seeds (over clips with one seed).  Intervals are clipped to the possible range (a score in
+[0, 100], a difference in [-100, 100]).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..grid.plan import target_test
+from ..grid.runner import Grid
+from ..grid.scoring import chance_of_test, score_test
+from ..mixture import parse_mixture
+
+
+def seed_half_width(values: list[float], confidence: float) -> float:
+    """Half the width of the Student-t ``confidence`` interval of the mean of ``values`` (NaN for one)."""
+    if len(values) < 2:
+        return math.nan
+    from scipy.stats import t
+
+    return float(t.ppf((1 + confidence) / 2, len(values) - 1) * np.std(values, ddof=1) / math.sqrt(len(values)))
+
+
+def clip_interval(boot: np.ndarray, confidence: float) -> list[float]:
+    """The ``confidence`` interval ``[low, high]`` of a bootstrap distribution."""
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    return [float(low), float(high)]
+
+
+@dataclass
+class Estimate:
+    """Per-seed values (weighted F1 in %, or differences of it), their mean and std, two intervals,
+    and the ``±`` of the summary: half the interval over seeds before clipping (over clips, one seed)."""
+
+    values: list[float]
+    mean: float
+    std: float
+    ci_seeds: list[float]  # NaN with one seed
+    ci_clips: list[float]
+    plus_minus: float
+
+    @classmethod
+    def of(cls, values: np.ndarray, boot: np.ndarray, confidence: float, bounds: tuple[float, float]) -> Estimate:
+        values = [float(v) for v in values]
+        mean = float(np.mean(values))
+        std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        half = seed_half_width(values, confidence)
+        seeds = [max(bounds[0], mean - half), min(bounds[1], mean + half)] if len(values) > 1 else [math.nan] * 2
+        clips = clip_interval(boot, confidence)
+        return cls(values, mean, std, seeds, clips, half if len(values) > 1 else (clips[1] - clips[0]) / 2)
+
+
+@dataclass
+class MixtureResult:
+    """One mixture of the advice: which model, how it relates to the target, how it scores."""
+
+    spec: str  # the training mixture
+    model: str  # the grid model that trained it (``models/<slug>/seed<k>``, ``metrics/<slug>/seed<k>.json``)
+    slug: str
+    role: str  # baseline, augment or inference (bimotion.grid.plan.TargetMixture)
+    notation: str
+    added: list[str]
+    score: Estimate  # weighted F1 (%) on the target's test set
+    delta: Estimate  # score minus the baseline's, paired by seed and by resample
+    untrained: list[str] = field(default_factory=list)  # labels the target annotates that the model never saw
+
+    @property
+    def verdict(self) -> str:
+        """``baseline``; ``helps`` / ``hurts`` when :attr:`delta`'s intervals over clips and over seeds
+        (with several) both exclude 0 on that side; else ``unclear``."""
+        if self.role == "baseline":
+            return "baseline"
+        intervals = [self.delta.ci_clips] + ([self.delta.ci_seeds] if len(self.delta.values) > 1 else [])
+        if all(low > 0 for low, _ in intervals):
+            return "helps"
+        return "hurts" if all(high < 0 for _, high in intervals) else "unclear"
+
+
+@dataclass
+class Advice:
+    target: str
+    test: str  # the spec of the target's test set
+    num_test: int
+    chance: float  # the test set's chance level (%, :func:`bimotion.grid.scoring.chance_of_test`)
+    seeds: list[int]
+    confidence: float
+    bootstrap_samples: int
+    group_score: str
+    backend: str  # finetune (with its base model) or probe (with its features)
+    mixtures: list[MixtureResult]
+    output_dir: Path
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def baseline(self) -> MixtureResult:
+        return next(m for m in self.mixtures if m.role == "baseline")
+
+    def of_role(self, role: str) -> list[MixtureResult]:
+        """The mixtures of ``role``, best first (by the mean difference from the baseline)."""
+        return sorted((m for m in self.mixtures if m.role == role), key=lambda m: -m.delta.mean)
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["output_dir"] = "."
+        out.pop("files")
+        for entry, mixture in zip(out["mixtures"], self.mixtures, strict=True):
+            entry["verdict"] = mixture.verdict
+        return _no_nan(out)
+
+
+def _no_nan(value):
+    """``value`` with every NaN (an interval over one seed) as None: strict JSON."""
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _backend(grid: Grid) -> str:
+    cfg = grid.config
+    if cfg.backend == "probe":
+        return f"probe on frozen {cfg.features} features"
+    model = "a tiny random wav2vec2" if cfg.tiny_model is not None else cfg.model_name_or_path
+    return f"fine-tuning {model}"
+
+
+def collect_advice(grid: Grid) -> Advice:
+    """The :class:`Advice` of a finished ``target:`` grid (every model trained and predicted; nothing
+    is trained here): its mixtures in the plan's order."""
+    from loaders.labels import LABELS
+
+    from ..training.metrics import trained_mask
+
+    cfg = grid.config
+    test = target_test(cfg.target, cfg.groups)
+    shards = list(parse_mixture(test).shards)
+    runs = {}
+    for mixture in grid.plan.target:
+        model = grid.plan.model(mixture.spec)
+        trained = [grid.trained_labels(model, seed) for seed in cfg.seeds]
+        preds = [grid.predictions(model, seed, shards) for seed in cfg.seeds]
+        # the grid's own call (bimotion.grid.runner.Grid.collect): the same values and resamples
+        values, boot = score_test(
+            preds, samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=zlib.crc32(test.encode()),
+            group_score=cfg.group_score, trained=[trained_mask(t) for t in trained],
+        )  # fmt: skip
+        annotated = [label for label, on in zip(LABELS, preds[0]["label_mask"].any(0), strict=True) if on]
+        untrained = [lab for lab in annotated if any(t is not None and lab not in t for t in trained)]
+        runs[mixture] = (model, values, boot, untrained, preds[0])
+    base = next(runs[m] for m in runs if m.role == "baseline")
+    results = [
+        MixtureResult(
+            m.spec,
+            model.name,
+            model.slug,
+            m.role,
+            m.notation,
+            list(m.added),
+            score=Estimate.of(values, boot, cfg.confidence, (0.0, 100.0)),
+            delta=Estimate.of(values - base[1], boot - base[2], cfg.confidence, (-100.0, 100.0)),
+            untrained=untrained,
+        )  # fmt: skip
+        for m, (model, values, boot, untrained, _) in runs.items()
+    ]
+    return Advice(
+        cfg.target, test, len(base[4]["id"]), chance_of_test(base[4], cfg.group_score)["chance"], list(cfg.seeds),
+        cfg.confidence, cfg.bootstrap_samples, cfg.group_score, _backend(grid), results, grid.out,
+    )  # fmt: skip

@@ -1,0 +1,165 @@
+"""The advice in words and tables: a plain-language summary ("adding Mandarin adults raises Mandarin
+elderly by 6.1 ± 2.3 weighted F1"), ``advice.md`` (the summary and a table of every mixture) and
+``advice.json`` (every number, per seed)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from ..grid.report import DAGGER, write_text_atomic
+from .collect import Advice, Estimate, MixtureResult
+from .names import group_name, names_list
+
+VERDICTS = {"helps": "a clear gain", "hurts": "a clear loss", "unclear": "not clear: an interval includes 0"}
+
+
+def _pm(estimate: Estimate) -> str:
+    return f"{estimate.mean:.1f} ± {estimate.plus_minus:.1f}"
+
+
+def _change(estimate: Estimate) -> str:
+    """``raises ... by 6.1 ± 2.3`` / ``lowers ... by 3.0 ± 1.2`` (the magnitude, signed by the verb)."""
+    verb = "raises" if estimate.mean >= 0 else "lowers"
+    return verb, f"{abs(estimate.mean):.1f} ± {estimate.plus_minus:.1f}"
+
+
+def describe(mixture: MixtureResult) -> str:
+    """What a mixture does to the target's data, in words."""
+    added = names_list(mixture.added) if mixture.added else ""
+    every = mixture.notation.startswith("X(L,A)") and len(mixture.added) > 1
+    if every and len(mixture.added) > 3:  # the table lists them
+        added = f"{len(mixture.added)} groups"
+    if mixture.role == "baseline":
+        return "training on the target's own data only"
+    if mixture.role == "augment":
+        return f"adding every other group ({added})" if every else f"adding {added}"
+    if every:
+        return f"a model of every other group ({added}), without the target's data,"
+    return f"a model of {added} alone"
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _interval_words(advice: Advice) -> str:
+    level = f"{100 * advice.confidence:g}%"
+    if len(advice.seeds) > 1:
+        return (
+            f"± is half the {level} interval over {len(advice.seeds)} seeds (Student t, paired by seed); a clear "
+            f"gain or loss is one whose {level} intervals over seeds and over test clips both exclude 0"
+        )
+    return f"± is half the {level} bootstrap interval over test clips (one seed: run more seeds for seed variation)"
+
+
+def _verdict_line(advice: Advice) -> str:
+    """Which mixture helps the target most (augmentation or a model of other groups), if any."""
+    who = group_name(advice.target)
+    others = [m for m in advice.mixtures if m.role != "baseline"]
+    if not others:
+        return f"No other group was given: nothing to compare with training on {who} alone."
+    best = max(others, key=lambda m: m.delta.mean)
+    if best.delta.mean <= 0:
+        return f"Nothing beats the in-group baseline on average: keep training on {who} alone."
+    verb, amount = _change(best.delta)
+    name = best.spec if len(best.spec) <= 40 else best.notation
+    if best.role == "augment":
+        action = f"{describe(best)} {verb} {who} by {amount} weighted F1"
+    else:
+        action = f"{describe(best)} beats the in-group baseline by {amount} weighted F1"
+    return f"Helps most ({name}): {action}, to {best.score.mean:.1f} ({VERDICTS[best.verdict]})."
+
+
+def summary_lines(advice: Advice) -> list[str]:
+    """The plain-language summary, one sentence per line; every number is one of advice.json's."""
+    who = group_name(advice.target)
+    base = advice.baseline
+    at_chance = base.score.mean <= advice.chance
+    lines = [
+        f"Target: {who} ({advice.target}), {advice.num_test} test clips; weighted F1 (%) on its test set, "
+        f"chance level {advice.chance:.1f}; {advice.backend}, seeds {advice.seeds}.",
+        f"In-group baseline ({base.spec}): {_pm(base.score)}"
+        + (f" {DAGGER}: at or below chance, so the target's own data taught this model nothing" if at_chance else "")
+        + ".",
+        _verdict_line(advice),
+    ]
+    for mixture in advice.of_role("augment"):
+        verb, amount = _change(mixture.delta)
+        lines.append(
+            f"- {_upper_first(describe(mixture))} {verb} {who} by {amount} weighted F1 ({VERDICTS[mixture.verdict]})."
+        )
+    for mixture in advice.of_role("inference"):
+        side = "above" if mixture.delta.mean >= 0 else "below"
+        lines.append(
+            f"- Cross-group inference: {describe(mixture)} scores {_pm(mixture.score)} on {who}, "
+            f"{abs(mixture.delta.mean):.1f} ± {mixture.delta.plus_minus:.1f} {side} the baseline "
+            f"({VERDICTS[mixture.verdict]})."
+        )
+    lines.append(_interval_words(advice) + ".")
+    return lines
+
+
+def _interval(values: list[float]) -> str:
+    return "–" if any(math.isnan(v) for v in values) else f"[{values[0]:.1f}, {values[1]:.1f}]"
+
+
+def _row(mixture: MixtureResult, chance: float) -> str:
+    score, delta = mixture.score, mixture.delta
+    mean = f"{score.mean:.2f}" + (DAGGER if score.mean <= chance else "") + f" ± {score.std:.2f}"
+    cells = [f"`{mixture.spec}`", mixture.role, mixture.notation, names_list(mixture.added) if mixture.added else "–",
+             mean, _interval(score.ci_seeds), _interval(score.ci_clips)]  # fmt: skip
+    if mixture.role == "baseline":
+        cells += ["–", "–", "–", "baseline"]
+    else:
+        cells += [f"{delta.mean:+.2f}", _interval(delta.ci_seeds), _interval(delta.ci_clips), mixture.verdict]
+    return "| " + " | ".join(cells) + " |"
+
+
+def render_markdown(advice: Advice) -> str:
+    """``advice.md``: the summary, then every mixture (baseline, augmentations and cross-group
+    inference, best first) with its score, intervals and difference from the baseline."""
+    level = f"{100 * advice.confidence:g}%"
+    head = ["Training data", "Role", "Notation", "Other groups", "Weighted F1 % (mean ± std over seeds)",
+            f"{level} CI (seeds)", f"{level} CI (clips)", "Δ vs baseline", f"Δ {level} CI (seeds)",
+            f"Δ {level} CI (clips)", "Verdict"]  # fmt: skip
+    lines = [f"# Which cross-group data helps {group_name(advice.target)} ({advice.target})?", ""]
+    for line in summary_lines(advice):  # paragraphs, and the bullets as one list
+        lines += [line] if line.startswith("- ") else ([""] if lines[-1] else []) + [line, ""]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    ordered = [advice.baseline, *advice.of_role("augment"), *advice.of_role("inference")]
+    lines += [_row(m, advice.chance) for m in ordered]
+    lines.append(f"| Chance level | | | | {advice.chance:.2f} | | | | | | |")
+    lines += [
+        "",
+        f"- Test set `{advice.test}` ({advice.num_test} clips); its corpora combined by group_score = "
+        f"{advice.group_score}; {DAGGER} at or below its chance level (an all-positive or prior-matched random "
+        "predictor's weighted F1).",
+        f"- CI (seeds): Student-t interval of the mean over seeds {advice.seeds}; CI (clips): bootstrap over test "
+        f"clips ({advice.bootstrap_samples} resamples, the same for every model, so Δ's is paired). A Δ helps or "
+        "hurts when both intervals exclude 0 on that side (over clips alone with one seed); ± in the summary is "
+        "half the interval over seeds (over clips with one seed).",
+        "- Roles: augment = the target's data plus other groups (X(l,a)+g one group, X(l,A) its language's other "
+        "age groups, X(L,a) its age group's other languages, X(L,A) every group); inference = a model that never "
+        "saw the target's data (X(¬l,a) other language, X(l,¬a) other age group, X(¬l,¬a) both).",
+    ]
+    untrained = [f"`{m.spec}`: {', '.join(m.untrained)}" for m in advice.mixtures if m.untrained]
+    if untrained:
+        lines.append(
+            "- Labels the target annotates that a model never trained on (scored as absent): "
+            + "; ".join(untrained)
+            + "."
+        )
+    lines.append(
+        "- Per-seed values: `advice.json`; per-model metrics: `metrics/<model>/seed<k>.json`; heat map: `tables/`."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def write_advice(advice: Advice) -> list[Path]:
+    """Write ``advice.json`` and ``advice.md`` into the advice's output folder; their paths."""
+    files = [advice.output_dir / "advice.json", advice.output_dir / "advice.md"]
+    write_text_atomic(files[0], json.dumps(advice.to_json(), indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(files[1], render_markdown(advice))
+    return files

@@ -1,0 +1,87 @@
+"""Running the advice: any grid config turned into a ``target:`` grid over the groups the prepared
+datasets hold, run by the grid's runner (resumable, models reused), then collected and reported."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from ..grid.config import GridConfig, load_config, prepared_groups, shipped_config
+from ..grid.runner import Grid
+from .collect import Advice, collect_advice
+from .report import summary_lines, write_advice
+
+DEFAULT_CONFIG = "probe"  # frozen log-mel features and a small head: an answer on a CPU in minutes
+
+
+def config_of(config: str | os.PathLike | Mapping | GridConfig | None) -> GridConfig:
+    """A grid config from a file, a shipped config's name (``probe``, ``paper``, ``advise-tiny``, ...),
+    a mapping or itself; None: the shipped ``probe``."""
+    if config is None:
+        config = DEFAULT_CONFIG
+    if isinstance(config, str) and not Path(config).exists() and not config.endswith((".yaml", ".yml")):
+        config = shipped_config(config)
+    return load_config(config)
+
+
+def advise_config(
+    config: str | os.PathLike | Mapping | GridConfig | None,
+    data_dirs: Mapping[str, str | os.PathLike | None],
+    *,
+    target: str | None = None,
+    groups: list[str] | None = None,
+    seeds: list[int] | None = None,
+) -> GridConfig:
+    """``config``'s training setting (model or probe, hyper-parameters, seeds, bootstrap) as a
+    ``target:`` grid: no paper tables, extra mixtures, extra test sets or projections; ``target``
+    and ``groups`` override the config's; groups default to every group of ``data_dirs``
+    (:func:`bimotion.grid.config.prepared_groups`)."""
+    base = config_of(config)
+    target = target or base.target
+    if not target:
+        raise ValueError("give the target group (--target, or target: in the config), e.g. zho_eld")
+    prepared_groups(data_dirs, local_only=True)  # registers the local folders' own corpora: their groups resolve
+    groups = list(groups or base.groups or prepared_groups(data_dirs))
+    from ..grid.plan import make_plan
+
+    out = replace(
+        base, tables=[], mixtures=[], extra_tests=[], projections=[], target=target, groups=groups,
+        seeds=list(seeds or base.seeds),
+    )  # fmt: skip
+    make_plan(out)  # unknown target or group: a clear error now, before anything trains
+    return out
+
+
+def advise(
+    config: str | os.PathLike | Mapping | GridConfig | None,
+    data_dirs: Mapping[str, str | os.PathLike | None],
+    output_dir: str | os.PathLike,
+    *,
+    target: str | None = None,
+    groups: list[str] | None = None,
+    seeds: list[int] | None = None,
+    log=print,
+) -> Advice | None:
+    """Which cross-group data helps ``target``: train (or reuse) the in-group baseline, every
+    cross-group augmentation and every cross-group inference model the groups allow, once per seed,
+    score each on the target's test set, and write ``advice.json`` and ``advice.md`` (beside the
+    grid's ``plan.json``, ``models/``, ``metrics/`` and ``tables/heatmap.*``) in ``output_dir``.
+    None for a process of a multi-process launch that does not write the reports.
+
+    >>> advice = advise("probe", {"bimotion": "data/bimotion", "yuemotion": "data/yuemotion"},
+    ...                 "results/advise-zho_eld", target="zho_eld")
+    >>> print("\\n".join(summary_lines(advice)))"""
+    dirs = {k: str(v) for k, v in data_dirs.items() if v}
+    grid_config = advise_config(config, dirs, target=target, groups=groups, seeds=seeds)
+    grid = Grid(grid_config, dirs, output_dir, log=log)
+    result = grid.run()
+    if result is None:  # one worker of several (bimotion.grid.workers): the last one to finish reports
+        return None
+    advice = collect_advice(grid)
+    advice.files = write_advice(advice) + list(result.files)
+    return advice
+
+
+__all__ = ["DEFAULT_CONFIG", "advise", "advise_config", "config_of", "summary_lines"]

@@ -1,0 +1,149 @@
+"""What the dataset and model cards' YAML says about the sources, decided once for both: Hub licence
+ids of the corpora's licences (:func:`hub_license`), the licence of data or a model made from several
+corpora (:func:`combined_license`, the most restrictive wins), Hub language codes
+(:func:`hub_language`), the Hub id of a source that lives on the Hub (:func:`hub_dataset_id`) and
+the Hub's ``size_categories`` (:func:`size_category`).
+
+The licence ids and their order are the Hub's (https://huggingface.co/docs/hub/repositories-licenses);
+a licence this module does not recognise (research only, by request, an EULA) is ``other``, the most
+restrictive, and is then named by ``license_name`` and ``license_link`` as the Hub requires.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Hub licence ids by how much they restrict the reuse of derived data or models: public domain,
+# permissive/attribution, share-alike, non-commercial, no derivatives, both; `other` (anything not
+# recognised: research only, by request, EULAs) ranks above them all.
+RESTRICTIVENESS = {
+    "cc0-1.0": 0,
+    "pddl": 0,
+    "mit": 1,
+    "apache-2.0": 1,
+    "bsd-3-clause": 1,
+    "odc-by": 1,
+    "cc-by-3.0": 1,
+    "cc-by-4.0": 1,
+    "odbl": 2,
+    "cc-by-sa-3.0": 2,
+    "cc-by-sa-4.0": 2,
+    "cc-by-nc-3.0": 3,
+    "cc-by-nc-4.0": 3,
+    "cc-by-nc-sa-3.0": 3,
+    "cc-by-nc-sa-4.0": 3,
+    "cc-by-nd-4.0": 4,
+    "cc-by-nc-nd-3.0": 5,
+    "cc-by-nc-nd-4.0": 5,
+    "other": 6,
+}
+OPEN_IDS = frozenset(i for i, rank in RESTRICTIVENESS.items() if rank <= 2)  # may be redistributed
+HUB_DATASETS_URL = "https://huggingface.co/datasets/"
+SIZE_CATEGORIES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B")
+ISO_639_1 = {"eng": "en", "zho": "zh", "cmn": "zh", "fra": "fr", "deu": "de", "spa": "es", "jpn": "ja"}
+_CC = re.compile(r"\bcc[- ]?by((?:[- ](?:nc|nd|sa))*)[- ]?v?(\d\.\d)\b")
+_WORDS = (
+    (re.compile(r"\bcc0\b|\bcc[- ]zero\b"), "cc0-1.0"),
+    (re.compile(r"\bodbl\b"), "odbl"),
+    (re.compile(r"\bpddl\b"), "pddl"),
+    (re.compile(r"\bodc[- ]by\b"), "odc-by"),
+    (re.compile(r"\bapache(?:[- ]license)?[- ,]*(?:version[- ])?2(?:\.0)?\b"), "apache-2.0"),
+    (re.compile(r"\bmit\b"), "mit"),
+    (re.compile(r"\bbsd[- ]3[- ]clause\b"), "bsd-3-clause"),
+)
+
+
+def hub_license(text: str) -> str:
+    """The Hub licence id of a corpus's licence as its ``SourceInfo`` words it (``CC BY-NC-ND 4.0``
+    -> ``cc-by-nc-nd-4.0``, ``ODbL-1.0 (database), DbCL-1.0 (contents)`` -> ``odbl``); ``other``
+    when it is none the Hub lists (research only, by request, an EULA, unknown)."""
+    lowered = " ".join(text.lower().replace("_", "-").split())
+    match = _CC.search(lowered)
+    if match:
+        parts = re.findall(r"nc|nd|sa", match.group(1))
+        found = "-".join(["cc-by", *sorted(parts, key=["nc", "nd", "sa"].index), match.group(2)])
+        return found if found in RESTRICTIVENESS else "other"
+    for pattern, hub_id in _WORDS:
+        if pattern.search(lowered):
+            return hub_id
+    return "other"
+
+
+@dataclass(frozen=True)
+class License:
+    """A card's licence: the Hub id, and for ``other`` the ``license_name``/``license_link`` the Hub
+    requires; ``sources``: ``{corpus: its licence as worded}`` it was derived from."""
+
+    id: str
+    name: str | None
+    link: str | None
+    sources: dict[str, str]
+    deciding: tuple[str, ...]  # the corpora whose licence is the most restrictive
+
+    def metadata(self) -> dict:
+        """The card's YAML keys: ``license`` and, for ``other``, ``license_name``/``license_link``."""
+        extra = {"license_name": self.name, "license_link": self.link} if self.id == "other" else {}
+        return {"license": self.id, **extra}
+
+    @property
+    def description(self) -> str:
+        """``cc-by-nc-nd-4.0 (the most restrictive of: tess: CC BY-NC-ND 4.0; csed: Apache-2.0)``."""
+        named = self.id if self.id != "other" else f"other ({self.name}, {self.link})"
+        listed = "; ".join(f"{corpus}: {text}" for corpus, text in self.sources.items())
+        return f"{named}, the most restrictive of: {listed}" if len(self.sources) > 1 else f"{named} ({listed})"
+
+
+def combined_license(licenses: Mapping[str, str], urls: Mapping[str, str], *, card: str = "README.md") -> License:
+    """The licence of data or a model made from the corpora of ``licenses`` (``{corpus: licence as
+    worded}``): the most restrictive of their Hub ids.  ``other`` when that is no licence the Hub
+    lists, or when several different licences are equally restrictive; it is then named after the
+    corpora that decide it and linked to that corpus's page (``urls``), or, for several, to the
+    ``card`` that lists them all."""
+    if not licenses:
+        raise ValueError("no source licence to derive a licence from: name the corpora the data came from")
+    ids = {corpus: hub_license(text) for corpus, text in licenses.items()}
+    top = max(RESTRICTIVENESS[i] for i in ids.values())
+    deciding = tuple(corpus for corpus, i in ids.items() if RESTRICTIVENESS[i] == top)
+    winners = {ids[c] for c in deciding}
+    if len(winners) == 1 and "other" not in winners:
+        return License(winners.pop(), None, None, dict(licenses), deciding)
+    name = _slug("-".join(deciding) + ("-license" if len(deciding) == 1 else "-licenses"))
+    link = urls.get(deciding[0]) if len(deciding) == 1 and urls.get(deciding[0]) else card
+    return License("other", name, link, dict(licenses), deciding)
+
+
+def _slug(text: str) -> str:
+    """A ``license_name`` the Hub accepts: lower-case letters, digits, dots and dashes."""
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9.]+", "-", text.lower())).strip("-")
+
+
+def hub_language(code: str) -> str:
+    """The Hub language code of an ISO 639-3 code: its two-letter ISO 639-1 code where it has one
+    (``eng`` -> ``en``), else the ISO 639-3 code itself (``yue``), which the Hub accepts too."""
+    try:
+        import iso639
+        from iso639.exceptions import DeprecatedLanguageValue, InvalidLanguageValue
+    except ImportError:  # the optional iso639-lang package: the common codes without it
+        return ISO_639_1.get(code, code)
+    try:
+        return iso639.Lang(code).pt1 or code
+    except (InvalidLanguageValue, DeprecatedLanguageValue):  # a code it lacks, or a retired one
+        return ISO_639_1.get(code, code)
+
+
+def hub_dataset_id(url: str | None) -> str | None:
+    """The Hub dataset id of a source whose page is on the Hub (``CAiRE/YueMotion``), else None."""
+    if not url or not url.startswith(HUB_DATASETS_URL):
+        return None
+    parts = url[len(HUB_DATASETS_URL) :].strip("/").split("/")
+    return "/".join(parts[:2]) if len(parts) >= 2 else parts[0] or None
+
+
+def size_category(num_rows: int) -> str:
+    """The Hub's ``size_categories`` value for ``num_rows`` rows."""
+    for power, name in enumerate(SIZE_CATEGORIES, start=3):
+        if num_rows < 10**power:
+            return name
+    return "1B<n<10B"

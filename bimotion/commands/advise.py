@@ -1,0 +1,67 @@
+"""Which cross-group data helps a target group?  From the groups the prepared datasets hold, train the
+target's in-group baseline, every cross-group augmentation (the target plus each other group, plus
+its language's other age groups, plus its age group's other languages, plus everything) and every
+cross-group inference model (other groups alone), once per seed, score each on the target's test
+set, and report which mixture helps most, with confidence intervals and a plain-language summary.
+
+Examples:
+  bimotion advise --target zho_eld --bimotion data/bimotion --yuemotion data/yuemotion
+  bimotion advise --target yue_eld --bimotion data/bimotion --yuemotion data/yuemotion \\
+      --config paper --seeds 0 1 2 --output results/advise-yue_eld      # fine-tune XLSR-53 (GPU)
+  bimotion advise --config bimotion/configs/advise-tiny.yaml --bimotion demo/bimotion --yuemotion demo/yuemotion
+
+--config is any grid config (a file, or a shipped one: probe, the default, a head on frozen log-mel
+features that answers on a CPU in minutes; paper, fine-tuning XLSR-53; advise-tiny, a tiny random
+wav2vec2 for generated data): its model or probe, training arguments, seeds and bootstrap are used,
+its tables and projections are not; its target: and groups: are, unless given here.  Writes
+advice.md, advice.json and the grid's models/, metrics/, tables/heatmap.* in --output; a rerun
+resumes and reuses every finished model (see docs/advise.md).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HELP = "which cross-group data helps a target group most: train, score and report every mixture"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--target", metavar="GROUP", help="the group to advise, e.g. zho_eld (or target: in --config)")
+    parser.add_argument("--bimotion", metavar="DIR", help="prepared BiMotion dataset (`bimotion prepare`)")
+    parser.add_argument("--yuemotion", metavar="DIR", help="prepared YueMotion dataset (`yuemotion prepare`)")
+    parser.add_argument(
+        "--config", metavar="NAME_OR_YAML", default=None, help="grid config: a file or a shipped name (default: probe)"
+    )
+    parser.add_argument(
+        "--groups",
+        nargs="+",
+        metavar="GROUP",
+        help="draw only from these groups (e.g. zho_eld zho_adu eng_eld[crema_d]; default: every prepared group)",
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, metavar="N", help="seeds (default: the config's)")
+    parser.add_argument("--output", "-o", metavar="DIR", help="where everything goes (default: advise-TARGET)")
+
+
+def run(args) -> int:
+    from bimotion.advise import advise, advise_config, summary_lines
+
+    data_dirs = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
+    if not any(data_dirs.values()):
+        print("error: give the prepared datasets: --bimotion DIR and/or --yuemotion DIR", file=sys.stderr)
+        return 2
+    try:  # every argument checked before anything trains
+        config = advise_config(args.config, data_dirs, target=args.target, groups=args.groups, seeds=args.seeds)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        print(f"error: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
+        return 2
+    output = Path(args.output or f"advise-{config.target}")
+    if output.is_file():
+        print(f"error: --output {output} is a file; give a folder", file=sys.stderr)
+        return 2
+    advice = advise(config, data_dirs, output)
+    if advice is None:  # another process of the launch writes the advice
+        return 0
+    print("\n" + "\n".join(summary_lines(advice)))
+    print(f"\nadvice.md, advice.json, per-model metrics and heat map: {output}")
+    return 0

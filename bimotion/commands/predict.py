@@ -1,0 +1,82 @@
+"""Predict emotions in audio files and folders with a trained model, one row per window.
+
+Examples:
+  bimotion predict --model results/eng_eld recordings/ --output predictions.csv
+  bimotion predict --model results/eng_eld carehome.mp3 --segment vad --output carehome.jsonl
+  bimotion predict --model their-org/ser-13 --labels paper clip.wav          # generic LABEL_i names
+
+Every audio file (WAV, FLAC, MP3, MP4/M4A, OGG, AIFF; found by content) is decoded as a stream and cut
+into windows (default 4 s every 2 s; the last one ends at the end of the file; --segment vad keeps
+only stretches above an energy threshold), so an hour-long recording needs no more memory than a
+minute.  Each row holds the file, start_s, end_s, a sigmoid score for each label the model was trained
+on, and the labels scored at least --threshold.  --output FILE.csv or FILE.jsonl (JSON Lines);
+without it, CSV goes to stdout.  A checkpoint whose outputs are named LABEL_0 … LABEL_12 needs
+--labels paper (the paper's 13-label order) or --label-map (a JSON list or object, a text file with
+one name per line, or 'LABEL_0=sadness,LABEL_1=fear,…'; '-' leaves an output out).
+
+Exit status: 0 on success, 2 for a bad model, path, option or audio file (with --skip-bad, bad audio
+files are counted and skipped instead).
+"""
+
+from __future__ import annotations
+
+import sys
+
+HELP = "predict emotions in audio files and folders with a trained model (CSV or JSON Lines, one row per window)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files and folders (searched recursively)")
+    parser.add_argument("--model", required=True, metavar="DIR_OR_HUB_ID", help="a fine-tuned model folder or Hub id")
+    parser.add_argument(
+        "--output", metavar="FILE", default=None, help="FILE.csv or FILE.jsonl (default: CSV on stdout)"
+    )
+    names = parser.add_mutually_exclusive_group()
+    names.add_argument("--labels", choices=["paper"], default=None,
+                       help="the model's outputs are the paper's 13 labels in order (for generic LABEL_i names)")  # fmt: skip
+    names.add_argument("--label-map", metavar="FILE_OR_SPEC", default=None, help="name the model's outputs explicitly")
+    parser.add_argument("--threshold", type=float, default=0.5, help="a label is predicted when its score is at least this (default: 0.5)")  # fmt: skip
+    parser.add_argument("--window-s", type=float, default=4.0, help="window length in seconds (default: 4.0)")
+    parser.add_argument("--hop-s", type=float, default=2.0, help="seconds between window starts (default: 2.0)")
+    parser.add_argument("--segment", choices=["fixed", "vad"], default="fixed",
+                        help="fixed: windows over the whole file; vad: windows over voice-activity segments only")  # fmt: skip
+    parser.add_argument("--vad-threshold-db", type=float, default=-40.0,
+                        help="with --segment vad: frame level (RMS, dBFS) counted as voice (default: -40)")  # fmt: skip
+    parser.add_argument("--batch-size", type=int, default=8, help="windows scored at once (default: 8)")
+    parser.add_argument(
+        "--skip-bad", action="store_true", help="count and skip unreadable audio files instead of stopping"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from bimotion.predict import PredictError, PredictReport, RowWriter, output_format, predict_files
+
+    report = PredictReport()
+    try:
+        output_format(args.output)  # before anything slow
+        rows = predict_files(
+            args.model,
+            args.paths,
+            label_map=args.labels or args.label_map,
+            threshold=args.threshold,
+            batch_size=args.batch_size,
+            progress=not args.no_progress,
+            skip_bad=args.skip_bad,
+            report=report,
+            window_s=args.window_s,
+            hop_s=args.hop_s,
+            segment=args.segment,
+            vad_threshold_db=args.vad_threshold_db,
+        )
+        for note in rows.predictor.notes:
+            print(f"note: {note}", file=sys.stderr)
+        with RowWriter(args.output, rows.labels) as writer:
+            for row in rows:
+                writer.write(row)
+    except PredictError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    where = args.output or "stdout"
+    print(f"predicted {', '.join(rows.labels)} -> {where}: {report.format()}", file=sys.stderr)
+    return 0

@@ -1,0 +1,103 @@
+"""What the command line prints: quiet by default, everything with ``--verbose``.
+
+:func:`quiet` is the one switch, called by the entry points (``bimotion``/``yuemotion`` in
+:mod:`bimotion.cli`, the recipes through :func:`bimotion.training.args.parse_arguments`) before any
+work starts.  Quiet means: ``transformers`` logs errors only (no "LOAD REPORT" for the new
+classification head every fine-tuning has), no ``datasets`` "Generating split"/"Map" bars and no
+``transformers`` "Loading weights"/"Writing model shards" bars, and the warnings a user cannot act on
+are filtered.  What stays is ours: one progress bar per stage (training, inference, the demo's grid),
+the results and every error.  ``verbose`` restores the libraries' own defaults.
+
+Nothing heavy is imported here: a library not imported yet reads its environment variable when it is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+# Read by the libraries when they are imported (``datasets`` takes seconds to import: a command that
+# never reads data never pays for it); a library already imported is set through its API instead.
+QUIET_ENV = {
+    "TRANSFORMERS_VERBOSITY": "error",
+    "DATASETS_VERBOSITY": "error",
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+}
+# (message regex, category): warnings about settings the user did not choose and cannot act on.
+FILTERED_WARNINGS = (
+    (r".*'pin_memory' argument is set as true but no accelerator is found.*", UserWarning),
+    (r".*torchcodec.*is deprecated.*", UserWarning),
+    (r".*`resume_download` is deprecated.*", FutureWarning),
+    (r"Cannot (en|dis)able progress bars.*", UserWarning),
+)
+_set_by_us: dict[str, str] = {}  # the environment variables quiet() set (verbose removes them again)
+
+
+def quiet(verbose: bool = False) -> None:
+    """Quiet output for this process (see the module's docstring); ``verbose``: the libraries' defaults
+    (undoes an earlier ``quiet()`` in the same process, e.g. in tests)."""
+    if verbose:
+        _loud()
+        return
+    for name, value in QUIET_ENV.items():
+        if name not in os.environ:  # a user's own setting wins
+            os.environ[name] = _set_by_us[name] = value
+    for message, category in FILTERED_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category)
+    import huggingface_hub.utils  # cheap; transformers reads its switch when imported
+
+    huggingface_hub.utils.disable_progress_bars()
+    if "transformers" in sys.modules:
+        from transformers.utils import logging
+
+        logging.set_verbosity_error()
+        logging.disable_progress_bar()  # its own flag, read when a bar starts
+        hub_progress_bars(True)  # downloading a model or a dataset is a stage: its bar stays
+    if "datasets" in sys.modules:
+        import datasets
+
+        datasets.utils.logging.set_verbosity_error()
+        datasets.disable_progress_bars()
+
+
+def _loud() -> None:
+    for name in list(_set_by_us):
+        if os.environ.get(name) == _set_by_us.pop(name):
+            del os.environ[name]
+    for message, category in FILTERED_WARNINGS:
+        warnings.filterwarnings("default", message=message, category=category)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "cannot enable": the user's own environment variable wins
+        import huggingface_hub.utils
+
+        huggingface_hub.utils.enable_progress_bars()
+        if "transformers" in sys.modules:
+            from transformers.utils import logging
+
+            logging.set_verbosity_warning()
+            logging.enable_progress_bar()
+        if "datasets" in sys.modules:
+            import datasets
+
+            datasets.utils.logging.set_verbosity_warning()
+            datasets.enable_progress_bars()
+
+
+def hub_progress_bars(enabled: bool = True) -> None:
+    """Show (or hide) ``huggingface_hub``'s transfer bars: the bar of a stage that uploads or downloads."""
+    import huggingface_hub.utils
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (huggingface_hub.utils.enable_progress_bars if enabled else huggingface_hub.utils.disable_progress_bars)()
+
+
+def aligned(rows: list[list[str]], *, indent: str = "  ") -> str:
+    """``rows`` (the first one a header) as a small table: the first column left-aligned, the others right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        indent + "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        for row in rows
+    )

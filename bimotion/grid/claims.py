@@ -1,0 +1,230 @@
+"""Sharing one grid output folder: which models a worker does (``--shard I/N`` or a job-array
+index), a claim per model so that no two workers train it, and the processes of one
+``accelerate launch`` agreeing on every step.
+
+A claim is ``claims/<unit>.claim`` in the output folder, holding the worker's host, pid, start
+time and a random token.  It is written whole to a private temporary file and then ``os.link``-ed
+to its name: the link fails if the name exists, so exactly one worker wins, on local disks and on
+NFS alike, and a reader never sees half a claim.  While it works, the holder touches the file every
+``heartbeat_s`` seconds (a daemon thread).  A claim is *stale*, and the next worker that meets it
+takes it over (and logs that), when its process is gone on this host, or when its heartbeat is
+older than ``stale_after_s`` (another host, a frozen node).  Taking over happens under a short
+``<unit>.claim.takeover`` lock (``O_CREAT | O_EXCL``), re-checking staleness there, so two workers
+never both take over one claim.  A finished unit needs no claim: the grid's markers say so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STALE_AFTER_S = 600.0  # a claim whose heartbeat is older than this is taken over
+HEARTBEAT_S = 30.0
+PROCESS_GROUP_TIMEOUT_S = 4 * 3600  # processes of one launch wait this long for the main one (scoring, tables)
+
+
+# ---------------------------------------------------------------------------------------------- shards
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` (0 <= I < N) -> ``(I, N)``; ValueError naming the fix otherwise."""
+    try:
+        index, count = (int(part) for part in str(text).split("/"))
+    except ValueError:
+        raise ValueError(f"--shard {text!r}: give I/N, e.g. 0/4 for the first of 4 workers") from None
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"--shard {text}: I/N needs 0 <= I < N")
+    return index, count
+
+
+def shard_from_env(env=None) -> tuple[int, int] | None:
+    """A Slurm job array's ``(SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT)``, or None."""
+    env = os.environ if env is None else env
+    if "SLURM_ARRAY_TASK_ID" not in env or "SLURM_ARRAY_TASK_COUNT" not in env:
+        return None
+    index = int(env["SLURM_ARRAY_TASK_ID"]) - int(env.get("SLURM_ARRAY_TASK_MIN", "0"))
+    return parse_shard(f"{index}/{env['SLURM_ARRAY_TASK_COUNT']}")
+
+
+def in_shard(position: int, shard: tuple[int, int] | None) -> bool:
+    """Whether the plan's ``position``-th unit (model × seed, in plan order) is this shard's."""
+    return shard is None or position % shard[1] == shard[0]
+
+
+# ---------------------------------------------------------------------------------------------- claims
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs on this host (a zombie, killed but not yet reaped, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+@dataclass
+class Claim:
+    """A held claim: touched every ``heartbeat_s`` until :meth:`release`."""
+
+    path: Path
+    token: str
+    heartbeat_s: float = HEARTBEAT_S
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def __post_init__(self):
+        threading.Thread(target=self._beat, name=f"claim {self.path.name}", daemon=True).start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat_s):
+            if not self.mine():
+                return  # taken over (we were frozen past stale_after_s): the other worker owns it now
+            with contextlib.suppress(OSError):
+                os.utime(self.path)
+
+    def mine(self) -> bool:
+        info = read_claim(self.path)
+        return info is not None and info.get("token") == self.token
+
+    def release(self) -> None:
+        self._stop.set()
+        if self.mine():
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+
+def read_claim(path: Path) -> dict | None:
+    """A claim's content with its heartbeat age (``age_s``), or None when there is none."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        info["age_s"] = max(0.0, time.time() - path.stat().st_mtime)
+    except (FileNotFoundError, ValueError):
+        return None
+    return info
+
+
+def describe(info: dict) -> str:
+    return f"{info.get('host')} pid {info.get('pid')} (heartbeat {info.get('age_s', 0):.0f} s ago)"
+
+
+@dataclass
+class Claims:
+    """The claims of one output folder (``folder`` = ``OUT/claims``)."""
+
+    folder: Path
+    stale_after_s: float = STALE_AFTER_S
+    heartbeat_s: float = HEARTBEAT_S
+    log: object = print
+
+    def path(self, unit: str) -> Path:
+        return self.folder / f"{unit}.claim"
+
+    def stale(self, info: dict) -> str | None:
+        """Why a claim may be taken over, or None while its worker lives."""
+        if info.get("host") == socket.gethostname() and not process_alive(int(info.get("pid", -1))):
+            return "its process is gone"
+        if info["age_s"] > self.stale_after_s:
+            return f"no heartbeat for {info['age_s']:.0f} s > {self.stale_after_s:.0f} s"
+        return None
+
+    def acquire(self, unit: str) -> Claim | dict:
+        """This worker's :class:`Claim` on ``unit``, or the live holder's claim (a dict) when another has it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path, token = self.path(unit), uuid.uuid4().hex
+        info = {"unit": unit, "host": socket.gethostname(), "pid": os.getpid(), "started": time.time(), "token": token}
+        tmp = self.folder / f".{unit}.{token}.tmp"
+        tmp.write_text(json.dumps(info), encoding="utf-8")
+        try:
+            for _ in range(5):
+                try:
+                    os.link(tmp, path)  # atomic: fails when the claim exists
+                    return Claim(path, token, self.heartbeat_s)
+                except FileExistsError:
+                    holder = read_claim(path)
+                    if holder is None:
+                        continue  # released between our link and our read
+                    why = self.stale(holder)
+                    if why is None:
+                        return holder
+                    if self._take_over(path, holder):
+                        self.log(f"[grid] recovered the claim on {unit} of {describe(holder)}: {why}")
+                    else:
+                        time.sleep(0.2)  # another worker is taking it over: see who holds it then
+            raise RuntimeError(f"{path}: could not claim it after 5 tries; other workers keep taking it")
+        finally:
+            tmp.unlink()
+
+    def _take_over(self, path: Path, holder: dict) -> bool:
+        """Remove ``holder``'s stale claim under the takeover lock, if it is still that claim and stale."""
+        lock = path.with_name(path.name + ".takeover")
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - lock.stat().st_mtime > 60:  # a worker died while taking over
+                lock.unlink()
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False  # another worker is taking it over
+        try:
+            now = read_claim(path)
+            if now is None or now.get("token") != holder.get("token") or self.stale(now) is None:
+                return False
+            path.unlink()
+            return True
+        finally:
+            os.close(fd)
+            lock.unlink()
+
+    def holder(self, unit: str) -> dict | None:
+        """The live claim on ``unit`` (None: unclaimed, or its claim is stale)."""
+        info = read_claim(self.path(unit))
+        return info if info is not None and self.stale(info) is None else None
+
+
+# ---------------------------------------------------------------------------------------------- processes
+@dataclass
+class Ranks:
+    """The processes of one ``accelerate launch`` (or torchrun): rank 0 decides, writes and scores;
+    every process trains each model together (DDP).  One process: every method is trivial."""
+
+    rank: int = 0
+    world: int = 1
+
+    @classmethod
+    def current(cls) -> Ranks:
+        if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+            return cls()
+        from datetime import timedelta
+
+        from accelerate import PartialState
+
+        from ..training.args import cpu_only_distributed
+
+        state = PartialState(cpu=cpu_only_distributed(), timeout=timedelta(seconds=PROCESS_GROUP_TIMEOUT_S))
+        return cls(state.process_index, state.num_processes)
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+    def broadcast(self, value):
+        """Rank 0's ``value`` on every process (a picklable object)."""
+        if self.world == 1:
+            return value
+        import torch.distributed as dist
+
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]

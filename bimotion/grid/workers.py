@@ -1,0 +1,96 @@
+"""A grid's work split across workers and processes (:mod:`.claims`): each unit (one model × one
+seed, in plan order) is done by the one worker whose shard it is and who claims it; the processes
+of one ``accelerate launch`` train it together, rank 0 scores it.  The tables are written once
+every unit is finished, by the worker that sees that first (under the ``tables`` claim)."""
+
+from __future__ import annotations
+
+from .claims import Claim, describe, in_shard
+from .plan import PlannedModel
+
+
+def unit_name(model: PlannedModel, seed: int) -> str:
+    """A unit's claim name: ``<model slug>.seed<k>``."""
+    return f"{model.slug}.seed{seed}"
+
+
+def units(grid) -> list[tuple[PlannedModel, int]]:
+    return [(model, seed) for model in grid.plan.models for seed in grid.config.seeds]
+
+
+def finished(grid, model: PlannedModel, seed: int) -> bool:
+    """Trained (its marker) and predicted on every test shard: only scoring is left, which is cheap."""
+    from .config import MARKER
+
+    return (grid.model_dir(model, seed) / MARKER).is_file() and all(
+        grid.prediction_file(model, seed, s).is_file() for s in grid.plan.test_shards
+    )
+
+
+def work(grid) -> list[str]:
+    """Train and score every unit of this worker's shard that no live worker has claimed; returns
+    the units still unfinished afterwards, each with why (empty: the grid is complete)."""
+    ranks, everything = grid.ranks, units(grid)
+    mine = [(i, m, s) for i, (m, s) in enumerate(everything) if in_shard(i, grid.shard)]
+    if ranks.is_main:
+        share = f", shard {grid.shard[0]}/{grid.shard[1]}: {len(mine)} of them" if grid.shard else ""
+        world = f", {ranks.world} processes training each model together" if ranks.world > 1 else ""
+        counts = f"{len(grid.plan.models)} models x {len(grid.config.seeds)} seeds, {len(grid.plan.tests)} test sets"
+        grid.log(f"[grid] {counts}{share}{world}")
+    for done, (_, model, seed) in enumerate(mine, 1):
+        if ranks.broadcast(finished(grid, model, seed) if ranks.is_main else None):
+            _score(grid, model, seed, f"{done}/{len(mine)}")  # rescored from its saved predictions
+            continue
+        claim = grid.claims.acquire(unit_name(model, seed)) if ranks.is_main else None
+        holder = ranks.broadcast(None if isinstance(claim, Claim) else claim)
+        if holder is not None:
+            if ranks.is_main:
+                grid.log(f"[grid] {done}/{len(mine)} {model.name} seed {seed}: claimed by {describe(holder)}, skipped")
+            continue
+        try:
+            _score(grid, model, seed, f"{done}/{len(mine)}")
+        finally:
+            if claim is not None:
+                claim.release()
+    return ranks.broadcast(unfinished(grid) if ranks.is_main else None)
+
+
+def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:
+    """Train (every process of a launch) or reuse, then score (rank 0) one unit."""
+    metrics = grid.score_model(model, seed)
+    grid.ranks.barrier()
+    if metrics is not None:
+        vs = ", ".join(
+            f"{t} {100 * v['weighted_f1']:.1f} (chance {100 * v['chance']:.1f})" for t, v in metrics["tests"].items()
+        )
+        grid.log(f"[grid] {progress} {model.name} seed {seed} scored: weighted F1 % {vs}")
+
+
+def unfinished(grid) -> list[str]:
+    """Every unfinished unit, with who holds it or whose shard it is."""
+    out = []
+    for i, (model, seed) in enumerate(units(grid)):
+        if finished(grid, model, seed):
+            continue
+        holder = grid.claims.holder(unit_name(model, seed))
+        if holder is not None:
+            why = f"claimed by {describe(holder)}"
+        elif not in_shard(i, grid.shard):
+            why = f"shard {i % grid.shard[1]}/{grid.shard[1]}'s, not started"
+        else:
+            why = "not started"
+        out.append(f"{model.name} seed {seed} ({why})")
+    return out
+
+
+def report_once(grid):
+    """Rank 0 of the worker that gets the ``tables`` claim writes the tables and figures; None
+    when another live worker holds it (it is writing the same tables)."""
+    claim = grid.claims.acquire("tables")
+    if not isinstance(claim, Claim):
+        grid.log(f"[grid] every model is finished; {describe(claim)} is writing the tables")
+        return None
+    try:
+        return grid.report()
+    finally:
+        claim.release()

@@ -1,0 +1,208 @@
+"""Emotion predictions on audio files and folders, window by window, in bounded memory.
+
+>>> from bimotion.predict import predict_files
+>>> for row in predict_files("results/eng_eld", ["recordings/"], window_s=4.0, hop_s=2.0):
+...     print(row.file, row.start_s, row.end_s, row.predicted, row.scores)
+
+Files are found and decoded as a stream (:mod:`bimotion.predict.audio`), cut into windows
+(:mod:`bimotion.predict.windows`: fixed with overlap, or voice-activity segments), scored in batches by
+the checkpoint (:mod:`bimotion.predict.model`, the forward pass of
+:func:`bimotion.training.inference.batch_logits`) and returned as :class:`WindowPrediction` rows
+(:mod:`bimotion.predict.output` writes them as CSV or JSON Lines).  A label is predicted when its
+sigmoid score is at least ``threshold``; a model only ever reports the labels it was trained on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from loaders.errors import CorpusError, SkipReport
+
+from .audio import AudioSource, PredictError, audio_blocks, find_audio
+from .model import Predictor, load_predictor, parse_label_map
+from .output import RowWriter, WindowPrediction, output_format
+from .windows import Windowing, window_count, windows
+
+__all__ = [
+    "PredictError",
+    "PredictReport",
+    "Predictions",
+    "Predictor",
+    "RowWriter",
+    "WindowPrediction",
+    "Windowing",
+    "load_predictor",
+    "output_format",
+    "parse_label_map",
+    "predict_files",
+    "window_count",
+]
+
+
+@dataclass
+class PredictReport:
+    """What a run read: files, windows, seconds of audio decoded, wall time, and what it left out."""
+
+    files: int = 0
+    windows: int = 0
+    audio_s: float = 0.0
+    elapsed_s: float = 0.0
+    not_audio: int = 0
+    no_window: list[str] = field(default_factory=list)
+    skipped: SkipReport = field(default_factory=SkipReport)
+
+    @property
+    def real_time_factor(self) -> float:
+        """Wall time per second of audio (below 1: faster than real time)."""
+        return self.elapsed_s / self.audio_s if self.audio_s else 0.0
+
+    def format(self) -> str:
+        lines = [
+            f"{self.files} file(s), {self.windows} window(s), {self.audio_s:.1f} s of audio in "
+            f"{self.elapsed_s:.1f} s (real-time factor {self.real_time_factor:.3f})"
+        ]
+        if self.not_audio:
+            lines.append(f"{self.not_audio} file(s) below the folders are not audio (by content) and were not read")
+        if self.no_window:
+            lines.append(
+                f"{len(self.no_window)} file(s) gave no window (shorter than the model's 25 ms receptive field, "
+                f"or no voice activity): {', '.join(self.no_window[:3])}{' …' if len(self.no_window) > 3 else ''}"
+            )
+        if self.skipped:
+            lines.append(self.skipped.format())
+        return "\n".join(lines)
+
+
+def predict_files(
+    model: str | os.PathLike | Predictor,
+    paths,
+    *,
+    threshold: float = 0.5,
+    batch_size: int = 8,
+    label_map: str | None = None,
+    windowing: Windowing | None = None,
+    progress: bool = True,
+    skip_bad: bool = False,
+    report: PredictReport | None = None,
+    **window_options,
+) -> Predictions:
+    """Rows of every window of every audio file in ``paths`` (files or folders), file by file in
+    sorted order, windows in time order.  ``model`` is a folder, a Hub id or a loaded
+    :class:`Predictor`; ``window_options`` are :class:`Windowing` fields (``window_s``, ``hop_s``,
+    ``segment="vad"`` …).  The options are checked, the files found (their headers read) and then
+    the model loaded before this returns; decoding and scoring happen as the rows are consumed, and
+    ``report`` is filled in as they are."""
+    if not 0.0 <= threshold <= 1.0:
+        raise PredictError(f"threshold must be in [0, 1], not {threshold}")
+    if batch_size < 1:
+        raise PredictError(f"batch_size must be at least 1, not {batch_size}")
+    try:
+        how = windowing or Windowing(**window_options)
+    except (TypeError, ValueError) as err:
+        raise PredictError(str(err)) from err
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    report = report if report is not None else PredictReport()
+    sources, report.not_audio = find_audio(list(paths), skip_bad=skip_bad, report=report.skipped)
+    report.files = len(sources)
+    predictor = model if isinstance(model, Predictor) else load_predictor(model, label_map=label_map)
+    return Predictions(
+        predictor, report, _rows(predictor, sources, how, threshold, batch_size, progress, skip_bad, report)
+    )
+
+
+class Predictions(Iterator[WindowPrediction]):
+    """The rows of :func:`predict_files`, consumed once; ``predictor.labels`` are the score columns
+    and ``report`` counts what was read so far."""
+
+    def __init__(self, predictor: Predictor, report: PredictReport, rows: Iterator[WindowPrediction]):
+        self.predictor = predictor
+        self.report = report
+        self._rows = rows
+
+    @property
+    def labels(self) -> list[str]:
+        return self.predictor.labels
+
+    def __next__(self) -> WindowPrediction:
+        return next(self._rows)
+
+    def close(self) -> None:
+        """Stop early: ends the decoding (and any FFmpeg process) now rather than at garbage collection."""
+        self._rows.close()
+
+
+def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, skip_bad, report):
+    from tqdm.auto import tqdm
+
+    rate = predictor.sample_rate_hz
+    total_s = sum(source.info.duration_s for source in sources)
+    bar = tqdm(
+        total=total_s,
+        desc="predict",
+        unit=" audio-s",
+        disable=not progress,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}, {rate_fmt}]",
+    )
+    started = time.perf_counter()
+    try:
+        batch: list[tuple[str, int, np.ndarray]] = []
+        for window in _windows(sources, rate, how, bar, skip_bad, report):
+            batch.append(window)
+            if len(batch) == batch_size:
+                yield from _score(predictor, batch, threshold, report)
+                batch = []
+        if batch:
+            yield from _score(predictor, batch, threshold, report)
+        bar.n = report.audio_s  # the headers' durations may differ from the decoded ones by a few samples
+        if not report.skipped:
+            bar.total = bar.n
+        bar.refresh()
+    finally:
+        bar.close()
+        report.elapsed_s = time.perf_counter() - started
+
+
+def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_bad: bool, report: PredictReport):
+    """``(file name, start sample, samples)`` of every window; a file that fails while decoding is
+    raised, or with ``skip_bad`` counted (windows it already gave stay)."""
+
+    def counted(blocks: Iterable[np.ndarray]):
+        for block in blocks:
+            report.audio_s += len(block) / rate
+            bar.update(len(block) / rate)
+            yield block
+
+    for source in sources:
+        count = 0
+        try:
+            for start, samples in windows(counted(audio_blocks(source, rate)), rate, how):
+                count += 1
+                yield source.name, start, samples
+        except CorpusError as err:
+            if not skip_bad:
+                raise
+            report.skipped.add("predict", err)
+            continue
+        if not count:
+            report.no_window.append(source.name)
+
+
+def _score(predictor: Predictor, batch, threshold: float, report: PredictReport) -> Iterator[WindowPrediction]:
+    rate = predictor.sample_rate_hz
+    scores = predictor.scores([samples for _, _, samples in batch])
+    for (name, start, samples), row in zip(batch, scores, strict=True):
+        report.windows += 1
+        rounded = {label: round(float(s), 6) for label, s in zip(predictor.labels, row, strict=True)}
+        yield WindowPrediction(
+            file=name,
+            start_s=round(start / rate, 3),
+            end_s=round((start + len(samples)) / rate, 3),
+            scores=rounded,
+            predicted=tuple(label for label, s in rounded.items() if s >= threshold),
+        )

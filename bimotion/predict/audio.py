@@ -1,0 +1,200 @@
+"""Audio files found in paths and folders, and decoded as a stream of blocks in bounded memory.
+
+Files are judged by their content (:mod:`loaders.audio`), never by their extension.  Decoding never
+holds a whole recording: WAV, AIFF, FLAC, OGG and MP3 are read with ``soundfile`` in blocks (MP3
+through FFmpeg where libsndfile is older than 1.1), mixed down to mono and resampled with a
+streaming soxr resampler (the HQ quality of :func:`loaders.audio.resample`); MP4/M4A audio comes
+through an FFmpeg pipe, mixed down and resampled by FFmpeg exactly as :func:`loaders.audio.decode`
+does.  (torchcodec's ``AudioDecoder.get_samples_played_in_range`` re-decodes from the start of the
+file for every range, so reading an hour in blocks that way takes time quadratic in its length.)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from loaders.audio import AudioInfo, ClippedAudioWarning, _ffmpeg, probe
+from loaders.base import AUDIO_FORMATS, _walk, is_audio
+from loaders.errors import BadFileError, CorpusError, SkipReport
+
+# Names a folder walk takes as audio without looking; any other file is taken when its content is audio.
+AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".mp3", ".mp4", ".m4a", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc")
+BLOCK_S = 5.0  # seconds decoded at a time
+
+
+class PredictError(ValueError):
+    """A problem with what ``bimotion predict`` was asked to do (a path, a model, an option)."""
+
+
+@dataclass(frozen=True)
+class AudioSource:
+    """One audio file to predict on: its path, the name written in the output rows, its header."""
+
+    path: Path
+    name: str
+    info: AudioInfo
+
+
+def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = None) -> tuple[list[AudioSource], int]:
+    """The audio files of ``paths`` (files, and every file below folders, sorted; hidden names are
+    never read) with their headers, and the number of files below folders that are not audio.
+
+    A bad audio file (truncated, an LFS stub, undecodable header) raises
+    :class:`~loaders.errors.BadFileError`, or with ``skip_bad`` is counted in ``report``; a path that
+    does not exist, or paths without any audio, raise :class:`PredictError`."""
+    report = report if report is not None else SkipReport()
+    found: list[AudioSource] = []
+    seen: set[Path] = set()
+    not_audio = 0
+
+    def onerror(err: CorpusError) -> None:
+        if not skip_bad:
+            raise err
+        report.add("predict", err)
+
+    for given in paths:
+        path = Path(os.path.expanduser(str(given)))
+        if path.is_dir():
+            candidates = []
+            for file, by_name in _walk(path, AUDIO_SUFFIXES, onerror):
+                if by_name or (not file.name.startswith(".") and is_audio(file)):
+                    candidates.append(file)
+                else:
+                    not_audio += 1
+        elif path.is_file():
+            candidates = [path]
+        else:
+            raise PredictError(f"{given}: no such file or folder")
+        for file in candidates:
+            key = file.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                found.append(AudioSource(file, str(file), probe(file)))
+            except CorpusError as err:
+                onerror(err)
+    if not found and not report:
+        listed = ", ".join(map(str, paths))
+        raise PredictError(f"no audio files in {listed}: expected WAV, FLAC, MP3, MP4/M4A, OGG or AIFF files")
+    return found, not_audio
+
+
+def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+    """Float32 mono samples of ``source`` at ``sample_rate_hz``, in consecutive blocks of about
+    ``block_s`` seconds; clipped to [-1, 1] (with a :class:`~loaders.audio.ClippedAudioWarning` when
+    the file exceeds full scale), never NaN.  Memory is bounded by the block, whatever the length."""
+    level = _Level(source.path)
+    if source.info.format not in AUDIO_FORMATS:
+        raise BadFileError(source.path, "not_audio", f"{source.info.format} is not an audio format", "")
+    if source.info.format == "mp4" or (source.info.format == "mp3" and not _soundfile_reads_mp3()):
+        for block in _ffmpeg_blocks(source.path, sample_rate_hz, block_s):
+            yield level.check(block)
+    else:
+        yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level)
+    level.warn()
+
+
+def _soundfile_reads_mp3() -> bool:
+    import soundfile
+
+    return "MP3" in soundfile.available_formats()
+
+
+def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _Level) -> Iterator[np.ndarray]:
+    """Blocks read by libsndfile, mixed down by the channel mean, level-checked, resampled by a soxr
+    stream, then clipped (as :func:`loaders.audio.decode`)."""
+    import soundfile
+    import soxr
+
+    try:
+        f = soundfile.SoundFile(str(path))
+    except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
+        raise BadFileError(path, "corrupt", f"cannot decode audio: {err}", "replace it with the original file") from err
+    with f:
+        rate = int(f.samplerate)
+        stream = None if rate == sample_rate_hz else soxr.ResampleStream(rate, sample_rate_hz, 1, "float32", "HQ")
+        frames = max(1, int(block_s * rate))
+        while True:
+            try:
+                block = f.read(frames, dtype="float32", always_2d=True)
+            except Exception as err:
+                raise BadFileError(path, "corrupt", f"cannot decode audio: {err}", "replace it") from err
+            last = len(block) < frames
+            mono = level.check(block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0])
+            if stream is not None:
+                mono = np.clip(stream.resample_chunk(np.ascontiguousarray(mono), last=last), -1.0, 1.0)
+            if len(mono):
+                yield np.ascontiguousarray(mono, dtype=np.float32)
+            if last:
+                return
+
+
+def _ffmpeg_blocks(path: Path, sample_rate_hz: int, block_s: float) -> Iterator[np.ndarray]:
+    """Blocks of FFmpeg's mono float output at ``sample_rate_hz`` (the command of
+    :func:`loaders.audio.decode`), read from a pipe; the process never outlives the generator."""
+    cmd = [_ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(sample_rate_hz)]
+    nbytes = 4 * max(1, int(block_s * sample_rate_hz))
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd + ["-f", "f32le", "-"], stdout=subprocess.PIPE, stderr=errors)
+        try:
+            while True:
+                data = proc.stdout.read(nbytes)
+                usable = len(data) - len(data) % 4
+                if usable:
+                    yield np.frombuffer(data[:usable], dtype=np.float32).copy()
+                if len(data) < nbytes:
+                    break
+            if proc.wait() != 0:
+                errors.seek(0)
+                message = errors.read().decode(errors="replace").strip()[-300:]
+                raise BadFileError(path, "corrupt", f"FFmpeg cannot decode the audio: {message}", "replace it")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+
+
+class _Level:
+    """NaN/inf refused and samples beyond full scale counted (one warning per file), as
+    :func:`loaders.audio.decode` does for a whole file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.over = 0
+        self.total = 0
+        self.peak = 0.0
+
+    def check(self, block: np.ndarray) -> np.ndarray:
+        if not np.isfinite(block).all():
+            raise BadFileError(
+                self.path,
+                "corrupt",
+                "the audio holds NaN or infinite float samples",
+                "replace it with the original file, or pass --skip-bad to skip it",
+            )
+        self.total += block.size
+        peak = float(np.max(np.abs(block))) if block.size else 0.0
+        if peak > 1.0:
+            self.over += int(np.count_nonzero(np.abs(block) > 1.0))
+            self.peak = max(self.peak, peak)
+            block = np.clip(block, -1.0, 1.0)
+        return block
+
+    def warn(self) -> None:
+        if self.over:
+            warnings.warn(
+                f"{self.path}: {self.over} of {self.total} samples exceed full scale (peak {self.peak:.3g}); "
+                "they are clipped to [-1, 1]",
+                ClippedAudioWarning,
+                stacklevel=2,
+            )

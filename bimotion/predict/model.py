@@ -1,0 +1,171 @@
+"""A classifier ready to score audio windows, and the names of the labels it reports.
+
+Our checkpoints name the 13 labels in ``id2label`` and record ``trained_labels``: only those are
+reported (the others' scores are ~1e-13 by :func:`~bimotion.training.model.suppress_untrained`, and
+they are never listed, so never predicted).  A checkpoint whose outputs have generic names
+(``LABEL_0`` …, as the paper's authors released theirs) must be mapped explicitly: ``paper`` (the 13
+labels in the paper's order, :data:`loaders.labels.LABELS`), a JSON file (a list of names in output
+order, or ``{"LABEL_0": "sadness", ...}`` / ``{"0": "sadness", ...}``), a text file with one name per
+line, or an inline list (``sadness,fear,...`` or ``LABEL_0=sadness,LABEL_1=fear,...``).  A name
+``-`` (or JSON ``null``) leaves that output out of the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from loaders.labels import LABELS
+
+from .audio import PredictError
+
+GENERIC = re.compile(r"LABEL_\d+")
+HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")
+DROP = ("-", "", None)
+
+
+@dataclass
+class Predictor:
+    """A loaded classifier: ``reported`` are ``(output index, label name)`` pairs, in output order;
+    ``notes`` are things a user should know (printed by the command)."""
+
+    model: object
+    feature_extractor: object
+    reported: list[tuple[int, str]]
+    source: str
+    device: str = "cpu"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def labels(self) -> list[str]:
+        return [name for _, name in self.reported]
+
+    @property
+    def sample_rate_hz(self) -> int:
+        return int(self.feature_extractor.sampling_rate)
+
+    def scores(self, clips: list[np.ndarray]) -> np.ndarray:
+        """Sigmoid scores (clips × reported labels) of float32 mono clips at :attr:`sample_rate_hz`,
+        normalised, padded and masked by the training collator, through the one forward pass of
+        :func:`bimotion.training.inference.batch_logits`."""
+        from bimotion.training.collator import AudioCollator
+        from bimotion.training.inference import batch_logits
+
+        batch = AudioCollator(self.feature_extractor)([{"audio": clip} for clip in clips])
+        logits = batch_logits(self.model, batch, self.device)[:, [i for i, _ in self.reported]]
+        return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+
+
+def load_predictor(model: str | os.PathLike, *, label_map: str | None = None, device: str | None = None) -> Predictor:
+    """The classifier at ``model`` (a folder or a Hub id) with its reported labels; ``label_map``
+    names a checkpoint's outputs (module docstring).  Raises :class:`PredictError` with one line."""
+    import torch
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+    source = str(model)
+    _check_source(source)
+    try:
+        net = AutoModelForAudioClassification.from_pretrained(os.path.expanduser(source))
+        feature_extractor = AutoFeatureExtractor.from_pretrained(os.path.expanduser(source))
+    except (OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if Path(os.path.expanduser(source)).is_dir():
+            raise PredictError(f"cannot load model {source}: not an audio-classification checkpoint ({first})") from err
+        raise PredictError(
+            f"cannot load model {source}: no such folder here, and the Hugging Face Hub cannot be reached or has no "
+            f"such model ({first}); pass a model folder, or download it first: hf download {source} --local-dir DIR"
+        ) from err
+    config = net.config
+    names = [str(config.id2label[i]) for i in range(config.num_labels)]
+    mapped = names if label_map is None else parse_label_map(label_map, names)
+    generic = [n for n in names if GENERIC.fullmatch(n)]
+    if label_map is None and generic:
+        raise PredictError(
+            f"{source}: its {len(names)} outputs have generic names ({names[0]} … {names[-1]}), so nothing says "
+            "which emotion each one is; map them: --labels paper (the paper's 13 labels in order: "
+            f"{', '.join(LABELS[:3])}, …) or --label-map FILE.json|'LABEL_0=sadness,LABEL_1=fear,…'"
+        )
+    trained = getattr(config, "trained_labels", None)
+    notes = []
+    if trained is None and mapped == list(LABELS) and label_map is None:
+        notes.append(
+            f"{source} does not record the labels it was trained on (config.trained_labels): all 13 are reported"
+        )
+    if getattr(config, "problem_type", None) == "single_label_classification":
+        notes.append(f"{source} was trained single-label (softmax); its scores here are per-label sigmoids")
+    reported = [(i, n) for i, n in enumerate(mapped) if n not in DROP and (trained is None or n in trained)]
+    if not reported:
+        raise PredictError(f"{source}: no output is left to report (trained labels {trained}, map {mapped})")
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    net.to(device).eval()
+    return Predictor(net, feature_extractor, reported, source, device, notes)
+
+
+def _check_source(source: str) -> None:
+    path = Path(os.path.expanduser(source))
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise PredictError(f"{source}: not a model folder (no config.json); pass the folder a training run saved")
+        return
+    if path.exists():
+        raise PredictError(f"{source}: a file, not a model folder or Hub id")
+    if source.startswith((".", "/", "~")) or not HUB_ID.fullmatch(source):
+        raise PredictError(f"{source}: no such model folder (and not a Hub id like owner/name)")
+
+
+def parse_label_map(spec: str, names: list[str]) -> list[str | None]:
+    """The reported name of each output (``None``: not reported) from ``spec`` (module docstring)
+    for a checkpoint whose outputs are called ``names``."""
+    if spec == "paper":
+        entries: list | dict = list(LABELS)
+    else:
+        path = Path(os.path.expanduser(spec))
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            if path.suffix.lower() == ".json":
+                try:
+                    entries = json.loads(text)
+                except json.JSONDecodeError as err:
+                    raise PredictError(f"{spec}: not valid JSON ({err})") from err
+            else:
+                entries = _pairs([line.strip() for line in text.splitlines() if line.strip()])
+        else:
+            entries = _pairs([item.strip() for item in spec.split(",")])
+    return _resolve(spec, entries, names)
+
+
+def _pairs(items: list[str]) -> list | dict:
+    """``a=b`` items as a dict, plain items as a list."""
+    if any("=" in item for item in items):
+        if not all("=" in item for item in items):
+            raise PredictError(f"a label map mixes KEY=NAME items with plain names: {items}")
+        return dict(item.split("=", 1) for item in items)
+    return items
+
+
+def _resolve(spec: str, entries, names: list[str]) -> list[str | None]:
+    if isinstance(entries, list):
+        if len(entries) != len(names):
+            raise PredictError(f"label map {spec!r} names {len(entries)} labels but the model has {len(names)} outputs")
+        mapped = [None if e in DROP else str(e).strip() for e in entries]
+    elif isinstance(entries, dict):
+        keys = {**{n: i for i, n in enumerate(names)}, **{str(i): i for i in range(len(names))}}
+        unknown = [k for k in entries if str(k).strip() not in keys]
+        if unknown:
+            raise PredictError(f"label map {spec!r}: {unknown} are not outputs of the model (it has {names})")
+        given = {keys[str(k).strip()]: v for k, v in entries.items()}
+        missing = [names[i] for i in range(len(names)) if i not in given]
+        if missing:
+            raise PredictError(f"label map {spec!r} does not map {missing}; map every output (use - to leave one out)")
+        mapped = [None if given[i] in DROP else str(given[i]).strip() for i in range(len(names))]
+    else:
+        raise PredictError(f"label map {spec!r}: expected a list of names or an object KEY -> NAME")
+    kept = [m for m in mapped if m is not None]
+    if len(set(kept)) != len(kept):
+        raise PredictError(f"label map {spec!r} gives two outputs the same name: {kept}")
+    return mapped

@@ -1,0 +1,92 @@
+"""Prediction rows and the files they are written to: CSV or JSON Lines, chosen by the extension.
+
+A CSV row is ``file, start_s, end_s``, one score column per reported label, and ``predicted`` (the
+labels at or above the threshold, joined by ``;``); a JSON line has the same fields with ``scores``
+as an object and ``predicted`` as a list.  A file is written as ``NAME.partial`` and renamed when
+complete, so an interrupted run never leaves a truncated file under the requested name.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .audio import PredictError
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+
+
+@dataclass(frozen=True)
+class WindowPrediction:
+    """One window of one file: its time span (seconds), a score per reported label, the predicted ones."""
+
+    file: str
+    start_s: float
+    end_s: float
+    scores: dict[str, float]
+    predicted: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "start_s": self.start_s, "end_s": self.end_s,
+                "scores": dict(self.scores), "predicted": list(self.predicted)}  # fmt: skip
+
+    def to_csv(self) -> dict:
+        return {"file": self.file, "start_s": self.start_s, "end_s": self.end_s,
+                **self.scores, "predicted": ";".join(self.predicted)}  # fmt: skip
+
+
+def output_format(path: str | os.PathLike | None) -> str:
+    """``csv`` or ``jsonl`` from a file name (stdout, ``None`` or ``-``, is CSV)."""
+    if path is None or str(path) == "-":
+        return "csv"
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise PredictError(f"--output {path}: the extension says the format; use .csv or .jsonl (JSON Lines)")
+    return FORMATS[suffix]
+
+
+class RowWriter:
+    """``with RowWriter(path, labels) as w: w.write(row)``; ``path`` None or ``-`` writes CSV to stdout."""
+
+    def __init__(self, path: str | os.PathLike | None, labels: list[str]):
+        self.format = output_format(path)
+        self.path = None if path is None or str(path) == "-" else Path(path)
+        self.labels = list(labels)
+        reserved = {"file", "start_s", "end_s", "predicted"} & set(self.labels)
+        if reserved and self.format == "csv":
+            raise PredictError(f"label names {sorted(reserved)} collide with the CSV's own columns; rename them")
+        self.rows = 0
+
+    def __enter__(self) -> RowWriter:
+        if self.path is None:
+            self.stream = sys.stdout
+        else:
+            if not self.path.parent.is_dir():
+                raise PredictError(f"--output {self.path}: the folder {self.path.parent} does not exist")
+            self.partial = self.path.with_name(self.path.name + ".partial")
+            self.stream = open(self.partial, "w", encoding="utf-8", newline="")
+        if self.format == "csv":
+            self.csv = csv.DictWriter(self.stream, ["file", "start_s", "end_s", *self.labels, "predicted"])
+            self.csv.writeheader()
+        return self
+
+    def write(self, row: WindowPrediction) -> None:
+        if self.format == "csv":
+            self.csv.writerow(row.to_csv())
+        else:
+            self.stream.write(json.dumps(row.to_json(), ensure_ascii=False) + "\n")
+        self.rows += 1
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if self.path is None:
+            self.stream.flush()
+            return
+        self.stream.close()
+        if kind is None:
+            os.replace(self.partial, self.path)
+        else:
+            self.partial.unlink(missing_ok=True)

@@ -1,0 +1,177 @@
+"""The drawing of a feature-space projection (:mod:`bimotion.projection`, the paper's Figures 2 and 3):
+panels in a grid of two columns (2×2 for four panels, as the paper's) sharing their axes' limits;
+per panel one density per label of the training clips (KDE contours of the highest-density regions
+holding 30 %, 60 % and 90 % of the clips; a label with too few clips for a density as its points;
+training clips with none of the drawn labels as one grey density) and the test clips on top as
+points coloured by their label; one legend that names only what some panel drew."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+HDR_MASSES = (0.9, 0.6, 0.3)  # highest-density regions drawn per label, outermost first
+
+
+def _hdr_levels(density_at_points: np.ndarray) -> list[float]:
+    """Density thresholds whose super-level sets hold HDR_MASSES of the clips."""
+    return [float(np.quantile(density_at_points, 1 - mass)) for mass in HDR_MASSES]
+
+
+def _draw_density(ax, points: np.ndarray, color, extent) -> bool:
+    """KDE contours of ``points``; False when they are too few or degenerate for a density."""
+    from scipy.stats import gaussian_kde
+
+    if len(points) < 3:
+        return False
+    try:
+        kde = gaussian_kde(points.T)
+    except (np.linalg.LinAlgError, ValueError):
+        return False
+    (x0, x1), (y0, y1) = extent
+    xx, yy = np.meshgrid(np.linspace(x0, x1, 120), np.linspace(y0, y1, 120))
+    zz = kde(np.vstack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
+    top = float(zz.max())
+    for level in _hdr_levels(kde(points.T)):
+        if 0 < level < top:
+            ax.contourf(xx, yy, zz, levels=[level, top], colors=[color], alpha=0.22)
+    outer = _hdr_levels(kde(points.T))[0]
+    if 0 < outer < top:
+        ax.contour(xx, yy, zz, levels=[outer], colors=[color], linewidths=0.8)
+    return True
+
+
+def draw(spec, panels: list[dict], labels: list[str], path_stem: Path) -> list[Path]:
+    """Plot prepared panels (``{"title", "train_xy", "train_labels", "test_xy", "test_labels", "model"}``)
+    to ``<stem>.png`` and ``<stem>.svg`` (:func:`figure`)."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(spec, panels, labels)
+    out = []
+    for suffix in (".png", ".svg"):
+        fig.savefig(path_stem.with_suffix(suffix), dpi=150, bbox_inches="tight")
+        out.append(path_stem.with_suffix(suffix))
+    plt.close(fig)
+    return out
+
+
+def panel_grid(count: int) -> tuple[int, int]:
+    """(rows, columns) of the panels: two columns, as the paper's Figures 2 and 3 (2×2 for 4)."""
+    columns = 1 if count == 1 else 2
+    return -(-count // columns), columns
+
+
+def figure(spec, panels: list[dict], labels: list[str]):
+    """The figure of :func:`draw` (``spec``: a :class:`bimotion.projection.ProjectionSpec`, its
+    ``title`` and ``test``): panels in a grid of two columns sharing their axes' limits, one legend
+    naming only what some panel drew."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .grid.heatmap import mixture_name
+
+    colors = {label: plt.get_cmap("tab10")(i % 10) for i, label in enumerate(labels)}
+    extent = _extent(panels)
+    rows, columns = panel_grid(len(panels))
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 4.1 * rows + 0.9), squeeze=False)
+    drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
+    for ax, panel in zip(axes.flat, panels, strict=False):
+        for key, value in _draw_panel(ax, panel, colors, extent).items():
+            drawn[key] |= value
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    models = "; ".join(dict.fromkeys(_model_text(p["model"]) for p in panels))
+    width = 56 * columns + 20
+    subtitle = [f"features before the last linear layer of {models}",
+                f"test clips: {mixture_name(spec.test)} ({spec.test}) · UMAP to 2-D"]  # fmt: skip
+    fig.suptitle("\n".join([spec.title, *(textwrap.fill(line, width) for line in subtitle)]), fontsize=10)
+    fig.tight_layout()
+    fig.legend(handles=_legend_handles(colors, **drawn), loc="center left", bbox_to_anchor=(1.0, 0.5),
+               fontsize=9, frameon=False)  # fmt: skip
+    return fig
+
+
+def _extent(panels: list[dict]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The (x, y) limits shared by every panel: all points, with a margin of 8 %."""
+    every = np.vstack([np.vstack([p["train_xy"], p["test_xy"]]) for p in panels])
+    pad = 0.08 * (every.max(0) - every.min(0) + 1e-9)
+    return (
+        (every[:, 0].min() - pad[0], every[:, 0].max() + pad[0]),
+        (every[:, 1].min() - pad[1], every[:, 1].max() + pad[1]),
+    )
+
+
+OTHERS = "other labels"  # training clips with none of the drawn labels: one grey density
+UNLABELLED = "other or no label"  # test clips with none of the drawn labels: grey crosses
+
+
+def _draw_panel(ax, panel: dict, colors: dict, extent) -> dict[str, set]:
+    """One panel: training densities per label (grey: none of the drawn labels; a label too rare for
+    a density as its points), test clips on top; returns what it drew: ``density`` and ``scatter``
+    (training labels, :data:`OTHERS`), ``test`` (labels, :data:`UNLABELLED`)."""
+    labels = list(colors)
+    drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
+    train = {OTHERS: [i for i, names in enumerate(panel["train_labels"]) if not set(names) & set(labels)]}
+    train.update({lb: [i for i, names in enumerate(panel["train_labels"]) if lb in names] for lb in labels})
+    for label, rows in train.items():
+        pts, color = panel["train_xy"][rows], "0.55" if label == OTHERS else colors[label]
+        if _draw_density(ax, pts, color, extent):
+            drawn["density"].add(label)
+        elif len(pts):
+            ax.scatter(pts[:, 0], pts[:, 1], s=18, color=color, alpha=0.7, marker="s", linewidths=0)
+            drawn["scatter"].add(label)
+    shown = [next((n for n in names if n in colors), UNLABELLED) for names in panel["test_labels"]]
+    for label in [*labels, UNLABELLED]:
+        pts = panel["test_xy"][[i for i, first in enumerate(shown) if first == label]]
+        if not len(pts):
+            continue
+        if label == UNLABELLED:
+            ax.scatter(pts[:, 0], pts[:, 1], s=14, color="grey", marker="x", linewidths=0.8)
+        else:
+            ax.scatter(pts[:, 0], pts[:, 1], s=16, color=colors[label], edgecolors="black", linewidths=0.5)
+        drawn["test"].add(label)
+    ax.set_xlim(*extent[0])
+    ax.set_ylim(*extent[1])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("UMAP 1", fontsize=8)
+    ax.set_ylabel("UMAP 2", fontsize=8)
+    counts = f"train: {len(panel['train_xy'])} clips · test: {len(panel['test_xy'])} clips"
+    ax.set_title(f"{panel['title']}\n{counts}", fontsize=10)
+    return drawn
+
+
+def _legend_handles(colors: dict, *, density: set, scatter: set, test: set) -> list:
+    """Legend entries for what some panel drew, and nothing else: each label's training density (or
+    points, when too rare for one), then its test clips."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    def marker(symbol: str, label: str, **style) -> Line2D:
+        return Line2D([], [], marker=symbol, linestyle="", label=label, **style)
+
+    every = {**colors, OTHERS: "0.55"}
+    handles = [Patch(facecolor=c, alpha=0.45, edgecolor=c, label=f"{lb} (train density)")
+               for lb, c in every.items() if lb in density]  # fmt: skip
+    handles += [marker("s", f"{lb} (train clips, too few for a density)", color=c, alpha=0.6, markeredgewidth=0)
+                for lb, c in every.items() if lb in scatter]  # fmt: skip
+    handles += [marker("o", f"{lb} (test clip)", markerfacecolor=c, markeredgecolor="black")
+                for lb, c in colors.items() if lb in test]  # fmt: skip
+    if UNLABELLED in test:
+        handles.append(marker("x", f"test clip, {UNLABELLED}", color="grey"))
+    return handles
+
+
+def _model_text(model: str) -> str:
+    """A model for a title: "the model trained on <its data>" for a grid mixture spec
+    (:func:`bimotion.grid.heatmap.mixture_name`), "model <parent>/<folder>" for a folder."""
+    from .grid.heatmap import mixture_name
+
+    name, path = mixture_name(model), Path(model)
+    if name != model:
+        return f"the model trained on {name}"
+    return "model " + ("/".join(path.parts[-2:]) if len(path.parts) > 2 else model)

@@ -1,0 +1,95 @@
+"""The per-group confusion figure written beside a model's scores: one panel per (group, corpus) test
+set of :func:`bimotion.training.metrics.score_groups`'s result, drawn from the counts its
+``confusion`` holds (:func:`bimotion.training.metrics.confusion`), so the figure shows the numbers
+of the JSON file next to it.
+
+* single-label corpus: the K×K matrix (rows: true label, columns: arg-max prediction), each cell
+  its count, coloured by the share of its row (per-label recall on the diagonal);
+* multi-label corpus: one row per label with its TP, FN, FP and TN counts (clips that annotate
+  the label), coloured by the share of the row.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+PANEL_IN = 3.4  # inches per panel
+
+
+def panels(result: dict) -> list[tuple[str, dict, int]]:
+    """``(title, confusion, clips)`` of every (group, corpus) test set of ``result`` (score_groups')."""
+    out = []
+    for group, g in result["groups"].items():
+        for corpus, c in g["corpora"].items():
+            if "confusion" in c:
+                out.append((f"{group} · {corpus}", c["confusion"], int(c["num_samples"])))
+    return out
+
+
+def _grid(conf: dict) -> tuple[np.ndarray, list[str], list[str]]:
+    """The counts to draw and their row and column names."""
+    labels = conf["labels"]
+    if conf["kind"] == "single_label":
+        return np.asarray(conf["matrix"], dtype=int).reshape(len(labels), len(labels)), labels, labels
+    parts = ("tp", "fn", "fp", "tn")
+    counts = np.array([[conf["counts"][lb][k] for k in parts] for lb in labels], dtype=int).reshape(-1, 4)
+    return counts, labels, [k.upper() for k in parts]
+
+
+def _draw(ax, title: str, conf: dict, clips: int) -> None:
+    counts, rows, cols = _grid(conf)
+    totals = counts.sum(1, keepdims=True)
+    share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    single = conf["kind"] == "single_label"
+    for i, j in np.ndindex(counts.shape):
+        if single and not counts[i, j]:
+            continue  # blank: none (fewer texts, a sparse matrix reads at a glance)
+        ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+                color="white" if share[i, j] > 0.6 else "black")  # fmt: skip
+    ax.set_xticks(range(len(cols)), cols, rotation=45 if single else 0, ha="right" if single else "center", fontsize=7)
+    ax.set_yticks(range(len(rows)), rows, fontsize=7)
+    if single:
+        ax.set_xlabel("predicted (arg-max)", fontsize=8)
+        ax.set_ylabel("true label", fontsize=8)
+        missed = sum(conf.get("no_prediction", []))
+        note = f"{clips} clips" + (f", {missed} without a trained label" if missed else "")
+    else:
+        ax.set_xlabel("per-label counts (sigmoid > 0.5)", fontsize=8)
+        note = f"{clips} clips, multi-label"
+    ax.set_title(f"{title}\n{note}", fontsize=8)
+
+
+def draw_confusion(result: dict, path: str | Path, title: str) -> Path | None:
+    """Draw every (group, corpus) panel of ``result`` (:func:`~.metrics.score_groups`' output) to the
+    PNG ``path``; ``None`` (nothing written) when ``result`` holds no confusion counts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    found = panels(result)
+    if not found:
+        return None
+    ncols = min(3, len(found))
+    nrows = math.ceil(len(found) / ncols)
+    height = PANEL_IN * nrows + 1.0
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PANEL_IN * ncols, height), squeeze=False)
+    # fixed margins (inches), not tight_layout: a layout pass re-measures every text, doubling the cost
+    fig.subplots_adjust(left=1.0 / (PANEL_IN * ncols), right=0.98, bottom=0.75 / height, top=1 - 1.15 / height,
+                        wspace=0.55, hspace=0.75)  # fmt: skip
+    for ax, (name, conf, clips) in zip(axes.flat, found, strict=False):
+        _draw(ax, name, conf, clips)
+    for ax in axes.flat[len(found) :]:
+        ax.axis("off")
+    fig.suptitle(
+        title + "\ncolour: share of the row; numbers: clips (blank: none)", fontsize=10, y=1 - 0.08 / height, va="top"
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

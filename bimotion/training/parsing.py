@@ -1,0 +1,159 @@
+"""The recipes' command line, like the ``transformers`` examples': :func:`parse_arguments` (one usage
+error line for any bad value, a file of arguments, a short ``--help`` with the recipe's docstring and
+our defaults, ``--help_all``, ``--verbose``).  The argument dataclasses and their checks are
+:mod:`.args` (which re-exports these names)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import MISSING, fields
+from pathlib import Path
+
+from transformers import TrainingArguments
+
+
+class ArgumentError(ValueError):
+    """A bad recipe argument, found before any data is read or any model is built; the message names it."""
+
+
+def one_line(err: BaseException | str) -> str:
+    text = err.args[0] if isinstance(err, KeyError) and err.args else err  # KeyError's str() adds quotes
+    return " ".join(str(text).split())
+
+
+def cpu_only_distributed() -> bool:
+    """Several processes (``WORLD_SIZE`` > 1: ``accelerate launch --multi_gpu --num_processes N``,
+    torchrun) on a machine without GPUs: they must train on CPU with gloo (``use_cpu``), not as N
+    unrelated single-process runs.  Read where ``TrainingArguments`` are built, before they set up devices."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    import torch
+
+    return not (torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()))
+
+
+def parse_arguments(parser, argv=None, check=None) -> tuple:
+    """``parser.parse_args_into_dataclasses(argv)``, then ``check(*parsed)``: a bad value, including
+    one ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the
+    argument), never as a traceback, and before any data is read.
+
+    Like the ``transformers`` examples: a single ``args.json``/``args.yaml`` argument holds the arguments
+    (flags after it override it); ``--help`` shows the calling recipe's docstring and the arguments
+    whose defaults are ours, ``--help_all`` every ``TrainingArguments`` flag.  ``--verbose`` keeps the
+    libraries' logs and bars (:func:`bimotion.console.quiet`)."""
+    from bimotion.console import quiet
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser.usage = parser.usage or "%(prog)s [ARGS.yaml|ARGS.json] [-h] [--help_all] [--ARGUMENT VALUE ...]"
+    _describe(parser, sys._getframe(1).f_globals.get("__doc__"), full="--help_all" in argv)
+    ours = {"verbose", "help_all"}
+    if "--verbose" not in parser._option_string_actions:  # a parser parsed twice keeps them
+        parser.add_argument("--verbose", action="store_true", help="print the libraries' logs, bars and warnings too")
+    if "--help_all" not in parser._option_string_actions:
+        parser.add_argument("--help_all", action="help", help="show every argument, TrainingArguments' included")
+    if cpu_only_distributed():
+        parser.set_defaults(use_cpu=True)  # before TrainingArguments set up devices
+    try:
+        if argv and argv[0].endswith((".json", ".yaml", ".yml")):
+            argv = file_arguments(argv[0]) + argv[1:]
+        parsed = list(parser.parse_args_into_dataclasses(argv))
+        extra = parsed[-1] if parsed and isinstance(parsed[-1], argparse.Namespace) else argparse.Namespace()
+        verbose = getattr(extra, "verbose", False)
+        for key in ours & set(vars(extra)):
+            delattr(extra, key)
+        if parsed and parsed[-1] is extra and not vars(extra):
+            parsed.pop()
+        quiet(verbose)
+        if check is not None:
+            check(*parsed)
+    except ValueError as err:  # ArgumentError, and the dataclasses' own __post_init__ checks
+        parser.error(one_line(err))
+    return tuple(parsed)
+
+
+def file_arguments(path: str) -> list[str]:
+    """A JSON or YAML file of ``{argument: value}`` as command-line arguments (lists as several values,
+    booleans as true/false), so that they go through the same parsing and checks as flags."""
+    import json
+
+    import yaml
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+        values = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as err:
+        raise ArgumentError(f"{path}: cannot read the arguments file ({one_line(err)})") from err
+    if not isinstance(values, dict):
+        raise ArgumentError(f"{path}: write the arguments as a mapping, one `name: value` per line")
+    out = []
+    for key, value in values.items():
+        if value is None:
+            raise ArgumentError(f"{path}: {key} is null; leave it out for its default")
+        items = value if isinstance(value, list) else [value]
+        out += [f"--{key}"] + [str(v).lower() if isinstance(v, bool) else str(v) for v in items]
+    return out
+
+
+# TrainingArguments flags the short --help lists beside ours (every flag works; --help_all lists them)
+COMMON_FLAGS = (
+    "output_dir", "bf16", "fp16", "gradient_accumulation_steps", "gradient_checkpointing", "max_steps",
+    "dataloader_num_workers", "resume_from_checkpoint", "report_to", "push_to_hub", "hub_model_id", "use_cpu",
+)  # fmt: skip
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """The recipe's docstring (usage examples) kept as written; one spelling per flag (``--a_b``, not
+    also ``--a-b``); a default shown unless it is None or the help already names one."""
+
+    def _format_action_invocation(self, action) -> str:
+        if not action.option_strings:
+            return super()._format_action_invocation(action)
+        if action.nargs == 0:
+            return ", ".join(dict.fromkeys(o[:2] + o[2:].replace("-", "_") for o in action.option_strings))
+        return f"{action.option_strings[0]} {self._format_args(action, self._get_default_metavar_for_optional(action))}"
+
+    def _get_help_string(self, action) -> str:
+        text = action.help or ""
+        if action.default is None or action.default is argparse.SUPPRESS or "(default" in text or action.nargs == 0:
+            return text
+        return f"{text} (default: %(default)s)".strip()
+
+
+def _describe(parser, doc: str | None, *, full: bool) -> None:
+    """The recipe's docstring as the description; unless ``full``, hide the ``TrainingArguments`` flags
+    that keep transformers' defaults (except :data:`COMMON_FLAGS`), and say how to see them."""
+    parser.formatter_class = _HelpFormatter
+    if doc and not parser.description:
+        parser.description = doc.replace("``", "`").strip()
+    mine = {name for dtype in parser.dataclass_types if dtype is not TrainingArguments for name in _own_fields(dtype)}
+    stock = {f.name for f in fields(TrainingArguments)}
+    hidden = 0
+    for action in parser._actions:
+        negation = any(option.startswith("--no_") for option in action.option_strings)  # `--flag false` says it
+        if negation and not full:
+            action.help = argparse.SUPPRESS
+        elif action.dest in stock and action.dest not in mine and action.dest not in COMMON_FLAGS and not full:
+            action.help, hidden = argparse.SUPPRESS, hidden + 1
+        elif action.dest in mine and action.dest in stock and action.help != argparse.SUPPRESS:
+            stock_default = TrainingArguments.__dataclass_fields__[action.dest]
+            base = (
+                stock_default.default_factory()
+                if stock_default.default_factory is not MISSING
+                else stock_default.default
+            )
+            if base != action.default:
+                action.help = f"{action.help or ''} (transformers' default: {base})".strip()
+    if hidden:
+        parser.epilog = (
+            f"Every transformers.TrainingArguments flag applies: {hidden} more keep transformers' defaults "
+            "(--help_all lists them). Arguments may also come from one file: `%(prog)s args.yaml [--FLAG VALUE ...]`."
+        )
+
+
+def _own_fields(dtype) -> set[str]:
+    """The fields ``dtype`` declares itself (for a ``TrainingArguments`` subclass: its changed defaults and new flags)."""
+    base = TrainingArguments.__dataclass_fields__ if issubclass(dtype, TrainingArguments) else {}
+    return {name for name, f in dtype.__dataclass_fields__.items() if base.get(name) is not f}

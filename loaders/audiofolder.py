@@ -1,0 +1,189 @@
+"""A user's own corpus in the Hugging Face ``audiofolder`` convention, under a name the user chooses.
+
+Layout (the root is the folder holding the metadata)::
+
+    carehome/
+      metadata.csv        (or metadata.jsonl; exactly one of them)
+      label_map.json      (optional, or label_map.csv: the user's label names -> shared labels)
+      README.md           (optional: its YAML header's ``license:`` and ``pretty_name:`` are used)
+      clips/0001.wav ...  (any audio format, found by content; paths relative to the root)
+
+Columns (a CSV header, or the keys of each JSON line): ``file_name``; ``emotion`` or ``emotions``
+(several labels per clip separated by ``;``, ``,`` or ``|``, or a JSON list); ``language`` (ISO
+639-3, e.g. ``ind``); ``age`` in years and/or ``age_group`` (``eld``/``adu``; elderly = 60+, ages
+under 18 are refused); optional ``gender`` (f/m/female/male), ``speaker_id``, ``split``
+(train/validation/test) and ``text``.  Other columns are ignored.
+
+Labels: a name of the 13 shared labels (:data:`loaders.labels.LABELS`, any case) is taken as it
+is; any other name must be mapped by the label map (``{"happy": "happiness", "mixed": ["anger",
+"sadness"]}``, or a two-column CSV), given with :class:`AudioFolder` (``--label-map NAME=FILE``) or
+found beside the metadata.  The corpus's label space is the labels its map and rows name.
+
+Every file below the root is read (a listed clip), or counted as not audio by content, or reported
+(``unlisted_file``); every row (:mod:`loaders.metadata`) is read or reported by line (``missing_file``, ``duplicate_row``,
+``bad_age``, ``unknown_label`` …).  With ``skip_bad`` these become counted skips.  Nothing is ever
+written below the root.  Reading registers the corpus's :class:`~loaders.base.SourceInfo`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import register_source
+from .base import Collector, SourceInfo, _walk, bad
+from .errors import LayoutError, SkipReport
+from .labels import LABELS
+from .metadata import Row, parse_rows, read_card, read_label_map
+from .record import Utterance
+
+METADATA_FILES = ("metadata.csv", "metadata.jsonl")
+LABEL_MAP_FILES = ("label_map.json", "label_map.csv")
+CARD_FILE = "README.md"
+DEFAULT_LICENSE = "unknown (user corpus)"
+NAME = re.compile(r"[a-z][a-z0-9_]*")
+EXPECTED = (
+    "a folder holding metadata.csv or metadata.jsonl (file_name, emotion, language, age or age_group) and its audio"
+)
+
+
+@dataclass(frozen=True)
+class AudioFolder:
+    """A user corpus's folder with what the command line adds to it: the label map (a file, or a
+    mapping) and the licence (default: the README's ``license:``, else :data:`DEFAULT_LICENSE`)."""
+
+    root: str | os.PathLike
+    label_map: str | os.PathLike | Mapping | None = None
+    license: str | None = None
+
+
+def is_audiofolder(root: str | os.PathLike) -> bool:
+    """Whether ``root`` holds ``metadata.csv`` or ``metadata.jsonl``."""
+    return any((Path(root).expanduser() / name).is_file() for name in METADATA_FILES)
+
+
+def check_name(name: str) -> str:
+    """``name`` when it can name a corpus (lower-case letters, digits and ``_``, a letter first)."""
+    if not NAME.fullmatch(name):
+        raise ValueError(f"corpus name {name!r}: use lower-case letters, digits and '_', starting with a letter")
+    return name
+
+
+def load(name: str, source, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
+    """Read the audiofolder corpus ``source`` (a folder or an :class:`AudioFolder`) as corpus ``name``."""
+    from . import READERS
+
+    spec = source if isinstance(source, AudioFolder) else AudioFolder(source)
+    root = Path(spec.root).expanduser()
+    if not is_audiofolder(root):
+        raise LayoutError(
+            root,
+            "unknown_corpus",
+            f"unknown corpus {name!r}: not one of the seven corpora ({', '.join(READERS)}), and this folder holds "
+            "no metadata.csv or metadata.jsonl, so it is not an audiofolder corpus either",
+            f"use one of those names, or give your own corpus as {EXPECTED} (see docs/corpora.md)",
+        )
+    check_name(name)
+    root = root.resolve()
+    metadata = _metadata_file(root)
+    label_file = spec.label_map if spec.label_map is not None else _beside(root, LABEL_MAP_FILES)
+    labels = read_label_map(label_file)
+    card = read_card(root / CARD_FILE)
+    c = Collector(name, root, skip_bad=skip_bad, report=report, space=())
+    rows, rejected = parse_rows(c, metadata, labels)
+    used = {label for targets in labels.values() for label in targets} | {e for r in rows.values() for e in r.emotions}
+    c.space = tuple(label for label in LABELS if label in used)
+    own = {metadata, root / CARD_FILE, *([Path(label_file)] if isinstance(label_file, (str, os.PathLike)) else [])}
+    _read_files(c, metadata, rows, rejected, own)
+    records = c.finish(expected=EXPECTED)
+    register_source(source_info(name, spec, records, labels, card, metadata))
+    return records
+
+
+def _metadata_file(root: Path) -> Path:
+    found = [root / name for name in METADATA_FILES if (root / name).is_file()]
+    if len(found) > 1:
+        raise LayoutError(
+            root, "ambiguous_metadata", "holds both metadata.csv and metadata.jsonl", "keep only one of them"
+        )
+    return found[0]
+
+
+def _beside(root: Path, names: tuple[str, ...]) -> Path | None:
+    found = [root / name for name in names if (root / name).is_file()]
+    if len(found) > 1:
+        raise LayoutError(root, "ambiguous_label_map", f"holds both {' and '.join(names)}", "keep only one of them")
+    return found[0] if found else None
+
+
+def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: set[str], own: set[Path]) -> None:
+    """Read every listed clip; report every other audio file below the root and every row whose
+    file is missing."""
+    listed = dict(rows)
+    for path, _ in _walk(c.root, ("",), c.skip):
+        c.count("seen")
+        relpath = path.relative_to(c.root).as_posix()
+        row = listed.pop(relpath, None)
+        if row is None:
+            if relpath in rejected:
+                continue  # its row was reported
+            if path in own:
+                c.count("not_audio")
+                continue
+            with c.item(path):
+                c.stray(
+                    path,
+                    bad(
+                        path,
+                        "unlisted_file",
+                        f"audio by content, but not listed in {metadata.name}: its "
+                        "emotion, language and age are unknown",
+                        "add a row for it, move it out of the corpus folder, or pass --skip-bad",
+                    ),
+                )
+            continue
+        with c.item(path):
+            c.add(path, native_id=relpath, emotions=row.emotions, **row.fields)
+    for relpath, row in sorted(listed.items()):
+        with c.item(c.root / relpath):
+            raise bad(
+                c.root / relpath,
+                "missing_file",
+                f"listed in {metadata.name} line {row.line}, but there is no such file below the corpus folder",
+                "fix the row's file_name (relative to the metadata's folder) or restore the file, or pass --skip-bad",
+            )
+
+
+def source_info(
+    name: str, spec: AudioFolder, records: list[Utterance], labels: dict, card: dict, metadata: Path
+) -> SourceInfo:
+    """What the registry, ``prepare.json`` and the dataset card say about the user's corpus."""
+    license = spec.license or card.get("license") or DEFAULT_LICENSE
+    license = ", ".join(license) if isinstance(license, list) else str(license)
+    groups = sorted({r.group for r in records})
+    mapping = (
+        "; ".join(f"{user} -> {'+'.join(t)}" for user, t in sorted(labels.items())) or "shared label names as given"
+    )
+    title = str(card.get("pretty_name") or f"{name}: a user corpus (audiofolder)")
+    cite = f"@misc{{{name},\n  title={{{title}}},\n  note={{a user's own corpus; licence: {license}}}\n}}"
+    return SourceInfo(
+        name=name,
+        title=title,
+        languages=tuple(sorted({r.language for r in records})),
+        age_groups=tuple(sorted({r.age_group for r in records})),
+        expected_count=len(records),
+        license=license,
+        url=str(card.get("homepage") or "the user's own corpus (audiofolder), not published"),
+        layout=f"{name}/{metadata.name} (file_name, emotion(s), language, age/age_group, gender, speaker_id, "
+        "[split], [text]) and the audio files it lists",
+        citation=str(card.get("citation") or cite),
+        notes=(
+            f"**{name}** is a user's own corpus ({len(records)} clips read from {metadata.name}; groups "
+            f"{', '.join(groups)}; licence as given by its user: {license}). Its labels were mapped as: {mapping}. "
+            "Its split is its `split` column when every row has one, else speaker-independent by `speaker_id`."
+        ),
+        groups=tuple(groups),
+    )

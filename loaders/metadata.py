@@ -1,0 +1,264 @@
+"""The rows of a user corpus's ``metadata.csv`` / ``metadata.jsonl`` (:mod:`loaders.audiofolder`),
+its label map and its card's YAML header: each row becomes the fields of an
+:class:`~loaders.record.Utterance`, or a :class:`~loaders.errors.BadFileError` naming the metadata
+file, the line and the fix (raised, or counted by the collector with ``skip_bad``)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .base import Collector, bad
+from .errors import BadFileError, LayoutError
+from .labels import LABELS
+from .record import LANGUAGE_CODE, age_group_of
+
+SEPARATORS = re.compile(r"[;,|]")
+MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
+GENDERS = {"f": "f", "female": "f", "woman": "f", "w": "f", "m": "m", "male": "m", "man": "m"}
+UNKNOWN = ("", "unknown", "na", "n/a", "none", "null")
+AGE_GROUPS = {"eld": "eld", "elderly": "eld", "adu": "adu", "adult": "adu", "adults": "adu"}
+SPLITS = {
+    "train": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    emotions: tuple[str, ...]
+    fields: dict  # language, age_group, age, gender, speaker_id, official_split, text
+
+
+def read_label_map(source) -> dict[str, tuple[str, ...]]:
+    """``{user label: shared labels}`` from a JSON object or two-column CSV file (or a mapping);
+    a target outside the shared labels is an error naming the file and the label."""
+    if source is None:
+        return {}
+    path = None if isinstance(source, Mapping) else Path(source).expanduser()
+    where = path or Path("<label map>")
+    try:
+        if path is None:
+            items = list(source.items())
+        elif path.suffix.lower() == ".json":
+            items = list(json.loads(path.read_text(encoding="utf-8-sig")).items())
+        else:
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                items = [(row[0], row[1]) for row in list(csv.reader(f))[1:] if len(row) >= 2 and row[0].strip()]
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError) as err:
+        raise LayoutError(
+            where,
+            "bad_label_map",
+            f"cannot read the label map ({err})",
+            'write it as a JSON object {"your label": "shared label"} or a CSV with a header and two columns',
+        ) from err
+    out = {}
+    for user, target in items:
+        targets = (target,) if isinstance(target, str) else tuple(target)
+        outside = [t for t in targets if t not in LABELS]
+        if outside or not targets:
+            raise LayoutError(
+                where,
+                "bad_label_map",
+                f"maps {user!r} to {outside or 'nothing'}, not one of the shared labels",
+                f"map it to one or more of: {', '.join(LABELS)}",
+            )
+        out[str(user).strip()] = targets
+    return out
+
+
+def read_card(path: Path) -> dict:
+    """The YAML header of a Hugging Face dataset card (``---`` ... ``---``), or ``{}``."""
+    if not path.is_file():
+        return {}
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    match = re.match(r"---\s*\n(.*?)\n---\s*(\n|$)", text, flags=re.S)
+    if not match:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as err:
+        raise LayoutError(
+            path, "bad_card", f"its YAML header is unreadable ({err})", "fix the header or remove it"
+        ) from err
+    return data if isinstance(data, dict) else {}
+
+
+def _raw_rows(metadata: Path) -> list[tuple[int, dict | BadFileError]]:
+    """``(line, cells)`` per row of the metadata file (or the error of an unreadable JSON line)."""
+    try:
+        with open(metadata, encoding="utf-8-sig", newline="") as f:
+            if metadata.suffix == ".csv":
+                reader = csv.DictReader(f)
+                return [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values())]
+            out = []
+            for line, text in enumerate(f, 1):
+                if text.strip():
+                    try:
+                        cells = json.loads(text)
+                        out.append(
+                            (line, cells if isinstance(cells, dict) else _row_error(metadata, line, "not an object"))
+                        )
+                    except ValueError as err:
+                        out.append((line, _row_error(metadata, line, f"not valid JSON ({err})")))
+            return out
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise LayoutError(
+            metadata, "bad_metadata", f"cannot read it ({err})", "save it as UTF-8 CSV or JSON Lines"
+        ) from err
+
+
+def _row_error(metadata: Path, line: int, message: str) -> BadFileError:
+    return bad(metadata, "bad_row", f"line {line}: {message}", "fix the row, or pass --skip-bad to skip it")
+
+
+def _check_columns(metadata: Path, rows: list) -> None:
+    columns = {key for _, cells in rows if isinstance(cells, dict) for key in cells if key is not None}
+    needs = [("file_name",), ("emotion", "emotions"), ("language",), ("age", "age_group")]
+    missing = [" or ".join(alts) for alts in needs if not columns & set(alts)]
+    if missing or not rows:
+        raise LayoutError(
+            metadata,
+            "bad_metadata",
+            f"no {', no '.join(missing)} column (its columns: {', '.join(sorted(columns)) or 'none, or no rows'})",
+            "the metadata needs file_name, emotion (or emotions), language and age (or age_group) columns",
+        )
+    if {"emotion", "emotions"} <= columns:
+        raise LayoutError(metadata, "bad_metadata", "has both an emotion and an emotions column", "keep one")
+
+
+def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Row], set[str]]:
+    """``{file_name: row}`` of the usable rows, and the file names of rows that were reported."""
+    raw = _raw_rows(metadata)
+    _check_columns(metadata, raw)
+    rows: dict[str, Row] = {}
+    rejected: set[str] = set()
+    for line, cells in raw:
+        name = _file_name(cells) if isinstance(cells, dict) else None
+        with c.item(metadata):
+            if isinstance(cells, BadFileError):
+                raise cells
+            if name is None:
+                raise _row_error(metadata, line, "no file_name, or one outside the corpus folder (absolute or '..')")
+            if name in rows or name in rejected:
+                first = rows[name].line if name in rows else "an earlier line"
+                rejected.add(name)
+                raise bad(
+                    metadata,
+                    "duplicate_row",
+                    f"line {line}: file_name {name!r} is also on line {first}",
+                    "remove one of the two rows, or pass --skip-bad to skip the later one",
+                )
+            rejected.add(name)
+            rows[name] = Row(line, _emotions(metadata, line, cells, labels), _fields(metadata, line, cells))
+            rejected.discard(name)
+    return rows, rejected
+
+
+def _file_name(cells: dict) -> str | None:
+    text = str(cells.get("file_name") or "").strip().replace("\\", "/")
+    path = PurePosixPath(text)
+    if not text or path.is_absolute() or ".." in path.parts:
+        return None
+    return path.as_posix()
+
+
+def _cell(cells: dict, key: str) -> str:
+    value = cells.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def _emotions(metadata: Path, line: int, cells: dict, labels: dict) -> tuple[str, ...]:
+    value = cells.get("emotions", cells.get("emotion"))
+    names = (
+        [str(v).strip() for v in value]
+        if isinstance(value, list)
+        else SEPARATORS.split(_cell(cells, "emotions") or _cell(cells, "emotion"))
+    )
+    names = [n for n in names if n]
+    if not names:
+        raise bad(
+            metadata, "missing_label", f"line {line}: no emotion", "give the clip's emotion(s), or pass --skip-bad"
+        )
+    out = []
+    for name in names:
+        targets = labels.get(name) or ((name.lower(),) if name.lower() in LABELS else None)
+        if targets is None:
+            mapped = ", ".join(sorted(labels)) or "none"
+            raise bad(
+                metadata,
+                "unknown_label",
+                f"line {line}: emotion {name!r} is not mapped onto the shared labels (mapped: {mapped}; "
+                f"shared: {', '.join(LABELS)})",
+                f'add it to the label map (label_map.json beside the metadata, or --label-map), e.g. {{"{name}": '
+                '"anger"}, or pass --skip-bad',
+            )
+        out.extend(targets)
+    return tuple(dict.fromkeys(out))
+
+
+def _fields(metadata: Path, line: int, cells: dict) -> dict:
+    def fail(reason: str, message: str, hint: str) -> BadFileError:
+        return bad(metadata, reason, f"line {line}: {message}", f"{hint}, or pass --skip-bad")
+
+    language = _cell(cells, "language").lower()
+    if not LANGUAGE_CODE.fullmatch(language):
+        raise fail(
+            "bad_language",
+            f"language {_cell(cells, 'language')!r} is not an ISO 639-3 code",
+            "give three lower-case letters, e.g. 'ind' (Indonesian), 'yue' (Cantonese), 'nan' (Hokkien)",
+        )
+    age = _age(_cell(cells, "age"), fail)
+    given = _cell(cells, "age_group").lower()
+    if given and given not in AGE_GROUPS:
+        raise fail("bad_age_group", f"age_group {given!r} is not one of {', '.join(AGE_GROUPS)}", "fix it")
+    if age is None and not given:
+        raise fail("missing_age", "neither age nor age_group is given", "give the speaker's age in years or age group")
+    age_group = AGE_GROUPS[given] if given else age_group_of(age)
+    if age is not None and age_group != age_group_of(age):
+        raise fail(
+            "bad_age", f"age {age:g} is not in age_group {given!r} (elderly means 60 or more)", "fix one of them"
+        )
+    gender = _cell(cells, "gender").lower()
+    if gender not in GENDERS and gender not in UNKNOWN:
+        raise fail("bad_gender", f"gender {gender!r} is not one of {', '.join(GENDERS)}", "fix it, or leave it empty")
+    split = _cell(cells, "split").lower()
+    if split and split not in SPLITS:
+        raise fail("bad_split", f"split {split!r} is not one of train, validation, test", "fix it")
+    return {
+        "language": language,
+        "age_group": age_group,
+        "age": age,
+        "gender": GENDERS.get(gender),
+        "speaker_id": _cell(cells, "speaker_id") or None,
+        "official_split": SPLITS.get(split),
+        "text": _cell(cells, "text") or None,
+    }
+
+
+def _age(text: str, fail) -> float | None:
+    if not text:
+        return None
+    try:
+        age = float(text)
+    except ValueError:
+        age = math.nan
+    if not math.isfinite(age) or not MIN_AGE_YEARS <= age <= MAX_AGE_YEARS:
+        raise fail(
+            "bad_age",
+            f"age {text!r} is not a number of years from {MIN_AGE_YEARS} to {MAX_AGE_YEARS}",
+            "give the age in years (the groups are adults and the elderly, 60+), or leave it empty and give age_group",
+        )
+    return age

@@ -1,0 +1,166 @@
+"""`bimotion advise`: the paper's question for one target group, on the generated fixture corpora.
+Every reported mixture was trained and scored, the summary's numbers are the per-model metrics'
+numbers, seeds give confidence intervals, a rerun reuses every model, and both backends run."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from scipy.stats import t as student_t
+
+from bimotion.advise import group_name
+from bimotion.cli import main
+from bimotion.grid import MARKER, load_config, prepare_fixtures, shipped_config
+from bimotion.grid.config import GridConfig, prepared_groups
+from bimotion.grid.plan import make_plan, target_mixtures
+from bimotion.mixture import parse_mixture
+
+PAPER_GROUPS = ["eng_eld", "eng_adu", "zho_eld", "zho_adu", "yue_adu", "yue_eld"]
+
+
+@pytest.fixture(scope="session")
+def data_dirs(tmp_path_factory) -> dict[str, Path]:
+    return prepare_fixtures(tmp_path_factory.getbasetemp() / "grid-fixture-data")  # shared with test_grid
+
+
+def test_a_target_grid_plans_baseline_every_augmentation_and_cross_group_inference():
+    mixtures = {m.spec: m for m in target_mixtures("zho_eld", PAPER_GROUPS)}
+    others = ["eng_eld", "eng_adu", "zho_adu", "yue_adu", "yue_eld"]
+    assert list(mixtures) == [
+        "zho_eld",
+        *(f"zho_eld+{g}" for g in others),
+        "zho_eld+eng_eld+yue_eld",  # X(L,a): every elderly group
+        "zho_eld+" + "+".join(others),  # X(L,A)
+        *others,  # cross-group inference: each other group alone
+        "+".join(others),  # ... and all of them
+    ]
+    # X(l,A) has the same data as "+ Mandarin adults": one model, both names
+    assert mixtures["zho_eld+zho_adu"].notation == "X(l,a)+zho_adu = X(l,A)"
+    assert [mixtures[g].notation for g in ("eng_eld", "zho_adu", "yue_adu")] == ["X(¬l,a)", "X(l,¬a)", "X(¬l,¬a)"]
+    plan = make_plan(GridConfig(tables=[], target="zho_eld", groups=PAPER_GROUPS))
+    assert len(plan.models) == len(mixtures) == 14 and plan.tests == ["zho_eld"]
+    assert plan.to_json()["target"][0] == {
+        "spec": "zho_eld", "role": "baseline", "notation": "X(l,a)", "added": [], "model": "zho_eld"
+    }  # fmt: skip
+    # groups a prepared folder holds only part of are restricted to the corpora it has
+    restricted = target_mixtures("zho_eld", ["zho_eld", "eng_adu[esd]"])
+    assert [m.spec for m in restricted] == ["zho_eld", "zho_eld+eng_adu[esd]", "eng_adu[esd]"]
+    with pytest.raises(ValueError, match="needs the groups to draw from: run it with `bimotion advise`"):
+        make_plan(GridConfig(tables=[], target="zho_eld"))
+    with pytest.raises(ValueError, match="'yue_eld' is not among the groups with training data: zho_eld, zho_adu"):
+        target_mixtures("yue_eld", ["zho_eld", "zho_adu"])
+    assert group_name("yue_eld") == "Cantonese elderly" and group_name("ind_adu") == "Indonesian adults"
+    assert group_name("qqq_eld") == "qqq elderly"  # an unknown code is printed as it is
+
+
+def _half_width(values: list[float], confidence: float) -> float:
+    return float(student_t.ppf((1 + confidence) / 2, len(values) - 1) * np.std(values, ddof=1) / math.sqrt(len(values)))
+
+
+def _metrics(out: Path, slug: str, seed: int, test: str) -> float:
+    return 100 * json.loads((out / "metrics" / slug / f"seed{seed}.json").read_text())["tests"][test]["weighted_f1"]
+
+
+@pytest.fixture(scope="module")
+def probe_advice(data_dirs, tmp_path_factory):
+    base = tmp_path_factory.mktemp("advise-probe")
+    config = load_config(shipped_config("probe")).__dict__
+    config = {**config, "bootstrap_samples": 200, "training": {**config["training"], "num_train_epochs": 5}}
+    (base / "probe.yaml").write_text(yaml.safe_dump(config))
+    argv = ["advise", "--target", "zho_eld", "--bimotion", str(data_dirs["bimotion"]), "--config",
+            str(base / "probe.yaml"), "--groups", "zho_eld", "zho_adu", "--seeds", "0", "1",
+            "--output", str(base / "out")]  # fmt: skip
+    return argv, base / "out", main(argv)
+
+
+def test_every_reported_mixture_was_trained_and_scored_and_the_summary_says_their_numbers(probe_advice, capsys):
+    _, out, code = probe_advice
+    assert code == 0
+    advice = json.loads((out / "advice.json").read_text())
+    assert advice["target"] == "zho_eld" and advice["seeds"] == [0, 1]
+    planned = [m.spec for m in target_mixtures("zho_eld", ["zho_eld", "zho_adu"])]
+    assert [m["spec"] for m in advice["mixtures"]] == planned and len(planned) == 3
+    assert [m["role"] for m in advice["mixtures"]] == ["baseline", "augment", "inference"]
+    base = next(m for m in advice["mixtures"] if m["role"] == "baseline")
+    summary = (out / "advice.md").read_text()
+    for m in advice["mixtures"]:
+        for seed in (0, 1):  # trained on exactly its mixture, and scored on the target's test set
+            marker = json.loads((out / "models" / m["slug"] / f"seed{seed}" / MARKER).read_text())
+            assert {tuple(s) for s in marker["shards"]} == set(parse_mixture(m["spec"]).shards)
+        values = [_metrics(out, m["slug"], seed, advice["test"]) for seed in (0, 1)]
+        assert m["score"]["values"] == pytest.approx(values, abs=1e-9)
+        deltas = [v - b for v, b in zip(values, base["score"]["values"], strict=True)]
+        assert m["delta"]["values"] == pytest.approx(deltas, abs=1e-9)
+        assert m["delta"]["mean"] == pytest.approx(np.mean(deltas))
+        # seeds give an interval: the Student-t interval of the per-seed values, in the score's range
+        half = _half_width(values, advice["confidence"])
+        low, high = m["score"]["ci_seeds"]
+        assert low == pytest.approx(max(0, np.mean(values) - half)) and high == pytest.approx(
+            min(100, np.mean(values) + half)
+        )
+        assert m["score"]["ci_clips"][0] <= m["score"]["mean"] <= m["score"]["ci_clips"][1]
+        if m["role"] == "augment":  # the plain-language line says these very numbers
+            pm = m["delta"]["plus_minus"]
+            assert pm == pytest.approx(_half_width(deltas, advice["confidence"]))
+            verb = "raises" if np.mean(deltas) >= 0 else "lowers"
+            line = f"{verb} Mandarin elderly by {abs(np.mean(deltas)):.1f} ± {pm:.1f} weighted F1"
+            assert line in summary, (line, summary)
+    assert (
+        f"In-group baseline (zho_eld): {np.mean(base['score']['values']):.1f} ± {base['score']['plus_minus']:.1f}"
+        in summary
+    )
+    assert f"chance level {advice['chance']:.1f}" in summary and "| Chance level |" in summary
+    assert "Adding Mandarin adults raises" in summary or "Adding Mandarin adults lowers" in summary
+
+
+def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_clip_bootstrap(probe_advice, capsys):
+    argv, out, _ = probe_advice
+    before = {p: p.stat().st_mtime_ns for p in out.glob("models/*/seed*/" + MARKER)}
+    assert main([*argv[:-5], "--seeds", "0", "--output", str(out)]) == 0  # the same folder, one seed
+    printed = capsys.readouterr().out
+    assert "chance level" in printed
+    assert {p: p.stat().st_mtime_ns for p in out.glob("models/*/seed*/" + MARKER)} == before
+    advice = json.loads((out / "advice.json").read_text())
+    assert all(m["score"]["ci_seeds"] == [None, None] for m in advice["mixtures"])
+    assert "bootstrap interval over test clips (one seed" in printed
+
+
+def test_fine_tuning_backend_gives_the_advice_too(data_dirs, tmp_path):
+    from test_grid import TRAINING
+
+    training = {**TRAINING, "max_steps": 4}  # the plumbing, not the numbers
+    config = {"target": "zho_eld", "groups": ["zho_eld", "zho_adu"], "tiny_model": {}, "seeds": [0],
+              "training": training, "bootstrap_samples": 100, "num_threads": 1}  # fmt: skip
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
+    argv = ["advise", "--config", str(tmp_path / "tiny.yaml"), "--bimotion", str(data_dirs["bimotion"]),
+            "--output", str(tmp_path / "out")]  # fmt: skip
+    assert main(argv) == 0
+    advice = json.loads((tmp_path / "out" / "advice.json").read_text())
+    assert [m["role"] for m in advice["mixtures"]] == ["baseline", "augment", "inference"]
+    assert advice["backend"] == "fine-tuning a tiny random wav2vec2"
+    for m in advice["mixtures"]:
+        assert m["score"]["values"] == pytest.approx([_metrics(tmp_path / "out", m["slug"], 0, "zho_eld")])
+    assert re.search(
+        r"Adding Mandarin adults (raises|lowers) Mandarin elderly by", (tmp_path / "out" / "advice.md").read_text()
+    )
+
+
+def test_bad_arguments_fail_before_anything_trains(data_dirs, tmp_path, capsys):
+    assert prepared_groups(data_dirs) == PAPER_GROUPS  # what advise draws from without --groups
+    bim = ["--bimotion", str(data_dirs["bimotion"]), "--output", str(tmp_path / "o")]
+    cases = [
+        (["--target", "yue_eld", *bim], "'yue_eld' is not among the groups with training data"),
+        ([*bim], "give the target group"),
+        (["--target", "zho_eld", "--config", "nope", *bim], "no grid config 'nope'"),
+        (["--target", "zho_eld", "--bimotion", str(tmp_path / "missing")], "does not exist"),
+    ]
+    for args, message in cases:
+        assert main(["advise", *args]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -1,0 +1,264 @@
+"""The grid scaled out, on CPU with a tiny model and the generated corpora: ``accelerate launch`` with
+two processes (gloo DDP) gives the tables of one process; two independent workers sharing one
+output folder train every model exactly once, and a worker killed mid-model leaves a claim that the
+next run recovers; claims are atomic under a race and stale ones are taken over."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bimotion.grid import prepare_fixtures, run_grid
+from bimotion.grid.claims import Claim, Claims, in_shard, parse_shard, shard_from_env
+from bimotion.training.testing import cpu_launch, subprocess_env
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Two models, every test set: the heat map is the grid's table.  No dropout anywhere and one global
+# batch that divides both training sets (4 and 30 clips), so one process with batches of 2 and two
+# processes with batches of 1 each see the same clips in every optimizer step (a ragged last
+# batch would differ: accelerate's even_batches pads it with clips from the epoch's start).
+TRAINING = {
+    "num_train_epochs": 1,
+    "learning_rate": 3e-3,
+    "per_device_train_batch_size": 2,
+    "dropout": 0.0,
+    "eval_strategy": "no",
+    "save_strategy": "no",
+    "load_best_model_at_end": False,
+    "early_stopping_patience": 0,
+    "max_duration_s": 1.0,
+    "disable_tqdm": True,
+    "logging_steps": 1000,
+    "use_cpu": True,
+}
+CONFIG = {
+    "tiny_model": {"activation_dropout": 0.0},
+    "seeds": [0],
+    "tables": [],
+    "mixtures": ["zho_eld", "eng_eld"],
+    "extra_tests": ["zho_eld", "eng_eld"],
+    "bootstrap_samples": 100,
+    "num_threads": 1,
+    "training": TRAINING,
+}
+
+
+@pytest.fixture(scope="module")
+def data_dirs(tmp_path_factory) -> dict[str, Path]:
+    dirs = prepare_fixtures(tmp_path_factory.getbasetemp() / "grid-fixture-data")  # shared with test_grid
+    return {"bimotion": dirs["bimotion"]}
+
+
+@pytest.fixture(scope="module")
+def single(data_dirs, tmp_path_factory):
+    """The reference: one process, one worker."""
+    return run_grid(CONFIG, data_dirs, tmp_path_factory.mktemp("grid-single") / "out", log=None)
+
+
+def recipe(config: dict, data_dirs, out: Path, *, launch: bool = False, cache_from: Path | None = None) -> list[str]:
+    """The command of ``recipes/grid.py`` on ``out`` (``cache_from``: start from that grid's
+    ``datasets`` cache, keyed on the prepared folders, so the run does not convert them again)."""
+    import shutil
+
+    import yaml
+
+    if cache_from is not None:
+        shutil.copytree(cache_from / "datasets-cache", out / "datasets-cache")
+
+    path = out.parent / f"{out.name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    args = ["--config", str(path), "--output_dir", str(out), *[f"--{k}={v}" for k, v in data_dirs.items()]]
+    script = REPO / "recipes" / "grid.py"
+    return cpu_launch(script, *args) if launch else [sys.executable, str(script), *args]
+
+
+def trained_counts(*logs: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in "\n".join(logs).splitlines():
+        if line.startswith("[grid] trained "):
+            name = line.split()[2]
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def same_results(out: Path, reference: Path, atol: float) -> float:
+    """Identical tables, and every prediction within ``atol``; returns the largest logit difference."""
+    assert (out / "tables" / "heatmap.csv").read_text() == (reference / "tables" / "heatmap.csv").read_text()
+    files = sorted(reference.glob("predictions/*/seed0/*.npz"))
+    assert len(files) == 2 * 4  # 2 models x 4 test shards
+    worst = max(
+        float(np.abs(np.load(f)["logits"] - np.load(out / f.relative_to(reference))["logits"]).max()) for f in files
+    )
+    assert worst <= atol
+    for f in reference.glob("metrics/*/seed0.json"):
+        ours, theirs = (json.loads(p.read_text())["tests"] for p in (out / f.relative_to(reference), f))
+        assert {t: v["weighted_f1"] for t, v in ours.items()} == {t: v["weighted_f1"] for t, v in theirs.items()}
+    return worst
+
+
+@pytest.mark.slow
+def test_accelerate_launch_with_two_processes_gives_the_tables_of_one(single, data_dirs, tmp_path):
+    """Two gloo processes with batches of 1 = one process with batches of 2: the same clips per step,
+    the gradient exact up to float summation order (logits within 1e-4, tables identical)."""
+    out = tmp_path / "ddp"
+    config = {**CONFIG, "training": {**TRAINING, "per_device_train_batch_size": 1}}
+    run = subprocess.run(
+        recipe(config, data_dirs, out, launch=True, cache_from=single.output_dir),
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
+    assert "2 processes training each model together" in run.stdout
+    assert trained_counts(run.stdout) == {"zho_eld": 1, "eng_eld": 1}  # each model once, by both processes
+    for name in ("zho_eld", "eng_eld"):
+        ddp, ref = (
+            json.loads((o / "models" / name / "seed0" / "scores.json").read_text()) for o in (out, single.output_dir)
+        )
+        assert ddp["hyperparameters"]["world_size"] == 2 and ref["hyperparameters"]["world_size"] == 1
+        assert ddp["selection"]["global_step"] == ref["selection"]["global_step"] > 0
+    same_results(out, single.output_dir, atol=1e-4)
+
+
+def test_two_workers_share_a_folder_and_a_killed_workers_claim_is_recovered(single, data_dirs, tmp_path):
+    out = tmp_path / "shared"
+    command = recipe(CONFIG, data_dirs, out, cache_from=single.output_dir)
+    env = subprocess_env(PYTHONUNBUFFERED="1")  # A's log must hold what it did before the kill
+    errors = [(tmp_path / f"{name}.err").open("w") for name in "ab"]
+    a, b = (
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=err, text=True, cwd=tmp_path)
+        for err in errors
+    )
+    try:
+        deadline, held = time.time() + 300, None
+        while held is None:  # A claims its first model: kill it there, mid-model
+            why = (tmp_path / "a.err").read_text()[-3000:]
+            assert a.poll() is None and time.time() < deadline, f"worker A ended before it could be killed: {why}"
+            for path in out.glob("claims/*.claim"):
+                try:
+                    info = json.loads(path.read_text())  # written whole (claims.py), but may be released
+                except FileNotFoundError:
+                    continue
+                if info.get("pid") == a.pid:
+                    held = info["unit"]
+            time.sleep(0.05)
+        a.send_signal(signal.SIGKILL)
+        log_a = a.communicate()[0]
+        log_b = b.communicate(timeout=300)[0]
+    finally:
+        for p in (a, b):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    for err in errors:
+        err.close()
+    assert b.returncode == 0, (tmp_path / "b.err").read_text()[-3000:]
+    lines: list[str] = []
+    result = run_grid(CONFIG, data_dirs, out, log=lines.append)  # the next run finishes whatever is left
+    log_next = "\n".join(lines)
+    recovered = f"recovered the claim on {held} of {socket.gethostname()} pid {a.pid}"
+    assert recovered in log_b + log_next and "its process is gone" in log_b + log_next
+    # every model trained exactly once over the three workers, though A died holding one
+    assert trained_counts(log_a, log_b, log_next) == {"zho_eld": 1, "eng_eld": 1}
+    assert result is not None and not list(out.glob("claims/*.claim"))  # no claim left behind
+    same_results(out, single.output_dir, atol=0.0)  # bit-identical: same seed, same batches, one process each
+
+
+def _race(folder: str, queue) -> None:
+    claim = Claims(Path(folder), log=lambda *a: None).acquire("model.seed0")
+    queue.put(isinstance(claim, Claim))
+    time.sleep(0.5)  # hold it while the others try
+
+
+def test_claims_are_atomic_and_stale_ones_are_taken_over(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    racers = [ctx.Process(target=_race, args=(str(tmp_path / "race"), queue)) for _ in range(6)]
+    for p in racers:
+        p.start()
+    won = [queue.get(timeout=60) for _ in racers]
+    for p in racers:
+        p.join()
+    assert sum(won) == 1  # exactly one of six simultaneous workers holds it
+
+    logged: list[str] = []
+    claims = Claims(tmp_path / "claims", stale_after_s=60, log=logged.append)
+    mine = claims.acquire("m.seed0")
+    assert isinstance(mine, Claim) and claims.acquire("m.seed0")["pid"] == os.getpid()  # held: refused
+    mine.release()
+    assert not claims.path("m.seed0").exists()
+    # a claim from another host whose heartbeat stopped 2 minutes ago is taken over, and logged
+    path = claims.path("x.seed1")
+    path.write_text(json.dumps({"unit": "x.seed1", "host": "elsewhere", "pid": 1, "token": "t"}))
+    assert not isinstance(claims.acquire("x.seed1"), Claim)  # fresh heartbeat: held
+    os.utime(path, (time.time() - 120, time.time() - 120))
+    taken = claims.acquire("x.seed1")
+    assert isinstance(taken, Claim) and "of elsewhere pid 1" in logged[-1] and "no heartbeat for 120 s" in logged[-1]
+    taken.release()
+
+
+def test_shards_split_the_plan_and_come_from_a_job_array():
+    assert parse_shard("1/4") == (1, 4)
+    for bad in ("4/4", "x", "1/0", "-1/2"):
+        with pytest.raises(ValueError, match="--shard"):
+            parse_shard(bad)
+    env = {"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "4"}
+    assert shard_from_env(env) == (2, 4) and shard_from_env({}) is None
+    units = range(10)
+    split = [[u for u in units if in_shard(u, (i, 3))] for i in range(3)]
+    assert sorted(sum(split, [])) == list(units) and split[1] == [1, 4, 7]
+
+
+def test_batches_by_padded_audio_duration_are_fixed_in_content_and_seeded_in_order(tmp_path):
+    import datasets
+    from datasets import Audio
+
+    from bimotion.features import features
+    from bimotion.training import testing
+    from bimotion.training.args import SERTrainingArguments
+    from bimotion.training.collator import AudioCollator
+    from bimotion.training.model import build_model
+    from bimotion.training.sampler import DurationBatchSampler, duration_batches
+    from bimotion.training.trainer import SERTrainer
+
+    lengths = np.random.default_rng(0).uniform(0.5, 12.0, 300)
+    batches = duration_batches(lengths.tolist(), 40.0, seed=0, max_duration_s=10.0)
+    cropped = np.minimum(lengths, 10.0)
+    assert sorted(i for b in batches for i in b) == list(range(300))  # every clip once
+    assert all(len(b) * cropped[b].max() <= 40.0 for b in batches)
+    assert max(map(len, batches)) > 3 * len(batches[0])  # short clips many to a batch, long ones few
+    sampler = DurationBatchSampler(lengths.tolist(), 40.0, seed=0, max_duration_s=10.0)
+    first = list(sampler)
+    sampler.set_epoch(1)
+    second = list(sampler)
+    assert len(first) == len(second) == len(sampler) and first != second
+    assert sorted(map(tuple, first)) == sorted(map(tuple, second))  # the same batches, reordered
+    assert first == list(DurationBatchSampler(lengths.tolist(), 40.0, seed=0, max_duration_s=10.0))
+
+    # through the trainer: collated batches hold at most the budget of padded audio
+    rows = testing.synth_rows("csed", "zho_eld", "train", 10, duration_s=(0.4, 1.6))
+    dataset = datasets.Dataset.from_list(rows, features=features()).cast_column("audio", Audio(decode=False))
+    model, fe = build_model(str(testing.save_tiny_model(tmp_path / "tiny")), classifier_proj_size=16)
+    args = SERTrainingArguments(
+        output_dir=str(tmp_path / "run"), use_cpu=True, max_batch_duration_s=2.0, report_to="none",
+        eval_strategy="no", load_best_model_at_end=False,
+    )  # fmt: skip
+    assert args.optim == "adamw_torch_fused" and model.config._attn_implementation == "sdpa"  # the fast defaults
+    trainer = SERTrainer(model=model, args=args, train_dataset=dataset, data_collator=AudioCollator(fe, 1.0))
+    seen = []
+    for batch in trainer.get_train_dataloader():
+        assert batch["input_values"].numel() / 16000 <= 2.0 + 1e-9
+        seen += batch["labels"].tolist()
+    assert len(seen) == len(rows)

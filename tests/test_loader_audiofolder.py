@@ -1,0 +1,178 @@
+"""A user's own corpus in the audiofolder convention (loaders.audiofolder): rows, multi-label rows,
+the user's label map, every bad-metadata case as a clear error or a counted skip, and a root that
+stays byte-identical."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import loaders
+from loaders import LABELS, CorpusError, LayoutError, SkipReport, testing
+from loaders.audiofolder import DEFAULT_LICENSE, AudioFolder
+from loaders.testing.audiofolder import BAD_CASES, LABEL_MAP
+
+NAME = "carehome"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    """Indonesian elderly and adults, csv metadata, multi-label rows, label_map.json in the folder."""
+    base = tmp_path_factory.mktemp("own")
+    return testing.make_corpus(
+        "audiofolder",
+        base,
+        language="ind",
+        age_groups=("eld", "adu"),
+        multi_label=True,
+        speakers=2,
+        clips_per_speaker=3,
+    )
+
+
+@pytest.fixture(scope="module")
+def bad_root(tmp_path_factory) -> Path:
+    return testing.make_corpus("audiofolder", tmp_path_factory.mktemp("bad"), bad=True, speakers=2, clips_per_speaker=2)
+
+
+def copy_of(root: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(root, tmp_path / root.name))
+
+
+def test_every_row_is_read_with_its_mapped_labels_group_and_fields(root):
+    records = loaders.load(NAME, root)
+    rows = (root / "metadata.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert len(records) == len(rows) == 2 * 2 * 3
+    assert {r.corpus for r in records} == {NAME} and {r.group for r in records} == {"ind_eld", "ind_adu"}
+    by_file = {r.id.removeprefix(f"{NAME}/"): r for r in records}
+    for line in rows:
+        file_name, emotion, language, age, age_group, gender, speaker, text = line.split(",")
+        record = by_file[file_name]
+        assert record.emotions == tuple(sorted({LABEL_MAP[e] for e in emotion.split(";")}, key=LABELS.index))
+        assert (record.language, record.gender, record.speaker_id, record.text) == ("ind", gender[0], speaker, text)
+        assert record.age == (float(age) if age else None)
+        assert record.age_group == (age_group or ("eld" if float(age) >= 60 else "adu"))
+    multi = [r for r in records if len(r.emotions) == 2]
+    assert multi and all("surprise" in r.emotions for r in multi)
+    # the label space is what the user's map names: a label outside it is masked, not a negative
+    assert records[0].label_space == ("sadness", "anger", "happiness", "neutral", "surprise")
+    info = loaders.SOURCES[NAME]
+    assert (info.license, info.groups, info.expected_count) == ("cc-by-4.0", ("ind_adu", "ind_eld"), 12)
+
+
+def test_jsonl_metadata_with_json_lists_reads_the_same(tmp_path, root):
+    jsonl = testing.make_corpus(
+        "audiofolder",
+        tmp_path,
+        language="ind",
+        age_groups=("eld", "adu"),
+        multi_label=True,
+        speakers=2,
+        clips_per_speaker=3,
+        metadata="jsonl",
+    )
+    first = json.loads((jsonl / "metadata.jsonl").read_text(encoding="utf-8").splitlines()[2])
+    assert first["emotion"] == ["sedih", "terkejut"]  # a JSON list: two labels
+    fields = lambda r: (r.id, r.emotions, r.group, r.age, r.gender, r.speaker_id, r.text)  # noqa: E731
+    assert [fields(r) for r in loaders.load(NAME, jsonl)] == [fields(r) for r in loaders.load(NAME, root)]
+
+
+def test_label_map_option_wins_and_shared_names_need_no_map(tmp_path, root):
+    own = copy_of(root, tmp_path)
+    (tmp_path / "map.csv").write_text(
+        "mine,shared\nsenang,positive\nmarah,negative\nsedih,negative\nnetral,neutral\nterkejut,surprise\n",
+        encoding="utf-8",
+    )
+    records = loaders.load(NAME, AudioFolder(own, label_map=tmp_path / "map.csv", license="CC0-1.0"))
+    assert {e for r in records for e in r.emotions} == {"positive", "negative", "neutral", "surprise"}
+    assert loaders.SOURCES[NAME].license == "CC0-1.0"
+    # shared label names (any case) are taken as they are, without a map
+    meta = own / "metadata.csv"
+    meta.write_text(
+        meta.read_text()
+        .replace("senang", "Happiness")
+        .replace("marah", "anger")
+        .replace("sedih", "sadness")
+        .replace("netral", "neutral")
+        .replace("terkejut", "SURPRISE")
+    )
+    (own / "label_map.json").unlink()
+    (own / "README.md").unlink()
+    records = loaders.load(NAME, own)
+    assert {e for r in records for e in r.emotions} == {"happiness", "anger", "sadness", "neutral", "surprise"}
+    assert loaders.SOURCES[NAME].license == DEFAULT_LICENSE
+
+
+def test_an_unmapped_label_names_the_label_and_the_known_ones(tmp_path, root):
+    own = copy_of(root, tmp_path)
+    (own / "label_map.json").write_text(json.dumps({"senang": "happiness"}))
+    with pytest.raises(CorpusError, match=r"line \d+: emotion 'marah' is not mapped.*mapped: senang; shared: sadness"):
+        loaders.load(NAME, own)
+    (own / "label_map.json").write_text(json.dumps({"senang": "joy"}))
+    with pytest.raises(LayoutError, match=r"label_map.json: maps 'senang' to \['joy'\], not one of the shared"):
+        loaders.load(NAME, own)
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_each_bad_case_is_a_clear_error_or_one_counted_skip(tmp_path, case):
+    own = testing.make_corpus("audiofolder", tmp_path, bad={case}, speakers=1, clips_per_speaker=2)
+    reason = BAD_CASES[case]
+    with pytest.raises(CorpusError) as caught:
+        loaders.load(NAME, own)
+    error = caught.value
+    assert error.reason == reason and "fix:" in str(error)
+    named = {"missing_file": "missing.wav", "unlisted_file": "unlisted.wav"}.get(case, "metadata.csv")
+    assert error.path.name == named and own in error.path.parents
+    assert ("line " in error.message) == (case != "unlisted_file")
+    report = SkipReport()
+    records = loaders.load(NAME, own, skip_bad=True, report=report)
+    assert report.to_dict() == {f"{NAME}/{reason}": 1}
+    assert len(records) == 2
+    files = {kind: report.files[(NAME, kind)] for kind in ("seen", "read", "not_audio")}
+    # every file below the root is read, skipped (its row or itself reported) or counted as not audio
+    assert files["seen"] == files["read"] + files["not_audio"] + (case not in ("missing_file", "duplicate_row"))
+
+
+def test_all_bad_cases_at_once_are_counted_by_reason_and_the_root_is_untouched(bad_root):
+    before = testing.digest(bad_root), testing.snapshot(bad_root)
+    report = SkipReport()
+    records = loaders.load(NAME, bad_root, skip_bad=True, report=report)
+    assert len(records) == 4
+    assert report.to_dict() == {f"{NAME}/{reason}": 1 for reason in BAD_CASES.values()}
+    assert (testing.digest(bad_root), testing.snapshot(bad_root)) == before
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason", "match"),
+    [
+        (lambda d: (d / "metadata.csv").unlink(), "unknown_corpus", "not one of the seven corpora"),
+        (lambda d: (d / "metadata.jsonl").write_text("{}\n"), "ambiguous_metadata", "both metadata.csv and"),
+        (lambda d: _rewrite(d, "language", "lang"), "bad_metadata", "no language column"),
+        (lambda d: _rewrite(d, ",64,", ",12,"), "bad_age", "age '12' is not a number of years from 18"),
+        (lambda d: _rewrite(d, ",64,,", ",64,adu,"), "bad_age", "age 64 is not in age_group 'adu'"),
+        (lambda d: _rewrite(d, "female", "robot"), "bad_gender", "gender 'robot'"),
+        (lambda d: _rewrite(d, ",ind,", ",ID,"), "bad_language", "language 'ID' is not an ISO 639-3 code"),
+        (lambda d: _rewrite(d, "clips/ind-eld-s0/ind-eld-s0_000.wav", "../x.wav"), "bad_row", "outside the corpus"),
+    ],
+)
+def test_layout_and_row_errors_name_the_file_and_the_fix(tmp_path, root, edit, reason, match):
+    own = copy_of(root, tmp_path)
+    edit(own)
+    with pytest.raises(CorpusError, match=match) as caught:
+        loaders.load(NAME, own)
+    assert caught.value.reason == reason and caught.value.hint
+
+
+def test_a_corpus_name_must_be_a_plain_name_and_not_a_built_in_one(root):
+    with pytest.raises(ValueError, match="lower-case letters"):
+        loaders.load("Care Home", root)
+    with pytest.raises(ValueError, match="one of the seven corpora"):
+        loaders.register_source(loaders.SOURCES["csed"])
+
+
+def _rewrite(root: Path, old: str, new: str) -> None:
+    meta = root / "metadata.csv"
+    meta.write_text(meta.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")

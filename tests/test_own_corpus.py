@@ -1,0 +1,164 @@
+"""Your own group: `bimotion prepare` with built-in corpora plus users' audiofolder corpora in new
+languages makes configurations for the new groups (and the unions over them), which plain
+`datasets.load_dataset` reads in a fresh process; the registry extension is rebuilt from
+prepare.json; the raw folders stay byte-identical."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+import loaders
+from bimotion import splits
+from bimotion.cli import main as bimotion_main
+from bimotion.data.layout import config_files, read_info
+from bimotion.registry import BIMOTION, Group, benchmark_of, extend, unions
+from loaders import SOURCES, SourceInfo, testing
+
+BUILT_IN = ("iemocap", "csed")  # the cheapest fixtures: eng_adu and zho_eld
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("raw")
+    out = {name: testing.make_corpus(name, base / name) for name in BUILT_IN}
+    # Indonesian elderly and adults, csv, label_map.json beside the metadata, multi-label rows
+    out["carehome"] = testing.make_corpus(
+        "audiofolder",
+        base / "ind",
+        language="ind",
+        age_groups=("eld", "adu"),
+        multi_label=True,
+        speakers=4,
+        clips_per_speaker=3,
+    )
+    # Hokkien adults, jsonl with a split column, its label map given on the command line
+    out["nanhome"] = testing.make_corpus(
+        "audiofolder",
+        base / "nan",
+        corpus="nanhome",
+        language="nan",
+        age_groups=("adu",),
+        metadata="jsonl",
+        split_column=True,
+        label_map_in_folder=False,
+        speakers=3,
+        clips_per_speaker=2,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def prepared(raw, tmp_path_factory) -> Path:
+    before = {name: testing.digest(root) for name, root in raw.items()}
+    label_map = tmp_path_factory.mktemp("maps") / "nan.json"
+    label_map.write_text(json.dumps({"senang": "happiness", "marah": "anger", "sedih": "sadness", "netral": "neutral"}))
+    out = tmp_path_factory.mktemp("prepared") / "mine"
+    args = ["prepare", "-q", "--output", str(out), "--protocol", "speaker", "--num-proc", "2"]
+    args += [f"--source={name}={root}" for name, root in raw.items()]
+    args += [f"--label-map=nanhome={label_map}", "--license=nanhome=CC-BY-4.0"]
+    assert bimotion_main(args) == 0
+    assert {name: testing.digest(root) for name, root in raw.items()} == before  # nothing written below a root
+    return out
+
+
+def test_new_groups_become_configurations_with_the_unions_that_make_sense(prepared):
+    info = read_info(prepared)
+    files = config_files(info)
+    assert info["corpora"] == ["iemocap", "csed", "carehome", "nanhome"]
+    for config in ("ind_eld", "ind_adu", "nan_adu", "ind", "carehome", "nanhome", "eld", "adu", "all"):
+        assert set(files[config]) == {"train", "validation", "test"}, config
+    bench = benchmark_of(info)
+    assert bench.config("eld").groups == ("eng_eld", "zho_eld", "ind_eld")
+    assert bench.config("adu").groups == ("eng_adu", "zho_adu", "ind_adu", "nan_adu")
+    assert "nan" not in files  # one group only: its union would repeat nan_adu
+    assert info["licenses"]["nanhome"] == "CC-BY-4.0" and info["licenses"]["carehome"] == "cc-by-4.0"
+    assert info["groups"]["ind_eld"] == {"corpora": ["carehome"], "missing": [], "status": "complete"}
+    card = (prepared / "README.md").read_text(encoding="utf-8")
+    for text in (
+        "config_name: ind_eld",
+        "Indonesian",
+        "Hokkien",
+        "**carehome** is a user's own corpus",
+        "senang -> happiness",
+        "### nanhome",
+        "Licence: CC-BY-4.0",
+    ):
+        assert text in card, text
+
+
+def test_a_fresh_process_loads_the_new_groups_with_plain_datasets(prepared):
+    script = (
+        "import json, sys, datasets\n"
+        "out = {}\n"
+        "for config in ('ind_eld', 'eld', 'nanhome'):\n"
+        "    dd = datasets.load_dataset(sys.argv[1], config)\n"
+        "    f = dd['train'].features\n"
+        "    out[config] = {s: [len(d), sorted({f['corpus'].int2str(c) for c in d['corpus']}),\n"
+        "                       sorted({f['group'].int2str(g) for g in d['group']})] for s, d in dd.items()}\n"
+        "print(json.dumps(out))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(prepared)], capture_output=True, text=True, cwd="/")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    info = read_info(prepared)
+    expected = defaultdict(lambda: defaultdict(lambda: [0, set(), set()]))
+    for shard in info["shards"]:
+        for config, groups in (("ind_eld", {"ind_eld"}), ("eld", {"zho_eld", "ind_eld"})):
+            if shard["group"] in groups:
+                cell = expected[config][shard["split"]]
+                cell[0] += shard["rows"]
+                cell[1].add(shard["corpus"])
+                cell[2].add(shard["group"])
+    for config, per_split in expected.items():
+        assert loaded[config] == {s: [n, sorted(c), sorted(g)] for s, (n, c, g) in per_split.items()}, config
+    assert sum(n for n, _, _ in loaded["nanhome"].values()) == 6
+
+
+def test_user_corpora_are_split_by_their_split_column_else_by_speaker(prepared, raw):
+    import datasets
+
+    rows = defaultdict(set)
+    for split in ("train", "validation", "test"):
+        part = datasets.load_dataset(str(prepared), "all", split=split)
+        for corpus, speaker in zip(part["corpus"], part["speaker_id"], strict=True):
+            rows[(part.features["corpus"].int2str(corpus), speaker)].add(split)
+    carehome = {speaker: s for (corpus, speaker), s in rows.items() if corpus == "carehome"}
+    assert len(carehome) == 8 and all(len(s) == 1 for s in carehome.values())  # speaker-independent
+    nanhome = {speaker: s for (corpus, speaker), s in rows.items() if corpus == "nanhome"}
+    assert nanhome == {"nan-adu-s0": {"train"}, "nan-adu-s1": {"validation"}, "nan-adu-s2": {"test"}}  # its column
+    assert "split` column" in splits.describe("speaker", ["nanhome"])["nanhome"]
+
+
+def test_a_user_split_is_deterministic_and_needs_speakers_or_a_split_column(raw):
+    records = loaders.load("carehome", raw["carehome"])
+    split_of = splits.assign_splits(records, "paper", seed=3)
+    assert split_of == splits.assign_splits(list(reversed(records)), "paper", seed=3)
+    assert split_of == splits.assign_splits(records, "speaker", seed=3)  # one rule under both protocols
+    broken = [dataclasses.replace(r, speaker_id=None) if i == 0 else r for i, r in enumerate(records)]
+    with pytest.raises(ValueError, match="has no speaker_id.*add a speaker_id \\(or a split\\) column"):
+        splits.assign_splits(broken, "speaker")
+
+
+def test_groups_come_from_data_and_the_registry_stays():
+    assert (
+        Group.parse("ind_eld") == Group("ind", "eld") and Group("ind", "eld").description == "Indonesian elderly (60+)"
+    )
+    assert Group("xyz", "adu").description == "language 'xyz' adults (20-59)"
+    assert unions(BIMOTION.groups) == BIMOTION.unions  # the derived unions are the paper's for its groups
+    mine = SourceInfo("mine", "mine", ("yue",), ("eld",), 3, "unknown", "", "", "", groups=("yue_eld",))
+    SOURCES["mine"] = mine  # what loaders.register_source does when a reader reads it
+    try:
+        bench = extend(BIMOTION, [mine])
+        assert bench.groups[-1] == "yue_eld" and bench.corpora_of("yue_eld") == ("mine",)
+        assert BIMOTION.groups == ("eng_eld", "eng_adu", "zho_eld", "zho_adu")  # untouched
+        with pytest.raises(ValueError, match="'eld' is also the name of a bimotion group or union"):
+            extend(BIMOTION, [SourceInfo("eld", "x", ("yue",), ("eld",), 1, "", "", "", "", groups=("yue_eld",))])
+    finally:
+        del SOURCES["mine"]

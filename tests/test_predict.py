@@ -1,0 +1,206 @@
+"""`bimotion predict`: audio files and folders -> one row per window with the model's trained labels,
+streamed in bounded memory; generic-label checkpoints need an explicit map; bad input fails clearly."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from bimotion.cli import main
+from bimotion.predict import PredictError, PredictReport, load_predictor, predict_files, window_count
+from bimotion.predict.audio import AudioSource, audio_blocks
+from bimotion.predict.windows import Windowing, windows
+from loaders.audio import decode, probe
+from loaders.labels import LABELS
+from loaders.testing._common import FixtureWriter
+
+torch.set_num_threads(2)
+
+TRAINED = ["neutral", "positive", "negative"]
+DURATIONS_S = {"a.wav": 5.5, "sub/b.flac": 3.2, "c.mp3": 1.5, "d.m4a": 4.4}  # d.m4a: AAC in MP4
+OPTIONS = ["--window-s", "2", "--hop-s", "1", "--no-progress"]
+
+
+def _save(model, feature_extractor, path):
+    model.save_pretrained(path)
+    feature_extractor.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """Two checkpoints of one tiny random model: ours (names the 13 labels, records 3 trained ones,
+    the others suppressed), and the same weights with generic LABEL_i names and no trained labels."""
+    from bimotion.training import testing
+    from bimotion.training.model import build_model, suppress_untrained
+
+    root = tmp_path_factory.mktemp("models")
+    model, fe = build_model(str(testing.save_tiny_model(root / "tiny")), classifier_proj_size=16)
+    generic = _save(model, fe, root / "generic")
+    config = json.loads((generic / "config.json").read_text())
+    config["id2label"] = {str(i): f"LABEL_{i}" for i in range(len(LABELS))}
+    config["label2id"] = {f"LABEL_{i}": i for i in range(len(LABELS))}
+    (generic / "config.json").write_text(json.dumps(config))
+    model.config.trained_labels = TRAINED
+    suppress_untrained(model)
+    return {"ours": _save(model, fe, root / "ours"), "generic": generic}
+
+
+@pytest.fixture(scope="module")
+def audio_dir(tmp_path_factory):
+    """Speech-like recordings: 16 kHz WAV, 44.1 kHz stereo FLAC in a subfolder, MP3, AAC in MP4, and
+    a text file that is not audio."""
+    root = tmp_path_factory.mktemp("recordings")
+    writer = FixtureWriter(root / ".pool", seed=3)
+    voice = dict(gender="f", age_group="eld", language="zho", emotions=("happiness",))
+    writer.audio(root / "a.wav", speaker="s1", duration_s=DURATIONS_S["a.wav"], **voice)
+    writer.audio(root / "d.m4a", speaker="s2", duration_s=DURATIONS_S["d.m4a"], container="MP4", subtype="AAC", **voice)
+    for name, rate, channels, fmt in (("sub/b.flac", 44100, 2, "FLAC"), ("c.mp3", 22050, 1, "MP3")):
+        samples = writer.samples(speaker="s3", duration_s=DURATIONS_S[name], sample_rate_hz=rate, **voice)
+        (root / name).parent.mkdir(exist_ok=True)
+        soundfile.write(root / name, np.stack([samples] * channels, 1) * 0.5, rate, format=fmt)
+    (root / "notes.txt").write_text("recorded in the day room\n")
+    return root
+
+
+def _csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(models, audio_dir, tmp_path, capsys):
+    out_csv, out_jsonl = tmp_path / "p.csv", tmp_path / "p.jsonl"
+    assert main(["predict", "--model", str(models["ours"]), str(audio_dir), "--output", str(out_csv), *OPTIONS]) == 0
+    assert "1 file(s) below the folders are not audio" in capsys.readouterr().err
+    rows = _csv(out_csv)
+    assert list(rows[0]) == ["file", "start_s", "end_s", *TRAINED, "predicted"]
+    for name, duration_s in DURATIONS_S.items():
+        mine = [r for r in rows if r["file"] == str(audio_dir / name)]
+        assert len(mine) == window_count(duration_s, 2.0, 1.0), name
+        starts, ends = [float(r["start_s"]) for r in mine], [float(r["end_s"]) for r in mine]
+        assert starts[0] == 0.0 and ends[-1] == pytest.approx(duration_s, abs=0.07)  # AAC pads to 1024 samples
+        assert all(e - s == pytest.approx(min(2.0, duration_s), abs=0.07) for s, e in zip(starts, ends))
+    assert len(rows) == sum(window_count(d, 2.0, 1.0) for d in DURATIONS_S.values()) == 13
+    for row in rows:
+        assert set(filter(None, row["predicted"].split(";"))) == {k for k in TRAINED if float(row[k]) >= 0.5}
+
+    assert main(["predict", "--model", str(models["ours"]), str(audio_dir), "--output", str(out_jsonl), *OPTIONS]) == 0
+    lines = [json.loads(line) for line in out_jsonl.read_text().splitlines()]
+    assert [(r["file"], r["start_s"], r["end_s"]) for r in lines] == [
+        (r["file"], float(r["start_s"]), float(r["end_s"])) for r in rows
+    ]
+    assert [r["scores"] for r in lines] == [
+        {k: float(r[k]) for k in TRAINED} for r in rows
+    ]  # same inputs, same outputs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv", "p.jsonl"]  # no .partial left
+
+
+def test_untrained_labels_are_never_reported_even_at_threshold_zero(models, audio_dir):
+    report = PredictReport()
+    rows = list(predict_files(models["ours"], [audio_dir / "a.wav"], threshold=0.0, window_s=2.0, hop_s=1.0,
+                              progress=False, report=report))  # fmt: skip
+    assert len(rows) == report.windows == 5 and report.audio_s == pytest.approx(5.5)
+    assert all(row.predicted == tuple(TRAINED) and list(row.scores) == TRAINED for row in rows)
+    spread = np.ptp([[row.scores[k] for k in TRAINED] for row in rows], axis=0)
+    assert spread.max() > 1e-4  # the scores follow the audio
+
+
+def test_a_generic_checkpoint_needs_an_explicit_label_map(models, tmp_path):
+    with pytest.raises(PredictError, match=r"generic names \(LABEL_0 … LABEL_12\).*--labels paper"):
+        load_predictor(models["generic"])
+    assert load_predictor(models["generic"], label_map="paper").labels == list(LABELS)
+    (tmp_path / "map.json").write_text(
+        json.dumps({f"LABEL_{i}": (n if n in TRAINED else "-") for i, n in enumerate(LABELS)})
+    )
+    predictor = load_predictor(models["generic"], label_map=str(tmp_path / "map.json"))
+    assert predictor.labels == TRAINED and [i for i, _ in predictor.reported] == [LABELS.index(n) for n in TRAINED]
+    inline = ",".join(f"{i}={n}" for i, n in enumerate(LABELS))
+    assert load_predictor(models["generic"], label_map=inline).labels == list(LABELS)
+    with pytest.raises(PredictError, match="names 2 labels but the model has 13 outputs"):
+        load_predictor(models["generic"], label_map="anger,fear")
+    with pytest.raises(PredictError, match=r"does not map \['LABEL_1'"):
+        load_predictor(models["generic"], label_map="LABEL_0=sadness")
+
+
+def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, tmp_path, capsys, monkeypatch):
+    import huggingface_hub.constants
+
+    ours = str(models["ours"])
+    cases = [
+        ([ours, str(tmp_path / "missing.wav")], "missing.wav: no such file or folder"),
+        ([ours, str(audio_dir / "notes.txt")], "notes.txt: not an audio file"),
+        ([str(tmp_path / "nomodel"), str(audio_dir)], "nomodel: no such model folder"),
+        ([str(audio_dir), str(audio_dir)], "not a model folder (no config.json)"),
+        ([ours, str(audio_dir), "--output", str(tmp_path / "p.txt")], "use .csv or .jsonl"),
+        ([ours, str(audio_dir), "--hop-s", "3", "--window-s", "2"], "hop_s must be in (0, window_s=2.0]"),
+    ]
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    cases.append(
+        (["someone/ser-13", str(audio_dir)], "no such folder here, and the Hugging Face Hub cannot be reached")
+    )
+    for (model, *rest), message in cases:
+        assert main(["predict", "--model", model, *rest, "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "ok.wav").symlink_to(audio_dir / "a.wav")
+    FixtureWriter.truncate(_copy(audio_dir / "a.wav", bad / "cut.wav"), keep_bytes=2000)
+    out = tmp_path / "bad.csv"
+    assert main(["predict", "--model", ours, str(bad), "--output", str(out), *OPTIONS]) == 2
+    assert "cut.wav: WAV data chunk declares" in capsys.readouterr().err and not out.exists()
+    assert main(["predict", "--model", ours, str(bad), "--output", str(out), "--skip-bad", *OPTIONS]) == 0
+    assert re.search(r"predict +truncated +1", capsys.readouterr().err)
+    assert {r["file"] for r in _csv(out)} == {str(bad / "ok.wav")}
+
+
+def _copy(src, dst):
+    dst.write_bytes(src.read_bytes())
+    return dst
+
+
+def test_streamed_decoding_matches_whole_file_decoding(audio_dir):
+    for name in ("sub/b.flac", "d.m4a"):
+        path = audio_dir / name
+        streamed = np.concatenate(list(audio_blocks(AudioSource(path, name, probe(path)), 16000, block_s=0.7)))
+        whole, _ = decode(path, 16000)
+        assert len(streamed) == len(whole), name
+        assert np.abs(streamed - whole).max() < 2e-3, name  # soxr in blocks vs at once; FFmpeg: the same command
+
+
+@pytest.mark.parametrize("duration_s", [0.3, 2.0, 2.5, 3.0, 7.9])
+def test_fixed_windows_cover_the_recording_whatever_the_block_size(duration_s):
+    samples = np.arange(round(duration_s * 100), dtype=np.float32)
+    how = Windowing(window_s=2.0, hop_s=0.5)
+    results = []
+    for block in (7, 64, 10_000):
+        blocks = [samples[i : i + block] for i in range(0, len(samples), block)]
+        results.append([(start, len(w), float(w[0])) for start, w in windows(blocks, 100, how)])
+    assert results[0] == results[1] == results[2]
+    starts = [start for start, _, _ in results[0]]
+    assert len(starts) == window_count(duration_s, 2.0, 0.5)
+    assert all(first == start for start, _, first in results[0])  # each window holds its own samples
+    assert starts[0] == 0 and starts[-1] + results[0][-1][1] == len(samples)
+
+
+def test_vad_windows_only_the_voiced_stretches():
+    rate = 16000
+    rng = np.random.default_rng(0)
+    noise = lambda s, level: (rng.standard_normal(round(s * rate)) * level).astype(np.float32)  # noqa: E731
+    # 1 s room noise, 2.5 s speech with a 0.1 s pause, 1 s noise, a 0.1 s click, 0.5 s noise
+    parts = [noise(1, 1e-3), noise(1.2, 0.1), noise(0.1, 1e-3), noise(1.2, 0.1), noise(1, 1e-3),
+             noise(0.1, 0.1), noise(0.5, 1e-3)]  # fmt: skip
+    samples = np.concatenate(parts)
+    how = Windowing(window_s=1.0, hop_s=0.5, segment="vad")
+    blocks = [samples[i : i + 3000] for i in range(0, len(samples), 3000)]
+    spans = [(start / rate, (start + len(w)) / rate) for start, w in windows(blocks, rate, how)]
+    assert spans[0][0] == pytest.approx(1.0, abs=0.03) and spans[-1][1] == pytest.approx(3.5, abs=0.03)
+    segment_s = spans[-1][1] - spans[0][0]  # one segment: the pause stays inside, the click is dropped
+    assert len(spans) == window_count(segment_s, 1.0, 0.5) and all(e - s == pytest.approx(1.0) for s, e in spans)
