@@ -21,7 +21,7 @@ from bimotion.data.layout import config_files, read_info
 from bimotion.registry import BIMOTION, Group, benchmark_of, extend, unions
 from loaders import SOURCES, SourceInfo, testing
 
-BUILT_IN = ("iemocap", "csed")  # the cheapest fixtures: eng_adu and zho_eld
+BUILT_IN = BIMOTION.corpora  # every BiMotion corpus (small fixtures), as a user would prepare them
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def prepared(raw, tmp_path_factory) -> Path:
 def test_new_groups_become_configurations_with_the_unions_that_make_sense(prepared):
     info = read_info(prepared)
     files = config_files(info)
-    assert info["corpora"] == ["iemocap", "csed", "carehome", "nanhome"]
+    assert info["corpora"] == [*BIMOTION.corpora, "carehome", "nanhome"]
     for config in ("ind_eld", "ind_adu", "nan_adu", "ind", "carehome", "nanhome", "eld", "adu", "all"):
         assert set(files[config]) == {"train", "validation", "test"}, config
     bench = benchmark_of(info)
@@ -110,7 +110,7 @@ def test_a_fresh_process_loads_the_new_groups_with_plain_datasets(prepared):
     info = read_info(prepared)
     expected = defaultdict(lambda: defaultdict(lambda: [0, set(), set()]))
     for shard in info["shards"]:
-        for config, groups in (("ind_eld", {"ind_eld"}), ("eld", {"zho_eld", "ind_eld"})):
+        for config, groups in (("ind_eld", {"ind_eld"}), ("eld", set(benchmark_of(info).config("eld").groups))):
             if shard["group"] in groups:
                 cell = expected[config][shard["split"]]
                 cell[0] += shard["rows"]
