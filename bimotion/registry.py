@@ -44,6 +44,24 @@ AGE_GROUP_NAMES = {"eld": "elderly (60+)", "adu": "adults (20-59)"}
 _LANGUAGE_CODE = re.compile(r"[a-z]{3}")
 
 
+def language_name(code: str) -> str:
+    """``yue`` -> ``Cantonese``; an unknown code is returned as it is."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def age_group_name(code: str) -> str:
+    """``eld`` -> ``elderly`` (without the bracketed ages); an unknown code is returned as it is."""
+    name = AGE_GROUP_NAMES.get(code)
+    return name.split(" (")[0] if name else code
+
+
+def group_name(group: str) -> str:
+    """``zho_eld`` -> ``Mandarin elderly``, for figures and reports; a name that is not
+    ``language_agegroup`` is returned as it is."""
+    language, sep, age_group = group.partition("_")
+    return f"{language_name(language)} {age_group_name(age_group)}" if sep else group
+
+
 @dataclass(frozen=True, order=True)
 class Group:
     """A (language, age group) pair.  Its :attr:`name` (``eng_eld``) is what configs, files, JSON and the

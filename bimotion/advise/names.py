@@ -1,32 +1,14 @@
 """Plain-language names of groups for the advice: ``zho_eld`` -> "Mandarin elderly".
 
-Language names come from the registry's ISO 639-3 table (:data:`bimotion.registry.LANGUAGE_NAMES`)
-and fall back to the code itself; age groups likewise from :data:`bimotion.registry.AGE_GROUP_NAMES`
-without the bracketed ages, then the code.
+The names themselves are the registry's (:func:`bimotion.registry.group_name`, shared with the heat
+map); this module adds the lists the summary sentences need.
 """
 
 from __future__ import annotations
 
-import re
+from ..registry import age_group_name, group_name, language_name
 
-from ..registry import AGE_GROUP_NAMES, LANGUAGE_NAMES
-
-
-def language_name(code: str) -> str:
-    """``yue`` -> ``Cantonese``; an unknown code is returned as it is."""
-    return LANGUAGE_NAMES.get(code, code)
-
-
-def age_group_name(code: str) -> str:
-    """``eld`` -> ``elderly``; an unknown code is returned as it is."""
-    name = AGE_GROUP_NAMES.get(code)
-    return re.sub(r"\s*\(.*\)\s*$", "", name) if name else code
-
-
-def group_name(group: str) -> str:
-    """``zho_eld`` -> ``Mandarin elderly``; a name that is not ``language_agegroup`` is returned as it is."""
-    language, sep, age_group = group.partition("_")
-    return f"{language_name(language)} {age_group_name(age_group)}" if sep else group
+__all__ = ["age_group_name", "group_name", "language_name", "names_list"]
 
 
 def names_list(groups: list[str] | tuple[str, ...]) -> str:

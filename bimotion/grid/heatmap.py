@@ -25,23 +25,10 @@ import numpy as np
 
 from ..mixture import parse_mixture
 from ..paper import GROUPS, TABLES
-from ..registry import AGE_GROUP_NAMES, LANGUAGE_NAMES, find_config
+from ..registry import age_group_name, find_config, group_name, language_name
 
 DAGGER = "†"  # a score at or below its test set's chance level
 _BENCHMARK_NAMES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
-
-
-def _language_name(language: str) -> str:
-    return LANGUAGE_NAMES.get(language, language)
-
-
-def _age_name(age_group: str) -> str:
-    return AGE_GROUP_NAMES.get(age_group, age_group).split(" (")[0]  # without the bracketed ages
-
-
-def _group_name(group: str) -> str:
-    language, _, age = group.partition("_")
-    return f"{_language_name(language)} {_age_name(age)}"
 
 
 def _corpus_name(corpus: str) -> str:
@@ -54,7 +41,7 @@ def _config_name(name: str) -> str:
     bench, config = find_config(name)
     groups = config.groups
     if config.name in bench.groups:
-        return _group_name(config.name)
+        return group_name(config.name)
     if config.name in bench.corpora:
         return _corpus_name(config.name)
     if set(groups) == set(bench.groups):
@@ -62,10 +49,10 @@ def _config_name(name: str) -> str:
     languages = {g.partition("_")[0] for g in groups}
     ages = {g.partition("_")[2] for g in groups}
     if len(languages) == 1:
-        return f"{_language_name(languages.pop())}, all ages"
+        return f"{language_name(languages.pop())}, all ages"
     if len(ages) == 1:
-        return f"{_age_name(ages.pop())}, all languages"
-    return ", ".join(map(_group_name, groups))
+        return f"{age_group_name(ages.pop())}, all languages"
+    return ", ".join(map(group_name, groups))
 
 
 def mixture_name(spec: str) -> str:
