@@ -197,3 +197,34 @@ def test_logmel_probe_on_the_real_csed_beats_chance_by_a_wide_margin(real_csed, 
     )  # fmt: skip
     ua = corpus_scores(summary)["csed"]["unweighted_accuracy"]
     assert ua >= 0.45, f"UA {ua:.3f} on zho_eld test (chance 0.33)"
+
+
+def test_early_stopping_keeps_the_same_best_head_as_running_every_epoch():
+    """Patience only cuts the epochs after the best one: on data a head overfits (few clips, noisy
+    labels), a run with patience keeps the very head a full run keeps, in fewer epochs."""
+    import torch
+
+    from bimotion.probe.head import fit_head
+
+    rng = np.random.default_rng(0)
+
+    def arrays(n):
+        x = rng.normal(size=(n, 20)).astype(np.float32)
+        y = np.zeros((n, 13), np.float32)
+        y[:, 0] = (x[:, 0] + rng.normal(scale=1.5, size=n)) > 0
+        return {"features": x, "labels": y, "label_mask": np.eye(13, dtype=np.float32)[[0] * n]}
+
+    train, validation = arrays(40), arrays(40)
+    full, full_history = fit_head(
+        train, validation, ProbeArguments(num_train_epochs=60, learning_rate=0.05, early_stopping_patience=0), seed=0
+    )
+    early, history = fit_head(
+        train, validation, ProbeArguments(num_train_epochs=60, learning_rate=0.05, early_stopping_patience=5), seed=0
+    )
+    best = min(full_history, key=lambda h: h["validation_loss"])["epoch"]
+    assert len(full_history) == 60 and best + 5 < 60, "the data should make the head overfit early"
+    assert len(history) == best + 5 and history == full_history[: best + 5]
+    for name, value in full.state_dict().items():
+        assert torch.equal(value, early.state_dict()[name]), name
+    with pytest.raises(ValueError, match="early_stopping_patience"):
+        ProbeArguments(early_stopping_patience=-1).check()

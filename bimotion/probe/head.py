@@ -1,6 +1,7 @@
 """The probe's head: standardised frozen features -> (a learned weighted sum of encoder layers) ->
 a linear layer or a one-hidden-layer MLP -> 13 logits, trained with the masked multi-label loss
-(:func:`bimotion.training.loss.masked_bce`), the best epoch on validation loss kept."""
+(:func:`bimotion.training.loss.masked_bce`), the best epoch on validation loss kept; training stops
+early once the validation loss has not improved for ``early_stopping_patience`` epochs."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ class ProbeArguments:
     weight_decay: float = field(default=1e-2, metadata={"help": "AdamW weight decay"})
     num_train_epochs: int = field(default=60, metadata={"help": "epochs over the training features"})
     batch_size: int = field(default=32, metadata={"help": "clips per step"})
+    early_stopping_patience: int = field(
+        default=10,
+        metadata={"help": "stop after this many epochs without a lower validation loss (0: run every epoch)"},
+    )
 
     def check(self) -> None:
         """Raises ValueError naming the first bad argument."""
@@ -39,6 +44,8 @@ class ProbeArguments:
                 raise ValueError(f"--{name} must be > 0, not {getattr(self, name)}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"--dropout must be in [0, 1), not {self.dropout}")
+        if self.early_stopping_patience < 0:
+            raise ValueError(f"--early_stopping_patience must be >= 0, not {self.early_stopping_patience}")
         if self.weight_decay < 0:
             raise ValueError(f"--weight_decay must be >= 0, not {self.weight_decay}")
 
@@ -92,8 +99,9 @@ def _mean_loss(head, x, labels, mask) -> float:
 
 def fit_head(train: dict, validation: dict, args: ProbeArguments, *, seed: int):
     """Train a head on ``train`` features (``{"features", "labels", "label_mask"}`` arrays) and keep
-    the epoch with the lowest validation loss; returns ``(head, history)``.  The same seed and data
-    give the same head (seeded initialisation, shuffling and dropout; one CPU thread order)."""
+    the epoch with the lowest validation loss (stopping ``early_stopping_patience`` epochs after it);
+    returns ``(head, history)``.  The same seed and data give the same head (seeded initialisation,
+    shuffling and dropout; one CPU thread order)."""
     import torch
 
     args.check()
@@ -123,8 +131,10 @@ def _fit(x, y, m, validation, args: ProbeArguments, seed: int):
         head = build_head(tuple(x.shape[1:]), args, mean.numpy(), std.numpy())
         optimizer = torch.optim.AdamW(head.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay)
         order = torch.Generator().manual_seed(seed)
-        best, best_state, history = float("inf"), None, []
+        best, best_epoch, best_state, history = float("inf"), 0, None, []
         for epoch in range(args.num_train_epochs):
+            if args.early_stopping_patience and epoch - best_epoch >= args.early_stopping_patience:
+                break
             head.train()
             for rows in torch.randperm(len(x), generator=order).split(args.batch_size):
                 optimizer.zero_grad()
@@ -134,7 +144,7 @@ def _fit(x, y, m, validation, args: ProbeArguments, seed: int):
             val = _mean_loss(head, *validation)
             history.append({"epoch": epoch + 1, "train_loss": _mean_loss(head, x, y, m), "validation_loss": val})
             if val < best:
-                best, best_state = val, {k: v.clone() for k, v in head.state_dict().items()}
+                best, best_epoch, best_state = val, epoch + 1, {k: v.clone() for k, v in head.state_dict().items()}
     head.load_state_dict(best_state)
     head.eval()
     return head, history

@@ -95,7 +95,12 @@ def _summary(spec: FeatureSpec, sources, mixture, train: dict, args: ProbeArgume
         "train_corpora": sorted(set(train["corpus"].tolist())),
         "datasets": {name: local(getattr(sources, name)) for name in BENCHMARKS if getattr(sources, name)},
         "train_manifest": {"hash": ids_hash(train["id"].tolist()), "num_clips": len(train["id"])},
-        "selection": {"metric": "loss", "best_epoch": best["epoch"], "best_metric": best["validation_loss"]},
+        "selection": {
+            "metric": "loss",
+            "best_epoch": best["epoch"],
+            "best_metric": best["validation_loss"],
+            "epochs_run": len(history),
+        },
         "hyperparameters": {**head_config(train["features"].shape[1:], args)["arguments"], "seed": seed},
         "train_loss": best["train_loss"],
         "history": history,
