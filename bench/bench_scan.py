@@ -34,8 +34,10 @@ def main() -> None:
     for r in records:
         per_corpus[r.corpus] = per_corpus.get(r.corpus, 0) + 1
     print(f"generated {len(records)} files in {generated:.1f} s: {per_corpus}")
-    print(f"scan: {len(records)} files in {seconds:.2f} s = {len(records) / seconds:.0f} files/s "
-          f"= {10000 * seconds / len(records):.2f} s per 10k files (one process)")
+    print(
+        f"scan: {len(records)} files in {seconds:.2f} s = {len(records) / seconds:.0f} files/s "
+        f"= {10000 * seconds / len(records):.2f} s per 10k files (one process)"
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ import sys
 COMMANDS: tuple[str, ...] = ("sources", "scan", "prepare", "check", "push", "demo", "advise", "predict")
 
 
-def build_parser(prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands") -> argparse.ArgumentParser:
+def build_parser(
+    prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands"
+) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Speech emotion recognition across languages and age groups: read the raw corpora, "

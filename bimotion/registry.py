@@ -230,7 +230,9 @@ def extend(base: Benchmark, sources: Iterable[SourceInfo]) -> Benchmark:
     names = tuple(s.name for s in sources)
     taken = set(base.corpora) & set(names)
     if taken:
-        raise ValueError(f"{', '.join(sorted(taken))} is already a corpus of {base.name}; give your corpus another name")
+        raise ValueError(
+            f"{', '.join(sorted(taken))} is already a corpus of {base.name}; give your corpus another name"
+        )
     ages = list(AGE_GROUP_NAMES)
     new = sorted({g for s in sources for g in s.groups} - set(base.groups), key=lambda g: (g[:3], ages.index(g[4:])))
     groups = (*base.groups, *new)

@@ -146,7 +146,10 @@ def require_dir(root: str | os.PathLike, corpus: str, expected: str) -> Path:
     root = Path(root).expanduser()
     if not root.is_dir():
         raise LayoutError(
-            root, "missing_root", f"{corpus}: corpus folder does not exist", f"point --source {corpus}=DIR at {expected}"
+            root,
+            "missing_root",
+            f"{corpus}: corpus folder does not exist",
+            f"point --source {corpus}=DIR at {expected}",
         )
     return root.resolve()
 

@@ -74,9 +74,14 @@ def summary(records: list[Utterance]) -> str:
         c = rows[key]
         total.update(c)
         table.append([*key, str(c["n"]), f"{hours[key]:.2f}", *(str(c[label]) for label in used)])
-    table.append(["total", "", "", str(total["n"]), f"{sum(hours.values()):.2f}", *(str(total[label]) for label in used)])
+    table.append(
+        ["total", "", "", str(total["n"]), f"{sum(hours.values()):.2f}", *(str(total[label]) for label in used)]
+    )
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(w) if i >= 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in table]
+    lines = [
+        "  ".join(cell.rjust(w) if i >= 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        for row in table
+    ]
     lines.insert(1, "-" * len(lines[0]))
     lines.insert(len(lines) - 1, "-" * len(lines[0]))
     return "\n".join(lines)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from bimotion.hub import HubError
 from bimotion.registry import Group
 from bimotion.training.args import (
     ArgumentError,
@@ -28,12 +27,11 @@ from bimotion.training.args import (
     check_training,
     one_line,
     parse_arguments,
-    scores_report,
     split_list,
     to_spec,
 )
 from bimotion.training.mixtures import MIXTURES, all_groups, resolve_mixture
-from bimotion.training.run import train, training_arguments
+from bimotion.training.run import train_and_report
 
 
 @dataclass
@@ -89,16 +87,8 @@ def main(argv=None) -> int:
         target=recipe.target,
         mixture=recipe.mixture,
     )
-    try:
-        summary = train(spec)
-    except HubError as err:  # trained and saved; only the upload failed
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    if training_args.process_index == 0:
-        print(f"\nmodel, scores.json and model card: {training_arguments(spec).output_dir}")
-        print(f"target {recipe.target} (*), trained on the {recipe.mixture} mixture: {' + '.join(groups)}")
-        print(scores_report(summary["test"], target=recipe.target))
-    return 0
+    heading = f"target {recipe.target} (*), trained on the {recipe.mixture} mixture: {' + '.join(groups)}"
+    return train_and_report(spec, target=recipe.target, heading=heading)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from bimotion.hub import HubError
 from bimotion.training.args import (
     DataArguments,
     ModelArguments,
@@ -29,10 +28,9 @@ from bimotion.training.args import (
     SERTrainingArguments,
     check_training,
     parse_arguments,
-    scores_report,
     to_spec,
 )
-from bimotion.training.run import train, training_arguments
+from bimotion.training.run import train_and_report
 
 
 @dataclass
@@ -46,15 +44,7 @@ def main(argv=None) -> int:
         parser, argv, lambda recipe, *args: check_training(*args, train_configs=recipe.train_configs)
     )
     spec = to_spec(model_args, data_args, run_args, training_args, train=recipe.train_configs)
-    try:
-        summary = train(spec)
-    except HubError as err:  # trained and saved; only the upload failed
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    if training_args.process_index == 0:
-        print(f"\nmodel, scores.json and model card: {training_arguments(spec).output_dir}")
-        print(scores_report(summary["test"]))
-    return 0
+    return train_and_report(spec)
 
 
 if __name__ == "__main__":

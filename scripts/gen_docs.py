@@ -1,7 +1,7 @@
 """Regenerate the registry-driven parts of the docs (between <!-- BEGIN name --> / <!-- END name -->).
 
-    python scripts/gen_docs.py          # rewrite
-    python scripts/gen_docs.py --check  # exit 1 if a generated block is stale (a test runs this)
+python scripts/gen_docs.py          # rewrite
+python scripts/gen_docs.py --check  # exit 1 if a generated block is stale (a test runs this)
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ def layouts() -> str:
 
     parts = []
     for s in SOURCES.all():
-        parts.append(f"### `{s.name}`: {s.title}\n\nLicence: {s.license}. Get it from: {s.url}\n\n```\n{s.layout.strip()}\n```")
+        parts.append(
+            f"### `{s.name}`: {s.title}\n\nLicence: {s.license}. Get it from: {s.url}\n\n```\n{s.layout.strip()}\n```"
+        )
         if s.notes:
             parts.append(f"Note: {s.notes}")
     return "\n\n".join(parts)
@@ -36,7 +38,9 @@ def configs_table() -> str:
     lines = ["| dataset | config | groups | corpora |", "|---|---|---|---|"]
     for bench in BENCHMARKS.values():
         for config in bench.configs.values():
-            lines.append(f"| {bench.name} | `{config.name}` | {', '.join(config.groups)} | {', '.join(config.corpora)} |")
+            lines.append(
+                f"| {bench.name} | `{config.name}` | {', '.join(config.groups)} | {', '.join(config.corpora)} |"
+            )
     return "\n".join(lines)
 
 

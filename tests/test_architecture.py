@@ -22,9 +22,7 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {
-    _module_name(path): path for package in PACKAGES for path in sorted((REPO / package).rglob("*.py"))
-}
+MODULES = {_module_name(path): path for package in PACKAGES for path in sorted((REPO / package).rglob("*.py"))}
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -109,9 +107,7 @@ def test_architecture_doc_names_exactly_the_modules_that_exist():
     undocumented = {
         f
         for f in files
-        if f not in named
-        and not f.endswith("__init__.py")
-        and not any(f.startswith(d + "/") for d in named_dirs)
+        if f not in named and not f.endswith("__init__.py") and not any(f.startswith(d + "/") for d in named_dirs)
     }
     assert not undocumented, f"docs/architecture.md does not place: {sorted(undocumented)}"
 

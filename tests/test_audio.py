@@ -24,8 +24,13 @@ def tone():
 
 @pytest.mark.parametrize(
     "container,subtype,kind",
-    [("WAV", "PCM_16", "wav"), ("WAV", "FLOAT", "wav"), ("WAV", "PCM_24", "wav"), ("AIFF", "PCM_16", "aiff"),
-     ("FLAC", "PCM_16", "flac")],
+    [
+        ("WAV", "PCM_16", "wav"),
+        ("WAV", "FLOAT", "wav"),
+        ("WAV", "PCM_24", "wav"),
+        ("AIFF", "PCM_16", "aiff"),
+        ("FLAC", "PCM_16", "flac"),
+    ],
 )
 def test_probe_reads_the_header_not_the_extension(tmp_path, tone, container, subtype, kind):
     path = tmp_path / "clip.wav"  # always named .wav, as in corpora that hide AIFF behind .wav
@@ -95,11 +100,29 @@ def test_sniff_knows_the_common_containers():
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg CLI not installed")
 def test_mp4_audio_is_probed_from_the_container_and_decoded(tmp_path, tone):
     wav = tmp_path / "a.wav"
-    soundfile.write(wav, tone[:RATE // 2], RATE)
+    soundfile.write(wav, tone[: RATE // 2], RATE)
     mp4 = tmp_path / "clip.mp4"
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=32x32:r=5", "-i", str(wav),
-         "-c:v", "libx264", "-c:a", "aac", "-ar", "44100", "-shortest", str(mp4)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=black:s=32x32:r=5",
+            "-i",
+            str(wav),
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "aac",
+            "-ar",
+            "44100",
+            "-shortest",
+            str(mp4),
+        ],
         check=True,
     )
     info = probe(mp4)

@@ -67,14 +67,30 @@ def formats_prepared(tmp_path_factory) -> tuple[Path, dict[str, tuple[Path, str]
         rate = RATES_HZ[i % len(RATES_HZ)]
         path = writer.audio(
             base / "raw" / f"{name}.{'mp4' if container == 'MP4' else 'wav'}",  # AIFF/FLAC behind .wav, as in corpora
-            speaker=f"S{i % 2}", gender="f", age_group="adu", language="eng", emotions=("anger",),
-            sample_rate_hz=rate, subtype=subtype, container=container, duration_s=0.5,
+            speaker=f"S{i % 2}",
+            gender="f",
+            age_group="adu",
+            language="eng",
+            emotions=("anger",),
+            sample_rate_hz=rate,
+            subtype=subtype,
+            container=container,
+            duration_s=0.5,
         )
         records.append(
             Utterance(
-                id=f"tess/{name}", corpus="tess", path=str(path), language="eng", age_group="adu",
-                emotions=("anger",), label_space=label_space("tess"),
-                duration_s=0.5, sample_rate_hz=rate, speaker_id=f"S{i % 2}", gender="f", text=name,
+                id=f"tess/{name}",
+                corpus="tess",
+                path=str(path),
+                language="eng",
+                age_group="adu",
+                emotions=("anger",),
+                label_space=label_space("tess"),
+                duration_s=0.5,
+                sample_rate_hz=rate,
+                speaker_id=f"S{i % 2}",
+                gender="f",
+                text=name,
             )
         )
         sources[f"tess/{name}"] = (path, container)
@@ -135,7 +151,12 @@ def test_non_finite_float_source_is_a_bad_file(tmp_path):
 def test_fixture_writer_refuses_a_format_it_does_not_write(tmp_path):
     with pytest.raises(ValueError, match="GSM610"):
         FixtureWriter(tmp_path).audio(
-            tmp_path / "x.wav", speaker="a", gender="f", age_group="adu", language="eng", emotions=(),
+            tmp_path / "x.wav",
+            speaker="a",
+            gender="f",
+            age_group="adu",
+            language="eng",
+            emotions=(),
             subtype="GSM610",
         )
 

@@ -43,8 +43,21 @@ def test_scan_writes_one_json_object_per_utterance(small_corpora, tmp_path, caps
     rows = [json.loads(line) for line in lines]
     assert {r["corpus"] for r in rows} == set(READERS)
     for row in rows:
-        for key in ("id", "path", "language", "age_group", "gender", "speaker_id", "emotions", "label_space",
-                    "official_split", "duration_s", "sample_rate_hz", "age", "text"):
+        for key in (
+            "id",
+            "path",
+            "language",
+            "age_group",
+            "gender",
+            "speaker_id",
+            "emotions",
+            "label_space",
+            "official_split",
+            "duration_s",
+            "sample_rate_hz",
+            "age",
+            "text",
+        ):
             assert key in row, key
         assert row["duration_s"] > 0 and row["sample_rate_hz"] > 0
         assert set(row["emotions"]) <= set(row["label_space"])
@@ -77,7 +90,9 @@ def test_scan_rejects_unknown_source_name(capsys):
 
 
 def test_console_script_help_explains_commands():
-    out = subprocess.run([sys.executable, "-m", "bimotion.cli", "--help"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "bimotion.cli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for command in ("sources", "scan", "prepare", "check", "push"):
         assert command in out
 

@@ -7,8 +7,21 @@ from loaders.labels import CORPUS_LABEL_MAPS, mask, multi_hot
 
 
 def test_label_space_is_the_papers_13_labels_in_order():
-    assert LABELS == ("sadness", "fear", "anger", "happiness", "disgust", "neutral", "surprise", "positive",
-                      "negative", "excitement", "frustration", "other", "unknown")
+    assert LABELS == (
+        "sadness",
+        "fear",
+        "anger",
+        "happiness",
+        "disgust",
+        "neutral",
+        "surprise",
+        "positive",
+        "negative",
+        "excitement",
+        "frustration",
+        "other",
+        "unknown",
+    )
 
 
 @pytest.mark.parametrize("corpus", READERS)
@@ -33,8 +46,17 @@ def test_multi_hot_and_mask():
 
 
 def _record(**kw):
-    base = dict(id="csed/x", corpus="csed", path="/x.wav", language="zho", age_group="eld", emotions=("positive",),
-                label_space=label_space("csed"), duration_s=1.0, sample_rate_hz=44100)
+    base = dict(
+        id="csed/x",
+        corpus="csed",
+        path="/x.wav",
+        language="zho",
+        age_group="eld",
+        emotions=("positive",),
+        label_space=label_space("csed"),
+        duration_s=1.0,
+        sample_rate_hz=44100,
+    )
     base.update(kw)
     return Utterance(**base)
 

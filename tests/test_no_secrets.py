@@ -140,3 +140,41 @@ def test_dataset_push_is_private_by_default_and_prints_no_token(tmp_path, hub, c
     assert [kw["repo_type"] for name, kw in hub if name == "create_repo"] == ["dataset", "dataset"]
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == before  # nothing written
     assert files_holding(tmp_path, SECRET) == []
+
+
+def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(tmp_path, hub, capsys):
+    """A model trained without a Hub id (as the grid's are) is pushed by ``bimotion push``: its card's
+    snippet and scores.json name the repository, its checkpoints stay behind, the repo is private."""
+    from bimotion.cli import main
+
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    testing.write_prepared(
+        tmp_path / "bimotion", shards=[("tess", "eng_eld")], sizes={"train": 8, "validation": 4, "test": 4}
+    )
+    out = tmp_path / "model"
+    argv = ["--model_name_or_path", str(tiny), "--bimotion", str(tmp_path / "bimotion")]
+    argv += ["--dataset_cache_dir", str(tmp_path / "cache"), "--output_dir", str(out)]
+    argv += "--train_configs eng_eld --num_train_epochs 1 --classifier_proj_size 16 --disable_tqdm true".split()
+    assert recipe("train").main(argv) == 0
+    assert "path/to/" in (out / "README.md").read_text() and list(out.glob("checkpoint-*"))
+
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    assert main(["push", str(out), "--repo-id", "my-lab/ser-eng-eld", "--dry-run"]) == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before  # a dry run writes nothing
+    assert hub == []
+    assert main(["push", str(out), "--repo-id", "my-lab/ser-eng-eld", "--token", SECRET]) == 0
+    printed = capsys.readouterr()
+    assert "https://huggingface.co/my-lab/ser-eng-eld (private)" in printed.out
+    assert "tess's licence (CC BY-NC-ND 4.0) restricts" in printed.err  # a warning, not a refusal
+    card = (out / "README.md").read_text()
+    assert 'pipeline("audio-classification", model="my-lab/ser-eng-eld"' in card and "path/to/" not in card
+    assert json.loads((out / "scores.json").read_text())["hub_model_id"] == "my-lab/ser-eng-eld"
+    (create,) = [kw for name, kw in hub if name == "create_repo"]
+    assert create == {"repo_id": "my-lab/ser-eng-eld", "repo_type": "model", "private": True, "exist_ok": True}
+    (upload,) = [kw for name, kw in hub if name == "upload_folder"]
+    assert Path(upload["folder_path"]) == out and "checkpoint-*" in upload["ignore_patterns"]
+    assert files_holding(tmp_path, SECRET) == []
+
+    (tmp_path / "neither").mkdir()
+    assert main(["push", str(tmp_path / "neither"), "--repo-id", "my-lab/x", "--dry-run"]) == 2
+    assert "neither a prepared folder (prepare.json) nor a trained model folder" in capsys.readouterr().err

@@ -50,9 +50,7 @@ print(json.dumps({"strict": strict, "read": read, "skipped": report.to_dict()}))
 def run_reader(name: str, root: Path) -> dict:
     """The reader's strict error and lenient result, from a child process (which also cannot hang
     the test run on a FIFO)."""
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, name, str(root)], capture_output=True, text=True, timeout=120
-    )
+    proc = subprocess.run([sys.executable, "-c", CHILD, name, str(root)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 

@@ -15,7 +15,7 @@ def _f0_and_energy(x, sr=16000):
     for f in frames:
         if np.sqrt((f**2).mean()) < 0.3 * energy:
             continue
-        ac = np.correlate(f, f, "full")[frame - 1:]
+        ac = np.correlate(f, f, "full")[frame - 1 :]
         lo, hi = sr // 500, sr // 60
         f0s.append(sr / (lo + np.argmax(ac[lo:hi])))
     return float(np.median(f0s)), energy

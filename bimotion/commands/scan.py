@@ -39,8 +39,10 @@ def run(args) -> int:
     try:
         write_manifest(records, output)
     except OSError as err:
-        print(f"error: --output {output}: cannot write the manifest ({err.strerror or err}); nothing was written",
-              file=sys.stderr)
+        print(
+            f"error: --output {output}: cannot write the manifest ({err.strerror or err}); nothing was written",
+            file=sys.stderr,
+        )
         return 2
     print(summary(records))
     rate = len(records) / timer.seconds if timer.seconds else float("inf")

@@ -80,8 +80,11 @@ def prepare_info(
         "skipped": report.to_dict(),
         **({"class_names": {k: list(v) for k, v in class_names.items()}} if class_names else {}),
         # users' own corpora: their sources, from which registry.benchmark_of rebuilds the benchmark
-        **({"user_sources": {c: SOURCES[c].to_dict() for c in benchmark.user_corpora}}
-           if benchmark.user_corpora else {}),
+        **(
+            {"user_sources": {c: SOURCES[c].to_dict() for c in benchmark.user_corpora}}
+            if benchmark.user_corpora
+            else {}
+        ),
     }
 
 

@@ -8,14 +8,22 @@ import dataclasses
 import json
 import logging
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from bimotion.hub import publish
+from bimotion.hub import HubError, publish
 from bimotion.registry import BENCHMARKS
 
-from .args import DataArguments, RunArguments, SERTrainingArguments, cpu_only_distributed, split_list
+from .args import (
+    DataArguments,
+    RunArguments,
+    SERTrainingArguments,
+    cpu_only_distributed,
+    scores_report,
+    split_list,
+)
 from .collator import AudioCollator
 from .confusion_plot import draw_confusion
 from .data import column, default_test_configs, load_split, manifest_hash, sources_of
@@ -261,6 +269,24 @@ def _publish(output_dir: Path, training_args: SERTrainingArguments, dry_run: boo
     print(f"{'would upload' if dry_run else 'uploaded'} to {training_args.hub_model_id}:")
     for path, size in plan:
         print(f"  {path}\t{size}")
+
+
+def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str | None = None) -> int:
+    """A training recipe's run after its arguments are checked: :func:`train`, then (main process)
+    where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
+    starred).  Returns the exit code: 1 when only the upload failed (the model is saved), else 0."""
+    try:
+        summary = train(spec)
+    except HubError as err:  # trained and saved; only the upload failed
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    training_args = training_arguments(spec)
+    if training_args.process_index == 0:
+        print(f"\nmodel, scores.json and model card: {training_args.output_dir}")
+        if heading:
+            print(heading)
+        print(scores_report(summary["test"], target=target))
+    return 0
 
 
 def infer(

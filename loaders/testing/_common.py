@@ -79,14 +79,36 @@ class FixtureWriter:
             key = f"{speaker}-{'+'.join(emotions) or 'none'}-{sample_rate_hz}-{subtype}-{container}-{slot}"
             pooled = self.pool_dir / f"{key}.{container.lower()}"
             if not pooled.exists():
-                self._render(pooled, speaker, gender, age_group, language, emotions, sample_rate_hz, subtype,
-                             container, duration_s or 0.4, key)
+                self._render(
+                    pooled,
+                    speaker,
+                    gender,
+                    age_group,
+                    language,
+                    emotions,
+                    sample_rate_hz,
+                    subtype,
+                    container,
+                    duration_s or 0.4,
+                    key,
+                )
             _link(pooled, path)
             return path
         if duration_s is None:
             duration_s = 0.8 + 0.8 * (stable_seed("dur", path.name, self.seed) % 1000) / 1000
-        self._render(path, speaker, gender, age_group, language, emotions, sample_rate_hz, subtype, container,
-                     duration_s, path.name)
+        self._render(
+            path,
+            speaker,
+            gender,
+            age_group,
+            language,
+            emotions,
+            sample_rate_hz,
+            subtype,
+            container,
+            duration_s,
+            path.name,
+        )
         return path
 
     def _render(self, path, speaker, gender, age_group, language, emotions, rate, subtype, container, duration_s, key):
@@ -162,8 +184,9 @@ def _write_mp4(path: Path, samples: np.ndarray, rate: int) -> None:
         wav = Path(tmp) / "in.wav"
         soundfile.write(str(wav), samples, rate, subtype="FLOAT")
         flags = ["-c:a", "aac", "-b:a", "128k", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
-        proc = subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-y", "-i", str(wav), *flags, str(path)],
-                              capture_output=True)
+        proc = subprocess.run(
+            [ffmpeg, "-nostdin", "-v", "error", "-y", "-i", str(wav), *flags, str(path)], capture_output=True
+        )
     if proc.returncode:
         raise RuntimeError(f"ffmpeg failed to write {path}: {proc.stderr.decode()[-500:]}")
 

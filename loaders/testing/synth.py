@@ -35,7 +35,14 @@ PROSODY: dict[str, tuple[float, float, float, float, float]] = {
 # language -> (vowel formants F1,F2,F3 in Hz, syllables per second, tone contours in semitones)
 _LANGUAGES = {
     "eng": (
-        [(730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (570, 840, 2410), (300, 870, 2240), (660, 1720, 2410)],
+        [
+            (730, 1090, 2440),
+            (270, 2290, 3010),
+            (530, 1840, 2480),
+            (570, 840, 2410),
+            (300, 870, 2240),
+            (660, 1720, 2410),
+        ],
         4.5,
         None,
     ),
@@ -45,7 +52,14 @@ _LANGUAGES = {
         [(0, 0), (-2, 3), (-1, -4, 1), (3, -5)],  # 4 tones: level, rising, dipping, falling
     ),
     "yue": (
-        [(800, 1300, 2700), (300, 2300, 3000), (500, 1900, 2600), (450, 900, 2500), (320, 800, 2400), (520, 1500, 2500)],
+        [
+            (800, 1300, 2700),
+            (300, 2300, 3000),
+            (500, 1900, 2600),
+            (450, 900, 2500),
+            (320, 800, 2400),
+            (520, 1500, 2500),
+        ],
         4.8,
         [(2, 2), (-2, 2), (0, 0), (-3, -5), (-3, -1), (-1, -1)],  # 6 tones, level-heavy
     ),
@@ -128,7 +142,11 @@ def synthesize(
     # glottal source: differentiated Rosenberg-like pulse from the phase
     phase = np.cumsum(f0 / sr) % 1.0
     open_q = 0.6 - 0.1 * brightness
-    pulse = np.where(phase < open_q, 0.5 * (1 - np.cos(np.pi * phase / open_q)), np.cos(0.5 * np.pi * (phase - open_q) / (1 - open_q)))
+    pulse = np.where(
+        phase < open_q,
+        0.5 * (1 - np.cos(np.pi * phase / open_q)),
+        np.cos(0.5 * np.pi * (phase - open_q) / (1 - open_q)),
+    )
     source = np.diff(pulse, prepend=pulse[0]) * (sr / 1000)
     source += voice.breathiness * rng.normal(0, 1, n) * (0.5 + 0.5 * pulse)
 
