@@ -82,7 +82,8 @@ def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, cap
         assert card.startswith("---") and "configs:" in card
         assert list((out / name / "data").rglob("*.parquet"))
     tables = out / "grid" / "tables"
-    assert (tables / "table3.md").read_text(encoding="utf-8").count("|") > 20
+    markdown = (tables / "table3.md").read_text(encoding="utf-8")
+    assert markdown.count("|") > 20 and markdown.endswith(".\n")  # ends its last line (a text file)
     assert (tables / "heatmap.png").stat().st_size > 1000
     assert_learns(_rows(tables / "table3.csv"))
     # a second run replaces its own output

@@ -227,7 +227,8 @@ def write_reports(result: GridResult) -> list[Path]:
     for table in result.plan.tables:
         for suffix, render in ((".md", render_markdown), (".csv", render_csv), (".tex", render_latex)):
             path = out_dir / f"{table.name}{suffix}"
-            write_text_atomic(path, render(result, table))
+            text = render(result, table)
+            write_text_atomic(path, text if text.endswith("\n") else text + "\n")  # a text file ends its last line
             files.append(path)
     files += render_heatmap(result, out_dir / "heatmap")
     return files
