@@ -169,6 +169,7 @@ def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(t
     card = (out / "README.md").read_text()
     assert 'pipeline("audio-classification", model="my-lab/ser-eng-eld"' in card and "path/to/" not in card
     assert json.loads((out / "scores.json").read_text())["hub_model_id"] == "my-lab/ser-eng-eld"
+    assert str(tmp_path) not in card + (out / "scores.json").read_text()
     (create,) = [kw for name, kw in hub if name == "create_repo"]
     assert create == {"repo_id": "my-lab/ser-eng-eld", "repo_type": "model", "private": True, "exist_ok": True}
     (upload,) = [kw for name, kw in hub if name == "upload_folder"]

@@ -82,14 +82,16 @@ def model_licence_warnings(model_dir) -> list[str]:
 
 
 def recard_model(model_dir, repo_id: str) -> None:
-    """The model's card and scores.json, written again for ``repo_id`` (the snippet loads it)."""
+    """The model's card and scores.json, written again (each atomically) for ``repo_id``: the card's
+    snippet loads it."""
+    from bimotion.grid.report import write_text_atomic
     from bimotion.training.model_card import render_card
     from bimotion.training.outputs import SCORES
 
     scores = Path(model_dir) / SCORES
     summary = {**json.loads(scores.read_text()), "hub_model_id": repo_id}
-    scores.write_text(json.dumps(summary, indent=2) + "\n")
-    render_card(summary).save(Path(model_dir) / "README.md")
+    write_text_atomic(scores, json.dumps(summary, indent=2) + "\n")
+    write_text_atomic(Path(model_dir) / "README.md", str(render_card(summary)))
 
 
 def run(args) -> int:
