@@ -154,3 +154,16 @@ def test_push_checks_the_repo_id_the_hub_and_the_token_before_uploading(prepared
     assert main(["push", out, "--repo-id", "my-lab/bimotion", "--token", "hf_not_a_real_token"]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "cannot reach the Hub at http://127.0.0.1:9" in line and len(line) < 300
+
+
+@pytest.mark.parametrize(("license", "warned"), [("cc-by-nc-4.0", True), ("apache-2.0", False)])
+def test_a_model_of_your_own_corpus_is_judged_by_the_licence_its_card_records(tmp_path, license, warned):
+    """A corpus this process does not know (a user's, registered when the model was trained) is
+    judged by the licence training wrote into the card; known corpora by their own licences."""
+    from bimotion.commands.push import model_licence_warnings
+
+    (tmp_path / "scores.json").write_text(json.dumps({"train_corpora": ["carehome", "tess"]}))
+    (tmp_path / "README.md").write_text(f"---\nlicense: {license}\n---\n# a model\n")
+    warnings = model_licence_warnings(tmp_path)
+    assert any(w.startswith("tess's licence (CC BY-NC-ND 4.0)") for w in warnings)
+    assert any(w.startswith(f"carehome: the model card's licence ({license}") for w in warnings) is warned

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,34 @@ def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(t
     assert Path(upload["folder_path"]) == out and "checkpoint-*" in upload["ignore_patterns"]
     assert files_holding(tmp_path, SECRET) == []
 
+    # pushed again elsewhere: the snippet moves on from the first repository
+    assert main(["push", str(out), "--repo-id", "other-lab/ser-eng-eld", "--dry-run"]) == 0
+    assert main(["push", str(out), "--repo-id", "other-lab/ser-eng-eld", "--token", SECRET]) == 0
+    card = (out / "README.md").read_text()
+    assert 'model="other-lab/ser-eng-eld"' in card and "my-lab/" not in card
+
+    # what cannot be pushed is refused before anything is written or sent, naming why
+    capsys.readouterr()
+    uploads = len([c for c in hub if c[0] == "upload_folder"])
+    edited = tmp_path / "edited"
+    shutil.copytree(out, edited, ignore=shutil.ignore_patterns("checkpoint-*"))
+    (edited / "README.md").write_text("# my own card\n")
     (tmp_path / "neither").mkdir()
-    assert main(["push", str(tmp_path / "neither"), "--repo-id", "my-lab/x", "--dry-run"]) == 2
-    assert "neither a prepared folder (prepare.json) nor a trained model folder" in capsys.readouterr().err
+    probe = tmp_path / "probe-head"
+    probe.mkdir()
+    (probe / "probe.pt").write_bytes(b"")
+    (probe / "scores.json").write_text("{}")
+    both = tmp_path / "both"
+    shutil.copytree(edited, both)
+    (both / "prepare.json").write_text("{}")
+    for folder, message in (
+        (edited, "has no how-to snippet loading"),
+        (tmp_path / "neither", "neither a prepared folder (prepare.json) nor a fine-tuned model folder"),
+        (probe, "is a probe head"),
+        (both, "holds both a prepared dataset"),
+    ):
+        before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        assert main(["push", str(folder), "--repo-id", "my-lab/x", "--token", SECRET]) == 2, folder
+        assert message in capsys.readouterr().err
+        assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    assert len([c for c in hub if c[0] == "upload_folder"]) == uploads

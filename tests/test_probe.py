@@ -148,6 +148,16 @@ def test_probe_grid_runs_every_table_reuses_its_models_and_projects_its_hidden_f
     # a second run reuses every model (projections are not a model setting) and draws the figure
     again = run_grid({**config, "projections": [ZHO_ELD_FIGURE]}, data_dirs, tmp_path / "grid", log=None)
     assert again.trained == [] and [c.mean for c in again.cells] == [c.mean for c in result.cells]
+    # the folder records every head argument in effect, defaults included: a config that leaves one
+    # out (here early stopping) cannot mix heads trained under an old and a new default
+    settings = json.loads((tmp_path / "grid" / "plan.json").read_text())["settings"]["training"]
+    assert settings["early_stopping_patience"] == 10 and settings["hidden_size"] == 24 and settings["layer"] is None
+    without = {k: v for k, v in config["training"].items() if k != "early_stopping_patience"}
+    assert run_grid({**config, "training": without}, data_dirs, tmp_path / "grid", log=None).trained == []
+    with pytest.raises(ValueError, match="other settings.*training"):
+        run_grid(
+            {**config, "training": {**without, "early_stopping_patience": 0}}, data_dirs, tmp_path / "grid", log=None
+        )
     figures = tmp_path / "grid" / "figures"
     assert {f.name for f in again.files} >= {f"zho_eld.{s}" for s in ("png", "svg", "csv", "json")}
     assert (figures / "zho_eld.png").stat().st_size > 10_000

@@ -3,7 +3,9 @@ every machine formats alike): `ruff check` and `ruff format --check` over the wh
 
 from __future__ import annotations
 
-import importlib.util
+import configparser
+import importlib.metadata
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,23 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="ruff is not installed (pip install -e '.[test]')")
+def ruff_versions() -> tuple[str | None, str]:
+    """The installed ruff's version (None: not installed) and the one setup.cfg's test extra pins."""
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    pinned = re.search(r"^ruff==(\S+)$", config["options.extras_require"]["test"], re.M).group(1)
+    try:
+        return importlib.metadata.version("ruff"), pinned
+    except importlib.metadata.PackageNotFoundError:
+        return None, pinned
+
+
+INSTALLED, PINNED = ruff_versions()
+
+
+@pytest.mark.skipif(
+    INSTALLED != PINNED, reason=f"ruff {INSTALLED} installed, the project pins {PINNED}: pip install ruff=={PINNED}"
+)
 @pytest.mark.parametrize(
     "command, fix",
     [(["check"], "ruff check --fix ."), (["format", "--check"], "ruff format .")],

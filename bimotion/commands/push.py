@@ -1,17 +1,17 @@
-"""Upload a prepared folder (a dataset repository) or a trained model folder (a model repository) to
-the Hugging Face Hub, private by default.
+"""Upload a prepared folder (a dataset repository) or a fine-tuned model folder (a model repository)
+to the Hugging Face Hub, private by default.
 
 Example:
   bimotion push bimotion --repo-id my-lab/bimotion --dry-run     # list what would be uploaded
   bimotion push bimotion --repo-id my-lab/bimotion               # private repo (log in first:
                                                                  #  `hf auth login` or HF_TOKEN)
   bimotion push results/paper/models/zho_eld/seed0 --repo-id my-lab/ser-zho-eld
-                                                                 # a model the grid or train.py wrote
+                                                    # a model train.py or a fine-tuning grid wrote
 
-A model folder's card is written again for its new home first (its how-to snippet loads
-OWNER/NAME, scores.json records it); its checkpoints stay behind.  Most source corpora restrict
-redistribution (research-only licences, no-derivatives clauses): the command warns about each one
-in the folder or the model's training data.  Share such a repo only with people who hold the
+A model folder's card is changed for its new home first (its how-to snippet loads OWNER/NAME,
+scores.json records it); its checkpoints stay behind.  Probe heads are not pushed.  Most source
+corpora restrict redistribution (research-only licences, no-derivatives clauses): the command
+warns about each one in the folder or the model's training data.  Share such a repo only with people who hold the
 corpora's licences; make it public only when every licence allows it.
 """
 
@@ -59,58 +59,94 @@ def licence_warnings(out_dir) -> list[str]:
 
 
 def is_model_folder(folder) -> bool:
-    """Whether ``folder`` holds a trained model (a config and the run's scores.json) to push as one."""
+    """Whether ``folder`` holds a fine-tuned model (a config and the run's scores.json) to push as one."""
     from bimotion.training.outputs import SCORES
 
     return (Path(folder) / SCORES).is_file() and (Path(folder) / "config.json").is_file()
 
 
+def folder_error(folder) -> str | None:
+    """Why ``folder`` cannot be pushed (None when it can): neither kind, both kinds, or a probe head."""
+    from bimotion.data.layout import INFO_FILE
+
+    folder, model = Path(folder), is_model_folder(folder)
+    if model and (folder / INFO_FILE).is_file():
+        return f"{folder} holds both a prepared dataset ({INFO_FILE}) and a model (config.json): push them from separate folders"
+    if (folder / "probe.pt").is_file() and not model:
+        return (
+            f"{folder} is a probe head (probe.pt on frozen features), which `transformers` cannot load from the "
+            "Hub; push a fine-tuned model folder (recipes/train.py, a grid with backend: finetune)"
+        )
+    if not model and not (folder / INFO_FILE).is_file():
+        return (
+            f"{folder} is neither a prepared folder ({INFO_FILE}) nor a fine-tuned model folder (config.json "
+            "and scores.json): give the folder `bimotion prepare` or a training run wrote"
+        )
+    return None
+
+
 def model_licence_warnings(model_dir) -> list[str]:
-    """A warning for each restricted licence among the corpora the model was trained on."""
+    """A warning for each restricted licence among the corpora the model was trained on; a corpus
+    this process does not know (your own, registered when the model was trained) is judged by the
+    licence training wrote into the model card."""
+    from huggingface_hub import ModelCard
+
+    from bimotion.dataset_card import restricted
     from bimotion.hub import licence_warnings as warnings_of
     from bimotion.training.outputs import SCORES
     from loaders import SOURCES
 
-    def licence(corpus: str) -> str:
+    licences, unknown = {}, []
+    for corpus in json.loads((Path(model_dir) / SCORES).read_text())["train_corpora"]:
         try:
-            return SOURCES[corpus].license
-        except KeyError:  # a user's corpus not registered in this process
-            return "unknown (not registered in this process)"
+            licences[corpus] = SOURCES[corpus].license
+        except KeyError:
+            unknown.append(corpus)
+    warnings = warnings_of(licences)
+    card_licence = ModelCard.load(Path(model_dir) / "README.md").data.license if unknown else None
+    if unknown and (card_licence is None or restricted(card_licence)):
+        warnings.append(
+            f"{', '.join(unknown)}: the model card's licence ({card_licence or 'none given'}, from its training "
+            "corpora) restricts redistribution: keep the repository private or gated unless you hold the rights"
+        )
+    return warnings
 
-    corpora = json.loads((Path(model_dir) / SCORES).read_text())["train_corpora"]
-    return warnings_of({corpus: licence(corpus) for corpus in corpora})
 
-
-def recard_model(model_dir, repo_id: str) -> None:
-    """The model's card and scores.json, written again (each atomically) for ``repo_id``: the card's
-    snippet loads it."""
-    from bimotion.grid.report import write_text_atomic
-    from bimotion.training.model_card import render_card
+def recarded_model(model_dir, repo_id: str) -> dict[str, str]:
+    """``{file name: new text}``: scores.json recording ``repo_id`` and the card whose how-to snippet
+    loads it instead of the folder (``path/to/<run>``) or an earlier repository.  Raises ValueError
+    when the card has no such snippet."""
+    from bimotion.training.model_card import model_reference
     from bimotion.training.outputs import SCORES
 
-    scores = Path(model_dir) / SCORES
-    summary = {**json.loads(scores.read_text()), "hub_model_id": repo_id}
-    write_text_atomic(scores, json.dumps(summary, indent=2) + "\n")
-    write_text_atomic(Path(model_dir) / "README.md", str(render_card(summary)))
+    folder = Path(model_dir)
+    summary = json.loads((folder / SCORES).read_text())
+    card = (folder / "README.md").read_text(encoding="utf-8") if (folder / "README.md").is_file() else ""
+    loads = f'model="{model_reference(summary)}"'
+    if loads not in card:
+        raise ValueError(
+            f"{folder / 'README.md'} has no how-to snippet loading {loads}: was the card edited or removed?"
+        )
+    return {
+        SCORES: json.dumps({**summary, "hub_model_id": repo_id}, indent=2) + "\n",
+        "README.md": card.replace(loads, f'model="{repo_id}"'),
+    }
 
 
 def run(args) -> int:
     """Long: checks, the listing, then the upload; the same steps for a dataset and a model."""
     from bimotion.console import hub_progress_bars
-    from bimotion.data.layout import INFO_FILE
+    from bimotion.grid.report import write_text_atomic
     from bimotion.hub import HubError, check_push, publish, upload_plan
 
-    model = is_model_folder(args.out)
-    if not model and not (Path(args.out) / INFO_FILE).is_file():
-        print(
-            f"error: {args.out} is neither a prepared folder ({INFO_FILE}) nor a trained model folder "
-            "(config.json and scores.json): give the folder `bimotion prepare` or a training run wrote",
-            file=sys.stderr,
-        )
-        return 2
+    error = folder_error(args.out)
+    model = error is None and is_model_folder(args.out)
     try:
+        if error:
+            raise ValueError(error)
         files = None if model else dataset_files(args.out)
-    except FileNotFoundError as err:
+        rewritten = recarded_model(args.out, args.repo_id) if model else {}
+    except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for warning in model_licence_warnings(args.out) if model else licence_warnings(args.out):
@@ -120,7 +156,6 @@ def run(args) -> int:
     except HubError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    kind = "model" if model else "dataset"
     url = f"https://huggingface.co/{'' if model else 'datasets/'}{args.repo_id}"
     plan = upload_plan(args.out, allow_patterns=files)
     visibility = "private" if args.private else "PUBLIC"
@@ -131,17 +166,17 @@ def run(args) -> int:
     for path, size in plan:
         print(f"  {path}  ({size / 1e6:.2f} MB)")
     if model:
-        print(f"README.md and scores.json {'would be' if args.dry_run else 'are'} written again to load {args.repo_id}")
+        print(f"{' and '.join(rewritten)} {'would be' if args.dry_run else 'are'} written again to name {args.repo_id}")
     if args.dry_run:
         return 0
-    if model:
-        recard_model(args.out, args.repo_id)
+    for name, text in rewritten.items():
+        write_text_atomic(Path(args.out) / name, text)
     hub_progress_bars(True)  # the upload is this command's stage: its bar shows
     try:
         publish(
             args.out,
             args.repo_id,
-            repo_type=kind,
+            repo_type="model" if model else "dataset",
             token=args.token,
             private=args.private,
             allow_patterns=files,

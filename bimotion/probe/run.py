@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -256,5 +257,13 @@ def backend_predict(config, sources: dict, model_dir, dataset, shards: list[Shar
 
 
 def backend_settings(config) -> dict:
-    """What a grid folder's models share beyond the training arguments: the probe's features."""
-    return {"backend": "probe", "features": config.features} if config.backend == "probe" else {}
+    """What a grid folder's models share beyond the config's training arguments: the probe's
+    features and every head argument in effect (defaults included, so a changed default never
+    mixes heads trained two ways into one folder)."""
+    if config.backend != "probe":
+        return {}
+    return {
+        "backend": "probe",
+        "features": config.features,
+        **asdict(probe_arguments(config.features, config.training)),
+    }
