@@ -162,8 +162,8 @@ def test_a_model_of_your_own_corpus_is_judged_by_the_licence_its_card_records(tm
     judged by the licence training wrote into the card; known corpora by their own licences."""
     from bimotion.commands.push import model_licence_warnings
 
-    (tmp_path / "scores.json").write_text(json.dumps({"train_corpora": ["carehome", "tess"]}))
+    (tmp_path / "scores.json").write_text(json.dumps({"train_corpora": ["never_registered_here", "tess"]}))
     (tmp_path / "README.md").write_text(f"---\nlicense: {license}\n---\n# a model\n")
     warnings = model_licence_warnings(tmp_path)
     assert any(w.startswith("tess's licence (CC BY-NC-ND 4.0)") for w in warnings)
-    assert any(w.startswith(f"carehome: the model card's licence ({license}") for w in warnings) is warned
+    assert any(w.startswith(f"never_registered_here: the model card's licence ({license}") for w in warnings) is warned
