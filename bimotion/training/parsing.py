@@ -34,6 +34,39 @@ def cpu_only_distributed() -> bool:
     return not (torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()))
 
 
+_LEAVING = False  # leave_process_group_at_exit has registered its handler
+SETTLE_S = 0.2  # how long the exit handler lets gloo's worker threads take the GIL
+
+
+def leave_process_group_at_exit() -> None:
+    """Before the interpreter exits: let the process group's threads finish, then destroy the group
+    (once per process, however often called).  Every recipe calls this through
+    :func:`parse_arguments` when launched with several processes.
+
+    Why: gloo runs each collective on a worker thread, which drops its last reference to the
+    collective's tensors just after the caller has its result.  Dropping a tensor that Python also
+    knew needs the GIL; when the main thread has meanwhile reached interpreter shutdown, the worker
+    thread is torn down mid-destructor and the process aborts ("terminate called without an active
+    exception", SIGABRT): the run finished and saved, yet the launcher reports it failed.  The
+    handler releases the GIL for :data:`SETTLE_S` so the worker threads can finish first."""
+    global _LEAVING
+    if not _LEAVING:
+        import atexit
+
+        atexit.register(_leave_process_group)
+        _LEAVING = True
+
+
+def _leave_process_group() -> None:
+    import time
+
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        time.sleep(SETTLE_S)  # releases the GIL: gloo's worker threads drop their last tensors now
+        dist.destroy_process_group()
+
+
 def parse_arguments(parser, argv=None, check=None) -> tuple:
     """``parser.parse_args_into_dataclasses(argv)``, then ``check(*parsed)``: a bad value, including
     one ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the
@@ -53,6 +86,8 @@ def parse_arguments(parser, argv=None, check=None) -> tuple:
         parser.add_argument("--verbose", action="store_true", help="print the libraries' logs, bars and warnings too")
     if "--help_all" not in parser._option_string_actions:
         parser.add_argument("--help_all", action="help", help="show every argument, TrainingArguments' included")
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        leave_process_group_at_exit()
     if cpu_only_distributed():
         parser.set_defaults(use_cpu=True)  # before TrainingArguments set up devices
     try:
