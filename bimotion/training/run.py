@@ -33,6 +33,7 @@ from .mixtures import relation
 from .model import build_model, suppress_untrained, trained_labels
 from .model_card import public_summary, render_card
 from .outputs import CONFUSION, MANIFEST, SCORES
+from .parsing import leave_process_group_at_exit
 from .spec import TrainSpec
 from .trainer import SERTrainer
 
@@ -100,6 +101,7 @@ def training_arguments(spec: TrainSpec) -> SERTrainingArguments:
         raise ValueError(f"unknown training arguments {unknown}: see `python recipes/train.py --help`")
     if "use_cpu" not in values and cpu_only_distributed():
         values["use_cpu"] = True
+    leave_process_group_at_exit()  # the arguments set up the process group of a launch
     return SERTrainingArguments(**values)
 
 
