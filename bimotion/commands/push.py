@@ -140,10 +140,11 @@ def run(args) -> int:
     from bimotion.hub import HubError, check_push, publish, upload_plan
 
     error = folder_error(args.out)
-    model = error is None and is_model_folder(args.out)
+    if error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    model = is_model_folder(args.out)
     try:
-        if error:
-            raise ValueError(error)
         files = None if model else dataset_files(args.out)
         rewritten = recarded_model(args.out, args.repo_id) if model else {}
     except (FileNotFoundError, ValueError) as err:
