@@ -28,9 +28,8 @@ def compare(work: Path, mixture: str, seed: int) -> dict:
     from bimotion.probe.cache import features_of
     from bimotion.probe.features import FeatureSpec
     from bimotion.probe.head import ProbeArguments, fit_head
-    from bimotion.probe.run import _logits
+    from bimotion.probe.run import score_head
     from bimotion.training.data import Sources
-    from bimotion.training.metrics import score_groups
 
     config = yaml.safe_load(shipped_config("probe").read_text())
     dirs = {"bimotion": work / "data" / "bimotion", "yuemotion": work / "data" / "yuemotion"}
@@ -46,7 +45,7 @@ def compare(work: Path, mixture: str, seed: int) -> dict:
         head, history = fit_head(train, validation, args, seed=seed)
         seconds = round(time.perf_counter() - start, 1)
         best = min(history, key=lambda h: h["validation_loss"])
-        scores = score_groups(*_logits(head, test), test["corpus"], test["group"])
+        scores = score_head(head, test)
         row[name] = {"seconds": seconds, "epochs": len(history), "best_epoch": best["epoch"]}
         row[name] |= {"best_validation_loss": float(f"{best['validation_loss']:.3g}")}
         row[name] |= {"test_weighted_f1": round(100 * scores["weighted_f1"], 2)}

@@ -238,3 +238,21 @@ def test_early_stopping_keeps_the_same_best_head_as_running_every_epoch():
         assert torch.equal(value, early.state_dict()[name]), name
     with pytest.raises(ValueError, match="early_stopping_patience"):
         ProbeArguments(early_stopping_patience=-1).check()
+
+
+def test_head_outputs_are_the_forward_logits_and_the_last_layers_input():
+    """What scoring and the projections read from a head: its forward logits, and the hidden layer
+    (the MLP's width) that feeds the classifier, for plain and per-layer features alike."""
+    import torch
+
+    from bimotion.probe.head import build_head, head_outputs
+
+    rng = np.random.default_rng(0)
+    for shape in ((6,), (3, 6)):
+        args = ProbeArguments(hidden_size=8)
+        head = build_head(shape, args, np.zeros(shape[-1], np.float32), np.ones(shape[-1], np.float32)).eval()
+        features = rng.normal(size=(5, *shape)).astype(np.float32)
+        logits, pooled = head_outputs(head, features)
+        assert logits.shape == (5, 13) and pooled.shape == (5, 8) and logits.dtype == pooled.dtype == np.float32
+        with torch.no_grad():
+            np.testing.assert_array_equal(logits, head(torch.from_numpy(features)).numpy())

@@ -87,6 +87,17 @@ def build_head(input_shape: tuple[int, ...], args: ProbeArguments, mean: np.ndar
     return ProbeHead()
 
 
+def head_outputs(head, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(logits, pooled)`` of a trained head on ``features``: its 13 label logits and the input of
+    its last linear layer (what the projections draw), as float32 arrays."""
+    import torch
+
+    head.eval()
+    with torch.no_grad():
+        pooled = head.pooled(torch.as_tensor(np.asarray(features), dtype=torch.float32))
+        return head.classifier(pooled).numpy(), pooled.numpy()
+
+
 def _mean_loss(head, x, labels, mask) -> float:
     import torch
 

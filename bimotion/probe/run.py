@@ -20,7 +20,7 @@ from bimotion.training.outputs import SCORES
 
 from .cache import features_of
 from .features import FeatureSpec
-from .head import ProbeArguments, build_head, fit_head, head_config
+from .head import ProbeArguments, build_head, fit_head, head_config, head_outputs
 
 WEIGHTS = "probe.pt"
 CONFIG = "probe.json"
@@ -50,7 +50,6 @@ def train_probe(
     ``probe.pt``, ``probe.json`` and ``scores.json`` in ``output_dir`` and returns scores.json's content.
     ``data_args``: :class:`bimotion.training.spec.DataArguments`."""
     from bimotion.training.args import split_list
-    from bimotion.training.metrics import score_groups
 
     spec, sources = FeatureSpec(features), sources_of(data_args)
     mixture = parse_mixture(split_list(train_configs))
@@ -68,10 +67,7 @@ def train_probe(
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     _save_head(out, head, spec, train["features"].shape[1:], probe_args)
-    scores = {
-        name: score_groups(*_logits(head, d), d["corpus"], d["group"])
-        for name, d in (("validation", validation), ("test", test))
-    }
+    scores = {name: score_head(head, d) for name, d in (("validation", validation), ("test", test))}
     summary = {
         **_summary(spec, sources, mixture, train, probe_args, seed, history),
         "run_name": run_name or mixture.spec,
@@ -117,16 +113,13 @@ def _check_layer(args: ProbeArguments, shape: tuple[int, ...]) -> None:
         raise ValueError(f"--layer must be in [0, {shape[1]}) for this encoder, not {args.layer}")
 
 
-def _logits(head, data: dict, features: bool = False):
-    import torch
+def score_head(head, data: dict) -> dict:
+    """:func:`~bimotion.training.metrics.score_groups` of a trained head on ``data`` (features with
+    their labels, label masks, corpora and groups, as :func:`~.cache.features_of` returns them)."""
+    from bimotion.training.metrics import score_groups
 
-    with torch.no_grad():
-        x = torch.as_tensor(data["features"], dtype=torch.float32)
-        pooled = head.pooled(x)
-        logits = head.classifier(pooled).numpy()
-    if features:
-        return logits, pooled.numpy()
-    return logits, data["labels"], data["label_mask"]
+    logits, _ = head_outputs(head, data["features"])
+    return score_groups(logits, data["labels"], data["label_mask"], data["corpus"], data["group"])
 
 
 def _save_head(out: Path, head, spec: FeatureSpec, input_shape, args: ProbeArguments) -> None:
@@ -175,7 +168,7 @@ def predict_probe(
     except KeyError as err:
         raise ValueError(f"clip {err.args[0]} is not in the {split} split of the shards given") from err
     picked = {k: v[rows] for k, v in data.items() if k != "features"}
-    logits, pooled = _logits(head, {"features": data["features"][rows]}, features=True)
+    logits, pooled = head_outputs(head, data["features"][rows])
     out = {**picked, "logits": logits.astype(np.float32)}
     if features:
         out["features"] = pooled.astype(np.float32)

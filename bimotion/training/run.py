@@ -105,11 +105,12 @@ def training_arguments(spec: TrainSpec) -> SERTrainingArguments:
     return SERTrainingArguments(**values)
 
 
-def train(spec: TrainSpec) -> dict:
-    """Fine-tune on ``spec.train``, select on validation, score the test sets; returns scores.json's content."""
+def train(spec: TrainSpec, training_args: SERTrainingArguments | None = None) -> dict:
+    """Fine-tune on ``spec.train``, select on validation, score the test sets; returns scores.json's content.
+    ``training_args``: :func:`training_arguments` of ``spec``, when the caller has built them already."""
     from transformers import set_seed
 
-    training_args = training_arguments(spec)
+    training_args = training_args or training_arguments(spec)
     data_args, run_args = spec.data, spec.run
     train_configs = list(spec.train.configs)
     sources = sources_of(data_args)
@@ -277,12 +278,12 @@ def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str
     """A training recipe's run after its arguments are checked: :func:`train`, then (main process)
     where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), else 0."""
+    training_args = training_arguments(spec)
     try:
-        summary = train(spec)
+        summary = train(spec, training_args)
     except HubError as err:  # trained and saved; only the upload failed
         print(f"error: {err}", file=sys.stderr)
         return 1
-    training_args = training_arguments(spec)
     if training_args.process_index == 0:
         print(f"\nmodel, scores.json and model card: {training_args.output_dir}")
         if heading:
