@@ -13,7 +13,7 @@ against a naive baseline, and how fast a training batch is read back from it.
    process and its workers, which stays meaningful on a busy machine), and peak RSS (ru_maxrss of
    the main process and of its largest worker).
 2. read: the prepared ``zho_eld`` config, one process, batches of 16: stored bytes decoded with
-   soundfile and collated into a padded array (``bimotion.builder.decode_batch``), against the
+   soundfile and collated into a padded array (``bimotion.data.reading.decode_batch``), against the
    default ``datasets`` ``Audio`` access (torchcodec ``AudioDecoder`` per row) + the same collate.
 3. ``--scaling``: peak memory of prepare on a generated full-size CREMA-D (7442 files) too, to show
    that it does not grow with the corpus.
@@ -102,7 +102,7 @@ def run_read(out: str, cache: str) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from bimotion.builder import decode_batch, load, raw_audio
+    from bimotion.data.reading import decode_batch, load, raw_audio
 
     ds = load(out, "zho_eld", split="train+validation+test", cache_dir=cache)
     audio_s = float(sum(ds["duration_s"]))

@@ -14,7 +14,7 @@ also times bf16 inference (:func:`bimotion.training.inference.predict`) on the d
 *Ours*: stored FLAC bytes decoded with soundfile in the collator, length-grouped batches from the
 ``duration_s`` column, the masked loss, bf16 autocast on the GPU (fp32 on CPU).  *Baseline*, written
 the way the ``transformers`` audio-classification example does it: the ``datasets`` ``Audio``
-feature decoding every row (torchcodec), a ``set_transform`` that random-crops and runs the feature
+feature decoding every row (torchcodec; soundfile where torchcodec is not installed), a ``set_transform`` that random-crops and runs the feature
 extractor, ``DataCollatorWithPadding``, random batches, fp32.  Both train the same model with the
 same loss, batch size and crop length on the same clips, whose durations follow BiMotion's mix
 (mostly 1.5-4.5 s acted clips, a tail of long conversational ones); the random weights do not
@@ -130,26 +130,38 @@ def make_rows(unique: int, total: int, seed: int = 0, workers: int = 1) -> list[
 
 
 def ours_dataset(rows):
-    import datasets
-    from datasets import Audio
+    from bimotion.training.testing import rows_dataset
 
-    from bimotion.features import features
-
-    ds = datasets.Dataset.from_list(rows, features=features()).cast_column("audio", Audio(decode=False))
-    ds = ds.select_columns(["audio", "id", "corpus", "group", "labels", "label_mask", "duration_s"])
+    ds = rows_dataset(rows).select_columns(["audio", "id", "corpus", "group", "labels", "label_mask", "duration_s"])
     return ds.add_column("row", np.arange(len(ds)))
+
+
+def baseline_decoder() -> str:
+    """How the baseline decodes: ``torchcodec`` (the ``Audio`` feature, as the example does) where it
+    is installed; else ``soundfile`` per row inside the transform (datasets < 4 decoded that way; on a
+    machine without FFmpeg/torchcodec, such as a bare GPU image), which is faster, so the ratio
+    against ours only shrinks."""
+    import importlib.util
+
+    return "torchcodec" if importlib.util.find_spec("torchcodec") else "soundfile"
 
 
 def baseline_dataset(rows, feature_extractor, max_duration_s: float):
     """As in transformers' examples/pytorch/audio-classification/run_audio_classification.py."""
-    import datasets
     from datasets import Audio
 
-    from bimotion.features import features
+    from bimotion.features import decode_audio_bytes
+    from bimotion.training.testing import rows_dataset
 
-    ds = datasets.Dataset.from_list(rows, features=features()).cast_column("audio", Audio(sampling_rate=SAMPLE_RATE_HZ))
+    torchcodec = baseline_decoder() == "torchcodec"
+    ds = rows_dataset(rows)
+    if torchcodec:
+        ds = ds.cast_column("audio", Audio(sampling_rate=SAMPLE_RATE_HZ))
     ds = ds.add_column("row", np.arange(len(ds)))
     rng = np.random.default_rng(0)
+
+    def array(audio) -> np.ndarray:
+        return audio["array"] if torchcodec else decode_audio_bytes(audio["bytes"])[0]
 
     def random_subsample(wav, max_length, sample_rate=SAMPLE_RATE_HZ):
         sample_length = int(round(sample_rate * max_length))
@@ -159,7 +171,7 @@ def baseline_dataset(rows, feature_extractor, max_duration_s: float):
         return wav[offset : offset + sample_length]
 
     def train_transforms(batch):
-        wavs = [random_subsample(audio["array"], max_length=max_duration_s) for audio in batch["audio"]]
+        wavs = [random_subsample(array(audio), max_length=max_duration_s) for audio in batch["audio"]]
         inputs = feature_extractor(wavs, sampling_rate=feature_extractor.sampling_rate)
         return {
             "input_values": inputs["input_values"],
@@ -426,6 +438,7 @@ def run(pipeline: str, args, rows, out_dir: Path) -> dict:
     }
     result.update(optim=str(training_args.optim), attn_implementation=model.config._attn_implementation)
     result.update(max_batch_duration_s=training_args.max_batch_duration_s, compile=training_args.torch_compile)
+    result["decoder"] = "soundfile (collator)" if ours else baseline_decoder()
     if flops_check:
         result["flops_check"] = flops_check
     if profile is not None and trainer.phases is not None:

@@ -26,7 +26,9 @@ from transformers import HfArgumentParser
 
 @dataclass
 class GridArguments:
-    config: str = field(metadata={"help": "grid config YAML, e.g. bimotion/configs/paper.yaml or demo.yaml"})
+    config: str = field(
+        metadata={"help": "grid config: a YAML file, or a shipped config's name (paper, probe, demo, ...)"}
+    )
     output_dir: str = field(default="results/grid", metadata={"help": "where models, metrics, tables, figures go"})
     bimotion: str | None = field(default=None, metadata={"help": "prepared BiMotion dataset (folder or Hub id)"})
     yuemotion: str | None = field(default=None, metadata={"help": "prepared YueMotion dataset (folder or Hub id)"})
@@ -41,19 +43,21 @@ class GridArguments:
         default=None,
         metadata={
             "help": "I/N: this worker does the plan's units (model x seed) I, I+N, ... (default: a Slurm job array's "
-            "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, else all); workers sharing --output_dir never train a model twice"
+            "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN / SLURM_ARRAY_TASK_COUNT, else all); workers sharing --output_dir never train a model twice"
         },
     )
 
 
 def grid_config(args: GridArguments):
     """The config file with the flags' overrides, checked (with the data) before anything trains."""
-    from bimotion.grid.config import load_config
+    from bimotion.grid.config import find_config, load_config
     from bimotion.grid.runner import check_inputs
     from bimotion.training.args import ArgumentError, one_line
 
-    if not Path(args.config).is_file():
-        raise ArgumentError(f"--config {args.config}: no such file (shipped: bimotion/configs/paper.yaml, demo.yaml)")
+    try:
+        find_config(args.config)
+    except FileNotFoundError as err:
+        raise ArgumentError(f"--config: {err}") from err
     if Path(args.output_dir).is_file():
         raise ArgumentError(f"--output_dir {args.output_dir} is a file; give a folder")
     import yaml

@@ -41,7 +41,10 @@ class ProjectArguments:
     output_dir: str = field(default="figures", metadata={"help": "where the figures and their points go"})
     bimotion: str | None = field(default=None, metadata={"help": "prepared BiMotion dataset (folder or Hub id)"})
     yuemotion: str | None = field(default=None, metadata={"help": "prepared YueMotion dataset (folder or Hub id)"})
-    config: str | None = field(default=None, metadata={"help": "a grid config YAML: draw its `projections:`"})
+    config: str | None = field(
+        default=None,
+        metadata={"help": "a grid config (YAML file or shipped name, e.g. paper): draw its `projections:`"},
+    )
     grid_dir: str | None = field(
         default=None, metadata={"help": "a grid output folder: model names that are mixtures resolve to its models"}
     )
@@ -92,8 +95,13 @@ def check(args: ProjectArguments) -> list[dict]:
     check_datasets(datasets)
     if Path(args.output_dir).is_file():
         raise ArgumentError(f"--output_dir {args.output_dir} is a file; give a folder")
-    if args.config and not Path(args.config).is_file():
-        raise ArgumentError(f"--config {args.config}: no such file")
+    if args.config:
+        from bimotion.grid.config import find_config
+
+        try:
+            find_config(args.config)
+        except FileNotFoundError as err:
+            raise ArgumentError(f"--config: {err}") from err
     if args.grid_dir and not (Path(args.grid_dir) / "plan.json").is_file():
         raise ArgumentError(f"--grid_dir {args.grid_dir} is not a grid output folder (no plan.json)")
     check_positive(args, "max_train_per_shard")

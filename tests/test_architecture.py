@@ -134,3 +134,32 @@ def test_modules_and_functions_are_small_or_say_why():
     assert not too_long, "split these, or give the reason in a docstring line starting with 'Long:':\n" + "\n".join(
         too_long
     )
+
+
+SCRIPTS = sorted(p for folder in ("recipes", "bench", "scripts", "tests") for p in (REPO / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", [*MODULES.values(), *SCRIPTS], ids=lambda p: str(p.relative_to(REPO)))
+def test_every_name_imported_from_the_package_exists(path):
+    """Lazy imports inside functions (the benches', the recipes') run only when that code path does;
+    a module moved or a function renamed must not leave one behind that fails minutes into a run."""
+    name = _module_name(path) if path in MODULES.values() else None
+    package = (name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]) if name else []
+    missing = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.ImportFrom) or (node.level and not name):
+            continue
+        base = package[: len(package) - node.level + 1] if node.level else []
+        module = ".".join(base + ([node.module] if node.module else []))
+        if module.split(".")[0] not in PACKAGES:
+            continue
+        if module not in MODULES:
+            missing.append(f"line {node.lineno}: no module {module}")
+            continue
+        imported = importlib.import_module(module)
+        missing += [
+            f"line {node.lineno}: {module} has no {alias.name}"
+            for alias in node.names
+            if alias.name != "*" and not hasattr(imported, alias.name) and f"{module}.{alias.name}" not in MODULES
+        ]
+    assert not missing, f"{path.relative_to(REPO)}: " + "; ".join(missing)

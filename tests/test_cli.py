@@ -122,3 +122,35 @@ def test_quiet_by_default_and_verbose_restores_the_libraries_output(capsys):
         assert "HF_DATASETS_DISABLE_PROGRESS_BARS" not in os.environ
         main(["sources"])  # quiet again for the next round
     capsys.readouterr()
+
+
+def test_check_help_states_the_thresholds_it_applies(capsys):
+    """The thresholds are written out in `bimotion check --help`; they must be the ones applied."""
+    from bimotion.verify import DURATION_TOLERANCE_S, LEVEL_TOLERANCE_DB, SILENT_PEAK_DBFS
+
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for stated in (f"{SILENT_PEAK_DBFS:g} dBFS", f"{LEVEL_TOLERANCE_DB:g} dB off", f"{DURATION_TOLERANCE_S:g} s off"):
+        assert stated in text
+
+
+def test_demo_refuses_a_missing_grid_config_before_generating_anything(tmp_path, capsys):
+    assert main(["demo", "--config", "nope", "--output", str(tmp_path / "demo")]) == 2
+    err = capsys.readouterr().err
+    assert "no grid config 'nope'" in err and "'paper'" in err
+    assert main(["demo", "--config", str(tmp_path / "mine.yaml"), "--output", str(tmp_path / "demo")]) == 2
+    assert "no grid config file" in capsys.readouterr().err
+    assert not (tmp_path / "demo").exists()
+
+
+def test_a_grid_config_is_a_file_or_a_shipped_name(tmp_path):
+    from bimotion.grid import find_config, load_config, shipped_config
+
+    assert find_config("probe") == shipped_config("probe")
+    mine = tmp_path / "probe"  # a file of that name wins over the shipped config
+    mine.write_text("backend: probe\n")
+    assert find_config(str(mine)) == mine
+    assert load_config("paper") == load_config(shipped_config("paper"))
+    with pytest.raises(FileNotFoundError, match="no grid config file 'configs/paper.yaml'"):
+        find_config("configs/paper.yaml")

@@ -222,10 +222,7 @@ def test_shards_split_the_plan_and_come_from_a_job_array():
 
 
 def test_batches_by_padded_audio_duration_are_fixed_in_content_and_seeded_in_order(tmp_path):
-    import datasets
-    from datasets import Audio
 
-    from bimotion.features import features
     from bimotion.training import testing
     from bimotion.training.args import SERTrainingArguments
     from bimotion.training.collator import AudioCollator
@@ -249,7 +246,7 @@ def test_batches_by_padded_audio_duration_are_fixed_in_content_and_seeded_in_ord
 
     # through the trainer: collated batches hold at most the budget of padded audio
     rows = testing.synth_rows("csed", "zho_eld", "train", 10, duration_s=(0.4, 1.6))
-    dataset = datasets.Dataset.from_list(rows, features=features()).cast_column("audio", Audio(decode=False))
+    dataset = testing.rows_dataset(rows)
     model, fe = build_model(str(testing.save_tiny_model(tmp_path / "tiny")), classifier_proj_size=16)
     args = SERTrainingArguments(
         output_dir=str(tmp_path / "run"), use_cpu=True, max_batch_duration_s=2.0, report_to="none",

@@ -87,6 +87,7 @@ CASES = [
     ("grid", ["--config", "{root}/bad_training.yaml", "--bimotion", "{data}"], "--learning_rate"),
     ("grid", ["--config", "{root}/bad_training.yaml", "--bimotion", "{root}/raw"], "--bimotion"),
     ("grid", ["--config", "bimotion/configs/demo.yaml", "--tables", "table9"], "table9"),
+    ("grid", ["--config", "demo", "--tables", "table9"], "table9"),  # a shipped config by name
     *[
         ("grid", ["--config", "bimotion/configs/demo.yaml", "--seeds", *seeds], "--seeds")
         for seeds in (["0", "0"], ["-1"], ["zero"])

@@ -24,7 +24,7 @@ CHECK = textwrap.dedent(
     from bimotion.training.collator import AudioCollator
     from bimotion.training.loss import masked_bce
     from bimotion.training.model import build_model
-    from bimotion.training.parsing import leave_process_group_at_exit
+    from bimotion.training.processes import leave_process_group_at_exit
     from bimotion.training.trainer import SERTrainer
 
     tiny, out = sys.argv[1], sys.argv[2]
@@ -123,7 +123,8 @@ def test_a_launched_recipe_leaves_its_process_group_before_the_interpreter_exits
     assert run.stdout.splitlines()[-2:] == ["initialised in run: True", f"initialised at exit: {left}"]
 
 
-LAUNCHES = 16  # without the handler, 3 of 24 launches aborted on 2 cores: 16 catch that 9 times in 10
+LAUNCHES = 12  # without the handler, 3 of 24 launches aborted on 2 cores: 12 catch that 4 times in 5
+# (the script imports what a recipe imports: with torch alone, shutdown is quick and 0 of 24 aborted)
 RACE = textwrap.dedent(
     """
     from dataclasses import dataclass

@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 
-from ..grid.config import GridConfig, load_config, prepared_groups, shipped_config
+from ..grid.config import GridConfig, load_config, prepared_groups
 from ..grid.runner import Grid
 from .collect import Advice, collect_advice
 from .report import summary_lines, write_advice
@@ -18,12 +17,8 @@ DEFAULT_CONFIG = "probe"  # frozen log-mel features and a small head: an answer 
 
 def config_of(config: str | os.PathLike | Mapping | GridConfig | None) -> GridConfig:
     """A grid config from a file, a shipped config's name (``probe``, ``paper``, ``advise-tiny``, ...),
-    a mapping or itself; None: the shipped ``probe``."""
-    if config is None:
-        config = DEFAULT_CONFIG
-    if isinstance(config, str) and not Path(config).exists() and not config.endswith((".yaml", ".yml")):
-        config = shipped_config(config)
-    return load_config(config)
+    a mapping or itself (:func:`~bimotion.grid.config.load_config`); None: the shipped ``probe``."""
+    return load_config(DEFAULT_CONFIG if config is None else config)
 
 
 def advise_config(

@@ -8,7 +8,7 @@ Examples:
   bimotion advise --target zho_eld --bimotion data/bimotion --yuemotion data/yuemotion
   bimotion advise --target yue_eld --bimotion data/bimotion --yuemotion data/yuemotion \\
       --config paper --seeds 0 1 2 --output results/advise-yue_eld      # fine-tune XLSR-53 (GPU)
-  bimotion advise --config bimotion/configs/advise-tiny.yaml --bimotion demo/bimotion --yuemotion demo/yuemotion
+  bimotion advise --config advise-tiny --bimotion demo/bimotion --yuemotion demo/yuemotion
 
 --config is any grid config (a file, or a shipped one: probe, the default, a head on frozen log-mel
 features that answers on a CPU in minutes; paper, fine-tuning XLSR-53; advise-tiny, a tiny random

@@ -10,10 +10,10 @@ speaker/unit shared between splits where the protocol promises none, the same au
 splits, a duplicate id, a silent stored clip), 2 when OUT is not a prepared dataset.
 
 Every stored clip is decoded and its level measured: a clip whose peak is at most a few 16-bit
-steps (``SILENT_PEAK_DBFS``) is reported as silent, as a float source stored through a broken
+steps (-80 dBFS) is reported as silent, as a float source stored through a broken
 decoder was.  With ``--source NAME=DIR`` the raw files of that corpus are decoded again and each
-stored clip is compared with its source: a level more than ``LEVEL_TOLERANCE_DB`` off, or a
-duration more than ``DURATION_TOLERANCE_S`` off, is a problem (slower: it decodes the corpus).
+stored clip is compared with its source: an RMS level more than 3 dB off, or a
+duration more than 0.01 s off, is a problem (slower: it decodes the corpus).
 
 Example, comparing with the raw TESS release:
   bimotion check bimotion --source tess=~/corpora/TESS

@@ -18,6 +18,7 @@ Re-running with the same --output starts again from scratch (a folder the demo d
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -43,15 +44,25 @@ def add_arguments(parser) -> None:
         help=f"generate about SCALE times the small fixtures' distinct clips (default: {DEFAULT_SCALE})",
     )
     parser.add_argument(
-        "--config", metavar="YAML", default=None, help="grid config to run (default: the shipped demo.yaml)"
+        "--config",
+        metavar="YAML",
+        default="demo",
+        help="grid config to run: a YAML file or a shipped config's name (default: demo)",
     )
     parser.add_argument("--no-grid", action="store_true", help="stop after the datasets (skip training the grid)")
 
 
 def run(args) -> int:
+    from bimotion.grid import load_config
+
     out = Path(args.output)
     verbose = getattr(args, "verbose", False)
     start = time.perf_counter()
+    try:
+        config = None if args.no_grid else load_config(args.config)  # a wrong --config fails now, not minutes in
+    except (OSError, ValueError, TypeError) as err:
+        print(f"error: --config: {err}", file=sys.stderr)
+        return 2
     _fresh_output(out)
     print(f"[1/5] generating the seven fixture corpora in {out / 'raw'} ...", flush=True)
     roots = _generate_corpora(out / "raw", args.seed, args.scale, verbose)
@@ -65,11 +76,9 @@ def run(args) -> int:
     print("[4/5] loading back with `datasets` ...", flush=True)
     _load_back(data)
 
-    if not args.no_grid:
-        from bimotion.grid import shipped_config
-
+    if config is not None:
         print(f"[5/5] training and scoring the demo grid (tiny wav2vec2, CPU) in {out / 'grid'} ...", flush=True)
-        result = _run_grid(args.config or shipped_config("demo"), data, out, verbose)
+        result = _run_grid(config, data, out, verbose)
         print(result.markdown() if verbose else _compact_tables(result))
         print(f"tables (Markdown with CIs and the paper's numbers, CSV, LaTeX), heat map and figures: {out / 'grid'}")
         if not verbose:
@@ -120,7 +129,6 @@ def _prepare_benchmarks(
 ) -> dict[str, Path]:
     """Prepare BiMotion from every corpus but YueMotion, and YueMotion from it: ``{benchmark: folder}``
     (one bar over both; ``verbose``: prepare's own bars)."""
-    import sys
 
     from tqdm.auto import tqdm
 
@@ -182,7 +190,6 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
     """:func:`bimotion.grid.run_grid` in ``out/grid``; unless ``verbose``, one progress bar over its
     models, and what the grid and the libraries print goes to ``out/grid.log``."""
     import contextlib
-    import sys
 
     from tqdm.auto import tqdm
 

@@ -32,7 +32,7 @@ same resample for every seed, so the interval is that of the seed mean).
 
 The package, by job (each imports only those above it)::
 
-    config    GridConfig, load_config, shipped_config, data_sources, MARKER
+    config    GridConfig, load_config, find_config, shipped_config, data_sources, MARKER
     plan      PlannedModel, Plan, make_plan: the distinct models and the cells they serve;
               model_dir_in_grid: a finished model in a grid output folder
     scoring   CellResult, score_test: the paper's weighted F1 per seed with a bootstrap CI
@@ -44,7 +44,7 @@ The package, by job (each imports only those above it)::
     fixtures  prepare_fixtures: small synthetic corpora, prepared, for demos and tests
 """
 
-from .config import MARKER, GridConfig, data_sources, load_config, shipped_config
+from .config import MARKER, GridConfig, data_sources, find_config, load_config, shipped_config
 from .fixtures import prepare_fixtures
 from .plan import Plan, PlannedModel, make_plan, model_dir_in_grid, shard_name
 from .report import GridResult, render_csv, render_heatmap, render_latex, render_markdown, write_reports
@@ -52,7 +52,7 @@ from .runner import Grid, Trainer, TrainJob, check_inputs, run_grid, train_model
 from .scoring import CellResult, score_test
 
 __all__ = [
-    "MARKER", "GridConfig", "data_sources", "load_config", "shipped_config", "prepare_fixtures", "Plan",
+    "MARKER", "GridConfig", "data_sources", "load_config", "find_config", "shipped_config", "prepare_fixtures", "Plan",
     "PlannedModel", "make_plan", "model_dir_in_grid", "shard_name", "GridResult", "render_csv", "render_heatmap",
     "render_latex", "render_markdown", "write_reports", "Grid", "Trainer", "TrainJob", "check_inputs", "run_grid",
     "train_model", "CellResult", "score_test",

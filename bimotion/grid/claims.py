@@ -204,8 +204,7 @@ class Ranks:
 
         from accelerate import PartialState
 
-        from ..training.args import cpu_only_distributed
-        from ..training.parsing import leave_process_group_at_exit
+        from ..training.processes import cpu_only_distributed, leave_process_group_at_exit
 
         leave_process_group_at_exit()
         state = PartialState(cpu=cpu_only_distributed(), timeout=timedelta(seconds=PROCESS_GROUP_TIMEOUT_S))

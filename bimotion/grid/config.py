@@ -15,15 +15,36 @@ MARKER = "grid-trained.json"  # written beside a model once the grid has finishe
 
 def shipped_config(name: str) -> Path:
     """``bimotion/configs/<name>.yaml``, package data of this install: ``paper`` (XLSR-53, the
-    paper's hyper-parameters) or ``demo`` (tiny random model, fixture corpora, CPU)."""
+    paper's hyper-parameters), ``probe`` (frozen features, CPU), ``demo`` (tiny random model,
+    fixture corpora, CPU), ... (:func:`shipped_configs`)."""
     from importlib import resources
 
-    folder = resources.files("bimotion.configs")
-    path = folder / f"{name}.yaml"
+    path = resources.files("bimotion.configs") / f"{name}.yaml"
     if not path.is_file():
-        found = sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
-        raise FileNotFoundError(f"no grid config {name!r} in {folder}; shipped configs: {found}")
+        raise FileNotFoundError(f"no grid config {name!r} in this install; shipped configs: {shipped_configs()}")
     return Path(str(path))
+
+
+def shipped_configs() -> list[str]:
+    """The names of the grid configs this install ships (``bimotion/configs/*.yaml``)."""
+    from importlib import resources
+
+    return sorted(
+        p.name.removesuffix(".yaml") for p in resources.files("bimotion.configs").iterdir() if p.name.endswith(".yaml")
+    )
+
+
+def find_config(config: str | os.PathLike) -> Path:
+    """A grid config's file: ``config`` when it is a file, else the shipped config of that name
+    (``paper``, ``probe``, ...); FileNotFoundError naming both kinds otherwise."""
+    path = Path(config)
+    if path.is_file():
+        return path
+    if isinstance(config, str) and len(path.parts) == 1 and path.suffix not in (".yaml", ".yml"):
+        return shipped_config(config)
+    raise FileNotFoundError(
+        f"no grid config file {str(config)!r}; or give a shipped config's name: {shipped_configs()}"
+    )
 
 
 @dataclass
@@ -84,13 +105,14 @@ class GridConfig:
 
 
 def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
-    """A :class:`GridConfig` from a YAML file, a mapping, or itself; unknown keys raise ValueError."""
+    """A :class:`GridConfig` from a YAML file, a shipped config's name (:func:`find_config`), a
+    mapping, or itself; unknown keys raise ValueError."""
     if isinstance(config, GridConfig):
         return config
     if not isinstance(config, Mapping):
         import yaml
 
-        config = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+        config = yaml.safe_load(find_config(config).read_text(encoding="utf-8")) or {}
     known = {f.name for f in fields(GridConfig)}
     unknown = sorted(set(config) - known)
     if unknown:

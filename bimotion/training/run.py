@@ -33,7 +33,7 @@ from .mixtures import relation
 from .model import build_model, suppress_untrained, trained_labels
 from .model_card import public_summary, render_card
 from .outputs import CONFUSION, MANIFEST, SCORES
-from .parsing import leave_process_group_at_exit
+from .processes import leave_process_group_at_exit
 from .spec import TrainSpec
 from .trainer import SERTrainer
 

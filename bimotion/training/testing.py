@@ -110,6 +110,27 @@ def synth_rows(corpus: str, group: str, split: str, n: int, **options) -> list[d
     return [example(record, samples) for record, samples in synth_clips(corpus, group, split, n, **options)]
 
 
+def rows_dataset(rows: list[dict]):
+    """An in-memory ``datasets.Dataset`` of prepared rows (:func:`synth_rows`), stored as ``prepare``
+    stores them: the dataset's features, label names as ``ClassLabel`` ids, the audio bytes as they
+    are and not decoded (the collator decodes them).  Needs no torchcodec, which
+    ``Dataset.from_list`` with an ``Audio`` feature imports even for encoded bytes.  Its fingerprint
+    comes from the rows' ids in order (``datasets`` would hash the whole table, which fails to pickle
+    pyarrow's types on some Python/dill versions and costs a pass over the audio)."""
+    import hashlib
+
+    import pyarrow as pa
+    from datasets import Audio, Dataset
+    from datasets.table import InMemoryTable
+
+    from bimotion.features import encode_names, features
+
+    columns = features()
+    table = pa.Table.from_pylist([encode_names(columns, row) for row in rows], schema=columns.arrow_schema)
+    fingerprint = hashlib.sha256("\n".join(row["id"] for row in rows).encode()).hexdigest()[:16]
+    return Dataset(InMemoryTable(table), fingerprint=fingerprint).cast_column("audio", Audio(decode=False))
+
+
 def write_prepared(
     root: str | Path,
     *,

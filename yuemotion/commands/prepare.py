@@ -3,7 +3,7 @@
 Example:
   yuemotion prepare --source ~/corpora/YueMotion --output yuemotion --protocol speaker
 
-SOURCE is the folder holding the extracted wavs (and, when present, the published
+--source DIR is the folder holding the extracted wavs (and, when present, the published
 {train,validation,test}_metadata.csv, whose split the `paper` protocol then uses).  Configs:
 yue_adu, yue_eld and all.  Everything else works as in `bimotion prepare`.
 """
