@@ -145,7 +145,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--csed", type=Path, default=DEFAULT_CSED)
     parser.add_argument("--num-proc", type=int, default=len(os.sched_getaffinity(0)))
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where the temporary files go (created if missing; default: the system's)",
+    )
     parser.add_argument("--scaling", action="store_true", help="also prepare a generated full-size CREMA-D")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -164,6 +169,8 @@ def main() -> int:
     cores = args.num_proc
     for path in args.csed.rglob("*.wav"):  # warm the page cache for both runs alike
         path.read_bytes()
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         tmp = Path(tmp)
         ours = child("ours", "csed", args.csed, tmp / "ours", cores)

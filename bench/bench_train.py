@@ -537,7 +537,12 @@ def main(argv=None) -> int:
     parser.add_argument("--trace", type=Path, default=None, help="write the profiler's Chrome trace to DIR/trace.json")
     parser.add_argument("--score", action="store_true", help="ours: also time inference on the distinct clips")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where the temporary files go (created if missing; default: the system's)",
+    )
     args = parser.parse_args(argv)
 
     gpu = args.gpu
@@ -570,6 +575,8 @@ def main(argv=None) -> int:
 
     pipelines = ("ours", "baseline") if args.baseline else ("ours",)
     runs: dict[str, list[dict]] = {p: [] for p in pipelines}
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         for repeat in range(args.repeats):  # interleaved, so that a busy machine slows both alike
             for pipeline in pipelines:
