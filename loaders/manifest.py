@@ -11,6 +11,7 @@ from pathlib import Path
 from . import load
 from .base import PROGRESS
 from .errors import SkipReport
+from .files import temp_file_beside
 from .labels import LABELS
 from .record import Utterance
 
@@ -36,18 +37,39 @@ def scan(
 
 
 def write_manifest(records: list[Utterance], path: str | os.PathLike) -> Path:
+    """One JSON line per record at ``path``, written whole or not at all: through a temporary file
+    of this process's own beside it, so two runs writing the same manifest never mix their lines
+    (the last one to finish wins)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    fd, tmp = temp_file_beside(path)
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        with open(fd, "w", encoding="utf-8") as f:
             for record in records:
                 f.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
-        tmp.replace(path)
+        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a failed or interrupted write leaves nothing behind
         raise
     return path
+
+
+def check_outside_sources(output: str | os.PathLike, sources: dict[str, str | os.PathLike]) -> None:
+    """ValueError when ``output`` (a file or folder a command is about to write) lies inside one of
+    the raw corpus folders of ``sources`` (``{corpus: root}``), or holds one: raw corpus folders are
+    never written to, and a later scan would read what was written there as corpus files."""
+    out = Path(output).expanduser().resolve()
+    for name, source in sources.items():
+        root = Path(getattr(source, "root", source)).expanduser().resolve()  # a path, or an AudioFolder
+        if out == root or root in out.parents:
+            raise ValueError(
+                f"--output {output} is inside the {name} corpus folder {root}; raw corpus folders are never "
+                "written to: choose an --output outside it"
+            )
+        if out in root.parents:
+            raise ValueError(
+                f"--output {output} holds the {name} corpus folder {root}; choose an --output that does not contain it"
+            )
 
 
 def read_manifest(path: str | os.PathLike) -> list[Utterance]:

@@ -19,7 +19,7 @@ import loaders
 from bimotion.cli import main
 from loaders import BadFileError, SkipReport, testing
 from loaders.base import MIN_DURATION_S
-from loaders.manifest import write_manifest
+from loaders.manifest import read_manifest, write_manifest
 
 DATA = Path("Training Data (wav)")
 
@@ -194,4 +194,21 @@ def test_a_failed_manifest_write_leaves_no_temporary_file(csed, tmp_path):
     (tmp_path / "m.jsonl").mkdir()
     with pytest.raises(IsADirectoryError):
         write_manifest(records, tmp_path / "m.jsonl")
-    assert not (tmp_path / "m.jsonl.tmp").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.jsonl", "src"]  # the folder, no temporary file
+
+
+def test_two_runs_writing_one_manifest_never_mix_their_lines(csed, tmp_path):
+    """Each run writes through a temporary file of its own: the manifest is one run's, whole."""
+    import threading
+
+    records = loaders.load("csed", csed)
+    runs = {"a": records * 40, "b": records[::-1] * 40}  # thousands of lines each, in two orders
+    out = tmp_path / "out" / "m.jsonl"
+    threads = [threading.Thread(target=write_manifest, args=(r, out)) for r in runs.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [r.id for r in read_manifest(out)]
+    assert ids in ([r.id for r in runs["a"]], [r.id for r in runs["b"]])
+    assert [p.name for p in out.parent.iterdir()] == ["m.jsonl"]

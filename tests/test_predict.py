@@ -204,3 +204,28 @@ def test_vad_windows_only_the_voiced_stretches():
     assert spans[0][0] == pytest.approx(1.0, abs=0.03) and spans[-1][1] == pytest.approx(3.5, abs=0.03)
     segment_s = spans[-1][1] - spans[0][0]  # one segment: the pause stays inside, the click is dropped
     assert len(spans) == window_count(segment_s, 1.0, 0.5) and all(e - s == pytest.approx(1.0) for s, e in spans)
+
+
+def test_the_output_file_is_written_whole_through_a_file_of_its_own(tmp_path):
+    """A folder given as --output is refused before any scoring; each writer has its own partial
+    file (two runs never mix their rows), and a failed run leaves none behind."""
+    from bimotion.predict.output import RowWriter, WindowPrediction
+
+    (tmp_path / "taken.csv").mkdir()
+    with (
+        pytest.raises(PredictError, match="is a folder; give a file name"),
+        RowWriter(tmp_path / "taken.csv", ["anger"]),
+    ):
+        pass
+    row = WindowPrediction("a.wav", 0.0, 1.0, {"anger": 0.9}, ("anger",))
+    out = tmp_path / "p.jsonl"
+    with RowWriter(out, ["anger"]) as first, RowWriter(out, ["anger"]) as second:
+        assert first.partial != second.partial and first.partial.parent == out.parent
+        first.write(row)
+        second.write(row)
+        second.write(row)
+    assert len(out.read_text().splitlines()) == 1  # the writer that finished last (first: 1 row) wins, whole
+    with pytest.raises(RuntimeError), RowWriter(out, ["anger"]) as failing:
+        failing.write(row)
+        raise RuntimeError("interrupted")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.jsonl", "taken.csv"]

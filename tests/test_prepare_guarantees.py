@@ -285,3 +285,20 @@ def test_counts_below_one_are_rejected_before_anything_is_written(csed, tmp_path
     with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
         prepare({"csed": csed}, out, progress=False, **{name: int(value)})
     assert not out.exists() and not work_of(out).exists() and not lock_of(out).exists()
+
+
+def test_scan_and_prepare_refuse_an_output_inside_a_raw_corpus_folder(tmp_path, capsys):
+    """The raw folders are never written to: not the manifest, not prepare's lock, not its dataset."""
+    root = testing.make_corpus("csed", tmp_path / "raw" / "csed")
+    before = digest_tree(root)
+    wav = next(root.rglob("*.wav"))
+    for argv in (
+        ["scan", "--source", f"csed={root}", "-o", str(wav)],  # would replace a raw file
+        ["scan", "--source", f"csed={root}", "-o", str(root / "manifest.jsonl")],
+        ["prepare", "--source", f"csed={root}", "-o", str(root / "prepared")],
+        ["prepare", "--source", f"csed={root}", "-o", str(tmp_path / "raw")],  # holds the corpus
+    ):
+        assert bimotion_main(argv) == 2, argv
+        assert "corpus folder" in capsys.readouterr().err
+    assert digest_tree(root) == before
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == ["csed"]

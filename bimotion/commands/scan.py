@@ -27,15 +27,20 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from loaders.manifest import Timer, scan, summary, write_manifest
+    from loaders.manifest import Timer, check_outside_sources, scan, summary, write_manifest
 
-    output = Path(args.output)
+    output, sources = Path(args.output), sources_of(args)
+    try:
+        check_outside_sources(output, sources)  # before _unwritable's probe file, too
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     problem = _unwritable(output)
     if problem:  # before the scan, which may take minutes
         print(f"error: --output {output}: {problem}", file=sys.stderr)
         return 2
     with Timer() as timer:
-        records, report = scan(sources_of(args), skip_bad=args.skip_bad, progress=not args.quiet)
+        records, report = scan(sources, skip_bad=args.skip_bad, progress=not args.quiet)
     try:
         write_manifest(records, output)
     except OSError as err:

@@ -2,8 +2,9 @@
 
 A CSV row is ``file, start_s, end_s``, one score column per reported label, and ``predicted`` (the
 labels at or above the threshold, joined by ``;``); a JSON line has the same fields with ``scores``
-as an object and ``predicted`` as a list.  A file is written as ``NAME.partial`` and renamed when
-complete, so an interrupted run never leaves a truncated file under the requested name.
+as an object and ``predicted`` as a list.  A file is written as a ``.NAME.*.partial`` file of its
+own beside it and renamed when complete, so an interrupted run never leaves a truncated file under
+the requested name, and two runs writing the same file never mix their rows (the last one wins).
 """
 
 from __future__ import annotations
@@ -65,10 +66,16 @@ class RowWriter:
         if self.path is None:
             self.stream = sys.stdout
         else:
+            from loaders.files import temp_file_beside
+
             if not self.path.parent.is_dir():
                 raise PredictError(f"--output {self.path}: the folder {self.path.parent} does not exist")
-            self.partial = self.path.with_name(self.path.name + ".partial")
-            self.stream = open(self.partial, "w", encoding="utf-8", newline="")
+            if self.path.is_dir():
+                raise PredictError(
+                    f"--output {self.path} is a folder; give a file name, e.g. {self.path / 'predictions.csv'}"
+                )
+            fd, self.partial = temp_file_beside(self.path, ".partial")
+            self.stream = open(fd, "w", encoding="utf-8", newline="")
         if self.format == "csv":
             self.csv = csv.DictWriter(self.stream, ["file", "start_s", "end_s", *self.labels, "predicted"])
             self.csv.writeheader()

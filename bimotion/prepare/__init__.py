@@ -90,7 +90,7 @@ def prepare(
     """Read ``{corpus: raw root}`` and write the prepared dataset to ``out_dir`` (see the module
     docstring).  Bad input raises :class:`loaders.CorpusError`, or with ``skip_bad`` is counted in
     the returned report."""
-    from loaders.manifest import scan
+    from loaders.manifest import check_outside_sources, scan
 
     bench = BENCHMARKS[benchmark] if isinstance(benchmark, str) else benchmark
     own = [name for name in sources if name not in READERS]  # users' corpora: they extend the benchmark
@@ -102,6 +102,7 @@ def prepare(
         )
     if not sources:
         raise ValueError("no --source given")
+    check_outside_sources(out_dir, dict(sources))  # before the lock file beside it is made
     settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress)
     with claim_output(out_dir, overwrite) as out_dir:
         records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress)

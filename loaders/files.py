@@ -1,0 +1,21 @@
+"""Files written whole or not at all: a temporary file of this process's own beside the target,
+renamed over it once complete, so that an interrupted run leaves no truncated file under the
+target's name and two runs writing the same target never mix their contents (the last one wins)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def temp_file_beside(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[int, Path]:
+    """``(descriptor, path)`` of a new, hidden file of this process's own in ``path``'s folder
+    (``.NAME.<pid>.<random>SUFFIX``), open for writing, with the permissions ``open()`` would give."""
+    path = Path(path)
+    while True:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{suffix}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:  # a name drawn twice: draw again
+            continue
