@@ -253,13 +253,16 @@ class Collector:
         return record
 
     def finish(self, *, expected: str) -> list[Utterance]:
-        """The records, sorted by id; an error if nothing at all was found."""
-        if not self.records and not self.report.counts:
+        """The records, sorted by id; an error if none was usable, also when every file was skipped
+        (a corpus that gives nothing is a wrong folder or a wrong corpus name, never a quiet 0)."""
+        if not self.records:
+            skipped = {reason: n for (corpus, reason), n in self.report.counts.items() if corpus == self.corpus}
+            why = ", ".join(f"{n} skipped as {reason.replace('_', ' ')}" for reason, n in sorted(skipped.items()))
             raise LayoutError(
                 self.root,
                 "empty_corpus",
-                f"{self.corpus}: no usable audio files found below this folder",
-                f"expected {expected}",
+                f"{self.corpus}: no usable audio files found below this folder" + (f" ({why})" if why else ""),
+                f"expected {expected}; check that this folder holds the {self.corpus} release",
             )
         seen: dict[str, Utterance] = {}
         for record in self.records:

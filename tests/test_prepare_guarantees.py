@@ -302,3 +302,21 @@ def test_scan_and_prepare_refuse_an_output_inside_a_raw_corpus_folder(tmp_path, 
         assert "corpus folder" in capsys.readouterr().err
     assert digest_tree(root) == before
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == ["csed"]
+
+
+def test_a_corpus_that_gives_nothing_is_an_error_even_when_skipping_bad_files(tmp_path, capsys):
+    """TESS files given as csed: every file is skipped, and with --skip-bad that used to be a quiet
+    0-utterance scan and an empty dataset marked complete."""
+    from yuemotion.cli import main as yuemotion_main
+
+    tess = testing.make_corpus("tess", tmp_path / "raw" / "tess")
+    runs = [
+        (bimotion_main, ["scan", "--skip-bad", "--source", f"csed={tess}", "-o", str(tmp_path / "m.jsonl")]),
+        (bimotion_main, ["prepare", "-q", "--skip-bad", "--source", f"csed={tess}", "-o", str(tmp_path / "out")]),
+        (yuemotion_main, ["prepare", "-q", "--skip-bad", "--source", str(tess), "-o", str(tmp_path / "yue")]),
+    ]
+    for main, argv in runs:
+        assert main(argv) != 0, argv
+        err = capsys.readouterr().err
+        assert "no usable audio files found below this folder" in err and "skipped as" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
