@@ -297,9 +297,31 @@ def bad(path: Path, reason: str, message: str, hint: str = "") -> BadFileError:
     return BadFileError(path, reason, message, hint)
 
 
-def iter_lines(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
-    with open(path, encoding=encoding) as f:
-        for number, line in enumerate(f, 1):
-            line = line.strip()
-            if line:
-                yield number, line
+def read_text(path: Path, corpus: str) -> str:
+    """A metadata file's text: UTF-8 (a BOM allowed), or UTF-16 with its BOM (as Windows tools save
+    it); a :class:`LayoutError` naming the file for any other encoding or a file that cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise LayoutError(
+            path, "unreadable", f"{corpus}: cannot read this file ({err.strerror or err})", "check its permissions"
+        ) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise LayoutError(
+            path,
+            "bad_encoding",
+            f"{corpus}: this text file is not UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start})",
+            "save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`) or restore the file of the official release",
+        ) from None
+
+
+def iter_lines(path: Path, corpus: str) -> Iterator[tuple[int, str]]:
+    """``(line number, stripped line)`` of each non-blank line of a metadata file (:func:`read_text`)."""
+    for number, line in enumerate(read_text(path, corpus).splitlines(), 1):
+        line = line.strip()
+        if line:
+            yield number, line

@@ -18,12 +18,13 @@ pointer stubs instead of audio; probing rejects them with a message that says so
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir
+from .base import Collector, SourceInfo, bad, read_text, require_dir
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance, age_group_of
@@ -171,7 +172,7 @@ def _demographics_path(corpus_dir: Path) -> Path:
 def read_demographics(path: Path) -> dict[str, Actor]:
     """``ActorID -> Actor`` from VideoDemographics.csv (quoted strings, unquoted ints)."""
     hint = f"restore the official {DEMOGRAPHICS} from the release"
-    with open(path, newline="", encoding="utf-8-sig") as f:
+    with io.StringIO(read_text(path, CORPUS), newline="") as f:
         reader = csv.DictReader(f)
         missing = {"ActorID", "Age", "Sex"} - set(reader.fieldnames or ())
         if missing:

@@ -161,7 +161,7 @@ def _read_labels(c: Collector, tables: dict[str, Path]) -> tuple[dict[str, _Row]
     rows: dict[str, _Row] = {}
     broken: set[str] = set()
     for name, table in tables.items():
-        for number, line in iter_lines(table):
+        for number, line in iter_lines(table, CORPUS):
             fields = line.split()
             with c.item(table):
                 if fields and fields[0].lower().endswith(".mp4"):

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import collections
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .base import Collector, SourceInfo, bad, require_dir
+from .base import Collector, SourceInfo, bad, read_text, require_dir
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance, age_group_of
@@ -214,7 +215,7 @@ def _read_metadata(c: Collector, tables: dict[str, Path]) -> dict[str, _Row] | N
         return None
     rows: dict[str, _Row] = {}
     for split, table in tables.items():
-        with open(table, newline="", encoding="utf-8-sig") as f:
+        with io.StringIO(read_text(table, CORPUS), newline="") as f:
             reader = csv.DictReader(f)
             columns = {(name or "").strip().lower() for name in reader.fieldnames or []}
             if not {"path", "label_id"} <= columns:

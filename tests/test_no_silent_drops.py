@@ -212,3 +212,21 @@ def test_two_runs_writing_one_manifest_never_mix_their_lines(csed, tmp_path):
     ids = [r.id for r in read_manifest(out)]
     assert ids in ([r.id for r in runs["a"]], [r.id for r in runs["b"]])
     assert [p.name for p in out.parent.iterdir()] == ["m.jsonl"]
+
+
+@pytest.mark.parametrize("corpus, pattern", [("crema_d", "VideoDemographics.csv"), ("yuemotion", "*_metadata.csv"),
+                                             ("elderreact", "*_labels.txt")])  # fmt: skip
+def test_a_metadata_file_in_another_encoding_is_read_as_utf16_or_named_in_the_error(corpus, pattern, tmp_path):
+    """UTF-16 with its BOM (what Windows tools save) reads as the UTF-8 original; Latin-1 is not
+    guessed: the error names the file and the byte (it was a UnicodeDecodeError traceback)."""
+    root = testing.make_corpus(corpus, tmp_path / corpus)
+    table = sorted(root.rglob(pattern))[0]
+    text = table.read_text(encoding="utf-8")
+    expected = [r.to_dict() for r in loaders.load(corpus, root)]
+    table.write_bytes(text.encode("utf-16"))
+    assert [r.to_dict() for r in loaders.load(corpus, root)] == expected
+    table.write_bytes((text + "caf\xe9\n").encode("latin-1"))
+    for skip_bad in (False, True):
+        with pytest.raises(loaders.CorpusError, match=r"not UTF-8 \(byte 0xe9") as err:
+            loaders.load(corpus, root, skip_bad=skip_bad)
+        assert str(table) in str(err.value) and "iconv" in str(err.value)
