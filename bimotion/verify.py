@@ -30,7 +30,6 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
 
     ``hash_audio`` decodes every stored clip (duplicate hashes, silent clips); ``sources``
     (``{corpus: raw root}``) also compares each stored clip of those corpora with its raw file."""
-    import pyarrow.parquet as pq
 
     from .data.layout import config_files, read_info
 
@@ -39,11 +38,12 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     out = Path(folder)
     info = read_info(out)
     configs = config_files(info)
-    problems, listed = _check_files(out, info)
+    problems, listed, num_rows = _check_files(out, info)
+    readable = {rel: shard for rel, shard in listed.items() if rel in num_rows}
     problems += _check_card(out, configs)
-    problems += _check_features(out, info, listed)
+    problems += _check_features(out, info, readable)
     source_paths = _source_paths(sources or {}, info)
-    rows = _scan_rows(out, info, listed, hash_audio, source_paths)
+    rows = _scan_rows(out, info, readable, hash_audio, source_paths)
     problems += [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]
     for corpus, entry in rows["overlap"].items():
         if entry.get("shared_units"):
@@ -58,8 +58,6 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
         problems.append(
             f"{len(rows['no_source'])} clip(s) of a --source corpus have no usable file there, e.g. {rows['no_source'][0]}"
         )
-    present = [p for p in listed if (out / p).is_file()]
-    num_rows = {p: pq.ParquetFile(out / p).metadata.num_rows for p in present}
     return {
         "out_dir": str(out),
         "benchmark": info["benchmark"],
@@ -79,13 +77,15 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     }
 
 
-def _check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict]]:
-    """Every listed file is present with the rows prepare.json recorded, and nothing else is there."""
+def _check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dict[str, int]]:
+    """Every listed file is present and readable with the rows prepare.json recorded, and nothing
+    else is there: the problems, ``{listed file: its shard}`` and ``{readable file: rows}``."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from .data.layout import DATA_DIR
 
-    problems, listed = [], {}
+    problems, listed, num_rows = [], {}, {}
     for shard in info["shards"]:
         rows = 0
         for rel in shard["files"]:
@@ -93,13 +93,18 @@ def _check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict]]:
             if not (out / rel).is_file():
                 problems.append(f"missing file {rel}")
                 continue
-            rows += pq.ParquetFile(out / rel).metadata.num_rows
+            try:
+                num_rows[rel] = pq.ParquetFile(out / rel).metadata.num_rows
+            except (pa.ArrowException, OSError) as err:
+                problems.append(f"unreadable file {rel} ({' '.join(str(err).split())}): prepare the dataset again")
+                continue
+            rows += num_rows[rel]
         if rows != shard["rows"]:
             where = f"{shard['corpus']}/{shard['group']}/{shard['split']}"
             problems.append(f"{where}: {rows} rows, prepare.json says {shard['rows']}")
     on_disk = {p.relative_to(out).as_posix() for p in (out / DATA_DIR).rglob("*") if p.is_file()}
     problems += [f"unlisted file {rel} (left by an interrupted run?)" for rel in sorted(on_disk - set(listed))]
-    return problems, listed
+    return problems, listed, num_rows
 
 
 def _file_class_names(path: Path) -> dict[str, list[str]]:
@@ -122,8 +127,6 @@ def _check_features(out: Path, info: dict, listed: dict) -> list[str]:
     expected = {**expected, "emotions": None}
     problems = []
     for rel in listed:
-        if not (out / rel).is_file():
-            continue
         got = _file_class_names(out / rel)
         wrong = sorted(c for c, names in expected.items() if names is not None and got.get(c) != names)
         if wrong or "emotions" not in got:
@@ -263,8 +266,6 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
     seen_ids, duplicate_ids = set(), []
     meta = ["id", "corpus", "speaker_id", "text"]
     for rel, shard in listed.items():
-        if not (out / rel).is_file():
-            continue
         split = shard["split"]
         names = _file_class_names(out / rel)
         for batch in pq.ParquetFile(out / rel).iter_batches(batch_size=256, columns=meta + ["audio"] * hash_audio):

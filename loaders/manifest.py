@@ -58,9 +58,11 @@ def check_outside_sources(output: str | os.PathLike, sources: dict[str, str | os
     """ValueError when ``output`` (a file or folder a command is about to write) lies inside one of
     the raw corpus folders of ``sources`` (``{corpus: root}``), or holds one: raw corpus folders are
     never written to, and a later scan would read what was written there as corpus files."""
+    from .audiofolder import AudioFolder
+
     out = Path(output).expanduser().resolve()
     for name, source in sources.items():
-        root = Path(getattr(source, "root", source)).expanduser().resolve()  # a path, or an AudioFolder
+        root = Path(source.root if isinstance(source, AudioFolder) else source).expanduser().resolve()
         if out == root or root in out.parents:
             raise ValueError(
                 f"--output {output} is inside the {name} corpus folder {root}; raw corpus folders are never "

@@ -162,8 +162,35 @@ def test_a_model_of_your_own_corpus_is_judged_by_the_licence_its_card_records(tm
     judged by the licence training wrote into the card; known corpora by their own licences."""
     from bimotion.commands.push import model_licence_warnings
 
-    (tmp_path / "scores.json").write_text(json.dumps({"train_corpora": ["never_registered_here", "tess"]}))
+    (tmp_path / "scores.json").write_text(
+        json.dumps({"run_name": "mine", "train_corpora": ["never_registered_here", "tess"]})
+    )
     (tmp_path / "README.md").write_text(f"---\nlicense: {license}\n---\n# a model\n")
     warnings = model_licence_warnings(tmp_path)
     assert any(w.startswith("tess's licence (CC BY-NC-ND 4.0)") for w in warnings)
     assert any(w.startswith(f"never_registered_here: the model card's licence ({license}") for w in warnings) is warned
+
+
+def test_check_names_an_unreadable_shard_and_a_foreign_record_instead_of_a_traceback(paper_copy, capsys):
+    """A truncated Parquet file is a listed problem (exit 1) naming the file; a prepare.json that is
+    not prepare's is a one-line error (exit 2); push refuses both the same way."""
+    shard = sorted((paper_copy / "data").rglob("*.parquet"))[0]
+    shard.write_bytes(shard.read_bytes()[:100])
+    assert main(["check", str(paper_copy), "--no-audio"]) == 1
+    out = capsys.readouterr().out
+    assert f"unreadable file {shard.relative_to(paper_copy).as_posix()}" in out
+    for record in ("{}", "[1]", '{"benchmark": "bimotion", "protocol": "paper", "corpora": [], "shards": [{}]}'):
+        (paper_copy / "prepare.json").write_text(record)
+        for argv in (["check", str(paper_copy)], ["push", str(paper_copy), "--repo-id", "me/x", "--dry-run"]):
+            assert main(argv) == 2, (record, argv)
+            err = capsys.readouterr().err
+            assert err.startswith("error: ") and "prepare.json" in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(("scores", "message"), [('{"x": 1}', "is not a training run's"), ("{", "is unreadable")])
+def test_push_names_a_scores_file_that_is_not_a_training_runs(tmp_path, capsys, scores, message):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "scores.json").write_text(scores)
+    assert main(["push", str(tmp_path), "--repo-id", "me/model", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'scores.json'} {message}") and len(err.strip().splitlines()) == 1

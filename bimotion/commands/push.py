@@ -85,6 +85,21 @@ def folder_error(folder) -> str | None:
     return None
 
 
+def read_scores(model_dir) -> dict:
+    """The run's scores.json (what push reads of it: ``run_name``, ``train_corpora``); ValueError
+    naming the file when it is not a training run's."""
+    from bimotion.training.outputs import SCORES
+
+    path = Path(model_dir) / SCORES
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is unreadable ({err}): give the folder a training run wrote") from err
+    if not isinstance(summary, dict) or not {"run_name", "train_corpora"} <= set(summary):
+        raise ValueError(f"{path} is not a training run's (no run_name and train_corpora): give the folder it wrote")
+    return summary
+
+
 def model_licence_warnings(model_dir) -> list[str]:
     """A warning for each restricted licence among the corpora the model was trained on; a corpus
     this process does not know (your own, registered when the model was trained) is judged by the
@@ -93,11 +108,10 @@ def model_licence_warnings(model_dir) -> list[str]:
 
     from bimotion.dataset_card import restricted
     from bimotion.hub import licence_warnings as warnings_of
-    from bimotion.training.outputs import SCORES
     from loaders import SOURCES
 
     licences, unknown = {}, []
-    for corpus in json.loads((Path(model_dir) / SCORES).read_text())["train_corpora"]:
+    for corpus in read_scores(model_dir)["train_corpora"]:
         try:
             licences[corpus] = SOURCES[corpus].license
         except KeyError:
@@ -120,7 +134,7 @@ def recarded_model(model_dir, repo_id: str) -> dict[str, str]:
     from bimotion.training.outputs import SCORES
 
     folder = Path(model_dir)
-    summary = json.loads((folder / SCORES).read_text())
+    summary = read_scores(folder)
     card = (folder / "README.md").read_text(encoding="utf-8") if (folder / "README.md").is_file() else ""
     loads = f'model="{model_reference(summary)}"'
     if loads not in card:

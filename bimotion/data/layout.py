@@ -50,10 +50,19 @@ def info_path(folder: str | os.PathLike) -> Path:
 def read_info(folder: str | os.PathLike) -> dict:
     """``prepare.json`` of a prepared folder; a one-line error naming the folder otherwise."""
     path = info_path(folder)
+    again = f"prepare {path.parent} again with --overwrite"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        info = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path} is unreadable ({err}); prepare {path.parent} again with --overwrite") from err
+        raise ValueError(f"{path} is unreadable ({err}); {again}") from err
+    shard_keys = {"corpus", "group", "split", "files", "rows"}
+    if not isinstance(info, dict) or not {"benchmark", "protocol", "corpora", "shards"} <= set(info):
+        raise ValueError(f"{path} is not prepare's record (no benchmark, protocol, corpora and shards); {again}")
+    if not isinstance(info["shards"], list) or not all(
+        isinstance(s, dict) and shard_keys <= set(s) and isinstance(s["files"], list) for s in info["shards"]
+    ):
+        raise ValueError(f"{path}: its shards are not prepare's (corpus, group, split, files, rows each); {again}")
+    return info
 
 
 def config_files(info: dict) -> dict[str, dict[str, list[str]]]:
