@@ -55,13 +55,13 @@ def _version(prog: str) -> str:
 def main(argv=None, *, prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands") -> int:
     args = build_parser(prog, commands, package).parse_args(argv)
     from bimotion.console import quiet
-    from loaders.errors import CorpusError
+    from loaders.errors import CorpusError, MissingToolError
 
     quiet(args.verbose)
 
     try:
         return int(args._run(args) or 0)
-    except CorpusError as err:
+    except (CorpusError, MissingToolError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 
 from .base import SourceInfo
-from .errors import BadFileError, CorpusError, LayoutError, SkipReport
+from .errors import BadFileError, CorpusError, LayoutError, MissingToolError, SkipReport
 from .labels import LABEL2ID, LABELS, label_space
 from .record import Utterance
 
@@ -33,6 +33,7 @@ __all__ = [
     "BadFileError",
     "CorpusError",
     "LayoutError",
+    "MissingToolError",
     "SkipReport",
     "SourceInfo",
     "Utterance",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BadFileError
+from .errors import BadFileError, MissingToolError
 
 LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
@@ -274,10 +274,11 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     return AudioInfo(kind, int(info.samplerate), int(info.channels), int(info.frames), info.subtype)
 
 
-def _ffmpeg() -> str:
+def ffmpeg() -> str:
+    """The ``ffmpeg`` program's path; :class:`~loaders.errors.MissingToolError` saying how to install it."""
     exe = shutil.which("ffmpeg")
     if exe is None:
-        raise RuntimeError(
+        raise MissingToolError(
             "FFmpeg is needed to read audio from MP4 files (ElderReact) but `ffmpeg` is not on PATH; "
             "install it (Debian/Ubuntu: `apt-get install ffmpeg`, conda: `conda install ffmpeg`)"
         )
@@ -300,7 +301,7 @@ def decode(
     info = probe(path)
     if info.format == "mp4":
         rate = sample_rate_hz or info.sample_rate_hz
-        cmd = [_ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate)]
+        cmd = [ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate)]
         proc = subprocess.run(cmd + ["-f", "f32le", "-"], capture_output=True)
         if proc.returncode != 0:
             raise _bad(path, "corrupt", f"FFmpeg cannot decode the audio: {proc.stderr.decode()[-300:]}", "replace it")

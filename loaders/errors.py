@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+class MissingToolError(RuntimeError):
+    """A program some input needs (FFmpeg for MP4 audio) is not installed; the message says how to install it."""
+
+
 class CorpusError(Exception):
     """A problem with a corpus on disk.
 

@@ -139,6 +139,8 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
         ([str(audio_dir), str(audio_dir)], "not a model folder (no config.json)"),
         ([ours, str(audio_dir), "--output", str(tmp_path / "p.txt")], "use .csv or .jsonl"),
         ([ours, str(audio_dir), "--hop-s", "3", "--window-s", "2"], "hop_s must be in (0, window_s=2.0]"),
+        ([ours, str(audio_dir), "--window-s", "inf", "--hop-s", "inf"], "window_s must be a finite number, not inf"),
+        ([ours, str(audio_dir), "--output", str(audio_dir.parent)], "is a folder; give a file name"),
     ]
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     cases.append(

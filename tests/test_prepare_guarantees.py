@@ -320,3 +320,16 @@ def test_a_corpus_that_gives_nothing_is_an_error_even_when_skipping_bad_files(tm
         err = capsys.readouterr().err
         assert "no usable audio files found below this folder" in err and "skipped as" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+
+
+def test_without_ffmpeg_mp4_corpora_fail_at_once_with_how_to_install_it(tmp_path, capsys, monkeypatch):
+    """ElderReact is MP4: without `ffmpeg` on PATH, prepare stops before decoding anything, in one line."""
+    root = testing.make_corpus("elderreact", tmp_path / "raw" / "elderreact")
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    out = tmp_path / "out"
+    assert bimotion_main(["prepare", "-q", "--source", f"elderreact={root}", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: FFmpeg is needed") and "apt-get install ffmpeg" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists() and not work_of(out).exists() and not lock_of(out).exists()

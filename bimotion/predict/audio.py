@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.audio import AudioInfo, ClippedAudioWarning, _ffmpeg, probe
+from loaders.audio import AudioInfo, ClippedAudioWarning, ffmpeg, probe
 from loaders.base import AUDIO_FORMATS, _walk, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
 
@@ -141,7 +141,7 @@ def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _L
 def _ffmpeg_blocks(path: Path, sample_rate_hz: int, block_s: float) -> Iterator[np.ndarray]:
     """Blocks of FFmpeg's mono float output at ``sample_rate_hz`` (the command of
     :func:`loaders.audio.decode`), read from a pipe; the process never outlives the generator."""
-    cmd = [_ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(sample_rate_hz)]
+    cmd = [ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(sample_rate_hz)]
     nbytes = 4 * max(1, int(block_s * sample_rate_hz))
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(cmd + ["-f", "f32le", "-"], stdout=subprocess.PIPE, stderr=errors)

@@ -44,6 +44,8 @@ def output_format(path: str | os.PathLike | None) -> str:
     """``csv`` or ``jsonl`` from a file name (stdout, ``None`` or ``-``, is CSV)."""
     if path is None or str(path) == "-":
         return "csv"
+    if Path(path).is_dir():
+        raise PredictError(f"--output {path} is a folder; give a file name, e.g. {Path(path) / 'predictions.csv'}")
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise PredictError(f"--output {path}: the extension says the format; use .csv or .jsonl (JSON Lines)")
@@ -70,10 +72,6 @@ class RowWriter:
 
             if not self.path.parent.is_dir():
                 raise PredictError(f"--output {self.path}: the folder {self.path.parent} does not exist")
-            if self.path.is_dir():
-                raise PredictError(
-                    f"--output {self.path} is a folder; give a file name, e.g. {self.path / 'predictions.csv'}"
-                )
             fd, self.partial = temp_file_beside(self.path, ".partial")
             self.stream = open(fd, "w", encoding="utf-8", newline="")
         if self.format == "csv":

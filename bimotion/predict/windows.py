@@ -39,6 +39,9 @@ class Windowing:
     def __post_init__(self):
         if self.segment not in SEGMENTS:
             raise ValueError(f"segment must be one of {', '.join(SEGMENTS)}, not {self.segment!r}")
+        for name in ("window_s", "hop_s", "vad_threshold_db", "vad_min_silence_s", "vad_min_speech_s"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number, not {getattr(self, name)}")
         if not self.window_s >= MIN_WINDOW_S:
             raise ValueError(
                 f"window_s must be at least {MIN_WINDOW_S} s (the model's receptive field), not {self.window_s}"
