@@ -148,8 +148,8 @@ def require_dir(root: str | os.PathLike, corpus: str, expected: str) -> Path:
         raise LayoutError(
             root,
             "missing_root",
-            f"{corpus}: corpus folder does not exist",
-            f"point --source {corpus}=DIR at {expected}",
+            f"{corpus}: {'this is a file, not the corpus folder' if root.exists() else 'corpus folder does not exist'}",
+            f"point the corpus's --source at {expected}",
         )
     return root.resolve()
 

@@ -333,3 +333,19 @@ def test_without_ffmpeg_mp4_corpora_fail_at_once_with_how_to_install_it(tmp_path
     assert err.startswith("error: FFmpeg is needed") and "apt-get install ffmpeg" in err
     assert len(err.strip().splitlines()) == 1
     assert not out.exists() and not work_of(out).exists() and not lock_of(out).exists()
+
+
+def test_outputs_and_sources_that_cannot_be_used_say_why_in_one_line(tmp_path, capsys):
+    csed = testing.make_corpus("csed", tmp_path / "raw" / "csed")
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "notes").mkdir()
+    cases = [
+        (["--source", f"csed={tmp_path / 'afile'}", "-o", str(tmp_path / "o1")], "this is a file, not the corpus folder"),
+        (["--source", f"csed={csed}", "-o", str(tmp_path / "afile" / "sub")], "afile is a file, not a folder"),
+        (["--source", f"csed={csed}", "-o", str(tmp_path / "notes"), "--overwrite"], "is not a prepared dataset; choose another --output"),
+    ]  # fmt: skip
+    for argv, message in cases:
+        assert bimotion_main(["prepare", "-q", *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) <= 2 and "Traceback" not in err, err  # error + fix
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "notes", "raw"]

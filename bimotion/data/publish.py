@@ -58,6 +58,9 @@ def locked(out_dir: Path) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``OUT.prepare-lock`` (created beside ``out_dir``, removed at
     the end); :class:`OutputLockedError` at once when another run holds it."""
     path = out_dir.with_name(out_dir.name + LOCK_SUFFIX)
+    above = next(folder for folder in out_dir.parents if folder.exists())
+    if not above.is_dir():
+        raise FileExistsError(f"{above} is a file, not a folder; choose another --output than {out_dir}")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _lock_file(path, out_dir)
     if os.fstat(fd).st_size:
@@ -99,10 +102,10 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
     """Finish what an interrupted run left (holding the lock), then refuse an ``out_dir`` that may
     not be replaced."""
     _restore(out_dir, work_dir(out_dir))
+    if out_dir.exists() and not is_prepared(out_dir):  # --overwrite replaces only a prepared dataset
+        raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; choose another --output")
     if out_dir.exists() and not overwrite:
         raise FileExistsError(f"{out_dir} already exists; choose another --output or pass --overwrite")
-    if out_dir.exists() and not is_prepared(out_dir):
-        raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; refusing to overwrite it")
 
 
 @contextlib.contextmanager
