@@ -70,6 +70,13 @@ class SkipReport:
         if len(bucket) < self.max_examples:
             bucket.append(f"{display(error.path)}: {error.message}")
 
+    def skip_read(self, corpus: str, error: CorpusError) -> None:
+        """A file the scan read (its header) that failed later, when its audio was decoded: counted
+        as skipped and no longer as read, so that seen = read + skipped + not audio still holds."""
+        self.add(corpus, error)
+        if self.files[(corpus, "read")] > 0:  # records that came from a scan
+            self.files[(corpus, "read")] -= 1
+
     @property
     def total(self) -> int:
         return sum(self.counts.values())

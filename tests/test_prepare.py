@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -294,7 +295,12 @@ def test_bad_audio_found_while_decoding_is_an_error_or_a_counted_skip(tmp_path, 
     assert str(bad) in capsys.readouterr().err
     assert_nothing_left(out)
     assert bimotion_main([*argv, "--skip-bad"]) == 0
-    assert "csed        corrupt            1" in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "csed        corrupt            1" in printed.err
+    seen, read, skipped, not_audio = map(
+        int, re.search(r"csed +files seen (\d+), read (\d+), skipped (\d+).*not audio (\d+)", printed.out).groups()
+    )
+    assert skipped == 1 and seen == read + skipped + not_audio  # read by the scan, then undecodable: not read
     info = read_info(out)
     assert info["skipped"] == {"csed/corrupt": 1}
     assert sum(s["rows"] for s in info["shards"]) == len(loaders.load("csed", root)) - 1

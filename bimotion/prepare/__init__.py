@@ -194,7 +194,7 @@ def _write_rows(
                 err = BadFileError(*error)
                 if not settings.skip_bad:
                     raise err
-                report.add(record.corpus, err)
+                report.skip_read(record.corpus, err)  # read by the scan, undecodable now
                 continue
             files.add(relpath, encode_names(columns, row))  # label names -> ClassLabel ids
             stats.setdefault((record.corpus, record.group, split_of[record.id]), ShardStats()).add(row, relpath)
