@@ -200,8 +200,8 @@ def _audio_level_problems(row_id: str, blob: bytes, source: str | None) -> tuple
     silent = bool(peak <= SILENT_PEAK_DBFS)
     if silent:
         problems.append(
-            f"{row_id}: stored audio is silent (peak {peak:.0f} dBFS); prepare it again from the source "
-            "with a fixed bimotion, or check the source file (`--source` compares them)"
+            f"{row_id}: stored audio is silent (peak {peak:.0f} dBFS); check the source file (silent, or channels "
+            "that cancel when mixed to mono; `--source` compares them), or prepare it again"
         )
     if source is None:
         return problems, silent

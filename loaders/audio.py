@@ -28,6 +28,14 @@ class ClippedAudioWarning(UserWarning):
     """A float source had samples beyond full scale (|x| > 1); they were clipped, not wrapped."""
 
 
+class CancellingChannelsWarning(UserWarning):
+    """A multi-channel source whose channels cancel when mixed to mono (one of them phase-inverted):
+    the mono clip is far quieter than the recording."""
+
+
+CANCELLING_DB = 20.0  # mono this far below the channels' level: they cancel
+
+
 @dataclass(frozen=True)
 class AudioInfo:
     format: str  # wav | aiff | flac | ogg | mp3 | mp4
@@ -315,8 +323,25 @@ def decode(
         samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except Exception as err:
         raise _bad(path, "corrupt", f"cannot decode audio: {err}", "replace it with the original file") from err
-    samples = _check_level(path, samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0])
+    mono = samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0]
+    if samples.shape[1] > 1:
+        _check_downmix(path, samples, mono)
+    samples = _check_level(path, mono)
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate)
+
+
+def _check_downmix(path: Path, channels: np.ndarray, mono: np.ndarray) -> None:
+    """Warn when the channels cancel in the mono mix (the stored clip would be near-silent)."""
+    level = float(np.sqrt(np.mean(np.square(channels, dtype=np.float64)))) if channels.size else 0.0
+    mixed = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64)))) if mono.size else 0.0
+    if level > 1e-4 and mixed < level * 10 ** (-CANCELLING_DB / 20):
+        drop = 20 * np.log10(level / max(mixed, 1e-12))
+        warnings.warn(
+            f"{path}: its {channels.shape[1]} channels cancel when mixed to mono ({drop:.0f} dB quieter than the "
+            "recording): is one channel phase-inverted? the stored clip is near-silent",
+            CancellingChannelsWarning,
+            stacklevel=3,
+        )
 
 
 def _check_level(path: Path, samples: np.ndarray) -> np.ndarray:

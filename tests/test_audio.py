@@ -158,3 +158,21 @@ def test_int16_decoding_matches_float_decoding(tmp_path, tone):
     assert np.max(np.abs(as_int / 32768.0 - as_float)) < 2e-4
     with pytest.raises(ValueError, match="dtype"):
         decode(tmp_path / "a.wav", dtype="float64")
+
+
+def test_channels_that_cancel_in_the_mono_mix_are_warned_about_by_file(tmp_path):
+    """Mixing down is not altered, but a recording whose channels cancel (one phase-inverted) would be
+    stored near-silent: the decoder says so, naming the file; ordinary stereo decodes quietly."""
+    import warnings
+
+    from loaders.audio import CancellingChannelsWarning, decode
+
+    tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)
+    for name, right, warned in (("inverted.wav", -tone, True), ("stereo.wav", 0.5 * tone, False)):
+        soundfile.write(tmp_path / name, np.stack([tone, right], axis=1), 16000, subtype="PCM_16")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            decode(tmp_path / name)
+        found = [w for w in caught if issubclass(w.category, CancellingChannelsWarning)]
+        assert bool(found) is warned, name
+        assert all(str(tmp_path / name) in str(w.message) for w in found)
