@@ -287,9 +287,20 @@ class _Item:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc is not None and isinstance(exc, BadFileError) and self.collector.skip_bad:
-            self.collector.report.add(self.collector.corpus, exc)
+        if exc is None or not isinstance(exc, BadFileError):
+            return False
+        c = self.collector
+        if c.skip_bad:
+            c.report.add(c.corpus, exc)
             return True
+        if not c.records:  # the very first file fails: perhaps --source names another corpus's folder
+            raise BadFileError(
+                exc.path,
+                exc.reason,
+                exc.message,
+                f"{exc.hint} (no {c.corpus} file was read before this one: if none fits, {c.root} is not the "
+                f"{c.corpus} release)",
+            ) from None
         return False
 
 

@@ -349,3 +349,11 @@ def test_outputs_and_sources_that_cannot_be_used_say_why_in_one_line(tmp_path, c
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) <= 2 and "Traceback" not in err, err  # error + fix
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "notes", "raw"]
+
+
+def test_a_wrong_corpus_name_fails_on_its_first_file_with_a_hint_at_the_name(tmp_path, capsys):
+    tess = testing.make_corpus("tess", tmp_path / "tess")
+    assert bimotion_main(["scan", "-q", "--source", f"csed={tess}", "-o", str(tmp_path / "m.jsonl")]) == 2
+    assert f"no csed file was read before this one: if none fits, {tess.resolve()} is not the csed release" in (
+        capsys.readouterr().err
+    )
