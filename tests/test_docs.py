@@ -1,8 +1,10 @@
-"""The registry-driven tables in docs/ are up to date (regenerate with `python scripts/gen_docs.py`)."""
+"""The registry-driven tables in docs/ are up to date (regenerate with `python scripts/gen_docs.py`), and
+every test the docs name as the proof of a promise exists."""
 
 from __future__ import annotations
 
 import importlib.util
+import re
 
 from conftest import REPO
 
@@ -17,3 +19,18 @@ def test_generated_doc_blocks_are_fresh():
 
     for name in READERS:
         assert f"| {name} |" in text
+
+
+def test_every_test_the_docs_cite_exists():
+    defined = {
+        m
+        for path in (REPO / "tests").glob("test_*.py")
+        for m in re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M)
+    }
+    cited = {
+        (doc.name, name)
+        for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+        for name in re.findall(r"(?<![\w/\"-])(test_\w+)(?![\w.*\"])", doc.read_text(encoding="utf-8"))
+    }
+    missing = sorted((doc, name) for doc, name in cited if name not in defined)
+    assert not missing, f"docs cite tests that do not exist: {missing}"
