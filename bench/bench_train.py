@@ -138,12 +138,14 @@ def ours_dataset(rows):
 
 def baseline_decoder() -> str:
     """How the baseline decodes: ``torchcodec`` (the ``Audio`` feature, as the example does) where it
-    is installed; else ``soundfile`` per row inside the transform (datasets < 4 decoded that way; on a
+    is installed and loads; else ``soundfile`` per row inside the transform (datasets < 4 decoded that way; on a
     machine without FFmpeg/torchcodec, such as a bare GPU image), which is faster, so the ratio
     against ours only shrinks."""
-    import importlib.util
-
-    return "torchcodec" if importlib.util.find_spec("torchcodec") else "soundfile"
+    try:
+        import torchcodec.decoders  # noqa: F401  (installed without its FFmpeg libraries, the import fails)
+    except Exception:
+        return "soundfile"
+    return "torchcodec"
 
 
 def baseline_dataset(rows, feature_extractor, max_duration_s: float):

@@ -5,11 +5,11 @@
 #   bash bench/gpu_suite.sh OUT              # on a machine with a CUDA GPU (under 10 min)
 #   bash bench/gpu_suite.sh OUT --cpu-check  # the first three runs, tiny and on the CPU: checks the plumbing
 #
-# The runs (bench/bench_train.py; each stops after LIMIT_S seconds, default 150, and the next starts):
+# The runs (bench/bench_train.py; each stops after LIMIT_S seconds, default 120, and the next starts):
 #   default   ours, bf16, batches of 32 clips, + bf16 scoring
 #   duration  ours, batches of at most 240 padded audio-seconds, padded to multiples of 320 samples, + scoring
 #   baseline  the transformers audio-classification example's pipeline, fp32, beside ours (30 steps)
-#   compile   as duration, with torch.compile (last: compiling takes minutes; COMPILE_LIMIT_S, default 200)
+#   compile   as duration, with torch.compile (last: compiling takes minutes; COMPILE_LIMIT_S, default 180)
 # OUT gets gpu.txt (device, driver, library versions), log.txt (everything printed) and one JSON per
 # run; a run that fails or times out leaves its lines in log.txt and no JSON.
 set -uo pipefail
@@ -45,21 +45,21 @@ bench() {  # LIMIT_S NAME FLAGS...
   shift 2
   echo "=== $name: python bench/bench_train.py ${device[*]} $*" | tee -a "$out/log.txt"
   local start=$SECONDS
-  timeout "$limit" python3 bench/bench_train.py "${device[@]}" --json "$out/$name.json" "$@" 2>&1 |
-    grep -v -e "LOAD REPORT" -e "MISSING" -e "^Key " -e "^----" -e "^Notes:" -e "newly initialized" \
+  timeout -k 10 "$limit" python3 bench/bench_train.py "${device[@]}" --json "$out/$name.json" "$@" 2>&1 |
+    grep --line-buffered -v -e "LOAD REPORT" -e "MISSING" -e "^Key " -e "^----" -e "^Notes:" -e "newly initialized" \
       -e "^Loading weights" -e "^Writing model" | tee -a "$out/log.txt"
   local status=${PIPESTATUS[0]}
   echo "=== $name: exit $status after $((SECONDS - start)) s" | tee -a "$out/log.txt"
   [ "$status" = 0 ] || failed=$((failed + 1))
 }
 
-limit=${LIMIT_S:-150}
+limit=${LIMIT_S:-120}  # 3 x 120 + 180 = 540 s at most: inside a 10-minute slot
 bench "$limit" default --score
 bench "$limit" duration --max_batch_duration_s "$duration_s" --pad_to_multiple_of 320 --score
 bench "$limit" baseline --baseline --steps "$([ "$mode" = --cpu-check ] && echo 2 || echo 30)"
 runs=3
 if [ "$mode" != "--cpu-check" ]; then  # compiling on a CPU alone takes minutes
-  bench "${COMPILE_LIMIT_S:-200}" compile --max_batch_duration_s "$duration_s" --pad_to_multiple_of 320 --compile
+  bench "${COMPILE_LIMIT_S:-180}" compile --max_batch_duration_s "$duration_s" --pad_to_multiple_of 320 --compile
   runs=4
 fi
 echo "$failed of $runs runs failed; results in $out" | tee -a "$out/log.txt"

@@ -44,7 +44,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     problems += _check_features(out, info, readable)
     source_paths = _source_paths(sources or {}, info)
     rows = _scan_rows(out, info, readable, hash_audio, source_paths)
-    problems += [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]
+    problems += rows["unreadable"] + [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]
     for corpus, entry in rows["overlap"].items():
         if entry.get("shared_units"):
             shared = entry["shared_units"]
@@ -255,7 +255,7 @@ class _AudioCheck:
 
 def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_paths: dict | None = None) -> dict:
     """Speakers and protocol units per split, duplicate ids, and audio checks, a batch at a time."""
-    import pyarrow.parquet as pq
+    import pyarrow as pa
 
     from . import splits
 
@@ -263,18 +263,11 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
     units = collections.defaultdict(lambda: collections.defaultdict(set))
     unit_rules = {c: r for c in info["corpora"] if isinstance(r := splits.rule(info["protocol"], c), splits.ByUnit)}
     audio_check = _AudioCheck(source_paths or {})
-    seen_ids, duplicate_ids = set(), []
-    meta = ["id", "corpus", "speaker_id", "text"]
+    seen_ids, duplicate_ids, unreadable = set(), [], []
     for rel, shard in listed.items():
         split = shard["split"]
-        names = _file_class_names(out / rel)
-        for batch in pq.ParquetFile(out / rel).iter_batches(batch_size=256, columns=meta + ["audio"] * hash_audio):
-            values = {c: batch.column(c).to_pylist() for c in meta}
-            if "corpus" in names:  # ClassLabel ids -> names
-                values["corpus"] = [None if i is None else names["corpus"][i] for i in values["corpus"]]
-            audio = batch.column("audio").field("bytes").to_pylist() if hash_audio else [None] * batch.num_rows
-            for i, blob in enumerate(audio):
-                row = {c: values[c][i] for c in meta}
+        try:
+            for row, blob in _file_rows(out / rel, hash_audio):
                 if row["id"] in seen_ids:
                     duplicate_ids.append(row["id"])
                 seen_ids.add(row["id"])
@@ -284,7 +277,10 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
                     units[row["corpus"]][splits.UNITS[unit_rules[row["corpus"]].unit][1](row)].add(split)
                 if blob is not None:
                     audio_check.add(row, split, blob)
+        except (pa.ArrowException, OSError) as err:  # a footer that reads over damaged data pages
+            unreadable.append(f"unreadable file {rel} ({' '.join(str(err).split())}): prepare the dataset again")
     return {
+        "unreadable": unreadable,
         "overlap": _overlap(info, speakers, units, unit_rules),
         "rows": len(seen_ids),
         "duplicate_ids": duplicate_ids,
@@ -295,6 +291,22 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
         "silent": audio_check.silent,
         "compared": audio_check.compared,
     }
+
+
+def _file_rows(path: Path, hash_audio: bool):
+    """``(row, audio bytes)`` of each row of a shard: its id, corpus (as a name), speaker and text;
+    the bytes are None unless ``hash_audio``."""
+    import pyarrow.parquet as pq
+
+    meta = ["id", "corpus", "speaker_id", "text"]
+    names = _file_class_names(path)
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=256, columns=meta + ["audio"] * hash_audio):
+        values = {c: batch.column(c).to_pylist() for c in meta}
+        if "corpus" in names:  # ClassLabel ids -> names
+            values["corpus"] = [None if i is None else names["corpus"][i] for i in values["corpus"]]
+        audio = batch.column("audio").field("bytes").to_pylist() if hash_audio else [None] * batch.num_rows
+        for i, blob in enumerate(audio):
+            yield {c: values[c][i] for c in meta}, blob
 
 
 def _overlap(info: dict, speakers: dict, units: dict, unit_rules: dict) -> dict:

@@ -282,6 +282,15 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     return AudioInfo(kind, int(info.samplerate), int(info.channels), int(info.frames), info.subtype)
 
 
+def needs_ffmpeg(path: str | os.PathLike) -> bool:
+    """Whether decoding ``path`` takes FFmpeg: MP4/M4A audio, known by its first bytes, whatever its name."""
+    try:
+        with open(path, "rb") as f:
+            return sniff(f.read(16)) == "mp4"
+    except OSError:
+        return False  # decoding it will report the problem, naming the file
+
+
 def ffmpeg() -> str:
     """The ``ffmpeg`` program's path; :class:`~loaders.errors.MissingToolError` saying how to install it."""
     exe = shutil.which("ffmpeg")

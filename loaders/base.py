@@ -177,6 +177,7 @@ class Collector:
         # the labels the corpus annotates: its map's (loaders.labels), or ``space`` for a user's corpus
         self.space = label_space(corpus) if space is None else space
         self.records: list[Utterance] = []
+        self.items_ok = 0  # items that raised nothing: a corpus file fitted the reader
 
     def item(self, path: Path) -> _Item:
         return _Item(self, path)
@@ -287,19 +288,19 @@ class _Item:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc is None or not isinstance(exc, BadFileError):
-            return False
         c = self.collector
+        if exc is None:
+            c.items_ok += 1
+            return False
+        if not isinstance(exc, BadFileError):
+            return False
         if c.skip_bad:
             c.report.add(c.corpus, exc)
             return True
-        if not c.records:  # the very first file fails: perhaps --source names another corpus's folder
+        if not c.records and not c.items_ok:  # the very first item fails: perhaps --source names another corpus
+            hint = f"no {c.corpus} file was read before this one: if none fits, {c.root} is not the {c.corpus} release"
             raise BadFileError(
-                exc.path,
-                exc.reason,
-                exc.message,
-                f"{exc.hint} (no {c.corpus} file was read before this one: if none fits, {c.root} is not the "
-                f"{c.corpus} release)",
+                exc.path, exc.reason, exc.message, f"{exc.hint} ({hint})" if exc.hint else hint
             ) from None
         return False
 
@@ -317,17 +318,23 @@ def read_text(path: Path, corpus: str) -> str:
         raise LayoutError(
             path, "unreadable", f"{corpus}: cannot read this file ({err.strerror or err})", "check its permissions"
         ) from None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+    fix = "save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`) or restore the file of the official release"
+    utf32 = data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE))
+    encoding = "utf-32" if utf32 else "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as err:
+        where = (
+            f"byte 0x{data[err.start]:02x} at offset {err.start}" if err.start < len(data) else "it ends mid-character"
+        )
         raise LayoutError(
-            path,
-            "bad_encoding",
-            f"{corpus}: this text file is not UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start})",
-            "save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`) or restore the file of the official release",
+            path, "bad_encoding", f"{corpus}: this text file is not {(encoding or 'utf-8').upper()} ({where})", fix
         ) from None
+    if "\x00" in text:  # UTF-16 without its BOM reads as UTF-8 full of NULs
+        raise LayoutError(
+            path, "bad_encoding", f"{corpus}: this text file holds NUL characters (UTF-16 without a BOM?)", fix
+        )
+    return text
 
 
 def iter_lines(path: Path, corpus: str) -> Iterator[tuple[int, str]]:

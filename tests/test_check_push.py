@@ -175,10 +175,16 @@ def test_check_names_an_unreadable_shard_and_a_foreign_record_instead_of_a_trace
     """A truncated Parquet file is a listed problem (exit 1) naming the file; a prepare.json that is
     not prepare's is a one-line error (exit 2); push refuses both the same way."""
     shard = sorted((paper_copy / "data").rglob("*.parquet"))[0]
-    shard.write_bytes(shard.read_bytes()[:100])
+    shard_bytes = shard.read_bytes()
+    shard.write_bytes(shard_bytes[:100])
     assert main(["check", str(paper_copy), "--no-audio"]) == 1
     out = capsys.readouterr().out
     assert f"unreadable file {shard.relative_to(paper_copy).as_posix()}" in out
+    data = bytearray(shard_bytes)  # now the data pages, with a footer that still reads
+    data[4 : len(data) // 2] = bytes(len(data) // 2 - 4)
+    shard.write_bytes(bytes(data))
+    assert main(["check", str(paper_copy)]) == 1
+    assert f"unreadable file {shard.relative_to(paper_copy).as_posix()}" in capsys.readouterr().out
     for record in ("{}", "[1]", '{"benchmark": "bimotion", "protocol": "paper", "corpora": [], "shards": [{}]}'):
         (paper_copy / "prepare.json").write_text(record)
         for argv in (["check", str(paper_copy)], ["push", str(paper_copy), "--repo-id", "me/x", "--dry-run"]):

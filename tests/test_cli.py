@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -141,16 +142,20 @@ def test_demo_refuses_a_missing_grid_config_before_generating_anything(tmp_path,
     assert "no grid config 'nope'" in err and "'paper'" in err
     assert main(["demo", "--config", str(tmp_path / "mine.yaml"), "--output", str(tmp_path / "demo")]) == 2
     assert "no grid config file" in capsys.readouterr().err
+    (tmp_path / "bad.yaml").write_text("tables: [table3\n")  # a YAML syntax error
+    assert main(["demo", "--config", str(tmp_path / "bad.yaml"), "--output", str(tmp_path / "demo")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --config {tmp_path / 'bad.yaml'}: ") and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "demo").exists()
 
 
-def test_a_grid_config_is_a_file_or_a_shipped_name(tmp_path):
+def test_a_grid_config_is_a_file_or_a_shipped_name(tmp_path, monkeypatch):
     from bimotion.grid import find_config, load_config, shipped_config
 
     assert find_config("probe") == shipped_config("probe")
-    mine = tmp_path / "probe"  # a file of that name wins over the shipped config
-    mine.write_text("backend: probe\n")
-    assert find_config(str(mine)) == mine
+    monkeypatch.chdir(tmp_path)
+    Path("probe").write_text("backend: probe\n")  # a file of that name here wins over the shipped config
+    assert find_config("probe") == Path("probe")
     assert load_config("paper") == load_config(shipped_config("paper"))
     with pytest.raises(FileNotFoundError, match="no grid config file 'configs/paper.yaml'"):
         find_config("configs/paper.yaml")

@@ -199,23 +199,24 @@ def test_a_failed_manifest_write_leaves_no_temporary_file(csed, tmp_path):
 
 def test_two_runs_writing_one_manifest_never_mix_their_lines(csed, tmp_path):
     """Each run writes through a temporary file of its own: the manifest is one run's, whole."""
-    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     records = loaders.load("csed", csed)
     runs = {"a": records * 40, "b": records[::-1] * 40}  # thousands of lines each, in two orders
     out = tmp_path / "out" / "m.jsonl"
-    threads = [threading.Thread(target=write_manifest, args=(r, out)) for r in runs.values()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(write_manifest, r, out) for r in runs.values()]:
+            done.result()  # a writer's exception fails the test
     ids = [r.id for r in read_manifest(out)]
     assert ids in ([r.id for r in runs["a"]], [r.id for r in runs["b"]])
     assert [p.name for p in out.parent.iterdir()] == ["m.jsonl"]
 
 
+NEEDS_FFMPEG = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the ElderReact fixture needs ffmpeg")
+
+
 @pytest.mark.parametrize("corpus, pattern", [("crema_d", "VideoDemographics.csv"), ("yuemotion", "*_metadata.csv"),
-                                             ("elderreact", "*_labels.txt")])  # fmt: skip
+                                             pytest.param("elderreact", "*_labels.txt", marks=NEEDS_FFMPEG)])  # fmt: skip
 def test_a_metadata_file_in_another_encoding_is_read_as_utf16_or_named_in_the_error(corpus, pattern, tmp_path):
     """UTF-16 with its BOM (what Windows tools save) reads as the UTF-8 original; Latin-1 is not
     guessed: the error names the file and the byte (it was a UnicodeDecodeError traceback)."""
@@ -230,3 +231,15 @@ def test_a_metadata_file_in_another_encoding_is_read_as_utf16_or_named_in_the_er
         with pytest.raises(loaders.CorpusError, match=r"not UTF-8 \(byte 0xe9") as err:
             loaders.load(corpus, root, skip_bad=skip_bad)
         assert str(table) in str(err.value) and "iconv" in str(err.value)
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_run(csed, tmp_path):
+    """Only the orphans of processes that are gone: a live process's file is left alone."""
+    out = tmp_path / "out" / "m.jsonl"
+    out.parent.mkdir()
+    orphan = out.with_name(f".m.jsonl.{2**22 + 1}.dead.tmp")  # above Linux's largest pid: no such process
+    live = out.with_name(f".m.jsonl.{os.getpid()}.busy.tmp")
+    for path in (orphan, live):
+        path.write_text("half a manifest")
+    write_manifest(loaders.load("csed", csed), out)
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted([live.name, "m.jsonl"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -322,6 +323,7 @@ def test_a_corpus_that_gives_nothing_is_an_error_even_when_skipping_bad_files(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
 
 
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the ElderReact fixture needs ffmpeg to be written")
 def test_without_ffmpeg_mp4_corpora_fail_at_once_with_how_to_install_it(tmp_path, capsys, monkeypatch):
     """ElderReact is MP4: without `ffmpeg` on PATH, prepare stops before decoding anything, in one line."""
     root = testing.make_corpus("elderreact", tmp_path / "raw" / "elderreact")

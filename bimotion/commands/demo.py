@@ -53,6 +53,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    import yaml
+
     from bimotion.grid import load_config
 
     out = Path(args.output)
@@ -60,8 +62,8 @@ def run(args) -> int:
     start = time.perf_counter()
     try:
         config = None if args.no_grid else load_config(args.config)  # a wrong --config fails now, not minutes in
-    except (OSError, ValueError, TypeError) as err:
-        print(f"error: --config: {err}", file=sys.stderr)
+    except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
+        print(f"error: --config {args.config}: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
     _fresh_output(out)
     print(f"[1/5] generating the seven fixture corpora in {out / 'raw'} ...", flush=True)

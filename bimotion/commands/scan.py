@@ -29,7 +29,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from loaders.manifest import Timer, check_outside_sources, scan, summary, write_manifest
 
-    output, sources = Path(args.output), sources_of(args)
+    output, sources = Path(args.output).expanduser(), sources_of(args)
     try:
         check_outside_sources(output, sources)  # before _unwritable's probe file, too
     except ValueError as err:

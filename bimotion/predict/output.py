@@ -72,11 +72,20 @@ class RowWriter:
 
             if not self.path.parent.is_dir():
                 raise PredictError(f"--output {self.path}: the folder {self.path.parent} does not exist")
-            fd, self.partial = temp_file_beside(self.path, ".partial")
+            try:
+                fd, self.partial = temp_file_beside(self.path, ".partial")
+            except OSError as err:
+                raise PredictError(
+                    f"--output {self.path}: cannot write in {self.path.parent} ({err.strerror})"
+                ) from err
             self.stream = open(fd, "w", encoding="utf-8", newline="")
-        if self.format == "csv":
-            self.csv = csv.DictWriter(self.stream, ["file", "start_s", "end_s", *self.labels, "predicted"])
-            self.csv.writeheader()
+        try:
+            if self.format == "csv":
+                self.csv = csv.DictWriter(self.stream, ["file", "start_s", "end_s", *self.labels, "predicted"])
+                self.csv.writeheader()
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
         return self
 
     def write(self, row: WindowPrediction) -> None:
@@ -90,8 +99,9 @@ class RowWriter:
         if self.path is None:
             self.stream.flush()
             return
-        self.stream.close()
-        if kind is None:
-            os.replace(self.partial, self.path)
-        else:
-            self.partial.unlink(missing_ok=True)
+        try:
+            self.stream.close()
+            if kind is None:
+                os.replace(self.partial, self.path)
+        finally:
+            self.partial.unlink(missing_ok=True)  # gone once renamed; else a failed or interrupted run

@@ -28,6 +28,7 @@ import collections
 import contextlib
 import json
 import os
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +91,7 @@ def prepare(
     """Read ``{corpus: raw root}`` and write the prepared dataset to ``out_dir`` (see the module
     docstring).  Bad input raises :class:`loaders.CorpusError`, or with ``skip_bad`` is counted in
     the returned report."""
-    from loaders.audio import ffmpeg
+    from loaders.audio import ffmpeg, needs_ffmpeg
     from loaders.manifest import check_outside_sources, scan
 
     bench = BENCHMARKS[benchmark] if isinstance(benchmark, str) else benchmark
@@ -107,7 +108,7 @@ def prepare(
     settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress)
     with claim_output(out_dir, overwrite) as out_dir:
         records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress)
-        if any(Path(r.path).suffix.lower() in (".mp4", ".m4a") for r in records):
+        if shutil.which("ffmpeg") is None and any(needs_ffmpeg(r.path) for r in records):
             ffmpeg()  # before any decoding, not at the first MP4 minutes in: MissingToolError says how to install it
         bench = extend(bench, [SOURCES[name] for name in own])  # groups from the data the readers registered
         return _write(records, out_dir, bench, list(sources), report, settings)
