@@ -310,7 +310,7 @@ def bad(path: Path, reason: str, message: str, hint: str = "") -> BadFileError:
 
 
 def read_text(path: Path, corpus: str) -> str:
-    """A metadata file's text: UTF-8 (a BOM allowed), or UTF-16 with its BOM (as Windows tools save
+    """A metadata file's text: UTF-8 (a BOM allowed), or UTF-16/32 with its BOM (as Windows tools save
     it); a :class:`LayoutError` naming the file for any other encoding or a file that cannot be read."""
     try:
         data = path.read_bytes()
