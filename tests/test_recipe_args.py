@@ -272,3 +272,11 @@ def test_end_of_run_scores_in_percent_with_chance():
     assert "weighted F1 %" in lines[1] and "chance %" in lines[1]
     assert lines[2].split() == ["eng_eld", "51.7", "41.3", "77"] and lines[3].split()[:3] == ["zho_eld", "*", "66.8"]
     assert len({len(line) for line in lines[1:]}) == 1  # aligned
+
+
+def test_a_grid_that_trains_but_tests_nothing_is_refused_before_training():
+    from bimotion.grid import load_config, make_plan
+
+    config = load_config({"tables": [], "mixtures": ["zho_eld"], "seeds": [0]})
+    with pytest.raises(ValueError, match="scores them on nothing"):
+        make_plan(config)

@@ -101,6 +101,8 @@ def make_plan(config: GridConfig) -> Plan:
     if config.target:
         tests.append(target_test(config.target, config.groups))
     plan.tests = list(dict.fromkeys(tests))
+    if models and not plan.tests:
+        raise ValueError("the config trains models but scores them on nothing: list tables or extra_tests")
     return plan
 
 
