@@ -25,6 +25,22 @@ def temp_file_beside(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[int
             continue
 
 
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through :func:`temp_file_beside`: a reader never sees half a
+    file, a failed write leaves nothing behind, and writers sharing a folder never collide."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = temp_file_beside(path)
+    try:
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
 def _remove_orphans(path: Path, suffix: str) -> None:
     """Remove the temporary files of ``path`` that processes no longer alive (on this machine) left."""
     for orphan in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):

@@ -5,12 +5,13 @@ it."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from loaders.files import write_text_atomic
 
 from ..paper import PAPER_ERRATA, Table
 from .config import GridConfig
@@ -39,14 +40,6 @@ class GridResult:
 
     def markdown(self) -> str:
         return "\n\n".join(render_markdown(self, t) for t in self.plan.tables)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # grid workers sharing a folder never collide
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _at_chance(summary: Mapping) -> bool:

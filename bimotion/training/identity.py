@@ -251,9 +251,6 @@ def discard_run(run_dir: str | os.PathLike) -> list[str]:
 
 def write_identity(run_dir: str | os.PathLike, identity: dict) -> Path:
     """Write ``run_identity.json`` atomically."""
-    path = Path(run_dir) / IDENTITY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-    return path
+    from loaders.files import write_text_atomic
+
+    return write_text_atomic(Path(run_dir) / IDENTITY_FILE, json.dumps(identity, indent=2, sort_keys=True) + "\n")
