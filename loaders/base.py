@@ -314,6 +314,8 @@ def read_text(path: Path, corpus: str) -> str:
     it); a :class:`LayoutError` naming the file for any other encoding or a file that cannot be read."""
     try:
         data = path.read_bytes()
+    except FileNotFoundError:
+        raise LayoutError(path, "missing_file", f"{corpus}: there is no such file", "check the path") from None
     except OSError as err:
         raise LayoutError(
             path, "unreadable", f"{corpus}: cannot read this file ({err.strerror or err})", "check its permissions"

@@ -6,6 +6,7 @@ file, the line and the fix (raised, or counted by the collector with ``skip_bad`
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import re
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .base import Collector, bad
+from .base import Collector, bad, read_text
 from .errors import BadFileError, LayoutError
 from .labels import LABELS
 from .record import LANGUAGE_CODE, age_group_of
@@ -51,11 +52,11 @@ def read_label_map(source) -> dict[str, tuple[str, ...]]:
         if path is None:
             items = list(source.items())
         elif path.suffix.lower() == ".json":
-            items = list(json.loads(path.read_text(encoding="utf-8-sig")).items())
+            items = list(json.loads(read_text(path, "label map")).items())
         else:
-            with open(path, encoding="utf-8-sig", newline="") as f:
+            with io.StringIO(read_text(path, "label map"), newline="") as f:
                 items = [(row[0], row[1]) for row in list(csv.reader(f))[1:] if len(row) >= 2 and row[0].strip()]
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError) as err:
+    except (csv.Error, ValueError, AttributeError) as err:
         raise LayoutError(
             where,
             "bad_label_map",
@@ -81,7 +82,7 @@ def read_card(path: Path) -> dict:
     """The YAML header of a Hugging Face dataset card (``---`` ... ``---``), or ``{}``."""
     if not path.is_file():
         return {}
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    text = read_text(path, "dataset card")
     match = re.match(r"---\s*\n(.*?)\n---\s*(\n|$)", text, flags=re.S)
     if not match:
         return {}
@@ -96,28 +97,27 @@ def read_card(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _raw_rows(metadata: Path) -> list[tuple[int, dict | BadFileError]]:
+def _raw_rows(metadata: Path, corpus: str) -> list[tuple[int, dict | BadFileError]]:
     """``(line, cells)`` per row of the metadata file (or the error of an unreadable JSON line)."""
+    text = read_text(metadata, corpus)
     try:
-        with open(metadata, encoding="utf-8-sig", newline="") as f:
+        with io.StringIO(text, newline="") as f:
             if metadata.suffix == ".csv":
                 reader = csv.DictReader(f)
                 return [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values())]
             out = []
-            for line, text in enumerate(f, 1):
-                if text.strip():
+            for line, row_text in enumerate(f, 1):
+                if row_text.strip():
                     try:
-                        cells = json.loads(text)
+                        cells = json.loads(row_text)
                         out.append(
                             (line, cells if isinstance(cells, dict) else _row_error(metadata, line, "not an object"))
                         )
                     except ValueError as err:
                         out.append((line, _row_error(metadata, line, f"not valid JSON ({err})")))
             return out
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise LayoutError(
-            metadata, "bad_metadata", f"cannot read it ({err})", "save it as UTF-8 CSV or JSON Lines"
-        ) from err
+    except csv.Error as err:
+        raise LayoutError(metadata, "bad_metadata", f"cannot read it ({err})", "save it as a UTF-8 CSV") from err
 
 
 def _row_error(metadata: Path, line: int, message: str) -> BadFileError:
@@ -141,7 +141,7 @@ def _check_columns(metadata: Path, rows: list) -> None:
 
 def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Row], set[str]]:
     """``{file_name: row}`` of the usable rows, and the file names of rows that were reported."""
-    raw = _raw_rows(metadata)
+    raw = _raw_rows(metadata, c.corpus)
     _check_columns(metadata, raw)
     rows: dict[str, Row] = {}
     rejected: set[str] = set()

@@ -176,3 +176,28 @@ def test_a_corpus_name_must_be_a_plain_name_and_not_a_built_in_one(root):
 def _rewrite(root: Path, old: str, new: str) -> None:
     meta = root / "metadata.csv"
     meta.write_text(meta.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+
+
+def test_metadata_label_map_and_card_saved_as_utf16_read_as_the_utf8_originals(tmp_path, root):
+    """What spreadsheet tools save ("Unicode text", UTF-16 with its BOM) reads like the UTF-8 original;
+    Latin-1 is an error naming the file and the byte, never text read with replaced characters."""
+    fields = lambda r: (r.id, r.emotions, r.group, r.age, r.gender, r.speaker_id, r.text)  # noqa: E731
+    expected = [fields(r) for r in loaders.load(NAME, root)]
+    own = copy_of(root, tmp_path)
+    for name in ("metadata.csv", "label_map.json", "README.md"):
+        (own / name).write_bytes((own / name).read_text(encoding="utf-8").encode("utf-16"))
+    assert [fields(r) for r in loaders.load(NAME, own)] == expected
+    assert loaders.SOURCES[NAME].license == "cc-by-4.0"  # from the card's YAML header
+
+    meta = own / "metadata.csv"
+    meta.write_bytes(root.joinpath("metadata.csv").read_bytes().replace(b"\n", b",caf\xe9\n", 1))
+    with pytest.raises(LayoutError, match=r"metadata.csv: carehome: this text file is not UTF-8 \(byte 0xe9") as caught:
+        loaders.load(NAME, own)
+    assert caught.value.reason == "bad_encoding" and "iconv" in caught.value.hint
+    shutil.copy(root / "metadata.csv", meta)
+    (own / "label_map.json").write_bytes(b'{"senang": "happiness", "caf\xe9": "neutral"}')
+    with pytest.raises(LayoutError, match=r"label_map.json: label map: this text file is not UTF-8"):
+        loaders.load(NAME, own)
+    with pytest.raises(LayoutError, match=r"nowhere.csv: label map: there is no such file") as caught:
+        loaders.load(NAME, AudioFolder(own, label_map=tmp_path / "nowhere.csv"))
+    assert caught.value.hint == "check the path"
