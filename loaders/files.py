@@ -1,59 +1,113 @@
 """Files written whole or not at all: a temporary file of this process's own beside the target,
 renamed over it once complete, so that an interrupted run leaves no truncated file under the
 target's name and two runs writing the same target never mix their contents (the last one wins).
+
+A temporary file's name holds its writer's host and pid (``.NAME.<host>-<pid>.<random>SUFFIX``).
 A run killed outright leaves its temporary file behind: the next run writing that target removes
-those of processes no longer alive."""
+those of processes no longer alive on its own host, and those of any host older than
+:data:`ORPHAN_AGE_S` (a folder shared by several machines, where another host's pid says nothing
+here)."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import re
 import secrets
+import socket
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
+
+ORPHAN_AGE_S = 24 * 3600.0  # no file is written for a day: a temporary file this old is an orphan
 
 
 def temp_file_beside(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[int, Path]:
     """``(descriptor, path)`` of a new, hidden file of this process's own in ``path``'s folder
-    (``.NAME.<pid>.<random>SUFFIX``), open for writing, with the permissions ``open()`` would give."""
+    (``.NAME.<host>-<pid>.<random>SUFFIX``), open for writing, with the permissions ``open()`` would give."""
     path = Path(path)
     _remove_orphans(path, suffix)
     while True:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{suffix}")
+        tmp = path.with_name(f".{path.name}.{_writer()}.{secrets.token_hex(4)}{suffix}")
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
         except FileExistsError:  # a name drawn twice: draw again
             continue
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through :func:`temp_file_beside`: a reader never sees half a
-    file, a failed write leaves nothing behind, and writers sharing a folder never collide."""
+@contextlib.contextmanager
+def open_atomic(path: str | os.PathLike, mode: str = "w", suffix: str = ".tmp") -> Iterator[IO]:
+    """A file object (``"w"``: UTF-8 text, ``"wb"``: bytes) whose contents replace ``path`` when the
+    ``with`` block ends without an error; on an error nothing is left and ``path`` is as it was.
+
+    >>> with open_atomic("preds.npz", "wb") as f:
+    ...     np.savez(f, logits=logits)
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"open_atomic writes whole files: mode 'w' or 'wb', not {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = temp_file_beside(path)
+    fd, tmp = temp_file_beside(path, suffix)
     try:
-        with open(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with open(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
+            yield f
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return path
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through :func:`open_atomic`: a reader never sees half a
+    file, a failed write leaves nothing behind, and writers sharing a folder never collide."""
+    with open_atomic(path) as f:
+        f.write(text)
+    return Path(path)
+
+
+def save_npz(path: str | os.PathLike, arrays: dict) -> Path:
+    """``numpy.savez`` of ``arrays`` to ``path`` through :func:`open_atomic` (processes sharing a
+    cache or an output folder may write the same file at once: each file read is one writer's whole)."""
+    import numpy as np
+
+    with open_atomic(path, "wb", ".tmp.npz") as f:
+        np.savez(f, **arrays)
+    return Path(path)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs on this host (a zombie, killed but not yet reaped, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's process
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def _host() -> str:
+    """This host's name as one dot-free, dash-joined word (the part of a temporary name before the pid)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname()).strip("-") or "host"
+
+
+def _writer() -> str:
+    return f"{_host()}-{os.getpid()}"
 
 
 def _remove_orphans(path: Path, suffix: str) -> None:
-    """Remove the temporary files of ``path`` that processes no longer alive (on this machine) left."""
+    """Remove the temporary files of ``path`` whose writers are gone: processes no longer alive on
+    this host, and files of any host untouched for :data:`ORPHAN_AGE_S`."""
+    host, now = _host(), time.time()
     for orphan in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
-        pid = orphan.name[len(path.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            orphan.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except PermissionError:  # another user's process
-        return True
-    except (ProcessLookupError, OverflowError):
-        return False
-    return True
+        writer = orphan.name[len(path.name) + 2 :].split(".", 1)[0]
+        writer_host, _, pid = writer.rpartition("-")
+        with contextlib.suppress(OSError):
+            if (writer_host == host and pid.isdigit() and not process_alive(int(pid))) or (
+                now - orphan.stat().st_mtime > ORPHAN_AGE_S
+            ):
+                orphan.unlink(missing_ok=True)

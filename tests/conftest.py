@@ -7,6 +7,39 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
+# The files that take minutes (measured on 2 cores), longest first.  With `--dist loadfile` a file runs
+# whole on one worker and files are handed out in collection order (pyproject's addopts): started
+# first, they run beside the many short files instead of leaving one worker idle at the end.
+LONGEST_FIRST = (
+    "test_demo.py",
+    "test_grid.py",
+    "test_training_recipes.py",
+    "test_probe.py",
+    "test_grid_scale.py",
+    "test_prepare.py",
+    "test_splits.py",
+    "test_training_resume.py",
+    "test_training_ddp.py",
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--stress",
+        action="store_true",
+        help="also run the tests marked stress (many repeated launches that catch a rare race; CI runs them)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+    if not config.getoption("--stress"):
+        skip = pytest.mark.skip(reason="a stress test (minutes): run with --stress, as CI does")
+        for item in items:
+            if item.get_closest_marker("stress"):
+                item.add_marker(skip)
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:

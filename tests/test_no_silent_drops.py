@@ -17,7 +17,7 @@ import soundfile
 
 import loaders
 from bimotion.cli import main
-from loaders import BadFileError, SkipReport, testing
+from loaders import BadFileError, SkipReport, files, testing
 from loaders.base import MIN_DURATION_S
 from loaders.manifest import read_manifest, write_manifest
 
@@ -237,8 +237,9 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_run(csed, tmp_pa
     """Only the orphans of processes that are gone: a live process's file is left alone."""
     out = tmp_path / "out" / "m.jsonl"
     out.parent.mkdir()
-    orphan = out.with_name(f".m.jsonl.{2**22 + 1}.dead.tmp")  # above Linux's largest pid: no such process
-    live = out.with_name(f".m.jsonl.{os.getpid()}.busy.tmp")
+    host = files._host()
+    orphan = out.with_name(f".m.jsonl.{host}-{2**22 + 1}.dead.tmp")  # above Linux's largest pid: no such process
+    live = out.with_name(f".m.jsonl.{host}-{os.getpid()}.busy.tmp")
     for path in (orphan, live):
         path.write_text("half a manifest")
     write_manifest(loaders.load("csed", csed), out)

@@ -25,6 +25,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loaders.files import process_alive
+
 STALE_AFTER_S = 600.0  # a claim whose heartbeat is older than this is taken over
 HEARTBEAT_S = 30.0
 PROCESS_GROUP_TIMEOUT_S = 4 * 3600  # processes of one launch wait this long for the main one (scoring, tables)
@@ -57,19 +59,6 @@ def in_shard(position: int, shard: tuple[int, int] | None) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- claims
-def process_alive(pid: int) -> bool:
-    """Whether ``pid`` runs on this host (a zombie, killed but not yet reaped, counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
-
-
 @dataclass
 class Claim:
     """A held claim: touched every ``heartbeat_s`` until :meth:`release`."""

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from loaders.files import save_npz
+
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
 from .checks import check_inputs
@@ -63,16 +65,8 @@ def train_model(job: TrainJob) -> Path:
     return Path(job.output_dir)
 
 
-def save_npz(path: Path, arrays: dict) -> None:
-    """Write one test shard's predictions atomically (a killed run leaves no half file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")  # workers sharing the folder never collide
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
 def load_npz(path: Path) -> dict:
-    """Predictions saved by :func:`save_npz`."""
+    """Predictions saved by :func:`loaders.files.save_npz`."""
     with np.load(path) as data:
         return {k: data[k] for k in data.files}
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from bimotion.mixture import Shard
+from loaders.files import save_npz
 
 from .features import FeatureSpec
 
@@ -37,13 +38,6 @@ def shard_folder(folder: str | os.PathLike, spec: FeatureSpec, root: str | os.Pa
     if not is_prepared(folder):
         raise ValueError(f"{folder}: the probe reads local prepared folders only (bimotion prepare), not Hub ids")
     return cache_root(root) / f"{cache_key(folder)}-{spec.digest}"
-
-
-def _save(path: Path, arrays: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
 
 
 def _extract_chunk(dataset, rows: range, extract) -> np.ndarray:
@@ -73,7 +67,7 @@ def shard_features(sources, shard: Shard, split: str, spec: FeatureSpec, *, prog
         desc = f"{spec.name} features {shard.group}/{shard.corpus} {split}"
         with tqdm(total=total, desc=desc, unit=" clip", disable=not progress) as bar:
             for i in todo:
-                _save(paths[i], {"features": _extract_chunk(dataset, chunks[i], extract)})
+                save_npz(paths[i], {"features": _extract_chunk(dataset, chunks[i], extract)})
                 bar.update(len(chunks[i]))
     parts = []
     for path in paths:
