@@ -1,15 +1,48 @@
-"""Uploading a folder to the Hugging Face Hub, for prepared datasets (``bimotion push``) and trained
-models (``--push_to_hub``): one plan of the files sent, private repositories by default.
+"""The Hugging Face Hub seen from this library.
 
-:func:`upload_plan` lists exactly what :func:`publish` sends, through the same include/exclude filter
-``huggingface_hub`` applies, so a dry run needs no network.  A token goes to ``HfApi`` only: it is
-never printed or written.
+Uploading a folder, for prepared datasets (``bimotion push``) and trained models (``--push_to_hub``):
+one plan of the files sent, private repositories by default.  :func:`upload_plan` lists exactly what
+:func:`publish` sends, through the same include/exclude filter ``huggingface_hub`` applies, so a dry
+run needs no network.  A token goes to ``HfApi`` only: it is never printed or written.
+
+Downloading: every ``from_pretrained`` of a model that may come from the Hub takes
+:func:`download_kwargs`, so that on a machine without network a cached model loads at once and an
+uncached one fails at once, instead of after ~30 s of retries.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import socket
 from pathlib import Path
+from urllib.parse import urlparse
+
+
+def download_kwargs(name_or_path: str | os.PathLike) -> dict:
+    """``{"local_files_only": True}`` for a Hub id when the Hub cannot be reached (:func:`hub_unreachable`),
+    else ``{}``: what ``from_pretrained(name_or_path, **download_kwargs(name_or_path))`` needs."""
+    if Path(os.path.expanduser(str(name_or_path))).exists() or not hub_unreachable():
+        return {}
+    return {"local_files_only": True}
+
+
+@functools.cache
+def hub_unreachable() -> str | None:
+    """Why the Hub cannot be reached from this process (``HF_HUB_OFFLINE`` set, or its host name does not
+    resolve: no network), or None.  Checked once per process; a firewall that drops packets is not seen
+    here (``huggingface_hub`` then retries as usual)."""
+    from huggingface_hub import constants
+
+    if constants.is_offline_mode():
+        return "HF_HUB_OFFLINE is set"
+    host = urlparse(constants.ENDPOINT).hostname
+    try:
+        socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return f"no network? {host} does not resolve"
+    return None
+
 
 # Work in progress of a training run, never published: checkpoints, TensorBoard logs, locks.
 WORK_FILES = ["checkpoint-*", "checkpoint-*/**", "runs/**", "*.lock", ".ipynb_checkpoints/**"]

@@ -67,18 +67,27 @@ def load_predictor(model: str | os.PathLike, *, label_map: str | None = None, de
     import torch
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
+    from bimotion.hub import download_kwargs, hub_unreachable
+
     source = str(model)
     _check_source(source)
+    kwargs = download_kwargs(source)
     try:
-        net = AutoModelForAudioClassification.from_pretrained(os.path.expanduser(source))
-        feature_extractor = AutoFeatureExtractor.from_pretrained(os.path.expanduser(source))
+        net = AutoModelForAudioClassification.from_pretrained(os.path.expanduser(source), **kwargs)
+        feature_extractor = AutoFeatureExtractor.from_pretrained(os.path.expanduser(source), **kwargs)
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         if Path(os.path.expanduser(source)).is_dir():
             raise PredictError(f"cannot load model {source}: not an audio-classification checkpoint ({first})") from err
+        why = hub_unreachable()
+        hub = (
+            f"the Hugging Face Hub cannot be reached ({why}) and the local cache has no such model"
+            if why
+            else f"the Hugging Face Hub cannot be reached or has no such model ({first})"
+        )
         raise PredictError(
-            f"cannot load model {source}: no such folder here, and the Hugging Face Hub cannot be reached or has no "
-            f"such model ({first}); pass a model folder, or download it first: hf download {source} --local-dir DIR"
+            f"cannot load model {source}: no such folder here, and {hub}; pass a model folder, or download it "
+            f"first: hf download {source} --local-dir DIR"
         ) from err
     config = net.config
     names = [str(config.id2label[i]) for i in range(config.num_labels)]

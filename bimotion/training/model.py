@@ -85,7 +85,9 @@ def build_model(
     """
     from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
 
-    kwargs = {"revision": revision, "cache_dir": cache_dir}
+    from bimotion.hub import download_kwargs
+
+    kwargs = {"revision": revision, "cache_dir": cache_dir, **download_kwargs(model_name_or_path)}
     config = AutoConfig.from_pretrained(
         model_name_or_path,
         **label_config(),
@@ -108,6 +110,9 @@ def load_classifier(model_name_or_path: str, **kwargs):
     """``(model, feature_extractor)`` of a fine-tuned checkpoint, checked to be a 13-label model."""
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
+    from bimotion.hub import download_kwargs
+
+    kwargs = {**download_kwargs(model_name_or_path), **kwargs}
     model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, **kwargs)
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     if labels != list(LABELS):
