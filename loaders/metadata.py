@@ -103,7 +103,7 @@ def _raw_rows(metadata: Path, corpus: str) -> list[tuple[int, dict | BadFileErro
     try:
         with io.StringIO(text, newline="") as f:
             if metadata.suffix == ".csv":
-                reader = csv.DictReader(f)
+                reader = csv.DictReader(f, delimiter=_delimiter(text))
                 return [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values())]
             out = []
             for line, row_text in enumerate(f, 1):
@@ -118,6 +118,13 @@ def _raw_rows(metadata: Path, corpus: str) -> list[tuple[int, dict | BadFileErro
             return out
     except csv.Error as err:
         raise LayoutError(metadata, "bad_metadata", f"cannot read it ({err})", "save it as a UTF-8 CSV") from err
+
+
+def _delimiter(text: str) -> str:
+    """The separator of a metadata CSV's header line: a comma, as most tools write it; a tab (spreadsheets'
+    "Unicode text") or a semicolon (spreadsheets in locales with a decimal comma) when the header has no comma."""
+    header = text.split("\n", 1)[0]
+    return next((d for d in (",", "\t", ";") if d in header), ",")
 
 
 def _row_error(metadata: Path, line: int, message: str) -> BadFileError:

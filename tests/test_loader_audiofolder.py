@@ -4,6 +4,8 @@ stays byte-identical."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -201,3 +203,18 @@ def test_metadata_label_map_and_card_saved_as_utf16_read_as_the_utf8_originals(t
     with pytest.raises(LayoutError, match=r"nowhere.csv: label map: there is no such file") as caught:
         loaders.load(NAME, AudioFolder(own, label_map=tmp_path / "nowhere.csv"))
     assert caught.value.hint == "check the path"
+
+
+@pytest.mark.parametrize(("delimiter", "encoding"), [("\t", "utf-16"), (";", "utf-8-sig")])
+def test_metadata_as_spreadsheets_save_it_reads_the_same(tmp_path, root, delimiter, encoding):
+    """Tab-separated UTF-16 ("Unicode text") and semicolon-separated CSV (spreadsheets where the decimal
+    separator is a comma, e.g. in Indonesia), with multi-label cells quoted, read like the comma-separated original."""
+    fields = lambda r: (r.id, r.emotions, r.group, r.age, r.gender, r.speaker_id, r.text)  # noqa: E731
+    expected = [fields(r) for r in loaders.load(NAME, root)]
+    own = copy_of(root, tmp_path)
+    rows = list(csv.reader(io.StringIO((root / "metadata.csv").read_text(encoding="utf-8"))))
+    assert any(";" in cell for row in rows for cell in row)  # a multi-label cell, quoted below
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    (own / "metadata.csv").write_bytes(out.getvalue().encode(encoding))
+    assert [fields(r) for r in loaders.load(NAME, own)] == expected
