@@ -12,11 +12,14 @@ uncached one fails at once, instead of after ~30 s of retries.
 
 from __future__ import annotations
 
-import functools
 import os
 import socket
+import time
 from pathlib import Path
 from urllib.parse import urlparse
+
+DNS_ANSWER_S = 60.0  # how long a resolved (or failed) look-up of the Hub's host is trusted
+_dns: dict[str, tuple[float, bool]] = {}  # host -> (when, resolves)
 
 
 def download_kwargs(name_or_path: str | os.PathLike) -> dict:
@@ -27,21 +30,31 @@ def download_kwargs(name_or_path: str | os.PathLike) -> dict:
     return {"local_files_only": True}
 
 
-@functools.cache
 def hub_unreachable() -> str | None:
-    """Why the Hub cannot be reached from this process (``HF_HUB_OFFLINE`` set, or its host name does not
-    resolve: no network), or None.  Checked once per process; a firewall that drops packets is not seen
-    here (``huggingface_hub`` then retries as usual)."""
+    """Why the Hub cannot be reached from this process, or None: ``HF_HUB_OFFLINE`` is set, or, with no
+    proxy configured for it, the Hub's host name does not resolve (no network; the answer is kept for
+    :data:`DNS_ANSWER_S`).  A firewall that drops packets is not seen here (``huggingface_hub`` then
+    retries as usual), nor is anything behind a proxy (the proxy resolves the name)."""
+    import urllib.request
+
     from huggingface_hub import constants
 
-    if constants.is_offline_mode():
+    if constants.HF_HUB_OFFLINE:
         return "HF_HUB_OFFLINE is set"
-    host = urlparse(constants.ENDPOINT).hostname
-    try:
-        socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return f"no network? {host} does not resolve"
-    return None
+    host = urlparse(constants.ENDPOINT).hostname or ""
+    scheme = urlparse(constants.ENDPOINT).scheme or "https"
+    if urllib.request.getproxies().get(scheme) and not urllib.request.proxy_bypass(host):
+        return None
+    now = time.monotonic()
+    when, resolves = _dns.get(host, (-DNS_ANSWER_S, True))
+    if now - when >= DNS_ANSWER_S:
+        try:
+            socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
+            resolves = True
+        except (OSError, UnicodeError):
+            resolves = False
+        _dns[host] = (now, resolves)
+    return None if resolves else f"no network? {host} does not resolve"
 
 
 # Work in progress of a training run, never published: checkpoints, TensorBoard logs, locks.
@@ -128,7 +141,7 @@ def check_push(
         raise HubError(f"{flag} {repo_id}: give OWNER/NAME (your user name or an organisation, then the repository)")
     if dry_run:
         return
-    if constants.is_offline_mode():
+    if constants.HF_HUB_OFFLINE:
         raise HubError("HF_HUB_OFFLINE is set: nothing can be uploaded; unset it, or list the upload with a dry run")
     token = token or huggingface_hub.get_token()
     if not token:

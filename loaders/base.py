@@ -309,9 +309,10 @@ def bad(path: Path, reason: str, message: str, hint: str = "") -> BadFileError:
     return BadFileError(path, reason, message, hint)
 
 
-def read_text(path: Path, corpus: str) -> str:
+def read_text(path: Path, corpus: str, *, own: bool = False) -> str:
     """A metadata file's text: UTF-8 (a BOM allowed), or UTF-16/32 with its BOM (as Windows tools save
-    it); a :class:`LayoutError` naming the file for any other encoding or a file that cannot be read."""
+    it); a :class:`LayoutError` naming the file for any other encoding or a file that cannot be read.
+    ``own``: a file of the user's own making (no official release to restore it from)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -320,7 +321,9 @@ def read_text(path: Path, corpus: str) -> str:
         raise LayoutError(
             path, "unreadable", f"{corpus}: cannot read this file ({err.strerror or err})", "check its permissions"
         ) from None
-    fix = "save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`) or restore the file of the official release"
+    fix = "save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`)" + (
+        "" if own else " or restore the file of the official release"
+    )
     utf32 = data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE))
     encoding = "utf-32" if utf32 else "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
     try:

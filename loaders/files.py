@@ -2,16 +2,19 @@
 renamed over it once complete, so that an interrupted run leaves no truncated file under the
 target's name and two runs writing the same target never mix their contents (the last one wins).
 
-A temporary file's name holds its writer's host and pid (``.NAME.<host>-<pid>.<random>SUFFIX``).
-A run killed outright leaves its temporary file behind: the next run writing that target removes
-those of processes no longer alive on its own host, and those of any host older than
-:data:`ORPHAN_AGE_S` (a folder shared by several machines, where another host's pid says nothing
-here)."""
+A temporary file's name holds its writer's machine and pid (``.NAME.<machine>-<pid>.<random>SUFFIX``;
+the machine is a short hash of the host name and the pid namespace, so two containers on one host
+differ).  A run killed outright leaves its temporary file behind: the next run writing that target
+removes those of processes no longer alive on its own machine, and those of any machine older than
+:data:`ORPHAN_AGE_S` (a folder shared by several machines, where another machine's pid says nothing
+here).  Files of other names are never touched."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
+import hashlib
 import os
 import re
 import secrets
@@ -26,7 +29,7 @@ ORPHAN_AGE_S = 24 * 3600.0  # no file is written for a day: a temporary file thi
 
 def temp_file_beside(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[int, Path]:
     """``(descriptor, path)`` of a new, hidden file of this process's own in ``path``'s folder
-    (``.NAME.<host>-<pid>.<random>SUFFIX``), open for writing, with the permissions ``open()`` would give."""
+    (``.NAME.<machine>-<pid>.<random>SUFFIX``), open for writing, with the permissions ``open()`` would give."""
     path = Path(path)
     _remove_orphans(path, suffix)
     while True:
@@ -90,24 +93,32 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def _host() -> str:
-    """This host's name as one dot-free, dash-joined word (the part of a temporary name before the pid)."""
-    return re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname()).strip("-") or "host"
+@functools.cache
+def _machine() -> str:
+    """This machine as 8 hex digits: the host name and the pid namespace (containers sharing a host name
+    have their own pids), hashed so that any host name gives a short, dot-free part of a file name."""
+    with contextlib.suppress(OSError):
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+        return hashlib.sha1(f"{socket.gethostname()}:{namespace}".encode()).hexdigest()[:8]
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
 
 
 def _writer() -> str:
-    return f"{_host()}-{os.getpid()}"
+    return f"{_machine()}-{os.getpid()}"
 
 
 def _remove_orphans(path: Path, suffix: str) -> None:
-    """Remove the temporary files of ``path`` whose writers are gone: processes no longer alive on
-    this host, and files of any host untouched for :data:`ORPHAN_AGE_S`."""
-    host, now = _host(), time.time()
-    for orphan in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
-        writer = orphan.name[len(path.name) + 2 :].split(".", 1)[0]
-        writer_host, _, pid = writer.rpartition("-")
+    """Remove the temporary files of ``path`` (names :func:`temp_file_beside` gives, nothing else) whose
+    writers are gone: processes no longer alive on this machine, and files of any machine untouched for
+    :data:`ORPHAN_AGE_S`."""
+    ours = re.compile(rf"\.{re.escape(path.name)}\.([0-9a-f]{{8}})-(\d+)\.[0-9a-f]{{8}}{re.escape(suffix)}")
+    machine, now = _machine(), time.time()
+    for candidate in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
+        match = ours.fullmatch(candidate.name)
+        if not match:
+            continue
         with contextlib.suppress(OSError):
-            if (writer_host == host and pid.isdigit() and not process_alive(int(pid))) or (
-                now - orphan.stat().st_mtime > ORPHAN_AGE_S
+            if (match[1] == machine and not process_alive(int(match[2]))) or (
+                now - candidate.stat().st_mtime > ORPHAN_AGE_S
             ):
-                orphan.unlink(missing_ok=True)
+                candidate.unlink(missing_ok=True)

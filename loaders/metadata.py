@@ -5,6 +5,7 @@ file, the line and the fix (raised, or counted by the collector with ``skip_bad`
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -52,9 +53,9 @@ def read_label_map(source) -> dict[str, tuple[str, ...]]:
         if path is None:
             items = list(source.items())
         elif path.suffix.lower() == ".json":
-            items = list(json.loads(read_text(path, "label map")).items())
+            items = list(json.loads(read_text(path, "label map", own=True)).items())
         else:
-            with io.StringIO(read_text(path, "label map"), newline="") as f:
+            with io.StringIO(read_text(path, "label map", own=True), newline="") as f:
                 items = [(row[0], row[1]) for row in list(csv.reader(f))[1:] if len(row) >= 2 and row[0].strip()]
     except (csv.Error, ValueError, AttributeError) as err:
         raise LayoutError(
@@ -79,10 +80,16 @@ def read_label_map(source) -> dict[str, tuple[str, ...]]:
 
 
 def read_card(path: Path) -> dict:
-    """The YAML header of a Hugging Face dataset card (``---`` ... ``---``), or ``{}``."""
+    """The YAML header of a Hugging Face dataset card (``---`` ... ``---``), or ``{}`` (no README.md, or
+    a plain one, in whatever encoding); a header that cannot be decoded is an error."""
     if not path.is_file():
         return {}
-    text = read_text(path, "dataset card")
+    try:
+        text = read_text(path, "dataset card", own=True)
+    except LayoutError as err:  # a plain README (no header) in a legacy encoding: nothing of it is used
+        if err.reason == "bad_encoding" and not path.read_bytes().startswith((b"---", codecs.BOM_UTF8 + b"---")):
+            return {}
+        raise
     match = re.match(r"---\s*\n(.*?)\n---\s*(\n|$)", text, flags=re.S)
     if not match:
         return {}
@@ -99,7 +106,7 @@ def read_card(path: Path) -> dict:
 
 def _raw_rows(metadata: Path, corpus: str) -> list[tuple[int, dict | BadFileError]]:
     """``(line, cells)`` per row of the metadata file (or the error of an unreadable JSON line)."""
-    text = read_text(metadata, corpus)
+    text = read_text(metadata, corpus, own=True)
     try:
         with io.StringIO(text, newline="") as f:
             if metadata.suffix == ".csv":

@@ -35,7 +35,9 @@ def test_processes_saving_one_npz_at_once_leave_one_writers_whole_file_and_no_te
             assert len(x) == 200_000 and len(set(x.tolist())) == 1
             reads.add(int(x[0]))
     assert [w.returncode for w in writers] == [0, 0]
-    assert reads <= {1, 2} and reads
+    with np.load(target) as data:
+        reads.add(int(data["x"][0]))
+    assert reads <= {1, 2}
     assert [p.name for p in target.parent.iterdir()] == ["chunk.npz"]
 
 
@@ -50,21 +52,26 @@ def test_a_failed_write_leaves_the_old_file_and_nothing_else(tmp_path):
 
 
 def test_orphans_are_removed_only_when_their_writer_is_surely_gone(tmp_path):
-    """On a folder shared by several hosts another host's pid says nothing here: its temporary file
-    is removed only once it is a day old; this host's are removed as soon as their process is gone."""
+    """On a folder shared by several machines another machine's pid says nothing here: its temporary
+    file is removed only once it is a day old; this machine's are removed as soon as their process is
+    gone; files that are not this target's temporary files are never touched, however old."""
     target = tmp_path / "scores.json"
-    host, dead = files._host(), 2**22 + 1  # above Linux's largest pid: no such process
+    here, there, dead = files._machine(), "0badc0de", 2**22 + 1  # above Linux's largest pid: no such process
+    assert here != there and len(here) == 8
     names = {
-        "dead here": f".scores.json.{host}-{dead}.a1.tmp",
-        "alive here": f".scores.json.{host}-{os.getpid()}.b2.tmp",
-        "other host": f".scores.json.node-17-{dead}.c3.tmp",
-        "other host, old": f".scores.json.node-17-{dead}.d4.tmp",
-        "other target": f".scores.json.bak.{host}-{dead}.e5.tmp",
+        "dead here": f".scores.json.{here}-{dead}.0000000a.tmp",
+        "alive here": f".scores.json.{here}-{os.getpid()}.0000000b.tmp",
+        "other machine": f".scores.json.{there}-{dead}.0000000c.tmp",
+        "other machine, old": f".scores.json.{there}-{dead}.0000000d.tmp",
+        "other target, old": f".scores.json.bak.{here}-{dead}.0000000e.tmp",
+        "not a temporary file, old": ".scores.json.notes.tmp",
     }
     for name in names.values():
         (tmp_path / name).write_text("half")
     day_ago = time.time() - files.ORPHAN_AGE_S - 60
-    os.utime(tmp_path / names["other host, old"], (day_ago, day_ago))
+    for key in ("other machine, old", "other target, old", "not a temporary file, old"):
+        os.utime(tmp_path / names[key], (day_ago, day_ago))
     files.write_text_atomic(target, "{}\n")
     left = {p.name for p in tmp_path.iterdir()}
-    assert left == {"scores.json", names["alive here"], names["other host"], names["other target"]}
+    gone = {names["dead here"], names["other machine, old"]}
+    assert left == {"scores.json"} | set(names.values()) - gone

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import shutil
 import socket
+import time
+import urllib.request
+from dataclasses import dataclass, field
 
 import pytest
+from huggingface_hub import constants
 
 from bimotion import hub
 from bimotion.predict import PredictError, load_predictor
@@ -14,24 +18,47 @@ from bimotion.training.model import build_model
 from bimotion.training.testing import save_tiny_model
 
 
-@pytest.fixture
-def offline(monkeypatch):
-    """No name resolves, as on a machine without network (HF_HUB_OFFLINE is not set)."""
+@dataclass
+class Offline:
+    lookups: list = field(default_factory=list)  # host names looked up
+    waits_s: list = field(default_factory=list)  # time.sleep calls of 1 s or more (retries' back-off), not slept
 
-    def no_dns(*args, **kwargs):
+
+@pytest.fixture
+def offline(monkeypatch) -> Offline:
+    """No name resolves, as on a machine without network (HF_HUB_OFFLINE is not set, no proxy)."""
+    seen = Offline()
+    sleep = time.sleep
+
+    def no_dns(host, *args, **kwargs):
+        seen.lookups.append(host)
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    def no_long_sleep(seconds):
+        seen.waits_s.append(seconds) if seconds >= 1 else sleep(seconds)
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # what an unset HF_HUB_OFFLINE gives at import
+    monkeypatch.setattr(urllib.request, "getproxies", dict)
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
-    hub.hub_unreachable.cache_clear()
-    yield
-    hub.hub_unreachable.cache_clear()
+    monkeypatch.setattr(time, "sleep", no_long_sleep)
+    monkeypatch.setattr(hub, "_dns", {})
+    return seen
 
 
-def test_without_network_hub_ids_read_the_local_cache_only_and_folders_load_as_ever(offline, tmp_path):
+def test_without_network_hub_ids_read_the_local_cache_only_and_folders_load_as_ever(offline, tmp_path, monkeypatch):
     assert hub.hub_unreachable() == "no network? huggingface.co does not resolve"
     assert hub.download_kwargs("facebook/wav2vec2-large-xlsr-53") == {"local_files_only": True}
     assert hub.download_kwargs(tmp_path) == {}  # a local folder never asks the Hub
+    assert offline.lookups == ["huggingface.co"]  # the answer is kept for a while: one look-up
+    monkeypatch.setattr(hub, "DNS_ANSWER_S", 0.0)  # ... and not for ever: the network may come back
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: [])
+    assert hub.hub_unreachable() is None and hub.download_kwargs("facebook/wav2vec2-large-xlsr-53") == {}
+    # behind a proxy the proxy resolves the name: no local look-up decides anything
+    monkeypatch.setattr(urllib.request, "getproxies", lambda: {"https": "http://proxy.example:3128"})
+    monkeypatch.setattr(socket, "getaddrinfo", None)
+    assert hub.hub_unreachable() is None
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert hub.hub_unreachable() == "HF_HUB_OFFLINE is set"
 
 
 def test_a_cached_hub_model_loads_without_network(offline, tmp_path):
@@ -44,6 +71,7 @@ def test_a_cached_hub_model_loads_without_network(offline, tmp_path):
     (repo / "refs" / "main").write_text(commit)
     model, feature_extractor = build_model("owner/tiny-xlsr", cache_dir=str(cache))
     assert model.config.num_labels == 13 and feature_extractor.sampling_rate == 16000
+    assert offline.waits_s == []  # no request retried (transformers alone backs off ~30 s first)
 
 
 def test_an_uncached_hub_model_without_network_is_one_line_naming_the_cause(offline):
@@ -51,5 +79,8 @@ def test_an_uncached_hub_model_without_network_is_one_line_naming_the_cause(offl
         load_predictor("owner/not-downloaded")
     message = str(caught.value)
     assert "\n" not in message
-    assert "no network? huggingface.co does not resolve" in message and "local cache has no such model" in message
+    assert (
+        "no network? huggingface.co does not resolve" in message and "cannot be loaded from the local cache" in message
+    )
+    assert offline.waits_s == []
     assert "hf download owner/not-downloaded --local-dir DIR" in message

@@ -196,7 +196,16 @@ def test_metadata_label_map_and_card_saved_as_utf16_read_as_the_utf8_originals(t
     with pytest.raises(LayoutError, match=r"metadata.csv: carehome: this text file is not UTF-8 \(byte 0xe9") as caught:
         loaders.load(NAME, own)
     assert caught.value.reason == "bad_encoding" and "iconv" in caught.value.hint
+    assert "official release" not in caught.value.hint  # the user's own file: nothing to restore it from
     shutil.copy(root / "metadata.csv", meta)
+    # a plain README (no YAML header) in Latin-1 is not a card: nothing of it is read, the corpus loads
+    (own / "README.md").write_bytes("Enregistrements de la maison de retraite, été 2026\n".encode("latin-1"))
+    assert [fields(r) for r in loaders.load(NAME, own)] == expected
+    card = root.joinpath("README.md").read_text(encoding="utf-8")
+    (own / "README.md").write_bytes(card.replace("---\n", "---\npretty_name: caf\u00e9\n", 1).encode("latin-1"))
+    with pytest.raises(LayoutError, match=r"README.md: dataset card: this text file is not UTF-8"):
+        loaders.load(NAME, own)  # a card's header in Latin-1: its values would be misread
+    shutil.copy(root / "README.md", own / "README.md")
     (own / "label_map.json").write_bytes(b'{"senang": "happiness", "caf\xe9": "neutral"}')
     with pytest.raises(LayoutError, match=r"label_map.json: label map: this text file is not UTF-8"):
         loaders.load(NAME, own)

@@ -237,9 +237,9 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_run(csed, tmp_pa
     """Only the orphans of processes that are gone: a live process's file is left alone."""
     out = tmp_path / "out" / "m.jsonl"
     out.parent.mkdir()
-    host = files._host()
-    orphan = out.with_name(f".m.jsonl.{host}-{2**22 + 1}.dead.tmp")  # above Linux's largest pid: no such process
-    live = out.with_name(f".m.jsonl.{host}-{os.getpid()}.busy.tmp")
+    machine = files._machine()
+    orphan = out.with_name(f".m.jsonl.{machine}-{2**22 + 1}.0000dead.tmp")  # above Linux's largest pid: no such process
+    live = out.with_name(f".m.jsonl.{machine}-{os.getpid()}.0000b5e1.tmp")
     for path in (orphan, live):
         path.write_text("half a manifest")
     write_manifest(loaders.load("csed", csed), out)

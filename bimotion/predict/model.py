@@ -81,7 +81,7 @@ def load_predictor(model: str | os.PathLike, *, label_map: str | None = None, de
             raise PredictError(f"cannot load model {source}: not an audio-classification checkpoint ({first})") from err
         why = hub_unreachable()
         hub = (
-            f"the Hugging Face Hub cannot be reached ({why}) and the local cache has no such model"
+            f"the Hugging Face Hub cannot be reached ({why}) and it cannot be loaded from the local cache ({first})"
             if why
             else f"the Hugging Face Hub cannot be reached or has no such model ({first})"
         )
