@@ -222,7 +222,7 @@ SPEAKER: dict[str, Rule] = {
     "esd": ByUnit("speaker"),
     "iemocap": ByUnit("session", balance=()),
     "elderreact": AsPaper("its clip names are stimuli, not people, and it has no speaker ids"),
-    "csed": AsPaper("it has no speaker ids (the speakers of its 652 clips are not identified)"),
+    "csed": AsPaper("it has no speaker ids (the release does not say who speaks in which clip)"),
     "yuemotion": ByUnit("speaker"),
 }
 

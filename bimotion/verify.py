@@ -62,6 +62,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
         "out_dir": str(out),
         "benchmark": info["benchmark"],
         "protocol": info["protocol"],
+        "user_split_columns": info.get("user_split_columns", []),
         "counts": {
             name: {split: sum(num_rows.get(p, 0) for p in paths) for split, paths in per_split.items()}
             for name, per_split in configs.items()
@@ -261,7 +262,7 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
 
     speakers = collections.defaultdict(lambda: collections.defaultdict(set))  # corpus -> speaker -> splits
     units = collections.defaultdict(lambda: collections.defaultdict(set))
-    unit_rules = {c: r for c in info["corpora"] if isinstance(r := splits.rule(info["protocol"], c), splits.ByUnit)}
+    unit_rules = {c: r for c in info["corpora"] if isinstance(r := _split_rule(info, c), splits.ByUnit)}
     audio_check = _AudioCheck(source_paths or {})
     seen_ids, duplicate_ids, unreadable = set(), [], []
     for rel, shard in listed.items():
@@ -291,6 +292,18 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
         "silent": audio_check.silent,
         "compared": audio_check.compared,
     }
+
+
+def _split_rule(info: dict, corpus: str):
+    """How the folder's protocol split ``corpus``: a user's corpus by whole speakers unless its own
+    ``split`` column did (recorded in ``user_split_columns``; folders from before that record: not checked)."""
+    from . import splits
+
+    rule = splits.rule(info["protocol"], corpus)
+    own = info.get("user_split_columns")
+    if isinstance(rule, splits.UserSplit) and own is not None and corpus not in own:
+        return splits.ByUnit("speaker")
+    return rule
 
 
 def _file_rows(path: Path, hash_audio: bool):
@@ -347,6 +360,8 @@ def format_result(result: dict) -> str:
             text += f"; {len(o['shared_units'])} of {o['units']} {o['unit']}s shared " + (
                 "(PROBLEM)" if o["shared_units"] else "(speaker-independent: OK)"
             )
+        elif corpus in result.get("user_split_columns", ()):
+            text += f" (allowed: {corpus}'s own split column put them there)"
         else:
             text += f" (allowed: the {result['protocol']} protocol does not split {corpus} by speaker)"
         lines.append(f"  {corpus:<11} {text}")

@@ -164,3 +164,31 @@ def test_bad_arguments_fail_before_anything_trains(data_dirs, tmp_path, capsys):
         assert main(["advise", *args]) == 2
         assert message in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_group_without_the_rows_a_model_needs_is_one_line_before_anything_trains(data_dirs, tmp_path, capsys):
+    """A group of one speaker, split by whole speakers, has train rows only (prepare.json says so): advise
+    and the grid refuse before training, naming the group, instead of a traceback after the first models."""
+    import shutil
+
+    thin = Path(shutil.copytree(data_dirs["bimotion"], tmp_path / "thin"))
+    info = json.loads((thin / "prepare.json").read_text())
+    info["shards"] = [s for s in info["shards"] if not (s["group"] == "zho_adu" and s["split"] != "train")]
+    (thin / "prepare.json").write_text(json.dumps(info))
+    out = tmp_path / "o"
+    assert main(["advise", "--target", "zho_eld", "--bimotion", str(thin), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert re.search(
+        r"needs validation rows of zho_adu \(esd\), and .*thin has none \(train/validation/test: \d+/0/0", err
+    )
+    assert err.endswith("or leave zho_adu out") and not out.exists()
+
+
+def test_a_handful_of_test_clips_gives_no_verdict(capsys):
+    from bimotion.advise.collect import MIN_VERDICT_CLIPS, Estimate, MixtureResult
+
+    sure = Estimate([100.0], 100.0, 0.0, [math.nan] * 2, [100.0, 100.0], 0.0)  # one clip: a zero-width interval
+    mixture = MixtureResult("zho_eld+zho_adu", "m", "m", "augment", "X(l,A)", ["zho_adu"], sure, sure, test_clips=1)
+    assert mixture.verdict == "too_few"
+    assert MixtureResult(**{**mixture.__dict__, "test_clips": MIN_VERDICT_CLIPS}).verdict == "helps"

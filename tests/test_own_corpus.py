@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -162,3 +163,28 @@ def test_groups_come_from_data_and_the_registry_stays():
             extend(BIMOTION, [SourceInfo("eld", "x", ("yue",), ("eld",), 1, "", "", "", "", groups=("yue_eld",))])
     finally:
         del SOURCES["mine"]
+
+
+def test_check_verifies_a_user_corpus_split_by_speaker_and_allows_its_own_split_column(prepared, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bimotion.verify import format_result, verify
+
+    result = verify(prepared, hash_audio=False)
+    lines = {line.split()[0]: line for line in format_result(result).splitlines() if line.startswith("  ")}
+    assert result["overlap"]["carehome"]["unit"] == "speaker" and result["overlap"]["carehome"]["shared_units"] == []
+    assert "0 of 8 speakers shared (speaker-independent: OK)" in lines["carehome"]
+    assert "nanhome's own split column" in lines["nanhome"] and "unit" not in result["overlap"]["nanhome"]
+    # a speaker moved into a second split (a tampered or mis-made folder) is a problem, not "allowed"
+    leaky = Path(shutil.copytree(prepared, tmp_path / "leaky"))
+    info = json.loads((leaky / "prepare.json").read_text())
+    shards = {s["split"]: s for s in info["shards"] if s["corpus"] == "carehome" and s["group"] == "ind_eld"}
+    train_speaker = pq.read_table(leaky / shards["train"]["files"][0]).column("speaker_id")[0].as_py()
+    test_file = leaky / shards["test"]["files"][0]
+    table = pq.read_table(test_file)
+    speakers = pa.array([train_speaker] * table.num_rows, table.schema.field("speaker_id").type)
+    pq.write_table(table.set_column(table.schema.get_field_index("speaker_id"), "speaker_id", speakers), test_file)
+    result = verify(leaky, hash_audio=False)
+    assert result["overlap"]["carehome"]["shared_units"] == [train_speaker]
+    assert any("carehome" in p and train_speaker in p for p in result["problems"])

@@ -28,6 +28,8 @@ from ..grid.runner import Grid
 from ..grid.scoring import chance_of_test, score_test
 from ..mixture import parse_mixture
 
+MIN_VERDICT_CLIPS = 20  # fewer test clips than this: no gain or loss is called clear
+
 
 def seed_half_width(values: list[float], confidence: float) -> float:
     """Half the width of the Student-t ``confidence`` interval of the mean of ``values`` (NaN for one)."""
@@ -81,13 +83,17 @@ class MixtureResult:
     score: Estimate  # weighted F1 (%) on the target's test set
     delta: Estimate  # score minus the baseline's, paired by seed and by resample
     untrained: list[str] = field(default_factory=list)  # labels the target annotates that the model never saw
+    test_clips: int = MIN_VERDICT_CLIPS  # the target's test set's size
 
     @property
     def verdict(self) -> str:
-        """``baseline``; ``helps`` / ``hurts`` when :attr:`delta`'s intervals over clips and over seeds
-        (with several) both exclude 0 on that side; else ``unclear``."""
+        """``baseline``; ``too_few`` on a test set of under :data:`MIN_VERDICT_CLIPS` clips (a bootstrap
+        over a handful of clips gives intervals far too narrow); ``helps`` / ``hurts`` when :attr:`delta`'s
+        intervals over clips and over seeds (with several) both exclude 0 on that side; else ``unclear``."""
         if self.role == "baseline":
             return "baseline"
+        if self.test_clips < MIN_VERDICT_CLIPS:
+            return "too_few"
         intervals = [self.delta.ci_clips] + ([self.delta.ci_seeds] if len(self.delta.values) > 1 else [])
         if all(low > 0 for low, _ in intervals):
             return "helps"
@@ -178,6 +184,7 @@ def collect_advice(grid: Grid) -> Advice:
             score=Estimate.of(values, boot, cfg.confidence, (0.0, 100.0)),
             delta=Estimate.of(values - base[1], boot - base[2], cfg.confidence, (-100.0, 100.0)),
             untrained=untrained,
+            test_clips=len(base[4]["id"]),
         )  # fmt: skip
         for m, (model, values, boot, untrained, _) in runs.items()
     ]

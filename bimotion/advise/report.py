@@ -9,10 +9,15 @@ import math
 from pathlib import Path
 
 from ..grid.report import DAGGER, write_text_atomic
-from .collect import Advice, Estimate, MixtureResult
+from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult
 from .names import group_name, names_list
 
-VERDICTS = {"helps": "a clear gain", "hurts": "a clear loss", "unclear": "not clear: an interval includes 0"}
+VERDICTS = {
+    "helps": "a clear gain",
+    "hurts": "a clear loss",
+    "unclear": "not clear: an interval includes 0",
+    "too_few": f"no verdict: the test set has under {MIN_VERDICT_CLIPS} clips",
+}
 
 
 def _pm(estimate: Estimate) -> str:
@@ -79,7 +84,12 @@ def summary_lines(advice: Advice) -> list[str]:
     at_chance = base.score.mean <= advice.chance
     lines = [
         f"Target: {who} ({advice.target}), {advice.num_test} test clips; weighted F1 (%) on its test set, "
-        f"chance level {advice.chance:.1f}; {advice.backend}, seeds {advice.seeds}.",
+        f"chance level {advice.chance:.1f}; {advice.backend}, seeds {advice.seeds}."
+        + (
+            f" Too few test clips to judge any difference (under {MIN_VERDICT_CLIPS}): add test data first."
+            if advice.num_test < MIN_VERDICT_CLIPS
+            else ""
+        ),
         f"In-group baseline ({base.spec}): {_pm(base.score)}"
         + (f" {DAGGER}: at or below chance, so the target's own data taught this model nothing" if at_chance else "")
         + ".",

@@ -39,13 +39,15 @@ def advise_config(
         raise ValueError("give the target group (--target, or target: in the config), e.g. zho_eld")
     prepared_groups(data_dirs, local_only=True)  # registers the local folders' own corpora: their groups resolve
     groups = list(groups or base.groups or prepared_groups(data_dirs))
+    from ..grid.checks import check_rows
     from ..grid.plan import make_plan
 
     out = replace(
         base, tables=[], mixtures=[], extra_tests=[], projections=[], target=target, groups=groups,
         seeds=list(seeds or base.seeds),
     )  # fmt: skip
-    make_plan(out)  # unknown target or group: a clear error now, before anything trains
+    # an unknown target or group, or one with no rows of a split it needs: a clear error now, before anything trains
+    check_rows(make_plan(out), data_dirs)
     return out
 
 

@@ -38,6 +38,7 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
     for bench, user in needs.items():
         if not datasets[bench]:
             raise ArgumentError(f"--{bench} is required: this grid's {user} reads the prepared {bench} dataset")
+    check_rows(plan, datasets)
     if not plan.models:
         return
     if config.backend == "probe":  # a head on frozen features: its own arguments
@@ -54,3 +55,36 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
         check_hyperparameters(spec.model, spec.data, spec.run, training_arguments(spec))
     except ValueError as err:
         raise ArgumentError(f"the grid config's training: {one_line(err)}") from err
+
+
+def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
+    """Every model's data has train and validation rows and every test set test rows (per benchmark
+    group, over the corpora it reads, as training reads them), as the local prepared folders'
+    ``prepare.json`` counts them (a group of one speaker, split by speaker, has no validation or test
+    rows): one ArgumentError naming the group, before anything trains."""
+    from collections import Counter, defaultdict
+
+    from ..data.layout import is_prepared, read_info
+    from ..training.args import ArgumentError
+
+    rows: Counter = Counter()
+    local = {bench for bench, path in datasets.items() if path and is_prepared(path)}
+    for bench in local:
+        for shard in read_info(datasets[bench])["shards"]:
+            rows[(bench, shard["group"], shard["split"], shard["corpus"])] += shard["rows"]
+    needs = defaultdict(set)  # (user, benchmark, group, split) -> corpora
+    for model in plan.models:
+        for shard in model.shards:
+            for split in ("train", "validation"):
+                needs[(model.name, shard.benchmark, shard.group, split)].add(shard.corpus)
+    for shard in plan.test_shards:
+        needs[(f"test set {shard.group}", shard.benchmark, shard.group, "test")].add(shard.corpus)
+    for (user, bench, group, split), corpora in needs.items():
+        count = {s: sum(rows[(bench, group, s, c)] for c in corpora) for s in ("train", "validation", "test")}
+        if bench in local and not count[split]:
+            raise ArgumentError(
+                f"{user} needs {split} rows of {group} ({', '.join(sorted(corpora))}), and {datasets[bench]} has "
+                f"none (train/validation/test: {count['train']}/{count['validation']}/{count['test']}; a split by "
+                "whole speakers needs enough speakers in the group for every split): add clips or speakers and "
+                f"prepare again, or leave {group} out"
+            )

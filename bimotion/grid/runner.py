@@ -18,7 +18,7 @@ from loaders.files import save_npz
 
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
-from .checks import check_inputs
+from .checks import check_inputs, check_rows
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config
 from .plan import PlannedModel, make_plan, shard_name
@@ -258,6 +258,8 @@ class Grid:
         self.check_settings(settings)
         if self.trainer is train_model:  # fail now, not after hours of training the first models
             check_inputs(self.config, self.sources)
+        else:  # a backend of its own (the probe) checks its arguments; the data is checked here alike
+            check_rows(self.plan, self.sources)
         if self.ranks.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             write_text_atomic(

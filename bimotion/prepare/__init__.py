@@ -165,7 +165,10 @@ def _write(
     labels = categories([benchmark], records)  # ClassLabel names: the benchmark's, then the data's
     with publishing(out_dir, settings.overwrite) as stage:
         stats, names = _write_rows(jobs, stage, split_of, report, settings, features(labels))
-        info = prepare_info(benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels)
+        own_split = {r.corpus for r in records if r.corpus in benchmark.user_corpora and r.official_split}
+        info = prepare_info(
+            benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels, own_split
+        )
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
     return Prepared(out_dir, info, report)

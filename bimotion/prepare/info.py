@@ -55,10 +55,12 @@ def prepare_info(
     report: SkipReport,
     names: dict[str, str],
     class_names: dict[str, tuple[str, ...]] | None = None,
+    own_split: set[str] = frozenset(),
 ) -> dict:
     """The content of ``prepare.json`` (``names``: ``{planned relpath: final relpath}``;
     ``class_names``: the ``ClassLabel`` names of the categorical columns, as the Parquet files'
-    features hold them)."""
+    features hold them; ``own_split``: the users' corpora split by their own ``split`` column, the
+    others split by speaker, which ``bimotion check`` then checks)."""
     present = set(corpora)
 
     def order(key: ShardKey) -> tuple[int, int]:
@@ -81,7 +83,10 @@ def prepare_info(
         **({"class_names": {k: list(v) for k, v in class_names.items()}} if class_names else {}),
         # users' own corpora: their sources, from which registry.benchmark_of rebuilds the benchmark
         **(
-            {"user_sources": {c: SOURCES[c].to_dict() for c in benchmark.user_corpora}}
+            {
+                "user_sources": {c: SOURCES[c].to_dict() for c in benchmark.user_corpora},
+                "user_split_columns": sorted(c for c in benchmark.user_corpora if c in own_split),
+            }
             if benchmark.user_corpora
             else {}
         ),
