@@ -92,7 +92,7 @@ def load(name: str, source, *, skip_bad: bool = False, report: SkipReport | None
     label_file = spec.label_map if spec.label_map is not None else _beside(root, LABEL_MAP_FILES)
     labels = read_label_map(label_file)
     card = read_card(root / CARD_FILE)
-    c = Collector(name, root, skip_bad=skip_bad, report=report, space=())
+    c = Collector(name, root, skip_bad=skip_bad, report=report, space=(), own=True)
     rows, rejected = parse_rows(c, metadata, labels)
     used = {label for targets in labels.values() for label in targets} | {e for r in rows.values() for e in r.emotions}
     c.space = tuple(label for label in LABELS if label in used)

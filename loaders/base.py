@@ -169,8 +169,10 @@ class Collector:
         skip_bad: bool = False,
         report: SkipReport | None = None,
         space: tuple[str, ...] | None = None,
+        own: bool = False,
     ):
         self.corpus = corpus
+        self.own = own  # a user's own corpus: no official release to compare it with
         self.root = root
         self.skip_bad = skip_bad
         self.report = report if report is not None else SkipReport()
@@ -263,7 +265,8 @@ class Collector:
                 self.root,
                 "empty_corpus",
                 f"{self.corpus}: no usable audio files found below this folder" + (f" ({why})" if why else ""),
-                f"expected {expected}; check that this folder holds the {self.corpus} release",
+                f"expected {expected}"
+                + ("" if self.own else f"; check that this folder holds the {self.corpus} release"),
             )
         seen: dict[str, Utterance] = {}
         for record in self.records:
@@ -297,7 +300,7 @@ class _Item:
         if c.skip_bad:
             c.report.add(c.corpus, exc)
             return True
-        if not c.records and not c.items_ok:  # the very first item fails: perhaps --source names another corpus
+        if not c.records and not c.items_ok and not c.own:  # the first item fails: --source names another corpus?
             hint = f"no {c.corpus} file was read before this one: if none fits, {c.root} is not the {c.corpus} release"
             raise BadFileError(
                 exc.path, exc.reason, exc.message, f"{exc.hint} ({hint})" if exc.hint else hint

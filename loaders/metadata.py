@@ -43,8 +43,9 @@ class Row:
 
 
 def read_label_map(source) -> dict[str, tuple[str, ...]]:
-    """``{user label: shared labels}`` from a JSON object or two-column CSV file (or a mapping);
-    a target outside the shared labels is an error naming the file and the label."""
+    """``{user label (case-folded): shared labels}`` from a JSON object or two-column CSV file (or a
+    mapping): user labels match in any case, as shared label names do; a target outside the shared
+    labels, or two keys that differ only in case and map differently, is an error naming the file."""
     if source is None:
         return {}
     path = None if isinstance(source, Mapping) else Path(source).expanduser()
@@ -75,7 +76,15 @@ def read_label_map(source) -> dict[str, tuple[str, ...]]:
                 f"maps {user!r} to {outside or 'nothing'}, not one of the shared labels",
                 f"map it to one or more of: {', '.join(LABELS)}",
             )
-        out[str(user).strip()] = targets
+        key = str(user).strip().casefold()
+        if out.get(key, targets) != targets:
+            raise LayoutError(
+                where,
+                "bad_label_map",
+                f"maps {user!r} to {list(targets)} and another spelling of it to {list(out[key])}",
+                "label names match in any case: keep one entry for them",
+            )
+        out[key] = targets
     return out
 
 
@@ -208,7 +217,7 @@ def _emotions(metadata: Path, line: int, cells: dict, labels: dict) -> tuple[str
         )
     out = []
     for name in names:
-        targets = labels.get(name) or ((name.lower(),) if name.lower() in LABELS else None)
+        targets = labels.get(name.casefold()) or ((name.lower(),) if name.lower() in LABELS else None)
         if targets is None:
             mapped = ", ".join(sorted(labels)) or "none"
             raise bad(
@@ -216,8 +225,8 @@ def _emotions(metadata: Path, line: int, cells: dict, labels: dict) -> tuple[str
                 "unknown_label",
                 f"line {line}: emotion {name!r} is not mapped onto the shared labels (mapped: {mapped}; "
                 f"shared: {', '.join(LABELS)})",
-                f'add it to the label map (label_map.json beside the metadata, or --label-map), e.g. {{"{name}": '
-                '"anger"}, or pass --skip-bad',
+                f'add it to the label map (label_map.json beside the metadata, or --label-map) as {{"{name}": '
+                '"LABEL"}, LABEL one (or a list) of the shared labels, or pass --skip-bad',
             )
         out.extend(targets)
     return tuple(dict.fromkeys(out))
@@ -265,8 +274,8 @@ def _fields(metadata: Path, line: int, cells: dict) -> dict:
 def _age(text: str, fail) -> float | None:
     if not text:
         return None
-    try:
-        age = float(text)
+    try:  # a decimal comma (70,5), as spreadsheets write it in many locales, reads as 70.5
+        age = float(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text)
     except ValueError:
         age = math.nan
     if not math.isfinite(age) or not MIN_AGE_YEARS <= age <= MAX_AGE_YEARS:

@@ -126,6 +126,7 @@ def test_each_bad_case_is_a_clear_error_or_one_counted_skip(tmp_path, case):
         loaders.load(NAME, own)
     error = caught.value
     assert error.reason == reason and "fix:" in str(error)
+    assert "release" not in str(error)  # the user's own corpus: no official release to point at
     named = {"missing_file": "missing.wav", "unlisted_file": "unlisted.wav"}.get(case, "metadata.csv")
     assert error.path.name == named and own in error.path.parents
     assert ("line " in error.message) == (case != "unlisted_file")
@@ -227,3 +228,24 @@ def test_metadata_as_spreadsheets_save_it_reads_the_same(tmp_path, root, delimit
     csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
     (own / "metadata.csv").write_bytes(out.getvalue().encode(encoding))
     assert [fields(r) for r in loaders.load(NAME, own)] == expected
+
+
+def test_label_map_keys_match_in_any_case_and_ages_may_have_a_decimal_comma(tmp_path, root):
+    own = copy_of(root, tmp_path)
+    mapping = json.loads((own / "label_map.json").read_text(encoding="utf-8"))
+    (own / "label_map.json").write_text(json.dumps({k.capitalize(): v for k, v in mapping.items()}))
+    rows = list(csv.reader(io.StringIO((own / "metadata.csv").read_text(encoding="utf-8"))))
+    age = rows[0].index("age")
+    first = next(i for i, row in enumerate(rows[1:], 1) if row[age])
+    rows[first][age] = "70,5"  # a spreadsheet in a locale with a decimal comma, saving ;-separated CSV
+    out = io.StringIO()
+    csv.writer(out, delimiter=";").writerows(rows)
+    (own / "metadata.csv").write_text(out.getvalue(), encoding="utf-8")
+    by_file = {r.id.removeprefix(f"{NAME}/"): r for r in loaders.load(NAME, own)}
+    expected = {r.id.removeprefix(f"{NAME}/"): r.emotions for r in loaders.load(NAME, root)}
+    assert {name: r.emotions for name, r in by_file.items()} == expected  # "Senang" in the map maps "senang"
+    assert by_file[rows[first][0]].age == 70.5 and by_file[rows[first][0]].age_group == "eld"
+    # two spellings of one label mapped differently: which one was meant is the user's to say
+    (own / "label_map.json").write_text(json.dumps({**mapping, "SEDIH": "anger"}))
+    with pytest.raises(LayoutError, match=r"maps 'SEDIH' to \['anger'\] and another spelling of it to \['sadness'\]"):
+        loaders.load(NAME, own)

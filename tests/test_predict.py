@@ -135,6 +135,8 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
     cases = [
         ([ours, str(tmp_path / "missing.wav")], "missing.wav: no such file or folder"),
         ([ours, str(audio_dir / "notes.txt")], "notes.txt: not an audio file"),
+        ([ours, str(audio_dir / "notes.txt")], "fix: leave it out, or pass --skip-bad"),  # no corpus release here
+        ([ours, str(audio_dir), "--hop-s", "0"], "not 0.0: the windows must move on"),
         ([str(tmp_path / "nomodel"), str(audio_dir)], "nomodel: no such model folder"),
         ([str(audio_dir), str(audio_dir)], "not a model folder (no config.json)"),
         ([ours, str(audio_dir), "--output", str(tmp_path / "p.txt")], "use .csv or .jsonl"),

@@ -80,8 +80,8 @@ def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = Non
             seen.add(key)
             try:
                 found.append(AudioSource(file, str(file), probe(file)))
-            except CorpusError as err:
-                onerror(err)
+            except CorpusError as err:  # the readers' fix speaks of a corpus release: here it is the user's file
+                onerror(type(err)(err.path, err.reason, err.message, "leave it out, or pass --skip-bad to skip it"))
     if not found and not report:
         listed = ", ".join(map(str, paths))
         raise PredictError(f"no audio files in {listed}: expected WAV, FLAC, MP3, MP4/M4A, OGG or AIFF files")

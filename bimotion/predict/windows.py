@@ -48,7 +48,8 @@ class Windowing:
             )
         if not 0 < self.hop_s <= self.window_s:
             raise ValueError(
-                f"hop_s must be in (0, window_s={self.window_s}], not {self.hop_s}: a longer hop would skip audio"
+                f"hop_s must be in (0, window_s={self.window_s}], not {self.hop_s}: "
+                + ("a hop longer than the window would skip audio" if self.hop_s > 0 else "the windows must move on")
             )
         if not 0 <= self.vad_min_speech_s <= self.window_s or not self.vad_min_silence_s >= 0:
             raise ValueError("vad_min_speech_s must be in [0, window_s] and vad_min_silence_s at least 0")
