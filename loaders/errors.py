@@ -101,14 +101,28 @@ class SkipReport:
         for corpus in sorted({corpus for corpus, _ in self.files}):
             n = {kind: self.files[(corpus, kind)] for kind in ("seen", "read", "not_audio", "duplicate")}
             reasons = {reason: k for (c, reason), k in sorted(self.counts.items()) if c == corpus}
-            skipped = f"skipped {sum(reasons.values())}"
-            if reasons:
-                skipped += " (" + ", ".join(f"{reason} {k}" for reason, k in reasons.items()) + ")"
-            line = f"  {corpus:<11} files seen {n['seen']}, read {n['read']}, {skipped}, not audio {n['not_audio']}"
+            rows = {reason: k for reason, k in reasons.items() if reason in ROW_REASONS}
+            files = {reason: k for reason, k in reasons.items() if reason not in ROW_REASONS}
+            line = (
+                f"  {corpus:<11} files seen {n['seen']}, read {n['read']}, {_counted('skipped', files)}, "
+                f"not audio {n['not_audio']}"
+            )
             if n["duplicate"]:
                 line += f", duplicate copies {n['duplicate']}"
+            if rows:
+                line += f"; metadata {_counted('rows skipped', rows)}"
             lines.append(line)
         return "\n".join(["files below the source folders:", *lines]) if lines else ""
 
     def to_dict(self) -> dict:
         return {f"{corpus}/{reason}": n for (corpus, reason), n in sorted(self.counts.items())}
+
+
+# Skips of a metadata row with no file of its own below the root (a listed file that is absent, a
+# second row for one file): counted apart from the files, so that seen = read + skipped + not audio.
+ROW_REASONS = frozenset({"missing_file", "duplicate_row"})
+
+
+def _counted(what: str, reasons: dict[str, int]) -> str:
+    text = f"{what} {sum(reasons.values())}"
+    return text + (" (" + ", ".join(f"{reason} {k}" for reason, k in reasons.items()) + ")" if reasons else "")

@@ -42,7 +42,7 @@ class ProbeRecipeArguments:
 
 def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: ProbeArguments) -> None:
     datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
-    check_datasets(datasets)
+    check_datasets(datasets, local_only=True)
     check_configs(recipe.train_configs, "--train_configs", datasets)
     check_configs(data_args.validation_configs, "--validation_configs", datasets)
     check_configs(data_args.test_configs, "--test_configs", datasets)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -146,6 +147,13 @@ def test_all_bad_cases_at_once_are_counted_by_reason_and_the_root_is_untouched(b
     assert len(records) == 4
     assert report.to_dict() == {f"{NAME}/{reason}": 1 for reason in BAD_CASES.values()}
     assert (testing.digest(bad_root), testing.snapshot(bad_root)) == before
+    # the summary's file counts add up; rows with no file of their own are counted apart
+    line = report.format_files().splitlines()[1]
+    seen, read, skipped, not_audio = map(
+        int, re.search(r"seen (\d+), read (\d+), skipped (\d+) .*not audio (\d+)", line).groups()
+    )
+    assert seen == read + skipped + not_audio, line
+    assert line.endswith("; metadata rows skipped 2 (duplicate_row 1, missing_file 1)"), line
 
 
 @pytest.mark.parametrize(

@@ -111,13 +111,16 @@ CASES = [
         "--labels",
     ),
     ("project", ["--bimotion", "{data}", "--max_train_per_shard", "0"], "--max_train_per_shard"),
+    # probes cache features per local folder: a Hub dataset id is refused at once, not retried for ~30 s
+    ("probe", ["--bimotion", "someorg/bimotion", "--train_configs", "zho_eld"], "--bimotion someorg/bimotion"),
 ]
 
 
 @pytest.mark.parametrize(("name", "argv", "flag"), CASES, ids=[f"{c[0]}:{' '.join(c[1])}" for c in CASES])
 def test_a_bad_argument_is_a_usage_error_naming_it(name, argv, flag, paths, capsys, monkeypatch):
     monkeypatch.chdir(REPO)
-    base = {"train": TRAIN, "augment": TRAIN, "infer": [], "grid": ["--output_dir", "{out}"], "project": []}[name]
+    base = {"train": TRAIN, "augment": TRAIN, "infer": [], "grid": ["--output_dir", "{out}"], "project": []}
+    base = {**base, "probe": ["--output_dir", "{out}"]}[name]
     given = [a.format(**paths) for a in argv]
     # an argument given twice: the case's value wins (argparse keeps the last one)
     with pytest.raises(SystemExit) as exit_:

@@ -78,5 +78,5 @@ def run(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     where = args.output or "stdout"
-    print(f"predicted {', '.join(rows.labels)} -> {where}: {report.format()}", file=sys.stderr)
+    print(f"scores of {', '.join(rows.labels)} per window -> {where}: {report.format()}", file=sys.stderr)
     return 0

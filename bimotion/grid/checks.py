@@ -38,23 +38,21 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
     for bench, user in needs.items():
         if not datasets[bench]:
             raise ArgumentError(f"--{bench} is required: this grid's {user} reads the prepared {bench} dataset")
-    check_rows(plan, datasets)
-    if not plan.models:
-        return
-    if config.backend == "probe":  # a head on frozen features: its own arguments
+    if plan.models and config.backend == "probe":  # a head on frozen features: its own arguments
         from ..probe.run import probe_arguments
 
         try:
             probe_arguments(config.features, dict(config.training))
         except ValueError as err:
             raise ArgumentError(one_line(err)) from err
-        return
-    values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": "unused"}
-    try:
-        spec = TrainSpec.from_values(plan.models[0].name, values)
-        check_hyperparameters(spec.model, spec.data, spec.run, training_arguments(spec))
-    except ValueError as err:
-        raise ArgumentError(f"the grid config's training: {one_line(err)}") from err
+    elif plan.models:
+        values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": "unused"}
+        try:
+            spec = TrainSpec.from_values(plan.models[0].name, values)
+            check_hyperparameters(spec.model, spec.data, spec.run, training_arguments(spec))
+        except ValueError as err:
+            raise ArgumentError(f"the grid config's training: {one_line(err)}") from err
+    check_rows(plan, datasets)  # the arguments first, then what the data holds
 
 
 def check_rows(plan, datasets: Mapping[str, str | None]) -> None:

@@ -207,10 +207,16 @@ def _hub_dataset_card(folder: Path) -> bool:
     return header.startswith("---") and re.search(r"^configs:", header, re.MULTILINE) is not None
 
 
-def check_datasets(datasets: dict[str, str | None], *, required: bool = True) -> None:
-    """``{"bimotion": ..., "yuemotion": ...}``: each given one valid, and (``required``) at least one given."""
+def check_datasets(datasets: dict[str, str | None], *, required: bool = True, local_only: bool = False) -> None:
+    """``{"bimotion": ..., "yuemotion": ...}``: each given one valid (``local_only``: a local prepared
+    folder, as the probe's feature cache needs), and (``required``) at least one given."""
     for name, value in datasets.items():
         check_dataset(value, f"--{name}", name)
+        if local_only and value and not (Path(value).expanduser() / "prepare.json").is_file():
+            raise ArgumentError(
+                f"--{name} {value}: probes read local prepared folders only (their features are cached per folder), "
+                f"not Hub ids: download it first, e.g. hf download {value} --repo-type dataset --local-dir DIR"
+            )
     if required and not any(datasets.values()):
         raise ArgumentError("give a prepared dataset: --bimotion DIR_OR_HUB_ID and/or --yuemotion DIR_OR_HUB_ID")
 
