@@ -176,19 +176,20 @@ def test_two_workers_share_a_folder_and_a_killed_workers_claim_is_recovered(sing
     same_results(out, single.output_dir, atol=0.0)  # bit-identical: same seed, same batches, one process each
 
 
-def _race(folder: str, queue) -> None:
+def _race(folder: str, queue, done) -> None:
     claim = Claims(Path(folder), log=lambda *a: None).acquire("model.seed0")
     queue.put(isinstance(claim, Claim))
-    time.sleep(0.5)  # hold it while the others try
+    done.wait(60)  # alive, holding it, until every racer has tried (a gone holder's claim is rightly taken over)
 
 
 def test_claims_are_atomic_and_stale_ones_are_taken_over(tmp_path):
     ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    racers = [ctx.Process(target=_race, args=(str(tmp_path / "race"), queue)) for _ in range(6)]
+    queue, done = ctx.Queue(), ctx.Event()
+    racers = [ctx.Process(target=_race, args=(str(tmp_path / "race"), queue, done)) for _ in range(6)]
     for p in racers:
         p.start()
     won = [queue.get(timeout=60) for _ in racers]
+    done.set()
     for p in racers:
         p.join()
     assert sum(won) == 1  # exactly one of six simultaneous workers holds it
