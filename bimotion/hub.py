@@ -41,9 +41,9 @@ def hub_unreachable() -> str | None:
 
     if constants.HF_HUB_OFFLINE:
         return "HF_HUB_OFFLINE is set"
-    host = urlparse(constants.ENDPOINT).hostname or ""
-    scheme = urlparse(constants.ENDPOINT).scheme or "https"
-    if urllib.request.getproxies().get(scheme) and not urllib.request.proxy_bypass(host):
+    endpoint = urlparse(constants.ENDPOINT)
+    host = endpoint.hostname or ""
+    if urllib.request.getproxies().get(endpoint.scheme or "https") and not urllib.request.proxy_bypass(host):
         return None
     now = time.monotonic()
     when, resolves = _dns.get(host, (-DNS_ANSWER_S, True))

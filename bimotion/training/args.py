@@ -210,9 +210,11 @@ def _hub_dataset_card(folder: Path) -> bool:
 def check_datasets(datasets: dict[str, str | None], *, required: bool = True, local_only: bool = False) -> None:
     """``{"bimotion": ..., "yuemotion": ...}``: each given one valid (``local_only``: a local prepared
     folder, as the probe's feature cache needs), and (``required``) at least one given."""
+    from bimotion.data.layout import is_prepared
+
     for name, value in datasets.items():
         check_dataset(value, f"--{name}", name)
-        if local_only and value and not (Path(value).expanduser() / "prepare.json").is_file():
+        if local_only and value and not is_prepared(value):
             raise ArgumentError(
                 f"--{name} {value}: probes read local prepared folders only (their features are cached per folder), "
                 f"not Hub ids: download it first, e.g. hf download {value} --repo-type dataset --local-dir DIR"
