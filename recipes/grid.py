@@ -1,4 +1,4 @@
-"""Reproduce the paper's Tables 3, 4 and 5 (and Figures 2 and 3): train the distinct models the
+r"""Reproduce the paper's Tables 3, 4 and 5 (and Figures 2 and 3): train the distinct models the
 tables need, score every cell, write the tables beside the paper's numbers.
 
     python recipes/grid.py --config bimotion/configs/paper.yaml \

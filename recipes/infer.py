@@ -41,6 +41,13 @@ class InferArguments:
     )
 
 
+# the shared dataclasses' fields that inference reads (the others are accepted, for a shared arguments file)
+INFER_FLAGS = (
+    "bimotion", "yuemotion", "dataset_cache_dir", "pad_to_multiple_of",
+    "per_device_eval_batch_size", "use_cpu",
+)  # fmt: skip
+
+
 def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments) -> None:
     datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
     check_model(recipe.model, "--model")
@@ -56,7 +63,7 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
 
 def main(argv=None) -> int:
     parser = HfArgumentParser((InferArguments, DataArguments, SERTrainingArguments))
-    recipe, data_args, training_args = parse_arguments(parser, argv, check)
+    recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS)
     result = infer(
         recipe.model,
         data_args,

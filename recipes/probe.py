@@ -1,4 +1,4 @@
-"""Train a probe: a linear or MLP head on frozen features of prepared BiMotion/YueMotion configurations.
+r"""Train a probe: a linear or MLP head on frozen features of prepared BiMotion/YueMotion configurations.
 
     python recipes/probe.py --bimotion DIR --train_configs eng_eld zho_eld --features logmel \
         --output_dir results/probe-eld

@@ -1,4 +1,4 @@
-"""Feature-space projection (paper §4.3, Figures 2 and 3): a fine-tuned model's features of the
+r"""Feature-space projection (paper §4.3, Figures 2 and 3): a fine-tuned model's features of the
 training data of several mixtures (one panel each, drawn as per-label densities) and of a target's
 test clips (points), projected to 2-D with UMAP.
 

@@ -221,6 +221,40 @@ def test_help_shows_the_usage_and_every_default_of_ours_and_help_all_the_rest(ca
     assert "--adam_beta1" in full and len(full.splitlines()) > 2 * len(short.splitlines())
 
 
+def test_infer_help_lists_what_inference_reads_and_help_all_the_rest(capsys):
+    """recipes/infer.py shares the training dataclasses; its --help lists only what inference reads."""
+    with pytest.raises(SystemExit):
+        recipe("infer").main(["--help"])
+    short = capsys.readouterr().out
+    for flag in ("--model", "--configs", "--split", "--output_file", "--bimotion", "--per_device_eval_batch_size"):
+        assert _entry(short, flag), flag
+    for flag in ("--learning_rate", "--max_duration_s", "--train_configs", "--num_train_epochs", "--test_configs"):
+        assert flag not in short, flag
+    assert "--help_all lists them" in short
+    with pytest.raises(SystemExit):
+        recipe("infer").main(["--help_all"])
+    assert "--learning_rate" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "recipes").glob("*.py")))
+def test_recipe_docstring_is_shown_as_written(name):
+    """A recipe's --help shows its module docstring; a `\\` that continues a usage example onto the
+    next line must survive (a raw docstring), or the example prints as one long line."""
+    import ast
+
+    source = (REPO / "recipes" / f"{name}.py").read_text(encoding="utf-8")
+    module = ast.parse(source)
+    node = module.body[0].value
+    assert ast.get_docstring(module, clean=False) == ast.get_source_segment(source, node).lstrip("r")[3:-3]
+
+
+def test_transformers_default_is_named_only_for_training_arguments(capsys):
+    """The grid's own --output_dir is not a TrainingArguments field overridden: no "transformers' default"."""
+    with pytest.raises(SystemExit):
+        recipe("grid").main(["--help"])
+    assert "transformers' default" not in _entry(capsys.readouterr().out, "--output_dir")
+
+
 def test_arguments_from_a_yaml_or_json_file_then_flags(paths, tmp_path):
     """As the transformers examples: `python recipes/train.py args.yaml` (flags after it override it)."""
     import json

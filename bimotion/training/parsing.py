@@ -24,20 +24,22 @@ def one_line(err: BaseException | str) -> str:
     return " ".join(str(text).split())
 
 
-def parse_arguments(parser, argv=None, check=None) -> tuple:
+def parse_arguments(parser, argv=None, check=None, *, shown=None) -> tuple:
     """``parser.parse_args_into_dataclasses(argv)``, then ``check(*parsed)``: a bad value, including
     one ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the
     argument), never as a traceback, and before any data is read.
 
     Like the ``transformers`` examples: a single ``args.json``/``args.yaml`` argument holds the arguments
     (flags after it override it); ``--help`` shows the calling recipe's docstring and the arguments
-    whose defaults are ours, ``--help_all`` every ``TrainingArguments`` flag.  ``--verbose`` keeps the
-    libraries' logs and bars (:func:`bimotion.console.quiet`)."""
+    whose defaults are ours, ``--help_all`` every ``TrainingArguments`` flag.  ``shown`` (a recipe
+    that only reads some of the shared dataclasses' fields, e.g. inference) narrows ``--help`` to the
+    first dataclass's fields and these.  ``--verbose`` keeps the libraries' logs and bars
+    (:func:`bimotion.console.quiet`)."""
     from bimotion.console import quiet
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser.usage = parser.usage or "%(prog)s [ARGS.yaml|ARGS.json] [-h] [--help_all] [--ARGUMENT VALUE ...]"
-    _describe(parser, sys._getframe(1).f_globals.get("__doc__"), full="--help_all" in argv)
+    _describe(parser, sys._getframe(1).f_globals.get("__doc__"), full="--help_all" in argv, shown=shown)
     ours = {"verbose", "help_all"}
     if "--verbose" not in parser._option_string_actions:  # a parser parsed twice keeps them
         parser.add_argument("--verbose", action="store_true", help="print the libraries' logs, bars and warnings too")
@@ -113,22 +115,32 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: %(default)s)".strip()
 
 
-def _describe(parser, doc: str | None, *, full: bool) -> None:
+def _describe(parser, doc: str | None, *, full: bool, shown=None) -> None:
     """The recipe's docstring as the description; unless ``full``, hide the ``TrainingArguments`` flags
-    that keep transformers' defaults (except :data:`COMMON_FLAGS`), and say how to see them."""
+    that keep transformers' defaults (except :data:`COMMON_FLAGS`), or, given ``shown``, every flag but
+    the first dataclass's and those; and say how to see them."""
     parser.formatter_class = _HelpFormatter
     if doc and not parser.description:
         parser.description = doc.replace("``", "`").strip()
-    mine = {name for dtype in parser.dataclass_types if dtype is not TrainingArguments for name in _own_fields(dtype)}
+    own = {dtype: _own_fields(dtype) for dtype in parser.dataclass_types if dtype is not TrainingArguments}
+    mine = set().union(*own.values())
+    ours_over_stock = {name for dtype, names in own.items() if issubclass(dtype, TrainingArguments) for name in names}
+    listed = None if shown is None else set(_own_fields(parser.dataclass_types[0])) | set(shown)
     stock = {f.name for f in fields(TrainingArguments)}
     hidden = 0
     for action in parser._actions:
         negation = any(option.startswith("--no_") for option in action.option_strings)  # `--flag false` says it
+        if action.help == argparse.SUPPRESS or action.dest == "help":
+            continue
         if negation and not full:
             action.help = argparse.SUPPRESS
-        elif action.dest in stock and action.dest not in mine and action.dest not in COMMON_FLAGS and not full:
+        elif not full and (
+            action.dest not in listed
+            if listed is not None
+            else action.dest in stock and action.dest not in mine and action.dest not in COMMON_FLAGS
+        ):
             action.help, hidden = argparse.SUPPRESS, hidden + 1
-        elif action.dest in mine and action.dest in stock and action.help != argparse.SUPPRESS:
+        elif action.dest in ours_over_stock and action.dest in stock:
             stock_default = TrainingArguments.__dataclass_fields__[action.dest]
             base = (
                 stock_default.default_factory()
@@ -137,7 +149,12 @@ def _describe(parser, doc: str | None, *, full: bool) -> None:
             )
             if base != action.default:
                 action.help = f"{action.help or ''} (transformers' default: {base})".strip()
-    if hidden:
+    if hidden and listed is not None:
+        parser.epilog = (
+            f"{hidden} more arguments, the training recipes' and transformers.TrainingArguments', are accepted "
+            "too, so that one arguments file can serve training and this (--help_all lists them)."
+        )
+    elif hidden:
         parser.epilog = (
             f"Every transformers.TrainingArguments flag applies: {hidden} more keep transformers' defaults "
             "(--help_all lists them). Arguments may also come from one file: `%(prog)s args.yaml [--FLAG VALUE ...]`."

@@ -64,7 +64,9 @@ class DataArguments:
     )
     pad_to_multiple_of: int | None = field(default=None, metadata={"help": "pad batches to a multiple of N samples"})
     max_train_samples: int | None = field(default=None, metadata={"help": "debug: a seeded subset of training"})
-    dataset_cache_dir: str | None = field(default=None)
+    dataset_cache_dir: str | None = field(
+        default=None, metadata={"help": "where `datasets` caches the prepared data (default: its own cache)"}
+    )
 
     def __post_init__(self):
         if self.max_duration_s == math.inf:  # what the command line can say for "no crop" (None in a config)
