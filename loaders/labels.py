@@ -25,6 +25,12 @@ LABELS: tuple[str, ...] = (
     "unknown",
 )
 LABEL2ID: dict[str, int] = {name: i for i, name in enumerate(LABELS)}
+# Three-letter codes, as IEMOCAP's (the field's usual short names), for tables too narrow for the names
+LABEL_CODES: dict[str, str] = {
+    "sadness": "sad", "fear": "fea", "anger": "ang", "happiness": "hap", "disgust": "dis", "neutral": "neu",
+    "surprise": "sur", "positive": "pos", "negative": "neg", "excitement": "exc", "frustration": "fru",
+    "other": "oth", "unknown": "unk",
+}  # fmt: skip
 
 # Source code (as it appears in file names, folder names or label files) -> label name.
 CORPUS_LABEL_MAPS: dict[str, dict[str, str]] = {

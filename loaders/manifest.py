@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from . import load
 from .base import PROGRESS
 from .errors import SkipReport
 from .files import temp_file_beside
-from .labels import LABELS
+from .labels import LABEL_CODES, LABELS
 from .record import Utterance
 
 
@@ -79,8 +80,10 @@ def read_manifest(path: str | os.PathLike) -> list[Utterance]:
         return [Utterance.from_dict(json.loads(line)) for line in f if line.strip()]
 
 
-def summary(records: list[Utterance]) -> str:
-    """Counts by corpus x language x age group x label, with hours of audio."""
+def summary(records: list[Utterance], width: int | None = None) -> str:
+    """Counts by corpus x language x age group x label, with hours of audio.  The label columns carry
+    the labels' names when the table fits in ``width`` characters (default: the terminal's), else
+    :data:`loaders.labels.LABEL_CODES`, spelled out under the table."""
     rows: dict[tuple, collections.Counter] = collections.defaultdict(collections.Counter)
     hours: dict[tuple, float] = collections.defaultdict(float)
     for r in records:
@@ -90,9 +93,7 @@ def summary(records: list[Utterance]) -> str:
         for e in r.emotions or ("(none)",):
             rows[key][e] += 1
     used = [label for label in (*LABELS, "(none)") if any(c[label] for c in rows.values())]
-    short = {label: label[:5] for label in used}
-    header = ["corpus", "lang", "age", "n", "hours", *short.values()]
-    table = [header]
+    table = [["corpus", "lang", "age", "n", "hours", *used]]
     total = collections.Counter()
     for key in sorted(rows):
         c = rows[key]
@@ -101,14 +102,25 @@ def summary(records: list[Utterance]) -> str:
     table.append(
         ["total", "", "", str(total["n"]), f"{sum(hours.values()):.2f}", *(str(total[label]) for label in used)]
     )
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = [
+    width = shutil.get_terminal_size((120, 24)).columns if width is None else width
+    lines = _aligned(table)
+    legend = ""
+    if len(lines[0]) > width:
+        table[0][5:] = [LABEL_CODES.get(label, label) for label in used]
+        lines = _aligned(table)
+        legend = "\n" + ", ".join(f"{LABEL_CODES.get(label, label)} = {label}" for label in used if label != "(none)")
+    lines.insert(1, "-" * len(lines[0]))
+    lines.insert(len(lines) - 1, "-" * len(lines[0]))
+    return "\n".join(lines) + legend
+
+
+def _aligned(table: list[list[str]]) -> list[str]:
+    """The rows as lines: text columns left-aligned, numbers (from the fourth column on) right-aligned."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    return [
         "  ".join(cell.rjust(w) if i >= 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
         for row in table
     ]
-    lines.insert(1, "-" * len(lines[0]))
-    lines.insert(len(lines) - 1, "-" * len(lines[0]))
-    return "\n".join(lines)
 
 
 class Timer:

@@ -71,3 +71,32 @@ def test_record_round_trips_and_validates():
         _record(emotions=("anger",))
     with pytest.raises(ValueError, match="gender"):
         _record(gender="female")
+
+
+def test_scan_summary_names_the_labels_or_spells_out_its_codes():
+    """The counts table heads its label columns with the names when they fit, else with distinct
+    three-letter codes and a legend under the table (it used to cut names to 5 characters)."""
+    from loaders.labels import LABEL_CODES
+    from loaders.manifest import summary
+
+    assert set(LABEL_CODES) == set(LABELS) and len(set(LABEL_CODES.values())) == len(LABELS)
+    records = [
+        Utterance(
+            id=f"iemocap/{i}",
+            corpus="iemocap",
+            path=f"/c/{i}.wav",
+            language="eng",
+            age_group="adu",
+            emotions=(label,),
+            label_space=label_space("iemocap"),
+            duration_s=2.0,
+            sample_rate_hz=16000,
+        )  # fmt: skip
+        for i, label in enumerate(("frustration", "excitement", "anger"))
+    ]
+    wide = summary(records, width=200).splitlines()
+    assert wide[0].split() == ["corpus", "lang", "age", "n", "hours", "anger", "excitement", "frustration"]
+    assert wide[-1].split() == ["total", "3", "0.00", "1", "1", "1"]
+    narrow = summary(records, width=40).splitlines()
+    assert narrow[0].split()[5:] == ["ang", "exc", "fru"]
+    assert narrow[-1] == "ang = anger, exc = excitement, fru = frustration"
