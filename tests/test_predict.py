@@ -128,6 +128,17 @@ def test_a_generic_checkpoint_needs_an_explicit_label_map(models, tmp_path):
         load_predictor(models["generic"], label_map="LABEL_0=sadness")
 
 
+def test_a_map_renames_some_outputs_of_a_named_checkpoint(models):
+    """Our checkpoints name their outputs: a map may rename a few (the others keep their names), and
+    the trained labels are still the ones reported, under their new names."""
+    predictor = load_predictor(models["ours"], label_map="positive=content,negative=upset")
+    assert predictor.labels == ["neutral", "content", "upset"]
+    assert [i for i, _ in predictor.reported] == [LABELS.index(n) for n in TRAINED]
+    assert load_predictor(models["ours"], label_map="negative=-").labels == ["neutral", "positive"]
+    with pytest.raises(PredictError, match="gives two outputs the same name"):
+        load_predictor(models["ours"], label_map="positive=neutral")
+
+
 def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, tmp_path, capsys, monkeypatch):
     import huggingface_hub.constants
 

@@ -7,7 +7,9 @@ they are never listed, so never predicted).  A checkpoint whose outputs have gen
 labels in the paper's order, :data:`loaders.labels.LABELS`), a JSON file (a list of names in output
 order, or ``{"LABEL_0": "sadness", ...}`` / ``{"0": "sadness", ...}``), a text file with one name per
 line, or an inline list (``sadness,fear,...`` or ``LABEL_0=sadness,LABEL_1=fear,...``).  A name
-``-`` (or JSON ``null``) leaves that output out of the report.
+``-`` (or JSON ``null``) leaves that output out of the report.  A map of KEY -> NAME may rename
+only some outputs of a checkpoint whose outputs are named (``positive=content``); every generic
+output must be mapped.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def load_predictor(model: str | os.PathLike, *, label_map: str | None = None, de
         )
     if getattr(config, "problem_type", None) == "single_label_classification":
         notes.append(f"{source} was trained single-label (softmax); its scores here are per-label sigmoids")
-    reported = [(i, n) for i, n in enumerate(mapped) if n not in DROP and (trained is None or n in trained)]
+    reported = [(i, n) for i, n in enumerate(mapped) if n not in DROP and (trained is None or names[i] in trained)]
     if not reported:
         raise PredictError(f"{source}: no output is left to report (trained labels {trained}, map {mapped})")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -168,9 +170,12 @@ def _resolve(spec: str, entries, names: list[str]) -> list[str | None]:
         if unknown:
             raise PredictError(f"label map {spec!r}: {unknown} are not outputs of the model (it has {names})")
         given = {keys[str(k).strip()]: v for k, v in entries.items()}
-        missing = [names[i] for i in range(len(names)) if i not in given]
+        missing = [names[i] for i in range(len(names)) if i not in given and GENERIC.fullmatch(names[i])]
         if missing:
-            raise PredictError(f"label map {spec!r} does not map {missing}; map every output (use - to leave one out)")
+            raise PredictError(
+                f"label map {spec!r} does not map {missing}; map every generic output (use - to leave one out)"
+            )
+        given = {i: given.get(i, names[i]) for i in range(len(names))}  # a named output keeps its name
         mapped = [None if given[i] in DROP else str(given[i]).strip() for i in range(len(names))]
     else:
         raise PredictError(f"label map {spec!r}: expected a list of names or an object KEY -> NAME")
