@@ -18,7 +18,8 @@ import glob
 import hashlib
 from pathlib import Path
 
-SILENT_PEAK_DBFS = -80.0  # about 3 steps of 16-bit audio; real recordings' noise floor peaks far higher
+from loaders.audio import SILENT_PEAK_DBFS  # what prepare refuses to store, and check reports
+
 LEVEL_TOLERANCE_DB = 3.0  # stored RMS level vs the source's (with --source)
 DURATION_TOLERANCE_S = 0.01
 MAX_LISTED = 20  # per-clip problems listed before they are counted

@@ -34,6 +34,7 @@ class CancellingChannelsWarning(UserWarning):
 
 
 CANCELLING_DB = 20.0  # mono this far below the channels' level: they cancel
+SILENT_PEAK_DBFS = -80.0  # about 3 steps of 16-bit audio; real recordings' noise floor peaks far higher
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,32 @@ def decode(
         _check_downmix(path, samples, mono)
     samples = _check_level(path, mono)
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate)
+
+
+def peak_dbfs(samples: np.ndarray) -> float:
+    """The peak level of float samples, or 16-bit integer ones, in dB relative to full scale (-inf:
+    digital silence)."""
+    if samples.size == 0:
+        return -np.inf
+    peak = float(np.max(np.abs(samples.astype(np.float64))))
+    if samples.dtype == np.int16:
+        peak /= 32768.0
+    return 20 * np.log10(peak) if peak > 0 else -np.inf
+
+
+def check_not_silent(path: str | os.PathLike, samples: np.ndarray) -> None:
+    """Refuse decoded ``samples`` (float or 16-bit) whose peak is at most :data:`SILENT_PEAK_DBFS`: a
+    clip with nothing to hear, which would teach a model nothing and fail `bimotion check`."""
+    peak = peak_dbfs(samples)
+    if peak <= SILENT_PEAK_DBFS:
+        level = "digital silence" if peak == -np.inf else f"peak {peak:.0f} dBFS"
+        raise _bad(
+            Path(path),
+            "silent",
+            f"the audio is silent ({level}, at most {SILENT_PEAK_DBFS:.0f} dBFS)",
+            "replace it with the recording (or, if its channels cancel when mixed to mono, keep one channel), "
+            "or pass --skip-bad to skip it",
+        )
 
 
 def _check_downmix(path: Path, channels: np.ndarray, mono: np.ndarray) -> None:

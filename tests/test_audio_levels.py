@@ -210,6 +210,34 @@ def test_check_flags_a_silent_stored_clip(tess_prepared, tmp_path, capsys):
     assert "tess/OAF_bar_sad: stored audio is silent" in capsys.readouterr().out
 
 
+@pytest.mark.filterwarnings("ignore:.*channels cancel when mixed to mono")  # the stereo case: warned, then refused
+@pytest.mark.parametrize("kind", ["digital silence", "one-step dither", "silent stereo"])
+def test_prepare_refuses_to_store_a_silent_clip_and_skip_bad_counts_it(kind, tmp_path):
+    """A silent source file (all zeros, one 16-bit step of dither, or two channels that cancel)
+    is a bad file naming itself, not a stored clip that `bimotion check` fails later; with
+    --skip-bad it is counted as `silent`.  A quiet but audible clip (-60 dBFS) is stored."""
+    raw = testing.make_corpus("tess", tmp_path / "raw")
+    target = raw / "OAF_back_angry.wav"
+    samples, rate = soundfile.read(target, dtype="float64")
+    if kind == "digital silence":
+        soundfile.write(target, np.zeros_like(samples), rate, subtype="PCM_16")
+    elif kind == "one-step dither":
+        soundfile.write(target, np.sign(samples) / 32768, rate, subtype="PCM_16")
+    else:
+        soundfile.write(target, np.stack([samples, -samples], 1), rate, subtype="PCM_16")
+    quiet = raw / "OAF_base_fear.wav"
+    loud, quiet_rate = soundfile.read(quiet, dtype="float64")
+    soundfile.write(quiet, loud / np.max(np.abs(loud)) * 1e-3, quiet_rate, subtype="PCM_16")
+    with pytest.raises(BadFileError, match="OAF_back_angry.wav: the audio is silent") as err:
+        prepare({"tess": raw}, tmp_path / "strict", progress=False)
+    assert err.value.reason == "silent" and "--skip-bad" in str(err.value)
+    result = prepare({"tess": raw}, tmp_path / "lenient", skip_bad=True, progress=False)
+    assert dict(result.report.counts) == {("tess", "silent"): 1}
+    stored = _stored_rows(result.out_dir)
+    assert "tess/OAF_back_angry" not in stored and "tess/OAF_base_fear" in stored
+    assert check(result.out_dir)["silent"] == []
+
+
 def test_check_with_source_flags_a_clip_far_quieter_than_its_source(tess_prepared, tmp_path, capsys):
     raw, prepared = tess_prepared
     out = Path(shutil.copytree(prepared, tmp_path / "copy"))

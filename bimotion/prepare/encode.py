@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 
 from loaders import BadFileError, CorpusError
-from loaders.audio import decode
+from loaders.audio import check_not_silent, decode
 
 from ..features import SAMPLE_RATE_HZ, example
 
@@ -35,6 +35,7 @@ def encode_records(records) -> list[Encoded]:
             samples, _ = decode(record.path, SAMPLE_RATE_HZ, dtype="int16")
             if samples.size == 0:
                 raise BadFileError(record.path, "no_samples", "the file decodes to no audio samples", "replace it")
+            check_not_silent(record.path, samples)
             out.append((example(record, samples), None))
         except CorpusError as err:
             out.append((None, (err.path, err.reason, err.message, err.hint)))
