@@ -27,6 +27,7 @@ from bimotion.training.args import (
     check_training,
     one_line,
     parse_arguments,
+    register_prepared,
     split_list,
     to_spec,
 )
@@ -52,6 +53,7 @@ def main(argv=None) -> int:
     def check(recipe, model_args, data_args, run_args, training_args):
         if recipe.selection_on not in ("mixture", "target"):
             raise ArgumentError(f"--selection_on must be mixture or target, not {recipe.selection_on}")
+        register_prepared({"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion})  # users' groups
         typed = [Group.parse(g) for g in all_groups()]
         for flag, values, attribute in (
             ("--languages", recipe.languages, "language"),

@@ -25,6 +25,7 @@ from bimotion.training.args import (
     check_datasets,
     check_model,
     check_positive,
+    check_present,
     parse_arguments,
     scores_report,
 )
@@ -59,6 +60,7 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
     check_positive(data_args, "pad_to_multiple_of", optional=True)
     if recipe.output_file and Path(recipe.output_file).is_dir():
         raise ArgumentError(f"--output_file {recipe.output_file} is a folder; give a file name")
+    check_present({"--configs": recipe.configs}, datasets)
 
 
 def main(argv=None) -> int:

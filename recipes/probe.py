@@ -25,6 +25,7 @@ from bimotion.training.args import (
     check_configs,
     check_datasets,
     check_model,
+    check_present,
     check_seeds,
     parse_arguments,
 )
@@ -58,6 +59,14 @@ def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: Pr
         probe_args.check()
     except ValueError as err:
         raise ArgumentError(str(err)) from err
+    check_present(
+        {
+            "--train_configs": recipe.train_configs,
+            "--validation_configs": data_args.validation_configs,
+            "--test_configs": data_args.test_configs,
+        },
+        datasets,
+    )
 
 
 def main(argv=None) -> int:

@@ -5,6 +5,7 @@ kill, and multi-process training with the same scores.json as one process."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -163,7 +164,7 @@ def test_training_learns_and_the_saved_model_needs_none_of_our_code(tiny, learna
 
 
 # ---------------------------------------------------------------------------------------------- a real prepared dataset
-def test_augment_on_a_dataset_made_by_bimotion_prepare(tiny, tmp_path):
+def test_augment_on_a_dataset_made_by_bimotion_prepare(tiny, tmp_path, capsys):
     """The recipes read what `bimotion prepare` writes (here from generated raw CSED and ESD)."""
     from bimotion.prepare import prepare
     from loaders import testing as corpora
@@ -180,8 +181,38 @@ def test_augment_on_a_dataset_made_by_bimotion_prepare(tiny, tmp_path):
     assert list(summary["test"]["groups"]) == ["eng_adu", "zho_eld", "zho_adu"]  # every group it has
     assert summary["test"]["groups"]["zho_adu"]["corpora"]["esd"]["num_samples"] > 0
     # X(L, eld) needs English elderly corpora, which were not prepared: a clear error, not a smaller mixture
-    with pytest.raises(ValueError, match=r"no train split of eng_eld .*crema_d, tess, elderreact"):
+    with pytest.raises(SystemExit) as exit_:  # a usage error before anything loads
         recipe("augment").main(argv + ["--mixture", "cross_lingual", "--output_dir", str(tmp_path / "other")])
+    assert exit_.value.code == 2
+    assert re.search(r"--mixture: .* has no eng_eld rows .*crema_d, elderreact, tess", capsys.readouterr().err)
+
+
+def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path):
+    """A group that only a user's corpus fills (ind_eld) is a training config in a fresh process (the
+    names resolve from the folder's prepare.json), and the model card lists that corpus's labels."""
+    from bimotion.prepare import prepare
+    from loaders import testing as corpora
+
+    root = corpora.make_corpus("audiofolder", tmp_path / "raw", language="ind", age_groups=("eld",), speakers=4)
+    data = prepare({"carehome": root}, tmp_path / "mine", protocol="speaker", progress=False).out_dir
+    out = tmp_path / "model"
+    argv = ["--model_name_or_path", str(tiny), "--bimotion", str(data), "--dataset_cache_dir", str(tmp_path / "cache")]
+    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
+    argv += ["--train_configs", "ind_eld", "--max_steps", "2", "--output_dir", str(out)]
+    run = subprocess.run(
+        [sys.executable, str(REPO / "recipes" / "train.py"), *argv],
+        env=subprocess_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    summary = json.loads((out / "scores.json").read_text())
+    annotated = summary["label_spaces"]["carehome"]
+    assert annotated and set(annotated) <= set(LABELS)
+    assert f"- `carehome`: {', '.join(annotated)}" in (out / "README.md").read_text()
+    bad = subprocess.run(
+        [sys.executable, str(REPO / "recipes" / "train.py"), *argv[:-2], "--train_configs", "eld"],
+        env=subprocess_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr[-3000:]
 
 
 # ---------------------------------------------------------------------------------------------- publishing

@@ -223,10 +223,23 @@ def check_datasets(datasets: dict[str, str | None], *, required: bool = True, lo
         raise ArgumentError("give a prepared dataset: --bimotion DIR_OR_HUB_ID and/or --yuemotion DIR_OR_HUB_ID")
 
 
+def register_prepared(datasets: dict[str, str | None]) -> None:
+    """Make the benchmark each local prepared folder of ``datasets`` was prepared as (with the user
+    corpora its prepare.json records) the one its name resolves to in this process."""
+    from bimotion.data.layout import is_prepared, read_info
+    from bimotion.registry import benchmark_of, register
+
+    for value in datasets.values():
+        if value and is_prepared(value):
+            register(benchmark_of(read_info(value)))
+
+
 def check_configs(configs: Iterable[str] | None, flag: str, datasets: dict[str, str | None]) -> None:
-    """Config names (``eng_eld``, ``eng``, ``esd``, ``eng_adu[esd]``, ``yuemotion:all``) that exist, from given datasets."""
+    """Config names (``eng_eld``, ``eng``, ``esd``, ``eng_adu[esd]``, ``yuemotion:all``) that exist, from given
+    datasets; a local prepared folder's user groups (``ind_eld``) count, as :func:`register_prepared` makes them."""
     if configs is None:
         return
+    register_prepared(datasets)
     configs = split_list(list(configs))
     try:
         found = parse_mixture(configs)
@@ -237,6 +250,33 @@ def check_configs(configs: Iterable[str] | None, flag: str, datasets: dict[str, 
             raise ArgumentError(
                 f"{flag} {' '.join(configs)} needs the prepared {bench} dataset: pass --{bench} DIR_OR_HUB_ID"
             )
+
+
+def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, str | None]) -> None:
+    """Every group that ``{flag: configs}`` name has rows of one of its wanted corpora in the local
+    prepared folders (their prepare.json; a Hub id is checked when it loads).  Run after the checks
+    of the arguments themselves: a bad number is named before what the data lacks."""
+    for flag, configs in flags.items():
+        if configs is not None:
+            _check_present(parse_mixture(split_list(list(configs))), flag, datasets)
+
+
+def _check_present(found, flag: str, datasets: dict[str, str | None]) -> None:
+    from bimotion.data.layout import is_prepared, read_info
+
+    for bench in found.benchmarks:
+        path = datasets.get(bench)
+        if not (path and is_prepared(path)):
+            continue
+        have = {(s["group"], s["corpus"]) for s in read_info(path)["shards"] if s["rows"]}
+        for group in dict.fromkeys(s.group for s in found.shards if s.benchmark == bench):
+            wanted = sorted({s.corpus for s in found.shards if (s.benchmark, s.group) == (bench, group)})
+            if not any((group, corpus) in have for corpus in wanted):
+                held = ", ".join(sorted({g for g, _ in have}))
+                raise ArgumentError(
+                    f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {held}): "
+                    f"prepare it with the corpora of {group} ({', '.join(wanted)}), or leave {group} out"
+                )
 
 
 def check_seeds(seeds: Iterable[int] | None, flag: str = "--seeds") -> None:
@@ -272,7 +312,8 @@ def check_training(
     train_configs: Iterable[str] | None,
     train_flag: str = "--train_configs",
 ) -> None:
-    """Everything about a training run that needs no data and no model; raises :class:`ArgumentError`."""
+    """Everything about a training run that needs no audio and no model (of the data, only the local
+    prepared folders' prepare.json); raises :class:`ArgumentError`."""
     datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
     check_model(model_args.model_name_or_path, "--model_name_or_path")
     check_datasets(datasets)
@@ -280,6 +321,14 @@ def check_training(
     check_configs(data_args.validation_configs, "--validation_configs", datasets)
     check_configs(data_args.test_configs, "--test_configs", datasets)
     check_hyperparameters(model_args, data_args, run_args, training_args)
+    check_present(
+        {
+            train_flag: train_configs,
+            "--validation_configs": data_args.validation_configs,
+            "--test_configs": data_args.test_configs,
+        },
+        datasets,
+    )
     if training_args.push_to_hub and train_configs is not None:
         warn_licences(data_args, train_configs)
 

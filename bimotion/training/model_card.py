@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from loaders import SOURCES
-from loaders.labels import LABELS, label_space
+from loaders.labels import CORPUS_LABEL_MAPS, LABELS, label_space
 
 from ..card_metadata import combined_license, hub_language
 from ..registry import Group
@@ -230,7 +230,7 @@ def render_card(summary: dict):
         validation_configs=summary["validation_configs"],
         selection_metric=summary["selection"]["metric"],
         labels=LABELS,
-        label_spaces={c: label_space(c) for c in corpora},
+        label_spaces=corpus_label_spaces(summary, corpora),
         trained_labels=trained,
         snippet_labels=trained or list(LABELS),
         untrained_labels=[label for label in LABELS if label not in trained] if trained else [],
@@ -238,6 +238,14 @@ def render_card(summary: dict):
         test_groups=summary["test"]["groups"],
         chance_level=chance_level,
     )
+
+
+def corpus_label_spaces(summary: dict, corpora: list[str]) -> dict[str, list[str]]:
+    """The labels each of ``corpora`` annotates: a registered corpus's map, else (a user's corpus) what
+    its training rows (``label_spaces``, recorded since user corpora) or its test scores annotated."""
+    seen = {c: s["annotated_labels"] for g in summary["test"]["groups"].values() for c, s in g["corpora"].items()}
+    seen.update(summary.get("label_spaces") or {})
+    return {c: list(label_space(c)) if c in CORPUS_LABEL_MAPS else seen.get(c, ["(not recorded)"]) for c in corpora}
 
 
 def base_model_of(summary: dict) -> str | None:

@@ -197,6 +197,14 @@ def _trainer(spec: TrainSpec, training_args: SERTrainingArguments, train_ds, val
     )
 
 
+def label_spaces(dataset) -> dict[str, list[str]]:
+    """The labels each corpus of ``dataset`` annotates (its rows' ``label_mask``): what a model card
+    lists, for a user's corpus too, which has no entry in :data:`loaders.labels.CORPUS_LABEL_MAPS`."""
+    corpora = column(dataset, "corpus")
+    masks = np.stack(column(dataset, "label_mask"))
+    return {corpus: trained_labels(masks[corpora == corpus]) for corpus in sorted(set(corpora.tolist()))}
+
+
 def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_configs, validation_configs) -> dict:
     """scores.json's description of the run (the scores are added by :func:`train`)."""
     model_args, data_args = spec.model, spec.data
@@ -211,6 +219,7 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
         "test_configs": test_configs,
         "train_groups": list(spec.train.groups),
         "train_corpora": sorted(set(column(train_ds, "corpus").tolist())),
+        "label_spaces": label_spaces(train_ds),
         "trained_labels": list(trainer.model.config.trained_labels),
         "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},
         "train_manifest": {
