@@ -238,6 +238,17 @@ def test_prepare_refuses_to_store_a_silent_clip_and_skip_bad_counts_it(kind, tmp
     assert check(result.out_dir)["silent"] == []
 
 
+def test_a_releases_known_bad_clip_that_is_silent_is_a_counted_skip(tmp_path):
+    """CREMA-D's 1076_MTI_SAD_XX.wav is near-silent in the release; were a copy digital silence, the
+    run does not stop on it (the reader knows it): it is skipped and counted."""
+    raw = testing.make_corpus("crema_d", tmp_path / "raw")
+    known = next(raw.rglob("1076_MTI_SAD_XX.wav"))
+    soundfile.write(known, np.zeros(3200), 16000, subtype="PCM_16")
+    result = prepare({"crema_d": raw}, tmp_path / "out", progress=False)
+    assert dict(result.report.counts) == {("crema_d", "silent"): 1}
+    assert "crema_d/1076_MTI_SAD_XX" not in _stored_rows(result.out_dir)
+
+
 def test_check_with_source_flags_a_clip_far_quieter_than_its_source(tess_prepared, tmp_path, capsys):
     raw, prepared = tess_prepared
     out = Path(shutil.copytree(prepared, tmp_path / "copy"))
