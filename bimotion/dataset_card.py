@@ -172,7 +172,9 @@ def _statistics(info: dict) -> dict:
                 "age_group": AGE_GROUP_NAMES[group.age_group],
                 "counts": [per_split.get(sp, {}).get("rows", 0) for sp in SPLITS],
                 "hours": sum(s["duration_s"] for s in per_split.values()) / 3600,
-                "speakers": max((s["speakers"] for s in per_split.values()), default=0),
+                "speakers": info.get("speakers", {}).get(  # distinct; folders prepared before: the largest split's
+                    f"{corpus}/{name}", max((s["speakers"] for s in per_split.values()), default=0)
+                ),
             }
         )
     by_gender = collections.defaultdict(collections.Counter)
@@ -217,6 +219,21 @@ def _caveats(info: dict) -> list[str]:
     partial = [g for g, v in info["groups"].items() if v["status"] != "complete"]
     if partial:
         lines.append(f"**Partial groups:** {', '.join(partial)} (see above).")
+    for corpus, n in info.get("identical_audio", {}).items():
+        lines.append(
+            f"**Identical audio in {corpus}:** {n['sets']} set(s) of clips with identical audio ({n['clips']} clips)"
+            + (
+                f", {n['split_apart']} of them across splits (the corpus's own or a speaker split)"
+                if n["split_apart"]
+                else ", each kept in one split"
+            )
+            + (
+                f"; {n['labelled_differently']} set(s) labelled differently, kept as released"
+                if n["labelled_differently"]
+                else ""
+            )
+            + "."
+        )
     if info["skipped"]:
         skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
         lines.append(f"**Skipped bad inputs** (`--skip-bad`): {skipped}.")

@@ -288,21 +288,62 @@ class _Context:
         return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
-def assign_splits(records: Iterable, protocol: str = "paper", *, seed: int = 0) -> dict[str, str]:
+def assign_splits(
+    records: Iterable, protocol: str = "paper", *, seed: int = 0, identical: Iterable[Iterable[str]] = ()
+) -> dict[str, str]:
     """``{record id: split}`` for every record, under ``protocol`` (``paper`` or ``speaker``).
 
     Works on loader records alone (no audio is read), and gives the same answer for the same
-    records in any order."""
+    records in any order.  ``identical``: sets of record ids whose audio is identical
+    (:func:`loaders.identical.identical_audio`); a paper split drawn at random keeps each set in one
+    split (:func:`keep_together`), with the same sizes."""
     _table(protocol)
     by_corpus = _by(sorted(records, key=lambda r: r.id), "corpus")
+    sets = [tuple(ids) for ids in identical]
     out: dict[str, str] = {}
     for corpus, rows in by_corpus.items():
         ctx = _Context(seed)
         paper = PAPER.get(corpus, USER_PROPORTIONS)
         ctx.paper = paper.apply(rows, ctx)
+        if not any(r.official_split for r in rows):  # drawn, not the corpus's own
+            keep_together(ctx.paper, rows, sets)
         chosen = rule(protocol, corpus)
         out.update(ctx.paper if chosen is paper else chosen.apply(rows, ctx))
     return out
+
+
+def keep_together(split_of: dict[str, str], rows: list, identical: list[tuple[str, ...]]) -> None:
+    """Move the members of each set of ``identical`` record ids among ``rows`` (sorted by id) into
+    the split of its first member, each move balanced by moving back a record of the same group,
+    gender and (where there is one) emotions that has no twin, so that the split sizes and their
+    strata stay as drawn.  Deterministic: sets, members and partners are taken in id order."""
+    by_id = {r.id: r for r in rows}
+    twins = {i for ids in identical for i in ids if i in by_id}
+    used: set[str] = set()
+    for ids in sorted(sorted(i for i in ids if i in by_id) for ids in identical):
+        for member in ids[1:]:
+            target, origin = split_of[ids[0]], split_of[member]
+            if origin == target:
+                continue
+            split_of[member] = target
+            record = by_id[member]
+            for key in (("group", "gender", "emotions"), ("group", "gender"), ("group",)):
+                want = tuple(_field(record, f) for f in key)
+                partner = next(
+                    (
+                        r.id
+                        for r in rows
+                        if split_of[r.id] == target
+                        and r.id not in twins
+                        and r.id not in used
+                        and tuple(_field(r, f) for f in key) == want
+                    ),
+                    None,
+                )
+                if partner is not None:
+                    split_of[partner] = origin
+                    used.add(partner)
+                    break
 
 
 def _table(protocol: str) -> dict[str, Rule]:

@@ -155,3 +155,26 @@ def test_real_corpus(real_csed):
     assert all((r.sample_rate_hz, r.num_channels) == (44100, 1) for r in records)
     assert 0.25 < min(r.duration_s for r in records) and max(r.duration_s for r in records) < 8.0
     assert snapshot(real_csed) == before
+
+
+def test_real_corpus_files_57_recordings_twice_and_prepare_keeps_each_in_one_split(real_csed, tmp_path):
+    """The CSED release holds 57 pairs of identical audio (headers differ), 11 of them labelled
+    differently: prepared, each pair lies in one split, the paper's sizes hold, and `bimotion check`
+    finds no audio in two splits."""
+    from bimotion.prepare import prepare
+    from bimotion.verify import verify
+    from loaders.identical import identical_audio
+
+    records = load("csed", real_csed)
+    sets = identical_audio(records)
+    assert len(sets) == 57 and all(len(s) == 2 for s in sets)
+    labels = {r.id: r.emotions for r in records}
+    assert sum(labels[a] != labels[b] for a, b in sets) == 11
+    result = prepare({"csed": real_csed}, tmp_path / "out", progress=False)
+    assert [s["rows"] for s in result.info["shards"]] == [200, 52, 400]
+    assert result.info["identical_audio"]["csed"] == {
+        "sets": 57, "clips": 114, "labelled_differently": 11, "split_apart": 0,
+        "examples": {"labelled_differently": list(next(s for s in sets if labels[s[0]] != labels[s[1]]))},
+    }  # fmt: skip
+    checked = verify(result.out_dir)
+    assert checked["problems"] == [], checked["problems"][:3]

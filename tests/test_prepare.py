@@ -372,3 +372,44 @@ def test_a_folder_prepared_again_with_other_data_is_not_read_from_a_stale_cache(
         i for f in (out / "data").rglob("test-*.parquet") for i in pq.read_table(f, columns=["id"])["id"].to_pylist()
     )
     assert second == on_disk and second != first
+
+
+def test_identical_recordings_are_found_kept_in_one_split_noted_and_carded(tmp_path, capsys):
+    """Two CSED files with the same samples behind different headers (16-bit PCM and float WAV) and
+    different labels: found, kept in one split, noted by prepare, named in the card; check passes."""
+    import soundfile
+
+    root = testing.make_corpus("csed", tmp_path / "raw", scale=4)
+    positives, negatives = sorted(root.rglob("Pos_*.wav")), sorted(root.rglob("Neg_*.wav"))
+    pairs = list(zip(positives[:6], negatives[:6]))
+    for source, copy in pairs:
+        samples, rate = soundfile.read(source, dtype="float32")
+        soundfile.write(copy, samples, rate, subtype="FLOAT")
+    out = tmp_path / "out"
+    assert bimotion_main(["prepare", "--source", f"csed={root}", "--output", str(out), "-q"]) == 0
+    printed = capsys.readouterr().out
+    info = read_info(out)
+    assert info["identical_audio"]["csed"]["sets"] == info["identical_audio"]["csed"]["labelled_differently"] == 6
+    assert "note: csed holds 6 set(s) of identical audio (12 clips): each set is kept in one split" in printed
+    rows = {}
+    for path in (out / "data").rglob("*.parquet"):
+        import pyarrow.parquet as pq
+
+        for row_id in pq.read_table(path, columns=["id"]).column("id").to_pylist():
+            rows[row_id] = path.name.split("-")[0]
+    ids = {p: f"csed/{p.parent.name}/{p.stem}" for pair in pairs for p in pair}
+    assert all(rows[ids[a]] == rows[ids[b]] for a, b in pairs)
+    assert "**Identical audio in csed:** 6 set(s)" in (out / "README.md").read_text()
+    assert check(out)["problems"] == []
+
+
+def test_the_card_counts_distinct_speakers_per_group(tmp_path):
+    """Under the speaker protocol each split holds other speakers: the card's speaker count is the
+    group's distinct speakers, not the largest split's."""
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", language="ind", age_groups=("eld",), speakers=6)
+    result = prepare({"carehome": root}, tmp_path / "out", protocol="speaker", progress=False)
+    assert result.info["speakers"] == {"carehome/ind_eld": 6}
+    assert max(s["speakers"] for s in result.info["shards"]) < 6
+    card = (result.out_dir / "README.md").read_text().splitlines()
+    row = next(line for line in card if line.startswith("| carehome |"))
+    assert row.endswith("| 6 |"), row

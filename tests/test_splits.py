@@ -204,3 +204,22 @@ def test_docs_protocol_table_is_the_rule_tables():
     for corpus in READERS:
         paper, speaker = (splits.describe(p, [corpus])[corpus] for p in ("paper", "speaker"))
         assert f"| {corpus} | {paper} | {speaker} |" in docs, corpus
+
+
+@pytest.mark.slow
+def test_identical_clips_share_a_split_and_the_sizes_and_strata_stay(full):
+    """Clips with identical audio (CSED's release files 57 recordings twice) never straddle a split
+    drawn at random: each set joins its first member's split, and a clip of the same group, gender
+    and label moves the other way, so that the sizes and their gender strata are as drawn."""
+    records = full["csed"]
+    plain = splits.assign_splits(records, "paper")
+    ids = sorted(r.id for r in records)
+    sets = [tuple(ids[i : i + 2]) for i in range(0, 120, 4)] + [tuple(ids[200:203])]  # pairs and one triple
+    for protocol in ("paper", "speaker"):  # CSED's speaker split is its paper split (no speaker ids)
+        kept = splits.assign_splits(list(reversed(records)), protocol, identical=sets)
+        assert all(len({kept[i] for i in members}) == 1 for members in sets)
+        gender = lambda r: (r.group, r.gender)  # noqa: E731
+        assert counts(records, kept, gender) == counts(records, plain, gender)
+        assert kept == splits.assign_splits(records, protocol, identical=reversed(sets))  # any order
+    moved = {i for i in ids if kept[i] != plain[i]}
+    assert moved and len(moved) <= 4 * len(sets)

@@ -114,6 +114,24 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
     return 0
 
 
+def identical_notes(info: dict) -> list[str]:
+    """One note per corpus that holds identical clips (``prepare.json``'s ``identical_audio``)."""
+    lines = []
+    for corpus, n in info.get("identical_audio", {}).items():
+        where = (
+            f"{n['split_apart']} of them lie in more than one split (its own or a speaker split is not "
+            f"changed), e.g. {', '.join(n['examples']['split_apart'])}"
+            if n["split_apart"]
+            else "each set is kept in one split"
+        )
+        line = f"note: {corpus} holds {n['sets']} set(s) of identical audio ({n['clips']} clips): {where}"
+        if n["labelled_differently"]:
+            example = ", ".join(n["examples"]["labelled_differently"])
+            line += f"; {n['labelled_differently']} set(s) carry different labels, kept as released (e.g. {example})"
+        lines.append(line)
+    return lines
+
+
 def summary(info: dict) -> str:
     """Rows per (corpus, group, split), partial groups and protocol notes, as printed after a run."""
     from bimotion import splits
@@ -134,6 +152,7 @@ def summary(info: dict) -> str:
         if g["status"] != "complete":
             have = ", ".join(g["corpora"]) or "nothing"
             lines.append(f"note: group {group} is {g['status']}: has {have}; missing {', '.join(g['missing'])}")
+    lines += identical_notes(info)
     for corpus in splits.not_speaker_independent(info["protocol"], info["corpora"]):
         if info["protocol"] == "speaker":
             lines.append(f"note: {corpus} is not split by speaker: {splits.rule('speaker', corpus).reason}")

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loaders import READERS, SOURCES, BadFileError, SkipReport
+from loaders.identical import identical_audio
 
 from ..data.layout import CARD_FILE, DATA_DIR, INFO_FILE
 from ..data.publish import OutputLockedError, claim_output, publishing
@@ -159,7 +160,8 @@ def _write(
     """The body of ``write_dataset``, run holding :func:`~bimotion.data.publish.claim_output`."""
     from .. import dataset_card
 
-    split_of = split_of or assign_splits(records, settings.protocol, seed=settings.seed)
+    identical = identical_audio(records, progress=settings.progress)
+    split_of = split_of or assign_splits(records, settings.protocol, seed=settings.seed, identical=identical)
     plan = _plan(records, split_of, benchmark, settings.rows_per_file)
     jobs = [(relpath, record) for relpath, rows in plan for record in rows]
     labels = categories([benchmark], records)  # ClassLabel names: the benchmark's, then the data's
@@ -167,11 +169,32 @@ def _write(
         stats, names = _write_rows(jobs, stage, split_of, report, settings, features(labels))
         own_split = {r.corpus for r in records if r.corpus in benchmark.user_corpora and r.official_split}
         info = prepare_info(
-            benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels, own_split
-        )
+            benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels, own_split,
+            identical=identical_summary(records, identical, split_of),
+        )  # fmt: skip
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
     return Prepared(out_dir, info, report)
+
+
+def identical_summary(records: list, identical: list[tuple[str, ...]], split_of: Mapping[str, str]) -> dict:
+    """Per corpus with identical clips: how many sets and clips, how many sets are labelled
+    differently (the release's labels are kept), and how many lie in more than one split (an
+    official or speaker split, which is not moved), with an example of each kind."""
+    emotions, corpus = {r.id: r.emotions for r in records}, {r.id: r.corpus for r in records}
+    out: dict[str, dict] = {}
+    for ids in identical:
+        entry = out.setdefault(corpus[ids[0]], {"sets": 0, "clips": 0, "labelled_differently": 0, "split_apart": 0})
+        entry["sets"] += 1
+        entry["clips"] += len(ids)
+        for kind, holds in (
+            ("labelled_differently", len({emotions[i] for i in ids}) > 1),
+            ("split_apart", len({split_of[i] for i in ids}) > 1),
+        ):
+            if holds:
+                entry[kind] += 1
+                entry.setdefault("examples", {}).setdefault(kind, list(ids))
+    return out
 
 
 def _write_rows(

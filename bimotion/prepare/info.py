@@ -56,6 +56,7 @@ def prepare_info(
     names: dict[str, str],
     class_names: dict[str, tuple[str, ...]] | None = None,
     own_split: set[str] = frozenset(),
+    identical: dict | None = None,
 ) -> dict:
     """The content of ``prepare.json`` (``names``: ``{planned relpath: final relpath}``;
     ``class_names``: the ``ClassLabel`` names of the categorical columns, as the Parquet files'
@@ -80,6 +81,14 @@ def prepare_info(
             for corpus, group, split in sorted(stats, key=order)
         ],
         "skipped": report.to_dict(),
+        # distinct speakers per corpus and group (a shard's count is per split; splits share speakers
+        # under the paper protocol and not under the speaker one)
+        "speakers": {
+            f"{corpus}/{group}": len(set().union(*(stats[k].speakers for k in stats if k[:2] == (corpus, group))))
+            for corpus, group in dict.fromkeys(k[:2] for k in sorted(stats, key=order))
+        },
+        # clips whose audio is identical (loaders.identical), per corpus
+        "identical_audio": identical or {},
         **({"class_names": {k: list(v) for k, v in class_names.items()}} if class_names else {}),
         # users' own corpora: their sources, from which registry.benchmark_of rebuilds the benchmark
         **(
