@@ -37,7 +37,12 @@ _set_by_us: dict[str, str] = {}  # the environment variables quiet() set (verbos
 
 def quiet(verbose: bool = False) -> None:
     """Quiet output for this process (see the module's docstring); ``verbose``: the libraries' defaults
-    (undoes an earlier ``quiet()`` in the same process, e.g. in tests)."""
+    (undoes an earlier ``quiet()`` in the same process, e.g. in tests).  Either way, a warning about
+    a user's file (:class:`loaders.errors.InputWarning`) prints as one ``warning:`` line."""
+    if warnings.showwarning is not _show_warning:
+        global _default_showwarning
+        _default_showwarning = warnings.showwarning
+        warnings.showwarning = _show_warning
     if verbose:
         _loud()
         return
@@ -60,6 +65,20 @@ def quiet(verbose: bool = False) -> None:
 
         datasets.utils.logging.set_verbosity_error()
         datasets.disable_progress_bars()
+
+
+_default_showwarning = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` for the command line: an :class:`~loaders.errors.InputWarning` (its
+    message names the file) as one ``warning:`` line, no source location; any other as Python shows it."""
+    from loaders.errors import InputWarning
+
+    if issubclass(category, InputWarning):
+        print(f"warning: {message}", file=file if file is not None else sys.stderr, flush=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
 
 
 def _loud() -> None:

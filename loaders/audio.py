@@ -18,17 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BadFileError, MissingToolError
+from .errors import BadFileError, InputWarning, MissingToolError
 
 LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
 
 
-class ClippedAudioWarning(UserWarning):
+class ClippedAudioWarning(InputWarning):
     """A float source had samples beyond full scale (|x| > 1); they were clipped, not wrapped."""
 
 
-class CancellingChannelsWarning(UserWarning):
+class CancellingChannelsWarning(InputWarning):
     """A multi-channel source whose channels cancel when mixed to mono (one of them phase-inverted):
     the mono clip is far quieter than the recording."""
 

@@ -44,6 +44,11 @@ def display(path: str | Path) -> str:
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
+class InputWarning(UserWarning):
+    """Something about a user's file worth knowing that does not stop the run (clipped float samples,
+    channels that cancel); the command line prints it as one ``warning:`` line naming the file."""
+
+
 class BadFileError(CorpusError):
     """One file cannot be used (may be skipped with ``skip_bad``)."""
 

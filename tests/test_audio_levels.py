@@ -249,6 +249,21 @@ def test_a_releases_known_bad_clip_that_is_silent_is_a_counted_skip(tmp_path):
     assert "crema_d/1076_MTI_SAD_XX" not in _stored_rows(result.out_dir)
 
 
+def test_the_command_line_prints_a_warning_about_a_file_as_one_line(tmp_path, capsys):
+    """A clipped float file is warned about as `warning: FILE: ...`, not as Python's two-line warning
+    with the library's source path and line."""
+    raw = testing.make_corpus("tess", tmp_path / "raw")
+    target = raw / "OAF_back_angry.wav"
+    samples, rate = soundfile.read(target, dtype="float64")
+    soundfile.write(target, samples / np.max(np.abs(samples)) * 1.5, rate, subtype="FLOAT")
+    out = str(tmp_path / "out")
+    assert main(["prepare", "--source", f"tess={raw}", "--output", out, "-q", "--num-proc", "1"]) == 0  # capsys
+    err = capsys.readouterr().err.splitlines()
+    warned = [line for line in err if "OAF_back_angry.wav" in line]
+    assert warned and all(line.startswith("warning: ") and "clipped to [-1, 1]" in line for line in warned), err
+    assert not any("Warning" in line or "warnings.warn" in line for line in err), err
+
+
 def test_check_with_source_flags_a_clip_far_quieter_than_its_source(tess_prepared, tmp_path, capsys):
     raw, prepared = tess_prepared
     out = Path(shutil.copytree(prepared, tmp_path / "copy"))

@@ -143,6 +143,9 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
     import huggingface_hub.constants
 
     ours = str(models["ours"])
+    probe = tmp_path / "probe"  # what recipes/probe.py saves
+    probe.mkdir()
+    (probe / "probe.json").write_text("{}")
     cases = [
         ([ours, str(tmp_path / "missing.wav")], "missing.wav: no such file or folder"),
         ([ours, str(audio_dir / "notes.txt")], "notes.txt: not an audio file"),
@@ -150,6 +153,8 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
         ([ours, str(audio_dir), "--hop-s", "0"], "not 0.0: the windows must move on"),
         ([str(tmp_path / "nomodel"), str(audio_dir)], "nomodel: no such model folder"),
         ([str(audio_dir), str(audio_dir)], "not a model folder (no config.json)"),
+        ([str(models["ours"].parent / "tiny"), str(audio_dir)], "a base model with no classification head (Wav2Vec2"),
+        ([str(probe), str(audio_dir)], "a probe (a head on frozen features"),
         ([ours, str(audio_dir), "--output", str(tmp_path / "p.txt")], "use .csv or .jsonl"),
         ([ours, str(audio_dir), "--hop-s", "3", "--window-s", "2"], "hop_s must be in (0, window_s=2.0]"),
         ([ours, str(audio_dir), "--window-s", "inf", "--hop-s", "inf"], "window_s must be a finite number, not inf"),

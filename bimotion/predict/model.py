@@ -120,8 +120,21 @@ def load_predictor(model: str | os.PathLike, *, label_map: str | None = None, de
 def _check_source(source: str) -> None:
     path = Path(os.path.expanduser(source))
     if path.is_dir():
+        if (path / "probe.json").is_file():
+            raise PredictError(
+                f"{source}: a probe (a head on frozen features, recipes/probe.py), which predict does not run; "
+                "pass a fine-tuned model folder (recipes/train.py, or a grid with the finetune backend)"
+            )
         if not (path / "config.json").is_file():
             raise PredictError(f"{source}: not a model folder (no config.json); pass the folder a training run saved")
+        architectures = json.loads((path / "config.json").read_text(encoding="utf-8")).get("architectures") or []
+        if architectures and not any(
+            a.endswith(("ForSequenceClassification", "ForAudioClassification")) for a in architectures
+        ):
+            raise PredictError(
+                f"{source}: a base model with no classification head ({', '.join(architectures)}); fine-tune it "
+                "first (recipes/train.py --model_name_or_path it) and pass the folder that run saves"
+            )
         return
     if path.exists():
         raise PredictError(f"{source}: a file, not a model folder or Hub id")
