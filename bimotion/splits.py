@@ -319,6 +319,12 @@ def keep_together(split_of: dict[str, str], rows: list, identical: list[tuple[st
     strata stay as drawn.  Deterministic: sets, members and partners are taken in id order."""
     by_id = {r.id: r for r in rows}
     twins = {i for ids in identical for i in ids if i in by_id}
+    levels = (("group", "gender", "emotions"), ("group", "gender"), ("group",))
+    partners: dict[tuple, list[str]] = defaultdict(list)  # (level, its values) -> clips with no twin, id order
+    for r in rows:
+        if r.id not in twins:
+            for level in levels:
+                partners[(level, *(_field(r, f) for f in level))].append(r.id)
     used: set[str] = set()
     for ids in sorted(sorted(i for i in ids if i in by_id) for ids in identical):
         for member in ids[1:]:
@@ -326,20 +332,9 @@ def keep_together(split_of: dict[str, str], rows: list, identical: list[tuple[st
             if origin == target:
                 continue
             split_of[member] = target
-            record = by_id[member]
-            for key in (("group", "gender", "emotions"), ("group", "gender"), ("group",)):
-                want = tuple(_field(record, f) for f in key)
-                partner = next(
-                    (
-                        r.id
-                        for r in rows
-                        if split_of[r.id] == target
-                        and r.id not in twins
-                        and r.id not in used
-                        and tuple(_field(r, f) for f in key) == want
-                    ),
-                    None,
-                )
+            for level in levels:
+                pool = partners[(level, *(_field(by_id[member], f) for f in level))]
+                partner = next((i for i in pool if split_of[i] == target and i not in used), None)
                 if partner is not None:
                     split_of[partner] = origin
                     used.add(partner)

@@ -59,21 +59,20 @@ class LayoutError(CorpusError):
 
 @dataclass
 class SkipReport:
-    """Counts of skipped inputs by corpus and reason, with a few example paths each, and how many
-    files each reader saw below its root (``files[(corpus, kind)]``, kind: seen, read, not_audio,
-    duplicate), so that a scan can show that nothing went missing."""
+    """Counts of skipped inputs by corpus and reason, every skipped path with its message, and how
+    many files each reader saw below its root (``files[(corpus, kind)]``, kind: seen, read,
+    not_audio, duplicate), so that a scan can show that nothing went missing.  :meth:`format` lists
+    ``max_examples`` paths per reason; :meth:`write_tsv` writes them all."""
 
-    max_examples: int = 3
+    max_examples: int = 10
     counts: collections.Counter = field(default_factory=collections.Counter)
-    examples: dict = field(default_factory=dict)
+    examples: dict = field(default_factory=dict)  # (corpus, reason) -> [(path, message), ...], every one
     files: collections.Counter = field(default_factory=collections.Counter)
 
     def add(self, corpus: str, error: CorpusError) -> None:
         key = (corpus, error.reason)
         self.counts[key] += 1
-        bucket = self.examples.setdefault(key, [])
-        if len(bucket) < self.max_examples:
-            bucket.append(f"{display(error.path)}: {error.message}")
+        self.examples.setdefault(key, []).append((display(error.path), error.message))
 
     def skip_read(self, corpus: str, error: CorpusError) -> None:
         """A file the scan read (its header) that failed later, when its audio was decoded: counted
@@ -90,14 +89,28 @@ class SkipReport:
         return self.total > 0
 
     def format(self) -> str:
+        """Counts by corpus and reason, each with up to ``max_examples`` paths."""
         if not self:
             return "skipped: none"
         lines = [f"skipped {self.total} input(s):"]
         for (corpus, reason), n in sorted(self.counts.items()):
             lines.append(f"  {corpus:<11} {reason:<18} {n}")
-            for example in self.examples.get((corpus, reason), []):
-                lines.append(f"      e.g. {example}")
+            examples = self.examples.get((corpus, reason), [])
+            lines += [f"      {file}: {message}" for file, message in examples[: self.max_examples]]
+            if n > self.max_examples:
+                lines.append(f"      ... and {n - self.max_examples} more")
         return "\n".join(lines)
+
+    def write_tsv(self, path: str | os.PathLike) -> Path:
+        """Every skipped input as a tab-separated line: corpus, reason, file, message (atomically)."""
+        from .files import write_text_atomic
+
+        rows = ["corpus\treason\tfile\tmessage"]
+        for (corpus, reason), entries in sorted(self.examples.items()):
+            for file, message in entries:
+                rows.append("\t".join(" ".join(x.split()) for x in (corpus, reason, file, message)))
+        write_text_atomic(Path(path), "\n".join(rows) + "\n")
+        return Path(path)
 
     def format_files(self) -> str:
         """Per corpus: files seen below the root, read, skipped by reason, not audio (and duplicate

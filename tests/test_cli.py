@@ -159,3 +159,29 @@ def test_a_grid_config_is_a_file_or_a_shipped_name(tmp_path, monkeypatch):
     assert load_config("paper") == load_config(shipped_config("paper"))
     with pytest.raises(FileNotFoundError, match="no grid config file 'configs/paper.yaml'"):
         find_config("configs/paper.yaml")
+
+
+def test_every_skipped_input_is_listed_in_a_file_beside_the_output(tmp_path, capsys):
+    """With --skip-bad, the summary names a few skipped files per reason and says how many more;
+    OUTPUT.skipped.tsv lists every one (a rerun that skips nothing removes it)."""
+    import csv
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", language="ind", age_groups=("eld",))
+    metadata = root / "metadata.csv"
+    with open(metadata, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    missing = [dict(rows[0], file_name=f"clips/gone-{i:02d}.wav") for i in range(14)]
+    with open(metadata, "a", newline="", encoding="utf-8") as f:
+        csv.DictWriter(f, fieldnames=list(rows[0])).writerows(missing)
+    manifest = tmp_path / "manifest.jsonl"
+    assert main(["scan", "-q", "--skip-bad", "--source", f"mine={root}", "--output", str(manifest)]) == 0
+    err = capsys.readouterr().err
+    listed = tmp_path / "manifest.jsonl.skipped.tsv"
+    assert "gone-00.wav" in err and "... and 4 more" in err and f"every skipped input, with its reason: {listed}" in err
+    with open(listed, newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f, delimiter="\t"))
+    assert sorted(Path(r["file"]).name for r in table) == [f"gone-{i:02d}.wav" for i in range(14)]
+    assert {(r["corpus"], r["reason"]) for r in table} == {("mine", "missing_file")}
+    metadata.write_text("".join(metadata.read_text(encoding="utf-8").splitlines(True)[:-14]), encoding="utf-8")
+    assert main(["scan", "-q", "--skip-bad", "--source", f"mine={root}", "--output", str(manifest)]) == 0
+    assert not listed.exists()

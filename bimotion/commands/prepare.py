@@ -20,7 +20,7 @@ import os
 import sys
 import time
 
-from .source_args import add_source_arguments, sources_of
+from .source_args import add_source_arguments, print_skips, sources_of
 
 HELP = "decode, resample and write BiMotion as Parquet shards + dataset card"
 
@@ -109,8 +109,7 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
     print(f"\n{rows} utterances -> {result.out_dir} in {seconds:.1f} s ({rows / max(seconds, 1e-9):.0f} utt/s)")
     if result.report.files:
         print(result.report.format_files())
-    if result.report:
-        print(result.report.format(), file=sys.stderr)
+    print_skips(result.report, args.output)
     return 0
 
 

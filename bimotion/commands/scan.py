@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .source_args import add_source_arguments, sources_of
+from .source_args import add_source_arguments, print_skips, sources_of
 
 HELP = "read raw corpora into a JSON-lines manifest and print counts"
 
@@ -54,8 +54,7 @@ def run(args) -> int:
     print(f"\n{len(records)} utterances -> {output} in {timer.seconds:.1f} s ({rate:.0f} files/s)")
     if report.files:
         print(report.format_files())
-    if report:
-        print(report.format(), file=sys.stderr)
+    print_skips(report, output)
     return 0
 
 

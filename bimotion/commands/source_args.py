@@ -7,6 +7,8 @@ label map and licence ``--label-map NAME=FILE`` and ``--license NAME=TEXT`` give
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from loaders import READERS
 from loaders.audiofolder import AudioFolder, check_name, is_audiofolder
@@ -111,3 +113,20 @@ def sources_of(args) -> dict:
     for name in own:
         sources[name] = AudioFolder(sources[name], extras["--label-map"].get(name), extras["--license"].get(name))
     return sources
+
+
+def print_skips(report, output: str | Path) -> None:
+    """The skipped inputs to standard error, a few per reason, and every one of them in
+    ``OUTPUT.skipped.tsv`` beside the output (a list from an earlier run there is removed when
+    nothing was skipped)."""
+    listed = Path(f"{Path(output).expanduser()}.skipped.tsv")
+    if not report:
+        listed.unlink(missing_ok=True)
+        return
+    print(report.format(), file=sys.stderr)
+    try:
+        report.write_tsv(listed)
+    except OSError as err:
+        print(f"warning: cannot write the list of skipped inputs to {listed} ({err.strerror or err})", file=sys.stderr)
+    else:
+        print(f"every skipped input, with its reason: {listed}", file=sys.stderr)
