@@ -18,7 +18,7 @@ import glob
 import hashlib
 from pathlib import Path
 
-from loaders.audio import SILENT_PEAK_DBFS  # what prepare refuses to store, and check reports
+from loaders.levels import SILENT_PEAK_DBFS  # what prepare refuses to store, and check reports
 
 LEVEL_TOLERANCE_DB = 3.0  # stored RMS level vs the source's (with --source)
 DURATION_TOLERANCE_S = 0.01

@@ -12,29 +12,20 @@ import os
 import shutil
 import struct
 import subprocess
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import BadFileError, InputWarning, MissingToolError
+from .errors import BadFileError, MissingToolError
+from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level
 
 LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
-
-
-class ClippedAudioWarning(InputWarning):
-    """A float source had samples beyond full scale (|x| > 1); they were clipped, not wrapped."""
-
-
-class CancellingChannelsWarning(InputWarning):
-    """A multi-channel source whose channels cancel when mixed to mono (one of them phase-inverted):
-    the mono clip is far quieter than the recording."""
-
-
-CANCELLING_DB = 20.0  # mono this far below the channels' level: they cancel
-SILENT_PEAK_DBFS = -80.0  # about 3 steps of 16-bit audio; real recordings' noise floor peaks far higher
+__all__ = [
+    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "ffmpeg", "needs_ffmpeg", "probe",
+    "resample", "sniff",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -323,7 +314,7 @@ def decode(
         proc = subprocess.run(cmd + ["-f", "f32le", "-"], capture_output=True)
         if proc.returncode != 0:
             raise _bad(path, "corrupt", f"FFmpeg cannot decode the audio: {proc.stderr.decode()[-300:]}", "replace it")
-        samples = _check_level(path, np.frombuffer(proc.stdout, dtype=np.float32))
+        samples = check_level(path, np.frombuffer(proc.stdout, dtype=np.float32))
         return _to_dtype(samples, dtype), rate
     import soundfile
 
@@ -335,70 +326,9 @@ def decode(
         raise _bad(path, "corrupt", f"cannot decode audio: {err}", "replace it with the original file") from err
     mono = samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0]
     if samples.shape[1] > 1:
-        _check_downmix(path, samples, mono)
-    samples = _check_level(path, mono)
+        check_downmix(path, samples, mono)
+    samples = check_level(path, mono)
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate)
-
-
-def peak_dbfs(samples: np.ndarray) -> float:
-    """The peak level of float samples, or 16-bit integer ones, in dB relative to full scale (-inf:
-    digital silence)."""
-    if samples.size == 0:
-        return -np.inf
-    peak = float(np.max(np.abs(samples.astype(np.float64))))
-    if samples.dtype == np.int16:
-        peak /= 32768.0
-    return 20 * np.log10(peak) if peak > 0 else -np.inf
-
-
-def check_not_silent(path: str | os.PathLike, samples: np.ndarray) -> None:
-    """Refuse decoded ``samples`` (float or 16-bit) whose peak is at most :data:`SILENT_PEAK_DBFS`: a
-    clip with nothing to hear, which would teach a model nothing and fail `bimotion check`."""
-    peak = peak_dbfs(samples)
-    if peak <= SILENT_PEAK_DBFS:
-        level = "digital silence" if peak == -np.inf else f"peak {peak:.0f} dBFS"
-        raise _bad(
-            Path(path),
-            "silent",
-            f"the audio is silent ({level}, at most {SILENT_PEAK_DBFS:.0f} dBFS)",
-            "replace it with the recording (or, if its channels cancel when mixed to mono, keep one channel), "
-            "or pass --skip-bad to skip it",
-        )
-
-
-def _check_downmix(path: Path, channels: np.ndarray, mono: np.ndarray) -> None:
-    """Warn when the channels cancel in the mono mix (the stored clip would be near-silent)."""
-    level = float(np.sqrt(np.mean(np.square(channels, dtype=np.float64)))) if channels.size else 0.0
-    mixed = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64)))) if mono.size else 0.0
-    if level > 1e-4 and mixed < level * 10 ** (-CANCELLING_DB / 20):
-        drop = 20 * np.log10(level / max(mixed, 1e-12))
-        warnings.warn(
-            f"{path}: its {channels.shape[1]} channels cancel when mixed to mono ({drop:.0f} dB quieter than the "
-            "recording): is one channel phase-inverted? the stored clip is near-silent",
-            CancellingChannelsWarning,
-            stacklevel=3,
-        )
-
-
-def _check_level(path: Path, samples: np.ndarray) -> np.ndarray:
-    """The decoded float samples, after refusing NaN/inf and warning when they exceed full scale."""
-    if not np.isfinite(samples).all():
-        raise _bad(
-            path,
-            "corrupt",
-            "the audio holds NaN or infinite float samples",
-            "replace it with the original file, or pass --skip-bad to skip it",
-        )
-    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
-    if peak > 1.0:
-        over = int(np.count_nonzero(np.abs(samples) > 1.0))
-        warnings.warn(
-            f"{path}: {over} of {samples.size} float samples exceed full scale (peak {peak:.3g}); "
-            "they are clipped to [-1, 1]",
-            ClippedAudioWarning,
-            stacklevel=3,
-        )
-    return samples
 
 
 def _to_dtype(samples: np.ndarray, dtype: str) -> np.ndarray:

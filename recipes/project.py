@@ -32,6 +32,7 @@ from bimotion.training.args import (
     check_seeds,
     one_line,
     parse_arguments,
+    register_prepared,
 )
 from loaders.labels import LABELS
 
@@ -93,6 +94,7 @@ def check(args: ProjectArguments) -> list[dict]:
 
     datasets = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     check_datasets(datasets)
+    register_prepared(datasets)  # a prepared folder's own groups (ind_eld) are test sets and panels too
     if Path(args.output_dir).is_file():
         raise ArgumentError(f"--output_dir {args.output_dir} is a file; give a folder")
     if args.config:

@@ -187,7 +187,7 @@ def test_augment_on_a_dataset_made_by_bimotion_prepare(tiny, tmp_path, capsys):
     assert re.search(r"--mixture: .* has no eng_eld rows .*crema_d, elderreact, tess", capsys.readouterr().err)
 
 
-def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path):
+def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path, monkeypatch):
     """A group that only a user's corpus fills (ind_eld) is a training config in a fresh process (the
     names resolve from the folder's prepare.json), and the model card lists that corpus's labels."""
     from bimotion.prepare import prepare
@@ -213,6 +213,23 @@ def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path):
         env=subprocess_env(), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr[-3000:]
+    # inference with its default configs (every group of the folder, the user's too), in a fresh process
+    scored = subprocess.run(
+        [sys.executable, str(REPO / "recipes" / "infer.py"), "--model", str(out), "--bimotion", str(data),
+         "--dataset_cache_dir", str(tmp_path / "cache"), "--disable_tqdm", "true"],
+        env=subprocess_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert scored.returncode == 0, scored.stderr[-3000:]
+    assert list(json.loads((out / "inference_test.json").read_text())["test"]["groups"]) == ["ind_eld"]
+    # the projection recipe's checks resolve the folder's own groups too (in a process that knew none)
+    from bimotion.registry import BENCHMARKS, BUILTIN
+
+    monkeypatch.setitem(BENCHMARKS, "bimotion", BUILTIN["bimotion"])
+    project = recipe("project")
+    found = project.check(
+        project.ProjectArguments(bimotion=str(data), model=str(out), test="ind_eld", panels=["ind_eld"])
+    )
+    assert [spec["test"] for spec in found] == ["ind_eld"]
 
 
 # ---------------------------------------------------------------------------------------------- publishing

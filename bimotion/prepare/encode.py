@@ -16,7 +16,8 @@ import time
 from collections.abc import Iterator
 
 from loaders import BadFileError, CorpusError
-from loaders.audio import check_not_silent, decode
+from loaders.audio import decode
+from loaders.levels import check_not_silent
 
 from ..features import SAMPLE_RATE_HZ, example
 

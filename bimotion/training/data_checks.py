@@ -1,0 +1,139 @@
+"""Checks of the dataset arguments the recipes share (before any audio is read): a local prepared
+folder or a plausible Hub dataset id per benchmark; config names that exist, counting the user
+groups a local folder's prepare.json records (:func:`register_prepared`); and, after the other
+arguments, that every group they name has rows there (:func:`check_present`).  Re-exported by
+:mod:`.args`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from bimotion.mixture import parse_mixture
+
+from .parsing import ArgumentError, one_line
+
+
+def split_list(values: list[str] | None) -> list[str] | None:
+    """``["eng_eld,zho_eld", "eng_adu[esd,crema_d]"]`` -> ``["eng_eld", "zho_eld", "eng_adu[esd,crema_d]"]``
+    (commas inside brackets belong to the config)."""
+    if values is None:
+        return None
+    return [v.strip() for value in values for v in re.split(r",(?![^\[]*\])", value) if v.strip()]
+
+
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
+
+
+def _looks_local(value: str) -> bool:
+    """A path rather than a Hub id: absolute, ``./``, ``~``, two slashes or more, or its first part a local folder."""
+    if value.startswith(("/", ".", "~")) or "\\" in value or value.count("/") > 1:
+        return True
+    return "/" in value and Path(value.split("/")[0]).expanduser().is_dir()
+
+
+def check_dataset(value: str | None, flag: str, benchmark: str) -> None:
+    """A folder written by ``bimotion prepare`` for ``benchmark`` (has prepare.json) or a plausible Hub dataset id."""
+    if value is None:
+        return
+    path = Path(value).expanduser()
+    info = path / "prepare.json"
+    if path.is_dir():
+        if not info.is_file():
+            if _hub_dataset_card(path):  # a dataset folder in the Hub's layout (configs in README.md)
+                return
+            raise ArgumentError(
+                f"{flag} {value} is not a prepared dataset folder (no prepare.json): make one with `bimotion prepare`"
+            )
+        import json
+
+        try:
+            found = json.loads(info.read_text(encoding="utf-8")).get("benchmark", benchmark)
+        except (ValueError, AttributeError) as err:
+            raise ArgumentError(f"{flag} {value}: unreadable {info} ({one_line(err)}); prepare it again") from err
+        if found != benchmark:
+            raise ArgumentError(f"{flag} {value} holds the prepared {found} dataset, not {benchmark}")
+    elif path.exists() or _looks_local(value) or not HUB_ID.fullmatch(value):
+        raise ArgumentError(f"{flag} {value}: no such folder, and not a Hub dataset id (OWNER/NAME)")
+
+
+def _hub_dataset_card(folder: Path) -> bool:
+    """Whether ``folder/README.md`` declares ``configs:`` in its YAML header, as a Hub dataset does."""
+    card = folder / "README.md"
+    if not card.is_file():
+        return False
+    header = card.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
+    return header.startswith("---") and re.search(r"^configs:", header, re.MULTILINE) is not None
+
+
+def check_datasets(datasets: dict[str, str | None], *, required: bool = True, local_only: bool = False) -> None:
+    """``{"bimotion": ..., "yuemotion": ...}``: each given one valid (``local_only``: a local prepared
+    folder, as the probe's feature cache needs), and (``required``) at least one given."""
+    from bimotion.data.layout import is_prepared
+
+    for name, value in datasets.items():
+        check_dataset(value, f"--{name}", name)
+        if local_only and value and not is_prepared(value):
+            raise ArgumentError(
+                f"--{name} {value}: probes read local prepared folders only (their features are cached per folder), "
+                f"not Hub ids: download it first, e.g. hf download {value} --repo-type dataset --local-dir DIR"
+            )
+    if required and not any(datasets.values()):
+        raise ArgumentError("give a prepared dataset: --bimotion DIR_OR_HUB_ID and/or --yuemotion DIR_OR_HUB_ID")
+
+
+def register_prepared(datasets: dict[str, str | None]) -> None:
+    """Make the benchmark each local prepared folder of ``datasets`` was prepared as (with the user
+    corpora its prepare.json records) the one its name resolves to in this process."""
+    from bimotion.data.layout import is_prepared, read_info
+    from bimotion.registry import benchmark_of, register
+
+    for value in datasets.values():
+        if value and is_prepared(value):
+            register(benchmark_of(read_info(value)))
+
+
+def check_configs(configs: Iterable[str] | None, flag: str, datasets: dict[str, str | None]) -> None:
+    """Config names (``eng_eld``, ``eng``, ``esd``, ``eng_adu[esd]``, ``yuemotion:all``) that exist, from given
+    datasets; a local prepared folder's user groups (``ind_eld``) count, as :func:`register_prepared` makes them."""
+    register_prepared(datasets)  # also when no configs are named: the defaults are "every group", users' too
+    if configs is None:
+        return
+    configs = split_list(list(configs))
+    try:
+        found = parse_mixture(configs)
+    except (KeyError, ValueError) as err:
+        raise ArgumentError(f"{flag}: {one_line(err)}") from err
+    for bench in found.benchmarks:
+        if not datasets.get(bench):
+            raise ArgumentError(
+                f"{flag} {' '.join(configs)} needs the prepared {bench} dataset: pass --{bench} DIR_OR_HUB_ID"
+            )
+
+
+def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, str | None]) -> None:
+    """Every group that ``{flag: configs}`` name has rows of one of its wanted corpora in the local
+    prepared folders (their prepare.json; a Hub id is checked when it loads).  Run after the checks
+    of the arguments themselves: a bad number is named before what the data lacks."""
+    for flag, configs in flags.items():
+        if configs is not None:
+            _check_present(parse_mixture(split_list(list(configs))), flag, datasets)
+
+
+def _check_present(found, flag: str, datasets: dict[str, str | None]) -> None:
+    from bimotion.data.layout import is_prepared, read_info
+
+    for bench in found.benchmarks:
+        path = datasets.get(bench)
+        if not (path and is_prepared(path)):
+            continue
+        have = {(s["group"], s["corpus"]) for s in read_info(path)["shards"] if s["rows"]}
+        for group in dict.fromkeys(s.group for s in found.shards if s.benchmark == bench):
+            wanted = sorted({s.corpus for s in found.shards if (s.benchmark, s.group) == (bench, group)})
+            if not any((group, corpus) in have for corpus in wanted):
+                held = ", ".join(sorted({g for g, _ in have}))
+                raise ArgumentError(
+                    f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {held}): "
+                    f"prepare it with the corpora of {group} ({', '.join(wanted)}), or leave {group} out"
+                )

@@ -1,0 +1,88 @@
+"""Level checks of decoded samples (:func:`loaders.audio.decode` runs them): NaN or infinite samples
+are a bad file, float samples beyond full scale clip with a warning, channels that cancel in the
+mono mix are warned about, and a silent clip (:func:`check_not_silent`, which prepare runs on what it
+stores) is a bad file.  Warnings are :class:`~loaders.errors.InputWarning`s naming the file."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BadFileError, InputWarning
+
+
+class ClippedAudioWarning(InputWarning):
+    """A float source had samples beyond full scale (|x| > 1); they were clipped, not wrapped."""
+
+
+class CancellingChannelsWarning(InputWarning):
+    """A multi-channel source whose channels cancel when mixed to mono (one of them phase-inverted):
+    the mono clip is far quieter than the recording."""
+
+
+CANCELLING_DB = 20.0  # mono this far below the channels' level: they cancel
+SILENT_PEAK_DBFS = -80.0  # about 3 steps of 16-bit audio; real recordings' noise floor peaks far higher
+
+
+def peak_dbfs(samples: np.ndarray) -> float:
+    """The peak level of float samples, or 16-bit integer ones, in dB relative to full scale (-inf:
+    digital silence)."""
+    if samples.size == 0:
+        return -np.inf
+    peak = float(np.max(np.abs(samples.astype(np.float64))))
+    if samples.dtype == np.int16:
+        peak /= 32768.0
+    return 20 * np.log10(peak) if peak > 0 else -np.inf
+
+
+def check_not_silent(path: str | os.PathLike, samples: np.ndarray) -> None:
+    """Refuse decoded ``samples`` (float or 16-bit) whose peak is at most :data:`SILENT_PEAK_DBFS`: a
+    clip with nothing to hear, which would teach a model nothing and fail `bimotion check`."""
+    peak = peak_dbfs(samples)
+    if peak <= SILENT_PEAK_DBFS:
+        level = "digital silence" if peak == -np.inf else f"peak {peak:.0f} dBFS"
+        raise BadFileError(
+            Path(path),
+            "silent",
+            f"the audio is silent ({level}, at most {SILENT_PEAK_DBFS:.0f} dBFS)",
+            "replace it with the recording (or, if its channels cancel when mixed to mono, keep one channel), "
+            "or pass --skip-bad to skip it",
+        )
+
+
+def check_downmix(path: Path, channels: np.ndarray, mono: np.ndarray) -> None:
+    """Warn when the channels cancel in the mono mix (the stored clip would be near-silent)."""
+    level = float(np.sqrt(np.mean(np.square(channels, dtype=np.float64)))) if channels.size else 0.0
+    mixed = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64)))) if mono.size else 0.0
+    if level > 1e-4 and mixed < level * 10 ** (-CANCELLING_DB / 20):
+        drop = 20 * np.log10(level / max(mixed, 1e-12))
+        warnings.warn(
+            f"{path}: its {channels.shape[1]} channels cancel when mixed to mono ({drop:.0f} dB quieter than the "
+            "recording): is one channel phase-inverted? the stored clip is near-silent",
+            CancellingChannelsWarning,
+            stacklevel=3,
+        )
+
+
+def check_level(path: Path, samples: np.ndarray) -> np.ndarray:
+    """The decoded float samples, after refusing NaN/inf and warning when they exceed full scale."""
+    if not np.isfinite(samples).all():
+        raise BadFileError(
+            path,
+            "corrupt",
+            "the audio holds NaN or infinite float samples",
+            "replace it with the original file, or pass --skip-bad to skip it",
+        )
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if peak > 1.0:
+        over = int(np.count_nonzero(np.abs(samples) > 1.0))
+        warnings.warn(
+            f"{path}: {over} of {samples.size} float samples exceed full scale (peak {peak:.3g}); "
+            "they are clipped to [-1, 1]",
+            ClippedAudioWarning,
+            stacklevel=3,
+        )
+    return samples
