@@ -135,8 +135,23 @@ def test_a_map_renames_some_outputs_of_a_named_checkpoint(models):
     assert predictor.labels == ["neutral", "content", "upset"]
     assert [i for i, _ in predictor.reported] == [LABELS.index(n) for n in TRAINED]
     assert load_predictor(models["ours"], label_map="negative=-").labels == ["neutral", "positive"]
-    with pytest.raises(PredictError, match="gives two outputs the same name"):
+    with pytest.raises(PredictError, match="gives two reported outputs the same name"):
         load_predictor(models["ours"], label_map="positive=neutral")
+    # onto the name of an output that is never reported (untrained): allowed
+    assert load_predictor(models["ours"], label_map="positive=happiness").labels == ["neutral", "happiness", "negative"]
+
+
+def test_a_generic_checkpoint_that_records_its_trained_labels(models, tmp_path):
+    """LABEL_i names with config.trained_labels: the map names the outputs, and the trained ones
+    are found by the mapped names."""
+    import shutil
+
+    generic = shutil.copytree(models["ours"], tmp_path / "generic-trained")
+    config = json.loads((generic / "config.json").read_text())
+    config["id2label"] = {str(i): f"LABEL_{i}" for i in range(len(LABELS))}
+    config["label2id"] = {f"LABEL_{i}": i for i in range(len(LABELS))}
+    (generic / "config.json").write_text(json.dumps(config))
+    assert load_predictor(generic, label_map="paper").labels == TRAINED
 
 
 def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, tmp_path, capsys, monkeypatch):
@@ -146,6 +161,9 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
     probe = tmp_path / "probe"  # what recipes/probe.py saves
     probe.mkdir()
     (probe / "probe.json").write_text("{}")
+    broken = tmp_path / "broken"  # a config.json cut short
+    broken.mkdir()
+    (broken / "config.json").write_text('{"architectures": ["Wav2Vec2ForSeq')
     cases = [
         ([ours, str(tmp_path / "missing.wav")], "missing.wav: no such file or folder"),
         ([ours, str(audio_dir / "notes.txt")], "notes.txt: not an audio file"),
@@ -153,7 +171,8 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
         ([ours, str(audio_dir), "--hop-s", "0"], "not 0.0: the windows must move on"),
         ([str(tmp_path / "nomodel"), str(audio_dir)], "nomodel: no such model folder"),
         ([str(audio_dir), str(audio_dir)], "not a model folder (no config.json)"),
-        ([str(models["ours"].parent / "tiny"), str(audio_dir)], "a base model with no classification head (Wav2Vec2"),
+        ([str(models["ours"].parent / "tiny"), str(audio_dir)], "a base model with no classification head (the"),
+        ([str(broken), str(audio_dir)], "not an audio-classification checkpoint"),
         ([str(probe), str(audio_dir)], "a probe (a head on frozen features"),
         ([ours, str(audio_dir), "--output", str(tmp_path / "p.txt")], "use .csv or .jsonl"),
         ([ours, str(audio_dir), "--hop-s", "3", "--window-s", "2"], "hop_s must be in (0, window_s=2.0]"),
@@ -179,6 +198,8 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
     assert main(["predict", "--model", ours, str(bad), "--output", str(out), "--skip-bad", *OPTIONS]) == 0
     assert re.search(r"predict +truncated +1", capsys.readouterr().err)
     assert {r["file"] for r in _csv(out)} == {str(bad / "ok.wav")}
+    listed = tmp_path / "bad.csv.skipped.tsv"  # every skipped file, beside the output
+    assert [row["file"] for row in csv.DictReader(listed.open(), delimiter="\t")] == [str(bad / "cut.wav")]
 
 
 def _copy(src, dst):
@@ -249,3 +270,9 @@ def test_the_output_file_is_written_whole_through_a_file_of_its_own(tmp_path):
         failing.write(row)
         raise RuntimeError("interrupted")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.jsonl", "taken.csv"]
+
+
+def test_a_file_with_no_window_is_explained():
+    """A file that gave no window: too short for the model, or (vad) no stretch of voice long enough."""
+    text = PredictReport(files=1, no_window=["short.wav"]).format()
+    assert "short.wav" in text and "25 ms receptive field" in text and "no stretch of voice of at least 0.25 s" in text

@@ -71,7 +71,8 @@ class PredictReport:
         if self.no_window:
             lines.append(
                 f"{len(self.no_window)} file(s) gave no window (shorter than the model's 25 ms receptive field, "
-                f"or no voice activity): {', '.join(self.no_window[:3])}{' …' if len(self.no_window) > 3 else ''}"
+                f"or, with --segment vad, no stretch of voice of at least {Windowing.vad_min_speech_s:g} s): "
+                f"{', '.join(self.no_window[:3])}{' …' if len(self.no_window) > 3 else ''}"
             )
         if self.skipped:
             lines.append(self.skipped.format())

@@ -75,7 +75,9 @@ def load_predictor(model: str | os.PathLike, *, label_map: str | None = None, de
     _check_source(source)
     kwargs = download_kwargs(source)
     try:
-        net = AutoModelForAudioClassification.from_pretrained(os.path.expanduser(source), **kwargs)
+        net, loading = AutoModelForAudioClassification.from_pretrained(
+            os.path.expanduser(source), output_loading_info=True, **kwargs
+        )
         feature_extractor = AutoFeatureExtractor.from_pretrained(os.path.expanduser(source), **kwargs)
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -91,7 +93,21 @@ def load_predictor(model: str | os.PathLike, *, label_map: str | None = None, de
             f"cannot load model {source}: no such folder here, and {hub}; pass a model folder, or download it "
             f"first: hf download {source} --local-dir DIR"
         ) from err
-    config = net.config
+    new_head = sorted({key.split(".")[0] for key in loading.get("missing_keys", ())} & {"classifier", "projector"})
+    if new_head:
+        raise PredictError(
+            f"{source}: a base model with no classification head (the checkpoint has no {' or '.join(new_head)} "
+            "weights); fine-tune it first (recipes/train.py --model_name_or_path it) and pass the folder that run saves"
+        )
+    reported, notes = _reported_labels(source, net.config, label_map)
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    net.to(device).eval()
+    return Predictor(net, feature_extractor, reported, source, device, notes)
+
+
+def _reported_labels(source: str, config, label_map: str | None) -> tuple[list[tuple[int, str]], list[str]]:
+    """``[(output index, reported name)]`` of a loaded checkpoint's ``config`` under ``label_map``,
+    and the notes to print about them."""
     names = [str(config.id2label[i]) for i in range(config.num_labels)]
     mapped = names if label_map is None else parse_label_map(label_map, names)
     generic = [n for n in names if GENERIC.fullmatch(n)]
@@ -109,12 +125,15 @@ def load_predictor(model: str | os.PathLike, *, label_map: str | None = None, de
         )
     if getattr(config, "problem_type", None) == "single_label_classification":
         notes.append(f"{source} was trained single-label (softmax); its scores here are per-label sigmoids")
-    reported = [(i, n) for i, n in enumerate(mapped) if n not in DROP and (trained is None or names[i] in trained)]
+    # a trained label is known by the checkpoint's own name, or by the map's for a generic one
+    known = [m if GENERIC.fullmatch(n) else n for n, m in zip(names, mapped, strict=True)]
+    reported = [(i, n) for i, n in enumerate(mapped) if n not in DROP and (trained is None or known[i] in trained)]
     if not reported:
         raise PredictError(f"{source}: no output is left to report (trained labels {trained}, map {mapped})")
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    net.to(device).eval()
-    return Predictor(net, feature_extractor, reported, source, device, notes)
+    shown = [n for _, n in reported]
+    if len(set(shown)) != len(shown):
+        raise PredictError(f"label map {label_map!r} gives two reported outputs the same name: {shown}")
+    return reported, notes
 
 
 def _check_source(source: str) -> None:
@@ -127,14 +146,6 @@ def _check_source(source: str) -> None:
             )
         if not (path / "config.json").is_file():
             raise PredictError(f"{source}: not a model folder (no config.json); pass the folder a training run saved")
-        architectures = json.loads((path / "config.json").read_text(encoding="utf-8")).get("architectures") or []
-        if architectures and not any(
-            a.endswith(("ForSequenceClassification", "ForAudioClassification")) for a in architectures
-        ):
-            raise PredictError(
-                f"{source}: a base model with no classification head ({', '.join(architectures)}); fine-tune it "
-                "first (recipes/train.py --model_name_or_path it) and pass the folder that run saves"
-            )
         return
     if path.exists():
         raise PredictError(f"{source}: a file, not a model folder or Hub id")
@@ -192,7 +203,7 @@ def _resolve(spec: str, entries, names: list[str]) -> list[str | None]:
         mapped = [None if given[i] in DROP else str(given[i]).strip() for i in range(len(names))]
     else:
         raise PredictError(f"label map {spec!r}: expected a list of names or an object KEY -> NAME")
-    kept = [m for m in mapped if m is not None]
-    if len(set(kept)) != len(kept):
-        raise PredictError(f"label map {spec!r} gives two outputs the same name: {kept}")
+    named = [str(v).strip() for v in (entries if isinstance(entries, list) else entries.values()) if v not in DROP]
+    if len(set(named)) != len(named):
+        raise PredictError(f"label map {spec!r} gives two outputs the same name: {named}")
     return mapped
