@@ -67,16 +67,16 @@ def render(info: dict) -> str:
     card = DatasetCard.from_template(
         card_data(info, bench, files),
         template_str=template,
-        title=TITLES[bench.name],
+        title=_title(info, bench),
         benchmark=bench.name,
         bimotion_version=info["bimotion_version"],
         corpora=info["corpora"],
         protocol=info["protocol"],
         seed=info["seed"],
         example_config=next(iter(files), bench.default_config),
-        partial_groups={g: v for g, v in info["groups"].items() if v["status"] != "complete"},
+        partial_groups=partial_groups(info, bench),
         config_rows=_config_rows(info, bench, files),
-        unprepared_configs=[n for n in bench.configs if n not in files],
+        unprepared_configs=[] if own_only(info, bench) else [n for n in bench.configs if n not in files],
         **_statistics(info),
         **_protocol(info),
         labels=LABELS,
@@ -87,6 +87,28 @@ def render(info: dict) -> str:
         benchmark_citation=SOURCES["yuemotion"].citation.strip(),
     )
     return str(card)
+
+
+def own_only(info: dict, bench) -> bool:
+    """Whether only users' own corpora were prepared (none of the benchmark's)."""
+    return bool(info["corpora"]) and all(c in bench.user_corpora for c in info["corpora"])
+
+
+def _title(info: dict, bench) -> str:
+    if own_only(info, bench):
+        return f"{' and '.join(info['corpora'])}: speech emotion recognition data, prepared with bimotion"
+    return TITLES[bench.name]
+
+
+def partial_groups(info: dict, bench) -> dict:
+    """The groups that lack some of their corpora; when only users' corpora were prepared, the
+    benchmark's own groups are not said to be absent (they were never asked for)."""
+    skip_absent = own_only(info, bench)
+    return {
+        g: v
+        for g, v in info["groups"].items()
+        if v["status"] != "complete" and not (skip_absent and v["status"] == "absent")
+    }
 
 
 def card_data(info: dict, bench, files: dict):
@@ -216,7 +238,7 @@ def _protocol(info: dict) -> dict:
 def _caveats(info: dict) -> list[str]:
     user = info.get("user_sources", {})  # a user's corpus: its source's notes (groups, licence, label mapping)
     lines = [CAVEATS[c] if c in CAVEATS else user[c]["notes"] for c in info["corpora"] if c in CAVEATS or c in user]
-    partial = [g for g, v in info["groups"].items() if v["status"] != "complete"]
+    partial = list(partial_groups(info, benchmark_of(info)))
     if partial:
         lines.append(f"**Partial groups:** {', '.join(partial)} (see above).")
     for corpus, n in info.get("identical_audio", {}).items():
@@ -236,7 +258,7 @@ def _caveats(info: dict) -> list[str]:
         )
     if info["skipped"]:
         skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
-        lines.append(f"**Skipped bad inputs** (`--skip-bad`): {skipped}.")
+        lines.append(f"**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): {skipped}.")
     return lines
 
 

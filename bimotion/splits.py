@@ -15,12 +15,14 @@ A user's own corpus (any other corpus name, :mod:`loaders.audiofolder`) is split
 both protocols (:data:`USER`): by its ``split`` column when every row has one, else whole speakers
 per split within each group, in YueMotion's proportions (0.5/0.15/0.35, balanced by gender).
 
-Every assignment is a function of the records alone: records are sorted by id, and each random
-choice uses ``numpy.random.default_rng`` seeded from a stable hash of (seed, corpus, group,
-stratum), so split membership never depends on the file system's listing order or the machine.
+Every assignment is a function of the records (and of the sets of them whose audio is identical,
+which stay in one split): records are sorted by id, and each random choice uses
+``numpy.random.default_rng`` seeded from a stable hash of (seed, corpus, group, stratum), so split
+membership never depends on the file system's listing order or the machine.
 
 >>> from bimotion.splits import assign_splits
->>> split_of = assign_splits(records, "speaker")          # {record id: "train"|"validation"|"test"}
+>>> from loaders.identical import identical_audio
+>>> split_of = assign_splits(records, "speaker", identical=identical_audio(records))  # as prepare stores it
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from loaders.identical import keep_together
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 PROTOCOL_NAMES: tuple[str, ...] = ("paper", "speaker")
@@ -296,7 +300,7 @@ def assign_splits(
     Works on loader records alone (no audio is read), and gives the same answer for the same
     records in any order.  ``identical``: sets of record ids whose audio is identical
     (:func:`loaders.identical.identical_audio`); a paper split drawn at random keeps each set in one
-    split (:func:`keep_together`), with the same sizes."""
+    split (:func:`~loaders.identical.keep_together`), with the same sizes where a clip to swap exists."""
     _table(protocol)
     by_corpus = _by(sorted(records, key=lambda r: r.id), "corpus")
     sets = [tuple(ids) for ids in identical]
@@ -310,35 +314,6 @@ def assign_splits(
         chosen = rule(protocol, corpus)
         out.update(ctx.paper if chosen is paper else chosen.apply(rows, ctx))
     return out
-
-
-def keep_together(split_of: dict[str, str], rows: list, identical: list[tuple[str, ...]]) -> None:
-    """Move the members of each set of ``identical`` record ids among ``rows`` (sorted by id) into
-    the split of its first member, each move balanced by moving back a record of the same group,
-    gender and (where there is one) emotions that has no twin, so that the split sizes and their
-    strata stay as drawn.  Deterministic: sets, members and partners are taken in id order."""
-    by_id = {r.id: r for r in rows}
-    twins = {i for ids in identical for i in ids if i in by_id}
-    levels = (("group", "gender", "emotions"), ("group", "gender"), ("group",))
-    partners: dict[tuple, list[str]] = defaultdict(list)  # (level, its values) -> clips with no twin, id order
-    for r in rows:
-        if r.id not in twins:
-            for level in levels:
-                partners[(level, *(_field(r, f) for f in level))].append(r.id)
-    used: set[str] = set()
-    for ids in sorted(sorted(i for i in ids if i in by_id) for ids in identical):
-        for member in ids[1:]:
-            target, origin = split_of[ids[0]], split_of[member]
-            if origin == target:
-                continue
-            split_of[member] = target
-            for level in levels:
-                pool = partners[(level, *(_field(by_id[member], f) for f in level))]
-                partner = next((i for i in pool if split_of[i] == target and i not in used), None)
-                if partner is not None:
-                    split_of[partner] = origin
-                    used.add(partner)
-                    break
 
 
 def _table(protocol: str) -> dict[str, Rule]:

@@ -102,14 +102,19 @@ class SkipReport:
         return "\n".join(lines)
 
     def write_tsv(self, path: str | os.PathLike) -> Path:
-        """Every skipped input as a tab-separated line: corpus, reason, file, message (atomically)."""
+        """Every skipped input as a tab-separated row: corpus, reason, file, message (CSV quoting, so a
+        name with a tab or a line break reads back as it is), written atomically."""
+        import csv
+        import io
+
         from .files import write_text_atomic
 
-        rows = ["corpus\treason\tfile\tmessage"]
+        text = io.StringIO()
+        writer = csv.writer(text, delimiter="\t", lineterminator="\n")  # a tab or newline in a name is quoted
+        writer.writerow(["corpus", "reason", "file", "message"])
         for (corpus, reason), entries in sorted(self.examples.items()):
-            for file, message in entries:
-                rows.append("\t".join(" ".join(x.split()) for x in (corpus, reason, file, message)))
-        write_text_atomic(Path(path), "\n".join(rows) + "\n")
+            writer.writerows([corpus, reason, file, message] for file, message in entries)
+        write_text_atomic(Path(path), text.getvalue())
         return Path(path)
 
     def format_files(self) -> str:

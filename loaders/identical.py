@@ -1,11 +1,12 @@
 """Clips whose audio is identical: the same recording filed twice in a release, often under another
 name or label (the CSED release holds 57 such pairs, 11 of them labelled differently).  A split
-drawn at random must keep each set in one split (:func:`bimotion.splits.assign_splits`), or a test
-clip is also a training clip.
+drawn at random must keep each set in one split (:func:`keep_together`, which
+:func:`bimotion.splits.assign_splits` runs), or a test clip is also a training clip.
 
 Only clips that could be equal are decoded: those of one corpus with the same sample rate, channel
 count and duration (from the headers the scan already read).  Equal means equal samples, whatever
-the headers say.
+the headers say.  (`bimotion check` compares the stored 16 kHz mono audio instead: copies that only
+become equal when mixed down or resampled, e.g. a stereo copy of a mono file, are not found here.)
 
 >>> from loaders.identical import identical_audio
 >>> identical_audio(records)       # [("csed/Nat_Female-10", "csed/Nat_Female-31"), ...]
@@ -15,16 +16,14 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import warnings
+from collections import defaultdict
 from collections.abc import Iterable
-
-from .errors import CorpusError
 
 
 def identical_audio(records: Iterable, *, progress: bool = False) -> list[tuple[str, ...]]:
     """The sets (two or more record ids, sorted; the sets sorted) of records of one corpus whose
-    decoded audio is identical.  A file that cannot be decoded is left out here (the run that
-    stores the audio reports it)."""
+    audio is identical.  A file that cannot be read, and a silent one, is left out here (the run
+    that stores the audio reports it)."""
     from tqdm.auto import tqdm
 
     alike = collections.defaultdict(list)
@@ -33,28 +32,68 @@ def identical_audio(records: Iterable, *, progress: bool = False) -> list[tuple[
     candidates = [r for group in alike.values() if len(group) > 1 for r in group]
     by_content = collections.defaultdict(list)
     bar = tqdm(candidates, desc="finding identical audio", unit=" file", disable=not progress or not candidates)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # level warnings come again, once, when the audio is stored
-        for r in bar:
-            samples = _samples(r.path)
-            if samples is not None:
-                by_content[(r.corpus, hashlib.sha256(samples.tobytes()).hexdigest())].append(r.id)
+    for r in bar:
+        digest = _content_digest(r.path)
+        if digest is not None:
+            by_content[(r.corpus, digest)].append(r.id)
     return sorted(tuple(sorted(ids)) for ids in by_content.values() if len(ids) > 1)
 
 
-def _samples(path):
-    """The file's samples as they are stored (all channels; float64 holds every PCM width and float
-    exactly), or None when it cannot be decoded.  libsndfile's formats are read directly (a third of
-    :func:`loaders.audio.decode`'s cost, which also mixes, resamples and checks levels); others (MP4)
-    through ``decode``."""
+def _content_digest(path) -> str | None:
+    """A hash of the file's samples as they are stored (all channels; float64 holds every PCM width
+    and float exactly), read with libsndfile (a third of :func:`loaders.audio.decode`'s cost); for
+    other formats (MP4/AAC, decoded by FFmpeg at ~0.1 s a file), of the file's bytes, so only exact
+    copies are found there.  None for a file libsndfile cannot read, or a silent one."""
     import soundfile
 
-    from .audio import decode
+    from .levels import SILENT_PEAK_DBFS, peak_dbfs
 
     try:
-        return soundfile.read(str(path), dtype="float64", always_2d=True)[0]
-    except Exception:  # not a libsndfile format (MP4/AAC), or a bad file
+        samples = soundfile.read(str(path), dtype="float64", always_2d=True)[0]
+    except Exception:  # not a libsndfile format, or a bad file (reported when it is stored)
         try:
-            return decode(path, None)[0]
-        except CorpusError:
+            digest = hashlib.sha256()
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            return "file:" + digest.hexdigest()
+        except OSError:
             return None
+    if peak_dbfs(samples) <= SILENT_PEAK_DBFS:  # refused when stored; equal silences are no duplicates
+        return None
+    return hashlib.sha256(samples.tobytes()).hexdigest()
+
+
+def keep_together(split_of: dict[str, str], rows: list, identical: list[tuple[str, ...]]) -> None:
+    """Move the members of each set of ``identical`` record ids among ``rows`` (sorted by id) into
+    the split of its first member, each move balanced by moving back a record of the same group,
+    gender and (where there is one) emotions that has no twin, so that the split sizes and their
+    strata stay as drawn (a group with no such clip left changes size by one).  Deterministic:
+    sets, members and partners are taken in id order."""
+    by_id = {r.id: r for r in rows}
+    twins = {i for ids in identical for i in ids if i in by_id}
+    levels = (("group", "gender", "emotions"), ("group", "gender"), ("group",))
+    partners: dict[tuple, list[str]] = defaultdict(list)  # (level, its values) -> clips with no twin, id order
+    for r in rows:
+        if r.id not in twins:
+            for level in levels:
+                partners[(level, *(_value(r, f) for f in level))].append(r.id)
+    used: set[str] = set()
+    for ids in sorted(sorted(i for i in ids if i in by_id) for ids in identical):
+        for member in ids[1:]:
+            target, origin = split_of[ids[0]], split_of[member]
+            if origin == target:
+                continue
+            split_of[member] = target
+            for level in levels:
+                pool = partners[(level, *(_value(by_id[member], f) for f in level))]
+                partner = next((i for i in pool if split_of[i] == target and i not in used), None)
+                if partner is not None:
+                    split_of[partner] = origin
+                    used.add(partner)
+                    break
+
+
+def _value(record, name: str) -> str:
+    value = getattr(record, name)
+    return "+".join(value) if isinstance(value, tuple) else str(value)

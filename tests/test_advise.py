@@ -192,3 +192,17 @@ def test_a_handful_of_test_clips_gives_no_verdict(capsys):
     mixture = MixtureResult("zho_eld+zho_adu", "m", "m", "augment", "X(l,A)", ["zho_adu"], sure, sure, test_clips=1)
     assert mixture.verdict == "too_few"
     assert MixtureResult(**{**mixture.__dict__, "test_clips": MIN_VERDICT_CLIPS}).verdict == "helps"
+    # the headline calls the top mixture a help only when the verdict is a clear gain
+    from bimotion.advise.collect import Advice
+    from bimotion.advise.report import _verdict_line
+
+    low = Estimate([50.0], 50.0, 0.0, [math.nan] * 2, [50.0, 50.0], 0.0)
+    baseline = MixtureResult("zho_eld", "b", "b", "baseline", "l_a", [], low, low, test_clips=1)
+    advice = Advice("zho_eld", "zho_eld", 1, 30.0, [0], 0.95, 1000, "mean", "probe", [baseline, mixture], Path("."))
+    assert _verdict_line(advice).startswith("Highest on average (zho_eld+zho_adu)") and "no verdict" in _verdict_line(
+        advice
+    )
+    sure_advice = Advice(
+        **{**advice.__dict__, "mixtures": [baseline, MixtureResult(**{**mixture.__dict__, "test_clips": 99})]}
+    )
+    assert _verdict_line(sure_advice).startswith("Helps most (zho_eld+zho_adu)")

@@ -283,7 +283,7 @@ def test_bad_file_found_while_scanning_is_an_error_or_a_counted_skip(tmp_path):
     assert_nothing_left(out)
     result = prepare({"csed": root}, out, skip_bad=True, progress=False)
     assert result.report.total >= 2 and result.info["skipped"] == result.report.to_dict()
-    assert "Skipped bad inputs" in (out / "README.md").read_text(encoding="utf-8")
+    assert "**Skipped inputs**" in (out / "README.md").read_text(encoding="utf-8")
 
 
 def test_bad_audio_found_while_decoding_is_an_error_or_a_counted_skip(tmp_path, capsys):
@@ -410,6 +410,14 @@ def test_the_card_counts_distinct_speakers_per_group(tmp_path):
     result = prepare({"carehome": root}, tmp_path / "out", protocol="speaker", progress=False)
     assert result.info["speakers"] == {"carehome/ind_eld": 6}
     assert max(s["speakers"] for s in result.info["shards"]) < 6
+    # only a user's corpus: the card and the summary are about it, not about BiMotion's absent groups
+    from bimotion.commands.prepare import summary
+
+    printed = summary(result.info)
+    assert "is absent" not in printed and "only your own corpora were given" in printed
+    text = (result.out_dir / "README.md").read_text()
+    assert text.split("\n# ", 1)[1].startswith("carehome: speech emotion recognition data")
+    assert "partial preparation" not in text and "Not prepared" not in text and "Partial groups" not in text
     card = (result.out_dir / "README.md").read_text().splitlines()
     row = next(line for line in card if line.startswith("| carehome |"))
     assert row.endswith("| 6 |"), row

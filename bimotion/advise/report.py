@@ -74,7 +74,8 @@ def _verdict_line(advice: Advice) -> str:
         action = f"{describe(best)} {verb} {who} by {amount} weighted F1"
     else:
         action = f"{describe(best)} beats the in-group baseline by {amount} weighted F1"
-    return f"Helps most ({name}): {action}, to {best.score.mean:.1f} ({VERDICTS[best.verdict]})."
+    lead = "Helps most" if best.verdict == "helps" else "Highest on average"  # a gain only when it is clear
+    return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({VERDICTS[best.verdict]})."
 
 
 def summary_lines(advice: Advice) -> list[str]:

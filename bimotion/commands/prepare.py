@@ -134,7 +134,8 @@ def identical_notes(info: dict) -> list[str]:
 def summary(info: dict) -> str:
     """Rows per (corpus, group, split), partial groups and protocol notes, as printed after a run."""
     from bimotion import splits
-    from bimotion.registry import SPLITS
+    from bimotion.dataset_card import own_only, partial_groups
+    from bimotion.registry import SPLITS, benchmark_of
 
     counts: dict[tuple[str, str], dict[str, int]] = {}
     hours: dict[tuple[str, str], float] = {}
@@ -147,10 +148,13 @@ def summary(info: dict) -> str:
     for (corpus, group), per_split in counts.items():
         cells = " ".join(f"{per_split.get(s, 0):>7}" for s in SPLITS)
         lines.append(f"{corpus:<11} {group:<8} {cells} {hours[(corpus, group)]:>7.2f}")
-    for group, g in info["groups"].items():
-        if g["status"] != "complete":
-            have = ", ".join(g["corpora"]) or "nothing"
-            lines.append(f"note: group {group} is {g['status']}: has {have}; missing {', '.join(g['missing'])}")
+    bench = benchmark_of(info)
+    for group, g in partial_groups(info, bench).items():
+        have = ", ".join(g["corpora"]) or "nothing"
+        lines.append(f"note: group {group} is {g['status']}: has {have}; missing {', '.join(g['missing'])}")
+    if own_only(info, bench):
+        groups = ", ".join(g for g, v in info["groups"].items() if v["status"] != "absent")
+        lines.append(f"note: only your own corpora were given: the dataset holds their groups ({groups})")
     lines += identical_notes(info)
     for corpus in splits.not_speaker_independent(info["protocol"], info["corpora"]):
         if info["protocol"] == "speaker":

@@ -24,9 +24,11 @@ class ShardStats:
         self.genders: collections.Counter = collections.Counter()
         self.emotions: collections.Counter = collections.Counter()
         self.speakers: set[str] = set()
+        self.ids: set[str] = set()  # the rows stored (not in prepare.json)
 
     def add(self, row: dict, relpath: str) -> None:
         self.rows += 1
+        self.ids.add(row["id"])
         self.duration_s += row["duration_s"]
         self.files[relpath] = None
         self.genders[row["gender"] or "unknown"] += 1
