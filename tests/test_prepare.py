@@ -421,3 +421,28 @@ def test_the_card_counts_distinct_speakers_per_group(tmp_path):
     card = (result.out_dir / "README.md").read_text().splitlines()
     row = next(line for line in card if line.startswith("| carehome |"))
     assert row.endswith("| 6 |"), row
+
+
+def test_identical_audio_ignores_silence_and_hashes_other_formats_by_their_bytes(tmp_path):
+    """Two equal silences are no twins (both are refused when stored); an MP4 is compared by its
+    bytes (FFmpeg decoding every candidate would take minutes on ElderReact)."""
+    import dataclasses
+
+    import soundfile
+
+    from loaders.identical import identical_audio
+
+    rng = np.random.default_rng(0)
+    voice = (0.1 * rng.standard_normal(8000)).astype(np.float32)
+    files = {"a": voice, "b": voice, "quiet1": np.zeros(8000), "quiet2": np.zeros(8000)}
+    for name, samples in files.items():
+        soundfile.write(tmp_path / f"{name}.wav", samples, 16000, subtype="PCM_16")
+    (tmp_path / "c.mp4").write_bytes(b"\0\0\0\x18ftypM4A " + bytes(64))
+    (tmp_path / "d.mp4").write_bytes((tmp_path / "c.mp4").read_bytes())
+    template = loaders.Utterance(
+        id="x", corpus="mine", path="", language="ind", age_group="eld", emotions=("anger",),
+        label_space=("anger",), duration_s=0.5, sample_rate_hz=16000,
+    )  # fmt: skip
+    records = [dataclasses.replace(template, id=f"mine/{n}", path=str(tmp_path / f"{n}.wav")) for n in files]
+    records += [dataclasses.replace(template, id=f"mine/{n}", path=str(tmp_path / f"{n}.mp4")) for n in "cd"]
+    assert identical_audio(records) == [("mine/a", "mine/b"), ("mine/c", "mine/d")]
