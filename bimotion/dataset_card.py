@@ -89,6 +89,25 @@ def render(info: dict) -> str:
     return str(card)
 
 
+def gender_gaps(info: dict) -> list[str]:
+    """One sentence per corpus and group whose training split and test split have no gender in common
+    (too few speakers to balance them): a model scored there also tells genders apart."""
+    genders: dict[tuple, dict[str, set]] = {}
+    for s in info["shards"]:
+        known = {g for g, n in s["genders"].items() if n and g != "unknown"}
+        genders.setdefault((s["corpus"], s["group"]), {})[s["split"]] = known
+    out = []
+    for (corpus, group), by_split in genders.items():
+        train, test = by_split.get("train", set()), by_split.get("test", set())
+        if train and test and not train & test:
+            out.append(
+                f"{corpus} {group}: its train split holds only {'/'.join(sorted(train))} speakers and its test "
+                f"split only {'/'.join(sorted(test))} (too few speakers to balance gender): scores there mix "
+                "gender with emotion"
+            )
+    return out
+
+
 def own_only(info: dict, bench) -> bool:
     """Whether only users' own corpora were prepared (none of the benchmark's)."""
     return bool(info["corpora"]) and all(c in bench.user_corpora for c in info["corpora"])
@@ -241,6 +260,7 @@ def _caveats(info: dict) -> list[str]:
     partial = list(partial_groups(info, benchmark_of(info)))
     if partial:
         lines.append(f"**Partial groups:** {', '.join(partial)} (see above).")
+    lines += [f"**No gender in common:** {gap}." for gap in gender_gaps(info)]
     for corpus, n in info.get("identical_audio", {}).items():
         lines.append(
             f"**Identical audio in {corpus}:** {n['sets']} set(s) of clips with identical audio ({n['clips']} clips)"

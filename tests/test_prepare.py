@@ -446,3 +446,27 @@ def test_identical_audio_ignores_silence_and_hashes_other_formats_by_their_bytes
     records = [dataclasses.replace(template, id=f"mine/{n}", path=str(tmp_path / f"{n}.wav")) for n in files]
     records += [dataclasses.replace(template, id=f"mine/{n}", path=str(tmp_path / f"{n}.mp4")) for n in "cd"]
     assert identical_audio(records) == [("mine/a", "mine/b"), ("mine/c", "mine/d")]
+
+
+def test_a_split_whose_train_and_test_share_no_gender_is_noted():
+    """Three speakers split by speaker can leave train all male and test all female: the summary
+    and the card say that scores there mix gender with emotion."""
+    from bimotion.commands.prepare import summary
+    from bimotion.dataset_card import gender_gaps
+
+    shard = {"corpus": "carehome", "group": "ind_eld", "rows": 4, "duration_s": 4.0, "speakers": 1, "emotions": {}}
+    info = {
+        "shards": [
+            {**shard, "split": "train", "genders": {"m": 4}},
+            {**shard, "split": "validation", "genders": {"f": 4}},
+            {**shard, "split": "test", "genders": {"f": 4}},
+        ]
+    }
+    assert gender_gaps(info) == [
+        "carehome ind_eld: its train split holds only m speakers and its test split only f (too few speakers to "
+        "balance gender): scores there mix gender with emotion"
+    ]
+    printed = summary({**info, "benchmark": "bimotion", "protocol": "speaker", "seed": 0, "corpora": [], "groups": {}})
+    assert f"note: {gender_gaps(info)[0]}" in printed.splitlines()
+    info["shards"][0]["genders"] = {"m": 3, "f": 1}
+    assert gender_gaps(info) == []

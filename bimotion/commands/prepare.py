@@ -134,7 +134,7 @@ def identical_notes(info: dict) -> list[str]:
 def summary(info: dict) -> str:
     """Rows per (corpus, group, split), partial groups and protocol notes, as printed after a run."""
     from bimotion import splits
-    from bimotion.dataset_card import own_only, partial_groups
+    from bimotion.dataset_card import gender_gaps, own_only, partial_groups
     from bimotion.registry import SPLITS, benchmark_of
 
     counts: dict[tuple[str, str], dict[str, int]] = {}
@@ -156,6 +156,7 @@ def summary(info: dict) -> str:
         groups = ", ".join(g for g, v in info["groups"].items() if v["status"] != "absent")
         lines.append(f"note: only your own corpora were given: the dataset holds their groups ({groups})")
     lines += identical_notes(info)
+    lines += [f"note: {gap}" for gap in gender_gaps(info)]
     for corpus in splits.not_speaker_independent(info["protocol"], info["corpora"]):
         if info["protocol"] == "speaker":
             lines.append(f"note: {corpus} is not split by speaker: {splits.rule('speaker', corpus).reason}")
