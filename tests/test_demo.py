@@ -77,6 +77,8 @@ def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, cap
         assert stage in text
     assert "synthetic" in text
     assert "load_dataset(" in text and "at 16000 Hz" in text
+    marked = any(cell.endswith("*") for line in text.splitlines() for cell in line.split())
+    assert marked == ("* the model never trained on some labels" in text)  # a * cell is explained below
     for name in ("bimotion", "yuemotion"):
         card = (out / name / "README.md").read_text(encoding="utf-8")
         assert card.startswith("---") and "configs:" in card

@@ -236,13 +236,14 @@ def _advance(bar, message: str) -> None:
 
 def _compact_tables(result) -> str:
     """Each table's weighted F1 (%) per row and test group, the row average and the chance levels, aligned;
-    † marks a score at or below its test set's chance level."""
+    † marks a score at or below its test set's chance level, * a model that never trained on some of
+    the test set's labels."""
     from bimotion.console import aligned
 
-    def num(value, chance=None) -> str:
+    def num(value, chance=None, untrained=()) -> str:
         if value is None:
             return "-"
-        return f"{value:.1f}" + ("†" if chance is not None and value <= chance else " ")
+        return f"{value:.1f}" + ("†" if chance is not None and value <= chance else " ") + ("*" if untrained else " ")
 
     blocks = []
     for table in result.plan.tables:
@@ -251,7 +252,7 @@ def _compact_tables(result) -> str:
         for row in table.rows:
             cells = [result.cell(table.name, row.key, c.key) for c in table.columns]
             line = [f"{row.label} {row.notation}" if len(row.notation) < 12 else row.label]
-            line += [num(c.mean, c.chance) for c in cells]
+            line += [num(c.mean, c.chance, c.untrained) for c in cells]
             if has_avg:
                 avg = result.averages.get((table.name, row.key))
                 chances = [c.chance for c in cells]
@@ -263,4 +264,10 @@ def _compact_tables(result) -> str:
             chances.append(sum(chances) / len(chances))
         rows.append(["chance level"] + [num(v) for v in chances])
         blocks.append(f"{table.title}\n{aligned(rows)}")
-    return "\n\n".join(blocks) + "\n† at or below the test set's chance level"
+    notes = ["† at or below the test set's chance level"]
+    if any(c.untrained for table in result.plan.tables for c in result.table_cells(table.name)):
+        notes.append(
+            "* the model never trained on some labels this test set annotates (its training data lacks them; "
+            "scored as predicted absent), which can put it far below chance"
+        )
+    return "\n\n".join(blocks) + "\n" + "\n".join(notes)
