@@ -16,6 +16,7 @@ import pytest
 import loaders
 from loaders import LABELS, CorpusError, LayoutError, SkipReport, testing
 from loaders.audiofolder import DEFAULT_LICENSE, AudioFolder
+from loaders.errors import ROW_REASONS
 from loaders.testing.audiofolder import BAD_CASES, LABEL_MAP
 
 NAME = "carehome"
@@ -137,7 +138,7 @@ def test_each_bad_case_is_a_clear_error_or_one_counted_skip(tmp_path, case):
     assert len(records) == 2
     files = {kind: report.files[(NAME, kind)] for kind in ("seen", "read", "not_audio")}
     # every file below the root is read, skipped (its row or itself reported) or counted as not audio
-    assert files["seen"] == files["read"] + files["not_audio"] + (case not in ("missing_file", "duplicate_row"))
+    assert files["seen"] == files["read"] + files["not_audio"] + (case not in ROW_REASONS)
 
 
 def test_all_bad_cases_at_once_are_counted_by_reason_and_the_root_is_untouched(bad_root):

@@ -8,7 +8,9 @@ import json
 import math
 from pathlib import Path
 
-from ..grid.report import DAGGER, write_text_atomic
+from loaders.files import write_text_atomic
+
+from ..grid.report import DAGGER
 from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult
 from .names import group_name, names_list
 

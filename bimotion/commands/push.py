@@ -150,8 +150,8 @@ def recarded_model(model_dir, repo_id: str) -> dict[str, str]:
 def run(args) -> int:
     """Long: checks, the listing, then the upload; the same steps for a dataset and a model."""
     from bimotion.console import hub_progress_bars
-    from bimotion.grid.report import write_text_atomic
     from bimotion.hub import HubError, check_push, publish, upload_plan
+    from loaders.files import write_text_atomic
 
     error = folder_error(args.out)
     if error:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.files import save_npz
+from loaders.files import save_npz, write_text_atomic
 
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
@@ -22,7 +22,7 @@ from .checks import check_inputs, check_rows
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config
 from .plan import PlannedModel, make_plan, shard_name
-from .report import GridResult, write_reports, write_text_atomic
+from .report import GridResult, write_reports
 from .scoring import CellResult, chance_of_test, score_test, summarize
 
 
