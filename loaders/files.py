@@ -94,7 +94,7 @@ def process_alive(pid: int) -> bool:
 
 
 @functools.cache
-def _machine() -> str:
+def machine_id() -> str:
     """This machine as 8 hex digits: the host name and the pid namespace (containers sharing a host name
     have their own pids), hashed so that any host name gives a short, dot-free part of a file name."""
     with contextlib.suppress(OSError):
@@ -104,7 +104,7 @@ def _machine() -> str:
 
 
 def _writer() -> str:
-    return f"{_machine()}-{os.getpid()}"
+    return f"{machine_id()}-{os.getpid()}"
 
 
 def _remove_orphans(path: Path, suffix: str) -> None:
@@ -112,7 +112,7 @@ def _remove_orphans(path: Path, suffix: str) -> None:
     writers are gone: processes no longer alive on this machine, and files of any machine untouched for
     :data:`ORPHAN_AGE_S`."""
     ours = re.compile(rf"\.{re.escape(path.name)}\.([0-9a-f]{{8}})-(\d+)\.[0-9a-f]{{8}}{re.escape(suffix)}")
-    machine, now = _machine(), time.time()
+    machine, now = machine_id(), time.time()
     for candidate in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
         match = ours.fullmatch(candidate.name)
         if not match:

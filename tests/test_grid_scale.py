@@ -208,6 +208,17 @@ def test_claims_are_atomic_and_stale_ones_are_taken_over(tmp_path):
     taken = claims.acquire("x.seed1")
     assert isinstance(taken, Claim) and "of elsewhere pid 1" in logged[-1] and "no heartbeat for 120 s" in logged[-1]
     taken.release()
+    # a container with this host name but its own pid namespace is another machine: its live claim,
+    # whose pid is dead here, is not taken over while its heartbeat is fresh
+    import socket
+
+    from loaders.files import machine_id
+
+    twin = {"unit": "y.seed0", "host": socket.gethostname(), "machine": "0" * 8, "pid": 2**22 + 1, "token": "t"}
+    claims.path("y.seed0").write_text(json.dumps(twin))
+    assert not isinstance(claims.acquire("y.seed0"), Claim)
+    claims.path("y.seed0").write_text(json.dumps({**twin, "machine": machine_id()}))  # this machine's, pid gone
+    assert isinstance(claims.acquire("y.seed0"), Claim) and "its process is gone" in logged[-1]
 
 
 def test_shards_split_the_plan_and_come_from_a_job_array():

@@ -2,13 +2,14 @@
 index), a claim per model so that no two workers train it, and the processes of one
 ``accelerate launch`` agreeing on every step.
 
-A claim is ``claims/<unit>.claim`` in the output folder, holding the worker's host, pid, start
-time and a random token.  It is written whole to a private temporary file and then ``os.link``-ed
+A claim is ``claims/<unit>.claim`` in the output folder, holding the worker's host, machine id
+(:func:`loaders.files.machine_id`: the host name and pid namespace), pid, start time and a random
+token.  It is written whole to a private temporary file and then ``os.link``-ed
 to its name: the link fails if the name exists, so exactly one worker wins, on local disks and on
 NFS alike, and a reader never sees half a claim.  While it works, the holder touches the file every
 ``heartbeat_s`` seconds (a daemon thread).  A claim is *stale*, and the next worker that meets it
-takes it over (and logs that), when its process is gone on this host, or when its heartbeat is
-older than ``stale_after_s`` (another host, a frozen node).  Taking over happens under a short
+takes it over (and logs that), when its process is gone on this machine, or when its heartbeat is
+older than ``stale_after_s`` (another machine, a frozen node).  Taking over happens under a short
 ``<unit>.claim.takeover`` lock (``O_CREAT | O_EXCL``), re-checking staleness there, so two workers
 never both take over one claim.  A finished unit needs no claim: the grid's markers say so.
 """
@@ -25,7 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loaders.files import process_alive
+from loaders.files import machine_id, process_alive
 
 STALE_AFTER_S = 600.0  # a claim whose heartbeat is older than this is taken over
 HEARTBEAT_S = 30.0
@@ -117,7 +118,10 @@ class Claims:
 
     def stale(self, info: dict) -> str | None:
         """Why a claim may be taken over, or None while its worker lives."""
-        if info.get("host") == socket.gethostname() and not process_alive(int(info.get("pid", -1))):
+        # this machine's claim (host and pid namespace: a container that shares the host name is another
+        # machine, whose pids mean nothing here); a claim written before machine ids were recorded: its host
+        here = info["machine"] == machine_id() if "machine" in info else info.get("host") == socket.gethostname()
+        if here and not process_alive(int(info.get("pid", -1))):
             return "its process is gone"
         if info["age_s"] > self.stale_after_s:
             return f"no heartbeat for {info['age_s']:.0f} s > {self.stale_after_s:.0f} s"
@@ -127,7 +131,10 @@ class Claims:
         """This worker's :class:`Claim` on ``unit``, or the live holder's claim (a dict) when another has it."""
         self.folder.mkdir(parents=True, exist_ok=True)
         path, token = self.path(unit), uuid.uuid4().hex
-        info = {"unit": unit, "host": socket.gethostname(), "pid": os.getpid(), "started": time.time(), "token": token}
+        info = {
+            "unit": unit, "host": socket.gethostname(), "machine": machine_id(), "pid": os.getpid(),
+            "started": time.time(), "token": token,
+        }  # fmt: skip
         tmp = self.folder / f".{unit}.{token}.tmp"
         tmp.write_text(json.dumps(info), encoding="utf-8")
         try:
