@@ -56,7 +56,7 @@ def test_orphans_are_removed_only_when_their_writer_is_surely_gone(tmp_path):
     file is removed only once it is a day old; this machine's are removed as soon as their process is
     gone; files that are not this target's temporary files are never touched, however old."""
     target = tmp_path / "scores.json"
-    here, there, dead = files._machine(), "0badc0de", 2**22 + 1  # above Linux's largest pid: no such process
+    here, there, dead = files.machine_id(), "0badc0de", 2**22 + 1  # above Linux's largest pid: no such process
     assert here != there and len(here) == 8
     names = {
         "dead here": f".scores.json.{here}-{dead}.0000000a.tmp",

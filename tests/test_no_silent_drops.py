@@ -237,7 +237,7 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_run(csed, tmp_pa
     """Only the orphans of processes that are gone: a live process's file is left alone."""
     out = tmp_path / "out" / "m.jsonl"
     out.parent.mkdir()
-    machine = files._machine()
+    machine = files.machine_id()
     orphan = out.with_name(f".m.jsonl.{machine}-{2**22 + 1}.0000dead.tmp")  # above Linux's largest pid: no such process
     live = out.with_name(f".m.jsonl.{machine}-{os.getpid()}.0000b5e1.tmp")
     for path in (orphan, live):
