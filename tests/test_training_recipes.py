@@ -207,7 +207,12 @@ def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path, monkeypa
     summary = json.loads((out / "scores.json").read_text())
     annotated = summary["label_spaces"]["carehome"]
     assert annotated and set(annotated) <= set(LABELS)
-    assert f"- `carehome`: {', '.join(annotated)}" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert f"- `carehome`: {', '.join(annotated)}" in card
+    # the card tells what happened: the folder's protocol, the run's steps, its language, its own corpus
+    assert "bimotion `speaker` (speaker-independent" in card and "2 steps (" in card
+    assert "across languages (Indonesian)" in card and "a user's own corpus (carehome)" in card
+    assert "speakers can occur in both training" not in card
     bad = subprocess.run(
         [sys.executable, str(REPO / "recipes" / "train.py"), *argv[:-2], "--train_configs", "eld"],
         env=subprocess_env(), capture_output=True, text=True, timeout=600,

@@ -23,8 +23,11 @@ from loaders import SOURCES
 from loaders.labels import CORPUS_LABEL_MAPS, LABELS, label_space
 
 from ..card_metadata import combined_license, hub_language
-from ..registry import Group
+from ..registry import Group, language_name
 from .model import UNTRAINED_BIAS
+
+# corpora whose paper-protocol split is drawn per utterance: a speaker can be in training and test
+SHARED_SPEAKERS = ("crema_d", "tess", "iemocap", "csed")
 
 CODE = "https://github.com/HLTCHKUST/elderly_ser"
 BENCHMARK_TITLES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
@@ -211,6 +214,7 @@ def render_card(summary: dict):
         else "an explicit list of configurations"
     )
     trained = summary.get("trained_labels")  # absent from scores.json of older runs
+    groups = groups_of(summary["train_configs"]) + list(summary["test"]["groups"])
     template = (resources.files("bimotion.templates") / TEMPLATE).read_text(encoding="utf-8")
     return ModelCard.from_template(
         card_data(summary),
@@ -231,6 +235,12 @@ def render_card(summary: dict):
         selection_metric=summary["selection"]["metric"],
         labels=LABELS,
         label_spaces=corpus_label_spaces(summary, corpora),
+        languages=[language_name(code) for code in dict.fromkeys(Group.parse(g).language for g in groups)],
+        protocols=summary.get("protocols") or {},
+        selected=summary["selection"].get("selected", True),
+        epochs=summary["selection"].get("epochs") or 0,
+        user_corpora=[c for c in summary["train_corpora"] if c not in CORPUS_LABEL_MAPS],
+        shared_speakers=[c for c in summary["train_corpora"] if c in SHARED_SPEAKERS],
         trained_labels=trained,
         snippet_labels=trained or list(LABELS),
         untrained_labels=[label for label in LABELS if label not in trained] if trained else [],

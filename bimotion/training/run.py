@@ -197,6 +197,19 @@ def _trainer(spec: TrainSpec, training_args: SERTrainingArguments, train_ds, val
     )
 
 
+def prepared_protocols(sources) -> dict[str, str | None]:
+    """The split protocol each given benchmark was prepared with (its local folder's prepare.json;
+    None for a Hub dataset id)."""
+    from bimotion.data.layout import is_prepared, read_info
+
+    out = {}
+    for name in BENCHMARKS:
+        path = getattr(sources, name, None)
+        if path:
+            out[name] = read_info(path).get("protocol") if is_prepared(path) else None
+    return out
+
+
 def label_spaces(dataset) -> dict[str, list[str]]:
     """The labels each corpus of ``dataset`` annotates (its rows' ``label_mask``): what a model card
     lists, for a user's corpus too, which has no entry in :data:`loaders.labels.CORPUS_LABEL_MAPS`."""
@@ -219,6 +232,7 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
         "test_configs": test_configs,
         "train_groups": list(spec.train.groups),
         "train_corpora": sorted(set(column(train_ds, "corpus").tolist())),
+        "protocols": prepared_protocols(sources),
         "label_spaces": label_spaces(train_ds),
         "trained_labels": list(trainer.model.config.trained_labels),
         "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},
@@ -230,6 +244,7 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
         "resumed_from": None,
         "selection": {
             "metric": training_args.metric_for_best_model,
+            "selected": bool(training_args.load_best_model_at_end),  # False: the model after the last step
             "best_checkpoint": trainer.state.best_model_checkpoint,
             "best_metric": trainer.state.best_metric,
             "global_step": trainer.state.global_step,
