@@ -114,9 +114,15 @@ def own_only(info: dict, bench) -> bool:
 
 
 def _title(info: dict, bench) -> str:
+    """The benchmark's title; with users' corpora, theirs and the languages the data holds."""
+    user = [c for c in info["corpora"] if c in bench.user_corpora]
+    if not user:
+        return TITLES[bench.name]
+    present = [g for g, v in info["groups"].items() if v["status"] != "absent"]
+    languages = ", ".join(dict.fromkeys(LANGUAGE_NAMES[Group.parse(g).language] for g in present))
     if own_only(info, bench):
-        return f"{' and '.join(info['corpora'])}: speech emotion recognition data, prepared with bimotion"
-    return TITLES[bench.name]
+        return f"{' and '.join(user)}: speech emotion recognition data ({languages}), prepared with bimotion"
+    return f"{bench.name} with {' and '.join(user)}: speech emotion recognition data ({languages})"
 
 
 def partial_groups(info: dict, bench) -> dict:

@@ -61,7 +61,7 @@ def check_downmix(path: Path, channels: np.ndarray, mono: np.ndarray) -> None:
         drop = 20 * np.log10(level / max(mixed, 1e-12))
         warnings.warn(
             f"{path}: its {channels.shape[1]} channels cancel when mixed to mono ({drop:.0f} dB quieter than the "
-            "recording): is one channel phase-inverted? the stored clip is near-silent",
+            "recording): is one channel phase-inverted? the mono clip is near-silent",
             CancellingChannelsWarning,
             stacklevel=3,
         )

@@ -188,3 +188,9 @@ def test_check_verifies_a_user_corpus_split_by_speaker_and_allows_its_own_split_
     result = verify(leaky, hash_audio=False)
     assert result["overlap"]["carehome"]["shared_units"] == [train_speaker]
     assert any("carehome" in p and train_speaker in p for p in result["problems"])
+
+
+def test_the_card_title_names_the_users_corpora_and_the_languages_held(prepared):
+    title = next(line for line in (prepared / "README.md").read_text().splitlines() if line.startswith("# "))
+    assert title.startswith("# bimotion with carehome and nanhome: speech emotion recognition data (English, ")
+    assert "Indonesian" in title and "Hokkien" in title

@@ -46,7 +46,7 @@ CASES = [
     ),  # BiMotion data as YueMotion
     ("train", ["--train_configs", "zho_eldd"], "--train_configs"),
     # a group the prepared folder has no rows of: named before anything loads (it was a traceback)
-    ("train", ["--train_configs", "eld"], "--train_configs: the prepared bimotion dataset"),
+    ("train", ["--train_configs", "eld"], "--train_configs: eld includes eng_eld, of which the prepared bimotion"),
     ("train", ["--train_configs", "zho_eld", "--test_configs", "eng_adu"], "has no eng_adu rows"),
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--configs", "eng"], "--configs"),
     ("train", ["--train_configs", "yue_adu"], "--yuemotion"),

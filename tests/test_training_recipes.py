@@ -218,6 +218,7 @@ def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path, monkeypa
         env=subprocess_env(), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr[-3000:]
+    assert "name its groups that the folder holds (ind_eld)" in bad.stderr
     # inference with its default configs (every group of the folder, the user's too), in a fresh process
     scored = subprocess.run(
         [sys.executable, str(REPO / "recipes" / "infer.py"), "--model", str(out), "--bimotion", str(data),

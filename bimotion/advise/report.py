@@ -77,7 +77,8 @@ def _verdict_line(advice: Advice) -> str:
     else:
         action = f"{describe(best)} beats the in-group baseline by {amount} weighted F1"
     lead = "Helps most" if best.verdict == "helps" else "Highest on average"  # a gain only when it is clear
-    return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({VERDICTS[best.verdict]})."
+    at_chance = f" {DAGGER}, at or below chance ({advice.chance:.1f})" if best.score.mean <= advice.chance else ""
+    return f"{lead} ({name}): {action}, to {best.score.mean:.1f}{at_chance} ({VERDICTS[best.verdict]})."
 
 
 def summary_lines(advice: Advice) -> list[str]:

@@ -178,6 +178,9 @@ def _write(
     return Prepared(out_dir, info, report)
 
 
+MAX_LISTED_SETS = 100  # sets named per corpus and kind in prepare.json's identical_audio (the counts are whole)
+
+
 def identical_summary(
     records: list, identical: list[tuple[str, ...]], split_of: Mapping[str, str], *, stored: set[str]
 ) -> dict:
@@ -199,7 +202,9 @@ def identical_summary(
         ):
             if holds:
                 entry[kind] += 1
-                entry.setdefault("examples", {}).setdefault(kind, list(ids))
+                listed = entry.setdefault("listed", {}).setdefault(kind, [])
+                if len(listed) < MAX_LISTED_SETS:
+                    listed.append(list(ids))
     return out
 
 

@@ -117,11 +117,11 @@ def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, st
     prepared folders (their prepare.json; a Hub id is checked when it loads).  Run after the checks
     of the arguments themselves: a bad number is named before what the data lacks."""
     for flag, configs in flags.items():
-        if configs is not None:
-            _check_present(parse_mixture(split_list(list(configs))), flag, datasets)
+        for config in split_list(list(configs)) if configs is not None else []:
+            _check_present(config, parse_mixture([config]), flag, datasets)
 
 
-def _check_present(found, flag: str, datasets: dict[str, str | None]) -> None:
+def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> None:
     from bimotion.data.layout import is_prepared, read_info
 
     for bench in found.benchmarks:
@@ -132,8 +132,17 @@ def _check_present(found, flag: str, datasets: dict[str, str | None]) -> None:
         for group in dict.fromkeys(s.group for s in found.shards if s.benchmark == bench):
             wanted = sorted({s.corpus for s in found.shards if (s.benchmark, s.group) == (bench, group)})
             if not any((group, corpus) in have for corpus in wanted):
-                held = ", ".join(sorted({g for g, _ in have}))
+                held = sorted({g for g, _ in have})
+                if config != group:  # a union (eld, all): name what it can be narrowed to
+                    inside = [g for g in dict.fromkeys(x.group for x in found.shards) if g in held]
+                    narrower = (
+                        f"name its groups that the folder holds ({' '.join(inside)})" if inside else "leave it out"
+                    )
+                    raise ArgumentError(
+                        f"{flag}: {config} includes {group}, of which the prepared {bench} dataset at {path} has no "
+                        f"rows (it holds {', '.join(held)}): {narrower}, or prepare {group}'s corpora ({', '.join(wanted)})"
+                    )
                 raise ArgumentError(
-                    f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {held}): "
+                    f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {', '.join(held)}): "
                     f"prepare it with the corpora of {group} ({', '.join(wanted)}), or leave {group} out"
                 )
