@@ -206,3 +206,5 @@ def test_a_handful_of_test_clips_gives_no_verdict(capsys):
         **{**advice.__dict__, "mixtures": [baseline, MixtureResult(**{**mixture.__dict__, "test_clips": 99})]}
     )
     assert _verdict_line(sure_advice).startswith("Helps most (zho_eld+zho_adu)")
+    at_chance = Advice(**{**advice.__dict__, "chance": 100.0})
+    assert "to 100.0 †, at or below chance (100.0)" in _verdict_line(at_chance)
