@@ -106,6 +106,7 @@ def test_untrained_labels_are_never_reported_even_at_threshold_zero(models, audi
     rows = list(predict_files(models["ours"], [audio_dir / "a.wav"], threshold=0.0, window_s=2.0, hop_s=1.0,
                               progress=False, report=report))  # fmt: skip
     assert len(rows) == report.windows == 5 and report.audio_s == pytest.approx(5.5)
+    assert report.silent == []  # speech-like audio is not called silent
     assert all(row.predicted == tuple(TRAINED) and list(row.scores) == TRAINED for row in rows)
     spread = np.ptp([[row.scores[k] for k in TRAINED] for row in rows], axis=0)
     assert spread.max() > 1e-4  # the scores follow the audio
@@ -276,3 +277,14 @@ def test_a_file_with_no_window_is_explained():
     """A file that gave no window: too short for the model, or (vad) no stretch of voice long enough."""
     text = PredictReport(files=1, no_window=["short.wav"]).format()
     assert "short.wav" in text and "25 ms receptive field" in text and "no stretch of voice of at least 0.25 s" in text
+
+
+def test_a_silent_file_is_scored_but_said_to_be_silent(models, tmp_path):
+    """Digital silence gets rows (a recording may be silent on purpose), and the report says that
+    their scores mean nothing."""
+    soundfile.write(tmp_path / "quiet.wav", np.zeros(32000), 16000, subtype="PCM_16")
+    report = PredictReport()
+    rows = list(predict_files(models["ours"], [tmp_path / "quiet.wav"], window_s=2.0, hop_s=1.0,
+                              progress=False, report=report))  # fmt: skip
+    assert rows and report.silent == [str(tmp_path / "quiet.wav")]
+    assert "1 file(s) are silent (peak at most -80 dBFS): their scores mean nothing" in report.format()

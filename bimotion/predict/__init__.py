@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from loaders.errors import CorpusError, SkipReport
+from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs
 
 from .audio import AudioSource, PredictError, audio_blocks, find_audio
 from .model import Predictor, load_predictor, parse_label_map
@@ -54,6 +55,7 @@ class PredictReport:
     elapsed_s: float = 0.0
     not_audio: int = 0
     no_window: list[str] = field(default_factory=list)
+    silent: list[str] = field(default_factory=list)  # scored, but with nothing to hear (loaders.levels)
     skipped: SkipReport = field(default_factory=SkipReport)
 
     @property
@@ -73,6 +75,11 @@ class PredictReport:
                 f"{len(self.no_window)} file(s) gave no window (shorter than the model's 25 ms receptive field, "
                 f"or, with --segment vad, no stretch of voice of at least {Windowing.vad_min_speech_s:g} s): "
                 f"{', '.join(self.no_window[:3])}{' …' if len(self.no_window) > 3 else ''}"
+            )
+        if self.silent:
+            lines.append(
+                f"{len(self.silent)} file(s) are silent (peak at most {SILENT_PEAK_DBFS:.0f} dBFS): their scores "
+                f"mean nothing: {', '.join(self.silent[:3])}{' …' if len(self.silent) > 3 else ''}"
             )
         if self.skipped:
             lines.append(self.skipped.format())
@@ -173,14 +180,18 @@ def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_ba
     """``(file name, start sample, samples)`` of every window; a file that fails while decoding is
     raised, or with ``skip_bad`` counted (windows it already gave stay)."""
 
+    peak = 0.0  # of the file being read
+
     def counted(blocks: Iterable[np.ndarray]):
+        nonlocal peak
         for block in blocks:
             report.audio_s += len(block) / rate
             bar.update(len(block) / rate)
+            peak = max(peak, float(np.max(np.abs(block))) if len(block) else 0.0)
             yield block
 
     for source in sources:
-        count = 0
+        count, peak = 0, 0.0
         try:
             for start, samples in windows(counted(audio_blocks(source, rate)), rate, how):
                 count += 1
@@ -192,6 +203,8 @@ def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_ba
             continue
         if not count:
             report.no_window.append(source.name)
+        elif peak_dbfs(np.array([peak])) <= SILENT_PEAK_DBFS:
+            report.silent.append(source.name)
 
 
 def _score(predictor: Predictor, batch, threshold: float, report: PredictReport) -> Iterator[WindowPrediction]:
