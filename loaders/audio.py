@@ -9,6 +9,7 @@ handled or turned into a :class:`~loaders.errors.BadFileError` that names the fi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -23,8 +24,8 @@ from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmi
 LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
 __all__ = [
-    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "ffmpeg", "needs_ffmpeg", "probe",
-    "resample", "sniff",
+    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "ffmpeg", "libsndfile_error",
+    "needs_ffmpeg", "probe", "resample", "sniff",
 ]  # fmt: skip
 
 
@@ -62,6 +63,17 @@ def sniff(head: bytes) -> str:
     if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
         return "mp3"
     return "unknown"
+
+
+def libsndfile_error(err: Exception) -> str:
+    """libsndfile's message, without its claim that an existing file "does not exist or is not a
+    regular file (possibly a pipe?)", which it makes of any content it cannot parse."""
+    text = " ".join(str(err).split())
+    return re.sub(
+        r"File does not exist or is not a regular file \(possibly a pipe\?\)\.?",
+        "its content cannot be parsed (damaged, or not audio despite its first bytes)",
+        text,
+    )
 
 
 def _bad(path, reason: str, message: str, hint: str) -> BadFileError:
@@ -269,7 +281,10 @@ def probe(path: str | os.PathLike) -> AudioInfo:
         info = soundfile.info(str(path))
     except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
         raise _bad(
-            path, "corrupt", f"{kind.upper()} file cannot be parsed: {err}", "replace it with the original file"
+            path,
+            "corrupt",
+            f"{kind.upper()} file cannot be parsed: {libsndfile_error(err)}",
+            "replace it with the original file",
         ) from err
     return AudioInfo(kind, int(info.samplerate), int(info.channels), int(info.frames), info.subtype)
 
@@ -323,7 +338,9 @@ def decode(
         # reading a float file as int16 would truncate its samples to 0 (silence)
         samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except Exception as err:
-        raise _bad(path, "corrupt", f"cannot decode audio: {err}", "replace it with the original file") from err
+        raise _bad(
+            path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
+        ) from err
     mono = samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0]
     if samples.shape[1] > 1:
         check_downmix(path, samples, mono)

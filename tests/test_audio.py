@@ -176,3 +176,16 @@ def test_channels_that_cancel_in_the_mono_mix_are_warned_about_by_file(tmp_path)
         found = [w for w in caught if issubclass(w.category, CancellingChannelsWarning)]
         assert bool(found) is warned, name
         assert all(str(tmp_path / name) in str(w.message) for w in found)
+
+
+def test_a_file_that_only_starts_like_mp3_is_not_said_to_be_missing(tmp_path):
+    """libsndfile says "File does not exist or is not a regular file (possibly a pipe?)" of content it
+    cannot parse; the error says what is true: the file's content cannot be parsed."""
+    from loaders import BadFileError
+    from loaders.audio import probe
+
+    path = tmp_path / "bad0.wav"
+    path.write_bytes(bytes([0xFF, 0xFB, 0x90, 0x64]) + bytes(413))  # one MPEG frame header, then nothing
+    with pytest.raises(BadFileError) as err:
+        probe(path)
+    assert "does not exist" not in str(err.value) and "its content cannot be parsed" in str(err.value)

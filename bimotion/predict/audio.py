@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.audio import AudioInfo, ClippedAudioWarning, ffmpeg, probe
+from loaders.audio import AudioInfo, ClippedAudioWarning, ffmpeg, libsndfile_error, probe
 from loaders.base import AUDIO_FORMATS, _walk, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
 
@@ -118,7 +118,9 @@ def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _L
     try:
         f = soundfile.SoundFile(str(path))
     except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
-        raise BadFileError(path, "corrupt", f"cannot decode audio: {err}", "replace it with the original file") from err
+        raise BadFileError(
+            path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
+        ) from err
     with f:
         rate = int(f.samplerate)
         stream = None if rate == sample_rate_hz else soxr.ResampleStream(rate, sample_rate_hz, 1, "float32", "HQ")
@@ -127,7 +129,9 @@ def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _L
             try:
                 block = f.read(frames, dtype="float32", always_2d=True)
             except Exception as err:
-                raise BadFileError(path, "corrupt", f"cannot decode audio: {err}", "replace it") from err
+                raise BadFileError(
+                    path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it"
+                ) from err
             last = len(block) < frames
             mono = level.check(block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0])
             if stream is not None:
