@@ -18,7 +18,7 @@ import glob
 import hashlib
 from pathlib import Path
 
-from loaders.levels import SILENT_PEAK_DBFS  # what prepare refuses to store, and check reports
+from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs  # what prepare refuses to store, and check reports
 
 LEVEL_TOLERANCE_DB = 3.0  # stored RMS level vs the source's (with --source)
 DURATION_TOLERANCE_S = 0.01
@@ -186,9 +186,8 @@ def _level_dbfs(samples) -> tuple[float, float]:
     if samples.size == 0:
         return -np.inf, -np.inf
     with np.errstate(divide="ignore"):
-        peak = 20 * np.log10(float(np.max(np.abs(samples))))
         rms = 10 * np.log10(float(np.mean(np.square(samples, dtype=np.float64))))
-    return peak, rms
+    return peak_dbfs(samples), rms
 
 
 def _audio_level_problems(row_id: str, blob: bytes, source: str | None) -> tuple[list[str], bool]:

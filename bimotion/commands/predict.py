@@ -21,7 +21,6 @@ files are counted and skipped instead).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 HELP = "predict emotions in audio files and folders with a trained model (CSV or JSON Lines, one row per window)"
 
@@ -53,6 +52,8 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from bimotion.predict import PredictError, PredictReport, RowWriter, output_format, predict_files
 
+    from .source_args import write_skip_list
+
     report = PredictReport()
     try:
         output_format(args.output)  # before anything slow
@@ -78,13 +79,10 @@ def run(args) -> int:
     except PredictError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    where = args.output or "stdout"
-    listed = Path(f"{args.output}.skipped.tsv") if args.output else None
-    if report.skipped and listed is None:  # no file to put the list beside: every skipped file is printed
+    if report.skipped and not args.output:  # no file to put the list beside: every skipped file is printed
         report.skipped.max_examples = max(report.skipped.counts.values())
+    where = args.output or "stdout"
     print(f"scores of {', '.join(rows.labels)} per window -> {where}: {report.format()}", file=sys.stderr)
-    if listed is not None and report.skipped:
-        print(f"every skipped file, with its reason: {report.skipped.write_tsv(listed)}", file=sys.stderr)
-    elif listed is not None:
-        listed.unlink(missing_ok=True)  # the list of an earlier run into the same output
+    if args.output:
+        write_skip_list(report.skipped, args.output)
     return 0

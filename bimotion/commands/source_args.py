@@ -117,16 +117,24 @@ def sources_of(args) -> dict:
 
 def print_skips(report, output: str | Path) -> None:
     """The skipped inputs to standard error, a few per reason, and every one of them in
-    ``OUTPUT.skipped.tsv`` beside the output (a list from an earlier run there is removed when
-    nothing was skipped)."""
+    ``OUTPUT.skipped.tsv`` beside the output (:func:`write_skip_list`)."""
+    if report:
+        print(report.format(), file=sys.stderr)
+    write_skip_list(report, output, "input")
+
+
+def write_skip_list(report, output: str | Path, what: str = "file") -> Path | None:
+    """Every input ``report`` (a :class:`loaders.errors.SkipReport`) skipped, in ``OUTPUT.skipped.tsv``
+    beside ``output``, named on standard error; when nothing was skipped, a list an earlier run left
+    there is removed.  A list that cannot be written is a warning, not a failed run."""
     listed = Path(f"{Path(output).expanduser()}.skipped.tsv")
     if not report:
         listed.unlink(missing_ok=True)
-        return
-    print(report.format(), file=sys.stderr)
+        return None
     try:
         report.write_tsv(listed)
     except OSError as err:
         print(f"warning: cannot write the list of skipped inputs to {listed} ({err.strerror or err})", file=sys.stderr)
-    else:
-        print(f"every skipped input, with its reason: {listed}", file=sys.stderr)
+        return None
+    print(f"every skipped {what}, with its reason: {listed}", file=sys.stderr)
+    return listed
