@@ -85,6 +85,9 @@ def render(info: dict) -> str:
         other_licenses=[f"{c} ({t})" for c, t in info["licenses"].items() if hub_license(t) == "other"],
         class_names=info.get("class_names", {}),
         benchmark_citation=SOURCES["yuemotion"].citation.strip(),
+        benchmark_heading="The paper whose protocol and label space bimotion follows"
+        if own_only(info, bench)
+        else "The benchmark",
     )
     return str(card)
 
@@ -143,7 +146,7 @@ def card_data(info: dict, bench, files: dict):
 
     languages = sorted({hub_language(Group.parse(s["group"]).language) for s in info["shards"]})
     return DatasetCardData(
-        pretty_name=TITLES[bench.name].split(":")[0] if bench.name in TITLES else bench.name,
+        pretty_name=_pretty_name(info, bench),
         **license_metadata(info),
         language=languages,
         multilinguality="multilingual" if len(languages) > 1 else "monolingual",
@@ -151,7 +154,7 @@ def card_data(info: dict, bench, files: dict):
         source_datasets=[hub_dataset_id(SOURCES[c].url) or c for c in info["corpora"]],
         task_categories=["audio-classification"],
         task_ids=["audio-emotion-recognition"],
-        tags=["speech-emotion-recognition", "elderly", "cross-lingual", "audio"],
+        tags=_tags(info, languages),
         configs=[  # the label names travel in the Parquet files' features (bimotion.features)
             {
                 "config_name": name,
@@ -161,6 +164,28 @@ def card_data(info: dict, bench, files: dict):
             for name, per_split in files.items()
         ],
     )
+
+
+def _pretty_name(info: dict, bench) -> str:
+    """The Hub's short name: the benchmark's; with users' corpora, their titles (their cards'
+    ``pretty_name``) after it, or alone when only theirs were prepared."""
+    base = TITLES[bench.name].split(":")[0] if bench.name in TITLES else bench.name
+    user = [SOURCES[c].title.split(":")[0] for c in info["corpora"] if c in bench.user_corpora]
+    if not user:
+        return base
+    return " and ".join(user) if own_only(info, bench) else f"{base} with {' and '.join(user)}"
+
+
+def _tags(info: dict, languages: list[str]) -> list[str]:
+    """The card's tags: ``elderly`` only when an elderly group was prepared, ``cross-lingual`` only
+    with more than one language."""
+    elderly = any(Group.parse(s["group"]).age_group == "eld" for s in info["shards"])
+    return [
+        "speech-emotion-recognition",
+        *(["elderly"] if elderly else []),
+        *(["cross-lingual"] if len(languages) > 1 else []),
+        "audio",
+    ]
 
 
 def license_metadata(info: dict) -> dict:
@@ -189,17 +214,20 @@ def _rows(info: dict, **match) -> collections.Counter:
 
 
 def _config_rows(info: dict, bench, files: dict) -> list[dict]:
-    """One row per prepared config: its groups, the corpora given, and rows per split."""
+    """One row per prepared config: the groups it holds rows of (a union's absent groups are not
+    listed), the corpora given, and rows per split."""
+    held = {(s["corpus"], s["group"]) for s in info["shards"]}
     rows = []
     for name, config in bench.configs.items():
         if name not in files:
             continue
-        shards = [s for s in config.shards if s[0] in info["corpora"]]
+        shards = [s for s in config.shards if s in held]
         counts = collections.Counter()
         for corpus, group in shards:
             counts += _rows(info, corpus=[corpus], group=[group])
+        groups = [g for g in config.groups if any(g == group for _, group in shards)]
         corpora = list(dict.fromkeys(c for c, _ in shards))
-        rows.append({"name": name, "groups": config.groups, "corpora": corpora, "counts": [counts[s] for s in SPLITS]})
+        rows.append({"name": name, "groups": groups, "corpora": corpora, "counts": [counts[s] for s in SPLITS]})
     return rows
 
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from .base import Collector, bad, read_text
 from .errors import BadFileError, LayoutError
@@ -162,8 +163,18 @@ def _check_columns(metadata: Path, rows: list) -> None:
         raise LayoutError(metadata, "bad_metadata", "has both an emotion and an emotions column", "keep one")
 
 
+class Where(NamedTuple):
+    """A metadata row's clip and its place in the metadata (``metadata.csv line 7``)."""
+
+    path: Path
+    line: str
+
+
 def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Row], set[str]]:
-    """``{file_name: row}`` of the usable rows, and the file names of rows that were reported."""
+    """``{file_name: row}`` of the usable rows, and the file names of rows that were reported.
+
+    A bad row that names a clip is reported as that clip's problem (the skipped-inputs list names
+    the clip), its message saying which line of the metadata to fix."""
     raw = _raw_rows(metadata, c.corpus)
     _check_columns(metadata, raw)
     rows: dict[str, Row] = {}
@@ -175,17 +186,18 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
                 raise cells
             if name is None:
                 raise _row_error(metadata, line, "no file_name, or one outside the corpus folder (absolute or '..')")
+            at = Where(metadata.parent / name, f"{metadata.name} line {line}")
             if name in rows or name in rejected:
                 first = rows[name].line if name in rows else "an earlier line"
                 rejected.add(name)
-                raise bad(
+                raise bad(  # the row is skipped, not its clip (read from the first row)
                     metadata,
                     "duplicate_row",
                     f"line {line}: file_name {name!r} is also on line {first}",
                     "remove one of the two rows, or pass --skip-bad to skip the later one",
                 )
             rejected.add(name)
-            rows[name] = Row(line, _emotions(metadata, line, cells, labels), _fields(metadata, line, cells))
+            rows[name] = Row(line, _emotions(at, cells, labels), _fields(at, cells))
             rejected.discard(name)
     return rows, rejected
 
@@ -203,7 +215,7 @@ def _cell(cells: dict, key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _emotions(metadata: Path, line: int, cells: dict, labels: dict) -> tuple[str, ...]:
+def _emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
     value = cells.get("emotions", cells.get("emotion"))
     names = (
         [str(v).strip() for v in value]
@@ -212,18 +224,16 @@ def _emotions(metadata: Path, line: int, cells: dict, labels: dict) -> tuple[str
     )
     names = [n for n in names if n]
     if not names:
-        raise bad(
-            metadata, "missing_label", f"line {line}: no emotion", "give the clip's emotion(s), or pass --skip-bad"
-        )
+        raise bad(at.path, "missing_label", f"{at.line}: no emotion", "give the clip's emotion(s), or pass --skip-bad")
     out = []
     for name in names:
         targets = labels.get(name.casefold()) or ((name.lower(),) if name.lower() in LABELS else None)
         if targets is None:
             mapped = ", ".join(sorted(labels)) or "none"
             raise bad(
-                metadata,
+                at.path,
                 "unknown_label",
-                f"line {line}: emotion {name!r} is not mapped onto the shared labels (mapped: {mapped}; "
+                f"{at.line}: emotion {name!r} is not mapped onto the shared labels (mapped: {mapped}; "
                 f"shared: {', '.join(LABELS)})",
                 f'add it to the label map (label_map.json beside the metadata, or --label-map) as {{"{name}": '
                 '"LABEL"}, LABEL one (or a list) of the shared labels, or pass --skip-bad',
@@ -232,9 +242,9 @@ def _emotions(metadata: Path, line: int, cells: dict, labels: dict) -> tuple[str
     return tuple(dict.fromkeys(out))
 
 
-def _fields(metadata: Path, line: int, cells: dict) -> dict:
+def _fields(at: Where, cells: dict) -> dict:
     def fail(reason: str, message: str, hint: str) -> BadFileError:
-        return bad(metadata, reason, f"line {line}: {message}", f"{hint}, or pass --skip-bad")
+        return bad(at.path, reason, f"{at.line}: {message}", f"{hint}, or pass --skip-bad")
 
     language = _cell(cells, "language").lower()
     if not LANGUAGE_CODE.fullmatch(language):

@@ -129,9 +129,11 @@ def test_each_bad_case_is_a_clear_error_or_one_counted_skip(tmp_path, case):
     error = caught.value
     assert error.reason == reason and "fix:" in str(error)
     assert "release" not in str(error)  # the user's own corpus: no official release to point at
-    named = {"missing_file": "missing.wav", "unlisted_file": "unlisted.wav"}.get(case, "metadata.csv")
-    assert error.path.name == named and own in error.path.parents
+    # a bad row is its clip's problem (the skipped list names the clip), its message naming the line
+    named = {"missing_file": "missing.wav", "unlisted_file": "unlisted.wav", "duplicate_row": "metadata.csv"}
+    assert error.path.name == named.get(case, f"{case}.wav") and own in error.path.parents
     assert ("line " in error.message) == (case != "unlisted_file")
+    assert error.message.startswith("metadata.csv line ") == (case not in named)
     report = SkipReport()
     records = loaders.load(NAME, own, skip_bad=True, report=report)
     assert report.to_dict() == {f"{NAME}/{reason}": 1}

@@ -101,10 +101,15 @@ def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv", "p.jsonl"]  # no .partial left
 
 
-def test_untrained_labels_are_never_reported_even_at_threshold_zero(models, audio_dir):
+def test_untrained_labels_are_never_reported_even_at_threshold_zero(models, audio_dir, capfd):
+    from transformers.utils import logging
+
+    logging.enable_progress_bar()  # as in a program that never called bimotion.console.quiet()
     report = PredictReport()
     rows = list(predict_files(models["ours"], [audio_dir / "a.wav"], threshold=0.0, window_s=2.0, hop_s=1.0,
                               progress=False, report=report))  # fmt: skip
+    assert "Loading weights" not in capfd.readouterr().err  # progress=False: no bar, transformers' neither
+    assert logging.is_progress_bar_enabled()  # and its bars are on again after
     assert len(rows) == report.windows == 5 and report.audio_s == pytest.approx(5.5)
     assert report.silent == []  # speech-like audio is not called silent
     assert all(row.predicted == tuple(TRAINED) and list(row.scores) == TRAINED for row in rows)

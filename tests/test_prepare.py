@@ -421,6 +421,13 @@ def test_the_card_counts_distinct_speakers_per_group(tmp_path):
     card = (result.out_dir / "README.md").read_text().splitlines()
     row = next(line for line in card if line.startswith("| carehome |"))
     assert row.endswith("| 6 |"), row
+    # its metadata names it, not BiMotion; a union config lists only the groups it holds
+    from huggingface_hub import DatasetCard
+
+    data = DatasetCard.load(result.out_dir / "README.md").data
+    assert data.pretty_name == "carehome" and "cross-lingual" not in data.tags and "elderly" in data.tags
+    assert next(line for line in card if line.startswith("| `eld` |")).startswith("| `eld` | ind_eld | carehome |")
+    assert "### The benchmark" not in text
 
 
 def test_identical_audio_ignores_silence_and_hashes_other_formats_by_their_bytes(tmp_path):

@@ -118,7 +118,7 @@ def predict_files(
     report = report if report is not None else PredictReport()
     sources, report.not_audio = find_audio(list(paths), skip_bad=skip_bad, report=report.skipped)
     report.files = len(sources)
-    predictor = model if isinstance(model, Predictor) else load_predictor(model, label_map=label_map)
+    predictor = model if isinstance(model, Predictor) else load_predictor(model, label_map=label_map, progress=progress)
     return Predictions(
         predictor, report, _rows(predictor, sources, how, threshold, batch_size, progress, skip_bad, report)
     )

@@ -14,6 +14,7 @@ output must be mapped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -63,9 +64,12 @@ class Predictor:
         return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
 
 
-def load_predictor(model: str | os.PathLike, *, label_map: str | None = None, device: str | None = None) -> Predictor:
+def load_predictor(
+    model: str | os.PathLike, *, label_map: str | None = None, device: str | None = None, progress: bool = True
+) -> Predictor:
     """The classifier at ``model`` (a folder or a Hub id) with its reported labels; ``label_map``
-    names a checkpoint's outputs (module docstring).  Raises :class:`PredictError` with one line."""
+    names a checkpoint's outputs (module docstring); ``progress=False`` also hides transformers'
+    weight-loading bar.  Raises :class:`PredictError` with one line."""
     import torch
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
@@ -75,10 +79,11 @@ def load_predictor(model: str | os.PathLike, *, label_map: str | None = None, de
     _check_source(source)
     kwargs = download_kwargs(source)
     try:
-        net, loading = AutoModelForAudioClassification.from_pretrained(
-            os.path.expanduser(source), output_loading_info=True, **kwargs
-        )
-        feature_extractor = AutoFeatureExtractor.from_pretrained(os.path.expanduser(source), **kwargs)
+        with _transformers_bars(progress):
+            net, loading = AutoModelForAudioClassification.from_pretrained(
+                os.path.expanduser(source), output_loading_info=True, **kwargs
+            )
+            feature_extractor = AutoFeatureExtractor.from_pretrained(os.path.expanduser(source), **kwargs)
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         if Path(os.path.expanduser(source)).is_dir():
@@ -103,6 +108,27 @@ def load_predictor(model: str | os.PathLike, *, label_map: str | None = None, de
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     net.to(device).eval()
     return Predictor(net, feature_extractor, reported, source, device, notes)
+
+
+@contextlib.contextmanager
+def _transformers_bars(shown: bool):
+    """transformers' progress bars (loading weights, downloading) left as they are, or off for the
+    block (on again after it if they were)."""
+    import huggingface_hub.utils
+    from transformers.utils import logging
+
+    from bimotion.console import hub_progress_bars
+
+    if shown or not logging.is_progress_bar_enabled():
+        yield
+        return
+    hub_shown = not huggingface_hub.utils.are_progress_bars_disabled()
+    logging.disable_progress_bar()  # also the Hub's
+    try:
+        yield
+    finally:
+        logging.enable_progress_bar()
+        hub_progress_bars(hub_shown)
 
 
 def _reported_labels(source: str, config, label_map: str | None) -> tuple[list[tuple[int, str]], list[str]]:
