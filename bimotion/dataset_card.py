@@ -17,6 +17,7 @@ from importlib import resources
 
 from loaders import SOURCES
 from loaders.labels import LABELS
+from loaders.yuemotion import ELDERLY_MIN_AGE as YUEMOTION_ELDERLY_MIN_AGE
 
 from . import splits
 from .card_metadata import OPEN_IDS, combined_license, hub_dataset_id, hub_language, hub_license, size_category
@@ -52,6 +53,14 @@ CAVEATS = {
     "yuemotion": ("**YueMotion** speakers aged 59 or more are elderly, as its authors grouped them (60 elsewhere)."),
 }
 
+
+# a corpus whose authors drew the age line elsewhere than 60 (its caveat says so)
+AGE_BANDS = {
+    "yuemotion": {
+        "eld": f"elderly ({YUEMOTION_ELDERLY_MIN_AGE}+)",
+        "adu": f"adults (20-{YUEMOTION_ELDERLY_MIN_AGE - 1})",
+    }
+}
 
 TEMPLATE = "dataset_card.md"
 
@@ -119,9 +128,9 @@ def own_only(info: dict, bench) -> bool:
 def _title(info: dict, bench) -> str:
     """The benchmark's title; with users' corpora, theirs and the languages the data holds."""
     user = [c for c in info["corpora"] if c in bench.user_corpora]
-    if not user:
-        return TITLES[bench.name]
     present = [g for g, v in info["groups"].items() if v["status"] != "absent"]
+    if not user:  # a partial preparation says which groups it holds
+        return TITLES[bench.name] + (f" (partial: {', '.join(present)})" if partial_groups(info, bench) else "")
     languages = ", ".join(dict.fromkeys(LANGUAGE_NAMES[Group.parse(g).language] for g in present))
     if own_only(info, bench):
         return f"{' and '.join(user)}: speech emotion recognition data ({languages}), prepared with bimotion"
@@ -244,7 +253,7 @@ def _statistics(info: dict) -> dict:
             {
                 "corpus": corpus,
                 "language": LANGUAGE_NAMES[group.language],
-                "age_group": AGE_GROUP_NAMES[group.age_group],
+                "age_group": AGE_BANDS.get(corpus, AGE_GROUP_NAMES)[group.age_group],
                 "counts": [per_split.get(sp, {}).get("rows", 0) for sp in SPLITS],
                 "hours": sum(s["duration_s"] for s in per_split.values()) / 3600,
                 "speakers": info.get("speakers", {}).get(  # distinct; folders prepared before: the largest split's

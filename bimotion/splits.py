@@ -101,8 +101,11 @@ class Sized:
     speaker_independent = False
 
     def describe(self) -> str:
-        sizes = "; ".join(f"{g} {v}/{t}" for g, (_, v, t) in self.sizes.items())
-        return f"fixed validation/test sizes ({sizes}), stratified by {', '.join(self.stratify)}, the rest train"
+        sizes = "; ".join(f"{g} {v}/{t} of {sum(n)}" for g, n in self.sizes.items() for _, v, t in [n])
+        return (
+            f"fixed validation/test sizes ({sizes}; a group with fewer clips gets them scaled to its size), "
+            f"stratified by {', '.join(self.stratify)}, the rest train"
+        )
 
     def apply(self, records, ctx):
         out = {}

@@ -68,7 +68,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
             name: {split: sum(num_rows.get(p, 0) for p in paths) for split, paths in per_split.items()}
             for name, per_split in configs.items()
         },
-        "files": len(listed),
+        "files": len(readable),  # the files read (a missing or unreadable one is a problem above)
         "overlap": rows["overlap"],
         "hashed": rows["hashed"],
         "rows": rows["rows"],
@@ -150,7 +150,13 @@ def _check_card(out: Path, configs: dict) -> list[str]:
     for entry in header.get("configs", []):
         for item in entry["data_files"]:
             patterns = [item["path"]] if isinstance(item["path"], str) else item["path"]
-            found = sorted({Path(f).relative_to(out).as_posix() for p in patterns for f in glob.glob(str(out / p))})
+            found = sorted(  # a file named exactly counts as named, present or not (a missing one is reported)
+                {
+                    Path(f).relative_to(out).as_posix()
+                    for p in patterns
+                    for f in (glob.glob(str(out / p)) if glob.has_magic(p) else [str(out / p)])
+                }
+            )
             expected = sorted(configs.get(entry["config_name"], {}).get(item["split"], []))
             if found != expected:
                 problems.append(

@@ -98,9 +98,11 @@ def test_check_finds_duplicate_audio_across_splits(paper_copy, capsys):
 def test_check_finds_missing_files_and_rejects_non_datasets(paper_copy, tmp_path, capsys):
     victim = next((paper_copy / "data" / "tess").rglob("*.parquet"))
     victim.unlink()
+    files = len(list((paper_copy / "data").rglob("*.parquet")))
     result = check(paper_copy, hash_audio=False)
     assert f"missing file {victim.relative_to(paper_copy).as_posix()}" in result["problems"]
-    assert result["hashed"] is None
+    assert not any(p.startswith("card config") for p in result["problems"])  # the card does name it
+    assert result["files"] == files and result["hashed"] is None
     assert main(["check", str(tmp_path / "nothing")]) == 2
     assert "not a prepared dataset" in capsys.readouterr().err
 

@@ -97,3 +97,18 @@ def test_demo_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path):
     with pytest.raises(SystemExit, match="not written by `bimotion demo`"):
         main(["demo", "--output", str(tmp_path)])
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_a_second_demo_into_the_same_folder_fails_at_once(tmp_path, capsys):
+    """While a demo writes OUT (it holds OUT.demo-lock), another demo into OUT exits with code 2
+    and one line, and removes nothing of the first one's."""
+    from bimotion.data.publish import locked
+
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / ".bimotion-demo").touch()
+    (out / "raw").mkdir()  # the first demo's work so far
+    with locked(out, "demo"):
+        assert main(["demo", "--no-grid", "--output", str(out)]) == 2
+    assert f"error: another demo is writing {out.absolute()}" in capsys.readouterr().err
+    assert (out / "raw").is_dir() and not (tmp_path / "demo.demo-lock").exists()

@@ -138,11 +138,13 @@ def test_a_bad_argument_is_a_usage_error_naming_it(name, argv, flag, paths, caps
     assert not Path(paths["out"]).exists()  # nothing trained, nothing written
 
 
-def test_good_arguments_pass_the_checks(paths):
+def test_good_arguments_pass_the_checks(paths, monkeypatch):
     """The checks accept what the recipes are run with: a Hub id, a local model, a prepared folder."""
     from transformers import HfArgumentParser
 
     from bimotion.training.args import check_training, parse_arguments
+
+    monkeypatch.setattr("bimotion.hub.hub_unreachable", lambda: None)  # as where there is network
 
     train = recipe("train")
     parser = HfArgumentParser(
@@ -321,3 +323,25 @@ def test_a_grid_that_trains_but_tests_nothing_is_refused_before_training():
     config = load_config({"tables": [], "mixtures": ["zho_eld"], "seeds": [0]})
     with pytest.raises(ValueError, match="scores them on nothing"):
         make_plan(config)
+
+
+def test_an_uncached_hub_id_is_refused_in_one_line_when_the_hub_cannot_be_reached(tmp_path, monkeypatch):
+    """Without network a Hub id must be in the local cache: a cached one passes, an uncached model
+    or dataset is a usage error naming the flag and the download, before any data is read."""
+    import huggingface_hub.constants
+
+    from bimotion.training.args import ArgumentError, check_hub_id
+
+    monkeypatch.setattr("bimotion.hub.hub_unreachable", lambda: "HF_HUB_OFFLINE is set")
+    cache = tmp_path / "hub"
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    snapshot = cache / "models--facebook--wav2vec2-base" / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (cache / "models--facebook--wav2vec2-base" / "refs").mkdir()
+    (cache / "models--facebook--wav2vec2-base" / "refs" / "main").write_text("0" * 40)
+    check_hub_id("facebook/wav2vec2-base", "--model_name_or_path", "model")  # cached: passes
+    with pytest.raises(ArgumentError, match=r"--model_name_or_path facebook/wav2vec2-large-xlsr-53: .*HF_HUB_OFFLINE"):
+        check_hub_id("facebook/wav2vec2-large-xlsr-53", "--model_name_or_path", "model")
+    with pytest.raises(ArgumentError, match=r"--bimotion me/bimotion: .*hf download me/bimotion --repo-type dataset"):
+        check_hub_id("me/bimotion", "--bimotion", "dataset")

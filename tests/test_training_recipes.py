@@ -306,6 +306,31 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_finishes(tiny, mixed,
     assert [round(h["epoch"]) for h in history if "eval_loss" in h] == list(range(1, epochs + 1))
 
 
+def test_a_second_run_into_a_held_output_folder_fails_at_once(tiny, mixed, tmp_path, capsys):
+    """Two runs never write one folder's checkpoints, model and scores: while a run holds
+    OUT.train-lock, another (one process, or every process of a launch) exits with code 2 and one
+    line, before reading any data, and writes nothing."""
+    from bimotion.data.publish import locked
+
+    out = tmp_path / "model"
+    argv = common(tiny, mixed) + ["--output_dir", str(out), "--num_train_epochs", "1", "--train_configs", "zho_eld"]
+    with locked(out, "train"):
+        assert recipe("train").main(argv) == 2
+        assert f"error: another train is writing {out}" in capsys.readouterr().err
+        launched = subprocess.run(
+            cpu_launch(REPO / "recipes" / "train.py", *argv),
+            env=subprocess_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert launched.returncode != 0 and launched.stderr.count("error: another train is writing") == 1, launched.stderr[
+        -3000:
+    ]
+    assert not out.exists() and not out.with_name("model.train-lock").exists()
+    assert recipe("train").main(argv) == 0 and (out / "scores.json").is_file()  # free again
+
+
 # ---------------------------------------------------------------------------------------------- several processes
 @pytest.mark.slow
 def test_two_processes_end_to_end_give_the_same_scores_file_as_one(tiny, mixed, tmp_path):

@@ -65,6 +65,17 @@ def run(args) -> int:
     except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
         print(f"error: --config {args.config}: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
+    from bimotion.data.publish import OutputLockedError, locked, output_path
+
+    try:
+        with locked(output_path(out), "demo"):  # a second demo into the same --output fails at once
+            return _run(args, out, config, verbose, start)
+    except OutputLockedError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(args, out: Path, config, verbose: bool, start: float) -> int:
     _fresh_output(out)
     print(f"[1/5] generating the seven fixture corpora in {out / 'raw'} ...", flush=True)
     roots = _generate_corpora(out / "raw", args.seed, args.scale, verbose)

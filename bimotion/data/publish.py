@@ -2,7 +2,9 @@
 :mod:`bimotion.data.layout`.
 
 * :func:`claim_output` holds an ``flock`` on ``OUT.prepare-lock`` (beside ``OUT``, removed at the
-  end), so a second run into the same ``OUT`` fails at once with :class:`OutputLockedError`; holding
+  end; :func:`locked`, which a training run and the demo take for their own output folders as
+  ``OUT.train-lock`` and ``OUT.demo-lock``), so a second run into the same ``OUT`` fails at once
+  with :class:`OutputLockedError`; holding
   it, it finishes what an interrupted run left and refuses an ``OUT`` that may not be replaced.
 * :func:`publishing` yields ``OUT.partial-tmp/new`` to write into and renames it to ``OUT`` when the
   block ends; with ``overwrite`` the previous ``OUT`` first moves to ``OUT.partial-tmp/old``.  A
@@ -30,7 +32,7 @@ LOCK_ATTEMPTS = 100
 
 
 class OutputLockedError(RuntimeError):
-    """Another prepare run is writing the same output folder."""
+    """Another run (prepare, training, demo) is writing the same output folder."""
 
 
 def output_path(out_dir: str | os.PathLike) -> Path:
@@ -54,18 +56,21 @@ def claim_output(out_dir: str | os.PathLike, overwrite: bool) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def locked(out_dir: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``OUT.prepare-lock`` (created beside ``out_dir``, removed at
-    the end); :class:`OutputLockedError` at once when another run holds it."""
-    path = out_dir.with_name(out_dir.name + LOCK_SUFFIX)
+def locked(out_dir: Path, command: str = "prepare", *, hint: str = "choose another --output") -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``OUT.<command>-lock`` (created beside ``out_dir``, removed at
+    the end); :class:`OutputLockedError` at once when another run of ``command`` holds it (its
+    message ends with ``hint``)."""
+    path = out_dir.with_name(out_dir.name + (LOCK_SUFFIX if command == "prepare" else f".{command}-lock"))
     above = next(folder for folder in out_dir.parents if folder.exists())
     if not above.is_dir():
         raise FileExistsError(f"{above} is a file, not a folder; choose another --output than {out_dir}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _lock_file(path, out_dir)
+    fd = _lock_file(
+        path, OutputLockedError(f"another {command} is writing {out_dir} (it holds {path}); wait or {hint}")
+    )
     if os.fstat(fd).st_size:
         os.close(fd)
-        raise FileExistsError(f"{path} is not prepare's (empty) lock file; move it away")
+        raise FileExistsError(f"{path} is not {command}'s (empty) lock file; move it away")
     try:
         yield
     finally:
@@ -74,12 +79,11 @@ def locked(out_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _lock_file(path: Path, out_dir: Path) -> int:
+def _lock_file(path: Path, busy: OutputLockedError) -> int:
     """An open descriptor of ``path`` holding its ``flock``, retried while a run that just finished
-    removes the file we locked."""
+    removes the file we locked; ``busy`` raised when another run holds it."""
     import fcntl
 
-    busy = OutputLockedError(f"another prepare is writing {out_dir} (it holds {path}); wait or choose another --output")
     for _ in range(LOCK_ATTEMPTS):
         fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
         try:

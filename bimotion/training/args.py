@@ -23,6 +23,7 @@ from .data_checks import (
     check_configs,
     check_dataset,
     check_datasets,
+    check_hub_id,
     check_present,
     register_prepared,
     split_list,
@@ -169,6 +170,8 @@ def check_model(value: str | None, flag: str) -> None:
             raise ArgumentError(f"{flag} {value}: the folder has no config.json; give a saved model folder or a Hub id")
     elif path.exists() or _looks_local(value) or not HUB_ID.fullmatch(value):
         raise ArgumentError(f"{flag} {value}: no such model folder, and not a Hub id (OWNER/NAME)")
+    else:
+        check_hub_id(value, flag, "model")
 
 
 def check_seeds(seeds: Iterable[int] | None, flag: str = "--seeds") -> None:

@@ -56,6 +56,30 @@ def check_dataset(value: str | None, flag: str, benchmark: str) -> None:
             raise ArgumentError(f"{flag} {value} holds the prepared {found} dataset, not {benchmark}")
     elif path.exists() or _looks_local(value) or not HUB_ID.fullmatch(value):
         raise ArgumentError(f"{flag} {value}: no such folder, and not a Hub dataset id (OWNER/NAME)")
+    else:
+        check_hub_id(value, flag, "dataset")
+
+
+def check_hub_id(value: str, flag: str, repo_type: str) -> None:
+    """When the Hub cannot be reached (:func:`bimotion.hub.hub_unreachable`), a Hub id must be in
+    the local cache: an uncached one fails here, in one line, rather than after the data is read
+    (a model) or ~30 s of retries (a dataset).  Nothing is checked when the Hub can be reached."""
+    from bimotion.hub import hub_unreachable
+
+    why = hub_unreachable()
+    if why is None:
+        return
+    from huggingface_hub import try_to_load_from_cache
+
+    probe = "config.json" if repo_type == "model" else "README.md"
+    if isinstance(try_to_load_from_cache(value, probe, repo_type=repo_type), str):
+        return
+    extra = " --repo-type dataset" if repo_type == "dataset" else ""
+    raise ArgumentError(
+        f"{flag} {value}: the Hugging Face Hub cannot be reached ({why}) and this {repo_type} is not in the "
+        f"local cache; download it where there is network (hf download {value}{extra} --local-dir DIR) "
+        "and pass DIR"
+    )
 
 
 def _hub_dataset_card(folder: Path) -> bool:

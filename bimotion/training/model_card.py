@@ -214,7 +214,6 @@ def render_card(summary: dict):
         else "an explicit list of configurations"
     )
     trained = summary.get("trained_labels")  # absent from scores.json of older runs
-    groups = groups_of(summary["train_configs"]) + list(summary["test"]["groups"])
     template = (resources.files("bimotion.templates") / TEMPLATE).read_text(encoding="utf-8")
     return ModelCard.from_template(
         card_data(summary),
@@ -235,7 +234,7 @@ def render_card(summary: dict):
         selection_metric=summary["selection"]["metric"],
         labels=LABELS,
         label_spaces=corpus_label_spaces(summary, corpora),
-        languages=[language_name(code) for code in dict.fromkeys(Group.parse(g).language for g in groups)],
+        languages=[language_name(code) for code in _languages(groups_of(summary["train_configs"]))],
         protocols=summary.get("protocols") or {},
         selected=summary["selection"].get("selected", True),
         epochs=summary["selection"].get("epochs") or 0,
@@ -248,6 +247,11 @@ def render_card(summary: dict):
         test_groups=summary["test"]["groups"],
         chance_level=chance_level,
     )
+
+
+def _languages(groups) -> list[str]:
+    """The language codes of ``groups``, in their order, once each."""
+    return list(dict.fromkeys(Group.parse(g).language for g in groups))
 
 
 def corpus_label_spaces(summary: dict, corpora: list[str]) -> dict[str, list[str]]:
@@ -270,10 +274,11 @@ def card_data(summary: dict):
 
     from .mixtures import groups_of
 
-    groups = groups_of(summary["train_configs"]) + list(summary["test"]["groups"])
+    trained = groups_of(summary["train_configs"])  # the languages it was trained on, not all it was tested on
+    groups = trained + list(summary["test"]["groups"])
     hub_datasets = sorted({source for source in summary["datasets"].values() if is_hub_id(source)})
     return ModelCardData(
-        language=sorted({hub_language(Group.parse(g).language) for g in groups}),
+        language=sorted({hub_language(code) for code in _languages(trained)}),
         **training_license(summary).metadata(),
         library_name="transformers",
         pipeline_tag="audio-classification",
@@ -281,8 +286,8 @@ def card_data(summary: dict):
             "audio-classification",
             "speech-emotion-recognition",
             "multi-label",
-            "elderly",
-            "cross-lingual",
+            *(["elderly"] if any(Group.parse(g).age_group == "eld" for g in groups) else []),
+            *(["cross-lingual"] if len(_languages(groups)) > 1 else []),
             "bimotion",
         ],
         base_model=base_model_of(summary),

@@ -1,11 +1,15 @@
-"""The processes of a launch (``accelerate launch``, torchrun): whether they train on CPU, and how
-they leave their process group at exit.  Imports only torch, and that lazily: a launched process
-registers its exit handler before anything heavy loads."""
+"""The processes of a launch (``accelerate launch``, torchrun): whether they train on CPU, how one
+run holds its output folder against another, and how they leave their process group at exit.
+Imports only torch, and that lazily: a launched process registers its exit handler before anything
+heavy loads."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 
 def cpu_only_distributed() -> bool:
@@ -17,6 +21,33 @@ def cpu_only_distributed() -> bool:
     import torch
 
     return not (torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()))
+
+
+@contextlib.contextmanager
+def exclusive_output(output_dir: Path, process_index: int) -> Iterator[None]:
+    """Hold ``OUTPUT_DIR.train-lock`` (beside it; :func:`bimotion.data.publish.locked`) on the
+    launch's main process for the block.  When another training run holds it, every process of
+    this launch raises :class:`~bimotion.data.publish.OutputLockedError` at once (the main process
+    tells the others), so two runs never write one folder's checkpoints, model and scores."""
+    from bimotion.data.publish import OutputLockedError, locked, output_path
+
+    with contextlib.ExitStack() as stack:
+        busy = None
+        if process_index == 0:
+            try:
+                stack.enter_context(locked(output_path(output_dir), "train", hint="choose another --output_dir"))
+            except OutputLockedError as err:
+                busy = str(err)
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            import torch.distributed as dist
+
+            if dist.is_available() and dist.is_initialized():
+                told = [busy]
+                dist.broadcast_object_list(told, src=0)
+                busy = told[0]
+        if busy:
+            raise OutputLockedError(busy)
+        yield
 
 
 _LEAVING = False  # leave_process_group_at_exit has registered its handler

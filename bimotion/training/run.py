@@ -27,13 +27,13 @@ from .args import (
 from .collator import AudioCollator
 from .confusion_plot import draw_confusion
 from .data import column, default_test_configs, load_split, manifest_hash, sources_of
-from .identity import check_resume, discard_run, run_identity, write_identity
+from .identity import RunMismatch, check_resume, discard_run, run_identity, write_identity
 from .metrics import GroupMetrics, read_trained_labels, score_groups
 from .mixtures import relation
 from .model import build_model, suppress_untrained, trained_labels
 from .model_card import public_summary, render_card
 from .outputs import CONFUSION, MANIFEST, SCORES
-from .processes import leave_process_group_at_exit
+from .processes import exclusive_output, leave_process_group_at_exit
 from .spec import TrainSpec
 from .trainer import SERTrainer
 
@@ -107,10 +107,16 @@ def training_arguments(spec: TrainSpec) -> SERTrainingArguments:
 
 def train(spec: TrainSpec, training_args: SERTrainingArguments | None = None) -> dict:
     """Fine-tune on ``spec.train``, select on validation, score the test sets; returns scores.json's content.
-    ``training_args``: :func:`training_arguments` of ``spec``, when the caller has built them already."""
+    ``training_args``: :func:`training_arguments` of ``spec``, when the caller has built them already.
+    The run holds its output folder (:func:`~.processes.exclusive_output`): a second run into it fails at once."""
+    training_args = training_args or training_arguments(spec)
+    with exclusive_output(Path(training_args.output_dir), training_args.process_index):
+        return _train(spec, training_args)
+
+
+def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
     from transformers import set_seed
 
-    training_args = training_args or training_arguments(spec)
     data_args, run_args = spec.data, spec.run
     train_configs = list(spec.train.configs)
     sources = sources_of(data_args)
@@ -301,13 +307,27 @@ def _publish(output_dir: Path, training_args: SERTrainingArguments, dry_run: boo
 def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str | None = None) -> int:
     """A training recipe's run after its arguments are checked: :func:`train`, then (main process)
     where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
-    starred).  Returns the exit code: 1 when only the upload failed (the model is saved), else 0."""
+    starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when
+    another run holds the output folder or its checkpoints are another run's, 130 on Ctrl-C."""
+    from bimotion.data.publish import OutputLockedError
+
     training_args = training_arguments(spec)
     try:
         summary = train(spec, training_args)
     except HubError as err:  # trained and saved; only the upload failed
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except (OutputLockedError, RunMismatch) as err:  # found before training: nothing was written
+        if training_args.process_index == 0:
+            print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if training_args.process_index == 0:
+            print(
+                f"interrupted: rerun the same command to continue from the last checkpoint saved in {training_args.output_dir}",
+                file=sys.stderr,
+            )
+        return 130
     if training_args.process_index == 0:
         print(f"\nmodel, scores.json and model card: {training_args.output_dir}")
         if heading:
