@@ -128,7 +128,7 @@ def check(args: ProjectArguments) -> list[dict]:
                 if not datasets[bench]:
                     raise ArgumentError(f"{where}{key} {config} needs the prepared {bench} dataset: pass --{bench} DIR")
         for name in dict.fromkeys(panel.model or spec.model for panel in spec.panels):
-            check_model(str(model_dir_of(args, name)), "--model")
+            check_model(str(model_dir_of(args, name)), "--model", probes=True)  # a probe's hidden features too
     return found
 
 

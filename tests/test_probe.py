@@ -19,6 +19,7 @@ from bimotion.probe.run import predict_probe, train_probe
 from bimotion.training.data import Sources, load_shards
 from bimotion.training.spec import DataArguments
 from bimotion.training.testing import save_tiny_model, write_prepared
+from loaders.labels import LABELS
 
 SHARDS = [("csed", "zho_eld"), ("esd", "zho_adu")]
 FAST = ProbeArguments(num_train_epochs=30)
@@ -53,6 +54,33 @@ def test_logmel_probe_learns_far_above_chance_and_writes_the_training_scores_sha
         saved
     )
     assert saved["train_configs"] == ["zho_eld", "zho_adu"] and saved["test_configs"] == ["zho_eld", "zho_adu"]
+
+
+def test_labels_a_probe_never_trained_on_are_scored_and_predicted_absent(corpora, tmp_path):
+    """A probe trained on CSED (neutral/positive/negative) tested on ESD: its untrained outputs are
+    predicted absent, as a fine-tuned model's are, in scores.json, in the saved probe (which the grid
+    and the projections read) and in its predictions, so they never score by chance."""
+    from bimotion.training.data import column, load_split, sources_of
+    from bimotion.training.metrics import read_trained_labels
+    from bimotion.training.model import UNTRAINED_BIAS
+
+    args = data_args(corpora, tmp_path / "cache", test_configs=["zho_adu"])
+    summary = train_probe(["zho_eld"], args, FAST, features="logmel", seed=0, output_dir=tmp_path / "run",
+                          progress=False)  # fmt: skip
+    trained = ["neutral", "positive", "negative"]
+    assert summary["trained_labels"] == trained and read_trained_labels(tmp_path / "run") == trained
+    esd = corpus_scores(summary)["esd"]
+    assert esd["untrained_labels"] == ["sadness", "anger", "happiness", "surprise"]
+    assert all(esd["per_label"][label]["f1"] == 0.0 for label in esd["untrained_labels"])
+    dataset = load_split(sources_of(args), ["zho_adu"], "test")
+    predicted = predict_probe(
+        tmp_path / "run", dataset, sources={"bimotion": str(corpora), "cache_dir": str(tmp_path / "cache")},
+        shards=[Shard("bimotion", "esd", "zho_adu")],
+    )  # fmt: skip
+    untrained = [i for i, label in enumerate(LABELS) if label not in trained]
+    assert len(predicted["logits"]) == len(column(dataset, "id"))
+    assert (predicted["logits"][:, untrained] == UNTRAINED_BIAS).all()
+    assert (predicted["logits"][:, [LABELS.index(t) for t in trained]] != UNTRAINED_BIAS).all()
 
 
 def test_same_seed_same_head_and_features_extracted_once_resuming_a_lost_chunk(corpora, tmp_path):

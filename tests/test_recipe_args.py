@@ -345,3 +345,20 @@ def test_an_uncached_hub_id_is_refused_in_one_line_when_the_hub_cannot_be_reache
         check_hub_id("facebook/wav2vec2-large-xlsr-53", "--model_name_or_path", "model")
     with pytest.raises(ArgumentError, match=r"--bimotion me/bimotion: .*hf download me/bimotion --repo-type dataset"):
         check_hub_id("me/bimotion", "--bimotion", "dataset")
+
+
+def test_a_probe_folder_is_named_as_such_and_taken_where_a_recipe_reads_probes(paths, tmp_path, capsys):
+    """infer.py scores fine-tuned models: a probe folder is refused saying what it is (not "no
+    config.json"); project.py embeds a probe's hidden features, so its checks take one."""
+    from bimotion.training.outputs import PROBE_CONFIG
+
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / PROBE_CONFIG).write_text("{}")
+    with pytest.raises(SystemExit):
+        recipe("infer").main(["--model", str(probe), "--bimotion", paths["data"]])
+    assert "--model " + str(probe) + ": a probe (a head on frozen features" in capsys.readouterr().err
+    project = recipe("project")
+    argv = ["--bimotion", paths["data"], "--model", str(probe), "--test", "zho_eld", "--panels", "zho_eld"]
+    args = project.HfArgumentParser(project.ProjectArguments).parse_args_into_dataclasses(argv)[0]
+    assert [spec["model"] for spec in project.check(args)] == [str(probe)]

@@ -88,7 +88,8 @@ def test_a_resumed_run_ends_with_the_model_of_an_uninterrupted_run(tiny, data, t
     final, selected = weights(out / last), weights(out)
     assert straight["selection"]["global_step"] == EPOCHS * STEPS_PER_EPOCH
 
-    for step in (STEPS_PER_EPOCH, STEPS_PER_EPOCH + 2):  # at an epoch boundary, then mid-epoch
+    # at an epoch boundary, mid-epoch, and at the end (a finished run's command run again)
+    for step in (STEPS_PER_EPOCH, STEPS_PER_EPOCH + 2, EPOCHS * STEPS_PER_EPOCH):
         cut_back_to(out, step)
         assert last_checkpoint(out) == str(out / f"checkpoint-{step}")
         resumed = run(tiny, data, out)
@@ -99,6 +100,7 @@ def test_a_resumed_run_ends_with_the_model_of_an_uninterrupted_run(tiny, data, t
             assert torch.equal(tensor, selected[name]), f"resumed at step {step}: selected {name} differs"
         assert resumed["test"] == straight["test"]
         assert resumed["selection"]["best_metric"] == straight["selection"]["best_metric"]
+        assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-5)  # the whole run's, not 0
 
 
 def test_resuming_a_different_run_is_refused_until_overwrite(tiny, data, tmp_path):

@@ -16,14 +16,16 @@ import numpy as np
 from bimotion.mixture import Shard, parse_mixture
 from bimotion.registry import BENCHMARKS
 from bimotion.training.data import ids_hash, sources_of
-from bimotion.training.outputs import SCORES
+from bimotion.training.metrics import trained_mask
+from bimotion.training.model import UNTRAINED_BIAS, trained_labels
+from bimotion.training.outputs import PROBE_CONFIG, SCORES
 
 from .cache import features_of
 from .features import FeatureSpec
 from .head import ProbeArguments, build_head, fit_head, head_config, head_outputs
 
 WEIGHTS = "probe.pt"
-CONFIG = "probe.json"
+CONFIG = PROBE_CONFIG
 
 
 def _test_shards(sources, test_configs: list[str] | None) -> tuple[list[str], list[Shard]]:
@@ -64,12 +66,14 @@ def train_probe(
     extract_s = time.time() - start
     _check_layer(probe_args, train["features"].shape)
     head, history = fit_head(train, validation, probe_args, seed=seed)
+    trained = trained_labels(train["label_mask"])  # the others are scored (and predicted) absent
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _save_head(out, head, spec, train["features"].shape[1:], probe_args)
-    scores = {name: score_head(head, d) for name, d in (("validation", validation), ("test", test))}
+    _save_head(out, head, spec, train["features"].shape[1:], probe_args, trained)
+    scores = {name: score_head(head, d, trained) for name, d in (("validation", validation), ("test", test))}
     summary = {
         **_summary(spec, sources, mixture, train, probe_args, seed, history),
+        "trained_labels": trained,
         "run_name": run_name or mixture.spec,
         "validation_configs": validation_configs,
         "test_configs": test_configs,
@@ -113,20 +117,28 @@ def _check_layer(args: ProbeArguments, shape: tuple[int, ...]) -> None:
         raise ValueError(f"--layer must be in [0, {shape[1]}) for this encoder, not {args.layer}")
 
 
-def score_head(head, data: dict) -> dict:
+def score_head(head, data: dict, trained: list[str] | None = None) -> dict:
     """:func:`~bimotion.training.metrics.score_groups` of a trained head on ``data`` (features with
-    their labels, label masks, corpora and groups, as :func:`~.cache.features_of` returns them)."""
+    their labels, label masks, corpora and groups, as :func:`~.cache.features_of` returns them);
+    labels outside ``trained`` are predicted absent, as a fine-tuned model's are."""
     from bimotion.training.metrics import score_groups
 
     logits, _ = head_outputs(head, data["features"])
-    return score_groups(logits, data["labels"], data["label_mask"], data["corpus"], data["group"])
+    return score_groups(
+        logits, data["labels"], data["label_mask"], data["corpus"], data["group"], trained_labels=trained
+    )
 
 
-def _save_head(out: Path, head, spec: FeatureSpec, input_shape, args: ProbeArguments) -> None:
+def _save_head(out: Path, head, spec: FeatureSpec, input_shape, args: ProbeArguments, trained: list[str]) -> None:
     import torch
 
     torch.save(head.state_dict(), out / WEIGHTS)
-    config = {"features": spec.name, "feature_digest": spec.digest, **head_config(tuple(input_shape), args)}
+    config = {
+        "features": spec.name,
+        "feature_digest": spec.digest,
+        "trained_labels": trained,  # read by bimotion.training.metrics.read_trained_labels
+        **head_config(tuple(input_shape), args),
+    }
     (out / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
 
 
@@ -169,6 +181,9 @@ def predict_probe(
         raise ValueError(f"clip {err.args[0]} is not in the {split} split of the shards given") from err
     picked = {k: v[rows] for k, v in data.items() if k != "features"}
     logits, pooled = head_outputs(head, data["features"][rows])
+    trained = json.loads((Path(model_dir) / CONFIG).read_text()).get("trained_labels")
+    if trained is not None:  # as a fine-tuned model's untrained labels (bimotion.training.model.suppress_untrained)
+        logits[:, ~trained_mask(trained)] = UNTRAINED_BIAS
     out = {**picked, "logits": logits.astype(np.float32)}
     if features:
         out["features"] = pooled.astype(np.float32)

@@ -160,12 +160,20 @@ def to_spec(
 SPLITS = ("train", "validation", "test")
 
 
-def check_model(value: str | None, flag: str) -> None:
-    """A saved model folder (with config.json) or a plausible Hub model id."""
+def check_model(value: str | None, flag: str, *, probes: bool = False) -> None:
+    """A saved model folder (with config.json; ``probes``: or a probe's folder) or a plausible Hub model id."""
+    from .outputs import PROBE_CONFIG
+
     if not value:
         raise ArgumentError(f"{flag} is required: a model folder or a Hub id (OWNER/NAME)")
     path = Path(value).expanduser()
-    if path.is_dir():
+    if path.is_dir() and (path / PROBE_CONFIG).is_file() and not (path / "config.json").is_file():
+        if not probes:
+            raise ArgumentError(
+                f"{flag} {value}: a probe (a head on frozen features, recipes/probe.py), which this recipe does not "
+                "run; pass a fine-tuned model folder (recipes/train.py); a probe's scores are in its scores.json"
+            )
+    elif path.is_dir():
         if not (path / "config.json").is_file():
             raise ArgumentError(f"{flag} {value}: the folder has no config.json; give a saved model folder or a Hub id")
     elif path.exists() or _looks_local(value) or not HUB_ID.fullmatch(value):

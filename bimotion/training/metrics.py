@@ -42,6 +42,8 @@ import numpy as np
 
 from loaders.labels import LABELS
 
+from .outputs import PROBE_CONFIG
+
 THRESHOLD = 0.5
 GROUP_SCORES = ("mean", "weighted", "pooled")  # how a group's (or test set's) number is made from its corpora
 
@@ -89,13 +91,17 @@ def f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray
     return _ratio((_ratio(2 * tp, 2 * tp + fp + fn) * support).sum(1), support.sum(1))
 
 
+MODEL_CONFIGS = ("config.json", PROBE_CONFIG)  # a fine-tuned model's, a probe's
+
+
 def read_trained_labels(model_dir: str | os.PathLike) -> list[str] | None:
-    """``trained_labels`` of a saved model's ``config.json`` (``None``: not recorded, i.e. all
-    labels, or not a local folder)."""
-    path = Path(model_dir) / "config.json"
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8")).get("trained_labels")
+    """``trained_labels`` of a saved model's ``config.json``, or of a probe's ``probe.json``
+    (``None``: not recorded, i.e. all labels, or not a local folder)."""
+    for name in MODEL_CONFIGS:
+        path = Path(model_dir) / name
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8")).get("trained_labels")
+    return None
 
 
 def trained_mask(trained_labels: list[str] | None) -> np.ndarray:

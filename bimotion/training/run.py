@@ -156,7 +156,7 @@ def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
 
     scores = {"validation": evaluate(trainer, validation_ds, "validation"), "test": evaluate(trainer, test_ds, "test")}
     summary = _summary(spec, training_args, trainer, train_ds, sources, test_configs, validation_configs)
-    summary.update(resumed_from=checkpoint, train_loss=train_result.training_loss, **scores)
+    summary.update(resumed_from=checkpoint, train_loss=trainer.run_train_loss(train_result, bool(checkpoint)), **scores)
     summary = public_summary(summary, output_dir)  # published with the model: no local path
     if trainer.is_world_process_zero():
         _write_outputs(output_dir, summary, train_ds)

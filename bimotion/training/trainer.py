@@ -41,6 +41,20 @@ class SERTrainer(Trainer):
         self.add_callback(_SetEpoch(self))
 
     # ------------------------------------------------------------------ loss
+    def run_train_loss(self, train_result, resumed: bool) -> float:
+        """The mean training loss of the whole run: ``train_result.training_loss`` for a run
+        trained in one go; for a resumed one (whose ``training_loss`` covers only this session's
+        steps, 0 when it resumed at the end), the logged losses weighted by the steps each covers."""
+        if not resumed:
+            return train_result.training_loss
+        done, total, steps = 0, 0.0, 0
+        for entry in self.state.log_history:
+            if "loss" in entry and entry.get("step", 0) > done:
+                total += entry["loss"] * (entry["step"] - done)
+                steps += entry["step"] - done
+                done = entry["step"]
+        return total / steps if steps else train_result.training_loss
+
     def get_batch_samples(self, epoch_iterator, num_batches, device):
         batches, _ = super().get_batch_samples(epoch_iterator, num_batches, device)
         if not batches:
