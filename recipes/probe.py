@@ -28,6 +28,7 @@ from bimotion.training.args import (
     check_present,
     check_seeds,
     parse_arguments,
+    scores_report,
 )
 
 
@@ -81,14 +82,8 @@ def main(argv=None) -> int:
         summary = train_probe(
             recipe.train_configs, data_args, probe_args, features=recipe.features, seed=seed, output_dir=out
         )
-        print(f"seed {seed}: weighted F1 (test, mean over corpora): {summary['test']['weighted_f1']:.4f}")
-        for group, scores in summary["test"]["groups"].items():
-            for corpus, s in scores["corpora"].items():
-                ua = s.get("unweighted_accuracy")
-                print(
-                    f"  {group}/{corpus}: weighted F1 {s['weighted_f1']:.4f}"
-                    + (f", UA {ua:.4f}" if ua is not None else "")
-                )
+        print(f"\nseed {seed}: probe, scores.json: {out}")
+        print(scores_report(summary["test"]))  # weighted F1 % per group beside its chance level, as train.py's
     return 0
 
 

@@ -284,3 +284,20 @@ def test_head_outputs_are_the_forward_logits_and_the_last_layers_input():
         assert logits.shape == (5, 13) and pooled.shape == (5, 8) and logits.dtype == pooled.dtype == np.float32
         with torch.no_grad():
             np.testing.assert_array_equal(logits, head(torch.from_numpy(features)).numpy())
+
+
+def test_a_group_with_some_of_its_corpora_is_read_from_those_and_said_so(tmp_path, capsys):
+    """eng_adu prepared from CREMA-D only (no licence-gated IEMOCAP, say): the probe trains and tests
+    on CREMA-D (it used to stop on 'no train rows for tess'), and the checks say so in one note per flag."""
+    folder = write_prepared(tmp_path / "bimotion", shards=[("crema_d", "eng_adu")],
+                            sizes={"train": 24, "validation": 6, "test": 12})  # fmt: skip
+    out = tmp_path / "run"
+    argv = ["--bimotion", str(folder), "--train_configs", "eng_adu", "--output_dir", str(out)]
+    argv += ["--test_configs", "eng_adu", "--num_train_epochs", "5", "--dataset_cache_dir", str(tmp_path / "c")]
+    assert load_recipe("probe").main(argv) == 0
+    err = capsys.readouterr().err
+    note = "eng_adu is read from crema_d only (the prepared bimotion dataset at {} lacks esd, iemocap, tess)"
+    assert f"note: --train_configs eng_adu: {note.format(folder)}" in err
+    assert f"note: --test_configs eng_adu: {note.format(folder)}" in err
+    summary = json.loads((out / "scores.json").read_text())
+    assert summary["train_corpora"] == ["crema_d"] and list(corpus_scores(summary)) == ["crema_d"]

@@ -6,7 +6,9 @@ arguments, that every group they name has rows there (:func:`check_present`).  R
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -139,15 +141,21 @@ def check_configs(configs: Iterable[str] | None, flag: str, datasets: dict[str, 
 def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, str | None]) -> None:
     """Every group that ``{flag: configs}`` name has rows of one of its wanted corpora in the local
     prepared folders (their prepare.json; a Hub id is checked when it loads).  Run after the checks
-    of the arguments themselves: a bad number is named before what the data lacks."""
+    of the arguments themselves: a bad number is named before what the data lacks.  A group of
+    which only some corpora were prepared is read with those: one ``note:`` line (main process)
+    names the others, and scores.json's ``train_corpora`` records what was used."""
+    notes = []
     for flag, configs in flags.items():
         for config in split_list(list(configs)) if configs is not None else []:
-            _check_present(config, parse_mixture([config]), flag, datasets)
+            notes += _check_present(config, parse_mixture([config]), flag, datasets)
+    if notes and int(os.environ.get("RANK", "0")) == 0:
+        print("\n".join(dict.fromkeys(notes)), file=sys.stderr, flush=True)
 
 
-def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> None:
+def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> list[str]:
     from bimotion.data.layout import is_prepared, read_info
 
+    notes = []
     for bench in found.benchmarks:
         path = datasets.get(bench)
         if not (path and is_prepared(path)):
@@ -155,18 +163,26 @@ def _check_present(config: str, found, flag: str, datasets: dict[str, str | None
         have = {(s["group"], s["corpus"]) for s in read_info(path)["shards"] if s["rows"]}
         for group in dict.fromkeys(s.group for s in found.shards if s.benchmark == bench):
             wanted = sorted({s.corpus for s in found.shards if (s.benchmark, s.group) == (bench, group)})
-            if not any((group, corpus) in have for corpus in wanted):
-                held = sorted({g for g, _ in have})
+            held = [c for c in wanted if (group, c) in have]
+            if held and len(held) < len(wanted):
+                notes.append(
+                    f"note: {flag} {config}: {group} is read from {', '.join(held)} only (the prepared {bench} "
+                    f"dataset at {path} lacks {', '.join(c for c in wanted if c not in held)})"
+                )
+            if not held:
+                groups_held = sorted({g for g, _ in have})
                 if config != group:  # a union (eld, all): name what it can be narrowed to
-                    inside = [g for g in dict.fromkeys(x.group for x in found.shards) if g in held]
+                    inside = [g for g in dict.fromkeys(x.group for x in found.shards) if g in groups_held]
                     narrower = (
                         f"name its groups that the folder holds ({' '.join(inside)})" if inside else "leave it out"
                     )
                     raise ArgumentError(
                         f"{flag}: {config} includes {group}, of which the prepared {bench} dataset at {path} has no "
-                        f"rows (it holds {', '.join(held)}): {narrower}, or prepare {group}'s corpora ({', '.join(wanted)})"
+                        f"rows (it holds {', '.join(groups_held)}): {narrower}, or prepare {group}'s corpora "
+                        f"({', '.join(wanted)})"
                     )
                 raise ArgumentError(
-                    f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {', '.join(held)}): "
+                    f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {', '.join(groups_held)}): "
                     f"prepare it with the corpora of {group} ({', '.join(wanted)}), or leave {group} out"
                 )
+    return notes
