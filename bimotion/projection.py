@@ -186,6 +186,7 @@ def project(
                 "test_meta": test,
             }
     labels = spec.labels or [lb for lb in LABELS if any(lb in names for names in test_names)]
+    _check_drawn(spec, drawn, labels, log)
     stem = out_dir / spec.name
     files = draw(spec, drawn, labels, stem)
     files += _save_points(spec, drawn, labels, stem)
@@ -203,6 +204,22 @@ def _joint_embedding(spec: ProjectionSpec, parts: list[dict]):
         feats[[index[c] for c in part["id"].tolist()]] = part["features"]
     xy = embed(feats, n_neighbors=spec.n_neighbors, min_dist=spec.min_dist, seed=spec.seed)
     return lambda part: xy[[index[c] for c in part["id"].tolist()]]
+
+
+def _check_drawn(spec: ProjectionSpec, panels, labels: list[str], log) -> None:
+    """Labels asked for that no drawn clip carries: an error when none is carried (the figure would
+    be all grey), else a note naming them."""
+    carried = {label for p in panels for role in ("train", "test") for names in p[f"{role}_labels"] for label in names}
+    absent = [label for label in labels if label not in carried]
+    if not absent or not spec.labels:
+        return
+    found = ", ".join(label for label in LABELS if label in carried) or "none"
+    if len(absent) == len(labels):
+        raise ValueError(
+            f"projection {spec.name!r}: no clip of its test set or training panels carries {', '.join(absent)} "
+            f"(they carry: {found}); choose labels among those"
+        )
+    log(f"[project] {spec.name}: no clip drawn carries {', '.join(absent)} (they carry: {found})")
 
 
 def _save_points(spec: ProjectionSpec, panels: list[dict], labels: list[str], stem: Path) -> list[Path]:

@@ -14,7 +14,7 @@ See docs/probe.md.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from transformers import HfArgumentParser
 
@@ -42,7 +42,25 @@ class ProbeRecipeArguments:
     )
 
 
+# the shared data arguments a probe reads; the others (crops, padding, normalisation, subsets of
+# training) shape a fine-tuning run's batches, not cached whole-clip features: accepted (one
+# arguments file serves both), hidden from --help, and named in a note when set
+PROBE_DATA_FLAGS = ("bimotion", "yuemotion", "validation_configs", "test_configs", "dataset_cache_dir")
+
+
 def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: ProbeArguments) -> None:
+    ignored = [
+        f"--{f.name}"
+        for f in fields(DataArguments)
+        if f.name not in PROBE_DATA_FLAGS and getattr(data_args, f.name) != getattr(DataArguments(), f.name)
+    ]
+    if ignored:
+        one = len(ignored) == 1
+        print(
+            f"note: {', '.join(ignored)} {'applies' if one else 'apply'} to fine-tuning only; "
+            f"a probe ignores {'it' if one else 'them'}",
+            file=sys.stderr,
+        )
     datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
     check_datasets(datasets, local_only=True)
     check_configs(recipe.train_configs, "--train_configs", datasets)
@@ -76,7 +94,8 @@ def main(argv=None) -> int:
     from bimotion.probe.run import train_probe
 
     parser = HfArgumentParser((ProbeRecipeArguments, DataArguments, ProbeArguments))
-    recipe, data_args, probe_args = parse_arguments(parser, argv, check)
+    shown = PROBE_DATA_FLAGS + tuple(f.name for f in fields(ProbeArguments))
+    recipe, data_args, probe_args = parse_arguments(parser, argv, check, shown=shown)
     for seed in recipe.seeds:
         out = Path(recipe.output_dir) / (f"seed{seed}" if len(recipe.seeds) > 1 else "")
         summary = train_probe(

@@ -151,7 +151,12 @@ def main(argv=None) -> int:
 
     sources = {k: v for k, v in (("bimotion", args.bimotion), ("yuemotion", args.yuemotion)) if v}
     for spec in found:
-        for path in project(spec, sources, args.output_dir, model_dir_of=lambda name: model_dir_of(args, name)):
+        try:
+            paths = project(spec, sources, args.output_dir, model_dir_of=lambda name: model_dir_of(args, name))
+        except ValueError as err:  # what the data lacks, found once its features are read
+            print(f"error: {one_line(err)}", file=sys.stderr)
+            return 2
+        for path in paths:
             print(path)
     return 0
 

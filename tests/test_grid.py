@@ -100,6 +100,12 @@ def test_every_cell_is_present_finite_and_read_from_the_model_its_row_names(full
     # the training manifest of that model holds Mandarin elderly clips only
     model_dir = out / marker(out, "zho_eld")["model_dir"]
     assert model_dir_in_grid(out, "zho_eld") == model_dir
+    # a later run of this folder with fewer tables plans fewer models: the finished ones stay found
+    plan_file = out / "plan.json"
+    saved = plan_file.read_text()
+    plan_file.write_text(json.dumps({**json.loads(saved), "models": []}))
+    assert model_dir_in_grid(out, "zho_eld") == model_dir
+    plan_file.write_text(saved)
     manifest = (model_dir / "train_manifest.txt").read_text().split()
     sources = Sources(**full_run.sources)
     zho_eld_train = load_shards(sources, list(parse_mixture("zho_eld").shards), "train")

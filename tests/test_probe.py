@@ -294,8 +294,10 @@ def test_a_group_with_some_of_its_corpora_is_read_from_those_and_said_so(tmp_pat
     out = tmp_path / "run"
     argv = ["--bimotion", str(folder), "--train_configs", "eng_adu", "--output_dir", str(out)]
     argv += ["--test_configs", "eng_adu", "--num_train_epochs", "5", "--dataset_cache_dir", str(tmp_path / "c")]
-    assert load_recipe("probe").main(argv) == 0
+    assert load_recipe("probe").main(argv + ["--max_train_samples", "5"]) == 0
     err = capsys.readouterr().err
+    # a fine-tuning flag (one arguments file may serve both) is named, not silently ignored
+    assert "note: --max_train_samples applies to fine-tuning only; a probe ignores it" in err
     note = "eng_adu is read from crema_d only (the prepared bimotion dataset at {} lacks esd, iemocap, tess)"
     assert f"note: --train_configs eng_adu: {note.format(folder)}" in err
     assert f"note: --test_configs eng_adu: {note.format(folder)}" in err

@@ -168,6 +168,11 @@ def test_recipe_from_flags(setup):
     rows = _points(out / "cli.csv")
     assert {r["role"] for r in rows} == {"train", "test"} and len([r for r in rows if r["role"] == "train"]) == 12
     assert (out / "cli.png").stat().st_size > 10_000
+    # a real label that no drawn clip carries: an error naming what they carry, not an all-grey figure
+    carried = sorted({label for r in rows for label in r["labels"].split(";") if label})
+    absent = next(label for label in ("fear", "disgust", "positive", "negative") if label not in carried)
+    assert recipe.main([*argv[:-4], "--name", "none", "--labels", absent, "--output_dir", str(out)]) == 2
+    assert not (out / "none.png").exists()
 
 
 def test_four_panels_make_a_2x2_grid_whose_legend_names_only_what_was_drawn():

@@ -161,18 +161,17 @@ def _relation(target: Group, other: str) -> str:
 
 
 def model_dir_in_grid(grid_dir: str | os.PathLike, spec: str, seed: int | None = None) -> Path:
-    """The trained model of mixture ``spec`` in a finished grid output folder."""
+    """The trained model of mixture ``spec`` in a grid output folder: found by the markers of its
+    finished models (each names its shards), so a model stays found after a later run of the same
+    folder planned fewer tables; plan.json only says whether one is planned and not finished yet."""
     grid_dir = Path(grid_dir)
-    plan = json.loads((grid_dir / "plan.json").read_text(encoding="utf-8"))
     wanted = {tuple(s) for s in parse_mixture(spec).shards}
+    for marker in sorted((grid_dir / "models").glob(f"*/seed{'*' if seed is None else seed}/{MARKER}")):
+        done = json.loads(marker.read_text(encoding="utf-8"))
+        if {tuple(s) for s in done["shards"]} == wanted:
+            return grid_dir / done["model_dir"]
+    plan = json.loads((grid_dir / "plan.json").read_text(encoding="utf-8"))
     for model in plan["models"]:
         if {tuple(s) for s in model["shards"]} == wanted:
-            seeds = sorted(
-                (grid_dir / "models" / parse_mixture(model["name"]).slug).glob(
-                    f"seed{'*' if seed is None else seed}/{MARKER}"
-                )
-            )
-            if seeds:
-                return grid_dir / json.loads(seeds[0].read_text())["model_dir"]
             raise FileNotFoundError(f"the grid in {grid_dir} has not finished training {model['name']} yet")
     raise KeyError(f"the grid in {grid_dir} has no model trained on {spec!r}")
