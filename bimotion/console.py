@@ -33,12 +33,21 @@ FILTERED_WARNINGS = (
     (r"Cannot (en|dis)able progress bars.*", UserWarning),
 )
 _set_by_us: dict[str, str] = {}  # the environment variables quiet() set (verbose removes them again)
+_quiet = False  # quiet() was called without verbose: read by is_quiet()
+
+
+def is_quiet() -> bool:
+    """Whether an entry point asked for quiet output (:func:`quiet`): the training loop then writes
+    one short line per evaluation rather than ``transformers``' log dictionaries."""
+    return _quiet
 
 
 def quiet(verbose: bool = False) -> None:
     """Quiet output for this process (see the module's docstring); ``verbose``: the libraries' defaults
     (undoes an earlier ``quiet()`` in the same process, e.g. in tests).  Either way, a warning about
     a user's file (:class:`loaders.errors.InputWarning`) prints as one ``warning:`` line."""
+    global _quiet
+    _quiet = not verbose
     if warnings.showwarning is not _show_warning:
         global _default_showwarning
         _default_showwarning = warnings.showwarning

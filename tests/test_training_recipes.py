@@ -306,6 +306,24 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_finishes(tiny, mixed,
     assert [round(h["epoch"]) for h in history if "eval_loss" in h] == list(range(1, epochs + 1))
 
 
+def test_quiet_training_writes_one_line_per_evaluation_not_log_dictionaries(tiny, mixed, tmp_path, capsys):
+    """docs/recipes.md: quiet output is a progress bar per stage; each evaluation is one short line
+    (epoch, step, validation loss and weighted F1), not transformers' dictionaries of every log."""
+    argv = common(tiny, mixed) + ["--output_dir", str(tmp_path / "m"), "--num_train_epochs", "2"]
+    assert recipe("train").main(argv + ["--train_configs", "zho_eld", "--test_configs", "zho_eld"]) == 0
+    printed = "".join(capsys.readouterr())
+    assert "{'eval_loss'" not in printed and "{'train_runtime'" not in printed
+    assert (
+        len(
+            re.findall(
+                r"epoch \d\.\d\d, step \d+: training loss \d\.\d{4}, validation loss \d\.\d{4}, weighted F1 \d+\.\d%",
+                printed,
+            )
+        )
+        == 2
+    )
+
+
 def test_a_second_run_into_a_held_output_folder_fails_at_once(tiny, mixed, tmp_path, capsys):
     """Two runs never write one folder's checkpoints, model and scores: while a run holds
     OUT.train-lock, another (one process, or every process of a launch) exits with code 2 and one

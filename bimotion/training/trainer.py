@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 
-from transformers import Trainer, TrainerCallback
+from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCallback
 
 from .loss import annotated, masked_bce
 from .sampler import DurationBatchSampler, durations, length_grouped, longest_first
@@ -39,6 +39,13 @@ class SERTrainer(Trainer):
         self.eval_data_collator = eval_data_collator
         self.train_sampler = None
         self.add_callback(_SetEpoch(self))
+        from bimotion.console import is_quiet
+
+        if is_quiet():  # one line per evaluation, not every log dictionary (bars or, with disable_tqdm, prints)
+            if self.pop_callback(ProgressCallback) is not None:
+                self.add_callback(_CompactProgress)
+            if self.pop_callback(PrinterCallback) is not None:
+                self.add_callback(_CompactPrinter)
 
     # ------------------------------------------------------------------ loss
     def run_train_loss(self, train_result, resumed: bool) -> float:
@@ -161,3 +168,36 @@ class _SetEpoch(TrainerCallback):
         for part in (self.trainer.train_sampler, self.trainer.data_collator):
             if hasattr(part, "set_epoch"):
                 part.set_epoch(epoch)
+
+
+def _evaluation_line(state, logs) -> str | None:
+    """One line for an evaluation's logs (None for any other log)."""
+    if not (state.is_world_process_zero and logs and "eval_loss" in logs):
+        return None
+    f1 = logs.get("eval_weighted_f1")
+    train = next((h["loss"] for h in reversed(state.log_history) if "loss" in h), None)  # the last logged
+    return (
+        f"epoch {logs.get('epoch', state.epoch or 0):.2f}, step {state.global_step}: "
+        + (f"training loss {train:.4f}, " if train is not None else "")
+        + f"validation loss {logs['eval_loss']:.4f}"
+        + (f", weighted F1 {100 * f1:.1f}%" if f1 is not None else "")
+    )
+
+
+class _CompactProgress(ProgressCallback):
+    """transformers' progress bars, with one short line per evaluation in place of every log
+    dictionary (quiet output, :func:`bimotion.console.is_quiet`)."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        line = _evaluation_line(state, logs)
+        if line and self.training_bar is not None:
+            self.training_bar.write(line)
+
+
+class _CompactPrinter(PrinterCallback):
+    """``disable_tqdm``: one printed line per evaluation in place of every log dictionary."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        line = _evaluation_line(state, logs)
+        if line:
+            print(line, flush=True)
