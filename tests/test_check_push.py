@@ -104,7 +104,9 @@ def test_check_finds_missing_files_and_rejects_non_datasets(paper_copy, tmp_path
     assert not any(p.startswith("card config") for p in result["problems"])  # the card does name it
     assert result["files"] == files and result["hashed"] is None
     assert main(["check", str(tmp_path / "nothing")]) == 2
-    assert "not a prepared dataset" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"error: {tmp_path / 'nothing'}: no such folder\n"
+    assert main(["check", str(tmp_path)]) == 2
+    assert "not a prepared dataset: prepare.json is missing" in capsys.readouterr().err
 
 
 def test_push_dry_run_lists_the_upload_and_warns_about_licences(prepared, capsys, monkeypatch):

@@ -293,3 +293,14 @@ def test_a_silent_file_is_scored_but_said_to_be_silent(models, tmp_path):
                               progress=False, report=report))  # fmt: skip
     assert rows and report.silent == [str(tmp_path / "quiet.wav")]
     assert "1 file(s) are silent (peak at most -80 dBFS): their scores mean nothing" in report.format()
+
+
+def test_a_wrong_model_is_named_before_any_audio_file_is_read(tmp_path, capsys):
+    """A mistyped --model is the error, not the first unreadable file of the folder to score."""
+    from bimotion.cli import main
+
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "audio" / "broken.wav").write_bytes(b"RIFF" + bytes(40))
+    assert main(["predict", "--model", str(tmp_path / "nope"), str(tmp_path / "audio")]) == 2
+    err = capsys.readouterr().err
+    assert "no such model folder" in err and "broken.wav" not in err

@@ -38,6 +38,8 @@ def info_path(folder: str | os.PathLike) -> Path:
     """The folder's ``prepare.json``; FileNotFoundError naming the folder when it has none."""
     folder = Path(folder).expanduser()
     path = folder / INFO_FILE
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder{' (it is a file)' if folder.exists() else ''}")
     if not path.is_file():
         partial = folder.with_name(folder.name + PARTIAL_SUFFIX)
         hint = f" ({partial} is what a failed or running prepare left)" if partial.exists() else ""

@@ -25,7 +25,7 @@ from loaders.errors import CorpusError, SkipReport
 from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs
 
 from .audio import AudioSource, PredictError, audio_blocks, find_audio
-from .model import Predictor, load_predictor, parse_label_map
+from .model import Predictor, check_source, load_predictor, parse_label_map
 from .output import RowWriter, WindowPrediction, output_format
 from .windows import Windowing, window_count, windows
 
@@ -116,6 +116,8 @@ def predict_files(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     report = report if report is not None else PredictReport()
+    if not isinstance(model, Predictor):
+        check_source(str(model))  # a wrong --model is named before any audio file is read
     sources, report.not_audio = find_audio(list(paths), skip_bad=skip_bad, report=report.skipped)
     report.files = len(sources)
     predictor = model if isinstance(model, Predictor) else load_predictor(model, label_map=label_map, progress=progress)

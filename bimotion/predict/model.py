@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bimotion.training.outputs import PROBE_CONFIG
 from loaders.labels import LABELS
 
 from .audio import PredictError
@@ -76,7 +77,7 @@ def load_predictor(
     from bimotion.hub import download_kwargs, hub_unreachable
 
     source = str(model)
-    _check_source(source)
+    check_source(source)
     kwargs = download_kwargs(source)
     try:
         with _transformers_bars(progress):
@@ -162,10 +163,11 @@ def _reported_labels(source: str, config, label_map: str | None) -> tuple[list[t
     return reported, notes
 
 
-def _check_source(source: str) -> None:
+def check_source(source: str) -> None:
+    """A model folder or a plausible Hub id, checked without loading it (PredictError, one line)."""
     path = Path(os.path.expanduser(source))
     if path.is_dir():
-        if (path / "probe.json").is_file():
+        if (path / PROBE_CONFIG).is_file():
             raise PredictError(
                 f"{source}: a probe (a head on frozen features, recipes/probe.py), which predict does not run; "
                 "pass a fine-tuned model folder (recipes/train.py, or a grid with the finetune backend)"
