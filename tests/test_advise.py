@@ -111,6 +111,10 @@ def test_every_reported_mixture_was_trained_and_scored_and_the_summary_says_thei
             verb = "raises" if np.mean(deltas) >= 0 else "lowers"
             line = f"{verb} Mandarin elderly by {abs(np.mean(deltas)):.1f} ± {pm:.1f} weighted F1"
             assert line in summary, (line, summary)
+        if m["role"] == "inference":  # its score, marked † at or below chance as in the table
+            mark = " †" if m["score"]["mean"] <= advice["chance"] else ""
+            line = f"scores {m['score']['mean']:.1f} ± {m['score']['plus_minus']:.1f}{mark} on Mandarin elderly"
+            assert line in summary, (line, summary)
     assert (
         f"In-group baseline (zho_eld): {np.mean(base['score']['values']):.1f} ± {base['score']['plus_minus']:.1f}"
         in summary

@@ -106,12 +106,14 @@ def summary_lines(advice: Advice) -> list[str]:
         )
     for mixture in advice.of_role("inference"):
         side = "above" if mixture.delta.mean >= 0 else "below"
+        mark = f" {DAGGER}" if mixture.score.mean <= advice.chance else ""  # at or below chance, as in the table
         lines.append(
-            f"- Cross-group inference: {describe(mixture)} scores {_pm(mixture.score)} on {who}, "
+            f"- Cross-group inference: {describe(mixture)} scores {_pm(mixture.score)}{mark} on {who}, "
             f"{abs(mixture.delta.mean):.1f} ± {mixture.delta.plus_minus:.1f} {side} the baseline "
             f"({VERDICTS[mixture.verdict]})."
         )
-    lines.append(_interval_words(advice) + ".")
+    marked = any(m.score.mean <= advice.chance for m in advice.of_role("inference"))
+    lines.append(_interval_words(advice) + (f"; {DAGGER} at or below the chance level" if marked else "") + ".")
     return lines
 
 
