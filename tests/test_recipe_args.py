@@ -225,6 +225,10 @@ def test_help_shows_the_usage_and_every_default_of_ours_and_help_all_the_rest(ca
         recipe("train").main(["--help_all"])
     full = capsys.readouterr().out
     assert "--adam_beta1" in full and len(full.splitlines()) > 2 * len(short.splitlines())
+    assert "--no_normalize_audio" not in short  # a negation HfArgumentParser adds: `--normalize_audio false` says it
+    with pytest.raises(SystemExit):
+        recipe("grid").main(["--help"])
+    assert "skip the config's feature-space projections" in _entry(capsys.readouterr().out, "--no_projections")
 
 
 def test_infer_help_lists_what_inference_reads_and_help_all_the_rest(capsys):

@@ -129,7 +129,9 @@ def _describe(parser, doc: str | None, *, full: bool, shown=None) -> None:
     stock = {f.name for f in fields(TrainingArguments)}
     hidden = 0
     for action in parser._actions:
-        negation = any(option.startswith("--no_") for option in action.option_strings)  # `--flag false` says it
+        # `--no_flag` that HfArgumentParser adds for a flag defaulting to true (`--flag false` says it);
+        # a flag named no_* itself (grid.py's --no_projections) is no negation
+        negation = any(option.startswith("--no_") and option[2:] != action.dest for option in action.option_strings)
         if action.help == argparse.SUPPRESS or action.dest == "help":
             continue
         if negation and not full:
