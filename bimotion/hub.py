@@ -131,6 +131,7 @@ def check_push(
     ``HF_TOKEN`` or ``hf auth login``) and the Hub answers it.  Raises :class:`HubError` (one line)."""
     import huggingface_hub
     from huggingface_hub import constants
+    from huggingface_hub.errors import HfHubHTTPError
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 
     try:
@@ -146,11 +147,27 @@ def check_push(
     token = token or huggingface_hub.get_token()
     if not token:
         raise HubError("no Hugging Face token: log in with `hf auth login` or set HF_TOKEN, then run again")
+    why = hub_unreachable()
+    if why:
+        raise HubError(f"cannot reach the Hub at {constants.ENDPOINT} ({why}): nothing can be uploaded from here")
     try:
         huggingface_hub.HfApi(token=token).whoami()
-    except Exception as err:  # the network's and the Hub's errors alike: one line, before any work
-        reason = " ".join(str(err).split())[:160] or type(err).__name__
-        raise HubError(f"cannot reach the Hub at {constants.ENDPOINT} with this token ({reason})") from err
+    except HfHubHTTPError as err:  # the Hub answered: the token is the question
+        status = getattr(err.response, "status_code", None)
+        raise HubError(
+            f"the Hub at {constants.ENDPOINT} refused this token (HTTP {status}: {_first_line(err)}); "
+            "log in again with `hf auth login` or set HF_TOKEN"
+            if status in (401, 403)
+            else f"the Hub at {constants.ENDPOINT} answered HTTP {status} ({_first_line(err)}); try again later"
+        ) from err
+    except Exception as err:  # the network's errors: one line, before any work
+        raise HubError(f"cannot reach the Hub at {constants.ENDPOINT} ({_first_line(err)})") from err
+
+
+def _first_line(err: BaseException, limit: int = 200) -> str:
+    """An error's message on one line, cut at a word boundary when longer than ``limit``."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
 
 
 def licence_warnings(licenses: dict[str, str]) -> list[str]:
