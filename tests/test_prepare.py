@@ -426,6 +426,7 @@ def test_the_card_counts_distinct_speakers_per_group(tmp_path):
 
     data = DatasetCard.load(result.out_dir / "README.md").data
     assert data.pretty_name == "carehome" and "cross-lingual" not in data.tags and "elderly" in data.tags
+    assert data.language == ["id"]  # the Hub's two-letter code for Indonesian (ind)
     assert next(line for line in card if line.startswith("| `eld` |")).startswith("| `eld` | ind_eld | carehome |")
     assert "### The benchmark" not in text
 
