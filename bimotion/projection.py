@@ -206,6 +206,10 @@ def _joint_embedding(spec: ProjectionSpec, parts: list[dict]):
     return lambda part: xy[[index[c] for c in part["id"].tolist()]]
 
 
+class NoLabelDrawn(ValueError):
+    """None of the labels a projection asks for is carried by a clip it draws."""
+
+
 def _check_drawn(spec: ProjectionSpec, panels, labels: list[str], log) -> None:
     """Labels asked for that no drawn clip carries: an error when none is carried (the figure would
     be all grey), else a note naming them."""
@@ -215,7 +219,7 @@ def _check_drawn(spec: ProjectionSpec, panels, labels: list[str], log) -> None:
         return
     found = ", ".join(label for label in LABELS if label in carried) or "none"
     if len(absent) == len(labels):
-        raise ValueError(
+        raise NoLabelDrawn(
             f"projection {spec.name!r}: no clip of its test set or training panels carries {', '.join(absent)} "
             f"(they carry: {found}); choose labels among those"
         )
@@ -280,7 +284,11 @@ def project_from_grid(grid, spec: ProjectionSpec | Mapping) -> list[Path]:
             return Path(name)
         return grid.train_or_reuse(grid.plan.model(name), seed)
 
-    return project(spec, grid.sources, grid.out / "figures", model_dir_of=model_dir_of, log=grid.log)
+    try:
+        return project(spec, grid.sources, grid.out / "figures", model_dir_of=model_dir_of, log=grid.log)
+    except NoLabelDrawn as err:  # a config's figure that this data cannot show: the tables stand
+        grid.log(f"[project] skipped: {' '.join(str(err).split())}")
+        return []
 
 
-__all__ = ["Panel", "ProjectionSpec", "embed", "draw", "figure", "project", "project_from_grid"]
+__all__ = ["NoLabelDrawn", "Panel", "ProjectionSpec", "embed", "draw", "figure", "project", "project_from_grid"]

@@ -52,7 +52,7 @@ INFER_FLAGS = (
 def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments) -> None:
     datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
     check_model(recipe.model, "--model")
-    check_datasets(datasets)
+    check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)
     if recipe.split not in SPLITS:
         raise ArgumentError(f"--split must be one of {', '.join(SPLITS)}, not {recipe.split}")
     check_configs(recipe.configs, "--configs", datasets)

@@ -73,7 +73,8 @@ def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: Pr
         except ImportError as err:
             raise ArgumentError("--features egemaps needs openSMILE: pip install 'bimotion[egemaps]'") from err
     elif recipe.features != "logmel":
-        check_model(recipe.features, "--features")
+        # offline, an encoder's cached features serve without its weights: loading it says what is missing
+        check_model(recipe.features, "--features", offline_check=False)
     try:
         probe_args.check()
     except ValueError as err:

@@ -147,13 +147,13 @@ def model_dir_of(args: ProjectArguments, name: str):
 def main(argv=None) -> int:
     found = []
     (args,) = parse_arguments(HfArgumentParser(ProjectArguments), argv, lambda args: found.extend(check(args)))
-    from bimotion.projection import project
+    from bimotion.projection import NoLabelDrawn, project
 
     sources = {k: v for k, v in (("bimotion", args.bimotion), ("yuemotion", args.yuemotion)) if v}
     for spec in found:
         try:
             paths = project(spec, sources, args.output_dir, model_dir_of=lambda name: model_dir_of(args, name))
-        except ValueError as err:  # what the data lacks, found once its features are read
+        except NoLabelDrawn as err:  # what the data lacks, found once its features are read
             print(f"error: {one_line(err)}", file=sys.stderr)
             return 2
         for path in paths:

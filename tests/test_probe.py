@@ -303,3 +303,14 @@ def test_a_group_with_some_of_its_corpora_is_read_from_those_and_said_so(tmp_pat
     assert f"note: --test_configs eng_adu: {note.format(folder)}" in err
     summary = json.loads((out / "scores.json").read_text())
     assert summary["train_corpora"] == ["crema_d"] and list(corpus_scores(summary)) == ["crema_d"]
+    # a corpus with rows in some splits only (one speaker, a speaker split) is read where it has them
+    from bimotion.probe.run import held_shards
+
+    info = json.loads((folder / "prepare.json").read_text())
+    for shard in info["shards"]:
+        if shard["split"] == "validation":
+            shard["rows"] = 0
+    (folder / "prepare.json").write_text(json.dumps(info))
+    crema = Shard("bimotion", "crema_d", "eng_adu")
+    sources = Sources(bimotion=str(folder))
+    assert held_shards(sources, [crema], "train") == [crema] and held_shards(sources, [crema], "validation") == []

@@ -214,3 +214,24 @@ def test_four_panels_make_a_2x2_grid_whose_legend_names_only_what_was_drawn():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_a_grid_figure_no_drawn_clip_can_show_is_skipped_with_a_line_not_a_traceback(tmp_path, monkeypatch):
+    """A config's projection asking for labels the data lacks (a partial preparation): the grid logs
+    that it skipped the figure and goes on to its summary; project.py says it as an error."""
+    import types
+
+    import bimotion.projection as projection
+
+    def lacking(*args, **kwargs):
+        raise projection.NoLabelDrawn(
+            "projection 'figure3': no clip of its test set or training panels carries positive"
+        )
+
+    monkeypatch.setattr(projection, "project", lacking)
+    logged = []
+    grid = types.SimpleNamespace(config=types.SimpleNamespace(seeds=[0]), sources={}, out=tmp_path, log=logged.append)
+    assert projection.project_from_grid(grid, {"name": "figure3"}) == []
+    assert logged == [
+        "[project] skipped: projection 'figure3': no clip of its test set or training panels carries positive"
+    ]

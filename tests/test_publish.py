@@ -42,3 +42,26 @@ def test_a_second_claim_fails_at_once_and_an_existing_output_needs_overwrite(tmp
     _dataset(out, "old")
     with pytest.raises(FileExistsError, match="pass --overwrite"), claim_output(out, overwrite=False):
         pass
+
+
+def test_a_training_run_goes_on_with_a_warning_where_no_lock_can_be_taken(tmp_path, monkeypatch):
+    """A file system without flock (some network or FUSE mounts) must not stop training: the run
+    warns that a second run would not be stopped, and goes on; a held lock still stops it."""
+    import errno
+    import fcntl
+
+    from bimotion.training.processes import exclusive_output
+
+    out = tmp_path / "model"
+    with exclusive_output(out, 0), pytest.raises(OutputLockedError, match="another train is writing"):
+        with exclusive_output(out, 0):
+            pass
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.warns(UserWarning, match="a second run into it would not be stopped"):
+        with exclusive_output(out, 0):
+            ran = True
+    assert ran and not (out / ".train.lock").exists()

@@ -3,6 +3,7 @@ usage error (exit code 2) whose one error line names the argument, never a trace
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -349,6 +350,19 @@ def test_an_uncached_hub_id_is_refused_in_one_line_when_the_hub_cannot_be_reache
         check_hub_id("facebook/wav2vec2-large-xlsr-53", "--model_name_or_path", "model")
     with pytest.raises(ArgumentError, match=r"--bimotion me/bimotion: .*hf download me/bimotion --repo-type dataset"):
         check_hub_id("me/bimotion", "--bimotion", "dataset")
+    # found where from_pretrained and load_dataset would look: --model_cache_dir, --model_revision, and
+    # datasets' own cache (what load_dataset reads offline), here given as --dataset_cache_dir
+    other = tmp_path / "models"
+    shutil.copytree(cache, other)
+    shutil.rmtree(cache)
+    check_hub_id("facebook/wav2vec2-base", "--model_name_or_path", "model", cache_dir=str(other))
+    refs = other / "models--facebook--wav2vec2-base" / "refs"
+    (refs / "main").rename(refs / "v1")
+    check_hub_id("facebook/wav2vec2-base", "--model_name_or_path", "model", cache_dir=str(other), revision="v1")
+    with pytest.raises(ArgumentError):
+        check_hub_id("facebook/wav2vec2-base", "--model_name_or_path", "model", cache_dir=str(other))
+    (tmp_path / "data" / "me___bimotion" / "eng_eld").mkdir(parents=True)
+    check_hub_id("me/bimotion", "--bimotion", "dataset", cache_dir=str(tmp_path / "data"))
 
 
 def test_a_probe_folder_is_named_as_such_and_taken_where_a_recipe_reads_probes(paths, tmp_path, capsys):

@@ -326,13 +326,13 @@ def test_quiet_training_writes_one_line_per_evaluation_not_log_dictionaries(tiny
 
 def test_a_second_run_into_a_held_output_folder_fails_at_once(tiny, mixed, tmp_path, capsys):
     """Two runs never write one folder's checkpoints, model and scores: while a run holds
-    OUT.train-lock, another (one process, or every process of a launch) exits with code 2 and one
+    OUT/.train.lock, another (one process, or every process of a launch) exits with code 2 and one
     line, before reading any data, and writes nothing."""
     from bimotion.data.publish import locked
 
     out = tmp_path / "model"
     argv = common(tiny, mixed) + ["--output_dir", str(out), "--num_train_epochs", "1", "--train_configs", "zho_eld"]
-    with locked(out, "train"):
+    with locked(out, "train", flag="--output_dir", inside=True):
         assert recipe("train").main(argv) == 2
         assert f"error: another train is writing {out}" in capsys.readouterr().err
         launched = subprocess.run(
@@ -345,8 +345,9 @@ def test_a_second_run_into_a_held_output_folder_fails_at_once(tiny, mixed, tmp_p
     assert launched.returncode != 0 and launched.stderr.count("error: another train is writing") == 1, launched.stderr[
         -3000:
     ]
-    assert not out.exists() and not out.with_name("model.train-lock").exists()
+    assert list(out.iterdir()) == []  # nothing written, and the lock is gone with its holder
     assert recipe("train").main(argv) == 0 and (out / "scores.json").is_file()  # free again
+    assert not (out / ".train.lock").exists()
 
 
 # ---------------------------------------------------------------------------------------------- several processes

@@ -103,6 +103,19 @@ def test_a_resumed_run_ends_with_the_model_of_an_uninterrupted_run(tiny, data, t
         assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-5)  # the whole run's, not 0
 
 
+def test_a_finished_run_run_again_reports_its_whole_runs_training_loss(tiny, data, tmp_path):
+    """With losses logged rarely (the default logging_steps is 500), a rerun that resumes at the end
+    (no step left) still reports the mean training loss of the whole run, recorded in its checkpoint."""
+    out = tmp_path / "run"
+    straight = run(tiny, data, out, logging_steps=100, eval_steps=3, save_steps=3)
+    resumed = run(tiny, data, out, logging_steps=100, eval_steps=3, save_steps=3)
+    assert resumed["resumed_from"] is not None and straight["train_loss"] > 0
+    assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-5)
+    cut_back_to(out, STEPS_PER_EPOCH + 3)  # mid-run, no loss logged yet
+    again = run(tiny, data, out, logging_steps=100, eval_steps=3, save_steps=3)
+    assert again["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-5)
+
+
 def test_resuming_a_different_run_is_refused_until_overwrite(tiny, data, tmp_path):
     out = tmp_path / "run"
     first = run(tiny, data, out, num_train_epochs=1, save_strategy="epoch", eval_strategy="epoch")
@@ -157,3 +170,13 @@ def test_harmless_differences_and_moved_folders_still_resume(tiny, data, tmp_pat
     assert resumed["resumed_from"] is not None and resumed["selection"]["global_step"] == STEPS_PER_EPOCH
     assert set(resumed["test"]["groups"]) == {"zho_eld", "zho_adu"}
     assert json.loads((moved_out / IDENTITY_FILE).read_text()) == json.loads(identity)
+
+
+def test_an_interrupted_run_is_told_what_rerunning_does():
+    from bimotion.training.identity import how_to_continue
+    from bimotion.training.spec import RunArguments
+
+    assert how_to_continue(None, RunArguments(), "out") == "no checkpoint was saved in out yet: rerunning starts again"
+    assert how_to_continue("out/checkpoint-6", RunArguments(), "out").endswith("continue from out/checkpoint-6")
+    assert "without --overwrite_output_dir" in how_to_continue("c", RunArguments(overwrite_output_dir=True), "out")
+    assert "--resume true" in how_to_continue("c", RunArguments(resume=False), "out")

@@ -17,6 +17,7 @@ Re-running with the same --output starts again from scratch (a folder the demo d
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import time
@@ -67,12 +68,13 @@ def run(args) -> int:
         return 2
     from bimotion.data.publish import OutputLockedError, locked, output_path
 
-    try:
-        with locked(output_path(out), "demo"):  # a second demo into the same --output fails at once
-            return _run(args, out, config, verbose, start)
-    except OutputLockedError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    with contextlib.ExitStack() as stack:
+        try:  # a second demo into the same --output fails at once
+            stack.enter_context(locked(output_path(out), "demo"))
+        except (OutputLockedError, OSError) as err:  # another demo; an --output that cannot be written
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        return _run(args, out, config, verbose, start)
 
 
 def _run(args, out: Path, config, verbose: bool, start: float) -> int:

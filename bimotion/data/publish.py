@@ -56,17 +56,22 @@ def claim_output(out_dir: str | os.PathLike, overwrite: bool) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def locked(out_dir: Path, command: str = "prepare", *, hint: str = "choose another --output") -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``OUT.<command>-lock`` (created beside ``out_dir``, removed at
-    the end); :class:`OutputLockedError` at once when another run of ``command`` holds it (its
-    message ends with ``hint``)."""
-    path = out_dir.with_name(out_dir.name + (LOCK_SUFFIX if command == "prepare" else f".{command}-lock"))
-    above = next(folder for folder in out_dir.parents if folder.exists())
+def locked(out_dir: Path, command: str = "prepare", *, flag: str = "--output", inside: bool = False) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``OUT.<command>-lock`` (created beside ``out_dir``; ``inside``:
+    ``OUT/.<command>.lock``, for a folder that is never replaced whole, whose parent may not be
+    writable), removed at the end; :class:`OutputLockedError` at once when another run of
+    ``command`` holds it.  ``flag`` names the option that chose ``out_dir``, in the messages."""
+    if inside:
+        path = out_dir / f".{command}.lock"
+    else:
+        path = out_dir.with_name(out_dir.name + (LOCK_SUFFIX if command == "prepare" else f".{command}-lock"))
+    above = next(folder for folder in (out_dir, *out_dir.parents) if folder.exists())
     if not above.is_dir():
-        raise FileExistsError(f"{above} is a file, not a folder; choose another --output than {out_dir}")
+        raise FileExistsError(f"{above} is a file, not a folder; choose another {flag} than {out_dir}")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _lock_file(
-        path, OutputLockedError(f"another {command} is writing {out_dir} (it holds {path}); wait or {hint}")
+        path,
+        OutputLockedError(f"another {command} is writing {out_dir} (it holds {path}); wait or choose another {flag}"),
     )
     if os.fstat(fd).st_size:
         os.close(fd)
@@ -91,6 +96,11 @@ def _lock_file(path: Path, busy: OutputLockedError) -> int:
         except BlockingIOError:
             os.close(fd)
             raise busy from None
+        except OSError:  # this file system has no flock: nobody can hold the file, so leave none behind
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise
         try:
             current = os.stat(path)
         except FileNotFoundError:

@@ -29,7 +29,13 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
     if config.bootstrap_samples < 1:
         raise ArgumentError(f"--bootstrap_samples must be > 0, not {config.bootstrap_samples}")
     if config.tiny_model is None and config.backend == "finetune":
-        check_model(config.model_name_or_path, "--model_name_or_path")
+        training = dict(config.training)
+        check_model(
+            config.model_name_or_path,
+            "--model_name_or_path",
+            cache_dir=training.get("model_cache_dir"),
+            revision=training.get("model_revision"),
+        )
     plan = make_plan(config)
     datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
     check_datasets(datasets, required=False)

@@ -160,8 +160,18 @@ def to_spec(
 SPLITS = ("train", "validation", "test")
 
 
-def check_model(value: str | None, flag: str, *, probes: bool = False) -> None:
-    """A saved model folder (with config.json; ``probes``: or a probe's folder) or a plausible Hub model id."""
+def check_model(
+    value: str | None,
+    flag: str,
+    *,
+    probes: bool = False,
+    offline_check: bool = True,
+    cache_dir: str | None = None,
+    revision: str | None = None,
+) -> None:
+    """A saved model folder (with config.json; ``probes``: or a probe's folder) or a plausible Hub
+    model id, which (``offline_check``) must be in the cache when the Hub cannot be reached
+    (:func:`check_hub_id`, looked up with ``cache_dir`` and ``revision``)."""
     from .outputs import PROBE_CONFIG
 
     if not value:
@@ -178,8 +188,8 @@ def check_model(value: str | None, flag: str, *, probes: bool = False) -> None:
             raise ArgumentError(f"{flag} {value}: the folder has no config.json; give a saved model folder or a Hub id")
     elif path.exists() or _looks_local(value) or not HUB_ID.fullmatch(value):
         raise ArgumentError(f"{flag} {value}: no such model folder, and not a Hub id (OWNER/NAME)")
-    else:
-        check_hub_id(value, flag, "model")
+    elif offline_check:
+        check_hub_id(value, flag, "model", cache_dir=cache_dir, revision=revision)
 
 
 def check_seeds(seeds: Iterable[int] | None, flag: str = "--seeds") -> None:
@@ -218,8 +228,13 @@ def check_training(
     """Everything about a training run that needs no audio and no model (of the data, only the local
     prepared folders' prepare.json); raises :class:`ArgumentError`."""
     datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
-    check_model(model_args.model_name_or_path, "--model_name_or_path")
-    check_datasets(datasets)
+    check_model(
+        model_args.model_name_or_path,
+        "--model_name_or_path",
+        cache_dir=model_args.model_cache_dir,
+        revision=model_args.model_revision,
+    )
+    check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)
     check_configs(train_configs, train_flag, datasets)
     check_configs(data_args.validation_configs, "--validation_configs", datasets)
     check_configs(data_args.test_configs, "--test_configs", datasets)

@@ -35,7 +35,7 @@ def _looks_local(value: str) -> bool:
     return "/" in value and Path(value.split("/")[0]).expanduser().is_dir()
 
 
-def check_dataset(value: str | None, flag: str, benchmark: str) -> None:
+def check_dataset(value: str | None, flag: str, benchmark: str, *, cache_dir: str | None = None) -> None:
     """A folder written by ``bimotion prepare`` for ``benchmark`` (has prepare.json) or a plausible Hub dataset id."""
     if value is None:
         return
@@ -59,13 +59,17 @@ def check_dataset(value: str | None, flag: str, benchmark: str) -> None:
     elif path.exists() or _looks_local(value) or not HUB_ID.fullmatch(value):
         raise ArgumentError(f"{flag} {value}: no such folder, and not a Hub dataset id (OWNER/NAME)")
     else:
-        check_hub_id(value, flag, "dataset")
+        check_hub_id(value, flag, "dataset", cache_dir=cache_dir)
 
 
-def check_hub_id(value: str, flag: str, repo_type: str) -> None:
-    """When the Hub cannot be reached (:func:`bimotion.hub.hub_unreachable`), a Hub id must be in
-    the local cache: an uncached one fails here, in one line, rather than after the data is read
-    (a model) or ~30 s of retries (a dataset).  Nothing is checked when the Hub can be reached."""
+def check_hub_id(
+    value: str, flag: str, repo_type: str, *, cache_dir: str | None = None, revision: str | None = None
+) -> None:
+    """When the Hub cannot be reached (:func:`bimotion.hub.hub_unreachable`), a Hub id must be in a
+    local cache: an uncached one fails here, in one line, rather than after the data is read (a
+    model) or ~30 s of retries (a dataset).  A model is looked for as ``from_pretrained(value,
+    cache_dir=, revision=)`` would; a dataset in the Hub's cache and in ``datasets``' own (its
+    ``HF_DATASETS_CACHE``, or ``cache_dir``).  Nothing is checked when the Hub can be reached."""
     from bimotion.hub import hub_unreachable
 
     why = hub_unreachable()
@@ -73,8 +77,11 @@ def check_hub_id(value: str, flag: str, repo_type: str) -> None:
         return
     from huggingface_hub import try_to_load_from_cache
 
-    probe = "config.json" if repo_type == "model" else "README.md"
-    if isinstance(try_to_load_from_cache(value, probe, repo_type=repo_type), str):
+    if repo_type == "model":
+        found = try_to_load_from_cache(value, "config.json", cache_dir=cache_dir, revision=revision)
+    else:
+        found = try_to_load_from_cache(value, "README.md", repo_type="dataset") or _in_datasets_cache(value, cache_dir)
+    if isinstance(found, str) or found is True:
         return
     extra = " --repo-type dataset" if repo_type == "dataset" else ""
     raise ArgumentError(
@@ -82,6 +89,19 @@ def check_hub_id(value: str, flag: str, repo_type: str) -> None:
         f"local cache; download it where there is network (hf download {value}{extra} --local-dir DIR) "
         "and pass DIR"
     )
+
+
+def _in_datasets_cache(value: str, cache_dir: str | None) -> bool:
+    """Whether ``datasets`` has built Hub dataset ``value`` in its cache (``OWNER___NAME/``, as
+    ``load_dataset`` finds it offline)."""
+    import datasets.config
+    from datasets.naming import camelcase_to_snakecase
+
+    owner, _, name = value.rpartition("/")
+    folder = f"{owner}___{camelcase_to_snakecase(name)}" if owner else camelcase_to_snakecase(name)
+    roots = [Path(cache_dir).expanduser()] if cache_dir else []
+    roots.append(Path(datasets.config.HF_DATASETS_CACHE))
+    return any((root / folder).is_dir() for root in roots)
 
 
 def _hub_dataset_card(folder: Path) -> bool:
@@ -93,13 +113,15 @@ def _hub_dataset_card(folder: Path) -> bool:
     return header.startswith("---") and re.search(r"^configs:", header, re.MULTILINE) is not None
 
 
-def check_datasets(datasets: dict[str, str | None], *, required: bool = True, local_only: bool = False) -> None:
+def check_datasets(
+    datasets: dict[str, str | None], *, required: bool = True, local_only: bool = False, cache_dir: str | None = None
+) -> None:
     """``{"bimotion": ..., "yuemotion": ...}``: each given one valid (``local_only``: a local prepared
     folder, as the probe's feature cache needs), and (``required``) at least one given."""
     from bimotion.data.layout import is_prepared
 
     for name, value in datasets.items():
-        check_dataset(value, f"--{name}", name)
+        check_dataset(value, f"--{name}", name, cache_dir=cache_dir)
         if local_only and value and not is_prepared(value):
             raise ArgumentError(
                 f"--{name} {value}: probes read local prepared folders only (their features are cached per folder), "

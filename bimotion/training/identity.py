@@ -254,3 +254,15 @@ def write_identity(run_dir: str | os.PathLike, identity: dict) -> Path:
     from loaders.files import write_text_atomic
 
     return write_text_atomic(Path(run_dir) / IDENTITY_FILE, json.dumps(identity, indent=2, sort_keys=True) + "\n")
+
+
+def how_to_continue(checkpoint: str | None, run_args, output_dir: str) -> str:
+    """What rerunning an interrupted training command does (its last ``checkpoint`` and
+    ``--resume``/``--overwrite_output_dir``), said as advice."""
+    if not checkpoint:
+        return f"no checkpoint was saved in {output_dir} yet: rerunning starts again"
+    if run_args.overwrite_output_dir:
+        return f"rerun without --overwrite_output_dir to continue from {checkpoint} (with it, training starts again)"
+    if not run_args.resume:
+        return f"rerun with --resume true to continue from {checkpoint}"
+    return f"rerun the same command to continue from {checkpoint}"

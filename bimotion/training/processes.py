@@ -25,28 +25,40 @@ def cpu_only_distributed() -> bool:
 
 @contextlib.contextmanager
 def exclusive_output(output_dir: Path, process_index: int) -> Iterator[None]:
-    """Hold ``OUTPUT_DIR.train-lock`` (beside it; :func:`bimotion.data.publish.locked`) on the
-    launch's main process for the block.  When another training run holds it, every process of
-    this launch raises :class:`~bimotion.data.publish.OutputLockedError` at once (the main process
-    tells the others), so two runs never write one folder's checkpoints, model and scores."""
+    """Hold ``OUTPUT_DIR/.train.lock`` (:func:`bimotion.data.publish.locked`) on the launch's main
+    process for the block.  When another training run holds it, every process of this launch
+    raises :class:`~bimotion.data.publish.OutputLockedError` at once (the main process tells the
+    others, whatever went wrong there), so two runs never write one folder's checkpoints, model and
+    scores.  Where no lock can be taken (a file system without ``flock``), the run goes on with a
+    warning."""
     from bimotion.data.publish import OutputLockedError, locked, output_path
 
     with contextlib.ExitStack() as stack:
-        busy = None
+        outcome = None  # None, or (kind, message): "busy" stops every process, "unlocked" warns
         if process_index == 0:
             try:
-                stack.enter_context(locked(output_path(output_dir), "train", hint="choose another --output_dir"))
+                stack.enter_context(locked(output_path(output_dir), "train", flag="--output_dir", inside=True))
             except OutputLockedError as err:
-                busy = str(err)
+                outcome = ("busy", str(err))
+            except FileExistsError as err:  # --output_dir names a file, or the lock file is someone else's
+                outcome = ("busy", str(err))
+            except OSError as err:  # no flock here (some network or FUSE file systems)
+                outcome = ("unlocked", f"cannot lock {output_dir} ({err}); a second run into it would not be stopped")
+            except Exception as err:  # the other processes must not wait for a main process that stopped
+                outcome = ("busy", f"cannot lock {output_dir}: {err}")
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
             import torch.distributed as dist
 
             if dist.is_available() and dist.is_initialized():
-                told = [busy]
+                told = [outcome]
                 dist.broadcast_object_list(told, src=0)
-                busy = told[0]
-        if busy:
-            raise OutputLockedError(busy)
+                outcome = told[0]
+        if outcome and outcome[0] == "busy":
+            raise OutputLockedError(outcome[1])
+        if outcome and process_index == 0:
+            import warnings
+
+            warnings.warn(outcome[1], stacklevel=3)
         yield
 
 

@@ -27,7 +27,7 @@ from .args import (
 from .collator import AudioCollator
 from .confusion_plot import draw_confusion
 from .data import column, default_test_configs, load_split, manifest_hash, sources_of
-from .identity import RunMismatch, check_resume, discard_run, run_identity, write_identity
+from .identity import RunMismatch, check_resume, discard_run, how_to_continue, run_identity, write_identity
 from .metrics import GroupMetrics, read_trained_labels, score_groups
 from .mixtures import relation
 from .model import build_model, suppress_untrained, trained_labels
@@ -323,10 +323,9 @@ def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str
         return 2
     except KeyboardInterrupt:
         if training_args.process_index == 0:
-            print(
-                f"interrupted: rerun the same command to continue from the last checkpoint saved in {training_args.output_dir}",
-                file=sys.stderr,
-            )
+            out = training_args.output_dir
+            found = last_checkpoint(out) if Path(out).is_dir() else None
+            print(f"interrupted: {how_to_continue(found, spec.run, out)}", file=sys.stderr)
         return 130
     if training_args.process_index == 0:
         print(f"\nmodel, scores.json and model card: {training_args.output_dir}")

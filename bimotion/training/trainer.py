@@ -22,11 +22,24 @@ and restores before the first resumed step (no batch drawing consumes them).
 from __future__ import annotations
 
 import contextlib
+import json
+from pathlib import Path
 
 from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCallback
 
 from .loss import annotated, masked_bce
 from .sampler import DurationBatchSampler, durations, length_grouped, longest_first
+
+LOSS_SUM_FILE = "bimotion_loss_sum.json"  # in a checkpoint: the training loss summed over its steps
+
+
+def _read_loss_sum(checkpoint) -> tuple[float, int] | None:
+    """``(loss sum, global step)`` a checkpoint recorded, or None (none given, or written before)."""
+    path = Path(checkpoint) / LOSS_SUM_FILE if checkpoint else None
+    if path is None or not path.is_file():
+        return None
+    recorded = json.loads(path.read_text())
+    return float(recorded["loss_sum"]), int(recorded["global_step"])
 
 
 class SERTrainer(Trainer):
@@ -38,6 +51,7 @@ class SERTrainer(Trainer):
         self.model_accepts_loss_kwargs = False
         self.eval_data_collator = eval_data_collator
         self.train_sampler = None
+        self._loss_before: tuple[float, int] | None = None
         self.add_callback(_SetEpoch(self))
         from bimotion.console import is_quiet
 
@@ -48,12 +62,33 @@ class SERTrainer(Trainer):
                 self.add_callback(_CompactPrinter)
 
     # ------------------------------------------------------------------ loss
+    def train(self, resume_from_checkpoint=None, *args, **kwargs):
+        self._loss_before = _read_loss_sum(resume_from_checkpoint)  # the resumed steps' loss, if recorded
+        return super().train(resume_from_checkpoint, *args, **kwargs)
+
+    def _save_checkpoint(self, model, trial) -> None:
+        """Also record, in the checkpoint, the training loss summed over all its steps
+        (:data:`LOSS_SUM_FILE`), so that a resumed run reports its whole run's mean loss."""
+        super()._save_checkpoint(model, trial)
+        folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
+        if self.args.should_save and folder.is_dir():
+            before, _ = self._loss_before or (0.0, 0)
+            session = self._total_loss_scalar + float(self._tr_loss.item())  # logged, and since the last log
+            (folder / LOSS_SUM_FILE).write_text(
+                json.dumps({"loss_sum": before + session, "global_step": self.state.global_step}) + "\n"
+            )
+
     def run_train_loss(self, train_result, resumed: bool) -> float:
-        """The mean training loss of the whole run: ``train_result.training_loss`` for a run
-        trained in one go; for a resumed one (whose ``training_loss`` covers only this session's
-        steps, 0 when it resumed at the end), the logged losses weighted by the steps each covers."""
+        """The mean training loss of the whole run: ``train_result.training_loss`` (the mean over
+        this session's steps) for a run trained in one go; for a resumed one, combined with the
+        loss its checkpoint recorded over the steps before (a checkpoint from before that record:
+        the logged losses weighted by the steps each covers)."""
         if not resumed:
             return train_result.training_loss
+        if self._loss_before is not None:
+            loss_sum, step = self._loss_before
+            total = loss_sum + train_result.training_loss * (self.state.global_step - step)
+            return total / max(self.state.global_step, 1)
         done, total, steps = 0, 0.0, 0
         for entry in self.state.log_history:
             if "loss" in entry and entry.get("step", 0) > done:
