@@ -78,10 +78,11 @@ def check_hub_id(
     from huggingface_hub import try_to_load_from_cache
 
     if repo_type == "model":
-        found = try_to_load_from_cache(value, "config.json", cache_dir=cache_dir, revision=revision)
-    else:
-        found = try_to_load_from_cache(value, "README.md", repo_type="dataset") or _in_datasets_cache(value, cache_dir)
-    if isinstance(found, str) or found is True:
+        found = isinstance(try_to_load_from_cache(value, "config.json", cache_dir=cache_dir, revision=revision), str)
+    else:  # (a path when cached; None or a "known missing" marker when not)
+        found = isinstance(try_to_load_from_cache(value, "README.md", repo_type="dataset"), str)
+        found = found or _in_datasets_cache(value, cache_dir)
+    if found:
         return
     extra = " --repo-type dataset" if repo_type == "dataset" else ""
     raise ArgumentError(

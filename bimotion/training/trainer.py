@@ -35,7 +35,7 @@ LOSS_SUM_FILE = "bimotion_loss_sum.json"  # in a checkpoint: the training loss s
 
 def _read_loss_sum(checkpoint) -> tuple[float, int] | None:
     """``(loss sum, global step)`` a checkpoint recorded, or None (none given, or written before)."""
-    path = Path(checkpoint) / LOSS_SUM_FILE if checkpoint else None
+    path = Path(checkpoint) / LOSS_SUM_FILE if isinstance(checkpoint, str | Path) else None
     if path is None or not path.is_file():
         return None
     recorded = json.loads(path.read_text())
@@ -73,7 +73,8 @@ class SERTrainer(Trainer):
         folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
         if self.args.should_save and folder.is_dir():
             before, _ = self._loss_before or (0.0, 0)
-            session = self._total_loss_scalar + float(self._tr_loss.item())  # logged, and since the last log
+            pending = getattr(self, "_tr_loss", None)  # since the last log (transformers' running sum)
+            session = getattr(self, "_total_loss_scalar", 0.0) + (float(pending.item()) if pending is not None else 0.0)
             (folder / LOSS_SUM_FILE).write_text(
                 json.dumps({"loss_sum": before + session, "global_step": self.state.global_step}) + "\n"
             )
