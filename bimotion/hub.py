@@ -147,9 +147,6 @@ def check_push(
     token = token or huggingface_hub.get_token()
     if not token:
         raise HubError("no Hugging Face token: log in with `hf auth login` or set HF_TOKEN, then run again")
-    why = hub_unreachable()
-    if why:
-        raise HubError(f"cannot reach the Hub at {constants.ENDPOINT} ({why}): nothing can be uploaded from here")
     try:
         huggingface_hub.HfApi(token=token).whoami()
     except HfHubHTTPError as err:  # the Hub answered: the token is the question

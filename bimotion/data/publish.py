@@ -2,8 +2,8 @@
 :mod:`bimotion.data.layout`.
 
 * :func:`claim_output` holds an ``flock`` on ``OUT.prepare-lock`` (beside ``OUT``, removed at the
-  end; :func:`locked`, which a training run and the demo take for their own output folders as
-  ``OUT.train-lock`` and ``OUT.demo-lock``), so a second run into the same ``OUT`` fails at once
+  end; :func:`locked`, which the demo takes as ``OUT.demo-lock`` and a training run inside its
+  folder as ``OUT/.train.lock``), so a second run into the same ``OUT`` fails at once
   with :class:`OutputLockedError`; holding
   it, it finishes what an interrupted run left and refuses an ``OUT`` that may not be replaced.
 * :func:`publishing` yields ``OUT.partial-tmp/new`` to write into and renames it to ``OUT`` when the
