@@ -18,7 +18,8 @@ def build_parser(
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Speech emotion recognition across languages and age groups: read the raw corpora, "
-        "prepare BiMotion/YueMotion as Hub-ready datasets, check and publish them.",
+        "prepare BiMotion/YueMotion as Hub-ready datasets, check and publish them; advise which "
+        "cross-group data helps a target group; predict emotions in recordings with a trained model.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=_version(prog))

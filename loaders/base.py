@@ -4,7 +4,8 @@ raise-or-skip policy for bad input.  Readers only ever read below the root.
 Nothing is dropped silently: every file below a reader's root is read, or reported by path and
 reason (raised, or counted with ``skip_bad``), or counted as not audio by content; folders that
 cannot be listed, names that are not UTF-8, non-regular files (never opened) and clips shorter
-than :data:`MIN_DURATION_S` are reported too.  Hidden folders (``.git``) are not searched."""
+than :data:`MIN_DURATION_S` are reported too.  Hidden folders (``.git``) are not searched; links
+are followed, each real folder once (:func:`walk_tree`)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,45 @@ def is_audio(path: Path) -> bool:
     return not head.startswith(_TEXT_BOMS) and sniff(head) in AUDIO_FORMATS
 
 
+def walk_tree(root: str | os.PathLike, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple]:
+    """``os.walk`` following links, each real folder entered once, and by its own path where the
+    root holds it: a link to a folder that is walked directly below the root (whatever the order),
+    a link back up the tree (``up -> ..``, to the root or above it) and a second link to a folder
+    already walked are not descended, so a loop cannot recurse, no file is listed twice, and no file
+    is listed under a link's path in place of its own.  A link to a folder elsewhere is followed.
+    The root may itself be a link.  Callers sort ``dirnames`` (and may prune them), which fixes the
+    order folders are entered in."""
+    top, root_real = os.fspath(root), os.path.realpath(root)
+    # the real folders below the root, and below each linked folder entered, reached without a
+    # further link: listed at the first link met (a tree without links is walked once)
+    direct: set[str] | None = None
+    entered: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in entered:
+            dirnames[:] = []
+            continue
+        if dirpath != top and os.path.islink(dirpath):  # the root itself may be a link: it is walked
+            if direct is None:
+                direct = _direct_folders(root)
+            if real in direct or root_real == real or root_real.startswith(real.rstrip(os.sep) + os.sep):
+                dirnames[:] = []
+                continue
+            direct |= _direct_folders(dirpath)  # a linked tree's own folders: by their path in it, too
+        entered.add(real)
+        yield dirpath, dirnames, filenames
+
+
+def _direct_folders(root: str | os.PathLike) -> set[str]:
+    """Real paths of the folders below ``root`` (itself included) that a walk reaches without
+    following a link and without entering hidden folders (those the readers never search)."""
+    found = set()
+    for dirpath, dirnames, _ in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        found.add(os.path.realpath(dirpath))
+    return found
+
+
 def _walk(root: Path, suffixes: tuple[str, ...], onerror: Callable[[CorpusError], None]) -> list[tuple[Path, bool]]:
     """``(path, is a candidate)`` for every readable regular file below ``root``, sorted so the result
     does not depend on the file system's listing order.  A candidate's lower-cased name ends with one of
@@ -88,7 +128,7 @@ def _walk(root: Path, suffixes: tuple[str, ...], onerror: Callable[[CorpusError]
             return  # a missing root is the reader's layout question, not an unreadable folder
         onerror(unreadable_folder(err, root))
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
+    for dirpath, dirnames, filenames in walk_tree(root, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             path = Path(dirpath) / name

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, read_text, require_dir
+from .base import Collector, SourceInfo, bad, read_text, require_dir, walk_tree
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance, age_group_of
@@ -136,7 +136,7 @@ def find_corpus_dir(root: Path, onerror=None) -> Path:
     """The one folder at or below ``root`` that holds ``AudioWAV/``; folders that cannot be listed go
     to ``onerror`` (an ``os.walk`` callback)."""
     found = []
-    for dirpath, dirnames, _ in os.walk(root, onerror=onerror, followlinks=True):
+    for dirpath, dirnames, _ in walk_tree(root, onerror=onerror):
         if AUDIO_DIR in dirnames:
             found.append(Path(dirpath))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _MEDIA_DIRS)

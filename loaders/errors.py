@@ -128,7 +128,7 @@ class SkipReport:
             files = {reason: k for reason, k in reasons.items() if reason not in ROW_REASONS}
             line = (
                 f"  {corpus:<11} files seen {n['seen']}, read {n['read']}, {_counted('skipped', files)}, "
-                f"not audio {n['not_audio']}"
+                f"other files (not audio) {n['not_audio']}"
             )
             if n["duplicate"]:
                 line += f", duplicate copies {n['duplicate']}"

@@ -37,7 +37,7 @@ import re
 import warnings
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir
+from .base import Collector, SourceInfo, bad, require_dir, walk_tree
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
@@ -210,7 +210,7 @@ def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[Path]) -> int:
 def find_speakers(root: Path) -> list[Path]:
     """Speaker folders (``0001`` ... ``0020`` holding emotion folders or a transcript) below ``root``."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    for dirpath, dirnames, filenames in walk_tree(root):
         here = Path(dirpath)
         if here.name in SPEAKERS and (
             f"{here.name}.txt" in filenames or any(d.lower() in _EMOTION_BY_FOLDER for d in dirnames)

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir
+from .base import Collector, SourceInfo, bad, require_dir, walk_tree
 from .errors import BadFileError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
@@ -144,7 +144,7 @@ def find_sessions(root: Path, onerror=None) -> list[Path]:
     """``Session1`` ... ``Session5`` folders (holding ``dialog`` or ``sentences``) at or below ``root``;
     folders that cannot be listed go to ``onerror`` (an ``os.walk`` callback)."""
     found = []
-    for dirpath, dirnames, _ in os.walk(root, onerror=onerror, followlinks=True):
+    for dirpath, dirnames, _ in walk_tree(root, onerror=onerror):
         here = Path(dirpath)
         if _SESSION.match(here.name) and ("dialog" in dirnames or "sentences" in dirnames):
             found.append(here)

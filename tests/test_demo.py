@@ -88,6 +88,10 @@ def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, cap
     assert markdown.count("|") > 20 and markdown.endswith(".\n")  # ends its last line (a text file)
     assert (tables / "heatmap.png").stat().st_size > 1000
     assert_learns(_rows(tables / "table3.csv"))
+    # the closing lines say how to use a trained model, and the command they give works
+    command = next(line.split() for line in text.splitlines() if line.startswith("  bimotion predict --model "))
+    clip = next((out / "raw").rglob("*.wav"))
+    assert main([*command[1:4], str(clip), "--no-progress"]) == 0
     # a second run replaces its own output
     assert main(["demo", "--output", str(out), "--scale", "1", "--no-grid"]) == 0
 

@@ -153,7 +153,7 @@ def test_all_bad_cases_at_once_are_counted_by_reason_and_the_root_is_untouched(b
     # the summary's file counts add up; rows with no file of their own are counted apart
     line = report.format_files().splitlines()[1]
     seen, read, skipped, not_audio = map(
-        int, re.search(r"seen (\d+), read (\d+), skipped (\d+) .*not audio (\d+)", line).groups()
+        int, re.search(r"seen (\d+), read (\d+), skipped (\d+) .*\(not audio\) (\d+)", line).groups()
     )
     assert seen == read + skipped + not_audio, line
     assert line.endswith("; metadata rows skipped 2 (duplicate_row 1, missing_file 1)"), line

@@ -170,10 +170,29 @@ def test_scan_summary_counts_files_seen_read_skipped_and_not_audio(tmp_path, cap
     root = testing.make_corpus("csed", tmp_path / "src", bad=True)
     assert main(["scan", "-q", "--skip-bad", "--source", f"csed={root}", "--output", str(tmp_path / "m.jsonl")]) == 0
     out = capsys.readouterr().out
-    assert "csed        files seen 20, read 12, skipped 4 (" in out and "not audio 4" in out
+    assert "csed        files seen 20, read 12, skipped 4 (" in out and "other files (not audio) 4" in out
 
 
-@pytest.mark.parametrize("where", ["folder", "below a file", "unwritable"])
+@pytest.mark.parametrize("name", loaders.READERS)
+def test_a_link_loop_or_a_second_link_to_a_folder_reads_each_file_once(tmp_path, name):
+    root = testing.make_corpus(name, tmp_path / "src")
+    expected = sorted(r.id for r in loaders.load(name, root))
+    deepest = max((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), default=root)
+    (deepest / "up").symlink_to(os.path.relpath(root, deepest))  # back to the root: a loop
+    (deepest / "above").symlink_to(root.parent, target_is_directory=True)  # above the root: a loop too
+    for link in ("!again", "zz_again"):  # a second way into a folder, walked before it and after it
+        (root / link).symlink_to(deepest, target_is_directory=True)
+    report = SkipReport()
+    records = loaders.load(name, root, report=report)
+    assert sorted(r.id for r in records) == expected and len(report.to_dict()) == 0
+    assert not any(part in r.path for r in records for part in ("/up/", "/above/", "again"))
+    elsewhere = tmp_path / "elsewhere"  # the root a link into the corpus: the corpus is read through it
+    elsewhere.mkdir()
+    (elsewhere / "corpus").symlink_to(root, target_is_directory=True)
+    assert sorted(r.id for r in loaders.load(name, elsewhere)) == expected
+
+
+@pytest.mark.parametrize("where", ["folder", "below a file", "unwritable", "not .jsonl"])
 def test_scan_output_onto_a_bad_path_is_one_line_and_leaves_nothing(csed, tmp_path, capsys, where):
     (tmp_path / "out").mkdir()
     (tmp_path / "file").write_text("x")
@@ -181,6 +200,7 @@ def test_scan_output_onto_a_bad_path_is_one_line_and_leaves_nothing(csed, tmp_pa
         "folder": tmp_path / "out",
         "below a file": tmp_path / "file" / "m.jsonl",
         "unwritable": Path("/proc/bimotion-test/m.jsonl"),  # /proc takes no new files, even from root
+        "not .jsonl": tmp_path / "m.csv",  # a manifest is JSON Lines whatever its name: refused, not mislabelled
     }[where]
     before = sorted(tmp_path.rglob("*"))
     assert main(["scan", "-q", "--source", f"csed={csed}", "--output", str(output)]) == 2

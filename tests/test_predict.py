@@ -14,7 +14,7 @@ import torch
 
 from bimotion.cli import main
 from bimotion.predict import PredictError, PredictReport, load_predictor, predict_files, window_count
-from bimotion.predict.audio import AudioSource, audio_blocks
+from bimotion.predict.audio import AudioSource, audio_blocks, find_audio
 from bimotion.predict.windows import Windowing, windows
 from loaders.audio import decode, probe
 from loaders.labels import LABELS
@@ -110,6 +110,8 @@ def test_untrained_labels_are_never_reported_even_at_threshold_zero(models, audi
                               progress=False, report=report))  # fmt: skip
     assert "Loading weights" not in capfd.readouterr().err  # progress=False: no bar, transformers' neither
     assert logging.is_progress_bar_enabled()  # and its bars are on again after
+    load_predictor(models["ours"], progress=True)  # the predict bar, never transformers' loading bar
+    assert "Loading weights" not in capfd.readouterr().err and logging.is_progress_bar_enabled()
     assert len(rows) == report.windows == 5 and report.audio_s == pytest.approx(5.5)
     assert report.silent == []  # speech-like audio is not called silent
     assert all(row.predicted == tuple(TRAINED) and list(row.scores) == TRAINED for row in rows)
@@ -184,6 +186,12 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
         ([ours, str(audio_dir), "--hop-s", "3", "--window-s", "2"], "hop_s must be in (0, window_s=2.0]"),
         ([ours, str(audio_dir), "--window-s", "inf", "--hop-s", "inf"], "window_s must be a finite number, not inf"),
         ([ours, str(audio_dir), "--output", str(audio_dir.parent)], "is a folder; give a file name"),
+        ([ours, str(audio_dir), "--output", str(tmp_path / "no" / "p.csv")], f"create it first (mkdir -p {tmp_path}"),
+        (
+            [ours, str(audio_dir), "--output", str(audio_dir / "notes.txt" / "p.csv")],
+            "notes.txt is a file, not a folder",
+        ),
+        ([ours, str(audio_dir), "--segment", "vad", "--vad-threshold-db", "40"], "in dBFS, at most 0"),
     ]
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     cases.append(
@@ -206,11 +214,49 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
     assert {r["file"] for r in _csv(out)} == {str(bad / "ok.wav")}
     listed = tmp_path / "bad.csv.skipped.tsv"  # every skipped file, beside the output
     assert [row["file"] for row in csv.DictReader(listed.open(), delimiter="\t")] == [str(bad / "cut.wav")]
+    (bad / "ok.wav").unlink()  # every file skipped: nothing predicted is a failure, not success
+    out.unlink()
+    assert main(["predict", "--model", ours, str(bad), "--output", str(out), "--skip-bad", *OPTIONS]) == 2
+    err = capsys.readouterr().err
+    assert "truncated" in err and "every audio file was skipped, nothing predicted" in err and not out.exists()
+
+
+def test_a_file_that_fails_part_way_is_counted_once_as_skipped(models, tmp_path, capsys):
+    """A float WAV whose samples turn NaN after 7 s decodes one 5-s block, then fails: its first
+    windows are given, the file is skipped, not counted as read too, and the summary says so."""
+    samples = np.full(16000 * 9, 0.1, dtype=np.float32)
+    samples[16000 * 7] = np.nan
+    soundfile.write(tmp_path / "nan.wav", samples, 16000, subtype="FLOAT")
+    soundfile.write(tmp_path / "ok.wav", samples[:16000], 16000, subtype="FLOAT")
+    out = tmp_path / "p.csv"
+    argv = ["predict", "--model", str(models["ours"]), str(tmp_path), "--output", str(out), "--skip-bad", *OPTIONS]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "1 file(s), " in err and "1 skipped file(s) failed part-way" in err, err
+    assert {r["file"] for r in _csv(out)} == {str(tmp_path / "nan.wav"), str(tmp_path / "ok.wav")}
+    (tmp_path / "ok.wav").unlink()  # every file failed part-way: an error, that says what the output holds
+    assert main(argv) == 2
+    assert f"every audio file was skipped: {out} holds only the first windows" in capsys.readouterr().err
+    assert {r["file"] for r in _csv(out)} == {str(tmp_path / "nan.wav")}
 
 
 def _copy(src, dst):
     dst.write_bytes(src.read_bytes())
     return dst
+
+
+def test_a_link_loop_below_a_folder_lists_each_file_once(audio_dir, tmp_path):
+    root = tmp_path / "linked"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.wav").symlink_to(audio_dir / "a.wav")
+    (root / "sub" / "up").symlink_to("..")  # a loop: walked naively it nests 40 levels deep
+    (root / "again").symlink_to(root / "sub")  # a second way into a folder already walked
+    report = PredictReport()
+    found, not_audio = find_audio([root, root / "a.wav", audio_dir / "a.wav"], report=report.skipped)
+    assert [s.name for s in found] == [str(root / "a.wav")] and not_audio == 0
+    assert "2 path(s) named a file already listed (given twice, or a link to it): read once" in report.format()
+    (tmp_path / "link").symlink_to(root, target_is_directory=True)  # a folder given by a link is walked
+    assert [s.name for s in find_audio([tmp_path / "link"])[0]] == [str(tmp_path / "link" / "a.wav")]
 
 
 def test_streamed_decoding_matches_whole_file_decoding(audio_dir):

@@ -298,7 +298,7 @@ def test_bad_audio_found_while_decoding_is_an_error_or_a_counted_skip(tmp_path, 
     printed = capsys.readouterr()
     assert "csed        corrupt            1" in printed.err
     seen, read, skipped, not_audio = map(
-        int, re.search(r"csed +files seen (\d+), read (\d+), skipped (\d+).*not audio (\d+)", printed.out).groups()
+        int, re.search(r"csed +files seen (\d+), read (\d+), skipped (\d+).*\(not audio\) (\d+)", printed.out).groups()
     )
     assert skipped == 1 and seen == read + skipped + not_audio  # read by the scan, then undecodable: not read
     info = read_info(out)

@@ -304,7 +304,7 @@ def test_a_group_with_some_of_its_corpora_is_read_from_those_and_said_so(tmp_pat
     summary = json.loads((out / "scores.json").read_text())
     assert summary["train_corpora"] == ["crema_d"] and list(corpus_scores(summary)) == ["crema_d"]
     # a corpus with rows in some splits only (one speaker, a speaker split) is read where it has them
-    from bimotion.probe.run import held_shards
+    from bimotion.data.layout import held_shards
 
     info = json.loads((folder / "prepare.json").read_text())
     for shard in info["shards"]:
@@ -313,4 +313,7 @@ def test_a_group_with_some_of_its_corpora_is_read_from_those_and_said_so(tmp_pat
     (folder / "prepare.json").write_text(json.dumps(info))
     crema = Shard("bimotion", "crema_d", "eng_adu")
     sources = Sources(bimotion=str(folder))
-    assert held_shards(sources, [crema], "train") == [crema] and held_shards(sources, [crema], "validation") == []
+    assert (
+        held_shards(sources.path, [crema], "train") == [crema]
+        and held_shards(sources.path, [crema], "validation") == []
+    )

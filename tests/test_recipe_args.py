@@ -25,6 +25,9 @@ def paths(tmp_path_factory) -> dict[str, str]:
     (root / "bimotion_info" / "prepare.json").write_text('{"benchmark": "bimotion"}')
     (root / "bad_training.yaml").write_text("tables: [table3]\ntiny_model: {}\ntraining:\n  learning_rate: 0\n")
     (root / "bad_key.yaml").write_text("tables: [table3]\nepochs: 3\n")
+    (root / "bad_metric.yaml").write_text(
+        "tables: [table3]\ntiny_model: {}\ntraining:\n  metric_for_best_model: eval_f1\n"
+    )
     return {
         "tiny": str(testing.save_tiny_model(root / "tiny")),
         "data": str(testing.write_prepared(root / "bimotion", shards=[("csed", "zho_eld"), ("esd", "zho_adu")])),
@@ -72,6 +75,10 @@ CASES = [
     ("train", ["--train_configs", "zho_eld", "--output_dir", "{root}/a_file"], "--output_dir"),
     ("train", ["--train_configs", "zho_eld", "--eval_strategy", "steps", "--save_strategy", "epoch"], "strategy"),
     ("train", ["--train_configs", "zho_eld", "--no_such_flag", "1"], "--no_such_flag"),
+    # a selection score validation never produces: refused before an epoch is spent (was a KeyError after it)
+    ("train", ["--train_configs", "zho_eld", "--metric_for_best_model", "accuracy"], "--metric_for_best_model"),
+    ("train", ["--train_configs", "zho_eld", "--metric_for_best_model", "weighted_f1_zho_adu"], "weighted_f1_zho_eld"),
+    ("grid", ["--config", "{root}/bad_metric.yaml", "--bimotion", "{data}"], "--metric_for_best_model 'eval_f1'"),
     ("augment", ["--target", "xyz_eld"], "--target"),
     ("augment", ["--target", "zho_eld", "--mixture", "everything"], "--mixture"),
     ("augment", ["--target", "zho_eld", "--languages", "klingon"], "--languages"),
@@ -160,6 +167,7 @@ def test_good_arguments_pass_the_checks(paths, monkeypatch):
     for model in (paths["tiny"], "facebook/wav2vec2-base"):
         argv = ["--model_name_or_path", model, "--bimotion", paths["data"], "--train_configs", "zho_eld,zho_adu"]
         argv += "--test_configs zho_eld zho --max_steps 3 --num_train_epochs 0 --push_to_hub".split()
+        argv += ["--metric_for_best_model", "weighted_f1_zho_adu_esd"]
         argv += ["--hub_model_id", "someone/model", "--push_dry_run", "--output_dir", paths["out"]]  # no network
         recipe_args, *rest = parse_arguments(parser, argv)
         check_training(*rest, train_configs=recipe_args.train_configs)  # raises nothing
@@ -308,6 +316,19 @@ def test_push_to_hub_offline_fails_before_training_with_one_line(paths, capsys, 
     assert not Path(paths["out"]).exists()  # nothing trained
 
 
+def test_the_selection_metric_names_only_corpora_validation_reads(tmp_path):
+    """eng_adu prepared from CREMA-D alone: validation scores crema_d, so an IEMOCAP score is refused."""
+    from bimotion.mixture import parse_mixture
+    from bimotion.training.args import ArgumentError, check_selection_metric
+
+    data = {"bimotion": str(testing.write_prepared(tmp_path / "b", shards=[("crema_d", "eng_adu")])), "yuemotion": None}
+    shards = parse_mixture(["eng_adu"]).shards
+    for metric in ("loss", "eval_weighted_f1", "weighted_f1_eng_adu", "weighted_f1_eng_adu_crema_d"):
+        check_selection_metric(metric, shards, data)
+    with pytest.raises(ArgumentError, match="weighted_f1_eng_adu_crema_d$"):
+        check_selection_metric("weighted_f1_eng_adu_iemocap", shards, data)
+
+
 def test_end_of_run_scores_in_percent_with_chance():
     from bimotion.training.args import scores_report
 
@@ -320,6 +341,10 @@ def test_end_of_run_scores_in_percent_with_chance():
     assert "weighted F1 %" in lines[1] and "chance %" in lines[1]
     assert lines[2].split() == ["eng_eld", "51.7", "41.3", "77"] and lines[3].split()[:3] == ["zho_eld", "*", "66.8"]
     assert len({len(line) for line in lines[1:]}) == 1  # aligned
+    groups["eng_eld"]["weighted_f1"] = 0.4126  # at chance: marked, and the mark explained
+    lines = scores_report({"groups": groups, "weighted_f1": 0.59, "chance": 0.46}).splitlines()
+    assert lines[2].split() == ["eng_eld", "41.3†", "41.3", "77"] and lines[3].split()[1] == "66.8"
+    assert lines[-1].startswith("† at or below chance")
 
 
 def test_a_grid_that_trains_but_tests_nothing_is_refused_before_training():

@@ -355,3 +355,24 @@ def test_length_grouping_reads_the_duration_column_without_decoding_audio():
     spread = [np.ptp(lengths[order[i : i + 8]]) for i in range(0, 200, 8)]
     assert np.mean(spread) < 0.25 * np.mean([np.ptp(lengths[i : i + 8]) for i in range(0, 200, 8)])
     assert longest_first(ds)[:3] == np.argsort(-lengths)[:3].tolist()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},  # the tiny model: no layerdrop, no masking
+        {"mask_time_prob": 0.3},  # SpecAugment on: its mask embedding is used
+        {"mask_time_prob": 0.0, "mask_feature_prob": 0.1},  # the embedding exists, time masking never uses it
+        {"mask_time_prob": 0.3, "apply_spec_augment": False},
+        {"layerdrop": 1.0},  # every layer dropped
+    ],
+)
+def test_ddp_searches_for_unused_parameters_exactly_when_a_step_can_leave_one_out(tmp_path, overrides):
+    from bimotion.training.model import build_model, leaves_parameters_unused
+
+    model, _ = build_model(str(testing.save_tiny_model(tmp_path / "tiny")), classifier_proj_size=8, **overrides)
+    model.train()
+    torch.manual_seed(0)
+    model(torch.randn(2, 16000)).logits.sum().backward()
+    unused = [name for name, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert leaves_parameters_unused(model) == bool(unused), unused

@@ -98,15 +98,30 @@ def _run(args, out: Path, config, verbose: bool, start: float) -> int:
         print(f"tables (Markdown with CIs and the paper's numbers, CSV, LaTeX), heat map and figures: {out / 'grid'}")
         if not verbose:
             print(f"what the grid printed: {out / 'grid.log'} (or run with --verbose)")
+        _how_to_predict(out / "grid")
 
     minutes = (time.perf_counter() - start) / 60
     print(
         f"\nDone in {minutes:.1f} min: datasets in {data['bimotion']} and {data['yuemotion']} "
         "(Parquet + README.md dataset card).\n"
         "NOTE: the corpus is synthetic; with the real corpora run `bimotion prepare --source NAME=DIR ...` "
-        "(see docs/datasets.md)."
+        "(see docs/datasets.md in bimotion's source repository)."
     )
     return 1 if problems else 0
+
+
+def _how_to_predict(grid: Path) -> None:
+    """Where the trained models are, and the command that puts one to use on recordings."""
+    import shlex
+
+    from bimotion.grid import model_dir_in_grid
+
+    try:
+        model = model_dir_in_grid(grid, "eng_eld", 0)
+    except (KeyError, FileNotFoundError):
+        return
+    print(f"trained models: {grid / 'models'}/<training data>/seed<N>; score recordings with one:")
+    print(f"  bimotion predict --model {shlex.quote(str(model))} RECORDINGS_DIR --output predictions.csv")
 
 
 def _fresh_output(out: Path) -> None:

@@ -15,7 +15,7 @@ without it, CSV goes to stdout.  A checkpoint whose outputs are named LABEL_0 â€
 one name per line, or 'LABEL_0=sadness,LABEL_1=fear,â€¦'; '-' leaves an output out).
 
 Exit status: 0 on success, 2 for a bad model, path, option or audio file (with --skip-bad, bad audio
-files are counted and skipped instead).
+files are counted and skipped instead, and 2 again if that leaves no file read).
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ def run(args) -> int:
             for row in rows:
                 writer.write(row)
     except PredictError as err:
+        if report.skipped:
+            print(report.skipped.format(), file=sys.stderr)
         print(f"error: {err}", file=sys.stderr)
         return 2
     if report.skipped and not args.output:  # no file to put the list beside: every skipped file is printed
@@ -85,4 +87,8 @@ def run(args) -> int:
     print(f"scores of {', '.join(rows.labels)} per window -> {where}: {report.format()}", file=sys.stderr)
     if args.output:
         write_skip_list(report.skipped, args.output)
+    if report.skipped and not report.files:  # nothing was read to its end
+        holds = "only the first windows of files that failed part-way" if report.windows else "no predictions"
+        print(f"error: every audio file was skipped: {where} holds {holds}", file=sys.stderr)
+        return 2
     return 0

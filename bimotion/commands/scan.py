@@ -62,6 +62,8 @@ def _unwritable(output: Path) -> str | None:
     """Why the manifest cannot be written at ``output``, or None; writes nothing there."""
     if output.is_dir():
         return "is a folder; give a file name, e.g. --output manifest.jsonl"
+    if output.suffix.lower() != ".jsonl":
+        return f"a manifest is JSON Lines: name it .jsonl, e.g. --output {output.with_suffix('.jsonl')}"
     folder = output.parent
     while not folder.exists():  # write_manifest creates the missing folders
         folder = folder.parent

@@ -67,6 +67,21 @@ def read_info(folder: str | os.PathLike) -> dict:
     return info
 
 
+def held_shards(path_of, shards, split: str) -> list:
+    """The ``shards`` (:class:`~bimotion.mixture.Shard` tuples) that a local prepared folder has
+    ``split`` rows of; ``path_of(benchmark)`` gives a benchmark's folder or Hub id (a Hub dataset's
+    shards are all kept: it is checked when it loads).  A group whose other corpora were not
+    prepared, or have no rows in this split, is read without them."""
+    have = {}
+    for bench in dict.fromkeys(s.benchmark for s in shards):
+        path = path_of(bench)
+        if path and is_prepared(path):
+            have[bench] = {
+                (x["group"], x["corpus"]) for x in read_info(path)["shards"] if x["rows"] and x["split"] == split
+            }
+    return [s for s in dict.fromkeys(shards) if s.benchmark not in have or (s.group, s.corpus) in have[s.benchmark]]
+
+
 def config_files(info: dict) -> dict[str, dict[str, list[str]]]:
     """``{config: {split: [relative parquet paths]}}`` for every config with data, in registry
     order; a union config lists the same files as the groups it unites."""

@@ -20,6 +20,7 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
         check_hyperparameters,
         check_model,
         check_seeds,
+        check_selection_metric,
         one_line,
     )
     from ..training.run import training_arguments
@@ -55,7 +56,10 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
         values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": "unused"}
         try:
             spec = TrainSpec.from_values(plan.models[0].name, values)
-            check_hyperparameters(spec.model, spec.data, spec.run, training_arguments(spec))
+            training_args = training_arguments(spec)
+            check_hyperparameters(spec.model, spec.data, spec.run, training_args)
+            for model in plan.models:  # each model validates on its own groups
+                check_selection_metric(training_args.metric_for_best_model, model.shards, datasets)
         except ValueError as err:
             raise ArgumentError(f"the grid config's training: {one_line(err)}") from err
     check_rows(plan, datasets)  # the arguments first, then what the data holds

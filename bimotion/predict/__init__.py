@@ -49,12 +49,13 @@ __all__ = [
 class PredictReport:
     """What a run read: files, windows, seconds of audio decoded, wall time, and what it left out."""
 
-    files: int = 0
+    files: int = 0  # read to the end (a file skipped part-way is not counted)
     windows: int = 0
     audio_s: float = 0.0
     elapsed_s: float = 0.0
     not_audio: int = 0
     no_window: list[str] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)  # failed part-way: skipped, their first windows already given
     silent: list[str] = field(default_factory=list)  # scored, but with nothing to hear (loaders.levels)
     skipped: SkipReport = field(default_factory=SkipReport)
 
@@ -68,6 +69,8 @@ class PredictReport:
             f"{self.files} file(s), {self.windows} window(s), {self.audio_s:.1f} s of audio in "
             f"{self.elapsed_s:.1f} s (real-time factor {self.real_time_factor:.3f})"
         ]
+        if duplicates := self.skipped.files[("predict", "duplicate")]:
+            lines.append(f"{duplicates} path(s) named a file already listed (given twice, or a link to it): read once")
         if self.not_audio:
             lines.append(f"{self.not_audio} file(s) below the folders are not audio (by content) and were not read")
         if self.no_window:
@@ -80,6 +83,11 @@ class PredictReport:
             lines.append(
                 f"{len(self.silent)} file(s) are silent (peak at most {SILENT_PEAK_DBFS:.0f} dBFS): their scores "
                 f"mean nothing: {', '.join(self.silent[:3])}{' …' if len(self.silent) > 3 else ''}"
+            )
+        if self.partial:
+            lines.append(
+                f"{len(self.partial)} skipped file(s) failed part-way: the rows of their first windows are in the "
+                f"output: {', '.join(self.partial[:3])}{' …' if len(self.partial) > 3 else ''}"
             )
         if self.skipped:
             lines.append(self.skipped.format())
@@ -202,6 +210,9 @@ def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_ba
             if not skip_bad:
                 raise
             report.skipped.add("predict", err)
+            report.files -= 1  # counted as skipped, not as read
+            if count:
+                report.partial.append(source.name)
             continue
         if not count:
             report.no_window.append(source.name)

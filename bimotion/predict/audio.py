@@ -28,6 +28,7 @@ from loaders.errors import BadFileError, CorpusError, SkipReport
 # Names a folder walk takes as audio without looking; any other file is taken when its content is audio.
 AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".mp3", ".mp4", ".m4a", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc")
 BLOCK_S = 5.0  # seconds decoded at a time
+_REPLACE = "replace it with the original file, or pass --skip-bad to skip it"
 
 
 class PredictError(ValueError):
@@ -76,14 +77,17 @@ def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = Non
         for file in candidates:
             key = file.resolve()
             if key in seen:
+                report.files[("predict", "duplicate")] += 1  # said in the summary: read once
                 continue
             seen.add(key)
             try:
                 found.append(AudioSource(file, str(file), probe(file)))
             except CorpusError as err:  # the readers' fix speaks of a corpus release: here it is the user's file
                 onerror(type(err)(err.path, err.reason, err.message, "leave it out, or pass --skip-bad to skip it"))
-    if not found and not report:
+    if not found:
         listed = ", ".join(map(str, paths))
+        if report:
+            raise PredictError(f"no readable audio file in {listed}: every audio file was skipped, nothing predicted")
         raise PredictError(f"no audio files in {listed}: expected WAV, FLAC, MP3, MP4/M4A, OGG or AIFF files")
     return found, not_audio
 
@@ -118,9 +122,7 @@ def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _L
     try:
         f = soundfile.SoundFile(str(path))
     except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
-        raise BadFileError(
-            path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
-        ) from err
+        raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
     with f:
         rate = int(f.samplerate)
         stream = None if rate == sample_rate_hz else soxr.ResampleStream(rate, sample_rate_hz, 1, "float32", "HQ")
@@ -129,9 +131,7 @@ def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _L
             try:
                 block = f.read(frames, dtype="float32", always_2d=True)
             except Exception as err:
-                raise BadFileError(
-                    path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it"
-                ) from err
+                raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
             last = len(block) < frames
             mono = level.check(block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0])
             if stream is not None:
@@ -160,7 +160,7 @@ def _ffmpeg_blocks(path: Path, sample_rate_hz: int, block_s: float) -> Iterator[
             if proc.wait() != 0:
                 errors.seek(0)
                 message = errors.read().decode(errors="replace").strip()[-300:]
-                raise BadFileError(path, "corrupt", f"FFmpeg cannot decode the audio: {message}", "replace it")
+                raise BadFileError(path, "corrupt", f"FFmpeg cannot decode the audio: {message}", _REPLACE)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -184,7 +184,7 @@ class _Level:
                 self.path,
                 "corrupt",
                 "the audio holds NaN or infinite float samples",
-                "replace it with the original file, or pass --skip-bad to skip it",
+                _REPLACE,
             )
         self.total += block.size
         peak = float(np.max(np.abs(block))) if block.size else 0.0

@@ -69,8 +69,8 @@ def load_predictor(
     model: str | os.PathLike, *, label_map: str | None = None, device: str | None = None, progress: bool = True
 ) -> Predictor:
     """The classifier at ``model`` (a folder or a Hub id) with its reported labels; ``label_map``
-    names a checkpoint's outputs (module docstring); ``progress=False`` also hides transformers'
-    weight-loading bar.  Raises :class:`PredictError` with one line."""
+    names a checkpoint's outputs (module docstring); ``progress=False`` also hides the Hub's download
+    bars (transformers' weight-loading bar is never shown).  Raises :class:`PredictError` with one line."""
     import torch
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
@@ -113,18 +113,19 @@ def load_predictor(
 
 @contextlib.contextmanager
 def _transformers_bars(shown: bool):
-    """transformers' progress bars (loading weights, downloading) left as they are, or off for the
-    block (on again after it if they were)."""
+    """transformers' weight-loading bar off for the block (a local load takes a moment and says
+    nothing), the Hub's download bars too unless ``shown``; both as they were after it."""
     import huggingface_hub.utils
     from transformers.utils import logging
 
     from bimotion.console import hub_progress_bars
 
-    if shown or not logging.is_progress_bar_enabled():
+    if not logging.is_progress_bar_enabled():
         yield
         return
     hub_shown = not huggingface_hub.utils.are_progress_bars_disabled()
     logging.disable_progress_bar()  # also the Hub's
+    hub_progress_bars(hub_shown and shown)  # a download keeps its bar when progress is shown
     try:
         yield
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,13 @@ def output_format(path: str | os.PathLike | None) -> str:
         return "csv"
     if Path(path).is_dir():
         raise PredictError(f"--output {path} is a folder; give a file name, e.g. {Path(path) / 'predictions.csv'}")
+    parent = Path(path).expanduser().parent
+    if parent.exists() and not parent.is_dir():
+        raise PredictError(f"--output {path}: {parent} is a file, not a folder")
+    if not parent.is_dir():
+        raise PredictError(
+            f"--output {path}: the folder {parent} does not exist; create it first (mkdir -p {shlex.quote(str(parent))})"
+        )
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise PredictError(f"--output {path}: the extension says the format; use .csv or .jsonl (JSON Lines)")
@@ -57,7 +65,7 @@ class RowWriter:
 
     def __init__(self, path: str | os.PathLike | None, labels: list[str]):
         self.format = output_format(path)
-        self.path = None if path is None or str(path) == "-" else Path(path)
+        self.path = None if path is None or str(path) == "-" else Path(path).expanduser()
         self.labels = list(labels)
         reserved = {"file", "start_s", "end_s", "predicted"} & set(self.labels)
         if reserved and self.format == "csv":

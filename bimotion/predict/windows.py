@@ -51,6 +51,10 @@ class Windowing:
                 f"hop_s must be in (0, window_s={self.window_s}], not {self.hop_s}: "
                 + ("a hop longer than the window would skip audio" if self.hop_s > 0 else "the windows must move on")
             )
+        if self.vad_threshold_db > 0:
+            raise ValueError(
+                f"vad_threshold_db is a level in dBFS, at most 0 (full scale), not {self.vad_threshold_db}: e.g. -40"
+            )
         if not 0 <= self.vad_min_speech_s <= self.window_s or not self.vad_min_silence_s >= 0:
             raise ValueError("vad_min_speech_s must be in [0, window_s] and vad_min_silence_s at least 0")
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bimotion.data.layout import held_shards
 from bimotion.mixture import Shard, parse_mixture
 from bimotion.registry import BENCHMARKS
 from bimotion.training.data import ids_hash, sources_of
@@ -33,23 +34,7 @@ def _test_shards(sources, test_configs: list[str] | None) -> tuple[list[str], li
     from bimotion.training.data import default_test_configs
 
     configs = split_list(test_configs) or default_test_configs(sources)
-    return configs, held_shards(sources, parse_mixture(configs).shards, "test")
-
-
-def held_shards(sources, shards, split: str) -> list[Shard]:
-    """The ``shards`` a local prepared folder has ``split`` rows of (a group's other corpora were
-    not prepared, or have none in this split: read without them, as fine-tuning reads a group; the
-    recipes' checks said so)."""
-    from bimotion.data.layout import is_prepared, read_info
-
-    have = {}
-    for bench in dict.fromkeys(s.benchmark for s in shards):
-        path = sources.path(bench)
-        if path and is_prepared(path):
-            have[bench] = {
-                (x["group"], x["corpus"]) for x in read_info(path)["shards"] if x["rows"] and x["split"] == split
-            }
-    return [s for s in dict.fromkeys(shards) if s.benchmark not in have or (s.group, s.corpus) in have[s.benchmark]]
+    return configs, held_shards(sources.path, parse_mixture(configs).shards, "test")
 
 
 def train_probe(
@@ -74,10 +59,10 @@ def train_probe(
     validation_configs = split_list(data_args.validation_configs) or list(mixture.configs)
     test_configs, test_shards = _test_shards(sources, data_args.test_configs)
     start = time.time()
-    train = features_of(sources, held_shards(sources, mixture.shards, "train"), "train", spec, progress=progress)
+    train = features_of(sources, held_shards(sources.path, mixture.shards, "train"), "train", spec, progress=progress)
     validation = features_of(
         sources,
-        held_shards(sources, parse_mixture(validation_configs).shards, "validation"),
+        held_shards(sources.path, parse_mixture(validation_configs).shards, "validation"),
         "validation",
         spec,
         progress=progress,

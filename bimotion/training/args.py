@@ -84,7 +84,11 @@ class SERTrainingArguments(TrainingArguments):
         default_factory=lambda: ["labels", "label_mask", "row"], metadata={"help": "what the loss and metrics read"}
     )
     ddp_find_unused_parameters: bool | None = field(
-        default=True, metadata={"help": "layerdrop and SpecAugment leave parameters unused in some steps"}
+        default=None,
+        metadata={
+            "help": "default: on exactly when a parameter can miss a step's gradient (layerdrop above 0, or "
+            "SpecAugment's mask embedding without time masking); off otherwise: saves DDP a graph traversal per step"
+        },
     )
     hub_private_repo: bool | None = field(
         default=None, metadata={"help": "the model repository is private unless this is false or --public is given"}
@@ -239,6 +243,9 @@ def check_training(
     check_configs(data_args.validation_configs, "--validation_configs", datasets)
     check_configs(data_args.test_configs, "--test_configs", datasets)
     check_hyperparameters(model_args, data_args, run_args, training_args)
+    if train_configs is not None:
+        validation = split_list(data_args.validation_configs) or split_list(list(train_configs))
+        check_selection_metric(training_args.metric_for_best_model, parse_mixture(validation).shards, datasets)
     check_present(
         {
             train_flag: train_configs,
@@ -249,6 +256,25 @@ def check_training(
     )
     if training_args.push_to_hub and train_configs is not None:
         warn_licences(data_args, train_configs)
+
+
+def check_selection_metric(metric: str | None, validation_shards, datasets: dict[str, str | None]) -> None:
+    """``--metric_for_best_model`` is a score that validation on these shards produces, of the
+    corpora the local prepared folders hold validation rows of (else training would run an epoch
+    and then fail on a missing key); raises :class:`ArgumentError`."""
+    from bimotion.data.layout import held_shards
+
+    from .metrics import metric_names
+
+    if metric is None:
+        return
+    names = metric_names(held_shards(datasets.get, validation_shards, "validation") or validation_shards)
+    if (metric if metric.startswith("eval_") else f"eval_{metric}") not in names:
+        shown = [n.removeprefix("eval_") for n in names]
+        raise ArgumentError(
+            f"--metric_for_best_model {metric!r} is not a validation score of this run; choose one of: "
+            f"{', '.join(shown)}"
+        )
 
 
 def check_hyperparameters(
@@ -311,20 +337,29 @@ def warn_licences(data_args: DataArguments, train_configs: Iterable[str]) -> Non
 def scores_report(scores: dict, *, split: str = "test", relation: dict | None = None, target: str | None = None) -> str:
     """The end of a recipe's run: weighted F1 (%) per group of ``scores`` (a ``scores.json`` split, or
     ``infer``'s), its chance level and clips, as a small aligned table (``relation``: each group's relation
-    to the training groups; ``target``: marked with ``*``)."""
+    to the training groups; ``target``: marked with ``*``; a score at or below chance: ``†``)."""
     from bimotion.console import aligned
 
     header = ["group"] + (["relation"] if relation else []) + ["weighted F1 %", "chance %", "clips"]
-    rows = [header]
+    rows, at_chance = [header], False
+
+    def score(value: float, chance: float) -> str:
+        nonlocal at_chance
+        at_chance |= value <= chance
+        return f"{100 * value:.1f}" + ("†" if value <= chance else " ")
+
     for group, values in scores["groups"].items():
         chance = values["chance"]["chance"] if isinstance(values["chance"], dict) else values["chance"]
         name = f"{group} *" if group == target else group
         rows.append(
             [name]
             + ([relation.get(group, "")] if relation else [])
-            + [f"{100 * values['weighted_f1']:.1f}", f"{100 * chance:.1f}", str(values["num_samples"])]
+            + [score(values["weighted_f1"], chance), f"{100 * chance:.1f}", str(values["num_samples"])]
         )
     if len(rows) > 2 and isinstance(scores.get("chance"), float):
         mean = ["all (mean of corpora)"] + ([""] if relation else [])
-        rows.append(mean + [f"{100 * scores['weighted_f1']:.1f}", f"{100 * scores['chance']:.1f}", ""])
-    return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}"
+        rows.append(mean + [score(scores["weighted_f1"], scores["chance"]), f"{100 * scores['chance']:.1f}", ""])
+    note = (
+        "\n† at or below chance (the better of predicting every label and prior-matched guessing)" if at_chance else ""
+    )
+    return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"

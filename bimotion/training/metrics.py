@@ -310,6 +310,15 @@ def flat(result: dict) -> dict[str, float]:
     return out
 
 
+def metric_names(shards) -> list[str]:
+    """The names :func:`flat` gives for data of these ``(benchmark, corpus, group)`` shards, as
+    Trainer logs them (``eval_`` prefix), with the loss: what ``--metric_for_best_model`` can select."""
+    names = ["loss", "weighted_f1", "macro_f1"]
+    for shard in shards:
+        names += [f"weighted_f1_{shard.group}", f"weighted_f1_{shard.group}_{shard.corpus}"]
+    return [f"eval_{name}" for name in dict.fromkeys(names)]
+
+
 class GroupMetrics:
     """``compute_metrics`` for Trainer: maps each prediction back to its dataset row through the
     ``row`` label (any sampler order, any number of processes) and scores per group and corpus."""

@@ -106,6 +106,20 @@ def build_model(
     return model, feature_extractor
 
 
+def leaves_parameters_unused(model) -> bool:
+    """Whether some trainable parameter can go without a gradient in a training step, so that DDP
+    must search for it (``find_unused_parameters``): layerdrop skips whole layers, and SpecAugment's
+    mask embedding (``masked_spec_embed``, made when either masking probability is above 0) is used
+    only when time masking is on."""
+    config = model.config
+    if float(getattr(config, "layerdrop", 0.0) or 0.0) > 0:
+        return True
+    base = getattr(model, getattr(model, "base_model_prefix", ""), model)
+    embed = getattr(base, "masked_spec_embed", None)
+    time_masking = getattr(config, "apply_spec_augment", True) and float(getattr(config, "mask_time_prob", 0) or 0) > 0
+    return embed is not None and embed.requires_grad and not time_masking
+
+
 def load_classifier(model_name_or_path: str, **kwargs):
     """``(model, feature_extractor)`` of a fine-tuned checkpoint, checked to be a 13-label model."""
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification

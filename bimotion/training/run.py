@@ -30,7 +30,7 @@ from .data import column, default_test_configs, load_split, manifest_hash, sourc
 from .identity import RunMismatch, check_resume, discard_run, how_to_continue, run_identity, write_identity
 from .metrics import GroupMetrics, read_trained_labels, score_groups
 from .mixtures import relation
-from .model import build_model, suppress_untrained, trained_labels
+from .model import build_model, leaves_parameters_unused, suppress_untrained, trained_labels
 from .model_card import public_summary, render_card
 from .outputs import CONFUSION, MANIFEST, SCORES
 from .processes import exclusive_output, leave_process_group_at_exit
@@ -181,6 +181,8 @@ def _trainer(spec: TrainSpec, training_args: SERTrainingArguments, train_ds, val
         **model_args.config_overrides(),
     )
     model.config.trained_labels = trained_labels(np.stack(column(train_ds, "label_mask")))
+    if training_args.ddp_find_unused_parameters is None:  # the search costs a graph traversal per step
+        training_args.ddp_find_unused_parameters = leaves_parameters_unused(model)
     callbacks = []
     patience = spec.run.early_stopping_patience
     if patience > 0 and training_args.eval_strategy != "no":
