@@ -38,7 +38,10 @@ LANGUAGE_NAMES = _LanguageNames(
     fil="Filipino", vie="Vietnamese", tha="Thai", khm="Khmer", mya="Burmese", jpn="Japanese", kor="Korean",
     hin="Hindi", ben="Bengali", tam="Tamil", urd="Urdu", ara="Arabic", tur="Turkish", fas="Persian",
     spa="Spanish", por="Portuguese", fra="French", deu="German", ita="Italian", nld="Dutch", rus="Russian",
-    pol="Polish", swa="Swahili", yor="Yoruba", hau="Hausa", amh="Amharic",
+    pol="Polish", swa="Swahili", yor="Yoruba", hau="Hausa", amh="Amharic", jav="Javanese", sun="Sundanese",
+    ceb="Cebuano", ilo="Ilocano", lao="Lao", nep="Nepali", sin="Sinhala", tel="Telugu", mar="Marathi",
+    pan="Punjabi", guj="Gujarati", kan="Kannada", mal="Malayalam", zul="Zulu", xho="Xhosa", ibo="Igbo",
+    ell="Greek", ukr="Ukrainian",
 )  # fmt: skip
 AGE_GROUP_NAMES = {"eld": "elderly (60+)", "adu": "adults (20-59)"}
 _LANGUAGE_CODE = re.compile(r"[a-z]{3}")

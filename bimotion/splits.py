@@ -23,6 +23,9 @@ membership never depends on the file system's listing order or the machine.
 >>> from bimotion.splits import assign_splits
 >>> from loaders.identical import identical_audio
 >>> split_of = assign_splits(records, "speaker", identical=identical_audio(records))  # as prepare stores it
+
+Long: the rule classes, the two protocol tables and the drawing helpers they share are one
+definition of the splits, read together.
 """
 
 from __future__ import annotations
@@ -189,7 +192,20 @@ class ByUnit:
                 for position, index in enumerate(order):
                     split = SPLITS[int(np.searchsorted(bounds, position, side="right"))]
                     out.update((r.id, split) for r in units[members[index]])
-        return out
+        return _one_split_per_unit(records, out, unit_of) if len(scopes) > 1 else out
+
+
+def _one_split_per_unit(records, out: dict[str, str], unit_of) -> dict[str, str]:
+    """A unit in several groups (a speaker whose rows give two age groups: a longitudinal corpus, or
+    one age typed wrong) was placed per group: all its records take its largest group's split."""
+    by_unit = defaultdict(list)
+    for r in records:
+        by_unit[unit_of(row_of(r))].append(r)
+    for rows in (rows for rows in by_unit.values() if len({r.group for r in rows}) > 1):
+        sizes = Counter(r.group for r in rows)  # ties: the first group in sorted order
+        split = out[next(r.id for r in rows if r.group == max(sorted(sizes), key=sizes.__getitem__))]
+        out.update((r.id, split) for r in rows)
+    return out
 
 
 @dataclass(frozen=True)

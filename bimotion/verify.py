@@ -193,7 +193,7 @@ def _level_dbfs(samples) -> tuple[float, float]:
         return -np.inf, -np.inf
     with np.errstate(divide="ignore"):
         rms = 10 * np.log10(float(np.mean(np.square(samples, dtype=np.float64))))
-    return peak_dbfs(samples), rms
+    return peak_dbfs(samples, remove_dc=True), rms  # a constant offset is nothing to hear
 
 
 def _audio_level_problems(row_id: str, blob: bytes, source: str | None) -> tuple[list[str], bool]:

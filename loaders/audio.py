@@ -148,6 +148,16 @@ def _probe_wav(path: Path, f, file_size: int) -> AudioInfo:
     if channels == 0 or rate == 0 or block_align == 0:
         raise _bad(path, "corrupt_header", f"WAV header has {channels} channels at {rate} Hz", "replace the file")
     available = file_size - data_offset
+    if data_size == 0xFFFFFFFF and ds64_data_size is None:  # "to the end": written by a tool streaming to a pipe
+        data_size = available - available % block_align
+    if data_size == 0 and available >= block_align:
+        raise _bad(
+            path,
+            "unfinished_header",
+            f"WAV data chunk declares 0 bytes but {available} follow: the header was never finalised (a recording "
+            "or a stream cut off before its tool wrote the sizes), so decoders read no audio",
+            "rewrite the header (`sox IN.wav OUT.wav` or `ffmpeg -i IN.wav OUT.wav`), or pass --skip-bad to skip it",
+        )
     if data_size > available:
         raise _bad(
             path,

@@ -123,6 +123,8 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
     """Read every listed clip; report every other audio file below the root and every row whose
     file is missing."""
     listed = dict(rows)
+    listed_like = {_alike(rel): (rel, row) for rel, row in rows.items()}  # to name a near miss
+    unlisted_like: dict[str, str] = {}
     for path, _ in _walk(c.root, ("",), c.skip):
         c.count("seen")
         relpath = path.relative_to(c.root).as_posix()
@@ -133,6 +135,8 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
             if path in own:
                 c.count("not_audio")
                 continue
+            unlisted_like[_alike(relpath)] = relpath
+            near = listed_like.get(_alike(relpath))
             with c.item(path):
                 c.stray(
                     path,
@@ -140,7 +144,12 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
                         path,
                         "unlisted_file",
                         f"audio by content, but not listed in {metadata.name}: its "
-                        "emotion, language and age are unknown",
+                        "emotion, language and age are unknown"
+                        + (
+                            f" (line {near[1].line} lists {near[0]!r}: the names differ in case or extension)"
+                            if near
+                            else ""
+                        ),
                         "add a row for it, move it out of the corpus folder, or pass --skip-bad",
                     ),
                 )
@@ -148,13 +157,20 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
         with c.item(path):
             c.add(path, native_id=relpath, emotions=row.emotions, **row.fields)
     for relpath, row in sorted(listed.items()):
+        near = unlisted_like.get(_alike(relpath))
         with c.item(c.root / relpath):
             raise bad(
                 c.root / relpath,
                 "missing_file",
-                f"listed in {metadata.name} line {row.line}, but there is no such file below the corpus folder",
+                f"listed in {metadata.name} line {row.line}, but there is no such file below the corpus folder"
+                + (f" (the folder holds {near!r}: the names differ in case or extension)" if near else ""),
                 "fix the row's file_name (relative to the metadata's folder) or restore the file, or pass --skip-bad",
             )
+
+
+def _alike(relpath: str) -> str:
+    """A file name as a near miss compares it: without case, without its extension."""
+    return os.path.splitext(relpath)[0].casefold()
 
 
 def source_info(

@@ -364,9 +364,10 @@ def read_text(path: Path, corpus: str, *, own: bool = False) -> str:
         raise LayoutError(
             path, "unreadable", f"{corpus}: cannot read this file ({err.strerror or err})", "check its permissions"
         ) from None
-    fix = "save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`)" + (
-        "" if own else " or restore the file of the official release"
-    )
+    fix = (
+        "save it as UTF-8 (Excel: 'CSV UTF-8'), or convert it from the encoding it was saved in: "
+        "`iconv -f CP1252 -t UTF-8` (Windows, Western), `-f GB18030` (Simplified Chinese), `-f BIG5` (Traditional)"
+    ) + ("" if own else "; or restore the file of the official release")
     utf32 = data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE))
     encoding = "utf-32" if utf32 else "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
     try:

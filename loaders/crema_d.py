@@ -179,15 +179,26 @@ def read_demographics(path: Path) -> dict[str, Actor]:
             raise LayoutError(
                 path, "bad_metadata", f"columns {sorted(missing)} are missing (header: {reader.fieldnames})", hint
             )
-        actors = {}
+        actors, lines = {}, {}
         for row in reader:
+            if not any(isinstance(v, str) and v.strip() for v in row.values()):
+                continue  # a row of empty cells, as spreadsheets save below the table
             age = (row["Age"] or "").strip()
             gender = _SEX.get((row["Sex"] or "").strip().lower())
             if not age.isdigit() or gender is None:
                 raise LayoutError(
                     path, "bad_metadata", f"line {reader.line_num}: cannot read age and sex from {row}", hint
                 )
-            actors[row["ActorID"].strip()] = Actor(int(age), gender)
+            actor, person = row["ActorID"].strip(), Actor(int(age), gender)
+            if actors.get(actor, person) != person:  # the same row twice is harmless; two different ones are not
+                raise LayoutError(
+                    path,
+                    "bad_metadata",
+                    f"line {reader.line_num}: actor {actor} is listed again, as {person}, unlike line "
+                    f"{lines[actor]} ({actors[actor]}): which one is right decides the actor's age group",
+                    hint,
+                )
+            actors[actor], lines[actor] = person, reader.line_num
     return actors
 
 

@@ -3,10 +3,11 @@ name or label (the CSED release holds 57 such pairs, 11 of them labelled differe
 drawn at random must keep each set in one split (:func:`keep_together`, which
 :func:`bimotion.splits.assign_splits` runs), or a test clip is also a training clip.
 
-Only clips that could be equal are decoded: those of one corpus with the same sample rate, channel
-count and duration (from the headers the scan already read).  Equal means equal samples, whatever
-the headers say.  (`bimotion check` compares the stored 16 kHz mono audio instead: copies that only
-become equal when mixed down or resampled, e.g. a stereo copy of a mono file, are not found here.)
+Only clips that could be equal are decoded: those of one corpus with the same sample rate and
+duration (from the headers the scan already read).  Equal means equal samples, whatever the headers
+say; channels that all hold the same samples count as one, so a stereo or 6-channel copy of a mono
+file is found.  (`bimotion check` compares the stored 16 kHz mono audio instead: copies that only
+become equal when mixed down from different channels or resampled are not found here.)
 
 >>> from loaders.identical import identical_audio
 >>> identical_audio(records)       # [("csed/Nat_Female-10", "csed/Nat_Female-31"), ...]
@@ -28,7 +29,7 @@ def identical_audio(records: Iterable, *, progress: bool = False) -> list[tuple[
 
     alike = collections.defaultdict(list)
     for r in records:
-        alike[(r.corpus, r.sample_rate_hz, r.num_channels, r.duration_s)].append(r)
+        alike[(r.corpus, r.sample_rate_hz, r.duration_s)].append(r)
     candidates = [r for group in alike.values() if len(group) > 1 for r in group]
     by_content = collections.defaultdict(list)
     bar = tqdm(candidates, desc="finding identical audio", unit=" file", disable=not progress or not candidates)
@@ -40,7 +41,7 @@ def identical_audio(records: Iterable, *, progress: bool = False) -> list[tuple[
 
 
 def _content_digest(path) -> str | None:
-    """A hash of the file's samples as they are stored (all channels; float64 holds every PCM width
+    """A hash of the file's samples as they are stored (all channels, or one where all are equal; float64 holds every PCM width
     and float exactly), read with libsndfile (a third of :func:`loaders.audio.decode`'s cost); for
     other formats (MP4/AAC, decoded by FFmpeg at ~0.1 s a file), of the file's bytes, so only exact
     copies are found there.  None for a file libsndfile cannot read, or a silent one."""
@@ -59,8 +60,10 @@ def _content_digest(path) -> str | None:
             return "file:" + digest.hexdigest()
         except OSError:
             return None
-    if peak_dbfs(samples) <= SILENT_PEAK_DBFS:  # refused when stored; equal silences are no duplicates
+    if peak_dbfs(samples, remove_dc=True) <= SILENT_PEAK_DBFS:  # refused when stored; equal silences are no duplicates
         return None
+    if samples.shape[1] > 1 and (samples == samples[:, :1]).all():  # one signal copied to every channel
+        samples = samples[:, :1]
     return hashlib.sha256(samples.tobytes()).hexdigest()
 
 

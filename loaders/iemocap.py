@@ -27,6 +27,7 @@ folders)::
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from dataclasses import dataclass, field
@@ -167,38 +168,50 @@ def parse_evaluation(path: Path) -> tuple[dict[str, Evaluation], list[BadFileErr
     entries: dict[str, Evaluation] = {}
     problems: list[BadFileError] = []
     current: Evaluation | None = None
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for number, raw in enumerate(f, 1):
-            line = raw.strip()
-            if not line:
-                current = None  # blocks end at a blank line
-                continue
-            if line.startswith("%"):
-                continue
-            if line.startswith("["):
-                match = _SUMMARY.match(line)
-                if match is None:
-                    current = None
-                    problems.append(
-                        bad(
-                            path,
-                            "bad_evaluation_line",
-                            f"line {number} is not '[start - end]<TAB>utterance<TAB>code<TAB>[V, A, D]': {line[:80]!r}",
-                            "restore this file from the IEMOCAP release",
-                        )
+    data = path.read_bytes()
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))  # as a Windows editor saves it
+    text = data.decode("utf-16") if utf16 else data.decode("utf-8-sig", errors="replace")
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            current = None  # blocks end at a blank line
+            continue
+        if line.startswith("%"):
+            continue
+        if line.startswith("["):
+            match = _SUMMARY.match(line)
+            if match is None:
+                current = None
+                problems.append(
+                    bad(
+                        path,
+                        "bad_evaluation_line",
+                        f"line {number} is not '[start - end]<TAB>utterance<TAB>code<TAB>[V, A, D]': {line[:80]!r}",
+                        "restore this file from the IEMOCAP release",
                     )
-                    continue
-                start, end, utterance, code, v, a, d = match.groups()
-                current = Evaluation(path, number, code, float(start), float(end), (float(v), float(a), float(d)))
-                entries[utterance] = current
-            elif current is not None and line.startswith("C-"):
-                cat = _CATEGORIES.match(line)
-                if cat:
-                    current.categories[cat[1]] = [x.strip() for x in cat[2].split(";") if x.strip()]
-            elif current is not None and line.startswith("A-"):
-                name = line.split(":", 1)[0]
-                scores = {key: float(value) if value else None for key, value in _RATING.findall(line)}
-                current.ratings[name] = [scores.get(key) for key in ("val", "act", "dom")]
+                )
+                continue
+            start, end, utterance, code, v, a, d = match.groups()
+            current = Evaluation(path, number, code, float(start), float(end), (float(v), float(a), float(d)))
+            if utterance in entries:  # the first block is kept, the other reported
+                problems.append(
+                    bad(
+                        path,
+                        "duplicate_entry",
+                        f"line {number}: {utterance} is evaluated again (first at line {entries[utterance].line})",
+                        "restore this file from the IEMOCAP release",
+                    )
+                )
+                continue
+            entries[utterance] = current
+        elif current is not None and line.startswith("C-"):
+            cat = _CATEGORIES.match(line)
+            if cat:
+                current.categories[cat[1]] = [x.strip() for x in cat[2].split(";") if x.strip()]
+        elif current is not None and line.startswith("A-"):
+            name = line.split(":", 1)[0]
+            scores = {key: float(value) if value else None for key, value in _RATING.findall(line)}
+            current.ratings[name] = [scores.get(key) for key in ("val", "act", "dom")]
     return entries, problems
 
 

@@ -25,14 +25,23 @@ class CancellingChannelsWarning(InputWarning):
 
 CANCELLING_DB = 20.0  # mono this far below the channels' level: they cancel
 SILENT_PEAK_DBFS = -80.0  # about 3 steps of 16-bit audio; real recordings' noise floor peaks far higher
+EDGE_SAMPLES = 160  # 10 ms at 16 kHz: left out when a peak is measured around the mean
 
 
-def peak_dbfs(samples: np.ndarray) -> float:
+def peak_dbfs(samples: np.ndarray, *, remove_dc: bool = False) -> float:
     """The peak level of float samples, or 16-bit integer ones, in dB relative to full scale (-inf:
-    digital silence)."""
+    digital silence).  ``remove_dc``: of the samples minus their mean (per channel), so that a
+    constant offset (a DC-coupled input, 8-bit silence one step off centre) is no signal; the first
+    and last :data:`EDGE_SAMPLES` are left out there (a resampler rings for up to ~100 samples at
+    16 kHz where a constant starts and ends)."""
     if samples.size == 0:
         return -np.inf
-    peak = float(np.max(np.abs(samples.astype(np.float64))))
+    values = samples.astype(np.float64)
+    if remove_dc:
+        if len(values) > 4 * EDGE_SAMPLES:
+            values = values[EDGE_SAMPLES:-EDGE_SAMPLES]
+        values = values - values.mean(axis=0)
+    peak = float(np.max(np.abs(values)))
     if samples.dtype == np.int16:
         peak /= 32768.0
     return 20 * np.log10(peak) if peak > 0 else -np.inf
@@ -40,10 +49,11 @@ def peak_dbfs(samples: np.ndarray) -> float:
 
 def check_not_silent(path: str | os.PathLike, samples: np.ndarray) -> None:
     """Refuse decoded ``samples`` (float or 16-bit) whose peak is at most :data:`SILENT_PEAK_DBFS`: a
-    clip with nothing to hear, which would teach a model nothing and fail `bimotion check`."""
-    peak = peak_dbfs(samples)
+    clip with nothing to hear, which would teach a model nothing and fail `bimotion check`; a
+    constant offset is not something to hear (the peak is measured around the mean)."""
+    peak = peak_dbfs(samples, remove_dc=True)
     if peak <= SILENT_PEAK_DBFS:
-        level = "digital silence" if peak == -np.inf else f"peak {peak:.0f} dBFS"
+        level = "digital silence, or a constant" if peak == -np.inf else f"peak {peak:.0f} dBFS around its mean"
         raise BadFileError(
             Path(path),
             "silent",

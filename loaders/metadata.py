@@ -21,7 +21,7 @@ from .errors import BadFileError, LayoutError
 from .labels import LABELS
 from .record import LANGUAGE_CODE, age_group_of
 
-SEPARATORS = re.compile(r"[;,|]")
+SEPARATORS = re.compile(r"\s*[;,|]\s*")  # with the spaces around them: "happy, sad"
 MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
 GENDERS = {"f": "f", "female": "f", "woman": "f", "w": "f", "m": "m", "male": "m", "man": "m"}
 UNKNOWN = ("", "unknown", "na", "n/a", "none", "null")
@@ -222,7 +222,7 @@ def _emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
         if isinstance(value, list)
         else SEPARATORS.split(_cell(cells, "emotions") or _cell(cells, "emotion"))
     )
-    names = [n for n in names if n]
+    names = [n.strip() for n in names if n.strip()]
     if not names:
         raise bad(at.path, "missing_label", f"{at.line}: no emotion", "give the clip's emotion(s), or pass --skip-bad")
     out = []

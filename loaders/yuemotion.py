@@ -227,6 +227,8 @@ def _read_metadata(c: Collector, tables: dict[str, Path]) -> dict[str, _Row] | N
                 )
             for values in reader:
                 values = {(k or "").strip().lower(): (v or "").strip() for k, v in values.items() if k}
+                if not any(values.values()):
+                    continue  # a row of empty cells, as spreadsheets save below the table
                 line = reader.line_num
                 with c.item(table):
                     row_split = _split_name(values.get("split") or split)

@@ -87,6 +87,26 @@ def test_truncated_wav_is_detected(tmp_path, tone):
         probe(path)
 
 
+def test_a_streamed_header_is_read_to_the_end_and_an_unfinished_one_is_named(tmp_path, tone):
+    """ffmpeg or sox writing to a pipe leave the RIFF and data sizes at 0xFFFFFFFF ("to the end");
+    a recorder cut off before it wrote the sizes leaves 0, which decoders read as no audio."""
+    import struct
+
+    path = tmp_path / "s.wav"
+    soundfile.write(path, tone, RATE, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data")
+    for size in (0xFFFFFFFF, 0):
+        data[4:8] = data[at + 4 : at + 8] = struct.pack("<I", size)
+        path.write_bytes(bytes(data))
+        if size:
+            assert probe(path).num_frames == len(tone) and len(decode(path, RATE)[0]) == len(tone)
+        else:
+            with pytest.raises(BadFileError, match="declares 0 bytes but") as info:
+                probe(path)
+            assert info.value.reason == "unfinished_header" and "sox IN.wav OUT.wav" in str(info.value)
+
+
 def test_sniff_knows_the_common_containers():
     assert sniff(b"RIFF\x00\x00\x00\x00WAVEfmt ") == "wav"
     assert sniff(b"FORM\x00\x00\x00\x00AIFF") == "aiff"

@@ -211,9 +211,9 @@ def test_check_flags_a_silent_stored_clip(tess_prepared, tmp_path, capsys):
 
 
 @pytest.mark.filterwarnings("ignore:.*channels cancel when mixed to mono")  # the stereo case: warned, then refused
-@pytest.mark.parametrize("kind", ["digital silence", "one-step dither", "silent stereo"])
+@pytest.mark.parametrize("kind", ["digital silence", "one-step dither", "silent stereo", "a constant offset"])
 def test_prepare_refuses_to_store_a_silent_clip_and_skip_bad_counts_it(kind, tmp_path):
-    """A silent source file (all zeros, one 16-bit step of dither, or two channels that cancel)
+    """A silent source file (all zeros, one 16-bit step of dither, two channels that cancel, a constant)
     is a bad file naming itself, not a stored clip that `bimotion check` fails later; with
     --skip-bad it is counted as `silent`.  A quiet but audible clip (-60 dBFS) is stored."""
     raw = testing.make_corpus("tess", tmp_path / "raw")
@@ -223,6 +223,10 @@ def test_prepare_refuses_to_store_a_silent_clip_and_skip_bad_counts_it(kind, tmp
         soundfile.write(target, np.zeros_like(samples), rate, subtype="PCM_16")
     elif kind == "one-step dither":
         soundfile.write(target, np.sign(samples) / 32768, rate, subtype="PCM_16")
+    elif (
+        kind == "a constant offset"
+    ):  # nothing to hear at -10 dBFS (TESS is 24,414 Hz: resampled, it rings at the ends)
+        soundfile.write(target, np.full_like(samples, 0.3), rate, subtype="PCM_16")
     else:
         soundfile.write(target, np.stack([samples, -samples], 1), rate, subtype="PCM_16")
     quiet = raw / "OAF_base_fear.wav"

@@ -207,7 +207,7 @@ def test_metadata_label_map_and_card_saved_as_utf16_read_as_the_utf8_originals(t
     meta.write_bytes(root.joinpath("metadata.csv").read_bytes().replace(b"\n", b",caf\xe9\n", 1))
     with pytest.raises(LayoutError, match=r"metadata.csv: carehome: this text file is not UTF-8 \(byte 0xe9") as caught:
         loaders.load(NAME, own)
-    assert caught.value.reason == "bad_encoding" and "iconv" in caught.value.hint
+    assert caught.value.reason == "bad_encoding" and "iconv -f CP1252 -t UTF-8" in caught.value.hint
     assert "official release" not in caught.value.hint  # the user's own file: nothing to restore it from
     shutil.copy(root / "metadata.csv", meta)
     # a plain README (no YAML header) in Latin-1 is not a card: nothing of it is read, the corpus loads
@@ -260,3 +260,31 @@ def test_label_map_keys_match_in_any_case_and_ages_may_have_a_decimal_comma(tmp_
     (own / "label_map.json").write_text(json.dumps({**mapping, "SEDIH": "anger"}))
     with pytest.raises(LayoutError, match=r"maps 'SEDIH' to \['anger'\] and another spelling of it to \['sadness'\]"):
         loaders.load(NAME, own)
+
+
+@pytest.mark.parametrize("separator", [";", ", ", " | ", ","])
+def test_several_labels_in_one_cell_with_or_without_spaces(root, tmp_path, separator):
+    root = copy_of(root, tmp_path)
+    with open(root / "metadata.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    first, second = sorted(LABEL_MAP)[:2]
+    rows[0]["emotion"] = f"{first}{separator}{second}"
+    with open(root / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    record = {r.id: r for r in loaders.load(NAME, root)}[f"{NAME}/{rows[0]['file_name']}"]
+    assert record.emotions == tuple(sorted({LABEL_MAP[first], LABEL_MAP[second]}, key=LABELS.index))
+
+
+def test_a_name_that_differs_from_its_row_only_in_case_is_named_in_both_reports(root, tmp_path):
+    root = copy_of(root, tmp_path)
+    with open(root / "metadata.csv", newline="", encoding="utf-8") as f:
+        listed = next(csv.DictReader(f))["file_name"]
+    renamed = Path(listed).with_suffix(Path(listed).suffix.upper()).as_posix()
+    (root / listed).rename(root / renamed)
+    report = SkipReport()
+    loaders.load(NAME, root, skip_bad=True, report=report)
+    messages = {reason: text for (_, reason), [(_, text)] in report.examples.items()}
+    assert f"line 2 lists {listed!r}: the names differ in case or extension" in messages["unlisted_file"]
+    assert f"the folder holds {renamed!r}: the names differ in case or extension" in messages["missing_file"]

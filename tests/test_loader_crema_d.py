@@ -137,6 +137,12 @@ def test_demographics_parsing(tmp_path):
     path.write_text('"ActorID","Years"\n1001,51\n')
     with pytest.raises(LayoutError, match="Age"):
         read_demographics(path)
+    first = gen.DEMOGRAPHICS_CSV.splitlines()[1]
+    path.write_text(gen.DEMOGRAPHICS_CSV + f"{first}\n,,,,\n   \n")  # a repeated row, spreadsheet blanks: harmless
+    assert read_demographics(path) == actors
+    path.write_text(gen.DEMOGRAPHICS_CSV + '1001,65,"Male","Caucasian","Not Hispanic"\n')  # a different age
+    with pytest.raises(LayoutError, match=r"line 93: actor 1001 is listed again, as Actor\(age=65.*unlike line 2"):
+        read_demographics(path)
 
 
 @pytest.mark.parametrize("reason", sorted(gen.BAD))

@@ -55,6 +55,17 @@ def test_parse_evaluation_reads_summary_categories_and_ratings(tmp_path):
     assert second.ratings == {"A-E1": [2.0, None, 4.0]}
 
 
+def test_parse_evaluation_reads_utf16_and_reports_a_block_given_twice(tmp_path):
+    path = tmp_path / "Ses01F_impro01.txt"
+    path.write_text(EXAMPLE, encoding="utf-16")  # with its BOM, as a Windows editor saves it
+    assert iemocap.parse_evaluation(path)[0].keys() == {"Ses01F_impro01_F000", "Ses01F_impro01_M000"}
+    first = EXAMPLE.strip().split("\n\n")[1]  # the F000 block
+    path.write_text(EXAMPLE + "\n" + first.replace("\tneu\t", "\tang\t") + "\n")  # again, another label
+    entries, problems = iemocap.parse_evaluation(path)
+    assert entries["Ses01F_impro01_F000"].code == "neu"  # the first block is kept ...
+    assert [p.reason for p in problems] == ["duplicate_entry"] and "first at line 3" in problems[0].message
+
+
 def test_parse_evaluation_reports_malformed_summary_lines(tmp_path):
     path = tmp_path / "Ses01F_impro01.txt"
     path.write_text(EXAMPLE.replace("[2.0000, 3.5000, 3.5000]", "[2.0000, 3.5000]"))

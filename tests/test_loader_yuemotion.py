@@ -192,6 +192,15 @@ def test_duplicate_row_is_reported(small_copy):
     assert info.value.reason == "duplicate_row" and info.value.path.name == "test_metadata.csv"
 
 
+def test_rows_of_empty_cells_below_a_table_are_not_rows(small_copy):
+    expected = sorted(r.id for r in load("yuemotion", small_copy))
+    table = small_copy / "train_metadata.csv"
+    columns = table.read_text().splitlines()[0].count(",")
+    table.write_text(table.read_text() + "," * columns + "\n" + " ," * columns + "\n")  # as a spreadsheet saves
+    report = SkipReport()
+    assert sorted(r.id for r in load("yuemotion", small_copy, report=report)) == expected and not report
+
+
 def test_deterministic(tmp_path):
     a = make_corpus("yuemotion", tmp_path / "a", seed=5)
     b = make_corpus("yuemotion", tmp_path / "b", seed=5)

@@ -350,3 +350,28 @@ def test_a_wrong_model_is_named_before_any_audio_file_is_read(tmp_path, capsys):
     assert main(["predict", "--model", str(tmp_path / "nope"), str(tmp_path / "audio")]) == 2
     err = capsys.readouterr().err
     assert "no such model folder" in err and "broken.wav" not in err
+
+
+def test_the_progress_bar_never_runs_past_its_total(models, audio_dir, monkeypatch):
+    """Decoded audio can run past the headers' durations (resampling rounds up, MP3 headers
+    estimate): the bar grows its total rather than warn (tqdm's 'clamping frac to range [0, 1]')."""
+    import dataclasses
+    import functools
+    import warnings
+
+    import tqdm.auto
+    from tqdm import TqdmWarning
+
+    from bimotion.predict import _rows
+
+    monkeypatch.setattr(
+        tqdm.auto, "tqdm", functools.partial(tqdm.auto.tqdm, mininterval=0, miniters=1)
+    )  # every update drawn
+    sources, _ = find_audio([audio_dir / "a.wav"])
+    short = [
+        dataclasses.replace(s, info=dataclasses.replace(s.info, num_frames=s.info.num_frames // 2)) for s in sources
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TqdmWarning)
+        rows = list(_rows(load_predictor(models["ours"]), short, Windowing(), 0.5, 8, True, False, PredictReport()))
+    assert len(rows) == 2  # 5.5 s in 4-s windows every 2 s

@@ -454,6 +454,14 @@ def test_identical_audio_ignores_silence_and_hashes_other_formats_by_their_bytes
     records = [dataclasses.replace(template, id=f"mine/{n}", path=str(tmp_path / f"{n}.wav")) for n in files]
     records += [dataclasses.replace(template, id=f"mine/{n}", path=str(tmp_path / f"{n}.mp4")) for n in "cd"]
     assert identical_audio(records) == [("mine/a", "mine/b"), ("mine/c", "mine/d")]
+    # a 6-channel copy of a mono clip (every channel the same) is the same audio; a real stereo mix is not
+    soundfile.write(tmp_path / "a6.wav", np.stack([voice] * 6, 1), 16000, subtype="PCM_16")
+    soundfile.write(tmp_path / "ab2.wav", np.stack([voice, -voice], 1), 16000, subtype="PCM_16")
+    records += [
+        dataclasses.replace(template, id=f"mine/{n}", path=str(tmp_path / f"{n}.wav"), num_channels=k)
+        for n, k in (("a6", 6), ("ab2", 2))
+    ]
+    assert identical_audio(records) == [("mine/a", "mine/a6", "mine/b"), ("mine/c", "mine/d")]
 
 
 def test_a_split_whose_train_and_test_share_no_gender_is_noted():
@@ -478,3 +486,9 @@ def test_a_split_whose_train_and_test_share_no_gender_is_noted():
     assert f"note: {gender_gaps(info)[0]}" in printed.splitlines()
     info["shards"][0]["genders"] = {"m": 3, "f": 1}
     assert gender_gaps(info) == []
+    del info["shards"][1]  # two speakers: no validation rows, said with what training on the group needs
+    printed = summary({**info, "benchmark": "bimotion", "protocol": "speaker", "seed": 0, "corpora": [], "groups": {}})
+    assert (
+        "note: group ind_eld has no validation rows (too few speakers to fill every split): training on it needs "
+        "--validation_configs naming other groups"
+    ) in printed.splitlines()

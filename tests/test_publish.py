@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bimotion.data.layout import INFO_FILE
@@ -65,3 +67,25 @@ def test_a_training_run_goes_on_with_a_warning_where_no_lock_can_be_taken(tmp_pa
         with exclusive_output(out, 0):
             ran = True
     assert ran and not (out / ".train.lock").exists()
+
+
+def test_a_lock_released_within_the_grace_is_taken_and_one_held_longer_is_refused(tmp_path):
+    """A grid worker killed a moment ago can hold its model's lock until its last threads exit: the
+    training lock waits a little (grace_s) before refusing; prepare's refuses at once."""
+    import fcntl
+    import threading
+    import time
+
+    from bimotion.data.publish import OutputLockedError, locked
+
+    out = tmp_path / "model"
+    out.mkdir()
+    holder = os.open(out / ".train.lock", os.O_RDONLY | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another open file description: conflicts even in this process
+    with pytest.raises(OutputLockedError, match="another train is writing"):
+        with locked(out, "train", inside=True):
+            pass
+    threading.Timer(0.3, os.close, [holder]).start()  # the dying worker lets go
+    start = time.monotonic()
+    with locked(out, "train", inside=True, grace_s=3.0):
+        assert 0.2 < time.monotonic() - start < 3.0

@@ -31,6 +31,11 @@ def paths(tmp_path_factory) -> dict[str, str]:
     return {
         "tiny": str(testing.save_tiny_model(root / "tiny")),
         "data": str(testing.write_prepared(root / "bimotion", shards=[("csed", "zho_eld"), ("esd", "zho_adu")])),
+        "noval": str(  # one speaker-split group without validation rows
+            testing.write_prepared(
+                root / "noval", shards=[("csed", "zho_eld")], sizes={"train": 8, "validation": 0, "test": 4}
+            )
+        ),
         "out": str(root / "out"),
         "root": str(root),
     }
@@ -75,6 +80,13 @@ CASES = [
     ("train", ["--train_configs", "zho_eld", "--output_dir", "{root}/a_file"], "--output_dir"),
     ("train", ["--train_configs", "zho_eld", "--eval_strategy", "steps", "--save_strategy", "epoch"], "strategy"),
     ("train", ["--train_configs", "zho_eld", "--no_such_flag", "1"], "--no_such_flag"),
+    # a group with no validation rows: one line naming it and the ways out (was a traceback after loading)
+    ("train", ["--bimotion", "{noval}", "--train_configs", "zho_eld"], "zho_eld has no validation rows"),
+    (
+        "train",
+        ["--train_configs", "zho_eld", "--test_configs", "zho_eld", "--bimotion", "{noval}"],
+        "--validation_configs",
+    ),
     # a selection score validation never produces: refused before an epoch is spent (was a KeyError after it)
     ("train", ["--train_configs", "zho_eld", "--metric_for_best_model", "accuracy"], "--metric_for_best_model"),
     ("train", ["--train_configs", "zho_eld", "--metric_for_best_model", "weighted_f1_zho_adu"], "weighted_f1_zho_eld"),

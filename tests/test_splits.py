@@ -223,3 +223,19 @@ def test_identical_clips_share_a_split_and_the_sizes_and_strata_stay(full):
         assert kept == splits.assign_splits(records, protocol, identical=reversed(sets))  # any order
     moved = {i for i in ids if kept[i] != plain[i]}
     assert moved and len(moved) <= 4 * len(sets)
+
+
+def test_a_speaker_whose_rows_give_two_age_groups_stays_in_one_split(tmp_path):
+    """One row of an elderly speaker typed as 59 (an adult): the speaker protocol places speakers per
+    group, so that speaker was in the train split of one group and the test split of the other."""
+    root = testing.make_corpus("audiofolder", tmp_path / "own", speakers=6, clips_per_speaker=6)
+    records = loaders.load("carehome", root)
+    speaker = sorted(r.speaker_id for r in records if r.age_group == "eld")[0]
+    moved = next(r for r in records if r.speaker_id == speaker)
+    records = [dataclasses.replace(r, age_group="adu", age=59.0) if r is moved else r for r in records]
+    for seed in range(8):
+        split_of = splits.assign_splits(records, "speaker", seed=seed)
+        by_speaker = collections.defaultdict(set)
+        for r in records:
+            by_speaker[r.speaker_id].add(split_of[r.id])
+        assert all(len(s) == 1 for s in by_speaker.values()), (seed, dict(by_speaker))

@@ -156,6 +156,14 @@ def summary(info: dict) -> str:
         groups = ", ".join(g for g, v in info["groups"].items() if v["status"] != "absent")
         lines.append(f"note: only your own corpora were given: the dataset holds their groups ({groups})")
     lines += identical_notes(info)
+    for group in dict.fromkeys(g for _, g in counts):
+        empty = [s for s in SPLITS if not sum(c.get(s, 0) for (_, g), c in counts.items() if g == group)]
+        if empty:
+            flags = " and ".join(f"--{split}_configs" for split in empty if split != "train")
+            use = "it cannot be trained on" if "train" in empty else f"training on it needs {flags} naming other groups"
+            lines.append(
+                f"note: group {group} has no {' or '.join(empty)} rows (too few speakers to fill every split): {use}"
+            )
     lines += [f"note: {gap}" for gap in gender_gaps(info)]
     for corpus in splits.not_speaker_independent(info["protocol"], info["corpora"]):
         if info["protocol"] == "speaker":

@@ -21,6 +21,7 @@ import contextlib
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,11 +57,14 @@ def claim_output(out_dir: str | os.PathLike, overwrite: bool) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def locked(out_dir: Path, command: str = "prepare", *, flag: str = "--output", inside: bool = False) -> Iterator[None]:
+def locked(
+    out_dir: Path, command: str = "prepare", *, flag: str = "--output", inside: bool = False, grace_s: float = 0.0
+) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``OUT.<command>-lock`` (created beside ``out_dir``; ``inside``:
     ``OUT/.<command>.lock``, for a folder that is never replaced whole, whose parent may not be
-    writable), removed at the end; :class:`OutputLockedError` at once when another run of
-    ``command`` holds it.  ``flag`` names the option that chose ``out_dir``, in the messages."""
+    writable), removed at the end; :class:`OutputLockedError` when another run of ``command``
+    holds it, at once or after ``grace_s`` seconds of retrying.  ``flag`` names the option that
+    chose ``out_dir``, in the messages."""
     if inside:
         path = out_dir / f".{command}.lock"
     else:
@@ -72,6 +76,7 @@ def locked(out_dir: Path, command: str = "prepare", *, flag: str = "--output", i
     fd = _lock_file(
         path,
         OutputLockedError(f"another {command} is writing {out_dir} (it holds {path}); wait or choose another {flag}"),
+        grace_s,
     )
     if os.fstat(fd).st_size:
         os.close(fd)
@@ -84,17 +89,23 @@ def locked(out_dir: Path, command: str = "prepare", *, flag: str = "--output", i
         os.close(fd)
 
 
-def _lock_file(path: Path, busy: OutputLockedError) -> int:
+def _lock_file(path: Path, busy: OutputLockedError, grace_s: float = 0.0) -> int:
     """An open descriptor of ``path`` holding its ``flock``, retried while a run that just finished
-    removes the file we locked; ``busy`` raised when another run holds it."""
+    removes the file we locked; ``busy`` raised when another run holds it (after ``grace_s`` of
+    retrying)."""
     import fcntl
 
-    for _ in range(LOCK_ATTEMPTS):
+    deadline = time.monotonic() + grace_s
+    attempts = 0
+    while attempts < LOCK_ATTEMPTS:
         fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            if time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
             raise busy from None
         except OSError:  # this file system has no flock: nobody can hold the file, so leave none behind
             os.close(fd)
@@ -109,6 +120,7 @@ def _lock_file(path: Path, busy: OutputLockedError) -> int:
         if current is not None and (current.st_dev, current.st_ino) == (locked_file.st_dev, locked_file.st_ino):
             return fd
         os.close(fd)  # a run that just finished removed the file we locked: lock the new one
+        attempts += 1
     raise busy
 
 

@@ -195,8 +195,11 @@ def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_ba
     def counted(blocks: Iterable[np.ndarray]):
         nonlocal peak
         for block in blocks:
-            report.audio_s += len(block) / rate
-            bar.update(len(block) / rate)
+            step = len(block) / rate
+            report.audio_s += step
+            if bar.total is not None and bar.n + step > bar.total:  # headers' durations can run a little short
+                bar.total = bar.n + step
+            bar.update(step)
             peak = max(peak, float(np.max(np.abs(block))) if len(block) else 0.0)
             yield block
 

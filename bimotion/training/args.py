@@ -25,6 +25,7 @@ from .data_checks import (
     check_datasets,
     check_hub_id,
     check_present,
+    check_split_rows,
     register_prepared,
     split_list,
 )
@@ -254,6 +255,15 @@ def check_training(
         },
         datasets,
     )
+    if train_configs is not None:
+        check_split_rows(
+            [
+                (train_flag, "train", train_configs),
+                ("--validation_configs" if data_args.validation_configs else train_flag, "validation", validation),
+                ("--test_configs", "test", data_args.test_configs),
+            ],
+            datasets,
+        )
     if training_args.push_to_hub and train_configs is not None:
         warn_licences(data_args, train_configs)
 

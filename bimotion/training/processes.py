@@ -23,12 +23,17 @@ def cpu_only_distributed() -> bool:
     return not (torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()))
 
 
+# A grid worker killed a moment ago can still hold its model's lock while its last threads exit
+# (its process already reads as a zombie, so another worker has taken over its claim): wait this long.
+LOCK_GRACE_S = 3.0
+
+
 @contextlib.contextmanager
 def exclusive_output(output_dir: Path, process_index: int) -> Iterator[None]:
     """Hold ``OUTPUT_DIR/.train.lock`` (:func:`bimotion.data.publish.locked`) on the launch's main
     process for the block.  When another training run holds it, every process of this launch
-    raises :class:`~bimotion.data.publish.OutputLockedError` at once (the main process tells the
-    others, whatever went wrong there), so two runs never write one folder's checkpoints, model and
+    raises :class:`~bimotion.data.publish.OutputLockedError` within :data:`LOCK_GRACE_S` (the main
+    process tells the others, whatever went wrong there), so two runs never write one folder's checkpoints, model and
     scores.  Where no lock can be taken (a file system without ``flock``), the run goes on with a
     warning."""
     from bimotion.data.publish import OutputLockedError, locked, output_path
@@ -37,7 +42,8 @@ def exclusive_output(output_dir: Path, process_index: int) -> Iterator[None]:
         outcome = None  # None, or (kind, message): "busy" stops every process, "unlocked" warns
         if process_index == 0:
             try:
-                stack.enter_context(locked(output_path(output_dir), "train", flag="--output_dir", inside=True))
+                lock = locked(output_path(output_dir), "train", flag="--output_dir", inside=True, grace_s=LOCK_GRACE_S)
+                stack.enter_context(lock)
             except OutputLockedError as err:
                 outcome = ("busy", str(err))
             except FileExistsError as err:  # --output_dir names a file, or the lock file is someone else's
