@@ -170,8 +170,9 @@ class ByUnit:
 
     def apply(self, records, ctx):
         unit_of = UNITS[self.unit][1]
-        out = {}
         scopes = _by(records, "group") if self.scope == "group" else {"all": records}
+        home = _home_groups(records, unit_of) if len(scopes) > 1 else {}
+        split_of_unit: dict[str, str] = {}
         for scope, rows in scopes.items():
             units: dict[str, list] = defaultdict(list)
             for r in rows:
@@ -183,29 +184,26 @@ class ByUnit:
             fractions = [paper[s] / len(rows) for s in SPLITS]
             strata: dict[tuple, list[str]] = defaultdict(list)
             for unit in sorted(units):
-                strata[_unit_stratum(units[unit], self.balance)].append(unit)
+                if home.get(unit, scope) == scope:  # a unit of several groups is drawn in its largest one only
+                    strata[_unit_stratum(units[unit], self.balance)].append(unit)
             counts = {k: _apportion(len(u), fractions) for k, u in sorted(strata.items())}
-            _ensure_each_split(counts, len(units))
+            _ensure_each_split(counts, sum(len(u) for u in strata.values()))
             for stratum, members in sorted(strata.items()):
                 order = ctx.rng(rows[0].corpus, scope, *stratum).permutation(len(members))
                 bounds = np.cumsum(counts[stratum])
                 for position, index in enumerate(order):
-                    split = SPLITS[int(np.searchsorted(bounds, position, side="right"))]
-                    out.update((r.id, split) for r in units[members[index]])
-        return _one_split_per_unit(records, out, unit_of) if len(scopes) > 1 else out
+                    split_of_unit[members[index]] = SPLITS[int(np.searchsorted(bounds, position, side="right"))]
+        return {r.id: split_of_unit[unit_of(row_of(r))] for r in records}
 
 
-def _one_split_per_unit(records, out: dict[str, str], unit_of) -> dict[str, str]:
-    """A unit in several groups (a speaker whose rows give two age groups: a longitudinal corpus, or
-    one age typed wrong) was placed per group: all its records take its largest group's split."""
-    by_unit = defaultdict(list)
+def _home_groups(records, unit_of) -> dict[str, str]:
+    """For each unit found in several groups (a speaker whose rows give two age groups: a longitudinal
+    corpus, or one age typed wrong), the group holding most of its records (ties: the first in sorted
+    order): it is drawn there, and all its records take that split, so it never spans splits."""
+    sizes: dict[str, Counter] = defaultdict(Counter)
     for r in records:
-        by_unit[unit_of(row_of(r))].append(r)
-    for rows in (rows for rows in by_unit.values() if len({r.group for r in rows}) > 1):
-        sizes = Counter(r.group for r in rows)  # ties: the first group in sorted order
-        split = out[next(r.id for r in rows if r.group == max(sorted(sizes), key=sizes.__getitem__))]
-        out.update((r.id, split) for r in rows)
-    return out
+        sizes[unit_of(row_of(r))][r.group] += 1
+    return {unit: max(sorted(c), key=c.__getitem__) for unit, c in sizes.items() if len(c) > 1}
 
 
 @dataclass(frozen=True)

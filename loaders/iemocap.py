@@ -170,8 +170,8 @@ def parse_evaluation(path: Path) -> tuple[dict[str, Evaluation], list[BadFileErr
     current: Evaluation | None = None
     data = path.read_bytes()
     utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))  # as a Windows editor saves it
-    text = data.decode("utf-16") if utf16 else data.decode("utf-8-sig", errors="replace")
-    for number, raw in enumerate(text.splitlines(), 1):
+    text = data.decode("utf-16" if utf16 else "utf-8-sig", errors="replace")
+    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1):  # lines as an editor counts them
         line = raw.strip()
         if not line:
             current = None  # blocks end at a blank line

@@ -225,17 +225,27 @@ def test_identical_clips_share_a_split_and_the_sizes_and_strata_stay(full):
     assert moved and len(moved) <= 4 * len(sets)
 
 
-def test_a_speaker_whose_rows_give_two_age_groups_stays_in_one_split(tmp_path):
-    """One row of an elderly speaker typed as 59 (an adult): the speaker protocol places speakers per
-    group, so that speaker was in the train split of one group and the test split of the other."""
-    root = testing.make_corpus("audiofolder", tmp_path / "own", speakers=6, clips_per_speaker=6)
-    records = loaders.load("carehome", root)
-    speaker = sorted(r.speaker_id for r in records if r.age_group == "eld")[0]
-    moved = next(r for r in records if r.speaker_id == speaker)
-    records = [dataclasses.replace(r, age_group="adu", age=59.0) if r is moved else r for r in records]
-    for seed in range(8):
+def test_a_speaker_whose_rows_give_two_age_groups_stays_in_one_split_and_every_split_stays_filled():
+    """Speaker x's age is typed as elderly in one row and adult in ten: the speaker protocol draws x
+    in its larger group (adults) only, so x never spans splits, and the elderly group keeps speakers
+    in every split (moving x afterwards emptied one in about half the seeds)."""
+    template = loaders.Utterance(
+        id="", corpus="carehome", path="", language="ind", age_group="eld", emotions=("anger",),
+        label_space=("anger", "sadness"), duration_s=1.0, sample_rate_hz=16000, gender="f",
+    )  # fmt: skip
+    people = [(f"e{i}", "eld", 2) for i in range(3)] + [(f"a{i}", "adu", 4) for i in range(6)]
+    records = [
+        dataclasses.replace(template, id=f"carehome/{who}_{k}", speaker_id=who, age_group=age,
+                            emotions=(("anger", "sadness")[k % 2],))
+        for who, age, n in people for k in range(n)
+    ]  # fmt: skip
+    records += [dataclasses.replace(template, id=f"carehome/x_{k}", speaker_id="x", age_group="adu") for k in range(10)]
+    records.append(dataclasses.replace(template, id="carehome/x_eld", speaker_id="x", age_group="eld"))
+    for seed in range(50):
         split_of = splits.assign_splits(records, "speaker", seed=seed)
-        by_speaker = collections.defaultdict(set)
+        by_speaker, by_group = collections.defaultdict(set), collections.defaultdict(set)
         for r in records:
             by_speaker[r.speaker_id].add(split_of[r.id])
+            by_group[r.group].add(split_of[r.id])
         assert all(len(s) == 1 for s in by_speaker.values()), (seed, dict(by_speaker))
+        assert by_group["ind_eld"] == by_group["ind_adu"] == set(SPLITS), (seed, dict(by_group))

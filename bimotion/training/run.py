@@ -108,7 +108,7 @@ def training_arguments(spec: TrainSpec) -> SERTrainingArguments:
 def train(spec: TrainSpec, training_args: SERTrainingArguments | None = None) -> dict:
     """Fine-tune on ``spec.train``, select on validation, score the test sets; returns scores.json's content.
     ``training_args``: :func:`training_arguments` of ``spec``, when the caller has built them already.
-    The run holds its output folder (:func:`~.processes.exclusive_output`): a second run into it fails at once."""
+    The run holds its output folder (:func:`~.processes.exclusive_output`): a second run into it fails within seconds."""
     training_args = training_args or training_arguments(spec)
     with exclusive_output(Path(training_args.output_dir), training_args.process_index):
         return _train(spec, training_args)
