@@ -244,8 +244,11 @@ def check_training(
     check_configs(data_args.validation_configs, "--validation_configs", datasets)
     check_configs(data_args.test_configs, "--test_configs", datasets)
     check_hyperparameters(model_args, data_args, run_args, training_args)
-    if train_configs is not None:
-        validation = split_list(data_args.validation_configs) or split_list(list(train_configs))
+    # what validation reads: --validation_configs, else the training configs
+    validation = (
+        None if train_configs is None else split_list(data_args.validation_configs) or split_list(list(train_configs))
+    )
+    if validation is not None:
         check_selection_metric(training_args.metric_for_best_model, parse_mixture(validation).shards, datasets)
     check_present(
         {
@@ -255,7 +258,7 @@ def check_training(
         },
         datasets,
     )
-    if train_configs is not None:
+    if validation is not None:
         check_split_rows(
             [
                 (train_flag, "train", train_configs),

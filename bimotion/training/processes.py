@@ -33,9 +33,9 @@ def exclusive_output(output_dir: Path, process_index: int) -> Iterator[None]:
     """Hold ``OUTPUT_DIR/.train.lock`` (:func:`bimotion.data.publish.locked`) on the launch's main
     process for the block.  When another training run holds it, every process of this launch
     raises :class:`~bimotion.data.publish.OutputLockedError` within :data:`LOCK_GRACE_S` (the main
-    process tells the others, whatever went wrong there), so two runs never write one folder's checkpoints, model and
-    scores.  Where no lock can be taken (a file system without ``flock``), the run goes on with a
-    warning."""
+    process tells the others, whatever went wrong there), so two runs never write one folder's
+    checkpoints, model and scores.  Where no lock can be taken (a file system without ``flock``),
+    the run goes on with a warning."""
     from bimotion.data.publish import OutputLockedError, locked, output_path
 
     with contextlib.ExitStack() as stack:
