@@ -125,15 +125,15 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
     listed = dict(rows)
     listed_like = {_alike(rel): (rel, row) for rel, row in rows.items()}  # to name a near miss
     unlisted_like: dict[str, str] = {}
-    for path, _ in _walk(c.root, ("",), c.skip):
-        c.count("seen")
+    for path, _ in _walk(c.root, ("",), c.walk_problem):
+        c.see(path)
         relpath = path.relative_to(c.root).as_posix()
         row = listed.pop(relpath, None)
         if row is None:
             if relpath in rejected:
                 continue  # its row was reported
             if path in own:
-                c.count("not_audio")
+                c.set_aside("not_audio", path)
                 continue
             unlisted_like[_alike(relpath)] = relpath
             near = listed_like.get(_alike(relpath))

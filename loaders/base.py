@@ -13,12 +13,13 @@ import codecs
 import contextvars
 import os
 import stat
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .audio import probe, sniff
-from .errors import BadFileError, CorpusError, LayoutError, SkipReport
+from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport
 from .labels import label_space
 from .record import Utterance
 
@@ -218,21 +219,51 @@ class Collector:
         self.report = report if report is not None else SkipReport()
         # the labels the corpus annotates: its map's (loaders.labels), or ``space`` for a user's corpus
         self.space = label_space(corpus) if space is None else space
+        self.own_report = report is None  # nobody else will read it: finish() warns of its skips
         self.records: list[Utterance] = []
         self.items_ok = 0  # items that raised nothing: a corpus file fitted the reader
+        self.seen: set[str] = set()  # every file below the root (see); finish() tells file skips from row skips
+        self.skips: list[tuple[str, tuple[str, ...]]] = []  # (reason, the files it may be a skip of)
+        self.accounted: set[str] = set()  # files set aside (not audio, duplicates): not file skips
 
     def item(self, path: Path) -> _Item:
         return _Item(self, path)
 
-    def skip(self, error: CorpusError) -> None:
-        """Record a problem: raise it, or count it when skipping bad input."""
+    def skip(self, error: CorpusError, item: Path | None = None) -> None:
+        """Record a problem: raise it, or count it when skipping bad input.  The skip is of a file
+        below the root when ``item`` (the file being read) or the error's path (a clip a metadata
+        row names) is one that was seen and is not read (:meth:`finish`)."""
         if not self.skip_bad:
             raise error
         self.report.add(self.corpus, error)
+        self.skips.append((error.reason, tuple(str(p) for p in (item, error.path) if p is not None)))
+
+    def blame(self, file: Path, reason: str) -> None:
+        """``file`` is not read because of a problem reported already as ``reason`` (a clip whose
+        metadata line was skipped): it is a skip of that file, without a second count."""
+        self.skips.append((reason, (str(file),)))
+
+    def see(self, path: Path) -> None:
+        """Count a file below the root as seen (it is then read, skipped, not audio or a duplicate)."""
+        self.count("seen")
+        self.seen.add(str(path))
+
+    def walk_problem(self, error: CorpusError) -> None:
+        """``_walk``'s ``onerror``: a file it will not list (a broken link, a FIFO, a name that is not
+        UTF-8) is seen, then skipped; an unlistable folder is skipped, as no file."""
+        if error.reason != "unreadable_folder":
+            self.see(error.path)
+        self.skip(error)
 
     def count(self, kind: str, n: int = 1) -> None:
-        """Count files by kind (``seen``, ``not_audio``, ``duplicate``) for the scan summary."""
+        """Count files by kind (``seen``, ``read``, ``not_audio``, ``duplicate``) for the scan summary."""
         self.report.files[(self.corpus, kind)] += n
+
+    def set_aside(self, kind: str, *paths: Path) -> None:
+        """Count files seen below the root that are neither read nor skipped: ``not_audio`` (a
+        metadata file, a README) or ``duplicate`` (a second copy of a clip that is read)."""
+        self.count(kind, len(paths))
+        self.accounted.update(map(str, paths))
 
     def unreadable(self, err: OSError) -> None:
         """An ``os.walk`` ``onerror`` for the readers' own folder searches: report, never swallow."""
@@ -243,8 +274,8 @@ class Collector:
         ``root``: each is counted as seen; one that is not a candidate (another suffix, hidden) is
         counted as not audio, or, when it is audio by content, reported as ``unexpected_file``."""
         candidates = []
-        for path, candidate in _walk(root, suffixes, self.skip):
-            self.count("seen")
+        for path, candidate in _walk(root, suffixes, self.walk_problem):
+            self.see(path)
             if candidate:
                 candidates.append(path)
             elif is_audio(path):
@@ -257,7 +288,7 @@ class Collector:
                         "rename it to the corpus's naming pattern, move it out of the corpus folder, or pass --skip-bad",
                     )
             else:
-                self.count("not_audio")
+                self.set_aside("not_audio", path)
         return candidates
 
     def stray(self, path: Path, error: BadFileError) -> None:
@@ -266,7 +297,7 @@ class Collector:
         :meth:`item`."""
         if is_audio(path):
             raise error
-        self.count("not_audio")
+        self.set_aside("not_audio", path)
 
     def add(self, path: Path, *, native_id: str, emotions: Iterable[str], **fields) -> Utterance:
         """Probe ``path``'s header and append its record."""
@@ -297,7 +328,24 @@ class Collector:
 
     def finish(self, *, expected: str) -> list[Utterance]:
         """The records, sorted by id; an error if none was usable, also when every file was skipped
-        (a corpus that gives nothing is a wrong folder or a wrong corpus name, never a quiet 0)."""
+        (a corpus that gives nothing is a wrong folder or a wrong corpus name, never a quiet 0).
+        Skips are told apart: of a file seen below the root and not read, or of anything else (a
+        metadata row without a file, a folder that cannot be listed).  Skips that no report given by
+        the caller will show are one warning."""
+        counted = {record.path for record in self.records} | self.accounted  # read, or set aside
+        for reason, files in self.skips:
+            file = next((f for f in files if f in self.seen and f not in counted), None)
+            if file is not None:  # each file once: seen = read + skipped + not audio + duplicate
+                self.report.file_skips[(self.corpus, reason)] += 1
+                counted.add(file)
+        if self.own_report and self.report:
+            warnings.warn(
+                f"{self.corpus}: skipped {self.report.total} bad input(s) "
+                f"({', '.join(f'{reason} {n}' for (_, reason), n in sorted(self.report.counts.items()))}); "
+                "pass report=SkipReport() to load() to get every path and reason",
+                InputWarning,
+                stacklevel=4,
+            )
         if not self.records:
             skipped = {reason: n for (corpus, reason), n in self.report.counts.items() if corpus == self.corpus}
             why = ", ".join(f"{n} skipped as {reason.replace('_', ' ')}" for reason, n in sorted(skipped.items()))
@@ -326,6 +374,7 @@ class _Item:
     def __init__(self, collector: Collector, path: Path):
         self.collector = collector
         self.path = path
+        self.error: BadFileError | None = None  # what was skipped (with skip_bad)
 
     def __enter__(self) -> _Item:
         return self
@@ -338,7 +387,8 @@ class _Item:
         if not isinstance(exc, BadFileError):
             return False
         if c.skip_bad:
-            c.report.add(c.corpus, exc)
+            c.skip(exc, self.path)
+            self.error = exc
             return True
         if not c.records and not c.items_ok and not c.own:  # the first item fails: --source names another corpus?
             hint = f"no {c.corpus} file was read before this one: if none fits, {c.root} is not the {c.corpus} release"

@@ -87,11 +87,12 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     files = c.walk(root, (".mp4", ".txt"))
     rows, broken = _read_labels(c, _find_label_files(root, files))
     clips = [p for p in files if p.suffix.lower() == ".mp4"]
-    c.count("not_audio", len(files) - len(clips))  # the label files and other .txt files
+    c.set_aside("not_audio", *(p for p in files if p not in clips))  # the label files and other .txt files
     for path in clips:
         row = rows.get(path.name)
         if row is None and path.name in broken:
-            continue  # its label line was already reported
+            c.blame(path, broken[path.name])  # its label line was already reported
+            continue
         with c.item(path):
             if row is None:
                 raise bad(
@@ -156,16 +157,15 @@ def _find_label_files(root: Path, files: list[Path]) -> dict[str, Path]:
     return found
 
 
-def _read_labels(c: Collector, tables: dict[str, Path]) -> tuple[dict[str, _Row], set[str]]:
-    """``{clip file name: row}`` and the names on malformed lines (already reported)."""
+def _read_labels(c: Collector, tables: dict[str, Path]) -> tuple[dict[str, _Row], dict[str, str]]:
+    """``{clip file name: row}`` and ``{clip file name: reason}`` of the names on lines that were
+    reported (and skipped)."""
     rows: dict[str, _Row] = {}
-    broken: set[str] = set()
+    broken: dict[str, str] = {}
     for name, table in tables.items():
         for number, line in iter_lines(table, CORPUS):
             fields = line.split()
-            with c.item(table):
-                if fields and fields[0].lower().endswith(".mp4"):
-                    broken.add(fields[0])
+            with c.item(table) as item:
                 row = _parse_line(table, number, line, fields, SPLITS[name])
                 if fields[0] in rows:
                     other = rows[fields[0]]
@@ -176,7 +176,8 @@ def _read_labels(c: Collector, tables: dict[str, Path]) -> tuple[dict[str, _Row]
                         "use the label files of the official release",
                     )
                 rows[fields[0]] = row
-                broken.discard(fields[0])
+            if item.error and fields and fields[0].lower().endswith(".mp4") and fields[0] not in rows:
+                broken.setdefault(fields[0], item.error.reason)
     return rows, broken
 
 

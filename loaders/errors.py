@@ -61,13 +61,16 @@ class LayoutError(CorpusError):
 class SkipReport:
     """Counts of skipped inputs by corpus and reason, every skipped path with its message, and how
     many files each reader saw below its root (``files[(corpus, kind)]``, kind: seen, read,
-    not_audio, duplicate), so that a scan can show that nothing went missing.  :meth:`format` lists
-    ``max_examples`` paths per reason; :meth:`write_tsv` writes them all."""
+    not_audio, duplicate), so that a scan can show that nothing went missing: seen = read + file
+    skips + not audio + duplicate, where ``file_skips`` counts the skips that were of a file seen
+    (the others are of metadata rows without a file, or of folders that could not be listed).
+    :meth:`format` lists ``max_examples`` paths per reason; :meth:`write_tsv` writes them all."""
 
     max_examples: int = 10
     counts: collections.Counter = field(default_factory=collections.Counter)
     examples: dict = field(default_factory=dict)  # (corpus, reason) -> [(path, message), ...], every one
     files: collections.Counter = field(default_factory=collections.Counter)
+    file_skips: collections.Counter = field(default_factory=collections.Counter)  # (corpus, reason) -> files
 
     def add(self, corpus: str, error: CorpusError) -> None:
         key = (corpus, error.reason)
@@ -80,6 +83,7 @@ class SkipReport:
         self.add(corpus, error)
         if self.files[(corpus, "read")] > 0:  # records that came from a scan
             self.files[(corpus, "read")] -= 1
+            self.file_skips[(corpus, error.reason)] += 1
 
     @property
     def total(self) -> int:
@@ -124,26 +128,22 @@ class SkipReport:
         for corpus in sorted({corpus for corpus, _ in self.files}):
             n = {kind: self.files[(corpus, kind)] for kind in ("seen", "read", "not_audio", "duplicate")}
             reasons = {reason: k for (c, reason), k in sorted(self.counts.items()) if c == corpus}
-            rows = {reason: k for reason, k in reasons.items() if reason in ROW_REASONS}
-            files = {reason: k for reason, k in reasons.items() if reason not in ROW_REASONS}
+            files = {reason: self.file_skips[(corpus, reason)] for reason in reasons}
+            files = {reason: k for reason, k in files.items() if k}
+            others = {reason: k - files.get(reason, 0) for reason, k in reasons.items() if k > files.get(reason, 0)}
             line = (
                 f"  {corpus:<11} files seen {n['seen']}, read {n['read']}, {_counted('skipped', files)}, "
                 f"other files (not audio) {n['not_audio']}"
             )
             if n["duplicate"]:
                 line += f", duplicate copies {n['duplicate']}"
-            if rows:
-                line += f"; metadata {_counted('rows skipped', rows)}"
+            if others:
+                line += f"; besides files, {_counted('metadata rows and folders skipped', others)}"
             lines.append(line)
         return "\n".join(["files below the source folders:", *lines]) if lines else ""
 
     def to_dict(self) -> dict:
         return {f"{corpus}/{reason}": n for (corpus, reason), n in sorted(self.counts.items())}
-
-
-# Skips of a metadata row with no file of its own below the root (a listed file that is absent, a
-# second row for one file): counted apart from the files, so that seen = read + skipped + not audio.
-ROW_REASONS = frozenset({"missing_file", "duplicate_row"})
 
 
 def _counted(what: str, reasons: dict[str, int]) -> str:

@@ -26,7 +26,9 @@ content is reported (``unexpected_location``).
   tabs, encodings differing per file (UTF-16LE with BOM, GB2312, ASCII, Latin-1).  It is optional
   text: a missing file or line gives ``text=None``.  Decoding: BOM, then UTF-8, then GB18030 (Mandarin
   speakers only: for English speakers it would turn Latin-1 accents such as ``naïve`` into Chinese
-  characters), then Latin-1.
+  characters), then Latin-1.  The folder is the label: a line whose emotion column names another
+  emotion is counted in one warning (its emotion kept in ``extra["transcript_emotion"]``), and an id
+  given twice with other text keeps its first line's, also in one warning.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import codecs
 import os
 import re
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
@@ -68,8 +71,12 @@ SPEAKERS: dict[str, tuple[str, str]] = {
 EMOTION_BLOCKS = ("Neutral", "Angry", "Happy", "Sad", "Surprise")  # index blocks of 350, in order
 BLOCK = 350
 SPLIT_FOLDERS = {"train": "train", "evaluation": "validation", "test": "test"}
-# Transcript emotion words, stripped from space-separated lines.
-TRANSCRIPT_EMOTIONS = {*EMOTION_BLOCKS, "中立", "生气", "快乐", "伤心", "惊喜"}
+# Transcript emotion words (English, and Chinese in the Mandarin speakers' files) as folder names.
+_TRANSCRIPT_EMOTION = {
+    **{name: name for name in EMOTION_BLOCKS},
+    **{"中立": "Neutral", "生气": "Angry", "快乐": "Happy", "伤心": "Sad", "惊喜": "Surprise"},
+}
+TRANSCRIPT_EMOTIONS = set(_TRANSCRIPT_EMOTION)  # stripped from the end of space-separated lines
 
 _NAME = re.compile(r"^(\d{4})_(\d{6})\.wav$", re.IGNORECASE)
 _LINE = re.compile(r"^(\d{4}_\d{6})(?:(?:\t| +)(.*))?$")
@@ -123,14 +130,44 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     wavs = c.walk(root)  # reports unreadable folders; find_speakers walks the same folders again
     chosen, ignored = _chosen_speakers(root)
     by_speaker = _wavs_by_speaker(c, wavs, chosen, ignored)
-    disagreements = sum(_add_speaker(c, folder, by_speaker[folder]) for folder in sorted(chosen.values()))
-    if disagreements:
-        warnings.warn(
-            f"ESD: {disagreements} file(s) sit in a train/evaluation/test folder that disagrees with the "
-            "index rule; the folder was kept as their split (the rule's split is in extra['index_split'])",
-            stacklevel=2,
-        )
+    found = _Disagreements()
+    for folder in sorted(chosen.values()):
+        _add_speaker(c, folder, by_speaker[folder], found)
+    found.warn()
     return c.finish(expected=EXPECTED)
+
+
+@dataclass
+class _Disagreements:
+    """What the release contradicts itself on, told in one warning each (the folder is kept)."""
+
+    split: int = 0  # layout A split folders that disagree with the index rule
+    emotion: list[str] = field(default_factory=list)  # "<utt> (transcript Angry, folder Neutral)"
+    repeated: list[str] = field(default_factory=list)  # ids whose transcript gives two texts
+
+    def warn(self) -> None:
+        def some(items: list[str]) -> str:
+            return f"{', '.join(items[:3])}{' ...' if len(items) > 3 else ''}"
+
+        if self.split:
+            warnings.warn(
+                f"ESD: {self.split} file(s) sit in a train/evaluation/test folder that disagrees with the "
+                "index rule; the folder was kept as their split (the rule's split is in extra['index_split'])",
+                stacklevel=3,
+            )
+        if self.emotion:
+            warnings.warn(
+                f"ESD: {len(self.emotion)} transcript line(s) give another emotion than their wav's folder: "
+                f"{some(self.emotion)}; the folder was kept as the label (the transcript's is in "
+                "extra['transcript_emotion'])",
+                stacklevel=3,
+            )
+        if self.repeated:
+            warnings.warn(
+                f"ESD: {len(self.repeated)} utterance id(s) appear twice in their transcript with different "
+                f"text: {some(self.repeated)}; the first line's text was kept",
+                stacklevel=3,
+            )
 
 
 def _chosen_speakers(root: Path) -> tuple[dict[str, Path], list[Path]]:
@@ -164,7 +201,7 @@ def _wavs_by_speaker(
         if owner in by_speaker:
             by_speaker[owner].append(path)
         elif owner is not None:
-            c.count("duplicate")
+            c.set_aside("duplicate", path)
         else:
             with c.item(path):
                 c.stray(
@@ -179,19 +216,23 @@ def _wavs_by_speaker(
     return by_speaker
 
 
-def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[Path]) -> int:
-    """Collect one speaker's wavs; the number whose folder's split disagrees with the index rule."""
+def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[Path], found: _Disagreements) -> None:
+    """Collect one speaker's wavs, noting in ``found`` where the release contradicts itself."""
     speaker = speaker_dir.name
     language, gender = SPEAKERS[speaker]
-    texts = read_transcript(speaker_dir / f"{speaker}.txt", language)
-    disagreements = 0
+    lines, repeated = read_transcript(speaker_dir / f"{speaker}.txt", language)
+    found.repeated += repeated
     for path in wavs:
         with c.item(path):
             emotion, split, index_split = _parse(path, speaker_dir)
             extra = {"layout": "a" if index_split else "b"}
             if index_split and index_split != split:
                 extra["index_split"] = index_split
-                disagreements += 1
+                found.split += 1
+            line = lines.get(path.stem)
+            if line and line.emotion and line.emotion != emotion:
+                extra["transcript_emotion"] = line.emotion
+                found.emotion.append(f"{path.stem} (transcript {line.emotion}, folder {emotion})")
             c.add(
                 path,
                 native_id=path.stem,
@@ -201,10 +242,9 @@ def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[Path]) -> int:
                 gender=gender,
                 speaker_id=speaker,
                 official_split=split,
-                text=texts.get(path.stem),
+                text=line.text if line else None,
                 extra=extra,
             )
-    return disagreements
 
 
 def find_speakers(root: Path) -> list[Path]:
@@ -284,25 +324,44 @@ def decode_transcript(data: bytes, language: str) -> str:
 
 
 def parse_transcript(text: str) -> dict[str, str]:
-    """``{utt_id: text}`` from transcript lines, tab- or space-separated."""
-    texts = {}
-    for line in text.splitlines():
-        match = _LINE.match(line.strip())
+    """``{utt_id: text}`` from transcript lines, tab- or space-separated (the first line of an id
+    that is given twice)."""
+    return {utt: line.text for utt, line in parse_transcript_lines(text)[0].items()}
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    text: str
+    emotion: str | None  # the line's emotion column as a folder name (Angry ...), None without one
+
+
+def parse_transcript_lines(text: str) -> tuple[dict[str, TranscriptLine], list[str]]:
+    """``({utt_id: line}, ids given again with other text)``: the first line of an id is kept."""
+    lines: dict[str, TranscriptLine] = {}
+    repeated = []
+    for raw in text.splitlines():
+        match = _LINE.match(raw.strip())
         if not match or not match[2]:
             continue
-        rest = match[2]
+        rest, emotion = match[2], None
         if "\t" in rest:
-            sentence = rest.split("\t")[0]
+            sentence, *others = rest.split("\t")
+            emotion = next((e for e in others if e.strip()), None)
         else:
             head, _, last = rest.rpartition(" ")
-            sentence = head if head and last in TRANSCRIPT_EMOTIONS else rest
-        if sentence.strip():
-            texts[match[1]] = sentence.strip()
-    return texts
+            sentence, emotion = (head, last) if head and last in TRANSCRIPT_EMOTIONS else (rest, None)
+        if not sentence.strip():
+            continue
+        line = TranscriptLine(sentence.strip(), _TRANSCRIPT_EMOTION.get(emotion.strip()) if emotion else None)
+        if match[1] not in lines:
+            lines[match[1]] = line
+        elif lines[match[1]].text != line.text:
+            repeated.append(match[1])
+    return lines, repeated
 
 
-def read_transcript(path: Path, language: str) -> dict[str, str]:
-    """``{utt_id: text}``, empty when the speaker has no transcript file."""
+def read_transcript(path: Path, language: str) -> tuple[dict[str, TranscriptLine], list[str]]:
+    """``({utt_id: line}, ids given again with other text)``, empty when the speaker has no file."""
     if not path.is_file():
-        return {}
-    return parse_transcript(decode_transcript(path.read_bytes(), language))
+        return {}, []
+    return parse_transcript_lines(decode_transcript(path.read_bytes(), language))

@@ -89,7 +89,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
         copies.setdefault(stem.lower(), []).append((path, stem))
     for found in copies.values():
         path, stem = min(found, key=lambda item: (len(item[0].parts), str(item[0])))
-        c.count("duplicate", len(found) - 1)
+        c.set_aside("duplicate", *(copy for copy, _ in found if copy != path))
         with c.item(path):
             speaker, word, emotion = _parse_name(path, stem)
             age_group, age = SPEAKERS[speaker]

@@ -98,7 +98,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
     files = c.walk(root, (".wav", ".csv", ".bz2"))
     wavs = [p for p in files if p.suffix.lower() == ".wav"]
-    c.count("not_audio", len(files) - len(wavs))  # metadata CSVs and the archive
+    c.set_aside("not_audio", *(p for p in files if p.suffix.lower() != ".wav"))  # metadata CSVs and the archive
     if not wavs:
         archives = [p for p in files if p.name.lower() == ARCHIVE]
         if archives:

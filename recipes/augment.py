@@ -74,9 +74,19 @@ def main(argv=None) -> int:
             )
         except (KeyError, ValueError) as err:
             raise ArgumentError(f"--target {recipe.target} --mixture {recipe.mixture}: {one_line(err)}") from err
-        if data_args.validation_configs is None:
+        validation_flag = "--validation_configs"
+        if data_args.validation_configs is None:  # filled here: errors name what they come from
             data_args.validation_configs = [recipe.target] if recipe.selection_on == "target" else groups
-        check_training(model_args, data_args, run_args, training_args, train_configs=groups, train_flag="--mixture")
+            validation_flag = f"--selection_on {recipe.selection_on}"
+        check_training(
+            model_args,
+            data_args,
+            run_args,
+            training_args,
+            train_configs=groups,
+            train_flag="--mixture",
+            validation_flag=validation_flag,
+        )
 
     recipe, model_args, data_args, run_args, training_args = parse_arguments(parser, argv, check)
     spec = to_spec(

@@ -180,13 +180,36 @@ def test_a_group_without_the_rows_a_model_needs_is_one_line_before_anything_trai
     info["shards"] = [s for s in info["shards"] if not (s["group"] == "zho_adu" and s["split"] != "train")]
     (thin / "prepare.json").write_text(json.dumps(info))
     out = tmp_path / "o"
-    assert main(["advise", "--target", "zho_eld", "--bimotion", str(thin), "--output", str(out)]) == 2
+    args = ["advise", "--target", "zho_eld", "--bimotion", str(thin), "--output", str(out)]
+    assert main([*args, "--groups", "zho_eld", "zho_adu"]) == 2  # named: an error
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "Traceback" not in err
     assert re.search(
         r"needs validation rows of zho_adu \(esd\), and .*thin has none \(train/validation/test: \d+/0/0", err
     )
     assert err.endswith("or leave zho_adu out") and not out.exists()
+
+
+def test_advise_leaves_out_a_group_without_validation_rows_with_a_note(data_dirs, tmp_path):
+    """Drawing from every prepared group, a group that no model can validate on is left out with a
+    note, and the advice answers with the others (it used to stop at the first such group)."""
+    import shutil
+
+    from bimotion.advise import advise_config
+
+    thin = Path(shutil.copytree(data_dirs["bimotion"], tmp_path / "thin"))
+    info = json.loads((thin / "prepare.json").read_text())
+    info["shards"] = [s for s in info["shards"] if not (s["group"] == "zho_adu" and s["split"] == "validation")]
+    (thin / "prepare.json").write_text(json.dumps(info))
+    notes = []
+    config = advise_config("advise-tiny", {"bimotion": thin}, target="zho_eld", log=notes.append)
+    assert config.groups == [g for g in prepared_groups({"bimotion": thin}) if g != "zho_adu"]
+    assert notes == ["note: zho_adu is left out: its prepared folder has no validation rows of it (too few speakers)"]
+    # the target itself cannot be left out: its baseline needs validation rows
+    info["shards"] = [s for s in info["shards"] if not (s["group"] == "zho_eld" and s["split"] == "validation")]
+    (thin / "prepare.json").write_text(json.dumps(info))
+    with pytest.raises(ValueError, match="needs validation rows of zho_eld"):
+        advise_config("advise-tiny", {"bimotion": thin}, target="zho_eld", log=notes.append)
 
 
 def test_a_handful_of_test_clips_gives_no_verdict(capsys):

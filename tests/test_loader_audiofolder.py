@@ -16,7 +16,6 @@ import pytest
 import loaders
 from loaders import LABELS, CorpusError, LayoutError, SkipReport, testing
 from loaders.audiofolder import DEFAULT_LICENSE, AudioFolder
-from loaders.errors import ROW_REASONS
 from loaders.testing.audiofolder import BAD_CASES, LABEL_MAP
 
 NAME = "carehome"
@@ -140,7 +139,8 @@ def test_each_bad_case_is_a_clear_error_or_one_counted_skip(tmp_path, case):
     assert len(records) == 2
     files = {kind: report.files[(NAME, kind)] for kind in ("seen", "read", "not_audio")}
     # every file below the root is read, skipped (its row or itself reported) or counted as not audio
-    assert files["seen"] == files["read"] + files["not_audio"] + (case not in ROW_REASONS)
+    assert files["seen"] == files["read"] + files["not_audio"] + sum(report.file_skips.values())
+    assert sum(report.file_skips.values()) == (case not in ("missing_file", "duplicate_row"))
 
 
 def test_all_bad_cases_at_once_are_counted_by_reason_and_the_root_is_untouched(bad_root):
@@ -156,7 +156,7 @@ def test_all_bad_cases_at_once_are_counted_by_reason_and_the_root_is_untouched(b
         int, re.search(r"seen (\d+), read (\d+), skipped (\d+) .*\(not audio\) (\d+)", line).groups()
     )
     assert seen == read + skipped + not_audio, line
-    assert line.endswith("; metadata rows skipped 2 (duplicate_row 1, missing_file 1)"), line
+    assert line.endswith("; besides files, metadata rows and folders skipped 2 (duplicate_row 1, missing_file 1)"), line
 
 
 @pytest.mark.parametrize(

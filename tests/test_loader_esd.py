@@ -123,6 +123,34 @@ def test_transcript_decoding_and_parsing():
     }
 
 
+def test_a_transcript_that_contradicts_the_folder_or_itself_is_reported(small, tmp_path):
+    """The folder is the label and the first line the text, as before, but neither is silent any more:
+    a line whose emotion column names another emotion, and an id given twice with other text, are
+    each one warning with examples, and the transcript's emotion is kept in ``extra``."""
+    _, root = small
+    copy = shutil.copytree(root, tmp_path / root.name)
+
+    def edit(path, encoding, utt, emotion, append=""):
+        lines = path.read_bytes().decode(encoding).split("\r\n")
+        lines = [line.rsplit("\t", 1)[0] + f"\t{emotion}" if line.startswith(utt) else line for line in lines]
+        path.write_bytes(("\r\n".join(lines) + append).encode(encoding))
+
+    edit(copy / "0011" / "0011.txt", "latin-1", "0011_000002\t", "Angry", "0011_000002\tSomething else.\tNeutral\r\n")
+    edit(copy / "0001" / "0001.txt", "gb18030", "0001_000027\t", "伤心")
+    with pytest.warns(UserWarning) as caught:
+        records = {r.id: r for r in esd.load(copy)}
+    messages = [str(w.message) for w in caught]
+    emotion = next(m for m in messages if "another emotion" in m)
+    assert emotion.startswith("ESD: 2 transcript line(s) give another emotion than their wav's folder: ")
+    assert "0001_000027 (transcript Sad, folder Neutral)" in emotion and "0011_000002 (transcript Angry" in emotion
+    assert any(m.startswith("ESD: 1 utterance id(s) appear twice") and "0011_000002" in m for m in messages)
+    assert records["esd/0011_000002"].emotions == ("neutral",)  # the folder's
+    assert records["esd/0011_000002"].extra["transcript_emotion"] == "Angry"
+    assert records["esd/0011_000002"].text == "The naive cafe owner smiled at us."  # the first line's
+    assert records["esd/0001_000027"].extra["transcript_emotion"] == "Sad"
+    assert sum("transcript_emotion" in r.extra for r in records.values()) == 2
+
+
 def test_missing_transcript_file_gives_no_text(small, tmp_path):
     _, root = small
     copy = shutil.copytree(root, tmp_path / root.name)

@@ -174,6 +174,29 @@ def test_scan_summary_counts_files_seen_read_skipped_and_not_audio(tmp_path, cap
 
 
 @pytest.mark.parametrize("name", loaders.READERS)
+def test_every_file_seen_is_read_skipped_or_not_audio_and_row_skips_are_apart(tmp_path, name):
+    """seen = read + skipped files + not audio + duplicates, for every reader's bad release with a
+    broken link, a FIFO and a name that is not UTF-8 beside its clips (these were skipped but not
+    seen); metadata rows without a file (IEMOCAP, ElderReact, YueMotion) are counted apart."""
+    root = testing.make_corpus(name, tmp_path / "src", bad=True)
+    clip = max((p for p in root.rglob("*") if p.suffix in (".wav", ".mp4")), key=lambda p: (len(p.parts), str(p)))
+    (clip.parent / f"broken{clip.suffix}").symlink_to(tmp_path / "nowhere.wav")
+    os.mkfifo(clip.parent / f"fifo{clip.suffix}")
+    (clip.parent / os.fsdecode(b"bad\xff" + clip.suffix.encode())).write_bytes(clip.read_bytes())
+    report = SkipReport()
+    read = len(loaders.load(name, root, skip_bad=True, report=report))
+    n = {kind: report.files[(name, kind)] for kind in ("seen", "read", "not_audio", "duplicate")}
+    file_skips = sum(k for (corpus, _), k in report.file_skips.items() if corpus == name)
+    assert n["read"] == read and n["seen"] == read + file_skips + n["not_audio"] + n["duplicate"], (n, report.counts)
+    for reason in ("broken_link", "not_regular_file", "undecodable_name"):
+        assert report.file_skips[(name, reason)] == 1
+    line = report.format_files().splitlines()[1]
+    assert f"files seen {n['seen']}, read {read}, skipped {file_skips} (" in line
+    others = report.total - file_skips
+    assert (f"; besides files, metadata rows and folders skipped {others} (" in line) == (others > 0), line
+
+
+@pytest.mark.parametrize("name", loaders.READERS)
 def test_a_link_loop_or_a_second_link_to_a_folder_reads_each_file_once(tmp_path, name):
     root = testing.make_corpus(name, tmp_path / "src")
     expected = sorted(r.id for r in loaders.load(name, root))
@@ -264,3 +287,19 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_run(csed, tmp_pa
         path.write_text("half a manifest")
     write_manifest(loaders.load("csed", csed), out)
     assert sorted(p.name for p in out.parent.iterdir()) == sorted([live.name, "m.jsonl"])
+
+
+def test_skips_without_a_report_to_show_them_are_one_warning(tmp_path):
+    """``skip_bad=True`` with no ``report`` used to drop the bad files without a word."""
+    from loaders.errors import InputWarning
+
+    root = testing.make_corpus("csed", tmp_path / "src", bad=True)
+    with pytest.warns(InputWarning, match=r"^csed: skipped 4 bad input\(s\) \(.*\); pass report=SkipReport\(\)"):
+        records = loaders.load("csed", root, skip_bad=True)
+    assert len(records) == 12
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaders.load("csed", root, skip_bad=True, report=SkipReport())  # the caller's report shows them: no warning
+        loaders.load("csed", testing.make_corpus("csed", tmp_path / "good"), skip_bad=True)  # nothing skipped

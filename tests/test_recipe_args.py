@@ -92,6 +92,12 @@ CASES = [
     ("train", ["--train_configs", "zho_eld", "--metric_for_best_model", "weighted_f1_zho_adu"], "weighted_f1_zho_eld"),
     ("grid", ["--config", "{root}/bad_metric.yaml", "--bimotion", "{data}"], "--metric_for_best_model 'eval_f1'"),
     ("augment", ["--target", "xyz_eld"], "--target"),
+    # augment fills --validation_configs itself: the error names where they came from, not a flag never given
+    (
+        "augment",
+        ["--bimotion", "{noval}", "--target", "zho_eld", "--mixture", "baseline"],
+        "--selection_on mixture zho_eld: zho_eld has no validation rows",
+    ),
     ("augment", ["--target", "zho_eld", "--mixture", "everything"], "--mixture"),
     ("augment", ["--target", "zho_eld", "--languages", "klingon"], "--languages"),
     ("augment", ["--target", "zho_eld", "--age_groups", "teen"], "--age_groups"),

@@ -28,19 +28,23 @@ def advise_config(
     target: str | None = None,
     groups: list[str] | None = None,
     seeds: list[int] | None = None,
+    log=print,
 ) -> GridConfig:
     """``config``'s training setting (model or probe, hyper-parameters, seeds, bootstrap) as a
     ``target:`` grid: no paper tables, extra mixtures, extra test sets or projections; ``target``
     and ``groups`` override the config's; groups default to every group of ``data_dirs``
-    (:func:`bimotion.grid.config.prepared_groups`)."""
+    (:func:`bimotion.grid.config.prepared_groups`) that has validation rows (:func:`trainable_groups`)."""
     base = config_of(config)
     target = target or base.target
     if not target:
         raise ValueError("give the target group (--target, or target: in the config), e.g. zho_eld")
     prepared_groups(data_dirs, local_only=True)  # registers the local folders' own corpora: their groups resolve
-    groups = list(groups or base.groups or prepared_groups(data_dirs))
     from ..grid.checks import check_rows
     from ..grid.plan import make_plan
+
+    if not (groups or base.groups):  # every prepared group that a model can train on (validate)
+        groups = trainable_groups(prepared_groups(data_dirs), target, data_dirs, log=log)
+    groups = list(groups or base.groups)
 
     out = replace(
         base, tables=[], mixtures=[], extra_tests=[], projections=[], target=target, groups=groups,
@@ -49,6 +53,24 @@ def advise_config(
     # an unknown target or group, or one with no rows of a split it needs: a clear error now, before anything trains
     check_rows(make_plan(out), data_dirs)
     return out
+
+
+def trainable_groups(groups: list[str], target: str, data_dirs: Mapping, *, log=print) -> list[str]:
+    """``groups`` less those (other than ``target``) without validation rows in their local prepared
+    folder: a group of one or two speakers, split by whole speakers, has none, and no model can
+    select its checkpoint on it.  Each one left out is a ``note:`` line; given by name (``--groups``)
+    it would be an error instead."""
+    from ..data.layout import groups_without
+    from ..mixture import parse_mixture
+
+    kept = []
+    for group in groups:
+        found = parse_mixture([group])
+        if found.groups != (target,) and groups_without(data_dirs.get, found.shards, "validation"):
+            log(f"note: {group} is left out: its prepared folder has no validation rows of it (too few speakers)")
+        else:
+            kept.append(group)
+    return kept
 
 
 def advise(
@@ -71,7 +93,7 @@ def advise(
     ...                 "results/advise-zho_eld", target="zho_eld")
     >>> print("\\n".join(summary_lines(advice)))"""
     dirs = {k: str(v) for k, v in data_dirs.items() if v}
-    grid_config = advise_config(config, dirs, target=target, groups=groups, seeds=seeds)
+    grid_config = advise_config(config, dirs, target=target, groups=groups, seeds=seeds, log=log)
     grid = Grid(grid_config, dirs, output_dir, log=log)
     result = grid.run()
     if result is None:  # one worker of several (bimotion.grid.workers): the last one to finish reports
@@ -81,4 +103,4 @@ def advise(
     return advice
 
 
-__all__ = ["DEFAULT_CONFIG", "advise", "advise_config", "config_of", "summary_lines"]
+__all__ = ["DEFAULT_CONFIG", "advise", "advise_config", "config_of", "summary_lines", "trainable_groups"]

@@ -51,7 +51,14 @@ def run(args) -> int:
         print("error: give the prepared datasets: --bimotion DIR and/or --yuemotion DIR", file=sys.stderr)
         return 2
     try:  # every argument checked before anything trains
-        config = advise_config(args.config, data_dirs, target=args.target, groups=args.groups, seeds=args.seeds)
+        config = advise_config(
+            args.config,
+            data_dirs,
+            target=args.target,
+            groups=args.groups,
+            seeds=args.seeds,
+            log=lambda line: print(line, file=sys.stderr),
+        )
     except (ValueError, KeyError, FileNotFoundError) as err:
         print(f"error: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
         return 2

@@ -82,6 +82,23 @@ def held_shards(path_of, shards, split: str) -> list:
     return [s for s in dict.fromkeys(shards) if s.benchmark not in have or (s.group, s.corpus) in have[s.benchmark]]
 
 
+def groups_without(path_of, shards, split: str) -> list[str]:
+    """The groups of ``shards`` that a local prepared folder has no ``split`` rows of, over all the
+    corpora each is read from (:func:`held_shards`), in order: a group of one or two speakers,
+    split by whole speakers, can have train rows and no validation or test rows."""
+    held = {s.group for s in held_shards(path_of, shards, split)}
+    return [group for group in dict.fromkeys(s.group for s in shards) if group not in held]
+
+
+def split_rows(path: str | os.PathLike, group: str, corpora) -> dict[str, int]:
+    """``{split: rows}`` of ``group`` over ``corpora`` in the local prepared folder ``path``."""
+    rows = dict.fromkeys(SPLITS, 0)
+    for shard in read_info(path)["shards"]:
+        if shard["group"] == group and shard["corpus"] in corpora and shard["split"] in rows:
+            rows[shard["split"]] += shard["rows"]
+    return rows
+
+
 def config_files(info: dict) -> dict[str, dict[str, list[str]]]:
     """``{config: {split: [relative parquet paths]}}`` for every config with data, in registry
     order; a union config lists the same files as the groups it unites."""

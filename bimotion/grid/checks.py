@@ -70,28 +70,18 @@ def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
     group, over the corpora it reads, as training reads them), as the local prepared folders'
     ``prepare.json`` counts them (a group of one speaker, split by speaker, has no validation or test
     rows): one ArgumentError naming the group, before anything trains."""
-    from collections import Counter, defaultdict
-
-    from ..data.layout import is_prepared, read_info
+    from ..data.layout import groups_without, split_rows
     from ..training.args import ArgumentError
 
-    rows: Counter = Counter()
-    local = {bench for bench, path in datasets.items() if path and is_prepared(path)}
-    for bench in local:
-        for shard in read_info(datasets[bench])["shards"]:
-            rows[(bench, shard["group"], shard["split"], shard["corpus"])] += shard["rows"]
-    needs = defaultdict(set)  # (user, benchmark, group, split) -> corpora
-    for model in plan.models:
-        for shard in model.shards:
-            for split in ("train", "validation"):
-                needs[(model.name, shard.benchmark, shard.group, split)].add(shard.corpus)
-    for shard in plan.test_shards:
-        needs[(f"test set {shard.group}", shard.benchmark, shard.group, "test")].add(shard.corpus)
-    for (user, bench, group, split), corpora in needs.items():
-        count = {s: sum(rows[(bench, group, s, c)] for c in corpora) for s in ("train", "validation", "test")}
-        if bench in local and not count[split]:
+    needs = [(model.name, model.shards, split) for model in plan.models for split in ("train", "validation")]
+    needs += [(f"test set {shard.group}", [shard], "test") for shard in plan.test_shards]
+    for user, shards, split in needs:
+        for group in groups_without(datasets.get, shards, split):
+            bench = next(s.benchmark for s in shards if s.group == group)
+            corpora = sorted({s.corpus for s in shards if s.group == group})
+            count = split_rows(datasets[bench], group, corpora)
             raise ArgumentError(
-                f"{user} needs {split} rows of {group} ({', '.join(sorted(corpora))}), and {datasets[bench]} has "
+                f"{user} needs {split} rows of {group} ({', '.join(corpora)}), and {datasets[bench]} has "
                 f"none (train/validation/test: {count['train']}/{count['validation']}/{count['test']}; a split by "
                 "whole speakers needs enough speakers in the group for every split): add clips or speakers and "
                 f"prepare again, or leave {group} out"

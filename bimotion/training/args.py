@@ -229,9 +229,12 @@ def check_training(
     *,
     train_configs: Iterable[str] | None,
     train_flag: str = "--train_configs",
+    validation_flag: str = "--validation_configs",
 ) -> None:
     """Everything about a training run that needs no audio and no model (of the data, only the local
-    prepared folders' prepare.json); raises :class:`ArgumentError`."""
+    prepared folders' prepare.json); raises :class:`ArgumentError`.  Errors name ``train_flag`` and
+    ``validation_flag``: a recipe that fills ``--validation_configs`` itself names what it filled
+    them from."""
     datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
     check_model(
         model_args.model_name_or_path,
@@ -241,7 +244,7 @@ def check_training(
     )
     check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)
     check_configs(train_configs, train_flag, datasets)
-    check_configs(data_args.validation_configs, "--validation_configs", datasets)
+    check_configs(data_args.validation_configs, validation_flag, datasets)
     check_configs(data_args.test_configs, "--test_configs", datasets)
     check_hyperparameters(model_args, data_args, run_args, training_args)
     # what validation reads: --validation_configs, else the training configs
@@ -253,7 +256,7 @@ def check_training(
     check_present(
         {
             train_flag: train_configs,
-            "--validation_configs": data_args.validation_configs,
+            validation_flag: data_args.validation_configs,
             "--test_configs": data_args.test_configs,
         },
         datasets,
@@ -262,7 +265,7 @@ def check_training(
         check_split_rows(
             [
                 (train_flag, "train", train_configs),
-                ("--validation_configs" if data_args.validation_configs else train_flag, "validation", validation),
+                (validation_flag if data_args.validation_configs else train_flag, "validation", validation),
                 ("--test_configs", "test", data_args.test_configs),
             ],
             datasets,

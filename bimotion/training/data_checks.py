@@ -216,22 +216,20 @@ def check_split_rows(flags: Iterable[tuple[str, str, Iterable[str] | None]], dat
     folders (a group of a few speakers, split by whole speakers, can have train and test rows but
     no validation rows): one ArgumentError naming the group, the split and what to do, before any
     data is read.  Run after :func:`check_present`, which names groups with no rows at all."""
-    from bimotion.data.layout import held_shards
+    from bimotion.data.layout import groups_without
 
     for flag, split, configs in flags:
         for config in split_list(list(configs)) if configs is not None else []:
             shards = parse_mixture([config]).shards
-            held = {s.group for s in held_shards(datasets.get, shards, split)}
-            for group in dict.fromkeys(s.group for s in shards):
-                if group not in held:
-                    bench = next(s.benchmark for s in shards if s.group == group)
-                    instead = (
-                        "pass --validation_configs naming groups that have validation rows, "
-                        if split == "validation" and flag != "--validation_configs"
-                        else ""
-                    )
-                    raise ArgumentError(
-                        f"{flag} {config}: {group} has no {split} rows in the prepared {bench} dataset at "
-                        f"{datasets[bench]} (a group of few speakers, split by whole speakers, cannot fill every "
-                        f"split): {instead}leave {group} out, or prepare it with more speakers or a split column"
-                    )
+            for group in groups_without(datasets.get, shards, split):
+                bench = next(s.benchmark for s in shards if s.group == group)
+                instead = (
+                    "pass --validation_configs naming groups that have validation rows, "
+                    if split == "validation" and flag != "--validation_configs"
+                    else ""
+                )
+                raise ArgumentError(
+                    f"{flag} {config}: {group} has no {split} rows in the prepared {bench} dataset at "
+                    f"{datasets[bench]} (a group of few speakers, split by whole speakers, cannot fill every "
+                    f"split): {instead}leave {group} out, or prepare it with more speakers or a split column"
+                )
