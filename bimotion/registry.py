@@ -267,9 +267,22 @@ def find_config(name: str) -> tuple[Benchmark, Config]:
     """Resolve a config name (``eng_eld``, ``yue_adu``, ``bimotion:all``, ``yuemotion:all``)."""
     if ":" in name:
         bench, _, cfg = name.partition(":")
+        if bench not in BENCHMARKS:
+            raise KeyError(f"config {name!r}: no benchmark {bench!r}; choose one of: {', '.join(BENCHMARKS)}")
         return BENCHMARKS[bench], BENCHMARKS[bench].config(cfg)
     hits = [(b, b.configs[name]) for b in BENCHMARKS.values() if name in b.configs]
     if len(hits) != 1:
         options = sorted({f"{b.name}:{c}" if c == "all" else c for b in BENCHMARKS.values() for c in b.configs})
-        raise KeyError(f"config {name!r} is {'ambiguous' if hits else 'unknown'}; choose one of: {', '.join(options)}")
+        close = [c for c in options if c.lower() == name.lower()]
+        hint = (
+            f" (did you mean {close[0]!r}?)"
+            if close
+            else " (a group of your own corpus is known once its prepared folder is: "
+            "register(benchmark_of(read_info(FOLDER))), as the recipes do for --bimotion DIR)"
+            if not hits
+            else ""
+        )
+        raise KeyError(
+            f"config {name!r} is {'ambiguous' if hits else 'unknown'}{hint}; choose one of: {', '.join(options)}"
+        )
     return hits[0]

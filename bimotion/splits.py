@@ -310,14 +310,17 @@ class _Context:
 
 
 def assign_splits(
-    records: Iterable, protocol: str = "paper", *, seed: int = 0, identical: Iterable[Iterable[str]] = ()
+    records: Iterable, protocol: str = "paper", *, identical: Iterable[Iterable[str]], seed: int = 0
 ) -> dict[str, str]:
     """``{record id: split}`` for every record, under ``protocol`` (``paper`` or ``speaker``).
 
     Works on loader records alone (no audio is read), and gives the same answer for the same
-    records in any order.  ``identical``: sets of record ids whose audio is identical
-    (:func:`loaders.identical.identical_audio`); a paper split drawn at random keeps each set in one
-    split (:func:`~loaders.identical.keep_together`), with the same sizes where a clip to swap exists."""
+    records in any order.  ``identical`` (required): sets of record ids whose audio is identical,
+    ``loaders.identical.identical_audio(records)`` as ``prepare`` passes it; a paper split drawn at
+    random keeps each set in one split (:func:`~loaders.identical.keep_together`), with the same
+    sizes where a clip to swap exists.  Pass ``()`` only for records whose audio is not at hand
+    (metadata alone): copies of one recording may then land in train and test (real CSED has 57
+    such sets)."""
     _table(protocol)
     by_corpus = _by(sorted(records, key=lambda r: r.id), "corpus")
     sets = [tuple(ids) for ids in identical]

@@ -26,6 +26,7 @@ from bimotion.training.args import (
     check_model,
     check_positive,
     check_present,
+    check_split_rows,
     parse_arguments,
     scores_report,
 )
@@ -61,6 +62,7 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
     if recipe.output_file and Path(recipe.output_file).is_dir():
         raise ArgumentError(f"--output_file {recipe.output_file} is a folder; give a file name")
     check_present({"--configs": recipe.configs}, datasets)
+    check_split_rows([("--configs", recipe.split, recipe.configs)], datasets)
 
 
 def main(argv=None) -> int:

@@ -27,8 +27,10 @@ from bimotion.training.args import (
     check_model,
     check_present,
     check_seeds,
+    check_split_rows,
     parse_arguments,
     scores_report,
+    split_list,
 )
 
 
@@ -85,6 +87,15 @@ def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: Pr
             "--validation_configs": data_args.validation_configs,
             "--test_configs": data_args.test_configs,
         },
+        datasets,
+    )
+    validation = split_list(data_args.validation_configs) or split_list(recipe.train_configs)
+    check_split_rows(  # before any feature is extracted
+        [
+            ("--train_configs", "train", recipe.train_configs),
+            ("--validation_configs" if data_args.validation_configs else "--train_configs", "validation", validation),
+            ("--test_configs", "test", data_args.test_configs),
+        ],
         datasets,
     )
 

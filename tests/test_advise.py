@@ -170,6 +170,23 @@ def test_bad_arguments_fail_before_anything_trains(data_dirs, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [({"seeds": [0, 0]}, "--seeds lists seed 0"), ({"bootstrap_samples": 0}, "--bootstrap_samples")],
+)
+def test_a_probe_configs_seeds_and_bootstrap_are_checked_before_anything_trains(data_dirs, tmp_path, setting, message):
+    """They were checked for fine-tuning only: a probe advice trained every model, then failed in
+    the bootstrap (IndexError) or wrote one model per repeated seed."""
+    from bimotion.advise import advise, advise_config
+
+    config = {"backend": "probe", "features": "logmel", **setting}
+    with pytest.raises(ValueError, match=message):
+        advise_config(config, data_dirs, target="zho_eld")
+    with pytest.raises(ValueError, match=message):
+        advise(config, data_dirs, tmp_path / "o", target="zho_eld", groups=["zho_eld", "zho_adu"])
+    assert not (tmp_path / "o" / "models").exists()
+
+
 def test_a_group_without_the_rows_a_model_needs_is_one_line_before_anything_trains(data_dirs, tmp_path, capsys):
     """A group of one speaker, split by whole speakers, has train rows only (prepare.json says so): advise
     and the grid refuse before training, naming the group, instead of a traceback after the first models."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -139,12 +140,12 @@ def test_user_corpora_are_split_by_their_split_column_else_by_speaker(prepared, 
 
 def test_a_user_split_is_deterministic_and_needs_speakers_or_a_split_column(raw):
     records = loaders.load("carehome", raw["carehome"])
-    split_of = splits.assign_splits(records, "paper", seed=3)
-    assert split_of == splits.assign_splits(list(reversed(records)), "paper", seed=3)
-    assert split_of == splits.assign_splits(records, "speaker", seed=3)  # one rule under both protocols
+    split_of = splits.assign_splits(records, "paper", seed=3, identical=())
+    assert split_of == splits.assign_splits(list(reversed(records)), "paper", seed=3, identical=())
+    assert split_of == splits.assign_splits(records, "speaker", seed=3, identical=())  # one rule under both protocols
     broken = [dataclasses.replace(r, speaker_id=None) if i == 0 else r for i, r in enumerate(records)]
     with pytest.raises(ValueError, match="has no speaker_id.*add a speaker_id \\(or a split\\) column"):
-        splits.assign_splits(broken, "speaker")
+        splits.assign_splits(broken, "speaker", identical=())
 
 
 def test_groups_come_from_data_and_the_registry_stays():
@@ -194,3 +195,25 @@ def test_the_card_title_names_the_users_corpora_and_the_languages_held(prepared)
     title = next(line for line in (prepared / "README.md").read_text().splitlines() if line.startswith("# "))
     assert title.startswith("# bimotion with carehome and nanhome: speech emotion recognition data (English, ")
     assert "Indonesian" in title and "Hokkien" in title
+
+
+def test_a_fresh_process_trains_on_a_user_group_from_python(prepared):
+    """``TrainSpec.from_values`` registers the local prepared folders it is given, as the recipes do:
+    a user corpus's group resolves from Python (it was a KeyError), and an unknown one says how."""
+    script = (
+        "import sys\n"
+        "from bimotion.training.spec import TrainSpec\n"
+        "from bimotion.mixture import parse_mixture\n"
+        "try:\n"
+        "    parse_mixture('ind_eld')\n"
+        "except KeyError as err:\n"
+        "    print(err.args[0].split(';')[0])\n"
+        "spec = TrainSpec.from_values('ind_eld', {'bimotion': sys.argv[1]})\n"
+        "print(spec.train.groups)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-c", script, str(prepared)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    hint, groups = proc.stdout.strip().splitlines()
+    assert "a group of your own corpus is known once its prepared folder is" in hint
+    assert groups == "('ind_eld',)"

@@ -492,3 +492,24 @@ def test_a_split_whose_train_and_test_share_no_gender_is_noted():
         "note: group ind_eld has no validation rows (too few speakers to fill every split): training on it needs "
         "--validation_configs naming other groups"
     ) in printed.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"protocol": "bogus"}, ValueError, "unknown split protocol 'bogus'; choose one of: paper, speaker"),
+        ({"benchmark": "bimotoin"}, ValueError, "unknown benchmark 'bimotoin'; choose one of: bimotion, yuemotion"),
+        ({"sources": "/data/CSED"}, TypeError, "sources must map corpus names to folders"),
+        ({"seed": -1}, ValueError, "seed must be an integer >= 0"),
+        ({"num_proc": 0}, ValueError, "num_proc must be an integer >= 1"),
+    ],
+)
+def test_bad_prepare_arguments_are_named_before_any_corpus_is_read(tmp_path, kwargs, error, message):
+    """They were found after the scan (minutes on ESD or IEMOCAP), or as a KeyError or an unrelated
+    error; the source here does not exist, so any read would fail first."""
+    from bimotion.prepare import prepare
+
+    arguments = {"sources": {"csed": str(tmp_path / "no-such-corpus")}, **kwargs}
+    with pytest.raises(error, match=message):
+        prepare(arguments.pop("sources"), tmp_path / "out", **arguments)
+    assert not (tmp_path / "out").exists()

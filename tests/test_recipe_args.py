@@ -87,6 +87,13 @@ CASES = [
         ["--train_configs", "zho_eld", "--test_configs", "zho_eld", "--bimotion", "{noval}"],
         "--validation_configs",
     ),
+    # probe and infer check the rows they read too (were tracebacks, the probe's after extracting features)
+    ("probe", ["--bimotion", "{noval}", "--train_configs", "zho_eld"], "zho_eld has no validation rows"),
+    (
+        "infer",
+        ["--model", "{tiny}", "--bimotion", "{noval}", "--configs", "zho_eld", "--split", "validation"],
+        "--configs zho_eld: zho_eld has no validation rows",
+    ),
     # a selection score validation never produces: refused before an epoch is spent (was a KeyError after it)
     ("train", ["--train_configs", "zho_eld", "--metric_for_best_model", "accuracy"], "--metric_for_best_model"),
     ("train", ["--train_configs", "zho_eld", "--metric_for_best_model", "weighted_f1_zho_adu"], "weighted_f1_zho_eld"),
@@ -423,3 +430,23 @@ def test_a_probe_folder_is_named_as_such_and_taken_where_a_recipe_reads_probes(p
     argv = ["--bimotion", paths["data"], "--model", str(probe), "--test", "zho_eld", "--panels", "zho_eld"]
     args = project.HfArgumentParser(project.ProjectArguments).parse_args_into_dataclasses(argv)[0]
     assert [spec["model"] for spec in project.check(args)] == [str(probe)]
+
+
+def test_default_test_sets_leave_out_a_group_without_test_rows_with_a_note(paths, tmp_path):
+    """With no --test_configs, a model is scored on every group the datasets hold test rows of: a
+    group of too few speakers (train and validation rows only) is named in a note, not a traceback."""
+    import json
+    import shutil
+
+    from bimotion.training.data import Sources, default_test_configs, with_split_rows
+
+    thin = Path(shutil.copytree(paths["data"], tmp_path / "thin"))
+    info = json.loads((thin / "prepare.json").read_text())
+    info["shards"] = [s for s in info["shards"] if not (s["group"] == "zho_adu" and s["split"] == "test")]
+    (thin / "prepare.json").write_text(json.dumps(info))
+    notes = []
+    assert default_test_configs(Sources(bimotion=str(thin)), log=notes.append) == ["zho_eld"]
+    assert notes == ["note: zho_adu is not scored: its prepared dataset has no test rows of it (too few speakers)"]
+    assert default_test_configs(Sources(bimotion=paths["data"]), log=notes.append) == ["zho_eld", "zho_adu"]
+    # what the grid gives a model as its own test sets: those it can score
+    assert with_split_rows(Sources(bimotion=str(thin)), ["zho_eld", "zho_adu[esd]"], "test") == ["zho_eld"]

@@ -51,7 +51,7 @@ def full(tmp_path_factory) -> dict[str, list]:
 @pytest.mark.slow
 def test_paper_protocol_reproduces_table1(full):
     records = [r for name in BIMOTION.corpora for r in full[name]]
-    assert counts(records, splits.assign_splits(records, "paper")) == TABLE1
+    assert counts(records, splits.assign_splits(records, "paper", identical=())) == TABLE1
 
 
 @pytest.mark.slow
@@ -59,13 +59,13 @@ def test_paper_protocol_reproduces_yuemotion_table2_with_and_without_published_s
     with_csv = full["yuemotion"]
     assert all(r.official_split for r in with_csv)
     by_cell = lambda r: (r.group, r.gender)  # noqa: E731
-    split_of = splits.assign_splits(with_csv, "paper")
+    split_of = splits.assign_splits(with_csv, "paper", identical=())
     assert counts(with_csv, split_of, by_cell) == TABLE2
     assert all(split_of[r.id] == r.official_split for r in with_csv)
     # without the metadata CSVs: 0.5/0.15/0.35 within gender x age group, stratified by emotion
     bare = loaders.load("yuemotion", testing.make_corpus("yuemotion", tmp_path, size="full", metadata=False))
     assert not any(r.official_split for r in bare)
-    split_of = splits.assign_splits(bare, "paper")
+    split_of = splits.assign_splits(bare, "paper", identical=())
     assert counts(bare, split_of, by_cell) == TABLE2
     per_emotion = counts(bare, split_of, lambda r: (r.group, r.gender, r.emotions))
     for (group, gender, _), n in per_emotion.items():  # each emotion within 1 of its share
@@ -77,25 +77,25 @@ def test_paper_protocol_reproduces_yuemotion_table2_with_and_without_published_s
 @pytest.mark.parametrize("protocol", splits.PROTOCOL_NAMES)
 def test_split_membership_ignores_file_system_order(full, protocol):
     for name, records in full.items():
-        expected = splits.assign_splits(records, protocol)
+        expected = splits.assign_splits(records, protocol, identical=())
         shuffled = list(records)
         random.Random(1).shuffle(shuffled)
-        assert splits.assign_splits(shuffled, protocol) == expected, name
+        assert splits.assign_splits(shuffled, protocol, identical=()) == expected, name
         official = isinstance(splits.rule("paper", name), splits.Official)
         if not (official and (protocol == "paper" or not splits.rule(protocol, name).speaker_independent)):
-            assert splits.assign_splits(shuffled, protocol, seed=1) != expected, name  # the seed matters
+            assert splits.assign_splits(shuffled, protocol, seed=1, identical=()) != expected, name  # the seed matters
 
 
 @pytest.mark.slow
 def test_speaker_protocol_shares_no_unit_between_splits(full):
     for name, records in full.items():
         rule = splits.rule("speaker", name)
-        split_of = splits.assign_splits(records, "speaker")
+        split_of = splits.assign_splits(records, "speaker", identical=())
         assert set(split_of) == {r.id for r in records}
         per_group = counts(records, split_of)
         assert all(all(n) for n in per_group.values()), (name, per_group)  # every split non-empty
         if not rule.speaker_independent:
-            assert split_of == splits.assign_splits(records, "paper")  # CSED, ElderReact keep theirs
+            assert split_of == splits.assign_splits(records, "paper", identical=())  # CSED, ElderReact keep theirs
             continue
         unit_of = splits.UNITS[rule.unit][1]
         where = collections.defaultdict(set)
@@ -112,8 +112,8 @@ def test_speaker_protocol_shares_no_unit_between_splits(full):
 @pytest.mark.slow
 def test_speaker_protocol_keeps_the_paper_proportions_roughly(full):
     records = full["iemocap"] + full["crema_d"] + full["esd"] + full["yuemotion"]
-    speaker = counts(records, splits.assign_splits(records, "speaker"))
-    paper = counts(records, splits.assign_splits(records, "paper"))
+    speaker = counts(records, splits.assign_splits(records, "speaker", identical=()))
+    paper = counts(records, splits.assign_splits(records, "paper", identical=()))
     for key, n in speaker.items():
         unit_of = splits.UNITS[splits.rule("speaker", key[0]).unit][1]
         largest = max(
@@ -123,7 +123,7 @@ def test_speaker_protocol_keeps_the_paper_proportions_roughly(full):
         assert all(abs(a - b) <= 2 * largest for a, b in zip(n, paper[key], strict=True)), (key, n, paper[key])
     # TESS: words are shared by both speakers, so a word's 14 clips are in one split
     tess = full["tess"]
-    split_of = splits.assign_splits(tess, "speaker")
+    split_of = splits.assign_splits(tess, "speaker", identical=())
     assert counts(tess, split_of) == {("tess", "eng_adu"): (700, 203, 497), ("tess", "eng_eld"): (700, 203, 497)}
 
 
@@ -131,7 +131,7 @@ def test_speaker_protocol_keeps_the_paper_proportions_roughly(full):
 def test_paper_splits_are_stratified_by_gender(full):
     for name in ("csed", "crema_d", "iemocap"):
         records = full[name]
-        split_of = splits.assign_splits(records, "paper")
+        split_of = splits.assign_splits(records, "paper", identical=())
         for group in {r.group for r in records}:
             rows = [r for r in records if r.group == group]
             share = sum(r.gender == "f" for r in rows) / len(rows)
@@ -160,14 +160,17 @@ def test_every_corpus_has_a_rule_in_every_protocol_table():
 
 def test_small_groups_get_scaled_sizes_and_every_split(small):
     records = small["csed"]
-    split_of = splits.assign_splits(records, "paper")
+    split_of = splits.assign_splits(records, "paper", identical=())
     n = len(records)
     assert counts(records, split_of)[("csed", "zho_eld")] == (n - 1 - round(400 * n / 652), 1, round(400 * n / 652))
 
 
 def test_seed_changes_the_draw_but_not_the_sizes(small):
     records = small["crema_d"]
-    a, b = splits.assign_splits(records, "paper"), splits.assign_splits(records, "paper", seed=7)
+    a, b = (
+        splits.assign_splits(records, "paper", identical=()),
+        splits.assign_splits(records, "paper", seed=7, identical=()),
+    )
     assert a != b
     assert counts(records, a) == counts(records, b)
 
@@ -176,12 +179,12 @@ def test_official_split_must_cover_the_whole_corpus(small, tmp_path):
     records = loaders.load("yuemotion", testing.make_corpus("yuemotion", tmp_path))
     broken = [dataclasses.replace(r, official_split=None) if i == 0 else r for i, r in enumerate(records)]
     with pytest.raises(ValueError, match="no official split"):
-        splits.assign_splits(broken, "paper")
+        splits.assign_splits(broken, "paper", identical=())
 
 
 def test_unknown_protocol_is_a_clear_error(small):
     with pytest.raises(KeyError, match="choose one of: paper, speaker"):
-        splits.assign_splits(small["csed"], "random")
+        splits.assign_splits(small["csed"], "random", identical=())
 
 
 @pytest.mark.parametrize(
@@ -212,7 +215,7 @@ def test_identical_clips_share_a_split_and_the_sizes_and_strata_stay(full):
     drawn at random: each set joins its first member's split, and a clip of the same group, gender
     and label moves the other way, so that the sizes and their gender strata are as drawn."""
     records = full["csed"]
-    plain = splits.assign_splits(records, "paper")
+    plain = splits.assign_splits(records, "paper", identical=())
     ids = sorted(r.id for r in records)
     sets = [tuple(ids[i : i + 2]) for i in range(0, 120, 4)] + [tuple(ids[200:203])]  # pairs and one triple
     for protocol in ("paper", "speaker"):  # CSED's speaker split is its paper split (no speaker ids)
@@ -242,7 +245,7 @@ def test_a_speaker_whose_rows_give_two_age_groups_stays_in_one_split_and_every_s
     records += [dataclasses.replace(template, id=f"carehome/x_{k}", speaker_id="x", age_group="adu") for k in range(10)]
     records.append(dataclasses.replace(template, id="carehome/x_eld", speaker_id="x", age_group="eld"))
     for seed in range(50):
-        split_of = splits.assign_splits(records, "speaker", seed=seed)
+        split_of = splits.assign_splits(records, "speaker", seed=seed, identical=())
         by_speaker, by_group = collections.defaultdict(set), collections.defaultdict(set)
         for r in records:
             by_speaker[r.speaker_id].add(split_of[r.id])

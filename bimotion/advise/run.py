@@ -39,7 +39,7 @@ def advise_config(
     if not target:
         raise ValueError("give the target group (--target, or target: in the config), e.g. zho_eld")
     prepared_groups(data_dirs, local_only=True)  # registers the local folders' own corpora: their groups resolve
-    from ..grid.checks import check_rows
+    from ..grid.checks import check_config, check_rows
     from ..grid.plan import make_plan
 
     if not (groups or base.groups):  # every prepared group that a model can train on (validate)
@@ -50,7 +50,9 @@ def advise_config(
         base, tables=[], mixtures=[], extra_tests=[], projections=[], target=target, groups=groups,
         seeds=list(seeds or base.seeds),
     )  # fmt: skip
-    # an unknown target or group, or one with no rows of a split it needs: a clear error now, before anything trains
+    # seeds and bootstrap, an unknown target or group, or one with no rows of a split it needs: a clear
+    # error now, before anything trains
+    check_config(out)
     check_rows(make_plan(out), data_dirs)
     return out
 

@@ -19,16 +19,13 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
         check_datasets,
         check_hyperparameters,
         check_model,
-        check_seeds,
         check_selection_metric,
         one_line,
     )
     from ..training.run import training_arguments
     from ..training.spec import TrainSpec
 
-    check_seeds(config.seeds, "--seeds")
-    if config.bootstrap_samples < 1:
-        raise ArgumentError(f"--bootstrap_samples must be > 0, not {config.bootstrap_samples}")
+    check_config(config)
     if config.tiny_model is None and config.backend == "finetune":
         training = dict(config.training)
         check_model(
@@ -63,6 +60,16 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
         except ValueError as err:
             raise ArgumentError(f"the grid config's training: {one_line(err)}") from err
     check_rows(plan, datasets)  # the arguments first, then what the data holds
+
+
+def check_config(config: GridConfig) -> None:
+    """What the config alone must hold, whichever backend trains (its seeds, its bootstrap);
+    raises ArgumentError naming the argument."""
+    from ..training.args import ArgumentError, check_seeds
+
+    check_seeds(config.seeds, "--seeds")
+    if config.bootstrap_samples < 1:
+        raise ArgumentError(f"--bootstrap_samples must be > 0, not {config.bootstrap_samples}")
 
 
 def check_rows(plan, datasets: Mapping[str, str | None]) -> None:

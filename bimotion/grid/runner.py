@@ -18,7 +18,7 @@ from loaders.files import save_npz, write_text_atomic
 
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
-from .checks import check_inputs, check_rows
+from .checks import check_config, check_inputs, check_rows
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config
 from .plan import PlannedModel, make_plan, shard_name
@@ -45,10 +45,12 @@ Trainer = Callable[[TrainJob], Path]
 def train_model(job: TrainJob) -> Path:
     """Train ``job`` in this process with :func:`bimotion.training.run.train` (what
     ``recipes/train.py`` runs): the mixture's configs are its training and validation configs."""
+    from ..training.data import Sources, with_split_rows
     from ..training.run import train
     from ..training.spec import TrainSpec
 
     configs = list(parse_mixture(job.name).configs)
+    sources = Sources(job.sources.get("bimotion"), job.sources.get("yuemotion"))
     values = {
         "report_to": "none",
         **dict(job.training),
@@ -59,7 +61,7 @@ def train_model(job: TrainJob) -> Path:
         "yuemotion": job.sources.get("yuemotion"),
         "dataset_cache_dir": job.sources.get("cache_dir"),
         "validation_configs": configs,
-        "test_configs": configs,  # the grid scores every test set itself
+        "test_configs": with_split_rows(sources, configs, "test"),  # the grid scores every test set itself
     }
     train(TrainSpec.from_values(job.name, values, run_name=job.name))
     return Path(job.output_dir)
@@ -256,6 +258,7 @@ class Grid:
 
         settings = self.settings  # digests every dataset's prepare.json: once per run
         self.check_settings(settings)
+        check_config(self.config)  # seeds and bootstrap, whichever backend
         if self.trainer is train_model:  # fail now, not after hours of training the first models
             check_inputs(self.config, self.sources)
         else:  # a backend of its own (the probe) checks its arguments; the data is checked here alike

@@ -95,6 +95,7 @@ def prepare(
     from loaders.audio import ffmpeg, needs_ffmpeg
     from loaders.manifest import check_outside_sources, scan
 
+    _check_arguments(sources, benchmark, protocol, seed, num_proc, rows_per_file)  # before any file is read
     bench = BENCHMARKS[benchmark] if isinstance(benchmark, str) else benchmark
     own = [name for name in sources if name not in READERS]  # users' corpora: they extend the benchmark
     foreign = sorted(set(sources) - set(bench.corpora) - set(own))
@@ -104,7 +105,7 @@ def prepare(
             + ("; prepare it with `yuemotion prepare`" if "yuemotion" in foreign else "")
         )
     if not sources:
-        raise ValueError("no --source given")
+        raise ValueError("no corpus given: sources is empty (--source NAME=DIR on the command line)")
     check_outside_sources(out_dir, dict(sources))  # before the lock file beside it is made
     settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress)
     with claim_output(out_dir, overwrite) as out_dir:
@@ -113,6 +114,21 @@ def prepare(
             ffmpeg()  # before any decoding, not at the first MP4 minutes in: MissingToolError says how to install it
         bench = extend(bench, [SOURCES[name] for name in own])  # groups from the data the readers registered
         return _write(records, out_dir, bench, list(sources), report, settings)
+
+
+def _check_arguments(sources, benchmark, protocol: str, seed: int, num_proc: int, rows_per_file: int) -> None:
+    """prepare's arguments, checked before minutes of scanning: a TypeError or ValueError naming one."""
+    from ..splits import PROTOCOLS
+
+    if not isinstance(sources, Mapping):
+        raise TypeError(f"sources must map corpus names to folders, e.g. {{'csed': '~/data/CSED'}}, not {sources!r}")
+    if isinstance(benchmark, str) and benchmark not in BENCHMARKS:
+        raise ValueError(f"unknown benchmark {benchmark!r}; choose one of: {', '.join(BENCHMARKS)}")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown split protocol {protocol!r}; choose one of: {', '.join(PROTOCOLS)}")
+    for name, value, low in (("seed", seed, 0), ("num_proc", num_proc, 1), ("rows_per_file", rows_per_file, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, not {value!r}")
 
 
 def write_dataset(

@@ -16,7 +16,7 @@ import numpy as np
 from bimotion.data.layout import held_shards
 from bimotion.mixture import Shard, parse_mixture
 from bimotion.registry import BENCHMARKS
-from bimotion.training.data import ids_hash, sources_of
+from bimotion.training.data import Sources, ids_hash, sources_of, with_split_rows
 from bimotion.training.metrics import trained_mask
 from bimotion.training.model import UNTRAINED_BIAS, trained_labels
 from bimotion.training.outputs import PROBE_CONFIG, SCORES
@@ -224,8 +224,10 @@ def probe_trainer(features: str, training: dict, sources: dict):
             yuemotion=job.sources.get("yuemotion"),
             dataset_cache_dir=job.sources.get("cache_dir"),
             validation_configs=configs,
-            test_configs=configs,  # the grid scores every test set itself
-        )
+            test_configs=with_split_rows(
+                Sources(job.sources.get("bimotion"), job.sources.get("yuemotion")), configs, "test"
+            ),
+        )  # the grid scores every test set itself
         train_probe(
             configs,
             data_args,

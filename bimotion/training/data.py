@@ -11,6 +11,8 @@ predictions can be matched back to their clips whatever the batch order.
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,9 +55,10 @@ def sources_of(data_args) -> Sources:
     return Sources(data_args.bimotion, data_args.yuemotion, data_args.dataset_cache_dir)
 
 
-def default_test_configs(sources: Sources) -> list[str]:
-    """Every group of every benchmark given that its prepared dataset has (the paper scores every
-    model on every group)."""
+def default_test_configs(sources: Sources, *, split: str = "test", log=None) -> list[str]:
+    """Every group of every benchmark given that its prepared dataset has ``split`` rows of (the
+    paper scores every model on every group); a group of a local folder without them (too few
+    speakers) is left out, with a ``note:`` line to ``log`` (default: standard error, main process)."""
     from datasets import get_dataset_config_names
 
     out = []
@@ -64,7 +67,24 @@ def default_test_configs(sources: Sources) -> list[str]:
         if path:
             present = set(get_dataset_config_names(path))
             out += [g for g in bench.groups if g in present]
-    return out
+    kept = with_split_rows(sources, out, split)
+    for group in out:
+        if group not in kept:
+            note = f"note: {group} is not scored: its prepared dataset has no {split} rows of it (too few speakers)"
+            if log is not None:
+                log(note)
+            elif int(os.environ.get("RANK", "0")) == 0:
+                print(note, file=sys.stderr, flush=True)
+    return kept
+
+
+def with_split_rows(sources: Sources, configs: list[str], split: str) -> list[str]:
+    """The ``configs`` whose every group has ``split`` rows in its local prepared folder (a Hub
+    dataset's are all kept: it is checked when it loads)."""
+    from bimotion.data.layout import groups_without
+
+    lacking = set(groups_without(lambda bench: getattr(sources, bench), shards(configs), split))
+    return [c for c in configs if not lacking & {s.group for s in shards([c])}]
 
 
 def load_shards(sources: Sources, wanted: list[Shard], split: str):

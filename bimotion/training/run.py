@@ -351,7 +351,9 @@ def infer(
     from .inference import predict
 
     sources = sources_of(data_args)
-    configs = split_list(configs) or default_test_configs(sources)
+    configs = split_list(configs) or default_test_configs(sources, split=split)
+    if not configs:
+        raise ValueError(f"no group of the given prepared datasets has {split} rows: nothing to score")
     with training_args.main_process_first(desc="loading datasets"):
         dataset = load_split(sources, configs, split)
     pred = predict(

@@ -120,8 +120,12 @@ class TrainSpec:
         for key, value in values.items():
             section = next((name for name, cls_ in sections.items() if key in _field_names(cls_)), None)
             (picked[section] if section else training)[key] = value
-        mixture = train if isinstance(train, Mixture) else parse_mixture(train)
         parts = {name: sections[name](**picked[name]) for name in sections}
+        if not isinstance(train, Mixture):  # a local prepared folder's own groups (ind_eld) resolve
+            from .data_checks import register_prepared
+
+            register_prepared({"bimotion": parts["data"].bimotion, "yuemotion": parts["data"].yuemotion})
+        mixture = train if isinstance(train, Mixture) else parse_mixture(train)
         return cls(mixture, **parts, training=training, **kwargs)
 
 
