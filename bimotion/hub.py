@@ -30,6 +30,25 @@ def download_kwargs(name_or_path: str | os.PathLike) -> dict:
     return {"local_files_only": True}
 
 
+def is_hub_id(value: str | None) -> bool:
+    """Whether ``value`` reads as a Hub repository id (``owner/name``, or a bare legacy ``name``)
+    rather than a path of this machine: it is not absolute, ``./``, ``~``, a Windows path, deeper
+    than ``owner/name``, an existing path or a path below an existing folder, and it is valid by the
+    Hub's own rule (``huggingface_hub.utils.validate_repo_id``).  The one test every argument
+    check, ``predict`` and the model card use."""
+    if not value or value.startswith(("/", ".", "~")) or "\\" in value or value.count("/") > 1:
+        return False
+    if Path(value).expanduser().exists() or ("/" in value and Path(value.split("/")[0]).expanduser().is_dir()):
+        return False
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(value)
+    except HFValidationError:
+        return False
+    return True
+
+
 def hub_unreachable() -> str | None:
     """Why the Hub cannot be reached from this process, or None: ``HF_HUB_OFFLINE`` is set, or, with no
     proxy configured for it, the Hub's host name does not resolve (no network; the answer is kept for

@@ -76,6 +76,19 @@ def libsndfile_error(err: Exception) -> str:
     )
 
 
+def _unreadable(path, err: OSError) -> BadFileError:
+    """The error for a file that cannot be opened, with the fix its cause calls for."""
+    import errno
+
+    fix = {
+        errno.ENOENT: "check the path (the file does not exist, or a link points nowhere)",
+        errno.EISDIR: "give an audio file, not a folder",
+        errno.EACCES: "make it readable (chmod u+r, or run as its owner)",
+        errno.EPERM: "make it readable (chmod u+r, or run as its owner)",
+    }.get(err.errno, "check that the file can be read")
+    return _bad(path, "unreadable", f"cannot read the file ({err.strerror or err})", fix)
+
+
 def _bad(path, reason: str, message: str, hint: str) -> BadFileError:
     return BadFileError(path, reason, message, hint)
 
@@ -284,7 +297,7 @@ def probe(path: str | os.PathLike) -> AudioInfo:
             if kind == "mp4":
                 return _probe_mp4(path, f, file_size)
     except OSError as err:
-        raise _bad(path, "unreadable", f"cannot read the file ({err.strerror})", "check permissions") from err
+        raise _unreadable(path, err) from err
     import soundfile
 
     try:

@@ -82,8 +82,15 @@ def load(name: str, source, *, skip_bad: bool = False, report: SkipReport | None
         raise LayoutError(
             root,
             "unknown_corpus",
-            f"unknown corpus {name!r}: not one of the seven corpora ({', '.join(READERS)}), and this folder holds "
-            "no metadata.csv or metadata.jsonl, so it is not an audiofolder corpus either",
+            f"unknown corpus {name!r}: not one of the seven corpora ({', '.join(READERS)}), and "
+            + (
+                "this folder holds no metadata.csv or metadata.jsonl"
+                if root.is_dir()
+                else "this is a file, not a folder"
+                if root.exists()
+                else "there is no such folder"
+            )
+            + ", so it is not an audiofolder corpus either",
             f"use one of those names, or give your own corpus as {EXPECTED} (see docs/corpora.md)",
         )
     check_name(name)

@@ -209,3 +209,23 @@ def test_a_file_that_only_starts_like_mp3_is_not_said_to_be_missing(tmp_path):
     with pytest.raises(BadFileError) as err:
         probe(path)
     assert "does not exist" not in str(err.value) and "its content cannot be parsed" in str(err.value)
+
+
+def test_a_file_that_cannot_be_opened_gets_the_fix_for_its_cause(tmp_path):
+    """It always said "check permissions", also for a missing file or a folder."""
+    from loaders import BadFileError, audio
+
+    for path, fix in ((tmp_path / "missing.wav", "check the path"), (tmp_path, "give an audio file, not a folder")):
+        with pytest.raises(BadFileError, match=fix) as caught:
+            audio.decode(path)
+        assert caught.value.reason == "unreadable"
+
+
+def test_an_unknown_corpus_name_on_a_missing_folder_says_the_folder_is_missing(tmp_path):
+    import loaders
+    from loaders import LayoutError
+
+    with pytest.raises(LayoutError, match="there is no such folder, so it is not an audiofolder corpus"):
+        loaders.load("carehome", tmp_path / "nope")
+    with pytest.raises(LayoutError, match="this folder holds no metadata.csv"):
+        loaders.load("carehome", tmp_path)

@@ -84,3 +84,39 @@ def test_an_uncached_hub_model_without_network_is_one_line_naming_the_cause(offl
     )
     assert offline.waits_s == []
     assert "hf download owner/not-downloaded --local-dir DIR" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "hub_id"),
+    [
+        ("facebook/wav2vec2-large-xlsr-53", True),
+        ("bert-base-uncased", True),  # a legacy id without an owner
+        ("_x/y", True),  # the Hub allows it: the checks used to disagree on these three
+        ("org/model--v1", False),
+        ("-org/model", False),
+        ("a/b/c", False),
+        ("./model", False),
+        ("~/model", False),
+        ("no id", False),
+    ],
+)
+def test_every_check_reads_a_hub_id_alike(value, hub_id, monkeypatch):
+    """Four checks each had their own idea of a Hub id; now they share bimotion.hub.is_hub_id."""
+    from bimotion.predict.model import check_source
+    from bimotion.training.args import ArgumentError, check_model
+    from bimotion.training.data_checks import check_dataset
+    from bimotion.training.model_card import is_hub_id
+
+    monkeypatch.setattr(hub, "hub_unreachable", lambda: None)  # as with network: no cache look-up
+    verdicts = {"model card": is_hub_id(value)}
+    for name, check, error in (
+        ("dataset", lambda: check_dataset(value, "--bimotion", "bimotion"), ArgumentError),
+        ("model", lambda: check_model(value, "--model_name_or_path", offline_check=False), ArgumentError),
+        ("predict", lambda: check_source(value), PredictError),
+    ):
+        try:
+            check()
+            verdicts[name] = True
+        except error:
+            verdicts[name] = False
+    assert verdicts == dict.fromkeys(verdicts, hub_id)

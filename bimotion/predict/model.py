@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bimotion.hub import is_hub_id
 from bimotion.training.outputs import PROBE_CONFIG
 from loaders.labels import LABELS
 
 from .audio import PredictError
 
 GENERIC = re.compile(r"LABEL_\d+")
-HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")
 DROP = ("-", "", None)
 
 
@@ -178,7 +178,7 @@ def check_source(source: str) -> None:
         return
     if path.exists():
         raise PredictError(f"{source}: a file, not a model folder or Hub id")
-    if source.startswith((".", "/", "~")) or not HUB_ID.fullmatch(source):
+    if not is_hub_id(source):
         raise PredictError(f"{source}: no such model folder (and not a Hub id like owner/name)")
 
 

@@ -15,11 +15,10 @@ from typing import Any
 
 from transformers import TrainingArguments
 
+from bimotion.hub import is_hub_id
 from bimotion.mixture import Mixture, parse_mixture
 
 from .data_checks import (
-    HUB_ID,
-    _looks_local,
     check_configs,
     check_dataset,
     check_datasets,
@@ -191,7 +190,7 @@ def check_model(
     elif path.is_dir():
         if not (path / "config.json").is_file():
             raise ArgumentError(f"{flag} {value}: the folder has no config.json; give a saved model folder or a Hub id")
-    elif path.exists() or _looks_local(value) or not HUB_ID.fullmatch(value):
+    elif not is_hub_id(value):
         raise ArgumentError(f"{flag} {value}: no such model folder, and not a Hub id (OWNER/NAME)")
     elif offline_check:
         check_hub_id(value, flag, "model", cache_dir=cache_dir, revision=revision)

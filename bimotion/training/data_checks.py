@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from bimotion.hub import is_hub_id
 from bimotion.mixture import parse_mixture
 
 from .parsing import ArgumentError, one_line
@@ -23,16 +24,6 @@ def split_list(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
     return [v.strip() for value in values for v in re.split(r",(?![^\[]*\])", value) if v.strip()]
-
-
-HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
-
-
-def _looks_local(value: str) -> bool:
-    """A path rather than a Hub id: absolute, ``./``, ``~``, two slashes or more, or its first part a local folder."""
-    if value.startswith(("/", ".", "~")) or "\\" in value or value.count("/") > 1:
-        return True
-    return "/" in value and Path(value.split("/")[0]).expanduser().is_dir()
 
 
 def check_dataset(value: str | None, flag: str, benchmark: str, *, cache_dir: str | None = None) -> None:
@@ -56,7 +47,7 @@ def check_dataset(value: str | None, flag: str, benchmark: str, *, cache_dir: st
             raise ArgumentError(f"{flag} {value}: unreadable {info} ({one_line(err)}); prepare it again") from err
         if found != benchmark:
             raise ArgumentError(f"{flag} {value} holds the prepared {found} dataset, not {benchmark}")
-    elif path.exists() or _looks_local(value) or not HUB_ID.fullmatch(value):
+    elif not is_hub_id(value):
         raise ArgumentError(f"{flag} {value}: no such folder, and not a Hub dataset id (OWNER/NAME)")
     else:
         check_hub_id(value, flag, "dataset", cache_dir=cache_dir)

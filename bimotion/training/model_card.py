@@ -76,15 +76,9 @@ def public_summary(summary: dict, output_dir: str | os.PathLike) -> dict:
 
 def is_hub_id(name: str | None) -> bool:
     """Whether ``name`` reads as a Hub repo id (``owner/name``) rather than a path of this machine."""
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
+    from bimotion.hub import is_hub_id as hub_id
 
-    if not name or name.startswith((LOCAL, "/", ".", "~")) or "\\" in name or Path(name).expanduser().exists():
-        return False
-    try:
-        validate_repo_id(name)
-    except HFValidationError:
-        return False
-    return True
+    return bool(name) and not name.startswith(LOCAL) and hub_id(name)
 
 
 def base_model_id(source: str | None) -> str | None:
