@@ -56,18 +56,19 @@ def _version(prog: str) -> str:
 def main(argv=None, *, prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands") -> int:
     args = build_parser(prog, commands, package).parse_args(argv)
     from bimotion.console import quiet
-    from loaders.errors import CorpusError, MissingToolError
+    from loaders.errors import CorpusError, MissingToolError, audience
 
     quiet(args.verbose)
 
-    try:
-        return int(args._run(args) or 0)
-    except (CorpusError, MissingToolError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    with audience("cli"):  # errors name flags (--skip-bad), not keyword arguments
+        try:
+            return int(args._run(args) or 0)
+        except (CorpusError, MissingToolError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":

@@ -8,9 +8,35 @@ wrong and what to do.  With ``skip_bad=True`` the same problems become counted s
 from __future__ import annotations
 
 import collections
+import contextlib
+import contextvars
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Who reads the errors: a Python caller (the default) or the command line (bimotion.cli sets it).
+AUDIENCE: contextvars.ContextVar[str] = contextvars.ContextVar("bimotion_audience", default="python")
+_KEYWORDS = {"--skip-bad": "skip_bad=True", "--overwrite": "overwrite=True"}  # a flag as a Python caller passes it
+
+
+def spoken(text: str) -> str:
+    """``text`` in the words of whoever reads it: a command-line flag (``--skip-bad``) as the keyword
+    argument a Python caller passes (``skip_bad=True``), unless the command line is reading."""
+    if AUDIENCE.get() == "cli":
+        return text
+    for flag, keyword in _KEYWORDS.items():
+        text = text.replace(flag, keyword)
+    return text
+
+
+@contextlib.contextmanager
+def audience(who: str):
+    """Errors raised and shown inside are phrased for ``who`` (``cli`` or ``python``)."""
+    token = AUDIENCE.set(who)
+    try:
+        yield
+    finally:
+        AUDIENCE.reset(token)
 
 
 class MissingToolError(RuntimeError):
@@ -33,10 +59,10 @@ class CorpusError(Exception):
         self.reason = reason
         self.message = message
         self.hint = hint
-        text = f"{display(self.path)}: {message}"
-        if hint:
-            text += f"\n  fix: {hint}"
-        super().__init__(text)
+        super().__init__(f"{display(self.path)}: {message}" + (f"\n  fix: {hint}" if hint else ""))
+
+    def __str__(self) -> str:  # phrased when shown: for the command line, or for a Python caller
+        return spoken(super().__str__())
 
 
 def display(path: str | Path) -> str:

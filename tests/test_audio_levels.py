@@ -234,7 +234,7 @@ def test_prepare_refuses_to_store_a_silent_clip_and_skip_bad_counts_it(kind, tmp
     soundfile.write(quiet, loud / np.max(np.abs(loud)) * 1e-3, quiet_rate, subtype="PCM_16")
     with pytest.raises(BadFileError, match="OAF_back_angry.wav: the audio is silent") as err:
         prepare({"tess": raw}, tmp_path / "strict", progress=False)
-    assert err.value.reason == "silent" and "--skip-bad" in str(err.value)
+    assert err.value.reason == "silent" and "skip_bad=True" in str(err.value)  # a Python caller's words
     result = prepare({"tess": raw}, tmp_path / "lenient", skip_bad=True, progress=False)
     assert dict(result.report.counts) == {("tess", "silent"): 1}
     stored = _stored_rows(result.out_dir)

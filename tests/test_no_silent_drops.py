@@ -156,7 +156,7 @@ def test_a_clip_too_short_to_train_on_is_rejected(csed, num_samples):
     short = csed / DATA / "Natural" / "Nat_Female-9.wav"
     soundfile.write(short, np.zeros(num_samples, dtype=np.float32), 44100, subtype="PCM_16")
     err, records, report = strict_and_lenient("csed", csed)
-    assert err.reason == "too_short" and err.path == short and "pass --skip-bad" in str(err)
+    assert err.reason == "too_short" and err.path == short and "pass skip_bad=True" in str(err)
     assert len(records) == 12 and report.to_dict() == {"csed/too_short": 1}
 
 
@@ -303,3 +303,16 @@ def test_skips_without_a_report_to_show_them_are_one_warning(tmp_path):
         warnings.simplefilter("error")
         loaders.load("csed", root, skip_bad=True, report=SkipReport())  # the caller's report shows them: no warning
         loaders.load("csed", testing.make_corpus("csed", tmp_path / "good"), skip_bad=True)  # nothing skipped
+
+
+def test_errors_name_the_keyword_for_python_callers_and_the_flag_on_the_command_line(tmp_path, capsys):
+    """A Python caller was told to "pass --skip-bad"; it is told skip_bad=True, the command line --skip-bad."""
+    root = testing.make_corpus("csed", tmp_path / "src", bad=True)
+    with pytest.raises(BadFileError) as caught:
+        loaders.load("csed", root)
+    assert "skip_bad=True" in str(caught.value) and "--skip-bad" not in str(caught.value)
+    assert main(["scan", "-q", "--source", f"csed={root}", "--output", str(tmp_path / "m.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "--skip-bad" in err and "skip_bad=True" not in err
+    with pytest.raises(BadFileError, match="skip_bad=True"):  # and for Python again after the command returned
+        loaders.load("csed", root)

@@ -25,6 +25,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from loaders.errors import spoken
+
 from .layout import PARTIAL_SUFFIX, is_prepared
 
 LOCK_SUFFIX = ".prepare-lock"  # OUT.prepare-lock: flock'ed while a run writes OUT
@@ -131,7 +133,7 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists() and not is_prepared(out_dir):  # --overwrite replaces only a prepared dataset
         raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; choose another --output")
     if out_dir.exists() and not overwrite:
-        raise FileExistsError(f"{out_dir} already exists; choose another --output or pass --overwrite")
+        raise FileExistsError(spoken(f"{out_dir} already exists; choose another output folder or pass --overwrite"))
 
 
 @contextlib.contextmanager
@@ -190,7 +192,9 @@ def _swap_into_place(work: Path, out_dir: Path, overwrite: bool) -> None:
     if os.path.lexists(out_dir):
         if not overwrite:
             raise FileExistsError(
-                f"{out_dir} appeared while this run was writing; nothing was replaced (pass --overwrite to replace it)"
+                spoken(
+                    f"{out_dir} appeared while this run was writing; nothing was replaced (pass --overwrite to replace it)"
+                )
             )
         if not is_prepared(out_dir):
             raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; refusing to overwrite it")
