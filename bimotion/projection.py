@@ -140,24 +140,24 @@ def project(
     sources: Mapping[str, str],
     output_dir: str | os.PathLike,
     *,
-    model_dir_of=lambda name: name,
+    model_dir_of=None,
     log=print,
 ) -> list[Path]:
     """Draw one figure; ``sources``: the prepared datasets (``{"bimotion": DIR, "yuemotion": DIR}``);
-    ``model_dir_of`` maps the spec's model names to model directories (the identity for
-    directories; :func:`project_from_grid` maps grid mixture specs)."""
+    ``model_dir_of`` maps the spec's model names to model directories (None: the names are model
+    folders or Hub ids, checked before anything is written; :func:`project_from_grid` maps grid
+    mixture specs)."""
     from .grid.config import data_sources
 
     spec = spec if isinstance(spec, ProjectionSpec) else ProjectionSpec.from_dict(spec)
     log = log or (lambda *args: None)
+    by_model = _panels_by_model(spec, check_models=model_dir_of is None)
+    model_dir_of = model_dir_of or str
     out_dir = Path(output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if "cache_dir" not in sources:
         sources = data_sources(sources, out_dir / "datasets-cache")
     cache = FeatureCache(sources, batch_size=spec.batch_size)
-    by_model: dict[str, list[int]] = {}
-    for i, panel in enumerate(spec.panels):
-        by_model.setdefault(panel.model or spec.model, []).append(i)
     drawn: list[dict | None] = [None] * len(spec.panels)
     test_names: list[tuple[str, ...]] = []
     for model_name, panel_ids in by_model.items():
@@ -273,6 +273,23 @@ def _save_points(spec: ProjectionSpec, panels: list[dict], labels: list[str], st
     json_path = stem.with_suffix(".json")
     json_path.write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return [csv_path, json_path]
+
+
+def _panels_by_model(spec: ProjectionSpec, *, check_models: bool) -> dict[str, list[int]]:
+    """``{model: its panels' indices}``, the spec's configs parsed (an unknown one: KeyError) and,
+    with ``check_models``, its models found as folders or Hub ids (ValueError): before any folder
+    is made or any data read."""
+    from .hub import is_hub_id
+
+    by_model: dict[str, list[int]] = {}
+    for i, panel in enumerate(spec.panels):
+        by_model.setdefault(panel.model or spec.model, []).append(i)
+        parse_mixture(panel.train)
+    parse_mixture(spec.test)
+    for name in by_model if check_models else ():
+        if not (Path(name).expanduser().is_dir() or is_hub_id(name)):
+            raise ValueError(f"model {name!r}: no such model folder, and not a Hub id (OWNER/NAME)")
+    return by_model
 
 
 def project_from_grid(grid, spec: ProjectionSpec | Mapping) -> list[Path]:

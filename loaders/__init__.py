@@ -84,6 +84,10 @@ def load(name: str, root, *, skip_bad: bool = False, report: SkipReport | None =
     """Read corpus ``name`` below ``root`` into records (see the module docstring).  A ``name`` that is
     not one of the seven corpora reads ``root`` (a folder, or a :class:`loaders.audiofolder.AudioFolder`
     with its label map and licence) as a user's audiofolder corpus."""
+    if not isinstance(skip_bad, bool):
+        raise TypeError(f"skip_bad must be True or False, not {skip_bad!r}")
+    if report is not None and not isinstance(report, SkipReport):
+        raise TypeError(f"report must be a loaders.SkipReport (or None), not {type(report).__name__}")
     if name in READERS:
         return reader(name).load(root, skip_bad=skip_bad, report=report)
     from . import audiofolder

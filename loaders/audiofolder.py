@@ -34,11 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import register_source
-from .base import Collector, SourceInfo, _walk, bad
+from .base import Collector, SourceInfo, bad
 from .errors import LayoutError, SkipReport
 from .labels import LABELS
 from .metadata import Row, parse_rows, read_card, read_label_map
 from .record import Utterance
+from .walk import walk_files
 
 METADATA_FILES = ("metadata.csv", "metadata.jsonl")
 LABEL_MAP_FILES = ("label_map.json", "label_map.csv")
@@ -132,7 +133,7 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
     listed = dict(rows)
     listed_like = {_alike(rel): (rel, row) for rel, row in rows.items()}  # to name a near miss
     unlisted_like: dict[str, str] = {}
-    for path, _ in _walk(c.root, ("",), c.walk_problem):
+    for path, _ in walk_files(c.root, ("",), c.walk_problem):
         c.see(path)
         relpath = path.relative_to(c.root).as_posix()
         row = listed.pop(relpath, None)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import codecs
 import contextvars
 import os
-import stat
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from .audio import probe, sniff
 from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport
 from .labels import label_space
 from .record import Utterance
+from .walk import unreadable_folder, walk_files, walk_tree  # noqa: F401 (walk_tree: the readers' import)
 
 # A callable ``progress(n)`` that readers report probed files to (set by `bimotion scan`).
 PROGRESS: contextvars.ContextVar = contextvars.ContextVar("loaders_progress", default=None)
@@ -75,112 +75,6 @@ def is_audio(path: Path) -> bool:
     except OSError:
         return True  # unreadable: let the caller report it rather than count it as not audio
     return not head.startswith(_TEXT_BOMS) and sniff(head) in AUDIO_FORMATS
-
-
-def walk_tree(root: str | os.PathLike, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple]:
-    """``os.walk`` following links, each real folder entered once, and by its own path where the
-    root holds it: a link to a folder that is walked directly below the root (whatever the order),
-    a link back up the tree (``up -> ..``, to the root or above it) and a second link to a folder
-    already walked are not descended, so a loop cannot recurse, no file is listed twice, and no file
-    is listed under a link's path in place of its own.  A link to a folder elsewhere is followed.
-    The root may itself be a link.  Callers sort ``dirnames`` (and may prune them), which fixes the
-    order folders are entered in."""
-    top, root_real = os.fspath(root), os.path.realpath(root)
-    # the real folders below the root, and below each linked folder entered, reached without a
-    # further link: listed at the first link met (a tree without links is walked once)
-    direct: set[str] | None = None
-    entered: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in entered:
-            dirnames[:] = []
-            continue
-        if dirpath != top and os.path.islink(dirpath):  # the root itself may be a link: it is walked
-            if direct is None:
-                direct = _direct_folders(root)
-            if real in direct or root_real == real or root_real.startswith(real.rstrip(os.sep) + os.sep):
-                dirnames[:] = []
-                continue
-            direct |= _direct_folders(dirpath)  # a linked tree's own folders: by their path in it, too
-        entered.add(real)
-        yield dirpath, dirnames, filenames
-
-
-def _direct_folders(root: str | os.PathLike) -> set[str]:
-    """Real paths of the folders below ``root`` (itself included) that a walk reaches without
-    following a link and without entering hidden folders (those the readers never search)."""
-    found = set()
-    for dirpath, dirnames, _ in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        found.add(os.path.realpath(dirpath))
-    return found
-
-
-def _walk(root: Path, suffixes: tuple[str, ...], onerror: Callable[[CorpusError], None]) -> list[tuple[Path, bool]]:
-    """``(path, is a candidate)`` for every readable regular file below ``root``, sorted so the result
-    does not depend on the file system's listing order.  A candidate's lower-cased name ends with one of
-    ``suffixes`` and is not hidden (``.DS_Store``, ``._x.wav``, ``.git``).  Problems go to ``onerror``:
-    a folder that cannot be listed, a name that is not valid UTF-8, and a matching name that is not a
-    regular file (a FIFO, socket, device or broken link), which is never opened."""
-    found = []
-
-    def unreadable(err: OSError) -> None:
-        if Path(err.filename or root) == root and not root.exists():
-            return  # a missing root is the reader's layout question, not an unreadable folder
-        onerror(unreadable_folder(err, root))
-
-    for dirpath, dirnames, filenames in walk_tree(root, onerror=unreadable):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            path = Path(dirpath) / name
-            if not _utf8(str(path)):
-                onerror(
-                    BadFileError(
-                        path,
-                        "undecodable_name",
-                        "the file or folder name is not valid UTF-8, so it cannot be stored in a manifest or dataset",
-                        "rename it to a UTF-8 name (e.g. `convmv -f gbk -t utf8 --notest -r DIR`), or pass --skip-bad",
-                    )
-                )
-                continue
-            try:
-                mode = os.stat(path).st_mode  # follows links; never opens, so a FIFO cannot block
-            except OSError as err:
-                onerror(bad(path, "broken_link", f"cannot stat the file ({err.strerror})", "fix or remove the link"))
-                continue
-            candidate = not name.startswith(".") and name.lower().endswith(suffixes)
-            if not stat.S_ISREG(mode):
-                if candidate:
-                    onerror(
-                        bad(
-                            path,
-                            "not_regular_file",
-                            "not a regular file (a FIFO, socket or device); it was not opened",
-                            "replace it with the audio file itself, or pass --skip-bad",
-                        )
-                    )
-                continue
-            found.append((path, candidate))
-    found.sort(key=lambda item: str(item[0]))
-    return found
-
-
-def unreadable_folder(err: OSError, root: Path) -> BadFileError:
-    """The error for a folder that ``os.walk`` could not list (its ``onerror`` argument)."""
-    return BadFileError(
-        err.filename or root,
-        "unreadable_folder",
-        f"cannot list this folder ({err.strerror}): every file below it would be missing",
-        "make it readable (chmod -R u+rX, or run as its owner), or pass --skip-bad to go on without it",
-    )
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # os.walk keeps undecodable bytes as lone surrogates
-        return False
-    return True
 
 
 def require_dir(root: str | os.PathLike, corpus: str, expected: str) -> Path:
@@ -249,7 +143,7 @@ class Collector:
         self.seen.add(str(path))
 
     def walk_problem(self, error: CorpusError) -> None:
-        """``_walk``'s ``onerror``: a file it will not list (a broken link, a FIFO, a name that is not
+        """``walk_files``' ``onerror``: a file it will not list (a broken link, a FIFO, a name that is not
         UTF-8) is seen, then skipped; an unlistable folder is skipped, as no file."""
         if error.reason != "unreadable_folder":
             self.see(error.path)
@@ -270,11 +164,11 @@ class Collector:
         self.skip(unreadable_folder(err, self.root))
 
     def walk(self, root: Path, suffixes: tuple[str, ...] = (".wav",)) -> list[Path]:
-        """The candidate files below ``root`` (see :func:`_walk`), accounting for every file below
+        """The candidate files below ``root`` (see :func:`~loaders.walk.walk_files`), accounting for every file below
         ``root``: each is counted as seen; one that is not a candidate (another suffix, hidden) is
         counted as not audio, or, when it is audio by content, reported as ``unexpected_file``."""
         candidates = []
-        for path, candidate in _walk(root, suffixes, self.walk_problem):
+        for path, candidate in walk_files(root, suffixes, self.walk_problem):
             self.see(path)
             if candidate:
                 candidates.append(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -48,6 +49,17 @@ class Utterance:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self):
+        for name in ("emotions", "label_space"):  # a list given: kept as a tuple, so records stay hashable
+            if not isinstance(getattr(self, name), tuple):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
+        if not (isinstance(self.duration_s, numbers.Real) and self.duration_s >= 0):
+            raise ValueError(f"{self.id}: duration_s must be a number of seconds >= 0, not {self.duration_s!r}")
+        if (
+            isinstance(self.sample_rate_hz, bool)
+            or not isinstance(self.sample_rate_hz, numbers.Integral)
+            or self.sample_rate_hz <= 0
+        ):
+            raise ValueError(f"{self.id}: sample_rate_hz must be a positive integer, not {self.sample_rate_hz!r}")
         if not LANGUAGE_CODE.fullmatch(self.language):
             raise ValueError(f"{self.id}: language {self.language!r} is not an ISO 639-3 code (e.g. {LANGUAGES})")
         if self.age_group not in AGE_GROUPS:

@@ -100,3 +100,35 @@ def test_scan_summary_names_the_labels_or_spells_out_its_codes():
     narrow = summary(records, width=40).splitlines()
     assert narrow[0].split()[5:] == ["ang", "exc", "fru"]
     assert narrow[-1] == "ang = anger, exc = excitement, fru = frustration"
+
+
+def test_a_record_refuses_impossible_values_and_keeps_lists_as_tuples():
+    import numpy as np
+
+    from loaders.labels import label_space
+    from loaders.record import Utterance
+
+    base = dict(id="csed/x", corpus="csed", path="/x.wav", language="zho", age_group="eld",
+                label_space=label_space("csed"), duration_s=1.5, sample_rate_hz=16000)  # fmt: skip
+    record = Utterance(**base, emotions=["neutral"])
+    assert record.emotions == ("neutral",) and isinstance(record.label_space, tuple)
+    assert hash(record) == hash(Utterance(**base, emotions=("neutral",)))  # it used to fail on the list
+    assert Utterance(**{**base, "duration_s": np.float32(1.5), "sample_rate_hz": np.int64(16000)}, emotions=())
+    for field_, value in (
+        ("duration_s", -5),
+        ("duration_s", "1.5"),
+        ("sample_rate_hz", 0),
+        ("sample_rate_hz", 16000.0),
+    ):
+        with pytest.raises(ValueError, match=field_):
+            Utterance(**{**base, field_: value}, emotions=())
+
+
+def test_load_refuses_arguments_of_the_wrong_type(tmp_path):
+    """skip_bad="no" was read as True; report={} failed deep inside with an AttributeError."""
+    import loaders
+
+    with pytest.raises(TypeError, match="skip_bad must be True or False, not 'no'"):
+        loaders.load("csed", tmp_path, skip_bad="no")
+    with pytest.raises(TypeError, match="report must be a loaders.SkipReport"):
+        loaders.load("csed", tmp_path, report={})

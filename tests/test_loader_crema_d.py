@@ -172,7 +172,7 @@ def test_root_is_never_written(small_bad):
     before = snapshot(small_bad)
     with pytest.raises(BadFileError):
         loaders.load("crema_d", small_bad)
-    loaders.load("crema_d", small_bad, skip_bad=True)
+    loaders.load("crema_d", small_bad, skip_bad=True, report=SkipReport())
     assert snapshot(small_bad) == before
 
 

@@ -176,7 +176,7 @@ def test_empty_roots(tmp_path):
 
 def test_reading_never_writes_below_the_root(bad_tree):
     before = snapshot(bad_tree)
-    iemocap.load(bad_tree, skip_bad=True)
+    iemocap.load(bad_tree, skip_bad=True, report=SkipReport())
     with pytest.raises(BadFileError):
         iemocap.load(bad_tree)
     assert snapshot(bad_tree) == before

@@ -151,7 +151,7 @@ def test_root_is_never_written(bad_b):
     before = snapshot(bad_b)
     with pytest.raises(BadFileError):
         loaders.load("tess", bad_b)
-    loaders.load("tess", bad_b, skip_bad=True)
+    loaders.load("tess", bad_b, skip_bad=True, report=SkipReport())
     assert snapshot(bad_b) == before
 
 

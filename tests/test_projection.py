@@ -235,3 +235,14 @@ def test_a_grid_figure_no_drawn_clip_can_show_is_skipped_with_a_line_not_a_trace
     assert logged == [
         "[project] skipped: projection 'figure3': no clip of its test set or training panels carries positive"
     ]
+
+
+def test_a_missing_model_or_an_unknown_config_fails_before_any_folder_is_made(setup, tmp_path):
+    """A missing model folder was a raw OSError about repo ids after the data loaded, and the
+    output folder was made first."""
+    sources, model_dir, _ = setup
+    with pytest.raises(ValueError, match="'/no/such/model': no such model folder, and not a Hub id"):
+        project(dict(SPEC, model="/no/such/model"), sources, tmp_path / "figures", log=None)
+    with pytest.raises(KeyError, match="nope"):
+        project(dict(SPEC, model=str(model_dir), test="nope"), sources, tmp_path / "figures", log=None)
+    assert not (tmp_path / "figures").exists()

@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from loaders.audio import AudioInfo, ClippedAudioWarning, ffmpeg, libsndfile_error, probe
-from loaders.base import AUDIO_FORMATS, _walk, is_audio
+from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
+from loaders.walk import walk_files
 
 # Names a folder walk takes as audio without looking; any other file is taken when its content is audio.
 AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".mp3", ".mp4", ".m4a", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc")
@@ -65,7 +66,7 @@ def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = Non
         path = Path(os.path.expanduser(str(given)))
         if path.is_dir():
             candidates = []
-            for file, by_name in _walk(path, AUDIO_SUFFIXES, onerror):
+            for file, by_name in walk_files(path, AUDIO_SUFFIXES, onerror):
                 if by_name or (not file.name.startswith(".") and is_audio(file)):
                     candidates.append(file)
                 else:
