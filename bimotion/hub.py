@@ -186,6 +186,23 @@ def _first_line(err: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
 
 
+def licences_of(corpora, info: dict | None = None) -> tuple[dict[str, str], list[str]]:
+    """``({corpus: licence}, corpora whose licence is unknown here)``: as a prepared folder's
+    ``prepare.json`` (``info``) recorded it, else as the corpus's registered source says (a Hub
+    dataset, a built-in corpus); a user's corpus that is in neither is unknown.  The one place
+    training, ``bimotion push`` of a dataset and of a model look licences up."""
+    from loaders import SOURCES
+
+    recorded = (info or {}).get("licenses") or {}
+    found, unknown = {}, []
+    for corpus in dict.fromkeys(corpora):
+        if corpus in recorded or corpus in SOURCES:
+            found[corpus] = recorded.get(corpus) or SOURCES[corpus].license
+        else:
+            unknown.append(corpus)
+    return found, unknown
+
+
 def licence_warnings(licenses: dict[str, str]) -> list[str]:
     """``{corpus: licence}`` -> a warning for each licence that restricts sharing derived data or models."""
     from bimotion.dataset_card import restricted

@@ -229,3 +229,16 @@ def test_push_names_a_scores_file_that_is_not_a_training_runs(tmp_path, capsys, 
     assert main(["push", str(tmp_path), "--repo-id", "me/model", "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {tmp_path / 'scores.json'} {message}") and len(err.strip().splitlines()) == 1
+
+
+def test_training_for_the_hub_on_a_hub_dataset_warns_about_its_licences_too(capsys):
+    """The licence came from a local prepare.json only: training on a Hub dataset id warned of nothing,
+    while `bimotion push` of the same model warned.  Both look licences up in one place now."""
+    from bimotion.hub import licences_of
+    from bimotion.training.args import warn_licences
+    from bimotion.training.spec import DataArguments
+
+    warn_licences(DataArguments(bimotion="my-lab/bimotion"), ["eng_eld"])  # TESS and CREMA-D
+    err = capsys.readouterr().err
+    assert "tess's licence (CC BY-NC-ND 4.0) restricts redistribution" in err and "crema_d" not in err
+    assert licences_of(["tess", "mine"], {"licenses": {"tess": "CC-BY-4.0"}}) == ({"tess": "CC-BY-4.0"}, ["mine"])

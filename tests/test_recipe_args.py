@@ -23,6 +23,8 @@ def paths(tmp_path_factory) -> dict[str, str]:
     (root / "a_file").write_text("x")
     (root / "bimotion_info").mkdir()  # what `bimotion prepare` writes first: which benchmark the folder holds
     (root / "bimotion_info" / "prepare.json").write_text('{"benchmark": "bimotion"}')
+    (root / "no_benchmark").mkdir()  # a prepare.json that is not prepare's: it used to pass as BiMotion
+    (root / "no_benchmark" / "prepare.json").write_text('{"protocol": "paper", "shards": []}')
     (root / "bad_training.yaml").write_text("tables: [table3]\ntiny_model: {}\ntraining:\n  learning_rate: 0\n")
     (root / "bad_key.yaml").write_text("tables: [table3]\nepochs: 3\n")
     (root / "bad_metric.yaml").write_text(
@@ -54,6 +56,7 @@ CASES = [
         "--yuemotion",
     ),  # BiMotion data as YueMotion
     ("train", ["--train_configs", "zho_eldd"], "--train_configs"),
+    ("train", ["--bimotion", "{root}/no_benchmark", "--train_configs", "zho_eld"], "--bimotion"),
     # a group the prepared folder has no rows of: named before anything loads (it was a traceback)
     ("train", ["--train_configs", "eld"], "--train_configs: eld includes eng_eld, of which the prepared bimotion"),
     ("train", ["--train_configs", "zho_eld", "--test_configs", "eng_adu"], "has no eng_adu rows"),

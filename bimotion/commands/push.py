@@ -54,8 +54,10 @@ def dataset_files(out_dir) -> list[str]:
 def licence_warnings(out_dir) -> list[str]:
     from bimotion.data.layout import read_info
     from bimotion.hub import licence_warnings as warnings_of
+    from bimotion.hub import licences_of
 
-    return warnings_of(read_info(out_dir)["licenses"])
+    info = read_info(out_dir)
+    return warnings_of(licences_of(info["corpora"], info)[0])
 
 
 def is_model_folder(folder) -> bool:
@@ -108,14 +110,9 @@ def model_licence_warnings(model_dir) -> list[str]:
 
     from bimotion.dataset_card import restricted
     from bimotion.hub import licence_warnings as warnings_of
-    from loaders import SOURCES
+    from bimotion.hub import licences_of
 
-    licences, unknown = {}, []
-    for corpus in read_scores(model_dir)["train_corpora"]:
-        try:
-            licences[corpus] = SOURCES[corpus].license
-        except KeyError:
-            unknown.append(corpus)
+    licences, unknown = licences_of(read_scores(model_dir)["train_corpora"])
     warnings = warnings_of(licences)
     card_licence = ModelCard.load(Path(model_dir) / "README.md").data.license if unknown else None
     if unknown and (card_licence is None or restricted(card_licence)):

@@ -20,6 +20,7 @@ from bimotion.training.data import Sources, ids_hash, sources_of, with_split_row
 from bimotion.training.metrics import trained_mask
 from bimotion.training.model import UNTRAINED_BIAS, trained_labels
 from bimotion.training.outputs import PROBE_CONFIG, SCORES
+from loaders.files import write_text_atomic
 
 from .cache import features_of
 from .features import FeatureSpec
@@ -85,7 +86,7 @@ def train_probe(
         "feature_seconds": round(extract_s, 1),
         **scores,
     }
-    (out / SCORES).write_text(json.dumps(summary, indent=2) + "\n")
+    write_text_atomic(out / SCORES, json.dumps(summary, indent=2) + "\n")  # the grid may be reading
     return summary
 
 

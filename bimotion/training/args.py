@@ -332,19 +332,20 @@ def check_hub(training_args: SERTrainingArguments, *, dry_run: bool) -> None:
 
 
 def warn_licences(data_args: DataArguments, train_configs: Iterable[str]) -> None:
-    """Before training for ``--push_to_hub``: warn about each training corpus whose licence (from the
-    local prepared folder's prepare.json) restricts sharing what is derived from it."""
-    import json
+    """Before training for ``--push_to_hub``: warn about each training corpus whose licence (as the
+    local prepared folder's prepare.json records it, else as the corpus's source says: a Hub
+    dataset id too) restricts sharing what is derived from it."""
     import sys
 
-    from bimotion.hub import licence_warnings
+    from bimotion.data.layout import is_prepared, read_info
+    from bimotion.hub import licence_warnings, licences_of
 
     licenses = {}
-    for shard in parse_mixture(split_list(list(train_configs))).shards:
-        info = Path(getattr(data_args, shard.benchmark) or "") / "prepare.json"
-        if info.is_file():
-            found = json.loads(info.read_text(encoding="utf-8")).get("licenses", {})
-            licenses.update({shard.corpus: found[shard.corpus]} if shard.corpus in found else {})
+    shards = parse_mixture(split_list(list(train_configs))).shards
+    for bench in dict.fromkeys(s.benchmark for s in shards):
+        path = getattr(data_args, bench)
+        info = read_info(path) if path and is_prepared(path) else None
+        licenses.update(licences_of([s.corpus for s in shards if s.benchmark == bench], info)[0])
     for warning in licence_warnings(licenses):
         print(f"warning: {warning} (the model is trained on it)", file=sys.stderr)
 

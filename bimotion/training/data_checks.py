@@ -39,12 +39,12 @@ def check_dataset(value: str | None, flag: str, benchmark: str, *, cache_dir: st
             raise ArgumentError(
                 f"{flag} {value} is not a prepared dataset folder (no prepare.json): make one with `bimotion prepare`"
             )
-        import json
+        from bimotion.data.layout import read_info
 
-        try:
-            found = json.loads(info.read_text(encoding="utf-8")).get("benchmark", benchmark)
-        except (ValueError, AttributeError) as err:
-            raise ArgumentError(f"{flag} {value}: unreadable {info} ({one_line(err)}); prepare it again") from err
+        try:  # the one reader of prepare.json: a file without a benchmark, or not prepare's, is refused
+            found = read_info(path)["benchmark"]
+        except ValueError as err:
+            raise ArgumentError(f"{flag} {value}: {one_line(err)}") from err
         if found != benchmark:
             raise ArgumentError(f"{flag} {value} holds the prepared {found} dataset, not {benchmark}")
     elif not is_hub_id(value):

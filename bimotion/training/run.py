@@ -88,7 +88,10 @@ def evaluate(trainer: SERTrainer, dataset, prefix: str) -> dict:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    """Atomically: a reader (the grid, a second worker) never sees half a file."""
+    from loaders.files import write_text_atomic
+
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def training_arguments(spec: TrainSpec) -> SERTrainingArguments:
