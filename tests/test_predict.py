@@ -334,11 +334,12 @@ def test_a_silent_file_is_scored_but_said_to_be_silent(models, tmp_path):
     """Digital silence gets rows (a recording may be silent on purpose), and the report says that
     their scores mean nothing."""
     soundfile.write(tmp_path / "quiet.wav", np.zeros(32000), 16000, subtype="PCM_16")
+    soundfile.write(tmp_path / "offset.wav", np.full(32000, 0.25), 16000, subtype="PCM_16")  # DC: silent too
     report = PredictReport()
-    rows = list(predict_files(models["ours"], [tmp_path / "quiet.wav"], window_s=2.0, hop_s=1.0,
-                              progress=False, report=report))  # fmt: skip
-    assert rows and report.silent == [str(tmp_path / "quiet.wav")]
-    assert "1 file(s) are silent (peak at most -80 dBFS): their scores mean nothing" in report.format()
+    files = [tmp_path / "quiet.wav", tmp_path / "offset.wav"]
+    rows = list(predict_files(models["ours"], files, window_s=2.0, hop_s=1.0, progress=False, report=report))
+    assert rows and report.silent == [str(f) for f in files]
+    assert "2 file(s) are silent (peak at most -80 dBFS): their scores mean nothing" in report.format()
 
 
 def test_a_wrong_model_is_named_before_any_audio_file_is_read(tmp_path, capsys):

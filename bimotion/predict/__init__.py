@@ -190,21 +190,20 @@ def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_ba
     """``(file name, start sample, samples)`` of every window; a file that fails while decoding is
     raised, or with ``skip_bad`` counted (windows it already gave stay)."""
 
-    peak = 0.0  # of the file being read
+    level = _Level()  # of the file being read
 
     def counted(blocks: Iterable[np.ndarray]):
-        nonlocal peak
         for block in blocks:
             step = len(block) / rate
             report.audio_s += step
             if bar.total is not None and bar.n + step > bar.total:  # headers' durations can run a little short
                 bar.total = bar.n + step
             bar.update(step)
-            peak = max(peak, float(np.max(np.abs(block))) if len(block) else 0.0)
+            level.add(block)
             yield block
 
     for source in sources:
-        count, peak = 0, 0.0
+        count, level = 0, _Level()
         try:
             for start, samples in windows(counted(audio_blocks(source, rate)), rate, how):
                 count += 1
@@ -219,8 +218,29 @@ def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_ba
             continue
         if not count:
             report.no_window.append(source.name)
-        elif peak_dbfs(np.array([peak])) <= SILENT_PEAK_DBFS:
+        elif peak_dbfs(np.array([level.peak_around_mean])) <= SILENT_PEAK_DBFS:
             report.silent.append(source.name)
+
+
+class _Level:
+    """A streamed file's peak around its mean, as the readers measure silence (a constant offset,
+    a DC-coupled input, is no signal): its sum, lowest and highest sample."""
+
+    def __init__(self):
+        self.total, self.n, self.low, self.high = 0.0, 0, np.inf, -np.inf
+
+    def add(self, block: np.ndarray) -> None:
+        if len(block):
+            self.total += float(np.sum(block, dtype=np.float64))
+            self.n += block.size
+            self.low, self.high = min(self.low, float(np.min(block))), max(self.high, float(np.max(block)))
+
+    @property
+    def peak_around_mean(self) -> float:
+        if not self.n:
+            return 0.0
+        mean = self.total / self.n
+        return max(self.high - mean, mean - self.low)
 
 
 def _score(predictor: Predictor, batch, threshold: float, report: PredictReport) -> Iterator[WindowPrediction]:
