@@ -120,3 +120,22 @@ def test_every_check_reads_a_hub_id_alike(value, hub_id, monkeypatch):
         except error:
             verdicts[name] = False
     assert verdicts == dict.fromkeys(verdicts, hub_id)
+
+
+def test_a_hub_models_trained_labels_are_read_from_its_config(offline, tmp_path):
+    """infer on a Hub model id recorded no trained labels (they were read from local folders only),
+    so labels the model never learnt counted as its mistakes."""
+    import json
+
+    from bimotion.training.metrics import read_trained_labels
+
+    cache, commit = tmp_path / "hub-cache", "0" * 40
+    snapshot = tmp_path / "hub-cache" / "models--owner--tiny-xlsr" / "snapshots" / commit
+    save_tiny_model(tmp_path / "tiny")
+    shutil.copytree(tmp_path / "tiny", snapshot)
+    config = json.loads((snapshot / "config.json").read_text())
+    (snapshot / "config.json").write_text(json.dumps({**config, "trained_labels": ["anger", "neutral"]}))
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text(commit)
+    assert read_trained_labels("owner/tiny-xlsr", cache_dir=str(cache)) == ["anger", "neutral"]
+    assert read_trained_labels(snapshot) == ["anger", "neutral"]  # a local folder, as before

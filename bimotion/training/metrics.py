@@ -94,13 +94,21 @@ def f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray
 MODEL_CONFIGS = ("config.json", PROBE_CONFIG)  # a fine-tuned model's, a probe's
 
 
-def read_trained_labels(model_dir: str | os.PathLike) -> list[str] | None:
-    """``trained_labels`` of a saved model's ``config.json``, or of a probe's ``probe.json``
-    (``None``: not recorded, i.e. all labels, or not a local folder)."""
+def read_trained_labels(model_dir: str | os.PathLike, *, cache_dir: str | None = None) -> list[str] | None:
+    """``trained_labels`` of a saved model's ``config.json``, or of a probe's ``probe.json``, in a
+    local folder or a Hub model (its ``config.json``, from the Hub's cache where it was loaded
+    from); ``None``: not recorded, i.e. all labels."""
+    from bimotion.hub import download_kwargs, is_hub_id
+
     for name in MODEL_CONFIGS:
         path = Path(model_dir) / name
         if path.is_file():
             return json.loads(path.read_text(encoding="utf-8")).get("trained_labels")
+    if not Path(model_dir).exists() and is_hub_id(str(model_dir)):
+        from huggingface_hub import hf_hub_download
+
+        config = hf_hub_download(str(model_dir), "config.json", cache_dir=cache_dir, **download_kwargs(model_dir))
+        return json.loads(Path(config).read_text(encoding="utf-8")).get("trained_labels")
     return None
 
 
