@@ -453,3 +453,32 @@ def test_default_test_sets_leave_out_a_group_without_test_rows_with_a_note(paths
     assert default_test_configs(Sources(bimotion=paths["data"]), log=notes.append) == ["zho_eld", "zho_adu"]
     # what the grid gives a model as its own test sets: those it can score
     assert with_split_rows(Sources(bimotion=str(thin)), ["zho_eld", "zho_adu[esd]"], "test") == ["zho_eld"]
+
+
+def test_the_end_table_shows_each_groups_bootstrap_interval():
+    """A run's test scores were bare numbers; a small test set's could be far from the truth."""
+    import numpy as np
+
+    from bimotion.training.args import scores_report
+    from bimotion.training.metrics import score_groups
+
+    rng = np.random.default_rng(0)
+    n = 200
+    labels = np.zeros((n, 13), dtype=np.int8)
+    labels[np.arange(n), rng.integers(0, 3, n)] = 1
+    mask = np.zeros((n, 13), dtype=np.int8)
+    mask[:, :3] = 1
+    logits = np.where(labels == 1, 2.0, -2.0) + rng.normal(0, 2.5, (n, 13))  # right more often than not
+    groups, corpora = np.array(["zho_eld"] * 120 + ["eng_eld"] * 80), np.array(["csed"] * 120 + ["tess"] * 80)
+    scores = score_groups(logits, labels, mask, corpora, groups, intervals=500)
+    again = score_groups(logits, labels, mask, corpora, groups, intervals=500)
+    for group, values in scores["groups"].items():
+        low, high = values["weighted_f1_ci"]
+        assert low < values["weighted_f1"] < high and high - low < 0.4, group
+        assert values["weighted_f1_ci"] == again["groups"][group]["weighted_f1_ci"]  # seeded: the same interval
+    assert "weighted_f1_ci" not in score_groups(logits, labels, mask, corpora, groups)["groups"]["zho_eld"]
+    lines = scores_report(scores).splitlines()
+    assert lines[1].split() == ["group", "weighted", "F1", "%", "95%", "CI", "chance", "%", "clips"]
+    low, high = scores["groups"]["zho_eld"]["weighted_f1_ci"]
+    assert lines[2].split()[2] == f"{100 * low:.1f}-{100 * high:.1f}"
+    assert lines[-1].startswith("95% CI: bootstrap over the test clips")

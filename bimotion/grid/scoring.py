@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..training.metrics import GROUP_SCORES, chance_levels, f1_from_counts, label_counts
+from ..training.bootstrap import _strata, score_test  # noqa: F401 (score_test: the grid's, re-exported)
+from ..training.metrics import chance_levels
 
 
 @dataclass
@@ -51,60 +52,6 @@ def summarize(values: np.ndarray, boot: np.ndarray, confidence: float) -> dict:
         "ci_low": float(lo),
         "ci_high": float(hi),
     }
-
-
-def _strata(pred: dict) -> list[np.ndarray]:
-    """The rows of each (group, corpus) part of a test set, in order of appearance."""
-    keys = np.char.add(np.char.add(pred["group"], "/"), pred["corpus"])
-    return [np.flatnonzero(keys == key) for key in dict.fromkeys(keys.tolist())]
-
-
-def _combine(per_part: list[list[tuple]], sizes: list[int], group_score: str) -> np.ndarray:
-    """Weighted F1 per seed and resample, shape ``(seeds, 1 + samples)``, from each part's counts."""
-    if group_score == "pooled":
-        seeds = range(len(per_part[0]))
-        return np.stack([f1_from_counts(*(sum(part[s][i] for part in per_part) for i in range(3))) for s in seeds])
-    f1 = np.stack([[f1_from_counts(*counts) for counts in part] for part in per_part])  # (parts, seeds, 1 + samples)
-    return np.average(f1, axis=0, weights=sizes if group_score == "weighted" else None)
-
-
-def score_test(
-    predictions: list[dict],
-    *,
-    samples: int,
-    confidence: float,
-    seed: int = 0,
-    group_score: str = "mean",
-    trained: list[np.ndarray | None] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted F1 (%) of one test set for each seed's predictions, and the bootstrap distribution
-    of their mean.  Each (group, corpus) part is scored on its own and combined by ``group_score``
-    (:data:`~bimotion.training.metrics.GROUP_SCORES`); the bootstrap resamples clips within each
-    part.  ``trained``: per seed, the labels its model trained on (boolean over the label space,
-    ``None``: all); the others are predicted absent."""
-    if group_score not in GROUP_SCORES:
-        raise ValueError(f"group_score must be one of {GROUP_SCORES}, not {group_score!r}")
-    ref = predictions[0]
-    for other in predictions[1:]:
-        if not np.array_equal(other["id"], ref["id"]):
-            raise ValueError("the seeds were scored on different test clips")
-    trained = trained or [None] * len(predictions)
-    rng = np.random.default_rng(seed)
-    per_part, sizes = [], []
-    for rows in _strata(ref):
-        weights = np.ones((1, len(rows)))
-        if samples:
-            weights = np.vstack([weights, rng.multinomial(len(rows), np.full(len(rows), 1 / len(rows)), size=samples)])
-        counts = []
-        for pred, known in zip(predictions, trained, strict=True):
-            preds = (pred["logits"][rows] > 0).astype(np.int8)  # sigmoid > 0.5
-            if known is not None:
-                preds = preds * known.astype(np.int8)
-            counts.append(label_counts(preds, pred["labels"][rows], pred["label_mask"][rows], weights))
-        per_part.append(counts)
-        sizes.append(len(rows))
-    f1 = 100 * _combine(per_part, sizes, group_score)
-    return f1[:, 0], f1[:, 1:].mean(0)
 
 
 def chance_of_test(pred: dict, group_score: str = "mean") -> dict:

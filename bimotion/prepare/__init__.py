@@ -52,6 +52,9 @@ ROWS_PER_FILE = 1000
 
 @dataclass
 class Prepared:
+    """What :func:`prepare` wrote: the folder, its ``prepare.json`` (``info``: protocol, corpora,
+    shards with their row counts, skips) and the report of what was skipped (``report.format()``)."""
+
     out_dir: Path
     info: dict
     report: SkipReport

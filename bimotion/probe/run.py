@@ -16,6 +16,7 @@ import numpy as np
 from bimotion.data.layout import held_shards
 from bimotion.mixture import Shard, parse_mixture
 from bimotion.registry import BENCHMARKS
+from bimotion.training.bootstrap import INTERVAL_SAMPLES
 from bimotion.training.data import Sources, ids_hash, sources_of, with_split_rows
 from bimotion.training.metrics import trained_mask
 from bimotion.training.model import UNTRAINED_BIAS, trained_labels
@@ -76,7 +77,10 @@ def train_probe(
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     _save_head(out, head, spec, train["features"].shape[1:], probe_args, trained)
-    scores = {name: score_head(head, d, trained) for name, d in (("validation", validation), ("test", test))}
+    scores = {  # the test split's groups get a 95% interval (bootstrap over clips)
+        "validation": score_head(head, validation, trained),
+        "test": score_head(head, test, trained, intervals=INTERVAL_SAMPLES),
+    }
     summary = {
         **_summary(spec, sources, mixture, train, probe_args, seed, history),
         "trained_labels": trained,
@@ -123,7 +127,7 @@ def _check_layer(args: ProbeArguments, shape: tuple[int, ...]) -> None:
         raise ValueError(f"--layer must be in [0, {shape[1]}) for this encoder, not {args.layer}")
 
 
-def score_head(head, data: dict, trained: list[str] | None = None) -> dict:
+def score_head(head, data: dict, trained: list[str] | None = None, *, intervals: int = 0) -> dict:
     """:func:`~bimotion.training.metrics.score_groups` of a trained head on ``data`` (features with
     their labels, label masks, corpora and groups, as :func:`~.cache.features_of` returns them);
     labels outside ``trained`` are predicted absent, as a fine-tuned model's are."""
@@ -131,7 +135,13 @@ def score_head(head, data: dict, trained: list[str] | None = None) -> dict:
 
     logits, _ = head_outputs(head, data["features"])
     return score_groups(
-        logits, data["labels"], data["label_mask"], data["corpus"], data["group"], trained_labels=trained
+        logits,
+        data["labels"],
+        data["label_mask"],
+        data["corpus"],
+        data["group"],
+        trained_labels=trained,
+        intervals=intervals,
     )
 
 

@@ -257,6 +257,7 @@ def score_groups(
     *,
     trained_labels: list[str] | None = None,
     group_score: str = "mean",
+    intervals: int = 0,
 ) -> dict:
     """``{"weighted_f1", "macro_f1", "chance", "loss", "num_samples", "group_score", "trained_labels",
     "groups": {group: {..., "corpora": {corpus: scores}}}}``.
@@ -264,7 +265,8 @@ def score_groups(
     A group's ``weighted_f1``/``macro_f1``/``chance`` aggregate its corpora by ``group_score``
     (:data:`GROUP_SCORES`; all three in ``weighted_f1_by``).  Top-level ``weighted_f1``/``macro_f1``/
     ``chance`` are means over every (group, corpus) test set.  Labels outside ``trained_labels``
-    (``None``: all) are predicted absent."""
+    (``None``: all) are predicted absent.  ``intervals``: that many bootstrap resamples give each
+    group a 95% ``weighted_f1_ci`` (:func:`~.bootstrap.group_intervals`)."""
     if group_score not in GROUP_SCORES:
         raise ValueError(f"group_score must be one of {GROUP_SCORES}, not {group_score!r}")
     corpora, groups, trained = np.asarray(corpora), np.asarray(groups), trained_mask(trained_labels)
@@ -278,6 +280,13 @@ def score_groups(
         every += per_corpus.values()
         pooled = scores(logits[in_group], labels[in_group], mask[in_group], threshold, trained)
         out_groups[group] = _group(list(per_corpus.values()), pooled, group_score) | {"corpora": per_corpus}
+    if intervals and len(labels):
+        from .bootstrap import group_intervals
+
+        ci = group_intervals(logits, labels, mask, corpora, groups, trained=trained,
+                             group_score=group_score, samples=intervals)  # fmt: skip
+        for group, interval in ci.items():
+            out_groups[group]["weighted_f1_ci"] = interval
     return {
         "num_samples": int(len(labels)),
         "loss": float(masked_bce(logits, labels, mask).mean()) if len(labels) else float("nan"),
@@ -331,13 +340,16 @@ class GroupMetrics:
     """``compute_metrics`` for Trainer: maps each prediction back to its dataset row through the
     ``row`` label (any sampler order, any number of processes) and scores per group and corpus."""
 
-    def __init__(self, dataset, threshold: float = THRESHOLD, trained_labels: list[str] | None = None):
+    def __init__(
+        self, dataset, threshold: float = THRESHOLD, trained_labels: list[str] | None = None, intervals: int = 0
+    ):
         from .data import column
 
         self.corpora = column(dataset, "corpus")
         self.groups = column(dataset, "group")
         self.threshold = threshold
         self.trained_labels = trained_labels
+        self.intervals = intervals  # bootstrap resamples for each group's interval (the test split's)
         self.last: dict | None = None
 
     def __call__(self, eval_pred) -> dict[str, float]:
@@ -347,6 +359,6 @@ class GroupMetrics:
         logits, labels, mask, rows = logits[order], labels[order], mask[order], rows[order].astype(int)
         self.last = score_groups(
             logits, labels, mask, self.corpora[rows], self.groups[rows], self.threshold,
-            trained_labels=self.trained_labels,
+            trained_labels=self.trained_labels, intervals=self.intervals,
         )  # fmt: skip
         return flat(self.last)

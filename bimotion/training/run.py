@@ -80,8 +80,12 @@ def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTra
 
 def evaluate(trainer: SERTrainer, dataset, prefix: str) -> dict:
     """Per-group, per-corpus scores of ``trainer.model`` on ``dataset`` (all processes get them)."""
+    from .bootstrap import INTERVAL_SAMPLES
+
     trainer.compute_metrics = metrics = GroupMetrics(
-        dataset, trained_labels=getattr(trainer.model.config, "trained_labels", None)
+        dataset,
+        trained_labels=getattr(trainer.model.config, "trained_labels", None),
+        intervals=INTERVAL_SAMPLES if prefix == "test" else 0,  # a 95% interval per group, for the end table
     )
     trainer.predict(dataset, metric_key_prefix=prefix)
     return metrics.last
@@ -351,6 +355,7 @@ def infer(
 ) -> dict:
     """Score a trained model on ``split`` of ``configs`` (default: every group of the given datasets),
     with :func:`bimotion.training.inference.predict` on whole clips."""
+    from .bootstrap import INTERVAL_SAMPLES
     from .inference import predict
 
     sources = sources_of(data_args)
@@ -369,7 +374,7 @@ def infer(
     trained_labels = read_trained_labels(model_name_or_path)  # the others are scored as predicted absent
     scores = score_groups(
         pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"],
-        trained_labels=trained_labels,
+        trained_labels=trained_labels, intervals=INTERVAL_SAMPLES,
     )  # fmt: skip
     trained_on = _trained_groups(model_name_or_path)
     result = {
