@@ -501,7 +501,7 @@ def test_a_split_whose_train_and_test_share_no_gender_is_noted():
         ({"benchmark": "bimotoin"}, ValueError, "unknown benchmark 'bimotoin'; choose one of: bimotion, yuemotion"),
         ({"sources": "/data/CSED"}, TypeError, "sources must map corpus names to folders"),
         ({"seed": -1}, ValueError, "seed must be an integer >= 0"),
-        ({"num_proc": 0}, ValueError, "num_proc must be an integer >= 1"),
+        ({"num_proc": 0}, ValueError, "num_proc must be a positive integer"),
     ],
 )
 def test_bad_prepare_arguments_are_named_before_any_corpus_is_read(tmp_path, kwargs, error, message):

@@ -42,7 +42,7 @@ def test_a_second_claim_fails_at_once_and_an_existing_output_needs_overwrite(tmp
             with claim_output(out, overwrite=False):
                 pass
     _dataset(out, "old")
-    with pytest.raises(FileExistsError, match="pass --overwrite"), claim_output(out, overwrite=False):
+    with pytest.raises(FileExistsError, match="pass overwrite=True"), claim_output(out, overwrite=False):
         pass
 
 

@@ -131,7 +131,8 @@ def _check_arguments(sources, benchmark, protocol: str, seed: int, num_proc: int
         raise ValueError(f"unknown split protocol {protocol!r}; choose one of: {', '.join(PROTOCOLS)}")
     for name, value, low in (("seed", seed, 0), ("num_proc", num_proc, 1), ("rows_per_file", rows_per_file, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, not {value!r}")
+            what = "a positive integer" if low else "an integer >= 0"
+            raise ValueError(f"{name} must be {what}, not {value!r}")
 
 
 def write_dataset(
