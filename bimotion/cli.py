@@ -56,8 +56,14 @@ def _version(prog: str) -> str:
 def main(argv=None, *, prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands") -> int:
     args = build_parser(prog, commands, package).parse_args(argv)
     from bimotion.console import quiet
+    from bimotion.extras import EXTRAS, missing, missing_message
     from loaders.errors import CorpusError, MissingToolError, audience
 
+    command = f"{prog} {args.command}"
+    absent = missing(getattr(sys.modules[args._run.__module__], "NEEDS", ()))
+    if absent:  # before any work: a wheel installed without its extras
+        print(f"error: {missing_message(command, absent)}", file=sys.stderr)
+        return 2
     quiet(args.verbose)
 
     with audience("cli"):  # errors name flags (--skip-bad), not keyword arguments
@@ -65,6 +71,11 @@ def main(argv=None, *, prog: str = "bimotion", commands=COMMANDS, package: str =
             return int(args._run(args) or 0)
         except (CorpusError, MissingToolError) as err:
             print(f"error: {err}", file=sys.stderr)
+            return 2
+        except ModuleNotFoundError as err:  # an optional dependency that NEEDS did not name
+            if (err.name or "").split(".")[0] not in EXTRAS:
+                raise
+            print(f"error: {missing_message(command, [err.name.split('.')[0]])}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

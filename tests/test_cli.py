@@ -185,3 +185,41 @@ def test_every_skipped_input_is_listed_in_a_file_beside_the_output(tmp_path, cap
     metadata.write_text("".join(metadata.read_text(encoding="utf-8").splitlines(True)[:-14]), encoding="utf-8")
     assert main(["scan", "-q", "--skip-bad", "--source", f"mine={root}", "--output", str(manifest)]) == 0
     assert not listed.exists()
+
+
+@pytest.mark.parametrize("command", ["demo", "advise", "predict"])
+def test_a_command_whose_optional_dependencies_are_missing_says_how_to_install_them(
+    command, tmp_path, capsys, monkeypatch
+):
+    """A wheel installed without its extras: `bimotion demo` prepared for a minute and then died with
+    an ImportError traceback (predict and advise at once, with ModuleNotFoundError)."""
+    import importlib.util
+
+    from bimotion.cli import main
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else find_spec(name, *a))
+    argv = {
+        "demo": ["--output", str(tmp_path / "d")],
+        "advise": ["--bimotion", str(tmp_path)],
+        "predict": ["--model", "m", "x.wav"],
+    }
+    assert main([command, *argv[command]]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: `bimotion {command}` needs torch (optional dependencies): pip install 'bimotion[train]'\n"
+    assert not (tmp_path / "d").exists()
+
+
+def test_an_optional_module_missing_mid_run_is_one_line(capsys, monkeypatch):
+    from bimotion import cli
+    from bimotion.commands import scan
+
+    def run(args):
+        raise ModuleNotFoundError("No module named 'umap'", name="umap")
+
+    monkeypatch.setattr(scan, "run", run)
+    assert cli.main(["scan", "--source", "csed=x", "--output", "m.jsonl"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "error: `bimotion scan` needs umap (optional dependencies): pip install 'bimotion[plots]'\n"
+    )

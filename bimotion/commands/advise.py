@@ -23,6 +23,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+NEEDS = ("torch", "transformers", "accelerate", "sklearn", "matplotlib")  # bimotion.extras
 HELP = "which cross-group data helps a target group most: train, score and report every mixture"
 
 

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 DEMO_MARKER = ".bimotion-demo"  # in --output: the demo wrote this folder
+NEEDS = ("torch", "transformers", "accelerate", "sklearn", "matplotlib", "umap", "torchcodec")  # bimotion.extras
 HELP = "run the whole pipeline on a generated corpus with a tiny model (minutes on a laptop CPU)"
 DEFAULT_SCALE = 8  # distinct generated clips: 8x the small fixtures (tens of training clips per group)
 

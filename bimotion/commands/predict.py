@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sys
 
+NEEDS = ("torch", "transformers")  # bimotion.extras
 HELP = "predict emotions in audio files and folders with a trained model (CSV or JSON Lines, one row per window)"
 
 
