@@ -250,5 +250,12 @@ def test_a_handful_of_test_clips_gives_no_verdict(capsys):
         **{**advice.__dict__, "mixtures": [baseline, MixtureResult(**{**mixture.__dict__, "test_clips": 99})]}
     )
     assert _verdict_line(sure_advice).startswith("Helps most (zho_eld+zho_adu)")
-    at_chance = Advice(**{**advice.__dict__, "chance": 100.0})
-    assert "to 100.0 †, at or below chance (100.0)" in _verdict_line(at_chance)
+    at_chance = Advice(**{**advice.__dict__, "chance": 100.0})  # every model at or below it
+    assert _verdict_line(at_chance).startswith("No model scores above chance (100.0) on Mandarin elderly")
+    # the baseline at chance and nothing better: no advice to keep it (it said "keep training ... alone")
+    worse = MixtureResult(
+        **{**mixture.__dict__, "score": low, "delta": Estimate([-1.0], -1.0, 0.0, [math.nan] * 2, [-1.0, -1.0], 0.0)}
+    )
+    stuck = Advice(**{**advice.__dict__, "chance": 55.0, "mixtures": [baseline, worse]})
+    assert "keep training" not in _verdict_line(stuck) and "No model scores above chance" in _verdict_line(stuck)
+    assert "keep training on Mandarin elderly alone" in _verdict_line(Advice(**{**stuck.__dict__, "chance": 30.0}))

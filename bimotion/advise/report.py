@@ -67,6 +67,12 @@ def _verdict_line(advice: Advice) -> str:
     others = [m for m in advice.mixtures if m.role != "baseline"]
     if not others:
         return f"No other group was given: nothing to compare with training on {who} alone."
+    if all(m.score.mean <= advice.chance for m in advice.mixtures):  # nothing to recommend, the baseline least
+        return (
+            f"No model scores above chance ({advice.chance:.1f}) on {who}: none of these mixtures gives a usable "
+            "model, and their differences say nothing; more training data or steps, or a stronger backend "
+            "(--config paper), come first."
+        )
     best = max(others, key=lambda m: m.delta.mean)
     if best.delta.mean <= 0:
         return f"Nothing beats the in-group baseline on average: keep training on {who} alone."
@@ -77,8 +83,7 @@ def _verdict_line(advice: Advice) -> str:
     else:
         action = f"{describe(best)} beats the in-group baseline by {amount} weighted F1"
     lead = "Helps most" if best.verdict == "helps" else "Highest on average"  # a gain only when it is clear
-    at_chance = f" {DAGGER}, at or below chance ({advice.chance:.1f})" if best.score.mean <= advice.chance else ""
-    return f"{lead} ({name}): {action}, to {best.score.mean:.1f}{at_chance} ({VERDICTS[best.verdict]})."
+    return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({VERDICTS[best.verdict]})."
 
 
 def summary_lines(advice: Advice) -> list[str]:
