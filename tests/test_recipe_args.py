@@ -56,6 +56,8 @@ CASES = [
         "--yuemotion",
     ),  # BiMotion data as YueMotion
     ("train", ["--train_configs", "zho_eldd"], "--train_configs"),
+    # a config typo is named before a model that cannot be found (offline, that was all a user saw)
+    ("train", ["--model_name_or_path", "/no/such/model", "--train_configs", "zho_eldd"], "--train_configs"),
     ("train", ["--bimotion", "{root}/no_benchmark", "--train_configs", "zho_eld"], "--bimotion"),
     # a group the prepared folder has no rows of: named before anything loads (it was a traceback)
     ("train", ["--train_configs", "eld"], "--train_configs: eld includes eng_eld, of which the prepared bimotion"),
@@ -102,6 +104,8 @@ CASES = [
     ("train", ["--train_configs", "zho_eld", "--metric_for_best_model", "weighted_f1_zho_adu"], "weighted_f1_zho_eld"),
     ("grid", ["--config", "{root}/bad_metric.yaml", "--bimotion", "{data}"], "--metric_for_best_model 'eval_f1'"),
     ("augment", ["--target", "xyz_eld"], "--target"),
+    # a mixture of groups the folder lacks: the way out is another mixture, not "leave it out"
+    ("augment", ["--target", "zho_eld", "--mixture", "cross_lingual"], "choose a --mixture without it (baseline;"),
     # augment fills --validation_configs itself: the error names where they came from, not a flag never given
     (
         "augment",

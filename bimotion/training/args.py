@@ -235,16 +235,16 @@ def check_training(
     ``validation_flag``: a recipe that fills ``--validation_configs`` itself names what it filled
     them from."""
     datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
+    check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)
+    check_configs(train_configs, train_flag, datasets)  # a mistyped config first: it needs no network
+    check_configs(data_args.validation_configs, validation_flag, datasets)
+    check_configs(data_args.test_configs, "--test_configs", datasets)
     check_model(
         model_args.model_name_or_path,
         "--model_name_or_path",
         cache_dir=model_args.model_cache_dir,
         revision=model_args.model_revision,
     )
-    check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)
-    check_configs(train_configs, train_flag, datasets)
-    check_configs(data_args.validation_configs, validation_flag, datasets)
-    check_configs(data_args.test_configs, "--test_configs", datasets)
     check_hyperparameters(model_args, data_args, run_args, training_args)
     # what validation reads: --validation_configs, else the training configs
     validation = (

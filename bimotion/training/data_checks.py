@@ -195,9 +195,14 @@ def _check_present(config: str, found, flag: str, datasets: dict[str, str | None
                         f"rows (it holds {', '.join(groups_held)}): {narrower}, or prepare {group}'s corpora "
                         f"({', '.join(wanted)})"
                     )
+                leave = (  # augment's groups come from its mixture: it is narrowed, not edited
+                    "choose a --mixture without it (baseline; --languages and --age_groups narrow the others)"
+                    if flag == "--mixture"
+                    else f"leave {group} out"
+                )
                 raise ArgumentError(
                     f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {', '.join(groups_held)}): "
-                    f"prepare it with the corpora of {group} ({', '.join(wanted)}), or leave {group} out"
+                    f"prepare it with the corpora of {group} ({', '.join(wanted)}), or {leave}"
                 )
     return notes
 
