@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMANDS: tuple[str, ...] = ("sources", "scan", "prepare", "check", "push", "demo", "advise", "predict")
 
 
+DESCRIPTION = (
+    "Speech emotion recognition across languages and age groups: read the raw corpora, prepare "
+    "BiMotion/YueMotion as Hub-ready datasets, check and publish them; advise which cross-group data "
+    "helps a target group; predict emotions in recordings with a trained model."
+)
+
+
 def build_parser(
-    prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands"
+    prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands", description: str = DESCRIPTION
 ) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Speech emotion recognition across languages and age groups: read the raw corpora, "
-        "prepare BiMotion/YueMotion as Hub-ready datasets, check and publish them; advise which "
-        "cross-group data helps a target group; predict emotions in recordings with a trained model.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=_version(prog))
     parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
@@ -53,8 +57,15 @@ def _version(prog: str) -> str:
     return f"{prog} {found}" if prog == "bimotion" else f"{prog} (bimotion {found})"
 
 
-def main(argv=None, *, prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands") -> int:
-    args = build_parser(prog, commands, package).parse_args(argv)
+def main(
+    argv=None,
+    *,
+    prog: str = "bimotion",
+    commands=COMMANDS,
+    package: str = "bimotion.commands",
+    description: str = DESCRIPTION,
+) -> int:
+    args = build_parser(prog, commands, package, description).parse_args(argv)
     from bimotion.console import quiet
     from bimotion.extras import EXTRAS, missing, missing_message
     from loaders.errors import CorpusError, MissingToolError, audience
@@ -80,6 +91,9 @@ def main(argv=None, *, prog: str = "bimotion", commands=COMMANDS, package: str =
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:  # `bimotion sources | head`: the reader left, which is no error to report
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at the exit's flush
+            return 141
 
 
 if __name__ == "__main__":

@@ -223,3 +223,24 @@ def test_an_optional_module_missing_mid_run_is_one_line(capsys, monkeypatch):
         capsys.readouterr().err
         == "error: `bimotion scan` needs umap (optional dependencies): pip install 'bimotion[plots]'\n"
     )
+
+
+def test_a_reader_that_leaves_early_is_no_traceback():
+    """`bimotion sources --layout | head -1` ended in a BrokenPipeError traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bimotion.cli", "sources", "--layout"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    proc.stdout.close()  # before it writes (its imports take far longer)
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141 and err == ""
+    help_text = subprocess.run(
+        [sys.executable, "-m", "yuemotion.cli", "--help"], capture_output=True, text=True, env=env
+    ).stdout
+    assert "YueMotion, Cantonese" in help_text and "predict emotions" not in help_text  # its own commands only
