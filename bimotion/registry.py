@@ -179,7 +179,10 @@ class Benchmark:
         try:
             return self.configs[name]
         except KeyError:
-            raise KeyError(f"{self.name} has no config {name!r}; choose one of: {', '.join(self.configs)}") from None
+            raise KeyError(
+                f"{self.name} has no config {name!r}{did_you_mean(name, self.configs)}; "
+                f"choose one of: {', '.join(self.configs)}"
+            ) from None
 
 
 BIMOTION = Benchmark(
@@ -263,6 +266,17 @@ def register(bench: Benchmark) -> Benchmark:
     return bench
 
 
+def did_you_mean(name: str, options) -> str:
+    """`` (did you mean 'zho_eld'?)`` for a name that differs from one option in case or a letter
+    or two, else ``""``."""
+    import difflib
+
+    options = list(options)
+    same = [o for o in options if o.lower() == name.lower()]
+    close = same or difflib.get_close_matches(name.lower(), options, n=1, cutoff=0.8)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def find_config(name: str) -> tuple[Benchmark, Config]:
     """Resolve a config name (``eng_eld``, ``yue_adu``, ``bimotion:all``, ``yuemotion:all``)."""
     if ":" in name:
@@ -273,9 +287,9 @@ def find_config(name: str) -> tuple[Benchmark, Config]:
     hits = [(b, b.configs[name]) for b in BENCHMARKS.values() if name in b.configs]
     if len(hits) != 1:
         options = sorted({f"{b.name}:{c}" if c == "all" else c for b in BENCHMARKS.values() for c in b.configs})
-        close = [c for c in options if c.lower() == name.lower()]
+        close = did_you_mean(name, options)
         hint = (
-            f" (did you mean {close[0]!r}?)"
+            close
             if close
             else " (a group of your own corpus is known once its prepared folder is: "
             "register(benchmark_of(read_info(FOLDER))), as the recipes do for --bimotion DIR)"

@@ -202,6 +202,7 @@ def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(t
         (tmp_path / "neither", "neither a prepared folder (prepare.json) nor a fine-tuned model folder"),
         (probe, "is a probe head"),
         (both, "holds both a prepared dataset"),
+        (tmp_path / "typo", f"{tmp_path / 'typo'}: no such folder"),  # was "neither a prepared folder nor ..."
     ):
         before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
         assert main(["push", str(folder), "--repo-id", "my-lab/x", "--token", SECRET]) == 2, folder

@@ -27,3 +27,18 @@ def test_benchmarks_expose_typed_groups_with_string_names():
     assert (YUEMOTION.languages, YUEMOTION.age_groups) == (["yue"], ["adu", "eld"])
     with pytest.raises(KeyError, match="bimotion has no group 'yue_adu'"):
         BIMOTION.group("yue_adu")
+
+
+def test_a_mistyped_config_name_gets_a_suggestion():
+    from bimotion.registry import BENCHMARKS, find_config
+
+    for typed, meant in (("zho_eldd", "zho_eld"), ("ENG_ELD", "eng_eld"), ("csd", "csed")):
+        with pytest.raises(KeyError, match=f"did you mean '{meant}'"):
+            find_config(typed)
+    with pytest.raises(KeyError, match="did you mean 'zho_eld'"):
+        BENCHMARKS["bimotion"].config("zho_eldd")
+    with pytest.raises(KeyError) as caught:
+        find_config("xyz")
+    assert "did you mean" not in caught.value.args[0]
+    with pytest.raises(KeyError, match="no benchmark 'foo'; choose one of: bimotion, yuemotion"):
+        find_config("foo:all")

@@ -71,7 +71,9 @@ def folder_error(folder) -> str | None:
     """Why ``folder`` cannot be pushed (None when it can): neither kind, both kinds, or a probe head."""
     from bimotion.data.layout import INFO_FILE
 
-    folder, model = Path(folder), is_model_folder(folder)
+    folder, model = Path(folder).expanduser(), is_model_folder(folder)
+    if not folder.is_dir():
+        return f"{folder}: no such folder" + (" (it is a file)" if folder.exists() else "")
     if model and (folder / INFO_FILE).is_file():
         return f"{folder} holds both a prepared dataset ({INFO_FILE}) and a model (config.json): push them from separate folders"
     if (folder / "probe.pt").is_file() and not model:
