@@ -185,6 +185,11 @@ def test_split_membership_and_bytes_ignore_file_system_order_and_process_count(p
     card = (again.out_dir / "README.md").read_text(encoding="utf-8")
     assert "partial preparation" in card and "`eng_eld` is partial (missing crema_d, elderreact)" in card
     assert "zho_adu" not in config_files(again.info)
+    from bimotion.commands.prepare import summary
+
+    printed = summary(again.info)  # said plainly (it was "zho_adu is absent: has nothing; missing esd")
+    assert "note: group eng_eld is partial: it has tess, not crema_d, elderreact" in printed
+    assert "note: group zho_adu is not in this dataset (its corpora, esd, were not given)" in printed
 
 
 # ------------------------------------------------------------------------------ builders

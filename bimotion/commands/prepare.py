@@ -150,8 +150,11 @@ def summary(info: dict) -> str:
         lines.append(f"{corpus:<11} {group:<8} {cells} {hours[(corpus, group)]:>7.2f}")
     bench = benchmark_of(info)
     for group, g in partial_groups(info, bench).items():
-        have = ", ".join(g["corpora"]) or "nothing"
-        lines.append(f"note: group {group} is {g['status']}: has {have}; missing {', '.join(g['missing'])}")
+        missing = ", ".join(g["missing"])
+        if g["corpora"]:
+            lines.append(f"note: group {group} is partial: it has {', '.join(g['corpora'])}, not {missing}")
+        else:
+            lines.append(f"note: group {group} is not in this dataset (its corpora, {missing}, were not given)")
     if own_only(info, bench):
         groups = ", ".join(g for g, v in info["groups"].items() if v["status"] != "absent")
         lines.append(f"note: only your own corpora were given: the dataset holds their groups ({groups})")
