@@ -20,15 +20,22 @@ def _hdr_levels(density_at_points: np.ndarray) -> list[float]:
     return [float(np.quantile(density_at_points, 1 - mass)) for mass in HDR_MASSES]
 
 
-def _draw_density(ax, points: np.ndarray, color, extent) -> bool:
-    """KDE contours of ``points``; False when they are too few or degenerate for a density."""
+def _kde(points: np.ndarray):
+    """The Gaussian KDE of ``points`` (Scott's bandwidth), None when they are too few or degenerate."""
     from scipy.stats import gaussian_kde
 
     if len(points) < 3:
-        return False
+        return None
     try:
-        kde = gaussian_kde(points.T)
+        return gaussian_kde(points.T)
     except (np.linalg.LinAlgError, ValueError):
+        return None
+
+
+def _draw_density(ax, points: np.ndarray, color, extent) -> bool:
+    """KDE contours of ``points``; False when they are too few or degenerate for a density."""
+    kde = _kde(points)
+    if kde is None:
         return False
     (x0, x1), (y0, y1) = extent
     xx, yy = np.meshgrid(np.linspace(x0, x1, 120), np.linspace(y0, y1, 120))
@@ -74,8 +81,8 @@ def figure(spec, panels: list[dict], labels: list[str]):
 
     from .grid.heatmap import mixture_name
 
-    colors = {label: plt.get_cmap("tab10")(i % 10) for i, label in enumerate(labels)}
-    extent = _extent(panels)
+    colors = {label: label_color(label) for label in labels}
+    extent = _extent(panels, labels)
     rows, columns = panel_grid(len(panels))
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 4.1 * rows + 0.9), squeeze=False)
     drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
@@ -95,14 +102,46 @@ def figure(spec, panels: list[dict], labels: list[str]):
     return fig
 
 
-def _extent(panels: list[dict]) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The (x, y) limits shared by every panel: all points, with a margin of 8 %."""
+# One colour per label, the same in every figure whatever labels it draws or their order; grey is
+# kept for the clips of other labels.  CSED's three (positive, neutral, negative) are far apart.
+LABEL_COLORS = {
+    "sadness": "#1f77b4", "fear": "#9467bd", "anger": "#d62728", "happiness": "#ff7f0e",
+    "disgust": "#8c564b", "neutral": "#17becf", "surprise": "#e377c2", "positive": "#2ca02c",
+    "negative": "#7b4173", "excitement": "#bcbd22", "frustration": "#843c39", "other": "#aec7e8",
+    "unknown": "#c5b0d5",
+}  # fmt: skip
+
+
+def label_color(label: str) -> str:
+    """:data:`LABEL_COLORS`' colour of ``label`` (black for a label outside the space)."""
+    return LABEL_COLORS.get(label, "#000000")
+
+
+KERNEL_REACH = 1.5  # kernel standard deviations beyond its points that a density's outer contour can reach
+
+
+def _extent(panels: list[dict], labels: list[str]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The (x, y) limits shared by every panel: all points with a margin of 8 %, widened so that no
+    density's outer contour is cut by the frame (a label whose clips lie in two clusters gets one
+    wide kernel: its contour reaches :data:`KERNEL_REACH` kernel widths beyond its points)."""
     every = np.vstack([np.vstack([p["train_xy"], p["test_xy"]]) for p in panels])
     pad = 0.08 * (every.max(0) - every.min(0) + 1e-9)
-    return (
-        (every[:, 0].min() - pad[0], every[:, 0].max() + pad[0]),
-        (every[:, 1].min() - pad[1], every[:, 1].max() + pad[1]),
-    )
+    low, high = every.min(0) - pad, every.max(0) + pad
+    for panel in panels:
+        for rows in _train_rows(panel, labels).values():
+            points = panel["train_xy"][rows]
+            kde = _kde(points)
+            if kde is not None:
+                reach = KERNEL_REACH * np.sqrt(np.diag(kde.covariance))
+                low, high = np.minimum(low, points.min(0) - reach), np.maximum(high, points.max(0) + reach)
+    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
+
+
+def _train_rows(panel: dict, labels: list[str]) -> dict[str, list[int]]:
+    """The training clips of each drawn label, and of :data:`OTHERS` (none of them)."""
+    train = {OTHERS: [i for i, names in enumerate(panel["train_labels"]) if not set(names) & set(labels)]}
+    train.update({lb: [i for i, names in enumerate(panel["train_labels"]) if lb in names] for lb in labels})
+    return train
 
 
 OTHERS = "other labels"  # training clips with none of the drawn labels: one grey density
@@ -115,9 +154,7 @@ def _draw_panel(ax, panel: dict, colors: dict, extent) -> dict[str, set]:
     (training labels, :data:`OTHERS`), ``test`` (labels, :data:`UNLABELLED`)."""
     labels = list(colors)
     drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
-    train = {OTHERS: [i for i, names in enumerate(panel["train_labels"]) if not set(names) & set(labels)]}
-    train.update({lb: [i for i, names in enumerate(panel["train_labels"]) if lb in names] for lb in labels})
-    for label, rows in train.items():
+    for label, rows in _train_rows(panel, labels).items():
         pts, color = panel["train_xy"][rows], "0.55" if label == OTHERS else colors[label]
         if _draw_density(ax, pts, color, extent):
             drawn["density"].add(label)

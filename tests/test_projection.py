@@ -246,3 +246,36 @@ def test_a_missing_model_or_an_unknown_config_fails_before_any_folder_is_made(se
     with pytest.raises(KeyError, match="nope"):
         project(dict(SPEC, model=str(model_dir), test="nope"), sources, tmp_path / "figures", log=None)
     assert not (tmp_path / "figures").exists()
+
+
+def test_a_labels_colour_is_fixed_and_its_density_is_not_cut_at_the_frame():
+    """Neutral was orange in one figure and green in another (colours followed --labels' order), and
+    the densities' outer contours were cut by the panels' frames."""
+    import matplotlib.colors
+
+    from bimotion.projection_plot import figure
+
+    rng = np.random.default_rng(0)
+    spec = ProjectionSpec.from_dict(dict(SPEC, model="m"))
+    # neutral in two far clusters: one wide kernel, whose contours the frame used to cut
+    xy = np.vstack([rng.normal(0, 1, (20, 2)), rng.normal(10, 1, (20, 2)), rng.normal((10, 0), 1, (20, 2))])
+    names = [("neutral",)] * 40 + [("anger",)] * 20
+    panel = {"title": "p", "train": "yue_adu", "model": "m", "train_xy": xy, "train_labels": names,
+             "test_xy": xy[::4], "test_labels": names[::4]}  # fmt: skip
+
+    def legend_colours(labels):
+        fig = figure(spec, [panel], labels)
+        handles = fig.legends[0].legend_handles
+        colours = {
+            h.get_label(): matplotlib.colors.to_hex(h.get_facecolor()) for h in handles if "density" in h.get_label()
+        }
+        ax = fig.axes[0]
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        for collection in ax.collections:
+            for path in getattr(collection, "get_paths", list)():
+                if len(path.vertices):
+                    v = path.vertices
+                    assert v[:, 0].min() > x0 and v[:, 0].max() < x1 and v[:, 1].min() > y0 and v[:, 1].max() < y1
+        return colours
+
+    assert legend_colours(["neutral", "anger"]) == legend_colours(["anger", "neutral"])
