@@ -185,7 +185,8 @@ def heatmap_figure(data: dict, seeds: list[int]):
             "random predictor).")  # fmt: skip
     note = textwrap.fill(note, int(width * 15))
     fig.text(0.01, 0.005, note, fontsize=8, va="bottom", ha="left")
-    fig.tight_layout(rect=(0, 0.04 * note.count("\n") + 0.06, 1, 1))
+    # room for the note, in inches (8 pt lines, ~0.16 in each), not a fraction of a figure that grows with the models
+    fig.tight_layout(rect=(0, (0.16 * (note.count("\n") + 1) + 0.1) / fig.get_figheight(), 1, 1))
     return fig, ax
 
 
