@@ -86,3 +86,24 @@ def test_feature_encoder_is_frozen_by_default(tiny):
     assert model.config.hidden_dropout == model.config.attention_dropout == 0.1
     unfrozen, _ = build_model(str(tiny), classifier_proj_size=16, freeze_feature_encoder=False)
     assert all(p.requires_grad for p in unfrozen.wav2vec2.feature_extractor.parameters())
+
+
+def test_no_evaluation_bar_inside_the_training_bar_when_the_output_is_a_file():
+    """A log file got ESC [A cursor moves from the nested evaluation bar; a terminal keeps it."""
+    import io
+    import sys
+    from types import SimpleNamespace
+
+    from tqdm.auto import tqdm
+
+    from bimotion.training.trainer import _CompactProgress
+
+    progress = _CompactProgress()
+    progress.training_bar = tqdm(total=10, file=io.StringIO())
+    state, loader = SimpleNamespace(is_world_process_zero=True), [0, 1, 2]
+    progress.on_prediction_step(None, state, None, eval_dataloader=loader)  # pytest's stderr is no terminal
+    assert progress.prediction_bar is None and not sys.stderr.isatty()
+    progress.training_bar = None  # no training bar (a final prediction): its own bar, nothing nested
+    progress.on_prediction_step(None, state, None, eval_dataloader=loader)
+    assert progress.prediction_bar is not None
+    progress.prediction_bar.close()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from pathlib import Path
 
 from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCallback
@@ -228,6 +229,12 @@ class _CompactProgress(ProgressCallback):
         line = _evaluation_line(state, logs)
         if line and self.training_bar is not None:
             self.training_bar.write(line)
+
+    def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
+        # an evaluation bar inside the training bar moves the cursor up (ESC [A): on a terminal it is
+        # redrawn in place, in a log file it is noise; there the evaluation's line says enough
+        if self.training_bar is None or sys.stderr.isatty():
+            super().on_prediction_step(args, state, control, eval_dataloader=eval_dataloader, **kwargs)
 
 
 class _CompactPrinter(PrinterCallback):
