@@ -87,7 +87,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     files = c.walk(root, (".mp4", ".txt"))
     rows, broken = _read_labels(c, _find_label_files(root, files))
     clips = [p for p in files if p.suffix.lower() == ".mp4"]
-    c.set_aside("not_audio", *(p for p in files if p not in clips))  # the label files and other .txt files
+    c.set_aside("not_audio", *(p for p in files if p.suffix.lower() != ".mp4"))  # the label files, other .txt files
     for path in clips:
         row = rows.get(path.name)
         if row is None and path.name in broken:
