@@ -84,9 +84,9 @@ def main(
             print(f"error: {err}", file=sys.stderr)
             return 2
         except ModuleNotFoundError as err:  # an optional dependency that NEEDS did not name
-            if (err.name or "").split(".")[0] not in EXTRAS:
+            if err.name not in EXTRAS:  # not the package itself (a submodule missing from an old version: raised)
                 raise
-            print(f"error: {missing_message(command, [err.name.split('.')[0]])}", file=sys.stderr)
+            print(f"error: {missing_message(command, [err.name])}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

@@ -197,7 +197,7 @@ def licences_of(corpora, info: dict | None = None) -> tuple[dict[str, str], list
     found, unknown = {}, []
     for corpus in dict.fromkeys(corpora):
         if corpus in recorded or corpus in SOURCES:
-            found[corpus] = recorded.get(corpus) or SOURCES[corpus].license
+            found[corpus] = recorded[corpus] if corpus in recorded else SOURCES[corpus].license
         else:
             unknown.append(corpus)
     return found, unknown

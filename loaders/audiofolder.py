@@ -27,6 +27,7 @@ written below the root.  Reading registers the corpus's :class:`~loaders.base.So
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -133,7 +134,13 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
     listed = dict(rows)
     listed_like = {_alike(rel): (rel, row) for rel, row in rows.items()}  # to name a near miss
     unlisted_like: dict[str, str] = {}
-    for path, _ in walk_files(c.root, ("",), c.walk_problem):
+
+    def walk_problem(error) -> None:  # a listed file that is a broken link or a FIFO: reported once, not as missing
+        c.walk_problem(error)
+        with contextlib.suppress(ValueError):
+            listed.pop(Path(error.path).relative_to(c.root).as_posix(), None)
+
+    for path, _ in walk_files(c.root, ("",), walk_problem):
         c.see(path)
         relpath = path.relative_to(c.root).as_posix()
         row = listed.pop(relpath, None)

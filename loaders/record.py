@@ -50,6 +50,10 @@ class Utterance:
 
     def __post_init__(self):
         for name in ("emotions", "label_space"):  # a list given: kept as a tuple, so records stay hashable
+            if isinstance(getattr(self, name), str):
+                raise TypeError(
+                    f"{self.id}: {name} must be a tuple of label names, not the string {getattr(self, name)!r}"
+                )
             if not isinstance(getattr(self, name), tuple):
                 object.__setattr__(self, name, tuple(getattr(self, name)))
         if not (isinstance(self.duration_s, numbers.Real) and self.duration_s >= 0):

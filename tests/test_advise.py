@@ -227,6 +227,16 @@ def test_advise_leaves_out_a_group_without_validation_rows_with_a_note(data_dirs
     (thin / "prepare.json").write_text(json.dumps(info))
     with pytest.raises(ValueError, match="needs validation rows of zho_eld"):
         advise_config("advise-tiny", {"bimotion": thin}, target="zho_eld", log=notes.append)
+    # a group without test rows: a model of it alone could not score itself (its test sets fell back
+    # to every group's), so it is left out too; in a grid of its own it is an error before training
+    info = json.loads((data_dirs["bimotion"] / "prepare.json").read_text())
+    info["shards"] = [s for s in info["shards"] if not (s["group"] == "zho_adu" and s["split"] == "test")]
+    (thin / "prepare.json").write_text(json.dumps(info))
+    notes.clear()
+    advise_config("advise-tiny", {"bimotion": thin}, target="zho_eld", log=notes.append)
+    assert notes == ["note: zho_adu is left out: its prepared folder has no test rows of it (too few speakers)"]
+    with pytest.raises(ValueError, match=r"zho_adu needs test rows of at least one of its groups \(zho_adu\)"):
+        advise_config("advise-tiny", {"bimotion": thin}, target="zho_eld", groups=["zho_eld", "zho_adu"])
 
 
 def test_a_handful_of_test_clips_gives_no_verdict(capsys):

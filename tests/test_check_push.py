@@ -242,3 +242,4 @@ def test_training_for_the_hub_on_a_hub_dataset_warns_about_its_licences_too(caps
     err = capsys.readouterr().err
     assert "tess's licence (CC BY-NC-ND 4.0) restricts redistribution" in err and "crema_d" not in err
     assert licences_of(["tess", "mine"], {"licenses": {"tess": "CC-BY-4.0"}}) == ({"tess": "CC-BY-4.0"}, ["mine"])
+    assert licences_of(["mine"], {"licenses": {"mine": ""}}) == ({"mine": ""}, [])  # recorded empty: no KeyError

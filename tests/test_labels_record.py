@@ -114,6 +114,8 @@ def test_a_record_refuses_impossible_values_and_keeps_lists_as_tuples():
     assert record.emotions == ("neutral",) and isinstance(record.label_space, tuple)
     assert hash(record) == hash(Utterance(**base, emotions=("neutral",)))  # it used to fail on the list
     assert Utterance(**{**base, "duration_s": np.float32(1.5), "sample_rate_hz": np.int64(16000)}, emotions=())
+    with pytest.raises(TypeError, match="emotions must be a tuple of label names, not the string 'neutral'"):
+        Utterance(**base, emotions="neutral")
     for field_, value in (
         ("duration_s", -5),
         ("duration_s", "1.5"),

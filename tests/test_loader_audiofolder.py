@@ -288,3 +288,14 @@ def test_a_name_that_differs_from_its_row_only_in_case_is_named_in_both_reports(
     messages = {reason: text for (_, reason), [(_, text)] in report.examples.items()}
     assert f"line 2 lists {listed!r}: the names differ in case or extension" in messages["unlisted_file"]
     assert f"the folder holds {renamed!r}: the names differ in case or extension" in messages["missing_file"]
+
+
+def test_a_listed_file_that_is_a_broken_link_is_reported_once(tmp_path, root):
+    """It was skipped as a broken link and then reported again as a listed file that is missing."""
+    own = copy_of(root, tmp_path)
+    listed = sorted(p for p in own.rglob("*.wav"))[0]
+    listed.unlink()
+    listed.symlink_to(tmp_path / "nowhere.wav")
+    report = SkipReport()
+    loaders.load(NAME, own, skip_bad=True, report=report)
+    assert report.to_dict() == {f"{NAME}/broken_link": 1}

@@ -58,9 +58,9 @@ def advise_config(
 
 
 def trainable_groups(groups: list[str], target: str, data_dirs: Mapping, *, log=print) -> list[str]:
-    """``groups`` less those (other than ``target``) without validation rows in their local prepared
-    folder: a group of one or two speakers, split by whole speakers, has none, and no model can
-    select its checkpoint on it.  Each one left out is a ``note:`` line; given by name (``--groups``)
+    """``groups`` less those (other than ``target``) without validation or test rows in their local
+    prepared folder: a group of one or two speakers, split by whole speakers, lacks them, and a
+    model of it alone can neither select its checkpoint nor score itself.  Each one left out is a ``note:`` line; given by name (``--groups``)
     it would be an error instead."""
     from ..data.layout import groups_without
     from ..mixture import parse_mixture
@@ -68,8 +68,11 @@ def trainable_groups(groups: list[str], target: str, data_dirs: Mapping, *, log=
     kept = []
     for group in groups:
         found = parse_mixture([group])
-        if found.groups != (target,) and groups_without(data_dirs.get, found.shards, "validation"):
-            log(f"note: {group} is left out: its prepared folder has no validation rows of it (too few speakers)")
+        lacking = [s for s in ("validation", "test") if groups_without(data_dirs.get, found.shards, s)]
+        if found.groups != (target,) and lacking:
+            log(
+                f"note: {group} is left out: its prepared folder has no {' or '.join(lacking)} rows of it (too few speakers)"
+            )
         else:
             kept.append(group)
     return kept

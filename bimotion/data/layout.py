@@ -52,7 +52,9 @@ def info_path(folder: str | os.PathLike) -> Path:
 def read_info(folder: str | os.PathLike) -> dict:
     """``prepare.json`` of a prepared folder; a one-line error naming the folder otherwise."""
     path = info_path(folder)
-    again = f"prepare {path.parent} again with --overwrite"
+    from loaders.errors import spoken
+
+    again = spoken(f"prepare {path.parent} again with --overwrite")
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:

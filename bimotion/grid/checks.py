@@ -93,3 +93,11 @@ def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
                 "whole speakers needs enough speakers in the group for every split): add clips or speakers and "
                 f"prepare again, or leave {group} out"
             )
+    for model in plan.models:  # its own test sets (the first scores, in its scores.json): at least one group's
+        groups = list(dict.fromkeys(s.group for s in model.shards))
+        if groups_without(datasets.get, model.shards, "test") == groups:
+            raise ArgumentError(
+                f"{model.name} needs test rows of at least one of its groups ({', '.join(groups)}), and the prepared "
+                "datasets have none (a split by whole speakers needs enough speakers in a group for every split): "
+                "add clips or speakers and prepare again, or leave it out"
+            )

@@ -340,13 +340,18 @@ def warn_licences(data_args: DataArguments, train_configs: Iterable[str]) -> Non
     from bimotion.data.layout import is_prepared, read_info
     from bimotion.hub import licence_warnings, licences_of
 
-    licenses = {}
+    licenses, unknown = {}, []
     shards = parse_mixture(split_list(list(train_configs))).shards
     for bench in dict.fromkeys(s.benchmark for s in shards):
         path = getattr(data_args, bench)
         info = read_info(path) if path and is_prepared(path) else None
-        licenses.update(licences_of([s.corpus for s in shards if s.benchmark == bench], info)[0])
-    for warning in licence_warnings(licenses):
+        found, missing = licences_of([s.corpus for s in shards if s.benchmark == bench], info)
+        licenses.update(found)
+        unknown += missing
+    warnings = licence_warnings(licenses) + [
+        f"{corpus}'s licence is unknown here: make sure you may share what is derived from it" for corpus in unknown
+    ]
+    for warning in warnings:
         print(f"warning: {warning} (the model is trained on it)", file=sys.stderr)
 
 
@@ -356,6 +361,8 @@ def scores_report(scores: dict, *, split: str = "test", relation: dict | None = 
     to the training groups; ``target``: marked with ``*``; a score at or below chance: ``†``; the 95%
     bootstrap interval over test clips where the scores have one)."""
     from bimotion.console import aligned
+
+    from .bootstrap import INTERVAL_SAMPLES
 
     with_ci = any("weighted_f1_ci" in values for values in scores["groups"].values())
     header = ["group"] + (["relation"] if relation else []) + ["weighted F1 %"] + (["95% CI"] if with_ci else [])
@@ -386,5 +393,7 @@ def scores_report(scores: dict, *, split: str = "test", relation: dict | None = 
         rows.append(mean + [f"{100 * scores['chance']:.1f}", ""])
     note = (
         "\n† at or below chance (the better of predicting every label and prior-matched guessing)" if at_chance else ""
-    ) + ("\n95% CI: bootstrap over the test clips (1000 resamples within each corpus)" if with_ci else "")
+    ) + (
+        f"\n95% CI: bootstrap over the test clips ({INTERVAL_SAMPLES} resamples within each corpus)" if with_ci else ""
+    )
     return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"

@@ -2,13 +2,13 @@
 its own, combined by ``group_score`` (their mean, size-weighted mean, or all clips pooled), and the
 same numbers over resamples of each part's clips (:func:`score_test`, which the grid's tables and
 ``advise`` use); :func:`group_intervals`, the interval of each group of one run's scores (the end
-table of ``train.py`` and ``probe.py``).  All on the one kernel of :mod:`.metrics`."""
+table of ``train.py`` and ``probe.py``).  All on the one kernel of :mod:`.f1`."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .metrics import GROUP_SCORES, f1_from_counts, label_counts
+from .f1 import GROUP_SCORES, f1_from_counts, label_counts
 
 INTERVAL_SAMPLES = 1000  # bootstrap resamples behind a run's test intervals
 CONFIDENCE = 0.95

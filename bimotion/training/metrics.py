@@ -42,10 +42,8 @@ import numpy as np
 
 from loaders.labels import LABELS
 
+from .f1 import GROUP_SCORES, THRESHOLD, f1_from_counts, label_counts, ratio, weighted_f1  # noqa: F401 (re-exported)
 from .outputs import PROBE_CONFIG
-
-THRESHOLD = 0.5
-GROUP_SCORES = ("mean", "weighted", "pooled")  # how a group's (or test set's) number is made from its corpora
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -57,38 +55,6 @@ def masked_bce(logits: np.ndarray, labels: np.ndarray, mask: np.ndarray) -> np.n
     x, y = logits.astype(np.float64), labels.astype(np.float64)
     bce = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
     return (bce * mask).sum(-1) / np.maximum(mask.sum(-1), 1)
-
-
-def label_counts(
-    preds: np.ndarray, labels: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """True positives, false positives and false negatives per label over the annotated clips,
-    shape ``(B, labels)``: one row per row of ``weights`` (how often each clip counts, shape
-    ``(B, clips)``, e.g. bootstrap resample counts; ``None``: every clip once)."""
-    if weights is None:
-        weights = np.ones((1, len(labels)))
-    p, y, m = preds.astype(np.float64), labels.astype(np.float64), mask.astype(np.float64)
-    return weights @ (p * y * m), weights @ (p * (1 - y) * m), weights @ ((1 - p) * y * m)
-
-
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """``numerator / denominator``, 0 where the denominator is 0 (sklearn's ``zero_division=0``)."""
-    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
-
-
-def weighted_f1(
-    preds: np.ndarray, labels: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None
-) -> np.ndarray:
-    """The paper's weighted F1 (a fraction) of one set of clips from 0/1 predictions: binary F1
-    per annotated label, averaged weighted by support; one value per row of ``weights``
-    (:func:`label_counts`), so a bootstrap scores all its resamples at once."""
-    return f1_from_counts(*label_counts(preds, labels, mask, weights))
-
-
-def f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
-    """Weighted F1 from :func:`label_counts` (counts of several sets of clips may be summed first)."""
-    support = tp + fn
-    return _ratio((_ratio(2 * tp, 2 * tp + fp + fn) * support).sum(1), support.sum(1))
 
 
 MODEL_CONFIGS = ("config.json", PROBE_CONFIG)  # a fine-tuned model's, a probe's
@@ -128,9 +94,9 @@ def chance_levels(labels: np.ndarray, mask: np.ndarray) -> dict:
     single-label sets, ``unweighted_accuracy`` (1 / classes present)."""
     labels, mask = np.asarray(labels).astype(np.float64), np.asarray(mask).astype(np.float64)
     support, annotated = (labels * mask).sum(0), mask.sum(0)
-    prevalence = _ratio(support, annotated)
+    prevalence = ratio(support, annotated)
     all_positive = float(weighted_f1(np.ones_like(labels), labels, mask)[0])
-    prior = float(_ratio(np.array([(prevalence * support).sum()]), np.array([support.sum()]))[0])
+    prior = float(ratio(np.array([(prevalence * support).sum()]), np.array([support.sum()]))[0])
     supported = support > 0
     macro = max(float((2 * prevalence / (1 + prevalence))[supported].mean()), float(prevalence[supported].mean())) \
         if supported.any() else 0.0  # fmt: skip
@@ -167,8 +133,8 @@ def scores(
     trained = np.ones(len(LABELS), dtype=bool) if trained is None else trained
     preds = (sigmoid(logits) > threshold).astype(int) * trained
     tp, fp, fn = (counts[0] for counts in label_counts(preds, labels, mask))
-    f1 = _ratio(2 * tp, 2 * tp + fp + fn)
-    precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    f1 = ratio(2 * tp, 2 * tp + fp + fn)
+    precision, recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
     support = (tp + fn).astype(int)
     annotated = [j for j in range(len(LABELS)) if mask[:, j].any()]
     per_label = {
@@ -280,6 +246,8 @@ def score_groups(
         every += per_corpus.values()
         pooled = scores(logits[in_group], labels[in_group], mask[in_group], threshold, trained)
         out_groups[group] = _group(list(per_corpus.values()), pooled, group_score) | {"corpora": per_corpus}
+    if intervals and threshold != THRESHOLD:
+        raise ValueError(f"intervals are drawn at the threshold {THRESHOLD} (logits > 0), not {threshold}")
     if intervals and len(labels):
         from .bootstrap import group_intervals
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from bimotion.hub import HubError, publish
 from bimotion.registry import BENCHMARKS
+from loaders.files import write_text_atomic
 
 from .args import (
     DataArguments,
@@ -24,6 +25,7 @@ from .args import (
     scores_report,
     split_list,
 )
+from .bootstrap import INTERVAL_SAMPLES
 from .collator import AudioCollator
 from .confusion_plot import draw_confusion
 from .data import column, default_test_configs, load_split, manifest_hash, sources_of
@@ -80,21 +82,15 @@ def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTra
 
 def evaluate(trainer: SERTrainer, dataset, prefix: str) -> dict:
     """Per-group, per-corpus scores of ``trainer.model`` on ``dataset`` (all processes get them)."""
-    from .bootstrap import INTERVAL_SAMPLES
-
-    trainer.compute_metrics = metrics = GroupMetrics(
-        dataset,
-        trained_labels=getattr(trainer.model.config, "trained_labels", None),
-        intervals=INTERVAL_SAMPLES if prefix == "test" else 0,  # a 95% interval per group, for the end table
-    )
+    trained = getattr(trainer.model.config, "trained_labels", None)
+    intervals = INTERVAL_SAMPLES if prefix == "test" else 0  # a 95% interval per group, for the end table
+    trainer.compute_metrics = metrics = GroupMetrics(dataset, trained_labels=trained, intervals=intervals)
     trainer.predict(dataset, metric_key_prefix=prefix)
     return metrics.last
 
 
 def _write_json(path: Path, data: dict) -> None:
     """Atomically: a reader (the grid, a second worker) never sees half a file."""
-    from loaders.files import write_text_atomic
-
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
@@ -355,7 +351,6 @@ def infer(
 ) -> dict:
     """Score a trained model on ``split`` of ``configs`` (default: every group of the given datasets),
     with :func:`bimotion.training.inference.predict` on whole clips."""
-    from .bootstrap import INTERVAL_SAMPLES
     from .inference import predict
 
     sources = sources_of(data_args)
