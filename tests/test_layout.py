@@ -60,7 +60,7 @@ def test_a_folder_that_is_not_prepared_is_named_in_the_error(tmp_path):
     with pytest.raises(FileNotFoundError, match=f"{tmp_path} is not a prepared dataset"):
         layout.cache_key(tmp_path)
     (tmp_path / layout.INFO_FILE).write_text("{not json")
-    with pytest.raises(ValueError, match="unreadable.*--overwrite"):
+    with pytest.raises(ValueError, match="unreadable.*overwrite=True"):  # a Python caller's words
         layout.read_info(tmp_path)
 
 

@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 from bimotion.registry import SPLITS, benchmark_of
+from loaders.errors import spoken
 
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
@@ -52,8 +53,6 @@ def info_path(folder: str | os.PathLike) -> Path:
 def read_info(folder: str | os.PathLike) -> dict:
     """``prepare.json`` of a prepared folder; a one-line error naming the folder otherwise."""
     path = info_path(folder)
-    from loaders.errors import spoken
-
     again = spoken(f"prepare {path.parent} again with --overwrite")
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
