@@ -258,10 +258,10 @@ class Grid:
 
         settings = self.settings  # digests every dataset's prepare.json: once per run
         self.check_settings(settings)
-        check_config(self.config)  # seeds and bootstrap, whichever backend
         if self.trainer is train_model:  # fail now, not after hours of training the first models
-            check_inputs(self.config, self.sources)
-        else:  # a backend of its own (the probe) checks its arguments; the data is checked here alike
+            check_inputs(self.config, self.sources)  # check_config's seeds and bootstrap among them
+        else:  # a backend of its own (the probe) checks its arguments; the config and data are checked here alike
+            check_config(self.config)
             check_rows(self.plan, self.sources)
         if self.ranks.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
