@@ -120,12 +120,3 @@ def hub_progress_bars(enabled: bool = True) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         (huggingface_hub.utils.enable_progress_bars if enabled else huggingface_hub.utils.disable_progress_bars)()
-
-
-def aligned(rows: list[list[str]], *, indent: str = "  ") -> str:
-    """``rows`` (the first one a header) as a small table: the first column left-aligned, the others right."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        indent + "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-        for row in rows
-    )

@@ -345,6 +345,8 @@ def _overlap(info: dict, speakers: dict, units: dict, unit_rules: dict) -> dict:
 
 def format_result(result: dict) -> str:
     """The report ``bimotion check`` prints for a :func:`verify` result."""
+    from loaders.tables import aligned_lines
+
     from .registry import SPLITS
 
     lines = [
@@ -353,9 +355,10 @@ def format_result(result: dict) -> str:
         "",
         "rows per config and split:",
     ]
-    lines.append(f"  {'config':<11}" + "".join(f"{s:>12}" for s in SPLITS))
-    for name, per_split in result["counts"].items():
-        lines.append(f"  {name:<11}" + "".join(f"{per_split.get(s, 0):>12}" for s in SPLITS))
+    table = [["config", *SPLITS]]
+    table += [[name, *(str(per_split.get(s, 0)) for s in SPLITS)] for name, per_split in result["counts"].items()]
+    lines += aligned_lines(table)
+    width = max(map(len, result["overlap"]), default=0)
     lines += ["", "speakers shared between splits, per corpus:"]
     for corpus, o in result["overlap"].items():
         if o["speakers"] == 0:
@@ -370,7 +373,7 @@ def format_result(result: dict) -> str:
             text += f" (allowed: {corpus}'s own split column put them there)"
         else:
             text += f" (allowed: the {result['protocol']} protocol does not split {corpus} by speaker)"
-        lines.append(f"  {corpus:<11} {text}")
+        lines.append(f"  {corpus:<{width}}  {text}")
     hashed = result["hashed"]
     lines += [
         "",

@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .tables import aligned_lines
+
 # Who reads the errors: a Python caller (the default) or the command line (bimotion.cli sets it).
 AUDIENCE: contextvars.ContextVar[str] = contextvars.ContextVar("bimotion_audience", default="python")
 _KEYWORDS = {"--skip-bad": "skip_bad=True", "--overwrite": "overwrite=True"}  # a flag as a Python caller passes it
@@ -123,8 +125,10 @@ class SkipReport:
         if not self:
             return "skipped: none"
         lines = [f"skipped {self.total} input(s):"]
-        for (corpus, reason), n in sorted(self.counts.items()):
-            lines.append(f"  {corpus:<11} {reason:<18} {n}")
+        counted = sorted(self.counts.items())
+        rows = aligned_lines([[corpus, reason, str(n)] for (corpus, reason), n in counted], text_columns=2)
+        for row, ((corpus, reason), n) in zip(rows, counted):
+            lines.append(row)
             examples = self.examples.get((corpus, reason), [])
             lines += [f"      {file}: {message}" for file, message in examples[: self.max_examples]]
             if n > self.max_examples:
@@ -150,15 +154,16 @@ class SkipReport:
     def format_files(self) -> str:
         """Per corpus: files seen below the root, read, skipped by reason, not audio (and duplicate
         copies not read twice)."""
-        lines = []
-        for corpus in sorted({corpus for corpus, _ in self.files}):
+        lines, corpora = [], sorted({corpus for corpus, _ in self.files})
+        width = max(map(len, corpora), default=0)
+        for corpus in corpora:
             n = {kind: self.files[(corpus, kind)] for kind in ("seen", "read", "not_audio", "duplicate")}
             reasons = {reason: k for (c, reason), k in sorted(self.counts.items()) if c == corpus}
             files = {reason: self.file_skips[(corpus, reason)] for reason in reasons}
             files = {reason: k for reason, k in files.items() if k}
             others = {reason: k - files.get(reason, 0) for reason, k in reasons.items() if k > files.get(reason, 0)}
             line = (
-                f"  {corpus:<11} files seen {n['seen']}, read {n['read']}, {_counted('skipped', files)}, "
+                f"  {corpus:<{width}}  files seen {n['seen']}, read {n['read']}, {_counted('skipped', files)}, "
                 f"other files (not audio) {n['not_audio']}"
             )
             if n["duplicate"]:

@@ -15,6 +15,7 @@ from .errors import SkipReport
 from .files import temp_file_beside
 from .labels import LABEL_CODES, LABELS
 from .record import Utterance
+from .tables import aligned_lines
 
 
 def scan(
@@ -116,11 +117,7 @@ def summary(records: list[Utterance], width: int | None = None) -> str:
 
 def _aligned(table: list[list[str]]) -> list[str]:
     """The rows as lines: text columns left-aligned, numbers (from the fourth column on) right-aligned."""
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    return [
-        "  ".join(cell.rjust(w) if i >= 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-        for row in table
-    ]
+    return aligned_lines(table, indent="", text_columns=3)
 
 
 class Timer:

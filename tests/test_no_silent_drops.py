@@ -170,7 +170,7 @@ def test_scan_summary_counts_files_seen_read_skipped_and_not_audio(tmp_path, cap
     root = testing.make_corpus("csed", tmp_path / "src", bad=True)
     assert main(["scan", "-q", "--skip-bad", "--source", f"csed={root}", "--output", str(tmp_path / "m.jsonl")]) == 0
     out = capsys.readouterr().out
-    assert "csed        files seen 20, read 12, skipped 4 (" in out and "other files (not audio) 4" in out
+    assert "csed  files seen 20, read 12, skipped 4 (" in out and "other files (not audio) 4" in out
 
 
 @pytest.mark.parametrize("name", loaders.READERS)
@@ -316,3 +316,17 @@ def test_errors_name_the_keyword_for_python_callers_and_the_flag_on_the_command_
     assert "--skip-bad" in err and "skip_bad=True" not in err
     with pytest.raises(BadFileError, match="skip_bad=True"):  # and for Python again after the command returned
         loaders.load("csed", root)
+
+
+def test_skip_and_file_summaries_stay_aligned_with_a_long_corpus_name(tmp_path):
+    """A user's own corpus may be named ``carehome_recordings_2024``: the columns widen with it (they
+    were fixed at 11 and 18 characters, so its rows stood out of line)."""
+    report = SkipReport()
+    for corpus, reason in [("csed", "corrupt"), ("carehome_recordings_2024", "unknown_label_in_metadata")]:
+        report.add(corpus, BadFileError(tmp_path / "x.wav", reason, "bad"))
+        report.files[(corpus, "seen")] += 1
+    counts = [line for line in report.format().splitlines() if line.startswith("  ") and not line.startswith("    ")]
+    assert [line.rindex("1") for line in counts] == [len(counts[0]) - 1] * 2, counts
+    assert {line.find("corrupt") for line in counts} - {-1} == {line.find("unknown_label") for line in counts} - {-1}
+    files = report.format_files().splitlines()[1:]
+    assert files[0].index("files seen") == files[1].index("files seen"), files

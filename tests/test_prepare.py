@@ -301,7 +301,7 @@ def test_bad_audio_found_while_decoding_is_an_error_or_a_counted_skip(tmp_path, 
     assert_nothing_left(out)
     assert bimotion_main([*argv, "--skip-bad"]) == 0
     printed = capsys.readouterr()
-    assert "csed        corrupt            1" in printed.err
+    assert "csed  corrupt  1" in printed.err
     seen, read, skipped, not_audio = map(
         int, re.search(r"csed +files seen (\d+), read (\d+), skipped (\d+).*\(not audio\) (\d+)", printed.out).groups()
     )

@@ -136,6 +136,7 @@ def summary(info: dict) -> str:
     from bimotion import splits
     from bimotion.dataset_card import gender_gaps, own_only, partial_groups
     from bimotion.registry import SPLITS, benchmark_of
+    from loaders.tables import aligned_lines
 
     counts: dict[tuple[str, str], dict[str, int]] = {}
     hours: dict[tuple[str, str], float] = {}
@@ -144,10 +145,10 @@ def summary(info: dict) -> str:
         counts.setdefault(key, {})[s["split"]] = s["rows"]
         hours[key] = hours.get(key, 0.0) + s["duration_s"] / 3600
     lines = [f"{info['benchmark']} prepared with the {info['protocol']} protocol (seed {info['seed']})", ""]
-    lines.append(f"{'corpus':<11} {'group':<8} {'train':>7} {'valid':>7} {'test':>7} {'hours':>7}")
+    table = [["corpus", "group", "train", "valid", "test", "hours"]]
     for (corpus, group), per_split in counts.items():
-        cells = " ".join(f"{per_split.get(s, 0):>7}" for s in SPLITS)
-        lines.append(f"{corpus:<11} {group:<8} {cells} {hours[(corpus, group)]:>7.2f}")
+        table.append([corpus, group, *(str(per_split.get(s, 0)) for s in SPLITS), f"{hours[(corpus, group)]:.2f}"])
+    lines += aligned_lines(table, indent="", text_columns=2)
     bench = benchmark_of(info)
     for group, g in partial_groups(info, bench).items():
         missing = ", ".join(g["missing"])

@@ -14,6 +14,7 @@ def add_arguments(parser) -> None:
 def table(markdown: bool = False) -> str:
     from bimotion.registry import BENCHMARKS
     from loaders import SOURCES
+    from loaders.tables import aligned
 
     used_in = {c: b.name for b in BENCHMARKS.values() for c in b.corpora}
     header = ["name", "corpus", "language", "age groups", "utterances", "benchmark", "licence", "get it from"]
@@ -34,9 +35,7 @@ def table(markdown: bool = False) -> str:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         return "\n".join(lines)
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
-    fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1]  # noqa: E731
-    return "\n".join([fmt(header), *(fmt(r) for r in rows)])
+    return aligned([header, *rows], indent="", text_columns=len(header))
 
 
 def run(args) -> int:

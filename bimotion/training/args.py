@@ -360,7 +360,7 @@ def scores_report(scores: dict, *, split: str = "test", relation: dict | None = 
     ``infer``'s), its chance level and clips, as a small aligned table (``relation``: each group's relation
     to the training groups; ``target``: marked with ``*``; a score at or below chance: ``†``; the 95%
     bootstrap interval over test clips where the scores have one)."""
-    from bimotion.console import aligned
+    from loaders.tables import aligned
 
     from .bootstrap import INTERVAL_SAMPLES
 

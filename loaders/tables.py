@@ -1,0 +1,24 @@
+"""Small aligned text tables, as every command prints them: widths come from the cells, so a long
+corpus or config name (a user's own corpus) shifts its column instead of pushing the row out of line."""
+
+from __future__ import annotations
+
+
+def aligned_lines(rows: list[list[str]], *, indent: str = "  ", text_columns: int = 1) -> list[str]:
+    """``rows`` (the first one usually a header) as lines: the first ``text_columns`` columns
+    left-aligned, the others (numbers) right-aligned, two spaces between columns (and no blanks after
+    a last column of text)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        indent
+        + "  ".join(
+            cell.ljust(w) if i < text_columns else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
+        )
+        for row in rows
+    ]
+    return [line.rstrip() for line in lines] if text_columns >= len(widths) else lines
+
+
+def aligned(rows: list[list[str]], *, indent: str = "  ", text_columns: int = 1) -> str:
+    """:func:`aligned_lines` joined into one text."""
+    return "\n".join(aligned_lines(rows, indent=indent, text_columns=text_columns))
