@@ -194,6 +194,9 @@ def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(t
     probe.mkdir()
     (probe / "probe.pt").write_bytes(b"")
     (probe / "scores.json").write_text("{}")
+    mixed = tmp_path / "model-and-probe"
+    shutil.copytree(edited, mixed)
+    (mixed / "probe.json").write_text("{}")
     both = tmp_path / "both"
     shutil.copytree(edited, both)
     (both / "prepare.json").write_text("{}")
@@ -202,6 +205,7 @@ def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(t
         (tmp_path / "neither", "neither a prepared folder (prepare.json) nor a fine-tuned model folder"),
         (probe, "is a probe head"),
         (both, "holds both a prepared dataset"),
+        (mixed, "holds both a fine-tuned model (config.json) and a probe (probe.json)"),
         (tmp_path / "typo", f"{tmp_path / 'typo'}: no such folder"),  # was "neither a prepared folder nor ..."
     ):
         before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -152,8 +153,6 @@ def test_a_map_renames_some_outputs_of_a_named_checkpoint(models):
 def test_a_generic_checkpoint_that_records_its_trained_labels(models, tmp_path):
     """LABEL_i names with config.trained_labels: the map names the outputs, and the trained ones
     are found by the mapped names."""
-    import shutil
-
     generic = shutil.copytree(models["ours"], tmp_path / "generic-trained")
     config = json.loads((generic / "config.json").read_text())
     config["id2label"] = {str(i): f"LABEL_{i}" for i in range(len(LABELS))}
@@ -169,6 +168,9 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
     probe = tmp_path / "probe"  # what recipes/probe.py saves
     probe.mkdir()
     (probe / "probe.json").write_text("{}")
+    mixed = tmp_path / "mixed"  # a fine-tuned model with a probe saved into its folder
+    shutil.copytree(models["ours"], mixed)
+    (mixed / "probe.json").write_text("{}")
     broken = tmp_path / "broken"  # a config.json cut short
     broken.mkdir()
     (broken / "config.json").write_text('{"architectures": ["Wav2Vec2ForSeq')
@@ -182,6 +184,7 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
         ([str(models["ours"].parent / "tiny"), str(audio_dir)], "a base model with no classification head (the"),
         ([str(broken), str(audio_dir)], "not an audio-classification checkpoint"),
         ([str(probe), str(audio_dir)], "a probe (a head on frozen features"),
+        ([str(mixed), str(audio_dir)], "holds both a fine-tuned model (config.json) and a probe (probe.json)"),
         ([ours, str(audio_dir), "--output", str(tmp_path / "p.txt")], "use .csv or .jsonl"),
         ([ours, str(audio_dir), "--hop-s", "3", "--window-s", "2"], "hop_s must be in (0, window_s=2.0]"),
         ([ours, str(audio_dir), "--window-s", "inf", "--hop-s", "inf"], "window_s must be a finite number, not inf"),

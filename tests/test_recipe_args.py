@@ -437,6 +437,16 @@ def test_a_probe_folder_is_named_as_such_and_taken_where_a_recipe_reads_probes(p
     argv = ["--bimotion", paths["data"], "--model", str(probe), "--test", "zho_eld", "--panels", "zho_eld"]
     args = project.HfArgumentParser(project.ProjectArguments).parse_args_into_dataclasses(argv)[0]
     assert [spec["model"] for spec in project.check(args)] == [str(probe)]
+    # a folder with a fine-tuned model's config.json beside a probe's probe.json is refused by every check
+    # alike (infer took it as a model, project as a probe, trained labels were read from config.json)
+    (probe / "config.json").write_text("{}")
+    with pytest.raises(SystemExit):
+        recipe("infer").main(["--model", str(probe), "--bimotion", paths["data"]])
+    assert "holds both a fine-tuned model (config.json) and a probe (probe.json)" in capsys.readouterr().err
+    from bimotion.training.args import ArgumentError
+
+    with pytest.raises(ArgumentError, match="holds both a fine-tuned model"):
+        project.check(args)
 
 
 def test_default_test_sets_leave_out_a_group_without_test_rows_with_a_note(paths, tmp_path):

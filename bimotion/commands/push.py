@@ -62,21 +62,26 @@ def licence_warnings(out_dir) -> list[str]:
 
 def is_model_folder(folder) -> bool:
     """Whether ``folder`` holds a fine-tuned model (a config and the run's scores.json) to push as one."""
-    from bimotion.training.outputs import SCORES
+    from bimotion.training.outputs import SCORES, model_kind
 
-    return (Path(folder) / SCORES).is_file() and (Path(folder) / "config.json").is_file()
+    return model_kind(folder) == "model" and (Path(folder).expanduser() / SCORES).is_file()
 
 
 def folder_error(folder) -> str | None:
     """Why ``folder`` cannot be pushed (None when it can): neither kind, both kinds, or a probe head."""
     from bimotion.data.layout import INFO_FILE
+    from bimotion.training.outputs import MixedModelFolder, model_kind
 
-    folder, model = Path(folder).expanduser(), is_model_folder(folder)
+    folder = Path(folder).expanduser()
     if not folder.is_dir():
         return f"{folder}: no such folder" + (" (it is a file)" if folder.exists() else "")
+    try:
+        model, probe = is_model_folder(folder), model_kind(folder) == "probe"
+    except MixedModelFolder as err:
+        return str(err)
     if model and (folder / INFO_FILE).is_file():
         return f"{folder} holds both a prepared dataset ({INFO_FILE}) and a model (config.json): push them from separate folders"
-    if (folder / "probe.pt").is_file() and not model:
+    if probe or (folder / "probe.pt").is_file() and not model:
         return (
             f"{folder} is a probe head (probe.pt on frozen features), which `transformers` cannot load from the "
             "Hub; push a fine-tuned model folder (recipes/train.py, a grid with backend: finetune)"

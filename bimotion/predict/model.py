@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bimotion.hub import is_hub_id
-from bimotion.training.outputs import PROBE_CONFIG
+from bimotion.training.outputs import MixedModelFolder, model_kind
 from loaders.labels import LABELS
 
 from .audio import PredictError
@@ -168,12 +168,16 @@ def check_source(source: str) -> None:
     """A model folder or a plausible Hub id, checked without loading it (PredictError, one line)."""
     path = Path(os.path.expanduser(source))
     if path.is_dir():
-        if (path / PROBE_CONFIG).is_file():
+        try:
+            kind = model_kind(path)
+        except MixedModelFolder as err:
+            raise PredictError(str(err)) from None
+        if kind == "probe":
             raise PredictError(
                 f"{source}: a probe (a head on frozen features, recipes/probe.py), which predict does not run; "
                 "pass a fine-tuned model folder (recipes/train.py, or a grid with the finetune backend)"
             )
-        if not (path / "config.json").is_file():
+        if kind is None:
             raise PredictError(f"{source}: not a model folder (no config.json); pass the folder a training run saved")
         return
     if path.exists():

@@ -20,7 +20,7 @@ from bimotion.training.bootstrap import INTERVAL_SAMPLES
 from bimotion.training.data import Sources, ids_hash, sources_of, with_split_rows
 from bimotion.training.metrics import trained_mask
 from bimotion.training.model import UNTRAINED_BIAS, trained_labels
-from bimotion.training.outputs import PROBE_CONFIG, SCORES
+from bimotion.training.outputs import PROBE_CONFIG, SCORES, model_kind
 from loaders.files import write_text_atomic
 
 from .cache import features_of
@@ -173,8 +173,9 @@ def load_probe(model_dir: str | os.PathLike):
 
 
 def is_probe(model_dir: str | os.PathLike) -> bool:
-    """Whether ``model_dir`` holds a probe saved by :func:`train_probe` (else: a fine-tuned model)."""
-    return (Path(model_dir) / CONFIG).is_file()
+    """Whether ``model_dir`` holds a probe saved by :func:`train_probe` (else: a fine-tuned model; a
+    folder with both is an error, :func:`bimotion.training.outputs.model_kind`)."""
+    return model_kind(model_dir) == "probe"
 
 
 def predict_probe(

@@ -176,19 +176,23 @@ def check_model(
     """A saved model folder (with config.json; ``probes``: or a probe's folder) or a plausible Hub
     model id, which (``offline_check``) must be in the cache when the Hub cannot be reached
     (:func:`check_hub_id`, looked up with ``cache_dir`` and ``revision``)."""
-    from .outputs import PROBE_CONFIG
+    from .outputs import MixedModelFolder, model_kind
 
     if not value:
         raise ArgumentError(f"{flag} is required: a model folder or a Hub id (OWNER/NAME)")
     path = Path(value).expanduser()
-    if path.is_dir() and (path / PROBE_CONFIG).is_file() and not (path / "config.json").is_file():
+    try:
+        kind = model_kind(path)
+    except MixedModelFolder as err:
+        raise ArgumentError(f"{flag} {err}") from None
+    if kind == "probe":
         if not probes:
             raise ArgumentError(
                 f"{flag} {value}: a probe (a head on frozen features, recipes/probe.py), which this recipe does not "
                 "run; pass a fine-tuned model folder (recipes/train.py); a probe's scores are in its scores.json"
             )
     elif path.is_dir():
-        if not (path / "config.json").is_file():
+        if kind is None:
             raise ArgumentError(f"{flag} {value}: the folder has no config.json; give a saved model folder or a Hub id")
     elif not is_hub_id(value):
         raise ArgumentError(f"{flag} {value}: no such model folder, and not a Hub id (OWNER/NAME)")

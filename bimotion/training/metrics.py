@@ -43,7 +43,7 @@ import numpy as np
 from loaders.labels import LABELS
 
 from .f1 import GROUP_SCORES, THRESHOLD, f1_from_counts, label_counts, ratio, weighted_f1  # noqa: F401 (re-exported)
-from .outputs import PROBE_CONFIG
+from .outputs import MODEL_CONFIG, PROBE_CONFIG, model_kind
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -57,19 +57,16 @@ def masked_bce(logits: np.ndarray, labels: np.ndarray, mask: np.ndarray) -> np.n
     return (bce * mask).sum(-1) / np.maximum(mask.sum(-1), 1)
 
 
-MODEL_CONFIGS = ("config.json", PROBE_CONFIG)  # a fine-tuned model's, a probe's
-
-
 def read_trained_labels(model_dir: str | os.PathLike, *, cache_dir: str | None = None) -> list[str] | None:
     """``trained_labels`` of a saved model's ``config.json``, or of a probe's ``probe.json``, in a
     local folder or a Hub model (its ``config.json``, from the Hub's cache where it was loaded
     from); ``None``: not recorded, i.e. all labels."""
     from bimotion.hub import download_kwargs, is_hub_id
 
-    for name in MODEL_CONFIGS:
-        path = Path(model_dir) / name
-        if path.is_file():
-            return json.loads(path.read_text(encoding="utf-8")).get("trained_labels")
+    kind = model_kind(model_dir)
+    if kind is not None:
+        path = Path(model_dir) / (PROBE_CONFIG if kind == "probe" else MODEL_CONFIG)
+        return json.loads(path.read_text(encoding="utf-8")).get("trained_labels")
     if not Path(model_dir).exists() and is_hub_id(str(model_dir)):
         from huggingface_hub import hf_hub_download
 

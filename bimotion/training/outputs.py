@@ -1,8 +1,34 @@
 """The files a training run writes to its ``output_dir`` besides the model and its checkpoints:
-shared by :mod:`.run` (which writes them) and :mod:`.identity` (which checks and discards them)."""
+shared by :mod:`.run` (which writes them) and :mod:`.identity` (which checks and discards them); and
+:func:`model_kind`, the one test of what a saved model folder holds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
 
 SCORES = "scores.json"  # validation and test scores, the run's summary
 MANIFEST = "train_manifest.txt"  # the sorted clip ids the model was trained on
 IDENTITY_FILE = "run_identity.json"  # what the run is, checked when it resumes
 CONFUSION = "confusion_test.png"  # per-group confusion counts on the test split (numbers: SCORES' "confusion")
 PROBE_CONFIG = "probe.json"  # a probe's (bimotion.probe) head settings and trained labels, beside probe.pt
+MODEL_CONFIG = "config.json"  # a fine-tuned model's (transformers) configuration
+
+
+class MixedModelFolder(ValueError):
+    """A folder holding both a fine-tuned model and a probe: which one is meant cannot be told."""
+
+
+def model_kind(folder: str | os.PathLike) -> str | None:
+    """What the saved model folder ``folder`` holds: ``"probe"`` (``probe.json``, a head on frozen
+    features), ``"model"`` (``config.json``, a fine-tuned model) or ``None`` (neither, or not a
+    folder).  Both at once raise :class:`MixedModelFolder`: every check and every loader reads a
+    folder through this, so none of them picks a different one."""
+    path = Path(folder).expanduser()
+    probe, model = (path / PROBE_CONFIG).is_file(), (path / MODEL_CONFIG).is_file()
+    if probe and model:
+        raise MixedModelFolder(
+            f"{folder} holds both a fine-tuned model ({MODEL_CONFIG}) and a probe ({PROBE_CONFIG}): keep one model "
+            "per folder (move one of them into a folder of its own)"
+        )
+    return "probe" if probe else "model" if model else None
