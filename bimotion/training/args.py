@@ -173,9 +173,8 @@ def check_model(
     cache_dir: str | None = None,
     revision: str | None = None,
 ) -> None:
-    """A saved model folder (with config.json; ``probes``: or a probe's folder) or a plausible Hub
-    model id, which (``offline_check``) must be in the cache when the Hub cannot be reached
-    (:func:`check_hub_id`, looked up with ``cache_dir`` and ``revision``)."""
+    """A saved model folder (:func:`.outputs.model_kind`; ``probes``: a probe's too) or a plausible Hub model id,
+    which (``offline_check``) must be in the cache offline (:func:`check_hub_id`, with ``cache_dir``, ``revision``)."""
     from .outputs import MixedModelFolder, model_kind
 
     if not value:
@@ -185,18 +184,16 @@ def check_model(
         kind = model_kind(path)
     except MixedModelFolder as err:
         raise ArgumentError(f"{flag} {err}") from None
-    if kind == "probe":
-        if not probes:
-            raise ArgumentError(
-                f"{flag} {value}: a probe (a head on frozen features, recipes/probe.py), which this recipe does not "
-                "run; pass a fine-tuned model folder (recipes/train.py); a probe's scores are in its scores.json"
-            )
-    elif path.is_dir():
-        if kind is None:
-            raise ArgumentError(f"{flag} {value}: the folder has no config.json; give a saved model folder or a Hub id")
-    elif not is_hub_id(value):
+    if kind == "probe" and not probes:
+        raise ArgumentError(
+            f"{flag} {value}: a probe (a head on frozen features, recipes/probe.py), which this recipe does not "
+            "run; pass a fine-tuned model folder (recipes/train.py); a probe's scores are in its scores.json"
+        )
+    if kind is None and path.is_dir():
+        raise ArgumentError(f"{flag} {value}: the folder has no config.json; give a saved model folder or a Hub id")
+    if kind is None and not is_hub_id(value):
         raise ArgumentError(f"{flag} {value}: no such model folder, and not a Hub id (OWNER/NAME)")
-    elif offline_check:
+    if kind is None and offline_check:
         check_hub_id(value, flag, "model", cache_dir=cache_dir, revision=revision)
 
 
