@@ -170,6 +170,23 @@ def test_bad_arguments_fail_before_anything_trains(data_dirs, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def test_a_usage_error_answers_without_importing_torch_or_transformers(data_dirs, tmp_path):
+    """advise's checks raised their errors through the recipes' argument module, which imports
+    transformers and torch: a repeated seed or a mistyped group took 4-6 s to be told."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from bimotion.cli import main; "
+        f"rc = main(['advise', '--target', 'zho_eld', '--bimotion', {str(data_dirs['bimotion'])!r}, '--seeds', '0', '0', "
+        f"'--output', {str(tmp_path / 'o')!r}]); "
+        "print(rc, sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().endswith("2 []"), done  # exit code 2, neither module imported
+    assert "--seeds lists seed 0 more than once" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [({"seeds": [0, 0]}, "--seeds lists seed 0"), ({"bootstrap_samples": 0}, "--bootstrap_samples")],

@@ -65,7 +65,7 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
 def check_config(config: GridConfig) -> None:
     """What the config alone must hold, whichever backend trains (its seeds, its bootstrap);
     raises ArgumentError naming the argument."""
-    from ..training.args import ArgumentError, check_seeds
+    from ..training.parsing import ArgumentError, check_seeds  # light: a usage error in well under a second
 
     check_seeds(config.seeds, "--seeds")
     if config.bootstrap_samples < 1:
@@ -78,7 +78,7 @@ def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
     ``prepare.json`` counts them (a group of one speaker, split by speaker, has no validation or test
     rows): one ArgumentError naming the group, before anything trains."""
     from ..data.layout import groups_without, split_rows
-    from ..training.args import ArgumentError
+    from ..training.parsing import ArgumentError
 
     needs = [(model.name, model.shards, split) for model in plan.models for split in ("train", "validation")]
     needs += [(f"test set {shard.group}", [shard], "test") for shard in plan.test_shards]

@@ -29,7 +29,7 @@ from .data_checks import (
     split_list,
 )
 from .loss import REDUCTIONS
-from .parsing import ArgumentError, cpu_only_distributed, one_line, parse_arguments
+from .parsing import ArgumentError, check_seeds, cpu_only_distributed, one_line, parse_arguments
 from .spec import DataArguments, ModelArguments, RunArguments, TrainSpec
 
 __all__ = [
@@ -195,20 +195,6 @@ def check_model(
         raise ArgumentError(f"{flag} {value}: no such model folder, and not a Hub id (OWNER/NAME)")
     if kind is None and offline_check:
         check_hub_id(value, flag, "model", cache_dir=cache_dir, revision=revision)
-
-
-def check_seeds(seeds: Iterable[int] | None, flag: str = "--seeds") -> None:
-    if seeds is None:
-        return
-    seeds = list(seeds)
-    if not seeds:
-        raise ArgumentError(f"{flag} must list at least one seed")
-    bad = [s for s in seeds if not 0 <= s < 2**32]
-    if bad:
-        raise ArgumentError(f"{flag} must be integers in [0, 2**32), not {bad[0]}")
-    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
-    if repeated:
-        raise ArgumentError(f"{flag} lists seed {repeated[0]} more than once")
 
 
 def check_positive(obj, *names: str, optional: bool = False) -> None:

@@ -1,22 +1,37 @@
 """The recipes' command line, like the ``transformers`` examples': :func:`parse_arguments` (one usage
 error line for any bad value, a file of arguments, a short ``--help`` with the recipe's docstring and
 our defaults, ``--help_all``, ``--verbose``).  The argument dataclasses and their checks are
-:mod:`.args` (which re-exports these names)."""
+:mod:`.args` (which re-exports these names).  Importing this module is light (``transformers`` is
+imported when a parser is described), so a check that raises :class:`ArgumentError` answers at once."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from dataclasses import MISSING, fields
 from pathlib import Path
-
-from transformers import TrainingArguments
 
 from .processes import cpu_only_distributed, leave_process_group_at_exit
 
 
 class ArgumentError(ValueError):
     """A bad recipe argument, found before any data is read or any model is built; the message names it."""
+
+
+def check_seeds(seeds: Iterable[int] | None, flag: str = "--seeds") -> None:
+    """At least one seed, each in [0, 2**32), none twice (``None``: not given, nothing to check)."""
+    if seeds is None:
+        return
+    seeds = list(seeds)
+    if not seeds:
+        raise ArgumentError(f"{flag} must list at least one seed")
+    bad = [s for s in seeds if not 0 <= s < 2**32]
+    if bad:
+        raise ArgumentError(f"{flag} must be integers in [0, 2**32), not {bad[0]}")
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise ArgumentError(f"{flag} lists seed {repeated[0]} more than once")
 
 
 def one_line(err: BaseException | str) -> str:
@@ -119,6 +134,8 @@ def _describe(parser, doc: str | None, *, full: bool, shown=None) -> None:
     """The recipe's docstring as the description; unless ``full``, hide the ``TrainingArguments`` flags
     that keep transformers' defaults (except :data:`COMMON_FLAGS`), or, given ``shown``, every flag but
     the first dataclass's and those; and say how to see them."""
+    from transformers import TrainingArguments
+
     parser.formatter_class = _HelpFormatter
     if doc and not parser.description:
         parser.description = doc.replace("``", "`").strip()
@@ -165,5 +182,7 @@ def _describe(parser, doc: str | None, *, full: bool, shown=None) -> None:
 
 def _own_fields(dtype) -> set[str]:
     """The fields ``dtype`` declares itself (for a ``TrainingArguments`` subclass: its changed defaults and new flags)."""
+    from transformers import TrainingArguments
+
     base = TrainingArguments.__dataclass_fields__ if issubclass(dtype, TrainingArguments) else {}
     return {name for name, f in dtype.__dataclass_fields__.items() if base.get(name) is not f}
