@@ -118,6 +118,7 @@ def _check_head(path: Path, head: bytes) -> str:
 # ---------------------------------------------------------------------------------------------- WAV
 
 _WAV_FORMATS = {1: "PCM", 3: "FLOAT", 6: "ALAW", 7: "ULAW", 0xFFFE: "EXTENSIBLE"}
+_FRAME_PER_BLOCK = (1, 3, 6, 7)  # PCM, float, A-law, mu-law: one frame per block_align bytes
 
 
 def _probe_wav(path: Path, f, file_size: int) -> AudioInfo:
@@ -179,7 +180,26 @@ def _probe_wav(path: Path, f, file_size: int) -> AudioInfo:
             "re-download or re-extract this file, or pass --skip-bad to skip it",
         )
     subtype = f"{_WAV_FORMATS.get(tag, f'0x{tag:04x}')}_{bits}" if tag == 1 else _WAV_FORMATS.get(tag, str(tag))
+    if tag not in _FRAME_PER_BLOCK:  # ADPCM, GSM...: a block holds many frames, counted by libsndfile
+        return _probe_compressed_wav(path, subtype)
     return AudioInfo("wav", rate, channels, data_size // block_align, subtype)
+
+
+def _probe_compressed_wav(path: Path, subtype: str) -> AudioInfo:
+    """A WAV whose blocks hold many frames each (IMA/MS ADPCM, GSM 6.10 ...): libsndfile reads its
+    ``fact`` chunk and blocks for the true length (``data size // block size`` would be ~1000x short)."""
+    import soundfile
+
+    try:
+        info = soundfile.info(str(path))
+    except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
+        raise _bad(
+            path,
+            "unsupported_format",
+            f"WAV with compressed audio (format {subtype}) that cannot be read: {libsndfile_error(err)}",
+            "convert it to PCM (`ffmpeg -i IN.wav -c:a pcm_s16le OUT.wav`), or pass --skip-bad to skip it",
+        ) from err
+    return AudioInfo("wav", int(info.samplerate), int(info.channels), int(info.frames), info.subtype)
 
 
 # ---------------------------------------------------------------------------------------------- MP4

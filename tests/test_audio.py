@@ -41,6 +41,27 @@ def test_probe_reads_the_header_not_the_extension(tmp_path, tone, container, sub
     assert info.duration_s == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize(("subtype", "rate"), [("IMA_ADPCM", 16000), ("MS_ADPCM", 22050), ("GSM610", 8000)])
+def test_a_compressed_wav_lasts_as_long_as_its_audio(tmp_path, subtype, rate):
+    """An ADPCM or GSM block holds hundreds of frames: ``data size // block size`` called a 5 s clip
+    15.6 ms (skipped as too short) and put 30 s clips in the manifest as 0.03 s."""
+    seconds = 5.0
+    x = 0.5 * np.sin(2 * np.pi * 220 * np.arange(int(seconds * rate)) / rate)
+    soundfile.write(tmp_path / "clip.wav", x, rate, subtype=subtype)
+    info = probe(tmp_path / "clip.wav")
+    assert (info.format, info.sample_rate_hz, info.subtype) == ("wav", rate, subtype)
+    assert info.duration_s == pytest.approx(seconds, abs=0.05)
+    samples, got = decode(tmp_path / "clip.wav", 16000)
+    assert len(samples) / got == pytest.approx(info.duration_s, abs=0.01)
+    # a compressed format libsndfile cannot read is named, with the conversion that fixes it
+    header = bytearray((tmp_path / "clip.wav").read_bytes())
+    header[20:22] = (0x1234).to_bytes(2, "little")  # a codec no decoder here knows
+    (tmp_path / "odd.wav").write_bytes(bytes(header))
+    with pytest.raises(BadFileError, match="format 4660.*cannot be read") as err:
+        probe(tmp_path / "odd.wav")
+    assert err.value.reason == "unsupported_format" and "pcm_s16le" in err.value.hint
+
+
 def test_probe_handles_96khz_and_stereo(tmp_path):
     stereo = np.zeros((96000 // 2, 2), dtype=np.float32)
     soundfile.write(tmp_path / "x.wav", stereo, 96000)
