@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .audio import probe, sniff
+from .audio import probe, sniff, unreadable_file
 from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport
 from .labels import label_space
 from .record import Utterance
@@ -68,12 +68,13 @@ _TEXT_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)
 
 
 def is_audio(path: Path) -> bool:
-    """Whether a regular file holds audio by its content (a UTF-16 text's BOM is not an MP3 sync)."""
+    """Whether a regular file holds audio by its content (a UTF-16 text's BOM is not an MP3 sync);
+    a file that cannot be read raises its :class:`BadFileError` (``unreadable``, with the fix)."""
     try:
         with open(path, "rb") as f:
             head = f.read(64)
-    except OSError:
-        return True  # unreadable: let the caller report it rather than count it as not audio
+    except OSError as err:
+        raise unreadable_file(path, err) from None
     return not head.startswith(_TEXT_BOMS) and sniff(head) in AUDIO_FORMATS
 
 
@@ -166,13 +167,16 @@ class Collector:
     def walk(self, root: Path, suffixes: tuple[str, ...] = (".wav",)) -> list[Path]:
         """The candidate files below ``root`` (see :func:`~loaders.walk.walk_files`), accounting for every file below
         ``root``: each is counted as seen; one that is not a candidate (another suffix, hidden) is
-        counted as not audio, or, when it is audio by content, reported as ``unexpected_file``."""
+        counted as not audio, or, when it is audio by content, reported as ``unexpected_file`` (and
+        one that cannot be read as ``unreadable``)."""
         candidates = []
         for path, candidate in walk_files(root, suffixes, self.walk_problem):
             self.see(path)
             if candidate:
                 candidates.append(path)
-            elif is_audio(path):
+                continue
+            audio = self._is_audio(path)  # None: unreadable, reported
+            if audio:
                 with self.item(path):
                     raise bad(
                         path,
@@ -181,7 +185,7 @@ class Collector:
                         "(and not hidden), so it would not be read",
                         "rename it to the corpus's naming pattern, move it out of the corpus folder, or pass --skip-bad",
                     )
-            else:
+            elif audio is False:
                 self.set_aside("not_audio", path)
         return candidates
 
@@ -192,6 +196,13 @@ class Collector:
         if is_audio(path):
             raise error
         self.set_aside("not_audio", path)
+
+    def _is_audio(self, path: Path) -> bool | None:
+        """:func:`is_audio`, a file that cannot be read reported (raised, or counted with ``skip_bad``;
+        then ``None``): judging it audio or not would be a guess."""
+        with self.item(path):
+            return is_audio(path)
+        return None
 
     def add(self, path: Path, *, native_id: str, emotions: Iterable[str], **fields) -> Utterance:
         """Probe ``path``'s header and append its record."""
@@ -296,18 +307,26 @@ def bad(path: Path, reason: str, message: str, hint: str = "") -> BadFileError:
     return BadFileError(path, reason, message, hint)
 
 
-def read_text(path: Path, corpus: str, *, own: bool = False) -> str:
-    """A metadata file's text: UTF-8 (a BOM allowed), or UTF-16/32 with its BOM (as Windows tools save
-    it); a :class:`LayoutError` naming the file for any other encoding or a file that cannot be read.
-    ``own``: a file of the user's own making (no official release to restore it from)."""
+def read_bytes(path: Path, corpus: str) -> bytes:
+    """A metadata file's bytes; a :class:`LayoutError` naming the file when it is missing or cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise LayoutError(path, "missing_file", f"{corpus}: there is no such file", "check the path") from None
     except OSError as err:
         raise LayoutError(
-            path, "unreadable", f"{corpus}: cannot read this file ({err.strerror or err})", "check its permissions"
+            path,
+            "unreadable",
+            f"{corpus}: cannot read this file ({err.strerror or err})",
+            "make it readable (chmod u+r, or run as its owner)",
         ) from None
+
+
+def read_text(path: Path, corpus: str, *, own: bool = False) -> str:
+    """A metadata file's text: UTF-8 (a BOM allowed), or UTF-16/32 with its BOM (as Windows tools save
+    it); a :class:`LayoutError` naming the file for any other encoding or a file that cannot be read.
+    ``own``: a file of the user's own making (no official release to restore it from)."""
+    data = read_bytes(path, corpus)
     fix = (
         "save it as UTF-8 (Excel: 'CSV UTF-8'), or convert it from the encoding it was saved in: "
         "`iconv -f CP1252 -t UTF-8` (Windows, Western), `-f GB18030` (Simplified Chinese), `-f BIG5` (Traditional)"

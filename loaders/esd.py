@@ -40,7 +40,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_tree
+from .base import Collector, SourceInfo, bad, read_bytes, require_dir, walk_tree
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
@@ -364,4 +364,4 @@ def read_transcript(path: Path, language: str) -> tuple[dict[str, TranscriptLine
     """``({utt_id: line}, ids given again with other text)``, empty when the speaker has no file."""
     if not path.is_file():
         return {}, []
-    return parse_transcript_lines(decode_transcript(path.read_bytes(), language))
+    return parse_transcript_lines(decode_transcript(read_bytes(path, "esd"), language))

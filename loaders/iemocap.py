@@ -33,8 +33,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_tree
-from .errors import BadFileError, SkipReport
+from .base import Collector, SourceInfo, bad, read_bytes, require_dir, walk_tree
+from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
 
@@ -160,7 +160,16 @@ def evaluation_files(session: Path) -> list[Path]:
     folder = session / "dialog" / "EmoEvaluation"
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix == ".txt" and not p.name.startswith(".") and p.is_file())
+    try:
+        listed = list(folder.iterdir())
+    except OSError as err:
+        raise LayoutError(
+            folder,
+            "unreadable_folder",
+            f"iemocap: cannot list this folder ({err.strerror or err}): its utterances' labels would be missing",
+            "make it readable (chmod -R u+rX, or run as its owner)",
+        ) from None
+    return sorted(p for p in listed if p.suffix == ".txt" and not p.name.startswith(".") and p.is_file())
 
 
 def parse_evaluation(path: Path) -> tuple[dict[str, Evaluation], list[BadFileError]]:
@@ -168,7 +177,7 @@ def parse_evaluation(path: Path) -> tuple[dict[str, Evaluation], list[BadFileErr
     entries: dict[str, Evaluation] = {}
     problems: list[BadFileError] = []
     current: Evaluation | None = None
-    data = path.read_bytes()
+    data = read_bytes(path, "iemocap")
     utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))  # as a Windows editor saves it
     text = data.decode("utf-16" if utf16 else "utf-8-sig", errors="replace")
     for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1):  # lines as an editor counts them

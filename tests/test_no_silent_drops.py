@@ -28,8 +28,9 @@ DATA = Path("Training Data (wav)")
 CHILD = r"""
 import json, os, pwd, sys
 import encodings.gb18030, encodings.latin_1, encodings.utf_16
-import loaders, loaders.audio, loaders.csed, loaders.esd
-from loaders import BadFileError, SkipReport
+import loaders, loaders.audio, loaders.csed, loaders.esd, loaders.iemocap
+from loaders import SkipReport
+from loaders.errors import CorpusError
 if os.geteuid() == 0:
     nobody = pwd.getpwnam("nobody")
     os.setgroups([])
@@ -39,11 +40,15 @@ name, root = sys.argv[1:3]
 try:
     loaders.load(name, root)
     strict = None
-except BadFileError as err:
+except CorpusError as err:
     strict = [err.reason, str(err.path)]
 report = SkipReport()
-read = len(loaders.load(name, root, skip_bad=True, report=report))
-print(json.dumps({"strict": strict, "read": read, "skipped": report.to_dict()}))
+try:
+    read = len(loaders.load(name, root, skip_bad=True, report=report))
+except CorpusError as err:  # a layout error stops a lenient read too
+    print(json.dumps({"strict": strict, "fatal": str(err)}))
+else:
+    print(json.dumps({"strict": strict, "read": read, "skipped": report.to_dict()}))
 """
 
 
@@ -85,6 +90,39 @@ def test_an_unreadable_folder_is_reported_not_skipped(open_dir, name, folder):
     assert result["strict"] == ["unreadable_folder", str(root / folder)]
     assert result["read"] == all_read - lost
     assert result["skipped"] == {f"{name}/unreadable_folder": 1}
+
+
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [
+        ("iemocap", Path("Session1/dialog/EmoEvaluation/Ses01F_impro01.txt")),
+        ("iemocap", Path("Session1/dialog/EmoEvaluation")),
+        ("esd", Path("0001/0001.txt")),
+    ],
+)
+def test_unreadable_metadata_is_one_error_naming_it_even_when_skipping(open_dir, name, target):
+    """IEMOCAP's evaluation files and folder and ESD's transcripts: a PermissionError traceback
+    (with --skip-bad too), or for ESD "audio by content, but esd clips are named *.wav"."""
+    root = testing.make_corpus(name, open_dir)
+    readable_by_all(open_dir)
+    (root / target).chmod(0o000)
+    result = run_reader(name, root)
+    reason = "unreadable_folder" if (root / target).is_dir() else "unreadable"
+    assert result["strict"] == [reason, str(root / target)], result
+    assert str(root / target) in result["fatal"] and "Permission denied" in result["fatal"], result
+    assert "make it readable" in result["fatal"], result
+
+
+def test_an_unreadable_file_beside_the_clips_is_reported_as_unreadable(open_dir):
+    """Not "audio by content, but csed clips are named *.wav": whether it is audio cannot be told."""
+    root = testing.make_corpus("csed", open_dir)
+    notes = root / DATA / "Natural" / "notes.txt"
+    notes.write_text("recorded in 2019")
+    readable_by_all(open_dir)
+    notes.chmod(0o000)
+    result = run_reader("csed", root)
+    assert result["strict"] == ["unreadable", str(notes)], result
+    assert result["read"] == 12 and result["skipped"] == {"csed/unreadable": 1}, result
 
 
 def test_a_fifo_named_wav_is_reported_and_never_opened(open_dir):
