@@ -57,8 +57,7 @@ def read_label_map(source) -> dict[str, tuple[str, ...]]:
         elif path.suffix.lower() == ".json":
             items = list(json.loads(read_text(path, "label map", own=True)).items())
         else:
-            with io.StringIO(read_text(path, "label map", own=True), newline="") as f:
-                items = [(row[0], row[1]) for row in list(csv.reader(f))[1:] if len(row) >= 2 and row[0].strip()]
+            items = _label_map_rows(path)
     except (csv.Error, ValueError, AttributeError) as err:
         raise LayoutError(
             where,
@@ -68,8 +67,8 @@ def read_label_map(source) -> dict[str, tuple[str, ...]]:
         ) from err
     out = {}
     for user, target in items:
-        targets = (target,) if isinstance(target, str) else tuple(target)
-        outside = [t for t in targets if t not in LABELS]
+        targets = (target,) if isinstance(target, str) else tuple(target) if isinstance(target, list | tuple) else ()
+        outside = [t for t in targets if t not in LABELS] or ([] if targets else [target])
         if outside or not targets:
             raise LayoutError(
                 where,
@@ -87,6 +86,21 @@ def read_label_map(source) -> dict[str, tuple[str, ...]]:
             )
         out[key] = targets
     return out
+
+
+def _label_map_rows(path: Path) -> list[tuple[str, str]]:
+    """A two-column label-map CSV's ``(user label, shared label)`` rows, comma-, tab- or
+    semicolon-separated; its first line is a header unless its second cell is a shared label (a file
+    without a header keeps its first mapping).  A line without two cells is an error naming it."""
+    text = read_text(path, "label map", own=True)
+    with io.StringIO(text, newline="") as f:
+        rows = [(number, row) for number, row in enumerate(csv.reader(f, delimiter=_delimiter(text)), 1) if row]
+    if rows and rows[0][1][1:2] and rows[0][1][1].strip().casefold() not in LABELS:
+        rows = rows[1:]  # the header
+    short = next((number for number, row in rows if len(row) < 2 or not row[0].strip()), None)
+    if short is not None:
+        raise ValueError(f"line {short} has no 'your label,shared label' pair")
+    return [(row[0], row[1].strip()) for _, row in rows]
 
 
 def read_card(path: Path) -> dict:
@@ -121,7 +135,7 @@ def _raw_rows(metadata: Path, corpus: str) -> list[tuple[int, dict | BadFileErro
         with io.StringIO(text, newline="") as f:
             if metadata.suffix == ".csv":
                 reader = csv.DictReader(f, delimiter=_delimiter(text))
-                return [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values())]
+                return [(reader.line_num, row) for row in reader if any(_filled(v) for v in row.values())]
             out = []
             for line, row_text in enumerate(f, 1):
                 if row_text.strip():
@@ -135,6 +149,10 @@ def _raw_rows(metadata: Path, corpus: str) -> list[tuple[int, dict | BadFileErro
             return out
     except csv.Error as err:
         raise LayoutError(metadata, "bad_metadata", f"cannot read it ({err})", "save it as a UTF-8 CSV") from err
+
+
+def _filled(value) -> bool:
+    return bool(value.strip() if isinstance(value, str) else value)  # DictReader's surplus cells are a list
 
 
 def _delimiter(text: str) -> str:
@@ -197,9 +215,23 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
                     "remove one of the two rows, or pass --skip-bad to skip the later one",
                 )
             rejected.add(name)
+            if cells.get(None):  # csv.DictReader's cells beyond the header's columns: cut off, not read
+                raise _surplus(at, cells)
             rows[name] = Row(line, _emotions(at, cells, labels), _fields(at, cells))
             rejected.discard(name)
     return rows, rejected
+
+
+def _surplus(at: Where, cells: dict) -> BadFileError:
+    """A CSV row with more cells than the header has columns: usually an unquoted comma in a text,
+    which would lose what follows it."""
+    extra, columns = cells[None], len(cells) - 1
+    return bad(
+        at.path,
+        "bad_row",
+        f"{at.line}: {columns + len(extra)} cells for {columns} columns (extra: {', '.join(map(repr, extra))})",
+        'quote a text with a comma in it ("like, this"), or pass --skip-bad',
+    )
 
 
 def _file_name(cells: dict) -> str | None:

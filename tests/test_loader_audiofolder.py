@@ -299,3 +299,60 @@ def test_a_listed_file_that_is_a_broken_link_is_reported_once(tmp_path, root):
     report = SkipReport()
     loaders.load(NAME, own, skip_bad=True, report=report)
     assert report.to_dict() == {f"{NAME}/broken_link": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"senang": "positive", "netral": null}', r"maps 'netral' to \[None\], not one of the shared labels"),
+        ('{"senang": "positive", "netral": 3}', r"maps 'netral' to \[3\], not one of the shared labels"),
+    ],
+)
+def test_a_label_map_value_that_is_no_label_is_an_error_naming_the_file(tmp_path, root, text, message):
+    """A null or a number in label_map.json was a TypeError traceback."""
+    own = copy_of(root, tmp_path)
+    (own / "label_map.json").write_text(text)
+    with pytest.raises(LayoutError, match=message) as err:
+        loaders.load(NAME, own)
+    assert err.value.path == own / "label_map.json"
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("senang;positive\nmarah;negative\nsedih;negative\nnetral;neutral\nterkejut;surprise\n", "read"),
+        ("senang,positive\nmarah,negative\nsedih,negative\nnetral,neutral\nterkejut,surprise\n", "read"),
+        (
+            "mine\tshared\nsenang\tpositive\nmarah\tnegative\nsedih\tnegative\nnetral\tneutral\nterkejut\tsurprise\n",
+            "read",
+        ),
+        ("mine,shared\nsenang,positive\nmarah\nsedih,negative\n", r"line 3 has no 'your label,shared label' pair"),
+    ],
+)
+def test_a_label_map_csv_is_read_whatever_its_separator_and_header(tmp_path, root, text, read):
+    """A ;-separated map was read as empty and one without a header lost its first mapping, both
+    silently: the error that followed blamed the metadata, not the map."""
+    own = copy_of(root, tmp_path)
+    (own / "label_map.json").unlink()
+    (own / "label_map.csv").write_text(text)
+    if read != "read":
+        with pytest.raises(LayoutError, match=read):
+            loaders.load(NAME, own)
+        return
+    records = loaders.load(NAME, own)
+    assert {e for r in records for e in r.emotions} == {"positive", "negative", "neutral", "surprise"}
+
+
+def test_a_row_with_more_cells_than_columns_is_an_error_not_cut(tmp_path, root):
+    """An unquoted comma in a text: csv.DictReader put the rest under the key None, and the row was
+    read with its text cut short, without a word."""
+    own = copy_of(root, tmp_path)
+    lines = (own / "metadata.csv").read_text(encoding="utf-8").splitlines()
+    lines[1] += ", dua, tiga"
+    (own / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"line 2: 10 cells for 8 columns \(extra: ' dua', ' tiga'\)"):
+        loaders.load(NAME, own)
+    report = SkipReport()
+    records = loaders.load(NAME, own, skip_bad=True, report=report)
+    assert report.to_dict() == {f"{NAME}/bad_row": 1}, report.to_dict()  # the clip of the row, not also "unlisted"
+    assert len(records) == len(loaders.load(NAME, root)) - 1
