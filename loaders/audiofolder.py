@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ from .errors import LayoutError, SkipReport
 from .labels import LABELS
 from .metadata import Row, parse_rows, read_card, read_label_map
 from .record import Utterance
-from .walk import walk_files
+from .walk import searched, walk_files
 
 METADATA_FILES = ("metadata.csv", "metadata.jsonl")
 LABEL_MAP_FILES = ("label_map.json", "label_map.csv")
@@ -140,7 +141,7 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
         with contextlib.suppress(ValueError):
             listed.pop(Path(error.path).relative_to(c.root).as_posix(), None)
 
-    for path, _ in walk_files(c.root, ("",), walk_problem):
+    for path, _ in walk_files(c.root, ("",), walk_problem, c.hidden_folder):
         c.see(path)
         relpath = path.relative_to(c.root).as_posix()
         row = listed.pop(relpath, None)
@@ -161,7 +162,7 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
                         f"audio by content, but not listed in {metadata.name}: its "
                         "emotion, language and age are unknown"
                         + (
-                            f" (line {near[1].line} lists {near[0]!r}: the names differ in case or extension)"
+                            f" (line {near[1].line} lists {near[0]!r}: the names differ in case, extension or Unicode form)"
                             if near
                             else ""
                         ),
@@ -178,14 +179,22 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
                 c.root / relpath,
                 "missing_file",
                 f"listed in {metadata.name} line {row.line}, but there is no such file below the corpus folder"
-                + (f" (the folder holds {near!r}: the names differ in case or extension)" if near else ""),
+                + (f" (the folder holds {near!r}: the names differ in case, extension or Unicode form)" if near else "")
+                + _in_hidden(relpath),
                 "fix the row's file_name (relative to the metadata's folder) or restore the file, or pass --skip-bad",
             )
 
 
+def _in_hidden(relpath: str) -> str:
+    """Why a listed file below a folder the readers never search (``.takes/``, ``__MACOSX/``) was not found."""
+    hidden = next((part for part in Path(relpath).parts[:-1] if not searched(part)), None)
+    return f" (it is inside {hidden}/, a folder that is never searched: move it out of there)" if hidden else ""
+
+
 def _alike(relpath: str) -> str:
-    """A file name as a near miss compares it: without case, without its extension."""
-    return os.path.splitext(relpath)[0].casefold()
+    """A file name as a near miss compares it: without case, without its extension, in one Unicode
+    normal form (a zip made on macOS holds decomposed names, a spreadsheet composed ones)."""
+    return unicodedata.normalize("NFC", os.path.splitext(relpath)[0]).casefold()
 
 
 def source_info(

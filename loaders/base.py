@@ -150,6 +150,11 @@ class Collector:
             self.see(error.path)
         self.skip(error)
 
+    def hidden_folder(self, path: Path) -> None:
+        """``walk_files``' ``on_hidden``: a folder below the root that is never searched (``.git``,
+        ``__MACOSX``), counted for the scan summary, so its files are not silently absent."""
+        self.count("hidden_folder")
+
     def count(self, kind: str, n: int = 1) -> None:
         """Count files by kind (``seen``, ``read``, ``not_audio``, ``duplicate``) for the scan summary."""
         self.report.files[(self.corpus, kind)] += n
@@ -170,7 +175,7 @@ class Collector:
         counted as not audio, or, when it is audio by content, reported as ``unexpected_file`` (and
         one that cannot be read as ``unreadable``)."""
         candidates = []
-        for path, candidate in walk_files(root, suffixes, self.walk_problem):
+        for path, candidate in walk_files(root, suffixes, self.walk_problem, self.hidden_folder):
             self.see(path)
             if candidate:
                 candidates.append(path)

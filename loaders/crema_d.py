@@ -28,6 +28,7 @@ from .base import Collector, SourceInfo, bad, read_text, require_dir, walk_tree
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance, age_group_of
+from .walk import searched
 
 CORPUS = "crema_d"
 AUDIO_DIR = "AudioWAV"
@@ -139,7 +140,7 @@ def find_corpus_dir(root: Path, onerror=None) -> Path:
     for dirpath, dirnames, _ in walk_tree(root, onerror=onerror):
         if AUDIO_DIR in dirnames:
             found.append(Path(dirpath))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _MEDIA_DIRS)
+        dirnames[:] = sorted(d for d in dirnames if searched(d) and d not in _MEDIA_DIRS)
     if not found:
         raise LayoutError(
             root,

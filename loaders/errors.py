@@ -168,6 +168,8 @@ class SkipReport:
             )
             if n["duplicate"]:
                 line += f", duplicate copies {n['duplicate']}"
+            if self.files[(corpus, "hidden_folder")]:
+                line += f"; hidden folders not searched {self.files[(corpus, 'hidden_folder')]} (.*, __MACOSX)"
             if others:
                 line += f"; besides files, {_counted('metadata rows and folders skipped', others)}"
             lines.append(line)

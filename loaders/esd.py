@@ -44,6 +44,7 @@ from .base import Collector, SourceInfo, bad, read_bytes, require_dir, walk_tree
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
+from .walk import searched
 
 # speaker -> (language, gender), from the corpus's speaker table.
 SPEAKERS: dict[str, tuple[str, str]] = {
@@ -258,7 +259,7 @@ def find_speakers(root: Path) -> list[Path]:
             found.append(here)
             dirnames[:] = []
         else:
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            dirnames[:] = sorted(d for d in dirnames if searched(d))
     return sorted(found)
 
 

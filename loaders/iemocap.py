@@ -37,6 +37,7 @@ from .base import Collector, SourceInfo, bad, read_bytes, require_dir, walk_tree
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
+from .walk import searched
 
 CODES = CORPUS_LABEL_MAPS["iemocap"]
 EXPECTED = (
@@ -151,7 +152,7 @@ def find_sessions(root: Path, onerror=None) -> list[Path]:
             found.append(here)
             dirnames[:] = []
         else:
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            dirnames[:] = sorted(d for d in dirnames if searched(d))
     return sorted(found)
 
 

@@ -12,6 +12,16 @@ from pathlib import Path
 
 from .errors import BadFileError, CorpusError
 
+# A zip made on macOS mirrors its tree under __MACOSX/ with AppleDouble `._*` files (resource forks,
+# never audio): never searched, like hidden folders (.git, .Trash, a tool's .cache).
+MACOS_RESOURCES = "__MACOSX"
+
+
+def searched(folder_name: str) -> bool:
+    """Whether the readers search a folder of this name: not hidden, not ``__MACOSX``; the folders
+    left out are counted in the scan summary (:func:`walk_files`' ``on_hidden``)."""
+    return not folder_name.startswith(".") and folder_name != MACOS_RESOURCES
+
 
 def walk_tree(root: str | os.PathLike, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple]:
     """``os.walk`` following links, each real folder entered once, and by its own path where the
@@ -47,19 +57,23 @@ def _direct_folders(root: str | os.PathLike) -> set[str]:
     following a link and without entering hidden folders (those the readers never search)."""
     found = set()
     for dirpath, dirnames, _ in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames[:] = [d for d in dirnames if searched(d)]
         found.add(os.path.realpath(dirpath))
     return found
 
 
 def walk_files(
-    root: Path, suffixes: tuple[str, ...], onerror: Callable[[CorpusError], None]
+    root: Path,
+    suffixes: tuple[str, ...],
+    onerror: Callable[[CorpusError], None],
+    on_hidden: Callable[[Path], None] | None = None,
 ) -> list[tuple[Path, bool]]:
     """``(path, is a candidate)`` for every readable regular file below ``root``, sorted so the result
     does not depend on the file system's listing order.  A candidate's lower-cased name ends with one of
     ``suffixes`` and is not hidden (``.DS_Store``, ``._x.wav``, ``.git``).  Problems go to ``onerror``:
     a folder that cannot be listed, a name that is not valid UTF-8, and a matching name that is not a
-    regular file (a FIFO, socket, device or broken link), which is never opened."""
+    regular file (a FIFO, socket, device or broken link), which is never opened.  Folders that are not
+    :func:`searched` go to ``on_hidden``."""
     found = []
 
     def unreadable(err: OSError) -> None:
@@ -68,7 +82,9 @@ def walk_files(
         onerror(unreadable_folder(err, root))
 
     for dirpath, dirnames, filenames in walk_tree(root, onerror=unreadable):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(d for d in dirnames if not searched(d)) if on_hidden else ():
+            on_hidden(Path(dirpath) / name)
+        dirnames[:] = sorted(d for d in dirnames if searched(d))
         for name in filenames:
             path = Path(dirpath) / name
             if not _utf8(str(path)):

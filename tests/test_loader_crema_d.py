@@ -86,6 +86,17 @@ def test_ignores_mp3_flash_and_hidden_files(small):
     assert all(Path(r.path).parent == small / "AudioWAV" and not Path(r.path).name.startswith(".") for r in records)
 
 
+def test_a_macos_zip_mirror_inside_the_corpus_is_not_a_second_copy(small, tmp_path):
+    """A zip made on macOS unpacks a __MACOSX/ mirror of AppleDouble files: CREMA-D/__MACOSX/AudioWAV
+    was "several copies below this folder", with no --source that worked short of deleting files."""
+    root = link_copy(small, tmp_path / "CREMA-D")
+    mirror = root / "__MACOSX" / "AudioWAV"
+    mirror.mkdir(parents=True)
+    (mirror / f"._{SMALL_NAMES[0]}.wav").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    assert [r.id for r in loaders.load("crema_d", root)] == [r.id for r in loaders.load("crema_d", small)]
+    assert [r.id for r in loaders.load("crema_d", tmp_path)] == [r.id for r in loaders.load("crema_d", small)]
+
+
 def test_root_may_be_any_folder_above(small, tmp_path):
     expected = [(r.id, r.path) for r in loaders.load("crema_d", small)]
     assert [(r.id, r.path) for r in loaders.load("crema_d", small.parent)] == expected

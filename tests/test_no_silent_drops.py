@@ -368,3 +368,39 @@ def test_skip_and_file_summaries_stay_aligned_with_a_long_corpus_name(tmp_path):
     assert {line.find("corrupt") for line in counts} - {-1} == {line.find("unknown_label") for line in counts} - {-1}
     files = report.format_files().splitlines()[1:]
     assert files[0].index("files seen") == files[1].index("files seen"), files
+
+
+def test_folders_never_searched_are_counted_and_a_row_pointing_into_one_says_so(tmp_path, csed):
+    """Hidden folders (and __MACOSX) are not searched: their files were absent from every count, and
+    a metadata row naming a clip inside one was "no such file", though the file was there."""
+    hidden = csed / DATA / "Natural" / ".old"
+    hidden.mkdir()
+    copy_clip(csed, hidden / "Nat_Female-1.wav")
+    (csed / "__MACOSX").mkdir()
+    report = SkipReport()
+    assert len(loaders.load("csed", csed, report=report)) == 12  # the copy in .old/ is not read
+    assert report.files[("csed", "hidden_folder")] == 2
+    assert "hidden folders not searched 2 (.*, __MACOSX)" in report.format_files()
+    own = testing.make_corpus("audiofolder", tmp_path / "own")
+    (own / "clips" / ".takes").mkdir()
+    shutil.copyfile(next((own / "clips").rglob("*.wav")), own / "clips" / ".takes" / "a.wav")
+    with open(own / "metadata.csv", "a", encoding="utf-8") as f:
+        f.write("clips/.takes/a.wav,marah,ind,70,,f,s9,x\n")
+    with pytest.raises(BadFileError, match=r"it is inside \.takes/, a folder that is never searched"):
+        loaders.load("carehome", own)
+
+
+def test_a_listed_name_in_another_unicode_form_is_named_as_a_near_miss(tmp_path):
+    """A zip made on macOS stores "é" decomposed (NFD), a spreadsheet composed (NFC): the two
+    errors ("not listed", "no such file") did not say that the names differ only in that."""
+    import unicodedata
+
+    own = testing.make_corpus("audiofolder", tmp_path / "own")
+    clip = sorted((own / "clips").rglob("*.wav"))[0]
+    relpath = clip.relative_to(own).as_posix()
+    composed = relpath.replace(".wav", "_caf\u00e9.wav")
+    clip.rename(own / unicodedata.normalize("NFD", composed))
+    meta = own / "metadata.csv"
+    meta.write_text(meta.read_text(encoding="utf-8").replace(relpath, composed), encoding="utf-8")
+    with pytest.raises(BadFileError, match="the names differ in case, extension or Unicode form"):
+        loaders.load("carehome", own)
