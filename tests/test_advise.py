@@ -286,3 +286,35 @@ def test_a_handful_of_test_clips_gives_no_verdict(capsys):
     stuck = Advice(**{**advice.__dict__, "chance": 55.0, "mixtures": [baseline, worse]})
     assert "keep training" not in _verdict_line(stuck) and "No model scores above chance" in _verdict_line(stuck)
     assert "keep training on Mandarin elderly alone" in _verdict_line(Advice(**{**stuck.__dict__, "chance": 30.0}))
+
+
+def test_no_helps_or_hurts_when_the_model_and_the_baseline_are_both_at_chance():
+    """Every mixture of a run at chance was a "clear loss" (advice.json: verdict "hurts") right after
+    the summary said their differences say nothing; and one seed printed "± 0.00" as a spread."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import render_markdown, summary_lines
+
+    def estimate(value: float) -> Estimate:
+        return Estimate([value], value, 0.0, [math.nan] * 2, [value - 1, value + 1], 1.0)
+
+    baseline = MixtureResult("sun_eld", "b", "b", "baseline", "l_a", [], estimate(45.6), estimate(0.0), chance=50.0)
+    lost = MixtureResult(
+        "sun_eld+eng_eld",
+        "m",
+        "m",
+        "augment",
+        "X(l,a)+eng_eld",
+        ["eng_eld"],
+        estimate(0.0),
+        estimate(-45.6),
+        chance=50.0,
+    )
+    assert lost.verdict == "at_chance"
+    assert MixtureResult(**{**lost.__dict__, "chance": 30.0}).verdict == "hurts"  # the baseline above chance: a loss
+    gained = MixtureResult(**{**lost.__dict__, "score": estimate(80.0), "delta": estimate(34.4)})
+    assert gained.verdict == "helps"  # above chance where the baseline is not: it taught something
+    advice = Advice("sun_eld", "sun_eld", 48, 50.0, [0], 0.95, 1000, "mean", "probe", [baseline, lost], Path("."))
+    assert advice.to_json()["mixtures"][1]["verdict"] == "at_chance"
+    lines = summary_lines(advice)
+    assert "a clear loss" not in "\n".join(lines) and "both at or below chance" in lines[-2], lines
+    assert "± 0.00" not in render_markdown(advice) and "| 45.60† |" in render_markdown(advice)

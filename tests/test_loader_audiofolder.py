@@ -287,7 +287,9 @@ def test_a_name_that_differs_from_its_row_only_in_case_is_named_in_both_reports(
     loaders.load(NAME, root, skip_bad=True, report=report)
     messages = {reason: text for (_, reason), [(_, text)] in report.examples.items()}
     assert f"line 2 lists {listed!r}: the names differ in case, extension or Unicode form" in messages["unlisted_file"]
-    assert f"the folder holds {renamed!r}: the names differ in case, extension or Unicode form" in messages["missing_file"]
+    assert (
+        f"the folder holds {renamed!r}: the names differ in case, extension or Unicode form" in messages["missing_file"]
+    )
 
 
 def test_a_listed_file_that_is_a_broken_link_is_reported_once(tmp_path, root):

@@ -9,7 +9,8 @@ baseline, paired by seed and by resample.
   paired); it says how much a different test set of the same size could move the number.
 
 A difference *helps* or *hurts* when both intervals exclude 0 on the same side (over clips alone
-with one seed); otherwise it is *unclear*.  ``±`` in the summary is half the width of the interval
+with one seed); otherwise it is *unclear*; when the model and the baseline both score at or below
+the test set's chance level, it is *at_chance* (no verdict).  ``±`` in the summary is half the width of the interval
 over seeds (over clips with one seed).  Intervals are clipped to the possible range (a score in
 [0, 100], a difference in [-100, 100]).
 """
@@ -84,16 +85,21 @@ class MixtureResult:
     delta: Estimate  # score minus the baseline's, paired by seed and by resample
     untrained: list[str] = field(default_factory=list)  # labels the target annotates that the model never saw
     test_clips: int = MIN_VERDICT_CLIPS  # the target's test set's size
+    chance: float = math.nan  # the test set's chance level (%)
 
     @property
     def verdict(self) -> str:
         """``baseline``; ``too_few`` on a test set of under :data:`MIN_VERDICT_CLIPS` clips (a bootstrap
-        over a handful of clips gives intervals far too narrow); ``helps`` / ``hurts`` when :attr:`delta`'s
-        intervals over clips and over seeds (with several) both exclude 0 on that side; else ``unclear``."""
+        over a handful of clips gives intervals far too narrow); ``at_chance`` when this model and the
+        baseline both score at or below chance (neither learnt anything: their difference says nothing);
+        ``helps`` / ``hurts`` when :attr:`delta`'s intervals over clips and over seeds (with several) both
+        exclude 0 on that side; else ``unclear``."""
         if self.role == "baseline":
             return "baseline"
         if self.test_clips < MIN_VERDICT_CLIPS:
             return "too_few"
+        if max(self.score.mean, self.score.mean - self.delta.mean) <= self.chance:
+            return "at_chance"
         intervals = [self.delta.ci_clips] + ([self.delta.ci_seeds] if len(self.delta.values) > 1 else [])
         if all(low > 0 for low, _ in intervals):
             return "helps"
@@ -173,6 +179,7 @@ def collect_advice(grid: Grid) -> Advice:
         untrained = [lab for lab in annotated if any(t is not None and lab not in t for t in trained)]
         runs[mixture] = (model, values, boot, untrained, preds[0])
     base = next(runs[m] for m in runs if m.role == "baseline")
+    chance = chance_of_test(base[4], cfg.group_score)["chance"]
     results = [
         MixtureResult(
             m.spec,
@@ -185,10 +192,11 @@ def collect_advice(grid: Grid) -> Advice:
             delta=Estimate.of(values - base[1], boot - base[2], cfg.confidence, (-100.0, 100.0)),
             untrained=untrained,
             test_clips=len(base[4]["id"]),
+            chance=chance,
         )  # fmt: skip
         for m, (model, values, boot, untrained, _) in runs.items()
     ]
     return Advice(
-        cfg.target, test, len(base[4]["id"]), chance_of_test(base[4], cfg.group_score)["chance"], list(cfg.seeds),
+        cfg.target, test, len(base[4]["id"]), chance, list(cfg.seeds),
         cfg.confidence, cfg.bootstrap_samples, cfg.group_score, _backend(grid), results, grid.out,
     )  # fmt: skip

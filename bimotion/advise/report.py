@@ -19,6 +19,7 @@ VERDICTS = {
     "hurts": "a clear loss",
     "unclear": "not clear: an interval includes 0",
     "too_few": f"no verdict: the test set has under {MIN_VERDICT_CLIPS} clips",
+    "at_chance": "no verdict: it and the baseline are both at or below chance",
 }
 
 
@@ -128,7 +129,8 @@ def _interval(values: list[float]) -> str:
 
 def _row(mixture: MixtureResult, chance: float) -> str:
     score, delta = mixture.score, mixture.delta
-    mean = f"{score.mean:.2f}" + (DAGGER if score.mean <= chance else "") + f" ± {score.std:.2f}"
+    spread = f" ± {score.std:.2f}" if len(score.values) > 1 else ""  # no spread over one seed
+    mean = f"{score.mean:.2f}" + (DAGGER if score.mean <= chance else "") + spread
     cells = [f"`{mixture.spec}`", mixture.role, mixture.notation, names_list(mixture.added) if mixture.added else "–",
              mean, _interval(score.ci_seeds), _interval(score.ci_clips)]  # fmt: skip
     if mixture.role == "baseline":
