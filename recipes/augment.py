@@ -6,8 +6,8 @@ r"""Cross-group data augmentation (paper §4.2): train for a target group on a m
 Mixtures from target ``l_a``: ``baseline`` X(l,a), ``cross_lingual`` X(L,a), ``cross_age`` X(l,A),
 ``cross_all`` X(L,A), with L and A the languages and age groups of the target's benchmark
 (``--languages yue,zho,eng`` widens L across benchmarks, e.g. for YueMotion, §6.3).  Model selection
-uses the mixture's validation split (``--selection_on target`` for the target's); every group's
-test set is scored at the end.
+uses the mixture's validation split, of the groups that have validation rows (``--selection_on target``
+for the target's); every group's test set is scored at the end.
 """
 
 from __future__ import annotations
@@ -46,6 +46,24 @@ class AugmentArguments:
     )
 
 
+def selected_on(groups: list[str], data_args: DataArguments) -> list[str]:
+    """The mixture's groups that have validation rows (a group of one or two speakers, split by
+    speaker, has none), with a note for each left out; all of them when none has (the check names it)."""
+    from bimotion.training.data import Sources, with_split_rows
+    from bimotion.training.processes import note
+
+    kept = with_split_rows(Sources(data_args.bimotion, data_args.yuemotion), groups, "validation")
+    if kept:
+        note(
+            *(
+                f"note: {g} has no validation rows: the model is selected on {', '.join(kept)}"
+                for g in groups
+                if g not in kept
+            )
+        )
+    return kept or groups
+
+
 def main(argv=None) -> int:
     parser = HfArgumentParser((AugmentArguments, ModelArguments, DataArguments, RunArguments, SERTrainingArguments))
     groups = []
@@ -76,7 +94,9 @@ def main(argv=None) -> int:
             raise ArgumentError(f"--target {recipe.target} --mixture {recipe.mixture}: {one_line(err)}") from err
         validation_flag = "--validation_configs"
         if data_args.validation_configs is None:  # filled here: errors name what they come from
-            data_args.validation_configs = [recipe.target] if recipe.selection_on == "target" else groups
+            data_args.validation_configs = (
+                [recipe.target] if recipe.selection_on == "target" else selected_on(groups, data_args)
+            )
             validation_flag = f"--selection_on {recipe.selection_on}"
         check_training(
             model_args,

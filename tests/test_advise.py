@@ -204,56 +204,71 @@ def test_a_probe_configs_seeds_and_bootstrap_are_checked_before_anything_trains(
     assert not (tmp_path / "o" / "models").exists()
 
 
-def test_a_group_without_the_rows_a_model_needs_is_one_line_before_anything_trains(data_dirs, tmp_path, capsys):
-    """A group of one speaker, split by whole speakers, has train rows only (prepare.json says so): advise
-    and the grid refuse before training, naming the group, instead of a traceback after the first models."""
+def thin_copy(data_dirs, tmp_path, drop) -> Path:
+    """The prepared BiMotion fixture, its prepare.json without the shards ``drop(shard)`` names (a
+    group of one or two speakers, split by whole speakers, has train rows only)."""
     import shutil
 
-    thin = Path(shutil.copytree(data_dirs["bimotion"], tmp_path / "thin"))
-    info = json.loads((thin / "prepare.json").read_text())
-    info["shards"] = [s for s in info["shards"] if not (s["group"] == "zho_adu" and s["split"] != "train")]
+    thin = Path(shutil.copytree(data_dirs["bimotion"], tmp_path / "thin", dirs_exist_ok=True))
+    info = json.loads((data_dirs["bimotion"] / "prepare.json").read_text())
+    info["shards"] = [s for s in info["shards"] if not drop(s)]
     (thin / "prepare.json").write_text(json.dumps(info))
-    out = tmp_path / "o"
-    args = ["advise", "--target", "zho_eld", "--bimotion", str(thin), "--output", str(out)]
-    assert main([*args, "--groups", "zho_eld", "zho_adu"]) == 2  # named: an error
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "Traceback" not in err
-    assert re.search(
-        r"needs validation rows of zho_adu \(esd\), and .*thin has none \(train/validation/test: \d+/0/0", err
-    )
-    assert err.endswith("or leave zho_adu out") and not out.exists()
+    return thin
 
 
-def test_advise_leaves_out_a_group_without_validation_rows_with_a_note(data_dirs, tmp_path):
-    """Drawing from every prepared group, a group that no model can validate on is left out with a
-    note, and the advice answers with the others (it used to stop at the first such group)."""
-    import shutil
-
+def test_a_group_without_validation_rows_is_only_added_to_the_target(data_dirs, tmp_path):
+    """A user's adults of two speakers have train rows only: advise left the group out (or refused it
+    by name), so "does adding my adults help my elderly?" could not be asked.  Now it is only added to
+    the target's data (selected on the target's validation rows): no model of it alone."""
     from bimotion.advise import advise_config
 
-    thin = Path(shutil.copytree(data_dirs["bimotion"], tmp_path / "thin"))
-    info = json.loads((thin / "prepare.json").read_text())
-    info["shards"] = [s for s in info["shards"] if not (s["group"] == "zho_adu" and s["split"] == "validation")]
-    (thin / "prepare.json").write_text(json.dumps(info))
-    notes = []
-    config = advise_config("advise-tiny", {"bimotion": thin}, target="zho_eld", log=notes.append)
-    assert config.groups == [g for g in prepared_groups({"bimotion": thin}) if g != "zho_adu"]
-    assert notes == ["note: zho_adu is left out: its prepared folder has no validation rows of it (too few speakers)"]
-    # the target itself cannot be left out: its baseline needs validation rows
-    info["shards"] = [s for s in info["shards"] if not (s["group"] == "zho_eld" and s["split"] == "validation")]
-    (thin / "prepare.json").write_text(json.dumps(info))
-    with pytest.raises(ValueError, match="needs validation rows of zho_eld"):
-        advise_config("advise-tiny", {"bimotion": thin}, target="zho_eld", log=notes.append)
-    # a group without test rows: a model of it alone could not score itself (its test sets fell back
-    # to every group's), so it is left out too; in a grid of its own it is an error before training
-    info = json.loads((data_dirs["bimotion"] / "prepare.json").read_text())
-    info["shards"] = [s for s in info["shards"] if not (s["group"] == "zho_adu" and s["split"] == "test")]
-    (thin / "prepare.json").write_text(json.dumps(info))
-    notes.clear()
-    advise_config("advise-tiny", {"bimotion": thin}, target="zho_eld", log=notes.append)
-    assert notes == ["note: zho_adu is left out: its prepared folder has no test rows of it (too few speakers)"]
-    with pytest.raises(ValueError, match=r"zho_adu needs test rows of at least one of its groups \(zho_adu\)"):
-        advise_config("advise-tiny", {"bimotion": thin}, target="zho_eld", groups=["zho_eld", "zho_adu"])
+    thin = thin_copy(data_dirs, tmp_path, lambda s: s["group"] == "zho_adu" and s["split"] != "train")
+    for groups in (None, ["zho_eld", "zho_adu", "eng_eld"]):  # drawn from the prepared groups, or named
+        notes = []
+        config = advise_config("advise-tiny", {"bimotion": thin}, target="zho_eld", groups=groups, log=notes.append)
+        assert "zho_adu" in config.groups and config.augment_only == ["zho_adu"]
+        assert notes == [
+            "note: zho_adu has no validation or test rows (too few speakers): it is only added to zho_eld's data, "
+            "not trained on alone"
+        ]
+        specs = {m.spec: m.role for m in make_plan(config).target}
+        assert specs["zho_eld+zho_adu"] == "augment" and "zho_adu" not in specs
+        assert any("zho_adu" in spec for spec, role in specs.items() if role == "augment" and spec.count("+") > 1)
+    # the target itself needs validation rows: its baseline selects on them
+    thin = thin_copy(data_dirs, tmp_path, lambda s: s["group"] == "zho_eld" and s["split"] == "validation")
+    with pytest.raises(ValueError, match=r"zho_eld needs validation rows of at least one of its groups \(zho_eld\)"):
+        advise_config("advise-tiny", {"bimotion": thin}, target="zho_eld")
+
+
+def test_a_grid_model_of_a_group_without_validation_rows_is_one_line_before_anything_trains(
+    data_dirs, tmp_path, capsys
+):
+    """In a grid of its own (not added to a target), a model of such a group alone is refused before
+    training, naming it, instead of a traceback after the first models."""
+    thin = thin_copy(data_dirs, tmp_path, lambda s: s["group"] == "zho_adu" and s["split"] != "train")
+    from bimotion.grid.checks import check_rows
+
+    config = GridConfig(tables=[], mixtures=["zho_adu", "zho_eld+zho_adu"], extra_tests=["zho_eld"], seeds=[0])
+    with pytest.raises(ValueError, match=r"zho_adu needs validation rows of at least one of its groups \(zho_adu\)"):
+        check_rows(make_plan(config), {"bimotion": str(thin)})
+    # beside a group that has them, it is trained on and the model selects on the other group's rows
+    config = GridConfig(tables=[], mixtures=["zho_eld+zho_adu"], extra_tests=["zho_eld"], seeds=[0])
+    check_rows(make_plan(config), {"bimotion": str(thin)})
+
+
+def test_an_augment_only_group_trains_and_is_reported_end_to_end(data_dirs, tmp_path, capsys):
+    """The probe backend, one seed: the augmented model selects on the target's validation rows."""
+    thin = thin_copy(data_dirs, tmp_path, lambda s: s["group"] == "zho_adu" and s["split"] != "train")
+    config = load_config(shipped_config("probe")).__dict__
+    config = {**config, "bootstrap_samples": 100, "training": {**config["training"], "num_train_epochs": 2}}
+    (tmp_path / "probe.yaml").write_text(yaml.safe_dump(config))
+    argv = ["advise", "--target", "zho_eld", "--bimotion", str(thin), "--config", str(tmp_path / "probe.yaml"),
+            "--groups", "zho_eld", "zho_adu", "--seeds", "0", "--output", str(tmp_path / "out")]  # fmt: skip
+    assert main(argv) == 0
+    advice = json.loads((tmp_path / "out" / "advice.json").read_text())
+    assert [m["spec"] for m in advice["mixtures"]] == ["zho_eld", "zho_eld+zho_adu"]
+    scores = json.loads(next((tmp_path / "out" / "models").glob("*zho_adu*/seed0/scores.json")).read_text())
+    assert scores["validation_configs"] == ["zho_eld"], scores.get("validation_configs")
 
 
 def test_a_handful_of_test_clips_gives_no_verdict(capsys):

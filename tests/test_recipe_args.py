@@ -496,3 +496,21 @@ def test_the_end_table_shows_each_groups_bootstrap_interval():
     low, high = scores["groups"]["zho_eld"]["weighted_f1_ci"]
     assert lines[2].split()[2] == f"{100 * low:.1f}-{100 * high:.1f}"
     assert lines[-1].startswith("95% CI: bootstrap over the test clips")
+
+
+def test_augment_selects_on_the_mixture_groups_that_have_validation_rows(paths, tmp_path, capsys):
+    """A mixture with a group of one or two speakers (train rows only) was refused ("--selection_on
+    mixture zho_adu: zho_adu has no validation rows"), though its other groups have them."""
+    import json
+
+    from bimotion.training.spec import DataArguments
+
+    thin = Path(shutil.copytree(paths["data"], tmp_path / "thin"))
+    info = json.loads((thin / "prepare.json").read_text())
+    info["shards"] = [s for s in info["shards"] if not (s["group"] == "zho_adu" and s["split"] == "validation")]
+    (thin / "prepare.json").write_text(json.dumps(info))
+    augment = recipe("augment")
+    assert augment.selected_on(["zho_eld", "zho_adu"], DataArguments(bimotion=str(thin))) == ["zho_eld"]
+    assert "note: zho_adu has no validation rows: the model is selected on zho_eld" in capsys.readouterr().err
+    assert augment.selected_on(["zho_adu"], DataArguments(bimotion=str(thin))) == ["zho_adu"]  # the check names it
+    assert augment.selected_on(["zho_eld", "zho_adu"], DataArguments(bimotion=paths["data"])) == ["zho_eld", "zho_adu"]

@@ -32,8 +32,9 @@ def advise_config(
 ) -> GridConfig:
     """``config``'s training setting (model or probe, hyper-parameters, seeds, bootstrap) as a
     ``target:`` grid: no paper tables, extra mixtures, extra test sets or projections; ``target``
-    and ``groups`` override the config's; groups default to every group of ``data_dirs``
-    (:func:`bimotion.grid.config.prepared_groups`) that has validation rows (:func:`trainable_groups`)."""
+    and ``groups`` override the config's; groups default to every group of ``data_dirs`` with train
+    rows (:func:`bimotion.grid.config.prepared_groups`); those without validation or test rows are
+    only added to the target's data (:func:`augment_only`)."""
     base = config_of(config)
     target = target or base.target
     if not target:
@@ -42,13 +43,10 @@ def advise_config(
     from ..grid.checks import check_config, check_rows
     from ..grid.plan import make_plan
 
-    if not (groups or base.groups):  # every prepared group that a model can train on (validate)
-        groups = trainable_groups(prepared_groups(data_dirs), target, data_dirs, log=log)
-    groups = list(groups or base.groups)
-
+    groups = list(groups or base.groups or prepared_groups(data_dirs))  # default: every group with train rows
     out = replace(
         base, tables=[], mixtures=[], extra_tests=[], projections=[], target=target, groups=groups,
-        seeds=list(seeds or base.seeds),
+        seeds=list(seeds or base.seeds), augment_only=augment_only(groups, target, data_dirs, log=log),
     )  # fmt: skip
     # seeds and bootstrap, an unknown target or group, or one with no rows of a split it needs: a clear
     # error now, before anything trains
@@ -57,25 +55,30 @@ def advise_config(
     return out
 
 
-def trainable_groups(groups: list[str], target: str, data_dirs: Mapping, *, log=print) -> list[str]:
-    """``groups`` less those (other than ``target``) without validation or test rows in their local
-    prepared folder: a group of one or two speakers, split by whole speakers, lacks them, and a
-    model of it alone can neither select its checkpoint nor score itself.  Each one left out is a ``note:`` line; given by name (``--groups``)
-    it would be an error instead."""
+def augment_only(groups: list[str], target: str, data_dirs: Mapping, *, log=print) -> list[str]:
+    """The groups other than ``target`` without validation or test rows in their local prepared
+    folder (a group of one or two speakers, split by whole speakers): a model of one alone could
+    neither select its checkpoint nor score itself, so each is only added to the target's data (the
+    mixture selects on its other groups' validation rows), with a ``note:`` line."""
+    found = []
+    for group in groups:
+        lacking = _lacking(group, data_dirs, ("validation", "test"))
+        if group != target and lacking:
+            log(
+                f"note: {group} has no {' or '.join(lacking)} rows (too few speakers): it is only added to {target}'s "
+                "data, not trained on alone"
+            )
+            found.append(group)
+    return found
+
+
+def _lacking(group: str, data_dirs: Mapping, splits: tuple[str, ...]) -> list[str]:
+    """The ``splits`` that the local prepared folder holds no rows of ``group`` in."""
     from ..data.layout import groups_without
     from ..mixture import parse_mixture
 
-    kept = []
-    for group in groups:
-        found = parse_mixture([group])
-        lacking = [s for s in ("validation", "test") if groups_without(data_dirs.get, found.shards, s)]
-        if found.groups != (target,) and lacking:
-            log(
-                f"note: {group} is left out: its prepared folder has no {' or '.join(lacking)} rows of it (too few speakers)"
-            )
-        else:
-            kept.append(group)
-    return kept
+    shards = parse_mixture([group]).shards
+    return [split for split in splits if groups_without(data_dirs.get, shards, split)]
 
 
 def advise(
@@ -108,4 +111,4 @@ def advise(
     return advice
 
 
-__all__ = ["DEFAULT_CONFIG", "advise", "advise_config", "config_of", "summary_lines", "trainable_groups"]
+__all__ = ["DEFAULT_CONFIG", "advise", "advise_config", "config_of", "summary_lines"]

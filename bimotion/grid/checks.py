@@ -73,14 +73,15 @@ def check_config(config: GridConfig) -> None:
 
 
 def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
-    """Every model's data has train and validation rows and every test set test rows (per benchmark
-    group, over the corpora it reads, as training reads them), as the local prepared folders'
-    ``prepare.json`` counts them (a group of one speaker, split by speaker, has no validation or test
-    rows): one ArgumentError naming the group, before anything trains."""
+    """Every model's groups have train rows, at least one of them validation rows (a model selects
+    its checkpoint on those of its groups that have them) and test rows, and every test set has test
+    rows (per benchmark group, over the corpora it reads, as training reads them), as the local
+    prepared folders' ``prepare.json`` counts them (a group of one speaker, split by speaker, has no
+    validation or test rows): one ArgumentError naming the group, before anything trains."""
     from ..data.layout import groups_without, split_rows
     from ..training.parsing import ArgumentError
 
-    needs = [(model.name, model.shards, split) for model in plan.models for split in ("train", "validation")]
+    needs = [(model.name, model.shards, "train") for model in plan.models]
     needs += [(f"test set {shard.group}", [shard], "test") for shard in plan.test_shards]
     for user, shards, split in needs:
         for group in groups_without(datasets.get, shards, split):
@@ -93,11 +94,12 @@ def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
                 "whole speakers needs enough speakers in the group for every split): add clips or speakers and "
                 f"prepare again, or leave {group} out"
             )
-    for model in plan.models:  # its own test sets (the first scores, in its scores.json): at least one group's
+    for model in plan.models:  # validation rows to select on, and its own test sets: at least one group's
         groups = list(dict.fromkeys(s.group for s in model.shards))
-        if groups_without(datasets.get, model.shards, "test") == groups:
-            raise ArgumentError(
-                f"{model.name} needs test rows of at least one of its groups ({', '.join(groups)}), and the prepared "
-                "datasets have none (a split by whole speakers needs enough speakers in a group for every split): "
-                "add clips or speakers and prepare again, or leave it out"
-            )
+        for split in ("validation", "test"):
+            if groups_without(datasets.get, model.shards, split) == groups:
+                raise ArgumentError(
+                    f"{model.name} needs {split} rows of at least one of its groups ({', '.join(groups)}), and the "
+                    "prepared datasets have none (a split by whole speakers needs enough speakers in a group for "
+                    "every split): add clips or speakers and prepare again, or leave it out"
+                )

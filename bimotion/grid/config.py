@@ -85,6 +85,9 @@ class GridConfig:
     # empty: every group the prepared datasets hold (:func:`prepared_groups`, filled in by advise).
     target: str | None = None
     groups: list[str] = field(default_factory=list)
+    # Groups of ``groups`` only ever added to the target's data: no model of them alone (advise fills
+    # it with the groups that have training rows but no validation rows, e.g. two speakers split by speaker).
+    augment_only: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         if self.backend not in ("finetune", "probe"):

@@ -79,7 +79,7 @@ class Plan:
 def make_plan(config: GridConfig) -> Plan:
     """The models, cells and test sets of ``config``'s tables, ``mixtures`` and ``extra_tests``."""
     tables = [TABLES[name] for name in config.tables]
-    target = target_mixtures(config.target, config.groups) if config.target else []
+    target = target_mixtures(config.target, config.groups, config.augment_only) if config.target else []
     specs = [c.train for t in tables for c in t.cells()] + list(config.mixtures) + [m.spec for m in target]
     by_shards: dict[frozenset, PlannedModel] = {}
     for spec in specs:
@@ -120,12 +120,14 @@ def target_test(target: str, groups: list[str]) -> str:
     return found[0]
 
 
-def target_mixtures(target: str, groups: list[str]) -> list[TargetMixture]:
+def target_mixtures(target: str, groups: list[str], augment_only: list[str] = ()) -> list[TargetMixture]:
     """What a ``target:`` grid trains for target ``l_a`` from ``groups`` (one spec per group): the
     in-group baseline X(l,a); the target plus each other group (X(l,a)+g), plus every group of its
     language X(l,A), of its age group X(L,a) and every group X(L,A); and, for cross-group inference,
     each other group alone (X(¬l,a), X(l,¬a) or X(¬l,¬a) by how it differs) and all of them together
-    X(L,A)∖l_a.  Mixtures with the same shards are listed once (the first)."""
+    X(L,A)∖l_a.  ``augment_only`` groups (specs or names) are only added to the target's data: no
+    model of one alone, nor of them alone together.  Mixtures with the same shards are listed once
+    (the first)."""
     own = target_test(target, groups)
     by_group = {parse_mixture(g).groups[0]: g for g in groups}
     if len(by_group) != len(groups):
@@ -140,8 +142,9 @@ def target_mixtures(target: str, groups: list[str]) -> list[TargetMixture]:
     for notation, added in (("X(l,A)", same_language), ("X(L,a)", same_age), ("X(L,A)", others)):
         if added:
             out.append(TargetMixture(spec([target, *added]), "augment", notation, tuple(added)))
-    out += [TargetMixture(by_group[g], "inference", _relation(me, g), (g,)) for g in others]
-    if len(others) > 1:
+    alone = {parse_mixture(g).groups[0] for g in augment_only}
+    out += [TargetMixture(by_group[g], "inference", _relation(me, g), (g,)) for g in others if g not in alone]
+    if len(others) > 1 and set(others) - alone:
         out.append(TargetMixture(spec(others), "inference", "X(L,A)∖l_a", tuple(others)))
     seen: dict[frozenset, TargetMixture] = {}
     for mixture in out:

@@ -44,7 +44,8 @@ Trainer = Callable[[TrainJob], Path]
 
 def train_model(job: TrainJob) -> Path:
     """Train ``job`` in this process with :func:`bimotion.training.run.train` (what
-    ``recipes/train.py`` runs): the mixture's configs are its training and validation configs."""
+    ``recipes/train.py`` runs): the mixture's configs are its training configs, and, where they have
+    validation rows, its validation configs."""
     from ..training.data import Sources, with_split_rows
     from ..training.run import train
     from ..training.spec import TrainSpec
@@ -60,7 +61,8 @@ def train_model(job: TrainJob) -> Path:
         "bimotion": job.sources.get("bimotion"),
         "yuemotion": job.sources.get("yuemotion"),
         "dataset_cache_dir": job.sources.get("cache_dir"),
-        "validation_configs": configs,
+        # selected on those of its groups that have validation rows (check_rows: at least one has)
+        "validation_configs": with_split_rows(sources, configs, "validation"),
         "test_configs": with_split_rows(sources, configs, "test"),  # the grid scores every test set itself
     }
     train(TrainSpec.from_values(job.name, values, run_name=job.name))

@@ -231,14 +231,13 @@ def probe_trainer(features: str, training: dict, sources: dict):
 
     def train(job) -> Path:
         configs = list(parse_mixture(job.name).configs)
+        held = Sources(job.sources.get("bimotion"), job.sources.get("yuemotion"))
         data_args = DataArguments(
-            bimotion=job.sources.get("bimotion"),
-            yuemotion=job.sources.get("yuemotion"),
+            bimotion=held.bimotion,
+            yuemotion=held.yuemotion,
             dataset_cache_dir=job.sources.get("cache_dir"),
-            validation_configs=configs,
-            test_configs=with_split_rows(
-                Sources(job.sources.get("bimotion"), job.sources.get("yuemotion")), configs, "test"
-            ),
+            validation_configs=with_split_rows(held, configs, "validation"),  # those with rows to select on
+            test_configs=with_split_rows(held, configs, "test"),
         )  # the grid scores every test set itself
         train_probe(
             configs,

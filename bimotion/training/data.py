@@ -11,8 +11,6 @@ predictions can be matched back to their clips whatever the batch order.
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +18,7 @@ import numpy as np
 from bimotion.registry import BENCHMARKS
 
 from .mixtures import Shard, shards
+from .processes import note as main_note
 
 KEEP_COLUMNS = ("audio", "id", "corpus", "group", "labels", "label_mask", "duration_s")
 
@@ -71,10 +70,7 @@ def default_test_configs(sources: Sources, *, split: str = "test", log=None) -> 
     for group in out:
         if group not in kept:
             note = f"note: {group} is not scored: its prepared dataset has no {split} rows of it (too few speakers)"
-            if log is not None:
-                log(note)
-            elif int(os.environ.get("RANK", "0")) == 0:
-                print(note, file=sys.stderr, flush=True)
+            (log or main_note)(note)
     return kept
 
 

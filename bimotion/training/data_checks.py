@@ -6,9 +6,7 @@ arguments, that every group they name has rows there (:func:`check_present`).  R
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from bimotion.hub import is_hub_id
 from bimotion.mixture import parse_mixture
 
 from .parsing import ArgumentError, one_line
+from .processes import note as main_note
 
 
 def split_list(values: list[str] | None) -> list[str] | None:
@@ -162,8 +161,7 @@ def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, st
     for flag, configs in flags.items():
         for config in split_list(list(configs)) if configs is not None else []:
             notes += _check_present(config, parse_mixture([config]), flag, datasets)
-    if notes and int(os.environ.get("RANK", "0")) == 0:
-        print("\n".join(dict.fromkeys(notes)), file=sys.stderr, flush=True)
+    main_note(*notes)
 
 
 def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> list[str]:

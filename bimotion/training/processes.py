@@ -12,6 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def note(*lines: str) -> None:
+    """Print ``lines`` (each a ``note: ...``) to standard error once per launch: on the main process
+    only (``RANK`` 0, or no launcher), each line once."""
+    if lines and int(os.environ.get("RANK", "0")) == 0:
+        print("\n".join(dict.fromkeys(lines)), file=sys.stderr, flush=True)
+
+
 def cpu_only_distributed() -> bool:
     """Several processes (``WORLD_SIZE`` > 1: ``accelerate launch --multi_gpu --num_processes N``,
     torchrun) on a machine without GPUs: they must train on CPU with gloo (``use_cpu``), not as N
