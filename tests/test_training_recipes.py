@@ -322,6 +322,8 @@ def test_quiet_training_writes_one_line_per_evaluation_not_log_dictionaries(tiny
         )
         == 2
     )
+    # how the run ended and which model it kept (a run cut short by early stopping said nothing)
+    assert re.search(r"\ntrained \d+ steps; kept checkpoint-\d+ \(validation loss \d\.\d{4}\)\n", printed), printed
 
 
 def test_a_second_run_into_a_held_output_folder_fails_at_once(tiny, mixed, tmp_path, capsys):

@@ -376,3 +376,39 @@ def test_ddp_searches_for_unused_parameters_exactly_when_a_step_can_leave_one_ou
     model(torch.randn(2, 16000)).logits.sum().backward()
     unused = [name for name, p in model.named_parameters() if p.requires_grad and p.grad is None]
     assert leaves_parameters_unused(model) == bool(unused), unused
+
+
+def test_the_end_of_a_run_says_how_it_stopped_and_which_model_it_kept():
+    """A run that early stopping ended at step 72 of 300 froze its bar there without a word, and kept
+    a checkpoint whose validation weighted F1 was 0.0 (selection is on validation loss)."""
+    from bimotion.training.report import run_ending
+
+    summary = {
+        "selection": {"metric": "loss", "selected": True, "best_checkpoint": "/runs/m/checkpoint-27",
+                      "best_metric": 0.6931, "global_step": 72, "max_steps": 300},
+        "hyperparameters": {"early_stopping_patience": 5},
+    }  # fmt: skip
+    assert run_ending(summary) == (
+        "stopped early at step 72 of 300: the validation loss did not improve for 5 evaluations "
+        "(--early_stopping_patience); kept checkpoint-27 (validation loss 0.6931)"
+    )
+    summary["selection"].update(global_step=300, selected=False)
+    assert run_ending(summary) == "trained 300 steps; kept the model after the last step"
+
+
+def test_an_evaluation_line_says_when_its_training_loss_was_logged():
+    """With --logging_steps 50 and an evaluation every 9 steps, three lines repeated step 50's loss
+    as if it were theirs."""
+    from types import SimpleNamespace
+
+    from bimotion.training.trainer import _evaluation_line
+
+    state = SimpleNamespace(is_world_process_zero=True, global_step=54, epoch=6.0, log_history=[
+        {"loss": 0.7005, "step": 50}, {"eval_loss": 0.69, "step": 45}])  # fmt: skip
+    line = _evaluation_line(state, {"eval_loss": 0.6931, "epoch": 6.0, "eval_weighted_f1": 0.156})
+    assert (
+        line
+        == "epoch 6.00, step 54: training loss 0.7005 (logged at step 50), validation loss 0.6931, weighted F1 15.6%"
+    )
+    state.global_step = 50
+    assert "training loss 0.7005, validation" in _evaluation_line(state, {"eval_loss": 0.6931, "epoch": 5.5})

@@ -30,6 +30,7 @@ from .data_checks import (
 )
 from .loss import REDUCTIONS
 from .parsing import ArgumentError, check_seeds, cpu_only_distributed, one_line, parse_arguments
+from .report import scores_report
 from .spec import DataArguments, ModelArguments, RunArguments, TrainSpec
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "one_line",
     "parse_arguments",
     "register_prepared",
+    "scores_report",
     "split_list",
     "to_spec",
 ]
@@ -340,47 +342,3 @@ def warn_licences(data_args: DataArguments, train_configs: Iterable[str]) -> Non
     ]
     for warning in warnings:
         print(f"warning: {warning} (the model is trained on it)", file=sys.stderr)
-
-
-def scores_report(scores: dict, *, split: str = "test", relation: dict | None = None, target: str | None = None) -> str:
-    """The end of a recipe's run: weighted F1 (%) per group of ``scores`` (a ``scores.json`` split, or
-    ``infer``'s), its chance level and clips, as a small aligned table (``relation``: each group's relation
-    to the training groups; ``target``: marked with ``*``; a score at or below chance: ``†``; the 95%
-    bootstrap interval over test clips where the scores have one)."""
-    from loaders.tables import aligned
-
-    from .bootstrap import INTERVAL_SAMPLES
-
-    with_ci = any("weighted_f1_ci" in values for values in scores["groups"].values())
-    header = ["group"] + (["relation"] if relation else []) + ["weighted F1 %"] + (["95% CI"] if with_ci else [])
-    header += ["chance %", "clips"]
-    rows, at_chance = [header], False
-
-    def score(value: float, chance: float) -> str:
-        nonlocal at_chance
-        at_chance |= value <= chance
-        return f"{100 * value:.1f}" + ("†" if value <= chance else " ")
-
-    def interval(ci: list[float] | None) -> str:
-        return f"{100 * ci[0]:.1f}-{100 * ci[1]:.1f}" if ci else ""
-
-    for group, values in scores["groups"].items():
-        chance = values["chance"]["chance"] if isinstance(values["chance"], dict) else values["chance"]
-        name = f"{group} *" if group == target else group
-        rows.append(
-            [name]
-            + ([relation.get(group, "")] if relation else [])
-            + [score(values["weighted_f1"], chance)]
-            + ([interval(values.get("weighted_f1_ci"))] if with_ci else [])
-            + [f"{100 * chance:.1f}", str(values["num_samples"])]
-        )
-    if len(rows) > 2 and isinstance(scores.get("chance"), float):
-        mean = ["all (mean of corpora)"] + ([""] if relation else [])
-        mean += [score(scores["weighted_f1"], scores["chance"])] + ([""] if with_ci else [])
-        rows.append(mean + [f"{100 * scores['chance']:.1f}", ""])
-    note = (
-        "\n† at or below chance (the better of predicting every label and prior-matched guessing)" if at_chance else ""
-    ) + (
-        f"\n95% CI: bootstrap over the test clips ({INTERVAL_SAMPLES} resamples within each corpus)" if with_ci else ""
-    )
-    return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"

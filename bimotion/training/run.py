@@ -17,14 +17,7 @@ from bimotion.hub import HubError, publish
 from bimotion.registry import BENCHMARKS
 from loaders.files import write_text_atomic
 
-from .args import (
-    DataArguments,
-    RunArguments,
-    SERTrainingArguments,
-    cpu_only_distributed,
-    scores_report,
-    split_list,
-)
+from .args import DataArguments, RunArguments, SERTrainingArguments, cpu_only_distributed, split_list
 from .bootstrap import INTERVAL_SAMPLES
 from .collator import AudioCollator
 from .confusion_plot import draw_confusion
@@ -36,6 +29,7 @@ from .model import build_model, leaves_parameters_unused, suppress_untrained, tr
 from .model_card import public_summary, render_card
 from .outputs import CONFUSION, MANIFEST, SCORES
 from .processes import exclusive_output, leave_process_group_at_exit
+from .report import run_ending, scores_report
 from .spec import TrainSpec
 from .trainer import SERTrainer
 
@@ -259,6 +253,7 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
             "best_checkpoint": trainer.state.best_model_checkpoint,
             "best_metric": trainer.state.best_metric,
             "global_step": trainer.state.global_step,
+            "max_steps": trainer.state.max_steps,  # planned: a run that stopped early ends before it
             "epochs": trainer.state.epoch,
         },
         "hyperparameters": {
@@ -334,6 +329,7 @@ def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str
         return 130
     if training_args.process_index == 0:
         print(f"\nmodel, scores.json and model card: {training_args.output_dir}")
+        print(run_ending(summary))
         if heading:
             print(heading)
         print(scores_report(summary["test"], target=target))

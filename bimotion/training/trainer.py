@@ -212,10 +212,12 @@ def _evaluation_line(state, logs) -> str | None:
     if not (state.is_world_process_zero and logs and "eval_loss" in logs):
         return None
     f1 = logs.get("eval_weighted_f1")
-    train = next((h["loss"] for h in reversed(state.log_history) if "loss" in h), None)  # the last logged
+    logged = next((h for h in reversed(state.log_history) if "loss" in h), None)  # the last logged
+    stale = logged is not None and logged.get("step", state.global_step) != state.global_step
     return (
         f"epoch {logs.get('epoch', state.epoch or 0):.2f}, step {state.global_step}: "
-        + (f"training loss {train:.4f}, " if train is not None else "")
+        + (f"training loss {logged['loss']:.4f}, " if logged is not None and not stale else "")
+        + (f"training loss {logged['loss']:.4f} (logged at step {logged['step']}), " if stale else "")
         + f"validation loss {logs['eval_loss']:.4f}"
         + (f", weighted F1 {100 * f1:.1f}%" if f1 is not None else "")
     )
@@ -227,8 +229,8 @@ class _CompactProgress(ProgressCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         line = _evaluation_line(state, logs)
-        if line and self.training_bar is not None:
-            self.training_bar.write(line)
+        if line and self.training_bar is not None:  # on the bar's stream: a log of both never glues them
+            self.training_bar.write(line, file=sys.stderr)
 
     def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
         # an evaluation bar inside the training bar moves the cursor up (ESC [A): on a terminal it is

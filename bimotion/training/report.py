@@ -1,0 +1,72 @@
+"""What a training recipe prints when its run ends: the per-group end table beside the chance
+levels (:func:`scores_report`) and how the run stopped and which checkpoint it kept (:func:`run_ending`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loaders.tables import aligned
+
+from .bootstrap import INTERVAL_SAMPLES
+
+
+def scores_report(scores: dict, *, split: str = "test", relation: dict | None = None, target: str | None = None) -> str:
+    """The end of a recipe's run: weighted F1 (%) per group of ``scores`` (a ``scores.json`` split, or
+    ``infer``'s), its chance level and clips, as a small aligned table (``relation``: each group's relation
+    to the training groups; ``target``: marked with ``*``; a score at or below chance: ``†``; the 95%
+    bootstrap interval over test clips where the scores have one)."""
+    with_ci = any("weighted_f1_ci" in values for values in scores["groups"].values())
+    header = ["group"] + (["relation"] if relation else []) + ["weighted F1 %"] + (["95% CI"] if with_ci else [])
+    header += ["chance %", "clips"]
+    rows, at_chance = [header], False
+
+    def score(value: float, chance: float) -> str:
+        nonlocal at_chance
+        at_chance |= value <= chance
+        return f"{100 * value:.1f}" + ("†" if value <= chance else " ")
+
+    def interval(ci: list[float] | None) -> str:
+        return f"{100 * ci[0]:.1f}-{100 * ci[1]:.1f}" if ci else ""
+
+    for group, values in scores["groups"].items():
+        chance = values["chance"]["chance"] if isinstance(values["chance"], dict) else values["chance"]
+        name = f"{group} *" if group == target else group
+        rows.append(
+            [name]
+            + ([relation.get(group, "")] if relation else [])
+            + [score(values["weighted_f1"], chance)]
+            + ([interval(values.get("weighted_f1_ci"))] if with_ci else [])
+            + [f"{100 * chance:.1f}", str(values["num_samples"])]
+        )
+    if len(rows) > 2 and isinstance(scores.get("chance"), float):
+        mean = ["all (mean of corpora)"] + ([""] if relation else [])
+        mean += [score(scores["weighted_f1"], scores["chance"])] + ([""] if with_ci else [])
+        rows.append(mean + [f"{100 * scores['chance']:.1f}", ""])
+    note = (
+        "\n† at or below chance (the better of predicting every label and prior-matched guessing)" if at_chance else ""
+    ) + (
+        f"\n95% CI: bootstrap over the test clips ({INTERVAL_SAMPLES} resamples within each corpus)" if with_ci else ""
+    )
+    return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"
+
+
+def run_ending(summary: dict) -> str:
+    """How a training run ended, from its ``scores.json``: the steps it ran of those planned (and why
+    it stopped early), and which model it kept (the best checkpoint by the selection metric, or the
+    model after the last step)."""
+    selection, hyper = summary["selection"], summary["hyperparameters"]
+    step, planned = selection.get("global_step"), selection.get("max_steps")
+    patience = hyper.get("early_stopping_patience") or 0
+    if planned and step is not None and step < planned and patience > 0:
+        ran = (
+            f"stopped early at step {step} of {planned}: the validation {selection['metric']} did not improve "
+            f"for {patience} evaluations (--early_stopping_patience)"
+        )
+    else:
+        ran = f"trained {step} steps"
+    best = selection.get("best_checkpoint")
+    if selection.get("selected") and best:
+        kept = f"kept {Path(best).name} (validation {selection['metric']} {selection['best_metric']:.4f})"
+    else:
+        kept = "kept the model after the last step"
+    return f"{ran}; {kept}"
