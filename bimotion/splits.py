@@ -270,8 +270,9 @@ class UserSplit:
         missing = next((r for r in records if not r.speaker_id), None)
         if missing is not None:
             raise ValueError(
-                f"{missing.id}: has no speaker_id, and {missing.corpus}'s metadata has no split column: a "
-                "speaker-independent split needs one of them; add a speaker_id (or a split) column to its metadata"
+                f"{missing.id}: has no speaker_id, and {missing.corpus}'s metadata has no split column: your own "
+                "corpus is split by whole speakers (under either protocol) unless it gives its split; add a "
+                "speaker_id (or a split) column to its metadata"
             )
         return ByUnit("speaker").apply(records, ctx)
 

@@ -11,13 +11,14 @@ import io
 import json
 import math
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from .base import Collector, bad, read_text
-from .errors import BadFileError, LayoutError
+from .errors import BadFileError, InputWarning, LayoutError
 from .labels import LABELS
 from .record import LANGUAGE_CODE, age_group_of
 
@@ -166,8 +167,39 @@ def _row_error(metadata: Path, line: int, message: str) -> BadFileError:
     return bad(metadata, "bad_row", f"line {line}: {message}", "fix the row, or pass --skip-bad to skip it")
 
 
+# The columns a row is read from; a column named like one of them (another case, an alias) is not read.
+COLUMNS = ("file_name", "emotion", "emotions", "language", "age", "age_group", "gender", "speaker_id", "split", "text")
+ALIASES = {"speaker": "speaker_id", "spk": "speaker_id", "speakerid": "speaker_id", "label": "emotion",
+           "labels": "emotions", "filename": "file_name", "file": "file_name", "path": "file_name",
+           "audio": "file_name", "lang": "language", "sex": "gender", "transcript": "text",
+           "transcription": "text", "sentence": "text", "agegroup": "age_group", "partition": "split"}  # fmt: skip
+
+
+def _unread_columns(metadata: Path, columns: set[str]) -> None:
+    """One :class:`InputWarning` for the columns that look like one the reader reads but are not
+    (``speaker`` for ``speaker_id``, ``Gender`` for ``gender``): their values would be silently absent."""
+    import difflib
+
+    meant = {}
+    for column in sorted(columns - set(COLUMNS)):
+        key = re.sub(r"[\s_\-]+", "_", column.strip().casefold())
+        guess = key if key in COLUMNS else ALIASES.get(key.replace("_", "")) or ALIASES.get(key)
+        guess = guess or next(iter(difflib.get_close_matches(key, COLUMNS, n=1, cutoff=0.8)), None)
+        if guess and guess not in columns:
+            meant[column] = guess
+    if meant:
+        listed = ", ".join(f"{column!r} (did you mean {guess!r}?)" for column, guess in meant.items())
+        warnings.warn(
+            f"{metadata}: {'columns' if len(meant) > 1 else 'column'} {listed} "
+            f"{'are' if len(meant) > 1 else 'is'} not read: rename to be read (columns read: {', '.join(COLUMNS)})",
+            InputWarning,
+            stacklevel=2,
+        )
+
+
 def _check_columns(metadata: Path, rows: list) -> None:
     columns = {key for _, cells in rows if isinstance(cells, dict) for key in cells if key is not None}
+    _unread_columns(metadata, columns)
     needs = [("file_name",), ("emotion", "emotions"), ("language",), ("age", "age_group")]
     missing = [" or ".join(alts) for alts in needs if not columns & set(alts)]
     if missing or not rows:

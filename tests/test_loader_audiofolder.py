@@ -16,6 +16,7 @@ import pytest
 import loaders
 from loaders import LABELS, CorpusError, LayoutError, SkipReport, testing
 from loaders.audiofolder import DEFAULT_LICENSE, AudioFolder
+from loaders.errors import InputWarning
 from loaders.testing.audiofolder import BAD_CASES, LABEL_MAP
 
 NAME = "carehome"
@@ -358,3 +359,26 @@ def test_a_row_with_more_cells_than_columns_is_an_error_not_cut(tmp_path, root):
     records = loaders.load(NAME, own, skip_bad=True, report=report)
     assert report.to_dict() == {f"{NAME}/bad_row": 1}, report.to_dict()  # the clip of the row, not also "unlisted"
     assert len(records) == len(loaders.load(NAME, root)) - 1
+
+
+def test_a_column_named_like_one_that_is_read_is_warned_about(tmp_path, root):
+    """A `speaker` column (for speaker_id) was read as no speaker at all, without a word, until prepare
+    failed asking for a speaker_id; a `Gender` column likewise gave every clip no gender."""
+    own = copy_of(root, tmp_path)
+    meta = own / "metadata.csv"
+    lines = meta.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace("speaker_id", "speaker").replace("gender", "Gender")
+    meta.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.warns(InputWarning) as caught:
+        records = loaders.load(NAME, own)
+    message = str(caught[0].message)
+    assert "columns 'Gender' (did you mean 'gender'?), 'speaker' (did you mean 'speaker_id'?) are not read" in message
+    assert str(meta) in message and {r.speaker_id for r in records} == {None}
+    # columns of the user's own (notes, a second transcript) are no near miss: no warning
+    lines[0] = lines[0].replace("speaker", "speaker_id").replace("Gender", "gender")
+    meta.write_text("\n".join(lines).replace("\n", ",x\n").replace(",x\n", ",notes\n", 1) + ",x\n", encoding="utf-8")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        assert len(loaders.load(NAME, own)) == len(records)
