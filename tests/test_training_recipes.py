@@ -226,7 +226,14 @@ def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path, monkeypa
         env=subprocess_env(), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert scored.returncode == 0, scored.stderr[-3000:]
-    assert list(json.loads((out / "inference_test.json").read_text())["test"]["groups"]) == ["ind_eld"]
+    inferred = (out / "inference_test.json").read_text()
+    assert list(json.loads(inferred)["test"]["groups"]) == ["ind_eld"]
+    # it lands in the model folder, which is published: no path of this machine (it had the model's and
+    # the dataset's absolute paths)
+    assert str(tmp_path) not in inferred
+    assert json.loads(inferred)["model"] == "local:model" and json.loads(inferred)["datasets"] == {
+        "bimotion": "local:mine"
+    }
     # the projection recipe's checks resolve the folder's own groups too (in a process that knew none)
     from bimotion.registry import BENCHMARKS, BUILTIN
 

@@ -26,7 +26,7 @@ from .identity import RunMismatch, check_resume, discard_run, how_to_continue, r
 from .metrics import GroupMetrics, read_trained_labels, score_groups
 from .mixtures import relation
 from .model import build_model, leaves_parameters_unused, suppress_untrained, trained_labels
-from .model_card import public_summary, render_card
+from .model_card import public_source, public_summary, render_card
 from .outputs import CONFUSION, MANIFEST, SCORES
 from .processes import exclusive_output, leave_process_group_at_exit
 from .report import run_ending, scores_report
@@ -384,7 +384,9 @@ def infer(
             Path(output_file) if output_file else (local if local.is_dir() else Path(".")) / f"inference_{split}.json"
         )
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_json(path, result)
+        # no path of this machine: by default the file lands in the model folder, which is published
+        sources = {name: public_source(source) for name, source in result["datasets"].items()}
+        _write_json(path, {**result, "model": public_source(model_name_or_path), "datasets": sources})
         result["output_file"] = str(path)
     return result
 
