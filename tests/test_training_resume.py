@@ -81,9 +81,14 @@ def cut_back_to(out, step: int) -> None:
         (out / name).unlink(missing_ok=True)
 
 
-def test_a_resumed_run_ends_with_the_model_of_an_uninterrupted_run(tiny, data, tmp_path):
+# batches of 4 clips, or batches by padded duration (docs/performance.md): crops of 0.5 s, 4 a batch too
+BATCHING = {"clips": {}, "duration": {"max_batch_duration_s": 2.0}}
+
+
+@pytest.mark.parametrize("batching", BATCHING.values(), ids=BATCHING.keys())
+def test_a_resumed_run_ends_with_the_model_of_an_uninterrupted_run(tiny, data, tmp_path, batching):
     out = tmp_path / "run"
-    straight = run(tiny, data, out)
+    straight = run(tiny, data, out, **batching)
     last = f"checkpoint-{EPOCHS * STEPS_PER_EPOCH}"
     final, selected = weights(out / last), weights(out)
     assert straight["selection"]["global_step"] == EPOCHS * STEPS_PER_EPOCH
@@ -92,7 +97,7 @@ def test_a_resumed_run_ends_with_the_model_of_an_uninterrupted_run(tiny, data, t
     for step in (STEPS_PER_EPOCH, STEPS_PER_EPOCH + 2, EPOCHS * STEPS_PER_EPOCH):
         cut_back_to(out, step)
         assert last_checkpoint(out) == str(out / f"checkpoint-{step}")
-        resumed = run(tiny, data, out)
+        resumed = run(tiny, data, out, **batching)
         assert resumed["resumed_from"] is not None and str(step) in resumed["resumed_from"]
         for name, tensor in weights(out / last).items():
             assert torch.equal(tensor, final[name]), f"resumed at step {step}: {name} differs"
