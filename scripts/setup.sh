@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install everything a fresh Debian/Ubuntu machine lacks: FFmpeg + libsndfile (apt), the CPU build of
-# PyTorch 2.13 (torchcodec 0.13 needs exactly it), and this package with its extras.
+# Install everything a fresh Debian/Ubuntu machine lacks: FFmpeg + libsndfile (apt), PyTorch 2.13 when
+# torch is missing (torchcodec 0.13 needs exactly it; the build pip's configuration finds: CPU only
+# where pip is set up for it, else PyPI's CUDA build), and this package with its extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
