@@ -352,3 +352,17 @@ def test_several_seeds_give_mean_std_and_intervals_in_every_format(data_dirs, tm
     )
     assert [float(v) for v in row["values"].split()] == pytest.approx(c.values, abs=1e-4)
     assert r"$\pm$" in (tmp_path / "grid" / "tables" / "table3.tex").read_text()
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_finished_models_checkpoints_are_removed_unless_kept(data_dirs, tmp_path, keep):
+    """Each XLSR-53 checkpoint (weights and AdamW state) is ~3.8 GB and nothing resumes a finished
+    model: with save_total_limit 2 the paper's grid kept ~340 GB of them."""
+    training = {**TRAINING, "num_train_epochs": 2, "eval_strategy": "epoch", "save_strategy": "epoch",
+                "load_best_model_at_end": True, "save_total_limit": 2}  # fmt: skip
+    config = grid_config(tables=[], mixtures=["zho_eld"], extra_tests=["zho_eld"], training=training)
+    result = run_grid({**config, "keep_checkpoints": keep}, data_dirs, tmp_path / "grid", log=None)
+    folder = tmp_path / "grid" / "models" / "zho_eld" / "seed0"
+    assert result.trained == ["zho_eld/seed0"] and (folder / "model.safetensors").is_file()
+    assert bool(list(folder.glob("checkpoint-*"))) == keep
+    assert json.loads((folder / "scores.json").read_text())["selection"]["best_checkpoint"]  # provenance stays

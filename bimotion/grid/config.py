@@ -88,6 +88,9 @@ class GridConfig:
     # Groups of ``groups`` only ever added to the target's data: no model of them alone (advise fills
     # it with the groups that have training rows but no validation rows, e.g. two speakers split by speaker).
     augment_only: list[str] = field(default_factory=list)
+    # A finished model's checkpoint-* folders (weights and optimizer state, for resuming it) are removed
+    # once its marker is written; true keeps them (XLSR-53: ~3.8 GB each, save_total_limit per model).
+    keep_checkpoints: bool = False
 
     def __post_init__(self):
         if self.backend not in ("finetune", "probe"):

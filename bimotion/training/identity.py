@@ -228,18 +228,25 @@ def check_resume(run_dir: str | os.PathLike, identity: dict, checkpoint: str) ->
         )
 
 
-def discard_run(run_dir: str | os.PathLike) -> list[str]:
-    """Remove what a previous run left in ``run_dir`` that a new one could resume or be mistaken for:
-    its checkpoints, scores and identity (the final model files are overwritten when the new run ends)."""
+def discard_checkpoints(run_dir: str | os.PathLike) -> list[str]:
+    """Remove the ``checkpoint-<step>`` folders of ``run_dir`` (a finished run's final model stays);
+    returns their names."""
     import re
     import shutil
 
-    run_dir = Path(run_dir)
     removed = []
-    for path in sorted(run_dir.glob("checkpoint-*")) if run_dir.is_dir() else []:
+    for path in sorted(Path(run_dir).glob("checkpoint-*")) if Path(run_dir).is_dir() else []:
         if path.is_dir() and re.fullmatch(r"checkpoint-\d+", path.name):
             shutil.rmtree(path)
             removed.append(path.name)
+    return removed
+
+
+def discard_run(run_dir: str | os.PathLike) -> list[str]:
+    """Remove what a previous run left in ``run_dir`` that a new one could resume or be mistaken for:
+    its checkpoints, scores and identity (the final model files are overwritten when the new run ends)."""
+    run_dir = Path(run_dir)
+    removed = discard_checkpoints(run_dir)
     for name in (SCORES, IDENTITY_FILE):
         if (run_dir / name).is_file():
             (run_dir / name).unlink()
