@@ -16,14 +16,18 @@ from .files import temp_file_beside
 from .labels import LABEL_CODES, LABELS
 from .record import Utterance
 from .tables import aligned_lines
+from .walk import searched, walk_tree
 
 
 def scan(
     sources: dict[str, str | os.PathLike], *, skip_bad: bool = False, progress: bool = True
 ) -> tuple[list[Utterance], SkipReport]:
-    """Read every ``{corpus: root}`` source; returns all records (sorted by id) and the skips."""
+    """Read every ``{corpus: root}`` source; returns all records (sorted by id) and the skips.  Two
+    sources whose folders are one, or one inside the other, are a ValueError: their clips would be
+    read twice, under two corpus names, and split apart."""
     from tqdm.auto import tqdm
 
+    check_distinct_sources(sources)
     report = SkipReport()
     records: list[Utterance] = []
     with tqdm(desc="probing audio headers", unit=" files", disable=not progress, dynamic_ncols=True) as bar:
@@ -56,24 +60,55 @@ def write_manifest(records: list[Utterance], path: str | os.PathLike) -> Path:
     return path
 
 
-def check_outside_sources(output: str | os.PathLike, sources: dict[str, str | os.PathLike]) -> None:
-    """ValueError when ``output`` (a file or folder a command is about to write) lies inside one of
-    the raw corpus folders of ``sources`` (``{corpus: root}``), or holds one: raw corpus folders are
-    never written to, and a later scan would read what was written there as corpus files."""
+def _root(source) -> Path:
     from .audiofolder import AudioFolder
 
+    return Path(source.root if isinstance(source, AudioFolder) else source).expanduser().resolve()
+
+
+def check_distinct_sources(sources: dict[str, str | os.PathLike]) -> None:
+    """ValueError when two sources' folders are the same folder, or one holds the other."""
+    roots = {name: _root(source) for name, source in sources.items()}
+    for name, root in roots.items():
+        for other, other_root in roots.items():
+            if name != other and (root == other_root or other_root in root.parents):
+                where = "the same folder as" if root == other_root else "inside the folder of"
+                raise ValueError(
+                    f"--source {name}={root} is {where} --source {other}={other_root}: its clips would be read "
+                    "twice, under two corpus names; give each corpus once"
+                )
+
+
+def check_outside_sources(output: str | os.PathLike, sources: dict[str, str | os.PathLike]) -> None:
+    """ValueError when ``output`` (a file or folder a command is about to write) lies inside one of
+    the raw corpus folders of ``sources`` (``{corpus: root}``), or in a folder one of them links to
+    (the readers follow folder links), or holds one: raw corpus folders are never written to, and a
+    later scan would read what was written there as corpus files."""
     out = Path(output).expanduser().resolve()
     for name, source in sources.items():
-        root = Path(source.root if isinstance(source, AudioFolder) else source).expanduser().resolve()
-        if out == root or root in out.parents:
+        root = _root(source)
+        linked = next((real for real in _linked_folders(root) if out == real or real in out.parents), None)
+        if out == root or root in out.parents or linked:
             raise ValueError(
-                f"--output {output} is inside the {name} corpus folder {root}; raw corpus folders are never "
-                "written to: choose an --output outside it"
+                f"--output {output} is inside the {name} corpus folder {root}"
+                + (f" (in {linked}, which it links to)" if linked and not (out == root or root in out.parents) else "")
+                + "; raw corpus folders are never written to: choose an --output outside it"
             )
         if out in root.parents:
             raise ValueError(
                 f"--output {output} holds the {name} corpus folder {root}; choose an --output that does not contain it"
             )
+
+
+def _linked_folders(root: Path) -> list[Path]:
+    """The real folders that links below ``root`` lead to (outside it), as the readers walk them."""
+    found = []
+    for dirpath, dirnames, _ in walk_tree(root):
+        dirnames[:] = [d for d in dirnames if searched(d)]
+        for name in dirnames:
+            if os.path.islink(os.path.join(dirpath, name)):
+                found.append(Path(os.path.realpath(os.path.join(dirpath, name))))
+    return found
 
 
 def read_manifest(path: str | os.PathLike) -> list[Utterance]:

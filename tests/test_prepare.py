@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 import yaml
 
 import bimotion
@@ -257,20 +257,11 @@ def test_real_csed_prepares_to_table1_at_16khz_with_source_durations(real_csed, 
 
 
 def write_undecodable_wav(path: Path) -> Path:
-    """A WAV whose header probes fine but whose codec (tag 0x1234) nothing can decode."""
-    data = b"\0" * 4000
-    fmt = struct.pack("<HHIIHH", 0x1234, 1, 44100, 88200, 2, 16)
-    path.write_bytes(
-        b"RIFF"
-        + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data))
-        + b"WAVE"
-        + b"fmt "
-        + struct.pack("<I", len(fmt))
-        + fmt
-        + b"data"
-        + struct.pack("<I", len(data))
-        + data
-    )
+    """A WAV whose header probes fine but whose samples cannot be used: 32-bit float, mostly NaN
+    (found while decoding, in prepare's workers; a codec nothing decodes is now found by the probe)."""
+    samples = np.full(44100, np.nan, dtype=np.float32)
+    samples[:100] = 0.1
+    soundfile.write(path, samples, 44100, subtype="FLOAT")
     return path
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -303,6 +304,36 @@ def test_scan_and_prepare_refuse_an_output_inside_a_raw_corpus_folder(tmp_path, 
         assert "corpus folder" in capsys.readouterr().err
     assert digest_tree(root) == before
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == ["csed"]
+
+
+def test_an_output_in_a_folder_the_corpus_links_to_is_refused(tmp_path, capsys):
+    """The readers follow folder links: an --output inside a linked sub-folder was accepted, and the
+    run's own lock file was read as a corpus file (files seen 21 of 20)."""
+    root = testing.make_corpus("audiofolder", tmp_path / "raw")
+    (tmp_path / "disk").mkdir()
+    (root / "clips").rename(tmp_path / "disk" / "clips")
+    (root / "clips").symlink_to(tmp_path / "disk" / "clips")
+    before = digest_tree(tmp_path / "disk")
+    for command in ("scan", "prepare"):
+        argv = [command, "--source", f"carehome={root}", "-o", str(root / "clips" / "prepared")]
+        assert bimotion_main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "is inside the carehome corpus folder" in err and "which it links to" in err, err
+    assert digest_tree(tmp_path / "disk") == before
+
+
+def test_one_folder_under_two_corpus_names_is_refused(tmp_path, capsys):
+    """Its clips were read twice and split apart: `check` then found test audio in training."""
+    from loaders.manifest import scan
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw")
+    argv = ["prepare", "--source", f"mine={root}", "--source", f"mine2={root}", "-o", str(tmp_path / "out")]
+    assert bimotion_main(argv) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"--source mine2?=\S+ is the same folder as --source mine", err), err
+    assert "give each corpus once" in err and not (tmp_path / "out").exists()
+    with pytest.raises(ValueError, match=r"--source csed=\S+/clips is inside the folder of --source mine="):
+        scan({"mine": root, "csed": root / "clips"})
 
 
 def test_a_corpus_that_gives_nothing_is_an_error_even_when_skipping_bad_files(tmp_path, capsys):
