@@ -314,6 +314,26 @@ def test_a_failed_overwrite_keeps_the_previous_dataset(tmp_path):
     assert check(out)["problems"] == []
 
 
+def test_overwrite_refuses_a_folder_holding_what_prepare_did_not_write(tmp_path, capsys):
+    """A Hub clone's .git or a user's notes in the prepared folder were deleted by --overwrite."""
+    root = testing.make_corpus("csed", tmp_path / "raw")
+    out = prepare({"csed": root}, tmp_path / "out", progress=False).out_dir
+    (out / ".git").mkdir()
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (out / "NOTES.md").write_text("recorded in 2019\n")
+    (out / "data" / "csed" / "stats.txt").write_text("mine\n")
+    before = digest_tree(out, "**/*")
+    argv = ["prepare", "--source", f"csed={root}", "--output", str(out), "--overwrite", "-q"]
+    assert bimotion_main(argv) == 2
+    err = capsys.readouterr().err
+    assert "holds what prepare did not write (.git, NOTES.md, data/csed/stats.txt)" in err, err
+    assert digest_tree(out, "**/*") == before and (out / ".git" / "HEAD").is_file()
+    for path in (out / "NOTES.md", out / "data" / "csed" / "stats.txt", out / ".git" / "HEAD"):
+        path.unlink()
+    (out / ".git").rmdir()
+    assert bimotion_main(argv) == 0  # its own files alone: replaced
+
+
 def test_a_killed_run_leaves_nothing_that_loads(tmp_path):
     root = testing.make_corpus("csed", tmp_path / "raw", size="full")
     out = tmp_path / "out"

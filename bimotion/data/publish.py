@@ -27,7 +27,7 @@ from pathlib import Path
 
 from loaders.errors import spoken
 
-from .layout import PARTIAL_SUFFIX, is_prepared
+from .layout import CARD_FILE, DATA_DIR, INFO_FILE, PARTIAL_SUFFIX, is_prepared
 
 LOCK_SUFFIX = ".prepare-lock"  # OUT.prepare-lock: flock'ed while a run writes OUT
 WORK_MARKER = ".bimotion-prepare"  # inside OUT.partial-tmp: prepare made this folder
@@ -134,6 +134,28 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
         raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; choose another --output")
     if out_dir.exists() and not overwrite:
         raise FileExistsError(spoken(f"{out_dir} already exists; choose another output folder or pass --overwrite"))
+    foreign = not_written_by_prepare(out_dir) if out_dir.exists() else []
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise FileExistsError(
+            f"{out_dir} holds what prepare did not write ({shown}), which --overwrite would delete: move it out "
+            "of the folder, or choose another --output"
+        )
+
+
+def not_written_by_prepare(out_dir: Path) -> list[str]:
+    """What a prepared folder holds besides its card, ``prepare.json`` and ``data/**.parquet`` (a
+    ``.git`` of a Hub clone, a user's notes), relative to it."""
+    ours = {CARD_FILE, INFO_FILE, DATA_DIR}
+    found = [p.name for p in sorted(out_dir.iterdir()) if p.name not in ours]
+    data = out_dir / DATA_DIR
+    if data.is_dir():
+        found += [
+            p.relative_to(out_dir).as_posix()
+            for p in sorted(data.rglob("*"))
+            if not p.is_dir() and p.suffix != ".parquet"
+        ]
+    return found
 
 
 @contextlib.contextmanager
