@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BadFileError, MissingToolError
-from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level
+from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
 from .mp4 import probe_mp4
 
 LFS_MAGIC = b"version https://git-lfs"
@@ -284,7 +284,7 @@ def decode(
         raise _bad(
             path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
         ) from err
-    mono = samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0]
+    mono = downmix(samples)
     if samples.shape[1] > 1:
         check_downmix(path, samples, mono)
     samples = check_level(path, mono)

@@ -63,6 +63,17 @@ def check_not_silent(path: str | os.PathLike, samples: np.ndarray) -> None:
         )
 
 
+def downmix(channels: np.ndarray) -> np.ndarray:
+    """Frames x channels as mono: the mean of the channels that carry a signal (peak around their
+    mean above :data:`SILENT_PEAK_DBFS`).  A silent channel (a stereo recorder's dead input, the
+    unused channels of a 5.1 file) is left out, so it does not lower the clip's level (by 6 dB for
+    one of two channels, 15.6 dB for a centre channel of six); all silent: the mean of all."""
+    if channels.shape[1] == 1:
+        return channels[:, 0]
+    live = [i for i in range(channels.shape[1]) if peak_dbfs(channels[:, i], remove_dc=True) > SILENT_PEAK_DBFS]
+    return (channels[:, live] if live else channels).mean(axis=1, dtype=np.float32)
+
+
 def check_downmix(path: Path, channels: np.ndarray, mono: np.ndarray) -> None:
     """Warn when the channels cancel in the mono mix (the stored clip would be near-silent)."""
     level = float(np.sqrt(np.mean(np.square(channels, dtype=np.float64)))) if channels.size else 0.0

@@ -283,3 +283,17 @@ def test_check_refuses_source_comparison_without_audio(tess_prepared, capsys):
     raw, out = tess_prepared
     assert main(["check", str(out), "--no-audio", "--source", f"tess={raw}"]) == 2
     assert "drop --no-audio" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("channels", "live"), [(2, (0,)), (2, (1,)), (6, (2,)), (6, (0, 1)), (2, (0, 1))])
+def test_a_silent_channel_does_not_lower_the_mono_level(tmp_path, channels, live):
+    """A stereo file with a dead channel was stored 6.0 dB down, a 5.1 file with speech in its centre
+    channel 15.6 dB down, without a word."""
+    from loaders.audio import decode
+
+    tone = 0.65 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)
+    frames = np.zeros((16000, channels))
+    frames[:, list(live)] = tone[:, None]
+    soundfile.write(tmp_path / "x.wav", frames, 16000, subtype="PCM_16")
+    mono, _ = decode(tmp_path / "x.wav")
+    assert 20 * np.log10(np.abs(mono).max() / 0.65) == pytest.approx(0.0, abs=0.1)
