@@ -30,11 +30,12 @@ def scan(
     check_distinct_sources(sources)
     report = SkipReport()
     records: list[Utterance] = []
-    with tqdm(desc="probing audio headers", unit=" files", disable=not progress, dynamic_ncols=True) as bar:
+    # delay: no bar for a scan that ends (or fails on its first file) within half a second
+    with tqdm(desc="probing audio headers", unit=" files", disable=not progress, dynamic_ncols=True, delay=0.5) as bar:
         token = PROGRESS.set(bar.update)
         try:
             for name, root in sources.items():
-                bar.set_postfix_str(name)
+                bar.set_postfix_str(name, refresh=False)
                 records.extend(load(name, root, skip_bad=skip_bad, report=report))
         finally:
             PROGRESS.reset(token)

@@ -404,3 +404,11 @@ def test_a_listed_name_in_another_unicode_form_is_named_as_a_near_miss(tmp_path)
     meta.write_text(meta.read_text(encoding="utf-8").replace(relpath, composed), encoding="utf-8")
     with pytest.raises(BadFileError, match="the names differ in case, extension or Unicode form"):
         loaders.load("carehome", own)
+
+
+def test_a_scan_over_within_half_a_second_draws_no_bar(csed, capsys):
+    """A metadata error printed three empty bars ("probing audio headers: 0 files") before its line."""
+    from loaders.manifest import scan
+
+    records, _ = scan({"csed": csed}, progress=True)
+    assert len(records) == 12 and "probing audio headers" not in capsys.readouterr().err
