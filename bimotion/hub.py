@@ -100,6 +100,20 @@ def upload_plan(
     return [(path, (folder / path).stat().st_size) for path in kept]
 
 
+def plan_lines(
+    plan: list[tuple[str, int]], repo_id: str, *, repo_type: str, private: bool | None, dry_run: bool
+) -> list[str]:
+    """What an upload sends, as ``push`` and the training recipes print it: the files with their
+    sizes, the repository's address and whether it is private (``None``: private, as :func:`publish`)."""
+    url = f"https://huggingface.co/{'' if repo_type == 'model' else 'datasets/'}{repo_id}"
+    total_mb = sum(size for _, size in plan) / 1e6
+    visibility = "PUBLIC" if private is False else "private"
+    head = (
+        f"{'would upload' if dry_run else 'uploading'} {len(plan)} files ({total_mb:.1f} MB) to {url} ({visibility}):"
+    )
+    return [head, *(f"  {path}  ({size / 1e6:.2f} MB)" for path, size in plan)]
+
+
 def publish(
     folder: str | os.PathLike,
     repo_id: str,

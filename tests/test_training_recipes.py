@@ -260,10 +260,14 @@ def test_push_to_hub_dry_run_lists_the_upload_and_touches_no_network(tiny, mixed
     argv += "--push_to_hub --hub_model_id someone/ser-zho-eld --push_dry_run".split()
     assert recipe("train").main(argv) == 0
     printed = capsys.readouterr().out
-    assert "would upload to someone/ser-zho-eld:" in printed
-    listed = [line.strip().split("\t") for line in printed.splitlines() if line.startswith("  ")]
     plan = upload_plan(out)
-    assert [(p, int(s)) for p, s in listed] == plan
+    # as `bimotion push --dry-run` says it: sizes in MB and whether the repository is private
+    assert re.search(
+        rf"would upload {len(plan)} files \(\d+\.\d MB\) to https://huggingface.co/someone/ser-zho-eld \(private\):",
+        printed,
+    )
+    listed = [line.strip().split("  ") for line in printed.splitlines() if line.startswith("  ") and "MB)" in line]
+    assert [(p, f"({s / 1e6:.2f} MB)") for p, s in plan] == [tuple(x) for x in listed]
     files = {p for p, _ in plan}
     assert {
         "README.md",

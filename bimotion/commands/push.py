@@ -154,7 +154,7 @@ def recarded_model(model_dir, repo_id: str) -> dict[str, str]:
 def run(args) -> int:
     """Long: checks, the listing, then the upload; the same steps for a dataset and a model."""
     from bimotion.console import hub_progress_bars
-    from bimotion.hub import HubError, check_push, publish, upload_plan
+    from bimotion.hub import HubError, check_push, plan_lines, publish, upload_plan
     from loaders.files import write_text_atomic
 
     error = folder_error(args.out)
@@ -177,13 +177,8 @@ def run(args) -> int:
         return 2
     url = f"https://huggingface.co/{'' if model else 'datasets/'}{args.repo_id}"
     plan = upload_plan(args.out, allow_patterns=files)
-    visibility = "private" if args.private else "PUBLIC"
-    total_mb = sum(size for _, size in plan) / 1e6
-    print(
-        f"{'would upload' if args.dry_run else 'uploading'} {len(plan)} files ({total_mb:.1f} MB) to {url} ({visibility}):"
-    )
-    for path, size in plan:
-        print(f"  {path}  ({size / 1e6:.2f} MB)")
+    kind = "model" if model else "dataset"
+    print("\n".join(plan_lines(plan, args.repo_id, repo_type=kind, private=args.private, dry_run=args.dry_run)))
     if model:
         print(f"{' and '.join(rewritten)} {'would be' if args.dry_run else 'are'} written again to name {args.repo_id}")
     if args.dry_run:

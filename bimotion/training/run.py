@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bimotion.hub import HubError, publish
+from bimotion.hub import HubError, plan_lines, publish
 from bimotion.registry import BENCHMARKS
 from loaders.files import write_text_atomic
 
@@ -299,9 +299,8 @@ def _publish(output_dir: Path, training_args: SERTrainingArguments, dry_run: boo
         private=training_args.hub_private_repo,
         dry_run=dry_run,
     )
-    print(f"{'would upload' if dry_run else 'uploaded'} to {training_args.hub_model_id}:")
-    for path, size in plan:
-        print(f"  {path}\t{size}")
+    private = training_args.hub_private_repo
+    print("\n".join(plan_lines(plan, training_args.hub_model_id, repo_type="model", private=private, dry_run=dry_run)))
 
 
 def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str | None = None) -> int:
