@@ -40,11 +40,11 @@ def _draw_density(ax, points: np.ndarray, color, extent) -> bool:
     (x0, x1), (y0, y1) = extent
     xx, yy = np.meshgrid(np.linspace(x0, x1, 120), np.linspace(y0, y1, 120))
     zz = kde(np.vstack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
-    top = float(zz.max())
-    for level in _hdr_levels(kde(points.T)):
+    top, levels = float(zz.max()), _hdr_levels(kde(points.T))  # the density at its points, evaluated once
+    for level in levels:
         if 0 < level < top:
             ax.contourf(xx, yy, zz, levels=[level, top], colors=[color], alpha=0.22)
-    outer = _hdr_levels(kde(points.T))[0]
+    outer = levels[0]
     if 0 < outer < top:
         ax.contour(xx, yy, zz, levels=[outer], colors=[color], linewidths=0.8)
     return True
