@@ -10,7 +10,7 @@ from pathlib import Path
 
 from loaders.files import write_text_atomic
 
-from ..grid.report import DAGGER
+from ..training.metrics import CHANCE, DAGGER
 from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult
 from .names import group_name, names_list
 
@@ -157,8 +157,7 @@ def render_markdown(advice: Advice) -> str:
     lines += [
         "",
         f"- Test set `{advice.test}` ({advice.num_test} clips); its corpora combined by group_score = "
-        f"{advice.group_score}; {DAGGER} at or below its chance level (an all-positive or prior-matched random "
-        "predictor's weighted F1).",
+        f"{advice.group_score}; {DAGGER} at or below its chance level ({CHANCE}).",
         f"- CI (seeds): Student-t interval of the mean over seeds {advice.seeds}; CI (clips): bootstrap over test "
         f"clips ({advice.bootstrap_samples} resamples, the same for every model, so Δ's is paired). A Δ helps or "
         "hurts when both intervals exclude 0 on that side (over clips alone with one seed); ± in the summary is "

@@ -293,7 +293,9 @@ def _compact_tables(result) -> str:
             chances.append(sum(chances) / len(chances))
         rows.append(["chance level"] + [num(v) for v in chances])
         blocks.append(f"{table.title}\n{aligned(rows)}")
-    notes = ["† at or below the test set's chance level"]
+    from bimotion.training.metrics import CHANCE, DAGGER
+
+    notes = [f"{DAGGER} at or below the test set's chance level ({CHANCE})"]
     if any(c.untrained for table in result.plan.tables for c in result.table_cells(table.name)):
         notes.append(
             "* the model never trained on some labels this test set annotates (its training data lacks them; "

@@ -26,8 +26,8 @@ import numpy as np
 from ..mixture import parse_mixture
 from ..paper import GROUPS, TABLES
 from ..registry import age_group_name, find_config, group_name, language_name
+from ..training.metrics import CHANCE, DAGGER
 
-DAGGER = "†"  # a score at or below its test set's chance level
 _BENCHMARK_NAMES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
 
 
@@ -181,8 +181,7 @@ def heatmap_figure(data: dict, seeds: list[int]):
     bar.set_label("weighted F1 − chance level (points)")
     note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "
             "exactly this test set's data (in-group); dashed box: this test set's data is part of the training "
-            f"mixture. Hatched, {DAGGER}: at or below chance (the larger of an all-positive and a prior-matched "
-            "random predictor).")  # fmt: skip
+            f"mixture. Hatched, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
     note = textwrap.fill(note, int(width * 15))
     fig.text(0.01, 0.005, note, fontsize=8, va="bottom", ha="left")
     # room for the note, in inches (8 pt lines, ~0.16 in each), not a fraction of a figure that grows with the models

@@ -14,8 +14,9 @@ import numpy as np
 from loaders.files import write_text_atomic
 
 from ..paper import PAPER_ERRATA, Table
+from ..training.metrics import CHANCE, DAGGER
 from .config import GridConfig
-from .heatmap import DAGGER, render_heatmap
+from .heatmap import render_heatmap
 from .plan import Plan
 from .scoring import CellResult
 
@@ -103,8 +104,8 @@ def _notes(result: GridResult, table: Table) -> list[str]:
         f"{cfg.bootstrap_samples} resamples]; Δ = ours − paper; – = not in the paper.",
     ]
     notes.append(
-        f"{DAGGER} at or below chance: the test set's weighted F1 of the better of an all-positive and a "
-        "prior-matched random predictor (row Chance level); a test set's number combines its corpora by "
+        f"{DAGGER} at or below chance: the test set's weighted F1 of {CHANCE} (row Chance level); a test "
+        "set's number combines its corpora by "
         f"group_score = {cfg.group_score}."
     )
     untrained = {(c.model, c.test): c.untrained for c in result.table_cells(table.name) if c.untrained}

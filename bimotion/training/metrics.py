@@ -45,6 +45,9 @@ from loaders.labels import LABELS
 from .f1 import GROUP_SCORES, THRESHOLD, f1_from_counts, label_counts, ratio, weighted_f1  # noqa: F401 (re-exported)
 from .outputs import MODEL_CONFIG, PROBE_CONFIG, model_kind
 
+DAGGER = "†"  # marks a score at or below its test set's chance level, in every table, report and figure
+CHANCE = "the better of an all-positive and a prior-matched random predictor"  # what every chance level is
+
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))

@@ -8,6 +8,7 @@ from pathlib import Path
 from loaders.tables import aligned
 
 from .bootstrap import INTERVAL_SAMPLES
+from .metrics import CHANCE, DAGGER
 
 
 def scores_report(scores: dict, *, split: str = "test", relation: dict | None = None, target: str | None = None) -> str:
@@ -23,7 +24,7 @@ def scores_report(scores: dict, *, split: str = "test", relation: dict | None = 
     def score(value: float, chance: float) -> str:
         nonlocal at_chance
         at_chance |= value <= chance
-        return f"{100 * value:.1f}" + ("†" if value <= chance else " ")
+        return f"{100 * value:.1f}" + (DAGGER if value <= chance else " ")
 
     def interval(ci: list[float] | None) -> str:
         return f"{100 * ci[0]:.1f}-{100 * ci[1]:.1f}" if ci else ""
@@ -42,9 +43,7 @@ def scores_report(scores: dict, *, split: str = "test", relation: dict | None = 
         mean = ["all (mean of corpora)"] + ([""] if relation else [])
         mean += [score(scores["weighted_f1"], scores["chance"])] + ([""] if with_ci else [])
         rows.append(mean + [f"{100 * scores['chance']:.1f}", ""])
-    note = (
-        "\n† at or below chance (the better of predicting every label and prior-matched guessing)" if at_chance else ""
-    ) + (
+    note = (f"\n{DAGGER} at or below chance ({CHANCE})" if at_chance else "") + (
         f"\n95% CI: bootstrap over the test clips ({INTERVAL_SAMPLES} resamples within each corpus)" if with_ci else ""
     )
     return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"
