@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 from dataclasses import asdict, dataclass, field
@@ -56,6 +57,10 @@ class Utterance:
                 )
             if not isinstance(getattr(self, name), tuple):
                 object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.age is not None:  # one type whichever reader gave it (CREMA-D's are whole years)
+            if isinstance(self.age, bool) or not isinstance(self.age, numbers.Real) or not math.isfinite(self.age):
+                raise ValueError(f"{self.id}: age must be a number of years, not {self.age!r}")
+            object.__setattr__(self, "age", float(self.age))
         if not (isinstance(self.duration_s, numbers.Real) and self.duration_s >= 0):
             raise ValueError(f"{self.id}: duration_s must be a number of seconds >= 0, not {self.duration_s!r}")
         if (

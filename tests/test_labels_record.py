@@ -134,3 +134,16 @@ def test_load_refuses_arguments_of_the_wrong_type(tmp_path):
         loaders.load("csed", tmp_path, skip_bad="no")
     with pytest.raises(TypeError, match="report must be a loaders.SkipReport"):
         loaders.load("csed", tmp_path, report={})
+
+
+def test_an_age_is_a_float_whichever_reader_gave_it():
+    """CREMA-D gave whole years as ints and a user's corpus floats: one column, two types."""
+    from loaders.record import Utterance
+
+    base = dict(id="x/1", corpus="x", path="/a.wav", language="eng", age_group="eld", emotions=("anger",),
+                label_space=("anger",), duration_s=1.0, sample_rate_hz=16000)  # fmt: skip
+    assert Utterance(**base, age=71).age == 71.0 and isinstance(Utterance(**base, age=71).age, float)
+    assert Utterance(**base).age is None
+    for bad in ("71", True, float("nan")):
+        with pytest.raises(ValueError, match="age must be a number of years"):
+            Utterance(**base, age=bad)
