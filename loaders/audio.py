@@ -44,8 +44,8 @@ class AudioInfo:
 
 
 def sniff(head: bytes) -> str:
-    """Container format from the first bytes of a file: wav, aiff, flac, ogg, mp3, mp4, lfs,
-    empty or unknown."""
+    """Container format from the first bytes of a file: wav, aiff, flac, ogg, mp3, mp4, aac (raw
+    ADTS frames, not read), lfs, empty or unknown."""
     if not head:
         return "empty"
     if head.startswith(LFS_MAGIC):
@@ -61,6 +61,8 @@ def sniff(head: bytes) -> str:
         return "ogg"
     if head[4:8] == b"ftyp":
         return "mp4"
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:  # ADTS sync: 12 bits set, layer 00
+        return "aac"
     if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
         return "mp3"
     return "unknown"
@@ -106,6 +108,13 @@ def _check_head(path: Path, head: bytes) -> str:
         )
     if kind == "empty":
         raise _bad(path, "empty_file", "the file is empty (0 bytes)", "re-download or re-extract this file")
+    if kind == "aac":
+        raise _bad(
+            path,
+            "unsupported_format",
+            "raw AAC audio (ADTS frames, no container): its length cannot be read without decoding it all",
+            "put it in an M4A container or convert it (`ffmpeg -i IN.aac -c copy OUT.m4a`), or pass --skip-bad",
+        )
     if kind == "unknown":
         raise _bad(
             path,

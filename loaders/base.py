@@ -63,7 +63,7 @@ class SourceInfo:
 # Clips shorter than wav2vec2's receptive field (400 samples at 16 kHz) cannot be trained on.
 MIN_DURATION_S = 400 / 16000
 # Container formats that count as audio when a file is judged by its content.
-AUDIO_FORMATS = frozenset({"wav", "aiff", "flac", "ogg", "mp3", "mp4"})
+AUDIO_FORMATS = frozenset({"wav", "aiff", "flac", "ogg", "mp3", "mp4", "aac"})
 _TEXT_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)
 
 

@@ -136,6 +136,18 @@ def test_sniff_knows_the_common_containers():
     assert sniff(b"version https://git-lfs.github.com/spec/v1\n") == "lfs"
     assert sniff(b"") == "empty"
     assert sniff(b"hello") == "unknown"
+    # MPEG audio frames (layer III: MPEG-1, 2, 2.5) are MP3; ADTS frames (layer 00) are raw AAC
+    assert [sniff(bytes([0xFF, b, 0x90, 0x00])) for b in (0xFB, 0xF3, 0xE3)] == ["mp3"] * 3
+    assert [sniff(bytes([0xFF, b, 0x50, 0x80])) for b in (0xF1, 0xF9)] == ["aac"] * 2
+
+
+def test_raw_aac_is_named_as_such_with_the_conversion(tmp_path):
+    """An ADTS .aac file was "MP3 file cannot be parsed"."""
+    path = tmp_path / "clip.aac"
+    path.write_bytes(bytes([0xFF, 0xF1, 0x50, 0x80, 0x02, 0x1F, 0xFC]) + b"\0" * 200)
+    with pytest.raises(BadFileError, match="raw AAC audio") as err:
+        probe(path)
+    assert err.value.reason == "unsupported_format" and "OUT.m4a" in err.value.hint
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg CLI not installed")
