@@ -529,3 +529,14 @@ def test_bad_prepare_arguments_are_named_before_any_corpus_is_read(tmp_path, kwa
     with pytest.raises(error, match=message):
         prepare(arguments.pop("sources"), tmp_path / "out", **arguments)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_large_set_of_identical_clips_is_one_short_example():
+    """Full-size ESD holds a set of ~200 identical clips: its note printed every id on one line."""
+    from bimotion.commands.prepare import identical_notes
+
+    ids = [f"esd/0011_{i:06d}" for i in range(200)]
+    info = {"identical_audio": {"esd": {"sets": 1, "clips": 200, "split_apart": 1, "labelled_differently": 0,
+                                        "listed": {"split_apart": [ids], "labelled_differently": []}}}}  # fmt: skip
+    (line,) = identical_notes(info)
+    assert line.endswith("e.g. esd/0011_000000, esd/0011_000001, esd/0011_000002 and 197 more") and len(line) < 300

@@ -119,16 +119,21 @@ def identical_notes(info: dict) -> list[str]:
     for corpus, n in info.get("identical_audio", {}).items():
         where = (
             f"{n['split_apart']} of them lie in more than one split (its own or a speaker split is not "
-            f"changed), e.g. {', '.join(n['listed']['split_apart'][0])}"
+            f"changed), e.g. {_example(n['listed']['split_apart'][0])}"
             if n["split_apart"]
             else "each set is kept in one split"
         )
         line = f"note: {corpus} holds {n['sets']} set(s) of identical audio ({n['clips']} clips): {where}"
         if n["labelled_differently"]:
-            example = ", ".join(n["listed"]["labelled_differently"][0])
+            example = _example(n["listed"]["labelled_differently"][0])
             line += f"; {n['labelled_differently']} set(s) carry different labels, kept as released (e.g. {example})"
         lines.append(line)
     return lines
+
+
+def _example(ids: list[str], shown: int = 3) -> str:
+    """A set of clip ids for one line: the first few, and how many more (a set can hold hundreds)."""
+    return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
 def summary(info: dict) -> str:
