@@ -67,10 +67,15 @@ def downmix(channels: np.ndarray) -> np.ndarray:
     """Frames x channels as mono: the mean of the channels that carry a signal (peak around their
     mean above :data:`SILENT_PEAK_DBFS`).  A silent channel (a stereo recorder's dead input, the
     unused channels of a 5.1 file) is left out, so it does not lower the clip's level (by 6 dB for
-    one of two channels, 15.6 dB for a centre channel of six); all silent: the mean of all."""
+    one of two channels, 15.6 dB for a centre channel of six); all silent: the mean of all.  A channel
+    holding NaN or infinite samples is never left out: they reach the mix, which refuses them."""
     if channels.shape[1] == 1:
         return channels[:, 0]
-    live = [i for i in range(channels.shape[1]) if peak_dbfs(channels[:, i], remove_dc=True) > SILENT_PEAK_DBFS]
+    live = [
+        i
+        for i in range(channels.shape[1])
+        if not np.isfinite(channels[:, i]).all() or peak_dbfs(channels[:, i], remove_dc=True) > SILENT_PEAK_DBFS
+    ]
     return (channels[:, live] if live else channels).mean(axis=1, dtype=np.float32)
 
 

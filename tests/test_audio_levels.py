@@ -297,3 +297,16 @@ def test_a_silent_channel_does_not_lower_the_mono_level(tmp_path, channels, live
     soundfile.write(tmp_path / "x.wav", frames, 16000, subtype="PCM_16")
     mono, _ = decode(tmp_path / "x.wav")
     assert 20 * np.log10(np.abs(mono).max() / 0.65) == pytest.approx(0.0, abs=0.1)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_channel_with_nan_or_inf_is_a_bad_file_not_a_silent_channel(tmp_path, bad):
+    """Its peak read as -inf, so the downmix left it out and stored the other channel without a word."""
+    from loaders.audio import decode
+    from loaders.errors import BadFileError
+
+    frames = np.stack([0.5 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)] * 2, axis=1).astype(np.float32)
+    frames[8000, 1] = bad
+    soundfile.write(tmp_path / "x.wav", frames, 16000, subtype="FLOAT")
+    with pytest.raises(BadFileError, match="NaN or infinite"):
+        decode(tmp_path / "x.wav")

@@ -271,6 +271,19 @@ def test_streamed_decoding_matches_whole_file_decoding(audio_dir):
         assert np.abs(streamed - whole).max() < 2e-3, name  # soxr in blocks vs at once; FFmpeg: the same command
 
 
+def test_streamed_decoding_leaves_a_silent_channel_out_as_decode_does(tmp_path):
+    """A stereo file with a dead channel: prepare stores it at its level, predict fed the model the
+    channel mean (6 dB down); a channel that is silent in one block only still counts."""
+    t = np.arange(3 * 22050) / 22050
+    voice = 0.5 * np.sin(2 * np.pi * 220 * t) * (t > 2.0)  # speaks only after 2 s: blocks of 0.7 s before are silent
+    for second in (np.zeros_like(voice), 0.5 * np.sin(2 * np.pi * 330 * t)):
+        soundfile.write(tmp_path / "x.wav", np.stack([voice, second], 1), 22050, subtype="PCM_16")
+        path = tmp_path / "x.wav"
+        streamed = np.concatenate(list(audio_blocks(AudioSource(path, "x", probe(path)), 16000, block_s=0.7)))
+        whole, _ = decode(path, 16000)
+        assert len(streamed) == len(whole) and np.abs(streamed - whole).max() < 2e-3
+
+
 @pytest.mark.parametrize("duration_s", [0.3, 2.0, 2.5, 3.0, 7.9])
 def test_fixed_windows_cover_the_recording_whatever_the_block_size(duration_s):
     samples = np.arange(round(duration_s * 100), dtype=np.float32)

@@ -108,6 +108,25 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
     level.warn()
 
 
+def _live_channels(f, frames: int, path: Path) -> list[int]:
+    """The channels of the open sound file ``f`` that carry a signal somewhere (their peak around each
+    block's mean above :data:`loaders.levels.SILENT_PEAK_DBFS`) or hold NaN/inf (refused later), as
+    :func:`loaders.levels.downmix` keeps them; all when none does.  Leaves ``f`` at its start."""
+    import soundfile
+
+    from loaders.levels import SILENT_PEAK_DBFS
+
+    floor, peaks = 10 ** (SILENT_PEAK_DBFS / 20), np.zeros(f.channels)
+    try:
+        for block in f.blocks(blocksize=frames, dtype="float32", always_2d=True):
+            peaks = np.maximum(peaks, np.abs(block - block.mean(axis=0)).max(axis=0))  # NaN stays NaN: kept
+    except (RuntimeError, soundfile.LibsndfileError) as err:
+        raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
+    f.seek(0)
+    live = [i for i, peak in enumerate(peaks) if not peak <= floor]
+    return live or list(range(f.channels))
+
+
 def _soundfile_reads_mp3() -> bool:
     import soundfile
 
@@ -115,8 +134,9 @@ def _soundfile_reads_mp3() -> bool:
 
 
 def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _Level) -> Iterator[np.ndarray]:
-    """Blocks read by libsndfile, mixed down by the channel mean, level-checked, resampled by a soxr
-    stream, then clipped (as :func:`loaders.audio.decode`)."""
+    """Blocks read by libsndfile, mixed down by the mean of the channels that carry a signal anywhere
+    in the file (a first pass finds them), level-checked, resampled by a soxr stream, then clipped
+    (as :func:`loaders.audio.decode`)."""
     import soundfile
     import soxr
 
@@ -128,13 +148,14 @@ def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _L
         rate = int(f.samplerate)
         stream = None if rate == sample_rate_hz else soxr.ResampleStream(rate, sample_rate_hz, 1, "float32", "HQ")
         frames = max(1, int(block_s * rate))
+        live = _live_channels(f, frames, path) if f.channels > 1 else [0]
         while True:
             try:
                 block = f.read(frames, dtype="float32", always_2d=True)
             except Exception as err:
                 raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
             last = len(block) < frames
-            mono = level.check(block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0])
+            mono = level.check(block[:, live].mean(axis=1, dtype=np.float32) if len(live) > 1 else block[:, live[0]])
             if stream is not None:
                 mono = np.clip(stream.resample_chunk(np.ascontiguousarray(mono), last=last), -1.0, 1.0)
             if len(mono):
