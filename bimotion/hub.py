@@ -101,16 +101,22 @@ def upload_plan(
 
 
 def plan_lines(
-    plan: list[tuple[str, int]], repo_id: str, *, repo_type: str, private: bool | None, dry_run: bool
+    plan: list[tuple[str, int]],
+    repo_id: str,
+    *,
+    repo_type: str,
+    private: bool | None,
+    dry_run: bool,
+    done: bool = False,
 ) -> list[str]:
-    """What an upload sends, as ``push`` and the training recipes print it: the files with their
-    sizes, the repository's address and whether it is private (``None``: private, as :func:`publish`)."""
+    """What an upload sends (``done``: has sent), as ``push`` and the training recipes print it: the
+    files with their sizes, the repository's address and whether it is private (``None``: private,
+    as :func:`publish`)."""
     url = f"https://huggingface.co/{'' if repo_type == 'model' else 'datasets/'}{repo_id}"
     total_mb = sum(size for _, size in plan) / 1e6
     visibility = "PUBLIC" if private is False else "private"
-    head = (
-        f"{'would upload' if dry_run else 'uploading'} {len(plan)} files ({total_mb:.1f} MB) to {url} ({visibility}):"
-    )
+    verb = "would upload" if dry_run else "uploaded" if done else "uploading"
+    head = f"{verb} {len(plan)} files ({total_mb:.1f} MB) to {url} ({visibility}):"
     return [head, *(f"  {path}  ({size / 1e6:.2f} MB)" for path, size in plan)]
 
 

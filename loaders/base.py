@@ -204,10 +204,13 @@ class Collector:
 
     def _is_audio(self, path: Path) -> bool | None:
         """:func:`is_audio`, a file that cannot be read reported (raised, or counted with ``skip_bad``;
-        then ``None``): judging it audio or not would be a guess."""
-        with self.item(path):
+        then ``None``): judging it audio or not would be a guess.  Not an item: a README judged not
+        audio is no corpus file read (the first clip's error keeps its "not the release?" hint)."""
+        try:
             return is_audio(path)
-        return None
+        except BadFileError as err:
+            self.skip(err, path)
+            return None
 
     def add(self, path: Path, *, native_id: str, emotions: Iterable[str], **fields) -> Utterance:
         """Probe ``path``'s header and append its record."""

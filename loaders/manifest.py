@@ -18,6 +18,8 @@ from .record import Utterance
 from .tables import aligned_lines
 from .walk import searched, walk_tree
 
+BAR_DELAY_S = 0.5  # no bar for a scan that ends, or fails on its first file, within this
+
 
 def scan(
     sources: dict[str, str | os.PathLike], *, skip_bad: bool = False, progress: bool = True
@@ -30,8 +32,9 @@ def scan(
     check_distinct_sources(sources)
     report = SkipReport()
     records: list[Utterance] = []
-    # delay: no bar for a scan that ends (or fails on its first file) within half a second
-    with tqdm(desc="probing audio headers", unit=" files", disable=not progress, dynamic_ncols=True, delay=0.5) as bar:
+    with tqdm(
+        desc="probing audio headers", unit=" files", disable=not progress, dynamic_ncols=True, delay=BAR_DELAY_S
+    ) as bar:
         token = PROGRESS.set(bar.update)
         try:
             for name, root in sources.items():

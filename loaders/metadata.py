@@ -247,7 +247,9 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
                     "remove one of the two rows, or pass --skip-bad to skip the later one",
                 )
             rejected.add(name)
-            if cells.get(None):  # csv.DictReader's cells beyond the header's columns: cut off, not read
+            if any(
+                _filled(v) for v in cells.get(None) or ()
+            ):  # cells beyond the header's columns (not a trailing comma)
                 raise _surplus(at, cells)
             rows[name] = Row(line, _emotions(at, cells, labels), _fields(at, cells))
             rejected.discard(name)
@@ -257,11 +259,11 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
 def _surplus(at: Where, cells: dict) -> BadFileError:
     """A CSV row with more cells than the header has columns: usually an unquoted comma in a text,
     which would lose what follows it."""
-    extra, columns = cells[None], len(cells) - 1
+    extra, columns = [v for v in cells[None] if _filled(v)], len(cells) - 1
     return bad(
         at.path,
         "bad_row",
-        f"{at.line}: {columns + len(extra)} cells for {columns} columns (extra: {', '.join(map(repr, extra))})",
+        f"{at.line}: {columns + len(cells[None])} cells for {columns} columns (extra: {', '.join(map(repr, extra))})",
         'quote a text with a comma in it ("like, this"), or pass --skip-bad',
     )
 

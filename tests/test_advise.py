@@ -333,3 +333,12 @@ def test_no_helps_or_hurts_when_the_model_and_the_baseline_are_both_at_chance():
     lines = summary_lines(advice)
     assert "a clear loss" not in "\n".join(lines) and "both at or below chance" in lines[-2], lines
     assert "± 0.00" not in render_markdown(advice) and "| 45.60† |" in render_markdown(advice)
+
+
+def test_augment_only_names_other_groups_of_the_grid():
+    assert [m.spec for m in target_mixtures("zho_eld", ["zho_eld", "zho_adu"], ["zho_adu"])] == [
+        "zho_eld", "zho_eld+zho_adu"
+    ]  # fmt: skip
+    for bad in (["zho_eld"], ["eng_eld"]):
+        with pytest.raises(ValueError, match="it may only name groups of groups:, other than the target zho_eld"):
+            target_mixtures("zho_eld", ["zho_eld", "zho_adu"], bad)

@@ -392,3 +392,28 @@ def test_the_progress_bar_never_runs_past_its_total(models, audio_dir, monkeypat
         warnings.simplefilter("error", TqdmWarning)
         rows = list(_rows(load_predictor(models["ours"]), short, Windowing(), 0.5, 8, True, False, PredictReport()))
     assert len(rows) == 2  # 5.5 s in 4-s windows every 2 s
+
+
+def test_an_unreadable_file_in_a_folder_is_a_counted_skip(audio_dir, tmp_path, monkeypatch):
+    """is_audio now raises for a file it cannot open (it used to call it audio): predict raised it
+    even with --skip-bad, with a corpus reader's hint."""
+    import bimotion.predict.audio as predict_audio
+    from loaders.errors import BadFileError
+
+    root = tmp_path / "in"
+    shutil.copytree(audio_dir, root)
+    (root / "locked.bin").write_bytes(b"\0" * 64)
+    real = predict_audio.is_audio
+
+    def is_audio(path):  # as root, chmod cannot make a file unreadable
+        if path.name == "locked.bin":
+            raise BadFileError(path, "unreadable", "cannot read the file (Permission denied)", "make it readable")
+        return real(path)
+
+    monkeypatch.setattr(predict_audio, "is_audio", is_audio)
+    report = PredictReport()
+    found, _ = find_audio([root], skip_bad=True, report=report.skipped)
+    assert found and report.skipped.to_dict() == {"predict/unreadable": 1}
+    with pytest.raises(BadFileError, match="locked.bin") as err:
+        find_audio([root])
+    assert err.value.hint == "leave it out, or pass --skip-bad to skip it"

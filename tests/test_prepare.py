@@ -322,6 +322,7 @@ def test_overwrite_refuses_a_folder_holding_what_prepare_did_not_write(tmp_path,
     (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     (out / "NOTES.md").write_text("recorded in 2019\n")
     (out / "data" / "csed" / "stats.txt").write_text("mine\n")
+    (out / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")  # Finder's: no one's work, not named
     before = digest_tree(out, "**/*")
     argv = ["prepare", "--source", f"csed={root}", "--output", str(out), "--overwrite", "-q"]
     assert bimotion_main(argv) == 2

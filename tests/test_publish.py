@@ -89,3 +89,17 @@ def test_a_lock_released_within_the_grace_is_taken_and_one_held_longer_is_refuse
     start = time.monotonic()
     with locked(out, "train", inside=True, grace_s=3.0):
         assert 0.2 < time.monotonic() - start < 3.0
+
+
+def test_an_upload_is_listed_in_the_tense_of_what_happened():
+    from bimotion.hub import plan_lines
+
+    plan = [("README.md", 2_000), ("model.safetensors", 1_260_000_000)]
+    heads = [plan_lines(plan, "me/m", repo_type="model", private=None, dry_run=d, done=o)[0] for d, o in
+             ((True, False), (False, False), (False, True))]  # fmt: skip
+    assert [h.split(" 2 files")[0] for h in heads] == ["would upload", "uploading", "uploaded"]
+    assert heads[2] == "uploaded 2 files (1260.0 MB) to https://huggingface.co/me/m (private):"
+    assert plan_lines(plan, "me/d", repo_type="dataset", private=False, dry_run=True)[1:] == [
+        "  README.md  (0.00 MB)", "  model.safetensors  (1260.00 MB)"
+    ]  # fmt: skip
+    assert "datasets/me/d (PUBLIC)" in plan_lines(plan, "me/d", repo_type="dataset", private=False, dry_run=True)[0]

@@ -60,10 +60,12 @@ def augment_only(groups: list[str], target: str, data_dirs: Mapping, *, log=prin
     folder (a group of one or two speakers, split by whole speakers): a model of one alone could
     neither select its checkpoint nor score itself, so each is only added to the target's data (the
     mixture selects on its other groups' validation rows), with a ``note:`` line."""
+    from ..mixture import parse_mixture
+
     found = []
     for group in groups:
         lacking = _lacking(group, data_dirs, ("validation", "test"))
-        if group != target and lacking:
+        if parse_mixture([group]).groups != (target,) and lacking:  # a spec (eng_eld[crema_d]) names its group
             log(
                 f"note: {group} has no {' or '.join(lacking)} rows (too few speakers): it is only added to {target}'s "
                 "data, not trained on alone"

@@ -27,10 +27,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from loaders.manifest import Timer, check_outside_sources, scan, summary, write_manifest
+    from loaders.manifest import Timer, check_distinct_sources, check_outside_sources, scan, summary, write_manifest
 
     output, sources = Path(args.output).expanduser(), sources_of(args)
     try:
+        check_distinct_sources(sources)
         check_outside_sources(output, sources)  # before _unwritable's probe file, too
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

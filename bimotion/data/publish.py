@@ -145,17 +145,21 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
 
 def not_written_by_prepare(out_dir: Path) -> list[str]:
     """What a prepared folder holds besides its card, ``prepare.json`` and ``data/**.parquet`` (a
-    ``.git`` of a Hub clone, a user's notes), relative to it."""
-    ours = {CARD_FILE, INFO_FILE, DATA_DIR}
+    ``.git`` of a Hub clone, a user's notes), relative to it; a file browser's own files
+    (``.DS_Store``, ``Thumbs.db``, ``desktop.ini``) are no one's work and go with the folder."""
+    ours = {CARD_FILE, INFO_FILE, DATA_DIR, *BROWSER_FILES}
     found = [p.name for p in sorted(out_dir.iterdir()) if p.name not in ours]
     data = out_dir / DATA_DIR
     if data.is_dir():
         found += [
             p.relative_to(out_dir).as_posix()
             for p in sorted(data.rglob("*"))
-            if not p.is_dir() and p.suffix != ".parquet"
+            if not p.is_dir() and p.suffix != ".parquet" and p.name not in BROWSER_FILES
         ]
     return found
+
+
+BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")  # written by Finder and Explorer into any folder they show
 
 
 @contextlib.contextmanager

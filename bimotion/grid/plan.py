@@ -143,6 +143,11 @@ def target_mixtures(target: str, groups: list[str], augment_only: list[str] = ()
         if added:
             out.append(TargetMixture(spec([target, *added]), "augment", notation, tuple(added)))
     alone = {parse_mixture(g).groups[0] for g in augment_only}
+    if alone - set(others):
+        raise ValueError(
+            f"augment_only lists {', '.join(sorted(alone - set(others)))}: it may only name groups of groups:, "
+            f"other than the target {target}"
+        )
     out += [TargetMixture(by_group[g], "inference", _relation(me, g), (g,)) for g in others if g not in alone]
     if len(others) > 1 and set(others) - alone:
         out.append(TargetMixture(spec(others), "inference", "X(L,A)∖l_a", tuple(others)))

@@ -62,12 +62,22 @@ def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = Non
             raise err
         report.add("predict", err)
 
+    def user_file(
+        err: CorpusError,
+    ) -> CorpusError:  # the readers' fix speaks of a corpus release: here it is the user's file
+        return type(err)(err.path, err.reason, err.message, "leave it out, or pass --skip-bad to skip it")
+
     for given in paths:
         path = Path(os.path.expanduser(str(given)))
         if path.is_dir():
             candidates = []
             for file, by_name in walk_files(path, AUDIO_SUFFIXES, onerror):
-                if by_name or (not file.name.startswith(".") and is_audio(file)):
+                try:
+                    audio = by_name or (not file.name.startswith(".") and is_audio(file))
+                except CorpusError as err:  # a file that cannot be read: whether it is audio is unknown
+                    onerror(user_file(err))
+                    continue
+                if audio:
                     candidates.append(file)
                 else:
                     not_audio += 1
@@ -83,8 +93,8 @@ def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = Non
             seen.add(key)
             try:
                 found.append(AudioSource(file, str(file), probe(file)))
-            except CorpusError as err:  # the readers' fix speaks of a corpus release: here it is the user's file
-                onerror(type(err)(err.path, err.reason, err.message, "leave it out, or pass --skip-bad to skip it"))
+            except CorpusError as err:
+                onerror(user_file(err))
     if not found:
         listed = ", ".join(map(str, paths))
         if report:

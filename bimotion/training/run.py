@@ -299,8 +299,8 @@ def _publish(output_dir: Path, training_args: SERTrainingArguments, dry_run: boo
         private=training_args.hub_private_repo,
         dry_run=dry_run,
     )
-    private = training_args.hub_private_repo
-    print("\n".join(plan_lines(plan, training_args.hub_model_id, repo_type="model", private=private, dry_run=dry_run)))
+    private, hub_id = training_args.hub_private_repo, training_args.hub_model_id
+    print("\n".join(plan_lines(plan, hub_id, repo_type="model", private=private, dry_run=dry_run, done=not dry_run)))
 
 
 def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str | None = None) -> int:
