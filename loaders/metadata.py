@@ -175,9 +175,9 @@ ALIASES = {"speaker": "speaker_id", "spk": "speaker_id", "speakerid": "speaker_i
            "transcription": "text", "sentence": "text", "agegroup": "age_group", "partition": "split"}  # fmt: skip
 
 
-def _unread_columns(metadata: Path, columns: set[str]) -> None:
-    """One :class:`InputWarning` for the columns that look like one the reader reads but are not
-    (``speaker`` for ``speaker_id``, ``Gender`` for ``gender``): their values would be silently absent."""
+def _unread_columns(columns: set[str]) -> dict[str, str]:
+    """``{column: the column it likely means}`` for the columns that look like one the reader reads
+    but are not (``speaker`` for ``speaker_id``, ``Gender`` for ``gender``)."""
     import difflib
 
     meant = {}
@@ -187,27 +187,33 @@ def _unread_columns(metadata: Path, columns: set[str]) -> None:
         guess = guess or next(iter(difflib.get_close_matches(key, COLUMNS, n=1, cutoff=0.8)), None)
         if guess and guess not in columns:
             meant[column] = guess
-    if meant:
-        listed = ", ".join(f"{column!r} (did you mean {guess!r}?)" for column, guess in meant.items())
-        warnings.warn(
-            f"{metadata}: {'columns' if len(meant) > 1 else 'column'} {listed} "
-            f"{'are' if len(meant) > 1 else 'is'} not read: rename to be read (columns read: {', '.join(COLUMNS)})",
-            InputWarning,
-            stacklevel=2,
-        )
+    return meant
 
 
 def _check_columns(metadata: Path, rows: list) -> None:
+    """The required columns are there (else one error, naming a column that likely means one); a
+    column that looks like one read but is not is one :class:`InputWarning`: its values would be
+    silently absent."""
     columns = {key for _, cells in rows if isinstance(cells, dict) for key in cells if key is not None}
-    _unread_columns(metadata, columns)
+    meant = _unread_columns(columns)
+    listed = ", ".join(f"{column!r} (did you mean {guess!r}?)" for column, guess in meant.items())
     needs = [("file_name",), ("emotion", "emotions"), ("language",), ("age", "age_group")]
     missing = [" or ".join(alts) for alts in needs if not columns & set(alts)]
     if missing or not rows:
         raise LayoutError(
             metadata,
             "bad_metadata",
-            f"no {', no '.join(missing)} column (its columns: {', '.join(sorted(columns)) or 'none, or no rows'})",
+            f"no {', no '.join(missing)} column (its columns: {', '.join(sorted(columns)) or 'none, or no rows'}"
+            + (f"; not read: {listed}" if listed else "")
+            + ")",
             "the metadata needs file_name, emotion (or emotions), language and age (or age_group) columns",
+        )
+    if meant:
+        warnings.warn(
+            f"{metadata}: {'columns' if len(meant) > 1 else 'column'} {listed} "
+            f"{'are' if len(meant) > 1 else 'is'} not read: rename to be read (columns read: {', '.join(COLUMNS)})",
+            InputWarning,
+            stacklevel=3,
         )
     if {"emotion", "emotions"} <= columns:
         raise LayoutError(metadata, "bad_metadata", "has both an emotion and an emotions column", "keep one")
