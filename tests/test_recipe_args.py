@@ -262,6 +262,11 @@ def test_help_shows_the_usage_and_every_default_of_ours_and_help_all_the_rest(ca
         assert f"(default: {default})" in entry and len(entry.split()) > 6, entry  # a help text, not only the default
     assert "(transformers' default: 3.0)" in _entry(short, "--num_train_epochs")
     assert "--adam_beta1" not in short and "--help_all lists them" in short
+    # the memory switch under the installed transformers' own name (5.x calls the 4.x one a deprecated alias)
+    from transformers import TrainingArguments
+
+    current = "activation_checkpointing" if "activation_checkpointing" in TrainingArguments.__dataclass_fields__ else "gradient_checkpointing"  # fmt: skip
+    assert f"--{current} " in short and short.count("_checkpointing [") == 1, short
     with pytest.raises(SystemExit):
         recipe("train").main(["--help_all"])
     full = capsys.readouterr().out

@@ -107,9 +107,10 @@ def file_arguments(path: str) -> list[str]:
 
 # TrainingArguments flags the short --help lists beside ours (every flag works; --help_all lists them)
 COMMON_FLAGS = (
-    "output_dir", "bf16", "fp16", "gradient_accumulation_steps", "gradient_checkpointing", "max_steps",
+    "output_dir", "bf16", "fp16", "gradient_accumulation_steps", "activation_checkpointing", "max_steps",
     "dataloader_num_workers", "resume_from_checkpoint", "report_to", "push_to_hub", "hub_model_id", "use_cpu",
 )  # fmt: skip
+RENAMED_FLAGS = {"activation_checkpointing": "gradient_checkpointing"}  # transformers 5's name: its 4.x name
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -144,6 +145,7 @@ def _describe(parser, doc: str | None, *, full: bool, shown=None) -> None:
     ours_over_stock = {name for dtype, names in own.items() if issubclass(dtype, TrainingArguments) for name in names}
     listed = None if shown is None else set(_own_fields(parser.dataclass_types[0])) | set(shown)
     stock = {f.name for f in fields(TrainingArguments)}
+    common = {RENAMED_FLAGS.get(name, name) if name not in stock else name for name in COMMON_FLAGS}
     hidden = 0
     for action in parser._actions:
         # `--no_flag` that HfArgumentParser adds for a flag defaulting to true (`--flag false` says it);
@@ -156,7 +158,7 @@ def _describe(parser, doc: str | None, *, full: bool, shown=None) -> None:
         elif not full and (
             action.dest not in listed
             if listed is not None
-            else action.dest in stock and action.dest not in mine and action.dest not in COMMON_FLAGS
+            else action.dest in stock and action.dest not in mine and action.dest not in common
         ):
             action.help, hidden = argparse.SUPPRESS, hidden + 1
         elif action.dest in ours_over_stock and action.dest in stock:
