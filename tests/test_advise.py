@@ -267,6 +267,12 @@ def test_an_augment_only_group_trains_and_is_reported_end_to_end(data_dirs, tmp_
     assert main(argv) == 0
     advice = json.loads((tmp_path / "out" / "advice.json").read_text())
     assert [m["spec"] for m in advice["mixtures"]] == ["zho_eld", "zho_eld+zho_adu"]
+    # the report says why zho_adu has no model of its own (the note went to the terminal only)
+    assert advice["augment_only"] == ["zho_adu"]
+    assert (
+        "- Mandarin adults: no validation or test rows (too few speakers), so only added to Mandarin elderly's"
+        in (tmp_path / "out" / "advice.md").read_text()
+    )
     scores = json.loads(next((tmp_path / "out" / "models").glob("*zho_adu*/seed0/scores.json")).read_text())
     assert scores["validation_configs"] == ["zho_eld"], scores.get("validation_configs")
 

@@ -120,6 +120,7 @@ class Advice:
     mixtures: list[MixtureResult]
     output_dir: Path
     files: list[Path] = field(default_factory=list)
+    augment_only: list[str] = field(default_factory=list)  # groups only added to the target's data (no validation rows)
 
     @property
     def baseline(self) -> MixtureResult:
@@ -199,4 +200,5 @@ def collect_advice(grid: Grid) -> Advice:
     return Advice(
         cfg.target, test, len(base[4]["id"]), chance, list(cfg.seeds),
         cfg.confidence, cfg.bootstrap_samples, cfg.group_score, _backend(grid), results, grid.out,
+        augment_only=list(cfg.augment_only),
     )  # fmt: skip

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from loaders.files import write_text_atomic
 
+from ..mixture import parse_mixture
 from ..training.metrics import CHANCE, DAGGER
 from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult
 from .names import group_name, names_list
@@ -117,6 +118,12 @@ def summary_lines(advice: Advice) -> list[str]:
             f"- Cross-group inference: {describe(mixture)} scores {_pm(mixture.score)}{mark} on {who}, "
             f"{abs(mixture.delta.mean):.1f} ± {mixture.delta.plus_minus:.1f} {side} the baseline "
             f"({VERDICTS[mixture.verdict]})."
+        )
+    if advice.augment_only:
+        names = names_list([parse_mixture(g).groups[0] for g in advice.augment_only])
+        lines.append(
+            f"- {_upper_first(names)}: no validation or test rows (too few speakers), so only added to {who}'s data, "
+            "never a model of its own (no cross-group inference from it)."
         )
     marked = any(m.score.mean <= advice.chance for m in advice.of_role("inference"))
     lines.append(_interval_words(advice) + (f"; {DAGGER} at or below the chance level" if marked else "") + ".")
