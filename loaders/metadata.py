@@ -68,8 +68,11 @@ def read_label_map(source) -> dict[str, tuple[str, ...]]:
         ) from err
     out = {}
     for user, target in items:
-        targets = (target,) if isinstance(target, str) else tuple(target) if isinstance(target, list | tuple) else ()
-        outside = [t for t in targets if t not in LABELS] or ([] if targets else [target])
+        if isinstance(target, str | list | tuple):  # one shared label, or several
+            targets = (target,) if isinstance(target, str) else tuple(target)
+            outside = [t for t in targets if t not in LABELS]
+        else:  # a null or a number in label_map.json
+            targets, outside = (), [target]
         if outside or not targets:
             raise LayoutError(
                 where,

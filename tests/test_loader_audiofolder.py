@@ -313,6 +313,7 @@ def test_a_listed_file_that_is_a_broken_link_is_reported_once(tmp_path, root):
     [
         ('{"senang": "positive", "netral": null}', r"maps 'netral' to \[None\], not one of the shared labels"),
         ('{"senang": "positive", "netral": 3}', r"maps 'netral' to \[3\], not one of the shared labels"),
+        ('{"senang": "positive", "netral": []}', r"maps 'netral' to nothing, not one of the shared labels"),
     ],
 )
 def test_a_label_map_value_that_is_no_label_is_an_error_naming_the_file(tmp_path, root, text, message):
