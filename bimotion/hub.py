@@ -100,6 +100,11 @@ def upload_plan(
     return [(path, (folder / path).stat().st_size) for path in kept]
 
 
+def repo_url(repo_id: str, repo_type: str = "model") -> str:
+    """The Hub page of a model or dataset repository."""
+    return f"https://huggingface.co/{'' if repo_type == 'model' else 'datasets/'}{repo_id}"
+
+
 def plan_lines(
     plan: list[tuple[str, int]],
     repo_id: str,
@@ -112,7 +117,7 @@ def plan_lines(
     """What an upload sends (``done``: has sent), as ``push`` and the training recipes print it: the
     files with their sizes, the repository's address and whether it is private (``None``: private,
     as :func:`publish`)."""
-    url = f"https://huggingface.co/{'' if repo_type == 'model' else 'datasets/'}{repo_id}"
+    url = repo_url(repo_id, repo_type)
     total_mb = sum(size for _, size in plan) / 1e6
     visibility = "PUBLIC" if private is False else "private"
     verb = "would upload" if dry_run else "uploaded" if done else "uploading"

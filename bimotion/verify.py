@@ -357,9 +357,8 @@ def format_result(result: dict) -> str:
     ]
     table = [["config", *SPLITS]]
     table += [[name, *(str(per_split.get(s, 0)) for s in SPLITS)] for name, per_split in result["counts"].items()]
-    lines += aligned_lines(table)
-    width = max(map(len, result["overlap"]), default=0)
-    lines += ["", "speakers shared between splits, per corpus:"]
+    lines += [*aligned_lines(table), "", "speakers shared between splits, per corpus:"]
+    overlap = []
     for corpus, o in result["overlap"].items():
         if o["speakers"] == 0:
             text = "no speaker ids"
@@ -373,7 +372,8 @@ def format_result(result: dict) -> str:
             text += f" (allowed: {corpus}'s own split column put them there)"
         else:
             text += f" (allowed: the {result['protocol']} protocol does not split {corpus} by speaker)"
-        lines.append(f"  {corpus:<{width}}  {text}")
+        overlap.append([corpus, text])
+    lines += aligned_lines(overlap, text_columns=2) if overlap else []
     hashed = result["hashed"]
     lines += [
         "",

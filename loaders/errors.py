@@ -154,16 +154,15 @@ class SkipReport:
     def format_files(self) -> str:
         """Per corpus: files seen below the root, read, skipped by reason, not audio (and duplicate
         copies not read twice)."""
-        lines, corpora = [], sorted({corpus for corpus, _ in self.files})
-        width = max(map(len, corpora), default=0)
-        for corpus in corpora:
+        rows = []
+        for corpus in sorted({corpus for corpus, _ in self.files}):
             n = {kind: self.files[(corpus, kind)] for kind in ("seen", "read", "not_audio", "duplicate")}
             reasons = {reason: k for (c, reason), k in sorted(self.counts.items()) if c == corpus}
             files = {reason: self.file_skips[(corpus, reason)] for reason in reasons}
             files = {reason: k for reason, k in files.items() if k}
             others = {reason: k - files.get(reason, 0) for reason, k in reasons.items() if k > files.get(reason, 0)}
             line = (
-                f"  {corpus:<{width}}  files seen {n['seen']}, read {n['read']}, {_counted('skipped', files)}, "
+                f"files seen {n['seen']}, read {n['read']}, {_counted('skipped', files)}, "
                 f"other files (not audio) {n['not_audio']}"
             )
             if n["duplicate"]:
@@ -172,8 +171,8 @@ class SkipReport:
                 line += f"; hidden folders not searched {self.files[(corpus, 'hidden_folder')]} (.*, __MACOSX)"
             if others:
                 line += f"; besides files, {_counted('metadata rows and folders skipped', others)}"
-            lines.append(line)
-        return "\n".join(["files below the source folders:", *lines]) if lines else ""
+            rows.append([corpus, line])
+        return "\n".join(["files below the source folders:", *aligned_lines(rows, text_columns=2)]) if rows else ""
 
     def to_dict(self) -> dict:
         return {f"{corpus}/{reason}": n for (corpus, reason), n in sorted(self.counts.items())}

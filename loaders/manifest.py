@@ -91,11 +91,13 @@ def check_outside_sources(output: str | os.PathLike, sources: dict[str, str | os
     out = Path(output).expanduser().resolve()
     for name, source in sources.items():
         root = _root(source)
-        linked = next((real for real in _linked_folders(root) if out == real or real in out.parents), None)
-        if out == root or root in out.parents or linked:
+        inside = out == root or root in out.parents
+        # the tree is walked for its links only when the path alone does not tell
+        linked = None if inside else next((f for f in _linked_folders(root) if out == f or f in out.parents), None)
+        if inside or linked:
             raise ValueError(
                 f"--output {output} is inside the {name} corpus folder {root}"
-                + (f" (in {linked}, which it links to)" if linked and not (out == root or root in out.parents) else "")
+                + (f" (in {linked}, which it links to)" if linked else "")
                 + "; raw corpus folders are never written to: choose an --output outside it"
             )
         if out in root.parents:

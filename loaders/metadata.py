@@ -256,9 +256,8 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
                     "remove one of the two rows, or pass --skip-bad to skip the later one",
                 )
             rejected.add(name)
-            if any(
-                _filled(v) for v in cells.get(None) or ()
-            ):  # cells beyond the header's columns (not a trailing comma)
+            # cells beyond the header's columns (not a trailing comma's empty one)
+            if any(_filled(v) for v in cells.get(None) or ()):
                 raise _surplus(at, cells)
             rows[name] = Row(line, _emotions(at, cells, labels), _fields(at, cells))
             rejected.discard(name)

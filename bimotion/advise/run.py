@@ -60,27 +60,20 @@ def augment_only(groups: list[str], target: str, data_dirs: Mapping, *, log=prin
     folder (a group of one or two speakers, split by whole speakers): a model of one alone could
     neither select its checkpoint nor score itself, so each is only added to the target's data (the
     mixture selects on its other groups' validation rows), with a ``note:`` line."""
+    from ..data.layout import groups_without
     from ..mixture import parse_mixture
 
-    found = []
+    only = []
     for group in groups:
-        lacking = _lacking(group, data_dirs, ("validation", "test"))
-        if parse_mixture([group]).groups != (target,) and lacking:  # a spec (eng_eld[crema_d]) names its group
+        found = parse_mixture([group])  # a spec (eng_eld[crema_d]) names its group
+        lacking = [split for split in ("validation", "test") if groups_without(data_dirs.get, found.shards, split)]
+        if found.groups != (target,) and lacking:
             log(
                 f"note: {group} has no {' or '.join(lacking)} rows (too few speakers): it is only added to {target}'s "
                 "data, not trained on alone"
             )
-            found.append(group)
-    return found
-
-
-def _lacking(group: str, data_dirs: Mapping, splits: tuple[str, ...]) -> list[str]:
-    """The ``splits`` that the local prepared folder holds no rows of ``group`` in."""
-    from ..data.layout import groups_without
-    from ..mixture import parse_mixture
-
-    shards = parse_mixture([group]).shards
-    return [split for split in splits if groups_without(data_dirs.get, shards, split)]
+            only.append(group)
+    return only
 
 
 def advise(

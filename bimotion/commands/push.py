@@ -154,7 +154,7 @@ def recarded_model(model_dir, repo_id: str) -> dict[str, str]:
 def run(args) -> int:
     """Long: checks, the listing, then the upload; the same steps for a dataset and a model."""
     from bimotion.console import hub_progress_bars
-    from bimotion.hub import HubError, check_push, plan_lines, publish, upload_plan
+    from bimotion.hub import HubError, check_push, plan_lines, publish, repo_url, upload_plan
     from loaders.files import write_text_atomic
 
     error = folder_error(args.out)
@@ -175,9 +175,8 @@ def run(args) -> int:
     except HubError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    url = f"https://huggingface.co/{'' if model else 'datasets/'}{args.repo_id}"
-    plan = upload_plan(args.out, allow_patterns=files)
     kind = "model" if model else "dataset"
+    url, plan = repo_url(args.repo_id, kind), upload_plan(args.out, allow_patterns=files)
     print("\n".join(plan_lines(plan, args.repo_id, repo_type=kind, private=args.private, dry_run=args.dry_run)))
     if model:
         print(f"{' and '.join(rewritten)} {'would be' if args.dry_run else 'are'} written again to name {args.repo_id}")
@@ -190,7 +189,7 @@ def run(args) -> int:
         publish(
             args.out,
             args.repo_id,
-            repo_type="model" if model else "dataset",
+            repo_type=kind,
             token=args.token,
             private=args.private,
             allow_patterns=files,

@@ -62,9 +62,8 @@ def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = Non
             raise err
         report.add("predict", err)
 
-    def user_file(
-        err: CorpusError,
-    ) -> CorpusError:  # the readers' fix speaks of a corpus release: here it is the user's file
+    def user_file(err: CorpusError) -> CorpusError:
+        """``err`` with predict's fix: the readers' speaks of a corpus release, here it is the user's file."""
         return type(err)(err.path, err.reason, err.message, "leave it out, or pass --skip-bad to skip it")
 
     for given in paths:

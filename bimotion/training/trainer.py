@@ -213,11 +213,13 @@ def _evaluation_line(state, logs) -> str | None:
         return None
     f1 = logs.get("eval_weighted_f1")
     logged = next((h for h in reversed(state.log_history) if "loss" in h), None)  # the last logged
-    stale = logged is not None and logged.get("step", state.global_step) != state.global_step
+    train = ""
+    if logged is not None:  # named by its step when it was logged before this evaluation's
+        stale = logged.get("step", state.global_step) != state.global_step
+        train = f"training loss {logged['loss']:.4f}" + (f" (logged at step {logged['step']})" if stale else "") + ", "
     return (
         f"epoch {logs.get('epoch', state.epoch or 0):.2f}, step {state.global_step}: "
-        + (f"training loss {logged['loss']:.4f}, " if logged is not None and not stale else "")
-        + (f"training loss {logged['loss']:.4f} (logged at step {logged['step']}), " if stale else "")
+        + train
         + f"validation loss {logs['eval_loss']:.4f}"
         + (f", weighted F1 {100 * f1:.1f}%" if f1 is not None else "")
     )
