@@ -130,3 +130,13 @@ def test_the_authors_config_differs_from_the_papers_exactly_in_the_authors_code_
     }
     assert authors["max_grad_norm"] == paper["max_grad_norm"] == 1.0
     assert load_config(shipped_config("authors")).seeds == load_config(shipped_config("paper")).seeds
+
+
+def test_trained_labels_are_read_from_a_folder_given_with_a_tilde(tmp_path, monkeypatch):
+    """model_kind expands ``~`` and found the config; the read that followed did not, and failed."""
+    from bimotion.training.metrics import read_trained_labels
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text(json.dumps({"trained_labels": ["anger", "sadness"]}))
+    assert read_trained_labels("~/model") == ["anger", "sadness"]

@@ -68,7 +68,7 @@ def read_trained_labels(model_dir: str | os.PathLike, *, cache_dir: str | None =
 
     kind = model_kind(model_dir)
     if kind is not None:
-        path = Path(model_dir) / (PROBE_CONFIG if kind == "probe" else MODEL_CONFIG)
+        path = Path(model_dir).expanduser() / (PROBE_CONFIG if kind == "probe" else MODEL_CONFIG)
         return json.loads(path.read_text(encoding="utf-8")).get("trained_labels")
     if not Path(model_dir).exists() and is_hub_id(str(model_dir)):
         from huggingface_hub import hf_hub_download
