@@ -286,14 +286,14 @@ def _protocol(info: dict) -> dict:
         "paper": "`paper`: the split of the paper (its Table 1), made reproducible: official splits where a "
         "corpus has one, otherwise fixed sizes drawn at the utterance level, so speakers are shared between "
         "splits.",
-        "speaker": "`speaker`: speaker-independent wherever the corpus identifies speakers, in the proportions "
-        "of the paper protocol.",
+        "speaker": "`speaker`: speaker-independent wherever the corpus identifies several speakers per group, in "
+        "the proportions of the paper protocol.",
     }[protocol]
-    dependent = splits.not_speaker_independent(protocol, info["corpora"])
+    dependent = splits.not_speaker_independent(protocol, info["corpora"]) if protocol == "speaker" else []
     return {
         "protocol_intro": intro,
         "protocol_rules": splits.describe(protocol, info["corpora"]),
-        "not_speaker_independent": dependent if protocol == "speaker" else [],
+        "not_speaker_independent": [f"{c} ({splits.rule(protocol, c).reason})" for c in dependent],
     }
 
 

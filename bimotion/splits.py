@@ -155,18 +155,25 @@ class ByUnit:
 
     Units are allocated in the proportions the paper protocol gives the same records, per group
     (``scope="group"``) or over the whole corpus (``scope="corpus"``, for units shared by groups,
-    such as TESS's words), balanced by ``balance`` where a unit has a single value of it."""
+    such as TESS's words), balanced by ``balance`` where a unit has a single value of it.
+    ``reason``: why whole units still leave the split speaker-dependent (TESS's words: its one
+    speaker per group is in every split); empty when they do not."""
 
     unit: str
     scope: str = "group"
     balance: tuple[str, ...] = ("gender",)
-    speaker_independent = True
+    reason: str = ""
+
+    @property
+    def speaker_independent(self) -> bool:
+        return not self.reason
 
     def describe(self) -> str:
         name = UNITS[self.unit][0]
         balance = f", balanced by {', '.join(self.balance)}" if self.balance else ""
         where = "within each language x age group" if self.scope == "group" else "over the whole corpus"
-        return f"whole {name}s per split ({where}), in the paper protocol's proportions{balance}"
+        caveat = f"; NOT speaker-independent: {self.reason}" if self.reason else ""
+        return f"whole {name}s per split ({where}), in the paper protocol's proportions{balance}{caveat}"
 
     def apply(self, records, ctx):
         unit_of = UNITS[self.unit][1]
@@ -239,7 +246,12 @@ PAPER: dict[str, Rule] = {
 
 SPEAKER: dict[str, Rule] = {
     "crema_d": ByUnit("actor"),
-    "tess": ByUnit("word", scope="corpus", balance=()),
+    "tess": ByUnit(
+        "word",
+        scope="corpus",
+        balance=(),
+        reason="it has one speaker per group (OAF elderly, YAF adult), in every split",
+    ),
     "esd": ByUnit("speaker"),
     "iemocap": ByUnit("session", balance=()),
     "elderreact": AsPaper("its clip names are stimuli, not people, and it has no speaker ids"),

@@ -338,63 +338,7 @@ def _overlap(info: dict, speakers: dict, units: dict, unit_rules: dict) -> dict:
         }
         if corpus in unit_rules:
             shared = sorted(u for u, where in units[corpus].items() if len(where) > 1)
-            entry.update(unit=unit_rules[corpus].unit, units=len(units[corpus]), shared_units=shared)
+            rule = unit_rules[corpus]  # its reason: why whole units are still not speaker-independent (TESS)
+            entry.update(unit=rule.unit, units=len(units[corpus]), shared_units=shared, reason=rule.reason)
         overlap[corpus] = entry
     return overlap
-
-
-def format_result(result: dict) -> str:
-    """The report ``bimotion check`` prints for a :func:`verify` result."""
-    from loaders.tables import aligned_lines
-
-    from .registry import SPLITS
-
-    lines = [
-        f"{result['out_dir']}: {result['benchmark']}, {result['protocol']} protocol, "
-        f"{result['rows']} rows in {result['files']} files",
-        "",
-        "rows per config and split:",
-    ]
-    table = [["config", *SPLITS]]
-    table += [[name, *(str(per_split.get(s, 0)) for s in SPLITS)] for name, per_split in result["counts"].items()]
-    lines += [*aligned_lines(table), "", "speakers shared between splits, per corpus:"]
-    overlap = []
-    for corpus, o in result["overlap"].items():
-        if o["speakers"] == 0:
-            text = "no speaker ids"
-        else:
-            text = f"{len(o['shared_speakers'])} of {o['speakers']} speakers in more than one split"
-        if "unit" in o:
-            text += f"; {len(o['shared_units'])} of {o['units']} {o['unit']}s shared " + (
-                "(PROBLEM)" if o["shared_units"] else "(speaker-independent: OK)"
-            )
-        elif corpus in result.get("user_split_columns", ()):
-            text += f" (allowed: {corpus}'s own split column put them there)"
-        else:
-            text += f" (allowed: the {result['protocol']} protocol does not split {corpus} by speaker)"
-        overlap.append([corpus, text])
-    lines += aligned_lines(overlap, text_columns=2) if overlap else []
-    hashed = result["hashed"]
-    lines += [
-        "",
-        "duplicate audio across splits: "
-        + (
-            "not checked (--no-audio)"
-            if hashed is None
-            else f"{len(result['duplicates_across_splits'])} (content hash of {result['rows']} clips)"
-        ),
-    ]
-    lines.append(
-        "silent clips: "
-        + ("not checked (--no-audio)" if hashed is None else f"{len(result['silent'])} of {result['rows']}")
-        + (
-            f"; {result['compared_with_source']} compared with their source files"
-            if result["compared_with_source"]
-            else ""
-        )
-    )
-    if result["problems"]:
-        lines += ["", f"{len(result['problems'])} problem(s):", *(f"  - {p}" for p in result["problems"])]
-    else:
-        lines += ["", "OK"]
-    return "\n".join(lines)

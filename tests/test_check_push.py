@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bimotion import splits
 from bimotion.cli import main
 from bimotion.prepare import INFO_FILE, prepare
 from bimotion.verify import verify as check
@@ -54,6 +55,13 @@ def test_check_proves_the_speaker_protocol_shares_no_speaker(prepared, capsys):
     assert crema_d["speakers"] >= 4 and crema_d["shared_speakers"] == [] and crema_d["shared_units"] == []
     tess = result["overlap"]["tess"]  # one speaker per group: shared, but no word is
     assert tess["unit"] == "word" and tess["shared_units"] == [] and tess["units"] >= 3
+    # ... and its words apart do not make it speaker-independent: check, the card and prepare say so
+    assert re.search(
+        r"^  tess +.*words shared \(words kept apart: OK; NOT speaker-independent: it has one speaker", out, re.M
+    )
+    card = (prepared["speaker"] / "README.md").read_text(encoding="utf-8")
+    assert re.search(r"Not speaker-independent under this protocol: .*tess \(it has one speaker per group", card)
+    assert splits.not_speaker_independent("speaker", ["crema_d", "tess", "csed"]) == ["tess", "csed"]
     assert "units" not in result["overlap"]["csed"]  # no speaker ids: kept the paper split
     assert re.search(r"^  csed +no speaker ids", out, re.M)
     # counts per config and split are the files' rows

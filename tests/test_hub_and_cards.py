@@ -8,7 +8,8 @@ import pytest
 from bimotion.data.layout import config_files, read_info
 from bimotion.hub import publish, upload_plan
 from bimotion.prepare import prepare
-from bimotion.verify import format_result, verify
+from bimotion.verify import verify
+from bimotion.verify_report import format_result
 from loaders import testing
 
 

@@ -170,7 +170,8 @@ def test_check_verifies_a_user_corpus_split_by_speaker_and_allows_its_own_split_
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from bimotion.verify import format_result, verify
+    from bimotion.verify import verify
+    from bimotion.verify_report import format_result
 
     result = verify(prepared, hash_audio=False)
     lines = {line.split()[0]: line for line in format_result(result).splitlines() if line.startswith("  ")}

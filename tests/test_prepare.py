@@ -509,6 +509,13 @@ def test_a_split_whose_train_and_test_share_no_gender_is_noted():
         "note: group ind_eld has no validation rows (too few speakers to fill every split): training on it needs "
         "--validation_configs naming other groups"
     ) in printed.splitlines()
+    printed = summary(
+        {**info, "benchmark": "bimotion", "protocol": "speaker", "seed": 0, "corpora": ["tess"], "groups": {}}
+    )
+    assert (
+        "note: tess is not speaker-independent: it has one speaker per group (OAF elderly, YAF adult), in every split"
+        in printed
+    )
 
 
 @pytest.mark.parametrize(

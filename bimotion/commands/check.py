@@ -39,7 +39,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bimotion.verify import format_result, verify
+    from bimotion.verify import verify
+    from bimotion.verify_report import format_result
 
     from .source_args import sources_dict
 

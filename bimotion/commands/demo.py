@@ -179,8 +179,8 @@ def _prepare_benchmarks(
 def _check(data: dict[str, Path], verbose: bool = False) -> int:
     """Print the check of every prepared folder (one line each when it passes, unless ``verbose``);
     the number of problems found."""
-    from bimotion.verify import format_result
     from bimotion.verify import verify as check
+    from bimotion.verify_report import format_result
 
     problems = 0
     for name, folder in data.items():

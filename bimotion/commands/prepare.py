@@ -176,5 +176,5 @@ def summary(info: dict) -> str:
     lines += [f"note: {gap}" for gap in gender_gaps(info)]
     for corpus in splits.not_speaker_independent(info["protocol"], info["corpora"]):
         if info["protocol"] == "speaker":
-            lines.append(f"note: {corpus} is not split by speaker: {splits.rule('speaker', corpus).reason}")
+            lines.append(f"note: {corpus} is not speaker-independent: {splits.rule('speaker', corpus).reason}")
     return "\n".join(lines)

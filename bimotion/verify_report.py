@@ -1,0 +1,63 @@
+"""The report ``bimotion check`` prints for a :func:`bimotion.verify.verify` result: rows per config
+and split, speakers shared between splits per corpus, duplicate and silent clips, the problems."""
+
+from __future__ import annotations
+
+from loaders.tables import aligned_lines
+
+from .registry import SPLITS
+
+
+def format_result(result: dict) -> str:
+    """The report ``bimotion check`` prints for a :func:`~bimotion.verify.verify` result."""
+    lines = [
+        f"{result['out_dir']}: {result['benchmark']}, {result['protocol']} protocol, "
+        f"{result['rows']} rows in {result['files']} files",
+        "",
+        "rows per config and split:",
+    ]
+    table = [["config", *SPLITS]]
+    table += [[name, *(str(per_split.get(s, 0)) for s in SPLITS)] for name, per_split in result["counts"].items()]
+    lines += [*aligned_lines(table), "", "speakers shared between splits, per corpus:"]
+    overlap = []
+    for corpus, o in result["overlap"].items():
+        if o["speakers"] == 0:
+            text = "no speaker ids"
+        else:
+            text = f"{len(o['shared_speakers'])} of {o['speakers']} speakers in more than one split"
+        if "unit" in o:
+            why = o.get("reason")
+            ok = f"{o['unit']}s kept apart: OK; NOT speaker-independent: {why}" if why else "speaker-independent: OK"
+            text += f"; {len(o['shared_units'])} of {o['units']} {o['unit']}s shared " + (
+                "(PROBLEM)" if o["shared_units"] else f"({ok})"
+            )
+        elif corpus in result.get("user_split_columns", ()):
+            text += f" (allowed: {corpus}'s own split column put them there)"
+        else:
+            text += f" (allowed: the {result['protocol']} protocol does not split {corpus} by speaker)"
+        overlap.append([corpus, text])
+    lines += aligned_lines(overlap, text_columns=2) if overlap else []
+    hashed = result["hashed"]
+    lines += [
+        "",
+        "duplicate audio across splits: "
+        + (
+            "not checked (--no-audio)"
+            if hashed is None
+            else f"{len(result['duplicates_across_splits'])} (content hash of {result['rows']} clips)"
+        ),
+    ]
+    lines.append(
+        "silent clips: "
+        + ("not checked (--no-audio)" if hashed is None else f"{len(result['silent'])} of {result['rows']}")
+        + (
+            f"; {result['compared_with_source']} compared with their source files"
+            if result["compared_with_source"]
+            else ""
+        )
+    )
+    if result["problems"]:
+        lines += ["", f"{len(result['problems'])} problem(s):", *(f"  - {p}" for p in result["problems"])]
+    else:
+        lines += ["", "OK"]
+    return "\n".join(lines)
