@@ -114,6 +114,9 @@ def test_every_cell_is_present_finite_and_read_from_the_model_its_row_names(full
     # recomputed from scratch: that model, freshly loaded, scored on eng_eld's test clips
     test = load_shards(sources, list(parse_mixture("eng_eld").shards), "test")
     pred = predict(model_dir, test)
+    # ... with each clip's speaker for the bootstrap ("" where a corpus names none: ElderReact)
+    speaker_ids = [speaker or "" for speaker in test["speaker_id"]]
+    assert pred["speaker"].tolist() == speaker_ids and "" in speaker_ids and len(set(speaker_ids)) > 2
     fresh = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"])
     assert 100 * fresh["weighted_f1"] == pytest.approx(cell.mean, abs=1e-6)
     assert cell.num_test == len(test)

@@ -173,6 +173,37 @@ def test_seeds_give_mean_std_and_a_bootstrap_interval_of_the_mean():
         score_test([a, dict(b, id=b["id"][::-1])], samples=0, confidence=0.95)
 
 
+def _interval(pred, samples=2000):
+    _, boot = score_test([pred], samples=samples, confidence=0.95, seed=0)
+    return np.quantile(boot, [0.025, 0.975])
+
+
+def test_the_bootstrap_resamples_speakers_not_clips():
+    """48 clips of two speakers, every clip of A right and every clip of B wrong: resampling clips
+    called it 50 +- 14 as if 48 speakers had been heard; resampling speakers says 0 to 100."""
+    n = 48
+    labels = np.zeros((n, 13), dtype=np.int8)
+    labels[:, 0] = 1
+    mask = np.zeros((n, 13), dtype=np.int8)
+    mask[:, [0, 1]] = 1
+    right = np.arange(n) < n // 2  # speaker A's clips
+    logits = np.where(right[:, None], 5.0, -5.0) * np.where(np.arange(13) == 0, 1, -1)[None, :]
+    pred = {"id": np.arange(n).astype(str), "corpus": np.array(["crema_d"] * n), "group": np.array(["eng_adu"] * n),
+            "logits": logits, "labels": labels, "label_mask": mask}  # fmt: skip
+    clips_lo, clips_hi = _interval(pred)
+    assert 30 < clips_lo and clips_hi < 80  # the old, far too narrow interval (predictions saved without speakers)
+    lo, hi = _interval(dict(pred, speaker=np.where(right, "A", "B")))
+    assert lo == 0 and hi == 100
+    # a clip without a speaker id is a speaker of its own: all of them unnamed is the clip bootstrap
+    assert np.array_equal(_interval(dict(pred, speaker=np.full(n, ""))), [clips_lo, clips_hi])
+    # a single speaker: its clips are the only variation there is, and they are resampled
+    assert np.array_equal(_interval(dict(pred, speaker=np.full(n, "A"))), [clips_lo, clips_hi])
+    # the end table of train.py and probe.py: the same, through score_groups
+    grouped = score_groups(logits, labels, mask, pred["corpus"], pred["group"], intervals=2000,
+                           speakers=np.where(right, "A", "B"))  # fmt: skip
+    assert grouped["groups"]["eng_adu"]["weighted_f1_ci"] == [0.0, 1.0]
+
+
 @pytest.mark.parametrize("name", ["paper", "demo"])
 def test_shipped_grid_configs_are_valid(name):
     from dataclasses import fields

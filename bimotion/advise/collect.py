@@ -4,14 +4,15 @@ baseline, paired by seed and by resample.
 
 * **over seeds** (``ci_seeds``): the Student-t interval of the mean of the per-seed values (for a
   difference, of the per-seed differences, mixture seed k minus baseline seed k); it needs two seeds.
-* **over test clips** (``ci_clips``): the bootstrap of :func:`bimotion.grid.scoring.score_test` (clips
-  resampled within each corpus, the same resamples for every model, so a difference's interval is
-  paired); it says how much a different test set of the same size could move the number.
+* **over test speakers** (``ci_clips``): the bootstrap of :func:`bimotion.grid.scoring.score_test`
+  (speakers resampled within each corpus, clips where a corpus has no speaker ids, the same resamples
+  for every model, so a difference's interval is paired); it says how much a different test set of
+  as many speakers could move the number.
 
-A difference *helps* or *hurts* when both intervals exclude 0 on the same side (over clips alone
+A difference *helps* or *hurts* when both intervals exclude 0 on the same side (the bootstrap's alone
 with one seed); otherwise it is *unclear*; when the model and the baseline both score at or below
 the test set's chance level, it is *at_chance* (no verdict).  ``±`` in the summary is half the width of the interval
-over seeds (over clips with one seed).  Intervals are clipped to the possible range (a score in
+over seeds (the bootstrap's with one seed).  Intervals are clipped to the possible range (a score in
 [0, 100], a difference in [-100, 100]).
 """
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from loaders.files import write_text_atomic
 
 from ..mixture import parse_mixture
+from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE, DAGGER
 from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult
 from .names import group_name, names_list
@@ -58,9 +59,9 @@ def _interval_words(advice: Advice) -> str:
     if len(advice.seeds) > 1:
         return (
             f"± is half the {level} interval over {len(advice.seeds)} seeds (Student t, paired by seed); a clear "
-            f"gain or loss is one whose {level} intervals over seeds and over test clips both exclude 0"
+            f"gain or loss is one whose {level} intervals over seeds and over test speakers both exclude 0"
         )
-    return f"± is half the {level} bootstrap interval over test clips (one seed: run more seeds for seed variation)"
+    return f"± is half the {level} bootstrap interval over test speakers (one seed: run more seeds for seed variation)"
 
 
 def _verdict_line(advice: Advice) -> str:
@@ -152,8 +153,8 @@ def render_markdown(advice: Advice) -> str:
     inference, best first) with its score, intervals and difference from the baseline."""
     level = f"{100 * advice.confidence:g}%"
     head = ["Training data", "Role", "Notation", "Other groups", "Weighted F1 % (mean ± std over seeds)",
-            f"{level} CI (seeds)", f"{level} CI (clips)", "Δ vs baseline", f"Δ {level} CI (seeds)",
-            f"Δ {level} CI (clips)", "Verdict"]  # fmt: skip
+            f"{level} CI (seeds)", f"{level} CI (test set)", "Δ vs baseline", f"Δ {level} CI (seeds)",
+            f"Δ {level} CI (test set)", "Verdict"]  # fmt: skip
     lines = [f"# Which cross-group data helps {group_name(advice.target)} ({advice.target})?", ""]
     for line in summary_lines(advice):  # paragraphs, and the bullets as one list
         lines += [line] if line.startswith("- ") else ([""] if lines[-1] else []) + [line, ""]
@@ -165,10 +166,10 @@ def render_markdown(advice: Advice) -> str:
         "",
         f"- Test set `{advice.test}` ({advice.num_test} clips); its corpora combined by group_score = "
         f"{advice.group_score}; {DAGGER} at or below its chance level ({CHANCE}).",
-        f"- CI (seeds): Student-t interval of the mean over seeds {advice.seeds}; CI (clips): bootstrap over test "
-        f"clips ({advice.bootstrap_samples} resamples, the same for every model, so Δ's is paired). A Δ helps or "
-        "hurts when both intervals exclude 0 on that side (over clips alone with one seed); ± in the summary is "
-        "half the interval over seeds (over clips with one seed).",
+        f"- CI (seeds): Student-t interval of the mean over seeds {advice.seeds}; CI (test set): bootstrap over the "
+        f"{RESAMPLED} ({advice.bootstrap_samples} resamples, the same for every model, so Δ's is paired). A Δ "
+        "helps or hurts when both intervals exclude 0 on that side (the bootstrap's alone with one seed); ± in the "
+        "summary is half the interval over seeds (the bootstrap's with one seed).",
         "- Roles: augment = the target's data plus other groups (X(l,a)+g one group, X(l,A) its language's other "
         "age groups, X(L,a) its age group's other languages, X(L,A) every group); inference = a model that never "
         "saw the target's data (X(¬l,a) other language, X(l,¬a) other age group, X(¬l,¬a) both).",

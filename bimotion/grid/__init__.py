@@ -27,8 +27,9 @@ Predictions are written atomically per test shard and reused.
 A cell's value is the paper's weighted F1 in percent: every test corpus is scored on its own
 (:func:`bimotion.training.metrics.score_groups`) and a test set's score is the mean over its
 corpora.  With several seeds a cell shows the mean ± standard deviation over seeds, and the
-confidence interval comes from a bootstrap over test utterances (resampled within each corpus, the
-same resample for every seed, so the interval is that of the seed mean).
+confidence interval comes from a bootstrap over test speakers (resampled within each corpus, clips
+where a corpus names no speakers; the same resample for every seed, so the interval is that of the
+seed mean).
 
 The package, by job (each imports only those above it)::
 

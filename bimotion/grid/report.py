@@ -14,6 +14,7 @@ import numpy as np
 from loaders.files import write_text_atomic
 
 from ..paper import PAPER_ERRATA, Table
+from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE, DAGGER
 from .config import GridConfig
 from .heatmap import render_heatmap
@@ -100,7 +101,7 @@ def _notes(result: GridResult, table: Table) -> list[str]:
     seeds, cfg = result.config.seeds, result.config
     ours = f"mean ± std over seeds {seeds}" if len(seeds) > 1 else f"seed {seeds[0]}"
     notes = [
-        f"Weighted F1 (%). Ours: {ours}, [{100 * cfg.confidence:g}% bootstrap CI over test utterances, "
+        f"Weighted F1 (%). Ours: {ours}, [{100 * cfg.confidence:g}% bootstrap CI over {RESAMPLED}, "
         f"{cfg.bootstrap_samples} resamples]; Δ = ours − paper; – = not in the paper.",
     ]
     notes.append(

@@ -76,8 +76,9 @@ def load_npz(path: Path) -> dict:
 
 
 def concat_predictions(parts: list[dict]) -> dict:
-    """Several shards' predictions as one, in order."""
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    """Several shards' predictions as one, in order (the arrays every part has: a shard predicted
+    by an older version has no ``speaker``, and the bootstrap then resamples clips)."""
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if all(k in p for p in parts)}
 
 
 class Grid:

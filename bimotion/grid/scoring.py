@@ -1,6 +1,6 @@
 """Scoring a grid's cells: the paper's weighted F1 (%) per seed, a test set's number from its
 (group, corpus) parts (``group_score``: their mean, as the tables always had, their size-weighted
-mean, or all its clips pooled), a bootstrap over test clips for the confidence interval, and the
+mean, or all its clips pooled), a bootstrap over test speakers for the confidence interval, and the
 test set's chance level, all on the one kernel :func:`bimotion.training.metrics.weighted_f1`."""
 
 from __future__ import annotations

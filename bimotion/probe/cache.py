@@ -48,13 +48,13 @@ def _extract_chunk(dataset, rows: range, extract) -> np.ndarray:
 
 
 def shard_features(sources, shard: Shard, split: str, spec: FeatureSpec, *, progress: bool = True) -> dict:
-    """``{"id", "corpus", "group", "labels", "label_mask", "features"}`` of ``split`` of one shard,
+    """``{"id", "corpus", "group", "speaker", "labels", "label_mask", "features"}`` of ``split`` of one shard,
     in the order :func:`bimotion.training.data.load_shards` reads it; extracted chunk by chunk,
     each chunk at most once (``sources``: :class:`bimotion.training.data.Sources`, its
     ``cache_dir`` also the features' cache root)."""
     from tqdm.auto import tqdm
 
-    from bimotion.training.data import column, load_shards
+    from bimotion.training.data import column, load_shards, speakers
 
     dataset = load_shards(sources, [shard], split)
     stem = shard_folder(sources.path(shard.benchmark), spec, sources.cache_dir) / shard.group
@@ -77,6 +77,7 @@ def shard_features(sources, shard: Shard, split: str, spec: FeatureSpec, *, prog
         "id": column(dataset, "id").astype(str),
         "corpus": column(dataset, "corpus").astype(str),
         "group": column(dataset, "group").astype(str),
+        "speaker": speakers(dataset),
         "labels": np.stack(column(dataset, "labels")).astype(np.int8),
         "label_mask": np.stack(column(dataset, "label_mask")).astype(np.int8),
         "features": np.concatenate(parts),

@@ -77,7 +77,7 @@ def train_probe(
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     _save_head(out, head, spec, train["features"].shape[1:], probe_args, trained)
-    scores = {  # the test split's groups get a 95% interval (bootstrap over clips)
+    scores = {  # the test split's groups get a 95% interval (bootstrap over speakers)
         "validation": score_head(head, validation, trained),
         "test": score_head(head, test, trained, intervals=INTERVAL_SAMPLES),
     }
@@ -142,6 +142,7 @@ def score_head(head, data: dict, trained: list[str] | None = None, *, intervals:
         data["group"],
         trained_labels=trained,
         intervals=intervals,
+        speakers=data.get("speaker"),
     )
 
 

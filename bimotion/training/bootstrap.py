@@ -1,8 +1,13 @@
-"""Weighted F1 with a bootstrap over test clips: each (group, corpus) part of a test set scored on
-its own, combined by ``group_score`` (their mean, size-weighted mean, or all clips pooled), and the
-same numbers over resamples of each part's clips (:func:`score_test`, which the grid's tables and
+"""Weighted F1 with a bootstrap over test speakers: each (group, corpus) part of a test set scored
+on its own, combined by ``group_score`` (their mean, size-weighted mean, or all clips pooled), and
+the same numbers over resamples of each part (:func:`score_test`, which the grid's tables and
 ``advise`` use); :func:`group_intervals`, the interval of each group of one run's scores (the end
-table of ``train.py`` and ``probe.py``).  All on the one kernel of :mod:`.f1`."""
+table of ``train.py`` and ``probe.py``).  All on the one kernel of :mod:`.f1`.
+
+A resample draws a part's speakers with replacement, each with all its clips (a cluster bootstrap):
+clips of one speaker are not independent, and resampling them one by one gave "100.0 (100.0-100.0)"
+for a test set of two speakers.  A clip without a speaker id (CSED, ElderReact) is a speaker of its
+own; a part of a single speaker resamples its clips, the only variation it holds."""
 
 from __future__ import annotations
 
@@ -12,6 +17,21 @@ from .f1 import GROUP_SCORES, f1_from_counts, label_counts
 
 INTERVAL_SAMPLES = 1000  # bootstrap resamples behind a run's test intervals
 CONFIDENCE = 0.95
+RESAMPLED = "test speakers, within each corpus"  # what a resample draws, for captions and reports
+
+
+def _clusters(pred: dict, rows: np.ndarray) -> np.ndarray:
+    """Which resampling unit each of ``rows`` belongs to (``0..k-1``): its speaker; the clip itself
+    where it has no speaker id, where the predictions carry none (saved by an older version), or
+    where the part holds a single speaker."""
+    speakers = pred.get("speaker")
+    if speakers is None:
+        return np.arange(len(rows))
+    index: dict = {}  # units numbered in order of appearance: unnamed clips draw as they always did
+    cluster = [
+        index.setdefault(speaker or (i,), len(index)) for i, speaker in enumerate(np.asarray(speakers)[rows].tolist())
+    ]
+    return np.array(cluster) if len(index) > 1 else np.arange(len(rows))
 
 
 def _strata(pred: dict) -> list[np.ndarray]:
@@ -40,8 +60,8 @@ def score_test(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted F1 (%) of one test set for each seed's predictions, and the bootstrap distribution
     of their mean.  Each (group, corpus) part is scored on its own and combined by ``group_score``
-    (:data:`~bimotion.training.metrics.GROUP_SCORES`); the bootstrap resamples clips within each
-    part.  ``trained``: per seed, the labels its model trained on (boolean over the label space,
+    (:data:`~bimotion.training.metrics.GROUP_SCORES`); the bootstrap resamples the speakers of each
+    part (``predictions[0]["speaker"]``; see the module's docstring).  ``trained``: per seed, the labels its model trained on (boolean over the label space,
     ``None``: all); the others are predicted absent."""
     if group_score not in GROUP_SCORES:
         raise ValueError(f"group_score must be one of {GROUP_SCORES}, not {group_score!r}")
@@ -55,7 +75,10 @@ def score_test(
     for rows in _strata(ref):
         weights = np.ones((1, len(rows)))
         if samples:
-            weights = np.vstack([weights, rng.multinomial(len(rows), np.full(len(rows), 1 / len(rows)), size=samples)])
+            cluster = _clusters(ref, rows)
+            k = int(cluster.max()) + 1
+            drawn = rng.multinomial(k, np.full(k, 1 / k), size=samples)  # (samples, k): times each unit is drawn
+            weights = np.vstack([weights, drawn[:, cluster]])
         counts = []
         for pred, known in zip(predictions, trained, strict=True):
             preds = (pred["logits"][rows] > 0).astype(np.int8)  # sigmoid > 0.5
@@ -75,6 +98,7 @@ def group_intervals(
     corpora: np.ndarray,
     groups: np.ndarray,
     *,
+    speakers: np.ndarray | None = None,
     trained: np.ndarray | None = None,
     group_score: str = "mean",
     samples: int = INTERVAL_SAMPLES,
@@ -82,8 +106,8 @@ def group_intervals(
     seed: int = 0,
 ) -> dict[str, list[float]]:
     """``{group: [low, high]}``: the ``confidence`` bootstrap interval of each group's weighted F1
-    (a fraction, as :func:`~.metrics.score_groups` gives it), clips resampled within each corpus:
-    how far another test set of the same size could move the number."""
+    (a fraction, as :func:`~.metrics.score_groups` gives it), ``speakers`` (``None``: clips)
+    resampled within each corpus: how far another test set of as many speakers could move it."""
     out = {}
     alpha = (1 - confidence) / 2
     for group in dict.fromkeys(np.asarray(groups).tolist()):
@@ -96,6 +120,8 @@ def group_intervals(
             "labels": labels[rows],
             "label_mask": mask[rows],
         }
+        if speakers is not None:
+            pred["speaker"] = np.asarray(speakers)[rows]
         _, boot = score_test([pred], samples=samples, confidence=confidence, seed=seed, group_score=group_score,
                              trained=[trained])  # fmt: skip
         low, high = np.quantile(boot, [alpha, 1 - alpha])

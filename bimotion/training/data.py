@@ -20,7 +20,7 @@ from bimotion.registry import BENCHMARKS
 from .mixtures import Shard, shards
 from .processes import note as main_note
 
-KEEP_COLUMNS = ("audio", "id", "corpus", "group", "labels", "label_mask", "duration_s")
+KEEP_COLUMNS = ("audio", "id", "corpus", "group", "speaker_id", "labels", "label_mask", "duration_s")
 
 
 def column(dataset, name: str) -> np.ndarray:
@@ -29,6 +29,11 @@ def column(dataset, name: str) -> np.ndarray:
     from bimotion.data.reading import names_of
 
     return names_of(dataset, name).to_numpy(zero_copy_only=False)
+
+
+def speakers(dataset) -> np.ndarray:
+    """The ``speaker_id`` column as strings, ``""`` where a clip has none (CSED, ElderReact)."""
+    return np.array([speaker or "" for speaker in column(dataset, "speaker_id").tolist()], dtype=str)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def predict(
     progress: bool = True,
     pad_to_multiple_of: int | None = None,
 ) -> dict:
-    """``{"id", "corpus", "group", "labels", "label_mask", "logits"}`` (and with ``features`` the
+    """``{"id", "corpus", "group", "speaker", "labels", "label_mask", "logits"}`` (and with ``features`` the
     pooled input of the last linear layer) for every row of a dataset from
     :func:`bimotion.training.data.load_shards`, in row order; whole clips, no cropping, longest
     first in batches of ``batch_size``; bfloat16 autocast on a GPU."""
@@ -38,7 +38,7 @@ def predict(
     from tqdm.auto import tqdm
 
     from .collator import AudioCollator
-    from .data import column
+    from .data import column, speakers
     from .model import load_classifier
     from .sampler import longest_first
 
@@ -70,6 +70,7 @@ def predict(
         "id": column(dataset, "id").astype(str),
         "corpus": column(dataset, "corpus").astype(str),
         "group": column(dataset, "group").astype(str),
+        "speaker": speakers(dataset),
         "labels": np.stack(column(dataset, "labels")).astype(np.int8),
         "label_mask": np.stack(column(dataset, "label_mask")).astype(np.int8),
         "logits": logits,

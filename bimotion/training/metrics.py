@@ -224,6 +224,7 @@ def score_groups(
     trained_labels: list[str] | None = None,
     group_score: str = "mean",
     intervals: int = 0,
+    speakers: np.ndarray | None = None,
 ) -> dict:
     """``{"weighted_f1", "macro_f1", "chance", "loss", "num_samples", "group_score", "trained_labels",
     "groups": {group: {..., "corpora": {corpus: scores}}}}``.
@@ -231,8 +232,9 @@ def score_groups(
     A group's ``weighted_f1``/``macro_f1``/``chance`` aggregate its corpora by ``group_score``
     (:data:`GROUP_SCORES`; all three in ``weighted_f1_by``).  Top-level ``weighted_f1``/``macro_f1``/
     ``chance`` are means over every (group, corpus) test set.  Labels outside ``trained_labels``
-    (``None``: all) are predicted absent.  ``intervals``: that many bootstrap resamples give each
-    group a 95% ``weighted_f1_ci`` (:func:`~.bootstrap.group_intervals`)."""
+    (``None``: all) are predicted absent.  ``intervals``: that many bootstrap resamples of
+    ``speakers`` (per row, ``""``: none; ``None``: resample clips) give each group a 95%
+    ``weighted_f1_ci`` (:func:`~.bootstrap.group_intervals`)."""
     if group_score not in GROUP_SCORES:
         raise ValueError(f"group_score must be one of {GROUP_SCORES}, not {group_score!r}")
     corpora, groups, trained = np.asarray(corpora), np.asarray(groups), trained_mask(trained_labels)
@@ -251,7 +253,7 @@ def score_groups(
     if intervals and len(labels):
         from .bootstrap import group_intervals
 
-        ci = group_intervals(logits, labels, mask, corpora, groups, trained=trained,
+        ci = group_intervals(logits, labels, mask, corpora, groups, speakers=speakers, trained=trained,
                              group_score=group_score, samples=intervals)  # fmt: skip
         for group, interval in ci.items():
             out_groups[group]["weighted_f1_ci"] = interval

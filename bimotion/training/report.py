@@ -7,7 +7,7 @@ from pathlib import Path
 
 from loaders.tables import aligned
 
-from .bootstrap import INTERVAL_SAMPLES
+from .bootstrap import INTERVAL_SAMPLES, RESAMPLED
 from .metrics import CHANCE, DAGGER
 
 
@@ -15,7 +15,7 @@ def scores_report(scores: dict, *, split: str = "test", relation: dict | None = 
     """The end of a recipe's run: weighted F1 (%) per group of ``scores`` (a ``scores.json`` split, or
     ``infer``'s), its chance level and clips, as a small aligned table (``relation``: each group's relation
     to the training groups; ``target``: marked with ``*``; a score at or below chance: ``†``; the 95%
-    bootstrap interval over test clips where the scores have one)."""
+    bootstrap interval over test speakers where the scores have one)."""
     with_ci = any("weighted_f1_ci" in values for values in scores["groups"].values())
     header = ["group"] + (["relation"] if relation else []) + ["weighted F1 %"] + (["95% CI"] if with_ci else [])
     header += ["chance %", "clips"]
@@ -44,7 +44,7 @@ def scores_report(scores: dict, *, split: str = "test", relation: dict | None = 
         mean += [score(scores["weighted_f1"], scores["chance"])] + ([""] if with_ci else [])
         rows.append(mean + [f"{100 * scores['chance']:.1f}", ""])
     note = (f"\n{DAGGER} at or below chance ({CHANCE})" if at_chance else "") + (
-        f"\n95% CI: bootstrap over the test clips ({INTERVAL_SAMPLES} resamples within each corpus)" if with_ci else ""
+        f"\n95% CI: bootstrap over the {RESAMPLED} ({INTERVAL_SAMPLES} resamples)" if with_ci else ""
     )
     return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"
 

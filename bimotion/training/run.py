@@ -364,7 +364,7 @@ def infer(
     trained_labels = read_trained_labels(model_name_or_path)  # the others are scored as predicted absent
     scores = score_groups(
         pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"],
-        trained_labels=trained_labels, intervals=INTERVAL_SAMPLES,
+        trained_labels=trained_labels, intervals=INTERVAL_SAMPLES, speakers=pred["speaker"],
     )  # fmt: skip
     trained_on = _trained_groups(model_name_or_path)
     result = {
