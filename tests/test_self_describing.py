@@ -170,3 +170,18 @@ def test_the_model_cards_snippet_runs(model, tmp_path):
     scores = eval(printed.strip().splitlines()[-1])  # the snippet prints {label: score}
     trained = json.loads((model / "config.json").read_text())["trained_labels"]
     assert list(scores) == trained and all(0 <= v <= 1 for v in scores.values())
+
+
+def test_a_test_group_scored_on_some_of_its_corpora_is_named_so(model):
+    """Table 5 scores ESD's English adults only: its card said `eng_adu`, the name of the four-corpus
+    test set of Tables 3-4, and the grid's metrics then held two different eng_adu numbers."""
+    from bimotion.training.model_card import eval_results, render_card, tested_as
+    from bimotion.training.report import scores_report
+
+    summary = json.loads((model / "scores.json").read_text())
+    assert tested_as(summary) == {"eng_eld": "eng_eld"}  # every corpus of the group named: its plain name
+    summary["test_configs"] = ["eng_eld[tess]"]
+    assert tested_as(summary) == {"eng_eld": "eng_eld[tess]"}
+    assert "| **eng_eld[tess]** | mean |" in str(render_card(summary))
+    assert {r.dataset_name for r in eval_results(summary)} == {"BiMotion eng_eld[tess]"}
+    assert scores_report(summary["test"], names=tested_as(summary)).splitlines()[2].startswith("eng_eld[tess] ")

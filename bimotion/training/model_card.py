@@ -141,6 +141,27 @@ def dataset_id(source: str | None, benchmark: str) -> str:
     return source
 
 
+def tested_as(summary: dict) -> dict[str, str]:
+    """Each test group's name in the card: the group, or ``group[corpus,...]`` where the test
+    configurations named only some of its corpora (Table 5's ``eng_adu[esd]``, which is not the
+    ``eng_adu`` of the other tables)."""
+    from bimotion.mixture import parse_mixture
+
+    try:
+        tested = parse_mixture(summary.get("test_configs") or []).shards
+    except ValueError:  # a user's group the registry cannot expand: named as scored
+        tested = ()
+    names = {}
+    for group, g in summary["test"]["groups"].items():
+        try:
+            every = {s.corpus for s in parse_mixture(group).shards}
+        except ValueError:
+            every = set(g["corpora"])
+        named = [s.corpus for s in tested if s.group == group]
+        names[group] = f"{group}[{','.join(named)}]" if named and set(named) < every else group
+    return names
+
+
 def eval_results(summary: dict) -> list:
     """Weighted F1 (%) on each test group (the mean over its corpora) and on each corpus (named in
     the metric, since a model-index entry is one dataset configuration, here the group), each
@@ -150,14 +171,14 @@ def eval_results(summary: dict) -> list:
 
     from .mixtures import benchmark_of_group
 
-    out = []
+    out, names = [], tested_as(summary)
     for group, g in summary["test"]["groups"].items():
         bench = benchmark_of_group(group)
         common = dict(
             task_type="audio-classification",
             task_name="Speech emotion recognition",
             dataset_type=dataset_id(summary["datasets"].get(bench), bench),
-            dataset_name=f"{BENCHMARK_TITLES.get(bench, bench)} {group}",
+            dataset_name=f"{BENCHMARK_TITLES.get(bench, bench)} {names[group]}",
             dataset_config=group,
             dataset_split="test",
         )
@@ -239,6 +260,7 @@ def render_card(summary: dict):
         untrained_labels=[label for label in LABELS if label not in trained] if trained else [],
         untrained_bias=UNTRAINED_BIAS,
         test_groups=summary["test"]["groups"],
+        tested_as=tested_as(summary),
         chance_level=chance_level,
     )
 

@@ -11,10 +11,18 @@ from .bootstrap import INTERVAL_SAMPLES, RESAMPLED
 from .metrics import CHANCE, DAGGER
 
 
-def scores_report(scores: dict, *, split: str = "test", relation: dict | None = None, target: str | None = None) -> str:
+def scores_report(
+    scores: dict,
+    *,
+    split: str = "test",
+    relation: dict | None = None,
+    target: str | None = None,
+    names: dict | None = None,
+) -> str:
     """The end of a recipe's run: weighted F1 (%) per group of ``scores`` (a ``scores.json`` split, or
     ``infer``'s), its chance level and clips, as a small aligned table (``relation``: each group's relation
-    to the training groups; ``target``: marked with ``*``; a score at or below chance: ``†``; the 95%
+    to the training groups; ``target``: marked with ``*``; ``names``: a group's name where it is not the
+    group's own, :func:`~.model_card.tested_as`; a score at or below chance: ``†``; the 95%
     bootstrap interval over test speakers where the scores have one)."""
     with_ci = any("weighted_f1_ci" in values for values in scores["groups"].values())
     header = ["group"] + (["relation"] if relation else []) + ["weighted F1 %"] + (["95% CI"] if with_ci else [])
@@ -31,7 +39,7 @@ def scores_report(scores: dict, *, split: str = "test", relation: dict | None = 
 
     for group, values in scores["groups"].items():
         chance = values["chance"]["chance"] if isinstance(values["chance"], dict) else values["chance"]
-        name = f"{group} *" if group == target else group
+        name = (names or {}).get(group, group) + (" *" if group == target else "")
         rows.append(
             [name]
             + ([relation.get(group, "")] if relation else [])

@@ -26,7 +26,7 @@ from .identity import RunMismatch, check_resume, discard_run, how_to_continue, r
 from .metrics import GroupMetrics, read_trained_labels, score_groups
 from .mixtures import relation
 from .model import build_model, leaves_parameters_unused, suppress_untrained, trained_labels
-from .model_card import public_source, public_summary, render_card
+from .model_card import public_source, public_summary, render_card, tested_as
 from .outputs import CONFUSION, MANIFEST, SCORES
 from .processes import exclusive_output, leave_process_group_at_exit
 from .report import run_ending, scores_report
@@ -331,7 +331,7 @@ def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str
         print(run_ending(summary))
         if heading:
             print(heading)
-        print(scores_report(summary["test"], target=target))
+        print(scores_report(summary["test"], target=target, names=tested_as(summary)))
     return 0
 
 
