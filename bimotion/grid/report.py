@@ -75,8 +75,9 @@ def _rows(result: GridResult, table: Table) -> list[dict]:
         avg = result.averages.get((table.name, row.key))
         if avg is not None:
             avg = {**avg, "chance": _mean_chance([c for *_, c in cols])}
-            paper_avg = table.paper_average[row.key]
-            cols.append((_fmt(avg, seeds), _num(paper_avg), _num(avg["mean"] - paper_avg, signed=True), None))
+            paper_avg, printed = table.average(row.key), table.paper_average[row.key]
+            paper = _num(paper_avg) + (f" (printed {printed:.2f})" if printed != paper_avg else "")
+            cols.append((_fmt(avg, seeds), paper, _num(avg["mean"] - paper_avg, signed=True), None))
         out.append({"label": f"{row.label} {row.notation}", "key": row.key, "cols": cols})
     return out
 
@@ -117,7 +118,9 @@ def _notes(result: GridResult, table: Table) -> list[str]:
         )
     for (name, row), text in PAPER_ERRATA.items():
         if name == table.name:
-            notes.append(f"Paper erratum ({table.row(row).label} average): {text}.")
+            notes.append(
+                f"Paper erratum ({table.row(row).label} average): {text}; Δ is taken from {table.average(row):.2f}."
+            )
     models = dict.fromkeys(f"`{c.model}`" for c in result.table_cells(table.name))
     notes.append("Models: " + ", ".join(models) + ".")
     return notes
@@ -137,7 +140,7 @@ def render_markdown(result: GridResult, table: Table) -> str:
 
 
 CSV_COLUMNS = ("table", "row", "column", "train", "model", "test", "seeds", "values", "mean", "std", "ci_low",
-               "ci_high", "num_test", "paper", "diff", "chance")  # fmt: skip
+               "ci_high", "num_test", "paper", "diff", "chance", "paper_printed")  # fmt: skip
 
 
 def _csv_numbers(summary: Mapping, seeds: list[int], paper: float | None) -> dict:
@@ -167,7 +170,9 @@ def render_csv(result: GridResult, table: Table) -> str:
     for (name, row), avg in result.averages.items():
         if name == table.name:
             avg = {**avg, "chance": _mean_chance([c for c in result.table_cells(name) if c.row == row])}
-            numbers = _csv_numbers(avg, result.config.seeds, table.paper_average[row])
+            numbers = _csv_numbers(avg, result.config.seeds, table.average(row))
+            printed = table.paper_average[row]  # where the paper misprinted its average (PAPER_ERRATA)
+            numbers["paper_printed"] = printed if printed != table.average(row) else ""
             rows.append({"table": name, "row": row, "column": "avg", **numbers})
     buf = io.StringIO()
     writer = csv.DictWriter(buf, CSV_COLUMNS, restval="", lineterminator="\n")
