@@ -174,6 +174,55 @@ def test_seeds_give_mean_std_and_a_bootstrap_interval_of_the_mean():
         score_test([a, dict(b, id=b["id"][::-1])], samples=0, confidence=0.95)
 
 
+def test_the_released_codes_metric_is_sklearns_weighted_f1_of_the_arg_max():
+    """The authors' compute_metrics: arg-max of logits and labels over the test set's annotated
+    labels, then scikit-learn's weighted-average F1 (multi-label clips read as their first label)."""
+    from sklearn.metrics import f1_score
+
+    from bimotion.grid.scoring import chance_of_test
+
+    rng = np.random.default_rng(2)
+    space = {"crema_d": [0, 1, 2, 3, 4, 5], "elderreact": [0, 1, 2, 3, 4, 6]}
+    pred = _random_predictions(rng, 160, ["crema_d", "elderreact"], space)
+    scored = score_groups(pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"])
+    per_corpus = []
+    for corpus, columns in space.items():
+        rows = pred["corpus"] == corpus
+        truth = np.argmax(pred["labels"][rows][:, columns], -1)  # the first present label
+        guess = np.argmax(pred["logits"][rows][:, columns], -1)
+        reference = f1_score(truth, guess, average="weighted", labels=range(len(columns)), zero_division=0)
+        assert scored["groups"]["eng_eld"]["corpora"][corpus]["weighted_f1_argmax"] == pytest.approx(reference)
+        per_corpus.append(reference)
+    values, _ = score_test([pred], samples=0, confidence=0.95, metric="weighted_f1_argmax")
+    assert values[0] == pytest.approx(100 * np.mean(per_corpus))
+    assert scored["groups"]["eng_eld"]["weighted_f1_argmax"] == pytest.approx(np.mean(per_corpus))
+    with pytest.raises(ValueError, match="metric must be one of"):
+        score_test([pred], samples=0, confidence=0.95, metric="accuracy")
+    # the two readings part ways: every clip's label ranked first, every logit above 0 (CSED-like)
+    n, csed = 90, [5, 7, 8]
+    truth = np.repeat(csed, n // 3)
+    labels, mask = np.zeros((n, 13), dtype=np.int8), np.zeros((n, 13), dtype=np.int8)
+    labels[np.arange(n), truth], mask[:, csed] = 1, 1
+    logits = np.full((n, 13), 1.0)
+    logits[np.arange(n), truth] = 2.0
+    one = score_groups(logits, labels, mask, ["csed"] * n, ["zho_eld"] * n)["groups"]["zho_eld"]
+    assert one["weighted_f1_argmax"] == 1.0 and one["weighted_f1"] == pytest.approx(one["chance"]["chance"])
+    # its chance level: the better of always the most frequent label and guessing at the frequencies
+    assert one["chance"]["weighted_f1_argmax"] == pytest.approx(1 / 3)  # balanced: sum p^2 = 1/3
+    skewed = np.where(np.arange(n) < 72, 5, np.where(np.arange(n) < 81, 7, 8))  # 80% / 10% / 10%
+    labels = np.zeros((n, 13), dtype=np.int8)
+    labels[np.arange(n), skewed] = 1
+    always = np.zeros((n, 13))
+    always[:, 5] = 1.0
+    majority = score_groups(always, labels, mask, ["csed"] * n, ["zho_eld"] * n)["groups"]["zho_eld"]
+    assert majority["chance"]["weighted_f1_argmax"] == pytest.approx(majority["weighted_f1_argmax"])
+    assert majority["weighted_f1_argmax"] == pytest.approx(0.8 * 1.6 / 1.8)
+    test = {"labels": labels, "label_mask": mask, "group": np.array(["zho_eld"] * n), "corpus": np.array(["csed"] * n)}
+    assert chance_of_test(test, metric="weighted_f1_argmax")["chance"] == pytest.approx(100 * 0.8 * 1.6 / 1.8)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        GridConfig(metric="accuracy")
+
+
 def _interval(pred, samples=2000):
     _, boot = score_test([pred], samples=samples, confidence=0.95, seed=0)
     return np.quantile(boot, [0.025, 0.975])

@@ -175,13 +175,13 @@ def collect_advice(grid: Grid) -> Advice:
         # the grid's own call (bimotion.grid.runner.Grid.collect): the same values and resamples
         values, boot = score_test(
             preds, samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=zlib.crc32(test.encode()),
-            group_score=cfg.group_score, trained=[trained_mask(t) for t in trained],
+            group_score=cfg.group_score, trained=[trained_mask(t) for t in trained], metric=cfg.metric,
         )  # fmt: skip
         annotated = [label for label, on in zip(LABELS, preds[0]["label_mask"].any(0), strict=True) if on]
         untrained = [lab for lab in annotated if any(t is not None and lab not in t for t in trained)]
         runs[mixture] = (model, values, boot, untrained, preds[0])
     base = next(runs[m] for m in runs if m.role == "baseline")
-    chance = chance_of_test(base[4], cfg.group_score)["chance"]
+    chance = chance_of_test(base[4], cfg.group_score, cfg.metric)["chance"]
     results = [
         MixtureResult(
             m.spec,

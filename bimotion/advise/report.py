@@ -103,7 +103,7 @@ def summary_lines(advice: Advice) -> list[str]:
             else ""
         ),
         f"In-group baseline ({base.spec}): {_pm(base.score)}"
-        + (f" {DAGGER}: at or below chance, so the target's own data taught this model nothing" if at_chance else "")
+        + (f" {DAGGER}: at or below chance, no better by this measure than ignoring the audio" if at_chance else "")
         + ".",
         _verdict_line(advice),
     ]

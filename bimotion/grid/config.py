@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ..paper import TABLES
+from ..training.f1 import METRICS
 
 MARKER = "grid-trained.json"  # written beside a model once the grid has finished training it
 
@@ -64,6 +65,9 @@ class GridConfig:
     # How a test set's number is made from its (group, corpus) parts: ``mean`` (the paper's tables as
     # we read them: each corpus scored on its own, then averaged), ``weighted`` (by clips), ``pooled``.
     group_score: str = "mean"
+    # The tables' number: ``weighted_f1`` (the paper's text: sigmoid > 0.5, binary F1 per label) or
+    # ``weighted_f1_argmax`` (the authors' released code: arg-max, single-label weighted F1).
+    metric: str = "weighted_f1"
     confidence: float = 0.95
     eval_batch_size: int = 8
     projections: list[dict] = field(default_factory=list)  # see bimotion.projection.ProjectionSpec
@@ -104,6 +108,8 @@ class GridConfig:
             raise ValueError("seeds must list at least one seed")
         if self.group_score not in ("mean", "weighted", "pooled"):
             raise ValueError(f"group_score must be mean, weighted or pooled, not {self.group_score!r}")
+        if self.metric not in METRICS:
+            raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {self.metric!r}")
         if not 0 < self.confidence < 1:
             raise ValueError(f"confidence must be in (0, 1), not {self.confidence}")
         if self.groups and not self.target:

@@ -98,11 +98,17 @@ def _headers(table: Table) -> list[str]:
     return [c.label for c in table.columns] + (["Avg."] if table.paper_average else [])
 
 
+METRIC_WORDS = {  # what a table's numbers are, by the grid's ``metric``
+    "weighted_f1": "Weighted F1 (%): sigmoid > 0.5, binary F1 per label, weighted by support (the paper's text)",
+    "weighted_f1_argmax": "Weighted F1 (%) of the arg-max label, single-label (the authors' released code)",
+}
+
+
 def _notes(result: GridResult, table: Table) -> list[str]:
     seeds, cfg = result.config.seeds, result.config
     ours = f"mean ± std over seeds {seeds}" if len(seeds) > 1 else f"seed {seeds[0]}"
     notes = [
-        f"Weighted F1 (%). Ours: {ours}, [{100 * cfg.confidence:g}% bootstrap CI over {RESAMPLED}, "
+        f"{METRIC_WORDS[cfg.metric]}. Ours: {ours}, [{100 * cfg.confidence:g}% bootstrap CI over {RESAMPLED}, "
         f"{cfg.bootstrap_samples} resamples]; Δ = ours − paper; – = not in the paper.",
     ]
     notes.append(

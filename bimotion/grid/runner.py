@@ -327,13 +327,13 @@ class Grid:
                 seed = zlib.crc32(test.encode())  # the same resamples whatever else the grid holds
                 values, boot = score_test(
                     preds, samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=seed,
-                    group_score=cfg.group_score, trained=masks,
+                    group_score=cfg.group_score, trained=masks, metric=cfg.metric,
                 )  # fmt: skip
                 annotated = [lab for lab, on in zip(LABELS, preds[0]["label_mask"].any(0), strict=True) if on]
                 matrix[(model.name, test)] = {
                     **summarize(values, boot, cfg.confidence),
                     "num_test": len(preds[0]["id"]),
-                    "chance": chance_of_test(preds[0], cfg.group_score)["chance"],
+                    "chance": chance_of_test(preds[0], cfg.group_score, cfg.metric)["chance"],
                     "untrained": [lab for lab in annotated if any(t is not None and lab not in t for t in trained)],
                 }
                 boots[(model.name, test)] = boot
@@ -373,6 +373,7 @@ def entry_of_test(pred: dict, scores: dict, test: str, trained: list[str] | None
     return {
         "weighted_f1": aggregate(parts, pooled, mode),
         "macro_f1": aggregate(parts, pooled, mode, "macro_f1"),
+        "weighted_f1_argmax": aggregate(parts, pooled, mode, "weighted_f1_argmax"),
         "chance": chance_of_test({k: v[rows] for k, v in pred.items()}, mode)["chance"] / 100,
         "num_samples": int(rows.sum()),
         "test_sets": [f"{s.group}/{s.corpus}" for s in shards],

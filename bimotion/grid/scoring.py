@@ -54,13 +54,17 @@ def summarize(values: np.ndarray, boot: np.ndarray, confidence: float) -> dict:
     }
 
 
-def chance_of_test(pred: dict, group_score: str = "mean") -> dict:
+def chance_of_test(pred: dict, group_score: str = "mean", metric: str = "weighted_f1") -> dict:
     """Chance levels (%) of one test set's clips (:func:`~bimotion.training.metrics.chance_levels`),
-    combined over its (group, corpus) parts as :func:`score_test` combines the scores."""
-    keys = ("chance", "all_positive", "prior_matched")
+    combined over its (group, corpus) parts as :func:`score_test` combines the scores; ``chance``
+    is ``metric``'s."""
+    keys = ("chance", "all_positive", "prior_matched") if metric == "weighted_f1" else ("weighted_f1_argmax",)
+
+    def named(levels: dict) -> dict:
+        return {k: levels[k] for k in keys} | {"chance": levels[keys[0]]}
+
     if group_score == "pooled":
-        levels = chance_levels(pred["labels"], pred["label_mask"])
-        return {k: 100 * levels[k] for k in keys}
-    parts = [chance_levels(pred["labels"][rows], pred["label_mask"][rows]) for rows in _strata(pred)]
+        return {k: 100 * v for k, v in named(chance_levels(pred["labels"], pred["label_mask"])).items()}
+    parts = [named(chance_levels(pred["labels"][rows], pred["label_mask"][rows])) for rows in _strata(pred)]
     weights = [len(rows) for rows in _strata(pred)] if group_score == "weighted" else None
-    return {k: 100 * float(np.average([p[k] for p in parts], weights=weights)) for k in keys}
+    return {k: 100 * float(np.average([p[k] for p in parts], weights=weights)) for k in parts[0]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .f1 import GROUP_SCORES, f1_from_counts, label_counts
+from .f1 import GROUP_SCORES, METRICS, argmax_reading, f1_from_counts, label_counts
 
 INTERVAL_SAMPLES = 1000  # bootstrap resamples behind a run's test intervals
 CONFIDENCE = 0.95
@@ -57,14 +57,18 @@ def score_test(
     seed: int = 0,
     group_score: str = "mean",
     trained: list[np.ndarray | None] | None = None,
+    metric: str = "weighted_f1",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted F1 (%) of one test set for each seed's predictions, and the bootstrap distribution
     of their mean.  Each (group, corpus) part is scored on its own and combined by ``group_score``
     (:data:`~bimotion.training.metrics.GROUP_SCORES`); the bootstrap resamples the speakers of each
     part (``predictions[0]["speaker"]``; see the module's docstring).  ``trained``: per seed, the labels its model trained on (boolean over the label space,
-    ``None``: all); the others are predicted absent."""
+    ``None``: all); the others are predicted absent.  ``metric``: the paper's text's reading of the
+    logits or its released code's (:data:`~.f1.METRICS`)."""
     if group_score not in GROUP_SCORES:
         raise ValueError(f"group_score must be one of {GROUP_SCORES}, not {group_score!r}")
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, not {metric!r}")
     ref = predictions[0]
     for other in predictions[1:]:
         if not np.array_equal(other["id"], ref["id"]):
@@ -81,10 +85,14 @@ def score_test(
             weights = np.vstack([weights, drawn[:, cluster]])
         counts = []
         for pred, known in zip(predictions, trained, strict=True):
-            preds = (pred["logits"][rows] > 0).astype(np.int8)  # sigmoid > 0.5
-            if known is not None:
-                preds = preds * known.astype(np.int8)
-            counts.append(label_counts(preds, pred["labels"][rows], pred["label_mask"][rows], weights))
+            labels, mask = pred["labels"][rows], pred["label_mask"][rows]
+            if metric == "weighted_f1_argmax":
+                preds, labels = argmax_reading(pred["logits"][rows], labels, mask, known)
+            else:
+                preds = (pred["logits"][rows] > 0).astype(np.int8)  # sigmoid > 0.5
+                if known is not None:
+                    preds = preds * known.astype(np.int8)
+            counts.append(label_counts(preds, labels, mask, weights))
         per_part.append(counts)
         sizes.append(len(rows))
     f1 = 100 * _combine(per_part, sizes, group_score)

@@ -1,12 +1,23 @@
 """The paper's weighted F1 kernel: counts per label over annotated clips (one row per bootstrap
 resample at once), and the F1 from them.  Imports only numpy: :mod:`.metrics` (scores per group)
-and :mod:`.bootstrap` (intervals) both stand on it."""
+and :mod:`.bootstrap` (intervals) both stand on it.
+
+Two readings of a clip's predictions go through it (:data:`METRICS`):
+
+* ``weighted_f1``, the paper's text (section 5.3): sigmoid > 0.5 per label, binary F1 per annotated
+  label, weighted by support: a multi-label score.
+* ``weighted_f1_argmax``, the authors' released code (``compute_metrics`` of HLTCHKUST/elderly_ser's
+  ``utils/metrics.py``): the arg-max of the logits and of the labels over the test set's annotated
+  labels, then scikit-learn's weighted-average F1 of that single-label problem
+  (:func:`argmax_reading`).  Which of the two produced the paper's tables is not said; the grid's
+  ``metric`` picks one for the tables, and every ``scores.json`` holds both."""
 
 from __future__ import annotations
 
 import numpy as np
 
 THRESHOLD = 0.5
+METRICS = ("weighted_f1", "weighted_f1_argmax")  # the paper's text's reading, and its released code's
 GROUP_SCORES = ("mean", "weighted", "pooled")  # how a group's (or test set's) number is made from its corpora
 
 
@@ -40,3 +51,41 @@ def f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray
     """Weighted F1 from :func:`label_counts` (counts of several sets of clips may be summed first)."""
     support = tp + fn
     return ratio((ratio(2 * tp, 2 * tp + fp + fn) * support).sum(1), support.sum(1))
+
+
+def argmax_reading(
+    logits: np.ndarray, labels: np.ndarray, mask: np.ndarray, trained: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The released code's reading of each clip, as one-hot rows ``(preds, labels)``: the arg-max of
+    the logits over the annotated (and ``trained``) labels, and of the labels over the annotated
+    ones (the first, for a clip with several or none, as ``np.argmax`` gives it).  Their
+    :func:`weighted_f1` is scikit-learn's ``f1_score(truth, guess, average="weighted")``.  A clip
+    whose annotated labels were all untrained predicts nothing."""
+    mask = np.asarray(mask).astype(bool)
+    allowed = mask if trained is None else mask & np.asarray(trained, dtype=bool)
+    rows = np.arange(len(mask))
+    guess = np.zeros(mask.shape, dtype=np.int8)
+    some = allowed.any(-1)
+    guess[rows[some], np.argmax(np.where(allowed, logits, -np.inf), -1)[some]] = 1
+    return guess, argmax_truth(labels, mask)
+
+
+def argmax_truth(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each clip's label as the released code reads it, one-hot: the first of its annotated labels
+    that is present (the first annotated label for a clip with none)."""
+    mask = np.asarray(mask).astype(bool)
+    truth = np.zeros(mask.shape, dtype=np.int8)
+    truth[np.arange(len(mask)), np.argmax(np.where(mask, labels, -1), -1)] = 1
+    return truth * mask
+
+
+def argmax_chance(labels: np.ndarray, mask: np.ndarray) -> float:
+    """Chance level (a fraction) of ``weighted_f1_argmax`` on one set of clips: the better of always
+    guessing the most frequent label (``p * 2p / (1 + p)``) and guessing at the labels' frequencies
+    (``sum p_k^2``), over the labels as :func:`argmax_truth` reads them."""
+    support = argmax_truth(labels, mask).sum(0).astype(np.float64)
+    if support.sum() == 0:
+        return 0.0
+    share = support / support.sum()
+    top = share.max()
+    return float(max(top * 2 * top / (1 + top), (share**2).sum()))

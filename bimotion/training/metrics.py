@@ -1,9 +1,12 @@
 """The paper's metrics, per corpus and per group: one weighted-F1 kernel (:func:`weighted_f1`, which
 the grid's bootstrap runs over all its resamples at once), scikit-learn for the accuracies.
 
-* **weighted F1** (the paper's metric): sigmoid > 0.5 per label, binary F1 per *annotated* label,
-  averaged weighted by each label's support (its positives).  Labels outside a corpus's label space
-  are never scored; labels with no positives weigh nothing.
+* **weighted F1** (the paper's metric, as its text defines it): sigmoid > 0.5 per label, binary F1
+  per *annotated* label, averaged weighted by each label's support (its positives).  Labels outside
+  a corpus's label space are never scored; labels with no positives weigh nothing.
+* **weighted F1, arg-max** (``weighted_f1_argmax``, as the authors' released code computes it, see
+  :mod:`.f1`): the single-label weighted F1 of the arg-max over the annotated labels, with its own
+  chance level (``chance["weighted_f1_argmax"]``).
 * **per-label** precision, recall, F1 and support; **macro F1** over the annotated labels that occur.
 * **unweighted accuracy** (UA, balanced accuracy: mean per-class recall of the arg-max over the
   annotated labels) and plain accuracy, for single-label corpora (every clip has exactly one label).
@@ -42,7 +45,17 @@ import numpy as np
 
 from loaders.labels import LABELS
 
-from .f1 import GROUP_SCORES, THRESHOLD, f1_from_counts, label_counts, ratio, weighted_f1  # noqa: F401 (re-exported)
+from .f1 import (  # noqa: F401 (re-exported)
+    GROUP_SCORES,
+    METRICS,
+    THRESHOLD,
+    argmax_chance,
+    argmax_reading,
+    f1_from_counts,
+    label_counts,
+    ratio,
+    weighted_f1,
+)
 from .outputs import MODEL_CONFIG, PROBE_CONFIG, model_kind
 
 DAGGER = "†"  # marks a score at or below its test set's chance level, in every table, report and figure
@@ -101,7 +114,7 @@ def chance_levels(labels: np.ndarray, mask: np.ndarray) -> dict:
     macro = max(float((2 * prevalence / (1 + prevalence))[supported].mean()), float(prevalence[supported].mean())) \
         if supported.any() else 0.0  # fmt: skip
     out = {"all_positive": all_positive, "prior_matched": prior, "chance": max(all_positive, prior),
-           "macro_f1": macro}  # fmt: skip
+           "macro_f1": macro, "weighted_f1_argmax": argmax_chance(labels, mask) if len(labels) else 0.0}  # fmt: skip
     if len(labels) and ((labels * mask).sum(-1) == 1).all():
         out["unweighted_accuracy"] = 1.0 / int(supported.sum())
     return out
@@ -147,6 +160,7 @@ def scores(
         "num_samples": int(len(labels)),
         "loss": float(masked_bce(logits, labels, mask).mean()) if len(labels) else float("nan"),
         "weighted_f1": float(weighted_f1(preds, labels, mask)[0]),
+        "weighted_f1_argmax": float(weighted_f1(*argmax_reading(logits, labels, mask, trained), mask)[0]),
         "macro_f1": float(f1[supported].mean()) if supported else 0.0,
         "chance": chance_levels(labels, mask),
         "annotated_labels": [LABELS[j] for j in annotated],
@@ -277,13 +291,15 @@ def _group(parts: list[dict], pooled: dict, mode: str) -> dict:
         "weighted_f1": aggregate(parts, pooled, mode),
         "weighted_f1_by": {m: aggregate(parts, pooled, m) for m in GROUP_SCORES},
         "macro_f1": aggregate(parts, pooled, mode, "macro_f1"),
+        "weighted_f1_argmax": aggregate(parts, pooled, mode, "weighted_f1_argmax"),
         "chance": {
-            k: aggregate(chances, pooled["chance"], mode, k) for k in ("chance", "all_positive", "prior_matched")
+            k: aggregate(chances, pooled["chance"], mode, k)
+            for k in ("chance", "all_positive", "prior_matched", "weighted_f1_argmax")
         },
         "loss": pooled["loss"],
         "annotated_labels": pooled["annotated_labels"],
         "untrained_labels": pooled["untrained_labels"],
-        "pooled": {k: pooled[k] for k in ("weighted_f1", "macro_f1", "chance", "per_label")},
+        "pooled": {k: pooled[k] for k in ("weighted_f1", "weighted_f1_argmax", "macro_f1", "chance", "per_label")},
     }
 
 
