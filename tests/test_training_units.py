@@ -166,10 +166,20 @@ def test_scores_per_corpus_and_group_and_row_mapping():
     # Trainer hands predictions in any order with the `row` label: the scores must not change
     from transformers import EvalPrediction
 
-    ds = __import__("datasets").Dataset.from_dict({"corpus": corpora, "group": groups})
+    speakers = [f"s{i % 3}" if i % 5 else None for i in range(30)]  # some clips without a speaker id
+    ds = __import__("datasets").Dataset.from_dict({"corpus": corpora, "group": groups, "speaker_id": speakers})
     order = rng.permutation(30)
     got = GroupMetrics(ds)(EvalPrediction(predictions=logits[order], label_ids=(labels[order], m[order], order)))
     assert got == pytest.approx(flat(out))
+    # the test split's intervals (train.py's end table, scores.json) resample the dataset's speakers
+    metrics = GroupMetrics(ds, intervals=200)
+    metrics(EvalPrediction(predictions=logits[order], label_ids=(labels[order], m[order], order)))
+    named = np.array([s or "" for s in speakers])
+    by_speaker = score_groups(logits, labels, m, corpora, groups, intervals=200, speakers=named)
+    by_clip = score_groups(logits, labels, m, corpora, groups, intervals=200)
+    for group in ("zho_eld", "eng_eld"):
+        assert metrics.last["groups"][group]["weighted_f1_ci"] == by_speaker["groups"][group]["weighted_f1_ci"]
+    assert by_speaker["groups"]["eng_eld"]["weighted_f1_ci"] != by_clip["groups"]["eng_eld"]["weighted_f1_ci"]
 
 
 # ---------------------------------------------------------------------------------------------- mixtures

@@ -329,10 +329,11 @@ class GroupMetrics:
     def __init__(
         self, dataset, threshold: float = THRESHOLD, trained_labels: list[str] | None = None, intervals: int = 0
     ):
-        from .data import column
+        from .data import column, speakers
 
         self.corpora = column(dataset, "corpus")
         self.groups = column(dataset, "group")
+        self.speakers = speakers(dataset)  # what the intervals resample
         self.threshold = threshold
         self.trained_labels = trained_labels
         self.intervals = intervals  # bootstrap resamples for each group's interval (the test split's)
@@ -345,6 +346,6 @@ class GroupMetrics:
         logits, labels, mask, rows = logits[order], labels[order], mask[order], rows[order].astype(int)
         self.last = score_groups(
             logits, labels, mask, self.corpora[rows], self.groups[rows], self.threshold,
-            trained_labels=self.trained_labels, intervals=self.intervals,
+            trained_labels=self.trained_labels, intervals=self.intervals, speakers=self.speakers[rows],
         )  # fmt: skip
         return flat(self.last)
