@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -132,7 +133,20 @@ def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_clip_bootstra
     assert {p: p.stat().st_mtime_ns for p in out.glob("models/*/seed*/" + MARKER)} == before
     advice = json.loads((out / "advice.json").read_text())
     assert all(m["score"]["ci_seeds"] == [None, None] for m in advice["mixtures"])
-    assert "bootstrap interval over test clips (one seed" in printed
+    assert "bootstrap interval over test speakers (one seed" in printed
+
+
+def test_a_model_scored_on_other_clips_than_the_baseline_is_refused(probe_advice, tmp_path):
+    """A difference pairs the two models clip by clip (the same resamples): predictions of another
+    order or set of clips would pair clips that are not the same."""
+    argv, out, _ = probe_advice
+    copy = Path(shutil.copytree(out, tmp_path / "out"))
+    for npz in copy.glob("predictions/zho_adu/seed0/*.npz"):
+        with np.load(npz) as saved:
+            reversed_rows = {k: saved[k][::-1] for k in saved.files}
+        np.savez(npz, **reversed_rows)
+    with pytest.raises(ValueError, match="zho_adu was scored on other test clips than the baseline zho_eld"):
+        main([*argv[:-5], "--seeds", "0", "--output", str(copy)])
 
 
 def test_fine_tuning_backend_gives_the_advice_too(data_dirs, tmp_path):

@@ -189,3 +189,18 @@ def test_confusion_counts_by_hand_and_they_sum_to_the_clips(tmp_path):
     assert pixels.shape[1] > 500 and pixels.std() > 0
     assert draw_confusion({"groups": {}}, tmp_path / "none.png", "empty") is None  # nothing to draw: no file
     assert not (tmp_path / "none.png").exists()
+
+
+def test_the_threshold_is_read_on_the_logit_as_the_bootstrap_reads_it():
+    """sigmoid rounds a float32 logit of 1e-8 to exactly 0.5: scores() called it absent while the
+    grid's bootstrap (logits > 0) called it present, so one clip had two scores."""
+    logits = np.full((1, 13), -5.0, dtype=np.float32)
+    logits[0, 0] = 1e-8
+    labels, mask = np.zeros((1, 13), dtype=np.int8), np.zeros((1, 13), dtype=np.int8)
+    labels[0, 0], mask[0, :3] = 1, 1
+    pred = {"id": np.array(["a"]), "group": np.array(["eng_adu"]), "corpus": np.array(["crema_d"]),
+            "logits": logits, "labels": labels, "label_mask": mask}  # fmt: skip
+    values, _ = score_test([pred], samples=0, confidence=0.95)
+    assert scores(logits, labels, mask)["weighted_f1"] == values[0] / 100 == 1.0
+    with pytest.raises(ValueError, match="threshold must be a probability"):
+        scores(logits, labels, mask, threshold=1.0)

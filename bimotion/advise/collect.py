@@ -181,6 +181,11 @@ def collect_advice(grid: Grid) -> Advice:
         untrained = [lab for lab in annotated if any(t is not None and lab not in t for t in trained)]
         runs[mixture] = (model, values, boot, untrained, preds[0])
     base = next(runs[m] for m in runs if m.role == "baseline")
+    for m, run in runs.items():  # a difference pairs clip by clip: every model scored on the same clips
+        if not np.array_equal(run[4]["id"], base[4]["id"]):
+            raise ValueError(
+                f"{m.spec} was scored on other test clips than the baseline {base[0].name}: rerun the grid"
+            )
     chance = chance_of_test(base[4], cfg.group_score, cfg.metric)["chance"]
     results = [
         MixtureResult(
