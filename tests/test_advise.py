@@ -297,6 +297,11 @@ def test_a_handful_of_test_clips_gives_no_verdict(capsys):
     sure = Estimate([100.0], 100.0, 0.0, [math.nan] * 2, [100.0, 100.0], 0.0)  # one clip: a zero-width interval
     mixture = MixtureResult("zho_eld+zho_adu", "m", "m", "augment", "X(l,A)", ["zho_adu"], sure, sure, test_clips=1)
     assert mixture.verdict == "too_few"
+    # a mean over corpora weighs a 1-clip corpus as much as a 300-clip one: its size is what counts
+    from bimotion.advise.collect import judged_clips
+
+    two = {"group": np.array(["eng_eld"] * 301), "corpus": np.array(["crema_d"] * 300 + ["tess"])}
+    assert (judged_clips(two, "mean"), judged_clips(two, "weighted"), judged_clips(two, "pooled")) == (1, 301, 301)
     assert MixtureResult(**{**mixture.__dict__, "test_clips": MIN_VERDICT_CLIPS}).verdict == "helps"
     # the headline calls the top mixture a help only when the verdict is a clear gain
     from bimotion.advise.collect import Advice

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..grid.plan import target_test
 from ..grid.runner import Grid
-from ..grid.scoring import chance_of_test, score_test
+from ..grid.scoring import chance_of_test, score_test, strata
 from ..mixture import parse_mixture
 
 MIN_VERDICT_CLIPS = 20  # fewer test clips than this: no gain or loss is called clear
@@ -85,13 +85,15 @@ class MixtureResult:
     score: Estimate  # weighted F1 (%) on the target's test set
     delta: Estimate  # score minus the baseline's, paired by seed and by resample
     untrained: list[str] = field(default_factory=list)  # labels the target annotates that the model never saw
-    test_clips: int = MIN_VERDICT_CLIPS  # the target's test set's size
+    # the clips behind the number: the test set's, or with group_score mean its smallest corpus's
+    # (each corpus weighs the same, so a corpus of 1 clip is half of a two-corpus test set's score)
+    test_clips: int = MIN_VERDICT_CLIPS
     chance: float = math.nan  # the test set's chance level (%)
 
     @property
     def verdict(self) -> str:
-        """``baseline``; ``too_few`` on a test set of under :data:`MIN_VERDICT_CLIPS` clips (a bootstrap
-        over a handful of clips gives intervals far too narrow); ``at_chance`` when this model and the
+        """``baseline``; ``too_few`` under :data:`MIN_VERDICT_CLIPS` :attr:`test_clips` (a bootstrap over
+        a handful of clips gives intervals far too narrow); ``at_chance`` when this model and the
         baseline both score at or below chance (neither learnt anything: their difference says nothing);
         ``helps`` / ``hurts`` when :attr:`delta`'s intervals over clips and over seeds (with several) both
         exclude 0 on that side; else ``unclear``."""
@@ -105,6 +107,13 @@ class MixtureResult:
         if all(low > 0 for low, _ in intervals):
             return "helps"
         return "hurts" if all(high < 0 for _, high in intervals) else "unclear"
+
+
+def judged_clips(pred: dict, group_score: str) -> int:
+    """The clips behind a test set's number (:attr:`MixtureResult.test_clips`): all of them, or with
+    ``group_score`` mean (each corpus weighs the same) its smallest corpus's."""
+    sizes = [len(rows) for rows in strata(pred)]
+    return min(sizes) if group_score == "mean" else sum(sizes)
 
 
 @dataclass
@@ -181,6 +190,7 @@ def collect_advice(grid: Grid) -> Advice:
         untrained = [lab for lab in annotated if any(t is not None and lab not in t for t in trained)]
         runs[mixture] = (model, values, boot, untrained, preds[0])
     base = next(runs[m] for m in runs if m.role == "baseline")
+    judged = judged_clips(base[4], cfg.group_score)
     for m, run in runs.items():  # a difference pairs clip by clip: every model scored on the same clips
         if not np.array_equal(run[4]["id"], base[4]["id"]):
             raise ValueError(
@@ -198,7 +208,7 @@ def collect_advice(grid: Grid) -> Advice:
             score=Estimate.of(values, boot, cfg.confidence, (0.0, 100.0)),
             delta=Estimate.of(values - base[1], boot - base[2], cfg.confidence, (-100.0, 100.0)),
             untrained=untrained,
-            test_clips=len(base[4]["id"]),
+            test_clips=judged,
             chance=chance,
         )  # fmt: skip
         for m, (model, values, boot, untrained, _) in runs.items()

@@ -20,7 +20,7 @@ VERDICTS = {
     "helps": "a clear gain",
     "hurts": "a clear loss",
     "unclear": "not clear: an interval includes 0",
-    "too_few": f"no verdict: the test set has under {MIN_VERDICT_CLIPS} clips",
+    "too_few": f"no verdict: the test set, or one of the corpora its mean weighs alike, has under {MIN_VERDICT_CLIPS} clips",
     "at_chance": "no verdict: it and the baseline are both at or below chance",
 }
 
@@ -98,8 +98,9 @@ def summary_lines(advice: Advice) -> list[str]:
         f"Target: {who} ({advice.target}), {advice.num_test} test clips; weighted F1 (%) on its test set, "
         f"chance level {advice.chance:.1f}; {advice.backend}, seeds {advice.seeds}."
         + (
-            f" Too few test clips to judge any difference (under {MIN_VERDICT_CLIPS}): add test data first."
-            if advice.num_test < MIN_VERDICT_CLIPS
+            f" Too few test clips to judge any difference (under {MIN_VERDICT_CLIPS}, in the test set or in one of "
+            "the corpora its mean weighs alike): add test data first."
+            if min((m.test_clips for m in advice.mixtures), default=advice.num_test) < MIN_VERDICT_CLIPS
             else ""
         ),
         f"In-group baseline ({base.spec}): {_pm(base.score)}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..training.bootstrap import _strata, score_test  # noqa: F401 (score_test: the grid's, re-exported)
+from ..training.bootstrap import score_test, strata  # noqa: F401 (score_test: the grid's, re-exported)
 from ..training.metrics import chance_levels
 
 
@@ -65,6 +65,6 @@ def chance_of_test(pred: dict, group_score: str = "mean", metric: str = "weighte
 
     if group_score == "pooled":
         return {k: 100 * v for k, v in named(chance_levels(pred["labels"], pred["label_mask"])).items()}
-    parts = [named(chance_levels(pred["labels"][rows], pred["label_mask"][rows])) for rows in _strata(pred)]
-    weights = [len(rows) for rows in _strata(pred)] if group_score == "weighted" else None
+    parts = [named(chance_levels(pred["labels"][rows], pred["label_mask"][rows])) for rows in strata(pred)]
+    weights = [len(rows) for rows in strata(pred)] if group_score == "weighted" else None
     return {k: 100 * float(np.average([p[k] for p in parts], weights=weights)) for k in parts[0]}

@@ -34,7 +34,7 @@ def _clusters(pred: dict, rows: np.ndarray) -> np.ndarray:
     return np.array(cluster) if len(index) > 1 else np.arange(len(rows))
 
 
-def _strata(pred: dict) -> list[np.ndarray]:
+def strata(pred: dict) -> list[np.ndarray]:
     """The rows of each (group, corpus) part of a test set, in order of appearance."""
     keys = np.char.add(np.char.add(pred["group"], "/"), pred["corpus"])
     return [np.flatnonzero(keys == key) for key in dict.fromkeys(keys.tolist())]
@@ -76,7 +76,7 @@ def score_test(
     trained = trained or [None] * len(predictions)
     rng = np.random.default_rng(seed)
     per_part, sizes = [], []
-    for rows in _strata(ref):
+    for rows in strata(ref):
         weights = np.ones((1, len(rows)))
         if samples:
             cluster = _clusters(ref, rows)
