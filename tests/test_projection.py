@@ -279,3 +279,23 @@ def test_a_labels_colour_is_fixed_and_its_density_is_not_cut_at_the_frame():
         return colours
 
     assert legend_colours(["neutral", "anger"]) == legend_colours(["anger", "neutral"])
+
+
+def test_figures_of_a_grid_config_are_drawn_with_its_threads(tmp_path, monkeypatch):
+    """project.py --config drew demo.yaml's figures with torch's default threads while the grid had
+    drawn them with its num_threads: 1, and the features' last digits, so the UMAP layouts, differed."""
+    import torch
+
+    import bimotion.projection as projection
+
+    module = load_recipe("project")
+    seen = []
+    monkeypatch.setattr(module, "check", lambda args: ["figure2"])  # the checked specs, here a stand-in
+    monkeypatch.setattr(projection, "project", lambda *args, **kwargs: seen.append(torch.get_num_threads()) or [])
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert module.main(["--config", "demo", "--grid_dir", str(tmp_path), "--output_dir", str(tmp_path)]) == 0
+        assert seen == [1] and torch.get_num_threads() == 2  # demo.yaml's num_threads, then as it was
+    finally:
+        torch.set_num_threads(before)

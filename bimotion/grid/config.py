@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -46,6 +47,22 @@ def find_config(config: str | os.PathLike) -> Path:
     raise FileNotFoundError(
         f"no grid config file {str(config)!r}; or give a shipped config's name: {shipped_configs()}"
     )
+
+
+@contextmanager
+def torch_threads(count: int | None):
+    """torch's CPU threads set to ``count`` for the block (``None``: left as they are), as a grid
+    config's ``num_threads`` asks: a grid's runs and the figures drawn from it again (their features,
+    and so their UMAP layout, depend on the threads that computed them)."""
+    import torch
+
+    before = torch.get_num_threads()
+    if count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
 from .checks import check_config, check_inputs, check_rows
 from .claims import Claims, Ranks
-from .config import MARKER, GridConfig, data_sources, load_config
+from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
 from .plan import PlannedModel, make_plan, shard_name
 from .report import GridResult, write_reports
 from .scoring import CellResult, chance_of_test, score_test, summarize
@@ -249,15 +249,8 @@ class Grid:
             )
 
     def run(self) -> GridResult:
-        import torch
-
-        threads = torch.get_num_threads()
-        if self.config.num_threads:
-            torch.set_num_threads(self.config.num_threads)
-        try:
+        with torch_threads(self.config.num_threads):
             return self._run()
-        finally:
-            torch.set_num_threads(threads)
 
     def _run(self) -> GridResult | None:
         """The steps in order, every process of a launch in step (:mod:`.workers`)."""
