@@ -176,14 +176,14 @@ class ByUnit:
         return f"whole {name}s per split ({where}), in the paper protocol's proportions{balance}{caveat}"
 
     def apply(self, records, ctx):
-        unit_of = UNITS[self.unit][1]
+        unit_of = _merged_units(records, UNITS[self.unit][1], ctx.identical)
         scopes = _by(records, "group") if self.scope == "group" else {"all": records}
         home = _home_groups(records, unit_of) if len(scopes) > 1 else {}
         split_of_unit: dict[str, str] = {}
         for scope, rows in scopes.items():
             units: dict[str, list] = defaultdict(list)
             for r in rows:
-                unit = unit_of(row_of(r))
+                unit = unit_of(r)
                 if unit is None:
                     raise ValueError(f"{r.id}: has no {UNITS[self.unit][0]}, which the speaker protocol splits by")
                 units[unit].append(r)
@@ -200,7 +200,28 @@ class ByUnit:
                 bounds = np.cumsum(counts[stratum])
                 for position, index in enumerate(order):
                     split_of_unit[members[index]] = SPLITS[int(np.searchsorted(bounds, position, side="right"))]
-        return {r.id: split_of_unit[unit_of(row_of(r))] for r in records}
+        return {r.id: split_of_unit[unit_of(r)] for r in records}
+
+
+def _merged_units(records, unit_of, identical) -> Callable:
+    """``record -> unit`` by ``unit_of`` (a row's), with the units that hold copies of one recording
+    (``identical`` sets of ids) merged into one, named by the first in sorted order: whole units per
+    split then keep every copy in one split, as the paper protocol's :func:`keep_together` does."""
+    of = {r.id: unit_of(row_of(r)) for r in records}
+    parent: dict[str, str] = {}
+
+    def root(unit: str) -> str:
+        while parent.get(unit, unit) != unit:
+            unit = parent[unit]
+        return unit
+
+    for ids in identical:
+        units = sorted({of[i] for i in ids if of.get(i) is not None})
+        for unit in units[1:]:
+            first, other = sorted((root(units[0]), root(unit)))
+            if first != other:
+                parent[other] = first
+    return lambda r: None if of[r.id] is None else root(of[r.id])
 
 
 def _home_groups(records, unit_of) -> dict[str, str]:
@@ -209,7 +230,7 @@ def _home_groups(records, unit_of) -> dict[str, str]:
     order): it is drawn there, and all its records take that split, so it never spans splits."""
     sizes: dict[str, Counter] = defaultdict(Counter)
     for r in records:
-        sizes[unit_of(row_of(r))][r.group] += 1
+        sizes[unit_of(r)][r.group] += 1
     return {unit: max(sorted(c), key=c.__getitem__) for unit, c in sizes.items() if len(c) > 1}
 
 
@@ -316,6 +337,7 @@ def not_speaker_independent(protocol: str, corpora: Iterable[str]) -> list[str]:
 class _Context:
     seed: int
     paper: dict[str, str] = field(default_factory=dict)
+    identical: list[tuple[str, ...]] = field(default_factory=list)  # sets of ids whose audio is identical
 
     def rng(self, *key) -> np.random.Generator:
         digest = hashlib.sha256("\x1f".join(map(str, (self.seed, *key))).encode()).digest()
@@ -339,7 +361,7 @@ def assign_splits(
     sets = [tuple(ids) for ids in identical]
     out: dict[str, str] = {}
     for corpus, rows in by_corpus.items():
-        ctx = _Context(seed)
+        ctx = _Context(seed, identical=sets)
         paper = PAPER.get(corpus, USER_PROPORTIONS)
         ctx.paper = paper.apply(rows, ctx)
         if not any(r.official_split for r in rows):  # drawn, not the corpus's own
