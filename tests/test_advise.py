@@ -122,6 +122,7 @@ def test_every_reported_mixture_was_trained_and_scored_and_the_summary_says_thei
     )
     assert f"chance level {advice['chance']:.1f}" in summary and "| Chance level |" in summary
     assert "Adding Mandarin adults raises" in summary or "Adding Mandarin adults lowers" in summary
+    assert "with no correction for the 2 made here" in summary  # 2 comparisons with the baseline, each at 95%
 
 
 def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_clip_bootstrap(probe_advice, capsys):

@@ -170,7 +170,9 @@ def render_markdown(advice: Advice) -> str:
         f"- CI (seeds): Student-t interval of the mean over seeds {advice.seeds}; CI (test set): bootstrap over the "
         f"{RESAMPLED} ({advice.bootstrap_samples} resamples, the same for every model, so Δ's is paired). A Δ "
         "helps or hurts when both intervals exclude 0 on that side (the bootstrap's alone with one seed); ± in the "
-        "summary is half the interval over seeds (the bootstrap's with one seed).",
+        "summary is half the interval over seeds (the bootstrap's with one seed). Each verdict is one "
+        f"{100 * advice.confidence:g}% comparison, with no correction for the {len(advice.mixtures) - 1} made here: "
+        "among many, one 'clear' gain or loss may be chance, and the highest of several is likely to be overstated.",
         "- Roles: augment = the target's data plus other groups (X(l,a)+g one group, X(l,A) its language's other "
         "age groups, X(L,a) its age group's other languages, X(L,A) every group); inference = a model that never "
         "saw the target's data (X(¬l,a) other language, X(l,¬a) other age group, X(¬l,¬a) both).",
