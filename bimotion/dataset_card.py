@@ -293,7 +293,7 @@ def _protocol(info: dict) -> dict:
     return {
         "protocol_intro": intro,
         "protocol_rules": splits.describe(protocol, info["corpora"]),
-        "not_speaker_independent": [f"{c} ({splits.rule(protocol, c).reason})" for c in dependent],
+        "not_speaker_independent": [f"{c}: {splits.rule(protocol, c).reason}" for c in dependent],
     }
 
 

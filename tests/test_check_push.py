@@ -60,7 +60,7 @@ def test_check_proves_the_speaker_protocol_shares_no_speaker(prepared, capsys):
         r"^  tess +.*words shared \(words kept apart: OK; NOT speaker-independent: it has one speaker", out, re.M
     )
     card = (prepared["speaker"] / "README.md").read_text(encoding="utf-8")
-    assert re.search(r"Not speaker-independent under this protocol: .*tess \(it has one speaker per group", card)
+    assert re.search(r"Not speaker-independent under this protocol: .*tess: it has one speaker per group", card)
     assert splits.not_speaker_independent("speaker", ["crema_d", "tess", "csed"]) == ["tess", "csed"]
     assert "units" not in result["overlap"]["csed"]  # no speaker ids: kept the paper split
     assert re.search(r"^  csed +no speaker ids", out, re.M)

@@ -244,6 +244,11 @@ def test_the_bootstrap_resamples_speakers_not_clips():
     assert 30 < clips_lo and clips_hi < 80  # the old, far too narrow interval (predictions saved without speakers)
     lo, hi = _interval(dict(pred, speaker=np.where(right, "A", "B")))
     assert lo == 0 and hi == 100
+    # two speakers alike, each right on every other clip: drawing whole speakers alone gave a 0-width
+    # interval; their clips' variation is kept (at least the clip bootstrap's width)
+    alike = dict(pred, logits=np.where((np.arange(n) % 2 == 0)[:, None], logits[:1], logits[-1:]))
+    clip_width = np.diff(_interval(alike))[0]
+    assert clip_width > 10 and np.diff(_interval(dict(alike, speaker=np.where(right, "A", "B"))))[0] >= clip_width
     # a clip without a speaker id is a speaker of its own: all of them unnamed is the clip bootstrap
     assert np.array_equal(_interval(dict(pred, speaker=np.full(n, ""))), [clips_lo, clips_hi])
     # a single speaker: its clips are the only variation there is, and they are resampled

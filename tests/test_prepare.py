@@ -114,7 +114,11 @@ def test_card_configs_cover_the_registry_and_unions_reuse_the_group_files(speake
     for corpus in SIX:
         assert loaders.SOURCES[corpus].license in card and loaders.SOURCES[corpus].citation.strip() in card
     assert "CSED speakers" in card and "one speaker per group" in card
-    assert "Not speaker-independent under this protocol: elderreact, csed" in card
+    assert (
+        "Not speaker-independent under this protocol: tess: it has one speaker per group (OAF elderly, YAF adult), "
+        "in every split; elderreact: its clip names are stimuli, not people, and it has no speaker ids; csed: it has "
+        "no speaker ids (the release does not say who speaks in which clip)."
+    ) in card
 
 
 def test_prepared_folder_loads_with_plain_datasets_in_a_fresh_process(paper_out, tmp_path):
