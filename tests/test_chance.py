@@ -204,3 +204,26 @@ def test_the_threshold_is_read_on_the_logit_as_the_bootstrap_reads_it():
     assert scores(logits, labels, mask)["weighted_f1"] == values[0] / 100 == 1.0
     with pytest.raises(ValueError, match="threshold must be a probability"):
         scores(logits, labels, mask, threshold=1.0)
+
+
+@pytest.mark.parametrize("title", ["zho_eld: confusion on the test split",
+                                   "yuemotion:all+eng_adu[esd]+zho_adu[esd] (seed 0): confusion on every test set"])  # fmt: skip
+def test_a_one_panel_confusion_figure_shows_its_whole_title_and_legend(title):
+    """A one-panel figure was 3.4 in wide: its title line 'colour: share of the row; numbers: clips
+    (blank: none)' was cut at both edges.  Every title line lies inside the figure, and the panel's."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.training.confusion_plot import LEGEND, confusion_figure
+
+    labels, mask = _single("anger", "happiness", "neutral", "neutral")
+    result = score_groups(np.zeros(labels.shape), labels, mask, ["csed"] * 4, ["zho_eld"] * 4)
+    fig = confusion_figure(result, title)
+    renderer = fig.canvas.get_renderer()
+    frame = fig.bbox
+    shown = fig._suptitle.get_text()
+    assert " ".join(shown.split()) == f"{title} {LEGEND}"  # wrapped, never shortened
+    for text in (fig._suptitle, fig.axes[0].title):
+        box = text.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and box.y1 <= frame.y1, text.get_text()
+    assert fig.axes[0].title.get_window_extent(renderer).y1 < fig._suptitle.get_window_extent(renderer).y0
+    plt.close(fig)

@@ -63,9 +63,17 @@ def _draw(ax, title: str, conf: dict, clips: int) -> None:
     ax.set_title(f"{title}\n{note}", fontsize=8)
 
 
-def draw_confusion(result: dict, path: str | Path, title: str) -> Path | None:
-    """Draw every (group, corpus) panel of ``result`` (:func:`~.metrics.score_groups`' output) to the
-    PNG ``path``; ``None`` (nothing written) when ``result`` holds no confusion counts."""
+LEGEND = "colour: share of the row; numbers: clips (blank: none)"
+MIN_WIDTH_IN = 5.2  # a one-panel figure is no narrower: its title and LEGEND fit on their lines
+CHARS_PER_IN = 11  # characters of the 10 pt title per inch of figure width, with room to spare
+LINE_IN = 0.18  # height of one 10 pt title line
+
+
+def confusion_figure(result: dict, title: str):
+    """The figure of :func:`draw_confusion` (not saved; ``None`` when ``result`` holds no confusion
+    counts): at least :data:`MIN_WIDTH_IN` wide, its title and :data:`LEGEND` wrapped to its width."""
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -76,18 +84,31 @@ def draw_confusion(result: dict, path: str | Path, title: str) -> Path | None:
         return None
     ncols = min(3, len(found))
     nrows = math.ceil(len(found) / ncols)
-    height = PANEL_IN * nrows + 1.0
-    fig, axes = plt.subplots(nrows, ncols, figsize=(PANEL_IN * ncols, height), squeeze=False)
+    width = max(PANEL_IN * ncols, MIN_WIDTH_IN)
+    lines = [part for text in (title, LEGEND) for part in textwrap.wrap(text, int(width * CHARS_PER_IN))]
+    top = 0.8 + LINE_IN * len(lines)  # inches above the panels: the title's lines, then the panels' titles
+    height = PANEL_IN * nrows + 0.35 + LINE_IN * len(lines)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
     # fixed margins (inches), not tight_layout: a layout pass re-measures every text, doubling the cost
-    fig.subplots_adjust(left=1.0 / (PANEL_IN * ncols), right=0.98, bottom=0.75 / height, top=1 - 1.15 / height,
+    fig.subplots_adjust(left=1.0 / width, right=1 - 0.07 / width, bottom=0.75 / height, top=1 - top / height,
                         wspace=0.55, hspace=0.75)  # fmt: skip
     for ax, (name, conf, clips) in zip(axes.flat, found, strict=False):
         _draw(ax, name, conf, clips)
     for ax in axes.flat[len(found) :]:
         ax.axis("off")
-    fig.suptitle(
-        title + "\ncolour: share of the row; numbers: clips (blank: none)", fontsize=10, y=1 - 0.08 / height, va="top"
-    )
+    fig.suptitle("\n".join(lines), fontsize=10, y=1 - 0.08 / height, va="top")
+    return fig
+
+
+def draw_confusion(result: dict, path: str | Path, title: str) -> Path | None:
+    """Draw every (group, corpus) panel of ``result`` (:func:`~.metrics.score_groups`' output) to the
+    PNG ``path`` (:func:`confusion_figure`); ``None`` (nothing written) when ``result`` holds no
+    confusion counts."""
+    import matplotlib.pyplot as plt
+
+    fig = confusion_figure(result, title)
+    if fig is None:
+        return None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
