@@ -102,13 +102,22 @@ def figure(spec, panels: list[dict], labels: list[str]):
     return fig
 
 
-# One colour per label, the same in every figure whatever labels it draws or their order; grey is
-# kept for the clips of other labels.  CSED's three (positive, neutral, negative) are far apart.
+OTHERS = "other labels"  # training clips with none of the drawn labels: one grey density
+UNLABELLED = "other or no label"  # test clips with none of the drawn labels: grey crosses
+
+# One colour per label, the same in every figure whatever labels it draws or their order.  The paper's
+# (Figures 2 and 3): happiness and positive blue, sadness and negative red, neutral olive
+# (matplotlib's tab:blue, tab:red, tab:olive).  Every other label: a colour of Paul Tol's
+# colour-blind-safe schemes (muted, vibrant, light, dark) that stays apart from those three and from
+# the grey of OTHERS under normal vision and simulated deuteranopia, protanopia and tritanopia
+# (tests/test_projection.py measures it).  This dict is the only place a label's colour is set.
 LABEL_COLORS = {
-    "sadness": "#1f77b4", "fear": "#9467bd", "anger": "#d62728", "happiness": "#ff7f0e",
-    "disgust": "#8c564b", "neutral": "#17becf", "surprise": "#e377c2", "positive": "#2ca02c",
-    "negative": "#7b4173", "excitement": "#bcbd22", "frustration": "#843c39", "other": "#aec7e8",
-    "unknown": "#c5b0d5",
+    "happiness": "#1f77b4", "positive": "#1f77b4",  # blue
+    "sadness": "#d62728", "negative": "#d62728",  # red
+    "neutral": "#bcbd22",  # olive
+    "anger": "#ee3377", "fear": "#332288", "disgust": "#882255", "surprise": "#33bbee",
+    "excitement": "#ffaabb", "frustration": "#663333", "other": "#225555", "unknown": "#222255",
+    OTHERS: "#8c8c8c", UNLABELLED: "#808080",  # grey: clips of none of the drawn labels
 }  # fmt: skip
 
 
@@ -144,10 +153,6 @@ def _train_rows(panel: dict, labels: list[str]) -> dict[str, list[int]]:
     return train
 
 
-OTHERS = "other labels"  # training clips with none of the drawn labels: one grey density
-UNLABELLED = "other or no label"  # test clips with none of the drawn labels: grey crosses
-
-
 def _draw_panel(ax, panel: dict, colors: dict, extent) -> dict[str, set]:
     """One panel: training densities per label (grey: none of the drawn labels; a label too rare for
     a density as its points), test clips on top; returns what it drew: ``density`` and ``scatter``
@@ -155,7 +160,7 @@ def _draw_panel(ax, panel: dict, colors: dict, extent) -> dict[str, set]:
     labels = list(colors)
     drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
     for label, rows in _train_rows(panel, labels).items():
-        pts, color = panel["train_xy"][rows], "0.55" if label == OTHERS else colors[label]
+        pts, color = panel["train_xy"][rows], label_color(label)
         if _draw_density(ax, pts, color, extent):
             drawn["density"].add(label)
         elif len(pts):
@@ -167,7 +172,7 @@ def _draw_panel(ax, panel: dict, colors: dict, extent) -> dict[str, set]:
         if not len(pts):
             continue
         if label == UNLABELLED:
-            ax.scatter(pts[:, 0], pts[:, 1], s=14, color="grey", marker="x", linewidths=0.8)
+            ax.scatter(pts[:, 0], pts[:, 1], s=14, color=label_color(UNLABELLED), marker="x", linewidths=0.8)
         else:
             ax.scatter(pts[:, 0], pts[:, 1], s=16, color=colors[label], edgecolors="black", linewidths=0.5)
         drawn["test"].add(label)
@@ -191,7 +196,7 @@ def _legend_handles(colors: dict, *, density: set, scatter: set, test: set) -> l
     def marker(symbol: str, label: str, **style) -> Line2D:
         return Line2D([], [], marker=symbol, linestyle="", label=label, **style)
 
-    every = {**colors, OTHERS: "0.55"}
+    every = {**colors, OTHERS: label_color(OTHERS)}
     handles = [Patch(facecolor=c, alpha=0.45, edgecolor=c, label=f"{lb} (train density)")
                for lb, c in every.items() if lb in density]  # fmt: skip
     handles += [marker("s", f"{lb} (train clips, too few for a density)", color=c, alpha=0.6, markeredgewidth=0)
@@ -199,7 +204,7 @@ def _legend_handles(colors: dict, *, density: set, scatter: set, test: set) -> l
     handles += [marker("o", f"{lb} (test clip)", markerfacecolor=c, markeredgecolor="black")
                 for lb, c in colors.items() if lb in test]  # fmt: skip
     if UNLABELLED in test:
-        handles.append(marker("x", f"test clip, {UNLABELLED}", color="grey"))
+        handles.append(marker("x", f"test clip, {UNLABELLED}", color=label_color(UNLABELLED)))
     return handles
 
 

@@ -5,6 +5,7 @@ them, deterministically."""
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bimotion.mixture import parse_mixture
 from bimotion.projection import ProjectionSpec, label_names, project
 from bimotion.training.data import Sources, column, load_shards
 from bimotion.training.inference import predict
+from loaders.labels import LABELS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -299,3 +301,65 @@ def test_figures_of_a_grid_config_are_drawn_with_its_threads(tmp_path, monkeypat
         assert seen == [1] and torch.get_num_threads() == 2  # demo.yaml's num_threads, then as it was
     finally:
         torch.set_num_threads(before)
+
+
+# Machado, Oliveira & Fernandes (2009), severity 1: linear-RGB matrices simulating colour-blind vision.
+VISIONS = {
+    "normal": np.eye(3),
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.01182, 0.04294, 0.968881]],
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.3039]],
+}
+
+
+def _lab(colour: str, vision: str) -> np.ndarray:
+    """CIELAB (D65) of ``colour`` as seen with ``vision``."""
+    import matplotlib.colors
+
+    srgb = np.array(matplotlib.colors.to_rgb(colour))
+    linear = np.clip(np.array(VISIONS[vision]) @ np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4), 0, 1)  # fmt: skip
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    f = [v ** (1 / 3) if v > 0.008856 else 7.787 * v + 16 / 116 for v in xyz / [0.95047, 1.0, 1.08883]]
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _apart(a: str, b: str, visions=tuple(VISIONS)) -> float:
+    """The smallest CIE76 colour difference of ``a`` and ``b`` over ``visions``."""
+    return min(float(np.linalg.norm(_lab(a, v) - _lab(b, v))) for v in visions)
+
+
+def test_labels_have_the_papers_colours_and_the_others_stay_apart_for_colour_blind_readers():
+    """Figures 2 and 3 of the paper: happiness blue, sadness red, neutral olive; positive blue,
+    negative red.  Every other label has its own colour, apart from those and from the grey of the
+    other labels' density, also under simulated colour-blind vision; the figure draws them."""
+    import matplotlib.colors
+    import matplotlib.pyplot as plt
+
+    from bimotion.projection_plot import LABEL_COLORS, OTHERS, figure
+
+    hexed = {label: matplotlib.colors.to_hex(c) for label, c in LABEL_COLORS.items()}
+    blue, red, olive = (matplotlib.colors.to_hex(f"tab:{name}") for name in ("blue", "red", "olive"))
+    paper = {"happiness": blue, "positive": blue, "sadness": red, "negative": red, "neutral": olive}
+    assert {label: hexed[label] for label in paper} == paper
+    others = {label: hexed[label] for label in LABELS if label not in paper}
+    assert len(set(others.values())) == len(others)
+    for label, colour in others.items():
+        for reserved in [blue, red, olive, hexed[OTHERS]]:
+            assert _apart(colour, reserved) >= 15, (label, colour, reserved)
+    for (a, ca), (b, cb) in itertools.combinations(others.items(), 2):
+        assert _apart(ca, cb, ["normal"]) >= 25 and _apart(ca, cb) >= 7, (a, b)
+
+    rng = np.random.default_rng(0)
+    drawn = ["happiness", "sadness", "neutral", "anger"]
+    xy = np.vstack([rng.normal(4 * k, 1, (12, 2)) for k in range(len(drawn))])
+    names = [(label,) for label in drawn for _ in range(12)]
+    panel = {"title": "p", "train": "yue_adu", "model": "m", "train_xy": xy, "train_labels": names,
+             "test_xy": xy[::3], "test_labels": names[::3]}  # fmt: skip
+    fig = figure(ProjectionSpec.from_dict(dict(SPEC, model="m")), [panel], drawn)
+    handles = fig.legends[0].legend_handles
+    density = {h.get_label().split(" (")[0]: matplotlib.colors.to_hex(h.get_facecolor()) for h in handles
+               if "density" in h.get_label()}  # fmt: skip
+    points = {h.get_label().split(" (")[0]: matplotlib.colors.to_hex(h.get_markerfacecolor()) for h in handles
+              if "test clip" in h.get_label()}  # fmt: skip
+    assert density == points == {label: hexed[label] for label in drawn}
+    plt.close(fig)
