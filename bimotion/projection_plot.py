@@ -3,7 +3,9 @@ panels in a grid of two columns (2×2 for four panels, as the paper's) sharing t
 per panel one density per label of the training clips (KDE contours of the highest-density regions
 holding 30 %, 60 % and 90 % of the clips; a label with too few clips for a density as its points;
 training clips with none of the drawn labels as one grey density) and the test clips on top as
-points coloured by their label; one legend that names only what some panel drew."""
+points coloured by their label (:data:`LABEL_COLORS`: the paper's colours); under each panel's title
+the groups its training clips come from (:func:`panel_title`); one legend that names only what some
+panel drew."""
 
 from __future__ import annotations
 
@@ -182,9 +184,50 @@ def _draw_panel(ax, panel: dict, colors: dict, extent) -> dict[str, set]:
     ax.set_yticks([])
     ax.set_xlabel("UMAP 1", fontsize=8)
     ax.set_ylabel("UMAP 2", fontsize=8)
-    counts = f"train: {len(panel['train_xy'])} clips · test: {len(panel['test_xy'])} clips"
-    ax.set_title(f"{panel['title']}\n{counts}", fontsize=10)
+    ax.set_title(panel_title(panel), fontsize=10)
     return drawn
+
+
+def panel_title(panel: dict) -> str:
+    """A panel's title, then what it draws: the groups its training clips come from (their
+    ``train_meta``'s groups, else its ``train`` spec's) and how many clips of each role."""
+    groups = list(panel.get("train_meta", {}).get("group", []))
+    if not groups and panel.get("train"):
+        from .mixture import parse_mixture
+
+        try:
+            groups = [shard.group for shard in parse_mixture(panel["train"]).shards]
+        except (KeyError, ValueError):  # not a mixture of the registry: the counts only
+            groups = []
+    lines = [panel["title"]]
+    for part in groups_text(groups):  # one language per item, never split across lines
+        if len(lines) > 1 and len(lines[-1]) + len(part) < TITLE_CHARS:
+            lines[-1] += f", {part}"
+        else:
+            lines[-1] += "," if len(lines) > 1 else ""
+            lines.append(("train: " if len(lines) == 1 else "") + part)
+    lines.append(f"{len(panel['train_xy'])} training clips · {len(panel['test_xy'])} test clips")
+    return "\n".join(lines)
+
+
+TITLE_CHARS = 50  # characters of a 10 pt line over a panel
+
+
+def groups_text(groups) -> list[str]:
+    """The groups of ``groups`` (names like ``yue_adu``, repeats allowed) for a reader, one item per
+    language with its age groups: ``["yue_adu", "yue_eld", "zho_adu"]`` -> ["Cantonese adults +
+    elderly", "Mandarin adults"]; in the order they first appear (a name that is not a group: as it is)."""
+    from .registry import Group, age_group_name, language_name
+
+    ages: dict[str, list[str]] = {}
+    for name in dict.fromkeys(groups):
+        try:
+            group = Group.parse(name)
+        except ValueError:
+            ages.setdefault(name, [])
+            continue
+        ages.setdefault(language_name(group.language), []).append(age_group_name(group.age_group))
+    return [" ".join([language, " + ".join(names)]).strip() for language, names in ages.items()]
 
 
 def _legend_handles(colors: dict, *, density: set, scatter: set, test: set) -> list:

@@ -363,3 +363,28 @@ def test_labels_have_the_papers_colours_and_the_others_stay_apart_for_colour_bli
               if "test clip" in h.get_label()}  # fmt: skip
     assert density == points == {label: hexed[label] for label in drawn}
     plt.close(fig)
+
+
+def test_a_panel_title_says_which_groups_its_training_clips_come_from():
+    """A panel titled for Cantonese adults drew YueMotion's adults and elderly: the title's next line
+    names the groups of the clips it draws (else of its spec), each language once."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.projection_plot import figure, panel_title
+
+    xy = np.random.default_rng(0).normal(0, 1, (12, 2))
+    meta = {"group": np.array(["yue_adu"] * 4 + ["yue_eld"] * 4 + ["zho_adu"] * 4)}
+    panel = {"title": "Cantonese adults", "train": "yuemotion:all+zho_adu[esd]", "model": "m", "train_xy": xy,
+             "train_labels": [("neutral",)] * 12, "test_xy": xy[:3], "test_labels": [("neutral",)] * 3}  # fmt: skip
+    lines = panel_title(panel).split("\n")
+    assert lines == ["Cantonese adults", "train: Cantonese adults + elderly, Mandarin adults",
+                     "12 training clips · 3 test clips"]  # fmt: skip
+    only_adults = {**panel, "train_meta": {"group": meta["group"][:4]}}  # the clips drawn, not the spec
+    assert panel_title(only_adults).split("\n")[1] == "train: Cantonese adults"
+    spec = ProjectionSpec.from_dict(dict(SPEC, model="m"))
+    fig = figure(spec, [{**panel, "train_meta": meta}, {**panel, "train": "bimotion:all"}], ["neutral"])
+    assert [ax.get_title().split("\n")[1:-1] for ax in fig.axes[:2]] == [
+        ["train: Cantonese adults + elderly, Mandarin adults"],
+        ["train: English elderly + adults,", "Mandarin elderly + adults"],
+    ]
+    plt.close(fig)
