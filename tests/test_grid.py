@@ -266,6 +266,65 @@ def test_heatmap_reads_like_the_paper(tmp_path):
     assert [line.split(",")[0].strip('"') for line in csv_rows[1:-1]] == data["models"]
 
 
+def test_heatmap_numbers_read_on_every_cell_and_its_title_names_what_is_drawn(tmp_path):
+    """The small grey numbers were hard to read on dark blue, and the hatching of a cell at or below
+    chance ran through its numbers: every number now contrasts at least 4.5:1 (WCAG) with its cell,
+    and the hatching keeps to the cell's border.  advise's map of one test set was titled 'every
+    model on every test set'."""
+    import matplotlib.pyplot as plt
+    from matplotlib.path import Path as MplPath
+
+    from bimotion.grid.config import GridConfig
+    from bimotion.grid.heatmap import contrast, heatmap_data, heatmap_figure
+    from bimotion.grid.plan import make_plan
+    from bimotion.grid.report import GridResult
+
+    config = GridConfig(tables=["table3", "table4"], bootstrap_samples=10)
+    plan = make_plan(config)
+    cells = [(m.name, t) for m in plan.models for t in plan.tests]  # scores 5 % to 95 % at chance 40 %: every colour
+    matrix = {cell: {"mean": 5.0 + 90.0 * k / (len(cells) - 1), "chance": 40.0} for k, cell in enumerate(cells)}
+    data = heatmap_data(GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {}))
+    fig, ax = heatmap_figure(data, [0])
+    renderer = fig.canvas.get_renderer()
+    image = ax.get_images()[0]
+
+    def cell_of(artist) -> tuple[int, int]:
+        x, y = artist.get_position()
+        return round(y), round(x)
+
+    for text in ax.texts:
+        background = image.cmap(image.norm(image.get_array()[cell_of(text)]))
+        assert contrast(text.get_color(), background) >= 4.5, (text.get_text(), background)
+    hatched = [p for p in ax.patches if p.get_gid() == "at_or_below_chance"]
+    assert len(hatched) == int((data["values"] <= 40.0).sum()) > 0
+
+    def area(polygon) -> float:  # signed (shoelace): opposite signs wind opposite ways
+        x, y = polygon[:, 0], polygon[:, 1]
+        return float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2
+
+    for patch in hatched:  # the hatch is clipped to the cell minus a hole that holds its numbers
+        outer, hole = patch.get_clip_path().get_fully_transformed_path().to_polygons()
+        assert area(outer) * area(hole) < 0 and abs(area(hole)) < abs(area(outer))
+        x, y = patch.get_x() + 0.5, patch.get_y() + 0.5
+        numbers = [t for t in ax.texts if cell_of(t) == (round(y), round(x))]
+        assert len(numbers) == 2
+        for text in numbers:
+            box = text.get_window_extent(renderer)
+            corners = [(box.x0, box.y0), (box.x0, box.y1), (box.x1, box.y0), (box.x1, box.y1)]
+            assert MplPath(hole).contains_points(corners).all(), text.get_text()
+        edge = ax.transData.transform((x - 0.49, y))  # just inside the cell's left edge: hatched
+        assert MplPath(outer).contains_point(edge) and not MplPath(hole).contains_point(edge)
+    assert "of every model on every test set" in ax.get_title()
+    plt.close(fig)
+    one = {**data, "tests": data["tests"][:1], "test_names": data["test_names"][:1], "values": data["values"][:, :1],
+           "chance": data["chance"][:1], "relation": [row[:1] for row in data["relation"]]}  # fmt: skip
+    fig, ax = heatmap_figure(one, [0, 1])
+    assert " ".join(ax.get_title().split()) == (
+        f"Weighted F1 (%) of every model on {one['test_names'][0]} (mean over seeds [0, 1])"
+    )
+    plt.close(fig)
+
+
 def _run_recipe_in_subprocess(config: dict, data_dirs, out: Path) -> subprocess.Popen:
     """``python recipes/grid.py --config ...`` as a user would start it."""
     import yaml

@@ -11,8 +11,9 @@ of the paper reads it.
   in-group baseline), dashed where the test set's data is part of a wider training mixture.
 * **Colour = score minus the test set's chance level** (percentage points) on a diverging scale
   centred on chance, symmetric, so columns with different chance levels compare and equal
-  distances look equal; each cell prints its score and its distance to chance, and a cell at or
-  below chance is hatched and marked ``†``.
+  distances look equal; each cell prints its score and its distance to chance in black or white,
+  whichever contrasts more with the cell, and a cell at or below chance gets a hatched border (clear
+  of its numbers) and is marked ``†``.
 """
 
 from __future__ import annotations
@@ -138,7 +139,6 @@ def heatmap_figure(data: dict, seeds: list[int]):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import Normalize
-    from matplotlib.patches import Rectangle
 
     values, chance = data["values"], data["chance"]
     above = values - np.where(np.isfinite(chance), chance, 0.0)[None, :]
@@ -149,22 +149,7 @@ def heatmap_figure(data: dict, seeds: list[int]):
     fig, ax = plt.subplots(figsize=(width, 0.55 * n_models + 3.0))
     image = ax.imshow(above, cmap=cmap, norm=norm, aspect="auto")
     for i, j in np.ndindex(values.shape):
-        low = bool(np.isfinite(chance[j]) and values[i, j] <= chance[j])
-        if low:
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor=(0, 0, 0, 0.3),
-                                   linewidth=0, gid="at_or_below_chance"))  # fmt: skip
-        red, green, blue, _ = cmap(norm(above[i, j]))
-        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
-        ax.text(j, i - 0.12, f"{values[i, j]:.1f}" + (DAGGER if low else ""), ha="center", va="center",
-                fontsize=9, fontweight="bold", color="white" if dark else "black")  # fmt: skip
-        if np.isfinite(chance[j]):
-            ax.text(j, i + 0.22, f"{above[i, j]:+.1f}", ha="center", va="center", fontsize=7,
-                    color="white" if dark else "0.25")  # fmt: skip
-        relation = data["relation"][i][j]
-        if relation:
-            ax.add_patch(Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False, edgecolor="black",
-                                   linewidth=2.2 if relation == "baseline" else 1.2,
-                                   linestyle="-" if relation == "baseline" else "--", gid=f"in_group_{relation}"))  # fmt: skip
+        _draw_cell(ax, (i, j), values[i, j], chance[j], cmap(norm(above[i, j])), data["relation"][i][j])
     ax.set_xticks(range(n_tests), [f"{name}\n(chance {c:.1f})" for name, c in zip(data["test_names"], chance,
                   strict=True)], rotation=30, ha="right", rotation_mode="anchor", fontsize=9)  # fmt: skip
     ax.set_yticks(range(n_models), data["model_names"], fontsize=9)
@@ -174,19 +159,94 @@ def heatmap_figure(data: dict, seeds: list[int]):
     ax.tick_params(which="minor", length=0)
     ax.set_xlabel("test set (its chance level, %)")
     ax.set_ylabel("training mixture (one model each)")
-    seeds_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean over seeds {list(seeds)}"
-    title = f"Weighted F1 (%) of every model on every test set ({seeds_text})"
-    ax.set_title(textwrap.fill(title, int(width * 9)), fontsize=11)
+    ax.set_title(textwrap.fill(heatmap_title(data, seeds), int(width * 9)), fontsize=11)
     bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
     bar.set_label("weighted F1 − chance level (points)")
     note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "
             "exactly this test set's data (in-group); dashed box: this test set's data is part of the training "
-            f"mixture. Hatched, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
+            f"mixture. Hatched border, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
     note = textwrap.fill(note, int(width * 15))
     fig.text(0.01, 0.005, note, fontsize=8, va="bottom", ha="left")
     # room for the note, in inches (8 pt lines, ~0.16 in each), not a fraction of a figure that grows with the models
     fig.tight_layout(rect=(0, (0.16 * (note.count("\n") + 1) + 0.1) / fig.get_figheight(), 1, 1))
+    _clip_hatches(ax, n_models, n_tests)
     return fig, ax
+
+
+def heatmap_title(data: dict, seeds: list[int]) -> str:
+    """The title of what is drawn: every model on every test set, or the one model or test set by name."""
+    seeds_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean over seeds {list(seeds)}"
+    models = data["model_names"][0] if len(data["models"]) == 1 else "every model"
+    tests = data["test_names"][0] if len(data["tests"]) == 1 else "every test set"
+    return f"Weighted F1 (%) of {models} on {tests} ({seeds_text})"
+
+
+HATCH_BORDER_IN = 0.08  # width of the hatched border of a cell at or below chance (inches): clear of its numbers
+
+
+def _draw_cell(ax, cell: tuple[int, int], value: float, chance: float, rgba, relation: str | None) -> None:
+    """One cell's numbers, in black or white, whichever contrasts more with the cell's colour
+    (:func:`text_color`); at or below chance a hatched border (the numbers stay on plain colour);
+    an in-group box."""
+    from matplotlib.patches import Rectangle
+
+    i, j = cell
+    low = bool(np.isfinite(chance) and value <= chance)
+    if low:
+        hatch = Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor=(0, 0, 0, 0.35), linewidth=0,
+                          gid="at_or_below_chance")  # fmt: skip
+        ax.add_patch(hatch)  # the whole cell; _clip_hatches keeps its border
+    color = text_color(rgba)
+    ax.text(j, i - 0.12, f"{value:.1f}" + (DAGGER if low else ""), ha="center", va="center", fontsize=9,
+            fontweight="bold", color=color)  # fmt: skip
+    if np.isfinite(chance):
+        ax.text(j, i + 0.22, f"{value - chance:+.1f}", ha="center", va="center", fontsize=7, color=color)
+    if relation:
+        ax.add_patch(Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False, edgecolor="black",
+                               linewidth=2.2 if relation == "baseline" else 1.2,
+                               linestyle="-" if relation == "baseline" else "--", gid=f"in_group_{relation}"))  # fmt: skip
+
+
+def _clip_hatches(ax, rows: int, columns: int) -> None:
+    """Clip each hatched cell (:func:`_draw_cell`) to its border, :data:`HATCH_BORDER_IN` wide
+    whatever the cells' size (read from the laid-out axes)."""
+    size = ax.get_window_extent().transformed(ax.figure.dpi_scale_trans.inverted())  # inches
+    wide, high = HATCH_BORDER_IN * columns / size.width, HATCH_BORDER_IN * rows / size.height  # cell units
+    for patch in ax.patches:
+        if patch.get_gid() == "at_or_below_chance":
+            x, y = patch.get_x() + 0.5, patch.get_y() + 0.5
+            patch.set_clip_path(_border(x, y, min(wide, 0.2), min(high, 0.2)), ax.transData)
+
+
+def _border(x: float, y: float, wide: float, high: float):
+    """The ring of the unit cell centred on (x, y) within ``wide`` of its left and right edges and
+    ``high`` of its top and bottom: the outer square, and the inner one wound the other way (a hole)."""
+    from matplotlib.path import Path as MplPath
+
+    outer = [(x - 0.5, y - 0.5), (x + 0.5, y - 0.5), (x + 0.5, y + 0.5), (x - 0.5, y + 0.5), (x - 0.5, y - 0.5)]
+    dx, dy = 0.5 - wide, 0.5 - high
+    inner = [(x - dx, y - dy), (x - dx, y + dy), (x + dx, y + dy), (x + dx, y - dy), (x - dx, y - dy)]
+    codes = [MplPath.MOVETO, *[MplPath.LINETO] * 3, MplPath.CLOSEPOLY]
+    return MplPath(outer + inner, codes + codes)
+
+
+def _luminance(color) -> float:
+    """WCAG relative luminance of a colour (any matplotlib colour)."""
+    from matplotlib.colors import to_rgb
+
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(color)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a, b) -> float:
+    """WCAG contrast ratio of two colours (1 to 21; 4.5 or more reads as normal text)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_color(background) -> str:
+    """Black or white, whichever contrasts more with ``background`` (at least 4.58:1 on any colour)."""
+    return "black" if contrast(background, "black") >= contrast(background, "white") else "white"
 
 
 def render_heatmap(result, path_stem: Path) -> list[Path]:
