@@ -150,6 +150,24 @@ def test_tables_carry_chance_and_mark_cells_at_or_below_it(tmp_path):
     assert "50.00† [45.0, 55.0]" in at
 
 
+def test_latex_caption_is_numbered_once_and_says_what_the_markdown_notes_say(tmp_path):
+    """The caption began 'Table 3:', so LaTeX printed 'Table 1: Table 3: ...', and it did not say
+    what the brackets are, which seeds, or which models never trained on a test set's labels."""
+    import re
+
+    result = _result(tmp_path, chance=40.0)
+    result.cells[0].untrained = ["fear", "disgust"]
+    tex = render_latex(result, paper.TABLE3)
+    caption = next(line for line in tex.splitlines() if line.startswith(r"\caption"))
+    assert "Table" not in caption and r"\label{tab:table3}" in tex
+    assert caption.startswith(r"\caption[Cross-group inference on BiMotion (weighted F1, \%)]{Cross-group inference")
+    assert r"[95\% bootstrap CI over test speakers" in caption and "10 resamples" in caption and "seed 0" in caption
+    assert r"\texttt{zho\_adu} on eng\_eld: fear, disgust" in caption  # the note of the untrained labels
+    assert r"$^\dagger$ at or below chance" in caption and r"$\Delta$ = ours $-$ paper" in caption
+    assert caption.count("{") == caption.count("}") and "`" not in caption
+    assert not re.search(r"(?<!\\)[_%]", caption)  # every _ and % escaped
+
+
 def test_confusion_counts_by_hand_and_they_sum_to_the_clips(tmp_path):
     import matplotlib.image
 

@@ -193,10 +193,23 @@ def _tex(text: str) -> str:
         .replace("Δ", r"$\Delta$")
         .replace("¬", r"$\neg$")
         .replace("–", "--")
+        .replace("−", "$-$")
         .replace("_", r"\_")
         .replace("%", r"\%")
         .replace(DAGGER, r"$^\dagger$")
     )
+
+
+def _tex_caption(result: GridResult, table: Table) -> str:
+    """``\\caption[title]{title. notes}``: the title without its "Table N:" (LaTeX numbers the table,
+    ``\\label{tab:<name>}`` refers to it), then the Markdown table's notes (the brackets, the seeds,
+    the marks, the labels a model never trained on); `code` as ``\\texttt``."""
+    import re
+
+    title = re.sub(r"^Table\s+\w+\s*:\s*", "", table.title)
+    title = _tex(title[:1].upper() + title[1:])
+    notes = " ".join(_tex(re.sub(r"`([^`]*)`", r"\\texttt{\1}", note)) for note in _notes(result, table))
+    return rf"\caption[{title}]{{{title}. Ours vs.\ the paper. {notes}}}"
 
 
 def render_latex(result: GridResult, table: Table) -> str:
@@ -206,9 +219,7 @@ def render_latex(result: GridResult, table: Table) -> str:
         r"% requires \usepackage{booktabs}",
         r"\begin{table}[t]",
         r"\centering",
-        r"\caption{"
-        + _tex(table.title)
-        + r". Ours vs.\ the paper; $\Delta$ = ours $-$ paper; $^\dagger$ at or below chance.}",
+        _tex_caption(result, table),
         r"\label{tab:" + table.name + "}",
         r"\resizebox{\linewidth}{!}{%",
         r"\begin{tabular}{" + spec + "}",
