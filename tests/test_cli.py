@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bimotion.cli import main
+from bimotion.cli import COMMANDS, main
 from loaders import READERS, SOURCES, testing
 from loaders.manifest import read_manifest
 
@@ -96,6 +96,21 @@ def test_console_script_help_explains_commands():
     ).stdout
     for command in ("sources", "scan", "prepare", "check", "push"):
         assert command in out
+
+
+def test_python_dash_m_bimotion_is_the_bimotion_command():
+    """``python3 -m bimotion demo ...`` had no ``__main__``: it is ``bimotion``'s command line."""
+    done = subprocess.run([sys.executable, "-m", "bimotion", "--help"], capture_output=True, text=True, check=True)
+    assert (
+        done.stdout.startswith("usage: bimotion ")
+        and done.stdout
+        == subprocess.run(
+            [sys.executable, "-m", "bimotion.cli", "--help"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert all(command in done.stdout for command in COMMANDS)
+    wrong = subprocess.run([sys.executable, "-m", "bimotion", "nope"], capture_output=True, text=True)
+    assert wrong.returncode == 2 and "invalid choice: 'nope'" in wrong.stderr
 
 
 def test_version_names_the_installed_package(capsys):
