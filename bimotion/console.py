@@ -6,7 +6,9 @@ work starts.  Quiet means: ``transformers`` logs errors only (no "LOAD REPORT" f
 classification head every fine-tuning has), no ``datasets`` "Generating split"/"Map" bars and no
 ``transformers`` "Loading weights"/"Writing model shards" bars, and the warnings a user cannot act on
 are filtered.  What stays is ours: one progress bar per stage (training, inference, the demo's grid),
-the results and every error.  ``verbose`` restores the libraries' own defaults.
+the results and every error; an inner bar (inference, feature extraction: :func:`bar_disabled`) only
+on a terminal, never as a line per refresh in a log file.  ``verbose`` restores the libraries' own
+defaults and shows every bar wherever it goes.
 
 Nothing heavy is imported here: a library not imported yet reads its environment variable when it is.
 """
@@ -40,6 +42,23 @@ def is_quiet() -> bool:
     """Whether an entry point asked for quiet output (:func:`quiet`): the training loop then writes
     one short line per evaluation rather than ``transformers``' log dictionaries."""
     return _quiet
+
+
+def bar_disabled(progress: bool = True, stream=None) -> bool:
+    """tqdm's ``disable`` for one of our bars (inference, feature extraction): off when not asked
+    for, and under quiet output (:func:`quiet`, an entry point's default) off unless its stream
+    (default ``sys.stderr``) is a terminal: in a log file or a pipe a bar is one line per refresh,
+    with cursor codes when another bar is open (the demo's ``grid.log``).  A library call (no entry
+    point) and ``--verbose`` show it wherever it is asked for (a notebook's output is no terminal)."""
+    if not progress:
+        return True
+    if not _quiet:
+        return False
+    stream = sys.stderr if stream is None else stream
+    try:
+        return not stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream: no terminal
+        return True
 
 
 def quiet(verbose: bool = False) -> None:

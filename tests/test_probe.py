@@ -105,6 +105,34 @@ def test_same_seed_same_head_and_features_extracted_once_resuming_a_lost_chunk(c
     assert all(p.stat().st_mtime_ns == t for p, t in before.items() if p != chunks[0])
 
 
+def test_feature_extraction_bars_show_on_a_terminal_not_in_a_log_under_quiet_output(corpora, tmp_path, monkeypatch):
+    """recipes/project.py's output held a bar per shard, a line per refresh: under quiet output (an
+    entry point's default) the extraction's bar shows on a terminal only, with --verbose anywhere."""
+    import io
+    import sys
+
+    from bimotion import console
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def printed(stream, cache: str) -> str:  # a fresh cache each time: the features are extracted
+        monkeypatch.setattr(sys, "stderr", stream)
+        features_of(Sources(str(corpora), None, str(tmp_path / cache)), [Shard("bimotion", "csed", "zho_eld")],
+                    "test", FeatureSpec("logmel"))  # fmt: skip
+        return stream.getvalue()
+
+    try:
+        console.quiet()
+        assert printed(io.StringIO(), "log") == ""
+        assert "logmel features zho_eld/csed test" in printed(Terminal(), "terminal")
+        console.quiet(verbose=True)
+        assert "logmel features zho_eld/csed test" in printed(io.StringIO(), "verbose")
+    finally:
+        console.quiet(verbose=True)  # the libraries' defaults, as before the test
+
+
 @pytest.fixture
 def one_thread():
     """A tiny encoder runs several times faster on one thread of a busy shared CPU."""

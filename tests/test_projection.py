@@ -5,8 +5,10 @@ them, deterministically."""
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -388,3 +390,33 @@ def test_a_panel_title_says_which_groups_its_training_clips_come_from():
         ["train: English elderly + adults,", "Mandarin elderly + adults"],
     ]
     plt.close(fig)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_inference_bars_show_on_a_terminal_not_in_a_log_under_quiet_output(setup, monkeypatch):
+    """The demo's grid.log held an inference bar per model and shard, a line per refresh with cursor
+    codes: under quiet output (an entry point's default) the bar shows on a terminal only; with
+    --verbose, and for a library call, wherever it is asked for."""
+    from bimotion import console
+
+    sources, model_dir, _ = setup
+    data = load_shards(Sources(**sources), list(parse_mixture("yue_adu").shards), "test").select(range(4))
+
+    def printed(stream, **kwargs) -> str:
+        monkeypatch.setattr(sys, "stderr", stream)
+        predict(model_dir, data, batch_size=2, **kwargs)
+        return stream.getvalue()
+
+    try:
+        console.quiet()
+        assert printed(io.StringIO()) == ""
+        assert "inference" in printed(_Terminal())
+        assert printed(_Terminal(), progress=False) == ""  # asked for none: none anywhere
+        console.quiet(verbose=True)
+        assert "inference" in printed(io.StringIO())
+    finally:
+        console.quiet(verbose=True)  # the libraries' defaults, as before the test

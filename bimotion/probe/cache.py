@@ -54,6 +54,7 @@ def shard_features(sources, shard: Shard, split: str, spec: FeatureSpec, *, prog
     ``cache_dir`` also the features' cache root)."""
     from tqdm.auto import tqdm
 
+    from bimotion.console import bar_disabled
     from bimotion.training.data import column, load_shards, speakers
 
     dataset = load_shards(sources, [shard], split)
@@ -65,7 +66,7 @@ def shard_features(sources, shard: Shard, split: str, spec: FeatureSpec, *, prog
         extract = spec.extractor()
         total = sum(len(chunks[i]) for i in todo)
         desc = f"{spec.name} features {shard.group}/{shard.corpus} {split}"
-        with tqdm(total=total, desc=desc, unit=" clip", disable=not progress) as bar:
+        with tqdm(total=total, desc=desc, unit=" clip", disable=bar_disabled(progress)) as bar:
             for i in todo:
                 save_npz(paths[i], {"features": _extract_chunk(dataset, chunks[i], extract)})
                 bar.update(len(chunks[i]))

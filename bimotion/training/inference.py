@@ -37,6 +37,8 @@ def predict(
     import torch
     from tqdm.auto import tqdm
 
+    from bimotion.console import bar_disabled
+
     from .collator import AudioCollator
     from .data import column, speakers
     from .model import load_classifier
@@ -54,7 +56,7 @@ def predict(
     audio = dataset.select_columns(["audio"])
     batches = range(0, len(order), batch_size)
     try:
-        for start in tqdm(batches, desc=f"inference {model_dir}", unit=" batch", disable=not progress):
+        for start in tqdm(batches, desc=f"inference {model_dir}", unit=" batch", disable=bar_disabled(progress)):
             rows = order[start : start + batch_size]
             batch = collate([{"audio": a} for a in audio[rows]["audio"]])
             logits[rows] = batch_logits(model, batch, device)
