@@ -87,7 +87,8 @@ def render(info: dict) -> str:
         config_rows=_config_rows(info, bench, files),
         unprepared_configs=[] if own_only(info, bench) else [n for n in bench.configs if n not in files],
         **_statistics(info),
-        **_protocol(info),
+        paper_table=paper_table(info, bench),
+        **_protocol(info, paper_table(info, bench)),
         labels=LABELS,
         caveats=_caveats(info),
         sources=[_source(corpus) for corpus in info["corpora"]],
@@ -241,8 +242,8 @@ def _config_rows(info: dict, bench, files: dict) -> list[dict]:
 
 
 def _statistics(info: dict) -> dict:
-    """Rows of the statistics tables: per corpus and group (the paper's Table 1), per group and gender
-    (its Table 2), and label counts per corpus."""
+    """Rows of the statistics tables: per corpus and group, per group and gender (like the paper's
+    Table 1 for BiMotion and Table 2 for YueMotion: ``Benchmark.paper_table``), and label counts per corpus."""
     by_shard = collections.defaultdict(dict)
     for s in info["shards"]:
         by_shard[(s["corpus"], s["group"])][s["split"]] = s
@@ -280,18 +281,19 @@ def _statistics(info: dict) -> dict:
     }
 
 
-def _protocol(info: dict) -> dict:
+def paper_table(info: dict, bench) -> int | None:
+    """The paper's table the card compares with: the benchmark's (``Benchmark.paper_table``), none
+    when only users' own corpora were prepared."""
+    return None if own_only(info, bench) else bench.paper_table
+
+
+def _protocol(info: dict, table: int | None) -> dict:
+    """The split protocol's paragraph: what it is (:func:`bimotion.splits.heading`), its rule per
+    corpus, and the corpora whose split is not speaker-independent (with the reason where one is given)."""
     protocol = info["protocol"]
-    intro = {
-        "paper": "`paper`: the split of the paper (its Table 1), made reproducible: official splits where a "
-        "corpus has one, otherwise fixed sizes drawn at the utterance level, so speakers are shared between "
-        "splits.",
-        "speaker": "`speaker`: speaker-independent wherever the corpus identifies several speakers per group, in "
-        "the proportions of the paper protocol.",
-    }[protocol]
     dependent = splits.not_speaker_independent(protocol, info["corpora"]) if protocol == "speaker" else []
     return {
-        "protocol_intro": intro,
+        "protocol_intro": f"`{protocol}`: {splits.heading(protocol, table)}.",
         "protocol_rules": splits.describe(protocol, info["corpora"]),
         "not_speaker_independent": [f"{c}: {splits.rule(protocol, c).reason}" for c in dependent],
     }

@@ -123,6 +123,7 @@ class Benchmark:
     per_corpus_configs: bool
     default_config: str
     user_corpora: tuple[str, ...] = ()  # added at run time (:func:`extend`): each gets its own config
+    paper_table: int | None = None  # the paper's table of its statistics and `paper` splits (cards cite it)
 
     @cached_property
     def typed_groups(self) -> tuple[Group, ...]:
@@ -198,6 +199,7 @@ BIMOTION = Benchmark(
     ),
     per_corpus_configs=True,
     default_config="all",
+    paper_table=1,
 )
 
 YUEMOTION = Benchmark(
@@ -207,6 +209,7 @@ YUEMOTION = Benchmark(
     unions=(("all", ("yue_adu", "yue_eld")),),
     per_corpus_configs=False,
     default_config="all",
+    paper_table=2,
 )
 
 BUILTIN: dict[str, Benchmark] = {b.name: b for b in (BIMOTION, YUEMOTION)}

@@ -74,9 +74,9 @@ class Official:
     otherwise: Rule | None = None
     speaker_independent = False
 
-    def describe(self) -> str:
+    def describe(self, brief: bool = False) -> str:
         text = "the corpus's official split"
-        return f"{text} when given, else {self.otherwise.describe()}" if self.otherwise else text
+        return f"{text} when given, else {self.otherwise.describe(brief)}" if self.otherwise else text
 
     def apply(self, records: list, ctx: _Context) -> dict[str, str]:
         given = [r for r in records if r.official_split]
@@ -103,7 +103,13 @@ class Sized:
     stratify: tuple[str, ...] = ("gender",)
     speaker_independent = False
 
-    def describe(self) -> str:
+    def describe(self, brief: bool = False) -> str:
+        """``brief``: the sizes are not listed (the benchmark's table in the paper lists them)."""
+        if brief:
+            return (
+                f"the paper's validation/test sizes per group, drawn per utterance stratified by "
+                f"{', '.join(self.stratify)}, the rest train"
+            )
         sizes = "; ".join(f"{g} {v}/{t} of {sum(n)}" for g, n in self.sizes.items() for _, v, t in [n])
         return (
             f"fixed validation/test sizes ({sizes}; a group with fewer clips gets them scaled to its size), "
@@ -133,7 +139,7 @@ class Fractions:
     stratify: tuple[str, ...] = ("emotions",)
     speaker_independent = False
 
-    def describe(self) -> str:
+    def describe(self, brief: bool = False) -> str:
         train = round(1 - self.validation - self.test, 6)
         return (
             f"{train}/{self.validation}/{self.test} within each age group x {' x '.join(self.within)}, "
@@ -168,7 +174,7 @@ class ByUnit:
     def speaker_independent(self) -> bool:
         return not self.reason
 
-    def describe(self) -> str:
+    def describe(self, brief: bool = False) -> str:
         name = UNITS[self.unit][0]
         balance = f", balanced by {', '.join(self.balance)}" if self.balance else ""
         where = "within each language x age group" if self.scope == "group" else "over the whole corpus"
@@ -241,7 +247,7 @@ class AsPaper:
     reason: str
     speaker_independent = False
 
-    def describe(self) -> str:
+    def describe(self, brief: bool = False) -> str:
         return f"NOT speaker-independent, the paper split is kept: {self.reason}"
 
     def apply(self, records, ctx):
@@ -290,7 +296,7 @@ class UserSplit:
 
     speaker_independent = True
 
-    def describe(self) -> str:
+    def describe(self, brief: bool = False) -> str:
         return (
             "its `split` column when every row has one, else whole speakers per split (within each language x age "
             f"group), {1 - USER_PROPORTIONS.validation - USER_PROPORTIONS.test:g}/{USER_PROPORTIONS.validation:g}/"
@@ -323,6 +329,31 @@ def rule(protocol: str, corpus: str) -> Rule | UserSplit:
 def describe(protocol: str, corpora: Iterable[str]) -> dict[str, str]:
     """One line per corpus saying how ``protocol`` splits it."""
     return {c: rule(protocol, c).describe() for c in corpora}
+
+
+# What each protocol is, before its rules per corpus; ``{table}``: " (its Table N)", the benchmark's
+# table in the paper (``Benchmark.paper_table``), or "" where none applies.
+HEADINGS: dict[str, str] = {
+    "paper": "the split of the paper{table}, made reproducible",
+    "speaker": "speaker-independent wherever the corpus identifies several speakers per group, in the "
+    "proportions of the paper protocol",
+}
+
+
+def heading(protocol: str, table: int | None = None) -> str:
+    """What ``protocol`` is, in a phrase (:data:`HEADINGS`), citing the paper's Table ``table``."""
+    _table(protocol)
+    return HEADINGS[protocol].format(table=f" (its Table {table})" if table else "")
+
+
+def summary(protocol: str, corpora: Iterable[str], table: int | None = None) -> str:
+    """How ``protocol`` splits ``corpora``, in one line for a card: its :func:`heading`, then each
+    distinct rule in brief (no sizes) with the corpora it splits."""
+    by_rule: dict[str, list[str]] = {}
+    for corpus in corpora:
+        by_rule.setdefault(rule(protocol, corpus).describe(brief=True), []).append(corpus)
+    rules = "; ".join(f"{', '.join(names)}: {text}" for text, names in by_rule.items())
+    return heading(protocol, table) + (f" ({rules})" if rules else "")
 
 
 def not_speaker_independent(protocol: str, corpora: Iterable[str]) -> list[str]:

@@ -49,13 +49,17 @@ def add_arguments(parser) -> None:
     add_output_arguments(parser)
 
 
-def add_output_arguments(parser) -> None:
+def add_output_arguments(parser, benchmark: str = "bimotion") -> None:
+    """The output options of ``benchmark``'s prepare (its ``--protocol`` help cites its table in the paper)."""
+    from bimotion.registry import BUILTIN
+
     parser.add_argument("--output", "-o", required=True, metavar="OUT", help="folder to create (must not exist)")
     parser.add_argument(
         "--protocol",
         choices=("paper", "speaker"),
         default="paper",
-        help="paper: the paper's Table 1 splits; speaker: speaker-independent splits (default: paper)",
+        help=f"paper: the paper's Table {BUILTIN[benchmark].paper_table} splits; speaker: speaker-independent "
+        "splits (default: paper)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the split draws (default: 0)")
     parser.add_argument(

@@ -20,7 +20,7 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--skip-bad", action="store_true", help="skip unusable files and report them by reason, instead of stopping"
     )
-    add_output_arguments(parser)
+    add_output_arguments(parser, benchmark="yuemotion")
 
 
 def run(args) -> int:
