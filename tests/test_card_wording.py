@@ -50,3 +50,59 @@ def test_a_protocol_summary_is_the_split_rules_of_the_corpora_given():
     assert "(its Table 1)" in bim and "crema_d: the paper's validation/test sizes per group" in bim
     assert "esd: the corpus's official split" in bim and "elderreact" not in bim
     assert "NOT speaker-independent" in splits.summary("speaker", ["csed"])
+
+
+def corpus_scores(n: int = 4) -> dict:
+    return {"num_samples": n, "weighted_f1": 0.5, "macro_f1": 0.4, "chance": {"chance": 0.3}, "annotated_labels": []}
+
+
+def fake_summary(train: list[str], tests: dict[str, list[str]], corpora: list[str], **extra) -> dict:
+    """A scores.json as ``train`` writes it, with made-up numbers: trained on ``train`` (configs) from
+    ``corpora``, tested on ``tests`` (``{group: corpora}``)."""
+    groups = {g: {**corpus_scores(), "corpora": {c: corpus_scores() for c in cs}} for g, cs in tests.items()}
+    hp = dict(classifier_proj_size=16, learning_rate=1e-3, max_steps=2, num_train_epochs=1, train_batch_size=2,
+              gradient_accumulation_steps=1, world_size=1, dropout=0.1, seed=0, max_duration_s=None,
+              freeze_feature_encoder=False, precision="no", early_stopping_patience=0)  # fmt: skip
+    summary = {
+        "run_name": "run", "base_model": "local:tiny", "target": None, "mixture": None, "train_configs": train,
+        "validation_configs": train, "test_configs": list(tests), "train_corpora": corpora,
+        "protocols": {"bimotion": "paper", "yuemotion": "paper"}, "trained_labels": None,
+        "datasets": {"bimotion": "local:bimotion", "yuemotion": "local:yuemotion"},
+        "train_manifest": {"hash": "sha256:0", "num_clips": 8, "hours": 0.01},
+        "selection": {"metric": "loss", "selected": False, "epochs": 1}, "hyperparameters": hp,
+        "hub_model_id": None, "test": {"groups": groups},
+    }  # fmt: skip
+    return {**summary, **extra}
+
+
+def card_text(summary: dict) -> str:
+    from bimotion.training.model_card import render_card
+
+    return str(render_card(summary))
+
+
+def test_a_model_card_names_only_the_protocols_of_the_data_it_used_in_the_split_rules_words():
+    text = card_text(fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"]))
+    data = _section(text, "## Training data")
+    assert "yuemotion" not in data and "Table 2" not in data  # given to the run, never read
+    assert "bimotion: `paper`, the split of the paper (its Table 1)" in data
+    assert "tess: the paper's validation/test sizes per group" in data
+    assert "esd" not in data.lower() and "elderreact" not in data.lower()
+
+    yue = _section(
+        card_text(fake_summary(["yuemotion:all"], {"yue_adu": ["yuemotion"]}, ["yuemotion"])), "## Training data"
+    )
+    assert "yuemotion: `paper`, the split of the paper (its Table 2)" in yue
+    assert "official split when given, else 0.5/0.15/0.35 within each age group x gender" in yue
+    assert "bimotion" not in yue and "Table 1" not in yue and "ESD" not in yue
+
+    both = card_text(fake_summary(["yuemotion:all", "eng_adu[esd]"], {"yue_adu": ["yuemotion"]}, ["esd", "yuemotion"]))
+    both = _section(both, "## Training data")
+    assert (
+        "(its Table 2)" in both
+        and "bimotion: `paper`, the split of the paper (its Table 1), made reproducible (esd: " in both
+    )
+    old = card_text(
+        {k: v for k, v in fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"]).items() if k != "protocols"}
+    )
+    assert "bimotion: not recorded" in old

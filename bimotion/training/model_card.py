@@ -214,6 +214,54 @@ def model_reference(summary: dict) -> str:
     return summary.get("hub_model_id") or f"path/to/{summary['run_name']}"
 
 
+def used_data(summary: dict) -> dict[str, list[str]]:
+    """``{benchmark: corpora}`` of the data the model was trained, validated and tested on: the
+    benchmarks of its training and validation configurations and of its test groups, each with the
+    corpora scores.json records it read there (training corpora, corpora its validation and test
+    scored), in the benchmark's order."""
+    from bimotion.registry import BENCHMARKS
+
+    from .mixtures import benchmark_of_group, shards
+
+    scored = [summary["test"], summary.get("validation") or {}]
+    groups = [(group, g) for scores in scored for group, g in (scores.get("groups") or {}).items()]
+    seen = set(summary["train_corpora"]) | {c for _, g in groups for c in g["corpora"]}
+    used: dict[str, set[str]] = {}
+    configs = [*summary["train_configs"], *(summary.get("validation_configs") or [])]
+    for shard in shards(configs) if configs else []:
+        if shard.corpus in seen:
+            used.setdefault(shard.benchmark, set()).add(shard.corpus)
+    for group, g in groups:
+        used.setdefault(benchmark_of_group(group), set()).update(g["corpora"])
+    order = {b: list(BENCHMARKS[b].corpora) if b in BENCHMARKS else [] for b in used}
+    return {
+        b: sorted(cs, key=lambda c: (order[b].index(c) if c in order[b] else len(order[b]), c))
+        for b, cs in used.items()
+    }
+
+
+def protocol_texts(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
+    """How each benchmark of ``used`` (:func:`used_data`) was split, in the split rules' words
+    (:func:`bimotion.splits.summary` of the corpora used, citing the benchmark's table in the paper):
+    its prepared folder's protocol (``protocols`` in scores.json), or how a Hub dataset was prepared."""
+    from bimotion import splits
+    from bimotion.registry import BUILTIN
+
+    recorded = summary.get("protocols")
+    out = {}
+    for bench, corpora in used.items():
+        protocol = (recorded or {}).get(bench)
+        if protocol in splits.PROTOCOLS:
+            builtin = BUILTIN.get(bench)
+            table = builtin.paper_table if builtin and set(corpora) & set(builtin.corpora) else None
+            out[bench] = f"`{protocol}`, {splits.summary(protocol, corpora, table)}"
+        elif recorded is None:
+            out[bench] = "not recorded (scores.json of an earlier version)"
+        else:
+            out[bench] = "as its Hub dataset was prepared (see its dataset card)"
+    return out
+
+
 def render_card(summary: dict):
     """A ``huggingface_hub.ModelCard`` for a training run's ``summary`` (the content of scores.json)."""
     from huggingface_hub import ModelCard
@@ -229,6 +277,8 @@ def render_card(summary: dict):
         else "an explicit list of configurations"
     )
     trained = summary.get("trained_labels")  # absent from scores.json of older runs
+    used = used_data(summary)
+    protocols = protocol_texts(summary, used)
     template = (resources.files("bimotion.templates") / TEMPLATE).read_text(encoding="utf-8")
     return ModelCard.from_template(
         card_data(summary),
@@ -238,7 +288,7 @@ def render_card(summary: dict):
         base_model_id=base_model_of(summary),
         model_id=model_reference(summary),
         license=training_license(summary),
-        datasets=summary["datasets"],
+        datasets={bench: source for bench, source in summary["datasets"].items() if bench in used},
         code_url=CODE,
         hp=summary["hyperparameters"],
         mixture=mixture,
@@ -250,7 +300,8 @@ def render_card(summary: dict):
         labels=LABELS,
         label_spaces=corpus_label_spaces(summary, corpora),
         languages=[language_name(code) for code in _languages(groups_of(summary["train_configs"]))],
-        protocols=summary.get("protocols") or {},
+        protocols=protocols,
+        paper_protocol=summary.get("protocols") is None or "paper" in {summary["protocols"].get(b) for b in used},
         selected=summary["selection"].get("selected", True),
         epochs=summary["selection"].get("epochs") or 0,
         user_corpora=[c for c in summary["train_corpora"] if c not in CORPUS_LABEL_MAPS],
@@ -292,7 +343,8 @@ def card_data(summary: dict):
 
     trained = groups_of(summary["train_configs"])  # the languages it was trained on, not all it was tested on
     groups = trained + list(summary["test"]["groups"])
-    hub_datasets = sorted({source for source in summary["datasets"].values() if is_hub_id(source)})
+    used = used_data(summary)
+    hub_datasets = sorted({s for bench, s in summary["datasets"].items() if bench in used and is_hub_id(s)})
     return ModelCardData(
         language=sorted({hub_language(code) for code in _languages(trained)}),
         **training_license(summary).metadata(),
