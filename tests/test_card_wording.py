@@ -106,3 +106,28 @@ def test_a_model_card_names_only_the_protocols_of_the_data_it_used_in_the_split_
         {k: v for k, v in fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"]).items() if k != "protocols"}
     )
     assert "bimotion: not recorded" in old
+
+
+def test_a_model_cards_interval_says_how_many_resamples_drew_it():
+    import numpy as np
+
+    from bimotion.training.bootstrap import RESAMPLED
+    from bimotion.training.metrics import score_groups
+    from loaders.labels import LABELS
+
+    rng = np.random.default_rng(0)
+    n, k = 12, len(LABELS)
+    labels = np.zeros((n, k), dtype=np.int8)
+    labels[np.arange(n), rng.integers(0, 6, n)] = 1
+    mask = np.zeros((n, k), dtype=np.int8)
+    mask[:, :6] = 1
+    args = (rng.standard_normal((n, k)), labels, mask, np.array(["tess"] * n), np.array(["eng_eld"] * n))
+    by_speaker = score_groups(*args, intervals=7, speakers=np.array(["a", "b", "c"] * 4))
+    assert by_speaker["intervals"] == {"samples": 7, "confidence": 0.95, "resampled": RESAMPLED}
+    assert "intervals" not in score_groups(*args)  # no interval drawn: nothing to label
+    summary = fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"], test=by_speaker)
+    assert f"95% bootstrap interval from 7 resamples of the {RESAMPLED}" in card_text(summary)
+    summary["test"] = score_groups(*args, intervals=5)  # no speakers: clips resampled
+    assert "95% bootstrap interval from 5 resamples of the test clips:" in card_text(summary)
+    summary["test"].pop("intervals")  # scores.json of an earlier version
+    assert "how many resamples is not recorded" in card_text(summary)

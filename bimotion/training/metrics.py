@@ -251,7 +251,8 @@ def score_groups(
     ``chance`` are means over every (group, corpus) test set.  Labels outside ``trained_labels``
     (``None``: all) are predicted absent.  ``intervals``: that many bootstrap resamples of
     ``speakers`` (per row, ``""``: none; ``None``: resample clips) give each group a 95%
-    ``weighted_f1_ci`` (:func:`~.bootstrap.group_intervals`)."""
+    ``weighted_f1_ci`` (:func:`~.bootstrap.group_intervals`), and the result an ``intervals`` entry
+    saying how many resamples of what drew them."""
     if group_score not in GROUP_SCORES:
         raise ValueError(f"group_score must be one of {GROUP_SCORES}, not {group_score!r}")
     corpora, groups, trained = np.asarray(corpora), np.asarray(groups), trained_mask(trained_labels)
@@ -274,6 +275,7 @@ def score_groups(
                              group_score=group_score, samples=intervals)  # fmt: skip
         for group, interval in ci.items():
             out_groups[group]["weighted_f1_ci"] = interval
+    drawn = _interval_record(intervals, speakers) if intervals and len(labels) else {}
     return {
         "num_samples": int(len(labels)),
         "loss": float(masked_bce(logits, labels, mask).mean()) if len(labels) else float("nan"),
@@ -283,7 +285,17 @@ def score_groups(
         "group_score": group_score,
         "trained_labels": None if trained_labels is None else list(trained_labels),
         "groups": out_groups,
+        **drawn,
     }
+
+
+def _interval_record(samples: int, speakers) -> dict:
+    """How the groups' ``weighted_f1_ci`` were drawn, for whoever labels them (the model card):
+    ``{"intervals": {"samples", "confidence", "resampled"}}``."""
+    from .bootstrap import CONFIDENCE, RESAMPLED
+
+    resampled = "test clips" if speakers is None else RESAMPLED
+    return {"intervals": {"samples": int(samples), "confidence": CONFIDENCE, "resampled": resampled}}
 
 
 def _group(parts: list[dict], pooled: dict, mode: str) -> dict:

@@ -262,6 +262,18 @@ def protocol_texts(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
     return out
 
 
+def interval_text(test: dict) -> str:
+    """How the results' intervals were drawn, as the test scores record it (``intervals``:
+    :func:`bimotion.training.metrics.score_groups`): confidence, resamples, and what a resample draws."""
+    drawn = test.get("intervals")
+    if not drawn:
+        return "95% bootstrap interval (how many resamples is not recorded: scores.json of an earlier version)"
+    what = drawn["resampled"]
+    if what != "test clips":
+        what += ", a clip whose corpus names no speaker counting as one"
+    return f"{100 * drawn['confidence']:g}% bootstrap interval from {drawn['samples']} resamples of the {what}"
+
+
 def render_card(summary: dict):
     """A ``huggingface_hub.ModelCard`` for a training run's ``summary`` (the content of scores.json)."""
     from huggingface_hub import ModelCard
@@ -312,6 +324,7 @@ def render_card(summary: dict):
         untrained_bias=UNTRAINED_BIAS,
         test_groups=summary["test"]["groups"],
         tested_as=tested_as(summary),
+        interval=interval_text(summary["test"]),
         chance_level=chance_level,
     )
 

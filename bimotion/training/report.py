@@ -22,8 +22,8 @@ def scores_report(
     """The end of a recipe's run: weighted F1 (%) per group of ``scores`` (a ``scores.json`` split, or
     ``infer``'s), its chance level and clips, as a small aligned table (``relation``: each group's relation
     to the training groups; ``target``: marked with ``*``; ``names``: a group's name where it is not the
-    group's own, :func:`~.model_card.tested_as`; a score at or below chance: ``†``; the 95%
-    bootstrap interval over test speakers where the scores have one)."""
+    group's own, :func:`~.model_card.tested_as`; a score at or below chance: ``†``; the 95% bootstrap
+    interval where the scores have one, labelled with how they record it was drawn)."""
     with_ci = any("weighted_f1_ci" in values for values in scores["groups"].values())
     header = ["group"] + (["relation"] if relation else []) + ["weighted F1 %"] + (["95% CI"] if with_ci else [])
     header += ["chance %", "clips"]
@@ -51,8 +51,9 @@ def scores_report(
         mean = ["all (mean of corpora)"] + ([""] if relation else [])
         mean += [score(scores["weighted_f1"], scores["chance"])] + ([""] if with_ci else [])
         rows.append(mean + [f"{100 * scores['chance']:.1f}", ""])
+    drawn = scores.get("intervals") or {"resampled": RESAMPLED, "samples": INTERVAL_SAMPLES}  # as the scores record
     note = (f"\n{DAGGER} at or below chance ({CHANCE})" if at_chance else "") + (
-        f"\n95% CI: bootstrap over the {RESAMPLED} ({INTERVAL_SAMPLES} resamples)" if with_ci else ""
+        f"\n95% CI: bootstrap over the {drawn['resampled']} ({drawn['samples']} resamples)" if with_ci else ""
     )
     return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"
 
