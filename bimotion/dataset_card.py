@@ -17,6 +17,7 @@ from importlib import resources
 
 from loaders import SOURCES
 from loaders.labels import LABELS
+from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.yuemotion import ELDERLY_MIN_AGE as YUEMOTION_ELDERLY_MIN_AGE
 
 from . import splits
@@ -90,6 +91,8 @@ def render(info: dict) -> str:
         paper_table=paper_table(info, bench),
         **_protocol(info, paper_table(info, bench)),
         labels=LABELS,
+        synthetic=info.get("synthetic") or {},
+        synthetic_note=SYNTHETIC_NOTE,
         caveats=_caveats(info),
         sources=[_source(corpus) for corpus in info["corpora"]],
         other_licenses=[f"{c} ({t})" for c, t in info["licenses"].items() if hub_license(t) == "other"],
@@ -127,6 +130,11 @@ def own_only(info: dict, bench) -> bool:
 
 
 def _title(info: dict, bench) -> str:
+    """:func:`_named`, followed by `` — synthetic demo data: …`` when a corpus is generated."""
+    return _named(info, bench) + (f" — {SYNTHETIC_NOTE}" if info.get("synthetic") else "")
+
+
+def _named(info: dict, bench) -> str:
     """The benchmark's title; with users' corpora, theirs and the languages the data holds."""
     user = [c for c in info["corpora"] if c in bench.user_corpora]
     present = [g for g, v in info["groups"].items() if v["status"] != "absent"]
@@ -188,13 +196,14 @@ def _pretty_name(info: dict, bench) -> str:
 
 def _tags(info: dict, languages: list[str]) -> list[str]:
     """The card's tags: ``elderly`` only when an elderly group was prepared, ``cross-lingual`` only
-    with more than one language."""
+    with more than one language, ``synthetic`` when a corpus is generated."""
     elderly = any(Group.parse(s["group"]).age_group == "eld" for s in info["shards"])
     return [
         "speech-emotion-recognition",
         *(["elderly"] if elderly else []),
         *(["cross-lingual"] if len(languages) > 1 else []),
         "audio",
+        *(["synthetic"] if info.get("synthetic") else []),
     ]
 
 

@@ -131,3 +131,71 @@ def test_a_model_cards_interval_says_how_many_resamples_drew_it():
     assert "95% bootstrap interval from 5 resamples of the test clips:" in card_text(summary)
     summary["test"].pop("intervals")  # scores.json of an earlier version
     assert "how many resamples is not recorded" in card_text(summary)
+
+
+# ---------------------------------------------------------------------------------- synthetic data
+
+
+def test_every_generated_corpus_root_carries_the_marker_and_only_a_true_marker_counts(tmp_path):
+    from loaders import READERS
+    from loaders import testing as fixtures
+    from loaders.synthetic import MARKER, read_marker, synthetic_sources
+
+    roots = fixtures.make_all(tmp_path / "raw")
+    assert set(roots) == set(READERS)
+    for name, root in roots.items():
+        assert read_marker(root) == f"loaders.testing.{name}, seed 0, size small, scale 1", name
+    assert synthetic_sources({"csed": tmp_path / "raw"}) == {}  # above the root: found through the records
+    records = [type("R", (), {"corpus": "csed", "path": str(next(roots["csed"].rglob("*.wav")))})()]
+    assert synthetic_sources({"csed": tmp_path / "raw"}, records) == {"csed": read_marker(roots["csed"])}
+    (roots["tess"] / MARKER).write_text("# Synthetic\n\nsomebody's notes\n")  # not the generator's: no marker
+    assert read_marker(roots["tess"]) is None and synthetic_sources({"tess": roots["tess"]}) == {}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> dict:
+    """CSED generated (marked) and TESS generated with its marker taken away (as a real release),
+    prepared together; the raw trees' snapshots before."""
+    from bimotion.prepare import prepare
+    from loaders import testing as fixtures
+    from loaders.synthetic import MARKER
+
+    base = tmp_path_factory.mktemp("generated")
+    roots = {name: fixtures.make_corpus(name, base / "raw") for name in ("csed", "tess")}
+    (roots["tess"] / MARKER).unlink()
+    before = {name: fixtures.snapshot(root) for name, root in roots.items()}
+    done = prepare(roots, base / "bimotion", progress=False)
+    return {"roots": roots, "before": before, "out": done.out_dir, "info": done.info}
+
+
+def test_prepare_records_the_generated_corpora_and_never_writes_below_a_source(generated):
+    from loaders import testing as fixtures
+
+    assert generated["info"]["synthetic"] == {"csed": "loaders.testing.csed, seed 0, size small, scale 1"}
+    for name, root in generated["roots"].items():
+        assert fixtures.snapshot(root) == generated["before"][name], name  # read only
+
+
+def test_the_dataset_card_of_generated_data_says_so_at_the_top(generated):
+    import yaml
+
+    card = (generated["out"] / "README.md").read_text(encoding="utf-8")
+    header, body = card.split("---\n")[1], card.split("---\n", 2)[2]
+    meta = yaml.safe_load(header)
+    assert "synthetic" in meta["tags"]
+    title, note = body.lstrip().splitlines()[0], body.split("## ", 1)[0]
+    assert title.startswith("# BiMotion") and title.endswith("— synthetic demo data: not comparable with the paper")
+    assert "> **Synthetic demo data: not comparable with the paper.** The audio of `csed` is synthetic" in note
+    assert "from the raw release of `tess`, a generated (synthetic) copy of `csed`." in note
+    assert "raw releases of" not in card
+
+
+def test_a_dataset_card_of_real_data_says_nothing_of_synthetic_data(prepared):
+    from bimotion import dataset_card
+    from bimotion.data.layout import read_info
+
+    info = read_info(prepared / "bimotion")
+    assert info["synthetic"] == {"tess": "bimotion.training.testing.synth_clips, seed 0"}  # write_prepared's clips
+    info.pop("synthetic")
+    card = dataset_card.render(info)
+    assert "synthetic" not in card.lower() and "from the raw release of `tess`" in card

@@ -157,7 +157,7 @@ def test_audio_outside_the_class_folders_is_reported(csed):
     err, records, report = strict_and_lenient("csed", csed)
     assert err.reason == "unexpected_location" and err.path == csed / DATA / "Nat_Female-9.wav"
     assert len(records) == 12 and report.to_dict() == {"csed/unexpected_location": 1}
-    assert report.files[("csed", "not_audio")] == 5  # Readme.md, LICENSE, .DS_Store, ._ file, notes.wav
+    assert report.files[("csed", "not_audio")] == 6  # Readme.md, LICENSE, .DS_Store, ._ file, notes.wav, SYNTHETIC.md
 
 
 def test_tess_reads_a_truncated_speaker_prefix_and_reports_other_audio(tmp_path):
@@ -208,7 +208,7 @@ def test_scan_summary_counts_files_seen_read_skipped_and_not_audio(tmp_path, cap
     root = testing.make_corpus("csed", tmp_path / "src", bad=True)
     assert main(["scan", "-q", "--skip-bad", "--source", f"csed={root}", "--output", str(tmp_path / "m.jsonl")]) == 0
     out = capsys.readouterr().out
-    assert "csed  files seen 20, read 12, skipped 4 (" in out and "other files (not audio) 4" in out
+    assert "csed  files seen 21, read 12, skipped 4 (" in out and "other files (not audio) 5" in out  # + SYNTHETIC.md
 
 
 @pytest.mark.parametrize("name", loaders.READERS)

@@ -97,6 +97,7 @@ def prepare(
     the returned report."""
     from loaders.audio import ffmpeg, needs_ffmpeg
     from loaders.manifest import check_outside_sources, scan
+    from loaders.synthetic import synthetic_sources
 
     _check_arguments(sources, benchmark, protocol, seed, num_proc, rows_per_file)  # before any file is read
     bench = BENCHMARKS[benchmark] if isinstance(benchmark, str) else benchmark
@@ -116,7 +117,8 @@ def prepare(
         if shutil.which("ffmpeg") is None and any(needs_ffmpeg(r.path) for r in records):
             ffmpeg()  # before any decoding, not at the first MP4 minutes in: MissingToolError says how to install it
         bench = extend(bench, [SOURCES[name] for name in own])  # groups from the data the readers registered
-        return _write(records, out_dir, bench, list(sources), report, settings)
+        synthetic = synthetic_sources(dict(sources), records)  # generated trees' markers, read only
+        return _write(records, out_dir, bench, list(sources), report, settings, synthetic=synthetic)
 
 
 def _check_arguments(sources, benchmark, protocol: str, seed: int, num_proc: int, rows_per_file: int) -> None:
@@ -150,11 +152,14 @@ def write_dataset(
     rows_per_file: int = ROWS_PER_FILE,
     progress: bool = True,
     split_of: Mapping[str, str] | None = None,
+    synthetic: Mapping[str, str] | None = None,
 ) -> Prepared:
     """Write already-scanned ``records`` of ``corpora`` as a prepared dataset (atomically).
 
     ``split_of`` (``{record id: split}``) gives every record's split instead of drawing them under
-    ``protocol`` (which is still recorded): for fixtures that need exact split sizes."""
+    ``protocol`` (which is still recorded): for fixtures that need exact split sizes.  ``synthetic``:
+    ``{corpus: generator}`` of the corpora whose audio is generated, recorded in ``prepare.json``
+    (:func:`loaders.synthetic.synthetic_sources`)."""
     settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress)
     with claim_output(out_dir, overwrite) as out_dir:
         return _write(
@@ -165,6 +170,7 @@ def write_dataset(
             report if report is not None else SkipReport(),
             settings,
             split_of,
+            synthetic,
         )
 
 
@@ -176,6 +182,7 @@ def _write(
     report: SkipReport,
     settings: _Settings,
     split_of: Mapping[str, str] | None = None,
+    synthetic: Mapping[str, str] | None = None,
 ) -> Prepared:
     """The body of ``write_dataset``, run holding :func:`~bimotion.data.publish.claim_output`."""
     from .. import dataset_card
@@ -191,7 +198,7 @@ def _write(
         stored = set().union(*(shard.ids for shard in stats.values()))
         info = prepare_info(
             benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels, own_split,
-            identical=identical_summary(records, identical, split_of, stored=stored),
+            identical=identical_summary(records, identical, split_of, stored=stored), synthetic=synthetic,
         )  # fmt: skip
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")

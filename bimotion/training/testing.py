@@ -163,8 +163,9 @@ def write_prepared(
                     split_of[record.id] = split
         corpora = list(dict.fromkeys(corpus for corpus, _ in shards))
         write_dataset(
-            records, root, benchmark=BENCHMARKS[benchmark], corpora=corpora, split_of=split_of, progress=False
-        )
+            records, root, benchmark=BENCHMARKS[benchmark], corpora=corpora, split_of=split_of, progress=False,
+            synthetic=dict.fromkeys(corpora, f"{__name__}.synth_clips, seed {seed}"),  # its audio is generated
+        )  # fmt: skip
     return Path(root)
 
 

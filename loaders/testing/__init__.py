@@ -12,6 +12,9 @@ makes a user's own corpus in the audiofolder convention (:mod:`loaders.testing.a
 (:mod:`loaders.testing.synth`) whose prosody follows the emotion and whose voice follows the
 speaker's age group and language, so that a model can learn from it.
 
+Every generated corpus root holds a marker (:data:`loaders.synthetic.MARKER`) saying its audio is
+synthetic: ``prepare`` records it, and the cards and tables made from it say so.
+
 ``size="full"`` makes the real file counts cheaply: short clips from a small pool of synthesised
 sounds, hard-linked into place (their audio content therefore repeats).
 """
@@ -23,6 +26,7 @@ import os
 from pathlib import Path
 
 from .. import READERS
+from ..synthetic import write_marker
 from ._common import FixtureWriter, Sizes
 
 __all__ = ["FixtureWriter", "GENERATORS", "Sizes", "digest", "make_all", "make_corpus", "snapshot"]
@@ -55,7 +59,17 @@ def make_corpus(
     if scale != 1 and size != "small":
         raise ValueError(f"scale applies to size='small' only, not to size={size!r}")
     writer = FixtureWriter(Path(out_dir), seed=seed, size=size, scale=scale)
-    return module.make(writer, bad=bad, **options)
+    root = module.make(writer, bad=bad, **options)
+    # prepare records the corpus as synthetic from it (the same options give the same bytes: no layout in it)
+    write_marker(root, _title(name), f"{__name__}.{name}, seed {seed}, size {size}, scale {scale}")
+    return root
+
+
+def _title(name: str) -> str:
+    """The corpus a generator imitates (a user's own corpus: any)."""
+    from .. import READERS, SOURCES
+
+    return SOURCES[name].title if name in READERS else "a user's own corpus"
 
 
 def make_all(
