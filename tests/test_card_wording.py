@@ -199,3 +199,39 @@ def test_a_dataset_card_of_real_data_says_nothing_of_synthetic_data(prepared):
     info.pop("synthetic")
     card = dataset_card.render(info)
     assert "synthetic" not in card.lower() and "from the raw release of `tess`" in card
+
+
+def test_a_model_card_of_generated_data_says_so_and_drops_what_it_says_of_real_corpora():
+    generated = {"bimotion": {"tess": "loaders.testing.tess, seed 0"}, "yuemotion": {"yuemotion": "gen"}}
+    summary = fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"], synthetic=generated)
+    text = card_text(summary)
+    body = text.split("---\n", 2)[2]
+    title, top = body.lstrip().splitlines()[0], body.split("## How to use", 1)[0]
+    assert title.endswith("— synthetic demo data: not comparable with the paper")
+    assert "> **Synthetic demo data: not comparable with the paper.**" in top and "layout of `tess`" in top
+    assert "yuemotion" not in top  # given to the run, never read
+    assert "It runs the method of" in top and "It reproduces" not in top
+    assert "Elderly speech is scarce" not in text and "culture-dependent" not in text
+    assert "**Synthetic data** (tess)" in _section(text, "## Limitations")
+    assert "Checking that the pipeline runs end to end (a demo, a test) on generated English data" in text
+    from bimotion.training.model_card import card_data
+
+    meta = card_data(summary).to_dict()
+    assert "synthetic" in meta["tags"]
+    assert meta["model-index"][0]["results"][0]["dataset"]["name"] == "BiMotion eng_eld (synthetic)"
+
+    real = card_text(
+        fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"], synthetic={"yuemotion": {"yuemotion": "g"}})
+    )
+    assert (
+        "synthetic" not in real.lower() and "It reproduces the method of" in real and "Elderly speech is scarce" in real
+    )
+
+
+def test_a_run_records_which_of_its_prepared_data_is_generated(prepared):
+    from bimotion.data.layout import synthetic_data
+
+    assert synthetic_data({"bimotion": prepared / "bimotion", "yuemotion": None}) == {
+        "bimotion": {"tess": "bimotion.training.testing.synth_clips, seed 0"}
+    }
+    assert synthetic_data({"bimotion": "owner/hub-dataset"}) == {}

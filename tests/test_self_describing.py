@@ -156,6 +156,9 @@ def test_model_card_is_true_and_its_metadata_round_trips(model):
             assert by_name[group, f"chance-level weighted F1 {corpus}"] == round(100 * c["chance"]["chance"], 2)
     assert {r.metric_type for r in results} == {"f1", "chance_f1"}
     assert ", ".join(summary["trained_labels"]) in card.text
+    # its data is write_prepared's synthesised clips: scores.json records it, the card says so
+    assert summary["synthetic"]["bimotion"]["tess"] == "bimotion.training.testing.synth_clips, seed 0"
+    assert "synthetic" in meta["tags"] and "synthetic demo data: not comparable with the paper" in card.text
 
 
 def test_the_model_cards_snippet_runs(model, tmp_path):

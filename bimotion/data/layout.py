@@ -68,6 +68,17 @@ def read_info(folder: str | os.PathLike) -> dict:
     return info
 
 
+def synthetic_data(folders) -> dict[str, dict[str, str]]:
+    """``{benchmark: {corpus: generator}}`` of the generated corpora (``prepare.json``'s ``synthetic``)
+    in ``folders`` (``{benchmark: local folder, Hub id or None}``; a Hub dataset records none)."""
+    out = {}
+    for bench, folder in folders.items():
+        synthetic = read_info(folder).get("synthetic") if folder and is_prepared(folder) else None
+        if synthetic:
+            out[bench] = dict(synthetic)
+    return out
+
+
 def held_shards(path_of, shards, split: str) -> list:
     """The ``shards`` (:class:`~bimotion.mixture.Shard` tuples) that a local prepared folder has
     ``split`` rows of; ``path_of(benchmark)`` gives a benchmark's folder or Hub id (a Hub dataset's

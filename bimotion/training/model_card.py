@@ -21,6 +21,7 @@ from pathlib import Path
 
 from loaders import SOURCES
 from loaders.labels import CORPUS_LABEL_MAPS, LABELS, label_space
+from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 
 from ..card_metadata import combined_license, hub_language
 from ..registry import Group, language_name
@@ -166,19 +167,21 @@ def eval_results(summary: dict) -> list:
     """Weighted F1 (%) on each test group (the mean over its corpora) and on each corpus (named in
     the metric, since a model-index entry is one dataset configuration, here the group), each
     followed by its chance level (``metric_type`` ``chance_f1``: the weighted F1 of a predictor blind
-    to the audio, :func:`bimotion.training.metrics.chance_levels`)."""
+    to the audio, :func:`bimotion.training.metrics.chance_levels`); a test set of generated data is
+    named ``(synthetic)``."""
     from huggingface_hub import EvalResult
 
     from .mixtures import benchmark_of_group
 
-    out, names = [], tested_as(summary)
+    out, names, synthetic = [], tested_as(summary), synthetic_used(summary)
     for group, g in summary["test"]["groups"].items():
         bench = benchmark_of_group(group)
         common = dict(
             task_type="audio-classification",
             task_name="Speech emotion recognition",
             dataset_type=dataset_id(summary["datasets"].get(bench), bench),
-            dataset_name=f"{BENCHMARK_TITLES.get(bench, bench)} {names[group]}",
+            dataset_name=f"{BENCHMARK_TITLES.get(bench, bench)} {names[group]}"
+            + (" (synthetic)" if set(g["corpora"]) & set(synthetic) else ""),
             dataset_config=group,
             dataset_split="test",
         )
@@ -240,6 +243,14 @@ def used_data(summary: dict) -> dict[str, list[str]]:
     }
 
 
+def synthetic_used(summary: dict, used: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """``{corpus: generator}`` of the generated corpora among the data the model used (scores.json's
+    ``synthetic``, from the prepared folders' ``prepare.json``; :func:`used_data`)."""
+    used = used_data(summary) if used is None else used
+    recorded = summary.get("synthetic") or {}
+    return {c: g for bench, corpora in used.items() for c, g in recorded.get(bench, {}).items() if c in corpora}
+
+
 def protocol_texts(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
     """How each benchmark of ``used`` (:func:`used_data`) was split, in the split rules' words
     (:func:`bimotion.splits.summary` of the corpora used, citing the benchmark's table in the paper):
@@ -291,6 +302,7 @@ def render_card(summary: dict):
     trained = summary.get("trained_labels")  # absent from scores.json of older runs
     used = used_data(summary)
     protocols = protocol_texts(summary, used)
+    synthetic = synthetic_used(summary, used)
     template = (resources.files("bimotion.templates") / TEMPLATE).read_text(encoding="utf-8")
     return ModelCard.from_template(
         card_data(summary),
@@ -325,6 +337,8 @@ def render_card(summary: dict):
         test_groups=summary["test"]["groups"],
         tested_as=tested_as(summary),
         interval=interval_text(summary["test"]),
+        synthetic=synthetic,
+        synthetic_note=SYNTHETIC_NOTE,
         chance_level=chance_level,
     )
 
@@ -370,6 +384,7 @@ def card_data(summary: dict):
             *(["elderly"] if any(Group.parse(g).age_group == "eld" for g in groups) else []),
             *(["cross-lingual"] if len(_languages(groups)) > 1 else []),
             "bimotion",
+            *(["synthetic"] if synthetic_used(summary, used) else []),
         ],
         base_model=base_model_of(summary),
         datasets=hub_datasets or None,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bimotion.data.layout import synthetic_data
 from bimotion.hub import HubError, plan_lines, publish
 from bimotion.registry import BENCHMARKS
 from loaders.files import write_text_atomic
@@ -238,6 +239,7 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
         "train_groups": list(spec.train.groups),
         "train_corpora": sorted(set(column(train_ds, "corpus").tolist())),
         "protocols": prepared_protocols(sources),
+        "synthetic": synthetic_data({name: getattr(sources, name, None) for name in BENCHMARKS}),  # generated data
         "label_spaces": label_spaces(train_ds),
         "trained_labels": list(trainer.model.config.trained_labels),
         "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},
