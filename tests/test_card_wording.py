@@ -235,3 +235,53 @@ def test_a_run_records_which_of_its_prepared_data_is_generated(prepared):
         "bimotion": {"tess": "bimotion.training.testing.synth_clips, seed 0"}
     }
     assert synthetic_data({"bimotion": "owner/hub-dataset"}) == {}
+
+
+def fake_grid(tmp_path: Path, sources: dict):
+    """A GridResult of Tables 3 and 5 with made-up scores (50 %, chance 30 %) over ``sources``."""
+    from bimotion.grid.config import GridConfig
+    from bimotion.grid.plan import make_plan
+    from bimotion.grid.report import GridResult
+    from bimotion.grid.scoring import CellResult
+
+    config = GridConfig(tables=["table3", "table5"], bootstrap_samples=10)
+    plan = make_plan(config)
+    cells = [
+        CellResult(c.table, c.row, c.column, model, c.test, [0], [50.0], 50.0, 0.0, 40.0, 60.0, 10, c.paper, 30.0)
+        for c, model in plan.cells
+    ]
+    summary = {"values": [50.0], "mean": 50.0, "std": 0.0, "ci_low": 40.0, "ci_high": 60.0}
+    averages = {(t.name, r.key): summary for t in plan.tables if t.paper_average for r in t.rows}
+    matrix = {(m.name, t): {"mean": 50.0, "chance": 30.0} for m in plan.models for t in plan.tests}
+    return GridResult(tmp_path, config, plan, cells, averages, matrix, [], [], sources)
+
+
+def test_grid_tables_and_heat_map_of_generated_data_say_so(prepared, tmp_path):
+    from bimotion import paper
+    from bimotion.grid.heatmap import heatmap_data, heatmap_figure
+    from bimotion.grid.report import render_latex, render_markdown
+
+    note = "synthetic demo data: not comparable with the paper"
+    result = fake_grid(tmp_path, {k: str(prepared / k) for k in ("bimotion", "yuemotion")} | {"cache_dir": "c"})
+    for table, generated in ((paper.TABLE3, "tess"), (paper.TABLE5, "yuemotion")):
+        md = render_markdown(result, table)
+        assert md.splitlines()[0] == f"### {table.title} — {note}"
+        assert "| paper (not comparable) | Δ (not comparable) |" in md
+        assert (
+            f"- Synthetic demo data: not comparable with the paper. Its data are generated copies of {generated}," in md
+        )
+        assert note in render_latex(result, table).split(r"\caption{", 1)[1].split("}", 1)[0]
+    from bimotion.commands.demo import _compact_tables
+
+    printed = _compact_tables(result)  # what the demo prints of the tables
+    assert f"{paper.TABLE3.title} — {note}" in printed and f"{paper.TABLE5.title} — {note}" in printed
+    data = heatmap_data(result)
+    assert data["synthetic"] == ["tess", "yuemotion"]
+    fig, ax = heatmap_figure(data, [0])
+    assert note in " ".join(ax.get_title().split())
+    fig.clf()
+
+    real = fake_grid(tmp_path, {"cache_dir": "c"})  # no prepared folder records generated data
+    md = render_markdown(real, paper.TABLE3)
+    assert md.splitlines()[0] == f"### {paper.TABLE3.title}" and "synthetic" not in md.lower()
+    assert "| paper | Δ |" in md and heatmap_data(real)["synthetic"] == []

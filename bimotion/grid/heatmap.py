@@ -28,6 +28,7 @@ from ..mixture import parse_mixture
 from ..paper import GROUPS, TABLES
 from ..registry import age_group_name, find_config, group_name, language_name
 from ..training.metrics import CHANCE, DAGGER
+from .plan import marked_title, synthetic_corpora
 
 _BENCHMARK_NAMES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
 
@@ -108,7 +109,8 @@ def _relation(model_shards, test_shards) -> str | None:
 def heatmap_data(result) -> dict:
     """The heat map's numbers of a :class:`~bimotion.grid.report.GridResult` in the paper's order:
     ``models``/``tests`` (specs), their ``model_names``/``test_names``, ``values`` and ``chance`` (%),
-    ``relation`` (per cell: ``baseline``, ``included`` or None)."""
+    ``relation`` (per cell: ``baseline``, ``included`` or None), ``synthetic`` (the generated corpora
+    among their data, which the title then names as such)."""
     plan_models = list(result.plan.models)
     models = [plan_models[i] for i in paper_order([list(m.specs) for m in plan_models], _paper_models())]
     tests = [result.plan.tests[i] for i in paper_order([[t] for t in result.plan.tests], _paper_tests())]
@@ -118,7 +120,7 @@ def heatmap_data(result) -> dict:
     relation = [[_relation(m.shards, parse_mixture(t).shards) for t in tests] for m in models]
     return {"models": [m.name for m in models], "tests": tests, "values": values, "chance": chance,
             "model_names": [mixture_name(m.name) for m in models], "test_names": [mixture_name(t) for t in tests],
-            "relation": relation}  # fmt: skip
+            "relation": relation, "synthetic": synthetic_corpora(result.plan, result.sources)}  # fmt: skip
 
 
 def write_csv(data: dict, path: Path) -> Path:
@@ -159,7 +161,8 @@ def heatmap_figure(data: dict, seeds: list[int]):
     ax.tick_params(which="minor", length=0)
     ax.set_xlabel("test set (its chance level, %)")
     ax.set_ylabel("training mixture (one model each)")
-    ax.set_title(textwrap.fill(heatmap_title(data, seeds), int(width * 9)), fontsize=11)
+    title = marked_title(heatmap_title(data, seeds), data.get("synthetic"))
+    ax.set_title(textwrap.fill(title, int(width * 9)), fontsize=11)
     bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
     bar.set_label("weighted F1 − chance level (points)")
     note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -74,6 +75,27 @@ class Plan:
             "cells": [{**asdict(cell), "model": model} for cell, model in self.cells],
             **({"target": target} if target else {}),
         }
+
+
+def synthetic_corpora(plan: Plan, sources: Mapping[str, str], table: Table | None = None) -> list[str]:
+    """The generated corpora (the prepared folders' ``synthetic``, :func:`bimotion.data.layout.synthetic_data`)
+    among the data of ``table``'s models and test sets, or of every model and test set of ``plan``."""
+    from ..data.layout import synthetic_data
+
+    generated = synthetic_data({name: folder for name, folder in sources.items() if name != "cache_dir"})
+    if table is None:
+        shards = [s for m in plan.models for s in m.shards] + plan.test_shards
+    else:
+        shards = [s for c in table.cells() for s in (*plan.model(c.train).shards, *_shards(c.test))]
+    return list(dict.fromkeys(s.corpus for s in shards if s.corpus in generated.get(s.benchmark, {})))
+
+
+def marked_title(title: str, synthetic: list[str]) -> str:
+    """``title``, followed by ``— synthetic demo data: not comparable with the paper`` when its data
+    holds ``synthetic`` corpora (:func:`synthetic_corpora`)."""
+    from loaders.synthetic import NOTE
+
+    return f"{title} — {NOTE}" if synthetic else title
 
 
 def make_plan(config: GridConfig) -> Plan:

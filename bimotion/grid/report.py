@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from loaders.files import write_text_atomic
+from loaders.synthetic import NOTE as SYNTHETIC
 
 from ..paper import PAPER_ERRATA, Table
 from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE, DAGGER
 from .config import GridConfig
 from .heatmap import render_heatmap
-from .plan import Plan
+from .plan import Plan, marked_title, synthetic_corpora
 from .scoring import CellResult
 
 
@@ -111,6 +112,9 @@ def _notes(result: GridResult, table: Table) -> list[str]:
         f"{METRIC_WORDS[cfg.metric]}. Ours: {ours}, [{100 * cfg.confidence:g}% bootstrap CI over {RESAMPLED}, "
         f"{cfg.bootstrap_samples} resamples]; Δ = ours − paper; – = not in the paper.",
     ]
+    if synthetic := synthetic_corpora(result.plan, result.sources, table):
+        notes.insert(0, f"{SYNTHETIC.capitalize()}. Its data are generated copies of {', '.join(synthetic)}, not "
+                        "the corpora; the paper and Δ columns show the layout only.")  # fmt: skip
     notes.append(
         f"{DAGGER} at or below chance: the test set's weighted F1 of {CHANCE} (row Chance level); a test "
         "set's number combines its corpora by "
@@ -132,11 +136,16 @@ def _notes(result: GridResult, table: Table) -> list[str]:
     return notes
 
 
+def _title(result: GridResult, table: Table) -> str:
+    """The table's title, marked when its data is generated (:func:`~.plan.marked_title`)."""
+    return marked_title(table.title, synthetic_corpora(result.plan, result.sources, table))
+
+
 def render_markdown(result: GridResult, table: Table) -> str:
-    head = ["Training data"]
+    head, mark = ["Training data"], " (not comparable)" if synthetic_corpora(result.plan, result.sources, table) else ""
     for h in _headers(table):
-        head += [f"{h} (ours)", "paper", "Δ"]
-    lines = [f"### {table.title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        head += [f"{h} (ours)", f"paper{mark}", f"Δ{mark}"]
+    lines = [f"### {_title(result, table)}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in _rows(result, table):
         cells = [row["label"]] + [x for ours, paper, diff, _ in row["cols"] for x in (ours, paper, diff)]
         lines.append("| " + " | ".join(cells) + " |")
@@ -206,7 +215,7 @@ def _tex_caption(result: GridResult, table: Table) -> str:
     the marks, the labels a model never trained on); `code` as ``\\texttt``."""
     import re
 
-    title = re.sub(r"^Table\s+\w+\s*:\s*", "", table.title)
+    title = re.sub(r"^Table\s+\w+\s*:\s*", "", _title(result, table))
     title = _tex(title[:1].upper() + title[1:])
     notes = " ".join(_tex(re.sub(r"`([^`]*)`", r"\\texttt{\1}", note)) for note in _notes(result, table))
     return rf"\caption[{title}]{{{title}. Ours vs.\ the paper. {notes}}}"
