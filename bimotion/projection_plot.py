@@ -83,7 +83,7 @@ def figure(spec, panels: list[dict], labels: list[str]):
 
     from .grid.heatmap import mixture_name
 
-    colors = {label: label_color(label) for label in labels}
+    colors = label_colors(labels)
     extent = _extent(panels, labels)
     rows, columns = panel_grid(len(panels))
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 4.1 * rows + 0.9), squeeze=False)
@@ -128,6 +128,21 @@ def label_color(label: str) -> str:
     return LABEL_COLORS.get(label, "#000000")
 
 
+# positive and negative share the paper's blue and red with happiness and sadness (Figure 3 draws
+# CSED alone); in a figure that draws both of a pair, the second takes its own colour (Tol's teal, orange)
+SHARED_COLOUR_ALTERNATIVES = {"positive": "#009988", "negative": "#ee7733"}
+
+
+def label_colors(labels) -> dict[str, str]:
+    """``{label: colour}`` for the labels one figure draws: :func:`label_color`'s, but no two labels
+    with one colour (:data:`SHARED_COLOUR_ALTERNATIVES`)."""
+    out: dict[str, str] = {}
+    for label in labels:
+        color = label_color(label)
+        out[label] = SHARED_COLOUR_ALTERNATIVES.get(label, color) if color in out.values() else color
+    return out
+
+
 KERNEL_REACH = 1.5  # kernel standard deviations beyond its points that a density's outer contour can reach
 
 
@@ -162,7 +177,7 @@ def _draw_panel(ax, panel: dict, colors: dict, extent) -> dict[str, set]:
     labels = list(colors)
     drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
     for label, rows in _train_rows(panel, labels).items():
-        pts, color = panel["train_xy"][rows], label_color(label)
+        pts, color = panel["train_xy"][rows], colors.get(label, label_color(label))
         if _draw_density(ax, pts, color, extent):
             drawn["density"].add(label)
         elif len(pts):

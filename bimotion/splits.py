@@ -6,10 +6,11 @@
     YueMotion 0.5/0.15/0.35 within each gender x age group, stratified by emotion (or its
     published split when the records carry one).
 ``speaker``
-    Speaker-independent: whole speakers (CREMA-D actors, ESD and YueMotion speakers), whole
-    IEMOCAP sessions and whole TESS words go to one split, in the proportions of the paper
-    protocol and balanced by gender where the units have one.  CSED has no speaker ids and
-    ElderReact's clip names are stimuli, not people: both keep their paper split.
+    Speaker-independent: whole speakers (CREMA-D actors, ESD and YueMotion speakers) and whole
+    IEMOCAP sessions go to one split, in the proportions of the paper protocol and balanced by
+    gender where the units have one.  TESS has one speaker per group: whole words go to one split,
+    and its speakers are in every split.  CSED has no speaker ids and ElderReact's clip names are
+    stimuli, not people: both keep their paper split.
 
 A user's own corpus (any other corpus name, :mod:`loaders.audiofolder`) is split the same way under
 both protocols (:data:`USER`): by its ``split`` column when every row has one, else whole speakers

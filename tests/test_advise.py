@@ -125,7 +125,7 @@ def test_every_reported_mixture_was_trained_and_scored_and_the_summary_says_thei
     assert "with no correction for the 2 made here" in summary  # 2 comparisons with the baseline, each at 95%
 
 
-def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_clip_bootstrap(probe_advice, capsys):
+def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_bootstrap_alone(probe_advice, capsys):
     argv, out, _ = probe_advice
     before = {p: p.stat().st_mtime_ns for p in out.glob("models/*/seed*/" + MARKER)}
     assert main([*argv[:-5], "--seeds", "0", "--output", str(out)]) == 0  # the same folder, one seed
@@ -368,3 +368,28 @@ def test_augment_only_names_other_groups_of_the_grid():
     for bad in (["zho_eld"], ["eng_eld"]):
         with pytest.raises(ValueError, match="it may only name groups of groups:, other than the target zho_eld"):
             target_mixtures("zho_eld", ["zho_eld", "zho_adu"], bad)
+
+
+def test_every_model_of_an_advice_resamples_the_same_speakers():
+    """A baseline predicted before speakers were kept resampled clips while the other models resampled
+    speakers: the difference then subtracted unrelated draws (its interval [-5.9, 8.1], paired [-1.3, 4.4])."""
+    import types
+
+    from bimotion.advise.collect import _paired_predictions
+
+    ids, speaker = np.array(["a", "b", "c"]), np.array(["s1", "s1", "s2"])
+    old, new = {"id": ids}, {"id": ids, "speaker": speaker}  # saved before and after speakers were kept
+    mixture = __import__("collections").namedtuple("Mixture", "spec role")
+    mixtures = [mixture("zho_eld", "baseline"), mixture("x", "augment")]
+    saved = {"zho_eld": old, "x": new}
+    grid = types.SimpleNamespace(
+        config=types.SimpleNamespace(seeds=[0]),
+        plan=types.SimpleNamespace(target=mixtures, model=lambda spec: types.SimpleNamespace(name=spec)),
+        trained_labels=lambda model, seed: None,
+        predictions=lambda model, seed, shards: saved[model.name],
+    )
+    loaded = _paired_predictions(grid, [])
+    assert all(np.array_equal(preds[0]["speaker"], speaker) for _, _, preds in loaded.values())
+    saved["zho_eld"] = {"id": ids[::-1]}
+    with pytest.raises(ValueError, match="x was scored on other test clips than the baseline zho_eld"):
+        _paired_predictions(grid, [])

@@ -249,6 +249,16 @@ def test_the_bootstrap_resamples_speakers_not_clips():
     alike = dict(pred, logits=np.where((np.arange(n) % 2 == 0)[:, None], logits[:1], logits[-1:]))
     clip_width = np.diff(_interval(alike))[0]
     assert clip_width > 10 and np.diff(_interval(dict(alike, speaker=np.where(right, "A", "B"))))[0] >= clip_width
+    # a speaker of a few clips is no unit of its own: 47 clips of A and 1 of B drew B's one clip alone
+    # in a quarter of the resamples (an interval up to 100); with one speaker drawn whole left, clips
+    lone = np.where(np.arange(n) < n - 1, "A", "B")
+    assert np.array_equal(_interval(dict(pred, speaker=lone)), [clips_lo, clips_hi])
+    # the scores record what was drawn: speakers where a part had two, else clips
+    from bimotion.training.bootstrap import CLIPS, RESAMPLED
+
+    for named, drawn in ((np.where(right, "A", "B"), RESAMPLED), (np.full(n, ""), CLIPS), (lone, CLIPS)):
+        got = score_groups(logits, labels, mask, pred["corpus"], pred["group"], intervals=20, speakers=named)
+        assert got["intervals"]["resampled"] == drawn
     # a clip without a speaker id is a speaker of its own: all of them unnamed is the clip bootstrap
     assert np.array_equal(_interval(dict(pred, speaker=np.full(n, ""))), [clips_lo, clips_hi])
     # a single speaker: its clips are the only variation there is, and they are resampled

@@ -420,3 +420,15 @@ def test_inference_bars_show_on_a_terminal_not_in_a_log_under_quiet_output(setup
         assert "inference" in printed(io.StringIO())
     finally:
         console.quiet(verbose=True)  # the libraries' defaults, as before the test
+
+
+def test_a_figure_drawing_happiness_and_positive_gives_them_two_colours():
+    """positive and negative share the paper's blue and red with happiness and sadness: a figure of
+    CSED beside another corpus had two legend entries of one colour."""
+    from bimotion.projection_plot import label_color, label_colors
+
+    both = label_colors(["sadness", "happiness", "neutral", "positive", "negative"])
+    assert len(set(both.values())) == 5 and both["happiness"] == label_color("happiness")
+    assert label_colors(["neutral", "positive", "negative"]) == {
+        k: label_color(k) for k in ("neutral", "positive", "negative")
+    }

@@ -500,7 +500,7 @@ def test_the_end_table_shows_each_groups_bootstrap_interval():
     assert lines[1].split() == ["group", "weighted", "F1", "%", "95%", "CI", "chance", "%", "clips"]
     low, high = scores["groups"]["zho_eld"]["weighted_f1_ci"]
     assert lines[2].split()[2] == f"{100 * low:.1f}-{100 * high:.1f}"
-    assert lines[-1].startswith("95% CI: bootstrap over the test speakers, within each corpus")
+    assert lines[-1] == "95% CI: bootstrap over the test clips, within each corpus (500 resamples)"  # no speakers given
 
 
 def test_augment_selects_on_the_mixture_groups_that_have_validation_rows(paths, tmp_path, capsys):

@@ -186,5 +186,5 @@ def test_a_test_group_scored_on_some_of_its_corpora_is_named_so(model):
     summary["test_configs"] = ["eng_eld[tess]"]
     assert tested_as(summary) == {"eng_eld": "eng_eld[tess]"}
     assert "| **eng_eld[tess]** | mean |" in str(render_card(summary))
-    assert {r.dataset_name for r in eval_results(summary)} == {"BiMotion eng_eld[tess]"}
+    assert {r.dataset_name for r in eval_results(summary)} == {"BiMotion eng_eld[tess] (synthetic)"}  # generated data
     assert scores_report(summary["test"], names=tested_as(summary)).splitlines()[2].startswith("eng_eld[tess] ")

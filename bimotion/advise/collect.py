@@ -166,6 +166,31 @@ def _backend(grid: Grid) -> str:
     return f"fine-tuning {model}"
 
 
+def _paired_predictions(grid: Grid, shards) -> dict:
+    """``{mixture: (model, trained labels per seed, predictions per seed)}`` of the target's test
+    set, every model's on the same clips and with the same speakers (a difference pairs the two
+    models resample by resample: predictions saved before speakers were kept take them from the
+    others, else every model resamples clips)."""
+    cfg = grid.config
+    loaded = {}
+    for mixture in grid.plan.target:
+        model = grid.plan.model(mixture.spec)
+        trained = [grid.trained_labels(model, seed) for seed in cfg.seeds]
+        loaded[mixture] = (model, trained, [grid.predictions(model, seed, shards) for seed in cfg.seeds])
+    base_model, _, base = next(loaded[m] for m in loaded if m.role == "baseline")
+    for mixture, (_, _, preds) in loaded.items():
+        if any(not np.array_equal(p["id"], base[0]["id"]) for p in preds):
+            raise ValueError(
+                f"{mixture.spec} was scored on other test clips than the baseline {base_model.name}: rerun the grid"
+            )
+    speaker = next((p["speaker"] for _, _, preds in loaded.values() for p in preds if "speaker" in p), None)
+    if speaker is None:
+        return loaded
+    return {
+        m: (model, trained, [dict(p, speaker=speaker) for p in preds]) for m, (model, trained, preds) in loaded.items()
+    }
+
+
 def collect_advice(grid: Grid) -> Advice:
     """The :class:`Advice` of a finished ``target:`` grid (every model trained and predicted; nothing
     is trained here): its mixtures in the plan's order."""
@@ -176,11 +201,9 @@ def collect_advice(grid: Grid) -> Advice:
     cfg = grid.config
     test = target_test(cfg.target, cfg.groups)
     shards = list(parse_mixture(test).shards)
+    loaded = _paired_predictions(grid, shards)
     runs = {}
-    for mixture in grid.plan.target:
-        model = grid.plan.model(mixture.spec)
-        trained = [grid.trained_labels(model, seed) for seed in cfg.seeds]
-        preds = [grid.predictions(model, seed, shards) for seed in cfg.seeds]
+    for mixture, (model, trained, preds) in loaded.items():
         # the grid's own call (bimotion.grid.runner.Grid.collect): the same values and resamples
         values, boot = score_test(
             preds, samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=zlib.crc32(test.encode()),
@@ -191,11 +214,6 @@ def collect_advice(grid: Grid) -> Advice:
         runs[mixture] = (model, values, boot, untrained, preds[0])
     base = next(runs[m] for m in runs if m.role == "baseline")
     judged = judged_clips(base[4], cfg.group_score)
-    for m, run in runs.items():  # a difference pairs clip by clip: every model scored on the same clips
-        if not np.array_equal(run[4]["id"], base[4]["id"]):
-            raise ValueError(
-                f"{m.spec} was scored on other test clips than the baseline {base[0].name}: rerun the grid"
-            )
     chance = chance_of_test(base[4], cfg.group_score, cfg.metric)["chance"]
     results = [
         MixtureResult(

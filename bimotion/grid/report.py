@@ -16,7 +16,7 @@ from loaders.synthetic import NOTE as SYNTHETIC
 
 from ..paper import PAPER_ERRATA, Table
 from ..training.bootstrap import RESAMPLED
-from ..training.metrics import CHANCE, DAGGER
+from ..training.metrics import CHANCE_OF, DAGGER
 from .config import GridConfig
 from .heatmap import render_heatmap
 from .plan import Plan, marked_title, synthetic_corpora
@@ -116,7 +116,7 @@ def _notes(result: GridResult, table: Table) -> list[str]:
         notes.insert(0, f"{SYNTHETIC.capitalize()}. Its data are generated copies of {', '.join(synthetic)}, not "
                         "the corpora; the paper and Δ columns show the layout only.")  # fmt: skip
     notes.append(
-        f"{DAGGER} at or below chance: the test set's weighted F1 of {CHANCE} (row Chance level); a test "
+        f"{DAGGER} at or below chance: the test set's weighted F1 of {CHANCE_OF[cfg.metric]} (row Chance level); a test "
         "set's number combines its corpora by "
         f"group_score = {cfg.group_score}."
     )

@@ -74,15 +74,17 @@ def shard_features(sources, shard: Shard, split: str, spec: FeatureSpec, *, prog
     for path in paths:
         with np.load(path) as data:
             parts.append(data["features"])
-    return {
+    out = {
         "id": column(dataset, "id").astype(str),
         "corpus": column(dataset, "corpus").astype(str),
         "group": column(dataset, "group").astype(str),
-        "speaker": speakers(dataset),
         "labels": np.stack(column(dataset, "labels")).astype(np.int8),
         "label_mask": np.stack(column(dataset, "label_mask")).astype(np.int8),
         "features": np.concatenate(parts),
     }
+    if (speaker := speakers(dataset)) is not None:  # what the bootstrap resamples
+        out["speaker"] = speaker
+    return out
 
 
 def features_of(sources, shards: list[Shard], split: str, spec: FeatureSpec, *, progress: bool = True) -> dict:

@@ -9,9 +9,10 @@ replacement (a two-stage bootstrap, :func:`resample_weights`): clips of one spea
 independent, and resampling clips alone gave "100.0 (100.0-100.0)" for a test set of two speakers;
 resampling whole speakers alone, with the handful of speakers a test split holds, hides the
 variation within them (two similar speakers of 40 clips each gave an interval of 3 points where
-their clips vary by 17).  A clip without a speaker id (CSED, ElderReact) is a speaker of its own, so
-a part without speaker ids is resampled clip by clip, with the same draws as before speakers were
-read; so is a part of a single speaker."""
+their clips vary by 17).  A clip without a speaker id (CSED, ElderReact) is a unit of its own, and
+so is each clip of a speaker with under :data:`MIN_SPEAKER_CLIPS` test clips (drawn as a unit, one
+clip would make a quarter of a two-speaker part's resamples); a part without speaker ids, or of a
+single speaker, is resampled clip by clip."""
 
 from __future__ import annotations
 
@@ -21,34 +22,56 @@ from .f1 import GROUP_SCORES, METRICS, argmax_reading, f1_from_counts, label_cou
 
 INTERVAL_SAMPLES = 1000  # bootstrap resamples behind a run's test intervals
 CONFIDENCE = 0.95
-RESAMPLED = "test speakers, within each corpus"  # what a resample draws, for captions and reports
+MIN_SPEAKER_CLIPS = 5  # a speaker with fewer test clips is resampled clip by clip
+RESAMPLED = "test speakers within each corpus (clips where a corpus names none)"  # for captions and reports
+CLIPS = "test clips, within each corpus"  # ... where no part names two speakers (or older predictions)
 
 
 def _clusters(pred: dict, rows: np.ndarray) -> np.ndarray:
     """Which resampling unit each of ``rows`` belongs to (``0..k-1``): its speaker; the clip itself
-    where it has no speaker id, where the predictions carry none (saved by an older version), or
-    where the part holds a single speaker."""
+    where it has no speaker id or its speaker fewer than :data:`MIN_SPEAKER_CLIPS` clips here, where
+    the predictions carry none (saved by an older version), or where the part holds a single speaker."""
     speakers = pred.get("speaker")
     if speakers is None:
         return np.arange(len(rows))
-    index: dict = {}  # units numbered in order of appearance: unnamed clips draw as they always did
+    named = np.asarray(speakers)[rows].tolist()
+    sizes = {s: named.count(s) for s in set(named)}
+    index: dict = {}  # units numbered in order of appearance
     cluster = [
-        index.setdefault(speaker or (i,), len(index)) for i, speaker in enumerate(np.asarray(speakers)[rows].tolist())
+        index.setdefault(s if s and sizes[s] >= MIN_SPEAKER_CLIPS else (i,), len(index)) for i, s in enumerate(named)
     ]
-    return np.array(cluster) if len(index) > 1 else np.arange(len(rows))
+    speakers_drawn = sum(1 for s, n in sizes.items() if s and n >= MIN_SPEAKER_CLIPS)
+    return np.array(cluster) if speakers_drawn > 1 else np.arange(len(rows))
+
+
+def drew_speakers(speakers: np.ndarray | None, keys: np.ndarray) -> bool:
+    """Whether some part (rows of one ``keys`` value, e.g. group/corpus) was resampled by speaker."""
+    if speakers is None:
+        return False
+    keys = np.asarray(keys)
+    return any(
+        (_clusters({"speaker": speakers}, rows) < np.arange(len(rows))).any()
+        for rows in (np.flatnonzero(keys == key) for key in set(keys.tolist()))
+    )
 
 
 def resample_weights(cluster: np.ndarray, samples: int, rng: np.random.Generator) -> np.ndarray:
-    """How often each clip counts in each of ``samples`` two-stage resamples, shape ``(samples, clips)``:
-    the ``k`` units of ``cluster`` (:func:`_clusters`) drawn ``k`` times with replacement, then each
-    unit's ``n`` clips drawn ``n`` times per time the unit was drawn (a unit of one clip: its count)."""
-    k = int(cluster.max()) + 1
-    drawn = rng.multinomial(k, np.full(k, 1 / k), size=samples)  # (samples, k): times each unit is drawn
-    weights = drawn[:, cluster]
-    for unit in np.flatnonzero(np.bincount(cluster, minlength=k) > 1):
-        members = np.flatnonzero(cluster == unit)
-        n = len(members)
-        weights[:, members] = rng.multinomial(drawn[:, unit] * n, np.full(n, 1 / n))
+    """How often each clip counts in each of ``samples`` resamples, shape ``(samples, clips)``, from
+    the units of ``cluster`` (:func:`_clusters`): the clips that are units of their own drawn as a
+    plain bootstrap (as many as there are), and the ``k`` speakers drawn ``k`` times with replacement,
+    each drawn speaker's ``n`` clips then ``n`` times per time it was drawn (two stages).  Without
+    speakers this is the clip bootstrap, draw for draw."""
+    sizes = np.bincount(cluster)
+    weights = np.zeros((samples, len(cluster)), dtype=np.int64)
+    single = np.flatnonzero(sizes[cluster] == 1)
+    if len(single):
+        weights[:, single] = rng.multinomial(len(single), np.full(len(single), 1 / len(single)), size=samples)
+    units = np.flatnonzero(sizes > 1)
+    if len(units):
+        drawn = rng.multinomial(len(units), np.full(len(units), 1 / len(units)), size=samples)
+        for j, unit in enumerate(units):
+            members = np.flatnonzero(cluster == unit)
+            weights[:, members] = rng.multinomial(drawn[:, j] * len(members), np.full(len(members), 1 / len(members)))
     return weights
 
 

@@ -31,8 +31,11 @@ def column(dataset, name: str) -> np.ndarray:
     return names_of(dataset, name).to_numpy(zero_copy_only=False)
 
 
-def speakers(dataset) -> np.ndarray:
-    """The ``speaker_id`` column as strings, ``""`` where a clip has none (CSED, ElderReact)."""
+def speakers(dataset) -> np.ndarray | None:
+    """The ``speaker_id`` column as strings, ``""`` where a clip has none (CSED, ElderReact); ``None``
+    for a dataset without the column (intervals then resample clips)."""
+    if "speaker_id" not in dataset.column_names:
+        return None
     return np.array([speaker or "" for speaker in column(dataset, "speaker_id").tolist()], dtype=str)
 
 

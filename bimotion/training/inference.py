@@ -72,11 +72,12 @@ def predict(
         "id": column(dataset, "id").astype(str),
         "corpus": column(dataset, "corpus").astype(str),
         "group": column(dataset, "group").astype(str),
-        "speaker": speakers(dataset),
         "labels": np.stack(column(dataset, "labels")).astype(np.int8),
         "label_mask": np.stack(column(dataset, "label_mask")).astype(np.int8),
         "logits": logits,
     }
+    if (speaker := speakers(dataset)) is not None:  # what the bootstrap resamples
+        out["speaker"] = speaker
     if features:
         out["features"] = pooled
     return out

@@ -60,6 +60,10 @@ from .outputs import MODEL_CONFIG, PROBE_CONFIG, model_kind
 
 DAGGER = "†"  # marks a score at or below its test set's chance level, in every table, report and figure
 CHANCE = "the better of an all-positive and a prior-matched random predictor"  # what every chance level is
+CHANCE_OF = {  # ... by metric (:data:`~.f1.METRICS`)
+    "weighted_f1": CHANCE,
+    "weighted_f1_argmax": "the better of always the most frequent label and guessing at the labels' frequencies",
+}
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -275,7 +279,11 @@ def score_groups(
                              group_score=group_score, samples=intervals)  # fmt: skip
         for group, interval in ci.items():
             out_groups[group]["weighted_f1_ci"] = interval
-    drawn = _interval_record(intervals, speakers) if intervals and len(labels) else {}
+    drawn = (
+        _interval_record(intervals, speakers, np.char.add(groups.astype(str), corpora.astype(str)))
+        if intervals and len(labels)
+        else {}
+    )
     return {
         "num_samples": int(len(labels)),
         "loss": float(masked_bce(logits, labels, mask).mean()) if len(labels) else float("nan"),
@@ -289,12 +297,12 @@ def score_groups(
     }
 
 
-def _interval_record(samples: int, speakers) -> dict:
+def _interval_record(samples: int, speakers, keys: np.ndarray) -> dict:
     """How the groups' ``weighted_f1_ci`` were drawn, for whoever labels them (the model card):
     ``{"intervals": {"samples", "confidence", "resampled"}}``."""
-    from .bootstrap import CONFIDENCE, RESAMPLED
+    from .bootstrap import CLIPS, CONFIDENCE, RESAMPLED, drew_speakers
 
-    resampled = "test clips" if speakers is None else RESAMPLED
+    resampled = RESAMPLED if drew_speakers(speakers, keys) else CLIPS
     return {"intervals": {"samples": int(samples), "confidence": CONFIDENCE, "resampled": resampled}}
 
 
@@ -361,6 +369,6 @@ class GroupMetrics:
         logits, labels, mask, rows = logits[order], labels[order], mask[order], rows[order].astype(int)
         self.last = score_groups(
             logits, labels, mask, self.corpora[rows], self.groups[rows], self.threshold,
-            trained_labels=self.trained_labels, intervals=self.intervals, speakers=self.speakers[rows],
+            trained_labels=self.trained_labels, intervals=self.intervals, speakers=None if self.speakers is None else self.speakers[rows],
         )  # fmt: skip
         return flat(self.last)

@@ -279,10 +279,7 @@ def interval_text(test: dict) -> str:
     drawn = test.get("intervals")
     if not drawn:
         return "95% bootstrap interval (how many resamples is not recorded: scores.json of an earlier version)"
-    what = drawn["resampled"]
-    if what != "test clips":
-        what += ", a clip whose corpus names no speaker counting as one"
-    return f"{100 * drawn['confidence']:g}% bootstrap interval from {drawn['samples']} resamples of the {what}"
+    return f"{100 * drawn['confidence']:g}% bootstrap interval from {drawn['samples']} resamples of the {drawn['resampled']}"
 
 
 def render_card(summary: dict):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from loaders.tables import aligned
 
-from .bootstrap import INTERVAL_SAMPLES, RESAMPLED
+from .bootstrap import CLIPS, INTERVAL_SAMPLES
 from .metrics import CHANCE, DAGGER
 
 
@@ -51,7 +51,7 @@ def scores_report(
         mean = ["all (mean of corpora)"] + ([""] if relation else [])
         mean += [score(scores["weighted_f1"], scores["chance"])] + ([""] if with_ci else [])
         rows.append(mean + [f"{100 * scores['chance']:.1f}", ""])
-    drawn = scores.get("intervals") or {"resampled": RESAMPLED, "samples": INTERVAL_SAMPLES}  # as the scores record
+    drawn = scores.get("intervals") or {"resampled": CLIPS, "samples": INTERVAL_SAMPLES}  # unrecorded: older, clips
     note = (f"\n{DAGGER} at or below chance ({CHANCE})" if at_chance else "") + (
         f"\n95% CI: bootstrap over the {drawn['resampled']} ({drawn['samples']} resamples)" if with_ci else ""
     )
