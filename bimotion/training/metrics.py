@@ -279,11 +279,8 @@ def score_groups(
                              group_score=group_score, samples=intervals)  # fmt: skip
         for group, interval in ci.items():
             out_groups[group]["weighted_f1_ci"] = interval
-    drawn = (
-        _interval_record(intervals, speakers, np.char.add(groups.astype(str), corpora.astype(str)))
-        if intervals and len(labels)
-        else {}
-    )
+    keys = np.char.add(groups.astype(str), corpora.astype(str))  # the parts the intervals resample within
+    drawn = _interval_record(intervals, speakers, keys) if intervals and len(labels) else {}
     return {
         "num_samples": int(len(labels)),
         "loss": float(masked_bce(logits, labels, mask).mean()) if len(labels) else float("nan"),
