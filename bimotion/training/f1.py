@@ -63,11 +63,16 @@ def argmax_reading(
     whose annotated labels were all untrained predicts nothing."""
     mask = np.asarray(mask).astype(bool)
     allowed = mask if trained is None else mask & np.asarray(trained, dtype=bool)
-    rows = np.arange(len(mask))
+    choice = arg_max(logits, allowed)
     guess = np.zeros(mask.shape, dtype=np.int8)
-    some = allowed.any(-1)
-    guess[rows[some], np.argmax(np.where(allowed, logits, -np.inf), -1)[some]] = 1
+    guess[np.flatnonzero(choice >= 0), choice[choice >= 0]] = 1
     return guess, argmax_truth(labels, mask)
+
+
+def arg_max(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Each clip's arg-max label over its ``allowed`` labels; -1 for a clip with none allowed (UA,
+    the confusion matrix and :func:`argmax_reading` all read clips so)."""
+    return np.where(allowed.any(-1), np.argmax(np.where(allowed, logits, -np.inf), -1), -1)
 
 
 def argmax_truth(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:

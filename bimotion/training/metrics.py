@@ -49,6 +49,7 @@ from .f1 import (  # noqa: F401 (re-exported)
     GROUP_SCORES,
     METRICS,
     THRESHOLD,
+    arg_max,
     argmax_chance,
     argmax_reading,
     f1_from_counts,
@@ -204,7 +205,7 @@ def confusion(
         counts = {LABELS[j]: {"tp": int(tp[j]), "fp": int(fp[j]), "fn": int(fn[j]),
                               "tn": int(total[j] - tp[j] - fp[j] - fn[j])} for j in annotated}  # fmt: skip
         return {"kind": "multi_label", "labels": names, "counts": counts}
-    truth, guess = np.argmax(labels * mask, -1), _arg_max(logits, mask & trained)
+    truth, guess = np.argmax(labels * mask, -1), arg_max(logits, mask & trained)
     matrix = np.zeros((len(annotated), len(annotated)), dtype=int)
     missed = np.zeros(len(annotated), dtype=int)
     where = {j: k for k, j in enumerate(annotated)}
@@ -216,17 +217,12 @@ def confusion(
     return {"kind": "single_label", "labels": names, "matrix": matrix.tolist(), "no_prediction": missed.tolist()}
 
 
-def _arg_max(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Each clip's arg-max label over its ``allowed`` labels; -1 for a clip with none allowed."""
-    return np.where(allowed.any(-1), np.argmax(np.where(allowed, logits, -np.inf), -1), -1)
-
-
 def _accuracies(logits: np.ndarray, truths: np.ndarray, allowed: np.ndarray) -> dict:
     """UA and accuracy of the arg-max over the ``allowed`` (annotated and trained) labels of each
     single-label clip; a clip with none allowed is a miss."""
     from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
-    truth, guess = np.argmax(truths, -1), _arg_max(logits, allowed)
+    truth, guess = np.argmax(truths, -1), arg_max(logits, allowed)
     with warnings.catch_warnings():  # a class predicted but absent from this test set is fine
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
         warnings.filterwarnings("ignore", message="A single label was found")
