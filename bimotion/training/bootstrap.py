@@ -16,6 +16,8 @@ single speaker, is resampled clip by clip."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from .f1 import GROUP_SCORES, METRICS, argmax_reading, f1_from_counts, label_counts
@@ -35,7 +37,7 @@ def _clusters(pred: dict, rows: np.ndarray) -> np.ndarray:
     if speakers is None:
         return np.arange(len(rows))
     named = np.asarray(speakers)[rows].tolist()
-    sizes = {s: named.count(s) for s in set(named)}
+    sizes = Counter(named)
     index: dict = {}  # units numbered in order of appearance
     cluster = [
         index.setdefault(s if s and sizes[s] >= MIN_SPEAKER_CLIPS else (i,), len(index)) for i, s in enumerate(named)
