@@ -17,7 +17,9 @@ from importlib import resources
 
 from loaders import SOURCES
 from loaders.labels import LABELS
+from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
+from loaders.synthetic import generated_copy
 from loaders.yuemotion import ELDERLY_MIN_AGE as YUEMOTION_ELDERLY_MIN_AGE
 
 from . import splits
@@ -94,7 +96,7 @@ def render(info: dict) -> str:
         synthetic=info.get("synthetic") or {},
         synthetic_note=SYNTHETIC_NOTE,
         caveats=_caveats(info),
-        sources=[_source(corpus) for corpus in info["corpora"]],
+        sources=[_source(corpus, info) for corpus in info["corpora"]],
         other_licenses=[f"{c} ({t})" for c, t in info["licenses"].items() if hub_license(t) == "other"],
         class_names=info.get("class_names", {}),
         benchmark_citation=SOURCES["yuemotion"].citation.strip(),
@@ -336,13 +338,19 @@ def _caveats(info: dict) -> list[str]:
     return lines
 
 
-def _source(corpus: str) -> dict:
+def _source(corpus: str, info: dict) -> dict:
+    """A source's entry in the card: its data's licence (a generated copy's is bimotion's, and the
+    real corpus's is named beside it), address and citation."""
     source = SOURCES[corpus]
+    generated = generated_copy(corpus, info.get("synthetic") or {})
+    license = SYNTHETIC_LICENSE if generated else source.license
     return {
         "title": source.title,
-        "license": source.license,
-        "hub_license": hub_license(source.license),
-        "restricted": restricted(source.license),
+        "generated": generated,
+        "license": license,
+        "real_license": source.license,
+        "hub_license": hub_license(license),
+        "restricted": restricted(license),
         "url": source.url,
         "hub_id": hub_dataset_id(source.url),
         "citation": source.citation.strip(),

@@ -118,15 +118,27 @@ def test_check_finds_missing_files_and_rejects_non_datasets(paper_copy, tmp_path
     assert "not a prepared dataset: prepare.json is missing" in capsys.readouterr().err
 
 
-def test_push_dry_run_lists_the_upload_and_warns_about_licences(prepared, capsys, monkeypatch):
+def test_push_dry_run_lists_the_upload_and_warns_about_licences(paper_copy, capsys, monkeypatch):
+    """(A real release's licences: the fixture's corpora are generated, which push warns of instead.)"""
+    from loaders import SOURCES
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # a real upload would fail: the dry run must not try
-    out = prepared["paper"]
+    out = paper_copy
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
+    assert "this dataset is built on synthetic demo data" in capsys.readouterr().err
+
+    def as_real_releases(info):
+        info.pop("synthetic")
+        info["licenses"] = {c: SOURCES[c].license for c in info["corpora"]}
+
+    edit_info(out, as_real_releases)
     assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
     captured = capsys.readouterr()
     listed = [line.split()[0] for line in captured.out.splitlines() if line.startswith("  ")]
     expected = ["README.md", INFO_FILE] + sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet"))
     assert sorted(listed) == sorted(expected) and listed[:2] == ["README.md", INFO_FILE]
     assert "would upload" in captured.out and "(private)" in captured.out
+    assert "synthetic" not in captured.err
     assert "tess's licence (CC BY-NC-ND 4.0) restricts redistribution" in captured.err
     assert "csed" not in captured.err and "crema_d" not in captured.err  # Apache-2.0, ODbL: no warning
     assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run", "--public"]) == 0
@@ -157,7 +169,7 @@ def test_push_checks_the_repo_id_the_hub_and_the_token_before_uploading(prepared
     assert main(["push", out, "--repo-id", "my-lab/bimotion"]) == 2
     captured = capsys.readouterr()
     assert "HF_HUB_OFFLINE is set" in _one_error_line(captured.err) and "uploading" not in captured.out
-    assert "tess's licence" in captured.err  # the licence warnings come first
+    assert "built on synthetic demo data" in captured.err  # the warnings (synthetic data, licences) come first
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))

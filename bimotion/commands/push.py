@@ -52,12 +52,17 @@ def dataset_files(out_dir) -> list[str]:
 
 
 def licence_warnings(out_dir) -> list[str]:
+    """A warning for each restricted licence among a prepared folder's corpora, and one when some
+    are generated (``prepare.json``'s ``synthetic``; a copy of one of the seven has bimotion's licence)."""
     from bimotion.data.layout import read_info
     from bimotion.hub import licence_warnings as warnings_of
-    from bimotion.hub import licences_of
+    from bimotion.hub import licences_of, synthetic_warnings
+    from loaders.synthetic import generated_copy
 
     info = read_info(out_dir)
-    return warnings_of(licences_of(info["corpora"], info)[0])
+    synthetic = info.get("synthetic") or {}
+    found = licences_of([c for c in info["corpora"] if not generated_copy(c, synthetic)], info)[0]
+    return synthetic_warnings(synthetic, "dataset") + warnings_of(found)
 
 
 def is_model_folder(folder) -> bool:
@@ -110,17 +115,22 @@ def read_scores(model_dir) -> dict:
 
 
 def model_licence_warnings(model_dir) -> list[str]:
-    """A warning for each restricted licence among the corpora the model was trained on; a corpus
-    this process does not know (your own, registered when the model was trained) is judged by the
+    """A warning for each restricted licence among the corpora the model was trained on (one for
+    those that are generated, whose licence is bimotion's); a corpus this process does not know (your own, registered when the model was trained) is judged by the
     licence training wrote into the model card."""
     from huggingface_hub import ModelCard
 
     from bimotion.dataset_card import restricted
     from bimotion.hub import licence_warnings as warnings_of
-    from bimotion.hub import licences_of
+    from bimotion.hub import licences_of, synthetic_warnings
+    from loaders.synthetic import generated_copy
 
-    licences, unknown = licences_of(read_scores(model_dir)["train_corpora"])
-    warnings = warnings_of(licences)
+    summary = read_scores(model_dir)
+    generated = {c for corpora in (summary.get("synthetic") or {}).values() for c in corpora}
+    real = [c for c in summary["train_corpora"] if not generated_copy(c, generated)]
+    licences, unknown = licences_of(real)
+    warnings = synthetic_warnings([c for c in summary["train_corpora"] if c in generated], "model")
+    warnings += warnings_of(licences)
     card_licence = ModelCard.load(Path(model_dir) / "README.md").data.license if unknown else None
     if unknown and (card_licence is None or restricted(card_licence)):
         warnings.append(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import collections
 
 from loaders import SOURCES, SkipReport
+from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
+from loaders.synthetic import generated_copy
 
 from .. import __version__
 from ..features import SAMPLE_RATE_HZ
@@ -78,7 +80,11 @@ def prepare_info(
         "sample_rate_hz": SAMPLE_RATE_HZ,
         "bimotion_version": __version__,
         "corpora": [c for c in benchmark.corpora if c in present],
-        "licenses": {c: SOURCES[c].license for c in benchmark.corpora if c in present},
+        "licenses": {  # a generated corpus holds nothing of the real one: bimotion's licence
+            c: SYNTHETIC_LICENSE if generated_copy(c, synthetic or {}) else SOURCES[c].license
+            for c in benchmark.corpora
+            if c in present
+        },
         "groups": {group: _coverage(benchmark, group, present) for group in benchmark.groups},
         "shards": [
             {"corpus": corpus, "group": group, "split": split, **stats[corpus, group, split].to_dict(names)}

@@ -323,22 +323,29 @@ def check_hub(training_args: SERTrainingArguments, *, dry_run: bool) -> None:
 def warn_licences(data_args: DataArguments, train_configs: Iterable[str]) -> None:
     """Before training for ``--push_to_hub``: warn about each training corpus whose licence (as the
     local prepared folder's prepare.json records it, else as the corpus's source says: a Hub
-    dataset id too) restricts sharing what is derived from it."""
+    dataset id too) restricts sharing what is derived from it, and once when some are generated
+    (:func:`bimotion.hub.synthetic_warnings`)."""
     import sys
 
     from bimotion.data.layout import is_prepared, read_info
-    from bimotion.hub import licence_warnings, licences_of
+    from bimotion.hub import licence_warnings, licences_of, synthetic_warnings
+    from loaders.synthetic import generated_copy
 
-    licenses, unknown = {}, []
+    licenses, unknown, generated = {}, [], []
     shards = parse_mixture(split_list(list(train_configs))).shards
     for bench in dict.fromkeys(s.benchmark for s in shards):
         path = getattr(data_args, bench)
         info = read_info(path) if path and is_prepared(path) else None
-        found, missing = licences_of([s.corpus for s in shards if s.benchmark == bench], info)
+        corpora = [s.corpus for s in shards if s.benchmark == bench]
+        synthetic = (info or {}).get("synthetic") or {}
+        generated += [c for c in corpora if c in synthetic]
+        found, missing = licences_of([c for c in corpora if not generated_copy(c, synthetic)], info)
         licenses.update(found)
         unknown += missing
     warnings = licence_warnings(licenses) + [
         f"{corpus}'s licence is unknown here: make sure you may share what is derived from it" for corpus in unknown
     ]
+    for warning in synthetic_warnings(generated, "model"):
+        print(f"warning: {warning}", file=sys.stderr)
     for warning in warnings:
         print(f"warning: {warning} (the model is trained on it)", file=sys.stderr)

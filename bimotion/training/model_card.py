@@ -21,7 +21,9 @@ from pathlib import Path
 
 from loaders import SOURCES
 from loaders.labels import CORPUS_LABEL_MAPS, LABELS, label_space
+from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
+from loaders.synthetic import generated_copy
 
 from ..card_metadata import combined_license, hub_language
 from ..registry import Group, language_name
@@ -119,9 +121,14 @@ def _card_base_model(card: Path) -> str | None:
 
 def training_license(summary: dict):
     """The :class:`~bimotion.card_metadata.License` of a model: the most restrictive licence of the
-    corpora it was trained on (a corpus this process does not know counts as ``other``)."""
+    corpora it was trained on (a corpus this process does not know counts as ``other``; a generated
+    copy of one of the seven has bimotion's licence, :func:`loaders.synthetic.generated_copy`)."""
     licenses, urls = {}, {}
+    generated = {c for corpora in (summary.get("synthetic") or {}).values() for c in corpora}
     for corpus in summary["train_corpora"]:
+        if generated_copy(corpus, generated):
+            licenses[corpus] = SYNTHETIC_LICENSE
+            continue
         try:
             source = SOURCES[corpus]
         except KeyError:
