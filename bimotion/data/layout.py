@@ -10,7 +10,7 @@
 ``prepare.json`` lists every shard by its content-hashed file name, so its bytes change exactly
 when the data does: :func:`cache_key` digests them, and a folder that is moved or copied keeps
 its key (and its ``datasets`` cache, :func:`cache_dir`), while one prepared again gets a new one.
-This module imports nothing from ``bimotion`` but the registry.
+This module imports nothing from ``bimotion`` but the registry (and :mod:`bimotion.hub` for a Hub dataset's record).
 """
 
 from __future__ import annotations
@@ -68,13 +68,35 @@ def read_info(folder: str | os.PathLike) -> dict:
     return info
 
 
+def recorded_info(source: str | os.PathLike | None) -> dict | None:
+    """The ``prepare.json`` of a benchmark's data: a local prepared folder's (:func:`read_info`), or
+    the one ``bimotion push`` uploaded beside a Hub dataset's Parquet files (from the Hub cache when
+    the Hub cannot be reached); None for no source, a Hub dataset without one, or no Hub and no copy."""
+    if not source:
+        return None
+    if is_prepared(source):
+        return read_info(source)
+    from bimotion.hub import download_kwargs, is_hub_id
+
+    if not is_hub_id(str(source)):
+        return None
+    from huggingface_hub import hf_hub_download
+
+    try:
+        path = hf_hub_download(str(source), INFO_FILE, repo_type="dataset", **download_kwargs(source))
+        info = json.loads(Path(path).read_text(encoding="utf-8"))
+    except Exception:  # no such file or repository, no network and no cached copy, not JSON: not recorded
+        return None
+    return info if isinstance(info, dict) else None
+
+
 def synthetic_data(folders) -> dict[str, dict[str, str]]:
-    """``{benchmark: {corpus: generator}}`` of the generated corpora (``prepare.json``'s ``synthetic``)
-    in ``folders`` (``{benchmark: local folder, Hub id or None}``; a Hub dataset records none)."""
+    """``{benchmark: {corpus: generator}}`` of the generated corpora (``prepare.json``'s ``synthetic``,
+    :func:`recorded_info`) in ``folders`` (``{benchmark: local folder, Hub id or None}``)."""
     out = {}
     for bench, folder in folders.items():
-        synthetic = read_info(folder).get("synthetic") if folder and is_prepared(folder) else None
-        if synthetic:
+        synthetic = (recorded_info(folder) or {}).get("synthetic")
+        if synthetic and isinstance(synthetic, dict):
             out[bench] = dict(synthetic)
     return out
 

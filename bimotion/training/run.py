@@ -204,15 +204,15 @@ def _trainer(spec: TrainSpec, training_args: SERTrainingArguments, train_ds, val
 
 
 def prepared_protocols(sources) -> dict[str, str | None]:
-    """The split protocol each given benchmark was prepared with (its local folder's prepare.json;
-    None for a Hub dataset id)."""
-    from bimotion.data.layout import is_prepared, read_info
+    """The split protocol each given benchmark was prepared with (its prepare.json, a Hub dataset's
+    too: :func:`~bimotion.data.layout.recorded_info`; None where there is none)."""
+    from bimotion.data.layout import recorded_info
 
     out = {}
     for name in BENCHMARKS:
         path = getattr(sources, name, None)
         if path:
-            out[name] = read_info(path).get("protocol") if is_prepared(path) else None
+            out[name] = (recorded_info(path) or {}).get("protocol")
     return out
 
 
