@@ -129,8 +129,9 @@ def label_color(label: str) -> str:
 
 
 # positive and negative share the paper's blue and red with happiness and sadness (Figure 3 draws
-# CSED alone); in a figure that draws both of a pair, the second takes its own colour (Tol's teal, orange)
-SHARED_COLOUR_ALTERNATIVES = {"positive": "#009988", "negative": "#ee7733"}
+# CSED alone); in a figure that draws both of a pair, the second takes its own colour (light green, Tol's light
+# orange: apart from every other label's and the grey, also under simulated colour-blind vision)
+SHARED_COLOUR_ALTERNATIVES = {"positive": "#98df8a", "negative": "#ee8866"}
 
 
 def label_colors(labels) -> dict[str, str]:

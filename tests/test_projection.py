@@ -337,7 +337,7 @@ def test_labels_have_the_papers_colours_and_the_others_stay_apart_for_colour_bli
     import matplotlib.colors
     import matplotlib.pyplot as plt
 
-    from bimotion.projection_plot import LABEL_COLORS, OTHERS, figure
+    from bimotion.projection_plot import LABEL_COLORS, OTHERS, SHARED_COLOUR_ALTERNATIVES, figure, label_colors
 
     hexed = {label: matplotlib.colors.to_hex(c) for label, c in LABEL_COLORS.items()}
     blue, red, olive = (matplotlib.colors.to_hex(f"tab:{name}") for name in ("blue", "red", "olive"))
@@ -350,6 +350,19 @@ def test_labels_have_the_papers_colours_and_the_others_stay_apart_for_colour_bli
             assert _apart(colour, reserved) >= 15, (label, colour, reserved)
     for (a, ca), (b, cb) in itertools.combinations(others.items(), 2):
         assert _apart(ca, cb, ["normal"]) >= 25 and _apart(ca, cb) >= 7, (a, b)
+    # a figure drawing every label: positive and negative take their alternates (teal and orange were
+    # 4.6 from the grey and 11.4 from neutral's olive under colour-blind vision), held to the same bars
+    every = label_colors([*LABELS, OTHERS])
+    assert len(set(every.values())) == len(every)
+    for label in ("positive", "negative"):
+        assert every[label] == SHARED_COLOUR_ALTERNATIVES[label]
+        for other, colour in every.items():
+            if other != label:
+                blind, normal = _apart(every[label], colour), _apart(every[label], colour, ["normal"])
+                if colour in (blue, red, olive, hexed[OTHERS]):
+                    assert blind >= 15, (label, other, blind)
+                else:
+                    assert blind >= 7 and normal >= 25, (label, other, blind, normal)
 
     rng = np.random.default_rng(0)
     drawn = ["happiness", "sadness", "neutral", "anger"]
