@@ -73,6 +73,7 @@ def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, cap
     captured = capsys.readouterr()
     text = captured.out
     assert_quiet(captured.out + captured.err)
+    assert "datasets:" not in captured.err and "models:" not in captured.err  # no stage bars but in a terminal
     for stage in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]", "Done in"):
         assert stage in text
     assert "synthetic" in text

@@ -160,9 +160,9 @@ def _prepare_benchmarks(
 ) -> dict[str, Path]:
     """Prepare BiMotion from every corpus but YueMotion, and YueMotion from it: ``{benchmark: folder}``
     (one bar over both; ``verbose``: prepare's own bars)."""
-
     from tqdm.auto import tqdm
 
+    from bimotion.console import bar_disabled
     from bimotion.prepare import prepare
 
     sources = {
@@ -170,7 +170,8 @@ def _prepare_benchmarks(
         "yuemotion": {"yuemotion": roots["yuemotion"]},
     }
     data = {}
-    for name in tqdm(sources, desc="      datasets", unit=" dataset", disable=verbose, file=sys.stderr):
+    bars_off = bar_disabled(not verbose)  # a terminal's only: in a log, a bar is a line per refresh
+    for name in tqdm(sources, desc="      datasets", unit=" dataset", disable=bars_off, file=sys.stderr):
         data[name] = out / name
         prepare(sources[name], data[name], benchmark=name, protocol=protocol, seed=seed, progress=verbose)
     return data
@@ -224,11 +225,13 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
 
     from tqdm.auto import tqdm
 
+    from bimotion.console import bar_disabled
     from bimotion.grid import run_grid
 
     if verbose:
         return run_grid(config, data, out / "grid")
-    bar = tqdm(desc="      models", unit=" model", file=sys.stderr, dynamic_ncols=True)  # the real stderr
+    # on the real stderr, a terminal's only (a log gets the grid's lines in grid.log, not a bar's refreshes)
+    bar = tqdm(desc="      models", unit=" model", file=sys.stderr, dynamic_ncols=True, disable=bar_disabled())
     log_path = out / "grid.log"
     try:
         with (
