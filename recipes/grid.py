@@ -96,7 +96,12 @@ def main(argv=None) -> int:
         parser.error(one_line(err))
 
     data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
-    result = run_grid(config, data, args.output_dir, shard=shard)
+    from bimotion.grid.runner import SettingsMismatch
+
+    try:
+        result = run_grid(config, data, args.output_dir, shard=shard)
+    except SettingsMismatch as err:  # checked before anything trains
+        parser.error(one_line(err))
     if result is None:  # another process of this launch, or models left to other workers (logged)
         return 0
     print(result.markdown())

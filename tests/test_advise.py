@@ -280,12 +280,14 @@ def test_an_augment_only_group_trains_and_is_reported_end_to_end(data_dirs, tmp_
     argv = ["advise", "--target", "zho_eld", "--bimotion", str(thin), "--config", str(tmp_path / "probe.yaml"),
             "--groups", "zho_eld", "zho_adu", "--seeds", "0", "--output", str(tmp_path / "out")]  # fmt: skip
     assert main(argv) == 0
+    printed = capsys.readouterr()
+    assert (printed.out + printed.err).count("note: zho_adu has no validation or test rows") == 1  # it was twice
     advice = json.loads((tmp_path / "out" / "advice.json").read_text())
     assert [m["spec"] for m in advice["mixtures"]] == ["zho_eld", "zho_eld+zho_adu"]
     # the report says why zho_adu has no model of its own (the note went to the terminal only)
     assert advice["augment_only"] == ["zho_adu"]
     assert (
-        "- Mandarin adults: no validation or test rows (too few speakers), so only added to Mandarin elderly's"
+        "- Mandarin adults: too few speakers for both validation and test rows, so only added to Mandarin elderly's"
         in (tmp_path / "out" / "advice.md").read_text()
     )
     scores = json.loads(next((tmp_path / "out" / "models").glob("*zho_adu*/seed0/scores.json")).read_text())
@@ -326,7 +328,13 @@ def test_a_handful_of_test_clips_gives_no_verdict(capsys):
     )
     stuck = Advice(**{**advice.__dict__, "chance": 55.0, "mixtures": [baseline, worse]})
     assert "keep training" not in _verdict_line(stuck) and "No model scores above chance" in _verdict_line(stuck)
-    assert "keep training on Mandarin elderly alone" in _verdict_line(Advice(**{**stuck.__dict__, "chance": 30.0}))
+    # nothing better on a handful of test clips: no advice to keep the baseline either (helper's user run)
+    few = _verdict_line(Advice(**{**stuck.__dict__, "chance": 30.0}))
+    assert few.startswith("Nothing beats the in-group baseline on average (no verdict") and "keep training" not in few
+    enough = [baseline, MixtureResult(**{**worse.__dict__, "test_clips": MIN_VERDICT_CLIPS})]
+    assert "keep training on Mandarin elderly alone" in _verdict_line(
+        Advice(**{**stuck.__dict__, "chance": 30.0, "mixtures": enough})
+    )
 
 
 def test_no_helps_or_hurts_when_the_model_and_the_baseline_are_both_at_chance():
@@ -393,3 +401,22 @@ def test_every_model_of_an_advice_resamples_the_same_speakers():
     saved["zho_eld"] = {"id": ids[::-1]}
     with pytest.raises(ValueError, match="x was scored on other test clips than the baseline zho_eld"):
         _paired_predictions(grid, [])
+
+
+def test_advise_into_a_folder_of_another_run_is_one_error_line_naming_the_dataset(data_dirs, tmp_path, capsys):
+    """A rerun into the same --output with other data raised a traceback whose message quoted digests."""
+    from bimotion.grid.runner import settings_diff
+
+    out = tmp_path / "out"
+    out.mkdir()
+    before = {"data": {"bimotion": {"prepare.json": "sha256:0"}, "yuemotion": {}}, "training": {"lr": 1}}
+    (out / "plan.json").write_text(json.dumps({"settings": before}))
+    argv = ["advise", "--target", "zho_eld", "--bimotion", str(data_dirs["bimotion"]), "--output", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    error = [line for line in err.splitlines() if line.startswith("error:")]
+    assert "Traceback" not in err and len(error) == 1 and "sha256" not in error[0], err
+    assert "the bimotion dataset is another one (its prepare.json differs); --yuemotion not given now" in error[0]
+    assert not list(out.glob("models/*"))  # refused before anything trained
+    now = {"data": {"bimotion": {"prepare.json": "sha256:0"}}, "training": {"lr": 2}}
+    assert settings_diff(before, now) == "--yuemotion not given now; training: {'lr': 1} there, {'lr': 2} now"

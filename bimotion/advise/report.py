@@ -77,7 +77,9 @@ def _verdict_line(advice: Advice) -> str:
             "(--config paper), come first."
         )
     best = max(others, key=lambda m: m.delta.mean)
-    if best.delta.mean <= 0:
+    if best.delta.mean <= 0:  # a recommendation only where the numbers can carry one
+        if best.verdict in ("too_few", "at_chance"):
+            return f"Nothing beats the in-group baseline on average ({VERDICTS[best.verdict]})."
         return f"Nothing beats the in-group baseline on average: keep training on {who} alone."
     verb, amount = _change(best.delta)
     name = best.spec if len(best.spec) <= 40 else best.notation
@@ -124,7 +126,7 @@ def summary_lines(advice: Advice) -> list[str]:
     if advice.augment_only:
         names = names_list([parse_mixture(g).groups[0] for g in advice.augment_only])
         lines.append(
-            f"- {_upper_first(names)}: no validation or test rows (too few speakers), so only added to {who}'s data, "
+            f"- {_upper_first(names)}: too few speakers for both validation and test rows, so only added to {who}'s data, "
             "never a model of its own (no cross-group inference from it)."
         )
     marked = any(m.score.mean <= advice.chance for m in advice.of_role("inference"))

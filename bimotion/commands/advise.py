@@ -51,14 +51,15 @@ def run(args) -> int:
     if not any(data_dirs.values()):
         print("error: give the prepared datasets: --bimotion DIR and/or --yuemotion DIR", file=sys.stderr)
         return 2
+    noted: set[str] = set()  # advise() derives the same config again: its notes are printed once
+
+    def note(line: str) -> None:
+        noted.add(line)
+        print(line, file=sys.stderr)
+
     try:  # every argument checked before anything trains
         config = advise_config(
-            args.config,
-            data_dirs,
-            target=args.target,
-            groups=args.groups,
-            seeds=args.seeds,
-            log=lambda line: print(line, file=sys.stderr),
+            args.config, data_dirs, target=args.target, groups=args.groups, seeds=args.seeds, log=note
         )
     except (ValueError, KeyError, FileNotFoundError) as err:
         print(f"error: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
@@ -67,7 +68,13 @@ def run(args) -> int:
     if output.is_file():
         print(f"error: --output {output} is a file; give a folder", file=sys.stderr)
         return 2
-    advice = advise(config, data_dirs, output)
+    from bimotion.grid.runner import SettingsMismatch
+
+    try:
+        advice = advise(config, data_dirs, output, log=lambda line: line in noted or print(line))
+    except SettingsMismatch as err:  # checked before anything trains
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if advice is None:  # another process of the launch writes the advice
         return 0
     print("\n" + "\n".join(summary_lines(advice)))

@@ -81,6 +81,26 @@ def concat_predictions(parts: list[dict]) -> dict:
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if all(k in p for p in parts)}
 
 
+class SettingsMismatch(ValueError):
+    """An output folder holds a grid run with other data, model or training arguments."""
+
+
+def settings_diff(before: dict, now: dict) -> str:
+    """What differs between two :attr:`Grid.settings`, in words: the datasets by name (their digests
+    say nothing to a reader), the other settings by value."""
+    out = []
+    data_before, data_now = before.get("data", {}), now.get("data", {})
+    for name in dict.fromkeys([*data_before, *data_now]):
+        if name not in data_before or name not in data_now:
+            out.append(f"--{name} {'given' if name in data_now else 'not given'} now")
+        elif data_before[name] != data_now[name]:
+            out.append(f"the {name} dataset is another one (its prepare.json differs)")
+    for key in sorted((set(before) | set(now)) - {"data"}):
+        if before.get(key) != now.get(key):
+            out.append(f"{key}: {before.get(key)} there, {now.get(key)} now")
+    return "; ".join(out)
+
+
 class Grid:
     """Runs a plan step by step; every step checks what ``output_dir`` already holds."""
 
@@ -241,11 +261,9 @@ class Grid:
         before = json.loads(path.read_text()).get("settings")
         now = json.loads(json.dumps(settings))
         if before is not None and before != now:
-            changed = sorted(k for k in now if before.get(k) != now.get(k))
-            diff = "; ".join(f"{k}: {before.get(k)} there, {now.get(k)} now" for k in changed)
-            raise ValueError(
-                f"{self.out} holds a grid run with other settings ({diff}): its finished models would be "
-                "reused. Choose another output_dir, or delete that folder to start over."
+            raise SettingsMismatch(
+                f"{self.out} holds a grid run with other settings ({settings_diff(before, now)}): its finished "
+                "models would be reused. Choose another output folder, or delete that one to start over."
             )
 
     def run(self) -> GridResult:
