@@ -255,6 +255,24 @@ def extend(base: Benchmark, sources: Iterable[SourceInfo]) -> Benchmark:
     return bench
 
 
+def check_own_groups(bench: Benchmark) -> None:
+    """A user corpus's group that another built-in benchmark holds (Cantonese ``yue_eld`` in BiMotion:
+    YueMotion's) would make the group's name mean two datasets: ValueError saying which benchmark to
+    prepare the corpus into instead, where the group then holds both corpora."""
+    for corpus in bench.user_corpora:
+        source = SOURCES[corpus]
+        for other in BUILTIN.values():
+            shared = [g for g in source.groups if other.name != bench.name and g in other.groups]
+            if shared:
+                raise ValueError(
+                    f"{corpus}'s group{'s' if len(shared) > 1 else ''} {', '.join(shared)} "
+                    f"{'are' if len(shared) > 1 else 'is'} {other.name}'s: prepare {corpus} into {other.name} "
+                    f"(`{other.name} prepare --source {corpus}=DIR`, beside --source {other.corpora[0]}=DIR if you "
+                    f"have it), where {shared[0]} then holds both; a corpus with groups of both benchmarks: give "
+                    "each its own part (one metadata file per part)"
+                )
+
+
 def benchmark_of(info: dict) -> Benchmark:
     """The benchmark a prepared folder's ``prepare.json`` (``info``) was written with: a built-in one,
     extended by the user corpora whose sources it records (registered in ``loaders.SOURCES``)."""
@@ -288,18 +306,17 @@ def find_config(name: str) -> tuple[Benchmark, Config]:
             raise KeyError(f"config {name!r}: no benchmark {bench!r}; choose one of: {', '.join(BENCHMARKS)}")
         return BENCHMARKS[bench], BENCHMARKS[bench].config(cfg)
     hits = [(b, b.configs[name]) for b in BENCHMARKS.values() if name in b.configs]
+    if len(hits) > 1:  # a group of a user corpus prepared (before check_own_groups) into the other benchmark
+        held = "; ".join(f"{b.name}:{name} ({', '.join(c.corpora)})" for b, c in hits)
+        raise KeyError(f"config {name!r} is in more than one benchmark: write which one, {held}")
     if len(hits) != 1:
-        options = sorted({f"{b.name}:{c}" if c == "all" else c for b in BENCHMARKS.values() for c in b.configs})
+        every = [c for b in BENCHMARKS.values() for c in b.configs]  # a name in two: written with its benchmark
+        options = sorted({f"{b.name}:{c}" if every.count(c) > 1 else c for b in BENCHMARKS.values() for c in b.configs})
         close = did_you_mean(name, options)
         hint = (
             close
-            if close
-            else " (a group of your own corpus is known once its prepared folder is: "
+            or " (a group of your own corpus is known once its prepared folder is: "
             "register(benchmark_of(read_info(FOLDER))), as the recipes do for --bimotion DIR)"
-            if not hits
-            else ""
         )
-        raise KeyError(
-            f"config {name!r} is {'ambiguous' if hits else 'unknown'}{hint}; choose one of: {', '.join(options)}"
-        )
+        raise KeyError(f"config {name!r} is unknown{hint}; choose one of: {', '.join(options)}")
     return hits[0]

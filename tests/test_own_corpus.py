@@ -218,3 +218,49 @@ def test_a_fresh_process_trains_on_a_user_group_from_python(prepared):
     hint, groups = proc.stdout.strip().splitlines()
     assert "a group of your own corpus is known once its prepared folder is" in hint
     assert groups == "('ind_eld',)"
+
+
+def test_a_cantonese_corpus_joins_yuemotion_not_bimotion_where_its_groups_would_mean_two_datasets(
+    tmp_path, capsys, monkeypatch
+):
+    """A user's Cantonese corpus prepared into BiMotion made `yue_eld` a group of both benchmarks:
+    training and advice then failed with "config 'yue_eld' is ambiguous (did you mean 'yue_eld'?)".
+    prepare refuses it, saying where it belongs; `yuemotion prepare` takes it, with or without the
+    release, and its yue_eld holds both corpora."""
+    from bimotion import registry
+    from yuemotion.cli import main as yuemotion_main
+
+    canto = testing.make_corpus("audiofolder", tmp_path / "raw" / "canto", corpus="canto", language="yue",
+                                speakers=4, clips_per_speaker=3)  # fmt: skip
+    release = testing.make_corpus("yuemotion", tmp_path / "raw")
+    before = testing.digest(canto)
+    assert bimotion_main(["prepare", "-q", "--source", f"canto={canto}", "--output", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "canto's group yue_eld is yuemotion's: prepare canto into yuemotion" in err
+    assert "`yuemotion prepare --source canto=DIR`" in err and not (tmp_path / "b").exists()
+
+    out = tmp_path / "y"
+    argv = ["prepare", "-q", "--source", str(release), "--source", f"canto={canto}", "--output", str(out)]
+    assert yuemotion_main(argv) == 0
+    info = read_info(out)
+    assert info["benchmark"] == "yuemotion" and info["corpora"] == ["yuemotion", "canto"]
+    assert set(config_files(info)) >= {"yue_eld", "yue_adu", "canto"}
+    monkeypatch.setitem(registry.BENCHMARKS, "yuemotion", registry.BENCHMARKS["yuemotion"])  # restored after
+    registry.register(benchmark_of(info))
+    from bimotion.mixture import parse_mixture
+
+    assert {s.corpus for s in parse_mixture("yue_eld").shards} == {"yuemotion", "canto"}
+    assert {s.corpus for s in parse_mixture("yue_eld[canto]").shards} == {"canto"}
+    assert yuemotion_main(["prepare", "-q", "--source", f"canto={canto}", "--output", str(tmp_path / "own")]) == 0
+    assert read_info(tmp_path / "own")["corpora"] == ["canto"]
+    assert testing.digest(canto) == before
+
+    # a folder prepared before the check: one name in two benchmarks is an error saying how to pick one
+    monkeypatch.setitem(SOURCES, "canto_b", dataclasses.replace(SOURCES["canto"], name="canto_b"))
+    both = extend(BIMOTION, [SOURCES["canto_b"]])
+    monkeypatch.setitem(registry.BENCHMARKS, "bimotion", both)
+    with pytest.raises(KeyError) as found:
+        registry.find_config("yue_eld")
+    message = found.value.args[0]
+    assert message.startswith("config 'yue_eld' is in more than one benchmark: write which one, bimotion:yue_eld")
+    assert "did you mean" not in message and "yuemotion:yue_eld (yuemotion, canto)" in message, message

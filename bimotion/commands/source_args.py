@@ -61,6 +61,11 @@ def add_source_argument(parser: argparse.ArgumentParser, *, required: bool = Tru
 def add_source_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     """``--source``, ``--label-map``, ``--license`` and ``--skip-bad``, of the commands that read whole raw corpora."""
     add_source_argument(parser, required=required)
+    add_own_corpus_arguments(parser)
+
+
+def add_own_corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--label-map``, ``--license`` (of a user's corpus) and ``--skip-bad``."""
     parser.add_argument(
         "--label-map",
         dest="label_maps",

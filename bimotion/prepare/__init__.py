@@ -39,7 +39,7 @@ from loaders.identical import identical_audio
 from ..data.layout import CARD_FILE, DATA_DIR, INFO_FILE
 from ..data.publish import OutputLockedError, claim_output, publishing
 from ..features import categories, encode_names, features
-from ..registry import BENCHMARKS, SPLITS, Benchmark, extend
+from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..splits import assign_splits
 from .encode import encoded
 from .info import ShardKey, ShardStats, prepare_info
@@ -100,7 +100,8 @@ def prepare(
     from loaders.synthetic import synthetic_sources
 
     _check_arguments(sources, benchmark, protocol, seed, num_proc, rows_per_file)  # before any file is read
-    bench = BENCHMARKS[benchmark] if isinstance(benchmark, str) else benchmark
+    # the built-in one: a folder loaded earlier in this process registered its own corpora under the name
+    bench = BUILTIN[benchmark] if isinstance(benchmark, str) else benchmark
     own = [name for name in sources if name not in READERS]  # users' corpora: they extend the benchmark
     foreign = sorted(set(sources) - set(bench.corpora) - set(own))
     if foreign:
@@ -117,6 +118,7 @@ def prepare(
         if shutil.which("ffmpeg") is None and any(needs_ffmpeg(r.path) for r in records):
             ffmpeg()  # before any decoding, not at the first MP4 minutes in: MissingToolError says how to install it
         bench = extend(bench, [SOURCES[name] for name in own])  # groups from the data the readers registered
+        check_own_groups(bench)  # a user's yue_eld belongs in YueMotion: one name, one group
         synthetic = synthetic_sources(dict(sources), records)  # generated trees' markers, read only
         return _write(records, out_dir, bench, list(sources), report, settings, synthetic=synthetic)
 
@@ -127,8 +129,8 @@ def _check_arguments(sources, benchmark, protocol: str, seed: int, num_proc: int
 
     if not isinstance(sources, Mapping):
         raise TypeError(f"sources must map corpus names to folders, e.g. {{'csed': '~/data/CSED'}}, not {sources!r}")
-    if isinstance(benchmark, str) and benchmark not in BENCHMARKS:
-        raise ValueError(f"unknown benchmark {benchmark!r}; choose one of: {', '.join(BENCHMARKS)}")
+    if isinstance(benchmark, str) and benchmark not in BUILTIN:
+        raise ValueError(f"unknown benchmark {benchmark!r}; choose one of: {', '.join(BUILTIN)}")
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown split protocol {protocol!r}; choose one of: {', '.join(PROTOCOLS)}")
     for name, value, low in (("seed", seed, 0), ("num_proc", num_proc, 1), ("rows_per_file", rows_per_file, 1)):

@@ -2,26 +2,48 @@
 
 Example:
   yuemotion prepare --source ~/corpora/YueMotion --output yuemotion --protocol speaker
+  yuemotion prepare --source ~/corpora/YueMotion --source canto=~/data/canto --output yuemotion-canto
 
---source DIR is the folder holding the extracted wavs (and, when present, the published
-{train,validation,test}_metadata.csv, whose split the `paper` protocol then uses).  Configs:
-yue_adu, yue_eld and all.  Everything else works as in `bimotion prepare`.
+--source DIR (or yuemotion=DIR) is the folder holding the extracted wavs (and, when present, the
+published {train,validation,test}_metadata.csv, whose split the `paper` protocol then uses).  Your
+own Cantonese corpus joins it as --source NAME=DIR (the audiofolder convention, docs/corpora.md), with
+or without the release: its groups are YueMotion's (`yue_eld`, `yue_adu`), which then hold both
+corpora, and it gets a config of its own.  Configs: yue_adu, yue_eld, yue and all.  Everything else
+works as in `bimotion prepare`.
 """
 
 from __future__ import annotations
 
+import argparse
+
 from bimotion.commands.prepare import add_output_arguments, execute
+from bimotion.commands.source_args import add_own_corpus_arguments, parse_source, sources_of
 
 HELP = "decode, resample and write YueMotion as Parquet shards + dataset card"
 
 
+def parse_yuemotion_source(text: str) -> tuple[str, str]:
+    """``DIR`` (the YueMotion release) or ``NAME=DIR`` (``yuemotion=DIR``, or a user's own corpus)."""
+    name, sep, _ = text.partition("=")
+    if sep and name and not any(c in name for c in "/\\~."):
+        return parse_source(text)
+    return "yuemotion", text
+
+
 def add_arguments(parser) -> None:
-    parser.add_argument("--source", required=True, metavar="DIR", help="the YueMotion folder (wavs extracted)")
     parser.add_argument(
-        "--skip-bad", action="store_true", help="skip unusable files and report them by reason, instead of stopping"
+        "--source",
+        dest="sources",
+        metavar="DIR | NAME=DIR",
+        action="append",
+        type=parse_yuemotion_source,
+        required=True,
+        help="the YueMotion folder (wavs extracted), as DIR or yuemotion=DIR; and/or your own Cantonese "
+        "corpus as NAME=DIR (a folder with metadata.csv or metadata.jsonl, see docs/corpora.md); repeatable",
     )
+    add_own_corpus_arguments(parser)
     add_output_arguments(parser, benchmark="yuemotion")
 
 
-def run(args) -> int:
-    return execute({"yuemotion": args.source}, args, benchmark="yuemotion")
+def run(args: argparse.Namespace) -> int:
+    return execute(sources_of(args), args, benchmark="yuemotion")
