@@ -88,22 +88,35 @@ def test_feature_encoder_is_frozen_by_default(tiny):
     assert all(p.requires_grad for p in unfrozen.wav2vec2.feature_extractor.parameters())
 
 
-def test_no_evaluation_bar_inside_the_training_bar_when_the_output_is_a_file():
-    """A log file got ESC [A cursor moves from the nested evaluation bar; a terminal keeps it."""
+def test_no_evaluation_bar_and_a_slow_training_bar_when_the_output_is_a_file(monkeypatch):
+    """A log file got ESC [A cursor moves from the nested evaluation bar, the final validation and
+    test predictions' bars (a line per refresh: a user's run wrote 103 of them), and a training bar
+    line per step.  Under quiet output (an entry point's) a log gets the training bar every
+    LOG_BAR_INTERVAL_S and no prediction bar; --verbose (or a library call) keeps them all."""
     import io
     import sys
     from types import SimpleNamespace
 
     from tqdm.auto import tqdm
 
-    from bimotion.training.trainer import _CompactProgress
+    from bimotion import console
+    from bimotion.training.trainer import LOG_BAR_INTERVAL_S, _CompactProgress
 
+    monkeypatch.setattr(console, "_quiet", True)
+    assert not sys.stderr.isatty()  # pytest's stderr is no terminal
     progress = _CompactProgress()
+    state, loader = SimpleNamespace(is_world_process_zero=True, max_steps=10), [0, 1, 2]
+    progress.on_train_begin(None, state, None)
+    assert progress.training_bar.mininterval == LOG_BAR_INTERVAL_S
+    progress.on_prediction_step(None, state, None, eval_dataloader=loader)
+    assert progress.prediction_bar is None
+    progress.training_bar.close()
+    progress.training_bar = None  # no training bar (the final predictions): no bar of their own either
+    progress.on_prediction_step(None, state, None, eval_dataloader=loader)
+    assert progress.prediction_bar is None
+
+    monkeypatch.setattr(console, "_quiet", False)  # --verbose: the libraries' bars, wherever they go
     progress.training_bar = tqdm(total=10, file=io.StringIO())
-    state, loader = SimpleNamespace(is_world_process_zero=True), [0, 1, 2]
-    progress.on_prediction_step(None, state, None, eval_dataloader=loader)  # pytest's stderr is no terminal
-    assert progress.prediction_bar is None and not sys.stderr.isatty()
-    progress.training_bar = None  # no training bar (a final prediction): its own bar, nothing nested
     progress.on_prediction_step(None, state, None, eval_dataloader=loader)
     assert progress.prediction_bar is not None
     progress.prediction_bar.close()

@@ -28,6 +28,8 @@ from pathlib import Path
 
 from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCallback
 
+from bimotion.console import bar_disabled
+
 from .loss import annotated, masked_bce
 from .sampler import DurationBatchSampler, durations, length_grouped, longest_first
 
@@ -225,6 +227,9 @@ def _evaluation_line(state, logs) -> str | None:
     )
 
 
+LOG_BAR_INTERVAL_S = 30.0  # the training bar's refresh in a log file (tqdm's default: every 0.1 s)
+
+
 class _CompactProgress(ProgressCallback):
     """transformers' progress bars, with one short line per evaluation in place of every log
     dictionary (quiet output, :func:`bimotion.console.is_quiet`)."""
@@ -234,10 +239,16 @@ class _CompactProgress(ProgressCallback):
         if line and self.training_bar is not None:  # on the bar's stream: a log of both never glues them
             self.training_bar.write(line, file=sys.stderr)
 
+    def on_train_begin(self, args, state, control, **kwargs):
+        super().on_train_begin(args, state, control, **kwargs)
+        if self.training_bar is not None and bar_disabled():  # a log file: a line per LOG_BAR_INTERVAL_S, not per step
+            self.training_bar.mininterval = LOG_BAR_INTERVAL_S
+
     def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
-        # an evaluation bar inside the training bar moves the cursor up (ESC [A): on a terminal it is
-        # redrawn in place, in a log file it is noise; there the evaluation's line says enough
-        if self.training_bar is None or sys.stderr.isatty():
+        # an evaluation or prediction bar is an inner bar (bimotion.console.bar_disabled): on a terminal it
+        # is redrawn in place, in a log file it is a line per refresh (with cursor codes inside the
+        # training bar); there the evaluation's line and the end table say enough
+        if not bar_disabled():
             super().on_prediction_step(args, state, control, eval_dataloader=eval_dataloader, **kwargs)
 
 
