@@ -41,7 +41,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     out = Path(folder)
     info = read_info(out)
     configs = config_files(info)
-    problems, listed, num_rows = _check_files(out, info)
+    problems, listed, num_rows = check_files(out, info)
     readable = {rel: shard for rel, shard in listed.items() if rel in num_rows}
     problems += _check_card(out, configs)
     problems += _check_features(out, info, readable)
@@ -81,13 +81,13 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     }
 
 
-def _check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dict[str, int]]:
-    """Every listed file is present and readable with the rows prepare.json recorded, and nothing
-    else is there: the problems, ``{listed file: its shard}`` and ``{readable file: rows}``."""
+def check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dict[str, int]]:
+    """Every listed file is present, unchanged (its name's digest) and readable with the rows
+    prepare.json recorded, and nothing else is there: the problems, ``{listed file: its shard}`` and ``{readable file: rows}``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .data.layout import DATA_DIR
+    from .data.layout import DATA_DIR, content_digest, named_digest
 
     problems, listed, num_rows = [], {}, {}
     for shard in info["shards"]:
@@ -96,6 +96,10 @@ def _check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dic
             listed[rel] = shard
             if not (out / rel).is_file():
                 problems.append(f"missing file {rel}")
+                continue
+            named = named_digest(rel)
+            if named and content_digest(out / rel) != named:  # its name is its content's SHA-256
+                problems.append(f"changed file {rel}: its bytes are not those prepare wrote; prepare the dataset again")
                 continue
             try:
                 num_rows[rel] = pq.ParquetFile(out / rel).metadata.num_rows

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from transformers import HfArgumentParser
 
@@ -58,8 +57,10 @@ def grid_config(args: GridArguments):
         find_config(args.config)
     except FileNotFoundError as err:
         raise ArgumentError(f"--config: {err}") from err
-    if Path(args.output_dir).is_file():
-        raise ArgumentError(f"--output_dir {args.output_dir} is a file; give a folder")
+    from bimotion.data.layout import output_error
+
+    if error := output_error(args.output_dir, "--output_dir"):
+        raise ArgumentError(error)
     import yaml
 
     try:

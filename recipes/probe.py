@@ -69,6 +69,10 @@ def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: Pr
     check_configs(data_args.validation_configs, "--validation_configs", datasets)
     check_configs(data_args.test_configs, "--test_configs", datasets)
     check_seeds(recipe.seeds)
+    from bimotion.data.layout import output_error
+
+    if error := output_error(recipe.output_dir, "--output_dir"):
+        raise ArgumentError(error)
     if recipe.features == "egemaps":
         try:
             import opensmile  # noqa: F401

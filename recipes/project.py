@@ -95,8 +95,10 @@ def check(args: ProjectArguments) -> list[dict]:
     datasets = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     check_datasets(datasets)
     register_prepared(datasets)  # a prepared folder's own groups (ind_eld) are test sets and panels too
-    if Path(args.output_dir).is_file():
-        raise ArgumentError(f"--output_dir {args.output_dir} is a file; give a folder")
+    from bimotion.data.layout import output_error
+
+    if error := output_error(args.output_dir, "--output_dir"):
+        raise ArgumentError(error)
     if args.config:
         from bimotion.grid.config import find_config
 

@@ -222,19 +222,35 @@ def test_a_model_of_your_own_corpus_is_judged_by_the_licence_its_card_records(tm
 
 
 def test_check_names_an_unreadable_shard_and_a_foreign_record_instead_of_a_traceback(paper_copy, capsys):
-    """A truncated Parquet file is a listed problem (exit 1) naming the file; a prepare.json that is
-    not prepare's is a one-line error (exit 2); push refuses both the same way."""
+    """A truncated or edited Parquet file is a listed problem (exit 1) naming the file, even without
+    decoding (--no-audio passed 4 changed bytes: a file's name carries its content's digest, which
+    nothing compared), and push refuses it; a prepare.json that is not prepare's is a one-line
+    error (exit 2); push refuses both the same way."""
+    from bimotion.data.layout import content_digest
+
     shard = sorted((paper_copy / "data").rglob("*.parquet"))[0]
+    rel = shard.relative_to(paper_copy).as_posix()
     shard_bytes = shard.read_bytes()
-    shard.write_bytes(shard_bytes[:100])
-    assert main(["check", str(paper_copy), "--no-audio"]) == 1
-    out = capsys.readouterr().out
-    assert f"unreadable file {shard.relative_to(paper_copy).as_posix()}" in out
+    edited = bytearray(shard_bytes)
+    edited[len(edited) // 2 : len(edited) // 2 + 4] = b"\xff\x00\xff\x00"
+    for damaged in (shard_bytes[:100], bytes(edited)):
+        shard.write_bytes(damaged)
+        assert main(["check", str(paper_copy), "--no-audio"]) == 1
+        assert f"changed file {rel}: its bytes are not those prepare wrote" in capsys.readouterr().out
+        assert main(["push", str(paper_copy), "--repo-id", "me/x", "--dry-run"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {paper_copy} is not as prepare wrote it: changed file {rel}"), err
+    # a broken file under its own digest (as a buggy writer would leave it) is found by reading it
     data = bytearray(shard_bytes)  # now the data pages, with a footer that still reads
     data[4 : len(data) // 2] = bytes(len(data) // 2 - 4)
-    shard.write_bytes(bytes(data))
+    shard.unlink()
+    renamed = shard.with_name(shard.name.rsplit("-", 1)[0] + "-" + "0" * 16 + ".parquet")
+    renamed.write_bytes(bytes(data))
+    renamed = renamed.rename(renamed.with_name(renamed.name.replace("0" * 16, content_digest(renamed))))
+    info = (paper_copy / "prepare.json").read_text()
+    (paper_copy / "prepare.json").write_text(info.replace(shard.name, renamed.name))
     assert main(["check", str(paper_copy)]) == 1
-    assert f"unreadable file {shard.relative_to(paper_copy).as_posix()}" in capsys.readouterr().out
+    assert f"unreadable file {renamed.relative_to(paper_copy).as_posix()}" in capsys.readouterr().out
     for record in ("{}", "[1]", '{"benchmark": "bimotion", "protocol": "paper", "corpora": [], "shards": [{}]}'):
         (paper_copy / "prepare.json").write_text(record)
         for argv in (["check", str(paper_copy)], ["push", str(paper_copy), "--repo-id", "me/x", "--dry-run"]):
@@ -264,3 +280,22 @@ def test_training_for_the_hub_on_a_hub_dataset_warns_about_its_licences_too(caps
     assert "tess's licence (CC BY-NC-ND 4.0) restricts redistribution" in err and "crema_d" not in err
     assert licences_of(["tess", "mine"], {"licenses": {"tess": "CC-BY-4.0"}}) == ({"tess": "CC-BY-4.0"}, ["mine"])
     assert licences_of(["mine"], {"licenses": {"mine": ""}}) == ({"mine": ""}, [])  # recorded empty: no KeyError
+
+
+def test_no_command_writes_its_output_into_a_prepared_dataset(prepared, sources, capsys):
+    """advise -o DATASET wrote models/, metrics/ and tables/ into it; check then listed them as
+    unlisted files and prepare --overwrite refused the folder.  (The recipes: test_recipe_args.)"""
+    out = prepared["paper"]
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    commands = [
+        ["advise", "--target", "zho_eld", "--bimotion", str(out), "--output", str(out / "advice")],
+        ["advise", "--target", "zho_eld", "--bimotion", str(out), "--output", str(out)],
+        ["prepare", "--source", f"csed={sources['csed']}", "--output", str(out / "data" / "mine")],
+    ]
+    for argv in commands:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert f"the prepared dataset {out}" in err and "Traceback" not in err, err
+    with pytest.raises(SystemExit, match=f"lies inside the prepared dataset {out}"):
+        main(["demo", "--output", str(out / "demo"), "--no-grid"])
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before

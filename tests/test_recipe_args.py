@@ -83,6 +83,11 @@ CASES = [
     ("train", ["--train_configs", "zho_eld", "--public", "--hub_private_repo", "true"], "--public"),
     ("train", ["--train_configs", "zho_eld", "--push_dry_run"], "--push_dry_run"),
     ("train", ["--train_configs", "zho_eld", "--output_dir", "{root}/a_file"], "--output_dir"),
+    # an output in a prepared folder: check then lists it as unlisted, prepare --overwrite refuses the folder
+    ("train", ["--train_configs", "zho_eld", "--output_dir", "{data}/data"], "lies inside the prepared dataset"),
+    ("grid", ["--config", "demo", "--bimotion", "{data}", "--output_dir", "{data}"], "is the prepared dataset"),
+    ("probe", ["--bimotion", "{data}", "--train_configs", "zho_eld", "--output_dir", "{data}/p"], "lies inside the"),
+    ("project", ["--bimotion", "{data}", "--config", "demo", "--output_dir", "{data}/f"], "inside the prepared"),
     ("train", ["--train_configs", "zho_eld", "--eval_strategy", "steps", "--save_strategy", "epoch"], "strategy"),
     ("train", ["--train_configs", "zho_eld", "--no_such_flag", "1"], "--no_such_flag"),
     # a group with no validation rows: one line naming it and the ways out (was a traceback after loading)

@@ -65,8 +65,10 @@ def run(args) -> int:
         print(f"error: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
         return 2
     output = Path(args.output or f"advise-{config.target}")
-    if output.is_file():
-        print(f"error: --output {output} is a file; give a folder", file=sys.stderr)
+    from bimotion.data.layout import output_error
+
+    if error := output_error(output, "--output"):
+        print(f"error: {error}", file=sys.stderr)
         return 2
     from bimotion.grid.runner import SettingsMismatch
 

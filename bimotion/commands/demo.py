@@ -127,6 +127,10 @@ def _how_to_predict(grid: Path) -> None:
 
 def _fresh_output(out: Path) -> None:
     """Empty ``out`` (only a folder the demo wrote, marked by ``.bimotion-demo``) and mark it."""
+    from bimotion.data.layout import output_error
+
+    if error := output_error(out, "--output"):
+        raise SystemExit(f"error: {error}")
     marker = out / DEMO_MARKER
     if out.exists() and any(out.iterdir()) and not marker.exists():
         raise SystemExit(f"error: {out} exists and was not written by `bimotion demo`; choose another --output")

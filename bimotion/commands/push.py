@@ -40,14 +40,21 @@ def add_arguments(parser) -> None:
 
 
 def dataset_files(out_dir) -> list[str]:
-    """The files a push sends: the card, prepare.json and the Parquet files that prepare.json lists."""
+    """The files a push sends: the card, prepare.json and the Parquet files that prepare.json lists,
+    each as prepare wrote it (:func:`bimotion.verify.check_files`: present, unchanged, readable)."""
     from bimotion.data.layout import CARD_FILE, INFO_FILE, read_info
+    from bimotion.verify import check_files
 
     out = Path(out_dir)
-    paths = [CARD_FILE, INFO_FILE] + [rel for shard in read_info(out)["shards"] for rel in shard["files"]]
+    info = read_info(out)
+    paths = [CARD_FILE, INFO_FILE] + [rel for shard in info["shards"] for rel in shard["files"]]
     missing = [p for p in paths if not (out / p).is_file()]
     if missing:
         raise FileNotFoundError(f"{out} is incomplete: {', '.join(missing[:5])} missing; run `bimotion check {out}`")
+    problems = [p for p in check_files(out, info)[0] if not p.startswith("unlisted file")]  # those stay behind
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ValueError(f"{out} is not as prepare wrote it: {problems[0]}{more}; run `bimotion check {out}`")
     return paths
 
 

@@ -30,9 +30,48 @@ PARTIAL_SUFFIX = ".partial-tmp"  # OUT.partial-tmp/{new,old}: a prepare run's te
 CACHE_SUBDIR = "bimotion-prepared"  # <datasets cache root>/bimotion-prepared/<cache key>
 
 
+NAME_DIGITS = 16  # hex digits of a Parquet file's SHA-256 in its name (``...-<digest>.parquet``)
+
+
+def content_digest(path: str | os.PathLike) -> str:
+    """The first :data:`NAME_DIGITS` hex digits of the SHA-256 of a file's bytes: what its name carries."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()[:NAME_DIGITS]
+
+
+def named_digest(relpath: str) -> str | None:
+    """The digest a Parquet file's name carries (``train-00000-<digest>.parquet``), None for a name without one."""
+    stem = relpath.rsplit("/", 1)[-1].removesuffix(".parquet")
+    tail = stem.rsplit("-", 1)[-1]
+    return tail if len(tail) == NAME_DIGITS and all(c in "0123456789abcdef" for c in tail) else None
+
+
 def is_prepared(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` is a local prepared folder (it has ``prepare.json``)."""
     return (Path(folder).expanduser() / INFO_FILE).is_file()
+
+
+def prepared_around(path: str | os.PathLike) -> Path | None:
+    """The prepared folder that ``path`` is or lies inside (links resolved), or None."""
+    path = Path(path).expanduser().resolve()
+    return next((folder for folder in (path, *path.parents) if is_prepared(folder)), None)
+
+
+def output_error(path: str | os.PathLike, flag: str) -> str | None:
+    """Why ``path`` cannot be a command's output folder (``flag`` names the option), or None: a file,
+    or a prepared folder or a folder inside one, which holds only what ``prepare`` wrote (``check``
+    lists anything else as unlisted, ``prepare --overwrite`` refuses to delete it)."""
+    path = Path(path).expanduser()
+    if path.is_file():
+        return f"{flag} {path} is a file; give a folder"
+    around = prepared_around(path)
+    if around is None:
+        return None
+    where = "is the prepared dataset" if around == path.resolve() else "lies inside the prepared dataset"
+    return f"{flag} {path} {where} {around}, which holds only what prepare wrote: choose a folder outside it"
 
 
 def info_path(folder: str | os.PathLike) -> Path:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from loaders.errors import spoken
 
-from .layout import CARD_FILE, DATA_DIR, INFO_FILE, PARTIAL_SUFFIX, is_prepared
+from .layout import CARD_FILE, DATA_DIR, INFO_FILE, PARTIAL_SUFFIX, is_prepared, prepared_around
 
 LOCK_SUFFIX = ".prepare-lock"  # OUT.prepare-lock: flock'ed while a run writes OUT
 WORK_MARKER = ".bimotion-prepare"  # inside OUT.partial-tmp: prepare made this folder
@@ -130,6 +130,12 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
     """Finish what an interrupted run left (holding the lock), then refuse an ``out_dir`` that may
     not be replaced."""
     _restore(out_dir, work_dir(out_dir))
+    around = prepared_around(out_dir.parent)
+    if around is not None:
+        raise FileExistsError(
+            f"{out_dir} lies inside the prepared dataset {around}, which holds only what prepare wrote; "
+            "choose an --output outside it"
+        )
     if out_dir.exists() and not is_prepared(out_dir):  # --overwrite replaces only a prepared dataset
         raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; choose another --output")
     if out_dir.exists() and not overwrite:

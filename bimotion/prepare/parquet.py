@@ -6,8 +6,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from ..data.layout import content_digest
+
 ROWS_PER_ROW_GROUP = 100
-HASH_DIGITS = 16
 
 
 class ParquetFiles:
@@ -79,19 +80,9 @@ class ParquetFile:
         if self.writer is None:
             return False
         self.writer.close()
-        digest = _sha256(self.path)[:HASH_DIGITS]
+        digest = content_digest(self.path)
         self.final_relpath = f"{self.relpath.removesuffix('.parquet')}-{digest}.parquet"
         return True
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @functools.cache

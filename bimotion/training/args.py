@@ -299,8 +299,10 @@ def check_hyperparameters(
     check_positive(training_args, "max_batch_duration_s", optional=True)
     if run_args.early_stopping_patience < 0:
         raise ArgumentError(f"--early_stopping_patience must be >= 0 (0: off), not {run_args.early_stopping_patience}")
-    if training_args.output_dir and Path(training_args.output_dir).is_file():
-        raise ArgumentError(f"--output_dir {training_args.output_dir} is a file; give a folder")
+    from bimotion.data.layout import output_error
+
+    if training_args.output_dir and (error := output_error(training_args.output_dir, "--output_dir")):
+        raise ArgumentError(error)
     if run_args.push_dry_run and not training_args.push_to_hub:
         raise ArgumentError("--push_dry_run lists what --push_to_hub would upload: give --push_to_hub too")
     if training_args.push_to_hub or training_args.hub_model_id:
