@@ -420,3 +420,17 @@ def test_advise_into_a_folder_of_another_run_is_one_error_line_naming_the_datase
     assert not list(out.glob("models/*"))  # refused before anything trained
     now = {"data": {"bimotion": {"prepare.json": "sha256:0"}}, "training": {"lr": 2}}
     assert settings_diff(before, now) == "--yuemotion not given now; training: {'lr': 1} there, {'lr': 2} now"
+
+
+def test_advise_names_a_mistyped_target_and_a_dataset_given_as_the_other_benchmark(data_dirs, capsys, tmp_path):
+    """A BiMotion folder given as --yuemotion said "groups lists a group twice"; a typo had no hint."""
+    data = str(data_dirs["bimotion"])
+    out = ["--output", str(tmp_path / "out")]
+    assert main(["advise", "--target", "zho_eldd", "--bimotion", data, *out]) == 2
+    assert "target 'zho_eldd' is not among the groups with training data (did you mean 'zho_eld'?)" in (
+        capsys.readouterr().err
+    )
+    assert main(["advise", "--target", "zho_eld", "--bimotion", data, "--yuemotion", data, *out]) == 2
+    assert f"error: --yuemotion {data} holds the prepared bimotion dataset: give it as --bimotion" in (
+        capsys.readouterr().err
+    )

@@ -111,6 +111,8 @@ def test_python_dash_m_bimotion_is_the_bimotion_command():
     assert all(command in done.stdout for command in COMMANDS)
     wrong = subprocess.run([sys.executable, "-m", "bimotion", "nope"], capture_output=True, text=True)
     assert wrong.returncode == 2 and "invalid choice: 'nope'" in wrong.stderr
+    yue = subprocess.run([sys.executable, "-m", "yuemotion", "--help"], capture_output=True, text=True, check=True)
+    assert yue.stdout.startswith("usage: yuemotion ") and "prepare" in yue.stdout  # it had no __main__ either
 
 
 def test_version_names_the_installed_package(capsys):

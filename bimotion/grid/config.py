@@ -180,6 +180,10 @@ def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_
                 "list the groups to draw from (--groups, or groups: in the config)"
             )
         info = read_info(folder)
+        if info["benchmark"] != name:  # its groups would be read twice, or as the other benchmark's
+            raise ValueError(
+                f"--{name} {folder} holds the prepared {info['benchmark']} dataset: give it as --{info['benchmark']}"
+            )
         bench = register(benchmark_of(info))  # with the user corpora it was prepared with: their groups resolve
         corpora: dict[str, list[str]] = {}
         for shard in info["shards"]:

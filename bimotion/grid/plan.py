@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..mixture import Shard, parse_mixture
 from ..paper import TABLES, Cell, Table
-from ..registry import Group
+from ..registry import Group, did_you_mean
 from .config import MARKER, GridConfig
 
 
@@ -137,8 +137,11 @@ def target_test(target: str, groups: list[str]) -> str:
         )
     found = [g for g in groups if parse_mixture(g).groups == (target,)]
     if not found:
-        listed = ", ".join(parse_mixture(g).groups[0] for g in groups)
-        raise ValueError(f"target {target!r} is not among the groups with training data: {listed}")
+        names = [parse_mixture(g).groups[0] for g in groups]
+        raise ValueError(
+            f"target {target!r} is not among the groups with training data{did_you_mean(target, names)}: "
+            + ", ".join(names)
+        )
     return found[0]
 
 
