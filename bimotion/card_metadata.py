@@ -64,6 +64,11 @@ _WORDS = (
 )
 
 
+def restricted(license: str) -> bool:
+    """Whether a source licence restricts sharing a resampled copy (any licence not known open)."""
+    return hub_license(license) not in OPEN_IDS
+
+
 def hub_license(text: str) -> str:
     """The Hub licence id of a corpus's licence as its ``SourceInfo`` words it (``CC BY-NC-ND 4.0``
     -> ``cc-by-nc-nd-4.0``, ``ODbL-1.0 (database), DbCL-1.0 (contents)`` -> ``odbl``); ``other``

@@ -23,7 +23,7 @@ from loaders.synthetic import generated_copy
 from loaders.yuemotion import ELDERLY_MIN_AGE as YUEMOTION_ELDERLY_MIN_AGE
 
 from . import splits
-from .card_metadata import OPEN_IDS, combined_license, hub_dataset_id, hub_language, hub_license, size_category
+from .card_metadata import combined_license, hub_dataset_id, hub_language, hub_license, restricted, size_category
 from .data.layout import config_files
 from .registry import AGE_GROUP_NAMES, LANGUAGE_NAMES, SPLITS, Group, benchmark_of
 
@@ -219,11 +219,6 @@ def license_metadata(info: dict) -> dict:
         combined = combined_license(licenses, {c: SOURCES[c].url for c in licenses})
         out.update(license_name=combined.name, license_link=combined.link)
     return out
-
-
-def restricted(license: str) -> bool:
-    """Whether a source licence restricts sharing a resampled copy (any licence not known open)."""
-    return hub_license(license) not in OPEN_IDS
 
 
 def _rows(info: dict, **match) -> collections.Counter:

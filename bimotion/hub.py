@@ -231,7 +231,7 @@ def licences_of(corpora, info: dict | None = None) -> tuple[dict[str, str], list
 
 def licence_warnings(licenses: dict[str, str]) -> list[str]:
     """``{corpus: licence}`` -> a warning for each licence that restricts sharing derived data or models."""
-    from bimotion.dataset_card import restricted
+    from bimotion.card_metadata import restricted
 
     return [
         f"{corpus}'s licence ({license}) restricts redistribution: keep the repository private or gated, "

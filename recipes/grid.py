@@ -97,7 +97,7 @@ def main(argv=None) -> int:
         parser.error(one_line(err))
 
     data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
-    from bimotion.grid.runner import SettingsMismatch
+    from bimotion.grid.checks import SettingsMismatch
 
     try:
         result = run_grid(config, data, args.output_dir, shard=shard)

@@ -405,7 +405,7 @@ def test_every_model_of_an_advice_resamples_the_same_speakers():
 
 def test_advise_into_a_folder_of_another_run_is_one_error_line_naming_the_dataset(data_dirs, tmp_path, capsys):
     """A rerun into the same --output with other data raised a traceback whose message quoted digests."""
-    from bimotion.grid.runner import settings_diff
+    from bimotion.grid.checks import settings_diff
 
     out = tmp_path / "out"
     out.mkdir()

@@ -69,9 +69,22 @@ def test_readers_get_names_and_both_benchmarks_concatenate(data, tmp_path):
 def test_dataset_cards_metadata_round_trips_with_the_hubs_fields(data):
     from huggingface_hub import DatasetCard
 
-    card = DatasetCard.load(data / "bimotion" / "README.md")
+    from bimotion import dataset_card
+    from bimotion.data.layout import read_info
+    from loaders.synthetic import LICENSE
+
+    written = DatasetCard.load(data / "bimotion" / "README.md")
+    assert DatasetCard(str(written)).data.to_dict() == written.data.to_dict()  # the Hub parses what was written
+    assert written.data.license == "apache-2.0"  # the fixture's clips are generated: bimotion's licence
+
+    def as_real(folder: Path) -> DatasetCard:  # the card of the same data from the real releases
+        info = {k: v for k, v in read_info(folder).items() if k != "synthetic"}
+        assert set(info["licenses"].values()) == {LICENSE}
+        return DatasetCard(dataset_card.render({**info, "licenses": {c: SOURCES[c].license for c in info["corpora"]}}))
+
+    card = as_real(data / "bimotion")
     meta = card.data.to_dict()
-    assert DatasetCard(str(card)).data.to_dict() == meta  # what the Hub parses is what was written
+    assert DatasetCard(str(card)).data.to_dict() == meta
     assert meta["task_categories"] == ["audio-classification"] and meta["task_ids"] == ["audio-emotion-recognition"]
     assert meta["size_categories"] == ["n<1K"] and set(meta["size_categories"]) <= HUB_SIZE_CATEGORIES
     assert meta["language"] == ["en", "zh"] and meta["multilinguality"] == "multilingual"
@@ -82,7 +95,7 @@ def test_dataset_cards_metadata_round_trips_with_the_hubs_fields(data):
     assert meta["source_datasets"] == ["tess", "esd"]
     assert "Hub id `cc-by-nc-nd-4.0`" in card.text and "`gender` (`ClassLabel`): f, m" in card.text
 
-    yue = DatasetCard.load(data / "yuemotion" / "README.md").data.to_dict()
+    yue = as_real(data / "yuemotion").data.to_dict()
     assert yue["license"] == "cc-by-sa-4.0" and "license_name" not in yue
     assert yue["source_datasets"] == ["CAiRE/YueMotion"] and yue["language"] == ["yue"]
 
@@ -142,8 +155,12 @@ def test_model_card_is_true_and_its_metadata_round_trips(model):
     card = ModelCard.load(model / "README.md")
     meta = card.data.to_dict()
     assert ModelCard(str(card)).data.to_dict() == meta
-    assert meta["license"] == "cc-by-nc-nd-4.0"  # TESS's non-commercial licence, not apache-2.0
-    assert "`tess`: CC BY-NC-ND 4.0" in card.text and "## Licence" in card.text
+    from bimotion.training.model_card import render_card
+
+    assert meta["license"] == "apache-2.0" and "## Licence" in card.text  # generated TESS clips: bimotion's
+    real = render_card({**json.loads((model / "scores.json").read_text()), "synthetic": {}})  # real TESS
+    assert real.data.license == "cc-by-nc-nd-4.0"  # TESS's non-commercial licence, not apache-2.0
+    assert "`tess`: CC BY-NC-ND 4.0" in real.text
     assert "base_model" not in meta and "it records no Hub id" in card.text  # a random local base
     assert "datasets" not in meta and "a local prepared folder (`local:bimotion`)" in card.text
     name, results = model_index_to_eval_results(meta["model-index"])

@@ -70,7 +70,7 @@ def run(args) -> int:
     if error := output_error(output, "--output"):
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from bimotion.grid.runner import SettingsMismatch
+    from bimotion.grid.checks import SettingsMismatch
 
     try:
         advice = advise(config, data_dirs, output, log=lambda line: line in noted or print(line))

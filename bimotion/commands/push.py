@@ -127,7 +127,7 @@ def model_licence_warnings(model_dir) -> list[str]:
     licence training wrote into the model card."""
     from huggingface_hub import ModelCard
 
-    from bimotion.dataset_card import restricted
+    from bimotion.card_metadata import restricted
     from bimotion.hub import licence_warnings as warnings_of
     from bimotion.hub import licences_of, synthetic_warnings
     from loaders.synthetic import generated_copy

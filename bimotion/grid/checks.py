@@ -3,8 +3,10 @@ test sets read, its seeds, base model, and the training arguments every model ge
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from .config import GridConfig
 from .plan import make_plan
@@ -103,3 +105,38 @@ def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
                     "prepared datasets have none (a split by whole speakers needs enough speakers in a group for "
                     "every split): add clips or speakers and prepare again, or leave it out"
                 )
+
+
+class SettingsMismatch(ValueError):
+    """An output folder holds a grid run with other data, model or training arguments."""
+
+
+def settings_diff(before: dict, now: dict) -> str:
+    """What differs between two :attr:`Grid.settings`, in words: the datasets by name (their digests
+    say nothing to a reader), the other settings by value."""
+    out = []
+    data_before, data_now = before.get("data", {}), now.get("data", {})
+    for name in dict.fromkeys([*data_before, *data_now]):
+        if name not in data_before or name not in data_now:
+            out.append(f"--{name} {'given' if name in data_now else 'not given'} now")
+        elif data_before[name] != data_now[name]:
+            out.append(f"the {name} dataset is another one (its prepare.json differs)")
+    for key in sorted((set(before) | set(now)) - {"data"}):
+        if before.get(key) != now.get(key):
+            out.append(f"{key}: {before.get(key)} there, {now.get(key)} now")
+    return "; ".join(out)
+
+
+def check_settings(out: Path, settings: dict) -> None:
+    """Refuse to mix models trained on other data or with other arguments (``settings``, from
+    :attr:`~bimotion.grid.runner.Grid.settings`) into the grid folder ``out``."""
+    path = out / "plan.json"
+    if not path.is_file():
+        return
+    before = json.loads(path.read_text()).get("settings")
+    now = json.loads(json.dumps(settings))
+    if before is not None and before != now:
+        raise SettingsMismatch(
+            f"{out} holds a grid run with other settings ({settings_diff(before, now)}): its finished "
+            "models would be reused. Choose another output folder, or delete that one to start over."
+        )

@@ -18,7 +18,7 @@ from loaders.files import save_npz, write_text_atomic
 
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
-from .checks import check_config, check_inputs, check_rows
+from .checks import check_config, check_inputs, check_rows, check_settings
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
 from .plan import PlannedModel, make_plan, shard_name
@@ -79,26 +79,6 @@ def concat_predictions(parts: list[dict]) -> dict:
     """Several shards' predictions as one, in order (the arrays every part has: a shard predicted
     by an older version has no ``speaker``, and the bootstrap then resamples clips)."""
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if all(k in p for p in parts)}
-
-
-class SettingsMismatch(ValueError):
-    """An output folder holds a grid run with other data, model or training arguments."""
-
-
-def settings_diff(before: dict, now: dict) -> str:
-    """What differs between two :attr:`Grid.settings`, in words: the datasets by name (their digests
-    say nothing to a reader), the other settings by value."""
-    out = []
-    data_before, data_now = before.get("data", {}), now.get("data", {})
-    for name in dict.fromkeys([*data_before, *data_now]):
-        if name not in data_before or name not in data_now:
-            out.append(f"--{name} {'given' if name in data_now else 'not given'} now")
-        elif data_before[name] != data_now[name]:
-            out.append(f"the {name} dataset is another one (its prepare.json differs)")
-    for key in sorted((set(before) | set(now)) - {"data"}):
-        if before.get(key) != now.get(key):
-            out.append(f"{key}: {before.get(key)} there, {now.get(key)} now")
-    return "; ".join(out)
 
 
 class Grid:
@@ -252,20 +232,6 @@ class Grid:
             "training": {**self.config.training, **backend_settings(self.config)},
         }
 
-    def check_settings(self, settings: dict) -> None:
-        """Refuse to mix models trained on other data or with other arguments (``settings``, from
-        :attr:`settings`) into one folder."""
-        path = self.out / "plan.json"
-        if not path.is_file():
-            return
-        before = json.loads(path.read_text()).get("settings")
-        now = json.loads(json.dumps(settings))
-        if before is not None and before != now:
-            raise SettingsMismatch(
-                f"{self.out} holds a grid run with other settings ({settings_diff(before, now)}): its finished "
-                "models would be reused. Choose another output folder, or delete that one to start over."
-            )
-
     def run(self) -> GridResult:
         with torch_threads(self.config.num_threads):
             return self._run()
@@ -275,7 +241,7 @@ class Grid:
         from .workers import report_once, work
 
         settings = self.settings  # digests every dataset's prepare.json: once per run
-        self.check_settings(settings)
+        check_settings(self.out, settings)
         if self.trainer is train_model:  # fail now, not after hours of training the first models
             check_inputs(self.config, self.sources)  # check_config's seeds and bootstrap among them
         else:  # a backend of its own (the probe) checks its arguments; the config and data are checked here alike

@@ -50,6 +50,12 @@ class ShardStats:
         }
 
 
+def _licenses(corpora: list[str], synthetic: dict[str, str]) -> dict[str, str]:
+    """``{corpus: licence}``: its source's; a generated copy of one of the seven holds nothing of the
+    real corpus, so its licence is bimotion's (:func:`loaders.synthetic.generated_copy`)."""
+    return {c: SYNTHETIC_LICENSE if generated_copy(c, synthetic) else SOURCES[c].license for c in corpora}
+
+
 def prepare_info(
     benchmark: Benchmark,
     corpora: list[str],
@@ -80,11 +86,7 @@ def prepare_info(
         "sample_rate_hz": SAMPLE_RATE_HZ,
         "bimotion_version": __version__,
         "corpora": [c for c in benchmark.corpora if c in present],
-        "licenses": {  # a generated corpus holds nothing of the real one: bimotion's licence
-            c: SYNTHETIC_LICENSE if generated_copy(c, synthetic or {}) else SOURCES[c].license
-            for c in benchmark.corpora
-            if c in present
-        },
+        "licenses": _licenses([c for c in benchmark.corpora if c in present], synthetic or {}),
         "groups": {group: _coverage(benchmark, group, present) for group in benchmark.groups},
         "shards": [
             {"corpus": corpus, "group": group, "split": split, **stats[corpus, group, split].to_dict(names)}
