@@ -261,3 +261,22 @@ def test_a_reader_that_leaves_early_is_no_traceback():
         [sys.executable, "-m", "yuemotion.cli", "--help"], capture_output=True, text=True, env=env
     ).stdout
     assert "YueMotion, Cantonese" in help_text and "predict emotions" not in help_text  # its own commands only
+
+
+def test_source_option_mistakes_are_usage_errors_naming_the_option(tmp_path, capsys):
+    """They exited 1 (argparse's usage errors exit 2); a --label-map for a built-in corpus said
+    "not one of your corpora given with --source (none)"; a typo's line left out its value."""
+    csed = testing.make_corpus("csed", tmp_path / "raw")
+    own = testing.make_corpus("audiofolder", tmp_path / "raw" / "carehome")
+    out = ["--output", str(tmp_path / "out.jsonl")]
+    cases = [
+        (["--source", f"csed={csed}", "--source", f"csed={tmp_path}"], "--source csed= given twice"),
+        (["--source", f"csed={csed}", "--label-map", "csed=map.json"], "csed is one of the seven corpora"),
+        (["--source", f"carehome={own}", "--license", "carhome=CC-BY-4.0"], "(did you mean 'carehome'?)"),
+    ]
+    for argv, expected in cases:
+        with pytest.raises(SystemExit) as done:
+            main(["scan", *argv, *out])
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and err.startswith("error: ") and expected in err, err
+    assert "--license carhome=CC-BY-4.0: not one of your corpora given with --source (carehome)" in err

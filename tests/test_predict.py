@@ -135,6 +135,9 @@ def test_a_generic_checkpoint_needs_an_explicit_label_map(models, tmp_path):
         load_predictor(models["generic"], label_map="anger,fear")
     with pytest.raises(PredictError, match=r"does not map \['LABEL_1'"):
         load_predictor(models["generic"], label_map="LABEL_0=sadness")
+    for missing in (tmp_path / "nope.json", "labels.txt"):  # was "names 1 labels but the model has 13 outputs"
+        with pytest.raises(PredictError, match=f"--label-map {missing}: no such file"):
+            load_predictor(models["generic"], label_map=str(missing))
 
 
 def test_a_map_renames_some_outputs_of_a_named_checkpoint(models):

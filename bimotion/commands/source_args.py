@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bimotion.registry import did_you_mean
 from loaders import READERS
 from loaders.audiofolder import AudioFolder, check_name, is_audiofolder
 
@@ -94,11 +95,17 @@ def add_own_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def usage_error(message: str) -> SystemExit:
+    """Print ``error: message`` and return the exit (code 2, as argparse's usage errors) to raise."""
+    print(f"error: {message}", file=sys.stderr)
+    return SystemExit(2)
+
+
 def sources_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, root in pairs:
         if name in out:
-            raise SystemExit(f"error: --source {name}= given twice ({out[name]} and {root})")
+            raise usage_error(f"--source {name}= given twice ({out[name]} and {root})")
         out[name] = root
     return out
 
@@ -111,9 +118,15 @@ def sources_of(args) -> dict:
     own = [n for n in sources if n not in READERS]
     for option, given in extras.items():
         stray = sorted(set(given) - set(own))
+        if stray and stray[0] in READERS:
+            raise usage_error(
+                f"{option} {stray[0]}={given[stray[0]]}: {stray[0]} is one of the seven corpora, whose reader maps its "
+                f"labels and knows its licence; {option} is for your own corpora"
+            )
         if stray:
-            raise SystemExit(
-                f"error: {option} {stray[0]}=: not one of your corpora given with --source ({', '.join(own) or 'none'})"
+            raise usage_error(
+                f"{option} {stray[0]}={given[stray[0]]}: not one of your corpora given with --source "
+                f"({', '.join(own) or 'none'}){did_you_mean(stray[0], own)}"
             )
     for name in own:
         sources[name] = AudioFolder(sources[name], extras["--label-map"].get(name), extras["--license"].get(name))

@@ -202,6 +202,8 @@ def parse_label_map(spec: str, names: list[str]) -> list[str | None]:
                     raise PredictError(f"{spec}: not valid JSON ({err})") from err
             else:
                 entries = _pairs([line.strip() for line in text.splitlines() if line.strip()])
+        elif "/" in spec or os.sep in spec or path.suffix.lower() in (".json", ".txt", ".csv", ".tsv"):
+            raise PredictError(f"--label-map {spec}: no such file (give a file, or names separated by commas)")
         else:
             entries = _pairs([item.strip() for item in spec.split(",")])
     return _resolve(spec, entries, names)
