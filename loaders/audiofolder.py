@@ -133,7 +133,7 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
     """Read every listed clip; report every other audio file below the root and every row whose
     file is missing."""
     listed = dict(rows)
-    listed_like = {_alike(rel): (rel, row) for rel, row in rows.items()}  # to name a near miss
+    listed_like = _near_misses({rel: (rel, row) for rel, row in rows.items()})  # to name a near miss
     unlisted_like: dict[str, str] = {}
 
     def walk_problem(error) -> None:  # a listed file that is a broken link or a FIFO: reported once, not as missing
@@ -151,8 +151,8 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
             if path in own:
                 c.set_aside("not_audio", path)
                 continue
-            unlisted_like[_alike(relpath)] = relpath
-            near = listed_like.get(_alike(relpath))
+            unlisted_like[relpath] = relpath
+            near, why = _near(relpath, listed_like)
             with c.item(path):
                 c.stray(
                     path,
@@ -161,25 +161,22 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
                         "unlisted_file",
                         f"audio by content, but not listed in {metadata.name}: its "
                         "emotion, language and age are unknown"
-                        + (
-                            f" (line {near[1].line} lists {near[0]!r}: the names differ in case, extension or Unicode form)"
-                            if near
-                            else ""
-                        ),
+                        + (f" (line {near[1].line} lists {near[0]!r}: {why})" if near else ""),
                         "add a row for it, move it out of the corpus folder, or pass --skip-bad",
                     ),
                 )
             continue
         with c.item(path):
             c.add(path, native_id=relpath, emotions=row.emotions, **row.fields)
+    unlisted_near = _near_misses(unlisted_like)
     for relpath, row in sorted(listed.items()):
-        near = unlisted_like.get(_alike(relpath))
+        near, why = _near(relpath, unlisted_near)
         with c.item(c.root / relpath):
             raise bad(
                 c.root / relpath,
                 "missing_file",
                 f"listed in {metadata.name} line {row.line}, but there is no such file below the corpus folder"
-                + (f" (the folder holds {near!r}: the names differ in case, extension or Unicode form)" if near else "")
+                + (f" (the folder holds {near!r}: {why})" if near else "")
                 + _in_hidden(relpath),
                 "fix the row's file_name (relative to the metadata's folder) or restore the file, or pass --skip-bad",
             )
@@ -189,6 +186,30 @@ def _in_hidden(relpath: str) -> str:
     """Why a listed file below a folder the readers never search (``.takes/``, ``__MACOSX/``) was not found."""
     hidden = next((part for part in Path(relpath).parts[:-1] if not searched(part)), None)
     return f" (it is inside {hidden}/, a folder that is never searched: move it out of there)" if hidden else ""
+
+
+NAMES_DIFFER = "the names differ in case, extension or Unicode form"
+FOLDERS_DIFFER = "the same file name in another folder: file_name is the path from the metadata's folder"
+
+
+def _near_misses(items: dict) -> tuple[dict, dict]:
+    """``items`` (``{relpath: value}``) by :func:`_alike` path, and by alike file name where that name
+    is one file's only (a name in several folders names no near miss)."""
+    by_name: dict = {}
+    for rel, value in items.items():
+        key = _alike(rel.rsplit("/", 1)[-1])
+        by_name[key] = None if key in by_name else value
+    return {_alike(rel): value for rel, value in items.items()}, {k: v for k, v in by_name.items() if v is not None}
+
+
+def _near(relpath: str, misses: tuple[dict, dict]):
+    """The near miss of ``relpath`` among :func:`_near_misses` and why it is one, or ``(None, "")``."""
+    by_path, by_name = misses
+    if (found := by_path.get(_alike(relpath))) is not None:
+        return found, NAMES_DIFFER
+    if (found := by_name.get(_alike(relpath.rsplit("/", 1)[-1]))) is not None:
+        return found, FOLDERS_DIFFER
+    return None, ""
 
 
 def _alike(relpath: str) -> str:

@@ -297,6 +297,23 @@ def test_a_name_that_differs_from_its_row_only_in_case_is_named_in_both_reports(
     )
 
 
+def test_a_row_naming_a_file_without_its_folder_is_named_in_both_reports(root, tmp_path):
+    """metadata.csv listing S01_00.wav for clips/S01_00.wav said only "not listed" and "no such
+    file": the two reports now name each other and say file_name is a path from the metadata's folder."""
+    root = copy_of(root, tmp_path)
+    with open(root / "metadata.csv", newline="", encoding="utf-8") as f:
+        listed = next(csv.DictReader(f))["file_name"]
+    moved = f"takes/{Path(listed).name}"
+    (root / "takes").mkdir()
+    (root / listed).rename(root / moved)
+    report = SkipReport()
+    loaders.load(NAME, root, skip_bad=True, report=report)
+    messages = {reason: text for (_, reason), [(_, text)] in report.examples.items()}
+    why = "the same file name in another folder: file_name is the path from the metadata's folder"
+    assert f"line 2 lists {listed!r}: {why}" in messages["unlisted_file"]
+    assert f"the folder holds {moved!r}: {why}" in messages["missing_file"]
+
+
 def test_a_listed_file_that_is_a_broken_link_is_reported_once(tmp_path, root):
     """It was skipped as a broken link and then reported again as a listed file that is missing."""
     own = copy_of(root, tmp_path)
