@@ -305,7 +305,14 @@ class UserSplit:
         )
 
     def apply(self, records, ctx):
-        if any(r.official_split for r in records):
+        lacking = [r for r in records if not r.official_split]
+        if lacking and len(lacking) < len(records):
+            raise ValueError(
+                f"{lacking[0].id}: its metadata row has no split, and {len(lacking)} of {len(records)} rows of "
+                f"{lacking[0].corpus} (in this group) have none while the others do; give every row a split (train, "
+                "validation or test), or none of them, to split by whole speakers"
+            )
+        if not lacking:
             return Official().apply(records, ctx)
         missing = next((r for r in records if not r.speaker_id), None)
         if missing is not None:

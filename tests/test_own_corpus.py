@@ -264,3 +264,21 @@ def test_a_cantonese_corpus_joins_yuemotion_not_bimotion_where_its_groups_would_
     message = found.value.args[0]
     assert message.startswith("config 'yue_eld' is in more than one benchmark: write which one, bimotion:yue_eld")
     assert "did you mean" not in message and "yuemotion:yue_eld (yuemotion, canto)" in message, message
+
+
+def test_a_split_column_given_for_some_rows_only_says_how_to_fix_it(tmp_path, capsys):
+    """It said "no official split although the protocol uses carehome's official split" and no fix."""
+    import csv
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", split_column=True, metadata="csv")
+    with open(root / "metadata.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows[:2]:
+        row["split"] = ""
+    with open(root / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert bimotion_main(["prepare", "-q", "--source", f"carehome={root}", "--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "its metadata row has no split, and 2 of" in err and "give every row a split (train, validation" in err
