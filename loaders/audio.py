@@ -107,7 +107,7 @@ def _check_head(path: Path, head: bytes) -> str:
             "pull` or download the official release, then scan again (or pass --skip-bad)",
         )
     if kind == "empty":
-        raise _bad(path, "empty_file", "the file is empty (0 bytes)", "re-download or re-extract this file")
+        raise _bad(path, "empty_file", "the file is empty (0 bytes)", "copy, re-download or re-extract this file again")
     if kind == "aac":
         raise _bad(
             path,
@@ -163,7 +163,7 @@ def _probe_wav(path: Path, f, file_size: int) -> AudioInfo:
             path,
             "truncated",
             "WAV header is incomplete (no 'fmt ' or 'data' chunk): the file is truncated or corrupt",
-            "re-download or re-extract this file, or pass --skip-bad to skip it",
+            "copy, re-download or re-extract this file again, or pass --skip-bad to skip it",
         )
     tag, channels, rate, block_align, bits = fmt
     if channels == 0 or rate == 0 or block_align == 0:
@@ -184,7 +184,7 @@ def _probe_wav(path: Path, f, file_size: int) -> AudioInfo:
             path,
             "truncated",
             f"WAV data chunk declares {data_size} bytes but only {available} are present: the file is truncated",
-            "re-download or re-extract this file, or pass --skip-bad to skip it",
+            "copy, re-download or re-extract this file again, or pass --skip-bad to skip it",
         )
     subtype = f"{_WAV_FORMATS.get(tag, f'0x{tag:04x}')}_{bits}" if tag == 1 else _WAV_FORMATS.get(tag, str(tag))
     if tag not in _FRAME_PER_BLOCK:  # ADPCM, GSM...: a block holds many frames, counted by libsndfile

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -251,7 +252,9 @@ def test_a_cantonese_corpus_joins_yuemotion_not_bimotion_where_its_groups_would_
 
     assert {s.corpus for s in parse_mixture("yue_eld").shards} == {"yuemotion", "canto"}
     assert {s.corpus for s in parse_mixture("yue_eld[canto]").shards} == {"canto"}
+    capsys.readouterr()
     assert yuemotion_main(["prepare", "-q", "--source", f"canto={canto}", "--output", str(tmp_path / "own")]) == 0
+    assert re.search(r"^canto +yue_eld +\d+ +\d+ +\d+ +<0\.01$", capsys.readouterr().out, re.M)  # was 0.00: none?
     assert read_info(tmp_path / "own")["corpora"] == ["canto"]
     assert testing.digest(canto) == before
 

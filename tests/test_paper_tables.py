@@ -94,7 +94,7 @@ def test_plan_deduplicates_to_9_plus_4_models():
 def test_spec_errors_and_slugs():
     with pytest.raises(ValueError, match="has no corpus csed"):
         parse_mixture("eng_adu[csed]")
-    with pytest.raises(KeyError, match="ambiguous"):
+    with pytest.raises(KeyError, match=r"in more than one benchmark: write which one, bimotion:all \(crema_d"):
         parse_mixture("all")
     with pytest.raises(ValueError, match="cannot read"):
         parse_mixture("eng_eld[")

@@ -140,6 +140,11 @@ def _example(ids: list[str], shown: int = 3) -> str:
     return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
+def _hours(value: float) -> str:
+    """Hours to two decimals; under 0.01 (a few clips, which 0.00 would show as none) ``<0.01``."""
+    return "<0.01" if 0 < value < 0.005 else f"{value:.2f}"
+
+
 def summary(info: dict) -> str:
     """Rows per (corpus, group, split), partial groups and protocol notes, as printed after a run."""
     from bimotion import splits
@@ -156,7 +161,7 @@ def summary(info: dict) -> str:
     lines = [f"{info['benchmark']} prepared with the {info['protocol']} protocol (seed {info['seed']})", ""]
     table = [["corpus", "group", "train", "valid", "test", "hours"]]
     for (corpus, group), per_split in counts.items():
-        table.append([corpus, group, *(str(per_split.get(s, 0)) for s in SPLITS), f"{hours[(corpus, group)]:.2f}"])
+        table.append([corpus, group, *(str(per_split.get(s, 0)) for s in SPLITS), _hours(hours[(corpus, group)])])
     lines += aligned_lines(table, indent="", text_columns=2)
     bench = benchmark_of(info)
     for group, g in partial_groups(info, bench).items():
