@@ -117,3 +117,23 @@ def test_a_second_demo_into_the_same_folder_fails_at_once(tmp_path, capsys):
         assert main(["demo", "--no-grid", "--output", str(out)]) == 2
     assert f"error: another demo is writing {out.absolute()}" in capsys.readouterr().err
     assert (out / "raw").is_dir() and not (tmp_path / "demo.demo-lock").exists()
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--scale", "0"], "argument --scale: must be a whole number in [1, 20], not '0'"),
+        (["--scale", "-1"], "argument --scale: must be a whole number in [1, 20], not '-1'"),
+        (["--scale", "100000"], "argument --scale: must be a whole number in [1, 20], not '100000'"),
+        (["--seed", "-1"], "argument --seed: must be a whole number >= 0, not '-1'"),
+    ],
+)
+def test_bad_scale_or_seed_is_one_usage_error_before_anything_is_written(tmp_path, capsys, flags, message):
+    """Up front, argparse's one line (exit 2): no traceback from the generators, no half-made --output."""
+    out = tmp_path / "demo"
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--no-grid", "--output", str(out), *flags])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()

@@ -543,6 +543,15 @@ def test_bad_prepare_arguments_are_named_before_any_corpus_is_read(tmp_path, kwa
     assert not (tmp_path / "out").exists()
 
 
+def test_a_negative_seed_on_the_command_line_is_a_usage_error_naming_the_flag(tmp_path, capsys):
+    from bimotion.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["prepare", "--source", f"csed={tmp_path}", "--output", str(tmp_path / "out"), "--seed", "-1"])
+    assert exit_.value.code == 2
+    assert "argument --seed: must be a whole number >= 0, not '-1'" in capsys.readouterr().err
+
+
 def test_a_large_set_of_identical_clips_is_one_short_example():
     """Full-size ESD holds a set of ~200 identical clips: its note printed every id on one line."""
     from bimotion.commands.prepare import identical_notes

@@ -27,23 +27,29 @@ DEMO_MARKER = ".bimotion-demo"  # in --output: the demo wrote this folder
 NEEDS = ("torch", "transformers", "accelerate", "sklearn", "matplotlib", "umap", "torchcodec")  # bimotion.extras
 HELP = "run the whole pipeline on a generated corpus with a tiny model (minutes on a laptop CPU)"
 DEFAULT_SCALE = 8  # distinct generated clips: 8x the small fixtures (tens of training clips per group)
+# By 20 ESD, CSED, CREMA-D and YueMotion's generators have written all the clips their corpora's layouts
+# hold (about 3300 clips in all, under twice the default's); above it only TESS and IEMOCAP would grow
+MAX_SCALE = 20
 
 
 def add_arguments(parser) -> None:
+    from .prepare import whole_number
+
     parser.add_argument(
         "--output", "-o", default="demo", metavar="DIR", help="where everything is written (default: demo)"
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the generated corpus and of the splits (default: 0)"
+        "--seed", type=whole_number(0), default=0, help="seed of the generated corpus and of the splits (default: 0)"
     )
     parser.add_argument(
         "--protocol", choices=("paper", "speaker"), default="paper", help="split protocol (default: paper)"
     )
     parser.add_argument(
         "--scale",
-        type=int,
+        type=whole_number(1, MAX_SCALE),
         default=DEFAULT_SCALE,
-        help=f"generate about SCALE times the small fixtures' distinct clips (default: {DEFAULT_SCALE})",
+        help=f"generate about SCALE times the small fixtures' distinct clips, 1 to {MAX_SCALE} (at {MAX_SCALE} "
+        f"most generated corpora hold all their layout's clips; default: {DEFAULT_SCALE})",
     )
     parser.add_argument(
         "--config",

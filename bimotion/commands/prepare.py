@@ -33,15 +33,25 @@ def default_num_proc() -> int:
     return max(1, min(cores, 8))
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
-    return value
+def whole_number(low: int, high: int | None = None):
+    """argparse type: an integer in ``[low, high]`` (``high`` None: no upper bound); the one range
+    check of the commands' integer options (argparse names the option in its error line)."""
+    allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
+    allowed = "a positive integer" if (low, high) == (1, None) else f"a whole number {allowed}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {allowed}, not {text!r}")
+        return value
+
+    return parse
+
+
+positive_int = whole_number(1)  # argparse type: an integer of at least 1
 
 
 def add_arguments(parser) -> None:
@@ -61,7 +71,7 @@ def add_output_arguments(parser, benchmark: str = "bimotion") -> None:
         help=f"paper: the paper's Table {BUILTIN[benchmark].paper_table} splits; speaker: speaker-independent "
         "splits (default: paper)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the split draws (default: 0)")
+    parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the split draws (default: 0)")
     parser.add_argument(
         "--num-proc",
         type=positive_int,
