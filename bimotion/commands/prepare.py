@@ -25,12 +25,27 @@ from .source_args import add_source_arguments, print_skips, sources_of
 HELP = "decode, resample and write BiMotion as Parquet shards + dataset card"
 
 
-def default_num_proc() -> int:
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity on Linux)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
+        return os.cpu_count() or 1
+
+
+def default_num_proc() -> int:
+    return min(available_cores(), 8)
+
+
+def capped_num_proc(num_proc: int) -> int:
+    """``--num-proc``, at most the available cores (more would only share them, and be slower): a
+    warning line says so."""
+    cores = available_cores()
+    if num_proc > cores:
+        print(
+            f"warning: --num-proc {num_proc} is more than the {cores} available cores; using {cores}", file=sys.stderr
+        )
+    return min(num_proc, cores)
 
 
 def whole_number(low: int, high: int | None = None):
@@ -77,7 +92,8 @@ def add_output_arguments(parser, benchmark: str = "bimotion") -> None:
         type=positive_int,
         default=default_num_proc(),
         metavar="N",
-        help=f"decoding processes (default: the available cores, at most 8; here {default_num_proc()})",
+        help=f"decoding processes, at most the available cores (more are capped, with a warning; "
+        f"default: the available cores, at most 8; here {default_num_proc()})",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace OUT if it is an earlier prepared dataset")
     parser.add_argument(
@@ -94,6 +110,7 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
     from bimotion.prepare import OutputLockedError, prepare
 
     start = time.perf_counter()
+    num_proc = capped_num_proc(args.num_proc)
     try:
         result = prepare(
             sources,
@@ -101,7 +118,7 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
             benchmark=benchmark,
             protocol=args.protocol,
             seed=args.seed,
-            num_proc=args.num_proc,
+            num_proc=num_proc,
             skip_bad=args.skip_bad,
             overwrite=args.overwrite,
             rows_per_file=args.rows_per_file,
