@@ -70,6 +70,22 @@ CASES = [
     ("train", ["--train_configs", "zho_eld", "--learning_rate", "-1e-3"], "--learning_rate"),
     ("train", ["--train_configs", "zho_eld", "--learning_rate", "fast"], "--learning_rate"),
     ("train", ["--train_configs", "zho_eld", "--num_train_epochs", "0"], "--num_train_epochs"),
+    # NaN and out-of-range numbers: a NaN weight decay trained NaN weights and exited 0; probabilities above 1
+    # or below 0 were accepted
+    ("train", ["--train_configs", "zho_eld", "--learning_rate", "nan"], "--learning_rate must be > 0, not nan"),
+    ("train", ["--train_configs", "zho_eld", "--weight_decay", "nan"], "--weight_decay must be >= 0, not nan"),
+    ("train", ["--train_configs", "zho_eld", "--weight_decay", "-0.1"], "--weight_decay must be >= 0, not -0.1"),
+    ("train", ["--train_configs", "zho_eld", "--max_grad_norm", "nan"], "--max_grad_norm must be >= 0, not nan"),
+    ("train", ["--train_configs", "zho_eld", "--mask_time_prob", "2"], "--mask_time_prob must be in [0, 1], not 2"),
+    ("train", ["--train_configs", "zho_eld", "--layerdrop", "-1"], "--layerdrop must be in [0, 1], not -1"),
+    ("train", ["--train_configs", "zho_eld", "--dropout", "nan"], "--dropout must be in [0, 1), not nan"),
+    # contradictory: continue the run in --output_dir, and discard it
+    ("train", ["--train_configs", "zho_eld", "--resume", "true", "--overwrite_output_dir", "true"], "--resume true"),
+    (
+        "train",
+        ["--train_configs", "zho_eld", "--overwrite_output_dir", "--resume_from_checkpoint", "{root}/empty"],
+        "--overwrite_output_dir trains from scratch",
+    ),
     ("train", ["--train_configs", "zho_eld", "--per_device_train_batch_size", "0"], "--per_device_train_batch_size"),
     ("train", ["--train_configs", "zho_eld", "--per_device_eval_batch_size", "-2"], "--per_device_eval_batch_size"),
     ("train", ["--train_configs", "zho_eld", "--gradient_accumulation_steps", "0"], "--gradient_accumulation_steps"),

@@ -29,7 +29,18 @@ from .data_checks import (
     split_list,
 )
 from .loss import REDUCTIONS
-from .parsing import ArgumentError, check_seeds, cpu_only_distributed, one_line, parse_arguments
+from .parsing import (
+    NON_NEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    ArgumentError,
+    Range,
+    check_ranges,
+    check_seeds,
+    cpu_only_distributed,
+    one_line,
+    parse_arguments,
+)
 from .report import scores_report
 from .spec import DataArguments, ModelArguments, RunArguments, TrainSpec
 
@@ -201,12 +212,31 @@ def check_model(
 
 def check_positive(obj, *names: str, optional: bool = False) -> None:
     """Each ``--name`` > 0 (``optional``: or unset)."""
-    for name in names:
-        value = getattr(obj, name)
-        if optional and value is None:
-            continue
-        if not value > 0:  # also NaN
-            raise ArgumentError(f"--{name} must be > 0, not {value}")
+    unset = [name for name in names if getattr(obj, name) is None]
+    if unset and not optional:
+        raise ArgumentError(f"--{unset[0]} must be {POSITIVE}, not None")
+    check_ranges(obj, dict.fromkeys(names, POSITIVE))
+
+
+# The numbers of a training run, by the arguments that hold them (an unset optional one is not checked);
+# NaN and infinity are never in range (a NaN weight decay trained NaN weights and exited 0).
+TRAINING_RANGES = {
+    "learning_rate": POSITIVE,
+    "weight_decay": NON_NEGATIVE,
+    "max_grad_norm": NON_NEGATIVE,
+    "per_device_train_batch_size": POSITIVE,
+    "per_device_eval_batch_size": POSITIVE,
+    "gradient_accumulation_steps": POSITIVE,
+    "max_batch_duration_s": POSITIVE,
+}
+MODEL_RANGES = {
+    "classifier_proj_size": POSITIVE,
+    "dropout": Range(0, 1, high_open=True),
+    "layerdrop": PROBABILITY,
+    "mask_time_prob": PROBABILITY,
+}
+DATA_RANGES = {"max_duration_s": POSITIVE, "pad_to_multiple_of": POSITIVE, "max_train_samples": POSITIVE}
+RUN_RANGES = {"early_stopping_patience": Range(0, note="0: off")}
 
 
 def check_training(
@@ -285,20 +315,16 @@ def check_hyperparameters(
     model_args: ModelArguments, data_args: DataArguments, run_args: RunArguments, training_args: SERTrainingArguments
 ) -> None:
     """The numbers and the publishing flags of a training run; raises :class:`ArgumentError`."""
-    check_positive(training_args, "learning_rate", "per_device_train_batch_size", "per_device_eval_batch_size")
-    check_positive(training_args, "gradient_accumulation_steps")
+    check_ranges(training_args, TRAINING_RANGES)
     if training_args.max_steps == 0 or training_args.max_steps < -1:
         raise ArgumentError(f"--max_steps must be > 0 (or -1: train --num_train_epochs), not {training_args.max_steps}")
     if training_args.max_steps < 0:
-        check_positive(training_args, "num_train_epochs")
+        check_ranges(training_args, {"num_train_epochs": POSITIVE})
     check_seeds([training_args.seed], "--seed")
-    check_positive(model_args, "classifier_proj_size")
-    if not 0 <= model_args.dropout < 1:
-        raise ArgumentError(f"--dropout must be in [0, 1), not {model_args.dropout}")
-    check_positive(data_args, "max_duration_s", "pad_to_multiple_of", "max_train_samples", optional=True)
-    check_positive(training_args, "max_batch_duration_s", optional=True)
-    if run_args.early_stopping_patience < 0:
-        raise ArgumentError(f"--early_stopping_patience must be >= 0 (0: off), not {run_args.early_stopping_patience}")
+    for args, ranges in ((model_args, MODEL_RANGES), (data_args, DATA_RANGES), (run_args, RUN_RANGES)):
+        check_ranges(args, ranges)
+    if run_args.overwrite_output_dir and training_args.resume_from_checkpoint:
+        raise ArgumentError("--overwrite_output_dir trains from scratch: pass it or --resume_from_checkpoint, not both")
     from bimotion.data.layout import output_error
 
     if training_args.output_dir and (error := output_error(training_args.output_dir, "--output_dir")):

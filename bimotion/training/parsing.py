@@ -7,9 +7,10 @@ imported when a parser is described), so a check that raises :class:`ArgumentErr
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from collections.abc import Iterable
-from dataclasses import MISSING, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 from .processes import cpu_only_distributed, leave_process_group_at_exit
@@ -17,6 +18,44 @@ from .processes import cpu_only_distributed, leave_process_group_at_exit
 
 class ArgumentError(ValueError):
     """A bad recipe argument, found before any data is read or any model is built; the message names it."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric argument may take: from ``low`` to ``high``, each end included unless
+    open, and never NaN or infinite; ``note`` is said after the range."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    note: str = ""
+
+    def __contains__(self, value) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return bool(above and below) and math.isfinite(value)  # NaN fails every comparison
+
+    def __str__(self) -> str:
+        if self.high == math.inf:
+            text = f"{'>' if self.low_open else '>='} {self.low:g}"
+        else:
+            text = f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+        return f"{text} ({self.note})" if self.note else text
+
+
+POSITIVE = Range(0, low_open=True)
+NON_NEGATIVE = Range(0)
+PROBABILITY = Range(0, 1)
+
+
+def check_ranges(obj, ranges: Mapping[str, Range]) -> None:
+    """Each ``--name`` of ``ranges`` that ``obj`` sets (not None) lies in its :class:`Range`: the one
+    numeric check of the recipes' arguments; raises :class:`ArgumentError` naming the first that does not."""
+    for name, allowed in ranges.items():
+        value = getattr(obj, name)
+        if value is not None and value not in allowed:
+            raise ArgumentError(f"--{name} must be {allowed}, not {value}")
 
 
 def check_seeds(seeds: Iterable[int] | None, flag: str = "--seeds") -> None:

@@ -76,8 +76,14 @@ class DataArguments:
 @dataclass
 class RunArguments:
     early_stopping_patience: int = field(default=5, metadata={"help": "evaluations without improvement; 0: off"})
-    resume: bool = field(
-        default=True, metadata={"help": "resume from the last complete checkpoint in output_dir when there is one"}
+    resume: bool | None = field(
+        default=None,
+        metadata={
+            "help": "resume from the last complete checkpoint in output_dir when there is one (default: true, "
+            "false with --overwrite_output_dir; true with it is refused)",
+            "nargs": "?",  # a bare --resume says true, as a flag that defaults to true would
+            "const": True,
+        },
     )
     overwrite_output_dir: bool = field(
         default=False,
@@ -86,6 +92,14 @@ class RunArguments:
     push_dry_run: bool = field(
         default=False, metadata={"help": "with --push_to_hub: list what would be uploaded, upload nothing"}
     )
+
+    def __post_init__(self):
+        if self.resume and self.overwrite_output_dir:  # a usage error through the recipes' parse path
+            raise ValueError(
+                "--resume true continues output_dir's run, --overwrite_output_dir discards it: give one of them"
+            )
+        if self.resume is None:
+            self.resume = not self.overwrite_output_dir
 
 
 @dataclass
