@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields
 
 from transformers import HfArgumentParser
 
+from bimotion.probe.features import check_features
 from bimotion.probe.head import ProbeArguments
 from bimotion.training.args import (
     ArgumentError,
@@ -38,7 +39,10 @@ from bimotion.training.args import (
 class ProbeRecipeArguments:
     train_configs: list[str] = field(metadata={"help": "configurations to train on, e.g. eng_eld zho_eld"})
     output_dir: str = field(metadata={"help": "where probe.pt, probe.json and scores.json go"})
-    features: str = field(default="logmel", metadata={"help": "logmel, egemaps, or an audio encoder id/folder"})
+    features: str = field(
+        default="logmel",
+        metadata={"help": "logmel, egemaps, or an audio encoder: a local folder or a Hub id OWNER/NAME"},
+    )
     seeds: list[int] = field(
         default_factory=lambda: [0], metadata={"help": "one head per seed (seed<N>/ below output_dir when several)"}
     )
@@ -73,6 +77,8 @@ def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: Pr
 
     if error := output_error(recipe.output_dir, "--output_dir"):
         raise ArgumentError(error)
+    probe_args.check()
+    check_features(recipe.features, probe_args.layer)  # a mistyped feature set, before it is taken for a model
     if recipe.features == "egemaps":
         try:
             import opensmile  # noqa: F401
@@ -81,10 +87,6 @@ def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: Pr
     elif recipe.features != "logmel":
         # offline, an encoder's cached features serve without its weights: loading it says what is missing
         check_model(recipe.features, "--features", offline_check=False)
-    try:
-        probe_args.check()
-    except ValueError as err:
-        raise ArgumentError(str(err)) from err
     check_present(
         {
             "--train_configs": recipe.train_configs,

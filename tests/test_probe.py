@@ -345,3 +345,28 @@ def test_a_group_with_some_of_its_corpora_is_read_from_those_and_said_so(tmp_pat
         held_shards(sources.path, [crema], "train") == [crema]
         and held_shards(sources.path, [crema], "validation") == []
     )
+
+
+def test_features_are_a_feature_set_a_folder_or_a_hub_id_and_layer_fits_them(tmp_path):
+    """A mistyped feature set was taken for a model (an OSError on loading it); --layer of log-mel
+    features failed after extraction.  A Hub id, offline and not cached, still passes (nothing is downloaded)."""
+    from bimotion.probe.features import check_features
+    from bimotion.probe.run import probe_arguments
+
+    for name, layer in (("logmel", None), ("egemaps", None), ("facebook/wav2vec2-base", 3), (str(tmp_path), 0)):
+        check_features(name, layer)  # raises nothing
+    with pytest.raises(ValueError, match="--features logmell: .*did you mean logmel"):
+        check_features("logmell")
+    with pytest.raises(ValueError, match="--features egemap: .*did you mean egemaps"):
+        check_features("egemap")
+    with pytest.raises(ValueError, match="--features egemaps has none"):
+        check_features("egemaps", 0)
+    tiny = save_tiny_model(tmp_path / "tiny")  # 2 transformer layers: hidden states 0-2
+    check_features(str(tiny), 2)
+    with pytest.raises(ValueError, match=r"--layer must be in \[0, 2\]"):
+        check_features(str(tiny), 3)
+    # a grid config's probe is checked the same way, before its grid starts
+    with pytest.raises(ValueError, match="did you mean logmel"):
+        probe_arguments("logmell", {})
+    with pytest.raises(ValueError, match="--layer picks an encoder's hidden state"):
+        probe_arguments("logmel", {"layer": 1})

@@ -176,6 +176,21 @@ CASES = [
         "--labels",
     ),
     ("project", ["--bimotion", "{data}", "--max_train_per_shard", "0"], "--max_train_per_shard"),
+    # a mistyped feature set was taken for a model (an OSError traceback); --layer of log-mel features and a
+    # NaN weight decay failed after the features were extracted, or in torch
+    *[
+        ("probe", ["--bimotion", "{data}", "--train_configs", "zho_eld", *flags], message)
+        for flags, message in (
+            (["--features", "logmell"], "--features logmell: not a feature set (logmel, egemaps), a model folder"),
+            (["--features", "logmell"], "did you mean logmel?"),
+            (["--features", "wav2vec2"], "choose logmel or egemaps"),
+            (["--layer", "3"], "--layer picks an encoder's hidden state; --features logmel has none"),
+            (["--features", "{tiny}", "--layer", "9"], "--layer must be in [0, 2] for"),
+            (["--layer", "-1"], "--layer must be >= 0, not -1"),
+            (["--weight_decay", "nan"], "--weight_decay must be >= 0, not nan"),
+            (["--learning_rate", "inf"], "--learning_rate must be > 0, not inf"),
+        )
+    ],
     # probes cache features per local folder: a Hub dataset id is refused at once, not retried for ~30 s
     ("probe", ["--bimotion", "someorg/bimotion", "--train_configs", "zho_eld"], "--bimotion someorg/bimotion"),
 ]

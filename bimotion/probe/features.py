@@ -77,6 +77,46 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_features(name: str, layer: int | None = None) -> None:
+    """``--features`` and ``--layer`` before any data is read (ValueError naming them): a feature set of
+    :data:`BUILT_IN`, an existing folder or a Hub id ``OWNER/NAME`` (a bare name that is none of these is a
+    mistyped feature set: did you mean ...); ``--layer`` for an encoder only, and within its hidden states
+    where its config is at hand (a local folder's, or the Hub cache's; nothing is downloaded)."""
+    import difflib
+
+    path = Path(name).expanduser()
+    if name not in BUILT_IN and "/" not in name and not path.exists():
+        close = difflib.get_close_matches(name.lower(), BUILT_IN, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else f"choose {' or '.join(BUILT_IN)}"
+        raise ValueError(
+            f"--features {name}: not a feature set ({', '.join(BUILT_IN)}), a model folder or a Hub id "
+            f"(OWNER/NAME); {hint}"
+        )
+    if layer is None:
+        return
+    if name in BUILT_IN:
+        raise ValueError(f"--layer picks an encoder's hidden state; --features {name} has none (leave --layer out)")
+    layers = _encoder_layers(name)
+    if layers is not None and layer > layers:
+        raise ValueError(f"--layer must be in [0, {layers}] for {name} ({layers} layers + its CNN output), not {layer}")
+
+
+def _encoder_layers(name: str) -> int | None:
+    """An encoder's transformer layers as its config.json says (local folder, or the Hub cache), else None."""
+    path = Path(name).expanduser()
+    config = path / "config.json"
+    if not path.is_dir():
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(name, "config.json")
+        config = Path(cached) if isinstance(cached, str) else None
+    try:
+        value = json.loads(config.read_text(encoding="utf-8")).get("num_hidden_layers")
+    except (AttributeError, OSError, ValueError):
+        return None
+    return value if isinstance(value, int) else None
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """``name``: ``logmel``, ``egemaps`` or an audio encoder (Hub id or local folder)."""

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from bimotion.training.parsing import DROPOUT, NON_NEGATIVE, POSITIVE, Range, check_ranges
 from loaders.labels import LABELS
 
 HEADS = ("linear", "mlp")
@@ -24,7 +25,10 @@ class ProbeArguments:
     dropout: float = field(default=0.2, metadata={"help": "dropout before each linear layer"})
     layer: int | None = field(
         default=None,
-        metadata={"help": "an encoder's hidden state to probe (0: CNN output); default: a learned weighted sum"},
+        metadata={
+            "help": "an encoder's hidden state to probe, 0 (its CNN output) to its layer count; default: a learned "
+            "weighted sum (logmel and egemaps have no layers)"
+        },
     )
     learning_rate: float = field(default=1e-3, metadata={"help": "AdamW learning rate"})
     weight_decay: float = field(default=1e-2, metadata={"help": "AdamW weight decay"})
@@ -39,15 +43,20 @@ class ProbeArguments:
         """Raises ValueError naming the first bad argument."""
         if self.head not in HEADS:
             raise ValueError(f"--head must be one of {list(HEADS)}, not {self.head!r}")
-        for name in ("hidden_size", "learning_rate", "num_train_epochs", "batch_size"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"--{name} must be > 0, not {getattr(self, name)}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"--dropout must be in [0, 1), not {self.dropout}")
-        if self.early_stopping_patience < 0:
-            raise ValueError(f"--early_stopping_patience must be >= 0, not {self.early_stopping_patience}")
-        if self.weight_decay < 0:
-            raise ValueError(f"--weight_decay must be >= 0, not {self.weight_decay}")
+        check_ranges(self, RANGES)
+
+
+# the numbers of a probe (an unset --layer is not checked; NaN and infinity never pass)
+RANGES = {
+    "hidden_size": POSITIVE,
+    "learning_rate": POSITIVE,
+    "num_train_epochs": POSITIVE,
+    "batch_size": POSITIVE,
+    "dropout": DROPOUT,
+    "early_stopping_patience": Range(0, note="0: run every epoch"),
+    "weight_decay": NON_NEGATIVE,
+    "layer": NON_NEGATIVE,
+}
 
 
 def build_head(input_shape: tuple[int, ...], args: ProbeArguments, mean: np.ndarray, std: np.ndarray):

@@ -24,7 +24,7 @@ from bimotion.training.outputs import PROBE_CONFIG, SCORES, model_kind
 from loaders.files import write_text_atomic
 
 from .cache import features_of
-from .features import FeatureSpec
+from .features import FeatureSpec, check_features
 from .head import ProbeArguments, build_head, fit_head, head_config, head_outputs
 
 WEIGHTS = "probe.pt"
@@ -218,6 +218,7 @@ def probe_arguments(features: str, training: dict) -> ProbeArguments:
     args = ProbeArguments(**training)
     args.check()
     FeatureSpec(features)
+    check_features(features, args.layer)
     return args
 
 

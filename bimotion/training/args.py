@@ -30,6 +30,7 @@ from .data_checks import (
 )
 from .loss import REDUCTIONS
 from .parsing import (
+    DROPOUT,
     NON_NEGATIVE,
     POSITIVE,
     PROBABILITY,
@@ -231,7 +232,7 @@ TRAINING_RANGES = {
 }
 MODEL_RANGES = {
     "classifier_proj_size": POSITIVE,
-    "dropout": Range(0, 1, high_open=True),
+    "dropout": DROPOUT,
     "layerdrop": PROBABILITY,
     "mask_time_prob": PROBABILITY,
 }

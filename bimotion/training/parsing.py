@@ -47,6 +47,7 @@ class Range:
 POSITIVE = Range(0, low_open=True)
 NON_NEGATIVE = Range(0)
 PROBABILITY = Range(0, 1)
+DROPOUT = Range(0, 1, high_open=True)
 
 
 def check_ranges(obj, ranges: Mapping[str, Range]) -> None:
