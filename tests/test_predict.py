@@ -198,6 +198,7 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
             "notes.txt is a file, not a folder",
         ),
         ([ours, str(audio_dir), "--segment", "vad", "--vad-threshold-db", "40"], "in dBFS, at most 0"),
+        ([ours, str(audio_dir), "--vad-threshold-db", "-30"], "give --segment vad too"),  # was ignored
     ]
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     cases.append(

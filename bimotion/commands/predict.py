@@ -41,7 +41,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--hop-s", type=float, default=2.0, help="seconds between window starts (default: 2.0)")
     parser.add_argument("--segment", choices=["fixed", "vad"], default="fixed",
                         help="fixed: windows over the whole file; vad: windows over voice-activity segments only")  # fmt: skip
-    parser.add_argument("--vad-threshold-db", type=float, default=-40.0,
+    parser.add_argument("--vad-threshold-db", type=float, default=None,
                         help="with --segment vad: frame level (RMS, dBFS) counted as voice (default: -40)")  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=8, help="windows scored at once (default: 8)")
     parser.add_argument(
@@ -56,6 +56,9 @@ def run(args) -> int:
     from .source_args import write_skip_list
 
     report = PredictReport()
+    if args.vad_threshold_db is not None and args.segment != "vad":  # it would be ignored
+        print("error: --vad-threshold-db sets the voice level of --segment vad: give --segment vad too", file=sys.stderr)
+        return 2
     try:
         output_format(args.output)  # before anything slow
         rows = predict_files(
@@ -70,7 +73,7 @@ def run(args) -> int:
             window_s=args.window_s,
             hop_s=args.hop_s,
             segment=args.segment,
-            vad_threshold_db=args.vad_threshold_db,
+            **({} if args.vad_threshold_db is None else {"vad_threshold_db": args.vad_threshold_db}),
         )
         for note in rows.predictor.notes:
             print(f"note: {note}", file=sys.stderr)
