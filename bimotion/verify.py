@@ -202,6 +202,10 @@ def _level_dbfs(samples) -> tuple[float, float]:
     return peak_dbfs(samples, remove_dc=True), rms  # a constant offset is nothing to hear
 
 
+# what a stored clip unlike its --source file means: another copy of the corpus, or a fault in the writing
+NOT_THE_SOURCE = "is --source the copy it was prepared from? If it is, prepare the dataset again (and report the clip)"
+
+
 def _audio_level_problems(row_id: str, blob: bytes, source: str | None) -> tuple[list[str], bool]:
     """Problems with one stored clip's level (and, given its raw file, its match with the source);
     and whether it is silent."""
@@ -229,12 +233,13 @@ def _audio_level_problems(row_id: str, blob: bytes, source: str | None) -> tuple
     duration_s, source_duration_s = len(stored) / rate, len(expected) / rate
     if abs(duration_s - source_duration_s) > DURATION_TOLERANCE_S:
         problems.append(
-            f"{row_id}: stored audio lasts {duration_s:.3f} s, its source {source} {source_duration_s:.3f} s"
+            f"{row_id}: stored audio lasts {duration_s:.3f} s, its source {source} {source_duration_s:.3f} s; "
+            + NOT_THE_SOURCE
         )
     if rms != source_rms and not abs(rms - source_rms) <= LEVEL_TOLERANCE_DB:  # equal: both digital silence
         problems.append(
             f"{row_id}: stored audio is at {rms:.1f} dBFS RMS, its source {source} at {source_rms:.1f} dBFS; "
-            "prepare it again with a fixed bimotion"
+            + NOT_THE_SOURCE
         )
     return problems, silent
 

@@ -175,6 +175,7 @@ def tess_prepared(tmp_path_factory) -> tuple[Path, Path]:
 def _replace_audio(out: Path, row_id: str, change) -> None:
     """Rewrite one stored clip as ``change(float samples)``, encoded as the prepare encodes."""
     from bimotion.features import encode_audio
+    from bimotion.training.testing import rewrite_parquet
 
     for path in (out / "data").rglob("*.parquet"):
         table = pq.read_table(path)
@@ -183,7 +184,7 @@ def _replace_audio(out: Path, row_id: str, change) -> None:
             if row["id"] == row_id:
                 samples, _ = decode_audio_bytes(row["audio"]["bytes"])
                 row["audio"]["bytes"] = encode_audio(change(samples).astype(np.float32))
-                pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+                rewrite_parquet(out, path, pa.Table.from_pylist(rows, schema=table.schema))
                 return
     raise AssertionError(f"{row_id} not found in {out}")
 
@@ -276,7 +277,8 @@ def test_check_with_source_flags_a_clip_far_quieter_than_its_source(tess_prepare
     result = check(out, sources={"tess": raw})
     assert len(result["problems"]) == 1 and result["problems"][0].startswith("tess/YAF_base_fear: stored audio is at")
     assert main(["check", str(out), "--source", f"tess={raw}"]) == 1
-    assert "YAF_base_fear.wav at" in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert "YAF_base_fear.wav at" in out_text and "is --source the copy it was prepared from?" in out_text
 
 
 def test_check_refuses_source_comparison_without_audio(tess_prepared, capsys):

@@ -57,7 +57,9 @@ def run(args) -> int:
 
     report = PredictReport()
     if args.vad_threshold_db is not None and args.segment != "vad":  # it would be ignored
-        print("error: --vad-threshold-db sets the voice level of --segment vad: give --segment vad too", file=sys.stderr)
+        print(
+            "error: --vad-threshold-db sets the voice level of --segment vad: give --segment vad too", file=sys.stderr
+        )
         return 2
     try:
         output_format(args.output)  # before anything slow
