@@ -68,7 +68,7 @@ def main(
     args = build_parser(prog, commands, package, description).parse_args(argv)
     from bimotion.console import quiet
     from bimotion.extras import EXTRAS, missing, missing_message
-    from loaders.errors import CorpusError, MissingToolError, audience
+    from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
 
     command = f"{prog} {args.command}"
     absent = missing(getattr(sys.modules[args._run.__module__], "NEEDS", ()))
@@ -80,7 +80,7 @@ def main(
     with audience("cli"):  # errors name flags (--skip-bad), not keyword arguments
         try:
             return int(args._run(args) or 0)
-        except (CorpusError, MissingToolError) as err:
+        except (CorpusError, DamagedFileError, MissingToolError) as err:  # a damaged file: named, with the fix
             print(f"error: {err}", file=sys.stderr)
             return 2
         except ModuleNotFoundError as err:  # an optional dependency that NEEDS did not name

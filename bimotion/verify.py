@@ -206,12 +206,20 @@ def _level_dbfs(samples) -> tuple[float, float]:
 NOT_THE_SOURCE = "is --source the copy it was prepared from? If it is, prepare the dataset again (and report the clip)"
 
 
-def _audio_level_problems(row_id: str, blob: bytes, source: str | None) -> tuple[list[str], bool]:
-    """Problems with one stored clip's level (and, given its raw file, its match with the source);
-    and whether it is silent."""
-    from .features import SAMPLE_RATE_HZ, decode_audio_bytes
+def _audio_level_problems(row_id: str, blob: bytes, source: str | None, where: str) -> tuple[list[str], bool]:
+    """Problems with one stored clip's level (and, given its raw file, its match with the source), or
+    that it does not decode (``where``: its file and row); and whether it is silent."""
+    from loaders.errors import DamagedFileError
 
-    stored, rate = decode_audio_bytes(blob)
+    from .data.reading import decode_stored
+    from .features import SAMPLE_RATE_HZ
+
+    try:
+        stored, rate = decode_stored({"bytes": blob})
+    except DamagedFileError as err:
+        return [
+            f"{where} (clip {row_id}): stored audio does not decode ({err.detail}): prepare the dataset again"
+        ], False
     peak, rms = _level_dbfs(stored)
     problems = []
     silent = bool(peak <= SILENT_PEAK_DBFS)
@@ -257,11 +265,11 @@ class _AudioCheck:
         self.no_source: list[str] = []
         self.compared = 0
 
-    def add(self, row: dict, split: str, blob: bytes) -> None:
+    def add(self, row: dict, split: str, blob: bytes, where: str) -> None:
         source = self.source_paths.get(row["corpus"], {}).get(row["id"])
         if row["corpus"] in self.source_paths and source is None:
             self.no_source.append(row["id"])
-        found, is_silent = _audio_level_problems(row["id"], blob, source)
+        found, is_silent = _audio_level_problems(row["id"], blob, source, where)
         self.level_problems += found
         if is_silent:
             self.silent.append(row["id"])
@@ -285,7 +293,7 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
     for rel, shard in listed.items():
         split = shard["split"]
         try:
-            for row, blob in _file_rows(out / rel, hash_audio):
+            for index, (row, blob) in enumerate(_file_rows(out / rel, hash_audio)):
                 if row["id"] in seen_ids:
                     duplicate_ids.append(row["id"])
                 seen_ids.add(row["id"])
@@ -294,7 +302,7 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
                 if row["corpus"] in unit_rules:
                     units[row["corpus"]][splits.UNITS[unit_rules[row["corpus"]].unit][1](row)].add(split)
                 if blob is not None:
-                    audio_check.add(row, split, blob)
+                    audio_check.add(row, split, blob, f"{rel} row {index}")
         except (pa.ArrowException, OSError) as err:  # a footer that reads over damaged data pages
             unreadable.append(f"unreadable file {rel} ({' '.join(str(err).split())}): prepare the dataset again")
     return {

@@ -72,6 +72,20 @@ def display(path: str | Path) -> str:
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
+class DamagedFileError(Exception):
+    """A file written or downloaded whole that no longer reads (a prepared dataset's Parquet file or
+    stored clip, a model's weights): truncated or damaged.  The message is one line naming the file
+    and how to get it whole again; ``detail`` is the reader's own words.  Not a ``ValueError``, so that
+    no handler of bad arguments rewords it.  Raised in a ``DataLoader`` worker, it comes back from
+    torch with the worker's traceback as its message, whose last line is ours: that line is kept."""
+
+    def __init__(self, message: str, detail: str = ""):
+        if message.startswith("Caught ") and "\nOriginal Traceback" in message:
+            message = message.rstrip().rsplit("\n", 1)[-1].split(": ", 1)[-1]
+        self.detail = detail
+        super().__init__(message)
+
+
 class InputWarning(UserWarning):
     """Something about a user's file worth knowing that does not stop the run (clipped float samples,
     channels that cancel); the command line prints it as one ``warning:`` line naming the file."""

@@ -31,6 +31,7 @@ from bimotion.training.args import (
     scores_report,
 )
 from bimotion.training.run import infer
+from loaders.errors import DamagedFileError
 
 
 @dataclass
@@ -68,14 +69,18 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
 def main(argv=None) -> int:
     parser = HfArgumentParser((InferArguments, DataArguments, SERTrainingArguments))
     recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS)
-    result = infer(
-        recipe.model,
-        data_args,
-        training_args,
-        configs=recipe.configs,
-        split=recipe.split,
-        output_file=recipe.output_file,
-    )
+    try:
+        result = infer(
+            recipe.model,
+            data_args,
+            training_args,
+            configs=recipe.configs,
+            split=recipe.split,
+            output_file=recipe.output_file,
+        )
+    except DamagedFileError as err:  # a prepared dataset's file or clip, or the model's weights
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if training_args.process_index == 0:
         print(f"\nscores of {recipe.model}: {result['output_file']}")
         print(scores_report(result[recipe.split], split=recipe.split, relation=result["relation"]))

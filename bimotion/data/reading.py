@@ -7,11 +7,13 @@ fast batch decoding used for training::
 
 The folder also loads without this package (``datasets.load_dataset(OUT, "eng_eld")``); this adds
 the private cache (a folder prepared again is never answered from a stale one, a moved folder keeps
-its cache) and a clear error for a config the folder lacks.
+its cache), a clear error for a config the folder lacks, and a damaged file or stored clip named
+(:class:`loaders.errors.DamagedFileError`, one line with the fix) instead of a reader's traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -19,8 +21,11 @@ import numpy as np
 
 from bimotion.features import decode_audio_bytes
 from bimotion.registry import benchmark_of
+from loaders.errors import DamagedFileError
 
 from . import layout
+
+_READ: dict[Path, Path] = {}  # folder -> its datasets cache, each load() read, most recent last: a damaged clip's home
 
 
 def load(
@@ -33,8 +38,10 @@ def load(
     """A config of a prepared folder as a ``DatasetDict`` (or a ``Dataset`` when ``split`` is given).
 
     ``cache_dir`` is the cache root (default: the ``datasets`` cache); the Arrow files go under
-    :func:`bimotion.data.layout.cache_dir` of the folder there."""
+    :func:`bimotion.data.layout.cache_dir` of the folder there.  A Parquet file of the config that does
+    not read is a :class:`DamagedFileError` naming it."""
     import datasets
+    import pyarrow as pa
 
     folder = Path(out_dir).expanduser().absolute()
     info = layout.read_info(folder)
@@ -43,7 +50,52 @@ def load(
     if name not in layout.config_files(info):
         missing = sorted(set(bench.config(name).corpora) - set(info["corpora"]))
         raise ValueError(f"config {name!r} was not prepared in {folder}: no source for {', '.join(missing)}")
-    return datasets.load_dataset(str(folder), name, split=split, cache_dir=str(layout.cache_dir(folder, cache_dir)))
+    _READ.pop(folder, None)
+    _READ[folder] = layout.cache_dir(folder, cache_dir)
+    try:
+        with _quiet_schema_errors():  # a file that does not read is named below, with the fix
+            return datasets.load_dataset(
+                str(folder), name, split=split, cache_dir=str(layout.cache_dir(folder, cache_dir))
+            )
+    except (OSError, ValueError, pa.ArrowException, datasets.exceptions.DatasetGenerationError) as err:
+        damaged = unreadable_file(folder, _flat(layout.config_files(info)[name]))
+        if damaged is None:
+            raise
+        raise damaged from err
+
+
+@contextlib.contextmanager
+def _quiet_schema_errors():
+    """The ``datasets`` Parquet reader's own log line for a file it cannot read, off inside."""
+    import logging
+
+    log = logging.getLogger("datasets.packaged_modules.parquet.parquet")
+    level, log.level = log.level, logging.CRITICAL
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def unreadable_file(folder: Path, files: list[str]) -> DamagedFileError | None:
+    """The error of the first of ``files`` (relative to ``folder``) that does not read: its footer, then
+    its data; ``None`` when all read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for read in (pq.ParquetFile, pq.read_table):
+        for rel in files:
+            try:
+                read(folder / rel)
+            except (pa.ArrowException, OSError) as err:
+                detail = " ".join(str(err).split())
+                return DamagedFileError(f"{folder / rel}: unreadable Parquet file ({detail}): {_fix(folder)}", detail)
+    return None
+
+
+def _fix(folder: Path | None) -> str:
+    where = folder if folder is not None else "FOLDER"
+    return f"the prepared dataset is damaged; prepare it again (`bimotion check {where}` lists every damaged file)"
 
 
 def names_of(dataset, column: str):
@@ -94,12 +146,54 @@ def raw_audio(dataset):
 def decode_batch(audio: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """Decode stored audio (``{"bytes", "path"}`` items, as :func:`raw_audio` yields them) with
     soundfile and collate: float32 ``(batch, max_samples)`` zero-padded, and the lengths."""
-    waves = [decode_audio_bytes(item["bytes"])[0] for item in audio]
+    waves = [decode_stored(item)[0] for item in audio]
     lengths = np.array([len(w) for w in waves], dtype=np.int64)
     batch = np.zeros((len(waves), int(lengths.max(initial=0))), dtype=np.float32)
     for row, wave in zip(batch, waves, strict=True):
         row[: len(wave)] = wave
     return batch, lengths
+
+
+def decode_stored(item: dict) -> tuple[np.ndarray, int]:
+    """:func:`~bimotion.features.decode_audio_bytes` of one stored clip (``{"bytes", "path"}``); audio
+    that does not decode is a :class:`DamagedFileError` naming the clip and, in a folder :func:`load`
+    read, its Parquet file and row (or the folder's ``datasets`` cache, where only the cached copy is damaged)."""
+    import soundfile
+
+    try:
+        return decode_audio_bytes(item["bytes"])
+    except soundfile.SoundFileError as err:
+        detail = " ".join(str(err).split())
+        raise DamagedFileError(_damaged_clip(item, detail), detail) from None
+
+
+def _damaged_clip(item: dict, detail: str) -> str:
+    """Where ``item`` lies among the folders :func:`load` read (its stored name, then its bytes) and the fix."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    for folder, cache in reversed(_READ.items()) if item.get("path") else ():
+        stale = f"delete the cache {cache} (it is made again from the folder)"
+        try:
+            for rel in sorted(
+                {f for splits in layout.config_files(layout.read_info(folder)).values() for f in _flat(splits)}
+            ):
+                names = pq.read_table(folder / rel, columns=["audio.path"]).column(0)
+                rows = pc.indices_nonzero(pc.equal(names, item["path"])).to_pylist()
+                table = pq.read_table(folder / rel, columns=["audio", "id"]) if rows else None
+                for stored in (table.slice(row, 1).to_pylist()[0] | {"row": row} for row in rows):
+                    where = f"{folder / rel} row {stored['row']} (clip {stored['id']})"
+                    if stored["audio"]["bytes"] == item["bytes"]:
+                        return f"{where}: stored audio does not decode ({detail}): {_fix(folder)}, then {stale}"
+                    return f"{where} reads, but its copy in the datasets cache does not decode ({detail}): {stale}"
+        except (OSError, ValueError, pa.ArrowException):  # a folder gone or damaged since: look further
+            continue
+    return f"clip {item.get('path')}: stored audio does not decode ({detail}): {_fix(None)}"
+
+
+def _flat(splits: dict[str, list[str]]) -> list[str]:
+    return [f for files in splits.values() for f in files]
 
 
 def load_source(

@@ -41,10 +41,10 @@ def shard_folder(folder: str | os.PathLike, spec: FeatureSpec, root: str | os.Pa
 
 
 def _extract_chunk(dataset, rows: range, extract) -> np.ndarray:
-    from bimotion.features import decode_audio_bytes
+    from bimotion.data.reading import decode_stored
 
     audio = dataset.select_columns(["audio"])[rows.start : rows.stop]["audio"]
-    return np.stack([extract(decode_audio_bytes(item["bytes"])[0]) for item in audio])
+    return np.stack([extract(decode_stored(item)[0]) for item in audio])
 
 
 def shard_features(sources, shard: Shard, split: str, spec: FeatureSpec, *, progress: bool = True) -> dict:

@@ -28,10 +28,11 @@ def load_samples(audio, sample_rate_hz: int) -> np.ndarray:
 
     Accepts the stored ``{"bytes", "path"}`` struct, a decoded ``{"array", "sampling_rate"}`` dict, or
     an array already at ``sample_rate_hz``."""
+    from bimotion.data.reading import decode_stored
     from bimotion.features import decode_audio_bytes
 
     if isinstance(audio, dict) and audio.get("bytes") is not None:
-        samples, rate = decode_audio_bytes(audio["bytes"])
+        samples, rate = decode_stored(audio)  # audio that does not decode: one error naming its clip and file
     elif isinstance(audio, dict) and audio.get("array") is not None:
         samples, rate = np.asarray(audio["array"], dtype=np.float32), int(audio["sampling_rate"])
     elif isinstance(audio, dict) and audio.get("path"):

@@ -16,6 +16,7 @@ import numpy as np
 from bimotion.data.layout import synthetic_data
 from bimotion.hub import HubError, plan_lines, publish
 from bimotion.registry import BENCHMARKS
+from loaders.errors import DamagedFileError
 from loaders.files import write_text_atomic
 
 from .args import DataArguments, RunArguments, SERTrainingArguments, cpu_only_distributed, split_list
@@ -308,8 +309,8 @@ def _publish(output_dir: Path, training_args: SERTrainingArguments, dry_run: boo
 def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str | None = None) -> int:
     """A training recipe's run after its arguments are checked: :func:`train`, then (main process)
     where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
-    starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when
-    another run holds the output folder or its checkpoints are another run's, 130 on Ctrl-C."""
+    starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
+    the output folder, its checkpoints are another run's or a data or model file is damaged, 130 on Ctrl-C."""
     from bimotion.data.publish import OutputLockedError
 
     training_args = training_arguments(spec)
@@ -318,8 +319,8 @@ def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str
     except HubError as err:  # trained and saved; only the upload failed
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except (OutputLockedError, RunMismatch) as err:  # found before training: nothing was written
-        if training_args.process_index == 0:
+    except (OutputLockedError, RunMismatch, DamagedFileError) as err:  # a damaged file: named by the process it met
+        if training_args.process_index == 0 or isinstance(err, DamagedFileError):
             print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
