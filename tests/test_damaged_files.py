@@ -120,3 +120,27 @@ def test_a_damaged_file_met_in_a_dataloader_worker_keeps_its_one_line():
     with pytest.raises(DamagedFileError) as raised:
         wrapped.reraise()
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("keep", [50, 0.5], ids=["header", "half"])
+def test_truncated_model_weights_are_named_by_every_loader(made, keep, tmp_path, capsys):
+    """`predict` (exit 2, as its --help says), the recipes' model check and the library's loaders."""
+    from bimotion.training.model import build_model, load_classifier
+
+    model = _copy(made["model"], tmp_path)
+    weights = model / "model.safetensors"
+    full = weights.read_bytes()
+    weights.write_bytes(full[: keep if isinstance(keep, int) else int(len(full) * keep)])
+
+    assert main(["predict", "--model", str(model), str(made["wav"]), "--no-progress"]) == 2
+    line = _one_error(capsys.readouterr().err)
+    assert line.startswith(f"error: {weights}: incomplete or damaged (") and "copy or download it again" in line, line
+
+    with pytest.raises(SystemExit) as exit_:
+        _infer(model, made["data"], tmp_path)
+    assert exit_.value.code == 2
+    assert f"--model {weights}: incomplete or damaged" in _one_error(capsys.readouterr().err)
+
+    for load in (load_classifier, build_model):
+        with pytest.raises(DamagedFileError, match=f"^{weights}: incomplete or damaged"):
+            load(str(model))

@@ -75,15 +75,17 @@ def load_predictor(
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
     from bimotion.hub import download_kwargs, hub_unreachable
+    from bimotion.training.model import whole_weights
 
     source = str(model)
     check_source(source)
     kwargs = download_kwargs(source)
     try:
         with _transformers_bars(progress):
-            net, loading = AutoModelForAudioClassification.from_pretrained(
-                os.path.expanduser(source), output_loading_info=True, **kwargs
-            )
+            with whole_weights(source, **kwargs):  # a weight file cut short: named (DamagedFileError, exit 2)
+                net, loading = AutoModelForAudioClassification.from_pretrained(
+                    os.path.expanduser(source), output_loading_info=True, **kwargs
+                )
             feature_extractor = AutoFeatureExtractor.from_pretrained(os.path.expanduser(source), **kwargs)
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

@@ -189,6 +189,7 @@ def check_model(
 ) -> None:
     """A saved model folder (:func:`.outputs.model_kind`; ``probes``: a probe's too) or a plausible Hub model id,
     which (``offline_check``) must be in the cache offline (:func:`check_hub_id`, with ``cache_dir``, ``revision``)."""
+    from .model import damaged_weights
     from .outputs import MixedModelFolder, model_kind
 
     if not value:
@@ -205,6 +206,8 @@ def check_model(
         )
     if kind is None and path.is_dir():
         raise ArgumentError(f"{flag} {value}: the folder has no config.json; give a saved model folder or a Hub id")
+    if kind == "model" and (damaged := damaged_weights(str(path))):  # before any data is read
+        raise ArgumentError(f"{flag} {damaged}")
     if kind is None and not is_hub_id(value):
         raise ArgumentError(f"{flag} {value}: no such model folder, and not a Hub id (OWNER/NAME)")
     if kind is None and offline_check:

@@ -19,6 +19,11 @@ label the model has never seen, where a random head would score it anywhere in (
 
 from __future__ import annotations
 
+import contextlib
+import os
+from pathlib import Path
+
+from loaders.errors import DamagedFileError
 from loaders.labels import LABEL2ID, LABELS
 
 DEFAULT_MODEL = "facebook/wav2vec2-large-xlsr-53"
@@ -97,7 +102,8 @@ def build_model(
         **config_overrides,
         **kwargs,
     )
-    model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, config=config, **kwargs)
+    with whole_weights(model_name_or_path, **kwargs):
+        model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, config=config, **kwargs)
     feature_extractor = AutoFeatureExtractor.from_pretrained(model_name_or_path, **kwargs)
     if freeze_feature_encoder:
         model.freeze_feature_encoder()
@@ -127,7 +133,8 @@ def load_classifier(model_name_or_path: str, **kwargs):
     from bimotion.hub import download_kwargs
 
     kwargs = {**download_kwargs(model_name_or_path), **kwargs}
-    model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, **kwargs)
+    with whole_weights(model_name_or_path, **kwargs):
+        model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, **kwargs)
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     if labels != list(LABELS):
         raise ValueError(
@@ -135,3 +142,44 @@ def load_classifier(model_name_or_path: str, **kwargs):
             "score a model fine-tuned with recipes/train.py or recipes/augment.py"
         )
     return model, AutoFeatureExtractor.from_pretrained(model_name_or_path, **kwargs)
+
+
+@contextlib.contextmanager
+def whole_weights(model_name_or_path: str, **kwargs):
+    """Loading a model inside: a weight file that does not read (a copy or download cut short) is a
+    :class:`DamagedFileError` naming it (:func:`damaged_weights`).  ``kwargs``: ``from_pretrained``'s."""
+    from safetensors import SafetensorError
+
+    try:
+        yield
+    except SafetensorError as err:
+        found = damaged_weights(model_name_or_path, cache_dir=kwargs.get("cache_dir"), revision=kwargs.get("revision"))
+        detail = " ".join(str(err).split())
+        why = f"{model_name_or_path}: a weight file is incomplete or damaged ({detail}): copy or download it again"
+        raise found or DamagedFileError(why, detail) from None
+
+
+def damaged_weights(model_name_or_path: str, *, cache_dir=None, revision=None) -> DamagedFileError | None:
+    """The error of the first ``*.safetensors`` file of a model folder (or of a Hub model's cached
+    snapshot) whose header or size is wrong; ``None`` when all read (or none is found)."""
+    from safetensors import SafetensorError, safe_open
+
+    folder = Path(os.path.expanduser(model_name_or_path))
+    if not folder.is_dir():
+        from huggingface_hub import try_to_load_from_cache
+
+        try:
+            config = try_to_load_from_cache(model_name_or_path, "config.json", cache_dir=cache_dir, revision=revision)
+        except ValueError:  # not a Hub id
+            return None
+        if not isinstance(config, str):
+            return None
+        folder = Path(config).parent
+    for path in sorted(folder.glob("*.safetensors")):
+        try:
+            with safe_open(str(path), framework="np"):
+                pass
+        except SafetensorError as err:
+            detail = " ".join(str(err).split())
+            return DamagedFileError(f"{path}: incomplete or damaged ({detail}): copy or download it again", detail)
+    return None
