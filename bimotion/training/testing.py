@@ -169,17 +169,21 @@ def write_prepared(
     return Path(root)
 
 
-def rewrite_parquet(folder: str | Path, path: str | Path, table) -> Path:
-    """Replace the Parquet file ``path`` of the prepared ``folder`` with ``table`` (a pyarrow Table) as
-    prepare would have written it: named by its content's digest, listed so in ``prepare.json`` and
-    the card (a mis-made folder whose files ``check`` cannot tell from prepare's); the new path."""
+def rewrite_parquet(folder: str | Path, path: str | Path, content) -> Path:
+    """Replace the Parquet file ``path`` of the prepared ``folder`` with ``content`` (a pyarrow Table,
+    or bytes) as prepare would have written it: named by its content's digest, listed so in
+    ``prepare.json`` and the card (a mis-made folder whose files ``check`` cannot tell from
+    prepare's, only by reading them); the new path."""
     import pyarrow.parquet as pq
 
     from bimotion.data.layout import CARD_FILE, INFO_FILE, content_digest, named_digest
 
     folder, path = Path(folder), Path(path)
     old = path.relative_to(folder).as_posix()
-    pq.write_table(table, path)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        pq.write_table(content, path)
     new = old.replace(named_digest(old), content_digest(path)) if named_digest(old) else old
     path.rename(folder / new)
     for name in (INFO_FILE, CARD_FILE):
