@@ -15,7 +15,6 @@ from conftest import load_recipe as recipe
 
 from bimotion.cli import main
 from bimotion.training import testing
-from bimotion.training.testing import rewrite_parquet
 from loaders.errors import DamagedFileError
 
 torch.set_num_threads(2)
@@ -80,7 +79,7 @@ def test_a_stored_clip_that_does_not_decode_is_named_with_its_parquet_file_and_r
     assert main(["check", str(data), "--no-audio"]) == 1  # its name's digest: changed since prepare wrote it
     assert f"changed file {rel}" in capsys.readouterr().out
     written = _copy(made["data"], tmp_path / "as-written")  # the same bytes as prepare would name them
-    renamed = rewrite_parquet(written, written / rel, bytes(blob)).relative_to(written).as_posix()
+    renamed = testing.rewrite_parquet(written, written / rel, bytes(blob)).relative_to(written).as_posix()
     assert main(["check", str(written)]) == 1
     out = capsys.readouterr().out
     assert f"{renamed} row 1 (clip csed/zho_eld-test-0001): stored audio does not decode (" in out, out
