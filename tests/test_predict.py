@@ -174,6 +174,9 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
     mixed = tmp_path / "mixed"  # a fine-tuned model with a probe saved into its folder
     shutil.copytree(models["ours"], mixed)
     (mixed / "probe.json").write_text("{}")
+    partial = tmp_path / "partial"  # copied without its feature extractor
+    shutil.copytree(models["ours"], partial)
+    (partial / "preprocessor_config.json").unlink()
     broken = tmp_path / "broken"  # a config.json cut short
     broken.mkdir()
     (broken / "config.json").write_text('{"architectures": ["Wav2Vec2ForSeq')
@@ -186,6 +189,7 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
         ([str(audio_dir), str(audio_dir)], "not a model folder (no config.json)"),
         ([str(models["ours"].parent / "tiny"), str(audio_dir)], "a base model with no classification head (the"),
         ([str(broken), str(audio_dir)], "not an audio-classification checkpoint"),
+        ([str(partial), str(audio_dir)], "preprocessor_config.json is missing (a fine-tuned model folder holds it"),
         ([str(probe), str(audio_dir)], "a probe (a head on frozen features"),
         ([str(mixed), str(audio_dir)], "holds both a fine-tuned model (config.json) and a probe (probe.json)"),
         ([ours, str(audio_dir), "--output", str(tmp_path / "p.txt")], "use .csv or .jsonl"),

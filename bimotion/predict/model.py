@@ -80,6 +80,7 @@ def load_predictor(
     source = str(model)
     check_source(source)
     kwargs = download_kwargs(source)
+    net = None
     try:
         with _transformers_bars(progress):
             with whole_weights(source, **kwargs):  # a weight file cut short: named (DamagedFileError, exit 2)
@@ -89,7 +90,13 @@ def load_predictor(
             feature_extractor = AutoFeatureExtractor.from_pretrained(os.path.expanduser(source), **kwargs)
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        if Path(os.path.expanduser(source)).is_dir():
+        folder = Path(os.path.expanduser(source))
+        if folder.is_dir():
+            if net is not None and not (folder / "preprocessor_config.json").is_file():  # a folder copied in part
+                raise PredictError(
+                    f"cannot load model {source}: preprocessor_config.json is missing (a fine-tuned model folder "
+                    "holds it beside config.json and the weights: copy the whole folder)"
+                ) from err
             raise PredictError(f"cannot load model {source}: not an audio-classification checkpoint ({first})") from err
         why = hub_unreachable()
         hub = (
