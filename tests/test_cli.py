@@ -280,3 +280,18 @@ def test_source_option_mistakes_are_usage_errors_naming_the_option(tmp_path, cap
         err = capsys.readouterr().err
         assert done.value.code == 2 and err.startswith("error: ") and expected in err, err
     assert "--license carhome=CC-BY-4.0: not one of your corpora given with --source (carehome)" in err
+
+
+def test_scan_says_what_prepare_would_refuse_of_your_corpus(tmp_path, capsys):
+    """A corpus named "hak" (a language union's config name) scanned without a word, then prepare
+    refused it; a Cantonese corpus too, which belongs in YueMotion."""
+    hak = testing.make_corpus(
+        "audiofolder", tmp_path / "raw" / "hak", corpus="hak", language="hak", age_groups=("eld", "adu")
+    )
+    canto = testing.make_corpus("audiofolder", tmp_path / "raw" / "canto", corpus="canto", language="yue")
+    out = ["--output", str(tmp_path / "m.jsonl"), "-q"]
+    assert main(["scan", "--source", f"hak={hak}", *out]) == 0
+    err = capsys.readouterr().err
+    assert "note: `bimotion prepare` would refuse hak: corpus name 'hak' is also the name of a bimotion group" in err
+    assert main(["scan", "--source", f"canto={canto}", *out]) == 0
+    assert "would refuse" not in capsys.readouterr().err  # `yuemotion prepare` takes it

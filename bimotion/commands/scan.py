@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from loaders import READERS
+
 from .source_args import add_source_arguments, print_skips, sources_of
 
 HELP = "read raw corpora into a JSON-lines manifest and print counts"
@@ -56,7 +58,26 @@ def run(args) -> int:
     if report.files:
         print(report.format_files())
     print_skips(report, output)
+    for note in _prepare_notes([name for name in sources if name not in READERS]):
+        print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _prepare_notes(own: list[str]) -> list[str]:
+    """What ``prepare`` would refuse of the users' corpora read (their groups now known): a corpus
+    name that is also a config name, groups of the other benchmark."""
+    from bimotion.registry import BUILTIN, check_own_groups, extend
+    from loaders import SOURCES
+
+    notes = []
+    for name in own:
+        source = SOURCES[name]
+        home = next((b for b in BUILTIN.values() if set(source.groups) & set(b.groups)), BUILTIN["bimotion"])
+        try:
+            check_own_groups(extend(home, [source]))
+        except ValueError as err:
+            notes.append(f"`{home.name} prepare` would refuse {name}: {err}")
+    return notes
 
 
 def _unwritable(output: Path) -> str | None:
