@@ -262,12 +262,16 @@ class Collector:
         if not self.records:
             skipped = {reason: n for (corpus, reason), n in self.report.counts.items() if corpus == self.corpus}
             why = ", ".join(f"{n} skipped as {reason.replace('_', ' ')}" for reason, n in sorted(skipped.items()))
+            fix = f"expected {expected}" + (
+                "" if self.own else f"; check that this folder holds the {self.corpus} release"
+            )
+            if "unreadable_folder" in skipped:  # the files may all be there, behind folders it could not list
+                fix = "make the folders it could not list readable (their permissions), then run again; " + fix
             raise LayoutError(
                 self.root,
                 "empty_corpus",
                 f"{self.corpus}: no usable audio files found below this folder" + (f" ({why})" if why else ""),
-                f"expected {expected}"
-                + ("" if self.own else f"; check that this folder holds the {self.corpus} release"),
+                fix,
             )
         seen: dict[str, Utterance] = {}
         for record in self.records:

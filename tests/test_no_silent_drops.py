@@ -92,6 +92,17 @@ def test_an_unreadable_folder_is_reported_not_skipped(open_dir, name, folder):
     assert result["skipped"] == {f"{name}/unreadable_folder": 1}
 
 
+def test_a_corpus_whose_audio_is_all_behind_unlistable_folders_says_to_fix_their_permissions(open_dir):
+    """Every audio folder unlistable, --skip-bad read nothing and said "check that this folder holds
+    the csed release": the files are there, their folders' permissions are the fix."""
+    root = testing.make_corpus("csed", open_dir)
+    readable_by_all(open_dir)
+    (root / DATA).chmod(0o000)
+    result = run_reader("csed", root)
+    assert "1 skipped as unreadable folder" in result["fatal"]
+    assert "make the folders it could not list readable (their permissions), then run again" in result["fatal"]
+
+
 @pytest.mark.parametrize(
     ("name", "target"),
     [
