@@ -387,6 +387,14 @@ def test_a_row_with_more_cells_than_columns_is_an_error_not_cut(tmp_path, root):
     assert len(records) == len(loaders.load(NAME, root)) - 1
 
 
+def test_a_required_column_with_a_longer_name_is_named_in_the_error():
+    """An `emotion label` column: the error named `file name` -> `file_name` but not this one."""
+    from loaders.metadata import _unread_columns
+
+    found = _unread_columns({"file name", "emotion label", "speaker_age", "language", "age", "notes"})
+    assert found == {"file name": "file_name", "emotion label": "emotion"}  # speaker_age: two words read, no guess
+
+
 def test_a_column_named_like_one_that_is_read_is_warned_about(tmp_path, root):
     """A `speaker` column (for speaker_id) was read as no speaker at all, without a word, until prepare
     failed asking for a speaker_id; a `Gender` column likewise gave every clip no gender."""
