@@ -166,7 +166,7 @@ def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(t
     assert main(["push", str(out), "--repo-id", "my-lab/ser-eng-eld", "--token", SECRET]) == 0
     printed = capsys.readouterr()
     assert "https://huggingface.co/my-lab/ser-eng-eld (private)" in printed.out
-    assert "tess's licence (CC BY-NC-ND 4.0) restricts" in printed.err  # a warning, not a refusal
+    assert "warning: this model is built on synthetic demo data" in printed.err  # a warning, not a refusal
     card = (out / "README.md").read_text()
     assert 'pipeline("audio-classification", model="my-lab/ser-eng-eld"' in card and "path/to/" not in card
     assert json.loads((out / "scores.json").read_text())["hub_model_id"] == "my-lab/ser-eng-eld"
