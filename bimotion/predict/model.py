@@ -146,8 +146,13 @@ def _reported_labels(source: str, config, label_map: str | None) -> tuple[list[t
     """``[(output index, reported name)]`` of a loaded checkpoint's ``config`` under ``label_map``,
     and the notes to print about them."""
     names = [str(config.id2label[i]) for i in range(config.num_labels)]
-    mapped = names if label_map is None else parse_label_map(label_map, names)
     generic = [n for n in names if GENERIC.fullmatch(n)]
+    if label_map == "paper" and not generic and names != list(LABELS):  # it would rename them by position
+        raise PredictError(
+            f"{source} names its outputs ({', '.join(names[:4])}{', …' if len(names) > 4 else ''}): --labels paper "
+            "is for generic LABEL_i outputs; leave it out (or rename some with --label-map)"
+        )
+    mapped = names if label_map is None else parse_label_map(label_map, names)
     if label_map is None and generic:
         raise PredictError(
             f"{source}: its {len(names)} outputs have generic names ({names[0]} … {names[-1]}), so nothing says "
