@@ -62,6 +62,8 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
     check_positive(data_args, "pad_to_multiple_of", optional=True)
     if recipe.output_file and Path(recipe.output_file).is_dir():
         raise ArgumentError(f"--output_file {recipe.output_file} is a folder; give a file name")
+    if recipe.output_file and Path(recipe.output_file).suffix.lower() != ".json":  # what it writes
+        raise ArgumentError(f"--output_file {recipe.output_file}: the scores are JSON: name it .json")
     check_present({"--configs": recipe.configs}, datasets)
     check_split_rows([("--configs", recipe.split, recipe.configs)], datasets)
 

@@ -145,6 +145,7 @@ CASES = [
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--split", "dev"], "--split"),
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--configs", "nope"], "--configs"),
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--output_file", "{root}"], "--output_file"),
+    ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--output_file", "{root}/s.txt"], "name it .json"),
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--per_device_eval_batch_size", "0"], "--per_device_eval"),
     ("grid", ["--config", "bimotion/configs/demo.yaml", "--bimotion", "{data}"], "--yuemotion"),
     ("grid", ["--config", "/no/such.yaml", "--bimotion", "{data}"], "--config"),
