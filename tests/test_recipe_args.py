@@ -556,3 +556,23 @@ def test_augment_selects_on_the_mixture_groups_that_have_validation_rows(paths, 
     assert "note: zho_adu has no validation rows: the model is selected on zho_eld" in capsys.readouterr().err
     assert augment.selected_on(["zho_adu"], DataArguments(bimotion=str(thin))) == ["zho_adu"]  # the check names it
     assert augment.selected_on(["zho_eld", "zho_adu"], DataArguments(bimotion=paths["data"])) == ["zho_eld", "zho_adu"]
+
+
+def test_no_resume_still_parses_beside_the_resume_overwrite_rule():
+    """`resume` became Optional (to refuse --resume true with --overwrite_output_dir), which took away
+    the --no_resume flag a bool defaulting to true has: scripts that pass it stopped parsing."""
+    from transformers import HfArgumentParser
+
+    from bimotion.training.spec import RunArguments
+
+    parser = HfArgumentParser(RunArguments)
+    for argv, resume in (
+        (["--no_resume"], False),
+        (["--no-resume"], False),
+        ([], True),
+        (["--overwrite_output_dir"], False),
+    ):
+        assert parser.parse_args_into_dataclasses(argv)[0].resume is resume, argv
+    for argv in (["--no_resume", "--resume", "true"], ["--resume", "true", "--overwrite_output_dir"]):
+        with pytest.raises(ValueError, match="give one of them"):
+            parser.parse_args_into_dataclasses(argv)

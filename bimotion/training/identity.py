@@ -66,6 +66,7 @@ HARMLESS = frozenset(
         "hub_revision",
         # how a run is started or resumed
         "resume",
+        "no_resume",
         "resume_from_checkpoint",
         "overwrite_output_dir",
         "ignore_data_skip",

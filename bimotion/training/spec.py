@@ -85,6 +85,7 @@ class RunArguments:
             "const": True,
         },
     )
+    no_resume: bool = field(default=False, metadata={"help": "--resume false"})
     overwrite_output_dir: bool = field(
         default=False,
         metadata={"help": "discard output_dir's checkpoints and scores.json and train from scratch (no resume)"},
@@ -94,6 +95,10 @@ class RunArguments:
     )
 
     def __post_init__(self):
+        if self.no_resume:  # the flag a bool defaulting to true had (an Optional field gets none)
+            if self.resume:
+                raise ValueError("--resume true and --no_resume say opposite things: give one of them")
+            self.resume = False
         if self.resume and self.overwrite_output_dir:  # a usage error through the recipes' parse path
             raise ValueError(
                 "--resume true continues output_dir's run, --overwrite_output_dir discards it: give one of them"
