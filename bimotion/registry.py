@@ -257,19 +257,25 @@ def extend(base: Benchmark, sources: Iterable[SourceInfo]) -> Benchmark:
 
 def check_own_groups(bench: Benchmark) -> None:
     """A user corpus's group that another built-in benchmark holds (Cantonese ``yue_eld`` in BiMotion:
-    YueMotion's) would make the group's name mean two datasets: ValueError saying which benchmark to
-    prepare the corpus into instead, where the group then holds both corpora."""
+    YueMotion's), or a corpus named like one of its configurations (``eld`` in YueMotion), would make
+    a name mean two datasets: ValueError saying what to do instead (the benchmark to prepare the
+    corpus into, where the group then holds both corpora; another name)."""
     for corpus in bench.user_corpora:
         source = SOURCES[corpus]
-        for other in BUILTIN.values():
-            shared = [g for g in source.groups if other.name != bench.name and g in other.groups]
+        for other in (b for b in BUILTIN.values() if b.name != bench.name):
+            if corpus in other.configs:
+                raise ValueError(
+                    f"corpus name {corpus!r} is also the name of a {other.name} configuration; give your corpus "
+                    f"another name (e.g. {corpus}_corpus)"
+                )
+            shared = [g for g in source.groups if g in other.groups]
             if shared:
                 raise ValueError(
                     f"{corpus}'s group{'s' if len(shared) > 1 else ''} {', '.join(shared)} "
                     f"{'are' if len(shared) > 1 else 'is'} {other.name}'s: prepare {corpus} into {other.name} "
-                    f"(`{other.name} prepare --source {corpus}=DIR`, beside --source {other.corpora[0]}=DIR if you "
-                    f"have it), where {shared[0]} then holds both; a corpus with groups of both benchmarks: give "
-                    "each its own part (one metadata file per part)"
+                    f"(`{other.name} prepare --source {corpus}=DIR`, beside the {other.name} corpora you have), "
+                    f"where {shared[0]} then holds both; a corpus with groups of both benchmarks: give each its "
+                    "own part (one metadata file per part)"
                 )
 
 

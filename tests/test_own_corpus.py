@@ -261,6 +261,10 @@ def test_a_cantonese_corpus_joins_yuemotion_not_bimotion_where_its_groups_would_
     assert re.search(r"^canto +yue_eld +\d+ +\d+ +\d+ +<0\.01$", capsys.readouterr().out, re.M)  # was 0.00: none?
     assert read_info(tmp_path / "own")["corpora"] == ["canto"]
     assert testing.digest(canto) == before
+    # a corpus named like a configuration of the other benchmark (BiMotion's eld) made that name mean two
+    eld = testing.make_corpus("audiofolder", tmp_path / "raw" / "eld", corpus="eld", language="yue")
+    assert yuemotion_main(["prepare", "-q", "--source", f"eld={eld}", "--output", str(tmp_path / "eld")]) == 2
+    assert "corpus name 'eld' is also the name of a bimotion configuration" in capsys.readouterr().err
 
     # a folder prepared before the check: one name in two benchmarks is an error saying how to pick one
     monkeypatch.setitem(SOURCES, "canto_b", dataclasses.replace(SOURCES["canto"], name="canto_b"))
