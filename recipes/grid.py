@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
+from loaders.errors import DamagedFileError
+
 
 @dataclass
 class GridArguments:
@@ -103,6 +105,9 @@ def main(argv=None) -> int:
         result = run_grid(config, data, args.output_dir, shard=shard)
     except SettingsMismatch as err:  # checked before anything trains
         parser.error(one_line(err))
+    except DamagedFileError as err:  # a prepared dataset's file or clip, or a model's weights
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if result is None:  # another process of this launch, or models left to other workers (logged)
         return 0
     print(result.markdown())

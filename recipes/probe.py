@@ -33,6 +33,7 @@ from bimotion.training.args import (
     scores_report,
     split_list,
 )
+from loaders.errors import DamagedFileError
 
 
 @dataclass
@@ -116,9 +117,13 @@ def main(argv=None) -> int:
     recipe, data_args, probe_args = parse_arguments(parser, argv, check, shown=shown)
     for seed in recipe.seeds:
         out = Path(recipe.output_dir) / (f"seed{seed}" if len(recipe.seeds) > 1 else "")
-        summary = train_probe(
-            recipe.train_configs, data_args, probe_args, features=recipe.features, seed=seed, output_dir=out
-        )
+        try:
+            summary = train_probe(
+                recipe.train_configs, data_args, probe_args, features=recipe.features, seed=seed, output_dir=out
+            )
+        except DamagedFileError as err:  # a prepared dataset's file or clip, or the encoder's weights
+            print(f"error: {err}", file=sys.stderr)
+            return 2
         print(f"\nseed {seed}: probe, scores.json: {out}")
         print(scores_report(summary["test"]))  # weighted F1 % per group beside its chance level, as train.py's
     return 0

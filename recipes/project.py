@@ -34,6 +34,7 @@ from bimotion.training.args import (
     parse_arguments,
     register_prepared,
 )
+from loaders.errors import DamagedFileError
 from loaders.labels import LABELS
 
 
@@ -158,7 +159,7 @@ def main(argv=None) -> int:
         try:
             with torch_threads(threads):
                 paths = project(spec, sources, args.output_dir, model_dir_of=lambda name: model_dir_of(args, name))
-        except NoLabelDrawn as err:  # what the data lacks, found once its features are read
+        except (NoLabelDrawn, DamagedFileError) as err:  # what the data lacks, found once its features are read
             print(f"error: {one_line(err)}", file=sys.stderr)
             return 2
         for path in paths:

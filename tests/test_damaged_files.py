@@ -148,3 +148,19 @@ def test_truncated_model_weights_are_named_by_every_loader(made, keep, tmp_path,
     for load in (load_classifier, build_model):
         with pytest.raises(DamagedFileError, match=f"^{weights}: incomplete or damaged"):
             load(str(model))
+
+
+def test_the_probe_recipe_names_a_clip_that_does_not_decode(made, tmp_path, capsys):
+    """The probe, the grid and the projections reach the clip decoder too: one line, exit 2 (the
+    probe's feature extraction raised the decoder's traceback)."""
+    data = _copy(made["data"], tmp_path)
+    shard = next((data / "data").rglob("train-*.parquet"))
+    blob = bytearray(shard.read_bytes())
+    first = blob.find(b"fLaC")
+    middle = (first + blob.find(b"fLaC", first + 4)) // 2
+    blob[middle : middle + 4] = b"\xff\x00\xff\x00"
+    shard.write_bytes(bytes(blob))
+    argv = ["--bimotion", str(data), "--train_configs", "zho_eld", "--output_dir", str(tmp_path / "probe")]
+    assert recipe("probe").main(argv) == 2
+    line = _one_error(capsys.readouterr().err)
+    assert f"error: {shard} row 0 (clip " in line and "stored audio does not decode" in line, line

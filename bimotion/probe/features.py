@@ -183,12 +183,14 @@ class EncoderFeatures:
         from transformers import AutoFeatureExtractor, AutoModel
 
         from bimotion.hub import download_kwargs
+        from bimotion.training.model import whole_weights
 
         self.torch = torch
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         kwargs = download_kwargs(name_or_path)
         self.processor = AutoFeatureExtractor.from_pretrained(name_or_path, **kwargs)
-        self.model = AutoModel.from_pretrained(name_or_path, **kwargs).to(self.device).eval()
+        with whole_weights(name_or_path, **kwargs):  # a weight file cut short: named (DamagedFileError)
+            self.model = AutoModel.from_pretrained(name_or_path, **kwargs).to(self.device).eval()
 
     def __call__(self, samples: np.ndarray) -> np.ndarray:
         inputs = self.processor(np.asarray(samples, np.float32), sampling_rate=SAMPLE_RATE_HZ, return_tensors="pt")
