@@ -282,7 +282,7 @@ def test_training_for_the_hub_on_a_hub_dataset_warns_about_its_licences_too(caps
     assert licences_of(["mine"], {"licenses": {"mine": ""}}) == ({"mine": ""}, [])  # recorded empty: no KeyError
 
 
-def test_no_command_writes_its_output_into_a_prepared_dataset(prepared, sources, capsys):
+def test_no_command_writes_its_output_into_a_prepared_dataset(prepared, sources, capsys, tmp_path):
     """advise -o DATASET wrote models/, metrics/ and tables/ into it; check then listed them as
     unlisted files and prepare --overwrite refused the folder.  (The recipes: test_recipe_args.)"""
     out = prepared["paper"]
@@ -299,3 +299,10 @@ def test_no_command_writes_its_output_into_a_prepared_dataset(prepared, sources,
     with pytest.raises(SystemExit, match=f"lies inside the prepared dataset {out}"):
         main(["demo", "--output", str(out / "demo"), "--no-grid"])
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
+    # a prepare.json of something else above an output is no prepared dataset: nothing refused
+    from bimotion.data.layout import output_error
+
+    project = tmp_path / "project"
+    (project / "runs").mkdir(parents=True)
+    (project / "prepare.json").write_text("{}")
+    assert output_error(project / "runs" / "out", "--output") is None

@@ -55,9 +55,17 @@ def is_prepared(folder: str | os.PathLike) -> bool:
 
 
 def prepared_around(path: str | os.PathLike) -> Path | None:
-    """The prepared folder that ``path`` is or lies inside (links resolved), or None."""
+    """The prepared folder that ``path`` is or lies inside (links resolved), or None: one whose
+    ``prepare.json`` is prepare's record (a ``prepare.json`` of something else is no such folder)."""
+
+    def prepared(folder: Path) -> bool:
+        try:
+            return is_prepared(folder) and bool(read_info(folder))
+        except (OSError, ValueError):
+            return False
+
     path = Path(path).expanduser().resolve()
-    return next((folder for folder in (path, *path.parents) if is_prepared(folder)), None)
+    return next((folder for folder in (path, *path.parents) if prepared(folder)), None)
 
 
 def output_error(path: str | os.PathLike, flag: str) -> str | None:
