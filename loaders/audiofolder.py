@@ -133,8 +133,7 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
     """Read every listed clip; report every other audio file below the root and every row whose
     file is missing."""
     listed = dict(rows)
-    listed_like = _near_misses({rel: (rel, row) for rel, row in rows.items()})  # to name a near miss
-    unlisted_like: dict[str, str] = {}
+    unlisted: dict[str, Path] = {}  # reported after the walk, beside the rows left without a file
 
     def walk_problem(error) -> None:  # a listed file that is a broken link or a FIFO: reported once, not as missing
         c.walk_problem(error)
@@ -151,23 +150,26 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
             if path in own:
                 c.set_aside("not_audio", path)
                 continue
-            unlisted_like[relpath] = relpath
-            near, why = _near(relpath, listed_like)
-            with c.item(path):
-                c.stray(
-                    path,
-                    bad(
-                        path,
-                        "unlisted_file",
-                        f"audio by content, but not listed in {metadata.name}: its "
-                        "emotion, language and age are unknown"
-                        + (f" (line {near[1].line} lists {near[0]!r}: {why})" if near else ""),
-                        "add a row for it, move it out of the corpus folder, or pass --skip-bad",
-                    ),
-                )
+            unlisted[relpath] = path
             continue
         with c.item(path):
             c.add(path, native_id=relpath, emotions=row.emotions, **row.fields)
+    listed_near = _near_misses({rel: (rel, row) for rel, row in listed.items()})  # rows still without a file
+    for relpath, path in unlisted.items():
+        near, why = _near(relpath, listed_near)
+        with c.item(path):
+            c.stray(
+                path,
+                bad(
+                    path,
+                    "unlisted_file",
+                    f"audio by content, but not listed in {metadata.name}: its "
+                    "emotion, language and age are unknown"
+                    + (f" (line {near[1].line} lists {near[0]!r}: {why})" if near else ""),
+                    "add a row for it, move it out of the corpus folder, or pass --skip-bad",
+                ),
+            )
+    unlisted_like = dict(zip(unlisted, unlisted, strict=True))
     unlisted_near = _near_misses(unlisted_like)
     for relpath, row in sorted(listed.items()):
         near, why = _near(relpath, unlisted_near)

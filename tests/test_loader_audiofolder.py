@@ -312,6 +312,14 @@ def test_a_row_naming_a_file_without_its_folder_is_named_in_both_reports(root, t
     why = "the same file name in another folder: file_name is the path from the metadata's folder"
     assert f"line 2 lists {listed!r}: {why}" in messages["unlisted_file"]
     assert f"the folder holds {moved!r}: {why}" in messages["missing_file"]
+    # a copy of a clip whose row was read (a backup folder) names no row: only a row left without a file
+    (root / moved).rename(root / listed)
+    (root / "backup").mkdir()
+    shutil.copy(root / listed, root / "backup" / Path(listed).name)
+    report = SkipReport()
+    loaders.load(NAME, root, skip_bad=True, report=report)
+    messages = {reason: text for (_, reason), [(_, text)] in report.examples.items()}
+    assert set(messages) == {"unlisted_file"} and "lists" not in messages["unlisted_file"], messages
 
 
 def test_a_listed_file_that_is_a_broken_link_is_reported_once(tmp_path, root):
