@@ -97,7 +97,7 @@ def render(info: dict) -> str:
         synthetic_note=SYNTHETIC_NOTE,
         caveats=_caveats(info),
         sources=[_source(corpus, info) for corpus in info["corpora"]],
-        other_licenses=[f"{c} ({t})" for c, t in info["licenses"].items() if hub_license(t) == "other"],
+        other_licenses=[f"{c} ({t})" for c, t in data_licenses(info).items() if hub_license(t) == "other"],
         class_names=info.get("class_names", {}),
         benchmark_citation=SOURCES["yuemotion"].citation.strip(),
         benchmark_heading="The paper whose protocol and label space bimotion follows"
@@ -212,7 +212,7 @@ def _tags(info: dict, languages: list[str]) -> list[str]:
 def license_metadata(info: dict) -> dict:
     """The card's licence keys: the Hub id shared by every source, else the list of the sources' Hub
     ids (each part of the data keeps its own); ``license_name``/``license_link`` when one is ``other``."""
-    licenses = info["licenses"]
+    licenses = data_licenses(info)
     ids = list(dict.fromkeys(hub_license(text) for text in licenses.values()))
     out = {"license": ids[0] if len(ids) == 1 else ids}
     if "other" in ids:
@@ -331,6 +331,13 @@ def _caveats(info: dict) -> list[str]:
         skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
         lines.append(f"**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): {skipped}.")
     return lines
+
+
+def data_licenses(info: dict) -> dict[str, str]:
+    """``{corpus: licence}`` of a prepared folder's data: ``prepare.json``'s, a generated copy's being
+    bimotion's (a folder prepared before they were recorded so lists the real corpus's)."""
+    synthetic = info.get("synthetic") or {}
+    return {c: SYNTHETIC_LICENSE if generated_copy(c, synthetic) else t for c, t in info["licenses"].items()}
 
 
 def _source(corpus: str, info: dict) -> dict:

@@ -309,7 +309,7 @@ class UserSplit:
         if lacking and len(lacking) < len(records):
             raise ValueError(
                 f"{lacking[0].id}: its metadata row has no split, and {len(lacking)} of {len(records)} rows of "
-                f"{lacking[0].corpus} (in this group) have none while the others do; give every row a split (train, "
+                f"{lacking[0].corpus} have none while the others do; give every row a split (train, "
                 "validation or test), or none of them, to split by whole speakers"
             )
         if not lacking:

@@ -184,13 +184,14 @@ def _unread_columns(columns: set[str]) -> dict[str, str]:
     import difflib
 
     meant = {}
+    read = columns | ({"emotion", "emotions"} if columns & {"emotion", "emotions"} else set())  # either is the labels
     for column in sorted(columns - set(COLUMNS)):
         key = re.sub(r"[\s_\-]+", "_", column.strip().casefold())
         guess = key if key in COLUMNS else ALIASES.get(key.replace("_", "")) or ALIASES.get(key)
         guess = guess or next(iter(difflib.get_close_matches(key, COLUMNS, n=1, cutoff=0.8)), None)
         words = {w if w in COLUMNS else ALIASES.get(w) for w in key.split("_")} - {None}  # "emotion label"
         guess = guess or (words.pop() if len(words) == 1 else None)
-        if guess and guess not in columns:
+        if guess and guess not in read:
             meant[column] = guess
     return meant
 

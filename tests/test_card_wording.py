@@ -207,6 +207,10 @@ def test_generated_data_has_bimotions_licence_not_the_real_corpus_whose_layout_i
     tess = _section(card, "### TESS: Toronto emotional speech set (a generated copy)").split("\n### ")[0]
     assert f"Licence of this part: {LICENSE} (Hub id `apache-2.0`)." in tess
     assert "licence CC BY-NC-ND 4.0." in tess and "restricts redistribution" not in tess
+    from bimotion import dataset_card
+
+    older = {**generated["info"], "licenses": {"tess": "CC BY-NC-ND 4.0", "csed": "Apache-2.0"}}  # as recorded before
+    assert yaml.safe_load(dataset_card.render(older).split("---\n")[1])["license"] == "apache-2.0"  # as its text says
     assert main(["push", str(generated["out"]), "--repo-id", "me/demo", "--dry-run"]) == 0
     err = capsys.readouterr().err
     assert "warning: this dataset is built on synthetic demo data: not comparable with the paper (tess: " in err

@@ -236,7 +236,9 @@ def test_check_names_an_unreadable_shard_and_a_foreign_record_instead_of_a_trace
     for damaged in (shard_bytes[:100], bytes(edited)):
         shard.write_bytes(damaged)
         assert main(["check", str(paper_copy), "--no-audio"]) == 1
-        assert f"changed file {rel}: its bytes are not those prepare wrote" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert f"changed file {rel}: its bytes are not those prepare wrote" in out
+        assert "prepare.json says" not in out  # one problem for one file, not also its shard's row count
         assert main(["push", str(paper_copy), "--repo-id", "me/x", "--dry-run"]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"error: {paper_copy} is not as prepare wrote it: changed file {rel}"), err

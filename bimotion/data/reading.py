@@ -58,6 +58,8 @@ def load(
                 str(folder), name, split=split, cache_dir=str(layout.cache_dir(folder, cache_dir))
             )
     except (OSError, ValueError, pa.ArrowException, datasets.exceptions.DatasetGenerationError) as err:
+        if "Unknown split" in str(err):  # a split the config lacks (the callers say so), not a damaged file
+            raise
         damaged = unreadable_file(folder, _flat(layout.config_files(info)[name]))
         if damaged is None:
             raise

@@ -8,13 +8,14 @@ Example:
 published {train,validation,test}_metadata.csv, whose split the `paper` protocol then uses).  Your
 own Cantonese corpus joins it as --source NAME=DIR (the audiofolder convention, docs/corpora.md), with
 or without the release: its groups are YueMotion's (`yue_eld`, `yue_adu`), which then hold both
-corpora, and it gets a config of its own.  Configs: yue_adu, yue_eld, yue and all.  Everything else
+corpora.  Configs: yue_adu, yue_eld and all; with your corpus also its own and yue.  Everything else
 works as in `bimotion prepare`.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from bimotion.commands.prepare import add_output_arguments, execute
 from bimotion.commands.source_args import add_own_corpus_arguments, parse_source, sources_of
@@ -25,7 +26,7 @@ HELP = "decode, resample and write YueMotion as Parquet shards + dataset card"
 def parse_yuemotion_source(text: str) -> tuple[str, str]:
     """``DIR`` (the YueMotion release) or ``NAME=DIR`` (``yuemotion=DIR``, or a user's own corpus)."""
     name, sep, _ = text.partition("=")
-    if sep and name and not any(c in name for c in "/\\~."):
+    if sep and name and not any(c in name for c in "/\\~.") and not Path(text).expanduser().is_dir():
         return parse_source(text)
     return "yuemotion", text
 
