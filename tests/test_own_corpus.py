@@ -293,3 +293,14 @@ def test_a_split_column_given_for_some_rows_only_says_how_to_fix_it(tmp_path, ca
     assert bimotion_main(["prepare", "-q", "--source", f"carehome={root}", "--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "its metadata row has no split, and 2 of" in err and "give every row a split (train, validation" in err
+
+
+def test_yuemotion_source_is_a_folder_or_name_equals_folder(tmp_path, monkeypatch):
+    from yuemotion.commands.prepare import parse_yuemotion_source
+
+    odd = tmp_path / "rel=2023"  # an existing folder whose name reads like NAME=DIR: the release
+    odd.mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert parse_yuemotion_source("rel=2023") == ("yuemotion", "rel=2023")
+    assert parse_yuemotion_source(f"yuemotion={odd}") == ("yuemotion", str(odd))
+    assert parse_yuemotion_source("~/YueMotion") == ("yuemotion", "~/YueMotion")
