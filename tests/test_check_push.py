@@ -298,8 +298,9 @@ def test_no_command_writes_its_output_into_a_prepared_dataset(prepared, sources,
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert f"the prepared dataset {out}" in err and "Traceback" not in err, err
-    with pytest.raises(SystemExit, match=f"lies inside the prepared dataset {out}"):
+    with pytest.raises(SystemExit) as done:
         main(["demo", "--output", str(out / "demo"), "--no-grid"])
+    assert done.value.code == 2 and f"lies inside the prepared dataset {out}" in capsys.readouterr().err
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
     # a prepare.json of something else above an output is no prepared dataset: nothing refused
     from bimotion.data.layout import output_error

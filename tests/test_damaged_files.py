@@ -164,3 +164,27 @@ def test_the_probe_recipe_names_a_clip_that_does_not_decode(made, tmp_path, caps
     assert recipe("probe").main(argv) == 2
     line = _one_error(capsys.readouterr().err)
     assert f"error: {shard} row 0 (clip " in line and "stored audio does not decode" in line, line
+
+
+def test_a_damaged_clip_is_found_in_the_folder_that_holds_its_bytes_not_blamed_on_the_cache(made, tmp_path):
+    """Two copies of one preparation read in one process: the clip was looked for in the last one read
+    first, whose intact bytes differ, and its cache was blamed (review)."""
+    import pyarrow.parquet as pq
+
+    from bimotion.data.reading import decode_stored, load
+
+    damaged = _copy(made["data"], tmp_path / "damaged")
+    intact = _copy(made["data"], tmp_path / "intact")
+    shard = next((damaged / "data").rglob("test-*.parquet"))
+    blob = bytearray(shard.read_bytes())
+    first = blob.find(b"fLaC")
+    middle = (first + blob.find(b"fLaC", first + 4)) // 2
+    blob[middle : middle + 4] = b"\xff\x00\xff\x00"
+    shard.write_bytes(bytes(blob))
+    for folder in (damaged, intact):  # the intact copy read last
+        load(folder, "zho_eld", "test", cache_dir=tmp_path / f"cache-{folder.name}")
+    item = pq.read_table(shard, columns=["audio"]).column(0)[0].as_py()
+    with pytest.raises(DamagedFileError) as found:
+        decode_stored(item)
+    assert str(found.value).startswith(f"{shard} row 0 (clip "), found.value
+    assert "stored audio does not decode" in str(found.value)

@@ -97,10 +97,12 @@ def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, cap
     assert main(["demo", "--output", str(out), "--scale", "1", "--no-grid"]) == 0
 
 
-def test_demo_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path):
+def test_demo_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path, capsys):
     (tmp_path / "precious.txt").write_text("keep me")
-    with pytest.raises(SystemExit, match="not written by `bimotion demo`"):
+    with pytest.raises(SystemExit) as done:
         main(["demo", "--output", str(tmp_path)])
+    assert done.value.code == 2  # a usage error, as argparse's (it exited 1)
+    assert "not written by `bimotion demo`" in capsys.readouterr().err
     assert (tmp_path / "precious.txt").read_text() == "keep me"
 
 

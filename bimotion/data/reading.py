@@ -175,7 +175,8 @@ def _damaged_clip(item: dict, detail: str) -> str:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    for folder, cache in reversed(_READ.items()) if item.get("path") else ():
+    cached = None  # a stored clip of that name whose bytes differ: the cache's copy is the damaged one, unless
+    for folder, cache in reversed(_READ.items()) if item.get("path") else ():  # another folder holds these bytes
         stale = f"delete the cache {cache} (it is made again from the folder)"
         try:
             for rel in sorted(
@@ -188,10 +189,13 @@ def _damaged_clip(item: dict, detail: str) -> str:
                     where = f"{folder / rel} row {stored['row']} (clip {stored['id']})"
                     if stored["audio"]["bytes"] == item["bytes"]:
                         return f"{where}: stored audio does not decode ({detail}): {_fix(folder)}, then {stale}"
-                    return f"{where} reads, but its copy in the datasets cache does not decode ({detail}): {stale}"
+                    cached = (
+                        cached
+                        or f"{where} reads, but its copy in the datasets cache does not decode ({detail}): {stale}"
+                    )
         except (OSError, ValueError, pa.ArrowException):  # a folder gone or damaged since: look further
             continue
-    return f"clip {item.get('path')}: stored audio does not decode ({detail}): {_fix(None)}"
+    return cached or f"clip {item.get('path')}: stored audio does not decode ({detail}): {_fix(None)}"
 
 
 def _flat(splits: dict[str, list[str]]) -> list[str]:
