@@ -100,7 +100,7 @@ def check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dict
                 continue
             named = named_digest(rel)
             if named and content_digest(out / rel) != named:  # its name is its content's SHA-256
-                problems.append(f"changed file {rel}: its bytes are not those prepare wrote; prepare the dataset again")
+                problems.append(f"changed file {rel}: {_changed_why(out / rel)}")
                 continue
             try:
                 num_rows[rel] = pq.ParquetFile(out / rel).metadata.num_rows
@@ -114,6 +114,17 @@ def check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dict
     on_disk = {p.relative_to(out).as_posix() for p in (out / DATA_DIR).rglob("*") if p.is_file()}
     problems += [f"unlisted file {rel} (left by an interrupted run?)" for rel in sorted(on_disk - set(listed))]
     return problems, listed, num_rows
+
+
+def _changed_why(path: Path) -> str:
+    """What a Parquet file unlike its name's digest is, and the fix: a Git LFS pointer of a Hub clone
+    made without LFS, or bytes changed since prepare wrote them."""
+    from loaders.audio import LFS_MAGIC
+
+    with open(path, "rb") as f:
+        if f.read(len(LFS_MAGIC)) == LFS_MAGIC:
+            return "a Git LFS pointer, not the file: run `git lfs pull` in the folder (a clone made without Git LFS)"
+    return "its bytes are not those prepare wrote; prepare the dataset again"
 
 
 def _file_class_names(path: Path) -> dict[str, list[str]]:

@@ -242,6 +242,9 @@ def test_check_names_an_unreadable_shard_and_a_foreign_record_instead_of_a_trace
         assert main(["push", str(paper_copy), "--repo-id", "me/x", "--dry-run"]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"error: {paper_copy} is not as prepare wrote it: changed file {rel}"), err
+    shard.write_bytes(b"version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n")  # a clone without LFS
+    assert main(["check", str(paper_copy), "--no-audio"]) == 1
+    assert f"changed file {rel}: a Git LFS pointer, not the file: run `git lfs pull`" in capsys.readouterr().out
     # a broken file under its own digest (as a buggy writer would leave it) is found by reading it
     data = bytearray(shard_bytes)  # now the data pages, with a footer that still reads
     data[4 : len(data) // 2] = bytes(len(data) // 2 - 4)
