@@ -39,7 +39,7 @@ from . import register_source
 from .base import Collector, SourceInfo, bad
 from .errors import LayoutError, SkipReport
 from .labels import LABELS
-from .metadata import Row, parse_rows, read_card, read_label_map
+from .metadata import LabelMap, Row, parse_rows, read_card, read_label_map
 from .record import Utterance
 from .walk import searched, walk_files
 
@@ -221,14 +221,15 @@ def _alike(relpath: str) -> str:
 
 
 def source_info(
-    name: str, spec: AudioFolder, records: list[Utterance], labels: dict, card: dict, metadata: Path
+    name: str, spec: AudioFolder, records: list[Utterance], labels: LabelMap, card: dict, metadata: Path
 ) -> SourceInfo:
     """What the registry, ``prepare.json`` and the dataset card say about the user's corpus."""
     license = spec.license or card.get("license") or DEFAULT_LICENSE
     license = ", ".join(license) if isinstance(license, list) else str(license)
     groups = sorted({r.group for r in records})
     mapping = (
-        "; ".join(f"{user} -> {'+'.join(t)}" for user, t in sorted(labels.items())) or "shared label names as given"
+        "; ".join(f"{user} -> {'+'.join(t)}" for user, t in sorted(labels.shown().items()))
+        or "shared label names as given"
     )
     title = str(card.get("pretty_name") or f"{name}: a user corpus (audiofolder)")
     cite = f"@misc{{{name},\n  title={{{title}}},\n  note={{a user's own corpus; licence: {license}}}\n}}"

@@ -44,12 +44,26 @@ class Row:
     fields: dict  # language, age_group, age, gender, speaker_id, official_split, text
 
 
-def read_label_map(source) -> dict[str, tuple[str, ...]]:
-    """``{user label (case-folded): shared labels}`` from a JSON object or two-column CSV file (or a
-    mapping): user labels match in any case, as shared label names do; a target outside the shared
-    labels, or two keys that differ only in case and map differently, is an error naming the file."""
+class LabelMap(dict):
+    """``{user label (case-folded): shared labels}``, and :attr:`spelling`: each key as the map writes
+    it (``Angry``), for what is shown to people (a card's mapping)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.spelling: dict[str, str] = {}
+
+    def shown(self) -> dict[str, tuple[str, ...]]:
+        """The map with its keys as written."""
+        return {self.spelling.get(key, key): targets for key, targets in self.items()}
+
+
+def read_label_map(source) -> LabelMap:
+    """``{user label (case-folded): shared labels}`` (a :class:`LabelMap`) from a JSON object or
+    two-column CSV file (or a mapping): user labels match in any case, as shared label names do; a
+    target outside the shared labels, or two keys that differ only in case and map differently, is
+    an error naming the file."""
     if source is None:
-        return {}
+        return LabelMap()
     path = None if isinstance(source, Mapping) else Path(source).expanduser()
     where = path or Path("<label map>")
     try:
@@ -66,7 +80,7 @@ def read_label_map(source) -> dict[str, tuple[str, ...]]:
             f"cannot read the label map ({err})",
             'write it as a JSON object {"your label": "shared label"} or a CSV with a header and two columns',
         ) from err
-    out = {}
+    out = LabelMap()
     for user, target in items:
         if isinstance(target, str | list | tuple):  # one shared label, or several
             targets = (target,) if isinstance(target, str) else tuple(target)
@@ -89,6 +103,7 @@ def read_label_map(source) -> dict[str, tuple[str, ...]]:
                 "label names match in any case: keep one entry for them",
             )
         out[key] = targets
+        out.spelling.setdefault(key, str(user).strip())
     return out
 
 

@@ -258,8 +258,10 @@ def test_label_map_keys_match_in_any_case_and_ages_may_have_a_decimal_comma(tmp_
     csv.writer(out, delimiter=";").writerows(rows)
     (own / "metadata.csv").write_text(out.getvalue(), encoding="utf-8")
     by_file = {r.id.removeprefix(f"{NAME}/"): r for r in loaders.load(NAME, own)}
+    notes = loaders.SOURCES[NAME].notes  # the card shows the map as the user wrote it (it showed "senang")
     expected = {r.id.removeprefix(f"{NAME}/"): r.emotions for r in loaders.load(NAME, root)}
     assert {name: r.emotions for name, r in by_file.items()} == expected  # "Senang" in the map maps "senang"
+    assert all(f"{k.capitalize()} -> " in notes and f" {k} -> " not in notes for k in mapping), notes
     assert by_file[rows[first][0]].age == 70.5 and by_file[rows[first][0]].age_group == "eld"
     # two spellings of one label mapped differently: which one was meant is the user's to say
     (own / "label_map.json").write_text(json.dumps({**mapping, "SEDIH": "anger"}))
