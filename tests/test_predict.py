@@ -200,6 +200,7 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
         ([str(probe), str(audio_dir)], "a probe (a head on frozen features"),
         ([str(mixed), str(audio_dir)], "holds both a fine-tuned model (config.json) and a probe (probe.json)"),
         ([ours, str(audio_dir), "--output", str(tmp_path / "p.txt")], "use .csv or .jsonl"),
+        ([ours, str(audio_dir), "-o", str(tmp_path / "p.txt")], "use .csv or .jsonl"),  # -o as scan's and prepare's
         ([ours, str(audio_dir), "--hop-s", "3", "--window-s", "2"], "hop_s must be in (0, window_s=2.0]"),
         ([ours, str(audio_dir), "--window-s", "inf", "--hop-s", "inf"], "window_s must be a finite number, not inf"),
         ([ours, str(audio_dir), "--output", str(audio_dir.parent)], "is a folder; give a file name"),

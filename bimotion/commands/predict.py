@@ -30,7 +30,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files and folders (searched recursively)")
     parser.add_argument("--model", required=True, metavar="DIR_OR_HUB_ID", help="a fine-tuned model folder or Hub id")
     parser.add_argument(
-        "--output", metavar="FILE", default=None, help="FILE.csv or FILE.jsonl (default: CSV on stdout)"
+        "--output", "-o", metavar="FILE", default=None, help="FILE.csv or FILE.jsonl (default: CSV on stdout)"
     )
     names = parser.add_mutually_exclusive_group()
     names.add_argument("--labels", choices=["paper"], default=None,
