@@ -66,9 +66,12 @@ def test_scan_writes_one_json_object_per_utterance(small_corpora, tmp_path, caps
     records = read_manifest(manifest)
     assert [r.id for r in records] == [r["id"] for r in rows]
     out = capsys.readouterr().out
-    assert "total" in out and f"{len(rows)} utterances" in out
+    assert "total" in out and f"{len(rows)} utterances -> {manifest} in" in out
     for name in READERS:
         assert name in out
+    assert main(argv) == 0  # a second run replaces the manifest, and says so
+    assert f"{len(rows)} utterances -> {manifest} (replacing the file that was there) in" in capsys.readouterr().out
+    assert manifest.read_text(encoding="utf-8").splitlines() == lines
 
 
 def test_scan_reports_bad_files_by_reason(tmp_path, capsys):

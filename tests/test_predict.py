@@ -78,7 +78,8 @@ def _csv(path):
 def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(models, audio_dir, tmp_path, capsys):
     out_csv, out_jsonl = tmp_path / "p.csv", tmp_path / "p.jsonl"
     assert main(["predict", "--model", str(models["ours"]), str(audio_dir), "--output", str(out_csv), *OPTIONS]) == 0
-    assert "1 file(s) below the folders are not audio" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "1 file(s) below the folders are not audio" in err and f"per window -> {out_csv}:" in err
     rows = _csv(out_csv)
     assert list(rows[0]) == ["file", "start_s", "end_s", *TRAINED, "predicted"]
     for name, duration_s in DURATIONS_S.items():
@@ -100,6 +101,10 @@ def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(
         {k: float(r[k]) for k in TRAINED} for r in rows
     ]  # same inputs, same outputs
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv", "p.jsonl"]  # no .partial left
+    capsys.readouterr()
+    assert main(["predict", "--model", str(models["ours"]), str(audio_dir), "-o", str(out_csv), *OPTIONS]) == 0
+    assert f"per window -> {out_csv} (replacing the file that was there):" in capsys.readouterr().err
+    assert _csv(out_csv) == rows
 
 
 def test_untrained_labels_are_never_reported_even_at_threshold_zero(models, audio_dir, capfd):

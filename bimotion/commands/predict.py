@@ -30,7 +30,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files and folders (searched recursively)")
     parser.add_argument("--model", required=True, metavar="DIR_OR_HUB_ID", help="a fine-tuned model folder or Hub id")
     parser.add_argument(
-        "--output", "-o", metavar="FILE", default=None, help="FILE.csv or FILE.jsonl (default: CSV on stdout)"
+        "--output",
+        "-o",
+        metavar="FILE",
+        default=None,
+        help="FILE.csv or FILE.jsonl, replaced if it exists (default: CSV on stdout)",
     )
     names = parser.add_mutually_exclusive_group()
     names.add_argument("--labels", choices=["paper"], default=None,
@@ -53,9 +57,9 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from bimotion.predict import PredictError, PredictReport, RowWriter, output_format, predict_files
 
-    from .source_args import write_skip_list
+    from .source_args import replacing, write_skip_list
 
-    report = PredictReport()
+    report, replaced = PredictReport(), replacing(args.output)
     if args.vad_threshold_db is not None and args.segment != "vad":  # it would be ignored
         print(
             "error: --vad-threshold-db sets the voice level of --segment vad: give --segment vad too", file=sys.stderr
@@ -90,7 +94,7 @@ def run(args) -> int:
     if report.skipped and not args.output:  # no file to put the list beside: every skipped file is printed
         report.skipped.max_examples = max(report.skipped.counts.values())
     where = args.output or "stdout"
-    print(f"scores of {', '.join(rows.labels)} per window -> {where}: {report.format()}", file=sys.stderr)
+    print(f"scores of {', '.join(rows.labels)} per window -> {where}{replaced}: {report.format()}", file=sys.stderr)
     if args.output:
         write_skip_list(report.skipped, args.output)
     if report.skipped and not report.files:  # nothing was read to its end

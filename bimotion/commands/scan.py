@@ -17,14 +17,16 @@ from pathlib import Path
 
 from loaders import READERS
 
-from .source_args import add_source_arguments, print_skips, sources_of
+from .source_args import add_source_arguments, print_skips, replacing, sources_of
 
 HELP = "read raw corpora into a JSON-lines manifest and print counts"
 
 
 def add_arguments(parser) -> None:
     add_source_arguments(parser)
-    parser.add_argument("--output", "-o", required=True, metavar="FILE", help="manifest to write (.jsonl)")
+    parser.add_argument(
+        "--output", "-o", required=True, metavar="FILE", help="manifest to write (.jsonl); an existing one is replaced"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
@@ -42,6 +44,7 @@ def run(args) -> int:
     if problem:  # before the scan, which may take minutes
         print(f"error: --output {output}: {problem}", file=sys.stderr)
         return 2
+    replaced = replacing(output)
     with Timer() as timer:
         records, report = scan(sources, skip_bad=args.skip_bad, progress=not args.quiet)
     try:
@@ -54,7 +57,7 @@ def run(args) -> int:
         return 2
     print(summary(records))
     rate = len(records) / timer.seconds if timer.seconds else float("inf")
-    print(f"\n{len(records)} utterances -> {output} in {timer.seconds:.1f} s ({rate:.0f} files/s)")
+    print(f"\n{len(records)} utterances -> {output}{replaced} in {timer.seconds:.1f} s ({rate:.0f} files/s)")
     if report.files:
         print(report.format_files())
     print_skips(report, output)

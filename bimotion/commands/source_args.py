@@ -141,6 +141,14 @@ def print_skips(report, output: str | Path) -> None:
     write_skip_list(report, output, "input")
 
 
+def replacing(output: str | Path | None) -> str:
+    """What the summary line adds when ``output`` is a file an earlier run wrote, to be asked before
+    writing: a command's output replaces it, and says so."""
+    if output is None or str(output) == "-" or not Path(output).expanduser().is_file():
+        return ""
+    return " (replacing the file that was there)"
+
+
 def write_skip_list(report, output: str | Path, what: str = "file") -> Path | None:
     """Every input ``report`` (a :class:`loaders.errors.SkipReport`) skipped, in ``OUTPUT.skipped.tsv``
     beside ``output``, named on standard error; when nothing was skipped, a list an earlier run left
