@@ -44,7 +44,10 @@ def build_parser(
     return parser
 
 
-VERBOSE_HELP = "print everything: the libraries' logs, progress bars and warnings (default: quiet)"
+VERBOSE_HELP = (
+    "print everything: the libraries' logs, progress bars and warnings "
+    "(default: one bar per stage, the results, warnings about your files, errors)"
+)
 
 
 def _version(prog: str) -> str:
