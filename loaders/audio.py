@@ -277,12 +277,7 @@ def decode(
     info = probe(path)
     if info.format == "mp4":
         rate = sample_rate_hz or info.sample_rate_hz
-        cmd = [ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate)]
-        proc = subprocess.run(cmd + ["-f", "f32le", "-"], capture_output=True)
-        if proc.returncode != 0:
-            raise _bad(path, "corrupt", f"FFmpeg cannot decode the audio: {proc.stderr.decode()[-300:]}", "replace it")
-        samples = check_level(path, np.frombuffer(proc.stdout, dtype=np.float32))
-        return _to_dtype(samples, dtype), rate
+        return _to_dtype(check_level(path, _mono(path, _ffmpeg_decode(path, rate, info.num_channels))), dtype), rate
     import soundfile
 
     try:
@@ -293,11 +288,35 @@ def decode(
         raise _bad(
             path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
         ) from err
-    mono = downmix(samples)
-    if samples.shape[1] > 1:
-        check_downmix(path, samples, mono)
-    samples = check_level(path, mono)
+    samples = check_level(path, _mono(path, samples))
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate)
+
+
+def ffmpeg_command(path: Path, sample_rate_hz: int, num_channels: int) -> list[str]:
+    """FFmpeg decoding the first sound track of ``path`` to float32 frames of ``num_channels``
+    channels at ``sample_rate_hz`` on standard output: the channels stay apart, so that they are
+    mixed down as every other format's (:func:`loaders.levels.downmix`, which leaves a silent one out)."""
+    return [
+        *(ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn"),
+        *("-ac", str(max(1, num_channels)), "-ar", str(sample_rate_hz), "-f", "f32le", "-"),
+    ]
+
+
+def _ffmpeg_decode(path: Path, sample_rate_hz: int, num_channels: int) -> np.ndarray:
+    proc = subprocess.run(ffmpeg_command(path, sample_rate_hz, num_channels), capture_output=True)
+    if proc.returncode != 0:
+        raise _bad(path, "corrupt", f"FFmpeg cannot decode the audio: {proc.stderr.decode()[-300:]}", "replace it")
+    samples = np.frombuffer(proc.stdout, dtype=np.float32)
+    channels = max(1, num_channels)
+    return samples[: len(samples) - len(samples) % channels].reshape(-1, channels)
+
+
+def _mono(path: Path, channels: np.ndarray) -> np.ndarray:
+    """Frames x channels mixed down (:func:`loaders.levels.downmix`), warning when they cancel."""
+    mono = downmix(channels)
+    if channels.shape[1] > 1:
+        check_downmix(path, channels, mono)
+    return mono
 
 
 def _to_dtype(samples: np.ndarray, dtype: str) -> np.ndarray:

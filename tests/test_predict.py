@@ -7,6 +7,7 @@ import csv
 import json
 import re
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -303,6 +304,28 @@ def test_streamed_decoding_leaves_a_silent_channel_out_as_decode_does(tmp_path):
         streamed = np.concatenate(list(audio_blocks(AudioSource(path, "x", probe(path)), 16000, block_s=0.7)))
         whole, _ = decode(path, 16000)
         assert len(streamed) == len(whole) and np.abs(streamed - whole).max() < 2e-3
+
+
+def test_stereo_mp4_audio_is_mixed_down_as_a_wav_is(tmp_path):
+    """FFmpeg mixed MP4 audio to mono itself, with 0.71 per channel: two equal channels came out 3 dB
+    above the same recording read from a WAV (a loud clip clipped), a dead channel 3 dB below, in
+    prepare and in predict alike."""
+    t = np.arange(3 * 22050) / 22050
+    voice = 0.5 * np.sin(2 * np.pi * 220 * t) * (t > 2.0)
+    for second in (np.zeros_like(voice), voice):
+        wav, m4a = tmp_path / "x.wav", tmp_path / "x.m4a"
+        soundfile.write(wav, np.stack([voice, second], 1), 22050, subtype="PCM_16")
+        subprocess.run(["ffmpeg", "-y", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "aac", "-b:a", "192k", str(m4a)], check=True)  # fmt: skip
+        assert probe(m4a).num_channels == 2
+        reference = _rms_db(decode(wav, 16000)[0])
+        whole, _ = decode(m4a, 16000)
+        streamed = np.concatenate(list(audio_blocks(AudioSource(m4a, "x", probe(m4a)), 16000, block_s=0.7)))
+        assert abs(_rms_db(whole) - reference) < 0.5 and abs(_rms_db(streamed) - reference) < 0.5
+        assert len(streamed) == len(whole) and np.abs(streamed - whole).max() < 2e-3
+
+
+def _rms_db(samples: np.ndarray) -> float:
+    return 10 * np.log10(np.mean(np.square(samples, dtype=np.float64)))
 
 
 @pytest.mark.parametrize("duration_s", [0.3, 2.0, 2.5, 3.0, 7.9])

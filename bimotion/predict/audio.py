@@ -15,13 +15,13 @@ import os
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from loaders.audio import AudioInfo, ClippedAudioWarning, ffmpeg, libsndfile_error, probe
+from loaders.audio import AudioInfo, ClippedAudioWarning, ffmpeg_command, libsndfile_error, probe
 from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
 from loaders.walk import walk_files
@@ -110,30 +110,46 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
     if source.info.format not in AUDIO_FORMATS:
         raise BadFileError(source.path, "not_audio", f"{source.info.format} is not an audio format", "")
     if source.info.format == "mp4" or (source.info.format == "mp3" and not _soundfile_reads_mp3()):
-        for block in _ffmpeg_blocks(source.path, sample_rate_hz, block_s):
-            yield level.check(block)
+        channels = max(1, source.info.num_channels)
+        live = [0]
+        if channels > 1:  # a first pass finds the channels that carry a signal, as for libsndfile's formats
+            live = _live(_ffmpeg_blocks(source.path, sample_rate_hz, block_s, channels), channels)
+        for block in _ffmpeg_blocks(source.path, sample_rate_hz, block_s, channels):
+            yield level.check(_mix(block, live))
     else:
         yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level)
     level.warn()
 
 
 def _live_channels(f, frames: int, path: Path) -> list[int]:
-    """The channels of the open sound file ``f`` that carry a signal somewhere (their peak around each
-    block's mean above :data:`loaders.levels.SILENT_PEAK_DBFS`) or hold NaN/inf (refused later), as
-    :func:`loaders.levels.downmix` keeps them; all when none does.  Leaves ``f`` at its start."""
+    """:func:`_live` of the open sound file ``f``'s blocks; leaves ``f`` at its start."""
     import soundfile
 
-    from loaders.levels import SILENT_PEAK_DBFS
-
-    floor, peaks = 10 ** (SILENT_PEAK_DBFS / 20), np.zeros(f.channels)
     try:
-        for block in f.blocks(blocksize=frames, dtype="float32", always_2d=True):
-            peaks = np.maximum(peaks, np.abs(block - block.mean(axis=0)).max(axis=0))  # NaN stays NaN: kept
+        live = _live(f.blocks(blocksize=frames, dtype="float32", always_2d=True), f.channels)
     except (RuntimeError, soundfile.LibsndfileError) as err:
         raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
     f.seek(0)
+    return live
+
+
+def _live(blocks: Iterable[np.ndarray], channels: int) -> list[int]:
+    """The channels of a file's frames x channels ``blocks`` that carry a signal somewhere (their peak
+    around each block's mean above :data:`loaders.levels.SILENT_PEAK_DBFS`) or hold NaN/inf (refused
+    later), as :func:`loaders.levels.downmix` keeps them; all when none does."""
+    from loaders.levels import SILENT_PEAK_DBFS
+
+    floor, peaks = 10 ** (SILENT_PEAK_DBFS / 20), np.zeros(channels)
+    for block in blocks:
+        if len(block):
+            peaks = np.maximum(peaks, np.abs(block - block.mean(axis=0)).max(axis=0))  # NaN stays NaN: kept
     live = [i for i, peak in enumerate(peaks) if not peak <= floor]
-    return live or list(range(f.channels))
+    return live or list(range(channels))
+
+
+def _mix(block: np.ndarray, live: list[int]) -> np.ndarray:
+    """Frames x channels as mono: the mean of the ``live`` channels."""
+    return block[:, live].mean(axis=1, dtype=np.float32) if len(live) > 1 else block[:, live[0]]
 
 
 def _soundfile_reads_mp3() -> bool:
@@ -164,7 +180,7 @@ def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _L
             except Exception as err:
                 raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
             last = len(block) < frames
-            mono = level.check(block[:, live].mean(axis=1, dtype=np.float32) if len(live) > 1 else block[:, live[0]])
+            mono = level.check(_mix(block, live))
             if stream is not None:
                 mono = np.clip(stream.resample_chunk(np.ascontiguousarray(mono), last=last), -1.0, 1.0)
             if len(mono):
@@ -173,19 +189,20 @@ def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _L
                 return
 
 
-def _ffmpeg_blocks(path: Path, sample_rate_hz: int, block_s: float) -> Iterator[np.ndarray]:
-    """Blocks of FFmpeg's mono float output at ``sample_rate_hz`` (the command of
+def _ffmpeg_blocks(path: Path, sample_rate_hz: int, block_s: float, channels: int) -> Iterator[np.ndarray]:
+    """Blocks of frames x ``channels`` of FFmpeg's float output at ``sample_rate_hz`` (the command of
     :func:`loaders.audio.decode`), read from a pipe; the process never outlives the generator."""
-    cmd = [ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(sample_rate_hz)]
-    nbytes = 4 * max(1, int(block_s * sample_rate_hz))
+    cmd = ffmpeg_command(path, sample_rate_hz, channels)
+    frame_bytes = 4 * channels
+    nbytes = frame_bytes * max(1, int(block_s * sample_rate_hz))
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(cmd + ["-f", "f32le", "-"], stdout=subprocess.PIPE, stderr=errors)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
         try:
             while True:
                 data = proc.stdout.read(nbytes)
-                usable = len(data) - len(data) % 4
+                usable = len(data) - len(data) % frame_bytes
                 if usable:
-                    yield np.frombuffer(data[:usable], dtype=np.float32).copy()
+                    yield np.frombuffer(data[:usable], dtype=np.float32).reshape(-1, channels).copy()
                 if len(data) < nbytes:
                     break
             if proc.wait() != 0:
