@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -227,6 +227,22 @@ def licences_of(corpora, info: dict | None = None) -> tuple[dict[str, str], list
         else:
             unknown.append(corpus)
     return found, unknown
+
+
+def sharing_licences(
+    corpora: Iterable[str], synthetic: Container[str], info: dict | None = None
+) -> tuple[list[str], dict[str, str], list[str]]:
+    """``(generated corpora, {corpus: licence}, corpora whose licence is unknown here)`` of what is
+    shared: those of ``corpora`` in ``synthetic`` are generated (:func:`synthetic_warnings` words
+    them), and a generated copy of one of the seven has bimotion's licence
+    (:func:`loaders.synthetic.generated_copy`), so only the others' licences are looked up
+    (:func:`licences_of`, with ``info`` as there).  The one split of ``bimotion push`` of a dataset,
+    of a model, and of training for the Hub."""
+    from loaders.synthetic import generated_copy
+
+    corpora = list(dict.fromkeys(corpora))
+    found, unknown = licences_of([c for c in corpora if not generated_copy(c, synthetic)], info)
+    return [c for c in corpora if c in synthetic], found, unknown
 
 
 def licence_warnings(licenses: dict[str, str]) -> list[str]:

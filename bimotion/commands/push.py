@@ -63,13 +63,11 @@ def licence_warnings(out_dir) -> list[str]:
     are generated (``prepare.json``'s ``synthetic``; a copy of one of the seven has bimotion's licence)."""
     from bimotion.data.layout import read_info
     from bimotion.hub import licence_warnings as warnings_of
-    from bimotion.hub import licences_of, synthetic_warnings
-    from loaders.synthetic import generated_copy
+    from bimotion.hub import sharing_licences, synthetic_warnings
 
     info = read_info(out_dir)
-    synthetic = info.get("synthetic") or {}
-    found = licences_of([c for c in info["corpora"] if not generated_copy(c, synthetic)], info)[0]
-    return synthetic_warnings(synthetic, "dataset") + warnings_of(found)
+    generated, found, _ = sharing_licences(info["corpora"], info.get("synthetic") or {}, info)
+    return synthetic_warnings(generated, "dataset") + warnings_of(found)
 
 
 def is_model_folder(folder) -> bool:
@@ -129,15 +127,12 @@ def model_licence_warnings(model_dir) -> list[str]:
 
     from bimotion.card_metadata import restricted
     from bimotion.hub import licence_warnings as warnings_of
-    from bimotion.hub import licences_of, synthetic_warnings
-    from loaders.synthetic import generated_copy
+    from bimotion.hub import sharing_licences, synthetic_warnings
 
     summary = read_scores(model_dir)
-    generated = {c for corpora in (summary.get("synthetic") or {}).values() for c in corpora}
-    real = [c for c in summary["train_corpora"] if not generated_copy(c, generated)]
-    licences, unknown = licences_of(real)
-    warnings = synthetic_warnings([c for c in summary["train_corpora"] if c in generated], "model")
-    warnings += warnings_of(licences)
+    synthetic = {c for corpora in (summary.get("synthetic") or {}).values() for c in corpora}
+    generated, licences, unknown = sharing_licences(summary["train_corpora"], synthetic)
+    warnings = synthetic_warnings(generated, "model") + warnings_of(licences)
     card_licence = ModelCard.load(Path(model_dir) / "README.md").data.license if unknown else None
     if unknown and (card_licence is None or restricted(card_licence)):
         warnings.append(

@@ -360,8 +360,7 @@ def warn_licences(data_args: DataArguments, train_configs: Iterable[str]) -> Non
     import sys
 
     from bimotion.data.layout import is_prepared, read_info
-    from bimotion.hub import licence_warnings, licences_of, synthetic_warnings
-    from loaders.synthetic import generated_copy
+    from bimotion.hub import licence_warnings, sharing_licences, synthetic_warnings
 
     licenses, unknown, generated = {}, [], []
     shards = parse_mixture(split_list(list(train_configs))).shards
@@ -369,9 +368,8 @@ def warn_licences(data_args: DataArguments, train_configs: Iterable[str]) -> Non
         path = getattr(data_args, bench)
         info = read_info(path) if path and is_prepared(path) else None
         corpora = [s.corpus for s in shards if s.benchmark == bench]
-        synthetic = (info or {}).get("synthetic") or {}
-        generated += [c for c in corpora if c in synthetic]
-        found, missing = licences_of([c for c in corpora if not generated_copy(c, synthetic)], info)
+        made, found, missing = sharing_licences(corpora, (info or {}).get("synthetic") or {}, info)
+        generated += made
         licenses.update(found)
         unknown += missing
     warnings = licence_warnings(licenses) + [
