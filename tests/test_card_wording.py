@@ -365,3 +365,23 @@ def test_grid_tables_and_heat_map_of_generated_data_say_so(prepared, tmp_path):
     md = render_markdown(real, paper.TABLE3)
     assert md.splitlines()[0] == f"### {paper.TABLE3.title}" and "synthetic" not in md.lower()
     assert "| paper | Δ |" in md and heatmap_data(real)["synthetic"] == []
+
+
+def test_a_grids_reports_ask_each_datasets_record_once(tmp_path, monkeypatch):
+    """Every table's Markdown, CSV and LaTeX, the heat map and the demo's printout ask which data is
+    generated; a Hub dataset's prepare.json was downloaded for each of those asks (a dozen per run),
+    and is now read once per dataset for the whole grid."""
+    from bimotion.commands.demo import _compact_tables
+    from bimotion.data import layout
+    from bimotion.grid.report import write_reports
+
+    asked = []
+    records = {"my-lab/bimotion": {"synthetic": {"tess": "gen"}}, "my-lab/yuemotion": {"synthetic": {"yuemotion": "g"}}}
+    monkeypatch.setattr(layout, "recorded_info", lambda source: asked.append(source) or records.get(source))
+    result = fake_grid(tmp_path, {"bimotion": "my-lab/bimotion", "yuemotion": "my-lab/yuemotion", "cache_dir": "c"})
+    assert len(result.plan.tables) > 1
+    write_reports(result)
+    printed = _compact_tables(result)
+    assert sorted(asked) == ["my-lab/bimotion", "my-lab/yuemotion"]
+    assert printed.count("synthetic demo data: not comparable with the paper") == len(result.plan.tables)
+    assert "synthetic demo data" in (tmp_path / "tables" / "table3.md").read_text(encoding="utf-8").splitlines()[0]

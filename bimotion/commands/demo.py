@@ -282,7 +282,7 @@ def _compact_tables(result) -> str:
     """Each table's weighted F1 (%) per row and test group, the row average and the chance levels, aligned;
     † marks a score at or below its test set's chance level, * a model that never trained on some of
     the test set's labels."""
-    from bimotion.grid.plan import marked_title, synthetic_corpora
+    from bimotion.grid.plan import marked_title
     from loaders.tables import aligned
 
     def num(value, chance=None, untrained=()) -> str:
@@ -308,9 +308,7 @@ def _compact_tables(result) -> str:
         if has_avg and None not in chances:
             chances.append(sum(chances) / len(chances))
         rows.append(["chance level"] + [num(v) for v in chances])
-        blocks.append(
-            f"{marked_title(table.title, synthetic_corpora(result.plan, result.sources, table))}\n{aligned(rows)}"
-        )
+        blocks.append(f"{marked_title(table.title, result.synthetic(table))}\n{aligned(rows)}")
     from bimotion.training.metrics import CHANCE, DAGGER
 
     notes = [f"{DAGGER} at or below the test set's chance level ({CHANCE})"]

@@ -28,7 +28,7 @@ from ..mixture import parse_mixture
 from ..paper import GROUPS, TABLES
 from ..registry import age_group_name, find_config, group_name, language_name
 from ..training.metrics import CHANCE, DAGGER
-from .plan import marked_title, synthetic_corpora
+from .plan import marked_title
 
 _BENCHMARK_NAMES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
 
@@ -120,7 +120,7 @@ def heatmap_data(result) -> dict:
     relation = [[_relation(m.shards, parse_mixture(t).shards) for t in tests] for m in models]
     return {"models": [m.name for m in models], "tests": tests, "values": values, "chance": chance,
             "model_names": [mixture_name(m.name) for m in models], "test_names": [mixture_name(t) for t in tests],
-            "relation": relation, "synthetic": synthetic_corpora(result.plan, result.sources)}  # fmt: skip
+            "relation": relation, "synthetic": result.synthetic()}  # fmt: skip
 
 
 def write_csv(data: dict, path: Path) -> Path:

@@ -77,12 +77,11 @@ class Plan:
         }
 
 
-def synthetic_corpora(plan: Plan, sources: Mapping[str, str], table: Table | None = None) -> list[str]:
-    """The generated corpora (the prepared folders' ``synthetic``, :func:`bimotion.data.layout.synthetic_data`)
-    among the data of ``table``'s models and test sets, or of every model and test set of ``plan``."""
-    from ..data.layout import synthetic_data
-
-    generated = synthetic_data({name: folder for name, folder in sources.items() if name != "cache_dir"})
+def synthetic_corpora(plan: Plan, generated: Mapping[str, Mapping[str, str]], table: Table | None = None) -> list[str]:
+    """The generated corpora (``generated``: the prepared folders' ``synthetic``,
+    :func:`bimotion.data.layout.synthetic_data`, read once per grid by
+    :attr:`bimotion.grid.report.GridResult.generated`) among the data of ``table``'s models and test
+    sets, or of every model and test set of ``plan``."""
     if table is None:
         shards = [s for m in plan.models for s in m.shards] + plan.test_shards
     else:

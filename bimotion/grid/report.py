@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,19 @@ class GridResult:
 
     def markdown(self) -> str:
         return "\n\n".join(render_markdown(self, t) for t in self.plan.tables)
+
+    @cached_property
+    def generated(self) -> dict[str, dict[str, str]]:
+        """``{benchmark: {corpus: generator}}`` of the generated data among ``sources``
+        (:func:`~bimotion.data.layout.synthetic_data`): each dataset's prepare.json is read once (a
+        Hub dataset's is asked of the Hub), however many tables, printouts and heat maps ask."""
+        from ..data.layout import synthetic_data
+
+        return synthetic_data({name: folder for name, folder in self.sources.items() if name != "cache_dir"})
+
+    def synthetic(self, table: Table | None = None) -> list[str]:
+        """The generated corpora among ``table``'s data, or the whole grid's (:func:`~.plan.synthetic_corpora`)."""
+        return synthetic_corpora(self.plan, self.generated, table)
 
 
 def _at_chance(summary: Mapping) -> bool:
@@ -112,7 +126,7 @@ def _notes(result: GridResult, table: Table) -> list[str]:
         f"{METRIC_WORDS[cfg.metric]}. Ours: {ours}, [{100 * cfg.confidence:g}% bootstrap CI over {RESAMPLED}, "
         f"{cfg.bootstrap_samples} resamples]; Δ = ours − paper; – = not in the paper.",
     ]
-    if synthetic := synthetic_corpora(result.plan, result.sources, table):
+    if synthetic := result.synthetic(table):
         notes.insert(0, f"{SYNTHETIC.capitalize()}. Its data are generated copies of {', '.join(synthetic)}, not "
                         "the corpora; the paper and Δ columns show the layout only.")  # fmt: skip
     notes.append(
@@ -138,11 +152,11 @@ def _notes(result: GridResult, table: Table) -> list[str]:
 
 def _title(result: GridResult, table: Table) -> str:
     """The table's title, marked when its data is generated (:func:`~.plan.marked_title`)."""
-    return marked_title(table.title, synthetic_corpora(result.plan, result.sources, table))
+    return marked_title(table.title, result.synthetic(table))
 
 
 def render_markdown(result: GridResult, table: Table) -> str:
-    head, mark = ["Training data"], " (not comparable)" if synthetic_corpora(result.plan, result.sources, table) else ""
+    head, mark = ["Training data"], " (not comparable)" if result.synthetic(table) else ""
     for h in _headers(table):
         head += [f"{h} (ours)", f"paper{mark}", f"Δ{mark}"]
     lines = [f"### {_title(result, table)}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
