@@ -25,8 +25,8 @@ from .mp4 import probe_mp4
 LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
 __all__ = [
-    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "ffmpeg", "libsndfile_error",
-    "needs_ffmpeg", "probe", "resample", "sniff",
+    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "ffmpeg", "ffmpeg_command",
+    "libsndfile_error", "needs_ffmpeg", "probe", "resample", "sniff",
 ]  # fmt: skip
 
 
