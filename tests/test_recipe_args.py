@@ -348,6 +348,40 @@ def test_transformers_default_is_named_only_for_training_arguments(capsys):
     assert "transformers' default" not in _entry(capsys.readouterr().out, "--output_dir")
 
 
+# what the training and data code import: seconds that an argument check need not wait for
+HEAVY = ("torch", "accelerate", "scipy", "datasets", "pyarrow", "pandas", "sklearn", "matplotlib", "umap")
+
+
+def test_the_argument_module_imports_neither_torch_nor_transformers():
+    """What the checks and the argument dataclasses need is light; `SERTrainingArguments` (which
+    imports torch) is handed out from `bimotion.training.args` on first use, as before."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import bimotion.training.args, bimotion.training.parsing, bimotion.training.spec; "
+        "print(sorted(m for m in ('torch', 'transformers', *" + repr(HEAVY) + ") if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip() == "[]", done
+
+
+def test_training_arguments_pickled_under_their_old_module_still_load(tmp_path):
+    """`training_args.bin` in a model folder or checkpoint written before `SERTrainingArguments` moved
+    to its own module names `bimotion.training.args.SERTrainingArguments`."""
+    import pickle
+
+    from bimotion.training.args import SERTrainingArguments
+    from bimotion.training.training_args import SERTrainingArguments as moved
+
+    assert SERTrainingArguments is moved
+    saved = pickle.dumps(SERTrainingArguments(output_dir=str(tmp_path), learning_rate=1e-3), protocol=0)
+    old = saved.replace(b"bimotion.training.training_args\n", b"bimotion.training.args\n")
+    assert old != saved
+    loaded = pickle.loads(old)
+    assert type(loaded) is moved and loaded.learning_rate == 1e-3
+
+
 def test_arguments_from_a_yaml_or_json_file_then_flags(paths, tmp_path):
     """As the transformers examples: `python recipes/train.py args.yaml` (flags after it override it)."""
     import json

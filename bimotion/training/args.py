@@ -2,18 +2,18 @@
 hyper-parameters as defaults: AdamW, learning rate 5e-5, dropout 0.1, 20 epochs, batch size 8,
 early stopping after 5 epochs without improvement, seed 0, best model on validation loss.
 
-The model, data and run sections live in :mod:`.spec` (plain dataclasses); :func:`to_spec` turns
-parsed arguments into the :class:`~.spec.TrainSpec` that :func:`bimotion.training.run.train` takes.
-Every check here raises :class:`ArgumentError` before any data is read."""
+The model, data and run sections live in :mod:`.spec` (plain dataclasses), ``SERTrainingArguments`` in
+:mod:`.training_args` (imported from here on first use); :func:`to_spec` turns parsed arguments into
+the :class:`~.spec.TrainSpec` that :func:`bimotion.training.run.train` takes.  Every check here raises
+:class:`ArgumentError` before any data is read, and importing this module imports neither torch nor
+``transformers``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Any
-
-from transformers import TrainingArguments
+from typing import TYPE_CHECKING, Any
 
 from bimotion.hub import is_hub_id
 from bimotion.mixture import Mixture, parse_mixture
@@ -28,7 +28,6 @@ from .data_checks import (
     register_prepared,
     split_list,
 )
-from .loss import REDUCTIONS
 from .parsing import (
     DROPOUT,
     NON_NEGATIVE,
@@ -44,6 +43,9 @@ from .parsing import (
 )
 from .report import scores_report
 from .spec import DataArguments, ModelArguments, RunArguments, TrainSpec
+
+if TYPE_CHECKING:
+    from .training_args import SERTrainingArguments
 
 __all__ = [
     "ArgumentError",
@@ -67,83 +69,14 @@ __all__ = [
 ]
 
 
-@dataclass
-class SERTrainingArguments(TrainingArguments):
-    """``TrainingArguments`` with the paper's defaults; ``--metric_for_best_model`` is the selection
-    criterion (``loss``, the paper's, or ``weighted_f1``)."""
+def __getattr__(name: str):
+    """``SERTrainingArguments`` on first use: ``transformers.TrainingArguments`` imports torch and
+    accelerate, seconds that a recipe without training arguments, or a check's error, need not wait."""
+    if name == "SERTrainingArguments":
+        from .training_args import SERTrainingArguments
 
-    output_dir: str | None = field(
-        default=None,
-        metadata={"help": "where checkpoints, the model, scores.json and the card go (default: results/<run>)"},
-    )
-    num_train_epochs: float = field(default=20.0, metadata={"help": "the paper's: 20 epochs"})
-    per_device_train_batch_size: int = field(default=8, metadata={"help": "the paper's: 8 clips per process and step"})
-    per_device_eval_batch_size: int = field(default=8, metadata={"help": "clips per process in evaluation"})
-    learning_rate: float = field(default=5e-5, metadata={"help": "the paper's: AdamW at 5e-5, linear decay"})
-    seed: int = field(default=0, metadata={"help": "the paper's: 0; also seeds the new head"})
-    eval_strategy: str = field(default="epoch", metadata={"help": "evaluate on validation after every epoch"})
-    save_strategy: str = field(default="epoch", metadata={"help": "a checkpoint per epoch (resumable)"})
-    logging_steps: float = field(default=50, metadata={"help": "log the loss every N steps"})
-    save_total_limit: int | None = field(default=2, metadata={"help": "checkpoints kept (the best one too)"})
-    load_best_model_at_end: bool = field(default=True, metadata={"help": "keep the best validation model"})
-    metric_for_best_model: str | None = field(
-        default="loss", metadata={"help": "selection: loss (the paper's), weighted_f1 or weighted_f1_<group>"}
-    )
-    train_sampling_strategy: str = field(
-        default="group_by_length", metadata={"help": "batches of similar durations (the duration_s column)"}
-    )
-    length_column_name: str = field(default="duration_s", metadata={"help": "the prepared datasets' duration column"})
-    remove_unused_columns: bool = field(default=False, metadata={"help": "the collator reads the audio column"})
-    label_names: list[str] | None = field(
-        default_factory=lambda: ["labels", "label_mask", "row"], metadata={"help": "what the loss and metrics read"}
-    )
-    ddp_find_unused_parameters: bool | None = field(
-        default=None,
-        metadata={
-            "help": "default: on exactly when a parameter can miss a step's gradient (layerdrop above 0, or "
-            "SpecAugment's mask embedding without time masking); off otherwise: saves DDP a graph traversal per step"
-        },
-    )
-    hub_private_repo: bool | None = field(
-        default=None, metadata={"help": "the model repository is private unless this is false or --public is given"}
-    )
-    public: bool = field(
-        default=False, metadata={"help": "with --push_to_hub: create the model repository public (default: private)"}
-    )
-    max_batch_duration_s: float | None = field(
-        default=None,
-        metadata={
-            "help": "training batches of at most this many padded audio-seconds per device (clips x the longest "
-            "cropped clip), length-grouped, instead of per_device_train_batch_size clips: fewer, fuller batches on a GPU"
-        },
-    )
-    loss_reduction: str = field(
-        default="annotated",
-        metadata={
-            "help": "annotated: each clip's BCE is the mean over its annotated labels; label_space: the same "
-            "divided by the 13 labels, as the authors' code (gradient clipping then bites less often)"
-        },
-    )
-
-    def __post_init__(self):
-        if self.public and self.hub_private_repo:
-            raise ValueError("--public contradicts --hub_private_repo true: give one of them")
-        if self.loss_reduction not in REDUCTIONS:
-            raise ValueError(f"--loss_reduction must be one of {list(REDUCTIONS)}, not {self.loss_reduction!r}")
-        # never left to the Hub's default (public): private unless asked otherwise
-        self.hub_private_repo = not self.public and self.hub_private_repo is not False
-        self.output_dir_given = self.output_dir is not None
-        super().__post_init__()
-
-    def __getstate__(self) -> dict:
-        """What pickling keeps (``Trainer`` saves these arguments as ``training_args.bin`` in the model
-        folder and every checkpoint, which ``--push_to_hub`` uploads): everything but the secrets, as
-        ``TrainingArguments.to_dict`` does. The token stays on this object for publishing."""
-        state = dict(self.__dict__)
-        for key in state:
-            if key.endswith("_token"):
-                state[key] = None
-        return state
+        return SERTrainingArguments
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def training_values(training_args: SERTrainingArguments) -> dict[str, Any]:

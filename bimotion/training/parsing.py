@@ -1,8 +1,8 @@
 """The recipes' command line, like the ``transformers`` examples': :func:`parse_arguments` (one usage
 error line for any bad value, a file of arguments, a short ``--help`` with the recipe's docstring and
 our defaults, ``--help_all``, ``--verbose``).  The argument dataclasses and their checks are
-:mod:`.args` (which re-exports these names).  Importing this module is light (``transformers`` is
-imported when a parser is described), so a check that raises :class:`ArgumentError` answers at once."""
+:mod:`.args` (which re-exports these names).  Importing this module is light (neither ``transformers``
+nor torch), so a check that raises :class:`ArgumentError` answers at once."""
 
 from __future__ import annotations
 
@@ -175,8 +175,7 @@ def _describe(parser, doc: str | None, *, full: bool, shown=None) -> None:
     """The recipe's docstring as the description; unless ``full``, hide the ``TrainingArguments`` flags
     that keep transformers' defaults (except :data:`COMMON_FLAGS`), or, given ``shown``, every flag but
     the first dataclass's and those; and say how to see them."""
-    from transformers import TrainingArguments
-
+    TrainingArguments = _training_arguments()
     parser.formatter_class = _HelpFormatter
     if doc and not parser.description:
         parser.description = doc.replace("``", "`").strip()
@@ -222,9 +221,22 @@ def _describe(parser, doc: str | None, *, full: bool, shown=None) -> None:
         )
 
 
+def _training_arguments() -> type:
+    """``transformers.TrainingArguments`` if it is imported, else a stand-in class: a parser none of
+    whose dataclasses subclasses it (probe.py, project.py, grid.py) need not import torch and
+    accelerate with it for its ``--help``."""
+    module = sys.modules.get("transformers.training_args")
+    return module.TrainingArguments if module is not None else _NoTrainingArguments
+
+
+@dataclass
+class _NoTrainingArguments:
+    """No fields: what :func:`_describe` hides and :func:`_own_fields` leaves out when no dataclass is
+    a ``TrainingArguments``."""
+
+
 def _own_fields(dtype) -> set[str]:
     """The fields ``dtype`` declares itself (for a ``TrainingArguments`` subclass: its changed defaults and new flags)."""
-    from transformers import TrainingArguments
-
+    TrainingArguments = _training_arguments()
     base = TrainingArguments.__dataclass_fields__ if issubclass(dtype, TrainingArguments) else {}
     return {name for name, f in dtype.__dataclass_fields__.items() if base.get(name) is not f}

@@ -1,0 +1,90 @@
+"""``SERTrainingArguments``: ``transformers.TrainingArguments`` with the paper's defaults.  Its own
+module because ``TrainingArguments`` imports torch and accelerate (seconds): :mod:`.args` hands it out
+on first use, so a recipe that needs no training arguments, or a check's error, does not wait for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from transformers import TrainingArguments
+
+from .loss import REDUCTIONS
+
+
+@dataclass
+class SERTrainingArguments(TrainingArguments):
+    """``TrainingArguments`` with the paper's defaults; ``--metric_for_best_model`` is the selection
+    criterion (``loss``, the paper's, or ``weighted_f1``)."""
+
+    output_dir: str | None = field(
+        default=None,
+        metadata={"help": "where checkpoints, the model, scores.json and the card go (default: results/<run>)"},
+    )
+    num_train_epochs: float = field(default=20.0, metadata={"help": "the paper's: 20 epochs"})
+    per_device_train_batch_size: int = field(default=8, metadata={"help": "the paper's: 8 clips per process and step"})
+    per_device_eval_batch_size: int = field(default=8, metadata={"help": "clips per process in evaluation"})
+    learning_rate: float = field(default=5e-5, metadata={"help": "the paper's: AdamW at 5e-5, linear decay"})
+    seed: int = field(default=0, metadata={"help": "the paper's: 0; also seeds the new head"})
+    eval_strategy: str = field(default="epoch", metadata={"help": "evaluate on validation after every epoch"})
+    save_strategy: str = field(default="epoch", metadata={"help": "a checkpoint per epoch (resumable)"})
+    logging_steps: float = field(default=50, metadata={"help": "log the loss every N steps"})
+    save_total_limit: int | None = field(default=2, metadata={"help": "checkpoints kept (the best one too)"})
+    load_best_model_at_end: bool = field(default=True, metadata={"help": "keep the best validation model"})
+    metric_for_best_model: str | None = field(
+        default="loss", metadata={"help": "selection: loss (the paper's), weighted_f1 or weighted_f1_<group>"}
+    )
+    train_sampling_strategy: str = field(
+        default="group_by_length", metadata={"help": "batches of similar durations (the duration_s column)"}
+    )
+    length_column_name: str = field(default="duration_s", metadata={"help": "the prepared datasets' duration column"})
+    remove_unused_columns: bool = field(default=False, metadata={"help": "the collator reads the audio column"})
+    label_names: list[str] | None = field(
+        default_factory=lambda: ["labels", "label_mask", "row"], metadata={"help": "what the loss and metrics read"}
+    )
+    ddp_find_unused_parameters: bool | None = field(
+        default=None,
+        metadata={
+            "help": "default: on exactly when a parameter can miss a step's gradient (layerdrop above 0, or "
+            "SpecAugment's mask embedding without time masking); off otherwise: saves DDP a graph traversal per step"
+        },
+    )
+    hub_private_repo: bool | None = field(
+        default=None, metadata={"help": "the model repository is private unless this is false or --public is given"}
+    )
+    public: bool = field(
+        default=False, metadata={"help": "with --push_to_hub: create the model repository public (default: private)"}
+    )
+    max_batch_duration_s: float | None = field(
+        default=None,
+        metadata={
+            "help": "training batches of at most this many padded audio-seconds per device (clips x the longest "
+            "cropped clip), length-grouped, instead of per_device_train_batch_size clips: fewer, fuller batches on a GPU"
+        },
+    )
+    loss_reduction: str = field(
+        default="annotated",
+        metadata={
+            "help": "annotated: each clip's BCE is the mean over its annotated labels; label_space: the same "
+            "divided by the 13 labels, as the authors' code (gradient clipping then bites less often)"
+        },
+    )
+
+    def __post_init__(self):
+        if self.public and self.hub_private_repo:
+            raise ValueError("--public contradicts --hub_private_repo true: give one of them")
+        if self.loss_reduction not in REDUCTIONS:
+            raise ValueError(f"--loss_reduction must be one of {list(REDUCTIONS)}, not {self.loss_reduction!r}")
+        # never left to the Hub's default (public): private unless asked otherwise
+        self.hub_private_repo = not self.public and self.hub_private_repo is not False
+        self.output_dir_given = self.output_dir is not None
+        super().__post_init__()
+
+    def __getstate__(self) -> dict:
+        """What pickling keeps (``Trainer`` saves these arguments as ``training_args.bin`` in the model
+        folder and every checkpoint, which ``--push_to_hub`` uploads): everything but the secrets, as
+        ``TrainingArguments.to_dict`` does. The token stays on this object for publishing."""
+        state = dict(self.__dict__)
+        for key in state:
+            if key.endswith("_token"):
+                state[key] = None
+        return state
