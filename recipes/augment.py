@@ -32,7 +32,6 @@ from bimotion.training.args import (
     to_spec,
 )
 from bimotion.training.mixtures import MIXTURES, all_groups, resolve_mixture
-from bimotion.training.run import train_and_report
 
 
 @dataclass
@@ -109,6 +108,8 @@ def main(argv=None) -> int:
         )
 
     recipe, model_args, data_args, run_args, training_args = parse_arguments(parser, argv, check)
+    from bimotion.training.run import train_and_report  # torch, datasets: after the arguments are checked
+
     spec = to_spec(
         model_args,
         data_args,

@@ -85,7 +85,6 @@ def grid_config(args: GridArguments):
 
 
 def main(argv=None) -> int:
-    from bimotion.grid.runner import run_grid
     from bimotion.training.args import one_line, parse_arguments
 
     parser = HfArgumentParser(GridArguments)
@@ -100,6 +99,7 @@ def main(argv=None) -> int:
 
     data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     from bimotion.grid.checks import SettingsMismatch
+    from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
 
     try:
         result = run_grid(config, data, args.output_dir, shard=shard)

@@ -30,7 +30,6 @@ from bimotion.training.args import (
     parse_arguments,
     scores_report,
 )
-from bimotion.training.run import infer
 from loaders.errors import DamagedFileError
 
 
@@ -71,6 +70,8 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
 def main(argv=None) -> int:
     parser = HfArgumentParser((InferArguments, DataArguments, SERTrainingArguments))
     recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS)
+    from bimotion.training.run import infer  # torch, datasets: after the arguments are checked
+
     try:
         result = infer(
             recipe.model,

@@ -110,11 +110,11 @@ def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: Pr
 def main(argv=None) -> int:
     from pathlib import Path
 
-    from bimotion.probe.run import train_probe
-
     parser = HfArgumentParser((ProbeRecipeArguments, DataArguments, ProbeArguments))
     shown = PROBE_DATA_FLAGS + tuple(f.name for f in fields(ProbeArguments))
     recipe, data_args, probe_args = parse_arguments(parser, argv, check, shown=shown)
+    from bimotion.probe.run import train_probe  # torch: after the arguments are checked
+
     for seed in recipe.seeds:
         out = Path(recipe.output_dir) / (f"seed{seed}" if len(recipe.seeds) > 1 else "")
         try:

@@ -30,7 +30,6 @@ from bimotion.training.args import (
     parse_arguments,
     to_spec,
 )
-from bimotion.training.run import train_and_report
 
 
 @dataclass
@@ -43,6 +42,8 @@ def main(argv=None) -> int:
     recipe, model_args, data_args, run_args, training_args = parse_arguments(
         parser, argv, lambda recipe, *args: check_training(*args, train_configs=recipe.train_configs)
     )
+    from bimotion.training.run import train_and_report  # torch, datasets: after the arguments are checked
+
     spec = to_spec(model_args, data_args, run_args, training_args, train=recipe.train_configs)
     return train_and_report(spec)
 

@@ -348,8 +348,47 @@ def test_transformers_default_is_named_only_for_training_arguments(capsys):
     assert "transformers' default" not in _entry(capsys.readouterr().out, "--output_dir")
 
 
-# what the training and data code import: seconds that an argument check need not wait for
+# What a recipe's --help or usage error must not wait for: the training and data code's libraries (seconds
+# to import). `TrainingArguments` itself imports torch and accelerate (and, once built, scipy through
+# transformers' model code): the recipes whose arguments include it cannot do without those.
 HEAVY = ("torch", "accelerate", "scipy", "datasets", "pyarrow", "pandas", "sklearn", "matplotlib", "umap")
+WITH_TRAINING_ARGUMENTS = {"train": {"torch", "accelerate", "scipy"}, "augment": {"torch", "accelerate", "scipy"},
+                           "infer": {"torch", "accelerate", "scipy"}}  # fmt: skip
+RUN_RECIPE = """import json, runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit as exit_:
+    print("exit", exit_.code, json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "argv"),
+    [
+        *((name, ["--help"]) for name in ("train", "augment", "infer", "probe", "project", "grid")),
+        ("train", ["--train_configs", "zho_eld", "--bimotion", "/no/such/bimotion"]),  # a check's error
+        ("probe", ["--train_configs", "zho_eld", "--output_dir", "out", "--features", "logmel", "--seeds", "x"]),
+        ("grid", ["--config", "no_such_config"]),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else value,
+)
+def test_help_and_usage_errors_wait_for_no_training_or_data_library(name, argv, tmp_path):
+    """`recipes/train.py --help` took 6 s of CPU: the recipes imported the training code (torch,
+    transformers' Trainer, datasets) before parsing, and the argument module imported torch for
+    `SERTrainingArguments`; probe, project and grid paid for torch without a training argument."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_RECIPE.format(heavy=HEAVY), str(REPO / "recipes" / f"{name}.py"), *argv],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.stdout.splitlines()[-1:] and done.stdout.splitlines()[-1].startswith("exit "), done
+    code, imported = done.stdout.splitlines()[-1].split(" ", 2)[1:]
+    assert code == ("0" if argv == ["--help"] else "2"), done.stderr
+    assert set(json.loads(imported)) <= WITH_TRAINING_ARGUMENTS.get(name, set()), imported
 
 
 def test_the_argument_module_imports_neither_torch_nor_transformers():
