@@ -168,6 +168,16 @@ def test_latex_caption_is_numbered_once_and_says_what_the_markdown_notes_say(tmp
     assert not re.search(r"(?<!\\)[_%]", caption)  # every _ and % escaped
 
 
+def test_latex_prints_comparisons_in_math_mode(tmp_path):
+    """The notes say "sigmoid > 0.5": a bare > in LaTeX's text mode prints as an inverted question
+    mark in the default OT1 font encoding (pdflatex without fontenc T1)."""
+    import re
+
+    tex = render_latex(_result(tmp_path, chance=40.0), paper.TABLE3)
+    assert "sigmoid $>$ 0.5" in tex
+    assert not re.search(r"(?<!\$)[<>]", tex)  # every < and > in math mode
+
+
 def test_confusion_counts_by_hand_and_they_sum_to_the_clips(tmp_path):
     import matplotlib.image
 

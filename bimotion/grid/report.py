@@ -211,8 +211,12 @@ def render_csv(result: GridResult, table: Table) -> str:
 
 
 def _tex(text: str) -> str:
+    """``text`` for LaTeX's text mode: its symbols in math mode (a bare ``>`` or ``<`` prints as ``¿``/``¡``
+    in the default OT1 font encoding), ``_`` and ``%`` escaped."""
     return (
-        text.replace("±", r"$\pm$")
+        text.replace(">", "$>$")
+        .replace("<", "$<$")
+        .replace("±", r"$\pm$")
         .replace("Δ", r"$\Delta$")
         .replace("¬", r"$\neg$")
         .replace("–", "--")
