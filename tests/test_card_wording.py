@@ -350,7 +350,9 @@ def test_grid_tables_and_heat_map_of_generated_data_say_so(prepared, tmp_path):
         assert (
             f"- Synthetic demo data: not comparable with the paper. Its data are generated copies of {generated}," in md
         )
-        assert note in render_latex(result, table).split(r"\caption[", 1)[1].split("]", 1)[0]  # the caption's title
+        tex = render_latex(result, table)
+        assert note in tex.split(r"\caption[", 1)[1].split("]", 1)[0]  # the caption's title
+        assert r"Ours & Paper (not comparable) & $\Delta$ (not comparable)" in tex  # the heads, as in Markdown
     from bimotion.commands.demo import _compact_tables
 
     printed = _compact_tables(result)  # what the demo prints of the tables

@@ -176,6 +176,7 @@ def test_latex_prints_comparisons_in_math_mode(tmp_path):
     tex = render_latex(_result(tmp_path, chance=40.0), paper.TABLE3)
     assert "sigmoid $>$ 0.5" in tex
     assert not re.search(r"(?<!\$)[<>]", tex)  # every < and > in math mode
+    assert r"Ours & Paper & $\Delta$ \\" in tex  # real data: the paper's columns are not marked
 
 
 def test_confusion_counts_by_hand_and_they_sum_to_the_clips(tmp_path):

@@ -242,6 +242,7 @@ def _tex_caption(result: GridResult, table: Table) -> str:
 def render_latex(result: GridResult, table: Table) -> str:
     heads = _headers(table)
     spec = "l" + "rrr" * len(heads)
+    mark = " (not comparable)" if synthetic_corpora(result.plan, result.sources, table) else ""  # as the Markdown's
     lines = [
         r"% requires \usepackage{booktabs}",
         r"\begin{table}[t]",
@@ -253,7 +254,7 @@ def render_latex(result: GridResult, table: Table) -> str:
         r"\toprule",
         "Training data & " + " & ".join(r"\multicolumn{3}{c}{" + _tex(h) + "}" for h in heads) + r" \\",
         "".join(rf"\cmidrule(lr){{{2 + 3 * i}-{4 + 3 * i}}}" for i in range(len(heads))),
-        " & " + " & ".join(["Ours & Paper & $\\Delta$"] * len(heads)) + r" \\",
+        " & " + " & ".join([f"Ours & Paper{mark} & $\\Delta${mark}"] * len(heads)) + r" \\",
         r"\midrule",
     ]
     for row in _rows(result, table):
