@@ -187,11 +187,30 @@ def project(
             }
     labels = spec.labels or [lb for lb in LABELS if any(lb in names for names in test_names)]
     _check_drawn(spec, drawn, labels, log)
+    spec = _marked(spec, sources, drawn)
     stem = out_dir / spec.name
     files = draw(spec, drawn, labels, stem)
     files += _save_points(spec, drawn, labels, stem)
     log(f"[project] wrote {', '.join(str(f) for f in files)}")
     return files
+
+
+def _marked(spec: ProjectionSpec, sources: Mapping[str, str], panels: list[dict]) -> ProjectionSpec:
+    """``spec`` with its title followed by ``— synthetic demo data: not comparable with the paper`` when
+    a drawn clip comes from a generated corpus (the prepared folders' ``synthetic``), as the grid's
+    tables and heat map say it."""
+    from dataclasses import replace
+
+    from loaders.synthetic import NOTE
+
+    from .data.layout import synthetic_data
+
+    generated = synthetic_data({name: folder for name, folder in sources.items() if name != "cache_dir"})
+    corpora = {corpus for bench in generated.values() for corpus in bench}
+    drawn = {str(c) for p in panels for role in ("train", "test") for c in p[f"{role}_meta"]["corpus"]}
+    if not corpora & drawn or NOTE in spec.title:
+        return spec
+    return replace(spec, title=f"{spec.title} — {NOTE}")
 
 
 def _joint_embedding(spec: ProjectionSpec, parts: list[dict]):

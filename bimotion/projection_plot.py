@@ -97,7 +97,7 @@ def figure(spec, panels: list[dict], labels: list[str]):
     width = 56 * columns + 20
     subtitle = [f"features before the last linear layer of {models}",
                 f"test clips: {mixture_name(spec.test)} ({spec.test}) · UMAP to 2-D"]  # fmt: skip
-    fig.suptitle("\n".join([spec.title, *(textwrap.fill(line, width) for line in subtitle)]), fontsize=10)
+    fig.suptitle("\n".join(textwrap.fill(line, width) for line in [spec.title, *subtitle]), fontsize=10)
     fig.tight_layout()
     fig.legend(handles=_legend_handles(colors, **drawn), loc="center left", bbox_to_anchor=(1.0, 0.5),
                fontsize=9, frameon=False)  # fmt: skip

@@ -94,6 +94,9 @@ def test_projection_writes_images_and_the_points_behind_them(setup):
     assert pixels.shape[0] > 200 and pixels.shape[1] > 400 and pixels.std() > 0
     svg = stem.with_suffix(".svg").read_text()
     assert "<svg" in svg and "happiness (train density)" in svg and "UMAP 1" in svg and SPEC["title"] in svg
+    # generated corpora (prepare.json's synthetic): the figure says so, as the grid's tables and heat map do
+    marked = f"{SPEC['title']} — synthetic demo data: not comparable with the paper"
+    assert marked in svg and json.loads(stem.with_suffix(".json").read_text())["title"] == marked
 
     rows = _points(stem.with_suffix(".csv"))
     meta = json.loads(stem.with_suffix(".json").read_text())
