@@ -96,7 +96,7 @@ def check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dict
         for rel in shard["files"]:
             listed[rel] = shard
             if not (out / rel).is_file():
-                problems.append(f"missing file {rel}")
+                problems.append(f"missing file {rel}: copy the whole folder again, or prepare the dataset again")
                 continue
             named = named_digest(rel)
             if named and content_digest(out / rel) != named:  # its name is its content's SHA-256
@@ -110,9 +110,10 @@ def check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dict
             rows += num_rows[rel]
         if all(rel in num_rows for rel in shard["files"]) and rows != shard["rows"]:  # else: said above
             where = f"{shard['corpus']}/{shard['group']}/{shard['split']}"
-            problems.append(f"{where}: {rows} rows, prepare.json says {shard['rows']}")
+            problems.append(f"{where}: {rows} rows, prepare.json says {shard['rows']}: prepare the dataset again")
     on_disk = {p.relative_to(out).as_posix() for p in (out / DATA_DIR).rglob("*") if p.is_file()}
-    problems += [f"unlisted file {rel} (left by an interrupted run?)" for rel in sorted(on_disk - set(listed))]
+    problems += [f"unlisted file {rel} (left by an interrupted run?): remove it; prepare.json lists every file prepare wrote"
+                 for rel in sorted(on_disk - set(listed))]  # fmt: skip
     return problems, listed, num_rows
 
 

@@ -89,7 +89,7 @@ def test_check_finds_duplicate_audio_across_splits(paper_copy, capsys):
     shutil.copy(test_file, test_file.with_name("train-00001.parquet"))
     assert main(["check", str(paper_copy)]) == 1
     out = capsys.readouterr().out
-    assert "unlisted file data/csed/zho_eld/train-00001.parquet" in out
+    assert "unlisted file data/csed/zho_eld/train-00001.parquet (left by an interrupted run?): remove it;" in out
 
     def list_it(info):
         shard = next(s for s in info["shards"] if (s["corpus"], s["split"]) == ("csed", "train"))
@@ -109,7 +109,8 @@ def test_check_finds_missing_files_and_rejects_non_datasets(paper_copy, tmp_path
     victim.unlink()
     files = len(list((paper_copy / "data").rglob("*.parquet")))
     result = check(paper_copy, hash_audio=False)
-    assert f"missing file {victim.relative_to(paper_copy).as_posix()}" in result["problems"]
+    missing = f"missing file {victim.relative_to(paper_copy).as_posix()}"
+    assert f"{missing}: copy the whole folder again, or prepare the dataset again" in result["problems"]  # and the fix
     assert not any(p.startswith("card config") for p in result["problems"])  # the card does name it
     assert result["files"] == files and result["hashed"] is None
     assert main(["check", str(tmp_path / "nothing")]) == 2
