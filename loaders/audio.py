@@ -103,8 +103,9 @@ def _check_head(path: Path, head: bytes) -> str:
             path,
             "lfs_pointer",
             "this is a git-LFS pointer file (about 130 bytes of text), not audio",
-            "the corpus was downloaded as a GitHub zip without LFS objects; clone it with `git lfs "
-            "pull` or download the official release, then scan again (or pass --skip-bad)",
+            "a git clone or GitHub zip made without Git LFS holds pointers, not audio: run `git lfs pull` "
+            "inside the clone (or clone it again with Git LFS installed), or download the official release, "
+            "then run the command again (or pass --skip-bad)",
         )
     if kind == "empty":
         raise _bad(path, "empty_file", "the file is empty (0 bytes)", "copy, re-download or re-extract this file again")

@@ -167,8 +167,8 @@ def test_each_bad_input_raises_naming_the_file(small_bad, tmp_path, reason):
     assert gen.BAD[reason] in str(err.value) and "fix:" in str(err.value)
     if reason == "missing_metadata":
         assert "missing metadata row" in str(err.value) and str(root / "VideoDemographics.csv") in str(err.value)
-    if reason == "lfs_pointer":
-        assert "git-LFS pointer" in str(err.value)
+    if reason == "lfs_pointer":  # `git lfs pull` fetches the audio inside a clone; it does not clone
+        assert "git-LFS pointer" in str(err.value) and "run `git lfs pull` inside the clone" in str(err.value)
 
 
 def test_skip_bad_counts_every_bad_input(small_bad):
