@@ -16,8 +16,8 @@ under 18 are refused); optional ``gender`` (f/m/female/male), ``speaker_id``, ``
 
 Labels: a name of the 13 shared labels (:data:`loaders.labels.LABELS`, any case) is taken as it
 is; any other name must be mapped by the label map (``{"happy": "happiness", "mixed": ["anger",
-"sadness"]}``, or a two-column CSV), given with :class:`AudioFolder` (``--label-map NAME=FILE``) or
-found beside the metadata.  The corpus's label space is the labels its map and rows name.
+"sadness"]}``, or a two-column CSV, ``mixed,anger|sadness``), given with :class:`AudioFolder`
+(``--label-map NAME=FILE``) or found beside the metadata.  The corpus's label space is the labels its map and rows name.
 
 Every file below the root is read (a listed clip), or counted as not audio by content, or reported
 (``unlisted_file``); every row (:mod:`loaders.metadata`) is read or reported by line (``missing_file``, ``duplicate_row``,

@@ -107,19 +107,28 @@ def read_label_map(source) -> LabelMap:
     return out
 
 
-def _label_map_rows(path: Path) -> list[tuple[str, str]]:
-    """A two-column label-map CSV's ``(user label, shared label)`` rows, comma-, tab- or
-    semicolon-separated; its first line is a header unless its second cell is a shared label (a file
-    without a header keeps its first mapping).  A line without two cells is an error naming it."""
+def _label_map_rows(path: Path) -> list[tuple[str, list[str]]]:
+    """A two-column label-map CSV's ``(user label, shared labels)`` rows, comma-, tab- or
+    semicolon-separated, several shared labels in the second cell separated like the metadata's
+    (``anger|sadness``); its first line is a header unless its second cell is a shared label (a file
+    without a header keeps its first mapping).  A line without two cells, or with a third one filled
+    (a spreadsheet row ``mixed;anger;sadness``, whose third label would be lost), is an error naming it."""
     text = read_text(path, "label map", own=True)
-    with io.StringIO(text, newline="") as f:
-        rows = [(number, row) for number, row in enumerate(csv.reader(f, delimiter=_delimiter(text)), 1) if row]
+    with io.StringIO(text, newline="") as f:  # a line of empty cells (";;") is a blank line
+        rows = [(n, row) for n, row in enumerate(csv.reader(f, delimiter=_delimiter(text)), 1) if "".join(row).strip()]
     if rows and rows[0][1][1:2] and rows[0][1][1].strip().casefold() not in LABELS:
         rows = rows[1:]  # the header
-    short = next((number for number, row in rows if len(row) < 2 or not row[0].strip()), None)
-    if short is not None:
-        raise ValueError(f"line {short} has no 'your label,shared label' pair")
-    return [(row[0], row[1].strip()) for _, row in rows]
+    for number, row in rows:
+        cells = [cell.strip() for cell in row if cell.strip()]
+        if len(row) < 2 or not row[0].strip():
+            raise ValueError(f"line {number} has no 'your label,shared label' pair")
+        if any(cell.strip() for cell in row[2:]):
+            raise ValueError(
+                f"line {number} has {len(cells)} cells ({', '.join(map(repr, cells))}), a label map two: to map a label "
+                f"onto several shared labels, give them in one cell separated by '|' ({row[0]}{_delimiter(text)}"
+                f"{'|'.join(cells[1:])})"
+            )
+    return [(row[0], [t for t in SEPARATORS.split(row[1].strip()) if t]) for _, row in rows]
 
 
 def read_card(path: Path) -> dict:

@@ -378,6 +378,27 @@ def test_a_label_map_csv_is_read_whatever_its_separator_and_header(tmp_path, roo
     assert {e for r in records for e in r.emotions} == {"positive", "negative", "neutral", "surprise"}
 
 
+def test_a_label_map_csv_row_with_several_shared_labels_loses_none(tmp_path, root):
+    """A spreadsheet's map row ``marah;negative;neutral;`` was read as marah -> negative, its third
+    cell dropped without a word; several labels in the second cell (``negative|neutral``) were one
+    unknown label."""
+    own = copy_of(root, tmp_path)
+    (own / "label_map.json").unlink()
+    rows = ["senang;positive", "marah;negative;neutral", "sedih;negative", "netral;neutral", "terkejut;surprise"]
+    (own / "label_map.csv").write_bytes(b"\xef\xbb\xbf" + "\r\n".join(["mine;shared;;", *rows, ";;;", ""]).encode())
+    with pytest.raises(
+        LayoutError, match=r"line 3 has 3 cells \('marah', 'negative', 'neutral'\).*marah;negative\|neutral"
+    ):
+        loaders.load(NAME, own)
+    rows[1] = "marah;negative|neutral;;"
+    (own / "label_map.csv").write_bytes(b"\xef\xbb\xbf" + "\r\n".join(["mine;shared;;", *rows, ";;;", ""]).encode())
+    records = loaders.load(NAME, own)
+    with (root / "metadata.csv").open(encoding="utf-8") as f:
+        marah = {row["file_name"] for row in csv.DictReader(f) if "marah" in row["emotion"].split(";")}
+    read = {r.id.removeprefix(f"{NAME}/"): set(r.emotions) for r in records}
+    assert marah and all({"negative", "neutral"} <= read[name] for name in marah)
+
+
 def test_a_row_with_more_cells_than_columns_is_an_error_not_cut(tmp_path, root):
     """An unquoted comma in a text: csv.DictReader put the rest under the key None, and the row was
     read with its text cut short, without a word."""
