@@ -20,13 +20,17 @@ import numpy as np
 
 from .errors import BadFileError, MissingToolError
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
+from .mp3 import mp3_frames
 from .mp4 import probe_mp4
 
 LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
+# An MP3's counted frames and libsndfile's length differ by its encoder delay and padding (two frames,
+# about 3400 samples) when its length header is right; more, and that header was a guess.
+MP3_SLACK = 2 * 1152 + 1105
 __all__ = [
     "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "ffmpeg", "ffmpeg_command",
-    "libsndfile_error", "needs_ffmpeg", "probe", "resample", "sniff",
+    "libsndfile_error", "libsndfile_stops_short", "needs_ffmpeg", "probe", "resample", "sniff",
 ]  # fmt: skip
 
 
@@ -239,7 +243,21 @@ def probe(path: str | os.PathLike) -> AudioInfo:
             f"{kind.upper()} file cannot be parsed: {libsndfile_error(err)}",
             "replace it with the original file",
         ) from err
-    return AudioInfo(kind, int(info.samplerate), int(info.channels), int(info.frames), info.subtype)
+    frames = int(info.frames)
+    if kind == "mp3":  # libsndfile's length of a VBR file without a length header is a guess
+        counted = mp3_frames(path.read_bytes())
+        frames = counted if counted is not None and abs(counted - frames) > MP3_SLACK else frames
+    return AudioInfo(kind, int(info.samplerate), int(info.channels), frames, info.subtype)
+
+
+def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
+    """Whether libsndfile would read less of ``path`` than its :func:`probe` ``info`` counts: an MP3
+    without a right length header (:mod:`loaders.mp3`), which FFmpeg then reads whole."""
+    if info.format != "mp3":
+        return False
+    import soundfile
+
+    return soundfile.info(str(path)).frames < info.num_frames - MP3_SLACK
 
 
 def needs_ffmpeg(path: str | os.PathLike) -> bool:
@@ -256,7 +274,8 @@ def ffmpeg() -> str:
     exe = shutil.which("ffmpeg")
     if exe is None:
         raise MissingToolError(
-            "FFmpeg is needed to read audio from MP4 files (ElderReact) but `ffmpeg` is not on PATH; "
+            "FFmpeg is needed to read audio from MP4 files (ElderReact), and MP3 files whose length libsndfile guesses "
+            "short, but `ffmpeg` is not on PATH; "
             "install it (Debian/Ubuntu: `apt-get install ffmpeg`, conda: `conda install ffmpeg`)"
         )
     return exe
@@ -289,6 +308,10 @@ def decode(
         raise _bad(
             path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
         ) from err
+    if info.format == "mp3" and len(samples) < info.num_frames - MP3_SLACK:  # libsndfile stopped at its guess
+        # (loaders.mp3): all of it is FFmpeg's
+        rate = sample_rate_hz or info.sample_rate_hz
+        return _to_dtype(check_level(path, _mono(path, _ffmpeg_decode(path, rate, info.num_channels))), dtype), rate
     samples = check_level(path, _mono(path, samples))
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 
@@ -148,6 +149,37 @@ def test_raw_aac_is_named_as_such_with_the_conversion(tmp_path):
     with pytest.raises(BadFileError, match="raw AAC audio") as err:
         probe(path)
     assert err.value.reason == "unsupported_format" and "OUT.m4a" in err.value.hint
+
+
+@pytest.mark.skipif(
+    shutil.which("ffmpeg") is None or "MP3" not in soundfile.available_formats(), reason="needs ffmpeg and MP3"
+)
+def test_an_mp3_whose_length_header_is_wrong_is_read_whole(tmp_path):
+    """Two MP3 recordings joined into one (as cutters and joiners make them; a VBR file without a
+    length header is alike) keep the first one's length: libsndfile read 1 s of the 3 s without a
+    word, so prepare stored the clip cut and predict scored a third of it."""
+    from bimotion.predict.audio import AudioSource, audio_blocks
+
+    def mp3(seconds: float, hz: float) -> bytes:
+        t = np.arange(int(16000 * seconds)) / 16000
+        buffer = io.BytesIO()
+        soundfile.write(buffer, (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32), 16000, format="MP3")
+        return buffer.getvalue()
+
+    path = tmp_path / "joined.mp3"
+    path.write_bytes(mp3(1.0, 220) + mp3(2.0, 330))
+    assert soundfile.info(str(path)).frames == 16000  # libsndfile's length: the first recording's
+    assert probe(path).duration_s == pytest.approx(3.0, abs=0.3)
+    samples, rate = decode(path)
+    assert len(samples) / rate == pytest.approx(3.0, abs=0.2)
+    blocks = list(audio_blocks(AudioSource(path, path.name, probe(path)), 16000, block_s=1.0))
+    assert abs(sum(map(len, blocks)) - len(samples)) <= 16
+    tagged = tmp_path / "tagged.mp3"  # the second recording's ID3 tag between them, as FFmpeg writes one
+    tagged.write_bytes(mp3(1.0, 220) + b"ID3\x04\0\0\0\0\0\x05TIT2\0" + mp3(2.0, 330))
+    assert len(decode(tagged)[0]) == pytest.approx(len(samples), abs=1152)  # FFmpeg may drop a frame at the tag
+    whole = tmp_path / "one.mp3"  # a file whose header is right is read by libsndfile as before
+    whole.write_bytes(mp3(2.0, 220))
+    assert probe(whole).num_frames == soundfile.info(str(whole)).frames == len(decode(whole)[0])
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg CLI not installed")

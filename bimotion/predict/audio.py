@@ -2,7 +2,7 @@
 
 Files are judged by their content (:mod:`loaders.audio`), never by their extension.  Decoding never
 holds a whole recording: WAV, AIFF, FLAC, OGG and MP3 are read with ``soundfile`` in blocks (MP3
-through FFmpeg where libsndfile is older than 1.1), mixed down to mono and resampled with a
+through FFmpeg where libsndfile is older than 1.1, or would stop short of its end: :mod:`loaders.mp3`), mixed down to mono and resampled with a
 streaming soxr resampler (the HQ quality of :func:`loaders.audio.resample`); MP4/M4A audio comes
 through an FFmpeg pipe, mixed down and resampled by FFmpeg exactly as :func:`loaders.audio.decode`
 does.  (torchcodec's ``AudioDecoder.get_samples_played_in_range`` re-decodes from the start of the
@@ -21,7 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.audio import AudioInfo, ClippedAudioWarning, ffmpeg_command, libsndfile_error, probe
+from loaders.audio import (
+    AudioInfo,
+    ClippedAudioWarning,
+    ffmpeg_command,
+    libsndfile_error,
+    libsndfile_stops_short,
+    probe,
+)
 from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
 from loaders.walk import walk_files
@@ -109,7 +116,10 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
     level = _Level(source.path)
     if source.info.format not in AUDIO_FORMATS:
         raise BadFileError(source.path, "not_audio", f"{source.info.format} is not an audio format", "")
-    if source.info.format == "mp4" or (source.info.format == "mp3" and not _soundfile_reads_mp3()):
+    mp3 = source.info.format == "mp3"
+    if source.info.format == "mp4" or (
+        mp3 and (not _soundfile_reads_mp3() or libsndfile_stops_short(source.path, source.info))
+    ):
         channels = max(1, source.info.num_channels)
         live = [0]
         if channels > 1:  # a first pass finds the channels that carry a signal, as for libsndfile's formats
