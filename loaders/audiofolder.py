@@ -140,9 +140,10 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
         with contextlib.suppress(ValueError):
             listed.pop(Path(error.path).relative_to(c.root).as_posix(), None)
 
+    composed = {_nfc(rel): rel for rel in (*rows, *rejected)}  # a zip made on macOS holds decomposed names
     for path, _ in walk_files(c.root, ("",), walk_problem, c.hidden_folder):
         c.see(path)
-        relpath = path.relative_to(c.root).as_posix()
+        relpath = _as_listed(c.root, path.relative_to(c.root).as_posix(), composed)
         row = listed.pop(relpath, None)
         if row is None:
             if relpath in rejected:
@@ -214,10 +215,22 @@ def _near(relpath: str, misses: tuple[dict, dict]):
     return None, ""
 
 
+def _nfc(relpath: str) -> str:
+    return unicodedata.normalize("NFC", relpath)
+
+
+def _as_listed(root: Path, relpath: str, composed: dict[str, str]) -> str:
+    """``relpath`` as a row names it (``composed``: ``{NFC form: row's name}``): the same name in
+    another Unicode form (``é`` as one code point, or as ``e`` and an accent) is the same name,
+    unless the row's form is a file of its own."""
+    named = composed.get(_nfc(relpath), relpath)
+    return relpath if named == relpath or (root / named).is_file() else named
+
+
 def _alike(relpath: str) -> str:
     """A file name as a near miss compares it: without case, without its extension, in one Unicode
     normal form (a zip made on macOS holds decomposed names, a spreadsheet composed ones)."""
-    return unicodedata.normalize("NFC", os.path.splitext(relpath)[0]).casefold()
+    return _nfc(os.path.splitext(relpath)[0]).casefold()
 
 
 def source_info(

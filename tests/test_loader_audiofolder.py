@@ -9,6 +9,7 @@ import io
 import json
 import re
 import shutil
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -397,6 +398,27 @@ def test_a_label_map_csv_row_with_several_shared_labels_loses_none(tmp_path, roo
         marah = {row["file_name"] for row in csv.DictReader(f) if "marah" in row["emotion"].split(";")}
     read = {r.id.removeprefix(f"{NAME}/"): set(r.emotions) for r in records}
     assert marah and all({"negative", "neutral"} <= read[name] for name in marah)
+
+
+def test_a_name_in_another_unicode_form_is_the_same_name(tmp_path, root):
+    """A corpus zipped on macOS holds decomposed names ('e' and a combining accent), a spreadsheet
+    composed ones: 'Ibu Sedih é.wav' was both a missing file and an unlisted one, two names that look
+    the same, so nothing the user could fix in the sheet."""
+    own = copy_of(root, tmp_path)
+    lines = (own / "metadata.csv").read_text(encoding="utf-8").splitlines()
+    first = lines[1].split(",")[0]
+    composed = first.replace(".wav", " Ibu Sedih \u00e9.wav")
+    (own / first).rename(own / unicodedata.normalize("NFD", composed))
+    lines[1] = lines[1].replace(first, composed)
+    (own / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records = {r.id: r for r in loaders.load(NAME, own)}
+    assert len(records) == len(loaders.load(NAME, root)) and f"{NAME}/{composed}" in records
+    assert records[f"{NAME}/{composed}"].path == str(own / unicodedata.normalize("NFD", composed))
+    # the same name in both forms, two files: each is its own, the decomposed one unlisted
+    shutil.copy(own / unicodedata.normalize("NFD", composed), own / composed)
+    with pytest.raises(CorpusError, match=r"not listed in metadata.csv") as err:
+        loaders.load(NAME, own)
+    assert err.value.path == own / unicodedata.normalize("NFD", composed)
 
 
 def test_a_row_with_more_cells_than_columns_is_an_error_not_cut(tmp_path, root):

@@ -401,9 +401,10 @@ def test_folders_never_searched_are_counted_and_a_row_pointing_into_one_says_so(
         loaders.load("carehome", own)
 
 
-def test_a_listed_name_in_another_unicode_form_is_named_as_a_near_miss(tmp_path):
+def test_a_listed_name_in_another_unicode_form_is_read(tmp_path):
     """A zip made on macOS stores "é" decomposed (NFD), a spreadsheet composed (NFC): the two
-    errors ("not listed", "no such file") did not say that the names differ only in that."""
+    errors ("not listed", "no such file") did not say that the names differ only in that, and
+    then said it of two names that look the same (nothing to fix in the sheet): they are one name."""
     import unicodedata
 
     own = testing.make_corpus("audiofolder", tmp_path / "own")
@@ -413,8 +414,11 @@ def test_a_listed_name_in_another_unicode_form_is_named_as_a_near_miss(tmp_path)
     clip.rename(own / unicodedata.normalize("NFD", composed))
     meta = own / "metadata.csv"
     meta.write_text(meta.read_text(encoding="utf-8").replace(relpath, composed), encoding="utf-8")
+    records = {r.id: r for r in loaders.load("carehome", own)}
+    assert records[f"carehome/{composed}"].path == str(own / unicodedata.normalize("NFD", composed))
+    meta.write_text(meta.read_text(encoding="utf-8").replace(composed, composed.upper()), encoding="utf-8")
     with pytest.raises(BadFileError, match="the names differ in case, extension or Unicode form"):
-        loaders.load("carehome", own)
+        loaders.load("carehome", own)  # and in case too: a near miss
 
 
 def test_a_scan_over_within_half_a_second_draws_no_bar(csed, capsys, monkeypatch):
