@@ -314,12 +314,16 @@ class UserSplit:
             )
         if not lacking:
             return Official().apply(records, ctx)
-        missing = next((r for r in records if not r.speaker_id), None)
-        if missing is not None:
+        missing = [r for r in records if not r.speaker_id]
+        if missing:
+            some = len(missing) < len(records)  # an empty cell, not a missing column
             raise ValueError(
-                f"{missing.id}: has no speaker_id, and {missing.corpus}'s metadata has no split column: your own "
-                "corpus is split by whole speakers (under either protocol) unless it gives its split; add a "
-                "speaker_id (or a split) column to its metadata"
+                f"{missing[0].id}: has no speaker_id ({len(missing)} of {len(records)} rows of {missing[0].corpus} "
+                f"have none), and {missing[0].corpus}'s metadata has no split column: your own corpus is split by "
+                "whole speakers (under either protocol) unless it gives its split; "
+                + ("fill in the speaker_id of those rows" if some else "add a speaker_id (or a split) column")
+                + " in its metadata"
+                + (" (or give every row a split)" if some else "")
             )
         return ByUnit("speaker").apply(records, ctx)
 

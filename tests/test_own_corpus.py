@@ -145,6 +145,9 @@ def test_a_user_split_is_deterministic_and_needs_speakers_or_a_split_column(raw)
     assert split_of == splits.assign_splits(list(reversed(records)), "paper", seed=3, identical=())
     assert split_of == splits.assign_splits(records, "speaker", seed=3, identical=())  # one rule under both protocols
     broken = [dataclasses.replace(r, speaker_id=None) if i == 0 else r for i, r in enumerate(records)]
+    with pytest.raises(ValueError, match=rf"has no speaker_id \(1 of {len(records)} rows.*fill in the speaker_id of"):
+        splits.assign_splits(broken, "speaker", identical=())  # an empty cell: the column is there
+    broken = [dataclasses.replace(r, speaker_id=None) for r in records]
     with pytest.raises(ValueError, match="has no speaker_id.*add a speaker_id \\(or a split\\) column"):
         splits.assign_splits(broken, "speaker", identical=())
 
