@@ -100,6 +100,15 @@ def _bad(path, reason: str, message: str, hint: str) -> BadFileError:
     return BadFileError(path, reason, message, hint)
 
 
+# Recorders' formats known by their first bytes that are not read: named, with the conversion.
+_UNREAD_FORMATS = {
+    b"caff": "CAF (Apple Core Audio)",
+    b"\x1aE\xdf\xa3": "WebM/Matroska",
+    b"0&\xb2u\x8ef\xcf\x11": "WMA (ASF)",
+    b"#!AMR": "AMR (phone voice recording)",
+}
+
+
 def _check_head(path: Path, head: bytes) -> str:
     kind = sniff(head)
     if kind == "lfs":
@@ -119,6 +128,14 @@ def _check_head(path: Path, head: bytes) -> str:
             "unsupported_format",
             "raw AAC audio (ADTS frames, no container): its length cannot be read without decoding it all",
             "put it in an M4A container or convert it (`ffmpeg -i IN.aac -c copy OUT.m4a`), or pass --skip-bad",
+        )
+    unread = next((name for magic, name in _UNREAD_FORMATS.items() if head.startswith(magic)), None)
+    if kind == "unknown" and unread:
+        raise _bad(
+            path,
+            "unsupported_format",
+            f"{unread} audio, a format that is not read (WAV, AIFF, FLAC, OGG, MP3 or MP4 are)",
+            "convert it (`ffmpeg -i IN OUT.flac`: no further loss), or pass --skip-bad to skip it",
         )
     if kind == "unknown":
         raise _bad(

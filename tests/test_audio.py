@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 
@@ -149,6 +150,25 @@ def test_raw_aac_is_named_as_such_with_the_conversion(tmp_path):
     with pytest.raises(BadFileError, match="raw AAC audio") as err:
         probe(path)
     assert err.value.reason == "unsupported_format" and "OUT.m4a" in err.value.hint
+
+
+@pytest.mark.parametrize(
+    ("head", "name"),
+    [
+        (b"caff\x00\x01\x00\x00desc", "CAF"),
+        (b"\x1aE\xdf\xa3\x9fB\x86\x81\x01B\xf7\x81", "WebM/Matroska"),
+        (b"0&\xb2u\x8ef\xcf\x11\xa6\xd9\x00\xaa", "WMA"),
+        (b"#!AMR\n", "AMR"),
+    ],
+)
+def test_a_recorder_format_that_is_not_read_is_named_with_the_conversion(tmp_path, head, name):
+    """A phone's AMR or a Windows recorder's WMA was "not an audio file", to be replaced "with the
+    original file from the corpus release": it is the original, in a format that is not read."""
+    path = tmp_path / "voice.rec"
+    path.write_bytes(head + bytes(500))
+    with pytest.raises(BadFileError, match=f"{re.escape(name)}.*audio, a format that is not read") as err:
+        probe(path)
+    assert err.value.reason == "unsupported_format" and "ffmpeg -i IN OUT.flac" in err.value.hint
 
 
 @pytest.mark.skipif(
