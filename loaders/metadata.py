@@ -83,7 +83,8 @@ def read_label_map(source) -> LabelMap:
     out = LabelMap()
     for user, target in items:
         if isinstance(target, str | list | tuple):  # one shared label, or several
-            targets = (target,) if isinstance(target, str) else tuple(target)
+            given = [target] if isinstance(target, str) else target  # shared names in any case, as in the metadata
+            targets = tuple(t.strip().lower() if isinstance(t, str) else t for t in given)
             outside = [t for t in targets if t not in LABELS]
         else:  # a null or a number in label_map.json
             targets, outside = (), [target]

@@ -247,10 +247,11 @@ def test_metadata_as_spreadsheets_save_it_reads_the_same(tmp_path, root, delimit
     assert [fields(r) for r in loaders.load(NAME, own)] == expected
 
 
-def test_label_map_keys_match_in_any_case_and_ages_may_have_a_decimal_comma(tmp_path, root):
+def test_label_map_keys_and_targets_match_in_any_case_and_ages_may_have_a_decimal_comma(tmp_path, root):
+    """A target written "Happiness " was refused as no shared label, which the metadata takes in any case."""
     own = copy_of(root, tmp_path)
     mapping = json.loads((own / "label_map.json").read_text(encoding="utf-8"))
-    (own / "label_map.json").write_text(json.dumps({k.capitalize(): v for k, v in mapping.items()}))
+    (own / "label_map.json").write_text(json.dumps({k.capitalize(): f"{v.capitalize()} " for k, v in mapping.items()}))
     rows = list(csv.reader(io.StringIO((own / "metadata.csv").read_text(encoding="utf-8"))))
     age = rows[0].index("age")
     first = next(i for i, row in enumerate(rows[1:], 1) if row[age])
