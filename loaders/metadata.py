@@ -109,11 +109,10 @@ def read_label_map(source) -> LabelMap:
 
 
 def _label_map_rows(path: Path) -> list[tuple[str, list[str]]]:
-    """A two-column label-map CSV's ``(user label, shared labels)`` rows, comma-, tab- or
-    semicolon-separated, several shared labels in the second cell separated like the metadata's
-    (``anger|sadness``); its first line is a header unless its second cell is a shared label (a file
-    without a header keeps its first mapping).  A line without two cells, or with a third one filled
-    (a spreadsheet row ``mixed;anger;sadness``, whose third label would be lost), is an error naming it."""
+    """A two-column label-map CSV's ``(user label, shared labels)`` rows, comma-, tab- or semicolon-separated,
+    several shared labels in the second cell (``anger|sadness``); its first line is a header unless its second
+    cell is a shared label.  A line without two cells, or with a third one filled (a spreadsheet row
+    ``mixed;anger;sadness``, whose third label would be lost), is an error naming it."""
     text = read_text(path, "label map", own=True)
     with io.StringIO(text, newline="") as f:  # a line of empty cells (";;") is a blank line
         rows = [(n, row) for n, row in enumerate(csv.reader(f, delimiter=_delimiter(text)), 1) if "".join(row).strip()]
@@ -230,11 +229,13 @@ def _check_columns(metadata: Path, rows: list) -> None:
     listed = ", ".join(f"{column!r} (did you mean {guess!r}?)" for column, guess in meant.items())
     needs = [("file_name",), ("emotion", "emotions"), ("language",), ("age", "age_group")]
     missing = [" or ".join(alts) for alts in needs if not columns & set(alts)]
-    if missing or not rows:
+    if not rows:  # a header line alone: its columns are not what is wrong
+        raise LayoutError(metadata, "bad_metadata", "holds no rows", "add a row for each clip (below the header line)")
+    if missing:
         raise LayoutError(
             metadata,
             "bad_metadata",
-            f"no {', no '.join(missing)} column (its columns: {', '.join(sorted(columns)) or 'none, or no rows'}"
+            f"no {', no '.join(missing)} column (its columns: {', '.join(sorted(columns)) or 'none'}"
             + (f"; not read: {listed}" if listed else "")
             + ")",
             "the metadata needs file_name, emotion (or emotions), language and age (or age_group) columns",

@@ -169,6 +169,8 @@ def test_all_bad_cases_at_once_are_counted_by_reason_and_the_root_is_untouched(b
         (lambda d: (d / "metadata.jsonl").write_text("{}\n"), "ambiguous_metadata", "both metadata.csv and"),
         # the error names the column that likely means it (no warning before it)
         (lambda d: _rewrite(d, "language", "lang"), "bad_metadata", r"no language column .*'lang' \(did you mean"),
+        # a header and no rows (or rows of empty cells, as a spreadsheet exports them) was "no file_name ... column"
+        (lambda d: _keep_lines(d, 1, ",,,,,,,\r\n"), "bad_metadata", r"metadata.csv: holds no rows\n"),
         (lambda d: _rewrite(d, ",64,", ",12,"), "bad_age", "age '12' is not a number of years from 18"),
         (lambda d: _rewrite(d, ",64,,", ",64,adu,"), "bad_age", "age 64 is not in age_group 'adu'"),
         (lambda d: _rewrite(d, "female", "robot"), "bad_gender", "gender 'robot'"),
@@ -191,6 +193,13 @@ def test_a_corpus_name_must_be_a_plain_name_and_not_a_built_in_one(root):
         loaders.load("Care Home", root)
     with pytest.raises(ValueError, match="one of the seven corpora"):
         loaders.register_source(loaders.SOURCES["csed"])
+
+
+def _keep_lines(root: Path, count: int, then: str = "") -> None:
+    meta = root / "metadata.csv"
+    meta.write_text(
+        "".join(meta.read_text(encoding="utf-8").splitlines(keepends=True)[:count]) + then, encoding="utf-8"
+    )
 
 
 def _rewrite(root: Path, old: str, new: str) -> None:
