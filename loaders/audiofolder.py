@@ -31,13 +31,14 @@ import contextlib
 import os
 import re
 import unicodedata
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import register_source
 from .base import Collector, SourceInfo, bad
-from .errors import LayoutError, SkipReport
+from .errors import InputWarning, LayoutError, SkipReport
 from .labels import LABELS
 from .metadata import LabelMap, Row, parse_rows, read_card, read_label_map
 from .record import Utterance
@@ -104,6 +105,7 @@ def load(name: str, source, *, skip_bad: bool = False, report: SkipReport | None
     card = read_card(root / CARD_FILE)
     c = Collector(name, root, skip_bad=skip_bad, report=report, space=(), own=True)
     rows, rejected = parse_rows(c, metadata, labels)
+    _check_speakers(metadata, rows)
     used = {label for targets in labels.values() for label in targets} | {e for r in rows.values() for e in r.emotions}
     c.space = tuple(label for label in LABELS if label in used)
     own = {metadata, root / CARD_FILE, *([Path(label_file)] if isinstance(label_file, (str, os.PathLike)) else [])}
@@ -111,6 +113,26 @@ def load(name: str, source, *, skip_bad: bool = False, report: SkipReport | None
     records = c.finish(expected=EXPECTED)
     register_source(source_info(name, spec, records, labels, card, metadata))
     return records
+
+
+def _check_speakers(metadata: Path, rows: dict[str, Row]) -> None:
+    """One :class:`InputWarning` for speaker_ids that differ only in case or spaces (``S1``, ``s1``,
+    ``s 1``): typed by hand, they likely name one speaker, whom the speaker-independent split would
+    take as several (and could put in two splits)."""
+    spellings: dict[str, dict[str, int]] = {}
+    for row in rows.values():
+        if speaker := row.fields.get("speaker_id"):
+            spellings.setdefault(re.sub(r"\s+", "", speaker).casefold(), {}).setdefault(speaker, row.line)
+    alike = [lines for lines in spellings.values() if len(lines) > 1]
+    if alike:
+        shown = "; ".join(", ".join(f"{s!r} (line {n})" for s, n in lines.items()) for lines in alike[:3])
+        warnings.warn(
+            f"{metadata}: {len(alike)} speaker_id{'s are' if len(alike) > 1 else ' is'} spelled in several ways "
+            f"that differ only in case or spaces: {shown}{' ...' if len(alike) > 3 else ''}; each spelling is taken "
+            "as its own speaker: write one speaker's id alike in every row if they are one",
+            InputWarning,
+            stacklevel=3,
+        )
 
 
 def _metadata_file(root: Path) -> Path:

@@ -431,6 +431,22 @@ def test_a_name_in_another_unicode_form_is_the_same_name(tmp_path, root):
     assert err.value.path == own / unicodedata.normalize("NFD", composed)
 
 
+def test_speaker_ids_that_differ_only_in_case_or_spaces_are_one_warning(tmp_path, root):
+    """'ind-eld-s0' on one row and 'IND-ELD-S0 ' on another were two speakers without a word, whom the
+    speaker-independent split could put in two splits."""
+    own = copy_of(root, tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        loaders.load(NAME, own)  # one spelling per speaker: nothing to say
+    lines = (own / "metadata.csv").read_text(encoding="utf-8").splitlines()
+    speaker = lines[1].split(",")[6]
+    lines[1] = lines[1].replace(f",{speaker},", f",{speaker.upper()} ,")
+    (own / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.warns(InputWarning, match=rf"'{speaker.upper()}' \(line 2\), '{speaker}' \(line 3\); each spelling"):
+        records = loaders.load(NAME, own)
+    assert {r.speaker_id for r in records} >= {speaker, speaker.upper()}  # warned, not changed
+
+
 def test_a_row_with_more_cells_than_columns_is_an_error_not_cut(tmp_path, root):
     """An unquoted comma in a text: csv.DictReader put the rest under the key None, and the row was
     read with its text cut short, without a word."""
