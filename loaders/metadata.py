@@ -186,7 +186,7 @@ def _filled(value) -> bool:
 def _delimiter(text: str) -> str:
     """The separator of a metadata CSV's header line: a comma, as most tools write it; a tab (spreadsheets'
     "Unicode text") or a semicolon (spreadsheets in locales with a decimal comma) when the header has no comma."""
-    header = text.split("\n", 1)[0]
+    header = re.split(r"[\r\n]", text, maxsplit=1)[0]  # a Mac spreadsheet's "CSV (Macintosh)" ends lines with \r
     return next((d for d in (",", "\t", ";") if d in header), ",")
 
 

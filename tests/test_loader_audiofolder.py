@@ -447,6 +447,20 @@ def test_speaker_ids_that_differ_only_in_case_or_spaces_are_one_warning(tmp_path
     assert {r.speaker_id for r in records} >= {speaker, speaker.upper()}  # warned, not changed
 
 
+def test_a_semicolon_csv_with_mac_line_ends_is_read(tmp_path, root):
+    """Excel for Mac's "CSV (Macintosh)" ends lines with a lone \\r: the separator was looked for in
+    the whole file as if it were the header line, so one comma in a text made the ;-separated table
+    one column ("no file_name ... column")."""
+    own = copy_of(root, tmp_path)
+    rows = list(csv.reader(io.StringIO((own / "metadata.csv").read_text(encoding="utf-8"))))
+    rows[1][-1] = "halo, apa kabar"
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r").writerows(rows)
+    (own / "metadata.csv").write_text(out.getvalue(), encoding="utf-8", newline="")
+    records = {r.id.removeprefix(f"{NAME}/"): r for r in loaders.load(NAME, own)}
+    assert len(records) == len(rows) - 1 and records[rows[1][0]].text == "halo, apa kabar"
+
+
 def test_a_row_with_more_cells_than_columns_is_an_error_not_cut(tmp_path, root):
     """An unquoted comma in a text: csv.DictReader put the rest under the key None, and the row was
     read with its text cut short, without a word."""
