@@ -334,11 +334,23 @@ def read_bytes(path: Path, corpus: str) -> bytes:
         ) from None
 
 
+_WORKBOOKS = {b"PK\x03\x04": "a zip file (an Excel .xlsx or OpenDocument .ods workbook?)",
+              b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "an Excel 97-2003 workbook (.xls)"}  # fmt: skip
+
+
 def read_text(path: Path, corpus: str, *, own: bool = False) -> str:
     """A metadata file's text: UTF-8 (a BOM allowed), or UTF-16/32 with its BOM (as Windows tools save
     it); a :class:`LayoutError` naming the file for any other encoding or a file that cannot be read.
     ``own``: a file of the user's own making (no official release to restore it from)."""
     data = read_bytes(path, corpus)
+    workbook = next((name for magic, name in _WORKBOOKS.items() if data.startswith(magic)), None)
+    if workbook:  # saved as the spreadsheet itself, or renamed to .csv
+        raise LayoutError(
+            path,
+            "not_text",
+            f"{corpus}: this is {workbook}, not a text file",
+            "open it in the spreadsheet and save it as text (Excel: 'CSV UTF-8') under this name",
+        )
     fix = (
         "save it as UTF-8 (Excel: 'CSV UTF-8'), or convert it from the encoding it was saved in: "
         "`iconv -f CP1252 -t UTF-8` (Windows, Western), `-f GB18030` (Simplified Chinese), `-f BIG5` (Traditional)"

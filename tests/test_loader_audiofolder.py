@@ -461,6 +461,22 @@ def test_a_semicolon_csv_with_mac_line_ends_is_read(tmp_path, root):
     assert len(records) == len(rows) - 1 and records[rows[1][0]].text == "halo, apa kabar"
 
 
+def test_a_workbook_saved_under_the_csv_name_is_named_as_one(tmp_path, root):
+    """An .xlsx (a zip) or .xls renamed metadata.csv was "not UTF-8 (byte 0xb8 ...)", with iconv
+    commands for legacy encodings as the fix: it is no text at all."""
+    import zipfile
+
+    own = copy_of(root, tmp_path)
+    with zipfile.ZipFile(own / "metadata.csv", "w") as book:
+        book.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(LayoutError, match=r"metadata.csv: carehome: this is a zip file \(an Excel .xlsx") as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "not_text" and "'CSV UTF-8'" in err.value.hint and "iconv" not in err.value.hint
+    (own / "metadata.csv").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
+    with pytest.raises(LayoutError, match=r"this is an Excel 97-2003 workbook \(.xls\), not a text file"):
+        loaders.load(NAME, own)
+
+
 def test_a_row_with_more_cells_than_columns_is_an_error_not_cut(tmp_path, root):
     """An unquoted comma in a text: csv.DictReader put the rest under the key None, and the row was
     read with its text cut short, without a word."""
