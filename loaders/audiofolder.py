@@ -27,6 +27,7 @@ written below the root.  Reading registers the corpus's :class:`~loaders.base.So
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import re
@@ -37,10 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import register_source
-from .base import Collector, SourceInfo, bad
+from .base import Collector, SourceInfo, bad, read_text
 from .errors import InputWarning, LayoutError, SkipReport
 from .labels import LABELS
-from .metadata import LabelMap, Row, parse_rows, read_card, read_label_map
+from .metadata import LabelMap, Row, parse_rows, read_label_map
 from .record import Utterance
 from .walk import searched, walk_files
 
@@ -133,6 +134,31 @@ def _check_speakers(metadata: Path, rows: dict[str, Row]) -> None:
             InputWarning,
             stacklevel=3,
         )
+
+
+def read_card(path: Path) -> dict:
+    """The YAML header of a Hugging Face dataset card (``---`` ... ``---``), or ``{}`` (no README.md, or
+    a plain one, in whatever encoding); a header that cannot be decoded is an error."""
+    if not path.is_file():
+        return {}
+    try:
+        text = read_text(path, "dataset card", own=True)
+    except LayoutError as err:  # a plain README (no header) in a legacy encoding: nothing of it is used
+        if err.reason == "bad_encoding" and not path.read_bytes().startswith((b"---", codecs.BOM_UTF8 + b"---")):
+            return {}
+        raise
+    match = re.match(r"---\s*\n(.*?)\n---\s*(\n|$)", text, flags=re.S)
+    if not match:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as err:
+        raise LayoutError(
+            path, "bad_card", f"its YAML header is unreadable ({err})", "fix the header or remove it"
+        ) from err
+    return data if isinstance(data, dict) else {}
 
 
 def _metadata_file(root: Path) -> Path:

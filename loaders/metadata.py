@@ -1,11 +1,10 @@
-"""The rows of a user corpus's ``metadata.csv`` / ``metadata.jsonl`` (:mod:`loaders.audiofolder`),
-its label map and its card's YAML header: each row becomes the fields of an
+"""The rows of a user corpus's ``metadata.csv`` / ``metadata.jsonl`` (:mod:`loaders.audiofolder`)
+and its label map: each row becomes the fields of an
 :class:`~loaders.record.Utterance`, or a :class:`~loaders.errors.BadFileError` naming the metadata
 file, the line and the fix (raised, or counted by the collector with ``skip_bad``)."""
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -113,9 +112,9 @@ def _label_map_rows(path: Path) -> list[tuple[str, list[str]]]:
     several shared labels in the second cell (``anger|sadness``); its first line is a header unless its second
     cell is a shared label.  A line without two cells, or with a third one filled (a spreadsheet row
     ``mixed;anger;sadness``, whose third label would be lost), is an error naming it."""
-    text = read_text(path, "label map", own=True)
+    text, delimiter, hint = _csv_text(read_text(path, "label map", own=True))
     with io.StringIO(text, newline="") as f:  # a line of empty cells (";;") is a blank line
-        rows = [(n, row) for n, row in enumerate(csv.reader(f, delimiter=_delimiter(text)), 1) if "".join(row).strip()]
+        rows = [(n + hint, row) for n, row in enumerate(csv.reader(f, delimiter=delimiter), 1) if "".join(row).strip()]
     if rows and rows[0][1][1:2] and rows[0][1][1].strip().casefold() not in LABELS:
         rows = rows[1:]  # the header
     for number, row in rows:
@@ -125,45 +124,21 @@ def _label_map_rows(path: Path) -> list[tuple[str, list[str]]]:
         if any(cell.strip() for cell in row[2:]):
             raise ValueError(
                 f"line {number} has {len(cells)} cells ({', '.join(map(repr, cells))}), a label map two: to map a label "
-                f"onto several shared labels, give them in one cell separated by '|' ({row[0]}{_delimiter(text)}"
+                f"onto several shared labels, give them in one cell separated by '|' ({row[0]}{delimiter}"
                 f"{'|'.join(cells[1:])})"
             )
     return [(row[0], [t for t in SEPARATORS.split(row[1].strip()) if t]) for _, row in rows]
 
 
-def read_card(path: Path) -> dict:
-    """The YAML header of a Hugging Face dataset card (``---`` ... ``---``), or ``{}`` (no README.md, or
-    a plain one, in whatever encoding); a header that cannot be decoded is an error."""
-    if not path.is_file():
-        return {}
-    try:
-        text = read_text(path, "dataset card", own=True)
-    except LayoutError as err:  # a plain README (no header) in a legacy encoding: nothing of it is used
-        if err.reason == "bad_encoding" and not path.read_bytes().startswith((b"---", codecs.BOM_UTF8 + b"---")):
-            return {}
-        raise
-    match = re.match(r"---\s*\n(.*?)\n---\s*(\n|$)", text, flags=re.S)
-    if not match:
-        return {}
-    import yaml
-
-    try:
-        data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as err:
-        raise LayoutError(
-            path, "bad_card", f"its YAML header is unreadable ({err})", "fix the header or remove it"
-        ) from err
-    return data if isinstance(data, dict) else {}
-
-
 def _raw_rows(metadata: Path, corpus: str) -> list[tuple[int, dict | BadFileError]]:
     """``(line, cells)`` per row of the metadata file (or the error of an unreadable JSON line)."""
     text = read_text(metadata, corpus, own=True)
+    text, delimiter, hint = _csv_text(text) if metadata.suffix == ".csv" else (text, "", 0)
     try:
         with io.StringIO(text, newline="") as f:
             if metadata.suffix == ".csv":
-                reader = csv.DictReader(f, delimiter=_delimiter(text))
-                return [(reader.line_num, row) for row in reader if any(_filled(v) for v in row.values())]
+                reader = csv.DictReader(f, delimiter=delimiter)
+                return [(reader.line_num + hint, row) for row in reader if any(_filled(v) for v in row.values())]
             out = []
             for line, row_text in enumerate(f, 1):
                 if row_text.strip():
@@ -183,11 +158,15 @@ def _filled(value) -> bool:
     return bool(value.strip() if isinstance(value, str) else value)  # DictReader's surplus cells are a list
 
 
-def _delimiter(text: str) -> str:
-    """The separator of a metadata CSV's header line: a comma, as most tools write it; a tab (spreadsheets'
-    "Unicode text") or a semicolon (spreadsheets in locales with a decimal comma) when the header has no comma."""
+def _csv_text(text: str) -> tuple[str, str, int]:
+    """``(text, separator, lines dropped)`` of a CSV file: a first line ``sep=;`` (Excel's separator hint,
+    which some exporters write) names it and is dropped; else the header line's separator: a comma, as
+    most tools write it; a tab (spreadsheets' "Unicode text") or a semicolon (spreadsheets in locales with
+    a decimal comma) when the header has no comma."""
+    if hint := re.match(r'"?sep=([^\r\n"])"?[^\r\n]*(\r\n|\r|\n|$)', text, flags=re.I):
+        return text[hint.end() :], hint.group(1), 1
     header = re.split(r"[\r\n]", text, maxsplit=1)[0]  # a Mac spreadsheet's "CSV (Macintosh)" ends lines with \r
-    return next((d for d in (",", "\t", ";") if d in header), ",")
+    return text, next((d for d in (",", "\t", ";") if d in header), ","), 0
 
 
 def _row_error(metadata: Path, line: int, message: str) -> BadFileError:

@@ -477,6 +477,24 @@ def test_a_workbook_saved_under_the_csv_name_is_named_as_one(tmp_path, root):
         loaders.load(NAME, own)
 
 
+def test_a_first_line_naming_the_separator_is_read_as_excel_reads_it(tmp_path, root):
+    """A first line ``sep=;`` (Excel's separator hint, which some exporters write) was taken for the
+    header: "no file_name ... column (its columns: , sep=)"."""
+    own = copy_of(root, tmp_path)
+    rows = list(csv.reader(io.StringIO((own / "metadata.csv").read_text(encoding="utf-8"))))
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows([["sep=;"], *rows])
+    (own / "metadata.csv").write_text(out.getvalue(), encoding="utf-8-sig", newline="")
+    assert len(loaders.load(NAME, own)) == len(rows) - 1
+    age = rows[0].index("age")
+    rows[2][age] = "78 tahun"
+    out = io.StringIO()
+    csv.writer(out, delimiter=";").writerows([["sep=;"], *rows])
+    (own / "metadata.csv").write_text(out.getvalue(), encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"metadata.csv line 4: age '78 tahun'"):  # the file's line numbers
+        loaders.load(NAME, own)
+
+
 def test_a_row_with_more_cells_than_columns_is_an_error_not_cut(tmp_path, root):
     """An unquoted comma in a text: csv.DictReader put the rest under the key None, and the row was
     read with its text cut short, without a word."""
