@@ -7,7 +7,8 @@ classification head every fine-tuning has), no ``datasets`` "Generating split"/"
 ``transformers`` "Loading weights"/"Writing model shards" bars, and the warnings a user cannot act on
 are filtered.  What stays is ours: one progress bar per stage (training, inference, the demo's grid),
 the results and every error; an inner bar (inference, feature extraction: :func:`bar_disabled`) only
-on a terminal, never as a line per refresh in a log file.  ``verbose`` restores the libraries' own
+on a terminal, never as a line per refresh in a log file, where a stage bar is a line every 30 s
+(:func:`stage_bar_interval_s`).  ``verbose`` restores the libraries' own
 defaults and shows every bar wherever it goes.
 
 Nothing heavy is imported here: a library not imported yet reads its environment variable when it is.
@@ -59,6 +60,16 @@ def bar_disabled(progress: bool = True, stream=None) -> bool:
         return not stream.isatty()
     except (AttributeError, ValueError):  # no isatty, or a closed stream: no terminal
         return True
+
+
+LOG_BAR_INTERVAL_S = 30.0  # a stage bar's refresh in a log file (tqdm's default: every 0.1 s)
+
+
+def stage_bar_interval_s(stream=None) -> float:
+    """tqdm's ``mininterval`` for a stage bar (training, predict): where an inner bar would be off
+    (:func:`bar_disabled`: quiet output into a log file or a pipe) a line every
+    :data:`LOG_BAR_INTERVAL_S`, not one per refresh; tqdm's default elsewhere."""
+    return LOG_BAR_INTERVAL_S if bar_disabled(True, stream) else 0.1
 
 
 def quiet(verbose: bool = False) -> None:

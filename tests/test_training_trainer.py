@@ -100,7 +100,8 @@ def test_no_evaluation_bar_and_a_slow_training_bar_when_the_output_is_a_file(mon
     from tqdm.auto import tqdm
 
     from bimotion import console
-    from bimotion.training.trainer import LOG_BAR_INTERVAL_S, _CompactProgress
+    from bimotion.console import LOG_BAR_INTERVAL_S
+    from bimotion.training.trainer import _CompactProgress
 
     monkeypatch.setattr(console, "_quiet", True)
     assert not sys.stderr.isatty()  # pytest's stderr is no terminal

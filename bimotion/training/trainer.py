@@ -28,7 +28,7 @@ from pathlib import Path
 
 from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCallback
 
-from bimotion.console import bar_disabled
+from bimotion.console import bar_disabled, stage_bar_interval_s
 
 from .loss import annotated, masked_bce
 from .sampler import DurationBatchSampler, durations, length_grouped, longest_first
@@ -227,9 +227,6 @@ def _evaluation_line(state, logs) -> str | None:
     )
 
 
-LOG_BAR_INTERVAL_S = 30.0  # the training bar's refresh in a log file (tqdm's default: every 0.1 s)
-
-
 class _CompactProgress(ProgressCallback):
     """transformers' progress bars, with one short line per evaluation in place of every log
     dictionary (quiet output, :func:`bimotion.console.is_quiet`)."""
@@ -241,8 +238,8 @@ class _CompactProgress(ProgressCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         super().on_train_begin(args, state, control, **kwargs)
-        if self.training_bar is not None and bar_disabled():  # a log file: a line per LOG_BAR_INTERVAL_S, not per step
-            self.training_bar.mininterval = LOG_BAR_INTERVAL_S
+        if self.training_bar is not None:  # a log file: a line per LOG_BAR_INTERVAL_S, not per step
+            self.training_bar.mininterval = stage_bar_interval_s()
 
     def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
         # an evaluation or prediction bar is an inner bar (bimotion.console.bar_disabled): on a terminal it
