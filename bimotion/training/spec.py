@@ -26,7 +26,10 @@ class ModelArguments:
     )
     dropout: float = field(default=0.1, metadata={"help": "encoder hidden and attention dropout"})
     classifier_proj_size: int = field(default=256, metadata={"help": "projector width before mean pooling"})
-    freeze_feature_encoder: bool = field(default=True, metadata={"help": "keep the CNN feature encoder frozen"})
+    freeze_feature_encoder: bool = field(
+        default=True,
+        metadata={"help": "keep the CNN feature encoder frozen (false, or --no_freeze_feature_encoder: train it too)"},
+    )
     layerdrop: float | None = field(default=None, metadata={"help": "override the checkpoint's layerdrop"})
     mask_time_prob: float | None = field(default=None, metadata={"help": "override SpecAugment time masking"})
     attn_implementation: str | None = field(default=None, metadata={"help": "eager, sdpa or flash_attention_2"})
