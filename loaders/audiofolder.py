@@ -226,7 +226,12 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
             raise bad(
                 c.root / relpath,
                 "missing_file",
-                f"listed in {metadata.name} line {row.line}, but there is no such file below the corpus folder"
+                f"listed in {metadata.name} line {row.line}, but "
+                + (
+                    "it is a folder: each row's file_name names one audio file"
+                    if (c.root / relpath).is_dir()
+                    else "there is no such file below the corpus folder"
+                )
                 + (f" (the folder holds {near!r}: {why})" if near else "")
                 + _in_hidden(relpath),
                 "fix the row's file_name (relative to the metadata's folder) or restore the file, or pass --skip-bad",

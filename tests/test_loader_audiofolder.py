@@ -335,6 +335,25 @@ def test_a_row_naming_a_file_without_its_folder_is_named_in_both_reports(root, t
     assert set(messages) == {"unlisted_file"} and "lists" not in messages["unlisted_file"], messages
 
 
+def test_a_row_naming_a_folder_says_it_is_a_folder(root, tmp_path):
+    """A row whose file_name is a folder (``clips/``) said "there is no such file" beside the folder."""
+    root = copy_of(root, tmp_path)
+    with open(root / "metadata.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    folder = Path(rows[0]["file_name"]).parent.as_posix()
+    rows.append({**rows[0], "file_name": f"{folder}/"})
+    with open(root / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    report = SkipReport()
+    loaders.load(NAME, root, skip_bad=True, report=report)
+    messages = {reason: text for (_, reason), [(_, text)] in report.examples.items()}
+    assert folder != "." and (root / folder).is_dir()
+    expected = f"line {len(rows) + 1}, but it is a folder: each row's file_name names one audio file"
+    assert expected in messages["missing_file"], messages
+
+
 def test_a_listed_file_that_is_a_broken_link_is_reported_once(tmp_path, root):
     """It was skipped as a broken link and then reported again as a listed file that is missing."""
     own = copy_of(root, tmp_path)
