@@ -242,7 +242,7 @@ def _tex_caption(result: GridResult, table: Table) -> str:
 def render_latex(result: GridResult, table: Table) -> str:
     heads = _headers(table)
     spec = "l" + "rrr" * len(heads)
-    mark = " (not comparable)" if synthetic_corpora(result.plan, result.sources, table) else ""  # as the Markdown's
+    mark = " (not comparable)" if result.synthetic(table) else ""  # as the Markdown's
     lines = [
         r"% requires \usepackage{booktabs}",
         r"\begin{table}[t]",
