@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import PIL.Image
 import pytest
 
 from bimotion import paper
@@ -22,6 +23,7 @@ from bimotion.mixture import parse_mixture
 from bimotion.training.data import Sources, column, load_shards
 from bimotion.training.inference import predict
 from bimotion.training.metrics import score_groups
+from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -214,6 +216,8 @@ def test_heatmap_and_figures_exist_with_their_data(full_run):
     model = full_run.plan.models[0]
     metrics = json.loads((out_metrics := full_run.output_dir / "metrics" / model.slug / "seed0.json").read_text())
     assert _is_image(out_metrics.with_suffix(".confusion.png"))
+    with PIL.Image.open(out_metrics.with_suffix(".confusion.png")) as png:  # the fixtures are generated data
+        assert png.text["Title"].endswith(f"confusion on every test set — {SYNTHETIC_NOTE}")
     for group in metrics["scores"]["groups"].values():
         for corpus in group["corpora"].values():
             conf = corpus["confusion"]

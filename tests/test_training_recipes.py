@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import PIL.Image
 import pytest
 import torch
 from conftest import load_recipe as recipe
@@ -24,6 +25,7 @@ from bimotion.training.metrics import scores
 from bimotion.training.run import last_checkpoint
 from bimotion.training.testing import cpu_launch, subprocess_env
 from loaders.labels import LABELS
+from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 
 REPO = Path(__file__).resolve().parents[1]
 torch.set_num_threads(2)
@@ -111,6 +113,8 @@ def test_training_learns_and_the_saved_model_needs_none_of_our_code(tiny, learna
     assert summary["train_manifest"]["num_clips"] == 48 and summary["train_manifest"]["hash"].startswith("sha256:")
     assert len((out / "train_manifest.txt").read_text().split()) == 48
     assert not list(out.glob("checkpoint-*/scores.json"))
+    with PIL.Image.open(out / "confusion_test.png") as png:  # generated data: its figure says so, as its card
+        assert png.text["Title"] == f"eng_eld: confusion on the test split — {SYNTHETIC_NOTE}"
 
     # a standard transformers checkpoint: Auto class and pipeline, sigmoid scores over the 13 named labels
     from transformers import AutoModelForAudioClassification, pipeline

@@ -3,6 +3,7 @@ once, score, and write the reports and projections; every step resumes from ``ou
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -98,6 +99,14 @@ class Grid:
         self.shard = shard
         self.ranks = ranks or Ranks.current()
         self.claims = Claims(self.out / "claims", log=self.log)
+
+    @functools.cached_property
+    def generated(self) -> dict[str, dict[str, str]]:
+        """The generated corpora of the grid's data (:func:`~bimotion.data.layout.synthetic_data`),
+        read once: the confusion figures' titles say so."""
+        from ..data.layout import synthetic_data
+
+        return synthetic_data({name: folder for name, folder in self.sources.items() if name != "cache_dir"})
 
     @property
     def base_model(self) -> str:
@@ -215,7 +224,7 @@ class Grid:
         }
         write_text_atomic(self.metrics_file(model, seed), json.dumps(metrics, indent=2))
         title = f"{model.name} (seed {seed}): confusion on every test set"  # the numbers: scores' "confusion"
-        draw_confusion(scores, self.metrics_file(model, seed).with_suffix(".confusion.png"), title)
+        draw_confusion(scores, self.metrics_file(model, seed).with_suffix(".confusion.png"), title, self.generated)
         return metrics
 
     @property

@@ -12,7 +12,9 @@ of the JSON file next to it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -100,17 +102,24 @@ def confusion_figure(result: dict, title: str):
     return fig
 
 
-def draw_confusion(result: dict, path: str | Path, title: str) -> Path | None:
+def draw_confusion(
+    result: dict, path: str | Path, title: str, synthetic: Mapping = MappingProxyType({})
+) -> Path | None:
     """Draw every (group, corpus) panel of ``result`` (:func:`~.metrics.score_groups`' output) to the
     PNG ``path`` (:func:`confusion_figure`); ``None`` (nothing written) when ``result`` holds no
-    confusion counts."""
+    confusion counts.  ``synthetic``: the generated corpora of the data, ``{benchmark: {corpus: ...}}``
+    (:func:`bimotion.data.layout.synthetic_data`); when there are any, the title ends
+    ``— synthetic demo data: not comparable with the paper``, as the tables' and model card's do."""
     import matplotlib.pyplot as plt
 
+    from loaders.synthetic import NOTE
+
+    title += f" — {NOTE}" if any(synthetic.values()) else ""
     fig = confusion_figure(result, title)
     if fig is None:
         return None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, metadata={"Title": title})  # the PNG's own title too, for indexes and tests
     plt.close(fig)
     return path

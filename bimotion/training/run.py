@@ -286,8 +286,8 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
 
 def _write_outputs(output_dir: Path, summary: dict, train_ds) -> None:
     _write_json(output_dir / SCORES, summary)
-    name = summary.get("run_name") or output_dir.name
-    draw_confusion(summary["test"], output_dir / CONFUSION, f"{name}: confusion on the test split")
+    title = f"{summary.get('run_name') or output_dir.name}: confusion on the test split"
+    draw_confusion(summary["test"], output_dir / CONFUSION, title, summary["synthetic"])
     (output_dir / MANIFEST).write_text("\n".join(sorted(column(train_ds, "id").tolist())) + "\n")
     render_card(summary).save(output_dir / "README.md")
 
