@@ -275,9 +275,12 @@ def _nfc(relpath: str) -> str:
 def _as_listed(root: Path, relpath: str, composed: dict[str, str]) -> str:
     """``relpath`` as a row names it (``composed``: ``{NFC form: row's name}``): the same name in
     another Unicode form (``é`` as one code point, or as ``e`` and an accent) is the same name,
-    unless the row's form is a file of its own."""
+    unless the row's form is a file of its own: another file, not this one found under that form
+    (macOS's file systems find a file under either form)."""
     named = composed.get(_nfc(relpath), relpath)
-    return relpath if named == relpath or (root / named).is_file() else named
+    if named == relpath or not (root / named).is_file():
+        return named
+    return named if os.path.samefile(root / named, root / relpath) else relpath
 
 
 def _alike(relpath: str) -> str:

@@ -514,6 +514,37 @@ def test_a_first_line_naming_the_separator_is_read_as_excel_reads_it(tmp_path, r
         loaders.load(NAME, own)
 
 
+def test_a_name_in_another_unicode_form_is_the_same_name_where_either_form_finds_the_file(tmp_path, root, monkeypatch):
+    """macOS's file systems find a file under either Unicode form of its name: the row's composed
+    name "was a file of its own" there, so the decomposed file from the zip stayed unlisted and the
+    row missing, the very case the Unicode forms were matched for."""
+    import os
+
+    own = copy_of(root, tmp_path)
+    lines = (own / "metadata.csv").read_text(encoding="utf-8").splitlines()
+    first = lines[1].split(",")[0]
+    composed = first.replace(".wav", " Ibu Sedih \u00e9.wav")
+    (own / first).rename(own / unicodedata.normalize("NFD", composed))
+    lines[1] = lines[1].replace(first, composed)
+    (own / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    stat = os.stat
+
+    def either_form(path, *args, **kwargs):  # a file system that finds a name under either form, as APFS
+        try:
+            return stat(path, *args, **kwargs)
+        except FileNotFoundError:
+            name = os.fspath(path)
+            if isinstance(name, str) and unicodedata.normalize("NFD", name) != name:
+                return stat(unicodedata.normalize("NFD", name), *args, **kwargs)
+            raise
+
+    monkeypatch.setattr(os, "stat", either_form)
+    assert (own / composed).is_file()  # as on macOS
+    records = {r.id: r for r in loaders.load(NAME, own)}
+    assert len(records) == len(loaders.load(NAME, root))
+    assert records[f"{NAME}/{composed}"].path == str(own / unicodedata.normalize("NFD", composed))
+
+
 def test_a_row_with_more_cells_than_columns_is_an_error_not_cut(tmp_path, root):
     """An unquoted comma in a text: csv.DictReader put the rest under the key None, and the row was
     read with its text cut short, without a word."""
