@@ -110,12 +110,12 @@ def read_label_map(source) -> LabelMap:
 def _label_map_rows(path: Path) -> list[tuple[str, list[str]]]:
     """A two-column label-map CSV's ``(user label, shared labels)`` rows, comma-, tab- or semicolon-separated,
     several shared labels in the second cell (``anger|sadness``); its first line is a header unless its second
-    cell is a shared label.  A line without two cells, or with a third one filled (a spreadsheet row
+    cell names shared labels only.  A line without two cells, or with a third one filled (a spreadsheet row
     ``mixed;anger;sadness``, whose third label would be lost), is an error naming it."""
     text, delimiter, hint = _csv_text(read_text(path, "label map", own=True))
     with io.StringIO(text, newline="") as f:  # a line of empty cells (";;") is a blank line
         rows = [(n + hint, row) for n, row in enumerate(csv.reader(f, delimiter=delimiter), 1) if "".join(row).strip()]
-    if rows and rows[0][1][1:2] and rows[0][1][1].strip().casefold() not in LABELS:
+    if rows and rows[0][1][1:2] and not _labels_only(rows[0][1][1]):
         rows = rows[1:]  # the header
     for number, row in rows:
         cells = [cell.strip() for cell in row if cell.strip()]
@@ -128,6 +128,13 @@ def _label_map_rows(path: Path) -> list[tuple[str, list[str]]]:
                 f"{'|'.join(cells[1:])})"
             )
     return [(row[0], [t for t in SEPARATORS.split(row[1].strip()) if t]) for _, row in rows]
+
+
+def _labels_only(cell: str) -> bool:
+    """Whether a label map's second cell names shared labels only (``Anger``, ``anger|sadness``): a
+    mapping, not a header."""
+    names = [name.casefold() for name in SEPARATORS.split(cell.strip()) if name]
+    return bool(names) and all(name in LABELS for name in names)
 
 
 def _raw_rows(metadata: Path, corpus: str) -> list[tuple[int, dict | BadFileError]]:

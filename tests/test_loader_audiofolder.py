@@ -387,6 +387,8 @@ def test_a_label_map_value_that_is_no_label_is_an_error_naming_the_file(tmp_path
     [
         ("senang;positive\nmarah;negative\nsedih;negative\nnetral;neutral\nterkejut;surprise\n", "read"),
         ("senang,positive\nmarah,negative\nsedih,negative\nnetral,neutral\nterkejut,surprise\n", "read"),
+        # no header, and a first mapping onto several labels: a mapping, not a header to drop
+        ("marah,Negative|neutral\nsenang,positive\nsedih,negative\nnetral,neutral\nterkejut,surprise\n", "read"),
         (
             "mine\tshared\nsenang\tpositive\nmarah\tnegative\nsedih\tnegative\nnetral\tneutral\nterkejut\tsurprise\n",
             "read",
