@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import BadFileError, MissingToolError
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
-from .mp3 import mp3_frames
+from .mp3 import mp3_file_frames
 from .mp4 import probe_mp4
 
 LFS_MAGIC = b"version https://git-lfs"
@@ -262,7 +262,10 @@ def probe(path: str | os.PathLike) -> AudioInfo:
         ) from err
     frames = int(info.frames)
     if kind == "mp3":  # libsndfile's length of a VBR file without a length header is a guess
-        counted = mp3_frames(path.read_bytes())
+        try:
+            counted = mp3_file_frames(path)
+        except OSError as err:
+            raise unreadable_file(path, err) from err
         frames = counted if counted is not None and abs(counted - frames) > MP3_SLACK else frames
     return AudioInfo(kind, int(info.samplerate), int(info.channels), frames, info.subtype)
 

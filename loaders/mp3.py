@@ -10,6 +10,9 @@ tell when that estimate is wrong.
 
 from __future__ import annotations
 
+import mmap
+import os
+
 # kbit/s by bitrate index (1..14) for MPEG-1 layers I, II, III and MPEG-2/2.5 layer I, II/III
 _BITRATES = {
     (1, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
@@ -38,7 +41,7 @@ def _frame(header: bytes) -> tuple[int, int] | None:
     return samples // 8 * bitrate // rate + padding, samples
 
 
-def mp3_frames(data: bytes) -> int | None:
+def mp3_frames(data: bytes | mmap.mmap) -> int | None:
     """Samples per channel in the MPEG audio frames of ``data`` (a whole MP3 file; ID3v2 tags before
     and between its frames are skipped, as in files joined by a tool), or None unless the frames run
     to its end or to an ID3v1/APE tag there (a free-format or damaged file: its length is unknown)."""
@@ -52,5 +55,12 @@ def mp3_frames(data: bytes) -> int | None:
             pos += frame[0]
         else:
             break
-    ended = pos >= len(data) - 4 or data[pos:].startswith((b"TAG", b"APETAGEX", b"LYRICSBEGIN"))
+    ended = pos >= len(data) - 4 or data[pos : pos + 11].startswith((b"TAG", b"APETAGEX", b"LYRICSBEGIN"))
     return total if total and ended else None
+
+
+def mp3_file_frames(path: str | os.PathLike) -> int | None:
+    """:func:`mp3_frames` of the (non-empty) file at ``path``, mapped rather than read into memory: a
+    scan or predict of an hour-long recording does not hold its 60 MB.  Raises OSError."""
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return mp3_frames(data)

@@ -202,6 +202,27 @@ def test_an_mp3_whose_length_header_is_wrong_is_read_whole(tmp_path):
     assert probe(whole).num_frames == soundfile.info(str(whole)).frames == len(decode(whole)[0])
 
 
+@pytest.mark.skipif("MP3" not in soundfile.available_formats(), reason="needs MP3")
+def test_probing_an_mp3_does_not_hold_the_file(tmp_path):
+    """probe counts an MP3's frames from their headers: it read the whole file into memory to do so
+    (60 MB for an hour at 128 kbit/s), in scan and in predict, which holds no recording whole."""
+    import tracemalloc
+
+    t = np.arange(2 * 16000) / 16000
+    buffer = io.BytesIO()
+    soundfile.write(buffer, (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000, format="MP3")
+    path = tmp_path / "joined.mp3"
+    path.write_bytes(buffer.getvalue() * 100)  # 100 recordings joined: 200 s
+    tracemalloc.start()
+    try:
+        info = probe(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.duration_s > 190  # all of them (each with its encoder delay and padding), not the first 2 s
+    assert peak < path.stat().st_size / 4, (peak, path.stat().st_size)
+
+
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg CLI not installed")
 def test_mp4_audio_is_probed_from_the_container_and_decoded(tmp_path, tone):
     wav = tmp_path / "a.wav"
