@@ -281,11 +281,13 @@ def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
 
 
 def needs_ffmpeg(path: str | os.PathLike) -> bool:
-    """Whether decoding ``path`` takes FFmpeg: MP4/M4A audio, known by its first bytes, whatever its name."""
+    """Whether decoding ``path`` takes FFmpeg: MP4/M4A audio, known by its first bytes, whatever its name,
+    or an MP3 that libsndfile would read only in part (:func:`libsndfile_stops_short`)."""
     try:
         with open(path, "rb") as f:
-            return sniff(f.read(16)) == "mp4"
-    except OSError:
+            kind = sniff(f.read(16))
+        return kind == "mp4" or (kind == "mp3" and libsndfile_stops_short(path, probe(path)))
+    except (OSError, BadFileError):
         return False  # decoding it will report the problem, naming the file
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from loaders.audio import decode, probe, sniff
+from loaders.audio import decode, needs_ffmpeg, probe, sniff
 from loaders.errors import BadFileError
 from loaders.testing import FixtureWriter
 
@@ -200,6 +200,8 @@ def test_an_mp3_whose_length_header_is_wrong_is_read_whole(tmp_path):
     whole = tmp_path / "one.mp3"  # a file whose header is right is read by libsndfile as before
     whole.write_bytes(mp3(2.0, 220))
     assert probe(whole).num_frames == soundfile.info(str(whole)).frames == len(decode(whole)[0])
+    # prepare asks for FFmpeg before decoding anything when a file needs it: such an MP3 does
+    assert needs_ffmpeg(path) and needs_ffmpeg(tagged) and not needs_ffmpeg(whole)
 
 
 @pytest.mark.skipif("MP3" not in soundfile.available_formats(), reason="needs MP3")
