@@ -34,37 +34,47 @@ def identical_audio(records: Iterable, *, progress: bool = False) -> list[tuple[
     by_content = collections.defaultdict(list)
     bar = tqdm(candidates, desc="finding identical audio", unit=" file", disable=not progress or not candidates)
     for r in bar:
-        digest = _content_digest(r.path)
+        digest = _content_digest(r.path, r.duration_s * r.sample_rate_hz)
         if digest is not None:
             by_content[(r.corpus, digest)].append(r.id)
     return sorted(tuple(sorted(ids)) for ids in by_content.values() if len(ids) > 1)
 
 
-def _content_digest(path) -> str | None:
+def _content_digest(path, num_frames: float) -> str | None:
     """A hash of the file's samples as they are stored (all channels, or one where all are equal; float64 holds every PCM width
     and float exactly), read with libsndfile (a third of :func:`loaders.audio.decode`'s cost); for
-    other formats (MP4/AAC, decoded by FFmpeg at ~0.1 s a file), of the file's bytes, so only exact
-    copies are found there.  None for a file libsndfile cannot read, or a silent one."""
+    other formats (MP4/AAC, decoded by FFmpeg at ~0.1 s a file), and an MP3 that libsndfile reads
+    only in part (fewer samples than the ``num_frames`` its probe counted, :mod:`loaders.mp3`: two
+    such files that begin alike are not the same audio), of the file's bytes, so only exact copies
+    are found there.  None for a file libsndfile cannot read, or a silent one."""
     import soundfile
 
+    from .audio import MP3_SLACK
     from .levels import SILENT_PEAK_DBFS, peak_dbfs
 
     try:
         samples = soundfile.read(str(path), dtype="float64", always_2d=True)[0]
     except Exception:  # not a libsndfile format, or a bad file (reported when it is stored)
-        try:
-            digest = hashlib.sha256()
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            return "file:" + digest.hexdigest()
-        except OSError:
-            return None
+        return _file_digest(path)
+    if len(samples) < num_frames - MP3_SLACK:  # libsndfile stopped at its guess of an MP3's length
+        return _file_digest(path)
     if peak_dbfs(samples, remove_dc=True) <= SILENT_PEAK_DBFS:  # refused when stored; equal silences are no duplicates
         return None
     if samples.shape[1] > 1 and (samples == samples[:, :1]).all():  # one signal copied to every channel
         samples = samples[:, :1]
     return hashlib.sha256(samples.tobytes()).hexdigest()
+
+
+def _file_digest(path) -> str | None:
+    """A hash of the file's bytes, or None for a file that cannot be read."""
+    try:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return "file:" + digest.hexdigest()
+    except OSError:
+        return None
 
 
 def keep_together(split_of: dict[str, str], rows: list, identical: list[tuple[str, ...]]) -> None:

@@ -485,6 +485,39 @@ def test_identical_audio_ignores_silence_and_hashes_other_formats_by_their_bytes
     assert identical_audio(records) == [("mine/a", "mine/a6", "mine/b"), ("mine/c", "mine/d")]
 
 
+@pytest.mark.skipif("MP3" not in __import__("soundfile").available_formats(), reason="needs MP3")
+def test_mp3s_that_libsndfile_reads_in_part_are_compared_whole(tmp_path):
+    """Two joined MP3s that begin with the same recording (the same prompt, then each speaker's
+    answer) are not the same audio: libsndfile reads only the first part's length of each, and
+    their digests of those samples were equal, so they were twins kept in one split."""
+    import dataclasses
+    import io
+
+    import soundfile
+
+    from loaders.audio import probe
+    from loaders.identical import identical_audio
+
+    def mp3(seconds: float, hz: float) -> bytes:
+        t = np.arange(int(16000 * seconds)) / 16000
+        buffer = io.BytesIO()
+        soundfile.write(buffer, (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32), 16000, format="MP3")
+        return buffer.getvalue()
+
+    prompt = mp3(1.0, 220)
+    (tmp_path / "a.mp3").write_bytes(prompt + mp3(2.0, 330))
+    (tmp_path / "b.mp3").write_bytes(prompt + mp3(2.0, 440))
+    (tmp_path / "c.mp3").write_bytes((tmp_path / "a.mp3").read_bytes())  # a true copy
+    info = probe(tmp_path / "a.mp3")
+    assert info.num_frames == probe(tmp_path / "b.mp3").num_frames > 2 * soundfile.info(str(tmp_path / "a.mp3")).frames
+    template = loaders.Utterance(
+        id="x", corpus="mine", path="", language="ind", age_group="eld", emotions=("anger",),
+        label_space=("anger",), duration_s=round(info.duration_s, 6), sample_rate_hz=16000,
+    )  # fmt: skip
+    records = [dataclasses.replace(template, id=f"mine/{n}", path=str(tmp_path / f"{n}.mp3")) for n in "abc"]
+    assert identical_audio(records) == [("mine/a", "mine/c")]
+
+
 def test_a_split_whose_train_and_test_share_no_gender_is_noted():
     """Three speakers split by speaker can leave train all male and test all female: the summary
     and the card say that scores there mix gender with emotion."""
