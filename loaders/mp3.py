@@ -43,7 +43,7 @@ def _frame(header: bytes) -> tuple[int, int] | None:
 
 def mp3_frames(data: bytes | mmap.mmap) -> int | None:
     """Samples per channel in the MPEG audio frames of ``data`` (a whole MP3 file; ID3v2 tags before
-    and between its frames are skipped, as in files joined by a tool), or None unless the frames run
+    and between its frames, and ID3v1 tags between them, are skipped, as in files joined by a tool), or None unless the frames run
     to its end or to an ID3v1/APE tag there (a free-format or damaged file: its length is unknown)."""
     pos, total = 0, 0
     while pos < len(data):
@@ -53,6 +53,8 @@ def mp3_frames(data: bytes | mmap.mmap) -> int | None:
         elif (frame := _frame(data[pos : pos + 4])) is not None:
             total += frame[1] if pos + frame[0] <= len(data) else 0  # a last frame cut short is not decoded
             pos += frame[0]
+        elif data[pos : pos + 3] == b"TAG" and _frame(data[pos + 128 : pos + 132]) is not None:
+            pos += 128  # the first recording's ID3v1 tag (128 bytes at its end) in a file joined by `cat`
         else:
             break
     ended = pos >= len(data) - 4 or data[pos : pos + 11].startswith((b"TAG", b"APETAGEX", b"LYRICSBEGIN"))

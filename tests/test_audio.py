@@ -197,6 +197,10 @@ def test_an_mp3_whose_length_header_is_wrong_is_read_whole(tmp_path):
     tagged = tmp_path / "tagged.mp3"  # the second recording's ID3 tag between them, as FFmpeg writes one
     tagged.write_bytes(mp3(1.0, 220) + b"ID3\x04\0\0\0\0\0\x05TIT2\0" + mp3(2.0, 330))
     assert len(decode(tagged)[0]) == pytest.approx(len(samples), abs=1152)  # FFmpeg may drop a frame at the tag
+    old_tag = tmp_path / "id3v1.mp3"  # the first recording's ID3v1 tag (128 bytes at its end) between them
+    old_tag.write_bytes(mp3(1.0, 220) + b"TAG" + b"title".ljust(125, b"\0") + mp3(2.0, 330))
+    assert probe(old_tag).duration_s == pytest.approx(3.0, abs=0.3)
+    assert len(decode(old_tag)[0]) == pytest.approx(len(samples), abs=1152)
     whole = tmp_path / "one.mp3"  # a file whose header is right is read by libsndfile as before
     whole.write_bytes(mp3(2.0, 220))
     assert probe(whole).num_frames == soundfile.info(str(whole)).frames == len(decode(whole)[0])
