@@ -342,8 +342,12 @@ def ffmpeg_command(path: Path, sample_rate_hz: int, num_channels: int) -> list[s
     """FFmpeg decoding the first sound track of ``path`` to float32 frames of ``num_channels``
     channels at ``sample_rate_hz`` on standard output: the channels stay apart, so that they are
     mixed down as every other format's (:func:`loaders.levels.downmix`, which leaves a silent one out)."""
+    try:
+        exe = ffmpeg()
+    except MissingToolError as err:  # which file needs it: the first one met
+        raise MissingToolError(f"{path}: {err}") from None
     return [
-        *(ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-vn"),
+        *(exe, "-nostdin", "-v", "error", "-i", str(path), "-vn"),
         *("-ac", str(max(1, num_channels)), "-ar", str(sample_rate_hz), "-f", "f32le", "-"),
     ]
 

@@ -12,7 +12,7 @@ import pytest
 import soundfile
 
 from loaders.audio import decode, needs_ffmpeg, probe, sniff
-from loaders.errors import BadFileError
+from loaders.errors import BadFileError, MissingToolError
 from loaders.testing import FixtureWriter
 
 RATE = 24414
@@ -280,6 +280,19 @@ def test_mp4_with_header_first_and_media_cut_off_is_truncated(tmp_path, tone):
     FixtureWriter.truncate(mp4, keep_bytes=mp4.stat().st_size - 500)
     with pytest.raises(BadFileError, match="truncated"):
         probe(mp4)
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg CLI not installed")
+def test_without_ffmpeg_an_mp4_is_an_error_naming_it_and_how_to_install(tmp_path, tone, monkeypatch):
+    wav, mp4 = tmp_path / "a.wav", tmp_path / "clip.mp4"
+    soundfile.write(wav, tone, RATE)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "aac", str(mp4)], check=True)
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
+    assert probe(mp4).format == "mp4" and needs_ffmpeg(mp4)  # probing reads the container itself
+    with pytest.raises(
+        MissingToolError, match=rf"^{re.escape(str(mp4))}: FFmpeg is needed .* `apt-get install ffmpeg`"
+    ):
+        decode(mp4)
 
 
 def test_int16_decoding_matches_float_decoding(tmp_path, tone):

@@ -11,6 +11,7 @@
 - :mod:`.trainer`   ``SERTrainer``: the masked loss, exact under accumulation and DDP
 - :mod:`.spec`      ``TrainSpec``: the plain typed spec ``run.train`` takes
 - :mod:`.args`      the recipes' argument dataclasses (paper defaults), checked up front, turned into a spec
+- :mod:`.training_args` ``SERTrainingArguments``: transformers' ``TrainingArguments`` with the paper's defaults
 - :mod:`.parsing`   the recipes' one command-line parse path
 - :mod:`.processes` the processes of a launch: CPU or not, leaving the process group at exit
 - :mod:`.identity`  what a run is, so a resume continues the same run or refuses

@@ -238,7 +238,7 @@ class _CompactProgress(ProgressCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         super().on_train_begin(args, state, control, **kwargs)
-        if self.training_bar is not None:  # a log file: a line per LOG_BAR_INTERVAL_S, not per step
+        if self.training_bar is not None:  # in a log file a line per LOG_BAR_INTERVAL_S, not per step
             self.training_bar.mininterval = stage_bar_interval_s()
 
     def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
