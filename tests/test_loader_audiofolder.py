@@ -431,10 +431,9 @@ def test_a_label_map_csv_row_with_several_shared_labels_loses_none(tmp_path, roo
     assert marah and all({"negative", "neutral"} <= read[name] for name in marah)
 
 
-def test_a_name_in_another_unicode_form_is_the_same_name(tmp_path, root):
-    """A corpus zipped on macOS holds decomposed names ('e' and a combining accent), a spreadsheet
-    composed ones: 'Ibu Sedih é.wav' was both a missing file and an unlisted one, two names that look
-    the same, so nothing the user could fix in the sheet."""
+def _listed_composed_stored_decomposed(root: Path, tmp_path: Path) -> tuple[Path, str]:
+    """A copy of ``root`` whose first row lists a name with a composed 'é' and whose file has it
+    decomposed (as a zip made on macOS holds it): ``(copy, the composed name)``."""
     own = copy_of(root, tmp_path)
     lines = (own / "metadata.csv").read_text(encoding="utf-8").splitlines()
     first = lines[1].split(",")[0]
@@ -442,6 +441,14 @@ def test_a_name_in_another_unicode_form_is_the_same_name(tmp_path, root):
     (own / first).rename(own / unicodedata.normalize("NFD", composed))
     lines[1] = lines[1].replace(first, composed)
     (own / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return own, composed
+
+
+def test_a_name_in_another_unicode_form_is_the_same_name(tmp_path, root):
+    """A corpus zipped on macOS holds decomposed names ('e' and a combining accent), a spreadsheet
+    composed ones: 'Ibu Sedih é.wav' was both a missing file and an unlisted one, two names that look
+    the same, so nothing the user could fix in the sheet."""
+    own, composed = _listed_composed_stored_decomposed(root, tmp_path)
     records = {r.id: r for r in loaders.load(NAME, own)}
     assert len(records) == len(loaders.load(NAME, root)) and f"{NAME}/{composed}" in records
     assert records[f"{NAME}/{composed}"].path == str(own / unicodedata.normalize("NFD", composed))
@@ -522,13 +529,7 @@ def test_a_name_in_another_unicode_form_is_the_same_name_where_either_form_finds
     row missing, the very case the Unicode forms were matched for."""
     import os
 
-    own = copy_of(root, tmp_path)
-    lines = (own / "metadata.csv").read_text(encoding="utf-8").splitlines()
-    first = lines[1].split(",")[0]
-    composed = first.replace(".wav", " Ibu Sedih \u00e9.wav")
-    (own / first).rename(own / unicodedata.normalize("NFD", composed))
-    lines[1] = lines[1].replace(first, composed)
-    (own / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    own, composed = _listed_composed_stored_decomposed(root, tmp_path)
     stat = os.stat
 
     def either_form(path, *args, **kwargs):  # a file system that finds a name under either form, as APFS
