@@ -7,7 +7,10 @@ the machine is a short hash of the host name and the pid namespace, so two conta
 differ).  A run killed outright leaves its temporary file behind: the next run writing that target
 removes those of processes no longer alive on its own machine, and those of any machine older than
 :data:`ORPHAN_AGE_S` (a folder shared by several machines, where another machine's pid says nothing
-here).  Files of other names are never touched."""
+here).  Files of other names are never touched.
+
+:func:`sha256_of` is the one reading of a file's bytes into a digest (datasets' file names, runs'
+identities, feature caches, identical audio)."""
 
 from __future__ import annotations
 
@@ -25,6 +28,15 @@ from pathlib import Path
 from typing import IO
 
 ORPHAN_AGE_S = 24 * 3600.0  # no file is written for a day: a temporary file this old is an orphan
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The SHA-256 (hex) of the file's bytes, read in blocks of 1 MiB.  Raises OSError."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def temp_file_beside(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[int, Path]:

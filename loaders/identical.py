@@ -20,6 +20,8 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 
+from .files import sha256_of
+
 
 def identical_audio(records: Iterable, *, progress: bool = False) -> list[tuple[str, ...]]:
     """The sets (two or more record ids, sorted; the sets sorted) of records of one corpus whose
@@ -68,11 +70,7 @@ def _content_digest(path, num_frames: float) -> str | None:
 def _file_digest(path) -> str | None:
     """A hash of the file's bytes, or None for a file that cannot be read."""
     try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        return "file:" + digest.hexdigest()
+        return "file:" + sha256_of(path)
     except OSError:
         return None
 

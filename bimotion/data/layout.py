@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bimotion.registry import SPLITS, benchmark_of
 from loaders.errors import spoken
+from loaders.files import sha256_of
 
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
@@ -35,11 +36,7 @@ NAME_DIGITS = 16  # hex digits of a Parquet file's SHA-256 in its name (``...-<d
 
 def content_digest(path: str | os.PathLike) -> str:
     """The first :data:`NAME_DIGITS` hex digits of the SHA-256 of a file's bytes: what its name carries."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()[:NAME_DIGITS]
+    return sha256_of(path)[:NAME_DIGITS]
 
 
 def named_digest(relpath: str) -> str | None:

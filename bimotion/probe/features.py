@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from loaders.files import sha256_of
+
 SAMPLE_RATE_HZ = 16000
 N_MELS = 64
 WINDOW_SAMPLES = 400  # 25 ms
@@ -67,14 +69,6 @@ def logmel_stats(samples: np.ndarray) -> np.ndarray:
     delta = np.diff(frames, axis=0) if len(frames) > 1 else np.zeros_like(frames)
     parts = [frames.mean(0), frames.std(0), delta.mean(0), delta.std(0)]
     return np.concatenate(parts).astype(np.float32)
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 24), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_features(name: str, layer: int | None = None) -> None:
@@ -140,9 +134,7 @@ class FeatureSpec:
         if self.is_encoder and folder.is_dir():
             identity["name"] = "local-encoder"
             identity["files"] = {
-                p.name: _file_digest(p)
-                for p in sorted(folder.iterdir())
-                if p.suffix in (".json", ".bin", ".safetensors")
+                p.name: sha256_of(p) for p in sorted(folder.iterdir()) if p.suffix in (".json", ".bin", ".safetensors")
             }
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 

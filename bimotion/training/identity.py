@@ -19,11 +19,12 @@ models are cached.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
 from pathlib import Path
+
+from loaders.files import sha256_of
 
 from .outputs import IDENTITY_FILE, SCORES
 
@@ -120,11 +121,7 @@ class RunMismatch(ValueError):
 
 
 def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
+    return "sha256:" + sha256_of(path)
 
 
 def dataset_identity(source: str) -> dict:
