@@ -30,7 +30,7 @@ _HEADER_BYTES = 64
 MP3_SLACK = 2 * 1152 + 1105
 __all__ = [
     "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "ffmpeg", "ffmpeg_command",
-    "libsndfile_error", "libsndfile_stops_short", "needs_ffmpeg", "probe", "resample", "sniff",
+    "libsndfile_error", "libsndfile_stops_short", "needs_ffmpeg", "probe", "read_short", "resample", "sniff",
 ]  # fmt: skip
 
 
@@ -277,7 +277,13 @@ def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
         return False
     import soundfile
 
-    return soundfile.info(str(path)).frames < info.num_frames - MP3_SLACK
+    return read_short(soundfile.info(str(path)).frames, info.num_frames)
+
+
+def read_short(frames_read: float, frames_counted: float) -> bool:
+    """Whether libsndfile read (or would read) fewer frames than :func:`probe` counted, by more than
+    an MP3's encoder delay and padding (:data:`MP3_SLACK`): it stopped at its guess of the length."""
+    return frames_read < frames_counted - MP3_SLACK
 
 
 def needs_ffmpeg(path: str | os.PathLike) -> bool:
@@ -330,7 +336,7 @@ def decode(
         raise _bad(
             path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
         ) from err
-    if info.format == "mp3" and len(samples) < info.num_frames - MP3_SLACK:  # libsndfile stopped at its guess
+    if info.format == "mp3" and read_short(len(samples), info.num_frames):  # libsndfile stopped at its guess
         # (loaders.mp3): all of it is FFmpeg's
         rate = sample_rate_hz or info.sample_rate_hz
         return _to_dtype(check_level(path, _mono(path, _ffmpeg_decode(path, rate, info.num_channels))), dtype), rate

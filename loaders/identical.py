@@ -51,14 +51,14 @@ def _content_digest(path, num_frames: float) -> str | None:
     are found there.  None for a file libsndfile cannot read, or a silent one."""
     import soundfile
 
-    from .audio import MP3_SLACK
+    from .audio import read_short
     from .levels import SILENT_PEAK_DBFS, peak_dbfs
 
     try:
         samples = soundfile.read(str(path), dtype="float64", always_2d=True)[0]
     except Exception:  # not a libsndfile format, or a bad file (reported when it is stored)
         return _file_digest(path)
-    if len(samples) < num_frames - MP3_SLACK:  # libsndfile stopped at its guess of an MP3's length
+    if read_short(len(samples), num_frames):  # libsndfile stopped at its guess of an MP3's length
         return _file_digest(path)
     if peak_dbfs(samples, remove_dc=True) <= SILENT_PEAK_DBFS:  # refused when stored; equal silences are no duplicates
         return None
