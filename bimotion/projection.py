@@ -205,7 +205,7 @@ def _marked(spec: ProjectionSpec, sources: Mapping[str, str], panels: list[dict]
 
     from .data.layout import synthetic_data
 
-    generated = synthetic_data({name: folder for name, folder in sources.items() if name != "cache_dir"})
+    generated = synthetic_data(sources)
     corpora = {corpus for bench in generated.values() for corpus in bench}
     drawn = {str(c) for p in panels for role in ("train", "test") for c in p[f"{role}_meta"]["corpus"]}
     if not corpora & drawn or NOTE in spec.title:

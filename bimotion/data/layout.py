@@ -20,7 +20,7 @@ import json
 import os
 from pathlib import Path
 
-from bimotion.registry import SPLITS, benchmark_of
+from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
 from loaders.errors import spoken
 from loaders.files import sha256_of
 
@@ -136,9 +136,12 @@ def recorded_info(source: str | os.PathLike | None) -> dict | None:
 
 def synthetic_data(folders) -> dict[str, dict[str, str]]:
     """``{benchmark: {corpus: generator}}`` of the generated corpora (``prepare.json``'s ``synthetic``,
-    :func:`recorded_info`) in ``folders`` (``{benchmark: local folder, Hub id or None}``)."""
+    :func:`recorded_info`) in ``folders`` (``{benchmark: local folder, Hub id or None}``; another key,
+    such as the ``cache_dir`` a grid's sources carry, is no dataset)."""
     out = {}
     for bench, folder in folders.items():
+        if bench not in BENCHMARKS:
+            continue
         synthetic = (recorded_info(folder) or {}).get("synthetic")
         if synthetic and isinstance(synthetic, dict):
             out[bench] = dict(synthetic)

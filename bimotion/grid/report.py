@@ -52,7 +52,7 @@ class GridResult:
         Hub dataset's is asked of the Hub), however many tables, printouts and heat maps ask."""
         from ..data.layout import synthetic_data
 
-        return synthetic_data({name: folder for name, folder in self.sources.items() if name != "cache_dir"})
+        return synthetic_data(self.sources)
 
     def synthetic(self, table: Table | None = None) -> list[str]:
         """The generated corpora among ``table``'s data, or the whole grid's (:func:`~.plan.synthetic_corpora`)."""

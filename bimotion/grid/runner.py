@@ -106,7 +106,7 @@ class Grid:
         read once: the confusion figures' titles say so."""
         from ..data.layout import synthetic_data
 
-        return synthetic_data({name: folder for name, folder in self.sources.items() if name != "cache_dir"})
+        return synthetic_data(self.sources)
 
     @property
     def base_model(self) -> str:
