@@ -19,7 +19,7 @@ from loaders import SOURCES
 from loaders.labels import LABELS
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
-from loaders.synthetic import generated_copy
+from loaders.synthetic import generated_copy, marked_title
 from loaders.yuemotion import ELDERLY_MIN_AGE as YUEMOTION_ELDERLY_MIN_AGE
 
 from . import splits
@@ -133,7 +133,7 @@ def own_only(info: dict, bench) -> bool:
 
 def _title(info: dict, bench) -> str:
     """:func:`_named`, followed by `` — synthetic demo data: …`` when a corpus is generated."""
-    return _named(info, bench) + (f" — {SYNTHETIC_NOTE}" if info.get("synthetic") else "")
+    return marked_title(_named(info, bench), info.get("synthetic"))
 
 
 def _named(info: dict, bench) -> str:

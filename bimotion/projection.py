@@ -201,7 +201,7 @@ def _marked(spec: ProjectionSpec, sources: Mapping[str, str], panels: list[dict]
     tables and heat map say it."""
     from dataclasses import replace
 
-    from loaders.synthetic import NOTE
+    from loaders.synthetic import NOTE, marked_title
 
     from .data.layout import synthetic_data
 
@@ -210,7 +210,7 @@ def _marked(spec: ProjectionSpec, sources: Mapping[str, str], panels: list[dict]
     drawn = {str(c) for p in panels for role in ("train", "test") for c in p[f"{role}_meta"]["corpus"]}
     if not corpora & drawn or NOTE in spec.title:
         return spec
-    return replace(spec, title=f"{spec.title} — {NOTE}")
+    return replace(spec, title=marked_title(spec.title, corpora & drawn))
 
 
 def _joint_embedding(spec: ProjectionSpec, parts: list[dict]):

@@ -282,7 +282,7 @@ def _compact_tables(result) -> str:
     """Each table's weighted F1 (%) per row and test group, the row average and the chance levels, aligned;
     † marks a score at or below its test set's chance level, * a model that never trained on some of
     the test set's labels."""
-    from bimotion.grid.plan import marked_title
+    from loaders.synthetic import marked_title
     from loaders.tables import aligned
 
     def num(value, chance=None, untrained=()) -> str:

@@ -24,11 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from loaders.synthetic import marked_title
+
 from ..mixture import parse_mixture
 from ..paper import GROUPS, TABLES
 from ..registry import age_group_name, find_config, group_name, language_name
 from ..training.metrics import CHANCE, DAGGER
-from .plan import marked_title
 
 _BENCHMARK_NAMES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
 

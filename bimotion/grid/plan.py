@@ -89,14 +89,6 @@ def synthetic_corpora(plan: Plan, generated: Mapping[str, Mapping[str, str]], ta
     return list(dict.fromkeys(s.corpus for s in shards if s.corpus in generated.get(s.benchmark, {})))
 
 
-def marked_title(title: str, synthetic: list[str]) -> str:
-    """``title``, followed by ``— synthetic demo data: not comparable with the paper`` when its data
-    holds ``synthetic`` corpora (:func:`synthetic_corpora`)."""
-    from loaders.synthetic import NOTE
-
-    return f"{title} — {NOTE}" if synthetic else title
-
-
 def make_plan(config: GridConfig) -> Plan:
     """The models, cells and test sets of ``config``'s tables, ``mixtures`` and ``extra_tests``."""
     tables = [TABLES[name] for name in config.tables]

@@ -14,13 +14,14 @@ import numpy as np
 
 from loaders.files import write_text_atomic
 from loaders.synthetic import NOTE as SYNTHETIC
+from loaders.synthetic import marked_title
 
 from ..paper import PAPER_ERRATA, Table
 from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE_OF, DAGGER
 from .config import GridConfig
 from .heatmap import render_heatmap
-from .plan import Plan, marked_title, synthetic_corpora
+from .plan import Plan, synthetic_corpora
 from .scoring import CellResult
 
 
@@ -151,7 +152,7 @@ def _notes(result: GridResult, table: Table) -> list[str]:
 
 
 def _title(result: GridResult, table: Table) -> str:
-    """The table's title, marked when its data is generated (:func:`~.plan.marked_title`)."""
+    """The table's title, marked when its data is generated (:func:`loaders.synthetic.marked_title`)."""
     return marked_title(table.title, result.synthetic(table))
 
 

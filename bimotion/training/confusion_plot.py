@@ -112,9 +112,9 @@ def draw_confusion(
     ``— synthetic demo data: not comparable with the paper``, as the tables' and model card's do."""
     import matplotlib.pyplot as plt
 
-    from loaders.synthetic import NOTE
+    from loaders.synthetic import marked_title
 
-    title += f" — {NOTE}" if any(synthetic.values()) else ""
+    title = marked_title(title, any(synthetic.values()))
     fig = confusion_figure(result, title)
     if fig is None:
         return None
