@@ -251,6 +251,7 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
     the clip), its message saying which line of the metadata to fix."""
     raw = _raw_rows(metadata, c.corpus)
     _check_columns(metadata, raw)
+    gaps = _Gaps.of(raw)
     rows: dict[str, Row] = {}
     rejected: set[str] = set()
     for line, cells in raw:
@@ -274,9 +275,46 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
             # cells beyond the header's columns (not a trailing comma's empty one)
             if any(_filled(v) for v in cells.get(None) or ()):
                 raise _surplus(at, cells)
-            rows[name] = Row(line, _emotions(at, cells, labels), _fields(at, cells))
+            rows[name] = Row(line, _emotions(at, cells, labels), gaps.check(at, _fields(at, cells)))
             rejected.discard(name)
     return rows, rejected
+
+
+@dataclass(frozen=True)
+class _Gaps:
+    """How many of the metadata's rows give a split and a speaker_id: a row without one, where others
+    have one, is reported by its line (the split would otherwise stop on it, naming a clip, not the line;
+    or its speaker would be no speaker)."""
+
+    rows: int
+    splits: int
+    speakers: int
+
+    @classmethod
+    def of(cls, raw: list) -> _Gaps:
+        cells = [c for _, c in raw if isinstance(c, dict)]
+        return cls(
+            len(cells), sum(bool(_cell(c, "split")) for c in cells), sum(bool(_cell(c, "speaker_id")) for c in cells)
+        )
+
+    def check(self, at: Where, fields: dict) -> dict:
+        if self.splits and not fields["official_split"]:
+            raise bad(
+                at.path,
+                "missing_split",
+                f"{at.line}: no split, while {self.splits} of {self.rows} rows give one",
+                "give it a split (train, validation or test), or empty the split column of every row to split by "
+                "whole speakers, or pass --skip-bad",
+            )
+        if not self.splits and self.speakers and not fields["speaker_id"]:
+            raise bad(
+                at.path,
+                "missing_speaker",
+                f"{at.line}: no speaker_id, while {self.speakers} of {self.rows} rows give one (without a split "
+                "column, your corpus is split by whole speakers)",
+                "fill in its speaker_id, or give every row a split (train, validation or test), or pass --skip-bad",
+            )
+        return fields
 
 
 def _surplus(at: Where, cells: dict) -> BadFileError:

@@ -594,3 +594,44 @@ def test_a_column_named_like_one_that_is_read_is_warned_about(tmp_path, root):
     with warnings.catch_warnings():
         warnings.simplefilter("error", InputWarning)
         assert len(loaders.load(NAME, own)) == len(records)
+
+
+def _edit_rows(root: Path, edit) -> list[dict]:
+    """Rewrite ``root``'s metadata.csv with ``edit(rows)`` applied (rows as ``csv.DictReader`` reads them)."""
+    with open(root / "metadata.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    edit(rows)
+    with open(root / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+def test_an_empty_speaker_id_cell_is_reported_by_its_line(tmp_path, root):
+    """An empty speaker_id among filled ones was read as no speaker; prepare then stopped naming the clip,
+    not the metadata line to fill in, and --skip-bad could not skip it."""
+    own = copy_of(root, tmp_path)
+    rows = _edit_rows(own, lambda rows: rows[2].update(speaker_id=" "))
+    with pytest.raises(CorpusError, match=r"metadata.csv line 4: no speaker_id, while 11 of 12 rows give one") as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "missing_speaker" and err.value.path == own / rows[2]["file_name"]
+    assert "fill in its speaker_id" in err.value.hint
+    report = SkipReport()
+    records = loaders.load(NAME, own, skip_bad=True, report=report)
+    assert report.to_dict() == {f"{NAME}/missing_speaker": 1} and len(records) == 11
+    assert all(r.speaker_id for r in records)
+    # a split column in every row: speakers are not needed, an empty one is no speaker
+    _edit_rows(own, lambda rows: [row.update(split="train") for row in rows])
+    assert sum(r.speaker_id is None for r in loaders.load(NAME, own)) == 1
+
+
+def test_a_row_without_its_split_is_reported_by_its_line(tmp_path):
+    own = testing.make_corpus("audiofolder", tmp_path, split_column=True, speakers=3, clips_per_speaker=2)
+    _edit_rows(own, lambda rows: rows[4].update(split=""))
+    with pytest.raises(CorpusError, match=r"metadata.csv line 6: no split, while 5 of 6 rows give one") as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "missing_split" and "empty the split column of every row" in err.value.hint
+    report = SkipReport()
+    assert len(loaders.load(NAME, own, skip_bad=True, report=report)) == 5
+    assert report.to_dict() == {f"{NAME}/missing_split": 1}

@@ -281,7 +281,8 @@ def test_a_cantonese_corpus_joins_yuemotion_not_bimotion_where_its_groups_would_
 
 
 def test_a_split_column_given_for_some_rows_only_says_how_to_fix_it(tmp_path, capsys):
-    """It said "no official split although the protocol uses carehome's official split" and no fix."""
+    """It said "no official split although the protocol uses carehome's official split" and no fix; then it
+    named the clip, not the metadata lines to fix."""
     import csv
 
     root = testing.make_corpus("audiofolder", tmp_path / "raw", split_column=True, metadata="csv")
@@ -295,7 +296,7 @@ def test_a_split_column_given_for_some_rows_only_says_how_to_fix_it(tmp_path, ca
         writer.writerows(rows)
     assert bimotion_main(["prepare", "-q", "--source", f"carehome={root}", "--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "its metadata row has no split, and 2 of" in err and "give every row a split (train, validation" in err
+    assert "metadata.csv line 2: no split, while 14 of 16 rows give one" in err and "give it a split (train" in err
 
 
 def test_yuemotion_source_is_a_folder_or_name_equals_folder(tmp_path, monkeypatch):
