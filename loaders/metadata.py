@@ -254,6 +254,7 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
     gaps = _Gaps.of(raw)
     rows: dict[str, Row] = {}
     rejected: set[str] = set()
+    first: dict[str, tuple[int, dict]] = {}  # file_name -> the line that first lists it, and its cells
     for line, cells in raw:
         name = _file_name(cells) if isinstance(cells, dict) else None
         with c.item(metadata):
@@ -262,15 +263,10 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
             if name is None:
                 raise _row_error(metadata, line, "no file_name, or one outside the corpus folder (absolute or '..')")
             at = Where(metadata.parent / name, f"{metadata.name} line {line}")
-            if name in rows or name in rejected:
-                first = rows[name].line if name in rows else "an earlier line"
+            if name in first:
                 rejected.add(name)
-                raise bad(  # the row is skipped, not its clip (read from the first row)
-                    metadata,
-                    "duplicate_row",
-                    f"line {line}: file_name {name!r} is also on line {first}",
-                    "remove one of the two rows, or pass --skip-bad to skip the later one",
-                )
+                raise _duplicate(metadata, line, name, cells, *first[name], read=name in rows)
+            first[name] = (line, cells)
             rejected.add(name)
             # cells beyond the header's columns (not a trailing comma's empty one)
             if any(_filled(v) for v in cells.get(None) or ()):
@@ -278,6 +274,30 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
             rows[name] = Row(line, _emotions(at, cells, labels), gaps.check(at, _fields(at, cells)))
             rejected.discard(name)
     return rows, rejected
+
+
+def _duplicate(metadata: Path, line: int, name: str, cells: dict, first: int, first_cells: dict, read: bool):
+    """A second row for one file_name: "line 9 repeats line 4", or, when the two rows say different
+    things, which cells differ (which row is right is the user's to say)."""
+    alike = lambda value: _cell({"v": value}, "v")  # noqa: E731  (a JSON list and a cell compare as text)
+    differ = [
+        k for k in dict.fromkeys([*first_cells, *cells]) if k and alike(cells.get(k)) != alike(first_cells.get(k))
+    ]
+    what = (
+        f"line {line} repeats line {first} (file_name {name!r})"
+        if not differ
+        else f"line {line} lists file_name {name!r} again, first listed on line {first}, with another "
+        + ", ".join(
+            f"{k} ({alike(first_cells.get(k))!r} on line {first}, {alike(cells.get(k))!r} here)" for k in differ
+        )
+    )
+    kept = f"the clip is read from line {first}" if read else f"line {first} was reported already"
+    return bad(  # the row is skipped, not its clip (read from the first row)
+        metadata,
+        "duplicate_row",
+        f"{what}; {kept}",
+        f"remove one of the two rows (lines {first} and {line}), or pass --skip-bad to skip line {line}",
+    )
 
 
 @dataclass(frozen=True)

@@ -635,3 +635,29 @@ def test_a_row_without_its_split_is_reported_by_its_line(tmp_path):
     report = SkipReport()
     assert len(loaders.load(NAME, own, skip_bad=True, report=report)) == 5
     assert report.to_dict() == {f"{NAME}/missing_split": 1}
+
+
+def test_a_duplicate_row_names_both_lines_and_what_differs(tmp_path, root):
+    """A row repeating one that was itself reported said "is also on line an earlier line"."""
+    own = copy_of(root, tmp_path)
+    rows = _edit_rows(own, lambda rows: rows.extend([rows[0], {**rows[1], "language": "XX"}, rows[1]]))
+    report = SkipReport()
+    loaders.load(NAME, own, skip_bad=True, report=report)
+    name0, name1 = rows[0]["file_name"], rows[1]["file_name"]
+    messages = [message for _, message in report.examples[(NAME, "duplicate_row")]]
+    assert messages == [
+        f"line 14 repeats line 2 (file_name {name0!r}); the clip is read from line 2",
+        f"line 15 lists file_name {name1!r} again, first listed on line 3, with another language ('ind' on line 3, "
+        "'XX' here); the clip is read from line 3",
+        f"line 16 repeats line 3 (file_name {name1!r}); the clip is read from line 3",
+    ]
+    _edit_rows(own, lambda rows: rows[1].update(language="XX"))  # the first row is bad: the later ones say so
+    report = SkipReport()
+    loaders.load(NAME, own, skip_bad=True, report=report)
+    assert report.examples[(NAME, "duplicate_row")][2][1] == (
+        f"line 16 lists file_name {name1!r} again, first listed on line 3, with another language ('XX' on line 3, "
+        "'ind' here); line 3 was reported already"
+    )
+    with pytest.raises(CorpusError, match=r"remove one of the two rows \(lines 2 and 14\)"):
+        _edit_rows(own, lambda rows: rows[1].update(language="ind"))
+        loaders.load(NAME, own)
