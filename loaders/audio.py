@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BadFileError, MissingToolError
+from .errors import BadFileError, MissingToolError, display
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
 from .mp3 import mp3_file_frames
 from .mp4 import probe_mp4
@@ -30,7 +30,8 @@ _HEADER_BYTES = 64
 MP3_SLACK = 2 * 1152 + 1105
 __all__ = [
     "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "ffmpeg", "ffmpeg_command",
-    "libsndfile_error", "libsndfile_stops_short", "needs_ffmpeg", "probe", "read_short", "resample", "sniff",
+    "libsndfile_error", "libsndfile_stops_short", "missing_ffmpeg", "needs_ffmpeg", "probe", "read_short", "resample",
+    "sniff",
 ]  # fmt: skip
 
 
@@ -297,14 +298,33 @@ def needs_ffmpeg(path: str | os.PathLike) -> bool:
         return False  # decoding it will report the problem, naming the file
 
 
+FFMPEG_INSTALL = (
+    "install it (Debian/Ubuntu: `apt-get install ffmpeg`, macOS: `brew install ffmpeg`, conda: `conda install ffmpeg`)"
+)
+
+
+def missing_ffmpeg(paths, *, skip_bad: bool = False, shown: int = 3) -> MissingToolError:
+    """The error when `ffmpeg` is not on PATH and ``paths`` (the files :func:`needs_ffmpeg`) need it:
+    the first ``shown`` named, how many there are, how to install it, and (unless ``skip_bad`` was
+    given already) that ``--skip-bad`` skips them."""
+    paths = list(paths)
+    names = ", ".join(display(p) for p in paths[:shown]) + (
+        f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    )
+    return MissingToolError(
+        f"FFmpeg is needed to decode {len(paths)} file(s) (MP4/M4A audio, or MP3 whose length libsndfile guesses "
+        f"short): {names}; but `ffmpeg` is not on PATH: {FFMPEG_INSTALL}"
+        + ("" if skip_bad else ", or pass --skip-bad to skip those files")
+    )
+
+
 def ffmpeg() -> str:
     """The ``ffmpeg`` program's path; :class:`~loaders.errors.MissingToolError` saying how to install it."""
     exe = shutil.which("ffmpeg")
     if exe is None:
         raise MissingToolError(
             "FFmpeg is needed to read audio from MP4 files (ElderReact), and MP3 files whose length libsndfile guesses "
-            "short, but `ffmpeg` is not on PATH; "
-            "install it (Debian/Ubuntu: `apt-get install ffmpeg`, conda: `conda install ffmpeg`)"
+            f"short, but `ffmpeg` is not on PATH; {FFMPEG_INSTALL}"
         )
     return exe
 

@@ -44,6 +44,9 @@ def audience(who: str):
 class MissingToolError(RuntimeError):
     """A program some input needs (FFmpeg for MP4 audio) is not installed; the message says how to install it."""
 
+    def __str__(self) -> str:  # "--skip-bad" as a Python caller passes it, as CorpusError words it
+        return spoken(super().__str__())
+
 
 class CorpusError(Exception):
     """A problem with a corpus on disk.

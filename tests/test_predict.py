@@ -484,3 +484,38 @@ def test_an_unreadable_file_in_a_folder_is_a_counted_skip(audio_dir, tmp_path, m
     with pytest.raises(BadFileError, match="locked.bin") as err:
         find_audio([root])
     assert err.value.hint == "leave it out, or pass --skip-bad to skip it"
+
+
+def test_without_ffmpeg_the_files_that_need_it_are_named_before_the_model_loads_or_skipped(
+    models, audio_dir, tmp_path, capsys, monkeypatch
+):
+    """An M4A without `ffmpeg` on PATH failed after the model had loaded, at the first such file,
+    naming that one only (and ElderReact), and --skip-bad stopped on it too."""
+    damaged = shutil.copytree(models["ours"], tmp_path / "damaged")  # loading it fails: nothing may load it first
+    weights = next(damaged.glob("*.safetensors"))
+    FixtureWriter.truncate(weights, keep_bytes=weights.stat().st_size // 2)
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", str(damaged), str(audio_dir), "-o", str(out), *OPTIONS]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: FFmpeg is needed to decode 1 file(s) (MP4/M4A audio, or MP3 whose length "
+                          f"libsndfile guesses short): {audio_dir / 'd.m4a'}; but `ffmpeg` is not on PATH: install it "
+                          "(Debian/Ubuntu: `apt-get install ffmpeg`"), err  # fmt: skip
+    assert err.rstrip().endswith("or pass --skip-bad to skip those files") and not out.exists()
+    assert (
+        main(["predict", "--model", str(models["ours"]), str(audio_dir), "-o", str(out), "--skip-bad", *OPTIONS]) == 0
+    )
+    err = capsys.readouterr().err
+    assert re.search(r"predict +needs_ffmpeg +1\n .*d\.m4a: FFmpeg is needed to decode it \(MP4/M4A audio\)", err), err
+    assert "3 file(s), " in err and {r["file"] for r in _csv(out)} == {
+        str(audio_dir / name) for name in DURATIONS_S if name != "d.m4a"
+    }
+    listed = csv.DictReader((tmp_path / "p.csv.skipped.tsv").open(), delimiter="\t")
+    assert [(row["reason"], row["file"]) for row in listed] == [("needs_ffmpeg", str(audio_dir / "d.m4a"))]
+    # only files that need FFmpeg: every one skipped is an error, as for other skips
+    assert main(["predict", "--model", str(models["ours"]), str(audio_dir / "d.m4a"), "--skip-bad", *OPTIONS]) == 2
+    assert "every audio file was skipped, nothing predicted" in capsys.readouterr().err
+    monkeypatch.undo()  # with FFmpeg, the damaged model is what stops the run
+    assert main(["predict", "--model", str(damaged), str(audio_dir), "-o", str(out), *OPTIONS]) == 2
+    assert "FFmpeg" not in capsys.readouterr().err

@@ -14,8 +14,10 @@ without it, CSV goes to stdout.  A checkpoint whose outputs are named LABEL_0 â€
 --labels paper (the paper's 13-label order) or --label-map (a JSON list or object, a text file with
 one name per line, or 'LABEL_0=sadness,LABEL_1=fear,â€¦'; '-' leaves an output out).
 
-Exit status: 0 on success, 2 for a bad model, path, option or audio file (with --skip-bad, bad audio
-files are counted and skipped instead, and 2 again if that leaves no file read).
+MP4/M4A audio needs FFmpeg: without it, the files that need it are named before the model loads.
+Exit status: 0 on success, 2 for a bad model, path, option or audio file, or FFmpeg missing (with
+--skip-bad, bad audio files and those needing a missing FFmpeg are counted and skipped instead, and 2
+again if that leaves no file read).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import numpy as np
 from loaders.errors import CorpusError, SkipReport
 from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs
 
-from .audio import AudioSource, PredictError, audio_blocks, find_audio
+from .audio import AudioSource, PredictError, audio_blocks, find_audio, without_ffmpeg
 from .model import Predictor, check_source, load_predictor, parse_label_map
 from .output import RowWriter, WindowPrediction, output_format
 from .windows import Windowing, window_count, windows
@@ -110,8 +110,8 @@ def predict_files(
     """Rows of every window of every audio file in ``paths`` (files or folders), file by file in
     sorted order, windows in time order.  ``model`` is a folder, a Hub id or a loaded
     :class:`Predictor`; ``window_options`` are :class:`Windowing` fields (``window_s``, ``hop_s``,
-    ``segment="vad"`` …).  The options are checked, the files found (their headers read) and then
-    the model loaded before this returns; decoding and scoring happen as the rows are consumed, and
+    ``segment="vad"`` …).  The options are checked, the files found (their headers read), FFmpeg looked
+    for where a file needs it, and then the model loaded before this returns; decoding and scoring happen as the rows are consumed, and
     ``report`` is filled in as they are."""
     if not 0.0 <= threshold <= 1.0:
         raise PredictError(f"threshold must be in [0, 1], not {threshold}")
@@ -127,6 +127,10 @@ def predict_files(
     if not isinstance(model, Predictor):
         check_source(str(model))  # a wrong --model is named before any audio file is read
     sources, report.not_audio = find_audio(list(paths), skip_bad=skip_bad, report=report.skipped)
+    sources = without_ffmpeg(sources, skip_bad=skip_bad, report=report.skipped)  # before the model loads
+    if not sources:
+        listed = ", ".join(map(str, paths))
+        raise PredictError(f"no readable audio file in {listed}: every audio file was skipped, nothing predicted")
     report.files = len(sources)
     predictor = model if isinstance(model, Predictor) else load_predictor(model, label_map=label_map, progress=progress)
     return Predictions(

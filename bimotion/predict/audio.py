@@ -22,11 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from loaders.audio import (
+    FFMPEG_INSTALL,
     AudioInfo,
     ClippedAudioWarning,
     ffmpeg_command,
     libsndfile_error,
     libsndfile_stops_short,
+    missing_ffmpeg,
     probe,
 )
 from loaders.base import AUDIO_FORMATS, is_audio
@@ -116,10 +118,7 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
     level = _Level(source.path)
     if source.info.format not in AUDIO_FORMATS:
         raise BadFileError(source.path, "not_audio", f"{source.info.format} is not an audio format", "")
-    mp3 = source.info.format == "mp3"
-    if source.info.format == "mp4" or (
-        mp3 and (not _soundfile_reads_mp3() or libsndfile_stops_short(source.path, source.info))
-    ):
+    if needs_ffmpeg(source):
         channels = max(1, source.info.num_channels)
         live = [0]
         if channels > 1:  # a first pass finds the channels that carry a signal, as for libsndfile's formats
@@ -129,6 +128,37 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
     else:
         yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level)
     level.warn()
+
+
+def needs_ffmpeg(source: AudioSource) -> bool:
+    """Whether :func:`audio_blocks` decodes ``source`` with FFmpeg: MP4/M4A audio, and MP3 that libsndfile
+    cannot read (older than 1.1) or would read only in part (:func:`loaders.audio.libsndfile_stops_short`)."""
+    if source.info.format == "mp4":
+        return True
+    return source.info.format == "mp3" and (
+        not _soundfile_reads_mp3() or libsndfile_stops_short(source.path, source.info)
+    )
+
+
+def without_ffmpeg(
+    sources: list[AudioSource], *, skip_bad: bool = False, report: SkipReport | None = None
+) -> list[AudioSource]:
+    """``sources`` when `ffmpeg` is on PATH or none of them needs it; else a
+    :class:`~loaders.errors.MissingToolError` naming the files that need it and how to install it, or
+    with ``skip_bad`` those files counted in ``report`` (reason ``needs_ffmpeg``) and the others."""
+    import shutil
+
+    if shutil.which("ffmpeg") is not None:
+        return sources
+    needing = [source for source in sources if needs_ffmpeg(source)]
+    if needing and not skip_bad:
+        raise missing_ffmpeg([source.path for source in needing])
+    report = report if report is not None else SkipReport()
+    for source in needing:
+        what = "MP4/M4A audio" if source.info.format == "mp4" else "MP3 that libsndfile reads only in part"
+        message = f"FFmpeg is needed to decode it ({what}), but `ffmpeg` is not on PATH"
+        report.add("predict", BadFileError(source.path, "needs_ffmpeg", message, f"{FFMPEG_INSTALL}, then run again"))
+    return [source for source in sources if source not in needing]
 
 
 def _live_channels(f, frames: int, path: Path) -> list[int]:
