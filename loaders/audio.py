@@ -31,7 +31,7 @@ MP3_SLACK = 2 * 1152 + 1105
 __all__ = [
     "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "ffmpeg", "ffmpeg_command",
     "libsndfile_error", "libsndfile_stops_short", "missing_ffmpeg", "needs_ffmpeg", "probe", "read_short", "resample",
-    "sniff",
+    "sniff", "why_ffmpeg",
 ]  # fmt: skip
 
 
@@ -290,12 +290,23 @@ def read_short(frames_read: float, frames_counted: float) -> bool:
 def needs_ffmpeg(path: str | os.PathLike) -> bool:
     """Whether decoding ``path`` takes FFmpeg: MP4/M4A audio, known by its first bytes, whatever its name,
     or an MP3 that libsndfile would read only in part (:func:`libsndfile_stops_short`)."""
+    return bool(why_ffmpeg(path))
+
+
+def why_ffmpeg(path: str | os.PathLike) -> str:
+    """What in ``path`` takes FFmpeg (:func:`needs_ffmpeg`), in words; ``""`` when nothing does."""
     try:
         with open(path, "rb") as f:
             kind = sniff(f.read(16))
-        return kind == "mp4" or (kind == "mp3" and libsndfile_stops_short(path, probe(path)))
+        if kind == "mp4":
+            return "MP4/M4A audio"
+        return (
+            "an MP3 that libsndfile reads only in part"
+            if kind == "mp3" and libsndfile_stops_short(path, probe(path))
+            else ""
+        )
     except (OSError, BadFileError):
-        return False  # decoding it will report the problem, naming the file
+        return ""  # decoding it will report the problem, naming the file
 
 
 FFMPEG_INSTALL = (

@@ -308,3 +308,45 @@ def test_yuemotion_source_is_a_folder_or_name_equals_folder(tmp_path, monkeypatc
     assert parse_yuemotion_source("rel=2023") == ("yuemotion", "rel=2023")
     assert parse_yuemotion_source(f"yuemotion={odd}") == ("yuemotion", str(odd))
     assert parse_yuemotion_source("~/YueMotion") == ("yuemotion", "~/YueMotion")
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the M4A clips are written with ffmpeg")
+def test_without_ffmpeg_prepare_names_the_clips_that_need_it_or_skips_them(tmp_path, capsys, monkeypatch):
+    """prepare's check said "FFmpeg is needed to read audio from MP4 files (ElderReact)" and named no
+    file of the user's corpus; with --skip-bad it stopped all the same."""
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", speakers=4, clips_per_speaker=2)
+    metadata = (root / "metadata.csv").read_text(encoding="utf-8")
+    wavs = sorted(root.rglob("*_000.wav"))
+    for wav in wavs:  # each speaker's first clip as AAC in M4A, as a phone records it
+        m4a = wav.with_suffix(".m4a")
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "aac", str(m4a)], check=True)
+        wav.unlink()
+        metadata = metadata.replace(wav.relative_to(root).as_posix(), m4a.relative_to(root).as_posix())
+    (root / "metadata.csv").write_text(metadata, encoding="utf-8")
+    m4as = [str(w.with_suffix(".m4a")) for w in wavs]
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    argv = ["prepare", "-q", "--source", f"carehome={root}"]
+    assert bimotion_main([*argv, "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: FFmpeg is needed to decode 4 file(s) (MP4/M4A audio, or MP3 whose length libsndfile guesses short): "
+        f"{', '.join(m4as[:3])} and 1 more; but `ffmpeg` is not on PATH: install it (Debian/Ubuntu: `apt-get install "
+        "ffmpeg`, macOS: `brew install ffmpeg`, conda: `conda install ffmpeg`), or pass --skip-bad to skip those files\n"
+    )
+    assert not (tmp_path / "out").exists()
+    assert bimotion_main([*argv, "-o", str(tmp_path / "out"), "--skip-bad"]) == 0
+    out = capsys.readouterr().out
+    assert "carehome  files seen 13, read 4, skipped 4 (needs_ffmpeg 4), other files (not audio) 5" in out, out
+    assert sum(s["rows"] for s in read_info(tmp_path / "out")["shards"]) == 4
+    skipped = (tmp_path / "out.skipped.tsv").read_text(encoding="utf-8")
+    assert all(f"needs_ffmpeg\t{m4a}\tFFmpeg is needed to decode it (MP4/M4A audio)" in skipped for m4a in m4as)
+    # every clip of the corpus needs it: skipping would leave nothing of it, which is an error
+    for wav in root.rglob("*.wav"):
+        wav.unlink()
+    lines = metadata.splitlines(keepends=True)
+    (root / "metadata.csv").write_text("".join([lines[0], *lines[1::2]]), encoding="utf-8")  # the M4A rows
+    assert bimotion_main([*argv, "-o", str(tmp_path / "all"), "--skip-bad"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: carehome: every clip needs FFmpeg, so skipping them would leave nothing of it; "
+                          "FFmpeg is needed to decode 4 file(s)") and "pass --skip-bad" not in err, err  # fmt: skip

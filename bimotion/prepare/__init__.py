@@ -95,7 +95,6 @@ def prepare(
     """Read ``{corpus: raw root}`` and write the prepared dataset to ``out_dir`` (see the module
     docstring).  Bad input raises :class:`loaders.CorpusError`, or with ``skip_bad`` is counted in
     the returned report."""
-    from loaders.audio import ffmpeg, needs_ffmpeg
     from loaders.manifest import check_outside_sources, scan
     from loaders.synthetic import synthetic_sources
 
@@ -115,12 +114,39 @@ def prepare(
     settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress)
     with claim_output(out_dir, overwrite) as out_dir:
         records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress)
-        if shutil.which("ffmpeg") is None and any(needs_ffmpeg(r.path) for r in records):
-            ffmpeg()  # before any decoding, not at the first MP4 minutes in: MissingToolError says how to install it
+        if shutil.which("ffmpeg") is None:  # before any decoding, not at the first MP4 minutes in
+            records = _without_ffmpeg(records, skip_bad, report)
         bench = extend(bench, [SOURCES[name] for name in own])  # groups from the data the readers registered
         check_own_groups(bench)  # a user's yue_eld belongs in YueMotion: one name, one group
         synthetic = synthetic_sources(dict(sources), records)  # generated trees' markers, read only
         return _write(records, out_dir, bench, list(sources), report, settings, synthetic=synthetic)
+
+
+def _without_ffmpeg(records: list, skip_bad: bool, report: SkipReport) -> list:
+    """``records`` when none needs FFmpeg (which is not installed); else a
+    :class:`~loaders.errors.MissingToolError` naming those that do and how to install it, or with
+    ``skip_bad`` each of them a counted skip (``needs_ffmpeg``) and the others, unless that leaves a
+    corpus nothing (an error, as a scan that finds no usable file is)."""
+    from loaders.audio import FFMPEG_INSTALL, missing_ffmpeg, why_ffmpeg
+    from loaders.errors import MissingToolError
+
+    why = {r.id: reason for r in records if (reason := why_ffmpeg(r.path))}
+    if not why:
+        return records
+    needing = [r for r in records if r.id in why]
+    if not skip_bad:
+        raise missing_ffmpeg([r.path for r in needing])
+    left = [r for r in records if r.id not in why]
+    for corpus in sorted({r.corpus for r in needing} - {r.corpus for r in left}):
+        every = [r.path for r in needing if r.corpus == corpus]
+        raise MissingToolError(
+            f"{corpus}: every clip needs FFmpeg, so skipping them would leave nothing of it; "
+            + str(missing_ffmpeg(every, skip_bad=True))
+        )
+    for r in needing:
+        message = f"FFmpeg is needed to decode it ({why[r.id]}), but `ffmpeg` is not on PATH"
+        report.skip_read(r.corpus, BadFileError(r.path, "needs_ffmpeg", message, f"{FFMPEG_INSTALL}, then run again"))
+    return left
 
 
 def _check_arguments(sources, benchmark, protocol: str, seed: int, num_proc: int, rows_per_file: int) -> None:
