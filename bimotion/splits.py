@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -411,7 +412,28 @@ def assign_splits(
             keep_together(ctx.paper, rows, sets)
         chosen = rule(protocol, corpus)
         out.update(ctx.paper if chosen is paper else chosen.apply(rows, ctx))
+        _warn_replaced(protocol, corpus, rows, out)
     return out
+
+
+def _warn_replaced(protocol: str, corpus: str, rows: list, split_of: Mapping[str, str]) -> None:
+    """A :class:`~loaders.errors.ProtocolWarning` when ``protocol`` did not keep the split ``corpus`` was
+    released with (ESD's, YueMotion's metadata CSVs'): scores are then not comparable with the paper's."""
+    from loaders.errors import ProtocolWarning
+
+    official = [r for r in rows if r.official_split]
+    if corpus not in PAPER or not isinstance(PAPER[corpus], Official) or not official:
+        return
+    moved = sum(split_of[r.id] != r.official_split for r in official)
+    if moved:
+        warnings.warn(
+            f"{corpus}: the {protocol} protocol replaces its official split ({len(official)} clips split as "
+            f"released) with {rule(protocol, corpus).describe(brief=True)}: {moved} clips are in another split than "
+            "the release's, and its scores are not comparable with the paper's; the paper protocol keeps the official "
+            "split",
+            ProtocolWarning,
+            stacklevel=3,
+        )
 
 
 def _table(protocol: str) -> dict[str, Rule]:

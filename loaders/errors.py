@@ -94,6 +94,11 @@ class InputWarning(UserWarning):
     channels that cancel); the command line prints it as one ``warning:`` line naming the file."""
 
 
+class ProtocolWarning(UserWarning):
+    """What a split protocol does to a corpus that its user may not expect (``--protocol speaker``
+    replacing the split a corpus was released with); the command line prints it as one ``warning:`` line."""
+
+
 class BadFileError(CorpusError):
     """One file cannot be used (may be skipped with ``skip_bad``)."""
 

@@ -276,3 +276,28 @@ def test_the_speaker_protocol_keeps_copies_of_one_recording_filed_under_two_spea
         plain = splits.assign_splits(records, "speaker", seed=seed, identical=())
         apart += len({plain[i] for ids in copies for i in ids}) > 1
     assert apart > 0  # without the sets, the copies do land apart
+
+
+def test_the_speaker_protocol_warns_where_it_replaces_an_official_split(tmp_path, capsys):
+    """ESD's and YueMotion's released splits were replaced under --protocol speaker without a word."""
+    import warnings
+
+    from bimotion.cli import main
+    from loaders.errors import ProtocolWarning
+
+    yue = testing.make_corpus("yuemotion", tmp_path)
+    records = loaders.load("yuemotion", yue)
+    with pytest.warns(ProtocolWarning, match=r"^yuemotion: the speaker protocol replaces its official split \(") as got:
+        split_of = splits.assign_splits(records, "speaker", identical=())
+    moved = sum(split_of[r.id] != r.official_split for r in records)
+    assert moved and f": {moved} clips are in another split than the release's" in str(got[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProtocolWarning)
+        splits.assign_splits(records, "paper", identical=())  # kept: nothing to say
+        bare = loaders.load("yuemotion", testing.make_corpus("yuemotion", tmp_path / "bare", metadata=False))
+        splits.assign_splits(bare, "speaker", identical=())  # no official split to replace
+        splits.assign_splits(loaders.load("csed", testing.make_corpus("csed", tmp_path)), "speaker", identical=())
+    esd = testing.make_corpus("esd", tmp_path)
+    assert main(["prepare", "-q", "--source", f"esd={esd}", "-o", str(tmp_path / "out"), "--protocol", "speaker"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: esd: the speaker protocol replaces its official split (") and "paper's" in err, err
