@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import struct
 import subprocess
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BadFileError, MissingToolError, display
+from .errors import BadFileError
+from .ffmpeg import ffmpeg, ffmpeg_command
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
 from .mp3 import mp3_file_frames
 from .mp4 import probe_mp4
@@ -30,7 +30,7 @@ _HEADER_BYTES = 64
 MP3_SLACK = 2 * 1152 + 1105
 __all__ = [
     "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "ffmpeg", "ffmpeg_command",
-    "libsndfile_error", "libsndfile_stops_short", "missing_ffmpeg", "needs_ffmpeg", "probe", "read_short", "resample",
+    "libsndfile_error", "libsndfile_stops_short", "needs_ffmpeg", "probe", "read_short", "resample",
     "sniff", "why_ffmpeg",
 ]  # fmt: skip
 
@@ -309,37 +309,6 @@ def why_ffmpeg(path: str | os.PathLike) -> str:
         return ""  # decoding it will report the problem, naming the file
 
 
-FFMPEG_INSTALL = (
-    "install it (Debian/Ubuntu: `apt-get install ffmpeg`, macOS: `brew install ffmpeg`, conda: `conda install ffmpeg`)"
-)
-
-
-def missing_ffmpeg(paths, *, skip_bad: bool = False, shown: int = 3) -> MissingToolError:
-    """The error when `ffmpeg` is not on PATH and ``paths`` (the files :func:`needs_ffmpeg`) need it:
-    the first ``shown`` named, how many there are, how to install it, and (unless ``skip_bad`` was
-    given already) that ``--skip-bad`` skips them."""
-    paths = list(paths)
-    names = ", ".join(display(p) for p in paths[:shown]) + (
-        f" and {len(paths) - shown} more" if len(paths) > shown else ""
-    )
-    return MissingToolError(
-        f"FFmpeg is needed to decode {len(paths)} file(s) (MP4/M4A audio, or MP3 whose length libsndfile guesses "
-        f"short): {names}; but `ffmpeg` is not on PATH: {FFMPEG_INSTALL}"
-        + ("" if skip_bad else ", or pass --skip-bad to skip those files")
-    )
-
-
-def ffmpeg() -> str:
-    """The ``ffmpeg`` program's path; :class:`~loaders.errors.MissingToolError` saying how to install it."""
-    exe = shutil.which("ffmpeg")
-    if exe is None:
-        raise MissingToolError(
-            "FFmpeg is needed to read audio from MP4 files (ElderReact), and MP3 files whose length libsndfile guesses "
-            f"short, but `ffmpeg` is not on PATH; {FFMPEG_INSTALL}"
-        )
-    return exe
-
-
 def decode(
     path: str | os.PathLike, sample_rate_hz: int | None = 16000, *, dtype: str = "float32"
 ) -> tuple[np.ndarray, int]:
@@ -373,20 +342,6 @@ def decode(
         return _to_dtype(check_level(path, _mono(path, _ffmpeg_decode(path, rate, info.num_channels))), dtype), rate
     samples = check_level(path, _mono(path, samples))
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate)
-
-
-def ffmpeg_command(path: Path, sample_rate_hz: int, num_channels: int) -> list[str]:
-    """FFmpeg decoding the first sound track of ``path`` to float32 frames of ``num_channels``
-    channels at ``sample_rate_hz`` on standard output: the channels stay apart, so that they are
-    mixed down as every other format's (:func:`loaders.levels.downmix`, which leaves a silent one out)."""
-    try:
-        exe = ffmpeg()
-    except MissingToolError as err:  # which file needs it: the first one met
-        raise MissingToolError(f"{path}: {err}") from None
-    return [
-        *(exe, "-nostdin", "-v", "error", "-i", str(path), "-vn"),
-        *("-ac", str(max(1, num_channels)), "-ar", str(sample_rate_hz), "-f", "f32le", "-"),
-    ]
 
 
 def _ffmpeg_decode(path: Path, sample_rate_hz: int, num_channels: int) -> np.ndarray:

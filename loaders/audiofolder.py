@@ -40,8 +40,9 @@ from pathlib import Path
 from . import register_source
 from .base import Collector, SourceInfo, bad, read_text
 from .errors import InputWarning, LayoutError, SkipReport
+from .label_map import LabelMap, read_label_map
 from .labels import LABELS
-from .metadata import LabelMap, Row, parse_rows, read_label_map
+from .metadata import Row, parse_rows
 from .record import Utterance
 from .walk import searched, walk_files
 

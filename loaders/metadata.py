@@ -1,5 +1,5 @@
-"""The rows of a user corpus's ``metadata.csv`` / ``metadata.jsonl`` (:mod:`loaders.audiofolder`)
-and its label map: each row becomes the fields of an
+"""The rows of a user corpus's ``metadata.csv`` / ``metadata.jsonl`` (:mod:`loaders.audiofolder`;
+its label map is :mod:`loaders.label_map`): each row becomes the fields of an
 :class:`~loaders.record.Utterance`, or a :class:`~loaders.errors.BadFileError` naming the metadata
 file, the line and the fix (raised, or counted by the collector with ``skip_bad``)."""
 
@@ -11,7 +11,6 @@ import json
 import math
 import re
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
@@ -43,104 +42,10 @@ class Row:
     fields: dict  # language, age_group, age, gender, speaker_id, official_split, text
 
 
-class LabelMap(dict):
-    """``{user label (case-folded): shared labels}``, and :attr:`spelling`: each key as the map writes
-    it (``Angry``), for what is shown to people (a card's mapping)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.spelling: dict[str, str] = {}
-
-    def shown(self) -> dict[str, tuple[str, ...]]:
-        """The map with its keys as written."""
-        return {self.spelling.get(key, key): targets for key, targets in self.items()}
-
-
-def read_label_map(source) -> LabelMap:
-    """``{user label (case-folded): shared labels}`` (a :class:`LabelMap`) from a JSON object or
-    two-column CSV file (or a mapping): user labels match in any case, as shared label names do; a
-    target outside the shared labels, or two keys that differ only in case and map differently, is
-    an error naming the file."""
-    if source is None:
-        return LabelMap()
-    path = None if isinstance(source, Mapping) else Path(source).expanduser()
-    where = path or Path("<label map>")
-    try:
-        if path is None:
-            items = list(source.items())
-        elif path.suffix.lower() == ".json":
-            items = list(json.loads(read_text(path, "label map", own=True)).items())
-        else:
-            items = _label_map_rows(path)
-    except (csv.Error, ValueError, AttributeError) as err:
-        raise LayoutError(
-            where,
-            "bad_label_map",
-            f"cannot read the label map ({err})",
-            'write it as a JSON object {"your label": "shared label"} or a CSV with a header and two columns',
-        ) from err
-    out = LabelMap()
-    for user, target in items:
-        if isinstance(target, str | list | tuple):  # one shared label, or several
-            given = [target] if isinstance(target, str) else target  # shared names in any case, as in the metadata
-            targets = tuple(t.strip().lower() if isinstance(t, str) else t for t in given)
-            outside = [t for t in targets if t not in LABELS]
-        else:  # a null or a number in label_map.json
-            targets, outside = (), [target]
-        if outside or not targets:
-            raise LayoutError(
-                where,
-                "bad_label_map",
-                f"maps {user!r} to {outside or 'nothing'}, not one of the shared labels",
-                f"map it to one or more of: {', '.join(LABELS)}",
-            )
-        key = str(user).strip().casefold()
-        if out.get(key, targets) != targets:
-            raise LayoutError(
-                where,
-                "bad_label_map",
-                f"maps {user!r} to {list(targets)} and another spelling of it to {list(out[key])}",
-                "label names match in any case: keep one entry for them",
-            )
-        out[key] = targets
-        out.spelling.setdefault(key, str(user).strip())
-    return out
-
-
-def _label_map_rows(path: Path) -> list[tuple[str, list[str]]]:
-    """A two-column label-map CSV's ``(user label, shared labels)`` rows, comma-, tab- or semicolon-separated,
-    several shared labels in the second cell (``anger|sadness``); its first line is a header unless its second
-    cell names shared labels only.  A line without two cells, or with a third one filled (a spreadsheet row
-    ``mixed;anger;sadness``, whose third label would be lost), is an error naming it."""
-    text, delimiter, hint = _csv_text(read_text(path, "label map", own=True))
-    with io.StringIO(text, newline="") as f:  # a line of empty cells (";;") is a blank line
-        rows = [(n + hint, row) for n, row in enumerate(csv.reader(f, delimiter=delimiter), 1) if "".join(row).strip()]
-    if rows and rows[0][1][1:2] and not _labels_only(rows[0][1][1]):
-        rows = rows[1:]  # the header
-    for number, row in rows:
-        cells = [cell.strip() for cell in row if cell.strip()]
-        if len(row) < 2 or not row[0].strip():
-            raise ValueError(f"line {number} has no 'your label,shared label' pair")
-        if any(cell.strip() for cell in row[2:]):
-            raise ValueError(
-                f"line {number} has {len(cells)} cells ({', '.join(map(repr, cells))}), a label map two: to map a label "
-                f"onto several shared labels, give them in one cell separated by '|' ({row[0]}{delimiter}"
-                f"{'|'.join(cells[1:])})"
-            )
-    return [(row[0], [t for t in SEPARATORS.split(row[1].strip()) if t]) for _, row in rows]
-
-
-def _labels_only(cell: str) -> bool:
-    """Whether a label map's second cell names shared labels only (``Anger``, ``anger|sadness``): a
-    mapping, not a header."""
-    names = [name.casefold() for name in SEPARATORS.split(cell.strip()) if name]
-    return bool(names) and all(name in LABELS for name in names)
-
-
 def _raw_rows(metadata: Path, corpus: str) -> list[tuple[int, dict | BadFileError]]:
     """``(line, cells)`` per row of the metadata file (or the error of an unreadable JSON line)."""
     text = read_text(metadata, corpus, own=True)
-    text, delimiter, hint = _csv_text(text) if metadata.suffix == ".csv" else (text, "", 0)
+    text, delimiter, hint = csv_text(text) if metadata.suffix == ".csv" else (text, "", 0)
     try:
         with io.StringIO(text, newline="") as f:
             if metadata.suffix == ".csv":
@@ -165,7 +70,7 @@ def _filled(value) -> bool:
     return bool(value.strip() if isinstance(value, str) else value)  # DictReader's surplus cells are a list
 
 
-def _csv_text(text: str) -> tuple[str, str, int]:
+def csv_text(text: str) -> tuple[str, str, int]:
     """``(text, separator, lines dropped)`` of a CSV file: a first line ``sep=;`` (Excel's separator hint,
     which some exporters write) names it and is dropped; else the header line's separator: a comma, as
     most tools write it; a tab (spreadsheets' "Unicode text") or a semicolon (spreadsheets in locales with

@@ -22,17 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from loaders.audio import (
-    FFMPEG_INSTALL,
     AudioInfo,
     ClippedAudioWarning,
-    ffmpeg_command,
     libsndfile_error,
     libsndfile_stops_short,
-    missing_ffmpeg,
     probe,
 )
 from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
+from loaders.ffmpeg import FFMPEG_INSTALL, ffmpeg_command, missing_ffmpeg
 from loaders.walk import walk_files
 
 # Names a folder walk takes as audio without looking; any other file is taken when its content is audio.

@@ -127,8 +127,9 @@ def _without_ffmpeg(records: list, skip_bad: bool, report: SkipReport) -> list:
     :class:`~loaders.errors.MissingToolError` naming those that do and how to install it, or with
     ``skip_bad`` each of them a counted skip (``needs_ffmpeg``) and the others, unless that leaves a
     corpus nothing (an error, as a scan that finds no usable file is)."""
-    from loaders.audio import FFMPEG_INSTALL, missing_ffmpeg, why_ffmpeg
+    from loaders.audio import why_ffmpeg
     from loaders.errors import MissingToolError
+    from loaders.ffmpeg import FFMPEG_INSTALL, missing_ffmpeg
 
     why = {r.id: reason for r in records if (reason := why_ffmpeg(r.path))}
     if not why:
