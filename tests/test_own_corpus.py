@@ -350,3 +350,36 @@ def test_without_ffmpeg_prepare_names_the_clips_that_need_it_or_skips_them(tmp_p
     err = capsys.readouterr().err
     assert err.startswith("error: carehome: every clip needs FFmpeg, so skipping them would leave nothing of it; "
                           "FFmpeg is needed to decode 4 file(s)") and "pass --skip-bad" not in err, err  # fmt: skip
+
+
+def test_scan_says_what_split_prepare_could_not_draw_for_a_user_corpus(tmp_path, capsys):
+    """scan read a corpus without speaker ids, or with one speaker, without a word; prepare then
+    refused it, or gave its group no validation and test rows."""
+    import csv
+
+    one = testing.make_corpus("audiofolder", tmp_path / "one", speakers=1, clips_per_speaker=4)
+    scan = ["scan", "-q", "--source", f"carehome={one}", "-o", str(tmp_path / "m.jsonl")]
+    assert bimotion_main(scan) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        "note: `bimotion prepare` would leave carehome's group ind_eld without validation or test rows (1 speaker: "
+        "too few to fill every split by whole speakers); training on it would need other groups for those splits\n"
+    )
+    assert bimotion_main(["prepare", "-q", "--source", f"carehome={one}", "-o", str(tmp_path / "out")]) == 0
+    assert "group ind_eld has no validation or test rows" in capsys.readouterr().out  # what prepare then says
+    with open(one / "metadata.csv", newline="", encoding="utf-8") as f:
+        rows = [{k: v for k, v in row.items() if k != "speaker_id"} for row in csv.DictReader(f)]
+    with open(one / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert bimotion_main(scan) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("note: `bimotion prepare` would refuse carehome: ") and "has no speaker_id (4 of 4" in err
+    assert "add a speaker_id (or a split) column in its metadata" in err
+    assert bimotion_main(["prepare", "-q", "--source", f"carehome={one}", "-o", str(tmp_path / "no")]) == 2
+    assert err.split("refuse carehome: ")[1] in capsys.readouterr().err  # prepare's own words
+    # speakers enough: nothing to say
+    many = testing.make_corpus("audiofolder", tmp_path / "many", speakers=4, clips_per_speaker=2)
+    assert bimotion_main(["scan", "-q", "--source", f"carehome={many}", "-o", str(tmp_path / "m.jsonl")]) == 0
+    assert capsys.readouterr().err == ""

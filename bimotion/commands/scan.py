@@ -61,14 +61,15 @@ def run(args) -> int:
     if report.files:
         print(report.format_files())
     print_skips(report, output)
-    for note in _prepare_notes([name for name in sources if name not in READERS]):
+    for note in _prepare_notes([name for name in sources if name not in READERS], records):
         print(f"note: {note}", file=sys.stderr)
     return 0
 
 
-def _prepare_notes(own: list[str]) -> list[str]:
+def _prepare_notes(own: list[str], records: list) -> list[str]:
     """What ``prepare`` would refuse of the users' corpora read (their groups now known): a corpus
-    name that is also a config name, groups of the other benchmark."""
+    name that is also a config name, groups of the other benchmark, a split it cannot draw (no
+    speaker_id and no split column); and the groups its split would leave without a split."""
     from bimotion.registry import BUILTIN, check_own_groups, extend
     from loaders import SOURCES
 
@@ -80,6 +81,36 @@ def _prepare_notes(own: list[str]) -> list[str]:
             check_own_groups(extend(home, [source]))
         except ValueError as err:
             notes.append(f"`{home.name} prepare` would refuse {name}: {err}")
+        notes += _split_notes(home.name, name, [r for r in records if r.corpus == name])
+    return notes
+
+
+def _split_notes(benchmark: str, name: str, records: list) -> list[str]:
+    """The split ``prepare`` would draw for the user's corpus ``name`` (the same under either protocol,
+    from its metadata alone): why it cannot, or the groups it would leave without a split, and why."""
+    from bimotion import splits
+
+    if not records:
+        return []
+    try:
+        split_of = splits.assign_splits(records, "speaker", identical=())
+    except ValueError as err:
+        return [f"`{benchmark} prepare` would refuse {name}: {err}"]
+    notes = []
+    for group in sorted({r.group for r in records}):
+        rows = [r for r in records if r.group == group]
+        empty = [s for s in splits.SPLITS if not any(split_of[r.id] == s for r in rows)]
+        if empty:
+            speakers = len({r.speaker_id for r in rows})
+            why = (
+                "its split column gives none"
+                if all(r.official_split for r in rows)
+                else f"{speakers} speaker{'s' if speakers > 1 else ''}: too few to fill every split by whole speakers"
+            )
+            notes.append(
+                f"`{benchmark} prepare` would leave {name}'s group {group} without {' or '.join(empty)} rows ({why}); "
+                "training on it would need other groups for those splits"
+            )
     return notes
 
 
