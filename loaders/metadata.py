@@ -43,27 +43,67 @@ class Row:
 
 
 def _raw_rows(metadata: Path, corpus: str) -> list[tuple[int, dict | BadFileError]]:
-    """``(line, cells)`` per row of the metadata file (or the error of an unreadable JSON line)."""
+    """``(line, cells)`` per row of the metadata file (or the error of an unreadable JSON line); column
+    names are read without spaces around them (``file_name , emotion``), as cells are, with one
+    :class:`InputWarning` naming them."""
     text = read_text(metadata, corpus, own=True)
     text, delimiter, hint = csv_text(text) if metadata.suffix == ".csv" else (text, "", 0)
+    spaced: dict[str, None] = {}  # column names written with spaces around them, in order
     try:
         with io.StringIO(text, newline="") as f:
             if metadata.suffix == ".csv":
                 reader = csv.DictReader(f, delimiter=delimiter)
-                return [(reader.line_num + hint, row) for row in reader if any(_filled(v) for v in row.values())]
-            out = []
-            for line, row_text in enumerate(f, 1):
-                if row_text.strip():
-                    try:
-                        cells = json.loads(row_text)
-                        out.append(
-                            (line, cells if isinstance(cells, dict) else _row_error(metadata, line, "not an object"))
-                        )
-                    except ValueError as err:
-                        out.append((line, _row_error(metadata, line, f"not valid JSON ({err})")))
-            return out
+                if reader.fieldnames:
+                    reader.fieldnames = _names(metadata, reader.fieldnames, spaced)
+                out = [(reader.line_num + hint, row) for row in reader if any(_filled(v) for v in row.values())]
+            else:
+                out = [(line, _json_row(metadata, line, row_text, spaced)) for line, row_text in enumerate(f, 1)]
+                out = [(line, cells) for line, cells in out if cells is not None]
     except csv.Error as err:
         raise LayoutError(metadata, "bad_metadata", f"cannot read it ({err})", "save it as a UTF-8 CSV") from err
+    if spaced:
+        warnings.warn(
+            f"{metadata}: column name{'s' if len(spaced) > 1 else ''} {', '.join(map(repr, spaced))} "
+            f"{'have' if len(spaced) > 1 else 'has'} spaces around {'them' if len(spaced) > 1 else 'it'}: read as "
+            f"{', '.join(repr(name.strip()) for name in spaced)}, as cells are (remove the spaces to silence this)",
+            InputWarning,
+            stacklevel=4,
+        )
+    return out
+
+
+def _names(metadata: Path, names: list, spaced: dict[str, None]) -> list:
+    """A CSV header's column names without spaces around them; two columns of one name (after that) are
+    an error naming it: ``csv.DictReader`` would keep the last one's cells only, without a word."""
+    stripped = [name.strip() if isinstance(name, str) else name for name in names]
+    spaced.update(dict.fromkeys(n for n, s in zip(names, stripped, strict=True) if n != s))
+    twice = sorted({n for n in stripped if n and stripped.count(n) > 1})
+    if twice:
+        raise LayoutError(
+            metadata,
+            "bad_metadata",
+            f"its header names {', '.join(map(repr, twice))} twice (spaces around a name aside): the cells of one "
+            "column would be lost",
+            "rename or remove one of the two columns",
+        )
+    return stripped
+
+
+def _json_row(metadata: Path, line: int, text: str, spaced: dict[str, None]) -> dict | BadFileError | None:
+    """One JSON Lines row: its object with keys stripped of spaces around them, an error, or None (blank)."""
+    if not text.strip():
+        return None
+    try:
+        cells = json.loads(text)
+    except ValueError as err:
+        return _row_error(metadata, line, f"not valid JSON ({err})")
+    if not isinstance(cells, dict):
+        return _row_error(metadata, line, "not an object")
+    out = {key.strip(): value for key, value in cells.items()}
+    if len(out) < len(cells):
+        return _row_error(metadata, line, "two keys differ only in spaces around them: one value would be lost")
+    spaced.update(dict.fromkeys(key for key in cells if key != key.strip()))
+    return out
 
 
 def _filled(value) -> bool:

@@ -661,3 +661,27 @@ def test_a_duplicate_row_names_both_lines_and_what_differs(tmp_path, root):
     with pytest.raises(CorpusError, match=r"remove one of the two rows \(lines 2 and 14\)"):
         _edit_rows(own, lambda rows: rows[1].update(language="ind"))
         loaders.load(NAME, own)
+
+
+def test_column_names_with_spaces_around_them_are_read_and_said_and_a_name_given_twice_is_an_error(tmp_path, root):
+    """A header `file_name , emotion , ...` (as a hand-edited CSV has it) was "no file_name, no emotion ...
+    column" listing columns that looked right; a column named twice kept the last one's cells silently."""
+    fields = lambda r: (r.id, r.emotions, r.group, r.age, r.gender, r.speaker_id, r.text)  # noqa: E731
+    expected = [fields(r) for r in loaders.load(NAME, root)]
+    own = copy_of(root, tmp_path)
+    meta = own / "metadata.csv"
+    lines = meta.read_text(encoding="utf-8").splitlines(keepends=True)
+    meta.write_text(lines[0].replace(",", " , ").replace("file_name", " file_name") + "".join(lines[1:]))
+    with pytest.warns(InputWarning, match=r"column names ' file_name ', ' emotion ', .* have spaces around them: "
+                      r"read as 'file_name', 'emotion', .*, as cells are") as caught:  # fmt: skip
+        assert [fields(r) for r in loaders.load(NAME, own)] == expected
+    assert len(caught) == 1 and str(meta) in str(caught[0].message)
+    meta.write_text(lines[0].rstrip("\n") + ", text \n" + "".join(line.rstrip("\n") + ",x\n" for line in lines[1:]))
+    with pytest.raises(LayoutError, match=r"metadata.csv: its header names 'text' twice .*the cells of one column"):
+        loaders.load(NAME, own)
+    # JSON Lines keys alike
+    jsonl = testing.make_corpus("audiofolder", tmp_path / "j", metadata="jsonl", speakers=1, clips_per_speaker=2)
+    rows = [json.loads(line) for line in (jsonl / "metadata.jsonl").read_text(encoding="utf-8").splitlines()]
+    (jsonl / "metadata.jsonl").write_text("".join(json.dumps({f"{k} ": v for k, v in r.items()}) + "\n" for r in rows))
+    with pytest.warns(InputWarning, match=r"'file_name ', .* have spaces around them"):
+        assert len(loaders.load(NAME, jsonl)) == 2
