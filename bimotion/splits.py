@@ -413,7 +413,32 @@ def assign_splits(
         chosen = rule(protocol, corpus)
         out.update(ctx.paper if chosen is paper else chosen.apply(rows, ctx))
         _warn_replaced(protocol, corpus, rows, out)
+        _warn_own_split_shares_speakers(protocol, corpus, rows)
     return out
+
+
+def _warn_own_split_shares_speakers(protocol: str, corpus: str, rows: list) -> None:
+    """A :class:`~loaders.errors.ProtocolWarning` when the speaker protocol takes a user corpus's own
+    ``split`` column as given (:data:`USER`) and that column puts a speaker in more than one split."""
+    from loaders.errors import ProtocolWarning
+
+    if protocol != "speaker" or corpus in PAPER or not rows or not all(r.official_split for r in rows):
+        return
+    splits_of: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        if r.speaker_id:
+            splits_of[r.speaker_id].add(r.official_split)
+    shared = {speaker: s for speaker, s in sorted(splits_of.items()) if len(s) > 1}
+    if shared:
+        speaker, where = next(iter(shared.items()))
+        warnings.warn(
+            f"{corpus}: the speaker protocol takes its own split column as given, and that column puts "
+            f"{len(shared)} of {len(splits_of)} speakers in more than one split (e.g. {speaker!r}: "
+            f"{', '.join(s for s in SPLITS if s in where)}): its split is not speaker-independent; empty the split "
+            "column of every row to split it by whole speakers",
+            ProtocolWarning,
+            stacklevel=3,
+        )
 
 
 def _warn_replaced(protocol: str, corpus: str, rows: list, split_of: Mapping[str, str]) -> None:

@@ -383,3 +383,33 @@ def test_scan_says_what_split_prepare_could_not_draw_for_a_user_corpus(tmp_path,
     many = testing.make_corpus("audiofolder", tmp_path / "many", speakers=4, clips_per_speaker=2)
     assert bimotion_main(["scan", "-q", "--source", f"carehome={many}", "-o", str(tmp_path / "m.jsonl")]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_the_speaker_protocol_says_when_a_users_own_split_column_shares_speakers(tmp_path, capsys):
+    """Under --protocol speaker a user's split column is used as given (docs/corpora.md): one that put a
+    speaker in train and test made a dataset called speaker-independent that was not, without a word."""
+    import warnings
+
+    from loaders.errors import ProtocolWarning
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", split_column=True, speakers=3, clips_per_speaker=2)
+    records = loaders.load("carehome", root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProtocolWarning)
+        assert splits.assign_splits(records, "speaker", identical=()) == {r.id: r.official_split for r in records}
+    moved = next(r for r in records if r.official_split == "train")
+    records = [dataclasses.replace(r, official_split="test") if r is moved else r for r in records]
+    with pytest.warns(ProtocolWarning, match=rf"carehome: the speaker protocol takes its own split column as given, "
+                      rf"and that column puts 1 of 3 speakers in more than one split \(e.g. '{moved.speaker_id}': "
+                      r"train, test\): its split is not speaker-independent"):  # fmt: skip
+        assert splits.assign_splits(records, "speaker", identical=())[moved.id] == "test"  # still as given
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProtocolWarning)
+        splits.assign_splits(records, "paper", identical=())  # the paper protocol promises no such thing
+    text = (root / "metadata.csv").read_text(encoding="utf-8")
+    name = moved.id.removeprefix("carehome/")
+    line = next(line for line in text.splitlines() if line.startswith(f"{name},"))
+    (root / "metadata.csv").write_text(text.replace(line, line.replace(",train,", ",test,")), encoding="utf-8")
+    argv = ["prepare", "-q", "--source", f"carehome={root}", "--protocol", "speaker", "-o", str(tmp_path / "out")]
+    assert bimotion_main(argv) == 0
+    assert capsys.readouterr().err.startswith("warning: carehome: the speaker protocol takes its own split column")
