@@ -224,17 +224,13 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
 def _duplicate(metadata: Path, line: int, name: str, cells: dict, first: int, first_cells: dict, read: bool):
     """A second row for one file_name: "line 9 repeats line 4", or, when the two rows say different
     things, which cells differ (which row is right is the user's to say)."""
-    alike = lambda value: _cell({"v": value}, "v")  # noqa: E731  (a JSON list and a cell compare as text)
-    differ = [
-        k for k in dict.fromkeys([*first_cells, *cells]) if k and alike(cells.get(k)) != alike(first_cells.get(k))
-    ]
+    keys = dict.fromkeys(k for k in [*first_cells, *cells] if k)  # not DictReader's surplus cells (None)
+    differ = [k for k in keys if _cell(cells, k) != _cell(first_cells, k)]  # a JSON list compares as its text
     what = (
         f"line {line} repeats line {first} (file_name {name!r})"
         if not differ
         else f"line {line} lists file_name {name!r} again, first listed on line {first}, with another "
-        + ", ".join(
-            f"{k} ({alike(first_cells.get(k))!r} on line {first}, {alike(cells.get(k))!r} here)" for k in differ
-        )
+        + ", ".join(f"{k} ({_cell(first_cells, k)!r} on line {first}, {_cell(cells, k)!r} here)" for k in differ)
     )
     kept = f"the clip is read from line {first}" if read else f"line {first} was reported already"
     return bad(  # the row is skipped, not its clip (read from the first row)

@@ -111,8 +111,8 @@ def predict_files(
     sorted order, windows in time order.  ``model`` is a folder, a Hub id or a loaded
     :class:`Predictor`; ``window_options`` are :class:`Windowing` fields (``window_s``, ``hop_s``,
     ``segment="vad"`` …).  The options are checked, the files found (their headers read), FFmpeg looked
-    for where a file needs it, and then the model loaded before this returns; decoding and scoring happen as the rows are consumed, and
-    ``report`` is filled in as they are."""
+    for where a file needs it, and then the model loaded before this returns; decoding and scoring
+    happen as the rows are consumed, and ``report`` is filled in as they are."""
     if not 0.0 <= threshold <= 1.0:
         raise PredictError(f"threshold must be in [0, 1], not {threshold}")
     if batch_size < 1:

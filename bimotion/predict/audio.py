@@ -156,7 +156,8 @@ def without_ffmpeg(
         what = "MP4/M4A audio" if source.info.format == "mp4" else "MP3 that libsndfile reads only in part"
         message = f"FFmpeg is needed to decode it ({what}), but `ffmpeg` is not on PATH"
         report.add("predict", BadFileError(source.path, "needs_ffmpeg", message, f"{FFMPEG_INSTALL}, then run again"))
-    return [source for source in sources if source not in needing]
+    skipped = {id(source) for source in needing}
+    return [source for source in sources if id(source) not in skipped]
 
 
 def _live_channels(f, frames: int, path: Path) -> list[int]:
