@@ -66,6 +66,12 @@ class AudioFolder:
     license: str | None = None
 
 
+def source_root(source: str | os.PathLike | AudioFolder) -> Path:
+    """The folder of a corpus source (a folder, or an :class:`AudioFolder`'s ``root``), absolute: the one
+    way to it (a :class:`~pathlib.Path`'s own ``root`` attribute is its drive's root, ``/``)."""
+    return Path(source.root if isinstance(source, AudioFolder) else source).expanduser().resolve()
+
+
 def is_audiofolder(root: str | os.PathLike) -> bool:
     """Whether ``root`` holds ``metadata.csv`` or ``metadata.jsonl``."""
     return any((Path(root).expanduser() / name).is_file() for name in METADATA_FILES)

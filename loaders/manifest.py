@@ -65,9 +65,9 @@ def write_manifest(records: list[Utterance], path: str | os.PathLike) -> Path:
 
 
 def _root(source) -> Path:
-    from .audiofolder import AudioFolder
+    from .audiofolder import source_root
 
-    return Path(source.root if isinstance(source, AudioFolder) else source).expanduser().resolve()
+    return source_root(source)
 
 
 def check_distinct_sources(sources: dict[str, str | os.PathLike]) -> None:

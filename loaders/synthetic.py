@@ -65,8 +65,11 @@ def read_marker(folder: str | os.PathLike) -> str | None:
 
 def synthetic_sources(sources: Mapping[str, str | os.PathLike], records: Iterable = ()) -> dict[str, str]:
     """``{corpus: generator}`` of the ``sources`` (``{corpus: folder or AudioFolder}``) that are generated: a marker
-    at the folder, or (a folder above the corpus, which readers accept) at a folder between it and
-    one of the corpus's ``records``' files.  Reads only; each folder is looked at once."""
+    at the folder or at a folder above it (a subfolder of a generated tree is generated too), or (a folder
+    above the corpus, which readers accept) at a folder between it and one of the corpus's ``records``'
+    files.  Reads only; each folder is looked at once."""
+    from .audiofolder import source_root
+
     found: dict[Path, str | None] = {}
 
     def marked(folder: Path) -> str | None:
@@ -74,10 +77,11 @@ def synthetic_sources(sources: Mapping[str, str | os.PathLike], records: Iterabl
             found[folder] = read_marker(folder)
         return found[folder]
 
-    roots = {  # a user's corpus may come as an AudioFolder (its folder, label map and licence)
-        corpus: Path(getattr(folder, "root", folder)).expanduser().resolve() for corpus, folder in sources.items()
-    }
-    out = {corpus: g for corpus, root in roots.items() if (g := marked(root))}
+    roots = {corpus: source_root(folder) for corpus, folder in sources.items()}
+    out = {}
+    for corpus, root in roots.items():
+        if generator := next(filter(None, map(marked, (root, *root.parents))), None):
+            out[corpus] = generator
     for record in records:
         root = roots.get(record.corpus)
         if root is None or record.corpus in out:

@@ -154,6 +154,28 @@ def test_every_generated_corpus_root_carries_the_marker_and_only_a_true_marker_c
     assert read_marker(roots["tess"]) is None and synthetic_sources({"tess": roots["tess"]}) == {}
 
 
+def test_a_subfolder_of_a_generated_corpus_is_generated_too(tmp_path, capsys):
+    """A source folder below a generated tree's marker (a speaker folder of a generated ESD) was read as
+    a real release: the marker was only looked for at and below the source folder (and a Path source's
+    ``.root``, ``/``, was taken for its folder).  The data is marked synthetic however it is given."""
+    from bimotion.cli import main
+    from loaders import testing as fixtures
+    from loaders.synthetic import read_marker, synthetic_sources
+
+    root = fixtures.make_corpus("esd", tmp_path / "raw")
+    speaker = next(p for p in sorted(root.iterdir()) if p.is_dir())
+    generator = read_marker(root)
+    for source in (speaker, str(speaker), speaker / "Angry"):
+        assert synthetic_sources({"esd": source}) == {"esd": generator}, source
+    assert main(["prepare", "--source", f"esd={speaker}", "--output", str(tmp_path / "out"), "--quiet"]) == 0
+    note = f"note: synthetic demo data: not comparable with the paper: esd is generated ({generator})"
+    assert note in capsys.readouterr().out
+    info = json.loads((tmp_path / "out" / "prepare.json").read_text(encoding="utf-8"))
+    assert info["synthetic"] == {"esd": generator}
+    card = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
+    assert "— synthetic demo data: not comparable with the paper" in card
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> dict:
     """TESS generated (marked) and CSED generated with its marker taken away (as a real release),

@@ -177,6 +177,7 @@ def summary(info: dict) -> str:
     from bimotion import splits
     from bimotion.dataset_card import gender_gaps, own_only, partial_groups
     from bimotion.registry import SPLITS, benchmark_of
+    from loaders.synthetic import NOTE
     from loaders.tables import aligned_lines
 
     counts: dict[tuple[str, str], dict[str, int]] = {}
@@ -210,6 +211,10 @@ def summary(info: dict) -> str:
                 f"note: group {group} has no {' or '.join(empty)} rows (too few speakers to fill every split): {use}"
             )
     lines += [f"note: {gap}" for gap in gender_gaps(info)]
+    if generated := info.get("synthetic"):
+        lines.append(
+            f"note: {NOTE}: " + ", ".join(f"{corpus} is generated ({how})" for corpus, how in generated.items())
+        )
     for corpus in splits.not_speaker_independent(info["protocol"], info["corpora"]):
         if info["protocol"] == "speaker":
             lines.append(f"note: {corpus} is not speaker-independent: {splits.rule('speaker', corpus).reason}")
