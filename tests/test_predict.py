@@ -177,6 +177,30 @@ def test_a_generic_checkpoint_that_records_its_trained_labels(models, tmp_path):
     assert load_predictor(generic, label_map="paper").labels == TRAINED
 
 
+def test_a_model_trained_on_generated_data_says_its_predictions_mean_nothing(models, audio_dir, tmp_path, capsys):
+    """A model trained by the demo (or on any corpus loaders.testing generated) scored real recordings
+    without a word that it never heard real speech; its scores.json records the generated corpora."""
+    from conftest import load_recipe
+
+    from bimotion.training import testing
+
+    data = testing.write_prepared(tmp_path / "bimotion", shards=[("crema_d", "eng_eld")], sizes={"train": 4})
+    trained = tmp_path / "trained"
+    argv = ["--model_name_or_path", str(models["ours"].parent / "tiny"), "--bimotion", str(data)]
+    argv += ["--dataset_cache_dir", str(tmp_path / "cache"), "--output_dir", str(trained), "--max_steps", "1"]
+    argv += ["--train_configs", "eng_eld"]
+    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
+    assert load_recipe("train").main(argv) == 0
+    capsys.readouterr()
+    clip = str(audio_dir / "a.wav")
+    assert main(["predict", "--model", str(trained), clip, "-o", str(tmp_path / "p.csv"), *OPTIONS]) == 0
+    note = f"note: {trained} was trained on a generated (synthetic) corpus, not real speech (crema_d: made by"
+    err = capsys.readouterr().err
+    assert note in err and "its predictions on real speech mean nothing" in err, err
+    assert main(["predict", "--model", str(models["ours"]), clip, "-o", str(tmp_path / "p.csv"), *OPTIONS]) == 0
+    assert "synthetic" not in capsys.readouterr().err  # a model that records no generated training data
+
+
 def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, tmp_path, capsys, monkeypatch):
     import huggingface_hub.constants
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bimotion.hub import is_hub_id
-from bimotion.training.outputs import MixedModelFolder, model_kind
+from bimotion.training.outputs import MixedModelFolder, generated_training_data, model_kind
 from loaders.labels import LABELS
 
 from .audio import PredictError
@@ -115,6 +115,12 @@ def load_predictor(
             "weights); fine-tune it first (recipes/train.py --model_name_or_path it) and pass the folder that run saves"
         )
     reported, notes = _reported_labels(source, net.config, label_map)
+    if generated := generated_training_data(os.path.expanduser(source)):
+        notes.insert(
+            0,
+            f"{source} was trained on a generated (synthetic) corpus, not real speech ({', '.join(generated)}: "
+            "made by bimotion's loaders.testing, as `bimotion demo` does): its predictions on real speech mean nothing",
+        )
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     net.to(device).eval()
     return Predictor(net, feature_extractor, reported, source, device, notes)

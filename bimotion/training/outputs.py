@@ -32,3 +32,19 @@ def model_kind(folder: str | os.PathLike) -> str | None:
             "per folder (move one of them into a folder of its own)"
         )
     return "probe" if probe else "model" if model else None
+
+
+def generated_training_data(folder: str | os.PathLike) -> list[str]:
+    """The generated corpora (:mod:`loaders.synthetic`) a saved model in ``folder`` was trained on:
+    its ``scores.json``'s ``train_corpora`` that its ``synthetic`` records (a run records every
+    generated corpus of its prepared folders there); ``[]`` when none, or no readable ``scores.json``."""
+    import json
+
+    try:
+        summary = json.loads((Path(folder).expanduser() / SCORES).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
+    if not isinstance(summary, dict) or not isinstance(summary.get("synthetic"), dict):
+        return []
+    generated = {c for corpora in summary["synthetic"].values() if isinstance(corpora, dict) for c in corpora}
+    return [c for c in summary.get("train_corpora") or () if c in generated]
