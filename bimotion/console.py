@@ -8,7 +8,7 @@ classification head every fine-tuning has), no ``datasets`` "Generating split"/"
 are filtered.  What stays is ours: one progress bar per stage (training, inference, the demo's grid),
 the results and every error; an inner bar (inference, feature extraction: :func:`bar_disabled`) only
 on a terminal, never as a line per refresh in a log file, where a stage bar is a line every 30 s
-(:func:`stage_bar_interval_s`).  ``verbose`` restores the libraries' own
+(:func:`stage_bar_options`).  ``verbose`` restores the libraries' own
 defaults and shows every bar wherever it goes.
 
 Nothing heavy is imported here: a library not imported yet reads its environment variable when it is.
@@ -70,6 +70,14 @@ def stage_bar_interval_s(stream=None) -> float:
     (:func:`bar_disabled`: quiet output into a log file or a pipe) a line every
     :data:`LOG_BAR_INTERVAL_S`, not one per refresh; tqdm's default elsewhere."""
     return LOG_BAR_INTERVAL_S if bar_disabled(True, stream) else 0.1
+
+
+def stage_bar_options(stream=None) -> dict[str, float]:
+    """tqdm's options of a stage bar (scan, prepare, training, predict): ``mininterval``
+    (:func:`stage_bar_interval_s`) and a ``maxinterval`` no shorter (tqdm's monitor redraws a bar every
+    ``maxinterval``, 10 s by default, when its updates slow down: three lines per 30 s in a log)."""
+    interval_s = stage_bar_interval_s(stream)
+    return {"mininterval": interval_s, "maxinterval": max(interval_s, 10.0)}
 
 
 def quiet(verbose: bool = False) -> None:

@@ -22,23 +22,29 @@ BAR_DELAY_S = 0.5  # no bar for a scan that ends, or fails on its first file, wi
 
 
 def scan(
-    sources: dict[str, str | os.PathLike], *, skip_bad: bool = False, progress: bool = True
+    sources: dict[str, str | os.PathLike], *, skip_bad: bool = False, progress: bool = True, bar: dict | None = None
 ) -> tuple[list[Utterance], SkipReport]:
     """Read every ``{corpus: root}`` source; returns all records (sorted by id) and the skips.  Two
     sources whose folders are one, or one inside the other, are a ValueError: their clips would be
-    read twice, under two corpus names, and split apart."""
+    read twice, under two corpus names, and split apart.  ``bar``: more tqdm options of the progress
+    bar (the command line's: a line every 30 s in a log, :func:`bimotion.console.stage_bar_options`)."""
     from tqdm.auto import tqdm
 
     check_distinct_sources(sources)
     report = SkipReport()
     records: list[Utterance] = []
     with tqdm(
-        desc="probing audio headers", unit=" files", disable=not progress, dynamic_ncols=True, delay=BAR_DELAY_S
-    ) as bar:
-        token = PROGRESS.set(bar.update)
+        desc="probing audio headers",
+        unit=" files",
+        disable=not progress,
+        dynamic_ncols=True,
+        delay=BAR_DELAY_S,
+        **(bar or {}),
+    ) as shown:
+        token = PROGRESS.set(shown.update)
         try:
             for name, root in sources.items():
-                bar.set_postfix_str(name, refresh=False)
+                shown.set_postfix_str(name, refresh=False)
                 records.extend(load(name, root, skip_bad=skip_bad, report=report))
         finally:
             PROGRESS.reset(token)

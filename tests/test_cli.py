@@ -74,6 +74,38 @@ def test_scan_writes_one_json_object_per_utterance(small_corpora, tmp_path, caps
     assert manifest.read_text(encoding="utf-8").splitlines() == lines
 
 
+def test_in_a_log_the_scan_and_prepare_bars_are_a_line_every_30_s(small_corpora, tmp_path, capsys, monkeypatch):
+    """Into a log file or a pipe (CI) scan's and prepare's bars were redrawn every 0.1 s, a flood of
+    lines; now they are stage bars, as training's and predict's: a line every LOG_BAR_INTERVAL_S (and
+    tqdm's monitor, which redraws a slowed bar every maxinterval, 10 s, waits as long).  --verbose
+    keeps tqdm's defaults."""
+    import tqdm.auto
+
+    from bimotion.console import LOG_BAR_INTERVAL_S
+
+    made = []
+
+    class Recorded(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(kwargs)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
+    source = ["--source", f"tess={small_corpora['tess']}"]
+    for verbose, interval_s in (([], LOG_BAR_INTERVAL_S), (["--verbose"], 0.1)):
+        made.clear()
+        assert main(["scan", *source, "-o", str(tmp_path / "m.jsonl"), *verbose]) == 0
+        out = tmp_path / f"out{len(verbose)}"
+        assert main(["prepare", *source, "-o", str(out), "--num-proc", "1", *verbose]) == 0
+        ours = ("probing audio headers", "decoding -> 16 kHz FLAC")
+        bars = {
+            bar["desc"]: (bar.get("mininterval"), bar.get("maxinterval")) for bar in made if bar.get("desc") in ours
+        }
+        assert set(bars) == set(ours), made
+        assert set(bars.values()) == {(interval_s, max(interval_s, 10.0))}, bars
+    capsys.readouterr()
+
+
 def test_scan_reports_bad_files_by_reason(tmp_path, capsys):
     root = testing.make_corpus("csed", tmp_path / "src", bad=True)
     manifest = tmp_path / "m.jsonl"

@@ -31,6 +31,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from bimotion.console import stage_bar_options
     from loaders.manifest import Timer, check_distinct_sources, check_outside_sources, scan, summary, write_manifest
 
     output, sources = Path(args.output).expanduser(), sources_of(args)
@@ -46,7 +47,7 @@ def run(args) -> int:
         return 2
     replaced = replacing(output)
     with Timer() as timer:
-        records, report = scan(sources, skip_bad=args.skip_bad, progress=not args.quiet)
+        records, report = scan(sources, skip_bad=args.skip_bad, progress=not args.quiet, bar=stage_bar_options())
     try:
         write_manifest(records, output)
     except OSError as err:

@@ -162,7 +162,7 @@ class Predictions(Iterator[WindowPrediction]):
 def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, skip_bad, report):
     from tqdm.auto import tqdm
 
-    from bimotion.console import stage_bar_interval_s
+    from bimotion.console import stage_bar_options
 
     rate = predictor.sample_rate_hz
     total_s = sum(source.info.duration_s for source in sources)
@@ -171,7 +171,7 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
         desc="predict",
         unit=" audio-s",
         disable=not progress,
-        mininterval=stage_bar_interval_s(),
+        **stage_bar_options(),
         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}, {rate_fmt}]",
     )
     started = time.perf_counter()

@@ -95,6 +95,7 @@ def prepare(
     """Read ``{corpus: raw root}`` and write the prepared dataset to ``out_dir`` (see the module
     docstring).  Bad input raises :class:`loaders.CorpusError`, or with ``skip_bad`` is counted in
     the returned report."""
+    from bimotion.console import stage_bar_options
     from loaders.manifest import check_outside_sources, scan
     from loaders.synthetic import synthetic_sources
 
@@ -113,7 +114,7 @@ def prepare(
     check_outside_sources(out_dir, dict(sources))  # before the lock file beside it is made
     settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress)
     with claim_output(out_dir, overwrite) as out_dir:
-        records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress)
+        records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress, bar=stage_bar_options())
         if shutil.which("ffmpeg") is None:  # before any decoding, not at the first MP4 minutes in
             records = _without_ffmpeg(records, skip_bad, report)
         bench = extend(bench, [SOURCES[name] for name in own])  # groups from the data the readers registered
@@ -277,10 +278,18 @@ def _write_rows(
     relpath}``.  A bad file raises, or with ``skip_bad`` is counted in ``report``."""
     from tqdm.auto import tqdm
 
+    from bimotion.console import stage_bar_options
+
     files = ParquetFiles(stage, columns.arrow_schema)
     stats: dict[ShardKey, ShardStats] = {}
     rows = encoded([record for _, record in jobs], settings.num_proc)
-    bar = tqdm(total=len(jobs), desc="decoding -> 16 kHz FLAC", unit=" utt", disable=not settings.progress)
+    bar = tqdm(
+        total=len(jobs),
+        desc="decoding -> 16 kHz FLAC",
+        unit=" utt",
+        disable=not settings.progress,
+        **stage_bar_options(),  # in a log, a line every 30 s
+    )
     with bar, contextlib.closing(rows):
         for (relpath, record), (row, error) in zip(jobs, rows, strict=True):
             bar.update()

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCallback
 
-from bimotion.console import bar_disabled, stage_bar_interval_s
+from bimotion.console import bar_disabled, stage_bar_options
 
 from .loss import annotated, masked_bce
 from .sampler import DurationBatchSampler, durations, length_grouped, longest_first
@@ -239,7 +239,8 @@ class _CompactProgress(ProgressCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         super().on_train_begin(args, state, control, **kwargs)
         if self.training_bar is not None:  # in a log file a line per LOG_BAR_INTERVAL_S, not per step
-            self.training_bar.mininterval = stage_bar_interval_s()
+            for name, value in stage_bar_options().items():
+                setattr(self.training_bar, name, value)
 
     def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
         # an evaluation or prediction bar is an inner bar (bimotion.console.bar_disabled): on a terminal it
