@@ -123,6 +123,11 @@ def test_every_reported_mixture_was_trained_and_scored_and_the_summary_says_thei
     assert f"chance level {advice['chance']:.1f}" in summary and "| Chance level |" in summary
     assert "Adding Mandarin adults raises" in summary or "Adding Mandarin adults lowers" in summary
     assert "with no correction for the 2 made here" in summary  # 2 comparisons with the baseline, each at 95%
+    for m in advice["mixtures"][1:]:  # an unclear verdict names the interval that includes 0, with its bounds
+        across = [f"[{ci[0]:.1f}, {ci[1]:.1f}]" for ci in (m["delta"]["ci_seeds"], m["delta"]["ci_clips"])
+                  if ci[0] <= 0 <= ci[1]]  # fmt: skip
+        assert (m["verdict"] == "unclear") <= all(f"{ci}" in summary for ci in across), (m, summary)
+    assert "an interval includes 0" not in summary  # which one, in words
 
 
 def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_bootstrap_alone(probe_advice, capsys):
@@ -334,6 +339,43 @@ def test_a_handful_of_test_clips_gives_no_verdict(capsys):
     enough = [baseline, MixtureResult(**{**worse.__dict__, "test_clips": MIN_VERDICT_CLIPS})]
     assert "keep training on Mandarin elderly alone" in _verdict_line(
         Advice(**{**stuck.__dict__, "chance": 30.0, "mixtures": enough})
+    )
+
+
+def test_an_unclear_difference_says_which_interval_includes_0():
+    """ "not clear: an interval includes 0" left a user to find in advice.md which: the interval over
+    seeds (the seeds disagree) or over test speakers (too few speakers to tell)."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import summary_lines
+
+    def delta(ci_seeds: list[float], ci_clips: list[float]) -> Estimate:
+        return Estimate([4.0, 6.0], 5.0, 1.4, ci_seeds, ci_clips, 3.0)
+
+    score = Estimate([60.0, 62.0], 61.0, 1.4, [55.0, 67.0], [50.0, 70.0], 6.0)
+    baseline = MixtureResult("zho_eld", "b", "b", "baseline", "l_a", [], score, delta([0, 0], [0, 0]), chance=30.0)
+    cases = {
+        "zho_adu": (
+            delta([-1.5, 11.5], [1.0, 9.0]),
+            "not clear: its 95% interval over seeds, [-1.5, 11.5], includes 0",
+        ),
+        "eng_eld": (delta([2.0, 8.0], [-3.25, 13.0]), "its 95% interval over test speakers, [-3.2, 13.0], includes 0"),
+        "eng_adu": (delta([-1.0, 11.0], [-2.0, 12.0]), "both 95% intervals include 0, over seeds [-1.0, 11.0] and"),
+        "yue_eld": (delta([1.0, 9.0], [-9.0, -1.0]), "intervals over seeds and over test speakers lie on opposite"),
+    }
+    mixtures = [baseline] + [
+        MixtureResult(f"zho_eld+{g}", g, g, "augment", f"X(l,a)+{g}", [g], score, d, chance=30.0)
+        for g, (d, _) in cases.items()
+    ]
+    assert {m.verdict for m in mixtures[1:]} == {"unclear"}
+    text = "\n".join(summary_lines(Advice("zho_eld", "zho_eld", 48, 30.0, [0, 1], 0.95, 100, "mean", "probe",
+                                           mixtures, Path("."))))  # fmt: skip
+    for group, (_, words) in cases.items():
+        assert words in text, (group, text)
+    one_seed = MixtureResult(**{**mixtures[1].__dict__, "delta": Estimate([5.0], 5.0, 0.0, [math.nan] * 2,
+                                                                          [-1.0, 11.0], 6.0)})  # fmt: skip
+    advice = Advice("zho_eld", "zho_eld", 48, 30.0, [0], 0.95, 100, "mean", "probe", [baseline, one_seed], Path("."))
+    assert "(not clear: its 95% interval over test speakers, [-1.0, 11.0], includes 0)" in "\n".join(
+        summary_lines(advice)
     )
 
 

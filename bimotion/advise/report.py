@@ -19,10 +19,31 @@ from .names import group_name, names_list
 VERDICTS = {
     "helps": "a clear gain",
     "hurts": "a clear loss",
-    "unclear": "not clear: an interval includes 0",
     "too_few": f"no verdict: the test set, or one of the corpora its mean weighs alike, has under {MIN_VERDICT_CLIPS} clips",
     "at_chance": "no verdict: it and the baseline are both at or below chance",
 }
+
+
+def verdict_words(mixture: MixtureResult, confidence: float) -> str:
+    """A mixture's verdict in words (:data:`VERDICTS`); an unclear one says which interval of its
+    difference from the baseline includes 0, and where it lies: over seeds, over test speakers or both."""
+    if mixture.verdict != "unclear":
+        return VERDICTS[mixture.verdict]
+    delta, level = mixture.delta, f"{100 * confidence:g}%"
+    intervals = {"over test speakers": delta.ci_clips}
+    if len(delta.values) > 1:
+        intervals = {"over seeds": delta.ci_seeds, **intervals}
+    across = {name: ci for name, ci in intervals.items() if ci[0] <= 0 <= ci[1]}
+    if not across:  # each excludes 0, on opposite sides
+        return f"not clear: its {level} intervals over seeds and over test speakers lie on opposite sides of 0"
+    if len(across) == 2:
+        seeds, speakers = across.values()
+        return (
+            f"not clear: both {level} intervals include 0, over seeds {_interval(seeds)} and over test speakers "
+            f"{_interval(speakers)}"
+        )
+    (name, ci), *_ = across.items()
+    return f"not clear: its {level} interval {name}, {_interval(ci)}, includes 0"
 
 
 def _pm(estimate: Estimate) -> str:
@@ -88,7 +109,7 @@ def _verdict_line(advice: Advice) -> str:
     else:
         action = f"{describe(best)} beats the in-group baseline by {amount} weighted F1"
     lead = "Helps most" if best.verdict == "helps" else "Highest on average"  # a gain only when it is clear
-    return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({VERDICTS[best.verdict]})."
+    return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({verdict_words(best, advice.confidence)})."
 
 
 def summary_lines(advice: Advice) -> list[str]:
@@ -113,7 +134,8 @@ def summary_lines(advice: Advice) -> list[str]:
     for mixture in advice.of_role("augment"):
         verb, amount = _change(mixture.delta)
         lines.append(
-            f"- {_upper_first(describe(mixture))} {verb} {who} by {amount} weighted F1 ({VERDICTS[mixture.verdict]})."
+            f"- {_upper_first(describe(mixture))} {verb} {who} by {amount} weighted F1 "
+            f"({verdict_words(mixture, advice.confidence)})."
         )
     for mixture in advice.of_role("inference"):
         side = "above" if mixture.delta.mean >= 0 else "below"
@@ -121,7 +143,7 @@ def summary_lines(advice: Advice) -> list[str]:
         lines.append(
             f"- Cross-group inference: {describe(mixture)} scores {_pm(mixture.score)}{mark} on {who}, "
             f"{abs(mixture.delta.mean):.1f} ± {mixture.delta.plus_minus:.1f} {side} the baseline "
-            f"({VERDICTS[mixture.verdict]})."
+            f"({verdict_words(mixture, advice.confidence)})."
         )
     if advice.augment_only:
         names = names_list([parse_mixture(g).groups[0] for g in advice.augment_only])
