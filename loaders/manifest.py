@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Container
 from pathlib import Path
 
 from . import load
@@ -126,6 +127,27 @@ def _linked_folders(root: Path) -> list[Path]:
 def read_manifest(path: str | os.PathLike) -> list[Utterance]:
     with open(path, encoding="utf-8") as f:
         return [Utterance.from_dict(json.loads(line)) for line in f if line.strip()]
+
+
+def partial_releases(report: SkipReport, generated: Container[str] = ()) -> list[str]:
+    """A note for each of the seven corpora whose folder holds fewer clips (read or skipped, of the
+    scan's ``report``) than its full release (``SourceInfo.expected_count``): a partial download or a
+    subset, which every count and split of it then describes.  A ``generated`` corpus (a small copy,
+    :mod:`loaders.synthetic`) gets none."""
+    from . import READERS, SOURCES
+
+    notes = []
+    for corpus in sorted({corpus for corpus, _ in report.files}):
+        if corpus not in READERS or corpus in generated:
+            continue
+        held = report.files[(corpus, "read")] + sum(n for (c, _), n in report.file_skips.items() if c == corpus)
+        expected = SOURCES[corpus].expected_count
+        if held < expected:
+            notes.append(
+                f"{corpus}: its folder holds {held} of the {expected} clips of the full release (`bimotion sources`): "
+                f"a partial download or a subset? Every count and split of it here is of those {held}"
+            )
+    return notes
 
 
 def summary(records: list[Utterance], width: int | None = None) -> str:

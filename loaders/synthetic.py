@@ -29,6 +29,11 @@ def marked_title(title: str, generated) -> str:
     return f"{title} — {NOTE}" if generated else title
 
 
+def generated_note(generated: Mapping[str, str]) -> str:
+    """The note ``scan`` and ``prepare`` print of ``{corpus: generator}`` (:func:`synthetic_sources`)."""
+    return f"{NOTE}: " + ", ".join(f"{corpus} is generated ({how})" for corpus, how in generated.items())
+
+
 def generated_copy(corpus: str, synthetic: Container[str]) -> bool:
     """Whether ``corpus`` is a generated copy of one of the seven corpora (in ``synthetic``): its
     licence is :data:`LICENSE`.  A user's corpus, generated or not, keeps the licence it was given."""

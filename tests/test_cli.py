@@ -106,6 +106,37 @@ def test_in_a_log_the_scan_and_prepare_bars_are_a_line_every_30_s(small_corpora,
     capsys.readouterr()
 
 
+def test_a_partial_release_and_a_generated_corpus_are_said_so_by_scan_and_prepare(tmp_path, capsys, request):
+    """A folder holding part of a corpus (an interrupted download, one emotion's folder copied) was
+    counted, split and prepared without a word that the release is larger; a generated corpus (small
+    too) is said to be generated instead, and a whole release gets neither note."""
+    from conftest import SHARED
+
+    from loaders.synthetic import MARKER
+
+    root = testing.make_corpus("csed", tmp_path / "raw")
+    (root / MARKER).unlink()  # as a real release: 12 of CSED's 652 clips
+    partial = "note: csed: its folder holds 12 of the 652 clips of the full release (`bimotion sources`): a partial"
+    assert main(["scan", "--source", f"csed={root}", "-o", str(tmp_path / "m.jsonl"), "-q"]) == 0
+    assert partial in capsys.readouterr().err
+    assert main(["prepare", "--source", f"csed={root}", "-o", str(tmp_path / "out"), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert partial in out and "Every count and split of it here is of those 12" in out
+
+    generated = testing.make_corpus("tess", tmp_path / "gen")
+    assert main(["scan", "--source", f"tess={generated}", "-o", str(tmp_path / "m.jsonl"), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "note: synthetic demo data: not comparable with the paper: tess is generated (loaders.testing.tess" in err
+    assert "full release" not in err  # a generated copy is small by design
+
+    real = SHARED / "corpora" / "csed"
+    if (real / "Training Data (wav)").is_dir():  # the whole CSED release: 652 clips
+        assert main(["scan", "--source", f"csed={real}", "-o", str(tmp_path / "m.jsonl"), "-q"]) == 0
+        captured = capsys.readouterr()
+        assert "full release" not in captured.err and "synthetic" not in captured.err
+        assert "read 652" in captured.out
+
+
 def test_scan_reports_bad_files_by_reason(tmp_path, capsys):
     root = testing.make_corpus("csed", tmp_path / "src", bad=True)
     manifest = tmp_path / "m.jsonl"

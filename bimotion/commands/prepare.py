@@ -108,6 +108,7 @@ def run(args) -> int:
 
 def execute(sources: dict, args, *, benchmark: str) -> int:
     from bimotion.prepare import OutputLockedError, prepare
+    from loaders.manifest import partial_releases
 
     start = time.perf_counter()
     num_proc = capped_num_proc(args.num_proc)
@@ -140,6 +141,8 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
     print(f"\n{rows} utterances -> {result.out_dir} in {seconds:.1f} s ({rows / max(seconds, 1e-9):.0f} utt/s)")
     if result.report.files:
         print(result.report.format_files())
+    for note in partial_releases(result.report, result.info.get("synthetic") or {}):
+        print(f"note: {note}")
     print_skips(result.report, args.output)
     return 0
 
@@ -177,7 +180,7 @@ def summary(info: dict) -> str:
     from bimotion import splits
     from bimotion.dataset_card import gender_gaps, own_only, partial_groups
     from bimotion.registry import SPLITS, benchmark_of
-    from loaders.synthetic import NOTE
+    from loaders.synthetic import generated_note
     from loaders.tables import aligned_lines
 
     counts: dict[tuple[str, str], dict[str, int]] = {}
@@ -212,9 +215,7 @@ def summary(info: dict) -> str:
             )
     lines += [f"note: {gap}" for gap in gender_gaps(info)]
     if generated := info.get("synthetic"):
-        lines.append(
-            f"note: {NOTE}: " + ", ".join(f"{corpus} is generated ({how})" for corpus, how in generated.items())
-        )
+        lines.append(f"note: {generated_note(generated)}")
     for corpus in splits.not_speaker_independent(info["protocol"], info["corpora"]):
         if info["protocol"] == "speaker":
             lines.append(f"note: {corpus} is not speaker-independent: {splits.rule('speaker', corpus).reason}")

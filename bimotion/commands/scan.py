@@ -32,7 +32,16 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from bimotion.console import stage_bar_options
-    from loaders.manifest import Timer, check_distinct_sources, check_outside_sources, scan, summary, write_manifest
+    from loaders.manifest import (
+        Timer,
+        check_distinct_sources,
+        check_outside_sources,
+        partial_releases,
+        scan,
+        summary,
+        write_manifest,
+    )
+    from loaders.synthetic import generated_note, synthetic_sources
 
     output, sources = Path(args.output).expanduser(), sources_of(args)
     try:
@@ -62,7 +71,9 @@ def run(args) -> int:
     if report.files:
         print(report.format_files())
     print_skips(report, output)
-    for note in _prepare_notes([name for name in sources if name not in READERS], records):
+    generated = synthetic_sources(sources, records)
+    notes = ([generated_note(generated)] if generated else []) + partial_releases(report, generated)
+    for note in notes + _prepare_notes([name for name in sources if name not in READERS], records):
         print(f"note: {note}", file=sys.stderr)
     return 0
 
