@@ -134,8 +134,12 @@ def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_bootstrap_alo
     argv, out, _ = probe_advice
     before = {p: p.stat().st_mtime_ns for p in out.glob("models/*/seed*/" + MARKER)}
     assert main([*argv[:-5], "--seeds", "0", "--output", str(out)]) == 0  # the same folder, one seed
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "chance level" in printed
+    # the grid's progress goes to stderr, the advice alone to stdout (it printed ~200 [grid] lines there)
+    assert "[grid] 3 models x 1 seed" in captured.err and "[grid]" not in printed
+    assert printed.lstrip().startswith("Target: Mandarin elderly (zho_eld)")
     assert {p: p.stat().st_mtime_ns for p in out.glob("models/*/seed*/" + MARKER)} == before
     advice = json.loads((out / "advice.json").read_text())
     assert all(m["score"]["ci_seeds"] == [None, None] for m in advice["mixtures"])

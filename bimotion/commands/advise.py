@@ -73,7 +73,8 @@ def run(args) -> int:
     from bimotion.grid.checks import SettingsMismatch
 
     try:
-        advice = advise(config, data_dirs, output, log=lambda line: line in noted or print(line))
+        # the grid's progress on stderr: stdout is the advice alone (`bimotion advise ... > advice.txt`)
+        advice = advise(config, data_dirs, output, log=lambda line: line in noted or print(line, file=sys.stderr))
     except SettingsMismatch as err:  # checked before anything trains
         print(f"error: {err}", file=sys.stderr)
         return 2
