@@ -80,6 +80,6 @@ def run(args) -> int:
         return 2
     if advice is None:  # another process of the launch writes the advice
         return 0
-    print("\n" + "\n".join(summary_lines(advice)))
+    print("\n".join(summary_lines(advice)))
     print(f"\nadvice.md, advice.json, per-model metrics and heat map: {output}")
     return 0
