@@ -116,7 +116,17 @@ def test_check_finds_missing_files_and_rejects_non_datasets(paper_copy, tmp_path
     assert main(["check", str(tmp_path / "nothing")]) == 2
     assert capsys.readouterr().err == f"error: {tmp_path / 'nothing'}: no such folder\n"
     assert main(["check", str(tmp_path)]) == 2
-    assert "not a prepared dataset: prepare.json is missing" in capsys.readouterr().err
+    err = capsys.readouterr().err  # a folder holding a prepared dataset names it (bimotion check demo)
+    assert f"not a prepared dataset: prepare.json is missing (did you mean {tmp_path / 'copy'}?)" in err
+    holder = paper_copy.parent.parent / (paper_copy.parent.name + "-two")
+    for name in ("speaker", "paper"):
+        shutil.copytree(paper_copy, holder / name)
+    (holder / "raw").mkdir()
+    assert main(["check", str(holder)]) == 2
+    assert f"(did you mean {holder / 'paper'} or {holder / 'speaker'}?)" in capsys.readouterr().err
+    assert main(["check", str(holder / "raw")]) == 2
+    assert "did you mean" not in capsys.readouterr().err  # nothing prepared inside: no guess
+    shutil.rmtree(holder)
 
 
 def test_push_dry_run_lists_the_upload_and_warns_about_licences(paper_copy, capsys, monkeypatch):

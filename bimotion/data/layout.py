@@ -79,6 +79,16 @@ def output_error(path: str | os.PathLike, flag: str) -> str | None:
     return f"{flag} {path} {where} {around}, which holds only what prepare wrote: choose a folder outside it"
 
 
+def prepared_inside(folder: str | os.PathLike) -> str:
+    """`` (did you mean FOLDER/x or FOLDER/y?)`` naming the prepared folders directly inside ``folder``
+    (the demo's output holds two), or ``""`` when none is there."""
+    try:
+        found = sorted(child for child in Path(folder).expanduser().iterdir() if is_prepared(child))
+    except OSError:
+        return ""
+    return f" (did you mean {' or '.join(str(Path(folder) / child.name) for child in found)}?)" if found else ""
+
+
 def info_path(folder: str | os.PathLike) -> Path:
     """The folder's ``prepare.json``; FileNotFoundError naming the folder when it has none."""
     folder = Path(folder).expanduser()
@@ -87,7 +97,7 @@ def info_path(folder: str | os.PathLike) -> Path:
         raise FileNotFoundError(f"{folder}: no such folder{' (it is a file)' if folder.exists() else ''}")
     if not path.is_file():
         partial = folder.with_name(folder.name + PARTIAL_SUFFIX)
-        hint = f" ({partial} is what a failed or running prepare left)" if partial.exists() else ""
+        hint = f" ({partial} is what a failed or running prepare left)" if partial.exists() else prepared_inside(folder)
         raise FileNotFoundError(
             f"{folder} is not a prepared dataset: {INFO_FILE} is missing{hint}; make it with `bimotion prepare`"
         )

@@ -35,8 +35,11 @@ def check_dataset(value: str | None, flag: str, benchmark: str, *, cache_dir: st
         if not info.is_file():
             if _hub_dataset_card(path):  # a dataset folder in the Hub's layout (configs in README.md)
                 return
+            from bimotion.data.layout import prepared_inside
+
             raise ArgumentError(
-                f"{flag} {value} is not a prepared dataset folder (no prepare.json): make one with `bimotion prepare`"
+                f"{flag} {value} is not a prepared dataset folder (no prepare.json){prepared_inside(path)}: make one "
+                "with `bimotion prepare`"
             )
         from bimotion.data.layout import read_info
 
