@@ -78,6 +78,9 @@ def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, cap
         assert stage in text
     assert "synthetic" in text
     assert "load_dataset(" in text and "at 16000 Hz" in text
+    stage5 = text.split("[5/5]", 1)[1].splitlines()  # the log is named before the training, not after it
+    assert stage5[1] == f"      its log: {out / 'grid.log'} (follow it with `tail -f`, or run with --verbose)"
+    assert (out / "grid.log").read_text(encoding="utf-8").startswith("[grid] ")
     marked = any(cell.endswith("*") for line in text.splitlines() for cell in line.split())
     assert marked == ("* the model never trained on some labels" in text)  # a * cell is explained below
     for name in ("bimotion", "yuemotion"):

@@ -100,11 +100,11 @@ def _run(args, out: Path, config, verbose: bool, start: float) -> int:
 
     if config is not None:
         print(f"[5/5] training and scoring the demo grid (tiny wav2vec2, CPU) in {out / 'grid'} ...", flush=True)
+        if not verbose:  # before minutes of training: where to follow them
+            print(f"      its log: {out / 'grid.log'} (follow it with `tail -f`, or run with --verbose)", flush=True)
         result = _run_grid(config, data, out, verbose)
         print(result.markdown() if verbose else _compact_tables(result))
         print(f"tables (Markdown with CIs and the paper's numbers, CSV, LaTeX), heat map and figures: {out / 'grid'}")
-        if not verbose:
-            print(f"what the grid printed: {out / 'grid.log'} (or run with --verbose)")
         _how_to_predict(out / "grid")
 
     minutes = (time.perf_counter() - start) / 60
