@@ -118,11 +118,13 @@ def plan_lines(
     """What an upload sends (``done``: has sent), as ``push`` and the training recipes print it: the
     files with their sizes, the repository's address and whether it is private (``None``: private,
     as :func:`publish`)."""
+    from loaders.tables import counted
+
     url = repo_url(repo_id, repo_type)
     total_mb = sum(size for _, size in plan) / 1e6
     visibility = "PUBLIC" if private is False else "private"
     verb = "would upload" if dry_run else "uploaded" if done else "uploading"
-    head = f"{verb} {len(plan)} files ({total_mb:.1f} MB) to {url} ({visibility}):"
+    head = f"{verb} {counted(len(plan), 'file')} ({total_mb:.1f} MB) to {url} ({visibility}):"
     return [head, *(f"  {path}  ({size / 1e6:.2f} MB)" for path, size in plan)]
 
 

@@ -4,6 +4,12 @@ corpus or config name (a user's own corpus) shifts its column instead of pushing
 from __future__ import annotations
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: ``1 shard``, ``2 shards``, ``0 shards`` (``plural``:
+    a noun that does not just take an ``s``)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def aligned_lines(rows: list[list[str]], *, indent: str = "  ", text_columns: int = 1) -> list[str]:
     """``rows`` (the first one usually a header) as lines: the first ``text_columns`` columns
     left-aligned, the others (numbers) right-aligned, two spaces between columns (and no blanks after

@@ -138,7 +138,17 @@ def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_bootstrap_alo
     printed = captured.out
     assert "chance level" in printed
     # the grid's progress goes to stderr, the advice alone to stdout (it printed ~200 [grid] lines there)
-    assert "[grid] 3 models x 1 seed" in captured.err and "[grid]" not in printed
+    assert "[grid]" not in printed
+    # one seed, one test set: singular ("1 seeds, 1 test sets" before); the demo's bar still reads the line
+    header = next(line for line in captured.err.splitlines() if line.startswith("[grid] 3 models x"))
+    assert header == "[grid] 3 models x 1 seed, 1 test set", header
+    from tqdm import tqdm
+
+    from bimotion.commands.demo import _advance
+
+    with tqdm(disable=True) as bar:
+        _advance(bar, header)
+        assert bar.total == 3
     assert printed.lstrip().startswith("Target: Mandarin elderly (zho_eld)")
     assert {p: p.stat().st_mtime_ns for p in out.glob("models/*/seed*/" + MARKER)} == before
     advice = json.loads((out / "advice.json").read_text())

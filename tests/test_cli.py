@@ -137,6 +137,13 @@ def test_a_partial_release_and_a_generated_corpus_are_said_so_by_scan_and_prepar
         assert "read 652" in captured.out
 
 
+def test_one_of_a_thing_is_singular(tmp_path, capsys):
+    """ "1 utterances", "1 shards", "1 test sets": a count of one reads as one."""
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", speakers=1, clips_per_speaker=1)
+    assert main(["scan", "--source", f"mine={root}", "-o", str(tmp_path / "m.jsonl"), "-q"]) == 0
+    assert f"\n1 utterance -> {tmp_path / 'm.jsonl'} in" in capsys.readouterr().out
+
+
 def test_scan_reports_bad_files_by_reason(tmp_path, capsys):
     root = testing.make_corpus("csed", tmp_path / "src", bad=True)
     manifest = tmp_path / "m.jsonl"

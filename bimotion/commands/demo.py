@@ -268,7 +268,7 @@ def _advance(bar, message: str) -> None:
     """Move the demo's bar on the grid's log lines: ``N models x S seeds``, ``k/N <model> ...``, ``training <model>``."""
     import re
 
-    if found := re.match(r"\[grid\] (\d+) models x (\d+) seeds", message):
+    if found := re.match(r"\[grid\] (\d+) models? x (\d+) seeds?", message):
         bar.total = int(found[1]) * int(found[2])
     elif found := re.match(r"\[grid\] (\d+)/(\d+) ", message):
         bar.n, bar.total = int(found[1]), int(found[2])

@@ -109,6 +109,7 @@ def run(args) -> int:
 def execute(sources: dict, args, *, benchmark: str) -> int:
     from bimotion.prepare import OutputLockedError, prepare
     from loaders.manifest import partial_releases
+    from loaders.tables import counted
 
     start = time.perf_counter()
     num_proc = capped_num_proc(args.num_proc)
@@ -138,7 +139,8 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
     seconds = time.perf_counter() - start
     print(summary(result.info))
     rows = sum(s["rows"] for s in result.info["shards"])
-    print(f"\n{rows} utterances -> {result.out_dir} in {seconds:.1f} s ({rows / max(seconds, 1e-9):.0f} utt/s)")
+    utterances = counted(rows, "utterance")
+    print(f"\n{utterances} -> {result.out_dir} in {seconds:.1f} s ({rows / max(seconds, 1e-9):.0f} utt/s)")
     if result.report.files:
         print(result.report.format_files())
     for note in partial_releases(result.report, result.info.get("synthetic") or {}):

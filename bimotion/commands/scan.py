@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from loaders import READERS
+from loaders.tables import counted
 
 from .source_args import add_source_arguments, print_skips, replacing, sources_of
 
@@ -67,7 +68,7 @@ def run(args) -> int:
         return 2
     print(summary(records))
     rate = len(records) / timer.seconds if timer.seconds else float("inf")
-    print(f"\n{len(records)} utterances -> {output}{replaced} in {timer.seconds:.1f} s ({rate:.0f} files/s)")
+    print(f"\n{counted(len(records), 'utterance')} -> {output}{replaced} in {timer.seconds:.1f} s ({rate:.0f} files/s)")
     if report.files:
         print(report.format_files())
     print_skips(report, output)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from loaders.files import save_npz, write_text_atomic
+from loaders.tables import counted
 
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
@@ -142,7 +143,7 @@ class Grid:
             return self.out / json.loads(marker.read_text())["model_dir"]  # relative: the folder may move
         main, start = self.ranks.is_main, time.time()
         if main:
-            self.log(f"[grid] training {model.name} (seed {seed}) on {len(model.shards)} shards -> {out}")
+            self.log(f"[grid] training {model.name} (seed {seed}) on {counted(len(model.shards), 'shard')} -> {out}")
         job = TrainJob(model.name, model.shards, seed, out, self.sources, self.base_model, self.config.training)
         saved = None
         if main or self.trainer is train_model:  # every process of a launch trains it together (DDP)

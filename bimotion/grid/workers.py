@@ -5,6 +5,8 @@ every unit is finished, by the worker that sees that first (under the ``tables``
 
 from __future__ import annotations
 
+from loaders.tables import counted
+
 from .claims import Claim, describe, in_shard
 from .plan import PlannedModel
 
@@ -35,7 +37,11 @@ def work(grid) -> list[str]:
     if ranks.is_main:
         share = f", shard {grid.shard[0]}/{grid.shard[1]}: {len(mine)} of them" if grid.shard else ""
         world = f", {ranks.world} processes training each model together" if ranks.world > 1 else ""
-        counts = f"{len(grid.plan.models)} models x {len(grid.config.seeds)} seeds, {len(grid.plan.tests)} test sets"
+        # bimotion demo reads "N model(s) x S seed(s)" for its bar (commands/demo.py: _advance)
+        counts = ", ".join(
+            [f"{counted(len(grid.plan.models), 'model')} x {counted(len(grid.config.seeds), 'seed')}",
+             counted(len(grid.plan.tests), "test set")]
+        )  # fmt: skip
         grid.log(f"[grid] {counts}{share}{world}")
     for done, (_, model, seed) in enumerate(mine, 1):
         if ranks.broadcast(finished(grid, model, seed) if ranks.is_main else None):
