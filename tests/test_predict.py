@@ -231,8 +231,12 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
         ([str(mixed), str(audio_dir)], "holds both a fine-tuned model (config.json) and a probe (probe.json)"),
         ([ours, str(audio_dir), "--output", str(tmp_path / "p.txt")], "use .csv or .jsonl"),
         ([ours, str(audio_dir), "-o", str(tmp_path / "p.txt")], "use .csv or .jsonl"),  # -o as scan's and prepare's
-        ([ours, str(audio_dir), "--hop-s", "3", "--window-s", "2"], "hop_s must be in (0, window_s=2.0]"),
-        ([ours, str(audio_dir), "--window-s", "inf", "--hop-s", "inf"], "window_s must be a finite number, not inf"),
+        # the options by their flags, not the library's parameter names (hop_s, window_s=2.0)
+        ([ours, str(audio_dir), "--hop-s", "3", "--window-s", "2"], "error: --hop-s must be in (0, --window-s 2.0]"),
+        ([ours, str(audio_dir), "--window-s", "inf", "--hop-s", "inf"], "error: --window-s must be a finite number"),
+        ([ours, str(audio_dir), "--threshold", "2"], "error: --threshold must be in [0, 1], not 2.0"),
+        ([ours, str(audio_dir), "--batch-size", "0"], "error: --batch-size must be at least 1, not 0"),
+        ([ours, str(audio_dir), "--window-s", "0.01"], "error: --window-s must be at least 0.025 s (the model's recep"),
         ([ours, str(audio_dir), "--output", str(audio_dir.parent)], "is a folder; give a file name"),
         ([ours, str(audio_dir), "--output", str(tmp_path / "no" / "p.csv")], f"create it first (mkdir -p {tmp_path}"),
         (

@@ -57,7 +57,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bimotion.predict import PredictError, PredictReport, RowWriter, output_format, predict_files
+    from bimotion.predict import OptionError, PredictError, PredictReport, RowWriter, output_format, predict_files
 
     from .source_args import replacing, write_skip_list
 
@@ -91,7 +91,7 @@ def run(args) -> int:
     except PredictError as err:
         if report.skipped:
             print(report.skipped.format(), file=sys.stderr)
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {_as_flags(err, args) if isinstance(err, OptionError) else err}", file=sys.stderr)
         return 2
     if report.skipped and not args.output:  # no file to put the list beside: every skipped file is printed
         report.skipped.max_examples = max(report.skipped.counts.values())
@@ -104,3 +104,16 @@ def run(args) -> int:
         print(f"error: every audio file was skipped: {where} holds {holds}", file=sys.stderr)
         return 2
     return 0
+
+
+def _as_flags(err: Exception, args) -> str:
+    """An option's error with the library's parameter names (``hop_s must be in (0, window_s=2.0]``) as
+    this command's flags (``--hop-s must be in (0, --window-s 2.0]``)."""
+    import dataclasses
+    import re
+
+    from bimotion.predict import Windowing
+
+    names = ({f.name for f in dataclasses.fields(Windowing)} | {"threshold", "batch_size"}) & set(vars(args))
+    pattern = r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b(=?)"
+    return re.sub(pattern, lambda found: "--" + found[1].replace("_", "-") + (" " if found[2] else ""), str(err))

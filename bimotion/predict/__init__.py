@@ -24,12 +24,13 @@ import numpy as np
 from loaders.errors import CorpusError, SkipReport
 from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs
 
-from .audio import AudioSource, PredictError, audio_blocks, find_audio, without_ffmpeg
+from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
 from .model import Predictor, check_source, load_predictor, parse_label_map
 from .output import RowWriter, WindowPrediction, output_format
 from .windows import Windowing, window_count, windows
 
 __all__ = [
+    "OptionError",
     "PredictError",
     "PredictReport",
     "Predictions",
@@ -114,13 +115,13 @@ def predict_files(
     for where a file needs it, and then the model loaded before this returns; decoding and scoring
     happen as the rows are consumed, and ``report`` is filled in as they are."""
     if not 0.0 <= threshold <= 1.0:
-        raise PredictError(f"threshold must be in [0, 1], not {threshold}")
+        raise OptionError(f"threshold must be in [0, 1], not {threshold}")
     if batch_size < 1:
-        raise PredictError(f"batch_size must be at least 1, not {batch_size}")
+        raise OptionError(f"batch_size must be at least 1, not {batch_size}")
     try:
         how = windowing or Windowing(**window_options)
     except (TypeError, ValueError) as err:
-        raise PredictError(str(err)) from err
+        raise OptionError(str(err)) from err
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     report = report if report is not None else PredictReport()

@@ -43,6 +43,11 @@ class PredictError(ValueError):
     """A problem with what ``bimotion predict`` was asked to do (a path, a model, an option)."""
 
 
+class OptionError(PredictError):
+    """A bad option of :func:`bimotion.predict.predict_files`, named as its parameter (``hop_s``): the
+    command line names it as its flag (``--hop-s``) instead."""
+
+
 @dataclass(frozen=True)
 class AudioSource:
     """One audio file to predict on: its path, the name written in the output rows, its header."""
