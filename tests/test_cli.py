@@ -160,7 +160,14 @@ def test_scan_reports_bad_files_by_reason(tmp_path, capsys):
 def test_scan_rejects_unknown_source_name(capsys):
     with pytest.raises(SystemExit):
         main(["scan", "--source", "ravdess=/tmp", "--output", "x.jsonl"])
-    assert "unknown corpus 'ravdess'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown corpus 'ravdess'; choose one of" in err  # nothing close: no guess
+    # a corpus written as its release is named, or nearly: the closest name, as other did-you-mean errors
+    for command, typed, meant in (("scan", "CREMA-D", "crema_d"), ("prepare", "tes", "tess"), ("check", "ESD", "esd")):
+        argv = [command, "x"] if command == "check" else [command, "--output", "x.jsonl"]
+        with pytest.raises(SystemExit):
+            main([*argv, "--source", f"{typed}=/tmp"])
+        assert f"unknown corpus {typed!r} (did you mean {meant!r}?); choose one of" in capsys.readouterr().err
 
 
 def test_console_script_help_explains_commands():

@@ -24,7 +24,8 @@ def parse_source(text: str) -> tuple[str, str]:
     if name not in READERS:
         if not is_audiofolder(root):
             raise argparse.ArgumentTypeError(
-                f"unknown corpus {name!r}; choose one of: {', '.join(READERS)}, or {OWN_CORPUS} ({root} holds no metadata file)"
+                f"unknown corpus {name!r}{did_you_mean(name.replace('-', '_'), READERS)}; choose one of: "
+                f"{', '.join(READERS)}, or {OWN_CORPUS} ({root} holds no metadata file)"
             )
         try:
             check_name(name)
