@@ -318,6 +318,24 @@ def test_a_failed_overwrite_keeps_the_previous_dataset(tmp_path):
     assert check(out)["problems"] == []
 
 
+def test_the_output_help_says_what_the_command_does_with_an_existing_folder(tmp_path, capsys):
+    """`prepare --help` said "--output ... (must not exist)" beside --overwrite, which replaces one."""
+    with pytest.raises(SystemExit):
+        bimotion_main(["prepare", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "must not exist, unless it is an earlier prepared dataset and --overwrite is given" in help_text
+    assert "(must not exist)" not in help_text
+    root = testing.make_corpus("csed", tmp_path / "raw")
+    argv = ["prepare", "--source", f"csed={root}", "-q", "--output"]
+    (tmp_path / "empty").mkdir()  # a folder that exists and is no prepared dataset: refused, --overwrite or not
+    assert bimotion_main([*argv, str(tmp_path / "empty"), "--overwrite"]) == 2
+    assert "exists and is not a prepared dataset" in capsys.readouterr().err
+    assert bimotion_main([*argv, str(tmp_path / "out")]) == 0
+    assert bimotion_main([*argv, str(tmp_path / "out")]) == 2  # an earlier prepared dataset: with --overwrite only
+    assert "pass --overwrite" in capsys.readouterr().err
+    assert bimotion_main([*argv, str(tmp_path / "out"), "--overwrite"]) == 0
+
+
 def test_overwrite_refuses_a_folder_holding_what_prepare_did_not_write(tmp_path, capsys):
     """A Hub clone's .git or a user's notes in the prepared folder were deleted by --overwrite."""
     root = testing.make_corpus("csed", tmp_path / "raw")

@@ -78,7 +78,13 @@ def add_output_arguments(parser, benchmark: str = "bimotion") -> None:
     """The output options of ``benchmark``'s prepare (its ``--protocol`` help cites its table in the paper)."""
     from bimotion.registry import BUILTIN
 
-    parser.add_argument("--output", "-o", required=True, metavar="OUT", help="folder to create (must not exist)")
+    parser.add_argument(
+        "--output",
+        "-o",
+        required=True,
+        metavar="OUT",
+        help="folder to create: it must not exist, unless it is an earlier prepared dataset and --overwrite is given",
+    )
     parser.add_argument(
         "--protocol",
         choices=("paper", "speaker"),
