@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import re
 import struct
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import BadFileError
-from .ffmpeg import ffmpeg, ffmpeg_command
+from .ffmpeg import ffmpeg_decode
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
 from .mp3 import mp3_file_frames
 from .mp4 import probe_mp4
@@ -29,9 +28,9 @@ _HEADER_BYTES = 64
 # about 3400 samples) when its length header is right; more, and that header was a guess.
 MP3_SLACK = 2 * 1152 + 1105
 __all__ = [
-    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "ffmpeg", "ffmpeg_command",
-    "libsndfile_error", "libsndfile_stops_short", "needs_ffmpeg", "probe", "read_short", "resample",
-    "sniff", "why_ffmpeg",
+    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode",
+    "libsndfile_error", "libsndfile_stops_short", "needs_ffmpeg", "probe", "read_short", "resample", "sniff",
+    "why_ffmpeg",
 ]  # fmt: skip
 
 
@@ -42,10 +41,17 @@ class AudioInfo:
     num_channels: int
     num_frames: int
     subtype: str = ""  # e.g. PCM_16, FLOAT, aac
+    delay_frames: int = 0  # decoded frames before the recording (an MP4's encoder delay): not part of it
 
     @property
     def duration_s(self) -> float:
         return self.num_frames / self.sample_rate_hz if self.sample_rate_hz else 0.0
+
+    @property
+    def trim(self) -> tuple[int, int] | None:
+        """The decoded frames ``(start, end)`` that are the recording, where the container says which
+        (MP4: :mod:`loaders.mp4`), for :func:`loaders.ffmpeg.ffmpeg_command`; None for other formats."""
+        return (self.delay_frames, self.delay_frames + self.num_frames) if self.format == "mp4" else None
 
 
 def sniff(head: bytes) -> str:
@@ -247,7 +253,10 @@ def probe(path: str | os.PathLike) -> AudioInfo:
             if kind == "wav":
                 return _probe_wav(path, f, file_size)
             if kind == "mp4":
-                return AudioInfo("mp4", *probe_mp4(path, f, file_size))
+                mp4 = probe_mp4(path, f, file_size)
+                return AudioInfo(
+                    "mp4", mp4.sample_rate_hz, mp4.num_channels, mp4.num_frames, mp4.codec, mp4.delay_frames
+                )
     except OSError as err:
         raise unreadable_file(path, err) from err
     import soundfile
@@ -324,8 +333,7 @@ def decode(
     path = Path(path)
     info = probe(path)
     if info.format == "mp4":
-        rate = sample_rate_hz or info.sample_rate_hz
-        return _to_dtype(check_level(path, _mono(path, _ffmpeg_decode(path, rate, info.num_channels))), dtype), rate
+        return _ffmpeg_decode(path, info, sample_rate_hz, dtype)
     import soundfile
 
     try:
@@ -338,19 +346,16 @@ def decode(
         ) from err
     if info.format == "mp3" and read_short(len(samples), info.num_frames):  # libsndfile stopped at its guess
         # (loaders.mp3): all of it is FFmpeg's
-        rate = sample_rate_hz or info.sample_rate_hz
-        return _to_dtype(check_level(path, _mono(path, _ffmpeg_decode(path, rate, info.num_channels))), dtype), rate
+        return _ffmpeg_decode(path, info, sample_rate_hz, dtype)
     samples = check_level(path, _mono(path, samples))
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate)
 
 
-def _ffmpeg_decode(path: Path, sample_rate_hz: int, num_channels: int) -> np.ndarray:
-    proc = subprocess.run(ffmpeg_command(path, sample_rate_hz, num_channels), capture_output=True)
-    if proc.returncode != 0:
-        raise _bad(path, "corrupt", f"FFmpeg cannot decode the audio: {proc.stderr.decode()[-300:]}", "replace it")
-    samples = np.frombuffer(proc.stdout, dtype=np.float32)
-    channels = max(1, num_channels)
-    return samples[: len(samples) - len(samples) % channels].reshape(-1, channels)
+def _ffmpeg_decode(path: Path, info: AudioInfo, sample_rate_hz: int | None, dtype: str) -> tuple[np.ndarray, int]:
+    """:func:`decode` through FFmpeg (:func:`loaders.ffmpeg.ffmpeg_decode`): an MP4 cut to its recording."""
+    rate = sample_rate_hz or info.sample_rate_hz
+    frames = ffmpeg_decode(path, rate, info.num_channels, trim=info.trim)
+    return _to_dtype(check_level(path, _mono(path, frames)), dtype), rate
 
 
 def _mono(path: Path, channels: np.ndarray) -> np.ndarray:

@@ -1,12 +1,34 @@
 """MP4/M4A audio (ElderReact's clips, phone recordings) probed from the container's boxes: the
-first sound track's rate, channels and length, read without decoding (:func:`loaders.audio.probe`)."""
+first sound track's rate, channels and true length, read without decoding (:func:`loaders.audio.probe`).
+
+An AAC encoder starts its output with priming samples (its *encoder delay*, 1024 for FFmpeg, 2112
+for Apple's) and pads its last frame, so a decoder returns more samples than were encoded, the
+signal shifted by the delay.  The container says which of them are the recording: the sound
+track's edit list (``edts/elst``: the first ``media_time`` samples are skipped, ``segment_duration``
+are played) or, in files from iTunes and most phone apps, the ``iTunSMPB`` tag (delay, padding and
+the original sample count).  :class:`Mp4Audio` gives that length and the delay, which
+:mod:`loaders.ffmpeg` cuts off when decoding.
+"""
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BadFileError
+
+
+@dataclass(frozen=True)
+class Mp4Audio:
+    """The first sound track of an MP4: ``num_frames`` is the recording's length and
+    ``delay_frames`` the decoded frames before it (the encoder delay), both at ``sample_rate_hz``."""
+
+    sample_rate_hz: int
+    num_channels: int
+    num_frames: int
+    codec: str
+    delay_frames: int = 0
 
 
 def _mp4_boxes(f, start: int, end: int):
@@ -29,6 +51,18 @@ def _mp4_boxes(f, start: int, end: int):
         pos += size
 
 
+def _child(f, box: tuple[int, int] | None, kind: bytes) -> tuple[int, int] | None:
+    """The body (start, end) of ``box``'s first child of ``kind``, or None."""
+    if box is None:
+        return None
+    return next(((b, e) for k, b, e in _mp4_boxes(f, *box) if k == kind), None)
+
+
+def _read(f, box: tuple[int, int], limit: int = 1 << 16) -> bytes:
+    f.seek(box[0])
+    return f.read(min(box[1] - box[0], limit))
+
+
 def _aac_channels(esds: bytes) -> int | None:
     """Channel configuration from the AudioSpecificConfig (descriptor tag 5) inside an esds box."""
     i = esds.find(b"\x05", 4)
@@ -44,8 +78,89 @@ def _aac_channels(esds: bytes) -> int | None:
     return None
 
 
-def probe_mp4(path: Path, f, file_size: int) -> tuple[int, int, int, str]:
-    """The first sound track's ``(sample rate, channels, frames, codec)``, from moov/trak/mdia."""
+def _timescale(header: bytes) -> tuple[int, int]:
+    """``(timescale, duration)`` of an mvhd or mdhd body (version 0 or 1)."""
+    if header[:1] == b"\x01":
+        return struct.unpack(">IQ", header[20:32])
+    return struct.unpack(">II", header[12:20])
+
+
+def _edits(body: bytes) -> list[tuple[int, int]]:
+    """An elst body's ``(segment_duration, media_time)`` entries (movie, media timescale); ``media_time``
+    -1 is an empty edit (a pause before the track).  Entries whose rate is not 1 are left out."""
+    if len(body) < 8:
+        return []
+    version, count = body[0], struct.unpack(">I", body[4:8])[0]
+    layout, size = (">Qq", 20) if version == 1 else (">Ii", 12)
+    entries = []
+    for i in range(min(count, (len(body) - 8) // size)):
+        at = 8 + i * size
+        duration, media_time = struct.unpack(layout, body[at : at + size - 4])
+        if struct.unpack(">i", body[at + size - 4 : at + size])[0] == 0x10000:  # media rate 1.0
+            entries.append((duration, media_time))
+    return entries
+
+
+def _itunsmpb(f, box: tuple[int, int]) -> tuple[int, int, int] | None:
+    """``(delay, padding, original length)`` from an ``iTunSMPB`` tag in ``box``'s udta/meta/ilst, or None."""
+    for kind, body, end in _mp4_boxes(f, *box):
+        if kind == b"udta":
+            found = _udta_itunsmpb(f, (body, end))
+            if found is not None:
+                return found
+    return None
+
+
+def _udta_itunsmpb(f, udta: tuple[int, int]) -> tuple[int, int, int] | None:
+    meta = _child(f, udta, b"meta")
+    if meta is None:
+        return None
+    f.seek(meta[0])
+    if f.read(4) == bytes(4):  # ISO's meta is a full box (version, flags); QuickTime's is not
+        meta = (meta[0] + 4, meta[1])
+    ilst = _child(f, meta, b"ilst")
+    for kind, body, end in _mp4_boxes(f, *ilst) if ilst else ():
+        if kind != b"----":
+            continue
+        parts = {k: _read(f, (b, e), 4096) for k, b, e in _mp4_boxes(f, body, end)}
+        if parts.get(b"name", b"")[4:] != b"iTunSMPB" or b"data" not in parts:
+            continue
+        fields = parts[b"data"][8:].decode("latin-1").split()
+        try:
+            _, delay, padding, length = (int(x, 16) for x in fields[:4])
+        except ValueError:
+            return None
+        return delay, padding, length
+    return None
+
+
+def _gapless(
+    f, trak: tuple[int, int], moov: tuple[int, int], movie_scale: int, media: tuple[int, int], rate: int
+) -> tuple[int, int]:
+    """``(delay, frames)`` of a sound track at ``rate``: from its edit list when that trims anything,
+    else from an iTunSMPB tag, else the whole track (``media``: the mdhd timescale and duration)."""
+    scale, duration = media
+    whole = round(duration / scale * rate) if scale else 0
+    elst = _child(f, _child(f, trak, b"edts"), b"elst")
+    edits = [(d, t) for d, t in _edits(_read(f, elst)) if t >= 0] if elst else []  # empty edits: no audio
+    if edits and scale and movie_scale:
+        delay = round(edits[0][1] / scale * rate)
+        played = sum(d for d, _ in edits) / movie_scale * rate  # 0: to the track's end
+        # segments are timed in the movie's timescale (often ms); within one tick of the track's end,
+        # that end (the media's own timescale) is the exact one
+        frames = whole - delay if played >= whole - delay - rate / movie_scale or not played else round(played)
+        if delay or frames < whole:
+            return delay, max(0, frames)
+    smpb = _itunsmpb(f, trak) or _itunsmpb(f, moov)
+    if smpb is not None:
+        delay, padding, length = smpb
+        if delay < whole:
+            return delay, min(length, whole - delay) if length else max(0, whole - delay - padding)
+    return 0, whole
+
+
+def probe_mp4(path: Path, f, file_size: int) -> Mp4Audio:
+    """The first sound track (moov/trak/mdia) and its true length (its edit list or iTunSMPB tag)."""
     top = list(_mp4_boxes(f, 0, file_size))
     if any(end > file_size for _, _, end in top):
         raise BadFileError(
@@ -57,44 +172,37 @@ def probe_mp4(path: Path, f, file_size: int) -> tuple[int, int, int, str]:
     for kind, body, end in top:
         if kind != b"moov":
             continue
+        mvhd = _child(f, (body, end), b"mvhd")
+        movie_scale = _timescale(_read(f, mvhd, 64))[0] if mvhd else 0
         for tkind, tbody, tend in _mp4_boxes(f, body, end):
             if tkind != b"trak":
                 continue
-            mdia = next((b for b in _mp4_boxes(f, tbody, tend) if b[0] == b"mdia"), None)
+            mdia = _child(f, (tbody, tend), b"mdia")
             if mdia is None:
                 continue
-            children = {k: (b, e) for k, b, e in _mp4_boxes(f, mdia[1], mdia[2])}
+            children = {k: (b, e) for k, b, e in _mp4_boxes(f, *mdia)}
             if b"hdlr" not in children or b"mdhd" not in children:
                 continue
             f.seek(children[b"hdlr"][0] + 8)
             if f.read(4) != b"soun":
                 continue
-            f.seek(children[b"mdhd"][0])
-            version = f.read(4)[0]
-            if version == 1:
-                timescale, duration = struct.unpack(">IQ", f.read(28)[16:28])
-            else:
-                timescale, duration = struct.unpack(">II", f.read(16)[8:16])
+            timescale, duration = _timescale(_read(f, children[b"mdhd"], 64))
             rate, channels, codec = timescale, 1, "audio"
-            minf = children.get(b"minf")
-            if minf:
-                stbl = next((b for b in _mp4_boxes(f, *minf) if b[0] == b"stbl"), None)
-                stsd = stbl and next((b for b in _mp4_boxes(f, stbl[1], stbl[2]) if b[0] == b"stsd"), None)
-                if stsd:
-                    f.seek(stsd[1] + 8)
-                    entry = f.read(36)
-                    if len(entry) == 36:
-                        codec = entry[4:8].decode("latin-1").strip()
-                        channels = struct.unpack(">H", entry[24:26])[0] or 1
-                        rate = struct.unpack(">I", entry[32:36])[0] >> 16 or timescale
-                        entry_end = stsd[1] + 8 + struct.unpack(">I", entry[:4])[0]
-                        if codec == "mp4a":  # the sample entry's channel count is a template; ask the esds
-                            esds = next((b for b in _mp4_boxes(f, stsd[1] + 44, entry_end) if b[0] == b"esds"), None)
-                            if esds:
-                                f.seek(esds[1])
-                                channels = _aac_channels(f.read(esds[2] - esds[1])) or channels
-            frames = round(duration / timescale * rate) if timescale else 0
-            return rate, channels, frames, codec
+            stsd = _child(f, _child(f, children.get(b"minf"), b"stbl"), b"stsd")
+            if stsd:
+                f.seek(stsd[0] + 8)
+                entry = f.read(36)
+                if len(entry) == 36:
+                    codec = entry[4:8].decode("latin-1").strip()
+                    channels = struct.unpack(">H", entry[24:26])[0] or 1
+                    rate = struct.unpack(">I", entry[32:36])[0] >> 16 or timescale
+                    entry_end = stsd[0] + 8 + struct.unpack(">I", entry[:4])[0]
+                    if codec == "mp4a":  # the sample entry's channel count is a template; ask the esds
+                        esds = _child(f, (stsd[0] + 44, entry_end), b"esds")
+                        if esds:
+                            channels = _aac_channels(_read(f, esds)) or channels
+            delay, frames = _gapless(f, (tbody, tend), (body, end), movie_scale, (timescale, duration), rate)
+            return Mp4Audio(rate, channels, frames, codec, delay)
         raise BadFileError(
             path, "no_audio_track", "the MP4 file has no audio track", "use the original video with sound"
         )

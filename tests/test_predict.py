@@ -87,8 +87,8 @@ def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(
         mine = [r for r in rows if r["file"] == str(audio_dir / name)]
         assert len(mine) == window_count(duration_s, 2.0, 1.0), name
         starts, ends = [float(r["start_s"]) for r in mine], [float(r["end_s"]) for r in mine]
-        assert starts[0] == 0.0 and ends[-1] == pytest.approx(duration_s, abs=0.07)  # AAC pads to 1024 samples
-        assert all(e - s == pytest.approx(min(2.0, duration_s), abs=0.07) for s, e in zip(starts, ends))
+        assert starts[0] == 0.0 and ends[-1] == pytest.approx(duration_s, abs=1e-3)  # AAC: without its padding
+        assert all(e - s == pytest.approx(min(2.0, duration_s), abs=1e-3) for s, e in zip(starts, ends))
     assert len(rows) == sum(window_count(d, 2.0, 1.0) for d in DURATIONS_S.values()) == 13
     for row in rows:
         assert set(filter(None, row["predicted"].split(";"))) == {k for k in TRAINED if float(row[k]) >= 0.5}

@@ -12,8 +12,6 @@ file for every range, so reading an hour in blocks that way takes time quadratic
 from __future__ import annotations
 
 import os
-import subprocess
-import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,16 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.audio import (
-    AudioInfo,
-    ClippedAudioWarning,
-    libsndfile_error,
-    libsndfile_stops_short,
-    probe,
-)
+from loaders.audio import AudioInfo, ClippedAudioWarning, libsndfile_error, libsndfile_stops_short, probe
 from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
-from loaders.ffmpeg import FFMPEG_INSTALL, ffmpeg_command, missing_ffmpeg
+from loaders.ffmpeg import FFMPEG_INSTALL, ffmpeg_blocks, missing_ffmpeg
 from loaders.walk import walk_files
 
 # Names a folder walk takes as audio without looking; any other file is taken when its content is audio.
@@ -122,11 +114,11 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
     if source.info.format not in AUDIO_FORMATS:
         raise BadFileError(source.path, "not_audio", f"{source.info.format} is not an audio format", "")
     if needs_ffmpeg(source):
-        channels = max(1, source.info.num_channels)
+        channels, trim = max(1, source.info.num_channels), source.info.trim
         live = [0]
         if channels > 1:  # a first pass finds the channels that carry a signal, as for libsndfile's formats
-            live = _live(_ffmpeg_blocks(source.path, sample_rate_hz, block_s, channels), channels)
-        for block in _ffmpeg_blocks(source.path, sample_rate_hz, block_s, channels):
+            live = _live(ffmpeg_blocks(source.path, sample_rate_hz, block_s, channels, trim=trim), channels)
+        for block in ffmpeg_blocks(source.path, sample_rate_hz, block_s, channels, trim=trim):
             yield level.check(_mix(block, live))
     else:
         yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level)
@@ -231,33 +223,6 @@ def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _L
                 yield np.ascontiguousarray(mono, dtype=np.float32)
             if last:
                 return
-
-
-def _ffmpeg_blocks(path: Path, sample_rate_hz: int, block_s: float, channels: int) -> Iterator[np.ndarray]:
-    """Blocks of frames x ``channels`` of FFmpeg's float output at ``sample_rate_hz`` (the command of
-    :func:`loaders.audio.decode`), read from a pipe; the process never outlives the generator."""
-    cmd = ffmpeg_command(path, sample_rate_hz, channels)
-    frame_bytes = 4 * channels
-    nbytes = frame_bytes * max(1, int(block_s * sample_rate_hz))
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
-        try:
-            while True:
-                data = proc.stdout.read(nbytes)
-                usable = len(data) - len(data) % frame_bytes
-                if usable:
-                    yield np.frombuffer(data[:usable], dtype=np.float32).reshape(-1, channels).copy()
-                if len(data) < nbytes:
-                    break
-            if proc.wait() != 0:
-                errors.seek(0)
-                message = errors.read().decode(errors="replace").strip()[-300:]
-                raise BadFileError(path, "corrupt", f"FFmpeg cannot decode the audio: {message}", _REPLACE)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
 
 
 class _Level:

@@ -1,0 +1,117 @@
+"""An MP4/M4A (AAC) clip decodes to the samples that were encoded: the encoder's priming at the start
+and its padding at the end are cut, as the container's edit list or iTunSMPB tag says
+(:mod:`loaders.mp4`, :mod:`loaders.ffmpeg`).  Every file here is a real encode by the ffmpeg CLI."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile
+
+from bimotion.predict.audio import audio_blocks, find_audio
+from loaders.audio import decode, probe
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg CLI not installed")
+
+
+def clip(rate: int, frames: int, channels: int = 1) -> tuple[np.ndarray, int]:
+    """Silence with one click a third in, then a quiet tone: (frames x channels, the click's frame)."""
+    samples = np.zeros((frames, channels), np.float32)
+    click = frames // 3
+    samples[click + 50 :] = 0.05 * np.sin(2 * np.pi * 300 * np.arange(frames - click - 50) / rate)[:, None]
+    samples[click] = 0.9
+    return samples, click
+
+
+def encode(tmp_path, samples: np.ndarray, rate: int, name: str, *flags: str, video: bool = False):
+    wav = tmp_path / f"{name}.wav"
+    soundfile.write(wav, samples, rate, subtype="FLOAT")
+    out = tmp_path / name
+    inputs = ["-f", "lavfi", "-i", "color=c=black:s=32x32:r=5", "-i", str(wav)] if video else ["-i", str(wav)]
+    maps = ["-map", "0:v", "-map", "1:a", "-c:v", "mpeg4", "-shortest"] if video else []
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-y", *inputs, *maps, "-c:a", "aac", *flags, str(out)]
+    subprocess.run(command, check=True)
+    return out
+
+
+def onset(samples: np.ndarray) -> int:
+    return int(np.argmax(np.abs(samples)))
+
+
+@pytest.mark.parametrize(
+    "rate, frames, channels, name, flags, video",
+    [
+        (16000, 16000, 1, "a.m4a", (), False),
+        (44100, 44101, 1, "b.m4a", ("-movflags", "+faststart"), False),
+        (48000, 37333, 2, "c.mp4", (), False),
+        (22050, 999, 1, "d.m4a", (), False),  # under one AAC frame past the priming
+        (44100, 30000, 2, "e.mp4", (), True),  # ElderReact's kind: a video track beside the sound
+    ],
+)
+def test_decoded_length_and_onset_are_the_encoded_ones(tmp_path, rate, frames, channels, name, flags, video):
+    samples, click = clip(rate, frames, channels)
+    path = encode(tmp_path, samples, rate, name, *flags, video=video)
+    info = probe(path)
+    assert (info.num_frames, info.delay_frames) == (frames, 1024)  # FFmpeg's AAC encoder primes 1024
+    assert info.duration_s == frames / rate
+    decoded, _ = decode(path, None)
+    assert len(decoded) == frames and onset(decoded) == click  # before: 1024-frame blocks, padding kept
+    at16k, _ = decode(path, 16000)
+    assert abs(len(at16k) - frames * 16000 / rate) < 1  # FFmpeg's resampler rounds up
+    assert abs(onset(at16k) - click * 16000 / rate) <= 1.5
+    (source,), _ = find_audio([path])  # bimotion predict streams the same samples
+    streamed = np.concatenate(list(audio_blocks(source, 16000, block_s=0.25)))
+    np.testing.assert_array_equal(streamed, at16k)
+
+
+def add_itunsmpb(path, delay: int, padding: int, frames: int) -> None:
+    """iTunes' gapless tag (moov/udta/meta/ilst/----, as iTunes and phone apps write it) added to an
+    MP4 whose moov box is its last one."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I4s", 8 + len(body), kind) + body
+
+    data = bytearray(path.read_bytes())
+    pos = moov = 0
+    while pos < len(data):
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        moov = pos if kind == b"moov" else moov
+        pos += size
+    assert data[moov + 4 : moov + 8] == b"moov" and moov + struct.unpack(">I", data[moov : moov + 4])[0] == len(data)
+    text = f" 00000000 {delay:08X} {padding:08X} {frames:016X} 00000000 00000000".encode()
+    name = box(b"mean", bytes(4) + b"com.apple.iTunes") + box(b"name", bytes(4) + b"iTunSMPB")
+    tag = box(b"----", name + box(b"data", struct.pack(">II", 1, 0) + text))
+    handler = box(b"hdlr", bytes(8) + b"mdirappl" + bytes(9))
+    udta = box(b"udta", box(b"meta", bytes(4) + handler + box(b"ilst", tag)))
+    struct.pack_into(">I", data, moov, struct.unpack(">I", data[moov : moov + 4])[0] + len(udta))
+    path.write_bytes(bytes(data + udta))
+
+
+def test_itunsmpb_gives_the_length_where_there_is_no_edit_list(tmp_path):
+    rate, frames = 44100, 40000
+    samples, click = clip(rate, frames)
+    bare = encode(tmp_path, samples, rate, "bare.m4a", "-use_editlist", "0")
+    tagged = tmp_path / "tagged.m4a"
+    shutil.copyfile(bare, tagged)
+    padding = -(frames + 1024) % 1024
+    add_itunsmpb(tagged, 1024, padding, frames)
+    tags = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format_tags=iTunSMPB", "-of", "csv=p=0", str(tagged)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert tags.stdout.split()[1:3] == ["00000400", f"{padding:08X}"]  # FFmpeg reads the tag too
+    info = probe(tagged)
+    assert (info.num_frames, info.delay_frames) == (frames, 1024)
+    decoded, _ = decode(tagged, None)
+    assert len(decoded) == frames and onset(decoded) == click  # FFmpeg's own skip of the priming is not doubled
+    # with neither, nothing says where the recording starts: all of it is kept, to the track's end
+    info = probe(bare)
+    assert (info.num_frames, info.delay_frames) == (frames + 1024, 0)
+    decoded, _ = decode(bare, None)
+    assert len(decoded) == frames + 1024 and onset(decoded) == click + 1024
