@@ -24,12 +24,9 @@ from .mp4 import probe_mp4
 
 LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
-# An MP3's counted frames and libsndfile's length differ by its encoder delay and padding (two frames,
-# about 3400 samples) when its length header is right; more, and that header was a guess.
-MP3_SLACK = 2 * 1152 + 1105
 __all__ = [
     "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode",
-    "libsndfile_error", "libsndfile_stops_short", "needs_ffmpeg", "probe", "read_short", "resample", "sniff",
+    "libsndfile_error", "libsndfile_read", "libsndfile_stops_short", "needs_ffmpeg", "probe", "resample", "sniff",
     "why_ffmpeg",
 ]  # fmt: skip
 
@@ -273,10 +270,10 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     frames = int(info.frames)
     if kind == "mp3":  # libsndfile's length of a VBR file without a length header is a guess
         try:
-            counted = mp3_file_frames(path)
+            counted = mp3_file_frames(path)  # exact: the frames, less the LAME tag's delay and padding
         except OSError as err:
             raise unreadable_file(path, err) from err
-        frames = counted if counted is not None and abs(counted - frames) > MP3_SLACK else frames
+        frames = frames if counted is None else counted
     return AudioInfo(kind, int(info.samplerate), int(info.channels), frames, info.subtype)
 
 
@@ -287,13 +284,27 @@ def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
         return False
     import soundfile
 
-    return read_short(soundfile.info(str(path)).frames, info.num_frames)
+    return soundfile.info(str(path)).frames < info.num_frames
 
 
-def read_short(frames_read: float, frames_counted: float) -> bool:
-    """Whether libsndfile read (or would read) fewer frames than :func:`probe` counted, by more than
-    an MP3's encoder delay and padding (:data:`MP3_SLACK`): it stopped at its guess of the length."""
-    return frames_read < frames_counted - MP3_SLACK
+def libsndfile_read(
+    path: str | os.PathLike, counted_frames: float | None, *, dtype: str = "float32"
+) -> tuple[np.ndarray, int] | None:
+    """Frames x channels and their rate as libsndfile reads ``path``; or None for an MP3 it would
+    read only in part, fewer frames than ``counted_frames`` (:func:`probe`'s count: its length
+    header is a guess, or wrong, :mod:`loaders.mp3`), which is then not decoded at all (FFmpeg reads
+    it whole); None too where its read stops short of them all the same.  Raises libsndfile's
+    errors (RuntimeError, ``soundfile.LibsndfileError``)."""
+    import soundfile
+
+    with soundfile.SoundFile(str(path)) as f:
+        counted = counted_frames if f.format == "MP3" else None
+        if counted is not None and f.frames < counted:
+            return None
+        samples = f.read(-1 if f.seekable() else f.frames, dtype=dtype, always_2d=True)  # GSM 6.10 is not seekable
+        if counted is not None and len(samples) < counted:
+            return None
+        return samples, int(f.samplerate)
 
 
 def needs_ffmpeg(path: str | os.PathLike) -> bool:
@@ -334,19 +345,17 @@ def decode(
     info = probe(path)
     if info.format == "mp4":
         return _ffmpeg_decode(path, info, sample_rate_hz, dtype)
-    import soundfile
-
     try:
         # float32 scales every integer format to [-1, 1) and keeps float formats as written;
         # reading a float file as int16 would truncate its samples to 0 (silence)
-        samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        read = libsndfile_read(path, info.num_frames, dtype="float32")
     except Exception as err:
         raise _bad(
             path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
         ) from err
-    if info.format == "mp3" and read_short(len(samples), info.num_frames):  # libsndfile stopped at its guess
-        # (loaders.mp3): all of it is FFmpeg's
+    if read is None:  # an MP3 libsndfile would stop short of its end (loaders.mp3): all of it is FFmpeg's
         return _ffmpeg_decode(path, info, sample_rate_hz, dtype)
+    samples, rate = read
     samples = check_level(path, _mono(path, samples))
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate)
 

@@ -36,7 +36,7 @@ def identical_audio(records: Iterable, *, progress: bool = False) -> list[tuple[
     by_content = collections.defaultdict(list)
     bar = tqdm(candidates, desc="finding identical audio", unit=" file", disable=not progress or not candidates)
     for r in bar:
-        digest = _content_digest(r.path, r.duration_s * r.sample_rate_hz)
+        digest = _content_digest(r.path, round(r.duration_s * r.sample_rate_hz))
         if digest is not None:
             by_content[(r.corpus, digest)].append(r.id)
     return sorted(tuple(sorted(ids)) for ids in by_content.values() if len(ids) > 1)
@@ -45,21 +45,21 @@ def identical_audio(records: Iterable, *, progress: bool = False) -> list[tuple[
 def _content_digest(path, num_frames: float) -> str | None:
     """A hash of the file's samples as they are stored (all channels, or one where all are equal; float64 holds every PCM width
     and float exactly), read with libsndfile (a third of :func:`loaders.audio.decode`'s cost); for
-    other formats (MP4/AAC, decoded by FFmpeg at ~0.1 s a file), and an MP3 that libsndfile reads
-    only in part (fewer samples than the ``num_frames`` its probe counted, :mod:`loaders.mp3`: two
-    such files that begin alike are not the same audio), of the file's bytes, so only exact copies
-    are found there.  None for a file libsndfile cannot read, or a silent one."""
-    import soundfile
-
-    from .audio import read_short
+    other formats (MP4/AAC, decoded by FFmpeg at ~0.1 s a file), and an MP3 that libsndfile would
+    read only in part (fewer samples than the ``num_frames`` its probe counted, :mod:`loaders.mp3`:
+    two such files that begin alike are not the same audio; not decoded, as in
+    :func:`loaders.audio.decode`), of the file's bytes, so only exact copies are found there.  None
+    for a file libsndfile cannot read, or a silent one."""
+    from .audio import libsndfile_read
     from .levels import SILENT_PEAK_DBFS, peak_dbfs
 
     try:
-        samples = soundfile.read(str(path), dtype="float64", always_2d=True)[0]
+        read = libsndfile_read(path, num_frames, dtype="float64")
     except Exception:  # not a libsndfile format, or a bad file (reported when it is stored)
         return _file_digest(path)
-    if read_short(len(samples), num_frames):  # libsndfile stopped at its guess of an MP3's length
+    if read is None:  # an MP3 libsndfile would read only in part: FFmpeg's to decode
         return _file_digest(path)
+    samples = read[0]
     if peak_dbfs(samples, remove_dc=True) <= SILENT_PEAK_DBFS:  # refused when stored; equal silences are no duplicates
         return None
     if samples.shape[1] > 1 and (samples == samples[:, :1]).all():  # one signal copied to every channel

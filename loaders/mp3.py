@@ -4,14 +4,18 @@ libsndfile (through mpg123) takes an MP3's length from its Xing/Info/VBRI header
 variable-bitrate file has none (some recorders and phone apps write none; cut or joined files keep
 a wrong one), estimates it from the file's size and its first frame's bitrate, and then *reads only
 that many samples*: a 2 s clip came back as 0.73 s, two joined recordings as the first.  :func:`mp3_frames` walks every frame header
-(4 bytes each, no decoding), so :func:`loaders.audio.probe` and :func:`loaders.audio.decode` can
-tell when that estimate is wrong.
+(4 bytes each, no decoding) and gives the exact number of samples a whole decode gives: every
+audio frame's samples, less the encoder delay and padding the LAME tag of the first frame's Info
+header declares (that frame holds no audio), as libsndfile and FFmpeg cut them.  So
+:func:`loaders.audio.probe` and :func:`loaders.audio.decode` can tell when libsndfile's estimate is
+wrong, however short the file.
 """
 
 from __future__ import annotations
 
 import mmap
 import os
+from typing import NamedTuple
 
 # kbit/s by bitrate index (1..14) for MPEG-1 layers I, II, III and MPEG-2/2.5 layer I, II/III
 _BITRATES = {
@@ -24,41 +28,94 @@ _BITRATES = {
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}  # by version bits
 
 
-def _frame(header: bytes) -> tuple[int, int] | None:
-    """``(frame length in bytes, samples per channel)`` of an MPEG audio frame header, or None."""
+class _Header(NamedTuple):
+    length: int  # bytes
+    samples: int  # per channel
+    stream: tuple[int, int, int]  # version bits, layer, sample rate index: the same in every frame of a stream
+    side_info: int  # bytes of layer III side information after the header (and its CRC)
+
+
+def _frame(header: bytes) -> _Header | None:
+    """The MPEG audio frame header at the start of ``header``, or None."""
     if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
         return None
     version, layer = (header[1] >> 3) & 3, 4 - ((header[1] >> 1) & 3)  # layer 4: reserved
     index, rate_index, padding = header[2] >> 4, (header[2] >> 2) & 3, (header[2] >> 1) & 1
     if version not in _RATES or layer == 4 or not 0 < index < 15 or rate_index == 3:
         return None
-    mpeg1 = version == 3
+    mpeg1, mono = version == 3, header[3] >> 6 == 3
     bitrate = 1000 * _BITRATES[(1, layer) if mpeg1 else (2, min(layer, 2))][index - 1]
     rate = _RATES[version][rate_index]
+    side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+    side_info += 0 if header[1] & 1 else 2  # a CRC follows the header
     if layer == 1:
-        return (12 * bitrate // rate + padding) * 4, 384
+        return _Header((12 * bitrate // rate + padding) * 4, 384, (version, layer, rate_index), side_info)
     samples = 1152 if layer == 2 or mpeg1 else 576
-    return samples // 8 * bitrate // rate + padding, samples
+    return _Header(samples // 8 * bitrate // rate + padding, samples, (version, layer, rate_index), side_info)
+
+
+def _info_frame(data, pos: int, frame: _Header) -> tuple[int, int] | None:
+    """For a first frame that is an encoder's header rather than audio (Xing/Info, VBRI): the encoder
+    delay and padding its LAME tag declares ((0, 0) without one); None for an audio frame."""
+    if frame.stream[1] != 3:
+        return None
+    if bytes(data[pos + 36 : pos + 40]) == b"VBRI":
+        return 0, 0
+    at = pos + 4 + frame.side_info
+    if bytes(data[at : at + 4]) not in (b"Xing", b"Info"):
+        return None
+    flags = int.from_bytes(data[at + 4 : at + 8], "big")
+    lame = at + 8 + 4 * (flags & 1) + 4 * (flags >> 1 & 1) + 100 * (flags >> 2 & 1) + 4 * (flags >> 3 & 1)
+    encoder = bytes(data[lame : lame + 4])
+    if lame + 24 > pos + frame.length or not encoder.isalpha():  # LAME, Lavc (FFmpeg), GOGO...
+        return 0, 0
+    value = int.from_bytes(data[lame + 21 : lame + 24], "big")
+    return value >> 12, value & 0xFFF
+
+
+def _id3v2_end(data, pos: int) -> int | None:
+    """The end of an ID3v2 tag at ``pos`` (its syncsafe size, and its footer), or None."""
+    head = bytes(data[pos : pos + 10])
+    if len(head) < 10 or head[:3] != b"ID3" or head[3] > 4 or any(b & 0x80 for b in head[6:10]):
+        return None
+    size = int.from_bytes(bytes(b & 0x7F for b in head[6:10]), "big")
+    return pos + 10 + size + (10 if head[5] & 0x10 else 0)
 
 
 def mp3_frames(data: bytes | mmap.mmap) -> int | None:
-    """Samples per channel in the MPEG audio frames of ``data`` (a whole MP3 file; ID3v2 tags before
-    and between its frames, and ID3v1 tags between them, are skipped, as in files joined by a tool), or None unless the frames run
-    to its end or to an ID3v1/APE tag there (a free-format or damaged file: its length is unknown)."""
-    pos, total = 0, 0
-    while pos < len(data):
-        if data[pos : pos + 3] == b"ID3" and pos + 10 <= len(data):
-            size = int.from_bytes(bytes(b & 0x7F for b in data[pos + 6 : pos + 10]), "big")  # syncsafe
-            pos += 10 + size + (10 if data[pos + 5] & 0x10 else 0)
-        elif (frame := _frame(data[pos : pos + 4])) is not None:
-            total += frame[1] if pos + frame[0] <= len(data) else 0  # a last frame cut short is not decoded
-            pos += frame[0]
-        elif data[pos : pos + 3] == b"TAG" and _frame(data[pos + 128 : pos + 132]) is not None:
-            pos += 128  # the first recording's ID3v1 tag (128 bytes at its end) in a file joined by `cat`
-        else:
-            break
-    ended = pos >= len(data) - 4 or data[pos : pos + 11].startswith((b"TAG", b"APETAGEX", b"LYRICSBEGIN"))
-    return total if total and ended else None
+    """The samples per channel that decoding ``data`` (a whole MP3 file) gives; ID3v2 tags before and
+    between its frames, and ID3v1 tags between them, are skipped, as in files joined by a tool.  None
+    unless the frames run to its end or to an ID3v1/APE tag there (a free-format or damaged file: its
+    length is unknown)."""
+    n = len(data)
+    pos, total, stream, cut = 0, 0, None, 0
+    while pos < n:
+        if (end := _id3v2_end(data, pos)) is not None:
+            pos = end
+            continue
+        frame = _frame(data[pos : pos + 4])
+        if frame is not None and stream in (None, frame.stream):
+            if pos + frame.length > n:
+                break  # a last frame cut short is not decoded
+            if stream is None:
+                stream = frame.stream
+                info = _info_frame(data, pos, frame)
+                if info is not None:  # the encoder's header: no audio
+                    cut = sum(info)
+                    pos += frame.length
+                    continue
+            total += frame.samples
+            pos += frame.length
+            continue
+        if data[pos : pos + 3] == b"TAG" and (pos + 128 >= n or _frame(data[pos + 128 : pos + 132]) is not None):
+            pos += 128  # an ID3v1 tag: at the end, or the first recording's in a file joined by `cat`
+            continue
+        if data[pos : pos + 8] == b"APETAGEX" or data[pos : pos + 11] == b"LYRICSBEGIN":
+            break  # tags at the end
+        if n - pos < 4:
+            break  # a few bytes of a header cut off
+        return None
+    return max(0, total - cut) if total else None
 
 
 def mp3_file_frames(path: str | os.PathLike) -> int | None:

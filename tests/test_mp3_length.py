@@ -1,0 +1,100 @@
+"""An MP3's length is counted exactly from its frame headers (the LAME tag's encoder delay and
+padding taken off), however short the file, and a file libsndfile would read only in part goes to
+FFmpeg before libsndfile decodes any of it (:mod:`loaders.mp3`, :func:`loaders.audio.libsndfile_read`).
+Every file here is a real encode, by the ffmpeg CLI (libmp3lame) or by libsndfile."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile
+
+from loaders.audio import decode, libsndfile_read, libsndfile_stops_short, probe
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("ffmpeg") is None or "MP3" not in soundfile.available_formats(), reason="needs ffmpeg and MP3"
+)
+
+ENCODINGS = {  # name: ffmpeg's flags (None: libsndfile writes it)
+    "libsndfile": None,
+    "cbr, LAME tag": ("-b:a", "64k"),
+    "vbr, LAME tag": ("-q:a", "4"),
+    "cbr, no header": ("-b:a", "64k", "-write_xing", "0"),
+    "vbr, no header": ("-q:a", "4", "-write_xing", "0"),  # libsndfile guesses its length from the first frame
+}
+
+
+def tone(rate: int, frames: int, channels: int) -> np.ndarray:
+    t = np.arange(frames) / rate
+    wobble = 0.3 * np.sin(2 * np.pi * 220 * t * (1 + 3 * t))  # a sweep: VBR frames of many sizes
+    return np.stack([wobble] * channels, axis=1).astype(np.float32)
+
+
+def encode(tmp_path, samples: np.ndarray, rate: int, encoding: str):
+    path = tmp_path / f"{encoding.replace(' ', '').replace(',', '_')}.mp3"
+    flags = ENCODINGS[encoding]
+    if flags is None:
+        soundfile.write(path, samples, rate, format="MP3")
+        return path
+    wav = tmp_path / "source.wav"
+    soundfile.write(wav, samples, rate, subtype="PCM_16")
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-c:a", "libmp3lame", *flags, str(path)]
+    subprocess.run(command, check=True)
+    return path
+
+
+def decoded_length(path) -> int:
+    """Samples per channel of a whole decode, by decoders that share no code with ours: the longer of
+    FFmpeg's and libsndfile's (each stops early on some of these files: libsndfile at its guess of a
+    VBR file's length, FFmpeg on a 3-frame file without a header)."""
+    out = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "f32le", "-"], capture_output=True
+    )
+    channels = soundfile.info(str(path)).channels
+    return max(len(out.stdout) // 4 // channels, len(soundfile.read(str(path), always_2d=True)[0]))
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("rate, frames, channels", [(16000, 200, 1), (16000, 1000, 1), (44100, 5000, 2)])
+def test_an_mp3s_length_is_exact_however_short(tmp_path, encoding, rate, frames, channels):
+    """A few frames long, a file's length was libsndfile's guess whenever counting differed from it by
+    less than two frames and a padding (MP3_SLACK, 3409 samples, longer than the file): 1742 of a
+    VBR file's 2304 samples were read, and a CBR file without a header was probed 240 samples long."""
+    path = encode(tmp_path, tone(rate, frames, channels), rate, encoding)
+    info = probe(path)
+    assert info.num_frames == decoded_length(path)
+    if "LAME" in encoding or encoding == "libsndfile":
+        assert info.num_frames == frames  # the encoder's delay and padding are cut, as decoders cut them
+    samples, _ = decode(path, None)
+    assert len(samples) == info.num_frames
+
+
+def test_an_mp3_libsndfile_would_read_in_part_is_not_decoded_by_it(tmp_path):
+    """decode and the identical-audio pass decoded such a file with libsndfile (its guess of the
+    length: here a fifth of it), then all of it again with FFmpeg (decode), or hashed the bytes
+    (identical audio); the first decode was wasted: now nothing of it is decoded."""
+    import tracemalloc
+
+    from loaders.identical import _content_digest
+
+    rate = 16000
+    path = encode(tmp_path, tone(rate, 60 * rate, 1), rate, "vbr, no header")
+    info = probe(path)
+    assert libsndfile_stops_short(path, info) and info.num_frames == decoded_length(path)
+    assert soundfile.info(str(path)).frames < info.num_frames / 2
+    tracemalloc.start()
+    try:
+        assert libsndfile_read(path, info.num_frames, dtype="float64") is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000, peak  # its guess, a fifth of 60 s in float64, is 1.5 MB: libsndfile decoded nothing
+    assert _content_digest(path, info.num_frames).startswith("file:")  # its bytes, not a guessed prefix
+    samples, _ = decode(path, None)
+    assert len(samples) == info.num_frames  # FFmpeg's, whole
+    whole = encode(tmp_path, tone(rate, rate, 1), rate, "vbr, LAME tag")  # a right header: libsndfile reads it
+    read = libsndfile_read(whole, probe(whole).num_frames)
+    assert read is not None and len(read[0]) == rate and read[1] == rate
