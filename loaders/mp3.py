@@ -9,13 +9,21 @@ audio frame's samples, less the encoder delay and padding the LAME tag of the fi
 header declares (that frame holds no audio), as libsndfile and FFmpeg cut them.  So
 :func:`loaders.audio.probe` and :func:`loaders.audio.decode` can tell when libsndfile's estimate is
 wrong, however short the file.
+
+Bytes between frames that are neither a frame nor a tag (a damaged download, a tool's garbage) are
+skipped as decoders skip them, by finding the next two frames of the same stream, and reported in
+an :class:`~loaders.errors.InputWarning` naming the file.
 """
 
 from __future__ import annotations
 
 import mmap
 import os
+import warnings
+from dataclasses import dataclass
 from typing import NamedTuple
+
+from .errors import InputWarning
 
 # kbit/s by bitrate index (1..14) for MPEG-1 layers I, II, III and MPEG-2/2.5 layer I, II/III
 _BITRATES = {
@@ -73,6 +81,15 @@ def _info_frame(data, pos: int, frame: _Header) -> tuple[int, int] | None:
     return value >> 12, value & 0xFFF
 
 
+@dataclass(frozen=True)
+class Mp3Count:
+    """What :func:`mp3_frames` found: the samples per channel of a whole decode, and the ``(offset,
+    bytes)`` of every stretch of bytes that was neither a frame nor a tag, skipped."""
+
+    frames: int
+    junk: tuple[tuple[int, int], ...] = ()
+
+
 def _id3v2_end(data, pos: int) -> int | None:
     """The end of an ID3v2 tag at ``pos`` (its syncsafe size, and its footer), or None."""
     head = bytes(data[pos : pos + 10])
@@ -82,13 +99,35 @@ def _id3v2_end(data, pos: int) -> int | None:
     return pos + 10 + size + (10 if head[5] & 0x10 else 0)
 
 
-def mp3_frames(data: bytes | mmap.mmap) -> int | None:
-    """The samples per channel that decoding ``data`` (a whole MP3 file) gives; ID3v2 tags before and
-    between its frames, and ID3v1 tags between them, are skipped, as in files joined by a tool.  None
-    unless the frames run to its end or to an ID3v1/APE tag there (a free-format or damaged file: its
-    length is unknown)."""
+def _resync(data, pos: int, stream: tuple | None) -> int | None:
+    """The first offset from ``pos`` where an ID3v2 tag or two frames of ``stream`` (any stream if
+    None) begin, one right after the other (or the frame ends the file), or None."""
     n = len(data)
-    pos, total, stream, cut = 0, 0, None, 0
+    tag = data.find(b"ID3", pos)
+    while tag != -1 and _id3v2_end(data, tag) is None:
+        tag = data.find(b"ID3", tag + 1)
+    while True:
+        sync = data.find(b"\xff", pos)
+        if tag != -1 and (sync == -1 or tag < sync):
+            return tag
+        if sync == -1:
+            return None
+        frame = _frame(data[sync : sync + 4])
+        if frame is not None and (stream is None or frame.stream == stream):
+            end = sync + frame.length
+            after = _frame(data[end : end + 4])
+            if end == n or (after is not None and after.stream == frame.stream) or _id3v2_end(data, end):
+                return sync
+        pos = sync + 1
+
+
+def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
+    """The samples per channel that decoding ``data`` (a whole MP3 file) gives, and the junk skipped
+    on the way; ID3v2 tags before and between frames and ID3v1 tags between them (files joined by a
+    tool) are no junk.  None where no frame is found (a free-format or damaged file: its length is
+    unknown)."""
+    n = len(data)
+    pos, total, stream, cut, junk = 0, 0, None, 0, []
     while pos < n:
         if (end := _id3v2_end(data, pos)) is not None:
             pos = end
@@ -114,12 +153,31 @@ def mp3_frames(data: bytes | mmap.mmap) -> int | None:
             break  # tags at the end
         if n - pos < 4:
             break  # a few bytes of a header cut off
+        resync = _resync(data, pos + 1, stream)
+        junk.append((pos, (n if resync is None else resync) - pos))
+        if resync is None:
+            break
+        pos = resync
+    if not total:
         return None
-    return max(0, total - cut) if total else None
+    return Mp3Count(max(0, total - cut), tuple(junk))
 
 
 def mp3_file_frames(path: str | os.PathLike) -> int | None:
-    """:func:`mp3_frames` of the (non-empty) file at ``path``, mapped rather than read into memory: a
-    scan or predict of an hour-long recording does not hold its 60 MB.  Raises OSError."""
+    """:attr:`Mp3Count.frames` of the (non-empty) file at ``path`` (None: unknown), mapped rather than
+    read into memory: a scan or predict of an hour-long recording does not hold its 60 MB; an
+    :class:`~loaders.errors.InputWarning` names it where junk was skipped.  Raises OSError."""
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return mp3_frames(data)
+        count = mp3_frames(data)
+    if count is not None and count.junk:
+        skipped = sum(length for _, length in count.junk)
+        where = ", ".join(f"byte {offset}" for offset, _ in count.junk[:3])
+        more = f" and {len(count.junk) - 3} more places" if len(count.junk) > 3 else ""
+        warnings.warn(
+            f"{path}: {skipped} byte(s) in {len(count.junk)} place(s) between its MP3 frames are no audio "
+            f"(at {where}{more}): skipped, as decoders skip them; a damaged copy or a tool's leftovers, so listen to "
+            "it, or replace it with the original file",
+            InputWarning,
+            stacklevel=2,
+        )
+    return None if count is None else count.frames
