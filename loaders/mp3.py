@@ -13,10 +13,15 @@ wrong, however short the file.
 Bytes between frames that are neither a frame nor a tag (a damaged download, a tool's garbage) are
 skipped as decoders skip them, by finding the next two frames of the same stream, and reported in
 an :class:`~loaders.errors.InputWarning` naming the file.
+
+:func:`mp3_file_frames` counts a file once per process while it is unchanged (its path, size,
+modification time and inode are the key): a scan, prepare's check for FFmpeg and its decoding (the
+workers, forked, inherit the counts) each probe it, and a second scan re-reads no frame.
 """
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 import warnings
@@ -34,6 +39,7 @@ _BITRATES = {
     (2, 2): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
 }
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}  # by version bits
+CACHE_FILES = 1 << 16  # files whose count is kept, about 150 bytes each
 
 
 class _Header(NamedTuple):
@@ -166,7 +172,15 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
 def mp3_file_frames(path: str | os.PathLike) -> int | None:
     """:attr:`Mp3Count.frames` of the (non-empty) file at ``path`` (None: unknown), mapped rather than
     read into memory: a scan or predict of an hour-long recording does not hold its 60 MB; an
-    :class:`~loaders.errors.InputWarning` names it where junk was skipped.  Raises OSError."""
+    :class:`~loaders.errors.InputWarning` names it where junk was skipped.  Counted once per process
+    while the file is unchanged (and warned about once).  Raises OSError."""
+    st = os.stat(path)
+    return _file_frames(os.fspath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@functools.lru_cache(maxsize=CACHE_FILES)
+def _file_frames(path: str, size: int, mtime_ns: int, inode: int) -> int | None:
+    """:func:`mp3_file_frames`, by the file's path and what changes when it is rewritten."""
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
         count = mp3_frames(data)
     if count is not None and count.junk:
@@ -178,6 +192,6 @@ def mp3_file_frames(path: str | os.PathLike) -> int | None:
             f"(at {where}{more}): skipped, as decoders skip them; a damaged copy or a tool's leftovers, so listen to "
             "it, or replace it with the original file",
             InputWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return None if count is None else count.frames

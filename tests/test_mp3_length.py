@@ -141,3 +141,36 @@ def test_junk_between_frames_is_skipped_and_named(tmp_path, encoding):
     assert info.num_frames == probe(clean).num_frames == decoded_length(clean)
     # a decoder may drop the frame after each gap (its bit reservoir points into the lost bytes)
     assert 0 <= info.num_frames - len(decode(damaged, None)[0]) <= 2 * 1152
+
+
+def test_a_files_count_is_kept_until_the_file_changes(tmp_path):
+    """A second scan (and prepare's check for FFmpeg, and its decoding) counted every frame of every
+    MP3 again; now a file is counted once while its path, size, mtime and inode stay."""
+    import os
+    import warnings
+
+    from loaders.errors import InputWarning
+    from loaders.mp3 import _file_frames, mp3_file_frames
+
+    rate = 16000
+    path = encode(tmp_path, tone(rate, rate, 1), rate, "vbr, no header")
+    _file_frames.cache_clear()
+    first = mp3_file_frames(path)
+    assert mp3_file_frames(path) == first == decoded_length(path)
+    assert (_file_frames.cache_info().hits, _file_frames.cache_info().misses) == (1, 1)
+    stat = os.stat(path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # touched: counted again
+    assert mp3_file_frames(path) == first and _file_frames.cache_info().misses == 2
+    (tmp_path / "other").mkdir()
+    longer = encode(tmp_path / "other", tone(rate, 3 * rate, 1), rate, "vbr, no header")
+    os.replace(longer, path)  # rewritten in place: another inode, size and mtime
+    count = mp3_file_frames(path)
+    assert count == decoded_length(path) > first
+    data = path.read_bytes()
+    offsets = frame_offsets(data)
+    path.write_bytes(data[: offsets[10]] + bytes(100) + data[offsets[10] :])
+    with pytest.warns(InputWarning, match=f"^{path}: 100 byte"):
+        assert mp3_file_frames(path) == count
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)  # said once per process and file
+        assert mp3_file_frames(path) == count
