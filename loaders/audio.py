@@ -19,7 +19,7 @@ import numpy as np
 from .errors import BadFileError
 from .ffmpeg import ffmpeg_decode
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
-from .mp3 import mp3_file_frames
+from .mp3 import mp3_file_frames, mpg123_messages
 from .mp4 import probe_mp4
 
 LFS_MAGIC = b"version https://git-lfs"
@@ -259,7 +259,8 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     import soundfile
 
     try:
-        info = soundfile.info(str(path))
+        with mpg123_messages(path, kind):
+            info = soundfile.info(str(path))
     except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
         raise _bad(
             path,
@@ -284,7 +285,8 @@ def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
         return False
     import soundfile
 
-    return soundfile.info(str(path)).frames < info.num_frames
+    with mpg123_messages(path):
+        return soundfile.info(str(path)).frames < info.num_frames
 
 
 def libsndfile_read(
@@ -293,11 +295,14 @@ def libsndfile_read(
     """Frames x channels and their rate as libsndfile reads ``path``; or None for an MP3 it would
     read only in part, fewer frames than ``counted_frames`` (:func:`probe`'s count: its length
     header is a guess, or wrong, :mod:`loaders.mp3`), which is then not decoded at all (FFmpeg reads
-    it whole); None too where its read stops short of them all the same.  Raises libsndfile's
-    errors (RuntimeError, ``soundfile.LibsndfileError``)."""
+    it whole); None too where its read stops short of them all the same.  libmpg123's notes on an
+    MP3 are a warning naming it (:func:`loaders.mp3.mpg123_messages`).  Raises OSError and
+    libsndfile's errors (RuntimeError, ``soundfile.LibsndfileError``)."""
     import soundfile
 
-    with soundfile.SoundFile(str(path)) as f:
+    with open(path, "rb") as head:
+        kind = sniff(head.read(16))
+    with mpg123_messages(path, kind), soundfile.SoundFile(str(path)) as f:
         counted = counted_frames if f.format == "MP3" else None
         if counted is not None and f.frames < counted:
             return None

@@ -21,10 +21,15 @@ workers, forked, inherit the counts) each probe it, and a second scan re-reads n
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import mmap
 import os
+import sys
+import tempfile
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -195,3 +200,37 @@ def _file_frames(path: str, size: int, mtime_ns: int, inode: int) -> int | None:
             stacklevel=3,
         )
     return None if count is None else count.frames
+
+
+_MESSAGES_LOCK = threading.RLock()
+_SAID: set[tuple[str, str]] = set()  # (file, message) already warned about in this process
+
+
+@contextlib.contextmanager
+def mpg123_messages(path: str | os.PathLike, kind: str = "mp3") -> Iterator[None]:
+    """libsndfile's MP3 decoder, libmpg123, prints its notes on a file to the process's standard
+    error without naming it ("Xing stream size off by more than 1%", "Illegal Audio-MPEG-Header ...
+    Trying to resync"): inside this block (for ``kind`` "mp3"; any other is left alone) they are
+    caught and given as one :class:`~loaders.errors.InputWarning` naming the file, once per file and
+    message in a process.  File descriptor 2 is the process's: what another thread writes there
+    meanwhile is caught too (and said under this file's name)."""
+    if kind != "mp3":
+        yield
+        return
+    with _MESSAGES_LOCK, tempfile.TemporaryFile() as caught:
+        sys.stderr.flush()  # what Python wrote before is not libmpg123's
+        saved = os.dup(2)
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            text = caught.read(64 * 1024).decode(errors="replace")
+    lines = list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+    new = [line for line in lines if (os.fspath(path), line) not in _SAID]
+    if new:
+        _SAID.update((os.fspath(path), line) for line in new)
+        shown = "; ".join(new[:4]) + (f"; and {len(new) - 4} more" if len(new) > 4 else "")
+        warnings.warn(f"{path}: libmpg123 (libsndfile's MP3 decoder) says: {shown}", InputWarning, stacklevel=3)

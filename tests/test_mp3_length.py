@@ -174,3 +174,33 @@ def test_a_files_count_is_kept_until_the_file_changes(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", InputWarning)  # said once per process and file
         assert mp3_file_frames(path) == count
+
+
+def test_libmpg123s_notes_name_the_file(tmp_path, capfd):
+    """libmpg123 (libsndfile's MP3 decoder) printed "Warning: Xing stream size off by more than 1%"
+    and "Note: Illegal Audio-MPEG-Header 0x... at offset 8403" on standard error, naming no file:
+    with a folder of recordings, which one was meant was anyone's guess.  Now each is part of a
+    warning naming the file, once, and nothing of it is printed by libmpg123 itself."""
+    from bimotion.predict.audio import audio_blocks, find_audio
+    from loaders.errors import InputWarning
+
+    rate = 44100
+    clean = encode(tmp_path, tone(rate, rate, 1), rate, "cbr, LAME tag")
+    data = clean.read_bytes()
+    at = frame_offsets(data)[20]
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(data[:at] + b"\x12\x34" * 150 + data[at:])  # 300 bytes more: the Xing size is off
+    capfd.readouterr()
+    with pytest.warns(InputWarning) as caught:
+        (source,), _ = find_audio([damaged])
+        decoded, _ = decode(damaged, None)
+        streamed = np.concatenate(list(audio_blocks(source, 16000, block_s=0.25)))
+    said = [str(w.message) for w in caught if ": libmpg123 (" in str(w.message)]
+    assert said and all(
+        message.startswith(f"{damaged}: libmpg123 (libsndfile's MP3 decoder) says: ") for message in said
+    )
+    assert any("Xing stream size off" in message for message in said)
+    assert any(f"Illegal Audio-MPEG-Header 0x12341234 at offset {at}" in message for message in said)
+    assert sum("Xing stream size off" in message for message in said) == 1  # once per file and note
+    assert "Xing" not in capfd.readouterr().err
+    assert len(decoded) == rate and abs(len(streamed) - 16000) <= 1

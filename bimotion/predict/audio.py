@@ -23,6 +23,7 @@ from loaders.audio import AudioInfo, ClippedAudioWarning, libsndfile_error, libs
 from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
 from loaders.ffmpeg import FFMPEG_INSTALL, ffmpeg_blocks, missing_ffmpeg
+from loaders.mp3 import mpg123_messages
 from loaders.walk import walk_files
 
 # Names a folder walk takes as audio without looking; any other file is taken when its content is audio.
@@ -121,7 +122,7 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
         for block in ffmpeg_blocks(source.path, sample_rate_hz, block_s, channels, trim=trim):
             yield level.check(_mix(block, live))
     else:
-        yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level)
+        yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level, source.info.format)
     level.warn()
 
 
@@ -194,7 +195,9 @@ def _soundfile_reads_mp3() -> bool:
     return "MP3" in soundfile.available_formats()
 
 
-def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _Level) -> Iterator[np.ndarray]:
+def _soundfile_blocks(
+    path: Path, sample_rate_hz: int, block_s: float, level: _Level, kind: str
+) -> Iterator[np.ndarray]:
     """Blocks read by libsndfile, mixed down by the mean of the channels that carry a signal anywhere
     in the file (a first pass finds them), level-checked, resampled by a soxr stream, then clipped
     (as :func:`loaders.audio.decode`)."""
@@ -202,17 +205,20 @@ def _soundfile_blocks(path: Path, sample_rate_hz: int, block_s: float, level: _L
     import soxr
 
     try:
-        f = soundfile.SoundFile(str(path))
+        with mpg123_messages(path, kind):  # libmpg123's notes on an MP3: a warning naming it
+            f = soundfile.SoundFile(str(path))
     except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
         raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
     with f:
         rate = int(f.samplerate)
         stream = None if rate == sample_rate_hz else soxr.ResampleStream(rate, sample_rate_hz, 1, "float32", "HQ")
         frames = max(1, int(block_s * rate))
-        live = _live_channels(f, frames, path) if f.channels > 1 else [0]
+        with mpg123_messages(path, kind):
+            live = _live_channels(f, frames, path) if f.channels > 1 else [0]
         while True:
             try:
-                block = f.read(frames, dtype="float32", always_2d=True)
+                with mpg123_messages(path, kind):
+                    block = f.read(frames, dtype="float32", always_2d=True)
             except Exception as err:
                 raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
             last = len(block) < frames
