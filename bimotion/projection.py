@@ -142,11 +142,14 @@ def project(
     *,
     model_dir_of=None,
     log=print,
+    generated: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Path]:
     """Draw one figure; ``sources``: the prepared datasets (``{"bimotion": DIR, "yuemotion": DIR}``);
     ``model_dir_of`` maps the spec's model names to model directories (None: the names are model
     folders or Hub ids, checked before anything is written; :func:`project_from_grid` maps grid
-    mixture specs)."""
+    mixture specs); ``generated``: the generated corpora of ``sources``
+    (:func:`bimotion.data.layout.synthetic_data`, which None reads), whose clips mark the title."""
+    from .data.layout import synthetic_data
     from .grid.config import data_sources
 
     spec = spec if isinstance(spec, ProjectionSpec) else ProjectionSpec.from_dict(spec)
@@ -187,7 +190,7 @@ def project(
             }
     labels = spec.labels or [lb for lb in LABELS if any(lb in names for names in test_names)]
     _check_drawn(spec, drawn, labels, log)
-    spec = _marked(spec, sources, drawn)
+    spec = _marked(spec, synthetic_data(sources) if generated is None else generated, drawn)
     stem = out_dir / spec.name
     files = draw(spec, drawn, labels, stem)
     files += _save_points(spec, drawn, labels, stem)
@@ -195,17 +198,14 @@ def project(
     return files
 
 
-def _marked(spec: ProjectionSpec, sources: Mapping[str, str], panels: list[dict]) -> ProjectionSpec:
+def _marked(spec: ProjectionSpec, generated: Mapping[str, Mapping[str, str]], panels: list[dict]) -> ProjectionSpec:
     """``spec`` with its title followed by ``— synthetic demo data: not comparable with the paper`` when
-    a drawn clip comes from a generated corpus (the prepared folders' ``synthetic``), as the grid's
+    a drawn clip comes from a generated corpus (``generated``: the prepared folders' ``synthetic``), as the grid's
     tables and heat map say it."""
     from dataclasses import replace
 
     from loaders.synthetic import NOTE, marked_title
 
-    from .data.layout import synthetic_data
-
-    generated = synthetic_data(sources)
     corpora = {corpus for bench in generated.values() for corpus in bench}
     drawn = {str(c) for p in panels for role in ("train", "test") for c in p[f"{role}_meta"]["corpus"]}
     if not corpora & drawn or NOTE in spec.title:
@@ -321,7 +321,9 @@ def project_from_grid(grid, spec: ProjectionSpec | Mapping) -> list[Path]:
         return grid.train_or_reuse(grid.plan.model(name), seed)
 
     try:
-        return project(spec, grid.sources, grid.out / "figures", model_dir_of=model_dir_of, log=grid.log)
+        return project(
+            spec, grid.sources, grid.out / "figures", model_dir_of=model_dir_of, log=grid.log, generated=grid.generated
+        )
     except NoLabelDrawn as err:  # a config's figure that this data cannot show: the tables stand
         grid.log(f"[project] skipped: {' '.join(str(err).split())}")
         return []

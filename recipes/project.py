@@ -150,15 +150,23 @@ def model_dir_of(args: ProjectArguments, name: str):
 def main(argv=None) -> int:
     found = []
     (args,) = parse_arguments(HfArgumentParser(ProjectArguments), argv, lambda args: found.extend(check(args)))
+    from bimotion.data.layout import synthetic_data
     from bimotion.grid.config import load_config, torch_threads
     from bimotion.projection import NoLabelDrawn, project
 
     sources = {k: v for k, v in (("bimotion", args.bimotion), ("yuemotion", args.yuemotion)) if v}
+    generated = synthetic_data(sources)  # each dataset's prepare.json read once for every figure
     threads = load_config(args.config).num_threads if args.config else None  # as the grid drew them
     for spec in found:
         try:
             with torch_threads(threads):
-                paths = project(spec, sources, args.output_dir, model_dir_of=lambda name: model_dir_of(args, name))
+                paths = project(
+                    spec,
+                    sources,
+                    args.output_dir,
+                    model_dir_of=lambda name: model_dir_of(args, name),
+                    generated=generated,
+                )
         except (NoLabelDrawn, DamagedFileError) as err:  # what the data lacks, found once its features are read
             print(f"error: {one_line(err)}", file=sys.stderr)
             return 2

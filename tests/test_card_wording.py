@@ -341,6 +341,7 @@ def test_a_hub_datasets_record_says_which_of_its_data_is_generated_and_how_it_wa
 
 def fake_grid(tmp_path: Path, sources: dict):
     """A GridResult of Tables 3 and 5 with made-up scores (50 %, chance 30 %) over ``sources``."""
+    from bimotion.data.layout import synthetic_data
     from bimotion.grid.config import GridConfig
     from bimotion.grid.plan import make_plan
     from bimotion.grid.report import GridResult
@@ -355,7 +356,7 @@ def fake_grid(tmp_path: Path, sources: dict):
     summary = {"values": [50.0], "mean": 50.0, "std": 0.0, "ci_low": 40.0, "ci_high": 60.0}
     averages = {(t.name, r.key): summary for t in plan.tables if t.paper_average for r in t.rows}
     matrix = {(m.name, t): {"mean": 50.0, "chance": 30.0} for m in plan.models for t in plan.tests}
-    return GridResult(tmp_path, config, plan, cells, averages, matrix, [], [], sources)
+    return GridResult(tmp_path, config, plan, cells, averages, matrix, [], [], sources, synthetic_data(sources))
 
 
 def test_grid_tables_and_heat_map_of_generated_data_say_so(prepared, tmp_path):
@@ -394,7 +395,8 @@ def test_grid_tables_and_heat_map_of_generated_data_say_so(prepared, tmp_path):
 def test_a_grids_reports_ask_each_datasets_record_once(tmp_path, monkeypatch):
     """Every table's Markdown, CSV and LaTeX, the heat map and the demo's printout ask which data is
     generated; a Hub dataset's prepare.json was downloaded for each of those asks (a dozen per run),
-    and is now read once per dataset for the whole grid."""
+    and is now read once per dataset, by whoever makes the GridResult (the grid's runner: its
+    ``generated``; here :func:`fake_grid`), and never again by the reports."""
     from bimotion.commands.demo import _compact_tables
     from bimotion.data import layout
     from bimotion.grid.report import write_reports

@@ -130,7 +130,7 @@ def _result(tmp_path, chance: float) -> GridResult:
                                     mean - 5, mean + 5, 10, cell.paper, chance=chance))  # fmt: skip
     averages = {("table3", r.key): {"values": [45.0], "mean": 45.0, "std": 0.0, "ci_low": 40.0, "ci_high": 50.0}
                 for r in paper.TABLE3.rows}  # fmt: skip
-    return GridResult(tmp_path, config, plan, cells, averages, {}, [], [], {})
+    return GridResult(tmp_path, config, plan, cells, averages, {}, [], [], {}, {})
 
 
 def test_tables_carry_chance_and_mark_cells_at_or_below_it(tmp_path):

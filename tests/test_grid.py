@@ -227,6 +227,26 @@ def test_heatmap_and_figures_exist_with_their_data(full_run):
                 assert all(0 < sum(c.values()) <= corpus["num_samples"] for c in conf["counts"].values())
 
 
+def test_a_grid_run_reads_each_datasets_record_once(full_run, data_dirs, tmp_path, monkeypatch):
+    """Whether the data is generated (each prepared folder's prepare.json, a Hub dataset's asked of
+    the Hub) was read by the runner for the confusion figures, again by the tables' GridResult and
+    again by each projection; a rerun of a finished grid (rescored, every table and figure written
+    again) now reads it once per dataset, and still marks every output."""
+    import shutil
+
+    from bimotion.data import layout
+
+    out = tmp_path / "moved"
+    shutil.copytree(full_run.output_dir, out)
+    asked, read = [], layout.recorded_info
+    monkeypatch.setattr(layout, "recorded_info", lambda source: asked.append(str(source)) or read(source))
+    result = run_grid(grid_config(projections=[PROJECTION]), data_dirs, out, log=None)
+    assert result.trained == [] and sorted(asked) == sorted(str(d) for d in data_dirs.values())
+    assert set(result.generated) == set(data_dirs) and result.synthetic()
+    figure = json.loads((out / "figures" / "coverage.json").read_text(encoding="utf-8"))
+    assert figure["title"] == f"{PROJECTION['title']} — {SYNTHETIC_NOTE}"
+
+
 def test_heatmap_reads_like_the_paper(tmp_path):
     """Readable names in the paper's order, in-group cells boxed, colour centred on chance, cells at
     or below chance hatched (a synthetic matrix: every score 60 %, one 30 %, chance 40 %)."""
@@ -240,7 +260,7 @@ def test_heatmap_reads_like_the_paper(tmp_path):
     low = ("zho_eld", "eng_eld")  # the cross-lingual model of English elderly, below chance
     matrix = {(m.name, t): {"mean": 30.0 if (m.name, t) == low else 60.0, "chance": 40.0}
               for m in plan.models for t in plan.tests}  # fmt: skip
-    result = GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {})
+    result = GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {}, {})
     data = heatmap_data(result)
     fig, ax = heatmap_figure(data, [0])
     rows = [t.get_text() for t in ax.get_yticklabels()]
@@ -287,7 +307,7 @@ def test_heatmap_numbers_read_on_every_cell_and_its_title_names_what_is_drawn(tm
     plan = make_plan(config)
     cells = [(m.name, t) for m in plan.models for t in plan.tests]  # scores 5 % to 95 % at chance 40 %: every colour
     matrix = {cell: {"mean": 5.0 + 90.0 * k / (len(cells) - 1), "chance": 40.0} for k, cell in enumerate(cells)}
-    data = heatmap_data(GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {}))
+    data = heatmap_data(GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {}, {}))
     fig, ax = heatmap_figure(data, [0])
     renderer = fig.canvas.get_renderer()
     image = ax.get_images()[0]

@@ -237,7 +237,9 @@ def test_a_grid_figure_no_drawn_clip_can_show_is_skipped_with_a_line_not_a_trace
 
     monkeypatch.setattr(projection, "project", lacking)
     logged = []
-    grid = types.SimpleNamespace(config=types.SimpleNamespace(seeds=[0]), sources={}, out=tmp_path, log=logged.append)
+    grid = types.SimpleNamespace(
+        config=types.SimpleNamespace(seeds=[0]), sources={}, generated={}, out=tmp_path, log=logged.append
+    )
     assert projection.project_from_grid(grid, {"name": "figure3"}) == []
     assert logged == [
         "[project] skipped: projection 'figure3': no clip of its test set or training panels carries positive"

@@ -80,7 +80,7 @@ class Plan:
 def synthetic_corpora(plan: Plan, generated: Mapping[str, Mapping[str, str]], table: Table | None = None) -> list[str]:
     """The generated corpora (``generated``: the prepared folders' ``synthetic``,
     :func:`bimotion.data.layout.synthetic_data`, read once per grid by
-    :attr:`bimotion.grid.report.GridResult.generated`) among the data of ``table``'s models and test
+    :attr:`bimotion.grid.runner.Grid.generated`) among the data of ``table``'s models and test
     sets, or of every model and test set of ``plan``."""
     if table is None:
         shards = [s for m in plan.models for s in m.shards] + plan.test_shards

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,9 @@ class GridResult:
     files: list[Path]
     trained: list[str]  # "<model>/seed<k>" trained by this call (the rest were reused)
     sources: dict[str, str]  # the prepared datasets (+ their private cache): ``Sources(**sources)``
+    # {benchmark: {corpus: generator}} of the generated data among ``sources``: the grid's
+    # (:attr:`bimotion.grid.runner.Grid.generated`), each dataset's prepare.json read once per run
+    generated: dict[str, dict[str, str]]
 
     def table_cells(self, table: str) -> list[CellResult]:
         return [c for c in self.cells if c.table == table]
@@ -45,15 +47,6 @@ class GridResult:
 
     def markdown(self) -> str:
         return "\n\n".join(render_markdown(self, t) for t in self.plan.tables)
-
-    @cached_property
-    def generated(self) -> dict[str, dict[str, str]]:
-        """``{benchmark: {corpus: generator}}`` of the generated data among ``sources``
-        (:func:`~bimotion.data.layout.synthetic_data`): each dataset's prepare.json is read once (a
-        Hub dataset's is asked of the Hub), however many tables, printouts and heat maps ask."""
-        from ..data.layout import synthetic_data
-
-        return synthetic_data(self.sources)
 
     def synthetic(self, table: Table | None = None) -> list[str]:
         """The generated corpora among ``table``'s data, or the whole grid's (:func:`~.plan.synthetic_corpora`)."""

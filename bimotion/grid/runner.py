@@ -104,7 +104,9 @@ class Grid:
     @functools.cached_property
     def generated(self) -> dict[str, dict[str, str]]:
         """The generated corpora of the grid's data (:func:`~bimotion.data.layout.synthetic_data`),
-        read once: the confusion figures' titles say so."""
+        each dataset's prepare.json read once (a Hub dataset's asked of the Hub) for the whole run:
+        the confusion figures' titles, the tables and heat map (:attr:`GridResult.generated`) and
+        the projections say so."""
         from ..data.layout import synthetic_data
 
         return synthetic_data(self.sources)
@@ -342,7 +344,18 @@ class Grid:
                     averages[(table.name, row.key)] = summarize(
                         np.mean(row_values, axis=0), np.mean(row_boots, axis=0), cfg.confidence
                     )
-        return GridResult(self.out, cfg, self.plan, cells, averages, matrix, [], list(self.trained), dict(self.sources))
+        return GridResult(
+            self.out,
+            cfg,
+            self.plan,
+            cells,
+            averages,
+            matrix,
+            [],
+            list(self.trained),
+            dict(self.sources),
+            self.generated,
+        )
 
 
 def entry_of_test(pred: dict, scores: dict, test: str, trained: list[str] | None, mode: str) -> dict:
