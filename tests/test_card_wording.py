@@ -370,11 +370,11 @@ def test_grid_tables_and_heat_map_of_generated_data_say_so(prepared, tmp_path):
         md = render_markdown(result, table)
         assert md.splitlines()[0] == f"### {table.title} — {note}"
         assert "| paper (not comparable) | Δ (not comparable) |" in md
-        assert (
-            f"- Synthetic demo data: not comparable with the paper. Its data are generated copies of {generated}," in md
-        )
+        assert f"- Its data are generated copies of {generated}, not the corpora;" in md  # the first note
+        assert md.lower().count(note) == 1  # said by the title alone (the note said it again)
         tex = render_latex(result, table)
-        assert note in tex.split(r"\caption[", 1)[1].split("]", 1)[0]  # the caption's title
+        short, caption = tex.split(r"\caption[", 1)[1].split("\n", 1)[0].split("]{", 1)
+        assert note in short and caption.count(note) == 1  # the list of tables' title; the caption's, once
         assert r"Ours & Paper (not comparable) & $\Delta$ (not comparable)" in tex  # the heads, as in Markdown
     from bimotion.commands.demo import _compact_tables
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from loaders.files import write_text_atomic
-from loaders.synthetic import NOTE as SYNTHETIC
 from loaders.synthetic import marked_title
 
 from ..paper import PAPER_ERRATA, Table
@@ -120,9 +119,9 @@ def _notes(result: GridResult, table: Table) -> list[str]:
         f"{METRIC_WORDS[cfg.metric]}. Ours: {ours}, [{100 * cfg.confidence:g}% bootstrap CI over {RESAMPLED}, "
         f"{cfg.bootstrap_samples} resamples]; Δ = ours − paper; – = not in the paper.",
     ]
-    if synthetic := result.synthetic(table):
-        notes.insert(0, f"{SYNTHETIC.capitalize()}. Its data are generated copies of {', '.join(synthetic)}, not "
-                        "the corpora; the paper and Δ columns show the layout only.")  # fmt: skip
+    if synthetic := result.synthetic(table):  # the title says "synthetic demo data" (:func:`_title`): not again
+        notes.insert(0, f"Its data are generated copies of {', '.join(synthetic)}, not the corpora; the paper and "
+                        "Δ columns show the layout only.")  # fmt: skip
     notes.append(
         f"{DAGGER} at or below chance: the test set's weighted F1 of {CHANCE_OF[cfg.metric]} (row Chance level); a test "
         "set's number combines its corpora by "
@@ -149,8 +148,13 @@ def _title(result: GridResult, table: Table) -> str:
     return marked_title(table.title, result.synthetic(table))
 
 
+def _paper_mark(result: GridResult, table: Table) -> str:
+    """What the paper and Δ columns' heads add on generated data (Markdown and LaTeX alike)."""
+    return " (not comparable)" if result.synthetic(table) else ""
+
+
 def render_markdown(result: GridResult, table: Table) -> str:
-    head, mark = ["Training data"], " (not comparable)" if result.synthetic(table) else ""
+    head, mark = ["Training data"], _paper_mark(result, table)
     for h in _headers(table):
         head += [f"{h} (ours)", f"paper{mark}", f"Δ{mark}"]
     lines = [f"### {_title(result, table)}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -236,7 +240,7 @@ def _tex_caption(result: GridResult, table: Table) -> str:
 def render_latex(result: GridResult, table: Table) -> str:
     heads = _headers(table)
     spec = "l" + "rrr" * len(heads)
-    mark = " (not comparable)" if result.synthetic(table) else ""  # as the Markdown's
+    mark = _paper_mark(result, table)
     lines = [
         r"% requires \usepackage{booktabs}",
         r"\begin{table}[t]",
