@@ -156,6 +156,24 @@ def test_push_dry_run_lists_the_upload_and_warns_about_licences(paper_copy, caps
     assert "(PUBLIC)" in capsys.readouterr().out
 
 
+def test_what_a_folder_is_pushed_as_is_decided_by_one_function(prepared, tmp_path):
+    """push's checks and its upload each decided whether a folder is a dataset or a model (and the
+    upload again, for the Hub's repo type); :func:`folder_kind` is now the one answer."""
+    from bimotion.commands.push import folder_kind
+
+    assert folder_kind(prepared["paper"]) == "dataset"
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match="neither a prepared folder .* nor a fine-tuned model folder"):
+        folder_kind(model)  # a config without the run's scores.json is no model to push
+    (model / "scores.json").write_text("{}")
+    assert folder_kind(model) == "model"
+    (model / INFO_FILE).write_text("{}")
+    with pytest.raises(ValueError, match="holds both a prepared dataset"):
+        folder_kind(model)
+
+
 def test_push_refuses_an_incomplete_folder(paper_copy, capsys):
     next(paper_copy.rglob("*.parquet")).unlink()
     assert main(["push", str(paper_copy), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 2

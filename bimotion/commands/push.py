@@ -70,38 +70,37 @@ def licence_warnings(out_dir) -> list[str]:
     return synthetic_warnings(generated, "dataset") + warnings_of(found)
 
 
-def is_model_folder(folder) -> bool:
-    """Whether ``folder`` holds a fine-tuned model (a config and the run's scores.json) to push as one."""
-    from bimotion.training.outputs import SCORES, model_kind
-
-    return model_kind(folder) == "model" and (Path(folder).expanduser() / SCORES).is_file()
-
-
-def folder_error(folder) -> str | None:
-    """Why ``folder`` cannot be pushed (None when it can): neither kind, both kinds, or a probe head."""
-    from bimotion.data.layout import INFO_FILE
-    from bimotion.training.outputs import MixedModelFolder, model_kind
+def folder_kind(folder) -> str:
+    """What ``folder`` is pushed as, decided here only: ``"dataset"`` (a prepared folder, prepare.json)
+    or ``"model"`` (a fine-tuned model: a config and the run's scores.json); ValueError saying why it
+    is neither (no such folder, both kinds, a probe head, nothing of either)."""
+    from bimotion.data.layout import INFO_FILE, is_prepared
+    from bimotion.training.outputs import SCORES, MixedModelFolder, model_kind
 
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        return f"{folder}: no such folder" + (" (it is a file)" if folder.exists() else "")
+        raise ValueError(f"{folder}: no such folder" + (" (it is a file)" if folder.exists() else ""))
     try:
-        model, probe = is_model_folder(folder), model_kind(folder) == "probe"
+        saved = model_kind(folder)
     except MixedModelFolder as err:
-        return str(err)
-    if model and (folder / INFO_FILE).is_file():
-        return f"{folder} holds both a prepared dataset ({INFO_FILE}) and a model (config.json): push them from separate folders"
-    if probe or (folder / "probe.pt").is_file() and not model:
-        return (
+        raise ValueError(str(err)) from err
+    model, dataset = saved == "model" and (folder / SCORES).is_file(), is_prepared(folder)
+    if model and dataset:
+        raise ValueError(
+            f"{folder} holds both a prepared dataset ({INFO_FILE}) and a model (config.json): push them from "
+            "separate folders"
+        )
+    if saved == "probe" or (folder / "probe.pt").is_file() and not model:
+        raise ValueError(
             f"{folder} is a probe head (probe.pt on frozen features), which `transformers` cannot load from the "
             "Hub; push a fine-tuned model folder (recipes/train.py, a grid with backend: finetune)"
         )
-    if not model and not (folder / INFO_FILE).is_file():
-        return (
+    if not model and not dataset:
+        raise ValueError(
             f"{folder} is neither a prepared folder ({INFO_FILE}) nor a fine-tuned model folder (config.json "
             "and scores.json): give the folder `bimotion prepare` or a training run wrote"
         )
-    return None
+    return "model" if model else "dataset"
 
 
 def read_scores(model_dir) -> dict:
@@ -169,11 +168,12 @@ def run(args) -> int:
     from bimotion.hub import HubError, check_push, plan_lines, publish, repo_url, upload_plan
     from loaders.files import write_text_atomic
 
-    error = folder_error(args.out)
-    if error:
-        print(f"error: {error}", file=sys.stderr)
+    try:
+        kind = folder_kind(args.out)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
-    model = is_model_folder(args.out)
+    model = kind == "model"
     try:
         files = None if model else dataset_files(args.out)
         rewritten = recarded_model(args.out, args.repo_id) if model else {}
@@ -187,7 +187,6 @@ def run(args) -> int:
     except HubError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    kind = "model" if model else "dataset"
     url, plan = repo_url(args.repo_id, kind), upload_plan(args.out, allow_patterns=files)
     print("\n".join(plan_lines(plan, args.repo_id, repo_type=kind, private=args.private, dry_run=args.dry_run)))
     if model:
