@@ -34,9 +34,19 @@ def _kde(points: np.ndarray):
         return None
 
 
-def _draw_density(ax, points: np.ndarray, color, extent) -> bool:
-    """KDE contours of ``points``; False when they are too few or degenerate for a density."""
-    kde = _kde(points)
+def _densities(panel: dict, labels: list[str]) -> dict[str, tuple[np.ndarray, object]]:
+    """``{label: (its training points, their KDE or None)}`` of a panel (:func:`_train_rows`): each
+    density fitted once, for the frame (:func:`_extent`) and the contours (:func:`_draw_density`)."""
+    out = {}
+    for label, rows in _train_rows(panel, labels).items():
+        points = panel["train_xy"][rows]
+        out[label] = (points, _kde(points))
+    return out
+
+
+def _draw_density(ax, points: np.ndarray, kde, color, extent) -> bool:
+    """KDE contours of ``points`` (``kde``: theirs, :func:`_kde`); False when they are too few or
+    degenerate for a density (``kde`` None)."""
     if kde is None:
         return False
     (x0, x1), (y0, y1) = extent
@@ -84,12 +94,13 @@ def figure(spec, panels: list[dict], labels: list[str]):
     from .grid.heatmap import mixture_name
 
     colors = label_colors(labels)
-    extent = _extent(panels, labels)
+    densities = [_densities(panel, list(colors)) for panel in panels]
+    extent = _extent(panels, densities)
     rows, columns = panel_grid(len(panels))
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 4.1 * rows + 0.9), squeeze=False)
     drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
-    for ax, panel in zip(axes.flat, panels, strict=False):
-        for key, value in _draw_panel(ax, panel, colors, extent).items():
+    for ax, panel, density in zip(axes.flat, panels, densities, strict=False):
+        for key, value in _draw_panel(ax, panel, density, colors, extent).items():
             drawn[key] |= value
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
@@ -147,17 +158,16 @@ def label_colors(labels) -> dict[str, str]:
 KERNEL_REACH = 1.5  # kernel standard deviations beyond its points that a density's outer contour can reach
 
 
-def _extent(panels: list[dict], labels: list[str]) -> tuple[tuple[float, float], tuple[float, float]]:
+def _extent(panels: list[dict], densities: list[dict]) -> tuple[tuple[float, float], tuple[float, float]]:
     """The (x, y) limits shared by every panel: all points with a margin of 8 %, widened so that no
-    density's outer contour is cut by the frame (a label whose clips lie in two clusters gets one
-    wide kernel: its contour reaches :data:`KERNEL_REACH` kernel widths beyond its points)."""
+    density (``densities``: each panel's :func:`_densities`) has its outer contour cut by the frame (a label
+    whose clips lie in two clusters gets one wide kernel: its contour reaches :data:`KERNEL_REACH`
+    kernel widths beyond its points)."""
     every = np.vstack([np.vstack([p["train_xy"], p["test_xy"]]) for p in panels])
     pad = 0.08 * (every.max(0) - every.min(0) + 1e-9)
     low, high = every.min(0) - pad, every.max(0) + pad
-    for panel in panels:
-        for rows in _train_rows(panel, labels).values():
-            points = panel["train_xy"][rows]
-            kde = _kde(points)
+    for density in densities:
+        for points, kde in density.values():
             if kde is not None:
                 reach = KERNEL_REACH * np.sqrt(np.diag(kde.covariance))
                 low, high = np.minimum(low, points.min(0) - reach), np.maximum(high, points.max(0) + reach)
@@ -171,15 +181,15 @@ def _train_rows(panel: dict, labels: list[str]) -> dict[str, list[int]]:
     return train
 
 
-def _draw_panel(ax, panel: dict, colors: dict, extent) -> dict[str, set]:
-    """One panel: training densities per label (grey: none of the drawn labels; a label too rare for
-    a density as its points), test clips on top; returns what it drew: ``density`` and ``scatter``
-    (training labels, :data:`OTHERS`), ``test`` (labels, :data:`UNLABELLED`)."""
+def _draw_panel(ax, panel: dict, densities: dict, colors: dict, extent) -> dict[str, set]:
+    """One panel: training densities per label (``densities``: :func:`_densities`; grey: none of the
+    drawn labels; a label too rare for a density as its points), test clips on top; returns what it
+    drew: ``density`` and ``scatter`` (training labels, :data:`OTHERS`), ``test`` (labels, :data:`UNLABELLED`)."""
     labels = list(colors)
     drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
-    for label, rows in _train_rows(panel, labels).items():
-        pts, color = panel["train_xy"][rows], colors.get(label, label_color(label))
-        if _draw_density(ax, pts, color, extent):
+    for label, (pts, kde) in densities.items():
+        color = colors.get(label, label_color(label))
+        if _draw_density(ax, pts, kde, color, extent):
             drawn["density"].add(label)
         elif len(pts):
             ax.scatter(pts[:, 0], pts[:, 1], s=18, color=color, alpha=0.7, marker="s", linewidths=0)

@@ -182,12 +182,17 @@ def test_recipe_from_flags(setup):
     assert not (out / "none.png").exists()
 
 
-def test_four_panels_make_a_2x2_grid_whose_legend_names_only_what_was_drawn():
+def test_four_panels_make_a_2x2_grid_whose_legend_names_only_what_was_drawn(monkeypatch):
     """Synthetic points: happiness and sadness dense everywhere, neutral 2 training clips in one panel
     (points, not a density) and none elsewhere, anger training clips (another label space: grey) in
-    the last panel only; test clips of happiness and neutral only."""
+    the last panel only; test clips of happiness and neutral only.  Each density is fitted once (the
+    frame's extent and the contours each fitted every one)."""
+    from bimotion import projection_plot
     from bimotion.projection import figure
     from bimotion.projection_plot import panel_grid
+
+    fitted, fit = [], projection_plot._kde
+    monkeypatch.setattr(projection_plot, "_kde", lambda points: fitted.append(len(points)) or fit(points))
 
     rng = np.random.default_rng(0)
 
@@ -205,6 +210,7 @@ def test_four_panels_make_a_2x2_grid_whose_legend_names_only_what_was_drawn():
                        "test_labels": test_labels, "model": "bimotion:all"})  # fmt: skip
     spec = ProjectionSpec.from_dict(dict(SPEC, model="bimotion:all", test="zho_eld"))
     fig = figure(spec, panels, ["happiness", "sadness", "neutral"])
+    assert len(fitted) == 4 * 4  # per panel: happiness, sadness, neutral and the other labels, once each
     shown = [ax for ax in fig.axes if ax.get_visible()]
     assert len(shown) == 4 and {ax.get_subplotspec().get_geometry()[:2] for ax in shown} == {(2, 2)}
     assert [ax.get_title().split("\n")[0] for ax in shown] == ["panel 0", "panel 1", "panel 2", "panel 3"]
