@@ -259,6 +259,16 @@ def test_the_bootstrap_resamples_speakers_not_clips():
     for named, drawn in ((np.where(right, "A", "B"), RESAMPLED), (np.full(n, ""), CLIPS), (lone, CLIPS)):
         got = score_groups(logits, labels, mask, pred["corpus"], pred["group"], intervals=20, speakers=named)
         assert got["intervals"]["resampled"] == drawn
+    # ... derived from the resampling units themselves, whatever the speakers: "speakers" exactly where
+    # some unit is a speaker the resamples draw whole (it was worked out apart from the units)
+    from bimotion.training.bootstrap import _clusters, speaker_units
+
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        named = rng.choice(["", "A", "B", "C", "D"], size=n, p=rng.dirichlet(np.full(5, 0.3)))
+        units = _clusters({"speaker": named}, np.arange(n))
+        got = score_groups(logits, labels, mask, pred["corpus"], pred["group"], intervals=5, speakers=named)
+        assert got["intervals"]["resampled"] == (RESAMPLED if len(speaker_units(units)) else CLIPS), named
     # a clip without a speaker id is a speaker of its own: all of them unnamed is the clip bootstrap
     assert np.array_equal(_interval(dict(pred, speaker=np.full(n, ""))), [clips_lo, clips_hi])
     # a single speaker: its clips are the only variation there is, and they are resampled

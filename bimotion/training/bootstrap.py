@@ -39,20 +39,28 @@ def _clusters(pred: dict, rows: np.ndarray) -> np.ndarray:
     named = np.asarray(speakers)[rows].tolist()
     sizes = Counter(named)
     index: dict = {}  # units numbered in order of appearance
-    cluster = [
-        index.setdefault(s if s and sizes[s] >= MIN_SPEAKER_CLIPS else (i,), len(index)) for i, s in enumerate(named)
-    ]
-    speakers_drawn = sum(1 for s, n in sizes.items() if s and n >= MIN_SPEAKER_CLIPS)
-    return np.array(cluster) if speakers_drawn > 1 else np.arange(len(rows))
+    cluster = np.array(
+        [index.setdefault(s if s and sizes[s] >= MIN_SPEAKER_CLIPS else (i,), len(index)) for i, s in enumerate(named)],
+        dtype=np.int64,
+    )
+    return cluster if len(speaker_units(cluster)) > 1 else np.arange(len(rows))
+
+
+def speaker_units(cluster: np.ndarray) -> np.ndarray:
+    """The units of ``cluster`` (:func:`_clusters`) that are speakers drawn whole: those of more than
+    one clip (every other unit is a clip of its own).  What :func:`resample_weights` draws in two
+    stages, and what :func:`drew_speakers` reports."""
+    return np.flatnonzero(np.bincount(cluster) > 1)
 
 
 def drew_speakers(speakers: np.ndarray | None, keys: np.ndarray) -> bool:
-    """Whether some part (rows of one ``keys`` value, e.g. group/corpus) was resampled by speaker."""
+    """Whether some part (rows of one ``keys`` value, e.g. group/corpus) was resampled by speaker:
+    whether its units (:func:`_clusters`) hold a speaker (:func:`speaker_units`)."""
     if speakers is None:
         return False
     keys = np.asarray(keys)
     return any(
-        (_clusters({"speaker": speakers}, rows) < np.arange(len(rows))).any()
+        len(speaker_units(_clusters({"speaker": speakers}, rows)))
         for rows in (np.flatnonzero(keys == key) for key in set(keys.tolist()))
     )
 
@@ -68,7 +76,7 @@ def resample_weights(cluster: np.ndarray, samples: int, rng: np.random.Generator
     single = np.flatnonzero(sizes[cluster] == 1)
     if len(single):
         weights[:, single] = rng.multinomial(len(single), np.full(len(single), 1 / len(single)), size=samples)
-    units = np.flatnonzero(sizes > 1)
+    units = speaker_units(cluster)
     if len(units):
         drawn = rng.multinomial(len(units), np.full(len(units), 1 / len(units)), size=samples)
         for j, unit in enumerate(units):
