@@ -149,7 +149,6 @@ def project(
     folders or Hub ids, checked before anything is written; :func:`project_from_grid` maps grid
     mixture specs); ``generated``: the generated corpora of ``sources``
     (:func:`bimotion.data.layout.synthetic_data`, which None reads), whose clips mark the title."""
-    from .data.layout import synthetic_data
     from .grid.config import data_sources
 
     spec = spec if isinstance(spec, ProjectionSpec) else ProjectionSpec.from_dict(spec)
@@ -190,7 +189,7 @@ def project(
             }
     labels = spec.labels or [lb for lb in LABELS if any(lb in names for names in test_names)]
     _check_drawn(spec, drawn, labels, log)
-    spec = _marked(spec, synthetic_data(sources) if generated is None else generated, drawn)
+    spec = _marked(spec, sources, generated, drawn)
     stem = out_dir / spec.name
     files = draw(spec, drawn, labels, stem)
     files += _save_points(spec, drawn, labels, stem)
@@ -198,14 +197,17 @@ def project(
     return files
 
 
-def _marked(spec: ProjectionSpec, generated: Mapping[str, Mapping[str, str]], panels: list[dict]) -> ProjectionSpec:
+def _marked(spec: ProjectionSpec, sources: Mapping[str, str], generated, panels: list[dict]) -> ProjectionSpec:
     """``spec`` with its title followed by ``— synthetic demo data: not comparable with the paper`` when
-    a drawn clip comes from a generated corpus (``generated``: the prepared folders' ``synthetic``), as the grid's
-    tables and heat map say it."""
+    a drawn clip comes from a generated corpus (``generated``: the prepared folders' ``synthetic``;
+    None: read from ``sources``), as the grid's tables and heat map say it."""
     from dataclasses import replace
 
     from loaders.synthetic import NOTE, marked_title
 
+    from .data.layout import synthetic_data
+
+    generated = synthetic_data(sources) if generated is None else generated
     corpora = {corpus for bench in generated.values() for corpus in bench}
     drawn = {str(c) for p in panels for role in ("train", "test") for c in p[f"{role}_meta"]["corpus"]}
     if not corpora & drawn or NOTE in spec.title:
