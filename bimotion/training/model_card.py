@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -37,9 +38,7 @@ BENCHMARK_TITLES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
 TEMPLATE = "model_card.md"
 CARD_FILE = "README.md"
 HUB_CACHE_PATH = re.compile(r"models--([^/]+?)--([^/]+)/snapshots/")  # a snapshot in the Hub's cache
-
-
-LOCAL = "local:"
+LOCAL = "local:"  # how published files name a local folder (:func:`public_source`)
 
 
 def public_source(source: str | None) -> str | None:
@@ -170,17 +169,18 @@ def tested_as(summary: dict) -> dict[str, str]:
     return names
 
 
-def eval_results(summary: dict) -> list:
+def eval_results(summary: dict, facts: CardFacts | None = None) -> list:
     """Weighted F1 (%) on each test group (the mean over its corpora) and on each corpus (named in
     the metric, since a model-index entry is one dataset configuration, here the group), each
     followed by its chance level (``metric_type`` ``chance_f1``: the weighted F1 of a predictor blind
     to the audio, :func:`bimotion.training.metrics.chance_levels`); a test set of generated data is
-    named ``(synthetic)``."""
+    named ``(synthetic)``.  ``facts``: the run's :class:`CardFacts` (None: derived here)."""
     from huggingface_hub import EvalResult
 
     from .mixtures import benchmark_of_group
 
-    out, names, synthetic = [], tested_as(summary), synthetic_used(summary)
+    facts = facts or CardFacts.of(summary)
+    out, names, synthetic = [], facts.tested_as, facts.synthetic
     for group, g in summary["test"]["groups"].items():
         bench = benchmark_of_group(group)
         common = dict(
@@ -194,18 +194,11 @@ def eval_results(summary: dict) -> list:
         )
         for what, scores in (("mean over corpora", g), *g["corpora"].items()):
             name = "(mean over corpora)" if scores is g else what
-            value = _percent(scores["weighted_f1"])
-            out.append(EvalResult(**common, metric_type="f1", metric_name=f"weighted F1 {name}", metric_value=value))
-            chance = chance_level(scores)
-            if chance is not None:
-                out.append(
-                    EvalResult(
-                        **common,
-                        metric_type="chance_f1",
-                        metric_name=f"chance-level weighted F1 {name}",
-                        metric_value=_percent(chance),
-                    )
-                )
+            for kind, metric, value in (("f1", "weighted F1", scores["weighted_f1"]),
+                                        ("chance_f1", "chance-level weighted F1", chance_level(scores))):  # fmt: skip
+                if value is not None:  # no chance level in scores.json of older runs
+                    out.append(EvalResult(**common, metric_type=kind, metric_name=f"{metric} {name}",
+                                          metric_value=round(100 * float(value), 2)))  # fmt: skip
     return out
 
 
@@ -213,10 +206,6 @@ def chance_level(scores: dict) -> float | None:
     """The chance-level weighted F1 of a set of scores (None in scores.json of older runs)."""
     chance = scores.get("chance")
     return chance.get("chance") if isinstance(chance, dict) else chance
-
-
-def _percent(value: float) -> float:
-    return round(100 * float(value), 2)
 
 
 def model_reference(summary: dict) -> str:
@@ -250,12 +239,25 @@ def used_data(summary: dict) -> dict[str, list[str]]:
     }
 
 
-def synthetic_used(summary: dict, used: dict[str, list[str]] | None = None) -> dict[str, str]:
-    """``{corpus: generator}`` of the generated corpora among the data the model used (scores.json's
+def synthetic_used(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
+    """``{corpus: generator}`` of the generated corpora among the data the model ``used`` (scores.json's
     ``synthetic``, from the prepared folders' ``prepare.json``; :func:`used_data`)."""
-    used = used_data(summary) if used is None else used
     recorded = summary.get("synthetic") or {}
     return {c: g for bench, corpora in used.items() for c, g in recorded.get(bench, {}).items() if c in corpora}
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What a card's text and its metadata (model-index, tags) both state of a run, derived once (:meth:`of`)."""
+
+    used: dict[str, list[str]]  # {benchmark: corpora} of the data it used (:func:`used_data`)
+    tested_as: dict[str, str]  # each test group's name (:func:`tested_as`)
+    synthetic: dict[str, str]  # {corpus: generator} of the generated data among them (:func:`synthetic_used`)
+
+    @classmethod
+    def of(cls, summary: dict) -> CardFacts:
+        used = used_data(summary)
+        return cls(used, tested_as(summary), synthetic_used(summary, used))
 
 
 def protocol_texts(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
@@ -304,19 +306,17 @@ def render_card(summary: dict):
         else "an explicit list of configurations"
     )
     trained = summary.get("trained_labels")  # absent from scores.json of older runs
-    used = used_data(summary)
-    protocols = protocol_texts(summary, used)
-    synthetic = synthetic_used(summary, used)
+    facts = CardFacts.of(summary)
     template = (resources.files("bimotion.templates") / TEMPLATE).read_text(encoding="utf-8")
     return ModelCard.from_template(
-        card_data(summary),
+        card_data(summary, facts),
         template_str=template,
         run_name=summary["run_name"],
         base_model=public_source(summary["base_model"]),
         base_model_id=base_model_of(summary),
         model_id=model_reference(summary),
         license=training_license(summary),
-        datasets={bench: source for bench, source in summary["datasets"].items() if bench in used},
+        datasets={bench: source for bench, source in summary["datasets"].items() if bench in facts.used},
         code_url=CODE,
         hp=summary["hyperparameters"],
         mixture=mixture,
@@ -328,8 +328,8 @@ def render_card(summary: dict):
         labels=LABELS,
         label_spaces=corpus_label_spaces(summary, corpora),
         languages=[language_name(code) for code in _languages(groups_of(summary["train_configs"]))],
-        protocols=protocols,
-        paper_protocol=summary.get("protocols") is None or "paper" in {summary["protocols"].get(b) for b in used},
+        protocols=protocol_texts(summary, facts.used),
+        paper_protocol=summary.get("protocols") is None or "paper" in {summary["protocols"].get(b) for b in facts.used},
         selected=summary["selection"].get("selected", True),
         epochs=summary["selection"].get("epochs") or 0,
         user_corpora=[c for c in summary["train_corpora"] if c not in CORPUS_LABEL_MAPS],
@@ -339,9 +339,9 @@ def render_card(summary: dict):
         untrained_labels=[label for label in LABELS if label not in trained] if trained else [],
         untrained_bias=UNTRAINED_BIAS,
         test_groups=summary["test"]["groups"],
-        tested_as=tested_as(summary),
+        tested_as=facts.tested_as,
         interval=interval_text(summary["test"]),
-        synthetic=synthetic,
+        synthetic=facts.synthetic,
         synthetic_note=SYNTHETIC_NOTE,
         chance_level=chance_level,
     )
@@ -365,17 +365,18 @@ def base_model_of(summary: dict) -> str | None:
     return summary.get("base_model_id") or (summary["base_model"] if is_hub_id(summary["base_model"]) else None)
 
 
-def card_data(summary: dict):
+def card_data(summary: dict, facts: CardFacts | None = None):
     """The card's YAML metadata: licence from the training data, the base's and the data's Hub ids,
-    and the model-index made of :func:`eval_results`."""
+    and the model-index made of :func:`eval_results`; ``facts``: the run's :class:`CardFacts`
+    (None: derived here)."""
     from huggingface_hub import ModelCardData
 
     from .mixtures import groups_of
 
+    facts = facts or CardFacts.of(summary)
     trained = groups_of(summary["train_configs"])  # the languages it was trained on, not all it was tested on
     groups = trained + list(summary["test"]["groups"])
-    used = used_data(summary)
-    hub_datasets = sorted({s for bench, s in summary["datasets"].items() if bench in used and is_hub_id(s)})
+    hub_datasets = sorted({s for bench, s in summary["datasets"].items() if bench in facts.used and is_hub_id(s)})
     return ModelCardData(
         language=sorted({hub_language(code) for code in _languages(trained)}),
         **training_license(summary).metadata(),
@@ -388,11 +389,11 @@ def card_data(summary: dict):
             *(["elderly"] if any(Group.parse(g).age_group == "eld" for g in groups) else []),
             *(["cross-lingual"] if len(_languages(groups)) > 1 else []),
             "bimotion",
-            *(["synthetic"] if synthetic_used(summary, used) else []),
+            *(["synthetic"] if facts.synthetic else []),
         ],
         base_model=base_model_of(summary),
         datasets=hub_datasets or None,
         metrics=["f1"],
         model_name=summary["run_name"],
-        eval_results=eval_results(summary),
+        eval_results=eval_results(summary, facts),
     )
