@@ -84,18 +84,20 @@ def card_text(summary: dict) -> str:
 
 
 def test_a_model_card_derives_what_its_text_and_metadata_both_state_once(monkeypatch):
-    """The data a model used and its test groups' names are stated by the card's text and by its
-    metadata (model-index, tags): used_data ran three times per card and tested_as twice."""
+    """The data a model used, its test groups' names and its training data's licence are stated by
+    the card's text and by its metadata (model-index, tags, license): used_data ran three times per
+    card, tested_as and training_license twice."""
     from bimotion.training import model_card
 
     calls = []
-    for name in ("used_data", "tested_as"):
+    for name in ("used_data", "tested_as", "training_license"):
         real = getattr(model_card, name)
         monkeypatch.setattr(model_card, name, lambda summary, real=real, name=name: calls.append(name) or real(summary))
     summary = fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"], synthetic={"bimotion": {"tess": "g"}})
     text = card_text({**summary, "test_configs": ["eng_eld[tess]"]})
-    assert sorted(calls) == ["tested_as", "used_data"]
+    assert sorted(calls) == ["tested_as", "training_license", "used_data"]
     assert "name: BiMotion eng_eld[tess] (synthetic)" in text and "| **eng_eld[tess]** | mean |" in text
+    assert "\nlicense: apache-2.0\n" in text and "\n`apache-2.0`: the licence of the training corpus" in text
 
 
 def test_a_model_card_names_only_the_protocols_of_the_data_it_used_in_the_split_rules_words():

@@ -26,7 +26,7 @@ from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy
 
-from ..card_metadata import combined_license, hub_language
+from ..card_metadata import License, combined_license, hub_language
 from ..registry import Group, language_name
 from .model import UNTRAINED_BIAS
 
@@ -118,7 +118,7 @@ def _card_base_model(card: Path) -> str | None:
     return base if isinstance(base, str) and is_hub_id(base) else None
 
 
-def training_license(summary: dict):
+def training_license(summary: dict) -> License:
     """The :class:`~bimotion.card_metadata.License` of a model: the most restrictive licence of the
     corpora it was trained on (a corpus this process does not know counts as ``other``; a generated
     copy of one of the seven has bimotion's licence, :func:`loaders.synthetic.generated_copy`)."""
@@ -253,11 +253,12 @@ class CardFacts:
     used: dict[str, list[str]]  # {benchmark: corpora} of the data it used (:func:`used_data`)
     tested_as: dict[str, str]  # each test group's name (:func:`tested_as`)
     synthetic: dict[str, str]  # {corpus: generator} of the generated data among them (:func:`synthetic_used`)
+    license: License  # the training data's licence, the model's (:func:`training_license`)
 
     @classmethod
     def of(cls, summary: dict) -> CardFacts:
         used = used_data(summary)
-        return cls(used, tested_as(summary), synthetic_used(summary, used))
+        return cls(used, tested_as(summary), synthetic_used(summary, used), training_license(summary))
 
 
 def protocol_texts(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
@@ -315,7 +316,7 @@ def render_card(summary: dict):
         base_model=public_source(summary["base_model"]),
         base_model_id=base_model_of(summary),
         model_id=model_reference(summary),
-        license=training_license(summary),
+        license=facts.license,
         datasets={bench: source for bench, source in summary["datasets"].items() if bench in facts.used},
         code_url=CODE,
         hp=summary["hyperparameters"],
@@ -379,7 +380,7 @@ def card_data(summary: dict, facts: CardFacts | None = None):
     hub_datasets = sorted({s for bench, s in summary["datasets"].items() if bench in facts.used and is_hub_id(s)})
     return ModelCardData(
         language=sorted({hub_language(code) for code in _languages(trained)}),
-        **training_license(summary).metadata(),
+        **facts.license.metadata(),
         library_name="transformers",
         pipeline_tag="audio-classification",
         tags=[
