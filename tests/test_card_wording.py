@@ -336,7 +336,7 @@ def test_a_hub_datasets_record_says_which_of_its_data_is_generated_and_how_it_wa
     from huggingface_hub import constants
 
     from bimotion.data.layout import recorded_info, synthetic_data
-    from bimotion.training.run import prepared_protocols
+    from bimotion.training.run import prepared_records
     from bimotion.training.spec import DataArguments
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
@@ -350,9 +350,33 @@ def test_a_hub_datasets_record_says_which_of_its_data_is_generated_and_how_it_wa
     assert synthetic_data({"bimotion": "my-lab/demo"}) == {
         "bimotion": {"tess": "bimotion.training.testing.synth_clips, seed 0"}
     }
-    assert prepared_protocols(DataArguments(bimotion="my-lab/demo")) == {"bimotion": "paper"}
-    assert recorded_info("my-lab/elsewhere") is None and prepared_protocols(DataArguments(bimotion="a/b")) == {
+    assert prepared_records(DataArguments(bimotion="my-lab/demo"))["bimotion"]["protocol"] == "paper"
+    assert recorded_info("my-lab/elsewhere") is None and prepared_records(DataArguments(bimotion="a/b")) == {
         "bimotion": None
+    }
+
+
+def test_a_training_run_reads_each_datasets_record_once(prepared, tmp_path, monkeypatch):
+    """scores.json records each dataset's split protocol and its generated corpora, both from its
+    prepare.json: train() read it twice per dataset (a Hub dataset's asked of the Hub twice)."""
+    from bimotion.data import layout
+    from bimotion.training.run import train
+    from bimotion.training.spec import TrainSpec
+
+    asked, read = [], layout.recorded_info
+    monkeypatch.setattr(layout, "recorded_info", lambda source: asked.append(str(source)) or read(source))
+    values = {"model_name_or_path": str(testing.save_tiny_model(tmp_path / "tiny")), "classifier_proj_size": 8,
+              "bimotion": str(prepared / "bimotion"), "yuemotion": str(prepared / "yuemotion"),
+              "dataset_cache_dir": str(tmp_path / "cache"), "output_dir": str(tmp_path / "model"), "max_steps": 1,
+              "per_device_train_batch_size": 2, "eval_strategy": "no", "save_strategy": "no",
+              "load_best_model_at_end": False, "early_stopping_patience": 0, "disable_tqdm": True,
+              "report_to": "none", "use_cpu": True, "dataloader_pin_memory": False}  # fmt: skip
+    summary = train(TrainSpec.from_values(["eng_eld"], values, run_name="once"))
+    assert sorted(asked) == sorted(str(prepared / name) for name in ("bimotion", "yuemotion"))
+    assert summary["protocols"] == {"bimotion": "paper", "yuemotion": "paper"}
+    assert summary["synthetic"] == {
+        "bimotion": {"tess": "bimotion.training.testing.synth_clips, seed 0"},
+        "yuemotion": {"yuemotion": "bimotion.training.testing.synth_clips, seed 0"},
     }
 
 

@@ -144,18 +144,29 @@ def recorded_info(source: str | os.PathLike | None) -> dict | None:
     return info if isinstance(info, dict) else None
 
 
-def synthetic_data(folders) -> dict[str, dict[str, str]]:
-    """``{benchmark: {corpus: generator}}`` of the generated corpora (``prepare.json``'s ``synthetic``,
-    :func:`recorded_info`) in ``folders`` (``{benchmark: local folder, Hub id or None}``; another key,
-    such as the ``cache_dir`` a grid's sources carry, is no dataset)."""
+def recorded_infos(folders) -> dict[str, dict | None]:
+    """``{benchmark: its prepare.json}`` (:func:`recorded_info`; None where none is recorded) of each
+    benchmark ``folders`` (``{benchmark: local folder, Hub id or None}``) gives a source; another key,
+    such as the ``cache_dir`` a grid's sources carry, is no dataset.  Each is read once here, for
+    all that is asked of it (:func:`synthetic_recorded`, a run's protocols)."""
+    return {bench: recorded_info(folder) for bench, folder in folders.items() if bench in BENCHMARKS and folder}
+
+
+def synthetic_recorded(records) -> dict[str, dict[str, str]]:
+    """``{benchmark: {corpus: generator}}`` of the generated corpora that ``records``
+    (:func:`recorded_infos`) record as ``synthetic``."""
     out = {}
-    for bench, folder in folders.items():
-        if bench not in BENCHMARKS:
-            continue
-        synthetic = (recorded_info(folder) or {}).get("synthetic")
+    for bench, info in records.items():
+        synthetic = (info or {}).get("synthetic")
         if synthetic and isinstance(synthetic, dict):
             out[bench] = dict(synthetic)
     return out
+
+
+def synthetic_data(folders) -> dict[str, dict[str, str]]:
+    """``{benchmark: {corpus: generator}}`` of the generated corpora (``prepare.json``'s ``synthetic``)
+    in ``folders`` (``{benchmark: local folder, Hub id or None}``, :func:`recorded_infos`)."""
+    return synthetic_recorded(recorded_infos(folders))
 
 
 def held_shards(path_of, shards, split: str) -> list:

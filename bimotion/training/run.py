@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bimotion.data.layout import synthetic_data
+from bimotion.data.layout import recorded_infos, synthetic_recorded
 from bimotion.hub import HubError, plan_lines, publish
 from bimotion.registry import BENCHMARKS
 from loaders.errors import DamagedFileError
@@ -204,17 +204,10 @@ def _trainer(spec: TrainSpec, training_args: SERTrainingArguments, train_ds, val
     )
 
 
-def prepared_protocols(sources) -> dict[str, str | None]:
-    """The split protocol each given benchmark was prepared with (its prepare.json, a Hub dataset's
-    too: :func:`~bimotion.data.layout.recorded_info`; None where there is none)."""
-    from bimotion.data.layout import recorded_info
-
-    out = {}
-    for name in BENCHMARKS:
-        path = getattr(sources, name, None)
-        if path:
-            out[name] = (recorded_info(path) or {}).get("protocol")
-    return out
+def prepared_records(sources) -> dict[str, dict | None]:
+    """Each given benchmark's prepare.json (a Hub dataset's too; None where there is none), read once
+    for the split protocols and the generated data scores.json records (:func:`~bimotion.data.layout.recorded_infos`)."""
+    return recorded_infos({name: getattr(sources, name, None) for name in BENCHMARKS})
 
 
 def label_spaces(dataset) -> dict[str, list[str]]:
@@ -228,7 +221,7 @@ def label_spaces(dataset) -> dict[str, list[str]]:
 def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_configs, validation_configs) -> dict:
     """scores.json's description of the run (the scores are added by :func:`train`)."""
     model_args, data_args = spec.model, spec.data
-    durations = column(train_ds, "duration_s")
+    durations, records = column(train_ds, "duration_s"), prepared_records(sources)
     return {
         "run_name": spec.name,
         "base_model": model_args.model_name_or_path,
@@ -239,8 +232,8 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
         "test_configs": test_configs,
         "train_groups": list(spec.train.groups),
         "train_corpora": sorted(set(column(train_ds, "corpus").tolist())),
-        "protocols": prepared_protocols(sources),
-        "synthetic": synthetic_data({name: getattr(sources, name, None) for name in BENCHMARKS}),  # generated data
+        "protocols": {name: (info or {}).get("protocol") for name, info in records.items()},  # split protocols
+        "synthetic": synthetic_recorded(records),  # generated data
         "label_spaces": label_spaces(train_ds),
         "trained_labels": list(trainer.model.config.trained_labels),
         "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},
