@@ -427,3 +427,32 @@ def test_an_evaluation_line_says_when_its_training_loss_was_logged():
     )
     state.global_step = 50
     assert "training loss 0.7005, validation" in _evaluation_line(state, {"eval_loss": 0.6931, "epoch": 5.5})
+
+
+def test_predictions_and_probe_features_carry_their_clips_columns_alike(tmp_path):
+    """A model's predictions (training.inference.predict) and a probe's cached features
+    (probe.cache.shard_features) each wrote the clips' columns themselves; clip_columns is now the one
+    writer: the same columns, dtypes and order, each file's own arrays between them and the speakers."""
+    from bimotion.probe.cache import shard_features
+    from bimotion.probe.features import FeatureSpec
+    from bimotion.training.data import clip_columns, load_shards
+    from bimotion.training.inference import predict
+    from bimotion.training.model import build_model
+
+    torch.manual_seed(0)
+    model, extractor = build_model(str(testing.save_tiny_model(tmp_path / "base")), classifier_proj_size=8)
+    model.save_pretrained(tmp_path / "model")
+    extractor.save_pretrained(tmp_path / "model")
+    data = testing.write_prepared(tmp_path / "bimotion", shards=[("tess", "eng_eld")], sizes={"test": 6})
+    sources, shard = Sources(str(data), None, str(tmp_path / "cache")), Shard("bimotion", "tess", "eng_eld")
+    dataset = load_shards(sources, [shard], "test")
+    clips = clip_columns(dataset)
+    assert list(clips) == ["id", "corpus", "group", "labels", "label_mask", "speaker"]
+    assert clips["labels"].dtype == clips["label_mask"].dtype == np.int8 and clips["speaker"].all()
+    predicted = predict(tmp_path / "model", dataset, features=True, progress=False)
+    cached = shard_features(sources, shard, "test", FeatureSpec("logmel"), progress=False)
+    assert list(predicted) == [*list(clips)[:-1], "logits", "speaker", "features"]
+    assert list(cached) == [*list(clips)[:-1], "features", "speaker"]
+    for name, values in clips.items():
+        assert np.array_equal(predicted[name], values) and np.array_equal(cached[name], values), name
+    assert "speaker" not in clip_columns(dataset.remove_columns("speaker_id"))  # older data: clips resampled

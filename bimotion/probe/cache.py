@@ -55,7 +55,7 @@ def shard_features(sources, shard: Shard, split: str, spec: FeatureSpec, *, prog
     from tqdm.auto import tqdm
 
     from bimotion.console import bar_disabled
-    from bimotion.training.data import column, load_shards, speakers
+    from bimotion.training.data import clip_columns, load_shards
 
     dataset = load_shards(sources, [shard], split)
     stem = shard_folder(sources.path(shard.benchmark), spec, sources.cache_dir) / shard.group
@@ -74,17 +74,7 @@ def shard_features(sources, shard: Shard, split: str, spec: FeatureSpec, *, prog
     for path in paths:
         with np.load(path) as data:
             parts.append(data["features"])
-    out = {
-        "id": column(dataset, "id").astype(str),
-        "corpus": column(dataset, "corpus").astype(str),
-        "group": column(dataset, "group").astype(str),
-        "labels": np.stack(column(dataset, "labels")).astype(np.int8),
-        "label_mask": np.stack(column(dataset, "label_mask")).astype(np.int8),
-        "features": np.concatenate(parts),
-    }
-    if (speaker := speakers(dataset)) is not None:  # what the bootstrap resamples
-        out["speaker"] = speaker
-    return out
+    return clip_columns(dataset, features=np.concatenate(parts))
 
 
 def features_of(sources, shards: list[Shard], split: str, spec: FeatureSpec, *, progress: bool = True) -> dict:

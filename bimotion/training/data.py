@@ -39,6 +39,18 @@ def speakers(dataset) -> np.ndarray | None:
     return np.array([speaker or "" for speaker in column(dataset, "speaker_id").tolist()], dtype=str)
 
 
+def clip_columns(dataset, **arrays: np.ndarray) -> dict[str, np.ndarray]:
+    """What every prediction and feature file carries of its clips, in the dataset's order: ``id``,
+    ``corpus``, ``group``, ``labels`` and ``label_mask`` (int8), then ``arrays`` (a model's logits, the
+    features), then ``speaker`` (:func:`speakers`: what the bootstrap resamples) where the dataset has one."""
+    out = {name: column(dataset, name).astype(str) for name in ("id", "corpus", "group")}
+    out.update({name: np.stack(column(dataset, name)).astype(np.int8) for name in ("labels", "label_mask")})
+    out.update(arrays)
+    if (speaker := speakers(dataset)) is not None:
+        out["speaker"] = speaker
+    return out
+
+
 @dataclass(frozen=True)
 class Sources:
     """Where the prepared benchmarks are: local folders or Hub dataset ids."""

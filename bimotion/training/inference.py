@@ -40,7 +40,7 @@ def predict(
     from bimotion.console import bar_disabled
 
     from .collator import AudioCollator
-    from .data import column, speakers
+    from .data import clip_columns
     from .model import load_classifier
     from .sampler import longest_first
 
@@ -68,16 +68,7 @@ def predict(
             captured.clear()
     finally:
         hook.remove()
-    out = {
-        "id": column(dataset, "id").astype(str),
-        "corpus": column(dataset, "corpus").astype(str),
-        "group": column(dataset, "group").astype(str),
-        "labels": np.stack(column(dataset, "labels")).astype(np.int8),
-        "label_mask": np.stack(column(dataset, "label_mask")).astype(np.int8),
-        "logits": logits,
-    }
-    if (speaker := speakers(dataset)) is not None:  # what the bootstrap resamples
-        out["speaker"] = speaker
+    out = clip_columns(dataset, logits=logits)
     if features:
         out["features"] = pooled
     return out
