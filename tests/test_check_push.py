@@ -156,6 +156,17 @@ def test_push_dry_run_lists_the_upload_and_warns_about_licences(paper_copy, caps
     assert "(PUBLIC)" in capsys.readouterr().out
 
 
+def test_a_dataset_push_reads_its_prepare_json_once(paper_copy, capsys, monkeypatch):
+    """Listing the files to upload and warning about licences each read the folder's prepare.json."""
+    from bimotion.data import layout
+
+    asked, read = [], layout.read_info
+    monkeypatch.setattr(layout, "read_info", lambda folder: asked.append(Path(folder)) or read(folder))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert main(["push", str(paper_copy), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
+    assert asked == [paper_copy] and "this dataset is built on synthetic demo data" in capsys.readouterr().err
+
+
 def test_what_a_folder_is_pushed_as_is_decided_by_one_function(prepared, tmp_path):
     """push's checks and its upload each decided whether a folder is a dataset or a model (and the
     upload again, for the Hub's repo type); :func:`folder_kind` is now the one answer."""

@@ -39,14 +39,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--token", default=None, help="Hub token (default: the logged-in one or HF_TOKEN)")
 
 
-def dataset_files(out_dir) -> list[str]:
+def dataset_files(out_dir, info: dict | None = None) -> list[str]:
     """The files a push sends: the card, prepare.json and the Parquet files that prepare.json lists,
-    each as prepare wrote it (:func:`bimotion.verify.check_files`: present, unchanged, readable)."""
+    each as prepare wrote it (:func:`bimotion.verify.check_files`: present, unchanged, readable);
+    ``info``: the folder's prepare.json, read here when None."""
     from bimotion.data.layout import CARD_FILE, INFO_FILE, read_info
     from bimotion.verify import check_files
 
     out = Path(out_dir)
-    info = read_info(out)
+    info = read_info(out) if info is None else info
     paths = [CARD_FILE, INFO_FILE] + [rel for shard in info["shards"] for rel in shard["files"]]
     missing = [p for p in paths if not (out / p).is_file()]
     if missing:
@@ -58,14 +59,15 @@ def dataset_files(out_dir) -> list[str]:
     return paths
 
 
-def licence_warnings(out_dir) -> list[str]:
+def licence_warnings(out_dir, info: dict | None = None) -> list[str]:
     """A warning for each restricted licence among a prepared folder's corpora, and one when some
-    are generated (``prepare.json``'s ``synthetic``; a copy of one of the seven has bimotion's licence)."""
+    are generated (``prepare.json``'s ``synthetic``, ``info``: read here when None; a copy of one of
+    the seven has bimotion's licence)."""
     from bimotion.data.layout import read_info
     from bimotion.hub import licence_warnings as warnings_of
     from bimotion.hub import sharing_licences, synthetic_warnings
 
-    info = read_info(out_dir)
+    info = read_info(out_dir) if info is None else info
     generated, found, _ = sharing_licences(info["corpora"], info.get("synthetic") or {}, info)
     return synthetic_warnings(generated, "dataset") + warnings_of(found)
 
@@ -118,17 +120,17 @@ def read_scores(model_dir) -> dict:
     return summary
 
 
-def model_licence_warnings(model_dir) -> list[str]:
+def model_licence_warnings(model_dir, summary: dict | None = None) -> list[str]:
     """A warning for each restricted licence among the corpora the model was trained on (one for
     those that are generated, whose licence is bimotion's); a corpus this process does not know (your own, registered when the model was trained) is judged by the
-    licence training wrote into the model card."""
+    licence training wrote into the model card.  ``summary``: its scores.json, read here when None."""
     from huggingface_hub import ModelCard
 
     from bimotion.card_metadata import restricted
     from bimotion.hub import licence_warnings as warnings_of
     from bimotion.hub import sharing_licences, synthetic_warnings
 
-    summary = read_scores(model_dir)
+    summary = read_scores(model_dir) if summary is None else summary
     synthetic = {c for corpora in (summary.get("synthetic") or {}).values() for c in corpora}
     generated, licences, unknown = sharing_licences(summary["train_corpora"], synthetic)
     warnings = synthetic_warnings(generated, "model") + warnings_of(licences)
@@ -141,15 +143,15 @@ def model_licence_warnings(model_dir) -> list[str]:
     return warnings
 
 
-def recarded_model(model_dir, repo_id: str) -> dict[str, str]:
-    """``{file name: new text}``: scores.json recording ``repo_id`` and the card whose how-to snippet
-    loads it instead of the folder (``path/to/<run>``) or an earlier repository.  Raises ValueError
-    when the card has no such snippet."""
+def recarded_model(model_dir, repo_id: str, summary: dict | None = None) -> dict[str, str]:
+    """``{file name: new text}``: scores.json (``summary``, read here when None) recording ``repo_id``
+    and the card whose how-to snippet loads it instead of the folder (``path/to/<run>``) or an
+    earlier repository.  Raises ValueError when the card has no such snippet."""
     from bimotion.training.model_card import model_reference
     from bimotion.training.outputs import SCORES
 
     folder = Path(model_dir)
-    summary = read_scores(folder)
+    summary = read_scores(folder) if summary is None else summary
     card = (folder / "README.md").read_text(encoding="utf-8") if (folder / "README.md").is_file() else ""
     loads = f'model="{model_reference(summary)}"'
     if loads not in card:
@@ -165,6 +167,7 @@ def recarded_model(model_dir, repo_id: str) -> dict[str, str]:
 def run(args) -> int:
     """Long: checks, the listing, then the upload; the same steps for a dataset and a model."""
     from bimotion.console import hub_progress_bars
+    from bimotion.data.layout import read_info
     from bimotion.hub import HubError, check_push, plan_lines, publish, repo_url, upload_plan
     from loaders.files import write_text_atomic
 
@@ -175,12 +178,13 @@ def run(args) -> int:
         return 2
     model = kind == "model"
     try:
-        files = None if model else dataset_files(args.out)
-        rewritten = recarded_model(args.out, args.repo_id) if model else {}
+        record = read_scores(args.out) if model else read_info(args.out)  # scores.json or prepare.json, read once
+        files = None if model else dataset_files(args.out, record)
+        rewritten = recarded_model(args.out, args.repo_id, record) if model else {}
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    for warning in model_licence_warnings(args.out) if model else licence_warnings(args.out):
+    for warning in model_licence_warnings(args.out, record) if model else licence_warnings(args.out, record):
         print(f"warning: {warning}", file=sys.stderr)
     try:
         check_push(args.repo_id, token=args.token, dry_run=args.dry_run)
