@@ -183,6 +183,7 @@ def test_split_membership_and_bytes_ignore_file_system_order_and_process_count(p
     assert again.info["groups"]["eng_eld"] == {
         "corpora": ["tess"],
         "missing": ["crema_d", "elderreact"],
+        "empty": [],
         "status": "partial",
     }
     assert again.info["groups"]["zho_adu"]["status"] == "absent"
@@ -194,6 +195,26 @@ def test_split_membership_and_bytes_ignore_file_system_order_and_process_count(p
     printed = summary(again.info)  # said plainly (it was "zho_adu is absent: has nothing; missing esd")
     assert "note: group eng_eld is partial: it has tess, not crema_d, elderreact" in printed
     assert "note: group zho_adu is not in this dataset (its corpora, esd, were not given)" in printed
+
+
+def test_a_corpus_given_without_a_groups_clips_is_not_said_to_cover_it(sources, tmp_path):
+    """ESD's Mandarin speakers alone hold no eng_adu clips: the summary said 'group eng_adu is
+    partial: it has esd', and the card called it partial with nothing missing; esd now counts for a
+    group only where it has rows of it, and the note says it was given without that group's clips."""
+    from bimotion.commands.prepare import summary
+
+    esd = tmp_path / "esd"
+    for speaker in sorted(p for p in sources["esd"].iterdir() if p.is_dir() and int(p.name) <= 10):
+        shutil.copytree(speaker, esd / speaker.name)  # speakers 0001-0010 are ESD's Mandarin ones
+    out = prepare({"esd": esd}, tmp_path / "out", num_proc=1, progress=False)
+    groups = out.info["groups"]
+    assert groups["zho_adu"] == {"corpora": ["esd"], "missing": [], "empty": [], "status": "complete"}
+    assert groups["eng_adu"]["corpora"] == [] and groups["eng_adu"]["status"] == "absent"
+    assert "esd" in groups["eng_adu"]["missing"] and groups["eng_adu"]["empty"] == ["esd"]
+    printed = summary(out.info)
+    assert "it has esd" not in printed and "group eng_adu is not in this dataset (esd given, but without" in printed
+    card = (out.out_dir / "README.md").read_text(encoding="utf-8")
+    assert "`eng_adu` is absent (missing " in card and "esd" in card.split("`eng_adu` is absent (missing ")[1][:40]
 
 
 # ------------------------------------------------------------------------------ builders

@@ -178,9 +178,18 @@ def _example(ids: list[str], shown: int = 3) -> str:
     return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
-def _hours(value: float) -> str:
-    """Hours to two decimals; under 0.01 (a few clips, which 0.00 would show as none) ``<0.01``."""
-    return "<0.01" if 0 < value < 0.005 else f"{value:.2f}"
+def _coverage_note(group: str, g: dict) -> str:
+    """Why a group of ``prepare.json`` lacks some of its corpora: not given, or given without its clips."""
+    empty = g.get("empty", [])  # a prepare.json of an earlier version does not record it
+    not_given = ", ".join(c for c in g["missing"] if c not in empty)
+    without = f"{', '.join(empty)} given, but without {group} clips" if empty else ""
+    if g["corpora"]:
+        return f"group {group} is partial: it has {', '.join(g['corpora'])}, not {', '.join(g['missing'])}" + (
+            f" ({without})" if without else ""
+        )
+    if not without:
+        return f"group {group} is not in this dataset (its corpora, {not_given}, were not given)"
+    return f"group {group} is not in this dataset ({without}" + (f"; {not_given} not given)" if not_given else ")")
 
 
 def summary(info: dict) -> str:
@@ -189,7 +198,7 @@ def summary(info: dict) -> str:
     from bimotion.dataset_card import gender_gaps, own_only, partial_groups
     from bimotion.registry import SPLITS, benchmark_of
     from loaders.synthetic import generated_note
-    from loaders.tables import aligned_lines
+    from loaders.tables import aligned_lines, hours_text
 
     counts: dict[tuple[str, str], dict[str, int]] = {}
     hours: dict[tuple[str, str], float] = {}
@@ -200,15 +209,11 @@ def summary(info: dict) -> str:
     lines = [f"{info['benchmark']} prepared with the {info['protocol']} protocol (seed {info['seed']})", ""]
     table = [["corpus", "group", "train", "valid", "test", "hours"]]
     for (corpus, group), per_split in counts.items():
-        table.append([corpus, group, *(str(per_split.get(s, 0)) for s in SPLITS), _hours(hours[(corpus, group)])])
+        table.append([corpus, group, *(str(per_split.get(s, 0)) for s in SPLITS), hours_text(hours[(corpus, group)])])
     lines += aligned_lines(table, indent="", text_columns=2)
     bench = benchmark_of(info)
     for group, g in partial_groups(info, bench).items():
-        missing = ", ".join(g["missing"])
-        if g["corpora"]:
-            lines.append(f"note: group {group} is partial: it has {', '.join(g['corpora'])}, not {missing}")
-        else:
-            lines.append(f"note: group {group} is not in this dataset (its corpora, {missing}, were not given)")
+        lines.append(f"note: {_coverage_note(group, g)}")
     if own_only(info, bench):
         groups = ", ".join(g for g, v in info["groups"].items() if v["status"] != "absent")
         lines.append(f"note: only your own corpora were given: the dataset holds their groups ({groups})")

@@ -87,7 +87,7 @@ def prepare_info(
         "bimotion_version": __version__,
         "corpora": [c for c in benchmark.corpora if c in present],
         "licenses": _licenses([c for c in benchmark.corpora if c in present], synthetic or {}),
-        "groups": {group: _coverage(benchmark, group, present) for group in benchmark.groups},
+        "groups": {group: _coverage(benchmark, group, present, stats) for group in benchmark.groups},
         "shards": [
             {"corpus": corpus, "group": group, "split": split, **stats[corpus, group, split].to_dict(names)}
             for corpus, group, split in sorted(stats, key=order)
@@ -116,11 +116,15 @@ def prepare_info(
     }
 
 
-def _coverage(benchmark: Benchmark, group: str, present: set[str]) -> dict:
+def _coverage(benchmark: Benchmark, group: str, given: set[str], stats: dict[ShardKey, ShardStats]) -> dict:
+    """Which of ``group``'s corpora it holds rows of; ``missing`` the others, of which ``empty`` were
+    given but hold none of its clips (ESD's Mandarin speakers alone: no ``eng_adu``)."""
     members = benchmark.corpora_of(group)
-    have = [c for c in members if c in present]
+    with_rows = {corpus for corpus, g, _ in stats if g == group}
+    have = [c for c in members if c in with_rows]
     return {
         "corpora": have,
-        "missing": [c for c in members if c not in present],
+        "missing": [c for c in members if c not in with_rows],
+        "empty": [c for c in members if c in given and c not in with_rows],
         "status": "complete" if len(have) == len(members) else "partial" if have else "absent",
     }
