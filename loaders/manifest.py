@@ -16,7 +16,7 @@ from .errors import SkipReport
 from .files import temp_file_beside
 from .labels import LABEL_CODES, LABELS
 from .record import Utterance
-from .tables import aligned_lines
+from .tables import aligned_lines, hours_text
 from .walk import searched, walk_tree
 
 BAR_DELAY_S = 0.5  # no bar for a scan that ends, or fails on its first file, within this
@@ -168,9 +168,9 @@ def summary(records: list[Utterance], width: int | None = None) -> str:
     for key in sorted(rows):
         c = rows[key]
         total.update(c)
-        table.append([*key, str(c["n"]), f"{hours[key]:.2f}", *(str(c[label]) for label in used)])
+        table.append([*key, str(c["n"]), hours_text(hours[key]), *(str(c[label]) for label in used)])
     table.append(
-        ["total", "", "", str(total["n"]), f"{sum(hours.values()):.2f}", *(str(total[label]) for label in used)]
+        ["total", "", "", str(total["n"]), hours_text(sum(hours.values())), *(str(total[label]) for label in used)]
     )
     width = shutil.get_terminal_size((120, 24)).columns if width is None else width
     lines = _aligned(table)

@@ -10,6 +10,11 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def hours_text(hours: float) -> str:
+    """Hours to two decimals; under 0.005 but not none (a few clips, which 0.00 would show as none) ``<0.01``."""
+    return "<0.01" if 0 < hours < 0.005 else f"{hours:.2f}"
+
+
 def aligned_lines(rows: list[list[str]], *, indent: str = "  ", text_columns: int = 1) -> list[str]:
     """``rows`` (the first one usually a header) as lines: the first ``text_columns`` columns
     left-aligned, the others (numbers) right-aligned, two spaces between columns (and no blanks after

@@ -67,6 +67,7 @@ def test_scan_writes_one_json_object_per_utterance(small_corpora, tmp_path, caps
     assert [r.id for r in records] == [r["id"] for r in rows]
     out = capsys.readouterr().out
     assert "total" in out and f"{len(rows)} utterances -> {manifest} in" in out
+    assert "<0.01" in out and " 0.00 " not in out  # seconds of audio are not shown as no hours (prepare's wording)
     for name in READERS:
         assert name in out
     assert main(argv) == 0  # a second run replaces the manifest, and says so
