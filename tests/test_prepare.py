@@ -183,7 +183,6 @@ def test_split_membership_and_bytes_ignore_file_system_order_and_process_count(p
     assert again.info["groups"]["eng_eld"] == {
         "corpora": ["tess"],
         "missing": ["crema_d", "elderreact"],
-        "empty": [],
         "status": "partial",
     }
     assert again.info["groups"]["zho_adu"]["status"] == "absent"
@@ -208,7 +207,7 @@ def test_a_corpus_given_without_a_groups_clips_is_not_said_to_cover_it(sources, 
         shutil.copytree(speaker, esd / speaker.name)  # speakers 0001-0010 are ESD's Mandarin ones
     out = prepare({"esd": esd}, tmp_path / "out", num_proc=1, progress=False)
     groups = out.info["groups"]
-    assert groups["zho_adu"] == {"corpora": ["esd"], "missing": [], "empty": [], "status": "complete"}
+    assert groups["zho_adu"] == {"corpora": ["esd"], "missing": [], "status": "complete"}
     assert groups["eng_adu"]["corpora"] == [] and groups["eng_adu"]["status"] == "absent"
     assert "esd" in groups["eng_adu"]["missing"] and groups["eng_adu"]["empty"] == ["esd"]
     printed = summary(out.info)

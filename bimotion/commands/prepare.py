@@ -180,7 +180,7 @@ def _example(ids: list[str], shown: int = 3) -> str:
 
 def _coverage_note(group: str, g: dict) -> str:
     """Why a group of ``prepare.json`` lacks some of its corpora: not given, or given without its clips."""
-    empty = g.get("empty", [])  # a prepare.json of an earlier version does not record it
+    empty = g.get("empty", [])  # recorded where there are some
     not_given = ", ".join(c for c in g["missing"] if c not in empty)
     without = f"{', '.join(empty)} given, but without {group} clips" if empty else ""
     if g["corpora"]:

@@ -122,9 +122,10 @@ def _coverage(benchmark: Benchmark, group: str, given: set[str], stats: dict[Sha
     members = benchmark.corpora_of(group)
     with_rows = {corpus for corpus, g, _ in stats if g == group}
     have = [c for c in members if c in with_rows]
+    empty = [c for c in members if c in given and c not in with_rows]
     return {
         "corpora": have,
         "missing": [c for c in members if c not in with_rows],
-        "empty": [c for c in members if c in given and c not in with_rows],
+        **({"empty": empty} if empty else {}),
         "status": "complete" if len(have) == len(members) else "partial" if have else "absent",
     }
