@@ -96,7 +96,7 @@ def test_scan_summary_names_the_labels_or_spells_out_its_codes():
     ]
     wide = summary(records, width=200).splitlines()
     assert wide[0].split() == ["corpus", "lang", "age", "n", "hours", "anger", "excitement", "frustration"]
-    assert wide[-1].split() == ["total", "3", "0.00", "1", "1", "1"]
+    assert wide[-1].split() == ["total", "3", "<0.01", "1", "1", "1"]
     narrow = summary(records, width=40).splitlines()
     assert narrow[0].split()[5:] == ["ang", "exc", "fru"]
     assert narrow[-1] == "ang = anger, exc = excitement, fru = frustration"
