@@ -19,15 +19,14 @@ import numpy as np
 from .errors import BadFileError
 from .ffmpeg import ffmpeg_decode
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
-from .mp3 import mp3_file_frames, mpg123_messages
+from .mp3 import mp3_file_frames, mp3_has_junk, mpg123_messages
 from .mp4 import probe_mp4
 
 LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
 __all__ = [
-    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode",
-    "libsndfile_error", "libsndfile_read", "libsndfile_stops_short", "needs_ffmpeg", "probe", "resample", "sniff",
-    "why_ffmpeg",
+    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "libsndfile_error", "libsndfile_read",
+    "libsndfile_stops_short", "needs_ffmpeg", "probe", "resample", "sniff", "why_ffmpeg",
 ]  # fmt: skip
 
 
@@ -279,14 +278,17 @@ def probe(path: str | os.PathLike) -> AudioInfo:
 
 
 def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
-    """Whether libsndfile would read less of ``path`` than its :func:`probe` ``info`` counts: an MP3
-    without a right length header (:mod:`loaders.mp3`), which FFmpeg then reads whole."""
-    if info.format != "mp3":
-        return False
+    """Whether libsndfile would read less of ``path`` than its :func:`probe` ``info`` counts (FFmpeg then
+    reads it whole): an MP3 without a right length header (:mod:`loaders.mp3`), or one with junk between
+    its frames, where libsndfile may stop whatever its header says (read through to find out)."""
     import soundfile
 
-    with mpg123_messages(path):
-        return soundfile.info(str(path)).frames < info.num_frames
+    if info.format != "mp3":
+        return False
+    with mpg123_messages(path), soundfile.SoundFile(str(path)) as f:
+        if f.frames < info.num_frames or not mp3_has_junk(path):
+            return f.frames < info.num_frames
+        return sum(iter(lambda: len(f.read(1 << 16, dtype="int16")), 0)) < info.num_frames  # (f.blocks pads)
 
 
 def libsndfile_read(

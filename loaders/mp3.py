@@ -179,12 +179,24 @@ def mp3_file_frames(path: str | os.PathLike) -> int | None:
     read into memory: a scan or predict of an hour-long recording does not hold its 60 MB; an
     :class:`~loaders.errors.InputWarning` names it where junk was skipped.  Counted once per process
     while the file is unchanged (and warned about once).  Raises OSError."""
+    count = _count_of(path)
+    return None if count is None else count.frames
+
+
+def mp3_has_junk(path: str | os.PathLike) -> bool:
+    """Whether :func:`mp3_file_frames` skipped bytes between the frames of ``path`` (a damaged file,
+    which libsndfile may stop reading at, whatever its length header says).  Raises OSError."""
+    count = _count_of(path)
+    return count is not None and bool(count.junk)
+
+
+def _count_of(path: str | os.PathLike) -> Mp3Count | None:
     st = os.stat(path)
     return _file_frames(os.fspath(path), st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 @functools.lru_cache(maxsize=CACHE_FILES)
-def _file_frames(path: str, size: int, mtime_ns: int, inode: int) -> int | None:
+def _file_frames(path: str, size: int, mtime_ns: int, inode: int) -> Mp3Count | None:
     """:func:`mp3_file_frames`, by the file's path and what changes when it is rewritten."""
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
         count = mp3_frames(data)
@@ -197,9 +209,9 @@ def _file_frames(path: str, size: int, mtime_ns: int, inode: int) -> int | None:
             f"(at {where}{more}): skipped, as decoders skip them; a damaged copy or a tool's leftovers, so listen to "
             "it, or replace it with the original file",
             InputWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    return None if count is None else count.frames
+    return count
 
 
 _MESSAGES_LOCK = threading.RLock()

@@ -204,3 +204,33 @@ def test_libmpg123s_notes_name_the_file(tmp_path, capfd):
     assert sum("Xing stream size off" in message for message in said) == 1  # once per file and note
     assert "Xing" not in capfd.readouterr().err
     assert len(decoded) == rate and abs(len(streamed) - 16000) <= 1
+
+
+def test_a_damaged_mp3_with_a_right_header_is_read_whole_by_prepare_and_predict_alike(tmp_path):
+    """Junk between the frames of a file whose length header is right: libsndfile stopped at the junk
+    (a quarter of the file) while its header promised it all, so prepare's check for FFmpeg said
+    nothing needed it, and predict streamed the quarter without a word while decode (training's
+    audio) read the whole through FFmpeg.  libsndfile_stops_short now reads such a file through."""
+    import warnings
+
+    from bimotion.predict.audio import audio_blocks, find_audio, needs_ffmpeg
+    from loaders.audio import why_ffmpeg
+
+    rate = 44100
+    clean = encode(tmp_path, tone(rate, 2 * rate, 1), rate, "cbr, LAME tag")
+    data = clean.read_bytes()
+    at = frame_offsets(data)[21]
+    garbage = np.random.default_rng(1).integers(0, 256, 500, dtype=np.uint8).tobytes()
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(data[:at] + garbage + data[at:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the junk and libmpg123's notes, named in the tests above
+        info = probe(damaged)
+        assert soundfile.info(str(damaged)).frames == info.num_frames == 2 * rate  # the header is right
+        assert libsndfile_stops_short(damaged, info) and not libsndfile_stops_short(clean, probe(clean))
+        assert why_ffmpeg(damaged) == "an MP3 that libsndfile reads only in part" and why_ffmpeg(clean) == ""
+        (source,), _ = find_audio([damaged])
+        assert needs_ffmpeg(source)
+        streamed = sum(len(block) for block in audio_blocks(source, rate))
+        whole = len(decode(damaged, None)[0])
+    assert streamed == whole and abs(whole - info.num_frames) <= 2 * 1152 + 4 * 576  # FFmpeg's, both
