@@ -24,6 +24,7 @@ from .errors import BadFileError, MissingToolError, display
 
 _REPLACE = "replace it with the original file, or pass --skip-bad to skip it"
 
+NEEDS_FFMPEG = "MP4/M4A audio, or MP3s that libsndfile reads only in part"  # what FFmpeg decodes, in words
 FFMPEG_INSTALL = (
     "install it (Debian/Ubuntu: `apt-get install ffmpeg`, macOS: `brew install ffmpeg`, conda: `conda install ffmpeg`)"
 )
@@ -38,8 +39,8 @@ def missing_ffmpeg(paths, *, skip_bad: bool = False, shown: int = 3) -> MissingT
         f" and {len(paths) - shown} more" if len(paths) > shown else ""
     )
     return MissingToolError(
-        f"FFmpeg is needed to decode {len(paths)} file(s) (MP4/M4A audio, or MP3 whose length libsndfile guesses "
-        f"short): {names}; but `ffmpeg` is not on PATH: {FFMPEG_INSTALL}"
+        f"FFmpeg is needed to decode {len(paths)} file(s): {names} ({NEEDS_FFMPEG}); `ffmpeg` is not on PATH: "
+        + FFMPEG_INSTALL
         + ("" if skip_bad else ", or pass --skip-bad to skip those files")
     )
 
@@ -49,8 +50,7 @@ def ffmpeg() -> str:
     exe = shutil.which("ffmpeg")
     if exe is None:
         raise MissingToolError(
-            "FFmpeg is needed to read audio from MP4 files (ElderReact), and MP3 files whose length libsndfile guesses "
-            f"short, but `ffmpeg` is not on PATH; {FFMPEG_INSTALL}"
+            f"FFmpeg is needed to read {NEEDS_FFMPEG}, but `ffmpeg` is not on PATH; {FFMPEG_INSTALL}"
         )
     return exe
 

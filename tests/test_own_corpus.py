@@ -330,8 +330,8 @@ def test_without_ffmpeg_prepare_names_the_clips_that_need_it_or_skips_them(tmp_p
     assert bimotion_main([*argv, "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err == (
-        f"error: FFmpeg is needed to decode 4 file(s) (MP4/M4A audio, or MP3 whose length libsndfile guesses short): "
-        f"{', '.join(m4as[:3])} and 1 more; but `ffmpeg` is not on PATH: install it (Debian/Ubuntu: `apt-get install "
+        f"error: FFmpeg is needed to decode 4 file(s): {', '.join(m4as[:3])} and 1 more (MP4/M4A audio, or MP3s "
+        "that libsndfile reads only in part); `ffmpeg` is not on PATH: install it (Debian/Ubuntu: `apt-get install "
         "ffmpeg`, macOS: `brew install ffmpeg`, conda: `conda install ffmpeg`), or pass --skip-bad to skip those files\n"
     )
     assert not (tmp_path / "out").exists()

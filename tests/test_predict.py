@@ -527,8 +527,8 @@ def test_without_ffmpeg_the_files_that_need_it_are_named_before_the_model_loads_
     out = tmp_path / "p.csv"
     assert main(["predict", "--model", str(damaged), str(audio_dir), "-o", str(out), *OPTIONS]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: FFmpeg is needed to decode 1 file(s) (MP4/M4A audio, or MP3 whose length "
-                          f"libsndfile guesses short): {audio_dir / 'd.m4a'}; but `ffmpeg` is not on PATH: install it "
+    assert err.startswith(f"error: FFmpeg is needed to decode 1 file(s): {audio_dir / 'd.m4a'} (MP4/M4A audio, or "
+                          "MP3s that libsndfile reads only in part); `ffmpeg` is not on PATH: install it "
                           "(Debian/Ubuntu: `apt-get install ffmpeg`"), err  # fmt: skip
     assert err.rstrip().endswith("or pass --skip-bad to skip those files") and not out.exists()
     assert (
