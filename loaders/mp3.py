@@ -25,6 +25,7 @@ import contextlib
 import functools
 import mmap
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -215,6 +216,7 @@ def _file_frames(path: str, size: int, mtime_ns: int, inode: int) -> Mp3Count | 
 
 
 _MESSAGES_LOCK = threading.RLock()
+_MPG123_LINE = re.compile(r"(\[[^\]]*\] *)?(Warning|Note|Error|error)\b")  # libmpg123's, not another writer's
 _SAID: set[tuple[str, str]] = set()  # (file, message) already warned about in this process
 
 
@@ -224,23 +226,30 @@ def mpg123_messages(path: str | os.PathLike, kind: str = "mp3") -> Iterator[None
     error without naming it ("Xing stream size off by more than 1%", "Illegal Audio-MPEG-Header ...
     Trying to resync"): inside this block (for ``kind`` "mp3"; any other is left alone) they are
     caught and given as one :class:`~loaders.errors.InputWarning` naming the file, once per file and
-    message in a process.  File descriptor 2 is the process's: what another thread writes there
-    meanwhile is caught too (and said under this file's name)."""
+    message in a process.  File descriptor 2 is the process's: other lines written there meanwhile (another
+    thread's, a progress bar's) are written back to standard error, and so is everything caught when the
+    block raises."""
     if kind != "mp3":
         yield
         return
+    failed = False
     with _MESSAGES_LOCK, tempfile.TemporaryFile() as caught:
         sys.stderr.flush()  # what Python wrote before is not libmpg123's
         saved = os.dup(2)
         os.dup2(caught.fileno(), 2)
         try:
             yield
+        except BaseException:
+            failed = True
+            raise
         finally:
             os.dup2(saved, 2)
             os.close(saved)
             caught.seek(0)
-            text = caught.read(64 * 1024).decode(errors="replace")
-    lines = list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+            written = caught.read(64 * 1024).decode(errors="replace").splitlines(keepends=True)
+            ours = [] if failed else [line for line in written if _MPG123_LINE.match(line)]
+            sys.stderr.write("".join(line for line in written if failed or not _MPG123_LINE.match(line)))
+    lines = list(dict.fromkeys(line.strip() for line in ours if line.strip()))
     new = [line for line in lines if (os.fspath(path), line) not in _SAID]
     if new:
         _SAID.update((os.fspath(path), line) for line in new)

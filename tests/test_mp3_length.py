@@ -234,3 +234,27 @@ def test_a_damaged_mp3_with_a_right_header_is_read_whole_by_prepare_and_predict_
         streamed = sum(len(block) for block in audio_blocks(source, rate))
         whole = len(decode(damaged, None)[0])
     assert streamed == whole and abs(whole - info.num_frames) <= 2 * 1152 + 4 * 576  # FFmpeg's, both
+
+
+def test_what_else_is_written_to_stderr_meanwhile_is_not_swallowed(tmp_path, capfd):
+    """mpg123_messages catches file descriptor 2: another writer's line (a progress bar redrawn by
+    its thread) came back as the MP3's 'libmpg123 says: predict: 40%', and everything caught was lost
+    when the read raised; both now go back to standard error."""
+    import os
+    import warnings
+
+    from loaders.mp3 import mpg123_messages
+
+    path = tmp_path / "x.mp3"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with mpg123_messages(path):
+            os.write(2, b"Note: Illegal Audio-MPEG-Header 0x00000000 at offset 99.\npredict:  40%|####  |\n")
+    assert [str(w.message) for w in caught] == [
+        f"{path}: libmpg123 (libsndfile's MP3 decoder) says: Note: Illegal Audio-MPEG-Header 0x00000000 at offset 99."
+    ]
+    assert capfd.readouterr().err == "predict:  40%|####  |\n"
+    with pytest.raises(RuntimeError, match="cannot decode"), mpg123_messages(path):
+        os.write(2, b"Note: Trying to resync...\n")
+        raise RuntimeError("cannot decode")
+    assert capfd.readouterr().err == "Note: Trying to resync...\n"  # said, not lost with the error
