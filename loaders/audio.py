@@ -44,10 +44,10 @@ class AudioInfo:
         return self.num_frames / self.sample_rate_hz if self.sample_rate_hz else 0.0
 
     @property
-    def trim(self) -> tuple[int, int] | None:
-        """The decoded frames ``(start, end)`` that are the recording, where the container says which
-        (MP4: :mod:`loaders.mp4`), for :func:`loaders.ffmpeg.ffmpeg_command`; None for other formats."""
-        return (self.delay_frames, self.delay_frames + self.num_frames) if self.format == "mp4" else None
+    def trim(self) -> tuple[int, int, int] | None:
+        """``(start, end, rate)``: the decoded frames that are an MP4's recording (:mod:`loaders.mp4`), or None."""
+        mp4 = self.format == "mp4"
+        return (self.delay_frames, self.delay_frames + self.num_frames, self.sample_rate_hz) if mp4 else None
 
 
 def sniff(head: bytes) -> str:

@@ -56,14 +56,15 @@ def ffmpeg() -> str:
 
 
 def ffmpeg_command(
-    path: Path, sample_rate_hz: int, num_channels: int, *, trim: tuple[int, int] | None = None
+    path: Path, sample_rate_hz: int, num_channels: int, *, trim: tuple[int, int, int] | None = None
 ) -> list[str]:
     """FFmpeg decoding the first sound track of ``path`` to float32 frames of ``num_channels``
     channels at ``sample_rate_hz`` on standard output: the channels stay apart, so that they are
     mixed down as every other format's (:func:`loaders.levels.downmix`, which leaves a silent one out).
 
-    ``trim`` (an MP4's ``(start, end)`` frames at its own rate, :attr:`loaders.audio.AudioInfo.trim`)
-    keeps those decoded frames only, counted from the first frame the codec puts out."""
+    ``trim`` (an MP4's ``(start, end, rate)``: frames at its container's rate, :attr:`loaders.audio.AudioInfo.trim`)
+    keeps those decoded frames only, counted from the first frame the codec puts out (at that rate: a
+    decoder that puts out another, HE-AAC's SBR twice it, is resampled to it first; equal rates pass as they are)."""
     try:
         exe = ffmpeg()
     except MissingToolError as err:  # which file needs it: the first one met
@@ -72,14 +73,14 @@ def ffmpeg_command(
     if trim is not None:  # every decoded frame, whatever edit list or iTunSMPB tag FFmpeg would apply itself
         command += ["-ignore_editlist", "1", "-flags2", "+skip_manual"]
     command += ["-i", str(path), "-vn"]
-    if trim is not None:  # before the resampler: the counts are at the file's rate
-        start, end = trim
-        command += ["-af", f"atrim=start_sample={start}:end_sample={end}"]
+    if trim is not None:  # before the resampler, at the container's rate (HE-AAC's SBR decodes at twice it)
+        start, end, rate = trim
+        command += ["-af", f"aresample={rate},atrim=start_sample={start}:end_sample={end}"]
     return [*command, "-ac", str(max(1, num_channels)), "-ar", str(sample_rate_hz), "-f", "f32le", "-"]
 
 
 def ffmpeg_decode(
-    path: Path, sample_rate_hz: int, num_channels: int, *, trim: tuple[int, int] | None = None
+    path: Path, sample_rate_hz: int, num_channels: int, *, trim: tuple[int, int, int] | None = None
 ) -> np.ndarray:
     """Frames x ``num_channels`` of :func:`ffmpeg_command`'s output, the whole file at once."""
     proc = subprocess.run(ffmpeg_command(path, sample_rate_hz, num_channels, trim=trim), capture_output=True)
@@ -92,7 +93,7 @@ def ffmpeg_decode(
 
 
 def ffmpeg_blocks(
-    path: Path, sample_rate_hz: int, block_s: float, num_channels: int, *, trim: tuple[int, int] | None = None
+    path: Path, sample_rate_hz: int, block_s: float, num_channels: int, *, trim: tuple[int, int, int] | None = None
 ) -> Iterator[np.ndarray]:
     """Blocks of frames x ``num_channels`` of :func:`ffmpeg_command`'s output, about ``block_s``
     seconds each, read from a pipe; the process never outlives the generator."""

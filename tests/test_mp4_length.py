@@ -115,3 +115,21 @@ def test_itunsmpb_gives_the_length_where_there_is_no_edit_list(tmp_path):
     assert (info.num_frames, info.delay_frames) == (frames + 1024, 0)
     decoded, _ = decode(bare, None)
     assert len(decoded) == frames + 1024 and onset(decoded) == click + 1024
+
+
+def test_the_cut_is_made_at_the_containers_rate_whatever_the_decoder_puts_out(tmp_path):
+    """HE-AAC's SBR decodes at twice the rate its container declares, so frame counts at that rate
+    cut a clip to half its length.  The trim is made at the container's rate (the decoded audio is
+    resampled to it first; equal rates pass as they are): counts at half the decoder's rate, as an
+    SBR stream's container gives them, cut the same stretch as the counts at its own rate."""
+    from loaders.ffmpeg import ffmpeg_decode
+
+    rate, frames = 44100, 44100
+    samples, click = clip(rate, frames)
+    path = encode(tmp_path, samples, rate, "sbr-like.m4a")
+    info = probe(path)
+    at_own_rate = ffmpeg_decode(path, rate, 1, trim=info.trim)
+    half = (info.delay_frames // 2, (info.delay_frames + info.num_frames) // 2, rate // 2)
+    at_half_rate = ffmpeg_decode(path, rate, 1, trim=half)
+    assert len(at_own_rate) == frames and onset(at_own_rate) == click
+    assert abs(len(at_half_rate) - frames) <= 2 and abs(onset(at_half_rate) - click) <= 2  # not half of it
