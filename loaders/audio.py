@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BadFileError
-from .ffmpeg import ffmpeg_decode
+from .ffmpeg import MP3_IN_PART, MP4_AUDIO, ffmpeg_decode
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
 from .mp3 import mp3_file_frames, mp3_has_junk, mpg123_messages
 from .mp4 import probe_mp4
@@ -326,12 +326,8 @@ def why_ffmpeg(path: str | os.PathLike) -> str:
         with open(path, "rb") as f:
             kind = sniff(f.read(16))
         if kind == "mp4":
-            return "MP4/M4A audio"
-        return (
-            "an MP3 that libsndfile reads only in part"
-            if kind == "mp3" and libsndfile_stops_short(path, probe(path))
-            else ""
-        )
+            return MP4_AUDIO
+        return MP3_IN_PART if kind == "mp3" and libsndfile_stops_short(path, probe(path)) else ""
     except (OSError, BadFileError):
         return ""  # decoding it will report the problem, naming the file
 

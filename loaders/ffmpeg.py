@@ -45,6 +45,17 @@ def missing_ffmpeg(paths, *, skip_bad: bool = False, shown: int = 3) -> MissingT
     )
 
 
+MP4_AUDIO = "MP4/M4A audio"  # why a file takes FFmpeg (loaders.audio.why_ffmpeg, bimotion predict)
+MP3_IN_PART = "an MP3 that libsndfile reads only in part"
+
+
+def needs_ffmpeg_skip(path, why: str) -> BadFileError:
+    """The counted skip (``needs_ffmpeg``) of a file that takes FFmpeg for ``why`` (:data:`MP4_AUDIO`,
+    :data:`MP3_IN_PART`) when `ffmpeg` is not on PATH and ``--skip-bad`` was given."""
+    message = f"FFmpeg is needed to decode it ({why}), but `ffmpeg` is not on PATH"
+    return BadFileError(path, "needs_ffmpeg", message, f"{FFMPEG_INSTALL}, then run again")
+
+
 def ffmpeg() -> str:
     """The ``ffmpeg`` program's path; :class:`~loaders.errors.MissingToolError` saying how to install it."""
     exe = shutil.which("ffmpeg")

@@ -130,7 +130,7 @@ def _without_ffmpeg(records: list, skip_bad: bool, report: SkipReport) -> list:
     corpus nothing (an error, as a scan that finds no usable file is)."""
     from loaders.audio import why_ffmpeg
     from loaders.errors import MissingToolError
-    from loaders.ffmpeg import FFMPEG_INSTALL, missing_ffmpeg
+    from loaders.ffmpeg import missing_ffmpeg, needs_ffmpeg_skip
 
     why = {r.id: reason for r in records if (reason := why_ffmpeg(r.path))}
     if not why:
@@ -146,8 +146,7 @@ def _without_ffmpeg(records: list, skip_bad: bool, report: SkipReport) -> list:
             + str(missing_ffmpeg(every, skip_bad=True))
         )
     for r in needing:
-        message = f"FFmpeg is needed to decode it ({why[r.id]}), but `ffmpeg` is not on PATH"
-        report.skip_read(r.corpus, BadFileError(r.path, "needs_ffmpeg", message, f"{FFMPEG_INSTALL}, then run again"))
+        report.skip_read(r.corpus, needs_ffmpeg_skip(r.path, why[r.id]))
     return left
 
 
