@@ -17,6 +17,7 @@ Nothing heavy is imported here: a library not imported yet reads its environment
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 
@@ -72,12 +73,40 @@ def stage_bar_interval_s(stream=None) -> float:
     return LOG_BAR_INTERVAL_S if bar_disabled(True, stream) else 0.1
 
 
-def stage_bar_options(stream=None) -> dict[str, float]:
+def stage_bar_options(stream=None) -> dict:
     """tqdm's options of a stage bar (scan, prepare, training, predict): ``mininterval``
     (:func:`stage_bar_interval_s`) and a ``maxinterval`` no shorter (tqdm's monitor redraws a bar every
-    ``maxinterval``, 10 s by default, when its updates slow down: three lines per 30 s in a log)."""
+    ``maxinterval``, 10 s by default, when its updates slow down: three lines per 30 s in a log); in a
+    log, its ``file`` writes each refresh as a line of its own (:class:`LogLines`)."""
     interval_s = stage_bar_interval_s(stream)
-    return {"mininterval": interval_s, "maxinterval": max(interval_s, 10.0)}
+    options = {"mininterval": interval_s, "maxinterval": max(interval_s, 10.0)}
+    if interval_s == LOG_BAR_INTERVAL_S:
+        options["file"] = LogLines(sys.stderr if stream is None else stream)
+    return options
+
+
+class LogLines:
+    """A stage bar's stream in a log file or a pipe: each refresh a line of its own.  tqdm redraws
+    a bar in place (``\\r``, and cursor codes when another bar is open), which on a terminal is one
+    line but in a file glued every refresh of a run into one line (``less`` showed them joined by
+    ``^M``, ``tail -n 1`` the whole run's)."""
+
+    _REDRAW = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\r\n]")  # cursor codes and line ends
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        for part in self._REDRAW.split(text):
+            if part.strip():  # a bar cleared (spaces) or closed (a line end) writes no line
+                self.stream.write(part.rstrip() + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name):  # encoding, isatty, ...: the stream's
+        return getattr(self.stream, name)
 
 
 def quiet(verbose: bool = False) -> None:

@@ -88,7 +88,7 @@ def test_feature_encoder_is_frozen_by_default(tiny):
     assert all(p.requires_grad for p in unfrozen.wav2vec2.feature_extractor.parameters())
 
 
-def test_no_evaluation_bar_and_a_slow_training_bar_when_the_output_is_a_file(monkeypatch):
+def test_no_evaluation_bar_and_a_slow_training_bar_when_the_output_is_a_file(monkeypatch, capfd):
     """A log file got ESC [A cursor moves from the nested evaluation bar, the final validation and
     test predictions' bars (a line per refresh: a user's run wrote 103 of them), and a training bar
     line per step.  Under quiet output (an entry point's) a log gets the training bar every
@@ -112,6 +112,7 @@ def test_no_evaluation_bar_and_a_slow_training_bar_when_the_output_is_a_file(mon
     progress.on_prediction_step(None, state, None, eval_dataloader=loader)
     assert progress.prediction_bar is None
     progress.training_bar.close()
+    assert "\r" not in capfd.readouterr().err  # each refresh a line of its own (console.LogLines)
     progress.training_bar = None  # no training bar (the final predictions): no bar of their own either
     progress.on_prediction_step(None, state, None, eval_dataloader=loader)
     assert progress.prediction_bar is None

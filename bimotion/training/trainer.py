@@ -26,6 +26,7 @@ import json
 import sys
 from pathlib import Path
 
+from tqdm.auto import tqdm
 from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCallback
 
 from bimotion.console import bar_disabled, stage_bar_options
@@ -237,10 +238,10 @@ class _CompactProgress(ProgressCallback):
             self.training_bar.write(line, file=sys.stderr)
 
     def on_train_begin(self, args, state, control, **kwargs):
-        super().on_train_begin(args, state, control, **kwargs)
-        if self.training_bar is not None:  # in a log file a line per LOG_BAR_INTERVAL_S, not per step
-            for name, value in stage_bar_options().items():
-                setattr(self.training_bar, name, value)
+        # transformers' bar, as a stage bar: in a log file a line per LOG_BAR_INTERVAL_S, not per step
+        if state.is_world_process_zero:
+            self.training_bar = tqdm(total=state.max_steps, dynamic_ncols=True, **stage_bar_options())
+        self.current_step = 0
 
     def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
         # an evaluation or prediction bar is an inner bar (bimotion.console.bar_disabled): on a terminal it
