@@ -23,10 +23,11 @@ from collections.abc import Iterable
 from .files import sha256_of
 
 
-def identical_audio(records: Iterable, *, progress: bool = False) -> list[tuple[str, ...]]:
+def identical_audio(records: Iterable, *, progress: bool = False, bar: dict | None = None) -> list[tuple[str, ...]]:
     """The sets (two or more record ids, sorted; the sets sorted) of records of one corpus whose
     audio is identical.  A file that cannot be read, and a silent one, is left out here (the run
-    that stores the audio reports it)."""
+    that stores the audio reports it).  ``bar``: more tqdm options of the progress bar (the command
+    line's: a line every 30 s in a log, :func:`bimotion.console.stage_bar_options`)."""
     from tqdm.auto import tqdm
 
     alike = collections.defaultdict(list)
@@ -34,8 +35,10 @@ def identical_audio(records: Iterable, *, progress: bool = False) -> list[tuple[
         alike[(r.corpus, r.sample_rate_hz, r.duration_s)].append(r)
     candidates = [r for group in alike.values() if len(group) > 1 for r in group]
     by_content = collections.defaultdict(list)
-    bar = tqdm(candidates, desc="finding identical audio", unit=" file", disable=not progress or not candidates)
-    for r in bar:
+    shown = tqdm(
+        candidates, desc="finding identical audio", unit=" file", disable=not progress or not candidates, **(bar or {})
+    )
+    for r in shown:
         digest = _content_digest(r.path, round(r.duration_s * r.sample_rate_hz))
         if digest is not None:
             by_content[(r.corpus, digest)].append(r.id)

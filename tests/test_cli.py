@@ -110,14 +110,19 @@ def test_in_a_log_the_scan_and_prepare_bars_are_a_line_every_30_s(small_corpora,
 def test_in_a_log_each_refresh_of_a_bar_is_a_line_of_its_own(small_corpora, tmp_path, capfd):
     """tqdm redraws a bar in place with \\r: in a log file every refresh of a run was glued into one
     line (``less`` showed them joined by ^M).  Under quiet output a stage bar into a file writes each
-    refresh as a line, with no \\r and no cursor codes; the line a user looks for is there whole."""
-    source = ["--source", f"tess={small_corpora['tess']}"]
-    assert main(["prepare", *source, "-o", str(tmp_path / "out"), "--num-proc", "1"]) == 0
+    refresh as a line, with no \\r and no cursor codes; the line a user looks for is there whole.
+    (A clip recorded twice makes prepare look for identical audio: that bar too.)"""
+    import shutil
+
+    root = shutil.copytree(small_corpora["tess"], tmp_path / "tess")
+    shutil.copy(root / "OAF_back_angry.wav", root / "OAF_again_angry.wav")
+    assert main(["prepare", "--source", f"tess={root}", "-o", str(tmp_path / "out"), "--num-proc", "1"]) == 0
     err = capfd.readouterr().err
     assert "\r" not in err and "\x1b" not in err, repr(err)
-    bar_lines = [line for line in err.splitlines() if line.startswith("decoding -> 16 kHz FLAC:")]
-    assert bar_lines[0].startswith("decoding -> 16 kHz FLAC:   0%"), bar_lines
-    assert bar_lines[-1].startswith("decoding -> 16 kHz FLAC: 100%"), bar_lines
+    for desc in ("decoding -> 16 kHz FLAC", "finding identical audio"):
+        bar_lines = [line for line in err.splitlines() if line.startswith(f"{desc}:")]
+        assert bar_lines[0].startswith(f"{desc}:   0%"), bar_lines
+        assert bar_lines[-1].startswith(f"{desc}: 100%"), bar_lines
 
 
 def test_a_partial_release_and_a_generated_corpus_are_said_so_by_scan_and_prepare(tmp_path, capsys, request):

@@ -215,8 +215,9 @@ def _write(
 ) -> Prepared:
     """The body of ``write_dataset``, run holding :func:`~bimotion.data.publish.claim_output`."""
     from .. import dataset_card
+    from ..console import stage_bar_options
 
-    identical = identical_audio(records, progress=settings.progress)
+    identical = identical_audio(records, progress=settings.progress, bar=stage_bar_options())
     split_of = split_of or assign_splits(records, settings.protocol, seed=settings.seed, identical=identical)
     plan = _plan(records, split_of, benchmark, settings.rows_per_file)
     jobs = [(relpath, record) for relpath, rows in plan for record in rows]
