@@ -50,6 +50,21 @@ def is_hub_id(value: str | None) -> bool:
     return True
 
 
+def hub_file(repo_id: str, filename: str, *, repo_type: str = "model", cache_dir: str | None = None) -> Path | None:
+    """The local copy of ``filename`` in the Hub repository ``repo_id`` (downloaded, or from the Hub
+    cache when the Hub cannot be reached: :func:`download_kwargs`); None when it cannot be had: no such
+    file or repository, no network and no cached copy.  For the files a repository may or may not
+    hold beside the model or data (``bimotion push`` uploads them), read only to say more."""
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(
+            hf_hub_download(repo_id, filename, repo_type=repo_type, cache_dir=cache_dir, **download_kwargs(repo_id))
+        )
+    except Exception:  # huggingface_hub's errors (no entry, no repo, offline and not cached) and the network's
+        return None
+
+
 def hub_unreachable() -> str | None:
     """Why the Hub cannot be reached from this process, or None: ``HF_HUB_OFFLINE`` is set, or, with no
     proxy configured for it, the Hub's host name does not resolve (no network; the answer is kept for

@@ -177,7 +177,9 @@ def test_a_generic_checkpoint_that_records_its_trained_labels(models, tmp_path):
     assert load_predictor(generic, label_map="paper").labels == TRAINED
 
 
-def test_a_model_trained_on_generated_data_says_its_predictions_mean_nothing(models, audio_dir, tmp_path, capsys):
+def test_a_model_trained_on_generated_data_says_its_predictions_mean_nothing(
+    models, audio_dir, tmp_path, capsys, monkeypatch
+):
     """A model trained by the demo (or on any corpus loaders.testing generated) scored real recordings
     without a word that it never heard real speech; its scores.json records the generated corpora."""
     from conftest import load_recipe
@@ -199,6 +201,20 @@ def test_a_model_trained_on_generated_data_says_its_predictions_mean_nothing(mod
     assert note in err and "its predictions on real speech mean nothing" in err, err
     assert main(["predict", "--model", str(models["ours"]), clip, "-o", str(tmp_path / "p.csv"), *OPTIONS]) == 0
     assert "synthetic" not in capsys.readouterr().err  # a model that records no generated training data
+
+    # pushed to the Hub (scores.json goes with it) and loaded by its id: the note was for folders only
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr("bimotion.hub.hub_unreachable", lambda: "HF_HUB_OFFLINE is set")  # the cache only
+    repo, commit = tmp_path / "hub" / "models--me--demo-ser", "0" * 40
+    shutil.copytree(trained, repo / "snapshots" / commit, ignore=shutil.ignore_patterns("checkpoint-*"))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "--model", "me/demo-ser", clip, "-o", str(tmp_path / "p.csv"), *OPTIONS]) == 0
+    err = capsys.readouterr().err
+    assert "note: me/demo-ser was trained on a generated (synthetic) corpus, not real speech (crema_d" in err, err
 
 
 def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, tmp_path, capsys, monkeypatch):

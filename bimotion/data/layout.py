@@ -130,16 +130,14 @@ def recorded_info(source: str | os.PathLike | None) -> dict | None:
         return None
     if is_prepared(source):
         return read_info(source)
-    from bimotion.hub import download_kwargs, is_hub_id
+    from bimotion.hub import hub_file, is_hub_id
 
-    if not is_hub_id(str(source)):
+    path = hub_file(str(source), INFO_FILE, repo_type="dataset") if is_hub_id(str(source)) else None
+    if path is None:  # no such file or repository, no network and no cached copy: not recorded
         return None
-    from huggingface_hub import hf_hub_download
-
     try:
-        path = hf_hub_download(str(source), INFO_FILE, repo_type="dataset", **download_kwargs(source))
-        info = json.loads(Path(path).read_text(encoding="utf-8"))
-    except Exception:  # no such file or repository, no network and no cached copy, not JSON: not recorded
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):  # not JSON: not recorded
         return None
     return info if isinstance(info, dict) else None
 

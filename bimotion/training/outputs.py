@@ -34,14 +34,23 @@ def model_kind(folder: str | os.PathLike) -> str | None:
     return "probe" if probe else "model" if model else None
 
 
-def generated_training_data(folder: str | os.PathLike) -> list[str]:
-    """The generated corpora (:mod:`loaders.synthetic`) a saved model in ``folder`` was trained on:
-    its ``scores.json``'s ``train_corpora`` that its ``synthetic`` records (a run records every
-    generated corpus of its prepared folders there); ``[]`` when none, or no readable ``scores.json``."""
+def generated_training_data(source: str | os.PathLike, *, cache_dir: str | None = None) -> list[str]:
+    """The generated corpora (:mod:`loaders.synthetic`) a saved model was trained on: its
+    ``scores.json``'s ``train_corpora`` that its ``synthetic`` records (a run records every generated
+    corpus of its prepared folders there); ``source``: the model's folder, or its Hub id (the
+    ``scores.json`` that ``bimotion push`` uploads beside it); ``[]`` when none, or no readable
+    ``scores.json``."""
     import json
 
+    from bimotion.hub import hub_file, is_hub_id
+
+    path = Path(source).expanduser() / SCORES
+    if not path.parent.exists() and is_hub_id(str(source)):
+        path = hub_file(str(source), SCORES, cache_dir=cache_dir)
+        if path is None:  # not uploaded with it, or no network and no cached copy
+            return []
     try:
-        summary = json.loads((Path(folder).expanduser() / SCORES).read_text(encoding="utf-8"))
+        summary = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return []
     if not isinstance(summary, dict) or not isinstance(summary.get("synthetic"), dict):
