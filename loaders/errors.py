@@ -11,6 +11,7 @@ import collections
 import contextlib
 import contextvars
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +74,17 @@ class CorpusError(Exception):
 def display(path: str | Path) -> str:
     """``path`` as printable UTF-8 text: bytes of a name that is not UTF-8 appear as ``\\xNN``."""
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
+def libsndfile_error(err: Exception) -> str:
+    """libsndfile's message, without its claim that an existing file "does not exist or is not a
+    regular file (possibly a pipe?)", which it makes of any content it cannot parse."""
+    text = " ".join(str(err).split())
+    return re.sub(
+        r"File does not exist or is not a regular file \(possibly a pipe\?\)\.?",
+        "its content cannot be parsed (damaged, or not audio despite its first bytes)",
+        text,
+    )
 
 
 class DamagedFileError(Exception):

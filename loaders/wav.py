@@ -1,0 +1,91 @@
+"""A WAV's length and format from its RIFF/RF64 chunks (:func:`probe_wav`, for :func:`loaders.audio.probe`):
+cheap, and it notices truncated data chunks and headers never finalised; a WAV whose blocks hold many
+frames each (ADPCM, GSM 6.10) is counted by libsndfile."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from .errors import BadFileError, libsndfile_error
+
+_WAV_FORMATS = {1: "PCM", 3: "FLOAT", 6: "ALAW", 7: "ULAW", 0xFFFE: "EXTENSIBLE"}
+_FRAME_PER_BLOCK = (1, 3, 6, 7)  # PCM, float, A-law, mu-law: one frame per block_align bytes
+
+
+def probe_wav(path: Path, f, file_size: int) -> tuple[int, int, int, str]:
+    """``(sample_rate_hz, num_channels, num_frames, subtype)`` from a RIFF/RF64 chunk walk."""
+    riff = f.read(12)
+    endian = ">" if riff[:4] == b"RIFX" else "<"
+    fmt = data_size = data_offset = ds64_data_size = None
+    pos = 12
+    while pos + 8 <= file_size:
+        f.seek(pos)
+        chunk = f.read(8)
+        if len(chunk) < 8:
+            break
+        cid, size = chunk[:4], struct.unpack(endian + "I", chunk[4:])[0]
+        if cid == b"ds64":
+            ds64_data_size = struct.unpack("<Q", f.read(16)[8:16])[0]
+        elif cid == b"fmt ":
+            body = f.read(min(size, 40))
+            if len(body) < 16:
+                break
+            tag, channels, rate, _, block_align, bits = struct.unpack(endian + "HHIIHH", body[:16])
+            if tag == 0xFFFE and len(body) >= 26:
+                tag = struct.unpack(endian + "H", body[24:26])[0]
+            fmt = (tag, channels, rate, block_align, bits)
+        elif cid == b"data":
+            data_offset = pos + 8
+            data_size = ds64_data_size if (size == 0xFFFFFFFF and ds64_data_size) else size
+            break
+        pos += 8 + size + (size & 1)
+    if fmt is None or data_offset is None:
+        raise _truncated(path, "WAV header is incomplete (no 'fmt ' or 'data' chunk): the file is truncated or corrupt")
+    tag, channels, rate, block_align, bits = fmt
+    if channels == 0 or rate == 0 or block_align == 0:
+        raise BadFileError(
+            path, "corrupt_header", f"WAV header has {channels} channels at {rate} Hz", "replace the file"
+        )
+    available = file_size - data_offset
+    if data_size == 0xFFFFFFFF and ds64_data_size is None:  # "to the end": written by a tool streaming to a pipe
+        data_size = available - available % block_align
+    if data_size == 0 and available >= block_align:
+        raise BadFileError(
+            path,
+            "unfinished_header",
+            f"WAV data chunk declares 0 bytes but {available} follow: the header was never finalised (a recording "
+            "or a stream cut off before its tool wrote the sizes), so decoders read no audio",
+            "rewrite the header (`sox IN.wav OUT.wav` or `ffmpeg -i IN.wav OUT.wav`), or pass --skip-bad to skip it",
+        )
+    if data_size > available:
+        raise _truncated(
+            path, f"WAV data chunk declares {data_size} bytes but only {available} are present: the file is truncated"
+        )
+    subtype = f"{_WAV_FORMATS.get(tag, f'0x{tag:04x}')}_{bits}" if tag == 1 else _WAV_FORMATS.get(tag, str(tag))
+    if tag not in _FRAME_PER_BLOCK:  # ADPCM, GSM...: a block holds many frames, counted by libsndfile
+        return _probe_compressed_wav(path, subtype)
+    return rate, channels, data_size // block_align, subtype
+
+
+def _truncated(path: Path, message: str) -> BadFileError:
+    return BadFileError(
+        path, "truncated", message, "copy, re-download or re-extract this file again, or pass --skip-bad to skip it"
+    )
+
+
+def _probe_compressed_wav(path: Path, subtype: str) -> tuple[int, int, int, str]:
+    """A WAV whose blocks hold many frames each (IMA/MS ADPCM, GSM 6.10 ...): libsndfile reads its
+    ``fact`` chunk and blocks for the true length (``data size // block size`` would be ~1000x short)."""
+    import soundfile
+
+    try:
+        info = soundfile.info(str(path))
+    except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
+        raise BadFileError(
+            path,
+            "unsupported_format",
+            f"WAV with compressed audio (format {subtype}) that cannot be read: {libsndfile_error(err)}",
+            "convert it to PCM (`ffmpeg -i IN.wav -c:a pcm_s16le OUT.wav`), or pass --skip-bad to skip it",
+        ) from err
+    return int(info.samplerate), int(info.channels), int(info.frames), info.subtype
