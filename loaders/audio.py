@@ -184,7 +184,8 @@ def probe(path: str | os.PathLike) -> AudioInfo:
 def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
     """Whether libsndfile would read less of ``path`` than its :func:`probe` ``info`` counts (FFmpeg then
     reads it whole): an MP3 without a right length header (:mod:`loaders.mp3`), or one with junk between
-    its frames, where libsndfile may stop whatever its header says (read through to find out)."""
+    its frames, where libsndfile may stop, or give up with an error, whatever its header says (read through
+    to find out)."""
     import soundfile
 
     if info.format != "mp3":
@@ -192,7 +193,10 @@ def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
     with mpg123_messages(path), soundfile.SoundFile(str(path)) as f:
         if f.frames < info.num_frames or not mp3_has_junk(path):
             return f.frames < info.num_frames
-        return sum(iter(lambda: len(f.read(1 << 16, dtype="int16")), 0)) < info.num_frames  # (f.blocks pads)
+        try:
+            return sum(iter(lambda: len(f.read(1 << 16, dtype="int16")), 0)) < info.num_frames  # (f.blocks pads)
+        except RuntimeError:  # libmpg123 gives up resyncing after 1 KiB of junk ("Unspecified internal error")
+            return True
 
 
 def libsndfile_read(
@@ -201,9 +205,10 @@ def libsndfile_read(
     """Frames x channels and their rate as libsndfile reads ``path``; or None for an MP3 it would
     read only in part, fewer frames than ``counted_frames`` (:func:`probe`'s count: its length
     header is a guess, or wrong, :mod:`loaders.mp3`), which is then not decoded at all (FFmpeg reads
-    it whole); None too where its read stops short of them all the same.  libmpg123's notes on an
-    MP3 are a warning naming it (:func:`loaders.mp3.mpg123_messages`).  Raises OSError and
-    libsndfile's errors (RuntimeError, ``soundfile.LibsndfileError``)."""
+    it whole); None too where its read stops short of them all the same, or fails at junk between its
+    frames (:func:`libsndfile_stops_short`).  libmpg123's notes on an MP3 are a warning naming it
+    (:func:`loaders.mp3.mpg123_messages`).  Raises OSError and libsndfile's errors (RuntimeError,
+    ``soundfile.LibsndfileError``)."""
     import soundfile
 
     with open(path, "rb") as head:
@@ -212,7 +217,12 @@ def libsndfile_read(
         counted = counted_frames if f.format == "MP3" else None
         if counted is not None and f.frames < counted:
             return None
-        samples = f.read(-1 if f.seekable() else f.frames, dtype=dtype, always_2d=True)  # GSM 6.10 is not seekable
+        try:
+            samples = f.read(-1 if f.seekable() else f.frames, dtype=dtype, always_2d=True)  # GSM 6.10 is not seekable
+        except RuntimeError:
+            if counted is None or not mp3_has_junk(path):
+                raise
+            return None  # libmpg123 gave up resyncing at junk between the frames: FFmpeg's to read
         if counted is not None and len(samples) < counted:
             return None
         return samples, int(f.samplerate)
