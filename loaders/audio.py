@@ -17,7 +17,7 @@ import numpy as np
 from .errors import BadFileError, libsndfile_error
 from .ffmpeg import MP3_IN_PART, MP4_AUDIO, ffmpeg_decode
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
-from .mp3 import mp3_file_frames, mp3_has_junk, mpg123_messages
+from .mp3 import mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
 from .wav import probe_wav
 
@@ -184,14 +184,14 @@ def probe(path: str | os.PathLike) -> AudioInfo:
 def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
     """Whether libsndfile would read less of ``path`` than its :func:`probe` ``info`` counts (FFmpeg then
     reads it whole): an MP3 without a right length header (:mod:`loaders.mp3`), or one with junk between
-    its frames, where libsndfile may stop, or give up with an error, whatever its header says (read through
-    to find out)."""
+    its frames or a change of its number of channels (:func:`loaders.mp3.mp3_irregular`), where libsndfile
+    may stop, or give up with an error, whatever its header says (read through to find out)."""
     import soundfile
 
     if info.format != "mp3":
         return False
     with mpg123_messages(path), soundfile.SoundFile(str(path)) as f:
-        if f.frames < info.num_frames or not mp3_has_junk(path):
+        if f.frames < info.num_frames or not mp3_irregular(path):
             return f.frames < info.num_frames
         try:
             return sum(iter(lambda: len(f.read(1 << 16, dtype="int16")), 0)) < info.num_frames  # (f.blocks pads)
@@ -220,7 +220,7 @@ def libsndfile_read(
         try:
             samples = f.read(-1 if f.seekable() else f.frames, dtype=dtype, always_2d=True)  # GSM 6.10 is not seekable
         except RuntimeError:
-            if counted is None or not mp3_has_junk(path):
+            if counted is None or not mp3_irregular(path):
                 raise
             return None  # libmpg123 gave up resyncing at junk between the frames: FFmpeg's to read
         if counted is not None and len(samples) < counted:

@@ -53,6 +53,7 @@ class _Header(NamedTuple):
     samples: int  # per channel
     stream: tuple[int, int, int]  # version bits, layer, sample rate index: the same in every frame of a stream
     side_info: int  # bytes of layer III side information after the header (and its CRC)
+    mono: bool  # one channel (a stream may change it from frame to frame: recordings joined by a tool)
 
 
 def _frame(header: bytes) -> _Header | None:
@@ -69,9 +70,9 @@ def _frame(header: bytes) -> _Header | None:
     side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
     side_info += 0 if header[1] & 1 else 2  # a CRC follows the header
     if layer == 1:
-        return _Header((12 * bitrate // rate + padding) * 4, 384, (version, layer, rate_index), side_info)
+        return _Header((12 * bitrate // rate + padding) * 4, 384, (version, layer, rate_index), side_info, mono)
     samples = 1152 if layer == 2 or mpeg1 else 576
-    return _Header(samples // 8 * bitrate // rate + padding, samples, (version, layer, rate_index), side_info)
+    return _Header(samples // 8 * bitrate // rate + padding, samples, (version, layer, rate_index), side_info, mono)
 
 
 def _info_frame(data, pos: int, frame: _Header) -> tuple[int, int] | None:
@@ -95,11 +96,13 @@ def _info_frame(data, pos: int, frame: _Header) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class Mp3Count:
-    """What :func:`mp3_frames` found: the samples per channel of a whole decode, and the ``(offset,
-    bytes)`` of every stretch of bytes that was neither a frame nor a tag, skipped."""
+    """What :func:`mp3_frames` found: the samples per channel of a whole decode, the ``(offset,
+    bytes)`` of every stretch of bytes that was neither a frame nor a tag, skipped, and whether the
+    number of channels changes from one frame to another (mono and stereo recordings joined)."""
 
     frames: int
     junk: tuple[tuple[int, int], ...] = ()
+    channels_change: bool = False
 
 
 def _id3v2_end(data, pos: int) -> int | None:
@@ -139,7 +142,7 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
     tool) are no junk.  None where no frame is found (a free-format or damaged file: its length is
     unknown)."""
     n = len(data)
-    pos, total, stream, cut, junk = 0, 0, None, 0, []
+    pos, total, stream, cut, junk, modes = 0, 0, None, 0, [], set()
     while pos < n:
         if (end := _id3v2_end(data, pos)) is not None:
             pos = end
@@ -156,6 +159,7 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
                     pos += frame.length
                     continue
             total += frame.samples
+            modes.add(frame.mono)
             pos += frame.length
             continue
         if data[pos : pos + 3] == b"TAG" and (pos + 128 >= n or _frame(data[pos + 128 : pos + 132]) is not None):
@@ -172,7 +176,7 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
         pos = resync
     if not total:
         return None
-    return Mp3Count(max(0, total - cut), tuple(junk))
+    return Mp3Count(max(0, total - cut), tuple(junk), len(modes) > 1)
 
 
 def mp3_file_frames(path: str | os.PathLike) -> int | None:
@@ -184,11 +188,12 @@ def mp3_file_frames(path: str | os.PathLike) -> int | None:
     return None if count is None else count.frames
 
 
-def mp3_has_junk(path: str | os.PathLike) -> bool:
-    """Whether :func:`mp3_file_frames` skipped bytes between the frames of ``path`` (a damaged file,
-    which libsndfile may stop reading at, whatever its length header says).  Raises OSError."""
+def mp3_irregular(path: str | os.PathLike) -> bool:
+    """Whether :func:`mp3_file_frames` skipped bytes between the frames of ``path`` (a damaged file), or
+    found its number of channels changing (mono and stereo recordings joined): libsndfile may stop
+    reading at either, whatever its length header says.  Raises OSError."""
     count = _count_of(path)
-    return count is not None and bool(count.junk)
+    return count is not None and (bool(count.junk) or count.channels_change)
 
 
 def _count_of(path: str | os.PathLike) -> Mp3Count | None:

@@ -64,3 +64,21 @@ def test_an_mp3_whose_junk_libsndfile_gives_up_on_is_read_whole_by_ffmpeg(tmp_pa
         assert libsndfile_read(path, info.num_frames) is None
     assert info.num_frames == 2 * RATE and abs(len(decoded) - info.num_frames) <= 1152  # FFmpeg's, whole
     np.testing.assert_array_equal(streamed, decoded)
+
+
+def test_mono_and_stereo_recordings_joined_are_read_whole_by_prepare_and_predict_alike(tmp_path):
+    """A mono and a stereo MP3 joined by `cat` (no junk, and libsndfile's estimate of its length longer
+    than its frames): libsndfile stops where the channels change.  prepare's check for FFmpeg said
+    nothing needed it, so without FFmpeg the decode failed minutes in ('FFmpeg is needed', not skipped
+    with --skip-bad), and predict streamed the mono part (89856 of 135936 samples) without a word.
+    The frame count now notes the change, and the file is FFmpeg's from the start."""
+    (tmp_path / "stereo").mkdir()
+    stereo = mp3.encode(tmp_path / "stereo", mp3.tone(RATE, RATE, 2), RATE, "cbr, no header").read_bytes()
+    path, _ = damaged(tmp_path, "joined", "cbr, no header", lambda data, at: data + stereo)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert soundfile.info(str(path)).frames >= probe(path).num_frames == 89856 + 46080  # 2 s mono, 1 s stereo
+        assert len(soundfile.read(str(path))[0]) == 89856  # libsndfile: the mono part
+    info, why, decoded, streamed = read_all_ways(path)
+    assert why == MP3_IN_PART and len(streamed) == len(decoded)  # FFmpeg's, both
+    assert abs(len(decoded) - info.num_frames) <= 1152
