@@ -49,6 +49,12 @@ MP4_AUDIO = "MP4/M4A audio"  # why a file takes FFmpeg (loaders.audio.why_ffmpeg
 MP3_IN_PART = "an MP3 that libsndfile reads only in part"
 
 
+def ffmpeg_reason(kind: str) -> str:
+    """Why a file of ``kind`` (:attr:`loaders.audio.AudioInfo.format`) that is decoded by FFmpeg takes
+    it, in words: :data:`MP4_AUDIO`, or :data:`MP3_IN_PART`."""
+    return MP4_AUDIO if kind == "mp4" else MP3_IN_PART
+
+
 def needs_ffmpeg_skip(path, why: str) -> BadFileError:
     """The counted skip (``needs_ffmpeg``) of a file that takes FFmpeg for ``why`` (:data:`MP4_AUDIO`,
     :data:`MP3_IN_PART`) when `ffmpeg` is not on PATH and ``--skip-bad`` was given."""

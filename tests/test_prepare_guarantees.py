@@ -369,6 +369,33 @@ def test_without_ffmpeg_mp4_corpora_fail_at_once_with_how_to_install_it(tmp_path
     assert not out.exists() and not work_of(out).exists() and not lock_of(out).exists()
 
 
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg to write the M4A")
+@pytest.mark.parametrize("num_proc", [1, 2])
+def test_a_file_found_to_need_ffmpeg_only_when_decoded_is_named_or_skipped_as_before(tmp_path, monkeypatch, num_proc):
+    """prepare checks before decoding which files take FFmpeg; a file that check misses (write_dataset
+    makes none) reached a worker whose MissingToolError ('FFmpeg is needed to read ...') was raised
+    whatever skip_bad said.  Now it is the check's own error, or with skip_bad a counted skip."""
+    from bimotion.prepare import write_dataset
+    from bimotion.registry import BENCHMARKS
+    from loaders.errors import MissingToolError
+    from loaders.manifest import scan
+
+    root = testing.make_corpus("tess", tmp_path / "raw" / "tess")
+    records, _ = scan({"tess": root}, progress=False)
+    clip = Path(sorted(records, key=lambda r: r.id)[0].path)
+    m4a = tmp_path / "clip.m4a"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(clip), "-c:a", "aac", str(m4a)], check=True)
+    clip.write_bytes(m4a.read_bytes())  # found by its content: AAC in MP4 behind a .wav name
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    write = dict(benchmark=BENCHMARKS["bimotion"], corpora=["tess"], num_proc=num_proc, progress=False)
+    with pytest.raises(MissingToolError, match=rf"^FFmpeg is needed to decode 1 file\(s\): {clip} \(MP4/M4A"):
+        write_dataset(records, tmp_path / "out", **write)
+    done = write_dataset(records, tmp_path / "out", skip_bad=True, **write)
+    assert dict(done.report.counts) == {("tess", "needs_ffmpeg"): 1}
+    assert sum(shard["rows"] for shard in done.info["shards"]) == len(records) - 1
+
+
 def test_outputs_and_sources_that_cannot_be_used_say_why_in_one_line(tmp_path, capsys):
     csed = testing.make_corpus("csed", tmp_path / "raw" / "csed")
     (tmp_path / "afile").write_text("x")

@@ -22,7 +22,7 @@ import numpy as np
 from loaders.audio import AudioInfo, ClippedAudioWarning, libsndfile_error, libsndfile_stops_short, probe
 from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
-from loaders.ffmpeg import MP3_IN_PART, MP4_AUDIO, ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
+from loaders.ffmpeg import ffmpeg_blocks, ffmpeg_reason, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.mp3 import mpg123_messages
 from loaders.walk import walk_files
 
@@ -151,7 +151,7 @@ def without_ffmpeg(
         raise missing_ffmpeg([source.path for source in needing])
     report = report if report is not None else SkipReport()
     for source in needing:
-        report.add("predict", needs_ffmpeg_skip(source.path, MP4_AUDIO if source.info.format == "mp4" else MP3_IN_PART))
+        report.add("predict", needs_ffmpeg_skip(source.path, ffmpeg_reason(source.info.format)))
     skipped = {id(source) for source in needing}
     return [source for source in sources if id(source) not in skipped]
 

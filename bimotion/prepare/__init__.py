@@ -279,6 +279,7 @@ def _write_rows(
     from tqdm.auto import tqdm
 
     from bimotion.console import stage_bar_options
+    from loaders.ffmpeg import missing_ffmpeg
 
     files = ParquetFiles(stage, columns.arrow_schema)
     stats: dict[ShardKey, ShardStats] = {}
@@ -295,6 +296,8 @@ def _write_rows(
             bar.update()
             if error is not None:
                 err = BadFileError(*error)
+                if err.reason == "needs_ffmpeg" and not settings.skip_bad:  # as the check before decoding says it
+                    raise missing_ffmpeg([err.path])
                 known = err.reason == "silent" and "note" in record.extra  # a release's known bad media (CREMA-D)
                 if not (settings.skip_bad or known):
                     raise err

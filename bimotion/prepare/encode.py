@@ -16,7 +16,9 @@ import time
 from collections.abc import Iterator
 
 from loaders import BadFileError, CorpusError
-from loaders.audio import decode
+from loaders.audio import decode, probe
+from loaders.errors import MissingToolError
+from loaders.ffmpeg import ffmpeg_reason, needs_ffmpeg_skip
 from loaders.levels import check_not_silent
 
 from ..features import SAMPLE_RATE_HZ, example
@@ -29,7 +31,8 @@ Encoded = tuple[dict | None, tuple | None]  # (row, None) or (None, BadFileError
 
 def encode_records(records) -> list[Encoded]:
     """Decode, resample and FLAC-encode records: ``(row, None)`` or ``(None, BadFileError args)``
-    (a CorpusError does not survive pickling, so its fields travel instead)."""
+    (a CorpusError does not survive pickling, so its fields travel instead); a file that takes FFmpeg,
+    when it is not installed, is a ``needs_ffmpeg`` one (:func:`loaders.ffmpeg.needs_ffmpeg_skip`)."""
     out = []
     for record in records:
         try:
@@ -39,6 +42,9 @@ def encode_records(records) -> list[Encoded]:
             check_not_silent(record.path, samples)
             out.append((example(record, samples), None))
         except CorpusError as err:
+            out.append((None, (err.path, err.reason, err.message, err.hint)))
+        except MissingToolError:  # FFmpeg found needed only now: the file is named, and skipped, as before decoding
+            err = needs_ffmpeg_skip(record.path, ffmpeg_reason(probe(record.path).format))
             out.append((None, (err.path, err.reason, err.message, err.hint)))
     return out
 
