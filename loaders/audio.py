@@ -17,7 +17,7 @@ import numpy as np
 from .errors import BadFileError, libsndfile_error
 from .ffmpeg import MP3_IN_PART, MP4_AUDIO, ffmpeg_decode
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
-from .mp3 import mp3_file_frames, mp3_irregular, mpg123_messages
+from .mp3 import LengthHold, held_to_count, mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
 from .wav import probe_wav
 
@@ -25,7 +25,7 @@ LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
 __all__ = [
     "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "libsndfile_error", "libsndfile_read",
-    "libsndfile_stops_short", "needs_ffmpeg", "probe", "resample", "sniff", "why_ffmpeg",
+    "length_hold", "libsndfile_stops_short", "needs_ffmpeg", "probe", "resample", "sniff", "why_ffmpeg",
 ]  # fmt: skip
 
 
@@ -273,14 +273,25 @@ def decode(
     if read is None:  # an MP3 libsndfile would stop short of its end (loaders.mp3): all of it is FFmpeg's
         return _ffmpeg_decode(path, info, sample_rate_hz, dtype)
     samples, rate = read
-    samples = check_level(path, _mono(path, samples))
+    hold = length_hold(path, info, rate, "libsndfile")
+    samples = check_level(path, _mono(path, samples if hold is None else hold.whole(samples)))
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate)
 
 
+def length_hold(path: str | os.PathLike, info: AudioInfo, rate_hz: int, decoder: str) -> LengthHold | None:
+    """What holds a decode of ``path`` (:func:`probe`'s ``info``) at ``rate_hz`` by ``decoder`` to the
+    length ``info`` counts: an MP3's (:class:`loaders.mp3.LengthHold`), where damage makes decoders
+    disagree with its frames; None for other formats, whose decoders read the length they declare."""
+    return held_to_count(path, info.num_frames, info.sample_rate_hz, rate_hz, decoder) if info.format == "mp3" else None
+
+
 def _ffmpeg_decode(path: Path, info: AudioInfo, sample_rate_hz: int | None, dtype: str) -> tuple[np.ndarray, int]:
-    """:func:`decode` through FFmpeg (:func:`loaders.ffmpeg.ffmpeg_decode`): an MP4 cut to its recording."""
+    """:func:`decode` through FFmpeg (:func:`loaders.ffmpeg.ffmpeg_decode`): an MP4 cut to its recording,
+    an MP3 held to its frames' count (:func:`length_hold`)."""
     rate = sample_rate_hz or info.sample_rate_hz
     frames = ffmpeg_decode(path, rate, info.num_channels, trim=info.trim)
+    hold = length_hold(path, info, rate, "FFmpeg")
+    frames = frames if hold is None else hold.whole(frames)
     return _to_dtype(check_level(path, _mono(path, frames)), dtype), rate
 
 

@@ -12,7 +12,8 @@ wrong, however short the file.
 
 Bytes between frames that are neither a frame nor a tag (a damaged download, a tool's garbage) are
 skipped as decoders skip them, by finding the next two frames of the same stream, and reported in
-an :class:`~loaders.errors.InputWarning` naming the file.
+an :class:`~loaders.errors.InputWarning` naming the file.  Where such damage makes a decoder's
+length differ from the count, :class:`LengthHold` holds the decode to it, or refuses the file.
 
 :func:`mp3_file_frames` counts a file once per process while it is unchanged (its path, size,
 modification time and inode are the key): a scan, prepare's check for FFmpeg and its decoding (the
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import mmap
 import os
 import re
@@ -30,11 +32,13 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .errors import InputWarning
+import numpy as np
+
+from .errors import BadFileError, InputWarning
 
 # kbit/s by bitrate index (1..14) for MPEG-1 layers I, II, III and MPEG-2/2.5 layer I, II/III
 _BITRATES = {
@@ -103,6 +107,7 @@ class Mp3Count:
     frames: int
     junk: tuple[tuple[int, int], ...] = ()
     channels_change: bool = False
+    frame_samples: int = 1152  # per channel in each frame of the stream (1152, 576 or 384)
 
 
 def _id3v2_end(data, pos: int) -> int | None:
@@ -142,7 +147,7 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
     tool) are no junk.  None where no frame is found (a free-format or damaged file: its length is
     unknown)."""
     n = len(data)
-    pos, total, stream, cut, junk, modes = 0, 0, None, 0, [], set()
+    pos, total, stream, cut, junk, modes, samples = 0, 0, None, 0, [], set(), 1152
     while pos < n:
         if (end := _id3v2_end(data, pos)) is not None:
             pos = end
@@ -152,7 +157,7 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
             if pos + frame.length > n:
                 break  # a last frame cut short is not decoded
             if stream is None:
-                stream = frame.stream
+                stream, samples = frame.stream, frame.samples
                 info = _info_frame(data, pos, frame)
                 if info is not None:  # the encoder's header: no audio
                     cut = sum(info)
@@ -176,7 +181,7 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
         pos = resync
     if not total:
         return None
-    return Mp3Count(max(0, total - cut), tuple(junk), len(modes) > 1)
+    return Mp3Count(max(0, total - cut), tuple(junk), len(modes) > 1, samples)
 
 
 def mp3_file_frames(path: str | os.PathLike) -> int | None:
@@ -218,6 +223,83 @@ def _file_frames(path: str, size: int, mtime_ns: int, inode: int) -> Mp3Count | 
             stacklevel=4,
         )
     return count
+
+
+DAMAGE_FRAMES = 2  # frames a decoder may drop or add at each end of an MP3 and at each stretch of junk
+
+
+def held_to_count(
+    path: str | os.PathLike, counted_frames: int, file_rate_hz: int, rate_hz: int, decoder: str
+) -> LengthHold | None:
+    """A :class:`LengthHold` for a decode of the MP3 at ``path`` at ``rate_hz`` by ``decoder`` (its name,
+    for messages), to ``counted_frames`` at ``file_rate_hz`` (:func:`loaders.audio.probe`'s); None where
+    its frames could not be counted (libsndfile's length is all there is).  Raises OSError."""
+    count = _count_of(path)
+    if count is None:
+        return None
+    ratio = rate_hz / file_rate_hz
+    slack = math.ceil(DAMAGE_FRAMES * count.frame_samples * (1 + len(count.junk)) * ratio)
+    return LengthHold(path, round(counted_frames * ratio), slack, rate_hz, decoder)
+
+
+@dataclass(frozen=True)
+class LengthHold:
+    """A decode of a damaged MP3 held to the samples its frames count (``expected``, at ``rate_hz``),
+    whichever decoder reads it: decoders drop the frame after junk (its bit reservoir lost) or a damaged
+    one, and decode a last frame cut short, or an encoder's priming libmpg123 no longer cuts after junk.
+    Within ``slack`` of the count the samples beyond it are cut from the end, or silence is added
+    there, with an :class:`~loaders.errors.InputWarning` naming the file (one sample is a resampler's
+    rounding: no warning); beyond it the file is a :class:`~loaders.errors.BadFileError`: bytes
+    the count skipped were decoded as audio (another recording's frames at another rate), or frames
+    do not decode at all (damaged, or a checksum that fails)."""
+
+    path: str | os.PathLike
+    expected: int
+    slack: int
+    rate_hz: int
+    decoder: str
+
+    def blocks(self, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """``blocks`` (frames on their first axis) held to the count: raises as soon as they run past it."""
+        seen, last = 0, np.zeros((0, 1), np.float32)
+        for block in blocks:
+            kept = block[: max(0, self.expected - seen)]
+            seen, last = seen + len(block), block
+            if seen > self.expected + self.slack:
+                raise self._error(seen, "at least ")
+            if len(kept):
+                yield kept
+        if seen < self.expected - self.slack:
+            raise self._error(seen, "")
+        if seen < self.expected:
+            yield np.zeros((self.expected - seen, *last.shape[1:]), last.dtype)
+        if abs(seen - self.expected) > 1:
+            done = "cut from its end" if seen > self.expected else "of silence added at its end"
+            warnings.warn(
+                f"{self.path}: {self.decoder} decodes {seen} samples of it at {self.rate_hz} Hz where its MP3 frames "
+                f"hold {self.expected}: {abs(seen - self.expected)} samples {done} (a damaged file: junk between its "
+                "frames, a frame that does not decode, a last frame cut short); listen to it, or replace it with the "
+                "original file",
+                InputWarning,
+                stacklevel=2,
+            )
+
+    def whole(self, frames: np.ndarray) -> np.ndarray:
+        """``frames`` (a whole decode) held to the count."""
+        return np.concatenate([frames[:0], *self.blocks([frames])])
+
+    def _error(self, seen: int, at_least: str) -> BadFileError:
+        if seen > self.expected:
+            why = "bytes that are no frame of its stream (frames of another recording, at another rate) decode as audio"
+        else:
+            why = "frames that do not decode (damaged, or their checksum fails) are left out"
+        return BadFileError(
+            self.path,
+            "corrupt",
+            f"{self.decoder} decodes {at_least}{seen / self.rate_hz:.3f} s of it where its MP3 frames hold "
+            f"{self.expected / self.rate_hz:.3f} s: {why}",
+            "replace it with the original file, or pass --skip-bad to skip it",
+        )
 
 
 _MESSAGES_LOCK = threading.RLock()

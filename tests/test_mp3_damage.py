@@ -34,17 +34,17 @@ def damaged(tmp_path, name: str, encoding: str, change) -> tuple:
     return path, clean
 
 
-def read_all_ways(path) -> tuple:
-    """``(probe, why_ffmpeg, decode's samples, predict's streamed samples)`` of ``path``, its warnings
-    (the junk, libmpg123's notes: named in test_mp3_length) left out."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+def read_all_ways(path, rate_hz: int | None = None) -> tuple:
+    """``(probe, why_ffmpeg, decode's samples, predict's streamed samples, the warnings' messages)`` of
+    ``path`` at ``rate_hz`` (None: its own)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         info = probe(path)
         why = why_ffmpeg(path)
-        decoded, _ = decode(path, None)
+        decoded, _ = decode(path, rate_hz)
         (source,), _ = find_audio([path])
-        streamed = np.concatenate(list(audio_blocks(source, info.sample_rate_hz, block_s=0.25)))
-    return info, why, decoded, streamed
+        streamed = np.concatenate(list(audio_blocks(source, rate_hz or info.sample_rate_hz, block_s=0.25)))
+    return info, why, decoded, streamed, [str(w.message) for w in caught]
 
 
 def test_an_mp3_whose_junk_libsndfile_gives_up_on_is_read_whole_by_ffmpeg(tmp_path):
@@ -57,7 +57,7 @@ def test_an_mp3_whose_junk_libsndfile_gives_up_on_is_read_whole_by_ffmpeg(tmp_pa
     with pytest.raises(RuntimeError), warnings.catch_warnings():  # what libsndfile does with it
         warnings.simplefilter("ignore")
         soundfile.read(str(path))
-    info, why, decoded, streamed = read_all_ways(path)
+    info, why, decoded, streamed, _ = read_all_ways(path)
     assert why == MP3_IN_PART
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -79,6 +79,80 @@ def test_mono_and_stereo_recordings_joined_are_read_whole_by_prepare_and_predict
         warnings.simplefilter("ignore")
         assert soundfile.info(str(path)).frames >= probe(path).num_frames == 89856 + 46080  # 2 s mono, 1 s stereo
         assert len(soundfile.read(str(path))[0]) == 89856  # libsndfile: the mono part
-    info, why, decoded, streamed = read_all_ways(path)
+    info, why, decoded, streamed, _ = read_all_ways(path)
     assert why == MP3_IN_PART and len(streamed) == len(decoded)  # FFmpeg's, both
     assert abs(len(decoded) - info.num_frames) <= 1152
+
+
+def junk_at(frame: int, size: int, seed: int = 0):
+    junk = np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes()
+    return lambda data, at: data[: at[frame]] + junk + data[at[frame] :]
+
+
+DAMAGE = {  # name: (encoding, change, the decoder's length before it was held to the count, its decoder)
+    "last frame cut short": ("cbr, LAME tag", lambda data, at: data[: (at[-1] + len(data)) // 2], 87599, "libsndfile"),
+    "last frame cut short, no header": (
+        "vbr, no header", lambda data, at: data[: (at[-1] + len(data)) // 2], 89856, "FFmpeg",
+    ),
+    "junk after the LAME tag": ("cbr, LAME tag", junk_at(1, 500), 89856, "libsndfile"),  # its delay is no longer cut
+    "junk between frames, no header": ("vbr, no header", junk_at(21, 500), 88704, "FFmpeg"),  # a frame dropped
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", DAMAGE)
+def test_a_damaged_mp3_decodes_to_the_length_its_frames_count_with_a_warning(tmp_path, name):
+    """A decoder's length of a damaged MP3 differed from its frames' count by up to two frames, either
+    way (a last frame cut short decoded in part, the LAME tag's priming no longer cut after junk, a frame
+    dropped after junk), with no word: prepare stored, and predict streamed, a length the scan had not
+    counted.  Now both are held to the count, the difference cut from, or added as silence at, the end,
+    and a warning names the file and says how much."""
+    encoding, change, before, decoder = DAMAGE[name]
+    path, _ = damaged(tmp_path, "damaged", encoding, change)
+    info, _, decoded, streamed, said = read_all_ways(path)
+    assert len(decoded) == len(streamed) == info.num_frames != before
+    held = [m for m in said if m.startswith(f"{path}: {decoder} decodes {before} samples of it at 44100 Hz where")]
+    assert (
+        len(held) == 2 and f"its MP3 frames hold {info.num_frames}: {abs(before - info.num_frames)} samples" in held[0]
+    )
+    if before < info.num_frames:  # silence at the end, for the frame lost
+        assert not decoded[before:].any() and not streamed[before:].any()
+    _, _, at16k, streamed16k, said = read_all_ways(path, 16000)
+    assert len(at16k) == round(info.num_frames * 16000 / RATE) and abs(len(streamed16k) - len(at16k)) <= 1
+
+
+@pytest.mark.parametrize(
+    "name, change, message",
+    [
+        ("another rate spliced in", "22050", "bytes that are no frame of its stream .* decode as audio"),
+        ("checksums that fail", "crc", "frames that do not decode .* are left out"),
+    ],
+)
+def test_an_mp3_whose_decode_is_far_from_its_frames_count_is_a_bad_file(tmp_path, name, change, message):
+    """Frames of another recording at another rate spliced in are junk to the count (the warning says
+    'skipped, as decoders skip them'), but FFmpeg decoded them, resampled, as 1.6 s of that recording
+    in the middle of the clip; frames whose CRC fails were left out (0.73 s of 2.04 s kept).  Both were
+    stored, and streamed, as the clip.  Beyond two frames a stretch they are now a bad file, named."""
+    from loaders.errors import BadFileError
+
+    if change == "22050":
+        (tmp_path / "other").mkdir()
+        other = mp3.encode(tmp_path / "other", mp3.tone(22050, 22050, 1), 22050, "cbr, no header").read_bytes()
+        encoding, edit = "cbr, LAME tag", lambda data, at: data[: at[30]] + other + data[at[30] :]
+    else:  # every frame claims a CRC it does not have: FFmpeg leaves out those it checks
+        encoding = "vbr, no header"
+
+        def edit(data, at):
+            headers = set(at[5:-1])
+            return bytes(b & 0xFE if i - 1 in headers else b for i, b in enumerate(data))
+
+    path, _ = damaged(tmp_path, "damaged", encoding, edit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert why_ffmpeg(path) == MP3_IN_PART
+        with pytest.raises(
+            BadFileError, match=rf"^{path}: FFmpeg decodes .* where its MP3 frames hold 2\.0\d\d s: {message}"
+        ):
+            decode(path, 16000)
+        (source,), _ = find_audio([path])
+        with pytest.raises(BadFileError, match=message):
+            sum(len(block) for block in audio_blocks(source, 16000, block_s=0.25))

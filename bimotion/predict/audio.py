@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.audio import AudioInfo, ClippedAudioWarning, libsndfile_error, libsndfile_stops_short, probe
+from loaders.audio import AudioInfo, ClippedAudioWarning, length_hold, libsndfile_error, libsndfile_stops_short, probe
 from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
 from loaders.ffmpeg import ffmpeg_blocks, ffmpeg_reason, missing_ffmpeg, needs_ffmpeg_skip
-from loaders.mp3 import mpg123_messages
+from loaders.mp3 import LengthHold, mpg123_messages
 from loaders.walk import walk_files
 
 # Names a folder walk takes as audio without looking; any other file is taken when its content is audio.
@@ -110,7 +110,9 @@ def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = Non
 def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
     """Float32 mono samples of ``source`` at ``sample_rate_hz``, in consecutive blocks of about
     ``block_s`` seconds; clipped to [-1, 1] (with a :class:`~loaders.audio.ClippedAudioWarning` when
-    the file exceeds full scale), never NaN.  Memory is bounded by the block, whatever the length."""
+    the file exceeds full scale), never NaN.  Memory is bounded by the block, whatever the length.
+    A damaged MP3 is held to the length its frames count, as :func:`loaders.audio.decode` holds it
+    (:func:`loaders.audio.length_hold`)."""
     level = _Level(source.path)
     if source.info.format not in AUDIO_FORMATS:
         raise BadFileError(source.path, "not_audio", f"{source.info.format} is not an audio format", "")
@@ -119,10 +121,13 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
         live = [0]
         if channels > 1:  # a first pass finds the channels that carry a signal, as for libsndfile's formats
             live = _live(ffmpeg_blocks(source.path, sample_rate_hz, block_s, channels, trim=trim), channels)
-        for block in ffmpeg_blocks(source.path, sample_rate_hz, block_s, channels, trim=trim):
+        blocks = ffmpeg_blocks(source.path, sample_rate_hz, block_s, channels, trim=trim)
+        hold = length_hold(source.path, source.info, sample_rate_hz, "FFmpeg")
+        for block in blocks if hold is None else hold.blocks(blocks):
             yield level.check(_mix(block, live))
     else:
-        yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level, source.info.format)
+        hold = length_hold(source.path, source.info, source.info.sample_rate_hz, "libsndfile")
+        yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level, source.info.format, hold)
     level.warn()
 
 
@@ -194,11 +199,11 @@ def _soundfile_reads_mp3() -> bool:
 
 
 def _soundfile_blocks(
-    path: Path, sample_rate_hz: int, block_s: float, level: _Level, kind: str
+    path: Path, sample_rate_hz: int, block_s: float, level: _Level, kind: str, hold: LengthHold | None
 ) -> Iterator[np.ndarray]:
-    """Blocks read by libsndfile, mixed down by the mean of the channels that carry a signal anywhere
-    in the file (a first pass finds them), level-checked, resampled by a soxr stream, then clipped
-    (as :func:`loaders.audio.decode`)."""
+    """Blocks read by libsndfile (held to ``hold``'s length), mixed down by the mean of the channels
+    that carry a signal anywhere in the file (a first pass finds them), level-checked, resampled by a
+    soxr stream, then clipped (as :func:`loaders.audio.decode`)."""
     import soundfile
     import soxr
 
@@ -213,20 +218,29 @@ def _soundfile_blocks(
         frames = max(1, int(block_s * rate))
         with mpg123_messages(path, kind):
             live = _live_channels(f, frames, path) if f.channels > 1 else [0]
-        while True:
-            try:
-                with mpg123_messages(path, kind):
-                    block = f.read(frames, dtype="float32", always_2d=True)
-            except Exception as err:
-                raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
-            last = len(block) < frames
+        blocks = _read_blocks(f, frames, path, kind)
+        blocks = blocks if hold is None else hold.blocks(blocks)
+        ahead = next(blocks, None)
+        while ahead is not None:
+            block, ahead = ahead, next(blocks, None)
             mono = level.check(_mix(block, live))
             if stream is not None:
-                mono = np.clip(stream.resample_chunk(np.ascontiguousarray(mono), last=last), -1.0, 1.0)
+                mono = np.clip(stream.resample_chunk(np.ascontiguousarray(mono), last=ahead is None), -1.0, 1.0)
             if len(mono):
                 yield np.ascontiguousarray(mono, dtype=np.float32)
-            if last:
-                return
+
+
+def _read_blocks(f, frames: int, path: Path, kind: str) -> Iterator[np.ndarray]:
+    """Frames x channels blocks of ``frames`` read from the open sound file ``f``, to its end."""
+    while True:
+        try:
+            with mpg123_messages(path, kind):
+                block = f.read(frames, dtype="float32", always_2d=True)
+        except Exception as err:
+            raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
+        yield block
+        if len(block) < frames:
+            return
 
 
 class _Level:
