@@ -285,8 +285,8 @@ class LengthHold:
             )
 
     def whole(self, frames: np.ndarray) -> np.ndarray:
-        """``frames`` (a whole decode) held to the count."""
-        return np.concatenate([frames[:0], *self.blocks([frames])])
+        """``frames`` (a whole decode) held to the count (``frames`` itself where they are as many)."""
+        return frames if len(frames) == self.expected else np.concatenate([frames[:0], *self.blocks([frames])])
 
     def _error(self, seen: int, at_least: str) -> BadFileError:
         if seen > self.expected:
