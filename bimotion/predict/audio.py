@@ -1,9 +1,9 @@
 """Audio files found in paths and folders, and decoded as a stream of blocks in bounded memory.
 
 Files are judged by their content (:mod:`loaders.audio`), never by their extension.  Decoding never
-holds a whole recording: WAV, AIFF, FLAC, OGG and MP3 are read with ``soundfile`` in blocks (MP3
-through FFmpeg where libsndfile is older than 1.1, or would stop short of its end: :mod:`loaders.mp3`), mixed down to mono and resampled with a
-streaming soxr resampler (the HQ quality of :func:`loaders.audio.resample`); MP4/M4A audio comes
+holds a whole recording: WAV, AIFF, FLAC, OGG and MP3 are read with ``soundfile`` in blocks (an MP3
+through FFmpeg where libsndfile would stop short of its end: :mod:`loaders.mp3`), mixed down to mono and
+resampled with a streaming soxr resampler (the HQ quality of :func:`loaders.audio.resample`); MP4/M4A audio comes
 through an FFmpeg pipe, mixed down and resampled by FFmpeg exactly as :func:`loaders.audio.decode`
 does.  (torchcodec's ``AudioDecoder.get_samples_played_in_range`` re-decodes from the start of the
 file for every range, so reading an hour in blocks that way takes time quadratic in its length.)
@@ -132,13 +132,11 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
 
 
 def needs_ffmpeg(source: AudioSource) -> bool:
-    """Whether :func:`audio_blocks` decodes ``source`` with FFmpeg: MP4/M4A audio, and MP3 that libsndfile
-    cannot read (older than 1.1) or would read only in part (:func:`loaders.audio.libsndfile_stops_short`)."""
-    if source.info.format == "mp4":
-        return True
-    return source.info.format == "mp3" and (
-        not _soundfile_reads_mp3() or libsndfile_stops_short(source.path, source.info)
-    )
+    """Whether :func:`audio_blocks` decodes ``source`` with FFmpeg: MP4/M4A audio, and an MP3 that libsndfile
+    would read only in part (:func:`loaders.audio.libsndfile_stops_short`).  (An MP3 is a source only when
+    libsndfile read its header (:func:`~loaders.audio.probe`): a libsndfile without MP3, older than 1.1,
+    refuses it there.)"""
+    return source.info.format == "mp4" or libsndfile_stops_short(source.path, source.info)
 
 
 def without_ffmpeg(
@@ -190,12 +188,6 @@ def _live(blocks: Iterable[np.ndarray], channels: int) -> list[int]:
 def _mix(block: np.ndarray, live: list[int]) -> np.ndarray:
     """Frames x channels as mono: the mean of the ``live`` channels."""
     return block[:, live].mean(axis=1, dtype=np.float32) if len(live) > 1 else block[:, live[0]]
-
-
-def _soundfile_reads_mp3() -> bool:
-    import soundfile
-
-    return "MP3" in soundfile.available_formats()
 
 
 def _soundfile_blocks(
