@@ -170,8 +170,11 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
         if data[pos : pos + 3] == b"TAG" and (pos + 128 >= n or _frame(data[pos + 128 : pos + 132]) is not None):
             pos += 128  # an ID3v1 tag: at the end, or the first recording's in a file joined by `cat`
             continue
-        if data[pos : pos + 8] == b"APETAGEX" or data[pos : pos + 11] == b"LYRICSBEGIN":
-            break  # tags at the end
+        if data[pos : pos + 8] == b"APETAGEX" and n - pos >= 32:  # at the end, or the first recording's, joined
+            pos += 32 + (int.from_bytes(data[pos + 12 : pos + 16], "little") if data[pos + 23] & 0x20 else 0)
+            continue  # (a header, flag bit 29, begins the whole tag; a footer ends it)
+        if data[pos : pos + 11] == b"LYRICSBEGIN":
+            break  # a tag at the end
         if n - pos < 4:
             break  # a few bytes of a header cut off
         resync = _resync(data, pos + 1, stream)

@@ -156,3 +156,40 @@ def test_an_mp3_whose_decode_is_far_from_its_frames_count_is_a_bad_file(tmp_path
         (source,), _ = find_audio([path])
         with pytest.raises(BadFileError, match=message):
             sum(len(block) for block in audio_blocks(source, 16000, block_s=0.25))
+
+
+def ape_tag() -> bytes:
+    """An APEv2 tag (header, one item, footer), as MP3Gain and foobar2000 write one at a file's end."""
+    item = (5).to_bytes(4, "little") + bytes(4) + b"Title\0hello"
+    size = (len(item) + 32).to_bytes(4, "little")
+
+    def part(flags: int) -> bytes:
+        return (
+            b"APETAGEX"
+            + (2000).to_bytes(4, "little")
+            + size
+            + (1).to_bytes(4, "little")
+            + flags.to_bytes(4, "little")
+            + bytes(8)
+        )
+
+    return part(0xA0000000) + item + part(0x80000000)
+
+
+@pytest.mark.parametrize("encoding", ["cbr, LAME tag", "cbr, no header"])
+def test_recordings_joined_with_an_ape_tag_between_are_counted_and_read_whole(tmp_path, encoding):
+    """Two tagged MP3s joined by `cat`: the count stopped at the first one's APE tag (taken for tags at
+    the end), so the second recording was no part of the clip: libsndfile read the first alone (its
+    LAME header says as much) without a word, or, held to that count, the file was refused."""
+    (tmp_path / "second").mkdir()
+    second = mp3.encode(tmp_path / "second", mp3.tone(RATE, RATE, 1), RATE, encoding).read_bytes()
+    path, clean = damaged(tmp_path, "joined", encoding, lambda data, at: data + ape_tag() + second)
+    info, _, decoded, streamed, said = read_all_ways(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = probe(clean).num_frames
+    assert info.num_frames >= first + RATE and len(decoded) == len(streamed) == info.num_frames
+    assert not [m for m in said if "between its MP3 frames" in m]  # the tag is no junk
+    # the second recording's LAME header frame is counted as audio, its delay and padding kept: FFmpeg's
+    # decode is 601 samples shorter than that count, held to it, with the warning
+    assert len([m for m in said if "decodes" in m]) == (2 if "LAME" in encoding else 0)
