@@ -6,7 +6,8 @@ a wrong one), estimates it from the file's size and its first frame's bitrate, a
 that many samples*: a 2 s clip came back as 0.73 s, two joined recordings as the first.  :func:`mp3_frames` walks every frame header
 (4 bytes each, no decoding) and gives the exact number of samples a whole decode gives: every
 audio frame's samples, less the encoder delay and padding the LAME tag of the first frame's Info
-header declares (that frame holds no audio), as libsndfile and FFmpeg cut them.  So
+header declares (that frame holds no audio; with it, at least the decoder's delay), as libsndfile and
+FFmpeg cut them.  So
 :func:`loaders.audio.probe` and :func:`loaders.audio.decode` can tell when libsndfile's estimate is
 wrong, however short the file.
 
@@ -79,13 +80,21 @@ def _frame(header: bytes) -> _Header | None:
     return _Header(samples // 8 * bitrate // rate + padding, samples, (version, layer, rate_index), side_info, mono)
 
 
-def _info_frame(data, pos: int, frame: _Header) -> tuple[int, int] | None:
-    """For a first frame that is an encoder's header rather than audio (Xing/Info, VBRI): the encoder
-    delay and padding its LAME tag declares ((0, 0) without one); None for an audio frame."""
+DECODER_DELAY = (
+    529  # samples an MP3 decoder puts out before the first encoded one (528 + 1, as FFmpeg and libmpg123 count)
+)
+
+
+def _info_frame(data, pos: int, frame: _Header) -> int | None:
+    """For a first frame that is an encoder's header rather than audio (Xing/Info, VBRI): the samples
+    decoders cut for the LAME tag it holds (0 without one); None for an audio frame.  They cut the tag's
+    encoder delay and the decoder's delay at the start, and its padding less that delay at the end: its
+    delay plus its padding, or plus the decoder's delay where the padding is less (FFmpeg's tag on a
+    stream it copied or encoded with another encoder declares none: 529 samples were counted too many)."""
     if frame.stream[1] != 3:
         return None
     if bytes(data[pos + 36 : pos + 40]) == b"VBRI":
-        return 0, 0
+        return 0
     at = pos + 4 + frame.side_info
     if bytes(data[at : at + 4]) not in (b"Xing", b"Info"):
         return None
@@ -93,9 +102,9 @@ def _info_frame(data, pos: int, frame: _Header) -> tuple[int, int] | None:
     lame = at + 8 + 4 * (flags & 1) + 4 * (flags >> 1 & 1) + 100 * (flags >> 2 & 1) + 4 * (flags >> 3 & 1)
     encoder = bytes(data[lame : lame + 4])
     if lame + 24 > pos + frame.length or not encoder.isalpha():  # LAME, Lavc (FFmpeg), GOGO...
-        return 0, 0
+        return 0
     value = int.from_bytes(data[lame + 21 : lame + 24], "big")
-    return value >> 12, value & 0xFFF
+    return (value >> 12) + max(value & 0xFFF, DECODER_DELAY)
 
 
 @dataclass(frozen=True)
@@ -160,7 +169,7 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
                 stream, samples = frame.stream, frame.samples
                 info = _info_frame(data, pos, frame)
                 if info is not None:  # the encoder's header: no audio
-                    cut = sum(info)
+                    cut = info
                     pos += frame.length
                     continue
             total += frame.samples

@@ -258,3 +258,20 @@ def test_what_else_is_written_to_stderr_meanwhile_is_not_swallowed(tmp_path, cap
         os.write(2, b"Note: Trying to resync...\n")
         raise RuntimeError("cannot decode")
     assert capfd.readouterr().err == "Note: Trying to resync...\n"  # said, not lost with the error
+
+
+@pytest.mark.parametrize("encoding", ["cbr, no header", "vbr, no header"])
+def test_a_stream_ffmpeg_copied_is_counted_as_decoders_cut_it(tmp_path, encoding):
+    """FFmpeg copying an MP3 stream (`-c:a copy`, or writing another encoder's) writes an Info frame
+    whose LAME tag declares no delay and no padding; decoders still cut their own delay (529 samples)
+    at the start, and the count did not: libsndfile read 16751 of the 17280 counted, so a clean file was
+    'read only in part', taken from libsndfile, and refused where FFmpeg is not installed."""
+    from loaders.audio import why_ffmpeg
+
+    rate = 16000
+    source = encode(tmp_path, tone(rate, rate, 1), rate, encoding)
+    path = tmp_path / "copied.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(source), "-c:a", "copy", str(path)], check=True)
+    info = probe(path)
+    assert info.num_frames == decoded_length(path) == len(soundfile.read(str(path))[0]) == 30 * 576 - 529
+    assert why_ffmpeg(path) == "" and len(decode(path, None)[0]) == info.num_frames
