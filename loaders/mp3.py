@@ -128,6 +128,16 @@ def _id3v2_end(data, pos: int) -> int | None:
     return pos + 10 + size + (10 if head[5] & 0x10 else 0)
 
 
+def _ape_items_end(data, pos: int) -> int | None:
+    """The end of an APE tag whose items begin at ``pos`` and which has a footer but no header (its size,
+    in the footer, counts the items and the footer), or None."""
+    footer = data.find(b"APETAGEX", pos, pos + (1 << 16))
+    if footer == -1 or len(data) - footer < 32 or data[footer + 23] & 0x20:  # none, cut off, or a header
+        return None
+    end = footer + 32
+    return end if end - int.from_bytes(data[footer + 12 : footer + 16], "little") == pos else None
+
+
 def _resync(data, pos: int, stream: tuple | None) -> int | None:
     """The first offset from ``pos`` where an ID3v2 tag or two frames of ``stream`` (any stream if
     None) begin, one right after the other (or the frame ends the file), or None."""
@@ -186,6 +196,9 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
             break  # a tag at the end
         if n - pos < 4:
             break  # a few bytes of a header cut off
+        if (end := _ape_items_end(data, pos)) is not None:
+            pos = end  # the items of an APE tag without a header, and its footer
+            continue
         resync = _resync(data, pos + 1, stream)
         junk.append((pos, (n if resync is None else resync) - pos))
         if resync is None:

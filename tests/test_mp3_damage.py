@@ -193,3 +193,17 @@ def test_recordings_joined_with_an_ape_tag_between_are_counted_and_read_whole(tm
     # the second recording's LAME header frame is counted as audio, its delay and padding kept: FFmpeg's
     # decode is 601 samples shorter than that count, held to it, with the warning
     assert len([m for m in said if "decodes" in m]) == (2 if "LAME" in encoding else 0)
+
+
+@pytest.mark.parametrize("header", [True, False], ids=["with its header", "footer only"])
+def test_an_ape_tag_at_the_end_is_no_junk(tmp_path, header):
+    """An APE tag without its (optional) header was junk to the count: a warning that bytes between
+    the frames are no audio ('listen to it, or replace it'), for a tagged file, which libsndfile was
+    then made to read through to see whether it stops short."""
+    from loaders.errors import InputWarning
+
+    tag = ape_tag() if header else ape_tag()[32:]
+    path, clean = damaged(tmp_path, "tagged", "cbr, LAME tag", lambda data, at: data + tag + b"TAG" + bytes(125))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        assert probe(path).num_frames == probe(clean).num_frames == 2 * RATE and why_ffmpeg(path) == ""
