@@ -80,9 +80,8 @@ def _frame(header: bytes) -> _Header | None:
     return _Header(samples // 8 * bitrate // rate + padding, samples, (version, layer, rate_index), side_info, mono)
 
 
-DECODER_DELAY = (
-    529  # samples an MP3 decoder puts out before the first encoded one (528 + 1, as FFmpeg and libmpg123 count)
-)
+# samples an MP3 decoder puts out before the first encoded one (528 + 1, as FFmpeg and libmpg123 count)
+DECODER_DELAY = 529
 
 
 def _info_frame(data, pos: int, frame: _Header) -> int | None:
@@ -162,8 +161,8 @@ def _resync(data, pos: int, stream: tuple | None) -> int | None:
 
 def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
     """The samples per channel that decoding ``data`` (a whole MP3 file) gives, and the junk skipped
-    on the way; ID3v2 tags before and between frames and ID3v1 tags between them (files joined by a
-    tool) are no junk.  None where no frame is found (a free-format or damaged file: its length is
+    on the way; ID3v2 tags before and between frames, and ID3v1 and APE tags between them (files joined
+    by a tool) are no junk.  None where no frame is found (a free-format or damaged file: its length is
     unknown)."""
     n = len(data)
     pos, total, stream, cut, junk, modes, samples = 0, 0, None, 0, [], set(), 1152
