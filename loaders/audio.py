@@ -228,20 +228,24 @@ def libsndfile_read(
         return samples, int(f.samplerate)
 
 
-def needs_ffmpeg(path: str | os.PathLike) -> bool:
+def needs_ffmpeg(path: str | os.PathLike, info: AudioInfo | None = None) -> bool:
     """Whether decoding ``path`` takes FFmpeg: MP4/M4A audio, known by its first bytes, whatever its name,
-    or an MP3 that libsndfile would read only in part (:func:`libsndfile_stops_short`)."""
-    return bool(why_ffmpeg(path))
+    or an MP3 that libsndfile would read only in part (:func:`libsndfile_stops_short`).  ``info``: its
+    :func:`probe`, where the caller has it (predict's sources); prepare's records are probed here."""
+    return bool(why_ffmpeg(path, info))
 
 
-def why_ffmpeg(path: str | os.PathLike) -> str:
+def why_ffmpeg(path: str | os.PathLike, info: AudioInfo | None = None) -> str:
     """What in ``path`` takes FFmpeg (:func:`needs_ffmpeg`), in words; ``""`` when nothing does."""
     try:
-        with open(path, "rb") as f:
-            kind = sniff(f.read(16))
+        if info is None:
+            with open(path, "rb") as f:
+                kind = sniff(f.read(16))
+        else:
+            kind = info.format
         if kind == "mp4":
             return MP4_AUDIO
-        return MP3_IN_PART if kind == "mp3" and libsndfile_stops_short(path, probe(path)) else ""
+        return MP3_IN_PART if kind == "mp3" and libsndfile_stops_short(path, info or probe(path)) else ""
     except (OSError, BadFileError):
         return ""  # decoding it will report the problem, naming the file
 

@@ -213,8 +213,8 @@ def test_a_damaged_mp3_with_a_right_header_is_read_whole_by_prepare_and_predict_
     audio) read the whole through FFmpeg.  libsndfile_stops_short now reads such a file through."""
     import warnings
 
-    from bimotion.predict.audio import audio_blocks, find_audio, needs_ffmpeg
-    from loaders.audio import why_ffmpeg
+    from bimotion.predict.audio import audio_blocks, find_audio
+    from loaders.audio import needs_ffmpeg, why_ffmpeg
 
     rate = 44100
     clean = encode(tmp_path, tone(rate, 2 * rate, 1), rate, "cbr, LAME tag")
@@ -230,7 +230,7 @@ def test_a_damaged_mp3_with_a_right_header_is_read_whole_by_prepare_and_predict_
         assert libsndfile_stops_short(damaged, info) and not libsndfile_stops_short(clean, probe(clean))
         assert why_ffmpeg(damaged) == "an MP3 that libsndfile reads only in part" and why_ffmpeg(clean) == ""
         (source,), _ = find_audio([damaged])
-        assert needs_ffmpeg(source)
+        assert needs_ffmpeg(source.path, source.info)
         streamed = sum(len(block) for block in audio_blocks(source, rate))
         whole = len(decode(damaged, None)[0])
     assert streamed == whole == info.num_frames  # FFmpeg's, both, held to the count (loaders.mp3.LengthHold)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.audio import AudioInfo, ClippedAudioWarning, length_hold, libsndfile_error, libsndfile_stops_short, probe
+from loaders.audio import AudioInfo, ClippedAudioWarning, length_hold, libsndfile_error, needs_ffmpeg, probe, why_ffmpeg
 from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
-from loaders.ffmpeg import ffmpeg_blocks, ffmpeg_reason, missing_ffmpeg, needs_ffmpeg_skip
+from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.mp3 import LengthHold, mpg123_messages
 from loaders.walk import walk_files
 
@@ -116,7 +116,7 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
     level = _Level(source.path)
     if source.info.format not in AUDIO_FORMATS:
         raise BadFileError(source.path, "not_audio", f"{source.info.format} is not an audio format", "")
-    if needs_ffmpeg(source):
+    if needs_ffmpeg(source.path, source.info):
         channels, trim = max(1, source.info.num_channels), source.info.trim
         live = [0]
         if channels > 1:  # a first pass finds the channels that carry a signal, as for libsndfile's formats
@@ -131,14 +131,6 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
     level.warn()
 
 
-def needs_ffmpeg(source: AudioSource) -> bool:
-    """Whether :func:`audio_blocks` decodes ``source`` with FFmpeg: MP4/M4A audio, and an MP3 that libsndfile
-    would read only in part (:func:`loaders.audio.libsndfile_stops_short`).  (An MP3 is a source only when
-    libsndfile read its header (:func:`~loaders.audio.probe`): a libsndfile without MP3, older than 1.1,
-    refuses it there.)"""
-    return source.info.format == "mp4" or libsndfile_stops_short(source.path, source.info)
-
-
 def without_ffmpeg(
     sources: list[AudioSource], *, skip_bad: bool = False, report: SkipReport | None = None
 ) -> list[AudioSource]:
@@ -149,13 +141,13 @@ def without_ffmpeg(
 
     if shutil.which("ffmpeg") is not None:
         return sources
-    needing = [source for source in sources if needs_ffmpeg(source)]
+    needing = {id(source): (source, why) for source in sources if (why := why_ffmpeg(source.path, source.info))}
     if needing and not skip_bad:
-        raise missing_ffmpeg([source.path for source in needing])
+        raise missing_ffmpeg([source.path for source, _ in needing.values()])
     report = report if report is not None else SkipReport()
-    for source in needing:
-        report.add("predict", needs_ffmpeg_skip(source.path, ffmpeg_reason(source.info.format)))
-    skipped = {id(source) for source in needing}
+    for source, why in needing.values():
+        report.add("predict", needs_ffmpeg_skip(source.path, why))
+    skipped = set(needing)
     return [source for source in sources if id(source) not in skipped]
 
 
