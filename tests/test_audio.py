@@ -143,6 +143,38 @@ def test_sniff_knows_the_common_containers():
     assert [sniff(bytes([0xFF, b, 0x50, 0x80])) for b in (0xF1, 0xF9)] == ["aac"] * 2
 
 
+def test_mpeg_sync_bits_alone_are_not_mp3():
+    """Only a frame header whose version, layer, bitrate and rate exist is MP3 (11 set bits begin other files)."""
+    # version 01, layer 00 (MPEG-2.5), bitrate 1111, rate 11: none exists
+    assert [
+        sniff(bytes(h)) for h in ([0xFF, 0xEB, 0x90], [0xFF, 0xE1, 0x90], [0xFF, 0xFB, 0xF0], [0xFF, 0xFB, 0x9C])
+    ] == ["unknown"] * 4
+    assert sniff(b"\xff\xfb") == "mp3"  # too short to tell: read, and reported as a damaged MP3
+
+
+def test_an_arrow_file_beside_the_audio_is_not_audio(tmp_path):
+    """An Arrow stream (datasets' save_to_disk and its cache files) starts with 0xFFFFFFFF, MPEG's sync
+    bits: it was audio "by content", so a user's corpus holding an export failed on it ("audio by content,
+    but not listed in metadata.csv") and so did `bimotion predict` on that folder ("MP3 file cannot be parsed")."""
+    import pyarrow as pa
+
+    import loaders
+    from loaders import SkipReport
+    from loaders.base import is_audio
+
+    root = loaders.testing.make_corpus("audiofolder", tmp_path / "raw", language="ind")
+    table = pa.table({"file_name": ["clips/a.wav"], "emotion": ["senang"]})
+    (root / "hf_export").mkdir()
+    arrow = root / "hf_export" / "data-00000-of-00001.arrow"
+    with pa.ipc.new_stream(arrow, table.schema) as writer:
+        writer.write_table(table)
+    assert arrow.read_bytes()[:4] == b"\xff\xff\xff\xff" and not is_audio(arrow)
+    report = SkipReport()
+    records = loaders.load("carehome", root, report=report)
+    assert not report.file_skips and report.files[("carehome", "read")] == len(records) > 0
+    assert report.files[("carehome", "seen")] == len(records) + report.files[("carehome", "not_audio")]
+
+
 def test_raw_aac_is_named_as_such_with_the_conversion(tmp_path):
     """An ADTS .aac file was "MP3 file cannot be parsed"."""
     path = tmp_path / "clip.aac"
