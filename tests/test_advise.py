@@ -478,6 +478,30 @@ def test_advise_into_a_folder_of_another_run_is_one_error_line_naming_the_datase
     assert settings_diff(before, now) == "--yuemotion not given now; training: {'lr': 1} there, {'lr': 2} now"
 
 
+def test_advise_into_a_folder_of_other_files_writes_nothing_there(data_dirs, tmp_path, capsys):
+    """advise -o CORPUS (a mistyped --output) trained every model into the user's raw corpus folder,
+    beside its clips: models/, metrics/, tables/ and a datasets cache whose Arrow files a later scan of
+    that corpus reported as clips missing from its metadata.csv."""
+    from loaders import testing
+
+    corpus = testing.make_corpus("audiofolder", tmp_path / "raw", language="ind")
+    before = sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*"))
+    argv = ["advise", "--target", "zho_eld", "--bimotion", str(data_dirs["bimotion"]), "--output", str(corpus)]
+    argv += ["--groups", "zho_eld", "zho_adu", "--seeds", "0"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"error: {corpus} holds files that no grid or advise run wrote (README.md" in err
+    assert "Choose a new or empty output folder" in err
+    assert sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*")) == before
+    # an empty folder, or one holding only hidden files, is a new run's
+    (tmp_path / "empty" / ".DS_Store").parent.mkdir()
+    (tmp_path / "empty" / ".DS_Store").write_bytes(b"")
+    from bimotion.grid.checks import check_foreign_files
+
+    check_foreign_files(tmp_path / "empty")
+    check_foreign_files(tmp_path / "absent")
+
+
 def test_advise_names_a_mistyped_target_and_a_dataset_given_as_the_other_benchmark(data_dirs, capsys, tmp_path):
     """A BiMotion folder given as --yuemotion said "groups lists a group twice"; a typo had no hint."""
     data = str(data_dirs["bimotion"])

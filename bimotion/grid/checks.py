@@ -129,9 +129,11 @@ def settings_diff(before: dict, now: dict) -> str:
 
 def check_settings(out: Path, settings: dict) -> None:
     """Refuse to mix models trained on other data or with other arguments (``settings``, from
-    :attr:`~bimotion.grid.runner.Grid.settings`) into the grid folder ``out``."""
+    :attr:`~bimotion.grid.runner.Grid.settings`) into the grid folder ``out``, and a run into a folder
+    that holds files of its own, not an earlier run's (its ``plan.json``, the first thing a run writes)."""
     path = out / "plan.json"
     if not path.is_file():
+        check_foreign_files(out)
         return
     before = json.loads(path.read_text()).get("settings")
     now = json.loads(json.dumps(settings))
@@ -139,4 +141,22 @@ def check_settings(out: Path, settings: dict) -> None:
         raise SettingsMismatch(
             f"{out} holds a grid run with other settings ({settings_diff(before, now)}): its finished "
             "models would be reused. Choose another output folder, or delete that one to start over."
+        )
+
+
+def check_foreign_files(out: Path, shown: int = 3) -> None:
+    """Refuse ``out`` when it holds visible files or folders but no earlier run: advise -o CORPUS wrote
+    models/, metrics/ and a datasets cache (Arrow files) into a user's raw corpus folder, beside its
+    clips and metadata.csv.  Hidden entries (``.DS_Store``, a process's temporary file) do not count,
+    nor ``datasets-cache``: another worker of a shared folder fills it (checking its data) before it
+    writes ``plan.json``."""
+    try:
+        entries = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and p.name != "datasets-cache")
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if entries:
+        named = ", ".join(entries[:shown]) + (f" and {len(entries) - shown} more" if len(entries) > shown else "")
+        raise SettingsMismatch(
+            f"{out} holds files that no grid or advise run wrote ({named}): its models/, metrics/ and tables/ "
+            "would be mixed with them, and a corpus folder is never written to. Choose a new or empty output folder."
         )
