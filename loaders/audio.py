@@ -17,7 +17,7 @@ import numpy as np
 from .errors import BadFileError, libsndfile_error
 from .ffmpeg import MP3_IN_PART, MP4_AUDIO, ffmpeg_decode
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
-from .mp3 import LengthHold, held_to_count, mp3_file_frames, mp3_irregular, mpg123_messages
+from .mp3 import LengthHold, held_to_count, is_frame_header, mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
 from .wav import probe_wav
 
@@ -69,24 +69,9 @@ def sniff(head: bytes) -> str:
         return "mp4"
     if len(head) > 1 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:  # ADTS sync: 12 bits set, layer 00
         return "aac"
-    if head[:3] == b"ID3" or _mpeg_audio_frame(head):
+    if head[:3] == b"ID3" or is_frame_header(head):
         return "mp3"
     return "unknown"
-
-
-def _mpeg_audio_frame(head: bytes) -> bool:
-    """Whether ``head`` starts with an MPEG audio frame header: 11 sync bits, then a version, layer,
-    bitrate and sample rate that exist (not 01, 00, 1111, 11).  The sync bits alone also begin other
-    files: an Arrow stream (``datasets``' ``save_to_disk`` and cache files) starts with 0xFFFFFFFF,
-    and was an "MP3 file [that] cannot be parsed".  A head too short to say (a file of 2 bytes) passes,
-    so that reading it reports it."""
-    if len(head) < 2 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
-        return False
-    if len(head) < 3:
-        return True
-    version, layer = (head[1] >> 3) & 3, (head[1] >> 1) & 3
-    bitrate, rate = head[2] >> 4, (head[2] >> 2) & 3
-    return version != 1 and layer != 0 and bitrate != 15 and rate != 3
 
 
 def unreadable_file(path, err: OSError) -> BadFileError:

@@ -61,14 +61,23 @@ class _Header(NamedTuple):
     mono: bool  # one channel (a stream may change it from frame to frame: recordings joined by a tool)
 
 
+def is_frame_header(head: bytes) -> bool:
+    """Whether ``head`` starts with an MPEG audio frame header: 11 sync bits, then a version, layer,
+    bitrate and sample rate that exist (not 01, 00, 1111, 11; a free-format frame's bitrate 0 passes).
+    The sync bits alone also begin other files: an Arrow stream (``datasets``' ``save_to_disk`` and
+    cache files) starts with 0xFFFFFFFF, and was taken for an MP3 that "cannot be parsed"."""
+    if len(head) < 3 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    return (head[1] >> 3) & 3 != 1 and (head[1] >> 1) & 3 != 0 and head[2] >> 4 != 15 and (head[2] >> 2) & 3 != 3
+
+
 def _frame(header: bytes) -> _Header | None:
-    """The MPEG audio frame header at the start of ``header``, or None."""
-    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
+    """The MPEG audio frame header at the start of ``header``, or None (also for a free-format one,
+    whose length its header does not give)."""
+    if len(header) < 4 or not is_frame_header(header) or header[2] >> 4 == 0:
         return None
-    version, layer = (header[1] >> 3) & 3, 4 - ((header[1] >> 1) & 3)  # layer 4: reserved
+    version, layer = (header[1] >> 3) & 3, 4 - ((header[1] >> 1) & 3)
     index, rate_index, padding = header[2] >> 4, (header[2] >> 2) & 3, (header[2] >> 1) & 1
-    if version not in _RATES or layer == 4 or not 0 < index < 15 or rate_index == 3:
-        return None
     mpeg1, mono = version == 3, header[3] >> 6 == 3
     bitrate = 1000 * _BITRATES[(1, layer) if mpeg1 else (2, min(layer, 2))][index - 1]
     rate = _RATES[version][rate_index]
