@@ -77,6 +77,32 @@ def is_audiofolder(root: str | os.PathLike) -> bool:
     return any((Path(root).expanduser() / name).is_file() for name in METADATA_FILES)
 
 
+def why_not_audiofolder(root: str | os.PathLike) -> tuple[str, bool]:
+    """Why ``root`` is not a user corpus's folder, in words naming it and the likely fix, and whether
+    that tells of a mistyped DIR (False only for an existing folder with no metadata-like file at all):
+    it does not exist, it is a file (the metadata itself: give its folder), it holds a metadata file of
+    another case or extension, or a subfolder holds the metadata."""
+    path = Path(root).expanduser()
+    wanted = " or ".join(METADATA_FILES)
+    if not path.exists():
+        return f"{root} does not exist", True
+    if not path.is_dir():
+        if path.name.lower().startswith("metadata."):
+            return f"{root} is the metadata file: give the folder that holds it, {path.parent}", True
+        return f"{root} is a file, not a folder holding {wanted}", True
+    try:
+        children = sorted(path.iterdir())
+    except OSError as err:
+        return f"{root} cannot be listed ({err.strerror or err})", True
+    near = [c.name for c in children if c.is_file() and c.name.lower().startswith("metadata.")]
+    if near:
+        return f"{root} holds {', '.join(near)}, not {wanted}: save or rename it as one of them", True
+    below = [c for c in children if c.is_dir() and is_audiofolder(c)]
+    if below:
+        return f"{root} holds no {wanted}; its subfolder {below[0]} does: give that folder", True
+    return f"{root} holds no {wanted}", False
+
+
 def check_name(name: str) -> str:
     """``name`` when it can name a corpus (lower-case letters, digits and ``_``, a letter first)."""
     if not NAME.fullmatch(name):

@@ -362,6 +362,31 @@ def test_a_reader_that_leaves_early_is_no_traceback():
     assert "YueMotion, Cantonese" in help_text and "predict emotions" not in help_text  # its own commands only
 
 
+def test_an_own_corpus_at_a_wrong_folder_says_what_is_wrong_with_the_folder(tmp_path, capsys):
+    """--source mine=DIR with a mistyped DIR, the metadata file itself, or the folder above said
+    "unknown corpus 'mine'; choose one of ... (DIR holds no metadata file)", even of a DIR that does not exist."""
+    own = testing.make_corpus("audiofolder", tmp_path / "raw" / "mine")
+    (tmp_path / "case").mkdir()
+    (tmp_path / "case" / "Metadata.CSV").write_bytes((own / "metadata.csv").read_bytes())
+    cases = [
+        (tmp_path / "nowhere", f"mine={tmp_path / 'nowhere'}: {tmp_path / 'nowhere'} does not exist (mine is not one"),
+        (own / "metadata.csv", f"metadata.csv is the metadata file: give the folder that holds it, {own}"),
+        (own.parent, f"holds no metadata.csv or metadata.jsonl; its subfolder {own} does: give that folder"),
+        (tmp_path / "case", "holds Metadata.CSV, not metadata.csv or metadata.jsonl: save or rename it"),
+    ]
+    for root, expected in cases:
+        with pytest.raises(SystemExit) as done:
+            main(["scan", "--source", f"mine={root}", "--output", str(tmp_path / "m.jsonl")])
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and expected in err and "unknown corpus" not in err, err
+    # a folder with nothing like metadata (a corpus we do not read?) stays an unknown corpus, saying why
+    (tmp_path / "other").mkdir()
+    with pytest.raises(SystemExit):
+        main(["scan", "--source", f"ravdess={tmp_path / 'other'}", "--output", str(tmp_path / "m.jsonl")])
+    err = capsys.readouterr().err
+    assert "unknown corpus 'ravdess'; choose one of" in err and "other holds no metadata.csv or metadata.jsonl)" in err
+
+
 def test_source_option_mistakes_are_usage_errors_naming_the_option(tmp_path, capsys):
     """They exited 1 (argparse's usage errors exit 2); a --label-map for a built-in corpus said
     "not one of your corpora given with --source (none)"; a typo's line left out its value."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bimotion.registry import did_you_mean
 from loaders import READERS
-from loaders.audiofolder import AudioFolder, check_name, is_audiofolder
+from loaders.audiofolder import NAME, AudioFolder, check_name, is_audiofolder, why_not_audiofolder
 
 OWN_CORPUS = "any other NAME whose DIR holds metadata.csv or metadata.jsonl (your own corpus, see docs/corpora.md)"
 
@@ -23,9 +23,15 @@ def parse_source(text: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
     if name not in READERS:
         if not is_audiofolder(root):
+            guess = did_you_mean(name.replace("-", "_"), READERS)
+            why, mistyped = why_not_audiofolder(root)
+            if mistyped and not guess and NAME.fullmatch(name):  # the user's own corpus, at a wrong DIR
+                raise argparse.ArgumentTypeError(
+                    f"{name}={root}: {why} ({name} is not one of the seven corpora, so DIR is your own corpus's "
+                    "folder: the one holding metadata.csv or metadata.jsonl, see docs/corpora.md)"
+                )
             raise argparse.ArgumentTypeError(
-                f"unknown corpus {name!r}{did_you_mean(name.replace('-', '_'), READERS)}; choose one of: "
-                f"{', '.join(READERS)}, or {OWN_CORPUS} ({root} holds no metadata file)"
+                f"unknown corpus {name!r}{guess}; choose one of: {', '.join(READERS)}, or {OWN_CORPUS} ({why})"
             )
         try:
             check_name(name)
