@@ -502,6 +502,20 @@ def test_advise_into_a_folder_of_other_files_writes_nothing_there(data_dirs, tmp
     check_foreign_files(tmp_path / "absent")
 
 
+def test_an_unknown_group_to_draw_from_lists_the_prepared_groups(data_dirs, capsys, tmp_path):
+    """--groups with a name no benchmark knows said "config 'x' is unknown (a group of your own corpus is
+    known once its prepared folder is: register(benchmark_of(read_info(FOLDER))), ...)" and listed every
+    config of every benchmark: Python advice to a command-line user, whose folder advise had registered."""
+    argv = ["advise", "--target", "zho_eld", "--bimotion", str(data_dirs["bimotion"]), "--output", str(tmp_path / "o")]
+    assert main([*argv, "--groups", "zho_eld", "carehome_eld"]) == 2
+    err = capsys.readouterr().err
+    assert "error: group 'carehome_eld' (--groups, or groups: in the config) is not one the prepared datasets" in err
+    assert "they hold: eng_eld" in err and "register(" not in err and "Traceback" not in err, err
+    assert main([*argv, "--groups", "zho_eld", "ZHO_ADU_"]) == 2
+    assert "(did you mean 'zho_adu'?)" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_advise_names_a_mistyped_target_and_a_dataset_given_as_the_other_benchmark(data_dirs, capsys, tmp_path):
     """A BiMotion folder given as --yuemotion said "groups lists a group twice"; a typo had no hint."""
     data = str(data_dirs["bimotion"])

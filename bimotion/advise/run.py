@@ -44,6 +44,7 @@ def advise_config(
     from ..grid.plan import make_plan
 
     groups = list(groups or base.groups or prepared_groups(data_dirs))  # default: every group with train rows
+    check_groups(groups, data_dirs)
     out = replace(
         base, tables=[], mixtures=[], extra_tests=[], projections=[], target=target, groups=groups,
         seeds=list(seeds or base.seeds), augment_only=augment_only(groups, target, data_dirs, log=log),
@@ -53,6 +54,26 @@ def advise_config(
     check_config(out)
     check_rows(make_plan(out), data_dirs)
     return out
+
+
+def check_groups(groups: list[str], data_dirs: Mapping) -> None:
+    """A group to draw from that no benchmark knows is an error listing the prepared folders' groups
+    (it was the registry's "config 'x' is unknown", with a hint for Python users to register a folder
+    that advise had registered already, and every config of every benchmark as the choice)."""
+    from ..mixture import parse_mixture
+    from ..registry import did_you_mean
+
+    held = prepared_groups(data_dirs, local_only=True)
+    for group in groups:
+        try:
+            parse_mixture([group])
+        except KeyError:
+            if not held:  # Hub datasets only: the registry's error, listing what it knows
+                raise
+            raise ValueError(
+                f"group {group!r} (--groups, or groups: in the config) is not one the prepared datasets hold"
+                f"{did_you_mean(group, held)}; they hold: {', '.join(held)}"
+            ) from None
 
 
 def augment_only(groups: list[str], target: str, data_dirs: Mapping, *, log=print) -> list[str]:
