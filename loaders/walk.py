@@ -5,6 +5,7 @@ opened, so a FIFO cannot block) are reported, not skipped in silence."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -100,11 +101,7 @@ def walk_files(
             try:
                 mode = os.stat(path).st_mode  # follows links; never opens, so a FIFO cannot block
             except OSError as err:
-                onerror(
-                    BadFileError(
-                        path, "broken_link", f"cannot stat the file ({err.strerror})", "fix or remove the link"
-                    )
-                )
+                onerror(broken_link(path, err))
                 continue
             candidate = not name.startswith(".") and name.lower().endswith(suffixes)
             if not stat.S_ISREG(mode):
@@ -121,6 +118,22 @@ def walk_files(
             found.append((path, candidate))
     found.sort(key=lambda item: str(item[0]))
     return found
+
+
+def broken_link(path: Path, err: OSError) -> BadFileError:
+    """The error for a file name that cannot be followed to a file: a link to nothing, or a loop of
+    links (it said "cannot stat the file (No such file or directory)" of a file just listed, and its
+    fix left out --skip-bad)."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        return BadFileError(
+            path, "broken_link", f"cannot stat the file ({err.strerror})", "check the file, or pass --skip-bad"
+        )
+    why = "does not exist" if err.errno == errno.ENOENT else f"cannot be followed ({err.strerror})"
+    return BadFileError(
+        path, "broken_link", f"a link to {target}, which {why}", "fix or remove the link, or pass --skip-bad to skip it"
+    )
 
 
 def unreadable_folder(err: OSError, root: Path) -> BadFileError:

@@ -245,6 +245,27 @@ def test_every_file_seen_is_read_skipped_or_not_audio_and_row_skips_are_apart(tm
     assert (f"; besides files, metadata rows and folders skipped {others} (" in line) == (others > 0), line
 
 
+def test_a_link_to_nothing_or_a_loop_of_links_says_so_and_how_to_go_on(tmp_path, capsys):
+    """Both were "cannot stat the file (No such file or directory)" (of a file just listed) or "(Too many
+    levels of symbolic links)", with the fix "fix or remove the link" and no word of --skip-bad."""
+    root = testing.make_corpus("csed", tmp_path / "src")
+    folder = root / DATA / "Natural"
+    (folder / "moved.wav").symlink_to(tmp_path / "elsewhere" / "moved.wav")
+    (folder / "a.wav").symlink_to("b.wav")
+    (folder / "b.wav").symlink_to("a.wav")
+    with pytest.raises(BadFileError) as err:
+        loaders.load("csed", root)
+    assert err.value.reason == "broken_link" and "pass --skip-bad" in err.value.hint
+    report = SkipReport()
+    loaders.load("csed", root, skip_bad=True, report=report)
+    assert report.file_skips[("csed", "broken_link")] == 3
+    manifest = tmp_path / "m.jsonl"
+    assert main(["scan", "-q", "--skip-bad", "--source", f"csed={root}", "--output", str(manifest)]) == 0
+    err = capsys.readouterr().err
+    assert f"{folder / 'moved.wav'}: a link to {tmp_path / 'elsewhere' / 'moved.wav'}, which does not exist" in err
+    assert f"{folder / 'a.wav'}: a link to b.wav, which cannot be followed (Too many levels of symbolic links)" in err
+
+
 @pytest.mark.parametrize("name", loaders.READERS)
 def test_a_link_loop_or_a_second_link_to_a_folder_reads_each_file_once(tmp_path, name):
     root = testing.make_corpus(name, tmp_path / "src")
