@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import register_source
-from .base import Collector, SourceInfo, bad, read_text
+from .base import METADATA_FILES, Collector, SourceInfo, bad, read_text
 from .errors import InputWarning, LayoutError, SkipReport
 from .label_map import LabelMap, read_label_map
 from .labels import LABELS
@@ -46,7 +46,6 @@ from .metadata import Row, parse_rows
 from .record import Utterance
 from .walk import searched, walk_files
 
-METADATA_FILES = ("metadata.csv", "metadata.jsonl")
 LABEL_MAP_FILES = ("label_map.json", "label_map.csv")
 CARD_FILE = "README.md"
 DEFAULT_LICENSE = "unknown (user corpus)"

@@ -60,6 +60,8 @@ class SourceInfo:
         return cls(**{name: tuple(v) if isinstance(v, list) else v for name, v in d.items()})
 
 
+# A user's own corpus (loaders.audiofolder) is the folder holding one of these.
+METADATA_FILES = ("metadata.csv", "metadata.jsonl")
 # Clips shorter than wav2vec2's receptive field (400 samples at 16 kHz) cannot be trained on.
 MIN_DURATION_S = 400 / 16000
 # Container formats that count as audio when a file is judged by its content.
@@ -263,7 +265,9 @@ class Collector:
             skipped = {reason: n for (corpus, reason), n in self.report.counts.items() if corpus == self.corpus}
             why = ", ".join(f"{n} skipped as {reason.replace('_', ' ')}" for reason, n in sorted(skipped.items()))
             fix = f"expected {expected}" + (
-                "" if self.own else f"; check that this folder holds the {self.corpus} release"
+                ""
+                if self.own
+                else f"; check that this folder holds the {self.corpus} release{own_corpus_hint(self.root)}"
             )
             if "unreadable_folder" in skipped:  # the files may all be there, behind folders it could not list
                 fix = "make the folders it could not list readable (their permissions), then run again; " + fix
@@ -309,10 +313,21 @@ class _Item:
             return True
         if not c.records and not c.items_ok and not c.own:  # the first item fails: --source names another corpus?
             hint = f"no {c.corpus} file was read before this one: if none fits, {c.root} is not the {c.corpus} release"
+            hint += own_corpus_hint(c.root)
             raise BadFileError(
                 exc.path, exc.reason, exc.message, f"{exc.hint} ({hint})" if exc.hint else hint
             ) from None
         return False
+
+
+def own_corpus_hint(root: Path) -> str:
+    """``"; it holds metadata.csv, as your own corpus does: ..."`` for a built-in corpus's root that
+    holds a user corpus's metadata (a Cantonese corpus given as `yuemotion prepare --source DIR`, or
+    under a built-in NAME), whose clips were each "not the release's name"; else ``""``."""
+    found = next((name for name in METADATA_FILES if (root / name).is_file()), None)
+    if found is None:
+        return ""
+    return f"; it holds {found}, as your own corpus does: give it a name of its own, --source mine={root}"
 
 
 def bad(path: Path, reason: str, message: str, hint: str = "") -> BadFileError:

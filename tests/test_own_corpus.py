@@ -299,6 +299,27 @@ def test_a_split_column_given_for_some_rows_only_says_how_to_fix_it(tmp_path, ca
     assert "metadata.csv line 2: no split, while 14 of 16 rows give one" in err and "give it a split (train" in err
 
 
+def test_your_own_corpus_given_as_a_built_in_one_says_to_name_it(tmp_path, capsys):
+    """`yuemotion prepare --source DIR` of a user's Cantonese corpus (the help reads "DIR | NAME=DIR") said
+    its first clip's name "is not '<speaker>_<f|m><age>_...'; restore the original name from data.tar.bz2":
+    advice to rename the user's own files; so did a built-in NAME for one's own corpus."""
+    from yuemotion.cli import main as yuemotion_main
+
+    canto = testing.make_corpus("audiofolder", tmp_path / "raw" / "canto", corpus="canto", language="yue")
+    hint = f"it holds metadata.csv, as your own corpus does: give it a name of its own, --source mine={canto}"
+    assert yuemotion_main(["prepare", "-q", "--source", str(canto), "--output", str(tmp_path / "y")]) == 2
+    assert hint in capsys.readouterr().err
+    out = ["--output", str(tmp_path / "m.jsonl")]
+    for argv in (["--source", f"tess={canto}"], ["--skip-bad", "--source", f"csed={canto}"]):  # an error; nothing read
+        assert bimotion_main(["scan", "-q", *argv, *out]) == 2
+        assert hint in capsys.readouterr().err, argv
+    release = testing.make_corpus("csed", tmp_path / "raw")
+    with pytest.raises(loaders.BadFileError) as err:  # a stray clip in the real release: no such hint
+        (release / "Training Data (wav)" / "stray.wav").write_bytes(next(canto.rglob("*.wav")).read_bytes())
+        loaders.load("csed", release)
+    assert "your own corpus" not in err.value.hint
+
+
 def test_yuemotion_source_is_a_folder_or_name_equals_folder(tmp_path, monkeypatch):
     from yuemotion.commands.prepare import parse_yuemotion_source
 
