@@ -130,6 +130,27 @@ def test_a_streamed_header_is_read_to_the_end_and_an_unfinished_one_is_named(tmp
             assert info.value.reason == "unfinished_header" and "sox IN.wav OUT.wav" in str(info.value)
 
 
+def test_a_wav_header_with_a_rate_no_recording_has_is_a_corrupt_header(tmp_path, tone):
+    """A damaged header's 1 Hz made 16000 samples a clip of 4.4 hours, which prepare resampled to 16 kHz
+    (256 million samples, 21 s) and stored; 2**31 Hz made the clip "0.0 ms (16000 samples)", too short."""
+    import struct
+
+    path = tmp_path / "clip.wav"
+    soundfile.write(path, tone, RATE, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"fmt ") + 12  # the sample rate, after the chunk's id, size, format tag and channels
+    for rate in (0, 1, 300, 2**31):
+        struct.pack_into("<I", data, at, rate)
+        path.write_bytes(bytes(data))
+        with pytest.raises(BadFileError, match=f"WAV header has 1 channels at {rate} Hz \\(recordings are at") as err:
+            probe(path)
+        assert err.value.reason == "corrupt_header" and "--skip-bad" in err.value.hint
+    for rate in (8000, 384000):
+        struct.pack_into("<I", data, at, rate)
+        path.write_bytes(bytes(data))
+        assert probe(path).sample_rate_hz == rate
+
+
 def test_sniff_knows_the_common_containers():
     assert sniff(b"RIFF\x00\x00\x00\x00WAVEfmt ") == "wav"
     assert sniff(b"FORM\x00\x00\x00\x00AIFF") == "aiff"
