@@ -419,3 +419,32 @@ def test_a_wrong_corpus_name_fails_on_its_first_file_with_a_hint_at_the_name(tmp
     assert f"no csed file was read before this one: if none fits, {tess.resolve()} is not the csed release" in (
         capsys.readouterr().err
     )
+
+
+def test_a_corpus_whose_every_clip_fails_to_decode_is_an_error_not_an_empty_dataset(tmp_path, capsys):
+    """A download cut short (FLACs whose headers read, their audio cut off) passed the scan; with
+    --skip-bad prepare skipped every clip when decoding and published the corpus with no row (alone: a
+    dataset of 0 rows), exit status 0, and `check` said OK."""
+    import numpy as np
+    import soundfile
+
+    cut = tmp_path / "raw" / "cut"
+    (cut / "clips").mkdir(parents=True)
+    rows = ["file_name,emotion,language,age_group,gender,speaker_id"]
+    for i in range(4):
+        path = cut / "clips" / f"{i}.flac"
+        soundfile.write(path, 0.3 * np.sin(np.arange(32000) * (0.08 + 0.01 * i)), 16000)
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        rows.append(f"clips/{i}.flac,anger,ind,eld,f,s{i}")
+    (cut / "metadata.csv").write_text("\n".join(rows) + "\n")
+    csed = testing.make_corpus("csed", tmp_path / "raw")
+    for sources in ([f"cut={cut}"], [f"csed={csed}", f"cut={cut}"]):
+        out = tmp_path / "out"
+        argv = ["prepare", "-q", "--skip-bad", "--output", str(out)]
+        assert bimotion_main([*argv, *(a for s in sources for a in ("--source", s))]) == 2
+        err = capsys.readouterr().err
+        assert (
+            "cut: no clip is left to store: the 4 the scan read could not be decoded (skipped: corrupt 4; e.g." in err
+        )
+        assert "or leave --source cut out" in err and "Traceback" not in err
+        assert not out.exists() and not work_of(out).exists() and not lock_of(out).exists()

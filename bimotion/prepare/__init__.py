@@ -224,6 +224,7 @@ def _write(
     labels = categories([benchmark], records)  # ClassLabel names: the benchmark's, then the data's
     with publishing(out_dir, settings.overwrite) as stage:
         stats, names = _write_rows(jobs, stage, split_of, report, settings, features(labels))
+        _check_rows_left(records, stats, report)
         own_split = {r.corpus for r in records if r.corpus in benchmark.user_corpora and r.official_split}
         stored = set().union(*(shard.ids for shard in stats.values()))
         info = prepare_info(
@@ -233,6 +234,29 @@ def _write(
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
     return Prepared(out_dir, info, report)
+
+
+def _check_rows_left(records: list, stats: Mapping[ShardKey, ShardStats], report: SkipReport) -> None:
+    """A corpus whose every clip was skipped when decoded is a LayoutError, as a scan that reads none
+    is: with --skip-bad a corpus of damaged files (a download cut short: truncated FLACs whose headers
+    read) was published as a dataset of 0 rows, exit status 0, and `check` said OK."""
+    from loaders.errors import LayoutError
+
+    kept = {corpus for corpus, _, _ in stats}
+    for corpus in dict.fromkeys(r.corpus for r in records):
+        if corpus in kept:
+            continue
+        paths = [r.path for r in records if r.corpus == corpus]
+        skipped = ", ".join(f"{reason} {n}" for (c, reason), n in sorted(report.counts.items()) if c == corpus)
+        ours = [e for (c, _), entries in report.examples.items() if c == corpus for e in entries]
+        file, message = next((e for e in ours if e[0] in paths), ours[0])  # one the scan read, if any
+        raise LayoutError(
+            Path(os.path.commonpath(paths)) if len(paths) > 1 else Path(paths[0]).parent,
+            "empty_corpus",
+            f"{corpus}: no clip is left to store: the {len(paths)} the scan read could not be decoded (skipped: "
+            f"{skipped}; e.g. {file}: {message}), so it would be in the dataset without a row",
+            f"replace the damaged files with good copies of the release, or leave --source {corpus} out",
+        )
 
 
 MAX_LISTED_SETS = 100  # sets named per corpus and kind in prepare.json's identical_audio (the counts are whole)
