@@ -448,3 +448,29 @@ def test_a_corpus_whose_every_clip_fails_to_decode_is_an_error_not_an_empty_data
         )
         assert "or leave --source cut out" in err and "Traceback" not in err
         assert not out.exists() and not work_of(out).exists() and not lock_of(out).exists()
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0 and shutil.which("setpriv") is None, reason="root writes anywhere without setpriv"
+)
+def test_an_output_in_a_folder_that_is_not_writable_says_so(csed, tmp_path):
+    """It said "OUT.prepare-lock: Permission denied; fix that and run again": a file the user never named."""
+    parent = tmp_path / "shared"
+    parent.mkdir()
+    parent.chmod(0o555)
+    out = parent / "out"
+    argv = [sys.executable, "-m", "bimotion.cli", "prepare", "--source", f"csed={csed}", "-o", str(out), "-q"]
+    if os.geteuid() == 0:  # root without the capability that lets it write to any folder
+        drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all"]
+        if subprocess.run([*drop, "true"], capture_output=True).returncode != 0:
+            pytest.skip("setpriv cannot drop root's capabilities here")
+        argv = [*drop, *argv]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    finally:
+        parent.chmod(0o755)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(
+        f"error: {parent}: this folder is not writable (Permission denied); choose another --output"
+    )
+    assert ".prepare-lock" not in proc.stderr and list(parent.iterdir()) == []

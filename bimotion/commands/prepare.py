@@ -140,6 +140,9 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
         hint = "free some space or choose another --output" if full else "fix that and run again"
         detail = err.strerror or " ".join(str(err).split())  # pyarrow's messages span lines
         where = err.filename or args.output
+        if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and err.filename:  # was "OUT.prepare-lock: ..."
+            where = os.path.dirname(os.path.abspath(err.filename))
+            detail, hint = f"this folder is not writable ({detail})", "choose another --output"
         print(f"error: {where}: {detail}; {hint} (temporary files removed, {args.output} untouched)", file=sys.stderr)
         return 2
     seconds = time.perf_counter() - start
