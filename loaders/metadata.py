@@ -206,7 +206,7 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
             if isinstance(cells, BadFileError):
                 raise cells
             if name is None:
-                raise _row_error(metadata, line, "no file_name, or one outside the corpus folder (absolute or '..')")
+                raise _row_error(metadata, line, _file_name_problem(cells, metadata.parent))
             at = Where(metadata.parent / name, f"{metadata.name} line {line}")
             if name in first:
                 rejected.add(name)
@@ -292,10 +292,22 @@ def _surplus(at: Where, cells: dict) -> BadFileError:
 
 def _file_name(cells: dict) -> str | None:
     text = str(cells.get("file_name") or "").strip().replace("\\", "/")
-    path = PurePosixPath(text)
-    if not text or path.is_absolute() or ".." in path.parts:
+    path = PurePosixPath(text)  # C:\data\a.wav is absolute too (it was looked for as a folder "C:")
+    if not text or path.is_absolute() or re.match(r"[A-Za-z]:/", text) or ".." in path.parts:
         return None
     return path.as_posix()
+
+
+def _file_name_problem(cells: dict, folder: Path) -> str:
+    """What is wrong with a file_name :func:`_file_name` refuses (of an absolute one, the name from
+    ``folder`` of the file a tail of it names)."""
+    given = str(cells.get("file_name") or "").strip()
+    parts = PurePosixPath(given.replace("\\", "/")).parts
+    tail = next((Path(*parts[i:]) for i in range(1, len(parts)) if (folder / Path(*parts[i:])).is_file()), None)
+    fix = f"give it relative to the metadata's folder{f': {tail.as_posix()}' if tail else ''}"
+    if ".." in parts:
+        return f"file_name '{given}' leads outside the corpus folder ('..'): move the clip below {folder}"
+    return f"file_name '{given}' is an absolute path; {fix}" if given else "no file_name"
 
 
 def _cell(cells: dict, key: str) -> str:

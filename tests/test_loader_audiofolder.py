@@ -335,6 +335,32 @@ def test_a_row_naming_a_file_without_its_folder_is_named_in_both_reports(root, t
     assert set(messages) == {"unlisted_file"} and "lists" not in messages["unlisted_file"], messages
 
 
+def test_an_absolute_or_outside_file_name_says_which_and_the_relative_name(root, tmp_path):
+    """Every one was "no file_name, or one outside the corpus folder (absolute or '..')", also of an absolute
+    path inside the corpus folder; a Windows path (C:\\...) was looked for as a folder named 'C:'."""
+    root = copy_of(root, tmp_path)
+    with open(root / "metadata.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    names = [row["file_name"] for row in rows[:3]]
+    rows[0]["file_name"] = str(root / names[0])
+    rows[1]["file_name"] = "C:\\Users\\me\\carehome\\" + names[1].replace("/", "\\")
+    rows[2]["file_name"] = f"../{names[2]}"
+    with open(root / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    report = SkipReport()
+    loaders.load(NAME, root, skip_bad=True, report=report)
+    messages = [text for text in report.examples[(NAME, "bad_row")]]
+    relative = "is an absolute path; give it relative to the metadata's folder"
+    assert messages == [
+        (str(root / "metadata.csv"), f"line 2: file_name '{root / names[0]}' {relative}: {names[0]}"),
+        (str(root / "metadata.csv"), f"line 3: file_name '{rows[1]['file_name']}' {relative}: {names[1]}"),
+        (str(root / "metadata.csv"), f"line 4: file_name '../{names[2]}' leads outside the corpus folder ('..'): "
+         f"move the clip below {root}"),
+    ]  # fmt: skip
+
+
 def test_a_row_naming_a_folder_says_it_is_a_folder(root, tmp_path):
     """A row whose file_name is a folder (``clips/``) said "there is no such file" beside the folder."""
     root = copy_of(root, tmp_path)
