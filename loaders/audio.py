@@ -112,7 +112,7 @@ def _check_head(path: Path, head: bytes) -> str:
             "then run the command again (or pass --skip-bad)",
         )
     if kind == "empty":
-        raise _bad(path, "empty_file", "the file is empty (0 bytes)", "copy, re-download or re-extract this file again")
+        raise _bad(path, "empty_file", "the file is empty (0 bytes)", "copy, download or extract this file again")
     if kind == "aac":
         raise _bad(
             path,

@@ -72,7 +72,7 @@ def probe_wav(path: Path, f, file_size: int) -> tuple[int, int, int, str]:
 
 def _truncated(path: Path, message: str) -> BadFileError:
     return BadFileError(
-        path, "truncated", message, "copy, re-download or re-extract this file again, or pass --skip-bad to skip it"
+        path, "truncated", message, "copy, download or extract this file again, or pass --skip-bad to skip it"
     )
 
 
