@@ -28,9 +28,10 @@ def format_result(result: dict) -> str:
         if "unit" in o:
             why = o.get("reason")
             ok = f"{o['unit']}s kept apart: OK; NOT speaker-independent: {why}" if why else "speaker-independent: OK"
-            text += f"; {len(o['shared_units'])} of {o['units']} {o['unit']}s shared " + (
+            units = f"{len(o['shared_units'])} of {o['units']} {o['unit']}s shared " + (
                 "(PROBLEM)" if o["shared_units"] else f"({ok})"
             )
+            text = units if o["unit"] == "speaker" else f"{text}; {units}"  # speakers are the unit: said once
         elif corpus in result.get("user_split_columns", ()):
             text += f" (allowed: {corpus}'s own split column put them there)"
         else:
