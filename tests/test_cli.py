@@ -419,3 +419,25 @@ def test_scan_says_what_prepare_would_refuse_of_your_corpus(tmp_path, capsys):
     assert "note: `bimotion prepare` would refuse hak: corpus name 'hak' is also the name of a bimotion group" in err
     assert main(["scan", "--source", f"canto={canto}", *out]) == 0
     assert "would refuse" not in capsys.readouterr().err  # `yuemotion prepare` takes it
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["prepare", "--source", "tess=raw"],
+        ["scan", "--source", "tess=raw"],
+        ["predict", "--model", "model", "a.wav"],
+        ["advise", "--target", "zho_eld"],
+        ["demo"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_an_empty_output_is_a_usage_error(argv, tmp_path, capsys, monkeypatch):
+    """``-o ''`` (an unset shell variable) was the current folder: prepare said "--output  holds the
+    tess corpus folder ...", predict "--output  is a folder"; every command's --output now refuses it."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as done:
+        main([*argv, "-o", ""])
+    assert done.value.code == 2
+    assert "argument --output/-o: is empty: give a path" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # nothing written where it would have gone

@@ -28,6 +28,8 @@ HELP = "which cross-group data helps a target group most: train, score and repor
 
 
 def add_arguments(parser) -> None:
+    from .prepare import path_text
+
     parser.add_argument("--target", metavar="GROUP", help="the group to advise, e.g. zho_eld (or target: in --config)")
     parser.add_argument("--bimotion", metavar="DIR", help="prepared BiMotion dataset (`bimotion prepare`)")
     parser.add_argument("--yuemotion", metavar="DIR", help="prepared YueMotion dataset (`yuemotion prepare`)")
@@ -41,7 +43,9 @@ def add_arguments(parser) -> None:
         help="draw only from these groups (e.g. zho_eld zho_adu eng_eld[crema_d]; default: every prepared group)",
     )
     parser.add_argument("--seeds", nargs="+", type=int, metavar="N", help="seeds (default: the config's)")
-    parser.add_argument("--output", "-o", metavar="DIR", help="where everything goes (default: advise-TARGET)")
+    parser.add_argument(
+        "--output", "-o", type=path_text, metavar="DIR", help="where everything goes (default: advise-TARGET)"
+    )
 
 
 def run(args) -> int:

@@ -33,10 +33,15 @@ MAX_SCALE = 20
 
 
 def add_arguments(parser) -> None:
-    from .prepare import whole_number
+    from .prepare import path_text, whole_number
 
     parser.add_argument(
-        "--output", "-o", default="demo", metavar="DIR", help="where everything is written (default: demo)"
+        "--output",
+        "-o",
+        default="demo",
+        type=path_text,
+        metavar="DIR",
+        help="where everything is written (default: demo)",
     )
     parser.add_argument(
         "--seed", type=whole_number(0), default=0, help="seed of the generated corpus and of the splits (default: 0)"

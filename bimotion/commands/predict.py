@@ -29,12 +29,15 @@ HELP = "predict emotions in audio files and folders with a trained model (CSV or
 
 
 def add_arguments(parser) -> None:
+    from .prepare import path_text
+
     parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files and folders (searched recursively)")
     parser.add_argument("--model", required=True, metavar="DIR_OR_HUB_ID", help="a fine-tuned model folder or Hub id")
     parser.add_argument(
         "--output",
         "-o",
         metavar="FILE",
+        type=path_text,
         default=None,
         help="FILE.csv or FILE.jsonl, replaced if it exists (default: CSV on stdout)",
     )

@@ -69,6 +69,14 @@ def whole_number(low: int, high: int | None = None):
 positive_int = whole_number(1)  # argparse type: an integer of at least 1
 
 
+def path_text(text: str) -> str:
+    """argparse type of the commands' ``--output``: any path but an empty one (``-o ''``, an unset
+    shell variable), which would otherwise be the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: give a path")
+    return text
+
+
 def add_arguments(parser) -> None:
     add_source_arguments(parser)
     add_output_arguments(parser)
@@ -82,6 +90,7 @@ def add_output_arguments(parser, benchmark: str = "bimotion") -> None:
         "--output",
         "-o",
         required=True,
+        type=path_text,
         metavar="OUT",
         help="folder to create: it must not exist, unless it is an earlier prepared dataset and --overwrite is given",
     )

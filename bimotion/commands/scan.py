@@ -24,9 +24,16 @@ HELP = "read raw corpora into a JSON-lines manifest and print counts"
 
 
 def add_arguments(parser) -> None:
+    from .prepare import path_text
+
     add_source_arguments(parser)
     parser.add_argument(
-        "--output", "-o", required=True, metavar="FILE", help="manifest to write (.jsonl); an existing one is replaced"
+        "--output",
+        "-o",
+        required=True,
+        type=path_text,
+        metavar="FILE",
+        help="manifest to write (.jsonl); an existing one is replaced",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
