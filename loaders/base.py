@@ -278,15 +278,21 @@ class Collector:
                 fix,
             )
         seen: dict[str, Utterance] = {}
+        again: dict[str, Utterance] = {}  # id -> its first copy met after the first
         for record in self.records:
             if record.id in seen:
-                raise LayoutError(
-                    record.path,
-                    "duplicate_id",
-                    f"{record.id} is also at {seen[record.id].path}",
-                    "remove one copy of the corpus from below the root",
-                )
-            seen[record.id] = record
+                again.setdefault(record.id, record)
+            seen.setdefault(record.id, record)
+        if again:
+            clip, copy = next(iter(again.items()))
+            more = f" ({len(again)} clips are there more than once)" if len(again) > 1 else ""
+            raise LayoutError(
+                copy.path,
+                "duplicate_id",
+                f"{clip} is also at {seen[clip].path}{more}",
+                "remove the extra copies from below the root (files copied into another folder, or a second copy "
+                "of the corpus)",
+            )
         self.count("read", len(self.records))
         return sorted(self.records, key=lambda r: r.id)
 

@@ -449,3 +449,24 @@ def test_a_scan_over_within_half_a_second_draws_no_bar(csed, capsys, monkeypatch
     monkeypatch.setattr(manifest, "BAR_DELAY_S", 60.0)  # what "quick" means, without timing this machine
     records, _ = manifest.scan({"csed": csed}, progress=True)
     assert len(records) == 12 and "probing audio headers" not in capsys.readouterr().err
+
+
+def test_a_clip_copied_into_a_subfolder_names_both_copies_and_the_count(tmp_path):
+    """Two different recordings under one clip id (an identical copy is a counted duplicate) stopped
+    the read with "remove one copy of the corpus", which fits a release extracted twice, not a file
+    saved into a backup folder; the error now names both copies, how many clips are there twice, and
+    says to remove the extra copies."""
+    from loaders.errors import LayoutError
+
+    wav = testing.make_corpus("crema_d", tmp_path / "raw") / "AudioWAV"
+    (wav / "backup").mkdir()
+    shutil.copy(wav / "1001_IEO_ANG_LO.wav", wav / "backup" / "1001_IEO_ANG_HI.wav")  # edited, say
+    with pytest.raises(LayoutError) as caught:
+        loaders.load("crema_d", wav.parent, skip_bad=True)  # which copy is meant cannot be guessed: not a skip
+    text = str(caught.value)
+    assert caught.value.reason == "duplicate_id" and "more than once" not in text
+    assert str(wav / "backup" / "1001_IEO_ANG_HI.wav") in text and str(wav / "1001_IEO_ANG_HI.wav") in text
+    assert "remove the extra copies from below the root (files copied into another folder" in text
+    shutil.copy(wav / "1001_IEO_ANG_HI.wav", wav / "backup" / "1001_IEO_ANG_LO.wav")
+    with pytest.raises(LayoutError, match=r"\(2 clips are there more than once\)"):
+        loaders.load("crema_d", wav.parent)
