@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BadFileError, libsndfile_error
+from .errors import BadFileError, impossible_header, libsndfile_error
 from .ffmpeg import MP3_IN_PART, MP4_AUDIO, ffmpeg_decode
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
 from .mp3 import LengthHold, held_to_count, is_frame_header, mp3_file_frames, mp3_irregular, mpg123_messages
@@ -154,6 +154,8 @@ def probe(path: str | os.PathLike) -> AudioInfo:
                 return AudioInfo("wav", *probe_wav(path, f, file_size))
             if kind == "mp4":
                 mp4 = probe_mp4(path, f, file_size)
+                if error := impossible_header(path, kind, mp4.num_channels, mp4.sample_rate_hz):
+                    raise error
                 return AudioInfo(
                     "mp4", mp4.sample_rate_hz, mp4.num_channels, mp4.num_frames, mp4.codec, mp4.delay_frames
                 )
@@ -171,6 +173,8 @@ def probe(path: str | os.PathLike) -> AudioInfo:
             f"{kind.upper()} file cannot be parsed: {libsndfile_error(err)}",
             "replace it with the original file",
         ) from err
+    if error := impossible_header(path, kind, int(info.channels), int(info.samplerate)):
+        raise error
     frames = int(info.frames)
     if kind == "mp3":  # libsndfile's length of a VBR file without a length header is a guess
         try:

@@ -76,6 +76,22 @@ def display(path: str | Path) -> str:
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
+RATES_HZ = (1000, 1_000_000)  # sample rates a header may give; others are damage (1 Hz made 16000 samples 4 h)
+
+
+def impossible_header(path, kind: str, channels: int, rate_hz: int) -> BadFileError | None:
+    """The ``corrupt_header`` error of an audio header giving no channels or a sample rate no
+    recording has (:data:`RATES_HZ`), or None: a damaged header's 1 Hz made 16000 samples a clip of
+    4.4 hours, which prepare resampled and stored; 2**31 Hz made it "0.0 ms", too short.  ``kind``:
+    the format, as :func:`loaders.audio.sniff` names it."""
+    if channels > 0 and RATES_HZ[0] <= rate_hz <= RATES_HZ[1]:
+        return None
+    why = f"{channels} channels at {rate_hz} Hz (recordings are at {RATES_HZ[0]} Hz to {RATES_HZ[1]} Hz)"
+    return BadFileError(
+        path, "corrupt_header", f"{kind.upper()} header has {why}", "replace the file, or pass --skip-bad to skip it"
+    )
+
+
 def libsndfile_error(err: Exception) -> str:
     """libsndfile's message, without its claim that an existing file "does not exist or is not a
     regular file (possibly a pipe?)", which it makes of any content it cannot parse."""

@@ -130,9 +130,10 @@ def test_a_streamed_header_is_read_to_the_end_and_an_unfinished_one_is_named(tmp
             assert info.value.reason == "unfinished_header" and "sox IN.wav OUT.wav" in str(info.value)
 
 
-def test_a_wav_header_with_a_rate_no_recording_has_is_a_corrupt_header(tmp_path, tone):
+def test_a_header_with_a_rate_no_recording_has_is_a_corrupt_header(tmp_path, tone):
     """A damaged header's 1 Hz made 16000 samples a clip of 4.4 hours, which prepare resampled to 16 kHz
-    (256 million samples, 21 s) and stored; 2**31 Hz made the clip "0.0 ms (16000 samples)", too short."""
+    (256 million samples, 21 s) and stored; 2**31 Hz made the clip "0.0 ms (16000 samples)", too short.
+    The check was the WAV reader's alone: a FLAC or an AIFF at 1 Hz went through."""
     import struct
 
     path = tmp_path / "clip.wav"
@@ -149,6 +150,14 @@ def test_a_wav_header_with_a_rate_no_recording_has_is_a_corrupt_header(tmp_path,
         struct.pack_into("<I", data, at, rate)
         path.write_bytes(bytes(data))
         assert probe(path).sample_rate_hz == rate
+    # the same rule for every header (libsndfile reads a FLAC or an AIFF at 1 Hz as it says)
+    for kind in ("flac", "aiff"):
+        other = tmp_path / f"clip.{kind}"
+        for rate in (1, 500):
+            soundfile.write(other, tone, rate, format=kind.upper())
+            with pytest.raises(BadFileError, match=f"{kind.upper()} header has 1 channels at {rate} Hz") as err:
+                probe(other)
+            assert err.value.reason == "corrupt_header"
 
 
 def test_sniff_knows_the_common_containers():
