@@ -146,6 +146,18 @@ def _ape_items_end(data, pos: int) -> int | None:
     return end if end - int.from_bytes(data[footer + 12 : footer + 16], "little") == pos else None
 
 
+def _lyrics3_end(data, pos: int) -> int | None:
+    """The end of a Lyrics3 tag at ``pos`` (v2: the size before its ``LYRICS200`` reaches back to its
+    ``LYRICSBEGIN``; v1: its ``LYRICSEND``, at most 5100 bytes on), or None."""
+    if data[pos : pos + 11] != b"LYRICSBEGIN":
+        return None
+    end = data.find(b"LYRICS200", pos + 11, pos + 1_000_015)  # v2's size has 6 digits
+    if end != -1 and bytes(data[end - 6 : end]).isdigit() and pos + int(data[end - 6 : end]) == end - 6:
+        return end + 9
+    end = data.find(b"LYRICSEND", pos + 11, pos + 11 + 5100 + 9)
+    return None if end == -1 else end + 9
+
+
 def _resync(data, pos: int, stream: tuple | None) -> int | None:
     """The first offset from ``pos`` where an ID3v2 tag or two frames of ``stream`` (any stream if
     None) begin, one right after the other (or the frame ends the file), or None."""
@@ -170,8 +182,8 @@ def _resync(data, pos: int, stream: tuple | None) -> int | None:
 
 def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
     """The samples per channel that decoding ``data`` (a whole MP3 file) gives, and the junk skipped
-    on the way; ID3v2 tags before and between frames, and ID3v1 and APE tags between them (files joined
-    by a tool) are no junk.  None where no frame is found (a free-format or damaged file: its length is
+    on the way; ID3v2 tags before and between frames, and ID3v1, APE and Lyrics3 tags between them (files
+    joined by a tool) are no junk.  None where no frame is found (a free-format or damaged file: its length is
     unknown)."""
     n = len(data)
     pos, total, stream, cut, junk, modes, samples = 0, 0, None, 0, [], set(), 1152
@@ -194,14 +206,19 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
             modes.add(frame.mono)
             pos += frame.length
             continue
-        if data[pos : pos + 3] == b"TAG" and (pos + 128 >= n or _frame(data[pos + 128 : pos + 132]) is not None):
+        if data[pos : pos + 3] == b"TAG" and (
+            pos + 128 >= n or _frame(data[pos + 128 : pos + 132]) is not None or _id3v2_end(data, pos + 128)
+        ):
             pos += 128  # an ID3v1 tag: at the end, or the first recording's in a file joined by `cat`
             continue
         if data[pos : pos + 8] == b"APETAGEX" and n - pos >= 32:  # at the end, or the first recording's, joined
             pos += 32 + (int.from_bytes(data[pos + 12 : pos + 16], "little") if data[pos + 23] & 0x20 else 0)
             continue  # (a header, flag bit 29, begins the whole tag; a footer ends it)
+        if (end := _lyrics3_end(data, pos)) is not None:
+            pos = end  # a Lyrics3 tag (before an ID3v1 one): at the end, or the first recording's, joined
+            continue
         if data[pos : pos + 11] == b"LYRICSBEGIN":
-            break  # a tag at the end
+            break  # a tag at the end, cut short
         if n - pos < 4:
             break  # a few bytes of a header cut off
         if (end := _ape_items_end(data, pos)) is not None:

@@ -207,3 +207,26 @@ def test_an_ape_tag_at_the_end_is_no_junk(tmp_path, header):
     with warnings.catch_warnings():
         warnings.simplefilter("error", InputWarning)
         assert probe(path).num_frames == probe(clean).num_frames == 2 * RATE and why_ffmpeg(path) == ""
+
+
+def lyrics3_tag() -> bytes:
+    """A Lyrics3 v2 tag (its size before ``LYRICS200``) and the ID3v1 tag that follows it, as Winamp's
+    and MP3 taggers write them at a file's end."""
+    body = b"LYRICSBEGIN" + b"IND00003110" + b"LYR00011hello world"
+    return body + str(len(body)).zfill(6).encode() + b"LYRICS200" + b"TAG" + b"title".ljust(125, b"\0")
+
+
+@pytest.mark.parametrize("encoding", ["cbr, LAME tag", "cbr, no header"])
+def test_recordings_joined_with_a_lyrics3_tag_between_are_counted_whole(tmp_path, encoding):
+    """Two MP3s joined by `cat`, the first ending in a Lyrics3 tag: the count stopped at it (taken for a
+    tag at the file's end), so the second recording was no part of the count and, held to it, the file
+    was refused as damaged ('FFmpeg decodes at least ... where its MP3 frames hold 2.0 s')."""
+    (tmp_path / "second").mkdir()
+    second = mp3.encode(tmp_path / "second", mp3.tone(RATE, RATE, 1), RATE, encoding).read_bytes()
+    path, clean = damaged(tmp_path, "joined", encoding, lambda data, at: data + lyrics3_tag() + second)
+    info, _, decoded, streamed, said = read_all_ways(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = probe(clean).num_frames
+    assert info.num_frames >= first + RATE and len(decoded) == len(streamed) == info.num_frames
+    assert not [m for m in said if "between its MP3 frames" in m]  # the tags are no junk
