@@ -8,6 +8,7 @@ handled or turned into a :class:`~loaders.errors.BadFileError` that names the fi
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,15 @@ import numpy as np
 from .errors import BadFileError, impossible_header, libsndfile_error
 from .ffmpeg import MP3_IN_PART, MP4_AUDIO, ffmpeg_decode
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
-from .mp3 import LengthHold, held_to_count, is_frame_header, mp3_file_frames, mp3_irregular, mpg123_messages
+from .mp3 import (
+    DAMAGE_FRAMES,
+    LengthHold,
+    held_to_count,
+    is_frame_header,
+    mp3_file_frames,
+    mp3_irregular,
+    mpg123_messages,
+)
 from .mp4 import probe_mp4
 from .wav import probe_wav
 
@@ -37,6 +46,7 @@ class AudioInfo:
     num_frames: int
     subtype: str = ""  # e.g. PCM_16, FLOAT, aac
     delay_frames: int = 0  # decoded frames before the recording (an MP4's encoder delay): not part of it
+    packet_frames: int = 0  # an MP4's longest packet: how far a decode of it may stray from num_frames
 
     @property
     def duration_s(self) -> float:
@@ -157,8 +167,9 @@ def probe(path: str | os.PathLike) -> AudioInfo:
                 if error := impossible_header(path, kind, mp4.num_channels, mp4.sample_rate_hz):
                     raise error
                 return AudioInfo(
-                    "mp4", mp4.sample_rate_hz, mp4.num_channels, mp4.num_frames, mp4.codec, mp4.delay_frames
-                )
+                    "mp4", mp4.sample_rate_hz, mp4.num_channels, mp4.num_frames, mp4.codec, mp4.delay_frames,
+                    mp4.packet_frames,
+                )  # fmt: skip
     except OSError as err:
         raise unreadable_file(path, err) from err
     import soundfile
@@ -288,8 +299,14 @@ def decode(
 
 def length_hold(path: str | os.PathLike, info: AudioInfo, rate_hz: int, decoder: str) -> LengthHold | None:
     """What holds a decode of ``path`` (:func:`probe`'s ``info``) at ``rate_hz`` by ``decoder`` to the
-    length ``info`` counts: an MP3's (:class:`loaders.mp3.LengthHold`), where damage makes decoders
-    disagree with its frames; None for other formats, whose decoders read the length they declare."""
+    length ``info`` counts (:class:`loaders.mp3.LengthHold`): an MP3's, where damage makes decoders
+    disagree with its frames; an MP4's, where its codec's decoder (Vorbis in MP4) or damage (a cut
+    ``mdat``) gives another length than its container declares, within two of its longest packets; None
+    for other formats, whose decoders read the length they declare."""
+    if info.format == "mp4":
+        slack = DAMAGE_FRAMES * max(1, info.packet_frames) * rate_hz / info.sample_rate_hz
+        expected = round(info.num_frames * rate_hz / info.sample_rate_hz)
+        return LengthHold(path, expected, math.ceil(slack), rate_hz, decoder, "mp4")
     return held_to_count(path, info.num_frames, info.sample_rate_hz, rate_hz, decoder) if info.format == "mp3" else None
 
 

@@ -12,6 +12,7 @@ the original sample count).  :class:`Mp4Audio` gives that length and the delay, 
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +22,15 @@ from .errors import BadFileError
 
 @dataclass(frozen=True)
 class Mp4Audio:
-    """The first sound track of an MP4: ``num_frames`` is the recording's length and
-    ``delay_frames`` the decoded frames before it (the encoder delay), both at ``sample_rate_hz``."""
+    """The first sound track of an MP4: ``num_frames`` is the recording's length, ``delay_frames`` the
+    decoded frames before it (the encoder delay) and ``packet_frames`` its longest packet, all at ``sample_rate_hz``."""
 
     sample_rate_hz: int
     num_channels: int
     num_frames: int
     codec: str
     delay_frames: int = 0
+    packet_frames: int = 0  # the longest packet its sample table (stts) times: how far a decode may stray
 
 
 def _mp4_boxes(f, start: int, end: int):
@@ -134,6 +136,15 @@ def _udta_itunsmpb(f, udta: tuple[int, int]) -> tuple[int, int, int] | None:
     return None
 
 
+def _longest_packet(f, stbl: tuple[int, int] | None, timescale: int, rate: int) -> int:
+    """The longest packet a sound track's ``stts`` (sample count, duration) entries time, in frames at ``rate``."""
+    stts = _child(f, stbl, b"stts")
+    body = _read(f, stts) if stts and timescale else b""
+    count = struct.unpack(">I", body[4:8])[0] if len(body) >= 8 else 0
+    deltas = [struct.unpack(">I", body[12 + 8 * i : 16 + 8 * i])[0] for i in range(min(count, (len(body) - 8) // 8))]
+    return math.ceil(max(deltas, default=0) * rate / timescale) if deltas else 0
+
+
 def _gapless(
     f, trak: tuple[int, int], moov: tuple[int, int], movie_scale: int, media: tuple[int, int], rate: int
 ) -> tuple[int, int]:
@@ -188,7 +199,8 @@ def probe_mp4(path: Path, f, file_size: int) -> Mp4Audio:
                 continue
             timescale, duration = _timescale(_read(f, children[b"mdhd"], 64))
             rate, channels, codec = timescale, 1, "audio"
-            stsd = _child(f, _child(f, children.get(b"minf"), b"stbl"), b"stsd")
+            stbl = _child(f, children.get(b"minf"), b"stbl")
+            stsd = _child(f, stbl, b"stsd")
             if stsd:
                 f.seek(stsd[0] + 8)
                 entry = f.read(36)
@@ -202,7 +214,7 @@ def probe_mp4(path: Path, f, file_size: int) -> Mp4Audio:
                         if esds:
                             channels = _aac_channels(_read(f, esds)) or channels
             delay, frames = _gapless(f, (tbody, tend), (body, end), movie_scale, (timescale, duration), rate)
-            return Mp4Audio(rate, channels, frames, codec, delay)
+            return Mp4Audio(rate, channels, frames, codec, delay, _longest_packet(f, stbl, timescale, rate))
         raise BadFileError(
             path, "no_audio_track", "the MP4 file has no audio track", "use the original video with sound"
         )

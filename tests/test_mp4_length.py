@@ -163,3 +163,87 @@ def test_opus_and_vorbis_decode_to_the_encoded_length_and_onset(tmp_path, name, 
     assert abs(len(decoded) - frames * 16000 / rate) <= 1 and abs(onset(decoded) - click * 16000 / rate) <= 2
     (source,), _ = find_audio([path])
     assert abs(sum(len(block) for block in audio_blocks(source, 16000, block_s=0.25)) - len(decoded)) <= 1
+
+
+def ffmpeg_has(encoder: str) -> bool:
+    encoders = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
+    return any(line.split()[1:2] == [encoder] for line in encoders.splitlines() if line.strip())
+
+
+def encode_with(tmp_path, rate: int, frames: int, channels: int, name: str, *flags: str):
+    samples, click = clip(rate, frames, channels)
+    wav = tmp_path / f"{name}.wav"
+    soundfile.write(wav, samples, rate, subtype="FLOAT")
+    path = tmp_path / name
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), *flags, str(path)], check=True)
+    return path
+
+
+def decoded_and_streamed(path, rate_hz: int | None) -> tuple:
+    """``(probe, decode's samples, predict's streamed samples, the warnings' messages)`` at ``rate_hz``."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        info = probe(path)
+        decoded, _ = decode(path, rate_hz)
+        (source,), _ = find_audio([path])
+        streamed = np.concatenate(list(audio_blocks(source, rate_hz or info.sample_rate_hz, block_s=0.25)))
+    return info, decoded, streamed, [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 22050, 44100, 48000])
+@pytest.mark.parametrize("codec", ["aac", "libopus", "alac"])
+def test_clean_mp4s_decode_to_their_declared_length_without_a_word(tmp_path, codec, rate):
+    """An MP4's decode is held to the length its container declares (below): a clean encode, of any
+    codec, rate or number of channels, is that long already, so nothing is cut or added and nothing is
+    said (checked at 5 rates x mono/stereo x AAC, Opus, ALAC, FLAC, MP3 in MP4 when it was added)."""
+    if not ffmpeg_has(codec):
+        pytest.skip(f"ffmpeg has no {codec} encoder")
+    channels = 2 if rate in (22050, 48000) else 1
+    path = encode_with(tmp_path, rate, rate + 77, channels, "clean.mp4", "-c:a", codec)
+    for rate_hz in (None, 16000):
+        info, decoded, streamed, said = decoded_and_streamed(path, rate_hz)
+        assert (
+            len(decoded)
+            == len(streamed)
+            == round(info.num_frames * (rate_hz or info.sample_rate_hz) / info.sample_rate_hz)
+        )
+        assert [m for m in said if "decodes" in m] == []  # (a codec's overshoot of the click may clip: said)
+
+
+def test_an_mp4_whose_codec_decodes_short_is_held_to_its_declared_length_with_a_warning(tmp_path):
+    """Vorbis in MP4: FFmpeg's decode of it stops 141 samples short of the length the container
+    declares (7936 of 8077 at 8 kHz), and was stored, and streamed, at that length without a word, as
+    MP3s once were.  It is now held to the declared length as an MP3 is to its frames' count (silence
+    added at the end), with a warning naming the file."""
+    if not ffmpeg_has("libvorbis"):
+        pytest.skip("ffmpeg has no libvorbis encoder")
+    path = encode_with(tmp_path, 8000, 8077, 1, "vorbis.mp4", "-c:a", "libvorbis", "-strict", "-2")
+    info, decoded, streamed, said = decoded_and_streamed(path, None)
+    assert len(decoded) == len(streamed) == info.num_frames == 8077
+    held = [m for m in said if m.startswith(f"{path}: FFmpeg decodes 7936 samples of it at 8000 Hz where its MP4 ")]
+    assert len(held) == 2 and "container declares 8077: 141 samples of silence added at its end" in held[0]
+    assert not decoded[7936:].any()
+
+
+def test_an_mp4_whose_media_is_cut_off_behind_an_open_ended_mdat_is_a_bad_file(tmp_path):
+    """An 'mdat' box whose size is 0 runs to the file's end (as a recorder writes it before it knows
+    the size), so a copy cut short looks whole to the container: FFmpeg decoded the packets that were
+    left (1.28 s of 2 s) and that was stored as the clip.  It is now a bad file, named, saying why."""
+    from loaders.errors import BadFileError
+
+    path = encode(tmp_path, clip(44100, 88200)[0], 44100, "open.m4a", "-movflags", "+faststart")
+    data = bytearray(path.read_bytes())
+    pos = 0
+    while data[pos + 4 : pos + 8] != b"mdat":
+        pos += struct.unpack(">I", data[pos : pos + 4])[0]
+    struct.pack_into(">I", data, pos, 0)
+    path.write_bytes(bytes(data[: len(data) * 2 // 3]))
+    assert probe(path).num_frames == 88200  # the container's tables are whole
+    message = rf"^{path}: FFmpeg decodes (at least )?1\.\d+ s of it where its MP4 container declares 2\.000 s: packets"
+    with pytest.raises(BadFileError, match=message):
+        decode(path, 16000)
+    (source,), _ = find_audio([path])
+    with pytest.raises(BadFileError, match="a truncated 'mdat'"):
+        sum(len(block) for block in audio_blocks(source, 16000, block_s=0.25))
