@@ -17,16 +17,9 @@ import numpy as np
 
 from .errors import BadFileError, impossible_header, libsndfile_error
 from .ffmpeg import MP3_IN_PART, MP4_AUDIO, ffmpeg_decode
+from .hold import DAMAGE_FRAMES, LengthHold
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
-from .mp3 import (
-    DAMAGE_FRAMES,
-    LengthHold,
-    held_to_count,
-    is_frame_header,
-    mp3_file_frames,
-    mp3_irregular,
-    mpg123_messages,
-)
+from .mp3 import held_to_count, is_frame_header, mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
 from .wav import probe_wav
 

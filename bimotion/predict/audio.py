@@ -23,7 +23,8 @@ from loaders.audio import AudioInfo, ClippedAudioWarning, length_hold, libsndfil
 from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport
 from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
-from loaders.mp3 import LengthHold, mpg123_messages
+from loaders.hold import LengthHold
+from loaders.mp3 import mpg123_messages
 from loaders.walk import walk_files
 
 # Names a folder walk takes as audio without looking; any other file is taken when its content is audio.
