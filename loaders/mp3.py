@@ -11,6 +11,11 @@ FFmpeg cut them.  So
 :func:`loaders.audio.probe` and :func:`loaders.audio.decode` can tell when libsndfile's estimate is
 wrong, however short the file.
 
+Recordings joined by `cat` after one whose header declares its frames are FFmpeg's to decode (libsndfile
+reads the first alone), and counted as FFmpeg 5.1 decodes them: the first LAME tag's delay cut, not its
+padding where FFmpeg takes the file for a joined one, a later recording's header frame decoded as audio,
+and the frame after an ID3v2 tag between them lost.
+
 Bytes between frames that are neither a frame nor a tag (a damaged download, a tool's garbage) are
 skipped as decoders skip them, by finding the next two frames of the same stream, and reported in
 an :class:`~loaders.errors.InputWarning` naming the file.  Where such damage makes a decoder's
@@ -92,26 +97,52 @@ def _frame(header: bytes) -> _Header | None:
 DECODER_DELAY = 529
 
 
-def _info_frame(data, pos: int, frame: _Header) -> int | None:
-    """For a first frame that is an encoder's header rather than audio (Xing/Info, VBRI): the samples
-    decoders cut for the LAME tag it holds (0 without one); None for an audio frame.  They cut the tag's
-    encoder delay and the decoder's delay at the start, and its padding less that delay at the end: its
-    delay plus its padding, or plus the decoder's delay where the padding is less (FFmpeg's tag on a
-    stream it copied or encoded with another encoder declares none: 529 samples were counted too many)."""
+class _Info(NamedTuple):
+    """An encoder's header frame (Xing/Info, VBRI) at a stream's start: what it declares."""
+
+    delay: int | None  # the LAME tag's encoder delay (None: no LAME tag)
+    padding: int  # and its padding, in samples
+    frames: int | None  # the stream's frames after it (its first field, when flagged), or None
+    size: int | None  # the stream's bytes (its second field, when flagged), or None
+
+    def cut(self, concatenated: bool) -> int:
+        """The samples decoders cut for the LAME tag (0 without one): its encoder delay and the decoder's
+        delay at the start, and its padding less that delay at the end: its delay plus its padding, or plus
+        the decoder's delay where the padding is less (FFmpeg's tag on a stream it copied or encoded with
+        another encoder declares none: 529 samples were counted too many).  ``concatenated``: a file FFmpeg
+        takes for recordings joined (:func:`_ffmpeg_concatenated`), whose end it does not cut."""
+        if self.delay is None:
+            return 0
+        return self.delay + (DECODER_DELAY if concatenated else max(self.padding, DECODER_DELAY))
+
+
+def _info_frame(data, pos: int, frame: _Header) -> _Info | None:
+    """For a first frame that is an encoder's header rather than audio (Xing/Info, VBRI): what it
+    declares (:class:`_Info`); None for an audio frame."""
     if frame.stream[1] != 3:
         return None
     if bytes(data[pos + 36 : pos + 40]) == b"VBRI":
-        return 0
+        return _Info(None, 0, None, None)
     at = pos + 4 + frame.side_info
     if bytes(data[at : at + 4]) not in (b"Xing", b"Info"):
         return None
     flags = int.from_bytes(data[at + 4 : at + 8], "big")
+    frames = int.from_bytes(data[at + 8 : at + 12], "big") if flags & 1 else None
+    size = int.from_bytes(data[at + 8 + 4 * (flags & 1) : at + 12 + 4 * (flags & 1)], "big") if flags & 2 else None
     lame = at + 8 + 4 * (flags & 1) + 4 * (flags >> 1 & 1) + 100 * (flags >> 2 & 1) + 4 * (flags >> 3 & 1)
     encoder = bytes(data[lame : lame + 4])
     if lame + 24 > pos + frame.length or not encoder.isalpha():  # LAME, Lavc (FFmpeg), GOGO...
-        return 0
+        return _Info(None, 0, frames, size)
     value = int.from_bytes(data[lame + 21 : lame + 24], "big")
-    return (value >> 12) + max(value & 0xFFF, DECODER_DELAY)
+    return _Info(value >> 12, value & 0xFFF, frames, size)
+
+
+def _ffmpeg_concatenated(info: _Info, after_header: int) -> bool:
+    """Whether FFmpeg takes a file for recordings joined (``after_header``: its bytes after the header
+    frame's first 4), as its MP3 demuxer does: more bytes than the header declares, by over a sixteenth
+    ('invalid concatenated file detected'); it then ignores the header's frame count, and with it the
+    padding to cut at the end."""
+    return info.size is not None and after_header - info.size > info.size >> 4
 
 
 @dataclass(frozen=True)
@@ -185,9 +216,11 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
     joined by a tool) are no junk.  None where no frame is found (a free-format or damaged file: its length is
     unknown)."""
     n = len(data)
-    pos, total, stream, cut, junk, modes, samples = 0, 0, None, 0, [], set(), 1152
+    pos, total, stream, junk, modes, samples = 0, 0, None, [], set(), 1152
+    info, frames, header_at, tags_between, lost = None, 0, 0, False, 0
     while pos < n:
         if (end := _id3v2_end(data, pos)) is not None:
+            tags_between = stream is not None  # FFmpeg loses the frame after one (5.1: 'Header missing')
             pos = end
             continue
         frame = _frame(data[pos : pos + 4])
@@ -196,11 +229,12 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
                 break  # a last frame cut short is not decoded
             if stream is None:
                 stream, samples = frame.stream, frame.samples
-                info = _info_frame(data, pos, frame)
+                info, header_at = _info_frame(data, pos, frame), pos
                 if info is not None:  # the encoder's header: no audio
-                    cut = info
                     pos += frame.length
                     continue
+            lost, tags_between = lost + tags_between, False
+            frames += 1
             total += frame.samples
             modes.add(frame.mono)
             pos += frame.length
@@ -230,6 +264,10 @@ def mp3_frames(data: bytes | mmap.mmap) -> Mp3Count | None:
         pos = resync
     if not total:
         return None
+    cut = 0 if info is None else info.cut(False)
+    if info is not None and info.frames is not None and frames > info.frames:  # recordings joined: libsndfile
+        cut = info.cut(_ffmpeg_concatenated(info, n - header_at - 4))  # reads the first alone, FFmpeg all of
+        total -= lost * samples  # them, less the frame after each ID3v2 tag between (as FFmpeg 5.1 decodes)
     return Mp3Count(max(0, total - cut), tuple(junk), len(modes) > 1, samples)
 
 
