@@ -112,8 +112,8 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
     """Float32 mono samples of ``source`` at ``sample_rate_hz``, in consecutive blocks of about
     ``block_s`` seconds; clipped to [-1, 1] (with a :class:`~loaders.audio.ClippedAudioWarning` when
     the file exceeds full scale), never NaN.  Memory is bounded by the block, whatever the length.
-    A damaged MP3 is held to the length its frames count, as :func:`loaders.audio.decode` holds it
-    (:func:`loaders.audio.length_hold`)."""
+    A damaged MP3 is held to the length its frames count, and an MP4 to the length its container
+    declares, as :func:`loaders.audio.decode` holds them (:func:`loaders.audio.length_hold`)."""
     level = _Level(source.path)
     if source.info.format not in AUDIO_FORMATS:
         raise BadFileError(source.path, "not_audio", f"{source.info.format} is not an audio format", "")
