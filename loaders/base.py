@@ -278,21 +278,13 @@ class Collector:
                 fix,
             )
         seen: dict[str, Utterance] = {}
-        again: dict[str, Utterance] = {}  # id -> its first copy met after the first
-        for record in self.records:
-            if record.id in seen:
-                again.setdefault(record.id, record)
-            seen.setdefault(record.id, record)
+        again = [r for r in self.records if seen.setdefault(r.id, r) is not r]  # a second copy of an id
         if again:
-            clip, copy = next(iter(again.items()))
-            more = f" ({len(again)} clips are there more than once)" if len(again) > 1 else ""
-            raise LayoutError(
-                copy.path,
-                "duplicate_id",
-                f"{clip} is also at {seen[clip].path}{more}",
-                "remove the extra copies from below the root (files copied into another folder, or a second copy "
-                "of the corpus)",
-            )
+            clips = len({r.id for r in again})
+            more = f" ({clips} clips are there more than once)" if clips > 1 else ""
+            fix = "remove the extra copies from below the root (files copied into another folder, or a second "
+            where = f"{again[0].id} is also at {seen[again[0].id].path}{more}"
+            raise LayoutError(again[0].path, "duplicate_id", where, fix + "copy of the corpus)")
         self.count("read", len(self.records))
         return sorted(self.records, key=lambda r: r.id)
 
