@@ -283,14 +283,8 @@ def test_label_map_keys_and_targets_match_in_any_case_and_ages_may_have_a_decima
 @pytest.mark.parametrize("separator", [";", ", ", " | ", ","])
 def test_several_labels_in_one_cell_with_or_without_spaces(root, tmp_path, separator):
     root = copy_of(root, tmp_path)
-    with open(root / "metadata.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
     first, second = sorted(LABEL_MAP)[:2]
-    rows[0]["emotion"] = f"{first}{separator}{second}"
-    with open(root / "metadata.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    rows = _edit_rows(root, lambda rows: rows[0].update(emotion=f"{first}{separator}{second}"))
     record = {r.id: r for r in loaders.load(NAME, root)}[f"{NAME}/{rows[0]['file_name']}"]
     assert record.emotions == tuple(sorted({LABEL_MAP[first], LABEL_MAP[second]}, key=LABELS.index))
 
@@ -339,16 +333,15 @@ def test_an_absolute_or_outside_file_name_says_which_and_the_relative_name(root,
     """Every one was "no file_name, or one outside the corpus folder (absolute or '..')", also of an absolute
     path inside the corpus folder; a Windows path (C:\\...) was looked for as a folder named 'C:'."""
     root = copy_of(root, tmp_path)
-    with open(root / "metadata.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    names = [row["file_name"] for row in rows[:3]]
-    rows[0]["file_name"] = str(root / names[0])
-    rows[1]["file_name"] = "C:\\Users\\me\\carehome\\" + names[1].replace("/", "\\")
-    rows[2]["file_name"] = f"../{names[2]}"
-    with open(root / "metadata.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    names: list[str] = []
+
+    def outside(rows):
+        names.extend(row["file_name"] for row in rows[:3])
+        rows[0]["file_name"] = str(root / names[0])
+        rows[1]["file_name"] = "C:\\Users\\me\\carehome\\" + names[1].replace("/", "\\")
+        rows[2]["file_name"] = f"../{names[2]}"
+
+    rows = _edit_rows(root, outside)
     report = SkipReport()
     loaders.load(NAME, root, skip_bad=True, report=report)
     messages = [text for text in report.examples[(NAME, "bad_row")]]
@@ -364,14 +357,8 @@ def test_an_absolute_or_outside_file_name_says_which_and_the_relative_name(root,
 def test_a_row_naming_a_folder_says_it_is_a_folder(root, tmp_path):
     """A row whose file_name is a folder (``clips/``) said "there is no such file" beside the folder."""
     root = copy_of(root, tmp_path)
-    with open(root / "metadata.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    folder = Path(rows[0]["file_name"]).parent.as_posix()
-    rows.append({**rows[0], "file_name": f"{folder}/"})
-    with open(root / "metadata.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    rows = _edit_rows(root, lambda rows: rows.append({**rows[0], "file_name": f"{Path(rows[0]['file_name']).parent}/"}))
+    folder = rows[-1]["file_name"].removesuffix("/")  # the first row's folder
     report = SkipReport()
     loaders.load(NAME, root, skip_bad=True, report=report)
     messages = {reason: text for (_, reason), [(_, text)] in report.examples.items()}
