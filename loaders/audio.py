@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BadFileError, impossible_header, libsndfile_error
-from .ffmpeg import MP3_IN_PART, MP4_AUDIO, ffmpeg_decode
+from .ffmpeg import ffmpeg_decode, ffmpeg_reason
 from .hold import DAMAGE_FRAMES, LengthHold
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
 from .mp3 import held_to_count, is_frame_header, mp3_file_frames, mp3_irregular, mpg123_messages
@@ -251,9 +251,9 @@ def why_ffmpeg(path: str | os.PathLike, info: AudioInfo | None = None) -> str:
                 kind = sniff(f.read(16))
         else:
             kind = info.format
-        if kind == "mp4":
-            return MP4_AUDIO
-        return MP3_IN_PART if kind == "mp3" and libsndfile_stops_short(path, info or probe(path)) else ""
+        if kind == "mp4" or (kind == "mp3" and libsndfile_stops_short(path, info or probe(path))):
+            return ffmpeg_reason(kind)
+        return ""
     except (OSError, BadFileError):
         return ""  # decoding it will report the problem, naming the file
 
@@ -292,7 +292,7 @@ def decode(
 
 def length_hold(path: str | os.PathLike, info: AudioInfo, rate_hz: int, decoder: str) -> LengthHold | None:
     """What holds a decode of ``path`` (:func:`probe`'s ``info``) at ``rate_hz`` by ``decoder`` to the
-    length ``info`` counts (:class:`loaders.mp3.LengthHold`): an MP3's, where damage makes decoders
+    length ``info`` counts (:class:`loaders.hold.LengthHold`): an MP3's, where damage makes decoders
     disagree with its frames; an MP4's, where its codec's decoder (Vorbis in MP4) or damage (a cut
     ``mdat``) gives another length than its container declares, within two of its longest packets; None
     for other formats, whose decoders read the length they declare."""
