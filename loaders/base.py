@@ -67,6 +67,9 @@ MIN_DURATION_S = 400 / 16000
 # Container formats that count as audio when a file is judged by its content.
 AUDIO_FORMATS = frozenset({"wav", "aiff", "flac", "ogg", "mp3", "mp4", "aac"})
 _TEXT_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)
+_DUPLICATE_FIX = (  # two recordings under one clip id
+    "remove the extra copies from below the root (files copied into another folder, or a second copy of the corpus)"
+)
 
 
 def is_audio(path: Path) -> bool:
@@ -282,9 +285,8 @@ class Collector:
         if again:
             clips = len({r.id for r in again})
             more = f" ({clips} clips are there more than once)" if clips > 1 else ""
-            fix = "remove the extra copies from below the root (files copied into another folder, or a second "
             where = f"{again[0].id} is also at {seen[again[0].id].path}{more}"
-            raise LayoutError(again[0].path, "duplicate_id", where, fix + "copy of the corpus)")
+            raise LayoutError(again[0].path, "duplicate_id", where, _DUPLICATE_FIX)
         self.count("read", len(self.records))
         return sorted(self.records, key=lambda r: r.id)
 
