@@ -16,9 +16,8 @@ import numpy as np
 
 from .errors import BadFileError, InputWarning
 
-DAMAGE_FRAMES = (
-    2  # frames a decoder may drop or add at each end of an MP3 (an MP4: packets) and at each stretch of junk
-)
+# frames a decoder may drop or add at each end of an MP3 (an MP4: packets) and at each stretch of junk
+DAMAGE_FRAMES = 2
 
 
 # by the kind of file held: what its length is ("... where {it} {expected}"), what makes a decoder stray a
@@ -42,8 +41,9 @@ _HELD = {
 @dataclass(frozen=True)
 class LengthHold:
     """A decode of a damaged MP3 held to the samples its frames count (``expected``, at ``rate_hz``),
-    whichever decoder reads it, or of an MP4 (``kind``) to the length its container declares: decoders drop the frame after junk (its bit reservoir lost) or a damaged
-    one, and decode a last frame cut short, or an encoder's priming libmpg123 no longer cuts after junk.
+    whichever decoder reads it, or of an MP4 (``kind``) to the length its container declares: decoders
+    drop the frame after junk (its bit reservoir lost) or a damaged one, and decode a last frame cut
+    short, or an encoder's priming libmpg123 no longer cuts after junk.
     Within ``slack`` of the count the samples beyond it are cut from the end, or silence is added
     there, with an :class:`~loaders.errors.InputWarning` naming the file (one sample is a resampler's
     rounding: no warning); beyond it the file is a :class:`~loaders.errors.BadFileError`: bytes
@@ -73,9 +73,10 @@ class LengthHold:
             yield np.zeros((self.expected - seen, *last.shape[1:]), last.dtype)
         if abs(seen - self.expected) > 1:
             done = "cut from its end" if seen > self.expected else "of silence added at its end"
+            held, why = _HELD[self.kind][:2]
             warnings.warn(
-                f"{self.path}: {self.decoder} decodes {seen} samples of it at {self.rate_hz} Hz where {_HELD[self.kind][0]} "
-                f"{self.expected}: {abs(seen - self.expected)} samples {done} ({_HELD[self.kind][1]}); listen to it, or "
+                f"{self.path}: {self.decoder} decodes {seen} samples of it at {self.rate_hz} Hz where {held} "
+                f"{self.expected}: {abs(seen - self.expected)} samples {done} ({why}); listen to it, or "
                 "replace it with the original file",
                 InputWarning,
                 stacklevel=2,
