@@ -66,23 +66,20 @@ def bar_disabled(progress: bool = True, stream=None) -> bool:
 LOG_BAR_INTERVAL_S = 30.0  # a stage bar's refresh in a log file (tqdm's default: every 0.1 s)
 
 
-def stage_bar_interval_s(stream=None) -> float:
-    """tqdm's ``mininterval`` for a stage bar (training, predict): where an inner bar would be off
-    (:func:`bar_disabled`: quiet output into a log file or a pipe) a line every
-    :data:`LOG_BAR_INTERVAL_S`, not one per refresh; tqdm's default elsewhere."""
-    return LOG_BAR_INTERVAL_S if bar_disabled(True, stream) else 0.1
-
-
 def stage_bar_options(stream=None) -> dict:
-    """tqdm's options of a stage bar (scan, prepare, training, predict): ``mininterval``
-    (:func:`stage_bar_interval_s`) and a ``maxinterval`` no shorter (tqdm's monitor redraws a bar every
-    ``maxinterval``, 10 s by default, when its updates slow down: three lines per 30 s in a log); in a
-    log, its ``file`` writes each refresh as a line of its own (:class:`LogLines`)."""
-    interval_s = stage_bar_interval_s(stream)
-    options = {"mininterval": interval_s, "maxinterval": max(interval_s, 10.0)}
-    if interval_s == LOG_BAR_INTERVAL_S:
-        options["file"] = LogLines(sys.stderr if stream is None else stream)
-    return options
+    """tqdm's options of a stage bar (scan, prepare, training, predict): where an inner bar would be
+    off (:func:`bar_disabled`: quiet output into a log file or a pipe) a ``mininterval`` of
+    :data:`LOG_BAR_INTERVAL_S`, not a line per refresh, a ``maxinterval`` no shorter (tqdm's monitor
+    redraws a bar every ``maxinterval``, 10 s by default, when its updates slow down: three lines per
+    30 s in a log), and a ``file`` that writes each refresh as a line of its own (:class:`LogLines`);
+    tqdm's defaults elsewhere."""
+    if not bar_disabled(True, stream):
+        return {"mininterval": 0.1, "maxinterval": 10.0}
+    return {
+        "mininterval": LOG_BAR_INTERVAL_S,
+        "maxinterval": max(LOG_BAR_INTERVAL_S, 10.0),
+        "file": LogLines(sys.stderr if stream is None else stream),
+    }
 
 
 class LogLines:

@@ -142,7 +142,7 @@ def _longest_packet(f, stbl: tuple[int, int] | None, timescale: int, rate: int) 
     body = _read(f, stts) if stts and timescale else b""
     count = struct.unpack(">I", body[4:8])[0] if len(body) >= 8 else 0
     deltas = [struct.unpack(">I", body[12 + 8 * i : 16 + 8 * i])[0] for i in range(min(count, (len(body) - 8) // 8))]
-    return math.ceil(max(deltas, default=0) * rate / timescale) if deltas else 0
+    return math.ceil(max(deltas) * rate / timescale) if deltas else 0
 
 
 def _gapless(
