@@ -57,6 +57,22 @@ def real_csed(shared_dir: Path) -> Path:
     return root
 
 
+@pytest.fixture
+def tqdm_options(monkeypatch) -> list[dict]:
+    """The keyword arguments of every ``tqdm.auto.tqdm`` bar made while the test runs, in order."""
+    import tqdm.auto
+
+    made = []
+
+    class Recorded(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(kwargs)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
+    return made
+
+
 def load_recipe(name: str):
     """recipes/<name>.py as a module (the recipes are scripts, not a package)."""
     import importlib.util

@@ -75,23 +75,14 @@ def test_scan_writes_one_json_object_per_utterance(small_corpora, tmp_path, caps
     assert manifest.read_text(encoding="utf-8").splitlines() == lines
 
 
-def test_in_a_log_the_scan_and_prepare_bars_are_a_line_every_30_s(small_corpora, tmp_path, capsys, monkeypatch):
+def test_in_a_log_the_scan_and_prepare_bars_are_a_line_every_30_s(small_corpora, tmp_path, capsys, tqdm_options):
     """Into a log file or a pipe (CI) scan's and prepare's bars were redrawn every 0.1 s, a flood of
     lines; now they are stage bars, as training's and predict's: a line every LOG_BAR_INTERVAL_S (and
     tqdm's monitor, which redraws a slowed bar every maxinterval, 10 s, waits as long).  --verbose
     keeps tqdm's defaults."""
-    import tqdm.auto
-
     from bimotion.console import LOG_BAR_INTERVAL_S
 
-    made = []
-
-    class Recorded(tqdm.auto.tqdm):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(kwargs)
-
-    monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
+    made = tqdm_options
     source = ["--source", f"tess={small_corpora['tess']}"]
     for verbose, interval_s in (([], LOG_BAR_INTERVAL_S), (["--verbose"], 0.1)):
         made.clear()

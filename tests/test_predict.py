@@ -482,27 +482,17 @@ def test_the_progress_bar_never_runs_past_its_total(models, audio_dir, monkeypat
     assert len(rows) == 2  # 5.5 s in 4-s windows every 2 s
 
 
-def test_in_a_log_the_predict_bar_is_a_line_every_30_s(models, audio_dir, monkeypatch):
+def test_in_a_log_the_predict_bar_is_a_line_every_30_s(models, audio_dir, monkeypatch, tqdm_options):
     """Into a pipe or a log file the bar was redrawn as a line per refresh (every 0.1 s); under quiet
     output it is a stage bar there, as training's: a line every LOG_BAR_INTERVAL_S."""
-    import tqdm.auto
-
     from bimotion import console
     from bimotion.predict import _rows
 
-    made = []
-
-    class Recorded(tqdm.auto.tqdm):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
     sources, _ = find_audio([audio_dir / "a.wav"])
     for quiet, interval_s in ((True, console.LOG_BAR_INTERVAL_S), (False, 0.1)):  # --verbose: tqdm's default
         monkeypatch.setattr(console, "_quiet", quiet)
         list(_rows(load_predictor(models["ours"]), sources, Windowing(), 0.5, 8, True, False, PredictReport()))
-        assert made[-1].mininterval == interval_s
+        assert tqdm_options[-1]["mininterval"] == interval_s
 
 
 def test_an_unreadable_file_in_a_folder_is_a_counted_skip(audio_dir, tmp_path, monkeypatch):
