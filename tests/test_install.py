@@ -97,3 +97,26 @@ def test_the_wheel_installed_beside_a_dataset_folder_named_bimotion_finds_its_co
 def test_an_unknown_grid_config_names_the_shipped_ones():
     with pytest.raises(FileNotFoundError, match=r"no grid config 'nope'.*'authors'.*'demo'.*'paper'.*'probe'"):
         shipped_config("nope")
+
+
+def test_the_audio_extra_pins_the_torch_its_torchcodec_loads_with(wheel):
+    """torchcodec 0.13 is built against torch 2.13 and does not load with another; without a torch pin
+    in the extra, ``pip install '.[all]'`` on a fresh machine took the newest torch and a torchcodec
+    that fails at its first decode."""
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        lines = archive.read(name).decode().splitlines()
+    audio = [Requirement(line.split(":", 1)[1]) for line in lines if line.startswith("Requires-Dist:")]
+    audio = {r.name: r.specifier for r in audio if r.marker and r.marker.evaluate({"extra": "audio"})}
+    installed = Version(version("torch"))
+    assert installed.release[:2] == (2, 13) and audio["torch"].contains(installed, prereleases=True)
+    assert not any(audio["torch"].contains(v) for v in ("2.12.1", "2.14.0", "2.15.0"))
+    assert audio["torchcodec"].contains(version("torchcodec"))
+    from torchcodec.decoders import AudioDecoder  # loads torchcodec's core against this torch
+
+    assert AudioDecoder.__name__ == "AudioDecoder"
