@@ -38,11 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import register_source
-from .base import METADATA_FILES, Collector, SourceInfo, bad, read_text
+from .base import Collector, SourceInfo, bad
 from .errors import InputWarning, LayoutError, SkipReport
 from .label_map import LabelMap, read_label_map
 from .labels import LABELS
 from .metadata import Row, parse_rows
+from .metafiles import METADATA_FILES, read_text
 from .record import Utterance
 from .walk import searched, walk_files
 

@@ -24,9 +24,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, read_text, require_dir, walk_tree
+from .base import Collector, SourceInfo, bad, require_dir, walk_tree
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
+from .metafiles import read_text
 from .record import Utterance, age_group_of
 from .walk import searched
 

@@ -25,9 +25,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, iter_lines, require_dir
+from .base import Collector, SourceInfo, bad, require_dir
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
+from .metafiles import iter_lines
 from .record import Utterance
 
 CORPUS = "elderreact"

@@ -33,9 +33,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, read_bytes, require_dir, walk_tree
+from .base import Collector, SourceInfo, bad, require_dir, walk_tree
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
+from .metafiles import read_bytes
 from .record import Utterance
 from .walk import searched
 

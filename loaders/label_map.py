@@ -9,10 +9,10 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from .base import read_text
 from .errors import LayoutError
 from .labels import LABELS
 from .metadata import SEPARATORS, csv_text
+from .metafiles import read_text
 
 
 class LabelMap(dict):

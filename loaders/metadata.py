@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
-from .base import Collector, bad, read_text
+from .base import Collector, bad
 from .errors import BadFileError, InputWarning, LayoutError
 from .labels import LABELS
+from .metafiles import read_text
 from .record import LANGUAGE_CODE, age_group_of
 
 SEPARATORS = re.compile(r"\s*[;,|]\s*")  # with the spaces around them: "happy, sad"

@@ -28,9 +28,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .base import Collector, SourceInfo, bad, read_text, require_dir
+from .base import Collector, SourceInfo, bad, require_dir
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
+from .metafiles import read_text
 from .record import Utterance, age_group_of
 
 CORPUS = "yuemotion"

@@ -1,0 +1,76 @@
+"""Reading the corpora's metadata files (tables, transcripts, label maps, a user corpus's
+``metadata.csv``/``.jsonl``): their bytes and text, with errors naming the file and the fix (a
+missing or unreadable file, a spreadsheet saved as itself, a text in another encoding)."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import LayoutError
+
+# A user's own corpus (loaders.audiofolder) is the folder holding one of these.
+METADATA_FILES = ("metadata.csv", "metadata.jsonl")
+
+
+def read_bytes(path: Path, corpus: str) -> bytes:
+    """A metadata file's bytes; a :class:`LayoutError` naming the file when it is missing or cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise LayoutError(path, "missing_file", f"{corpus}: there is no such file", "check the path") from None
+    except OSError as err:
+        raise LayoutError(
+            path,
+            "unreadable",
+            f"{corpus}: cannot read this file ({err.strerror or err})",
+            "make it readable (chmod u+r, or run as its owner)",
+        ) from None
+
+
+_WORKBOOKS = {b"PK\x03\x04": "a zip file (an Excel .xlsx or OpenDocument .ods workbook?)",
+              b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "an Excel 97-2003 workbook (.xls)"}  # fmt: skip
+
+
+def read_text(path: Path, corpus: str, *, own: bool = False) -> str:
+    """A metadata file's text: UTF-8 (a BOM allowed), or UTF-16/32 with its BOM (as Windows tools save
+    it); a :class:`LayoutError` naming the file for any other encoding or a file that cannot be read.
+    ``own``: a file of the user's own making (no official release to restore it from)."""
+    data = read_bytes(path, corpus)
+    workbook = next((name for magic, name in _WORKBOOKS.items() if data.startswith(magic)), None)
+    if workbook:  # saved as the spreadsheet itself, or renamed to .csv
+        raise LayoutError(
+            path,
+            "not_text",
+            f"{corpus}: this is {workbook}, not a text file",
+            "open it in the spreadsheet and save it as text (Excel: 'CSV UTF-8') under this name",
+        )
+    fix = (
+        "save it as UTF-8 (Excel: 'CSV UTF-8'), or convert it from the encoding it was saved in: "
+        "`iconv -f CP1252 -t UTF-8` (Windows, Western), `-f GB18030` (Simplified Chinese), `-f BIG5` (Traditional)"
+    ) + ("" if own else "; or restore the file of the official release")
+    utf32 = data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE))
+    encoding = "utf-32" if utf32 else "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
+    try:
+        text = data.decode(encoding or "utf-8-sig")
+    except UnicodeDecodeError as err:
+        where = (
+            f"byte 0x{data[err.start]:02x} at offset {err.start}" if err.start < len(data) else "it ends mid-character"
+        )
+        raise LayoutError(
+            path, "bad_encoding", f"{corpus}: this text file is not {(encoding or 'utf-8').upper()} ({where})", fix
+        ) from None
+    if "\x00" in text:  # UTF-16 without its BOM reads as UTF-8 full of NULs
+        raise LayoutError(
+            path, "bad_encoding", f"{corpus}: this text file holds NUL characters (UTF-16 without a BOM?)", fix
+        )
+    return text
+
+
+def iter_lines(path: Path, corpus: str) -> Iterator[tuple[int, str]]:
+    """``(line number, stripped line)`` of each non-blank line of a metadata file (:func:`read_text`)."""
+    for number, line in enumerate(read_text(path, corpus).splitlines(), 1):
+        line = line.strip()
+        if line:
+            yield number, line
