@@ -43,7 +43,7 @@ from .errors import InputWarning, LayoutError, SkipReport
 from .label_map import LabelMap, read_label_map
 from .labels import LABELS
 from .metadata import Row, parse_rows
-from .metafiles import METADATA_FILES, read_text
+from .metafiles import METADATA_FILES, metadata_files, read_text
 from .record import Utterance
 from .walk import searched, walk_files
 
@@ -73,8 +73,8 @@ def source_root(source: str | os.PathLike | AudioFolder) -> Path:
 
 
 def is_audiofolder(root: str | os.PathLike) -> bool:
-    """Whether ``root`` holds ``metadata.csv`` or ``metadata.jsonl``."""
-    return any((Path(root).expanduser() / name).is_file() for name in METADATA_FILES)
+    """Whether ``root`` holds ``metadata.csv`` or ``metadata.jsonl`` (:func:`~loaders.metafiles.metadata_files`)."""
+    return bool(metadata_files(root))
 
 
 def why_not_audiofolder(root: str | os.PathLike) -> tuple[str, bool]:
@@ -195,7 +195,7 @@ def read_card(path: Path) -> dict:
 
 
 def _metadata_file(root: Path) -> Path:
-    found = [root / name for name in METADATA_FILES if (root / name).is_file()]
+    found = metadata_files(root)
     if len(found) > 1:
         raise LayoutError(
             root, "ambiguous_metadata", "holds both metadata.csv and metadata.jsonl", "keep only one of them"

@@ -20,7 +20,7 @@ from pathlib import Path
 from .audio import probe, sniff, unreadable_file
 from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport
 from .labels import label_space
-from .metafiles import METADATA_FILES
+from .metafiles import metadata_files
 from .record import Utterance
 from .walk import unreadable_folder, walk_files, walk_tree  # noqa: F401 (walk_tree: the readers' import)
 
@@ -322,9 +322,10 @@ class _Item:
 def own_corpus_hint(root: Path) -> str:
     """``"; it holds metadata.csv, as your own corpus does: ..."`` for a built-in corpus's root that
     holds a user corpus's metadata (a Cantonese corpus given as `yuemotion prepare --source DIR`, or
-    under a built-in NAME), whose clips were each "not the release's name"; else ``""``."""
-    found = next((name for name in METADATA_FILES if (root / name).is_file()), None)
-    if found is None:
+    under a built-in NAME), whose clips were each "not the release's name"; it names both files where
+    the folder holds both (:func:`~loaders.metafiles.metadata_files`); else ``""``."""
+    found = " and ".join(path.name for path in metadata_files(root))
+    if not found:
         return ""
     return f"; it holds {found}, as your own corpus does: give it a name of its own, --source mine={root}"
 

@@ -5,28 +5,57 @@ missing or unreadable file, a spreadsheet saved as itself, a text in another enc
 from __future__ import annotations
 
 import codecs
+import errno
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import LayoutError
+from .walk import broken_link
 
 # A user's own corpus (loaders.audiofolder) is the folder holding one of these.
 METADATA_FILES = ("metadata.csv", "metadata.jsonl")
 
 
+def metadata_files(root: str | os.PathLike) -> tuple[Path, ...]:
+    """The user corpus's metadata files ``root`` holds (:data:`METADATA_FILES`, in that order): every
+    entry of those names, a folder or a broken link too (:func:`read_bytes` then says what it is; taken
+    for no entry, the folder was said to hold no metadata.csv); ``()`` for none, or a root that is no folder."""
+    root = Path(root).expanduser()
+    return tuple(root / name for name in METADATA_FILES if os.path.lexists(root / name))
+
+
 def read_bytes(path: Path, corpus: str) -> bytes:
-    """A metadata file's bytes; a :class:`LayoutError` naming the file when it is missing or cannot be read."""
+    """A metadata file's bytes; a :class:`LayoutError` naming the file when it is missing, a broken
+    link, a folder or no regular file (never opened, so a FIFO cannot block), or cannot be read."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as err:
+        if err.errno in (errno.ENOENT, errno.ELOOP) and path.is_symlink():
+            why = broken_link(path, err).message
+            raise LayoutError(path, "broken_link", f"{corpus}: {why}", "fix or remove the link") from None
+        if isinstance(err, FileNotFoundError):
+            raise LayoutError(path, "missing_file", f"{corpus}: there is no such file", "check the path") from None
+        raise _unreadable(path, corpus, err) from None
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "a FIFO, socket or device"
+        raise LayoutError(
+            path, "not_a_file", f"{corpus}: this is {what}, not a regular file", "replace it with the file itself"
+        )
     try:
         return path.read_bytes()
-    except FileNotFoundError:
-        raise LayoutError(path, "missing_file", f"{corpus}: there is no such file", "check the path") from None
     except OSError as err:
-        raise LayoutError(
-            path,
-            "unreadable",
-            f"{corpus}: cannot read this file ({err.strerror or err})",
-            "make it readable (chmod u+r, or run as its owner)",
-        ) from None
+        raise _unreadable(path, corpus, err) from None
+
+
+def _unreadable(path: Path, corpus: str, err: OSError) -> LayoutError:
+    return LayoutError(
+        path,
+        "unreadable",
+        f"{corpus}: cannot read this file ({err.strerror or err})",
+        "make it readable (chmod u+r, or run as its owner)",
+    )
 
 
 _WORKBOOKS = {b"PK\x03\x04": "a zip file (an Excel .xlsx or OpenDocument .ods workbook?)",

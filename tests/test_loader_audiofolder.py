@@ -188,6 +188,58 @@ def test_layout_and_row_errors_name_the_file_and_the_fix(tmp_path, root, edit, r
     assert caught.value.reason == reason and caught.value.hint
 
 
+def _metadata_folder(root: Path) -> None:
+    (root / "metadata.csv").unlink()
+    (root / "metadata.csv").mkdir()
+
+
+def _metadata_link(root: Path, target: str) -> None:
+    (root / "metadata.csv").unlink()
+    (root / "metadata.csv").symlink_to(root / target)
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason", "match"),
+    [
+        (_metadata_folder, "not_a_file", "this is a folder, not a regular file"),
+        (lambda d: _metadata_link(d, "gone.csv"), "broken_link", r"a link to .*gone\.csv, which does not exist"),
+        (lambda d: _metadata_link(d, "metadata.csv"), "broken_link", "cannot be followed"),
+    ],
+)
+def test_a_metadata_name_that_is_no_file_is_named_not_taken_for_no_metadata(tmp_path, root, edit, reason, match):
+    """A folder or a broken link named metadata.csv was passed over by each of the three lookups
+    (``is_file``): "unknown corpus ...: this folder holds no metadata.csv", from the reader and from
+    --source's check; beside a metadata.jsonl, the jsonl was read as if the name were not there.
+    One lookup (``loaders.metafiles.metadata_files``) now finds the name, and reading it says what it is."""
+    from bimotion.commands.source_args import parse_source
+    from loaders.audiofolder import is_audiofolder
+
+    own = copy_of(root, tmp_path)
+    edit(own)
+    assert is_audiofolder(own)
+    assert parse_source(f"{NAME}={own}") == (NAME, str(own))
+    with pytest.raises(LayoutError, match=match) as caught:
+        loaders.load(NAME, own)
+    assert caught.value.reason == reason and caught.value.path == own / "metadata.csv" and caught.value.hint
+    (own / "metadata.jsonl").write_text('{"file_name": "x.wav"}\n')
+    with pytest.raises(LayoutError, match="holds both metadata.csv and metadata.jsonl") as caught:
+        loaders.load(NAME, own)
+    assert caught.value.reason == "ambiguous_metadata"
+
+
+def test_a_built_in_corpus_folder_holding_both_metadata_files_names_both(tmp_path, root):
+    """The hint for a user's corpus given under a built-in name named metadata.csv alone when the
+    folder held both files (the audiofolder reader itself counted both: "holds both ...")."""
+    own = copy_of(root, tmp_path)
+    (own / "metadata.jsonl").write_text("{}\n")
+    with pytest.raises(CorpusError) as caught:
+        loaders.load("tess", own)
+    assert (
+        f"it holds metadata.csv and metadata.jsonl, as your own corpus does: give it a name of its own, --source mine={own}"
+        in str(caught.value)
+    )
+
+
 def test_a_corpus_name_must_be_a_plain_name_and_not_a_built_in_one(root):
     with pytest.raises(ValueError, match="lower-case letters"):
         loaders.load("Care Home", root)

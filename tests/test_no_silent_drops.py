@@ -27,8 +27,8 @@ DATA = Path("Training Data (wav)")
 # reading), importing everything first: the interpreter's packages may not be readable by nobody.
 CHILD = r"""
 import json, os, pwd, sys
-import encodings.gb18030, encodings.latin_1, encodings.utf_16
-import loaders, loaders.audio, loaders.csed, loaders.esd, loaders.iemocap
+import encodings.gb18030, encodings.latin_1, encodings.utf_16, encodings.utf_8_sig
+import loaders, loaders.audio, loaders.audiofolder, loaders.csed, loaders.esd, loaders.iemocap, yaml
 from loaders import SkipReport
 from loaders.errors import CorpusError
 if os.geteuid() == 0:
@@ -122,6 +122,25 @@ def test_unreadable_metadata_is_one_error_naming_it_even_when_skipping(open_dir,
     assert result["strict"] == [reason, str(root / target)], result
     assert str(root / target) in result["fatal"] and "Permission denied" in result["fatal"], result
     assert "make it readable" in result["fatal"], result
+
+
+@pytest.mark.parametrize("kind", ["unreadable", "fifo"])
+def test_an_own_corpus_metadata_file_that_cannot_be_read_is_named(open_dir, kind):
+    """An unreadable metadata.csv is found by the one lookup (loaders.metafiles.metadata_files) and
+    its read names it; a FIFO of that name was passed over ("unknown corpus ... holds no
+    metadata.csv"), and is now named, never opened (this runs in a child: a hang would time out)."""
+    root = testing.make_corpus("audiofolder", open_dir)
+    readable_by_all(open_dir)
+    meta = root / "metadata.csv"
+    if kind == "fifo":
+        meta.unlink()
+        os.mkfifo(meta)
+    else:
+        meta.chmod(0o000)
+    result = run_reader("carehome", root)
+    assert result["strict"] == [{"fifo": "not_a_file"}.get(kind, kind), str(meta)], result
+    assert str(meta) in result["fatal"], result
+    assert ("a FIFO, socket or device" if kind == "fifo" else "make it readable") in result["fatal"], result
 
 
 def test_an_unreadable_file_beside_the_clips_is_reported_as_unreadable(open_dir):
