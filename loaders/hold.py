@@ -33,7 +33,7 @@ _HELD = {
         "its MP4 container declares",
         "its codec's decoder stops short of, or runs past, the length its sample table times, or the file is damaged",
         "more decodes than its sample table times (a damaged or rewritten container)",
-        "packets that do not decode (damaged, or cut off: a truncated 'mdat') are left out",
+        "packets that do not decode (damaged) are left out",
     ),
 }
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from .errors import BadFileError
 
+_REDOWNLOAD = "re-download this clip, or pass --skip-bad to skip it"
+
 
 @dataclass(frozen=True)
 class Mp4Audio:
@@ -171,14 +173,15 @@ def _gapless(
 
 
 def probe_mp4(path: Path, f, file_size: int) -> Mp4Audio:
-    """The first sound track (moov/trak/mdia) and its true length (its edit list or iTunSMPB tag)."""
+    """The first sound track (moov/trak/mdia) and its true length (its edit list or iTunSMPB tag); a
+    file shorter than its boxes, or than its open-ended 'mdat' needs for its sound, is ``truncated``."""
     top = list(_mp4_boxes(f, 0, file_size))
     if any(end > file_size for _, _, end in top):
         raise BadFileError(
             path,
             "truncated",
             "MP4 file is shorter than its boxes declare (no complete 'moov'/'mdat'): it is truncated",
-            "re-download this clip, or pass --skip-bad to skip it",
+            _REDOWNLOAD,
         )
     for kind, body, end in top:
         if kind != b"moov":
@@ -186,41 +189,93 @@ def probe_mp4(path: Path, f, file_size: int) -> Mp4Audio:
         mvhd = _child(f, (body, end), b"mvhd")
         movie_scale = _timescale(_read(f, mvhd, 64))[0] if mvhd else 0
         for tkind, tbody, tend in _mp4_boxes(f, body, end):
-            if tkind != b"trak":
+            found = _sound_track(f, (tbody, tend), (body, end), movie_scale) if tkind == b"trak" else None
+            if found is None:
                 continue
-            mdia = _child(f, (tbody, tend), b"mdia")
-            if mdia is None:
-                continue
-            children = {k: (b, e) for k, b, e in _mp4_boxes(f, *mdia)}
-            if b"hdlr" not in children or b"mdhd" not in children:
-                continue
-            f.seek(children[b"hdlr"][0] + 8)
-            if f.read(4) != b"soun":
-                continue
-            timescale, duration = _timescale(_read(f, children[b"mdhd"], 64))
-            rate, channels, codec = timescale, 1, "audio"
-            stbl = _child(f, children.get(b"minf"), b"stbl")
-            stsd = _child(f, stbl, b"stsd")
-            if stsd:
-                f.seek(stsd[0] + 8)
-                entry = f.read(36)
-                if len(entry) == 36:
-                    codec = entry[4:8].decode("latin-1").strip()
-                    channels = struct.unpack(">H", entry[24:26])[0] or 1
-                    rate = struct.unpack(">I", entry[32:36])[0] >> 16 or timescale
-                    entry_end = stsd[0] + 8 + struct.unpack(">I", entry[:4])[0]
-                    if codec == "mp4a":  # the sample entry's channel count is a template; ask the esds
-                        esds = _child(f, (stsd[0] + 44, entry_end), b"esds")
-                        if esds:
-                            channels = _aac_channels(_read(f, esds)) or channels
-            delay, frames = _gapless(f, (tbody, tend), (body, end), movie_scale, (timescale, duration), rate)
-            return Mp4Audio(rate, channels, frames, codec, delay, _longest_packet(f, stbl, timescale, rate))
+            audio, stbl = found
+            past = _media_end(f, stbl) - file_size if _open_ended(f, top) else 0
+            if past > 0:  # a recorder's 'mdat' of size 0 runs to the file's end: cut, it still fits
+                raise BadFileError(
+                    path,
+                    "truncated",
+                    f"MP4 file is shorter than its sample table declares: its last audio packet ends {past} "
+                    "bytes past the file's end (its 'mdat' runs to the end of the file): it is truncated",
+                    _REDOWNLOAD,
+                )
+            return audio
         raise BadFileError(
             path, "no_audio_track", "the MP4 file has no audio track", "use the original video with sound"
         )
     raise BadFileError(
-        path,
-        "truncated",
-        "MP4 file has no complete 'moov' box: it is truncated or still downloading",
-        "re-download this clip, or pass --skip-bad to skip it",
+        path, "truncated", "MP4 file has no complete 'moov' box: it is truncated or still downloading", _REDOWNLOAD
     )
+
+
+def _sound_track(f, trak: tuple[int, int], moov: tuple[int, int], movie_scale: int):
+    """``(Mp4Audio, its stbl box)`` of ``trak`` when it is a sound track, else None."""
+    mdia = _child(f, trak, b"mdia")
+    if mdia is None:
+        return None
+    children = {k: (b, e) for k, b, e in _mp4_boxes(f, *mdia)}
+    if b"hdlr" not in children or b"mdhd" not in children:
+        return None
+    f.seek(children[b"hdlr"][0] + 8)
+    if f.read(4) != b"soun":
+        return None
+    timescale, duration = _timescale(_read(f, children[b"mdhd"], 64))
+    rate, channels, codec = timescale, 1, "audio"
+    stbl = _child(f, children.get(b"minf"), b"stbl")
+    stsd = _child(f, stbl, b"stsd")
+    if stsd:
+        f.seek(stsd[0] + 8)
+        entry = f.read(36)
+        if len(entry) == 36:
+            codec = entry[4:8].decode("latin-1").strip()
+            channels = struct.unpack(">H", entry[24:26])[0] or 1
+            rate = struct.unpack(">I", entry[32:36])[0] >> 16 or timescale
+            entry_end = stsd[0] + 8 + struct.unpack(">I", entry[:4])[0]
+            if codec == "mp4a":  # the sample entry's channel count is a template; ask the esds
+                esds = _child(f, (stsd[0] + 44, entry_end), b"esds")
+                if esds:
+                    channels = _aac_channels(_read(f, esds)) or channels
+    delay, frames = _gapless(f, trak, moov, movie_scale, (timescale, duration), rate)
+    return Mp4Audio(rate, channels, frames, codec, delay, _longest_packet(f, stbl, timescale, rate)), stbl
+
+
+def _open_ended(f, top: list[tuple[bytes, int, int]]) -> bool:
+    """Whether the file's last top-level box has size 0: it runs to the file's end (a recorder writes
+    its 'mdat' so before it knows the size), so a copy cut short still looks whole."""
+    if not top:
+        return False
+    f.seek(top[-2][2] if len(top) > 1 else 0)  # boxes follow each other: its header starts where the last ended
+    return f.read(4) == bytes(4)
+
+
+def _u32s(f, at: int, count: int, width: int = 4) -> list[int]:
+    """``count`` big-endian unsigned numbers of ``width`` bytes at ``at`` (zeros past the file's end)."""
+    f.seek(at)
+    data = f.read(count * width).ljust(count * width, b"\0")
+    return list(struct.unpack(f">{count}{'I' if width == 4 else 'Q'}", data))
+
+
+def _media_end(f, stbl: tuple[int, int] | None) -> int:
+    """Where a sound track's last packet ends in the file: its last chunk's offset (stco/co64) plus
+    the sizes (stsz) of the samples that chunk holds (stsc's last entry); 0 where its tables do not
+    say (missing, or shorter than their counts: the decoder judges such a file)."""
+    stsz, stsc = _child(f, stbl, b"stsz"), _child(f, stbl, b"stsc")
+    stco = _child(f, stbl, b"stco")
+    offsets, width = (stco, 4) if stco else (_child(f, stbl, b"co64"), 8)
+    if not (stsz and stsc and offsets) or min(e - b for b, e in (stsz, stsc, offsets)) < 12:
+        return 0
+    (chunks,), (entries,), (size, count) = (
+        _u32s(f, offsets[0] + 4, 1),
+        _u32s(f, stsc[0] + 4, 1),
+        _u32s(f, stsz[0] + 4, 2),
+    )
+    fits = (offsets[0] + 8 + chunks * width <= offsets[1], stsc[0] + 8 + entries * 12 <= stsc[1])
+    if not (chunks and entries and count and all(fits)) or (not size and stsz[0] + 12 + count * 4 > stsz[1]):
+        return 0
+    (last,) = _u32s(f, offsets[0] + 8 + (chunks - 1) * width, 1, width)
+    (per_chunk,) = _u32s(f, stsc[0] + 8 + (entries - 1) * 12 + 4, 1)
+    per_chunk = min(per_chunk, count)
+    return last + (size * per_chunk if size else sum(_u32s(f, stsz[0] + 12 + (count - per_chunk) * 4, per_chunk)))

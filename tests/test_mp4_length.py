@@ -227,23 +227,66 @@ def test_an_mp4_whose_codec_decodes_short_is_held_to_its_declared_length_with_a_
     assert not decoded[7936:].any()
 
 
-def test_an_mp4_whose_media_is_cut_off_behind_an_open_ended_mdat_is_a_bad_file(tmp_path):
-    """An 'mdat' box whose size is 0 runs to the file's end (as a recorder writes it before it knows
-    the size), so a copy cut short looks whole to the container: FFmpeg decoded the packets that were
-    left (1.28 s of 2 s) and that was stored as the clip.  It is now a bad file, named, saying why."""
-    from loaders.errors import BadFileError
-
-    path = encode(tmp_path, clip(44100, 88200)[0], 44100, "open.m4a", "-movflags", "+faststart")
+def open_ended(path, keep: float = 1.0) -> None:
+    """``path`` with its 'mdat' box's size 0 (it runs to the file's end, as a recorder writes it before
+    it knows the size), then cut to ``keep`` of its bytes."""
     data = bytearray(path.read_bytes())
     pos = 0
     while data[pos + 4 : pos + 8] != b"mdat":
         pos += struct.unpack(">I", data[pos : pos + 4])[0]
+    assert pos + struct.unpack(">I", data[pos : pos + 4])[0] == len(data)  # the last box (faststart)
     struct.pack_into(">I", data, pos, 0)
-    path.write_bytes(bytes(data[: len(data) * 2 // 3]))
-    assert probe(path).num_frames == 88200  # the container's tables are whole
-    message = rf"^{path}: FFmpeg decodes (at least )?1\.\d+ s of it where its MP4 container declares 2\.000 s: packets"
-    with pytest.raises(BadFileError, match=message):
-        decode(path, 16000)
-    (source,), _ = find_audio([path])
-    with pytest.raises(BadFileError, match="a truncated 'mdat'"):
-        sum(len(block) for block in audio_blocks(source, 16000, block_s=0.25))
+    path.write_bytes(bytes(data[: round(len(data) * keep)]))
+
+
+def outcomes(path) -> list:
+    """The reason (or None) of each way a file is read: probe, decode, predict's stream."""
+    from loaders.errors import BadFileError
+
+    found = []
+    for read in (
+        lambda: probe(path),
+        lambda: decode(path, 16000),
+        lambda: sum(len(block) for block in audio_blocks(find_audio([path])[0][0], 16000, block_s=0.25)),
+    ):
+        try:
+            read()
+            found.append(None)
+        except BadFileError as err:
+            found.append((err.reason, err.message))
+    return found
+
+
+def test_an_mp4_cut_off_behind_an_open_ended_mdat_is_truncated(tmp_path):
+    """An 'mdat' box whose size is 0 runs to the file's end, so a copy cut short looks whole to the
+    container: FFmpeg decoded the packets that were left (1.28 s of 2 s), once stored as the clip, then
+    refused as ``corrupt`` ("packets that do not decode"), where a WAV, FLAC or MP3 cut short, or an
+    MP4 whose boxes reach past its end, is ``truncated``.  The sound track's sample table says where
+    its last packet ends: past the file's end, the file is truncated, read by any path."""
+    path = encode(tmp_path, clip(44100, 88200)[0], 44100, "open.m4a", "-movflags", "+faststart")
+    open_ended(path, 2 / 3)
+    message = "MP4 file is shorter than its sample table declares: its last audio packet ends"
+    assert [reason for reason, _ in outcomes(path)] == ["truncated"] * 3
+    assert all(said.startswith(message) for _, said in outcomes(path))
+    whole = encode(tmp_path, clip(44100, 88200)[0], 44100, "whole.m4a", "-movflags", "+faststart")
+    open_ended(whole)  # as long as its last packet: whole
+    assert outcomes(whole) == [None] * 3 and probe(whole).num_frames == 88200
+    open_ended(cut := encode(tmp_path, clip(44100, 88200)[0], 44100, "cut.m4a", "-movflags", "+faststart"))
+    cut.write_bytes(cut.read_bytes()[:-1])  # one byte of the last packet
+    assert [reason for reason, _ in outcomes(cut)] == ["truncated"] * 3
+
+
+def test_an_open_ended_video_whose_sound_is_whole_is_read_and_junk_is_corrupt(tmp_path):
+    """Cut within the video's last packet, after the sound's (ElderReact's kind: video and sound), the
+    audio is whole; an MP4 as long as its boxes whose packets are junk is ``corrupt``, not truncated."""
+    path = encode(tmp_path, clip(44100, 44100)[0], 44100, "v.mp4", "-movflags", "+faststart", video=True)
+    open_ended(path)
+    data = path.read_bytes()
+    path.write_bytes(data[:-4])  # FFmpeg's last packet here is the video's (its sound's ends 12 bytes before)
+    assert outcomes(path) == [None] * 3
+    junk = encode(tmp_path, clip(44100, 88200)[0], 44100, "junk.m4a", "-movflags", "+faststart")
+    data = bytearray(junk.read_bytes())
+    half = len(data) // 2
+    data[half:-16] = np.random.default_rng(0).integers(0, 256, len(data) - half - 16, np.uint8).tobytes()
+    junk.write_bytes(bytes(data))  # as long as before: nothing cut
+    assert [None if o is None else o[0] for o in outcomes(junk)] == [None, "corrupt", "corrupt"]
