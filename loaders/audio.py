@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import BadFileError, impossible_header, libsndfile_error
+from .errors import BadFileError, MissingToolError, display, impossible_header, libsndfile_error
 from .ffmpeg import ffmpeg_decode, ffmpeg_reason
 from .hold import DAMAGE_FRAMES, LengthHold
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
@@ -27,7 +28,8 @@ LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
 __all__ = [
     "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "libsndfile_error", "libsndfile_read",
-    "length_hold", "libsndfile_stops_short", "needs_ffmpeg", "probe", "resample", "sniff", "why_ffmpeg",
+    "length_hold", "libsndfile_stops_short", "libsndfile_without_mp3", "needs_ffmpeg", "probe", "resample", "sniff",
+    "why_ffmpeg",
 ]  # fmt: skip
 
 
@@ -167,6 +169,8 @@ def probe(path: str | os.PathLike) -> AudioInfo:
         raise unreadable_file(path, err) from err
     import soundfile
 
+    if kind == "mp3" and "MP3" not in soundfile.available_formats():
+        raise libsndfile_without_mp3(path)
     try:
         with mpg123_messages(path, kind):
             info = soundfile.info(str(path))
@@ -187,6 +191,24 @@ def probe(path: str | os.PathLike) -> AudioInfo:
             raise unreadable_file(path, err) from err
         frames = frames if counted is None else counted
     return AudioInfo(kind, int(info.samplerate), int(info.channels), frames, info.subtype)
+
+
+def libsndfile_without_mp3(path: str | os.PathLike) -> MissingToolError:
+    """The error for an MP3 where the libsndfile soundfile uses reads none (before 1.1.0, or built
+    without it): "MP3 file cannot be parsed ... replace it" of every good MP3 was wrong advice.  No
+    fault of the file, so one error (as FFmpeg's absence is), never a skip of each MP3."""
+    import soundfile
+
+    version = soundfile.__libsndfile_version__
+    why = "reads no MP3 (built without it)"
+    if tuple(int(n) for n in re.findall(r"\d+", version)[:2]) < (1, 1):
+        why = "is older than 1.1.0, the first libsndfile to read MP3"
+    return MissingToolError(
+        f"{display(path)} is MP3 audio, but libsndfile {version}, which soundfile {soundfile.__version__} uses, {why}: "
+        "every MP3 would fail alike; upgrade soundfile to a wheel that bundles libsndfile 1.1 or later: "
+        "`pip install -U soundfile` (where soundfile uses the system's libsndfile, as a conda or distribution "
+        "package may, upgrade that libsndfile to 1.1 or later)"
+    )
 
 
 def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:

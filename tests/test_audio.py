@@ -356,6 +356,47 @@ def test_without_ffmpeg_an_mp4_is_an_error_naming_it_and_how_to_install(tmp_path
         decode(mp4)
 
 
+@pytest.mark.skipif("MP3" not in soundfile.available_formats(), reason="needs MP3")
+@pytest.mark.parametrize(
+    ("version", "why"),
+    [("1.0.31", "is older than 1.1.0, the first libsndfile to read MP3"), ("1.2.2", "reads no MP3 (built without it)")],
+)
+def test_a_libsndfile_without_mp3_is_one_error_saying_to_upgrade_soundfile(tmp_path, monkeypatch, capsys, version, why):
+    """libsndfile before 1.1.0 reads no MP3: each good MP3 was "MP3 file cannot be parsed: ... Format
+    not recognised", fix "replace it with the original file", and --skip-bad skipped them all as corrupt.
+    It is one error, as FFmpeg's absence is, naming the libsndfile and the upgrade (the old library is
+    made seen by its version and its list of formats: it cannot be installed beside the real one)."""
+    import loaders
+    from bimotion.cli import main as bimotion_main
+    from loaders import SkipReport
+
+    root = tmp_path / "mine"
+    (root / "clips").mkdir(parents=True)
+    t = np.arange(16000) / 16000
+    rows = ["file_name,emotion,language,age_group"]
+    for i, hz in enumerate((220, 330)):
+        soundfile.write(root / "clips" / f"{i}.mp3", (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32), 16000)
+        rows.append(f"clips/{i}.mp3,anger,ind,adu")
+    (root / "metadata.csv").write_text("\n".join(rows) + "\n")
+    assert [r.duration_s for r in loaders.load("mine", root)] == [1.0, 1.0]  # the real libsndfile reads them
+    assert len(decode(root / "clips" / "0.mp3")[0]) == 16000
+    without_mp3 = {name: words for name, words in soundfile.available_formats().items() if name != "MP3"}
+    monkeypatch.setattr(soundfile, "available_formats", lambda: without_mp3)
+    monkeypatch.setattr(soundfile, "__libsndfile_version__", version)
+    with pytest.raises(MissingToolError) as err:  # not a skip of each file: none is bad
+        loaders.load("mine", root, skip_bad=True, report=SkipReport())
+    said = str(err.value)
+    assert said.startswith(f"{root / 'clips' / '0.mp3'} is MP3 audio, but libsndfile {version}, which soundfile")
+    assert (
+        why in said
+        and "upgrade soundfile to a wheel that bundles libsndfile 1.1 or later: `pip install -U soundfile`" in said
+    )
+    out = ["--output", str(tmp_path / "m.jsonl")]
+    assert bimotion_main(["scan", "-q", "--skip-bad", "--source", f"mine={root}", *out]) == 2
+    printed = capsys.readouterr().err
+    assert printed.count("pip install -U soundfile") == 1 and "replace it" not in printed and "parsed" not in printed
+
+
 def test_int16_decoding_matches_float_decoding(tmp_path, tone):
     soundfile.write(tmp_path / "a.wav", tone, RATE, subtype="PCM_16")
     as_float, _ = decode(tmp_path / "a.wav", 16000)
