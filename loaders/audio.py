@@ -8,7 +8,6 @@ handled or turned into a :class:`~loaders.errors.BadFileError` that names the fi
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass
@@ -319,9 +318,8 @@ def length_hold(path: str | os.PathLike, info: AudioInfo, rate_hz: int, decoder:
     ``mdat``) gives another length than its container declares, within two of its longest packets; None
     for other formats, whose decoders read the length they declare."""
     if info.format == "mp4":
-        slack = DAMAGE_FRAMES * max(1, info.packet_frames) * rate_hz / info.sample_rate_hz
-        expected = round(info.num_frames * rate_hz / info.sample_rate_hz)
-        return LengthHold(path, expected, math.ceil(slack), rate_hz, decoder, "mp4")
+        slack_frames = DAMAGE_FRAMES * max(1, info.packet_frames)
+        return LengthHold.at_rate(path, info.num_frames, slack_frames, info.sample_rate_hz, rate_hz, decoder, "mp4")
     return held_to_count(path, info.num_frames, info.sample_rate_hz, rate_hz, decoder) if info.format == "mp3" else None
 
 

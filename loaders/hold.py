@@ -7,10 +7,12 @@ padded with silence, at its end, with a warning naming the file; far from it the
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -56,6 +58,16 @@ class LengthHold:
     rate_hz: int
     decoder: str
     kind: str = "mp3"  # or "mp4": the words of its messages (_HELD)
+
+    @classmethod
+    def at_rate(
+        cls, path, frames: int, slack_frames: int, file_rate_hz: int, rate_hz: int, decoder: str, kind: str = "mp3"
+    ) -> LengthHold:
+        """The hold of a decode at ``rate_hz`` to ``frames`` (within ``slack_frames``) counted at the file's
+        ``file_rate_hz``: the count scaled to the nearest sample (half to even), the slack up, each from the
+        exact ratio (a float ratio put 962.5 at 962.5000000000001, and 122880 at 122880.00000000001)."""
+        ratio = Fraction(rate_hz, file_rate_hz)
+        return cls(path, round(frames * ratio), math.ceil(slack_frames * ratio), rate_hz, decoder, kind)
 
     def blocks(self, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """``blocks`` (frames on their first axis) held to the count: raises as soon as they run past it."""

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import mmap
 import os
 import re
@@ -321,9 +320,8 @@ def held_to_count(
     count = _count_of(path)
     if count is None:
         return None
-    ratio = rate_hz / file_rate_hz
-    slack = math.ceil(DAMAGE_FRAMES * count.frame_samples * (1 + len(count.junk)) * ratio)
-    return LengthHold(path, round(counted_frames * ratio), slack, rate_hz, decoder)
+    slack_frames = DAMAGE_FRAMES * count.frame_samples * (1 + len(count.junk))
+    return LengthHold.at_rate(path, counted_frames, slack_frames, file_rate_hz, rate_hz, decoder)
 
 
 _MESSAGES_LOCK = threading.RLock()
