@@ -452,3 +452,23 @@ def test_a_grids_reports_ask_each_datasets_record_once(tmp_path, monkeypatch):
     assert sorted(asked) == ["my-lab/bimotion", "my-lab/yuemotion"]
     assert printed.count("synthetic demo data: not comparable with the paper") == len(result.plan.tables)
     assert "synthetic demo data" in (tmp_path / "tables" / "table3.md").read_text(encoding="utf-8").splitlines()[0]
+
+
+def test_a_model_trained_only_on_a_users_corpus_claims_nothing_of_the_corpora_it_never_saw(monkeypatch):
+    """A model trained on a user's Javanese corpus alone had Limitations about CSED's 200 clips, Mandarin
+    and Cantonese data and actors in studios (CREMA-D, TESS, ESD, YueMotion), and ages from CREMA-D's
+    actor ages: none of which it was trained on."""
+    from bimotion import registry
+    from loaders import SOURCES, SourceInfo
+
+    own = SourceInfo("lansia", "Lansia", ("jav",), ("eld",), 1, "", "", "", "", groups=("jav_eld",))
+    monkeypatch.setitem(SOURCES, "lansia", own)
+    monkeypatch.setitem(registry.BENCHMARKS, "bimotion", registry.extend(registry.BIMOTION, [own]))
+    alone = _section(card_text(fake_summary(["jav_eld"], {"jav_eld": ["lansia"]}, ["lansia"])), "## Limitations")
+    for claim in ("CSED", "Mandarin", "Cantonese", "CREMA-D", "TESS", "acted", "Elderly speech is scarce"):
+        assert claim not in alone, claim
+    assert "Trained on a user's own corpus (lansia)" in alone
+    assert "the `age` or `age_group` column of lansia: 60 or more is elderly" in alone
+    both = card_text(fake_summary(["jav_eld", "eng_eld"], {"jav_eld": ["lansia"]}, ["lansia", "tess"]))
+    limits = _section(both, "## Limitations")
+    assert "Elderly speech is scarce" in limits and "(CREMA-D actor ages, corpus descriptions; the `age`" in limits

@@ -301,11 +301,9 @@ def render_card(summary: dict):
     corpora = sorted(
         {c for g in summary["test"]["groups"].values() for c in g["corpora"]} | set(summary["train_corpora"])
     )
-    mixture = (
-        f"`{summary['mixture']}` for target group `{summary['target']}`"
-        if summary.get("mixture")
-        else "an explicit list of configurations"
-    )
+    mixture = "an explicit list of configurations"
+    if summary.get("mixture"):
+        mixture = f"`{summary['mixture']}` for target group `{summary['target']}`"
     trained = summary.get("trained_labels")  # absent from scores.json of older runs
     facts = CardFacts.of(summary)
     template = (resources.files("bimotion.templates") / TEMPLATE).read_text(encoding="utf-8")
@@ -334,6 +332,7 @@ def render_card(summary: dict):
         selected=summary["selection"].get("selected", True),
         epochs=summary["selection"].get("epochs") or 0,
         user_corpora=[c for c in summary["train_corpora"] if c not in CORPUS_LABEL_MAPS],
+        released_corpora=[c for c in summary["train_corpora"] if c in CORPUS_LABEL_MAPS],
         shared_speakers=[c for c in summary["train_corpora"] if c in SHARED_SPEAKERS],
         trained_labels=trained,
         snippet_labels=trained or list(LABELS),
