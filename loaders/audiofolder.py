@@ -140,6 +140,7 @@ def load(name: str, source, *, skip_bad: bool = False, report: SkipReport | None
     c = Collector(name, root, skip_bad=skip_bad, report=report, space=(), own=True)
     rows, rejected = parse_rows(c, metadata, labels)
     _check_speakers(metadata, rows)
+    _check_speaker_groups(metadata, rows)
     used = {label for targets in labels.values() for label in targets} | {e for r in rows.values() for e in r.emotions}
     c.space = tuple(label for label in LABELS if label in used)
     own = {metadata, root / CARD_FILE, *([Path(label_file)] if isinstance(label_file, (str, os.PathLike)) else [])}
@@ -164,6 +165,34 @@ def _check_speakers(metadata: Path, rows: dict[str, Row]) -> None:
             f"{metadata}: {len(alike)} speaker_id{'s are' if len(alike) > 1 else ' is'} spelled in several ways "
             f"that differ only in case or spaces: {shown}{' ...' if len(alike) > 3 else ''}; each spelling is taken "
             "as its own speaker: write one speaker's id alike in every row if they are one",
+            InputWarning,
+            stacklevel=3,
+        )
+
+
+def _check_speaker_groups(metadata: Path, rows: dict[str, Row]) -> None:
+    """One :class:`InputWarning` for speakers whose rows give several language x age groups (``jav_eld``
+    in nine rows, ``jav_adu`` in one: an age typed 45 for 75): each group becomes a configuration, one
+    of a single typo too, silently; a longitudinal corpus (a speaker recorded at 58 and at 61) is fine."""
+    groups: dict[str, dict[str, list[int]]] = {}
+    for row in rows.values():
+        if speaker := row.fields.get("speaker_id"):
+            group = f"{row.fields['language']}_{row.fields['age_group']}"
+            groups.setdefault(speaker, {}).setdefault(group, []).append(row.line)
+    several = {speaker: found for speaker, found in groups.items() if len(found) > 1}
+    if several:
+        shown = "; ".join(
+            f"{speaker!r}: "
+            + ", ".join(
+                f"{g} ({len(lines)} row{'s' if len(lines) > 1 else ''}, line {lines[0]})" for g, lines in found.items()
+            )
+            for speaker, found in list(several.items())[:3]
+        )
+        warnings.warn(
+            f"{metadata}: {len(several)} speaker{'s' if len(several) > 1 else ''} in several language x age groups "
+            f"(from the age, age_group and language cells): {shown}{' ...' if len(several) > 3 else ''}; each group "
+            "becomes a configuration of its own, and the split keeps a speaker in the split of its largest group: "
+            "fix those rows' age or language if they are a typo (one person at one time)",
             InputWarning,
             stacklevel=3,
         )

@@ -540,6 +540,23 @@ def test_speaker_ids_that_differ_only_in_case_or_spaces_are_one_warning(tmp_path
     assert {r.speaker_id for r in records} >= {speaker, speaker.upper()}  # warned, not changed
 
 
+def test_a_speaker_whose_rows_give_two_age_groups_is_one_warning(tmp_path, root):
+    """An age typed 45 for a 64-year-old in one row made a group of that one clip (ind_adu, a configuration
+    of its own, its speaker's split decided elsewhere) without a word."""
+    own = copy_of(root, tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        loaders.load(NAME, own)  # every speaker in one group: nothing to say
+    _edit_rows(own, lambda rows: rows[0].update(age="45"))
+    with pytest.warns(
+        InputWarning,
+        match=r"1 speaker in several language x age groups .*'ind-eld-s0': ind_adu \(1 row, line 2\), "
+        r"ind_eld \(2 rows, line 3\); .* fix those rows' age or language if they are a typo",
+    ):
+        records = loaders.load(NAME, own)
+    assert next(r for r in records if r.speaker_id == "ind-eld-s0" and r.age == 45).group == "ind_adu"  # warned, kept
+
+
 def test_a_semicolon_csv_with_mac_line_ends_is_read(tmp_path, root):
     """Excel for Mac's "CSV (Macintosh)" ends lines with a lone \\r: the separator was looked for in
     the whole file as if it were the header line, so one comma in a text made the ;-separated table
