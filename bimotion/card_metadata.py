@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from loaders.languages import ISO_639_1
+
 # Hub licence ids by how much they restrict the reuse of derived data or models: public domain,
 # permissive/attribution, share-alike, non-commercial, no derivatives, both; `other` (anything not
 # recognised: research only, by request, EULAs) ranks above them all.
@@ -42,16 +44,6 @@ RESTRICTIVENESS = {
 OPEN_IDS = frozenset(i for i, rank in RESTRICTIVENESS.items() if rank <= 2)  # may be redistributed
 HUB_DATASETS_URL = "https://huggingface.co/datasets/"
 SIZE_CATEGORIES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B")
-# ISO 639-3 -> ISO 639-1 for the languages bimotion names (registry.LANGUAGE_NAMES) when the optional
-# iso639-lang package is absent; yue, nan, hak, wuu, fil, ceb and ilo have no two-letter code
-ISO_639_1 = {
-    "eng": "en", "zho": "zh", "cmn": "zh", "ind": "id", "zsm": "ms", "msa": "ms", "tgl": "tl", "vie": "vi",
-    "tha": "th", "khm": "km", "mya": "my", "jpn": "ja", "kor": "ko", "hin": "hi", "ben": "bn", "tam": "ta",
-    "urd": "ur", "ara": "ar", "tur": "tr", "fas": "fa", "spa": "es", "por": "pt", "fra": "fr", "deu": "de",
-    "ita": "it", "nld": "nl", "rus": "ru", "pol": "pl", "swa": "sw", "yor": "yo", "hau": "ha", "amh": "am",
-    "jav": "jv", "sun": "su", "lao": "lo", "nep": "ne", "sin": "si", "tel": "te", "mar": "mr", "pan": "pa",
-    "guj": "gu", "kan": "kn", "mal": "ml", "zul": "zu", "xho": "xh", "ibo": "ig", "ell": "el", "ukr": "uk",
-}  # fmt: skip
 _CC = re.compile(r"\bcc[- ]?by((?:[- ](?:nc|nd|sa))*)[- ]?v?(\d\.\d)\b")
 _WORDS = (
     (re.compile(r"\bcc0\b|\bcc[- ]zero\b"), "cc0-1.0"),

@@ -20,29 +20,11 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from loaders import SOURCES, SourceInfo, register_source
+from loaders.languages import LANGUAGE_NAMES
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
 
-class _LanguageNames(dict):
-    """ISO 639-3 code -> English name; a code without one reads as ``language 'xyz'``."""
-
-    def __missing__(self, code: str) -> str:
-        return f"language '{code}'"
-
-
-LANGUAGE_NAMES = _LanguageNames(
-    eng="English", zho="Mandarin", yue="Cantonese",
-    # a few more, for the groups users bring (any other ISO 639-3 code works, named by its code)
-    ind="Indonesian", zsm="Malay", msa="Malay", nan="Hokkien (Min Nan)", hak="Hakka", wuu="Wu", tgl="Tagalog",
-    fil="Filipino", vie="Vietnamese", tha="Thai", khm="Khmer", mya="Burmese", jpn="Japanese", kor="Korean",
-    hin="Hindi", ben="Bengali", tam="Tamil", urd="Urdu", ara="Arabic", tur="Turkish", fas="Persian",
-    spa="Spanish", por="Portuguese", fra="French", deu="German", ita="Italian", nld="Dutch", rus="Russian",
-    pol="Polish", swa="Swahili", yor="Yoruba", hau="Hausa", amh="Amharic", jav="Javanese", sun="Sundanese",
-    ceb="Cebuano", ilo="Ilocano", lao="Lao", nep="Nepali", sin="Sinhala", tel="Telugu", mar="Marathi",
-    pan="Punjabi", guj="Gujarati", kan="Kannada", mal="Malayalam", zul="Zulu", xho="Xhosa", ibo="Igbo",
-    ell="Greek", ukr="Ukrainian",
-)  # fmt: skip
 AGE_GROUP_NAMES = {"eld": "elderly (60+)", "adu": "adults (20-59)"}
 _LANGUAGE_CODE = re.compile(r"[a-z]{3}")
 

@@ -18,6 +18,7 @@ from typing import NamedTuple
 from .base import Collector, bad
 from .errors import BadFileError, InputWarning, LayoutError
 from .labels import LABELS
+from .languages import language_hint
 from .metafiles import read_text
 from .record import LANGUAGE_CODE, age_group_of
 
@@ -352,7 +353,7 @@ def _fields(at: Where, cells: dict) -> dict:
         raise fail(
             "bad_language",
             f"language {_cell(cells, 'language')!r} is not an ISO 639-3 code",
-            "give three lower-case letters, e.g. 'ind' (Indonesian), 'yue' (Cantonese), 'nan' (Hokkien)",
+            language_hint(_cell(cells, "language")),
         )
     age = _age(_cell(cells, "age"), fail)
     given = _cell(cells, "age_group").lower()

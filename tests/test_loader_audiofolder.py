@@ -557,6 +557,25 @@ def test_a_speaker_whose_rows_give_two_age_groups_is_one_warning(tmp_path, root)
     assert next(r for r in records if r.speaker_id == "ind-eld-s0" and r.age == 45).group == "ind_adu"  # warned, kept
 
 
+@pytest.mark.parametrize(
+    "given, hint",
+    [
+        ("jv", "write 'jav', the ISO 639-3 code of Javanese ('jv' is the ISO 639-1 code)"),
+        ("ID", "write 'ind', the ISO 639-3 code of Indonesian ('ID' is the ISO 639-1 code)"),
+        (" Javanese", "write 'jav', the ISO 639-3 code of Javanese ('Javanese' is the name)"),
+        ("xx", "give three lower-case letters, e.g. 'ind' (Indonesian)"),
+    ],
+)
+def test_a_language_given_as_a_two_letter_code_or_a_name_is_an_error_naming_its_code(tmp_path, root, given, hint):
+    """The Hub's cards (and the cards bimotion writes) give 'jv' and 'id'; written in the metadata they were
+    an error saying "give three lower-case letters, e.g. 'ind'", not which three."""
+    own = copy_of(root, tmp_path)
+    _edit_rows(own, lambda rows: rows[0].update(language=given))
+    with pytest.raises(CorpusError, match=r"metadata.csv line 2: language .* is not an ISO 639-3 code") as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "bad_language" and hint in err.value.hint, err.value.hint
+
+
 def test_a_semicolon_csv_with_mac_line_ends_is_read(tmp_path, root):
     """Excel for Mac's "CSV (Macintosh)" ends lines with a lone \\r: the separator was looked for in
     the whole file as if it were the header line, so one comma in a text made the ;-separated table
