@@ -334,6 +334,36 @@ USER = UserSplit()
 USER_PROPORTIONS = Fractions(validation=0.15, test=0.35)
 
 
+# How far (in shares of a group's clips) a split drawn by whole speakers may land from USER_PROPORTIONS
+# before prepare and scan say so (user_split_note).
+USER_SHARE_TOLERANCE = 0.10
+
+
+def user_split_note(corpus: str, group: str, rows: Mapping[str, int], speakers: Mapping[str, int]) -> str | None:
+    """Words for a user corpus's ``group`` whose split by whole speakers (``rows`` and ``speakers`` per
+    split) lands more than :data:`USER_SHARE_TOLERANCE` from :data:`USER_PROPORTIONS` in a split, or
+    None: 10 speakers of unequal size gave 24/20/40 clips (29% train) without a word.  A group with an
+    empty split has its own note."""
+    total = sum(rows.get(s, 0) for s in SPLITS)
+    if not total or not all(rows.get(s, 0) for s in SPLITS):
+        return None
+    wanted = (
+        1 - USER_PROPORTIONS.validation - USER_PROPORTIONS.test,
+        USER_PROPORTIONS.validation,
+        USER_PROPORTIONS.test,
+    )
+    shares = [rows[s] / total for s in SPLITS]
+    if max(abs(share - want) for share, want in zip(shares, wanted, strict=True)) <= USER_SHARE_TOLERANCE:
+        return None
+    return (
+        f"{corpus}'s group {group}, split by whole speakers: {'/'.join(str(rows[s]) for s in SPLITS)} clips "
+        f"({'/'.join(f'{100 * x:.0f}' for x in shares)}% train/validation/test; speakers "
+        f"{'/'.join(str(speakers.get(s, 0)) for s in SPLITS)}), not {'/'.join(f'{100 * x:.0f}' for x in wanted)}%: "
+        "its speakers are few or have unequal numbers of clips; a `split` column in its metadata "
+        "(train, validation or test in every row) gives the split you choose"
+    )
+
+
 def rule(protocol: str, corpus: str) -> Rule | UserSplit:
     """How ``protocol`` splits ``corpus``; any corpus other than the seven is a user's (:data:`USER`)."""
     return _table(protocol).get(corpus, USER)

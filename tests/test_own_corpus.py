@@ -435,3 +435,30 @@ def test_the_speaker_protocol_says_when_a_users_own_split_column_shares_speakers
     argv = ["prepare", "-q", "--source", f"carehome={root}", "--protocol", "speaker", "-o", str(tmp_path / "out")]
     assert bimotion_main(argv) == 0
     assert capsys.readouterr().err.startswith("warning: carehome: the speaker protocol takes its own split column")
+
+
+def test_a_split_by_whole_speakers_far_from_its_proportions_is_a_note_with_the_fix(tmp_path, capsys):
+    """10 Javanese elderly speakers of unequal size were split 24/20/40 clips (29% train, where the docs
+    say 0.5/0.15/0.35) and nothing said so but the counts; now scan and prepare say it, and how to choose
+    the split; a corpus that gives its split column gets no such note."""
+    assert splits.user_split_note("own", "jav_eld", {"train": 24, "validation": 20, "test": 40}, {}) == (
+        "own's group jav_eld, split by whole speakers: 24/20/40 clips (29/24/48% train/validation/test; speakers "
+        "0/0/0), not 50/15/35%: its speakers are few or have unequal numbers of clips; a `split` column in its "
+        "metadata (train, validation or test in every row) gives the split you choose"
+    )
+    assert splits.user_split_note("own", "g", {"train": 30, "validation": 11, "test": 20}, {}) is None  # 49/18/33
+    assert splits.user_split_note("own", "g", {"train": 30, "validation": 0, "test": 20}, {}) is None  # its own note
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", speakers=4, clips_per_speaker=4)  # 1/1/2 speakers
+    assert bimotion_main(["scan", "-q", "--source", f"carehome={root}", "--output", str(tmp_path / "m.jsonl")]) == 0
+    assert "note: `bimotion prepare`: carehome's group ind_eld, split by whole speakers: 4/4/8 clips (25/25/50%" in (
+        capsys.readouterr().err
+    )
+    assert bimotion_main(["prepare", "-q", "--source", f"carehome={root}", "--output", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: carehome's group ind_eld, split by whole speakers: 4/4/8 clips (25/25/50% train/validation/test; " in out
+    )
+    assert "speakers 1/1/2), not 50/15/35%" in out, out
+    given = testing.make_corpus("audiofolder", tmp_path / "given", speakers=4, clips_per_speaker=4, split_column=True)
+    assert bimotion_main(["prepare", "-q", "--source", f"carehome={given}", "--output", str(tmp_path / "g")]) == 0
+    assert "split by whole speakers" not in capsys.readouterr().out

@@ -238,10 +238,26 @@ def summary(info: dict) -> str:
             lines.append(
                 f"note: group {group} has no {' or '.join(empty)} rows (too few speakers to fill every split): {use}"
             )
-    lines += [f"note: {gap}" for gap in gender_gaps(info)]
+    lines += [f"note: {gap}" for gap in gender_gaps(info)] + [f"note: {note}" for note in _share_notes(info)]
     if generated := info.get("synthetic"):
         lines.append(f"note: {generated_note(generated)}")
     for corpus in splits.not_speaker_independent(info["protocol"], info["corpora"]):
         if info["protocol"] == "speaker":
             lines.append(f"note: {corpus} is not speaker-independent: {splits.rule('speaker', corpus).reason}")
     return "\n".join(lines)
+
+
+def _share_notes(info: dict) -> list[str]:
+    """:func:`bimotion.splits.user_split_note` of every group of a user corpus split by whole speakers
+    (not by its own ``split`` column)."""
+    from bimotion.splits import SPLITS, user_split_note
+
+    rows: dict[tuple[str, str], dict[str, int]] = {}
+    speakers: dict[tuple[str, str], dict[str, int]] = {}
+    for s in info["shards"]:
+        if s["corpus"] in (info.get("user_sources") or {}) and s["corpus"] not in info.get("user_split_columns", []):
+            key = (s["corpus"], s["group"])
+            rows.setdefault(key, dict.fromkeys(SPLITS, 0))[s["split"]] += s["rows"]
+            speakers.setdefault(key, dict.fromkeys(SPLITS, 0))[s["split"]] += s["speakers"]
+    notes = [user_split_note(corpus, group, rows[corpus, group], speakers[corpus, group]) for corpus, group in rows]
+    return [note for note in notes if note]

@@ -120,6 +120,11 @@ def _split_notes(benchmark: str, name: str, records: list) -> list[str]:
     for group in sorted({r.group for r in records}):
         rows = [r for r in records if r.group == group]
         empty = [s for s in splits.SPLITS if not any(split_of[r.id] == s for r in rows)]
+        if not empty and not all(r.official_split for r in rows):
+            split_rows = {s: [r for r in rows if split_of[r.id] == s] for s in splits.SPLITS}
+            speakers = {s: len({r.speaker_id for r in split_rows[s]}) for s in splits.SPLITS}
+            shares = splits.user_split_note(name, group, {s: len(v) for s, v in split_rows.items()}, speakers)
+            notes += [f"`{benchmark} prepare`: {shares}"] if shares else []
         if empty:
             speakers = len({r.speaker_id for r in rows})
             why = (
