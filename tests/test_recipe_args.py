@@ -494,6 +494,19 @@ def test_end_of_run_scores_in_percent_with_chance():
     assert lines[-1].startswith("† at or below chance")
 
 
+def test_the_end_tables_mean_is_named_the_mean_of_test_sets():
+    """A user's one corpus of two groups (ind_adu 23.6, jav_eld 60.2) ended in "all (mean of corpora)
+    41.9": the mean of its two groups' test sets, not of its one corpus."""
+    from bimotion.training.args import scores_report
+
+    groups = {
+        "ind_adu": {"weighted_f1": 0.236, "chance": {"chance": 0.63}, "num_samples": 20},
+        "jav_eld": {"weighted_f1": 0.602, "chance": {"chance": 0.417}, "num_samples": 40},
+    }
+    last = scores_report({"groups": groups, "weighted_f1": 0.419, "chance": 0.523}).splitlines()[-2]
+    assert last.split()[:5] == ["all", "(mean", "of", "test", "sets)"] and "41.9†" in last, last
+
+
 def test_a_grid_that_trains_but_tests_nothing_is_refused_before_training():
     from bimotion.grid import load_config, make_plan
 

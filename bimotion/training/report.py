@@ -48,7 +48,7 @@ def scores_report(
             + [f"{100 * chance:.1f}", str(values["num_samples"])]
         )
     if len(rows) > 2 and isinstance(scores.get("chance"), float):
-        mean = ["all (mean of corpora)"] + ([""] if relation else [])
+        mean = ["all (mean of test sets)"] + ([""] if relation else [])
         mean += [score(scores["weighted_f1"], scores["chance"])] + ([""] if with_ci else [])
         rows.append(mean + [f"{100 * scores['chance']:.1f}", ""])
     drawn = scores.get("intervals") or {"resampled": CLIPS, "samples": INTERVAL_SAMPLES}  # unrecorded: older, clips
