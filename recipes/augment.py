@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from bimotion.registry import Group
+from bimotion.registry import Group, age_group_name, language_name
 from bimotion.training.args import (
     ArgumentError,
     DataArguments,
@@ -63,6 +63,25 @@ def selected_on(groups: list[str], data_args: DataArguments) -> list[str]:
     return kept or groups
 
 
+def adds_nothing(recipe) -> str:
+    """Why ``recipe.mixture`` (not the baseline) would train on ``recipe.target`` alone: no group it widens
+    to is known (a user's Javanese elderly with no Javanese adults: cross_age was the baseline, named
+    cross_age in scores.json and the model card)."""
+    target, widen = Group.parse(recipe.target), MIXTURES[recipe.mixture]
+    other = (
+        "another group"
+        if widen.all_languages and widen.all_age_groups
+        else f"another age group of {language_name(target.language)}"
+        if widen.all_age_groups
+        else f"{age_group_name(target.age_group)} speech of another language"
+    )
+    return (
+        f"--mixture {recipe.mixture}: no prepared dataset holds {other} beside {recipe.target} "
+        f"(the groups known: {', '.join(all_groups())}), so it would train the baseline under another name; "
+        "use --mixture baseline, or prepare the other groups' corpora too"
+    )
+
+
 def main(argv=None) -> int:
     parser = HfArgumentParser((AugmentArguments, ModelArguments, DataArguments, RunArguments, SERTrainingArguments))
     groups = []
@@ -91,6 +110,8 @@ def main(argv=None) -> int:
             )
         except (KeyError, ValueError) as err:
             raise ArgumentError(f"--target {recipe.target} --mixture {recipe.mixture}: {one_line(err)}") from err
+        if groups == [recipe.target] and recipe.mixture != "baseline":
+            raise ArgumentError(adds_nothing(recipe))
         validation_flag = "--validation_configs"
         if data_args.validation_configs is None:  # filled here: errors name what they come from
             data_args.validation_configs = (

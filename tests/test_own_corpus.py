@@ -462,3 +462,28 @@ def test_a_split_by_whole_speakers_far_from_its_proportions_is_a_note_with_the_f
     given = testing.make_corpus("audiofolder", tmp_path / "given", speakers=4, clips_per_speaker=4, split_column=True)
     assert bimotion_main(["prepare", "-q", "--source", f"carehome={given}", "--output", str(tmp_path / "g")]) == 0
     assert "split by whole speakers" not in capsys.readouterr().out
+
+
+def test_a_mixture_that_adds_no_group_to_a_users_target_is_refused_naming_the_baseline(
+    prepared, tmp_path, capsys, monkeypatch
+):
+    """Hokkien adults alone (no Hokkien elderly): augment --mixture cross_age trained nan_adu alone and
+    recorded it as cross_age in scores.json and the model card."""
+    from conftest import load_recipe
+
+    from bimotion import registry
+    from bimotion.training import testing as training_testing
+
+    monkeypatch.setitem(registry.BENCHMARKS, "bimotion", registry.BENCHMARKS["bimotion"])  # restored after
+    tiny = training_testing.save_tiny_model(tmp_path / "tiny")
+    argv = ["--model_name_or_path", str(tiny), "--bimotion", str(prepared), "--target", "nan_adu"]
+    with pytest.raises(SystemExit) as exit_:
+        load_recipe("augment").main([*argv, "--mixture", "cross_age", "--output_dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err, err
+    assert (
+        "error: --mixture cross_age: no prepared dataset holds another age group of Hokkien (Min Nan) beside "
+        "nan_adu (the groups known: " in err
+    ), err
+    assert "so it would train the baseline under another name; use --mixture baseline" in err
+    assert not (tmp_path / "out").exists()
