@@ -104,6 +104,12 @@ _UNREAD_FORMATS = {
 }
 
 
+def unread_format(head: bytes) -> str | None:
+    """The name of the recorder's format that ``head`` (a file's first bytes) starts, where it is one
+    that is audio but not read (:data:`_UNREAD_FORMATS`: AMR, WMA, CAF, WebM), else None."""
+    return next((name for magic, name in _UNREAD_FORMATS.items() if head.startswith(magic)), None)
+
+
 def _check_head(path: Path, head: bytes) -> str:
     kind = sniff(head)
     if kind == "lfs":
@@ -124,7 +130,7 @@ def _check_head(path: Path, head: bytes) -> str:
             "raw AAC audio (ADTS frames, no container): its length cannot be read without decoding it all",
             "put it in an M4A container or convert it (`ffmpeg -i IN.aac -c copy OUT.m4a`), or pass --skip-bad",
         )
-    unread = next((name for magic, name in _UNREAD_FORMATS.items() if head.startswith(magic)), None)
+    unread = unread_format(head)
     if kind == "unknown" and unread:
         raise _bad(
             path,

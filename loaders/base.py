@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .audio import probe, sniff, unreadable_file
+from .audio import probe, sniff, unread_format, unreadable_file
 from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport
 from .labels import label_space
 from .metafiles import metadata_files
@@ -72,14 +72,16 @@ _DUPLICATE_FIX = (  # two recordings under one clip id
 
 
 def is_audio(path: Path) -> bool:
-    """Whether a regular file holds audio by its content (a UTF-16 text's BOM is not an MP3 sync);
-    a file that cannot be read raises its :class:`BadFileError` (``unreadable``, with the fix)."""
+    """Whether a regular file holds audio by its content (a UTF-16 text's BOM is not an MP3 sync), in
+    a format that is read or in a recorder's that is not (AMR, WMA, CAF, WebM: reported by the probe
+    with the conversion, never counted as not audio); a file that cannot be read raises its
+    :class:`BadFileError` (``unreadable``, with the fix)."""
     try:
         with open(path, "rb") as f:
             head = f.read(64)
     except OSError as err:
         raise unreadable_file(path, err) from None
-    return not head.startswith(_TEXT_BOMS) and sniff(head) in AUDIO_FORMATS
+    return not head.startswith(_TEXT_BOMS) and (sniff(head) in AUDIO_FORMATS or unread_format(head) is not None)
 
 
 def require_dir(root: str | os.PathLike, corpus: str, expected: str) -> Path:

@@ -576,6 +576,16 @@ def test_a_language_given_as_a_two_letter_code_or_a_name_is_an_error_naming_its_
     assert err.value.reason == "bad_language" and hint in err.value.hint, err.value.hint
 
 
+def test_an_unlisted_recording_in_a_format_that_is_not_read_is_reported_not_counted_as_not_audio(tmp_path, root):
+    """A WMA recording below the corpus that no row lists was one of the "other files (not audio)", while
+    an unlisted WAV is an error: it is audio too, left out of the corpus without a word."""
+    own = copy_of(root, tmp_path)
+    (own / "clips" / "extra.wma").write_bytes(b"0&\xb2u\x8ef\xcf\x11\xa6\xd9\x00\xaa" + bytes(500))
+    with pytest.raises(CorpusError, match=r"extra.wma: audio by content, but not listed in metadata.csv") as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "unlisted_file"
+
+
 def test_a_semicolon_csv_with_mac_line_ends_is_read(tmp_path, root):
     """Excel for Mac's "CSV (Macintosh)" ends lines with a lone \\r: the separator was looked for in
     the whole file as if it were the header line, so one comma in a text made the ;-separated table

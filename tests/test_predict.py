@@ -520,6 +520,25 @@ def test_an_unreadable_file_in_a_folder_is_a_counted_skip(audio_dir, tmp_path, m
     assert err.value.hint == "leave it out, or pass --skip-bad to skip it"
 
 
+def test_recordings_in_a_format_that_is_not_read_are_reported_with_the_conversion(audio_dir, tmp_path):
+    """A phone's WebM or a Windows recorder's WMA in a folder given to predict was counted among the files
+    "not audio (by content)", unnamed and unread; now each is an error naming its format and the
+    conversion, or with --skip-bad a counted skip."""
+    from loaders.errors import BadFileError
+
+    root = tmp_path / "in"
+    shutil.copytree(audio_dir, root)
+    (root / "voice.webm").write_bytes(b"\x1aE\xdf\xa3\x9fB\x86\x81\x01B\xf7\x81" + bytes(500))
+    (root / "rec.wma").write_bytes(b"0&\xb2u\x8ef\xcf\x11\xa6\xd9\x00\xaa" + bytes(500))
+    with pytest.raises(BadFileError, match=r"rec.wma: WMA \(ASF\) audio, a format that is not read") as err:
+        find_audio([root])
+    assert err.value.reason == "unsupported_format" and "ffmpeg -i IN OUT.flac" in err.value.hint
+    report = PredictReport()
+    found, not_audio = find_audio([root], skip_bad=True, report=report.skipped)
+    assert len(found) == 4 and not_audio == 1  # notes.txt only
+    assert report.skipped.to_dict() == {"predict/unsupported_format": 2}
+
+
 def test_without_ffmpeg_the_files_that_need_it_are_named_before_the_model_loads_or_skipped(
     models, audio_dir, tmp_path, capsys, monkeypatch
 ):

@@ -69,7 +69,10 @@ def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = Non
         report.add("predict", err)
 
     def user_file(err: CorpusError) -> CorpusError:
-        """``err`` with predict's fix: the readers' speaks of a corpus release, here it is the user's file."""
+        """``err`` with predict's fix: the readers' speaks of a corpus release, here it is the user's file
+        (a format that is not read keeps its conversion, which names no release)."""
+        if err.reason == "unsupported_format":
+            return err
         return type(err)(err.path, err.reason, err.message, "leave it out, or pass --skip-bad to skip it")
 
     for given in paths:
