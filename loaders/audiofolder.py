@@ -173,7 +173,8 @@ def _check_speakers(metadata: Path, rows: dict[str, Row]) -> None:
 def _check_speaker_groups(metadata: Path, rows: dict[str, Row]) -> None:
     """One :class:`InputWarning` for speakers whose rows give several language x age groups (``jav_eld``
     in nine rows, ``jav_adu`` in one: an age typed 45 for 75): each group becomes a configuration, one
-    of a single typo too, silently; a longitudinal corpus (a speaker recorded at 58 and at 61) is fine."""
+    of a single typo too.  The rows are read as written (a longitudinal corpus records a speaker at 58
+    and at 61): the warning asks to fix only a typo."""
     groups: dict[str, dict[str, list[int]]] = {}
     for row in rows.values():
         if speaker := row.fields.get("speaker_id"):
