@@ -47,19 +47,17 @@ class AugmentArguments:
 
 def selected_on(groups: list[str], data_args: DataArguments) -> list[str]:
     """The mixture's groups that have validation rows (a group of one or two speakers, split by
-    speaker, has none), with a note for each left out; all of them when none has (the check names it)."""
+    speaker, has none), with a note for each left out that has training rows (one with no rows at all
+    is the check's error, not a note); all of them when none has (the check names it)."""
     from bimotion.training.data import Sources, with_split_rows
     from bimotion.training.processes import note
 
-    kept = with_split_rows(Sources(data_args.bimotion, data_args.yuemotion), groups, "validation")
-    if kept:
-        note(
-            *(
-                f"note: {g} has no validation rows: the model is selected on {', '.join(kept)}"
-                for g in groups
-                if g not in kept
-            )
-        )
+    sources = Sources(data_args.bimotion, data_args.yuemotion)
+    kept = with_split_rows(sources, groups, "validation")
+    left_out = [g for g in groups if g not in kept]
+    if kept and left_out:
+        trained = with_split_rows(sources, left_out, "train")
+        note(*(f"note: {g} has no validation rows: the model is selected on {', '.join(kept)}" for g in trained))
     return kept or groups
 
 

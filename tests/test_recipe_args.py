@@ -642,6 +642,11 @@ def test_augment_selects_on_the_mixture_groups_that_have_validation_rows(paths, 
     assert "note: zho_adu has no validation rows: the model is selected on zho_eld" in capsys.readouterr().err
     assert augment.selected_on(["zho_adu"], DataArguments(bimotion=str(thin))) == ["zho_adu"]  # the check names it
     assert augment.selected_on(["zho_eld", "zho_adu"], DataArguments(bimotion=paths["data"])) == ["zho_eld", "zho_adu"]
+    # a group the folder does not hold at all is the check's error ("has no eng_eld rows"), not first a note
+    # that it "has no validation rows"
+    capsys.readouterr()
+    assert augment.selected_on(["zho_eld", "eng_eld"], DataArguments(bimotion=paths["data"])) == ["zho_eld"]
+    assert "eng_eld" not in capsys.readouterr().err
 
 
 def test_no_resume_still_parses_beside_the_resume_overwrite_rule():
