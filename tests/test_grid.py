@@ -131,6 +131,10 @@ def test_every_cell_is_present_finite_and_read_from_the_model_its_row_names(full
     assert cell.chance == pytest.approx(100 * fresh["chance"])
     trained = json.loads((model_dir / "config.json").read_text()).get("trained_labels")
     assert metrics["trained_labels"] == trained and metrics["scores"]["group_score"] == "mean"
+    # ... and what produced it: the data by content (as plan.json), the seed, the software
+    plan_data = json.loads((out / "plan.json").read_text())["settings"]["data"]
+    assert metrics["provenance"]["data"] == plan_data and metrics["provenance"]["seed"] == 0
+    assert metrics["provenance"]["versions"]["transformers"]
     untrained = [label for label in entry["annotated_labels"] if trained is not None and label not in trained]
     assert entry["untrained_labels"] == untrained == cell.untrained
     # different models give different predictions on the same clips (the provenance is observable)

@@ -108,6 +108,8 @@ def test_a_token_on_the_command_line_reaches_no_file_log_or_upload(tmp_path, hub
     summary = json.loads((out / "scores.json").read_text())
     assert summary["base_model"] == "local:tiny" and summary["datasets"] == {"bimotion": "local:bimotion"}
     assert summary["selection"]["best_checkpoint"].startswith("checkpoint-")
+    # the command line it records names the token's flag, not its value
+    assert summary["provenance"]["command"][-2:] == ["--hub_token", "<hidden>"]
 
 
 def test_model_repositories_are_private_unless_asked_public(tmp_path, hub):

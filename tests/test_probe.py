@@ -54,6 +54,8 @@ def test_logmel_probe_learns_far_above_chance_and_writes_the_training_scores_sha
         saved
     )
     assert saved["train_configs"] == ["zho_eld", "zho_adu"] and saved["test_configs"] == ["zho_eld", "zho_adu"]
+    assert saved["provenance"]["seed"] == 0 and set(saved["provenance"]["data"]) == {"bimotion"}  # what made it
+    assert saved["provenance"]["versions"]["torch"]
 
 
 def test_labels_a_probe_never_trained_on_are_scored_and_predicted_absent(corpora, tmp_path):

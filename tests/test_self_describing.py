@@ -176,6 +176,14 @@ def test_model_card_is_true_and_its_metadata_round_trips(model):
     # its data is write_prepared's synthesised clips: scores.json records it, the card says so
     assert summary["synthetic"]["bimotion"]["tess"] == "bimotion.training.testing.synth_clips, seed 0"
     assert "synthetic" in meta["tags"] and "synthetic demo data: not comparable with the paper" in card.text
+    # what produced it (test_provenance): the recipe's own command line, the versions, the data by content
+    recorded = summary["provenance"]
+    assert recorded["command"][:3] == ["train.py", "--model_name_or_path", "local:tiny"] and recorded["seed"] == 0
+    assert "--train_configs" in recorded["command"] and "local:bimotion" in recorded["command"]
+    assert set(recorded["data"]) == {"bimotion"} and recorded["data"]["bimotion"]["prepare.json"].startswith("sha256:")
+    versions = recorded["versions"]
+    assert f"Software: bimotion {versions['bimotion']}" in card.text
+    assert f"torch {versions['torch']}, transformers {versions['transformers']}" in card.text
 
 
 def test_the_model_cards_snippet_runs(model, tmp_path):

@@ -238,6 +238,7 @@ def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path, monkeypa
     assert json.loads(inferred)["model"] == "local:model" and json.loads(inferred)["datasets"] == {
         "bimotion": "local:mine"
     }
+    assert json.loads(inferred)["provenance"]["command"][:3] == ["infer.py", "--model", "local:model"]
     # the projection recipe's checks resolve the folder's own groups too (in a process that knew none)
     from bimotion.registry import BENCHMARKS, BUILTIN
 

@@ -20,6 +20,7 @@ from loaders.tables import counted
 
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
+from ..training.provenance import provenance
 from .checks import check_config, check_inputs, check_rows, check_settings
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
@@ -103,10 +104,9 @@ class Grid:
 
     @functools.cached_property
     def generated(self) -> dict[str, dict[str, str]]:
-        """The generated corpora of the grid's data (:func:`~bimotion.data.layout.synthetic_data`),
-        each dataset's prepare.json read once (a Hub dataset's asked of the Hub) for the whole run:
-        the confusion figures' titles, the tables and heat map (:attr:`GridResult.generated`) and
-        the projections say so."""
+        """The generated corpora of the grid's data (:func:`~bimotion.data.layout.synthetic_data`), each dataset's
+        prepare.json read once (a Hub dataset's asked of the Hub) for the whole run: the confusion figures' titles,
+        the tables and heat map (:attr:`GridResult.generated`) and the projections say so."""
         from ..data.layout import synthetic_data
 
         return synthetic_data(self.sources)
@@ -222,6 +222,7 @@ class Grid:
         metrics = {
             **self._provenance(model, seed, model_dir, shards_key="train_shards"),
             "trained_labels": trained,  # None: not recorded by the model (all labels)
+            "provenance": provenance(self.sources, seed),  # software, command, data: what made these scores
             "tests": tests,  # weighted F1 from the test set's (group, corpus) parts by group_score, as in the tables
             "scores": scores,  # bimotion.training.metrics.score_groups over every test clip
         }

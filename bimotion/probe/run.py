@@ -21,6 +21,7 @@ from bimotion.training.data import Sources, ids_hash, sources_of, with_split_row
 from bimotion.training.metrics import trained_mask
 from bimotion.training.model import UNTRAINED_BIAS, trained_labels
 from bimotion.training.outputs import PROBE_CONFIG, SCORES, model_kind
+from bimotion.training.provenance import provenance
 from loaders.files import write_text_atomic
 
 from .cache import features_of
@@ -113,6 +114,7 @@ def _summary(spec: FeatureSpec, sources, mixture, train: dict, args: ProbeArgume
             "epochs_run": len(history),
         },
         "hyperparameters": {**head_config(train["features"].shape[1:], args)["arguments"], "seed": seed},
+        "provenance": provenance({name: getattr(sources, name) for name in BENCHMARKS}, seed),
         "train_loss": best["train_loss"],
         "history": history,
     }

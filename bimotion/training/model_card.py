@@ -331,6 +331,7 @@ def render_card(summary: dict):
         paper_protocol=summary.get("protocols") is None or "paper" in {summary["protocols"].get(b) for b in facts.used},
         selected=summary["selection"].get("selected", True),
         epochs=summary["selection"].get("epochs") or 0,
+        software=summary.get("provenance") or {},  # absent from scores.json of older runs
         user_corpora=[c for c in summary["train_corpora"] if c not in CORPUS_LABEL_MAPS],
         released_corpora=[c for c in summary["train_corpora"] if c in CORPUS_LABEL_MAPS],
         shared_speakers=[c for c in summary["train_corpora"] if c in SHARED_SPEAKERS],
@@ -353,8 +354,7 @@ def _languages(groups) -> list[str]:
 
 
 def corpus_label_spaces(summary: dict, corpora: list[str]) -> dict[str, list[str]]:
-    """The labels each of ``corpora`` annotates: a registered corpus's map, else (a user's corpus) what
-    its training rows (``label_spaces``, recorded since user corpora) or its test scores annotated."""
+    """Each corpus's labels: a registered corpus's map, else (a user's) what its training or test rows annotated."""
     seen = {c: s["annotated_labels"] for g in summary["test"]["groups"].values() for c, s in g["corpora"].items()}
     seen.update(summary.get("label_spaces") or {})
     return {c: list(label_space(c)) if c in CORPUS_LABEL_MAPS else seen.get(c, ["(not recorded)"]) for c in corpora}

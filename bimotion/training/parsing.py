@@ -14,6 +14,7 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 from .processes import cpu_only_distributed, leave_process_group_at_exit
+from .provenance import record_command
 
 
 class ArgumentError(ValueError):
@@ -106,6 +107,7 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None) -> tuple:
     try:
         if argv and argv[0].endswith((".json", ".yaml", ".yml")):
             argv = file_arguments(argv[0]) + argv[1:]
+        record_command(sys._getframe(1).f_globals.get("__file__"), argv)  # what scores.json's provenance names
         parsed = list(parser.parse_args_into_dataclasses(argv))
         extra = parsed[-1] if parsed and isinstance(parsed[-1], argparse.Namespace) else argparse.Namespace()
         verbose = getattr(extra, "verbose", False)

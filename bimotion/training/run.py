@@ -31,6 +31,7 @@ from .model import build_model, leaves_parameters_unused, suppress_untrained, tr
 from .model_card import public_source, public_summary, render_card, tested_as
 from .outputs import CONFUSION, MANIFEST, SCORES
 from .processes import exclusive_output, leave_process_group_at_exit
+from .provenance import provenance
 from .report import run_ending, scores_report
 from .spec import TrainSpec
 from .trainer import SERTrainer
@@ -271,6 +272,7 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
             "precision": training_args.mixed_precision,
         },
         "train_loss": None,
+        "provenance": provenance({name: getattr(sources, name) for name in BENCHMARKS}, training_args.seed),
         "hub_model_id": training_args.hub_model_id,
         "validation": None,
         "test": None,
@@ -371,6 +373,7 @@ def infer(
         "trained_on": trained_on,
         "trained_labels": trained_labels,
         "relation": {g: relation(trained_on, g) for g in scores["groups"]} if trained_on else None,
+        "provenance": provenance({name: getattr(sources, name) for name in BENCHMARKS}),
         split: scores,
     }
     if training_args.process_index == 0:

@@ -1,0 +1,116 @@
+"""What produced a result: the software that ran (bimotion and its checkout's commit, Python and
+the libraries whose versions move the scores), the command line and the prepared data by content.
+
+Every ``scores.json`` (fine-tuning and probe), ``inference_<split>.json`` and grid metrics file
+carries it as ``provenance``, and the model card names the versions, so a number can be cited with
+what made it: the demo's scores, for one, move by a few points with the libraries' versions
+(docs/reproducing.md).  No path of this machine and no token is written (these files are published
+with a model): folders and files are named ``local:<name>``, a token's value is ``<hidden>``.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from .. import __version__
+
+#: Distributions whose versions can change a score (the decoders, the model code, the metrics).
+LIBRARIES = (
+    "torch",
+    "transformers",
+    "accelerate",
+    "datasets",
+    "numpy",
+    "scikit-learn",
+    "soundfile",
+    "soxr",
+    "torchcodec",
+    "umap-learn",
+)
+HIDDEN = "<hidden>"
+_recorded: list[str] = []  # the command line a recipe parsed (record_command); empty: this process's sys.argv
+
+
+def library_versions() -> dict[str, str | None]:
+    """Python's, bimotion's and each of :data:`LIBRARIES`' installed version (None: not installed)."""
+    versions = {"python": platform.python_version(), "bimotion": __version__}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def source_commit() -> str | None:
+    """The git commit of the checkout bimotion runs from, ``+dirty`` when its tracked files differ
+    from it; None for an installed wheel, or where git is not there to ask."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if status.returncode == 0 and status.stdout.strip() else "")
+
+
+def record_command(script: str | None, argv: list[str]) -> None:
+    """Record the command line a recipe parsed (:func:`bimotion.training.parsing.parse_arguments`: its
+    script and its arguments, an arguments file's expanded), which :func:`public_command` then gives."""
+    _recorded[:] = [script or sys.argv[0], *argv]
+
+
+def public_command(argv: list[str] | None = None) -> list[str]:
+    """The command line (default: the one a recipe recorded, else this process's), as a published
+    file may hold it: the script by name (``-m package`` for a package's ``__main__``), every
+    existing or absolute path as ``local:<name>``, the value of any ``*token*`` flag as :data:`HIDDEN`."""
+    from .model_card import public_source
+
+    argv = list(argv if argv is not None else _recorded or sys.argv)
+    if not argv:
+        return []
+    script = Path(argv[0])
+    command = [f"-m {script.parent.name}" if script.name == "__main__.py" else script.name]
+    hide_next = False
+    for arg in argv[1:]:
+        if hide_next:
+            command.append(HIDDEN)
+            hide_next = False
+        elif arg.startswith("--") and "token" in arg.split("=", 1)[0]:
+            hide_next = "=" not in arg
+            command.append(arg if hide_next else f"{arg.split('=', 1)[0]}={HIDDEN}")
+        elif arg.startswith("--") and "=" in arg:
+            flag, value = arg.split("=", 1)
+            command.append(f"{flag}={public_source(value)}")
+        else:
+            command.append(public_source(arg))
+    return command
+
+
+def provenance(datasets: dict[str, str | None], seed: int | None = None) -> dict:
+    """``provenance`` of a result file: versions, commit, command, seed and each given prepared
+    dataset by content (``{"prepare.json": "sha256:..."}``, or its Hub id; keys that name no
+    benchmark, such as the grid's ``cache_dir``, are passed over)."""
+    from ..registry import BENCHMARKS
+    from .identity import dataset_identity
+
+    return {
+        "versions": library_versions(),
+        "commit": source_commit(),
+        "command": public_command(),
+        "seed": seed,
+        "data": {name: dataset_identity(source) for name, source in datasets.items() if source and name in BENCHMARKS},
+    }

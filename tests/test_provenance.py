@@ -1,0 +1,40 @@
+"""What produced a result: every scores.json, inference and grid metrics file records the software
+(versions, the checkout's commit), the command line and the prepared data by content, with no path
+of this machine and no token (the runs that write them: test_self_describing, test_no_secrets,
+test_probe, test_grid, test_training_recipes)."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import metadata
+
+from bimotion.training import testing
+from bimotion.training.provenance import HIDDEN, provenance, public_command
+
+
+def test_the_command_names_scripts_and_folders_and_hides_tokens(tmp_path):
+    data = tmp_path / "corpora" / "bimotion"
+    data.mkdir(parents=True)
+    argv = [str(tmp_path / "recipes" / "train.py"), "--bimotion", str(data), "--train_configs", "zho_eld"]
+    argv += ["--hub_token", "hf_secret", "--hub_token=hf_other", f"--output_dir={tmp_path / 'out'}"]
+    command = public_command(argv)
+    assert command == [
+        "train.py", "--bimotion", "local:bimotion", "--train_configs", "zho_eld",
+        "--hub_token", HIDDEN, f"--hub_token={HIDDEN}", "--output_dir=local:out",
+    ]  # fmt: skip
+    assert str(tmp_path) not in " ".join(command) and "hf_" not in " ".join(command)
+    assert public_command([str(tmp_path / "bimotion" / "__main__.py"), "demo"]) == ["-m bimotion", "demo"]
+
+
+def test_provenance_names_the_versions_and_the_data_by_content(tmp_path):
+    folder = testing.write_prepared(tmp_path / "bimotion", shards=[("csed", "zho_eld")], sizes={"test": 2})
+    recorded = provenance({"bimotion": str(folder), "yuemotion": None, "cache_dir": str(tmp_path)}, seed=3)
+    digest = hashlib.sha256((folder / "prepare.json").read_bytes()).hexdigest()
+    assert recorded["data"] == {"bimotion": {"prepare.json": f"sha256:{digest}"}}  # no cache_dir, no absent one
+    assert recorded["seed"] == 3
+    versions = recorded["versions"]
+    assert versions["torch"] == metadata.version("torch") and versions["transformers"] == metadata.version(
+        "transformers"
+    )
+    assert versions["bimotion"] and versions["python"].count(".") == 2
+    assert recorded["commit"] is None or len(recorded["commit"].removesuffix("+dirty")) == 40
