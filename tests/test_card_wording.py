@@ -472,3 +472,17 @@ def test_a_model_trained_only_on_a_users_corpus_claims_nothing_of_the_corpora_it
     both = card_text(fake_summary(["jav_eld", "eng_eld"], {"jav_eld": ["lansia"]}, ["lansia", "tess"]))
     limits = _section(both, "## Limitations")
     assert "Elderly speech is scarce" in limits and "(CREMA-D actor ages, corpus descriptions; the `age`" in limits
+
+
+def test_table5_says_which_language_distance_it_reads(tmp_path):
+    """§6.3's "language distance" is the language families the paper names (Sino-Tibetan, Indo-European),
+    no number: Table 5's notes (Markdown, the LaTeX caption) said nothing of which distance or whence."""
+    from bimotion import paper
+    from bimotion.grid.report import render_latex, render_markdown
+
+    result = fake_grid(tmp_path, {"cache_dir": "c"})
+    md, tex = render_markdown(result, paper.TABLE5), render_latex(result, paper.TABLE5)
+    assert f"- {paper.LANGUAGE_DISTANCE}" in md
+    for words in ("by language family", "Sino-Tibetan", "Indo-European", "nor this grid computes a numeric distance"):
+        assert words in md and words in tex.split(r"\caption[", 1)[1]
+    assert "language family" not in render_markdown(result, paper.TABLE3)  # Tables 3-4 read no distance

@@ -138,6 +138,8 @@ def _notes(result: GridResult, table: Table) -> list[str]:
             notes.append(
                 f"Paper erratum ({table.row(row).label} average): {text}; Δ is taken from {table.average(row):.2f}."
             )
+    if table.note:
+        notes.append(table.note)
     models = dict.fromkeys(f"`{c.model}`" for c in result.table_cells(table.name))
     notes.append("Models: " + ", ".join(models) + ".")
     return notes
