@@ -57,7 +57,10 @@ class ProjectArguments:
     name: str = field(default="projection", metadata={"help": "file name stem"})
     title: str | None = field(default=None, metadata={"help": "figure title"})
     max_train_per_shard: int = field(default=1000, metadata={"help": "seeded subset of each training shard"})
-    seed: int = field(default=0)
+    seed: int = field(
+        default=0,
+        metadata={"help": "seed of UMAP and of the clips drawn from each shard (the same seed, the same points)"},
+    )
 
 
 def specs(args: ProjectArguments) -> list[dict]:

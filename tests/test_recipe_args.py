@@ -341,6 +341,18 @@ def test_recipe_docstring_is_shown_as_written(name):
     assert ast.get_docstring(module, clean=False) == ast.get_source_segment(source, node).lstrip("r")[3:-3]
 
 
+@pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "recipes").glob("*.py")))
+def test_every_argument_of_a_recipes_help_says_what_it_does(name, capsys):
+    """`--model_revision`, `--model_cache_dir` (train, augment) and `project.py --seed` were listed
+    with their metavar alone: the reader of --help learnt nothing of them."""
+    with pytest.raises(SystemExit):
+        recipe(name).main(["--help"])
+    text = capsys.readouterr().out.split("\noptions:\n", 1)[1]
+    flags = [line.split()[0] for line in text.splitlines() if line.startswith("  --")]
+    bare = [flag for flag in flags if len(_entry(text, flag).split()) <= 2]  # the flag and its metavar, no words
+    assert flags and not bare, bare
+
+
 def test_transformers_default_is_named_only_for_training_arguments(capsys):
     """The grid's own --output_dir is not a TrainingArguments field overridden: no "transformers' default"."""
     with pytest.raises(SystemExit):

@@ -33,8 +33,12 @@ class ModelArguments:
     layerdrop: float | None = field(default=None, metadata={"help": "override the checkpoint's layerdrop"})
     mask_time_prob: float | None = field(default=None, metadata={"help": "override SpecAugment time masking"})
     attn_implementation: str | None = field(default=None, metadata={"help": "eager, sdpa or flash_attention_2"})
-    model_revision: str = field(default="main")
-    model_cache_dir: str | None = field(default=None)
+    model_revision: str = field(
+        default="main", metadata={"help": "branch, tag or commit of a Hub --model_name_or_path to download"}
+    )
+    model_cache_dir: str | None = field(
+        default=None, metadata={"help": "where the downloaded base model is kept (default: the Hugging Face cache)"}
+    )
 
     def config_overrides(self) -> dict:
         out = {k: getattr(self, k) for k in ("layerdrop", "mask_time_prob") if getattr(self, k) is not None}
