@@ -32,6 +32,9 @@ def test_provenance_names_the_versions_and_the_data_by_content(tmp_path):
     digest = hashlib.sha256((folder / "prepare.json").read_bytes()).hexdigest()
     assert recorded["data"] == {"bimotion": {"prepare.json": f"sha256:{digest}"}}  # no cache_dir, no absent one
     assert recorded["seed"] == 3
+    import torch  # the threads a CPU run used: on 1 and 2 threads the same run ends points apart
+
+    assert provenance({})["torch_threads"] == torch.get_num_threads()
     versions = recorded["versions"]
     assert versions["torch"] == metadata.version("torch") and versions["transformers"] == metadata.version(
         "transformers"

@@ -101,15 +101,18 @@ def public_command(argv: list[str] | None = None) -> list[str]:
 
 
 def provenance(datasets: dict[str, str | None], seed: int | None = None) -> dict:
-    """``provenance`` of a result file: versions, commit, command, seed and each given prepared
+    """``provenance`` of a result file: versions, commit, torch's CPU threads (a tiny model trained on 1
+    or 2 threads ends elsewhere: docs/recipes.md), command, seed and each given prepared
     dataset by content (``{"prepare.json": "sha256:..."}``, or its Hub id; keys that name no
     benchmark, such as the grid's ``cache_dir``, are passed over)."""
     from ..registry import BENCHMARKS
     from .identity import dataset_identity
 
+    torch = sys.modules.get("torch")  # imported by whatever computed the scores; never imported here
     return {
         "versions": library_versions(),
         "commit": source_commit(),
+        "torch_threads": torch.get_num_threads() if torch is not None else None,  # CPU threads move the numbers too
         "command": public_command(),
         "seed": seed,
         "data": {name: dataset_identity(source) for name, source in datasets.items() if source and name in BENCHMARKS},
