@@ -59,12 +59,12 @@ INFO = SourceInfo(
         "  train_metadata.csv  validation_metadata.csv  test_metadata.csv   (optional)"
     ),
     citation=(
-        "@article{cahyawijaya2023crosslingual,\n"
-        "  title={Cross-Lingual Cross-Age Group Adaptation for Low-Resource Elderly Speech Emotion Recognition},\n"
-        "  author={Cahyawijaya, Samuel and Lovenia, Holy and Chung, Willy and Frieske, Rita and Liu, Zihan "
+        "@inproceedings{cahyawijaya2023crosslingual,\n"
+        "  title     = {Cross-Lingual Cross-Age Group Adaptation for Low-Resource Elderly Speech Emotion Recognition},\n"
+        "  author    = {Cahyawijaya, Samuel and Lovenia, Holy and Chung, Willy and Frieske, Rita and Liu, Zihan "
         "and Fung, Pascale},\n"
-        "  journal={arXiv preprint arXiv:2306.14517},\n"
-        "  year={2023}\n"
+        "  booktitle = {Proc. Interspeech},\n"
+        "  year      = {2023}\n"
         "}"
     ),
     notes=(

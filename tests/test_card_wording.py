@@ -486,3 +486,19 @@ def test_table5_says_which_language_distance_it_reads(tmp_path):
     for words in ("by language family", "Sino-Tibetan", "Indo-European", "nor this grid computes a numeric distance"):
         assert words in md and words in tex.split(r"\caption[", 1)[1]
     assert "language family" not in render_markdown(result, paper.TABLE3)  # Tables 3-4 read no distance
+
+
+def test_the_cards_cite_the_paper_as_the_readme_does(prepared):
+    """The model card cited the paper as a @misc with the code's URL, the dataset card as an arXiv
+    @article, the README as Interspeech 2023: one paper, three entries. All three are the README's now."""
+    import re
+
+    from bimotion.training.model_card import render_card
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (cited,) = re.findall(r"```bibtex\n(.*?)```", readme, re.S)
+    dataset_card = (prepared / "bimotion" / "README.md").read_text(encoding="utf-8")
+    model_card = str(render_card(fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"])))
+    for card in (dataset_card, model_card):
+        assert cited.strip() in card
+    assert "@misc{cahyawijaya" not in model_card and "@article{cahyawijaya" not in dataset_card
