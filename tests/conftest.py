@@ -41,6 +41,22 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _registries_restored():
+    """Each test file leaves the process's registries (``loaders.SOURCES``, ``bimotion.registry.BENCHMARKS``)
+    as it found them: reading a user corpus registers it for the rest of the process, and a corpus
+    ``mine`` that test_audio read made test_check_push, run after it on the same worker, find its
+    licence (the suite passed or failed by which files shared a worker)."""
+    from bimotion.registry import BENCHMARKS
+    from loaders import SOURCES
+
+    saved = [(registry, dict(registry)) for registry in (SOURCES, BENCHMARKS)]
+    yield
+    for registry, before in saved:
+        registry.clear()
+        registry.update(before)
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """`../shared` beside the checkout; tests that need it skip cleanly without it."""
