@@ -2,7 +2,8 @@
 ids of the corpora's licences (:func:`hub_license`), the licence of data or a model made from several
 corpora (:func:`combined_license`, the most restrictive wins), Hub language codes
 (:func:`hub_language`), the Hub id of a source that lives on the Hub (:func:`hub_dataset_id`) and
-the Hub's ``size_categories`` (:func:`size_category`).
+the Hub's ``size_categories`` (:func:`size_category`); and, for the cards and the warnings before a
+push, what a licence restricts and what to do about it (:func:`licence_terms`).
 
 The licence ids and their order are the Hub's (https://huggingface.co/docs/hub/repositories-licenses);
 a licence this module does not recognise (research only, by request, an EULA) is ``other``, the most
@@ -41,7 +42,6 @@ RESTRICTIVENESS = {
     "cc-by-nc-nd-4.0": 5,
     "other": 6,
 }
-OPEN_IDS = frozenset(i for i, rank in RESTRICTIVENESS.items() if rank <= 2)  # may be redistributed
 HUB_DATASETS_URL = "https://huggingface.co/datasets/"
 SIZE_CATEGORIES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B")
 _CC = re.compile(r"\bcc[- ]?by((?:[- ](?:nc|nd|sa))*)[- ]?v?(\d\.\d)\b")
@@ -56,9 +56,44 @@ _WORDS = (
 )
 
 
-def restricted(license: str) -> bool:
-    """Whether a source licence restricts sharing a resampled copy (any licence not known open)."""
-    return hub_license(license) not in OPEN_IDS
+# What each kind of licence restricts in data or a model made from a corpus, and what to do about
+# it (:func:`licence_terms`); a licence's kinds are the clauses of its Hub id (``cc-by-nc-nd-4.0``:
+# ``nc``, ``nd``), ``odbl`` being share-alike and ``other`` (research only, an EULA) its own kind.
+TERMS = {
+    "nc": (
+        "non-commercial use only",
+        "mark the repository's licence as it (done in the card) and do not use it commercially",
+    ),
+    "nd": (
+        "no derivatives",
+        "a dataset copy or a model trained on it may be a derivative: keep it private or gated unless you hold "
+        "the rights",
+    ),
+    "sa": ("share-alike", "publish under the same licence"),
+    "other": (
+        "redistribution not granted",
+        "keep it private or gated; share only with people who hold that licence",
+    ),
+}
+_KINDS = {"odbl": ("sa",), "other": ("other",)}
+
+
+def licence_kinds(license: str) -> tuple[str, ...]:
+    """The kinds of :data:`TERMS` a licence (as worded, or a Hub id) has: ``("nc", "nd")`` for CC
+    BY-NC-ND, ``("other",)`` for a research-only licence, ``()`` for a public-domain or permissive one."""
+    hub_id = hub_license(license)
+    return _KINDS.get(hub_id) or tuple(kind for kind in ("nc", "nd", "sa") if f"-{kind}-" in f"-{hub_id}-")
+
+
+def licence_terms(license: str, *, advice: bool = True) -> str:
+    """What ``license`` restricts and, with ``advice``, what to do about it, one clause per kind
+    (``non-commercial use only: mark ...; no derivatives: a dataset copy ...``); ``""`` for a
+    licence that restricts nothing that needs saying.  The one wording of the cards and of the
+    warnings before a push or training for the Hub."""
+    kinds = licence_kinds(license)
+    if not advice:
+        return ", ".join(TERMS[kind][0] for kind in kinds)
+    return "; ".join(f"{TERMS[kind][0]}: {TERMS[kind][1]}" for kind in kinds)
 
 
 def hub_license(text: str) -> str:

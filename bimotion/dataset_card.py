@@ -23,7 +23,14 @@ from loaders.synthetic import generated_copy, marked_title
 from loaders.yuemotion import ELDERLY_MIN_AGE as YUEMOTION_ELDERLY_MIN_AGE
 
 from . import splits
-from .card_metadata import combined_license, hub_dataset_id, hub_language, hub_license, restricted, size_category
+from .card_metadata import (
+    combined_license,
+    hub_dataset_id,
+    hub_language,
+    hub_license,
+    licence_terms,
+    size_category,
+)
 from .data.layout import config_files
 from .registry import AGE_GROUP_NAMES, LANGUAGE_NAMES, SPLITS, Group, benchmark_of
 
@@ -352,7 +359,7 @@ def _source(corpus: str, info: dict) -> dict:
         "license": license,
         "real_license": source.license,
         "hub_license": hub_license(license),
-        "restricted": restricted(license),
+        "terms": licence_terms(license, advice=False),
         "url": source.url,
         "hub_id": hub_dataset_id(source.url),
         "citation": source.citation.strip(),

@@ -262,16 +262,31 @@ def sharing_licences(
     return [c for c in corpora if c in synthetic], found, unknown
 
 
-def licence_warnings(licenses: dict[str, str]) -> list[str]:
-    """``{corpus: licence}`` -> a warning for each licence that restricts sharing derived data or models."""
-    from bimotion.card_metadata import restricted
+def licence_warnings(licenses: dict[str, str], what: str = "dataset") -> list[str]:
+    """``{corpus: licence}`` -> a warning for each licence that restricts the ``what`` (``dataset``,
+    ``model``) made from it, saying what it restricts and what to do
+    (:func:`bimotion.card_metadata.licence_terms`); a user's own corpus (not one of the seven) is the
+    user's to license, so its warning says only that the licence they declared goes with it."""
+    from bimotion.card_metadata import hub_license, licence_terms
+    from loaders import READERS
+    from loaders.audiofolder import DEFAULT_LICENSE
 
-    return [
-        f"{corpus}'s licence ({license}) restricts redistribution: keep the repository private or gated, "
-        "and share it only with people who hold that licence"
-        for corpus, license in licenses.items()
-        if restricted(license)
-    ]
+    warnings = []
+    for corpus, license in licenses.items():
+        terms = licence_terms(license)
+        if corpus in READERS:
+            warnings += [f"{corpus}'s licence ({license}): {terms}"] if terms else []
+        elif license == DEFAULT_LICENSE:
+            warnings.append(
+                f"your corpus {corpus} declares no licence (its README.md's `license:`, or `--license "
+                f"{corpus}=TEXT` when preparing): the {what} you publish says `other`; declare the one you give it"
+            )
+        elif terms:
+            warnings.append(
+                f"your corpus {corpus} is declared {license} (Hub id `{hub_license(license)}`): the {what} you "
+                f"publish carries it ({licence_terms(license, advice=False)})"
+            )
+    return warnings
 
 
 def synthetic_warnings(corpora: Iterable[str], what: str) -> list[str]:

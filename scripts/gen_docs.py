@@ -44,7 +44,23 @@ def configs_table() -> str:
     return "\n".join(lines)
 
 
-BLOCKS = {"sources": sources_table, "layouts": layouts, "configs": configs_table}
+def licence_terms_table() -> str:
+    from bimotion.card_metadata import TERMS, licence_kinds
+    from loaders import SOURCES
+
+    lines = ["| restricts | what to do | corpora |", "|---|---|---|"]
+    for kind, (restricts, advice) in TERMS.items():
+        corpora = [f"{s.name} ({s.license})" for s in SOURCES.all() if kind in licence_kinds(s.license)]
+        lines.append(f"| {restricts} | {advice} | {', '.join(corpora) or 'none of the seven'} |")
+    return "\n".join(lines)
+
+
+BLOCKS = {
+    "sources": sources_table,
+    "layouts": layouts,
+    "configs": configs_table,
+    "licence_terms": licence_terms_table,
+}
 
 
 def render(text: str) -> str:

@@ -245,11 +245,16 @@ def test_generated_data_has_bimotions_licence_not_the_real_corpus_whose_layout_i
     assert yaml.safe_load(card.split("---\n")[1])["license"] == "apache-2.0"
     tess = _section(card, "### TESS: Toronto emotional speech set (a generated copy)").split("\n### ")[0]
     assert f"Licence of this part: {LICENSE} (Hub id `apache-2.0`)." in tess
-    assert "licence CC BY-NC-ND 4.0." in tess and "restricts redistribution" not in tess
+    assert "licence CC BY-NC-ND 4.0." in tess and "non-commercial" not in tess
     from bimotion import dataset_card
 
     older = {**generated["info"], "licenses": {"tess": "CC BY-NC-ND 4.0", "csed": "Apache-2.0"}}  # as recorded before
     assert yaml.safe_load(dataset_card.render(older).split("---\n")[1])["license"] == "apache-2.0"  # as its text says
+    real = dataset_card.render({**older, "synthetic": {}})  # a real TESS: its card says what its licence restricts
+    assert (
+        "Licence: CC BY-NC-ND 4.0 (Hub id `cc-by-nc-nd-4.0`); non-commercial use only, no derivatives. Source:" in real
+    )
+    assert "Licence: Apache-2.0 (Hub id `apache-2.0`). Source:" in real
     assert main(["push", str(generated["out"]), "--repo-id", "me/demo", "--dry-run"]) == 0
     err = capsys.readouterr().err
     assert "warning: this dataset is built on synthetic demo data: not comparable with the paper (tess: " in err

@@ -150,8 +150,13 @@ def test_push_dry_run_lists_the_upload_and_warns_about_licences(paper_copy, caps
     assert sorted(listed) == sorted(expected) and listed[:2] == ["README.md", INFO_FILE]
     assert "would upload" in captured.out and "(private)" in captured.out
     assert "synthetic" not in captured.err
-    assert "tess's licence (CC BY-NC-ND 4.0) restricts redistribution" in captured.err
-    assert "csed" not in captured.err and "crema_d" not in captured.err  # Apache-2.0, ODbL: no warning
+    assert (
+        "warning: tess's licence (CC BY-NC-ND 4.0): non-commercial use only: mark the repository's licence as it "
+        "(done in the card) and do not use it commercially; no derivatives: a dataset copy or a model trained on "
+        "it may be a derivative: keep it private or gated unless you hold the rights\n" in captured.err
+    )
+    assert "crema_d's licence (ODbL-1.0 (database), DbCL-1.0 (contents)): share-alike: publish under" in captured.err
+    assert "csed" not in captured.err and "restricts redistribution" not in captured.err  # Apache-2.0: no warning
     assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run", "--public"]) == 0
     assert "(PUBLIC)" in capsys.readouterr().out
 
@@ -258,7 +263,8 @@ def test_a_model_of_your_own_corpus_is_judged_by_the_licence_its_card_records(tm
     (tmp_path / "README.md").write_text(f"---\nlicense: {license}\n---\n# a model\n")
     warnings = model_licence_warnings(tmp_path)
     assert any(w.startswith("tess's licence (CC BY-NC-ND 4.0)") for w in warnings)
-    assert any(w.startswith(f"never_registered_here: the model card's licence ({license}") for w in warnings) is warned
+    judged = f"never_registered_here: the model card's licence ({license}, from its training corpora): "
+    assert any(w.startswith(judged + "non-commercial use only: mark") for w in warnings) is warned
 
 
 def test_check_names_an_unreadable_shard_and_a_foreign_record_instead_of_a_traceback(paper_copy, capsys):
@@ -322,9 +328,42 @@ def test_training_for_the_hub_on_a_hub_dataset_warns_about_its_licences_too(caps
 
     warn_licences(DataArguments(bimotion="my-lab/bimotion"), ["eng_eld"])  # TESS and CREMA-D
     err = capsys.readouterr().err
-    assert "tess's licence (CC BY-NC-ND 4.0) restricts redistribution" in err and "crema_d" not in err
+    assert "tess's licence (CC BY-NC-ND 4.0): non-commercial use only: " in err and "(the model" not in err
+    assert "crema_d's licence (ODbL-1.0 (database), DbCL-1.0 (contents)): share-alike" in err
     assert licences_of(["tess", "mine"], {"licenses": {"tess": "CC-BY-4.0"}}) == ({"tess": "CC-BY-4.0"}, ["mine"])
     assert licences_of(["mine"], {"licenses": {"mine": ""}}) == ({"mine": ""}, [])  # recorded empty: no KeyError
+
+
+def test_licence_warnings_say_what_each_licence_restricts_and_what_to_do():
+    """Every restrictive licence 'restricted redistribution: keep the repository private or gated':
+    wrong for CC BY-NC (shared non-commercially), muddled for ND and for a user's own corpus, whose
+    licence is the user's to give.  Each kind of licence now says its own terms."""
+    from bimotion.card_metadata import licence_terms
+    from bimotion.hub import licence_warnings
+    from loaders.audiofolder import DEFAULT_LICENSE
+
+    nc, nd, sa, other = (licence_terms(t) for t in ("CC BY-NC 4.0", "CC BY-ND 4.0", "CC-BY-SA-4.0", "EULA"))
+    assert nc.startswith("non-commercial use only: mark the repository's licence as it") and "private" not in nc
+    assert nd.startswith("no derivatives: a dataset copy or a model trained on it may be a derivative")
+    assert sa == "share-alike: publish under the same licence"
+    assert other.startswith("redistribution not granted: keep it private or gated; share only with people who")
+    assert licence_terms("CC BY-NC-ND 4.0") == f"{nc}; {nd}" and licence_terms("CC BY-NC-SA 4.0") == f"{nc}; {sa}"
+    assert licence_terms("CC BY-NC-ND 4.0", advice=False) == "non-commercial use only, no derivatives"
+    assert licence_terms("Apache-2.0") == licence_terms("CC0 1.0") == ""
+    licences = {
+        "esd": "research use only, by signed licence form",
+        "csed": "Apache-2.0",
+        "mine": "CC BY-NC 4.0",
+        "theirs": "MIT",
+        "unset": DEFAULT_LICENSE,
+    }
+    assert licence_warnings(licences, "model") == [
+        f"esd's licence (research use only, by signed licence form): {other}",
+        "your corpus mine is declared CC BY-NC 4.0 (Hub id `cc-by-nc-4.0`): the model you publish carries it "
+        "(non-commercial use only)",
+        "your corpus unset declares no licence (its README.md's `license:`, or `--license unset=TEXT` when "
+        "preparing): the model you publish says `other`; declare the one you give it",
+    ]
 
 
 def test_no_command_writes_its_output_into_a_prepared_dataset(prepared, sources, capsys, tmp_path):

@@ -10,9 +10,9 @@ Example:
 
 A model folder's card is changed for its new home first (its how-to snippet loads OWNER/NAME,
 scores.json records it); its checkpoints stay behind.  Probe heads are not pushed.  Most source
-corpora restrict redistribution (research-only licences, no-derivatives clauses): the command
-warns about each one in the folder or the model's training data.  Share such a repo only with people who hold the
-corpora's licences; make it public only when every licence allows it.
+corpora restrict what is made from them (non-commercial, no-derivatives and share-alike clauses,
+research-only licences): the command warns about each one in the folder or the model's training
+data, saying what it restricts and what to do; make a repo public only when every licence allows it.
 """
 
 from __future__ import annotations
@@ -126,19 +126,20 @@ def model_licence_warnings(model_dir, summary: dict | None = None) -> list[str]:
     licence training wrote into the model card.  ``summary``: its scores.json, read here when None."""
     from huggingface_hub import ModelCard
 
-    from bimotion.card_metadata import restricted
+    from bimotion.card_metadata import licence_terms
     from bimotion.hub import licence_warnings as warnings_of
     from bimotion.hub import sharing_licences, synthetic_warnings
 
     summary = read_scores(model_dir) if summary is None else summary
     synthetic = {c for corpora in (summary.get("synthetic") or {}).values() for c in corpora}
     generated, licences, unknown = sharing_licences(summary["train_corpora"], synthetic)
-    warnings = synthetic_warnings(generated, "model") + warnings_of(licences)
+    warnings = synthetic_warnings(generated, "model") + warnings_of(licences, "model")
     card_licence = ModelCard.load(Path(model_dir) / "README.md").data.license if unknown else None
-    if unknown and (card_licence is None or restricted(card_licence)):
+    terms = licence_terms(card_licence or "other") if unknown else ""
+    if terms:
         warnings.append(
             f"{', '.join(unknown)}: the model card's licence ({card_licence or 'none given'}, from its training "
-            "corpora) restricts redistribution: keep the repository private or gated unless you hold the rights"
+            f"corpora): {terms}"
         )
     return warnings
 

@@ -288,8 +288,8 @@ def check_hub(training_args: SERTrainingArguments, *, dry_run: bool) -> None:
 def warn_licences(data_args: DataArguments, train_configs: Iterable[str]) -> None:
     """Before training for ``--push_to_hub``: warn about each training corpus whose licence (as the
     local prepared folder's prepare.json records it, else as the corpus's source says: a Hub
-    dataset id too) restricts sharing what is derived from it, and once when some are generated
-    (:func:`bimotion.hub.synthetic_warnings`)."""
+    dataset id too) restricts what is derived from it (:func:`bimotion.hub.licence_warnings`: what,
+    and what to do), and once when some are generated (:func:`bimotion.hub.synthetic_warnings`)."""
     import sys
 
     from bimotion.data.layout import is_prepared, read_info
@@ -305,10 +305,11 @@ def warn_licences(data_args: DataArguments, train_configs: Iterable[str]) -> Non
         generated += made
         licenses.update(found)
         unknown += missing
-    warnings = licence_warnings(licenses) + [
-        f"{corpus}'s licence is unknown here: make sure you may share what is derived from it" for corpus in unknown
+    warnings = synthetic_warnings(generated, "model") + licence_warnings(licenses, "model")
+    warnings += [
+        f"{corpus}'s licence is unknown here: make sure you may share what is derived from it (the model is "
+        "trained on it)"
+        for corpus in unknown
     ]
-    for warning in synthetic_warnings(generated, "model"):
-        print(f"warning: {warning}", file=sys.stderr)
     for warning in warnings:
-        print(f"warning: {warning} (the model is trained on it)", file=sys.stderr)
+        print(f"warning: {warning}", file=sys.stderr)
