@@ -314,7 +314,11 @@ def _protocol(info: dict, table: int | None) -> dict:
 
 def _caveats(info: dict) -> list[str]:
     user = info.get("user_sources", {})  # a user's corpus: its source's notes (groups, licence, label mapping)
-    lines = [CAVEATS[c] if c in CAVEATS else user[c]["notes"] for c in info["corpora"] if c in CAVEATS or c in user]
+    lines = [
+        CAVEATS[c] if c in CAVEATS else f"{user[c]['notes']} {_own_counts(c, info)}"
+        for c in info["corpora"]
+        if c in CAVEATS or c in user
+    ]
     partial = list(partial_groups(info, benchmark_of(info)))
     if partial:
         lines.append(f"**Partial groups:** {', '.join(partial)} (see above).")
@@ -338,6 +342,16 @@ def _caveats(info: dict) -> list[str]:
         skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
         lines.append(f"**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): {skipped}.")
     return lines
+
+
+def _own_counts(corpus: str, info: dict) -> str:
+    """What became of a user corpus's metadata rows, from ``prepare.json``: the clips stored and the
+    inputs skipped (its notes, written when it was read, cannot know what prepare later skipped, a
+    silent clip, and so said "N clips read" of N-1 stored)."""
+    stored = sum(shard["rows"] for shard in info["shards"] if shard["corpus"] == corpus)
+    skipped = sum(n for key, n in (info.get("skipped") or {}).items() if key.split("/", 1)[0] == corpus)
+    kept = f"{stored} clip{'s' if stored != 1 else ''} stored"
+    return f"{kept}, {skipped} skipped (see **Skipped inputs** below)." if skipped else f"{kept}, none skipped."
 
 
 def data_licenses(info: dict) -> dict[str, str]:

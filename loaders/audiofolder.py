@@ -377,7 +377,7 @@ def source_info(
         "[split], [text]) and the audio files it lists",
         citation=str(card.get("citation") or cite),
         notes=(
-            f"**{name}** is a user's own corpus ({len(records)} clips read from {metadata.name}; groups "
+            f"**{name}** is a user's own corpus (read from {metadata.name}; groups "
             f"{', '.join(groups)}; licence as given by its user: {license}). Its labels were mapped as: {mapping}. "
             "Its split is its `split` column when every row has one, else speaker-independent by `speaker_id`."
         ),

@@ -487,3 +487,27 @@ def test_a_mixture_that_adds_no_group_to_a_users_target_is_refused_naming_the_ba
     ), err
     assert "so it would train the baseline under another name; use --mixture baseline" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_card_counts_a_user_corpus_clips_as_stored_and_skipped(tmp_path):
+    """A user corpus with one silent clip: its card said "6 clips read from metadata.csv" (counted
+    when read) where prepare stored 5 and listed the silent one under skipped inputs.  It now gives
+    the stored and the skipped counts of prepare.json, which add up to the metadata's rows."""
+    import numpy as np
+    import soundfile
+
+    from bimotion.prepare import prepare
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="quiet", speakers=2, clips_per_speaker=3)
+    silent = sorted(root.rglob("*.wav"))[0]
+    samples, rate = soundfile.read(silent, dtype="float64")
+    soundfile.write(silent, np.zeros_like(samples), rate, subtype="PCM_16")
+    rows = len((root / "metadata.csv").read_text(encoding="utf-8").splitlines()) - 1
+    done = prepare({"quiet": root}, tmp_path / "out", protocol="speaker", skip_bad=True, num_proc=1, progress=False)
+    card = (done.out_dir / "README.md").read_text(encoding="utf-8")
+    note = next(line for line in card.splitlines() if line.startswith("- **quiet** is a user's own corpus"))
+    assert "read from metadata.csv; groups ind_eld;" in note and "clips read" not in note
+    assert note.endswith(f" {rows - 1} clips stored, 1 skipped (see **Skipped inputs** below).")
+    assert (
+        "**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): quiet/silent: 1." in card
+    )
