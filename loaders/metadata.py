@@ -27,14 +27,7 @@ MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
 GENDERS = {"f": "f", "female": "f", "woman": "f", "w": "f", "m": "m", "male": "m", "man": "m"}
 UNKNOWN = ("", "unknown", "na", "n/a", "none", "null")
 AGE_GROUPS = {"eld": "eld", "elderly": "eld", "adu": "adu", "adult": "adu", "adults": "adu"}
-SPLITS = {
-    "train": "train",
-    "validation": "validation",
-    "valid": "validation",
-    "val": "validation",
-    "dev": "validation",
-    "test": "test",
-}
+SPLITS = {"train": "train", "test": "test", **dict.fromkeys(("validation", "valid", "val", "dev"), "validation")}
 
 
 @dataclass(frozen=True)
@@ -344,6 +337,16 @@ def _emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _spelling(cells: dict, column: str, accepted, fail) -> str:
+    """The ``column`` cell lower-cased, when it is empty or one of the ``accepted`` spellings (in any
+    case); else the ``bad_<column>`` error showing the cell as written and listing them."""
+    written = _cell(cells, column)
+    if not written or written.lower() in accepted:
+        return written.lower()
+    hint = f"write one of {', '.join(accepted)} (in any case), or leave it empty"
+    raise fail(f"bad_{column}", f"{column} {written!r} is not a spelling this reader knows", hint)
+
+
 def _fields(at: Where, cells: dict) -> dict:
     def fail(reason: str, message: str, hint: str) -> BadFileError:
         return bad(at.path, reason, f"{at.line}: {message}", f"{hint}, or pass --skip-bad")
@@ -356,22 +359,18 @@ def _fields(at: Where, cells: dict) -> dict:
             language_hint(_cell(cells, "language")),
         )
     age = _age(_cell(cells, "age"), fail)
-    given = _cell(cells, "age_group").lower()
-    if given and given not in AGE_GROUPS:
-        raise fail("bad_age_group", f"age_group {given!r} is not one of {', '.join(AGE_GROUPS)}", "fix it")
+    given = _spelling(cells, "age_group", AGE_GROUPS, fail)
     if age is None and not given:
         raise fail("missing_age", "neither age nor age_group is given", "give the speaker's age in years or age group")
     age_group = AGE_GROUPS[given] if given else age_group_of(age)
     if age is not None and age_group != age_group_of(age):
         raise fail(
-            "bad_age", f"age {age:g} is not in age_group {given!r} (elderly means 60 or more)", "fix one of them"
+            "bad_age",
+            f"age {age:g} is not in age_group {_cell(cells, 'age_group')!r} (elderly means 60 or more)",
+            "fix one of them",
         )
-    gender = _cell(cells, "gender").lower()
-    if gender not in GENDERS and gender not in UNKNOWN:
-        raise fail("bad_gender", f"gender {gender!r} is not one of {', '.join(GENDERS)}", "fix it, or leave it empty")
-    split = _cell(cells, "split").lower()
-    if split and split not in SPLITS:
-        raise fail("bad_split", f"split {split!r} is not one of train, validation, test", "fix it")
+    gender = _spelling(cells, "gender", (*GENDERS, *UNKNOWN[1:]), fail)
+    split = _spelling(cells, "split", SPLITS, fail)
     return {
         "language": language,
         "age_group": age_group,

@@ -188,6 +188,30 @@ def test_layout_and_row_errors_name_the_file_and_the_fix(tmp_path, root, edit, r
     assert caught.value.reason == reason and caught.value.hint
 
 
+@pytest.mark.parametrize(
+    ("edits", "reason", "message", "spellings"),
+    [
+        ([("female", "P")], "bad_gender", "gender 'P' is", "f, female, woman, w, m, male, man, unknown, na, n/a"),
+        ([(",,eld,", ",,Elder,")], "bad_age_group", "age_group 'Elder' is", "eld, elderly, adu, adult, adults"),
+        ([(",text", ",split"), ("kalimat 0", "Training")], "bad_split", "split 'Training' is", "train, test, valid"),
+    ],
+)
+def test_a_cell_the_reader_does_not_know_is_shown_as_written_with_the_spellings_it_knows(
+    tmp_path, root, edits, reason, message, spellings
+):
+    """A gender cell `P` was shown lower-cased in its error (`gender 'p'`), as were age_group and
+    split cells; each is now shown as the user wrote it, and the hint lists the accepted spellings."""
+    own = copy_of(root, tmp_path)
+    for old, new in edits:
+        _rewrite(own, old, new)
+    with pytest.raises(CorpusError) as caught:
+        loaders.load(NAME, own)
+    assert caught.value.reason == reason and re.search(
+        f"metadata.csv line \\d+: {message} not a spelling", str(caught.value)
+    )
+    assert caught.value.hint.startswith(f"write one of {spellings}") and "(in any case)" in caught.value.hint
+
+
 def _metadata_folder(root: Path) -> None:
     (root / "metadata.csv").unlink()
     (root / "metadata.csv").mkdir()
