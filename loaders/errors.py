@@ -76,6 +76,13 @@ def display(path: str | Path) -> str:
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
+def some_files(paths, shown: int = 3) -> str:
+    """The first ``shown`` of ``paths`` (:func:`display`), and how many more: ``a, b, c and 4 more``."""
+    paths = list(paths)
+    more = len(paths) - shown
+    return ", ".join(display(p) for p in paths[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 RATES_HZ = (1000, 1_000_000)  # sample rates a header may give; others are damage (1 Hz made 16000 samples 4 h)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BadFileError, MissingToolError, display
+from .errors import BadFileError, MissingToolError, some_files
 
 _REPLACE = "replace it with the original file, or pass --skip-bad to skip it"
 
@@ -35,11 +35,8 @@ def missing_ffmpeg(paths, *, skip_bad: bool = False, shown: int = 3) -> MissingT
     the first ``shown`` named, how many there are, how to install it, and (unless ``skip_bad`` was
     given already) that ``--skip-bad`` skips them."""
     paths = list(paths)
-    names = ", ".join(display(p) for p in paths[:shown]) + (
-        f" and {len(paths) - shown} more" if len(paths) > shown else ""
-    )
     return MissingToolError(
-        f"FFmpeg is needed to decode {len(paths)} file(s): {names} ({NEEDS_FFMPEG}); `ffmpeg` is not on PATH: "
+        f"FFmpeg is needed to decode {len(paths)} file(s): {some_files(paths, shown)} ({NEEDS_FFMPEG}); `ffmpeg` is not on PATH: "
         + FFMPEG_INSTALL
         + ("" if skip_bad else ", or pass --skip-bad to skip those files")
     )

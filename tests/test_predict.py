@@ -101,7 +101,8 @@ def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(
     assert [r["scores"] for r in lines] == [
         {k: float(r[k]) for k in TRAINED} for r in rows
     ]  # same inputs, same outputs
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv", "p.jsonl"]  # no .partial left
+    listed = ["p.csv.skipped.tsv", "p.jsonl.skipped.tsv"]  # notes.txt: not audio, listed beside each output
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.csv", "p.jsonl", *listed])  # no .partial left
     capsys.readouterr()
     assert main(["predict", "--model", str(models["ours"]), str(audio_dir), "-o", str(out_csv), *OPTIONS]) == 0
     assert f"per window -> {out_csv} (replacing the file that was there):" in capsys.readouterr().err
@@ -290,6 +291,31 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
     assert "truncated" in err and "every audio file was skipped, nothing predicted" in err and not out.exists()
 
 
+def test_the_files_that_are_not_audio_are_named_and_listed_beside_the_output(models, audio_dir, tmp_path, capsys):
+    """predict said "2 file(s) below the folders are not audio (by content) and were not read" and named
+    none: a user could not tell what was left out.  It names the first three, says how many more, and
+    lists every one with its reason in the skip list beside --output (all of them on stderr without one)."""
+    root = tmp_path / "in"
+    shutil.copytree(audio_dir, root)
+    others = [root / name for name in ("notes.txt", "ratings.json", "sub/consent.pdf", "sub/photo.jpg", "z.md")]
+    for path in others[1:]:
+        path.write_bytes(b"%PDF-1.4 " if path.suffix == ".pdf" else b"not audio at all\n")
+    ours, out = str(models["ours"]), tmp_path / "p.csv"
+    assert main(["predict", "--model", ours, str(root), "--output", str(out), *OPTIONS]) == 0
+    err = capsys.readouterr().err
+    walked = sorted(map(str, others))  # in the order walked: by path
+    said = "5 file(s) below the folders are not audio (by content) and were not read: "
+    assert said + ", ".join(walked[:3]) + " and 2 more\n" in err, err
+    listed = tmp_path / "p.csv.skipped.tsv"
+    assert f"every skipped file (or file not audio), with its reason: {listed}" in err
+    rows = list(csv.DictReader(listed.open(), delimiter="\t"))
+    assert sorted(row["file"] for row in rows) == sorted(map(str, others))
+    assert {(row["reason"], row["message"]) for row in rows} == {("not_audio", "not audio (by content): not read")}
+    assert main(["predict", "--model", ours, str(root), *OPTIONS]) == 0  # no file to list them in: all on stderr
+    err = capsys.readouterr().err
+    assert said + ", ".join(walked) + "\n" in err, err
+
+
 def test_a_file_that_fails_part_way_is_counted_once_as_skipped(models, tmp_path, capsys):
     """A float WAV whose samples turn NaN after 7 s decodes one 5-s block, then fails: its first
     windows are given, the file is skipped, not counted as read too, and the summary says so."""
@@ -322,7 +348,7 @@ def test_a_link_loop_below_a_folder_lists_each_file_once(audio_dir, tmp_path):
     (root / "again").symlink_to(root / "sub")  # a second way into a folder already walked
     report = PredictReport()
     found, not_audio = find_audio([root, root / "a.wav", audio_dir / "a.wav"], report=report.skipped)
-    assert [s.name for s in found] == [str(root / "a.wav")] and not_audio == 0
+    assert [s.name for s in found] == [str(root / "a.wav")] and not_audio == []
     assert "2 path(s) named a file already listed (given twice, or a link to it): read once" in report.format()
     (tmp_path / "link").symlink_to(root, target_is_directory=True)  # a folder given by a link is walked
     assert [s.name for s in find_audio([tmp_path / "link"])[0]] == [str(tmp_path / "link" / "a.wav")]
@@ -535,7 +561,7 @@ def test_recordings_in_a_format_that_is_not_read_are_reported_with_the_conversio
     assert err.value.reason == "unsupported_format" and "ffmpeg -i IN OUT.flac" in err.value.hint
     report = PredictReport()
     found, not_audio = find_audio([root], skip_bad=True, report=report.skipped)
-    assert len(found) == 4 and not_audio == 1  # notes.txt only
+    assert len(found) == 4 and not_audio == [str(root / "notes.txt")]  # notes.txt only
     assert report.skipped.to_dict() == {"predict/unsupported_format": 2}
 
 
@@ -565,7 +591,10 @@ def test_without_ffmpeg_the_files_that_need_it_are_named_before_the_model_loads_
         str(audio_dir / name) for name in DURATIONS_S if name != "d.m4a"
     }
     listed = csv.DictReader((tmp_path / "p.csv.skipped.tsv").open(), delimiter="\t")
-    assert [(row["reason"], row["file"]) for row in listed] == [("needs_ffmpeg", str(audio_dir / "d.m4a"))]
+    assert [(row["reason"], row["file"]) for row in listed] == [
+        ("needs_ffmpeg", str(audio_dir / "d.m4a")),
+        ("not_audio", str(audio_dir / "notes.txt")),  # not read either: the list has every file not read
+    ]
     # only files that need FFmpeg: every one skipped is an error, as for other skips
     assert main(["predict", "--model", str(models["ours"]), str(audio_dir / "d.m4a"), "--skip-bad", *OPTIONS]) == 2
     assert "every audio file was skipped, nothing predicted" in capsys.readouterr().err

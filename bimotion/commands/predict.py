@@ -96,12 +96,13 @@ def run(args) -> int:
             print(report.skipped.format(), file=sys.stderr)
         print(f"error: {_as_flags(err, args) if isinstance(err, OptionError) else err}", file=sys.stderr)
         return 2
-    if report.skipped and not args.output:  # no file to put the list beside: every skipped file is printed
-        report.skipped.max_examples = max(report.skipped.counts.values())
+    if not args.output:  # no file to put the lists beside: every file of each is printed
+        report.named = max(report.named, *map(len, (report.not_audio, report.no_window, report.silent, report.partial)))
+        report.skipped.max_examples = max([report.skipped.max_examples, *report.skipped.counts.values()])
     where = args.output or "stdout"
     print(f"scores of {', '.join(rows.labels)} per window -> {where}{replaced}: {report.format()}", file=sys.stderr)
-    if args.output:
-        write_skip_list(report.skipped, args.output)
+    if args.output:  # the skipped files and those not audio, every one with why, beside the output
+        write_skip_list(report.not_read(), args.output, what="file (or file not audio)")
     if report.skipped and not report.files:  # nothing was read to its end
         holds = "only the first windows of files that failed part-way" if report.windows else "no predictions"
         print(f"error: every audio file was skipped: {where} holds {holds}", file=sys.stderr)

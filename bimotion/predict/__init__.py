@@ -14,6 +14,7 @@ sigmoid score is at least ``threshold``; a model only ever reports the labels it
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from loaders.errors import CorpusError, SkipReport
+from loaders.errors import BadFileError, CorpusError, SkipReport, some_files
 from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs
 
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
@@ -54,16 +55,25 @@ class PredictReport:
     windows: int = 0
     audio_s: float = 0.0
     elapsed_s: float = 0.0
-    not_audio: int = 0
+    not_audio: list[str] = field(default_factory=list)  # below the folders, not audio by content: never read
     no_window: list[str] = field(default_factory=list)
     partial: list[str] = field(default_factory=list)  # failed part-way: skipped, their first windows already given
     silent: list[str] = field(default_factory=list)  # scored, but with nothing to hear (loaders.levels)
     skipped: SkipReport = field(default_factory=SkipReport)
+    named: int = 3  # files each list below names, the rest counted (bimotion predict: all, without --output)
 
     @property
     def real_time_factor(self) -> float:
         """Wall time per second of audio (below 1: faster than real time)."""
         return self.elapsed_s / self.audio_s if self.audio_s else 0.0
+
+    def not_read(self) -> SkipReport:
+        """Every input not read: the skipped ones and the files that are not audio by content (reason
+        ``not_audio``), each with why, as one list (``bimotion predict`` writes it beside its output)."""
+        listed = copy.deepcopy(self.skipped)
+        for file in self.not_audio:
+            listed.add("predict", BadFileError(file, "not_audio", "not audio (by content): not read"))
+        return listed
 
     def format(self) -> str:
         lines = [
@@ -73,22 +83,25 @@ class PredictReport:
         if duplicates := self.skipped.files[("predict", "duplicate")]:
             lines.append(f"{duplicates} path(s) named a file already listed (given twice, or a link to it): read once")
         if self.not_audio:
-            lines.append(f"{self.not_audio} file(s) below the folders are not audio (by content) and were not read")
+            lines.append(
+                f"{len(self.not_audio)} file(s) below the folders are not audio (by content) and were not read: "
+                f"{some_files(self.not_audio, self.named)}"
+            )
         if self.no_window:
             lines.append(
                 f"{len(self.no_window)} file(s) gave no window (shorter than the model's 25 ms receptive field, "
                 f"or, with --segment vad, no stretch of voice of at least {Windowing.vad_min_speech_s:g} s): "
-                f"{', '.join(self.no_window[:3])}{' …' if len(self.no_window) > 3 else ''}"
+                f"{some_files(self.no_window, self.named)}"
             )
         if self.silent:
             lines.append(
                 f"{len(self.silent)} file(s) are silent (peak at most {SILENT_PEAK_DBFS:.0f} dBFS): their scores "
-                f"mean nothing: {', '.join(self.silent[:3])}{' …' if len(self.silent) > 3 else ''}"
+                f"mean nothing: {some_files(self.silent, self.named)}"
             )
         if self.partial:
             lines.append(
                 f"{len(self.partial)} skipped file(s) failed part-way: the rows of their first windows are in the "
-                f"output: {', '.join(self.partial[:3])}{' …' if len(self.partial) > 3 else ''}"
+                f"output: {some_files(self.partial, self.named)}"
             )
         if self.skipped:
             lines.append(self.skipped.format())

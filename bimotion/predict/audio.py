@@ -51,9 +51,11 @@ class AudioSource:
     info: AudioInfo
 
 
-def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = None) -> tuple[list[AudioSource], int]:
+def find_audio(
+    paths, *, skip_bad: bool = False, report: SkipReport | None = None
+) -> tuple[list[AudioSource], list[str]]:
     """The audio files of ``paths`` (files, and every file below folders, sorted; hidden names are
-    never read) with their headers, and the number of files below folders that are not audio.
+    never read) with their headers, and the files below folders that are not audio (by content), walked.
 
     A bad audio file (truncated, an LFS stub, undecodable header) raises
     :class:`~loaders.errors.BadFileError`, or with ``skip_bad`` is counted in ``report``; a path that
@@ -61,7 +63,7 @@ def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = Non
     report = report if report is not None else SkipReport()
     found: list[AudioSource] = []
     seen: set[Path] = set()
-    not_audio = 0
+    not_audio: list[str] = []
 
     def onerror(err: CorpusError) -> None:
         if not skip_bad:
@@ -88,7 +90,7 @@ def find_audio(paths, *, skip_bad: bool = False, report: SkipReport | None = Non
                 if audio:
                     candidates.append(file)
                 else:
-                    not_audio += 1
+                    not_audio.append(str(file))
         elif path.is_file():
             candidates = [path]
         else:
