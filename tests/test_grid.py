@@ -183,6 +183,30 @@ def test_tables_are_written_with_the_papers_numbers_beside_ours(full_run):
     assert r"\begin{tabular}" in tex and r"\toprule" in tex and "47.59" in tex and tex.count(r"\\") >= 6
 
 
+def test_every_table_and_the_heat_map_say_what_produced_them_without_the_command(full_run):
+    """A paper cites the tables and the heat map, which named neither the versions nor the commit nor
+    the torch threads that made their numbers (only the metrics files did); each now says so, from its
+    models' metrics files, with no command line (workers sharing a grid run other commands)."""
+    from importlib import metadata
+
+    metrics = json.loads((full_run.output_dir / "metrics" / full_run.plan.models[0].slug / "seed0.json").read_text())
+    recorded = metrics["provenance"]
+    line = full_run.produced_by(paper.TABLE3)
+    expected = [f"bimotion {recorded['versions']['bimotion']}", f"commit {recorded['commit']}",
+                f"torch {metadata.version('torch')}", f"transformers {metadata.version('transformers')}",
+                f"datasets {metadata.version('datasets')}", "torch threads 1"]  # fmt: skip
+    assert line == "Produced by " + ", ".join(expected) + "."  # the config's num_threads: 1, the same for all
+    tables = full_run.output_dir / "tables"
+    for name in ("table3", "table4", "table5"):
+        assert f"- {full_run.produced_by(getattr(paper, name.upper()))}" in (tables / f"{name}.md").read_text()
+        tex = (tables / f"{name}.tex").read_text().splitlines()
+        assert tex[1] == "% produced by " + line.removeprefix("Produced by ")  # a comment: never printed
+    assert (tables / "table3.csv").read_text().startswith("table,row,column,")  # read as it was: header first
+    with PIL.Image.open(tables / "heatmap.png") as png:
+        assert png.text["Description"] == full_run.produced_by()
+    assert full_run.produced_by() in (tables / "heatmap.svg").read_text()
+
+
 def _is_image(path: Path) -> bool:
     import matplotlib.image
 

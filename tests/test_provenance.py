@@ -41,3 +41,18 @@ def test_provenance_names_the_versions_and_the_data_by_content(tmp_path):
     )
     assert versions["bimotion"] and versions["python"].count(".") == 2
     assert recorded["commit"] is None or len(recorded["commit"].removesuffix("+dirty")) == 40
+
+
+def test_produced_by_names_each_value_once_or_every_value_where_the_models_differ():
+    """The grid's tables say what produced them (test_grid); where their models were trained with other
+    libraries or threads (workers on other machines, a model kept from before an upgrade) the line says so."""
+    from bimotion.training.provenance import produced_by
+
+    one = {"versions": {"bimotion": "0.1.0", "torch": "2.5.1", "transformers": "4.46.0", "datasets": "3.1.0"},
+           "commit": "a" * 40, "torch_threads": 1, "command": ["grid.py", "--config", "paper"]}  # fmt: skip
+    same = "Produced by bimotion 0.1.0, commit " + "a" * 40 + ", torch 2.5.1, transformers 4.46.0, datasets 3.1.0"
+    assert produced_by([one, {**one, "command": ["grid.py", "--shard", "1/2"]}]) == same + ", torch threads 1."
+    other = {**one, "torch_threads": 2, "versions": {**one["versions"], "torch": "2.6.0"}}
+    line = produced_by([one, other, None])
+    assert "torch 2.5.1 or 2.6.0 (not the same for every model)" in line and "torch threads 1 or 2 (" in line
+    assert line.endswith("(1 of 3 metrics files record none).") and "grid.py" not in line

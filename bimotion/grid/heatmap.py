@@ -255,14 +255,16 @@ def text_color(background) -> str:
 
 def render_heatmap(result, path_stem: Path) -> list[Path]:
     """Write the heat map of a :class:`~bimotion.grid.report.GridResult`: ``<stem>.csv`` (specs),
-    ``<stem>.png`` and ``<stem>.svg``."""
+    ``<stem>.png`` and ``<stem>.svg``, each image described (its ``Description`` metadata) by what
+    produced its numbers (:meth:`~bimotion.grid.report.GridResult.produced_by`)."""
     import matplotlib.pyplot as plt
 
     data = heatmap_data(result)
     out = [write_csv(data, path_stem.with_suffix(".csv"))]
     fig, _ = heatmap_figure(data, result.config.seeds)
-    for suffix in (".png", ".svg"):
-        fig.savefig(path_stem.with_suffix(suffix), dpi=150, bbox_inches="tight")  # nothing cut at the edges
+    described = {"Description": result.produced_by()}  # every model's versions, commit, threads: to cite it
+    for suffix in (".png", ".svg"):  # nothing cut at the edges
+        fig.savefig(path_stem.with_suffix(suffix), dpi=150, bbox_inches="tight", metadata=described)
         out.append(path_stem.with_suffix(suffix))
     plt.close(fig)
     return out

@@ -6,7 +6,7 @@ it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,7 @@ from loaders.synthetic import marked_title
 from ..paper import PAPER_ERRATA, Table
 from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE_OF, DAGGER
+from ..training.provenance import produced_by
 from .config import GridConfig
 from .heatmap import render_heatmap
 from .plan import Plan, synthetic_corpora
@@ -37,6 +38,8 @@ class GridResult:
     # {benchmark: {corpus: generator}} of the generated data among ``sources``: the grid's
     # (:attr:`bimotion.grid.runner.Grid.generated`), each dataset's prepare.json read once per run
     generated: dict[str, dict[str, str]]
+    # (model, seed) -> the ``provenance`` of its metrics file (None: a file that records none)
+    provenance: dict[tuple[str, int], dict | None] = field(default_factory=dict)
 
     def table_cells(self, table: str) -> list[CellResult]:
         return [c for c in self.cells if c.table == table]
@@ -46,6 +49,13 @@ class GridResult:
 
     def markdown(self) -> str:
         return "\n\n".join(render_markdown(self, t) for t in self.plan.tables)
+
+    def produced_by(self, table: Table | None = None) -> str:
+        """What produced ``table``'s numbers (every model's of the grid: the heat map's), from its
+        models' metrics files (:func:`~bimotion.training.provenance.produced_by`): no command line,
+        so workers sharing the grid write the same tables."""
+        models = {c.model for c in self.table_cells(table.name)} if table is not None else None
+        return produced_by([p for (model, _), p in self.provenance.items() if models is None or model in models])
 
     def synthetic(self, table: Table | None = None) -> list[str]:
         """The generated corpora among ``table``'s data, or the whole grid's (:func:`~.plan.synthetic_corpora`)."""
@@ -164,7 +174,7 @@ def render_markdown(result: GridResult, table: Table) -> str:
         cells = [row["label"]] + [x for ours, paper, diff, _ in row["cols"] for x in (ours, paper, diff)]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("| " + " | ".join(_chance_row(result, table)) + " |")
-    lines += [""] + [f"- {n}" for n in _notes(result, table)]
+    lines += [""] + [f"- {n}" for n in [*_notes(result, table), result.produced_by(table)]]
     return "\n".join(lines)
 
 
@@ -245,6 +255,7 @@ def render_latex(result: GridResult, table: Table) -> str:
     mark = _paper_mark(result, table)
     lines = [
         r"% requires \usepackage{booktabs}",
+        "% " + result.produced_by(table).replace("Produced", "produced", 1),  # for whoever cites it; not printed
         r"\begin{table}[t]",
         r"\centering",
         _tex_caption(result, table),

@@ -305,6 +305,7 @@ class Grid:
         from loaders.labels import LABELS
 
         from ..training.metrics import trained_mask
+        from .workers import metrics_provenance
 
         cfg = self.config
         matrix: dict[tuple[str, str], dict] = {}
@@ -345,18 +346,8 @@ class Grid:
                     averages[(table.name, row.key)] = summarize(
                         np.mean(row_values, axis=0), np.mean(row_boots, axis=0), cfg.confidence
                     )
-        return GridResult(
-            self.out,
-            cfg,
-            self.plan,
-            cells,
-            averages,
-            matrix,
-            [],
-            list(self.trained),
-            dict(self.sources),
-            self.generated,
-        )
+        return GridResult(self.out, cfg, self.plan, cells, averages, matrix, [], list(self.trained), dict(self.sources),
+                          self.generated, metrics_provenance(self))  # fmt: skip
 
 
 def entry_of_test(pred: dict, scores: dict, test: str, trained: list[str] | None, mode: str) -> dict:

@@ -89,6 +89,21 @@ def unfinished(grid) -> list[str]:
     return out
 
 
+def metrics_provenance(grid) -> dict[tuple[str, int], dict | None]:
+    """(model, seed) -> its metrics file's ``provenance``, whichever worker wrote it (None: a file of an
+    older version without one, or not there): what the tables say produced them
+    (:meth:`~bimotion.grid.report.GridResult.produced_by`)."""
+    import json
+
+    out = {}
+    for model, seed in units(grid):
+        try:
+            out[(model.name, seed)] = json.loads(grid.metrics_file(model, seed).read_text()).get("provenance")
+        except (OSError, ValueError):
+            out[(model.name, seed)] = None
+    return out
+
+
 def report_once(grid):
     """Rank 0 of the worker that gets the ``tables`` claim writes the tables and figures; None
     when another live worker holds it (it is writing the same tables)."""

@@ -33,6 +33,16 @@ LIBRARIES = (
 )
 HIDDEN = "<hidden>"
 _recorded: list[str] = []  # the command line a recipe parsed (record_command); empty: this process's sys.argv
+#: What a table's "Produced by" line names (:func:`produced_by`), as (words, where in ``provenance``);
+#: never the command line, which differs between the workers and processes of one grid.
+PRODUCED_BY = (
+    ("bimotion", ("versions", "bimotion")),
+    ("commit", ("commit",)),
+    ("torch", ("versions", "torch")),
+    ("transformers", ("versions", "transformers")),
+    ("datasets", ("versions", "datasets")),
+    ("torch threads", ("torch_threads",)),
+)
 
 
 def library_versions() -> dict[str, str | None]:
@@ -117,3 +127,28 @@ def provenance(datasets: dict[str, str | None], seed: int | None = None) -> dict
         "seed": seed,
         "data": {name: dataset_identity(source) for name, source in datasets.items() if source and name in BENCHMARKS},
     }
+
+
+def produced_by(blocks: list[dict | None]) -> str:
+    """One line saying what produced the results whose ``provenance`` blocks are ``blocks`` (one per
+    metrics file; None: a file that records none): :data:`PRODUCED_BY`'s versions, commit and torch
+    threads, each value once where all agree, else every value and that they differ.  A table built from
+    models of several versions (workers on other machines, a model trained before an upgrade) says so."""
+    recorded = [b for b in blocks if b]
+    parts = []
+    for words, keys in PRODUCED_BY:
+        values = []
+        for block in recorded:
+            value = block
+            for key in keys:
+                value = value.get(key) if isinstance(value, dict) else None
+            values.append("none" if value is None else str(value))
+        distinct = list(dict.fromkeys(values))
+        if len(distinct) == 1:
+            parts.append(f"{words} {distinct[0]}")
+        elif distinct:
+            parts.append(f"{words} {' or '.join(distinct)} (not the same for every model)")
+    line = "Produced by " + ", ".join(parts) if parts else "Produced by: not recorded"
+    if len(recorded) < len(blocks):
+        line += f" ({len(blocks) - len(recorded)} of {len(blocks)} metrics files record none)"
+    return line + "."
