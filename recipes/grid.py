@@ -100,9 +100,10 @@ def main(argv=None) -> int:
     data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     from bimotion.grid.checks import SettingsMismatch
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
+    from bimotion.training.provenance import recorded_command
 
-    try:
-        result = run_grid(config, data, args.output_dir, shard=shard)
+    try:  # its files name this command (the one parsed), not one of an earlier run in this process
+        result = run_grid(config, data, args.output_dir, shard=shard, command=recorded_command())
     except SettingsMismatch as err:  # checked before anything trains
         parser.error(one_line(err))
     except DamagedFileError as err:  # a prepared dataset's file or clip, or a model's weights

@@ -207,6 +207,30 @@ def test_every_table_and_the_heat_map_say_what_produced_them_without_the_command
     assert full_run.produced_by() in (tables / "heatmap.svg").read_text()
 
 
+def test_a_grid_names_its_own_command_not_that_of_a_recipe_run_before_it(full_run, data_dirs, tmp_path):
+    """The command a recipe parsed was kept for the whole process: a recipe run, then run_grid() from
+    Python in the same process (a notebook, a test), named the recipe's command in the grid's metrics
+    files.  A grid now names its own (this process's, or the one recipes/grid.py parsed and passes),
+    and leaves what was recorded before as it found it."""
+    import shutil
+
+    from bimotion.training.provenance import command_scope, public_command, record_command, recorded_command
+
+    out = tmp_path / "again"
+    shutil.copytree(full_run.output_dir, out)
+    metrics = out / "metrics" / parse_mixture("zho_eld").slug / "seed0.json"
+    train = [str(REPO / "recipes" / "train.py"), "--train_configs", "zho_eld"]
+    with command_scope(None):  # this process's record as the test found it, afterwards
+        record_command(*train[:1], train[1:])
+        run_grid(grid_config(tables=["table3"]), data_dirs, out, log=None)  # rescored: the metrics written again
+        assert json.loads(metrics.read_text())["provenance"]["command"] == public_command(sys.argv)
+        assert recorded_command() == train  # the recipe's, as it was
+        grid = [str(REPO / "recipes" / "grid.py"), "--config", "paper", "--bootstrap_samples", "200"]
+        run_grid(grid_config(tables=["table3"]), data_dirs, out, log=None, command=grid)
+        assert json.loads(metrics.read_text())["provenance"]["command"] == ["grid.py", *grid[1:]]
+        assert recorded_command() == train
+
+
 def _is_image(path: Path) -> bool:
     import matplotlib.image
 

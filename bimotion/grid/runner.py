@@ -20,7 +20,7 @@ from loaders.tables import counted
 
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
-from ..training.provenance import provenance
+from ..training.provenance import command_scope, provenance
 from .checks import check_config, check_inputs, check_rows, check_settings
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
@@ -88,8 +88,9 @@ class Grid:
     """Runs a plan step by step; every step checks what ``output_dir`` already holds."""
 
     def __init__(self, config, data_dirs: Mapping[str, str], output_dir, *, trainer: Trainer | None = None, log=print,
-                 shard: tuple[int, int] | None = None, ranks: Ranks | None = None):  # fmt: skip
-        """``shard`` ``(I, N)``: this worker does the plan's units I, I+N, ... (:mod:`.claims`)."""
+                 shard: tuple[int, int] | None = None, ranks: Ranks | None = None, command: list[str] | None = None):  # fmt: skip
+        """``shard`` ``(I, N)``: this worker does the plan's units I, I+N, ... (:mod:`.claims`); ``command``:
+        the command line its files name (default: this process's, never a recipe's run before it)."""
         self.config = load_config(config)
         self.plan = make_plan(self.config)
         self.out = Path(output_dir)
@@ -101,6 +102,7 @@ class Grid:
         self.shard = shard
         self.ranks = ranks or Ranks.current()
         self.claims = Claims(self.out / "claims", log=self.log)
+        self.command = command
 
     @functools.cached_property
     def generated(self) -> dict[str, dict[str, str]]:
@@ -246,7 +248,8 @@ class Grid:
         }
 
     def run(self) -> GridResult:
-        with torch_threads(self.config.num_threads):
+        """:meth:`_run` on the config's threads, its files naming :attr:`command` (:func:`command_scope`)."""
+        with torch_threads(self.config.num_threads), command_scope(self.command):
             return self._run()
 
     def _run(self) -> GridResult | None:
@@ -382,10 +385,13 @@ def run_grid(
     trainer: Trainer | None = None,
     log=print,
     shard: tuple[int, int] | None = None,
+    command: list[str] | None = None,
 ) -> GridResult | None:
     """Train (or reuse), score and report the whole grid; ``data_dirs`` = ``{"bimotion": DIR,
     "yuemotion": DIR}`` (prepared datasets; one may be missing when no table needs it).  None when
     other workers sharing ``output_dir`` still hold models (the log says which), and on the processes
-    of a launch but the main one (:mod:`.workers`)."""
+    of a launch but the main one (:mod:`.workers`).  ``command`` (the script and its arguments) is the
+    command line its files' ``provenance`` names; by default this process's ``sys.argv``, whatever
+    recipe ran before in this process (``recipes/grid.py`` passes the one it parsed)."""
     dirs = {k: str(v) for k, v in data_dirs.items() if v}
-    return Grid(config, dirs, output_dir, trainer=trainer, log=log, shard=shard).run()
+    return Grid(config, dirs, output_dir, trainer=trainer, log=log, shard=shard, command=command).run()

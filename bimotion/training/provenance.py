@@ -13,6 +13,8 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -81,6 +83,25 @@ def record_command(script: str | None, argv: list[str]) -> None:
     """Record the command line a recipe parsed (:func:`bimotion.training.parsing.parse_arguments`: its
     script and its arguments, an arguments file's expanded), which :func:`public_command` then gives."""
     _recorded[:] = [script or sys.argv[0], *argv]
+
+
+def recorded_command() -> list[str]:
+    """The command line a recipe recorded (:func:`record_command`); empty when none is."""
+    return list(_recorded)
+
+
+@contextmanager
+def command_scope(argv: list[str] | None) -> Iterator[None]:
+    """Within the block, :func:`public_command` gives ``argv`` (None or empty: this process's
+    ``sys.argv``), not a command a recipe recorded earlier in this process; afterwards, what was
+    recorded before.  A library run (the grid's) names its own command this way: a recipe that ran
+    before it in the same process (a notebook, a test) is not named in its files."""
+    before = list(_recorded)
+    _recorded[:] = list(argv or [])
+    try:
+        yield
+    finally:
+        _recorded[:] = before
 
 
 def public_command(argv: list[str] | None = None) -> list[str]:
