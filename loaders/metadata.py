@@ -369,7 +369,7 @@ def _fields(at: Where, cells: dict) -> dict:
             f"age {age:g} is not in age_group {_cell(cells, 'age_group')!r} (elderly means 60 or more)",
             "fix one of them",
         )
-    gender = _spelling(cells, "gender", (*GENDERS, *UNKNOWN[1:]), fail)
+    gender = _spelling(cells, "gender", (*GENDERS, *filter(None, UNKNOWN)), fail)
     split = _spelling(cells, "split", SPLITS, fail)
     return {
         "language": language,
