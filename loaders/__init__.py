@@ -63,6 +63,10 @@ class _Sources(dict):
         self[name] = info
         return info
 
+    def __contains__(self, name: object) -> bool:
+        """A corpus of the seven is in before its first access (``in`` said False until then)."""
+        return name in READERS or super().__contains__(name)
+
     def all(self) -> list[SourceInfo]:
         """The seven corpora's (what `bimotion sources` lists)."""
         return [self[name] for name in READERS]

@@ -366,6 +366,24 @@ def test_licence_warnings_say_what_each_licence_restricts_and_what_to_do():
     ]
 
 
+def test_a_corpus_of_the_seven_has_its_licence_before_anything_looked_it_up(monkeypatch):
+    """``SOURCES`` imports a corpus's SourceInfo on first access, and ``in`` said False until then:
+    training for the Hub on eng_eld warned "elderreact's licence is unknown here" in a process (a CI
+    worker) where nothing had asked for ElderReact yet."""
+    import loaders
+    from bimotion.hub import licences_of
+
+    fresh = loaders._Sources()  # a process's registry before any corpus was looked up
+    monkeypatch.setattr(loaders, "SOURCES", fresh)
+    assert "elderreact" in fresh and "mine" not in fresh
+    found, unknown = licences_of(["elderreact", "tess", "mine"])
+    assert found == {
+        "elderreact": loaders.reader("elderreact").INFO.license,
+        "tess": loaders.reader("tess").INFO.license,
+    }
+    assert unknown == ["mine"]
+
+
 def test_no_command_writes_its_output_into_a_prepared_dataset(prepared, sources, capsys, tmp_path):
     """advise -o DATASET wrote models/, metrics/ and tables/ into it; check then listed them as
     unlisted files and prepare --overwrite refused the folder.  (The recipes: test_recipe_args.)"""
