@@ -508,6 +508,37 @@ def test_the_progress_bar_never_runs_past_its_total(models, audio_dir, monkeypat
     assert len(rows) == 2  # 5.5 s in 4-s windows every 2 s
 
 
+def test_the_progress_bar_ends_full_when_a_file_is_skipped(models, audio_dir, tmp_path, monkeypatch):
+    """A file that failed while decoding, skipped with --skip-bad, left the bar's total counting its
+    audio: the run ended at '48%| 6/12 s of audio' as if it had stopped early. Its unread seconds now
+    leave the total, and the bar ends full at the audio predicted."""
+    import numpy as np
+    import soundfile as sf
+    import tqdm.auto
+
+    from bimotion.predict import _rows
+
+    bars = []
+
+    class Recorded(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
+    broken = tmp_path / "broken.flac"  # frames damaged after the header: fails at its first block
+    sf.write(broken, (np.random.default_rng(0).standard_normal(6 * 16000) * 0.1).astype("float32"), 16000)
+    data = bytearray(broken.read_bytes())
+    data[len(data) // 2 :] = bytes((byte * 7 + 13) % 256 for byte in data[len(data) // 2 :])
+    broken.write_bytes(bytes(data))
+    sources, _ = find_audio([audio_dir / "a.wav", broken])
+    report = PredictReport()
+    rows = list(_rows(load_predictor(models["ours"]), sources, Windowing(), 0.5, 8, True, True, report))
+    assert rows and report.skipped.to_dict() == {"predict/corrupt": 1}
+    assert bars[-1].n == pytest.approx(report.audio_s) and bars[-1].total == bars[-1].n
+    assert report.audio_s == pytest.approx(5.5, abs=0.01)
+
+
 def test_in_a_log_the_predict_bar_is_a_line_every_30_s(models, audio_dir, monkeypatch, tqdm_options):
     """Into a pipe or a log file the bar was redrawn as a line per refresh (every 0.1 s); under quiet
     output it is a stage bar there, as training's: a line every LOG_BAR_INTERVAL_S."""

@@ -198,9 +198,7 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
                 batch = []
         if batch:
             yield from _score(predictor, batch, threshold, report)
-        bar.n = report.audio_s  # the headers' durations may differ from the decoded ones by a few samples
-        if not report.skipped:
-            bar.total = bar.n
+        bar.n = bar.total = report.audio_s  # headers' durations may differ from the decoded ones by a few samples
         bar.refresh()
     finally:
         bar.close()
@@ -224,7 +222,7 @@ def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_ba
             yield block
 
     for source in sources:
-        count, level = 0, _Level()
+        count, level, decoded_s = 0, _Level(), report.audio_s
         try:
             for start, samples in windows(counted(audio_blocks(source, rate)), rate, how):
                 count += 1
@@ -234,6 +232,8 @@ def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_ba
                 raise
             report.skipped.add("predict", err)
             report.files -= 1  # counted as skipped, not as read
+            unread_s = source.info.duration_s - (report.audio_s - decoded_s)
+            bar.total = max(bar.n, bar.total - max(0.0, unread_s))  # the bar ends full, at the audio predicted
             if count:
                 report.partial.append(source.name)
             continue
