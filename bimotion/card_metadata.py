@@ -96,6 +96,21 @@ def licence_terms(license: str, *, advice: bool = True) -> str:
     return "; ".join(f"{TERMS[kind][0]}: {TERMS[kind][1]}" for kind in kinds)
 
 
+def share_alike_clashes(licenses: Mapping[str, str]) -> dict[str, list[str]]:
+    """``{corpus: [the corpora whose licence it clashes with]}`` for each share-alike corpus of
+    ``licenses`` (``{corpus: licence as worded}``): a share-alike licence asks that what is made from
+    the corpus be published under that same licence, which a corpus under another share-alike licence,
+    or under one that restricts more (non-commercial, no derivatives, an EULA), does not allow."""
+    ids = {corpus: hub_license(text) for corpus, text in licenses.items()}
+    clashes = {}
+    for corpus, hub_id in ids.items():
+        if "sa" in licence_kinds(hub_id):
+            others = [c for c, i in ids.items() if i != hub_id and RESTRICTIVENESS[i] >= RESTRICTIVENESS["odbl"]]
+            if others:
+                clashes[corpus] = others
+    return clashes
+
+
 def hub_license(text: str) -> str:
     """The Hub licence id of a corpus's licence as its ``SourceInfo`` words it (``CC BY-NC-ND 4.0``
     -> ``cc-by-nc-nd-4.0``, ``ODbL-1.0 (database), DbCL-1.0 (contents)`` -> ``odbl``); ``other``

@@ -266,8 +266,11 @@ def licence_warnings(licenses: dict[str, str], what: str = "dataset") -> list[st
     """``{corpus: licence}`` -> a warning for each licence that restricts the ``what`` (``dataset``,
     ``model``) made from it, saying what it restricts and what to do
     (:func:`bimotion.card_metadata.licence_terms`); a user's own corpus (not one of the seven) is the
-    user's to license, so its warning says only that the licence they declared goes with it."""
-    from bimotion.card_metadata import hub_license, licence_terms
+    user's to license, so its warning says only that the licence they declared goes with it.  A model,
+    made from all its corpora at once, also gets a warning for each share-alike licence it cannot meet
+    (:func:`bimotion.card_metadata.share_alike_clashes`); a dataset keeps each corpus's clips under their
+    own licence, its card listing each."""
+    from bimotion.card_metadata import hub_license, licence_terms, share_alike_clashes
     from loaders import READERS
     from loaders.audiofolder import DEFAULT_LICENSE
 
@@ -286,6 +289,14 @@ def licence_warnings(licenses: dict[str, str], what: str = "dataset") -> list[st
                 f"your corpus {corpus} is declared {license} (Hub id `{hub_license(license)}`): the {what} you "
                 f"publish carries it ({licence_terms(license, advice=False)})"
             )
+    for corpus, others in share_alike_clashes(licenses).items() if what == "model" else ():
+        named = " and ".join(f"{other}'s ({licenses[other]})" for other in others)
+        warnings.append(
+            f"{corpus}'s licence ({licenses[corpus]}) asks that a model made from it be published under that "
+            f"same licence, which {named} {'does' if len(others) == 1 else 'do'} not allow: no licence meets "
+            f"both (the card says the most restrictive); share the model only with the rights holders' "
+            f"permission, or train without one of them"
+        )
     return warnings
 
 

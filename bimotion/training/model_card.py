@@ -26,7 +26,7 @@ from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy
 
-from ..card_metadata import License, combined_license, hub_language
+from ..card_metadata import License, combined_license, hub_language, share_alike_clashes
 from ..registry import Group, language_name
 from .model import UNTRAINED_BIAS
 
@@ -315,6 +315,7 @@ def render_card(summary: dict):
         base_model_id=base_model_of(summary),
         model_id=model_reference(summary),
         license=facts.license,
+        clashes=share_alike_clashes(facts.license.sources),
         datasets={bench: source for bench, source in summary["datasets"].items() if bench in facts.used},
         code_url=CODE,
         hp=summary["hyperparameters"],
