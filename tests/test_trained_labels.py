@@ -127,6 +127,7 @@ def test_the_authors_config_differs_from_the_papers_exactly_in_the_authors_code_
         "bf16": (True, False),
         "fp16": (False, True),
         "gradient_checkpointing": (False, True),
+        "train_sampling_strategy": ("group_by_length", "random"),
     }
     assert authors["max_grad_norm"] == paper["max_grad_norm"] == 1.0
     assert load_config(shipped_config("authors")).seeds == load_config(shipped_config("paper")).seeds
