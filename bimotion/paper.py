@@ -225,6 +225,22 @@ TABLE5 = Table(
 
 TABLES: dict[str, Table] = {t.name: t for t in (TABLE3, TABLE4, TABLE5)}
 
+#: The fine-tuning hyper-parameters §5.2 states ("AdamW optimizer with a learning rate of 5e-5, a
+#: dropout rate of 0.1, a number of epochs of 20, and early stopping of 5 epochs"), by recipe field.
+HYPERPARAMETERS: dict[str, float | int] = {
+    "learning_rate": 5e-5,
+    "dropout": 0.1,
+    "num_train_epochs": 20,
+    "early_stopping_patience": 5,
+}
+#: Settings the paper does not state, taken from the authors' released code (HLTCHKUST/elderly_ser's
+#: ``run_training.sh``): batch size, seed, and the best checkpoint by validation loss.
+AUTHORS_CODE_SETTINGS: dict[str, int | str] = {
+    "per_device_train_batch_size": 8,
+    "seed": 0,
+    "metric_for_best_model": "loss",
+}
+
 PAPER_ERRATA: dict[tuple[str, str], str] = {
     (
         "table4",

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 
+from bimotion import paper
 from bimotion.grid.config import load_config, shipped_config
 from bimotion.training import testing
 from bimotion.training.args import SERTrainingArguments
 from bimotion.training.model import UNTRAINED_BIAS, suppress_untrained, trained_labels
-from bimotion.training.spec import TrainSpec
+from bimotion.training.spec import DataArguments, ModelArguments, RunArguments, TrainSpec
 from loaders.labels import LABELS, mask
 
 torch.set_num_threads(2)
@@ -131,6 +132,24 @@ def test_the_authors_config_differs_from_the_papers_exactly_in_the_authors_code_
     }
     assert authors["max_grad_norm"] == paper["max_grad_norm"] == 1.0
     assert load_config(shipped_config("authors")).seeds == load_config(shipped_config("paper")).seeds
+
+
+def test_a_default_is_called_the_papers_only_where_section_5_2_states_it():
+    """§5.2 states the learning rate, dropout, epochs and early stopping; ``--help`` also called the
+    batch of 8, seed 0 and selection on validation loss "the paper's", which come from the authors'
+    code.  Each default and the paper's grid config hold the value of its source."""
+    sources = {"the paper's": paper.HYPERPARAMETERS, "the authors' code's": paper.AUTHORS_CODE_SETTINGS}
+    for cls in (ModelArguments, DataArguments, RunArguments, SERTrainingArguments):
+        for f in fields(cls):
+            for phrase, values in sources.items():
+                if phrase in f.metadata.get("help", ""):
+                    assert f.name in values, f"--{f.name}'s help calls its default {phrase}: {f.metadata['help']!r}"
+    shipped = effective_training("paper")
+    defaults = {**asdict(ModelArguments()), **asdict(RunArguments())}
+    defaults |= {f.name: f.default for f in fields(SERTrainingArguments) if f.name in paper.AUTHORS_CODE_SETTINGS}
+    defaults |= {f.name: f.default for f in fields(SERTrainingArguments) if f.name in paper.HYPERPARAMETERS}
+    for name, value in {**paper.HYPERPARAMETERS, **paper.AUTHORS_CODE_SETTINGS}.items():
+        assert shipped[name] == defaults[name] == value, name
 
 
 def test_trained_labels_are_read_from_a_folder_given_with_a_tilde(tmp_path, monkeypatch):

@@ -13,25 +13,30 @@ from .loss import REDUCTIONS
 
 @dataclass
 class SERTrainingArguments(TrainingArguments):
-    """``TrainingArguments`` with the paper's defaults; ``--metric_for_best_model`` is the selection
-    criterion (``loss``, the paper's, or ``weighted_f1``)."""
+    """``TrainingArguments`` with the paper's defaults (§5.2, :data:`bimotion.paper.HYPERPARAMETERS`) and,
+    where the paper states none, the authors' released code's (:data:`bimotion.paper.AUTHORS_CODE_SETTINGS`);
+    ``--metric_for_best_model`` is the selection criterion (``loss``, the authors' code's, or ``weighted_f1``)."""
 
     output_dir: str | None = field(
         default=None,
         metadata={"help": "where checkpoints, the model, scores.json and the card go (default: results/<run>)"},
     )
     num_train_epochs: float = field(default=20.0, metadata={"help": "the paper's: 20 epochs"})
-    per_device_train_batch_size: int = field(default=8, metadata={"help": "the paper's: 8 clips per process and step"})
+    per_device_train_batch_size: int = field(
+        default=8, metadata={"help": "the authors' code's: 8 clips per process and step"}
+    )
     per_device_eval_batch_size: int = field(default=8, metadata={"help": "clips per process in evaluation"})
-    learning_rate: float = field(default=5e-5, metadata={"help": "the paper's: AdamW at 5e-5, linear decay"})
-    seed: int = field(default=0, metadata={"help": "the paper's: 0; also seeds the new head"})
+    learning_rate: float = field(
+        default=5e-5, metadata={"help": "the paper's: AdamW at 5e-5 (linear decay, the Trainer's)"}
+    )
+    seed: int = field(default=0, metadata={"help": "the authors' code's: 0; also seeds the new head"})
     eval_strategy: str = field(default="epoch", metadata={"help": "evaluate on validation after every epoch"})
     save_strategy: str = field(default="epoch", metadata={"help": "a checkpoint per epoch (resumable)"})
     logging_steps: float = field(default=50, metadata={"help": "log the loss every N steps"})
     save_total_limit: int | None = field(default=2, metadata={"help": "checkpoints kept (the best one too)"})
     load_best_model_at_end: bool = field(default=True, metadata={"help": "keep the best validation model"})
     metric_for_best_model: str | None = field(
-        default="loss", metadata={"help": "selection: loss (the paper's), weighted_f1 or weighted_f1_<group>"}
+        default="loss", metadata={"help": "selection: loss (the authors' code's), weighted_f1 or weighted_f1_<group>"}
     )
     train_sampling_strategy: str = field(
         default="group_by_length", metadata={"help": "batches of similar durations (the duration_s column)"}
