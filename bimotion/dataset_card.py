@@ -98,6 +98,7 @@ def render(info: dict) -> str:
         unprepared_configs=[] if own_only(info, bench) else [n for n in bench.configs if n not in files],
         **_statistics(info),
         paper_table=paper_table(info, bench),
+        paper_gender_table=paper_table(info, bench) if bench.paper_table_by_gender else None,
         **_protocol(info, paper_table(info, bench)),
         labels=LABELS,
         synthetic=info.get("synthetic") or {},

@@ -106,6 +106,7 @@ class Benchmark:
     default_config: str
     user_corpora: tuple[str, ...] = ()  # added at run time (:func:`extend`): each gets its own config
     paper_table: int | None = None  # the paper's table of its statistics and `paper` splits (cards cite it)
+    paper_table_by_gender: bool = False  # whether that table also counts by gender (Table 2 does, Table 1 not)
 
     @cached_property
     def typed_groups(self) -> tuple[Group, ...]:
@@ -192,6 +193,7 @@ YUEMOTION = Benchmark(
     per_corpus_configs=False,
     default_config="all",
     paper_table=2,
+    paper_table_by_gender=True,
 )
 
 BUILTIN: dict[str, Benchmark] = {b.name: b for b in (BIMOTION, YUEMOTION)}
