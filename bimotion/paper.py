@@ -238,11 +238,16 @@ HYPERPARAMETERS: dict[str, float | int] = {
     "early_stopping_patience": 5,
 }
 #: Settings the paper does not state, taken from the authors' released code (HLTCHKUST/elderly_ser's
-#: ``run_training.sh``): batch size, seed, and the best checkpoint by validation loss.
-AUTHORS_CODE_SETTINGS: dict[str, int | str] = {
+#: ``run_training.sh``): batch size, seed, the best checkpoint by validation loss, and the Trainer's
+#: defaults it kept (AdamW without weight decay, a linear decay without warm-up, clipping at 1.0).
+AUTHORS_CODE_SETTINGS: dict[str, float | int | str] = {
     "per_device_train_batch_size": 8,
     "seed": 0,
     "metric_for_best_model": "loss",
+    "weight_decay": 0.0,
+    "lr_scheduler_type": "linear",
+    "warmup_steps": 0,
+    "max_grad_norm": 1.0,
 }
 
 PAPER_ERRATA: dict[tuple[str, str], str] = {
