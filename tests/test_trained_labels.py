@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from bimotion import paper
 from bimotion.grid.config import load_config, shipped_config
+from bimotion.paper import AUTHORS_CODE_SETTINGS, HYPERPARAMETERS
 from bimotion.training import testing
 from bimotion.training.args import SERTrainingArguments
 from bimotion.training.model import UNTRAINED_BIAS, suppress_untrained, trained_labels
@@ -138,7 +138,7 @@ def test_a_default_is_called_the_papers_only_where_section_5_2_states_it():
     """§5.2 states the learning rate, dropout, epochs and early stopping; ``--help`` also called the
     batch of 8, seed 0 and selection on validation loss "the paper's", which come from the authors'
     code.  Each default and the paper's grid config hold the value of its source."""
-    sources = {"the paper's": paper.HYPERPARAMETERS, "the authors' code's": paper.AUTHORS_CODE_SETTINGS}
+    sources = {"the paper's": HYPERPARAMETERS, "the authors' code's": AUTHORS_CODE_SETTINGS}
     for cls in (ModelArguments, DataArguments, RunArguments, SERTrainingArguments):
         for f in fields(cls):
             for phrase, values in sources.items():
@@ -146,9 +146,9 @@ def test_a_default_is_called_the_papers_only_where_section_5_2_states_it():
                     assert f.name in values, f"--{f.name}'s help calls its default {phrase}: {f.metadata['help']!r}"
     shipped = effective_training("paper")
     defaults = {**asdict(ModelArguments()), **asdict(RunArguments())}
-    defaults |= {f.name: f.default for f in fields(SERTrainingArguments) if f.name in paper.AUTHORS_CODE_SETTINGS}
-    defaults |= {f.name: f.default for f in fields(SERTrainingArguments) if f.name in paper.HYPERPARAMETERS}
-    for name, value in {**paper.HYPERPARAMETERS, **paper.AUTHORS_CODE_SETTINGS}.items():
+    defaults |= {f.name: f.default for f in fields(SERTrainingArguments) if f.name in AUTHORS_CODE_SETTINGS}
+    defaults |= {f.name: f.default for f in fields(SERTrainingArguments) if f.name in HYPERPARAMETERS}
+    for name, value in {**HYPERPARAMETERS, **AUTHORS_CODE_SETTINGS}.items():
         assert shipped[name] == defaults[name] == value, name
 
 
