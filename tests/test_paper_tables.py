@@ -4,11 +4,12 @@ every cell reads, the model de-duplication, and the spec notation."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
-from bimotion import paper
+from bimotion import paper, splits
 from bimotion.grid.config import GridConfig, load_config, shipped_config
 from bimotion.grid.plan import make_plan
 from bimotion.grid.scoring import score_test
@@ -73,6 +74,63 @@ def test_paper_numbers_and_averages():
                     assert mean == pytest.approx(table.paper_average[row.key], abs=0.006)
     # Tables 3 and 4 share the in-group baseline row
     assert paper.TABLE3.paper["baseline"] == paper.TABLE4.paper["baseline"]
+
+
+def _printed_rows(text: str, caption: str) -> list[list[str]]:
+    """The tab-separated rows printed after ``caption`` in the paper's text, bold marks dropped."""
+    rows = []
+    for line in text[text.index(caption) :].splitlines()[1:]:
+        if "\t" in line:
+            rows.append([re.sub(r"</?b>", "", cell).strip() for cell in line.split("\t")])
+        elif rows and not line.strip():
+            break
+    return rows
+
+
+def _number(cell: str) -> float | None:
+    return None if cell == "-" else float(cell)
+
+
+def test_every_number_of_tables_3_to_5_is_the_papers_as_printed(shared_dir):
+    """Each cell and average of bimotion.paper against the paper's own text (../shared), row by the
+    label the paper prints: a transcription slip, a row or a column missing fails here."""
+    text = (shared_dir / "paper" / "cross-lingual-cross-age-ser.md").read_text(encoding="utf-8")
+    for table in paper.TABLES.values():
+        caption = f"Table {table.name.removeprefix('table')}:"
+        printed = {}
+        for cells in _printed_rows(text, caption):
+            row = next((r for r in table.rows if cells[0] == r.label or cells[0].startswith(f"{r.label} (")), None)
+            if row is not None:
+                printed[row.key] = [_number(c) for c in cells[1:]]
+        assert set(printed) == {r.key for r in table.rows}, table.name
+        for key, values in printed.items():
+            average = [table.paper_average[key]] if table.paper_average else []
+            assert values == [*table.paper[key], *average], (table.name, key)
+
+
+def test_the_split_sizes_are_the_papers_tables_1_and_2(shared_dir):
+    """splits.PAPER's sizes against Table 1 (train/validation/test per corpus x group; the official
+    splits' corpora are ESD and ElderReact) and its fractions against Table 2 (YueMotion by gender).
+    TESS's rows are the paper's 1399/1401-file counts (see splits.PAPER)."""
+    text = (shared_dir / "paper" / "cross-lingual-cross-age-ser.md").read_text(encoding="utf-8")
+    corpora = {"CREMA-D": "crema_d", "CSED": "csed", "ElderReact": "elderreact", "ESD": "esd"}
+    corpora |= {"IEMOCAP": "iemocap", "TESS": "tess"}
+    codes = {"English": "eng", "Mandarin": "zho", "Elderly": "eld", "Adults": "adu"}
+    corpus, seen = None, set()
+    for name, language, age, *sizes in _printed_rows(text, "Table 1:")[1:]:
+        corpus = corpora[name] if name else corpus
+        group, sizes = f"{codes[language]}_{codes[age]}", tuple(map(int, sizes))
+        rule = splits.PAPER[corpus]
+        official = corpus in ("esd", "elderreact")
+        assert isinstance(rule, splits.Official) if official else rule.sizes[group] == sizes, (corpus, group, sizes)
+        seen.add((corpus, group))
+    assert len(seen) == 9
+    assert {(c, g) for c, rule in splits.PAPER.items() if isinstance(rule, splits.Sized) for g in rule.sizes} <= seen
+    fractions = splits.PAPER["yuemotion"].otherwise
+    for row in _printed_rows(text, "Table 2:")[1:3]:
+        train, validation, test, total = map(int, row[-4:])
+        assert (round(fractions.validation * total), round(fractions.test * total)) == (validation, test)
+        assert train == total - validation - test
 
 
 def test_plan_deduplicates_to_9_plus_4_models():
