@@ -1,5 +1,5 @@
 """Inference, once for every caller: logits (and pooled features) of a trained classifier for every
-row of a dataset, in row order, on whole clips.  :func:`bimotion.training.run.infer` (cross-group
+row of a dataset, in row order, on whole clips.  :func:`bimotion.training.evaluation.infer` (cross-group
 inference), the grid's predictions (:mod:`bimotion.grid.runner`) and the feature-space projections
 (:mod:`bimotion.projection`) all run :func:`predict`."""
 

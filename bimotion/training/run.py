@@ -19,16 +19,16 @@ from bimotion.registry import BENCHMARKS
 from loaders.errors import DamagedFileError
 from loaders.files import write_text_atomic
 
-from .args import DataArguments, RunArguments, SERTrainingArguments, cpu_only_distributed, split_list
+from .args import RunArguments, SERTrainingArguments, cpu_only_distributed, split_list
 from .bootstrap import INTERVAL_SAMPLES
 from .collator import AudioCollator
 from .confusion_plot import draw_confusion
 from .data import column, default_test_configs, load_split, manifest_hash, sources_of
+from .evaluation import infer  # noqa: F401 (bimotion.training.run.infer, where the recipes and users import it)
 from .identity import RunMismatch, check_resume, discard_run, how_to_continue, run_identity, write_identity
-from .metrics import GroupMetrics, read_trained_labels, score_groups
-from .mixtures import relation
+from .metrics import GroupMetrics
 from .model import build_model, leaves_parameters_unused, suppress_untrained, trained_labels
-from .model_card import public_source, public_summary, render_card, tested_as
+from .model_card import public_summary, render_card, tested_as
 from .outputs import CONFUSION, MANIFEST, SCORES
 from .processes import exclusive_output, leave_process_group_at_exit
 from .provenance import provenance
@@ -331,66 +331,3 @@ def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str
             print(heading)
         print(scores_report(summary["test"], target=target, names=tested_as(summary)))
     return 0
-
-
-def infer(
-    model_name_or_path: str,
-    data_args: DataArguments,
-    training_args: SERTrainingArguments,
-    *,
-    configs: list[str] | None,
-    split: str = "test",
-    output_file: str | None = None,
-) -> dict:
-    """Score a trained model on ``split`` of ``configs`` (default: every group of the given datasets),
-    with :func:`bimotion.training.inference.predict` on whole clips."""
-    from .inference import predict
-
-    sources = sources_of(data_args)
-    configs = split_list(configs) or default_test_configs(sources, split=split)
-    if not configs:
-        raise ValueError(f"no group of the given prepared datasets has {split} rows: nothing to score")
-    with training_args.main_process_first(desc="loading datasets"):
-        dataset = load_split(sources, configs, split)
-    pred = predict(
-        model_name_or_path,
-        dataset,
-        batch_size=training_args.per_device_eval_batch_size,
-        progress=not training_args.disable_tqdm and training_args.process_index == 0,
-        pad_to_multiple_of=data_args.pad_to_multiple_of,
-    )
-    trained_labels = read_trained_labels(model_name_or_path)  # the others are scored as predicted absent
-    scores = score_groups(
-        pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"],
-        trained_labels=trained_labels, intervals=INTERVAL_SAMPLES, speakers=pred["speaker"],
-    )  # fmt: skip
-    trained_on = _trained_groups(model_name_or_path)
-    result = {
-        "model": model_name_or_path,
-        "split": split,
-        "configs": configs,
-        "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},
-        "trained_on": trained_on,
-        "trained_labels": trained_labels,
-        "relation": {g: relation(trained_on, g) for g in scores["groups"]} if trained_on else None,
-        "provenance": provenance({name: getattr(sources, name) for name in BENCHMARKS}),
-        split: scores,
-    }
-    if training_args.process_index == 0:
-        local = Path(model_name_or_path)
-        path = (
-            Path(output_file) if output_file else (local if local.is_dir() else Path(".")) / f"inference_{split}.json"
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # no path of this machine: by default the file lands in the model folder, which is published
-        sources = {name: public_source(source) for name, source in result["datasets"].items()}
-        _write_json(path, {**result, "model": public_source(model_name_or_path), "datasets": sources})
-        result["output_file"] = str(path)
-    return result
-
-
-def _trained_groups(model_name_or_path: str) -> list[str] | None:
-    path = Path(model_name_or_path) / SCORES
-    if path.is_file():
-        return json.loads(path.read_text()).get("train_groups")
-    return None

@@ -1,0 +1,85 @@
+"""Cross-group inference (§4.1, Table 3; ``recipes/infer.py``): :func:`infer` scores a trained model on
+the test sets of any groups, per group and corpus with their chance levels, and writes
+``inference_<split>.json`` with the model's training groups and each scored group's relation to them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bimotion.registry import BENCHMARKS
+from loaders.files import write_text_atomic
+
+from .args import DataArguments, SERTrainingArguments, split_list
+from .bootstrap import INTERVAL_SAMPLES
+from .data import default_test_configs, load_split, sources_of
+from .inference import predict
+from .metrics import read_trained_labels, score_groups
+from .mixtures import relation
+from .model_card import public_source
+from .outputs import SCORES
+from .provenance import provenance
+
+
+def infer(
+    model_name_or_path: str,
+    data_args: DataArguments,
+    training_args: SERTrainingArguments,
+    *,
+    configs: list[str] | None,
+    split: str = "test",
+    output_file: str | None = None,
+) -> dict:
+    """Score a trained model on ``split`` of ``configs`` (default: every group of the given datasets),
+    with :func:`bimotion.training.inference.predict` on whole clips."""
+    sources = sources_of(data_args)
+    configs = split_list(configs) or default_test_configs(sources, split=split)
+    if not configs:
+        raise ValueError(f"no group of the given prepared datasets has {split} rows: nothing to score")
+    with training_args.main_process_first(desc="loading datasets"):
+        dataset = load_split(sources, configs, split)
+    pred = predict(
+        model_name_or_path,
+        dataset,
+        batch_size=training_args.per_device_eval_batch_size,
+        progress=not training_args.disable_tqdm and training_args.process_index == 0,
+        pad_to_multiple_of=data_args.pad_to_multiple_of,
+    )
+    trained_labels = read_trained_labels(model_name_or_path)  # the others are scored as predicted absent
+    scores = score_groups(
+        pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"],
+        trained_labels=trained_labels, intervals=INTERVAL_SAMPLES, speakers=pred["speaker"],
+    )  # fmt: skip
+    trained_on = _trained_groups(model_name_or_path)
+    result = {
+        "model": model_name_or_path,
+        "split": split,
+        "configs": configs,
+        "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},
+        "trained_on": trained_on,
+        "trained_labels": trained_labels,
+        "relation": {g: relation(trained_on, g) for g in scores["groups"]} if trained_on else None,
+        "provenance": provenance({name: getattr(sources, name) for name in BENCHMARKS}),
+        split: scores,
+    }
+    if training_args.process_index == 0:
+        local = Path(model_name_or_path)
+        path = (
+            Path(output_file) if output_file else (local if local.is_dir() else Path(".")) / f"inference_{split}.json"
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # no path of this machine: by default the file lands in the model folder, which is published
+        sources = {name: public_source(source) for name, source in result["datasets"].items()}
+        write_text_atomic(
+            path,
+            json.dumps({**result, "model": public_source(model_name_or_path), "datasets": sources}, indent=2) + "\n",
+        )
+        result["output_file"] = str(path)
+    return result
+
+
+def _trained_groups(model_name_or_path: str) -> list[str] | None:
+    path = Path(model_name_or_path) / SCORES
+    if path.is_file():
+        return json.loads(path.read_text()).get("train_groups")
+    return None
