@@ -5,6 +5,7 @@ the test sets of any groups, per group and corpus with their chance levels, and 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from bimotion.registry import BENCHMARKS
@@ -22,16 +23,20 @@ from .provenance import provenance
 
 
 def infer(
-    model_name_or_path: str,
+    model_name_or_path: str | os.PathLike,
     data_args: DataArguments,
-    training_args: SERTrainingArguments,
+    training_args: SERTrainingArguments | None = None,
     *,
-    configs: list[str] | None,
+    configs: list[str] | None = None,
     split: str = "test",
-    output_file: str | None = None,
+    output_file: str | os.PathLike | None = None,
 ) -> dict:
     """Score a trained model on ``split`` of ``configs`` (default: every group of the given datasets),
-    with :func:`bimotion.training.inference.predict` on whole clips."""
+    with :func:`bimotion.training.inference.predict` on whole clips; writes ``output_file`` (default:
+    ``inference_<split>.json`` in the model folder) and returns its content.  ``training_args``: the
+    batch size, progress bar and processes (default: :class:`SERTrainingArguments`' defaults)."""
+    model_name_or_path = os.fspath(model_name_or_path)
+    training_args = training_args or SERTrainingArguments()
     sources = sources_of(data_args)
     configs = split_list(configs) or default_test_configs(sources, split=split)
     if not configs:

@@ -9,6 +9,7 @@ same dataclasses (``recipes/train.py --help`` lists them) and the grid builds th
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -39,6 +40,9 @@ class ModelArguments:
     model_cache_dir: str | None = field(
         default=None, metadata={"help": "where the downloaded base model is kept (default: the Hugging Face cache)"}
     )
+
+    def __post_init__(self):
+        _paths_as_text(self, "model_name_or_path", "model_cache_dir")
 
     def config_overrides(self) -> dict:
         out = {k: getattr(self, k) for k in ("layerdrop", "mask_time_prob") if getattr(self, k) is not None}
@@ -76,6 +80,7 @@ class DataArguments:
     )
 
     def __post_init__(self):
+        _paths_as_text(self, "bimotion", "yuemotion", "dataset_cache_dir")
         if self.max_duration_s == math.inf:  # what the command line can say for "no crop" (None in a config)
             self.max_duration_s = None
 
@@ -153,6 +158,15 @@ class TrainSpec:
             register_prepared({"bimotion": parts["data"].bimotion, "yuemotion": parts["data"].yuemotion})
         mixture = train if isinstance(train, Mixture) else parse_mixture(train)
         return cls(mixture, **parts, training=training, **kwargs)
+
+
+def _paths_as_text(args, *names: str) -> None:
+    """``args``' fields ``names`` given as a ``Path`` (natural from Python) as the text the command line
+    gives (what the data and model code, and ``datasets``, take): a folder works either way."""
+    for name in names:
+        value = getattr(args, name)
+        if isinstance(value, os.PathLike):
+            setattr(args, name, os.fspath(value))
 
 
 def _field_names(cls) -> set[str]:

@@ -1,0 +1,67 @@
+"""bimotion as a library called from Python (a notebook, an application), not through the recipes:
+folders given as ``Path``s, the calls' defaults, and what their result files say produced them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bimotion.training import testing
+
+TINY_RUN = {
+    "max_steps": 2, "eval_strategy": "no", "save_strategy": "no", "load_best_model_at_end": False,
+    "early_stopping_patience": 0, "classifier_proj_size": 16, "disable_tqdm": True, "use_cpu": True,
+    "dataloader_pin_memory": False,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("python-api")
+    data = testing.write_prepared(root / "bimotion", shards=[("csed", "zho_eld")], sizes={"train": 8, "test": 4})
+    return {"data": data, "tiny": testing.save_tiny_model(root / "tiny"), "cache": root / "cache", "root": root}
+
+
+def spec_of(folders: dict[str, Path], output_dir: Path):
+    from bimotion.training.spec import TrainSpec
+
+    values = {"model_name_or_path": folders["tiny"], "bimotion": folders["data"], "dataset_cache_dir": folders["cache"]}
+    return TrainSpec.from_values("zho_eld", {**values, **TINY_RUN, "output_dir": output_dir})
+
+
+@pytest.fixture(scope="module")
+def model(folders) -> Path:
+    """A tiny model trained two steps by ``train`` from Python, every folder given as a ``Path``."""
+    from bimotion.training.run import train
+
+    out = folders["root"] / "model"
+    train(spec_of(folders, out))
+    return out
+
+
+def test_folders_may_be_paths_in_training_and_inference(folders, model, tmp_path):
+    """``TrainSpec``'s and ``DataArguments``' folders given as ``Path`` (natural from Python) failed deep
+    in ``datasets`` ("Path.replace() takes 2 positional arguments"), and ``infer`` on a model folder
+    given as a ``Path`` scored it, then failed writing its file ("'PosixPath' object has no attribute
+    'startswith'").  Both work as with text, and the results name the folders as text does."""
+    from bimotion.training.args import SERTrainingArguments
+    from bimotion.training.run import infer
+    from bimotion.training.spec import DataArguments, ModelArguments
+
+    summary = json.loads((model / "scores.json").read_text())
+    assert summary["datasets"] == {"bimotion": "local:bimotion"} and summary["base_model"] == "local:tiny"
+    assert list(summary["test"]["groups"]) == ["zho_eld"]
+    data_args = DataArguments(bimotion=folders["data"], dataset_cache_dir=folders["cache"])
+    assert data_args.bimotion == str(folders["data"]) and data_args.dataset_cache_dir == str(folders["cache"])
+    assert ModelArguments(model_name_or_path=folders["tiny"]).model_name_or_path == str(folders["tiny"])
+    training_args = SERTrainingArguments(disable_tqdm=True, use_cpu=True)
+    result = infer(model, data_args, training_args, configs=["zho_eld"], output_file=tmp_path / "scored.json")
+    written = json.loads((tmp_path / "scored.json").read_text())
+    assert written["model"] == "local:model" and written["datasets"] == {"bimotion": "local:bimotion"}
+    assert written["test"]["groups"]["zho_eld"] == result["test"]["groups"]["zho_eld"]
+    assert result["model"] == str(model) and result["trained_on"] == ["zho_eld"]
+    # no training arguments needed to score (the defaults: batch size, bar, one process), nor configs
+    default = infer(model, data_args, output_file=tmp_path / "default.json")
+    assert default["configs"] == ["zho_eld"] and default["test"] == result["test"]
