@@ -127,6 +127,7 @@ def main(argv=None) -> int:
         )
 
     recipe, model_args, data_args, run_args, training_args = parse_arguments(parser, argv, check)
+    from bimotion.training.provenance import recorded_command
     from bimotion.training.run import train_and_report  # torch, datasets: after the arguments are checked
 
     spec = to_spec(
@@ -140,7 +141,7 @@ def main(argv=None) -> int:
         mixture=recipe.mixture,
     )
     heading = f"target {recipe.target} (*), trained on the {recipe.mixture} mixture: {' + '.join(groups)}"
-    return train_and_report(spec, target=recipe.target, heading=heading)
+    return train_and_report(spec, target=recipe.target, heading=heading, command=recorded_command())
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
 def main(argv=None) -> int:
     parser = HfArgumentParser((InferArguments, DataArguments, SERTrainingArguments))
     recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS)
+    from bimotion.training.provenance import recorded_command
     from bimotion.training.run import infer  # torch, datasets: after the arguments are checked
 
     try:
@@ -80,6 +81,7 @@ def main(argv=None) -> int:
             configs=recipe.configs,
             split=recipe.split,
             output_file=recipe.output_file,
+            command=recorded_command(),  # its file names this command, not one run earlier in this process
         )
     except DamagedFileError as err:  # a prepared dataset's file or clip, or the model's weights
         print(f"error: {err}", file=sys.stderr)

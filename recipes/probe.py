@@ -114,13 +114,15 @@ def main(argv=None) -> int:
     shown = PROBE_DATA_FLAGS + tuple(f.name for f in fields(ProbeArguments))
     recipe, data_args, probe_args = parse_arguments(parser, argv, check, shown=shown)
     from bimotion.probe.run import train_probe  # torch: after the arguments are checked
+    from bimotion.training.provenance import recorded_command
 
     for seed in recipe.seeds:
         out = Path(recipe.output_dir) / (f"seed{seed}" if len(recipe.seeds) > 1 else "")
         try:
             summary = train_probe(
-                recipe.train_configs, data_args, probe_args, features=recipe.features, seed=seed, output_dir=out
-            )
+                recipe.train_configs, data_args, probe_args, features=recipe.features, seed=seed, output_dir=out,
+                command=recorded_command(),  # its files name this command, not one run earlier in this process
+            )  # fmt: skip
         except DamagedFileError as err:  # a prepared dataset's file or clip, or the encoder's weights
             print(f"error: {err}", file=sys.stderr)
             return 2

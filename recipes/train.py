@@ -42,10 +42,11 @@ def main(argv=None) -> int:
     recipe, model_args, data_args, run_args, training_args = parse_arguments(
         parser, argv, lambda recipe, *args: check_training(*args, train_configs=recipe.train_configs)
     )
+    from bimotion.training.provenance import recorded_command
     from bimotion.training.run import train_and_report  # torch, datasets: after the arguments are checked
 
     spec = to_spec(model_args, data_args, run_args, training_args, train=recipe.train_configs)
-    return train_and_report(spec)
+    return train_and_report(spec, command=recorded_command())  # its files name this command, not an earlier one
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ folders given as ``Path``s, the calls' defaults, and what their result files say
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,41 @@ def test_folders_may_be_paths_in_training_and_inference(folders, model, tmp_path
     # no training arguments needed to score (the defaults: batch size, bar, one process), nor configs
     default = infer(model, data_args, output_file=tmp_path / "default.json")
     assert default["configs"] == ["zho_eld"] and default["test"] == result["test"]
+
+
+def test_python_calls_name_their_own_command_not_that_of_a_recipe_run_before_them(folders, tmp_path):
+    """The command a recipe parsed was kept for the whole process: ``train``, ``infer`` and
+    ``train_probe`` called from Python after a recipe ran in the same process (a notebook, a test)
+    named the recipe's command in their ``provenance``.  Each now names its own (this process's, or
+    the ``command`` given, as ``run_grid`` does) and leaves what was recorded as it found it."""
+    from bimotion.probe.head import ProbeArguments
+    from bimotion.probe.run import train_probe
+    from bimotion.training.provenance import command_scope, public_command, record_command, recorded_command
+    from bimotion.training.run import infer, train
+    from bimotion.training.spec import DataArguments
+
+    data_args = DataArguments(bimotion=folders["data"], dataset_cache_dir=folders["cache"])
+    recipe = [str(Path("recipes") / "train.py"), "--train_configs", "zho_eld"]
+    mine = ["assistant.py", "--user", "elderly"]
+    with command_scope(None):  # this process's record as the test found it, afterwards
+        record_command(*recipe[:1], recipe[1:])  # a recipe ran earlier in this process
+        summary = train(spec_of(folders, tmp_path / "model"))
+        assert summary["provenance"]["command"] == public_command(sys.argv)
+        written = json.loads((tmp_path / "model" / "scores.json").read_text())
+        assert written["provenance"]["command"] == public_command(sys.argv)
+        scored = infer(tmp_path / "model", data_args, configs=["zho_eld"], output_file=tmp_path / "a.json")
+        assert scored["provenance"]["command"] == public_command(sys.argv)
+        scored = infer(
+            tmp_path / "model", data_args, configs=["zho_eld"], output_file=tmp_path / "b.json", command=mine
+        )
+        assert json.loads((tmp_path / "b.json").read_text())["provenance"]["command"] == mine
+        probe = ProbeArguments(num_train_epochs=2)
+        for command, expected in ((None, public_command(sys.argv)), (mine, mine)):
+            out = tmp_path / f"probe-{len(expected)}"
+            summary = train_probe(["zho_eld"], data_args, probe, features="logmel", seed=0, output_dir=out,
+                                  progress=False, command=command)  # fmt: skip
+            assert json.loads((out / "scores.json").read_text())["provenance"]["command"] == expected
+        assert recorded_command() == recipe  # the recipe's, as it was
+    # within another library call's block (the grid's, training its models), a call names that one's
+    with command_scope(mine), command_scope(None):
+        assert public_command() == mine

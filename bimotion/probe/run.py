@@ -21,7 +21,7 @@ from bimotion.training.data import Sources, ids_hash, sources_of, with_split_row
 from bimotion.training.metrics import trained_mask
 from bimotion.training.model import UNTRAINED_BIAS, trained_labels
 from bimotion.training.outputs import PROBE_CONFIG, SCORES, model_kind
-from bimotion.training.provenance import provenance
+from bimotion.training.provenance import command_scope, provenance
 from loaders.files import write_text_atomic
 
 from .cache import features_of
@@ -50,11 +50,19 @@ def train_probe(
     output_dir: str | os.PathLike,
     run_name: str | None = None,
     progress: bool = True,
+    command: list[str] | None = None,
 ) -> dict:
     """Extract (or reuse) the features, train the head on ``train_configs`` (selected on
     ``data_args.validation_configs``, default the training configs), score the test configs; writes
     ``probe.pt``, ``probe.json`` and ``scores.json`` in ``output_dir`` and returns scores.json's content.
-    ``data_args``: :class:`bimotion.training.spec.DataArguments`."""
+    ``data_args``: :class:`bimotion.training.spec.DataArguments`; ``command``: the command line
+    ``provenance`` names (default: this process's; :func:`~bimotion.training.provenance.command_scope`)."""
+    with command_scope(command):
+        return _train_probe(train_configs, data_args, probe_args, features=features, seed=seed,
+                            output_dir=output_dir, run_name=run_name, progress=progress)  # fmt: skip
+
+
+def _train_probe(train_configs, data_args, probe_args, *, features, seed, output_dir, run_name, progress) -> dict:
     from bimotion.training.args import split_list
 
     spec, sources = FeatureSpec(features), sources_of(data_args)

@@ -19,7 +19,7 @@ from .metrics import read_trained_labels, score_groups
 from .mixtures import relation
 from .model_card import public_source
 from .outputs import SCORES
-from .provenance import provenance
+from .provenance import command_scope, provenance
 
 
 def infer(
@@ -30,13 +30,19 @@ def infer(
     configs: list[str] | None = None,
     split: str = "test",
     output_file: str | os.PathLike | None = None,
+    command: list[str] | None = None,
 ) -> dict:
     """Score a trained model on ``split`` of ``configs`` (default: every group of the given datasets),
     with :func:`bimotion.training.inference.predict` on whole clips; writes ``output_file`` (default:
     ``inference_<split>.json`` in the model folder) and returns its content.  ``training_args``: the
-    batch size, progress bar and processes (default: :class:`SERTrainingArguments`' defaults)."""
-    model_name_or_path = os.fspath(model_name_or_path)
-    training_args = training_args or SERTrainingArguments()
+    batch size, progress bar and processes (default: :class:`SERTrainingArguments`' defaults);
+    ``command``: the command line ``provenance`` names (default: this process's; :func:`~.provenance.command_scope`)."""
+    with command_scope(command):
+        return _infer(os.fspath(model_name_or_path), data_args, training_args or SERTrainingArguments(),
+                      configs=configs, split=split, output_file=output_file)  # fmt: skip
+
+
+def _infer(model_name_or_path: str, data_args, training_args, *, configs, split: str, output_file) -> dict:
     sources = sources_of(data_args)
     configs = split_list(configs) or default_test_configs(sources, split=split)
     if not configs:

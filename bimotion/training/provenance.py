@@ -35,6 +35,7 @@ LIBRARIES = (
 )
 HIDDEN = "<hidden>"
 _recorded: list[str] = []  # the command line a recipe parsed (record_command); empty: this process's sys.argv
+_scopes: list[list[str]] = []  # the commands of the command_scope blocks open, the innermost last
 #: What a table's "Produced by" line names (:func:`produced_by`), as (words, where in ``provenance``);
 #: never the command line, which differs between the workers and processes of one grid.
 PRODUCED_BY = (
@@ -92,15 +93,19 @@ def recorded_command() -> list[str]:
 
 @contextmanager
 def command_scope(argv: list[str] | None) -> Iterator[None]:
-    """Within the block, :func:`public_command` gives ``argv`` (None or empty: this process's
-    ``sys.argv``), not a command a recipe recorded earlier in this process; afterwards, what was
-    recorded before.  A library run (the grid's) names its own command this way: a recipe that ran
-    before it in the same process (a notebook, a test) is not named in its files."""
+    """Within the block, :func:`public_command` gives ``argv`` (empty: this process's ``sys.argv``;
+    None: the command of the block this one runs within, else ``sys.argv``), not a command a recipe
+    recorded earlier in this process; afterwards, what was recorded before.  A library run (the grid,
+    ``train``, ``infer``, ``train_probe``) names its own command this way: a recipe that ran before it
+    in the same process (a notebook, a test) is not named in its files, and the grid's ``train`` names the grid's."""
     before = list(_recorded)
-    _recorded[:] = list(argv or [])
+    own = list(argv) if argv is not None else list(_scopes[-1] if _scopes else [])
+    _recorded[:] = own
+    _scopes.append(own)
     try:
         yield
     finally:
+        _scopes.pop()
         _recorded[:] = before
 
 

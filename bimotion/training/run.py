@@ -31,7 +31,7 @@ from .model import build_model, leaves_parameters_unused, suppress_untrained, tr
 from .model_card import public_summary, render_card, tested_as
 from .outputs import CONFUSION, MANIFEST, SCORES
 from .processes import exclusive_output, leave_process_group_at_exit
-from .provenance import provenance
+from .provenance import command_scope, provenance
 from .report import run_ending, scores_report
 from .spec import TrainSpec
 from .trainer import SERTrainer
@@ -105,12 +105,15 @@ def training_arguments(spec: TrainSpec) -> SERTrainingArguments:
     return SERTrainingArguments(**values)
 
 
-def train(spec: TrainSpec, training_args: SERTrainingArguments | None = None) -> dict:
+def train(
+    spec: TrainSpec, training_args: SERTrainingArguments | None = None, *, command: list[str] | None = None
+) -> dict:
     """Fine-tune on ``spec.train``, select on validation, score the test sets; returns scores.json's content.
     ``training_args``: :func:`training_arguments` of ``spec``, when the caller has built them already.
-    The run holds its output folder (:func:`~.processes.exclusive_output`): a second run into it fails within seconds."""
+    The run holds its output folder (:func:`~.processes.exclusive_output`): a second run into it fails within seconds.
+    ``command``: the command line ``provenance`` names (default: this process's; :func:`~.provenance.command_scope`)."""
     training_args = training_args or training_arguments(spec)
-    with exclusive_output(Path(training_args.output_dir), training_args.process_index):
+    with command_scope(command), exclusive_output(Path(training_args.output_dir), training_args.process_index):
         return _train(spec, training_args)
 
 
@@ -301,16 +304,18 @@ def _publish(output_dir: Path, training_args: SERTrainingArguments, dry_run: boo
     print("\n".join(plan_lines(plan, hub_id, repo_type="model", private=private, dry_run=dry_run, done=not dry_run)))
 
 
-def train_and_report(spec: TrainSpec, *, target: str | None = None, heading: str | None = None) -> int:
-    """A training recipe's run after its arguments are checked: :func:`train`, then (main process)
-    where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
+def train_and_report(
+    spec: TrainSpec, *, target: str | None = None, heading: str | None = None, command: list[str] | None = None
+) -> int:
+    """A training recipe's run after its arguments are checked: :func:`train` (naming ``command``), then
+    (main process) where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
     the output folder, its checkpoints are another run's or a data or model file is damaged, 130 on Ctrl-C."""
     from bimotion.data.publish import OutputLockedError
 
     training_args = training_arguments(spec)
     try:
-        summary = train(spec, training_args)
+        summary = train(spec, training_args, command=command)
     except HubError as err:  # trained and saved; only the upload failed
         print(f"error: {err}", file=sys.stderr)
         return 1
