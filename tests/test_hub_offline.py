@@ -86,6 +86,18 @@ def test_an_uncached_hub_model_without_network_is_one_line_naming_the_cause(offl
     assert "hf download owner/not-downloaded --local-dir DIR" in message
 
 
+def test_a_mistyped_folder_read_as_an_uncached_hub_dataset_says_it_is_no_folder_either(offline, tmp_path, monkeypatch):
+    """``data/bimotin`` (a typo of a folder) is a valid Hub id: without network the error said only that
+    the Hub cannot be reached and the dataset is not cached, as if a Hub dataset had been meant."""
+    from bimotion.training.args import ArgumentError
+    from bimotion.training.data_checks import check_dataset
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ArgumentError, match=r"--bimotion data/bimotin: no such folder here, and the Hugging Face Hub"):
+        check_dataset("data/bimotin", "--bimotion", "bimotion", cache_dir=str(tmp_path / "cache"))
+    assert offline.waits_s == []
+
+
 @pytest.mark.parametrize(
     ("value", "hub_id"),
     [

@@ -3,6 +3,7 @@ folders given as ``Path``s, the calls' defaults, and what their result files say
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -104,3 +105,34 @@ def test_python_calls_name_their_own_command_not_that_of_a_recipe_run_before_the
     # within another library call's block (the grid's, training its models), a call names that one's
     with command_scope(mine), command_scope(None):
         assert public_command() == mine
+
+
+def test_a_folder_that_is_not_there_or_holds_the_other_benchmark_is_named_before_anything_runs(
+    folders, model, tmp_path
+):
+    """Called from Python (no recipe checked the arguments), ``train``, ``infer`` and ``train_probe``
+    looked for a mistyped folder on the Hub: ``ConnectionError: Couldn't reach 'nowhere' on the Hub``
+    after ~30 s of retries offline, and a YueMotion folder given as ``bimotion`` failed with
+    ``KeyError: "yuemotion has no config 'zho_eld'"``.  Each now says what is wrong with which argument."""
+    from bimotion.probe.head import ProbeArguments
+    from bimotion.probe.run import train_probe
+    from bimotion.training.parsing import ArgumentError
+    from bimotion.training.run import infer, train
+    from bimotion.training.spec import DataArguments
+
+    yue = testing.write_prepared(
+        tmp_path / "yue", benchmark="yuemotion", shards=[("yuemotion", "yue_eld")], sizes={"test": 2}
+    )
+    cases = [
+        (DataArguments(bimotion=tmp_path / "nowhere"), "no such folder, and not a Hub dataset id"),
+        (DataArguments(bimotion=yue), "holds the prepared yuemotion dataset, not bimotion"),
+        (DataArguments(), "give a prepared dataset"),
+    ]
+    for data_args, message in cases:
+        with pytest.raises(ArgumentError, match=message):
+            train(dataclasses.replace(spec_of(folders, tmp_path / "m"), data=data_args))
+        with pytest.raises(ArgumentError, match=message):
+            infer(model, data_args, configs=["zho_eld"], output_file=tmp_path / "x.json")
+        with pytest.raises(ArgumentError, match=message):
+            train_probe(["zho_eld"], data_args, ProbeArguments(), features="logmel", seed=0, output_dir=tmp_path / "p")
+    assert not (tmp_path / "m").exists() and not (tmp_path / "p").exists() and not (tmp_path / "x.json").exists()

@@ -52,7 +52,12 @@ def check_dataset(value: str | None, flag: str, benchmark: str, *, cache_dir: st
     elif not is_hub_id(value):
         raise ArgumentError(f"{flag} {value}: no such folder, and not a Hub dataset id (OWNER/NAME)")
     else:
-        check_hub_id(value, flag, "dataset", cache_dir=cache_dir)
+        try:
+            check_hub_id(value, flag, "dataset", cache_dir=cache_dir)
+        except ArgumentError as err:  # a mistyped folder reads as a Hub id: say that it is no folder either
+            raise ArgumentError(
+                str(err).replace(f"{flag} {value}: ", f"{flag} {value}: no such folder here, and ", 1)
+            ) from None
 
 
 def check_hub_id(

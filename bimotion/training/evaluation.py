@@ -11,7 +11,7 @@ from pathlib import Path
 from bimotion.registry import BENCHMARKS
 from loaders.files import write_text_atomic
 
-from .args import DataArguments, SERTrainingArguments, split_list
+from .args import DataArguments, SERTrainingArguments, check_datasets, split_list
 from .bootstrap import INTERVAL_SAMPLES
 from .data import default_test_configs, load_split, sources_of
 from .inference import predict
@@ -37,6 +37,8 @@ def infer(
     ``inference_<split>.json`` in the model folder) and returns its content.  ``training_args``: the
     batch size, progress bar and processes (default: :class:`SERTrainingArguments`' defaults);
     ``command``: the command line ``provenance`` names (default: this process's; :func:`~.provenance.command_scope`)."""
+    datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
+    check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)  # a missing folder named, not looked for on the Hub
     with command_scope(command):
         return _infer(os.fspath(model_name_or_path), data_args, training_args or SERTrainingArguments(),
                       configs=configs, split=split, output_file=output_file)  # fmt: skip
