@@ -472,6 +472,28 @@ def test_a_silent_file_is_scored_but_said_to_be_silent(models, tmp_path):
     assert "2 file(s) are silent (peak at most -80 dBFS): their scores mean nothing" in report.format()
 
 
+def test_silent_windows_of_a_file_with_sound_elsewhere_are_scored_but_named(models, tmp_path):
+    """A recording muted for a while (digital silence between speech) got fixed windows scored as
+    confidently as speech (a tiny model gave "positive" at 0.73 to each of 8 windows of a 20 s pause) and no word of it: only a wholly
+    silent file was named.  Its silent windows are now named too (``report.silent_windows``, a line of
+    the report), their rows kept as a silent file's are."""
+    speech = 0.3 * np.sin(2 * np.pi * 220 * np.arange(48000) / 16000) * np.sin(np.pi * np.arange(48000) / 4000)
+    soundfile.write(tmp_path / "muted.wav", np.concatenate([speech, np.zeros(16000 * 8), speech]), 16000)
+    soundfile.write(tmp_path / "quiet.wav", np.zeros(32000), 16000, subtype="PCM_16")
+    report = PredictReport()
+    files = [tmp_path / "muted.wav", tmp_path / "quiet.wav"]
+    rows = list(predict_files(models["ours"], files, window_s=2.0, hop_s=1.0, progress=False, report=report))
+    muted = str(tmp_path / "muted.wav")
+    assert [(r.start_s, r.end_s) for r in rows if r.file == muted][:6] == [(i, i + 2.0) for i in range(6)]
+    silent = [(start, end) for file, start, end in report.silent_windows if file == muted]
+    assert silent == [(i, i + 2.0) for i in range(3, 10)]  # 3-11 s: the windows that hold nothing but the pause
+    assert report.silent == [str(tmp_path / "quiet.wav")]
+    text = report.format()
+    assert "7 window(s) of files with sound elsewhere are silent (peak at most -80 dBFS)" in text
+    assert f"{muted} 3-5 s, {muted} 4-6 s, {muted} 5-7 s and 4 more" in text
+    assert "quiet.wav 0-2 s" not in text  # a silent file is named once, as a file
+
+
 def test_a_wrong_model_is_named_before_any_audio_file_is_read(tmp_path, capsys):
     """A mistyped --model is the error, not the first unreadable file of the folder to score."""
     from bimotion.cli import main

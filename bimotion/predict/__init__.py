@@ -59,6 +59,7 @@ class PredictReport:
     no_window: list[str] = field(default_factory=list)
     partial: list[str] = field(default_factory=list)  # failed part-way: skipped, their first windows already given
     silent: list[str] = field(default_factory=list)  # scored, but with nothing to hear (loaders.levels)
+    silent_windows: list[tuple[str, float, float]] = field(default_factory=list)  # (file, start_s, end_s): the same
     skipped: SkipReport = field(default_factory=SkipReport)
     named: int = 3  # files each list below names, the rest counted (bimotion predict: all, without --output)
 
@@ -97,6 +98,14 @@ class PredictReport:
             lines.append(
                 f"{len(self.silent)} file(s) are silent (peak at most {SILENT_PEAK_DBFS:.0f} dBFS): their scores "
                 f"mean nothing: {some_files(self.silent, self.named)}"
+            )
+        if windows := [
+            f"{file} {start:g}-{end:g} s" for file, start, end in self.silent_windows if file not in self.silent
+        ]:
+            lines.append(
+                f"{len(windows)} window(s) of files with sound elsewhere are silent (peak at most {SILENT_PEAK_DBFS:.0f} "
+                f"dBFS): their scores mean nothing (--segment vad leaves such stretches out): "
+                f"{some_files(windows, self.named)}"
             )
         if self.partial:
             lines.append(
@@ -270,10 +279,8 @@ def _score(predictor: Predictor, batch, threshold: float, report: PredictReport)
     for (name, start, samples), row in zip(batch, scores, strict=True):
         report.windows += 1
         rounded = {label: round(float(s), 6) for label, s in zip(predictor.labels, row, strict=True)}
-        yield WindowPrediction(
-            file=name,
-            start_s=round(start / rate, 3),
-            end_s=round((start + len(samples)) / rate, 3),
-            scores=rounded,
-            predicted=tuple(label for label, s in rounded.items() if s >= threshold),
-        )
+        start_s, end_s = round(start / rate, 3), round((start + len(samples)) / rate, 3)
+        if peak_dbfs(samples, remove_dc=True) <= SILENT_PEAK_DBFS:  # as a silent file: scored, and said so
+            report.silent_windows.append((name, start_s, end_s))
+        predicted = tuple(label for label, s in rounded.items() if s >= threshold)
+        yield WindowPrediction(file=name, start_s=start_s, end_s=end_s, scores=rounded, predicted=predicted)
