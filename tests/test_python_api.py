@@ -69,6 +69,21 @@ def test_folders_may_be_paths_in_training_and_inference(folders, model, tmp_path
     assert default["configs"] == ["zho_eld"] and default["test"] == result["test"]
 
 
+def test_infer_takes_a_model_folder_under_the_home_folder_as_written(folders, model, tmp_path, monkeypatch):
+    """``infer("~/model", ...)``: the data folders' ``~`` was expanded, the model's was not, so the run
+    found no training groups in it (``trained_on`` None) and wrote its file into the current folder,
+    not the model's."""
+    from bimotion.training.run import infer
+    from bimotion.training.spec import DataArguments
+
+    monkeypatch.setenv("HOME", str(model.parent))
+    monkeypatch.chdir(tmp_path)
+    data_args = DataArguments(bimotion=folders["data"], dataset_cache_dir=folders["cache"])
+    result = infer(f"~/{model.name}", data_args, configs=["zho_eld"], split="validation")
+    assert result["trained_on"] == ["zho_eld"] and result["relation"] == {"zho_eld": "in_group"}
+    assert Path(result["output_file"]) == model / "inference_validation.json" and not list(tmp_path.iterdir())
+
+
 def test_python_calls_name_their_own_command_not_that_of_a_recipe_run_before_them(folders, tmp_path):
     """The command a recipe parsed was kept for the whole process: ``train``, ``infer`` and
     ``train_probe`` called from Python after a recipe ran in the same process (a notebook, a test)

@@ -39,8 +39,10 @@ def infer(
     ``command``: the command line ``provenance`` names (default: this process's; :func:`~.provenance.command_scope`)."""
     datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
     check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)  # a missing folder named, not looked for on the Hub
+    name = os.fspath(model_name_or_path)
+    name = os.path.expanduser(name) if name.startswith("~") else name  # a Hub id never starts with ~
     with command_scope(command):
-        return _infer(os.fspath(model_name_or_path), data_args, training_args or SERTrainingArguments(),
+        return _infer(name, data_args, training_args or SERTrainingArguments(),
                       configs=configs, split=split, output_file=output_file)  # fmt: skip
 
 
