@@ -654,3 +654,23 @@ def test_without_ffmpeg_the_files_that_need_it_are_named_before_the_model_loads_
     monkeypatch.undo()  # with FFmpeg, the damaged model is what stops the run
     assert main(["predict", "--model", str(damaged), str(audio_dir), "-o", str(out), *OPTIONS]) == 2
     assert "FFmpeg" not in capsys.readouterr().err
+
+
+def test_files_recorded_below_the_models_rate_are_named_as_upsampled(models, audio_dir, tmp_path, capsys):
+    """8 kHz telephone audio was upsampled to the model's 16 kHz without a word, though it lacks the upper
+    band the model heard in training; the closing lines now name such files (44.1 and 22.05 kHz, above
+    the model's rate, are no news)."""
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    voice = dict(speaker="s9", gender="m", age_group="eld", language="yue", emotions=("sadness",))
+    samples = writer.samples(duration_s=3.0, sample_rate_hz=8000, **voice)
+    soundfile.write(tmp_path / "call.wav", samples * 0.5, 8000, subtype="PCM_16")
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", str(models["ours"]), str(audio_dir / "sub"), str(tmp_path / "call.wav"),
+                 "-o", str(out), *OPTIONS]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert (
+        f"1 file(s) recorded below the model's 16000 Hz (lowest 8000 Hz) were upsampled: they lack the upper band "
+        f"the model heard in training, so their scores may be lower: {tmp_path / 'call.wav'}" in err
+    ), err
+    assert main(["predict", "--model", str(models["ours"]), str(audio_dir / "sub"), *OPTIONS]) == 0
+    assert "upsampled" not in capsys.readouterr().err

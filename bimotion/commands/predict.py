@@ -97,7 +97,14 @@ def run(args) -> int:
         print(f"error: {_as_flags(err, args) if isinstance(err, OptionError) else err}", file=sys.stderr)
         return 2
     if not args.output:  # no file to put the lists beside: every file of each is printed
-        lists = (report.not_audio, report.no_window, report.silent, report.silent_windows, report.partial)
+        lists = (
+            report.not_audio,
+            report.no_window,
+            report.silent,
+            report.silent_windows,
+            report.upsampled,
+            report.partial,
+        )
         report.named = max(report.named, *map(len, lists))
         report.skipped.max_examples = max([report.skipped.max_examples, *report.skipped.counts.values()])
     where = args.output or "stdout"

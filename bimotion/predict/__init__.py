@@ -60,6 +60,8 @@ class PredictReport:
     partial: list[str] = field(default_factory=list)  # failed part-way: skipped, their first windows already given
     silent: list[str] = field(default_factory=list)  # scored, but with nothing to hear (loaders.levels)
     silent_windows: list[tuple[str, float, float]] = field(default_factory=list)  # (file, start_s, end_s): the same
+    upsampled: dict[str, int] = field(default_factory=dict)  # file -> its rate, below the model's: no upper band
+    model_rate_hz: int = 0
     skipped: SkipReport = field(default_factory=SkipReport)
     named: int = 3  # files each list below names, the rest counted (bimotion predict: all, without --output)
 
@@ -106,6 +108,12 @@ class PredictReport:
                 f"{len(windows)} window(s) of files with sound elsewhere are silent (peak at most {SILENT_PEAK_DBFS:.0f} "
                 f"dBFS): their scores mean nothing (--segment vad leaves such stretches out): "
                 f"{some_files(windows, self.named)}"
+            )
+        if self.upsampled:
+            lines.append(
+                f"{len(self.upsampled)} file(s) recorded below the model's {self.model_rate_hz} Hz (lowest "
+                f"{min(self.upsampled.values())} Hz) were upsampled: they lack the upper band the "
+                f"model heard in training, so their scores may be lower: {some_files(list(self.upsampled), self.named)}"
             )
         if self.partial:
             lines.append(
@@ -187,7 +195,7 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
 
     from bimotion.console import stage_bar_options
 
-    rate = predictor.sample_rate_hz
+    rate = report.model_rate_hz = predictor.sample_rate_hz
     total_s = sum(source.info.duration_s for source in sources)
     bar = tqdm(
         total=total_s,
@@ -246,6 +254,8 @@ def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_ba
             if count:
                 report.partial.append(source.name)
             continue
+        if source.info.sample_rate_hz < rate:
+            report.upsampled[source.name] = source.info.sample_rate_hz
         if not count:
             report.no_window.append(source.name)
         elif peak_dbfs(np.array([level.peak_around_mean])) <= SILENT_PEAK_DBFS:
