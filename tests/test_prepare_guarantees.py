@@ -43,9 +43,9 @@ def digest_tree(root: Path) -> dict[str, str]:
     }
 
 
-def start_prepare(root: Path, out: Path, *extra: str) -> subprocess.Popen:
+def start_prepare(root: Path, out: Path, *extra: str, **popen) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "bimotion.cli", "prepare", "--source", f"csed={root}", "-o", str(out), "-q", *extra]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
 def wait_for(condition, proc: subprocess.Popen, what: str, timeout_s: float = 120) -> None:
@@ -121,6 +121,15 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
+def threads(pid: int) -> int:
+    """How many threads process ``pid`` runs (0 once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
+
+
 def alive_with(marker: str, pids: set[int]) -> set[int]:
     """Those of ``pids`` still running (not zombies) with ``marker`` on their command line."""
     alive = set()
@@ -170,6 +179,47 @@ def test_killing_prepare_ends_its_worker_processes(csed, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "left by an interrupted prepare" in result.stderr
     assert_no_leftovers(out)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds processes through /proc")
+def test_ctrl_c_stops_prepare_at_once_and_leaves_nothing(csed, tmp_path):
+    """A terminal's Ctrl-C reaches every process of the group.  A decoding worker died of it and broke
+    the pool, whose manager thread then failed on the futures the run had cancelled
+    (InvalidStateError): the run printed "interrupted" and hung, holding the lock.  The workers now
+    leave SIGINT to the run, which stops them."""
+    out = tmp_path / "out"
+    first_file = work_of(out) / "new" / "data"
+    # a SIGINT that reaches the workers alone neither stops nor breaks the run
+    proc = start_prepare(csed, out, "--num-proc", "2", "--rows-per-file", "20")
+    workers: set[int] = set()
+
+    def decoding() -> bool:  # both workers set up (their initializer starts a thread) and rows written
+        workers.update(children_of(proc.pid))
+        return len(workers) >= 2 and all(threads(pid) >= 2 for pid in workers) and any(first_file.rglob("*"))
+
+    wait_for(decoding, proc, "its workers returned rows")
+    for pid in workers:
+        os.kill(pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert check(out, hash_audio=False)["problems"] == []
+    assert_no_leftovers(out)
+    # Ctrl-C: every process of the group gets SIGINT at once
+    again = tmp_path / "again"
+    proc = start_prepare(csed, again, "--num-proc", "2", "--rows-per-file", "20", start_new_session=True)
+    first_file = work_of(again) / "new" / "data"
+    wait_for(lambda: first_file.is_dir() and any(first_file.rglob("*")), proc, "it began writing")
+    os.killpg(proc.pid, signal.SIGSTOP)  # the whole group takes the signal mid-run, in whatever order
+    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGCONT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"prepare did not end within 60 s of Ctrl-C: {proc.communicate()[1][-2000:]}")
+    assert proc.returncode == 130 and err.strip().splitlines()[-1] == "interrupted", err
+    assert not again.exists()
+    assert_no_leftovers(again)
 
 
 # ------------------------------------------------------------------------------ plain datasets cache
