@@ -92,6 +92,24 @@ def save_npz(path: str | os.PathLike, arrays: dict) -> Path:
     return Path(path)
 
 
+def folder_not_writable(path: str | os.PathLike) -> str | None:
+    """Why nothing can be written at ``path`` (a folder to create, or one that exists): its nearest
+    existing folder is a file or is not writable (a read-only or foreign folder or file system),
+    in words, or None.  Tried with a nameless temporary file, so it writes nothing there."""
+    import tempfile
+
+    folder = Path(path).expanduser()
+    while not folder.exists() and folder != folder.parent:  # the folders that would be created
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is a file, not a folder"
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as err:
+        return f"the folder {folder} is not writable ({err.strerror})"
+    return None
+
+
 def process_alive(pid: int) -> bool:
     """Whether ``pid`` runs on this host (a zombie, killed but not yet reaped, counts as gone)."""
     try:

@@ -3,6 +3,7 @@ usage error (exit code 2) whose one error line names the argument, never a trace
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -679,3 +680,37 @@ def test_no_resume_still_parses_beside_the_resume_overwrite_rule():
     for argv in (["--no_resume", "--resume", "true"], ["--resume", "true", "--overwrite_output_dir"]):
         with pytest.raises(ValueError, match="give one of them"):
             parser.parse_args_into_dataclasses(argv)
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0 and shutil.which("setpriv") is None, reason="root writes anywhere without setpriv"
+)
+@pytest.mark.parametrize("below", ["run", ""], ids=["a new folder in it", "the folder itself"])
+def test_an_output_dir_that_cannot_be_written_is_a_usage_error(paths, tmp_path, below):
+    """A training run into a read-only folder warned that no lock could be taken (as on a file system
+    without flock), then ended in a PermissionError traceback from its run_identity.json."""
+    import subprocess
+    import sys
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o555)
+    out = shared / below if below else shared
+    argv = [sys.executable, str(REPO / "recipes" / "train.py"), *(a.format(**paths) for a in TRAIN)]
+    argv += ["--output_dir", str(out), "--train_configs", "zho_eld", "--max_steps", "1", "--use_cpu", "true"]
+    if os.geteuid() == 0:  # root without the capability that lets it write to any folder
+        drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all"]
+        if subprocess.run([*drop, "true"], capture_output=True).returncode != 0:
+            pytest.skip("setpriv cannot drop root's capabilities here")
+        argv = [*drop, *argv]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    finally:
+        shared.chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "cannot lock" not in done.stderr, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"train.py: error: --output_dir {out}: the folder {shared} is not writable (Permission denied); "
+        "choose another --output_dir"
+    )
+    assert list(shared.iterdir()) == []

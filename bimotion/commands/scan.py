@@ -12,10 +12,10 @@ corpus folders are only read, never written to.
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 from loaders import READERS
+from loaders.files import folder_not_writable
 from loaders.tables import counted
 
 from .source_args import add_source_arguments, print_skips, replacing, sources_of
@@ -145,13 +145,5 @@ def _unwritable(output: Path) -> str | None:
         return "is a folder; give a file name, e.g. --output manifest.jsonl"
     if output.suffix.lower() != ".jsonl":
         return f"a manifest is JSON Lines: name it .jsonl, e.g. --output {output.with_suffix('.jsonl')}"
-    folder = output.parent
-    while not folder.exists():  # write_manifest creates the missing folders
-        folder = folder.parent
-    if not folder.is_dir():
-        return f"{folder} is a file, not a folder"
-    try:
-        tempfile.TemporaryFile(dir=folder).close()
-    except OSError as err:
-        return f"the folder {folder} is not writable ({err.strerror}); choose another --output"
-    return None
+    problem = folder_not_writable(output.parent)  # write_manifest creates the missing folders
+    return f"{problem}; choose another --output" if problem else None

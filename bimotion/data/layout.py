@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
 from loaders.errors import spoken
-from loaders.files import sha256_of
+from loaders.files import folder_not_writable, sha256_of
 
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
@@ -67,14 +67,16 @@ def prepared_around(path: str | os.PathLike) -> Path | None:
 
 def output_error(path: str | os.PathLike, flag: str) -> str | None:
     """Why ``path`` cannot be a command's output folder (``flag`` names the option), or None: a file,
-    or a prepared folder or a folder inside one, which holds only what ``prepare`` wrote (``check``
-    lists anything else as unlisted, ``prepare --overwrite`` refuses to delete it)."""
+    a folder that cannot be written or created (:func:`loaders.files.folder_not_writable`), or a
+    prepared folder or a folder inside one, which holds only what ``prepare`` wrote (``check`` lists
+    anything else as unlisted, ``prepare --overwrite`` refuses to delete it)."""
     path = Path(path).expanduser()
     if path.is_file():
         return f"{flag} {path} is a file; give a folder"
     around = prepared_around(path)
     if around is None:
-        return None
+        problem = folder_not_writable(path)  # a training run got as far as a traceback from its first file
+        return f"{flag} {path}: {problem}; choose another {flag}" if problem else None
     where = "is the prepared dataset" if around == path.resolve() else "lies inside the prepared dataset"
     return f"{flag} {path} {where} {around}, which holds only what prepare wrote: choose a folder outside it"
 
