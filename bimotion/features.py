@@ -15,8 +15,12 @@ import of this package.  Rows are made with strings (:func:`example`) and encode
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Iterable, Mapping
+import os
+import signal
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -117,15 +121,39 @@ def encode_audio(samples: np.ndarray, sample_rate_hz: int = SAMPLE_RATE_HZ) -> b
     if samples.dtype != np.int16:
         samples = np.clip(samples, -1.0, 1.0)
     buf = io.BytesIO()
-    soundfile.write(buf, samples, sample_rate_hz, format=AUDIO_FORMAT, subtype="PCM_16")
+    with interrupts_deferred():
+        soundfile.write(buf, samples, sample_rate_hz, format=AUDIO_FORMAT, subtype="PCM_16")
     return buf.getvalue()
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) back for the block, then take it as it would have been taken.
+    soundfile reads and writes bytes in memory through Python callbacks called from C (cffi), and
+    a KeyboardInterrupt raised in one is printed ("Exception ignored from cffi callback") and
+    dropped: a Ctrl-C during training went unheeded, and a good clip could fail to decode or be
+    encoded differently.  Only the main thread runs signal handlers, so elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+        yield  # None: a handler set from outside Python, which could not be put back
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and callable(previous):
+            previous(signal.SIGINT, None)  # Python's: KeyboardInterrupt, here, outside the callbacks
+        elif caught and previous == signal.SIG_DFL:
+            os.kill(os.getpid(), signal.SIGINT)
 
 
 def decode_audio_bytes(data: bytes) -> tuple[np.ndarray, int]:
     """Float32 mono samples and rate from stored audio bytes (any format libsndfile reads)."""
     import soundfile
 
-    samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    with interrupts_deferred():
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
     return (samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]), rate
 
 

@@ -456,3 +456,62 @@ def test_predictions_and_probe_features_carry_their_clips_columns_alike(tmp_path
     for name, values in clips.items():
         assert np.array_equal(predicted[name], values) and np.array_equal(cached[name], values), name
     assert "speaker" not in clip_columns(dataset.remove_columns("speaker_id"))  # older data: clips resampled
+
+
+STORM = r"""
+import signal, sys
+import numpy as np
+from bimotion.features import decode_audio_bytes, encode_audio
+
+samples = (np.sin(np.arange(16000 * 2) / 7) * 8000).astype(np.int16)
+stored = encode_audio(samples)
+counts = {"taken": 0, "errors": 0, "different": 0}
+stop = []
+signal.signal(signal.SIGUSR1, lambda *_: stop.append(1))
+print("ready", flush=True)
+
+def work():
+    while not stop:
+        try:
+            counts["different"] += encode_audio(samples) != stored
+            counts["different"] += not np.array_equal(decode_audio_bytes(stored)[0] * 32768, samples)
+        except KeyboardInterrupt:
+            counts["taken"] += 1
+        except Exception as err:
+            counts["errors"] += 1
+            print(repr(err), file=sys.stderr)
+
+while not stop:
+    try:
+        work()
+    except KeyboardInterrupt:
+        counts["taken"] += 1
+print(counts)
+"""
+
+
+def test_a_ctrl_c_while_stored_audio_is_encoded_or_decoded_is_taken_never_dropped():
+    """soundfile reads and writes bytes in memory through callbacks from C, where a KeyboardInterrupt
+    was printed and dropped: most Ctrl-Cs during training went unheeded (a run went on to its end),
+    and a good clip could fail to decode ("stored audio does not decode") or encode differently."""
+    import ast
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", STORM], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        for _ in range(60):
+            time.sleep(0.01)
+            os.kill(child.pid, signal.SIGINT)
+        time.sleep(0.05)
+        os.kill(child.pid, signal.SIGUSR1)
+        out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    counts = ast.literal_eval(out.strip().splitlines()[-1])
+    assert "Exception ignored" not in err, err[-2000:]
+    assert counts["errors"] == 0 and counts["different"] == 0 and counts["taken"] > 0, (counts, err[-2000:])
