@@ -82,7 +82,8 @@ def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(
     err = capsys.readouterr().err
     assert "1 file(s) below the folders are not audio" in err and f"per window -> {out_csv}:" in err
     rows = _csv(out_csv)
-    assert list(rows[0]) == ["file", "start_s", "end_s", *TRAINED, "predicted"]
+    assert list(rows[0]) == ["file", "start_s", "end_s", *TRAINED, "predicted", "silent"]
+    assert {r["silent"] for r in rows} == {"false"}  # speech-like audio throughout
     for name, duration_s in DURATIONS_S.items():
         mine = [r for r in rows if r["file"] == str(audio_dir / name)]
         assert len(mine) == window_count(duration_s, 2.0, 1.0), name
@@ -101,6 +102,7 @@ def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(
     assert [r["scores"] for r in lines] == [
         {k: float(r[k]) for k in TRAINED} for r in rows
     ]  # same inputs, same outputs
+    assert {r["silent"] for r in lines} == {False}
     listed = ["p.csv.skipped.tsv", "p.jsonl.skipped.tsv"]  # notes.txt: not audio, listed beside each output
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.csv", "p.jsonl", *listed])  # no .partial left
     capsys.readouterr()
@@ -492,6 +494,18 @@ def test_silent_windows_of_a_file_with_sound_elsewhere_are_scored_but_named(mode
     assert "7 window(s) of files with sound elsewhere are silent (peak at most -80 dBFS)" in text
     assert f"{muted} 3-5 s, {muted} 4-6 s, {muted} 5-7 s and 4 more" in text
     assert "quiet.wav 0-2 s" not in text  # a silent file is named once, as a file
+    # each row says it too: an application reading the rows, not the report, knows to ignore those scores
+    assert [(r.file, r.start_s, r.end_s) for r in rows if r.silent] == [(muted, s, e) for s, e in silent] + [
+        (str(tmp_path / "quiet.wav"), s, s + 2.0) for s in (0.0,)
+    ]
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", str(models["ours"]), str(tmp_path / "muted.wav"), "-o", str(out),
+                 "--window-s", "2", "--hop-s", "1", "--no-progress"]) == 0  # fmt: skip
+    assert [(float(r["start_s"]), r["silent"]) for r in _csv(out)][2:5] == [
+        (2.0, "false"),
+        (3.0, "true"),
+        (4.0, "true"),
+    ]
 
 
 def test_a_wrong_model_is_named_before_any_audio_file_is_read(tmp_path, capsys):

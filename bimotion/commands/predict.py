@@ -9,8 +9,8 @@ Every audio file (WAV, FLAC, MP3, MP4/M4A, OGG, AIFF; found by content) is decod
 into windows (default 4 s every 2 s; the last one ends at the end of the file; --segment vad keeps
 only stretches above an energy threshold), so an hour-long recording needs no more memory than a
 minute.  Each row holds the file, start_s, end_s, a sigmoid score for each label the model was trained
-on, and the labels scored at least --threshold.  --output FILE.csv or FILE.jsonl (JSON Lines);
-without it, CSV goes to stdout.  A checkpoint whose outputs are named LABEL_0 … LABEL_12 needs
+on, the labels scored at least --threshold, and whether the window is silent (its scores then mean
+nothing).  --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  A checkpoint whose outputs are named LABEL_0 … LABEL_12 needs
 --labels paper (the paper's 13-label order) or --label-map (a JSON list or object, a text file with
 one name per line, or 'LABEL_0=sadness,LABEL_1=fear,…'; '-' leaves an output out).
 

@@ -290,7 +290,10 @@ def _score(predictor: Predictor, batch, threshold: float, report: PredictReport)
         report.windows += 1
         rounded = {label: round(float(s), 6) for label, s in zip(predictor.labels, row, strict=True)}
         start_s, end_s = round(start / rate, 3), round((start + len(samples)) / rate, 3)
-        if peak_dbfs(samples, remove_dc=True) <= SILENT_PEAK_DBFS:  # as a silent file: scored, and said so
+        silent = bool(peak_dbfs(samples, remove_dc=True) <= SILENT_PEAK_DBFS)  # as a silent file: scored, and said so
+        if silent:
             report.silent_windows.append((name, start_s, end_s))
         predicted = tuple(label for label, s in rounded.items() if s >= threshold)
-        yield WindowPrediction(file=name, start_s=start_s, end_s=end_s, scores=rounded, predicted=predicted)
+        yield WindowPrediction(
+            file=name, start_s=start_s, end_s=end_s, scores=rounded, predicted=predicted, silent=silent
+        )

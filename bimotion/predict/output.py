@@ -1,8 +1,9 @@
 """Prediction rows and the files they are written to: CSV or JSON Lines, chosen by the extension.
 
-A CSV row is ``file, start_s, end_s``, one score column per reported label, and ``predicted`` (the
-labels at or above the threshold, joined by ``;``); a JSON line has the same fields with ``scores``
-as an object and ``predicted`` as a list.  A file is written as a ``.NAME.*.partial`` file of its
+A CSV row is ``file, start_s, end_s``, one score column per reported label, ``predicted`` (the
+labels at or above the threshold, joined by ``;``) and ``silent`` (``true`` for a window with nothing
+to hear, whose scores mean nothing); a JSON line has the same fields with ``scores`` as an object,
+``predicted`` as a list and ``silent`` as a boolean.  A file is written as a ``.NAME.*.partial`` file of its
 own beside it and renamed when complete, so an interrupted run never leaves a truncated file under
 the requested name, and two runs writing the same file never mix their rows (the last one wins).
 """
@@ -24,21 +25,23 @@ FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl
 
 @dataclass(frozen=True)
 class WindowPrediction:
-    """One window of one file: its time span (seconds), a score per reported label, the predicted ones."""
+    """One window of one file: its time span (seconds), a score per reported label, the predicted ones,
+    and whether it is silent (peak at most ``loaders.levels.SILENT_PEAK_DBFS``: its scores mean nothing)."""
 
     file: str
     start_s: float
     end_s: float
     scores: dict[str, float]
     predicted: tuple[str, ...]
+    silent: bool = False
 
     def to_json(self) -> dict:
         return {"file": self.file, "start_s": self.start_s, "end_s": self.end_s,
-                "scores": dict(self.scores), "predicted": list(self.predicted)}  # fmt: skip
+                "scores": dict(self.scores), "predicted": list(self.predicted), "silent": self.silent}  # fmt: skip
 
     def to_csv(self) -> dict:
         return {"file": self.file, "start_s": self.start_s, "end_s": self.end_s,
-                **self.scores, "predicted": ";".join(self.predicted)}  # fmt: skip
+                **self.scores, "predicted": ";".join(self.predicted), "silent": str(self.silent).lower()}  # fmt: skip
 
 
 def output_format(path: str | os.PathLike | None) -> str:
@@ -67,7 +70,7 @@ class RowWriter:
         self.format = output_format(path)
         self.path = None if path is None or str(path) == "-" else Path(path).expanduser()
         self.labels = list(labels)
-        reserved = {"file", "start_s", "end_s", "predicted"} & set(self.labels)
+        reserved = {"file", "start_s", "end_s", "predicted", "silent"} & set(self.labels)
         if reserved and self.format == "csv":
             raise PredictError(f"label names {sorted(reserved)} collide with the CSV's own columns; rename them")
         self.rows = 0
@@ -89,7 +92,9 @@ class RowWriter:
             self.stream = open(fd, "w", encoding="utf-8", newline="")
         try:
             if self.format == "csv":
-                self.csv = csv.DictWriter(self.stream, ["file", "start_s", "end_s", *self.labels, "predicted"])
+                self.csv = csv.DictWriter(
+                    self.stream, ["file", "start_s", "end_s", *self.labels, "predicted", "silent"]
+                )
                 self.csv.writeheader()
         except BaseException:
             self.__exit__(*sys.exc_info())
