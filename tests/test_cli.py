@@ -167,16 +167,17 @@ def test_scan_reports_bad_files_by_reason(tmp_path, capsys):
     assert manifest.exists()
 
 
-def test_scan_rejects_unknown_source_name(capsys):
+def test_scan_rejects_unknown_source_name(capsys, tmp_path):
+    """An empty folder (``/tmp`` was used, which another process's own corpus below it made a hint)."""
     with pytest.raises(SystemExit):
-        main(["scan", "--source", "ravdess=/tmp", "--output", "x.jsonl"])
+        main(["scan", "--source", f"ravdess={tmp_path}", "--output", "x.jsonl"])
     err = capsys.readouterr().err
     assert "unknown corpus 'ravdess'; choose one of" in err  # nothing close: no guess
     # a corpus written as its release is named, or nearly: the closest name, as other did-you-mean errors
     for command, typed, meant in (("scan", "CREMA-D", "crema_d"), ("prepare", "tes", "tess"), ("check", "ESD", "esd")):
         argv = [command, "x"] if command == "check" else [command, "--output", "x.jsonl"]
         with pytest.raises(SystemExit):
-            main([*argv, "--source", f"{typed}=/tmp"])
+            main([*argv, "--source", f"{typed}={tmp_path}"])
         assert f"unknown corpus {typed!r} (did you mean {meant!r}?); choose one of" in capsys.readouterr().err
 
 
