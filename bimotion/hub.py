@@ -294,7 +294,7 @@ def licence_warnings(licenses: dict[str, str], what: str = "dataset") -> list[st
         warnings.append(
             f"{corpus}'s licence ({licenses[corpus]}) asks that a model made from it be published under that "
             f"same licence, which {named} {'does' if len(others) == 1 else 'do'} not allow: no licence meets "
-            f"both (the card says the most restrictive); share the model only with the rights holders' "
+            f"{'both' if len(others) == 1 else 'them all'} (the card says the most restrictive); share the model only with the rights holders' "
             f"permission, or train without one of them"
         )
     return warnings

@@ -543,3 +543,12 @@ def test_a_model_of_a_share_alike_corpus_and_a_stricter_one_says_no_licence_meet
     ]
     assert not [w for w in licence_warnings(real, "dataset") if "no licence meets both" in w]  # each keeps its own
     assert "no licence meets both" not in card_text(fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"]))
+    # English adults from every corpus (cross-all's data): one share-alike corpus, three that clash with it,
+    # said in the plural ("the licence of `tess`, `esd`, `iemocap` does not allow: no licence meets both")
+    english = ["crema_d", "tess", "esd", "iemocap"]
+    text = " ".join(card_text(fake_summary(["eng_adu"], {"eng_adu": english}, english)).split())
+    assert "which the licences of `tess`, `esd` and `iemocap` do not allow: no licence meets them all, so share" in text
+    (tmp_path / "scores.json").write_text(json.dumps(fake_summary(["eng_adu"], {"eng_adu": english}, english)))
+    (tmp_path / "README.md").write_text(text)
+    clash = [w for w in model_licence_warnings(tmp_path) if "no licence meets" in w]
+    assert len(clash) == 1 and "iemocap's (" in clash[0] and "do not allow: no licence meets them all (" in clash[0]
