@@ -556,10 +556,16 @@ def test_the_progress_bar_ends_full_when_a_file_is_skipped(models, audio_dir, tm
 
     bars = []
 
+    updates = []  # (n, total) after each step, the remaining time shown from them
+
     class Recorded(tqdm.auto.tqdm):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             bars.append(self)
+
+        def update(self, n=1):
+            super().update(n)
+            updates.append((self.n, self.total))
 
     monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
     broken = tmp_path / "broken.flac"  # frames damaged after the header: fails at its first block
@@ -567,11 +573,13 @@ def test_the_progress_bar_ends_full_when_a_file_is_skipped(models, audio_dir, tm
     data = bytearray(broken.read_bytes())
     data[len(data) // 2 :] = bytes((byte * 7 + 13) % 256 for byte in data[len(data) // 2 :])
     broken.write_bytes(bytes(data))
-    sources, _ = find_audio([audio_dir / "a.wav", broken])
+    sources, _ = find_audio([broken, audio_dir / "a.wav"])  # the skipped file first: the bar goes on after it
     report = PredictReport()
     rows = list(_rows(load_predictor(models["ours"]), sources, Windowing(), 0.5, 8, True, True, report))
     assert rows and report.skipped.to_dict() == {"predict/corrupt": 1}
     assert bars[-1].n == pytest.approx(report.audio_s) and bars[-1].total == bars[-1].n
+    # while the next file is read, the total already leaves out the skipped file's unread seconds
+    assert updates[-1] == (pytest.approx(report.audio_s), pytest.approx(report.audio_s)), updates
     assert report.audio_s == pytest.approx(5.5, abs=0.01)
 
 
