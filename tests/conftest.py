@@ -7,6 +7,22 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
+
+def unprivileged(argv: list[str]) -> list[str]:
+    """``argv`` run where a folder's permissions hold: as is, or as root through ``setpriv`` without
+    the capability that lets root write to any folder; the test is skipped where neither can be."""
+    import os
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0:
+        return argv
+    drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all"]
+    if shutil.which("setpriv") is None or subprocess.run([*drop, "true"], capture_output=True).returncode != 0:
+        pytest.skip("root writes anywhere, and setpriv cannot drop that capability here")
+    return [*drop, *argv]
+
+
 # The files that take minutes (measured on 2 cores), longest first.  With `--dist loadfile` a file runs
 # whole on one worker and files are handed out in collection order (pyproject's addopts): started
 # first, they run beside the many short files instead of leaving one worker idle at the end.

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import unprivileged
 
 from bimotion.cli import main as bimotion_main
 from bimotion.data.layout import PARTIAL_SUFFIX, read_info
@@ -500,9 +501,6 @@ def test_a_corpus_whose_every_clip_fails_to_decode_is_an_error_not_an_empty_data
         assert not out.exists() and not work_of(out).exists() and not lock_of(out).exists()
 
 
-@pytest.mark.skipif(
-    os.geteuid() == 0 and shutil.which("setpriv") is None, reason="root writes anywhere without setpriv"
-)
 def test_an_output_in_a_folder_that_is_not_writable_says_so(csed, tmp_path):
     """It said "OUT.prepare-lock: Permission denied; fix that and run again": a file the user never named."""
     parent = tmp_path / "shared"
@@ -510,11 +508,7 @@ def test_an_output_in_a_folder_that_is_not_writable_says_so(csed, tmp_path):
     parent.chmod(0o555)
     out = parent / "out"
     argv = [sys.executable, "-m", "bimotion.cli", "prepare", "--source", f"csed={csed}", "-o", str(out), "-q"]
-    if os.geteuid() == 0:  # root without the capability that lets it write to any folder
-        drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all"]
-        if subprocess.run([*drop, "true"], capture_output=True).returncode != 0:
-            pytest.skip("setpriv cannot drop root's capabilities here")
-        argv = [*drop, *argv]
+    argv = unprivileged(argv)
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     finally:

@@ -3,12 +3,12 @@ usage error (exit code 2) whose one error line names the argument, never a trace
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import load_recipe as recipe
+from conftest import unprivileged
 
 from bimotion.training import testing
 
@@ -682,9 +682,6 @@ def test_no_resume_still_parses_beside_the_resume_overwrite_rule():
             parser.parse_args_into_dataclasses(argv)
 
 
-@pytest.mark.skipif(
-    os.geteuid() == 0 and shutil.which("setpriv") is None, reason="root writes anywhere without setpriv"
-)
 @pytest.mark.parametrize("below", ["run", ""], ids=["a new folder in it", "the folder itself"])
 def test_an_output_dir_that_cannot_be_written_is_a_usage_error(paths, tmp_path, below):
     """A training run into a read-only folder warned that no lock could be taken (as on a file system
@@ -698,11 +695,7 @@ def test_an_output_dir_that_cannot_be_written_is_a_usage_error(paths, tmp_path, 
     out = shared / below if below else shared
     argv = [sys.executable, str(REPO / "recipes" / "train.py"), *(a.format(**paths) for a in TRAIN)]
     argv += ["--output_dir", str(out), "--train_configs", "zho_eld", "--max_steps", "1", "--use_cpu", "true"]
-    if os.geteuid() == 0:  # root without the capability that lets it write to any folder
-        drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all"]
-        if subprocess.run([*drop, "true"], capture_output=True).returncode != 0:
-            pytest.skip("setpriv cannot drop root's capabilities here")
-        argv = [*drop, *argv]
+    argv = unprivileged(argv)
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     finally:
