@@ -151,3 +151,20 @@ def test_a_hub_models_trained_labels_are_read_from_its_config(offline, tmp_path)
     (snapshot.parents[1] / "refs" / "main").write_text(commit)
     assert read_trained_labels("owner/tiny-xlsr", cache_dir=str(cache)) == ["anger", "neutral"]
     assert read_trained_labels(snapshot) == ["anger", "neutral"]  # a local folder, as before
+
+
+def test_a_probe_grid_on_a_hub_dataset_is_refused_before_anything_trains(offline, tmp_path, monkeypatch):
+    """A probe's features are cached per local prepared folder, and ``train_probe`` refuses a Hub id; the
+    grid's up-front checks took one (cached here, so it passes the offline check) for ``backend: probe``,
+    so the refusal came only when the first model trained."""
+    import datasets.config
+
+    from bimotion.grid.checks import check_inputs
+    from bimotion.grid.config import load_config, shipped_config
+    from bimotion.training.args import ArgumentError
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path)
+    (tmp_path / "owner___bimotion").mkdir()  # built by datasets before: an id that reads offline
+    config = load_config({**load_config(shipped_config("probe")).__dict__, "tables": ["table3"], "extra_tests": []})
+    with pytest.raises(ArgumentError, match="--bimotion owner/bimotion: probes read local prepared folders only"):
+        check_inputs(config, {"bimotion": "owner/bimotion", "yuemotion": None})

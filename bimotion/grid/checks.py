@@ -38,7 +38,7 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
         )
     plan = make_plan(config)
     datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
-    check_datasets(datasets, required=False)
+    check_datasets(datasets, required=False, local_only=config.backend == "probe")  # a probe's features: per folder
     needs = {s.benchmark: m.name for m in plan.models for s in m.shards}
     needs.update({s.benchmark: f"test set {s.group}" for s in plan.test_shards if s.benchmark not in needs})
     for bench, user in needs.items():
