@@ -84,6 +84,30 @@ def test_infer_takes_a_model_folder_under_the_home_folder_as_written(folders, mo
     assert Path(result["output_file"]) == model / "inference_validation.json" and not list(tmp_path.iterdir())
 
 
+def test_files_written_under_the_home_folder_go_there_not_into_a_folder_named_tilde(
+    folders, model, tmp_path, monkeypatch
+):
+    """``infer(..., output_file="~/scored.json")`` and ``train_probe(..., output_dir="~/probe")`` wrote into a
+    folder named ``~`` in the current folder (a training run's ``output_dir`` is expanded by
+    ``TrainingArguments``; an arguments file's ``~`` meets no shell)."""
+    from bimotion.probe.head import ProbeArguments
+    from bimotion.probe.run import train_probe
+    from bimotion.training.run import infer
+    from bimotion.training.spec import DataArguments
+
+    home, here = tmp_path / "home", tmp_path / "here"
+    home.mkdir(), here.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(here)
+    data_args = DataArguments(bimotion=folders["data"], dataset_cache_dir=folders["cache"])
+    result = infer(model, data_args, configs=["zho_eld"], output_file="~/scored.json")
+    assert Path(result["output_file"]) == home / "scored.json" and (home / "scored.json").is_file()
+    probe = ProbeArguments(num_train_epochs=1)
+    train_probe(["zho_eld"], data_args, probe, features="logmel", seed=0, output_dir="~/probe", progress=False)
+    assert (home / "probe" / "scores.json").is_file()
+    assert list(here.iterdir()) == []
+
+
 def test_python_calls_name_their_own_command_not_that_of_a_recipe_run_before_them(folders, tmp_path):
     """The command a recipe parsed was kept for the whole process: ``train``, ``infer`` and
     ``train_probe`` called from Python after a recipe ran in the same process (a notebook, a test)

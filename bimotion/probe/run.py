@@ -87,7 +87,7 @@ def _train_probe(train_configs, data_args, probe_args, *, features, seed, output
     _check_layer(probe_args, train["features"].shape)
     head, history = fit_head(train, validation, probe_args, seed=seed)
     trained = trained_labels(train["label_mask"])  # the others are scored (and predicted) absent
-    out = Path(output_dir)
+    out = Path(output_dir).expanduser()  # as a training run's output_dir (TrainingArguments expands it)
     out.mkdir(parents=True, exist_ok=True)
     _save_head(out, head, spec, train["features"].shape[1:], probe_args, trained)
     scores = {  # the test split's groups get a 95% interval (bootstrap over speakers)

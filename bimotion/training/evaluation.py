@@ -80,7 +80,9 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
     if training_args.process_index == 0:
         local = Path(model_name_or_path)
         path = (
-            Path(output_file) if output_file else (local if local.is_dir() else Path(".")) / f"inference_{split}.json"
+            Path(output_file).expanduser()
+            if output_file
+            else (local if local.is_dir() else Path(".")) / f"inference_{split}.json"
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         # no path of this machine: by default the file lands in the model folder, which is published
