@@ -99,9 +99,10 @@ def folder_not_writable(path: str | os.PathLike) -> str | None:
     import tempfile
 
     folder = Path(path).expanduser()
-    while not folder.exists() and folder != folder.parent:  # the folders that would be created
+    # os.path's tests, not Path's: below a folder that cannot be entered Path.exists raises (Python < 3.12)
+    while not os.path.exists(folder) and folder != folder.parent:  # the folders that would be created
         folder = folder.parent
-    if not folder.is_dir():
+    if not os.path.isdir(folder):
         return f"{folder} is a file, not a folder"
     try:
         tempfile.TemporaryFile(dir=folder).close()

@@ -433,3 +433,24 @@ def test_an_empty_output_is_a_usage_error(argv, tmp_path, capsys, monkeypatch):
     assert done.value.code == 2
     assert "argument --output/-o: is empty: give a path" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []  # nothing written where it would have gone
+
+
+def test_a_scan_output_below_a_folder_that_cannot_be_entered_is_named(tmp_path):
+    """Path.is_dir and Path.exists raise below a folder that cannot be entered (Python < 3.12): scan's
+    --output check ended in a PermissionError traceback instead of naming the folder."""
+    from conftest import unprivileged
+
+    root = testing.make_corpus("csed", tmp_path / "src")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    output = locked / "run" / "m.jsonl"
+    argv = [sys.executable, "-m", "bimotion", "scan", "-q", "--source", f"csed={root}", "--output", str(output)]
+    argv = unprivileged(argv)
+    locked.chmod(0)
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    finally:
+        locked.chmod(0o755)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert f"the folder {locked} is not writable (Permission denied); choose another --output" in done.stderr
+    assert list(locked.iterdir()) == []

@@ -682,16 +682,21 @@ def test_no_resume_still_parses_beside_the_resume_overwrite_rule():
             parser.parse_args_into_dataclasses(argv)
 
 
-@pytest.mark.parametrize("below", ["run", ""], ids=["a new folder in it", "the folder itself"])
-def test_an_output_dir_that_cannot_be_written_is_a_usage_error(paths, tmp_path, below):
+@pytest.mark.parametrize(
+    ("below", "mode"),
+    [("run", 0o555), ("", 0o555), ("run", 0o000)],
+    ids=["a new folder in it", "the folder itself", "a new folder in one that cannot be entered"],
+)
+def test_an_output_dir_that_cannot_be_written_is_a_usage_error(paths, tmp_path, below, mode):
     """A training run into a read-only folder warned that no lock could be taken (as on a file system
-    without flock), then ended in a PermissionError traceback from its run_identity.json."""
+    without flock), then ended in a PermissionError traceback from its run_identity.json; below a folder
+    that cannot be entered, the check itself ended in one (Path.is_file and Path.exists raise there)."""
     import subprocess
     import sys
 
     shared = tmp_path / "shared"
     shared.mkdir()
-    shared.chmod(0o555)
+    shared.chmod(mode)
     out = shared / below if below else shared
     argv = [sys.executable, str(REPO / "recipes" / "train.py"), *(a.format(**paths) for a in TRAIN)]
     argv += ["--output_dir", str(out), "--train_configs", "zho_eld", "--max_steps", "1", "--use_cpu", "true"]

@@ -11,6 +11,7 @@ corpus folders are only read, never written to.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -141,7 +142,7 @@ def _split_notes(benchmark: str, name: str, records: list) -> list[str]:
 
 def _unwritable(output: Path) -> str | None:
     """Why the manifest cannot be written at ``output``, or None; writes nothing there."""
-    if output.is_dir():
+    if os.path.isdir(output):  # not Path.is_dir, which raises below a folder that cannot be entered
         return "is a folder; give a file name, e.g. --output manifest.jsonl"
     if output.suffix.lower() != ".jsonl":
         return f"a manifest is JSON Lines: name it .jsonl, e.g. --output {output.with_suffix('.jsonl')}"

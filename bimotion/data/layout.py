@@ -71,7 +71,7 @@ def output_error(path: str | os.PathLike, flag: str) -> str | None:
     prepared folder or a folder inside one, which holds only what ``prepare`` wrote (``check`` lists
     anything else as unlisted, ``prepare --overwrite`` refuses to delete it)."""
     path = Path(path).expanduser()
-    if path.is_file():
+    if os.path.isfile(path):  # not Path.is_file, which raises below a folder that cannot be entered
         return f"{flag} {path} is a file; give a folder"
     around = prepared_around(path)
     if around is None:
