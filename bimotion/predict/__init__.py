@@ -113,7 +113,7 @@ class PredictReport:
             lines.append(
                 f"{len(self.upsampled)} file(s) recorded below the model's {self.model_rate_hz} Hz (lowest "
                 f"{min(self.upsampled.values())} Hz) were upsampled: they lack the upper band the "
-                f"model heard in training, so their scores may be lower: {some_files(list(self.upsampled), self.named)}"
+                f"model heard in training, so their scores may be less accurate: {some_files(list(self.upsampled), self.named)}"
             )
         if self.partial:
             lines.append(
