@@ -98,17 +98,31 @@ def licence_terms(license: str, *, advice: bool = True) -> str:
 
 def share_alike_clashes(licenses: Mapping[str, str]) -> dict[str, list[str]]:
     """``{corpus: [the corpora whose licence it clashes with]}`` for each share-alike corpus of
-    ``licenses`` (``{corpus: licence as worded}``): a share-alike licence asks that what is made from
-    the corpus be published under that same licence, which a corpus under another share-alike licence,
-    or under one that restricts more (non-commercial, no derivatives, an EULA), does not allow."""
+    ``licenses`` (``{corpus: licence as worded}``): a share-alike licence asks that material adapted
+    from the corpus be published under that licence (a CC one: or a later version of it), which a
+    corpus under a licence with terms it lacks does not allow: an EULA, no derivatives, another
+    share-alike family (ODbL beside CC BY-SA), non-commercial beside CC BY-SA.  No clash: a
+    permissive licence, the same licence or another version of it, and a CC licence whose clauses the
+    share-alike one has (CC BY-NC beside CC BY-NC-SA)."""
     ids = {corpus: hub_license(text) for corpus, text in licenses.items()}
     clashes = {}
     for corpus, hub_id in ids.items():
         if "sa" in licence_kinds(hub_id):
-            others = [c for c, i in ids.items() if i != hub_id and RESTRICTIVENESS[i] >= RESTRICTIVENESS["odbl"]]
+            others = [c for c, other in ids.items() if not _goes_under(other, hub_id)]
             if others:
                 clashes[corpus] = others
     return clashes
+
+
+def _goes_under(hub_id: str, share_alike: str) -> bool:
+    """Whether material under ``hub_id`` may be adapted together with ``share_alike`` material and
+    published under the share-alike licence."""
+    if RESTRICTIVENESS[hub_id] <= RESTRICTIVENESS["cc-by-4.0"] or hub_id == share_alike:
+        return True
+    if not (hub_id.startswith("cc-by") and share_alike.startswith("cc-by")):
+        return False  # ODbL, an EULA: their own terms
+    clauses, shared = set(licence_kinds(hub_id)), set(licence_kinds(share_alike))
+    return clauses == shared or ("sa" not in clauses and clauses <= shared)
 
 
 def hub_license(text: str) -> str:

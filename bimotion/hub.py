@@ -292,10 +292,11 @@ def licence_warnings(licenses: dict[str, str], what: str = "dataset") -> list[st
     for corpus, others in share_alike_clashes(licenses).items() if what == "model" else ():
         named = " and ".join(f"{other}'s ({licenses[other]})" for other in others)
         warnings.append(
-            f"{corpus}'s licence ({licenses[corpus]}) asks that a model made from it be published under that "
-            f"same licence, which {named} {'does' if len(others) == 1 else 'do'} not allow: no licence meets "
-            f"{'both' if len(others) == 1 else 'them all'} (the card says the most restrictive); share the model only with the rights holders' "
-            f"permission, or train without one of them"
+            f"{corpus}'s licence ({licenses[corpus]}) is share-alike: if a model made from it counts as adapted "
+            f"material, it goes under that licence, which {named} {'does' if len(others) == 1 else 'do'} not "
+            f"allow, and no licence meets {'both' if len(others) == 1 else 'them all'} (the card says the most "
+            "restrictive); share the model only with the rights holders' permission or legal advice, or train "
+            "without one of them"
         )
     return warnings
 

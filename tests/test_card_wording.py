@@ -515,7 +515,7 @@ def test_the_cards_cite_the_paper_as_the_readme_does(prepared):
 
 def test_a_model_of_a_share_alike_corpus_and_a_stricter_one_says_no_licence_meets_both(tmp_path):
     """A model trained on CREMA-D (ODbL, share-alike) and TESS (CC BY-NC-ND) took TESS's licence with no
-    word that ODbL asks for the same licence: no licence meets both.  The card and the warnings before
+    word that ODbL asks for the same licence of adapted material: no licence meets both.  The card and the warnings before
     publishing say so; a permissive corpus beside a share-alike one (CSED's Apache-2.0) is no clash."""
     from bimotion.card_metadata import share_alike_clashes
     from bimotion.commands.push import model_licence_warnings
@@ -526,20 +526,25 @@ def test_a_model_of_a_share_alike_corpus_and_a_stricter_one_says_no_licence_meet
     assert share_alike_clashes(real) == {"crema_d": ["tess"]}
     assert share_alike_clashes({c: SOURCES[c].license for c in ("yuemotion", "csed")}) == {}
     assert share_alike_clashes({"a": "CC BY-SA 4.0", "b": "ODbL"}) == {"a": ["b"], "b": ["a"]}
+    # what may go under the share-alike licence is no clash: its clauses, another version of it
+    assert share_alike_clashes({"a": "CC BY-NC-SA 4.0", "b": "CC BY-NC 4.0", "c": "CC BY 4.0"}) == {}
+    assert share_alike_clashes({"a": "CC BY-SA 4.0", "b": "CC BY-SA 3.0"}) == {}
+    assert share_alike_clashes({"a": "CC BY-SA 4.0", "b": "CC BY-NC 4.0"}) == {"a": ["b"]}  # NC: not under BY-SA
+    assert share_alike_clashes({"a": "CC BY-NC-SA 4.0", "b": "CC BY-SA 4.0"}) == {"a": ["b"], "b": ["a"]}
     summary = fake_summary(["eng_eld", "eng_adu"], {"eng_eld": ["tess"]}, ["crema_d", "tess"])
     text = card_text(summary)
     assert (
-        "`crema_d`'s licence is share-alike (what is made from it is to be published under that same licence), "
-        "which the licence of `tess` does not allow: no licence meets both" in " ".join(text.split())
+        "`crema_d`'s licence is share-alike: if this model counts as material adapted from it, it goes under that "
+        "licence, which the licence of `tess` does not allow: no licence meets both" in " ".join(text.split())
     )
     (tmp_path / "scores.json").write_text(json.dumps(summary))
     (tmp_path / "README.md").write_text(text)
     clash = [w for w in model_licence_warnings(tmp_path) if "no licence meets both" in w]
     assert clash == [
-        "crema_d's licence (ODbL-1.0 (database), DbCL-1.0 (contents)) asks that a model made from it be published "
-        "under that same licence, which tess's (CC BY-NC-ND 4.0) does not allow: no licence meets both (the card "
-        "says the most restrictive); share the model only with the rights holders' permission, or train without "
-        "one of them"
+        "crema_d's licence (ODbL-1.0 (database), DbCL-1.0 (contents)) is share-alike: if a model made from it "
+        "counts as adapted material, it goes under that licence, which tess's (CC BY-NC-ND 4.0) does not allow, "
+        "and no licence meets both (the card says the most restrictive); share the model only with the rights "
+        "holders' permission or legal advice, or train without one of them"
     ]
     assert not [w for w in licence_warnings(real, "dataset") if "no licence meets both" in w]  # each keeps its own
     assert "no licence meets both" not in card_text(fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"]))
@@ -551,4 +556,4 @@ def test_a_model_of_a_share_alike_corpus_and_a_stricter_one_says_no_licence_meet
     (tmp_path / "scores.json").write_text(json.dumps(fake_summary(["eng_adu"], {"eng_adu": english}, english)))
     (tmp_path / "README.md").write_text(text)
     clash = [w for w in model_licence_warnings(tmp_path) if "no licence meets" in w]
-    assert len(clash) == 1 and "iemocap's (" in clash[0] and "do not allow: no licence meets them all (" in clash[0]
+    assert len(clash) == 1 and "iemocap's (" in clash[0] and "do not allow, and no licence meets them all (" in clash[0]
