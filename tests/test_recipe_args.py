@@ -684,25 +684,27 @@ def test_no_resume_still_parses_beside_the_resume_overwrite_rule():
 
 @pytest.mark.parametrize(
     ("below", "mode"),
-    [("run", 0o555), ("", 0o555), ("run", 0o000)],
-    ids=["a new folder in it", "the folder itself", "a new folder in one that cannot be entered"],
+    [("run", 0o555), ("", 0o555), ("run", 0o000), (None, 0o555)],
+    ids=["a new folder in it", "the folder itself", "a new folder in one that cannot be entered", "the default here"],
 )
 def test_an_output_dir_that_cannot_be_written_is_a_usage_error(paths, tmp_path, below, mode):
     """A training run into a read-only folder warned that no lock could be taken (as on a file system
     without flock), then ended in a PermissionError traceback from its run_identity.json; below a folder
-    that cannot be entered, the check itself ended in one (Path.is_file and Path.exists raise there)."""
+    that cannot be entered, the check itself ended in one (Path.is_file and Path.exists raise there); the
+    default, results/<run> in the current folder, was not checked at all."""
     import subprocess
     import sys
 
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(mode)
-    out = shared / below if below else shared
-    argv = [sys.executable, str(REPO / "recipes" / "train.py"), *(a.format(**paths) for a in TRAIN)]
-    argv += ["--output_dir", str(out), "--train_configs", "zho_eld", "--max_steps", "1", "--use_cpu", "true"]
+    out = shared / "results" if below is None else shared / below if below else shared  # None: the default
+    given = TRAIN[:-2] if below is None else [*TRAIN[:-2], "--output_dir", str(out)]  # TRAIN ends with its own
+    argv = [sys.executable, str(REPO / "recipes" / "train.py"), *(a.format(**paths) for a in given)]
+    argv += ["--train_configs", "zho_eld", "--max_steps", "1", "--use_cpu", "true"]
     argv = unprivileged(argv)
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=shared if below is None else None)
     finally:
         shared.chmod(0o755)
     assert done.returncode == 2, done.stderr

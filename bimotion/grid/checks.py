@@ -12,10 +12,12 @@ from .config import GridConfig
 from .plan import make_plan
 
 
-def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike | None]) -> None:
+def check_inputs(
+    config: GridConfig, data_dirs: Mapping[str, str | os.PathLike | None], output_dir: str | os.PathLike = "."
+) -> None:
     """What a grid needs, checked before its first model trains (raises ValueError naming the
     argument): the prepared datasets its models and test sets read, its seeds, base model, and the
-    training arguments every model gets."""
+    training arguments every model gets, its models going below ``output_dir``."""
     from ..training.args import (
         ArgumentError,
         check_datasets,
@@ -52,7 +54,7 @@ def check_inputs(config: GridConfig, data_dirs: Mapping[str, str | os.PathLike |
         except ValueError as err:
             raise ArgumentError(one_line(err)) from err
     elif plan.models:
-        values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": "unused"}
+        values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": str(output_dir)}
         try:
             spec = TrainSpec.from_values(plan.models[0].name, values)
             training_args = training_arguments(spec)

@@ -259,7 +259,7 @@ class Grid:
         settings = self.settings  # digests every dataset's prepare.json: once per run
         check_settings(self.out, settings)
         if self.trainer is train_model:  # fail now, not after hours of training the first models
-            check_inputs(self.config, self.sources)  # check_config's seeds and bootstrap among them
+            check_inputs(self.config, self.sources, self.out)  # check_config's seeds and bootstrap among them
         else:  # a backend of its own (the probe) checks its arguments; the config and data are checked here alike
             check_config(self.config)
             check_rows(self.plan, self.sources)

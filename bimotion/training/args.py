@@ -264,7 +264,9 @@ def check_hyperparameters(
         raise ArgumentError("--overwrite_output_dir trains from scratch: pass it or --resume_from_checkpoint, not both")
     from bimotion.data.layout import output_error
 
-    if training_args.output_dir and (error := output_error(training_args.output_dir, "--output_dir")):
+    # not given: transformers' placeholder (trainer_output) stands in it; the run's is results/<run> here
+    output_dir = training_args.output_dir if training_args.output_dir_given else Path.cwd() / "results"
+    if error := output_error(output_dir, "--output_dir"):
         raise ArgumentError(error)
     if run_args.push_dry_run and not training_args.push_to_hub:
         raise ArgumentError("--push_dry_run lists what --push_to_hub would upload: give --push_to_hub too")
