@@ -101,8 +101,9 @@ class PredictReport:
                 f"{len(self.silent)} file(s) are silent (peak at most {SILENT_PEAK_DBFS:.0f} dBFS): their scores "
                 f"mean nothing: {some_files(self.silent, self.named)}"
             )
+        silent_files = set(self.silent)
         if windows := [
-            f"{file} {start:g}-{end:g} s" for file, start, end in self.silent_windows if file not in self.silent
+            f"{file} {start:g}-{end:g} s" for file, start, end in self.silent_windows if file not in silent_files
         ]:
             lines.append(
                 f"{len(windows)} window(s) of files with sound elsewhere are silent (peak at most {SILENT_PEAK_DBFS:.0f} "

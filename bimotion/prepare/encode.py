@@ -60,7 +60,7 @@ def encoded(records: list, num_proc: int) -> Iterator[Encoded]:
     # fork where there is one: workers start at once and scripts need no `__main__` guard
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     pool = concurrent.futures.ProcessPoolExecutor(
-        num_proc, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+        num_proc, mp_context=context, initializer=_worker_setup, initargs=(os.getpid(),)
     )
     with pool:
         window: collections.deque = collections.deque()
@@ -76,7 +76,7 @@ def encoded(records: list, num_proc: int) -> Iterator[Encoded]:
                 future.cancel()
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def _worker_setup(parent_pid: int) -> None:
     """Pool initializer: end this worker when the run that started it dies (even by SIGKILL), so
     no worker outlives it holding memory and the caller's pipes; leave Ctrl-C to the run.  A
     terminal's Ctrl-C reaches every process of the group: a worker that died of it broke the pool,
