@@ -52,22 +52,24 @@ def check_dataset(value: str | None, flag: str, benchmark: str, *, cache_dir: st
     elif not is_hub_id(value):
         raise ArgumentError(f"{flag} {value}: no such folder, and not a Hub dataset id (OWNER/NAME)")
     else:
-        try:
-            check_hub_id(value, flag, "dataset", cache_dir=cache_dir)
-        except ArgumentError as err:  # a mistyped folder reads as a Hub id: say that it is no folder either
-            raise ArgumentError(
-                str(err).replace(f"{flag} {value}: ", f"{flag} {value}: no such folder here, and ", 1)
-            ) from None
+        check_hub_id(value, flag, "dataset", cache_dir=cache_dir, no_folder=True)  # a mistyped folder reads as an id
 
 
 def check_hub_id(
-    value: str, flag: str, repo_type: str, *, cache_dir: str | None = None, revision: str | None = None
+    value: str,
+    flag: str,
+    repo_type: str,
+    *,
+    cache_dir: str | None = None,
+    revision: str | None = None,
+    no_folder: bool = False,
 ) -> None:
     """When the Hub cannot be reached (:func:`bimotion.hub.hub_unreachable`), a Hub id must be in a
     local cache: an uncached one fails here, in one line, rather than after the data is read (a
     model) or ~30 s of retries (a dataset).  A model is looked for as ``from_pretrained(value,
     cache_dir=, revision=)`` would; a dataset in the Hub's cache and in ``datasets``' own (its
-    ``HF_DATASETS_CACHE``, or ``cache_dir``).  Nothing is checked when the Hub can be reached."""
+    ``HF_DATASETS_CACHE``, or ``cache_dir``).  Nothing is checked when the Hub can be reached.
+    ``no_folder``: ``value`` was looked for as a folder here too, and the error says it is none."""
     from bimotion.hub import hub_unreachable
 
     why = hub_unreachable()
@@ -83,9 +85,10 @@ def check_hub_id(
     if found:
         return
     extra = " --repo-type dataset" if repo_type == "dataset" else ""
+    folder = "no such folder here, and " if no_folder else ""
     raise ArgumentError(
-        f"{flag} {value}: the Hugging Face Hub cannot be reached ({why}) and this {repo_type} is not in the "
-        f"local cache; download it where there is network (hf download {value}{extra} --local-dir DIR) "
+        f"{flag} {value}: {folder}the Hugging Face Hub cannot be reached ({why}) and this {repo_type} is not in "
+        f"the local cache; download it where there is network (hf download {value}{extra} --local-dir DIR) "
         "and pass DIR"
     )
 
