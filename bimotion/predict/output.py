@@ -21,6 +21,8 @@ from pathlib import Path
 from .audio import PredictError
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+# a CSV's own columns, before and after one score column per label (a label may take none of their names)
+BEFORE_SCORES, AFTER_SCORES = ("file", "start_s", "end_s"), ("predicted", "silent")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class RowWriter:
         self.format = output_format(path)
         self.path = None if path is None or str(path) == "-" else Path(path).expanduser()
         self.labels = list(labels)
-        reserved = {"file", "start_s", "end_s", "predicted", "silent"} & set(self.labels)
+        reserved = {*BEFORE_SCORES, *AFTER_SCORES} & set(self.labels)
         if reserved and self.format == "csv":
             raise PredictError(f"label names {sorted(reserved)} collide with the CSV's own columns; rename them")
         self.rows = 0
@@ -92,9 +94,7 @@ class RowWriter:
             self.stream = open(fd, "w", encoding="utf-8", newline="")
         try:
             if self.format == "csv":
-                self.csv = csv.DictWriter(
-                    self.stream, ["file", "start_s", "end_s", *self.labels, "predicted", "silent"]
-                )
+                self.csv = csv.DictWriter(self.stream, [*BEFORE_SCORES, *self.labels, *AFTER_SCORES])
                 self.csv.writeheader()
         except BaseException:
             self.__exit__(*sys.exc_info())
