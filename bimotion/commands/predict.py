@@ -10,9 +10,10 @@ into windows (default 4 s every 2 s; the last one ends at the end of the file; -
 only stretches above an energy threshold), so an hour-long recording needs no more memory than a
 minute.  Each row holds the file, start_s, end_s, a sigmoid score for each label the model was trained
 on, the labels scored at least --threshold, and whether the window is silent (its scores then mean
-nothing).  --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  A checkpoint whose outputs are named LABEL_0 … LABEL_12 needs
---labels paper (the paper's 13-label order) or --label-map (a JSON list or object, a text file with
-one name per line, or 'LABEL_0=sadness,LABEL_1=fear,…'; '-' leaves an output out).
+nothing).  --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  A checkpoint
+whose outputs are named LABEL_0 … LABEL_12 needs --labels paper (the paper's 13-label order) or
+--label-map (a JSON list or object, a text file with one name per line, or
+'LABEL_0=sadness,LABEL_1=fear,…'; '-' leaves an output out).
 
 MP4/M4A audio needs FFmpeg: without it, the files that need it are named before the model loads.
 Exit status: 0 on success, 2 for a bad model, path, option or audio file, or FFmpeg missing (with

@@ -106,15 +106,15 @@ class PredictReport:
             f"{file} {start:g}-{end:g} s" for file, start, end in self.silent_windows if file not in silent_files
         ]:
             lines.append(
-                f"{len(windows)} window(s) of files with sound elsewhere are silent (peak at most {SILENT_PEAK_DBFS:.0f} "
-                f"dBFS): their scores mean nothing (--segment vad leaves such stretches out): "
-                f"{some_files(windows, self.named)}"
+                f"{len(windows)} window(s) of files with sound elsewhere are silent (peak at most "
+                f"{SILENT_PEAK_DBFS:.0f} dBFS): their scores mean nothing (--segment vad leaves such stretches "
+                f"out): {some_files(windows, self.named)}"
             )
         if self.upsampled:
             lines.append(
                 f"{len(self.upsampled)} file(s) recorded below the model's {self.model_rate_hz} Hz (lowest "
-                f"{min(self.upsampled.values())} Hz) were upsampled: they lack the upper band the "
-                f"model heard in training, so their scores may be less accurate: {some_files(list(self.upsampled), self.named)}"
+                f"{min(self.upsampled.values())} Hz) were upsampled: they lack the upper band the model heard "
+                f"in training, so their scores may be less accurate: {some_files(list(self.upsampled), self.named)}"
             )
         if self.partial:
             lines.append(
