@@ -51,7 +51,7 @@ INFER_FLAGS = (
 
 
 def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments) -> None:
-    datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
+    datasets = data_args.datasets
     check_model(recipe.model, "--model")
     check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)
     if recipe.split not in SPLITS:

@@ -59,8 +59,8 @@ def train_probe(
     ``provenance`` names (default: this process's; :func:`~bimotion.training.provenance.command_scope`)."""
     from bimotion.training.args import check_datasets
 
-    datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
-    check_datasets(datasets, local_only=True)  # a missing folder (or a Hub id) named now, not by the feature cache
+    # a missing folder (or a Hub id) named now, not by the feature cache
+    check_datasets(data_args.datasets, local_only=True)
     with command_scope(command):
         return _train_probe(train_configs, data_args, probe_args, features=features, seed=seed,
                             output_dir=output_dir, run_name=run_name, progress=progress)  # fmt: skip

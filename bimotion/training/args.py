@@ -190,7 +190,7 @@ def check_training(
     prepared folders' prepare.json); raises :class:`ArgumentError`.  Errors name ``train_flag`` and
     ``validation_flag``: a recipe that fills ``--validation_configs`` itself names what it filled
     them from."""
-    datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
+    datasets = data_args.datasets
     check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)
     check_configs(train_configs, train_flag, datasets)  # a mistyped config first: it needs no network
     check_configs(data_args.validation_configs, validation_flag, datasets)

@@ -37,8 +37,8 @@ def infer(
     ``inference_<split>.json`` in the model folder) and returns its content.  ``training_args``: the
     batch size, progress bar and processes (default: :class:`SERTrainingArguments`' defaults);
     ``command``: the command line ``provenance`` names (default: this process's; :func:`~.provenance.command_scope`)."""
-    datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
-    check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)  # a missing folder named, not looked for on the Hub
+    # a missing folder named now, not sought on the Hub
+    check_datasets(data_args.datasets, cache_dir=data_args.dataset_cache_dir)
     name = os.fspath(model_name_or_path)
     name = os.path.expanduser(name) if name.startswith("~") else name  # a Hub id never starts with ~
     with command_scope(command):

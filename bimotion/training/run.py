@@ -112,8 +112,8 @@ def train(
     ``training_args``: :func:`training_arguments` of ``spec``, when the caller has built them already.
     The run holds its output folder (:func:`~.processes.exclusive_output`): a second run into it fails within seconds.
     ``command``: the command line ``provenance`` names (default: this process's; :func:`~.provenance.command_scope`)."""
-    data = spec.data  # a folder that is not there is named now, not as a Hub dataset that cannot be reached
-    check_datasets({"bimotion": data.bimotion, "yuemotion": data.yuemotion}, cache_dir=data.dataset_cache_dir)
+    # a folder that is not there is named now, not as a Hub dataset that cannot be reached
+    check_datasets(spec.data.datasets, cache_dir=spec.data.dataset_cache_dir)
     training_args = training_args or training_arguments(spec)
     with command_scope(command), exclusive_output(Path(training_args.output_dir), training_args.process_index):
         return _train(spec, training_args)

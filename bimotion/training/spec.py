@@ -84,6 +84,11 @@ class DataArguments:
         if self.max_duration_s == math.inf:  # what the command line can say for "no crop" (None in a config)
             self.max_duration_s = None
 
+    @property
+    def datasets(self) -> dict[str, str | None]:
+        """``{"bimotion": ..., "yuemotion": ...}``: the prepared datasets given (None: not given)."""
+        return {"bimotion": self.bimotion, "yuemotion": self.yuemotion}
+
 
 @dataclass
 class RunArguments:
@@ -155,7 +160,7 @@ class TrainSpec:
         if not isinstance(train, Mixture):  # a local prepared folder's own groups (ind_eld) resolve
             from .data_checks import register_prepared
 
-            register_prepared({"bimotion": parts["data"].bimotion, "yuemotion": parts["data"].yuemotion})
+            register_prepared(parts["data"].datasets)
         mixture = train if isinstance(train, Mixture) else parse_mixture(train)
         return cls(mixture, **parts, training=training, **kwargs)
 
