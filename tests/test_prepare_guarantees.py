@@ -189,18 +189,24 @@ def test_ctrl_c_stops_prepare_at_once_and_leaves_nothing(csed, tmp_path):
     (InvalidStateError): the run printed "interrupted" and hung, holding the lock.  The workers now
     leave SIGINT to the run, which stops them."""
     out = tmp_path / "out"
-    first_file = work_of(out) / "new" / "data"
     # a SIGINT that reaches the workers alone neither stops nor breaks the run
     proc = start_prepare(csed, out, "--num-proc", "2", "--rows-per-file", "20")
     workers: set[int] = set()
 
-    def decoding() -> bool:  # both workers set up (their initializer starts a thread) and rows written
-        workers.update(children_of(proc.pid))
-        return len(workers) >= 2 and all(threads(pid) >= 2 for pid in workers) and any(first_file.rglob("*"))
+    def set_up() -> bool:  # the pool's two workers, each set up (its initializer starts a thread last),
+        # counted afresh each time: the run also starts a short-lived child before them
+        workers.clear()
+        workers.update(pid for pid in children_of(proc.pid) if threads(pid) >= 2)
+        return len(workers) >= 2
 
-    wait_for(decoding, proc, "its workers returned rows")
-    for pid in workers:
-        os.kill(pid, signal.SIGINT)
+    wait_for(set_up, proc, "its workers were set up")
+    proc.send_signal(signal.SIGSTOP)  # the run waits (its workers go on) while the workers take the signal
+    try:
+        for pid in workers:
+            os.kill(pid, signal.SIGINT)
+        time.sleep(0.2)  # a worker that SIGINT ended would be gone now, and the pool broken
+    finally:
+        proc.send_signal(signal.SIGCONT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert check(out, hash_audio=False)["problems"] == []
