@@ -94,24 +94,33 @@ def hub_unreachable() -> str | None:
 
 # Work in progress of a training run, never published: checkpoints, TensorBoard logs, locks.
 WORK_FILES = ["checkpoint-*", "checkpoint-*/**", "runs/**", "*.lock", ".ipynb_checkpoints/**"]
-# What ``HfApi.upload_folder`` itself always leaves out.
-HUB_IGNORED = [".git/**", ".cache/huggingface/**"]
+
+
+def never_sent() -> list[str]:
+    """The ignore patterns of every upload: :data:`WORK_FILES` and every file under a folder the Hub
+    refuses (``huggingface_hub``'s ``FORBIDDEN_FOLDERS``, ``.git`` and ``.cache``, at any depth:
+    ``upload_folder`` would fail on one, after training), which covers what ``upload_folder`` itself
+    leaves out.  A new list each call: ``upload_folder`` extends the list it is given in place."""
+    from huggingface_hub.utils import FORBIDDEN_FOLDERS
+
+    forbidden = [p for name in FORBIDDEN_FOLDERS for p in (name, f"{name}/*", f"*/{name}", f"*/{name}/*")]
+    return [*WORK_FILES, *forbidden]
 
 
 def upload_plan(
     folder: str | os.PathLike, *, allow_patterns: list[str] | None = None, ignore_patterns: list[str] | None = None
 ) -> list[tuple[str, int]]:
     """``(path in repo, bytes)`` of every file an upload of ``folder`` sends: those matching
-    ``allow_patterns`` (all when None), minus ``ignore_patterns``, :data:`WORK_FILES` and what the Hub
-    ignores; top-level files first (the card), then the others by path."""
-    from huggingface_hub.utils import filter_repo_objects
+    ``allow_patterns`` (all when None), minus ``ignore_patterns``, :func:`never_sent` and what
+    ``upload_folder`` ignores; top-level files first (the card), then the others by path."""
+    from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
     folder = Path(folder)
     files = sorted(
         (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()),
         key=lambda path: (path.count("/"), path),
     )
-    ignored = (ignore_patterns or []) + WORK_FILES + HUB_IGNORED
+    ignored = [*(ignore_patterns or []), *never_sent(), *DEFAULT_IGNORE_PATTERNS]
     kept = filter_repo_objects(files, allow_patterns=allow_patterns, ignore_patterns=ignored)
     return [(path, (folder / path).stat().st_size) for path in kept]
 
@@ -170,7 +179,7 @@ def publish(
             repo_type=repo_type,
             folder_path=str(folder),
             allow_patterns=allow_patterns,
-            ignore_patterns=WORK_FILES,
+            ignore_patterns=never_sent(),
             commit_message=commit_message or f"Upload {Path(folder).name} with bimotion",
         )
     except Exception as err:  # the network's and the Hub's errors alike: one line, the folder is intact

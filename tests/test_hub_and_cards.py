@@ -56,6 +56,39 @@ def test_upload_plan_leaves_out_work_files_and_lists_top_level_files_first(tmp_p
     assert upload_plan(tmp_path, allow_patterns=["sub/b.txt", "README.md"]) == [("README.md", 5), ("sub/b.txt", 5)]
 
 
+def test_the_plan_is_what_the_hub_takes_and_every_upload_gets_the_same_ignore_patterns(tmp_path, monkeypatch):
+    """The dry run listed files under a nested ``.git`` (which ``upload_folder`` leaves out) and under
+    a ``.cache`` folder (which the Hub refuses: the upload failed after training, and on every retry);
+    and ``upload_folder`` extended in place the ignore list publish gave it, ``WORK_FILES`` itself."""
+    import huggingface_hub
+    from huggingface_hub import CommitOperationAdd
+
+    from bimotion import hub
+
+    kept = ["README.md", "model.safetensors", "sub/a.txt"]
+    for rel in (*kept, ".git/HEAD", "sub/.git/HEAD", "sub/.cache/huggingface/x", ".cache/torch/x", "a/.git"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("---\nlicense: mit\n---\n" if rel == "README.md" else "x")
+    plan = [path for path, _ in hub.upload_plan(tmp_path)]
+    assert plan == kept
+    for path in plan:  # the Hub's own check of a path in a repository
+        CommitOperationAdd(path_in_repo=path, path_or_fileobj=tmp_path / path)
+
+    class RefusedConnection(huggingface_hub.HfApi):  # the real upload_folder, against a port that refuses
+        def __init__(self, token=None, **kwargs):
+            super().__init__(endpoint="http://127.0.0.1:9", token="hf_none")
+
+        def create_repo(self, *args, **kwargs):  # the repository is taken as made
+            pass
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", RefusedConnection)
+    before = list(hub.WORK_FILES)
+    for _ in range(2):
+        with pytest.raises(hub.HubError, match="the folder is complete: upload it again"):
+            hub.publish(tmp_path, "someone/x")
+    assert hub.WORK_FILES == before and [path for path, _ in hub.upload_plan(tmp_path)] == kept
+
+
 def test_a_dry_run_publish_returns_the_plan_and_never_opens_the_hub(tmp_path, monkeypatch):
     import huggingface_hub
 
