@@ -97,14 +97,17 @@ WORK_FILES = ["checkpoint-*", "checkpoint-*/**", "runs/**", "*.lock", ".ipynb_ch
 
 
 def never_sent() -> list[str]:
-    """The ignore patterns of every upload: :data:`WORK_FILES` and every file under a folder the Hub
+    """The ignore patterns of every upload: :data:`WORK_FILES`, the temporary file a killed write left
+    in any folder (:data:`loaders.files.TEMP_FILE_GLOB`), and every file under a folder the Hub
     refuses (``huggingface_hub``'s ``FORBIDDEN_FOLDERS``, ``.git`` and ``.cache``, at any depth:
     ``upload_folder`` would fail on one, after training), which covers what ``upload_folder`` itself
     leaves out.  A new list each call: ``upload_folder`` extends the list it is given in place."""
     from huggingface_hub.utils import FORBIDDEN_FOLDERS
 
+    from loaders.files import TEMP_FILE_GLOB
+
     forbidden = [p for name in FORBIDDEN_FOLDERS for p in (name, f"{name}/*", f"*/{name}", f"*/{name}/*")]
-    return [*WORK_FILES, *forbidden]
+    return [*WORK_FILES, TEMP_FILE_GLOB, f"*/{TEMP_FILE_GLOB}", *forbidden]
 
 
 def upload_plan(

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import IO
 
 ORPHAN_AGE_S = 24 * 3600.0  # no file is written for a day: a temporary file this old is an orphan
+# the names temp_file_beside gives, whatever the suffix (fnmatch): an upload leaves them out
+TEMP_FILE_GLOB = ".*.????????-[0-9]*.????????*"
 
 
 def sha256_of(path: str | os.PathLike) -> str:

@@ -89,6 +89,26 @@ def test_the_plan_is_what_the_hub_takes_and_every_upload_gets_the_same_ignore_pa
     assert hub.WORK_FILES == before and [path for path, _ in hub.upload_plan(tmp_path)] == kept
 
 
+def test_the_temporary_file_of_a_killed_write_is_never_uploaded(tmp_path):
+    """A write killed before its rename (scores.json, a prediction file, run_identity.json) leaves
+    ``.NAME.<machine>-<pid>.<random>SUFFIX`` beside its target: push listed and uploaded it."""
+    import os
+
+    from bimotion.hub import upload_plan
+    from loaders.files import temp_file_beside
+
+    for rel in ("README.md", "scores.json", "sub/preds.npz"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    left = []
+    for rel, suffix in (("scores.json", ".tmp"), ("sub/preds.npz", ".tmp.npz"), ("out.csv", ".partial")):
+        fd, tmp = temp_file_beside(tmp_path / rel, suffix)  # the writer is killed here: never renamed
+        os.close(fd)
+        left.append(tmp)
+    assert all(tmp.is_file() for tmp in left)
+    assert upload_plan(tmp_path) == [("README.md", 1), ("scores.json", 1), ("sub/preds.npz", 1)]
+
+
 def test_a_dry_run_publish_returns_the_plan_and_never_opens_the_hub(tmp_path, monkeypatch):
     import huggingface_hub
 
