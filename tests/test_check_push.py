@@ -161,6 +161,31 @@ def test_push_dry_run_lists_the_upload_and_warns_about_licences(paper_copy, caps
     assert "(PUBLIC)" in capsys.readouterr().out
 
 
+def test_files_prepare_did_not_write_stay_behind_and_the_push_says_so(paper_copy, capsys, monkeypatch):
+    """A LICENSE added to the folder and a Parquet file an interrupted run left were left out of the
+    upload (which sends what prepare.json lists) without a word: the listing was the only hint."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    out = paper_copy
+    (out / "LICENSE").write_text("ours\n")
+    stray = next(out.rglob("train-*.parquet")).with_name("train-00001-0123456789abcdef.parquet")
+    stray.write_bytes(b"x")
+    (out / ".git").mkdir()
+    (out / ".git" / "HEAD").write_text("ref\n")  # never uploaded by anyone: not named
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "LICENSE" not in captured.out and stray.name not in captured.out
+    rel = stray.relative_to(out).as_posix()
+    assert f"note: 2 files in {out} that prepare did not write stay behind (a push sends what prepare.json " in (
+        captured.err
+    )
+    assert f"lists): LICENSE, {rel}; `hf upload REPO FILE --repo-type dataset` sends one\n" in captured.err
+    assert ".git" not in captured.err
+    (out / "LICENSE").unlink()
+    stray.unlink()
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
+    assert "stay behind" not in capsys.readouterr().err
+
+
 def test_a_dataset_push_reads_its_prepare_json_once(paper_copy, capsys, monkeypatch):
     """Listing the files to upload and warning about licences each read the folder's prepare.json."""
     from bimotion.data import layout

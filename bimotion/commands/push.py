@@ -59,6 +59,24 @@ def dataset_files(out_dir, info: dict | None = None) -> list[str]:
     return paths
 
 
+def left_behind(out_dir, plan: list[tuple[str, int]]) -> str | None:
+    """A note naming the files of a prepared folder that an upload of the whole folder would send and
+    the push (``plan``: what prepare.json lists) does not: a LICENSE you added, a file an interrupted
+    run left; None when there are none.  They stay behind, said, never dropped in silence."""
+    from bimotion.hub import upload_plan
+    from loaders.errors import some_files
+    from loaders.tables import counted
+
+    sent = {path for path, _ in plan}
+    left = [path for path, _ in upload_plan(out_dir) if path not in sent]
+    if not left:
+        return None
+    return (
+        f"{counted(len(left), 'file')} in {out_dir} that prepare did not write stay behind (a push sends what "
+        f"prepare.json lists): {some_files(left)}; `hf upload REPO FILE --repo-type dataset` sends one"
+    )
+
+
 def licence_warnings(out_dir, info: dict | None = None) -> list[str]:
     """A warning for each restricted licence among a prepared folder's corpora, and one when some
     are generated (``prepare.json``'s ``synthetic``, ``info``: read here when None; a copy of one of
@@ -194,6 +212,9 @@ def run(args) -> int:
         return 2
     url, plan = repo_url(args.repo_id, kind), upload_plan(args.out, allow_patterns=files)
     print("\n".join(plan_lines(plan, args.repo_id, repo_type=kind, private=args.private, dry_run=args.dry_run)))
+    note = None if model else left_behind(args.out, plan)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     if model:
         print(f"{' and '.join(rewritten)} {'would be' if args.dry_run else 'are'} written again to name {args.repo_id}")
     if args.dry_run:
