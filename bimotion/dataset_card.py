@@ -73,6 +73,8 @@ AGE_BANDS = {
 }
 
 TEMPLATE = "dataset_card.md"
+# The how-to snippet's source: the folder (as prepare writes the card), a repository (as push sends it).
+LOCAL_SNIPPET = ("path/to/this/folder", "or a Hub repo id")
 
 
 def render(info: dict) -> str:
@@ -93,6 +95,8 @@ def render(info: dict) -> str:
         protocol=info["protocol"],
         seed=info["seed"],
         example_config=next(iter(files), bench.default_config),
+        load_from=LOCAL_SNIPPET[0],
+        load_note=LOCAL_SNIPPET[1],
         partial_groups=partial_groups(info, bench),
         config_rows=_config_rows(info, bench, files),
         unprepared_configs=[] if own_only(info, bench) else [n for n in bench.configs if n not in files],
@@ -113,6 +117,18 @@ def render(info: dict) -> str:
         else "The benchmark",
     )
     return str(card)
+
+
+def card_for_repo(card: str, repo_id: str) -> str | None:
+    """The card ``render`` wrote with its how-to snippet loading the repository ``repo_id`` instead of
+    the folder; None when the card has no such snippet (edited, or written by another version)."""
+    folder, note = LOCAL_SNIPPET
+    local = f'load_dataset("{folder}", '
+    if local not in card:
+        return None
+    return card.replace(local, f'load_dataset("{repo_id}", ', 1).replace(
+        f"  # {note}", "  # or a local copy's folder", 1
+    )
 
 
 def gender_gaps(info: dict) -> list[str]:

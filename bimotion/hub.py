@@ -100,8 +100,8 @@ def never_sent() -> list[str]:
     """The ignore patterns of every upload: :data:`WORK_FILES`, the temporary file a killed write left
     in any folder (:data:`loaders.files.TEMP_FILE_GLOB`), and every file under a folder the Hub
     refuses (``huggingface_hub``'s ``FORBIDDEN_FOLDERS``, ``.git`` and ``.cache``, at any depth:
-    ``upload_folder`` would fail on one, after training), which covers what ``upload_folder`` itself
-    leaves out.  A new list each call: ``upload_folder`` extends the list it is given in place."""
+    the commit would fail on one, after training), which covers what ``upload_folder`` leaves out.  A
+    new list each call, for callers that extend it."""
     from huggingface_hub.utils import FORBIDDEN_FOLDERS
 
     from loaders.files import TEMP_FILE_GLOB
@@ -165,24 +165,33 @@ def publish(
     dry_run: bool = False,
     allow_patterns: list[str] | None = None,
     commit_message: str | None = None,
+    sent_as: dict[str, str] | None = None,
 ) -> list[tuple[str, int]]:
-    """Upload ``folder`` to the ``repo_type`` repository ``repo_id`` (created when missing) and return
-    :func:`upload_plan`; with ``dry_run``, only return it.  A new repository is private unless
+    """Upload ``folder`` to the ``repo_type`` repository ``repo_id`` (created when missing), in one
+    commit of exactly the files of :func:`upload_plan`, and return that plan; with ``dry_run``, only
+    return it.  ``sent_as``: ``{path in repo: text}`` sent instead of the folder's file of that name,
+    which stays as it is (a dataset card naming the repository).  A new repository is private unless
     ``private`` is False (None, the Hub's public default, is private)."""
     plan = upload_plan(folder, allow_patterns=allow_patterns)
     if dry_run:
         return plan
     import huggingface_hub
 
+    sent_as = sent_as or {}
+    operations = [
+        huggingface_hub.CommitOperationAdd(
+            path_in_repo=path,
+            path_or_fileobj=sent_as[path].encode("utf-8") if path in sent_as else str(Path(folder) / path),
+        )
+        for path, _ in plan
+    ]
     api = huggingface_hub.HfApi(token=token)
     try:
         api.create_repo(repo_id, repo_type=repo_type, private=private is not False, exist_ok=True)
-        api.upload_folder(
+        api.create_commit(
             repo_id=repo_id,
             repo_type=repo_type,
-            folder_path=str(folder),
-            allow_patterns=allow_patterns,
-            ignore_patterns=never_sent(),
+            operations=operations,
             commit_message=commit_message or f"Upload {Path(folder).name} with bimotion",
         )
     except Exception as err:  # the network's and the Hub's errors alike: one line, the folder is intact

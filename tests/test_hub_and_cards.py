@@ -74,7 +74,7 @@ def test_the_plan_is_what_the_hub_takes_and_every_upload_gets_the_same_ignore_pa
     for path in plan:  # the Hub's own check of a path in a repository
         CommitOperationAdd(path_in_repo=path, path_or_fileobj=tmp_path / path)
 
-    class RefusedConnection(huggingface_hub.HfApi):  # the real upload_folder, against a port that refuses
+    class RefusedConnection(huggingface_hub.HfApi):  # the real commit, against a port that refuses
         def __init__(self, token=None, **kwargs):
             super().__init__(endpoint="http://127.0.0.1:9", token="hf_none")
 

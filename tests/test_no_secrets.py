@@ -37,8 +37,12 @@ class FakeHub:
     def create_repo(self, repo_id, **kwargs):
         self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
 
-    def upload_folder(self, **kwargs):
-        self.calls.append(("upload_folder", kwargs))
+    def create_commit(self, **kwargs):  # one commit of the planned files: {path in repo: bytes sent}
+        sent = {}
+        for op in kwargs.pop("operations"):
+            with op.as_file() as content:
+                sent[op.path_in_repo] = content.read()
+        self.calls.append(("create_commit", {**kwargs, "sent": sent}))
 
         class Commit:
             commit_url = "https://huggingface.co/fake/commit/0"
@@ -95,8 +99,9 @@ def test_a_token_on_the_command_line_reaches_no_file_log_or_upload(tmp_path, hub
     assert ("init", {"token": SECRET}) in hub
     (create,) = [kwargs for name, kwargs in hub if name == "create_repo"]
     assert create["repo_id"] == "someone/ser-zho-eld" and create["private"] is True
-    (upload,) = [kwargs for name, kwargs in hub if name == "upload_folder"]
-    assert SECRET not in repr(upload) and Path(upload["folder_path"]) == out
+    (upload,) = [kwargs for name, kwargs in hub if name == "create_commit"]
+    assert SECRET not in repr(upload) and upload["sent"]["config.json"] == (out / "config.json").read_bytes()
+    assert not any(path.startswith("checkpoint-") for path in upload["sent"])
     # pickling drops the token (as TrainingArguments.to_dict does); the object kept it to publish with
     saved = torch.load(out / "training_args.bin", weights_only=False)
     assert saved.hub_token is None and saved.hub_private_repo is True
@@ -143,6 +148,19 @@ def test_dataset_push_is_private_by_default_and_prints_no_token(tmp_path, hub, c
     assert [kw["repo_type"] for name, kw in hub if name == "create_repo"] == ["dataset", "dataset"]
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == before  # nothing written
     assert files_holding(tmp_path, SECRET) == []
+    # the card the Hub shows loads the repository, not "path/to/this/folder"; the folder's copy is unchanged
+    card = (out / "README.md").read_text()
+    assert 'load_dataset("path/to/this/folder", "' in card
+    sent = [kw["sent"] for name, kw in hub if name == "create_commit"][-1]
+    assert sent["README.md"].decode() == card.replace("path/to/this/folder", "my-lab/bimotion").replace(
+        "# or a Hub repo id", "# or a local copy's folder"
+    )
+    assert "README.md are sent naming my-lab/bimotion (the folder's copy stays as it is)" in printed.out
+    info = json.loads((out / "prepare.json").read_text())
+    assert sorted(sent) == sorted(
+        ["README.md", "prepare.json", *(f for shard in info["shards"] for f in shard["files"])]
+    )
+    assert all(sent[f] == (out / f).read_bytes() for f in sent if f != "README.md")
 
 
 def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(tmp_path, hub, capsys):
@@ -175,8 +193,8 @@ def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(t
     assert str(tmp_path) not in card + (out / "scores.json").read_text()
     (create,) = [kw for name, kw in hub if name == "create_repo"]
     assert create == {"repo_id": "my-lab/ser-eng-eld", "repo_type": "model", "private": True, "exist_ok": True}
-    (upload,) = [kw for name, kw in hub if name == "upload_folder"]
-    assert Path(upload["folder_path"]) == out and "checkpoint-*" in upload["ignore_patterns"]
+    (upload,) = [kw for name, kw in hub if name == "create_commit"]
+    assert upload["sent"]["README.md"] == card.encode() and not any(p.startswith("checkpoint-") for p in upload["sent"])
     assert files_holding(tmp_path, SECRET) == []
 
     # pushed again elsewhere: the snippet moves on from the first repository
@@ -187,7 +205,7 @@ def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(t
 
     # what cannot be pushed is refused before anything is written or sent, naming why
     capsys.readouterr()
-    uploads = len([c for c in hub if c[0] == "upload_folder"])
+    uploads = len([c for c in hub if c[0] == "create_commit"])
     edited = tmp_path / "edited"
     shutil.copytree(out, edited, ignore=shutil.ignore_patterns("checkpoint-*"))
     (edited / "README.md").write_text("# my own card\n")
@@ -214,4 +232,4 @@ def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(t
         assert main(["push", str(folder), "--repo-id", "my-lab/x", "--token", SECRET]) == 2, folder
         assert message in capsys.readouterr().err
         assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
-    assert len([c for c in hub if c[0] == "upload_folder"]) == uploads
+    assert len([c for c in hub if c[0] == "create_commit"]) == uploads

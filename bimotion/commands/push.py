@@ -183,6 +183,28 @@ def recarded_model(model_dir, repo_id: str, summary: dict | None = None) -> dict
     }
 
 
+def recarded_dataset(out_dir, repo_id: str) -> dict[str, str]:
+    """``{"README.md": text}``: the prepared folder's card with its snippet loading ``repo_id``, sent in
+    its place (the folder is never written); empty when the card has no snippet loading the folder."""
+    from bimotion.data.layout import CARD_FILE
+    from bimotion.dataset_card import card_for_repo
+
+    card = card_for_repo((Path(out_dir) / CARD_FILE).read_text(encoding="utf-8"), repo_id)
+    return {} if card is None else {CARD_FILE: card}
+
+
+def _say_recarded(args, files: dict[str, str], model: bool) -> None:
+    """One line on the files that name the repository: written again (a model's), sent in place of the
+    folder's (a dataset's card), or a note that the card is sent as it is."""
+    will = "would be" if args.dry_run else "are"
+    if model:
+        print(f"{' and '.join(files)} {will} written again to name {args.repo_id}")
+    elif files:
+        print(f"{' and '.join(files)} {will} sent naming {args.repo_id} (the folder's copy stays as it is)")
+    else:
+        print(f"note: {args.out}/README.md has no snippet loading this folder: it is sent as it is", file=sys.stderr)
+
+
 def run(args) -> int:
     """Long: checks, the listing, then the upload; the same steps for a dataset and a model."""
     from bimotion.console import hub_progress_bars
@@ -200,6 +222,7 @@ def run(args) -> int:
         record = read_scores(args.out) if model else read_info(args.out)  # scores.json or prepare.json, read once
         files = None if model else dataset_files(args.out, record)
         rewritten = recarded_model(args.out, args.repo_id, record) if model else {}
+        sent_as = {} if model else recarded_dataset(args.out, args.repo_id)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -215,8 +238,7 @@ def run(args) -> int:
     note = None if model else left_behind(args.out, plan)
     if note:
         print(f"note: {note}", file=sys.stderr)
-    if model:
-        print(f"{' and '.join(rewritten)} {'would be' if args.dry_run else 'are'} written again to name {args.repo_id}")
+    _say_recarded(args, rewritten if model else sent_as, model)
     if args.dry_run:
         return 0
     for name, text in rewritten.items():
@@ -230,6 +252,7 @@ def run(args) -> int:
             token=args.token,
             private=args.private,
             allow_patterns=files,
+            sent_as=sent_as,
             commit_message=args.message
             or f"Upload {Path(args.out).name} {'trained' if model else 'prepared'} with bimotion",
         )
