@@ -80,7 +80,9 @@ def main(
         return 2
     quiet(args.verbose)
 
-    with audience("cli"):  # errors name flags (--skip-bad), not keyword arguments
+    from bimotion.signals import exit_code, stop_word, terminate_as_interrupt
+
+    with audience("cli"), terminate_as_interrupt():  # errors name flags (--skip-bad); SIGTERM stops as Ctrl-C does
         try:
             return int(args._run(args) or 0)
         except (CorpusError, DamagedFileError, MissingToolError) as err:  # a damaged file: named, with the fix
@@ -91,9 +93,9 @@ def main(
                 raise
             print(f"error: {missing_message(command, [err.name])}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
+        except KeyboardInterrupt as err:  # Ctrl-C (130) or SIGTERM (143): what was being written is removed
+            print(stop_word(err), file=sys.stderr)
+            return exit_code(err)
         except BrokenPipeError:  # `bimotion sources | head`: the reader left, which is no error to report
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at the exit's flush
             return 141

@@ -128,24 +128,29 @@ def encode_audio(samples: np.ndarray, sample_rate_hz: int = SAMPLE_RATE_HZ) -> b
 
 @contextlib.contextmanager
 def interrupts_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C (SIGINT) back for the block, then take it as it would have been taken.
-    soundfile reads and writes bytes in memory through Python callbacks called from C (cffi), and
-    a KeyboardInterrupt raised in one is printed ("Exception ignored from cffi callback") and
-    dropped: a Ctrl-C during training went unheeded, and a good clip could fail to decode or be
-    encoded differently.  Only the main thread runs signal handlers, so elsewhere this does nothing."""
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
-        yield  # None: a handler set from outside Python, which could not be put back
+    """Hold a Ctrl-C (SIGINT), and a SIGTERM that :mod:`bimotion.signals` takes as one, back for the
+    block, then take it as it would have been taken.  soundfile reads and writes bytes in memory
+    through Python callbacks called from C (cffi), and a KeyboardInterrupt raised in one is printed
+    ("Exception ignored from cffi callback") and dropped: a Ctrl-C during training went unheeded, and
+    a good clip could fail to decode or be encoded differently.  Only the main thread runs signal
+    handlers, so elsewhere this does nothing; a signal whose handler is not Python's is left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
+    held = [signal.SIGINT] if signal.getsignal(signal.SIGINT) is not None else []  # None: set outside Python
+    held += [signal.SIGTERM] if callable(signal.getsignal(signal.SIGTERM)) else []  # else it ends the process
     caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    previous = {signum: signal.signal(signum, lambda signum, frame: caught.append(signum)) for signum in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught and callable(previous):
-            previous(signal.SIGINT, None)  # Python's: KeyboardInterrupt, here, outside the callbacks
-        elif caught and previous == signal.SIG_DFL:
-            os.kill(os.getpid(), signal.SIGINT)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(caught):  # each signal once, in the order they came
+            if callable(previous[signum]):
+                previous[signum](signum, None)  # e.g. KeyboardInterrupt, here, outside the callbacks
+            elif previous[signum] == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
 
 
 def decode_audio_bytes(data: bytes) -> tuple[np.ndarray, int]:

@@ -100,12 +100,17 @@ def main(argv=None) -> int:
     data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     from bimotion.grid.checks import SettingsMismatch
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
+    from bimotion.signals import exit_code, stop_word, terminate_as_interrupt
     from bimotion.training.provenance import recorded_command
 
     try:  # its files name this command (the one parsed), not one of an earlier run in this process
-        result = run_grid(config, data, args.output_dir, shard=shard, command=recorded_command())
+        with terminate_as_interrupt():  # SIGTERM (Slurm's time limit) stops as Ctrl-C does
+            result = run_grid(config, data, args.output_dir, shard=shard, command=recorded_command())
     except SettingsMismatch as err:  # checked before anything trains
         parser.error(one_line(err))
+    except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
+        print(f"{stop_word(err)}: rerun the same command to continue; finished models are reused", file=sys.stderr)
+        return exit_code(err)
     except DamagedFileError as err:  # a prepared dataset's file or clip, or a model's weights
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -189,7 +189,7 @@ def test_ctrl_c_stops_prepare_at_once_and_leaves_nothing(csed, tmp_path):
     (InvalidStateError): the run printed "interrupted" and hung, holding the lock.  The workers now
     leave SIGINT to the run, which stops them."""
     out = tmp_path / "out"
-    # a SIGINT that reaches the workers alone neither stops nor breaks the run
+    # a SIGINT or SIGTERM that reaches the workers alone neither stops nor breaks the run
     proc = start_prepare(csed, out, "--num-proc", "2", "--rows-per-file", "20")
     workers: set[int] = set()
 
@@ -204,7 +204,8 @@ def test_ctrl_c_stops_prepare_at_once_and_leaves_nothing(csed, tmp_path):
     try:
         for pid in workers:
             os.kill(pid, signal.SIGINT)
-        time.sleep(0.2)  # a worker that SIGINT ended would be gone now, and the pool broken
+            os.kill(pid, signal.SIGTERM)  # Slurm's time limit reaches every process of the job too
+        time.sleep(0.2)  # a worker that SIGINT or SIGTERM ended would be gone now, and the pool broken
     finally:
         proc.send_signal(signal.SIGCONT)
     _, err = proc.communicate(timeout=120)
@@ -227,6 +228,43 @@ def test_ctrl_c_stops_prepare_at_once_and_leaves_nothing(csed, tmp_path):
     assert proc.returncode == 130 and err.strip().splitlines()[-1] == "interrupted", err
     assert not again.exists()
     assert_no_leftovers(again)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds processes through /proc")
+@pytest.mark.parametrize("whole_group", [True, False], ids=["slurm-job", "run-alone"])
+def test_sigterm_stops_prepare_like_ctrl_c_and_leaves_nothing(csed, tmp_path, whole_group):
+    """Slurm's time limit (and scancel, docker stop) sends SIGTERM, to every process of the job; a plain
+    `kill` to the run alone.  Python died of it at once and left OUT.partial-tmp and the lock behind.
+    Now the run stops as on Ctrl-C: its workers are stopped, nothing is left, and it exits 143."""
+    out = tmp_path / "out"
+    proc = start_prepare(csed, out, "--num-proc", "2", "--rows-per-file", "20", start_new_session=True)
+    workers: set[int] = set()
+
+    def writing_with_workers() -> bool:  # the pool's workers set up (see the Ctrl-C test) and a file begun
+        workers.clear()
+        workers.update(pid for pid in children_of(proc.pid) if threads(pid) >= 2)
+        first_file = work_of(out) / "new" / "data"
+        return len(workers) >= 2 and first_file.is_dir() and any(first_file.rglob("*"))
+
+    wait_for(writing_with_workers, proc, "its workers were set up and it began writing")
+    os.killpg(proc.pid, signal.SIGSTOP)  # held mid-run, so the signal lands while it writes, whatever the load
+    if whole_group:
+        os.killpg(proc.pid, signal.SIGTERM)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGCONT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"prepare did not end within 60 s of SIGTERM: {proc.communicate()[1][-2000:]}")
+    assert proc.returncode == 143 and err.strip().splitlines()[-1] == "terminated", (proc.returncode, err)
+    assert not out.exists()
+    assert_no_leftovers(out)
+    deadline = time.monotonic() + 10  # the run stopped its workers (and a killed run's die with it)
+    while alive_with(str(out), workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive_with(str(out), workers)
 
 
 # ------------------------------------------------------------------------------ plain datasets cache

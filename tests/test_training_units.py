@@ -462,6 +462,11 @@ STORM = r"""
 import signal, sys
 import numpy as np
 from bimotion.features import decode_audio_bytes, encode_audio
+from bimotion.signals import terminate_as_interrupt
+
+if sys.argv[1] == "SIGTERM":  # as the CLI and the recipes take it: a Terminated, a KeyboardInterrupt
+    scope = terminate_as_interrupt()  # held: the block ends when it is collected
+    scope.__enter__()
 
 samples = (np.sin(np.arange(16000 * 2) / 7) * 8000).astype(np.int16)
 stored = encode_audio(samples)
@@ -490,10 +495,12 @@ print(counts)
 """
 
 
-def test_a_ctrl_c_while_stored_audio_is_encoded_or_decoded_is_taken_never_dropped():
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_ctrl_c_while_stored_audio_is_encoded_or_decoded_is_taken_never_dropped(signame):
     """soundfile reads and writes bytes in memory through callbacks from C, where a KeyboardInterrupt
     was printed and dropped: most Ctrl-Cs during training went unheeded (a run went on to its end),
-    and a good clip could fail to decode ("stored audio does not decode") or encode differently."""
+    and a good clip could fail to decode ("stored audio does not decode") or encode differently.
+    A SIGTERM (Slurm's time limit), which the commands take as a Ctrl-C, the same."""
     import ast
     import os
     import signal
@@ -501,12 +508,14 @@ def test_a_ctrl_c_while_stored_audio_is_encoded_or_decoded_is_taken_never_droppe
     import sys
     import time
 
-    child = subprocess.Popen([sys.executable, "-c", STORM], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", STORM, signame], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout.readline().strip() == "ready"
         for _ in range(60):
             time.sleep(0.01)
-            os.kill(child.pid, signal.SIGINT)
+            os.kill(child.pid, getattr(signal, signame))
         time.sleep(0.05)
         os.kill(child.pid, signal.SIGUSR1)
         out, err = child.communicate(timeout=60)
@@ -515,3 +524,25 @@ def test_a_ctrl_c_while_stored_audio_is_encoded_or_decoded_is_taken_never_droppe
     counts = ast.literal_eval(out.strip().splitlines()[-1])
     assert "Exception ignored" not in err, err[-2000:]
     assert counts["errors"] == 0 and counts["different"] == 0 and counts["taken"] > 0, (counts, err[-2000:])
+
+
+def test_sigterm_is_a_ctrl_c_only_within_the_block_and_says_so():
+    """SIGTERM (Slurm's time limit) within :func:`terminate_as_interrupt` unwinds the run as a Ctrl-C
+    does, with its own exit code and word; outside it, the handler before it is back."""
+    import os
+    import signal
+    import time
+
+    from bimotion.signals import Terminated, exit_code, stop_word, terminate_as_interrupt
+
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a command's process
+    try:
+        with pytest.raises(Terminated) as caught, terminate_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler runs at once and interrupts the sleep
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert isinstance(caught.value, KeyboardInterrupt)
+    assert (exit_code(caught.value), stop_word(caught.value)) == (143, "terminated")
+    assert (exit_code(KeyboardInterrupt()), stop_word(KeyboardInterrupt())) == (130, "interrupted")

@@ -78,11 +78,13 @@ def encoded(records: list, num_proc: int) -> Iterator[Encoded]:
 
 def _worker_setup(parent_pid: int) -> None:
     """Pool initializer: end this worker when the run that started it dies (even by SIGKILL), so
-    no worker outlives it holding memory and the caller's pipes; leave Ctrl-C to the run.  A
+    no worker outlives it holding memory and the caller's pipes; leave Ctrl-C and SIGTERM to the run.  A
     terminal's Ctrl-C reaches every process of the group: a worker that died of it broke the pool,
     whose manager thread then failed on the futures the run had cancelled, and the run hung in its
-    shutdown after printing "interrupted".  The run stops the workers itself (the pool's shutdown)."""
+    shutdown after printing "interrupted".  Slurm's SIGTERM reaches every process of the job the same way.
+    The run stops the workers itself (the pool's shutdown)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # Slurm's time limit signals every process of the job
     if sys.platform.startswith("linux"):
         import ctypes
 

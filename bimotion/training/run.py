@@ -312,12 +312,15 @@ def train_and_report(
     """A training recipe's run after its arguments are checked: :func:`train` (naming ``command``), then
     (main process) where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
-    the output folder, its checkpoints are another run's or a data or model file is damaged, 130 on Ctrl-C."""
+    the output folder, its checkpoints are another run's or a data or model file is damaged, 130 on Ctrl-C and
+    143 on SIGTERM (Slurm's time limit), each saying how to continue from the last checkpoint."""
     from bimotion.data.publish import OutputLockedError
+    from bimotion.signals import exit_code, stop_word, terminate_as_interrupt
 
     training_args = training_arguments(spec)
     try:
-        summary = train(spec, training_args, command=command)
+        with terminate_as_interrupt():
+            summary = train(spec, training_args, command=command)
     except HubError as err:  # trained and saved; only the upload failed
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -325,12 +328,12 @@ def train_and_report(
         if training_args.process_index == 0 or isinstance(err, DamagedFileError):
             print(f"error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM
         if training_args.process_index == 0:
             out = training_args.output_dir
             found = last_checkpoint(out) if Path(out).is_dir() else None
-            print(f"interrupted: {how_to_continue(found, spec.run, out)}", file=sys.stderr)
-        return 130
+            print(f"{stop_word(err)}: {how_to_continue(found, spec.run, out)}", file=sys.stderr)
+        return exit_code(err)
     if training_args.process_index == 0:
         print(f"\nmodel, scores.json and model card: {training_args.output_dir}")
         print(run_ending(summary))
