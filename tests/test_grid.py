@@ -207,6 +207,35 @@ def test_every_table_and_the_heat_map_say_what_produced_them_without_the_command
     assert full_run.produced_by() in (tables / "heatmap.svg").read_text()
 
 
+def test_every_csv_has_a_provenance_sidecar_and_still_reads_as_plain_csv(full_run):
+    """The Markdown and LaTeX tables said what produced them; their CSV twins (and heatmap.csv), the
+    files read back into pandas, said nothing.  Each now has ``<name>.provenance.json`` beside it: the
+    CSV it describes (name and digest), the same "Produced by" line, the seeds and every model's
+    provenance per seed (versions, commit, each prepared dataset by digest; no command line)."""
+    import pandas
+
+    from loaders.files import sha256_of
+
+    tables = full_run.output_dir / "tables"
+    for name, table in [
+        ("table3", paper.TABLE3),
+        ("table4", paper.TABLE4),
+        ("table5", paper.TABLE5),
+        ("heatmap", None),
+    ]:
+        sidecar = tables / f"{name}.provenance.json"
+        assert sidecar in full_run.files
+        meta = json.loads(sidecar.read_text())
+        assert meta["describes"] == f"{name}.csv" and meta["sha256"] == sha256_of(tables / f"{name}.csv")
+        assert meta["produced_by"] == full_run.produced_by(table) and meta["seeds"] == full_run.config.seeds
+        models = {c.model for c in full_run.table_cells(table.name)} if table else {m for m, _ in full_run.provenance}
+        assert set(meta["models"]) == {f"{m}/seed{s}" for m in models for s in full_run.config.seeds}
+        for block in meta["models"].values():
+            assert block["commit"] and block["versions"]["bimotion"] and block["data"]["bimotion"]["prepare.json"]
+            assert "command" not in block
+        assert len(pandas.read_csv(tables / f"{name}.csv")) > 0  # the CSV itself: plain, header first
+
+
 def test_a_grid_names_its_own_command_not_that_of_a_recipe_run_before_it(full_run, data_dirs, tmp_path):
     """The command a recipe parsed was kept for the whole process: a recipe run, then run_grid() from
     Python in the same process (a notebook, a test), named the recipe's command in the grid's metrics

@@ -5,13 +5,14 @@ it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from loaders.files import write_text_atomic
+from loaders.files import sha256_of, write_text_atomic
 from loaders.synthetic import marked_title
 
 from ..paper import PAPER_ERRATA, Table
@@ -276,7 +277,37 @@ def render_latex(result: GridResult, table: Table) -> str:
     return "\n".join(lines)
 
 
+PROVENANCE_SUFFIX = ".provenance.json"  # beside each CSV: ``table3.csv`` -> ``table3.provenance.json``
+
+
+def render_provenance(result: GridResult, table: Table | None, csv_path: Path) -> str:
+    """What produced the CSV at ``csv_path`` (``table``'s, or the heat map's: every model's), for its
+    sidecar ``<name>.provenance.json``: a CSV holds no comment that ``pandas.read_csv`` and every other
+    reader take without being told, so its Markdown and LaTeX twins' "Produced by" line goes here, with
+    the CSV's digest (which file it describes), the seeds, the generated corpora among its data and
+    each model's ``provenance`` per seed (versions, commit, torch threads, each prepared dataset by
+    digest), less the command line, which differs between the workers of one grid."""
+    models = {c.model for c in result.table_cells(table.name)} if table is not None else None
+    blocks = {
+        f"{model}/seed{seed}": None if block is None else {k: v for k, v in block.items() if k != "command"}
+        for (model, seed), block in sorted(result.provenance.items())
+        if models is None or model in models
+    }
+    return json.dumps(
+        {
+            "describes": csv_path.name,
+            "sha256": sha256_of(csv_path),
+            "produced_by": result.produced_by(table),
+            "seeds": list(result.config.seeds),
+            "synthetic": result.synthetic(table),
+            "models": blocks,
+        },
+        indent=2,
+    )
+
+
 def write_reports(result: GridResult) -> list[Path]:
+    """Each table as Markdown, CSV (with its ``.provenance.json``) and LaTeX, and the heat map."""
     out_dir = result.output_dir / "tables"
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
@@ -287,4 +318,9 @@ def write_reports(result: GridResult) -> list[Path]:
             write_text_atomic(path, text if text.endswith("\n") else text + "\n")  # a text file ends its last line
             files.append(path)
     files += render_heatmap(result, out_dir / "heatmap")
+    for table in [*result.plan.tables, None]:
+        csv_path = out_dir / f"{table.name if table is not None else 'heatmap'}.csv"
+        sidecar = csv_path.with_name(csv_path.stem + PROVENANCE_SUFFIX)
+        write_text_atomic(sidecar, render_provenance(result, table, csv_path) + "\n")
+        files.append(sidecar)
     return files
