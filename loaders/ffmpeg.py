@@ -31,15 +31,13 @@ FFMPEG_INSTALL = (
 
 
 def missing_ffmpeg(paths, *, skip_bad: bool = False, shown: int = 3) -> MissingToolError:
-    """The error when `ffmpeg` is not on PATH and ``paths`` (the files :func:`loaders.audio.needs_ffmpeg`) need it:
-    the first ``shown`` named, how many there are, how to install it, and (unless ``skip_bad`` was
-    given already) that ``--skip-bad`` skips them."""
+    """The error when `ffmpeg` is not on PATH and ``paths`` (the files :func:`loaders.audio.needs_ffmpeg`)
+    need it: the first ``shown`` named, how many there are, how to install it, and (unless ``skip_bad``
+    was given already) that ``--skip-bad`` skips them."""
     paths = list(paths)
-    return MissingToolError(
-        f"FFmpeg is needed to decode {len(paths)} file(s): {some_files(paths, shown)} ({NEEDS_FFMPEG}); `ffmpeg` is not on PATH: "
-        + FFMPEG_INSTALL
-        + ("" if skip_bad else ", or pass --skip-bad to skip those files")
-    )
+    needed = f"FFmpeg is needed to decode {len(paths)} file(s): {some_files(paths, shown)} ({NEEDS_FFMPEG})"
+    skip = "" if skip_bad else ", or pass --skip-bad to skip those files"
+    return MissingToolError(f"{needed}; `ffmpeg` is not on PATH: {FFMPEG_INSTALL}{skip}")
 
 
 MP4_AUDIO = "MP4/M4A audio"  # why a file takes FFmpeg (loaders.audio.why_ffmpeg, bimotion predict)
