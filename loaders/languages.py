@@ -1,7 +1,13 @@
 """Language codes and names: the English names of the ISO 639-3 codes bimotion names, their ISO 639-1
-(two-letter) codes, and the code a metadata cell meant when it gave a two-letter code or a name."""
+(two-letter) codes, whether a code is in ISO 639-3 at all (SIL's code table, shipped as
+``loaders/data/iso639-3.tsv``), and the code a metadata cell meant when it gave a two-letter code, a
+locale tag (``en-US``) or a name."""
 
 from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
 
 
 class LanguageNames(dict):
@@ -35,14 +41,58 @@ ISO_639_1 = {
 }  # fmt: skip
 _OF_TWO_LETTERS = {two: three for three, two in reversed(ISO_639_1.items())}  # zh -> zho, ms -> zsm
 _OF_NAME = {name.casefold(): code for code, name in reversed(LANGUAGE_NAMES.items())}
+CODE_TABLE = "iso639-3.tsv"  # in loaders/data: code, ISO 639-1 code, reference name; '#' lines say its source
+LOCAL_USE = re.compile(r"q[a-t][a-z]")  # qaa-qtz: reserved by ISO 639 for local use, never assigned
+_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})+")  # a locale or BCP 47 tag: en-US, zh_Hant_TW, yue-HK
+
+
+@functools.cache
+def iso639_3() -> dict[str, tuple[str, str]]:
+    """Every ISO 639-3 code -> (its ISO 639-1 code or "", its reference name), from the shipped table."""
+    text = resources.files("loaders").joinpath("data", CODE_TABLE).read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+    return {code: (two, name) for code, two, name in rows[1:]}
+
+
+def is_language_code(code: str) -> bool:
+    """Whether ``code`` (lower case) is an ISO 639-3 code, or one reserved for local use (qaa-qtz)."""
+    return code in iso639_3() or bool(LOCAL_USE.fullmatch(code))
+
+
+def _meant(text: str) -> tuple[str, str] | None:
+    """(the ISO 639-3 code ``text`` meant, what ``text`` is), where one is clear."""
+    lower, table = text.lower(), iso639_3()
+    if tag := _TAG.fullmatch(lower):  # en-US -> en -> eng; yue-HK -> yue
+        primary = tag.group(1)
+        found = (primary, "the ISO 639-3 code") if primary in table else _meant(primary)
+        return (found[0], f"a locale tag; {tag.group(1)!r} is {found[1]}") if found else None
+    if lower in _OF_TWO_LETTERS:  # the Hub's choice for a macrolanguage: ms -> zsm, zh -> zho
+        return _OF_TWO_LETTERS[lower], "the ISO 639-1 code"
+    by_two = {two: code for code, (two, _) in table.items() if two}
+    if lower in by_two:
+        return by_two[lower], "the ISO 639-1 code"
+    if code := _OF_NAME.get(text.casefold()):
+        return code, "the name"
+    by_name = {name.casefold(): code for code, (_, name) in table.items()}
+    return (by_name[text.casefold()], "the name") if text.casefold() in by_name else None
+
+
+def language_name(code: str) -> str:
+    """The English name of an ISO 639-3 code: bimotion's (:data:`LANGUAGE_NAMES`), else the table's."""
+    return LANGUAGE_NAMES[code] if code in LANGUAGE_NAMES else iso639_3().get(code, ("", LANGUAGE_NAMES[code]))[1]
 
 
 def language_hint(given: str) -> str:
     """What to write instead of ``given``, a language cell that is no ISO 639-3 code: the code of a
-    two-letter code (``jv`` -> ``jav``) or of an English name (``Javanese``) where it is known."""
+    two-letter code (``jv`` -> ``jav``), of a locale tag (``en-US`` -> ``eng``) or of an English name
+    (``Javanese``, ``Swedish``) where it is known."""
     text = given.strip()
-    code = _OF_TWO_LETTERS.get(text.lower()) or _OF_NAME.get(text.casefold())
-    if code:
-        kind = "the ISO 639-1 code" if text.lower() in _OF_TWO_LETTERS else "the name"
-        return f"write {code!r}, the ISO 639-3 code of {LANGUAGE_NAMES[code]} ({text!r} is {kind})"
+    if found := _meant(text):
+        code, kind = found
+        return f"write {code!r}, the ISO 639-3 code of {language_name(code)} ({text!r} is {kind})"
+    if re.fullmatch(r"[a-z]{3}", text.lower()):
+        return (
+            f"{text.lower()!r} is not in ISO 639-3 (SIL's code table, https://iso639-3.sil.org/code_tables/639): "
+            "look the language up there, or use one of qaa-qtz, reserved for local use"
+        )
     return "give three lower-case letters, e.g. 'ind' (Indonesian), 'yue' (Cantonese), 'nan' (Hokkien)"

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from .base import Collector, bad
 from .errors import BadFileError, InputWarning, LayoutError
 from .labels import LABELS
-from .languages import language_hint
+from .languages import is_language_code, language_hint
 from .metafiles import read_text
 from .record import LANGUAGE_CODE, age_group_of
 
@@ -352,7 +352,7 @@ def _fields(at: Where, cells: dict) -> dict:
         return bad(at.path, reason, f"{at.line}: {message}", f"{hint}, or pass --skip-bad")
 
     language = _cell(cells, "language").lower()
-    if not LANGUAGE_CODE.fullmatch(language):
+    if not LANGUAGE_CODE.fullmatch(language) or not is_language_code(language):
         raise fail(
             "bad_language",
             f"language {_cell(cells, 'language')!r} is not an ISO 639-3 code",

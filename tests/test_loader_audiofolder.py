@@ -600,6 +600,36 @@ def test_a_language_given_as_a_two_letter_code_or_a_name_is_an_error_naming_its_
     assert err.value.reason == "bad_language" and hint in err.value.hint, err.value.hint
 
 
+@pytest.mark.parametrize(
+    "given, hint",
+    [
+        ("zzz", "'zzz' is not in ISO 639-3 (SIL's code table"),  # three letters, but no language's
+        ("en-US", "write 'eng', the ISO 639-3 code of English ('en-US' is a locale tag; 'en' is the ISO 639-1 code)"),
+        ("yue-HK", "write 'yue', the ISO 639-3 code of Cantonese ('yue-HK' is a locale tag"),
+        ("english", "write 'eng', the ISO 639-3 code of English ('english' is the name)"),
+        ("Swedish", "write 'swe', the ISO 639-3 code of Swedish ('Swedish' is the name)"),  # beyond LANGUAGE_NAMES
+        ("sv", "write 'swe', the ISO 639-3 code of Swedish ('sv' is the ISO 639-1 code)"),
+        ("zz", "give three lower-case letters"),
+    ],
+)
+def test_a_language_that_is_no_iso_639_3_code_is_an_error_naming_the_code_it_meant(tmp_path, root, given, hint):
+    """Any three letters passed ('zzz' went into the dataset card's ``language:`` list, which the Hub
+    shows as an unknown language), and a locale tag ('en-US') or a name outside bimotion's few got no
+    code to write.  The code is now looked up in SIL's ISO 639-3 table, shipped with the package."""
+    own = copy_of(root, tmp_path)
+    _edit_rows(own, lambda rows: rows[0].update(language=given))
+    with pytest.raises(CorpusError, match=r"metadata.csv line 2: language .* is not an ISO 639-3 code") as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "bad_language" and hint in err.value.hint, err.value.hint
+
+
+@pytest.mark.parametrize("code", ["swe", "qaa"])  # any language of the table; qaa-qtz: reserved for local use
+def test_every_iso_639_3_code_and_the_local_use_ones_are_accepted(tmp_path, root, code):
+    own = copy_of(root, tmp_path)
+    _edit_rows(own, lambda rows: [row.update(language=code) for row in rows])
+    assert {r.language for r in loaders.load(NAME, own)} == {code}
+
+
 def test_an_unlisted_recording_in_a_format_that_is_not_read_is_reported_not_counted_as_not_audio(tmp_path, root):
     """A WMA recording below the corpus that no row lists was one of the "other files (not audio)", while
     an unlisted WAV is an error: it is audio too, left out of the corpus without a word."""
