@@ -185,3 +185,41 @@ def test_an_interrupted_run_is_told_what_rerunning_does():
     assert how_to_continue("out/checkpoint-6", RunArguments(), "out").endswith("continue from out/checkpoint-6")
     assert "without --overwrite_output_dir" in how_to_continue("c", RunArguments(overwrite_output_dir=True), "out")
     assert "--resume true" in how_to_continue("c", RunArguments(resume=False), "out")
+
+
+def test_sigterm_stops_training_with_how_to_continue_and_the_rerun_resumes(tiny, data, tmp_path):
+    """Slurm's time limit sends SIGTERM: Python died of it at once, with no word of what to do.  The
+    recipe now stops as on Ctrl-C: exit 143, `terminated:` and how to continue from the last
+    checkpoint, and rerunning the same command continues from it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "out"
+    command = [sys.executable, str(Path(__file__).parents[1] / "recipes" / "train.py")]
+    command += ["--model_name_or_path", str(tiny), "--bimotion", str(data / "bimotion"), "--output_dir", str(out)]
+    command += ["--dataset_cache_dir", str(data / "cache"), "--train_configs", "zho_eld", "--test_configs", "zho_eld"]
+    command += "--classifier_proj_size 16 --per_device_train_batch_size 4 --max_duration_s 0.5".split()
+    command += "--save_strategy steps --save_steps 1 --eval_strategy steps --eval_steps 1 --logging_steps 1".split()
+    command += "--disable_tqdm true --dataloader_pin_memory false --report_to none".split()
+    command += ["--num_train_epochs", "10"]  # 30 steps: it is stopped at step 2 or so
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (out / "checkpoint-2" / "trainer_state.json").is_file():  # saved whole (written last)
+            assert proc.poll() is None and time.monotonic() < deadline, "training ended or stalled before step 2"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    last = err.strip().splitlines()[-1]
+    assert proc.returncode == 143 and last.startswith("terminated: rerun the same command to continue from "), err
+    checkpoint = last.rsplit(" ", 1)[1]
+    assert int(checkpoint.rsplit("-", 1)[1]) >= 2 and Path(checkpoint).is_dir(), last
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads((out / SCORES).read_text())["resumed_from"].endswith(Path(checkpoint).name)
