@@ -165,16 +165,36 @@ def heatmap_figure(data: dict, seeds: list[int]):
     title = marked_title(heatmap_title(data, seeds), data.get("synthetic"))
     ax.set_title(textwrap.fill(title, int(width * 9)), fontsize=11)
     bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
-    bar.set_label("weighted F1 − chance level (points)")
+    bar.set_label(BAR_LABEL)
     note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "
             "exactly this test set's data (in-group); dashed box: this test set's data is part of the training "
             f"mixture. Hatched border, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
     note = textwrap.fill(note, int(width * 15))
     fig.text(0.01, 0.005, note, fontsize=8, va="bottom", ha="left")
     # room for the note, in inches (8 pt lines, ~0.16 in each), not a fraction of a figure that grows with the models
-    fig.tight_layout(rect=(0, (0.16 * (note.count("\n") + 1) + 0.1) / fig.get_figheight(), 1, 1))
+    rect = (0, (0.16 * (note.count("\n") + 1) + 0.1) / fig.get_figheight(), 1, 1)
+    fig.tight_layout(rect=rect)
+    if not _fit_bar_label(fig, bar, BAR_LABEL):
+        fig.tight_layout(rect=rect)  # room for the wrapped label beside the bar
     _clip_hatches(ax, n_models, n_tests)
     return fig, ax
+
+
+BAR_LABEL = "weighted F1 − chance level (points)"
+
+
+def _fit_bar_label(fig, bar, label: str) -> bool:
+    """Label the colour bar within its own height: a map of a few models (``bimotion advise``'s) has a
+    bar shorter than the one-line label, which then ran into the title; it is wrapped, then made
+    smaller, until it fits.  True when the one-line label fits as it is."""
+    renderer = fig.canvas.get_renderer()
+    room = bar.ax.get_window_extent(renderer).height
+    for text, size in ((label, 10), (textwrap.fill(label, 20), 10), (textwrap.fill(label, 20), 8)):
+        bar.set_label(text, fontsize=size)
+        if bar.ax.yaxis.label.get_window_extent(renderer).height <= room:
+            return text == label
+    bar.set_label(textwrap.fill(label, 12), fontsize=7)
+    return False
 
 
 def heatmap_title(data: dict, seeds: list[int]) -> str:
