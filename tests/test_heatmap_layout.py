@@ -35,3 +35,31 @@ def test_the_colour_bar_label_fits_beside_its_bar_and_clear_of_the_title(n_model
     assert not text.overlaps(title), (n_models, text, title)
     assert label.get_fontsize() >= 7
     plt.close(fig)
+
+
+def test_an_advise_map_lists_the_baseline_then_augmentations_then_inference(tmp_path):
+    """advise's map of target ind_eld put the model of Mandarin elderly alone (a paper group) first,
+    above the target's baseline, and the other cross-group inference models last: the paper's order
+    ranks its own groups first.  A target grid's rows now read as advice.md: baseline, augmentations,
+    inference."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.grid.config import GridConfig
+    from bimotion.grid.heatmap import heatmap_data, heatmap_figure
+    from bimotion.grid.plan import make_plan
+    from bimotion.grid.report import GridResult
+
+    groups = ["zho_eld", "zho_adu", "eng_eld"]
+    config = GridConfig(tables=[], target="zho_eld", groups=groups, bootstrap_samples=10)
+    plan = make_plan(config)
+    matrix = {(m.name, t): {"mean": 60.0, "chance": 50.0} for m in plan.models for t in plan.tests}
+    data = heatmap_data(GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {}, {}))
+    roles = {m.spec: m.role for m in plan.target}
+    role_of = {m.name: next(roles[s] for s in m.specs if s in roles) for m in plan.models}
+    drawn = [role_of[name] for name in data["models"]]
+    assert drawn == ["baseline", "augment", "augment", "augment", "inference", "inference", "inference"]
+    fig, ax = heatmap_figure(data, [0])
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows[0] == "Mandarin elderly" and rows[-3:] == ["Mandarin adults", "English elderly",
+                                                           "Mandarin adults + English elderly"]  # fmt: skip
+    plt.close(fig)

@@ -6,7 +6,9 @@ of the paper reads it.
   YueMotion + ESD English adults"); the CSV beside the figure keeps the specs.
 * **The paper's order** (:func:`paper_order`): the single-group models first, in the paper's column
   order (their in-group cells on the diagonal), then every other mixture as Tables 3, 4 and 5 name
-  it, row by row; test sets as the tables' columns; anything else after, in the plan's order.
+  it, row by row; test sets as the tables' columns; anything else after, in the plan's order.  A
+  ``target:`` grid's models (``bimotion advise``) come first, in its plan's order: the baseline, the
+  augmentations, the cross-group inference models.
 * **In-group cells boxed**: solid where the model trained on exactly the test set's data (the
   in-group baseline), dashed where the test set's data is part of a wider training mixture.
 * **Colour = score minus the test set's chance level** (percentage points) on a diverging scale
@@ -113,7 +115,9 @@ def heatmap_data(result) -> dict:
     ``relation`` (per cell: ``baseline``, ``included`` or None), ``synthetic`` (the generated corpora
     among their data, which the title then names as such)."""
     plan_models = list(result.plan.models)
-    models = [plan_models[i] for i in paper_order([list(m.specs) for m in plan_models], _paper_models())]
+    # a target grid's models (advise's) as advice.md lists them: baseline, augmentations, inference
+    reference = [m.spec for m in result.plan.target] + _paper_models()
+    models = [plan_models[i] for i in paper_order([list(m.specs) for m in plan_models], reference)]
     tests = [result.plan.tests[i] for i in paper_order([[t] for t in result.plan.tests], _paper_tests())]
     values = np.array([[result.matrix[(m.name, t)]["mean"] for t in tests] for m in models], dtype=float)
     chance = [result.matrix[(models[0].name, t)].get("chance") for t in tests]
