@@ -55,7 +55,24 @@ def scores_report(
     note = (f"\n{DAGGER} at or below chance ({CHANCE})" if at_chance else "") + (
         f"\n95% CI: bootstrap over the {drawn['resampled']} ({drawn['samples']} resamples)" if with_ci else ""
     )
+    note += untrained_note(scores["groups"], names)
     return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"
+
+
+def untrained_note(groups: dict, names: dict | None = None) -> str:
+    """A note line naming the groups whose test sets annotate labels the model never trained on (it
+    predicts them absent, so such a group can score far below chance), or nothing."""
+    found = [
+        f"{(names or {}).get(group, group)} {len(values['untrained_labels'])} of its {len(values['annotated_labels'])}"
+        for group, values in groups.items()
+        if values.get("untrained_labels") and values.get("annotated_labels")
+    ]
+    if not found:
+        return ""
+    return (
+        f"\nlabels the model never trained on: {', '.join(found)} (scored as predicted absent, which can put a "
+        "group far below chance)"
+    )
 
 
 def run_ending(summary: dict) -> str:
