@@ -244,6 +244,15 @@ def test_check_help_states_the_thresholds_it_applies(capsys):
         assert stated in text
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_command_help_shows_docstring_markup(command, capsys):
+    """`bimotion check --help` printed ``--source NAME=DIR`` with reST's double backticks (its help is
+    the module's docstring): a user's help reads as plain text."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert "``" not in capsys.readouterr().out
+
+
 def test_demo_refuses_a_missing_grid_config_before_generating_anything(tmp_path, capsys):
     assert main(["demo", "--config", "nope", "--output", str(tmp_path / "demo")]) == 2
     err = capsys.readouterr().err

@@ -11,7 +11,7 @@ splits, a duplicate id, a silent stored clip), 2 when OUT is not a prepared data
 
 Every stored clip is decoded and its level measured: a clip whose peak is at most a few 16-bit
 steps (-80 dBFS) is reported as silent, as a float source stored through a broken
-decoder was.  With ``--source NAME=DIR`` the raw files of that corpus are decoded again and each
+decoder was.  With --source NAME=DIR the raw files of that corpus are decoded again and each
 stored clip is compared with its source: an RMS level more than 3 dB off, or a
 duration more than 0.01 s off, is a problem (slower: it decodes the corpus).
 
