@@ -4,6 +4,7 @@
     python bench/bench_predict.py --minutes 1 10 60 --formats mp3
     python bench/bench_predict.py --size xlsr53 --minutes 1 --formats wav   # XLSR-53-size model (random)
     python bench/bench_predict.py --model results/eng_eld       # a real checkpoint
+    python bench/bench_predict.py --clips 1000                  # 1000 clips of 1-3 s, padded batches or not
 
 For each length a recording is generated: speech-like clips (:mod:`loaders.testing.synth`, 2-4 s,
 six emotions, two voices) separated by 0.3-1.5 s pauses with room noise, 44.1 kHz stereo (so every
@@ -15,6 +16,10 @@ before decoding (the baseline), wall and CPU seconds, and the real-time factor (
 second of audio; CPU seconds per second of audio, which a busy machine does not inflate).  For
 comparison, decoding the whole 10-minute recording at once would hold 212 MB (44.1 kHz stereo
 float32) plus 38 MB at 16 kHz.
+
+``--clips N``: a folder of N 16 kHz clips of 1-3 s, each its own length, predicted in fresh
+processes alternately with batches as long as their longest clip (``Predictor.pad_multiple_s =
+None``, the way before) and padded to 0.5 s (now): peak RSS, wall and CPU seconds of each.
 """
 
 from __future__ import annotations
@@ -100,14 +105,33 @@ def random_model(path: Path, size: str) -> Path:
     return path / "model"
 
 
-def child(model: str, audio: str, threads: int) -> dict:
-    """Run in a fresh process: predict every window of ``audio`` and measure."""
+def write_clips(folder: Path, count: int, seed: int = 0) -> Path:
+    """``count`` 16 kHz WAV clips of 1-3 s (each its own length, as a device's recordings are)."""
+    import soundfile
+
+    from loaders.testing.synth import make_voice, synthesize
+
+    rng = np.random.default_rng(seed)
+    voice = make_voice("bench-clips", "f", "eld")
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        emotion = EMOTIONS[i % len(EMOTIONS)]
+        clip = synthesize((emotion,), voice, "eng", duration_s=float(rng.uniform(1, 3)), sample_rate_hz=16000, rng=rng)
+        soundfile.write(folder / f"clip{i:05d}.wav", 0.5 * clip, 16000)
+    return folder
+
+
+def child(model: str, audio: str, threads: int, pad: str = "default") -> dict:
+    """Run in a fresh process: predict every window of ``audio`` and measure; ``pad="none"`` scores
+    each batch at its longest clip's length (the way before batches were padded to 0.5 s)."""
     import torch
 
     from bimotion.predict import PredictReport, load_predictor, predict_files
 
     torch.set_num_threads(threads)
     predictor = load_predictor(model)
+    if pad == "none":
+        predictor.pad_multiple_s = None
     baseline_mb = _rss_now_mb()
     report = PredictReport()
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -137,27 +161,40 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="a checkpoint folder (default: a random one of --size)")
     parser.add_argument("--size", choices=["tiny", "xlsr53"], default="tiny", help="the random model's size")
     parser.add_argument("--threads", type=int, default=1, help="torch threads in each measured process")
-    parser.add_argument("--child", nargs=2, metavar=("MODEL", "AUDIO"), help=argparse.SUPPRESS)
+    parser.add_argument("--clips", type=int, default=0,
+                        help="instead: a folder of this many 1-3 s clips, batches padded to 0.5 s against unpadded")  # fmt: skip
+    parser.add_argument("--child", nargs=3, metavar=("MODEL", "AUDIO", "PAD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(*args.child, args.threads)))
+        print(json.dumps(child(*args.child[:2], args.threads, args.child[2])))
         return
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
            "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(args.threads)}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-predict-") as tmp:
         work = Path(tmp)
         model = args.model or str(random_model(work, args.size))
+        if args.clips:
+            folder = write_clips(work / "clips", args.clips)
+            for pad in ("none", "default", "none", "default"):  # alternated: a busy machine slows both alike
+                result = _measure(model, folder, args.threads, pad, env)
+                print(json.dumps({"clips": args.clips, "padding": pad, **result}), flush=True)
+            return
         for minutes in args.minutes:
             wav = write_recording(work / f"rec_{minutes:g}min.wav", minutes)
             for fmt in args.formats:
                 audio = wav if fmt == "wav" else convert(wav, fmt)
-                cmd = [sys.executable, __file__, "--threads", str(args.threads), "--child", model, str(audio)]
-                proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-                if proc.returncode:
-                    sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
-                result = json.loads(proc.stdout.strip().splitlines()[-1])
+                result = _measure(model, audio, args.threads, "default", env)
                 print(json.dumps({"format": fmt, "minutes": minutes, "mb_on_disk": round(audio.stat().st_size / 1e6, 1),
                                   **result}), flush=True)  # fmt: skip
+
+
+def _measure(model: str, audio: Path, threads: int, pad: str, env: dict) -> dict:
+    """:func:`child`'s measures, from a fresh process."""
+    cmd = [sys.executable, __file__, "--threads", str(threads), "--child", model, str(audio), pad]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode:
+        sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
