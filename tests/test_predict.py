@@ -337,6 +337,26 @@ def test_the_files_that_are_not_audio_are_named_and_listed_beside_the_output(mod
     assert said + ", ".join(walked) + "\n" in err, err
 
 
+def test_a_missing_file_of_a_list_is_a_counted_skip_with_skip_bad(models, audio_dir, tmp_path, capsys):
+    """A file list of a device's recordings, one of them gone since: even with --skip-bad the whole
+    run stopped ("no such file or folder", nothing predicted).  With --skip-bad it is counted and listed
+    (reason missing) and the others are predicted; without, the error says how to go on."""
+    ours, out, gone = str(models["ours"]), tmp_path / "p.csv", str(tmp_path / "gone.wav")
+    listed = [str(audio_dir / "a.wav"), gone, str(audio_dir / "c.mp3")]
+    assert main(["predict", "--model", ours, *listed, "-o", str(out), *OPTIONS]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {gone}: no such file or folder\n  fix: correct the path, or pass --skip-bad" in err, err
+    assert not out.exists()
+    assert main(["predict", "--model", ours, *listed, "-o", str(out), "--skip-bad", *OPTIONS]) == 0
+    err = capsys.readouterr().err
+    assert "predict  missing  1" in err and f"{gone}: no such file or folder" in err, err
+    assert {row["file"] for row in csv.DictReader(out.open())} == {listed[0], listed[2]}
+    skips = list(csv.DictReader((tmp_path / "p.csv.skipped.tsv").open(), delimiter="\t"))
+    assert [(row["reason"], row["file"]) for row in skips] == [("missing", gone)]
+    assert main(["predict", "--model", ours, gone, "--skip-bad", *OPTIONS]) == 2  # nothing left to read
+    assert "every audio file was skipped, nothing predicted" in capsys.readouterr().err
+
+
 def test_a_file_that_fails_part_way_is_counted_once_as_skipped(models, tmp_path, capsys):
     """A float WAV whose samples turn NaN after 7 s decodes one 5-s block, then fails: its first
     windows are given, the file is skipped, not counted as read too, and the summary says so."""

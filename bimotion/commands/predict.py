@@ -17,8 +17,8 @@ whose outputs are named LABEL_0 … LABEL_12 needs --labels paper (the paper's 1
 
 MP4/M4A audio needs FFmpeg: without it, the files that need it are named before the model loads.
 Exit status: 0 on success, 2 for a bad model, path, option or audio file, or FFmpeg missing (with
---skip-bad, bad audio files and those needing a missing FFmpeg are counted and skipped instead, and 2
-again if that leaves no file read).
+--skip-bad, bad audio files, paths that do not exist and files needing a missing FFmpeg are counted
+and skipped instead, and 2 again if that leaves no file read).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def add_arguments(parser) -> None:
                         help="with --segment vad: frame level (RMS, dBFS) counted as voice (default: -40)")  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=8, help="windows scored at once (default: 8)")
     parser.add_argument(
-        "--skip-bad", action="store_true", help="count and skip unreadable audio files instead of stopping"
+        "--skip-bad", action="store_true", help="count and skip unreadable or missing audio files instead of stopping"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from loaders.audio import AudioInfo, ClippedAudioWarning, length_hold, libsndfile_error, needs_ffmpeg, probe, why_ffmpeg
 from loaders.base import AUDIO_FORMATS, is_audio
-from loaders.errors import BadFileError, CorpusError, SkipReport
+from loaders.errors import BadFileError, CorpusError, SkipReport, spoken
 from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.hold import LengthHold
 from loaders.mp3 import mpg123_messages
@@ -59,7 +59,8 @@ def find_audio(
 
     A bad audio file (truncated, an LFS stub, undecodable header) raises
     :class:`~loaders.errors.BadFileError`, or with ``skip_bad`` is counted in ``report``; a path that
-    does not exist, or paths without any audio, raise :class:`PredictError`."""
+    does not exist raises :class:`PredictError`, or with ``skip_bad`` is counted (reason ``missing``);
+    paths without any audio raise :class:`PredictError`."""
     report = report if report is not None else SkipReport()
     found: list[AudioSource] = []
     seen: set[Path] = set()
@@ -70,31 +71,19 @@ def find_audio(
             raise err
         report.add("predict", err)
 
-    def user_file(err: CorpusError) -> CorpusError:
-        """``err`` with predict's fix: the readers' speaks of a corpus release, here it is the user's file
-        (a format that is not read keeps its conversion, which names no release)."""
-        if err.reason == "unsupported_format":
-            return err
-        return type(err)(err.path, err.reason, err.message, "leave it out, or pass --skip-bad to skip it")
-
     for given in paths:
         path = Path(os.path.expanduser(str(given)))
         if path.is_dir():
-            candidates = []
-            for file, by_name in walk_files(path, AUDIO_SUFFIXES, onerror):
-                try:
-                    audio = by_name or (not file.name.startswith(".") and is_audio(file))
-                except CorpusError as err:  # a file that cannot be read: whether it is audio is unknown
-                    onerror(user_file(err))
-                    continue
-                if audio:
-                    candidates.append(file)
-                else:
-                    not_audio.append(str(file))
+            candidates = _audio_below(path, onerror, not_audio)
         elif path.is_file():
             candidates = [path]
+        elif skip_bad:  # a file of a list that is gone (moved, deleted since): counted, the others read
+            report.add("predict", BadFileError(path, "missing", "no such file or folder", ""))
+            continue
         else:
-            raise PredictError(f"{given}: no such file or folder")
+            raise PredictError(
+                spoken(f"{given}: no such file or folder\n  fix: correct the path, or pass --skip-bad to skip it")
+            )
         for file in candidates:
             key = file.resolve()
             if key in seen:
@@ -104,13 +93,38 @@ def find_audio(
             try:
                 found.append(AudioSource(file, str(file), probe(file)))
             except CorpusError as err:
-                onerror(user_file(err))
+                onerror(_user_file(err))
     if not found:
         listed = ", ".join(map(str, paths))
         if report:
             raise PredictError(f"no readable audio file in {listed}: every audio file was skipped, nothing predicted")
         raise PredictError(f"no audio files in {listed}: expected WAV, FLAC, MP3, MP4/M4A, OGG or AIFF files")
     return found, not_audio
+
+
+def _audio_below(folder: Path, onerror, not_audio: list[str]) -> list[Path]:
+    """The audio files below ``folder`` (by name, else by content), in walk order; the others are
+    appended to ``not_audio``; a file that cannot be read goes to ``onerror``."""
+    found = []
+    for file, by_name in walk_files(folder, AUDIO_SUFFIXES, onerror):
+        try:
+            audio = by_name or (not file.name.startswith(".") and is_audio(file))
+        except CorpusError as err:  # a file that cannot be read: whether it is audio is unknown
+            onerror(_user_file(err))
+            continue
+        if audio:
+            found.append(file)
+        else:
+            not_audio.append(str(file))
+    return found
+
+
+def _user_file(err: CorpusError) -> CorpusError:
+    """``err`` with predict's fix: the readers' speaks of a corpus release, here it is the user's file
+    (a format that is not read keeps its conversion, which names no release)."""
+    if err.reason == "unsupported_format":
+        return err
+    return type(err)(err.path, err.reason, err.message, "leave it out, or pass --skip-bad to skip it")
 
 
 def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
