@@ -328,7 +328,7 @@ def test_the_files_that_are_not_audio_are_named_and_listed_beside_the_output(mod
     said = "5 file(s) below the folders are not audio (by content) and were not read: "
     assert said + ", ".join(walked[:3]) + " and 2 more\n" in err, err
     listed = tmp_path / "p.csv.skipped.tsv"
-    assert f"every skipped file (or file not audio), with its reason: {listed}" in err
+    assert f"every skipped file (or file not audio, or with no window), with its reason: {listed}" in err
     rows = list(csv.DictReader(listed.open(), delimiter="\t"))
     assert sorted(row["file"] for row in rows) == sorted(map(str, others))
     assert {(row["reason"], row["message"]) for row in rows} == {("not_audio", "not audio (by content): not read")}
@@ -355,6 +355,21 @@ def test_a_missing_file_of_a_list_is_a_counted_skip_with_skip_bad(models, audio_
     assert [(row["reason"], row["file"]) for row in skips] == [("missing", gone)]
     assert main(["predict", "--model", ours, gone, "--skip-bad", *OPTIONS]) == 2  # nothing left to read
     assert "every audio file was skipped, nothing predicted" in capsys.readouterr().err
+
+
+def test_a_file_too_short_for_a_window_is_listed_beside_the_output(models, audio_dir, tmp_path, capsys):
+    """A recorder's header-only WAV (no samples) gave no row and was named only in the closing lines:
+    the list beside --output, where a pipeline looks for every input that gave no row, left it out."""
+    empty = tmp_path / "empty.wav"
+    soundfile.write(empty, np.zeros(0, dtype=np.float32), 16000)
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", str(models["ours"]), str(audio_dir / "a.wav"), str(empty), "-o", str(out),
+                 *OPTIONS]) == 0  # fmt: skip
+    assert "1 file(s) gave no window (shorter than the model's 25 ms receptive field" in capsys.readouterr().err
+    assert {row["file"] for row in csv.DictReader(out.open())} == {str(audio_dir / "a.wav")}
+    skips = list(csv.DictReader((tmp_path / "p.csv.skipped.tsv").open(), delimiter="\t"))
+    assert [(row["reason"], row["file"]) for row in skips] == [("no_window", str(empty))]
+    assert skips[0]["message"].startswith("read, but shorter than the model's 25 ms receptive field")
 
 
 def test_a_file_that_fails_part_way_is_counted_once_as_skipped(models, tmp_path, capsys):

@@ -110,8 +110,8 @@ def run(args) -> int:
         report.skipped.max_examples = max([report.skipped.max_examples, *report.skipped.counts.values()])
     where = args.output or "stdout"
     print(f"scores of {', '.join(rows.labels)} per window -> {where}{replaced}: {report.format()}", file=sys.stderr)
-    if args.output:  # the skipped files and those not audio, every one with why, beside the output
-        write_skip_list(report.not_read(), args.output, what="file (or file not audio)")
+    if args.output:  # the files that gave no row (skipped, not audio, no window), every one with why, beside it
+        write_skip_list(report.not_read(), args.output, what="file (or file not audio, or with no window)")
     if report.skipped and not report.files:  # nothing was read to its end
         holds = "only the first windows of files that failed part-way" if report.windows else "no predictions"
         print(f"error: every audio file was skipped: {where} holds {holds}", file=sys.stderr)

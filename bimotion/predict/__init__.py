@@ -47,6 +47,12 @@ __all__ = [
 ]
 
 
+NO_WINDOW = (
+    "shorter than the model's 25 ms receptive field, "
+    f"or, with --segment vad, no stretch of voice of at least {Windowing.vad_min_speech_s:g} s"
+)
+
+
 @dataclass
 class PredictReport:
     """What a run read: files, windows, seconds of audio decoded, wall time, and what it left out."""
@@ -71,11 +77,14 @@ class PredictReport:
         return self.elapsed_s / self.audio_s if self.audio_s else 0.0
 
     def not_read(self) -> SkipReport:
-        """Every input not read: the skipped ones and the files that are not audio by content (reason
-        ``not_audio``), each with why, as one list (``bimotion predict`` writes it beside its output)."""
+        """Every input that gave no row: the skipped ones, the files that are not audio by content
+        (reason ``not_audio``) and the audio files too short to give a window (``no_window``), each with
+        why, as one list (``bimotion predict`` writes it beside its output)."""
         listed = copy.deepcopy(self.skipped)
         for file in self.not_audio:
             listed.add("predict", BadFileError(file, "not_audio", "not audio (by content): not read"))
+        for file in self.no_window:
+            listed.add("predict", BadFileError(file, "no_window", f"read, but {NO_WINDOW}: no row"))
         return listed
 
     def format(self) -> str:
@@ -92,9 +101,7 @@ class PredictReport:
             )
         if self.no_window:
             lines.append(
-                f"{len(self.no_window)} file(s) gave no window (shorter than the model's 25 ms receptive field, "
-                f"or, with --segment vad, no stretch of voice of at least {Windowing.vad_min_speech_s:g} s): "
-                f"{some_files(self.no_window, self.named)}"
+                f"{len(self.no_window)} file(s) gave no window ({NO_WINDOW}): {some_files(self.no_window, self.named)}"
             )
         if self.silent:
             lines.append(
