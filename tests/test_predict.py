@@ -148,6 +148,19 @@ def test_windows_of_many_lengths_are_scored_in_few_input_shapes_with_the_same_sc
     np.testing.assert_allclose(padded, alone, atol=1e-5)
 
 
+def test_a_model_without_an_attention_mask_scores_each_window_as_if_alone(models):
+    """A checkpoint whose feature extractor returns no attention mask (wav2vec2-base's group-norm
+    encoder) heard the zeros a short window was padded with to its batch's longest: its scores
+    changed with --batch-size and with the files beside it.  Windows of each length are scored apart."""
+    predictor = load_predictor(models["ours"], progress=False)
+    predictor.feature_extractor.return_attention_mask = False
+    rng = np.random.default_rng(1)
+    clips = [0.1 * rng.standard_normal(n).astype(np.float32) for n in (64000, 20000, 64000, 9000)]
+    together = predictor.scores(clips)
+    alone = np.concatenate([predictor.scores([clip]) for clip in clips])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+
+
 def test_a_generic_checkpoint_needs_an_explicit_label_map(models, tmp_path):
     with pytest.raises(PredictError, match=r"generic names \(LABEL_0 … LABEL_12\).*--labels paper"):
         load_predictor(models["generic"])

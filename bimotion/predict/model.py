@@ -63,11 +63,19 @@ class Predictor:
         """Sigmoid scores (clips × reported labels) of float32 mono clips at :attr:`sample_rate_hz`,
         normalised, padded and masked by the training collator, through the one forward pass of
         :func:`bimotion.training.inference.batch_logits`.  A model that takes an attention mask gets
-        its batches padded to a multiple of :attr:`pad_multiple_s` (:data:`PAD_MULTIPLE_S`)."""
+        its batches padded to a multiple of :attr:`pad_multiple_s` (:data:`PAD_MULTIPLE_S`); one that
+        takes none (wav2vec2-base's group-norm encoder) would hear the padding, so its clips of each
+        length are scored apart, and a clip's scores never depend on the clips beside it."""
+        masked = getattr(self.feature_extractor, "return_attention_mask", False)
+        if not masked and len(lengths := {len(clip) for clip in clips}) > 1:
+            out = np.empty((len(clips), len(self.reported)))
+            for length in lengths:
+                same = [i for i, clip in enumerate(clips) if len(clip) == length]
+                out[same] = self.scores([clips[i] for i in same])
+            return out
         from bimotion.training.collator import AudioCollator
         from bimotion.training.inference import batch_logits
 
-        masked = getattr(self.feature_extractor, "return_attention_mask", False)
         multiple = round(self.pad_multiple_s * self.sample_rate_hz) if masked and self.pad_multiple_s else None
         batch = AudioCollator(self.feature_extractor, pad_to_multiple_of=multiple)([{"audio": c} for c in clips])
         logits = batch_logits(self.model, batch, self.device)[:, [i for i, _ in self.reported]]
