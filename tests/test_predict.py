@@ -763,3 +763,14 @@ def test_files_recorded_below_the_models_rate_are_named_as_upsampled(models, aud
     ), err
     assert main(["predict", "--model", str(models["ours"]), str(audio_dir / "sub"), *OPTIONS]) == 0
     assert "upsampled" not in capsys.readouterr().err
+
+
+def test_in_a_log_the_bar_ends_on_one_full_line(models, audio_dir, tmp_path, capfd):
+    """Into a log file or a pipe, predict's bar wrote its full line twice ('predict: 100%| 9/9 s of
+    audio' from a refresh at the end, then again as it closed)."""
+    options = [o for o in OPTIONS if o != "--no-progress"]
+    out_csv = tmp_path / "p.csv"
+    assert main(["predict", "--model", str(models["ours"]), str(audio_dir), "--output", str(out_csv), *options]) == 0
+    bar_lines = [line for line in capfd.readouterr().err.splitlines() if line.startswith("predict:")]
+    assert len([line for line in bar_lines if "100%" in line]) == 1, bar_lines
+    assert bar_lines[-1].startswith("predict: 100%")

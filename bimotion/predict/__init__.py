@@ -224,7 +224,6 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
         if batch:
             yield from _score(predictor, batch, threshold, report)
         bar.n = bar.total = report.audio_s  # headers' durations may differ from the decoded ones by a few samples
-        bar.refresh()
     finally:
         bar.close()
         report.elapsed_s = time.perf_counter() - started
