@@ -9,10 +9,12 @@ import argparse
 import importlib
 import os
 import sys
+import textwrap
 
 COMMANDS: tuple[str, ...] = ("sources", "scan", "prepare", "check", "push", "demo", "advise", "predict")
 
 
+HELP_WIDTH = 100  # the commands' descriptions are their docstrings, written to this width
 DESCRIPTION = (
     "Speech emotion recognition across languages and age groups: read the raw corpora, prepare "
     "BiMotion/YueMotion as Hub-ready datasets, check and publish them; advise which cross-group data "
@@ -23,8 +25,10 @@ DESCRIPTION = (
 def build_parser(
     prog: str = "bimotion", commands=COMMANDS, package: str = "bimotion.commands", description: str = DESCRIPTION
 ) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(  # the description wrapped as the commands' docstrings are
+        prog=prog,
+        description=textwrap.fill(description, HELP_WIDTH),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=_version(prog))
     parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)

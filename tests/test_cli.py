@@ -463,3 +463,18 @@ def test_a_scan_output_below_a_folder_that_cannot_be_entered_is_named(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert f"the folder {locked} is not writable (Permission denied); choose another --output" in done.stderr
     assert list(locked.iterdir()) == []
+
+
+@pytest.mark.parametrize("prog", ["bimotion", "yuemotion"])
+def test_the_top_level_help_is_wrapped_like_the_commands(prog, monkeypatch, capsys):
+    """`bimotion --help` printed its description as one 260-character line (a raw description, not
+    wrapped): it now wraps at the width the commands' docstrings are written to."""
+    import importlib
+
+    from bimotion.cli import HELP_WIDTH
+
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        importlib.import_module(f"{prog}.cli" if prog == "yuemotion" else "bimotion.cli").main(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: {prog}") and max(len(line) for line in out.splitlines()) <= HELP_WIDTH
