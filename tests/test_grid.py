@@ -371,6 +371,32 @@ def test_heatmap_reads_like_the_paper(tmp_path):
     assert [line.split(",")[0].strip('"') for line in csv_rows[1:-1]] == data["models"]
 
 
+def test_heatmap_marks_the_scores_of_labels_a_model_never_trained_on_as_the_tables_do(tmp_path):
+    """The tables mark with * a score of a model that never trained on some labels its test set
+    annotates (which can put it far below chance); the heat map beside them had no such mark."""
+    from bimotion.grid.config import GridConfig
+    from bimotion.grid.heatmap import UNTRAINED_NOTE, heatmap_data, heatmap_figure
+    from bimotion.grid.plan import make_plan
+    from bimotion.grid.report import GridResult
+
+    config = GridConfig(tables=["table3"], bootstrap_samples=10)
+    plan = make_plan(config)
+    odd = ("zho_eld", "eng_eld")  # trained without two of eng_eld's labels, and below chance
+    matrix = {(m.name, t): {"mean": 20.0 if (m.name, t) == odd else 60.0, "chance": 40.0,
+                            "untrained": ["fear", "disgust"] if (m.name, t) == odd else []}
+              for m in plan.models for t in plan.tests}  # fmt: skip
+    data = heatmap_data(GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {}, {}))
+    fig, ax = heatmap_figure(data, [0])
+    scores = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]
+    assert scores.count("20.0†*") == 1 and all(s == "60.0" for s in scores if s != "20.0†*")
+    assert UNTRAINED_NOTE in " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
+    fig.clf()
+    matrix[odd]["untrained"] = []  # no cell of untrained labels: no mark, no note
+    fig, ax = heatmap_figure(heatmap_data(GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {}, {})), [0])
+    assert "*" not in " ".join(t.get_text() for t in [*ax.texts, *fig.texts])
+    fig.clf()
+
+
 def test_heatmap_numbers_read_on_every_cell_and_its_title_names_what_is_drawn(tmp_path):
     """The small grey numbers were hard to read on dark blue, and the hatching of a cell at or below
     chance ran through its numbers: every number now contrasts at least 4.5:1 (WCAG) with its cell,

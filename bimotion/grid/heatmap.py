@@ -15,7 +15,8 @@ of the paper reads it.
   centred on chance, symmetric, so columns with different chance levels compare and equal
   distances look equal; each cell prints its score and its distance to chance in black or white,
   whichever contrasts more with the cell, and a cell at or below chance gets a hatched border (clear
-  of its numbers) and is marked ``†``.
+  of its numbers) and is marked ``†``; a score of a model that never trained on some labels the test
+  set annotates is marked ``*``, as in the tables.
 """
 
 from __future__ import annotations
@@ -123,9 +124,10 @@ def heatmap_data(result) -> dict:
     chance = [result.matrix[(models[0].name, t)].get("chance") for t in tests]
     chance = np.array([np.nan if c is None else c for c in chance], dtype=float)
     relation = [[_relation(m.shards, parse_mixture(t).shards) for t in tests] for m in models]
+    untrained = [[bool(result.matrix[(m.name, t)].get("untrained")) for t in tests] for m in models]
     return {"models": [m.name for m in models], "tests": tests, "values": values, "chance": chance,
             "model_names": [mixture_name(m.name) for m in models], "test_names": [mixture_name(t) for t in tests],
-            "relation": relation, "synthetic": result.synthetic()}  # fmt: skip
+            "relation": relation, "untrained": untrained, "synthetic": result.synthetic()}  # fmt: skip
 
 
 def write_csv(data: dict, path: Path) -> Path:
@@ -155,8 +157,11 @@ def heatmap_figure(data: dict, seeds: list[int]):
     width = 1.35 * n_tests + 0.09 * max(map(len, data["model_names"])) + 2.5
     fig, ax = plt.subplots(figsize=(width, 0.55 * n_models + 3.0))
     image = ax.imshow(above, cmap=cmap, norm=norm, aspect="auto")
+    untrained = data.get("untrained") or [[False] * n_tests] * n_models
     for i, j in np.ndindex(values.shape):
-        _draw_cell(ax, (i, j), values[i, j], chance[j], cmap(norm(above[i, j])), data["relation"][i][j])
+        mark = DAGGER if np.isfinite(chance[j]) and values[i, j] <= chance[j] else ""
+        mark += UNTRAINED_MARK if untrained[i][j] else ""
+        _draw_cell(ax, (i, j), values[i, j], chance[j], cmap(norm(above[i, j])), data["relation"][i][j], mark)
     ax.set_xticks(range(n_tests), [f"{name}\n(chance {c:.1f})" for name, c in zip(data["test_names"], chance,
                   strict=True)], rotation=30, ha="right", rotation_mode="anchor", fontsize=9)  # fmt: skip
     ax.set_yticks(range(n_models), data["model_names"], fontsize=9)
@@ -173,6 +178,8 @@ def heatmap_figure(data: dict, seeds: list[int]):
     note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "
             "exactly this test set's data (in-group); dashed box: this test set's data is part of the training "
             f"mixture. Hatched border, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
+    if any(map(any, untrained)):
+        note += f" {UNTRAINED_MARK}: {UNTRAINED_NOTE}."
     note = textwrap.fill(note, int(width * 15))
     fig.text(0.01, 0.005, note, fontsize=8, va="bottom", ha="left")
     # room for the note, in inches (8 pt lines, ~0.16 in each), not a fraction of a figure that grows with the models
@@ -209,13 +216,17 @@ def heatmap_title(data: dict, seeds: list[int]) -> str:
     return f"Weighted F1 (%) of {models} on {tests} ({seeds_text})"
 
 
+UNTRAINED_MARK = "*"  # as the tables mark it: the model never trained on some labels the test set annotates
+UNTRAINED_NOTE = "the model never trained on some labels the test set annotates (scored as predicted absent)"
 HATCH_BORDER_IN = 0.08  # width of the hatched border of a cell at or below chance (inches): clear of its numbers
 
 
-def _draw_cell(ax, cell: tuple[int, int], value: float, chance: float, rgba, relation: str | None) -> None:
+def _draw_cell(
+    ax, cell: tuple[int, int], value: float, chance: float, rgba, relation: str | None, mark: str = ""
+) -> None:
     """One cell's numbers, in black or white, whichever contrasts more with the cell's colour
-    (:func:`text_color`); at or below chance a hatched border (the numbers stay on plain colour);
-    an in-group box."""
+    (:func:`text_color`), the score followed by its ``mark`` (:data:`DAGGER`, :data:`UNTRAINED_MARK`);
+    at or below chance a hatched border (the numbers stay on plain colour); an in-group box."""
     from matplotlib.patches import Rectangle
 
     i, j = cell
@@ -225,7 +236,7 @@ def _draw_cell(ax, cell: tuple[int, int], value: float, chance: float, rgba, rel
                           gid="at_or_below_chance")  # fmt: skip
         ax.add_patch(hatch)  # the whole cell; _clip_hatches keeps its border
     color = text_color(rgba)
-    ax.text(j, i - 0.12, f"{value:.1f}" + (DAGGER if low else ""), ha="center", va="center", fontsize=9,
+    ax.text(j, i - 0.12, f"{value:.1f}{mark}", ha="center", va="center", fontsize=9,
             fontweight="bold", color=color)  # fmt: skip
     if np.isfinite(chance):
         ax.text(j, i + 0.22, f"{value - chance:+.1f}", ha="center", va="center", fontsize=7, color=color)
