@@ -23,6 +23,24 @@ def test_sources_lists_every_corpus(capsys):
         assert info.layout.strip().splitlines()[0] in out
 
 
+def test_sources_fits_a_terminal_and_names_every_corpus_s_title_licence_and_url(capsys):
+    """`bimotion sources` printed one table row per corpus of about 250 characters (title, licence
+    and URL in it), which wrapped into a tangle in a terminal: the table keeps the short columns and
+    each corpus's title, licence and URL follow on lines of their own, none past 100 characters."""
+    from bimotion.cli import HELP_WIDTH
+
+    assert main(["sources"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= HELP_WIDTH
+    assert lines[0].split() == ["name", "language", "age", "groups", "utterances", "benchmark"]
+    for name in READERS:
+        info = SOURCES[name]
+        (row,) = [line for line in lines[1 : 1 + len(READERS)] if line.split()[0] == name]
+        assert str(info.expected_count) in row.split()
+        at = lines.index(next(line for line in lines if line.startswith(name) and info.title in line))
+        assert info.license in lines[at + 1] and lines[at + 2].endswith(info.url)
+
+
 def test_sources_markdown_table_has_a_row_per_corpus(capsys):
     main(["sources", "--markdown"])
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "---" not in line]

@@ -11,42 +11,50 @@ def add_arguments(parser) -> None:
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table (used for docs/corpora.md)")
 
 
+COLUMNS = ["name", "corpus", "language", "age groups", "utterances", "benchmark", "licence", "get it from"]
+NARROW = ("name", "language", "age groups", "utterances", "benchmark")  # a terminal's table; the rest below it
+
+
 def table(markdown: bool = False) -> str:
+    """Every corpus's row: a Markdown table of every column (docs/corpora.md), or for a terminal a
+    table of the short columns, then each corpus's title, licence and where to get it on lines of
+    their own (all in one row ran to about 250 characters)."""
     from bimotion.registry import BENCHMARKS
     from loaders import SOURCES
     from loaders.tables import aligned
 
     used_in = {c: b.name for b in BENCHMARKS.values() for c in b.corpora}
-    header = ["name", "corpus", "language", "age groups", "utterances", "benchmark", "licence", "get it from"]
     rows = [
-        [
-            s.name,
-            s.title,
-            "+".join(s.languages),
-            "+".join(s.age_groups),
-            str(s.expected_count),
-            used_in.get(s.name, ""),
-            s.license,
-            s.url,
-        ]
+        dict(zip(COLUMNS, [s.name, s.title, "+".join(s.languages), "+".join(s.age_groups), str(s.expected_count),
+                           used_in.get(s.name, ""), s.license, s.url], strict=True))
         for s in SOURCES.all()
-    ]
+    ]  # fmt: skip
     if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        lines += ["| " + " | ".join(r.values()) + " |" for r in rows]
         return "\n".join(lines)
-    return aligned([header, *rows], indent="", text_columns=len(header))
+    short = aligned([list(NARROW), *([r[c] for c in NARROW] for r in rows)], indent="", text_columns=len(NARROW))
+    width = max(len(r["name"]) for r in rows) + 2
+    blocks = [
+        f"{r['name']:<{width}}{r['corpus']}\n{'':<{width}}licence: {r['licence']}\n{'':<{width}}get it from: {r['get it from']}"
+        for r in rows
+    ]
+    return short + "\n\n" + "\n".join(blocks)
 
 
 def run(args) -> int:
+    import textwrap
+
+    from bimotion.cli import HELP_WIDTH
     from loaders import SOURCES
 
     print(table(args.markdown))
     if not args.markdown:
-        print(
-            "\nyour own corpus: --source NAME=DIR with any other NAME, DIR holding audio and metadata.csv "
+        own = (
+            "your own corpus: --source NAME=DIR with any other NAME, DIR holding audio and metadata.csv "
             "(file_name, emotion, language, age or age_group, ...): see docs/corpora.md"
         )
+        print("\n" + textwrap.fill(own, HELP_WIDTH, subsequent_indent="  "))
     if args.layout:
         for s in SOURCES.all():
             print(f"\n## {s.name}: {s.title}\n{s.layout.rstrip()}")
