@@ -58,6 +58,20 @@ def wait_for(condition, proc: subprocess.Popen, what: str, timeout_s: float = 12
         time.sleep(0.002)
 
 
+def signalled_while_held(proc: subprocess.Popen, send, what: str, timeout_s: float = 60) -> str:
+    """``send()`` a signal while the run's process group is held (SIGSTOP), so it lands mid-run whatever
+    the load, then let the group go on; the run's stderr once it ends, a failure naming ``what`` if it
+    has not ended within ``timeout_s``."""
+    os.killpg(proc.pid, signal.SIGSTOP)
+    send()
+    os.killpg(proc.pid, signal.SIGCONT)
+    try:
+        return proc.communicate(timeout=timeout_s)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"prepare did not end within {timeout_s:g} s of {what}: {proc.communicate()[1][-2000:]}")
+
+
 def stopped_while_writing(root: Path, out: Path, *extra: str) -> subprocess.Popen:
     """A prepare run paused (SIGSTOP) once it holds the output and has begun writing."""
     proc = start_prepare(root, out, "--num-proc", "1", *extra)
@@ -217,14 +231,8 @@ def test_ctrl_c_stops_prepare_at_once_and_leaves_nothing(csed, tmp_path):
     proc = start_prepare(csed, again, "--num-proc", "2", "--rows-per-file", "20", start_new_session=True)
     first_file = work_of(again) / "new" / "data"
     wait_for(lambda: first_file.is_dir() and any(first_file.rglob("*")), proc, "it began writing")
-    os.killpg(proc.pid, signal.SIGSTOP)  # the whole group takes the signal mid-run, in whatever order
-    os.killpg(proc.pid, signal.SIGINT)
-    os.killpg(proc.pid, signal.SIGCONT)
-    try:
-        _, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail(f"prepare did not end within 60 s of Ctrl-C: {proc.communicate()[1][-2000:]}")
+    # the whole group takes the signal mid-run, in whatever order
+    err = signalled_while_held(proc, lambda: os.killpg(proc.pid, signal.SIGINT), "Ctrl-C")
     assert proc.returncode == 130 and err.strip().splitlines()[-1] == "interrupted", err
     assert not again.exists()
     assert_no_leftovers(again)
@@ -247,17 +255,8 @@ def test_sigterm_stops_prepare_like_ctrl_c_and_leaves_nothing(csed, tmp_path, wh
         return len(workers) >= 2 and first_file.is_dir() and any(first_file.rglob("*"))
 
     wait_for(writing_with_workers, proc, "its workers were set up and it began writing")
-    os.killpg(proc.pid, signal.SIGSTOP)  # held mid-run, so the signal lands while it writes, whatever the load
-    if whole_group:
-        os.killpg(proc.pid, signal.SIGTERM)
-    else:
-        os.kill(proc.pid, signal.SIGTERM)
-    os.killpg(proc.pid, signal.SIGCONT)
-    try:
-        _, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail(f"prepare did not end within 60 s of SIGTERM: {proc.communicate()[1][-2000:]}")
+    send = (lambda: os.killpg(proc.pid, signal.SIGTERM)) if whole_group else (lambda: proc.send_signal(signal.SIGTERM))
+    err = signalled_while_held(proc, send, "SIGTERM")
     assert proc.returncode == 143 and err.strip().splitlines()[-1] == "terminated", (proc.returncode, err)
     assert not out.exists()
     assert_no_leftovers(out)
