@@ -375,9 +375,10 @@ def test_heatmap_marks_the_scores_of_labels_a_model_never_trained_on_as_the_tabl
     """The tables mark with * a score of a model that never trained on some labels its test set
     annotates (which can put it far below chance); the heat map beside them had no such mark."""
     from bimotion.grid.config import GridConfig
-    from bimotion.grid.heatmap import UNTRAINED_NOTE, heatmap_data, heatmap_figure
+    from bimotion.grid.heatmap import heatmap_data, heatmap_figure
     from bimotion.grid.plan import make_plan
     from bimotion.grid.report import GridResult
+    from bimotion.training.metrics import UNTRAINED
 
     config = GridConfig(tables=["table3"], bootstrap_samples=10)
     plan = make_plan(config)
@@ -389,7 +390,7 @@ def test_heatmap_marks_the_scores_of_labels_a_model_never_trained_on_as_the_tabl
     fig, ax = heatmap_figure(data, [0])
     scores = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]
     assert scores.count("20.0†*") == 1 and all(s == "60.0" for s in scores if s != "20.0†*")
-    assert UNTRAINED_NOTE in " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
+    assert UNTRAINED in " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
     fig.clf()
     matrix[odd]["untrained"] = []  # no cell of untrained labels: no mark, no note
     fig, ax = heatmap_figure(heatmap_data(GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {}, {})), [0])

@@ -287,13 +287,15 @@ def _compact_tables(result) -> str:
     """Each table's weighted F1 (%) per row and test group, the row average and the chance levels, aligned;
     † marks a score at or below its test set's chance level, * a model that never trained on some of
     the test set's labels."""
+    from bimotion.training.metrics import CHANCE, DAGGER, UNTRAINED, UNTRAINED_MARK
     from loaders.synthetic import marked_title
     from loaders.tables import aligned
 
     def num(value, chance=None, untrained=()) -> str:
         if value is None:
             return "-"
-        return f"{value:.1f}" + ("†" if chance is not None and value <= chance else " ") + ("*" if untrained else " ")
+        low = chance is not None and value <= chance
+        return f"{value:.1f}" + (DAGGER if low else " ") + (UNTRAINED_MARK if untrained else " ")
 
     blocks = []
     for table in result.plan.tables:
@@ -314,12 +316,7 @@ def _compact_tables(result) -> str:
             chances.append(sum(chances) / len(chances))
         rows.append(["chance level"] + [num(v) for v in chances])
         blocks.append(f"{marked_title(table.title, result.synthetic(table))}\n{aligned(rows)}")
-    from bimotion.training.metrics import CHANCE, DAGGER
-
     notes = [f"{DAGGER} at or below the test set's chance level ({CHANCE})"]
     if any(c.untrained for table in result.plan.tables for c in result.table_cells(table.name)):
-        notes.append(
-            "* the model never trained on some labels this test set annotates (its training data lacks them; "
-            "scored as predicted absent), which can put it far below chance"
-        )
+        notes.append(f"{UNTRAINED_MARK} {UNTRAINED}, which can put it far below chance")
     return "\n\n".join(blocks) + "\n" + "\n".join(notes)

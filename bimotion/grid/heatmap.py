@@ -32,7 +32,7 @@ from loaders.synthetic import marked_title
 from ..mixture import parse_mixture
 from ..paper import GROUPS, TABLES
 from ..registry import age_group_name, find_config, group_name, language_name
-from ..training.metrics import CHANCE, DAGGER
+from ..training.metrics import CHANCE, DAGGER, UNTRAINED, UNTRAINED_MARK
 
 _BENCHMARK_NAMES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
 
@@ -159,9 +159,8 @@ def heatmap_figure(data: dict, seeds: list[int]):
     image = ax.imshow(above, cmap=cmap, norm=norm, aspect="auto")
     untrained = data.get("untrained") or [[False] * n_tests] * n_models
     for i, j in np.ndindex(values.shape):
-        mark = DAGGER if np.isfinite(chance[j]) and values[i, j] <= chance[j] else ""
-        mark += UNTRAINED_MARK if untrained[i][j] else ""
-        _draw_cell(ax, (i, j), values[i, j], chance[j], cmap(norm(above[i, j])), data["relation"][i][j], mark)
+        rgba = cmap(norm(above[i, j]))
+        _draw_cell(ax, (i, j), values[i, j], chance[j], rgba, data["relation"][i][j], untrained[i][j])
     ax.set_xticks(range(n_tests), [f"{name}\n(chance {c:.1f})" for name, c in zip(data["test_names"], chance,
                   strict=True)], rotation=30, ha="right", rotation_mode="anchor", fontsize=9)  # fmt: skip
     ax.set_yticks(range(n_models), data["model_names"], fontsize=9)
@@ -179,7 +178,7 @@ def heatmap_figure(data: dict, seeds: list[int]):
             "exactly this test set's data (in-group); dashed box: this test set's data is part of the training "
             f"mixture. Hatched border, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
     if any(map(any, untrained)):
-        note += f" {UNTRAINED_MARK}: {UNTRAINED_NOTE}."
+        note += f" {UNTRAINED_MARK}: {UNTRAINED}."
     note = textwrap.fill(note, int(width * 15))
     fig.text(0.01, 0.005, note, fontsize=8, va="bottom", ha="left")
     # room for the note, in inches (8 pt lines, ~0.16 in each), not a fraction of a figure that grows with the models
@@ -216,17 +215,16 @@ def heatmap_title(data: dict, seeds: list[int]) -> str:
     return f"Weighted F1 (%) of {models} on {tests} ({seeds_text})"
 
 
-UNTRAINED_MARK = "*"  # as the tables mark it: the model never trained on some labels the test set annotates
-UNTRAINED_NOTE = "the model never trained on some labels the test set annotates (scored as predicted absent)"
 HATCH_BORDER_IN = 0.08  # width of the hatched border of a cell at or below chance (inches): clear of its numbers
 
 
 def _draw_cell(
-    ax, cell: tuple[int, int], value: float, chance: float, rgba, relation: str | None, mark: str = ""
+    ax, cell: tuple[int, int], value: float, chance: float, rgba, relation: str | None, untrained: bool = False
 ) -> None:
     """One cell's numbers, in black or white, whichever contrasts more with the cell's colour
-    (:func:`text_color`), the score followed by its ``mark`` (:data:`DAGGER`, :data:`UNTRAINED_MARK`);
-    at or below chance a hatched border (the numbers stay on plain colour); an in-group box."""
+    (:func:`text_color`); at or below chance a hatched border (the numbers stay on plain colour) and
+    :data:`DAGGER`; :data:`UNTRAINED_MARK` where the model never trained on some of the test set's
+    labels; an in-group box."""
     from matplotlib.patches import Rectangle
 
     i, j = cell
@@ -236,6 +234,7 @@ def _draw_cell(
                           gid="at_or_below_chance")  # fmt: skip
         ax.add_patch(hatch)  # the whole cell; _clip_hatches keeps its border
     color = text_color(rgba)
+    mark = (DAGGER if low else "") + (UNTRAINED_MARK if untrained else "")
     ax.text(j, i - 0.12, f"{value:.1f}{mark}", ha="center", va="center", fontsize=9,
             fontweight="bold", color=color)  # fmt: skip
     if np.isfinite(chance):

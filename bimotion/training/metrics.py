@@ -61,6 +61,13 @@ from .outputs import MODEL_CONFIG, PROBE_CONFIG, model_kind
 
 DAGGER = "†"  # marks a score at or below its test set's chance level, in every table, report and figure
 CHANCE = "the better of an all-positive and a prior-matched random predictor"  # what every chance level is
+# marks a score of a model that never trained on some labels its test set annotates, in the demo's tables
+# and the heat map; UNTRAINED says what the mark means
+UNTRAINED_MARK = "*"
+UNTRAINED = (
+    "the model never trained on some labels this test set annotates (its training data lacks them; "
+    "scored as predicted absent)"
+)
 CHANCE_OF = {  # ... by metric (:data:`~.f1.METRICS`)
     "weighted_f1": CHANCE,
     "weighted_f1_argmax": "the better of always the most frequent label and guessing at the labels' frequencies",
