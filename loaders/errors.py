@@ -19,7 +19,8 @@ from .tables import aligned_lines
 
 # Who reads the errors: a Python caller (the default) or the command line (bimotion.cli sets it).
 AUDIENCE: contextvars.ContextVar[str] = contextvars.ContextVar("bimotion_audience", default="python")
-_KEYWORDS = {"--skip-bad": "skip_bad=True", "--overwrite": "overwrite=True"}  # a flag as a Python caller passes it
+# a flag as a Python caller passes it
+_KEYWORDS = {"--skip-bad": "skip_bad=True", "--overwrite": "overwrite=True", "--num-proc": "num_proc"}
 
 
 def spoken(text: str) -> str:

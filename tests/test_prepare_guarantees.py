@@ -238,6 +238,21 @@ def test_ctrl_c_stops_prepare_at_once_and_leaves_nothing(csed, tmp_path):
     assert_no_leftovers(again)
 
 
+def writing_with_workers(proc: subprocess.Popen, out: Path) -> set[int]:
+    """The pids of the run's pool workers, once two are set up (see the Ctrl-C test: a short-lived
+    child comes first) and it has begun writing into ``out``'s work folder."""
+    workers: set[int] = set()
+
+    def ready() -> bool:
+        workers.clear()
+        workers.update(pid for pid in children_of(proc.pid) if threads(pid) >= 2)
+        first_file = work_of(out) / "new" / "data"
+        return len(workers) >= 2 and first_file.is_dir() and any(first_file.rglob("*"))
+
+    wait_for(ready, proc, "its workers were set up and it began writing")
+    return workers
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds processes through /proc")
 @pytest.mark.parametrize("whole_group", [True, False], ids=["slurm-job", "run-alone"])
 def test_sigterm_stops_prepare_like_ctrl_c_and_leaves_nothing(csed, tmp_path, whole_group):
@@ -246,15 +261,7 @@ def test_sigterm_stops_prepare_like_ctrl_c_and_leaves_nothing(csed, tmp_path, wh
     Now the run stops as on Ctrl-C: its workers are stopped, nothing is left, and it exits 143."""
     out = tmp_path / "out"
     proc = start_prepare(csed, out, "--num-proc", "2", "--rows-per-file", "20", start_new_session=True)
-    workers: set[int] = set()
-
-    def writing_with_workers() -> bool:  # the pool's workers set up (see the Ctrl-C test) and a file begun
-        workers.clear()
-        workers.update(pid for pid in children_of(proc.pid) if threads(pid) >= 2)
-        first_file = work_of(out) / "new" / "data"
-        return len(workers) >= 2 and first_file.is_dir() and any(first_file.rglob("*"))
-
-    wait_for(writing_with_workers, proc, "its workers were set up and it began writing")
+    workers = writing_with_workers(proc, out)
     send = (lambda: os.killpg(proc.pid, signal.SIGTERM)) if whole_group else (lambda: proc.send_signal(signal.SIGTERM))
     err = signalled_while_held(proc, send, "SIGTERM")
     assert proc.returncode == 143 and err.strip().splitlines()[-1] == "terminated", (proc.returncode, err)
@@ -263,6 +270,27 @@ def test_sigterm_stops_prepare_like_ctrl_c_and_leaves_nothing(csed, tmp_path, wh
     deadline = time.monotonic() + 10  # the run stopped its workers (and a killed run's die with it)
     while alive_with(str(out), workers) and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert not alive_with(str(out), workers)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds processes through /proc")
+def test_a_worker_killed_for_memory_ends_prepare_with_an_error_and_leaves_nothing(csed, tmp_path):
+    """The system's out-of-memory killer (or a crash in an audio library) ends one decoding worker: the
+    pool, broken, stops the others with SIGTERM, which they ignore (Slurm signals every process of a
+    job), and its shutdown waited for them for ever: the run hung, holding the lock.  The run now kills
+    them, says what happened and what to do, and removes what it wrote."""
+    out = tmp_path / "out"
+    proc = start_prepare(csed, out, "--num-proc", "2", "--rows-per-file", "20", start_new_session=True)
+    workers = writing_with_workers(proc, out)
+    killed = min(workers)
+    err = signalled_while_held(proc, lambda: os.kill(killed, signal.SIGKILL), "a worker's SIGKILL")
+    assert proc.returncode == 2, (proc.returncode, err)
+    assert err.strip().splitlines()[-1] == (
+        "error: a worker process died while decoding (the system may have killed it for memory, or an audio "
+        f"library crashed on a file): run again with a lower --num-proc (temporary files removed, {out} untouched)"
+    ), err
+    assert not out.exists()
+    assert_no_leftovers(out)
     assert not alive_with(str(out), workers)
 
 

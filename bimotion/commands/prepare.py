@@ -122,6 +122,8 @@ def run(args) -> int:
 
 
 def execute(sources: dict, args, *, benchmark: str) -> int:
+    from concurrent.futures.process import BrokenProcessPool
+
     from bimotion.prepare import OutputLockedError, prepare
     from loaders.manifest import partial_releases
     from loaders.tables import counted
@@ -143,6 +145,9 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
         )
     except (ValueError, FileExistsError, OutputLockedError) as err:  # corpus errors go to the CLI's handler
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except BrokenProcessPool as err:  # a worker killed (out of memory) or crashed: the others are stopped
+        print(f"error: {err} (temporary files removed, {args.output} untouched)", file=sys.stderr)
         return 2
     except OSError as err:  # a full disk, a file size limit, no permission: what was written is removed
         full = err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "No space left" in str(err)

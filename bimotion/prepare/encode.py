@@ -14,10 +14,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 
 from loaders import BadFileError, CorpusError
 from loaders.audio import decode, probe
-from loaders.errors import MissingToolError
+from loaders.errors import MissingToolError, spoken
 from loaders.ffmpeg import ffmpeg_reason, needs_ffmpeg_skip
 from loaders.levels import check_not_silent
 
@@ -25,6 +26,10 @@ from ..features import SAMPLE_RATE_HZ, example
 
 RECORDS_PER_TASK = 8
 TASKS_AHEAD_PER_PROC = 4
+WORKER_DIED = (
+    "a worker process died while decoding (the system may have killed it for memory, or an audio library "
+    "crashed on a file): run again with a lower --num-proc"
+)
 
 Encoded = tuple[dict | None, tuple | None]  # (row, None) or (None, BadFileError args)
 
@@ -71,9 +76,21 @@ def encoded(records: list, num_proc: int) -> Iterator[Encoded]:
                     yield from window.popleft().result()
             while window:
                 yield from window.popleft().result()
+        except BrokenProcessPool as err:
+            _kill_workers(pool)
+            raise BrokenProcessPool(spoken(WORKER_DIED)) from err
         finally:
             for future in window:
                 future.cancel()
+
+
+def _kill_workers(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """SIGKILL the workers left in a broken pool: it stops them with SIGTERM, which they ignore
+    (:func:`_worker_setup`), and its shutdown then waited for them for ever (a worker the system killed
+    for memory hung the run).  ``_processes`` is the pool's own table of its workers."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError):  # one that has gone already
+            process.kill()
 
 
 def _worker_setup(parent_pid: int) -> None:
