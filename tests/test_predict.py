@@ -135,7 +135,8 @@ def test_windows_of_many_lengths_are_scored_in_few_input_shapes_with_the_same_sc
     0.5 s, masked, so the scores are those of each window alone, unpadded."""
     predictor = load_predictor(models["ours"], progress=False)
     rng = np.random.default_rng(0)
-    clips = [0.1 * rng.standard_normal(int(n)).astype(np.float32) for n in rng.integers(4000, 64000, 60)]
+    lengths = [425, 8000, 8001, 15999, *rng.integers(4000, 64000, 56)]  # the shortest (tiny model), at a multiple
+    clips = [0.1 * rng.standard_normal(int(n)).astype(np.float32) for n in lengths]
     widths = set()
     hook = predictor.model.register_forward_pre_hook(
         lambda module, args, kwargs: widths.add(kwargs["input_values"].shape[1]), with_kwargs=True
@@ -159,6 +160,27 @@ def test_a_model_without_an_attention_mask_scores_each_window_as_if_alone(models
     together = predictor.scores(clips)
     alone = np.concatenate([predictor.scores([clip]) for clip in clips])
     np.testing.assert_allclose(together, alone, atol=1e-6)
+
+
+def test_a_group_norm_encoder_scores_each_window_as_if_alone_even_with_a_mask(tmp_path):
+    """A group-norm encoder (wav2vec2-base, HuBERT and WavLM base) normalises each channel over the whole
+    input, padding included: with a feature extractor that returns an attention mask (as some such
+    checkpoints ship), its windows were padded to a multiple of 0.5 s and to their batch's longest, and
+    their scores changed with --batch-size and the files beside them (0.26 beside others, 0.15 alone)."""
+    from bimotion.training import testing
+    from bimotion.training.model import build_model
+
+    model, fe = build_model(str(testing.save_tiny_model(tmp_path / "tiny", feat_extract_norm="group")))
+    assert fe.return_attention_mask and model.config.feat_extract_norm == "group"
+    model.config.trained_labels = TRAINED
+    predictor = load_predictor(_save(model, fe, tmp_path / "group-norm"), progress=False)
+    rng = np.random.default_rng(2)
+    clips = [0.1 * rng.standard_normal(n).astype(np.float32) for n in (64000, 20000, 9000, 12345, 8001)]
+    together = predictor.scores(clips)
+    predictor.pad_multiple_s = None
+    alone = np.concatenate([predictor.scores([clip]) for clip in clips])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    assert not predictor.padding_unheard
 
 
 def test_a_generic_checkpoint_needs_an_explicit_label_map(models, tmp_path):

@@ -30,10 +30,10 @@ from loaders.labels import LABELS
 from .audio import PredictError
 
 GENERIC = re.compile(r"LABEL_\d+")
-# Batches are padded to a multiple of this (masked, so the scores do not change): windows of every
-# length (--segment vad, a folder of short clips) would otherwise each be a new input shape, and
-# torch's oneDNN keeps the convolutions it builds for each shape (up to 1024 of them), so memory grew
-# with the number of distinct lengths scored: 1.2 GB for 3000 clips of 1-3 s, against 0.5 GB here.
+# Batches are padded to a multiple of this (masked and unheard, so the scores do not change): windows
+# of every length (--segment vad, a folder of short clips) would otherwise each be a new input shape,
+# and torch's oneDNN keeps the convolutions it builds for each shape (up to 1024 of them), so memory
+# grew with the number of distinct lengths scored: 1.2 GB for 3000 clips of 1-3 s, against 0.5 GB here.
 PAD_MULTIPLE_S = 0.5
 DROP = ("-", "", None)
 
@@ -59,14 +59,23 @@ class Predictor:
     def sample_rate_hz(self) -> int:
         return int(self.feature_extractor.sampling_rate)
 
+    @property
+    def padding_unheard(self) -> bool:
+        """Whether zeros padded after a clip leave its scores as they are: the model takes an attention
+        mask and its feature encoder normalises each frame alone (layer norm).  A group-norm encoder
+        (wav2vec2-base, HuBERT and WavLM base) normalises each channel over the whole input, padding
+        included, with or without a mask."""
+        masked = getattr(self.feature_extractor, "return_attention_mask", False)
+        return bool(masked) and getattr(self.model.config, "feat_extract_norm", "layer") != "group"
+
     def scores(self, clips: list[np.ndarray]) -> np.ndarray:
         """Sigmoid scores (clips × reported labels) of float32 mono clips at :attr:`sample_rate_hz`,
         normalised, padded and masked by the training collator, through the one forward pass of
-        :func:`bimotion.training.inference.batch_logits`.  A model that takes an attention mask gets
-        its batches padded to a multiple of :attr:`pad_multiple_s` (:data:`PAD_MULTIPLE_S`); one that
-        takes none (wav2vec2-base's group-norm encoder) would hear the padding, so its clips of each
-        length are scored apart, and a clip's scores never depend on the clips beside it."""
-        masked = getattr(self.feature_extractor, "return_attention_mask", False)
+        :func:`bimotion.training.inference.batch_logits`.  Where the padding is unheard
+        (:attr:`padding_unheard`), batches are padded to a multiple of :attr:`pad_multiple_s`
+        (:data:`PAD_MULTIPLE_S`); elsewhere the clips of each length are scored apart, unpadded, so a
+        clip's scores never depend on the clips beside it."""
+        masked = self.padding_unheard
         if not masked and len(lengths := {len(clip) for clip in clips}) > 1:
             out = np.empty((len(clips), len(self.reported)))
             for length in lengths:
