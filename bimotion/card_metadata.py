@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from loaders.languages import ISO_639_1
+from loaders.languages import ISO_639_1, iso639_3
 
 # Hub licence ids by how much they restrict the reuse of derived data or models: public domain,
 # permissive/attribution, share-alike, non-commercial, no derivatives, both; `other` (anything not
@@ -191,16 +191,9 @@ def _slug(text: str) -> str:
 
 def hub_language(code: str) -> str:
     """The Hub language code of an ISO 639-3 code: its two-letter ISO 639-1 code where it has one
-    (``eng`` -> ``en``), else the ISO 639-3 code itself (``yue``), which the Hub accepts too."""
-    try:
-        import iso639
-        from iso639.exceptions import DeprecatedLanguageValue, InvalidLanguageValue
-    except ImportError:  # the optional iso639-lang package: the common codes without it
-        return ISO_639_1.get(code, code)
-    try:
-        return iso639.Lang(code).pt1 or code
-    except (InvalidLanguageValue, DeprecatedLanguageValue):  # a code it lacks, or a retired one
-        return ISO_639_1.get(code, code)
+    (``eng`` -> ``en``, ``swe`` -> ``sv``, from SIL's table shipped in ``loaders``; ``zsm`` -> ``ms``
+    as the Hub takes a macrolanguage's), else the ISO 639-3 code itself (``yue``), which the Hub accepts too."""
+    return ISO_639_1.get(code) or iso639_3().get(code, ("", ""))[0] or code
 
 
 def hub_dataset_id(url: str | None) -> str | None:

@@ -30,8 +30,8 @@ _LANGUAGE_CODE = re.compile(r"[a-z]{3}")
 
 
 def language_name(code: str) -> str:
-    """``yue`` -> ``Cantonese``; an unknown code is returned as it is."""
-    return LANGUAGE_NAMES.get(code, code)
+    """``yue`` -> ``Cantonese``, ``swe`` -> ``Swedish``; a code no table names is returned as it is."""
+    return LANGUAGE_NAMES.known(code) or code
 
 
 def age_group_name(code: str) -> str:

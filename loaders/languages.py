@@ -11,15 +11,20 @@ from importlib import resources
 
 
 class LanguageNames(dict):
-    """ISO 639-3 code -> English name; a code without one reads as ``language 'xyz'``."""
+    """ISO 639-3 code -> English name: bimotion's own (``zho``: Mandarin), else the reference name of
+    SIL's table (:func:`iso639_3`); a code in neither reads as ``language 'xyz'``."""
+
+    def known(self, code: str) -> str | None:
+        """The English name of ``code``, or None where neither names it."""
+        return self.get(code) or iso639_3().get(code, ("", ""))[1] or None
 
     def __missing__(self, code: str) -> str:
-        return f"language '{code}'"
+        return self.known(code) or f"language '{code}'"
 
 
 LANGUAGE_NAMES = LanguageNames(
     eng="English", zho="Mandarin", yue="Cantonese",
-    # a few more, for the groups users bring (any other ISO 639-3 code works, named by its code)
+    # a few more, for the groups users bring (any other ISO 639-3 code works, named by SIL's table)
     ind="Indonesian", zsm="Malay", msa="Malay", nan="Hokkien (Min Nan)", hak="Hakka", wuu="Wu", tgl="Tagalog",
     fil="Filipino", vie="Vietnamese", tha="Thai", khm="Khmer", mya="Burmese", jpn="Japanese", kor="Korean",
     hin="Hindi", ben="Bengali", tam="Tamil", urd="Urdu", ara="Arabic", tur="Turkish", fas="Persian",
@@ -29,8 +34,8 @@ LANGUAGE_NAMES = LanguageNames(
     pan="Punjabi", guj="Gujarati", kan="Kannada", mal="Malayalam", zul="Zulu", xho="Xhosa", ibo="Igbo",
     ell="Greek", ukr="Ukrainian",
 )  # fmt: skip
-# ISO 639-3 -> ISO 639-1 for the languages of LANGUAGE_NAMES (the Hub's codes where the optional iso639-lang
-# package is absent); yue, nan, hak, wuu, fil, ceb and ilo have no two-letter code
+# ISO 639-3 -> ISO 639-1 for the languages of LANGUAGE_NAMES, the Hub's choice where a macrolanguage's code
+# serves a member (zsm -> ms, cmn -> zh); yue, nan, hak, wuu, fil, ceb and ilo have no two-letter code
 ISO_639_1 = {
     "eng": "en", "zho": "zh", "cmn": "zh", "ind": "id", "zsm": "ms", "msa": "ms", "tgl": "tl", "vie": "vi",
     "tha": "th", "khm": "km", "mya": "my", "jpn": "ja", "kor": "ko", "hin": "hi", "ben": "bn", "tam": "ta",
@@ -87,11 +92,6 @@ def _table_codes() -> tuple[dict[str, str], dict[str, str]]:
     )
 
 
-def language_name(code: str) -> str:
-    """The English name of an ISO 639-3 code: bimotion's (:data:`LANGUAGE_NAMES`), else the table's."""
-    return LANGUAGE_NAMES[code] if code in LANGUAGE_NAMES else iso639_3().get(code, ("", LANGUAGE_NAMES[code]))[1]
-
-
 def language_hint(given: str) -> str:
     """What to write instead of ``given``, a language cell that is no ISO 639-3 code: the code of a
     two-letter code (``jv`` -> ``jav``), of a locale tag (``en-US`` -> ``eng``) or of an English name
@@ -99,7 +99,7 @@ def language_hint(given: str) -> str:
     text = given.strip()
     if found := _meant(text):
         code, kind = found
-        return f"write {code!r}, the ISO 639-3 code of {language_name(code)} ({text!r} is {kind})"
+        return f"write {code!r}, the ISO 639-3 code of {LANGUAGE_NAMES[code]} ({text!r} is {kind})"
     if re.fullmatch(r"[a-z]{3}", text.lower()):
         return (
             f"{text.lower()!r} is not in ISO 639-3 (SIL's code table, https://iso639-3.sil.org/code_tables/639): "

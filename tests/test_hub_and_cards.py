@@ -120,22 +120,12 @@ def test_a_dry_run_publish_returns_the_plan_and_never_opens_the_hub(tmp_path, mo
     assert publish(tmp_path, "someone/x", repo_type="dataset", dry_run=True) == [("README.md", 5)]
 
 
-def test_every_named_language_has_the_hubs_code_without_the_optional_package(monkeypatch):
-    """The card's ``language:`` is ISO 639-1 where one exists (``jav`` -> ``jv``), from the table
-    that serves when iso639-lang is not installed; the few without a two-letter code keep theirs."""
-    import builtins
-
+def test_every_named_language_has_the_hubs_code():
+    """The card's ``language:`` is ISO 639-1 where one exists (``jav`` -> ``jv``); the few without a
+    two-letter code keep theirs."""
     from bimotion.card_metadata import hub_language
     from bimotion.registry import LANGUAGE_NAMES
 
-    real_import = builtins.__import__
-
-    def no_iso639(name, *args, **kwargs):
-        if name.startswith("iso639"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_iso639)
     codes = {code: hub_language(code) for code in LANGUAGE_NAMES}
     assert codes["jav"] == "jv" and codes["ind"] == "id" and codes["eng"] == "en"
     assert {code for code, hub in codes.items() if len(hub) != 2} == {"yue", "nan", "hak", "wuu", "fil", "ceb", "ilo"}

@@ -206,6 +206,30 @@ def test_the_card_title_names_the_users_corpora_and_the_languages_held(prepared)
     assert "Indonesian" in title and "Hokkien" in title
 
 
+def test_a_language_beyond_bimotions_few_is_named_and_coded_from_the_shipped_table(tmp_path):
+    """SIL's ISO 639-3 table ships with loaders (the metadata check names 'Swedish' from it), yet a Swedish
+    corpus's card said ``language: swe`` (the Hub's code is ``sv``; the optional iso639-lang package,
+    declared nowhere, was the only other source), "language 'swe'" in its title and table of corpora,
+    and "swe elderly" in the heat map and advice.  Names and Hub codes now come from that table."""
+    from huggingface_hub import DatasetCard
+
+    from bimotion.card_metadata import hub_language
+    from bimotion.registry import group_name
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="sverige", language="swe")
+    out = tmp_path / "out"
+    assert bimotion_main(["prepare", "-q", "--source", f"sverige={root}", "--output", str(out)]) == 0
+    card = DatasetCard.load(out / "README.md")
+    assert "sv" in card.data.language and "swe" not in card.data.language
+    assert (
+        "speech emotion recognition data (Swedish)" in card.text
+        and "| sverige | Swedish | elderly (60+) |" in card.text
+    )
+    assert "language 'swe'" not in card.text
+    assert group_name("swe_eld") == "Swedish elderly" and hub_language("zsm") == "ms"  # the Hub's Malay
+    assert group_name("xyz_eld") == "xyz elderly" and Group("xyz", "eld").description == "language 'xyz' elderly (60+)"
+
+
 def test_a_fresh_process_trains_on_a_user_group_from_python(prepared):
     """``TrainSpec.from_values`` registers the local prepared folders it is given, as the recipes do:
     a user corpus's group resolves from Python (it was a KeyError), and an unknown one says how."""
