@@ -11,10 +11,11 @@ import os
 import sys
 import textwrap
 
+from bimotion.console import HELP_WIDTH  # the commands' descriptions are written to it
+
 COMMANDS: tuple[str, ...] = ("sources", "scan", "prepare", "check", "push", "demo", "advise", "predict")
 
 
-HELP_WIDTH = 100  # the commands' descriptions are their docstrings, written to this width
 DESCRIPTION = (
     "Speech emotion recognition across languages and age groups: read the raw corpora, prepare "
     "BiMotion/YueMotion as Hub-ready datasets, check and publish them; advise which cross-group data "

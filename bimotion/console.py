@@ -21,6 +21,9 @@ import re
 import sys
 import warnings
 
+# the width the commands' help (their docstrings) and their listings for a terminal are written to
+HELP_WIDTH = 100
+
 # Read by the libraries when they are imported (``datasets`` takes seconds to import: a command that
 # never reads data never pays for it); a library already imported is set through its API instead.
 QUIET_ENV = {

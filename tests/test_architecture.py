@@ -89,6 +89,10 @@ def test_no_import_cycle_even_through_lazy_imports():
     # layer going up: a package's __init__ sits above its modules by definition
     for name in list(edges):
         edges[name] = {t for t in edges[name] if not name.startswith(t + ".")}
+    # the command lines import their commands by name (importlib), which no import statement shows: a
+    # command reaching up to its command line (for a constant) is a cycle too
+    for cli in ("bimotion", "yuemotion"):
+        edges[f"{cli}.cli"] |= {m for m in MODULES if m.startswith(f"{cli}.commands.")}
     assert _cycles(edges) == []
 
 

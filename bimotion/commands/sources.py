@@ -45,7 +45,7 @@ def table(markdown: bool = False) -> str:
 def run(args) -> int:
     import textwrap
 
-    from bimotion.cli import HELP_WIDTH
+    from bimotion.console import HELP_WIDTH
     from loaders import SOURCES
 
     print(table(args.markdown))
