@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     def check(recipe, model_args, data_args, run_args, training_args):
         if recipe.selection_on not in ("mixture", "target"):
             raise ArgumentError(f"--selection_on must be mixture or target, not {recipe.selection_on}")
-        register_prepared({"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion})  # users' groups
+        register_prepared(data_args.datasets)  # users' groups
         typed = [Group.parse(g) for g in all_groups()]
         for flag, values, attribute in (
             ("--languages", recipe.languages, "language"),

@@ -68,7 +68,7 @@ def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: Pr
             f"a probe ignores {'it' if one else 'them'}",
             file=sys.stderr,
         )
-    datasets = {"bimotion": data_args.bimotion, "yuemotion": data_args.yuemotion}
+    datasets = data_args.datasets
     check_datasets(datasets, local_only=True)
     check_configs(recipe.train_configs, "--train_configs", datasets)
     check_configs(data_args.validation_configs, "--validation_configs", datasets)
