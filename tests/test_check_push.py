@@ -186,6 +186,24 @@ def test_files_prepare_did_not_write_stay_behind_and_the_push_says_so(paper_copy
     assert "stay behind" not in capsys.readouterr().err
 
 
+def test_a_card_without_the_folders_snippet_is_sent_as_it_is_and_the_push_says_so(paper_copy, capsys, monkeypatch):
+    """The card sent to the Hub loads the repository in its snippet; a card whose snippet was edited
+    away (or written by another version) has nothing to point there: it is sent as it is, said in a
+    note, never rewritten elsewhere."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    card = paper_copy / "README.md"
+    text = card.read_text(encoding="utf-8")
+    assert main(["push", str(paper_copy), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
+    assert (
+        "README.md would be sent naming my-lab/bimotion (the folder's copy stays as it is)" in capsys.readouterr().out
+    )
+    card.write_text(text.replace('load_dataset("path/to/this/folder", ', 'load_dataset("my/own/copy", '), "utf-8")
+    assert main(["push", str(paper_copy), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
+    printed = capsys.readouterr()
+    assert "sent naming" not in printed.out
+    assert f"note: {paper_copy}/README.md has no snippet loading this folder: it is sent as it is" in printed.err
+
+
 def test_a_dataset_push_reads_its_prepare_json_once(paper_copy, capsys, monkeypatch):
     """Listing the files to upload and warning about licences each read the folder's prepare.json."""
     from bimotion.data import layout
