@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ import soundfile
 import torch
 
 from bimotion.cli import main
-from bimotion.predict import PredictError, PredictReport, load_predictor, predict_files, window_count
+from bimotion.predict import PredictError, Predictor, PredictReport, load_predictor, predict_files, window_count
 from bimotion.predict.audio import AudioSource, audio_blocks, find_audio
 from bimotion.predict.windows import Windowing, windows
 from loaders.audio import decode, probe
@@ -400,11 +401,11 @@ def test_a_file_too_short_for_a_window_is_listed_beside_the_output(models, audio
     out = tmp_path / "p.csv"
     assert main(["predict", "--model", str(models["ours"]), str(audio_dir / "a.wav"), str(empty), "-o", str(out),
                  *OPTIONS]) == 0  # fmt: skip
-    assert "1 file(s) gave no window (shorter than the model's 25 ms receptive field" in capsys.readouterr().err
+    assert "1 file(s) gave no window (shorter than the model's 27 ms receptive field" in capsys.readouterr().err
     assert {row["file"] for row in csv.DictReader(out.open())} == {str(audio_dir / "a.wav")}
     skips = list(csv.DictReader((tmp_path / "p.csv.skipped.tsv").open(), delimiter="\t"))
     assert [(row["reason"], row["file"]) for row in skips] == [("no_window", str(empty))]
-    assert skips[0]["message"].startswith("read, but shorter than the model's 25 ms receptive field")
+    assert skips[0]["message"].startswith("read, but shorter than the model's 27 ms receptive field")  # 425 samples
 
 
 def test_a_file_that_fails_part_way_is_counted_once_as_skipped(models, tmp_path, capsys):
@@ -543,6 +544,37 @@ def test_the_output_file_is_written_whole_through_a_file_of_its_own(tmp_path):
         failing.write(row)
         raise RuntimeError("interrupted")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.jsonl", "taken.csv"]
+
+
+def test_a_file_shorter_than_the_models_own_receptive_field_gives_no_window(models, tmp_path, capsys):
+    """The shortest window was wav2vec2's 400 samples whatever the model: the tiny model's encoder
+    sees 425, so a model scored unpadded (no attention mask) crashed in its convolutions on a file of
+    410 samples.  The receptive field now comes from the model's config, and the window length is
+    checked against it."""
+    from transformers import AutoFeatureExtractor
+
+    unmasked = shutil.copytree(models["ours"], tmp_path / "unmasked")
+    fe = AutoFeatureExtractor.from_pretrained(unmasked)
+    fe.return_attention_mask = False
+    fe.save_pretrained(unmasked)
+    predictor = load_predictor(unmasked, progress=False)
+    assert predictor.min_samples == 425 and not predictor.padding_unheard
+    noise = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
+    soundfile.write(tmp_path / "short.wav", noise[:410], 16000)
+    soundfile.write(tmp_path / "long.wav", noise, 16000)
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", str(unmasked), str(tmp_path / "long.wav"), str(tmp_path / "short.wav"),
+                 "-o", str(out), *OPTIONS]) == 0  # fmt: skip
+    assert "1 file(s) gave no window (shorter than the model's 27 ms receptive field" in capsys.readouterr().err
+    assert {row["file"] for row in csv.DictReader(out.open())} == {str(tmp_path / "long.wav")}
+    with pytest.raises(PredictError, match=r"window_s must be at least 0.0265625 s for .*unmasked \(its receptive"):
+        predict_files(
+            predictor, [tmp_path / "long.wav"], window_s=0.026, hop_s=0.026, vad_min_speech_s=0, progress=False
+        )
+    ours = load_predictor(models["ours"], progress=False)
+    assert ours.min_samples == 425
+    no_convolutions = SimpleNamespace(config=SimpleNamespace())  # a model whose config names no convolutions
+    assert Predictor(no_convolutions, ours.feature_extractor, [], "other").min_samples == 400  # MIN_WINDOW_S
 
 
 def test_a_file_with_no_window_is_explained():

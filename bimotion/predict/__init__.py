@@ -28,7 +28,7 @@ from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
 from .model import Predictor, check_source, load_predictor, parse_label_map
 from .output import RowWriter, WindowPrediction, output_format
-from .windows import Windowing, window_count, windows
+from .windows import MIN_WINDOW_S, Windowing, window_count, windows
 
 __all__ = [
     "OptionError",
@@ -47,10 +47,12 @@ __all__ = [
 ]
 
 
-NO_WINDOW = (
-    "shorter than the model's 25 ms receptive field, "
-    f"or, with --segment vad, no stretch of voice of at least {Windowing.vad_min_speech_s:g} s"
-)
+def no_window_reason(min_window_s: float = MIN_WINDOW_S) -> str:
+    """Why a file gave no window, for a model that scores nothing shorter than ``min_window_s``."""
+    return (
+        f"shorter than the model's {min_window_s * 1000:.0f} ms receptive field, "
+        f"or, with --segment vad, no stretch of voice of at least {Windowing.vad_min_speech_s:g} s"
+    )
 
 
 @dataclass
@@ -68,6 +70,7 @@ class PredictReport:
     silent_windows: list[tuple[str, float, float]] = field(default_factory=list)  # (file, start_s, end_s): the same
     upsampled: dict[str, int] = field(default_factory=dict)  # file -> its rate, below the model's: no upper band
     model_rate_hz: int = 0
+    min_window_s: float = MIN_WINDOW_S  # the model's receptive field: a file shorter gives no window
     skipped: SkipReport = field(default_factory=SkipReport)
     named: int = 3  # files each list below names, the rest counted (bimotion predict: all, without --output)
 
@@ -84,7 +87,9 @@ class PredictReport:
         for file in self.not_audio:
             listed.add("predict", BadFileError(file, "not_audio", "not audio (by content): not read"))
         for file in self.no_window:
-            listed.add("predict", BadFileError(file, "no_window", f"read, but {NO_WINDOW}: no row"))
+            listed.add(
+                "predict", BadFileError(file, "no_window", f"read, but {no_window_reason(self.min_window_s)}: no row")
+            )
         return listed
 
     def format(self) -> str:
@@ -101,7 +106,8 @@ class PredictReport:
             )
         if self.no_window:
             lines.append(
-                f"{len(self.no_window)} file(s) gave no window ({NO_WINDOW}): {some_files(self.no_window, self.named)}"
+                f"{len(self.no_window)} file(s) gave no window ({no_window_reason(self.min_window_s)}): "
+                f"{some_files(self.no_window, self.named)}"
             )
         if self.silent:
             lines.append(
@@ -172,6 +178,11 @@ def predict_files(
         raise PredictError(f"no readable audio file in {listed}: every audio file was skipped, nothing predicted")
     report.files = len(sources)
     predictor = model if isinstance(model, Predictor) else load_predictor(model, label_map=label_map, progress=progress)
+    if round(how.window_s * predictor.sample_rate_hz) < predictor.min_samples:
+        raise OptionError(
+            f"window_s must be at least {predictor.min_samples / predictor.sample_rate_hz:g} s for {predictor.source} "
+            f"(its receptive field, {predictor.min_samples} samples), not {how.window_s}"
+        )
     return Predictions(
         predictor, report, _rows(predictor, sources, how, threshold, batch_size, progress, skip_bad, report)
     )
@@ -204,6 +215,7 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
     from bimotion.console import stage_bar_options
 
     rate = report.model_rate_hz = predictor.sample_rate_hz
+    report.min_window_s = predictor.min_samples / rate
     total_s = sum(source.info.duration_s for source in sources)
     bar = tqdm(
         total=total_s,
@@ -216,7 +228,7 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
     started = time.perf_counter()
     try:
         batch: list[tuple[str, int, np.ndarray]] = []
-        for window in _windows(sources, rate, how, bar, skip_bad, report):
+        for window in _windows(sources, predictor, how, bar, skip_bad, report):
             batch.append(window)
             if len(batch) == batch_size:
                 yield from _score(predictor, batch, threshold, report)
@@ -229,10 +241,11 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
         report.elapsed_s = time.perf_counter() - started
 
 
-def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_bad: bool, report: PredictReport):
+def _windows(sources: list[AudioSource], predictor: Predictor, how: Windowing, bar, skip_bad, report: PredictReport):
     """``(file name, start sample, samples)`` of every window; a file that fails while decoding is
     raised, or with ``skip_bad`` counted (windows it already gave stay)."""
 
+    rate = predictor.sample_rate_hz
     level = _Level()  # of the file being read
 
     def counted(blocks: Iterable[np.ndarray]):
@@ -248,7 +261,7 @@ def _windows(sources: list[AudioSource], rate: int, how: Windowing, bar, skip_ba
     for source in sources:
         count, level, decoded_s = 0, _Level(), report.audio_s
         try:
-            for start, samples in windows(counted(audio_blocks(source, rate)), rate, how):
+            for start, samples in windows(counted(audio_blocks(source, rate)), rate, how, predictor.min_samples):
                 count += 1
                 yield source.name, start, samples
         except CorpusError as err:

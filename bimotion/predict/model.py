@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from bimotion.training.outputs import MixedModelFolder, generated_training_data,
 from loaders.labels import LABELS
 
 from .audio import PredictError
+from .windows import MIN_WINDOW_S
 
 GENERIC = re.compile(r"LABEL_\d+")
 # Batches are padded to a multiple of this (masked and unheard, so the scores do not change): windows
@@ -58,6 +60,20 @@ class Predictor:
     @property
     def sample_rate_hz(self) -> int:
         return int(self.feature_extractor.sampling_rate)
+
+    @property
+    def min_samples(self) -> int:
+        """The fewest samples the model can score: its feature encoder's receptive field, from the
+        config's ``conv_kernel`` and ``conv_stride`` (400 for wav2vec2 and XLSR-53, 25 ms at 16 kHz);
+        :data:`~bimotion.predict.windows.MIN_WINDOW_S` for a model that names no convolutions."""
+        kernels = getattr(self.model.config, "conv_kernel", None)
+        strides = getattr(self.model.config, "conv_stride", None)
+        if not kernels or not strides or len(kernels) != len(strides):
+            return math.ceil(MIN_WINDOW_S * self.sample_rate_hz)
+        field_samples = 1
+        for kernel, stride in zip(reversed(kernels), reversed(strides), strict=True):
+            field_samples = (field_samples - 1) * stride + kernel
+        return field_samples
 
     @property
     def padding_unheard(self) -> bool:
