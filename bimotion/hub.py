@@ -178,13 +178,20 @@ def publish(
     import huggingface_hub
 
     sent_as = sent_as or {}
-    operations = [
-        huggingface_hub.CommitOperationAdd(
-            path_in_repo=path,
-            path_or_fileobj=sent_as[path].encode("utf-8") if path in sent_as else str(Path(folder) / path),
-        )
-        for path, _ in plan
-    ]
+    operations = []
+    for path, _ in plan:
+        try:
+            operations.append(
+                huggingface_hub.CommitOperationAdd(
+                    path_in_repo=path,
+                    path_or_fileobj=sent_as[path].encode("utf-8") if path in sent_as else str(Path(folder) / path),
+                )
+            )
+        except ValueError as err:  # the file went between listing and sending (the Hub's own check: a ValueError)
+            raise HubError(
+                f"uploading {folder} to {repo_id} stopped before sending anything: {path} was removed while "
+                "the upload started (is something still writing into the folder?); upload again once it is done"
+            ) from err
     api = huggingface_hub.HfApi(token=token)
     try:
         api.create_repo(repo_id, repo_type=repo_type, private=private is not False, exist_ok=True)

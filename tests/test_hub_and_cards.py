@@ -89,6 +89,28 @@ def test_the_plan_is_what_the_hub_takes_and_every_upload_gets_the_same_ignore_pa
     assert hub.WORK_FILES == before and [path for path, _ in hub.upload_plan(tmp_path)] == kept
 
 
+def test_a_file_removed_while_the_upload_starts_is_named_in_one_line(tmp_path, monkeypatch):
+    """A file listed by the plan and gone before it was read (something still writing into the folder:
+    a file replaced) gave the Hub client's raw ValueError traceback."""
+    from pathlib import Path
+
+    from bimotion import hub
+
+    listed = hub.upload_plan
+
+    def listed_then_removed(folder, **kwargs):
+        plan = listed(folder, **kwargs)
+        (Path(folder) / "sub" / "model.safetensors").unlink()  # removed by its writer, now
+        return plan
+
+    for rel in ("README.md", "sub/model.safetensors"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    monkeypatch.setattr(hub, "upload_plan", listed_then_removed)
+    with pytest.raises(hub.HubError, match=r"stopped before sending anything: sub/model.safetensors was "):
+        hub.publish(tmp_path, "someone/x", token="hf_none")
+
+
 def test_the_temporary_file_of_a_killed_write_is_never_uploaded(tmp_path):
     """A write killed before its rename (scores.json, a prediction file, run_identity.json) leaves
     ``.NAME.<machine>-<pid>.<random>SUFFIX`` beside its target: push listed and uploaded it."""
