@@ -23,6 +23,24 @@ def unprivileged(argv: list[str]) -> list[str]:
     return [*drop, *argv]
 
 
+def signalled_while_held(proc, send, what: str, timeout_s: float = 60) -> str:
+    """``send()`` a signal while the run's process group is held (SIGSTOP), so it lands mid-run whatever
+    the load, then let the group go on; the run's stderr once it ends, a failure naming ``what`` if it
+    has not ended within ``timeout_s``.  ``proc`` leads its own process group (``start_new_session``)."""
+    import os
+    import signal
+    import subprocess
+
+    os.killpg(proc.pid, signal.SIGSTOP)
+    send()
+    os.killpg(proc.pid, signal.SIGCONT)
+    try:
+        return proc.communicate(timeout=timeout_s)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"{proc.args[:3]} did not end within {timeout_s:g} s of {what}: {proc.communicate()[1][-2000:]}")
+
+
 # The files that take minutes (measured on 2 cores), longest first.  With `--dist loadfile` a file runs
 # whole on one worker and files are handed out in collection order (pyproject's addopts): started
 # first, they run beside the many short files instead of leaving one worker idle at the end.

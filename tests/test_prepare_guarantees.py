@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import unprivileged
+from conftest import signalled_while_held, unprivileged
 
 from bimotion.cli import main as bimotion_main
 from bimotion.data.layout import PARTIAL_SUFFIX, read_info
@@ -56,20 +56,6 @@ def wait_for(condition, proc: subprocess.Popen, what: str, timeout_s: float = 12
             proc.kill()
             pytest.fail(f"prepare ended or stalled before {what}: {proc.communicate()[1][-2000:]}")
         time.sleep(0.002)
-
-
-def signalled_while_held(proc: subprocess.Popen, send, what: str, timeout_s: float = 60) -> str:
-    """``send()`` a signal while the run's process group is held (SIGSTOP), so it lands mid-run whatever
-    the load, then let the group go on; the run's stderr once it ends, a failure naming ``what`` if it
-    has not ended within ``timeout_s``."""
-    os.killpg(proc.pid, signal.SIGSTOP)
-    send()
-    os.killpg(proc.pid, signal.SIGCONT)
-    try:
-        return proc.communicate(timeout=timeout_s)[1]
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail(f"prepare did not end within {timeout_s:g} s of {what}: {proc.communicate()[1][-2000:]}")
 
 
 def stopped_while_writing(root: Path, out: Path, *extra: str) -> subprocess.Popen:
