@@ -5,7 +5,11 @@ ends with one line and the shell's code for the signal (143; 130 for Ctrl-C).  B
 dies of SIGTERM at once, leaving ``OUT.partial-tmp`` and the lock for the next run to clear.
 
 :class:`Terminated` is a ``KeyboardInterrupt``, so every place that stops cleanly on Ctrl-C stops
-the same way on SIGTERM; :func:`exit_code` and :func:`stop_word` tell the two apart."""
+the same way on SIGTERM; :func:`exit_code` and :func:`stop_word` tell the two apart.
+
+A loop that can stop cleanly at its own safe points (training: after a step, with a checkpoint)
+runs within :func:`stop_at_safe_points`: there SIGTERM only sets a flag, :func:`stop_requested`,
+which the loop reads, and the loop raises :class:`Terminated` itself once it has stopped."""
 
 from __future__ import annotations
 
@@ -39,6 +43,42 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+_stop = threading.Event()  # SIGTERM came within stop_at_safe_points
+
+
+def _request_stop(signum, frame) -> None:
+    _stop.set()  # a second SIGTERM (the launcher passing Slurm's on) changes nothing
+
+
+def stop_requested() -> bool:
+    """Whether SIGTERM came within :func:`stop_at_safe_points` (always False outside it)."""
+    return _stop.is_set()
+
+
+@contextlib.contextmanager
+def stop_at_safe_points() -> Iterator[None]:
+    """Within :func:`terminate_as_interrupt`'s block, SIGTERM no longer raises: it sets
+    :func:`stop_requested`, which the loop in this block reads at its safe points (and then raises
+    :class:`Terminated`).  A SIGTERM the loop never acted on (it came after the loop's last safe
+    point) raises :class:`Terminated` when the block ends.  Elsewhere (SIGTERM not taken as a
+    Ctrl-C, or not the main thread) the block changes nothing."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) != _raise_terminated
+    ):
+        yield
+        return
+    _stop.clear()
+    signal.signal(signal.SIGTERM, _request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+        stopped, _ = _stop.is_set(), _stop.clear()
+    if stopped:
+        raise Terminated(f"terminated by signal {signal.SIGTERM.value} (SIGTERM)")
 
 
 def exit_code(err: KeyboardInterrupt) -> int:

@@ -5,14 +5,20 @@ And launched processes exit cleanly: the recipes' exit handler (bimotion.trainin
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from bimotion.training import testing
+from bimotion.training.outputs import INCOMPLETE
 from bimotion.training.testing import cpu_launch, subprocess_env
 
 CHECK = textwrap.dedent(
@@ -181,3 +187,94 @@ def test_processes_that_end_right_after_a_collective_exit_cleanly(tmp_path):
             f"launch {launch}, rank {r}: exit {c}: {logs[r].read_text()[-500:]}" for r, c in enumerate(codes) if c
         ]
     assert not failed, "\n".join(failed)
+
+
+def _launched_recipe(tmp_path) -> tuple[subprocess.Popen, dict[int, int], Path]:
+    """``recipes/train.py`` under ``accelerate launch`` in 2 CPU processes, 30 steps of 2 clips a
+    process with no scheduled checkpoint, once step 2's validation line is out; the launcher, its
+    workers' pids by rank (each in a session of its own: torch's launcher starts them so), and the
+    ``--output_dir``."""
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    data = tmp_path / "bimotion"
+    testing.write_prepared(data, shards=[("csed", "zho_eld")], sizes={"train": 12, "validation": 4, "test": 4})
+    out = tmp_path / "out"
+    args = ["--model_name_or_path", tiny, "--bimotion", data, "--output_dir", out, "--train_configs", "zho_eld"]
+    args += ["--dataset_cache_dir", tmp_path / "cache", "--classifier_proj_size", "16", "--max_duration_s", "0.5"]
+    args += "--per_device_train_batch_size 2 --num_train_epochs 10 --eval_strategy steps --eval_steps 1".split()
+    args += "--save_strategy steps --save_steps 100 --logging_steps 1 --disable_tqdm true --report_to none".split()
+    proc = subprocess.Popen(
+        cpu_launch(REPO / "recipes" / "train.py", *args), env=subprocess_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    for line in proc.stdout:  # one line per validation, from the main process
+        if ", step 2:" in line:
+            break
+    workers = {}
+    for pid in _children(proc.pid):
+        with contextlib.suppress(OSError):
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            workers.update({int(v[5:]): pid for v in environ if v.startswith(b"RANK=")})
+    assert sorted(workers) == [0, 1], f"the launcher's workers were not found: {workers}"
+    return proc, workers, out
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _signalled(proc: subprocess.Popen, workers: dict[int, int], targets: list[int], timeout_s: float = 120) -> str:
+    """SIGTERM to each of ``targets``; the launch's stderr once it ends, or a failure (every process
+    of it killed) if it has not ended within ``timeout_s``."""
+    try:
+        for pid in targets:
+            os.kill(pid, signal.SIGTERM)
+        return proc.communicate(timeout=timeout_s)[1]
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the launch did not end within {timeout_s:g} s of SIGTERM to {targets}")
+    finally:
+        for pid in (proc.pid, *workers.values()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _the_one_checkpoint(out: Path, err: str) -> Path:
+    """The run's only checkpoint, saved whole by both processes at the same step, named by the one
+    ``terminated:`` line (the main process's)."""
+    said = [line for line in err.splitlines() if line.startswith("terminated: rerun the same command to continue")]
+    assert len(said) == 1 and err.count("SIGTERM: saving checkpoint-") == 1, err[-3000:]
+    checkpoints = list(out.glob("checkpoint-*"))
+    assert [str(c) for c in checkpoints] == [said[0].rsplit(" ", 1)[1]], (checkpoints, said)
+    saved = {p.name for p in checkpoints[0].iterdir()}
+    assert {"model.safetensors", "optimizer.pt", "scheduler.pt", "rng_state_0.pth", "rng_state_1.pth"} <= saved
+    assert INCOMPLETE not in saved
+    step = int(checkpoints[0].name.rsplit("-", 1)[1])
+    assert step >= 2 and json.loads((checkpoints[0] / "trainer_state.json").read_text())["global_step"] == step
+    return checkpoints[0]
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_launch_saves_one_checkpoint_at_one_step_and_exits_143(tmp_path):
+    """Slurm's time limit: SIGTERM to every process of the job step (the launcher and both workers),
+    and again from the launcher to the workers.  Both workers end the same step, save one checkpoint
+    together and stop; the launch exits 143 with one line naming the checkpoint."""
+    proc, workers, out = _launched_recipe(tmp_path)
+    err = _signalled(proc, workers, [proc.pid, *workers.values()])
+    assert proc.returncode == 143, err[-3000:]
+    _the_one_checkpoint(out, err)
+
+
+@pytest.mark.slow
+def test_sigterm_to_one_worker_stops_every_worker_after_the_same_step(tmp_path):
+    """Each worker reads the others' stop flags after every step (an all-reduce): a SIGTERM that
+    reaches the second worker alone stops the first one after the same step, which saves the
+    checkpoint, rather than leaving it to wait for the second one in a collective until killed."""
+    proc, workers, out = _launched_recipe(tmp_path)
+    err = _signalled(proc, workers, [workers[1]])
+    assert proc.returncode != 0  # the launcher reports its workers' exit code 143 as a failure
+    _the_one_checkpoint(out, err)

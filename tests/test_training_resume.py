@@ -4,14 +4,21 @@ resume never continues a different run (other data, mixture, model or hyper-para
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 
 from bimotion.training import testing
 from bimotion.training.identity import IDENTITY_FILE, RunMismatch
+from bimotion.training.outputs import INCOMPLETE
 from bimotion.training.run import SCORES, last_checkpoint, train
+from bimotion.training.testing import subprocess_env
 
 torch.set_num_threads(2)
 
@@ -187,39 +194,104 @@ def test_an_interrupted_run_is_told_what_rerunning_does():
     assert "--resume true" in how_to_continue("c", RunArguments(resume=False), "out")
 
 
-def test_sigterm_stops_training_with_how_to_continue_and_the_rerun_resumes(tiny, data, tmp_path):
-    """Slurm's time limit sends SIGTERM: Python died of it at once, with no word of what to do.  The
-    recipe now stops as on Ctrl-C: exit 143, `terminated:` and how to continue from the last
-    checkpoint, and rerunning the same command continues from it."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    out = tmp_path / "out"
+def recipe(tiny, data, out, *extra: str) -> list[str]:
+    """``recipes/train.py`` as a user runs it, on run()'s data and settings (9 steps of 4 clips), a
+    validation after every step, no scheduled checkpoint (``--save_steps`` beyond the run)."""
     command = [sys.executable, str(Path(__file__).parents[1] / "recipes" / "train.py")]
     command += ["--model_name_or_path", str(tiny), "--bimotion", str(data / "bimotion"), "--output_dir", str(out)]
     command += ["--dataset_cache_dir", str(data / "cache"), "--train_configs", "zho_eld", "--test_configs", "zho_eld"]
-    command += "--classifier_proj_size 16 --per_device_train_batch_size 4 --max_duration_s 0.5".split()
-    command += "--save_strategy steps --save_steps 1 --eval_strategy steps --eval_steps 1 --logging_steps 1".split()
-    command += "--disable_tqdm true --dataloader_pin_memory false --report_to none".split()
-    command += ["--num_train_epochs", "10"]  # 30 steps: it is stopped at step 2 or so
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    command += (
+        "--classifier_proj_size 16 --per_device_train_batch_size 4 --max_duration_s 0.5 --learning_rate 1e-3".split()
+    )
+    command += "--eval_strategy steps --eval_steps 1 --save_strategy steps --save_steps 100 --logging_steps 1".split()
+    command += ["--num_train_epochs", str(EPOCHS), "--disable_tqdm", "true", "--report_to", "none", *extra]
+    return command
+
+
+def test_sigterm_saves_a_checkpoint_after_its_step_and_the_rerun_ends_as_an_uninterrupted_run(tiny, data, tmp_path):
+    """Slurm's time limit sends SIGTERM to the job's processes.  It stopped the run at once, and the
+    rerun retrained every step since the last scheduled checkpoint (here: all of them).  Now the step
+    under way ends, a checkpoint of it is saved (model, optimizer, scheduler, random states, trainer
+    state), the run exits 143 naming it, and rerunning the same command continues from it and ends
+    with exactly (bit for bit, on CPU) the selected model and the test scores of an uninterrupted run."""
+    from conftest import signalled_while_held
+
+    env = subprocess_env()
+    straight = subprocess.run(recipe(tiny, data, tmp_path / "straight"), env=env, capture_output=True, text=True)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        recipe(tiny, data, out),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        deadline = time.monotonic() + 300
-        while not (out / "checkpoint-2" / "trainer_state.json").is_file():  # saved whole (written last)
-            assert proc.poll() is None and time.monotonic() < deadline, "training ended or stalled before step 2"
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGTERM)
-        _, err = proc.communicate(timeout=120)
+        for line in proc.stdout:  # one line per validation: stop it mid-epoch 2 (steps 4-6)
+            if line.startswith("epoch 1.33, step 4:"):
+                break
+        err = signalled_while_held(proc, lambda: os.killpg(proc.pid, signal.SIGTERM), "SIGTERM")
     finally:
         proc.kill()
     last = err.strip().splitlines()[-1]
     assert proc.returncode == 143 and last.startswith("terminated: rerun the same command to continue from "), err
-    checkpoint = last.rsplit(" ", 1)[1]
-    assert int(checkpoint.rsplit("-", 1)[1]) >= 2 and Path(checkpoint).is_dir(), last
-    again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    checkpoint = Path(last.rsplit(" ", 1)[1])
+    step = int(checkpoint.name.rsplit("-", 1)[1])
+    assert 4 <= step < STEPS_PER_EPOCH * EPOCHS and f"SIGTERM: saving checkpoint-{step}, then stopping" in err, err
+    saved = {p.name for p in checkpoint.iterdir()}
+    assert {"model.safetensors", "optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json"} <= saved
+    assert (
+        INCOMPLETE not in saved and json.loads((checkpoint / "trainer_state.json").read_text())["global_step"] == step
+    )
+
+    again = subprocess.run(recipe(tiny, data, out), env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert json.loads((out / SCORES).read_text())["resumed_from"].endswith(Path(checkpoint).name)
+    resumed, expected = (json.loads((path / SCORES).read_text()) for path in (out, tmp_path / "straight"))
+    assert resumed["resumed_from"].endswith(checkpoint.name) and resumed["selection"]["global_step"] == 9
+    for name, tensor in weights(out).items():
+        assert torch.equal(tensor, weights(tmp_path / "straight")[name]), f"resumed at step {step}: {name} differs"
+    assert resumed["test"] == expected["test"]
+    assert resumed["selection"]["best_metric"] == expected["selection"]["best_metric"]
+
+
+def test_a_checkpoint_whose_save_a_kill_cut_short_is_never_resumed(tiny, data, tmp_path):
+    """transformers writes a checkpoint in place: a kill (SIGKILL once Slurm's grace period is over)
+    during the save leaves a folder that resuming loaded as if whole once its
+    trainer_state.json was there.  It now holds checkpoint-is-incomplete.txt until every part is
+    written: the rerun removes it, saying so, and resumes the checkpoint before; naming it is refused."""
+    import time
+
+    out = tmp_path / "out"
+    command = recipe(tiny, data, out, "--save_steps", "1")
+    proc = subprocess.Popen(command, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cut = None
+    try:
+        while cut is None and proc.poll() is None:  # catch one of its saves after the first in the middle
+            for marker in set(out.glob(f"checkpoint-*/{INCOMPLETE}")) - {out / "checkpoint-1" / INCOMPLETE}:
+                proc.send_signal(signal.SIGSTOP)
+                if marker.exists():
+                    cut = marker.parent
+                    proc.kill()
+                proc.send_signal(signal.SIGCONT)
+            time.sleep(0.0005)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert cut is not None, "no save was caught in the middle"
+    step = int(cut.name.rsplit("-", 1)[1])
+    before = out / f"checkpoint-{step - 1}"
+    if not (cut / "trainer_state.json").exists():  # as a kill a moment later leaves it: all but the marker's removal
+        shutil.copy(before / "trainer_state.json", cut / "trainer_state.json")
+    assert last_checkpoint(out) == str(before)
+
+    named = subprocess.run(
+        [*command, "--resume_from_checkpoint", str(cut)], env=subprocess_env(), capture_output=True, text=True
+    )
+    assert named.returncode == 2 and f"error: {cut} was not saved whole" in named.stderr, named.stderr[-3000:]
+    again = subprocess.run(command, env=subprocess_env(), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"removing {cut}: its save was cut short" in again.stderr
+    assert json.loads((out / SCORES).read_text())["resumed_from"].endswith(before.name)

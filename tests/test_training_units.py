@@ -546,3 +546,30 @@ def test_sigterm_is_a_ctrl_c_only_within_the_block_and_says_so():
     assert isinstance(caught.value, KeyboardInterrupt)
     assert (exit_code(caught.value), stop_word(caught.value)) == (143, "terminated")
     assert (exit_code(KeyboardInterrupt()), stop_word(KeyboardInterrupt())) == (130, "interrupted")
+
+
+def test_sigterm_within_stop_at_safe_points_is_a_flag_the_loop_acts_on():
+    """Within :func:`stop_at_safe_points` SIGTERM (twice, too) interrupts nothing: it sets the flag a
+    training loop reads after its step; one the loop never acted on raises at the block's end; after
+    the block, SIGTERM raises at once again."""
+    import os
+    import signal
+
+    from bimotion.signals import Terminated, stop_at_safe_points, stop_requested, terminate_as_interrupt
+
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a command's process
+    try:
+        with terminate_as_interrupt():
+            with pytest.raises(Terminated), stop_at_safe_points():
+                assert not stop_requested()
+                for _ in range(2):
+                    os.kill(os.getpid(), signal.SIGTERM)
+                assert stop_requested()  # the loop goes on to its safe point
+            assert not stop_requested()
+            with stop_at_safe_points():  # a quiet block ends quietly
+                pass
+            with pytest.raises(Terminated):
+                os.kill(os.getpid(), signal.SIGTERM)
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, before)

@@ -120,6 +120,10 @@ class RunMismatch(ValueError):
     """A resume would continue a run trained on other data, model or hyper-parameters."""
 
 
+class IncompleteCheckpoint(ValueError):
+    """The checkpoint given to resume from was not saved whole (a kill cut its save short)."""
+
+
 def _file_digest(path: Path) -> str:
     return "sha256:" + sha256_of(path)
 

@@ -13,6 +13,12 @@ IDENTITY_FILE = "run_identity.json"  # what the run is, checked when it resumes
 CONFUSION = "confusion_test.png"  # per-group confusion counts on the test split (numbers: SCORES' "confusion")
 PROBE_CONFIG = "probe.json"  # a probe's (bimotion.probe) head settings and trained labels, beside probe.pt
 MODEL_CONFIG = "config.json"  # a fine-tuned model's (transformers) configuration
+# in a checkpoint folder while it is being saved (transformers' JIT checkpoints use the same name): a
+# save cut short by a kill leaves it, and resuming skips that checkpoint
+INCOMPLETE = "checkpoint-is-incomplete.txt"
+# in a checkpoint saved only because of SIGTERM: never the selected model, and removed by the next
+# scheduled save, so that a resumed run keeps and selects what an uninterrupted run would
+SAVED_AT_STOP = "bimotion_saved_at_sigterm.txt"
 
 
 class MixedModelFolder(ValueError):

@@ -25,11 +25,19 @@ from .collator import AudioCollator
 from .confusion_plot import draw_confusion
 from .data import column, default_test_configs, load_split, manifest_hash, sources_of
 from .evaluation import infer  # noqa: F401 (bimotion.training.run.infer, where the recipes and users import it)
-from .identity import RunMismatch, check_resume, discard_run, how_to_continue, run_identity, write_identity
+from .identity import (
+    IncompleteCheckpoint,
+    RunMismatch,
+    check_resume,
+    discard_run,
+    how_to_continue,
+    run_identity,
+    write_identity,
+)
 from .metrics import GroupMetrics
 from .model import build_model, leaves_parameters_unused, suppress_untrained, trained_labels
 from .model_card import public_summary, render_card, tested_as
-from .outputs import CONFUSION, MANIFEST, SCORES
+from .outputs import CONFUSION, INCOMPLETE, MANIFEST, SCORES
 from .processes import exclusive_output, leave_process_group_at_exit
 from .provenance import command_scope, provenance
 from .report import run_ending, scores_report
@@ -40,13 +48,26 @@ log = logging.getLogger("bimotion.training")
 
 
 def last_checkpoint(output_dir: str | Path) -> str | None:
-    """The newest *complete* checkpoint (its ``trainer_state.json`` is written last), if any."""
+    """The newest *complete* checkpoint (its ``trainer_state.json`` written, its save not cut
+    short: no :data:`~.outputs.INCOMPLETE`), if any."""
     found = []
     for path in Path(output_dir).glob("checkpoint-*"):
         match = re.fullmatch(r"checkpoint-(\d+)", path.name)
-        if match and (path / "trainer_state.json").is_file():
+        if match and (path / "trainer_state.json").is_file() and not (path / INCOMPLETE).exists():
             found.append((int(match.group(1)), str(path)))
     return max(found)[1] if found else None
+
+
+def remove_incomplete_checkpoints(output_dir: Path) -> None:
+    """Remove the checkpoints whose save a kill cut short (:data:`~.outputs.INCOMPLETE`), saying so:
+    resuming never loads them, and left there they would count as the newest in ``save_total_limit``."""
+    import shutil
+
+    for path in sorted(output_dir.glob("checkpoint-*/" + INCOMPLETE)) if output_dir.is_dir() else []:
+        log.warning(
+            "removing %s: its save was cut short (%s), so the run resumes from an earlier one", path.parent, INCOMPLETE
+        )
+        shutil.rmtree(path.parent)
 
 
 def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTrainingArguments, identity: dict):
@@ -54,6 +75,11 @@ def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTra
     (:mod:`.identity`); another run's checkpoints in ``output_dir`` are refused, resumed or not.
     Records the run's identity in ``output_dir``."""
     explicit = training_args.resume_from_checkpoint
+    if explicit and (Path(explicit) / INCOMPLETE).exists():
+        raise IncompleteCheckpoint(
+            f"{explicit} was not saved whole (it holds {INCOMPLETE}: a kill cut its save short): "
+            f"resume from an earlier checkpoint, or leave out --resume_from_checkpoint to resume from the last whole one"
+        )
     if run_args.overwrite_output_dir:
         if explicit:
             raise ValueError(
@@ -64,6 +90,9 @@ def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTra
                 discard_run(output_dir)
         found = None
     else:
+        with training_args.main_process_first(desc="removing incomplete checkpoints"):
+            if training_args.process_index == 0:
+                remove_incomplete_checkpoints(output_dir)
         found = last_checkpoint(output_dir) if output_dir.is_dir() else None
         if found:
             check_resume(output_dir, identity, found)
@@ -122,6 +151,8 @@ def train(
 def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
     from transformers import set_seed
 
+    from bimotion.signals import stop_at_safe_points
+
     data_args, run_args = spec.data, spec.run
     train_configs = list(spec.train.configs)
     sources = sources_of(data_args)
@@ -154,7 +185,8 @@ def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
 
     set_seed(training_args.seed)  # the new head's initialisation must not depend on what ran before
     trainer = _trainer(spec, training_args, train_ds, validation_ds)
-    train_result = trainer.train(resume_from_checkpoint=checkpoint)
+    with stop_at_safe_points():  # SIGTERM: the step ends, a checkpoint is saved, Terminated (trainer.py)
+        train_result = trainer.train(resume_from_checkpoint=checkpoint)
     suppress_untrained(trainer.model)  # untrained labels score ~0 in the saved model (model.py)
     trainer.save_model()
     trainer.save_state()
@@ -312,8 +344,9 @@ def train_and_report(
     """A training recipe's run after its arguments are checked: :func:`train` (naming ``command``), then
     (main process) where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
-    the output folder, its checkpoints are another run's or a data or model file is damaged, 130 on Ctrl-C and
-    143 on SIGTERM (Slurm's time limit), each saying how to continue from the last checkpoint."""
+    the output folder, its checkpoints are another run's, the checkpoint given was not saved whole or a data or model file is
+    damaged, 130 on Ctrl-C and 143 on SIGTERM (Slurm's time limit: a checkpoint is saved after the step under way), each
+    saying how to continue from the last checkpoint."""
     from bimotion.data.publish import OutputLockedError
     from bimotion.signals import exit_code, stop_word, terminate_as_interrupt
 
@@ -324,7 +357,8 @@ def train_and_report(
     except HubError as err:  # trained and saved; only the upload failed
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except (OutputLockedError, RunMismatch, DamagedFileError) as err:  # a damaged file: named by the process it met
+    except (OutputLockedError, RunMismatch, IncompleteCheckpoint, DamagedFileError) as err:
+        # a damaged file: named by the process it met
         if training_args.process_index == 0 or isinstance(err, DamagedFileError):
             print(f"error: {err}", file=sys.stderr)
         return 2
