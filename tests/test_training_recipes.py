@@ -73,6 +73,25 @@ def mixed(tmp_path_factory):
     return root
 
 
+# A Hub user's code, run where bimotion, its readers and accelerate cannot be imported: the Auto
+# classes and the pipeline on a clip (argv: model folder, clip as .npy, its rate), and the
+# training arguments; prints the scores and the arguments' class, learning rate and token
+HUB_USER = """
+import json, sys
+sys.modules.update(dict.fromkeys(("bimotion", "loaders", "accelerate")))
+import numpy as np, torch
+from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification, pipeline
+folder, clip, rate = sys.argv[1], np.load(sys.argv[2]), int(sys.argv[3])
+AutoConfig.from_pretrained(folder), AutoFeatureExtractor.from_pretrained(folder)
+AutoModelForAudioClassification.from_pretrained(folder)
+classify = pipeline("audio-classification", model=folder, top_k=None, device="cpu")
+scores = {r["label"]: r["score"] for r in classify({"raw": clip, "sampling_rate": rate})}
+args = torch.load(folder + "/training_args.bin", weights_only=False)
+arguments = [type(args).__module__, type(args).__name__, args.learning_rate, args.hub_token]
+print(json.dumps({"scores": scores, "arguments": arguments}))
+"""
+
+
 def common(tiny, data_root) -> list[str]:
     return [
         *("--model_name_or_path", str(tiny), "--bimotion", str(data_root / "bimotion")),
@@ -141,6 +160,21 @@ def test_training_learns_and_the_saved_model_needs_none_of_our_code(tiny, learna
         logits = model(**batch).logits[0]
     expected = torch.sigmoid(logits)
     assert [got_scores[name] for name in LABELS] == pytest.approx(expected.tolist(), abs=1e-4)
+    # the same scores where bimotion is not installed (nor accelerate: a Hub user's `pip install
+    # transformers torch`), and the training arguments Trainer saves load there too
+    np.save(tmp_path / "clip.npy", clip)
+    done = subprocess.run(
+        [sys.executable, "-c", HUB_USER, str(out), str(tmp_path / "clip.npy"), str(rate)],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = json.loads(done.stdout.splitlines()[-1])
+    assert loaded["arguments"] == ["transformers.training_args", "TrainingArguments", 3e-3, None]
+    assert loaded["scores"] == pytest.approx(got_scores, abs=1e-5)
 
     # the card renders, and its model-index parses with huggingface_hub's own utilities
     from huggingface_hub import ModelCard

@@ -117,6 +117,18 @@ class SERTrainer(Trainer):
             json.dumps({"loss_sum": before + session, "global_step": self.state.global_step}) + "\n"
         )
 
+    def _save(self, output_dir: str | None = None, state_dict=None) -> None:
+        """transformers' save (the model folder, and each checkpoint's), with ``training_args.bin``
+        holding plain ``TrainingArguments`` (:func:`~.training_args.plain_arguments`): a Hub user
+        without bimotion can load it."""
+        import torch
+        from transformers.trainer import TRAINING_ARGS_NAME
+
+        from .training_args import plain_arguments
+
+        super()._save(output_dir, state_dict)
+        torch.save(plain_arguments(self.args), Path(output_dir or self.args.output_dir) / TRAINING_ARGS_NAME)
+
     def run_train_loss(self, train_result, resumed: bool) -> float:
         """The mean training loss of the whole run: ``train_result.training_loss`` (the mean over
         this session's steps) for a run trained in one go; for a resumed one, combined with the

@@ -4,7 +4,7 @@ on first use, so a recipe that needs no training arguments, or a check's error, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from transformers import TrainingArguments
 
@@ -88,8 +88,27 @@ class SERTrainingArguments(TrainingArguments):
         """What pickling keeps (``Trainer`` saves these arguments as ``training_args.bin`` in the model
         folder and every checkpoint, which ``--push_to_hub`` uploads): everything but the secrets, as
         ``TrainingArguments.to_dict`` does. The token stays on this object for publishing."""
-        state = dict(self.__dict__)
-        for key in state:
-            if key.endswith("_token"):
-                state[key] = None
-        return state
+        return _without_secrets(self.__dict__)
+
+
+def _without_secrets(state: dict) -> dict:
+    """``state`` with every ``*_token`` set to None."""
+    return {key: None if key.endswith("_token") else value for key, value in state.items()}
+
+
+OWN_ATTRIBUTES = ("output_dir_given",)  # set by SERTrainingArguments.__post_init__, not TrainingArguments'
+
+
+def plain_arguments(args: TrainingArguments) -> TrainingArguments:
+    """``args`` as a plain ``transformers.TrainingArguments``, which :class:`~.trainer.SERTrainer`
+    saves as ``training_args.bin`` (the model folder and every checkpoint; published with the model):
+    ``torch.load(path, weights_only=False)`` reads it where only transformers and torch are installed,
+    as a Hub user has them.  Left out: our own fields (``loss_reduction``, ``max_batch_duration_s``,
+    ``public``; ``scores.json`` and ``run_identity.json`` record them), the secrets (as pickling
+    :class:`SERTrainingArguments` does) and ``distributed_state``, accelerate's handle on this
+    process's devices and process group (not a setting; unpickling it needs accelerate), as None."""
+    plain = TrainingArguments.__new__(TrainingArguments)
+    own = {f.name for f in fields(args)} - {f.name for f in fields(TrainingArguments)}
+    state = {key: value for key, value in vars(args).items() if key not in own and key not in OWN_ATTRIBUTES}
+    plain.__dict__.update(_without_secrets(state), distributed_state=None)
+    return plain
