@@ -172,6 +172,13 @@ def test_model_card_is_true_and_its_metadata_round_trips(model):
             assert by_name[group, f"weighted F1 {corpus}"] == round(100 * c["weighted_f1"], 2)
             assert by_name[group, f"chance-level weighted F1 {corpus}"] == round(100 * c["chance"]["chance"], 2)
     assert {r.metric_type for r in results} == {"f1", "chance_f1"}
+    # the Hub links dataset.type to the Hub dataset of that id: a local folder is named as the card's
+    # text names it, no Hub id (`bimotion` was, and linked to a datasets/bimotion that does not exist)
+    assert {r.dataset_type for r in results} == {"local:bimotion"}
+    on_hub = render_card({**summary, "datasets": {"bimotion": "my-lab/bimotion"}})  # trained on a Hub dataset
+    name, results_on_hub = model_index_to_eval_results(ModelCard(str(on_hub)).data.to_dict()["model-index"])
+    assert {r.dataset_type for r in results_on_hub} == {"my-lab/bimotion"}
+    assert on_hub.data.datasets == ["my-lab/bimotion"]
     assert ", ".join(summary["trained_labels"]) in card.text
     # its data is write_prepared's synthesised clips: scores.json records it, the card says so
     assert summary["synthetic"]["bimotion"]["tess"] == "bimotion.training.testing.synth_clips, seed 0"

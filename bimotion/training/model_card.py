@@ -137,15 +137,12 @@ def training_license(summary: dict) -> License:
     return combined_license(licenses, urls, card=CARD_FILE)
 
 
-def is_local(source: str | None) -> bool:
-    return bool(source) and (source.startswith(LOCAL) or Path(source).expanduser().exists())
-
-
 def dataset_id(source: str | None, benchmark: str) -> str:
-    """A Hub dataset id for the model-index: the id itself, or the benchmark's name for a local folder."""
-    if not source or is_local(source):
-        return benchmark
-    return source
+    """The model-index's ``dataset.type`` (the Hub's spec: a dataset id of the Hub, which the Hub
+    links to): the Hub id the data came from; a local folder as the card names it,
+    ``local:<folder name>`` (:func:`public_source`), which is no Hub id, so no link goes to a dataset
+    that is not the data (``datasets/bimotion`` does not exist); ``local:<benchmark>`` when none is recorded."""
+    return public_source(source) if source else f"{LOCAL}{benchmark}"
 
 
 def tested_as(summary: dict) -> dict[str, str]:
