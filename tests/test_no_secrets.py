@@ -106,10 +106,15 @@ def test_a_token_on_the_command_line_reaches_no_file_log_or_upload(tmp_path, hub
     saved = torch.load(out / "training_args.bin", weights_only=False)
     assert saved.hub_token is None and saved.hub_private_repo is True
 
-    # no local absolute path in what is published about the run
-    for name in ("scores.json", "README.md"):
-        text = (out / name).read_text()
-        assert str(tmp_path) not in text, name
+    # no local absolute path in what is published about the run: every file of the upload (the card,
+    # scores.json, and transformers' trainer_state.json and training_args.bin, a zip that stores its pickle as is)
+    from bimotion.hub import upload_plan
+
+    published = [name for name, _ in upload_plan(out)]
+    assert {"README.md", "scores.json", "trainer_state.json", "training_args.bin"} <= set(published)
+    for name in published:
+        assert str(tmp_path).encode() not in (out / name).read_bytes(), name
+    assert saved.output_dir == "local:model"
     summary = json.loads((out / "scores.json").read_text())
     assert summary["base_model"] == "local:tiny" and summary["datasets"] == {"bimotion": "local:bimotion"}
     assert summary["selection"]["best_checkpoint"].startswith("checkpoint-")

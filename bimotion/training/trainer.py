@@ -129,6 +129,20 @@ class SERTrainer(Trainer):
         super()._save(output_dir, state_dict)
         torch.save(plain_arguments(self.args), Path(output_dir or self.args.output_dir) / TRAINING_ARGS_NAME)
 
+    def save_state(self) -> None:
+        """transformers' ``trainer_state.json`` in the output folder (published with the model), its
+        best checkpoint named relative to the folder, as ``scores.json`` names it, not by a path of this
+        machine; a checkpoint's own keeps the whole path (resuming reads it)."""
+        import copy
+
+        from .model_card import public_path
+
+        if not self.is_world_process_zero():
+            return
+        state = copy.copy(self.state)
+        state.best_model_checkpoint = public_path(state.best_model_checkpoint, self.args.output_dir)
+        state.save_to_json(str(Path(self.args.output_dir) / "trainer_state.json"))
+
     def run_train_loss(self, train_result, resumed: bool) -> float:
         """The mean training loss of the whole run: ``train_result.training_loss`` (the mean over
         this session's steps) for a run trained in one go; for a resumed one, combined with the

@@ -97,6 +97,7 @@ def _without_secrets(state: dict) -> dict:
 
 
 OWN_ATTRIBUTES = ("output_dir_given",)  # set by SERTrainingArguments.__post_init__, not TrainingArguments'
+PATH_FIELDS = ("output_dir", "logging_dir", "resume_from_checkpoint", "deepspeed", "fsdp_config")  # when text
 
 
 def plain_arguments(args: TrainingArguments) -> TrainingArguments:
@@ -106,9 +107,14 @@ def plain_arguments(args: TrainingArguments) -> TrainingArguments:
     as a Hub user has them.  Left out: our own fields (``loss_reduction``, ``max_batch_duration_s``,
     ``public``; ``scores.json`` and ``run_identity.json`` record them), the secrets (as pickling
     :class:`SERTrainingArguments` does) and ``distributed_state``, accelerate's handle on this
-    process's devices and process group (not a setting; unpickling it needs accelerate), as None."""
+    process's devices and process group (not a setting; unpickling it needs accelerate), as None.
+    Folders and files of this machine (:data:`PATH_FIELDS`) are named as ``scores.json`` names them,
+    ``local:<name>`` (:func:`~.model_card.public_source`)."""
+    from .model_card import public_source
+
     plain = TrainingArguments.__new__(TrainingArguments)
     own = {f.name for f in fields(args)} - {f.name for f in fields(TrainingArguments)}
     state = {key: value for key, value in vars(args).items() if key not in own and key not in OWN_ATTRIBUTES}
-    plain.__dict__.update(_without_secrets(state), distributed_state=None)
+    paths = {key: public_source(state[key]) for key in PATH_FIELDS if isinstance(state.get(key), str)}
+    plain.__dict__.update(_without_secrets(state), **paths, distributed_state=None)
     return plain
