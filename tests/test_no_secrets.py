@@ -183,12 +183,29 @@ def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(t
     argv += "--train_configs eng_eld --num_train_epochs 1 --classifier_proj_size 16 --disable_tqdm true".split()
     assert recipe("train").main(argv) == 0
     assert "path/to/" in (out / "README.md").read_text() and list(out.glob("checkpoint-*"))
+    # as a model folder trained before training_args.bin held plain TrainingArguments and the folder's
+    # trainer_state.json named its best checkpoint relative to it: bimotion's class, this machine's paths
+    from bimotion.training.training_args import SERTrainingArguments
+
+    torch.save(SERTrainingArguments(output_dir=str(out)), out / "training_args.bin")
+    state = json.loads((out / "trainer_state.json").read_text())
+    state["best_model_checkpoint"] = str(out / state["best_model_checkpoint"])
+    (out / "trainer_state.json").write_text(json.dumps(state))
 
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     assert main(["push", str(out), "--repo-id", "my-lab/ser-eng-eld", "--dry-run"]) == 0
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before  # a dry run writes nothing
     assert hub == []
+    printed = capsys.readouterr().out
+    assert "training_args.bin would be written again as plain TrainingArguments" in printed
+    assert "trainer_state.json would be written again naming its best checkpoint relative" in printed
     assert main(["push", str(out), "--repo-id", "my-lab/ser-eng-eld", "--token", SECRET]) == 0
+    (upload,) = [kw for name, kw in hub if name == "create_commit"]
+    assert not [name for name, sent in upload["sent"].items() if str(tmp_path).encode() in sent]
+    assert b"bimotion.training." not in upload["sent"]["training_args.bin"]
+    sent_args = torch.load(io.BytesIO(upload["sent"]["training_args.bin"]), weights_only=False)
+    assert type(sent_args).__module__ == "transformers.training_args" and sent_args.output_dir == "local:model"
+    assert json.loads(upload["sent"]["trainer_state.json"])["best_model_checkpoint"].startswith("checkpoint-")
     printed = capsys.readouterr()
     assert "https://huggingface.co/my-lab/ser-eng-eld (private)" in printed.out
     assert "warning: this model is built on synthetic demo data" in printed.err  # a warning, not a refusal
@@ -198,7 +215,6 @@ def test_a_model_folder_pushed_later_gets_a_card_that_loads_its_new_repository(t
     assert str(tmp_path) not in card + (out / "scores.json").read_text()
     (create,) = [kw for name, kw in hub if name == "create_repo"]
     assert create == {"repo_id": "my-lab/ser-eng-eld", "repo_type": "model", "private": True, "exist_ok": True}
-    (upload,) = [kw for name, kw in hub if name == "create_commit"]
     assert upload["sent"]["README.md"] == card.encode() and not any(p.startswith("checkpoint-") for p in upload["sent"])
     assert files_holding(tmp_path, SECRET) == []
 

@@ -9,8 +9,10 @@ Example:
                                                     # a model train.py or a fine-tuning grid wrote
 
 A model folder's card is changed for its new home first (its how-to snippet loads OWNER/NAME,
-scores.json records it); its checkpoints stay behind.  Probe heads are not pushed.  Most source
-corpora restrict what is made from them (non-commercial, no-derivatives and share-alike clauses,
+scores.json records it); its checkpoints stay behind.  A folder trained by an earlier bimotion gets
+a training_args.bin of plain TrainingArguments (which load without bimotion) and a
+trainer_state.json naming its best checkpoint relative to the folder, not by a path of this
+machine.  Probe heads are not pushed.  Most source corpora restrict what is made from them (non-commercial, no-derivatives and share-alike clauses,
 research-only licences): the command warns about each one in the folder or the model's training
 data, saying what it restricts and what to do; make a repo public only when every licence allows it.
 """
@@ -183,6 +185,57 @@ def recarded_model(model_dir, repo_id: str, summary: dict | None = None) -> dict
     }
 
 
+def run_files_for_the_hub(model_dir) -> dict[str, tuple[str | bytes, str]]:
+    """``{file name: (new content, why)}`` for the files transformers wrote into a model folder that
+    an earlier bimotion left in a form a Hub user cannot use: a ``training_args.bin`` of bimotion's
+    own class (loading it needs bimotion) becomes plain ``TrainingArguments``
+    (:func:`bimotion.training.training_args.plain_arguments`), and a ``trainer_state.json`` naming its
+    best checkpoint by a path of this machine names it relative to the folder.  Empty for a folder
+    trained since.  ValueError naming the file when it is unreadable, or when the first needs torch
+    and transformers that are not installed."""
+    from bimotion.training.model_card import public_path
+
+    folder, files = Path(model_dir), {}
+    args_file, state_file = folder / "training_args.bin", folder / "trainer_state.json"
+    if args_file.is_file() and b"bimotion.training." in args_file.read_bytes():  # torch's zip stores the pickle as is
+        files[args_file.name] = (
+            _plain_training_args(args_file),
+            "as plain TrainingArguments, which load without bimotion",
+        )
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8")) if state_file.is_file() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{state_file} is unreadable ({err}): give the folder a training run wrote") from err
+    best = state.get("best_model_checkpoint") if isinstance(state, dict) else None
+    if isinstance(best, str) and Path(best).is_absolute():
+        state["best_model_checkpoint"] = public_path(best, folder)
+        text = json.dumps(state, indent=2, sort_keys=True) + "\n"
+        files[state_file.name] = (
+            text,
+            "naming its best checkpoint relative to the folder, not by a path of this machine",
+        )
+    return files
+
+
+def _plain_training_args(path: Path) -> bytes:
+    """The content of a ``training_args.bin`` holding plain ``TrainingArguments`` in place of ``path``'s."""
+    import io
+
+    try:
+        import torch
+
+        from bimotion.training.training_args import plain_arguments
+    except ImportError as err:
+        raise ValueError(
+            f"{path} holds bimotion's own training arguments, which a Hub user cannot load; rewriting them as "
+            "plain TrainingArguments needs torch and transformers (pip install 'bimotion[train]'), or delete it"
+        ) from err
+    args = torch.load(path, weights_only=False)  # this folder's own file, written by bimotion's training
+    buffer = io.BytesIO()
+    torch.save(plain_arguments(args), buffer)
+    return buffer.getvalue()
+
+
 def recarded_dataset(out_dir, repo_id: str) -> dict[str, str]:
     """``{"README.md": text}``: the prepared folder's card with its snippet loading ``repo_id``, sent in
     its place (the folder is never written); empty when the card has no snippet loading the folder."""
@@ -210,7 +263,7 @@ def run(args) -> int:
     from bimotion.console import hub_progress_bars
     from bimotion.data.layout import read_info
     from bimotion.hub import HubError, check_push, plan_lines, publish, repo_url, upload_plan
-    from loaders.files import write_text_atomic
+    from loaders.files import open_atomic
 
     try:
         kind = folder_kind(args.out)
@@ -222,6 +275,7 @@ def run(args) -> int:
         record = read_scores(args.out) if model else read_info(args.out)  # scores.json or prepare.json, read once
         files = None if model else dataset_files(args.out, record)
         rewritten = recarded_model(args.out, args.repo_id, record) if model else {}
+        run_files = run_files_for_the_hub(args.out) if model else {}
         sent_as = {} if model else recarded_dataset(args.out, args.repo_id)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -239,10 +293,13 @@ def run(args) -> int:
     if note:
         print(f"note: {note}", file=sys.stderr)
     _say_recarded(args, rewritten if model else sent_as, model)
+    for name, (_, why) in run_files.items():
+        print(f"{name} {'would be' if args.dry_run else 'is'} written again {why}")
     if args.dry_run:
         return 0
-    for name, text in rewritten.items():
-        write_text_atomic(Path(args.out) / name, text)
+    for name, content in {**rewritten, **{name: content for name, (content, _) in run_files.items()}}.items():
+        with open_atomic(Path(args.out) / name, "wb" if isinstance(content, bytes) else "w") as file:
+            file.write(content)
     hub_progress_bars(True)  # the upload is this command's stage: its bar shows
     try:
         publish(
