@@ -13,6 +13,7 @@ uncached one fails at once, instead of after ~30 s of retries.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from collections.abc import Container, Iterable
@@ -48,6 +49,18 @@ def is_hub_id(value: str | None) -> bool:
     except HFValidationError:
         return False
     return True
+
+
+HUB_CACHE_PATH = re.compile(r"(models|datasets)--([^/]+?)--([^/]+)/snapshots/")  # a snapshot in the Hub's cache
+
+
+def cached_hub_id(path: str | os.PathLike | None, kind: str) -> str | None:
+    """The Hub id of ``path`` when it is a folder of this machine in a snapshot of the Hub's cache of a
+    ``kind`` (``models``, ``datasets``) repository (``from_pretrained``'s, ``snapshot_download``'s),
+    else None."""
+    path = Path(os.path.expanduser(path)) if path else None
+    cached = HUB_CACHE_PATH.search(path.resolve().as_posix()) if path is not None and path.exists() else None
+    return f"{cached[2]}/{cached[3]}" if cached and cached[1] == kind else None
 
 
 def hub_file(repo_id: str, filename: str, *, repo_type: str = "model", cache_dir: str | None = None) -> Path | None:

@@ -135,6 +135,26 @@ def test_base_model_is_the_hub_id_a_local_folder_records(tmp_path):
     assert base_model_id(str(folder)) == "owner/from-card"
 
 
+def test_a_dataset_from_the_hubs_cache_is_published_by_its_hub_id(tmp_path):
+    """A prepared dataset downloaded with `snapshot_download` and trained on as a folder is the Hub
+    dataset: scores.json, the card's `datasets` and its model-index name it by its id (which the Hub
+    links to), not as `local:<revision>`; any other folder stays `local:<name>`."""
+    from bimotion.training.model_card import public_summary
+
+    snapshot = tmp_path / "hub" / "datasets--my-lab--bimotion" / "snapshots" / "0a1b2c"
+    model_snapshot = tmp_path / "hub" / "models--my-lab--yuemotion" / "snapshots" / "0a1b2c"
+    snapshot.mkdir(parents=True), model_snapshot.mkdir(parents=True)
+    run = {"base_model": "local:tiny", "base_model_id": None, "selection": {}, "resumed_from": None}
+    for given, published in (
+        (snapshot, "my-lab/bimotion"),
+        (model_snapshot, "local:0a1b2c"),  # a model repository's files: no Hub dataset
+        (tmp_path / "hub", "local:hub"),
+        ("my-lab/bimotion", "my-lab/bimotion"),
+    ):
+        summary = public_summary({**run, "datasets": {"bimotion": str(given)}}, tmp_path / "model")
+        assert summary["datasets"] == {"bimotion": published}, given
+
+
 @pytest.fixture(scope="module")
 def model(data, tmp_path_factory) -> Path:
     """A tiny model trained two steps on TESS's elderly clips (CC BY-NC-ND 4.0)."""

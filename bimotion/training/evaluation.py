@@ -17,7 +17,7 @@ from .data import default_test_configs, load_split, sources_of
 from .inference import predict
 from .metrics import read_trained_labels, score_groups
 from .mixtures import relation
-from .model_card import public_source
+from .model_card import dataset_source, public_source
 from .outputs import SCORES
 from .provenance import command_scope, provenance
 
@@ -86,7 +86,7 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         # no path of this machine: by default the file lands in the model folder, which is published
-        sources = {name: public_source(source) for name, source in result["datasets"].items()}
+        sources = {name: dataset_source(source) for name, source in result["datasets"].items()}
         write_text_atomic(
             path,
             json.dumps({**result, "model": public_source(model_name_or_path), "datasets": sources}, indent=2) + "\n",

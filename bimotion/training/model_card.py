@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,6 +26,7 @@ from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy
 
 from ..card_metadata import License, combined_license, hub_language, share_alike_clashes
+from ..hub import cached_hub_id
 from ..registry import Group, language_name
 from .model import UNTRAINED_BIAS
 
@@ -37,7 +37,6 @@ CODE = "https://github.com/HLTCHKUST/elderly_ser"
 BENCHMARK_TITLES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
 TEMPLATE = "model_card.md"
 CARD_FILE = "README.md"
-HUB_CACHE_PATH = re.compile(r"models--([^/]+?)--([^/]+)/snapshots/")  # a snapshot in the Hub's cache
 LOCAL = "local:"  # how published files name a local folder (:func:`public_source`)
 
 
@@ -48,6 +47,11 @@ def public_source(source: str | None) -> str | None:
         return source
     path = Path(source).expanduser()
     return f"{LOCAL}{path.resolve().name}" if path.exists() or path.is_absolute() else source
+
+
+def dataset_source(source: str | None) -> str | None:
+    """How published files name a dataset: a snapshot in the Hub's cache by its Hub id; else :func:`public_source`."""
+    return cached_hub_id(source, "datasets") or public_source(source)
 
 
 def public_path(path: str | None, root: str | os.PathLike) -> str | None:
@@ -67,7 +71,7 @@ def public_summary(summary: dict, output_dir: str | os.PathLike) -> dict:
         **summary,
         "base_model": public_source(summary["base_model"]),
         "base_model_id": summary.get("base_model_id") or base_model_id(summary["base_model"]),
-        "datasets": {name: public_source(source) for name, source in summary["datasets"].items()},
+        "datasets": {name: dataset_source(source) for name, source in summary["datasets"].items()},
         "resumed_from": public_path(summary.get("resumed_from"), output_dir),
         "selection": {
             **summary["selection"],
@@ -92,9 +96,9 @@ def base_model_id(source: str | None) -> str | None:
     path = Path(source).expanduser()
     if not path.exists():
         return source if is_hub_id(source) else None
-    cached = HUB_CACHE_PATH.search(path.resolve().as_posix())
+    cached = cached_hub_id(path, "models")
     if cached:
-        return f"{cached[1]}/{cached[2]}"
+        return cached
     try:
         name = json.loads((path / "config.json").read_text(encoding="utf-8")).get("_name_or_path")
     except (OSError, ValueError, AttributeError):
@@ -138,10 +142,9 @@ def training_license(summary: dict) -> License:
 
 
 def dataset_id(source: str | None, benchmark: str) -> str:
-    """The model-index's ``dataset.type`` (the Hub's spec: a dataset id of the Hub, which the Hub
-    links to): the Hub id the data came from; a local folder as the card names it,
-    ``local:<folder name>`` (:func:`public_source`), which is no Hub id, so no link goes to a dataset
-    that is not the data (``datasets/bimotion`` does not exist); ``local:<benchmark>`` when none is recorded."""
+    """The model-index's ``dataset.type`` (by the Hub's spec a Hub dataset id, which the Hub links to):
+    the data's Hub id; a local folder as the card names it, ``local:<name>``, no Hub id, so no link to
+    a dataset that is not the data (``datasets/bimotion``); ``local:<benchmark>`` when none is recorded."""
     return public_source(source) if source else f"{LOCAL}{benchmark}"
 
 
