@@ -85,9 +85,9 @@ class SERTrainingArguments(TrainingArguments):
         super().__post_init__()
 
     def __getstate__(self) -> dict:
-        """What pickling keeps (``Trainer`` saves these arguments as ``training_args.bin`` in the model
-        folder and every checkpoint, which ``--push_to_hub`` uploads): everything but the secrets, as
-        ``TrainingArguments.to_dict`` does. The token stays on this object for publishing."""
+        """What pickling keeps (a copy, another process; ``training_args.bin`` holds
+        :func:`plain_arguments`): everything but the secrets, as ``TrainingArguments.to_dict`` does.
+        The token stays on this object for publishing."""
         return _without_secrets(self.__dict__)
 
 
@@ -105,7 +105,7 @@ def plain_arguments(args: TrainingArguments) -> TrainingArguments:
     saves as ``training_args.bin`` (the model folder and every checkpoint; published with the model):
     ``torch.load(path, weights_only=False)`` reads it where only transformers and torch are installed,
     as a Hub user has them.  Left out: our own fields (``loss_reduction``, ``max_batch_duration_s``,
-    ``public``; ``scores.json`` and ``run_identity.json`` record them), the secrets (as pickling
+    ``public``; ``run_identity.json`` records them), the secrets (as pickling
     :class:`SERTrainingArguments` does) and ``distributed_state``, accelerate's handle on this
     process's devices and process group (not a setting; unpickling it needs accelerate), as None.
     Folders and files of this machine (:data:`PATH_FIELDS`) are named as ``scores.json`` names them,
