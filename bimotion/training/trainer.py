@@ -118,16 +118,17 @@ class SERTrainer(Trainer):
         )
 
     def _save(self, output_dir: str | None = None, state_dict=None) -> None:
-        """transformers' save (the model folder, and each checkpoint's), with ``training_args.bin``
-        holding plain ``TrainingArguments`` (:func:`~.training_args.plain_arguments`): a Hub user
-        without bimotion can load it."""
+        """transformers' save (the model folder, and each checkpoint's; called on every process, the
+        saving one writes), with ``training_args.bin`` holding plain ``TrainingArguments``
+        (:func:`~.training_args.plain_arguments`): a Hub user without bimotion can load it."""
         import torch
         from transformers.trainer import TRAINING_ARGS_NAME
 
         from .training_args import plain_arguments
 
         super()._save(output_dir, state_dict)
-        torch.save(plain_arguments(self.args), Path(output_dir or self.args.output_dir) / TRAINING_ARGS_NAME)
+        if self.args.should_save:
+            torch.save(plain_arguments(self.args), Path(output_dir or self.args.output_dir) / TRAINING_ARGS_NAME)
 
     def save_state(self) -> None:
         """transformers' ``trainer_state.json`` in the output folder (published with the model), its
