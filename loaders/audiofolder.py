@@ -31,7 +31,6 @@ import codecs
 import contextlib
 import os
 import re
-import unicodedata
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from .errors import InputWarning, LayoutError, SkipReport
 from .label_map import LabelMap, read_label_map
 from .labels import LABELS
 from .metadata import Row, parse_rows
-from .metafiles import METADATA_FILES, metadata_files, read_text
+from .metafiles import METADATA_FILES, composed, metadata_files, read_text
 from .record import Utterance
 from .walk import searched, walk_files
 
@@ -251,10 +250,10 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
         with contextlib.suppress(ValueError):
             listed.pop(Path(error.path).relative_to(c.root).as_posix(), None)
 
-    composed = {_nfc(rel): rel for rel in (*rows, *rejected)}  # a zip made on macOS holds decomposed names
+    forms = {composed(rel): rel for rel in (*rows, *rejected)}  # a zip made on macOS holds decomposed names
     for path, _ in walk_files(c.root, ("",), walk_problem, c.hidden_folder):
         c.see(path)
-        relpath = _as_listed(c.root, path.relative_to(c.root).as_posix(), composed)
+        relpath = _as_listed(c.root, path.relative_to(c.root).as_posix(), forms)
         row = listed.pop(relpath, None)
         if row is None:
             if relpath in rejected:
@@ -331,16 +330,12 @@ def _near(relpath: str, misses: tuple[dict, dict]):
     return None, ""
 
 
-def _nfc(relpath: str) -> str:
-    return unicodedata.normalize("NFC", relpath)
-
-
-def _as_listed(root: Path, relpath: str, composed: dict[str, str]) -> str:
-    """``relpath`` as a row names it (``composed``: ``{NFC form: row's name}``): the same name in
+def _as_listed(root: Path, relpath: str, forms: dict[str, str]) -> str:
+    """``relpath`` as a row names it (``forms``: ``{NFC form: row's name}``): the same name in
     another Unicode form (``é`` as one code point, or as ``e`` and an accent) is the same name,
     unless the row's form is a file of its own: another file, not this one found under that form
     (macOS's file systems find a file under either form)."""
-    named = composed.get(_nfc(relpath), relpath)
+    named = forms.get(composed(relpath), relpath)
     if named == relpath or not (root / named).is_file():
         return named
     return named if os.path.samefile(root / named, root / relpath) else relpath
@@ -349,7 +344,7 @@ def _as_listed(root: Path, relpath: str, composed: dict[str, str]) -> str:
 def _alike(relpath: str) -> str:
     """A file name as a near miss compares it: without case, without its extension, in one Unicode
     normal form (a zip made on macOS holds decomposed names, a spreadsheet composed ones)."""
-    return _nfc(os.path.splitext(relpath)[0]).casefold()
+    return composed(os.path.splitext(relpath)[0]).casefold()
 
 
 def source_info(

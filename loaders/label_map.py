@@ -12,7 +12,7 @@ from pathlib import Path
 from .errors import LayoutError
 from .labels import LABELS
 from .metadata import SEPARATORS, csv_text
-from .metafiles import read_text
+from .metafiles import composed, read_text
 
 
 class LabelMap(dict):
@@ -30,9 +30,9 @@ class LabelMap(dict):
 
 def read_label_map(source) -> LabelMap:
     """``{user label (case-folded): shared labels}`` (a :class:`LabelMap`) from a JSON object or
-    two-column CSV file (or a mapping): user labels match in any case, as shared label names do; a
-    target outside the shared labels, or two keys that differ only in case and map differently, is
-    an error naming the file."""
+    two-column CSV file (or a mapping): user labels match in any case and Unicode form, as shared
+    label names do; a target outside the shared labels, or two keys that differ only in case and map
+    differently, is an error naming the file."""
     if source is None:
         return LabelMap()
     path = None if isinstance(source, Mapping) else Path(source).expanduser()
@@ -66,7 +66,7 @@ def read_label_map(source) -> LabelMap:
                 f"maps {user!r} to {outside or 'nothing'}, not one of the shared labels",
                 f"map it to one or more of: {', '.join(LABELS)}",
             )
-        key = str(user).strip().casefold()
+        key = composed(str(user).strip().casefold())  # as a metadata cell's label is looked up
         if out.get(key, targets) != targets:
             raise LayoutError(
                 where,

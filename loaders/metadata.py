@@ -1,7 +1,9 @@
 """The rows of a user corpus's ``metadata.csv`` / ``metadata.jsonl`` (:mod:`loaders.audiofolder`;
 its label map is :mod:`loaders.label_map`): each row becomes the fields of an
 :class:`~loaders.record.Utterance`, or a :class:`~loaders.errors.BadFileError` naming the metadata
-file, the line and the fix (raised, or counted by the collector with ``skip_bad``)."""
+file, the line and the fix (raised, or counted by the collector with ``skip_bad``).  Cells are read
+in Unicode's composed form (:func:`~loaders.metafiles.composed`): a speaker or a label typed on macOS
+and on Windows is one."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from .base import Collector, bad
 from .errors import BadFileError, InputWarning, LayoutError
 from .labels import LABELS
 from .languages import is_language_code, language_hint
-from .metafiles import read_text
+from .metafiles import composed, read_text
 from .record import LANGUAGE_CODE, age_group_of
 
 SEPARATORS = re.compile(r"\s*[;,|]\s*")  # with the spaces around them: "happy, sad"
@@ -307,13 +309,13 @@ def _file_name_problem(cells: dict, folder: Path) -> str:
 
 def _cell(cells: dict, key: str) -> str:
     value = cells.get(key)
-    return "" if value is None else str(value).strip()
+    return "" if value is None else composed(str(value).strip())
 
 
 def _emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
     value = cells.get("emotions", cells.get("emotion"))
     names = (
-        [str(v).strip() for v in value]
+        [composed(str(v).strip()) for v in value]
         if isinstance(value, list)
         else SEPARATORS.split(_cell(cells, "emotions") or _cell(cells, "emotion"))
     )
@@ -322,7 +324,7 @@ def _emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
         raise bad(at.path, "missing_label", f"{at.line}: no emotion", "give the clip's emotion(s), or pass --skip-bad")
     out = []
     for name in names:
-        targets = labels.get(name.casefold()) or ((name.lower(),) if name.lower() in LABELS else None)
+        targets = labels.get(composed(name.casefold())) or ((name.lower(),) if name.lower() in LABELS else None)
         if targets is None:
             mapped = ", ".join(sorted(labels)) or "none"
             raise bad(

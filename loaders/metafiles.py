@@ -8,6 +8,7 @@ import codecs
 import errno
 import os
 import stat
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,13 @@ def metadata_files(root: str | os.PathLike) -> tuple[Path, ...]:
     for no entry, the folder was said to hold no metadata.csv); ``()`` for none, or a root that is no folder."""
     root = Path(root).expanduser()
     return tuple(root / name for name in METADATA_FILES if os.path.lexists(root / name))
+
+
+def composed(text: str) -> str:
+    """``text`` in Unicode's composed form (NFC).  macOS's file systems and the zips made there keep
+    names decomposed ('e' and a combining accent), what is typed on Windows or into a spreadsheet is
+    composed: the two look the same, and are read as one text."""
+    return unicodedata.normalize("NFC", text)
 
 
 def read_bytes(path: Path, corpus: str) -> bytes:

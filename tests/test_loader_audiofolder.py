@@ -549,6 +549,33 @@ def test_a_name_in_another_unicode_form_is_the_same_name(tmp_path, root):
     assert err.value.path == own / unicodedata.normalize("NFD", composed)
 
 
+def test_speakers_and_labels_typed_in_either_unicode_form_are_one(tmp_path, root):
+    """macOS keeps text decomposed ('e' and a combining accent), Windows and spreadsheets composed:
+    'José' on some rows and a decomposed 'José' on others were two speakers, whom the
+    speaker-independent split put in train and validation (and `check` found no speaker shared); a
+    label map's 'colère' did not map the metadata's decomposed 'colère', an error naming a label that
+    looked mapped."""
+    own = copy_of(root, tmp_path)
+    nfc, nfd = unicodedata.normalize("NFC", "José"), unicodedata.normalize("NFD", "José")
+    speaker = "ind-eld-s0"
+
+    def edit(rows: list[dict]) -> None:
+        mine = [row for row in rows if row["speaker_id"] == speaker]
+        for i, row in enumerate(mine):
+            row["speaker_id"] = nfd if i % 2 else nfc
+        for row in rows:
+            row["emotion"] = row["emotion"].replace("marah", unicodedata.normalize("NFD", "colère"))
+
+    rows = _edit_rows(own, edit)
+    labels = {unicodedata.normalize("NFC", "colère") if k == "marah" else k: v for k, v in LABEL_MAP.items()}
+    (own / "label_map.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
+    records = {r.id.removeprefix(f"{NAME}/"): r for r in loaders.load(NAME, own)}
+    assert len(records) == len(rows)
+    assert {records[row["file_name"]].speaker_id for row in rows if row["speaker_id"] in (nfc, nfd)} == {nfc}
+    angry = [row["file_name"] for row in rows if "col" in row["emotion"]]
+    assert angry and all("anger" in records[name].emotions for name in angry)
+
+
 def test_speaker_ids_that_differ_only_in_case_or_spaces_are_one_warning(tmp_path, root):
     """'ind-eld-s0' on one row and 'IND-ELD-S0 ' on another were two speakers without a word, whom the
     speaker-independent split could put in two splits."""
