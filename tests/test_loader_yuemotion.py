@@ -87,6 +87,14 @@ def test_layout_variants_give_the_same_records(small, tmp_path, options):
         assert [e[:-1] for e in essentials(records)] == [e[:-1] for e in expected]
 
 
+def test_upper_case_names_find_their_metadata_rows(small, small_copy):
+    """A copy through Windows or a FAT stick may name the wavs 02_f31_01_1.WAV: every wav was "not
+    listed in any *_metadata.csv" (and every row a missing wav), while the other readers read them."""
+    for wav in sorted(small_copy.rglob("*.wav")):
+        wav.rename(wav.with_suffix(".WAV"))
+    assert essentials(load("yuemotion", small_copy)) == essentials(load("yuemotion", small))
+
+
 def test_archive_not_extracted(tmp_path):
     root = make_corpus("yuemotion", tmp_path, layout="archive")
     before = snapshot(tmp_path)
