@@ -27,7 +27,7 @@ from pathlib import Path
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
-from .metafiles import read_text
+from .metafiles import csv_text, read_text
 from .record import Utterance, age_group_of
 from .walk import searched
 
@@ -174,8 +174,9 @@ def _demographics_path(corpus_dir: Path) -> Path:
 def read_demographics(path: Path) -> dict[str, Actor]:
     """``ActorID -> Actor`` from VideoDemographics.csv (quoted strings, unquoted ints)."""
     hint = f"restore the official {DEMOGRAPHICS} from the release"
-    with io.StringIO(read_text(path, CORPUS), newline="") as f:
-        reader = csv.DictReader(f)
+    text, delimiter, dropped = csv_text(read_text(path, CORPUS))  # as a spreadsheet saved it: ; or a tab
+    with io.StringIO(text, newline="") as f:
+        reader = csv.DictReader(f, delimiter=delimiter)
         missing = {"ActorID", "Age", "Sex"} - set(reader.fieldnames or ())
         if missing:
             raise LayoutError(
@@ -185,22 +186,21 @@ def read_demographics(path: Path) -> dict[str, Actor]:
         for row in reader:
             if not any(isinstance(v, str) and v.strip() for v in row.values()):
                 continue  # a row of empty cells, as spreadsheets save below the table
+            line = reader.line_num + dropped
             age = (row["Age"] or "").strip()
             gender = _SEX.get((row["Sex"] or "").strip().lower())
             if not age.isdigit() or gender is None:
-                raise LayoutError(
-                    path, "bad_metadata", f"line {reader.line_num}: cannot read age and sex from {row}", hint
-                )
+                raise LayoutError(path, "bad_metadata", f"line {line}: cannot read age and sex from {row}", hint)
             actor, person = row["ActorID"].strip(), Actor(int(age), gender)
             if actors.get(actor, person) != person:  # the same row twice is harmless; two different ones are not
                 raise LayoutError(
                     path,
                     "bad_metadata",
-                    f"line {reader.line_num}: actor {actor} is listed again, as {person}, unlike line "
+                    f"line {line}: actor {actor} is listed again, as {person}, unlike line "
                     f"{lines[actor]} ({actors[actor]}): which one is right decides the actor's age group",
                     hint,
                 )
-            actors[actor], lines[actor] = person, reader.line_num
+            actors[actor], lines[actor] = person, line
     return actors
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .errors import LayoutError
 from .labels import LABELS
-from .metadata import SEPARATORS, csv_text
-from .metafiles import composed, read_text
+from .metadata import SEPARATORS
+from .metafiles import composed, csv_text, read_text
 
 
 class LabelMap(dict):

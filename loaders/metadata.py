@@ -21,7 +21,7 @@ from .base import Collector, bad
 from .errors import BadFileError, InputWarning, LayoutError
 from .labels import LABELS
 from .languages import is_language_code, language_hint
-from .metafiles import composed, read_text
+from .metafiles import composed, csv_text, read_text
 from .record import LANGUAGE_CODE, age_group_of
 
 SEPARATORS = re.compile(r"\s*[;,|]\s*")  # with the spaces around them: "happy, sad"
@@ -105,17 +105,6 @@ def _json_row(metadata: Path, line: int, text: str, spaced: dict[str, None]) -> 
 
 def _filled(value) -> bool:
     return bool(value.strip() if isinstance(value, str) else value)  # DictReader's surplus cells are a list
-
-
-def csv_text(text: str) -> tuple[str, str, int]:
-    """``(text, separator, lines dropped)`` of a CSV file: a first line ``sep=;`` (Excel's separator hint,
-    which some exporters write) names it and is dropped; else the header line's separator: a comma, as
-    most tools write it; a tab (spreadsheets' "Unicode text") or a semicolon (spreadsheets in locales with
-    a decimal comma) when the header has no comma."""
-    if hint := re.match(r'"?sep=([^\r\n"])"?[^\r\n]*(\r\n|\r|\n|$)', text, flags=re.I):
-        return text[hint.end() :], hint.group(1), 1
-    header = re.split(r"[\r\n]", text, maxsplit=1)[0]  # a Mac spreadsheet's "CSV (Macintosh)" ends lines with \r
-    return text, next((d for d in (",", "\t", ";") if d in header), ","), 0
 
 
 def _row_error(metadata: Path, line: int, message: str) -> BadFileError:

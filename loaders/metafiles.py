@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import errno
 import os
+import re
 import stat
 import unicodedata
 from collections.abc import Iterator
@@ -103,6 +104,17 @@ def read_text(path: Path, corpus: str, *, own: bool = False) -> str:
             path, "bad_encoding", f"{corpus}: this text file holds NUL characters (UTF-16 without a BOM?)", fix
         )
     return text
+
+
+def csv_text(text: str) -> tuple[str, str, int]:
+    """``(text, separator, lines dropped)`` of a CSV file: a first line ``sep=;`` (Excel's separator hint,
+    which some exporters write) names it and is dropped; else the header line's separator: a comma, as
+    most tools write it; a tab (spreadsheets' "Unicode text") or a semicolon (spreadsheets in locales with
+    a decimal comma) when the header has no comma."""
+    if hint := re.match(r'"?sep=([^\r\n"])"?[^\r\n]*(\r\n|\r|\n|$)', text, flags=re.I):
+        return text[hint.end() :], hint.group(1), 1
+    header = re.split(r"[\r\n]", text, maxsplit=1)[0]  # a Mac spreadsheet's "CSV (Macintosh)" ends lines with \r
+    return text, next((d for d in (",", "\t", ";") if d in header), ","), 0
 
 
 def iter_lines(path: Path, corpus: str) -> Iterator[tuple[int, str]]:

@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from .base import Collector, SourceInfo, bad, require_dir
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
-from .metafiles import read_text
+from .metafiles import csv_text, read_text
 from .record import Utterance, age_group_of
 
 CORPUS = "yuemotion"
@@ -222,8 +222,9 @@ def _read_metadata(c: Collector, tables: dict[str, Path]) -> dict[str, _Row] | N
         return None
     rows: dict[str, _Row] = {}
     for split, table in tables.items():
-        with io.StringIO(read_text(table, CORPUS), newline="") as f:
-            reader = csv.DictReader(f)
+        text, delimiter, dropped = csv_text(read_text(table, CORPUS))  # as a spreadsheet saved it: ; or a tab
+        with io.StringIO(text, newline="") as f:
+            reader = csv.DictReader(f, delimiter=delimiter)
             columns = {(name or "").strip().lower() for name in reader.fieldnames or []}
             if not {"path", "label_id"} <= columns:
                 raise LayoutError(
@@ -236,7 +237,7 @@ def _read_metadata(c: Collector, tables: dict[str, Path]) -> dict[str, _Row] | N
                 values = {(k or "").strip().lower(): (v or "").strip() for k, v in values.items() if k}
                 if not any(values.values()):
                     continue  # a row of empty cells, as spreadsheets save below the table
-                line = reader.line_num
+                line = reader.line_num + dropped
                 with c.item(table):
                     row_split = _split_name(values.get("split") or split)
                     if row_split != split:

@@ -16,6 +16,7 @@ from loaders.audio import decode
 from loaders.crema_d import read_demographics
 from loaders.testing import crema_d as gen
 from loaders.testing import digest, make_corpus, snapshot
+from loaders.testing.mangle import SPREADSHEET_SAVES
 
 ELDERLY = {"1016", "1020", "1034", "1050", "1067", "1087"}
 SMALL_NAMES = gen.clip_names(gen.SMALL_ACTORS, gen.SMALL_SENTENCES)
@@ -153,6 +154,21 @@ def test_demographics_parsing(tmp_path):
     assert read_demographics(path) == actors
     path.write_text(gen.DEMOGRAPHICS_CSV + '1001,65,"Male","Caucasian","Not Hispanic"\n')  # a different age
     with pytest.raises(LayoutError, match=r"line 93: actor 1001 is listed again, as Actor\(age=65.*unlike line 2"):
+        read_demographics(path)
+
+
+@pytest.mark.parametrize("saved", sorted(SPREADSHEET_SAVES))
+def test_demographics_as_a_spreadsheet_saves_it_read_the_same(tmp_path, saved):
+    """VideoDemographics.csv opened and saved again in Excel holds ';' (or tabs) between its cells: its
+    columns ActorID, Age and Sex were "missing" (its header one cell), though all there."""
+    path = tmp_path / "VideoDemographics.csv"
+    path.write_text(gen.DEMOGRAPHICS_CSV)
+    actors = read_demographics(path)
+    path.write_bytes(SPREADSHEET_SAVES[saved](gen.DEMOGRAPHICS_CSV))
+    assert read_demographics(path) == actors
+    path.write_bytes(SPREADSHEET_SAVES[saved](gen.DEMOGRAPHICS_CSV.replace('1001,51,"Male"', '1001,unknown,"Male"')))
+    line = 3 if saved == "sep-line" else 2  # the line as the user's editor numbers it
+    with pytest.raises(LayoutError, match=f"line {line}: cannot read age"):
         read_demographics(path)
 
 

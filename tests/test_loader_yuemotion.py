@@ -7,6 +7,7 @@ import pytest
 
 from loaders import BadFileError, LayoutError, SkipReport, load
 from loaders.testing import FixtureWriter, make_corpus, snapshot
+from loaders.testing.mangle import SPREADSHEET_SAVES
 from loaders.yuemotion import ELDERLY_MIN_AGE, INFO
 
 LABELS = {1: "anger", 2: "happiness", 3: "sadness", 4: "neutral", 5: "fear", 6: "disgust"}
@@ -92,6 +93,16 @@ def test_upper_case_names_find_their_metadata_rows(small, small_copy):
     listed in any *_metadata.csv" (and every row a missing wav), while the other readers read them."""
     for wav in sorted(small_copy.rglob("*.wav")):
         wav.rename(wav.with_suffix(".WAV"))
+    assert essentials(load("yuemotion", small_copy)) == essentials(load("yuemotion", small))
+
+
+@pytest.mark.parametrize("saved", sorted(SPREADSHEET_SAVES))
+def test_metadata_as_a_spreadsheet_saves_it_reads_the_same(small, small_copy, saved):
+    """The metadata CSVs opened and saved again in Excel on Windows hold ';' (or tabs) between their cells
+    (and Windows paths): each was "not the release's CSV" (its header one column), though every column
+    was there."""
+    for table in sorted(small_copy.glob("*_metadata.csv")):
+        table.write_bytes(SPREADSHEET_SAVES[saved](table.read_text(encoding="utf-8").replace("data/", "data\\")))
     assert essentials(load("yuemotion", small_copy)) == essentials(load("yuemotion", small))
 
 
