@@ -264,7 +264,8 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
             unlisted[relpath] = path
             continue
         with c.item(path):
-            c.add(path, native_id=relpath, emotions=row.emotions, **row.fields)
+            # one id whichever form the row wrote (a sheet made on macOS, or on Windows): one dataset, one split
+            c.add(path, native_id=composed(relpath), emotions=row.emotions, **row.fields)
     listed_near = _near_misses({rel: (rel, row) for rel, row in listed.items()})  # rows still without a file
     for relpath, path in unlisted.items():
         near, why = _near(relpath, listed_near)

@@ -549,6 +549,17 @@ def test_a_name_in_another_unicode_form_is_the_same_name(tmp_path, root):
     assert err.value.path == own / unicodedata.normalize("NFD", composed)
 
 
+def test_a_clip_id_is_the_same_whichever_unicode_form_its_row_writes(tmp_path, root):
+    """A metadata.csv made on macOS (from a listing of the files) writes names decomposed, one made on
+    Windows composed: the clip ids followed the sheet, so one corpus gave two datasets (other ids,
+    rows in another order)."""
+    own, name = _listed_composed_stored_decomposed(root, tmp_path)
+    composed_ids = sorted(r.id for r in loaders.load(NAME, own))
+    metadata = own / "metadata.csv"
+    metadata.write_text(metadata.read_text(encoding="utf-8").replace(name, unicodedata.normalize("NFD", name)))
+    assert sorted(r.id for r in loaders.load(NAME, own)) == composed_ids and f"{NAME}/{name}" in composed_ids
+
+
 def test_speakers_and_labels_typed_in_either_unicode_form_are_one(tmp_path, root):
     """macOS keeps text decomposed ('e' and a combining accent), Windows and spreadsheets composed:
     'José' on some rows and a decomposed 'José' on others were two speakers, whom the
