@@ -185,7 +185,8 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
     gaps = _Gaps.of(raw)
     rows: dict[str, Row] = {}
     rejected: set[str] = set()
-    first: dict[str, tuple[int, dict]] = {}  # file_name -> the line that first lists it, and its cells
+    # file_name (in either Unicode form) -> the line that first lists it, its cells and its name as written
+    first: dict[str, tuple[int, dict, str]] = {}
     for line, cells in raw:
         name = _file_name(cells) if isinstance(cells, dict) else None
         with c.item(metadata):
@@ -194,10 +195,10 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
             if name is None:
                 raise _row_error(metadata, line, _file_name_problem(cells, metadata.parent))
             at = Where(metadata.parent / name, f"{metadata.name} line {line}")
-            if name in first:
-                rejected.add(name)
-                raise _duplicate(metadata, line, name, cells, *first[name], read=name in rows)
-            first[name] = (line, cells)
+            if (again := first.get(composed(name))) is not None:
+                rejected.add(again[2])
+                raise _duplicate(metadata, line, name, cells, *again[:2], read=again[2] in rows)
+            first[composed(name)] = (line, cells, name)
             rejected.add(name)
             # cells beyond the header's columns (not a trailing comma's empty one)
             if any(_filled(v) for v in cells.get(None) or ()):

@@ -892,6 +892,25 @@ def test_a_duplicate_row_names_both_lines_and_what_differs(tmp_path, root):
         loaders.load(NAME, own)
 
 
+def test_a_row_repeating_another_in_the_other_unicode_form_is_a_duplicate_row(tmp_path, root):
+    """A sheet edited on macOS and on Windows can list one clip twice, its name composed on one line and
+    decomposed on the other: the clip was read from the later line and the first said "there is no such
+    file", though the file was there."""
+    own, name = _listed_composed_stored_decomposed(root, tmp_path)
+    decomposed = {"file_name": unicodedata.normalize("NFD", name), "emotion": "sedih"}
+    _edit_rows(own, lambda rows: rows.append({**rows[0], **decomposed}))
+    differs = r"again, first listed on line 2, with another emotion \('senang' on line 2, 'sedih' here\)"
+    with pytest.raises(
+        CorpusError, match=rf"line 14 lists file_name .* {differs}; the clip is read from line 2"
+    ) as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "duplicate_row"
+    report = SkipReport()
+    records = {r.id: r for r in loaders.load(NAME, own, skip_bad=True, report=report)}
+    assert report.to_dict() == {f"{NAME}/duplicate_row": 1} and len(records) == 12
+    assert records[f"{NAME}/{name}"].emotions == (LABEL_MAP["senang"],)
+
+
 def test_column_names_with_spaces_around_them_are_read_and_said_and_a_name_given_twice_is_an_error(tmp_path, root):
     """A header `file_name , emotion , ...` (as a hand-edited CSV has it) was "no file_name, no emotion ...
     column" listing columns that looked right; a column named twice kept the last one's cells silently."""
