@@ -34,7 +34,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     ``hash_audio`` decodes every stored clip (duplicate hashes, silent clips); ``sources``
     (``{corpus: raw root}``) also compares each stored clip of those corpora with its raw file."""
 
-    from .data.layout import config_files, read_info
+    from .data.layout import browser_leftovers, config_files, read_info
 
     if sources and not hash_audio:  # an argument error, before any file is read
         raise ValueError("comparing with --source decodes the stored audio; drop --no-audio")
@@ -71,6 +71,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
             for name, per_split in configs.items()
         },
         "files": len(readable),  # the files read (a missing or unreadable one is a problem above)
+        "browser_files": len(browser_leftovers(out)),  # .DS_Store, ._*, Thumbs.db ...: passed over
         "overlap": rows["overlap"],
         "hashed": rows["hashed"],
         "rows": rows["rows"],
@@ -88,7 +89,7 @@ def check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dict
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .data.layout import DATA_DIR, content_digest, named_digest
+    from .data.layout import DATA_DIR, content_digest, left_by_browser, named_digest
 
     problems, listed, num_rows = [], {}, {}
     for shard in info["shards"]:
@@ -112,6 +113,7 @@ def check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dict
             where = f"{shard['corpus']}/{shard['group']}/{shard['split']}"
             problems.append(f"{where}: {rows} rows, prepare.json says {shard['rows']}: prepare the dataset again")
     on_disk = {p.relative_to(out).as_posix() for p in (out / DATA_DIR).rglob("*") if p.is_file()}
+    on_disk = {rel for rel in on_disk if not left_by_browser(out, rel)}  # counted in verify()'s browser_files
     problems += [f"unlisted file {rel} (left by an interrupted run?): remove it; prepare.json lists every file prepare wrote"
                  for rel in sorted(on_disk - set(listed))]  # fmt: skip
     return problems, listed, num_rows

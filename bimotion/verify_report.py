@@ -57,6 +57,11 @@ def format_result(result: dict) -> str:
             else ""
         )
     )
+    if result.get("browser_files"):
+        lines.append(
+            f"files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/): "
+            f"{result['browser_files']}, passed over (no one's work, not part of the dataset)"
+        )
     if result["problems"]:
         lines += ["", f"{len(result['problems'])} problem(s):", *(f"  - {p}" for p in result["problems"])]
     else:

@@ -15,6 +15,7 @@ from bimotion.cli import main
 from bimotion.prepare import INFO_FILE, prepare
 from bimotion.verify import verify as check
 from loaders import testing
+from loaders.testing.mangle import add_browser_files
 
 CORPORA = ("crema_d", "tess", "csed")
 
@@ -127,6 +128,33 @@ def test_check_finds_missing_files_and_rejects_non_datasets(paper_copy, tmp_path
     assert main(["check", str(holder / "raw")]) == 2
     assert "did you mean" not in capsys.readouterr().err  # nothing prepared inside: no guess
     shutil.rmtree(holder)
+
+
+def test_a_folder_copied_through_macos_and_windows_checks_and_is_replaced_as_it_was(paper_copy, sources, capsys):
+    """Copied through a zip made on macOS and a Windows share, a prepared folder holds ._x.parquet
+    beside each shard, .DS_Store, Thumbs.db and desktop.ini in each folder, and __MACOSX/: check
+    reported every one as an unlisted file "left by an interrupted run" and failed, and prepare
+    --overwrite refused to replace the folder; they are passed over and counted.  A file of no
+    browser's is still an unlisted file."""
+    before = check(paper_copy, hash_audio=False)
+    before.pop("browser_files", None)
+    added = add_browser_files(paper_copy)
+    assert main(["check", "--no-audio", str(paper_copy)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/): {added}," in out
+    )
+    assert {k: v for k, v in check(paper_copy, hash_audio=False).items() if k != "browser_files"} == before
+    stray = paper_copy / "data" / "tess" / "._notes"  # named like a resource fork, but none
+    stray.write_text("mine\n")
+    assert check(paper_copy, hash_audio=False)["problems"] == [
+        "unlisted file data/tess/._notes (left by an interrupted run?): remove it; prepare.json lists every file "
+        "prepare wrote"
+    ]
+    stray.unlink()
+    argv = ["prepare", *(f"--source={name}={root}" for name, root in sources.items()), "-o", str(paper_copy)]
+    assert main([*argv, "--overwrite", "-q", "--num-proc", "1"]) == 0, capsys.readouterr().err
+    assert not (paper_copy / "__MACOSX").exists() and check(paper_copy, hash_audio=False)["browser_files"] == 0
 
 
 def test_push_dry_run_lists_the_upload_and_warns_about_licences(paper_copy, capsys, monkeypatch):

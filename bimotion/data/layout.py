@@ -23,12 +23,43 @@ from pathlib import Path
 from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
 from loaders.errors import spoken
 from loaders.files import folder_not_writable, sha256_of
+from loaders.walk import MACOS_RESOURCES
 
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
 DATA_DIR = "data"
 PARTIAL_SUFFIX = ".partial-tmp"  # OUT.partial-tmp/{new,old}: a prepare run's temporary folder
 CACHE_SUBDIR = "bimotion-prepared"  # <datasets cache root>/bimotion-prepared/<cache key>
+
+
+# Written by Finder and Explorer into any folder they show: no one's work (:func:`left_by_browser`).
+BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
+APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # the header of a macOS resource fork, ``._NAME``
+
+
+def left_by_browser(folder: Path, rel: str) -> bool:
+    """Whether ``folder / rel`` is what a file browser or a zip made on macOS left in a prepared folder
+    copied through them: ``.DS_Store``, ``Thumbs.db``, ``desktop.ini``, anything in ``__MACOSX/``, or an
+    AppleDouble ``._NAME`` (known by its header: a temporary file of an interrupted run is not one).
+    No one's work: they go with the folder, and its checks pass over them (and count them)."""
+    parts = rel.split("/")
+    if parts[-1] in BROWSER_FILES or MACOS_RESOURCES in parts:
+        return True
+    if not parts[-1].startswith("._"):
+        return False
+    try:
+        with open(folder / rel, "rb") as f:
+            return f.read(len(APPLEDOUBLE_MAGIC)) == APPLEDOUBLE_MAGIC
+    except OSError:
+        return False
+
+
+def browser_leftovers(folder: Path) -> list[str]:
+    """The files in a prepared folder's top, ``data/`` and ``__MACOSX/`` that :func:`left_by_browser`
+    (relative to it, sorted)."""
+    top = [p.name for p in folder.iterdir() if p.is_file()]
+    below = [p.relative_to(folder).as_posix() for d in (DATA_DIR, MACOS_RESOURCES) for p in (folder / d).rglob("*")]
+    return sorted(rel for rel in top + below if (folder / rel).is_file() and left_by_browser(folder, rel))
 
 
 NAME_DIGITS = 16  # hex digits of a Parquet file's SHA-256 in its name (``...-<digest>.parquet``)

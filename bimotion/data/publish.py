@@ -27,7 +27,7 @@ from pathlib import Path
 
 from loaders.errors import spoken
 
-from .layout import CARD_FILE, DATA_DIR, INFO_FILE, PARTIAL_SUFFIX, is_prepared, prepared_around
+from .layout import CARD_FILE, DATA_DIR, INFO_FILE, PARTIAL_SUFFIX, is_prepared, left_by_browser, prepared_around
 
 LOCK_SUFFIX = ".prepare-lock"  # OUT.prepare-lock: flock'ed while a run writes OUT
 WORK_MARKER = ".bimotion-prepare"  # inside OUT.partial-tmp: prepare made this folder
@@ -151,21 +151,18 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
 
 def not_written_by_prepare(out_dir: Path) -> list[str]:
     """What a prepared folder holds besides its card, ``prepare.json`` and ``data/**.parquet`` (a
-    ``.git`` of a Hub clone, a user's notes), relative to it; a file browser's own files
-    (``.DS_Store``, ``Thumbs.db``, ``desktop.ini``) are no one's work and go with the folder."""
-    ours = {CARD_FILE, INFO_FILE, DATA_DIR, *BROWSER_FILES}
-    found = [p.name for p in sorted(out_dir.iterdir()) if p.name not in ours]
+    ``.git`` of a Hub clone, a user's notes), relative to it; what a file browser or a macOS zip left
+    (:func:`~bimotion.data.layout.left_by_browser`) is no one's work and goes with the folder."""
+    ours = {CARD_FILE, INFO_FILE, DATA_DIR}
+    found = [p.name for p in sorted(out_dir.iterdir()) if p.name not in ours and not left_by_browser(out_dir, p.name)]
     data = out_dir / DATA_DIR
     if data.is_dir():
         found += [
-            p.relative_to(out_dir).as_posix()
-            for p in sorted(data.rglob("*"))
-            if not p.is_dir() and p.suffix != ".parquet" and p.name not in BROWSER_FILES
+            rel
+            for rel in (p.relative_to(out_dir).as_posix() for p in sorted(data.rglob("*")) if not p.is_dir())
+            if not rel.endswith(".parquet") and not left_by_browser(out_dir, rel)
         ]
     return found
-
-
-BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")  # written by Finder and Explorer into any folder they show
 
 
 @contextlib.contextmanager

@@ -1,13 +1,45 @@
-"""What passing a corpus around does to it: a metadata file opened and saved again in a spreadsheet
-(:data:`SPREADSHEET_SAVES`), for tests that the readers read such copies as the originals.
+"""What passing a corpus (or a prepared folder) around does to it: a metadata file opened and saved
+again in a spreadsheet (:data:`SPREADSHEET_SAVES`), the files Finder, Explorer and a zip made on macOS
+leave in every folder (:func:`add_browser_files`); for tests that such copies read as the originals.
 
->>> from loaders.testing.mangle import SPREADSHEET_SAVES
+>>> from loaders.testing.mangle import SPREADSHEET_SAVES, add_browser_files
 >>> path.write_bytes(SPREADSHEET_SAVES["semicolon"](path.read_text(encoding="utf-8")))
+>>> add_browser_files(root)   # ._x.wav beside x.wav, .DS_Store, Thumbs.db, desktop.ini, __MACOSX/
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
+
+# A macOS resource fork as a zip or a FAT/exFAT stick stores it beside its file: ``._NAME``.
+APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(58)
+BROWSER_FILES = {
+    ".DS_Store": b"\x00\x00\x00\x01Bud1" + bytes(32),  # Finder
+    "Thumbs.db": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(56),  # Explorer's thumbnails (an OLE file)
+    "desktop.ini": "\ufeff[.ShellClassInfo]\r\nIconResource=x\r\n".encode("utf-16-le"),  # Explorer
+}
+
+
+def add_browser_files(root: str | os.PathLike) -> int:
+    """Add below ``root`` what copying it through macOS, Windows and a zip leaves: an AppleDouble
+    ``._NAME`` beside every file, :data:`BROWSER_FILES` in every folder, and a ``__MACOSX/`` mirror of
+    the tree holding the AppleDouble files; returns how many files were added."""
+    root = Path(root)
+    tree = sorted((Path(d), sorted(f for f in files if not f.startswith("."))) for d, _, files in os.walk(root))
+    added = 0
+    for folder, files in tree:
+        mirror = root / "__MACOSX" / folder.relative_to(root)
+        mirror.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            for where in (folder, mirror):
+                (where / f"._{name}").write_bytes(APPLEDOUBLE)
+                added += 1
+        for name, content in BROWSER_FILES.items():
+            (folder / name).write_bytes(content)
+            added += 1
+    return added
 
 
 def _semicolon(text: str) -> bytes:
