@@ -26,9 +26,11 @@ content is reported (``unexpected_location``).
   tabs, encodings differing per file (UTF-16LE with BOM, GB2312, ASCII, Latin-1).  It is optional
   text: a missing file or line gives ``text=None``.  Decoding: BOM, then UTF-8, then GB18030 (Mandarin
   speakers only: for English speakers it would turn Latin-1 accents such as ``naïve`` into Chinese
-  characters), then Latin-1.  The folder is the label: a line whose emotion column names another
-  emotion is counted in one warning (its emotion kept in ``extra["transcript_emotion"]``), and an id
-  given twice with other text keeps its first line's, also in one warning.
+  characters), then Windows-1252 (Latin-1 with ``’ “ ” –`` where Latin-1 has control codes: what
+  Notepad saves as "ANSI" on a Western Windows), then Latin-1.  The folder is the label: a line
+  whose emotion column names another emotion is counted in one warning (its emotion kept in
+  ``extra["transcript_emotion"]``), and an id given twice with other text keeps its first line's,
+  also in one warning.
 """
 
 from __future__ import annotations
@@ -317,7 +319,7 @@ def decode_transcript(data: bytes, language: str) -> str:
     ):
         if data.startswith(bom):
             return data.decode(encoding, errors="replace")
-    for encoding in ("utf-8", "gb18030") if language == "zho" else ("utf-8",):
+    for encoding in ("utf-8", "gb18030") if language == "zho" else ("utf-8", "cp1252"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:

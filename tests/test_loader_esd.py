@@ -108,6 +108,9 @@ def test_transcript_decoding_and_parsing():
     assert esd.decode_transcript(b"\xef\xbb\xbf" + "中立".encode(), "zho") == "中立"
     assert esd.decode_transcript("\ufeffhi".encode("utf-16-be"), "eng") == "hi"
     assert esd.decode_transcript("café".encode(), "eng") == "café"
+    # saved as "ANSI" by Notepad on a Western Windows: ’ and “ ” were control codes U+0092, U+0093, U+0094
+    assert esd.decode_transcript("“Don’t” – naïve".encode("cp1252"), "eng") == "“Don’t” – naïve"
+    assert esd.decode_transcript(b"caf\xe9 \x81", "eng") == "caf\xe9 \x81"  # no Windows-1252 text: Latin-1
     assert esd.parse_transcript(
         "0001_000001\t打远一看，它们的确很是美丽，\t中立\n"
         "0011_000002 Chapter one, the missing will. Neutral\n"

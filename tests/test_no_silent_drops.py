@@ -27,7 +27,7 @@ DATA = Path("Training Data (wav)")
 # reading), importing everything first: the interpreter's packages may not be readable by nobody.
 CHILD = r"""
 import json, os, pwd, sys
-import encodings.gb18030, encodings.latin_1, encodings.utf_16, encodings.utf_8_sig
+import encodings.cp1252, encodings.gb18030, encodings.latin_1, encodings.utf_16, encodings.utf_8_sig
 import loaders, loaders.audio, loaders.audiofolder, loaders.csed, loaders.esd, loaders.iemocap, yaml
 from loaders import SkipReport
 from loaders.errors import CorpusError
