@@ -28,7 +28,7 @@ from pathlib import Path
 from .base import Collector, SourceInfo, bad, require_dir
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
-from .metafiles import iter_lines
+from .metafiles import iter_lines, listed_name
 from .record import Utterance
 
 CORPUS = "elderreact"
@@ -90,9 +90,9 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     clips = [p for p in files if p.suffix.lower() == ".mp4"]
     c.set_aside("not_audio", *(p for p in files if p.suffix.lower() != ".mp4"))  # the label files, other .txt files
     for path in clips:
-        row = rows.get(path.name)
-        if row is None and path.name in broken:
-            c.blame(path, broken[path.name])  # its label line was already reported
+        row = rows.get(listed_name(path.name))  # 50_50_17.MP4 is the table's 50_50_17.mp4
+        if row is None and listed_name(path.name) in broken:
+            c.blame(path, broken[listed_name(path.name)])  # its label line was already reported
             continue
         with c.item(path):
             if row is None:
@@ -113,7 +113,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                 official_split=row.split,
                 extra={"valence": row.valence},
             )
-    present = {p.name for p in clips}
+    present = {listed_name(p.name) for p in clips}
     for name, row in rows.items():
         if name not in present:
             c.skip(
@@ -168,17 +168,17 @@ def _read_labels(c: Collector, tables: dict[str, Path]) -> tuple[dict[str, _Row]
             fields = line.split()
             with c.item(table) as item:
                 row = _parse_line(table, number, line, fields, SPLITS[name])
-                if fields[0] in rows:
-                    other = rows[fields[0]]
+                if listed_name(fields[0]) in rows:
+                    other = rows[listed_name(fields[0])]
                     raise bad(
                         table,
                         "duplicate_row",
                         f"line {number}: {fields[0]} is also listed in {other.table.name} line {other.line}",
                         "use the label files of the official release",
                     )
-                rows[fields[0]] = row
-            if item.error and fields and fields[0].lower().endswith(".mp4") and fields[0] not in rows:
-                broken.setdefault(fields[0], item.error.reason)
+                rows[listed_name(fields[0])] = row
+            if item.error and fields and fields[0].lower().endswith(".mp4") and listed_name(fields[0]) not in rows:
+                broken.setdefault(listed_name(fields[0]), item.error.reason)
     return rows, broken
 
 

@@ -35,6 +35,14 @@ def composed(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def listed_name(file_name: str) -> str:
+    """A clip's file name as a corpus's label table is matched against it: its extension in any case
+    (``.WAV``, ``.MP4``, as a camera, a FAT stick or a Windows tool may write it), its name in the
+    composed Unicode form; the name's own case still counts (it is the clip's id)."""
+    stem, dot, suffix = file_name.rpartition(".")
+    return composed(f"{stem}{dot}{suffix.lower()}" if dot else file_name)
+
+
 def read_bytes(path: Path, corpus: str) -> bytes:
     """A metadata file's bytes; a :class:`LayoutError` naming the file when it is missing, a broken
     link, a folder or no regular file (never opened, so a FIFO cannot block), or cannot be read."""

@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from .base import Collector, SourceInfo, bad, require_dir
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
-from .metafiles import csv_text, read_text
+from .metafiles import csv_text, listed_name, read_text
 from .record import Utterance, age_group_of
 
 CORPUS = "yuemotion"
@@ -119,7 +119,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
             name = _parse_name(path)
             row = None
             if rows is not None:
-                row = rows.get(_key(path.name))
+                row = rows.get(listed_name(path.name))
                 if row is None:
                     raise bad(
                         path,
@@ -140,7 +140,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                 official_split=row.split if row else None,
                 extra={"sentence_id": name.sentence},
             )
-    present = {_key(p.name) for p in wavs}
+    present = {listed_name(p.name) for p in wavs}
     for file_name, row in (rows or {}).items():
         if file_name not in present:
             c.skip(
@@ -180,12 +180,6 @@ def _parse_name(path: Path) -> _Name:
     return _Name(int(match["speaker"]), gender, int(match["age"]), int(match["sentence"]), label_id)
 
 
-def _key(file_name: str) -> str:
-    """A wav's name as the metadata rows are looked up by: in any case (``02_f31_01_1.WAV``, as a copy
-    through Windows or a FAT-formatted stick may name it, is the row's ``02_f31_01_1.wav``)."""
-    return file_name.casefold()
-
-
 def _find_metadata(root: Path, files: list[Path]) -> dict[str, Path]:
     """``{split: csv}`` for the three metadata CSVs, or {} when there are none."""
     found = collections.defaultdict(list)
@@ -217,7 +211,7 @@ def _find_metadata(root: Path, files: list[Path]) -> dict[str, Path]:
 
 
 def _read_metadata(c: Collector, tables: dict[str, Path]) -> dict[str, _Row] | None:
-    """``{wav file name (:func:`_key`): row}`` from the CSVs, or None when there are none."""
+    """``{wav file name (:func:`~loaders.metafiles.listed_name`): row}`` from the CSVs, or None when there are none."""
     if not tables:
         return None
     rows: dict[str, _Row] = {}
@@ -247,7 +241,7 @@ def _read_metadata(c: Collector, tables: dict[str, Path]) -> dict[str, _Row] | N
                             f"line {line}: split {values['split']!r} in {table.name}",
                             "use the metadata CSVs of the YueMotion release",
                         )
-                    file_name = _key(PurePosixPath(values["path"].replace("\\", "/")).name)
+                    file_name = listed_name(PurePosixPath(values["path"].replace("\\", "/")).name)
                     if file_name in rows:
                         other = rows[file_name]
                         raise bad(

@@ -65,6 +65,16 @@ def test_info():
     assert INFO.expected_count == 1323 and INFO.languages == ("eng",) and INFO.age_groups == ("eld",)
 
 
+def test_clips_with_an_upper_case_extension_find_their_label_lines(small, small_copy):
+    """A copy through a camera's card, a FAT stick or a Windows tool may name the clips 50_50_17.MP4:
+    each was "not listed in any of train_labels.txt, dev_labels.txt, test_labels.txt" (and each label
+    line a missing clip), while the tables list 50_50_17.mp4."""
+    for clip in sorted(small_copy.rglob("*.mp4")):
+        clip.rename(clip.with_suffix(".MP4"))
+    essentials = [(r.id, r.emotions, r.official_split, r.gender) for r in load("elderreact", small)]
+    assert [(r.id, r.emotions, r.official_split, r.gender) for r in load("elderreact", small_copy)] == essentials
+
+
 def test_annotations_inside_the_data_folder(small, tmp_path):
     root = make_corpus("elderreact", tmp_path, layout="inside")
     assert root.name == "ElderReact_Data" and (root / "Annotations" / "dev_labels.txt").is_file()
