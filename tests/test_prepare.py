@@ -29,6 +29,7 @@ from bimotion.prepare import prepare
 from bimotion.registry import BIMOTION, SPLITS
 from bimotion.verify import verify as check
 from loaders import BadFileError, testing
+from loaders.testing.mangle import add_browser_files
 from yuemotion.cli import main as yuemotion_main
 
 SIX = BIMOTION.corpora
@@ -162,7 +163,8 @@ print(json.dumps({{
 
 
 def test_split_membership_and_bytes_ignore_file_system_order_and_process_count(paper_out, sources, tmp_path):
-    """The same corpora copied in reverse file order, prepared with another process count and
+    """The same corpora copied in reverse file order, through macOS and Windows (._x.wav beside each
+    file, .DS_Store, Thumbs.db, desktop.ini, __MACOSX/), prepared with another process count and
     alongside fewer corpora, give byte-identical shards."""
     subset = {}
     for name in ("csed", "tess"):
@@ -176,6 +178,7 @@ def test_split_membership_and_bytes_ignore_file_system_order_and_process_count(p
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, target)
         subset[name] = dst
+    add_browser_files(tmp_path / "reversed")
     again = prepare(subset, tmp_path / "again", num_proc=2, progress=False)
     mine = digest_tree(again.out_dir)
     assert mine and {k: v for k, v in digest_tree(paper_out.out_dir).items() if k in mine} == mine
