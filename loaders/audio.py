@@ -21,6 +21,7 @@ from .hold import DAMAGE_FRAMES, LengthHold
 from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
 from .mp3 import held_to_count, is_frame_header, mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
+from .walk import APPLEDOUBLE_MAGIC
 from .wav import probe_wav
 
 LFS_MAGIC = b"version https://git-lfs"
@@ -137,6 +138,14 @@ def _check_head(path: Path, head: bytes) -> str:
             "unsupported_format",
             f"{unread} audio, a format that is not read (WAV, AIFF, FLAC, OGG, MP3 or MP4 are)",
             "convert it (`ffmpeg -i IN OUT.flac`: no further loss), or pass --skip-bad to skip it",
+        )
+    if kind == "unknown" and head.startswith(APPLEDOUBLE_MAGIC):  # listed by a sheet made from a file listing
+        raise _bad(
+            path,
+            "not_audio",
+            "a macOS resource fork (the '._' file a zip made on macOS or a copy to a FAT stick leaves beside a file), "
+            "not audio",
+            "remove it and any metadata row naming it (the recording is the file without '._'), or pass --skip-bad",
         )
     if kind == "unknown":
         raise _bad(

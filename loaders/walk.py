@@ -16,6 +16,7 @@ from .errors import BadFileError, CorpusError
 # A zip made on macOS mirrors its tree under __MACOSX/ with AppleDouble `._*` files (resource forks,
 # never audio): never searched, like hidden folders (.git, .Trash, a tool's .cache).
 MACOS_RESOURCES = "__MACOSX"
+APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # how a resource fork (``._NAME``, AppleDouble) begins
 
 
 def searched(folder_name: str) -> bool:

@@ -21,6 +21,7 @@ from loaders import LABELS, CorpusError, LayoutError, SkipReport, testing
 from loaders.audiofolder import DEFAULT_LICENSE, AudioFolder
 from loaders.errors import InputWarning
 from loaders.testing.audiofolder import BAD_CASES, LABEL_MAP
+from loaders.testing.mangle import APPLEDOUBLE
 
 NAME = "carehome"
 
@@ -585,6 +586,21 @@ def test_speakers_and_labels_typed_in_either_unicode_form_are_one(tmp_path, root
     assert {records[row["file_name"]].speaker_id for row in rows if row["speaker_id"] in (nfc, nfd)} == {nfc}
     angry = [row["file_name"] for row in rows if "col" in row["emotion"]]
     assert angry and all("anger" in records[name].emotions for name in angry)
+
+
+def test_a_listed_macos_resource_fork_is_named_as_one(tmp_path, root):
+    """A metadata.csv made from a listing of a tree copied through macOS lists its '._' files too: each
+    was "not an audio file (starts with b'\\x00\\x05\\x16\\x07...')", to be replaced "with the original
+    file from the corpus release", which a user's own corpus has none of."""
+    own = copy_of(root, tmp_path)
+    first = _edit_rows(own, lambda rows: None)[0]
+    fork = Path(first["file_name"]).with_name("._" + Path(first["file_name"]).name).as_posix()
+    (own / fork).write_bytes(APPLEDOUBLE)
+    _edit_rows(own, lambda rows: rows.append({**rows[0], "file_name": fork}))
+    with pytest.raises(CorpusError, match=r"a macOS resource fork \(the '\._' file .*\), not audio") as err:
+        loaders.load(NAME, own)
+    assert (err.value.reason, err.value.path) == ("not_audio", own / fork)
+    assert "remove it and any metadata row naming it (the recording is the file without '._')" in err.value.hint
 
 
 def test_speaker_ids_that_differ_only_in_case_or_spaces_are_one_warning(tmp_path, root):

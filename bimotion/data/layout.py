@@ -23,7 +23,7 @@ from pathlib import Path
 from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
 from loaders.errors import spoken
 from loaders.files import folder_not_writable, sha256_of
-from loaders.walk import MACOS_RESOURCES
+from loaders.walk import APPLEDOUBLE_MAGIC, MACOS_RESOURCES
 
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
@@ -34,7 +34,6 @@ CACHE_SUBDIR = "bimotion-prepared"  # <datasets cache root>/bimotion-prepared/<c
 
 # Written by Finder and Explorer into any folder they show: no one's work (:func:`left_by_browser`).
 BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
-APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # the header of a macOS resource fork, ``._NAME``
 
 
 def left_by_browser(folder: Path, rel: str) -> bool:

@@ -13,8 +13,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from ..walk import APPLEDOUBLE_MAGIC
+
 # A macOS resource fork as a zip or a FAT/exFAT stick stores it beside its file: ``._NAME``.
-APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(58)
+APPLEDOUBLE = APPLEDOUBLE_MAGIC + b"\x00\x02\x00\x00Mac OS X        " + bytes(58)
 BROWSER_FILES = {
     ".DS_Store": b"\x00\x00\x00\x01Bud1" + bytes(32),  # Finder
     "Thumbs.db": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(56),  # Explorer's thumbnails (an OLE file)
