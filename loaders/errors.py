@@ -226,7 +226,8 @@ class SkipReport:
             if n["duplicate"]:
                 line += f", duplicate copies {n['duplicate']}"
             if self.files[(corpus, "hidden_folder")]:
-                line += f"; hidden folders not searched {self.files[(corpus, 'hidden_folder')]} (.*, __MACOSX)"
+                hidden = self.files[(corpus, "hidden_folder")]
+                line += f"; hidden folders not searched {hidden} (.*, __MACOSX, $RECYCLE.BIN, ...)"
             if others:
                 line += f"; besides files, {_counted('metadata rows and folders skipped', others)}"
             rows.append([corpus, line])

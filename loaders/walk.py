@@ -19,10 +19,20 @@ MACOS_RESOURCES = "__MACOSX"
 APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # how a resource fork (``._NAME``, AppleDouble) begins
 
 
+# What Windows keeps at a drive's root (a USB stick's, a share's): the recycle bin, whose deleted files
+# and folders keep their audio (renamed $R..., their contents not), and the volume's own data.
+WINDOWS_SYSTEM = frozenset(name.casefold() for name in ("$RECYCLE.BIN", "RECYCLER", "System Volume Information"))
+
+
 def searched(folder_name: str) -> bool:
-    """Whether the readers search a folder of this name: not hidden, not ``__MACOSX``; the folders
-    left out are counted in the scan summary (:func:`walk_files`' ``on_hidden``)."""
-    return not folder_name.startswith(".") and folder_name != MACOS_RESOURCES
+    """Whether the readers search a folder of this name: not hidden, not ``__MACOSX``, not Windows's
+    recycle bin or volume data (a deleted clip is no clip); the folders left out are counted in the
+    scan summary (:func:`walk_files`' ``on_hidden``)."""
+    return (
+        not folder_name.startswith(".")
+        and folder_name != MACOS_RESOURCES
+        and folder_name.casefold() not in WINDOWS_SYSTEM
+    )
 
 
 def walk_tree(root: str | os.PathLike, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple]:

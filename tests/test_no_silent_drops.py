@@ -431,7 +431,7 @@ def test_folders_never_searched_are_counted_and_a_row_pointing_into_one_says_so(
     report = SkipReport()
     assert len(loaders.load("csed", csed, report=report)) == 12  # the copy in .old/ is not read
     assert report.files[("csed", "hidden_folder")] == 2
-    assert "hidden folders not searched 2 (.*, __MACOSX)" in report.format_files()
+    assert "hidden folders not searched 2 (.*, __MACOSX, $RECYCLE.BIN, ...)" in report.format_files()
     own = testing.make_corpus("audiofolder", tmp_path / "own")
     (own / "clips" / ".takes").mkdir()
     shutil.copyfile(next((own / "clips").rglob("*.wav")), own / "clips" / ".takes" / "a.wav")
@@ -439,6 +439,24 @@ def test_folders_never_searched_are_counted_and_a_row_pointing_into_one_says_so(
         f.write("clips/.takes/a.wav,marah,ind,70,,f,s9,x\n")
     with pytest.raises(BadFileError, match=r"it is inside \.takes/, a folder that is never searched"):
         loaders.load("carehome", own)
+
+
+def test_a_clip_in_the_windows_recycle_bin_is_no_clip(tmp_path, csed):
+    """A corpus on a USB stick, given by the stick's root: a clip deleted on Windows waits in
+    $RECYCLE.BIN (its folder renamed $R..., its own name kept) and was read as a live clip (TESS,
+    ESD, YueMotion) or stopped the run as a wav outside the class folders (CSED)."""
+    stick = tmp_path / "stick"
+    corpus = Path(shutil.copytree(csed, stick / csed.name))
+    clip = corpus / DATA / "Natural" / "Nat_Female-1.wav"
+    deleted = stick / "$RECYCLE.BIN" / "S-1-5-21-1004" / "$RAB12CD"
+    deleted.mkdir(parents=True)
+    clip.rename(deleted / clip.name)
+    (stick / "System Volume Information").mkdir()
+    (stick / "System Volume Information" / "IndexerVolumeGuid").write_text("{0}")
+    report = SkipReport()
+    records = loaders.load("csed", stick, report=report)
+    assert len(records) == 11 and all("RECYCLE" not in r.path for r in records)
+    assert report.files[("csed", "hidden_folder")] == 2 and report.files[("csed", "seen")] == len(records) + 5
 
 
 def test_a_listed_name_in_another_unicode_form_is_read(tmp_path):
