@@ -1,7 +1,8 @@
 """Walking a user's corpus folder: every real folder once, whatever its links
 (:func:`walk_tree`), and every file below it accounted for (:func:`walk_files`): a folder that
-cannot be listed, a name that is not UTF-8 and a matching name that is not a regular file (never
-opened, so a FIFO cannot block) are reported, not skipped in silence."""
+cannot be listed, a name that is not UTF-8, a matching name that holds a backslash (a Windows zip
+unpacked as it was stored) and one that is not a regular file (never opened, so a FIFO cannot block)
+are reported, not skipped in silence."""
 
 from __future__ import annotations
 
@@ -79,13 +80,16 @@ def walk_files(
     suffixes: tuple[str, ...],
     onerror: Callable[[CorpusError], None],
     on_hidden: Callable[[Path], None] | None = None,
+    *,
+    corpus: bool = True,
 ) -> list[tuple[Path, bool]]:
     """``(path, is a candidate)`` for every readable regular file below ``root``, sorted so the result
     does not depend on the file system's listing order.  A candidate's lower-cased name ends with one of
     ``suffixes`` and is not hidden (``.DS_Store``, ``._x.wav``, ``.git``).  Problems go to ``onerror``:
-    a folder that cannot be listed, a name that is not valid UTF-8, and a matching name that is not a
-    regular file (a FIFO, socket, device or broken link), which is never opened.  Folders that are not
-    :func:`searched` go to ``on_hidden``."""
+    a folder that cannot be listed, a name that is not valid UTF-8, a matching name that is not a
+    regular file (a FIFO, socket, device or broken link), which is never opened, and, in a ``corpus``
+    (whose layout is its folders; not a folder of recordings to predict on), a matching name holding a
+    backslash (:func:`_backslashed`).  Folders that are not :func:`searched` go to ``on_hidden``."""
     found = []
 
     def unreadable(err: OSError) -> None:
@@ -100,14 +104,7 @@ def walk_files(
         for name in filenames:
             path = Path(dirpath) / name
             if not _utf8(str(path)):
-                onerror(
-                    BadFileError(
-                        path,
-                        "undecodable_name",
-                        "the file or folder name is not valid UTF-8, so it cannot be stored in a manifest or dataset",
-                        "rename it to a UTF-8 name (e.g. `convmv -f gbk -t utf8 --notest -r DIR`), or pass --skip-bad",
-                    )
-                )
+                onerror(_undecodable(path))
                 continue
             try:
                 mode = os.stat(path).st_mode  # follows links; never opens, so a FIFO cannot block
@@ -126,9 +123,34 @@ def walk_files(
                         )
                     )
                 continue
+            if corpus and candidate and "\\" in name:  # a corpus's layout is its folders: a name must not hide them
+                onerror(_backslashed(path))
+                continue
             found.append((path, candidate))
     found.sort(key=lambda item: str(item[0]))
     return found
+
+
+def _undecodable(path: Path) -> BadFileError:
+    return BadFileError(
+        path,
+        "undecodable_name",
+        "the file or folder name is not valid UTF-8, so it cannot be stored in a manifest or dataset",
+        "rename it to a UTF-8 name (e.g. `convmv -f gbk -t utf8 --notest -r DIR`), or pass --skip-bad",
+    )
+
+
+def _backslashed(path: Path) -> BadFileError:
+    """A file whose name holds ``\\``: a zip made on Windows (Windows PowerShell's Compress-Archive)
+    stores its folders so, and a tool that does not convert them (Python's ``zipfile``) unpacks
+    ``AudioWAV\\a.wav`` as one file, its folder lost from the name the readers parse."""
+    return BadFileError(
+        path,
+        "backslash_name",
+        "its name holds '\\': a zip made on Windows, unpacked by a tool that kept its folder separators in the "
+        "file names, so the folders the corpus's layout needs are missing",
+        "unpack the zip again with `unzip` (Info-ZIP) or 7-Zip, which make folders of them, or pass --skip-bad",
+    )
 
 
 def broken_link(path: Path, err: OSError) -> BadFileError:

@@ -459,6 +459,19 @@ def test_a_clip_in_the_windows_recycle_bin_is_no_clip(tmp_path, csed):
     assert report.files[("csed", "hidden_folder")] == 2 and report.files[("csed", "seen")] == len(records) + 5
 
 
+def test_a_name_holding_backslashes_is_reported_as_a_zip_unpacked_with_them(csed):
+    """A zip made by Windows PowerShell's Compress-Archive stores 'Natural\\Nat_Female-1.wav', which
+    Python's zipfile unpacks as one file of that name: it was an unexpected_location ("a wav outside the
+    class folders"), whose fix (move it into its class folder) missed that the whole tree was unpacked so."""
+    clip = csed / DATA / "Natural" / "Nat_Female-1.wav"
+    flat = csed / DATA / "Natural\\Nat_Female-1.wav"
+    clip.rename(flat)
+    err, records, report = strict_and_lenient("csed", csed)
+    assert (err.reason, err.path) == ("backslash_name", flat)
+    assert "unpack the zip again with `unzip` (Info-ZIP) or 7-Zip" in err.hint
+    assert len(records) == 11 and report.to_dict() == {"csed/backslash_name": 1}
+
+
 def test_a_listed_name_in_another_unicode_form_is_read(tmp_path):
     """A zip made on macOS stores "é" decomposed (NFD), a spreadsheet composed (NFC): the two
     errors ("not listed", "no such file") did not say that the names differ only in that, and

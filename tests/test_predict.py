@@ -446,6 +446,15 @@ def test_a_link_loop_below_a_folder_lists_each_file_once(audio_dir, tmp_path):
     assert [s.name for s in find_audio([tmp_path / "link"])[0]] == [str(tmp_path / "link" / "a.wav")]
 
 
+def test_a_recording_whose_name_holds_a_backslash_is_predicted_on(audio_dir, tmp_path):
+    """A corpus's readers report such a name (a Windows zip unpacked as stored, its folders lost); a
+    recording's name says nothing of a layout, so predict reads it."""
+    folder = tmp_path / "unzipped"
+    folder.mkdir()
+    _copy(audio_dir / "a.wav", folder / "day room\\a.wav")
+    assert [s.name for s in find_audio([folder])[0]] == [str(folder / "day room\\a.wav")]
+
+
 def test_streamed_decoding_matches_whole_file_decoding(audio_dir):
     for name in ("sub/b.flac", "d.m4a"):
         path = audio_dir / name

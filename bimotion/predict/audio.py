@@ -106,7 +106,7 @@ def _audio_below(folder: Path, onerror, not_audio: list[str]) -> list[Path]:
     """The audio files below ``folder`` (by name, else by content), in walk order; the others are
     appended to ``not_audio``; a file that cannot be read goes to ``onerror``."""
     found = []
-    for file, by_name in walk_files(folder, AUDIO_SUFFIXES, onerror):
+    for file, by_name in walk_files(folder, AUDIO_SUFFIXES, onerror, corpus=False):  # any name is a recording's
         try:
             audio = by_name or (not file.name.startswith(".") and is_audio(file))
         except CorpusError as err:  # a file that cannot be read: whether it is audio is unknown
