@@ -101,7 +101,7 @@ def walk_files(
         for name in sorted(d for d in dirnames if not searched(d)) if on_hidden else ():
             on_hidden(Path(dirpath) / name)
         dirnames[:] = sorted(d for d in dirnames if searched(d))
-        for name in filenames:
+        for name in sorted(filenames):  # problems reported in one order, whatever the file system's
             path = Path(dirpath) / name
             if not _utf8(str(path)):
                 onerror(_undecodable(path))
