@@ -17,6 +17,7 @@ Writes ``tables/table{3,4,5}.{md,csv,tex}``, ``tables/heatmap.{png,svg,csv}``,
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 
@@ -109,7 +110,12 @@ def main(argv=None) -> int:
     except SettingsMismatch as err:  # checked before anything trains
         parser.error(one_line(err))
     except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
-        print(f"{stop_word(err)}: rerun the same command to continue; finished models are reused", file=sys.stderr)
+        if int(os.environ.get("RANK", "0")) == 0:  # one line for a launch, not one per process
+            print(
+                f"{stop_word(err)}: rerun the same command to continue; finished models are reused and the model "
+                "in progress resumes from its last checkpoint",
+                file=sys.stderr,
+            )
         return exit_code(err)
     except DamagedFileError as err:  # a prepared dataset's file or clip, or a model's weights
         print(f"error: {err}", file=sys.stderr)

@@ -5,6 +5,7 @@ next run recovers; claims are atomic under a race and stale ones are taken over.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -130,6 +131,38 @@ def test_accelerate_launch_with_two_processes_gives_the_tables_of_one(single, da
         assert ddp["hyperparameters"]["world_size"] == 2 and ref["hyperparameters"]["world_size"] == 1
         assert ddp["selection"]["global_step"] == ref["selection"]["global_step"] > 0
     same_results(out, single.output_dir, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_launched_grid_saves_the_model_in_progress_and_says_so_once(data_dirs, tmp_path):
+    """Slurm's time limit reaches every process of an ``accelerate launch`` of the grid: each process
+    printed its own "terminated: rerun ..." line.  The launch now stops with one line, exit 143, and
+    the model in progress keeps a checkpoint saved after the step under way, which the rerun resumes."""
+    out = tmp_path / "ddp"
+    config = {**CONFIG, "training": {**TRAINING, "per_device_train_batch_size": 1, "num_train_epochs": 200}}
+    proc = subprocess.Popen(
+        recipe(config, data_dirs, out, launch=True), env=subprocess_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        for line in proc.stdout:
+            if line.startswith("[grid] training "):
+                break
+        deadline = time.monotonic() + 120  # the datasets are converted first; the run's identity starts training
+        while not list(out.glob("models/*/seed0/run_identity.json")) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(5)  # a few training steps
+        os.killpg(proc.pid, signal.SIGTERM)  # as Slurm does: the launcher and both workers
+        _, err = proc.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    said = [line for line in err.splitlines() if line.startswith("terminated: rerun the same command to continue")]
+    assert proc.returncode == 143 and len(said) == 1, err[-4000:]
+    assert "the model in progress resumes from its last checkpoint" in said[0]
+    assert err.count("SIGTERM: saving checkpoint-") == 1, err[-4000:]
+    saved = list(out.glob("models/*/seed0/checkpoint-*/rng_state_1.pth"))  # both processes' parts
+    assert len(saved) == 1 and not list(out.glob("models/*/seed0/grid-trained.json")), err[-4000:]
 
 
 def test_two_workers_share_a_folder_and_a_killed_workers_claim_is_recovered(single, data_dirs, tmp_path):
