@@ -79,6 +79,11 @@ class SERTrainingArguments(TrainingArguments):
             raise ValueError("--public contradicts --hub_private_repo true: give one of them")
         if self.loss_reduction not in REDUCTIONS:
             raise ValueError(f"--loss_reduction must be one of {list(REDUCTIONS)}, not {self.loss_reduction!r}")
+        if getattr(self, "enable_jit_checkpoint", False):  # transformers' own SIGTERM handler would replace ours
+            raise ValueError(
+                "--enable_jit_checkpoint replaces bimotion's own save at SIGTERM (after the step under way, on "
+                "every process at the same step, resumed as an uninterrupted run): leave it out"
+            )
         # never left to the Hub's default (public): private unless asked otherwise
         self.hub_private_repo = not self.public and self.hub_private_repo is not False
         self.output_dir_given = self.output_dir is not None
