@@ -90,9 +90,10 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     clips = [p for p in files if p.suffix.lower() == ".mp4"]
     c.set_aside("not_audio", *(p for p in files if p.suffix.lower() != ".mp4"))  # the label files, other .txt files
     for path in clips:
-        row = rows.get(listed_name(path.name))  # 50_50_17.MP4 is the table's 50_50_17.mp4
-        if row is None and listed_name(path.name) in broken:
-            c.blame(path, broken[listed_name(path.name)])  # its label line was already reported
+        key = listed_name(path.name)  # 50_50_17.MP4 is the table's 50_50_17.mp4
+        row = rows.get(key)
+        if row is None and key in broken:
+            c.blame(path, broken[key])  # its label line was already reported
             continue
         with c.item(path):
             if row is None:
@@ -166,19 +167,20 @@ def _read_labels(c: Collector, tables: dict[str, Path]) -> tuple[dict[str, _Row]
     for name, table in tables.items():
         for number, line in iter_lines(table, CORPUS):
             fields = line.split()
+            key = listed_name(fields[0]) if fields else ""
             with c.item(table) as item:
                 row = _parse_line(table, number, line, fields, SPLITS[name])
-                if listed_name(fields[0]) in rows:
-                    other = rows[listed_name(fields[0])]
+                if key in rows:
+                    other = rows[key]
                     raise bad(
                         table,
                         "duplicate_row",
                         f"line {number}: {fields[0]} is also listed in {other.table.name} line {other.line}",
                         "use the label files of the official release",
                     )
-                rows[listed_name(fields[0])] = row
-            if item.error and fields and fields[0].lower().endswith(".mp4") and listed_name(fields[0]) not in rows:
-                broken.setdefault(listed_name(fields[0]), item.error.reason)
+                rows[key] = row
+            if item.error and fields and fields[0].lower().endswith(".mp4") and key not in rows:
+                broken.setdefault(key, item.error.reason)
     return rows, broken
 
 
