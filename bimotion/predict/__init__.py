@@ -241,7 +241,9 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
         report.elapsed_s = time.perf_counter() - started
 
 
-def _windows(sources: list[AudioSource], predictor: Predictor, how: Windowing, bar, skip_bad, report: PredictReport):
+def _windows(
+    sources: list[AudioSource], predictor: Predictor, how: Windowing, bar, skip_bad: bool, report: PredictReport
+):
     """``(file name, start sample, samples)`` of every window; a file that fails while decoding is
     raised, or with ``skip_bad`` counted (windows it already gave stay)."""
 

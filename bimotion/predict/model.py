@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from bimotion.training.outputs import MixedModelFolder, generated_training_data,
 from loaders.labels import LABELS
 
 from .audio import PredictError
-from .windows import MIN_WINDOW_S
+from .windows import min_window_samples
 
 GENERIC = re.compile(r"LABEL_\d+")
 # Batches are padded to a multiple of this (masked and unheard, so the scores do not change): windows
@@ -65,11 +64,11 @@ class Predictor:
     def min_samples(self) -> int:
         """The fewest samples the model can score: its feature encoder's receptive field, from the
         config's ``conv_kernel`` and ``conv_stride`` (400 for wav2vec2 and XLSR-53, 25 ms at 16 kHz);
-        :data:`~bimotion.predict.windows.MIN_WINDOW_S` for a model that names no convolutions."""
+        :func:`~bimotion.predict.windows.min_window_samples` for a model that names no convolutions."""
         kernels = getattr(self.model.config, "conv_kernel", None)
         strides = getattr(self.model.config, "conv_stride", None)
         if not kernels or not strides or len(kernels) != len(strides):
-            return math.ceil(MIN_WINDOW_S * self.sample_rate_hz)
+            return min_window_samples(self.sample_rate_hz)
         field_samples = 1
         for kernel, stride in zip(reversed(kernels), reversed(strides), strict=True):
             field_samples = (field_samples - 1) * stride + kernel

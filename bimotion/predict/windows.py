@@ -66,13 +66,18 @@ def window_count(duration_s: float, window_s: float, hop_s: float) -> int:
     return 1 + math.ceil(max(0.0, duration_s - window_s) / hop_s - 1e-9)
 
 
+def min_window_samples(sample_rate_hz: int) -> int:
+    """:data:`MIN_WINDOW_S` in samples: the shortest window of a model that names no receptive field."""
+    return math.ceil(MIN_WINDOW_S * sample_rate_hz)
+
+
 def windows(
     blocks: Iterable[np.ndarray], sample_rate_hz: int, how: Windowing, min_samples: int | None = None
 ) -> Iterator[tuple[int, np.ndarray]]:
     """``(start sample, samples)`` of every window of a recording given as consecutive blocks; a last
-    window shorter than ``min_samples`` (the model's receptive field; default :data:`MIN_WINDOW_S`) is
-    left out."""
-    min_samples = min_samples if min_samples is not None else math.ceil(MIN_WINDOW_S * sample_rate_hz)
+    window shorter than ``min_samples`` (the model's receptive field; default :func:`min_window_samples`)
+    is left out."""
+    min_samples = min_samples if min_samples is not None else min_window_samples(sample_rate_hz)
     cutter = _Cutter(round(how.window_s * sample_rate_hz), round(how.hop_s * sample_rate_hz), min_samples)
     if how.segment == "fixed":
         cutter.start(0)
