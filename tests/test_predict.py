@@ -638,6 +638,20 @@ def test_silent_windows_of_a_file_with_sound_elsewhere_are_scored_but_named(mode
     ]
 
 
+def test_a_silent_window_predicts_no_label_but_keeps_its_scores(models, tmp_path):
+    """A silent window's row listed the labels its meaningless scores passed (a tiny model: "positive"
+    for every window of a pause), so an application acting on ``predicted`` acted on silence.  Such a row
+    now predicts nothing; its scores stay, for whoever wants to look (threshold 0: every label passes)."""
+    speech = 0.3 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000)
+    soundfile.write(tmp_path / "muted.wav", np.concatenate([speech, np.zeros(16000 * 4)]), 16000)
+    rows = list(
+        predict_files(models["ours"], [tmp_path / "muted.wav"], window_s=2.0, hop_s=2.0, threshold=0.0, progress=False)
+    )
+    assert [(r.start_s, r.silent) for r in rows] == [(0.0, False), (2.0, True), (4.0, True)]
+    assert rows[0].predicted == tuple(rows[0].scores)  # threshold 0: every label of a window with sound
+    assert [r.predicted for r in rows[1:]] == [(), ()] and all(len(r.scores) == len(rows[0].scores) for r in rows)
+
+
 def test_a_wrong_model_is_named_before_any_audio_file_is_read(tmp_path, capsys):
     """A mistyped --model is the error, not the first unreadable file of the folder to score."""
     from bimotion.cli import main

@@ -112,7 +112,7 @@ class PredictReport:
         if self.silent:
             lines.append(
                 f"{len(self.silent)} file(s) are silent (peak at most {SILENT_PEAK_DBFS:.0f} dBFS): their scores "
-                f"mean nothing: {some_files(self.silent, self.named)}"
+                f"mean nothing, no label is predicted: {some_files(self.silent, self.named)}"
             )
         silent_files = set(self.silent)
         if windows := [
@@ -120,7 +120,7 @@ class PredictReport:
         ]:
             lines.append(
                 f"{len(windows)} window(s) of files with sound elsewhere are silent (peak at most "
-                f"{SILENT_PEAK_DBFS:.0f} dBFS): their scores mean nothing (--segment vad leaves such stretches "
+                f"{SILENT_PEAK_DBFS:.0f} dBFS): their scores mean nothing, no label is predicted (--segment vad leaves such stretches "
                 f"out): {some_files(windows, self.named)}"
             )
         if self.upsampled:
@@ -315,7 +315,8 @@ def _score(predictor: Predictor, batch, threshold: float, report: PredictReport)
         silent = bool(peak_dbfs(samples, remove_dc=True) <= SILENT_PEAK_DBFS)  # as a silent file: scored, and said so
         if silent:
             report.silent_windows.append((name, start_s, end_s))
-        predicted = tuple(label for label, s in rounded.items() if s >= threshold)
+        # nothing to hear, nothing predicted: an application acting on ``predicted`` does not act on a pause
+        predicted = () if silent else tuple(label for label, s in rounded.items() if s >= threshold)
         yield WindowPrediction(
             file=name, start_s=start_s, end_s=end_s, scores=rounded, predicted=predicted, silent=silent
         )

@@ -2,7 +2,7 @@
 
 A CSV row is ``file, start_s, end_s``, one score column per reported label, ``predicted`` (the
 labels at or above the threshold, joined by ``;``) and ``silent`` (``true`` for a window with nothing
-to hear, whose scores mean nothing); a JSON line has the same fields with ``scores`` as an object,
+to hear, whose scores mean nothing and which predicts no label); a JSON line has the same fields with ``scores`` as an object,
 ``predicted`` as a list and ``silent`` as a boolean.  A file is written as a ``.NAME.*.partial`` file of its
 own beside it and renamed when complete, so an interrupted run never leaves a truncated file under
 the requested name, and two runs writing the same file never mix their rows (the last one wins).
@@ -28,7 +28,8 @@ BEFORE_SCORES, AFTER_SCORES = ("file", "start_s", "end_s"), ("predicted", "silen
 @dataclass(frozen=True)
 class WindowPrediction:
     """One window of one file: its time span (seconds), a score per reported label, the predicted ones,
-    and whether it is silent (peak at most ``loaders.levels.SILENT_PEAK_DBFS``: its scores mean nothing)."""
+    and whether it is silent (peak at most ``loaders.levels.SILENT_PEAK_DBFS``: its scores mean nothing,
+    and ``predicted`` is empty)."""
 
     file: str
     start_s: float
