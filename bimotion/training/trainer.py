@@ -278,7 +278,10 @@ class _StopOnTerminate(TrainerCallback):
 
     Every process of a launch takes part after every optimizer step in one all-reduce (max) of its
     flag, so all stop after the same step and save one checkpoint together, whichever of them got
-    the signal (about 1 ms a step with gloo on 2 busy CPU cores, where the tiny test model's step takes 30 ms)."""
+    the signal (about 1 ms a step with gloo on 2 busy CPU cores, where the tiny test model's step takes 30 ms).
+    Reading the agreed flag waits for the GPU; so does transformers' own check of each step's loss for
+    NaN/Inf (``logging_nan_inf_filter``, on by default), so with it on only the all-reduce's latency is
+    added; one process alone (no launch) reads its own flag and never waits."""
 
     def __init__(self):
         self.stopping = self.unscheduled = False  # unscheduled: no checkpoint was due at the stop
