@@ -18,6 +18,9 @@ from .errors import BadFileError, CorpusError
 # never audio): never searched, like hidden folders (.git, .Trash, a tool's .cache).
 MACOS_RESOURCES = "__MACOSX"
 APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # how a resource fork (``._NAME``, AppleDouble) begins
+# What Finder (.DS_Store) and Explorer (Thumbs.db, desktop.ini) write into any folder they show: no one's
+# work (bimotion.data.layout.left_by_browser passes over them; loaders.testing.mangle plants them).
+BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
 # What Windows keeps at a drive's root (a USB stick's, a share's): the recycle bin, whose deleted files

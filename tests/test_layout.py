@@ -77,3 +77,18 @@ def test_a_finished_grid_moved_with_its_data_reuses_every_model(data_dirs, tmp_p
     assert (moved / "grid" / "tables" / "table3.md").read_text() == table
     settings = json.loads((moved / "grid" / "plan.json").read_text())["settings"]
     assert str(tmp_path) not in json.dumps(settings)  # the folder records its data by content, not by path
+
+
+def test_the_files_a_file_browser_leaves_are_listed_once_and_passed_over(tmp_path):
+    """The names of .DS_Store, Thumbs.db and desktop.ini were listed twice (the prepared-folder
+    contract's and the test helper's): one list could gain a name the other lacked. The helper plants
+    exactly the readers' list, and each file it plants is passed over as a browser's."""
+    from loaders import walk
+    from loaders.testing.mangle import BROWSER_FILES, add_browser_files
+
+    assert tuple(BROWSER_FILES) == walk.BROWSER_FILES and layout.BROWSER_FILES is walk.BROWSER_FILES
+    (tmp_path / "a.parquet").write_bytes(b"PAR1")
+    add_browser_files(tmp_path)
+    planted = sorted(p.name for p in tmp_path.iterdir() if p.is_file() and p.name != "a.parquet")
+    assert planted == sorted([*walk.BROWSER_FILES, "._a.parquet"])
+    assert [name for name in planted if not layout.left_by_browser(tmp_path, name)] == []

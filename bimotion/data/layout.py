@@ -23,17 +23,13 @@ from pathlib import Path
 from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
 from loaders.errors import spoken
 from loaders.files import folder_not_writable, sha256_of
-from loaders.walk import APPLEDOUBLE_MAGIC, MACOS_RESOURCES
+from loaders.walk import APPLEDOUBLE_MAGIC, BROWSER_FILES, MACOS_RESOURCES
 
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
 DATA_DIR = "data"
 PARTIAL_SUFFIX = ".partial-tmp"  # OUT.partial-tmp/{new,old}: a prepare run's temporary folder
 CACHE_SUBDIR = "bimotion-prepared"  # <datasets cache root>/bimotion-prepared/<cache key>
-
-
-# Written by Finder and Explorer into any folder they show: no one's work (:func:`left_by_browser`).
-BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
 def left_by_browser(folder: Path, rel: str) -> bool:
