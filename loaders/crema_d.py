@@ -29,7 +29,7 @@ from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import csv_text, read_text
 from .record import Utterance, age_group_of
-from .walk import searched
+from .walk import backslashed_layout, searched
 
 CORPUS = "crema_d"
 AUDIO_DIR = "AudioWAV"
@@ -143,10 +143,11 @@ def find_corpus_dir(root: Path, onerror=None) -> Path:
             found.append(Path(dirpath))
         dirnames[:] = sorted(d for d in dirnames if searched(d) and d not in _MEDIA_DIRS)
     if not found:
-        raise LayoutError(
+        missing = f"{CORPUS}: no {AUDIO_DIR}/ folder at or below this folder"
+        raise backslashed_layout(root, missing, AUDIO_DIR) or LayoutError(
             root,
             "missing_audio_dir",
-            f"{CORPUS}: no {AUDIO_DIR}/ folder at or below this folder",
+            missing,
             f"point at the CREMA-D folder (the one holding {AUDIO_DIR}/ and {DEMOGRAPHICS}) or a folder above it",
         )
     if len(found) > 1:

@@ -30,6 +30,7 @@ from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import iter_lines, listed_name
 from .record import Utterance
+from .walk import backslashed_layout
 
 CORPUS = "elderreact"
 SPLITS = {"train": "train", "dev": "validation", "test": "test"}  # <name>_labels.txt -> official split
@@ -150,10 +151,11 @@ def _find_label_files(root: Path, files: list[Path]) -> dict[str, Path]:
         found.setdefault(name, path)
     missing = [f"{name}_labels.txt" for name in SPLITS if name not in found]
     if missing:
-        raise LayoutError(
+        why = f"{CORPUS}: label file(s) {', '.join(missing)} not found below this folder"
+        raise backslashed_layout(root, why, "Annotations") or LayoutError(
             root,
             "missing_labels",
-            f"{CORPUS}: label file(s) {', '.join(missing)} not found below this folder",
+            why,
             f"download Annotations/ from {REPO} and put it beside or inside ElderReact_Data",
         )
     return found

@@ -38,7 +38,7 @@ from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import read_bytes
 from .record import Utterance
-from .walk import searched
+from .walk import backslashed_layout, searched
 
 CODES = CORPUS_LABEL_MAPS["iemocap"]
 EXPECTED = (
@@ -105,6 +105,8 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     root = require_dir(root, "iemocap", EXPECTED)
     c = Collector("iemocap", root, skip_bad=skip_bad, report=report)
     sessions = find_sessions(root, onerror=c.unreadable)
+    if not sessions and (err := backslashed_layout(root, "iemocap: no Session1 ... Session5 folder below this folder")):
+        raise err  # its folders are in the names of its files: found no session, it would say only "no usable audio"
     evaluations: dict[str, Evaluation] = {}
     for session in sessions:
         for path in evaluation_files(session):

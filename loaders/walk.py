@@ -12,7 +12,7 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import BadFileError, CorpusError
+from .errors import BadFileError, CorpusError, LayoutError
 
 # A zip made on macOS mirrors its tree under __MACOSX/ with AppleDouble `._*` files (resource forks,
 # never audio): never searched, like hidden folders (.git, .Trash, a tool's .cache).
@@ -143,6 +143,10 @@ def _undecodable(path: Path) -> BadFileError:
     )
 
 
+_BACKSLASHED = "a zip made on Windows, unpacked by a tool that kept its folder separators in the file names"
+_UNZIP_AGAIN = "unpack the zip again with `unzip` (Info-ZIP) or 7-Zip, which make folders of them"
+
+
 def _backslashed(path: Path) -> BadFileError:
     """A file whose name holds ``\\``: a zip made on Windows (Windows PowerShell's Compress-Archive)
     stores its folders so, and a tool that does not convert them (Python's ``zipfile``) unpacks
@@ -150,9 +154,29 @@ def _backslashed(path: Path) -> BadFileError:
     return BadFileError(
         path,
         "backslash_name",
-        "its name holds '\\': a zip made on Windows, unpacked by a tool that kept its folder separators in the "
-        "file names, so the folders the corpus's layout needs are missing",
-        "unpack the zip again with `unzip` (Info-ZIP) or 7-Zip, which make folders of them, or pass --skip-bad",
+        f"its name holds '\\': {_BACKSLASHED}, so the folders the corpus's layout needs are missing",
+        f"{_UNZIP_AGAIN}, or pass --skip-bad",
+    )
+
+
+def backslashed_layout(root: Path, missing: str, folder: str = "") -> LayoutError | None:
+    """The error for a corpus folder without the folder its layout needs (``missing``: what the
+    reader's own error says) when files below ``root`` are named with backslashes (:func:`_backslashed`):
+    that folder is in their names (``AudioWAV\\1001_DFA_ANG_XX.wav``), and the fix is to unpack the zip
+    again, not to look for the folder.  The error names the first such file (in name order) whose name
+    begins with ``folder`` and hides no part (``._x.wav``), else the first.  None when no name below
+    ``root`` holds a backslash."""
+    named = []
+    for dirpath, dirnames, filenames in walk_tree(root):
+        dirnames[:] = sorted(d for d in dirnames if searched(d))
+        named += [Path(dirpath) / name for name in sorted(filenames) if "\\" in name]
+    if not named:
+        return None
+    return LayoutError(
+        next((p for p in named if p.name.startswith(f"{folder}\\") and "\\." not in p.name), named[0]),
+        "backslash_names",
+        f"{missing}; but {len(named)} file(s) below {root} have names holding '\\', like this one: {_BACKSLASHED}",
+        f"{_UNZIP_AGAIN}, into an empty folder, and point at that",
     )
 
 

@@ -472,6 +472,37 @@ def test_a_name_holding_backslashes_is_reported_as_a_zip_unpacked_with_them(csed
     assert len(records) == 11 and report.to_dict() == {"csed/backslash_name": 1}
 
 
+@pytest.mark.parametrize("name", [*loaders.READERS, "audiofolder"])
+def test_a_corpus_unpacked_with_backslashes_in_its_names_says_so_first(tmp_path, name, capsys):
+    """CREMA-D unpacked from a zip made on Windows (files named 'AudioWAV\\1001_DFA_ANG_XX.wav', no
+    AudioWAV/) stopped at "no AudioWAV/ folder: point at the CREMA-D folder" (and IEMOCAP at "no usable
+    audio files"), which the user was doing: every reader's first error now says how the names came to
+    be and to unpack the zip again, skip_bad or not."""
+    from loaders.errors import CorpusError
+    from loaders.testing.mangle import unpacked_with_backslashes
+
+    root = testing.make_corpus(name, tmp_path / "raw", **({"layout": "b"} if name == "tess" else {}))
+    moved = unpacked_with_backslashes(root)  # TESS's layout b: OAF_angry/OAF_back_angry.wav ...
+    assert moved > 10
+    for skip_bad in (False, True):
+        with pytest.raises(CorpusError) as caught:
+            loaders.load("carehome" if name == "audiofolder" else name, root, skip_bad=skip_bad, report=SkipReport())
+        if skip_bad and caught.value.reason == "empty_corpus":  # every clip skipped as named with backslashes
+            assert "skipped as backslash name" in caught.value.message
+            continue
+        assert caught.value.reason.startswith("backslash_name"), caught.value
+        assert "\\" in caught.value.path.name and "a zip made on Windows" in caught.value.message
+        assert "unpack the zip again with `unzip` (Info-ZIP) or 7-Zip" in caught.value.hint
+    if name == "crema_d":
+        assert main(["prepare", "--source", f"crema_d={root}", "-o", str(tmp_path / "out")]) != 0
+        err = capsys.readouterr().err
+        assert (
+            f"CREMA-D/AudioWAV\\1001_IEO_ANG_HI.wav: crema_d: no AudioWAV/ folder at or below this folder; but {moved} file(s) below"
+            in err
+        )
+        assert "have names holding '\\', like this one: a zip made on Windows" in err
+
+
 def test_problems_of_a_walk_are_reported_in_one_order_whatever_the_file_system_lists(tmp_path, csed):
     """Broken links (and FIFOs, names that are not UTF-8 or hold a backslash) were reported as the file
     system listed them: a copy on another file system named another file in its error, and wrote its

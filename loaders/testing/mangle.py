@@ -1,10 +1,12 @@
 """What passing a corpus (or a prepared folder) around does to it: a metadata file opened and saved
 again in a spreadsheet (:data:`SPREADSHEET_SAVES`), the files Finder, Explorer and a zip made on macOS
-leave in every folder (:func:`add_browser_files`); for tests that such copies read as the originals.
+leave in every folder (:func:`add_browser_files`), a zip made on Windows unpacked by a tool that keeps
+its backslashes (:func:`unpacked_with_backslashes`); for tests that such copies read as the originals.
 
 >>> from loaders.testing.mangle import SPREADSHEET_SAVES, add_browser_files
 >>> path.write_bytes(SPREADSHEET_SAVES["semicolon"](path.read_text(encoding="utf-8")))
 >>> add_browser_files(root)   # ._x.wav beside x.wav, .DS_Store, Thumbs.db, desktop.ini, __MACOSX/
+>>> unpacked_with_backslashes(root)   # AudioWAV/a.wav -> a file named 'AudioWAV\\a.wav' in root
 """
 
 from __future__ import annotations
@@ -45,6 +47,20 @@ def add_browser_files(root: str | os.PathLike) -> int:
             (folder / name).write_bytes(content)
             added += 1
     return added
+
+
+def unpacked_with_backslashes(root: str | os.PathLike) -> int:
+    """Make ``root`` what unpacking a zip of it made on Windows (PowerShell's Compress-Archive, which
+    stores ``AudioWAV\\a.wav``) with a tool that keeps those names (Python's ``zipfile``) gives: every
+    file below it moved into ``root`` itself under its path with backslashes, no folder left; returns
+    how many files were moved."""
+    root = Path(root)
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.parent != root)
+    for path in files:
+        path.rename(root / "\\".join(path.relative_to(root).parts))
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
+        folder.rmdir()
+    return len(files)
 
 
 def _semicolon(text: str) -> bytes:
