@@ -8,6 +8,7 @@ import codecs
 import errno
 import os
 import re
+import shlex
 import stat
 import unicodedata
 from collections.abc import Iterator
@@ -92,18 +93,13 @@ def read_text(path: Path, corpus: str, *, own: bool = False) -> str:
             f"{corpus}: this is {workbook}, not a text file",
             "open it in the spreadsheet and save it as text (Excel: 'CSV UTF-8') under this name",
         )
-    fix = (
-        "save it as UTF-8 (Excel: 'CSV UTF-8'), or convert it from the encoding it was saved in: "
-        "`iconv -f CP1252 -t UTF-8` (Windows, Western), `-f GB18030` (Simplified Chinese), `-f BIG5` (Traditional)"
-    ) + ("" if own else "; or restore the file of the official release")
+    fix = _convert_hint(path, own)
     utf32 = data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE))
     encoding = "utf-32" if utf32 else "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
     try:
         text = data.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as err:
-        where = (
-            f"byte 0x{data[err.start]:02x} at offset {err.start}" if err.start < len(data) else "it ends mid-character"
-        )
+        where = _where(data, err.start, utf8=encoding is None)
         raise LayoutError(
             path, "bad_encoding", f"{corpus}: this text file is not {(encoding or 'utf-8').upper()} ({where})", fix
         ) from None
@@ -112,6 +108,34 @@ def read_text(path: Path, corpus: str, *, own: bool = False) -> str:
             path, "bad_encoding", f"{corpus}: this text file holds NUL characters (UTF-16 without a BOM?)", fix
         )
     return text
+
+
+def _where(data: bytes, offset: int, utf8: bool) -> str:
+    """Where a byte that does not decode is (offset and line); in a file meant as UTF-8, also what it
+    reads as in the two 8-bit encodings spreadsheets most often save in, for the user to tell which
+    one the file is in (never guessed here)."""
+    if offset >= len(data):
+        return "it ends mid-character"
+    byte, line = data[offset : offset + 1], data.count(b"\n", 0, offset) + 1
+    readings = []
+    for code, name in (("cp1252", "CP1252"), ("mac_roman", "MacRoman")) if utf8 else ():
+        try:
+            readings.append(f"{byte.decode(code)!r} in {name}")
+        except UnicodeDecodeError:  # one of the five bytes CP1252 leaves undefined
+            readings.append(f"no character in {name}")
+    return f"byte 0x{byte[0]:02x} at offset {offset}, line {line}" + (f": {', '.join(readings)}" if readings else "")
+
+
+def _convert_hint(path: Path, own: bool) -> str:
+    """The fix for a text file not in UTF-8 (or UTF-16/32 with a BOM): a command that converts it in
+    place (from Windows's CP1252; the encodings others are saved in named for it)."""
+    quoted, temporary = shlex.quote(str(path)), shlex.quote(f"{path}.utf-8")
+    return (
+        "convert it from the encoding it was saved in, e.g. from Windows's CP1252 (Excel's 'CSV', Notepad's "
+        f"'ANSI'): `iconv -f CP1252 -t UTF-8 {quoted} > {temporary} && mv {temporary} {quoted}` (for -f: MACINTOSH "
+        "for a Mac's MacRoman, GB18030 for Simplified Chinese, BIG5 for Traditional); or save it again as UTF-8 "
+        "(Excel: 'CSV UTF-8')"
+    ) + ("" if own else "; or restore the file of the official release")
 
 
 def csv_text(text: str) -> tuple[str, str, int]:

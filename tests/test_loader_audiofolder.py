@@ -319,6 +319,39 @@ def test_metadata_label_map_and_card_saved_as_utf16_read_as_the_utf8_originals(t
     assert caught.value.hint == "check the path"
 
 
+@pytest.mark.parametrize(("encoding", "iconv_name", "shown"), [("cp1252", "CP1252", 0), ("mac_roman", "MACINTOSH", 1)])
+def test_metadata_in_a_legacy_encoding_names_the_line_and_a_command_that_converts_it(
+    tmp_path, root, encoding, iconv_name, shown
+):
+    """metadata.csv saved by Excel as 'CSV' (Windows's CP1252) or by an old Mac (MacRoman) was refused
+    with the byte's offset and an iconv fragment (`iconv -f CP1252 -t UTF-8`) that converts nothing as
+    given: the error names the line and what the byte reads as in each encoding (the user says which,
+    nothing is guessed), and its command, run as written (its -f as it names for a Mac), converts the
+    file in place, even in a folder whose name holds spaces and quotes."""
+    import subprocess
+
+    own = Path(shutil.copytree(root, tmp_path / "Joe's corpus (copy)"))
+    meta = own / "metadata.csv"
+    lines = meta.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = lines[3].replace("kalimat", "caf\u00e9 cr\u00e8me")
+    meta.write_bytes("".join(lines).encode(encoding))
+    with pytest.raises(LayoutError) as caught:
+        loaders.load(NAME, own)
+    err = caught.value
+    offset = "".join(lines).encode(encoding).index("\u00e9".encode(encoding))
+    assert err.reason == "bad_encoding" and err.path == meta
+    byte = "\u00e9".encode(encoding)[0]
+    assert f"not UTF-8 (byte 0x{byte:02x} at offset {offset}, line 4: " in err.message
+    assert ["'\u00e9' in CP1252", "'\u00e9' in MacRoman"][shown] in err.message
+    command = re.search(r"`(iconv [^`]*)`", err.hint)[1]
+    assert f"for -f: {iconv_name}" in err.hint or iconv_name == "CP1252"
+    subprocess.run(command.replace("-f CP1252", f"-f {iconv_name}"), shell=True, check=True)
+    assert [r.text for r in loaders.load(NAME, own) if "caf\u00e9 cr\u00e8me" in r.text] == [
+        lines[3].split(",")[-1].strip()
+    ]
+    assert not list(own.glob("*.utf-8"))  # the command leaves nothing beside the metadata
+
+
 @pytest.mark.parametrize(("delimiter", "encoding"), [("\t", "utf-16"), (";", "utf-8-sig")])
 def test_metadata_as_spreadsheets_save_it_reads_the_same(tmp_path, root, delimiter, encoding):
     """Tab-separated UTF-16 ("Unicode text") and semicolon-separated CSV (spreadsheets where the decimal
