@@ -59,7 +59,8 @@ def format_result(result: dict) -> str:
     )
     if result.get("browser_files"):
         lines.append(
-            f"files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/): "
+            "files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/, "
+            f"same-bytes copies 'x (1).y'): "
             f"{result['browser_files']}, passed over (no one's work, not part of the dataset)"
         )
     if result["problems"]:

@@ -261,11 +261,18 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
             if path in own:
                 c.set_aside("not_audio", path)
                 continue
-            unlisted[relpath] = path
+            if not c.left_copy(path):  # unlisted, and no browser's second copy of a file beside it
+                unlisted[relpath] = path
             continue
         with c.item(path):
             # one id whichever form the row wrote (a sheet made on macOS, or on Windows): one dataset, one split
             c.add(path, native_id=composed(relpath), emotions=row.emotions, **row.fields)
+    _report_unread(c, metadata, listed, unlisted)
+
+
+def _report_unread(c: Collector, metadata: Path, listed: dict[str, Row], unlisted: dict[str, Path]) -> None:
+    """Report the audio files no row lists and the rows left without a file, each naming its near
+    miss among the others (:func:`_near`)."""
     listed_near = _near_misses({rel: (rel, row) for rel, row in listed.items()})  # rows still without a file
     for relpath, path in unlisted.items():
         near, why = _near(relpath, listed_near)

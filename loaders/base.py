@@ -18,11 +18,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .audio import probe, sniff, unread_format, unreadable_file
-from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport
+from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport, display
 from .labels import label_space
 from .metafiles import metadata_files
 from .record import Utterance
-from .walk import unreadable_folder, walk_files, walk_tree  # noqa: F401 (walk_tree: the readers' import)
+from .walk import copy_of, same_as_original, unreadable_folder, walk_files, walk_tree  # noqa: F401 (walk_tree: the readers' import)
 
 # A callable ``progress(n)`` that readers report probed files to (set by `bimotion scan`).
 PROGRESS: contextvars.ContextVar = contextvars.ContextVar("loaders_progress", default=None)
@@ -126,6 +126,7 @@ class Collector:
         self.seen: set[str] = set()  # every file below the root (see); finish() tells file skips from row skips
         self.skips: list[tuple[str, tuple[str, ...]]] = []  # (reason, the files it may be a skip of)
         self.accounted: set[str] = set()  # files set aside (not audio, duplicates): not file skips
+        self.copies: list[tuple[Path, str]] = []  # (a second copy set aside, the file it copies): left_copy
 
     def item(self, path: Path) -> _Item:
         return _Item(self, path)
@@ -184,7 +185,8 @@ class Collector:
         for path, candidate in walk_files(root, suffixes, self.walk_problem, self.hidden_folder):
             self.see(path)
             if candidate:
-                candidates.append(path)
+                if not self.left_copy(path):  # a browser's second copy of a file beside it is accounted for there
+                    candidates.append(path)
                 continue
             audio = self._is_audio(path)  # None: unreadable, reported
             if audio:
@@ -199,6 +201,46 @@ class Collector:
             elif audio is False:
                 self.set_aside("not_audio", path)
         return candidates
+
+    def left_copy(self, path: Path) -> bool:
+        """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.copy_of`: ``a (1).wav``,
+        ``a - Copy.wav``, as a browser or Windows names one), which is then accounted for: with the same
+        bytes as that file beside it, set aside as a duplicate (counted, and named in :meth:`finish`'s
+        warning); with other bytes, or with no such file beside it, reported if it is audio (which of
+        the two is the clip, or whether the name is, is the user's to say), else counted as not audio."""
+        original = copy_of(path.name)
+        if original is None:
+            return False
+        beside = path.parent / original
+        if same_as_original(path):
+            self.set_aside("duplicate", path)
+            self.copies.append((path, original))
+            return True
+        what = f"named as a browser or Windows names a second copy of {original}"
+        with self.item(path):
+            if beside.is_file():
+                why, fix = f"{what}, but its bytes differ from that file's beside it", "keep the right one as "
+                fix += f"{original} and delete the other (or give it a name of its own), or pass --skip-bad"
+            else:
+                why, fix = (
+                    f"{what}, and there is no {original} beside it",
+                    f"rename it to {original}, or pass --skip-bad",
+                )
+            self.stray(path, bad(path, "copy_name", why, fix))
+        return True
+
+    def _warn_copies(self) -> None:
+        """One warning naming the second copies set aside by :meth:`left_copy` (the summary counts them)."""
+        if self.copies:
+            path, original = self.copies[0]
+            more = f" and {len(self.copies) - 1} more" if len(self.copies) > 1 else ""
+            warnings.warn(
+                f"{self.corpus}: {display(path)}{more}: named as a browser or Windows names a second copy of a file "
+                f"beside it ({original}), with the same bytes: read once, as {original} (counted as duplicate "
+                "copies); delete the copies to silence this",
+                InputWarning,
+                stacklevel=4,
+            )
 
     def stray(self, path: Path, error: BadFileError) -> None:
         """A candidate whose name or place does not fit the corpus: ``error`` if it is audio by
@@ -251,6 +293,7 @@ class Collector:
         Skips are told apart: of a file seen below the root and not read, or of anything else (a
         metadata row without a file, a folder that cannot be listed).  Skips that no report given by
         the caller will show are one warning."""
+        self._warn_copies()
         counted = {record.path for record in self.records} | self.accounted  # read, or set aside
         for reason, files in self.skips:
             file = next((f for f in files if f in self.seen and f not in counted), None)
@@ -312,7 +355,8 @@ class _Item:
             c.skip(exc, self.path)
             self.error = exc
             return True
-        if not c.records and not c.items_ok and not c.own:  # the first item fails: --source names another corpus?
+        # the first item fails: --source names another corpus? (a second copy's name says nothing of that)
+        if not c.records and not c.items_ok and not c.own and exc.reason != "copy_name":
             hint = f"no {c.corpus} file was read before this one: if none fits, {c.root} is not the {c.corpus} release"
             hint += own_corpus_hint(c.root)
             raise BadFileError(

@@ -7,7 +7,9 @@ are reported, not skipped in silence."""
 from __future__ import annotations
 
 import errno
+import filecmp
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +23,29 @@ APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # how a resource fork (``._NAME``, Appl
 # What Finder (.DS_Store) and Explorer (Thumbs.db, desktop.ini) write into any folder they show: no one's
 # work (bimotion.data.layout.left_by_browser passes over them; loaders.testing.mangle plants them).
 BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
+
+
+# How a second copy of a file is named beside it by a web browser or Windows ("a (1).wav", "a (2).wav") and
+# by Windows Explorer's copy and paste ("a - Copy.wav", "a - Copy (2).wav"): :func:`copy_of`.
+_COPY_NAME = re.compile(r"(?P<stem>.+?)(?: \(\d+\)| - Copy(?: \(\d+\))?)(?P<suffix>\.[^.]*)?")
+
+
+def copy_of(name: str) -> str | None:
+    """The file name ``name`` is named as a second copy of (``a (1).wav``, ``a - Copy.wav`` -> ``a.wav``),
+    or None; whether that file is beside it, and holds the same bytes, is the caller's to see."""
+    match = _COPY_NAME.fullmatch(name)
+    return f"{match['stem']}{match['suffix'] or ''}" if match else None
+
+
+def same_as_original(path: Path) -> bool:
+    """Whether ``path`` is named as a second copy (:func:`copy_of`) of a file beside it that holds the
+    same bytes: that file's copy, nothing of its own."""
+    original = copy_of(path.name)
+    beside = path.parent / original if original else None
+    try:
+        return beside is not None and beside.is_file() and filecmp.cmp(path, beside, shallow=False)
+    except OSError:  # one of the two cannot be read: not known to be the same
+        return False
 
 
 # What Windows keeps at a drive's root (a USB stick's, a share's): the recycle bin, whose deleted files

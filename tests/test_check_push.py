@@ -142,7 +142,8 @@ def test_a_folder_copied_through_macos_and_windows_checks_and_is_replaced_as_it_
     assert main(["check", "--no-audio", str(paper_copy)]) == 0
     out = capsys.readouterr().out
     assert (
-        f"files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/): {added}," in out
+        "files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/, same-bytes "
+        f"copies 'x (1).y'): {added}," in out
     )
     assert {k: v for k, v in check(paper_copy, hash_audio=False).items() if k != "browser_files"} == before
     stray = paper_copy / "data" / "tess" / "._notes"  # named like a resource fork, but none

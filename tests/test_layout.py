@@ -92,3 +92,14 @@ def test_the_files_a_file_browser_leaves_are_listed_once_and_passed_over(tmp_pat
     planted = sorted(p.name for p in tmp_path.iterdir() if p.is_file() and p.name != "a.parquet")
     assert planted == sorted([*walk.BROWSER_FILES, "._a.parquet"])
     assert [name for name in planted if not layout.left_by_browser(tmp_path, name)] == []
+
+
+def test_a_second_copy_a_browser_or_windows_made_in_a_prepared_folder_is_passed_over(tmp_path):
+    """'README (1).md' beside README.md (a second download, Explorer's paste: 'x - Copy.parquet') was an
+    unlisted file "left by an interrupted run": with the bytes of the file beside it, it is a browser's
+    leftover; with other bytes it is not (someone's edit, which check lists)."""
+    (tmp_path / "README.md").write_text("card\n")
+    (tmp_path / "README (1).md").write_text("card\n")
+    (tmp_path / "README - Copy.md").write_text("my edit\n")
+    (tmp_path / "notes (1).md").write_text("card\n")  # a copy of nothing beside it
+    assert layout.browser_leftovers(tmp_path) == ["README (1).md"]

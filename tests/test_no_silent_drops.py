@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -501,6 +503,50 @@ def test_a_corpus_unpacked_with_backslashes_in_its_names_says_so_first(tmp_path,
             in err
         )
         assert "have names holding '\\', like this one: a zip made on Windows" in err
+
+
+@pytest.mark.parametrize("name", [*loaders.READERS, "audiofolder"])
+def test_a_second_copy_named_by_a_browser_or_windows_is_read_once_or_reported_as_one(tmp_path, name):
+    """'1001_DFA_ANG_XX (1).wav' (a browser's second download, Windows's paste: 'x - Copy.wav') was a
+    bad_name ("not {ActorID}_..."), an unlisted_file in your own corpus: with the bytes of the file beside
+    it, it is read once as that file, counted as a duplicate copy and named in one warning; with other
+    bytes, or beside no such file, it is an error (reason copy_name) saying which file it copies and what
+    to do, or with skip_bad a counted skip."""
+    from loaders.errors import InputWarning
+
+    corpus = "carehome" if name == "audiofolder" else name
+    root = testing.make_corpus(name, tmp_path / "raw")
+    before = SkipReport()
+    records = loaders.load(corpus, root, report=before)
+    first, other = (Path(r.path) for r in records[:2])
+    copy = first.with_name(f"{first.stem} (1){first.suffix}")
+    shutil.copyfile(first, copy)
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=re.escape(f"{copy}: named as a browser or Windows names a second copy")):
+        again = loaders.load(corpus, root, report=report)
+    assert [r.id for r in again] == [r.id for r in records] and not report
+    assert report.files[(corpus, "duplicate")] == before.files[(corpus, "duplicate")] + 1
+    assert report.files[(corpus, "seen")] == before.files[(corpus, "seen")] + 1
+    differs = first.with_name(f"{first.stem} - Copy{first.suffix}")
+    shutil.copyfile(other, differs)  # another recording under the copy's name: which one is right?
+    alone = first.with_name(f"{first.stem}x (2){first.suffix}")  # walked after `differs`
+    shutil.copyfile(other, alone)
+    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load(corpus, root)
+    assert (caught.value.reason, caught.value.path) == ("copy_name", differs)
+    assert f"second copy of {first.name}, but its bytes differ" in caught.value.message
+    assert caught.value.hint.startswith(f"keep the right one as {first.name} and delete the other")
+    assert "is not the" not in caught.value.hint  # not "no crema_d file was read before this one"
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        assert len(loaders.load(corpus, root, skip_bad=True, report=report)) == len(records)
+    assert report.to_dict() == {f"{corpus}/copy_name": 2}
+    assert report.file_skips[(corpus, "copy_name")] == 2
+    messages = dict(report.examples[(corpus, "copy_name")])
+    gone = f"{first.stem}x{first.suffix}"
+    assert messages[str(alone)].endswith(f"second copy of {gone}, and there is no {gone} beside it")
 
 
 def test_problems_of_a_walk_are_reported_in_one_order_whatever_the_file_system_lists(tmp_path, csed):

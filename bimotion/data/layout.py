@@ -23,7 +23,7 @@ from pathlib import Path
 from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
 from loaders.errors import spoken
 from loaders.files import folder_not_writable, sha256_of
-from loaders.walk import APPLEDOUBLE_MAGIC, BROWSER_FILES, MACOS_RESOURCES
+from loaders.walk import APPLEDOUBLE_MAGIC, BROWSER_FILES, MACOS_RESOURCES, same_as_original
 
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
@@ -35,10 +35,12 @@ CACHE_SUBDIR = "bimotion-prepared"  # <datasets cache root>/bimotion-prepared/<c
 def left_by_browser(folder: Path, rel: str) -> bool:
     """Whether ``folder / rel`` is what a file browser or a zip made on macOS left in a prepared folder
     copied through them: ``.DS_Store``, ``Thumbs.db``, ``desktop.ini``, anything in ``__MACOSX/``, or an
-    AppleDouble ``._NAME`` (known by its header: a temporary file of an interrupted run is not one).
-    No one's work: they go with the folder, and its checks pass over them (and count them)."""
+    AppleDouble ``._NAME`` (known by its header: a temporary file of an interrupted run is not one),
+    or a second copy a browser or Windows made of a file beside it (``README (1).md``, with its bytes:
+    :func:`loaders.walk.same_as_original`).  No one's work: they go with the folder, and its checks pass
+    over them (and count them)."""
     parts = rel.split("/")
-    if parts[-1] in BROWSER_FILES or MACOS_RESOURCES in parts:
+    if parts[-1] in BROWSER_FILES or MACOS_RESOURCES in parts or same_as_original(folder / rel):
         return True
     if not parts[-1].startswith("._"):
         return False
