@@ -42,7 +42,7 @@ from .errors import InputWarning, LayoutError, SkipReport
 from .label_map import LabelMap, read_label_map
 from .labels import LABELS
 from .metadata import Row, parse_rows
-from .metafiles import METADATA_FILES, composed, metadata_files, read_text
+from .metafiles import METADATA_FILES, case_hint, case_matches, composed, metadata_files, read_text
 from .record import Utterance
 from .walk import searched, walk_files
 
@@ -251,9 +251,16 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
             listed.pop(Path(error.path).relative_to(c.root).as_posix(), None)
 
     forms = {composed(rel): rel for rel in (*rows, *rejected)}  # a zip made on macOS holds decomposed names
-    for path, _ in walk_files(c.root, ("",), walk_problem, c.hidden_folder):
+    found = [
+        (path, _as_listed(c.root, path.relative_to(c.root).as_posix(), forms))
+        for path, _ in walk_files(c.root, ("",), walk_problem, c.hidden_folder)
+    ]
+    cases = case_matches([*rows, *rejected], [relpath for _, relpath in found])  # a.WAV for a row's a.wav
+    for path, relpath in found:
         c.see(path)
-        relpath = _as_listed(c.root, path.relative_to(c.root).as_posix(), forms)
+        if relpath in cases:
+            relpath = cases[relpath]
+            c.other_case(path, relpath)
         row = listed.pop(relpath, None)
         if row is None:
             if relpath in rejected:
@@ -267,12 +274,14 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
         with c.item(path):
             # one id whichever form the row wrote (a sheet made on macOS, or on Windows): one dataset, one split
             c.add(path, native_id=composed(relpath), emotions=row.emotions, **row.fields)
-    _report_unread(c, metadata, listed, unlisted)
+    _report_unread(c, metadata, (rows, listed), unlisted)
 
 
-def _report_unread(c: Collector, metadata: Path, listed: dict[str, Row], unlisted: dict[str, Path]) -> None:
-    """Report the audio files no row lists and the rows left without a file, each naming its near
-    miss among the others (:func:`_near`)."""
+def _report_unread(c: Collector, metadata: Path, rows: tuple[dict, dict], unlisted: dict[str, Path]) -> None:
+    """Report the audio files no row lists and the rows left without a file (``rows``: every row, and
+    those left), each naming its near miss among the others (:func:`_near`), or for a file the rows
+    that name it but for case (:func:`~loaders.metafiles.case_hint`)."""
+    every, listed = rows
     listed_near = _near_misses({rel: (rel, row) for rel, row in listed.items()})  # rows still without a file
     for relpath, path in unlisted.items():
         near, why = _near(relpath, listed_near)
@@ -284,7 +293,7 @@ def _report_unread(c: Collector, metadata: Path, listed: dict[str, Row], unliste
                     "unlisted_file",
                     f"audio by content, but not listed in {metadata.name}: its "
                     "emotion, language and age are unknown"
-                    + (f" (line {near[1].line} lists {near[0]!r}: {why})" if near else ""),
+                    + (f" (line {near[1].line} lists {near[0]!r}: {why})" if near else case_hint(relpath, every)),
                     "add a row for it, move it out of the corpus folder, or pass --skip-bad",
                 ),
             )

@@ -127,6 +127,7 @@ class Collector:
         self.skips: list[tuple[str, tuple[str, ...]]] = []  # (reason, the files it may be a skip of)
         self.accounted: set[str] = set()  # files set aside (not audio, duplicates): not file skips
         self.copies: list[tuple[Path, str]] = []  # (a second copy set aside, the file it copies): left_copy
+        self.cased: list[tuple[Path, str]] = []  # (a file read, the name its table lists in another case): other_case
 
     def item(self, path: Path) -> _Item:
         return _Item(self, path)
@@ -229,18 +230,25 @@ class Collector:
             self.stray(path, bad(path, "copy_name", why, fix))
         return True
 
-    def _warn_copies(self) -> None:
-        """One warning naming the second copies set aside by :meth:`left_copy` (the summary counts them)."""
-        if self.copies:
-            path, original = self.copies[0]
-            more = f" and {len(self.copies) - 1} more" if len(self.copies) > 1 else ""
-            warnings.warn(
-                f"{self.corpus}: {display(path)}{more}: named as a browser or Windows names a second copy of a file "
-                f"beside it ({original}), with the same bytes: read once, as {original} (counted as duplicate "
-                "copies); delete the copies to silence this",
-                InputWarning,
-                stacklevel=4,
-            )
+    def other_case(self, path: Path, listed: str) -> None:
+        """``path`` is read as ``listed``, the name its table gives in another case
+        (:func:`~loaders.metafiles.case_matches`): counted, and named in :meth:`finish`'s warning."""
+        self.count("other_case")
+        self.cased.append((path, listed))
+
+    def _warn_names(self) -> None:
+        """One warning naming the second copies set aside (:meth:`left_copy`), one naming the files read
+        under their listed name's case (:meth:`other_case`); the summary counts both."""
+        said = {
+            "copies": "named as a browser or Windows names a second copy of a file beside it ({}), with the same "
+            "bytes: read once, as {} (counted as duplicate copies); delete the copies to silence this",
+            "cased": "named in another case than its table lists it ({}), as a FAT copy or a Windows tool may "
+            "rename files: taken as {} (counted as named in another case than listed); rename them to silence this",
+        }
+        for kind, words in said.items():
+            if found := getattr(self, kind):
+                (path, name), more = found[0], f" and {len(found) - 1} more" if len(found) > 1 else ""
+                warnings.warn(f"{self.corpus}: {display(path)}{more}: {words.format(name, name)}", InputWarning, 5)
 
     def stray(self, path: Path, error: BadFileError) -> None:
         """A candidate whose name or place does not fit the corpus: ``error`` if it is audio by
@@ -293,7 +301,7 @@ class Collector:
         Skips are told apart: of a file seen below the root and not read, or of anything else (a
         metadata row without a file, a folder that cannot be listed).  Skips that no report given by
         the caller will show are one warning."""
-        self._warn_copies()
+        self._warn_names()
         counted = {record.path for record in self.records} | self.accounted  # read, or set aside
         for reason, files in self.skips:
             file = next((f for f in files if f in self.seen and f not in counted), None)

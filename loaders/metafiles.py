@@ -5,13 +5,14 @@ missing or unreadable file, a spreadsheet saved as itself, a text in another enc
 from __future__ import annotations
 
 import codecs
+import collections
 import errno
 import os
 import re
 import shlex
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import LayoutError
@@ -42,6 +43,46 @@ def listed_name(file_name: str) -> str:
     composed Unicode form; the name's own case still counts (it is the clip's id)."""
     stem, dot, suffix = file_name.rpartition(".")
     return composed(f"{stem}{dot}{suffix.lower()}" if dot else file_name)
+
+
+def _folded(name: str) -> str:
+    return composed(name).casefold()
+
+
+def case_matches(listed: Iterable[str], found: Iterable[str]) -> dict[str, str]:
+    """``{name found: the listed name it is}`` for each name found that no listed name equals but one
+    equals in another case (``A.WAV``, ``14_M60_08_1.wav``: a FAT copy or a Windows tool changed it),
+    when that listed name is the only one of its letters, and the name found the only one found: read
+    as the name listed, never a guess between two.  Callers report each (:meth:`loaders.base.Collector.other_case`)."""
+    listed, found = list(listed), list(found)
+    rows = collections.Counter(map(_folded, listed))
+    files = collections.Counter(map(_folded, found))
+    named = {_folded(name): name for name in listed}
+    exact = set(listed)
+    return {
+        name: named[_folded(name)]
+        for name in found
+        if name not in exact and rows[_folded(name)] == 1 and files[_folded(name)] == 1
+    }
+
+
+def case_hint(name: str, listed: Iterable[str]) -> str:
+    """What a name no row lists tells by its case (``" (...)"``, or ``""``): rows that list it in
+    another case, which :func:`case_matches` could not take for it (another file or row is alike), or
+    a name all in capitals, as an old FAT copy leaves names, which no row lists in any case."""
+    alike = sorted(other for other in listed if _folded(other) == _folded(name))
+    if alike:
+        return (
+            f" ({' and '.join(alike)} differ from it only in case, but another file or row is named alike: "
+            "rename the files as the table lists them, one file each)"
+        )
+    stem = name.rpartition(".")[0] or name
+    if stem.upper() == stem and stem.lower() != stem:
+        return (
+            " (its name is all in capitals, as an old FAT copy or a Windows tool may leave names, and no row lists it "
+            "in any case: restore the file's original name)"
+        )
+    return ""
 
 
 def read_bytes(path: Path, corpus: str) -> bytes:
