@@ -16,7 +16,9 @@ in.  Clip names are stimulus tags, so there is no speaker id and no age; every s
 The audio track is read from the mp4 (its header here, FFmpeg to decode).
 
 Every mp4 below the root must be listed in a label file (else "missing metadata row") and every
-listed clip must exist (else an error naming the label file and line).
+listed clip must exist (else an error naming the label file and line).  A clip's name is its id, case
+and all (``Branda_schmitz_12``); one a FAT copy upper-cased (``BRANDA_SCHMITZ_12.MP4``) is read as the
+one line naming it in another case, with a warning (:func:`~loaders.metafiles.case_matches`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 from .base import Collector, SourceInfo, bad, require_dir
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
-from .metafiles import iter_lines, listed_name
+from .metafiles import case_hint, case_matches, iter_lines, listed_name
 from .record import Utterance
 from .walk import backslashed_layout
 
@@ -90,24 +92,29 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     rows, broken = _read_labels(c, _find_label_files(root, files))
     clips = [p for p in files if p.suffix.lower() == ".mp4"]
     c.set_aside("not_audio", *(p for p in files if p.suffix.lower() != ".mp4"))  # the label files, other .txt files
+    keys = {path: listed_name(path.name) for path in clips}  # 50_50_17.MP4 is the table's 50_50_17.mp4
+    cases = case_matches([*rows, *broken], keys.values())  # BRANDA_SCHMITZ_12.mp4 (a FAT copy's) its Branda_schmitz_12
     for path in clips:
-        key = listed_name(path.name)  # 50_50_17.MP4 is the table's 50_50_17.mp4
+        key = cases.get(keys[path], keys[path])
         row = rows.get(key)
         if row is None and key in broken:
             c.blame(path, broken[key])  # its label line was already reported
             continue
+        if key != keys[path]:
+            c.other_case(path, key)
         with c.item(path):
             if row is None:
                 raise bad(
                     path,
                     "missing_metadata",
-                    f"missing metadata row: the clip is not listed in any of {', '.join(_names())}",
+                    f"missing metadata row: the clip is not listed in any of {', '.join(_names())}"
+                    + case_hint(key, rows),
                     f"use the label files of the official release ({REPO}/tree/master/Annotations), remove "
                     "the clip, or pass --skip-bad to skip it",
                 )
             c.add(
                 path,
-                native_id=path.stem,
+                native_id=key.rpartition(".")[0],  # the table's name: the clip's id
                 emotions=row.emotions,
                 language="eng",
                 age_group="eld",
@@ -115,7 +122,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                 official_split=row.split,
                 extra={"valence": row.valence},
             )
-    present = {listed_name(p.name) for p in clips}
+    present = {cases.get(key, key) for key in keys.values()}
     for name, row in rows.items():
         if name not in present:
             c.skip(

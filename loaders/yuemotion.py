@@ -15,7 +15,8 @@ sentence_id, label_id, label) they give the official split, every wav must have 
 wav, and the row must agree with the file name.  Without them the file names alone are read and
 ``official_split`` is None.  Trees re-sorted into ``{female,male}/{elderly,non_elderly}/`` by the
 authors' original loader (which moved the user's files) are read as they are; this reader never
-moves, writes or extracts anything.  A ``.wav`` below the root whose name does not follow the pattern
+moves, writes or extracts anything.  A wav a FAT copy upper-cased (``14_M60_08_1.WAV``) is read under
+the release's id (its row's name, or without the tables the name in small letters), with a warning.  A ``.wav`` below the root whose name does not follow the pattern
 is reported (``bad_name``) when it is audio by content.
 """
 
@@ -31,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from .base import Collector, SourceInfo, bad, require_dir
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
-from .metafiles import csv_text, listed_name, read_text
+from .metafiles import case_hint, case_matches, csv_text, listed_name, read_text
 from .record import Utterance, age_group_of
 
 CORPUS = "yuemotion"
@@ -111,6 +112,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                 "writes below the root",
             )
     rows = _read_metadata(c, _find_metadata(root, files))
+    keys = _keys(c, wavs, rows)
     for path in wavs:
         with c.item(path):
             if not NAME.match(path.stem):
@@ -119,18 +121,19 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
             name = _parse_name(path)
             row = None
             if rows is not None:
-                row = rows.get(listed_name(path.name))
+                row = rows.get(keys[path])
                 if row is None:
                     raise bad(
                         path,
                         "missing_metadata",
-                        "missing metadata row: this wav is not listed in any *_metadata.csv",
+                        "missing metadata row: this wav is not listed in any *_metadata.csv"
+                        + case_hint(keys[path], rows),
                         "use the wavs and CSVs of the same YueMotion release, or pass --skip-bad to skip it",
                     )
                 _check_row(path, name, row)
             c.add(
                 path,
-                native_id=path.stem,
+                native_id=keys[path].rpartition(".")[0],
                 emotions=[CORPUS_LABEL_MAPS[CORPUS][str(name.label_id)]],
                 language="yue",
                 age_group=age_group_of(name.age, elderly_min_age=ELDERLY_MIN_AGE),
@@ -140,19 +143,40 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                 official_split=row.split if row else None,
                 extra={"sentence_id": name.sentence},
             )
-    present = {listed_name(p.name) for p in wavs}
-    for file_name, row in (rows or {}).items():
+    _missing_wavs(c, rows or {}, set(keys.values()))
+    return c.finish(expected=EXPECTED)
+
+
+def _missing_wavs(c: Collector, rows: dict[str, _Row], present: set[str]) -> None:
+    """Report each row whose wav is not ``present`` (its name as the tables list it)."""
+    for file_name, row in rows.items():
         if file_name not in present:
             c.skip(
                 bad(
                     row.table,
                     "missing_audio",
                     f"line {row.line} lists {row.values.get('path') or file_name} but no such wav was found below "
-                    f"{root}",
+                    f"{c.root}",
                     f"extract {ARCHIVE} completely below the root, or pass --skip-bad to skip the row",
                 )
             )
-    return c.finish(expected=EXPECTED)
+
+
+def _keys(c: Collector, wavs: list[Path], rows: dict[str, _Row] | None) -> dict[Path, str]:
+    """Each wav's name as the tables list it (:func:`~loaders.metafiles.listed_name`), its id the name
+    without ``.wav``: in another case (``14_M60_08_1.WAV``, as a FAT copy leaves it), the one row's name of
+    its letters (:func:`~loaders.metafiles.case_matches`), or without tables the release's own, in small
+    letters (``14_m60_08_1.wav``); each one renamed so is reported (:meth:`~loaders.base.Collector.other_case`)."""
+    keys = {path: listed_name(path.name) for path in wavs}
+    if rows is None:
+        cases = {key: key.lower() for key in keys.values() if NAME.match(key.rpartition(".")[0]) and key != key.lower()}
+    else:
+        cases = case_matches(rows, keys.values())
+    for path, key in keys.items():
+        if key in cases:
+            keys[path] = cases[key]
+            c.other_case(path, cases[key])
+    return keys
 
 
 def _bad_name(path: Path) -> BadFileError:

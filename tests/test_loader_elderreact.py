@@ -75,6 +75,27 @@ def test_clips_with_an_upper_case_extension_find_their_label_lines(small, small_
     assert [(r.id, r.emotions, r.official_split, r.gender) for r in load("elderreact", small_copy)] == essentials
 
 
+def test_names_upper_cased_whole_by_a_fat_copy_find_their_label_lines(small, small_copy):
+    """An old FAT copy or a Windows tool may upper-case whole names, 50_50_SPIDER_61.MP4: the name's case
+    is the clip's id, so each was "missing metadata row". Each is taken as the one label line naming it
+    in another case, under the release's id, counted and named in one warning; a name in capitals that
+    no line lists in any case says how it may have come to be."""
+    from loaders.errors import InputWarning
+
+    essentials = [(r.id, r.emotions, r.official_split, r.gender) for r in load("elderreact", small)]
+    for clip in sorted(small_copy.rglob("*.mp4")):
+        clip.rename(clip.with_name(clip.name.upper()))
+    named = r"BRANDA_SCHMITZ_46.MP4 and 2 more: named in another case than its table lists it \(Branda_schmitz_46"
+    with pytest.warns(InputWarning, match=named):
+        assert [(r.id, r.emotions, r.official_split, r.gender) for r in load("elderreact", small_copy)] == essentials
+    clip = sorted(small_copy.rglob("50_50_*.MP4"))[0]
+    shutil.copyfile(clip, clip.with_name("GTA5_999.MP4"))
+    with pytest.raises(
+        BadFileError, match=r"GTA5_999.MP4: missing metadata row: .*\(its name is all in capitals, as an"
+    ):
+        load("elderreact", small_copy)
+
+
 def test_annotations_inside_the_data_folder(small, tmp_path):
     root = make_corpus("elderreact", tmp_path, layout="inside")
     assert root.name == "ElderReact_Data" and (root / "Annotations" / "dev_labels.txt").is_file()

@@ -96,6 +96,32 @@ def test_upper_case_names_find_their_metadata_rows(small, small_copy):
     assert essentials(load("yuemotion", small_copy)) == essentials(load("yuemotion", small))
 
 
+def test_names_upper_cased_whole_by_a_fat_copy_are_read_as_the_release_names_them(small, small_copy):
+    """An old FAT copy (8.3 names) or a Windows tool may upper-case whole names, 02_F31_01_1.WAV: the
+    name's case is the clip's id, so each wav was "missing metadata row" (and without the tables a clip
+    of another id). Each is taken as the one row naming it in another case, under the release's id,
+    counted in the summary and named in one warning; a name two files share but for case is not guessed."""
+    from loaders.errors import InputWarning
+
+    expected = essentials(load("yuemotion", small))
+    for wav in sorted(small_copy.rglob("*.wav")):
+        wav.rename(wav.with_name(wav.name.upper()))
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"02_F31_01_1.WAV and \d+ more: named in another case than its table lists"):
+        assert essentials(load("yuemotion", small_copy, report=report)) == expected
+    assert f"named in another case than listed, taken as listed {len(expected)}" in report.format_files()
+    twin = small_copy / "data" / "02_f31_01_1.wav"
+    shutil.copyfile(small / "data" / "02_f31_01_2.wav", twin)  # beside 02_F31_01_1.WAV: which is the clip?
+    with pytest.raises(BadFileError, match=r"02_F31_01_1.WAV: missing metadata row: .*\(02_f31_01_1.wav differ"):
+        load("yuemotion", small_copy)
+    twin.unlink()
+    for table in sorted(small_copy.glob("*_metadata.csv")):  # without the tables: the release's own names
+        table.unlink()
+    with pytest.warns(InputWarning, match=r"taken as 02_f31_01_1.wav"):
+        records = load("yuemotion", small_copy)
+    assert [e[:-1] for e in essentials(records)] == [e[:-1] for e in expected]
+
+
 @pytest.mark.parametrize("saved", sorted(SPREADSHEET_SAVES))
 def test_metadata_as_a_spreadsheet_saves_it_reads_the_same(small, small_copy, saved):
     """The metadata CSVs opened and saved again in Excel on Windows hold ';' (or tabs) between their cells
