@@ -22,7 +22,13 @@ from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipRe
 from .labels import label_space
 from .metafiles import metadata_files
 from .record import Utterance
-from .walk import copy_of, same_as_original, unreadable_folder, walk_files, walk_tree  # noqa: F401 (walk_tree: the readers' import)
+from .walk import (
+    copy_of,
+    same_as_original,
+    unreadable_folder,
+    walk_files,
+    walk_tree,  # noqa: F401 (the readers' import)
+)
 
 # A callable ``progress(n)`` that readers report probed files to (set by `bimotion scan`).
 PROGRESS: contextvars.ContextVar = contextvars.ContextVar("loaders_progress", default=None)

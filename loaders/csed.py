@@ -29,6 +29,16 @@ from .record import Utterance
 CORPUS = "csed"
 CLASS_FOLDERS = {folder.lower(): folder for folder in CORPUS_LABEL_MAPS[CORPUS]}  # natural -> Natural
 PREFIXES = {folder[:3].lower(): folder for folder in CORPUS_LABEL_MAPS[CORPUS]}  # nat -> Natural
+# How the release spells each class's and gender's names (its quirks: ``Neg-Male``, ``Pos_female``): a
+# name in another case (an old FAT copy's ``NAT_FEMALE-1.WAV``) is read under this spelling, reported.
+RELEASE_PREFIXES = {
+    ("Natural", "f"): "Nat_Female",
+    ("Natural", "m"): "Nat_Male",
+    ("Negative", "f"): "Neg_Female",
+    ("Negative", "m"): "Neg-Male",
+    ("Positive", "f"): "Pos_female",
+    ("Positive", "m"): "Pos_male",
+}
 NAME = re.compile(r"^(?P<prefix>[a-z]{3})[-_](?P<gender>female|male)[-_](?P<number>\d+)$", re.IGNORECASE)
 EXPECTED = "a folder holding 'Training Data (wav)/{Natural,Negative,Positive}/*.wav'"
 
@@ -82,10 +92,12 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                     ),
                 )
                 continue
-            gender = _parse_name(path, folder)
+            gender, stem = _parse_name(path, folder)
+            if stem != path.stem:
+                c.other_case(path, f"{stem}{path.suffix}")
             c.add(
                 path,
-                native_id=f"{folder}/{path.stem}",
+                native_id=f"{folder}/{stem}",
                 emotions=[CORPUS_LABEL_MAPS[CORPUS][folder]],
                 language="zho",
                 age_group="eld",
@@ -94,8 +106,9 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     return c.finish(expected=EXPECTED)
 
 
-def _parse_name(path: Path, folder: str) -> str:
-    """The gender ('f' or 'm') from a name like ``Neg-Male-12.wav``, checked against the folder."""
+def _parse_name(path: Path, folder: str) -> tuple[str, str]:
+    """The gender ('f' or 'm') from a name like ``Neg-Male-12.wav``, checked against the folder, and the
+    clip's stem: as the release spells it where the name differs from that only in case (:data:`RELEASE_PREFIXES`)."""
     match = NAME.match(path.stem)
     if match is None:
         raise bad(
@@ -112,4 +125,6 @@ def _parse_name(path: Path, folder: str) -> str:
             f"the name's class prefix {match['prefix']!r} does not match its folder {folder!r}",
             f"move the file into the folder its name belongs to ({named or 'none'}), or pass --skip-bad",
         )
-    return match["gender"][0].lower()
+    gender = match["gender"][0].lower()
+    release = f"{RELEASE_PREFIXES[(folder, gender)]}-{match['number']}"
+    return gender, release if release.casefold() == path.stem.casefold() else path.stem

@@ -36,7 +36,7 @@ from pathlib import Path
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
-from .metafiles import read_bytes
+from .metafiles import case_hint, case_matches, read_bytes
 from .record import Utterance
 from .walk import backslashed_layout, searched
 
@@ -107,6 +107,32 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     sessions = find_sessions(root, onerror=c.unreadable)
     if not sessions and (err := backslashed_layout(root, "iemocap: no Session1 ... Session5 folder below this folder")):
         raise err  # its folders are in the names of its files: found no session, it would say only "no usable audio"
+    evaluations = _evaluations(c, sessions)
+    wavs = [path for session in sessions for path in c.walk(session / "sentences" / "wav")]
+    cases = case_matches(evaluations, [path.stem for path in wavs])  # SES01F_IMPRO01_F000.WAV: a FAT copy's
+    heard = set()
+    for path in wavs:
+        utterance = cases.get(path.stem, path.stem)
+        with c.item(path):
+            heard.add(utterance)
+            _add(c, path, utterance, evaluations)
+    for utterance in sorted(evaluations.keys() - heard):
+        entry = evaluations[utterance]
+        dialog = utterance.rsplit("_", 1)[0]
+        wav = entry.source.parents[2] / "sentences" / "wav" / dialog / f"{utterance}.wav"
+        c.skip(
+            bad(
+                wav,
+                "missing_audio",
+                f"evaluated in {entry.source.name} line {entry.line} but the wav is missing",
+                "re-extract the session's sentences/wav folder, or pass --skip-bad",
+            )
+        )
+    return c.finish(expected=EXPECTED)
+
+
+def _evaluations(c: Collector, sessions: list[Path]) -> dict[str, Evaluation]:
+    """``{utterance: its evaluation}`` from the sessions' evaluation files; problems reported."""
     evaluations: dict[str, Evaluation] = {}
     for session in sessions:
         for path in evaluation_files(session):
@@ -124,25 +150,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
                         )
                     )
                 evaluations.setdefault(utterance, entry)
-    heard = set()
-    for session in sessions:
-        for path in c.walk(session / "sentences" / "wav"):
-            with c.item(path):
-                heard.add(path.stem)
-                _add(c, path, evaluations.get(path.stem))
-    for utterance in sorted(evaluations.keys() - heard):
-        entry = evaluations[utterance]
-        dialog = utterance.rsplit("_", 1)[0]
-        wav = entry.source.parents[2] / "sentences" / "wav" / dialog / f"{utterance}.wav"
-        c.skip(
-            bad(
-                wav,
-                "missing_audio",
-                f"evaluated in {entry.source.name} line {entry.line} but the wav is missing",
-                "re-extract the session's sentences/wav folder, or pass --skip-bad",
-            )
-        )
-    return c.finish(expected=EXPECTED)
+    return evaluations
 
 
 def find_sessions(root: Path, onerror=None) -> list[Path]:
@@ -228,20 +236,22 @@ def parse_evaluation(path: Path) -> tuple[dict[str, Evaluation], list[BadFileErr
     return entries, problems
 
 
-def _add(c: Collector, path: Path, entry: Evaluation | None) -> None:
-    match = _UTTERANCE.match(path.stem)
+def _add(c: Collector, path: Path, utterance: str, evaluations: dict[str, Evaluation]) -> None:
+    """Add the wav ``path`` of ``utterance`` (its name, or the evaluated id it is in another case)."""
+    match, entry = _UTTERANCE.match(utterance), evaluations.get(utterance)
     if match is None:
         raise bad(
             path,
             "unexpected_name",
-            "not an IEMOCAP utterance name (<dialog>_{F|M}NNN.wav, e.g. Ses01F_impro01_M002.wav)",
+            "not an IEMOCAP utterance name (<dialog>_{F|M}NNN.wav, e.g. Ses01F_impro01_M002.wav)"
+            + case_hint(utterance, evaluations),
             "remove files that are not part of the release, or pass --skip-bad",
         )
     if entry is None:
         raise bad(
             path,
             "missing_metadata",
-            f"no line for {path.stem} in any dialog/EmoEvaluation/*.txt file",
+            f"no line for {utterance} in any dialog/EmoEvaluation/*.txt file",
             f"restore dialog/EmoEvaluation/{match['dialog']}.txt from the release, or pass --skip-bad",
         )
     if entry.code not in CODES:
@@ -251,11 +261,13 @@ def _add(c: Collector, path: Path, entry: Evaluation | None) -> None:
             f"line {entry.line}: {path.stem} has emotion code {entry.code!r}, not one of {', '.join(CODES)}",
             "restore this file from the IEMOCAP release, or pass --skip-bad",
         )
+    if utterance != path.stem:
+        c.other_case(path, utterance)
     speaker = f"Ses0{match['session']}{match['letter']}"
     valence, arousal, dominance = entry.vad
     c.add(
         path,
-        native_id=path.stem,
+        native_id=utterance,
         emotions=[CODES[entry.code]],
         language="eng",
         age_group="adu",

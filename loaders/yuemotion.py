@@ -15,9 +15,10 @@ sentence_id, label_id, label) they give the official split, every wav must have 
 wav, and the row must agree with the file name.  Without them the file names alone are read and
 ``official_split`` is None.  Trees re-sorted into ``{female,male}/{elderly,non_elderly}/`` by the
 authors' original loader (which moved the user's files) are read as they are; this reader never
-moves, writes or extracts anything.  A wav a FAT copy upper-cased (``14_M60_08_1.WAV``) is read under
-the release's id (its row's name, or without the tables the name in small letters), with a warning.  A ``.wav`` below the root whose name does not follow the pattern
-is reported (``bad_name``) when it is audio by content.
+moves, writes or extracts anything.  A wav a FAT copy upper-cased (``14_M60_08_1.WAV``) is
+read under the release's id (its row's name, or without the tables the name in small letters), with
+a warning.  A ``.wav`` below the root whose name does not follow the pattern is reported
+(``bad_name``) when it is audio by content.
 """
 
 from __future__ import annotations

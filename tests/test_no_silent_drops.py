@@ -499,8 +499,8 @@ def test_a_corpus_unpacked_with_backslashes_in_its_names_says_so_first(tmp_path,
         assert main(["prepare", "--source", f"crema_d={root}", "-o", str(tmp_path / "out")]) != 0
         err = capsys.readouterr().err
         assert (
-            f"CREMA-D/AudioWAV\\1001_IEO_ANG_HI.wav: crema_d: no AudioWAV/ folder at or below this folder; but {moved} file(s) below"
-            in err
+            "CREMA-D/AudioWAV\\1001_IEO_ANG_HI.wav: crema_d: no AudioWAV/ folder at or below this folder; "
+            f"but {moved} file(s) below" in err
         )
         assert "have names holding '\\', like this one: a zip made on Windows" in err
 
@@ -547,6 +547,31 @@ def test_a_second_copy_named_by_a_browser_or_windows_is_read_once_or_reported_as
     messages = dict(report.examples[(corpus, "copy_name")])
     gone = f"{first.stem}x{first.suffix}"
     assert messages[str(alone)].endswith(f"second copy of {gone}, and there is no {gone} beside it")
+
+
+@pytest.mark.parametrize("name", loaders.READERS)
+def test_every_corpus_copied_with_its_names_in_capitals_reads_under_the_release_ids(tmp_path, name):
+    """An old FAT copy or a Windows tool may upper-case whole names (SES01F_IMPRO01_F000.WAV,
+    NAT_FEMALE-1.WAV): IEMOCAP stopped at "not an IEMOCAP utterance name", and CSED read its clips under
+    other ids (csed/Natural/NAT_FEMALE-1) without a word. Every corpus reads them under the release's
+    ids; where the name's case is the id (IEMOCAP, CSED, ElderReact, YueMotion), each renamed file is
+    counted and named in one warning."""
+    from loaders.errors import InputWarning
+
+    root = testing.make_corpus(name, tmp_path / "raw")
+    expected = sorted(r.id for r in loaders.load(name, root))
+    for path in sorted(root.rglob("*"), reverse=True):  # files before their folders
+        if path.is_file() and path.suffix.lower() in (".wav", ".mp4"):
+            path.rename(path.with_name(path.name.upper()))
+    report = SkipReport()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        assert sorted(r.id for r in loaders.load(name, root, report=report)) == expected
+    renamed = report.files[(name, "other_case")]
+    said = [str(w.message) for w in caught if "named in another case than its table lists it" in str(w.message)]
+    assert (renamed > 0) == (name in ("iemocap", "csed", "elderreact", "yuemotion")) and len(said) == (renamed > 0)
+    if renamed:
+        assert f"named in another case than listed, taken as listed {renamed}" in report.format_files()
 
 
 def test_problems_of_a_walk_are_reported_in_one_order_whatever_the_file_system_lists(tmp_path, csed):
