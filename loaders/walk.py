@@ -32,8 +32,9 @@ _COPY_NAME = re.compile(r"(?P<stem>.+?)(?: \(\d+\)| - Copy(?: \(\d+\))?)(?P<suff
 
 def copy_of(name: str) -> str | None:
     """The file name ``name`` is named as a second copy of (``a (1).wav``, ``a - Copy.wav`` -> ``a.wav``),
-    or None; whether that file is beside it, and holds the same bytes, is the caller's to see."""
-    match = _COPY_NAME.fullmatch(name)
+    or None, also for a hidden name (``._a (1).wav``, a resource fork, is counted as one); whether that
+    file is beside it, and holds the same bytes, is the caller's to see."""
+    match = None if name.startswith(".") else _COPY_NAME.fullmatch(name)
     return f"{match['stem']}{match['suffix'] or ''}" if match else None
 
 

@@ -22,6 +22,7 @@ from bimotion.cli import main
 from loaders import BadFileError, SkipReport, files, testing
 from loaders.base import MIN_DURATION_S
 from loaders.manifest import read_manifest, write_manifest
+from loaders.testing.mangle import add_browser_files
 
 DATA = Path("Training Data (wav)")
 
@@ -521,12 +522,13 @@ def test_a_second_copy_named_by_a_browser_or_windows_is_read_once_or_reported_as
     first, other = (Path(r.path) for r in records[:2])
     copy = first.with_name(f"{first.stem} (1){first.suffix}")
     shutil.copyfile(first, copy)
+    add_browser_files(first.parent)  # ._x (1).wav beside ._x.wav: resource forks, not copies of a clip
     report = SkipReport()
     with pytest.warns(InputWarning, match=re.escape(f"{copy}: named as a browser or Windows names a second copy")):
         again = loaders.load(corpus, root, report=report)
     assert [r.id for r in again] == [r.id for r in records] and not report
     assert report.files[(corpus, "duplicate")] == before.files[(corpus, "duplicate")] + 1
-    assert report.files[(corpus, "seen")] == before.files[(corpus, "seen")] + 1
+    assert report.files[(corpus, "seen")] > before.files[(corpus, "seen")] + 1
     differs = first.with_name(f"{first.stem} - Copy{first.suffix}")
     shutil.copyfile(other, differs)  # another recording under the copy's name: which one is right?
     alone = first.with_name(f"{first.stem}x (2){first.suffix}")  # walked after `differs`
