@@ -53,7 +53,8 @@ def case_matches(listed: Iterable[str], found: Iterable[str]) -> dict[str, str]:
     """``{name found: the listed name it is}`` for each name found that no listed name equals but one
     equals in another case (``A.WAV``, ``14_M60_08_1.wav``: a FAT copy or a Windows tool changed it),
     when that listed name is the only one of its letters, and the name found the only one found: read
-    as the name listed, never a guess between two.  Callers report each (:meth:`loaders.base.Collector.other_case`)."""
+    as the name listed, never a guess between two.  Callers report each
+    (:meth:`loaders.base.Collector.other_case`)."""
     listed, found = list(listed), list(found)
     rows = collections.Counter(map(_folded, listed))
     files = collections.Counter(map(_folded, found))
@@ -157,7 +158,7 @@ def _where(data: bytes, offset: int, utf8: bool) -> str:
     one the file is in (never guessed here)."""
     if offset >= len(data):
         return "it ends mid-character"
-    byte, line = data[offset : offset + 1], data.count(b"\n", 0, offset) + 1
+    byte, line = data[offset : offset + 1], len(re.findall(rb"\r\n|\r|\n", data[:offset])) + 1  # a Mac's CSV: \r
     readings = []
     for code, name in (("cp1252", "CP1252"), ("mac_roman", "MacRoman")) if utf8 else ():
         try:

@@ -334,11 +334,12 @@ def test_metadata_in_a_legacy_encoding_names_the_line_and_a_command_that_convert
     meta = own / "metadata.csv"
     lines = meta.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[3] = lines[3].replace("kalimat", "caf\u00e9 cr\u00e8me")
-    meta.write_bytes("".join(lines).encode(encoding))
+    ending = "\r" if encoding == "mac_roman" else "\n"  # an old Mac's "CSV (Macintosh)" ends its lines with \r
+    meta.write_bytes("".join(lines).replace("\n", ending).encode(encoding))
     with pytest.raises(LayoutError) as caught:
         loaders.load(NAME, own)
     err = caught.value
-    offset = "".join(lines).encode(encoding).index("\u00e9".encode(encoding))
+    offset = meta.read_bytes().index("\u00e9".encode(encoding))
     assert err.reason == "bad_encoding" and err.path == meta
     byte = "\u00e9".encode(encoding)[0]
     assert f"not UTF-8 (byte 0x{byte:02x} at offset {offset}, line 4: " in err.message
