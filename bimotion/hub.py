@@ -105,8 +105,10 @@ def hub_unreachable() -> str | None:
     return None if resolves else f"no network? {host} does not resolve"
 
 
-# Work in progress of a training run, never published: checkpoints, TensorBoard logs, locks.
-WORK_FILES = ["checkpoint-*", "checkpoint-*/**", "runs/**", "*.lock", ".ipynb_checkpoints/**"]
+# A training run's own bookkeeping, never published: checkpoints, TensorBoard logs, locks, and
+# run_identity.json (bimotion.training.outputs.IDENTITY_FILE: what resuming checks; of no use beside a
+# model without its checkpoints, and the arguments it records may name local files, --deepspeed's).
+WORK_FILES = ["checkpoint-*", "checkpoint-*/**", "runs/**", "*.lock", ".ipynb_checkpoints/**", "run_identity.json"]
 
 
 def never_sent() -> list[str]:

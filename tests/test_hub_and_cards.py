@@ -41,6 +41,8 @@ def test_verify_is_a_library_call_and_format_result_reports_ok(csed):
 
 
 def test_upload_plan_leaves_out_work_files_and_lists_top_level_files_first(tmp_path):
+    from bimotion.training.outputs import IDENTITY_FILE
+
     for rel in (
         "README.md",
         "config.json",
@@ -49,6 +51,7 @@ def test_upload_plan_leaves_out_work_files_and_lists_top_level_files_first(tmp_p
         "runs/x/events",
         "a.lock",
         ".git/HEAD",
+        IDENTITY_FILE,  # what resuming checks: a training run's own, not the model's
     ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"12345")

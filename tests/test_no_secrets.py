@@ -66,6 +66,8 @@ def files_holding(root: Path, needle: str) -> list[str]:
 
 
 def test_a_token_on_the_command_line_reaches_no_file_log_or_upload(tmp_path, hub, capfd, caplog):
+    from bimotion.training.outputs import IDENTITY_FILE
+
     tiny = testing.save_tiny_model(tmp_path / "tiny")
     testing.write_prepared(
         tmp_path / "bimotion",
@@ -102,6 +104,8 @@ def test_a_token_on_the_command_line_reaches_no_file_log_or_upload(tmp_path, hub
     (upload,) = [kwargs for name, kwargs in hub if name == "create_commit"]
     assert SECRET not in repr(upload) and upload["sent"]["config.json"] == (out / "config.json").read_bytes()
     assert not any(path.startswith("checkpoint-") for path in upload["sent"])
+    # what resuming checks stays with the run: bimotion's own, and its arguments may name local files
+    assert (out / IDENTITY_FILE).is_file() and IDENTITY_FILE not in upload["sent"]
     # pickling drops the token (as TrainingArguments.to_dict does); the object kept it to publish with
     saved = torch.load(out / "training_args.bin", weights_only=False)
     assert saved.hub_token is None and saved.hub_private_repo is True

@@ -9,10 +9,10 @@ Example:
                                                     # a model train.py or a fine-tuning grid wrote
 
 A model folder's card is changed for its new home first (its how-to snippet loads OWNER/NAME,
-scores.json records it); its checkpoints stay behind.  A folder trained by an earlier bimotion gets
-a training_args.bin of plain TrainingArguments (which load without bimotion) and a
-trainer_state.json naming its best checkpoint relative to the folder, not by a path of this
-machine.  Probe heads are not pushed.  Most source corpora restrict what is made from them
+scores.json records it); its checkpoints and run_identity.json (what resuming checks) stay
+behind.  A folder trained by an earlier bimotion gets a training_args.bin of plain
+TrainingArguments (which load without bimotion) and a trainer_state.json naming its best
+checkpoint relative to the folder, not by a path of this machine.  Probe heads are not pushed.  Most source corpora restrict what is made from them
 (non-commercial, no-derivatives and share-alike clauses, research-only licences): the command warns
 about each one in the folder or the model's training data, saying what it restricts and what to do;
 make a repo public only when every licence allows it.
