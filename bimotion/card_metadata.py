@@ -85,12 +85,13 @@ def licence_kinds(license: str) -> tuple[str, ...]:
     return _KINDS.get(hub_id) or tuple(kind for kind in ("nc", "nd", "sa") if f"-{kind}-" in f"-{hub_id}-")
 
 
-def licence_terms(license: str, *, advice: bool = True) -> str:
+def licence_terms(license: str, *, advice: bool = True, leave_out: tuple[str, ...] = ()) -> str:
     """What ``license`` restricts and, with ``advice``, what to do about it, one clause per kind
     (``non-commercial use only: mark ...; no derivatives: a dataset copy ...``); ``""`` for a
     licence that restricts nothing that needs saying.  The one wording of the cards and of the
-    warnings before a push or training for the Hub."""
-    kinds = licence_kinds(license)
+    warnings before a push or training for the Hub.  ``leave_out``: kinds said elsewhere (``("sa",)``
+    where a share-alike clash is warned of on its own)."""
+    kinds = [kind for kind in licence_kinds(license) if kind not in leave_out]
     if not advice:
         return ", ".join(TERMS[kind][0] for kind in kinds)
     return "; ".join(f"{TERMS[kind][0]}: {TERMS[kind][1]}" for kind in kinds)

@@ -317,9 +317,10 @@ def licence_warnings(licenses: dict[str, str], what: str = "dataset") -> list[st
     from loaders import READERS
     from loaders.audiofolder import DEFAULT_LICENSE
 
-    warnings = []
+    warnings, clashes = [], share_alike_clashes(licenses) if what == "model" else {}
     for corpus, license in licenses.items():
-        terms = licence_terms(license)
+        said_below = ("sa",) if corpus in clashes else ()  # its clash's warning says it, once
+        terms = licence_terms(license, leave_out=said_below)
         if corpus in READERS:
             warnings += [f"{corpus}'s licence ({license}): {terms}"] if terms else []
         elif license == DEFAULT_LICENSE:
@@ -330,9 +331,9 @@ def licence_warnings(licenses: dict[str, str], what: str = "dataset") -> list[st
         elif terms:
             warnings.append(
                 f"your corpus {corpus} is declared {license} (Hub id `{hub_license(license)}`): the {what} you "
-                f"publish carries it ({licence_terms(license, advice=False)})"
+                f"publish carries it ({licence_terms(license, advice=False, leave_out=said_below)})"
             )
-    for corpus, others in share_alike_clashes(licenses).items() if what == "model" else ():
+    for corpus, others in clashes.items():
         named = " and ".join(f"{other}'s ({licenses[other]})" for other in others)
         warnings.append(
             f"{corpus}'s licence ({licenses[corpus]}) is share-alike: if a model made from it counts as adapted "

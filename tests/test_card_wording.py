@@ -546,6 +546,14 @@ def test_a_model_of_a_share_alike_corpus_and_a_stricter_one_says_no_licence_meet
         "and no licence meets both (the card says the most restrictive); share the model only with the rights "
         "holders' permission or legal advice, or train without one of them"
     ]
+    # said once: crema_d's own warning told to "publish under the same licence" too, which the clash rules out
+    assert [w for w in model_licence_warnings(tmp_path) if "share-alike" in w] == clash
+    assert (
+        "crema_d's licence (ODbL-1.0 (database), DbCL-1.0 (contents)): share-alike: publish under the same licence"
+        in (
+            licence_warnings({"crema_d": real["crema_d"], "csed": real["csed"]}, "model")  # no clash: its own terms
+        )
+    )
     assert not [w for w in licence_warnings(real, "dataset") if "no licence meets both" in w]  # each keeps its own
     assert "no licence meets both" not in card_text(fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"]))
     # English adults from every corpus (cross-all's data): one share-alike corpus, three that clash with it,
