@@ -8,6 +8,44 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+class FakeHub:
+    """Stands in for ``huggingface_hub.HfApi``: records what would go over the network."""
+
+    calls: list[tuple[str, dict]] = []
+
+    def __init__(self, token=None, **kwargs):
+        self.calls.append(("init", {"token": token}))
+
+    def whoami(self):  # bimotion.hub.check_push asks before training
+        self.calls.append(("whoami", {}))
+        return {"name": "someone"}
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
+
+    def create_commit(self, **kwargs):  # one commit of the planned files: {path in repo: bytes sent}
+        sent = {}
+        for op in kwargs.pop("operations"):
+            with op.as_file() as content:
+                sent[op.path_in_repo] = content.read()
+        self.calls.append(("create_commit", {**kwargs, "sent": sent}))
+
+        class Commit:
+            commit_url = "https://huggingface.co/fake/commit/0"
+
+        return Commit()
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    """``huggingface_hub.HfApi`` replaced by :class:`FakeHub`: the calls an upload would make, in order."""
+    import huggingface_hub
+
+    FakeHub.calls = []
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHub)
+    return FakeHub.calls
+
+
 def unprivileged(argv: list[str]) -> list[str]:
     """``argv`` run where a folder's permissions hold: as is, or as root through ``setpriv`` without
     the capability that lets root write to any folder; the test is skipped where neither can be."""

@@ -1,7 +1,8 @@
 """Nothing secret or local is published: a Hub token given on the command line reaches no file of the
 model folder (``training_args.bin`` and checkpoints included), no log and no upload; repositories
 are private unless asked otherwise; scores.json and the model card hold no local absolute path.
-The Hub is replaced by a local fake at the network boundary (``huggingface_hub.HfApi``) only."""
+The Hub is replaced by a local fake at the network boundary (``huggingface_hub.HfApi``) only: the
+``hub`` fixture (conftest.py)."""
 
 from __future__ import annotations
 
@@ -20,43 +21,6 @@ from bimotion.training import testing
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "hf_SECRETxyz"
 torch.set_num_threads(2)
-
-
-class FakeHub:
-    """Stands in for ``huggingface_hub.HfApi``: records what would go over the network."""
-
-    calls: list[tuple[str, dict]] = []
-
-    def __init__(self, token=None, **kwargs):
-        self.calls.append(("init", {"token": token}))
-
-    def whoami(self):  # bimotion.hub.check_push asks before training
-        self.calls.append(("whoami", {}))
-        return {"name": "someone"}
-
-    def create_repo(self, repo_id, **kwargs):
-        self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
-
-    def create_commit(self, **kwargs):  # one commit of the planned files: {path in repo: bytes sent}
-        sent = {}
-        for op in kwargs.pop("operations"):
-            with op.as_file() as content:
-                sent[op.path_in_repo] = content.read()
-        self.calls.append(("create_commit", {**kwargs, "sent": sent}))
-
-        class Commit:
-            commit_url = "https://huggingface.co/fake/commit/0"
-
-        return Commit()
-
-
-@pytest.fixture
-def hub(monkeypatch):
-    import huggingface_hub
-
-    FakeHub.calls = []
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHub)
-    return FakeHub.calls
 
 
 def files_holding(root: Path, needle: str) -> list[str]:
@@ -155,7 +119,9 @@ def test_dataset_push_is_private_by_default_and_prints_no_token(tmp_path, hub, c
     assert SECRET not in printed.out + printed.err and "(private)" in printed.out and "(PUBLIC)" in printed.out
     assert [kw["private"] for name, kw in hub if name == "create_repo"] == [True, False]
     assert [kw["repo_type"] for name, kw in hub if name == "create_repo"] == ["dataset", "dataset"]
-    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == before  # nothing written
+    # nothing written but where the folder went, for the cards of models trained on it (test_push_links.py)
+    after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file() and p != out / "pushed.json"}
+    assert after == before and json.loads((out / "pushed.json").read_text())["hub_id"] == "my-lab/bimotion"
     assert files_holding(tmp_path, SECRET) == []
     # the card the Hub shows loads the repository, not "path/to/this/folder"; the folder's copy is unchanged
     card = (out / "README.md").read_text()

@@ -66,11 +66,12 @@ def left_behind(out_dir, plan: list[tuple[str, int]]) -> str | None:
     """A note naming the files of a prepared folder that an upload of the whole folder would send and
     the push (``plan``: what prepare.json lists) does not: a LICENSE you added, a file an interrupted
     run left; None when there are none.  They stay behind, said, never dropped in silence."""
+    from bimotion.data.layout import PUSHED_FILE
     from bimotion.hub import upload_plan
     from loaders.errors import some_files
     from loaders.tables import counted
 
-    sent = {path for path, _ in plan}
+    sent = {path for path, _ in plan} | {PUSHED_FILE}  # the record of an earlier push: this folder's own
     left = [path for path, _ in upload_plan(out_dir) if path not in sent]
     if not left:
         return None
@@ -165,11 +166,15 @@ def model_licence_warnings(model_dir, summary: dict | None = None) -> list[str]:
     return warnings
 
 
-def recarded_model(model_dir, repo_id: str, summary: dict | None = None) -> dict[str, str]:
+def recarded_model(
+    model_dir, repo_id: str, summary: dict | None = None, datasets: dict[str, str] | None = None
+) -> dict[str, str]:
     """``{file name: new text}``: scores.json (``summary``, read here when None) recording ``repo_id``
     and the card whose how-to snippet loads it instead of the folder (``path/to/<run>``) or an
-    earlier repository.  Raises ValueError when the card has no such snippet."""
-    from bimotion.training.model_card import model_reference
+    earlier repository.  ``datasets``: ``{benchmark: Hub id}`` named in place of the local folders
+    they were pushed from (:func:`pushed_datasets`): the card, unedited, is then written anew from
+    scores.json.  Raises ValueError when the card has no such snippet."""
+    from bimotion.training.model_card import model_reference, render_card
     from bimotion.training.outputs import SCORES
 
     folder = Path(model_dir)
@@ -180,10 +185,44 @@ def recarded_model(model_dir, repo_id: str, summary: dict | None = None) -> dict
         raise ValueError(
             f"{folder / 'README.md'} has no how-to snippet loading {loads}: was the card edited or removed?"
         )
+    recorded = {**summary, "hub_model_id": repo_id, "datasets": {**summary["datasets"], **(datasets or {})}}
     return {
-        SCORES: json.dumps({**summary, "hub_model_id": repo_id}, indent=2) + "\n",
-        "README.md": card.replace(loads, f'model="{repo_id}"'),
+        SCORES: json.dumps(recorded, indent=2) + "\n",
+        "README.md": str(render_card(recorded)) if datasets else card.replace(loads, f'model="{repo_id}"'),
     }
+
+
+def pushed_datasets(model_dir, summary: dict) -> tuple[dict[str, str], list[str]]:
+    """``({benchmark: Hub id}, notes)``: the Hub datasets that the local prepared folders a model was
+    trained on (``local:<name>`` in scores.json) have been pushed to since (their ``pushed.json``).  A
+    folder is looked for by its name in the working directory and beside the model folder and each of
+    its parents, and counts only if its ``prepare.json`` is the one the run recorded (``provenance``).
+    A note for each folder not found pushed, and for a card edited since training (left as it is)."""
+    from bimotion.data.layout import pushed_hub_id
+    from bimotion.training.identity import dataset_identity
+    from bimotion.training.model_card import LOCAL, render_card
+
+    recorded, found, notes = (summary.get("provenance") or {}).get("data") or {}, {}, []
+    model = Path(model_dir).expanduser().resolve()
+    for bench, source in summary["datasets"].items():
+        if not (isinstance(source, str) and source.startswith(LOCAL) and recorded.get(bench)):
+            continue
+        places = dict.fromkeys([Path.cwd(), model.parent, *model.parent.parents])
+        folders = [p / source[len(LOCAL) :] for p in places if (p / source[len(LOCAL) :]).is_dir()]
+        hub_id = next((pushed_hub_id(f) for f in folders if dataset_identity(str(f)) == recorded[bench]), None)
+        if hub_id:
+            found[bench] = hub_id
+        else:
+            notes.append(
+                f"the card names {bench}'s data {source}, a local folder: to link its Hub dataset, push that "
+                "folder (`bimotion push FOLDER --repo-id ...`), then push this model again from the folder holding it"
+            )
+    card = Path(model_dir) / "README.md"
+    if found and card.is_file() and card.read_text(encoding="utf-8") != str(render_card(summary)):
+        notes.append(f"{card} was edited since training: it keeps naming local folders (its Hub datasets: "
+                     f"{', '.join(found.values())}); add the links yourself")  # fmt: skip
+        found = {}
+    return found, notes
 
 
 def run_files_for_the_hub(model_dir) -> dict[str, tuple[str | bytes, str]]:
@@ -275,7 +314,8 @@ def run(args) -> int:
     try:
         record = read_scores(args.out) if model else read_info(args.out)  # scores.json or prepare.json, read once
         files = None if model else dataset_files(args.out, record)
-        rewritten = recarded_model(args.out, args.repo_id, record) if model else {}
+        linked, link_notes = pushed_datasets(args.out, record) if model else ({}, [])
+        rewritten = recarded_model(args.out, args.repo_id, record, linked) if model else {}
         run_files = run_files_for_the_hub(args.out) if model else {}
         sent_as = {} if model else recarded_dataset(args.out, args.repo_id)
     except (FileNotFoundError, ValueError) as err:
@@ -294,6 +334,11 @@ def run(args) -> int:
     if note:
         print(f"note: {note}", file=sys.stderr)
     _say_recarded(args, rewritten if model else sent_as, model)
+    for bench, hub_id in linked.items():
+        print(f"the card and scores.json {'would name' if args.dry_run else 'name'} {bench}'s data by the Hub "
+              f"dataset {hub_id}, where its prepared folder was pushed")  # fmt: skip
+    for line in link_notes:
+        print(f"note: {line}", file=sys.stderr)
     for name, (_, why) in run_files.items():
         print(f"{name} {'would be' if args.dry_run else 'is'} written again {why}")
     if args.dry_run:
@@ -318,4 +363,21 @@ def run(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"pushed to {url}")
+    if not model:
+        _record_push(args.out, args.repo_id)
     return 0
+
+
+def _record_push(out_dir, repo_id: str) -> None:
+    """Record in the prepared folder the Hub dataset it was just pushed to (``pushed.json``), for the
+    cards of models trained on it; a note where the folder cannot be written (the push stands)."""
+    from bimotion.data.layout import PUSHED_FILE, record_push
+
+    try:
+        record_push(out_dir, repo_id)
+    except OSError as err:
+        print(
+            f"note: {Path(out_dir) / PUSHED_FILE} could not be written ({err.strerror or err}): model cards of "
+            f"this folder's data will name it by its folder, not {repo_id}",
+            file=sys.stderr,
+        )

@@ -6,6 +6,7 @@
       README.md                                          # CARD_FILE: dataset card, YAML `configs:`
       prepare.json                                       # INFO_FILE: protocol, sources, shards, skips
       data/<corpus>/<group>/<split>-00000-<hash>.parquet # under DATA_DIR, content-hashed names
+      pushed.json                                        # PUSHED_FILE: the Hub dataset `push` sent it to
 
 ``prepare.json`` lists every shard by its content-hashed file name, so its bytes change exactly
 when the data does: :func:`cache_key` digests them, and a folder that is moved or copied keeps
@@ -30,6 +31,9 @@ CARD_FILE = "README.md"
 DATA_DIR = "data"
 PARTIAL_SUFFIX = ".partial-tmp"  # OUT.partial-tmp/{new,old}: a prepare run's temporary folder
 CACHE_SUBDIR = "bimotion-prepared"  # <datasets cache root>/bimotion-prepared/<cache key>
+# written by a successful `bimotion push` of the folder (never uploaded): the Hub id it went to and the
+# digest of the prepare.json it sent, so that a model trained on the folder names that dataset
+PUSHED_FILE = "pushed.json"
 
 
 def left_by_browser(folder: Path, rel: str) -> bool:
@@ -260,3 +264,33 @@ def cache_dir(folder: str | os.PathLike, root: str | os.PathLike | None = None) 
 
         root = datasets.config.HF_DATASETS_CACHE
     return Path(root).expanduser() / CACHE_SUBDIR / cache_key(folder)
+
+
+def _info_digest(folder: Path) -> str:
+    """``sha256:<hex>`` of a prepared folder's ``prepare.json``, as a run's provenance records it."""
+    return "sha256:" + sha256_of(info_path(folder))
+
+
+def record_push(folder: str | os.PathLike, repo_id: str) -> Path:
+    """Write :data:`PUSHED_FILE` into the prepared ``folder`` just sent to the Hub dataset ``repo_id``
+    (the last push is the one recorded).  Raises OSError where the folder cannot be written."""
+    from loaders.files import write_text_atomic
+
+    folder = Path(folder).expanduser()
+    record = {"hub_id": repo_id, INFO_FILE: _info_digest(folder)}
+    return write_text_atomic(folder / PUSHED_FILE, json.dumps(record, indent=2) + "\n")
+
+
+def pushed_hub_id(folder: str | os.PathLike | None) -> str | None:
+    """The Hub id of the dataset that ``bimotion push`` sent the prepared ``folder`` to (:data:`PUSHED_FILE`),
+    when its ``prepare.json`` is still the one sent; None for no record, another ``prepare.json`` (the
+    folder holds other data since) or anything that is not a prepared folder."""
+    path = Path(folder).expanduser() if folder else None
+    if path is None or not (path / PUSHED_FILE).is_file() or not is_prepared(path):
+        return None
+    try:
+        record = json.loads((path / PUSHED_FILE).read_text(encoding="utf-8"))
+        sent = record[INFO_FILE] == _info_digest(path) and isinstance(record["hub_id"], str)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return None
+    return record["hub_id"] if sent else None

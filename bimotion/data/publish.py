@@ -27,7 +27,16 @@ from pathlib import Path
 
 from loaders.errors import spoken
 
-from .layout import CARD_FILE, DATA_DIR, INFO_FILE, PARTIAL_SUFFIX, is_prepared, left_by_browser, prepared_around
+from .layout import (
+    CARD_FILE,
+    DATA_DIR,
+    INFO_FILE,
+    PARTIAL_SUFFIX,
+    PUSHED_FILE,
+    is_prepared,
+    left_by_browser,
+    prepared_around,
+)
 
 LOCK_SUFFIX = ".prepare-lock"  # OUT.prepare-lock: flock'ed while a run writes OUT
 WORK_MARKER = ".bimotion-prepare"  # inside OUT.partial-tmp: prepare made this folder
@@ -153,7 +162,7 @@ def not_written_by_prepare(out_dir: Path) -> list[str]:
     """What a prepared folder holds besides its card, ``prepare.json`` and ``data/**.parquet`` (a
     ``.git`` of a Hub clone, a user's notes), relative to it; what a file browser or a macOS zip left
     (:func:`~bimotion.data.layout.left_by_browser`) is no one's work and goes with the folder."""
-    ours = {CARD_FILE, INFO_FILE, DATA_DIR}
+    ours = {CARD_FILE, INFO_FILE, DATA_DIR, PUSHED_FILE}  # PUSHED_FILE: a push of this data, gone with it
     found = [p.name for p in sorted(out_dir.iterdir()) if p.name not in ours and not left_by_browser(out_dir, p.name)]
     data = out_dir / DATA_DIR
     if data.is_dir():

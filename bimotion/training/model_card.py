@@ -26,7 +26,9 @@ from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy
 
 from ..card_metadata import License, combined_license, hub_language, share_alike_clashes
+from ..data.layout import pushed_hub_id
 from ..hub import cached_hub_id
+from ..hub import is_hub_id as _hub_rule
 from ..registry import Group, language_name
 from .model import UNTRAINED_BIAS
 
@@ -50,8 +52,8 @@ def public_source(source: str | None) -> str | None:
 
 
 def dataset_source(source: str | None) -> str | None:
-    """How published files name a dataset: a snapshot in the Hub's cache by its Hub id; else :func:`public_source`."""
-    return cached_hub_id(source, "datasets") or public_source(source)
+    """How published files name a dataset: its Hub id (a Hub-cache snapshot, a pushed prepared folder), else :func:`public_source`."""
+    return cached_hub_id(source, "datasets") or pushed_hub_id(source) or public_source(source)
 
 
 def public_path(path: str | None, root: str | os.PathLike) -> str | None:
@@ -82,9 +84,7 @@ def public_summary(summary: dict, output_dir: str | os.PathLike) -> dict:
 
 def is_hub_id(name: str | None) -> bool:
     """Whether ``name`` reads as a Hub repo id (``owner/name``) rather than a path of this machine."""
-    from bimotion.hub import is_hub_id as hub_id
-
-    return bool(name) and not name.startswith(LOCAL) and hub_id(name)
+    return bool(name) and not name.startswith(LOCAL) and _hub_rule(name)
 
 
 def base_model_id(source: str | None) -> str | None:

@@ -1,0 +1,89 @@
+"""A prepared folder pushed to the Hub records where it went (``pushed.json``, in the folder, never
+uploaded), so that a model trained on it names that Hub dataset in its card and model-index: trained
+before the push (its later ``bimotion push`` finds the folder) or after it (training reads the record).
+The Hub is the ``hub`` fixture's fake (conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import torch
+from conftest import load_recipe as recipe
+from huggingface_hub import ModelCard
+
+from bimotion.cli import main
+from bimotion.data.layout import PUSHED_FILE, pushed_hub_id
+from bimotion.prepare import prepare
+from bimotion.training import testing
+from loaders import testing as corpora
+
+torch.set_num_threads(2)
+DATASET = "my-lab/bimotion-csed"
+LINK = f"[`{DATASET}`](https://huggingface.co/datasets/{DATASET})"
+
+
+def train(tiny, data, out) -> None:
+    argv = ["--model_name_or_path", str(tiny), "--bimotion", str(data), "--output_dir", str(out)]
+    argv += "--train_configs zho_eld --max_steps 1 --eval_strategy no --save_strategy no --report_to none".split()
+    argv += "--load_best_model_at_end false --early_stopping_patience 0 --classifier_proj_size 16".split()
+    assert recipe("train").main([*argv, "--disable_tqdm", "true"]) == 0
+
+
+def names_the_hub_dataset(card_text: str) -> bool:
+    card = ModelCard(card_text)
+    types = {result.dataset_type for result in card.data.eval_results}
+    return (
+        types == {DATASET} and card.data.datasets == [DATASET] and f"bimotion from the Hub dataset {LINK}" in card_text
+    )
+
+
+def test_a_model_of_a_folder_pushed_to_the_hub_names_that_dataset_and_links_it(tmp_path, hub, capsys, monkeypatch):
+    """The team lead trains on a prepared folder, pushes the folder, then the model: its card said
+    ``dataset.type: local:bimotion`` (no link) since nothing on disk recorded the dataset's Hub id."""
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    raw = corpora.make_corpus("csed", tmp_path / "raw" / "csed")
+    data = prepare({"csed": raw}, tmp_path / "bimotion", progress=False).out_dir
+    train(tiny, data, tmp_path / "models" / "before")
+    assert "type: local:bimotion" in (tmp_path / "models" / "before" / "README.md").read_text()
+
+    before = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    assert main(["push", str(data), "--repo-id", DATASET, "--dry-run"]) == 0 and not (data / PUSHED_FILE).exists()
+    assert main(["push", str(data), "--repo-id", DATASET, "--token", "hf_x"]) == 0
+    assert {p: p.read_bytes() for p in data.rglob("*") if p.is_file() and p.name != PUSHED_FILE} == before
+    assert pushed_hub_id(data) == DATASET and PUSHED_FILE not in hub[-1][1]["sent"]  # the folder's own
+    assert main(["push", str(data), "--repo-id", DATASET, "--dry-run"]) == 0  # the record is no file left behind
+    assert "stay behind" not in capsys.readouterr().err
+
+    # trained before the push: its push finds the folder (beside the model's parents), by its prepare.json
+    edited = tmp_path / "models" / "edited"
+    shutil.copytree(tmp_path / "models" / "before", edited)
+    (edited / "README.md").write_text((edited / "README.md").read_text() + "\nMy notes.\n")
+    monkeypatch.chdir(tmp_path / "raw")
+    assert main(["push", str(tmp_path / "models" / "before"), "--repo-id", "my-lab/ser", "--token", "hf_x"]) == 0
+    sent = hub[-1][1]["sent"]
+    assert names_the_hub_dataset(sent["README.md"].decode()) and 'model="my-lab/ser"' in sent["README.md"].decode()
+    assert json.loads(sent["scores.json"])["datasets"] == {"bimotion": DATASET}
+    assert f"name bimotion's data by the Hub dataset {DATASET}" in capsys.readouterr().out
+    # a card edited since training is not written anew: said, and left naming the folder
+    assert main(["push", str(edited), "--repo-id", "my-lab/ser-edited", "--token", "hf_x"]) == 0
+    assert "was edited since training: it keeps naming local folders" in capsys.readouterr().err
+    assert "type: local:bimotion" in hub[-1][1]["sent"]["README.md"].decode()
+
+    # trained after the push: named from the start
+    train(tiny, data, tmp_path / "models" / "after")
+    assert names_the_hub_dataset((tmp_path / "models" / "after" / "README.md").read_text())
+    assert json.loads((tmp_path / "models" / "after" / "scores.json").read_text())["datasets"] == {"bimotion": DATASET}
+
+
+def test_the_record_of_a_push_counts_only_for_the_data_it_sent(tmp_path, hub):
+    """Prepared again (``--overwrite``), a folder holds other data: its record goes with the old data,
+    and a record whose prepare.json is not the folder's names nothing."""
+    raw = corpora.make_corpus("csed", tmp_path / "raw" / "csed")
+    data = prepare({"csed": raw}, tmp_path / "bimotion", progress=False).out_dir
+    assert main(["push", str(data), "--repo-id", DATASET, "--token", "hf_x"]) == 0 and pushed_hub_id(data) == DATASET
+    record = json.loads((data / PUSHED_FILE).read_text())
+    (data / PUSHED_FILE).write_text(json.dumps({**record, "prepare.json": "sha256:" + "0" * 64}))
+    assert pushed_hub_id(data) is None
+    prepare({"csed": raw}, data, progress=False, overwrite=True, seed=1)  # the record is prepare's to replace
+    assert not (data / PUSHED_FILE).exists() and pushed_hub_id(data) is None
