@@ -130,7 +130,7 @@ def test_dataset_push_is_private_by_default_and_prints_no_token(tmp_path, hub, c
     assert sent["README.md"].decode() == card.replace("path/to/this/folder", "my-lab/bimotion").replace(
         "# or a Hub repo id", "# or a local copy's folder"
     )
-    assert "README.md are sent naming my-lab/bimotion (the folder's copy stays as it is)" in printed.out
+    assert "README.md is sent naming my-lab/bimotion (the folder's copy stays as it is)" in printed.out
     info = json.loads((out / "prepare.json").read_text())
     assert sorted(sent) == sorted(
         ["README.md", "prepare.json", *(f for shard in info["shards"] for f in shard["files"])]

@@ -289,7 +289,7 @@ def recarded_dataset(out_dir, repo_id: str) -> dict[str, str]:
 def _say_recarded(args, files: dict[str, str], model: bool) -> None:
     """One line on the files that name the repository: written again (a model's), sent in place of the
     folder's (a dataset's card), or a note that the card is sent as it is."""
-    will = "would be" if args.dry_run else "are"
+    will = "would be" if args.dry_run else "is" if len(files) == 1 else "are"
     if model:
         print(f"{' and '.join(files)} {will} written again to name {args.repo_id}")
     elif files:
