@@ -565,3 +565,29 @@ def test_a_model_of_a_share_alike_corpus_and_a_stricter_one_says_no_licence_meet
     (tmp_path / "README.md").write_text(text)
     clash = [w for w in model_licence_warnings(tmp_path) if "no licence meets" in w]
     assert len(clash) == 1 and "iemocap's (" in clash[0] and "do not allow, and no licence meets them all (" in clash[0]
+
+
+def test_every_number_of_the_results_table_stands_beside_its_chance_level():
+    """The card's table gave macro F1 and UA with no chance level: a UA of 33.33 on three classes,
+    exactly chance, read as a score like any other.  Each is now followed by its own chance level
+    (the group's macro F1 too: a group's scores record it since)."""
+    import numpy as np
+
+    from bimotion.training.metrics import score_groups
+    from loaders.labels import LABELS
+
+    n, classes = 30, [LABELS.index(label) for label in ("neutral", "positive", "negative")]
+    labels = np.zeros((n, len(LABELS)))
+    labels[np.arange(n), np.array(classes)[np.arange(n) % 3]] = 1
+    mask = np.zeros_like(labels)
+    mask[:, classes] = 1
+    logits = np.random.default_rng(0).normal(size=labels.shape)
+    scored = score_groups(logits, labels, mask, ["csed"] * n, ["zho_eld"] * n)
+    text = card_text({**fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"]), "test": scored})
+    lines = text.splitlines()
+    row = next(line for line in lines if line.startswith("| zho_eld | csed |"))
+    mean = next(line for line in lines if line.startswith("| **zho_eld** | mean |"))
+    c = scored["groups"]["zho_eld"]["corpora"]["csed"]
+    macro = f"{100 * c['macro_f1']:.2f} / {100 * c['chance']['macro_f1']:.2f} |"
+    assert macro in row and f"| {100 * c['unweighted_accuracy']:.2f} / 33.33 |" in row and macro in mean
+    assert "| macro F1 / chance | UA / chance |" in text

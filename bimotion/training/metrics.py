@@ -317,7 +317,7 @@ def _group(parts: list[dict], pooled: dict, mode: str) -> dict:
         "weighted_f1_argmax": aggregate(parts, pooled, mode, "weighted_f1_argmax"),
         "chance": {
             k: aggregate(chances, pooled["chance"], mode, k)
-            for k in ("chance", "all_positive", "prior_matched", "weighted_f1_argmax")
+            for k in ("chance", "all_positive", "prior_matched", "weighted_f1_argmax", "macro_f1")
         },
         "loss": pooled["loss"],
         "annotated_labels": pooled["annotated_labels"],

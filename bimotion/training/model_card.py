@@ -202,10 +202,10 @@ def eval_results(summary: dict, facts: CardFacts | None = None) -> list:
     return out
 
 
-def chance_level(scores: dict) -> float | None:
-    """The chance-level weighted F1 of a set of scores (None in scores.json of older runs)."""
+def chance_level(scores: dict, metric: str = "chance") -> float | None:
+    """The chance level of a set of scores' weighted F1 (``chance``), ``macro_f1`` or UA; None if not recorded."""
     chance = scores.get("chance")
-    return chance.get("chance") if isinstance(chance, dict) else chance
+    return chance.get(metric) if isinstance(chance, dict) else chance if metric == "chance" else None
 
 
 def model_reference(summary: dict) -> str:
