@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
 from loaders.errors import spoken
-from loaders.files import folder_not_writable, sha256_of
+from loaders.files import folder_not_writable, sha256_of, write_text_atomic
 from loaders.walk import APPLEDOUBLE_MAGIC, BROWSER_FILES, MACOS_RESOURCES, same_as_original
 
 INFO_FILE = "prepare.json"
@@ -274,8 +274,6 @@ def _info_digest(folder: Path) -> str:
 def record_push(folder: str | os.PathLike, repo_id: str) -> Path:
     """Write :data:`PUSHED_FILE` into the prepared ``folder`` just sent to the Hub dataset ``repo_id``
     (the last push is the one recorded).  Raises OSError where the folder cannot be written."""
-    from loaders.files import write_text_atomic
-
     folder = Path(folder).expanduser()
     record = {"hub_id": repo_id, INFO_FILE: _info_digest(folder)}
     return write_text_atomic(folder / PUSHED_FILE, json.dumps(record, indent=2) + "\n")
