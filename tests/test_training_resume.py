@@ -295,3 +295,72 @@ def test_a_checkpoint_whose_save_a_kill_cut_short_is_never_resumed(tiny, data, t
     assert again.returncode == 0, again.stderr[-3000:]
     assert f"removing {cut}: its save was cut short" in again.stderr
     assert json.loads((out / SCORES).read_text())["resumed_from"].endswith(before.name)
+
+
+def sigterm_at(monkeypatch, step: int) -> None:
+    """Runs from here on get a real SIGTERM, sent by the run to itself as optimizer step ``step``
+    starts (a callback on the real SERTrainer), so a test stops a run at the step it needs."""
+    from transformers import TrainerCallback
+
+    from bimotion.training.trainer import SERTrainer
+
+    class SigtermAt(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            if state.global_step + 1 == step:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    def init(self, *args, **kwargs):
+        init_before(self, *args, **kwargs)
+        self.add_callback(SigtermAt())
+
+    init_before = SERTrainer.__init__
+    monkeypatch.setattr(SERTrainer, "__init__", init)
+
+
+def stopped_then_resumed(monkeypatch, tiny, data, out, step: int, **overrides) -> list[str]:
+    """A run stopped by SIGTERM at ``step`` (taken as the recipes take it), its checkpoints then (a
+    checkpoint saved at the stop marked ``(stop)``), and the same run rerun to its end."""
+    from bimotion.signals import Terminated, terminate_as_interrupt
+    from bimotion.training.outputs import SAVED_AT_STOP
+
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a recipe's process
+    try:
+        sigterm_at(monkeypatch, step)
+        with terminate_as_interrupt(), pytest.raises(Terminated):
+            run(tiny, data, out, **overrides)
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+        monkeypatch.undo()
+    saved = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    saved = [p.name + (" (stop)" if (p / SAVED_AT_STOP).exists() else "") for p in saved]
+    run(tiny, data, out, **overrides)
+    return saved
+
+
+def new_best_steps(out) -> list[int]:
+    """The steps whose validation loss was the best so far, in a finished run's trainer_state.json."""
+    losses = [(h["step"], h["eval_loss"]) for h in json.loads((out / "trainer_state.json").read_text())["log_history"]
+              if "eval_loss" in h]  # fmt: skip
+    return [step for i, (step, loss) in enumerate(losses) if all(loss < before for _, before in losses[:i])]
+
+
+# a checkpoint every 2 steps, 2 kept (the best among them), a validation after every step
+EVERY_2 = {"save_steps": 2, "save_total_limit": 2}
+
+
+def test_sigterm_at_a_new_best_between_saves_keeps_the_best_checkpoint(monkeypatch, tiny, data, tmp_path):
+    """A SIGTERM at a step between scheduled saves whose validation is the best so far: transformers
+    named the checkpoint saved at the stop the best, so save_total_limit's rotation deleted the real
+    best checkpoint (as the run stopped), and the resumed run ended with no best checkpoint and the
+    last step's model where an uninterrupted run loads the best one."""
+    straight = run(tiny, data, tmp_path / "straight", **EVERY_2)
+    best = int(straight["selection"]["best_checkpoint"].split("-")[1])
+    step = max(s for s in new_best_steps(tmp_path / "straight") if s % 2)
+    # the data give the case: a new best after the best checkpoint kept
+    assert best < step < STEPS_PER_EPOCH * EPOCHS, (best, step)
+    out = tmp_path / "out"
+    saved = stopped_then_resumed(monkeypatch, tiny, data, out, step, **EVERY_2)
+    assert f"checkpoint-{best}" in saved and f"checkpoint-{step} (stop)" in saved, saved
+    resumed = json.loads((out / SCORES).read_text())
+    assert resumed["selection"] == straight["selection"] and resumed["test"] == straight["test"]
+    assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())

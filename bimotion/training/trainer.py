@@ -86,9 +86,10 @@ class SERTrainer(Trainer):
         so that a resumed run reports its whole run's mean loss.
 
         A checkpoint saved only because of SIGTERM (:data:`~.outputs.SAVED_AT_STOP`) is never the
-        selected model, and the next scheduled save removes it: an uninterrupted run has no checkpoint
-        at that step, so it could not select it (``load_best_model_at_end`` picks the best step that
-        has one) nor count it in ``save_total_limit``."""
+        selected model (nor kept as the best by ``save_total_limit``'s rotation in the real best's
+        place), and the next scheduled save removes it: an uninterrupted run has no
+        checkpoint at that step, so it could not select it (``load_best_model_at_end`` picks the best
+        step that has one)."""
         folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
         at_stop = self._stop.unscheduled
         if self.args.should_save:
@@ -96,10 +97,11 @@ class SERTrainer(Trainer):
                 _remove_saved_at_stop(folder.parent)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / INCOMPLETE).write_text(f"saving step {self.state.global_step}: resuming skips this checkpoint\n")
-        best = self.state.best_model_checkpoint
+        best_step = self.state.best_global_step
+        if at_stop and best_step == self.state.global_step:  # hidden: transformers would name this folder
+            self.state.best_global_step = None  # the best, and rotate the real best away to keep it
         super()._save_checkpoint(model, trial)
-        if at_stop:
-            self.state.best_model_checkpoint = best
+        self.state.best_global_step = best_step
         if self.args.should_save:
             self._save_loss_sum(folder)
             if at_stop:
