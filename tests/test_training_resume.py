@@ -364,3 +364,23 @@ def test_sigterm_at_a_new_best_between_saves_keeps_the_best_checkpoint(monkeypat
     resumed = json.loads((out / SCORES).read_text())
     assert resumed["selection"] == straight["selection"] and resumed["test"] == straight["test"]
     assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())
+
+
+def test_sigterm_with_save_strategy_best_saves_at_its_step_and_ends_as_an_uninterrupted_run(
+    monkeypatch, tiny, data, tmp_path
+):
+    """``--save_strategy best``: a SIGTERM at a step whose validation was no new best saved nothing
+    (transformers keeps a save for a new best), though the run said it saved that step; one at a new
+    best marked it saved-at-stop, so a later save (or none) lost it.  Both now end as an uninterrupted run."""
+    overrides = {"save_strategy": "best", "save_total_limit": 2}
+    straight = run(tiny, data, tmp_path / "straight", **overrides)
+    bests = new_best_steps(tmp_path / "straight")
+    for step in (bests[-1], next(s for s in range(bests[-1], 0, -1) if s not in bests)):  # a new best, and not
+        out = tmp_path / f"stop-{step}"
+        saved = stopped_then_resumed(monkeypatch, tiny, data, out, step, **overrides)
+        expected = f"checkpoint-{step}" + ("" if step in bests else " (stop)")
+        assert expected in saved, (step, saved)
+        resumed = json.loads((out / SCORES).read_text())
+        assert resumed["resumed_from"].endswith(f"checkpoint-{step}"), (step, resumed["resumed_from"])
+        assert resumed["selection"] == straight["selection"] and resumed["test"] == straight["test"], step
+        assert all(torch.equal(t, weights(tmp_path / "straight")[name]) for name, t in weights(out).items()), step

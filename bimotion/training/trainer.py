@@ -111,6 +111,16 @@ class SERTrainer(Trainer):
         if self.args.should_save:
             (folder / INCOMPLETE).unlink(missing_ok=True)
 
+    def _determine_best_metric(self, metrics, trial) -> bool:
+        """transformers' (whether ``metrics`` is a new best, which ``save_strategy best`` saves), but a
+        stop's evaluation always saves: a new best as an uninterrupted run saves it, anything else
+        as :data:`~.outputs.SAVED_AT_STOP` (transformers would skip the save SIGTERM asked for)."""
+        new_best = super()._determine_best_metric(metrics, trial)
+        if self._stop.stopping and self.args.save_strategy == "best":
+            self._stop.unscheduled = not new_best
+            return True
+        return new_best
+
     def _save_loss_sum(self, folder: Path) -> None:
         before, _ = self._loss_before or (0.0, 0)
         pending = getattr(self, "_tr_loss", None)  # since the last log (transformers' running sum)
