@@ -384,3 +384,14 @@ def test_sigterm_with_save_strategy_best_saves_at_its_step_and_ends_as_an_uninte
         assert resumed["resumed_from"].endswith(f"checkpoint-{step}"), (step, resumed["resumed_from"])
         assert resumed["selection"] == straight["selection"] and resumed["test"] == straight["test"], step
         assert all(torch.equal(t, weights(tmp_path / "straight")[name]) for name, t in weights(out).items()), step
+
+
+def test_a_checkpoint_saved_at_sigterm_is_gone_once_the_resumed_run_ends(monkeypatch, tiny, data, tmp_path):
+    """``--save_strategy no`` (the demo's grid): an uninterrupted run leaves no checkpoint, but the one
+    saved at a SIGTERM (model, optimizer: three times the model) stayed in the finished model folder,
+    as no scheduled save came to remove it."""
+    overrides = {"save_strategy": "no", "load_best_model_at_end": False, "early_stopping_patience": 0}
+    out = tmp_path / "out"
+    assert stopped_then_resumed(monkeypatch, tiny, data, out, 5, **overrides) == ["checkpoint-5 (stop)"]
+    assert json.loads((out / SCORES).read_text())["resumed_from"].endswith("checkpoint-5")
+    assert not list(out.glob("checkpoint-*"))

@@ -42,7 +42,7 @@ from .processes import exclusive_output, leave_process_group_at_exit
 from .provenance import command_scope, provenance
 from .report import run_ending, scores_report
 from .spec import TrainSpec
-from .trainer import SERTrainer
+from .trainer import SERTrainer, remove_saved_at_stop
 
 log = logging.getLogger("bimotion.training")
 
@@ -197,8 +197,10 @@ def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
     summary = public_summary(summary, output_dir)  # published with the model: no local path
     if trainer.is_world_process_zero():
         _write_outputs(output_dir, summary, train_ds)
-        if push:
-            _publish(output_dir, training_args, run_args.push_dry_run)
+    if training_args.should_save:  # the run is whole: no checkpoint an uninterrupted run would not have
+        remove_saved_at_stop(output_dir)
+    if push and trainer.is_world_process_zero():
+        _publish(output_dir, training_args, run_args.push_dry_run)
     return summary
 
 

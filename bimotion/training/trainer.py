@@ -87,14 +87,14 @@ class SERTrainer(Trainer):
 
         A checkpoint saved only because of SIGTERM (:data:`~.outputs.SAVED_AT_STOP`) is never the
         selected model (nor kept as the best by ``save_total_limit``'s rotation in the real best's
-        place), and the next scheduled save removes it: an uninterrupted run has no
+        place), and the next scheduled save, or the run's end, removes it: an uninterrupted run has no
         checkpoint at that step, so it could not select it (``load_best_model_at_end`` picks the best
         step that has one)."""
         folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
         at_stop = self._stop.unscheduled
         if self.args.should_save:
             if not at_stop:
-                _remove_saved_at_stop(folder.parent)
+                remove_saved_at_stop(folder.parent)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / INCOMPLETE).write_text(f"saving step {self.state.global_step}: resuming skips this checkpoint\n")
         best_step = self.state.best_global_step
@@ -312,8 +312,10 @@ class _StopOnTerminate(TrainerCallback):
             raise Terminated(f"terminated by SIGTERM after step {state.global_step}, saved")
 
 
-def _remove_saved_at_stop(run_dir: Path) -> None:
-    """Remove the checkpoints saved only because of SIGTERM (:data:`~.outputs.SAVED_AT_STOP`)."""
+def remove_saved_at_stop(run_dir: Path) -> None:
+    """Remove the checkpoints saved only because of SIGTERM (:data:`~.outputs.SAVED_AT_STOP`): at the next
+    scheduled save, and once the run has ended (an uninterrupted run has none: ``save_strategy no``, or
+    ``best`` without a later new best)."""
     import shutil
 
     for marker in run_dir.glob("checkpoint-*/" + SAVED_AT_STOP):
