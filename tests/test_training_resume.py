@@ -395,3 +395,18 @@ def test_a_checkpoint_saved_at_sigterm_is_gone_once_the_resumed_run_ends(monkeyp
     assert stopped_then_resumed(monkeypatch, tiny, data, out, 5, **overrides) == ["checkpoint-5 (stop)"]
     assert json.loads((out / SCORES).read_text())["resumed_from"].endswith("checkpoint-5")
     assert not list(out.glob("checkpoint-*"))
+
+
+def test_sigterm_in_an_epochs_last_step_saves_after_the_epochs_evaluation(monkeypatch, tiny, data, tmp_path):
+    """The defaults (a validation and a checkpoint per epoch): a SIGTERM during an epoch's last step
+    saved a checkpoint at the step's end, before the epoch's own validation and save, and stopped; the
+    rerun began the next epoch, so that epoch was never validated, and it ended with other weights
+    and another best loss than an uninterrupted run."""
+    overrides = {"eval_strategy": "epoch", "save_strategy": "epoch", "save_total_limit": 2}
+    straight = run(tiny, data, tmp_path / "straight", **overrides)
+    out = tmp_path / "out"
+    saved = stopped_then_resumed(monkeypatch, tiny, data, out, STEPS_PER_EPOCH, **overrides)
+    assert saved == [f"checkpoint-{STEPS_PER_EPOCH}"], saved  # the epoch's own checkpoint
+    resumed = json.loads((out / SCORES).read_text())
+    assert resumed["selection"] == straight["selection"] and resumed["test"] == straight["test"]
+    assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())

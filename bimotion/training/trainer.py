@@ -285,7 +285,8 @@ class _SetEpoch(TrainerCallback):
 
 class _StopOnTerminate(TrainerCallback):
     """SIGTERM (Slurm's time limit) within :func:`bimotion.signals.stop_at_safe_points`: the
-    optimizer step under way ends (its evaluation too, when one is due), a checkpoint is saved and
+    optimizer step under way ends (its evaluation too, when one is due; the epoch's end too, when
+    the step ends an epoch or the run), a checkpoint is saved and
     :class:`~bimotion.signals.Terminated` is raised; the command then names that checkpoint.
 
     Every process of a launch takes part after every optimizer step in one all-reduce (max) of its
@@ -300,10 +301,21 @@ class _StopOnTerminate(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         if _agreed_stop(args):
-            self.unscheduled = not control.should_save  # DefaultFlowCallback's, called before this one
-            self.stopping = control.should_save = control.should_training_stop = True
-            if state.is_world_process_zero:
-                print(f"SIGTERM: saving checkpoint-{state.global_step}, then stopping", file=sys.stderr, flush=True)
+            self.stopping = control.should_training_stop = True
+            ends = float(state.epoch or 0).is_integer() or state.global_step >= state.max_steps  # an epoch, the run
+            if control.should_save or not ends:  # else on_epoch_end saves, after the epoch's evaluation and save
+                self._save(state, control)
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        if self.stopping:
+            self._save(state, control)
+
+    def _save(self, state, control) -> None:
+        """Have the checkpoint saved now: DefaultFlowCallback's (called before this one) if one is due."""
+        self.unscheduled = not control.should_save
+        control.should_save = True
+        if state.is_world_process_zero:
+            print(f"SIGTERM: saving checkpoint-{state.global_step}, then stopping", file=sys.stderr, flush=True)
 
     def on_save(self, args, state, control, **kwargs):
         if self.stopping:  # the checkpoint is whole (SERTrainer._save_checkpoint): nothing more to do
