@@ -17,7 +17,6 @@ Writes ``tables/table{3,4,5}.{md,csv,tex}``, ``tables/heatmap.{png,svg,csv}``,
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field
 
@@ -102,6 +101,7 @@ def main(argv=None) -> int:
     from bimotion.grid.checks import SettingsMismatch
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
     from bimotion.signals import exit_code, stop_word, terminate_as_interrupt
+    from bimotion.training.processes import on_main_process
     from bimotion.training.provenance import recorded_command
 
     try:  # its files name this command (the one parsed), not one of an earlier run in this process
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     except SettingsMismatch as err:  # checked before anything trains
         parser.error(one_line(err))
     except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
-        if int(os.environ.get("RANK", "0")) == 0:  # one line for a launch, not one per process
+        if on_main_process():  # one line for a launch, not one per process
             print(
                 f"{stop_word(err)}: rerun the same command to continue; finished models are reused and the model "
                 "in progress resumes from its last checkpoint",

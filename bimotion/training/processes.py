@@ -12,10 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def on_main_process() -> bool:
+    """Whether this is a launch's main process (``RANK`` 0), or no launcher started it; readable
+    before any process group is set up."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def note(*lines: str) -> None:
     """Print ``lines`` (each a ``note: ...``) to standard error once per launch: on the main process
-    only (``RANK`` 0, or no launcher), each line once."""
-    if lines and int(os.environ.get("RANK", "0")) == 0:
+    only (:func:`on_main_process`), each line once."""
+    if lines and on_main_process():
         print("\n".join(dict.fromkeys(lines)), file=sys.stderr, flush=True)
 
 
