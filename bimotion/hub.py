@@ -129,9 +129,13 @@ def upload_plan(
     folder: str | os.PathLike, *, allow_patterns: list[str] | None = None, ignore_patterns: list[str] | None = None
 ) -> list[tuple[str, int]]:
     """``(path in repo, bytes)`` of every file an upload of ``folder`` sends: those matching
-    ``allow_patterns`` (all when None), minus ``ignore_patterns``, :func:`never_sent` and what
-    ``upload_folder`` ignores; top-level files first (the card), then the others by path."""
+    ``allow_patterns`` (all when None), minus ``ignore_patterns``, :func:`never_sent`, what
+    ``upload_folder`` ignores and what a file browser or a macOS zip left
+    (:func:`loaders.walk.left_by_browser`: no one's work, which ``push`` counts); top-level
+    files first (the card), then the others by path."""
     from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
+
+    from loaders.walk import left_by_browser
 
     folder = Path(folder)
     files = sorted(
@@ -140,7 +144,7 @@ def upload_plan(
     )
     ignored = [*(ignore_patterns or []), *never_sent(), *DEFAULT_IGNORE_PATTERNS]
     kept = filter_repo_objects(files, allow_patterns=allow_patterns, ignore_patterns=ignored)
-    return [(path, (folder / path).stat().st_size) for path in kept]
+    return [(path, (folder / path).stat().st_size) for path in kept if not left_by_browser(folder, path)]
 
 
 def repo_url(repo_id: str, repo_type: str = "model") -> str:

@@ -21,7 +21,7 @@ from .errors import BadFileError, CorpusError, LayoutError
 MACOS_RESOURCES = "__MACOSX"
 APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # how a resource fork (``._NAME``, AppleDouble) begins
 # What Finder (.DS_Store) and Explorer (Thumbs.db, desktop.ini) write into any folder they show: no one's
-# work (bimotion.data.layout.left_by_browser passes over them; loaders.testing.mangle plants them).
+# work (:func:`left_by_browser` passes over them; loaders.testing.mangle plants them).
 BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
@@ -46,6 +46,25 @@ def same_as_original(path: Path) -> bool:
     try:
         return beside is not None and beside.is_file() and filecmp.cmp(path, beside, shallow=False)
     except OSError:  # one of the two cannot be read: not known to be the same
+        return False
+
+
+def left_by_browser(folder: Path, rel: str) -> bool:
+    """Whether ``folder / rel`` is what a file browser or a zip made on macOS left in a folder copied
+    through them (a prepared folder, a model folder): ``.DS_Store``, ``Thumbs.db``, ``desktop.ini``,
+    anything in ``__MACOSX/``, an AppleDouble ``._NAME`` (known by its header: a temporary file of
+    an interrupted run is not one), or a second copy a browser or Windows made of a file beside it
+    (``README (1).md``, with its bytes: :func:`same_as_original`).  No one's work: they go with a
+    prepared folder, its checks pass over them (and count them), and no upload sends them."""
+    parts = rel.split("/")
+    if parts[-1] in BROWSER_FILES or MACOS_RESOURCES in parts or same_as_original(folder / rel):
+        return True
+    if not parts[-1].startswith("._"):
+        return False
+    try:
+        with open(folder / rel, "rb") as f:
+            return f.read(len(APPLEDOUBLE_MAGIC)) == APPLEDOUBLE_MAGIC
+    except OSError:
         return False
 
 

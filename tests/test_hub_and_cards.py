@@ -59,6 +59,26 @@ def test_upload_plan_leaves_out_work_files_and_lists_top_level_files_first(tmp_p
     assert upload_plan(tmp_path, allow_patterns=["sub/b.txt", "README.md"]) == [("README.md", 5), ("sub/b.txt", 5)]
 
 
+def test_what_a_file_browser_or_a_macos_zip_left_is_never_uploaded_and_push_says_so(tmp_path):
+    """A model folder copied through a zip made on macOS or a Windows share (as a prepared folder can
+    be since bimotion check passes over them) was uploaded with its .DS_Store, Thumbs.db, desktop.ini,
+    a ._NAME resource fork beside every file and __MACOSX/ (33 files for 10 for a trained model).
+    They are not sent, and push counts them; a file of no browser's named like a resource fork is
+    still sent."""
+    from bimotion.commands.push import browser_note
+    from loaders.testing.mangle import add_browser_files
+
+    for rel in ("README.md", "config.json", "model.safetensors"):
+        (tmp_path / rel).write_bytes(b"12345")
+    added = add_browser_files(tmp_path)
+    (tmp_path / "._notes").write_bytes(b"mine\n")
+    assert upload_plan(tmp_path) == [("._notes", 5), ("README.md", 5), ("config.json", 5), ("model.safetensors", 5)]
+    assert browser_note(tmp_path) == (
+        f"not sent: {added} files a file browser or a macOS zip left (no one's work): "
+        ".DS_Store, ._README.md, ._config.json and 6 more"
+    )
+
+
 def test_the_plan_is_what_the_hub_takes_and_every_upload_gets_the_same_ignore_patterns(tmp_path, monkeypatch):
     """The dry run listed files under a nested ``.git`` (which ``upload_folder`` leaves out) and under
     a ``.cache`` folder (which the Hub refuses: the upload failed after training, and on every retry);

@@ -12,7 +12,8 @@ A model folder's card is changed for its new home first (its how-to snippet load
 scores.json records it); its checkpoints and run_identity.json (what resuming checks) stay
 behind.  A folder trained by an earlier bimotion gets a training_args.bin of plain
 TrainingArguments (which load without bimotion) and a trainer_state.json naming its best
-checkpoint relative to the folder, not by a path of this machine.  Probe heads are not pushed.  Most source corpora restrict what is made from them
+checkpoint relative to the folder, not by a path of this machine.  What a file browser or a macOS
+zip left (.DS_Store, ._*, __MACOSX/) is not sent, and counted.  Probe heads are not pushed.  Most source corpora restrict what is made from them
 (non-commercial, no-derivatives and share-alike clauses, research-only licences): the command warns
 about each one in the folder or the model's training data, saying what it restricts and what to do;
 make a repo public only when every licence allows it.
@@ -78,6 +79,22 @@ def left_behind(out_dir, plan: list[tuple[str, int]]) -> str | None:
     return (
         f"{counted(len(left), 'file')} in {out_dir} that prepare did not write stay behind (a push sends what "
         f"prepare.json lists): {some_files(left)}; `hf upload REPO FILE --repo-type dataset` sends one"
+    )
+
+
+def browser_note(out_dir) -> str | None:
+    """A note counting what a file browser or a macOS zip left in the folder (``.DS_Store``, ``._*``,
+    ``__MACOSX/``: :func:`bimotion.data.layout.browser_leftovers`), which no upload sends; None when
+    there is none."""
+    from bimotion.data.layout import browser_leftovers
+    from loaders.errors import some_files
+    from loaders.tables import counted
+
+    left = browser_leftovers(Path(out_dir))
+    if not left:
+        return None
+    return (
+        f"not sent: {counted(len(left), 'file')} a file browser or a macOS zip left (no one's work): {some_files(left)}"
     )
 
 
@@ -330,9 +347,9 @@ def run(args) -> int:
         return 2
     url, plan = repo_url(args.repo_id, kind), upload_plan(args.out, allow_patterns=files)
     print("\n".join(plan_lines(plan, args.repo_id, repo_type=kind, private=args.private, dry_run=args.dry_run)))
-    note = None if model else left_behind(args.out, plan)
-    if note:
-        print(f"note: {note}", file=sys.stderr)
+    for note in (None if model else left_behind(args.out, plan), browser_note(args.out)):
+        if note:
+            print(f"note: {note}", file=sys.stderr)
     _say_recarded(args, rewritten if model else sent_as, model)
     for bench, hub_id in linked.items():
         print(f"the card and scores.json {'would name' if args.dry_run else 'name'} {bench}'s data by the Hub "

@@ -24,7 +24,7 @@ from pathlib import Path
 from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
 from loaders.errors import spoken
 from loaders.files import folder_not_writable, sha256_of, write_text_atomic
-from loaders.walk import APPLEDOUBLE_MAGIC, BROWSER_FILES, MACOS_RESOURCES, same_as_original
+from loaders.walk import MACOS_RESOURCES, left_by_browser
 
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
@@ -34,25 +34,6 @@ CACHE_SUBDIR = "bimotion-prepared"  # <datasets cache root>/bimotion-prepared/<c
 # written by a successful `bimotion push` of the folder (never uploaded): the Hub id it went to and the
 # digest of the prepare.json it sent, so that a model trained on the folder names that dataset
 PUSHED_FILE = "pushed.json"
-
-
-def left_by_browser(folder: Path, rel: str) -> bool:
-    """Whether ``folder / rel`` is what a file browser or a zip made on macOS left in a prepared folder
-    copied through them: ``.DS_Store``, ``Thumbs.db``, ``desktop.ini``, anything in ``__MACOSX/``, or an
-    AppleDouble ``._NAME`` (known by its header: a temporary file of an interrupted run is not one),
-    or a second copy a browser or Windows made of a file beside it (``README (1).md``, with its bytes:
-    :func:`loaders.walk.same_as_original`).  No one's work: they go with the folder, and its checks pass
-    over them (and count them)."""
-    parts = rel.split("/")
-    if parts[-1] in BROWSER_FILES or MACOS_RESOURCES in parts or same_as_original(folder / rel):
-        return True
-    if not parts[-1].startswith("._"):
-        return False
-    try:
-        with open(folder / rel, "rb") as f:
-            return f.read(len(APPLEDOUBLE_MAGIC)) == APPLEDOUBLE_MAGIC
-    except OSError:
-        return False
 
 
 def browser_leftovers(folder: Path) -> list[str]:

@@ -161,7 +161,7 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
 def not_written_by_prepare(out_dir: Path) -> list[str]:
     """What a prepared folder holds besides its card, ``prepare.json`` and ``data/**.parquet`` (a
     ``.git`` of a Hub clone, a user's notes), relative to it; what a file browser or a macOS zip left
-    (:func:`~bimotion.data.layout.left_by_browser`) is no one's work and goes with the folder."""
+    (:func:`loaders.walk.left_by_browser`) is no one's work and goes with the folder."""
     ours = {CARD_FILE, INFO_FILE, DATA_DIR, PUSHED_FILE}  # PUSHED_FILE: a push of this data, gone with it
     found = [p.name for p in sorted(out_dir.iterdir()) if p.name not in ours and not left_by_browser(out_dir, p.name)]
     data = out_dir / DATA_DIR
