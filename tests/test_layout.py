@@ -86,7 +86,7 @@ def test_the_files_a_file_browser_leaves_are_listed_once_and_passed_over(tmp_pat
     from loaders import walk
     from loaders.testing.mangle import BROWSER_FILES, add_browser_files
 
-    assert tuple(BROWSER_FILES) == walk.BROWSER_FILES and layout.BROWSER_FILES is walk.BROWSER_FILES
+    assert tuple(BROWSER_FILES) == walk.BROWSER_FILES and layout.left_by_browser is walk.left_by_browser
     (tmp_path / "a.parquet").write_bytes(b"PAR1")
     add_browser_files(tmp_path)
     planted = sorted(p.name for p in tmp_path.iterdir() if p.is_file() and p.name != "a.parquet")
