@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bimotion.hub import is_hub_id
+from bimotion.training.inference import PAD_MULTIPLE_S, padding_unheard
 from bimotion.training.outputs import MixedModelFolder, generated_training_data, model_kind
 from loaders.labels import LABELS
 
@@ -31,11 +32,6 @@ from .audio import PredictError
 from .windows import min_window_samples
 
 GENERIC = re.compile(r"LABEL_\d+")
-# Batches are padded to a multiple of this (masked and unheard, so the scores do not change): windows
-# of every length (--segment vad, a folder of short clips) would otherwise each be a new input shape,
-# and torch's oneDNN keeps the convolutions it builds for each shape (up to 1024 of them), so memory
-# grew with the number of distinct lengths scored: 1.2 GB for 3000 clips of 1-3 s, against 0.5 GB here.
-PAD_MULTIPLE_S = 0.5
 DROP = ("-", "", None)
 
 
@@ -76,32 +72,25 @@ class Predictor:
 
     @property
     def padding_unheard(self) -> bool:
-        """Whether zeros padded after a clip leave its scores as they are: the model takes an attention
-        mask and its feature encoder normalises each frame alone (layer norm).  A group-norm encoder
-        (wav2vec2-base, HuBERT and WavLM base) normalises each channel over the whole input, padding
-        included, with or without a mask."""
-        masked = getattr(self.feature_extractor, "return_attention_mask", False)
-        return bool(masked) and getattr(self.model.config, "feat_extract_norm", "layer") != "group"
+        """Whether zeros padded after a clip leave its scores as they are
+        (:func:`bimotion.training.inference.padding_unheard`: an attention mask and a layer-norm
+        feature encoder; not so for wav2vec2-base, HuBERT and WavLM base)."""
+        return padding_unheard(self.model.config, getattr(self.feature_extractor, "return_attention_mask", False))
 
     def scores(self, clips: list[np.ndarray]) -> np.ndarray:
         """Sigmoid scores (clips × reported labels) of float32 mono clips at :attr:`sample_rate_hz`,
         normalised, padded and masked by the training collator, through the one forward pass of
-        :func:`bimotion.training.inference.batch_logits`.  Where the padding is unheard
-        (:attr:`padding_unheard`), batches are padded to a multiple of :attr:`pad_multiple_s`
-        (:data:`PAD_MULTIPLE_S`); elsewhere the clips of each length are scored apart, unpadded, so a
-        clip's scores never depend on the clips beside it."""
-        masked = self.padding_unheard
-        if not masked and len(lengths := {len(clip) for clip in clips}) > 1:
-            out = np.empty((len(clips), len(self.reported)))
-            for length in lengths:
-                same = [i for i, clip in enumerate(clips) if len(clip) == length]
-                out[same] = self.scores([clips[i] for i in same])
-            return out
+        :func:`bimotion.training.inference.batch_logits`, each clip's as if alone: where the padding
+        is unheard (:attr:`padding_unheard`) batches are padded to a multiple of :attr:`pad_multiple_s`
+        (:data:`~bimotion.training.inference.PAD_MULTIPLE_S`); elsewhere the clips of each length are
+        scored together, unpadded."""
         from bimotion.training.collator import AudioCollator
         from bimotion.training.inference import batch_logits
 
-        multiple = round(self.pad_multiple_s * self.sample_rate_hz) if masked and self.pad_multiple_s else None
-        batch = AudioCollator(self.feature_extractor, pad_to_multiple_of=multiple)([{"audio": c} for c in clips])
+        rate_hz = self.sample_rate_hz
+        multiple = round(self.pad_multiple_s * rate_hz) if self.pad_multiple_s else None
+        collate = AudioCollator(self.feature_extractor, pad_to_multiple_of=multiple, input_lengths=True)
+        batch = collate([{"audio": c} for c in clips])
         logits = batch_logits(self.model, batch, self.device)[:, [i for i, _ in self.reported]]
         return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
 

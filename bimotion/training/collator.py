@@ -51,17 +51,20 @@ def load_samples(audio, sample_rate_hz: int) -> np.ndarray:
 
 @dataclass
 class AudioCollator:
-    """``collate(rows) -> {"input_values", "attention_mask"?, "labels", "label_mask", "row"?}``.
+    """``collate(rows) -> {"input_values", "attention_mask"?, "input_lengths"?, "labels", "label_mask", "row"?}``.
 
     ``max_duration_s`` crops longer clips to a random window drawn from ``(seed, epoch, row id)``
     (set it for training only; the trainer calls ``set_epoch``); ``pad_to_multiple_of`` (samples)
-    limits the number of distinct batch shapes."""
+    limits the number of distinct batch shapes.  ``input_lengths=True`` adds each clip's samples,
+    which scoring needs to cut the padding off for a model that hears it and takes no attention mask
+    (:func:`bimotion.training.inference.clip_logits`); off, a batch feeds ``model(**batch)``."""
 
     feature_extractor: object
     max_duration_s: float | None = None
     pad_to_multiple_of: int | None = None
     seed: int = 0
     epoch: int = 0
+    input_lengths: bool = False
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
@@ -96,6 +99,8 @@ class AudioCollator:
                 clip = (clip - clip.mean()) / np.sqrt(clip.var() + 1e-7)
             values[i, : len(clip)] = clip
         batch = {"input_values": torch.from_numpy(values)}
+        if self.input_lengths:
+            batch["input_lengths"] = torch.tensor(lengths, dtype=torch.long)
         if getattr(fe, "return_attention_mask", False):
             batch["attention_mask"] = (torch.arange(width)[None, :] < torch.tensor(lengths)[:, None]).long()
         if "labels" in rows[0]:

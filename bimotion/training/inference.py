@@ -1,7 +1,16 @@
 """Inference, once for every caller: logits (and pooled features) of a trained classifier for every
 row of a dataset, in row order, on whole clips.  :func:`bimotion.training.evaluation.infer` (cross-group
 inference), the grid's predictions (:mod:`bimotion.grid.runner`) and the feature-space projections
-(:mod:`bimotion.projection`) all run :func:`predict`."""
+(:mod:`bimotion.projection`) all run :func:`predict`; ``bimotion predict`` runs :func:`batch_logits`,
+and the trainer's evaluations :func:`clip_logits`.
+
+A clip's scores never depend on the clips batched with it, nor so on the batch size.  Where the
+padding is unheard (:func:`padding_unheard`: an attention mask and a layer-norm feature encoder, as
+XLSR-53), a batch is padded to its longest clip and masked (``bimotion predict`` rounds it up to
+:data:`PAD_MULTIPLE_S`).
+A model that hears padding (a group-norm feature encoder, as wav2vec2-base, HuBERT and WavLM base,
+or no attention mask) scores the clips of each length together, unpadded (:func:`clip_logits`).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +18,74 @@ import os
 
 import numpy as np
 
+# predict's batches are padded to a multiple of this (masked and unheard, so the scores do not change):
+# windows of every length (--segment vad, a folder of short clips) would otherwise each be a new input
+# shape, and torch's oneDNN keeps the convolutions it builds for each shape (up to 1024 of them), so
+# memory grew with the number of distinct lengths scored: 1.2 GB for 3000 clips of 1-3 s, against 0.5 GB here.
+PAD_MULTIPLE_S = 0.5
 
-def batch_logits(model, batch: dict, device: str) -> np.ndarray:
-    """Float32 logits of one collated batch (``input_values``, ``attention_mask``): the inputs moved to
-    ``device``, inference mode, bfloat16 autocast on a GPU.  :func:`predict` and
-    :mod:`bimotion.predict` (audio files in windows) run every forward pass here."""
+
+def padding_unheard(config, masked: bool) -> bool:
+    """Whether zeros padded after a clip leave its scores as they are: the model is given an attention
+    mask (``masked``) and its feature encoder normalises each frame alone (layer norm).  A group-norm
+    encoder (wav2vec2-base, HuBERT and WavLM base) normalises each channel over the whole input,
+    padding included, with or without a mask."""
+    return bool(masked) and getattr(config, "feat_extract_norm", "layer") != "group"
+
+
+def clip_logits(model, inputs: dict, *, features: list | None = None):
+    """``model``'s logits (a tensor) for a collated batch (``input_values``, ``attention_mask`` when
+    the feature extractor returns one, else ``input_lengths``), each clip's as if it were scored alone.
+    Where the padding is heard (:func:`padding_unheard`), the clips of each length run as one batch,
+    cut to that length.  ``features``: a list that gets the classifier's input (the pooled
+    features), rows in batch order."""
     import torch
 
-    inputs = {k: v.to(device) for k, v in batch.items() if k in ("input_values", "attention_mask")}
+    config = getattr(model, "module", model).config
+    values, mask, lengths = inputs["input_values"], inputs.get("attention_mask"), inputs.get("input_lengths")
+    if padding_unheard(config, mask is not None) or (lengths is None and mask is None):
+        return _forward(model, values, mask, features)
+    lengths = (mask.sum(-1) if lengths is None else lengths).tolist()
+    logits, pooled = [None] * len(lengths), [None] * len(lengths)
+    for length in sorted(set(lengths), reverse=True):
+        rows = [i for i, n in enumerate(lengths) if n == length]
+        part_mask = None if mask is None else mask[rows, :length]
+        caught = [] if features is not None else None
+        part = _forward(model, values[rows, :length], part_mask, caught)
+        for j, i in enumerate(rows):
+            logits[i] = part[j]
+            if caught is not None:
+                pooled[i] = caught[0][j]
+    if features is not None:
+        features.append(torch.stack(pooled))
+    return torch.stack(logits)
+
+
+def _forward(model, values, mask, features: list | None):
+    """``model(input_values, attention_mask).logits``; ``features`` gets the classifier's input."""
+    if features is None:
+        return model(input_values=values, attention_mask=mask).logits
+    head = getattr(model, "module", model).classifier
+    hook = head.register_forward_hook(lambda module, args, out: features.append(args[0]))
+    try:
+        return model(input_values=values, attention_mask=mask).logits
+    finally:
+        hook.remove()
+
+
+def batch_logits(model, batch: dict, device: str, *, features: bool = False):
+    """Float32 logits of one collated batch (:func:`clip_logits`, each clip as if alone): the inputs
+    moved to ``device``, inference mode, bfloat16 autocast on a GPU.  :func:`predict` and
+    :mod:`bimotion.predict` (audio files in windows) run every forward pass here.  With ``features``:
+    ``(logits, pooled features)``."""
+    import torch
+
+    keys = ("input_values", "attention_mask", "input_lengths")
+    inputs = {k: v.to(device) for k, v in batch.items() if k in keys}
+    caught = [] if features else None
     with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
-        return model(**inputs).logits.float().cpu().numpy()
+        logits = clip_logits(model, inputs, features=caught).float().cpu().numpy()
+    return (logits, caught[0].float().cpu().numpy()) if features else logits
 
 
 def predict(
@@ -33,7 +100,8 @@ def predict(
     """``{"id", "corpus", "group", "speaker", "labels", "label_mask", "logits"}`` (and with ``features`` the
     pooled input of the last linear layer) for every row of a dataset from
     :func:`bimotion.training.data.load_shards`, in row order; whole clips, no cropping, longest
-    first in batches of ``batch_size``; bfloat16 autocast on a GPU."""
+    first in batches of ``batch_size``, each clip's scores as if alone (:func:`clip_logits`; masked
+    batches padded to ``pad_to_multiple_of`` samples); bfloat16 autocast on a GPU."""
     import torch
     from tqdm.auto import tqdm
 
@@ -47,27 +115,24 @@ def predict(
     model, feature_extractor = load_classifier(str(model_dir))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device).eval()
-    collate = AudioCollator(feature_extractor, pad_to_multiple_of=pad_to_multiple_of)
-    captured: list = []
-    hook = model.classifier.register_forward_hook(lambda module, args, out: captured.append(args[0].float().cpu()))
+    collate = AudioCollator(feature_extractor, pad_to_multiple_of=pad_to_multiple_of, input_lengths=True)
     order = longest_first(dataset)
     logits = np.zeros((len(dataset), model.config.num_labels), dtype=np.float32)
     pooled = None
     audio = dataset.select_columns(["audio"])
-    batches = range(0, len(order), batch_size)
-    try:
-        for start in tqdm(batches, desc=f"inference {model_dir}", unit=" batch", disable=bar_disabled(progress)):
-            rows = order[start : start + batch_size]
-            batch = collate([{"audio": a} for a in audio[rows]["audio"]])
-            logits[rows] = batch_logits(model, batch, device)
-            if features:
-                feats = captured[-1].numpy()
-                if pooled is None:
-                    pooled = np.zeros((len(dataset), feats.shape[1]), dtype=np.float32)
-                pooled[rows] = feats
-            captured.clear()
-    finally:
-        hook.remove()
+    for start in tqdm(
+        range(0, len(order), batch_size), desc=f"inference {model_dir}", unit=" batch", disable=bar_disabled(progress)
+    ):
+        rows = order[start : start + batch_size]
+        batch = collate([{"audio": a} for a in audio[rows]["audio"]])
+        out = batch_logits(model, batch, device, features=features)
+        if features:
+            logits[rows], feats = out
+            if pooled is None:
+                pooled = np.zeros((len(dataset), feats.shape[1]), dtype=np.float32)
+            pooled[rows] = feats
+        else:
+            logits[rows] = out
     out = clip_columns(dataset, logits=logits)
     if features:
         out["features"] = pooled

@@ -237,7 +237,7 @@ def _trainer(spec: TrainSpec, training_args: SERTrainingArguments, train_ds, val
             data_args.pad_to_multiple_of,
             seed=training_args.seed if training_args.data_seed is None else training_args.data_seed,
         ),
-        eval_data_collator=AudioCollator(feature_extractor, None, data_args.pad_to_multiple_of),
+        eval_data_collator=AudioCollator(feature_extractor, None, data_args.pad_to_multiple_of, input_lengths=True),
         processing_class=feature_extractor,
         compute_metrics=GroupMetrics(validation_ds),
         callbacks=callbacks,

@@ -8,9 +8,14 @@ per-sample loss over the whole optimizer step, whatever the micro-batch sizes (a
 uneven shards).  Evaluation losses are plain per-batch means, which Trainer averages per sample.
 
 Training batches are grouped by the ``duration_s`` column (a fixed number of clips, or with
-``max_batch_duration_s`` a budget of padded audio-seconds per batch), evaluation batches go longest first, and
-evaluation uses its own collator (no cropping).  ``args.loss_reduction`` (``"annotated"``, or the
-authors' ``"label_space"``: the same divided by 13) is :func:`~.loss.masked_bce`'s.
+``max_batch_duration_s`` a budget of padded audio-seconds per batch), evaluation batches go longest
+first, and evaluation uses its own collator (no cropping) and scores each clip as if alone
+(:func:`~.inference.clip_logits`: a model that hears padding, such as a group-norm wav2vec2-base,
+runs the clips of each length unpadded), so the checkpoint selected and the end-of-run scores are
+those the grid and ``bimotion predict`` give whatever the evaluation batch size; training batches
+stay padded to their longest clip (length-grouped, so little), as transformers trains such models.
+``args.loss_reduction`` (``"annotated"``, or the authors' ``"label_space"``: the same divided by 13)
+is :func:`~.loss.masked_bce`'s.
 
 Resuming gives the model of an uninterrupted run: the training order and the crops are functions of
 ``(seed, epoch)`` (:mod:`.sampler`, :mod:`.collator`), set at the start of every epoch from the
@@ -34,9 +39,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCallback
+from transformers.modeling_outputs import SequenceClassifierOutput
 
 from bimotion.console import bar_disabled, stage_bar_options
 
+from .inference import clip_logits
 from .loss import annotated, masked_bce
 from .outputs import INCOMPLETE, SAVED_AT_STOP
 from .sampler import DurationBatchSampler, durations, length_grouped, longest_first
@@ -188,7 +195,11 @@ class SERTrainer(Trainer):
         labels = inputs.pop("labels")
         label_mask = inputs.pop("label_mask")
         inputs.pop("row", None)
-        outputs = model(**inputs)
+        if model.training:  # padded batches (length-grouped); a model that hears padding learns with it
+            inputs.pop("input_lengths", None)
+            outputs = model(**inputs)
+        else:  # evaluation scores each clip as if alone, as the grid and predict do
+            outputs = SequenceClassifierOutput(logits=clip_logits(model, inputs))
         reduction = getattr(self.args, "loss_reduction", "annotated")
         if num_items_in_batch is None:
             loss = masked_bce(outputs.logits, labels, label_mask, reduction=reduction)
@@ -196,6 +207,18 @@ class SERTrainer(Trainer):
             loss = masked_bce(outputs.logits, labels, label_mask, num_items_in_batch, reduction=reduction)
             loss = loss * self.accelerator.num_processes
         return (loss, outputs) if return_outputs else loss
+
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+        """transformers' step (loss and logits through :meth:`compute_loss`); for rows without labels,
+        the logits alone, each clip's as if alone as well (:func:`~.inference.clip_logits`)."""
+        if all(inputs.get(name) is not None for name in self.label_names):
+            return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys)
+        import torch
+
+        inputs = self._prepare_inputs(inputs)
+        with torch.no_grad(), self.compute_loss_context_manager():
+            logits = clip_logits(model, inputs)
+        return None, None if prediction_loss_only else logits.detach(), None
 
     # ------------------------------------------------------------------ data
     def _get_train_sampler(self, train_dataset=None):

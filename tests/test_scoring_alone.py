@@ -1,0 +1,81 @@
+"""Scoring gives each clip the scores it has alone, for every kind of model: the grid's and
+cross-group inference's predictions, the trainer's evaluations and ``bimotion predict`` share one
+forward pass (:func:`bimotion.training.inference.clip_logits`).  A group-norm wav2vec2 (wav2vec2-base,
+HuBERT and WavLM base: no attention mask, each channel normalised over the whole input) hears the
+zeros a clip is padded with, so its scores changed with the batch size and with the clips beside it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bimotion.training import testing
+from bimotion.training.inference import predict
+
+torch.set_num_threads(2)
+
+KINDS = {
+    "group-norm": (dict(feat_extract_norm="group", do_stable_layer_norm=False), False),  # wav2vec2-base's layout
+    "layer-norm": ({}, True),  # XLSR-53's
+}
+
+
+def _classifier(root, kind: str):
+    """A tiny random classifier of ``kind``, saved as training saves one (its head included)."""
+    from bimotion.training.model import build_model
+
+    overrides, masked = KINDS[kind]
+    model, fe = build_model(str(testing.save_tiny_model(root / f"encoder-{kind}", **overrides)))
+    fe.return_attention_mask = masked
+    model.save_pretrained(root / kind)
+    fe.save_pretrained(root / kind)
+    return root / kind, model, fe
+
+
+@pytest.fixture(scope="module")
+def clips():
+    """Prepared rows of two groups, each clip its own length (0.6-1.6 s), with their row numbers."""
+    rows = testing.synth_rows("csed", "zho_eld", "test", 7) + testing.synth_rows("esd", "zho_adu", "test", 6)
+    return testing.rows_dataset(rows).add_column("row", np.arange(len(rows)))
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_grid_scores_do_not_depend_on_the_batch_size_or_the_clips_beside_each(kind, clips, tmp_path):
+    """Group-norm, before: logits 5.0 apart between --per_device_eval_batch_size 1 and 8."""
+    folder, _, _ = _classifier(tmp_path, kind)
+    alone = predict(folder, clips, batch_size=1, progress=False)["logits"]
+    batched = predict(folder, clips, batch_size=8, progress=False)
+    np.testing.assert_allclose(batched["logits"], alone, atol=1e-5)
+    some = [0, 3, 8, 12]  # other batch-mates: the same clips beside different ones
+    np.testing.assert_allclose(predict(folder, clips.select(some), batch_size=8, progress=False)["logits"],
+                               alone[some], atol=1e-5)  # fmt: skip
+    features = predict(folder, clips, batch_size=8, progress=False, features=True)
+    np.testing.assert_allclose(features["logits"], alone, atol=1e-5)
+    one = predict(folder, clips.select([5]), batch_size=1, progress=False, features=True)["features"]
+    np.testing.assert_allclose(features["features"][[5]], one, atol=1e-5)  # pooled features follow their clip
+    assert np.ptp(alone, axis=0).max() > 1e-3  # the scores follow the audio
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_trainers_evaluation_scores_each_clip_as_the_grid_does(kind, clips, tmp_path):
+    """The checkpoint a run keeps is chosen on its validation scores and its scores.json comes from
+    the trainer's evaluation: for a group-norm model those padded each clip to its batch's longest."""
+    from bimotion.training.args import SERTrainingArguments
+    from bimotion.training.collator import AudioCollator
+    from bimotion.training.trainer import SERTrainer
+
+    folder, model, fe = _classifier(tmp_path, kind)
+    reference = predict(folder, clips, batch_size=1, progress=False)["logits"]
+    for batch_size in (1, 5):
+        args = SERTrainingArguments(output_dir=str(tmp_path / f"run{batch_size}"), use_cpu=True, report_to="none",
+                                    per_device_eval_batch_size=batch_size, disable_tqdm=True, eval_strategy="no",
+                                    save_strategy="no", load_best_model_at_end=False)  # fmt: skip
+        trainer = SERTrainer(
+            model=model, args=args, eval_data_collator=AudioCollator(fe, input_lengths=True), processing_class=fe
+        )
+        out = trainer.predict(clips)
+        order = np.argsort(out.label_ids[2])  # longest first: back to row order
+        np.testing.assert_allclose(out.predictions[order], reference, atol=1e-5)
+        unlabelled = trainer.predict(clips.remove_columns(["labels", "label_mask"]))  # logits alone
+        np.testing.assert_allclose(unlabelled.predictions[order], reference, atol=1e-5)
