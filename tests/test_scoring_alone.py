@@ -33,6 +33,9 @@ def _classifier(root, kind: str):
     return root / kind, model, fe
 
 
+CLIP_SHARDS = (("csed", "zho_eld"), ("esd", "zho_adu"))
+
+
 @pytest.fixture(scope="module")
 def clips():
     """Prepared rows of two groups, each clip its own length (0.6-1.6 s), with their row numbers."""
@@ -79,3 +82,56 @@ def test_the_trainers_evaluation_scores_each_clip_as_the_grid_does(kind, clips, 
         np.testing.assert_allclose(out.predictions[order], reference, atol=1e-5)
         unlabelled = trainer.predict(clips.remove_columns(["labels", "label_mask"]))  # logits alone
         np.testing.assert_allclose(unlabelled.predictions[order], reference, atol=1e-5)
+
+
+def _onednn_log(capfd, run) -> tuple[int, int]:
+    """``(primitives built, primitives run)`` by oneDNN while ``run()`` runs, from its verbose log;
+    a primitive is built once per process and input shape (shapes other tests scored are cached)."""
+    capfd.readouterr()
+    with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON_CREATION):
+        run()
+    out = capfd.readouterr().out
+    return out.count("primitive,create:cache_miss"), out.count("primitive,exec")
+
+
+def test_a_clip_of_a_new_length_builds_no_onednn_convolution_for_a_model_that_hears_padding(tmp_path, capfd):
+    """Unpadded, every distinct length is a new input shape, and torch's oneDNN built and kept
+    convolutions for each (up to 1024 primitives): scoring 200 clips of distinct lengths with a
+    group-norm model of wav2vec2-base's width grew its RSS by 0.98 GB.  Such shapes now run without
+    oneDNN; lengths at a multiple of 0.5 s (predict's full windows) keep it, a bounded set."""
+    from bimotion.training.collator import AudioCollator
+    from bimotion.training.inference import batch_logits
+
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("this torch has no oneDNN, so nothing builds or keeps convolutions per shape")
+    _, model, fe = _classifier(tmp_path, "group-norm")
+    model.eval()
+    rng = np.random.default_rng(0)
+
+    def score(lengths):
+        for n in lengths:
+            batch = AudioCollator(fe, input_lengths=True)(
+                [{"audio": 0.1 * rng.standard_normal(n).astype(np.float32)} for _ in (0, 1)]
+            )
+            batch_logits(model, batch, "cpu", sample_rate_hz=16000)
+
+    assert _onednn_log(capfd, lambda: score([16000, 24000]))[1] > 0  # steady lengths run on oneDNN (log read)
+    lengths = 8000 + rng.choice(np.arange(1, 8000), 12, replace=False)
+    assert _onednn_log(capfd, lambda: score(lengths)) == (0, 0)
+
+
+def test_the_grids_masked_batches_come_in_a_few_shapes(tmp_path, capfd):
+    """A layer-norm model's batches were padded to their longest clip, so a test set's every batch
+    was a new input shape for oneDNN (as predict's were before they were padded to 0.5 s): the
+    grid's scoring pads them to a multiple of 0.5 s too, masked, so new clips reuse the shapes."""
+    import math
+
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("this torch has no oneDNN, so nothing builds or keeps convolutions per shape")
+    folder, _, _ = _classifier(tmp_path, "layer-norm")
+    first, second = (testing.rows_dataset(testing.synth_rows(*shard, "test", 8)) for shard in CLIP_SHARDS)
+    widths = [{math.ceil(2 * d) for d in ds["duration_s"]} for ds in (first, second)]
+    assert widths[1] <= widths[0] and len(set(second["duration_s"]) - set(first["duration_s"])) == 8
+    assert _onednn_log(capfd, lambda: predict(folder, first, batch_size=1, progress=False))[1] > 0
+    built, ran = _onednn_log(capfd, lambda: predict(folder, second, batch_size=1, progress=False))
+    assert built == 0 and ran > 0  # new clips, the same shapes: nothing more is built

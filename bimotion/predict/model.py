@@ -91,7 +91,7 @@ class Predictor:
         multiple = round(self.pad_multiple_s * rate_hz) if self.pad_multiple_s else None
         collate = AudioCollator(self.feature_extractor, pad_to_multiple_of=multiple, input_lengths=True)
         batch = collate([{"audio": c} for c in clips])
-        logits = batch_logits(self.model, batch, self.device)[:, [i for i, _ in self.reported]]
+        logits = batch_logits(self.model, batch, self.device, sample_rate_hz=rate_hz)[:, [i for i, _ in self.reported]]
         return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
 
 

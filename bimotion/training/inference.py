@@ -6,22 +6,22 @@ and the trainer's evaluations :func:`clip_logits`.
 
 A clip's scores never depend on the clips batched with it, nor so on the batch size.  Where the
 padding is unheard (:func:`padding_unheard`: an attention mask and a layer-norm feature encoder, as
-XLSR-53), a batch is padded to its longest clip and masked (``bimotion predict`` rounds it up to
-:data:`PAD_MULTIPLE_S`).
+XLSR-53), a batch is padded to its longest clip (rounded up to :data:`PAD_MULTIPLE_S`) and masked.
 A model that hears padding (a group-norm feature encoder, as wav2vec2-base, HuBERT and WavLM base,
 or no attention mask) scores the clips of each length together, unpadded (:func:`clip_logits`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
 
-# predict's batches are padded to a multiple of this (masked and unheard, so the scores do not change):
-# windows of every length (--segment vad, a folder of short clips) would otherwise each be a new input
-# shape, and torch's oneDNN keeps the convolutions it builds for each shape (up to 1024 of them), so
-# memory grew with the number of distinct lengths scored: 1.2 GB for 3000 clips of 1-3 s, against 0.5 GB here.
+# Masked batches are padded to a multiple of this (unheard, so the scores do not change): clips of every
+# length (--segment vad, a folder of short clips, a corpus's test set) would otherwise each be a new input
+# shape, and torch's oneDNN keeps the convolutions it builds for each shape (up to 1024 of them), so memory
+# grew with the number of distinct lengths scored: 1.2 GB for 3000 clips of 1-3 s, against 0.5 GB here.
 PAD_MULTIPLE_S = 0.5
 
 
@@ -33,11 +33,14 @@ def padding_unheard(config, masked: bool) -> bool:
     return bool(masked) and getattr(config, "feat_extract_norm", "layer") != "group"
 
 
-def clip_logits(model, inputs: dict, *, features: list | None = None):
+def clip_logits(model, inputs: dict, *, sample_rate_hz: int | None = None, features: list | None = None):
     """``model``'s logits (a tensor) for a collated batch (``input_values``, ``attention_mask`` when
     the feature extractor returns one, else ``input_lengths``), each clip's as if it were scored alone.
     Where the padding is heard (:func:`padding_unheard`), the clips of each length run as one batch,
-    cut to that length.  ``features``: a list that gets the classifier's input (the pooled
+    cut to that length; on a CPU those of a length that is not a multiple of :data:`PAD_MULTIPLE_S`
+    at ``sample_rate_hz`` run without oneDNN, which would build and keep convolutions for every new
+    input shape (RSS grew by 0.98 GB over 200 lengths with wav2vec2-base's feature encoder; see
+    docs/performance.md).  ``features``: a list that gets the classifier's input (the pooled
     features), rows in batch order."""
     import torch
 
@@ -46,12 +49,14 @@ def clip_logits(model, inputs: dict, *, features: list | None = None):
     if padding_unheard(config, mask is not None) or (lengths is None and mask is None):
         return _forward(model, values, mask, features)
     lengths = (mask.sum(-1) if lengths is None else lengths).tolist()
+    steady = round(PAD_MULTIPLE_S * sample_rate_hz) if sample_rate_hz else None
     logits, pooled = [None] * len(lengths), [None] * len(lengths)
     for length in sorted(set(lengths), reverse=True):
         rows = [i for i, n in enumerate(lengths) if n == length]
         part_mask = None if mask is None else mask[rows, :length]
         caught = [] if features is not None else None
-        part = _forward(model, values[rows, :length], part_mask, caught)
+        with _shape_cache(values.device.type, varying=not steady or length % steady != 0):
+            part = _forward(model, values[rows, :length], part_mask, caught)
         for j, i in enumerate(rows):
             logits[i] = part[j]
             if caught is not None:
@@ -73,7 +78,22 @@ def _forward(model, values, mask, features: list | None):
         hook.remove()
 
 
-def batch_logits(model, batch: dict, device: str, *, features: bool = False):
+@contextlib.contextmanager
+def _shape_cache(device_type: str, *, varying: bool):
+    """oneDNN off for a CPU forward pass at an input shape that may never come again (``varying``)."""
+    import torch
+
+    if device_type != "cpu" or not varying or not torch.backends.mkldnn.enabled:
+        yield
+        return
+    torch.backends.mkldnn.enabled = False  # not flags(): it would also set TF32 and warn about it
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = True
+
+
+def batch_logits(model, batch: dict, device: str, *, sample_rate_hz: int | None = None, features: bool = False):
     """Float32 logits of one collated batch (:func:`clip_logits`, each clip as if alone): the inputs
     moved to ``device``, inference mode, bfloat16 autocast on a GPU.  :func:`predict` and
     :mod:`bimotion.predict` (audio files in windows) run every forward pass here.  With ``features``:
@@ -84,7 +104,7 @@ def batch_logits(model, batch: dict, device: str, *, features: bool = False):
     inputs = {k: v.to(device) for k, v in batch.items() if k in keys}
     caught = [] if features else None
     with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
-        logits = clip_logits(model, inputs, features=caught).float().cpu().numpy()
+        logits = clip_logits(model, inputs, sample_rate_hz=sample_rate_hz, features=caught).float().cpu().numpy()
     return (logits, caught[0].float().cpu().numpy()) if features else logits
 
 
@@ -101,7 +121,8 @@ def predict(
     pooled input of the last linear layer) for every row of a dataset from
     :func:`bimotion.training.data.load_shards`, in row order; whole clips, no cropping, longest
     first in batches of ``batch_size``, each clip's scores as if alone (:func:`clip_logits`; masked
-    batches padded to ``pad_to_multiple_of`` samples); bfloat16 autocast on a GPU."""
+    batches padded to ``pad_to_multiple_of`` samples, default :data:`PAD_MULTIPLE_S`); bfloat16
+    autocast on a GPU."""
     import torch
     from tqdm.auto import tqdm
 
@@ -115,7 +136,9 @@ def predict(
     model, feature_extractor = load_classifier(str(model_dir))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device).eval()
-    collate = AudioCollator(feature_extractor, pad_to_multiple_of=pad_to_multiple_of, input_lengths=True)
+    rate_hz = int(feature_extractor.sampling_rate)
+    multiple = pad_to_multiple_of or round(PAD_MULTIPLE_S * rate_hz)
+    collate = AudioCollator(feature_extractor, pad_to_multiple_of=multiple, input_lengths=True)
     order = longest_first(dataset)
     logits = np.zeros((len(dataset), model.config.num_labels), dtype=np.float32)
     pooled = None
@@ -125,7 +148,7 @@ def predict(
     ):
         rows = order[start : start + batch_size]
         batch = collate([{"audio": a} for a in audio[rows]["audio"]])
-        out = batch_logits(model, batch, device, features=features)
+        out = batch_logits(model, batch, device, sample_rate_hz=rate_hz, features=features)
         if features:
             logits[rows], feats = out
             if pooled is None:

@@ -199,7 +199,7 @@ class SERTrainer(Trainer):
             inputs.pop("input_lengths", None)
             outputs = model(**inputs)
         else:  # evaluation scores each clip as if alone, as the grid and predict do
-            outputs = SequenceClassifierOutput(logits=clip_logits(model, inputs))
+            outputs = SequenceClassifierOutput(logits=clip_logits(model, inputs, sample_rate_hz=self._sample_rate_hz))
         reduction = getattr(self.args, "loss_reduction", "annotated")
         if num_items_in_batch is None:
             loss = masked_bce(outputs.logits, labels, label_mask, reduction=reduction)
@@ -217,7 +217,7 @@ class SERTrainer(Trainer):
 
         inputs = self._prepare_inputs(inputs)
         with torch.no_grad(), self.compute_loss_context_manager():
-            logits = clip_logits(model, inputs)
+            logits = clip_logits(model, inputs, sample_rate_hz=self._sample_rate_hz)
         return None, None if prediction_loss_only else logits.detach(), None
 
     # ------------------------------------------------------------------ data
@@ -258,6 +258,10 @@ class SERTrainer(Trainer):
             worker_init_fn=partial(seed_worker, num_workers=args.dataloader_num_workers, rank=args.process_index),
         )
         return self.accelerator.prepare(loader)
+
+    @property
+    def _sample_rate_hz(self) -> int | None:
+        return getattr(self.processing_class, "sampling_rate", None)
 
     @property
     def data_seed(self) -> int:
