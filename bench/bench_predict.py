@@ -5,6 +5,8 @@
     python bench/bench_predict.py --size xlsr53 --minutes 1 --formats wav   # XLSR-53-size model (random)
     python bench/bench_predict.py --model results/eng_eld       # a real checkpoint
     python bench/bench_predict.py --clips 1000                  # 1000 clips of 1-3 s, padded batches or not
+    python bench/bench_predict.py --size base --minutes 1 --formats wav --unpadded   # a model that hears padding
+    python bench/bench_predict.py --size base --clips 100 --unpadded
 
 For each length a recording is generated: speech-like clips (:mod:`loaders.testing.synth`, 2-4 s,
 six emotions, two voices) separated by 0.3-1.5 s pauses with room noise, 44.1 kHz stereo (so every
@@ -20,6 +22,13 @@ float32) plus 38 MB at 16 kHz.
 ``--clips N``: a folder of N 16 kHz clips of 1-3 s, each its own length, predicted in fresh
 processes alternately with batches as long as their longest clip (``Predictor.pad_multiple_s =
 None``, the way before) and padded to 0.5 s (now): peak RSS, wall and CPU seconds of each.
+
+``--unpadded``: the cost of scoring a model that hears padding (a group-norm feature encoder, as
+wav2vec2-base, or no attention mask), whose windows of each length run together, unpadded, against
+the same model masked and padded to 0.5 s, the baseline, in fresh processes alternated in the same
+session (the same weights, its feature extractor told to return no attention mask: the same
+computation as a group-norm encoder's); last, the ratios of the medians (unpadded / padded).
+``--size base`` is wav2vec2-base's size (12 layers of 768).
 """
 
 from __future__ import annotations
@@ -89,13 +98,25 @@ XLSR53_SIZE = dict(
 )  # fmt: skip
 
 
+# wav2vec2-base's size (12 layers of 768, 95M parameters; its feature encoder as XLSR-53's), randomly initialised
+BASE_SIZE = {
+    **XLSR53_SIZE,
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+}
+SIZES = {"tiny": {}, "base": BASE_SIZE, "xlsr53": XLSR53_SIZE}
+
+
 def random_model(path: Path, size: str) -> Path:
     """A random checkpoint in our layout (13 labels, three of them trained): ``tiny``
-    (:func:`bimotion.training.testing.save_tiny_model`) or ``xlsr53`` (the paper's model's size)."""
+    (:func:`bimotion.training.testing.save_tiny_model`), ``base`` (wav2vec2-base's size) or
+    ``xlsr53`` (the paper's model's size)."""
     from bimotion.training import testing
     from bimotion.training.model import build_model, suppress_untrained
 
-    overrides = XLSR53_SIZE if size == "xlsr53" else {}
+    overrides = SIZES[size]
     encoder = testing.save_tiny_model(path / "encoder", **overrides)
     model, fe = build_model(str(encoder), classifier_proj_size=256 if overrides else 16)
     model.config.trained_labels = ["neutral", "positive", "negative"]
@@ -123,7 +144,9 @@ def write_clips(folder: Path, count: int, seed: int = 0) -> Path:
 
 def child(model: str, audio: str, threads: int, pad: str = "default") -> dict:
     """Run in a fresh process: predict every window of ``audio`` and measure; ``pad="none"`` scores
-    each batch at its longest clip's length (the way before batches were padded to 0.5 s)."""
+    each batch at its longest clip's length (the way before batches were padded to 0.5 s);
+    ``pad="unpadded"`` scores the model as one that hears padding (no attention mask): the windows
+    of each length together, unpadded."""
     import torch
 
     from bimotion.predict import PredictReport, load_predictor, predict_files
@@ -132,6 +155,10 @@ def child(model: str, audio: str, threads: int, pad: str = "default") -> dict:
     predictor = load_predictor(model)
     if pad == "none":
         predictor.pad_multiple_s = None
+    elif pad == "unpadded":
+        predictor.feature_extractor.return_attention_mask = False
+        if predictor.padding_unheard:
+            raise SystemExit(f"{model} still hears no padding without an attention mask: nothing to compare")
     baseline_mb = _rss_now_mb()
     report = PredictReport()
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -159,10 +186,12 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, nargs="+", default=[1, 10])
     parser.add_argument("--formats", nargs="+", choices=["wav", "mp3", "m4a"], default=["wav", "mp3", "m4a"])
     parser.add_argument("--model", default=None, help="a checkpoint folder (default: a random one of --size)")
-    parser.add_argument("--size", choices=["tiny", "xlsr53"], default="tiny", help="the random model's size")
+    parser.add_argument("--size", choices=list(SIZES), default="tiny", help="the random model's size")
     parser.add_argument("--threads", type=int, default=1, help="torch threads in each measured process")
     parser.add_argument("--clips", type=int, default=0,
                         help="instead: a folder of this many 1-3 s clips, batches padded to 0.5 s against unpadded")  # fmt: skip
+    parser.add_argument("--unpadded", action="store_true",
+                        help="a model that hears padding (scored unpadded) against the same one padded and masked")  # fmt: skip
     parser.add_argument("--child", nargs=3, metavar=("MODEL", "AUDIO", "PAD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -173,19 +202,36 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-predict-") as tmp:
         work = Path(tmp)
         model = args.model or str(random_model(work, args.size))
+        pads = ("default", "unpadded") if args.unpadded else ("none", "default")
         if args.clips:
             folder = write_clips(work / "clips", args.clips)
-            for pad in ("none", "default", "none", "default"):  # alternated: a busy machine slows both alike
-                result = _measure(model, folder, args.threads, pad, env)
-                print(json.dumps({"clips": args.clips, "padding": pad, **result}), flush=True)
+            _compare(model, folder, args.threads, pads, env, {"clips": args.clips})
             return
         for minutes in args.minutes:
             wav = write_recording(work / f"rec_{minutes:g}min.wav", minutes)
             for fmt in args.formats:
                 audio = wav if fmt == "wav" else convert(wav, fmt)
-                result = _measure(model, audio, args.threads, "default", env)
-                print(json.dumps({"format": fmt, "minutes": minutes, "mb_on_disk": round(audio.stat().st_size / 1e6, 1),
-                                  **result}), flush=True)  # fmt: skip
+                label = {"format": fmt, "minutes": minutes, "mb_on_disk": round(audio.stat().st_size / 1e6, 1)}
+                if args.unpadded:
+                    _compare(model, audio, args.threads, pads, env, label)
+                    continue
+                print(json.dumps({**label, **_measure(model, audio, args.threads, "default", env)}), flush=True)
+
+
+def _compare(model: str, audio: Path, threads: int, pads: tuple[str, str], env: dict, label: dict) -> None:
+    """Each of ``pads`` twice, alternated (a busy machine slows both alike), then, for
+    ``--unpadded``, the ratios of the second's medians to the first's (the baseline)."""
+    runs: dict[str, list[dict]] = {pad: [] for pad in pads}
+    for pad in pads * 2:
+        runs[pad].append(result := _measure(model, audio, threads, pad, env))
+        print(json.dumps({**label, "padding": pad, **result}), flush=True)
+    if pads[1] == "unpadded":
+        ratios = {
+            f"{key}_ratio": round(float(np.median([r[key] for r in runs["unpadded"]]))
+                                  / max(float(np.median([r[key] for r in runs["default"]])), 1e-9), 2)
+            for key in ("wall_s", "cpu_s", "peak_rss_mb")
+        }  # fmt: skip
+        print(json.dumps({**label, "unpadded_over_padded": ratios}), flush=True)
 
 
 def _measure(model: str, audio: Path, threads: int, pad: str, env: dict) -> dict:
