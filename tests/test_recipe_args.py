@@ -50,7 +50,7 @@ CASES = [
     ("train", ["--model_name_or_path", "/no/such/model", "--train_configs", "zho_eld"], "--model_name_or_path"),
     ("train", ["--model_name_or_path", "{root}/empty", "--train_configs", "zho_eld"], "--model_name_or_path"),
     ("train", ["--bimotion", "{root}/raw", "--train_configs", "zho_eld"], "--bimotion"),
-    # transformers' own SIGTERM handler would replace bimotion's save at SIGTERM (trainer.py's _StopOnTerminate)
+    # transformers' own SIGTERM handler would replace bimotion's save at SIGTERM (bimotion/training/stopping.py's StopOnTerminate)
     (
         "train",
         ["--train_configs", "zho_eld", "--enable_jit_checkpoint", "true"],

@@ -42,7 +42,8 @@ from .processes import exclusive_output, leave_process_group_at_exit
 from .provenance import command_scope, provenance
 from .report import run_ending, scores_report
 from .spec import TrainSpec
-from .trainer import SERTrainer, remove_saved_at_stop
+from .stopping import remove_saved_at_stop
+from .trainer import SERTrainer
 
 log = logging.getLogger("bimotion.training")
 

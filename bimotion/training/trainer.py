@@ -27,7 +27,7 @@ A checkpoint is saved in place (transformers writes into ``checkpoint-<step>``),
 :data:`~.outputs.INCOMPLETE` until every process has written its part; a kill during the save
 leaves the marker and resuming skips that checkpoint.  SIGTERM (Slurm's time limit) within
 :func:`bimotion.signals.stop_at_safe_points` ends the step under way, saves a checkpoint and raises
-:class:`~bimotion.signals.Terminated` (:class:`_StopOnTerminate`), on every process of a launch at the same step.
+:class:`~bimotion.signals.Terminated` (:class:`~.stopping.StopOnTerminate`), on every process of a launch at the same step.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from .inference import clip_logits
 from .loss import annotated, masked_bce
 from .outputs import INCOMPLETE, SAVED_AT_STOP
 from .sampler import DurationBatchSampler, durations, length_grouped, longest_first
+from .stopping import StopOnTerminate, remove_saved_at_stop
 
 LOSS_SUM_FILE = "bimotion_loss_sum.json"  # in a checkpoint: the training loss summed over its steps
 
@@ -71,7 +72,7 @@ class SERTrainer(Trainer):
         self.train_sampler = None
         self._loss_before: tuple[float, int] | None = None
         self.add_callback(_SetEpoch(self))
-        self._stop = _StopOnTerminate()
+        self._stop = StopOnTerminate()
         self.add_callback(self._stop)
         from bimotion.console import is_quiet
 
@@ -308,73 +309,6 @@ class _SetEpoch(TrainerCallback):
         for part in (self.trainer.train_sampler, self.trainer.data_collator):
             if hasattr(part, "set_epoch"):
                 part.set_epoch(epoch)
-
-
-class _StopOnTerminate(TrainerCallback):
-    """SIGTERM (Slurm's time limit) within :func:`bimotion.signals.stop_at_safe_points`: the
-    optimizer step under way ends (its evaluation too, when one is due; the epoch's end too, when
-    the step ends an epoch or the run), a checkpoint is saved and
-    :class:`~bimotion.signals.Terminated` is raised; the command then names that checkpoint.
-
-    Every process of a launch takes part after every optimizer step in one all-reduce (max) of its
-    flag, so all stop after the same step and save one checkpoint together, whichever of them got
-    the signal (about 1 ms a step with gloo on 2 busy CPU cores, where the tiny test model's step takes 30 ms).
-    Reading the agreed flag waits for the GPU; so does transformers' own check of each step's loss for
-    NaN/Inf (``logging_nan_inf_filter``, on by default), so with it on only the all-reduce's latency is
-    added; one process alone (no launch) reads its own flag and never waits."""
-
-    def __init__(self):
-        self.stopping = self.unscheduled = False  # unscheduled: no checkpoint was due at the stop
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if _agreed_stop(args):
-            self.stopping = control.should_training_stop = True
-            ends = float(state.epoch or 0).is_integer() or state.global_step >= state.max_steps  # an epoch, the run
-            if control.should_save or not ends:  # else on_epoch_end saves, after the epoch's evaluation and save
-                self._save(state, control)
-
-    def on_epoch_end(self, args, state, control, **kwargs):
-        if self.stopping:
-            self._save(state, control)
-
-    def _save(self, state, control) -> None:
-        """Have the checkpoint saved now: DefaultFlowCallback's (called before this one) if one is due."""
-        self.unscheduled = not control.should_save
-        control.should_save = True
-        if state.is_world_process_zero:
-            print(f"SIGTERM: saving checkpoint-{state.global_step}, then stopping", file=sys.stderr, flush=True)
-
-    def on_save(self, args, state, control, **kwargs):
-        if self.stopping:  # the checkpoint is whole (SERTrainer._save_checkpoint): nothing more to do
-            from bimotion.signals import Terminated
-
-            raise Terminated(f"terminated by SIGTERM after step {state.global_step}, saved")
-
-
-def remove_saved_at_stop(run_dir: Path) -> None:
-    """Remove the checkpoints saved only because of SIGTERM (:data:`~.outputs.SAVED_AT_STOP`): at the next
-    scheduled save, and once the run has ended (an uninterrupted run has none: ``save_strategy no``, or
-    ``best`` without a later new best)."""
-    import shutil
-
-    for marker in run_dir.glob("checkpoint-*/" + SAVED_AT_STOP):
-        shutil.rmtree(marker.parent, ignore_errors=True)
-
-
-def _agreed_stop(args) -> bool:
-    """Whether this process, or any process of its launch, was asked to stop (one all-reduce)."""
-    from bimotion.signals import stop_requested
-
-    requested = stop_requested()
-    if args.world_size > 1:
-        import torch
-        import torch.distributed as dist
-
-        if dist.is_available() and dist.is_initialized():
-            flag = torch.tensor([int(requested)], dtype=torch.int32, device=args.device)
-            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-            requested = bool(flag.item())
-    return requested
 
 
 def _evaluation_line(state, logs) -> str | None:
