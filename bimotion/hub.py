@@ -51,7 +51,8 @@ def is_hub_id(value: str | None) -> bool:
     return True
 
 
-HUB_CACHE_PATH = re.compile(r"(models|datasets)--([^/]+?)--([^/]+)/snapshots/")  # a snapshot in the Hub's cache
+# a snapshot in the Hub's cache: <kind>--<id with "/" as "--">/snapshots/ (an id holds no "--": the Hub refuses it)
+HUB_CACHE_PATH = re.compile(r"(models|datasets)--([^/]+)/snapshots/")
 
 
 def cached_hub_id(path: str | os.PathLike | None, kind: str) -> str | None:
@@ -60,7 +61,7 @@ def cached_hub_id(path: str | os.PathLike | None, kind: str) -> str | None:
     else None."""
     path = Path(os.path.expanduser(path)) if path else None
     cached = HUB_CACHE_PATH.search(path.resolve().as_posix()) if path is not None and path.exists() else None
-    return f"{cached[2]}/{cached[3]}" if cached and cached[1] == kind else None
+    return cached[2].replace("--", "/") if cached and cached[1] == kind else None  # bert-base-uncased has no owner
 
 
 def hub_file(repo_id: str, filename: str, *, repo_type: str = "model", cache_dir: str | None = None) -> Path | None:
@@ -206,9 +207,10 @@ def publish(
                     path_or_fileobj=sent_as[path].encode("utf-8") if path in sent_as else str(Path(folder) / path),
                 )
             )
-        except ValueError as err:  # the file went between listing and sending (the Hub's own check: a ValueError)
+        except ValueError as err:  # the Hub client's check that the file is there, and a file: a ValueError
+            changed = "was removed" if not (Path(folder) / path).exists() else f"is no longer a file ({err})"
             raise HubError(
-                f"uploading {folder} to {repo_id} stopped before sending anything: {path} was removed while "
+                f"uploading {folder} to {repo_id} stopped before sending anything: {path} {changed} while "
                 "the upload started (is something still writing into the folder?); upload again once it is done"
             ) from err
     api = huggingface_hub.HfApi(token=token)

@@ -130,7 +130,18 @@ def test_a_file_removed_while_the_upload_starts_is_named_in_one_line(tmp_path, m
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
     monkeypatch.setattr(hub, "upload_plan", listed_then_removed)
-    with pytest.raises(hub.HubError, match=r"stopped before sending anything: sub/model.safetensors was "):
+    with pytest.raises(hub.HubError, match=r"stopped before sending anything: sub/model.safetensors was removed "):
+        hub.publish(tmp_path, "someone/x", token="hf_none")
+
+    def listed_then_replaced(folder, **kwargs):  # still there, but a folder now: not "removed"
+        plan = listed(folder, **kwargs)
+        (Path(folder) / "sub" / "model.safetensors").unlink()
+        (Path(folder) / "sub" / "model.safetensors").mkdir()
+        return plan
+
+    (tmp_path / "sub" / "model.safetensors").write_text("x")
+    monkeypatch.setattr(hub, "upload_plan", listed_then_replaced)
+    with pytest.raises(hub.HubError, match=r"sub/model.safetensors is no longer a file \(.*\) while the upload"):
         hub.publish(tmp_path, "someone/x", token="hf_none")
 
 

@@ -125,6 +125,10 @@ def test_base_model_is_the_hub_id_a_local_folder_records(tmp_path):
     snapshot = tmp_path / "hub" / "models--facebook--wav2vec2-base" / "snapshots" / "abc123"
     snapshot.mkdir(parents=True)
     assert base_model_id(str(snapshot)) == "facebook/wav2vec2-base"
+    # a repository with no owner (bert-base-uncased): its id, not its snapshot's commit as a local folder
+    no_owner = tmp_path / "hub" / "models--bert-base-uncased" / "snapshots" / "abc123"
+    no_owner.mkdir(parents=True)
+    assert base_model_id(str(no_owner)) == "bert-base-uncased"
     folder = tmp_path / "mine"
     folder.mkdir()
     assert base_model_id(str(folder)) is None  # records nothing: left out
