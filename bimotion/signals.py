@@ -76,8 +76,9 @@ def stop_at_safe_points() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, _raise_terminated)
-        stopped, _ = _stop.is_set(), _stop.clear()
-    if stopped:
+        stopped = _stop.is_set()
+        _stop.clear()
+    if stopped:  # not reached when the block raised: its error (Terminated, or another) is the one reported
         raise Terminated(f"terminated by signal {signal.SIGTERM.value} (SIGTERM)")
 
 
