@@ -135,3 +135,17 @@ def test_the_grids_masked_batches_come_in_a_few_shapes(tmp_path, capfd):
     assert _onednn_log(capfd, lambda: predict(folder, first, batch_size=1, progress=False))[1] > 0
     built, ran = _onednn_log(capfd, lambda: predict(folder, second, batch_size=1, progress=False))
     assert built == 0 and ran > 0  # new clips, the same shapes: nothing more is built
+
+
+def test_a_probe_encoder_builds_no_onednn_convolution_per_clip_length(tmp_path, capfd):
+    """The probes' frozen encoder scores one whole clip at a time, so every clip length was a new input
+    shape whose convolutions oneDNN built and kept (as unpadded scoring's were): it runs without oneDNN."""
+    from bimotion.probe.features import EncoderFeatures
+
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("this torch has no oneDNN, so nothing builds or keeps convolutions per shape")
+    encoder = EncoderFeatures(str(testing.save_tiny_model(tmp_path / "tiny")))
+    rng = np.random.default_rng(0)
+    clips = [0.1 * rng.standard_normal(n).astype(np.float32) for n in 8000 + rng.choice(7999, 6, replace=False)]
+    built, ran = _onednn_log(capfd, lambda: [encoder(clip) for clip in clips])
+    assert (built, ran) == (0, 0) and torch.backends.mkldnn.enabled  # and oneDNN is back on afterwards

@@ -168,7 +168,9 @@ def _egemaps():
 class EncoderFeatures:
     """A frozen Hugging Face audio encoder: every hidden state mean-pooled, ``(layers + 1, hidden)``.
 
-    One whole clip at a time (no padding, so no masking question), on a GPU when there is one."""
+    One whole clip at a time (no padding, so no masking question), on a GPU when there is one; on a
+    CPU without oneDNN, which would build and keep convolutions for each clip's length
+    (:func:`bimotion.training.inference.one_off_shape`)."""
 
     def __init__(self, name_or_path: str):
         import torch
@@ -185,10 +187,12 @@ class EncoderFeatures:
             self.model = AutoModel.from_pretrained(name_or_path, **kwargs).to(self.device).eval()
 
     def __call__(self, samples: np.ndarray) -> np.ndarray:
+        from bimotion.training.inference import one_off_shape
+
         inputs = self.processor(np.asarray(samples, np.float32), sampling_rate=SAMPLE_RATE_HZ, return_tensors="pt")
         values = inputs["input_values"].to(self.device)
         if values.shape[-1] < WINDOW_SAMPLES:  # shorter than the encoder's first convolutions take
             values = self.torch.nn.functional.pad(values, (0, WINDOW_SAMPLES - values.shape[-1]))
-        with self.torch.inference_mode():
+        with self.torch.inference_mode(), one_off_shape(values.device.type):
             hidden = self.model(values, output_hidden_states=True).hidden_states
         return self.torch.stack([h[0].float().mean(0) for h in hidden]).cpu().numpy()

@@ -55,7 +55,7 @@ def clip_logits(model, inputs: dict, *, sample_rate_hz: int | None = None, featu
         rows = [i for i, n in enumerate(lengths) if n == length]
         part_mask = None if mask is None else mask[rows, :length]
         caught = [] if features is not None else None
-        with _shape_cache(values.device.type, varying=not steady or length % steady != 0):
+        with one_off_shape(values.device.type, varying=not steady or length % steady != 0):
             part = _forward(model, values[rows, :length], part_mask, caught)
         for j, i in enumerate(rows):
             logits[i] = part[j]
@@ -79,8 +79,10 @@ def _forward(model, values, mask, features: list | None):
 
 
 @contextlib.contextmanager
-def _shape_cache(device_type: str, *, varying: bool):
-    """oneDNN off for a CPU forward pass at an input shape that may never come again (``varying``)."""
+def one_off_shape(device_type: str, *, varying: bool = True):
+    """oneDNN off for a CPU forward pass at an input shape that may never come again (``varying``):
+    oneDNN builds and keeps convolutions for every input shape it sees.  Here and for the probes'
+    frozen encoders (:class:`bimotion.probe.features.EncoderFeatures`, a whole clip at a time)."""
     import torch
 
     if device_type != "cpu" or not varying or not torch.backends.mkldnn.enabled:
