@@ -186,13 +186,16 @@ def publish(
     allow_patterns: list[str] | None = None,
     commit_message: str | None = None,
     sent_as: dict[str, str] | None = None,
+    plan: list[tuple[str, int]] | None = None,
 ) -> list[tuple[str, int]]:
     """Upload ``folder`` to the ``repo_type`` repository ``repo_id`` (created when missing), in one
     commit of exactly the files of :func:`upload_plan`, and return that plan; with ``dry_run``, only
     return it.  ``sent_as``: ``{path in repo: text}`` sent instead of the folder's file of that name,
     which stays as it is (a dataset card naming the repository).  A new repository is private unless
-    ``private`` is False (None, the Hub's public default, is private)."""
-    plan = upload_plan(folder, allow_patterns=allow_patterns)
+    ``private`` is False (None, the Hub's public default, is private).  ``plan``: the files to send,
+    as the caller listed and printed them (:func:`upload_plan`), so that what was said is what is sent;
+    listed here when None."""
+    plan = upload_plan(folder, allow_patterns=allow_patterns) if plan is None else plan
     if dry_run:
         return plan
     import huggingface_hub

@@ -268,8 +268,8 @@ def test_generated_data_has_bimotions_licence_not_the_real_corpus_whose_layout_i
 def test_a_model_trained_on_generated_data_has_bimotions_licence_and_push_says_it_is_synthetic(
     generated, tmp_path, capsys
 ):
-    from bimotion.commands.push import model_licence_warnings
     from bimotion.training.args import warn_licences
+    from bimotion.training.hub_ready import model_licence_warnings
     from bimotion.training.model_card import training_license
     from bimotion.training.spec import DataArguments
 
@@ -518,8 +518,8 @@ def test_a_model_of_a_share_alike_corpus_and_a_stricter_one_says_no_licence_meet
     word that ODbL asks for the same licence of adapted material: no licence meets both.  The card and the warnings before
     publishing say so; a permissive corpus beside a share-alike one (CSED's Apache-2.0) is no clash."""
     from bimotion.card_metadata import share_alike_clashes
-    from bimotion.commands.push import model_licence_warnings
     from bimotion.hub import licence_warnings
+    from bimotion.training.hub_ready import model_licence_warnings
     from loaders import SOURCES
 
     real = {c: SOURCES[c].license for c in ("crema_d", "tess", "csed")}

@@ -327,7 +327,7 @@ def test_push_checks_the_repo_id_the_hub_and_the_token_before_uploading(prepared
 def test_a_model_of_your_own_corpus_is_judged_by_the_licence_its_card_records(tmp_path, license, warned):
     """A corpus this process does not know (a user's, registered when the model was trained) is
     judged by the licence training wrote into the card; known corpora by their own licences."""
-    from bimotion.commands.push import model_licence_warnings
+    from bimotion.training.hub_ready import model_licence_warnings
 
     (tmp_path / "scores.json").write_text(
         json.dumps({"run_name": "mine", "train_corpora": ["never_registered_here", "tess"]})

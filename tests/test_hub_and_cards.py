@@ -176,6 +176,18 @@ def test_a_dry_run_publish_returns_the_plan_and_never_opens_the_hub(tmp_path, mo
     assert publish(tmp_path, "someone/x", repo_type="dataset", dry_run=True) == [("README.md", 5)]
 
 
+def test_publish_sends_the_plan_its_caller_printed_not_a_new_listing(tmp_path, hub):
+    """``bimotion push`` prints the plan, then writes the card anew and uploads: a file that appears in
+    between (a run still writing) is not sent, since it was not in what the user was shown."""
+    (tmp_path / "README.md").write_text("card\n")
+    (tmp_path / "config.json").write_text("{}\n")
+    plan = upload_plan(tmp_path)
+    (tmp_path / "late.bin").write_bytes(b"written after the listing")
+    assert publish(tmp_path, "someone/x", token="hf_none", plan=plan) == plan
+    [commit] = [call for name, call in hub if name == "create_commit"]
+    assert commit["sent"] == {"README.md": b"card\n", "config.json": b"{}\n"}
+
+
 def test_every_named_language_has_the_hubs_code():
     """The card's ``language:`` is ISO 639-1 where one exists (``jav`` -> ``jv``); the few without a
     two-letter code keep theirs."""

@@ -117,7 +117,7 @@ def test_every_check_reads_a_hub_id_alike(value, hub_id, monkeypatch):
     from bimotion.predict.model import check_source
     from bimotion.training.args import ArgumentError, check_model
     from bimotion.training.data_checks import check_dataset
-    from bimotion.training.model_card import is_hub_id
+    from bimotion.training.public import is_hub_id
 
     monkeypatch.setattr(hub, "hub_unreachable", lambda: None)  # as with network: no cache look-up
     verdicts = {"model card": is_hub_id(value)}

@@ -19,7 +19,8 @@ from conftest import load_recipe as recipe
 
 from bimotion.card_metadata import RESTRICTIVENESS, combined_license, hub_license
 from bimotion.training import testing
-from bimotion.training.model_card import base_model_id, training_license
+from bimotion.training.model_card import training_license
+from bimotion.training.public import base_model_id
 from loaders import SOURCES
 
 SIZES = {"train": 4, "validation": 2, "test": 2}
@@ -143,7 +144,7 @@ def test_a_dataset_from_the_hubs_cache_is_published_by_its_hub_id(tmp_path):
     """A prepared dataset downloaded with `snapshot_download` and trained on as a folder is the Hub
     dataset: scores.json, the card's `datasets` and its model-index name it by its id (which the Hub
     links to), not as `local:<revision>`; any other folder stays `local:<name>`."""
-    from bimotion.training.model_card import public_summary
+    from bimotion.training.public import public_summary
 
     snapshot = tmp_path / "hub" / "datasets--my-lab--bimotion" / "snapshots" / "0a1b2c"
     model_snapshot = tmp_path / "hub" / "models--my-lab--yuemotion" / "snapshots" / "0a1b2c"

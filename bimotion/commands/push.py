@@ -21,7 +21,6 @@ make a repo public only when every licence allows it.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -63,17 +62,17 @@ def dataset_files(out_dir, info: dict | None = None) -> list[str]:
     return paths
 
 
-def left_behind(out_dir, plan: list[tuple[str, int]]) -> str | None:
-    """A note naming the files of a prepared folder that an upload of the whole folder would send and
-    the push (``plan``: what prepare.json lists) does not: a LICENSE you added, a file an interrupted
-    run left; None when there are none.  They stay behind, said, never dropped in silence."""
+def left_behind(out_dir, plan: list[tuple[str, int]], everything: list[tuple[str, int]]) -> str | None:
+    """A note naming the files of a prepared folder that an upload of the whole folder would send
+    (``everything``: :func:`bimotion.hub.upload_plan` of it) and the push (``plan``: what
+    prepare.json lists) does not: a LICENSE you added, a file an interrupted run left; None when there
+    are none.  They stay behind, said, never dropped in silence."""
     from bimotion.data.layout import PUSHED_FILE
-    from bimotion.hub import upload_plan
     from loaders.errors import some_files
     from loaders.tables import counted
 
     sent = {path for path, _ in plan} | {PUSHED_FILE}  # the record of an earlier push: this folder's own
-    left = [path for path, _ in upload_plan(out_dir) if path not in sent]
+    left = [path for path, _ in everything if path not in sent]
     if not left:
         return None
     return (
@@ -144,155 +143,6 @@ def folder_kind(folder) -> str:
     return "model" if model else "dataset"
 
 
-def read_scores(model_dir) -> dict:
-    """The run's scores.json (what push reads of it: ``run_name``, ``train_corpora``); ValueError
-    naming the file when it is not a training run's."""
-    from bimotion.training.outputs import SCORES
-
-    path = Path(model_dir) / SCORES
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path} is unreadable ({err}): give the folder a training run wrote") from err
-    if not isinstance(summary, dict) or not {"run_name", "train_corpora"} <= set(summary):
-        raise ValueError(f"{path} is not a training run's (no run_name and train_corpora): give the folder it wrote")
-    return summary
-
-
-def model_licence_warnings(model_dir, summary: dict | None = None) -> list[str]:
-    """A warning for each restricted licence among the corpora the model was trained on (one for
-    those that are generated, whose licence is bimotion's); a corpus this process does not know (your own, registered when the model was trained) is judged by the
-    licence training wrote into the model card.  ``summary``: its scores.json, read here when None."""
-    from huggingface_hub import ModelCard
-
-    from bimotion.card_metadata import licence_terms
-    from bimotion.hub import licence_warnings as warnings_of
-    from bimotion.hub import sharing_licences, synthetic_warnings
-
-    summary = read_scores(model_dir) if summary is None else summary
-    synthetic = {c for corpora in (summary.get("synthetic") or {}).values() for c in corpora}
-    generated, licences, unknown = sharing_licences(summary["train_corpora"], synthetic)
-    warnings = synthetic_warnings(generated, "model") + warnings_of(licences, "model")
-    card_licence = ModelCard.load(Path(model_dir) / "README.md").data.license if unknown else None
-    terms = licence_terms(card_licence or "other") if unknown else ""
-    if terms:
-        warnings.append(
-            f"{', '.join(unknown)}: the model card's licence ({card_licence or 'none given'}, from its training "
-            f"corpora): {terms}"
-        )
-    return warnings
-
-
-def recarded_model(
-    model_dir, repo_id: str, summary: dict | None = None, datasets: dict[str, str] | None = None
-) -> dict[str, str]:
-    """``{file name: new text}``: scores.json (``summary``, read here when None) recording ``repo_id``
-    and the card whose how-to snippet loads it instead of the folder (``path/to/<run>``) or an
-    earlier repository.  ``datasets``: ``{benchmark: Hub id}`` named in place of the local folders
-    they were pushed from (:func:`pushed_datasets`): the card, unedited, is then written anew from
-    scores.json.  Raises ValueError when the card has no such snippet."""
-    from bimotion.training.model_card import model_reference, render_card
-    from bimotion.training.outputs import SCORES
-
-    folder = Path(model_dir)
-    summary = read_scores(folder) if summary is None else summary
-    card = (folder / "README.md").read_text(encoding="utf-8") if (folder / "README.md").is_file() else ""
-    loads = f'model="{model_reference(summary)}"'
-    if loads not in card:
-        raise ValueError(
-            f"{folder / 'README.md'} has no how-to snippet loading {loads}: was the card edited or removed?"
-        )
-    recorded = {**summary, "hub_model_id": repo_id, "datasets": {**summary["datasets"], **(datasets or {})}}
-    return {
-        SCORES: json.dumps(recorded, indent=2) + "\n",
-        "README.md": str(render_card(recorded)) if datasets else card.replace(loads, f'model="{repo_id}"'),
-    }
-
-
-def pushed_datasets(model_dir, summary: dict) -> tuple[dict[str, str], list[str]]:
-    """``({benchmark: Hub id}, notes)``: the Hub datasets that the local prepared folders a model was
-    trained on (``local:<name>`` in scores.json) have been pushed to since (their ``pushed.json``).  A
-    folder is looked for by its name in the working directory and beside the model folder and each of
-    its parents, and counts only if its ``prepare.json`` is the one the run recorded (``provenance``).
-    A note for each folder not found pushed, and for a card edited since training (left as it is)."""
-    from bimotion.data.layout import pushed_hub_id
-    from bimotion.training.identity import dataset_identity
-    from bimotion.training.model_card import LOCAL, render_card
-
-    recorded, found, notes = (summary.get("provenance") or {}).get("data") or {}, {}, []
-    model = Path(model_dir).expanduser().resolve()
-    for bench, source in summary["datasets"].items():
-        if not (isinstance(source, str) and source.startswith(LOCAL) and recorded.get(bench)):
-            continue
-        places = dict.fromkeys([Path.cwd(), model.parent, *model.parent.parents])
-        folders = [p / source[len(LOCAL) :] for p in places if (p / source[len(LOCAL) :]).is_dir()]
-        hub_id = next((pushed_hub_id(f) for f in folders if dataset_identity(str(f)) == recorded[bench]), None)
-        if hub_id:
-            found[bench] = hub_id
-        else:
-            notes.append(
-                f"the card names {bench}'s data {source}, a local folder: to link its Hub dataset, push that "
-                "folder (`bimotion push FOLDER --repo-id ...`), then push this model again from the folder holding it"
-            )
-    card = Path(model_dir) / "README.md"
-    if found and card.is_file() and card.read_text(encoding="utf-8") != str(render_card(summary)):
-        notes.append(f"{card} was edited since training: it keeps naming local folders (its Hub datasets: "
-                     f"{', '.join(found.values())}); add the links yourself")  # fmt: skip
-        found = {}
-    return found, notes
-
-
-def run_files_for_the_hub(model_dir) -> dict[str, tuple[str | bytes, str]]:
-    """``{file name: (new content, why)}`` for the files transformers wrote into a model folder that
-    an earlier bimotion left in a form a Hub user cannot use: a ``training_args.bin`` of bimotion's
-    own class (loading it needs bimotion) becomes plain ``TrainingArguments``
-    (:func:`bimotion.training.training_args.plain_arguments`), and a ``trainer_state.json`` naming its
-    best checkpoint by a path of this machine names it relative to the folder.  Empty for a folder
-    trained since.  ValueError naming the file when it is unreadable, or when the first needs torch
-    and transformers that are not installed."""
-    from bimotion.training.model_card import public_path
-
-    folder, files = Path(model_dir), {}
-    args_file, state_file = folder / "training_args.bin", folder / "trainer_state.json"
-    if args_file.is_file() and b"bimotion.training." in args_file.read_bytes():  # torch's zip stores the pickle as is
-        files[args_file.name] = (
-            _plain_training_args(args_file),
-            "as plain TrainingArguments, which load without bimotion",
-        )
-    try:
-        state = json.loads(state_file.read_text(encoding="utf-8")) if state_file.is_file() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{state_file} is unreadable ({err}): give the folder a training run wrote") from err
-    best = state.get("best_model_checkpoint") if isinstance(state, dict) else None
-    if isinstance(best, str) and Path(best).is_absolute():
-        state["best_model_checkpoint"] = public_path(best, folder)
-        text = json.dumps(state, indent=2, sort_keys=True) + "\n"
-        files[state_file.name] = (
-            text,
-            "naming its best checkpoint relative to the folder, not by a path of this machine",
-        )
-    return files
-
-
-def _plain_training_args(path: Path) -> bytes:
-    """The content of a ``training_args.bin`` holding plain ``TrainingArguments`` in place of ``path``'s."""
-    import io
-
-    try:
-        import torch
-
-        from bimotion.training.training_args import plain_arguments
-    except ImportError as err:
-        raise ValueError(
-            f"{path} holds bimotion's own training arguments, which a Hub user cannot load; rewriting them as "
-            "plain TrainingArguments needs torch and transformers (pip install 'bimotion[train]'), or delete it"
-        ) from err
-    args = torch.load(path, weights_only=False)  # this folder's own file, written by bimotion's training
-    buffer = io.BytesIO()
-    torch.save(plain_arguments(args), buffer)
-    return buffer.getvalue()
-
-
 def recarded_dataset(out_dir, repo_id: str) -> dict[str, str]:
     """``{"README.md": text}``: the prepared folder's card with its snippet loading ``repo_id``, sent in
     its place (the folder is never written); empty when the card has no snippet loading the folder."""
@@ -320,6 +170,13 @@ def run(args) -> int:
     from bimotion.console import hub_progress_bars
     from bimotion.data.layout import read_info
     from bimotion.hub import HubError, check_push, plan_lines, publish, repo_url, upload_plan
+    from bimotion.training.hub_ready import (
+        model_licence_warnings,
+        pushed_datasets,
+        read_scores,
+        recarded_model,
+        run_files_for_the_hub,
+    )
     from loaders.files import open_atomic
 
     try:
@@ -345,9 +202,10 @@ def run(args) -> int:
     except HubError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    url, plan = repo_url(args.repo_id, kind), upload_plan(args.out, allow_patterns=files)
+    everything, listed = upload_plan(args.out), set(files or ())  # listed once: what is printed is what is sent
+    plan = everything if model else [(path, size) for path, size in everything if path in listed]
     print("\n".join(plan_lines(plan, args.repo_id, repo_type=kind, private=args.private, dry_run=args.dry_run)))
-    for note in (None if model else left_behind(args.out, plan), browser_note(args.out)):
+    for note in (None if model else left_behind(args.out, plan, everything), browser_note(args.out)):
         if note:
             print(f"note: {note}", file=sys.stderr)
     _say_recarded(args, rewritten if model else sent_as, model)
@@ -371,7 +229,7 @@ def run(args) -> int:
             repo_type=kind,
             token=args.token,
             private=args.private,
-            allow_patterns=files,
+            plan=plan,
             sent_as=sent_as,
             commit_message=args.message
             or f"Upload {Path(args.out).name} {'trained' if model else 'prepared'} with bimotion",
@@ -379,7 +237,7 @@ def run(args) -> int:
     except HubError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"pushed to {url}")
+    print(f"pushed to {repo_url(args.repo_id, kind)}")
     if not model:
         _record_push(args.out, args.repo_id)
     return 0

@@ -17,9 +17,9 @@ from .data import default_test_configs, load_split, sources_of
 from .inference import predict
 from .metrics import read_trained_labels, score_groups
 from .mixtures import relation
-from .model_card import dataset_source, public_source
 from .outputs import SCORES
 from .provenance import command_scope, provenance
+from .public import dataset_source, public_source
 
 
 def infer(

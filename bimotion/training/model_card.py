@@ -1,11 +1,11 @@
 """The model card (with a ``model-index`` of weighted F1 and its chance level per test group and
 corpus), written next to every trained model, and what it may say about the run: no local path
-(:func:`public_summary`).
+(:func:`.public.public_summary`).
 
 Rendered with ``huggingface_hub.ModelCard.from_template`` from ``bimotion/templates/model_card.md``:
 the metadata is a ``ModelCardData`` whose ``eval_results`` make the model-index.  Its licence is the
 most restrictive of the training corpora's (:func:`bimotion.card_metadata.combined_license`), its
-``base_model`` the base's Hub id (:func:`base_model_id`; left out when a local base records none),
+``base_model`` the base's Hub id (:func:`.public.base_model_id`; left out when a local base records none),
 its ``datasets`` the Hub ids the data came from; the how-to snippet loads the model by its Hub id
 (``hub_model_id``) or, before one is given, by its folder.  Publishing the folder is
 :func:`bimotion.hub.publish`.
@@ -13,11 +13,8 @@ its ``datasets`` the Hub ids the data came from; the how-to snippet loads the mo
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 from loaders import SOURCES
 from loaders.labels import CORPUS_LABEL_MAPS, LABELS, label_space
@@ -26,11 +23,9 @@ from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy
 
 from ..card_metadata import License, combined_license, hub_language, share_alike_clashes
-from ..data.layout import pushed_hub_id
-from ..hub import cached_hub_id
-from ..hub import is_hub_id as _hub_rule
 from ..registry import Group, language_name
 from .model import UNTRAINED_BIAS
+from .public import CARD_FILE, LOCAL, is_hub_id, public_source
 
 # corpora whose paper-protocol split is drawn per utterance: a speaker can be in training and test
 SHARED_SPEAKERS = ("crema_d", "tess", "iemocap", "csed")
@@ -38,88 +33,6 @@ SHARED_SPEAKERS = ("crema_d", "tess", "iemocap", "csed")
 CODE = "https://github.com/HLTCHKUST/elderly_ser"
 BENCHMARK_TITLES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
 TEMPLATE = "model_card.md"
-CARD_FILE = "README.md"
-LOCAL = "local:"  # how published files name a local folder (:func:`public_source`)
-
-
-def public_source(source: str | None) -> str | None:
-    """How published files (scores.json, the card) name a model or dataset source: a Hub id as
-    given, a local folder as ``local:<folder name>``, never as a path of this machine."""
-    if not source or source.startswith(LOCAL):
-        return source
-    path = Path(source).expanduser()
-    return f"{LOCAL}{path.resolve().name}" if path.exists() or path.is_absolute() else source
-
-
-def dataset_source(source: str | None) -> str | None:
-    """How published files name a dataset: its Hub id (a Hub-cache snapshot, a pushed prepared folder), else :func:`public_source`."""
-    return cached_hub_id(source, "datasets") or pushed_hub_id(source) or public_source(source)
-
-
-def public_path(path: str | None, root: str | os.PathLike) -> str | None:
-    """A path under ``root`` (a checkpoint of the model folder) relative to it; any other as :func:`public_source`."""
-    if not path:
-        return path
-    try:
-        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return public_source(path)
-
-
-def public_summary(summary: dict, output_dir: str | os.PathLike) -> dict:
-    """``summary`` (scores.json's content) with no local path: it is published with the model.
-    ``base_model_id`` keeps the base's Hub id (:func:`base_model_id`), read before its path goes."""
-    return {
-        **summary,
-        "base_model": public_source(summary["base_model"]),
-        "base_model_id": summary.get("base_model_id") or base_model_id(summary["base_model"]),
-        "datasets": {name: dataset_source(source) for name, source in summary["datasets"].items()},
-        "resumed_from": public_path(summary.get("resumed_from"), output_dir),
-        "selection": {
-            **summary["selection"],
-            "best_checkpoint": public_path(summary["selection"].get("best_checkpoint"), output_dir),
-        },
-    }
-
-
-def is_hub_id(name: str | None) -> bool:
-    """Whether ``name`` reads as a Hub repo id (``owner/name``) rather than a path of this machine."""
-    return bool(name) and not name.startswith(LOCAL) and _hub_rule(name)
-
-
-def base_model_id(source: str | None) -> str | None:
-    """The Hub id of the base model ``source``: the id itself, or what a local folder records — the
-    id in its path when it is a snapshot of the Hub's cache, its config's ``_name_or_path`` when that
-    is a Hub id, else its own card's ``base_model``; None when it records none (the card then says so)."""
-    if not source or source.startswith(LOCAL):
-        return None
-    path = Path(source).expanduser()
-    if not path.exists():
-        return source if is_hub_id(source) else None
-    cached = cached_hub_id(path, "models")
-    if cached:
-        return cached
-    try:
-        name = json.loads((path / "config.json").read_text(encoding="utf-8")).get("_name_or_path")
-    except (OSError, ValueError, AttributeError):
-        name = None
-    if is_hub_id(name):
-        return name
-    return _card_base_model(path / CARD_FILE)
-
-
-def _card_base_model(card: Path) -> str | None:
-    """The single Hub id a model card's ``base_model`` names, if any."""
-    from huggingface_hub import ModelCard
-
-    if not card.is_file():
-        return None
-    try:
-        base = ModelCard.load(card, ignore_metadata_errors=True).data.base_model
-    except (OSError, ValueError):
-        return None
-    base = base[0] if isinstance(base, list) and len(base) == 1 else base
-    return base if isinstance(base, str) and is_hub_id(base) else None
 
 
 def training_license(summary: dict) -> License:

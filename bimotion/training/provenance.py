@@ -113,7 +113,7 @@ def public_command(argv: list[str] | None = None) -> list[str]:
     """The command line (default: the one a recipe recorded, else this process's), as a published
     file may hold it: the script by name (``-m package`` for a package's ``__main__``), every
     existing or absolute path as ``local:<name>``, the value of any ``*token*`` flag as :data:`HIDDEN`."""
-    from .model_card import public_source
+    from .public import public_source
 
     argv = list(argv if argv is not None else _recorded or sys.argv)
     if not argv:

@@ -36,10 +36,11 @@ from .identity import (
 )
 from .metrics import GroupMetrics
 from .model import build_model, leaves_parameters_unused, suppress_untrained, trained_labels
-from .model_card import public_summary, render_card, tested_as
+from .model_card import render_card, tested_as
 from .outputs import CONFUSION, INCOMPLETE, MANIFEST, SCORES
 from .processes import exclusive_output, leave_process_group_at_exit
 from .provenance import command_scope, provenance
+from .public import public_summary
 from .report import run_ending, scores_report
 from .spec import TrainSpec
 from .stopping import remove_saved_at_stop

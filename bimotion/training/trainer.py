@@ -156,7 +156,7 @@ class SERTrainer(Trainer):
         machine; a checkpoint's own keeps the whole path (resuming reads it)."""
         import copy
 
-        from .model_card import public_path
+        from .public import public_path
 
         if not self.is_world_process_zero():
             return

@@ -115,7 +115,7 @@ def plain_arguments(args: TrainingArguments) -> TrainingArguments:
     process's devices and process group (not a setting; unpickling it needs accelerate), as None.
     Folders and files of this machine (:data:`PATH_FIELDS`) are named as ``scores.json`` names them,
     ``local:<name>`` (:func:`~.model_card.public_source`)."""
-    from .model_card import public_source
+    from .public import public_source
 
     plain = TrainingArguments.__new__(TrainingArguments)
     own = {f.name for f in fields(args)} - {f.name for f in fields(TrainingArguments)}
