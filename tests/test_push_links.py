@@ -87,3 +87,27 @@ def test_the_record_of_a_push_counts_only_for_the_data_it_sent(tmp_path, hub):
     assert pushed_hub_id(data) is None
     prepare({"csed": raw}, data, progress=False, overwrite=True, seed=1)  # the record is prepare's to replace
     assert not (data / PUSHED_FILE).exists() and pushed_hub_id(data) is None
+
+
+def test_a_folder_pushed_from_elsewhere_is_linked_through_data_dir(tmp_path, hub, capsys, monkeypatch):
+    """Data kept away from the models (``~/data/...``, the runs in ``~/runs``): the push cannot find
+    the folder by its name, says so, and ``--data-dir`` names it; a wrong ``--data-dir`` is an error."""
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    raw = corpora.make_corpus("csed", tmp_path / "raw" / "csed")
+    data = prepare({"csed": raw}, tmp_path / "store" / "csed_v1", progress=False).out_dir
+    model = tmp_path / "runs" / "m1"
+    train(tiny, data, model)
+    assert main(["push", str(data), "--repo-id", DATASET, "--token", "hf_x"]) == 0
+    monkeypatch.chdir(tmp_path / "raw")
+    capsys.readouterr()
+
+    assert main(["push", str(model), "--repo-id", "my-lab/ser", "--dry-run"]) == 0
+    assert "then this model again with `--data-dir FOLDER`" in capsys.readouterr().err
+    assert main(["push", str(model), "--repo-id", "my-lab/ser", "--token", "hf_x", "--data-dir", str(data)]) == 0
+    assert f"name bimotion's data by the Hub dataset {DATASET}" in capsys.readouterr().out
+    assert names_the_hub_dataset(hub[-1][1]["sent"]["README.md"].decode())
+
+    assert main(["push", str(model), "--repo-id", "my-lab/ser", "--dry-run", "--data-dir", str(raw)]) == 2
+    assert f"--data-dir {raw}: not a prepared folder" in capsys.readouterr().err
+    assert main(["push", str(data), "--repo-id", DATASET, "--dry-run", "--data-dir", str(data)]) == 2
+    assert "give it with a model folder" in capsys.readouterr().err

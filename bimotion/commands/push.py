@@ -7,16 +7,19 @@ Example:
                                                                  #  `hf auth login` or HF_TOKEN)
   bimotion push results/paper/models/zho_eld/seed0 --repo-id my-lab/ser-zho-eld
                                                     # a model train.py or a fine-tuning grid wrote
+  bimotion push runs/m1 --repo-id my-lab/ser-m1 --data-dir ~/data/bimotion
+                                                    # its card links the Hub dataset that folder was pushed to
 
 A model folder's card is changed for its new home first (its how-to snippet loads OWNER/NAME,
 scores.json records it); its checkpoints and run_identity.json (what resuming checks) stay
 behind.  A folder trained by an earlier bimotion gets a training_args.bin of plain
 TrainingArguments (which load without bimotion) and a trainer_state.json naming its best
 checkpoint relative to the folder, not by a path of this machine.  What a file browser or a macOS
-zip left (.DS_Store, ._*, __MACOSX/) is not sent, and counted.  Probe heads are not pushed.  Most source corpora restrict what is made from them
-(non-commercial, no-derivatives and share-alike clauses, research-only licences): the command warns
-about each one in the folder or the model's training data, saying what it restricts and what to do;
-make a repo public only when every licence allows it.
+zip left (.DS_Store, ._*, __MACOSX/) is not sent, and counted.  Probe heads are not pushed.  Most
+source corpora restrict what is made from them (non-commercial, no-derivatives and share-alike
+clauses, research-only licences): the command warns about each one in the folder or the model's
+training data, saying what it restricts and what to do; make a repo public only when every licence
+allows it.
 """
 
 from __future__ import annotations
@@ -37,6 +40,15 @@ def add_arguments(parser) -> None:
         "--private", dest="private", action="store_true", default=True, help="a private repository (the default)"
     )
     visibility.add_argument("--public", dest="private", action="store_false", help="a public repository")
+    parser.add_argument(
+        "--data-dir",
+        action="append",
+        default=[],
+        metavar="FOLDER",
+        help="a model's push: a prepared folder it was trained on that was pushed since, so that the card links "
+        "that Hub dataset (found without this in the working directory and beside the model folder or its parents; "
+        "repeat for several)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="list what would be uploaded; touch no network")
     parser.add_argument("--message", default=None, help="commit message")
     parser.add_argument("--token", default=None, help="Hub token (default: the logged-in one or HF_TOKEN)")
@@ -181,6 +193,7 @@ def run(args) -> int:
 
     try:
         kind = folder_kind(args.out)
+        data_dirs_checked(args.data_dir, kind)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -188,7 +201,7 @@ def run(args) -> int:
     try:
         record = read_scores(args.out) if model else read_info(args.out)  # scores.json or prepare.json, read once
         files = None if model else dataset_files(args.out, record)
-        linked, link_notes = pushed_datasets(args.out, record) if model else ({}, [])
+        linked, link_notes = pushed_datasets(args.out, record, args.data_dir) if model else ({}, [])
         rewritten = recarded_model(args.out, args.repo_id, record, linked) if model else {}
         run_files = run_files_for_the_hub(args.out) if model else {}
         sent_as = {} if model else recarded_dataset(args.out, args.repo_id)
@@ -241,6 +254,19 @@ def run(args) -> int:
     if not model:
         _record_push(args.out, args.repo_id)
     return 0
+
+
+def data_dirs_checked(data_dirs: list[str], kind: str) -> None:
+    """ValueError when ``--data-dir`` is given for a dataset's push, or names no prepared folder."""
+    from bimotion.data.layout import INFO_FILE, is_prepared
+
+    if data_dirs and kind != "model":
+        raise ValueError("--data-dir names the prepared folders a model was trained on: give it with a model folder")
+    for folder in data_dirs:
+        if not is_prepared(Path(folder).expanduser()):
+            raise ValueError(
+                f"--data-dir {folder}: not a prepared folder (no {INFO_FILE}); give a folder `bimotion prepare` wrote"
+            )
 
 
 def _record_push(out_dir, repo_id: str) -> None:

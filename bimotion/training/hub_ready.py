@@ -74,12 +74,13 @@ def recarded_model(
     }
 
 
-def pushed_datasets(model_dir, summary: dict) -> tuple[dict[str, str], list[str]]:
+def pushed_datasets(model_dir, summary: dict, data_dirs=()) -> tuple[dict[str, str], list[str]]:
     """``({benchmark: Hub id}, notes)``: the Hub datasets that the local prepared folders a model was
     trained on (``local:<name>`` in scores.json) have been pushed to since (their ``pushed.json``).  A
-    folder is looked for by its name in the working directory and beside the model folder and each of
-    its parents, and counts only if its ``prepare.json`` is the one the run recorded (``provenance``).
-    A note for each folder not found pushed, and for a card edited since training (left as it is)."""
+    folder is one of ``data_dirs`` (``push --data-dir``, any name), else looked for by its name in the
+    working directory and beside the model folder and each of its parents; it counts only if its
+    ``prepare.json`` is the one the run recorded (``provenance``).  A note for each folder not found
+    pushed, and for a card edited since training (left as it is)."""
     from bimotion.data.layout import pushed_hub_id
     from bimotion.training.identity import dataset_identity
     from bimotion.training.model_card import render_card
@@ -87,18 +88,19 @@ def pushed_datasets(model_dir, summary: dict) -> tuple[dict[str, str], list[str]
 
     recorded, found, notes = (summary.get("provenance") or {}).get("data") or {}, {}, []
     model = Path(model_dir).expanduser().resolve()
+    given = [Path(d).expanduser() for d in data_dirs]
     for bench, source in summary["datasets"].items():
         if not (isinstance(source, str) and source.startswith(LOCAL) and recorded.get(bench)):
             continue
         places = dict.fromkeys([Path.cwd(), model.parent, *model.parent.parents])
-        folders = [p / source[len(LOCAL) :] for p in places if (p / source[len(LOCAL) :]).is_dir()]
+        folders = given + [p / source[len(LOCAL) :] for p in places if (p / source[len(LOCAL) :]).is_dir()]
         hub_id = next((pushed_hub_id(f) for f in folders if dataset_identity(str(f)) == recorded[bench]), None)
         if hub_id:
             found[bench] = hub_id
         else:
             notes.append(
                 f"the card names {bench}'s data {source}, a local folder: to link its Hub dataset, push that "
-                "folder (`bimotion push FOLDER --repo-id ...`), then push this model again from the folder holding it"
+                "folder (`bimotion push FOLDER --repo-id ...`), then this model again with `--data-dir FOLDER`"
             )
     card = Path(model_dir) / "README.md"
     if found and card.is_file() and card.read_text(encoding="utf-8") != str(render_card(summary)):
