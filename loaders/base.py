@@ -23,7 +23,7 @@ from .labels import label_space
 from .metafiles import metadata_files
 from .record import Utterance
 from .walk import (
-    copy_of,
+    named_copy,
     same_as_original,
     unreadable_folder,
     walk_files,
@@ -210,20 +210,21 @@ class Collector:
         return candidates
 
     def left_copy(self, path: Path) -> bool:
-        """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.copy_of`: ``a (1).wav``,
-        ``a - Copy.wav``, as a browser or Windows names one), which is then accounted for: with the same
-        bytes as that file beside it, set aside as a duplicate (counted, and named in :meth:`finish`'s
-        warning); with other bytes, or with no such file beside it, reported if it is audio (which of
-        the two is the clip, or whether the name is, is the user's to say), else counted as not audio."""
-        original = copy_of(path.name)
-        if original is None:
+        """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.named_copy`: ``a (1).wav``,
+        ``a - Copy.wav``, ``a copy 2.wav``, as a browser or a file manager names one), which is then accounted
+        for: with the same bytes as that file beside it, set aside as a duplicate (counted, and named in
+        :meth:`finish`'s warning); with other bytes, or with no such file beside it, reported if it is audio
+        (which of the two is the clip, or whether the name is, is the user's to say), else counted as not audio."""
+        named = named_copy(path.name)
+        if named is None:
             return False
+        original, maker = named
         beside = path.parent / original
         if same_as_original(path):
             self.set_aside("duplicate", path)
             self.copies.append((path, original))
             return True
-        what = f"named as a browser or Windows names a second copy of {original}"
+        what = f"named as {maker} names a second copy of {original}"
         with self.item(path):
             if beside.is_file():
                 why, fix = f"{what}, but its bytes differ from that file's beside it", "keep the right one as "
@@ -246,7 +247,7 @@ class Collector:
         """One warning naming the second copies set aside (:meth:`left_copy`), one naming the files read
         under their listed name's case (:meth:`other_case`); the summary counts both."""
         said = {
-            "copies": "named as a browser or Windows names a second copy of a file beside it ({}), with the same "
+            "copies": "named as a browser or a file manager names a second copy of a file beside it ({}), with the same "
             "bytes: read once, as {} (counted as duplicate copies); delete the copies to silence this",
             "cased": "named in another case than its table lists it ({}), as a FAT copy or a Windows tool may "
             "rename files: taken as {} (counted as named in another case than listed); rename them to silence this",

@@ -25,17 +25,53 @@ APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # how a resource fork (``._NAME``, Appl
 BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
-# How a second copy of a file is named beside it by a web browser or Windows ("a (1).wav", "a (2).wav") and
-# by Windows Explorer's copy and paste ("a - Copy.wav", "a - Copy (2).wav"): :func:`copy_of`.
-_COPY_NAME = re.compile(r"(?P<stem>.+?)(?: \(\d+\)| - Copy(?: \(\d+\))?)(?P<suffix>\.[^.]*)?")
+# How a second copy of a file is named beside it, after the file's stem, by what made it: a web browser
+# downloading it again, a file manager's paste or duplicate in the same folder ("{n}": a number, "{nth}":
+# an ordinal, 3rd or 21st; letters in any case, as a FAT copy may change them). The one table:
+# :func:`copy_of` reads it, loaders.testing.mangle.copy_names writes every form of it for the tests.  No
+# name of a corpus's release holds a space (docs/corpora.md), so none is taken for a copy.
+COPY_NAMES: dict[str, tuple[str, ...]] = {
+    "a web browser (a second download) or Windows": (" ({n})",),
+    "Windows Explorer in English": (" - Copy", " - Copy ({n})"),
+    "Windows Explorer in German or Dutch": (" - Kopie", " - Kopie ({n})"),
+    "Windows Explorer in French": (" - Copie", " - Copie ({n})"),
+    "Windows Explorer in Spanish or Italian": (" - copia", " - copia ({n})"),
+    "macOS Finder": (" copy", " copy {n}"),
+    "GNOME Files": (" (copy)", " (another copy)", " ({nth} copy)"),
+}
+_NUMBERS = {re.escape("{n}"): r"\d+", re.escape("{nth}"): r"\d+(?:st|nd|rd|th)"}
+
+
+def _pattern(form: str) -> str:
+    pattern = re.escape(form)
+    for placeholder, number in _NUMBERS.items():
+        pattern = pattern.replace(placeholder, number)
+    return pattern
+
+
+_COPY_NAME = re.compile(
+    r"(?P<stem>.+?)(?:"
+    + "|".join(f"(?P<by{i}>{'|'.join(map(_pattern, forms))})" for i, forms in enumerate(COPY_NAMES.values()))
+    + r")(?P<suffix>\.[^.]*)?",
+    re.IGNORECASE,
+)
 
 
 def copy_of(name: str) -> str | None:
-    """The file name ``name`` is named as a second copy of (``a (1).wav``, ``a - Copy.wav`` -> ``a.wav``),
-    or None, also for a hidden name (``._a (1).wav``, a resource fork, is counted as one); whether that
-    file is beside it, and holds the same bytes, is the caller's to see."""
+    """The file name ``name`` is named as a second copy of (``a (1).wav``, ``a - Kopie.wav``, ``a copy 2.wav``
+    -> ``a.wav``: :data:`COPY_NAMES`), or None, also for a hidden name (``._a (1).wav``, a resource fork, is
+    counted as one); whether that file is beside it, and holds the same bytes, is the caller's to see."""
+    named = named_copy(name)
+    return named[0] if named else None
+
+
+def named_copy(name: str) -> tuple[str, str] | None:
+    """:func:`copy_of` and what names a second copy so (a key of :data:`COPY_NAMES`), or None."""
     match = None if name.startswith(".") else _COPY_NAME.fullmatch(name)
-    return f"{match['stem']}{match['suffix'] or ''}" if match else None
+    if match is None:
+        return None
+    maker = next(maker for i, maker in enumerate(COPY_NAMES) if match[f"by{i}"] is not None)
+    return f"{match['stem']}{match['suffix'] or ''}", maker
 
 
 def same_as_original(path: Path) -> bool:

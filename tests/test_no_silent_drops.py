@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from bimotion.cli import main
 from loaders import BadFileError, SkipReport, files, testing
 from loaders.base import MIN_DURATION_S
 from loaders.manifest import read_manifest, write_manifest
-from loaders.testing.mangle import add_browser_files
+from loaders.testing.mangle import add_browser_files, copy_names
 
 DATA = Path("Training Data (wav)")
 
@@ -507,12 +506,14 @@ def test_a_corpus_unpacked_with_backslashes_in_its_names_says_so_first(tmp_path,
 
 
 @pytest.mark.parametrize("name", [*loaders.READERS, "audiofolder"])
-def test_a_second_copy_named_by_a_browser_or_windows_is_read_once_or_reported_as_one(tmp_path, name):
+def test_a_second_copy_named_by_a_browser_or_a_file_manager_is_read_once_or_reported_as_one(tmp_path, name):
     """'1001_DFA_ANG_XX (1).wav' (a browser's second download, Windows's paste: 'x - Copy.wav') was a
-    bad_name ("not {ActorID}_..."), an unlisted_file in your own corpus: with the bytes of the file beside
-    it, it is read once as that file, counted as a duplicate copy and named in one warning; with other
-    bytes, or beside no such file, it is an error (reason copy_name) saying which file it copies and what
-    to do, or with skip_bad a counted skip."""
+    bad_name ("not {ActorID}_..."), an unlisted_file in your own corpus; and so, until they were in
+    loaders.walk.COPY_NAMES, were the copies Explorer names in German, French or Spanish ('x - Kopie.wav'),
+    Finder's ('x copy 2.wav') and GNOME's ('x (another copy).wav'). With the bytes of the file beside it, a
+    copy in any of these forms is read once as that file, counted as a duplicate copy and named in one
+    warning; with other bytes, or beside no such file, it is an error (reason copy_name) saying which file
+    it copies, what named it so and what to do, or with skip_bad a counted skip."""
     from loaders.errors import InputWarning
 
     corpus = "carehome" if name == "audiofolder" else name
@@ -520,35 +521,60 @@ def test_a_second_copy_named_by_a_browser_or_windows_is_read_once_or_reported_as
     before = SkipReport()
     records = loaders.load(corpus, root, report=before)
     first, other = (Path(r.path) for r in records[:2])
-    copy = first.with_name(f"{first.stem} (1){first.suffix}")
-    shutil.copyfile(first, copy)
+    copies = [first.with_name(copy) for copy in copy_names(first.name)]
+    for copy in copies:
+        shutil.copyfile(first, copy)
     add_browser_files(first.parent)  # ._x (1).wav beside ._x.wav: resource forks, not copies of a clip
     report = SkipReport()
-    with pytest.warns(InputWarning, match=re.escape(f"{copy}: named as a browser or Windows names a second copy")):
+    with pytest.warns(InputWarning, match=r"named as a browser or a file manager names a second copy") as said:
         again = loaders.load(corpus, root, report=report)
     assert [r.id for r in again] == [r.id for r in records] and not report
-    assert report.files[(corpus, "duplicate")] == before.files[(corpus, "duplicate")] + 1
-    assert report.files[(corpus, "seen")] > before.files[(corpus, "seen")] + 1
-    differs = first.with_name(f"{first.stem} - Copy{first.suffix}")
-    shutil.copyfile(other, differs)  # another recording under the copy's name: which one is right?
-    alone = first.with_name(f"{first.stem}x (2){first.suffix}")  # walked after `differs`
+    assert f"and {len(copies) - 1} more" in str(said[0].message)
+    assert report.files[(corpus, "duplicate")] == before.files[(corpus, "duplicate")] + len(copies)
+    assert report.files[(corpus, "seen")] > before.files[(corpus, "seen")] + len(copies)
+    for copy in copies:
+        shutil.copyfile(other, copy)  # another recording under the copy's name: which one is right?
+    alone = first.with_name(f"{first.stem}x (2){first.suffix}")  # walked after the copies
     shutil.copyfile(other, alone)
     with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
         warnings.simplefilter("ignore", InputWarning)
         loaders.load(corpus, root)
+    differs = min(copies)  # the first walked
     assert (caught.value.reason, caught.value.path) == ("copy_name", differs)
-    assert f"second copy of {first.name}, but its bytes differ" in caught.value.message
+    assert f"a second copy of {first.name}, but its bytes differ" in caught.value.message
     assert caught.value.hint.startswith(f"keep the right one as {first.name} and delete the other")
     assert "is not the" not in caught.value.hint  # not "no crema_d file was read before this one"
     report = SkipReport()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InputWarning)
         assert len(loaders.load(corpus, root, skip_bad=True, report=report)) == len(records)
-    assert report.to_dict() == {f"{corpus}/copy_name": 2}
-    assert report.file_skips[(corpus, "copy_name")] == 2
+    assert report.to_dict() == {f"{corpus}/copy_name": len(copies) + 1}
+    assert report.file_skips[(corpus, "copy_name")] == len(copies) + 1
     messages = dict(report.examples[(corpus, "copy_name")])
+    assert f"named as Windows Explorer in English names a second copy of {first.name}," in messages[str(copies[1])]
     gone = f"{first.stem}x{first.suffix}"
     assert messages[str(alone)].endswith(f"second copy of {gone}, and there is no {gone} beside it")
+
+
+def test_every_copy_name_form_is_known_and_no_release_name_is_taken_for_a_copy():
+    """Each form of loaders.walk.COPY_NAMES names a copy of its file, in any case (a FAT copy may upper-case
+    it); no name a release uses is taken for one: TESS's 2800, ElderReact's 1323, IEMOCAP's dialogs, CSED's
+    and CREMA-D's patterns (none holds a space)."""
+    from loaders import walk
+    from loaders.testing import crema_d, csed, elderreact, iemocap, tess
+
+    for name in ("Nat_Female-1.wav", "README.md", "notes"):
+        assert {walk.copy_of(copy) for copy in copy_names(name)} == {name}
+        assert {walk.copy_of(copy.upper()) for copy in copy_names(name)} == {name.upper()}
+    makers = [walk.named_copy(copy)[1] for copy in copy_names("x.wav")]
+    assert makers == [maker for maker, forms in walk.COPY_NAMES.items() for _ in forms]
+    assert walk.copy_of("x (21st copy).wav") == walk.copy_of("x (12th copy).wav") == "x.wav"
+    release = [f"{s}_{w}_{e}.wav" for s in tess.SPEAKERS for w in tess.WORDS for e in tess.EMOTIONS]
+    release += [line.split()[0] for split in ("train", "dev", "test") for line in elderreact.label_lines(split)]
+    release += [f"{dialog}_F000.wav" for dialog in iemocap.DIALOGS] + [f"{d}.txt" for d in iemocap.DIALOGS]
+    release += [f"{prefix}-1.wav" for _, prefix, *_ in csed.PREFIXES] + ["Training Data (wav)"]
+    release += [f"{crema_d.ACTORS[0]}_{sentence}_ANG_XX.wav" for sentence in crema_d.SENTENCES]
+    assert len(release) > 2800 + 1323 and [name for name in release if walk.copy_of(name)] == []
 
 
 @pytest.mark.parametrize("name", loaders.READERS)

@@ -51,7 +51,7 @@ def make(writer: FixtureWriter, *, bad: bool = False) -> Path:
         writer.lfs_pointer(data / "Negative" / "Neg_Female-113.wav")
         writer.not_audio(data / "Natural" / "Nat_Male-108.wav")
         writer.audio(
-            data / "Positive" / "Pos_female-104 (copy).wav",
+            data / "Positive" / "Pos_female-104_old.wav",  # a take renamed by hand: no release name
             speaker="csed-f0",
             gender="f",
             age_group="eld",

@@ -1,12 +1,14 @@
 """What passing a corpus (or a prepared folder) around does to it: a metadata file opened and saved
 again in a spreadsheet (:data:`SPREADSHEET_SAVES`), the files Finder, Explorer and a zip made on macOS
 leave in every folder (:func:`add_browser_files`), a zip made on Windows unpacked by a tool that keeps
-its backslashes (:func:`unpacked_with_backslashes`); for tests that such copies read as the originals.
+its backslashes (:func:`unpacked_with_backslashes`), the names a browser or a file manager gives a second
+copy of a file (:func:`copy_names`); for tests that such copies read as the originals.
 
 >>> from loaders.testing.mangle import SPREADSHEET_SAVES, add_browser_files
 >>> path.write_bytes(SPREADSHEET_SAVES["semicolon"](path.read_text(encoding="utf-8")))
 >>> add_browser_files(root)   # ._x.wav beside x.wav, .DS_Store, Thumbs.db, desktop.ini, __MACOSX/
 >>> unpacked_with_backslashes(root)   # AudioWAV/a.wav -> a file named 'AudioWAV\\a.wav' in root
+>>> copy_names("a.wav")   # ["a (2).wav", "a - Copy.wav", "a - Copy (2).wav", ..., "a (3rd copy).wav"]
 """
 
 from __future__ import annotations
@@ -61,6 +63,15 @@ def unpacked_with_backslashes(root: str | os.PathLike) -> int:
     for folder in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
         folder.rmdir()
     return len(files)
+
+
+def copy_names(name: str) -> list[str]:
+    """Every name a second copy of the file ``name`` is given beside it (each form of
+    :data:`loaders.walk.COPY_NAMES`, its number 2, its ordinal 3rd), in the table's order."""
+    stem, dot, suffix = name.rpartition(".")
+    stem, suffix = (stem, dot + suffix) if dot else (name, "")
+    forms = (form for forms in walk.COPY_NAMES.values() for form in forms)
+    return [stem + form.replace("{nth}", "3rd").replace("{n}", "2") + suffix for form in forms]
 
 
 def _semicolon(text: str) -> bytes:
