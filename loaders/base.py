@@ -238,9 +238,9 @@ class Collector:
         return True
 
     def other_case(self, path: Path, listed: str) -> None:
-        """``path`` is read as ``listed``, the name its table gives in another case
-        (:func:`~loaders.metafiles.case_matches`): counted, and named in :meth:`finish`'s warning."""
-        self.count("other_case")
+        """``path`` is taken as ``listed``, the name its table (or release) gives in another case
+        (:func:`~loaders.metafiles.case_matches`): counted and named in :meth:`finish`'s warning if the
+        file is read; one rejected after all is counted once, as its skip (readers call this anywhere)."""
         self.cased.append((path, listed))
 
     def _warn_names(self) -> None:
@@ -308,8 +308,12 @@ class Collector:
         Skips are told apart: of a file seen below the root and not read, or of anything else (a
         metadata row without a file, a folder that cannot be listed).  Skips that no report given by
         the caller will show are one warning."""
+        read = {record.path for record in self.records}
+        self.cased = [(path, listed) for path, listed in self.cased if str(path) in read]  # renamed and read
+        if self.cased:
+            self.count("other_case", len(self.cased))
         self._warn_names()
-        counted = {record.path for record in self.records} | self.accounted  # read, or set aside
+        counted = read | self.accounted  # read, or set aside
         for reason, files in self.skips:
             file = next((f for f in files if f in self.seen and f not in counted), None)
             if file is not None:  # each file once: seen = read + skipped + not audio + duplicate

@@ -21,6 +21,7 @@ from bimotion.cli import main
 from loaders import BadFileError, SkipReport, files, testing
 from loaders.base import MIN_DURATION_S
 from loaders.manifest import read_manifest, write_manifest
+from loaders.testing import FixtureWriter
 from loaders.testing.mangle import add_browser_files, copy_names
 
 DATA = Path("Training Data (wav)")
@@ -600,6 +601,30 @@ def test_every_corpus_copied_with_its_names_in_capitals_reads_under_the_release_
     assert (renamed > 0) == (name in ("iemocap", "csed", "elderreact", "yuemotion")) and len(said) == (renamed > 0)
     if renamed:
         assert f"named in another case than listed, taken as listed {renamed}" in report.format_files()
+
+
+@pytest.mark.parametrize("name", ["yuemotion", "csed", "iemocap", "elderreact", "audiofolder"])
+def test_a_file_named_in_another_case_and_then_rejected_is_counted_once_as_its_skip(tmp_path, name):
+    """YueMotion (and your own corpus) counted a file named in another case than its table lists it as
+    renamed before its row's checks, CSED, IEMOCAP and ElderReact before its header was probed: one truncated
+    02_F31_01_1.WAV was counted twice, as renamed and as truncated, and named in the renamed warning.
+    One rule, in Collector.finish: a rename is counted and named only for a file that is read."""
+    from loaders.errors import InputWarning
+
+    corpus = "carehome" if name == "audiofolder" else name
+    root = testing.make_corpus(name, tmp_path / "raw")
+    records = loaders.load(corpus, root)
+    read, rejected = [Path(r.path) for r in records if Path(r.path).stem.upper() != Path(r.path).stem][:2]
+    read, rejected = (path.rename(path.with_name(path.name.upper())) for path in (read, rejected))
+    FixtureWriter.truncate(rejected, keep_bytes=200)
+    report = SkipReport()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        again = loaders.load(corpus, root, skip_bad=True, report=report)
+    assert len(again) == len(records) - 1 and report.to_dict() == {f"{corpus}/truncated": 1}
+    assert report.files[(corpus, "other_case")] == 1 and report.file_skips[(corpus, "truncated")] == 1
+    said = [str(w.message) for w in caught if "named in another case than its table lists it" in str(w.message)]
+    assert len(said) == 1 and f"{read}: named in another case" in said[0] and "more" not in said[0]
 
 
 def test_problems_of_a_walk_are_reported_in_one_order_whatever_the_file_system_lists(tmp_path, csed):
