@@ -11,14 +11,15 @@ Two layouts circulate; both are read, and so is any folder above them::
                                                            OAF_angry/ ...]
 
 Everything comes from the file name ``{OAF|YAF}_{word}_{emotion}.wav`` (emotion: angry disgust fear
-happy neutral ps sad; ``ps`` is pleasant surprise): folder names vary in case and at least one file
-sits in the other speaker's folder, so folders are ignored.  Copies at several depths are
-de-duplicated by file name (case-insensitively); the shallowest copy is read.  The audio is mostly
-24414 Hz PCM16 but not uniformly (a 96 kHz file, 32-bit float files, AIFF bytes behind ``.wav``):
-every file is probed by content.  A file in a ``{OAF|YAF}_<emotion>`` folder whose name lacks the
-speaker prefix or has it truncated (``back_angry.wav``, ``AF_back_angry.wav``) is read with the
-folder's speaker.  Any other ``.wav`` below the root that is audio by content is reported
-(``bad_name``); one that is not audio is counted as such.
+happy neutral ps sad; ``ps`` is pleasant surprise): folder names vary in case and at least one file sits
+in the other speaker's folder, so folders are ignored. A name in another case than the release's
+(``oaf_Back_ANGRY.WAV``, as a FAT copy or a Windows tool may leave it) is read under the release's name,
+counted and named in one warning. Copies at several depths are de-duplicated by file name (case-
+insensitively); the shallowest copy is read. The audio is mostly 24414 Hz PCM16 but not uniformly (a
+96 kHz file, 32-bit float files, AIFF bytes behind ``.wav``): every file is probed by content. A file in
+a ``{OAF|YAF}_<emotion>`` folder whose name lacks the speaker prefix or has it truncated
+(``back_angry.wav``, ``AF_back_angry.wav``) is read with the folder's speaker. Any other ``.wav`` below
+the root that is audio by content is reported (``bad_name``); one that is not audio is counted as such.
 """
 
 from __future__ import annotations
@@ -92,10 +93,12 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
         c.set_aside("duplicate", *(copy for copy, _ in found if copy != path))
         with c.item(path):
             speaker, word, emotion = _parse_name(path, stem)
+            if stem != (release := f"{speaker}_{word}_{emotion}"):  # OAF_back_ANGRY.WAV, as a FAT copy leaves it
+                c.other_case(path, f"{release}.wav")
             age_group, age = SPEAKERS[speaker]
             c.add(
                 path,
-                native_id=f"{speaker}_{word}_{emotion}",
+                native_id=release,
                 emotions=[EMOTIONS[emotion]],
                 language="eng",
                 age_group=age_group,

@@ -105,10 +105,22 @@ def test_root_may_be_any_folder_above_and_hold_other_files(small_a, tmp_path):
 
 
 def test_name_variants(small_a, tmp_path):
+    """A name in another case (oaf_Back_ANGRY.WAV, as a FAT copy leaves it) was read under the release's
+    id without a word, where the other readers count and name such files: now it is counted and named in
+    the one warning they give, with the release's name."""
+    from loaders.errors import InputWarning
+
     root = shutil.copytree(small_a, tmp_path / "tess", copy_function=os.link)
-    (root / "OAF_back_angry.wav").rename(root / "oaf_Back_ANGRY.wav")
-    records = {r.id: r for r in loaders.load("tess", root)}
-    assert records["tess/OAF_back_angry"].path.endswith("oaf_Back_ANGRY.wav") and len(records) == 42
+    (root / "OAF_back_angry.wav").rename(root / "oaf_Back_ANGRY.WAV")
+    (root / "YAF_bar_sad.wav").rename(root / "YAF_BAR_SAD.wav")
+    report = SkipReport()
+    with pytest.warns(InputWarning, match="named in another case than its table lists it") as said:
+        records = {r.id: r for r in loaders.load("tess", root, report=report)}
+    assert records["tess/OAF_back_angry"].path.endswith("oaf_Back_ANGRY.WAV") and len(records) == 42
+    assert f"{root / 'YAF_BAR_SAD.wav'} and 1 more: " in str(said[0].message)  # the first walked
+    assert "taken as YAF_bar_sad.wav" in str(said[0].message) and report.files[("tess", "other_case")] == 2
+    assert "named in another case than listed, taken as listed 2" in report.format_files()
+    (root / "YAF_BAR_SAD.wav").rename(root / "YAF_bar_sad.wav")
     os.link(root / "YAF_bar_sad.wav", root / "YAF_bar.wav")
     with pytest.raises(BadFileError, match="YAF_bar.wav") as err:
         loaders.load("tess", root)

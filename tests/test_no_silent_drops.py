@@ -583,8 +583,8 @@ def test_every_corpus_copied_with_its_names_in_capitals_reads_under_the_release_
     """An old FAT copy or a Windows tool may upper-case whole names (SES01F_IMPRO01_F000.WAV,
     NAT_FEMALE-1.WAV): IEMOCAP stopped at "not an IEMOCAP utterance name", and CSED read its clips under
     other ids (csed/Natural/NAT_FEMALE-1) without a word. Every corpus reads them under the release's
-    ids; where the name's case is the id (IEMOCAP, CSED, ElderReact, YueMotion), each renamed file is
-    counted and named in one warning."""
+    ids; where the name's case is the id (IEMOCAP, CSED, ElderReact, YueMotion, and TESS, which read them
+    without a word), each renamed file is counted and named in one warning."""
     from loaders.errors import InputWarning
 
     root = testing.make_corpus(name, tmp_path / "raw")
@@ -598,12 +598,13 @@ def test_every_corpus_copied_with_its_names_in_capitals_reads_under_the_release_
         assert sorted(r.id for r in loaders.load(name, root, report=report)) == expected
     renamed = report.files[(name, "other_case")]
     said = [str(w.message) for w in caught if "named in another case than its table lists it" in str(w.message)]
-    assert (renamed > 0) == (name in ("iemocap", "csed", "elderreact", "yuemotion")) and len(said) == (renamed > 0)
+    case_is_id = name in ("iemocap", "csed", "elderreact", "yuemotion", "tess")
+    assert (renamed > 0) == case_is_id and len(said) == case_is_id
     if renamed:
         assert f"named in another case than listed, taken as listed {renamed}" in report.format_files()
 
 
-@pytest.mark.parametrize("name", ["yuemotion", "csed", "iemocap", "elderreact", "audiofolder"])
+@pytest.mark.parametrize("name", ["yuemotion", "csed", "iemocap", "elderreact", "tess", "audiofolder"])
 def test_a_file_named_in_another_case_and_then_rejected_is_counted_once_as_its_skip(tmp_path, name):
     """YueMotion (and your own corpus) counted a file named in another case than its table lists it as
     renamed before its row's checks, CSED, IEMOCAP and ElderReact before its header was probed: one truncated
