@@ -116,6 +116,17 @@ def test_bad_fixture_skips_are_all_counted(tmp_path):
     }
 
 
+def test_the_generator_spells_the_names_as_the_readers_table_does(tmp_path, monkeypatch):
+    """loaders.testing.csed kept its own table of the release's spellings beside the reader's
+    RELEASE_PREFIXES, free to drift apart; it now writes the names the reader's table spells."""
+    import loaders.csed
+
+    monkeypatch.setitem(loaders.csed.RELEASE_PREFIXES, ("Positive", "f"), "Pos_Female")  # as if the release did
+    root = make_corpus("csed", tmp_path)
+    names = sorted(p.name for p in (root / "Training Data (wav)" / "Positive").glob("[!.]*.wav"))
+    assert names == ["Pos_Female-1.wav", "Pos_Female-2.wav", "Pos_male-1.wav", "Pos_male-2.wav"]
+
+
 def test_empty_or_missing_root(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(LayoutError, match="no usable audio"):

@@ -562,7 +562,8 @@ def test_every_copy_name_form_is_known_and_no_release_name_is_taken_for_a_copy()
     it); no name a release uses is taken for one: TESS's 2800, ElderReact's 1323, IEMOCAP's dialogs, CSED's
     and CREMA-D's patterns (none holds a space)."""
     from loaders import walk
-    from loaders.testing import crema_d, csed, elderreact, iemocap, tess
+    from loaders.csed import RELEASE_PREFIXES
+    from loaders.testing import crema_d, elderreact, iemocap, tess
 
     for name in ("Nat_Female-1.wav", "README.md", "notes"):
         assert {walk.copy_of(copy) for copy in copy_names(name)} == {name}
@@ -573,7 +574,7 @@ def test_every_copy_name_form_is_known_and_no_release_name_is_taken_for_a_copy()
     release = [f"{s}_{w}_{e}.wav" for s in tess.SPEAKERS for w in tess.WORDS for e in tess.EMOTIONS]
     release += [line.split()[0] for split in ("train", "dev", "test") for line in elderreact.label_lines(split)]
     release += [f"{dialog}_F000.wav" for dialog in iemocap.DIALOGS] + [f"{d}.txt" for d in iemocap.DIALOGS]
-    release += [f"{prefix}-1.wav" for _, prefix, *_ in csed.PREFIXES] + ["Training Data (wav)"]
+    release += [f"{prefix}-1.wav" for prefix in RELEASE_PREFIXES.values()] + ["Training Data (wav)"]
     release += [f"{crema_d.ACTORS[0]}_{sentence}_ANG_XX.wav" for sentence in crema_d.SENTENCES]
     assert len(release) > 2800 + 1323 and [name for name in release if walk.copy_of(name)] == []
 

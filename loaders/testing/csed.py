@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..csed import RELEASE_PREFIXES
+from ..labels import CORPUS_LABEL_MAPS
 from ._common import FixtureWriter
 
 SAMPLE_RATE_HZ = 44100
-# (class folder, file-name prefix, gender, label, number of files in the real release)
-PREFIXES = (
-    ("Natural", "Nat_Female", "f", "neutral", 107),
-    ("Natural", "Nat_Male", "m", "neutral", 107),
-    ("Negative", "Neg_Female", "f", "negative", 112),
-    ("Negative", "Neg-Male", "m", "negative", 108),
-    ("Positive", "Pos_female", "f", "positive", 103),
-    ("Positive", "Pos_male", "m", "positive", 115),
-)
+# How many files the real release holds per (class folder, gender): 652 in all; their names are spelled as
+# loaders.csed.RELEASE_PREFIXES, the one table of the release's spellings, has it (Neg-Male, Pos_female).
+RELEASE_COUNTS = {
+    ("Natural", "f"): 107,
+    ("Natural", "m"): 107,
+    ("Negative", "f"): 112,
+    ("Negative", "m"): 108,
+    ("Positive", "f"): 103,
+    ("Positive", "m"): 115,
+}
 SMALL_PER_PREFIX = 2
 VOICES_PER_GENDER = 4
 
@@ -33,25 +36,25 @@ def make(writer: FixtureWriter, *, bad: bool = False) -> Path:
     data = root / "Training Data (wav)"
     writer.text(root / "Readme.md", "# Chinese Speech Emotion Datasets\n\nPositive 218, Natural 214, Negative 220.\n")
     writer.text(root / "LICENSE", "Apache License\nVersion 2.0, January 2004\n")
-    for folder, prefix, gender, label, count in PREFIXES:
+    for (folder, gender), count in RELEASE_COUNTS.items():
         for number in range(1, (count if writer.full else small_count(count, writer.scale)) + 1):
             writer.audio(
-                data / folder / f"{prefix}-{number}.wav",
+                data / folder / _name(folder, gender, number),
                 speaker=f"csed-{gender}{number % VOICES_PER_GENDER}",
                 gender=gender,
                 age_group="eld",
                 language="zho",
-                emotions=(label,),
+                emotions=(CORPUS_LABEL_MAPS["csed"][folder],),
                 sample_rate_hz=SAMPLE_RATE_HZ,
             )
     # macOS leaves these beside the files of copies made on a Mac; readers must ignore them
     writer.text(data / "Positive" / ".DS_Store", "\0\0\0\1Bud1")
-    writer.not_audio(data / "Positive" / "._Pos_female-1.wav")
+    writer.not_audio(data / "Positive" / f"._{_name('Positive', 'f', 1)}")
     if bad:
-        writer.lfs_pointer(data / "Negative" / "Neg_Female-113.wav")
-        writer.not_audio(data / "Natural" / "Nat_Male-108.wav")
+        writer.lfs_pointer(data / "Negative" / _name("Negative", "f", 113))
+        writer.not_audio(data / "Natural" / _name("Natural", "m", 108))
         writer.audio(
-            data / "Positive" / "Pos_female-104_old.wav",  # a take renamed by hand: no release name
+            data / "Positive" / _name("Positive", "f", 104, "_old"),  # a take renamed by hand: no release name
             speaker="csed-f0",
             gender="f",
             age_group="eld",
@@ -60,7 +63,7 @@ def make(writer: FixtureWriter, *, bad: bool = False) -> Path:
             sample_rate_hz=SAMPLE_RATE_HZ,
         )
         writer.audio(
-            data / "Positive" / "Neg_Female-114.wav",
+            data / "Positive" / _name("Negative", "f", 114),  # in the wrong class folder
             speaker="csed-f1",
             gender="f",
             age_group="eld",
@@ -69,3 +72,8 @@ def make(writer: FixtureWriter, *, bad: bool = False) -> Path:
             sample_rate_hz=SAMPLE_RATE_HZ,
         )
     return root
+
+
+def _name(folder: str, gender: str, number: int, tail: str = "") -> str:
+    """A clip's file name as the release spells it (``Neg-Male-3.wav``), ``tail`` added to its stem."""
+    return f"{RELEASE_PREFIXES[(folder, gender)]}-{number}{tail}.wav"
