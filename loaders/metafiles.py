@@ -74,8 +74,8 @@ def case_hint(name: str, listed: Iterable[str]) -> str:
     alike = sorted(other for other in listed if _folded(other) == _folded(name))
     if alike:
         return (
-            f" ({' and '.join(alike)} differ from it only in case, but another file or row is named alike: "
-            "rename the files as the table lists them, one file each)"
+            f" ({' and '.join(alike)} {'differs' if len(alike) == 1 else 'differ'} from it only in case, but another "
+            "file or row is named alike: rename the files as the table lists them, one file each)"
         )
     stem = name.rpartition(".")[0] or name
     if stem.upper() == stem and stem.lower() != stem:

@@ -429,7 +429,7 @@ def test_a_name_that_differs_from_its_row_only_in_case_is_read_as_listed_and_rep
         (str(root / renamed), "unlisted_file")
     ]
     message = report.examples[(NAME, "unlisted_file")][0][1]
-    assert f"({listed[0]} differ from it only in case, but another file or row is named alike: rename" in message
+    assert f"({listed[0]} differs from it only in case, but another file or row is named alike: rename" in message
 
 
 def test_a_name_that_differs_from_its_row_in_extension_is_named_in_both_reports(root, tmp_path):
@@ -1014,3 +1014,12 @@ def test_column_names_with_spaces_around_them_are_read_and_said_and_a_name_given
     (jsonl / "metadata.jsonl").write_text("".join(json.dumps({f"{k} ": v for k, v in r.items()}) + "\n" for r in rows))
     with pytest.warns(InputWarning, match=r"'file_name ', .* have spaces around them"):
         assert len(loaders.load(NAME, jsonl)) == 2
+
+
+def test_a_name_no_row_lists_names_the_rows_alike_but_for_case_in_one_sentence():
+    """The hint named one row alike with a plural verb ('a.wav differ from it'), as a test asserted."""
+    from loaders.metafiles import case_hint, case_matches
+
+    assert case_matches(["a.wav", "A.wav"], ["A.WAV"]) == {}  # two rows alike: never a guess between them
+    assert case_hint("A.WAV", ["a.wav", "b.wav"]).startswith(" (a.wav differs from it only in case, but another")
+    assert case_hint("A.WAV", ["a.wav", "A.wav"]).startswith(" (A.wav and a.wav differ from it only in case, but")
