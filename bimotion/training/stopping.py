@@ -28,16 +28,21 @@ class StopOnTerminate(TrainerCallback):
 
     def __init__(self):
         self.stopping = self.unscheduled = False  # unscheduled: no checkpoint was due at the stop
+        self.due = False  # a save was due at the end of the step that ended an epoch (or the run)
 
     def on_step_end(self, args, state, control, **kwargs):
         if agreed_stop(args):
             self.stopping = control.should_training_stop = True
-            ends = float(state.epoch or 0).is_integer() or state.global_step >= state.max_steps  # an epoch, the run
-            if control.should_save or not ends:  # else on_epoch_end saves, after the epoch's evaluation and save
+            if float(state.epoch or 0).is_integer() or state.global_step >= state.max_steps:  # an epoch, the run
+                # on_epoch_end saves, after the epoch's evaluation (which draws on the RNG a checkpoint
+                # keeps), as an uninterrupted run has it when it goes on; a save due now is kept for then
+                self.due, control.should_save = control.should_save, False
+            else:
                 self._save(state, control)
 
     def on_epoch_end(self, args, state, control, **kwargs):
         if self.stopping:
+            control.should_save = control.should_save or self.due
             self._save(state, control)
 
     def _save(self, state, control) -> None:
