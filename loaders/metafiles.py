@@ -141,7 +141,8 @@ def read_text(path: Path, corpus: str, *, own: bool = False) -> str:
     try:
         text = data.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as err:
-        where = _where(data, err.start, utf8=encoding is None)
+        # utf-8-sig counts from after a BOM (Excel's 'CSV UTF-8' writes one): the offset in the file
+        where = _where(data, err.start + len(data) - len(err.object), utf8=encoding is None)
         raise LayoutError(
             path, "bad_encoding", f"{corpus}: this text file is not {(encoding or 'utf-8').upper()} ({where})", fix
         ) from None

@@ -353,6 +353,23 @@ def test_metadata_in_a_legacy_encoding_names_the_line_and_a_command_that_convert
     assert not list(own.glob("*.utf-8"))  # the command leaves nothing beside the metadata
 
 
+def test_a_byte_not_in_utf8_after_a_bom_is_named_by_its_own_offset(tmp_path, root):
+    """metadata.csv saved as Excel's 'CSV UTF-8' (a BOM), its last rows added in CP1252: the error named
+    the byte three before the bad one ("byte 0x63 at offset 293: 'c' in CP1252, 'c' in MacRoman" for the
+    'é' of 'café' at 296), since UTF-8 with a BOM counts from after it."""
+    import codecs
+
+    own = copy_of(root, tmp_path)
+    meta = own / "metadata.csv"
+    lines = meta.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = lines[3].replace("kalimat", "caf\u00e9")
+    meta.write_bytes(codecs.BOM_UTF8 + "".join(lines[:3]).encode() + "".join(lines[3:]).encode("cp1252"))
+    with pytest.raises(LayoutError) as caught:
+        loaders.load(NAME, own)
+    offset = meta.read_bytes().index(b"\xe9")
+    assert f"not UTF-8 (byte 0xe9 at offset {offset}, line 4: '\u00e9' in CP1252, " in caught.value.message
+
+
 @pytest.mark.parametrize(("delimiter", "encoding"), [("\t", "utf-16"), (";", "utf-8-sig")])
 def test_metadata_as_spreadsheets_save_it_reads_the_same(tmp_path, root, delimiter, encoding):
     """Tab-separated UTF-16 ("Unicode text") and semicolon-separated CSV (spreadsheets where the decimal
