@@ -297,16 +297,24 @@ def test_a_checkpoint_whose_save_a_kill_cut_short_is_never_resumed(tiny, data, t
     assert json.loads((out / SCORES).read_text())["resumed_from"].endswith(before.name)
 
 
-def sigterm_at(monkeypatch, step: int) -> None:
+def sigterm_at(monkeypatch, step: int, validation: bool = False) -> None:
     """Runs from here on get a real SIGTERM, sent by the run to itself as optimizer step ``step``
-    starts (a callback on the real SERTrainer), so a test stops a run at the step it needs."""
+    starts, or (``validation``) during the validation after it (a callback on the real SERTrainer),
+    so a test stops a run where it needs."""
     from transformers import TrainerCallback
 
     from bimotion.training.trainer import SERTrainer
 
     class SigtermAt(TrainerCallback):
+        sent = False
+
         def on_step_begin(self, args, state, control, **kwargs):
-            if state.global_step + 1 == step:
+            if not validation and state.global_step + 1 == step:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        def on_prediction_step(self, args, state, control, **kwargs):  # a batch of a validation
+            if validation and state.global_step == step and not self.sent:
+                self.sent = True
                 os.kill(os.getpid(), signal.SIGTERM)
 
     def init(self, *args, **kwargs):
@@ -317,15 +325,15 @@ def sigterm_at(monkeypatch, step: int) -> None:
     monkeypatch.setattr(SERTrainer, "__init__", init)
 
 
-def stopped_then_resumed(monkeypatch, tiny, data, out, step: int, **overrides) -> list[str]:
-    """A run stopped by SIGTERM at ``step`` (taken as the recipes take it), its checkpoints then (a
-    checkpoint saved at the stop marked ``(stop)``), and the same run rerun to its end."""
+def stopped_then_resumed(monkeypatch, tiny, data, out, step: int, validation: bool = False, **overrides) -> list[str]:
+    """A run stopped by SIGTERM at ``step`` (:func:`sigterm_at`; taken as the recipes take it), its
+    checkpoints then (a checkpoint saved at the stop marked ``(stop)``), and the same run rerun to its end."""
     from bimotion.signals import Terminated, terminate_as_interrupt
     from bimotion.training.outputs import SAVED_AT_STOP
 
     signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a recipe's process
     try:
-        sigterm_at(monkeypatch, step)
+        sigterm_at(monkeypatch, step, validation)
         with terminate_as_interrupt(), pytest.raises(Terminated):
             run(tiny, data, out, **overrides)
     finally:
@@ -430,5 +438,21 @@ def test_sigterm_in_an_epochs_last_step_with_a_save_due_saves_after_the_epochs_e
                   if "eval_loss" in h] for folder in (tmp_path / "straight", out)]  # fmt: skip
     assert evaluated[1] == evaluated[0] == [STEPS_PER_EPOCH * (epoch + 1) for epoch in range(EPOCHS)], evaluated
     resumed = json.loads((out / SCORES).read_text())
+    assert resumed["selection"] == straight["selection"] and resumed["test"] == straight["test"]
+    assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())
+
+
+def test_sigterm_during_the_runs_last_validation_saves_after_it(monkeypatch, tiny, data, tmp_path):
+    """``--save_strategy no`` (the demo's grids), a validation per epoch: a SIGTERM during the run's last
+    validation, every step trained, reached no step's end, so train() returned and the stop was raised
+    with nothing saved: the rerun trained the whole run again.  A SIGTERM during a validation is acted
+    on after it: a checkpoint saved at the stop, from which the rerun ends as an uninterrupted run."""
+    overrides = {"eval_strategy": "epoch", "save_strategy": "no", "load_best_model_at_end": False,
+                 "early_stopping_patience": 0}  # fmt: skip
+    straight = run(tiny, data, tmp_path / "straight", **overrides)
+    out, last = tmp_path / "out", STEPS_PER_EPOCH * EPOCHS
+    assert stopped_then_resumed(monkeypatch, tiny, data, out, last, True, **overrides) == [f"checkpoint-{last} (stop)"]
+    resumed = json.loads((out / SCORES).read_text())
+    assert resumed["resumed_from"].endswith(f"checkpoint-{last}") and not list(out.glob("checkpoint-*"))
     assert resumed["selection"] == straight["selection"] and resumed["test"] == straight["test"]
     assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())

@@ -16,11 +16,11 @@ from .outputs import SAVED_AT_STOP
 class StopOnTerminate(TrainerCallback):
     """SIGTERM (Slurm's time limit) within :func:`bimotion.signals.stop_at_safe_points`: the
     optimizer step under way ends (its evaluation too, when one is due; the epoch's end too, when
-    the step ends an epoch or the run), a checkpoint is saved and
+    the step ends an epoch or the run), or the validation under way, a checkpoint is saved and
     :class:`~bimotion.signals.Terminated` is raised; the command then names that checkpoint.
 
-    Every process of a launch takes part after every optimizer step in one all-reduce (max) of its
-    flag, so all stop after the same step and save one checkpoint together, whichever of them got
+    Every process of a launch takes part after every optimizer step (and validation) in one all-reduce
+    (max) of its flag, so all stop at the same point and save one checkpoint together, whichever of them got
     the signal (about 1 ms a step with gloo on 2 busy CPU cores, where the tiny test model's step takes 30 ms).
     Reading the agreed flag waits for the GPU; so does transformers' own check of each step's loss for
     NaN/Inf (``logging_nan_inf_filter``, on by default), so with it on only the all-reduce's latency is
@@ -43,6 +43,13 @@ class StopOnTerminate(TrainerCallback):
     def on_epoch_end(self, args, state, control, **kwargs):
         if self.stopping:
             control.should_save = control.should_save or self.due
+            self._save(state, control)
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        # a SIGTERM during a validation: acted on after it, before its save (else after the next step;
+        # after the run's last validation, never: train() returned and the block raised, nothing saved)
+        if state.global_step and not self.stopping and agreed_stop(args):
+            self.stopping = control.should_training_stop = True
             self._save(state, control)
 
     def _save(self, state, control) -> None:
