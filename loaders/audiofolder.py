@@ -44,7 +44,7 @@ from .labels import LABELS
 from .metadata import Row, parse_rows
 from .metafiles import METADATA_FILES, case_hint, case_matches, composed, metadata_files, read_text
 from .record import Utterance
-from .walk import searched, walk_files
+from .walk import copy_of, searched, walk_files
 
 LABEL_MAP_FILES = ("label_map.json", "label_map.csv")
 CARD_FILE = "README.md"
@@ -268,8 +268,9 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
             if path in own:
                 c.set_aside("not_audio", path)
                 continue
-            if not c.left_copy(path):  # unlisted, and no browser's second copy of a file beside it
-                unlisted[relpath] = path
+            original = copy_of(path.name)  # a browser's second copy of a file beside it, or unlisted
+            if not (original and (path.parent / original).is_file() and c.left_copy(path)):
+                unlisted[relpath] = path  # "interview (2019).wav" alone: a file of its own, no copy
             continue
         with c.item(path):
             # one id whichever form the row wrote (a sheet made on macOS, or on Windows): one dataset, one split
