@@ -111,3 +111,35 @@ def test_a_folder_pushed_from_elsewhere_is_linked_through_data_dir(tmp_path, hub
     assert f"--data-dir {raw}: not a prepared folder" in capsys.readouterr().err
     assert main(["push", str(data), "--repo-id", DATASET, "--dry-run", "--data-dir", str(data)]) == 2
     assert "give it with a model folder" in capsys.readouterr().err
+
+
+def test_a_card_written_by_another_template_is_linked_and_an_edited_one_is_not(tmp_path, hub, capsys, monkeypatch):
+    """Whether a card was edited is told by the digest scores.json keeps of the card training wrote, not
+    by rendering it again: a card from an earlier template (another release of bimotion) was taken for
+    an edited one and never linked.  A card whose digest no longer matches is the user's: kept, and the
+    digest dropped, so no later push writes over it either."""
+    from bimotion.training.model_card import CARD_DIGEST, card_digest
+
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    data = prepare(
+        {"csed": corpora.make_corpus("csed", tmp_path / "raw")}, tmp_path / "bimotion", progress=False
+    ).out_dir
+    model = tmp_path / "models" / "m"
+    train(tiny, data, model)
+    card, scores = model / "README.md", json.loads((model / "scores.json").read_text())
+    assert scores[CARD_DIGEST] == card_digest(card.read_text(encoding="utf-8"))
+    older = card.read_text().replace("chance", "Chance")  # as another template wrote it
+    card.write_text(older)
+    (model / "scores.json").write_text(json.dumps({**scores, CARD_DIGEST: card_digest(older)}))
+    assert main(["push", str(data), "--repo-id", DATASET, "--token", "hf_x"]) == 0
+    assert main(["push", str(model), "--repo-id", "my-lab/ser", "--token", "hf_x"]) == 0
+    sent = hub[-1][1]["sent"]
+    assert names_the_hub_dataset(sent["README.md"].decode())
+    assert json.loads(sent["scores.json"])[CARD_DIGEST] == card_digest(sent["README.md"].decode())
+
+    card.write_text(card.read_text() + "\nMy notes.\n")  # the user's now
+    capsys.readouterr()
+    assert main(["push", str(model), "--repo-id", "my-lab/ser", "--token", "hf_x"]) == 0
+    assert "is not the card bimotion wrote" not in capsys.readouterr().err  # already linked: nothing to write
+    assert sent["README.md"].decode() + "\nMy notes.\n" == hub[-1][1]["sent"]["README.md"].decode()
+    assert CARD_DIGEST not in json.loads(hub[-1][1]["sent"]["scores.json"])

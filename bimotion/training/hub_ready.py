@@ -55,8 +55,9 @@ def recarded_model(
     and the card whose how-to snippet loads it instead of the folder (``path/to/<run>``) or an
     earlier repository.  ``datasets``: ``{benchmark: Hub id}`` named in place of the local folders
     they were pushed from (:func:`pushed_datasets`): the card, unedited, is then written anew from
-    scores.json.  Raises ValueError when the card has no such snippet."""
-    from bimotion.training.model_card import model_reference, render_card
+    scores.json.  scores.json keeps the new card's digest while the card is bimotion's alone (an
+    edited one is never written anew).  Raises ValueError when the card has no such snippet."""
+    from bimotion.training.model_card import CARD_DIGEST, card_digest, model_reference, render_card
     from bimotion.training.outputs import SCORES
 
     folder = Path(model_dir)
@@ -68,10 +69,22 @@ def recarded_model(
             f"{folder / 'README.md'} has no how-to snippet loading {loads}: was the card edited or removed?"
         )
     recorded = {**summary, "hub_model_id": repo_id, "datasets": {**summary["datasets"], **(datasets or {})}}
-    return {
-        SCORES: json.dumps(recorded, indent=2) + "\n",
-        "README.md": str(render_card(recorded)) if datasets else card.replace(loads, f'model="{repo_id}"'),
-    }
+    unedited = card_unedited(card, summary)
+    recorded.pop(CARD_DIGEST, None)
+    new_card = str(render_card(recorded)) if datasets else card.replace(loads, f'model="{repo_id}"')
+    if unedited:
+        recorded[CARD_DIGEST] = card_digest(new_card)
+    return {SCORES: json.dumps(recorded, indent=2) + "\n", "README.md": new_card}
+
+
+def card_unedited(card: str, summary: dict) -> bool:
+    """Whether the model card's text ``card`` is the one bimotion last wrote for the run ``summary``
+    (scores.json): its digest is the one recorded there, or, for a run that recorded none (an
+    earlier bimotion), it is what this version renders."""
+    from bimotion.training.model_card import CARD_DIGEST, card_digest, render_card
+
+    recorded = summary.get(CARD_DIGEST)
+    return card_digest(card) == recorded if recorded else card == str(render_card(summary))
 
 
 def pushed_datasets(model_dir, summary: dict, data_dirs=()) -> tuple[dict[str, str], list[str]]:
@@ -83,7 +96,7 @@ def pushed_datasets(model_dir, summary: dict, data_dirs=()) -> tuple[dict[str, s
     pushed, and for a card edited since training (left as it is)."""
     from bimotion.data.layout import pushed_hub_id
     from bimotion.training.identity import dataset_identity
-    from bimotion.training.model_card import render_card
+    from bimotion.training.model_card import CARD_DIGEST
     from bimotion.training.public import LOCAL
 
     recorded, found, notes = (summary.get("provenance") or {}).get("data") or {}, {}, []
@@ -103,8 +116,13 @@ def pushed_datasets(model_dir, summary: dict, data_dirs=()) -> tuple[dict[str, s
                 "folder (`bimotion push FOLDER --repo-id ...`), then this model again with `--data-dir FOLDER`"
             )
     card = Path(model_dir) / "README.md"
-    if found and card.is_file() and card.read_text(encoding="utf-8") != str(render_card(summary)):
-        notes.append(f"{card} was edited since training: it keeps naming local folders (its Hub datasets: "
+    if found and card.is_file() and not card_unedited(card.read_text(encoding="utf-8"), summary):
+        why = (
+            "was edited since training"
+            if summary.get(CARD_DIGEST)
+            else ("is not the card this bimotion writes (edited since training, or written by an earlier bimotion)")
+        )
+        notes.append(f"{card} {why}: it keeps naming local folders (its Hub datasets: "
                      f"{', '.join(found.values())}); add the links yourself")  # fmt: skip
         found = {}
     return found, notes

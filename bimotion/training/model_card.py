@@ -205,6 +205,16 @@ def interval_text(test: dict) -> str:
     return f"{100 * drawn['confidence']:g}% bootstrap interval from {drawn['samples']} resamples of the {drawn['resampled']}"
 
 
+CARD_DIGEST = "card_sha256"  # scores.json's record of the card bimotion wrote: an edited one is the user's
+
+
+def card_digest(text: str) -> str:
+    """The digest scores.json records of the card ``text`` it was written with (:data:`CARD_DIGEST`)."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def render_card(summary: dict):
     """A ``huggingface_hub.ModelCard`` for a training run's ``summary`` (the content of scores.json)."""
     from huggingface_hub import ModelCard

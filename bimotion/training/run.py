@@ -36,7 +36,7 @@ from .identity import (
 )
 from .metrics import GroupMetrics
 from .model import build_model, leaves_parameters_unused, suppress_untrained, trained_labels
-from .model_card import render_card, tested_as
+from .model_card import CARD_DIGEST, card_digest, render_card, tested_as
 from .outputs import CONFUSION, INCOMPLETE, MANIFEST, SCORES
 from .processes import exclusive_output, leave_process_group_at_exit
 from .provenance import command_scope, provenance
@@ -321,11 +321,12 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
 
 
 def _write_outputs(output_dir: Path, summary: dict, train_ds) -> None:
-    _write_json(output_dir / SCORES, summary)
+    card = render_card(summary)  # scores.json records its digest: a later push tells an edited card
+    _write_json(output_dir / SCORES, {**summary, CARD_DIGEST: card_digest(str(card))})
     title = f"{summary.get('run_name') or output_dir.name}: confusion on the test split"
     draw_confusion(summary["test"], output_dir / CONFUSION, title, summary["synthetic"])
     (output_dir / MANIFEST).write_text("\n".join(sorted(column(train_ds, "id").tolist())) + "\n")
-    render_card(summary).save(output_dir / "README.md")
+    card.save(output_dir / "README.md")
 
 
 def _publish(output_dir: Path, training_args: SERTrainingArguments, dry_run: bool) -> None:
