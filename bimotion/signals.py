@@ -9,7 +9,10 @@ the same way on SIGTERM; :func:`exit_code` and :func:`stop_word` tell the two ap
 
 A loop that can stop cleanly at its own safe points (training: after a step, with a checkpoint)
 runs within :func:`stop_at_safe_points`: there SIGTERM only sets a flag, :func:`stop_requested`,
-which the loop reads, and the loop raises :class:`Terminated` itself once it has stopped."""
+which the loop reads, and the loop raises :class:`Terminated` itself once it has stopped.  A SIGTERM
+that came as the loop's work ended (its last step) stops nothing that is left: the loop ends, and
+the stop is *pending* (:func:`take_pending_stop`) for its caller, which finishes with the loop's
+result (a trained model saved and scored) and stops before its next piece of work."""
 
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 
 _stop = threading.Event()  # SIGTERM came within stop_at_safe_points
+_pending = threading.Event()  # ... as the loop's work ended: its caller stops before its next piece of work
 
 
 def _request_stop(signum, frame) -> None:
@@ -57,13 +61,31 @@ def stop_requested() -> bool:
     return _stop.is_set()
 
 
+def finish_then_stop() -> None:
+    """For the loop within :func:`stop_at_safe_points` that acts on a stop at its last safe point:
+    nothing is left to stop, so it ends as usual, and the stop is pending for its caller
+    (:func:`take_pending_stop`) on every process that calls this, whichever got the signal."""
+    _pending.set()
+
+
+def take_pending_stop() -> bool:
+    """Whether the last :func:`stop_at_safe_points` block ended with a stop its loop did not act on
+    (the signal came as the loop's work ended); clears it: the caller stops now, at its own safe point."""
+    pending = _pending.is_set()
+    _pending.clear()
+    return pending
+
+
 @contextlib.contextmanager
 def stop_at_safe_points() -> Iterator[None]:
     """Within :func:`terminate_as_interrupt`'s block, SIGTERM no longer raises: it sets
     :func:`stop_requested`, which the loop in this block reads at its safe points (and then raises
-    :class:`Terminated`).  A SIGTERM the loop never acted on (it came after the loop's last safe
-    point) raises :class:`Terminated` when the block ends.  Elsewhere (SIGTERM not taken as a
-    Ctrl-C, or not the main thread) the block changes nothing."""
+    :class:`Terminated`, or, at its last one, calls :func:`finish_then_stop`).  A SIGTERM the loop
+    never acted on (it came after the loop's last safe point: its work is done) is pending when the
+    block ends, as :func:`finish_then_stop` leaves it: the caller finishes with the loop's result and
+    stops at its own next safe point (:func:`take_pending_stop`); after the block, a SIGTERM raises
+    at once again.  Elsewhere (SIGTERM not taken as a Ctrl-C, or not the main thread) the block
+    changes nothing."""
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGTERM) != _raise_terminated
@@ -71,6 +93,7 @@ def stop_at_safe_points() -> Iterator[None]:
         yield
         return
     _stop.clear()
+    _pending.clear()  # one left by an earlier block that its caller never took
     signal.signal(signal.SIGTERM, _request_stop)
     try:
         yield
@@ -79,7 +102,7 @@ def stop_at_safe_points() -> Iterator[None]:
         stopped = _stop.is_set()
         _stop.clear()
     if stopped:  # not reached when the block raised: its error (Terminated, or another) is the one reported
-        raise Terminated(f"terminated by signal {signal.SIGTERM.value} (SIGTERM)")
+        _pending.set()
 
 
 def exit_code(err: KeyboardInterrupt) -> int:

@@ -209,6 +209,53 @@ def test_two_workers_share_a_folder_and_a_killed_workers_claim_is_recovered(sing
     same_results(out, single.output_dir, atol=0.0)  # bit-identical: same seed, same batches, one process each
 
 
+def test_sigterm_in_a_models_last_step_finishes_it_and_stops_before_the_next(single, data_dirs, tmp_path, monkeypatch):
+    """Slurm's SIGTERM during a model's very last training step stopped the grid with that model
+    trained but unsaved: the rerun resumed it only to save it.  Now that model is saved, predicted
+    and scored, and the worker stops before training the next one (Terminated: exit 143 in the
+    recipe), its claim released; the rerun trains only the next model, and the tables are those of an
+    uninterrupted run."""
+    from transformers import TrainerCallback
+
+    from bimotion.grid.config import MARKER
+    from bimotion.signals import Terminated, terminate_as_interrupt
+    from bimotion.training.trainer import SERTrainer
+
+    class SigtermInLastStep(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            if state.global_step + 1 == state.max_steps:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    def init(self, *args, **kwargs):
+        init_before(self, *args, **kwargs)
+        self.add_callback(SigtermInLastStep())
+
+    init_before = SERTrainer.__init__
+    out = tmp_path / "out"
+    recipe(CONFIG, data_dirs, out, cache_from=single.output_dir)  # the datasets' cache only
+    lines: list[str] = []
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in the recipe's process
+    try:
+        monkeypatch.setattr(SERTrainer, "__init__", init)
+        with terminate_as_interrupt(), pytest.raises(Terminated):
+            run_grid(CONFIG, data_dirs, out, log=lines.append)
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+        monkeypatch.undo()
+    first, second = trained_counts(*lines), {"zho_eld", "eng_eld"} - set(trained_counts(*lines))
+    assert len(first) == 1 and len(second) == 1, lines
+    (first,), (second,) = first, second
+    assert (out / "models" / first / "seed0" / MARKER).is_file() and (out / "metrics" / first / "seed0.json").is_file()
+    assert not (out / "models" / second).exists() and not list(out.glob("claims/*.claim"))
+    assert lines[-1].startswith("[grid] SIGTERM came as a model's training ended"), lines
+    assert not list(out.glob("models/*/seed0/checkpoint-*"))  # the one saved at the stop went with the run's end
+
+    again: list[str] = []
+    run_grid(CONFIG, data_dirs, out, log=again.append)
+    assert trained_counts(*again) == {second: 1}
+    same_results(out, single.output_dir, atol=0.0)
+
+
 def _race(folder: str, queue, done) -> None:
     claim = Claims(Path(folder), log=lambda *a: None).acquire("model.seed0")
     queue.put(isinstance(claim, Claim))

@@ -45,6 +45,11 @@ def data(tmp_path_factory):
 
 def run(tiny, data, out, train_configs=("zho_eld",), **overrides) -> dict:
     """``recipes/train.py`` through the library (a plain :class:`TrainSpec`, no parser), with dropout and random crops on (clips 0.6-1.6 s, crops of 0.5 s)."""
+    return train(spec_of(tiny, data, out, train_configs, **overrides))
+
+
+def spec_of(tiny, data, out, train_configs=("zho_eld",), **overrides):
+    """The :class:`TrainSpec` :func:`run` trains."""
     from bimotion.training.spec import TrainSpec
 
     values = {
@@ -70,7 +75,7 @@ def run(tiny, data, out, train_configs=("zho_eld",), **overrides) -> dict:
         "dataloader_pin_memory": False,
         **overrides,
     }
-    return train(TrainSpec.from_values(list(train_configs), values, run_name="r"))
+    return TrainSpec.from_values(list(train_configs), values, run_name="r")
 
 
 def weights(path) -> dict[str, torch.Tensor]:
@@ -442,17 +447,50 @@ def test_sigterm_in_an_epochs_last_step_with_a_save_due_saves_after_the_epochs_e
     assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())
 
 
-def test_sigterm_during_the_runs_last_validation_saves_after_it(monkeypatch, tiny, data, tmp_path):
-    """``--save_strategy no`` (the demo's grids), a validation per epoch: a SIGTERM during the run's last
-    validation, every step trained, reached no step's end, so train() returned and the stop was raised
-    with nothing saved: the rerun trained the whole run again.  A SIGTERM during a validation is acted
-    on after it: a checkpoint saved at the stop, from which the rerun ends as an uninterrupted run."""
+def test_sigterm_during_a_validation_saves_after_it(monkeypatch, tiny, data, tmp_path):
+    """``--save_strategy no`` (the demo's grids), a validation per epoch: a SIGTERM during a validation
+    was read only at the next step's end (during the run's last one, never: nothing saved, the rerun
+    trained the whole run again; that one now finishes the run, see the test below).  A SIGTERM during
+    a validation is acted on after it: a checkpoint saved at the stop, from which the rerun ends as an
+    uninterrupted run."""
     overrides = {"eval_strategy": "epoch", "save_strategy": "no", "load_best_model_at_end": False,
                  "early_stopping_patience": 0}  # fmt: skip
     straight = run(tiny, data, tmp_path / "straight", **overrides)
-    out, last = tmp_path / "out", STEPS_PER_EPOCH * EPOCHS
-    assert stopped_then_resumed(monkeypatch, tiny, data, out, last, True, **overrides) == [f"checkpoint-{last} (stop)"]
+    out, first = tmp_path / "out", STEPS_PER_EPOCH
+    assert stopped_then_resumed(monkeypatch, tiny, data, out, first, True, **overrides) == [
+        f"checkpoint-{first} (stop)"
+    ]
     resumed = json.loads((out / SCORES).read_text())
-    assert resumed["resumed_from"].endswith(f"checkpoint-{last}") and not list(out.glob("checkpoint-*"))
+    assert resumed["resumed_from"].endswith(f"checkpoint-{first}") and not list(out.glob("checkpoint-*"))
     assert resumed["selection"] == straight["selection"] and resumed["test"] == straight["test"]
     assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())
+
+
+@pytest.mark.parametrize("when", ["step", "validation"])
+def test_sigterm_in_the_runs_last_step_finishes_the_run_and_exits_0(monkeypatch, tiny, data, tmp_path, capsys, when):
+    """A SIGTERM during the run's very last optimizer step saved a checkpoint and exited 143, though
+    training was complete: the job was requeued for a rerun that only saved and scored the model (and
+    a SIGTERM after that step, in the loop's last validation, raised with no checkpoint at all under
+    ``--save_strategy no``: the rerun trained again from the start).  Now the run finishes (the final
+    model, scores.json, the card), says so and exits 0; the checkpoint saved at the stop (a SIGKILL at
+    the end of the grace period would have left it to resume) is gone, as in an uninterrupted run."""
+    from bimotion.training.run import train_and_report
+
+    overrides = {"save_strategy": "no", "load_best_model_at_end": False, "early_stopping_patience": 0}
+    straight = run(tiny, data, tmp_path / "straight", **overrides)
+    out = tmp_path / "out"
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a recipe's process
+    try:
+        sigterm_at(monkeypatch, STEPS_PER_EPOCH * EPOCHS, validation=when == "validation")
+        spec = spec_of(tiny, data, out, **overrides)
+        assert train_and_report(spec) == 0
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+        monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert f"SIGTERM: saving checkpoint-{STEPS_PER_EPOCH * EPOCHS}, then finishing the run" in err, err[-2000:]
+    assert "SIGTERM came as training ended: the run finished all the same; nothing to rerun" in err, err[-2000:]
+    finished = json.loads((out / SCORES).read_text())
+    assert finished["resumed_from"] is None and finished["test"] == straight["test"]
+    assert all(torch.equal(t, weights(tmp_path / "straight")[name]) for name, t in weights(out).items())
+    assert not list(out.glob("checkpoint-*"))

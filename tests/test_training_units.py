@@ -550,24 +550,37 @@ def test_sigterm_is_a_ctrl_c_only_within_the_block_and_says_so():
 
 def test_sigterm_within_stop_at_safe_points_is_a_flag_the_loop_acts_on():
     """Within :func:`stop_at_safe_points` SIGTERM (twice, too) interrupts nothing: it sets the flag a
-    training loop reads after its step; one the loop never acted on raises at the block's end; after
+    training loop reads after its step.  One the loop never acted on (it came after the loop's last
+    safe point: its work is done) raised at the block's end, so a trained model was dropped unsaved;
+    it is now pending for the block's caller, which finishes and stops at its own safe point.  After
     the block, SIGTERM raises at once again."""
     import os
     import signal
 
-    from bimotion.signals import Terminated, stop_at_safe_points, stop_requested, terminate_as_interrupt
+    from bimotion import signals
+    from bimotion.signals import Terminated, stop_at_safe_points, stop_requested, take_pending_stop
 
     before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a command's process
     try:
-        with terminate_as_interrupt():
-            with pytest.raises(Terminated), stop_at_safe_points():
+        with signals.terminate_as_interrupt():
+            with stop_at_safe_points():
                 assert not stop_requested()
                 for _ in range(2):
                     os.kill(os.getpid(), signal.SIGTERM)
                 assert stop_requested()  # the loop goes on to its safe point
             assert not stop_requested()
+            assert take_pending_stop() and not take_pending_stop()  # the caller's, once
+            with stop_at_safe_points():  # a loop that met it at its last safe point and finished
+                os.kill(os.getpid(), signal.SIGTERM)
+                signals.finish_then_stop()
+            assert take_pending_stop()
+            with pytest.raises(Terminated), stop_at_safe_points():  # a loop that stopped: its Terminated
+                os.kill(os.getpid(), signal.SIGTERM)
+                raise Terminated("stopped at a step")
+            assert not take_pending_stop()
             with stop_at_safe_points():  # a quiet block ends quietly
                 pass
+            assert not take_pending_stop()
             with pytest.raises(Terminated):
                 os.kill(os.getpid(), signal.SIGTERM)
         assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL

@@ -216,6 +216,16 @@ class Ranks:
 
             dist.barrier()
 
+    def any(self, flag: bool) -> bool:
+        """Whether ``flag`` is true on any process of the launch."""
+        if self.world == 1:
+            return bool(flag)
+        import torch.distributed as dist
+
+        flags = [None] * self.world
+        dist.all_gather_object(flags, bool(flag))
+        return any(flags)
+
     def broadcast(self, value):
         """Rank 0's ``value`` on every process (a picklable object)."""
         if self.world == 1:

@@ -47,6 +47,7 @@ def work(grid) -> list[str]:
         if ranks.broadcast(finished(grid, model, seed) if ranks.is_main else None):
             _score(grid, model, seed, f"{done}/{len(mine)}")  # rescored from its saved predictions
             continue
+        stop_if_asked(grid)  # before training anything new
         claim = grid.claims.acquire(unit_name(model, seed)) if ranks.is_main else None
         holder = ranks.broadcast(None if isinstance(claim, Claim) else claim)
         if holder is not None:
@@ -59,6 +60,20 @@ def work(grid) -> list[str]:
             if claim is not None:
                 claim.release()
     return ranks.broadcast(unfinished(grid) if ranks.is_main else None)
+
+
+def stop_if_asked(grid) -> None:
+    """A SIGTERM that came as a model's training ended (:func:`bimotion.signals.take_pending_stop`,
+    on any process of a launch) let that model finish: saved, predicted and scored.  The worker stops
+    now, before training another, as at any other SIGTERM (:class:`~bimotion.signals.Terminated`)."""
+    from ..signals import Terminated, take_pending_stop
+
+    if grid.ranks.any(take_pending_stop()):
+        if grid.ranks.is_main:
+            grid.log(
+                "[grid] SIGTERM came as a model's training ended: that model is finished; stopping before the next"
+            )
+        raise Terminated("terminated by SIGTERM after a model's training ended")
 
 
 def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:

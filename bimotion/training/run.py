@@ -351,9 +351,9 @@ def train_and_report(
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
     the output folder, its checkpoints are another run's, the checkpoint given was not saved whole or a data or model file is
     damaged, 130 on Ctrl-C and 143 on SIGTERM (Slurm's time limit: a checkpoint is saved after the step under way), each
-    saying how to continue from the last checkpoint."""
+    saying how to continue from the last checkpoint; 0 for a SIGTERM during the last step: the run finishes."""
     from bimotion.data.publish import OutputLockedError
-    from bimotion.signals import exit_code, stop_word, terminate_as_interrupt
+    from bimotion.signals import exit_code, stop_word, take_pending_stop, terminate_as_interrupt
 
     training_args = training_arguments(spec)
     try:
@@ -373,6 +373,8 @@ def train_and_report(
             found = last_checkpoint(out) if Path(out).is_dir() else None
             print(f"{stop_word(err)}: {how_to_continue(found, spec.run, out)}", file=sys.stderr)
         return exit_code(err)
+    if take_pending_stop() and training_args.process_index == 0:  # it came as the last step ended: nothing to stop
+        print("SIGTERM came as training ended: the run finished all the same; nothing to rerun", file=sys.stderr)
     if training_args.process_index == 0:
         print(f"\nmodel, scores.json and model card: {training_args.output_dir}")
         print(run_ending(summary))

@@ -17,7 +17,11 @@ class StopOnTerminate(TrainerCallback):
     """SIGTERM (Slurm's time limit) within :func:`bimotion.signals.stop_at_safe_points`: the
     optimizer step under way ends (its evaluation too, when one is due; the epoch's end too, when
     the step ends an epoch or the run), or the validation under way, a checkpoint is saved and
-    :class:`~bimotion.signals.Terminated` is raised; the command then names that checkpoint.
+    :class:`~bimotion.signals.Terminated` is raised; the command then names that checkpoint.  At the
+    run's last step (or in its last validation) nothing is left to train: the checkpoint is saved all
+    the same (the rest of the run, saving the model and scoring it, may outlast Slurm's grace period:
+    the rerun then resumes it and only scores), and training ends as usual, the stop pending for the
+    caller (:func:`bimotion.signals.finish_then_stop`): the run finishes, a grid stops before its next model.
 
     Every process of a launch takes part after every optimizer step (and validation) in one all-reduce
     (max) of its flag, so all stop at the same point and save one checkpoint together, whichever of them got
@@ -29,11 +33,13 @@ class StopOnTerminate(TrainerCallback):
     def __init__(self):
         self.stopping = self.unscheduled = False  # unscheduled: no checkpoint was due at the stop
         self.due = False  # a save was due at the end of the step that ended an epoch (or the run)
+        self.last_step = False  # the stop came in the run's last step (or its last validation): the run finishes
 
     def on_step_end(self, args, state, control, **kwargs):
         if agreed_stop(args):
             self.stopping = control.should_training_stop = True
-            if float(state.epoch or 0).is_integer() or state.global_step >= state.max_steps:  # an epoch, the run
+            self.last_step = state.global_step >= state.max_steps
+            if float(state.epoch or 0).is_integer() or self.last_step:  # an epoch, the run
                 # on_epoch_end saves, after the epoch's evaluation (which draws on the RNG a checkpoint
                 # keeps), as an uninterrupted run has it when it goes on; a save due now is kept for then
                 self.due, control.should_save = control.should_save, False
@@ -46,10 +52,11 @@ class StopOnTerminate(TrainerCallback):
             self._save(state, control)
 
     def on_evaluate(self, args, state, control, **kwargs):
-        # a SIGTERM during a validation: acted on after it, before its save (else after the next step;
-        # after the run's last validation, never: train() returned and the block raised, nothing saved)
+        # a SIGTERM during a validation: acted on after it, before its save (else only after the next
+        # step; during the run's last validation, never, and nothing saved): after the last, the run finishes
         if state.global_step and not self.stopping and agreed_stop(args):
             self.stopping = control.should_training_stop = True
+            self.last_step = state.global_step >= state.max_steps
             self._save(state, control)
 
     def _save(self, state, control) -> None:
@@ -57,13 +64,20 @@ class StopOnTerminate(TrainerCallback):
         self.unscheduled = not control.should_save
         control.should_save = True
         if state.is_world_process_zero:
-            print(f"SIGTERM: saving checkpoint-{state.global_step}, then stopping", file=sys.stderr, flush=True)
+            then = "finishing the run: its last step is done" if self.last_step else "stopping"
+            print(f"SIGTERM: saving checkpoint-{state.global_step}, then {then}", file=sys.stderr, flush=True)
 
     def on_save(self, args, state, control, **kwargs):
-        if self.stopping:  # the checkpoint is whole (SERTrainer._save_checkpoint): nothing more to do
-            from bimotion.signals import Terminated
+        if not self.stopping:
+            return
+        from bimotion.signals import Terminated, finish_then_stop
 
-            raise Terminated(f"terminated by SIGTERM after step {state.global_step}, saved")
+        if self.last_step:  # trained: the run saves and scores its model; its caller stops after that
+            self.stopping = False
+            finish_then_stop()
+            return
+        # the checkpoint is whole (SERTrainer._save_checkpoint): nothing more to do
+        raise Terminated(f"terminated by SIGTERM after step {state.global_step}, saved")
 
 
 def remove_saved_at_stop(run_dir: Path) -> None:
