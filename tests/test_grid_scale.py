@@ -256,6 +256,28 @@ def test_sigterm_in_a_models_last_step_finishes_it_and_stops_before_the_next(sin
     same_results(out, single.output_dir, atol=0.0)
 
 
+def test_the_tables_wait_for_a_model_predicted_but_not_yet_scored(single, data_dirs, tmp_path):
+    """Two workers finishing at once: worker A has saved its last model's predictions and is scoring
+    them, worker B finishes its own last model.  B counted A's unit finished (trained, predicted), took
+    the ``tables`` claim and wrote the tables without A's metrics file ("1 of 2 metrics files record
+    none", its provenance null in the sidecar); A then saw B writing them and left them so.  A unit is
+    now finished once its metrics file is written: B leaves the tables to A, and A's run writes them."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(single.output_dir, out)  # a finished grid (a moved folder keeps working) ...
+    first = single.plan.models[0]
+    (out / "metrics" / first.slug / "seed0.json").unlink()  # ... whose first unit's worker is scoring it
+    shutil.rmtree(out / "tables")
+    lines: list[str] = []
+    assert run_grid(CONFIG, data_dirs, out, log=lines.append, shard=(1, 2)) is None, lines  # B: its share done
+    assert not (out / "tables").exists() and f"1 unfinished: {first.name} seed 0" in lines[-1], lines
+    result = run_grid(CONFIG, data_dirs, out, log=lines.append, shard=(0, 2))  # A: scores it, writes the tables
+    assert result is not None and "record none" not in result.produced_by()
+    assert trained_counts(*lines) == {}
+    same_results(out, single.output_dir, atol=0.0)
+
+
 def _race(folder: str, queue, done) -> None:
     claim = Claims(Path(folder), log=lambda *a: None).acquire("model.seed0")
     queue.put(isinstance(claim, Claim))

@@ -21,11 +21,15 @@ def units(grid) -> list[tuple[PlannedModel, int]]:
 
 
 def finished(grid, model: PlannedModel, seed: int) -> bool:
-    """Trained (its marker) and predicted on every test shard: only scoring is left, which is cheap."""
+    """Trained (its marker), predicted on every test shard and scored (its metrics file, written last,
+    which the tables read): only rescoring is left, which is cheap.  A unit whose predictions are
+    saved but whose metrics are not yet is its worker's still, so the tables wait for it."""
     from .config import MARKER
 
-    return (grid.model_dir(model, seed) / MARKER).is_file() and all(
-        grid.prediction_file(model, seed, s).is_file() for s in grid.plan.test_shards
+    return (
+        (grid.model_dir(model, seed) / MARKER).is_file()
+        and all(grid.prediction_file(model, seed, s).is_file() for s in grid.plan.test_shards)
+        and grid.metrics_file(model, seed).is_file()
     )
 
 
