@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from bimotion.grid import prepare_fixtures, run_grid
-from bimotion.grid.claims import Claim, Claims, in_shard, parse_shard, shard_from_env
+from bimotion.grid.claims import Claim, Claims, describe, in_shard, parse_shard, shard_from_env
 from bimotion.training.testing import cpu_launch, subprocess_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -321,6 +321,40 @@ def test_claims_are_atomic_and_stale_ones_are_taken_over(tmp_path):
     assert not isinstance(claims.acquire("y.seed0"), Claim)
     claims.path("y.seed0").write_text(json.dumps({**twin, "machine": machine_id()}))  # this machine's, pid gone
     assert isinstance(claims.acquire("y.seed0"), Claim) and "its process is gone" in logged[-1]
+
+
+def test_a_requeued_slurm_tasks_own_claim_is_taken_over_at_once(tmp_path, monkeypatch):
+    """A job-array task killed with its node (no SIGTERM, so its claim stays) and requeued by Slurm
+    on another node met its own claim, whose heartbeat was fresh: it skipped that unit as held by a
+    live worker and exited 0, the unit left until someone reran after 10 minutes.  A claim records
+    its Slurm job; the requeued run of that job (a higher ``SLURM_RESTART_COUNT``) takes it over at
+    once, and every message naming a holder names its Slurm job (``squeue``'s ``1234_5``)."""
+    task = {"SLURM_JOB_ID": "1239", "SLURM_ARRAY_JOB_ID": "1234", "SLURM_ARRAY_TASK_ID": "5"}
+    for name, value in task.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SLURM_RESTART_COUNT", raising=False)
+    logged: list[str] = []
+    claims = Claims(tmp_path / "claims", log=logged.append)
+    path = claims.path("m.seed0")
+    claims.folder.mkdir(parents=True)
+    for job, restarts in (("1239", 0), ("1240", 0)):  # this task's first run on node12; another task
+        path.write_text(json.dumps(
+            {"unit": "m.seed0", "host": "node12", "machine": "0" * 8, "pid": 4061, "token": job, "slurm_job": job,
+             "slurm_name": f"1234_{int(job) - 1234}", "slurm_restart": restarts}
+        ))  # fmt: skip
+        assert claims.acquire("m.seed0")["pid"] == 4061  # fresh heartbeat: held (restart 0 is this run too)
+    assert "node12 pid 4061, Slurm job 1234_6 (heartbeat 0 s ago)" == describe(claims.holder("m.seed0"))
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "1")  # requeued
+    assert claims.acquire("m.seed0")["pid"] == 4061  # another task's claim is still held
+    path.write_text(path.read_text().replace('"1240"', '"1239"').replace("1234_6", "1234_5"))
+    taken = claims.acquire("m.seed0")
+    assert isinstance(taken, Claim), taken
+    assert logged[-1] == (
+        "[grid] recovered the claim on m.seed0 of node12 pid 4061, Slurm job 1234_5 (heartbeat 0 s ago): "
+        "its Slurm job 1234_5 was requeued: this is its restart 1"
+    )
+    assert json.loads(path.read_text())["slurm_restart"] == 1
+    taken.release()
 
 
 def test_shards_split_the_plan_and_come_from_a_job_array():

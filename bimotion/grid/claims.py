@@ -8,8 +8,9 @@ token.  It is written whole to a private temporary file and then ``os.link``-ed
 to its name: the link fails if the name exists, so exactly one worker wins, on local disks and on
 NFS alike, and a reader never sees half a claim.  While it works, the holder touches the file every
 ``heartbeat_s`` seconds (a daemon thread).  A claim is *stale*, and the next worker that meets it
-takes it over (and logs that), when its process is gone on this machine, or when its heartbeat is
-older than ``stale_after_s`` (another machine, a frozen node).  Taking over happens under a short
+takes it over (and logs that), when its process is gone on this machine, when it is an earlier run
+of this worker's own Slurm job (requeued, maybe on another node: :func:`slurm_job`), or when its
+heartbeat is older than ``stale_after_s`` (another machine, a frozen node).  Taking over happens under a short
 ``<unit>.claim.takeover`` lock (``O_CREAT | O_EXCL``), re-checking staleness there, so two workers
 never both take over one claim.  A finished unit needs no claim: the grid's markers say so.
 """
@@ -100,8 +101,25 @@ def read_claim(path: Path) -> dict | None:
     return info
 
 
+def slurm_job(env=None) -> dict:
+    """This process's Slurm job as a claim records it (none outside Slurm): ``slurm_job`` (its
+    ``SLURM_JOB_ID``, an array task's own), ``slurm_name`` (as ``squeue`` shows it: ``1234_5`` for task 5
+    of array job 1234) and ``slurm_restart`` (``SLURM_RESTART_COUNT``: how often it was requeued)."""
+    env = os.environ if env is None else env
+    if "SLURM_JOB_ID" not in env:
+        return {}
+    array = env.get("SLURM_ARRAY_JOB_ID"), env.get("SLURM_ARRAY_TASK_ID")
+    return {
+        "slurm_job": env["SLURM_JOB_ID"],
+        "slurm_name": f"{array[0]}_{array[1]}" if all(array) else env["SLURM_JOB_ID"],
+        "slurm_restart": int(env.get("SLURM_RESTART_COUNT") or 0),
+    }
+
+
 def describe(info: dict) -> str:
-    return f"{info.get('host')} pid {info.get('pid')} (heartbeat {info.get('age_s', 0):.0f} s ago)"
+    """Who holds a claim: its host and pid, its Slurm job (where it ran under Slurm), its heartbeat's age."""
+    job = f", Slurm job {info['slurm_name']}" if info.get("slurm_name") else ""
+    return f"{info.get('host')} pid {info.get('pid')}{job} (heartbeat {info.get('age_s', 0):.0f} s ago)"
 
 
 @dataclass
@@ -123,6 +141,9 @@ class Claims:
         here = info["machine"] == machine_id() if "machine" in info else info.get("host") == socket.gethostname()
         if here and not process_alive(int(info.get("pid", -1))):
             return "its process is gone"
+        ours = slurm_job()  # Slurm runs one incarnation of a job at a time: a requeued task's old one is gone
+        if ours and info.get("slurm_job") == ours["slurm_job"] and info.get("slurm_restart", 0) < ours["slurm_restart"]:
+            return f"its Slurm job {ours['slurm_name']} was requeued: this is its restart {ours['slurm_restart']}"
         if info["age_s"] > self.stale_after_s:
             return f"no heartbeat for {info['age_s']:.0f} s > {self.stale_after_s:.0f} s"
         return None
@@ -133,7 +154,7 @@ class Claims:
         path, token = self.path(unit), uuid.uuid4().hex
         info = {
             "unit": unit, "host": socket.gethostname(), "machine": machine_id(), "pid": os.getpid(),
-            "started": time.time(), "token": token,
+            "started": time.time(), "token": token, **slurm_job(),
         }  # fmt: skip
         tmp = self.folder / f".{unit}.{token}.tmp"
         tmp.write_text(json.dumps(info), encoding="utf-8")
