@@ -278,6 +278,34 @@ def test_the_tables_wait_for_a_model_predicted_but_not_yet_scored(single, data_d
     same_results(out, single.output_dir, atol=0.0)
 
 
+def test_a_worker_whose_share_is_done_names_a_dead_workers_units_and_what_to_rerun(single, data_dirs, tmp_path):
+    """Worker A (``--shard 0/2``) killed holding a unit, never rerun: worker B (``--shard 1/2``) ended
+    "zho_eld seed 0 (shard 0/2's, not started) ... (or rerun this command then)", and rerunning B's
+    command did nothing for that unit, every time.  B now says that unit's worker is gone (who, and
+    why) and to rerun its shard or ``--shard 0/1``, which finishes it and writes the tables."""
+    import shutil
+
+    from loaders.files import machine_id
+
+    out = tmp_path / "out"
+    shutil.copytree(single.output_dir, out)
+    first = single.plan.models[0]  # unit 0: shard 0/2's
+    for part in ("models", "predictions", "metrics"):
+        shutil.rmtree(out / part / first.slug)
+    shutil.rmtree(out / "tables")
+    dead = {"unit": f"{first.slug}.seed0", "host": socket.gethostname(), "machine": machine_id(), "pid": 2**22 + 1,
+            "token": "t"}  # fmt: skip
+    (out / "claims" / f"{first.slug}.seed0.claim").write_text(json.dumps(dead))
+    lines: list[str] = []
+    assert run_grid(CONFIG, data_dirs, out, log=lines.append, shard=(1, 2)) is None
+    said = lines[-1]
+    assert f"1 unfinished: {first.name} seed 0 (shard 0/2's, its worker {socket.gethostname()} pid {2**22 + 1}" in said
+    assert "is gone: its process is gone)" in said and "rerun its shard, or this command with --shard 0/1" in said
+    result = run_grid(CONFIG, data_dirs, out, log=lines.append, shard=(0, 1))
+    assert result is not None and trained_counts(*lines) == {first.name: 1}
+    same_results(out, single.output_dir, atol=0.0)
+
+
 def _race(folder: str, queue, done) -> None:
     claim = Claims(Path(folder), log=lambda *a: None).acquire("model.seed0")
     queue.put(isinstance(claim, Claim))

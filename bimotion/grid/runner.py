@@ -275,7 +275,8 @@ class Grid:
         if missing and self.ranks.is_main:
             self.log(
                 f"[grid] this worker's share is done; {len(missing)} unfinished: {'; '.join(missing)}. The worker "
-                "that finishes the last of them writes the tables (or rerun this command then)."
+                "that finishes the last of them writes the tables. For what no live worker holds (its worker gone, "
+                "or not started), rerun its shard, or this command with --shard 0/1 for every unit left and the tables."
             )
         elif self.ranks.is_main:
             result = report_once(self)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from loaders.tables import counted
 
-from .claims import Claim, describe, in_shard
+from .claims import Claim, describe, in_shard, read_claim
 from .plan import PlannedModel
 
 
@@ -92,18 +92,23 @@ def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:
 
 
 def unfinished(grid) -> list[str]:
-    """Every unfinished unit, with who holds it or whose shard it is."""
+    """Every unfinished unit, with who holds it, whose worker is gone, or whose shard it is."""
+    from .config import MARKER
+
     out = []
     for i, (model, seed) in enumerate(units(grid)):
         if finished(grid, model, seed):
             continue
-        holder = grid.claims.holder(unit_name(model, seed))
-        if holder is not None:
-            why = f"claimed by {describe(holder)}"
-        elif not in_shard(i, grid.shard):
-            why = f"shard {i % grid.shard[1]}/{grid.shard[1]}'s, not started"
+        claim = read_claim(grid.claims.path(unit_name(model, seed)))
+        gone = grid.claims.stale(claim) if claim is not None else None
+        shard = f"shard {i % grid.shard[1]}/{grid.shard[1]}'s, " if grid.shard and not in_shard(i, grid.shard) else ""
+        if claim is not None and gone is None:
+            why = f"claimed by {describe(claim)}"
+        elif claim is not None:
+            why = f"{shard}its worker {describe(claim)} is gone: {gone}"
         else:
-            why = "not started"
+            trained = (grid.model_dir(model, seed) / MARKER).is_file()
+            why = shard + ("trained, not scored" if trained else "not started")
         out.append(f"{model.name} seed {seed} ({why})")
     return out
 
