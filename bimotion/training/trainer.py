@@ -81,6 +81,10 @@ class SERTrainer(Trainer):
                 self.add_callback(_CompactProgress)
             if self.pop_callback(PrinterCallback) is not None:
                 self.add_callback(_CompactPrinter)
+            if not self.args.should_log and self.args.log_level_replica == "warning":  # transformers' default
+                from transformers.utils import logging  # Trainer set it for this replica: the next model's
+
+                logging.set_verbosity_error()  # load report printed on every process of a launch but the first
 
     # ------------------------------------------------------------------ loss
     def train(self, resume_from_checkpoint=None, *args, **kwargs):
