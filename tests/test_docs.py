@@ -34,3 +34,49 @@ def test_every_test_the_docs_cite_exists():
     }
     missing = sorted((doc, name) for doc, name in cited if name not in defined)
     assert not missing, f"docs cite tests that do not exist: {missing}"
+
+
+def batch_scripts() -> list[tuple[str, str]]:
+    """Every whole script the docs show (a ```bash block that starts with ``#!/bin/bash``): (doc, script)."""
+    found = []
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for block in re.findall(r"```bash\n(#!/bin/bash\n.*?)```", doc.read_text(encoding="utf-8"), re.S):
+            found.append((doc.name, block))
+    return found
+
+
+def test_the_docs_batch_scripts_run_as_written():
+    """A Slurm script in the docs is copied into a file and submitted as it is.  The grid's job-array
+    script ended with a placeholder line (``python recipes/grid.py ...same arguments... --shard 0/1``),
+    which every array task then ran after its share: an error at best.  Every such script is now
+    whole: bash parses it, it has no ``...``, the files it names are in the checkout, and each recipe
+    it runs accepts every flag given to it (its ``--help_all``)."""
+    import subprocess
+    import sys
+
+    from bimotion.training.testing import subprocess_env
+
+    scripts = batch_scripts()
+    assert {doc for doc, _ in scripts} >= {"recipes.md", "recipes-grid.md"}
+    helps: dict[str, str] = {}
+    for doc, script in scripts:
+        checked = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+        assert checked.returncode == 0, f"{doc}: {checked.stderr}\n{script}"
+        assert "..." not in script, f"{doc}: a placeholder in a script to run as written:\n{script}"
+        words = re.sub(r"#.*", "", script.replace("\\\n", " ")).split()
+        for word in words:
+            if re.fullmatch(r"(recipes|bimotion)/[\w/.-]+\.(py|yaml)", word):
+                assert (REPO / word).is_file(), f"{doc}: {word} is not in the checkout"
+        for i, word in enumerate(words):
+            if not re.fullmatch(r"recipes/\w+\.py", word):
+                continue
+            if word not in helps:
+                helps[word] = subprocess.run(
+                    [sys.executable, str(REPO / word), "--help_all"],
+                    capture_output=True,
+                    text=True,
+                    env=subprocess_env(),
+                ).stdout
+            end = next((j for j in range(i + 1, len(words)) if words[j] in {"&&", ";", "|"}), len(words))
+            for flag in (w.split("=")[0] for w in words[i + 1 : end] if w.startswith("--")):
+                assert re.search(rf"^\s+{re.escape(flag)}\b", helps[word], re.M), f"{doc}: {word} has no {flag}"
