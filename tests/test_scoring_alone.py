@@ -149,3 +149,27 @@ def test_a_probe_encoder_builds_no_onednn_convolution_per_clip_length(tmp_path, 
     clips = [0.1 * rng.standard_normal(n).astype(np.float32) for n in 8000 + rng.choice(7999, 6, replace=False)]
     built, ran = _onednn_log(capfd, lambda: [encoder(clip) for clip in clips])
     assert (built, ran) == (0, 0) and torch.backends.mkldnn.enabled  # and oneDNN is back on afterwards
+
+
+def test_the_trainers_evaluations_come_in_a_few_shapes(tmp_path, capfd):
+    """The trainer's evaluations (each validation, and the test scores at the end of a run) padded a
+    batch to its longest clip, so every batch of a test set was a new input shape whose convolutions
+    oneDNN built and kept: a tiny model trained in 1.8 GB of address space (`prlimit --as`), then
+    failed scoring its test sets ("could not create a primitive") below 2.8 GB.  They pad to a multiple
+    of 0.5 s as the grid's scoring does, so new clips reuse the shapes."""
+    from bimotion.training.run import _trainer, training_arguments
+    from bimotion.training.spec import TrainSpec
+
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("this torch has no oneDNN, so nothing builds or keeps convolutions per shape")
+    first, second = (testing.rows_dataset(testing.synth_rows(*shard, "test", 8)) for shard in CLIP_SHARDS)
+    values = {
+        "model_name_or_path": str(testing.save_tiny_model(tmp_path / "tiny")),
+        "output_dir": str(tmp_path / "run"),
+    }
+    values |= {"use_cpu": True, "disable_tqdm": True, "report_to": "none", "per_device_eval_batch_size": 1}
+    spec = TrainSpec.from_values("zho_eld", values)
+    trainer = _trainer(spec, training_arguments(spec), first, first)
+    assert _onednn_log(capfd, lambda: trainer.predict(first))[1] > 0
+    built, ran = _onednn_log(capfd, lambda: trainer.predict(second))
+    assert built == 0 and ran > 0  # new clips, the same shapes: nothing more is built

@@ -95,6 +95,17 @@ def one_off_shape(device_type: str, *, varying: bool = True):
         torch.backends.mkldnn.enabled = True
 
 
+def scoring_collator(feature_extractor, pad_to_multiple_of: int | None = None):
+    """The collator of every scoring of a prepared dataset, :func:`predict`'s and the trainer's evaluations
+    (``bimotion.training.run``): whole clips with their lengths (:func:`clip_logits` cuts the padding off
+    for a model that hears it), batches padded to a multiple of ``pad_to_multiple_of`` samples, default
+    :data:`PAD_MULTIPLE_S`, so that a test set's batches come in a few input shapes."""
+    from .collator import AudioCollator
+
+    multiple = pad_to_multiple_of or round(PAD_MULTIPLE_S * int(feature_extractor.sampling_rate))
+    return AudioCollator(feature_extractor, pad_to_multiple_of=multiple, input_lengths=True)
+
+
 def batch_logits(model, batch: dict, device: str, *, sample_rate_hz: int | None = None, features: bool = False):
     """Float32 logits of one collated batch (:func:`clip_logits`, each clip as if alone): the inputs
     moved to ``device``, inference mode, bfloat16 autocast on a GPU.  :func:`predict` and
@@ -130,7 +141,6 @@ def predict(
 
     from bimotion.console import bar_disabled
 
-    from .collator import AudioCollator
     from .data import clip_columns
     from .model import load_classifier
     from .sampler import longest_first
@@ -139,8 +149,7 @@ def predict(
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device).eval()
     rate_hz = int(feature_extractor.sampling_rate)
-    multiple = pad_to_multiple_of or round(PAD_MULTIPLE_S * rate_hz)
-    collate = AudioCollator(feature_extractor, pad_to_multiple_of=multiple, input_lengths=True)
+    collate = scoring_collator(feature_extractor, pad_to_multiple_of)
     order = longest_first(dataset)
     logits = np.zeros((len(dataset), model.config.num_labels), dtype=np.float32)
     pooled = None

@@ -34,6 +34,7 @@ from .identity import (
     run_identity,
     write_identity,
 )
+from .inference import scoring_collator
 from .metrics import GroupMetrics
 from .model import build_model, leaves_parameters_unused, suppress_untrained, trained_labels
 from .model_card import CARD_DIGEST, card_digest, render_card, tested_as
@@ -239,7 +240,7 @@ def _trainer(spec: TrainSpec, training_args: SERTrainingArguments, train_ds, val
             data_args.pad_to_multiple_of,
             seed=training_args.seed if training_args.data_seed is None else training_args.data_seed,
         ),
-        eval_data_collator=AudioCollator(feature_extractor, None, data_args.pad_to_multiple_of, input_lengths=True),
+        eval_data_collator=scoring_collator(feature_extractor, data_args.pad_to_multiple_of),
         processing_class=feature_extractor,
         compute_metrics=GroupMetrics(validation_ds),
         callbacks=callbacks,
