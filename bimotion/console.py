@@ -187,3 +187,58 @@ def hub_progress_bars(enabled: bool = True) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         (huggingface_hub.utils.enable_progress_bars if enabled else huggingface_hub.utils.disable_progress_bars)()
+
+
+# What torch's CPU allocator (and the C++ runtime under it) says when an allocation fails: a RuntimeError,
+# not a MemoryError.  oneDNN says only that it could not build a convolution, which under an address-space
+# limit is an allocation that failed too.
+_ALLOCATION_FAILED = ("can't allocate memory", "std::bad_alloc")
+_UNDER_A_LIMIT = ("could not create a primitive", "can't start new thread")  # oneDNN; a thread's stack
+_MAP_FAILED = "failed to map segment from shared object"  # an extension module imported under the limit
+
+
+def out_of_memory(err: BaseException, command: str) -> str | None:
+    """One line for ``command`` (``bimotion prepare``, ``train.py``) whose allocation failed: a
+    ``MemoryError`` (pyarrow's ``ArrowMemoryError`` is one), torch's allocator's ``RuntimeError``,
+    oneDNN's or a thread's that did not start under an address-space limit, or an ``ImportError`` of
+    an extension module that could not be mapped; naming that limit (``ulimit -v``, ``prlimit --as``)
+    where one is set, with the fix.  None for any other error, which the caller raises as it is."""
+    limit = _address_space_limit()
+    text = " ".join(str(err).split())
+    failed = (
+        isinstance(err, MemoryError)
+        or (isinstance(err, ImportError) and _MAP_FAILED in text)
+        or (
+            isinstance(err, RuntimeError)
+            and (
+                any(s in text for s in _ALLOCATION_FAILED)
+                or (limit is not None and any(s in text for s in _UNDER_A_LIMIT))
+            )
+        )
+    )
+    if not failed:
+        return None
+    text = text.split("] err == 0. ", 1)[-1]  # torch's "[enforce fail at alloc_cpu.cpp:127] err == 0. " prefix
+    if len(text) > 160:  # an ImportError's path: its end says what failed
+        text = "..." + text[-160:].split(" ", 1)[-1]
+    what = f"{type(err).__name__}: {text}" if text else type(err).__name__
+    if limit is None:
+        return (
+            f"{command} ran out of memory ({what}): close other programs, or give it less to do at once "
+            "(--num-proc, a smaller batch size); docs/performance.md says what each step needs"
+        )
+    return (
+        f"{command} ran out of memory ({what}): this process may use at most {limit / 2**20:.0f} MB of "
+        "address space (ulimit -v or prlimit --as) and needed more; raise that limit "
+        "(docs/performance.md#memory-limits says what each step needs)"
+    )
+
+
+def _address_space_limit() -> int | None:
+    """The process's address-space limit in bytes (``RLIMIT_AS``), None where none is set (or none exists)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else soft

@@ -350,9 +350,11 @@ def train_and_report(
     """A training recipe's run after its arguments are checked: :func:`train` (naming ``command``), then
     (main process) where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
-    the output folder, its checkpoints are another run's, the checkpoint given was not saved whole or a data or model file is
-    damaged, 130 on Ctrl-C and 143 on SIGTERM (Slurm's time limit: a checkpoint is saved after the step under way), each
-    saying how to continue from the last checkpoint; 0 for a SIGTERM during the last step: the run finishes."""
+    the output folder, its checkpoints are another run's, the checkpoint given was not saved whole, a data or model file
+    is damaged or memory ran out (:func:`~bimotion.console.out_of_memory`), 130 on Ctrl-C and 143 on SIGTERM (Slurm's
+    time limit: a checkpoint is saved after the step under way), each saying how to continue from the last checkpoint;
+    0 for a SIGTERM during the last step: the run finishes."""
+    from bimotion.console import out_of_memory
     from bimotion.data.publish import OutputLockedError
     from bimotion.signals import exit_code, stop_word, take_pending_stop, terminate_as_interrupt
 
@@ -367,6 +369,11 @@ def train_and_report(
         # a damaged file: named by the process it met
         if training_args.process_index == 0 or isinstance(err, DamagedFileError):
             print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (MemoryError, RuntimeError, ImportError) as err:  # an allocation that failed: one line, with the fix
+        if (message := out_of_memory(err, Path(sys.argv[0]).name or "training")) is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM
         if training_args.process_index == 0:

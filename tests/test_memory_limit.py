@@ -1,0 +1,83 @@
+"""A command that runs out of memory under a memory limit (`ulimit -v`, `prlimit --as`, a small laptop)
+says so in one line naming the limit and the fix, instead of a traceback from deep in pyarrow, torch or
+an import: `bimotion prepare` under a 595 MB limit ended in 40 lines of traceback and `MemoryError`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bimotion.training.testing import subprocess_env
+from loaders import testing
+
+# The command line is imported first, and OpenBLAS's buffers allocated (one that fails ends the process
+# with exit code 1, uncatchable); then the process may map only a little more than it has, which the
+# command's work (pyarrow, datasets, worker processes, a model) exceeds.
+LIMITED = """
+import resource, sys
+import numpy as np
+from bimotion.cli import main
+np.ones((64, 64)) @ np.ones((64, 64))
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+mapped = int(status["VmSize"].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (mapped + 48 * 2**20, resource.RLIM_INFINITY))
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the process's mapped size from /proc")
+def test_prepare_out_of_memory_under_a_limit_is_one_line_naming_it(tmp_path):
+    root = testing.make_corpus("csed", tmp_path / "raw")
+    out = tmp_path / "prepared"
+    argv = ["prepare", "-q", "--source", f"csed={root}", "--output", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-c", LIMITED, *argv], env=subprocess_env(), capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: bimotion prepare ran out of memory ("), proc.stderr
+    assert "MB of address space (ulimit -v or prlimit --as) and needed more; raise that limit" in lines[-1]
+    assert not out.exists()  # nothing half-written is left
+
+
+RECIPE = """
+import importlib.util, resource, sys
+import numpy as np
+import bimotion.training.run, datasets, torch
+spec = importlib.util.spec_from_file_location("recipe", sys.argv[1])
+recipe = sys.modules["recipe"] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(recipe)
+np.ones((64, 64)) @ np.ones((64, 64))
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+mapped = int(status["VmSize"].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (mapped + 48 * 2**20, resource.RLIM_INFINITY))
+sys.argv = sys.argv[1:]
+sys.exit(recipe.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the process's mapped size from /proc")
+def test_training_out_of_memory_under_a_limit_is_one_line_naming_it(tmp_path):
+    """train.py under a limit ended in a traceback: "RuntimeError: can't start new thread" reading the
+    data, or torch's "DefaultCPUAllocator: can't allocate memory", or oneDNN's "could not create a primitive"."""
+    from bimotion.training import testing as training_testing
+
+    data = training_testing.write_prepared(tmp_path / "bimotion", shards=[("csed", "zho_eld")], sizes={"train": 8})
+    tiny = training_testing.save_tiny_model(tmp_path / "tiny")
+    recipe = Path(__file__).resolve().parents[1] / "recipes" / "train.py"
+    argv = [str(recipe), "--bimotion", str(data), "--train_configs", "zho_eld", "--model_name_or_path", str(tiny)]
+    argv += ["--output_dir", str(tmp_path / "run"), "--max_steps", "2", "--use_cpu", "true", "--eval_strategy", "no"]
+    argv += ["--save_strategy", "no", "--load_best_model_at_end", "false", "--early_stopping_patience", "0"]
+    argv += ["--dataset_cache_dir", str(tmp_path / "cache")]
+    proc = subprocess.run(
+        [sys.executable, "-c", RECIPE, *argv], env=subprocess_env(), capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: train.py ran out of memory ("), proc.stderr
+    assert "MB of address space (ulimit -v or prlimit --as) and needed more; raise that limit" in last
