@@ -275,6 +275,40 @@ def test_a_model_trained_on_generated_data_says_its_predictions_mean_nothing(
     assert "note: me/demo-ser was trained on a generated (synthetic) corpus, not real speech (crema_d" in err, err
 
 
+def test_a_model_trained_on_a_users_corpus_beside_generated_ones_says_which_were_generated(
+    models, audio_dir, tmp_path, capsys
+):
+    """A user's own recordings prepared with the demo's generated corpora and trained on together: the
+    note said the model "was trained on a generated (synthetic) corpus, not real speech ... its
+    predictions on real speech mean nothing", naming only the generated ones, as if the user's corpus
+    were not there.  It names both, and what the generated ones are worth."""
+    from conftest import load_recipe
+
+    from loaders import testing
+    from loaders.synthetic import MARKER
+
+    csed = testing.make_corpus("csed", tmp_path / "raw")
+    own = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="carehome", language="ind", speakers=4)
+    (own / MARKER).unlink()  # a user's recordings: nothing generated them
+    prepared = tmp_path / "mine"
+    assert main(["prepare", "-q", "--source", f"csed={csed}", "--source", f"carehome={own}", "-o", str(prepared)]) == 0
+    trained = tmp_path / "trained"
+    argv = ["--model_name_or_path", str(models["ours"].parent / "tiny"), "--bimotion", str(prepared)]
+    argv += ["--dataset_cache_dir", str(tmp_path / "cache"), "--output_dir", str(trained), "--max_steps", "1"]
+    argv += ["--train_configs", "zho_eld", "ind_eld", "--eval_strategy", "no", "--load_best_model_at_end", "false"]
+    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
+    assert load_recipe("train").main(argv) == 0
+    capsys.readouterr()
+    assert (
+        main(["predict", "--model", str(trained), str(audio_dir / "a.wav"), "-o", str(tmp_path / "p.csv"), *OPTIONS])
+        == 0
+    )
+    err = capsys.readouterr().err
+    note = f"note: {trained} was trained on generated (synthetic) corpora, not real speech (csed: made by"
+    assert note in err and "beside carehome: what it learned from the generated ones says nothing" in err, err
+    assert "its predictions on real speech mean nothing" not in err, err
+
+
 def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, tmp_path, capsys, monkeypatch):
     import huggingface_hub.constants
 

@@ -145,15 +145,30 @@ def load_predictor(
             "weights); fine-tune it first (recipes/train.py --model_name_or_path it) and pass the folder that run saves"
         )
     reported, notes = _reported_labels(source, net.config, label_map)
-    if generated := generated_training_data(os.path.expanduser(source)):
-        notes.insert(
-            0,
-            f"{source} was trained on a generated (synthetic) corpus, not real speech ({', '.join(generated)}: "
-            "made by bimotion's loaders.testing, as `bimotion demo` does): its predictions on real speech mean nothing",
-        )
+    if note := _generated_note(source):
+        notes.insert(0, note)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     net.to(device).eval()
     return Predictor(net, feature_extractor, reported, source, device, notes)
+
+
+def _generated_note(source: str) -> str | None:
+    """The note for a model trained on generated corpora (its ``scores.json`` says which): alone, or
+    beside real ones (a user's own corpus prepared with the demo's)."""
+    generated, real = generated_training_data(os.path.expanduser(source))
+    made = f"({', '.join(generated)}: made by bimotion's loaders.testing, as `bimotion demo` does)"
+    if real:
+        return (
+            f"{source} was trained on generated (synthetic) corpora, not real speech {made}, beside "
+            f"{', '.join(real)}: what it learned from the generated ones says nothing about real speech, so compare "
+            f"its predictions with a model trained on {', '.join(real)} alone"
+        )
+    if generated:
+        return (
+            f"{source} was trained on a generated (synthetic) corpus, not real speech {made}: "
+            "its predictions on real speech mean nothing"
+        )
+    return None
 
 
 @contextlib.contextmanager

@@ -40,11 +40,12 @@ def model_kind(folder: str | os.PathLike) -> str | None:
     return "probe" if probe else "model" if model else None
 
 
-def generated_training_data(source: str | os.PathLike, *, cache_dir: str | None = None) -> list[str]:
-    """The generated corpora (:mod:`loaders.synthetic`) a saved model was trained on: its
-    ``scores.json``'s ``train_corpora`` that its ``synthetic`` records (a run records every generated
-    corpus of its prepared folders there); ``source``: the model's folder, or its Hub id (the
-    ``scores.json`` that ``bimotion push`` uploads beside it); ``[]`` when none, or no readable
+def generated_training_data(source: str | os.PathLike, *, cache_dir: str | None = None) -> tuple[list[str], list[str]]:
+    """The generated corpora (:mod:`loaders.synthetic`) a saved model was trained on, and the others
+    (real speech: a user's own corpus beside the demo's): its ``scores.json``'s ``train_corpora``,
+    split by what its ``synthetic`` records (a run records every generated corpus of its prepared
+    folders there); ``source``: the model's folder, or its Hub id (the ``scores.json`` that
+    ``bimotion push`` uploads beside it); ``([], [])`` when none is generated, or no readable
     ``scores.json``."""
     import json
 
@@ -54,12 +55,15 @@ def generated_training_data(source: str | os.PathLike, *, cache_dir: str | None 
     if not path.parent.exists() and is_hub_id(str(source)):
         path = hub_file(str(source), SCORES, cache_dir=cache_dir)
         if path is None:  # not uploaded with it, or no network and no cached copy
-            return []
+            return [], []
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
-        return []
+        return [], []
     if not isinstance(summary, dict) or not isinstance(summary.get("synthetic"), dict):
-        return []
+        return [], []
     generated = {c for corpora in summary["synthetic"].values() if isinstance(corpora, dict) for c in corpora}
-    return [c for c in summary.get("train_corpora") or () if c in generated]
+    trained = list(summary.get("train_corpora") or ())
+    if not generated.intersection(trained):
+        return [], []
+    return [c for c in trained if c in generated], [c for c in trained if c not in generated]
