@@ -38,7 +38,7 @@ from pathlib import Path
 
 from . import register_source
 from .base import Collector, SourceInfo, bad
-from .errors import InputWarning, LayoutError, SkipReport
+from .errors import InputWarning, LayoutError, SkipReport, some_files
 from .label_map import LabelMap, read_label_map
 from .labels import LABELS
 from .metadata import Row, parse_rows
@@ -99,7 +99,10 @@ def why_not_audiofolder(root: str | os.PathLike) -> tuple[str, bool]:
     below = [c for c in children if c.is_dir() and is_audiofolder(c)]
     if below:
         return f"{root} holds no {wanted}; its subfolder {below[0]} does: give that folder", True
-    return f"{root} holds no {wanted}", False
+    own = [c.name for c in children if c.suffix.lower() in (".csv", ".tsv", ".jsonl") and c.is_file()]
+    own = [n for n in own if not n.lower().startswith("label_map.")]  # the user's table, under its own name?
+    hint = f"; it holds {some_files(own)}: if one lists your clips (file_name,emotion,...), save a copy as metadata.csv"
+    return f"{root} holds no {wanted}" + (hint if own else ""), False
 
 
 def check_name(name: str) -> str:

@@ -404,6 +404,14 @@ def test_an_own_corpus_at_a_wrong_folder_says_what_is_wrong_with_the_folder(tmp_
         main(["scan", "--source", f"ravdess={tmp_path / 'other'}", "--output", str(tmp_path / "m.jsonl")])
     err = capsys.readouterr().err
     assert "unknown corpus 'ravdess'; choose one of" in err and "other holds no metadata.csv or metadata.jsonl)" in err
+    # a user's table under its own name (labels.csv) was not named: the error said only that metadata.csv is missing
+    (tmp_path / "other" / "labels.csv").write_bytes((own / "metadata.csv").read_bytes())
+    (tmp_path / "other" / "label_map.json").write_text("{}")
+    with pytest.raises(SystemExit):
+        main(["scan", "--source", f"jawa={tmp_path / 'other'}", "--output", str(tmp_path / "m.jsonl")])
+    err = capsys.readouterr().err
+    assert "holds no metadata.csv or metadata.jsonl; it holds labels.csv: if one lists your clips" in err, err
+    assert "save a copy as metadata.csv)" in err and "label_map.json" not in err, err
 
 
 def test_source_option_mistakes_are_usage_errors_naming_the_option(tmp_path, capsys):
