@@ -414,6 +414,22 @@ def test_an_own_corpus_at_a_wrong_folder_says_what_is_wrong_with_the_folder(tmp_
     assert "save a copy as metadata.csv)" in err and "label_map.json" not in err, err
 
 
+def test_scan_names_clips_recorded_below_16_khz_which_prepare_would_upsample(tmp_path, capsys):
+    """A user's corpus with an 8 kHz telephone clip among 16 kHz ones: scan and prepare upsampled it
+    without a word, though it lacks the upper band of the others (``bimotion predict`` names such files)."""
+    import soundfile
+
+    own = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="carehome", language="ind", speakers=2)
+    clip = sorted((own / "clips").rglob("*.wav"))[0] if (own / "clips").exists() else sorted(own.rglob("*.wav"))[0]
+    samples, rate_hz = soundfile.read(clip)
+    soundfile.write(clip, samples[:: rate_hz // 8000], 8000)
+    assert main(["scan", "--source", f"carehome={own}", "--output", str(tmp_path / "m.jsonl")]) == 0
+    err = capsys.readouterr().err
+    note = f"note: carehome: 1 clip recorded below 16000 Hz (lowest 8000 Hz: {clip}) will be upsampled by `prepare`"
+    assert note in err, err
+    assert err.count("recorded below") == 1, err
+
+
 def test_source_option_mistakes_are_usage_errors_naming_the_option(tmp_path, capsys):
     """They exited 1 (argparse's usage errors exit 2); a --label-map for a built-in corpus said
     "not one of your corpora given with --source (none)"; a typo's line left out its value."""

@@ -82,9 +82,29 @@ def run(args) -> int:
     print_skips(report, output)
     generated = synthetic_sources(sources, records)
     notes = ([generated_note(generated)] if generated else []) + partial_releases(report, generated)
-    for note in notes + _prepare_notes([name for name in sources if name not in READERS], records):
+    notes += _prepare_notes([name for name in sources if name not in READERS], records) + low_rate_notes(records)
+    for note in notes:
         print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def low_rate_notes(records: list) -> list[str]:
+    """One note per corpus with clips recorded below the prepared rate (8 kHz telephone audio):
+    ``prepare`` upsamples them, and they lack the upper band the other clips have."""
+    from bimotion.features import SAMPLE_RATE_HZ
+    from loaders.errors import some_files
+
+    low: dict[str, list] = {}
+    for r in records:
+        if r.sample_rate_hz < SAMPLE_RATE_HZ:
+            low.setdefault(r.corpus, []).append(r)
+    return [
+        f"{corpus}: {counted(len(rows), 'clip')} recorded below {SAMPLE_RATE_HZ} Hz (lowest "
+        f"{min(r.sample_rate_hz for r in rows)} Hz: {some_files(r.path for r in rows)}) will be upsampled by "
+        "`prepare`, without the upper band of the other clips, which a model can take for a cue: leave such clips "
+        "out, or record them at 16 kHz or more"
+        for corpus, rows in low.items()
+    ]
 
 
 def _prepare_notes(own: list[str], records: list) -> list[str]:
