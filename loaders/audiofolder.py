@@ -271,9 +271,8 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
             if path in own:
                 c.set_aside("not_audio", path)
                 continue
-            original = copy_of(path.name)  # a browser's second copy of a file beside it, or unlisted
-            if not (original and (path.parent / original).is_file() and c.left_copy(path)):
-                unlisted[relpath] = path  # "interview (2019).wav" alone: a file of its own, no copy
+            if not ((path.parent / (copy_of(path.name) or "")).is_file() and c.left_copy(path)):
+                unlisted[relpath] = path  # no copy of a file beside it: "interview (2019).wav" alone is one of its own
             continue
         with c.item(path):
             # one id whichever form the row wrote (a sheet made on macOS, or on Windows): one dataset, one split
