@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -586,3 +587,32 @@ def test_sigterm_within_stop_at_safe_points_is_a_flag_the_loop_acts_on():
         assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def test_a_stop_checkpoint_half_removed_is_never_resumed_from(tmp_path, monkeypatch):
+    """The checkpoints saved only for a SIGTERM are removed once the run has ended; a kill in the middle of
+    that removal (outside the safe points: a SIGTERM raises there at once) left a checkpoint without some
+    of its files but with its trainer_state.json, which resuming took for the newest one.  It is marked
+    incomplete before its files go: resuming skips it, and the next run removes it."""
+    import shutil
+
+    from bimotion.training.outputs import INCOMPLETE, SAVED_AT_STOP
+    from bimotion.training.run import last_checkpoint
+    from bimotion.training.stopping import remove_saved_at_stop
+
+    kept, stop = tmp_path / "checkpoint-3", tmp_path / "checkpoint-6"
+    for folder in (kept, stop):
+        folder.mkdir()
+        for name in ("trainer_state.json", "model.safetensors", "optimizer.pt"):
+            (folder / name).write_text("{}")
+    (stop / SAVED_AT_STOP).write_text("saved at SIGTERM\n")
+
+    def killed_midway(path, ignore_errors=False):  # a kill after the first file went: SIGKILL cannot be timed
+        (Path(path) / "model.safetensors").unlink()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(shutil, "rmtree", killed_midway)
+    with pytest.raises(KeyboardInterrupt):
+        remove_saved_at_stop(tmp_path)
+    assert (stop / "trainer_state.json").is_file() and (stop / INCOMPLETE).is_file()
+    assert last_checkpoint(tmp_path) == str(kept)

@@ -68,7 +68,9 @@ def remove_incomplete_checkpoints(output_dir: Path) -> None:
 
     for path in sorted(output_dir.glob("checkpoint-*/" + INCOMPLETE)) if output_dir.is_dir() else []:
         log.warning(
-            "removing %s: its save was cut short (%s), so the run resumes from an earlier one", path.parent, INCOMPLETE
+            "removing %s: its save (or its removal) was cut short (%s), so the run resumes from an earlier one",
+            path.parent,
+            INCOMPLETE,
         )
         shutil.rmtree(path.parent)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from .outputs import SAVED_AT_STOP
+from .outputs import INCOMPLETE, SAVED_AT_STOP
 
 
 class StopOnTerminate(TrainerCallback):
@@ -87,6 +87,8 @@ def remove_saved_at_stop(run_dir: Path) -> None:
     import shutil
 
     for marker in run_dir.glob("checkpoint-*/" + SAVED_AT_STOP):
+        # marked incomplete first: a kill in the middle of the removal leaves a checkpoint resuming skips
+        (marker.parent / INCOMPLETE).write_text("being removed: resuming skips this checkpoint\n")
         shutil.rmtree(marker.parent, ignore_errors=True)
 
 
