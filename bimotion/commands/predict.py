@@ -10,7 +10,7 @@ into windows (default 4 s every 2 s; the last one ends at the end of the file; -
 only stretches above an energy threshold), so an hour-long recording needs no more memory than a
 minute.  Each row holds the file, start_s, end_s, a sigmoid score for each label the model was trained
 on, the labels scored at least --threshold, and whether the window is silent (its scores then mean
-nothing).  --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  A checkpoint
+nothing, and it predicts no label).  --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  A checkpoint
 whose outputs are named LABEL_0 … LABEL_12 needs --labels paper (the paper's 13-label order) or
 --label-map (a JSON list or object, a text file with one name per line, or
 'LABEL_0=sadness,LABEL_1=fear,…'; '-' leaves an output out).
@@ -46,7 +46,7 @@ def add_arguments(parser) -> None:
     names.add_argument("--labels", choices=["paper"], default=None,
                        help="the model's outputs are the paper's 13 labels in order (for generic LABEL_i names)")  # fmt: skip
     names.add_argument("--label-map", metavar="FILE_OR_SPEC", default=None, help="name the model's outputs explicitly")
-    parser.add_argument("--threshold", type=float, default=0.5, help="a label is predicted when its score is at least this (default: 0.5)")  # fmt: skip
+    parser.add_argument("--threshold", type=float, default=0.5, help="a label is predicted when its score is at least this, in a window that is not silent (default: 0.5)")  # fmt: skip
     parser.add_argument("--window-s", type=float, default=4.0, help="window length in seconds (default: 4.0)")
     parser.add_argument("--hop-s", type=float, default=2.0, help="seconds between window starts (default: 2.0)")
     parser.add_argument("--segment", choices=["fixed", "vad"], default="fixed",
