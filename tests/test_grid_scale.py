@@ -445,3 +445,15 @@ def test_batches_by_padded_audio_duration_are_fixed_in_content_and_seeded_in_ord
         assert batch["input_values"].numel() / 16000 <= 2.0 + 1e-9
         seen += batch["labels"].tolist()
     assert len(seen) == len(rows)
+
+
+def test_the_grid_log_marks_a_score_at_or_below_chance_as_the_tables_do():
+    """A new user read 'eng_eld 28.4 (chance 32.1)' in the demo's grid.log with no mark, where every
+    table and figure marks such a score with a dagger."""
+    from bimotion.grid.workers import scored_line
+
+    tests = {"eng_eld": {"weighted_f1": 0.284, "chance": 0.321}, "zho_eld": {"weighted_f1": 0.56, "chance": 0.278}}
+    assert scored_line(tests) == (
+        "weighted F1 % eng_eld 28.4† (chance 32.1), zho_eld 56.0 (chance 27.8) († at or below chance)"
+    )
+    assert scored_line({"zho_eld": tests["zho_eld"]}) == "weighted F1 % zho_eld 56.0 (chance 27.8)"
