@@ -74,7 +74,7 @@ def main(
     description: str = DESCRIPTION,
 ) -> int:
     args = build_parser(prog, commands, package, description).parse_args(argv)
-    from bimotion.console import out_of_memory, quiet
+    from bimotion.console import quiet, said_out_of_memory
     from bimotion.extras import EXTRAS, missing, missing_message
     from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
 
@@ -102,10 +102,7 @@ def main(
             print(stop_word(err), file=sys.stderr)
             return exit_code(err)
         except (MemoryError, RuntimeError, ImportError) as err:  # an allocation that failed: one line, the fix
-            if (message := out_of_memory(err, command)) is None:
-                raise
-            print(f"error: {message}", file=sys.stderr)
-            return 2
+            return said_out_of_memory(err, command)
         except BrokenPipeError:  # `bimotion sources | head`: the reader left, which is no error to report
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at the exit's flush
             return 141

@@ -234,6 +234,16 @@ def out_of_memory(err: BaseException, command: str) -> str | None:
     )
 
 
+def said_out_of_memory(err: BaseException, command: str) -> int:
+    """Print :func:`out_of_memory`'s line for ``command`` and return exit code 2; re-raise ``err`` where
+    no allocation failed.  For ``except (MemoryError, RuntimeError, ImportError) as err:`` around a
+    command's or a recipe's work."""
+    if (message := out_of_memory(err, command)) is None:
+        raise err
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
 def _address_space_limit() -> int | None:
     """The process's address-space limit in bytes (``RLIMIT_AS``), None where none is set (or none exists)."""
     try:

@@ -81,3 +81,22 @@ def test_training_out_of_memory_under_a_limit_is_one_line_naming_it(tmp_path):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("error: train.py ran out of memory ("), proc.stderr
     assert "MB of address space (ulimit -v or prlimit --as) and needed more; raise that limit" in last
+
+
+def test_every_recipe_says_an_allocation_that_failed_in_one_line(capsys):
+    """probe.py, grid.py and project.py ended in a traceback where train.py, infer.py and the commands
+    said one line: all now go through bimotion.console.said_out_of_memory (a probe under a real limit
+    dies in SciPy's OpenBLAS first, exit code 1, which no process can catch: docs/performance.md)."""
+    import ast
+
+    from bimotion.console import said_out_of_memory
+
+    assert said_out_of_memory(MemoryError(), "probe.py") == 2
+    assert capsys.readouterr().err.startswith("error: probe.py ran out of memory (MemoryError)")
+    with pytest.raises(RuntimeError, match="a shape mismatch"):  # any other error is raised as it is
+        said_out_of_memory(RuntimeError("a shape mismatch"), "probe.py")
+    recipes = Path(__file__).resolve().parents[1] / "recipes"
+    for name in ("train.py", "augment.py", "infer.py", "probe.py", "grid.py", "project.py"):
+        tree = ast.parse((recipes / name).read_text())
+        called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        assert "said_out_of_memory" in called or "train_and_report" in called, name

@@ -353,10 +353,10 @@ def train_and_report(
     (main process) where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
     the output folder, its checkpoints are another run's, the checkpoint given was not saved whole, a data or model file
-    is damaged or memory ran out (:func:`~bimotion.console.out_of_memory`), 130 on Ctrl-C and 143 on SIGTERM (Slurm's
+    is damaged or memory ran out (:func:`~bimotion.console.said_out_of_memory`), 130 on Ctrl-C and 143 on SIGTERM (Slurm's
     time limit: a checkpoint is saved after the step under way), each saying how to continue from the last checkpoint;
     0 for a SIGTERM during the last step: the run finishes."""
-    from bimotion.console import out_of_memory
+    from bimotion.console import said_out_of_memory
     from bimotion.data.publish import OutputLockedError
     from bimotion.signals import exit_code, stop_word, take_pending_stop, terminate_as_interrupt
 
@@ -373,10 +373,7 @@ def train_and_report(
             print(f"error: {err}", file=sys.stderr)
         return 2
     except (MemoryError, RuntimeError, ImportError) as err:  # an allocation that failed: one line, with the fix
-        if (message := out_of_memory(err, Path(sys.argv[0]).name or "training")) is None:
-            raise
-        print(f"error: {message}", file=sys.stderr)
-        return 2
+        return said_out_of_memory(err, Path(sys.argv[0]).name or "training")
     except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM
         if training_args.process_index == 0:
             out = training_args.output_dir
