@@ -74,7 +74,7 @@ def main(
     description: str = DESCRIPTION,
 ) -> int:
     args = build_parser(prog, commands, package, description).parse_args(argv)
-    from bimotion.console import quiet, said_out_of_memory
+    from bimotion.console import ALLOCATION_FAILURES, quiet, said_out_of_memory
     from bimotion.extras import EXTRAS, missing, missing_message
     from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
 
@@ -101,11 +101,11 @@ def main(
         except KeyboardInterrupt as err:  # Ctrl-C (130) or SIGTERM (143): what was being written is removed
             print(stop_word(err), file=sys.stderr)
             return exit_code(err)
-        except (MemoryError, RuntimeError, ImportError) as err:  # an allocation that failed: one line, the fix
-            return said_out_of_memory(err, command)
         except BrokenPipeError:  # `bimotion sources | head`: the reader left, which is no error to report
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at the exit's flush
             return 141
+        except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, the fix (last: OSError is one)
+            return said_out_of_memory(err, command)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ Nothing heavy is imported here: a library not imported yet reads its environment
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
@@ -200,13 +201,14 @@ _MAP_FAILED = "failed to map segment from shared object"  # an extension module 
 def out_of_memory(err: BaseException, command: str) -> str | None:
     """One line for ``command`` (``bimotion prepare``, ``train.py``) whose allocation failed: a
     ``MemoryError`` (pyarrow's ``ArrowMemoryError`` is one), torch's allocator's ``RuntimeError``,
-    oneDNN's or a thread's that did not start under an address-space limit, or an ``ImportError`` of
-    an extension module that could not be mapped; naming that limit (``ulimit -v``, ``prlimit --as``)
+    oneDNN's or a thread's that did not start under an address-space limit, an ``OSError`` ENOMEM (a
+    folder's listing), or an ``ImportError`` of an extension module that could not be mapped; naming that limit (``ulimit -v``, ``prlimit --as``)
     where one is set, with the fix.  None for any other error, which the caller raises as it is."""
     limit = _address_space_limit()
     text = " ".join(str(err).split())
     failed = (
         isinstance(err, MemoryError)
+        or (isinstance(err, OSError) and err.errno == errno.ENOMEM)  # "[Errno 12] Cannot allocate memory": a listdir
         or (isinstance(err, ImportError) and _MAP_FAILED in text)
         or (
             isinstance(err, RuntimeError)
@@ -234,10 +236,15 @@ def out_of_memory(err: BaseException, command: str) -> str | None:
     )
 
 
+# what an allocation that failed raises (among others of these types): ``except ALLOCATION_FAILURES``,
+# last of a command's or a recipe's handlers, then :func:`said_out_of_memory`
+ALLOCATION_FAILURES = (MemoryError, RuntimeError, ImportError, OSError)
+
+
 def said_out_of_memory(err: BaseException, command: str) -> int:
     """Print :func:`out_of_memory`'s line for ``command`` and return exit code 2; re-raise ``err`` where
-    no allocation failed.  For ``except (MemoryError, RuntimeError, ImportError) as err:`` around a
-    command's or a recipe's work."""
+    no allocation failed.  For ``except ALLOCATION_FAILURES as err:`` around a command's or a recipe's
+    work, after its other handlers (one for an OSError among them would no longer be reached)."""
     if (message := out_of_memory(err, command)) is None:
         raise err
     print(f"error: {message}", file=sys.stderr)

@@ -98,7 +98,7 @@ def main(argv=None) -> int:
         parser.error(one_line(err))
 
     data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
-    from bimotion.console import said_out_of_memory
+    from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.grid.checks import SettingsMismatch
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
     from bimotion.signals import exit_code, stop_word, terminate_as_interrupt
@@ -121,7 +121,7 @@ def main(argv=None) -> int:
     except DamagedFileError as err:  # a prepared dataset's file or clip, or a model's weights
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except (MemoryError, RuntimeError, ImportError) as err:  # an allocation that failed: one line, with the fix
+    except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
         return said_out_of_memory(err, "grid.py")
     if result is None:  # another process of this launch, or models left to other workers (logged)
         return 0

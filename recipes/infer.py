@@ -70,7 +70,7 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
 def main(argv=None) -> int:
     parser = HfArgumentParser((InferArguments, DataArguments, SERTrainingArguments))
     recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS)
-    from bimotion.console import said_out_of_memory
+    from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.training.provenance import recorded_command
     from bimotion.training.run import infer  # torch, datasets: after the arguments are checked
 
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     except DamagedFileError as err:  # a prepared dataset's file or clip, or the model's weights
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except (MemoryError, RuntimeError, ImportError) as err:  # an allocation that failed: one line, with the fix
+    except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
         return said_out_of_memory(err, "infer.py")
     if training_args.process_index == 0:
         print(f"\nscores of {recipe.model}: {result['output_file']}")

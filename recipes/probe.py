@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     parser = HfArgumentParser((ProbeRecipeArguments, DataArguments, ProbeArguments))
     shown = PROBE_DATA_FLAGS + tuple(f.name for f in fields(ProbeArguments))
     recipe, data_args, probe_args = parse_arguments(parser, argv, check, shown=shown)
-    from bimotion.console import said_out_of_memory
+    from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.probe.run import train_probe  # torch: after the arguments are checked
     from bimotion.training.provenance import recorded_command
 
@@ -127,7 +127,7 @@ def main(argv=None) -> int:
         except DamagedFileError as err:  # a prepared dataset's file or clip, or the encoder's weights
             print(f"error: {err}", file=sys.stderr)
             return 2
-        except (MemoryError, RuntimeError, ImportError) as err:  # an allocation that failed: one line, with the fix
+        except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
             return said_out_of_memory(err, "probe.py")
         print(f"\nseed {seed}: probe, scores.json: {out}")
         print(scores_report(summary["test"]))  # weighted F1 % per group beside its chance level, as train.py's

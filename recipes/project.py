@@ -153,7 +153,7 @@ def model_dir_of(args: ProjectArguments, name: str):
 def main(argv=None) -> int:
     found = []
     (args,) = parse_arguments(HfArgumentParser(ProjectArguments), argv, lambda args: found.extend(check(args)))
-    from bimotion.console import said_out_of_memory
+    from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.data.layout import synthetic_data
     from bimotion.grid.config import load_config, torch_threads
     from bimotion.projection import NoLabelDrawn, project
@@ -174,7 +174,7 @@ def main(argv=None) -> int:
         except (NoLabelDrawn, DamagedFileError) as err:  # what the data lacks, found once its features are read
             print(f"error: {one_line(err)}", file=sys.stderr)
             return 2
-        except (MemoryError, RuntimeError, ImportError) as err:  # an allocation that failed: one line, with the fix
+        except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
             return said_out_of_memory(err, "project.py")
         for path in paths:
             print(path)

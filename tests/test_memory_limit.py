@@ -4,6 +4,7 @@ an import: `bimotion prepare` under a 595 MB limit ended in 40 lines of tracebac
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,12 @@ def test_every_recipe_says_an_allocation_that_failed_in_one_line(capsys):
     assert capsys.readouterr().err.startswith("error: probe.py ran out of memory (MemoryError)")
     with pytest.raises(RuntimeError, match="a shape mismatch"):  # any other error is raised as it is
         said_out_of_memory(RuntimeError("a shape mismatch"), "probe.py")
+    # train.py under a limit also met it as listing the model's folder (transformers' checkpoint lookup)
+    listing = OSError(errno.ENOMEM, "Cannot allocate memory", "/runs/tiny/")
+    assert said_out_of_memory(listing, "train.py") == 2
+    assert "error: train.py ran out of memory (OSError: [Errno 12] Cannot allocate memory" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError):
+        said_out_of_memory(FileNotFoundError(errno.ENOENT, "No such file or directory", "/runs/tiny/"), "train.py")
     recipes = Path(__file__).resolve().parents[1] / "recipes"
     for name in ("train.py", "augment.py", "infer.py", "probe.py", "grid.py", "project.py"):
         tree = ast.parse((recipes / name).read_text())

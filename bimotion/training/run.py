@@ -356,7 +356,7 @@ def train_and_report(
     is damaged or memory ran out (:func:`~bimotion.console.said_out_of_memory`), 130 on Ctrl-C and 143 on SIGTERM (Slurm's
     time limit: a checkpoint is saved after the step under way), each saying how to continue from the last checkpoint;
     0 for a SIGTERM during the last step: the run finishes."""
-    from bimotion.console import said_out_of_memory
+    from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.data.publish import OutputLockedError
     from bimotion.signals import exit_code, stop_word, take_pending_stop, terminate_as_interrupt
 
@@ -372,7 +372,7 @@ def train_and_report(
         if training_args.process_index == 0 or isinstance(err, DamagedFileError):
             print(f"error: {err}", file=sys.stderr)
         return 2
-    except (MemoryError, RuntimeError, ImportError) as err:  # an allocation that failed: one line, with the fix
+    except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
         return said_out_of_memory(err, Path(sys.argv[0]).name or "training")
     except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM
         if training_args.process_index == 0:
