@@ -276,3 +276,21 @@ def test_the_end_table_says_which_groups_annotate_labels_the_model_never_trained
     )
     everything = score_groups(logits, labels, mask, ["crema_d"] * 8, groups, trained_labels=list(LABELS))
     assert "never trained" not in scores_report(everything)
+
+
+def test_the_end_table_says_why_a_group_scored_0_and_reads_the_scores_by_arg_max():
+    """After 20 steps a new user's every group scored 0.0 with only "at or below chance" to read: a
+    model early in training predicts no label at the 0.5 threshold.  The table now says so, and gives
+    the arg-max reading of the same scores (the authors' code's) beside its own chance level."""
+    from bimotion.training.report import scores_report
+
+    labels, mask = _single("anger", "anger", "happiness", "neutral", "anger", "happiness", "neutral", "neutral")
+    logits = np.where(labels > 0, -1.0, -3.0)  # every score under 0.5, the right label's highest
+    groups = ["eng_adu"] * 4 + ["eng_eld"] * 4
+    out = score_groups(logits, labels, mask, ["crema_d"] * 8, groups, trained_labels=list(LABELS))
+    last = scores_report(out).splitlines()[-1]
+    assert last.startswith("0.0: no label predicted right at the 0.5 threshold (a model early in training predicts")
+    argmax = {g: out["groups"][g]["weighted_f1_argmax"] for g in ("eng_adu", "eng_eld")}
+    assert argmax == {"eng_adu": 1.0, "eng_eld": 1.0} and "eng_adu 100.0 (chance " in last
+    right = score_groups(-logits, labels, mask, ["crema_d"] * 8, groups, trained_labels=list(LABELS))
+    assert "0.0: no label" not in scores_report(right)

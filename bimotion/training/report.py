@@ -55,7 +55,7 @@ def scores_report(
     note = (f"\n{DAGGER} at or below chance ({CHANCE})" if at_chance else "") + (
         f"\n95% CI: bootstrap over the {drawn['resampled']} ({drawn['samples']} resamples)" if with_ci else ""
     )
-    note += untrained_note(scores["groups"], names)
+    note += untrained_note(scores["groups"], names) + nothing_right_note(scores["groups"], names)
     return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"
 
 
@@ -72,6 +72,24 @@ def untrained_note(groups: dict, names: dict | None = None) -> str:
     return (
         f"\nlabels the model never trained on: {', '.join(found)} (scored as predicted absent, which can put a "
         "group far below chance)"
+    )
+
+
+def nothing_right_note(groups: dict, names: dict | None = None) -> str:
+    """A note line for the groups scored 0.0 (no label predicted right at the 0.5 threshold: early in
+    training a model predicts none) with their arg-max reading of the same scores (the authors'
+    code's, :data:`~.metrics.CHANCE_OF`) beside its chance level, or nothing."""
+    found = [
+        f"{(names or {}).get(group, group)} {100 * values['weighted_f1_argmax']:.1f} "
+        f"(chance {100 * values['chance']['weighted_f1_argmax']:.1f})"
+        for group, values in groups.items()
+        if values["weighted_f1"] == 0 and "weighted_f1_argmax" in values and isinstance(values["chance"], dict)
+    ]
+    if not found:
+        return ""
+    return (
+        "\n0.0: no label predicted right at the 0.5 threshold (a model early in training predicts none); "
+        f"the same scores read by arg-max, as the authors' code does: {', '.join(found)}"
     )
 
 
