@@ -44,7 +44,7 @@ from .labels import LABELS
 from .metadata import Row, parse_rows
 from .metafiles import METADATA_FILES, case_hint, case_matches, composed, metadata_files, read_text
 from .record import Utterance
-from .walk import copy_of, searched, walk_files
+from .walk import searched, walk_files
 
 LABEL_MAP_FILES = ("label_map.json", "label_map.csv")
 CARD_FILE = "README.md"
@@ -271,8 +271,8 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
             if path in own:
                 c.set_aside("not_audio", path)
                 continue
-            if not ((path.parent / (copy_of(path.name) or "")).is_file() and c.left_copy(path)):
-                unlisted[relpath] = path  # no copy of a file beside it: "interview (2019).wav" alone is one of its own
+            if not c.left_copy(path, beside_only=True):  # no second copy of a file beside it: one no row lists
+                unlisted[relpath] = path
             continue
         with c.item(path):
             # one id whichever form the row wrote (a sheet made on macOS, or on Windows): one dataset, one split

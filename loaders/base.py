@@ -209,14 +209,15 @@ class Collector:
                 self.set_aside("not_audio", path)
         return candidates
 
-    def left_copy(self, path: Path) -> bool:
+    def left_copy(self, path: Path, *, beside_only: bool = False) -> bool:
         """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.named_copy`: ``a (1).wav``,
         ``a - Copy.wav``, ``a copy 2.wav``, as a browser or a file manager names one), which is then accounted
         for: with the same bytes as that file beside it, set aside as a duplicate (counted, and named in
         :meth:`finish`'s warning); with other bytes, or with no such file beside it, reported if it is audio
-        (which of the two is the clip, or whether the name is, is the user's to say), else counted as not audio."""
+        (which of the two is the clip, or whether the name is, is the user's to say), else counted as not audio.
+        ``beside_only``: only with that file beside it (your own corpus: "interview (2019).wav" is its own)."""
         named = named_copy(path.name)
-        if named is None:
+        if named is None or (beside_only and not (path.parent / named[0]).is_file()):
             return False
         original, maker = named
         beside = path.parent / original
