@@ -1,6 +1,7 @@
 """Training's stop at SIGTERM (Slurm's time limit), within :func:`bimotion.signals.stop_at_safe_points`:
 :class:`StopOnTerminate`, the callback that saves a checkpoint at the step every process of a launch
-agrees on (:func:`agreed_stop`) and raises :class:`~bimotion.signals.Terminated`; and
+agrees on (:func:`agreed_stop`) and raises :class:`~bimotion.signals.Terminated` (at the run's last
+step, lets the run finish, the stop pending for its caller); and
 :func:`remove_saved_at_stop`, which removes the checkpoints saved only because of it."""
 
 from __future__ import annotations
@@ -33,13 +34,11 @@ class StopOnTerminate(TrainerCallback):
     def __init__(self):
         self.stopping = self.unscheduled = False  # unscheduled: no checkpoint was due at the stop
         self.due = False  # a save was due at the end of the step that ended an epoch (or the run)
-        self.last_step = False  # the stop came in the run's last step (or its last validation): the run finishes
 
     def on_step_end(self, args, state, control, **kwargs):
         if agreed_stop(args):
             self.stopping = control.should_training_stop = True
-            self.last_step = state.global_step >= state.max_steps
-            if float(state.epoch or 0).is_integer() or self.last_step:  # an epoch, the run
+            if float(state.epoch or 0).is_integer() or _trained(state):  # an epoch, the run
                 # on_epoch_end saves, after the epoch's evaluation (which draws on the RNG a checkpoint
                 # keeps), as an uninterrupted run has it when it goes on; a save due now is kept for then
                 self.due, control.should_save = control.should_save, False
@@ -56,7 +55,6 @@ class StopOnTerminate(TrainerCallback):
         # step; during the run's last validation, never, and nothing saved): after the last, the run finishes
         if state.global_step and not self.stopping and agreed_stop(args):
             self.stopping = control.should_training_stop = True
-            self.last_step = state.global_step >= state.max_steps
             self._save(state, control)
 
     def _save(self, state, control) -> None:
@@ -64,7 +62,7 @@ class StopOnTerminate(TrainerCallback):
         self.unscheduled = not control.should_save
         control.should_save = True
         if state.is_world_process_zero:
-            then = "finishing the run: its last step is done" if self.last_step else "stopping"
+            then = "finishing the run: its last step is done" if _trained(state) else "stopping"
             print(f"SIGTERM: saving checkpoint-{state.global_step}, then {then}", file=sys.stderr, flush=True)
 
     def on_save(self, args, state, control, **kwargs):
@@ -72,12 +70,17 @@ class StopOnTerminate(TrainerCallback):
             return
         from bimotion.signals import Terminated, finish_then_stop
 
-        if self.last_step:  # trained: the run saves and scores its model; its caller stops after that
+        if _trained(state):  # the stop came in the last step: the run saves and scores its model, its caller stops
             self.stopping = False
             finish_then_stop()
             return
         # the checkpoint is whole (SERTrainer._save_checkpoint): nothing more to do
         raise Terminated(f"terminated by SIGTERM after step {state.global_step}, saved")
+
+
+def _trained(state) -> bool:
+    """Whether the run's last step is done (a stop there, or in the validation after it, finishes the run)."""
+    return state.global_step >= state.max_steps
 
 
 def remove_saved_at_stop(run_dir: Path) -> None:
