@@ -202,8 +202,9 @@ def out_of_memory(err: BaseException, command: str) -> str | None:
     """One line for ``command`` (``bimotion prepare``, ``train.py``) whose allocation failed: a
     ``MemoryError`` (pyarrow's ``ArrowMemoryError`` is one), torch's allocator's ``RuntimeError``,
     oneDNN's or a thread's that did not start under an address-space limit, an ``OSError`` ENOMEM (a
-    folder's listing), or an ``ImportError`` of an extension module that could not be mapped; naming that limit (``ulimit -v``, ``prlimit --as``)
-    where one is set, with the fix.  None for any other error, which the caller raises as it is."""
+    folder's listing), or an ``ImportError`` of an extension module that could not be mapped; naming
+    that limit (``ulimit -v``, ``prlimit --as``) where one is set, with the fix.  None for any other
+    error, which the caller raises as it is."""
     limit = _address_space_limit()
     text = " ".join(str(err).split())
     failed = (
