@@ -20,8 +20,8 @@ comparison, decoding the whole 10-minute recording at once would hold 212 MB (44
 float32) plus 38 MB at 16 kHz.
 
 ``--clips N``: a folder of N 16 kHz clips of 1-3 s, each its own length, predicted in fresh
-processes alternately with batches as long as their longest clip (``Predictor.pad_multiple_s =
-None``, the way before) and padded to 0.5 s (now): peak RSS, wall and CPU seconds of each.
+processes alternately with batches as long as their longest clip (``Predictor.pad_to_multiple_of
+= 1``, the way before) and padded to 0.5 s (now): peak RSS, wall and CPU seconds of each.
 
 ``--unpadded``: the cost of scoring a model that hears padding (a group-norm feature encoder, as
 wav2vec2-base, or no attention mask), whose windows of each length run together, unpadded, against
@@ -154,7 +154,7 @@ def child(model: str, audio: str, threads: int, pad: str = "default") -> dict:
     torch.set_num_threads(threads)
     predictor = load_predictor(model)
     if pad == "none":
-        predictor.pad_multiple_s = None
+        predictor.pad_to_multiple_of = 1
     elif pad == "unpadded":
         predictor.feature_extractor.return_attention_mask = False
         if predictor.padding_unheard:

@@ -145,7 +145,7 @@ def test_windows_of_many_lengths_are_scored_in_few_input_shapes_with_the_same_sc
     padded = np.concatenate([predictor.scores(clips[i : i + 3]) for i in range(0, len(clips), 3)])
     hook.remove()
     assert widths <= {8000 * k for k in range(1, 9)}  # 20 batches, at most 8 shapes (0.5 s to 4 s)
-    predictor.pad_multiple_s = None
+    predictor.pad_to_multiple_of = 1
     alone = np.concatenate([predictor.scores([clip]) for clip in clips])
     np.testing.assert_allclose(padded, alone, atol=1e-5)
 
@@ -178,7 +178,7 @@ def test_a_group_norm_encoder_scores_each_window_as_if_alone_even_with_a_mask(tm
     rng = np.random.default_rng(2)
     clips = [0.1 * rng.standard_normal(n).astype(np.float32) for n in (64000, 20000, 9000, 12345, 8001)]
     together = predictor.scores(clips)
-    predictor.pad_multiple_s = None
+    predictor.pad_to_multiple_of = 1
     alone = np.concatenate([predictor.scores([clip]) for clip in clips])
     np.testing.assert_allclose(together, alone, atol=1e-6)
     assert not predictor.padding_unheard

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from bimotion.training import testing
-from bimotion.training.inference import predict
+from bimotion.training.inference import predict, scoring_collator
 
 torch.set_num_threads(2)
 
@@ -82,6 +82,50 @@ def test_the_trainers_evaluation_scores_each_clip_as_the_grid_does(kind, clips, 
         np.testing.assert_allclose(out.predictions[order], reference, atol=1e-5)
         unlabelled = trainer.predict(clips.remove_columns(["labels", "label_mask"]))  # logits alone
         np.testing.assert_allclose(unlabelled.predictions[order], reference, atol=1e-5)
+
+
+def test_bimotion_predict_scores_clips_as_the_scoring_of_a_dataset_does(clips, tmp_path):
+    """`bimotion predict` collated its windows itself: set to pad each batch to its longest clip
+    (``pad_to_multiple_of=1``) it still padded to 0.5 s, and with 0 or ``None`` it padded to the longest
+    while a dataset's scoring padded to 0.5 s: logits 2.4e-7 apart for the same clips.  Both collate
+    with :func:`scoring_collator` now: the same clips, of different lengths in one batch, give the same
+    scores through the command, the library's :class:`Predictor` and the grid's :func:`predict`."""
+    import json
+
+    import soundfile
+
+    from bimotion.cli import main
+    from bimotion.predict import load_predictor
+    from bimotion.training.collator import load_samples
+    from bimotion.training.sampler import longest_first
+
+    folder, _, _ = _classifier(tmp_path, "layer-norm")
+    order = longest_first(clips)  # the scoring's batch order: floats sum in the order of the rows
+    samples = [load_samples(audio, 16000) for audio in clips.select(order)["audio"]]
+    predictor = load_predictor(folder, progress=False)
+    outputs = [i for i, _ in predictor.reported]
+
+    def sigmoid(logits):
+        return 1 / (1 + np.exp(-logits[order][:, outputs].astype(np.float64)))
+
+    for pad in (None, 1, 4000):
+        logits = predict(folder, clips, batch_size=len(samples), progress=False, pad_to_multiple_of=pad)["logits"]
+        predictor.pad_to_multiple_of = pad
+        np.testing.assert_allclose(predictor.scores(samples), sigmoid(logits), rtol=0, atol=1e-12)
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    for i, clip in enumerate(samples):  # float WAVs: the very samples the dataset's scoring decodes
+        soundfile.write(recordings / f"clip{i:02d}.wav", clip, 16000, subtype="FLOAT")
+    out = tmp_path / "predictions.jsonl"
+    options = ["--window-s", "2", "--hop-s", "2", "--batch-size", str(len(samples)), "--no-progress"]
+    assert main(["predict", str(recordings), "--model", str(folder), "-o", str(out), *options]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [row["end_s"] for row in rows] == [round(len(clip) / 16000, 3) for clip in samples]  # whole clips
+    scores = np.array([[row["scores"][name] for name in predictor.labels] for row in rows])
+    logits = predict(folder, clips, batch_size=len(samples), progress=False)["logits"]
+    np.testing.assert_allclose(scores, sigmoid(logits), rtol=0, atol=5e-7)  # rounded to 6 decimals
+    with pytest.raises(ValueError, match="pad_to_multiple_of must be a whole number of samples of at least 1, not 0"):
+        scoring_collator(predictor.feature_extractor, 0)  # 0 was taken for the default
 
 
 def _onednn_log(capfd, run) -> tuple[int, int]:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bimotion.hub import is_hub_id
-from bimotion.training.inference import PAD_MULTIPLE_S, padding_unheard
+from bimotion.training.inference import padding_unheard
 from bimotion.training.outputs import MixedModelFolder, generated_training_data, model_kind
 from loaders.labels import LABELS
 
@@ -46,7 +46,8 @@ class Predictor:
     source: str
     device: str = "cpu"
     notes: list[str] = field(default_factory=list)
-    pad_multiple_s: float | None = PAD_MULTIPLE_S  # None: each batch as long as its longest clip
+    # samples, as the recipes' --pad_to_multiple_of: None, the scoring default (0.5 s); 1: each batch as long as its longest clip
+    pad_to_multiple_of: int | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -79,19 +80,16 @@ class Predictor:
 
     def scores(self, clips: list[np.ndarray]) -> np.ndarray:
         """Sigmoid scores (clips × reported labels) of float32 mono clips at :attr:`sample_rate_hz`,
-        normalised, padded and masked by the training collator, through the one forward pass of
-        :func:`bimotion.training.inference.batch_logits`, each clip's as if alone: where the padding
-        is unheard (:attr:`padding_unheard`) batches are padded to a multiple of :attr:`pad_multiple_s`
-        (:data:`~bimotion.training.inference.PAD_MULTIPLE_S`); elsewhere the clips of each length are
-        scored together, unpadded."""
-        from bimotion.training.collator import AudioCollator
-        from bimotion.training.inference import batch_logits
+        collated as every scoring is (:func:`bimotion.training.inference.scoring_collator`: normalised,
+        padded to a multiple of :attr:`pad_to_multiple_of` samples, masked) and scored by the one forward
+        pass of :func:`bimotion.training.inference.batch_logits`, each clip's as if alone: a model that
+        hears padding (:attr:`padding_unheard` false) scores the clips of each length together, unpadded."""
+        from bimotion.training.inference import batch_logits, scoring_collator
 
-        rate_hz = self.sample_rate_hz
-        multiple = round(self.pad_multiple_s * rate_hz) if self.pad_multiple_s else None
-        collate = AudioCollator(self.feature_extractor, pad_to_multiple_of=multiple, input_lengths=True)
+        collate = scoring_collator(self.feature_extractor, self.pad_to_multiple_of)
         batch = collate([{"audio": c} for c in clips])
-        logits = batch_logits(self.model, batch, self.device, sample_rate_hz=rate_hz)[:, [i for i, _ in self.reported]]
+        logits = batch_logits(self.model, batch, self.device, sample_rate_hz=self.sample_rate_hz)
+        logits = logits[:, [i for i, _ in self.reported]]
         return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
 
 

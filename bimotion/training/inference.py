@@ -96,12 +96,21 @@ def one_off_shape(device_type: str, *, varying: bool = True):
 
 
 def scoring_collator(feature_extractor, pad_to_multiple_of: int | None = None):
-    """The collator of every scoring of a prepared dataset, :func:`predict`'s and the trainer's evaluations
-    (``bimotion.training.run``): whole clips with their lengths (:func:`clip_logits` cuts the padding off
-    for a model that hears it), batches padded to a multiple of ``pad_to_multiple_of`` samples, default
-    :data:`PAD_MULTIPLE_S`, so that a test set's batches come in a few input shapes."""
+    """The collator of every scoring, :func:`predict`'s, the trainer's evaluations
+    (``bimotion.training.run``) and ``bimotion predict``'s windows (:class:`bimotion.predict.Predictor`):
+    whole clips with their lengths (:func:`clip_logits` cuts the padding off for a model that hears it),
+    batches padded to a multiple of ``pad_to_multiple_of`` samples (1: each batch as long as its longest
+    clip), default (``None``) :data:`PAD_MULTIPLE_S`, so that a test set's batches come in a few input
+    shapes."""
     from .collator import AudioCollator
 
+    whole = isinstance(pad_to_multiple_of, int | np.integer) and not isinstance(pad_to_multiple_of, bool)
+    if pad_to_multiple_of is not None and not (whole and pad_to_multiple_of >= 1):
+        raise ValueError(
+            f"pad_to_multiple_of must be a whole number of samples of at least 1, not {pad_to_multiple_of!r}; "
+            f"leave it unset (None) for the default, {PAD_MULTIPLE_S:g} s, or give 1 for batches as long as their "
+            "longest clip"
+        )
     multiple = pad_to_multiple_of or round(PAD_MULTIPLE_S * int(feature_extractor.sampling_rate))
     return AudioCollator(feature_extractor, pad_to_multiple_of=multiple, input_lengths=True)
 
