@@ -85,7 +85,7 @@ def main(
         return 2
     quiet(args.verbose)
 
-    from bimotion.signals import exit_code, stop_word, terminate_as_interrupt
+    from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
 
     with audience("cli"), terminate_as_interrupt():  # errors name flags (--skip-bad); SIGTERM stops as Ctrl-C does
         try:
@@ -99,7 +99,7 @@ def main(
             print(f"error: {missing_message(command, [err.name])}", file=sys.stderr)
             return 2
         except KeyboardInterrupt as err:  # Ctrl-C (130) or SIGTERM (143): what was being written is removed
-            print(stop_word(err), file=sys.stderr)
+            print(f"{stop_word(err)}{during(err)}", file=sys.stderr)  # a grid's: the model it stopped
             return exit_code(err)
         except BrokenPipeError:  # `bimotion sources | head`: the reader left, which is no error to report
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at the exit's flush

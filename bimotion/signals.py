@@ -5,7 +5,9 @@ ends with one line and the shell's code for the signal (143; 130 for Ctrl-C).  B
 dies of SIGTERM at once, leaving ``OUT.partial-tmp`` and the lock for the next run to clear.
 
 :class:`Terminated` is a ``KeyboardInterrupt``, so every place that stops cleanly on Ctrl-C stops
-the same way on SIGTERM; :func:`exit_code` and :func:`stop_word` tell the two apart.
+the same way on SIGTERM; :func:`exit_code` and :func:`stop_word` tell the two apart, and
+:func:`stopped_during` records on the stop what it stopped (a grid's model, seed and shard), which
+the closing line says (:func:`during`).
 
 A loop that can stop cleanly at its own safe points (training: after a step, with a checkpoint)
 runs within :func:`stop_at_safe_points`: there SIGTERM only sets a flag, :func:`stop_requested`,
@@ -113,3 +115,22 @@ def exit_code(err: KeyboardInterrupt) -> int:
 def stop_word(err: KeyboardInterrupt) -> str:
     """The closing line's first word: "interrupted" (Ctrl-C) or "terminated" (SIGTERM)."""
     return "terminated" if isinstance(err, Terminated) else "interrupted"
+
+
+@contextlib.contextmanager
+def stopped_during(what: str) -> Iterator[None]:
+    """A Ctrl-C or SIGTERM that stops the block records ``what`` the block was doing (``model eng_eld
+    seed 0, shard 1/4``) for the closing line (:func:`during`); the innermost block's is kept."""
+    try:
+        yield
+    except KeyboardInterrupt as err:
+        if not getattr(err, "stopped_during", None):
+            err.stopped_during = what
+        raise
+
+
+def during(err: KeyboardInterrupt) -> str:
+    """`` during <what>`` for a stop that :func:`stopped_during` recorded, else ``""``: the closing line
+    is ``f"{stop_word(err)}{during(err)}: ..."``."""
+    what = getattr(err, "stopped_during", None)
+    return f" during {what}" if what else ""

@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.grid.checks import SettingsMismatch
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
-    from bimotion.signals import exit_code, stop_word, terminate_as_interrupt
+    from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
     from bimotion.training.processes import on_main_process
     from bimotion.training.provenance import recorded_command
 
@@ -112,9 +112,9 @@ def main(argv=None) -> int:
         parser.error(one_line(err))
     except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
         if on_main_process():  # one line for a launch, not one per process
-            print(
-                f"{stop_word(err)}: rerun the same command to continue; finished models are reused and the model "
-                "in progress resumes from its last checkpoint",
+            print(  # "terminated during model eng_eld seed 0, shard 1/4: ..." (bimotion.grid.workers.unit_words)
+                f"{stop_word(err)}{during(err)}: rerun the same command to continue; finished models are reused "
+                "and the model in progress resumes from its last checkpoint",
                 file=sys.stderr,
             )
         return exit_code(err)

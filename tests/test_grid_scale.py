@@ -9,6 +9,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -160,7 +161,11 @@ def test_sigterm_to_a_launched_grid_saves_the_model_in_progress_and_says_so_once
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-    said = [line for line in err.splitlines() if line.startswith("terminated: rerun the same command to continue")]
+    said = [
+        line
+        for line in err.splitlines()
+        if re.match(r"terminated during model \S+ seed 0: rerun the same command", line)
+    ]
     assert proc.returncode == 143 and len(said) == 1, err[-4000:]
     assert "the model in progress resumes from its last checkpoint" in said[0]
     assert err.count("SIGTERM: saving checkpoint-") == 1, err[-4000:]
@@ -257,6 +262,43 @@ def test_sigterm_in_a_models_last_step_finishes_it_and_stops_before_the_next(sin
     run_grid(CONFIG, data_dirs, out, log=again.append)
     assert trained_counts(*again) == {second: 1}
     same_results(out, single.output_dir, atol=0.0)
+
+
+def test_sigterm_during_a_model_names_it_and_the_shard_in_the_closing_line(
+    single, data_dirs, tmp_path, monkeypatch, capsys
+):
+    """Slurm's time limit stopped a grid of 13 models with "terminated: rerun the same command to
+    continue; ... the model in progress resumes from its last checkpoint", which did not say which
+    model that was, nor which shard's worker it came from.  The line names both."""
+    from conftest import load_recipe
+    from transformers import TrainerCallback
+
+    from bimotion.training.trainer import SERTrainer
+
+    class SigtermAtFirstStep(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            if state.global_step == 0 and state.max_steps > 1:  # not its last step: it stops there
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    def init(self, *args, **kwargs):
+        init_before(self, *args, **kwargs)
+        self.add_callback(SigtermAtFirstStep())
+
+    init_before = SERTrainer.__init__
+    out = tmp_path / "out"
+    argv = recipe(CONFIG, data_dirs, out, cache_from=single.output_dir)[2:]  # the datasets' cache only
+    grid = load_recipe("grid")
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in the recipe's process
+    try:
+        monkeypatch.setattr(SERTrainer, "__init__", init)
+        code = grid.main([*argv, "--shard", "0/1"])
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+        monkeypatch.undo()
+    (stopped,) = [path.parent.parent.name for path in out.glob("models/*/seed0/checkpoint-*")]
+    err = capsys.readouterr().err
+    assert code == 143
+    assert f"terminated during model {stopped} seed 0, shard 0/1: rerun the same command to continue" in err, err
 
 
 def test_the_tables_wait_for_a_model_predicted_but_not_yet_scored(single, data_dirs, tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from loaders.tables import counted
 
+from ..signals import stopped_during
 from .claims import Claim, describe, in_shard, read_claim
 from .plan import PlannedModel
 
@@ -14,6 +15,12 @@ from .plan import PlannedModel
 def unit_name(model: PlannedModel, seed: int) -> str:
     """A unit's claim name: ``<model slug>.seed<k>``."""
     return f"{model.slug}.seed{seed}"
+
+
+def unit_words(grid, model: PlannedModel, seed: int) -> str:
+    """A unit as the grid's closing line names it: ``model eng_eld seed 0``, and this worker's shard."""
+    shard = f", shard {grid.shard[0]}/{grid.shard[1]}" if grid.shard else ""
+    return f"model {model.name} seed {seed}{shard}"
 
 
 def units(grid) -> list[tuple[PlannedModel, int]]:
@@ -49,7 +56,8 @@ def work(grid) -> list[str]:
         grid.log(f"[grid] {counts}{share}{world}")
     for done, (_, model, seed) in enumerate(mine, 1):
         if ranks.broadcast(finished(grid, model, seed) if ranks.is_main else None):
-            _score(grid, model, seed, f"{done}/{len(mine)}")  # rescored from its saved predictions
+            with stopped_during(unit_words(grid, model, seed)):
+                _score(grid, model, seed, f"{done}/{len(mine)}")  # rescored from its saved predictions
             continue
         stop_if_asked(grid)  # before training anything new
         claim = grid.claims.acquire(unit_name(model, seed)) if ranks.is_main else None
@@ -59,7 +67,8 @@ def work(grid) -> list[str]:
                 grid.log(f"[grid] {done}/{len(mine)} {model.name} seed {seed}: claimed by {describe(holder)}, skipped")
             continue
         try:
-            _score(grid, model, seed, f"{done}/{len(mine)}")
+            with stopped_during(unit_words(grid, model, seed)):  # the closing line names it
+                _score(grid, model, seed, f"{done}/{len(mine)}")
         finally:
             if claim is not None:
                 claim.release()
