@@ -133,19 +133,36 @@ def upload_plan(
     ``allow_patterns`` (all when None), minus ``ignore_patterns``, :func:`never_sent`, what
     ``upload_folder`` ignores and what a file browser or a macOS zip left
     (:func:`loaders.walk.left_by_browser`: no one's work, which ``push`` counts); top-level
-    files first (the card), then the others by path."""
+    files first (the card), then the others by path.  :func:`upload_listing`'s plan."""
+    return upload_listing(folder, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns)[0]
+
+
+def upload_listing(
+    folder: str | os.PathLike, *, allow_patterns: list[str] | None = None, ignore_patterns: list[str] | None = None
+) -> tuple[list[tuple[str, int]], list[str]]:
+    """One walk of ``folder``, each of its folders listed once (a link to a folder is not followed, as
+    ``Path.rglob``): :func:`upload_plan`, and the files it passes over as a file browser's or a macOS
+    zip's (:func:`loaders.walk.left_by_browser`, sorted), which ``push`` counts."""
     from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
     from loaders.walk import left_by_browser
 
     folder = Path(folder)
-    files = sorted(
-        (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()),
-        key=lambda path: (path.count("/"), path),
-    )
+    found = []
+    for dirpath, _, filenames in os.walk(folder):
+        below = Path(dirpath).relative_to(folder)
+        found += [(below / name).as_posix() for name in filenames if os.path.isfile(os.path.join(dirpath, name))]
     ignored = [*(ignore_patterns or []), *never_sent(), *DEFAULT_IGNORE_PATTERNS]
-    kept = filter_repo_objects(files, allow_patterns=allow_patterns, ignore_patterns=ignored)
-    return [(path, (folder / path).stat().st_size) for path in kept if not left_by_browser(folder, path)]
+    kept = filter_repo_objects(
+        sorted(found, key=lambda path: (path.count("/"), path)), allow_patterns=allow_patterns, ignore_patterns=ignored
+    )
+    plan, left = [], []
+    for path in kept:
+        if left_by_browser(folder, path):
+            left.append(path)
+        else:
+            plan.append((path, (folder / path).stat().st_size))
+    return plan, sorted(left)
 
 
 def repo_url(repo_id: str, repo_type: str = "model") -> str:

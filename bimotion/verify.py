@@ -82,10 +82,10 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     }
 
 
-def check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dict[str, int]]:
+def check_files(out: Path, info: dict, *, unlisted: bool = True) -> tuple[list[str], dict[str, dict], dict[str, int]]:
     """Every listed file is present, unchanged (its name's digest) and readable with the rows
-    prepare.json recorded (a shard's rows are counted when all its files read), and nothing else is
-    there: the problems, ``{listed file: its shard}`` and ``{readable file: rows}``."""
+    prepare.json recorded (a shard's rows are counted when all its files read), and (``unlisted``)
+    nothing else is there: the problems, ``{listed file: its shard}`` and ``{readable file: rows}``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -112,6 +112,8 @@ def check_files(out: Path, info: dict) -> tuple[list[str], dict[str, dict], dict
         if all(rel in num_rows for rel in shard["files"]) and rows != shard["rows"]:  # else: said above
             where = f"{shard['corpus']}/{shard['group']}/{shard['split']}"
             problems.append(f"{where}: {rows} rows, prepare.json says {shard['rows']}: prepare the dataset again")
+    if not unlisted:  # push: the files it does not send are said from its own walk (commands.push.left_behind)
+        return problems, listed, num_rows
     on_disk = {p.relative_to(out).as_posix() for p in (out / DATA_DIR).rglob("*") if p.is_file()}
     on_disk = {rel for rel in on_disk if not left_by_browser(out, rel)}  # counted in verify()'s browser_files
     problems += [f"unlisted file {rel} (left by an interrupted run?): remove it; prepare.json lists every file prepare wrote"

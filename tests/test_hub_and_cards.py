@@ -66,6 +66,7 @@ def test_what_a_file_browser_or_a_macos_zip_left_is_never_uploaded_and_push_says
     They are not sent, and push counts them; a file of no browser's named like a resource fork is
     still sent."""
     from bimotion.commands.push import browser_note
+    from bimotion.hub import upload_listing
     from loaders.testing.mangle import add_browser_files
 
     for rel in ("README.md", "config.json", "model.safetensors"):
@@ -73,7 +74,7 @@ def test_what_a_file_browser_or_a_macos_zip_left_is_never_uploaded_and_push_says
     added = add_browser_files(tmp_path)
     (tmp_path / "._notes").write_bytes(b"mine\n")
     assert upload_plan(tmp_path) == [("._notes", 5), ("README.md", 5), ("config.json", 5), ("model.safetensors", 5)]
-    assert browser_note(tmp_path) == (
+    assert browser_note(upload_listing(tmp_path)[1]) == (
         f"not sent: {added} files a file browser or a macOS zip left (no one's work): "
         ".DS_Store, ._README.md, ._config.json and 6 more"
     )

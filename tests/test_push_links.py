@@ -143,3 +143,67 @@ def test_a_card_written_by_another_template_is_linked_and_an_edited_one_is_not(t
     assert "is not the card bimotion wrote" not in capsys.readouterr().err  # already linked: nothing to write
     assert sent["README.md"].decode() + "\nMy notes.\n" == hub[-1][1]["sent"]["README.md"].decode()
     assert CARD_DIGEST not in json.loads(hub[-1][1]["sent"]["scores.json"])
+
+
+def test_a_push_walks_its_folder_once_and_renders_a_card_of_an_earlier_bimotion_once(
+    tmp_path, hub, capsys, monkeypatch
+):
+    """``bimotion push`` listed the folder for its plan, again for its note on what a file browser
+    left (and a prepared folder's ``data/`` a third time, for a check of files prepare.json does not
+    list whose findings it set aside: the plan's note says them); and a card written by an earlier
+    bimotion (no ``card_sha256`` in scores.json) was rendered twice to tell whether it was edited.
+    Each folder is listed once, each card rendered once, and the push is as before."""
+    import os
+    from collections import Counter
+
+    from bimotion.training import model_card
+    from bimotion.training.model_card import CARD_DIGEST
+    from loaders.testing.mangle import add_browser_files
+
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    data = prepare(
+        {"csed": corpora.make_corpus("csed", tmp_path / "raw")}, tmp_path / "bimotion", progress=False
+    ).out_dir
+    model = tmp_path / "models" / "m"
+    train(tiny, data, model)
+    scores = json.loads((model / "scores.json").read_text())
+    del scores[CARD_DIGEST]  # as an earlier bimotion wrote it
+    (model / "scores.json").write_text(json.dumps(scores))
+    added = {folder: add_browser_files(folder) for folder in (data, model)}
+
+    listed: Counter = Counter()
+    real_scandir, real_listdir = os.scandir, os.listdir
+
+    def count(path) -> None:
+        if isinstance(path, str | bytes | os.PathLike):
+            listed[os.path.realpath(path)] += 1
+
+    def scandir(path="."):
+        count(path)
+        return real_scandir(path)
+
+    def listdir(path="."):
+        count(path)
+        return real_listdir(path)
+
+    rendered: list[str] = []
+    real_render = model_card.render_card
+
+    def render_card(summary, *args, **kwargs):
+        rendered.append(json.dumps(summary, sort_keys=True))
+        return real_render(summary, *args, **kwargs)
+
+    assert main(["push", str(data), "--repo-id", DATASET, "--token", "hf_x"]) == 0  # the model's push links it
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "listdir", listdir)
+    monkeypatch.setattr(model_card, "render_card", render_card)
+    for folder, repo in ((data, DATASET), (model, "my-lab/ser")):
+        listed.clear()
+        capsys.readouterr()
+        assert main(["push", str(folder), "--repo-id", repo, "--dry-run"]) == 0  # all a push does before sending
+        inside = {path: n for path, n in listed.items() if path.startswith(str(folder.resolve()))}
+        assert inside and max(inside.values()) == 1, inside
+        said = capsys.readouterr()
+        assert f"not sent: {added[folder]} files a file browser or a macOS zip left" in said.err
+    assert f"would name bimotion's data by the Hub dataset {DATASET}" in said.out  # linked: the card is written anew
+    assert len(rendered) == len(set(rendered)) == 2, rendered  # the card as it is judged, the card linking the data

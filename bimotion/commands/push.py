@@ -67,7 +67,7 @@ def dataset_files(out_dir, info: dict | None = None) -> list[str]:
     missing = [p for p in paths if not (out / p).is_file()]
     if missing:
         raise FileNotFoundError(f"{out} is incomplete: {', '.join(missing[:5])} missing; run `bimotion check {out}`")
-    problems = [p for p in check_files(out, info)[0] if not p.startswith("unlisted file")]  # those stay behind
+    problems = check_files(out, info, unlisted=False)[0]  # files it does not list stay behind: left_behind says them
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ValueError(f"{out} is not as prepare wrote it: {problems[0]}{more}; run `bimotion check {out}`")
@@ -93,15 +93,13 @@ def left_behind(out_dir, plan: list[tuple[str, int]], everything: list[tuple[str
     )
 
 
-def browser_note(out_dir) -> str | None:
+def browser_note(left: list[str]) -> str | None:
     """A note counting what a file browser or a macOS zip left in the folder (``.DS_Store``, ``._*``,
-    ``__MACOSX/``: :func:`bimotion.data.layout.browser_leftovers`), which no upload sends; None when
-    there is none."""
-    from bimotion.data.layout import browser_leftovers
+    ``__MACOSX/``: ``left``, from the walk of :func:`bimotion.hub.upload_listing`), which no upload
+    sends; None when there is none."""
     from loaders.errors import some_files
     from loaders.tables import counted
 
-    left = browser_leftovers(Path(out_dir))
     if not left:
         return None
     return (
@@ -181,8 +179,9 @@ def run(args) -> int:
     """Long: checks, the listing, then the upload; the same steps for a dataset and a model."""
     from bimotion.console import hub_progress_bars
     from bimotion.data.layout import read_info
-    from bimotion.hub import HubError, check_push, plan_lines, publish, repo_url, upload_plan
+    from bimotion.hub import HubError, check_push, plan_lines, publish, repo_url, upload_listing
     from bimotion.training.hub_ready import (
+        model_card_unedited,
         model_licence_warnings,
         pushed_datasets,
         read_scores,
@@ -201,8 +200,9 @@ def run(args) -> int:
     try:
         record = read_scores(args.out) if model else read_info(args.out)  # scores.json or prepare.json, read once
         files = None if model else dataset_files(args.out, record)
-        linked, link_notes = pushed_datasets(args.out, record, args.data_dir) if model else ({}, [])
-        rewritten = recarded_model(args.out, args.repo_id, record, linked) if model else {}
+        unedited = model and model_card_unedited(args.out, record)  # judged once: an old card is rendered for it
+        linked, link_notes = pushed_datasets(args.out, record, args.data_dir, unedited=unedited) if model else ({}, [])
+        rewritten = recarded_model(args.out, args.repo_id, record, linked, unedited=unedited) if model else {}
         run_files = run_files_for_the_hub(args.out) if model else {}
         sent_as = {} if model else recarded_dataset(args.out, args.repo_id)
     except (FileNotFoundError, ValueError) as err:
@@ -215,10 +215,10 @@ def run(args) -> int:
     except HubError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    everything, listed = upload_plan(args.out), set(files or ())  # listed once: what is printed is what is sent
+    (everything, browsers), listed = upload_listing(args.out), set(files or ())  # one walk: printed is sent
     plan = everything if model else [(path, size) for path, size in everything if path in listed]
     print("\n".join(plan_lines(plan, args.repo_id, repo_type=kind, private=args.private, dry_run=args.dry_run)))
-    for note in (None if model else left_behind(args.out, plan, everything), browser_note(args.out)):
+    for note in (None if model else left_behind(args.out, plan, everything), browser_note(browsers)):
         if note:
             print(f"note: {note}", file=sys.stderr)
     _say_recarded(args, rewritten if model else sent_as, model)

@@ -49,14 +49,20 @@ def model_licence_warnings(model_dir, summary: dict | None = None) -> list[str]:
 
 
 def recarded_model(
-    model_dir, repo_id: str, summary: dict | None = None, datasets: dict[str, str] | None = None
+    model_dir,
+    repo_id: str,
+    summary: dict | None = None,
+    datasets: dict[str, str] | None = None,
+    *,
+    unedited: bool | None = None,
 ) -> dict[str, str]:
     """``{file name: new text}``: scores.json (``summary``, read here when None) recording ``repo_id``
     and the card whose how-to snippet loads it instead of the folder (``path/to/<run>``) or an
     earlier repository.  ``datasets``: ``{benchmark: Hub id}`` named in place of the local folders
     they were pushed from (:func:`pushed_datasets`): the card, unedited, is then written anew from
     scores.json.  scores.json keeps the new card's digest while the card is bimotion's alone (an
-    edited one is never written anew).  Raises ValueError when the card has no such snippet."""
+    edited one is never written anew; ``unedited``: :func:`model_card_unedited`, judged here when None).
+    Raises ValueError when the card has no such snippet."""
     from bimotion.training.model_card import CARD_DIGEST, card_digest, model_reference, render_card
     from bimotion.training.outputs import SCORES
 
@@ -69,12 +75,19 @@ def recarded_model(
             f"{folder / 'README.md'} has no how-to snippet loading {loads}: was the card edited or removed?"
         )
     recorded = {**summary, "hub_model_id": repo_id, "datasets": {**summary["datasets"], **(datasets or {})}}
-    unedited = card_unedited(card, summary)
+    unedited = card_unedited(card, summary) if unedited is None else unedited
     recorded.pop(CARD_DIGEST, None)
     new_card = str(render_card(recorded)) if datasets else card.replace(loads, f'model="{repo_id}"')
     if unedited:
         recorded[CARD_DIGEST] = card_digest(new_card)
     return {SCORES: json.dumps(recorded, indent=2) + "\n", "README.md": new_card}
+
+
+def model_card_unedited(model_dir, summary: dict) -> bool:
+    """Whether the model folder's card is the one bimotion last wrote for its run (:func:`card_unedited`;
+    False when it has none): judged once per push, for :func:`pushed_datasets` and :func:`recarded_model`."""
+    card = Path(model_dir) / "README.md"
+    return card.is_file() and card_unedited(card.read_text(encoding="utf-8"), summary)
 
 
 def card_unedited(card: str, summary: dict) -> bool:
@@ -87,13 +100,16 @@ def card_unedited(card: str, summary: dict) -> bool:
     return card_digest(card) == recorded if recorded else card == str(render_card(summary))
 
 
-def pushed_datasets(model_dir, summary: dict, data_dirs=()) -> tuple[dict[str, str], list[str]]:
+def pushed_datasets(
+    model_dir, summary: dict, data_dirs=(), *, unedited: bool | None = None
+) -> tuple[dict[str, str], list[str]]:
     """``({benchmark: Hub id}, notes)``: the Hub datasets that the local prepared folders a model was
     trained on (``local:<name>`` in scores.json) have been pushed to since (their ``pushed.json``).  A
     folder is one of ``data_dirs`` (``push --data-dir``, any name), else looked for by its name in the
     working directory and beside the model folder and each of its parents; it counts only if its
     ``prepare.json`` is the one the run recorded (``provenance``).  A note for each folder not found
-    pushed, and for a card edited since training (left as it is)."""
+    pushed, and for a card edited since training (left as it is; ``unedited``: :func:`model_card_unedited`,
+    judged here when None)."""
     from bimotion.data.layout import pushed_hub_id
     from bimotion.training.identity import dataset_identity
     from bimotion.training.model_card import CARD_DIGEST
@@ -116,7 +132,7 @@ def pushed_datasets(model_dir, summary: dict, data_dirs=()) -> tuple[dict[str, s
                 "folder (`bimotion push FOLDER --repo-id ...`), then this model again with `--data-dir FOLDER`"
             )
     card = Path(model_dir) / "README.md"
-    if found and card.is_file() and not card_unedited(card.read_text(encoding="utf-8"), summary):
+    if found and card.is_file() and not (model_card_unedited(model_dir, summary) if unedited is None else unedited):
         why = (
             "was edited since training"
             if summary.get(CARD_DIGEST)
