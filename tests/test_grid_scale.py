@@ -85,6 +85,34 @@ def recipe(config: dict, data_dirs, out: Path, *, launch: bool = False, cache_fr
     return cpu_launch(script, *args) if launch else [sys.executable, str(script), *args]
 
 
+@contextlib.contextmanager
+def sigterm_in_training(monkeypatch, when):
+    """Within the block, every training run sends this process SIGTERM at the beginning of a step where
+    ``when(state)`` (the trainer's state), and SIGTERM has its default action, as in the recipe's
+    process (its handler is the run's own); both as they were after."""
+    from transformers import TrainerCallback
+
+    from bimotion.training.trainer import SERTrainer
+
+    class Sigterm(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            if when(state):
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    def init(self, *args, **kwargs):
+        init_before(self, *args, **kwargs)
+        self.add_callback(Sigterm())
+
+    init_before = SERTrainer.__init__
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        monkeypatch.setattr(SERTrainer, "__init__", init)
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+        monkeypatch.undo()
+
+
 def trained_counts(*logs: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for line in "\n".join(logs).splitlines():
@@ -223,33 +251,15 @@ def test_sigterm_in_a_models_last_step_finishes_it_and_stops_before_the_next(sin
     and scored, and the worker stops before training the next one (Terminated: exit 143 in the
     recipe), its claim released; the rerun trains only the next model, and the tables are those of an
     uninterrupted run."""
-    from transformers import TrainerCallback
-
     from bimotion.grid.config import MARKER
     from bimotion.signals import Terminated, terminate_as_interrupt
-    from bimotion.training.trainer import SERTrainer
 
-    class SigtermInLastStep(TrainerCallback):
-        def on_step_begin(self, args, state, control, **kwargs):
-            if state.global_step + 1 == state.max_steps:
-                os.kill(os.getpid(), signal.SIGTERM)
-
-    def init(self, *args, **kwargs):
-        init_before(self, *args, **kwargs)
-        self.add_callback(SigtermInLastStep())
-
-    init_before = SERTrainer.__init__
     out = tmp_path / "out"
     recipe(CONFIG, data_dirs, out, cache_from=single.output_dir)  # the datasets' cache only
     lines: list[str] = []
-    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in the recipe's process
-    try:
-        monkeypatch.setattr(SERTrainer, "__init__", init)
+    with sigterm_in_training(monkeypatch, lambda state: state.global_step + 1 == state.max_steps):  # its last step
         with terminate_as_interrupt(), pytest.raises(Terminated):
             run_grid(CONFIG, data_dirs, out, log=lines.append)
-    finally:
-        signal.signal(signal.SIGTERM, signal_before)
-        monkeypatch.undo()
     first, second = trained_counts(*lines), {"zho_eld", "eng_eld"} - set(trained_counts(*lines))
     assert len(first) == 1 and len(second) == 1, lines
     (first,), (second,) = first, second
@@ -271,30 +281,12 @@ def test_sigterm_during_a_model_names_it_and_the_shard_in_the_closing_line(
     continue; ... the model in progress resumes from its last checkpoint", which did not say which
     model that was, nor which shard's worker it came from.  The line names both."""
     from conftest import load_recipe
-    from transformers import TrainerCallback
 
-    from bimotion.training.trainer import SERTrainer
-
-    class SigtermAtFirstStep(TrainerCallback):
-        def on_step_begin(self, args, state, control, **kwargs):
-            if state.global_step == 0 and state.max_steps > 1:  # not its last step: it stops there
-                os.kill(os.getpid(), signal.SIGTERM)
-
-    def init(self, *args, **kwargs):
-        init_before(self, *args, **kwargs)
-        self.add_callback(SigtermAtFirstStep())
-
-    init_before = SERTrainer.__init__
     out = tmp_path / "out"
     argv = recipe(CONFIG, data_dirs, out, cache_from=single.output_dir)[2:]  # the datasets' cache only
     grid = load_recipe("grid")
-    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in the recipe's process
-    try:
-        monkeypatch.setattr(SERTrainer, "__init__", init)
+    with sigterm_in_training(monkeypatch, lambda state: state.global_step == 0 and state.max_steps > 1):  # not last
         code = grid.main([*argv, "--shard", "0/1"])
-    finally:
-        signal.signal(signal.SIGTERM, signal_before)
-        monkeypatch.undo()
     (stopped,) = [path.parent.parent.name for path in out.glob("models/*/seed0/checkpoint-*")]
     err = capsys.readouterr().err
     assert code == 143

@@ -30,6 +30,18 @@ def train(tiny, data, out) -> None:
     assert recipe("train").main([*argv, "--disable_tqdm", "true"]) == 0
 
 
+def prepared_and_trained(tmp_path):
+    """A prepared folder of a generated CSED (``tmp_path/bimotion``) and a model trained on it
+    (``tmp_path/models/m``)."""
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    data = prepare(
+        {"csed": corpora.make_corpus("csed", tmp_path / "raw")}, tmp_path / "bimotion", progress=False
+    ).out_dir
+    model = tmp_path / "models" / "m"
+    train(tiny, data, model)
+    return data, model
+
+
 def names_the_hub_dataset(card_text: str) -> bool:
     card = ModelCard(card_text)
     types = {result.dataset_type for result in card.data.eval_results}
@@ -120,12 +132,7 @@ def test_a_card_written_by_another_template_is_linked_and_an_edited_one_is_not(t
     digest dropped, so no later push writes over it either."""
     from bimotion.training.model_card import CARD_DIGEST, card_digest
 
-    tiny = testing.save_tiny_model(tmp_path / "tiny")
-    data = prepare(
-        {"csed": corpora.make_corpus("csed", tmp_path / "raw")}, tmp_path / "bimotion", progress=False
-    ).out_dir
-    model = tmp_path / "models" / "m"
-    train(tiny, data, model)
+    data, model = prepared_and_trained(tmp_path)
     card, scores = model / "README.md", json.loads((model / "scores.json").read_text())
     assert scores[CARD_DIGEST] == card_digest(card.read_text(encoding="utf-8"))
     older = card.read_text().replace("chance", "Chance")  # as another template wrote it
@@ -160,12 +167,7 @@ def test_a_push_walks_its_folder_once_and_renders_a_card_of_an_earlier_bimotion_
     from bimotion.training.model_card import CARD_DIGEST
     from loaders.testing.mangle import add_browser_files
 
-    tiny = testing.save_tiny_model(tmp_path / "tiny")
-    data = prepare(
-        {"csed": corpora.make_corpus("csed", tmp_path / "raw")}, tmp_path / "bimotion", progress=False
-    ).out_dir
-    model = tmp_path / "models" / "m"
-    train(tiny, data, model)
+    data, model = prepared_and_trained(tmp_path)
     scores = json.loads((model / "scores.json").read_text())
     del scores[CARD_DIGEST]  # as an earlier bimotion wrote it
     (model / "scores.json").write_text(json.dumps(scores))
