@@ -145,6 +145,8 @@ def test_windows_of_many_lengths_are_scored_in_few_input_shapes_with_the_same_sc
     padded = np.concatenate([predictor.scores(clips[i : i + 3]) for i in range(0, len(clips), 3)])
     hook.remove()
     assert widths <= {8000 * k for k in range(1, 9)}  # 20 batches, at most 8 shapes (0.5 s to 4 s)
+    with pytest.raises(AttributeError, match="pad_multiple_s"):  # an earlier version's setting: not ignored
+        predictor.pad_multiple_s = None
     predictor.pad_to_multiple_of = 1
     alone = np.concatenate([predictor.scores([clip]) for clip in clips])
     np.testing.assert_allclose(padded, alone, atol=1e-5)

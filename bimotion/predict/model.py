@@ -35,7 +35,7 @@ GENERIC = re.compile(r"LABEL_\d+")
 DROP = ("-", "", None)
 
 
-@dataclass
+@dataclass(slots=True)  # a setting it does not have (pad_multiple_s, of an earlier version) is an error, not ignored
 class Predictor:
     """A loaded classifier: ``reported`` are ``(output index, label name)`` pairs, in output order;
     ``notes`` are things a user should know (printed by the command)."""
