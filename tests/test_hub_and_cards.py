@@ -73,10 +73,12 @@ def test_what_a_file_browser_or_a_macos_zip_left_is_never_uploaded_and_push_says
         (tmp_path / rel).write_bytes(b"12345")
     added = add_browser_files(tmp_path)
     (tmp_path / "._notes").write_bytes(b"mine\n")
+    (tmp_path / "eval").mkdir()  # a folder of the user's: what the browser left there was passed over unsaid
+    (tmp_path / "eval" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     assert upload_plan(tmp_path) == [("._notes", 5), ("README.md", 5), ("config.json", 5), ("model.safetensors", 5)]
     assert browser_note(upload_listing(tmp_path)[1]) == (
-        f"not sent: {added} files a file browser or a macOS zip left (no one's work): "
-        ".DS_Store, ._README.md, ._config.json and 6 more"
+        f"not sent: {added + 1} files a file browser or a macOS zip left (no one's work): "
+        ".DS_Store, ._README.md, ._config.json and 7 more"
     )
 
 
