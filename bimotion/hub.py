@@ -148,11 +148,18 @@ def upload_listing(
     from loaders.walk import left_by_browser
 
     folder = Path(folder)
-    found = []
-    for dirpath, _, filenames in os.walk(folder):
+    found, unlisted = [], []
+    for dirpath, _, filenames in os.walk(folder, onerror=unlisted.append):
         below = Path(dirpath).relative_to(folder)
         found += [(below / name).as_posix() for name in filenames if os.path.isfile(os.path.join(dirpath, name))]
     ignored = [*(ignore_patterns or []), *never_sent(), *DEFAULT_IGNORE_PATTERNS]
+    for err in unlisted:  # a folder the upload would send, unlistable: its files are not left out unsaid
+        probe = (Path(err.filename).relative_to(folder) / "_").as_posix() if err.filename else "_"
+        if list(filter_repo_objects([probe], allow_patterns=allow_patterns, ignore_patterns=ignored)):
+            raise HubError(
+                f"{err.filename}: cannot list this folder ({err.strerror}), so its files cannot be sent: make it "
+                "readable (chmod u+rx, or run as its owner), or move it out of the folder, then run again"
+            )
     kept = filter_repo_objects(
         sorted(found, key=lambda path: (path.count("/"), path)), allow_patterns=allow_patterns, ignore_patterns=ignored
     )

@@ -59,6 +59,66 @@ def test_upload_plan_leaves_out_work_files_and_lists_top_level_files_first(tmp_p
     assert upload_plan(tmp_path, allow_patterns=["sub/b.txt", "README.md"]) == [("README.md", 5), ("sub/b.txt", 5)]
 
 
+# Lists a folder's upload as an unprivileged user (as root, chmod 000 does not stop listing), with
+# everything imported first.
+UNPRIVILEGED_LISTING = r"""
+import os, pwd, sys
+import huggingface_hub.utils, loaders.files, loaders.walk
+from bimotion.hub import HubError, upload_listing
+upload_listing(sys.argv[1])
+if os.geteuid() == 0:
+    nobody = pwd.getpwnam("nobody")
+    os.setgroups([]), os.setgid(nobody.pw_gid), os.setuid(nobody.pw_uid)
+try:
+    print(upload_listing(sys.argv[1])[0])
+except HubError as err:
+    print(f"error: {err}")
+"""
+
+
+def test_a_folder_the_upload_cannot_list_is_an_error_naming_it_unless_the_upload_never_sends_it():
+    """``os.walk`` passes over a folder it cannot list without a word: a push left its files
+    behind unsaid.  One it would send is an error naming it and the fix; a checkpoint's, never sent,
+    is not."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="bimotion-push-"))  # pytest's tmp_path is private to root
+    try:
+        for rel in ("README.md", "eval/predictions.csv", "checkpoint-2/model.bin"):
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_bytes(b"12345")
+        for dirpath, _, _ in os.walk(folder):
+            os.chmod(dirpath, 0o755)
+        for path in folder.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+        def listing() -> str:
+            proc = subprocess.run(
+                [sys.executable, "-c", UNPRIVILEGED_LISTING, str(folder)], capture_output=True, text=True
+            )
+            assert proc.returncode == 0, proc.stderr
+            return proc.stdout.strip()
+
+        (folder / "checkpoint-2").chmod(0o000)
+        assert listing() == "[('README.md', 5), ('eval/predictions.csv', 5)]"
+        (folder / "eval").chmod(0o000)
+        assert listing() == (
+            f"error: {folder / 'eval'}: cannot list this folder (Permission denied), so its files cannot be sent: "
+            "make it readable (chmod u+rx, or run as its owner), or move it out of the folder, then run again"
+        )
+    finally:
+        for dirpath, _, _ in os.walk(folder):
+            os.chmod(dirpath, 0o755)
+        for name in ("checkpoint-2", "eval"):
+            (folder / name).chmod(0o755)
+        shutil.rmtree(folder)
+
+
 def test_what_a_file_browser_or_a_macos_zip_left_is_never_uploaded_and_push_says_so(tmp_path):
     """A model folder copied through a zip made on macOS or a Windows share (as a prepared folder can
     be since bimotion check passes over them) was uploaded with its .DS_Store, Thumbs.db, desktop.ini,

@@ -215,7 +215,11 @@ def run(args) -> int:
     except HubError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    (everything, browsers), listed = upload_listing(args.out), set(files or ())  # one walk: printed is sent
+    try:
+        (everything, browsers), listed = upload_listing(args.out), set(files or ())  # one walk: printed is sent
+    except HubError as err:  # a folder it cannot list
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     plan = everything if model else [(path, size) for path, size in everything if path in listed]
     print("\n".join(plan_lines(plan, args.repo_id, repo_type=kind, private=args.private, dry_run=args.dry_run)))
     for note in (None if model else left_behind(args.out, plan, everything), browser_note(browsers)):
