@@ -414,20 +414,33 @@ def test_an_own_corpus_at_a_wrong_folder_says_what_is_wrong_with_the_folder(tmp_
     assert "save a copy as metadata.csv)" in err and "label_map.json" not in err, err
 
 
-def test_scan_names_clips_recorded_below_16_khz_which_prepare_would_upsample(tmp_path, capsys):
-    """A user's corpus with an 8 kHz telephone clip among 16 kHz ones: scan and prepare upsampled it
-    without a word, though it lacks the upper band of the others (``bimotion predict`` names such files)."""
+def test_scan_and_prepare_name_clips_recorded_below_16_khz_which_prepare_upsamples(tmp_path, capsys):
+    """A user's corpus with 8 kHz telephone clips among 16 kHz ones: scan and prepare upsampled them
+    without a word, though they lack the upper band of the others (``bimotion predict`` names such
+    files).  scan now says so before, and prepare after, in one note per corpus: prepare's counts the
+    clips it stored (a silent one skipped is not among them) and ``prepare.json`` records them."""
+    import numpy as np
     import soundfile
 
     own = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="carehome", language="ind", speakers=2)
-    clip = sorted((own / "clips").rglob("*.wav"))[0] if (own / "clips").exists() else sorted(own.rglob("*.wav"))[0]
+    clip, silent = sorted(own.rglob("*.wav"))[:2]
     samples, rate_hz = soundfile.read(clip)
     soundfile.write(clip, samples[:: rate_hz // 8000], 8000)
+    soundfile.write(silent, np.zeros(8000), 8000)
     assert main(["scan", "--source", f"carehome={own}", "--output", str(tmp_path / "m.jsonl")]) == 0
     err = capsys.readouterr().err
-    note = f"note: carehome: 1 clip recorded below 16000 Hz (lowest 8000 Hz: {clip}) will be upsampled by `prepare`"
+    note = f"note: carehome: 2 clips recorded below 16000 Hz (lowest 8000 Hz: {clip}, {silent}) will be upsampled by `prepare`"
     assert note in err, err
     assert err.count("recorded below") == 1, err
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"carehome={own}", "--output", str(out), "--skip-bad", "-q"]) == 0
+    printed = capsys.readouterr().out
+    clip_id = f"carehome/{clip.relative_to(own).as_posix()}"
+    note = f"note: carehome: 1 clip recorded below 16000 Hz (lowest 8000 Hz: {clip_id}) was upsampled to 16000 Hz"
+    assert note in printed and printed.count("recorded below") == 1, printed
+    assert "skipped 1 (silent 1)" in printed, printed
+    low_rate = json.loads((out / "prepare.json").read_text())["low_rate"]
+    assert low_rate == {"carehome": {"clips": 1, "lowest_hz": 8000, "listed": [clip_id]}}
 
 
 def test_source_option_mistakes_are_usage_errors_naming_the_option(tmp_path, capsys):

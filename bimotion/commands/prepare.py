@@ -190,6 +190,34 @@ def identical_notes(info: dict) -> list[str]:
     return lines
 
 
+def low_rate_lines(info: dict) -> list[str]:
+    """One note per corpus whose clips were recorded below the prepared rate (``prepare.json``'s
+    ``low_rate``), worded as ``scan``'s."""
+    from loaders.errors import some_files
+
+    lines = []
+    for corpus, n in info.get("low_rate", {}).items():
+        named = some_files(n["listed"][:3]) + (f" and {n['clips'] - 3} more" if n["clips"] > 3 else "")
+        lines.append("note: " + low_rate_note(corpus, n["clips"], n["lowest_hz"], named, upsampled=True))
+    return lines
+
+
+def low_rate_note(corpus: str, clips: int, lowest_hz: int, named: str, *, upsampled: bool = False) -> str:
+    """The one wording of ``scan``'s note (``upsampled`` False: what ``prepare`` will do) and
+    ``prepare``'s (True: what it did) on a corpus's ``clips`` recorded below the prepared rate, the
+    lowest at ``lowest_hz``, ``named`` the first few."""
+    from bimotion.features import SAMPLE_RATE_HZ
+    from loaders.tables import counted
+
+    was = "was" if clips == 1 else "were"
+    done = f"{was} upsampled to {SAMPLE_RATE_HZ} Hz" if upsampled else "will be upsampled by `prepare`"
+    return (
+        f"{corpus}: {counted(clips, 'clip')} recorded below {SAMPLE_RATE_HZ} Hz (lowest {lowest_hz} Hz: {named}) "
+        f"{done}, without the upper band of the other clips, which a model can take for a cue: leave such clips "
+        "out, or record them at 16 kHz or more"
+    )
+
+
 def _example(ids: list[str], shown: int = 3) -> str:
     """A set of clip ids for one line: the first few, and how many more (a set can hold hundreds)."""
     return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
@@ -234,7 +262,7 @@ def summary(info: dict) -> str:
     if own_only(info, bench):
         groups = ", ".join(g for g, v in info["groups"].items() if v["status"] != "absent")
         lines.append(f"note: only your own corpora were given: the dataset holds their groups ({groups})")
-    lines += identical_notes(info)
+    lines += identical_notes(info) + low_rate_lines(info)
     for group in dict.fromkeys(g for _, g in counts):
         empty = [s for s in SPLITS if not sum(c.get(s, 0) for (_, g), c in counts.items() if g == group)]
         if empty:

@@ -91,19 +91,14 @@ def run(args) -> int:
 def low_rate_notes(records: list) -> list[str]:
     """One note per corpus with clips recorded below the prepared rate (8 kHz telephone audio):
     ``prepare`` upsamples them, and they lack the upper band the other clips have."""
-    from bimotion.features import SAMPLE_RATE_HZ
+    from bimotion.prepare.info import low_rate_records
     from loaders.errors import some_files
 
-    low: dict[str, list] = {}
-    for r in records:
-        if r.sample_rate_hz < SAMPLE_RATE_HZ:
-            low.setdefault(r.corpus, []).append(r)
+    from .prepare import low_rate_note
+
     return [
-        f"{corpus}: {counted(len(rows), 'clip')} recorded below {SAMPLE_RATE_HZ} Hz (lowest "
-        f"{min(r.sample_rate_hz for r in rows)} Hz: {some_files(r.path for r in rows)}) will be upsampled by "
-        "`prepare`, without the upper band of the other clips, which a model can take for a cue: leave such clips "
-        "out, or record them at 16 kHz or more"
-        for corpus, rows in low.items()
+        low_rate_note(corpus, len(rows), min(r.sample_rate_hz for r in rows), some_files(r.path for r in rows))
+        for corpus, rows in low_rate_records(records).items()
     ]
 
 

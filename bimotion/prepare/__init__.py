@@ -42,7 +42,7 @@ from ..features import categories, encode_names, features
 from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..splits import assign_splits
 from .encode import encoded
-from .info import ShardKey, ShardStats, prepare_info
+from .info import ShardKey, ShardStats, low_rate_info, prepare_info
 from .parquet import ParquetFiles
 
 __all__ = ["INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
@@ -230,6 +230,7 @@ def _write(
         info = prepare_info(
             benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels, own_split,
             identical=identical_summary(records, identical, split_of, stored=stored), synthetic=synthetic,
+            low_rate=low_rate_info(records, stored),
         )  # fmt: skip
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
