@@ -1,5 +1,6 @@
 """The report ``bimotion check`` prints for a :func:`bimotion.verify.verify` result: rows per config
-and split, speakers shared between splits per corpus, duplicate and silent clips, the problems."""
+and split, speakers shared between splits per corpus, duplicate and silent clips, clips recorded below
+16 kHz, the problems."""
 
 from __future__ import annotations
 
@@ -57,14 +58,25 @@ def format_result(result: dict) -> str:
             else ""
         )
     )
+    lines += _passed_over(result)
+    if result["problems"]:
+        lines += ["", f"{len(result['problems'])} problem(s):", *(f"  - {p}" for p in result["problems"])]
+    else:
+        lines += ["", "OK"]
+    return "\n".join(lines)
+
+
+def _passed_over(result: dict) -> list[str]:
+    """The lines on what ``check`` notes but does not count as a problem: the clips ``prepare`` recorded
+    as taken below 16 kHz (``prepare.json``'s ``low_rate``) and the files a file browser left."""
+    lines = []
+    if result.get("low_rate"):
+        per_corpus = ", ".join(f"{c} {n['clips']} (lowest {n['lowest_hz']} Hz)" for c, n in result["low_rate"].items())
+        lines.append(f"clips recorded below 16000 Hz, upsampled (without the upper band of the others): {per_corpus}")
     if result.get("browser_files"):
         lines.append(
             "files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/, "
             f"same-bytes copies 'x (1).y'): "
             f"{result['browser_files']}, passed over (no one's work, not part of the dataset)"
         )
-    if result["problems"]:
-        lines += ["", f"{len(result['problems'])} problem(s):", *(f"  - {p}" for p in result["problems"])]
-    else:
-        lines += ["", "OK"]
-    return "\n".join(lines)
+    return lines

@@ -418,8 +418,8 @@ def test_scan_and_prepare_name_clips_recorded_below_16_khz_which_prepare_upsampl
     """A user's corpus with 8 kHz telephone clips among 16 kHz ones: scan and prepare upsampled them
     without a word, though they lack the upper band of the others (``bimotion predict`` names such
     files).  scan now says so before, and prepare after, in one note per corpus: prepare's counts the
-    clips it stored (a silent one skipped is not among them), ``prepare.json`` records them and the
-    dataset card names them among its caveats."""
+    clips it stored (a silent one skipped is not among them), ``prepare.json`` records them, the
+    dataset card names them among its caveats and ``check`` counts them."""
     import numpy as np
     import soundfile
 
@@ -444,6 +444,11 @@ def test_scan_and_prepare_name_clips_recorded_below_16_khz_which_prepare_upsampl
     assert low_rate == {"carehome": {"clips": 1, "lowest_hz": 8000, "listed": [clip_id]}}
     caveat = "**Low sample rate:** 1 clip(s) of carehome recorded below 16 kHz (lowest 8000 Hz) were upsampled"
     assert caveat in (out / "README.md").read_text(encoding="utf-8")
+    assert main(["check", str(out)]) == 0
+    assert (
+        "clips recorded below 16000 Hz, upsampled (without the upper band of the others): carehome 1 (lowest 8000 Hz)"
+        in (capsys.readouterr().out)
+    )
 
 
 def test_source_option_mistakes_are_usage_errors_naming_the_option(tmp_path, capsys):
