@@ -876,6 +876,14 @@ def test_files_recorded_below_the_models_rate_are_named_as_upsampled(models, aud
     ), err
     assert main(["predict", "--model", str(models["ours"]), str(audio_dir / "sub"), *OPTIONS]) == 0
     assert "upsampled" not in capsys.readouterr().err
+    # an 8 kHz click too short for a window has no scores: it was counted among the files whose scores
+    # "may be less accurate" too ("2 file(s) recorded below ..."), beside the line saying it gave no window
+    soundfile.write(tmp_path / "click.wav", samples[:100], 8000, subtype="PCM_16")
+    assert main(["predict", "--model", str(models["ours"]), str(tmp_path / "call.wav"), str(tmp_path / "click.wav"),
+                 "-o", str(out), *OPTIONS]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "1 file(s) gave no window (shorter than the model's" in err and f"{tmp_path / 'click.wav'}" in err, err
+    assert "1 file(s) recorded below the model's 16000 Hz (lowest 8000 Hz) were upsampled" in err, err
 
 
 def test_in_a_log_the_bar_ends_on_one_full_line(models, audio_dir, tmp_path, capfd):

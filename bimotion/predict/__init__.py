@@ -276,7 +276,7 @@ def _windows(
             if count:
                 report.partial.append(source.name)
             continue
-        if source.info.sample_rate_hz < rate:
+        if count and source.info.sample_rate_hz < rate:  # a file with no window has no scores to doubt
             report.upsampled[source.name] = source.info.sample_rate_hz
         if not count:
             report.no_window.append(source.name)
