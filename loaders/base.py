@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .audio import probe, sniff, unread_format, unreadable_file
-from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport, display
+from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport, all_skipped, display
 from .labels import label_space
 from .metafiles import metadata_files
 from .record import Utterance
@@ -330,7 +330,7 @@ class Collector:
             )
         if not self.records:
             skipped = {reason: n for (corpus, reason), n in self.report.counts.items() if corpus == self.corpus}
-            why = ", ".join(f"{n} skipped as {reason.replace('_', ' ')}" for reason, n in sorted(skipped.items()))
+            why = all_skipped(self.report, self.corpus)
             fix = f"expected {expected}" + (
                 ""
                 if self.own

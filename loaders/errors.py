@@ -84,6 +84,18 @@ def some_files(paths, shown: int = 3) -> str:
     return ", ".join(display(p) for p in paths[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
+def all_skipped(report: SkipReport, corpus: str) -> str:
+    """Why ``corpus`` has no record left, every input skipped: its skips by reason and the first one's
+    file and message (with --skip-bad the read stopped before the report naming them was printed, and
+    said only "1 skipped as bad gender", leaving the user to guess what was wrong)."""
+    skipped = {reason: n for (c, reason), n in report.counts.items() if c == corpus}
+    why = ", ".join(f"{n} skipped as {reason.replace('_', ' ')}" for reason, n in sorted(skipped.items()))
+    first = next((entries[0] for (c, _), entries in report.examples.items() if c == corpus and entries), None)
+    return why + (
+        f"; the first: {first[0]}: {first[1]} (without --skip-bad the run stops there, with its fix)" if first else ""
+    )
+
+
 RATES_HZ = (1000, 1_000_000)  # sample rates a header may give; others are damage (1 Hz made 16000 samples 4 h)
 
 

@@ -124,6 +124,26 @@ def test_an_unmapped_label_names_the_label_and_the_known_ones(tmp_path, root):
         loaders.load(NAME, own)
 
 
+def test_a_corpus_whose_every_row_is_skipped_names_the_first_skip_and_why(tmp_path, root):
+    """Every row giving gender as Indonesian spells it (P, L): with --skip-bad the read stopped with "no
+    usable audio files found below this folder (12 skipped as bad gender)" and the fix "expected a folder
+    holding metadata.csv ...", which it held; the skips, which said what was wrong, were never printed."""
+    own = copy_of(root, tmp_path)
+    metadata = own / "metadata.csv"
+    rows = list(csv.DictReader(metadata.open(encoding="utf-8", newline="")))
+    with metadata.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, "gender": "P" if row["gender"] == "f" else "L"} for row in rows)
+    with pytest.raises(LayoutError) as raised:
+        loaders.load(NAME, own, skip_bad=True, report=SkipReport())
+    first, spelled = own / rows[0]["file_name"], "P" if rows[0]["gender"] == "f" else "L"
+    assert (
+        f"({len(rows)} skipped as bad gender; the first: {first}: metadata.csv line 2: gender '{spelled}' is not a "
+        "spelling this reader knows (without skip_bad=True the run stops there, with its fix))"
+    ) in str(raised.value)
+
+
 @pytest.mark.parametrize("case", BAD_CASES)
 def test_each_bad_case_is_a_clear_error_or_one_counted_skip(tmp_path, case):
     own = testing.make_corpus("audiofolder", tmp_path, bad={case}, speakers=1, clips_per_speaker=2)
