@@ -170,8 +170,8 @@ def combined_license(licenses: Mapping[str, str], urls: Mapping[str, str], *, ca
     """The licence of data or a model made from the corpora of ``licenses`` (``{corpus: licence as
     worded}``): the most restrictive of their Hub ids.  ``other`` when that is no licence the Hub
     lists, or when several different licences are equally restrictive; it is then named after the
-    corpora that decide it and linked to that corpus's page (``urls``), or, for several, to the
-    ``card`` that lists them all."""
+    corpora that decide it and linked to that corpus's page (``urls``), or, for several or a corpus
+    with no web page (a user's own), to the ``card`` that lists them all."""
     if not licenses:
         raise ValueError("no source licence to derive a licence from: name the corpora the data came from")
     ids = {corpus: hub_license(text) for corpus, text in licenses.items()}
@@ -181,7 +181,8 @@ def combined_license(licenses: Mapping[str, str], urls: Mapping[str, str], *, ca
     if len(winners) == 1 and "other" not in winners:
         return License(winners.pop(), None, None, dict(licenses), deciding)
     name = _slug("-".join(deciding) + ("-license" if len(deciding) == 1 else "-licenses"))
-    link = urls.get(deciding[0]) if len(deciding) == 1 and urls.get(deciding[0]) else card
+    url = urls.get(deciding[0]) if len(deciding) == 1 else None  # a user corpus's is "..., not published"
+    link = url if url and url.startswith(("https://", "http://")) else card
     return License("other", name, link, dict(licenses), deciding)
 
 

@@ -116,6 +116,11 @@ def test_licences_map_to_hub_ids_and_the_most_restrictive_wins():
     assert one.metadata() == {"license": "other", "license_name": "iemocap-license", "license_link": urls["iemocap"]}
     two = combined_license({"iemocap": SOURCES["iemocap"].license, "esd": SOURCES["esd"].license}, urls)
     assert (two.name, two.link, two.deciding) == ("iemocap-esd-licenses", "README.md", ("iemocap", "esd"))
+    # a user's corpus has no web page: its url was put in license_link, a sentence the Hub shows as a broken link
+    own = combined_license(
+        {"jawa": "unknown (user corpus)"}, {"jawa": "the user's own corpus (audiofolder), not published"}
+    )
+    assert own.metadata() == {"license": "other", "license_name": "jawa-license", "license_link": "README.md"}
     # a model card's licence comes from the corpora the model was trained on, never a fixed one
     assert training_license({"train_corpora": ["elderreact"]}).metadata()["license"] == "other"
     assert training_license({"train_corpora": ["csed"]}).id == "apache-2.0"
