@@ -451,6 +451,29 @@ def test_scan_and_prepare_name_clips_recorded_below_16_khz_which_prepare_upsampl
     )
 
 
+def test_a_corpus_recorded_wholly_below_16_khz_is_not_told_to_leave_its_clips_out(tmp_path, capsys):
+    """A phone corpus, every clip at 8 kHz: the note said its clips lack "the upper band of the other
+    clips" (it has none) and to "leave such clips out" (all of them); it now says what the cue is against."""
+    import soundfile
+
+    own = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="phones", language="ind", speakers=2)
+    clips = sorted(own.rglob("*.wav"))
+    for clip in clips:
+        samples, rate_hz = soundfile.read(clip)
+        soundfile.write(clip, samples[:: rate_hz // 8000], 8000)
+    assert main(["scan", "--source", f"phones={own}", "--output", str(tmp_path / "m.jsonl")]) == 0
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"phones={own}", "--output", str(out), "-q"]) == 0
+    printed = capsys.readouterr()
+    for text, done in ((printed.err, "will be upsampled by `prepare`"), (printed.out, "were upsampled to 16000 Hz")):
+        note = next(line for line in text.splitlines() if "recorded below" in line)
+        assert note.startswith(f"note: phones: all {len(clips)} clips recorded below 16000 Hz (lowest 8000 Hz: "), note
+        assert note.endswith(
+            f"{done}: they lack the upper band of audio recorded at 16 kHz or more, which a model trained on them "
+            "with other corpora can take for a cue"
+        ), note
+
+
 def test_source_option_mistakes_are_usage_errors_naming_the_option(tmp_path, capsys):
     """They exited 1 (argparse's usage errors exit 2); a --label-map for a built-in corpus said
     "not one of your corpora given with --source (none)"; a typo's line left out its value."""

@@ -198,22 +198,31 @@ def low_rate_lines(info: dict) -> list[str]:
     lines = []
     for corpus, n in info.get("low_rate", {}).items():
         named = some_files(n["listed"][:3]) + (f" and {n['clips'] - 3} more" if n["clips"] > 3 else "")
-        lines.append("note: " + low_rate_note(corpus, n["clips"], n["lowest_hz"], named, upsampled=True))
+        total = sum(s["rows"] for s in info["shards"] if s["corpus"] == corpus)
+        lines.append("note: " + low_rate_note(corpus, n["clips"], total, n["lowest_hz"], named, upsampled=True))
     return lines
 
 
-def low_rate_note(corpus: str, clips: int, lowest_hz: int, named: str, *, upsampled: bool = False) -> str:
+def low_rate_note(corpus: str, clips: int, total: int, lowest_hz: int, named: str, *, upsampled: bool = False) -> str:
     """The one wording of ``scan``'s note (``upsampled`` False: what ``prepare`` will do) and
-    ``prepare``'s (True: what it did) on a corpus's ``clips`` recorded below the prepared rate, the
-    lowest at ``lowest_hz``, ``named`` the first few."""
+    ``prepare``'s (True: what it did) on a corpus's ``clips`` (of ``total``) recorded below the prepared
+    rate, the lowest at ``lowest_hz``, ``named`` the first few.  A corpus recorded wholly so (a phone
+    corpus) was told to leave its clips out, "without the upper band of the other clips" it does not have:
+    its cue is against the other corpora a model is trained or used with."""
     from bimotion.features import SAMPLE_RATE_HZ
     from loaders.tables import counted
 
     was = "was" if clips == 1 else "were"
     done = f"{was} upsampled to {SAMPLE_RATE_HZ} Hz" if upsampled else "will be upsampled by `prepare`"
+    which = f"all {clips} clips" if clips == total > 1 else counted(clips, "clip")
+    head = f"{corpus}: {which} recorded below {SAMPLE_RATE_HZ} Hz (lowest {lowest_hz} Hz: {named}) {done}"
+    if clips == total:
+        return (
+            f"{head}: they lack the upper band of audio recorded at 16 kHz or more, which a model trained on them "
+            "with other corpora can take for a cue"
+        )
     return (
-        f"{corpus}: {counted(clips, 'clip')} recorded below {SAMPLE_RATE_HZ} Hz (lowest {lowest_hz} Hz: {named}) "
-        f"{done}, without the upper band of the other clips, which a model can take for a cue: leave such clips "
+        f"{head}, without the upper band of the other clips, which a model can take for a cue: leave such clips "
         "out, or record them at 16 kHz or more"
     )
 

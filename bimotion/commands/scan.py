@@ -91,13 +91,18 @@ def run(args) -> int:
 def low_rate_notes(records: list) -> list[str]:
     """One note per corpus with clips recorded below the prepared rate (8 kHz telephone audio):
     ``prepare`` upsamples them, and they lack the upper band the other clips have."""
+    import collections
+
     from bimotion.prepare.info import low_rate_records
     from loaders.errors import some_files
 
     from .prepare import low_rate_note
 
+    total = collections.Counter(r.corpus for r in records)
     return [
-        low_rate_note(corpus, len(rows), min(r.sample_rate_hz for r in rows), some_files(r.path for r in rows))
+        low_rate_note(
+            corpus, len(rows), total[corpus], min(r.sample_rate_hz for r in rows), some_files(r.path for r in rows)
+        )
         for corpus, rows in low_rate_records(records).items()
     ]
 
