@@ -22,6 +22,18 @@ class LabelMap(dict):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.spelling: dict[str, str] = {}
+        self.path: Path | None = None  # the file it was read from (None: a mapping, or no map)
+
+    def how_to_add(self, name: str) -> str:
+        """The fix for a label ``name`` it does not map, in the form of its own file."""
+        entry = f'{{"{name}": "LABEL"}}'
+        if self.path is None:
+            where = f"add it to a label map (label_map.json beside the metadata, or --label-map) as {entry}"
+        elif self.path.suffix.lower() == ".json":
+            where = f"add it to the label map {self.path.name} as {entry}"
+        else:
+            where = f"add a row to the label map {self.path.name}: {name!r} in its first column, LABEL in its second"
+        return f"{where}, LABEL one (or a list) of the shared labels, or pass --skip-bad"
 
     def shown(self) -> dict[str, tuple[str, ...]]:
         """The map with its keys as written."""
@@ -76,6 +88,7 @@ def read_label_map(source) -> LabelMap:
             )
         out[key] = targets
         out.spelling.setdefault(key, str(user).strip())
+    out.path = path
     return out
 
 

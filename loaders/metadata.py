@@ -15,7 +15,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .base import Collector, bad
 from .errors import BadFileError, InputWarning, LayoutError
@@ -23,6 +23,9 @@ from .labels import LABELS
 from .languages import is_language_code, language_hint
 from .metafiles import composed, csv_text, read_text
 from .record import LANGUAGE_CODE, age_group_of
+
+if TYPE_CHECKING:
+    from .label_map import LabelMap
 
 SEPARATORS = re.compile(r"\s*[;,|]\s*")  # with the spaces around them: "happy, sad"
 MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
@@ -175,7 +178,7 @@ class Where(NamedTuple):
     line: str
 
 
-def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Row], set[str]]:
+def parse_rows(c: Collector, metadata: Path, labels: LabelMap) -> tuple[dict[str, Row], set[str]]:
     """``{file_name: row}`` of the usable rows, and the file names of rows that were reported.
 
     A bad row that names a clip is reported as that clip's problem (the skipped-inputs list names
@@ -302,7 +305,7 @@ def _cell(cells: dict, key: str) -> str:
     return "" if value is None else composed(str(value).strip())
 
 
-def _emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
+def _emotions(at: Where, cells: dict, labels: LabelMap) -> tuple[str, ...]:
     value = cells.get("emotions", cells.get("emotion"))
     names = (
         [composed(str(v).strip()) for v in value]
@@ -322,8 +325,7 @@ def _emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
                 "unknown_label",
                 f"{at.line}: emotion {name!r} is not mapped onto the shared labels (mapped: {mapped}; "
                 f"shared: {', '.join(LABELS)})",
-                f'add it to the label map (label_map.json beside the metadata, or --label-map) as {{"{name}": '
-                '"LABEL"}, LABEL one (or a list) of the shared labels, or pass --skip-bad',
+                labels.how_to_add(name),
             )
         out.extend(targets)
     return tuple(dict.fromkeys(out))

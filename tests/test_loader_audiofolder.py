@@ -603,6 +603,34 @@ def test_a_label_map_csv_is_read_whatever_its_separator_and_header(tmp_path, roo
     assert {e for r in records for e in r.emotions} == {"positive", "negative", "neutral", "surprise"}
 
 
+@pytest.mark.parametrize(
+    ("kind", "fix"),
+    [
+        ("json", 'add it to the label map label_map.json as {"kaget": "LABEL"}, LABEL one'),
+        ("csv", "add a row to the label map label_map.csv: 'kaget' in its first column, LABEL in its second, LABEL"),
+        (None, 'add it to a label map (label_map.json beside the metadata, or --label-map) as {"kaget": "LABEL"}'),
+    ],
+)
+def test_a_label_the_map_lacks_is_told_to_be_added_in_the_form_of_the_users_own_map(tmp_path, root, kind, fix):
+    """The fix for an unmapped label showed JSON (``label_map.json``) to a user whose map is a CSV."""
+    own = copy_of(root, tmp_path)
+    mapping = json.loads((own / "label_map.json").read_text(encoding="utf-8"))
+    (own / "label_map.json").unlink()
+    if kind == "json":
+        (own / "label_map.json").write_text(json.dumps(mapping), encoding="utf-8")
+    elif kind == "csv":
+        rows = [f"{mine},{target if isinstance(target, str) else '|'.join(target)}" for mine, target in mapping.items()]
+        (own / "label_map.csv").write_text("\n".join(["mine,shared", *rows, ""]), encoding="utf-8")
+    lines = (own / "metadata.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("emotion")] = "kaget"
+    (own / "metadata.csv").write_text("\n".join([lines[0], ",".join(cells), *lines[2:], ""]), encoding="utf-8")
+    with pytest.raises(CorpusError) as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "unknown_label" and fix in str(err.value), str(err.value)
+
+
 def test_a_label_map_csv_row_with_several_shared_labels_loses_none(tmp_path, root):
     """A spreadsheet's map row ``marah;negative;neutral;`` was read as marah -> negative, its third
     cell dropped without a word; several labels in the second cell (``negative|neutral``) were one
