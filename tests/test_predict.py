@@ -872,7 +872,8 @@ def test_files_recorded_below_the_models_rate_are_named_as_upsampled(models, aud
     err = capsys.readouterr().err
     assert (
         f"1 file(s) recorded below the model's 16000 Hz (lowest 8000 Hz) were upsampled: they lack the upper band "
-        f"the model heard in training, so their scores may be less accurate: {tmp_path / 'call.wav'}" in err
+        "of audio recorded at 16000 Hz, so their scores may be less accurate (unless the model was trained on such "
+        f"audio): {tmp_path / 'call.wav'}" in err
     ), err
     assert main(["predict", "--model", str(models["ours"]), str(audio_dir / "sub"), *OPTIONS]) == 0
     assert "upsampled" not in capsys.readouterr().err

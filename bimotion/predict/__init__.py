@@ -126,8 +126,9 @@ class PredictReport:
         if self.upsampled:
             lines.append(
                 f"{len(self.upsampled)} file(s) recorded below the model's {self.model_rate_hz} Hz (lowest "
-                f"{min(self.upsampled.values())} Hz) were upsampled: they lack the upper band the model heard "
-                f"in training, so their scores may be less accurate: {some_files(list(self.upsampled), self.named)}"
+                f"{min(self.upsampled.values())} Hz) were upsampled: they lack the upper band of audio recorded at "
+                f"{self.model_rate_hz} Hz, so their scores may be less accurate (unless the model was trained on such "
+                f"audio): {some_files(list(self.upsampled), self.named)}"
             )
         if self.partial:
             lines.append(
