@@ -25,36 +25,35 @@ APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # how a resource fork (``._NAME``, Appl
 BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
-# How a second copy of a file is named beside it, after the file's stem, by what made it: a web browser
-# downloading it again, a file manager's paste or duplicate in the same folder ("{n}": a number, "{nth}":
-# an ordinal, 3rd or 21st; letters in any case, as a FAT copy may change them). The one table:
-# :func:`copy_of` reads it, loaders.testing.mangle.copy_names writes every form of it for the tests.  No
-# name of a corpus's release holds a space (docs/corpora.md), so none is taken for a copy.
+# How a second copy of a file is named beside it, by what made it: a web browser downloading it again, a
+# file manager's paste or duplicate in the same folder ("{stem}": the file's name without its suffix, which
+# the copy keeps; "{n}": a number, "{nth}": an ordinal, 3rd or 21st; letters in any case, as a FAT copy may
+# change them).  The one table: :func:`copy_of` reads it, loaders.testing.mangle.copy_names writes every
+# form of it for the tests.  No name of a corpus's release holds a space or ends in "(n)" (docs/corpora.md),
+# so none is taken for a copy.
 COPY_NAMES: dict[str, tuple[str, ...]] = {
-    "a web browser (a second download) or Windows": (" ({n})",),
-    "Windows Explorer in English": (" - Copy", " - Copy ({n})"),
-    "Windows Explorer in German or Dutch": (" - Kopie", " - Kopie ({n})"),
-    "Windows Explorer in French": (" - Copie", " - Copie ({n})"),
-    "Windows Explorer in Spanish or Italian": (" - copia", " - copia ({n})"),
-    "macOS Finder": (" copy", " copy {n}"),
-    "GNOME Files": (" (copy)", " (another copy)", " ({nth} copy)"),
+    "a web browser (a second download) or Windows": ("{stem} ({n})",),
+    "Firefox (a second download)": ("{stem}({n})",),
+    "Windows Explorer in English": ("{stem} - Copy", "{stem} - Copy ({n})"),
+    "Windows Explorer in German or Dutch": ("{stem} - Kopie", "{stem} - Kopie ({n})"),
+    "Windows Explorer in French": ("{stem} - Copie", "{stem} - Copie ({n})"),
+    "Windows Explorer in Spanish or Italian": ("{stem} - copia", "{stem} - copia ({n})"),
+    "Windows XP's Explorer or Google Drive": ("Copy of {stem}", "Copy ({n}) of {stem}"),
+    "macOS Finder or KDE Dolphin": ("{stem} copy", "{stem} copy {n}"),
+    "KDE Dolphin": ("{stem} copy ({n})",),
+    "GNOME Files": ("{stem} (copy)", "{stem} (another copy)", "{stem} ({nth} copy)"),
 }
-_NUMBERS = {re.escape("{n}"): r"\d+", re.escape("{nth}"): r"\d+(?:st|nd|rd|th)"}
+_NUMBERS = {re.escape("{n}"): r"\d+", re.escape("{nth}"): r"\d+(?:st|nd|rd|th)", re.escape("{stem}"): "(?P<stem>.+?)"}
 
 
-def _pattern(form: str) -> str:
+def _pattern(form: str) -> re.Pattern:
     pattern = re.escape(form)
     for placeholder, number in _NUMBERS.items():
         pattern = pattern.replace(placeholder, number)
-    return pattern
+    return re.compile(pattern + r"(?P<suffix>\.[^.]*)?", re.IGNORECASE)
 
 
-_COPY_NAME = re.compile(
-    r"(?P<stem>.+?)(?:"
-    + "|".join(f"(?P<by{i}>{'|'.join(map(_pattern, forms))})" for i, forms in enumerate(COPY_NAMES.values()))
-    + r")(?P<suffix>\.[^.]*)?",
-    re.IGNORECASE,
-)
+_COPY_NAMES = [(maker, _pattern(form)) for maker, forms in COPY_NAMES.items() for form in forms]
 
 
 def copy_of(name: str) -> str | None:
@@ -67,10 +66,12 @@ def copy_of(name: str) -> str | None:
 
 def named_copy(name: str) -> tuple[str, str] | None:
     """:func:`copy_of` and what names a second copy so (a key of :data:`COPY_NAMES`), or None."""
-    match = None if name.startswith(".") else _COPY_NAME.fullmatch(name)
-    if match is None:
+    if name.startswith("."):
         return None
-    maker = next(maker for i, maker in enumerate(COPY_NAMES) if match[f"by{i}"] is not None)
+    matches = [(match, maker) for maker, pattern in _COPY_NAMES if (match := pattern.fullmatch(name))]
+    if not matches:  # of the forms it fits, the one leaving the shortest name: 'x - Copy (2).wav' is x.wav's
+        return None
+    match, maker = min(matches, key=lambda found: len(found[0]["stem"]))
     return f"{match['stem']}{match['suffix'] or ''}", maker
 
 

@@ -551,7 +551,8 @@ def test_a_second_copy_named_by_a_browser_or_a_file_manager_is_read_once_or_repo
         warnings.simplefilter("ignore", InputWarning)
         assert len(loaders.load(corpus, root, skip_bad=True, report=report)) == len(records)
     messages = dict(report.examples[(corpus, "copy_name")])
-    assert f"named as Windows Explorer in English names a second copy of {first.name}," in messages[str(copies[1])]
+    explorer = first.with_name(f"{first.stem} - Copy{first.suffix}")
+    assert f"named as Windows Explorer in English names a second copy of {first.name}," in messages[str(explorer)]
     gone = f"{first.stem}x{first.suffix}"
     if name == "audiofolder":  # a file no row lists, beside no file it could copy: 'interview (2019).wav'
         assert report.to_dict() == {f"{corpus}/copy_name": len(copies), f"{corpus}/unlisted_file": 1}
@@ -576,6 +577,17 @@ def test_every_copy_name_form_is_known_and_no_release_name_is_taken_for_a_copy()
     makers = [walk.named_copy(copy)[1] for copy in copy_names("x.wav")]
     assert makers == [maker for maker, forms in walk.COPY_NAMES.items() for _ in forms]
     assert walk.copy_of("x (21st copy).wav") == walk.copy_of("x (12th copy).wav") == "x.wav"
+    # Windows XP's Explorer and Google Drive put "Copy of" before the name, Firefox's second download has
+    # no space before its "(1)", KDE Dolphin's second duplicate is "x copy (1)": each was a bad_name
+    for copy, maker in {
+        "Copy of 1001_DFA_ANG_XX.wav": "Windows XP's Explorer or Google Drive",
+        "copy (12) of 1001_DFA_ANG_XX.WAV": "Windows XP's Explorer or Google Drive",
+        "1001_DFA_ANG_XX(1).wav": "Firefox (a second download)",
+        "1001_DFA_ANG_XX copy (1).wav": "KDE Dolphin",
+        "1001_DFA_ANG_XX - Copy (2).wav": "Windows Explorer in English",  # not a browser's copy of 'x - Copy'
+    }.items():
+        assert walk.named_copy(copy) == ("1001_DFA_ANG_XX" + copy[-4:], maker)
+    assert walk.copy_of("x (1) (1).wav") == "x (1).wav"
     release = [f"{s}_{w}_{e}.wav" for s in tess.SPEAKERS for w in tess.WORDS for e in tess.EMOTIONS]
     release += [line.split()[0] for split in ("train", "dev", "test") for line in elderreact.label_lines(split)]
     release += [f"{dialog}_F000.wav" for dialog in iemocap.DIALOGS] + [f"{d}.txt" for d in iemocap.DIALOGS]

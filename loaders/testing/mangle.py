@@ -8,7 +8,7 @@ copy of a file (:func:`copy_names`); for tests that such copies read as the orig
 >>> path.write_bytes(SPREADSHEET_SAVES["semicolon"](path.read_text(encoding="utf-8")))
 >>> add_browser_files(root)   # ._x.wav beside x.wav, .DS_Store, Thumbs.db, desktop.ini, __MACOSX/
 >>> unpacked_with_backslashes(root)   # AudioWAV/a.wav -> a file named 'AudioWAV\\a.wav' in root
->>> copy_names("a.wav")   # ["a (2).wav", "a - Copy.wav", "a - Copy (2).wav", ..., "a (3rd copy).wav"]
+>>> copy_names("a.wav")   # ["a (2).wav", "a(2).wav", "a - Copy.wav", ..., "Copy of a.wav", ..., "a (3rd copy).wav"]
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def copy_names(name: str) -> list[str]:
     stem, dot, suffix = name.rpartition(".")
     stem, suffix = (stem, dot + suffix) if dot else (name, "")
     forms = (form for forms in walk.COPY_NAMES.values() for form in forms)
-    return [stem + form.replace("{nth}", "3rd").replace("{n}", "2") + suffix for form in forms]
+    return [form.replace("{nth}", "3rd").replace("{n}", "2").replace("{stem}", stem) + suffix for form in forms]
 
 
 def _semicolon(text: str) -> bytes:
