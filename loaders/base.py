@@ -23,6 +23,7 @@ from .labels import label_space
 from .metafiles import metadata_files
 from .record import Utterance
 from .walk import (
+    copy_name_error,
     named_copy,
     same_as_original,
     unreadable_folder,
@@ -209,33 +210,25 @@ class Collector:
                 self.set_aside("not_audio", path)
         return candidates
 
-    def left_copy(self, path: Path, *, beside_only: bool = False) -> bool:
+    def left_copy(self, path: Path, *, beside_only: bool = False, data: bool = False) -> bool:
         """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.named_copy`: ``a (1).wav``,
         ``a - Copy.wav``, ``a copy 2.wav``, as a browser or a file manager names one), which is then accounted
         for: with the same bytes as that file beside it, set aside as a duplicate (counted, and named in
         :meth:`finish`'s warning); with other bytes, or with no such file beside it, reported if it is audio
         (which of the two is the clip, or whether the name is, is the user's to say), else counted as not audio.
-        ``beside_only``: only with that file beside it (your own corpus: "interview (2019).wav" is its own)."""
+        ``beside_only``: only with that file beside it (your own corpus: "interview (2019).wav" is its own);
+        ``data``: a metadata file (an evaluation file), reported whatever its content."""
         named = named_copy(path.name)
         if named is None or (beside_only and not (path.parent / named[0]).is_file()):
             return False
-        original, maker = named
-        beside = path.parent / original
         if same_as_original(path):
             self.set_aside("duplicate", path)
-            self.copies.append((path, original))
+            self.copies.append((path, named[0]))
             return True
-        what = f"named as {maker} names a second copy of {original}"
         with self.item(path):
-            if beside.is_file():
-                why, fix = f"{what}, but its bytes differ from that file's beside it", "keep the right one as "
-                fix += f"{original} and delete the other (or give it a name of its own), or pass --skip-bad"
-            else:
-                why, fix = (
-                    f"{what}, and there is no {original} beside it",
-                    f"rename it to {original}, or pass --skip-bad",
-                )
-            self.stray(path, bad(path, "copy_name", why, fix))
+            if data:
+                raise copy_name_error(path, *named)
+            self.stray(path, copy_name_error(path, *named))
         return True
 
     def other_case(self, path: Path, listed: str) -> None:

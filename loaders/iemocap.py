@@ -136,6 +136,9 @@ def _evaluations(c: Collector, sessions: list[Path]) -> dict[str, Evaluation]:
     evaluations: dict[str, Evaluation] = {}
     for session in sessions:
         for path in evaluation_files(session):
+            if c.left_copy(path, beside_only=True, data=True):  # 'Ses01F_impro01 (1).txt' beside its file:
+                c.see(path)  # one copy, read once or reported once, not each of its lines a duplicate_entry
+                continue
             entries, problems = parse_evaluation(path)
             for problem in problems:
                 c.skip(problem)

@@ -86,6 +86,21 @@ def same_as_original(path: Path) -> bool:
         return False
 
 
+def copy_name_error(path: Path, original: str, maker: str) -> BadFileError:
+    """The error for ``path``, named as ``maker`` names a second copy of ``original`` (:func:`named_copy`),
+    whose bytes differ from that file's beside it, or beside no such file: which one is right, or whether
+    the name is, is the user's to say."""
+    what = f"named as {maker} names a second copy of {original}"
+    if (path.parent / original).is_file():
+        why = f"{what}, but its bytes differ from that file's beside it"
+        fix = (
+            f"keep the right one as {original} and delete the other (or give it a name of its own), or pass --skip-bad"
+        )
+    else:
+        why, fix = f"{what}, and there is no {original} beside it", f"rename it to {original}, or pass --skip-bad"
+    return BadFileError(path, "copy_name", why, fix)
+
+
 def left_by_browser(folder: Path, rel: str) -> bool:
     """Whether ``folder / rel`` is what a file browser or a zip made on macOS left in a folder copied
     through them (a prepared folder, a model folder): ``.DS_Store``, ``Thumbs.db``, ``desktop.ini``,

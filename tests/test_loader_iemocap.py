@@ -153,17 +153,50 @@ def test_bad_inputs_raise_naming_the_file_or_are_counted(bad_tree, small):
 def test_duplicate_evaluations_and_stray_names(small, tmp_path):
     copy = shutil.copytree(small, tmp_path / small.name, copy_function=os.link)
     evaluation = copy / "Session1" / "dialog" / "EmoEvaluation"
-    shutil.copyfile(evaluation / "Ses01F_impro01.txt", evaluation / "Ses01F_impro01 (copy).txt")
-    duplicate = r"impro01\.txt: line 3: Ses01F_impro01_F000 is also evaluated in .*\(copy\)\.txt"
+    shutil.copyfile(evaluation / "Ses01F_impro01.txt", evaluation / "Ses01F_impro01_old.txt")
+    duplicate = r"impro01_old\.txt: line 3: Ses01F_impro01_F000 is also evaluated in .*impro01\.txt"
     with pytest.raises(BadFileError, match=duplicate):
         iemocap.load(copy)
-    (evaluation / "Ses01F_impro01 (copy).txt").unlink()
+    (evaluation / "Ses01F_impro01_old.txt").unlink()
     (copy / "Session1" / "sentences" / "wav" / "Ses01F_impro01" / "Ses01F_impro01_F000.wav").rename(
         copy / "Session1" / "sentences" / "wav" / "Ses01F_impro01" / "take2.wav"
     )
     report = SkipReport()
     iemocap.load(copy, skip_bad=True, report=report)
     assert report.to_dict() == {"iemocap/unexpected_name": 1, "iemocap/missing_audio": 1}
+
+
+def test_a_second_copy_of_an_evaluation_file_is_one_copy_not_a_duplicate_entry_per_line(small, tmp_path):
+    """'Ses01F_impro01 (1).txt' (a second download) or 'Ses01F_impro01 - Copy.txt' (Explorer's paste) beside
+    its evaluation file was read as an evaluation file of its own: every utterance of the dialog a
+    duplicate_entry (hundreds in a real session), and, sorted before its file, the copy's lines the ones
+    kept.  With its file's bytes it is read once, counted as a duplicate copy and named in one warning;
+    with other bytes it is one copy_name error naming both files, or with skip_bad one counted skip."""
+    from loaders.errors import InputWarning
+
+    copy = shutil.copytree(small, tmp_path / small.name, copy_function=os.link)
+    evaluation = copy / "Session1" / "dialog" / "EmoEvaluation"
+    original = evaluation / "Ses01F_impro01.txt"
+    expected = {r.id: r.extra for r in iemocap.load(copy)}
+    copies = [evaluation / "Ses01F_impro01 (1).txt", evaluation / "Ses01F_impro01 - Copy.txt"]
+    for path in copies:
+        shutil.copyfile(original, path)
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"impro01 \(1\)\.txt and 1 more: named as a browser") as said:
+        records = iemocap.load(copy, report=report)
+    assert {r.id: r.extra for r in records} == expected and not report
+    assert "read once, as Ses01F_impro01.txt" in str(said[0].message)
+    assert report.files[("iemocap", "duplicate")] == 2
+    with open(copies[1], "a", encoding="utf-8") as f:
+        f.write("\n")  # saved again by an editor: which one is right?
+    with pytest.raises(BadFileError) as caught:
+        iemocap.load(copy)
+    assert (caught.value.reason, caught.value.path) == ("copy_name", copies[1])
+    assert "a second copy of Ses01F_impro01.txt, but its bytes differ" in caught.value.message
+    report = SkipReport()
+    with pytest.warns(InputWarning):
+        assert len(iemocap.load(copy, skip_bad=True, report=report)) == len(expected)
+    assert report.to_dict() == {"iemocap/copy_name": 1} and report.file_skips[("iemocap", "copy_name")] == 1
 
 
 def test_empty_roots(tmp_path):
