@@ -10,7 +10,8 @@ Layout of the official release (a ``git lfs clone`` of CheyneyComputerScience/CR
 A clip is named ``{ActorID}_{Sentence}_{Emotion}_{Level}.wav``: the emotion code gives the label
 (``CORPUS_LABEL_MAPS["crema_d"]``), the actor's row in ``VideoDemographics.csv`` gives age (so the
 age group: elderly from 60), sex and the speaker id.  The sentence code gives the spoken text; the
-sentence code and emotion level are kept in ``extra``.  ``1076_MTI_SAD_XX.wav`` is near-silent and
+sentence code and emotion level are kept in ``extra``.  A name in small letters (``1001_dfa_ang_xx.wav``)
+is that clip's, counted and named in one warning.  ``1076_MTI_SAD_XX.wav`` is near-silent and
 very short in the release: it is kept, with a note in ``extra``.  A GitHub zip download holds git-LFS
 pointer stubs instead of audio; probing rejects them with a message that says so.
 """
@@ -108,6 +109,8 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     for path in c.walk(corpus_dir / AUDIO_DIR):
         with c.item(path):
             actor, sentence, code, level = _parse_name(path)
+            if path.stem != (release := f"{actor}_{sentence}_{code}_{level}"):  # 1001_dfa_ang_xx.wav, renamed
+                c.other_case(path, f"{release}.wav")
             person = actors.get(actor)
             if person is None:
                 raise bad(
@@ -117,11 +120,11 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
                     f"restore the official {DEMOGRAPHICS} (91 actors, 1001-1091), or remove this clip",
                 )
             extra = {"sentence": sentence, "level": LEVELS[level]}
-            if path.stem in KNOWN_BAD_MEDIA:
-                extra["note"] = KNOWN_BAD_MEDIA[path.stem]
+            if release in KNOWN_BAD_MEDIA:
+                extra["note"] = KNOWN_BAD_MEDIA[release]
             c.add(
                 path,
-                native_id=path.stem,
+                native_id=release,
                 emotions=[EMOTIONS[code]],
                 language="eng",
                 age_group=age_group_of(person.age),
@@ -206,7 +209,10 @@ def read_demographics(path: Path) -> dict[str, Actor]:
 
 
 def _parse_name(path: Path) -> tuple[str, str, str, str]:
-    match = _NAME.fullmatch(path.stem)
+    """The release's name of the clip, in its parts: the release names every clip in capitals, and a name in
+    small letters (``1001_dfa_ang_xx.wav``, as some unzip tools, re-encoders and FAT copies leave them) is
+    that clip's (taken case-insensitively, as TESS's are; :meth:`~loaders.base.Collector.other_case`)."""
+    match = _NAME.fullmatch(path.stem.upper())
     if match is None:
         raise bad(
             path,

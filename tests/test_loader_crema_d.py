@@ -98,6 +98,27 @@ def test_a_macos_zip_mirror_inside_the_corpus_is_not_a_second_copy(small, tmp_pa
     assert [r.id for r in loaders.load("crema_d", tmp_path)] == [r.id for r in loaders.load("crema_d", small)]
 
 
+def test_names_in_small_letters_are_the_release_clips_counted_and_named(small, tmp_path):
+    """Some unzip tools, re-encoders and FAT copies leave '1001_dfa_ang_xx.wav' for the release's
+    '1001_DFA_ANG_XX.wav': each was a bad_name ("file name is not {ActorID}_...").  As TESS's renamed
+    files, they are the release's clips under the release's ids, counted as named in another case and
+    named in one warning; the known near-silent clip keeps its note."""
+    from loaders.errors import InputWarning
+
+    root = link_copy(small, tmp_path / "CREMA-D")
+    expected = {r.id: (r.emotions, r.speaker_id, r.extra) for r in loaders.load("crema_d", small)}
+    renamed = sorted((root / "AudioWAV").glob("1*.wav"))
+    for path in renamed:
+        path.rename(path.with_name(path.name.lower()))
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"1001_ieo_ang_hi\.wav and \d+ more: named in another case") as said:
+        records = loaders.load("crema_d", root, report=report)
+    assert {r.id: (r.emotions, r.speaker_id, r.extra) for r in records} == expected and not report
+    assert "taken as 1001_IEO_ANG_HI.wav" in str(said[0].message)
+    assert report.files[("crema_d", "other_case")] == len(renamed) == len(expected)
+    assert all(Path(r.path).name == Path(r.path).name.lower() for r in records)
+
+
 def test_root_may_be_any_folder_above(small, tmp_path):
     expected = [(r.id, r.path) for r in loaders.load("crema_d", small)]
     assert [(r.id, r.path) for r in loaders.load("crema_d", small.parent)] == expected
