@@ -24,8 +24,10 @@ from .metafiles import metadata_files
 from .record import Utterance
 from .walk import (
     copy_name_error,
-    named_copy,
+    first_copied,
+    original_of,
     same_as_original,
+    shown,
     unreadable_folder,
     walk_files,
     walk_tree,  # noqa: F401 (the readers' import)
@@ -184,16 +186,17 @@ class Collector:
         """An ``os.walk`` ``onerror`` for the readers' own folder searches: report, never swallow."""
         self.skip(unreadable_folder(err, self.root))
 
-    def walk(self, root: Path, suffixes: tuple[str, ...] = (".wav",)) -> list[Path]:
+    def walk(self, root: Path, suffixes: tuple[str, ...] = (".wav",), *, top: Path | None = None) -> list[Path]:
         """The candidate files below ``root`` (see :func:`~loaders.walk.walk_files`), accounting for every file below
         ``root``: each is counted as seen; one that is not a candidate (another suffix, hidden) is
         counted as not audio, or, when it is audio by content, reported as ``unexpected_file`` (and
-        one that cannot be read as ``unreadable``)."""
+        one that cannot be read as ``unreadable``); a second copy is :meth:`left_copy`'s, its folders' names
+        read up to ``top`` (default ``root``)."""
         candidates = []
         for path, candidate in walk_files(root, suffixes, self.walk_problem, self.hidden_folder):
             self.see(path)
             if candidate:
-                if not self.left_copy(path):  # a browser's second copy of a file beside it is accounted for there
+                if not self.left_copy(path, root=top or root):  # a second copy of a file (or folder) beside it: there
                     candidates.append(path)
                 continue
             audio = self._is_audio(path)  # None: unreadable, reported
@@ -210,25 +213,25 @@ class Collector:
                 self.set_aside("not_audio", path)
         return candidates
 
-    def left_copy(self, path: Path, *, beside_only: bool = False, data: bool = False) -> bool:
-        """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.named_copy`: ``a (1).wav``,
-        ``a - Copy.wav``, ``a copy 2.wav``, as a browser or a file manager names one), which is then accounted
-        for: with the same bytes as that file beside it, set aside as a duplicate (counted, and named in
+    def left_copy(self, path: Path, *, root: Path | None = None, beside_only: bool = False, data: bool = False) -> bool:
+        """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.original_of`: ``a (1).wav``,
+        ``a - Copy.wav``, ``a copy 2.wav``, as a browser or a file manager names one, or below ``root`` in a copy
+        of its folder, ``Angry - Copy/a.wav``), which is then accounted for: with the same bytes as that file, set aside as a duplicate (counted, and named in
         :meth:`finish`'s warning); with other bytes, or with no such file beside it, reported if it is audio
         (which of the two is the clip, or whether the name is, is the user's to say), else counted as not audio.
         ``beside_only``: only with that file beside it (your own corpus: "interview (2019).wav" is its own);
         ``data``: a metadata file (an evaluation file), reported whatever its content."""
-        named = named_copy(path.name)
-        if named is None or (beside_only and not (path.parent / named[0]).is_file()):
+        found = original_of(path, root)
+        if found is None or (beside_only and not found[0].is_file()):
             return False
-        if same_as_original(path):
+        if same_as_original(path, root):
             self.set_aside("duplicate", path)
-            self.copies.append((path, named[0]))
+            self.copies.append((path, shown(first_copied(found[0]), path)))
             return True
         with self.item(path):
             if data:
-                raise copy_name_error(path, *named)
-            self.stray(path, copy_name_error(path, *named))
+                raise copy_name_error(path, *found)
+            self.stray(path, copy_name_error(path, *found))
         return True
 
     def other_case(self, path: Path, listed: str) -> None:
@@ -241,7 +244,7 @@ class Collector:
         """One warning naming the second copies set aside (:meth:`left_copy`), one naming the files read
         under their listed name's case (:meth:`other_case`); the summary counts both."""
         said = {
-            "copies": "named as a browser or a file manager names a second copy of a file beside it ({}), with the same "
+            "copies": "named as a browser or a file manager names a second copy of a file (or its folder) beside it ({}), with the same "
             "bytes: read once, as {} (counted as duplicate copies); delete the copies to silence this",
             "cased": "named in another case than its table lists it ({}), as a FAT copy or a Windows tool may "
             "rename files: taken as {} (counted as named in another case than listed); rename them to silence this",

@@ -47,7 +47,7 @@ from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import read_bytes
 from .record import Utterance
-from .walk import searched
+from .walk import copied_folder, searched
 
 # speaker -> (language, gender), from the corpus's speaker table.
 SPEAKERS: dict[str, tuple[str, str]] = {
@@ -175,16 +175,18 @@ class _Disagreements:
 
 
 def _chosen_speakers(root: Path) -> tuple[dict[str, Path], list[Path]]:
-    """``({speaker: its shallowest folder}, deeper copies ignored)``, warning about the copies."""
+    """``({speaker: its shallowest folder}, deeper copies ignored)``, warning about the copies; of two as
+    deep, the one not in a folder named as a second copy of the folder beside it (``0001 - Copy/``, whose
+    clips :meth:`~loaders.base.Collector.walk` sets aside, and its warning names: not named again here)."""
     chosen: dict[str, Path] = {}
     ignored = []
-    for speaker_dir in sorted(find_speakers(root), key=lambda p: (len(p.parts), str(p))):
+    in_copy = {p: copied_folder(p, root) is not None for p in find_speakers(root)}
+    for speaker_dir in sorted(in_copy, key=lambda p: (len(p.parts), in_copy[p], str(p))):
         if speaker_dir.name in chosen:
             ignored.append(speaker_dir)
         else:
             chosen[speaker_dir.name] = speaker_dir
-    if ignored:
-        names = [str(folder) for folder in ignored]
+    if names := [str(folder) for folder in ignored if not in_copy[folder]]:
         warnings.warn(
             f"ESD: speaker folders found more than once below {root}; read the shallowest copy and ignored "
             f"{len(names)}: {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}",

@@ -108,7 +108,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     if not sessions and (err := backslashed_layout(root, "iemocap: no Session1 ... Session5 folder below this folder")):
         raise err  # its folders are in the names of its files: found no session, it would say only "no usable audio"
     evaluations = _evaluations(c, sessions)
-    wavs = [path for session in sessions for path in c.walk(session / "sentences" / "wav")]
+    wavs = [path for session in sessions for path in c.walk(session / "sentences" / "wav", top=root)]
     cases = case_matches(evaluations, [path.stem for path in wavs])  # SES01F_IMPRO01_F000.WAV: a FAT copy's
     heard = set()
     for path in wavs:
@@ -136,7 +136,7 @@ def _evaluations(c: Collector, sessions: list[Path]) -> dict[str, Evaluation]:
     evaluations: dict[str, Evaluation] = {}
     for session in sessions:
         for path in evaluation_files(session):
-            if c.left_copy(path, beside_only=True, data=True):  # 'Ses01F_impro01 (1).txt' beside its file:
+            if c.left_copy(path, root=c.root, beside_only=True, data=True):  # 'Ses01F_impro01 (1).txt' beside it:
                 c.see(path)  # one copy, read once or reported once, not each of its lines a duplicate_entry
                 continue
             entries, problems = parse_evaluation(path)

@@ -75,30 +75,70 @@ def named_copy(name: str) -> tuple[str, str] | None:
     return f"{match['stem']}{match['suffix'] or ''}", maker
 
 
-def same_as_original(path: Path) -> bool:
-    """Whether ``path`` is named as a second copy (:func:`copy_of`) of a file beside it that holds the
-    same bytes: that file's copy, nothing of its own."""
-    original = copy_of(path.name)
-    beside = path.parent / original if original else None
+def copied_folder(folder: Path, root: Path) -> tuple[Path, Path, str] | None:
+    """The folder at or above ``folder``, below ``root``, named as a second copy of a folder beside it
+    (``Angry - Copy``, Explorer's paste of ``Angry/``; :data:`COPY_NAMES`), with that folder and what made
+    the copy: ``(copy, original, maker)``, or None (also for ``root`` itself: a second download of a corpus
+    pointed at is the corpus)."""
+    for copy in (folder, *folder.parents):
+        if root not in copy.parents:
+            return None
+        named = named_copy(copy.name)
+        if named and (copy.parent / named[0]).is_dir():
+            return copy, copy.parent / named[0], named[1]
+    return None
+
+
+def original_of(path: Path, root: Path | None = None) -> tuple[Path, str] | None:
+    """The file ``path`` is named as a second copy of, and what named it so: by its own name (``a (1).wav`` ->
+    ``a.wav``: :func:`named_copy`), or, below ``root``, by a folder above it named as a second copy of the
+    folder beside it (``Angry - Copy/a.wav`` -> ``Angry/a.wav``: :func:`copied_folder`); else None.  Whether
+    that file is there, and holds the same bytes, is the caller's to see."""
+    if named := named_copy(path.name):
+        return path.parent / named[0], named[1]
+    if root is not None and (folder := copied_folder(path.parent, root)):
+        copy, original, maker = folder
+        return original / path.relative_to(copy), maker
+    return None
+
+
+def same_as_original(path: Path, root: Path | None = None) -> bool:
+    """Whether ``path`` is named as a second copy (:func:`original_of`) of a file that holds the same
+    bytes: that file's copy, nothing of its own."""
+    found = original_of(path, root)
     try:
-        return beside is not None and beside.is_file() and filecmp.cmp(path, beside, shallow=False)
+        return found is not None and found[0].is_file() and filecmp.cmp(path, found[0], shallow=False)
     except OSError:  # one of the two cannot be read: not known to be the same
         return False
 
 
-def copy_name_error(path: Path, original: str, maker: str) -> BadFileError:
-    """The error for ``path``, named as ``maker`` names a second copy of ``original`` (:func:`named_copy`),
-    whose bytes differ from that file's beside it, or beside no such file: which one is right, or whether
-    the name is, is the user's to say."""
-    what = f"named as {maker} names a second copy of {original}"
-    if (path.parent / original).is_file():
+def first_copied(original: Path) -> Path:
+    """The file a chain of second copies began with: ``a.wav`` for ``a (1).wav`` where ``a (1).wav`` is a copy
+    of ``a.wav`` beside it with its bytes (so ``a (1) (1).wav`` is read once, as ``a.wav``), else ``original``."""
+    while (named := named_copy(original.name)) and same_as_original(original):
+        original = original.parent / named[0]
+    return original
+
+
+def copy_name_error(path: Path, original: Path, maker: str) -> BadFileError:
+    """The error for ``path``, named as ``maker`` names a second copy of ``original`` (:func:`original_of`),
+    whose bytes differ from that file's, or with no such file: which one is right, or whether the name is,
+    is the user's to say."""
+    name = shown(original, path)
+    what = f"named as {maker} names a second copy of {name}"
+    if original.is_file():
         why = f"{what}, but its bytes differ from that file's beside it"
-        fix = (
-            f"keep the right one as {original} and delete the other (or give it a name of its own), or pass --skip-bad"
-        )
+        fix = f"keep the right one as {name} and delete the other (or give it a name of its own), or pass --skip-bad"
     else:
-        why, fix = f"{what}, and there is no {original} beside it", f"rename it to {original}, or pass --skip-bad"
+        why, fix = f"{what}, and there is no {name} beside it", f"rename it to {name}, or pass --skip-bad"
     return BadFileError(path, "copy_name", why, fix)
+
+
+def shown(original: Path, path: Path) -> str:
+    """``original``, the file ``path`` is a second copy of, as the user knows it: its name (``a.wav``), or,
+    in another folder, its path from where the two folders part (``Angry/a.wav`` for ``Angry - Copy/a.wav``)."""
+    common = Path(os.path.commonpath([original, path]))
+    return original.relative_to(common).as_posix()
 
 
 def left_by_browser(folder: Path, rel: str) -> bool:

@@ -563,6 +563,51 @@ def test_a_second_copy_named_by_a_browser_or_a_file_manager_is_read_once_or_repo
     assert messages[str(alone)].endswith(f"second copy of {gone}, and there is no {gone} beside it")
 
 
+@pytest.mark.parametrize("name", [r for r in loaders.READERS if r != "crema_d"])  # CREMA-D: "several copies"
+def test_a_folder_pasted_beside_itself_is_read_once_or_reported_file_by_file(tmp_path, name):
+    """Explorer's paste of a folder beside itself ('Angry - Copy/', here the whole corpus: 'YueMotion - Copy/')
+    read each clip twice: YueMotion, IEMOCAP and ElderReact stopped at "duplicate_id", ESD read the copy's
+    speaker folders, CSED and ESD reported each clip of a copied class or emotion folder as a bad location.
+    A folder named as a second copy of the folder beside it is that folder's copy, file by file: a file
+    with the bytes of its counterpart is read once, as that file, counted as a duplicate copy and named in
+    one warning; one with other bytes is a copy_name error naming the counterpart."""
+    from loaders.errors import InputWarning
+
+    root = testing.make_corpus(name, tmp_path / "raw")
+    before = SkipReport()
+    records = loaders.load(name, root, report=before)
+    copy = Path(shutil.copytree(root, root.with_name(f"{root.name} - Copy")))
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"names a second copy of a file \(or its folder\) beside it") as said:
+        again = loaders.load(name, root.parent, report=report)
+    assert [(r.id, r.path) for r in again] == [(r.id, r.path) for r in records] and not report
+    copied = report.files[(name, "duplicate")] - before.files[(name, "duplicate")]
+    assert copied >= len(records) and report.files[(name, "seen")] > 2 * len(records)
+    said = [str(w.message) for w in said if "(or its folder)" in str(w.message)]
+    assert len(said) == 1 and f"read once, as {root.name}/" in said[0] and f"and {copied - 1} more" in said[0]
+    first, other = (copy / Path(r.path).relative_to(root) for r in records[:2])
+    shutil.copyfile(other, first)  # another recording in the copy: which one is right?
+    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load(name, root.parent)
+    assert (caught.value.reason, caught.value.path) == ("copy_name", first)
+    original = f"{root.name}/{first.relative_to(copy).as_posix()}"
+    assert f"names a second copy of {original}, but its bytes differ" in caught.value.message
+
+
+def test_a_copy_of_a_copy_is_named_as_read_once_as_the_first_file(csed):
+    """'Nat_Female-1 (1) (1).wav' beside 'Nat_Female-1 (1).wav' and 'Nat_Female-1.wav', all alike, was
+    said to be "read once, as Nat_Female-1 (1).wav": a file that is itself a copy set aside, not read."""
+    from loaders.errors import InputWarning
+
+    first = next(Path(r.path) for r in loaders.load("csed", csed))
+    for copy in (f"{first.stem} (1) (1){first.suffix}", f"{first.stem} (1){first.suffix}"):
+        shutil.copyfile(first, first.with_name(copy))
+    with pytest.warns(InputWarning, match="and 1 more: named as a browser") as said:
+        loaders.load("csed", csed)
+    assert f"read once, as {first.name} (counted" in str(said[0].message)
+
+
 def test_every_copy_name_form_is_known_and_no_release_name_is_taken_for_a_copy():
     """Each form of loaders.walk.COPY_NAMES names a copy of its file, in any case (a FAT copy may upper-case
     it); no name a release uses is taken for one: TESS's 2800, ElderReact's 1323, IEMOCAP's dialogs, CSED's
