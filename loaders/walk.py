@@ -46,14 +46,16 @@ COPY_NAMES: dict[str, tuple[str, ...]] = {
 _NUMBERS = {re.escape("{n}"): r"\d+", re.escape("{nth}"): r"\d+(?:st|nd|rd|th)", re.escape("{stem}"): "(?P<stem>.+?)"}
 
 
-def _pattern(form: str) -> re.Pattern:
+def _pattern(form: str) -> str:
     pattern = re.escape(form)
     for placeholder, number in _NUMBERS.items():
         pattern = pattern.replace(placeholder, number)
-    return re.compile(pattern + r"(?P<suffix>\.[^.]*)?", re.IGNORECASE)
+    return pattern + r"(?P<suffix>\.[^.]*)?"
 
 
-_COPY_NAMES = [(maker, _pattern(form)) for maker, forms in COPY_NAMES.items() for form in forms]
+_COPY_NAMES = [(maker, re.compile(_pattern(form), re.I)) for maker, forms in COPY_NAMES.items() for form in forms]
+# any of them at once, which most names (every folder's above each clip) fail in one go
+_ANY_COPY_NAME = re.compile(re.sub(r"\(\?P<\w+>", "(?:", "|".join(f"(?:{p.pattern})" for _, p in _COPY_NAMES)), re.I)
 
 
 def copy_of(name: str) -> str | None:
@@ -66,7 +68,7 @@ def copy_of(name: str) -> str | None:
 
 def named_copy(name: str) -> tuple[str, str] | None:
     """:func:`copy_of` and what names a second copy so (a key of :data:`COPY_NAMES`), or None."""
-    if name.startswith("."):
+    if name.startswith(".") or not _ANY_COPY_NAME.fullmatch(name):
         return None
     matches = [(match, maker) for maker, pattern in _COPY_NAMES if (match := pattern.fullmatch(name))]
     if not matches:  # of the forms it fits, the one leaving the shortest name: 'x - Copy (2).wav' is x.wav's
@@ -80,12 +82,15 @@ def copied_folder(folder: Path, root: Path) -> tuple[Path, Path, str] | None:
     (``Angry - Copy``, Explorer's paste of ``Angry/``; :data:`COPY_NAMES`), with that folder and what made
     the copy: ``(copy, original, maker)``, or None (also for ``root`` itself: a second download of a corpus
     pointed at is the corpus)."""
-    for copy in (folder, *folder.parents):
-        if root not in copy.parents:
-            return None
-        named = named_copy(copy.name)
-        if named and (copy.parent / named[0]).is_dir():
-            return copy, copy.parent / named[0], named[1]
+    top, below = str(root).rstrip(os.sep) + os.sep, str(folder)
+    if not below.startswith(top):  # not below root (a string's test: this runs for every clip)
+        return None
+    parts = below[len(top) :].split(os.sep)
+    for depth in range(len(parts), 0, -1):  # the nearest first
+        if (named := named_copy(parts[depth - 1])) and (
+            original := root.joinpath(*parts[: depth - 1], named[0])
+        ).is_dir():
+            return root.joinpath(*parts[:depth]), original, named[1]
     return None
 
 
