@@ -38,7 +38,7 @@ from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import case_hint, case_matches, read_bytes
 from .record import Utterance
-from .walk import backslashed_layout, searched
+from .walk import backslashed_layout, copy_of, searched
 
 CODES = CORPUS_LABEL_MAPS["iemocap"]
 EXPECTED = (
@@ -157,12 +157,14 @@ def _evaluations(c: Collector, sessions: list[Path]) -> dict[str, Evaluation]:
 
 
 def find_sessions(root: Path, onerror=None) -> list[Path]:
-    """``Session1`` ... ``Session5`` folders (holding ``dialog`` or ``sentences``) at or below ``root``;
-    folders that cannot be listed go to ``onerror`` (an ``os.walk`` callback)."""
+    """``Session1`` ... ``Session5`` folders (holding ``dialog`` or ``sentences``) at or below ``root``, and
+    folders named as their second copy (``Session1 (1)``, ``Session1 - Copy``: read as that session, the
+    copy of one beside it file by file, :meth:`~loaders.base.Collector.walk`); folders that cannot be
+    listed go to ``onerror`` (an ``os.walk`` callback)."""
     found = []
     for dirpath, dirnames, _ in walk_tree(root, onerror=onerror):
         here = Path(dirpath)
-        if _SESSION.match(here.name) and ("dialog" in dirnames or "sentences" in dirnames):
+        if _SESSION.match(copy_of(here.name) or here.name) and ("dialog" in dirnames or "sentences" in dirnames):
             found.append(here)
             dirnames[:] = []
         else:

@@ -131,6 +131,9 @@ def copy_name_error(path: Path, original: Path, maker: str) -> BadFileError:
     is the user's to say."""
     name = shown(original, path)
     what = f"named as {maker} names a second copy of {name}"
+    if original.parent != path.parent:  # in a copied folder: 'Angry - Copy/a.wav' for 'Angry/a.wav'
+        copied, folder = shown(path, original).split("/")[0], name.split("/")[0]
+        what = f"in {copied}/, named as {maker} names a second copy of {folder}/: a second copy of {name}"
     if original.is_file():
         why = f"{what}, but its bytes differ from that file's beside it"
         fix = f"keep the right one as {name} and delete the other (or give it a name of its own), or pass --skip-bad"

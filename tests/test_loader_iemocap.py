@@ -199,6 +199,25 @@ def test_a_second_copy_of_an_evaluation_file_is_one_copy_not_a_duplicate_entry_p
     assert report.to_dict() == {"iemocap/copy_name": 1} and report.file_skips[("iemocap", "copy_name")] == 1
 
 
+def test_a_session_folder_named_as_a_second_copy_is_read(small, tmp_path):
+    """'Session1 (1)' (a second download unpacked beside nothing, or Explorer's 'Session1 - Copy' left after
+    the original was deleted) was no session: its utterances, a fifth of the corpus, were gone without a
+    word.  It is read as that session; beside 'Session1' it is that session's copy, file by file."""
+    from loaders.errors import InputWarning
+
+    root = shutil.copytree(small, tmp_path / small.name, copy_function=os.link)
+    expected = [r.id for r in iemocap.load(root)]
+    (root / "Session1").rename(root / "Session1 (1)")
+    assert [r.id for r in iemocap.load(root)] == expected
+    shutil.copytree(root / "Session1 (1)", root / "Session1", copy_function=os.link)
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"Session1 \(1\)/.* and \d+ more: named as a browser .* \(or its folder\)"):
+        records = iemocap.load(root, report=report)
+    assert [r.id for r in records] == expected and all("Session1 (1)" not in r.path for r in records)
+    wavs = len(list((root / "Session1" / "sentences" / "wav").rglob("Ses*.wav")))
+    assert report.files[("iemocap", "duplicate")] == wavs + 1 and not report  # its wavs and its evaluation file
+
+
 def test_empty_roots(tmp_path):
     (tmp_path / "Session1" / "sentences" / "wav").mkdir(parents=True)
     with pytest.raises(LayoutError, match="no usable audio"):

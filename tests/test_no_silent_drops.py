@@ -592,7 +592,10 @@ def test_a_folder_pasted_beside_itself_is_read_once_or_reported_file_by_file(tmp
         loaders.load(name, root.parent)
     assert (caught.value.reason, caught.value.path) == ("copy_name", first)
     original = f"{root.name}/{first.relative_to(copy).as_posix()}"
-    assert f"names a second copy of {original}, but its bytes differ" in caught.value.message
+    assert caught.value.message == (
+        f"in {copy.name}/, named as Windows Explorer in English names a second copy of {root.name}/: a second "
+        f"copy of {original}, but its bytes differ from that file's beside it"
+    )
 
 
 def test_a_copy_of_a_copy_is_named_as_read_once_as_the_first_file(csed):
