@@ -40,6 +40,7 @@ COPY_NAMES: dict[str, tuple[str, ...]] = {
     "Windows Explorer in Spanish or Italian": ("{stem} - copia", "{stem} - copia ({n})"),
     "Windows XP's Explorer or Google Drive": ("Copy of {stem}", "Copy ({n}) of {stem}"),
     "macOS Finder or KDE Dolphin": ("{stem} copy", "{stem} copy {n}"),
+    "macOS Finder (Keep Both) or Archive Utility": ("{stem} {n}",),
     "KDE Dolphin": ("{stem} copy ({n})",),
     "GNOME Files": ("{stem} (copy)", "{stem} (another copy)", "{stem} ({nth} copy)"),
 }
@@ -97,13 +98,15 @@ def copied_folder(folder: Path, root: Path) -> tuple[Path, Path, str] | None:
 def original_of(path: Path, root: Path | None = None) -> tuple[Path, str] | None:
     """The file ``path`` is named as a second copy of, and what named it so: by its own name (``a (1).wav`` ->
     ``a.wav``: :func:`named_copy`), or, below ``root``, by a folder above it named as a second copy of the
-    folder beside it (``Angry - Copy/a.wav`` -> ``Angry/a.wav``: :func:`copied_folder`); else None.  Whether
-    that file is there, and holds the same bytes, is the caller's to see."""
+    folder beside it, where that folder holds its counterpart (``Angry - Copy/a.wav`` -> ``Angry/a.wav``:
+    :func:`copied_folder`; a file of its own there is no copy); else None.  Whether the file it names is
+    there, and holds the same bytes, is the caller's to see."""
     if named := named_copy(path.name):
         return path.parent / named[0], named[1]
     if root is not None and (folder := copied_folder(path.parent, root)):
         copy, original, maker = folder
-        return original / path.relative_to(copy), maker
+        if (counterpart := original / path.relative_to(copy)).is_file():
+            return counterpart, maker
     return None
 
 

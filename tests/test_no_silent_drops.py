@@ -598,6 +598,23 @@ def test_a_folder_pasted_beside_itself_is_read_once_or_reported_file_by_file(tmp
     )
 
 
+def test_in_a_folder_named_as_a_copy_only_a_file_with_a_counterpart_is_a_copy(tmp_path):
+    """'Part 2/' beside 'Part/' (a second unzip by Archive Utility, or two parts of a download): a file of
+    'Part 2/' that 'Part/' also holds is its copy; one 'Part/' does not hold is a file of its own, not a
+    copy_name error; and nothing at or above the root given is taken for a copy."""
+    from loaders import walk
+
+    for folder, name in (("Part", "a.wav"), ("Part 2", "a.wav"), ("Part 2", "b.wav")):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_bytes(b"RIFF")
+    copy = tmp_path / "Part 2" / "a.wav"
+    maker = "macOS Finder (Keep Both) or Archive Utility"
+    assert walk.original_of(copy, tmp_path) == (tmp_path / "Part" / "a.wav", maker)
+    assert walk.same_as_original(copy, tmp_path) and not walk.same_as_original(copy)
+    assert walk.original_of(tmp_path / "Part 2" / "b.wav", tmp_path) is None
+    assert walk.original_of(copy, tmp_path / "Part 2") is None and walk.copied_folder(tmp_path, tmp_path) is None
+
+
 def test_a_copy_of_a_copy_is_named_as_read_once_as_the_first_file(csed):
     """'Nat_Female-1 (1) (1).wav' beside 'Nat_Female-1 (1).wav' and 'Nat_Female-1.wav', all alike, was
     said to be "read once, as Nat_Female-1 (1).wav": a file that is itself a copy set aside, not read."""
@@ -632,6 +649,7 @@ def test_every_copy_name_form_is_known_and_no_release_name_is_taken_for_a_copy()
         "copy (12) of 1001_DFA_ANG_XX.WAV": "Windows XP's Explorer or Google Drive",
         "1001_DFA_ANG_XX(1).wav": "Firefox (a second download)",
         "1001_DFA_ANG_XX copy (1).wav": "KDE Dolphin",
+        "1001_DFA_ANG_XX 2.wav": "macOS Finder (Keep Both) or Archive Utility",
         "1001_DFA_ANG_XX - Copy (2).wav": "Windows Explorer in English",  # not a browser's copy of 'x - Copy'
     }.items():
         assert walk.named_copy(copy) == ("1001_DFA_ANG_XX" + copy[-4:], maker)
