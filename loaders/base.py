@@ -23,6 +23,7 @@ from .labels import label_space
 from .metafiles import metadata_files
 from .record import Utterance
 from .walk import (
+    behind_unlisted,
     copy_name_error,
     first_copied,
     original_of,
@@ -136,6 +137,7 @@ class Collector:
         self.skips: list[tuple[str, tuple[str, ...]]] = []  # (reason, the files it may be a skip of)
         self.accounted: set[str] = set()  # files set aside (not audio, duplicates): not file skips
         self.copies: list[tuple[Path, str]] = []  # (a second copy set aside, the file it copies): left_copy
+        self.unlisted: list[Path] = []  # folders that could not be listed (unreadable_folder): skip
         self.cased: list[tuple[Path, str]] = []  # (a file read, the name its table lists in another case): other_case
 
     def item(self, path: Path) -> _Item:
@@ -145,6 +147,7 @@ class Collector:
         """Record a problem: raise it, or count it when skipping bad input.  The skip is of a file
         below the root when ``item`` (the file being read) or the error's path (a clip a metadata
         row names) is one that was seen and is not read (:meth:`finish`)."""
+        error = behind_unlisted(error, self.unlisted)  # a row's clip not found may be in a folder not listed
         if not self.skip_bad:
             raise error
         self.report.add(self.corpus, error)

@@ -14,7 +14,7 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import BadFileError, CorpusError, LayoutError
+from .errors import BadFileError, CorpusError, LayoutError, some_files
 
 # A zip made on macOS mirrors its tree under __MACOSX/ with AppleDouble `._*` files (resource forks,
 # never audio): never searched, like hidden folders (.git, .Trash, a tool's .cache).
@@ -351,6 +351,23 @@ def unreadable_folder(err: OSError, root: Path) -> BadFileError:
         "unreadable_folder",
         f"cannot list this folder ({err.strerror}): every file below it would be missing",
         "make it readable (chmod -R u+rX, or run as its owner), or pass --skip-bad to go on without it",
+    )
+
+
+def behind_unlisted(error: CorpusError, unlisted: list[Path]) -> CorpusError:
+    """``error`` as a reader reports it, given the folders below its root that could not be listed so far:
+    one that could not be (``unreadable_folder``) is added to ``unlisted``; a clip a metadata row names and
+    no walk found (``missing_audio``) may be in one of them, which says so and gives their fix (not "extract
+    the release again"); any other error is as it was."""
+    if error.reason == "unreadable_folder":
+        unlisted.append(error.path)
+    if error.reason != "missing_audio" or not unlisted:
+        return error
+    return type(error)(
+        error.path,
+        error.reason,
+        f"{error.message}; it may be in {some_files(unlisted)}, which could not be listed (unreadable_folder)",
+        "make that folder readable (chmod -R u+rX, or run as its owner) and run again, or pass --skip-bad",
     )
 
 

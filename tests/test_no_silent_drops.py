@@ -51,7 +51,8 @@ try:
 except CorpusError as err:  # a layout error stops a lenient read too
     print(json.dumps({"strict": strict, "fatal": str(err)}))
 else:
-    print(json.dumps({"strict": strict, "read": read, "skipped": report.to_dict()}))
+    messages = {f"{c}/{r}": [m for _, m in found] for (c, r), found in report.examples.items()}
+    print(json.dumps({"strict": strict, "read": read, "skipped": report.to_dict(), "messages": messages}))
 """
 
 
@@ -93,6 +94,24 @@ def test_an_unreadable_folder_is_reported_not_skipped(open_dir, name, folder):
     assert result["strict"] == ["unreadable_folder", str(root / folder)]
     assert result["read"] == all_read - lost
     assert result["skipped"] == {f"{name}/unreadable_folder": 1}
+
+
+@pytest.mark.parametrize(
+    ("name", "folder"), [("elderreact", "ElderReact_Data/ElderReact_dev"), ("iemocap", "Session2/sentences/wav")]
+)
+def test_a_listed_clip_in_a_folder_that_cannot_be_listed_is_not_said_to_be_missing(open_dir, name, folder):
+    """A metadata row's clip below an unlistable folder was a missing_audio "re-extract the session's
+    sentences/wav folder" or "copy the missing video from the release": the clip is there, its folder's
+    permissions are the fix, and the row's report says so."""
+    root = testing.make_corpus(name, open_dir)
+    readable_by_all(open_dir)
+    (root / folder).chmod(0o000)
+    result = run_reader(name, root)
+    assert result["strict"] == ["unreadable_folder", str(root / folder)]
+    rows = result["messages"][f"{name}/missing_audio"]
+    assert rows and all(
+        m.endswith(f"it may be in {root / folder}, which could not be listed (unreadable_folder)") for m in rows
+    )
 
 
 def test_a_corpus_whose_audio_is_all_behind_unlistable_folders_says_to_fix_their_permissions(open_dir):
