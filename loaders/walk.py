@@ -40,7 +40,6 @@ COPY_NAMES: dict[str, tuple[str, ...]] = {
     "Windows Explorer in Spanish or Italian": ("{stem} - copia", "{stem} - copia ({n})"),
     "Windows XP's Explorer or Google Drive": ("Copy of {stem}", "Copy ({n}) of {stem}"),
     "macOS Finder or KDE Dolphin": ("{stem} copy", "{stem} copy {n}"),
-    "macOS Finder (Keep Both) or Archive Utility": ("{stem} {n}",),
     "KDE Dolphin": ("{stem} copy ({n})",),
     "GNOME Files": ("{stem} (copy)", "{stem} (another copy)", "{stem} ({nth} copy)"),
 }
@@ -277,9 +276,27 @@ def walk_files(
             if corpus and candidate and "\\" in name:  # a corpus's layout is its folders: a name must not hide them
                 onerror(_backslashed(path))
                 continue
+            if corpus and (evicted := _evicted(path, suffixes)):  # '.a.wav.icloud': a clip not on this disk
+                onerror(evicted)
+                continue
             found.append((path, candidate))
     found.sort(key=lambda item: str(item[0]))
     return found
+
+
+def _evicted(path: Path, suffixes: tuple[str, ...]) -> BadFileError | None:
+    """The error for ``.a.wav.icloud``: what iCloud Drive leaves of ``a.wav`` when it evicts the file to
+    free space ("Optimize Mac Storage"), copied along with its folder; None for any other name, and beside
+    ``a.wav`` (a stale stand-in: the clip is here)."""
+    name = path.name[1:-7] if path.name.startswith(".") and path.name.lower().endswith(".icloud") else ""
+    if not name.lower().endswith(suffixes) or (path.parent / name).exists():
+        return None
+    return BadFileError(
+        path,
+        "icloud_placeholder",
+        f"iCloud Drive's placeholder for {name}, whose audio is not on this disk (iCloud evicted it to free space)",
+        f"download it on the Mac (Finder: Download Now) and copy {name} here in its place, or pass --skip-bad",
+    )
 
 
 def _undecodable(path: Path) -> BadFileError:

@@ -618,20 +618,41 @@ def test_a_folder_pasted_beside_itself_is_read_once_or_reported_file_by_file(tmp
 
 
 def test_in_a_folder_named_as_a_copy_only_a_file_with_a_counterpart_is_a_copy(tmp_path):
-    """'Part 2/' beside 'Part/' (a second unzip by Archive Utility, or two parts of a download): a file of
-    'Part 2/' that 'Part/' also holds is its copy; one 'Part/' does not hold is a file of its own, not a
-    copy_name error; and nothing at or above the root given is taken for a copy."""
+    """'Part (2)/' beside 'Part/' (a second download unpacked beside the first, or two parts of one): a file
+    of 'Part (2)/' that 'Part/' also holds is its copy; one 'Part/' does not hold is a file of its own, not
+    a copy_name error; and nothing at or above the root given is taken for a copy."""
     from loaders import walk
 
-    for folder, name in (("Part", "a.wav"), ("Part 2", "a.wav"), ("Part 2", "b.wav")):
+    for folder, name in (("Part", "a.wav"), ("Part (2)", "a.wav"), ("Part (2)", "b.wav")):
         (tmp_path / folder).mkdir(exist_ok=True)
         (tmp_path / folder / name).write_bytes(b"RIFF")
-    copy = tmp_path / "Part 2" / "a.wav"
-    maker = "macOS Finder (Keep Both) or Archive Utility"
+    copy = tmp_path / "Part (2)" / "a.wav"
+    maker = "a web browser (a second download) or Windows"
     assert walk.original_of(copy, tmp_path) == (tmp_path / "Part" / "a.wav", maker)
     assert walk.same_as_original(copy, tmp_path) and not walk.same_as_original(copy)
-    assert walk.original_of(tmp_path / "Part 2" / "b.wav", tmp_path) is None
-    assert walk.original_of(copy, tmp_path / "Part 2") is None and walk.copied_folder(tmp_path, tmp_path) is None
+    assert walk.original_of(tmp_path / "Part (2)" / "b.wav", tmp_path) is None
+    assert walk.original_of(copy, tmp_path / "Part (2)") is None and walk.copied_folder(tmp_path, tmp_path) is None
+
+
+def test_an_icloud_placeholder_of_a_clip_is_reported_not_counted_as_not_audio(csed):
+    """A folder copied from a Mac whose iCloud Drive evicted files ("Optimize Mac Storage") holds
+    '.Nat_Female-1.wav.icloud' (a small property list) in place of 'Nat_Female-1.wav': the clip was gone
+    and the stand-in counted as a file that is not audio, without a word."""
+    records = loaders.load("csed", csed)
+    first = Path(records[0].path)
+    placeholder = first.with_name(f".{first.name}.icloud")
+    placeholder.write_bytes(b"bplist00\xd3\x01\x02\x03")
+    before = SkipReport()
+    assert len(loaders.load("csed", csed, report=before)) == len(records)  # beside its clip: a stale stand-in
+    first.unlink()
+    with pytest.raises(BadFileError) as caught:
+        loaders.load("csed", csed)
+    assert (caught.value.reason, caught.value.path) == ("icloud_placeholder", placeholder)
+    assert f"placeholder for {first.name}, whose audio is not on this disk" in caught.value.message
+    report = SkipReport()
+    assert len(loaders.load("csed", csed, skip_bad=True, report=report)) == len(records) - 1
+    assert report.to_dict() == {"csed/icloud_placeholder": 1} and report.file_skips[("csed", "icloud_placeholder")] == 1
+    assert report.files[("csed", "not_audio")] == before.files[("csed", "not_audio")] - 1
 
 
 def test_a_copy_of_a_copy_is_named_as_read_once_as_the_first_file(csed):
@@ -668,7 +689,6 @@ def test_every_copy_name_form_is_known_and_no_release_name_is_taken_for_a_copy()
         "copy (12) of 1001_DFA_ANG_XX.WAV": "Windows XP's Explorer or Google Drive",
         "1001_DFA_ANG_XX(1).wav": "Firefox (a second download)",
         "1001_DFA_ANG_XX copy (1).wav": "KDE Dolphin",
-        "1001_DFA_ANG_XX 2.wav": "macOS Finder (Keep Both) or Archive Utility",
         "1001_DFA_ANG_XX - Copy (2).wav": "Windows Explorer in English",  # not a browser's copy of 'x - Copy'
     }.items():
         assert walk.named_copy(copy) == ("1001_DFA_ANG_XX" + copy[-4:], maker)
