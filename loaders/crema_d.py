@@ -30,7 +30,7 @@ from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import csv_text, read_text
 from .record import Utterance, age_group_of
-from .walk import backslashed_layout, searched
+from .walk import backslashed_layout, copied_folder, copy_of, searched
 
 CORPUS = "crema_d"
 AUDIO_DIR = "AudioWAV"
@@ -102,11 +102,12 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     """Read CREMA-D below ``root`` (the CREMA-D folder or any folder above it)."""
     root = require_dir(root, CORPUS, _EXPECTED)
     c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
-    corpus_dir = find_corpus_dir(root, onerror=c.unreadable)
+    corpus_dir, *copies = find_corpus_dirs(root, onerror=c.unreadable)
     csv_path = _demographics_path(corpus_dir)
     actors = read_demographics(csv_path)
-    c.root = corpus_dir / AUDIO_DIR
-    for path in c.walk(corpus_dir / AUDIO_DIR):
+    audio_dirs = [folder for found in (corpus_dir, *copies) for folder in audio_folders(found)]
+    c.root = audio_dirs[0]
+    for path in [path for folder in audio_dirs for path in c.walk(folder, top=root)]:
         with c.item(path):
             actor, sentence, code, level = _parse_name(path)
             if path.stem != (release := f"{actor}_{sentence}_{code}_{level}"):  # 1001_dfa_ang_xx.wav, renamed
@@ -137,14 +138,15 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     return c.finish(expected=_EXPECTED)
 
 
-def find_corpus_dir(root: Path, onerror=None) -> Path:
-    """The one folder at or below ``root`` that holds ``AudioWAV/``; folders that cannot be listed go
-    to ``onerror`` (an ``os.walk`` callback)."""
+def find_corpus_dirs(root: Path, onerror=None) -> list[Path]:
+    """The one folder at or below ``root`` that holds ``AudioWAV/`` (or a folder named as its second copy,
+    :func:`audio_folders`), then its second copies (``CREMA-D (1)/`` beside ``CREMA-D/``: their clips are
+    read once, file by file); folders that cannot be listed go to ``onerror`` (an ``os.walk`` callback)."""
     found = []
     for dirpath, dirnames, _ in walk_tree(root, onerror=onerror):
-        if AUDIO_DIR in dirnames:
+        if any(AUDIO_DIR in (d, copy_of(d)) for d in dirnames):
             found.append(Path(dirpath))
-        dirnames[:] = sorted(d for d in dirnames if searched(d) and d not in _MEDIA_DIRS)
+        dirnames[:] = sorted(d for d in dirnames if searched(d) and _MEDIA_DIRS.isdisjoint((d, copy_of(d))))
     if not found:
         missing = f"{CORPUS}: no {AUDIO_DIR}/ folder at or below this folder"
         raise backslashed_layout(root, missing, AUDIO_DIR) or LayoutError(
@@ -153,14 +155,23 @@ def find_corpus_dir(root: Path, onerror=None) -> Path:
             missing,
             f"point at the CREMA-D folder (the one holding {AUDIO_DIR}/ and {DEMOGRAPHICS}) or a folder above it",
         )
-    if len(found) > 1:
+    copies = [folder for folder in found if copied_folder(folder, root)]
+    if len(found) - len(copies) > 1:
         raise LayoutError(
             root,
             "several_copies",
             f"{CORPUS}: several copies below this folder: {', '.join(str(p) for p in found)}",
             "point at one of them",
         )
-    return found[0]
+    return [folder for folder in found if folder not in copies] + copies
+
+
+def audio_folders(corpus_dir: Path) -> list[Path]:
+    """``AudioWAV/`` and the folders beside it named as its second copy (``AudioWAV (1)``, ``AudioWAV - Copy``:
+    their clips are read once or reported as second copies, file by file, and one of their own is read),
+    ``AudioWAV/`` first; a folder so named beside no ``AudioWAV/`` is read as it (a second download)."""
+    named = sorted(p for p in corpus_dir.iterdir() if p.is_dir() and copy_of(p.name) == AUDIO_DIR)
+    return [corpus_dir / AUDIO_DIR] * (corpus_dir / AUDIO_DIR).is_dir() + named
 
 
 def _demographics_path(corpus_dir: Path) -> Path:

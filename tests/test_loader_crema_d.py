@@ -119,6 +119,25 @@ def test_names_in_small_letters_are_the_release_clips_counted_and_named(small, t
     assert all(Path(r.path).name == Path(r.path).name.lower() for r in records)
 
 
+def test_an_audio_folder_named_as_a_second_copy_is_read(small, tmp_path):
+    """'AudioWAV (1)/' (a second download unpacked beside nothing) was "no AudioWAV/ folder", and
+    'AudioWAV - Copy/' beside 'AudioWAV/' was passed over without a word: the first is read as AudioWAV/,
+    the second's clips are its copies, read once and counted."""
+    from loaders.errors import InputWarning
+
+    root = link_copy(small, tmp_path / "CREMA-D")
+    expected = [r.id for r in loaders.load("crema_d", small)]
+    (root / "AudioWAV").rename(root / "AudioWAV (1)")
+    assert [r.id for r in loaders.load("crema_d", root)] == expected
+    (root / "AudioWAV (1)").rename(root / "AudioWAV")
+    shutil.copytree(root / "AudioWAV", root / "AudioWAV - Copy", copy_function=os.link)
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"AudioWAV - Copy/.* more: named as a browser or a file manager"):
+        records = loaders.load("crema_d", root, report=report)
+    assert [r.id for r in records] == expected and all("Copy" not in r.path for r in records) and not report
+    assert report.files[("crema_d", "duplicate")] == len(list((root / "AudioWAV").glob("1*.wav")))
+
+
 def test_root_may_be_any_folder_above(small, tmp_path):
     expected = [(r.id, r.path) for r in loaders.load("crema_d", small)]
     assert [(r.id, r.path) for r in loaders.load("crema_d", small.parent)] == expected

@@ -582,11 +582,12 @@ def test_a_second_copy_named_by_a_browser_or_a_file_manager_is_read_once_or_repo
     assert messages[str(alone)].endswith(f"second copy of {gone}, and there is no {gone} beside it")
 
 
-@pytest.mark.parametrize("name", [r for r in loaders.READERS if r != "crema_d"])  # CREMA-D: "several copies"
+@pytest.mark.parametrize("name", loaders.READERS)
 def test_a_folder_pasted_beside_itself_is_read_once_or_reported_file_by_file(tmp_path, name):
     """Explorer's paste of a folder beside itself ('Angry - Copy/', here the whole corpus: 'YueMotion - Copy/')
-    read each clip twice: YueMotion, IEMOCAP and ElderReact stopped at "duplicate_id", ESD read the copy's
-    speaker folders, CSED and ESD reported each clip of a copied class or emotion folder as a bad location.
+    read each clip twice: YueMotion, IEMOCAP and ElderReact stopped at "duplicate_id", CREMA-D at "several
+    copies", ESD read the copy's speaker folders, CSED and ESD reported each clip of a copied class or
+    emotion folder as a bad location.
     A folder named as a second copy of the folder beside it is that folder's copy, file by file: a file
     with the bytes of its counterpart is read once, as that file, counted as a duplicate copy and named in
     one warning; one with other bytes is a copy_name error naming the counterpart."""
