@@ -232,9 +232,9 @@ class Collector:
             self.copies.append((path, shown(first_copied(found[0]), path)))
             return True
         with self.item(path):
-            if data:
+            if is_audio(path) or data:  # (one that cannot be read is that: is_audio raises its error)
                 raise copy_name_error(path, *found)
-            self.stray(path, copy_name_error(path, *found))
+            self.set_aside("not_audio", path)
         return True
 
     def other_case(self, path: Path, listed: str) -> None:

@@ -146,6 +146,20 @@ def test_unreadable_metadata_is_one_error_naming_it_even_when_skipping(open_dir,
     assert "make it readable" in result["fatal"], result
 
 
+def test_an_unreadable_second_copy_of_an_evaluation_file_is_unreadable_not_other_bytes(open_dir):
+    """'Ses01F_impro01 (1).txt' that cannot be read was "a second copy ..., but its bytes differ": whether
+    they do cannot be told, and its permissions are the fix."""
+    root = testing.make_corpus("iemocap", open_dir)
+    evaluation = root / "Session1" / "dialog" / "EmoEvaluation"
+    copy = evaluation / "Ses01F_impro01 (1).txt"
+    shutil.copyfile(evaluation / "Ses01F_impro01.txt", copy)
+    readable_by_all(open_dir)
+    copy.chmod(0o000)
+    result = run_reader("iemocap", root)
+    assert result["strict"] == ["unreadable", str(copy)], result
+    assert result["skipped"] == {"iemocap/unreadable": 1}, result
+
+
 @pytest.mark.parametrize("kind", ["unreadable", "fifo"])
 def test_an_own_corpus_metadata_file_that_cannot_be_read_is_named(open_dir, kind):
     """An unreadable metadata.csv is found by the one lookup (loaders.metafiles.metadata_files) and
