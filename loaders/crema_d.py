@@ -35,7 +35,7 @@ from .walk import backslashed_layout, copied_folder, copy_of, searched
 CORPUS = "crema_d"
 AUDIO_DIR = "AudioWAV"
 DEMOGRAPHICS = "VideoDemographics.csv"
-_MEDIA_DIRS = {AUDIO_DIR, "AudioMP3", "VideoFlash"}  # never searched for the corpus folder
+_MEDIA_DIRS = {AUDIO_DIR.casefold(), "audiomp3", "videoflash"}  # never searched for the corpus folder
 
 EMOTIONS = CORPUS_LABEL_MAPS[CORPUS]
 # The 12 sentences (README of the release), by the code in the file name.
@@ -144,9 +144,11 @@ def find_corpus_dirs(root: Path, onerror=None) -> list[Path]:
     read once, file by file); folders that cannot be listed go to ``onerror`` (an ``os.walk`` callback)."""
     found = []
     for dirpath, dirnames, _ in walk_tree(root, onerror=onerror):
-        if any(AUDIO_DIR in (d, copy_of(d)) for d in dirnames):
+        if any(_audio_dir(d) is not None for d in dirnames):
             found.append(Path(dirpath))
-        dirnames[:] = sorted(d for d in dirnames if searched(d) and _MEDIA_DIRS.isdisjoint((d, copy_of(d))))
+        dirnames[:] = sorted(
+            d for d in dirnames if searched(d) and _MEDIA_DIRS.isdisjoint(map(_folded, (d, copy_of(d))))
+        )
     if not found:
         missing = f"{CORPUS}: no {AUDIO_DIR}/ folder at or below this folder"
         raise backslashed_layout(root, missing, AUDIO_DIR) or LayoutError(
@@ -167,11 +169,27 @@ def find_corpus_dirs(root: Path, onerror=None) -> list[Path]:
 
 
 def audio_folders(corpus_dir: Path) -> list[Path]:
-    """``AudioWAV/`` and the folders beside it named as its second copy (``AudioWAV (1)``, ``AudioWAV - Copy``:
-    their clips are read once or reported as second copies, file by file, and one of their own is read),
-    ``AudioWAV/`` first; a folder so named beside no ``AudioWAV/`` is read as it (a second download)."""
-    named = sorted(p for p in corpus_dir.iterdir() if p.is_dir() and copy_of(p.name) == AUDIO_DIR)
-    return [corpus_dir / AUDIO_DIR] * (corpus_dir / AUDIO_DIR).is_dir() + named
+    """``AudioWAV/`` (in any letters) and the folders beside it named as its second copy (``AudioWAV (1)``,
+    ``AudioWAV - Copy``: their clips are read once or reported as second copies, file by file, and one of
+    their own is read), ``AudioWAV/`` first; a folder so named beside no ``AudioWAV/`` is read as it."""
+    found = sorted(
+        (_audio_dir(p.name), p) for p in corpus_dir.iterdir() if p.is_dir() and _audio_dir(p.name) is not None
+    )
+    return [p for _, p in found]
+
+
+def _audio_dir(name: str) -> int | None:
+    """0 for ``AudioWAV``, 1 for it in other letters (``AUDIOWAV``, as an old FAT copy names it), 2 for a
+    folder named as a second copy of either (``AudioWAV (1)``), else None."""
+    if name == AUDIO_DIR:
+        return 0
+    if name.casefold() == AUDIO_DIR.casefold():
+        return 1
+    return 2 if _folded(copy_of(name)) == AUDIO_DIR.casefold() else None
+
+
+def _folded(name: str | None) -> str:
+    return (name or "").casefold()
 
 
 def _demographics_path(corpus_dir: Path) -> Path:

@@ -46,7 +46,7 @@ EXPECTED = (
     "Session{1..5}/sentences/wav/<dialog>/<dialog>_{F|M}NNN.wav"
 )
 
-_SESSION = re.compile(r"^Session([1-5])$")
+_SESSION = re.compile(r"^Session([1-5])$", re.IGNORECASE)  # SESSION1: an old FAT copy's
 _UTTERANCE = re.compile(r"^(?P<dialog>Ses0(?P<session>[1-5])[FM]_\w+)_(?P<letter>[FM])\d+$")
 _NUMBER = r"(-?\d+(?:\.\d*)?|nan)"
 _SUMMARY = re.compile(
@@ -108,7 +108,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     if not sessions and (err := backslashed_layout(root, "iemocap: no Session1 ... Session5 folder below this folder")):
         raise err  # its folders are in the names of its files: found no session, it would say only "no usable audio"
     evaluations = _evaluations(c, sessions)
-    wavs = [path for session in sessions for path in c.walk(session / "sentences" / "wav", top=root)]
+    wavs = [path for session in sessions for path in c.walk(below(session, "sentences", "wav"), top=root)]
     cases = case_matches(evaluations, [path.stem for path in wavs])  # SES01F_IMPRO01_F000.WAV: a FAT copy's
     heard = set()
     for path in wavs:
@@ -164,7 +164,7 @@ def find_sessions(root: Path, onerror=None) -> list[Path]:
     found = []
     for dirpath, dirnames, _ in walk_tree(root, onerror=onerror):
         here = Path(dirpath)
-        if _SESSION.match(copy_of(here.name) or here.name) and ("dialog" in dirnames or "sentences" in dirnames):
+        if _SESSION.match(copy_of(here.name) or here.name) and {"dialog", "sentences"} & {d.lower() for d in dirnames}:
             found.append(here)
             dirnames[:] = []
         else:
@@ -174,7 +174,7 @@ def find_sessions(root: Path, onerror=None) -> list[Path]:
 
 def evaluation_files(session: Path) -> list[Path]:
     """The top-level ``dialog/EmoEvaluation/*.txt`` files (not the subfolders, not dot-files)."""
-    folder = session / "dialog" / "EmoEvaluation"
+    folder = below(session, "dialog", "EmoEvaluation")
     if not folder.is_dir():
         return []
     try:
@@ -186,7 +186,19 @@ def evaluation_files(session: Path) -> list[Path]:
             f"iemocap: cannot list this folder ({err.strerror or err}): its utterances' labels would be missing",
             "make it readable (chmod -R u+rX, or run as its owner)",
         ) from None
-    return sorted(p for p in listed if p.suffix == ".txt" and not p.name.startswith(".") and p.is_file())
+    return sorted(p for p in listed if p.suffix.lower() == ".txt" and not p.name.startswith(".") and p.is_file())
+
+
+def below(folder: Path, *names: str) -> Path:
+    """``folder / names...``, each name the folder's own where it holds it in other letters only (``DIALOG``,
+    ``EMOEVALUATION``, as an old FAT copy names them)."""
+    for name in names:
+        try:
+            listed = [] if (folder / name).is_dir() else sorted(folder.iterdir())
+        except OSError:  # not there, or not listable: the caller's check of folder / name reports it
+            listed = []
+        folder = next((p for p in listed if p.name.lower() == name.lower() and p.is_dir()), folder / name)
+    return folder
 
 
 def parse_evaluation(path: Path) -> tuple[dict[str, Evaluation], list[BadFileError]]:

@@ -742,6 +742,19 @@ def test_every_corpus_copied_with_its_names_in_capitals_reads_under_the_release_
         assert f"named in another case than listed, taken as listed {renamed}" in report.format_files()
 
 
+@pytest.mark.parametrize("name", loaders.READERS)
+def test_every_corpus_whose_folders_are_named_in_capitals_reads_the_same(tmp_path, name):
+    """An old FAT copy names folders of eight letters or fewer in capitals (AUDIOWAV, SESSION1, DIALOG):
+    CREMA-D said "no AudioWAV/ folder", IEMOCAP "no usable audio files" (its sessions, evaluation files
+    and wav folders were looked up by their release's letters only)."""
+    root = testing.make_corpus(name, tmp_path / "raw")
+    expected = sorted((r.id, r.emotions) for r in loaders.load(name, root))
+    for path in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        path.rename(path.with_name(path.name.upper()))
+    report = SkipReport()
+    assert sorted((r.id, r.emotions) for r in loaders.load(name, root, report=report)) == expected and not report
+
+
 @pytest.mark.parametrize("name", ["yuemotion", "csed", "iemocap", "elderreact", "tess", "audiofolder"])
 def test_a_file_named_in_another_case_and_then_rejected_is_counted_once_as_its_skip(tmp_path, name):
     """YueMotion (and your own corpus) counted a file named in another case than its table lists it as
