@@ -1,8 +1,9 @@
 """Walking a user's corpus folder: every real folder once, whatever its links
 (:func:`walk_tree`), and every file below it accounted for (:func:`walk_files`): a folder that
 cannot be listed, a name that is not UTF-8, a matching name that holds a backslash (a Windows zip
-unpacked as it was stored) and one that is not a regular file (never opened, so a FIFO cannot block)
-are reported, not skipped in silence."""
+unpacked as it was stored), iCloud Drive's placeholder of a clip it evicted and one that is not a
+regular file (never opened, so a FIFO cannot block) are reported, not skipped in silence.  What names a
+second copy of a file or a folder (:data:`COPY_NAMES`, :func:`original_of`) is here too."""
 
 from __future__ import annotations
 
