@@ -15,7 +15,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from .base import Collector, bad
 from .errors import BadFileError, InputWarning, LayoutError
@@ -23,9 +23,6 @@ from .labels import LABELS
 from .languages import is_language_code, language_hint
 from .metafiles import composed, csv_text, read_text
 from .record import LANGUAGE_CODE, age_group_of
-
-if TYPE_CHECKING:
-    from .label_map import LabelMap
 
 SEPARATORS = re.compile(r"\s*[;,|]\s*")  # with the spaces around them: "happy, sad"
 MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
@@ -178,7 +175,7 @@ class Where(NamedTuple):
     line: str
 
 
-def parse_rows(c: Collector, metadata: Path, labels: LabelMap) -> tuple[dict[str, Row], set[str]]:
+def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Row], set[str]]:
     """``{file_name: row}`` of the usable rows, and the file names of rows that were reported.
 
     A bad row that names a clip is reported as that clip's problem (the skipped-inputs list names
@@ -305,7 +302,7 @@ def _cell(cells: dict, key: str) -> str:
     return "" if value is None else composed(str(value).strip())
 
 
-def _emotions(at: Where, cells: dict, labels: LabelMap) -> tuple[str, ...]:
+def _emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
     value = cells.get("emotions", cells.get("emotion"))
     names = (
         [composed(str(v).strip()) for v in value]
@@ -325,7 +322,7 @@ def _emotions(at: Where, cells: dict, labels: LabelMap) -> tuple[str, ...]:
                 "unknown_label",
                 f"{at.line}: emotion {name!r} is not mapped onto the shared labels (mapped: {mapped}; "
                 f"shared: {', '.join(LABELS)})",
-                labels.how_to_add(name),
+                labels.how_to_add(name),  # a loaders.label_map.LabelMap: the fix in the form of its file
             )
         out.extend(targets)
     return tuple(dict.fromkeys(out))
