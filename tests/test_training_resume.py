@@ -120,6 +120,43 @@ def test_a_resumed_run_ends_with_the_model_of_an_uninterrupted_run(tiny, data, t
         assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-5)  # the whole run's, not 0
 
 
+# a checkpoint at the step that ends an epoch, saved before that epoch's validation; with gradient
+# accumulation (2 batches a step: 2 steps an epoch, the second of one batch) too
+EPOCH_END = {
+    "steps": ({"save_steps": STEPS_PER_EPOCH}, STEPS_PER_EPOCH),
+    "accumulation": ({"save_steps": 2, "gradient_accumulation_steps": 2}, 2),
+}
+
+
+@pytest.mark.parametrize("overrides, step", EPOCH_END.values(), ids=EPOCH_END.keys())
+def test_a_run_killed_after_an_epochs_last_step_and_resumed_ends_as_an_uninterrupted_run(
+    tiny, data, tmp_path, overrides, step
+):
+    """A validation per epoch, a checkpoint on the step that ends an epoch (``--save_steps``): the
+    checkpoint is saved before the epoch's validation, whose data loader drew its seed from torch's
+    random state, so the uninterrupted run began the next epoch with dropout drawn from another state
+    than the one saved; killed after the save (SIGKILL: no stop logic), the rerun ended with other
+    weights.  A validation now leaves every random state as it found it."""
+    overrides = {"eval_strategy": "epoch", "load_best_model_at_end": False, "early_stopping_patience": 0,
+                 **overrides}  # fmt: skip
+    out = tmp_path / "run"
+    run(tiny, data, out, **overrides)
+    last = max(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    final = weights(last)
+    cut_back_to(out, step)
+    assert run(tiny, data, out, **overrides)["resumed_from"].endswith(f"checkpoint-{step}")
+    assert all(torch.equal(tensor, final[name]) for name, tensor in weights(last).items())
+
+
+def test_validations_leave_the_training_as_it_would_be_without_them(tiny, data, tmp_path):
+    """Dropout draws from the random state a validation leaves: a run validated after every step
+    ends with the weights of one never validated."""
+    never = {"eval_strategy": "no", "load_best_model_at_end": False, "early_stopping_patience": 0}
+    run(tiny, data, tmp_path / "never", save_strategy="no", **never)
+    run(tiny, data, tmp_path / "every", save_strategy="no", load_best_model_at_end=False)
+    assert all(torch.equal(t, weights(tmp_path / "never")[name]) for name, t in weights(tmp_path / "every").items())
+
+
 def test_a_finished_run_run_again_reports_its_whole_runs_training_loss(tiny, data, tmp_path):
     """With losses logged rarely (the default logging_steps is 500), a rerun that resumes at the end
     (no step left) still reports the mean training loss of the whole run, recorded in its checkpoint."""

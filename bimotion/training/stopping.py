@@ -39,8 +39,9 @@ class StopOnTerminate(TrainerCallback):
         if agreed_stop(args):
             self.stopping = control.should_training_stop = True
             if float(state.epoch or 0).is_integer() or _trained(state):  # an epoch, the run
-                # on_epoch_end saves, after the epoch's evaluation (which draws on the RNG a checkpoint
-                # keeps), as an uninterrupted run has it when it goes on; a save due now is kept for then
+                # on_epoch_end saves, after the epoch's evaluation (its log, best metric and early-stopping
+                # count, which a checkpoint keeps), as an uninterrupted run has them when it goes on; a save
+                # due now is kept for then
                 self.due, control.should_save = control.should_save, False
             else:
                 self._save(state, control)

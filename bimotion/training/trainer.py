@@ -21,7 +21,9 @@ Resuming gives the model of an uninterrupted run: the training order and the cro
 ``(seed, epoch)`` (:mod:`.sampler`, :mod:`.collator`), set at the start of every epoch from the
 trainer's state, so the batches Trainer skips on resume are exactly those the interrupted run saw;
 dropout and SpecAugment draw from the global random states, which Trainer saves in every checkpoint
-and restores before the first resumed step (no batch drawing consumes them).
+and restores before the first resumed step (no batch drawing consumes them), and which a validation
+leaves as it found them (:func:`random_states_kept`), so a checkpoint saved before a validation
+holds the state the run trains on after it.
 
 A checkpoint is saved in place (transformers writes into ``checkpoint-<step>``), so it holds
 :data:`~.outputs.INCOMPLETE` until every process has written its part; a kill during the save
@@ -225,6 +227,14 @@ class SERTrainer(Trainer):
             logits = clip_logits(model, inputs, sample_rate_hz=self._sample_rate_hz)
         return None, None if prediction_loss_only else logits.detach(), None
 
+    def evaluate(self, *args, **kwargs):
+        """transformers' evaluation, which leaves every random state as it found it
+        (:func:`random_states_kept`): its data loader draws a seed from torch's, so dropout after a
+        validation depended on it, and a checkpoint saved at an epoch's end, before the epoch's
+        validation, resumed from a state the uninterrupted run no longer had."""
+        with random_states_kept(self.args.device):
+            return super().evaluate(*args, **kwargs)
+
     # ------------------------------------------------------------------ data
     def _get_train_sampler(self, train_dataset=None):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
@@ -297,6 +307,24 @@ class SERTrainer(Trainer):
     def get_test_dataloader(self, test_dataset):
         with self._eval_collator():
             return super().get_test_dataloader(test_dataset)
+
+
+@contextlib.contextmanager
+def random_states_kept(device):
+    """Python's, NumPy's, torch's and ``device``'s random states, as they were before the block."""
+    import random
+
+    import numpy as np
+    import torch
+
+    python, numpy = random.getstate(), np.random.get_state()
+    accelerator = [] if device.type == "cpu" else [device]
+    with torch.random.fork_rng(devices=accelerator, device_type=None if device.type == "cpu" else device.type):
+        try:
+            yield
+        finally:
+            random.setstate(python)
+            np.random.set_state(numpy)
 
 
 class _SetEpoch(TrainerCallback):
