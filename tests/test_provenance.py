@@ -56,3 +56,14 @@ def test_produced_by_names_each_value_once_or_every_value_where_the_models_diffe
     line = produced_by([one, other, None])
     assert "torch 2.5.1 or 2.6.0 (not the same for every model)" in line and "torch threads 1 or 2 (" in line
     assert line.endswith("(1 of 3 metrics files record none).") and "grid.py" not in line
+
+
+def test_an_argument_longer_than_a_file_name_is_kept_as_given():
+    """A value longer than a file name may be (255 bytes: a long --run_name, a mixture of many shards)
+    made Path.exists() raise 'File name too long' as the run wrote its scores.json, after all its
+    training: the run ended in a traceback.  It is no local path: kept as given."""
+    long = "+".join(f"eng_adu[esd]+zho_eld[csed]+yuemotion:all{i}" for i in range(10))
+    assert len(long) > 255
+    assert public_command(["train.py", "--train_configs", long, f"--run_name={long}"]) == [
+        "train.py", "--train_configs", long, f"--run_name={long}",
+    ]  # fmt: skip

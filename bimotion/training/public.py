@@ -22,8 +22,8 @@ def public_source(source: str | None) -> str | None:
     given, a local folder as ``local:<folder name>``, never as a path of this machine."""
     if not source or source.startswith(LOCAL):
         return source
-    path = Path(source).expanduser()
-    return f"{LOCAL}{path.resolve().name}" if path.exists() or path.is_absolute() else source
+    path = Path(source).expanduser()  # os.path.exists: False, not OSError, for a name too long to be a file's
+    return f"{LOCAL}{path.resolve().name}" if os.path.exists(path) or path.is_absolute() else source
 
 
 def dataset_source(source: str | None) -> str | None:
