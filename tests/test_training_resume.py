@@ -531,3 +531,46 @@ def test_sigterm_in_the_runs_last_step_finishes_the_run_and_exits_0(monkeypatch,
     assert finished["resumed_from"] is None and finished["test"] == straight["test"]
     assert all(torch.equal(t, weights(tmp_path / "straight")[name]) for name, t in weights(out).items())
     assert not list(out.glob("checkpoint-*"))
+
+
+def test_sigterm_while_the_trained_model_is_scored_finishes_the_run_and_exits_0(
+    monkeypatch, tiny, data, tmp_path, capsys
+):
+    """A SIGTERM after training ended, while the model was saved and scored on its validation and
+    test sets (minutes on the paper's data), stopped the run there: exit 143, and under
+    ``--save_strategy no`` (the demo's grids) no checkpoint, so the rerun trained the whole run again.
+    Nothing is left to train: the run finishes, as at a SIGTERM in its last step."""
+    from transformers import TrainerCallback
+
+    from bimotion.training.run import train_and_report
+    from bimotion.training.trainer import SERTrainer
+
+    class SigtermWhileScored(TrainerCallback):
+        trained = sent = False
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.trained = True
+
+        def on_prediction_step(self, args, state, control, **kwargs):  # a batch of the closing scoring
+            if self.trained and not self.sent:
+                self.sent = True
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    def init(self, *args, **kwargs):
+        init_before(self, *args, **kwargs)
+        self.add_callback(SigtermWhileScored())
+
+    init_before = SERTrainer.__init__
+    overrides = {"save_strategy": "no", "load_best_model_at_end": False, "early_stopping_patience": 0}
+    straight = run(tiny, data, tmp_path / "straight", **overrides)
+    out = tmp_path / "out"
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a recipe's process
+    try:
+        monkeypatch.setattr(SERTrainer, "__init__", init)
+        assert train_and_report(spec_of(tiny, data, out, **overrides)) == 0
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+        monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert "SIGTERM came as training ended: the run finished all the same; nothing to rerun" in err, err[-2000:]
+    assert json.loads((out / SCORES).read_text())["test"] == straight["test"]

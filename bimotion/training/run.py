@@ -190,22 +190,26 @@ def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
 
     set_seed(training_args.seed)  # the new head's initialisation must not depend on what ran before
     trainer = _trainer(spec, training_args, train_ds, validation_ds)
-    with stop_at_safe_points():  # SIGTERM: the step ends, a checkpoint is saved, Terminated (trainer.py)
+    # SIGTERM: the step ends, a checkpoint is saved, Terminated (trainer.py); once the last step is done
+    # (saving, scoring, publishing the model) nothing is left to stop: the run finishes, the stop pending
+    with stop_at_safe_points():
         train_result = trainer.train(resume_from_checkpoint=checkpoint)
-    suppress_untrained(trainer.model)  # untrained labels score ~0 in the saved model (model.py)
-    trainer.save_model()
-    trainer.save_state()
+        suppress_untrained(trainer.model)  # untrained labels score ~0 in the saved model (model.py)
+        trainer.save_model()
+        trainer.save_state()
 
-    scores = {"validation": evaluate(trainer, validation_ds, "validation"), "test": evaluate(trainer, test_ds, "test")}
-    summary = _summary(spec, training_args, trainer, train_ds, sources, test_configs, validation_configs)
-    summary.update(resumed_from=checkpoint, train_loss=trainer.run_train_loss(train_result, bool(checkpoint)), **scores)
-    summary = public_summary(summary, output_dir)  # published with the model: no local path
-    if trainer.is_world_process_zero():
-        _write_outputs(output_dir, summary, train_ds)
-    if training_args.should_save:  # the run is whole: no checkpoint an uninterrupted run would not have
-        remove_saved_at_stop(output_dir)
-    if push and trainer.is_world_process_zero():
-        _publish(output_dir, training_args, run_args.push_dry_run)
+        splits = {"validation": validation_ds, "test": test_ds}
+        scores = {split: evaluate(trainer, ds, split) for split, ds in splits.items()}
+        summary = _summary(spec, training_args, trainer, train_ds, sources, test_configs, validation_configs)
+        train_loss = trainer.run_train_loss(train_result, bool(checkpoint))
+        summary.update(resumed_from=checkpoint, train_loss=train_loss, **scores)
+        summary = public_summary(summary, output_dir)  # published with the model: no local path
+        if trainer.is_world_process_zero():
+            _write_outputs(output_dir, summary, train_ds)
+        if training_args.should_save:  # the run is whole: no checkpoint an uninterrupted run would not have
+            remove_saved_at_stop(output_dir)
+        if push and trainer.is_world_process_zero():
+            _publish(output_dir, training_args, run_args.push_dry_run)
     return summary
 
 

@@ -318,8 +318,9 @@ def random_states_kept(device):
     import torch
 
     python, numpy = random.getstate(), np.random.get_state()
-    accelerator = [] if device.type == "cpu" else [device]
-    with torch.random.fork_rng(devices=accelerator, device_type=None if device.type == "cpu" else device.type):
+    module = None if device.type == "cpu" else getattr(torch, device.type, None)  # cuda, mps, xpu
+    accelerator = [device] if hasattr(module, "get_rng_state") else []
+    with torch.random.fork_rng(devices=accelerator, device_type=device.type if accelerator else None):
         try:
             yield
         finally:
