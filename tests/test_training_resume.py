@@ -468,7 +468,7 @@ def test_sigterm_in_an_epochs_last_step_with_a_save_due_saves_after_the_epochs_e
     """A validation per epoch and a checkpoint every epoch's worth of steps (``--save_steps``): a
     SIGTERM in the step that ends an epoch, where a save was due, saved at the step's end and stopped
     before the epoch's validation; the rerun began the next epoch, so that validation never came, and
-    (the validation draws on the RNG the checkpoint keeps) it ended with other weights and another
+    (the validation drew on the RNG then) it ended with other weights and another
     best loss than an uninterrupted run (0.625892 for 0.627042 on the test data)."""
     overrides = {"eval_strategy": "epoch", "save_strategy": "steps", "save_steps": STEPS_PER_EPOCH,
                  "load_best_model_at_end": False, "early_stopping_patience": 0}  # fmt: skip
