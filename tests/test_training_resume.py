@@ -157,6 +157,25 @@ def test_validations_leave_the_training_as_it_would_be_without_them(tiny, data, 
     assert all(torch.equal(t, weights(tmp_path / "never")[name]) for name, t in weights(tmp_path / "every").items())
 
 
+def test_a_run_validated_at_its_start_is_not_validated_again_when_it_resumes(tiny, data, tmp_path):
+    """``--eval_on_start``: transformers validated a resumed run again at its start (the resumed
+    step), which the uninterrupted run never did: one more validation logged, and early stopping
+    counted it as one without improvement (patience 1: the resumed run stopped there)."""
+    overrides = {"eval_on_start": True, "eval_strategy": "epoch", "save_strategy": "epoch",
+                 "early_stopping_patience": 1}  # fmt: skip
+    out = tmp_path / "run"
+    straight = run(tiny, data, out, **overrides)
+    validated = [h["step"] for h in json.loads((out / "trainer_state.json").read_text())["log_history"]
+                 if "eval_loss" in h]  # fmt: skip
+    selected = weights(out)
+    cut_back_to(out, validated[-2])  # the checkpoint of the last validation but one
+    resumed = run(tiny, data, out, **overrides)
+    assert [h["step"] for h in json.loads((out / "trainer_state.json").read_text())["log_history"]
+            if "eval_loss" in h] == validated  # fmt: skip
+    assert resumed["selection"] == straight["selection"] and resumed["test"] == straight["test"]
+    assert all(torch.equal(tensor, selected[name]) for name, tensor in weights(out).items())
+
+
 def test_a_finished_run_run_again_reports_its_whole_runs_training_loss(tiny, data, tmp_path):
     """With losses logged rarely (the default logging_steps is 500), a rerun that resumes at the end
     (no step left) still reports the mean training loss of the whole run, recorded in its checkpoint."""

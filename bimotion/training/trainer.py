@@ -228,12 +228,18 @@ class SERTrainer(Trainer):
         return None, None if prediction_loss_only else logits.detach(), None
 
     def evaluate(self, *args, **kwargs):
-        """transformers' evaluation, which leaves every random state as it found it
-        (:func:`random_states_kept`): its data loader draws a seed from torch's, so dropout after a
-        validation depended on it, and a checkpoint saved at an epoch's end, before the epoch's
-        validation, resumed from a state the uninterrupted run no longer had."""
+        """transformers' evaluation, leaving every random state as it found it (:func:`random_states_kept`):
+        its data loader draws a seed from torch's, so a checkpoint saved at an epoch's end, before the
+        epoch's validation, resumed from a state the uninterrupted run no longer had."""
         with random_states_kept(self.args.device):
             return super().evaluate(*args, **kwargs)
+
+    def _evaluate(self, trial, ignore_keys_for_eval, skip_scheduler=False):
+        """transformers' (``eval_on_start``'s is the one that skips the scheduler: at a run's start, not
+        again at a resumed one's, which an uninterrupted run never has and early stopping would count)."""
+        if skip_scheduler and self.state.global_step > 0:
+            return {}
+        return super()._evaluate(trial, ignore_keys_for_eval, skip_scheduler)
 
     # ------------------------------------------------------------------ data
     def _get_train_sampler(self, train_dataset=None):
@@ -318,8 +324,7 @@ def random_states_kept(device):
     import torch
 
     python, numpy = random.getstate(), np.random.get_state()
-    module = None if device.type == "cpu" else getattr(torch, device.type, None)  # cuda, mps, xpu
-    accelerator = [device] if hasattr(module, "get_rng_state") else []
+    accelerator = [device] if hasattr(getattr(torch, device.type, None), "get_rng_state") else []  # cuda, mps, xpu
     with torch.random.fork_rng(devices=accelerator, device_type=device.type if accelerator else None):
         try:
             yield
