@@ -429,12 +429,16 @@ def test_shards_split_the_plan_and_come_from_a_job_array():
             parse_shard(bad)
     env = {"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "4"}
     assert shard_from_env(env) == (2, 4) and shard_from_env({}) is None
-    # --array=0-6:2 (a step): task 4 is the third of 4; --array=1,3,5: evenly spaced, but Slurm sets no step
+    # --array=0-6:2 (a step): task 4 is the third of 4; --array=1,3,5: evenly spaced, but a list, not a range
+    # (no step): it was said to be 'not evenly spaced'
     stepped = {"SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "6", "SLURM_ARRAY_TASK_STEP": "2"}
     assert shard_from_env({**stepped, "SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4"}) == (2, 4)
     listed = {"SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "5", "SLURM_ARRAY_TASK_COUNT": "3"}
     for task in ("1", "3", "5"):  # was read as 0/3, 2/3 and 4/3 (an error naming --shard, never given)
-        with pytest.raises(ValueError, match="not evenly spaced .* submit it with --array=0-2"):
+        with pytest.raises(
+            ValueError,
+            match=r"are not a range \(a list, --array=1,3,5 or 1,3,4, gives no step\), .* submit it with --array=0-2",
+        ):
             shard_from_env({**listed, "SLURM_ARRAY_TASK_ID": task})
     units = range(10)
     split = [[u for u in units if in_shard(u, (i, 3))] for i in range(3)]

@@ -49,7 +49,8 @@ def parse_shard(text: str) -> tuple[int, int]:
 def shard_from_env(env=None) -> tuple[int, int] | None:
     """A Slurm job array task's shard ``(I, N)``: its place among the array's ``SLURM_ARRAY_TASK_COUNT``
     task ids (``--array=1-4``, or with a step, ``--array=0-6:2``), or None outside an array; ValueError
-    naming the fix for an array whose ids are not evenly spaced (``--array=1,3,4``)."""
+    naming the fix for an array whose ids are a list (``--array=1,3,4``, or ``1,3,5``: Slurm sets a step only
+    for a range), not a range."""
     env = os.environ if env is None else env
     if "SLURM_ARRAY_TASK_ID" not in env or "SLURM_ARRAY_TASK_COUNT" not in env:
         return None
@@ -58,9 +59,9 @@ def shard_from_env(env=None) -> tuple[int, int] | None:
     last = int(env.get("SLURM_ARRAY_TASK_MAX", first + (count - 1) * step))
     if last - first != (count - 1) * step or (task - first) % step or not first <= task <= last:
         raise ValueError(
-            f"this Slurm job array's {count} task ids ({first} to {last}, task {task}) are not evenly spaced "
-            f"(--array=1,3,4?), so its tasks cannot be told apart as shards of the grid: submit it with "
-            f"--array=0-{count - 1}, or give each task --shard I/{count}"
+            f"this Slurm job array's {count} task ids ({first} to {last}, task {task}) are not a range (a list, "
+            f"--array=1,3,5 or 1,3,4, gives no step), so its tasks cannot be told apart as shards of the grid: "
+            f"submit it with --array=0-{count - 1}, or give each task --shard I/{count}"
         )
     return parse_shard(f"{(task - first) // step}/{count}")
 
