@@ -119,7 +119,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     for utterance in sorted(evaluations.keys() - heard):
         entry = evaluations[utterance]
         dialog = utterance.rsplit("_", 1)[0]
-        wav = entry.source.parents[2] / "sentences" / "wav" / dialog / f"{utterance}.wav"
+        wav = below(entry.source.parents[2], "sentences", "wav", dialog) / f"{utterance}.wav"  # SENTENCES/WAV: its case
         c.skip(
             bad(
                 wav,

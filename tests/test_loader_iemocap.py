@@ -218,6 +218,20 @@ def test_a_session_folder_named_as_a_second_copy_is_read(small, tmp_path):
     assert report.files[("iemocap", "duplicate")] == wavs + 1 and not report  # its wavs and its evaluation file
 
 
+def test_a_missing_wav_is_named_in_the_folders_own_letters(small, tmp_path):
+    """An old FAT copy's SESSION1/SENTENCES/WAV/SES01F_IMPRO01 is read as the release's; a wav its
+    evaluation file names and the disk lacks was named at sentences/wav/Ses01F_impro01/, a path that is
+    not there, so the user could not find where to put it back."""
+    root = shutil.copytree(small, tmp_path / small.name, copy_function=os.link)
+    for path in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        path.rename(path.with_name(path.name.upper()))
+    wav = next(p for p in sorted(root.rglob("Ses*.wav")))
+    wav.unlink()
+    with pytest.raises(BadFileError) as caught:
+        iemocap.load(root)
+    assert caught.value.reason == "missing_audio" and caught.value.path == wav, caught.value.path
+
+
 def test_empty_roots(tmp_path):
     (tmp_path / "Session1" / "sentences" / "wav").mkdir(parents=True)
     with pytest.raises(LayoutError, match="no usable audio"):
