@@ -357,7 +357,7 @@ def _caveats(info: dict) -> list[str]:
         )
     for corpus, n in info.get("low_rate", {}).items():  # prepare.json's clips recorded below 16 kHz
         low = f"{n['clips']} clip(s) of {corpus} recorded below 16 kHz (lowest {n['lowest_hz']} Hz) were upsampled"
-        lines.append(f"**Low sample rate:** {low}: they lack the others' upper band, a cue a model can learn.")
+        lines.append(f"**Low sample rate:** {low}: they lack the upper band of 16 kHz audio, a cue a model can learn.")
     if info["skipped"]:
         skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
         lines.append(f"**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): {skipped}.")

@@ -72,7 +72,7 @@ def _passed_over(result: dict) -> list[str]:
     lines = []
     if result.get("low_rate"):
         per_corpus = ", ".join(f"{c} {n['clips']} (lowest {n['lowest_hz']} Hz)" for c, n in result["low_rate"].items())
-        lines.append(f"clips recorded below 16000 Hz, upsampled (without the upper band of the others): {per_corpus}")
+        lines.append(f"clips recorded below 16000 Hz, upsampled (without the upper band of 16 kHz audio): {per_corpus}")
     if result.get("browser_files"):
         lines.append(
             "files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/, "

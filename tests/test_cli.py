@@ -446,7 +446,7 @@ def test_scan_and_prepare_name_clips_recorded_below_16_khz_which_prepare_upsampl
     assert caveat in (out / "README.md").read_text(encoding="utf-8")
     assert main(["check", str(out)]) == 0
     assert (
-        "clips recorded below 16000 Hz, upsampled (without the upper band of the others): carehome 1 (lowest 8000 Hz)"
+        "clips recorded below 16000 Hz, upsampled (without the upper band of 16 kHz audio): carehome 1 (lowest 8000 Hz)"
         in (capsys.readouterr().out)
     )
 
@@ -472,6 +472,14 @@ def test_a_corpus_recorded_wholly_below_16_khz_is_not_told_to_leave_its_clips_ou
             f"{done}: they lack the upper band of audio recorded at 16 kHz or more, which a model trained on them "
             "with other corpora can take for a cue"
         ), note
+    # the card and check said the clips lack "the others' upper band": there are no others
+    card = (out / "README.md").read_text(encoding="utf-8")
+    upsampled = f"{len(clips)} clip(s) of phones recorded below 16 kHz (lowest 8000 Hz) were upsampled"
+    assert f"{upsampled}: they lack the upper band of 16 kHz audio" in card, card
+    assert "others" not in card.split("**Low sample rate:**")[1].split("\n")[0], card
+    assert main(["check", str(out)]) == 0
+    checked = capsys.readouterr().out
+    assert f"(without the upper band of 16 kHz audio): phones {len(clips)} (lowest 8000 Hz)" in checked, checked
 
 
 def test_source_option_mistakes_are_usage_errors_naming_the_option(tmp_path, capsys):

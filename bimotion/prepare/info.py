@@ -138,7 +138,7 @@ MAX_LISTED_LOW_RATE = 100  # clip ids named per corpus in prepare.json's low_rat
 
 def low_rate_records(records) -> dict[str, list]:
     """``{corpus: records}`` of the clips recorded below :data:`SAMPLE_RATE_HZ` (8 kHz telephone or
-    phone-app audio): upsampled, they lack the upper band of the others, which a model can take for a
+    phone-app audio): upsampled, they lack the upper band of 16 kHz audio, which a model can take for a
     cue.  The one test of it: ``bimotion scan``'s note and ``prepare.json``'s ``low_rate``."""
     low: dict[str, list] = {}
     for record in records:
