@@ -287,10 +287,10 @@ def walk_files(
 
 def _evicted(path: Path, suffixes: tuple[str, ...]) -> BadFileError | None:
     """The error for ``.a.wav.icloud``: what iCloud Drive leaves of ``a.wav`` when it evicts the file to
-    free space ("Optimize Mac Storage"), copied along with its folder; None for any other name, and beside
-    ``a.wav`` (a stale stand-in: the clip is here)."""
+    free space ("Optimize Mac Storage"), copied along with its folder; None for any other name, beside
+    ``a.wav`` (a stale stand-in: the clip is here), and of a hidden name (``._a.wav``: never a clip)."""
     name = path.name[1:-7] if path.name.startswith(".") and path.name.lower().endswith(".icloud") else ""
-    if not name.lower().endswith(suffixes) or (path.parent / name).exists():
+    if name.startswith(".") or not name.lower().endswith(suffixes) or (path.parent / name).exists():
         return None
     return BadFileError(
         path,

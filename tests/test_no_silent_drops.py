@@ -670,6 +670,19 @@ def test_an_icloud_placeholder_of_a_clip_is_reported_not_counted_as_not_audio(cs
     assert report.files[("csed", "not_audio")] == before.files[("csed", "not_audio")] - 1
 
 
+def test_an_icloud_placeholder_of_a_hidden_file_is_no_missing_clip(csed):
+    """'.._Nat_Female-1.wav.icloud', iCloud's stand-in for the resource fork '._Nat_Female-1.wav' (no clip: a
+    hidden name is never read), stopped the read as a clip whose audio is not on this disk."""
+    clip = next(Path(r.path) for r in loaders.load("csed", csed))
+    before = SkipReport()
+    expected = len(loaders.load("csed", csed, report=before))
+    for hidden in (f"._{clip.name}", f".{clip.name}"):  # a resource fork, a hidden file: what they stand for is no clip
+        (clip.parent / f".{hidden}.icloud").write_bytes(b"bplist00\xd3\x01\x02\x03")
+    report = SkipReport()
+    assert len(loaders.load("csed", csed, report=report)) == expected and not report
+    assert report.files[("csed", "not_audio")] == before.files[("csed", "not_audio")] + 2
+
+
 def test_a_copy_of_a_copy_is_named_as_read_once_as_the_first_file(csed):
     """'Nat_Female-1 (1) (1).wav' beside 'Nat_Female-1 (1).wav' and 'Nat_Female-1.wav', all alike, was
     said to be "read once, as Nat_Female-1 (1).wav": a file that is itself a copy set aside, not read."""
