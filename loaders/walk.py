@@ -30,8 +30,8 @@ BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
 # file manager's paste or duplicate in the same folder ("{stem}": the file's name without its suffix, which
 # the copy keeps; "{n}": a number, "{nth}": an ordinal, 3rd or 21st; letters in any case, as a FAT copy may
 # change them).  The one table: :func:`copy_of` reads it, loaders.testing.mangle.copy_names writes every
-# form of it for the tests.  No name of a corpus's release holds a space or ends in "(n)" (docs/corpora.md),
-# so none is taken for a copy.
+# form of it for the tests.  No file name of a corpus's release holds a space or ends in "(n)", nor is a
+# folder's named so (CSED's "Training Data (wav)" is not): none is taken for a copy (docs/corpora.md).
 COPY_NAMES: dict[str, tuple[str, ...]] = {
     "a web browser (a second download) or Windows": ("{stem} ({n})",),
     "Firefox (a second download)": ("{stem}({n})",),
