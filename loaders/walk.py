@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import filecmp
+import functools
 import os
 import re
 import stat
@@ -57,6 +58,7 @@ def _pattern(form: str) -> str:
 _COPY_NAMES = [(maker, re.compile(_pattern(form), re.I)) for maker, forms in COPY_NAMES.items() for form in forms]
 # any of them at once, which most names (every folder's above each clip) fail in one go
 _ANY_COPY_NAME = re.compile(re.sub(r"\(\?P<\w+>", "(?:", "|".join(f"(?:{p.pattern})" for _, p in _COPY_NAMES)), re.I)
+_folder_named_copy = functools.lru_cache(1024)(lambda name: named_copy(name))  # tested for each clip below it
 
 
 def copy_of(name: str) -> str | None:
@@ -88,7 +90,7 @@ def copied_folder(folder: Path, root: Path) -> tuple[Path, Path, str] | None:
         return None
     parts = below[len(top) :].split(os.sep)
     for depth in range(len(parts), 0, -1):  # the nearest first
-        if (named := named_copy(parts[depth - 1])) and (
+        if (named := _folder_named_copy(parts[depth - 1])) and (
             original := root.joinpath(*parts[: depth - 1], named[0])
         ).is_dir():
             return root.joinpath(*parts[:depth]), original, named[1]

@@ -649,6 +649,27 @@ def test_in_a_folder_named_as_a_copy_only_a_file_with_a_counterpart_is_a_copy(tm
     assert walk.original_of(copy, tmp_path / "Part (2)") is None and walk.copied_folder(tmp_path, tmp_path) is None
 
 
+def test_a_walk_tests_each_folders_name_for_a_copy_once_not_once_per_clip(tmp_path, monkeypatch):
+    """Looking for a copied folder above each clip ('Angry - Copy/') tested the name of every folder between
+    the root and the clip, for every clip: on ESD's 35000 clips the test of the names went from 0.09 s
+    to 0.38 s of CPU; a folder's name is now tested once (0.20 s)."""
+    from loaders import walk
+
+    tested: dict[str, int] = {}
+    real = walk.named_copy
+
+    def counted(name: str):
+        tested[name] = tested.get(name, 0) + 1
+        return real(name)
+
+    root = testing.make_corpus("esd", tmp_path / "raw")
+    monkeypatch.setattr(walk, "named_copy", counted)
+    walk._folder_named_copy.cache_clear()
+    assert len(loaders.load("esd", root)) > 50
+    folders = {path.name for path in root.rglob("*") if path.is_dir()}
+    assert {tested.get(name, 0) for name in folders} == {1}, tested
+
+
 def test_an_icloud_placeholder_of_a_clip_is_reported_not_counted_as_not_audio(csed):
     """A folder copied from a Mac whose iCloud Drive evicted files ("Optimize Mac Storage") holds
     '.Nat_Female-1.wav.icloud' (a small property list) in place of 'Nat_Female-1.wav': the clip was gone
