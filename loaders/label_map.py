@@ -32,7 +32,8 @@ class LabelMap(dict):
         elif self.path.suffix.lower() == ".json":
             where = f"add it to the label map {self.path.name} as {entry}"
         else:
-            where = f"add a row to the label map {self.path.name}: {name!r} in its first column, LABEL in its second"
+            where = f"add a row to the label map {self.path.name}: {name} in its first column, LABEL in its second"
+            return f"{where}, LABEL one of the shared labels (several: LABEL|LABEL), or pass --skip-bad"
         return f"{where}, LABEL one (or a list) of the shared labels, or pass --skip-bad"
 
     def shown(self) -> dict[str, tuple[str, ...]]:

@@ -607,7 +607,11 @@ def test_a_label_map_csv_is_read_whatever_its_separator_and_header(tmp_path, roo
     ("kind", "fix"),
     [
         ("json", 'add it to the label map label_map.json as {"kaget": "LABEL"}, LABEL one'),
-        ("csv", "add a row to the label map label_map.csv: 'kaget' in its first column, LABEL in its second, LABEL"),
+        (
+            "csv",
+            "add a row to the label map label_map.csv: kaget in its first column, LABEL in its second, LABEL one of the "
+            "shared labels (several: LABEL|LABEL)",
+        ),
         (None, 'add it to a label map (label_map.json beside the metadata, or --label-map) as {"kaget": "LABEL"}'),
     ],
 )
