@@ -330,13 +330,12 @@ class Collector:
         if not self.records:
             skipped = {reason: n for (corpus, reason), n in self.report.counts.items() if corpus == self.corpus}
             why = all_skipped(self.report, self.corpus)
-            fix = f"expected {expected}" + (
-                ""
-                if self.own
-                else f"; check that this folder holds the {self.corpus} release{own_corpus_hint(self.root)}"
-            )
+            hint = f"; check that this folder holds the {self.corpus} release{own_corpus_hint(self.root)}"
+            fix = f"expected {expected}{'' if self.own else hint}"
             if "unreadable_folder" in skipped:  # the files may all be there, behind folders it could not list
                 fix = "make the folders it could not list readable (their permissions), then run again; " + fix
+            elif skipped:  # found, and each skipped for what it holds: "expected a folder holding" was no fix
+                fix = f"mend what made it skip them (the first is named above); if this is the wrong folder: {fix}"
             raise LayoutError(
                 self.root,
                 "empty_corpus",

@@ -142,6 +142,8 @@ def test_a_corpus_whose_every_row_is_skipped_names_the_first_skip_and_why(tmp_pa
         f"({len(rows)} skipped as bad gender; the first: {first}: metadata.csv line 2: gender '{spelled}' is not a "
         "spelling this reader knows (without skip_bad=True the run stops there, with its fix))"
     ) in str(raised.value)
+    # the fix was only "expected a folder holding metadata.csv", which it held
+    assert raised.value.hint.startswith("mend what made it skip them (the first is named above); if this is the wrong")
 
 
 @pytest.mark.parametrize("case", BAD_CASES)
