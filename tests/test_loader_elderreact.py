@@ -85,7 +85,7 @@ def test_names_upper_cased_whole_by_a_fat_copy_find_their_label_lines(small, sma
     essentials = [(r.id, r.emotions, r.official_split, r.gender) for r in load("elderreact", small)]
     for clip in sorted(small_copy.rglob("*.mp4")):
         clip.rename(clip.with_name(clip.name.upper()))
-    named = r"BRANDA_SCHMITZ_46.MP4 and 2 more: named in another case than its table lists it \(Branda_schmitz_46"
+    named = r"BRANDA_SCHMITZ_46.MP4 and 2 more: named in another case than the corpus names it \(Branda_schmitz_46"
     with pytest.warns(InputWarning, match=named):
         assert [(r.id, r.emotions, r.official_split, r.gender) for r in load("elderreact", small_copy)] == essentials
     clip = sorted(small_copy.rglob("50_50_*.MP4"))[0]

@@ -114,7 +114,7 @@ def test_name_variants(small_a, tmp_path):
     (root / "OAF_back_angry.wav").rename(root / "oaf_Back_ANGRY.WAV")
     (root / "YAF_bar_sad.wav").rename(root / "YAF_BAR_SAD.wav")
     report = SkipReport()
-    with pytest.warns(InputWarning, match="named in another case than its table lists it") as said:
+    with pytest.warns(InputWarning, match="named in another case than the corpus names it") as said:
         records = {r.id: r for r in loaders.load("tess", root, report=report)}
     assert records["tess/OAF_back_angry"].path.endswith("oaf_Back_ANGRY.WAV") and len(records) == 42
     assert f"{root / 'YAF_BAR_SAD.wav'} and 1 more: " in str(said[0].message)  # the first walked

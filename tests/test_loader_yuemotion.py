@@ -107,7 +107,7 @@ def test_names_upper_cased_whole_by_a_fat_copy_are_read_as_the_release_names_the
     for wav in sorted(small_copy.rglob("*.wav")):
         wav.rename(wav.with_name(wav.name.upper()))
     report = SkipReport()
-    with pytest.warns(InputWarning, match=r"02_F31_01_1.WAV and \d+ more: named in another case than its table lists"):
+    with pytest.warns(InputWarning, match=r"02_F31_01_1.WAV and \d+ more: named in another case than the corpus names"):
         assert essentials(load("yuemotion", small_copy, report=report)) == expected
     assert f"named in another case than listed, taken as listed {len(expected)}" in report.format_files()
     twin = small_copy / "data" / "02_f31_01_1.wav"

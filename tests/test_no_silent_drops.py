@@ -769,7 +769,7 @@ def test_every_corpus_copied_with_its_names_in_capitals_reads_under_the_release_
         warnings.simplefilter("always", InputWarning)
         assert sorted(r.id for r in loaders.load(name, root, report=report)) == expected
     renamed = report.files[(name, "other_case")]
-    said = [str(w.message) for w in caught if "named in another case than its table lists it" in str(w.message)]
+    said = [str(w.message) for w in caught if "named in another case than the corpus names it" in str(w.message)]
     case_is_id = name in ("iemocap", "csed", "elderreact", "yuemotion", "tess")
     assert (renamed > 0) == case_is_id and len(said) == case_is_id
     if renamed:
@@ -791,7 +791,7 @@ def test_every_corpus_whose_folders_are_named_in_capitals_reads_the_same(tmp_pat
 
 @pytest.mark.parametrize("name", ["yuemotion", "csed", "iemocap", "elderreact", "tess", "audiofolder"])
 def test_a_file_named_in_another_case_and_then_rejected_is_counted_once_as_its_skip(tmp_path, name):
-    """YueMotion (and your own corpus) counted a file named in another case than its table lists it as
+    """YueMotion (and your own corpus) counted a file named in another case than the corpus names it as
     renamed before its row's checks, CSED, IEMOCAP and ElderReact before its header was probed: one truncated
     02_F31_01_1.WAV was counted twice, as renamed and as truncated, and named in the renamed warning.
     One rule, in Collector.finish: a rename is counted and named only for a file that is read."""
@@ -809,7 +809,7 @@ def test_a_file_named_in_another_case_and_then_rejected_is_counted_once_as_its_s
         again = loaders.load(corpus, root, skip_bad=True, report=report)
     assert len(again) == len(records) - 1 and report.to_dict() == {f"{corpus}/truncated": 1}
     assert report.files[(corpus, "other_case")] == 1 and report.file_skips[(corpus, "truncated")] == 1
-    said = [str(w.message) for w in caught if "named in another case than its table lists it" in str(w.message)]
+    said = [str(w.message) for w in caught if "named in another case than the corpus names it" in str(w.message)]
     assert len(said) == 1 and f"{read}: named in another case" in said[0] and "more" not in said[0]
 
 
@@ -867,7 +867,7 @@ def test_a_listed_name_in_another_unicode_form_is_read(tmp_path):
     meta.write_text(meta.read_text(encoding="utf-8").replace(composed, composed.upper()), encoding="utf-8")
     from loaders.errors import InputWarning
 
-    with pytest.warns(InputWarning, match="named in another case than its table lists it"):  # and in case too
+    with pytest.warns(InputWarning, match="named in another case than the corpus names it"):  # and in case too
         records = {r.id: r for r in loaders.load("carehome", own)}  # one row, one file: taken as the row's
     assert records[f"carehome/{composed.upper()}"].path == str(own / unicodedata.normalize("NFD", composed))
 
