@@ -155,7 +155,8 @@ def upload_listing(
     ignored = [*(ignore_patterns or []), *never_sent(), *DEFAULT_IGNORE_PATTERNS]
     for err in unlisted:  # a folder the upload would send, unlistable: its files are not left out unsaid
         probe = (Path(err.filename).relative_to(folder) / "_").as_posix() if err.filename else "_"
-        if list(filter_repo_objects([probe], allow_patterns=allow_patterns, ignore_patterns=ignored)):
+        sent = filter_repo_objects([probe], allow_patterns=allow_patterns, ignore_patterns=ignored)
+        if list(sent) and not left_by_browser(folder, probe):  # a __MACOSX/ of no one's work is never sent either
             raise HubError(
                 f"{err.filename}: cannot list this folder ({err.strerror}), so its files cannot be sent: make it "
                 "readable (chmod u+rx, or run as its owner), or move it out of the folder, then run again"

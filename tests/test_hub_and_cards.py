@@ -78,8 +78,8 @@ except HubError as err:
 
 def test_a_folder_the_upload_cannot_list_is_an_error_naming_it_unless_the_upload_never_sends_it():
     """``os.walk`` passes over a folder it cannot list without a word: a push left its files
-    behind unsaid.  One it would send is an error naming it and the fix; a checkpoint's, never sent,
-    is not."""
+    behind unsaid.  One it would send is an error naming it and the fix; a checkpoint's or a macOS
+    zip's ``__MACOSX/``, never sent, is not."""
     import os
     import shutil
     import subprocess
@@ -89,7 +89,7 @@ def test_a_folder_the_upload_cannot_list_is_an_error_naming_it_unless_the_upload
 
     folder = Path(tempfile.mkdtemp(prefix="bimotion-push-"))  # pytest's tmp_path is private to root
     try:
-        for rel in ("README.md", "eval/predictions.csv", "checkpoint-2/model.bin"):
+        for rel in ("README.md", "eval/predictions.csv", "checkpoint-2/model.bin", "__MACOSX/._README.md"):
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             (folder / rel).write_bytes(b"12345")
         for dirpath, _, _ in os.walk(folder):
@@ -105,6 +105,7 @@ def test_a_folder_the_upload_cannot_list_is_an_error_naming_it_unless_the_upload
             return proc.stdout.strip()
 
         (folder / "checkpoint-2").chmod(0o000)
+        (folder / "__MACOSX").chmod(0o000)  # what a macOS zip left: never sent, unreadable or not
         assert listing() == "[('README.md', 5), ('eval/predictions.csv', 5)]"
         (folder / "eval").chmod(0o000)
         assert listing() == (
@@ -114,7 +115,7 @@ def test_a_folder_the_upload_cannot_list_is_an_error_naming_it_unless_the_upload
     finally:
         for dirpath, _, _ in os.walk(folder):
             os.chmod(dirpath, 0o755)
-        for name in ("checkpoint-2", "eval"):
+        for name in ("checkpoint-2", "eval", "__MACOSX"):
             (folder / name).chmod(0o755)
         shutil.rmtree(folder)
 
