@@ -139,8 +139,8 @@ def copy_name_error(path: Path, original: Path, maker: str) -> BadFileError:
     if original.parent != path.parent:  # in a copied folder: 'Angry - Copy/a.wav' for 'Angry/a.wav'
         copied, folder = shown(path, original).split("/")[0], name.split("/")[0]
         what = f"in {copied}/, named as {maker} names a second copy of {folder}/: a second copy of {name}"
-    if original.is_file():
-        why = f"{what}, but its bytes differ from that file's beside it"
+    if original.is_file():  # beside it, or in the folder its own is a copy of
+        why = f"{what}, but its bytes differ from that file's{' beside it' if original.parent == path.parent else ''}"
         fix = f"keep the right one as {name} and delete the other (or give it a name of its own), or pass --skip-bad"
     else:
         why, fix = f"{what}, and there is no {name} beside it", f"rename it to {name}, or pass --skip-bad"

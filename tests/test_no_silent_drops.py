@@ -628,7 +628,7 @@ def test_a_folder_pasted_beside_itself_is_read_once_or_reported_file_by_file(tmp
     original = f"{root.name}/{first.relative_to(copy).as_posix()}"
     assert caught.value.message == (
         f"in {copy.name}/, named as Windows Explorer in English names a second copy of {root.name}/: a second "
-        f"copy of {original}, but its bytes differ from that file's beside it"
+        f"copy of {original}, but its bytes differ from that file's"  # not 'beside it': it is in the other folder
     )
 
 
