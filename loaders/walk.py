@@ -3,19 +3,27 @@
 cannot be listed, a name that is not UTF-8, a matching name that holds a backslash (a Windows zip
 unpacked as it was stored), iCloud Drive's placeholder of a clip it evicted and one that is not a
 regular file (never opened, so a FIFO cannot block) are reported, not skipped in silence.  What names a
-second copy of a file or a folder (:data:`COPY_NAMES`, :func:`original_of`) is here too."""
+second copy of a file or a folder (:data:`COPY_NAMES`, :func:`original_of`) is :mod:`loaders.copies`'s."""
 
 from __future__ import annotations
 
 import errno
-import filecmp
-import functools
 import os
-import re
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .copies import (  # noqa: F401 (what names a second copy: the readers' import, as before it moved)
+    COPY_NAMES,
+    copied_folder,
+    copy_name_error,
+    copy_of,
+    first_copied,
+    named_copy,
+    original_of,
+    same_as_original,
+    shown,
+)
 from .errors import BadFileError, CorpusError, LayoutError, some_files
 
 # A zip made on macOS mirrors its tree under __MACOSX/ with AppleDouble `._*` files (resource forks,
@@ -25,133 +33,6 @@ APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # how a resource fork (``._NAME``, Appl
 # What Finder (.DS_Store) and Explorer (Thumbs.db, desktop.ini) write into any folder they show: no one's
 # work (:func:`left_by_browser` passes over them; loaders.testing.mangle plants them).
 BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
-
-
-# How a second copy of a file is named beside it, by what made it: a web browser downloading it again, a
-# file manager's paste or duplicate in the same folder ("{stem}": the file's name without its suffix, which
-# the copy keeps; "{n}": a number, "{nth}": an ordinal, 3rd or 21st; letters in any case, as a FAT copy may
-# change them).  The one table: :func:`copy_of` reads it, loaders.testing.mangle.copy_names writes every
-# form of it for the tests.  No file name of a corpus's release holds a space or ends in "(n)", nor is a
-# folder's named so (CSED's "Training Data (wav)" is not): none is taken for a copy (docs/corpora.md).
-COPY_NAMES: dict[str, tuple[str, ...]] = {
-    "a web browser (a second download) or Windows": ("{stem} ({n})",),
-    "Firefox (a second download)": ("{stem}({n})",),
-    "Windows Explorer in English": ("{stem} - Copy", "{stem} - Copy ({n})"),
-    "Windows Explorer in German or Dutch": ("{stem} - Kopie", "{stem} - Kopie ({n})"),
-    "Windows Explorer in French": ("{stem} - Copie", "{stem} - Copie ({n})"),
-    "Windows Explorer in Spanish or Italian": ("{stem} - copia", "{stem} - copia ({n})"),
-    "Windows XP's Explorer or Google Drive": ("Copy of {stem}", "Copy ({n}) of {stem}"),
-    "macOS Finder or KDE Dolphin": ("{stem} copy", "{stem} copy {n}"),
-    "KDE Dolphin": ("{stem} copy ({n})",),
-    "GNOME Files": ("{stem} (copy)", "{stem} (another copy)", "{stem} ({nth} copy)"),
-}
-_NUMBERS = {re.escape("{n}"): r"\d+", re.escape("{nth}"): r"\d+(?:st|nd|rd|th)", re.escape("{stem}"): "(?P<stem>.+?)"}
-
-
-def _pattern(form: str) -> str:
-    pattern = re.escape(form)
-    for placeholder, number in _NUMBERS.items():
-        pattern = pattern.replace(placeholder, number)
-    return pattern + r"(?P<suffix>\.[^.]*)?"
-
-
-_COPY_NAMES = [(maker, re.compile(_pattern(form), re.I)) for maker, forms in COPY_NAMES.items() for form in forms]
-# any of them at once, which most names (every folder's above each clip) fail in one go
-_ANY_COPY_NAME = re.compile(re.sub(r"\(\?P<\w+>", "(?:", "|".join(f"(?:{p.pattern})" for _, p in _COPY_NAMES)), re.I)
-_folder_named_copy = functools.lru_cache(1024)(lambda name: named_copy(name))  # tested for each clip below it
-
-
-def copy_of(name: str) -> str | None:
-    """The file name ``name`` is named as a second copy of (``a (1).wav``, ``a - Kopie.wav``, ``a copy 2.wav``
-    -> ``a.wav``: :data:`COPY_NAMES`), or None, also for a hidden name (``._a (1).wav``, a resource fork, is
-    counted as one); whether that file is beside it, and holds the same bytes, is the caller's to see."""
-    named = named_copy(name)
-    return named[0] if named else None
-
-
-def named_copy(name: str) -> tuple[str, str] | None:
-    """:func:`copy_of` and what names a second copy so (a key of :data:`COPY_NAMES`), or None."""
-    if name.startswith(".") or not _ANY_COPY_NAME.fullmatch(name):
-        return None
-    matches = [(match, maker) for maker, pattern in _COPY_NAMES if (match := pattern.fullmatch(name))]
-    if not matches:  # of the forms it fits, the one leaving the shortest name: 'x - Copy (2).wav' is x.wav's
-        return None
-    match, maker = min(matches, key=lambda found: len(found[0]["stem"]))
-    return f"{match['stem']}{match['suffix'] or ''}", maker
-
-
-def copied_folder(folder: Path, root: Path) -> tuple[Path, Path, str] | None:
-    """The folder at or above ``folder``, below ``root``, named as a second copy of a folder beside it
-    (``Angry - Copy``, Explorer's paste of ``Angry/``; :data:`COPY_NAMES`), with that folder and what made
-    the copy: ``(copy, original, maker)``, or None (also for ``root`` itself: a second download of a corpus
-    pointed at is the corpus)."""
-    top, below = str(root).rstrip(os.sep) + os.sep, str(folder)
-    if not below.startswith(top):  # not below root (a string's test: this runs for every clip)
-        return None
-    parts = below[len(top) :].split(os.sep)
-    for depth in range(len(parts), 0, -1):  # the nearest first
-        if (named := _folder_named_copy(parts[depth - 1])) and (
-            original := root.joinpath(*parts[: depth - 1], named[0])
-        ).is_dir():
-            return root.joinpath(*parts[:depth]), original, named[1]
-    return None
-
-
-def original_of(path: Path, root: Path | None = None) -> tuple[Path, str] | None:
-    """The file ``path`` is named as a second copy of, and what named it so: by its own name (``a (1).wav`` ->
-    ``a.wav``: :func:`named_copy`), or, below ``root``, by a folder above it named as a second copy of the
-    folder beside it, where that folder holds its counterpart (``Angry - Copy/a.wav`` -> ``Angry/a.wav``:
-    :func:`copied_folder`; a file of its own there is no copy); else None.  Whether the file it names is
-    there, and holds the same bytes, is the caller's to see."""
-    if named := named_copy(path.name):
-        return path.parent / named[0], named[1]
-    if root is not None and (folder := copied_folder(path.parent, root)):
-        copy, original, maker = folder
-        if (counterpart := original / path.relative_to(copy)).is_file():
-            return counterpart, maker
-    return None
-
-
-def same_as_original(path: Path, root: Path | None = None) -> bool:
-    """Whether ``path`` is named as a second copy (:func:`original_of`) of a file that holds the same
-    bytes: that file's copy, nothing of its own."""
-    found = original_of(path, root)
-    try:
-        return found is not None and found[0].is_file() and filecmp.cmp(path, found[0], shallow=False)
-    except OSError:  # one of the two cannot be read: not known to be the same
-        return False
-
-
-def first_copied(original: Path) -> Path:
-    """The file a chain of second copies began with: ``a.wav`` for ``a (1).wav`` where ``a (1).wav`` is a copy
-    of ``a.wav`` beside it with its bytes (so ``a (1) (1).wav`` is read once, as ``a.wav``), else ``original``."""
-    while (named := named_copy(original.name)) and same_as_original(original):
-        original = original.parent / named[0]
-    return original
-
-
-def copy_name_error(path: Path, original: Path, maker: str) -> BadFileError:
-    """The error for ``path``, named as ``maker`` names a second copy of ``original`` (:func:`original_of`),
-    whose bytes differ from that file's, or with no such file: which one is right, or whether the name is,
-    is the user's to say."""
-    name = shown(original, path)
-    what = f"named as {maker} names a second copy of {name}"
-    if original.parent != path.parent:  # in a copied folder: 'Angry - Copy/a.wav' for 'Angry/a.wav'
-        copied, folder = shown(path, original).split("/")[0], name.split("/")[0]
-        what = f"in {copied}/, named as {maker} names a second copy of {folder}/: a second copy of {name}"
-    if original.is_file():  # beside it, or in the folder its own is a copy of
-        why = f"{what}, but its bytes differ from that file's{' beside it' if original.parent == path.parent else ''}"
-        fix = f"keep the right one as {name} and delete the other (or give it a name of its own), or pass --skip-bad"
-    else:
-        why, fix = f"{what}, and there is no {name} beside it", f"rename it to {name}, or pass --skip-bad"
-    return BadFileError(path, "copy_name", why, fix)
-
-
-def shown(original: Path, path: Path) -> str:
-    """``original``, the file ``path`` is a second copy of, as the user knows it: its name (``a.wav``), or,
-    in another folder, its path from where the two folders part (``Angry/a.wav`` for ``Angry - Copy/a.wav``)."""
-    common = Path(os.path.commonpath([original, path]))
-    return original.relative_to(common).as_posix()
 
 
 def left_by_browser(folder: Path, rel: str) -> bool:
