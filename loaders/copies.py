@@ -68,19 +68,46 @@ def named_copy(name: str) -> tuple[str, str] | None:
 
 def copied_folder(folder: Path, root: Path) -> tuple[Path, Path, str] | None:
     """The folder at or above ``folder``, below ``root``, named as a second copy of a folder beside it
-    (``Angry - Copy``, Explorer's paste of ``Angry/``; :data:`COPY_NAMES`), with that folder and what made
-    the copy: ``(copy, original, maker)``, or None (also for ``root`` itself: a second download of a corpus
-    pointed at is the corpus)."""
+    (``Angry - Copy``, Explorer's paste of ``Angry/``; :data:`COPY_NAMES`), or of one that is not there but
+    another copy of it is (:func:`stand_in`), with that folder and what made the copy: ``(copy, original,
+    maker)``, or None (also for ``root`` itself: a second download of a corpus pointed at is the corpus)."""
     top, below = str(root).rstrip(os.sep) + os.sep, str(folder)
     if not below.startswith(top):  # not below root (a string's test: this runs for every clip)
         return None
     parts = below[len(top) :].split(os.sep)
     for depth in range(len(parts), 0, -1):  # the nearest first
-        if (named := _folder_named_copy(parts[depth - 1])) and (
-            original := root.joinpath(*parts[: depth - 1], named[0])
-        ).is_dir():
+        if (
+            (named := _folder_named_copy(parts[depth - 1]))
+            and (original := stand_in(root.joinpath(*parts[: depth - 1]), named[0]))
+            and original.name != parts[depth - 1]
+        ):
             return root.joinpath(*parts[:depth]), original, named[1]
     return None
+
+
+def stand_in(parent: Path, name: str) -> Path | None:
+    """The folder that is ``parent / name`` to the readers: that folder, or where it is not there, the first
+    in name order (code points, as ``sorted``) of the folders beside it named as its second copy: of
+    ``AudioWAV (1)/`` and ``AudioWAV - Copy/`` alone, ``AudioWAV (1)/`` is read as ``AudioWAV/`` and the
+    other is its copy, file by file (:func:`copied_folder`); None where neither is there."""
+    if (parent / name).is_dir():
+        return parent / name
+    try:
+        with os.scandir(parent) as entries:
+            copies = sorted(entry.name for entry in entries if copy_of(entry.name) == name and entry.is_dir())
+    except OSError:  # a folder that cannot be listed: the walk reports it
+        return None
+    return parent / copies[0] if copies else None
+
+
+def folder_name(name: str) -> str:
+    """The name of the folder one named as its second copy stands for (``Angry (1)`` -> ``Angry``, ``Copy of
+    0001 - Copy`` -> ``0001``), else ``name``: a reader that takes a clip's label, speaker or split from its
+    folder's name takes it so.  A copy beside its folder holds copies, set aside or reported file by file
+    (:func:`copied_folder`); one beside none is that folder, as a user renamed or unzipped it."""
+    while named := copy_of(name):
+        name = named
+    return name
 
 
 def original_of(path: Path, root: Path | None = None) -> tuple[Path, str] | None:
@@ -124,7 +151,10 @@ def copy_name_error(path: Path, original: Path, maker: str) -> BadFileError:
     what = f"named as {maker} names a second copy of {name}"
     if original.parent != path.parent:  # in a copied folder: 'Angry - Copy/a.wav' for 'Angry/a.wav'
         copied, folder = shown(path, original).split("/")[0], name.split("/")[0]
-        what = f"in {copied}/, named as {maker} names a second copy of {folder}/: a second copy of {name}"
+        of = f"{folder}/"
+        if (absent := copy_of(copied)) != folder:  # 'AudioWAV - Copy/' beside 'AudioWAV (1)/', no 'AudioWAV/'
+            of = f"{absent}/, which is not there ({folder}/, first in name order of its copies, is read as it)"
+        what = f"in {copied}/, named as {maker} names a second copy of {of}: a second copy of {name}"
     if original.is_file():  # beside it, or in the folder its own is a copy of
         why = f"{what}, but its bytes differ from that file's{' beside it' if original.parent == path.parent else ''}"
         fix = f"keep the right one as {name} and delete the other (or give it a name of its own), or pass --skip-bad"

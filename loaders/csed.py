@@ -10,7 +10,8 @@ Layout of the public GitHub release (the root may be this folder or any folder a
         Positive/Pos_female-*.wav Pos_male-*.wav      (lower-case gender)
 
 The class comes from the folder (``Natural``/``Negative``/``Positive``); the file-name prefix must
-agree with it.  Gender comes from the prefix, read case-insensitively with ``-`` or ``_`` as the
+agree with it; a class folder named as its second copy beside no such folder (``Natural - Copy/``) is
+that folder.  Gender comes from the prefix, read case-insensitively with ``-`` or ``_`` as the
 separator.  There are no speaker ids and no ages.  652 files: Positive 218, Natural 214,
 Negative 220; mono 16-bit 44.1 kHz.  A ``.wav`` outside the class folders that is audio by content is
 reported (``unexpected_location``).
@@ -22,6 +23,7 @@ import re
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir
+from .copies import folder_name
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
@@ -79,7 +81,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     root = require_dir(root, CORPUS, EXPECTED)
     c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
     for path in c.walk(root):
-        folder = CLASS_FOLDERS.get(path.parent.name.lower())
+        folder = CLASS_FOLDERS.get(folder_name(path.parent.name).lower())  # 'Natural - Copy/' alone: Natural/
         with c.item(path):
             if folder is None:
                 c.stray(

@@ -13,7 +13,9 @@ a speaker folder found more than once (a tree unpacked twice) is read from its s
 with a warning naming the copies ignored.  A ``.wav`` outside every speaker folder that is audio by
 content is reported (``unexpected_location``).
 
-* Emotion: the folder (Angry Happy Neutral Sad Surprise).  Each speaker's index runs in blocks of
+* Emotion: the folder (Angry Happy Neutral Sad Surprise).  A speaker, emotion or split folder named as
+  its second copy beside no such folder (``Angry (1)``, ``Copy of 0001``) is that folder
+  (:func:`~loaders.copies.folder_name`).  Each speaker's index runs in blocks of
   350 (Neutral 1-350, Angry 351-700, Happy 701-1050, Sad 1051-1400, Surprise 1401-1750); a file
   whose folder disagrees with its block is rejected (``emotion_mismatch``).
 * Official split: position ``p = (index - 1) % 350 + 1``; evaluation p 1-20 (``validation``), test
@@ -43,11 +45,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
+from .copies import copied_folder, folder_name
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import read_bytes
 from .record import Utterance
-from .walk import copied_folder, searched
+from .walk import searched
 
 # speaker -> (language, gender), from the corpus's speaker table.
 SPEAKERS: dict[str, tuple[str, str]] = {
@@ -182,10 +185,10 @@ def _chosen_speakers(root: Path) -> tuple[dict[str, Path], list[Path]]:
     ignored = []
     in_copy = {p: copied_folder(p, root) is not None for p in find_speakers(root)}
     for speaker_dir in sorted(in_copy, key=lambda p: (len(p.parts), in_copy[p], str(p))):
-        if speaker_dir.name in chosen:
+        if (speaker := folder_name(speaker_dir.name)) in chosen:
             ignored.append(speaker_dir)
         else:
-            chosen[speaker_dir.name] = speaker_dir
+            chosen[speaker] = speaker_dir
     if names := [str(folder) for folder in ignored if not in_copy[folder]]:
         warnings.warn(
             f"ESD: speaker folders found more than once below {root}; read the shallowest copy and ignored "
@@ -224,7 +227,7 @@ def _wavs_by_speaker(
 
 def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[Path], found: _Disagreements) -> None:
     """Collect one speaker's wavs, noting in ``found`` where the release contradicts itself."""
-    speaker = speaker_dir.name
+    speaker = folder_name(speaker_dir.name)  # '0001 (1)/' beside no 0001/ is 0001/
     language, gender = SPEAKERS[speaker]
     lines, repeated = read_transcript(speaker_dir / f"{speaker}.txt", language)
     found.repeated += repeated
@@ -257,9 +260,9 @@ def find_speakers(root: Path) -> list[Path]:
     """Speaker folders (``0001`` ... ``0020`` holding emotion folders or a transcript) below ``root``."""
     found = []
     for dirpath, dirnames, filenames in walk_tree(root):
-        here = Path(dirpath)
-        if here.name in SPEAKERS and (
-            f"{here.name}.txt" in filenames or any(d.lower() in _EMOTION_BY_FOLDER for d in dirnames)
+        here, speaker = Path(dirpath), folder_name(Path(dirpath).name)  # '0001 (1)', a second download's: 0001
+        if speaker in SPEAKERS and (
+            f"{speaker}.txt" in filenames or any(folder_name(d).lower() in _EMOTION_BY_FOLDER for d in dirnames)
         ):
             found.append(here)
             dirnames[:] = []
@@ -270,7 +273,7 @@ def find_speakers(root: Path) -> list[Path]:
 
 def _parse(path: Path, speaker_dir: Path) -> tuple[str, str, str | None]:
     """(emotion folder, split, split by the index rule in layout A else None) of one wav."""
-    speaker = speaker_dir.name
+    speaker = folder_name(speaker_dir.name)
     match = _NAME.match(path.name)
     if not match or match[1] != speaker:
         raise bad(
@@ -280,7 +283,8 @@ def _parse(path: Path, speaker_dir: Path) -> tuple[str, str, str | None]:
             "remove files that are not part of the ESD release from the speaker folders, or pass --skip-bad",
         )
     index = int(match[2])
-    folders = str(path)[len(str(speaker_dir)) + 1 :].split(os.sep)[:-1]
+    # 'Angry (1)/', 'train - Copy/' beside no Angry/, train/ are those (a copy beside them was set aside)
+    folders = [folder_name(folder) for folder in str(path)[len(str(speaker_dir)) + 1 :].split(os.sep)[:-1]]
     layout_a = len(folders) == 2 and folders[1].lower() in SPLIT_FOLDERS
     if len(folders) != 1 and not layout_a:
         raise bad(

@@ -34,11 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
+from .copies import folder_name
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import case_hint, case_matches, read_bytes
 from .record import Utterance
-from .walk import backslashed_layout, copy_of, searched
+from .walk import backslashed_layout, searched
 
 CODES = CORPUS_LABEL_MAPS["iemocap"]
 EXPECTED = (
@@ -164,7 +165,9 @@ def find_sessions(root: Path, onerror=None) -> list[Path]:
     found = []
     for dirpath, dirnames, _ in walk_tree(root, onerror=onerror):
         here = Path(dirpath)
-        if _SESSION.match(copy_of(here.name) or here.name) and {"dialog", "sentences"} & {d.lower() for d in dirnames}:
+        if _SESSION.match(folder_name(here.name)) and {"dialog", "sentences"} & {
+            folder_name(d).lower() for d in dirnames
+        }:
             found.append(here)
             dirnames[:] = []
         else:
@@ -191,13 +194,15 @@ def evaluation_files(session: Path) -> list[Path]:
 
 def below(folder: Path, *names: str) -> Path:
     """``folder / names...``, each name the folder's own where it holds it in other letters only (``DIALOG``,
-    ``EMOEVALUATION``, as an old FAT copy names them)."""
+    ``EMOEVALUATION``, as an old FAT copy names them) or, where it holds neither, named as its second copy
+    (``wav (1)``, ``EmoEvaluation - Copy``: the first in name order, :func:`~loaders.copies.stand_in`)."""
     for name in names:
         try:
             listed = [] if (folder / name).is_dir() else sorted(folder.iterdir())
         except OSError:  # not there, or not listable: the caller's check of folder / name reports it
             listed = []
-        folder = next((p for p in listed if p.name.lower() == name.lower() and p.is_dir()), folder / name)
+        listed.sort(key=lambda p: p.name.lower() != name.lower())  # its own name first, then its copies' (stable)
+        folder = next((p for p in listed if folder_name(p.name).lower() == name.lower() and p.is_dir()), folder / name)
     return folder
 
 

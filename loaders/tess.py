@@ -28,6 +28,7 @@ import os
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir
+from .copies import folder_name
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
@@ -116,7 +117,7 @@ def _full_stem(path: Path) -> str | None:
     (``back_angry``, ``AF_back_angry``); None when neither name nor folder gives the speaker."""
     if path.name[:4].upper() in ("OAF_", "YAF_"):
         return path.stem
-    speaker = path.parent.name[:4].upper()
+    speaker = folder_name(path.parent.name)[:4].upper()  # 'Copy of OAF_angry/' is OAF_angry/
     if speaker not in ("OAF_", "YAF_"):
         return None
     parts = path.stem.split("_")

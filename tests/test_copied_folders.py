@@ -1,0 +1,101 @@
+"""A folder named as a second copy ('Angry (1)/', 'Natural - Copy/') with no original beside it, and two
+such copies of one folder that is not there: read as that folder, the other as its copy (loaders.copies)."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+import loaders
+from loaders import BadFileError, SkipReport, testing
+from loaders.errors import InputWarning
+
+# (reader, the folder a clip's label, speaker, split or labels are found by, the name it is given)
+ALONE = [
+    ("esd", "0001/Angry", "Angry (1)"),
+    ("esd", "0001", "Copy of 0001"),
+    ("csed", "Training Data (wav)/Natural", "Natural - Copy"),
+    ("tess", "OAF_angry", "Copy of OAF_angry"),
+    ("iemocap", "Session1", "Session1 (1)"),
+    ("iemocap", "Session1/sentences/wav", "wav (1)"),
+    ("iemocap", "Session1/dialog/EmoEvaluation", "EmoEvaluation - Copy"),
+    ("iemocap", "Session1/dialog", "dialog copy"),
+    ("crema_d", "AudioWAV", "AudioWAV - Kopie"),
+    ("elderreact", "ElderReact_Data/ElderReact_train", "ElderReact_train (1)"),
+    ("yuemotion", "data", "data(1)"),
+]
+
+# the folder copied twice, where it is not the first above (IEMOCAP walks only the one sentences/wav)
+TWO = {"iemocap": "Session1"}
+
+
+def records_of(name: str, root: Path) -> list[tuple]:
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        records = loaders.load(name, root, report=report)
+    assert not report, report.to_dict()
+    return [(r.id, r.emotions, r.speaker_id, r.official_split, r.text) for r in records]
+
+
+def corpus(name: str, tmp_path: Path) -> Path:
+    return testing.make_corpus(name, tmp_path, **({"layout": "b"} if name == "tess" else {}))
+
+
+@pytest.mark.parametrize(("name", "folder", "renamed"), ALONE, ids=[f"{n}-{r}" for n, _, r in ALONE])
+def test_a_folder_named_as_a_copy_beside_no_original_is_read_as_that_folder(tmp_path, name, folder, renamed):
+    """ESD's 'Angry (1)/' and CSED's 'Natural - Copy/' alone (a folder renamed or unzipped badly) gave one
+    unknown_emotion or unexpected_location per clip, IEMOCAP's 'wav (1)/' a missing_audio per clip (its
+    wavs never walked); IEMOCAP's 'Session1 (1)/' and CREMA-D's 'AudioWAV (1)/' alone were read as their
+    folder. Every reader reads a folder so named, beside no such folder, as that folder."""
+    root = corpus(name, tmp_path)
+    before = records_of(name, root)
+    if name == "tess":  # TESS takes a speaker from its folder only for a name without it: OAF_back_angry.wav
+        clip = next((root / folder).glob("OAF_*.wav"))
+        clip.rename(clip.with_name(clip.name[4:]))
+    (root / folder).rename((root / folder).with_name(renamed))
+    assert records_of(name, root) == before
+
+
+@pytest.mark.parametrize("name", loaders.READERS)
+def test_two_copies_of_a_folder_that_is_not_there_are_read_once(tmp_path, name):
+    """'AudioWAV (1)/' and 'AudioWAV - Copy/' alone stopped at duplicate_id (ElderReact, YueMotion, CREMA-D,
+    IEMOCAP's duplicate_entry), or reported each clip (ESD, CSED). The first in name order is read as the
+    folder, the other as its copy file by file: read once, counted as duplicate copies, named in one warning;
+    a file of other bytes there is one copy_name error naming both folders."""
+    root = corpus(name, tmp_path)
+    before = records_of(name, root)
+    folder = root / TWO.get(name, next(folder for n, folder, _ in ALONE if n == name))
+    first = folder.rename(folder.with_name(f"{folder.name} (1)"))
+    copy = Path(shutil.copytree(first, folder.with_name(f"{folder.name} - Copy")))
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"names a second copy of a file \(or its folder\)") as said:
+        read = loaders.load(name, root, report=report)
+    assert records_of(name, root) == before and report.files[(name, "duplicate")] >= 1
+    assert f"read once, as {first.name}/" in next(str(w.message) for w in said if "(or its folder)" in str(w.message))
+    clips = [copy / Path(r.path).relative_to(first) for r in read if Path(r.path).is_relative_to(first)]
+    shutil.copyfile(clips[1], clips[0])  # another recording under the copy's name: which one is right?
+    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load(name, root)
+    assert (caught.value.reason, caught.value.path) == ("copy_name", clips[0])
+    assert (
+        f"in {copy.name}/, named as Windows Explorer in English names a second copy of {folder.name}/, which is "
+        f"not there ({first.name}/, first in name order of its copies, is read as it): a second copy of "
+        f"{first.name}/{clips[0].relative_to(copy).as_posix()}, but its bytes differ"
+    ) in caught.value.message
+
+
+def test_the_folder_read_among_copies_of_one_that_is_not_there_is_the_first_in_name_order(tmp_path):
+    from loaders import copies
+
+    for folder in ("b - Copy", "b (1)", "c", "Copy of c"):
+        (tmp_path / folder).mkdir()
+    assert copies.stand_in(tmp_path, "b") == tmp_path / "b (1)" and copies.stand_in(tmp_path, "c") == tmp_path / "c"
+    assert copies.stand_in(tmp_path, "d") is None
+    assert copies.copied_folder(tmp_path / "b - Copy", tmp_path)[:2] == (tmp_path / "b - Copy", tmp_path / "b (1)")
+    assert copies.copied_folder(tmp_path / "b (1)", tmp_path) is None
+    assert copies.folder_name("Copy of 0001 - Copy") == "0001" and copies.folder_name("Angry") == "Angry"
