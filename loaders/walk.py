@@ -123,7 +123,8 @@ def walk_files(
     a folder that cannot be listed, a name that is not valid UTF-8, a matching name that is not a
     regular file (a FIFO, socket, device or broken link), which is never opened, and, in a ``corpus``
     (whose layout is its folders; not a folder of recordings to predict on), a matching name holding a
-    backslash (:func:`_backslashed`).  Folders that are not :func:`searched` go to ``on_hidden``."""
+    backslash (:func:`_backslashed`); in any folder, iCloud Drive's placeholder of a file with one of ``suffixes``
+    (:func:`_evicted`).  Folders that are not :func:`searched` go to ``on_hidden``."""
     found = []
 
     def unreadable(err: OSError) -> None:
@@ -160,7 +161,7 @@ def walk_files(
             if corpus and candidate and "\\" in name:  # a corpus's layout is its folders: a name must not hide them
                 onerror(_backslashed(path))
                 continue
-            if corpus and (evicted := _evicted(path, suffixes)):  # '.a.wav.icloud': a clip not on this disk
+            if evicted := _evicted(path, suffixes):  # '.a.wav.icloud': a clip (or recording) not on this disk
                 onerror(evicted)
                 continue
             found.append((path, candidate))
@@ -179,7 +180,8 @@ def _evicted(path: Path, suffixes: tuple[str, ...]) -> BadFileError | None:
         path,
         "icloud_placeholder",
         f"iCloud Drive's placeholder for {name}, whose audio is not on this disk (iCloud evicted it to free space)",
-        f"download it on the Mac (Finder: Download Now) and copy {name} here in its place, or pass --skip-bad",
+        f"download it on the Mac (Finder: Download Now; Terminal: brctl download on its path in iCloud Drive) and copy "
+        f"{name} here in its place, or pass --skip-bad",
     )
 
 

@@ -429,6 +429,31 @@ def test_a_missing_file_of_a_list_is_a_counted_skip_with_skip_bad(models, audio_
     assert "every audio file was skipped, nothing predicted" in capsys.readouterr().err
 
 
+def test_an_icloud_placeholder_of_a_recording_is_named_with_the_fix_not_passed_over(
+    models, audio_dir, tmp_path, capsys
+):
+    """A folder copied from a Mac whose iCloud Drive evicted a recording holds '.e.wav.icloud' in its place:
+    predict counted it among the files "not audio (by content)", the recording's absence unsaid.  It is an
+    error naming it and the fix (download it), or with --skip-bad a counted skip named in the closing lines
+    and listed beside the output (reason icloud_placeholder), as the readers report it in a corpus."""
+    root = shutil.copytree(audio_dir, tmp_path / "in")
+    placeholder = root / "sub" / ".e.wav.icloud"
+    placeholder.write_bytes(b"bplist00\xd3\x01\x02\x03")
+    ours, out = str(models["ours"]), tmp_path / "p.csv"
+    assert main(["predict", "--model", ours, str(root), "-o", str(out), *OPTIONS]) == 2
+    err = capsys.readouterr().err
+    assert f"{placeholder}: iCloud Drive's placeholder for e.wav, whose audio is not on this disk" in err, err
+    assert "fix: download it on the Mac (Finder: Download Now; Terminal: brctl download on its path" in err
+    assert main(["predict", "--model", ours, str(root), "-o", str(out), "--skip-bad", *OPTIONS]) == 0
+    err = capsys.readouterr().err
+    assert "predict  icloud_placeholder  1" in err and "1 file(s) below the folders are not audio" in err, err
+    skips = list(csv.DictReader((tmp_path / "p.csv.skipped.tsv").open(), delimiter="\t"))
+    assert sorted((row["reason"], row["file"]) for row in skips) == [
+        ("icloud_placeholder", str(placeholder)),
+        ("not_audio", str(root / "notes.txt")),
+    ]
+
+
 def test_a_file_too_short_for_a_window_is_listed_beside_the_output(models, audio_dir, tmp_path, capsys):
     """A recorder's header-only WAV (no samples) gave no row and was named only in the closing lines:
     the list beside --output, where a pipeline looks for every input that gave no row, left it out."""
