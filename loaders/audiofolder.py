@@ -311,7 +311,7 @@ def _report_unread(c: Collector, metadata: Path, rows: tuple[dict, dict], unlist
                 f"listed in {metadata.name} line {row.line}, but "
                 + (
                     "it is a folder: each row's file_name names one audio file"
-                    if (c.root / relpath).is_dir()
+                    if os.path.isdir(c.root / relpath)  # False below a folder it cannot list
                     else "there is no such file below the corpus folder"
                 )
                 + (f" (the folder holds {near!r}: {why})" if near else "")

@@ -260,11 +260,11 @@ def unreadable_folder(err: OSError, root: Path) -> BadFileError:
 def behind_unlisted(error: CorpusError, unlisted: list[Path]) -> CorpusError:
     """``error`` as a reader reports it, given the folders below its root that could not be listed so far:
     one that could not be (``unreadable_folder``) is added to ``unlisted``; a clip a metadata row names and
-    no walk found (``missing_audio``) may be in one of them, which says so and gives their fix (not "extract
-    the release again"); any other error is as it was."""
+    no walk found (``missing_audio``; in your own corpus ``missing_file``) may be in one of them, which says
+    so and gives their fix (not "extract the release again"); any other error is as it was."""
     if error.reason == "unreadable_folder":
         unlisted.append(error.path)
-    if error.reason != "missing_audio" or not unlisted:
+    if error.reason not in ("missing_audio", "missing_file") or not unlisted:
         return error
     return type(error)(
         error.path,

@@ -29,7 +29,7 @@ DATA = Path("Training Data (wav)")
 # Runs a reader in a child process without root's privileges (as root, chmod 000 does not stop
 # reading), importing everything first: the interpreter's packages may not be readable by nobody.
 CHILD = r"""
-import json, os, pwd, sys
+import difflib, json, os, pwd, sys
 import encodings.cp1252, encodings.gb18030, encodings.latin_1, encodings.utf_16, encodings.utf_8_sig
 import loaders, loaders.audio, loaders.audiofolder, loaders.csed, loaders.esd, loaders.iemocap, yaml
 from loaders import SkipReport
@@ -97,18 +97,24 @@ def test_an_unreadable_folder_is_reported_not_skipped(open_dir, name, folder):
 
 
 @pytest.mark.parametrize(
-    ("name", "folder"), [("elderreact", "ElderReact_Data/ElderReact_dev"), ("iemocap", "Session2/sentences/wav")]
+    ("name", "folder", "reason"),
+    [
+        ("elderreact", "ElderReact_Data/ElderReact_dev", "missing_audio"),
+        ("iemocap", "Session2/sentences/wav", "missing_audio"),
+        ("audiofolder", "clips/ind-eld-s1", "missing_file"),
+    ],
 )
-def test_a_listed_clip_in_a_folder_that_cannot_be_listed_is_not_said_to_be_missing(open_dir, name, folder):
+def test_a_listed_clip_in_a_folder_that_cannot_be_listed_is_not_said_to_be_missing(open_dir, name, folder, reason):
     """A metadata row's clip below an unlistable folder was a missing_audio "re-extract the session's
-    sentences/wav folder" or "copy the missing video from the release": the clip is there, its folder's
-    permissions are the fix, and the row's report says so."""
+    sentences/wav folder" or "copy the missing video from the release", in your own corpus a missing_file
+    "there is no such file below the corpus folder": the clip is there, its folder's permissions are the
+    fix, and the row's report says so."""
     root = testing.make_corpus(name, open_dir)
     readable_by_all(open_dir)
     (root / folder).chmod(0o000)
-    result = run_reader(name, root)
+    result = run_reader("carehome" if name == "audiofolder" else name, root)
     assert result["strict"] == ["unreadable_folder", str(root / folder)]
-    rows = result["messages"][f"{name}/missing_audio"]
+    rows = result["messages"][f"{'carehome' if name == 'audiofolder' else name}/{reason}"]
     assert rows and all(
         m.endswith(f"it may be in {root / folder}, which could not be listed (unreadable_folder)") for m in rows
     )
