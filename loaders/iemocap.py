@@ -109,7 +109,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     if not sessions and (err := backslashed_layout(root, "iemocap: no Session1 ... Session5 folder below this folder")):
         raise err  # its folders are in the names of its files: found no session, it would say only "no usable audio"
     evaluations = _evaluations(c, sessions)
-    wavs = [path for session in sessions for path in c.walk(below(session, "sentences", "wav"), top=root)]
+    wavs = [path for session in sessions for folder in wav_folders(session) for path in c.walk(folder, top=root)]
     cases = case_matches(evaluations, [path.stem for path in wavs])  # SES01F_IMPRO01_F000.WAV: a FAT copy's
     heard = set()
     for path in wavs:
@@ -190,6 +190,24 @@ def evaluation_files(session: Path) -> list[Path]:
             "make it readable (chmod -R u+rX, or run as its owner)",
         ) from None
     return sorted(p for p in listed if p.suffix.lower() == ".txt" and not p.name.startswith(".") and p.is_file())
+
+
+def wav_folders(session: Path) -> list[Path]:
+    """``sentences/wav`` (:func:`below`), then the folders beside it, or beside ``sentences``, named as its
+    second copy (``wav - Copy``, ``sentences (1)/wav``): walked too, so that their files are read once or
+    reported as copies file by file (one of their own is read), not passed over unseen."""
+    found = [below(session, "sentences", "wav")]
+    for sentences in _named(session, "sentences"):
+        found += [wav for wav in _named(sentences, "wav") if wav not in found]
+    return found
+
+
+def _named(folder: Path, name: str) -> list[Path]:
+    """The folders in ``folder`` named ``name`` in any letters, or as its second copy (:func:`folder_name`)."""
+    try:
+        return sorted(p for p in folder.iterdir() if folder_name(p.name).lower() == name and p.is_dir())
+    except OSError:  # not listable: the walk of the folder below reports it
+        return []
 
 
 def below(folder: Path, *names: str) -> Path:

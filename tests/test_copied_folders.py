@@ -99,3 +99,23 @@ def test_the_folder_read_among_copies_of_one_that_is_not_there_is_the_first_in_n
     assert copies.copied_folder(tmp_path / "b - Copy", tmp_path)[:2] == (tmp_path / "b - Copy", tmp_path / "b (1)")
     assert copies.copied_folder(tmp_path / "b (1)", tmp_path) is None
     assert copies.folder_name("Copy of 0001 - Copy") == "0001" and copies.folder_name("Angry") == "Angry"
+
+
+@pytest.mark.parametrize("copied", ["Session1/sentences/wav", "Session1/sentences"])
+def test_iemocap_walks_a_copy_of_its_wav_folder_not_passes_it_over(tmp_path, copied):
+    """IEMOCAP walks only sentences/wav: 'wav - Copy/' beside it (or 'sentences - Copy/') was never walked, its
+    files not even counted as seen, and one of other bytes there passed over unsaid; CREMA-D walks its
+    'AudioWAV - Copy/'. Its files are read once as copies (counted, named in one warning) or reported."""
+    root = corpus("iemocap", tmp_path)
+    before = records_of("iemocap", root)
+    copy = Path(shutil.copytree(root / copied, (root / copied).with_name(f"{Path(copied).name} - Copy")))
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"names a second copy of a file \(or its folder\)"):
+        loaders.load("iemocap", root, report=report)
+    clips = sorted(copy.rglob("Ses01*.wav"))  # not ._Ses01F_impro01_F000.wav, a resource fork
+    assert records_of("iemocap", root) == before and report.files[("iemocap", "duplicate")] == len(clips)
+    shutil.copyfile(clips[1], clips[0])
+    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load("iemocap", root)
+    assert (caught.value.reason, caught.value.path) == ("copy_name", clips[0])
