@@ -271,7 +271,7 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
             if path in own:
                 c.set_aside("not_audio", path)
                 continue
-            if not c.left_copy(path, beside_only=True):  # no second copy of a file beside it: one no row lists
+            if not c.left_copy(path, root=c.root, beside_only=True):  # no copy of a file (or folder) beside it
                 unlisted[relpath] = path
             continue
         with c.item(path):

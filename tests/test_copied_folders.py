@@ -119,3 +119,37 @@ def test_iemocap_walks_a_copy_of_its_wav_folder_not_passes_it_over(tmp_path, cop
         warnings.simplefilter("ignore", InputWarning)
         loaders.load("iemocap", root)
     assert (caught.value.reason, caught.value.path) == ("copy_name", clips[0])
+
+
+def test_a_folder_of_your_own_corpus_pasted_beside_itself_is_read_once_not_one_unlisted_file_per_clip(tmp_path):
+    """'clips/s1 - Copy/' beside 'clips/s1/' (Explorer's paste), no row naming its files: each was an
+    unlisted_file ("its emotion, language and age are unknown"), as a built-in corpus's were before. Its files
+    with their counterpart's bytes are read once, as that file; one of other bytes is copy_name; one of its
+    own is still unlisted; and one a row lists is read (the rows name the corpus's files)."""
+    root = testing.make_corpus("audiofolder", tmp_path)
+    before = records_of("carehome", root)
+    copy = Path(shutil.copytree(root / "clips" / "ind-eld-s1", root / "clips" / "ind-eld-s1 - Copy"))
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"read once, as ind-eld-s1/ind-eld-s1_000.wav"):
+        loaders.load("carehome", root, report=report)
+    clips = sorted(copy.glob("*.wav"))
+    assert records_of("carehome", root) == before and report.files[("carehome", "duplicate")] == len(clips)
+    shutil.copyfile(clips[1], clips[0])
+    (copy / "mine.wav").write_bytes(clips[1].read_bytes())
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load("carehome", root, skip_bad=True, report=report)
+    assert report.to_dict() == {"carehome/copy_name": 1, "carehome/unlisted_file": 1}
+    assert [path for (_, reason), found in report.examples.items() for path, _ in found if reason == "copy_name"] == [
+        str(clips[0])
+    ]
+    meta = root / "metadata.csv"
+    row = next(line for line in meta.read_text().splitlines() if line.startswith("clips/ind-eld-s1/"))
+    with meta.open("a") as f:
+        f.write(f"clips/ind-eld-s1 - Copy/mine.wav,{row.split(',', 1)[1]}\n")  # a row names it: a clip of its own
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        read = loaders.load("carehome", root, skip_bad=True, report=report)
+    assert report.to_dict() == {"carehome/copy_name": 1} and str(copy / "mine.wav") in {r.path for r in read}
