@@ -86,18 +86,23 @@ def copied_folder(folder: Path, root: Path) -> tuple[Path, Path, str] | None:
 
 
 def stand_in(parent: Path, name: str) -> Path | None:
-    """The folder that is ``parent / name`` to the readers: that folder, or where it is not there, the first
-    in name order (code points, as ``sorted``) of the folders beside it named as its second copy: of
-    ``AudioWAV (1)/`` and ``AudioWAV - Copy/`` alone, ``AudioWAV (1)/`` is read as ``AudioWAV/`` and the
-    other is its copy, file by file (:func:`copied_folder`); None where neither is there."""
+    """The folder that is ``parent / name`` to the readers: that folder, or where it is not there, that folder
+    in other letters (``AUDIOWAV/``, as an old FAT copy names it), else the first in name order (code points,
+    as ``sorted``) of the folders beside it named as its second copy: of ``AudioWAV (1)/`` and ``AudioWAV -
+    Copy/`` alone, ``AudioWAV (1)/`` is read as ``AudioWAV/`` and the other is its copy, file by file
+    (:func:`copied_folder`); None where none is there."""
     if (parent / name).is_dir():
         return parent / name
     try:
         with os.scandir(parent) as entries:
-            copies = sorted(entry.name for entry in entries if copy_of(entry.name) == name and entry.is_dir())
+            found = sorted(
+                (copy_of(entry.name) is not None, entry.name)
+                for entry in entries
+                if (copy_of(entry.name) or entry.name).casefold() == name.casefold() and entry.is_dir()
+            )
     except OSError:  # a folder that cannot be listed: the walk reports it
         return None
-    return parent / copies[0] if copies else None
+    return parent / found[0][1] if found else None
 
 
 def folder_name(name: str) -> str:
@@ -152,7 +157,7 @@ def copy_name_error(path: Path, original: Path, maker: str) -> BadFileError:
     if original.parent != path.parent:  # in a copied folder: 'Angry - Copy/a.wav' for 'Angry/a.wav'
         copied, folder = shown(path, original).split("/")[0], name.split("/")[0]
         of = f"{folder}/"
-        if (absent := copy_of(copied)) != folder:  # 'AudioWAV - Copy/' beside 'AudioWAV (1)/', no 'AudioWAV/'
+        if (absent := copy_of(copied)).casefold() != folder.casefold():  # 'AudioWAV - Copy/' of 'AudioWAV (1)/'
             of = f"{absent}/, which is not there ({folder}/, first in name order of its copies, is read as it)"
         what = f"in {copied}/, named as {maker} names a second copy of {of}: a second copy of {name}"
     if original.is_file():  # beside it, or in the folder its own is a copy of

@@ -153,3 +153,19 @@ def test_a_folder_of_your_own_corpus_pasted_beside_itself_is_read_once_not_one_u
         warnings.simplefilter("ignore", InputWarning)
         read = loaders.load("carehome", root, skip_bad=True, report=report)
     assert report.to_dict() == {"carehome/copy_name": 1} and str(copy / "mine.wav") in {r.path for r in read}
+
+
+@pytest.mark.parametrize(
+    ("name", "folder", "capitals"), [("crema_d", "AudioWAV", "AUDIOWAV"), ("iemocap", "Session1", "SESSION1")]
+)
+def test_a_copy_beside_its_folder_named_in_capitals_is_its_copy(tmp_path, name, folder, capitals):
+    """'AudioWAV - Copy/' beside 'AUDIOWAV/' (an old FAT copy's name for the release's folder, read as it): the
+    copy was no copy of a folder beside it, read again, and stopped at duplicate_id."""
+    root = corpus(name, tmp_path)
+    before = records_of(name, root)
+    original = (root / folder).rename(root / capitals)
+    shutil.copytree(original, root / f"{folder} - Copy")
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=rf"read once, as {capitals}/"):
+        loaders.load(name, root, report=report)
+    assert records_of(name, root) == before and report.files[(name, "duplicate")] >= 1
