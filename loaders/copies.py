@@ -110,8 +110,8 @@ def folder_name(name: str) -> str:
     0001 - Copy`` -> ``0001``), else ``name``: a reader that takes a clip's label, speaker or split from its
     folder's name takes it so.  A copy beside its folder holds copies, set aside or reported file by file
     (:func:`copied_folder`); one beside none is that folder, as a user renamed or unzipped it."""
-    while named := copy_of(name):
-        name = named
+    while named := _folder_named_copy(name):  # a folder's name once, not once per clip below it
+        name = named[0]
     return name
 
 
