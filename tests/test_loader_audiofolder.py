@@ -455,7 +455,9 @@ def test_a_name_that_differs_from_its_row_only_in_case_is_read_as_listed_and_rep
     shutil.move(root / folder, root / folder.upper())
     report, moved = SkipReport(), sum(rel.startswith(f"{folder}/") for rel in listed)
     first = re.escape(str(root / folder.upper()))  # walked first: CLIPS/ before clips/
-    with pytest.warns(InputWarning, match=rf"{first}/\S+ and {moved} more: named in another case than the corpus names"):
+    with pytest.warns(
+        InputWarning, match=rf"{first}/\S+ and {moved} more: named in another case than the corpus names"
+    ):
         records = loaders.load(NAME, root, report=report)
     assert sorted(r.id for r in records) == expected and not report
     assert f"named in another case than listed, taken as listed {1 + moved}" in report.format_files()
