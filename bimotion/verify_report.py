@@ -1,6 +1,6 @@
 """The report ``bimotion check`` prints for a :func:`bimotion.verify.verify` result: rows per config
 and split, speakers shared between splits per corpus, duplicate and silent clips, clips recorded below
-16 kHz, the problems."""
+16 kHz, clips stored far quieter than speech, the problems."""
 
 from __future__ import annotations
 
@@ -68,11 +68,20 @@ def format_result(result: dict) -> str:
 
 def _passed_over(result: dict) -> list[str]:
     """The lines on what ``check`` notes but does not count as a problem: the clips ``prepare`` recorded
-    as taken below 16 kHz (``prepare.json``'s ``low_rate``) and the files a file browser left."""
+    as taken below 16 kHz (``prepare.json``'s ``low_rate``) or as peaking far below speech (``quiet``)
+    and the files a file browser left."""
     lines = []
     if result.get("low_rate"):
         per_corpus = ", ".join(f"{c} {n['clips']} (lowest {n['lowest_hz']} Hz)" for c, n in result["low_rate"].items())
         lines.append(f"clips recorded below 16000 Hz, upsampled (without the upper band of 16 kHz audio): {per_corpus}")
+    if quiet := result.get("quiet"):
+        below = min(n["peak_below_dbfs"] for n in quiet.values())
+        per_corpus = ", ".join(
+            f"{c} {n['clips']} (quietest {n['quietest_peak_dbfs']:.0f} dBFS)" for c, n in quiet.items()
+        )
+        lines.append(
+            f"clips peaking below {below:.0f} dBFS, far below speech (most likely a noise floor): {per_corpus}"
+        )
     if result.get("browser_files"):
         lines.append(
             "files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/, "

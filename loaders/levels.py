@@ -25,6 +25,11 @@ class CancellingChannelsWarning(InputWarning):
 
 CANCELLING_DB = 20.0  # mono this far below the channels' level: they cancel
 SILENT_PEAK_DBFS = -80.0  # about 3 steps of 16-bit audio; real recordings' noise floor peaks far higher
+# A stored clip that peaks below this most likely holds a noise floor (a muted or unplugged microphone):
+# speech peaks at -30 to -1 dBFS (the real CSED's quietest of 652 clips: -29 dBFS; the generated corpora's
+# speech: -13 dBFS or louder; CREMA-D's broken 1076_MTI_SAD_XX is noise).  `prepare` notes such clips
+# (prepare.json's `quiet`) and stores them: a clip that quiet may still hold a far, faint voice.
+QUIET_PEAK_DBFS = -50.0
 EDGE_SAMPLES = 160  # 10 ms at 16 kHz: left out when a peak is measured around the mean
 
 
@@ -47,10 +52,11 @@ def peak_dbfs(samples: np.ndarray, *, remove_dc: bool = False) -> float:
     return 20 * np.log10(peak) if peak > 0 else -np.inf
 
 
-def check_not_silent(path: str | os.PathLike, samples: np.ndarray) -> None:
+def check_not_silent(path: str | os.PathLike, samples: np.ndarray) -> float:
     """Refuse decoded ``samples`` (float or 16-bit) whose peak is at most :data:`SILENT_PEAK_DBFS`: a
     clip with nothing to hear, which would teach a model nothing and fail `bimotion check`; a
-    constant offset is not something to hear (the peak is measured around the mean)."""
+    constant offset is not something to hear (the peak is measured around the mean).  Returns that
+    peak in dBFS (prepare notes a clip below :data:`QUIET_PEAK_DBFS` from it, decoding nothing again)."""
     peak = peak_dbfs(samples, remove_dc=True)
     if peak <= SILENT_PEAK_DBFS:
         level = "digital silence, or a constant" if peak == -np.inf else f"peak {peak:.0f} dBFS around its mean"
@@ -61,6 +67,7 @@ def check_not_silent(path: str | os.PathLike, samples: np.ndarray) -> None:
             "replace it with the recording (or, if its channels cancel when mixed to mono, keep one channel), "
             "or pass --skip-bad to skip it",
         )
+    return peak
 
 
 def downmix(channels: np.ndarray) -> np.ndarray:

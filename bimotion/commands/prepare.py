@@ -193,13 +193,38 @@ def identical_notes(info: dict) -> list[str]:
 def low_rate_lines(info: dict) -> list[str]:
     """One note per corpus whose clips were recorded below the prepared rate (``prepare.json``'s
     ``low_rate``), worded as ``scan``'s."""
-    from loaders.errors import some_files
-
     lines = []
     for corpus, n in info.get("low_rate", {}).items():
-        named = some_files(n["listed"][:3]) + (f" and {n['clips'] - 3} more" if n["clips"] > 3 else "")
         total = sum(s["rows"] for s in info["shards"] if s["corpus"] == corpus)
-        lines.append("note: " + low_rate_note(corpus, n["clips"], total, n["lowest_hz"], named, upsampled=True))
+        lines.append("note: " + low_rate_note(corpus, n["clips"], total, n["lowest_hz"], _listed(n), upsampled=True))
+    return lines
+
+
+def _listed(entry: dict) -> str:
+    """The first clips of a ``prepare.json`` entry that counts ``clips`` and lists the first ids
+    (``low_rate``, ``quiet``), and how many more: ``a, b, c and 4 more``."""
+    from loaders.errors import some_files
+
+    more = entry["clips"] - 3
+    return some_files(entry["listed"][:3]) + (f" and {more} more" if more > 0 else "")
+
+
+def quiet_lines(info: dict) -> list[str]:
+    """One note per corpus with clips stored whose peak is below ``prepare.json``'s ``quiet`` threshold
+    (:data:`loaders.levels.QUIET_PEAK_DBFS`): most likely a noise floor, which the model's feature
+    extractor scales up to the level of speech and a model learns under the clip's label."""
+    from loaders.tables import counted
+
+    lines = []
+    for corpus, n in info.get("quiet", {}).items():
+        one = n["clips"] == 1
+        lines.append(
+            f"note: {corpus}: {counted(n['clips'], 'clip')} stored {'peaks' if one else 'peak'} below "
+            f"{n['peak_below_dbfs']:.0f} dBFS (quietest {n['quietest_peak_dbfs']:.0f} dBFS: {_listed(n)}), far below "
+            "speech: most likely only a noise floor (a muted or unplugged microphone), which a model hears scaled up "
+            f"to the level of speech and learns under the clip's label: listen to {'it' if one else 'them'}, and "
+            "replace or leave out any without speech"
+        )
     return lines
 
 
@@ -271,7 +296,7 @@ def summary(info: dict) -> str:
     if own_only(info, bench):
         groups = ", ".join(g for g, v in info["groups"].items() if v["status"] != "absent")
         lines.append(f"note: only your own corpora were given: the dataset holds their groups ({groups})")
-    lines += identical_notes(info) + low_rate_lines(info)
+    lines += identical_notes(info) + low_rate_lines(info) + quiet_lines(info)
     for group in dict.fromkeys(g for _, g in counts):
         empty = [s for s in SPLITS if not sum(c.get(s, 0) for (_, g), c in counts.items() if g == group)]
         if empty:

@@ -42,7 +42,7 @@ from ..features import categories, encode_names, features
 from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..splits import assign_splits
 from .encode import encoded
-from .info import ShardKey, ShardStats, low_rate_info, prepare_info
+from .info import ShardKey, ShardStats, low_rate_info, prepare_info, quiet_info
 from .parquet import ParquetFiles
 
 __all__ = ["INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
@@ -230,7 +230,7 @@ def _write(
         info = prepare_info(
             benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels, own_split,
             identical=identical_summary(records, identical, split_of, stored=stored), synthetic=synthetic,
-            low_rate=low_rate_info(records, stored),
+            clip_notes={"low_rate": low_rate_info(records, stored), "quiet": quiet_info(stats)},
         )  # fmt: skip
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
@@ -317,7 +317,7 @@ def _write_rows(
         **stage_bar_options(),  # in a log, a line every 30 s
     )
     with bar, contextlib.closing(rows):
-        for (relpath, record), (row, error) in zip(jobs, rows, strict=True):
+        for (relpath, record), (row, error, peak_dbfs) in zip(jobs, rows, strict=True):
             bar.update()
             if error is not None:
                 err = BadFileError(*error)
@@ -329,7 +329,8 @@ def _write_rows(
                 report.skip_read(record.corpus, err)  # read by the scan, undecodable now
                 continue
             files.add(relpath, encode_names(columns, row))  # label names -> ClassLabel ids
-            stats.setdefault((record.corpus, record.group, split_of[record.id]), ShardStats()).add(row, relpath)
+            shard = stats.setdefault((record.corpus, record.group, split_of[record.id]), ShardStats())
+            shard.add(row, relpath, peak_dbfs)
     return stats, files.close()
 
 

@@ -31,26 +31,29 @@ WORKER_DIED = (
     "crashed on a file): run again with a lower --num-proc"
 )
 
-Encoded = tuple[dict | None, tuple | None]  # (row, None) or (None, BadFileError args)
+# (row, None, peak dBFS) or (None, BadFileError args, None)
+Encoded = tuple[dict | None, tuple | None, float | None]
 
 
 def encode_records(records) -> list[Encoded]:
-    """Decode, resample and FLAC-encode records: ``(row, None)`` or ``(None, BadFileError args)``
-    (a CorpusError does not survive pickling, so its fields travel instead); a file that takes FFmpeg,
-    when it is not installed, is a ``needs_ffmpeg`` one (:func:`loaders.ffmpeg.needs_ffmpeg_skip`)."""
+    """Decode, resample and FLAC-encode records: ``(row, None, peak_dbfs)`` or ``(None, BadFileError
+    args, None)`` (a CorpusError does not survive pickling, so its fields travel instead); a file that
+    takes FFmpeg, when it is not installed, is a ``needs_ffmpeg`` one (:func:`loaders.ffmpeg.needs_ffmpeg_skip`).
+    ``peak_dbfs``, the stored clip's peak around its mean (:func:`loaders.levels.check_not_silent`'s),
+    travels beside the row, not in it: the dataset has no such column."""
     out = []
     for record in records:
         try:
             samples, _ = decode(record.path, SAMPLE_RATE_HZ, dtype="int16")
             if samples.size == 0:
                 raise BadFileError(record.path, "no_samples", "the file decodes to no audio samples", "replace it")
-            check_not_silent(record.path, samples)
-            out.append((example(record, samples), None))
+            peak_dbfs = check_not_silent(record.path, samples)
+            out.append((example(record, samples), None, peak_dbfs))
         except CorpusError as err:
-            out.append((None, (err.path, err.reason, err.message, err.hint)))
+            out.append((None, (err.path, err.reason, err.message, err.hint), None))
         except MissingToolError:  # FFmpeg found needed only now: the file is named, and skipped, as before decoding
             err = needs_ffmpeg_skip(record.path, ffmpeg_reason(probe(record.path).format))
-            out.append((None, (err.path, err.reason, err.message, err.hint)))
+            out.append((None, (err.path, err.reason, err.message, err.hint), None))
     return out
 
 

@@ -1,0 +1,91 @@
+"""Clips far quieter than speech but above silence (peak below ``loaders.levels.QUIET_PEAK_DBFS``):
+a muted or unplugged microphone's noise floor passed ``check_not_silent`` (-80 dBFS) and was stored
+with its emotion label without a word, though a model's feature extractor scales it up to the level
+of speech.  ``prepare`` now names them in one note per corpus, ``prepare.json`` records them
+(``quiet``) and ``bimotion check`` shows them as a note, not a problem."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import soundfile
+
+from bimotion.cli import main
+from bimotion.features import features
+from loaders import testing
+from loaders.levels import QUIET_PEAK_DBFS
+
+
+def _noise_floor(path, peak_dbfs: float, rate_hz: int = 16000, seconds: float = 1.0) -> None:
+    """Rewrite ``path`` as 16-bit noise peaking at about ``peak_dbfs`` around its mean: a muted input
+    (-75 dBFS: 6 steps of 16-bit audio, the noise a step or two)."""
+    steps = round(10 ** (peak_dbfs / 20) * 32768)
+    noise = np.clip(np.rint(np.random.default_rng(0).standard_normal(int(rate_hz * seconds))), -2, 2)
+    noise[len(noise) // 2] = steps  # the peak, away from the ends (which the peak around the mean leaves out)
+    soundfile.write(path, noise.astype(np.int16), rate_hz, subtype="PCM_16")
+
+
+def test_prepare_and_check_note_a_clip_stored_at_a_noise_floor(tmp_path, capsys):
+    raw = testing.make_corpus("tess", tmp_path / "raw")
+    _noise_floor(raw / "OAF_back_angry.wav", -75.0)
+    out = tmp_path / "prepared"
+    # two processes: the peak is measured where the clip is decoded, in a worker, and travels back
+    assert main(["prepare", "--source", f"tess={raw}", "--output", str(out), "-q", "--num-proc", "2"]) == 0
+    printed = capsys.readouterr().out
+    note = (
+        "note: tess: 1 clip stored peaks below -50 dBFS (quietest -75 dBFS: tess/OAF_back_angry), far below "
+        "speech: most likely only a noise floor (a muted or unplugged microphone)"
+    )
+    assert note in printed and printed.count("peaks below") == 1, printed
+    quiet = json.loads((out / "prepare.json").read_text())["quiet"]
+    assert quiet == {
+        "tess": {
+            "clips": 1,
+            "peak_below_dbfs": QUIET_PEAK_DBFS,
+            "quietest_peak_dbfs": quiet["tess"]["quietest_peak_dbfs"],
+            "listed": ["tess/OAF_back_angry"],
+        }
+    }
+    assert -75.5 < quiet["tess"]["quietest_peak_dbfs"] < -74.5, quiet
+    # stored as it is, labelled; no column was added to carry the peak
+    files = sorted((out / "data").rglob("*.parquet"))
+    assert {tuple(pq.read_schema(f).names) for f in files} == {tuple(features())}
+    ids = [i for f in files for i in pq.read_table(f, columns=["id"]).column("id").to_pylist()]
+    assert "tess/OAF_back_angry" in ids
+    assert main(["check", str(out)]) == 0  # a note, not a problem
+    report = capsys.readouterr().out
+    line = "clips peaking below -50 dBFS, far below speech (most likely a noise floor): tess 1 (quietest -75 dBFS)"
+    assert line in report and report.rstrip().endswith("OK"), report
+
+
+def test_a_corpus_of_speech_gives_no_note_and_crema_d_names_its_broken_clip(tmp_path, capsys):
+    """The generated corpora's speech peaks at -13 dBFS or louder (the real CSED's quietest clip at
+    -29 dBFS): no note.  The generated CREMA-D, as the release, holds 1076_MTI_SAD_XX.wav, a noise
+    floor stored with the label sadness: it is the one clip named."""
+    roots = testing.make_all(tmp_path / "raw", names=("tess", "crema_d"))
+    out = tmp_path / "tess"
+    assert main(["prepare", "--source", f"tess={roots['tess']}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "dBFS" not in printed and "quiet" not in json.loads((out / "prepare.json").read_text()), printed
+    assert main(["check", str(out)]) == 0 and "noise floor" not in capsys.readouterr().out
+    out = tmp_path / "crema_d"
+    assert main(["prepare", "--source", f"crema_d={roots['crema_d']}", "--output", str(out), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "note: crema_d: 1 clip stored peaks below -50 dBFS (quietest -60 dBFS: crema_d/1076_MTI_SAD_XX)" in printed
+    assert json.loads((out / "prepare.json").read_text())["quiet"]["crema_d"]["listed"] == ["crema_d/1076_MTI_SAD_XX"]
+
+
+def test_the_note_names_the_first_three_and_counts_the_rest(tmp_path, capsys):
+    raw = testing.make_corpus("tess", tmp_path / "raw")
+    quiet = sorted(raw.glob("OAF_*.wav"))[:5]
+    for path in quiet:
+        _noise_floor(path, -70.0)
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"tess={raw}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
+    printed = capsys.readouterr().out
+    first = ", ".join(f"tess/{p.stem}" for p in quiet[:3])
+    assert f"note: tess: 5 clips stored peak below -50 dBFS (quietest -70 dBFS: {first} and 2 more)" in printed
+    assert "listen to them" in printed, printed
+    assert json.loads((out / "prepare.json").read_text())["quiet"]["tess"]["clips"] == 5
