@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .audio import probe, sniff, unread_format, unreadable_file
+from .copies import case_copies
 from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport, all_skipped, display
 from .labels import label_space
 from .metafiles import metadata_files
@@ -308,6 +309,7 @@ class Collector:
         Skips are told apart: of a file seen below the root and not read, or of anything else (a
         metadata row without a file, a folder that cannot be listed).  Skips that no report given by
         the caller will show are one warning."""
+        case_copies(self)  # one clip read from two files named alike in other letters: read once, or copy_name
         read = {record.path for record in self.records}
         self.cased = [(path, listed) for path, listed in self.cased if str(path) in read]  # renamed and read
         if self.cased:

@@ -9,9 +9,10 @@ import filecmp
 import functools
 import os
 import re
+import warnings
 from pathlib import Path
 
-from .errors import BadFileError
+from .errors import BadFileError, InputWarning, display
 
 # How a second copy of a file is named beside it, by what made it: a web browser downloading it again, a
 # file manager's paste or duplicate in the same folder ("{stem}": the file's name without its suffix, which
@@ -173,3 +174,50 @@ def shown(original: Path, path: Path) -> str:
     in another folder, its path from where the two folders part (``Angry/a.wav`` for ``Angry - Copy/a.wav``)."""
     common = Path(os.path.commonpath([original, path]))
     return original.relative_to(common).as_posix()
+
+
+def case_copies(collector) -> None:
+    """Set aside, before :class:`~loaders.base.Collector`'s ``finish`` counts them, the clips read twice under one
+    id from two files in one folder whose names differ only in letter case (``1001_IEO_ANG_HI.wav`` and
+    ``1001_ieo_ang_hi.wav``: a copy from a disk that ignores case merged into one that does not): the file named
+    as the release (or its table) names it is read (not one read under another case's name, its suffix in small
+    letters; else the first in name order); a file with its bytes is a duplicate copy, named in one warning; one
+    with other bytes is a ``copy_name`` error naming both (with ``skip_bad`` a counted skip, the other read)."""
+    c, groups = collector, {}
+    renamed = {str(path) for path, _ in c.cased}
+    for record in c.records:
+        path = Path(record.path)
+        groups.setdefault((record.id, path.parent, path.name.casefold()), []).append(record)
+    twins = [found for found in groups.values() if len(found) > 1]
+    if not twins:
+        return
+    dropped, same = set(), []
+    for found in twins:
+        key = lambda r: (r.path in renamed, Path(r.path).suffix != Path(r.path).suffix.lower(), Path(r.path).name)  # noqa: E731
+        first = Path(min(found, key=key).path)
+        for path in sorted(Path(r.path) for r in found if r.path != str(first)):
+            dropped.add(str(path))
+            if filecmp.cmp(path, first, shallow=False):
+                c.set_aside("duplicate", path)
+                same.append((path, first.name))
+                continue
+            c.skip(
+                BadFileError(
+                    path,
+                    "copy_name",
+                    f"named as {first.name} beside it in other letters (a copy from a disk that ignores letter case, "
+                    "merged into one that does not), but its bytes differ from that file's: one clip, two recordings",
+                    f"keep the right one as {first.name} and delete the other, or pass --skip-bad (reads {first.name})",
+                ),
+                path,
+            )
+    c.records = [record for record in c.records if record.path not in dropped]
+    if same:
+        (path, name), more = same[0], f" and {len(same) - 1} more" if len(same) > 1 else ""
+        warnings.warn(
+            f"{c.corpus}: {display(path)}{more}: named as {name} beside it in other letters, with the same bytes (a copy "
+            f"from a disk that ignores letter case, merged into one that does not): read once, as {name} (counted as "
+            "duplicate copies); delete the copies to silence this",
+            InputWarning,
+            5,
+        )

@@ -11,7 +11,8 @@ A clip is named ``{ActorID}_{Sentence}_{Emotion}_{Level}.wav``: the emotion code
 (``CORPUS_LABEL_MAPS["crema_d"]``), the actor's row in ``VideoDemographics.csv`` gives age (so the
 age group: elderly from 60), sex and the speaker id.  The sentence code gives the spoken text; the
 sentence code and emotion level are kept in ``extra``.  A name in small letters (``1001_dfa_ang_xx.wav``)
-is that clip's, counted and named in one warning.  ``1076_MTI_SAD_XX.wav`` is near-silent and
+is that clip's, counted and named in one warning; beside the clip's own name it is a second copy of it, read
+once or reported (:func:`loaders.copies.case_copies`).  ``1076_MTI_SAD_XX.wav`` is near-silent and
 very short in the release: it is kept, with a note in ``extra``.  A GitHub zip download holds git-LFS
 pointer stubs instead of audio; probing rejects them with a message that says so.
 """

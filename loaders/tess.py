@@ -15,7 +15,8 @@ happy neutral ps sad; ``ps`` is pleasant surprise): folder names vary in case an
 in the other speaker's folder, so folders are ignored. A name in another case than the release's
 (``oaf_Back_ANGRY.WAV``, as a FAT copy or a Windows tool may leave it) is read under the release's name,
 counted and named in one warning. Copies at several depths are de-duplicated by file name (case-
-insensitively); the shallowest copy is read. The audio is mostly 24414 Hz PCM16 but not uniformly (a
+insensitively); the shallowest copy is read. Two beside each other named alike but for case are one clip in two
+names: read once, or reported (:func:`loaders.copies.case_copies`). The audio is mostly 24414 Hz PCM16 but not uniformly (a
 96 kHz file, 32-bit float files, AIFF bytes behind ``.wav``): every file is probed by content. A file in
 a ``{OAF|YAF}_<emotion>`` folder whose name lacks the speaker prefix or has it truncated
 (``back_angry.wav``, ``AF_back_angry.wav``) is read with the folder's speaker. Any other ``.wav`` below
@@ -90,25 +91,32 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
             continue
         copies.setdefault(stem.lower(), []).append((path, stem))
     for found in copies.values():
-        path, stem = min(found, key=lambda item: (len(item[0].parts), str(item[0])))
-        c.set_aside("duplicate", *(copy for copy, _ in found if copy != path))
-        with c.item(path):
-            speaker, word, emotion = _parse_name(path, stem)
-            if stem != (release := f"{speaker}_{word}_{emotion}"):  # OAF_back_ANGRY.WAV, as a FAT copy leaves it
-                c.other_case(path, f"{release}.wav")
-            age_group, age = SPEAKERS[speaker]
-            c.add(
-                path,
-                native_id=release,
-                emotions=[EMOTIONS[emotion]],
-                language="eng",
-                age_group=age_group,
-                age=age,
-                gender="f",
-                speaker_id=speaker,
-                text=word,
-            )
+        first, _ = min(found, key=lambda item: (len(item[0].parts), str(item[0])))
+        alike = [item for item in found if item[0].name.casefold() == first.name.casefold()]
+        alike = [(path, stem) for path, stem in alike if path.parent == first.parent]  # in other letters beside it
+        c.set_aside("duplicate", *(path for path, stem in found if (path, stem) not in alike))  # a deeper copy
+        for path, stem in alike:  # read, then one clip in two names: Collector.finish's (loaders.copies.case_copies)
+            _read(c, path, stem)
     return c.finish(expected=_EXPECTED)
+
+
+def _read(c: Collector, path: Path, stem: str) -> None:
+    with c.item(path):
+        speaker, word, emotion = _parse_name(path, stem)
+        if stem != (release := f"{speaker}_{word}_{emotion}"):  # OAF_back_ANGRY.WAV, as a FAT copy leaves it
+            c.other_case(path, f"{release}.wav")
+        age_group, age = SPEAKERS[speaker]
+        c.add(
+            path,
+            native_id=release,
+            emotions=[EMOTIONS[emotion]],
+            language="eng",
+            age_group=age_group,
+            age=age,
+            gender="f",
+            speaker_id=speaker,
+            text=word,
+        )
 
 
 def _full_stem(path: Path) -> str | None:

@@ -169,3 +169,33 @@ def test_a_copy_beside_its_folder_named_in_capitals_is_its_copy(tmp_path, name, 
     with pytest.warns(InputWarning, match=rf"read once, as {capitals}/"):
         loaders.load(name, root, report=report)
     assert records_of(name, root) == before and report.files[(name, "duplicate")] >= 1
+
+
+@pytest.mark.parametrize("name", ["crema_d", "tess", "esd", "csed", "elderreact"])
+def test_one_clip_in_two_letter_cases_is_read_once_or_reported_as_one(tmp_path, name):
+    """'AudioWAV/1001_IEO_ANG_HI.wav' beside '1001_ieo_ang_hi.wav' (a copy from a disk that ignores case merged
+    into one that does not) stopped at duplicate_id, also with skip_bad (CREMA-D, ESD, CSED, ElderReact); TESS
+    set the second aside as a duplicate without a word, whatever its bytes. With the same bytes it is read once,
+    as the release's name, counted as a duplicate copy and named in one warning; with other bytes it is one
+    copy_name error naming both, and with skip_bad a counted skip, the release's own name read."""
+    root = corpus(name, tmp_path)
+    before = records_of(name, root)
+    first = Path(loaders.load(name, root)[0].path)
+    twin = first.with_name(first.stem.lower() + first.suffix if name == "crema_d" else first.name.swapcase())
+    shutil.copyfile(first, twin)
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=rf"named as {first.name} beside it in other letters, with the same bytes"):
+        read = loaders.load(name, root, report=report)
+    assert records_of(name, root) == before and report.files[(name, "duplicate")] >= 1
+    assert str(first) in {r.path for r in read} and str(twin) not in {r.path for r in read}
+    shutil.copyfile(Path(read[-1].path), twin)  # another recording: which one is right?
+    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load(name, root)
+    assert (caught.value.reason, caught.value.path) == ("copy_name", twin)
+    assert f"named as {first.name} beside it in other letters" in caught.value.message
+    assert caught.value.hint.startswith(f"keep the right one as {first.name} and delete the other")
+    report = SkipReport()
+    read = loaders.load(name, root, skip_bad=True, report=report)
+    assert [r.id for r in read] == [r for r, *_ in before] and str(first) in {r.path for r in read}
+    assert report.to_dict() == {f"{name}/copy_name": 1} and report.file_skips[(name, "copy_name")] == 1
