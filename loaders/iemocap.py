@@ -6,6 +6,7 @@ folders)::
     IEMOCAP_full_release/Session1/
       dialog/EmoEvaluation/Ses01F_impro01.txt     one per dialog, 151 in all (only these top-level files)
       dialog/EmoEvaluation/{Categorical,Attribute,Self-evaluation}/...   other formats: ignored
+      dialog/EmoEvaluation - Copy/, dialog - Copy/   a second copy: each file read once, or reported
       sentences/wav/Ses01F_impro01/Ses01F_impro01_F000.wav
 
 * Utterance id ``<dialog>_{F|M}NNN``; dialogs may carry suffixes (``Ses03M_impro05a``,
@@ -176,8 +177,17 @@ def find_sessions(root: Path, onerror=None) -> list[Path]:
 
 
 def evaluation_files(session: Path) -> list[Path]:
-    """The top-level ``dialog/EmoEvaluation/*.txt`` files (not the subfolders, not dot-files)."""
-    folder = below(session, "dialog", "EmoEvaluation")
+    """The top-level ``dialog/EmoEvaluation/*.txt`` files (not the subfolders, not dot-files), then those of the
+    folders beside it, or beside ``dialog``, named as its second copy (``EmoEvaluation - Copy``, ``EmoEvaluation
+    (1)``, ``dialog - Copy/EmoEvaluation``): each read once or reported as a copy of its counterpart
+    (:meth:`~loaders.base.Collector.left_copy`; one of their own is read), not passed over unseen."""
+    folders = [below(session, "dialog", "EmoEvaluation")]
+    for dialog in _named(session, "dialog"):
+        folders += [folder for folder in _named(dialog, "emoevaluation") if folder not in folders]
+    return [path for folder in folders for path in _evaluation_files(folder)]
+
+
+def _evaluation_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     try:
