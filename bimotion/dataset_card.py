@@ -341,23 +341,22 @@ def _caveats(info: dict) -> list[str]:
         lines.append(f"**Partial groups:** {', '.join(partial)} (see above).")
     lines += [f"**No gender in common:** {gap}." for gap in gender_gaps(info)]
     for corpus, n in info.get("identical_audio", {}).items():
+        split = ", each kept in one split"
+        if n["split_apart"]:
+            split = f", {n['split_apart']} of them across splits (the corpus's own or a speaker split)"
+        labelled = f"; {n['labelled_differently']} set(s) labelled differently, kept as released"
         lines.append(
             f"**Identical audio in {corpus}:** {n['sets']} set(s) of clips with identical audio ({n['clips']} clips)"
-            + (
-                f", {n['split_apart']} of them across splits (the corpus's own or a speaker split)"
-                if n["split_apart"]
-                else ", each kept in one split"
-            )
-            + (
-                f"; {n['labelled_differently']} set(s) labelled differently, kept as released"
-                if n["labelled_differently"]
-                else ""
-            )
-            + "."
+            f"{split}{labelled if n['labelled_differently'] else ''}."
         )
     for corpus, n in info.get("low_rate", {}).items():  # prepare.json's clips recorded below 16 kHz
         low = f"{n['clips']} clip(s) of {corpus} recorded below 16 kHz (lowest {n['lowest_hz']} Hz) were upsampled"
         lines.append(f"**Low sample rate:** {low}: they lack the upper band of 16 kHz audio, a cue a model can learn.")
+    for corpus, n in info.get("quiet", {}).items():  # prepare.json's clips peaking far below speech
+        quiet = f"{n['clips']} clip(s) of {corpus} peak below {n['peak_below_dbfs']:.0f} dBFS (quietest "
+        lines.append(
+            f"**Very quiet clips:** {quiet}{n['quietest_peak_dbfs']:.0f} dBFS): likely a noise floor, kept with their labels."
+        )
     if info["skipped"]:
         skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
         lines.append(f"**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): {skipped}.")

@@ -49,6 +49,9 @@ def test_prepare_and_check_note_a_clip_stored_at_a_noise_floor(tmp_path, capsys)
         }
     }
     assert -75.5 < quiet["tess"]["quietest_peak_dbfs"] < -74.5, quiet
+    card = (out / "README.md").read_text(encoding="utf-8")  # the dataset card the Hub shows: a caveat
+    caveat = "**Very quiet clips:** 1 clip(s) of tess peak below -50 dBFS (quietest -75 dBFS): likely a noise floor"
+    assert caveat in card, card
     # stored as it is, labelled; no column was added to carry the peak
     files = sorted((out / "data").rglob("*.parquet"))
     assert {tuple(pq.read_schema(f).names) for f in files} == {tuple(features())}
@@ -70,6 +73,7 @@ def test_a_corpus_of_speech_gives_no_note_and_crema_d_names_its_broken_clip(tmp_
     printed = capsys.readouterr().out
     assert "dBFS" not in printed and "quiet" not in json.loads((out / "prepare.json").read_text()), printed
     assert main(["check", str(out)]) == 0 and "noise floor" not in capsys.readouterr().out
+    assert "Very quiet clips" not in (out / "README.md").read_text(encoding="utf-8")
     out = tmp_path / "crema_d"
     assert main(["prepare", "--source", f"crema_d={roots['crema_d']}", "--output", str(out), "-q"]) == 0
     printed = capsys.readouterr().out
