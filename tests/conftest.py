@@ -171,3 +171,16 @@ def load_recipe(name: str):
     sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
     spec.loader.exec_module(module)
     return module
+
+
+def with_callback(monkeypatch, callback) -> None:
+    """Every SERTrainer made from here on (until ``monkeypatch`` is undone) gets a ``callback()`` of its
+    own: a test's way into the real trainer's loop."""
+    from bimotion.training.trainer import SERTrainer
+
+    def init(self, *args, **kwargs):
+        init_before(self, *args, **kwargs)
+        self.add_callback(callback())
+
+    init_before = SERTrainer.__init__
+    monkeypatch.setattr(SERTrainer, "__init__", init)

@@ -90,23 +90,17 @@ def sigterm_in_training(monkeypatch, when):
     """Within the block, every training run sends this process SIGTERM at the beginning of a step where
     ``when(state)`` (the trainer's state), and SIGTERM has its default action, as in the recipe's
     process (its handler is the run's own); both as they were after."""
+    from conftest import with_callback
     from transformers import TrainerCallback
-
-    from bimotion.training.trainer import SERTrainer
 
     class Sigterm(TrainerCallback):
         def on_step_begin(self, args, state, control, **kwargs):
             if when(state):
                 os.kill(os.getpid(), signal.SIGTERM)
 
-    def init(self, *args, **kwargs):
-        init_before(self, *args, **kwargs)
-        self.add_callback(Sigterm())
-
-    init_before = SERTrainer.__init__
     signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
-        monkeypatch.setattr(SERTrainer, "__init__", init)
+        with_callback(monkeypatch, Sigterm)
         yield
     finally:
         signal.signal(signal.SIGTERM, signal_before)

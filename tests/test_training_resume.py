@@ -364,8 +364,6 @@ def sigterm_at(monkeypatch, step: int, validation: bool = False) -> None:
     so a test stops a run where it needs."""
     from transformers import TrainerCallback
 
-    from bimotion.training.trainer import SERTrainer
-
     class SigtermAt(TrainerCallback):
         sent = False
 
@@ -378,12 +376,9 @@ def sigterm_at(monkeypatch, step: int, validation: bool = False) -> None:
                 self.sent = True
                 os.kill(os.getpid(), signal.SIGTERM)
 
-    def init(self, *args, **kwargs):
-        init_before(self, *args, **kwargs)
-        self.add_callback(SigtermAt())
+    from conftest import with_callback
 
-    init_before = SERTrainer.__init__
-    monkeypatch.setattr(SERTrainer, "__init__", init)
+    with_callback(monkeypatch, SigtermAt)
 
 
 def stopped_then_resumed(monkeypatch, tiny, data, out, step: int, validation: bool = False, **overrides) -> list[str]:
@@ -562,7 +557,6 @@ def test_sigterm_while_the_trained_model_is_scored_finishes_the_run_and_exits_0(
     from transformers import TrainerCallback
 
     from bimotion.training.run import train_and_report
-    from bimotion.training.trainer import SERTrainer
 
     class SigtermWhileScored(TrainerCallback):
         trained = sent = False
@@ -575,17 +569,14 @@ def test_sigterm_while_the_trained_model_is_scored_finishes_the_run_and_exits_0(
                 self.sent = True
                 os.kill(os.getpid(), signal.SIGTERM)
 
-    def init(self, *args, **kwargs):
-        init_before(self, *args, **kwargs)
-        self.add_callback(SigtermWhileScored())
-
-    init_before = SERTrainer.__init__
     overrides = {"save_strategy": "no", "load_best_model_at_end": False, "early_stopping_patience": 0}
     straight = run(tiny, data, tmp_path / "straight", **overrides)
     out = tmp_path / "out"
     signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a recipe's process
     try:
-        monkeypatch.setattr(SERTrainer, "__init__", init)
+        from conftest import with_callback
+
+        with_callback(monkeypatch, SigtermWhileScored)
         assert train_and_report(spec_of(tiny, data, out, **overrides)) == 0
     finally:
         signal.signal(signal.SIGTERM, signal_before)
