@@ -18,18 +18,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .audio import probe, sniff, unread_format, unreadable_file
-from .copies import case_copies
+from .copies import case_copies, copy_name_error, first_copied, original_of, same_bytes, shown
 from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport, all_skipped, display
 from .labels import label_space
 from .metafiles import metadata_files
 from .record import Utterance
 from .walk import (
     behind_unlisted,
-    copy_name_error,
-    first_copied,
-    original_of,
-    same_as_original,
-    shown,
     unreadable_folder,
     walk_files,
     walk_tree,  # noqa: F401 (the readers' import)
@@ -228,7 +223,7 @@ class Collector:
         found = original_of(path, root)
         if found is None or (beside_only and not found[0].is_file()):
             return False
-        if same_as_original(path, root):
+        if same_bytes(path, found[0]):  # original_of's file, found above
             self.set_aside("duplicate", path)
             self.copies.append((path, shown(first_copied(found[0]), path)))
             return True

@@ -135,9 +135,15 @@ def same_as_original(path: Path, root: Path | None = None) -> bool:
     """Whether ``path`` is named as a second copy (:func:`original_of`) of a file that holds the same
     bytes: that file's copy, nothing of its own."""
     found = original_of(path, root)
+    return found is not None and same_bytes(path, found[0])
+
+
+def same_bytes(path: Path, original: Path) -> bool:
+    """Whether ``original`` is a file holding the bytes of ``path`` (False where one of the two cannot be
+    read: not known to be the same)."""
     try:
-        return found is not None and found[0].is_file() and filecmp.cmp(path, found[0], shallow=False)
-    except OSError:  # one of the two cannot be read: not known to be the same
+        return original.is_file() and filecmp.cmp(path, original, shallow=False)
+    except OSError:
         return False
 
 
@@ -197,7 +203,7 @@ def case_copies(collector) -> None:
         first = Path(min(found, key=key).path)
         for path in sorted(Path(r.path) for r in found if r.path != str(first)):
             dropped.add(str(path))
-            if filecmp.cmp(path, first, shallow=False):
+            if same_bytes(path, first):
                 c.set_aside("duplicate", path)
                 same.append((path, first.name))
                 continue
