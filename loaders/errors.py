@@ -77,10 +77,11 @@ def display(path: str | Path) -> str:
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
-def some_files(paths, shown: int = 3) -> str:
-    """The first ``shown`` of ``paths`` (:func:`display`), and how many more: ``a, b, c and 4 more``."""
+def some_files(paths, shown: int = 3, *, total: int | None = None) -> str:
+    """The first ``shown`` of ``paths`` (:func:`display`), and how many more: ``a, b, c and 4 more``
+    (``total``: how many there are in all, where ``paths`` holds only the first of them)."""
     paths = list(paths)
-    more = len(paths) - shown
+    more = (len(paths) if total is None else total) - shown
     return ", ".join(display(p) for p in paths[:shown]) + (f" and {more} more" if more > 0 else "")
 
 

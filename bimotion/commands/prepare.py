@@ -174,17 +174,19 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
 
 def identical_notes(info: dict) -> list[str]:
     """One note per corpus that holds identical clips (``prepare.json``'s ``identical_audio``)."""
+    from loaders.errors import some_files
+
     lines = []
     for corpus, n in info.get("identical_audio", {}).items():
         where = (
             f"{n['split_apart']} of them lie in more than one split (its own or a speaker split is not "
-            f"changed), e.g. {_example(n['listed']['split_apart'][0])}"
+            f"changed), e.g. {some_files(n['listed']['split_apart'][0])}"
             if n["split_apart"]
             else "each set is kept in one split"
         )
         line = f"note: {corpus} holds {n['sets']} set(s) of identical audio ({n['clips']} clips): {where}"
         if n["labelled_differently"]:
-            example = _example(n["listed"]["labelled_differently"][0])
+            example = some_files(n["listed"]["labelled_differently"][0])
             line += f"; {n['labelled_differently']} set(s) carry different labels, kept as released (e.g. {example})"
         lines.append(line)
     return lines
@@ -205,8 +207,7 @@ def _listed(entry: dict) -> str:
     (``low_rate``, ``quiet``), and how many more: ``a, b, c and 4 more``."""
     from loaders.errors import some_files
 
-    more = entry["clips"] - 3
-    return some_files(entry["listed"][:3]) + (f" and {more} more" if more > 0 else "")
+    return some_files(entry["listed"], total=entry["clips"])
 
 
 def quiet_lines(info: dict) -> list[str]:
@@ -250,11 +251,6 @@ def low_rate_note(corpus: str, clips: int, total: int, lowest_hz: int, named: st
         f"{head}, without the upper band of the other clips, which a model can take for a cue: leave such clips "
         "out, or record them at 16 kHz or more"
     )
-
-
-def _example(ids: list[str], shown: int = 3) -> str:
-    """A set of clip ids for one line: the first few, and how many more (a set can hold hundreds)."""
-    return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
 def _coverage_note(group: str, g: dict) -> str:
