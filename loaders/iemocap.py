@@ -181,10 +181,7 @@ def evaluation_files(session: Path) -> list[Path]:
     folders beside it, or beside ``dialog``, named as its second copy (``EmoEvaluation - Copy``, ``EmoEvaluation
     (1)``, ``dialog - Copy/EmoEvaluation``): each read once or reported as a copy of its counterpart
     (:meth:`~loaders.base.Collector.left_copy`; one of their own is read), not passed over unseen."""
-    folders = [below(session, "dialog", "EmoEvaluation")]
-    for dialog in _named(session, "dialog"):
-        folders += [folder for folder in _named(dialog, "emoevaluation") if folder not in folders]
-    return [path for folder in folders for path in _evaluation_files(folder)]
+    return [path for folder in with_copies(session, "dialog", "EmoEvaluation") for path in _evaluation_files(folder)]
 
 
 def _evaluation_files(folder: Path) -> list[Path]:
@@ -203,12 +200,17 @@ def _evaluation_files(folder: Path) -> list[Path]:
 
 
 def wav_folders(session: Path) -> list[Path]:
-    """``sentences/wav`` (:func:`below`), then the folders beside it, or beside ``sentences``, named as its
-    second copy (``wav - Copy``, ``sentences (1)/wav``): walked too, so that their files are read once or
-    reported as copies file by file (one of their own is read), not passed over unseen."""
-    found = [below(session, "sentences", "wav")]
-    for sentences in _named(session, "sentences"):
-        found += [wav for wav in _named(sentences, "wav") if wav not in found]
+    """``sentences/wav`` and its second copies (:func:`with_copies`): walked too, so that their files are read
+    once or reported as copies file by file (one of their own is read), not passed over unseen."""
+    return with_copies(session, "sentences", "wav")
+
+
+def with_copies(session: Path, outer: str, inner: str) -> list[Path]:
+    """``session/outer/inner`` (:func:`below`), then the folders beside it, or beside ``outer``, named as its
+    second copy (``wav - Copy``, ``sentences (1)/wav``, ``dialog - Copy/EmoEvaluation``)."""
+    found = [below(session, outer, inner)]
+    for parent in _named(session, outer.lower()):
+        found += [folder for folder in _named(parent, inner.lower()) if folder not in found]
     return found
 
 
