@@ -258,13 +258,13 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
         (path, _as_listed(c.root, path.relative_to(c.root).as_posix(), forms))
         for path, _ in walk_files(c.root, ("",), walk_problem, c.hidden_folder)
     ]
-    cases = case_matches([*rows, *rejected], [relpath for _, relpath in found])  # a.WAV for a row's a.wav
+    cases = case_matches([*rows, *rejected], found)  # a.WAV for a row's a.wav
     for path, relpath in found:
         c.see(path)
         if relpath in cases:
             relpath = cases[relpath]
             c.other_case(path, relpath)
-        row = listed.pop(relpath, None)
+        row = listed.pop(relpath, None) or rows.get(relpath)  # a second file alike but for case: one clip (case_copies)
         if row is None:
             if relpath in rejected:
                 continue  # its row was reported

@@ -111,7 +111,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
         raise err  # its folders are in the names of its files: found no session, it would say only "no usable audio"
     evaluations = _evaluations(c, sessions)
     wavs = [path for session in sessions for folder in wav_folders(session) for path in c.walk(folder, top=root)]
-    cases = case_matches(evaluations, [path.stem for path in wavs])  # SES01F_IMPRO01_F000.WAV: a FAT copy's
+    cases = case_matches(evaluations, [(path, path.stem) for path in wavs])  # SES01F_IMPRO01_F000.WAV: a FAT copy's
     heard = set()
     for path in wavs:
         utterance = cases.get(path.stem, path.stem)

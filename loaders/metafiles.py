@@ -49,33 +49,41 @@ def _folded(name: str) -> str:
     return composed(name).casefold()
 
 
-def case_matches(listed: Iterable[str], found: Iterable[str]) -> dict[str, str]:
-    """``{name found: the listed name it is}`` for each name found that no listed name equals but one
-    equals in another case (``A.WAV``, ``14_M60_08_1.wav``: a FAT copy or a Windows tool changed it),
-    when that listed name is the only one of its letters, and the name found the only one found: read
-    as the name listed, never a guess between two.  Callers report each
+def case_matches(listed: Iterable[str], found: Iterable[tuple[Path, str]]) -> dict[str, str]:
+    """``{name found: the listed name it is}`` of ``found``, ``(file, its name as the table lists names)``: each
+    name that no listed name equals but one equals in another case (``A.WAV``, ``14_M60_08_1.wav``: a FAT copy
+    or a Windows tool changed it), when that listed name is the only one of its letters and the files found of
+    its letters are in one folder: the one such file, or files beside each other named alike but for case (a
+    copy from a disk that ignores case merged into one that does not: ``x.wav`` and ``X.wav``, one of them
+    maybe named as listed; not one named so but in another Unicode form, a file of its own), each then read as
+    the name listed, one clip, which :func:`loaders.copies.case_copies` reads once or reports.  Never a guess
+    between two rows, nor between files in two folders.  Callers report each
     (:meth:`loaders.base.Collector.other_case`)."""
     listed, found = list(listed), list(found)
     rows = collections.Counter(map(_folded, listed))
-    files = collections.Counter(map(_folded, found))
+    folders = collections.defaultdict(set)
+    for path, name in found:
+        folders[_folded(name)].add(path.parent)
     named = {_folded(name): name for name in listed}
-    exact = set(listed)
     return {
         name: named[_folded(name)]
-        for name in found
-        if name not in exact and rows[_folded(name)] == 1 and files[_folded(name)] == 1
+        for _, name in found
+        if rows[_folded(name)] == 1
+        and len(folders[_folded(name)]) == 1
+        and composed(name) != composed(named[_folded(name)])  # listed, or in its other Unicode form: a file of its own
     }
 
 
 def case_hint(name: str, listed: Iterable[str]) -> str:
     """What a name no row lists tells by its case (``" (...)"``, or ``""``): rows that list it in
-    another case, which :func:`case_matches` could not take for it (another file or row is alike), or
+    another case, which :func:`case_matches` could not take for it (another row, or a file in another folder, is
+    alike), or
     a name all in capitals, as an old FAT copy leaves names, which no row lists in any case."""
     alike = sorted(other for other in listed if _folded(other) == _folded(name))
     if alike:
         return (
             f" ({' and '.join(alike)} {'differs' if len(alike) == 1 else 'differ'} from it only in case, but another "
-            "file or row is named alike: rename the files as the table lists them, one file each)"
+            "row, or a file in another folder, is named alike: rename the files as the table lists them, one file each)"
         )
     stem = name.rpartition(".")[0] or name
     if stem.upper() == stem and stem.lower() != stem:

@@ -467,10 +467,18 @@ def test_a_name_that_differs_from_its_row_only_in_case_is_read_as_listed_and_rep
         warnings.simplefilter("ignore", InputWarning)
         loaders.load(NAME, root, skip_bad=True, report=report)
     assert [(rel, reason) for (_, reason), [(rel, _)] in report.examples.items()] == [
-        (str(root / renamed), "unlisted_file")
+        (str(root / renamed), "copy_name")
     ]
+    elsewhere = root / renamed.upper()  # CLIPS/X/A.WAV, in another folder than a.wav: never guessed
+    elsewhere.parent.mkdir(parents=True, exist_ok=True)
+    (root / renamed).rename(elsewhere)
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load(NAME, root, skip_bad=True, report=report)
+    assert report.to_dict() == {f"{NAME}/unlisted_file": 1}
     message = report.examples[(NAME, "unlisted_file")][0][1]
-    assert f"({listed[0]} differs from it only in case, but another file or row is named alike: rename" in message
+    assert f"({listed[0]} differs from it only in case, but another row, or a file in another folder, is" in message
 
 
 def test_a_name_that_differs_from_its_row_in_extension_is_named_in_both_reports(root, tmp_path):
@@ -1093,6 +1101,9 @@ def test_a_name_no_row_lists_names_the_rows_alike_but_for_case_in_one_sentence()
     """The hint named one row alike with a plural verb ('a.wav differ from it'), as a test asserted."""
     from loaders.metafiles import case_hint, case_matches
 
-    assert case_matches(["a.wav", "A.wav"], ["A.WAV"]) == {}  # two rows alike: never a guess between them
+    here, there = Path("clips/a.wav"), Path("copied/a.wav")
+    assert case_matches(["a.wav", "A.wav"], [(here, "A.WAV")]) == {}  # two rows alike: never a guess between them
+    assert case_matches(["a.wav"], [(here, "a.wav"), (here, "A.WAV")]) == {"A.WAV": "a.wav"}  # beside it: one clip
+    assert case_matches(["a.wav"], [(here, "a.wav"), (there, "A.WAV")]) == {}  # in two folders: never a guess
     assert case_hint("A.WAV", ["a.wav", "b.wav"]).startswith(" (a.wav differs from it only in case, but another")
     assert case_hint("A.WAV", ["a.wav", "A.wav"]).startswith(" (A.wav and a.wav differ from it only in case, but")
