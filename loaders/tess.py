@@ -15,7 +15,8 @@ happy neutral ps sad; ``ps`` is pleasant surprise): folder names vary in case an
 in the other speaker's folder, so folders are ignored. A name in another case than the release's
 (``oaf_Back_ANGRY.WAV``, as a FAT copy or a Windows tool may leave it) is read under the release's name,
 counted and named in one warning. Copies at several depths are de-duplicated by file name (case-
-insensitively); the shallowest copy is read. Two beside each other named alike but for case are one clip in two
+insensitively): the shallowest copy is read; a deeper one with its bytes is a duplicate copy, named in one warning,
+one with other bytes a ``copy_name`` error naming both (with ``skip_bad`` a counted skip). Two beside each other named alike but for case are one clip in two
 names: read once, or reported (:func:`loaders.copies.case_copies`). The audio is mostly 24414 Hz PCM16 but not uniformly (a
 96 kHz file, 32-bit float files, AIFF bytes behind ``.wav``): every file is probed by content. A file in
 a ``{OAF|YAF}_<emotion>`` folder whose name lacks the speaker prefix or has it truncated
@@ -26,11 +27,12 @@ the root that is audio by content is reported (``bad_name``); one that is not au
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir
-from .copies import folder_name
-from .errors import SkipReport
+from .copies import folder_name, same_bytes
+from .errors import InputWarning, SkipReport, display
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
 
@@ -90,14 +92,47 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
                 )
             continue
         copies.setdefault(stem.lower(), []).append((path, stem))
+    deeper: list[tuple[Path, Path]] = []  # (a copy elsewhere with the bytes of the clip's shallowest file, that file)
     for found in copies.values():
         first, _ = min(found, key=lambda item: (len(item[0].parts), str(item[0])))
         alike = [item for item in found if item[0].name.casefold() == first.name.casefold()]
         alike = [(path, stem) for path, stem in alike if path.parent == first.parent]  # in other letters beside it
-        c.set_aside("duplicate", *(path for path, stem in found if (path, stem) not in alike))  # a deeper copy
+        for path in sorted(path for path, stem in found if (path, stem) not in alike):  # a copy deeper or elsewhere
+            _set_aside(c, path, first, deeper)
         for path, stem in alike:  # read, then one clip in two names: Collector.finish's (loaders.copies.case_copies)
             _read(c, path, stem)
+    if deeper:
+        (path, first), more = deeper[0], f" and {len(deeper) - 1} more" if len(deeper) > 1 else ""
+        warnings.warn(
+            f"{CORPUS}: {display(path)}{more}: a second copy of {first.relative_to(c.root).as_posix()} (TESS's folders "
+            "copied again, one level deeper), with the same bytes: read once, as that file (counted as duplicate "
+            "copies); delete the deeper copy to silence this",
+            InputWarning,
+            2,
+        )
     return c.finish(expected=_EXPECTED)
+
+
+def _set_aside(c: Collector, path: Path, first: Path, deeper: list[tuple[Path, Path]]) -> None:
+    """``path``, a second copy of the clip ``first`` is (deeper in the tree, or in another folder): with the
+    bytes of ``first``, a duplicate copy (``deeper`` collects them for one warning); with other bytes, a
+    ``copy_name`` error naming both if it is audio (which one is the clip is the user's to say), else not audio."""
+    if same_bytes(path, first):
+        c.set_aside("duplicate", path)
+        deeper.append((path, first))
+        return
+    name = first.relative_to(c.root).as_posix()
+    with c.item(path):
+        c.stray(
+            path,
+            bad(
+                path,
+                "copy_name",
+                f"a second copy of {name} (TESS's folders copied again, one level deeper, or a clip filed twice), but "
+                "its bytes differ from that file's: one clip, two recordings",
+                f"keep the right one as {name} and delete the other, or pass --skip-bad (reads {name})",
+            ),
+        )
 
 
 def _read(c: Collector, path: Path, stem: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,41 @@ def test_layout_b_nested_duplicates_read_once(small_a, small_b):
     assert all(len(Path(r.path).relative_to(small_b).parts) == 2 for r in records)  # the shallower copy
     same = {r.id: (r.speaker_id, r.emotions, r.age_group, r.text) for r in loaders.load("tess", small_a)}
     assert {r.id: (r.speaker_id, r.emotions, r.age_group, r.text) for r in records} == same
+
+
+def test_a_deeper_copy_is_read_once_with_its_bytes_and_reported_with_other_bytes(small_b, tmp_path):
+    """The copy of TESS's folders one level deeper was set aside as a duplicate by its name alone, whatever its
+    bytes: another recording there was dropped unsaid. With the clip's bytes it is a duplicate copy, named in
+    one warning; with other bytes it is one copy_name error naming both, with skip_bad a counted skip of it,
+    the shallower file read."""
+    from loaders.errors import InputWarning
+
+    root = shutil.copytree(small_b, tmp_path / "tess", copy_function=os.link)
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"and 41 more: a second copy of OAF_Fear/OAF_back_fear.wav \(TESS's fo"):
+        assert [r.id for r in loaders.load("tess", root, report=report)] == SMALL_IDS
+    assert report.files[("tess", "duplicate")] == 42 and not report
+    not_audio = report.files[("tess", "not_audio")]  # the synthetic marker
+    deeper = root / gen.DATA_DIR / "YAF_sad" / "YAF_bar_sad.wav"
+    other = (root / "YAF_sad" / "YAF_base_sad.wav").read_bytes()
+    deeper.unlink()  # a hard link to the shallower file: never write through it
+    deeper.write_bytes(other)  # another recording under the clip's name: which one is right?
+    with pytest.raises(BadFileError) as err:
+        loaders.load("tess", root)
+    assert (err.value.reason, err.value.path) == ("copy_name", deeper)
+    assert "a second copy of YAF_sad/YAF_bar_sad.wav" in err.value.message and "bytes differ" in err.value.message
+    report = SkipReport()
+    with warnings.catch_warnings():  # the 40 copies of the clips' bytes, said above
+        warnings.simplefilter("ignore", InputWarning)
+        records = {r.id: r.path for r in loaders.load("tess", root, skip_bad=True, report=report)}
+        assert report.to_dict() == {"tess/copy_name": 1} and report.file_skips[("tess", "copy_name")] == 1
+        assert records["tess/YAF_bar_sad"] == str(root / "YAF_sad" / "YAF_bar_sad.wav") and len(records) == 42
+        deeper.write_text("not audio")  # named as a clip, but no recording: counted as not audio
+        report = SkipReport()
+        assert (
+            len(loaders.load("tess", root, report=report)) == 42
+            and report.files[("tess", "not_audio")] == not_audio + 1
+        )
 
 
 def test_labels_come_from_the_file_name_not_the_folder(small_b):
