@@ -1,5 +1,6 @@
 """What names a second copy of a file or a folder, and which file it copies: the names a browser or a file
-manager gives a second copy (:data:`COPY_NAMES`, :func:`copy_of`), a folder so named beside its folder
+manager gives a second copy (:data:`COPY_NAMES`, :func:`copy_of`; Finder's "Keep Both", only beside a file of its
+bytes: :data:`KEPT_BOTH`, :func:`kept_both`), a folder so named beside its folder
 (:func:`copied_folder`), and the file a copy's name points to (:func:`original_of`).  The readers' walk
 (:mod:`loaders.walk`) and :class:`~loaders.base.Collector` decide with these what a file below a corpus is."""
 
@@ -32,6 +33,12 @@ COPY_NAMES: dict[str, tuple[str, ...]] = {
     "KDE Dolphin": ("{stem} copy ({n})",),
     "GNOME Files": ("{stem} (copy)", "{stem} (another copy)", "{stem} ({nth} copy)"),
 }
+# macOS Finder's "Keep Both" (a file copied into a folder that holds one of its name) names the copy "{stem} {n}"
+# ("x 2.wav"): a name recordings have of their own ("recording 7.wav", "take 2.wav"), so not in COPY_NAMES, whose
+# every form is a copy by its name alone (other bytes a copy_name error, a folder so named a copied folder).  A
+# file so named is a second copy only beside the file it names holding its bytes (:func:`kept_both`); else it is
+# a file of its own, and a folder so named ("Angry 2/") is a folder of its own: a folder has no bytes to compare.
+KEPT_BOTH: dict[str, tuple[str, ...]] = {"macOS Finder (Keep Both)": ("{stem} {n}",)}
 _NUMBERS = {re.escape("{n}"): r"\d+", re.escape("{nth}"): r"\d+(?:st|nd|rd|th)", re.escape("{stem}"): "(?P<stem>.+?)"}
 
 
@@ -45,6 +52,7 @@ def _pattern(form: str) -> str:
 _COPY_NAMES = [(maker, re.compile(_pattern(form), re.I)) for maker, forms in COPY_NAMES.items() for form in forms]
 # any of them at once, which most names (every folder's above each clip) fail in one go
 _ANY_COPY_NAME = re.compile(re.sub(r"\(\?P<\w+>", "(?:", "|".join(f"(?:{p.pattern})" for _, p in _COPY_NAMES)), re.I)
+_KEPT_BOTH = [(maker, re.compile(_pattern(form), re.I)) for maker, forms in KEPT_BOTH.items() for form in forms]
 _folder_named_copy = functools.lru_cache(1024)(lambda name: named_copy(name))  # tested for each clip below it
 
 
@@ -65,6 +73,18 @@ def named_copy(name: str) -> tuple[str, str] | None:
         return None
     match, maker = min(matches, key=lambda found: len(found[0]["stem"]))
     return f"{match['stem']}{match['suffix'] or ''}", maker
+
+
+def kept_both(path: Path) -> tuple[Path, str] | None:
+    """The file beside ``path`` that it is a second copy of as macOS Finder's "Keep Both" names one (``a 2.wav``
+    of ``a.wav``: :data:`KEPT_BOTH`), where that file holds the same bytes, and what named it so; else None (a
+    ``recording 7.wav`` of its own, with no ``recording.wav`` of its bytes beside it, is no copy)."""
+    for maker, pattern in _KEPT_BOTH if not path.name.startswith(".") else ():
+        match = pattern.fullmatch(path.name)
+        original = match and path.with_name(f"{match['stem']}{match['suffix'] or ''}")
+        if original and same_bytes(path, original):
+            return original, maker
+    return None
 
 
 def copied_folder(folder: Path, root: Path) -> tuple[Path, Path, str] | None:
@@ -118,12 +138,15 @@ def folder_name(name: str) -> str:
 
 def original_of(path: Path, root: Path | None = None) -> tuple[Path, str] | None:
     """The file ``path`` is named as a second copy of, and what named it so: by its own name (``a (1).wav`` ->
-    ``a.wav``: :func:`named_copy`), or, below ``root``, by a folder above it named as a second copy of the
-    folder beside it, where that folder holds its counterpart (``Angry - Copy/a.wav`` -> ``Angry/a.wav``:
-    :func:`copied_folder`; a file of its own there is no copy); else None.  Whether the file it names is
-    there, and holds the same bytes, is the caller's to see."""
+    ``a.wav``: :func:`named_copy`; ``a 2.wav`` -> ``a.wav`` only where that file holds its bytes:
+    :func:`kept_both`), or, below ``root``, by a folder above it named as a second copy of the folder beside it,
+    where that folder holds its counterpart (``Angry - Copy/a.wav`` -> ``Angry/a.wav``: :func:`copied_folder`; a
+    file of its own there is no copy); else None.  Whether the file it names is there, and holds the same
+    bytes, is the caller's to see."""
     if named := named_copy(path.name):
         return path.parent / named[0], named[1]
+    if kept := kept_both(path):  # 'a 2.wav' beside an 'a.wav' of its bytes: Finder's "Keep Both"
+        return kept
     if root is not None and (folder := copied_folder(path.parent, root)):
         copy, original, maker = folder
         if (counterpart := original / path.relative_to(copy)).is_file():
@@ -149,9 +172,10 @@ def same_bytes(path: Path, original: Path) -> bool:
 
 def first_copied(original: Path) -> Path:
     """The file a chain of second copies began with: ``a.wav`` for ``a (1).wav`` where ``a (1).wav`` is a copy
-    of ``a.wav`` beside it with its bytes (so ``a (1) (1).wav`` is read once, as ``a.wav``), else ``original``."""
-    while (named := named_copy(original.name)) and same_as_original(original):
-        original = original.parent / named[0]
+    of ``a.wav`` beside it with its bytes (so ``a (1) (1).wav`` or ``a (1) 2.wav`` is read once, as ``a.wav``),
+    else ``original``."""
+    while (found := original_of(original)) and same_bytes(original, found[0]):
+        original = found[0]
     return original
 
 

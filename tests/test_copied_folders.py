@@ -238,3 +238,40 @@ def test_iemocap_reads_a_copy_of_its_evaluation_folder_as_copies_not_passes_it_o
     report = SkipReport()
     assert len(loaders.load("iemocap", root, skip_bad=True, report=report)) == len(before)
     assert report.to_dict() == {"iemocap/copy_name": 1} and report.file_skips[("iemocap", "copy_name")] == 1
+
+
+@pytest.mark.parametrize("name", [*loaders.READERS, "carehome"])
+def test_finders_keep_both_copy_is_read_once_only_with_the_bytes_of_the_file_it_names(tmp_path, name):
+    """macOS Finder's "Keep Both" names a second copy 'x 2.wav', as recordings are named of their own
+    ('recording 7.wav'): it was no copy (a bad name, or in your own corpus an unlisted file) even beside an
+    x.wav of its bytes. Beside the file it names, with its bytes, it is read once, as that file, counted as a
+    duplicate copy and named in one warning; with other bytes it is a file of its own, as it was (never a
+    copy_name), and in your own corpus a row names it as any other clip."""
+    root = corpus(name, tmp_path)
+    before = records_of(name, root)
+    first, other = (Path(r.path) for r in loaders.load(name, root)[:2])
+    kept = first.with_name(f"{first.stem} 2{first.suffix}")
+    shutil.copyfile(first, kept)
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"names a second copy of a file \(or its folder\)") as said:
+        read = loaders.load(name, root, report=report)
+    assert records_of(name, root) == before and str(kept) not in {r.path for r in read}
+    assert report.files[(name, "duplicate")] >= 1 and not report
+    assert f"{kept}: named as a browser or a file manager names a second copy" in str(said[-1].message)
+    assert f"read once, as {first.name} " in str(said[-1].message)
+    assert loaders.copies.folder_name("Angry 2") == "Angry 2"  # a folder so named: its own (no bytes to compare)
+    shutil.copyfile(other, kept)  # another recording named so: a file of its own
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        assert [r.id for r in loaders.load(name, root, skip_bad=True, report=report)] == [r for r, *_ in before]
+    assert len(report.examples) == 1 and "copy_name" not in report.to_dict()
+    assert [path for found in report.examples.values() for path, _ in found] == [str(kept)]
+    if name == "carehome":  # listed: a recording of its own, read as any other
+        meta = root / "metadata.csv"
+        row = next(
+            line for line in meta.read_text().splitlines() if line.startswith(first.relative_to(root).as_posix())
+        )
+        with meta.open("a") as f:
+            f.write(f"{kept.relative_to(root).as_posix()},{row.split(',', 1)[1]}\n")
+        assert f"carehome/{kept.relative_to(root).as_posix()}" in {r for r, *_ in records_of(name, root)}
