@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
-from .copies import copied_folder, folder_name
+from .copies import copied_folder, folder_name, same_bytes
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import read_bytes
@@ -201,16 +201,16 @@ def _chosen_speakers(root: Path) -> tuple[dict[str, Path], list[Path]]:
 def _wavs_by_speaker(
     c: Collector, wavs: list[Path], chosen: dict[str, Path], ignored: list[Path]
 ) -> dict[Path, list[Path]]:
-    """``{speaker folder: its wavs}``; wavs in an ignored copy count as duplicates, wavs outside
+    """``{speaker folder: its wavs}``; a wav in an ignored copy is :func:`_copied_wav`'s, wavs outside
     every speaker folder are stray."""
     by_speaker: dict[Path, list[Path]] = {folder: [] for folder in chosen.values()}
-    ignored_dirs = set(ignored)
+    ignored_dirs, copied = set(ignored), []
     for path in wavs:
         owner = next((folder for folder in path.parents if folder in by_speaker or folder in ignored_dirs), None)
         if owner in by_speaker:
             by_speaker[owner].append(path)
         elif owner is not None:
-            c.set_aside("duplicate", path)
+            copied.append((path, chosen[folder_name(owner.name)]))
         else:
             with c.item(path):
                 c.stray(
@@ -222,7 +222,27 @@ def _wavs_by_speaker(
                         "move it into its speaker's emotion folder, move it out of the corpus root, or pass --skip-bad",
                     ),
                 )
+    names = {folder: {path.name: path for path in found} for folder, found in by_speaker.items()}
+    for path, folder in copied:
+        _copied_wav(c, path, folder, names[folder].get(path.name))
     return by_speaker
+
+
+def _copied_wav(c: Collector, path: Path, folder: Path, counterpart: Path | None) -> None:
+    """``path``, in a second copy of the speaker folder ``folder`` (the one read): with the bytes of
+    ``counterpart``, the wav of its name there, a duplicate copy; else reported (``copy_name``) if it is audio:
+    which recording is the clip, or where a clip only there belongs, is the user's to say."""
+    if counterpart is not None and same_bytes(path, counterpart):
+        c.set_aside("duplicate", path)
+        return
+    read, other = folder.relative_to(c.root).as_posix(), counterpart and counterpart.relative_to(folder).as_posix()
+    why = f"its bytes differ from {read}/{other}" if other else f"{read}/ holds no {path.name}"
+    fix = f"keep one copy of the speaker's folder, the right recordings in {read}/, or pass --skip-bad"
+    with c.item(path):
+        c.stray(
+            path,
+            bad(path, "copy_name", f"in a second copy of the speaker folder {read}/, which is read, but {why}", fix),
+        )
 
 
 def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[Path], found: _Disagreements) -> None:

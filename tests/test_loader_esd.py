@@ -81,6 +81,27 @@ def test_a_tree_unpacked_twice_is_read_once_with_a_warning(small, tmp_path):
         records = esd.load(tmp_path)
     assert [r.id for r in records] == [r.id for r in esd.load(root)]
     assert all(Path(r.path).is_relative_to(shallow) for r in records)
+    # the copy's wavs were set aside by their folder alone, whatever their bytes: another recording, or a clip
+    # only there, was dropped unsaid. With the bytes of the wav read they are duplicate copies; else copy_name.
+    report = SkipReport()
+    with pytest.warns(UserWarning, match="ignored 4"):
+        esd.load(tmp_path, report=report)
+    assert report.files[("esd", "duplicate")] == len(records) and not report
+    first, second = (tmp_path / "backup" / Path(r.path).relative_to(tmp_path) for r in records[:2])
+    first.unlink()  # a hard link to the wav read: never write through it
+    shutil.copyfile(second, first)  # another recording under its name
+    only = second.with_name("0001_000999.wav")
+    shutil.copyfile(second, only)  # a wav only in the copy
+    with pytest.raises(BadFileError) as err, pytest.warns(UserWarning):
+        esd.load(tmp_path)
+    assert (err.value.reason, err.value.path) == ("copy_name", first)
+    read = Path(records[0].path).relative_to(tmp_path).as_posix()
+    assert err.value.message.endswith(f"which is read, but its bytes differ from {read}")
+    report = SkipReport()
+    with pytest.warns(UserWarning):
+        assert len(esd.load(tmp_path, skip_bad=True, report=report)) == len(records)
+    assert report.to_dict() == {"esd/copy_name": 2} and report.file_skips[("esd", "copy_name")] == 2
+    assert dict(report.examples[("esd", "copy_name")])[str(only)].endswith("/ holds no 0001_000999.wav")
 
 
 def test_transcripts_in_every_encoding_and_with_spaces(small):
