@@ -75,10 +75,9 @@ def case_matches(listed: Iterable[str], found: Iterable[tuple[Path, str]]) -> di
 
 
 def case_hint(name: str, listed: Iterable[str]) -> str:
-    """What a name no row lists tells by its case (``" (...)"``, or ``""``): rows that list it in
-    another case, which :func:`case_matches` could not take for it (another row, or a file in another folder, is
-    alike), or
-    a name all in capitals, as an old FAT copy leaves names, which no row lists in any case."""
+    """What a name no row lists tells by its case (``" (...)"``, or ``""``): rows that list it in another case,
+    which :func:`case_matches` could not take for it (another row, or a file in another folder, is alike), or a
+    name all in capitals, as an old FAT copy leaves names, which no row lists in any case."""
     alike = sorted(other for other in listed if _folded(other) == _folded(name))
     if alike:
         return (

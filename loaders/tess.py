@@ -15,11 +15,12 @@ happy neutral ps sad; ``ps`` is pleasant surprise): folder names vary in case an
 in the other speaker's folder, so folders are ignored. A name in another case than the release's
 (``oaf_Back_ANGRY.WAV``, as a FAT copy or a Windows tool may leave it) is read under the release's name,
 counted and named in one warning. Copies at several depths are de-duplicated by file name (case-
-insensitively): the shallowest copy is read; a deeper one with its bytes is a duplicate copy, named in one warning,
-one with other bytes a ``copy_name`` error naming both (with ``skip_bad`` a counted skip). Two beside each other named alike but for case are one clip in two
-names: read once, or reported (:func:`loaders.copies.case_copies`). The audio is mostly 24414 Hz PCM16 but not uniformly (a
-96 kHz file, 32-bit float files, AIFF bytes behind ``.wav``): every file is probed by content. A file in
-a ``{OAF|YAF}_<emotion>`` folder whose name lacks the speaker prefix or has it truncated
+insensitively): the shallowest copy is read; a deeper one with its bytes is a duplicate copy, named in one
+warning, one with other bytes a ``copy_name`` error naming both (with ``skip_bad`` a counted skip). Two beside
+each other named alike but for case are one clip in two names: read once, or reported
+(:func:`loaders.copies.case_copies`). The audio is mostly 24414 Hz PCM16 but not uniformly (a 96 kHz file,
+32-bit float files, AIFF bytes behind ``.wav``): every file is probed by content. A file in a
+``{OAF|YAF}_<emotion>`` folder whose name lacks the speaker prefix or has it truncated
 (``back_angry.wav``, ``AF_back_angry.wav``) is read with the folder's speaker. Any other ``.wav`` below
 the root that is audio by content is reported (``bad_name``); one that is not audio is counted as such.
 """
@@ -108,7 +109,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
             "copied again, one level deeper), with the same bytes: read once, as that file (counted as duplicate "
             "copies); delete the deeper copy to silence this",
             InputWarning,
-            2,
+            3,  # the caller of loaders.load
         )
     return c.finish(expected=_EXPECTED)
 

@@ -17,9 +17,9 @@ wav, and the row must agree with the file name.  Without them the file names alo
 authors' original loader (which moved the user's files) are read as they are; this reader never
 moves, writes or extracts anything.  A wav a FAT copy upper-cased (``14_M60_08_1.WAV``) is
 read under the release's id (its row's name, or without the tables the name in small letters), with
-a warning; beside the wav named as listed (``14_m60_08_1.wav``), it is that clip's second copy: read once, or
-reported (:func:`loaders.copies.case_copies`).  A ``.wav`` below the root whose name does not follow the pattern is reported
-(``bad_name``) when it is audio by content.
+a warning; beside the wav named as listed (``14_m60_08_1.wav``), it is that clip's second copy: read once,
+or reported (:func:`loaders.copies.case_copies`).  A ``.wav`` below the root whose name does not follow the
+pattern is reported (``bad_name``) when it is audio by content.
 """
 
 from __future__ import annotations
