@@ -200,17 +200,19 @@ def _chosen_speakers(root: Path) -> tuple[dict[str, Path], list[Path]]:
 
 def _wavs_by_speaker(
     c: Collector, wavs: list[Path], chosen: dict[str, Path], ignored: list[Path]
-) -> dict[Path, list[Path]]:
-    """``{speaker folder: its wavs}``; a wav in an ignored copy is :func:`_copied_wav`'s, wavs outside
-    every speaker folder are stray."""
-    by_speaker: dict[Path, list[Path]] = {folder: [] for folder in chosen.values()}
+) -> dict[Path, list[tuple[Path, Path]]]:
+    """``{speaker folder: [(a wav, the speaker folder it is in)]}``.  A wav in another copy of a speaker folder
+    (``0001 - Copy/``, or ``0001/`` deeper in the tree) is :func:`_copied_wav`'s where the folder read holds a
+    wav of its name; else it is a clip of its own there (the folder read lacks it): that speaker's, read.
+    Wavs outside every speaker folder are stray."""
+    by_speaker: dict[Path, list[tuple[Path, Path]]] = {folder: [] for folder in chosen.values()}
     ignored_dirs, copied = set(ignored), []
     for path in wavs:
         owner = next((folder for folder in path.parents if folder in by_speaker or folder in ignored_dirs), None)
         if owner in by_speaker:
-            by_speaker[owner].append(path)
+            by_speaker[owner].append((path, owner))
         elif owner is not None:
-            copied.append((path, chosen[folder_name(owner.name)]))
+            copied.append((path, owner))
         else:
             with c.item(path):
                 c.stray(
@@ -222,38 +224,48 @@ def _wavs_by_speaker(
                         "move it into its speaker's emotion folder, move it out of the corpus root, or pass --skip-bad",
                     ),
                 )
-    names = {folder: {path.name: path for path in found} for folder, found in by_speaker.items()}
-    for path, folder in copied:
-        _copied_wav(c, path, folder, names[folder].get(path.name))
+    names = {folder: {path.name: path for path, _ in found} for folder, found in by_speaker.items()}
+    for path, owner in copied:
+        folder = chosen[folder_name(owner.name)]
+        counterpart = names[folder].get(path.name)
+        if counterpart is None:  # only in the copy: a clip the folder read lost, not dropped
+            by_speaker[folder].append((path, owner))
+        else:
+            _copied_wav(c, path, folder, counterpart)
     return by_speaker
 
 
-def _copied_wav(c: Collector, path: Path, folder: Path, counterpart: Path | None) -> None:
+def _copied_wav(c: Collector, path: Path, folder: Path, counterpart: Path) -> None:
     """``path``, in a second copy of the speaker folder ``folder`` (the one read): with the bytes of
-    ``counterpart``, the wav of its name there, a duplicate copy; else reported (``copy_name``) if it is audio:
-    which recording is the clip, or where a clip only there belongs, is the user's to say."""
-    if counterpart is not None and same_bytes(path, counterpart):
+    ``counterpart``, the wav of its name there, a duplicate copy; else reported (``copy_name``): which
+    recording is the clip is the user's to say."""
+    if same_bytes(path, counterpart):
         c.set_aside("duplicate", path)
         return
-    read, other = folder.relative_to(c.root).as_posix(), counterpart and counterpart.relative_to(folder).as_posix()
-    why = f"its bytes differ from {read}/{other}" if other else f"{read}/ holds no {path.name}"
+    read, other = folder.relative_to(c.root).as_posix(), counterpart.relative_to(folder).as_posix()
     fix = f"keep one copy of the speaker's folder, the right recordings in {read}/, or pass --skip-bad"
     with c.item(path):
         c.stray(
             path,
-            bad(path, "copy_name", f"in a second copy of the speaker folder {read}/, which is read, but {why}", fix),
+            bad(
+                path,
+                "copy_name",
+                f"in a second copy of the speaker folder {read}/, which is read, but its bytes differ from {read}/{other}",
+                fix,
+            ),
         )
 
 
-def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[Path], found: _Disagreements) -> None:
-    """Collect one speaker's wavs, noting in ``found`` where the release contradicts itself."""
+def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[tuple[Path, Path]], found: _Disagreements) -> None:
+    """Collect one speaker's wavs (each with the speaker folder it is in: ``speaker_dir``, or a second copy
+    of it), noting in ``found`` where the release contradicts itself."""
     speaker = folder_name(speaker_dir.name)  # '0001 (1)/' beside no 0001/ is 0001/
     language, gender = SPEAKERS[speaker]
     lines, repeated = read_transcript(speaker_dir / f"{speaker}.txt", language)
     found.repeated += repeated
-    for path in wavs:
+    for path, folder in wavs:
         with c.item(path):
-            emotion, split, index_split = _parse(path, speaker_dir)
+            emotion, split, index_split = _parse(path, folder)
             extra = {"layout": "a" if index_split else "b"}
             if index_split and index_split != split:
                 extra["index_split"] = index_split

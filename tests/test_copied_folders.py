@@ -275,3 +275,33 @@ def test_finders_keep_both_copy_is_read_once_only_with_the_bytes_of_the_file_it_
         with meta.open("a") as f:
             f.write(f"{kept.relative_to(root).as_posix()},{row.split(',', 1)[1]}\n")
         assert f"carehome/{kept.relative_to(root).as_posix()}" in {r for r, *_ in records_of(name, root)}
+
+
+# a folder copied beside itself, for each reader (ESD's speaker folder as well as its emotion folder)
+OWN = [(name, folder) for name, folder, _ in ALONE if name != "iemocap"] + [("iemocap", "Session1")]
+
+
+@pytest.mark.parametrize(("name", "folder"), OWN, ids=[f"{n}-{f}" for n, f in OWN])
+def test_a_clip_only_in_the_copy_of_its_folder_is_read_not_set_aside(tmp_path, name, folder):
+    """A clip the folder lost and its second copy beside it kept ('0001 - Copy/Angry/0001_000352.wav' with no
+    0001/Angry/0001_000352.wav) is a file of its own there: read, as every reader reads it. ESD set it aside
+    as a duplicate copy when the copy was of a speaker folder (counted among 'duplicate copies', never read)."""
+    root = corpus(name, tmp_path)
+    before = records_of(name, root)
+    original = root / folder
+    copy = Path(shutil.copytree(original, original.with_name(f"{original.name} - Copy")))
+    copied = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        read = loaders.load(name, root, report=copied)
+    lost = next(Path(r.path) for r in read if Path(r.path).is_relative_to(original))
+    lost.unlink()
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        after = loaders.load(name, root, report=report)
+    kept = copy / lost.relative_to(original)
+    assert [(r.id, r.emotions, r.speaker_id, r.official_split, r.text) for r in after] == before
+    assert str(kept) in {r.path for r in after}
+    # one copy fewer set aside: the one left without its counterpart is read, not counted as a duplicate copy
+    assert report.files[(name, "duplicate")] == copied.files[(name, "duplicate")] - 1
