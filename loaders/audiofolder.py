@@ -19,16 +19,15 @@ is; any other name must be mapped by the label map (``{"happy": "happiness", "mi
 "sadness"]}``, or a two-column CSV, ``mixed,anger|sadness``), given with :class:`AudioFolder`
 (``--label-map NAME=FILE``) or found beside the metadata.  The corpus's label space is the labels its map and rows name.
 
-Every file below the root is read (a listed clip), or counted as not audio by content, or reported
-(``unlisted_file``); every row (:mod:`loaders.metadata`) is read or reported by line (``missing_file``, ``duplicate_row``,
-``bad_age``, ``unknown_label`` …).  With ``skip_bad`` these become counted skips.  Nothing is ever
-written below the root.  Reading registers the corpus's :class:`~loaders.base.SourceInfo`.
+Every file below the root is read (a listed clip), counted as not audio by content (or, iCloud's placeholder, of no
+row's file), or reported (``unlisted_file``; a listed clip's placeholder, ``icloud_placeholder``, for its row); every
+row (:mod:`loaders.metadata`) is read or reported by line (``missing_file``, ``duplicate_row``, ``bad_age`` …).  With
+``skip_bad`` these become counted skips.  Nothing is written below the root.  Reading registers its ``SourceInfo``.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import os
 import re
 import warnings
@@ -44,7 +43,7 @@ from .labels import LABELS
 from .metadata import Row, parse_rows
 from .metafiles import METADATA_FILES, case_hint, case_matches, composed, metadata_files, read_text
 from .record import Utterance
-from .walk import searched, walk_files
+from .walk import searched, stood_for, walk_files
 
 LABEL_MAP_FILES = ("label_map.json", "label_map.csv")
 CARD_FILE = "README.md"
@@ -243,15 +242,16 @@ def _beside(root: Path, names: tuple[str, ...]) -> Path | None:
 
 
 def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: set[str], own: set[Path]) -> None:
-    """Read every listed clip; report every other audio file below the root and every row whose
-    file is missing."""
+    """Read every listed clip; report every other audio file below the root and every row whose file is missing."""
     listed = dict(rows)
     unlisted: dict[str, Path] = {}  # reported after the walk, beside the rows left without a file
 
-    def walk_problem(error) -> None:  # a listed file that is a broken link or a FIFO: reported once, not as missing
+    def walk_problem(error) -> None:  # a listed file that is a broken link, a FIFO or evicted: one report, not missing
+        rel = _as_listed(c.root, Path(os.path.relpath(stood_for(error), c.root)).as_posix(), forms)
+        if error.reason == "icloud_placeholder" and rel not in listed and rel not in rejected:  # notes.txt's: no clip
+            return c.see(error.path), c.set_aside("not_audio", error.path)
         c.walk_problem(error)
-        with contextlib.suppress(ValueError):
-            listed.pop(Path(error.path).relative_to(c.root).as_posix(), None)
+        listed.pop(rel, None)
 
     forms = {composed(rel): rel for rel in (*rows, *rejected)}  # a zip made on macOS holds decomposed names
     found = [

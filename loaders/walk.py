@@ -173,7 +173,7 @@ def _evicted(path: Path, suffixes: tuple[str, ...]) -> BadFileError | None:
     """The error for ``.a.wav.icloud``: what iCloud Drive leaves of ``a.wav`` when it evicts the file to
     free space ("Optimize Mac Storage"), copied along with its folder; None for any other name, beside
     ``a.wav`` (a stale stand-in: the clip is here), and of a hidden name (``._a.wav``: never a clip)."""
-    name = path.name[1:-7] if path.name.startswith(".") and path.name.lower().endswith(".icloud") else ""
+    name = placeholder_of(path.name) or ""
     if name.startswith(".") or not name.lower().endswith(suffixes) or (path.parent / name).exists():
         return None
     return BadFileError(
@@ -183,6 +183,18 @@ def _evicted(path: Path, suffixes: tuple[str, ...]) -> BadFileError | None:
         f"download it on the Mac (Finder: Download Now; Terminal: brctl download on its path in iCloud Drive) and copy "
         f"{name} here in its place, or pass --skip-bad",
     )
+
+
+def placeholder_of(name: str) -> str | None:
+    """The name of the file iCloud Drive's placeholder ``name`` stands for (``.a.wav.icloud`` -> ``a.wav``), or None."""
+    return name[1:-7] if name.startswith(".") and name.lower().endswith(".icloud") and len(name) > 8 else None
+
+
+def stood_for(error: CorpusError) -> Path:
+    """The file a :func:`walk_files` problem is of: the path it names, or for an ``icloud_placeholder`` the file
+    the placeholder stands for (``a.wav`` for ``.a.wav.icloud``), which a metadata row may name."""
+    path = Path(error.path)
+    return path.with_name(placeholder_of(path.name)) if error.reason == "icloud_placeholder" else path
 
 
 def _undecodable(path: Path) -> BadFileError:

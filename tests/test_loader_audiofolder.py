@@ -1107,3 +1107,24 @@ def test_a_name_no_row_lists_names_the_rows_alike_but_for_case_in_one_sentence()
     assert case_matches(["a.wav"], [(here, "a.wav"), (there, "A.WAV")]) == {}  # in two folders: never a guess
     assert case_hint("A.WAV", ["a.wav", "b.wav"]).startswith(" (a.wav differs from it only in case, but another")
     assert case_hint("A.WAV", ["a.wav", "A.wav"]).startswith(" (A.wav and a.wav differ from it only in case, but")
+
+
+def test_an_icloud_placeholder_is_one_report_of_a_listed_clip_and_no_clip_of_a_file_no_row_lists(tmp_path):
+    """iCloud Drive evicted a listed clip ('.s0_000.wav.icloud' in its place) and the notes ('.notes.txt.icloud'):
+    the clip was two skips (icloud_placeholder, then its row's missing_file: 'no such file below the corpus
+    folder', untrue), and the notes' placeholder stopped the read as a placeholder 'whose audio is not on this
+    disk'. The clip is one skip, its placeholder's; the notes' is counted as not audio, as notes.txt was."""
+    root = testing.make_corpus("audiofolder", tmp_path)
+    clip = sorted((root / "clips").rglob("*.wav"))[0]
+    clip.unlink()
+    placeholder = clip.with_name(f".{clip.name}.icloud")
+    placeholder.write_bytes(b"bplist00\xd3\x01\x02\x03")
+    (root / "notes.txt").unlink()
+    (root / ".notes.txt.icloud").write_bytes(b"bplist00\xd3\x01\x02\x03")
+    with pytest.raises(CorpusError) as caught:
+        loaders.load(NAME, root)
+    assert (caught.value.reason, caught.value.path) == ("icloud_placeholder", placeholder)
+    report = SkipReport()
+    read = loaders.load(NAME, root, skip_bad=True, report=report)
+    assert len(read) == 15 and report.to_dict() == {"carehome/icloud_placeholder": 1}
+    assert report.files[("carehome", "not_audio")] == 5  # README.md, metadata.csv, label_map.json, SYNTHETIC.md, notes
