@@ -25,6 +25,7 @@ from .metafiles import metadata_files
 from .record import Utterance
 from .walk import (
     behind_unlisted,
+    stood_for,
     unreadable_folder,
     walk_files,
     walk_tree,  # noqa: F401 (the readers' import)
@@ -134,6 +135,7 @@ class Collector:
         self.accounted: set[str] = set()  # files set aside (not audio, duplicates): not file skips
         self.copies: list[tuple[Path, str]] = []  # (a second copy set aside, the file it copies): left_copy
         self.unlisted: list[Path] = []  # folders that could not be listed (unreadable_folder): skip
+        self.evicted: list[Path] = []  # clips iCloud evicted (icloud_placeholder): a row naming one is reported there
         self.cased: list[tuple[Path, str]] = []  # (a file read, the name its table lists in another case): other_case
 
     def item(self, path: Path) -> _Item:
@@ -161,7 +163,10 @@ class Collector:
 
     def walk_problem(self, error: CorpusError) -> None:
         """``walk_files``' ``onerror``: a file it will not list (a broken link, a FIFO, a name that is not
-        UTF-8) is seen, then skipped; an unlistable folder is skipped, as no file."""
+        UTF-8) is seen, then skipped; an unlistable folder is skipped, as no file; an iCloud placeholder's file is
+        :attr:`evicted` (a reader does not report the row naming it a second time, as a missing clip)."""
+        if error.reason == "icloud_placeholder":
+            self.evicted.append(stood_for(error))
         if error.reason != "unreadable_folder":
             self.see(error.path)
         self.skip(error)

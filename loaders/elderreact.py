@@ -122,7 +122,9 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                 official_split=row.split,
                 extra={"valence": row.valence},
             )
-    present = {cases.get(key, key) for key in keys.values()}
+    present = {
+        cases.get(key, key) for key in [*keys.values(), *(listed_name(p.name) for p in c.evicted)]
+    }  # evicted: said
     for name, row in rows.items():
         if name not in present:
             c.skip(

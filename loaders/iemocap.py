@@ -112,7 +112,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     evaluations = _evaluations(c, sessions)
     wavs = [path for session in sessions for folder in wav_folders(session) for path in c.walk(folder, top=root)]
     cases = case_matches(evaluations, [(path, path.stem) for path in wavs])  # SES01F_IMPRO01_F000.WAV: a FAT copy's
-    heard = set()
+    heard = {path.stem for path in c.evicted}  # its placeholder is its report
     for path in wavs:
         utterance = cases.get(path.stem, path.stem)
         with c.item(path):

@@ -145,7 +145,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                 official_split=row.split if row else None,
                 extra={"sentence_id": name.sentence},
             )
-    _missing_wavs(c, rows or {}, set(keys.values()))
+    _missing_wavs(c, rows or {}, {*keys.values(), *(listed_name(p.name) for p in c.evicted)})  # evicted: reported
     return c.finish(expected=EXPECTED)
 
 

@@ -698,6 +698,25 @@ def test_an_icloud_placeholder_of_a_clip_is_reported_not_counted_as_not_audio(cs
     assert report.files[("csed", "not_audio")] == before.files[("csed", "not_audio")] - 1
 
 
+@pytest.mark.parametrize("name", ["iemocap", "yuemotion", "elderreact"])
+def test_an_icloud_placeholder_of_a_clip_a_table_lists_is_one_skip_not_two(tmp_path, name):
+    """A clip iCloud evicted in a corpus whose tables list the clips was two skips: its placeholder's, then its
+    row's missing_audio ('the wav is missing', 'no such wav was found below', with the fix to extract the
+    release again, untrue: the placeholder is there). One clip, one skip: its placeholder's."""
+    root = testing.make_corpus(name, tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        records = loaders.load(name, root)
+    clip = Path(records[0].path)
+    clip.unlink()
+    clip.with_name(f".{clip.name}.icloud").write_bytes(b"bplist00\xd3\x01\x02\x03")
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert len(loaders.load(name, root, skip_bad=True, report=report)) == len(records) - 1
+    assert report.to_dict() == {f"{name}/icloud_placeholder": 1}
+
+
 def test_an_icloud_placeholder_of_a_hidden_file_is_no_missing_clip(csed):
     """'.._Nat_Female-1.wav.icloud', iCloud's stand-in for the resource fork '._Nat_Female-1.wav' (no clip: a
     hidden name is never read), stopped the read as a clip whose audio is not on this disk."""
