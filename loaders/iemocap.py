@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
-from .copies import folder_name
+from .copies import folder_name, stand_in
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import case_hint, case_matches, read_bytes
@@ -223,16 +223,11 @@ def _named(folder: Path, name: str) -> list[Path]:
 
 
 def below(folder: Path, *names: str) -> Path:
-    """``folder / names...``, each name the folder's own where it holds it in other letters only (``DIALOG``,
-    ``EMOEVALUATION``, as an old FAT copy names them) or, where it holds neither, named as its second copy
-    (``wav (1)``, ``EmoEvaluation - Copy``: the first in name order, :func:`~loaders.copies.stand_in`)."""
+    """``folder / names...``, each name the folder the readers read as it (:func:`~loaders.copies.stand_in`): its
+    own, else in other letters (``DIALOG``, ``EMOEVALUATION``, as an old FAT copy names them), else the first in
+    name order named as its second copy (``wav (1)``, ``EmoEvaluation - Copy``); as named where none is there."""
     for name in names:
-        try:
-            listed = [] if (folder / name).is_dir() else sorted(folder.iterdir())
-        except OSError:  # not there, or not listable: the caller's check of folder / name reports it
-            listed = []
-        listed.sort(key=lambda p: p.name.lower() != name.lower())  # its own name first, then its copies' (stable)
-        folder = next((p for p in listed if folder_name(p.name).lower() == name.lower() and p.is_dir()), folder / name)
+        folder = stand_in(folder, name) or folder / name
     return folder
 
 
