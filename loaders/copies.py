@@ -112,7 +112,7 @@ def stand_in(parent: Path, name: str) -> Path | None:
     as ``sorted``) of the folders beside it named as its second copy: of ``AudioWAV (1)/`` and ``AudioWAV -
     Copy/`` alone, ``AudioWAV (1)/`` is read as ``AudioWAV/`` and the other is its copy, file by file
     (:func:`copied_folder`); None where none is there."""
-    if (parent / name).is_dir():
+    if os.path.isdir(parent / name):  # False, not PermissionError, below a folder that cannot be searched
         return parent / name
     try:
         with os.scandir(parent) as entries:
