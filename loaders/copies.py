@@ -89,7 +89,8 @@ def kept_both(path: Path) -> tuple[Path, str] | None:
 
 def copied_folder(folder: Path, root: Path) -> tuple[Path, Path, str] | None:
     """The folder at or above ``folder``, below ``root``, named as a second copy of a folder beside it
-    (``Angry - Copy``, Explorer's paste of ``Angry/``; :data:`COPY_NAMES`), or of one that is not there but
+    (``Angry - Copy``, Explorer's paste of ``Angry/``; :data:`COPY_NAMES`; ``Angry - Copy - Copy``, a copy of
+    that copy, of ``Angry/`` where ``Angry - Copy/`` is not there), or of one that is not there but
     another copy of it is (:func:`stand_in`), with that folder and what made the copy: ``(copy, original,
     maker)``, or None (also for ``root`` itself: a second download of a corpus pointed at is the corpus)."""
     top, below = str(root).rstrip(os.sep) + os.sep, str(folder)
@@ -97,12 +98,12 @@ def copied_folder(folder: Path, root: Path) -> tuple[Path, Path, str] | None:
         return None
     parts = below[len(top) :].split(os.sep)
     for depth in range(len(parts), 0, -1):  # the nearest first
-        if (
-            (named := _folder_named_copy(parts[depth - 1]))
-            and (original := stand_in(root.joinpath(*parts[: depth - 1]), named[0]))
-            and original.name != parts[depth - 1]
-        ):
-            return root.joinpath(*parts[:depth]), original, named[1]
+        name, maker = parts[depth - 1], None
+        while named := _folder_named_copy(name):  # 'Angry - Copy - Copy': of 'Angry - Copy', else of 'Angry'
+            maker, name = maker or named[1], named[0]
+            original = stand_in(root.joinpath(*parts[: depth - 1]), name)
+            if original and original.name != parts[depth - 1]:
+                return root.joinpath(*parts[:depth]), original, maker
     return None
 
 
@@ -188,7 +189,8 @@ def copy_name_error(path: Path, original: Path, maker: str) -> BadFileError:
     if original.parent != path.parent:  # in a copied folder: 'Angry - Copy/a.wav' for 'Angry/a.wav'
         copied, folder = shown(path, original).split("/")[0], name.split("/")[0]
         of = f"{folder}/"
-        if (absent := copy_of(copied)).casefold() != folder.casefold():  # 'AudioWAV - Copy/' of 'AudioWAV (1)/'
+        absent = copy_of(copied)  # 'AudioWAV - Copy/' of 'AudioWAV (1)/'; not 'AudioWAV - Copy - Copy/' of 'AudioWAV/'
+        if folder.casefold() not in (absent.casefold(), folder_name(copied).casefold()):
             of = f"{absent}/, which is not there ({folder}/, first in name order of its copies, is read as it)"
         what = f"in {copied}/, named as {maker} names a second copy of {of}: a second copy of {name}"
     if original.is_file():  # beside it, or in the folder its own is a copy of

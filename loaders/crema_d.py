@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
+from .copies import folder_name
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import csv_text, read_text
 from .record import Utterance, age_group_of
-from .walk import backslashed_layout, copied_folder, copy_of, searched
+from .walk import backslashed_layout, copied_folder, searched
 
 CORPUS = "crema_d"
 AUDIO_DIR = "AudioWAV"
@@ -147,9 +148,7 @@ def find_corpus_dirs(root: Path, onerror=None) -> list[Path]:
     for dirpath, dirnames, _ in walk_tree(root, onerror=onerror):
         if any(_audio_dir(d) is not None for d in dirnames):
             found.append(Path(dirpath))
-        dirnames[:] = sorted(
-            d for d in dirnames if searched(d) and _MEDIA_DIRS.isdisjoint(map(_folded, (d, copy_of(d))))
-        )
+        dirnames[:] = sorted(d for d in dirnames if searched(d) and folder_name(d).casefold() not in _MEDIA_DIRS)
     if not found:
         missing = f"{CORPUS}: no {AUDIO_DIR}/ folder at or below this folder"
         raise backslashed_layout(root, missing, AUDIO_DIR) or LayoutError(
@@ -186,11 +185,7 @@ def _audio_dir(name: str) -> int | None:
         return 0
     if name.casefold() == AUDIO_DIR.casefold():
         return 1
-    return 2 if _folded(copy_of(name)) == AUDIO_DIR.casefold() else None
-
-
-def _folded(name: str | None) -> str:
-    return (name or "").casefold()
+    return 2 if folder_name(name).casefold() == AUDIO_DIR.casefold() else None  # 'AudioWAV - Copy - Copy' too
 
 
 def _demographics_path(corpus_dir: Path) -> Path:

@@ -3,6 +3,7 @@ such copies of one folder that is not there: read as that folder, the other as i
 
 from __future__ import annotations
 
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -305,3 +306,31 @@ def test_a_clip_only_in_the_copy_of_its_folder_is_read_not_set_aside(tmp_path, n
     assert str(kept) in {r.path for r in after}
     # one copy fewer set aside: the one left without its counterpart is read, not counted as a duplicate copy
     assert report.files[(name, "duplicate")] == copied.files[(name, "duplicate")] - 1
+
+
+@pytest.mark.parametrize(("name", "folder"), OWN, ids=[f"{n}-{f}" for n, f in OWN])
+def test_a_copy_of_a_copy_beside_its_folder_is_its_copy(tmp_path, name, folder):
+    """'AudioWAV - Copy - Copy/' beside 'AudioWAV/' (Explorer's paste of a copy, the first copy since deleted) was
+    no copy of a folder beside it: CREMA-D never walked it (its files not even counted as seen), ESD warned of
+    speaker folders found twice, the others read its clips again (duplicate_id). It is read as 'AudioWAV -
+    Copy/' is: its files read once (counted as duplicate copies, named in one warning), or reported."""
+    root = corpus(name, tmp_path)
+    before = records_of(name, root)
+    original = root / folder
+    copy = Path(shutil.copytree(original, original.with_name(f"{original.name} - Copy")))
+    reports = []
+    for _ in range(2):
+        reports.append(SkipReport())
+        with pytest.warns(InputWarning, match=rf"read once, as {original.name}/") as said:
+            read = loaders.load(name, root, report=reports[-1])
+        assert not [str(w.message) for w in said if "found more than once" in str(w.message)]
+        assert records_of(name, root) == before and not any(r.path.startswith(f"{copy}{os.sep}") for r in read)
+        copy = copy.rename(copy.with_name(f"{copy.name} - Copy"))  # then 'AudioWAV - Copy - Copy/' alone
+    assert reports[1].files == reports[0].files and not reports[1] and reports[1].files[(name, "duplicate")] >= 1
+    clips = [copy / Path(r.path).relative_to(original) for r in read if Path(r.path).is_relative_to(original)]
+    shutil.copyfile(clips[1], clips[0])  # another recording under the copy's name: the message names the folder
+    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load(name, root)
+    assert (caught.value.reason, caught.value.path) == ("copy_name", clips[0])
+    assert f"names a second copy of {original.name}/: a second copy of {original.name}/" in caught.value.message
