@@ -127,6 +127,20 @@ def stand_in(parent: Path, name: str) -> Path | None:
     return parent / found[0][1] if found else None
 
 
+def named_folders(parent: Path, name: str) -> list[Path]:
+    """The folders in ``parent`` named ``name`` in any letters or as its second copy (:func:`folder_name`:
+    ``AudioWAV``, ``AUDIOWAV``, ``AudioWAV (1)``, ``AudioWAV - Copy - Copy``), the one read as it first
+    (:func:`stand_in`), then the others in name order: a reader walks them all, a copy's files read once or
+    reported file by file (:func:`copied_folder`); none where ``parent`` cannot be listed (its walk reports it)."""
+    try:
+        with os.scandir(parent) as entries:
+            found = sorted(e.name for e in entries if folder_name(e.name).casefold() == name.casefold() and e.is_dir())
+    except OSError:
+        return []
+    first = stand_in(parent, name)
+    return sorted((parent / found_name for found_name in found), key=lambda path: path != first)
+
+
 def folder_name(name: str) -> str:
     """The name of the folder one named as its second copy stands for (``Angry (1)`` -> ``Angry``, ``Copy of
     0001 - Copy`` -> ``0001``), else ``name``: a reader that takes a clip's label, speaker or split from its

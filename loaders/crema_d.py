@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
-from .copies import folder_name
+from .copies import folder_name, named_folders
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import csv_text, read_text
@@ -146,7 +146,7 @@ def find_corpus_dirs(root: Path, onerror=None) -> list[Path]:
     read once, file by file); folders that cannot be listed go to ``onerror`` (an ``os.walk`` callback)."""
     found = []
     for dirpath, dirnames, _ in walk_tree(root, onerror=onerror):
-        if any(_audio_dir(d) is not None for d in dirnames):
+        if any(folder_name(d).casefold() == AUDIO_DIR.casefold() for d in dirnames):
             found.append(Path(dirpath))
         dirnames[:] = sorted(d for d in dirnames if searched(d) and folder_name(d).casefold() not in _MEDIA_DIRS)
     if not found:
@@ -172,20 +172,7 @@ def audio_folders(corpus_dir: Path) -> list[Path]:
     """``AudioWAV/`` (in any letters) and the folders beside it named as its second copy (``AudioWAV (1)``,
     ``AudioWAV - Copy``: their clips are read once or reported as second copies, file by file, and one of
     their own is read), ``AudioWAV/`` first; a folder so named beside no ``AudioWAV/`` is read as it."""
-    found = sorted(
-        (_audio_dir(p.name), p) for p in corpus_dir.iterdir() if p.is_dir() and _audio_dir(p.name) is not None
-    )
-    return [p for _, p in found]
-
-
-def _audio_dir(name: str) -> int | None:
-    """0 for ``AudioWAV``, 1 for it in other letters (``AUDIOWAV``, as an old FAT copy names it), 2 for a
-    folder named as a second copy of either (``AudioWAV (1)``), else None."""
-    if name == AUDIO_DIR:
-        return 0
-    if name.casefold() == AUDIO_DIR.casefold():
-        return 1
-    return 2 if folder_name(name).casefold() == AUDIO_DIR.casefold() else None  # 'AudioWAV - Copy - Copy' too
+    return named_folders(corpus_dir, AUDIO_DIR)  # in other letters too: AUDIOWAV, as an old FAT copy names it
 
 
 def _demographics_path(corpus_dir: Path) -> Path:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
-from .copies import folder_name, stand_in
+from .copies import folder_name, named_folders, stand_in
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import case_hint, case_matches, read_bytes
@@ -209,17 +209,9 @@ def with_copies(session: Path, outer: str, inner: str) -> list[Path]:
     """``session/outer/inner`` (:func:`below`), then the folders beside it, or beside ``outer``, named as its
     second copy (``wav - Copy``, ``sentences (1)/wav``, ``dialog - Copy/EmoEvaluation``)."""
     found = [below(session, outer, inner)]
-    for parent in _named(session, outer.lower()):
-        found += [folder for folder in _named(parent, inner.lower()) if folder not in found]
+    for parent in named_folders(session, outer):
+        found += [folder for folder in named_folders(parent, inner) if folder not in found]
     return found
-
-
-def _named(folder: Path, name: str) -> list[Path]:
-    """The folders in ``folder`` named ``name`` in any letters, or as its second copy (:func:`folder_name`)."""
-    try:
-        return sorted(p for p in folder.iterdir() if folder_name(p.name).lower() == name and p.is_dir())
-    except OSError:  # not listable: the walk of the folder below reports it
-        return []
 
 
 def below(folder: Path, *names: str) -> Path:
