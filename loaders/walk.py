@@ -179,7 +179,7 @@ def _evicted(path: Path, suffixes: tuple[str, ...]) -> BadFileError | None:
     return BadFileError(
         path,
         "icloud_placeholder",
-        f"iCloud Drive's placeholder for {name}, whose audio is not on this disk (iCloud evicted it to free space)",
+        f"iCloud Drive's placeholder for {name}, whose content is not on this disk (iCloud evicted it to free space)",
         f"download it on the Mac (Finder: Download Now; Terminal: brctl download on its path in iCloud Drive) and copy "
         f"{name} here in its place, or pass --skip-bad",
     )

@@ -691,7 +691,7 @@ def test_an_icloud_placeholder_of_a_clip_is_reported_not_counted_as_not_audio(cs
     with pytest.raises(BadFileError) as caught:
         loaders.load("csed", csed)
     assert (caught.value.reason, caught.value.path) == ("icloud_placeholder", placeholder)
-    assert f"placeholder for {first.name}, whose audio is not on this disk" in caught.value.message
+    assert f"placeholder for {first.name}, whose content is not on this disk" in caught.value.message
     report = SkipReport()
     assert len(loaders.load("csed", csed, skip_bad=True, report=report)) == len(records) - 1
     assert report.to_dict() == {"csed/icloud_placeholder": 1} and report.file_skips[("csed", "icloud_placeholder")] == 1
@@ -715,6 +715,21 @@ def test_an_icloud_placeholder_of_a_clip_a_table_lists_is_one_skip_not_two(tmp_p
         warnings.simplefilter("ignore")
         assert len(loaders.load(name, root, skip_bad=True, report=report)) == len(records) - 1
     assert report.to_dict() == {f"{name}/icloud_placeholder": 1}
+
+
+def test_an_icloud_placeholder_of_a_table_is_not_said_to_hold_audio(tmp_path):
+    """YueMotion's test_metadata.csv evicted by iCloud ('.test_metadata.csv.icloud') was 'iCloud Drive's
+    placeholder for test_metadata.csv, whose audio is not on this disk': a table holds no audio."""
+    root = testing.make_corpus("yuemotion", tmp_path)
+    table = next(root.rglob("test_metadata.csv"))
+    table.unlink()
+    placeholder = table.with_name(f".{table.name}.icloud")
+    placeholder.write_bytes(b"bplist00\xd3\x01\x02\x03")
+    with pytest.raises(BadFileError) as caught:
+        loaders.load("yuemotion", root)
+    assert (caught.value.reason, caught.value.path) == ("icloud_placeholder", placeholder)
+    assert "placeholder for test_metadata.csv, whose content is not on this disk" in caught.value.message
+    assert "audio" not in caught.value.message
 
 
 def test_an_icloud_placeholder_of_a_hidden_file_is_no_missing_clip(csed):

@@ -442,7 +442,7 @@ def test_an_icloud_placeholder_of_a_recording_is_named_with_the_fix_not_passed_o
     ours, out = str(models["ours"]), tmp_path / "p.csv"
     assert main(["predict", "--model", ours, str(root), "-o", str(out), *OPTIONS]) == 2
     err = capsys.readouterr().err
-    assert f"{placeholder}: iCloud Drive's placeholder for e.wav, whose audio is not on this disk" in err, err
+    assert f"{placeholder}: iCloud Drive's placeholder for e.wav, whose content is not on this disk" in err, err
     assert "fix: download it on the Mac (Finder: Download Now; Terminal: brctl download on its path" in err
     assert main(["predict", "--model", ours, str(root), "-o", str(out), "--skip-bad", *OPTIONS]) == 0
     err = capsys.readouterr().err
