@@ -251,7 +251,7 @@ class Collector:
             "copies": "named as a browser or a file manager names a second copy of a file (or its folder) beside it ({}), with the same "
             "bytes: read once, as {} (counted as duplicate copies); delete the copies to silence this",
             "cased": "named in another case than the corpus names it ({}), as a FAT copy or a Windows tool may "
-            "rename files: taken as {} (counted as named in another case than listed); rename them to silence this",
+            "rename files: taken as {} (counted as named in another case); rename them to silence this",
         }
         for kind, words in said.items():
             if found := getattr(self, kind):

@@ -239,7 +239,9 @@ class SkipReport:
             if n["duplicate"]:
                 line += f", duplicate copies {n['duplicate']}"
             if self.files[(corpus, "other_case")]:  # taken as their table's name in another case
-                line += f"; named in another case than listed, taken as listed {self.files[(corpus, 'other_case')]}"
+                line += (
+                    f"; named in another case, read under the corpus's own name {self.files[(corpus, 'other_case')]}"
+                )
             if self.files[(corpus, "hidden_folder")]:
                 hidden = self.files[(corpus, "hidden_folder")]
                 line += f"; hidden folders not searched {hidden} (.*, __MACOSX, $RECYCLE.BIN, ...)"

@@ -460,7 +460,7 @@ def test_a_name_that_differs_from_its_row_only_in_case_is_read_as_listed_and_rep
     ):
         records = loaders.load(NAME, root, report=report)
     assert sorted(r.id for r in records) == expected and not report
-    assert f"named in another case than listed, taken as listed {1 + moved}" in report.format_files()
+    assert f"named in another case, read under the corpus's own name {1 + moved}" in report.format_files()
     (root / listed[0]).write_bytes((root / renamed).read_bytes() + b"\0")  # a.wav beside a.WAV: which is the row's?
     report = SkipReport()
     with warnings.catch_warnings():

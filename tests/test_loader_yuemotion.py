@@ -110,7 +110,7 @@ def test_names_upper_cased_whole_by_a_fat_copy_are_read_as_the_release_names_the
     report = SkipReport()
     with pytest.warns(InputWarning, match=r"02_F31_01_1.WAV and \d+ more: named in another case than the corpus names"):
         assert essentials(load("yuemotion", small_copy, report=report)) == expected
-    assert f"named in another case than listed, taken as listed {len(expected)}" in report.format_files()
+    assert f"named in another case, read under the corpus's own name {len(expected)}" in report.format_files()
     twin = small_copy / "data" / "02_f31_01_1.wav"
     shutil.copyfile(small / "data" / "02_f31_01_2.wav", twin)  # beside 02_F31_01_1.WAV: which is the clip?
     with pytest.raises(BadFileError, match=r"02_F31_01_1.WAV: named as 02_f31_01_1.wav beside it in other letters"):

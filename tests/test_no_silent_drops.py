@@ -814,7 +814,7 @@ def test_every_corpus_copied_with_its_names_in_capitals_reads_under_the_release_
     case_is_id = name in ("iemocap", "csed", "elderreact", "yuemotion", "tess")
     assert (renamed > 0) == case_is_id and len(said) == case_is_id
     if renamed:
-        assert f"named in another case than listed, taken as listed {renamed}" in report.format_files()
+        assert f"named in another case, read under the corpus's own name {renamed}" in report.format_files()
 
 
 @pytest.mark.parametrize("name", loaders.READERS)
