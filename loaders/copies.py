@@ -155,18 +155,29 @@ def original_of(path: Path, root: Path | None = None) -> tuple[Path, str] | None
     """The file ``path`` is named as a second copy of, and what named it so: by its own name (``a (1).wav`` ->
     ``a.wav``: :func:`named_copy`; ``a 2.wav`` -> ``a.wav`` only where that file holds its bytes:
     :func:`kept_both`), or, below ``root``, by a folder above it named as a second copy of the folder beside it,
-    where that folder holds its counterpart (``Angry - Copy/a.wav`` -> ``Angry/a.wav``: :func:`copied_folder`; a
-    file of its own there is no copy); else None.  Whether the file it names is there, and holds the same
-    bytes, is the caller's to see."""
+    where that folder holds its counterpart (``Angry - Copy/a.wav`` -> ``Angry/a.wav``: :func:`copied_folder`;
+    named there in other letters, ``Angry/A.WAV``, where it holds none named so; a file of its own there is no
+    copy); else None.  Whether the file it names is there, and holds the same bytes, is the caller's to see."""
     if named := named_copy(path.name):
         return path.parent / named[0], named[1]
     if kept := kept_both(path):  # 'a 2.wav' beside an 'a.wav' of its bytes: Finder's "Keep Both"
         return kept
     if root is not None and (folder := copied_folder(path.parent, root)):
         copy, original, maker = folder
-        if (counterpart := original / path.relative_to(copy)).is_file():
+        counterpart = original / path.relative_to(copy)  # or in other letters: 'a.WAV' of 'Angry/a.wav', a FAT copy's
+        if counterpart.is_file() or (counterpart := _in_other_letters(counterpart)):
             return counterpart, maker
     return None
+
+
+def _in_other_letters(path: Path) -> Path | None:
+    """The file beside ``path`` named as it but for letter case (the first in name order), or None."""
+    try:
+        with os.scandir(path.parent) as entries:
+            found = sorted(e.name for e in entries if e.name.casefold() == path.name.casefold() and e.is_file())
+    except OSError:  # not there, or not listable
+        return None
+    return path.with_name(found[0]) if found else None
 
 
 def same_as_original(path: Path, root: Path | None = None) -> bool:

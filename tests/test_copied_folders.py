@@ -334,3 +334,34 @@ def test_a_copy_of_a_copy_beside_its_folder_is_its_copy(tmp_path, name, folder):
         loaders.load(name, root)
     assert (caught.value.reason, caught.value.path) == ("copy_name", clips[0])
     assert f"names a second copy of {original.name}/: a second copy of {original.name}/" in caught.value.message
+
+
+@pytest.mark.parametrize(("name", "folder"), OWN, ids=[f"{n}-{f}" for n, f in OWN])
+def test_a_file_of_a_copied_folder_named_in_other_letters_is_a_copy_of_its_counterpart(tmp_path, name, folder):
+    """'AudioWAV - Copy/1001_ieo_ang_lo.wav' beside 'AudioWAV/1001_IEO_ANG_LO.wav' (a copy through a disk that
+    ignores case, which changed its letters) was a file of its own, read again: duplicate_id, or a second
+    record. It is its counterpart's copy, as one in the same letters is: read once with its bytes, else
+    copy_name naming that file."""
+    root = corpus(name, tmp_path)
+    before = records_of(name, root)
+    original = root / folder
+    copy = original.with_name(f"{original.name} - Copy")
+    baseline = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        read = loaders.load(name, root, report=baseline)
+    first = next(Path(r.path) for r in read if Path(r.path).is_relative_to(original))
+    twin = copy / first.relative_to(original).with_name(first.name.swapcase())
+    twin.parent.mkdir(parents=True)
+    shutil.copyfile(first, twin)
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=rf"read once, as {original.name}/{first.relative_to(original).as_posix()}"):
+        loaders.load(name, root, report=report)
+    duplicates = report.files[(name, "duplicate")] - baseline.files[(name, "duplicate")]
+    assert records_of(name, root) == before and duplicates == 1 and not report
+    twin.write_bytes(first.read_bytes()[:-2] + b"\x01\x02")  # another recording: which one is right?
+    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load(name, root)
+    assert (caught.value.reason, caught.value.path) == ("copy_name", twin)
+    assert f"a second copy of {original.name}/{first.relative_to(original).as_posix()}" in caught.value.message
