@@ -22,7 +22,7 @@ content is reported (``unexpected_location``).
   p 21-50, train p 51-350.  Layout A states it by subfolder, layout B by the rule.  Where an A
   subfolder disagrees with the rule, the folder wins (it is the release's own statement), the
   rule's answer is kept in ``extra["index_split"]`` and one warning counts such files.
-* Gender and language: the speaker table below (``../shared/reference/esd/speakers.csv``).  No ages;
+* Gender and language: the release's speaker table (``SPEAKERS`` below).  No ages;
   all speakers are adults.
 * Transcript ``<spk>/<spk>.txt``: ``utt_id<TAB>text<TAB>emotion``, some lines with spaces instead of
   tabs, encodings differing per file (UTF-16LE with BOM, GB2312, ASCII, Latin-1).  It is optional
@@ -52,28 +52,10 @@ from .metafiles import read_bytes
 from .record import Utterance
 from .walk import searched
 
-# speaker -> (language, gender), from the corpus's speaker table.
+# speaker -> (language, gender), from the corpus's speaker table: 0001-0010 Mandarin, 0011-0020 English
+_GENDERS = "fffmmmfmfm" + "mmmmfffffm"  # 0001 ... 0020, as the release's table lists them
 SPEAKERS: dict[str, tuple[str, str]] = {
-    "0001": ("zho", "f"),
-    "0002": ("zho", "f"),
-    "0003": ("zho", "f"),
-    "0004": ("zho", "m"),
-    "0005": ("zho", "m"),
-    "0006": ("zho", "m"),
-    "0007": ("zho", "f"),
-    "0008": ("zho", "m"),
-    "0009": ("zho", "f"),
-    "0010": ("zho", "m"),
-    "0011": ("eng", "m"),
-    "0012": ("eng", "m"),
-    "0013": ("eng", "m"),
-    "0014": ("eng", "m"),
-    "0015": ("eng", "f"),
-    "0016": ("eng", "f"),
-    "0017": ("eng", "f"),
-    "0018": ("eng", "f"),
-    "0019": ("eng", "f"),
-    "0020": ("eng", "m"),
+    f"{n:04d}": ("zho" if n <= 10 else "eng", gender) for n, gender in enumerate(_GENDERS, start=1)
 }
 EMOTION_BLOCKS = ("Neutral", "Angry", "Happy", "Sad", "Surprise")  # index blocks of 350, in order
 BLOCK = 350
