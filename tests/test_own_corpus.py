@@ -405,8 +405,9 @@ def test_scan_says_what_split_prepare_could_not_draw_for_a_user_corpus(tmp_path,
     one = testing.make_corpus("audiofolder", tmp_path / "one", speakers=1, clips_per_speaker=4)
     scan = ["scan", "-q", "--source", f"carehome={one}", "-o", str(tmp_path / "m.jsonl")]
     assert bimotion_main(scan) == 0
-    notes = capsys.readouterr().err.splitlines()  # the generated corpus's synthetic note, then this one
+    notes = capsys.readouterr().err.splitlines()  # the generated corpus's synthetic note, this one, no levels
     assert notes[0].startswith("note: synthetic demo data: not comparable with the paper: carehome is generated")
+    assert notes.pop().startswith("note: levels not measured: a scan reads each file's header")
     assert notes[1:] == [
         "note: `bimotion prepare` would leave carehome's group ind_eld without validation or test rows (1 speaker: "
         "too few to fill every split by whole speakers); training on it would need other groups for those splits"
@@ -424,7 +425,7 @@ def test_scan_says_what_split_prepare_could_not_draw_for_a_user_corpus(tmp_path,
     assert "\nnote: `bimotion prepare` would refuse carehome: " in err and "has no speaker_id (4 of 4" in err
     assert "add a speaker_id (or a split) column in its metadata" in err
     assert bimotion_main(["prepare", "-q", "--source", f"carehome={one}", "-o", str(tmp_path / "no")]) == 2
-    assert err.split("refuse carehome: ")[1] in capsys.readouterr().err  # prepare's own words
+    assert err.split("refuse carehome: ")[1].splitlines()[0] in capsys.readouterr().err  # prepare's own words
     # speakers enough: nothing to say
     many = testing.make_corpus("audiofolder", tmp_path / "many", speakers=4, clips_per_speaker=2)
     assert bimotion_main(["scan", "-q", "--source", f"carehome={many}", "-o", str(tmp_path / "m.jsonl")]) == 0

@@ -93,3 +93,48 @@ def test_the_note_names_the_first_three_and_counts_the_rest(tmp_path, capsys):
     assert f"note: tess: 5 clips stored peak below -50 dBFS (quietest -70 dBFS: {first} and 2 more)" in printed
     assert "listen to them" in printed, printed
     assert json.loads((out / "prepare.json").read_text())["quiet"]["tess"]["clips"] == 5
+
+
+def _scan(raw, manifest, *options) -> int:
+    return main(["scan", "--source", f"tess={raw}", "--output", str(manifest), "-q", *options])
+
+
+def test_scan_says_it_does_not_measure_levels_and_with_levels_notes_a_noise_floor_as_prepare(tmp_path, capsys):
+    """A scan reads headers only: it says so, in one note, instead of leaving a user to think the clips
+    were checked; ``--levels`` decodes each clip as prepare will (in worker processes here) and words
+    the note as prepare does, with the same peak."""
+    raw = testing.make_corpus("tess", tmp_path / "raw")
+    _noise_floor(raw / "OAF_back_angry.wav", -75.0)
+    assert _scan(raw, tmp_path / "plain.jsonl") == 0
+    err = capsys.readouterr().err
+    assert "note: levels not measured: a scan reads each file's header, not its audio" in err, err
+    assert "dBFS" not in err and "--levels" in err
+    assert _scan(raw, tmp_path / "levels.jsonl", "--levels", "--num-proc", "2") == 0
+    err = capsys.readouterr().err
+    note = (
+        "note: tess: 1 clip peaks below -50 dBFS (quietest -75 dBFS: tess/OAF_back_angry) (`prepare` will store it), "
+        "far below speech: most likely only a noise floor"
+    )
+    assert note in err and "levels not measured" not in err, err
+    assert (tmp_path / "levels.jsonl").read_text() == (tmp_path / "plain.jsonl").read_text()  # nothing left out
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"tess={raw}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
+    assert "note: tess: 1 clip stored peaks below -50 dBFS (quietest -75 dBFS: tess/OAF_back_angry)" in (
+        capsys.readouterr().out
+    )
+
+
+def test_scan_levels_refuses_a_silent_clip_as_prepare_does_or_skips_it_with_skip_bad(tmp_path, capsys):
+    raw = testing.make_corpus("tess", tmp_path / "raw")
+    soundfile.write(raw / "OAF_back_angry.wav", np.zeros(3200), 16000, subtype="PCM_16")
+    assert _scan(raw, tmp_path / "plain.jsonl") == 0  # its header is a good one
+    capsys.readouterr()
+    assert _scan(raw, tmp_path / "strict.jsonl", "--levels", "--num-proc", "1") != 0
+    err = capsys.readouterr().err
+    assert "OAF_back_angry.wav: the audio is silent" in err and "--skip-bad" in err, err
+    assert not (tmp_path / "strict.jsonl").exists()
+    assert _scan(raw, tmp_path / "skipped.jsonl", "--levels", "--skip-bad", "--num-proc", "1") == 0
+    err = capsys.readouterr().err
+    assert "silent" in err and "tess/OAF_back_angry" not in (tmp_path / "skipped.jsonl").read_text(), err
+    kept = (tmp_path / "skipped.jsonl").read_text().splitlines()
+    assert len(kept) == len((tmp_path / "plain.jsonl").read_text().splitlines()) - 1

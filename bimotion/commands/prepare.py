@@ -82,6 +82,18 @@ def add_arguments(parser) -> None:
     add_output_arguments(parser)
 
 
+def add_num_proc_argument(parser, when: str = "") -> None:
+    """``--num-proc``: decoding processes (``when``: words on when it applies, e.g. "with --levels")."""
+    parser.add_argument(
+        "--num-proc",
+        type=positive_int,
+        default=default_num_proc(),
+        metavar="N",
+        help=f"decoding processes{when}, at most the available cores (more are capped, with a warning; "
+        f"default: the available cores, at most 8; here {default_num_proc()})",
+    )
+
+
 def add_output_arguments(parser, benchmark: str = "bimotion") -> None:
     """The output options of ``benchmark``'s prepare (its ``--protocol`` help cites its table in the paper)."""
     from bimotion.registry import BUILTIN
@@ -102,14 +114,7 @@ def add_output_arguments(parser, benchmark: str = "bimotion") -> None:
         "splits (default: paper)",
     )
     parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the split draws (default: 0)")
-    parser.add_argument(
-        "--num-proc",
-        type=positive_int,
-        default=default_num_proc(),
-        metavar="N",
-        help=f"decoding processes, at most the available cores (more are capped, with a warning; "
-        f"default: the available cores, at most 8; here {default_num_proc()})",
-    )
+    add_num_proc_argument(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace OUT if it is an earlier prepared dataset")
     parser.add_argument(
         "--rows-per-file", type=positive_int, default=1000, metavar="N", help="rows per Parquet file (default: 1000)"
@@ -210,21 +215,24 @@ def _listed(entry: dict) -> str:
     return some_files(entry["listed"], total=entry["clips"])
 
 
-def quiet_lines(info: dict) -> list[str]:
-    """One note per corpus with clips stored whose peak is below ``prepare.json``'s ``quiet`` threshold
+def quiet_lines(quiet: dict, *, stored: bool = True) -> list[str]:
+    """One note per corpus of ``quiet`` (``prepare.json``'s, or ``scan --levels``'s: ``stored`` False,
+    what ``prepare`` will store) with clips peaking below its threshold
     (:data:`loaders.levels.QUIET_PEAK_DBFS`): most likely a noise floor, which the model's feature
     extractor scales up to the level of speech and a model learns under the clip's label."""
     from loaders.tables import counted
 
     lines = []
-    for corpus, n in info.get("quiet", {}).items():
+    for corpus, n in quiet.items():
         one = n["clips"] == 1
+        head = f"{counted(n['clips'], 'clip')} stored" if stored else counted(n["clips"], "clip")
+        will = "" if stored else f" (`prepare` will store {'it' if one else 'them'})"
         lines.append(
-            f"note: {corpus}: {counted(n['clips'], 'clip')} stored {'peaks' if one else 'peak'} below "
-            f"{n['peak_below_dbfs']:.0f} dBFS (quietest {n['quietest_peak_dbfs']:.0f} dBFS: {_listed(n)}), far below "
-            "speech: most likely only a noise floor (a muted or unplugged microphone), which a model hears scaled up "
-            f"to the level of speech and learns under the clip's label: listen to {'it' if one else 'them'}, and "
-            "replace or leave out any without speech"
+            f"note: {corpus}: {head} {'peaks' if one else 'peak'} below {n['peak_below_dbfs']:.0f} dBFS (quietest "
+            f"{n['quietest_peak_dbfs']:.0f} dBFS: {_listed(n)}){will}, far below speech: most likely only a noise "
+            "floor (a muted or unplugged microphone), which a model hears scaled up to the level of speech and "
+            f"learns under the clip's label: listen to {'it' if one else 'them'}, and replace or leave out any "
+            "without speech"
         )
     return lines
 
@@ -292,7 +300,7 @@ def summary(info: dict) -> str:
     if own_only(info, bench):
         groups = ", ".join(g for g, v in info["groups"].items() if v["status"] != "absent")
         lines.append(f"note: only your own corpora were given: the dataset holds their groups ({groups})")
-    lines += identical_notes(info) + low_rate_lines(info) + quiet_lines(info)
+    lines += identical_notes(info) + low_rate_lines(info) + quiet_lines(info.get("quiet", {}))
     for group in dict.fromkeys(g for _, g in counts):
         empty = [s for s in SPLITS if not sum(c.get(s, 0) for (_, g), c in counts.items() if g == group)]
         if empty:

@@ -5,7 +5,9 @@ Example:
 
 Prints a summary (counts by corpus x language x age group x label), the files seen below each
 source folder (read / skipped by reason / not audio), and, with --skip-bad, what was skipped and
-why.  Every audio file below a source folder is read or reported: never dropped silently.  The
+why.  A scan reads each file's header, not its audio: with --levels it also decodes every clip as
+`prepare` will (slower: about as long as `prepare`'s decoding) and names the clips far quieter than
+speech (a noise floor) and, as errors or --skip-bad skips, the silent ones and those that do not decode.  Every audio file below a source folder is read or reported: never dropped silently.  The
 corpus folders are only read, never written to.
 """
 
@@ -25,7 +27,7 @@ HELP = "read raw corpora into a JSON-lines manifest and print counts"
 
 
 def add_arguments(parser) -> None:
-    from .prepare import path_text
+    from .prepare import add_num_proc_argument, path_text
 
     add_source_arguments(parser)
     parser.add_argument(
@@ -36,7 +38,14 @@ def add_arguments(parser) -> None:
         metavar="FILE",
         help="manifest to write (.jsonl); an existing one is replaced",
     )
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--levels",
+        action="store_true",
+        help="also decode every clip as `prepare` will and measure its peak: name the clips far quieter than "
+        "speech, and refuse (or with --skip-bad skip) the silent ones and those that do not decode",
+    )
+    add_num_proc_argument(parser, " (with --levels)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
 
 def run(args) -> int:
@@ -66,6 +75,7 @@ def run(args) -> int:
     replaced = replacing(output)
     with Timer() as timer:
         records, report = scan(sources, skip_bad=args.skip_bad, progress=not args.quiet, bar=stage_bar_options())
+        records, levels = _levels(records, report, args)
     try:
         write_manifest(records, output)
     except OSError as err:
@@ -83,9 +93,33 @@ def run(args) -> int:
     generated = synthetic_sources(sources, records)
     notes = ([generated_note(generated)] if generated else []) + partial_releases(report, generated)
     notes += _prepare_notes([name for name in sources if name not in READERS], records) + low_rate_notes(records)
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+    for note in notes + levels:
+        print(note if note.startswith("note: ") else f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _levels(records: list, report, args) -> tuple[list, list[str]]:
+    """With ``--levels``: the records ``prepare`` would store (each decoded as it will be, by
+    :func:`bimotion.prepare.encode.measure_levels`) and the notes on the quiet ones; without: the
+    records and one note saying that levels were not measured (a header tells nothing of them)."""
+    if not args.levels:
+        return records, [LEVELS_NOT_MEASURED] if records else []
+    from bimotion.prepare.encode import measure_levels
+    from bimotion.prepare.info import quiet_info
+
+    from .prepare import capped_num_proc, quiet_lines
+
+    kept, peaks = measure_levels(
+        records, capped_num_proc(args.num_proc), skip_bad=args.skip_bad, report=report, progress=not args.quiet
+    )
+    return kept, quiet_lines(quiet_info(peaks), stored=False)
+
+
+LEVELS_NOT_MEASURED = (
+    "levels not measured: a scan reads each file's header, not its audio, so it cannot see a clip that is "
+    "silent or far quieter than speech (a noise floor); `bimotion scan --levels` decodes every clip and names "
+    "them, as `prepare` does"
+)
 
 
 def low_rate_notes(records: list) -> list[str]:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from loaders import READERS, SOURCES, BadFileError, SkipReport
+from loaders import READERS, SOURCES, SkipReport
 from loaders.identical import identical_audio
 
 from ..data.layout import CARD_FILE, DATA_DIR, INFO_FILE
@@ -41,8 +41,8 @@ from ..data.publish import OutputLockedError, claim_output, publishing
 from ..features import categories, encode_names, features
 from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..splits import assign_splits
-from .encode import encoded
-from .info import ShardKey, ShardStats, low_rate_info, prepare_info, quiet_info
+from .encode import encoded, refuse_or_skip
+from .info import ShardKey, ShardStats, low_rate_info, prepare_info, quiet_info, quiet_peaks
 from .parquet import ParquetFiles
 
 __all__ = ["INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
@@ -230,7 +230,7 @@ def _write(
         info = prepare_info(
             benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels, own_split,
             identical=identical_summary(records, identical, split_of, stored=stored), synthetic=synthetic,
-            clip_notes={"low_rate": low_rate_info(records, stored), "quiet": quiet_info(stats)},
+            clip_notes={"low_rate": low_rate_info(records, stored), "quiet": quiet_info(quiet_peaks(stats))},
         )  # fmt: skip
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
@@ -304,7 +304,6 @@ def _write_rows(
     from tqdm.auto import tqdm
 
     from bimotion.console import stage_bar_options
-    from loaders.ffmpeg import missing_ffmpeg
 
     files = ParquetFiles(stage, columns.arrow_schema)
     stats: dict[ShardKey, ShardStats] = {}
@@ -320,13 +319,7 @@ def _write_rows(
         for (relpath, record), (row, error, peak_dbfs) in zip(jobs, rows, strict=True):
             bar.update()
             if error is not None:
-                err = BadFileError(*error)
-                if err.reason == "needs_ffmpeg" and not settings.skip_bad:  # as the check before decoding says it
-                    raise missing_ffmpeg([err.path])
-                known = err.reason == "silent" and "note" in record.extra  # a release's known bad media (CREMA-D)
-                if not (settings.skip_bad or known):
-                    raise err
-                report.skip_read(record.corpus, err)  # read by the scan, undecodable now
+                refuse_or_skip(error, record, skip_bad=settings.skip_bad, report=report)
                 continue
             files.add(relpath, encode_names(columns, row))  # label names -> ClassLabel ids
             shard = stats.setdefault((record.corpus, record.group, split_of[record.id]), ShardStats())

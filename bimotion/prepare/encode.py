@@ -35,12 +35,13 @@ WORKER_DIED = (
 Encoded = tuple[dict | None, tuple | None, float | None]
 
 
-def encode_records(records) -> list[Encoded]:
+def encode_records(records, *, rows: bool = True) -> list[Encoded]:
     """Decode, resample and FLAC-encode records: ``(row, None, peak_dbfs)`` or ``(None, BadFileError
     args, None)`` (a CorpusError does not survive pickling, so its fields travel instead); a file that
     takes FFmpeg, when it is not installed, is a ``needs_ffmpeg`` one (:func:`loaders.ffmpeg.needs_ffmpeg_skip`).
     ``peak_dbfs``, the stored clip's peak around its mean (:func:`loaders.levels.check_not_silent`'s),
-    travels beside the row, not in it: the dataset has no such column."""
+    travels beside the row, not in it: the dataset has no such column.  ``rows`` False (``scan
+    --levels``): decoded and measured as for storing, but not encoded (``(None, None, peak_dbfs)``)."""
     out = []
     for record in records:
         try:
@@ -48,7 +49,7 @@ def encode_records(records) -> list[Encoded]:
             if samples.size == 0:
                 raise BadFileError(record.path, "no_samples", "the file decodes to no audio samples", "replace it")
             peak_dbfs = check_not_silent(record.path, samples)
-            out.append((example(record, samples), None, peak_dbfs))
+            out.append((example(record, samples) if rows else None, None, peak_dbfs))
         except CorpusError as err:
             out.append((None, (err.path, err.reason, err.message, err.hint), None))
         except MissingToolError:  # FFmpeg found needed only now: the file is named, and skipped, as before decoding
@@ -57,13 +58,13 @@ def encode_records(records) -> list[Encoded]:
     return out
 
 
-def encoded(records: list, num_proc: int) -> Iterator[Encoded]:
-    """:func:`encode_records` over ``records``, in order, ``num_proc`` processes decoding a bounded
-    window of tasks ahead."""
+def encoded(records: list, num_proc: int, *, rows: bool = True) -> Iterator[Encoded]:
+    """:func:`encode_records` over ``records`` (``rows`` False: measured, not encoded), in order,
+    ``num_proc`` processes decoding a bounded window of tasks ahead."""
     tasks = [records[i : i + RECORDS_PER_TASK] for i in range(0, len(records), RECORDS_PER_TASK)]
     if num_proc <= 1:
         for task in tasks:
-            yield from encode_records(task)
+            yield from encode_records(task, rows=rows)
         return
     # fork where there is one: workers start at once and scripts need no `__main__` guard
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
@@ -74,7 +75,7 @@ def encoded(records: list, num_proc: int) -> Iterator[Encoded]:
         window: collections.deque = collections.deque()
         try:
             for task in tasks:
-                window.append(pool.submit(encode_records, task))
+                window.append(pool.submit(encode_records, task, rows=rows))
                 if len(window) >= num_proc * TASKS_AHEAD_PER_PROC:
                     yield from window.popleft().result()
             while window:
@@ -85,6 +86,43 @@ def encoded(records: list, num_proc: int) -> Iterator[Encoded]:
         finally:
             for future in window:
                 future.cancel()
+
+
+def refuse_or_skip(error: tuple, record, *, skip_bad: bool, report) -> None:
+    """A record whose audio did not decode or store (``error``: the :class:`BadFileError` fields of
+    :func:`encode_records`): raised, unless ``skip_bad`` or it is a release's known bad media gone silent,
+    which are counted in ``report`` (a :class:`~loaders.errors.SkipReport`) as read, then skipped."""
+    from loaders.ffmpeg import missing_ffmpeg
+
+    err = BadFileError(*error)
+    if err.reason == "needs_ffmpeg" and not skip_bad:  # as the check before decoding says it
+        raise missing_ffmpeg([err.path])
+    known = err.reason == "silent" and "note" in record.extra  # a release's known bad media (CREMA-D)
+    if not (skip_bad or known):
+        raise err
+    report.skip_read(record.corpus, err)  # read by the scan, undecodable now
+
+
+def measure_levels(records: list, num_proc: int, *, skip_bad: bool, report, progress: bool) -> tuple[list, dict]:
+    """``scan --levels``: every record decoded as :func:`encode_records` decodes it for storing, and
+    measured there, not encoded.  Returns the records ``prepare`` would store (one that does not decode,
+    or is silent, is raised or skipped as ``prepare`` does it, :func:`refuse_or_skip`) and ``{corpus: {id:
+    peak dBFS}}`` of all of them (:func:`bimotion.prepare.info.quiet_info` picks the quiet ones)."""
+    from tqdm.auto import tqdm
+
+    from bimotion.console import stage_bar_options
+
+    kept, peaks = [], {}
+    bar = tqdm(total=len(records), desc="measuring levels", unit=" utt", disable=not progress, **stage_bar_options())
+    with bar, contextlib.closing(encoded(records, num_proc, rows=False)) as measured:
+        for record, (_, error, peak_dbfs) in zip(records, measured, strict=True):
+            bar.update()
+            if error is not None:
+                refuse_or_skip(error, record, skip_bad=skip_bad, report=report)
+                continue
+            kept.append(record)
+            peaks.setdefault(record.corpus, {})[record.id] = peak_dbfs
+    return kept, peaks
 
 
 def _kill_workers(pool: concurrent.futures.ProcessPoolExecutor) -> None:

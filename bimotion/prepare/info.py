@@ -167,22 +167,29 @@ def low_rate_info(records, stored: set[str]) -> dict:
     return out
 
 
-def quiet_info(stats: dict[ShardKey, ShardStats]) -> dict:
-    """``prepare.json``'s ``quiet``: per corpus, how many of the clips stored peak (around their mean)
-    below :data:`~loaders.levels.QUIET_PEAK_DBFS` (that threshold, recorded with them), the quietest
-    peak, and the first ids in id order (:data:`MAX_LISTED_CLIPS` of them).  Such a clip most
-    likely holds only a noise floor (a muted or unplugged microphone), which a model's feature
-    extractor scales to the level of speech and learns under the clip's label."""
-    quiet: dict[str, dict[str, float]] = {}
+def quiet_peaks(stats: dict[ShardKey, ShardStats]) -> dict[str, dict[str, float]]:
+    """``{corpus: {id: peak dBFS}}`` of the quiet rows of the shards (:attr:`ShardStats.quiet`)."""
+    peaks: dict[str, dict[str, float]] = {}
     for (corpus, _, _), shard in stats.items():
-        quiet.setdefault(corpus, {}).update(shard.quiet)
+        peaks.setdefault(corpus, {}).update(shard.quiet)
+    return peaks
+
+
+def quiet_info(peaks: dict[str, dict[str, float]]) -> dict:
+    """``prepare.json``'s ``quiet`` (and ``scan --levels``'s): per corpus of ``{corpus: {id: peak
+    dBFS}}``, how many clips peak (around their mean) below :data:`~loaders.levels.QUIET_PEAK_DBFS`
+    (that threshold, recorded with them), the quietest peak, and the first ids in id order
+    (:data:`MAX_LISTED_CLIPS` of them).  Such a clip most likely holds only a noise floor (a muted or
+    unplugged microphone), which a model's feature extractor scales to the level of speech and learns
+    under the clip's label."""
+    quiet = {corpus: {i: p for i, p in by_id.items() if p < QUIET_PEAK_DBFS} for corpus, by_id in peaks.items()}
     return {
         corpus: {
-            "clips": len(peaks),
+            "clips": len(found),
             "peak_below_dbfs": QUIET_PEAK_DBFS,
-            "quietest_peak_dbfs": round(float(min(peaks.values())), 1),
-            "listed": sorted(peaks)[:MAX_LISTED_CLIPS],
+            "quietest_peak_dbfs": round(float(min(found.values())), 1),
+            "listed": sorted(found)[:MAX_LISTED_CLIPS],
         }
-        for corpus, peaks in quiet.items()
-        if peaks
+        for corpus, found in quiet.items()
+        if found
     }
