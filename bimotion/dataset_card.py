@@ -3,11 +3,9 @@
 Rendered with ``huggingface_hub.DatasetCard.from_template`` from ``bimotion/templates/dataset_card.md``:
 the metadata is a ``DatasetCardData``, the body's tables are computed here and laid out by the template.
 
-Its YAML header lists every config's data files per split by name (union configs name the same
-shard files as the groups they unite), which is what makes ``load_dataset(OUT, "eng_eld")`` work,
-and, as the names carry a content hash, what keys the ``datasets`` cache on the data; its
-body carries statistics computed from the written rows (like the paper's Tables 1 and 2), the
-split protocol, the columns, known caveats, and each source's licence and citation.
+Its YAML header names every config's files per split (a union config its groups'): what makes ``load_dataset(OUT,
+"eng_eld")`` work and, the names carrying a content hash, keys the ``datasets`` cache.  Its body: statistics of the
+written rows (as the paper's Tables 1, 2), the split protocol, the columns, caveats, each source's licence and citation.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from __future__ import annotations
 import collections
 from importlib import resources
 
-from loaders import SOURCES
+from loaders import SOURCES, known_defects
 from loaders.labels import LABELS
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
@@ -357,6 +355,9 @@ def _caveats(info: dict) -> list[str]:
         lines.append(
             f"**Very quiet clips:** {quiet}{n['quietest_peak_dbfs']:.0f} dBFS): likely a noise floor, kept with their labels."
         )
+    for corpus, clips in info.get("known_defects", {}).items():  # prepare.json's clips broken in every copy
+        what = "; ".join(f"{clip}: {known_defects(corpus).get(clip, 'broken in the release')}" for clip in clips)
+        lines.append(f"**Known defects of the {corpus} release:** {what}. Stored as released.")
     if info["skipped"]:
         skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
         lines.append(f"**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): {skipped}.")
@@ -364,9 +365,8 @@ def _caveats(info: dict) -> list[str]:
 
 
 def _own_counts(corpus: str, info: dict) -> str:
-    """What became of a user corpus's metadata rows, from ``prepare.json``: the clips stored and the
-    inputs skipped (its notes, written when it was read, cannot know what prepare later skipped, a
-    silent clip, and so said "N clips read" of N-1 stored)."""
+    """What became of a user corpus's metadata rows, from ``prepare.json``: the clips stored and the inputs
+    skipped (its notes, written when it was read, said "N clips read" of N-1 stored, a silent one skipped)."""
     stored = sum(shard["rows"] for shard in info["shards"] if shard["corpus"] == corpus)
     skipped = sum(n for key, n in (info.get("skipped") or {}).items() if key.split("/", 1)[0] == corpus)
     kept = f"{stored} clip{'s' if stored != 1 else ''} stored"

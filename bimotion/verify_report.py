@@ -68,8 +68,8 @@ def format_result(result: dict) -> str:
 
 def _passed_over(result: dict) -> list[str]:
     """The lines on what ``check`` notes but does not count as a problem: the clips ``prepare`` recorded
-    as taken below 16 kHz (``prepare.json``'s ``low_rate``) or as peaking far below speech (``quiet``)
-    and the files a file browser left."""
+    as taken below 16 kHz (``prepare.json``'s ``low_rate``), as peaking far below speech (``quiet``) or
+    as broken in every copy of their release (``known_defects``), and the files a file browser left."""
     lines = []
     if result.get("low_rate"):
         per_corpus = ", ".join(f"{c} {n['clips']} (lowest {n['lowest_hz']} Hz)" for c, n in result["low_rate"].items())
@@ -82,6 +82,9 @@ def _passed_over(result: dict) -> list[str]:
         lines.append(
             f"clips peaking below {below:.0f} dBFS, far below speech (most likely a noise floor): {per_corpus}"
         )
+    if known := result.get("known_defects"):
+        clips = ", ".join(clip for clips in known.values() for clip in clips)
+        lines.append(f"known defects of the releases, stored as released (no copy is better): {clips}")
     if result.get("browser_files"):
         lines.append(
             "files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/, "

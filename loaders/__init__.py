@@ -18,7 +18,10 @@ in :data:`SOURCES` at run time (:func:`register_source`).
 
 from __future__ import annotations
 
+import functools
 import importlib
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from .base import SourceInfo
 from .errors import BadFileError, CorpusError, LayoutError, MissingToolError, SkipReport
@@ -37,6 +40,7 @@ __all__ = [
     "SkipReport",
     "SourceInfo",
     "Utterance",
+    "known_defects",
     "label_space",
     "load",
     "reader",
@@ -82,6 +86,17 @@ def register_source(info: SourceInfo) -> SourceInfo:
         raise ValueError(f"{info.name!r} is one of the seven corpora; give your own corpus another name")
     SOURCES[info.name] = info
     return info
+
+
+@functools.cache
+def known_defects(corpus: str) -> Mapping[str, str]:
+    """``{record id: what is wrong}`` of the clips that are broken in every copy of ``corpus``'s release
+    (its reader's ``KNOWN_DEFECTS``, data: CREMA-D's near-silent ``1076_MTI_SAD_XX``); none for a user's
+    corpus.  Another download does not mend them: ``prepare`` keeps them as released and says so,
+    instead of the advice for a clip that may be a bad copy."""
+    if corpus not in READERS:
+        return MappingProxyType({})
+    return MappingProxyType({f"{corpus}/{n}": what for n, what in getattr(reader(corpus), "KNOWN_DEFECTS", {}).items()})
 
 
 def load(name: str, root, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:

@@ -13,7 +13,7 @@ age group: elderly from 60), sex and the speaker id.  The sentence code gives th
 sentence code and emotion level are kept in ``extra``.  A name in small letters (``1001_dfa_ang_xx.wav``)
 is that clip's, counted and named in one warning; beside the clip's own name it is a second copy of it, read
 once or reported (:func:`loaders.copies.case_copies`).  ``1076_MTI_SAD_XX.wav`` is near-silent and
-very short in the release: it is kept, with a note in ``extra``.  A GitHub zip download holds git-LFS
+very short in the release (:data:`KNOWN_DEFECTS`): it is kept, with a note in ``extra``.  A GitHub zip download holds git-LFS
 pointer stubs instead of audio; probing rejects them with a message that says so.
 """
 
@@ -56,7 +56,10 @@ SENTENCES: dict[str, str] = {
     "WSI": "We'll stop in a couple of minutes.",
 }
 LEVELS = {"LO": "low", "MD": "medium", "HI": "high", "XX": "unspecified"}
-KNOWN_BAD_MEDIA = {"1076_MTI_SAD_XX": "near-silent and very short in the release (its README: no audio, very short)"}
+# The release's own defects, in every copy of it (``loaders.known_defects``): what is wrong, in words.
+KNOWN_DEFECTS = {
+    "1076_MTI_SAD_XX": "near-silent and very short in every copy of the release (its README: no audio, very short)"
+}
 
 _NAME = re.compile(r"(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})")
 _SEX = {"male": "m", "female": "f"}
@@ -123,8 +126,8 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
                     f"restore the official {DEMOGRAPHICS} (91 actors, 1001-1091), or remove this clip",
                 )
             extra = {"sentence": sentence, "level": LEVELS[level]}
-            if release in KNOWN_BAD_MEDIA:
-                extra["note"] = KNOWN_BAD_MEDIA[release]
+            if release in KNOWN_DEFECTS:
+                extra["note"] = KNOWN_DEFECTS[release]
             c.add(
                 path,
                 native_id=release,

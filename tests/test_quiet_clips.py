@@ -63,22 +63,61 @@ def test_prepare_and_check_note_a_clip_stored_at_a_noise_floor(tmp_path, capsys)
     assert line in report and report.rstrip().endswith("OK"), report
 
 
-def test_a_corpus_of_speech_gives_no_note_and_crema_d_names_its_broken_clip(tmp_path, capsys):
+def test_a_corpus_of_speech_gives_no_note(tmp_path, capsys):
     """The generated corpora's speech peaks at -13 dBFS or louder (the real CSED's quietest clip at
-    -29 dBFS): no note.  The generated CREMA-D, as the release, holds 1076_MTI_SAD_XX.wav, a noise
-    floor stored with the label sadness: it is the one clip named."""
-    roots = testing.make_all(tmp_path / "raw", names=("tess", "crema_d"))
+    -29 dBFS): no note."""
+    roots = testing.make_all(tmp_path / "raw", names=("tess",))
     out = tmp_path / "tess"
     assert main(["prepare", "--source", f"tess={roots['tess']}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
     printed = capsys.readouterr().out
     assert "dBFS" not in printed and "quiet" not in json.loads((out / "prepare.json").read_text()), printed
     assert main(["check", str(out)]) == 0 and "noise floor" not in capsys.readouterr().out
     assert "Very quiet clips" not in (out / "README.md").read_text(encoding="utf-8")
-    out = tmp_path / "crema_d"
-    assert main(["prepare", "--source", f"crema_d={roots['crema_d']}", "--output", str(out), "-q"]) == 0
+
+
+KNOWN = (
+    "crema_d/1076_MTI_SAD_XX{peak} is a known defect of the crema_d release, not of your copy: near-silent and very "
+    "short in every copy of the release (its README: no audio, very short), so another download will not mend it; "
+    "{kept} as released, so that the dataset holds the whole release: nothing to do"
+)
+
+
+def test_crema_ds_known_broken_clip_is_named_as_the_releases_defect_not_as_a_clip_to_replace(tmp_path, capsys):
+    """The generated CREMA-D, as the release, holds 1076_MTI_SAD_XX.wav, a noise floor labelled sadness.
+    It was told "listen to it, and replace or leave out any without speech", as a bad copy of a clip
+    would be: every copy of the release has it so, and there is nothing to replace it with.  scan (even
+    without decoding: the reader knows it), scan --levels, prepare, check and the card say what it is;
+    another quiet clip of the corpus still gets the advice, counted without it."""
+    raw = testing.make_corpus("crema_d", tmp_path / "raw")
+    assert main(["scan", "--source", f"crema_d={raw}", "--output", str(tmp_path / "m.jsonl"), "-q"]) == 0
+    assert "note: " + KNOWN.format(peak="", kept="`prepare` stores it") in capsys.readouterr().err
+    args = ["scan", "--source", f"crema_d={raw}", "--output", str(tmp_path / "m.jsonl"), "-q", "--levels"]
+    assert main([*args, "--num-proc", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "note: " + KNOWN.format(peak=" (peak -60 dBFS)", kept="`prepare` stores it") in err, err
+    assert "replace or leave out" not in err and "peaks below" not in err, err
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"crema_d={raw}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
     printed = capsys.readouterr().out
-    assert "note: crema_d: 1 clip stored peaks below -50 dBFS (quietest -60 dBFS: crema_d/1076_MTI_SAD_XX)" in printed
-    assert json.loads((out / "prepare.json").read_text())["quiet"]["crema_d"]["listed"] == ["crema_d/1076_MTI_SAD_XX"]
+    assert "note: " + KNOWN.format(peak=" (peak -60 dBFS)", kept="stored") in printed, printed
+    assert "replace or leave out" not in printed and "peaks below" not in printed, printed
+    info = json.loads((out / "prepare.json").read_text())
+    assert "quiet" not in info and list(info["known_defects"]["crema_d"]) == ["crema_d/1076_MTI_SAD_XX"], info
+    assert -60.5 < info["known_defects"]["crema_d"]["crema_d/1076_MTI_SAD_XX"] <= -59.5
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "**Known defects of the crema_d release:** crema_d/1076_MTI_SAD_XX: near-silent" in card
+    assert "Very quiet clips" not in card
+    assert main(["check", str(out)]) == 0
+    report = capsys.readouterr().out
+    assert "known defects of the releases, stored as released (no copy is better): crema_d/1076_MTI_SAD_XX" in report
+    assert "noise floor" not in report and report.rstrip().endswith("OK"), report
+
+    other = next(p for p in sorted(raw.rglob("*.wav")) if p.stem != "1076_MTI_SAD_XX" and p.name[0] != ".")
+    _noise_floor(other, -70.0)
+    assert main(["prepare", "--source", f"crema_d={raw}", "--output", str(out), "-q", "--overwrite"]) == 0
+    printed = capsys.readouterr().out
+    assert f"note: crema_d: 1 clip stored peaks below -50 dBFS (quietest -70 dBFS: crema_d/{other.stem})" in printed
+    assert "note: " + KNOWN.format(peak=" (peak -60 dBFS)", kept="stored") in printed, printed
 
 
 def test_the_note_names_the_first_three_and_counts_the_rest(tmp_path, capsys):

@@ -237,6 +237,26 @@ def quiet_lines(quiet: dict, *, stored: bool = True) -> list[str]:
     return lines
 
 
+def known_defect_lines(known: dict[str, dict], *, stored: bool = True) -> list[str]:
+    """One note per clip of ``known`` (``{corpus: {id: peak dBFS, or None where not measured}}``: the
+    clips its release holds broken, :func:`loaders.known_defects`, as ``prepare.json``'s
+    ``known_defects`` records them; ``stored`` False: ``scan``'s, of what ``prepare`` will store): what is
+    wrong, that it is the release's and not the user's copy's, and that there is nothing to do."""
+    from loaders import known_defects
+
+    lines = []
+    for corpus, clips in known.items():
+        for clip, peak in clips.items():
+            level = f" (peak {peak:.0f} dBFS)" if peak is not None else ""
+            kept = "stored as released" if stored else "`prepare` stores it as released"
+            lines.append(
+                f"note: {clip}{level} is a known defect of the {corpus} release, not of your copy: "
+                f"{known_defects(corpus)[clip]}, so another download will not mend it; {kept}, so that the "
+                "dataset holds the whole release: nothing to do"
+            )
+    return lines
+
+
 def low_rate_note(corpus: str, clips: int, total: int, lowest_hz: int, named: str, *, upsampled: bool = False) -> str:
     """The one wording of ``scan``'s note (``upsampled`` False: what ``prepare`` will do) and
     ``prepare``'s (True: what it did) on a corpus's ``clips`` (of ``total``) recorded below the prepared
@@ -301,6 +321,7 @@ def summary(info: dict) -> str:
         groups = ", ".join(g for g, v in info["groups"].items() if v["status"] != "absent")
         lines.append(f"note: only your own corpora were given: the dataset holds their groups ({groups})")
     lines += identical_notes(info) + low_rate_lines(info) + quiet_lines(info.get("quiet", {}))
+    lines += known_defect_lines(info.get("known_defects", {}))
     for group in dict.fromkeys(g for _, g in counts):
         empty = [s for s in SPLITS if not sum(c.get(s, 0) for (_, g), c in counts.items() if g == group)]
         if empty:

@@ -100,19 +100,29 @@ def run(args) -> int:
 
 def _levels(records: list, report, args) -> tuple[list, list[str]]:
     """With ``--levels``: the records ``prepare`` would store (each decoded as it will be, by
-    :func:`bimotion.prepare.encode.measure_levels`) and the notes on the quiet ones; without: the
-    records and one note saying that levels were not measured (a header tells nothing of them)."""
+    :func:`bimotion.prepare.encode.measure_levels`) and the notes on the quiet ones and on the release's
+    known defects; without: the records, one note saying that levels were not measured (a header tells
+    nothing of them) and the notes on the known defects read."""
+    from loaders import known_defects
+
+    from .prepare import known_defect_lines
+
     if not args.levels:
-        return records, [LEVELS_NOT_MEASURED] if records else []
+        known: dict = {}
+        for r in records:
+            if r.id in known_defects(r.corpus):
+                known.setdefault(r.corpus, {})[r.id] = None
+        return records, ([LEVELS_NOT_MEASURED] if records else []) + known_defect_lines(known, stored=False)
     from bimotion.prepare.encode import measure_levels
-    from bimotion.prepare.info import quiet_info
+    from bimotion.prepare.info import clip_levels
 
     from .prepare import capped_num_proc, quiet_lines
 
     kept, peaks = measure_levels(
         records, capped_num_proc(args.num_proc), skip_bad=args.skip_bad, report=report, progress=not args.quiet
     )
-    return kept, quiet_lines(quiet_info(peaks), stored=False)
+    levels = clip_levels(peaks)
+    return kept, quiet_lines(levels["quiet"], stored=False) + known_defect_lines(levels["known_defects"], stored=False)
 
 
 LEVELS_NOT_MEASURED = (

@@ -42,7 +42,7 @@ from ..features import categories, encode_names, features
 from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..splits import assign_splits
 from .encode import encoded, refuse_or_skip
-from .info import ShardKey, ShardStats, low_rate_info, prepare_info, quiet_info, quiet_peaks
+from .info import ShardKey, ShardStats, clip_levels, low_rate_info, notable_peaks, prepare_info
 from .parquet import ParquetFiles
 
 __all__ = ["INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
@@ -230,7 +230,7 @@ def _write(
         info = prepare_info(
             benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels, own_split,
             identical=identical_summary(records, identical, split_of, stored=stored), synthetic=synthetic,
-            clip_notes={"low_rate": low_rate_info(records, stored), "quiet": quiet_info(quiet_peaks(stats))},
+            clip_notes={"low_rate": low_rate_info(records, stored), **clip_levels(notable_peaks(stats))},
         )  # fmt: skip
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 
-from loaders import BadFileError, CorpusError
+from loaders import BadFileError, CorpusError, known_defects
 from loaders.audio import decode, probe
 from loaders.errors import MissingToolError, spoken
 from loaders.ffmpeg import ffmpeg_reason, needs_ffmpeg_skip
@@ -97,7 +97,7 @@ def refuse_or_skip(error: tuple, record, *, skip_bad: bool, report) -> None:
     err = BadFileError(*error)
     if err.reason == "needs_ffmpeg" and not skip_bad:  # as the check before decoding says it
         raise missing_ffmpeg([err.path])
-    known = err.reason == "silent" and "note" in record.extra  # a release's known bad media (CREMA-D)
+    known = err.reason == "silent" and record.id in known_defects(record.corpus)  # a release's own defect
     if not (skip_bad or known):
         raise err
     report.skip_read(record.corpus, err)  # read by the scan, undecodable now
@@ -107,7 +107,7 @@ def measure_levels(records: list, num_proc: int, *, skip_bad: bool, report, prog
     """``scan --levels``: every record decoded as :func:`encode_records` decodes it for storing, and
     measured there, not encoded.  Returns the records ``prepare`` would store (one that does not decode,
     or is silent, is raised or skipped as ``prepare`` does it, :func:`refuse_or_skip`) and ``{corpus: {id:
-    peak dBFS}}`` of all of them (:func:`bimotion.prepare.info.quiet_info` picks the quiet ones)."""
+    peak dBFS}}`` of all of them (:func:`bimotion.prepare.info.clip_levels` picks the notable ones)."""
     from tqdm.auto import tqdm
 
     from bimotion.console import stage_bar_options
