@@ -34,14 +34,15 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     ``hash_audio`` decodes every stored clip (duplicate hashes, silent clips); ``sources``
     (``{corpus: raw root}``) also compares each stored clip of those corpora with its raw file."""
 
-    from .data.layout import browser_leftovers, config_files, read_info
+    from .data.layout import config_files, folder_files, read_info
 
     if sources and not hash_audio:  # an argument error, before any file is read
         raise ValueError("comparing with --source decodes the stored audio; drop --no-audio")
     out = Path(folder)
     info = read_info(out)
     configs = config_files(info)
-    problems, listed, num_rows = check_files(out, info)
+    on_disk, leftovers = folder_files(out)  # one walk of the folder
+    problems, listed, num_rows = check_files(out, info, on_disk=on_disk)
     readable = {rel: shard for rel, shard in listed.items() if rel in num_rows}
     problems += _check_card(out, configs)
     problems += _check_features(out, info, readable)
@@ -71,7 +72,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
             for name, per_split in configs.items()
         },
         "files": len(readable),  # the files read (a missing or unreadable one is a problem above)
-        "browser_files": len(browser_leftovers(out)),  # .DS_Store, ._*, Thumbs.db ...: passed over
+        "browser_files": len(leftovers),  # .DS_Store, ._*, Thumbs.db ...: passed over
         "overlap": rows["overlap"],
         "hashed": rows["hashed"],
         "rows": rows["rows"],
@@ -85,14 +86,18 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     }
 
 
-def check_files(out: Path, info: dict, *, unlisted: bool = True) -> tuple[list[str], dict[str, dict], dict[str, int]]:
+def check_files(
+    out: Path, info: dict, *, on_disk: list[str] | None = None
+) -> tuple[list[str], dict[str, dict], dict[str, int]]:
     """Every listed file is present, unchanged (its name's digest) and readable with the rows
-    prepare.json recorded (a shard's rows are counted when all its files read), and (``unlisted``)
-    nothing else is there: the problems, ``{listed file: its shard}`` and ``{readable file: rows}``."""
+    prepare.json recorded (a shard's rows are counted when all its files read), and nothing else is
+    among ``on_disk`` (the files below ``data/`` that a browser did not leave,
+    :func:`~bimotion.data.layout.folder_files`; None: not looked for): the problems, ``{listed file: its
+    shard}`` and ``{readable file: rows}``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .data.layout import DATA_DIR, content_digest, left_by_browser, named_digest
+    from .data.layout import content_digest, named_digest
 
     problems, listed, num_rows = [], {}, {}
     for shard in info["shards"]:
@@ -115,12 +120,10 @@ def check_files(out: Path, info: dict, *, unlisted: bool = True) -> tuple[list[s
         if all(rel in num_rows for rel in shard["files"]) and rows != shard["rows"]:  # else: said above
             where = f"{shard['corpus']}/{shard['group']}/{shard['split']}"
             problems.append(f"{where}: {rows} rows, prepare.json says {shard['rows']}: prepare the dataset again")
-    if not unlisted:  # push: the files it does not send are said from its own walk (commands.push.left_behind)
+    if on_disk is None:  # push: the files it does not send are said from its own walk (commands.push.left_behind)
         return problems, listed, num_rows
-    on_disk = {p.relative_to(out).as_posix() for p in (out / DATA_DIR).rglob("*") if p.is_file()}
-    on_disk = {rel for rel in on_disk if not left_by_browser(out, rel)}  # counted in verify()'s browser_files
     problems += [f"unlisted file {rel} (left by an interrupted run?): remove it; prepare.json lists every file prepare wrote"
-                 for rel in sorted(on_disk - set(listed))]  # fmt: skip
+                 for rel in on_disk if rel not in listed]  # fmt: skip
     return problems, listed, num_rows
 
 

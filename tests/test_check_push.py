@@ -482,3 +482,21 @@ def test_no_command_writes_its_output_into_a_prepared_dataset(prepared, sources,
     (project / "runs").mkdir(parents=True)
     (project / "prepare.json").write_text("{}")
     assert output_error(project / "runs" / "out", "--output") is None
+
+
+def test_check_walks_the_folder_once(paper_copy, monkeypatch, capsys):
+    """check walked data/ twice, once for the files prepare.json does not list and again for those a
+    browser left, each by Path.rglob, which lists every folder twice itself (bench/bench_check_walk.py:
+    16 directory listings and 5,605 looks at a file for a browser's leftover, now 5 and 2,804): one walk
+    lists each folder once, and still tells the two kinds apart."""
+    import os
+
+    added = add_browser_files(paper_copy)
+    (paper_copy / "data" / "tess" / "stray.parquet").write_bytes(b"PAR1")
+    listed, scandir = [], os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path=".": listed.append(Path(path)) or scandir(path))
+    assert main(["check", "--no-audio", str(paper_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "unlisted file data/tess/stray.parquet (left by an interrupted run?)" in out and f"): {added}," in out
+    below = [p for p in listed if p.is_relative_to(paper_copy / "data")]
+    assert below and len(below) == len(set(below)), sorted(below)

@@ -67,7 +67,7 @@ def dataset_files(out_dir, info: dict | None = None) -> list[str]:
     missing = [p for p in paths if not (out / p).is_file()]
     if missing:
         raise FileNotFoundError(f"{out} is incomplete: {', '.join(missing[:5])} missing; run `bimotion check {out}`")
-    problems = check_files(out, info, unlisted=False)[0]  # files it does not list stay behind: left_behind says them
+    problems = check_files(out, info)[0]  # files it does not list stay behind: left_behind says them
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ValueError(f"{out} is not as prepare wrote it: {problems[0]}{more}; run `bimotion check {out}`")

@@ -24,7 +24,7 @@ from pathlib import Path
 from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
 from loaders.errors import spoken
 from loaders.files import folder_not_writable, sha256_of, write_text_atomic
-from loaders.walk import MACOS_RESOURCES, left_by_browser
+from loaders.walk import MACOS_RESOURCES, left_by_browser, walk_tree
 
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
@@ -36,12 +36,27 @@ CACHE_SUBDIR = "bimotion-prepared"  # <datasets cache root>/bimotion-prepared/<c
 PUSHED_FILE = "pushed.json"
 
 
+def folder_files(folder: Path) -> tuple[list[str], list[str]]:
+    """One walk of a prepared folder's top, ``data/`` and ``__MACOSX/``: the files below ``data/`` and
+    the files :func:`left_by_browser` (anywhere there), apart, each relative to it and sorted (``check``
+    compares the first with the files ``prepare.json`` lists, and counts the second)."""
+    top = [p.name for p in folder.iterdir() if p.is_file()]
+    below = [  # Path.rglob lists each folder twice (Python 3.11); walk_tree once, as the readers walk a corpus
+        Path(dirpath, name).relative_to(folder).as_posix()
+        for d in (DATA_DIR, MACOS_RESOURCES)
+        for dirpath, _, names in walk_tree(folder / d)
+        for name in names
+        if Path(dirpath, name).is_file()
+    ]
+    left = {rel for rel in top + below if left_by_browser(folder, rel)}
+    data = [rel for rel in below if rel.startswith(f"{DATA_DIR}/") and rel not in left]
+    return sorted(data), sorted(left)
+
+
 def browser_leftovers(folder: Path) -> list[str]:
     """The files in a prepared folder's top, ``data/`` and ``__MACOSX/`` that :func:`left_by_browser`
     (relative to it, sorted)."""
-    top = [p.name for p in folder.iterdir() if p.is_file()]
-    below = [p.relative_to(folder).as_posix() for d in (DATA_DIR, MACOS_RESOURCES) for p in (folder / d).rglob("*")]
-    return sorted(rel for rel in top + below if (folder / rel).is_file() and left_by_browser(folder, rel))
+    return folder_files(folder)[1]
 
 
 NAME_DIGITS = 16  # hex digits of a Parquet file's SHA-256 in its name (``...-<digest>.parquet``)
