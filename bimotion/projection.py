@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -68,11 +68,15 @@ class ProjectionSpec:
             raise ValueError(f"projection {self.name!r}: unknown labels {unknown}; the labels are {list(LABELS)}")
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> ProjectionSpec:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown projection keys {unknown}; known: {sorted(known)}")
+    def from_dict(cls, data: Mapping, source: str = "the grid config") -> ProjectionSpec:
+        """A projection of ``source`` (a grid config's file, named in the error of an unknown key)."""
+        from .registry import check_keys
+
+        where = f"{source}: projections: {data.get('name', '(no name)')!r}"
+        check_keys(data, [f.name for f in fields(cls)], where)
+        missing = [f.name for f in fields(cls) if f.name not in data and MISSING is f.default is f.default_factory]
+        if missing:  # was the constructor's TypeError, naming neither the file nor the figure
+            raise ValueError(f"{where}: missing key{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
         return cls(**data)
 
 

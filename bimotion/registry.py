@@ -288,6 +288,20 @@ def did_you_mean(name: str, options) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def check_keys(given, known, where: str) -> None:
+    """Refuse the keys of ``given`` (a mapping's, as a YAML file gives them) that are not ``known``:
+    the one wording of every such check (a grid config's, its ``training:`` for a probe, a
+    projection's), a ValueError naming ``where`` (the file, and the place in it), each unknown key
+    with the known key it is close to (:func:`did_you_mean`), and the known keys."""
+    known = sorted(known)
+    unknown = [key for key in given if key not in known]
+    if unknown:
+        keys = ", ".join(f"{str(key)!r}{did_you_mean(str(key), known)}" for key in unknown)
+        raise ValueError(
+            f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {keys}; the known keys: {', '.join(known)}"
+        )
+
+
 def find_config(name: str) -> tuple[Benchmark, Config]:
     """Resolve a config name (``eng_eld``, ``yue_adu``, ``bimotion:all``, ``yuemotion:all``)."""
     if ":" in name:

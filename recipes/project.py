@@ -122,9 +122,10 @@ def check(args: ProjectArguments) -> list[dict]:
         # a figure from the flags names the flag; one from --config names the file, the figure and the key
         where = f"--config {args.config}: projection {raw.get('name')!r}: " if args.config else "--"
         try:
-            spec = ProjectionSpec.from_dict(raw)
+            spec = ProjectionSpec.from_dict(raw, f"--config {args.config}")  # its unknown keys: named so
         except (TypeError, ValueError) as err:
-            raise ArgumentError(where + one_line(err)) from err
+            said = one_line(err)
+            raise ArgumentError(said if said.startswith(f"--config {args.config}: ") else where + said) from err
         for key, config in [("test", spec.test)] + [("panels", panel.train) for panel in spec.panels]:
             try:
                 needs = dict.fromkeys(s.benchmark for s in parse_mixture(config).shards)

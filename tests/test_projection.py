@@ -145,7 +145,7 @@ def test_spec_errors():
         ProjectionSpec.from_dict(dict(SPEC, model="m", labels=["joy"]))
     with pytest.raises(ValueError, match="no panels"):
         ProjectionSpec.from_dict(dict(SPEC, model="m", panels=[]))
-    with pytest.raises(ValueError, match="unknown projection keys"):
+    with pytest.raises(ValueError, match="projections: 'yue': unknown key 'colour'; the known keys: batch_size, "):
         ProjectionSpec.from_dict(dict(SPEC, model="m", colour="red"))
 
 

@@ -42,3 +42,51 @@ def test_a_mistyped_config_name_gets_a_suggestion():
     assert "did you mean" not in caught.value.args[0]
     with pytest.raises(KeyError, match="no benchmark 'foo'; choose one of: bimotion, yuemotion"):
         find_config("foo:all")
+
+
+def test_an_unknown_key_is_worded_once_wherever_a_grid_config_holds_it(tmp_path):
+    """A grid config's unknown key, its probe ``training:`` key and a projection's were three wordings
+    ("unknown grid config keys [...]; known: [...]", "the grid config's training: [...] are not probe
+    arguments", "unknown projection keys [...]"), none naming the file or the key meant: one helper
+    (registry.check_keys) names the file and the place in it, the key, the one it is close to, and
+    the known keys."""
+    import yaml
+
+    from bimotion.grid.checks import check_config
+    from bimotion.grid.config import load_config
+    from bimotion.probe.run import probe_arguments
+    from bimotion.training.parsing import ArgumentError
+
+    def written(config: dict):
+        path = tmp_path / "grid.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        return path
+
+    path = written({"seeds": [0], "tabels": ["table3"]})
+    with pytest.raises(ValueError) as err:
+        load_config(str(path))
+    assert str(err.value).startswith(
+        f"grid config {path}: unknown key 'tabels' (did you mean 'tables'?); the known keys: augment_only, backend, "
+    )
+    config = load_config(str(written({"backend": "probe", "features": "logmel", "training": {"learning_rat": 0.1}})))
+    with pytest.raises(ValueError) as err:
+        probe_arguments(config.features, config.training, config.source)
+    assert str(err.value).startswith(
+        f"grid config {path}: training: (backend: probe): unknown key 'learning_rat' (did you mean "
+        "'learning_rate'?); the known keys: batch_size, "
+    )
+    figure = {
+        "name": "fig",
+        "title": "Fig",
+        "model": "m",
+        "test": "zho_eld",
+        "panels": [{"title": "zho", "train": "zho_eld"}],
+    }
+    two = {**figure, "name": "two", "nneighbors": 5, "colour": "red"}
+    config = load_config(str(written({"projections": [figure, two]})))
+    with pytest.raises(ArgumentError) as err:  # checked before the grid trains, not when it draws at its end
+        check_config(config)
+    assert str(err.value).startswith(
+        f"grid config {path}: projections: 'two': unknown keys 'colour', 'nneighbors' (did you mean "
+        "'n_neighbors'?); the known keys: batch_size, labels, "
+    ), str(err.value)

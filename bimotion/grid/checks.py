@@ -50,7 +50,7 @@ def check_inputs(
         from ..probe.run import probe_arguments
 
         try:
-            probe_arguments(config.features, dict(config.training))
+            probe_arguments(config.features, dict(config.training), config.source)
         except ValueError as err:
             raise ArgumentError(one_line(err)) from err
     elif plan.models:
@@ -69,11 +69,19 @@ def check_inputs(
 def check_config(config: GridConfig) -> None:
     """What the config alone must hold, whichever backend trains (its seeds, its bootstrap);
     raises ArgumentError naming the argument."""
-    from ..training.parsing import ArgumentError, check_seeds  # light: a usage error in well under a second
+    from ..training.parsing import ArgumentError, check_seeds, one_line  # light: a usage error in well under a second
 
     check_seeds(config.seeds, "--seeds")
     if config.bootstrap_samples < 1:
         raise ArgumentError(f"--bootstrap_samples must be > 0, not {config.bootstrap_samples}")
+    if config.projections:  # drawn when the grid has finished: their keys checked before it starts
+        from ..projection import ProjectionSpec
+
+        for spec in config.projections:
+            try:
+                ProjectionSpec.from_dict(spec, config.source)
+            except (TypeError, ValueError) as err:
+                raise ArgumentError(one_line(err)) from err
 
 
 def check_rows(plan, datasets: Mapping[str, str | None]) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ..paper import TABLES
+from ..registry import check_keys
 from ..training.f1 import METRICS
 
 MARKER = "grid-trained.json"  # written beside a model once the grid has finished training it
@@ -112,6 +113,8 @@ class GridConfig:
     # A finished model's checkpoint-* folders (weights and optimizer state, for resuming it) are removed
     # once its marker is written; true keeps them (XLSR-53: ~3.8 GB each, save_total_limit per model).
     keep_checkpoints: bool = False
+    # Where the config was read from, for its errors (``grid config FILE``; not a key of the file).
+    source: str = field(default="the grid config", repr=False, compare=False)
 
     def __post_init__(self):
         if self.backend not in ("finetune", "probe"):
@@ -135,18 +138,20 @@ class GridConfig:
 
 def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
     """A :class:`GridConfig` from a YAML file, a shipped config's name (:func:`find_config`), a
-    mapping, or itself; unknown keys raise ValueError."""
+    mapping, or itself; unknown keys raise ValueError naming the file (:func:`bimotion.registry.check_keys`).
+    A config's own ``source`` (its ``__dict__``, saved as YAML) is where it was read from: a file's is the file."""
     if isinstance(config, GridConfig):
         return config
-    if not isinstance(config, Mapping):
+    if isinstance(config, Mapping):
+        source = config.get("source", "the grid config")
+    else:
         import yaml
 
-        config = yaml.safe_load(find_config(config).read_text(encoding="utf-8")) or {}
-    known = {f.name for f in fields(GridConfig)}
-    unknown = sorted(set(config) - known)
-    if unknown:
-        raise ValueError(f"unknown grid config keys {unknown}; known: {sorted(known)}")
-    return GridConfig(**config)
+        path = find_config(config)
+        source, config = f"grid config {path}", yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    config = {k: v for k, v in config.items() if k != "source"}
+    check_keys(config, [f.name for f in fields(GridConfig) if f.name != "source"], source)
+    return GridConfig(**config, source=source)
 
 
 def data_sources(data_dirs: Mapping[str, str | os.PathLike | None], cache_root: str | os.PathLike) -> dict[str, str]:

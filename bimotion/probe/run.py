@@ -222,13 +222,12 @@ def predict_probe(
     return out
 
 
-def probe_arguments(features: str, training: dict) -> ProbeArguments:
+def probe_arguments(features: str, training: dict, source: str = "the grid config") -> ProbeArguments:
     """A grid config's ``features`` and ``training:`` for ``backend: probe``, checked: the head's
-    :class:`ProbeArguments` (ValueError naming an unknown or bad one)."""
-    known = set(ProbeArguments.__dataclass_fields__)
-    unknown = sorted(set(training) - known)
-    if unknown:
-        raise ValueError(f"the grid config's training: {unknown} are not probe arguments; known: {sorted(known)}")
+    :class:`ProbeArguments` (ValueError naming an unknown or bad one, and ``source``, the config's file)."""
+    from ..registry import check_keys
+
+    check_keys(training, ProbeArguments.__dataclass_fields__, f"{source}: training: (backend: probe)")
     args = ProbeArguments(**training)
     args.check()
     FeatureSpec(features)
