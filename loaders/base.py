@@ -330,8 +330,8 @@ class Collector:
                 stacklevel=4,
             )
         if not self.records:
-            skipped = {reason: n for (corpus, reason), n in self.report.counts.items() if corpus == self.corpus}
-            why = all_skipped(self.report, self.corpus)
+            skipped = self.report.by_reason(self.corpus)
+            why = all_skipped(self.report, self.corpus, skipped)
             hint = f"; check that this folder holds the {self.corpus} release{own_corpus_hint(self.root)}"
             fix = f"expected {expected}{'' if self.own else hint}"
             if "unreadable_folder" in skipped:  # the files may all be there, behind folders it could not list

@@ -85,11 +85,11 @@ def some_files(paths, shown: int = 3, *, total: int | None = None) -> str:
     return ", ".join(display(p) for p in paths[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
-def all_skipped(report: SkipReport, corpus: str) -> str:
-    """Why ``corpus`` has no record left, every input skipped: its skips by reason and the first one's
-    file and message (with --skip-bad the read stopped before the report naming them was printed, and
-    said only "1 skipped as bad gender", leaving the user to guess what was wrong)."""
-    skipped = {reason: n for (c, reason), n in report.counts.items() if c == corpus}
+def all_skipped(report: SkipReport, corpus: str, skipped: dict[str, int]) -> str:
+    """Why ``corpus`` has no record left, every input skipped: its skips by reason (``skipped``, as
+    :meth:`SkipReport.by_reason` counts them) and the first one's file and message (with --skip-bad the
+    read stopped before the report naming them was printed, and said only "1 skipped as bad gender",
+    leaving the user to guess what was wrong)."""
     why = ", ".join(f"{n} skipped as {reason.replace('_', ' ')}" for reason, n in sorted(skipped.items()))
     first = next((entries[0] for (c, _), entries in report.examples.items() if c == corpus and entries), None)
     return why + (
@@ -188,6 +188,10 @@ class SkipReport:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    def by_reason(self, corpus: str) -> dict[str, int]:
+        """``{reason: skips}`` of ``corpus``, in reason order: the one count of a corpus's skips by reason."""
+        return {reason: n for (c, reason), n in sorted(self.counts.items()) if c == corpus}
+
     def __bool__(self) -> bool:  # an empty report is falsy, so `if report:` reads naturally
         return self.total > 0
 
@@ -228,7 +232,7 @@ class SkipReport:
         rows = []
         for corpus in sorted({corpus for corpus, _ in self.files}):
             n = {kind: self.files[(corpus, kind)] for kind in ("seen", "read", "not_audio", "duplicate")}
-            reasons = {reason: k for (c, reason), k in sorted(self.counts.items()) if c == corpus}
+            reasons = self.by_reason(corpus)
             files = {reason: self.file_skips[(corpus, reason)] for reason in reasons}
             files = {reason: k for reason, k in files.items() if k}
             others = {reason: k - files.get(reason, 0) for reason, k in reasons.items() if k > files.get(reason, 0)}

@@ -941,3 +941,26 @@ def test_a_clip_copied_into_a_subfolder_names_both_copies_and_the_count(tmp_path
     shutil.copy(wav / "1001_IEO_ANG_HI.wav", wav / "backup" / "1001_IEO_ANG_LO.wav")
     with pytest.raises(LayoutError, match=r"\(2 clips are there more than once\)"):
         loaders.load("crema_d", wav.parent)
+
+
+def test_a_corpus_whose_every_file_is_skipped_counts_its_skips_once_by_reason(tmp_path):
+    """The reader counted a corpus's skips by reason for its fix, and errors.all_skipped counted them
+    again for its words: one count (SkipReport.by_reason) gives the error's numbers, the summary's
+    and the report's, which agree."""
+    from loaders import LayoutError
+
+    raw = testing.make_corpus("tess", tmp_path / "raw")
+    clips = sorted(p for p in raw.rglob("*.wav") if not p.name.startswith("."))
+    for path in clips[:3]:
+        path.write_bytes(path.read_bytes()[:60])  # a header and no samples: a download cut short
+    for path in clips[3:]:  # an emotion TESS does not have (its word kept apart: no two files one name)
+        path.rename(path.with_name(f"{path.stem}_bored.wav"))
+    report = SkipReport()
+    with pytest.raises(LayoutError) as err:
+        loaders.load("tess", raw, skip_bad=True, report=report)
+    counts = report.by_reason("tess")
+    assert sum(counts.values()) == len(clips) and len(counts) == 2, counts
+    said = ", ".join(f"{n} skipped as {reason.replace('_', ' ')}" for reason, n in counts.items())
+    assert f"tess: no usable audio files found below this folder ({said}; the first: " in str(err.value), err.value
+    assert "mend what made it skip them" in str(err.value)
+    assert all(f"{reason} {n}" in report.format_files() for reason, n in counts.items()), report.format_files()

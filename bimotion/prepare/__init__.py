@@ -248,7 +248,7 @@ def _check_rows_left(records: list, stats: Mapping[ShardKey, ShardStats], report
         if corpus in kept:
             continue
         paths = [r.path for r in records if r.corpus == corpus]
-        skipped = ", ".join(f"{reason} {n}" for (c, reason), n in sorted(report.counts.items()) if c == corpus)
+        skipped = ", ".join(f"{reason} {n}" for reason, n in report.by_reason(corpus).items())
         ours = [e for (c, _), entries in report.examples.items() if c == corpus for e in entries]
         file, message = next((e for e in ours if e[0] in paths), ours[0] if ours else (paths[0], "not stored"))
         raise LayoutError(
