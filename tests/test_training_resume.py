@@ -381,9 +381,12 @@ def sigterm_at(monkeypatch, step: int, validation: bool = False) -> None:
     with_callback(monkeypatch, SigtermAt)
 
 
-def stopped_then_resumed(monkeypatch, tiny, data, out, step: int, validation: bool = False, **overrides) -> list[str]:
+def stopped_then_resumed(
+    monkeypatch, tiny, data, out, step: int, validation: bool = False, rerun_callback=None, **overrides
+) -> list[str]:
     """A run stopped by SIGTERM at ``step`` (:func:`sigterm_at`; taken as the recipes take it), its
-    checkpoints then (a checkpoint saved at the stop marked ``(stop)``), and the same run rerun to its end."""
+    checkpoints then (a checkpoint saved at the stop marked ``(stop)``), and the same run rerun to its
+    end (with ``rerun_callback``, a callback class, in its trainer: :func:`conftest.with_callback`)."""
     from bimotion.signals import Terminated, terminate_as_interrupt
     from bimotion.training.outputs import SAVED_AT_STOP
 
@@ -397,8 +400,20 @@ def stopped_then_resumed(monkeypatch, tiny, data, out, step: int, validation: bo
         monkeypatch.undo()
     saved = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
     saved = [p.name + (" (stop)" if (p / SAVED_AT_STOP).exists() else "") for p in saved]
-    run(tiny, data, out, **overrides)
+    if rerun_callback is not None:
+        from conftest import with_callback
+
+        with_callback(monkeypatch, rerun_callback)
+    try:
+        run(tiny, data, out, **overrides)
+    finally:
+        monkeypatch.undo()
     return saved
+
+
+def checkpoints(out) -> list[str]:
+    """The checkpoint folders in ``out``, by step."""
+    return [p.name for p in sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))]
 
 
 def new_best_steps(out) -> list[int]:
@@ -428,6 +443,34 @@ def test_sigterm_at_a_new_best_between_saves_keeps_the_best_checkpoint(monkeypat
     resumed = json.loads((out / SCORES).read_text())
     assert resumed["selection"] == straight["selection"] and resumed["test"] == straight["test"]
     assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())
+
+
+def test_a_checkpoint_saved_at_sigterm_is_kept_until_the_next_save_is_whole(monkeypatch, tiny, data, tmp_path):
+    """A checkpoint saved at SIGTERM was removed as the rerun's next scheduled save began, so a kill
+    during that save (SIGKILL, at the next time limit's end; a node lost) resumed from the scheduled
+    checkpoint before the stop's and trained those steps again.  It is now removed once the newer
+    checkpoint is whole, and only then are older ones rotated away (``save_total_limit``)."""
+    from transformers.trainer_callback import ExportableState, TrainerCallback
+
+    resumable = {}  # while a checkpoint is saved (its model and optimizer written): what a kill then resumes
+    out = tmp_path / "out"
+
+    class KilledWhileSaving(TrainerCallback, ExportableState):
+        def on_train_begin(self, args, state, control, **kwargs):  # resumed: the checkpoint's state lacks it
+            state.stateful_callbacks.setdefault(type(self).__name__, {})
+
+        def state(self) -> dict:  # transformers asks for it in the middle of every checkpoint's save
+            for saving in out.glob(f"checkpoint-*/{INCOMPLETE}"):
+                resumable[saving.parent.name] = Path(last_checkpoint(out)).name
+            return {"args": {}, "attributes": {}}
+
+    saved = stopped_then_resumed(monkeypatch, tiny, data, out, 5, rerun_callback=KilledWhileSaving, **EVERY_2)
+    assert saved == ["checkpoint-4", "checkpoint-5 (stop)"], saved  # 2 kept
+    assert resumable["checkpoint-6"] == "checkpoint-5", resumable  # not checkpoint-4: step 5 trained again
+    straight = tmp_path / "straight"
+    run(tiny, data, straight, **EVERY_2)
+    assert checkpoints(out) == checkpoints(straight), (checkpoints(out), checkpoints(straight))
+    assert all(torch.equal(tensor, weights(straight)[name]) for name, tensor in weights(out).items())
 
 
 def test_sigterm_with_save_strategy_best_saves_at_its_step_and_ends_as_an_uninterrupted_run(

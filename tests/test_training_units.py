@@ -596,9 +596,9 @@ def test_a_stop_checkpoint_half_removed_is_never_resumed_from(tmp_path, monkeypa
     incomplete before its files go: resuming skips it, and the next run removes it."""
     import shutil
 
+    from bimotion.training.checkpoints import remove_saved_at_stop
     from bimotion.training.outputs import INCOMPLETE, SAVED_AT_STOP
     from bimotion.training.run import last_checkpoint
-    from bimotion.training.stopping import remove_saved_at_stop
 
     kept, stop = tmp_path / "checkpoint-3", tmp_path / "checkpoint-6"
     for folder in (kept, stop):

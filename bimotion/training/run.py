@@ -21,6 +21,7 @@ from loaders.files import write_text_atomic
 
 from .args import RunArguments, SERTrainingArguments, check_datasets, cpu_only_distributed, split_list
 from .bootstrap import INTERVAL_SAMPLES
+from .checkpoints import remove_saved_at_stop
 from .collator import AudioCollator
 from .confusion_plot import draw_confusion
 from .data import column, default_test_configs, load_split, manifest_hash, sources_of
@@ -44,7 +45,6 @@ from .provenance import command_scope, provenance
 from .public import public_summary
 from .report import run_ending, scores_report
 from .spec import TrainSpec
-from .stopping import remove_saved_at_stop
 from .trainer import SERTrainer
 
 log = logging.getLogger("bimotion.training")

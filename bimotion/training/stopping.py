@@ -1,17 +1,15 @@
 """Training's stop at SIGTERM (Slurm's time limit), within :func:`bimotion.signals.stop_at_safe_points`:
 :class:`StopOnTerminate`, the callback that saves a checkpoint at the step every process of a launch
 agrees on (:func:`agreed_stop`) and raises :class:`~bimotion.signals.Terminated` (at the run's last
-step, lets the run finish, the stop pending for its caller); and
-:func:`remove_saved_at_stop`, which removes the checkpoints saved only because of it."""
+step, lets the run finish, the stop pending for its caller).  A checkpoint saved only because of it is
+marked :data:`~.outputs.SAVED_AT_STOP` (:meth:`~.trainer.SERTrainer._save_checkpoint`), and removed
+by :func:`~.checkpoints.remove_saved_at_stop`."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from transformers import TrainerCallback
-
-from .outputs import INCOMPLETE, SAVED_AT_STOP
 
 
 class StopOnTerminate(TrainerCallback):
@@ -82,18 +80,6 @@ class StopOnTerminate(TrainerCallback):
 def _trained(state) -> bool:
     """Whether the run's last step is done (a stop there, or in the validation after it, finishes the run)."""
     return state.global_step >= state.max_steps
-
-
-def remove_saved_at_stop(run_dir: Path) -> None:
-    """Remove the checkpoints saved only because of SIGTERM (:data:`~.outputs.SAVED_AT_STOP`): at the next
-    scheduled save, and once the run has ended (an uninterrupted run has none: ``save_strategy no``, or
-    ``best`` without a later new best)."""
-    import shutil
-
-    for marker in run_dir.glob("checkpoint-*/" + SAVED_AT_STOP):
-        # marked incomplete first: a kill in the middle of the removal leaves a checkpoint resuming skips
-        (marker.parent / INCOMPLETE).write_text("being removed: resuming skips this checkpoint\n")
-        shutil.rmtree(marker.parent, ignore_errors=True)
 
 
 def agreed_stop(args) -> bool:

@@ -27,7 +27,8 @@ holds the state the run trains on after it.
 
 A checkpoint is saved in place (transformers writes into ``checkpoint-<step>``), so it holds
 :data:`~.outputs.INCOMPLETE` until every process has written its part; a kill during the save
-leaves the marker and resuming skips that checkpoint.  SIGTERM (Slurm's time limit) within
+leaves the marker and resuming skips that checkpoint, and the checkpoints it replaces go only once
+it is whole (:mod:`.checkpoints`).  SIGTERM (Slurm's time limit) within
 :func:`bimotion.signals.stop_at_safe_points` ends the step under way, saves a checkpoint and raises
 :class:`~bimotion.signals.Terminated` (:class:`~.stopping.StopOnTerminate`), on every process of a launch at the same step.
 """
@@ -45,11 +46,12 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from bimotion.console import bar_disabled, stage_bar_options
 
+from .checkpoints import saved_at_stop, saved_whole
 from .inference import clip_logits
 from .loss import annotated, masked_bce
-from .outputs import INCOMPLETE, SAVED_AT_STOP
+from .outputs import SAVED_AT_STOP
 from .sampler import DurationBatchSampler, durations, length_grouped, longest_first
-from .stopping import StopOnTerminate, remove_saved_at_stop
+from .stopping import StopOnTerminate
 
 LOSS_SUM_FILE = "bimotion_loss_sum.json"  # in a checkpoint: the training loss summed over its steps
 
@@ -101,29 +103,27 @@ class SERTrainer(Trainer):
 
         A checkpoint saved only because of SIGTERM (:data:`~.outputs.SAVED_AT_STOP`) is never the
         selected model (nor kept as the best by ``save_total_limit``'s rotation in the real best's
-        place), and the next scheduled save, or the run's end, removes it: an uninterrupted run has no
+        place), and the next scheduled save, once whole, or the run's end removes it
+        (:func:`~.checkpoints.saved_whole`, which rotates older checkpoints then): an uninterrupted run has no
         checkpoint at that step, so it could not select it (``load_best_model_at_end`` picks the best
         step that has one)."""
         folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
         at_stop = self._stop.unscheduled
-        if self.args.should_save:
-            if not at_stop:
-                remove_saved_at_stop(folder.parent)
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / INCOMPLETE).write_text(f"saving step {self.state.global_step}: resuming skips this checkpoint\n")
-        best_step = self.state.best_global_step
-        if at_stop and best_step == self.state.global_step:  # hidden: transformers would name this folder
-            self.state.best_global_step = None  # the best, and rotate the real best away to keep it
-        super()._save_checkpoint(model, trial)
-        self.state.best_global_step = best_step
-        if self.args.should_save:
-            self._save_loss_sum(folder)
-            if at_stop:
-                (folder / SAVED_AT_STOP).write_text("saved at SIGTERM: the next scheduled save removes it\n")
-                self.state.save_to_json(str(folder / "trainer_state.json"))
-        self.accelerator.wait_for_everyone()  # every process's part is written
-        if self.args.should_save:
-            (folder / INCOMPLETE).unlink(missing_ok=True)
+        with saved_whole(self, folder, at_stop=at_stop):  # then the stop's checkpoint and rotated ones go
+            # hidden if a stop's (this one, or one kept until this save is whole): transformers would name that
+            best_step = self.state.best_global_step  # folder the best, and rotate the real best away to keep it
+            hidden = best_step is not None and (
+                at_stop and best_step == self.state.global_step or saved_at_stop(folder.parent, best_step)
+            )
+            self.state.best_global_step = None if hidden else best_step
+            super()._save_checkpoint(model, trial)
+            self.state.best_global_step = best_step
+            if self.args.should_save:
+                self._save_loss_sum(folder)
+                if at_stop:
+                    (folder / SAVED_AT_STOP).write_text("saved at SIGTERM: the next scheduled save removes it\n")
+                if hidden:
+                    self.state.save_to_json(str(folder / "trainer_state.json"))
 
     def _determine_best_metric(self, metrics, trial) -> bool:
         """transformers' (whether ``metrics`` is a new best, which ``save_strategy best`` saves), but a

@@ -1,0 +1,68 @@
+"""A checkpoint's save, whole or not at all as resuming sees it (:func:`saved_whole`): the checkpoint
+holds :data:`~.outputs.INCOMPLETE` until every process of a launch has written its part, and only
+then are the checkpoints it replaces removed: one saved only because of SIGTERM
+(:data:`~.outputs.SAVED_AT_STOP`, :func:`remove_saved_at_stop`) and those ``save_total_limit``
+rotates away.  So a kill (SIGKILL at the end of Slurm's grace period, a lost node) at any moment of
+a save leaves the newest checkpoint that was whole before it, and the rerun resumes that one."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from .outputs import INCOMPLETE, SAVED_AT_STOP
+
+
+@contextlib.contextmanager
+def saved_whole(trainer, folder: Path, *, at_stop: bool) -> Iterator[None]:
+    """The block saves the checkpoint ``folder`` (transformers' ``Trainer._save_checkpoint``; on every
+    process of a launch, ``trainer.args.should_save`` on the one that writes the shared files).
+    Before it, ``folder`` is marked :data:`~.outputs.INCOMPLETE`; transformers' rotation of older
+    checkpoints (``save_total_limit``), which it does within its save, waits until after the block.
+    Once every process is past the block the mark goes, then the checkpoints saved at a stop (unless
+    this one is such a checkpoint, ``at_stop``: a rerun resumes the newest), then the rotation."""
+    import transformers.trainer as hf_trainer
+
+    writes = trainer.args.should_save
+    if writes:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / INCOMPLETE).write_text(f"saving {folder.name}: resuming skips this checkpoint\n")
+    rotate = hf_trainer.rotate_checkpoints  # what transformers' save calls (an AttributeError if it no longer does)
+    hf_trainer.rotate_checkpoints = _after_the_save
+    try:
+        yield
+    finally:
+        hf_trainer.rotate_checkpoints = rotate
+    trainer.accelerator.wait_for_everyone()  # every process's part is written
+    if writes:
+        (folder / INCOMPLETE).unlink(missing_ok=True)
+        if not at_stop:
+            remove_saved_at_stop(folder.parent)
+        rotate(
+            output_dir=str(folder.parent),
+            save_total_limit=trainer.args.save_total_limit,
+            best_model_checkpoint=trainer.state.best_model_checkpoint,
+            use_mtime=True,  # as transformers' save calls it
+        )
+
+
+def _after_the_save(*args, **kwargs) -> None:
+    """transformers' rotation, called within its save: :func:`saved_whole` rotates once the save is whole."""
+
+
+def saved_at_stop(run_dir: Path, step: int) -> bool:
+    """Whether ``run_dir``'s checkpoint of ``step`` was saved only because of SIGTERM: never the best one
+    (an uninterrupted run has no checkpoint there), though it stays until a newer one is whole."""
+    return (run_dir / f"checkpoint-{step}" / SAVED_AT_STOP).is_file()
+
+
+def remove_saved_at_stop(run_dir: Path) -> None:
+    """Remove the checkpoints saved only because of SIGTERM (:data:`~.outputs.SAVED_AT_STOP`): once a
+    scheduled save is whole (:func:`saved_whole`), and once the run has ended (an uninterrupted run has
+    none: ``save_strategy no``, or ``best`` without a later new best)."""
+    for marker in run_dir.glob("checkpoint-*/" + SAVED_AT_STOP):
+        # marked incomplete first: a kill in the middle of the removal leaves a checkpoint resuming skips
+        (marker.parent / INCOMPLETE).write_text("being removed: resuming skips this checkpoint\n")
+        shutil.rmtree(marker.parent, ignore_errors=True)
