@@ -473,6 +473,45 @@ def test_a_checkpoint_saved_at_sigterm_is_kept_until_the_next_save_is_whole(monk
     assert all(torch.equal(tensor, weights(straight)[name]) for name, tensor in weights(out).items())
 
 
+def test_sigterm_in_the_validation_at_an_epochs_end_leaves_the_epochs_checkpoint_scheduled(
+    monkeypatch, tiny, data, tmp_path
+):
+    """A validation every step, a checkpoint every epoch: a SIGTERM during the validation at an epoch's
+    last step saved that step's checkpoint at once, marked saved-at-stop, though the epoch's end saves
+    it in an uninterrupted run; the rerun's next save removed it.  The stop now waits for the epoch's
+    end, whose scheduled save it is."""
+    overrides = {"save_strategy": "epoch", "load_best_model_at_end": False, "early_stopping_patience": 0}
+    straight = run(tiny, data, tmp_path / "straight", **overrides)
+    out = tmp_path / "out"
+    saved = stopped_then_resumed(monkeypatch, tiny, data, out, STEPS_PER_EPOCH, True, **overrides)
+    assert saved == [f"checkpoint-{STEPS_PER_EPOCH}"], saved
+    assert checkpoints(out) == checkpoints(tmp_path / "straight"), checkpoints(out)
+    assert json.loads((out / SCORES).read_text())["test"] == straight["test"]
+    assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())
+
+
+@pytest.mark.parametrize("validation", [False, True], ids=["step", "validation"])
+def test_sigterm_at_an_epochs_end_with_save_strategy_best_says_what_it_saves(
+    monkeypatch, tiny, data, tmp_path, capsys, validation
+):
+    """``--save_strategy best``, a validation every step: a SIGTERM in an epoch's last step saved that
+    step (the stop's validation saves) without the line that names the checkpoint it saves."""
+    from bimotion.signals import Terminated, terminate_as_interrupt
+
+    out = tmp_path / "out"
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a recipe's process
+    try:
+        sigterm_at(monkeypatch, STEPS_PER_EPOCH, validation)
+        with terminate_as_interrupt(), pytest.raises(Terminated):
+            run(tiny, data, out, save_strategy="best", save_total_limit=2)
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+        monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert err.count(f"SIGTERM: saving checkpoint-{STEPS_PER_EPOCH}, then stopping") == 1, err[-2000:]
+    assert last_checkpoint(out) == str(out / f"checkpoint-{STEPS_PER_EPOCH}")
+
+
 def test_sigterm_with_save_strategy_best_saves_at_its_step_and_ends_as_an_uninterrupted_run(
     monkeypatch, tiny, data, tmp_path
 ):

@@ -32,19 +32,16 @@ class StopOnTerminate(TrainerCallback):
     def __init__(self):
         self.stopping = self.unscheduled = False  # unscheduled: no checkpoint was due at the stop
         self.due = False  # a save was due at the end of the step that ended an epoch (or the run)
+        self.epoch_ending = False  # the step just done ended an epoch (or the run), whose end is still to come
+        self.announced = False  # the save at the stop was announced
 
     def on_step_end(self, args, state, control, **kwargs):
+        self.epoch_ending = float(state.epoch or 0).is_integer() or _trained(state)
         if agreed_stop(args):
-            self.stopping = control.should_training_stop = True
-            if float(state.epoch or 0).is_integer() or _trained(state):  # an epoch, the run
-                # on_epoch_end saves, after the epoch's evaluation (its log, best metric and early-stopping
-                # count, which a checkpoint keeps), as an uninterrupted run has them when it goes on; a save
-                # due now is kept for then
-                self.due, control.should_save = control.should_save, False
-            else:
-                self._save(state, control)
+            self._stop(state, control)
 
     def on_epoch_end(self, args, state, control, **kwargs):
+        self.epoch_ending = False
         if self.stopping:
             control.should_save = control.should_save or self.due
             self._save(state, control)
@@ -53,14 +50,32 @@ class StopOnTerminate(TrainerCallback):
         # a SIGTERM during a validation: acted on after it, before its save (else only after the next
         # step; during the run's last validation, never, and nothing saved): after the last, the run finishes
         if state.global_step and not self.stopping and agreed_stop(args):
-            self.stopping = control.should_training_stop = True
+            self._stop(state, control)
+
+    def _stop(self, state, control) -> None:
+        """Stop after this step (its validation, when one is due or under way): save now, or, when the step
+        ended an epoch (or the run), at the epoch's end (:meth:`on_epoch_end`), after the epoch's validation
+        (its log, best metric and early-stopping count, which a checkpoint keeps), as an uninterrupted run
+        has them when it goes on, and with the epoch's own save, when one is due (``save_strategy
+        epoch``): that checkpoint is a scheduled one; a save due now is kept for then."""
+        self.stopping = control.should_training_stop = True
+        if self.epoch_ending:
+            self.due, control.should_save = control.should_save, False
+        else:
             self._save(state, control)
+
+    def evaluated_for_best(self, state, control, new_best: bool) -> None:
+        """``save_strategy best``: the stop's validation (the step's, or one under way) has the checkpoint
+        saved now, a scheduled one at a new best (transformers would skip the save SIGTERM asked for)."""
+        self._save(state, control)
+        self.unscheduled = not new_best
 
     def _save(self, state, control) -> None:
         """Have the checkpoint saved now: DefaultFlowCallback's (called before this one) if one is due."""
         self.unscheduled = not control.should_save
         control.should_save = True
-        if state.is_world_process_zero:
+        if state.is_world_process_zero and not self.announced:  # once, though a stop's validation saves too
+            self.announced = True
             then = "finishing the run: its last step is done" if _trained(state) else "stopping"
             print(f"SIGTERM: saving checkpoint-{state.global_step}, then {then}", file=sys.stderr, flush=True)
 

@@ -131,7 +131,7 @@ class SERTrainer(Trainer):
         as :data:`~.outputs.SAVED_AT_STOP` (transformers would skip the save SIGTERM asked for)."""
         new_best = super()._determine_best_metric(metrics, trial)
         if self._stop.stopping and self.args.save_strategy == "best":
-            self._stop.unscheduled = not new_best
+            self._stop.evaluated_for_best(self.state, self.control, new_best)
             return True
         return new_best
 
