@@ -262,6 +262,25 @@ def test_check_help_states_the_thresholds_it_applies(capsys):
         assert stated in text
 
 
+def test_every_option_with_a_default_value_says_it_in_its_help():
+    """`bimotion predict --help` gave `--segment {fixed,vad}` without saying which one a run without it
+    uses: every option whose default is a value (not none, off or an empty list) names it."""
+    import argparse
+
+    from bimotion.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    silent = [
+        f"{name} {action.option_strings[0]}"
+        for name, parser in commands.items()
+        for action in parser._actions
+        if isinstance(action, argparse._StoreAction)
+        and action.default not in (None, [])
+        and "default" not in (action.help or "")
+    ]
+    assert not silent
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_no_command_help_shows_docstring_markup(command, capsys):
     """`bimotion check --help` printed ``--source NAME=DIR`` with reST's double backticks (its help is

@@ -50,7 +50,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--window-s", type=float, default=4.0, help="window length in seconds (default: 4.0)")
     parser.add_argument("--hop-s", type=float, default=2.0, help="seconds between window starts (default: 2.0)")
     parser.add_argument("--segment", choices=["fixed", "vad"], default="fixed",
-                        help="fixed: windows over the whole file; vad: windows over voice-activity segments only")  # fmt: skip
+                        help="fixed: windows over the whole file; vad: windows over voice-activity segments only (default: fixed)")  # fmt: skip
     parser.add_argument("--vad-threshold-db", type=float, default=None,
                         help="with --segment vad: frame level (RMS, dBFS) counted as voice (default: -40)")  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=8, help="windows scored at once (default: 8)")
