@@ -294,3 +294,29 @@ def test_the_end_table_says_why_a_group_scored_0_and_reads_the_scores_by_arg_max
     assert argmax == {"eng_adu": 1.0, "eng_eld": 1.0} and "eng_adu 100.0 (chance " in last
     right = score_groups(-logits, labels, mask, ["crema_d"] * 8, groups, trained_labels=list(LABELS))
     assert "0.0: no label" not in scores_report(right)
+
+
+def test_the_end_table_reads_a_group_below_chance_at_the_threshold_by_arg_max_where_that_is_above_chance():
+    """500 steps of the tiny model on the real CSED ended with `zho_eld 8.9† (chance 50.0)` and nothing
+    else, though the same scores read by arg-max were 45.3 against a chance of 33.4 (UA 46.2 against
+    33.3): the model ranked the labels, its scores stayed under 0.5.  The table now says so."""
+    from bimotion.training.report import scores_report
+
+    labels, mask = _single("anger", "happiness", "neutral", "neutral", "anger", "happiness", "neutral", "anger")
+    logits = np.where(labels > 0, -1.0, -3.0)  # the right label highest on every clip, all under 0.5 ...
+    logits[0] = np.where(labels[0] > 0, 1.0, -3.0)  # ... but the first clip's
+    out = score_groups(logits, labels, mask, ["csed"] * 8, ["zho_eld"] * 8, trained_labels=list(LABELS))
+    group = out["groups"]["zho_eld"]
+    assert 0 < group["weighted_f1"] <= group["chance"]["chance"]
+    assert group["weighted_f1_argmax"] == 1.0 > group["chance"]["weighted_f1_argmax"]
+    text = scores_report(out)
+    chance = 100 * group["chance"]["weighted_f1_argmax"]
+    assert text.splitlines()[-1] == (
+        "† at the 0.5 threshold only: read by arg-max, as the authors' code does, these are above chance (the model "
+        f"ranks the labels better than chance, but its scores do not cross 0.5): zho_eld 100.0 (chance {chance:.1f})"
+    )
+    wrong = np.where(labels > 0, -3.0, -1.0)  # the right label lowest: below chance both ways
+    wrong[0] = np.where(labels[0] > 0, 1.0, -3.0)
+    assert "at the 0.5 threshold only" not in scores_report(
+        score_groups(wrong, labels, mask, ["csed"] * 8, ["zho_eld"] * 8, trained_labels=list(LABELS))
+    )
