@@ -21,14 +21,30 @@ import numpy as np
 PANEL_IN = 3.4  # inches per panel
 
 
-def panels(result: dict) -> list[tuple[str, dict, int]]:
-    """``(title, confusion, clips)`` of every (group, corpus) test set of ``result`` (score_groups')."""
+def panels(result: dict) -> list[tuple[str, dict, int, str]]:
+    """``(title, confusion, clips, score)`` of every (group, corpus) test set of ``result``
+    (score_groups'): ``score`` is the number the panel's counts give beside its chance level, so the
+    figure reads against its table (:func:`summary`)."""
     out = []
     for group, g in result["groups"].items():
         for corpus, c in g["corpora"].items():
             if "confusion" in c:
-                out.append((f"{group} · {corpus}", c["confusion"], int(c["num_samples"])))
+                out.append((f"{group} · {corpus}", c["confusion"], int(c["num_samples"]), summary(c)))
     return out
+
+
+def summary(corpus: dict) -> str:
+    """The score a panel's counts give, beside its chance level: a single-label corpus's UA (the
+    mean of the matrix's diagonal shares, arg-max), a multi-label one's weighted F1 (sigmoid > 0.5);
+    "" where the scores hold neither."""
+    chance = corpus.get("chance")
+    if not isinstance(chance, dict):
+        return ""
+    if corpus["confusion"]["kind"] == "single_label" and "unweighted_accuracy" in corpus.keys() & chance.keys():
+        return f"UA {100 * corpus['unweighted_accuracy']:.1f}% (chance {100 * chance['unweighted_accuracy']:.1f}%)"
+    if corpus["confusion"]["kind"] == "multi_label" and "weighted_f1" in corpus:
+        return f"weighted F1 {100 * corpus['weighted_f1']:.1f}% (chance {100 * chance['chance']:.1f}%)"
+    return ""
 
 
 def _grid(conf: dict) -> tuple[np.ndarray, list[str], list[str]]:
@@ -41,7 +57,7 @@ def _grid(conf: dict) -> tuple[np.ndarray, list[str], list[str]]:
     return counts, labels, [k.upper() for k in parts]
 
 
-def _draw(ax, title: str, conf: dict, clips: int) -> None:
+def _draw(ax, title: str, conf: dict, clips: int, score: str) -> None:
     counts, rows, cols = _grid(conf)
     totals = counts.sum(1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
@@ -62,7 +78,7 @@ def _draw(ax, title: str, conf: dict, clips: int) -> None:
     else:
         ax.set_xlabel("per-label counts (sigmoid > 0.5)", fontsize=8)
         note = f"{clips} clips, multi-label"
-    ax.set_title(f"{title}\n{note}", fontsize=8)
+    ax.set_title("\n".join(part for part in (title, note, score) if part), fontsize=8)
 
 
 LEGEND = "colour: share of the row; numbers: clips (blank: none)"
@@ -94,8 +110,8 @@ def confusion_figure(result: dict, title: str):
     # fixed margins (inches), not tight_layout: a layout pass re-measures every text, doubling the cost
     fig.subplots_adjust(left=1.0 / width, right=1 - 0.07 / width, bottom=0.75 / height, top=1 - top / height,
                         wspace=0.55, hspace=0.75)  # fmt: skip
-    for ax, (name, conf, clips) in zip(axes.flat, found, strict=False):
-        _draw(ax, name, conf, clips)
+    for ax, panel in zip(axes.flat, found, strict=False):
+        _draw(ax, *panel)
     for ax in axes.flat[len(found) :]:
         ax.axis("off")
     fig.suptitle("\n".join(lines), fontsize=10, y=1 - 0.08 / height, va="top")
