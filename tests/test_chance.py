@@ -319,7 +319,7 @@ def test_the_end_table_reads_a_group_below_chance_at_the_threshold_by_arg_max_wh
     chance = 100 * group["chance"]["weighted_f1_argmax"]
     assert text.splitlines()[-1] == (
         "† at the 0.5 threshold only: read by arg-max, as the authors' code does, these are above chance (the model "
-        f"ranks the labels better than chance, but its scores do not cross 0.5): zho_eld 100.0 (chance {chance:.1f})"
+        f"ranks the labels better than chance, but its scores thresholded at 0.5 do not beat it): zho_eld 100.0 (chance {chance:.1f})"
     )
     wrong = np.where(labels > 0, -3.0, -1.0)  # the right label lowest: below chance both ways
     wrong[0] = np.where(labels[0] > 0, 1.0, -3.0)
