@@ -591,3 +591,13 @@ def test_every_number_of_the_results_table_stands_beside_its_chance_level():
     macro = f"{100 * c['macro_f1']:.2f} / {100 * c['chance']['macro_f1']:.2f} |"
     assert macro in row and f"| {100 * c['unweighted_accuracy']:.2f} / 33.33 |" in row and macro in mean
     assert "| macro F1 / chance | UA / chance |" in text
+
+
+def test_a_model_card_names_full_precision_training_fp32():
+    """The real CSED's model card (a CPU run) said "feature encoder trained, precision no": the
+    Trainer's mixed-precision setting "no" is fp32 training, and the card now says so."""
+    text = " ".join(card_text(fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"])).split())
+    assert "feature encoder trained, precision fp32 (no mixed precision)" in text and "precision no" not in text
+    summary = fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"])
+    summary["hyperparameters"]["precision"] = "bf16"
+    assert "feature encoder trained, precision bf16" in " ".join(card_text(summary).split())
