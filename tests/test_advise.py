@@ -528,3 +528,19 @@ def test_advise_names_a_mistyped_target_and_a_dataset_given_as_the_other_benchma
     assert f"error: --yuemotion {data} holds the prepared bimotion dataset: give it as --bimotion" in (
         capsys.readouterr().err
     )
+
+
+def test_a_baseline_alone_is_not_described_as_compared():
+    """`bimotion advise --target zho_eld` on the real CSED alone (one group) wrote "with no correction
+    for the 0 made here" and "a clear gain or loss is one whose intervals ... exclude 0": words about
+    comparisons, none of which was made.  A baseline alone says there was none."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import render_markdown, summary_lines
+
+    score = Estimate([45.3, 47.0, 47.1], 46.5, 1.0, [44.0, 49.0], [41.8, 51.2], 2.5)
+    baseline = MixtureResult("zho_eld", "zho_eld", "zho_eld", "baseline", "X(l,a)", [], score, score, test_clips=400)
+    advice = Advice("zho_eld", "zho_eld", 400, 50.0, [0, 1, 2], 0.95, 1000, "mean", "probe", [baseline], Path("."))
+    text = render_markdown(advice)
+    assert "No comparison was made: the baseline is the only model." in text
+    assert "made here" not in text and "a clear gain or loss" not in text
+    assert summary_lines(advice)[-1] == "± is half the 95% interval over 3 seeds (Student t, paired by seed)."

@@ -78,9 +78,10 @@ def _upper_first(text: str) -> str:
 def _interval_words(advice: Advice) -> str:
     level = f"{100 * advice.confidence:g}%"
     if len(advice.seeds) > 1:
-        return (
-            f"± is half the {level} interval over {len(advice.seeds)} seeds (Student t, paired by seed); a clear "
-            f"gain or loss is one whose {level} intervals over seeds and over test speakers both exclude 0"
+        return f"± is half the {level} interval over {len(advice.seeds)} seeds (Student t, paired by seed)" + (
+            f"; a clear gain or loss is one whose {level} intervals over seeds and over test speakers both exclude 0"
+            if len(advice.mixtures) > 1  # a baseline alone is compared with nothing
+            else ""
         )
     return f"± is half the {level} bootstrap interval over test speakers (one seed: run more seeds for seed variation)"
 
@@ -187,16 +188,22 @@ def render_markdown(advice: Advice) -> str:
     ordered = [advice.baseline, *advice.of_role("augment"), *advice.of_role("inference")]
     lines += [_row(m, advice.chance) for m in ordered]
     lines.append(f"| Chance level | | | | {advice.chance:.2f} | | | | | | |")
+    compared = len(advice.mixtures) - 1
     lines += [
         "",
         f"- Test set `{advice.test}` ({advice.num_test} clips); its corpora combined by group_score = "
         f"{advice.group_score}; {DAGGER} at or below its chance level ({CHANCE}).",
         f"- CI (seeds): Student-t interval of the mean over seeds {advice.seeds}; CI (test set): bootstrap over the "
-        f"{RESAMPLED} ({advice.bootstrap_samples} resamples, the same for every model, so Δ's is paired). A Δ "
-        "helps or hurts when both intervals exclude 0 on that side (the bootstrap's alone with one seed); ± in the "
-        "summary is half the interval over seeds (the bootstrap's with one seed). Each verdict is one "
-        f"{100 * advice.confidence:g}% comparison, with no correction for the {len(advice.mixtures) - 1} made here: "
-        "among many, one 'clear' gain or loss may be chance, and the highest of several is likely to be overstated.",
+        f"{RESAMPLED} ({advice.bootstrap_samples} resamples, the same for every model, so Δ's is paired). "
+        + (
+            "A Δ helps or hurts when both intervals exclude 0 on that side (the bootstrap's alone with one seed); ± "
+            "in the summary is half the interval over seeds (the bootstrap's with one seed). Each verdict is one "
+            f"{100 * advice.confidence:g}% comparison, with no correction for the {compared} made here: among many, "
+            "one 'clear' gain or loss may be chance, and the highest of several is likely to be overstated."
+            if compared
+            else "± in the summary is half the interval over seeds (the bootstrap's with one seed). No comparison "
+            "was made: the baseline is the only model."
+        ),
         "- Roles: augment = the target's data plus other groups (X(l,a)+g one group, X(l,A) its language's other "
         "age groups, X(L,a) its age group's other languages, X(L,A) every group); inference = a model that never "
         "saw the target's data (X(¬l,a) other language, X(l,¬a) other age group, X(¬l,¬a) both).",
