@@ -1,7 +1,7 @@
 """The README's main command, `bimotion demo`, end to end on the embedded default corpus: every stage
 runs, and the models visibly learn (issue 9).  The full demo (13 models) runs in CI's
 scripts/check_wheel.sh; here a smaller grid of the same settings and corpora (Table 3's four models)
-must show the same: every baseline cell well above chance, cross-group rows below it."""
+must show the same: every baseline cell well above chance, cross-group rows below the baseline."""
 
 from __future__ import annotations
 

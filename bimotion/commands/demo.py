@@ -5,8 +5,8 @@ BiMotion and YueMotion from them as Hub-ready datasets, check the result, load i
 CNN) on the CPU and write Tables 3-5, the heat map and the feature-space projections (Figures 2-3).
 
 The audio is SYNTHETIC and the model TINY: the demo shows that every stage runs and that the models
-learn (the baseline row well above its chance level, cross-group rows below it), not how well
-emotions are recognised in real speech.  With the real corpora:
+learn (the baseline row well above its chance level, the cross-group rows below the baseline), not
+how well emotions are recognised in real speech.  With the real corpora:
 
   bimotion prepare --source crema_d=DIR --source tess=DIR ... --output bimotion
   yuemotion prepare --source DIR --output yuemotion
