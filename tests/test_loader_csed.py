@@ -190,3 +190,24 @@ def test_real_corpus_files_57_recordings_twice_and_prepare_keeps_each_in_one_spl
     }  # fmt: skip
     checked = verify(result.out_dir)
     assert checked["problems"] == [], checked["problems"][:3]
+
+
+def test_the_notes_clipping_counts_are_the_real_releases(real_csed):
+    """The real CSED's clips saturate: 139 of 652 hold a run of 3 or more samples at 16-bit full
+    scale, most of them Positive or Negative (a label-correlated artefact).  The reader's note and
+    the dataset card's caveat state the counts; they are the release's."""
+    import numpy as np
+    import soundfile as sf
+
+    from bimotion.dataset_card import CAVEATS
+
+    clipped = collections.Counter()
+    for path in sorted((real_csed / "Training Data (wav)").glob("*/*.wav")):
+        samples = np.abs(sf.read(path, dtype="int16", always_2d=True)[0][:, 0].astype(np.int32)) >= 32767
+        edges = np.diff(np.concatenate([[0], samples.astype(np.int8), [0]]))
+        if samples.any() and (np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max() >= 3:
+            clipped[path.parent.name] += 1
+    assert clipped == {"Positive": 62, "Negative": 53, "Natural": 24}
+    assert "139 of the release's 652 clips are hard-clipped" in INFO.notes
+    assert "62 Positive, 53 Negative, 24 Natural" in INFO.notes
+    assert "139 of the release's 652 clips are hard-clipped" in CAVEATS["csed"]
