@@ -39,12 +39,10 @@ TITLES = {
 
 CAVEATS = {
     "csed": (
-        "**CSED speakers.** CSED has no speaker ids or ages. Following the paper, all of it is the elderly "
-        "Mandarin group (`zho_eld`), although its own README says the speech was recorded by graduate "
-        "students and clipped from videos, so its speakers are probably not elderly. Its splits cannot be "
-        "speaker-independent. 139 of the release's 652 clips are hard-clipped (3 or more consecutive samples "
-        "at 16-bit full scale), 62 Positive and 53 Negative against 24 Natural: a model can learn the clipping "
-        "in place of the emotion."
+        "**CSED speakers.** It has no speaker ids or ages. Following the paper, all of it is the elderly Mandarin group"
+        " (`zho_eld`), although its README says the speech was recorded by graduate students and clipped from videos, "
+        "so its speakers are probably not elderly. Its splits cannot be speaker-independent. 139 of the release's 652 "
+        "clips are hard-clipped (62 Positive, 53 Negative, 24 Natural): a model can learn clipping for emotion."
     ),
     "tess": (
         "**TESS has one speaker per group** (OAF, aged 64, is `eng_eld`; YAF, aged 26, is `eng_adu`), so "
