@@ -32,14 +32,23 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, _stopping)  # a second SIGTERM must not cut this one's clean-up short
     raise Terminated(f"terminated by signal {signum} (SIGTERM)")
+
+
+def _stopping(signum, frame) -> None:
+    """SIGTERM once :class:`Terminated` is unwinding the run (to the end of :func:`terminate_as_interrupt`'s
+    block): nothing more to do.  Slurm signals every process of a job step and ``accelerate launch``
+    passes its SIGTERM on, so a process gets two a moment apart; the second, raised in turn, broke off
+    the first one's clean-up (a half-written folder, a lock, a checkpoint's marker left behind)."""
 
 
 @contextlib.contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`Terminated`; the handler before it is put back
-    after.  Only where SIGTERM still has its default action (a handler someone else set is kept)
-    and in the main thread (the only one that runs signal handlers)."""
+    """Within the block, SIGTERM raises :class:`Terminated`, once: a later one, while the run unwinds and
+    cleans up, is taken as the same stop (:func:`_stopping`); the handler before it is put back after.
+    Only where SIGTERM still has its default action (a handler someone else set is kept) and in the
+    main thread (the only one that runs signal handlers)."""
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
         yield
         return
@@ -50,31 +59,37 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-_stop = threading.Event()  # SIGTERM came within stop_at_safe_points
-_pending = threading.Event()  # ... as the loop's work ended: its caller stops before its next piece of work
+class _Flags:
+    """What SIGTERM asked, as plain attributes, set and read in the main thread only.  Not a
+    ``threading.Event``: a handler runs between any two bytecodes of the main thread, even inside the
+    handler of the SIGTERM before it, and ``Event.set`` holds a lock that the second handler would
+    then wait for forever (Slurm's SIGTERM and the launcher's copy of it, a moment apart: the process
+    hung in its handler, its launch's other processes in their next collective, until killed)."""
+
+    stop = False  # SIGTERM came within stop_at_safe_points
+    pending = False  # ... as the loop's work ended: its caller stops before its next piece of work
 
 
 def _request_stop(signum, frame) -> None:
-    _stop.set()  # a second SIGTERM (the launcher passing Slurm's on) changes nothing
+    _Flags.stop = True  # one store, no lock: a second SIGTERM (the launcher passing Slurm's on) changes nothing
 
 
 def stop_requested() -> bool:
     """Whether SIGTERM came within :func:`stop_at_safe_points` (always False outside it)."""
-    return _stop.is_set()
+    return _Flags.stop
 
 
 def finish_then_stop() -> None:
     """For the loop within :func:`stop_at_safe_points` that acts on a stop at its last safe point:
     nothing is left to stop, so it ends as usual, and the stop is pending for its caller
     (:func:`take_pending_stop`) on every process that calls this, whichever got the signal."""
-    _pending.set()
+    _Flags.pending = True
 
 
 def take_pending_stop() -> bool:
     """Whether the last :func:`stop_at_safe_points` block ended with a stop its loop did not act on
     (the signal came as the loop's work ended); clears it: the caller stops now, at its own safe point."""
-    pending = _pending.is_set()
-    _pending.clear()
+    pending, _Flags.pending = _Flags.pending, False
     return pending
 
 
@@ -94,17 +109,19 @@ def stop_at_safe_points() -> Iterator[None]:
     ):
         yield
         return
-    _stop.clear()
-    _pending.clear()  # one left by an earlier block that its caller never took
+    _Flags.stop = _Flags.pending = False  # pending: one left by an earlier block that its caller never took
     signal.signal(signal.SIGTERM, _request_stop)
+    after = _raise_terminated
     try:
         yield
+    except Terminated:
+        after = _stopping  # the loop stopped: a SIGTERM now (the launcher's copy) must not cut its clean-up short
+        raise
     finally:
-        signal.signal(signal.SIGTERM, _raise_terminated)
-        stopped = _stop.is_set()
-        _stop.clear()
+        signal.signal(signal.SIGTERM, after)
+        stopped, _Flags.stop = _Flags.stop, False
     if stopped:  # not reached when the block raised: its error (Terminated, or another) is the one reported
-        _pending.set()
+        _Flags.pending = True
 
 
 def exit_code(err: KeyboardInterrupt) -> int:

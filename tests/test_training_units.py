@@ -557,6 +557,7 @@ def test_sigterm_within_stop_at_safe_points_is_a_flag_the_loop_acts_on():
     the block, SIGTERM raises at once again."""
     import os
     import signal
+    import time
 
     from bimotion import signals
     from bimotion.signals import Terminated, stop_at_safe_points, stop_requested, take_pending_stop
@@ -575,18 +576,103 @@ def test_sigterm_within_stop_at_safe_points_is_a_flag_the_loop_acts_on():
                 os.kill(os.getpid(), signal.SIGTERM)
                 signals.finish_then_stop()
             assert take_pending_stop()
-            with pytest.raises(Terminated), stop_at_safe_points():  # a loop that stopped: its Terminated
-                os.kill(os.getpid(), signal.SIGTERM)
-                raise Terminated("stopped at a step")
-            assert not take_pending_stop()
             with stop_at_safe_points():  # a quiet block ends quietly
                 pass
             assert not take_pending_stop()
             with pytest.raises(Terminated):
                 os.kill(os.getpid(), signal.SIGTERM)
         assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        with signals.terminate_as_interrupt():
+            with pytest.raises(Terminated), stop_at_safe_points():  # a loop that stopped: its Terminated
+                os.kill(os.getpid(), signal.SIGTERM)
+                raise Terminated("stopped at a step")
+            assert not take_pending_stop()
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)  # the launcher's copy, as the stop unwinds: the same stop
+                time.sleep(0.01)
+            except Terminated:
+                pytest.fail("a SIGTERM as the stop unwound was another stop, raised")
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def test_a_second_sigterm_never_cuts_short_the_clean_up_of_the_first():
+    """Slurm signals every process of a job step and ``accelerate launch`` passes its SIGTERM on: a
+    process gets two a moment apart.  The second, raised as a Terminated of its own, broke off the
+    clean-up that the first one's was unwinding through (a ``finally`` left half done); it is now the
+    same stop."""
+    import os
+    import signal
+    import time
+
+    from bimotion.signals import Terminated, terminate_as_interrupt
+
+    cleaned = []
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a command's process
+    try:
+        with pytest.raises(Terminated), terminate_as_interrupt():
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)  # Slurm's
+                time.sleep(5)  # interrupted at once
+            finally:
+                try:
+                    os.kill(os.getpid(), signal.SIGTERM)  # the launcher's copy, during the clean-up
+                    time.sleep(0.01)  # the handler runs here
+                    cleaned.append("lock removed")
+                except Terminated:
+                    cleaned.append("cut short by the second SIGTERM")
+        assert cleaned == ["lock removed"] and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+REENTRY = """
+import os, signal, sys
+from bimotion import signals
+
+def depth(frame):  # how many SIGTERM handlers the frame runs within
+    n = 0
+    while frame is not None:
+        n += frame.f_code is signals._request_stop.__code__
+        frame = frame.f_back
+    return n
+
+def second_sigterm(frame, event, arg):  # at every line the first SIGTERM's handling runs, in any function
+    if event == "line" and depth(frame) == 1:
+        os.kill(os.getpid(), signal.SIGTERM)
+    return second_sigterm
+
+with signals.terminate_as_interrupt(), signals.stop_at_safe_points():
+    sys.settrace(second_sigterm)
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(1000):
+        pass
+    sys.settrace(None)
+    print("stop requested:", signals.stop_requested())
+"""
+
+
+def test_a_sigterm_within_the_handling_of_another_is_taken_never_hangs():
+    """Within :func:`stop_at_safe_points` a SIGTERM's handler sets a flag.  It was a
+    ``threading.Event``, whose ``set`` holds a lock: a second SIGTERM handled while it was held (a
+    handler runs between any two bytecodes, a first handler's too) waited for that lock forever.  Two
+    SIGTERMs a moment apart (Slurm's and ``accelerate launch``'s copy) so hung a process of a launch in
+    its handler, and the others in their next collective, until the launcher killed them all after
+    30 s: no checkpoint, no closing line (seen once in CI, caught with faulthandler's stacks).  Here a
+    second SIGTERM comes at every line of the first one's handling."""
+    import subprocess
+    import sys
+
+    from bimotion.training.testing import subprocess_env
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", REENTRY], env=subprocess_env(), capture_output=True, text=True, timeout=60
+        )
+    except subprocess.TimeoutExpired:  # its SIGKILL: SIGTERM is what hangs it
+        pytest.fail("a SIGTERM within the handling of another hung the process")
+    assert (done.returncode, done.stdout.strip()) == (0, "stop requested: True"), done.stderr[-2000:]
 
 
 def test_a_stop_checkpoint_half_removed_is_never_resumed_from(tmp_path, monkeypatch):
