@@ -18,7 +18,14 @@ import numpy as np
 from .errors import BadFileError, MissingToolError, display, impossible_header, libsndfile_error
 from .ffmpeg import ffmpeg_decode, ffmpeg_reason
 from .hold import DAMAGE_FRAMES, LengthHold
-from .levels import CancellingChannelsWarning, ClippedAudioWarning, check_downmix, check_level, downmix
+from .levels import (
+    CancellingChannelsWarning,
+    ClippedAudioWarning,
+    check_downmix,
+    check_level,
+    clipped_fraction,
+    downmix,
+)
 from .mp3 import held_to_count, is_frame_header, mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
 from .walk import APPLEDOUBLE_MAGIC
@@ -27,9 +34,9 @@ from .wav import probe_wav
 LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
 __all__ = [
-    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "libsndfile_error", "libsndfile_read",
-    "length_hold", "libsndfile_stops_short", "libsndfile_without_mp3", "needs_ffmpeg", "probe", "resample", "sniff",
-    "why_ffmpeg",
+    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "decode_measured", "libsndfile_error",
+    "libsndfile_read", "length_hold", "libsndfile_stops_short", "libsndfile_without_mp3", "needs_ffmpeg", "probe",
+    "resample", "sniff", "why_ffmpeg",
 ]  # fmt: skip
 
 
@@ -304,12 +311,22 @@ def decode(
     float samples beyond full scale clip (with a warning naming the file), they never wrap.
     ``dtype="float32"`` gives those samples; ``dtype="int16"`` gives them as 16-bit integers
     (``round(x * 32768)``, so a 16-bit source at the target rate comes back bit-exact)."""
+    samples, rate, _ = decode_measured(path, sample_rate_hz, dtype=dtype)
+    return samples, rate
+
+
+def decode_measured(
+    path: str | os.PathLike, sample_rate_hz: int | None = 16000, *, dtype: str = "float32"
+) -> tuple[np.ndarray, int, float | None]:
+    """:func:`decode`, and the source's hard clipping measured in the same pass on the samples as read
+    (:func:`loaders.levels.clipped_fraction`: the fraction in runs at full scale; None for a source
+    without an exact full scale, and for what FFmpeg decodes: MP4 and MP3, lossy)."""
     if dtype not in ("float32", "int16"):
         raise ValueError(f"dtype must be 'float32' or 'int16', not {dtype!r}")
     path = Path(path)
     info = probe(path)
     if info.format == "mp4":
-        return _ffmpeg_decode(path, info, sample_rate_hz, dtype)
+        return (*_ffmpeg_decode(path, info, sample_rate_hz, dtype), None)
     try:
         # float32 scales every integer format to [-1, 1) and keeps float formats as written;
         # reading a float file as int16 would truncate its samples to 0 (silence)
@@ -319,11 +336,12 @@ def decode(
             path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
         ) from err
     if read is None:  # an MP3 libsndfile would stop short of its end (loaders.mp3): all of it is FFmpeg's
-        return _ffmpeg_decode(path, info, sample_rate_hz, dtype)
+        return (*_ffmpeg_decode(path, info, sample_rate_hz, dtype), None)
     samples, rate = read
+    clipped = clipped_fraction(samples, info.subtype)
     hold = length_hold(path, info, rate, "libsndfile")
     samples = check_level(path, _mono(path, samples if hold is None else hold.whole(samples)))
-    return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate)
+    return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate), clipped
 
 
 def length_hold(path: str | os.PathLike, info: AudioInfo, rate_hz: int, decoder: str) -> LengthHold | None:

@@ -1,7 +1,8 @@
 """Level checks of decoded samples (:func:`loaders.audio.decode` runs them): NaN or infinite samples
 are a bad file, float samples beyond full scale clip with a warning, channels that cancel in the
 mono mix are warned about, and a silent clip (:func:`check_not_silent`, which prepare runs on what it
-stores) is a bad file.  Warnings are :class:`~loaders.errors.InputWarning`s naming the file."""
+stores) is a bad file; :func:`clipped_fraction` measures a source's hard clipping (runs at full scale),
+which prepare notes per corpus and label.  Warnings are :class:`~loaders.errors.InputWarning`s naming the file."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ SILENT_PEAK_DBFS = -80.0  # about 3 steps of 16-bit audio; real recordings' nois
 # speech: -13 dBFS or louder; CREMA-D's broken 1076_MTI_SAD_XX is noise).  `prepare` notes such clips
 # (prepare.json's `quiet`) and stores them: a clip that quiet may still hold a far, faint voice.
 QUIET_PEAK_DBFS = -50.0
+# A run of this many consecutive samples at full scale is hard clipping (the signal went beyond what the
+# recorder or an editor's gain could hold), not a peak that just touches full scale.
+CLIP_RUN_SAMPLES = 3
+_PCM_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32}  # libsndfile's integer subtypes
 EDGE_SAMPLES = 160  # 10 ms at 16 kHz: left out when a peak is measured around the mean
 
 
@@ -119,3 +124,50 @@ def check_level(path: Path, samples: np.ndarray) -> np.ndarray:
             stacklevel=3,
         )
     return samples
+
+
+def full_scale(subtype: str) -> float | None:
+    """The magnitude at which a source of libsndfile ``subtype`` (:attr:`loaders.audio.AudioInfo.subtype`)
+    read as float32 is at full scale: n-bit integer PCM's largest positive step, (2**(n-1) - 1) / 2**(n-1)
+    (its most negative one, -1.0, is beyond it); float samples at or beyond 1.0.  None for other encodings
+    (µ-law, A-law, MP3, AAC, Vorbis, Opus), whose decoded peak says nothing exact about clipping."""
+    if subtype in ("FLOAT", "DOUBLE"):
+        return 1.0
+    bits = _PCM_BITS.get(subtype)
+    return None if bits is None else float(np.float32((2 ** (bits - 1) - 1) / 2 ** (bits - 1)))
+
+
+def clipped_fraction(channels: np.ndarray, subtype: str) -> float | None:
+    """The fraction of the source's samples (frames x channels, as read, before mixing down) that lie in
+    runs of :data:`CLIP_RUN_SAMPLES` or more consecutive samples of one channel at full scale
+    (:func:`full_scale` of ``subtype``): 0.0 for a clip that is not hard-clipped; None where ``subtype``
+    has no exact full scale.  One comparison per sample where nothing is at full scale."""
+    limit = full_scale(subtype)
+    if limit is None or channels.size == 0:
+        return None
+    at = np.abs(channels) >= limit
+    if not at.any():
+        return 0.0
+    in_runs = 0
+    for column in np.atleast_2d(at.T):
+        edges = np.diff(column.astype(np.int8), prepend=0, append=0)
+        lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+        in_runs += int(lengths[lengths >= CLIP_RUN_SAMPLES].sum())
+    return in_runs / channels.size
+
+
+def clipping_text(entry: dict) -> str:
+    """The one wording of a corpus's hard clipping as ``prepare.json``'s ``clipped`` records it
+    (:func:`bimotion.prepare.info.clipped_info`), for prepare's and scan's notes, check and the card:
+    ``139 of 652 clips hard-clipped (3+ consecutive samples at full scale, up to 8.5% of a clip): positive
+    62 of 218 (28%), ...``, and whether that is uneven across labels."""
+    labels = ", ".join(
+        f"{label} {k['clips']} of {k['of']} ({k['clips'] / k['of']:.0%})" for label, k in entry["by_label"].items()
+    )
+    text = (
+        f"{entry['clips']} of {entry['of']} clips hard-clipped ({entry['run_samples']}+ consecutive samples at full "
+        f"scale, up to {entry['most_clipped_fraction']:.1%} of a clip): {labels}"
+    )
+    return text + (
+        "; uneven across labels: a model can learn clipping in place of the emotion" if entry["uneven"] else ""
+    )
