@@ -15,6 +15,7 @@ from importlib import resources
 
 from loaders import SOURCES, known_defects
 from loaders.labels import LABELS
+from loaders.levels import clipping_text
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy, marked_title
@@ -41,8 +42,7 @@ CAVEATS = {
     "csed": (
         "**CSED speakers.** It has no speaker ids or ages. Following the paper, all of it is the elderly Mandarin group"
         " (`zho_eld`), although its README says the speech was recorded by graduate students and clipped from videos, "
-        "so its speakers are probably not elderly. Its splits cannot be speaker-independent. 139 of the release's 652 "
-        "clips are hard-clipped (62 Positive, 53 Negative, 24 Natural): a model can learn clipping for emotion."
+        "so its speakers are probably not elderly. Its splits cannot be speaker-independent."
     ),
     "tess": (
         "**TESS has one speaker per group** (OAF, aged 64, is `eng_eld`; YAF, aged 26, is `eng_adu`), so "
@@ -352,9 +352,9 @@ def _caveats(info: dict) -> list[str]:
         lines.append(f"**Low sample rate:** {low}: they lack the upper band of 16 kHz audio, a cue a model can learn.")
     for corpus, n in info.get("quiet", {}).items():  # prepare.json's clips peaking far below speech
         quiet = f"{n['clips']} clip(s) of {corpus} peak below {n['peak_below_dbfs']:.0f} dBFS (quietest "
-        lines.append(
-            f"**Very quiet clips:** {quiet}{n['quietest_peak_dbfs']:.0f} dBFS): likely a noise floor, kept with their labels."
-        )
+        lines.append(f"**Very quiet clips:** {quiet}{n['quietest_peak_dbfs']:.0f} dBFS): likely a noise floor, kept.")
+    for corpus, n in info.get("clipped", {}).items():  # prepare.json's hard-clipped clips, per label
+        lines.append(f"**Hard-clipped clips in {corpus}:** {clipping_text(n)}.")
     for corpus, clips in info.get("known_defects", {}).items():  # prepare.json's clips broken in every copy
         what = "; ".join(f"{clip}: {known_defects(corpus).get(clip, 'broken in the release')}" for clip in clips)
         lines.append(f"**Known defects of the {corpus} release:** {what}. Stored as released.")

@@ -80,6 +80,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
         "silent": rows["silent"],
         "low_rate": info.get("low_rate", {}),  # clips recorded below 16 kHz, stored upsampled (prepare.json)
         "quiet": info.get("quiet", {}),  # clips stored peaking below -50 dBFS: a noise floor? (prepare.json)
+        "clipped": info.get("clipped", {}),  # hard-clipped clips, per label (prepare.json)
         "known_defects": info.get("known_defects", {}),  # clips broken in every copy of their release (prepare.json)
         "compared_with_source": rows["compared"],
         "problems": problems,

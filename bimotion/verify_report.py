@@ -68,7 +68,8 @@ def format_result(result: dict) -> str:
 
 def _passed_over(result: dict) -> list[str]:
     """The lines on what ``check`` notes but does not count as a problem: the clips ``prepare`` recorded
-    as taken below 16 kHz (``prepare.json``'s ``low_rate``), as peaking far below speech (``quiet``) or
+    as taken below 16 kHz (``prepare.json``'s ``low_rate``), as peaking far below speech (``quiet``), as
+    hard-clipped (``clipped``) or
     as broken in every copy of their release (``known_defects``), and the files a file browser left."""
     lines = []
     if result.get("low_rate"):
@@ -82,6 +83,10 @@ def _passed_over(result: dict) -> list[str]:
         lines.append(
             f"clips peaking below {below:.0f} dBFS, far below speech (most likely a noise floor): {per_corpus}"
         )
+    if clipped := result.get("clipped"):
+        from loaders.levels import clipping_text
+
+        lines += [f"hard-clipped clips, stored as recorded: {c} {clipping_text(n)}" for c, n in clipped.items()]
     if known := result.get("known_defects"):
         clips = ", ".join(clip for clips in known.values() for clip in clips)
         lines.append(f"known defects of the releases, stored as released (no copy is better): {clips}")

@@ -237,6 +237,20 @@ def quiet_lines(quiet: dict, *, stored: bool = True) -> list[str]:
     return lines
 
 
+def clipped_lines(clipped: dict, *, stored: bool = True) -> list[str]:
+    """One note per corpus of ``clipped`` (``prepare.json``'s, or ``scan --levels``'s: ``stored`` False)
+    with hard-clipped clips, per label (:func:`loaders.levels.clipping_text`); where clipping is uneven
+    across labels, that a model can learn it in place of the emotion."""
+    from loaders.levels import clipping_text
+
+    lines = []
+    for corpus, n in clipped.items():
+        kept = "stored as recorded" if stored else "`prepare` will store them as recorded"
+        why = "; balance or leave out the clipped clips, or compare scores without them" if n["uneven"] else ""
+        lines.append(f"note: {corpus}: {clipping_text(n)}; {kept}: {_listed(n)}{why}")
+    return lines
+
+
 def known_defect_lines(known: dict[str, dict], *, stored: bool = True) -> list[str]:
     """One note per clip of ``known`` (``{corpus: {id: peak dBFS, or None where not measured}}``: the
     clips its release holds broken, :func:`loaders.known_defects`, as ``prepare.json``'s
@@ -321,6 +335,7 @@ def summary(info: dict) -> str:
         groups = ", ".join(g for g, v in info["groups"].items() if v["status"] != "absent")
         lines.append(f"note: only your own corpora were given: the dataset holds their groups ({groups})")
     lines += identical_notes(info) + low_rate_lines(info) + quiet_lines(info.get("quiet", {}))
+    lines += clipped_lines(info.get("clipped", {}))
     lines += known_defect_lines(info.get("known_defects", {}))
     for group in dict.fromkeys(g for _, g in counts):
         empty = [s for s in SPLITS if not sum(c.get(s, 0) for (_, g), c in counts.items() if g == group)]

@@ -7,12 +7,14 @@ Prints a summary (counts by corpus x language x age group x label), the files se
 source folder (read / skipped by reason / not audio), and, with --skip-bad, what was skipped and
 why.  A scan reads each file's header, not its audio: with --levels it also decodes every clip as
 `prepare` will (slower: about as long as `prepare`'s decoding) and names the clips far quieter than
-speech (a noise floor) and, as errors or --skip-bad skips, the silent ones and those that do not decode.  Every audio file below a source folder is read or reported: never dropped silently.  The
+speech (a noise floor), counts the hard-clipped ones per label (uneven across labels: a shortcut a model
+can learn) and, as errors or --skip-bad skips, the silent ones and those that do not decode.  Every audio file below a source folder is read or reported: never dropped silently.  The
 corpus folders are only read, never written to.
 """
 
 from __future__ import annotations
 
+import collections
 import os
 import sys
 from pathlib import Path
@@ -42,7 +44,7 @@ def add_arguments(parser) -> None:
         "--levels",
         action="store_true",
         help="also decode every clip as `prepare` will and measure its peak: name the clips far quieter than "
-        "speech, and refuse (or with --skip-bad skip) the silent ones and those that do not decode",
+        "speech, count the hard-clipped ones per label, and refuse (or with --skip-bad skip) the silent ones and those that do not decode",
     )
     add_num_proc_argument(parser, " (with --levels)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
@@ -114,15 +116,27 @@ def _levels(records: list, report, args) -> tuple[list, list[str]]:
                 known.setdefault(r.corpus, {})[r.id] = None
         return records, ([LEVELS_NOT_MEASURED] if records else []) + known_defect_lines(known, stored=False)
     from bimotion.prepare.encode import measure_levels
-    from bimotion.prepare.info import clip_levels
+    from bimotion.prepare.info import clip_levels, clipped_info
 
-    from .prepare import capped_num_proc, quiet_lines
+    from .prepare import capped_num_proc, clipped_lines, quiet_lines
 
-    kept, peaks = measure_levels(
+    kept, peaks, clipped = measure_levels(
         records, capped_num_proc(args.num_proc), skip_bad=args.skip_bad, report=report, progress=not args.quiet
     )
     levels = clip_levels(peaks)
-    return kept, quiet_lines(levels["quiet"], stored=False) + known_defect_lines(levels["known_defects"], stored=False)
+    labels = {r.id: r.emotions or ("(none)",) for r in kept}
+    totals = {c: (len(ids), collections.Counter(x for i in ids for x in labels[i])) for c, ids in _ids(kept).items()}
+    clipping = clipped_info({c: {i: (f, labels[i]) for i, f in by_id.items()} for c, by_id in clipped.items()}, totals)
+    notes = quiet_lines(levels["quiet"], stored=False) + clipped_lines(clipping, stored=False)
+    return kept, notes + known_defect_lines(levels["known_defects"], stored=False)
+
+
+def _ids(records: list) -> dict[str, list[str]]:
+    """``{corpus: ids}`` of ``records``."""
+    by_corpus: dict[str, list[str]] = {}
+    for record in records:
+        by_corpus.setdefault(record.corpus, []).append(record.id)
+    return by_corpus
 
 
 LEVELS_NOT_MEASURED = (

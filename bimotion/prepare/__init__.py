@@ -42,7 +42,7 @@ from ..features import categories, encode_names, features
 from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..splits import assign_splits
 from .encode import encoded, refuse_or_skip
-from .info import ShardKey, ShardStats, clip_levels, low_rate_info, notable_peaks, prepare_info
+from .info import ShardKey, ShardStats, clip_levels, low_rate_info, notable_peaks, prepare_info, shard_clipping
 from .parquet import ParquetFiles
 
 __all__ = ["INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
@@ -230,7 +230,11 @@ def _write(
         info = prepare_info(
             benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels, own_split,
             identical=identical_summary(records, identical, split_of, stored=stored), synthetic=synthetic,
-            clip_notes={"low_rate": low_rate_info(records, stored), **clip_levels(notable_peaks(stats))},
+            clip_notes={
+                "low_rate": low_rate_info(records, stored),
+                **clip_levels(notable_peaks(stats)),
+                "clipped": shard_clipping(stats),
+            },
         )  # fmt: skip
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
@@ -316,14 +320,14 @@ def _write_rows(
         **stage_bar_options(),  # in a log, a line every 30 s
     )
     with bar, contextlib.closing(rows):
-        for (relpath, record), (row, error, peak_dbfs) in zip(jobs, rows, strict=True):
+        for (relpath, record), (row, error, peak_dbfs, clipped) in zip(jobs, rows, strict=True):
             bar.update()
             if error is not None:
                 refuse_or_skip(error, record, skip_bad=settings.skip_bad, report=report)
                 continue
             files.add(relpath, encode_names(columns, row))  # label names -> ClassLabel ids
             shard = stats.setdefault((record.corpus, record.group, split_of[record.id]), ShardStats())
-            shard.add(row, relpath, peak_dbfs)
+            shard.add(row, relpath, peak_dbfs, clipped)
     return stats, files.close()
 
 

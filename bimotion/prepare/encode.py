@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 
 from loaders import BadFileError, CorpusError, known_defects
-from loaders.audio import decode, probe
+from loaders.audio import decode_measured, probe
 from loaders.errors import MissingToolError, spoken
 from loaders.ffmpeg import ffmpeg_reason, needs_ffmpeg_skip
 from loaders.levels import check_not_silent
@@ -31,30 +31,31 @@ WORKER_DIED = (
     "crashed on a file): run again with a lower --num-proc"
 )
 
-# (row, None, peak dBFS) or (None, BadFileError args, None)
-Encoded = tuple[dict | None, tuple | None, float | None]
+# (row, None, peak dBFS, clipped fraction) or (None, BadFileError args, None, None)
+Encoded = tuple[dict | None, tuple | None, float | None, float | None]
 
 
 def encode_records(records, *, rows: bool = True) -> list[Encoded]:
-    """Decode, resample and FLAC-encode records: ``(row, None, peak_dbfs)`` or ``(None, BadFileError
-    args, None)`` (a CorpusError does not survive pickling, so its fields travel instead); a file that
+    """Decode, resample and FLAC-encode records: ``(row, None, peak_dbfs, clipped)`` or ``(None,
+    BadFileError args, None, None)`` (a CorpusError does not survive pickling, so its fields travel instead); a file that
     takes FFmpeg, when it is not installed, is a ``needs_ffmpeg`` one (:func:`loaders.ffmpeg.needs_ffmpeg_skip`).
     ``peak_dbfs``, the stored clip's peak around its mean (:func:`loaders.levels.check_not_silent`'s),
-    travels beside the row, not in it: the dataset has no such column.  ``rows`` False (``scan
-    --levels``): decoded and measured as for storing, but not encoded (``(None, None, peak_dbfs)``)."""
+    travels beside the row, not in it: the dataset has no such column; so does ``clipped``, the source's
+    hard clipping measured in the same decode (:func:`loaders.audio.decode_measured`).  ``rows`` False
+    (``scan --levels``): decoded and measured as for storing, not encoded (``(None, None, peak_dbfs, clipped)``)."""
     out = []
     for record in records:
         try:
-            samples, _ = decode(record.path, SAMPLE_RATE_HZ, dtype="int16")
+            samples, _, clipped = decode_measured(record.path, SAMPLE_RATE_HZ, dtype="int16")
             if samples.size == 0:
                 raise BadFileError(record.path, "no_samples", "the file decodes to no audio samples", "replace it")
             peak_dbfs = check_not_silent(record.path, samples)
-            out.append((example(record, samples) if rows else None, None, peak_dbfs))
+            out.append((example(record, samples) if rows else None, None, peak_dbfs, clipped))
         except CorpusError as err:
-            out.append((None, (err.path, err.reason, err.message, err.hint), None))
+            out.append((None, (err.path, err.reason, err.message, err.hint), None, None))
         except MissingToolError:  # FFmpeg found needed only now: the file is named, and skipped, as before decoding
             err = needs_ffmpeg_skip(record.path, ffmpeg_reason(probe(record.path).format))
-            out.append((None, (err.path, err.reason, err.message, err.hint), None))
+            out.append((None, (err.path, err.reason, err.message, err.hint), None, None))
     return out
 
 
@@ -103,26 +104,29 @@ def refuse_or_skip(error: tuple, record, *, skip_bad: bool, report) -> None:
     report.skip_read(record.corpus, err)  # read by the scan, undecodable now
 
 
-def measure_levels(records: list, num_proc: int, *, skip_bad: bool, report, progress: bool) -> tuple[list, dict]:
+def measure_levels(records: list, num_proc: int, *, skip_bad: bool, report, progress: bool) -> tuple[list, dict, dict]:
     """``scan --levels``: every record decoded as :func:`encode_records` decodes it for storing, and
     measured there, not encoded.  Returns the records ``prepare`` would store (one that does not decode,
     or is silent, is raised or skipped as ``prepare`` does it, :func:`refuse_or_skip`) and ``{corpus: {id:
-    peak dBFS}}`` of all of them (:func:`bimotion.prepare.info.clip_levels` picks the notable ones)."""
+    peak dBFS}}`` of all of them (:func:`bimotion.prepare.info.clip_levels` picks the notable ones), and
+    ``{corpus: {id: clipped fraction}}`` of the hard-clipped ones (:func:`bimotion.prepare.info.clipped_info`)."""
     from tqdm.auto import tqdm
 
     from bimotion.console import stage_bar_options
 
-    kept, peaks = [], {}
+    kept, peaks, clipped = [], {}, {}
     bar = tqdm(total=len(records), desc="measuring levels", unit=" utt", disable=not progress, **stage_bar_options())
     with bar, contextlib.closing(encoded(records, num_proc, rows=False)) as measured:
-        for record, (_, error, peak_dbfs) in zip(records, measured, strict=True):
+        for record, (_, error, peak_dbfs, clip) in zip(records, measured, strict=True):
             bar.update()
             if error is not None:
                 refuse_or_skip(error, record, skip_bad=skip_bad, report=report)
                 continue
             kept.append(record)
             peaks.setdefault(record.corpus, {})[record.id] = peak_dbfs
-    return kept, peaks
+            if clip:
+                clipped.setdefault(record.corpus, {})[record.id] = clip
+    return kept, peaks, clipped
 
 
 def _kill_workers(pool: concurrent.futures.ProcessPoolExecutor) -> None:

@@ -1,0 +1,109 @@
+"""Hard-clipped clips (a run of ``loaders.levels.CLIP_RUN_SAMPLES`` or more samples at full scale): the
+real CSED release has 139 of 652, unevenly by label (62 Positive, 53 Negative, 24 Natural), so a model
+can learn clipping in place of the emotion, and nothing said so but static text.  ``prepare`` measures
+it in the decode that stores the clip, notes it per corpus and label, records it (``prepare.json``'s
+``clipped``), ``check`` lists it, the dataset card states it, and ``scan --levels`` says it too."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import soundfile
+
+from bimotion.cli import main
+from bimotion.prepare.info import uneven
+from loaders import testing
+from loaders.audio import ClippedAudioWarning, decode_measured
+from loaders.levels import clipped_fraction
+
+
+def _clip(path, gain: float = 8.0) -> None:
+    """Rewrite ``path`` (16-bit) ``gain`` times louder, its samples held at 16-bit full scale."""
+    samples, rate = soundfile.read(path, dtype="int16")
+    loud = np.clip(samples.astype(np.int64) * gain, -32768, 32767).astype(np.int16)
+    soundfile.write(path, loud, rate, subtype="PCM_16")
+
+
+def _tess(tmp_path):
+    raw = testing.make_corpus("tess", tmp_path / "raw")
+    return raw, sorted(p for p in raw.glob("*.wav") if not p.name.startswith("."))
+
+
+def test_full_scale_is_exact_per_integer_format_and_one_for_float(tmp_path):
+    ramp = np.zeros((100, 1), dtype=np.float32)
+    ramp[10:13] = 32767 / 32768  # three samples at 16-bit full scale: clipped
+    ramp[50:52] = -1.0  # two at its most negative step: a peak, not a run
+    assert clipped_fraction(ramp, "PCM_16") == pytest.approx(3 / 100)
+    assert clipped_fraction(ramp, "PCM_24") == 0.0  # 32767/32768 is below 24-bit full scale
+    assert clipped_fraction(ramp, "FLOAT") == 0.0  # float: at or beyond 1.0 only; -1.0 twice is no run of 3
+    assert clipped_fraction(ramp, "ULAW") is None and clipped_fraction(ramp, "MPEG_LAYER_III") is None
+    over = np.full((8, 2), 0.5, dtype=np.float32)
+    over[2:6, 1] = 1.25  # one channel of a float file beyond full scale, 4 samples in a row
+    path = tmp_path / "loud.wav"
+    soundfile.write(path, over, 16000, subtype="FLOAT")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, _, clipped = decode_measured(path, None)
+    assert clipped == pytest.approx(4 / 16) and any(w.category is ClippedAudioWarning for w in caught)
+
+
+def test_unevenness_needs_a_real_difference_across_labels():
+    assert uneven([(62, 218), (53, 220), (24, 214)])  # the real CSED's Positive, Negative, Natural
+    assert not uneven([(1, 6)] + [(0, 6)] * 6)  # one clipped clip of 42: no shortcut to learn
+    assert not uneven([(30, 300), (33, 300), (31, 300)])  # even
+    assert not uneven([(0, 10), (0, 10)]) and not uneven([(5, 5)])
+
+
+def test_prepare_check_and_the_card_count_a_clipped_clip(tmp_path, capsys):
+    raw, files = _tess(tmp_path)
+    angry = next(p for p in files if p.stem.endswith("_angry"))
+    _clip(angry)
+    out = tmp_path / "prepared"
+    # two processes: measured where the clip is decoded, in a worker, and travels back
+    assert main(["prepare", "--source", f"tess={raw}", "--output", str(out), "-q", "--num-proc", "2"]) == 0
+    printed = capsys.readouterr().out
+    clipped = json.loads((out / "prepare.json").read_text())["clipped"]["tess"]
+    assert (clipped["clips"], clipped["of"], clipped["run_samples"], clipped["uneven"]) == (1, len(files), 3, False)
+    assert clipped["listed"] == [f"tess/{angry.stem}"] and 0.01 < clipped["most_clipped_fraction"] < 1
+    assert clipped["by_label"]["anger"] == {"clips": 1, "of": 6}
+    assert clipped["by_label"]["sadness"] == {"clips": 0, "of": 6}
+    note = f"note: tess: 1 of {len(files)} clips hard-clipped (3+ consecutive samples at full scale, up to "
+    assert note in printed and "anger 1 of 6 (17%)" in printed and "uneven" not in printed, printed
+    assert f"stored as recorded: tess/{angry.stem}" in printed
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert f"**Hard-clipped clips in tess:** 1 of {len(files)} clips hard-clipped" in card
+    assert main(["check", str(out)]) == 0  # a note, not a problem
+    report = capsys.readouterr().out
+    assert "hard-clipped clips, stored as recorded: tess 1 of" in report and report.rstrip().endswith("OK"), report
+
+
+def test_clipping_that_goes_with_one_label_is_called_a_shortcut_by_prepare_check_card_and_scan(tmp_path, capsys):
+    raw, files = _tess(tmp_path)
+    for path in files:
+        if path.stem.endswith("_angry"):
+            _clip(path)
+    shortcut = "uneven across labels: a model can learn clipping in place of the emotion"
+    args = ["scan", "--source", f"tess={raw}", "--output", str(tmp_path / "m.jsonl"), "-q", "--levels"]
+    assert main([*args, "--num-proc", "1"]) == 0
+    err = capsys.readouterr().err
+    assert f"note: tess: 6 of {len(files)} clips hard-clipped" in err and "anger 6 of 6 (100%)" in err, err
+    assert shortcut in err and "`prepare` will store them as recorded" in err, err
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"tess={raw}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert shortcut in printed and "balance or leave out the clipped clips" in printed, printed
+    assert json.loads((out / "prepare.json").read_text())["clipped"]["tess"]["uneven"] is True
+    assert shortcut in (out / "README.md").read_text(encoding="utf-8")
+    assert main(["check", str(out)]) == 0 and shortcut in capsys.readouterr().out
+
+
+def test_a_corpus_without_clipping_gives_no_note(tmp_path, capsys):
+    raw, _ = _tess(tmp_path)
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"tess={raw}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
+    assert "clipped" not in capsys.readouterr().out
+    assert "clipped" not in json.loads((out / "prepare.json").read_text())
+    assert "Hard-clipped" not in (out / "README.md").read_text(encoding="utf-8")
