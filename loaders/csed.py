@@ -71,9 +71,8 @@ INFO = SourceInfo(
         "Valence classes positive/neutral/negative; gender from the file name; no speaker ids or ages. "
         "Following the paper, every utterance is assigned to the elderly Mandarin group (zho_eld), although "
         "the corpus README says the speech was recorded by graduate students and clipped from YouTube videos, "
-        "so the speakers are probably not elderly. 139 of the release's 652 clips are hard-clipped (3 or more "
-        "consecutive samples at 16-bit full scale, up to 8.5% of a clip's samples): 62 Positive, 53 Negative, "
-        "24 Natural, so clipping goes with the label, and a model can learn it in place of the emotion."
+        "so the speakers are probably not elderly. Many clips are hard-clipped, more often Positive and Negative "
+        "than Natural ones: `prepare` and `scan --levels` count them per label."
     ),
 )
 

@@ -188,14 +188,24 @@ def test_real_corpus_files_57_recordings_twice_and_prepare_keeps_each_in_one_spl
         "sets": 57, "clips": 114, "labelled_differently": 11, "split_apart": 0,
         "listed": {"labelled_differently": [list(s) for s in sets if labels[s[0]] != labels[s[1]]]},
     }  # fmt: skip
+    clipped = result.info["clipped"]["csed"]  # measured in prepare's decode: the release's counts
+    assert (clipped["clips"], clipped["of"], clipped["uneven"]) == (139, 652, True)
+    assert clipped["by_label"] == {
+        "negative": {"clips": 53, "of": 220}, "neutral": {"clips": 24, "of": 214}, "positive": {"clips": 62, "of": 218},
+    }  # fmt: skip
+    assert clipped["most_clipped_fraction"] == pytest.approx(0.0848, abs=1e-4)
+    card = (result.out_dir / "README.md").read_text(encoding="utf-8")
+    assert "**Hard-clipped clips in csed:** 139 of 652 clips hard-clipped" in card
+    assert "positive 62 of 218 (28%)" in card and "a model can learn clipping in place of the emotion" in card
     checked = verify(result.out_dir)
     assert checked["problems"] == [], checked["problems"][:3]
+    assert checked["clipped"]["csed"]["clips"] == 139
 
 
 def test_the_notes_clipping_counts_are_the_real_releases(real_csed):
     """The real CSED's clips saturate: 139 of 652 hold a run of 3 or more samples at 16-bit full
-    scale, most of them Positive or Negative (a label-correlated artefact).  The reader's note and
-    the dataset card's caveat state the counts; they are the release's."""
+    scale, most of them Positive or Negative (a label-correlated artefact), counted here on their own,
+    apart from ``loaders.levels``.  The reader's note says so without counts (prepare counts them)."""
     import numpy as np
     import soundfile as sf
 
@@ -208,6 +218,6 @@ def test_the_notes_clipping_counts_are_the_real_releases(real_csed):
         if samples.any() and (np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max() >= 3:
             clipped[path.parent.name] += 1
     assert clipped == {"Positive": 62, "Negative": 53, "Natural": 24}
-    assert "139 of the release's 652 clips are hard-clipped" in INFO.notes
-    assert "62 Positive, 53 Negative, 24 Natural" in INFO.notes
-    assert "139 of the release's 652 clips are hard-clipped" in CAVEATS["csed"]
+    # the counts are measured by prepare (test_real_corpus_files_57...), not stated as static text
+    assert "hard-clipped, more often Positive and Negative" in INFO.notes and "139" not in INFO.notes
+    assert "clipped" not in CAVEATS["csed"].replace("clipped from videos", "")
