@@ -141,13 +141,13 @@ def clipped_fraction(channels: np.ndarray, subtype: str) -> float | None:
     """The fraction of the source's samples (frames x channels, as read, before mixing down) that lie in
     runs of :data:`CLIP_RUN_SAMPLES` or more consecutive samples of one channel at full scale
     (:func:`full_scale` of ``subtype``): 0.0 for a clip that is not hard-clipped; None where ``subtype``
-    has no exact full scale.  One comparison per sample where nothing is at full scale."""
+    has no exact full scale.  A clip that reaches no full scale costs a max and a min."""
     limit = full_scale(subtype)
     if limit is None or channels.size == 0:
         return None
-    at = np.abs(channels) >= limit
-    if not at.any():
+    if channels.max() < limit and channels.min() > -limit:  # two reductions, no array: most clips end here
         return 0.0
+    at = np.abs(channels) >= limit
     in_runs = 0
     for column in np.atleast_2d(at.T):
         edges = np.diff(column.astype(np.int8), prepend=0, append=0)
