@@ -50,6 +50,17 @@ def test_full_scale_is_exact_per_integer_format_and_one_for_float(tmp_path):
     assert clipped == pytest.approx(4 / 16) and any(w.category is ClippedAudioWarning for w in caught)
 
 
+def test_a_24_bit_source_is_measured_at_its_own_full_scale_and_mu_law_is_not_measured(tmp_path):
+    wave = (0.3 * np.sin(np.arange(4800) / 5)).astype(np.float64)
+    wave[1000:1010] = 1.0  # written as 24-bit: its largest step, 10 samples in a row
+    wave[3000:3002] = -1.0  # two only: no run
+    pcm24, ulaw = tmp_path / "a.wav", tmp_path / "b.wav"
+    soundfile.write(pcm24, wave, 48000, subtype="PCM_24")
+    soundfile.write(ulaw, wave, 8000, subtype="ULAW")
+    assert decode_measured(pcm24)[2] == pytest.approx(10 / 4800)
+    assert decode_measured(ulaw)[2] is None  # µ-law's loudest step is not a full scale the signal clipped at
+
+
 def test_unevenness_needs_a_real_difference_across_labels():
     assert uneven([(62, 218), (53, 220), (24, 214)])  # the real CSED's Positive, Negative, Natural
     assert not uneven([(1, 6)] + [(0, 6)] * 6)  # one clipped clip of 42: no shortcut to learn
