@@ -206,12 +206,19 @@ def _wavs_by_speaker(
                         "move it into its speaker's emotion folder, move it out of the corpus root, or pass --skip-bad",
                     ),
                 )
-    names = {folder: {path.name: path for path, _ in found} for folder, found in by_speaker.items()}
-    for path, owner in copied:
+    # by name in any letters (a copy through a disk that ignores case changes them; ESD's names are its ids)
+    names = {folder: {} for folder in by_speaker}
+    for folder, found in by_speaker.items():
+        for path, _ in found:
+            names[folder].setdefault(path.name.casefold(), path)
+    # the shallowest copy first, as _chosen_speakers orders them: a clip lost from the folder read, in two
+    # copies, is read from the first, and the other is its copy
+    for path, owner in sorted(copied, key=lambda found: (len(found[1].parts), str(found[1]), str(found[0]))):
         folder = chosen[folder_name(owner.name)]
-        counterpart = names[folder].get(path.name)
+        counterpart = names[folder].get(path.name.casefold())
         if counterpart is None:  # only in the copy: a clip the folder read lost, not dropped
             by_speaker[folder].append((path, owner))
+            names[folder][path.name.casefold()] = path
         else:
             _copied_wav(c, path, folder, counterpart)
     return by_speaker
@@ -224,7 +231,7 @@ def _copied_wav(c: Collector, path: Path, folder: Path, counterpart: Path) -> No
     if same_bytes(path, counterpart):
         c.set_aside("duplicate", path)
         return
-    read, other = folder.relative_to(c.root).as_posix(), counterpart.relative_to(folder).as_posix()
+    read, other = folder.relative_to(c.root).as_posix(), counterpart.relative_to(c.root).as_posix()
     fix = f"keep one copy of the speaker's folder, the right recordings in {read}/, or pass --skip-bad"
     with c.item(path):
         c.stray(
@@ -232,7 +239,7 @@ def _copied_wav(c: Collector, path: Path, folder: Path, counterpart: Path) -> No
             bad(
                 path,
                 "copy_name",
-                f"in a second copy of the speaker folder {read}/, which is read, but its bytes differ from {read}/{other}",
+                f"in a second copy of the speaker folder {read}/, which is read, but its bytes differ from {other}",
                 fix,
             ),
         )

@@ -286,3 +286,38 @@ def test_full_size_counts_and_official_split(layout, full_dir):
     assert sum(r.text is None for r in records) == 20  # each speaker's transcript lacks line 1170
     assert all(r.extra["layout"] == layout and "index_split" not in r.extra for r in records)
     assert read - generated < 60
+
+
+def test_a_copy_of_a_speaker_folder_in_other_letters_or_a_clip_lost_in_two_copies_is_read_once(tmp_path):
+    """A deeper copy of a speaker folder through a disk that ignores case ('backup/0001/Angry/0001_000352.WAV')
+    was compared by the name in its letters alone: each wav a clip the folder read lost, read again
+    (duplicate_id, stopping the read even with --skip-bad). A clip lost from the folder read but in two copies
+    of it was read from both (duplicate_id); it is read from the first, the other its copy."""
+    top = make_corpus("esd", tmp_path / "c", layout="b")
+    records = esd.load(top)
+    deep = shutil.copytree(top / "0001", tmp_path / "c" / "backup" / "0001")
+    for wav in (deep / "Angry").glob("*.wav"):
+        wav.rename(wav.with_name(wav.stem + ".WAV"))
+    report = SkipReport()
+    with pytest.warns(UserWarning, match="ignored 1"):
+        assert [r.id for r in esd.load(tmp_path / "c", report=report)] == [r.id for r in records]
+    assert report.files[("esd", "duplicate")] == 15 and not report
+    shutil.rmtree(tmp_path / "c" / "backup")
+    lost, other = sorted((top / "0001" / "Angry").glob("*.wav"))[:2]
+    first, second = (top / "0001 - Copy" / "Angry", top / "0001 - Copy (2)" / "Angry")
+    for folder in (first, second):
+        folder.mkdir(parents=True)
+        shutil.copyfile(lost, folder / lost.name)
+    lost.unlink()
+    report = SkipReport()
+    read = esd.load(top, report=report)
+    assert [r.path for r in read if r.id == f"esd/{lost.stem}"] == [str(first / lost.name)]
+    assert len(read) == len(records) and report.files[("esd", "duplicate")] == 1 and not report
+    shutil.copyfile(other, second / lost.name)  # another recording in the second copy
+    with pytest.raises(BadFileError) as err:
+        esd.load(top)
+    assert (err.value.reason, err.value.path) == ("copy_name", second / lost.name)
+    assert err.value.message.endswith(f"its bytes differ from 0001 - Copy/Angry/{lost.name}")
+    report = SkipReport()
+    assert len(esd.load(top, skip_bad=True, report=report)) == len(records)
+    assert report.to_dict() == {"esd/copy_name": 1}
