@@ -278,3 +278,20 @@ def case_copies(collector) -> None:
             InputWarning,
             5,
         )
+
+
+def copy_elsewhere(collector, path: Path, read: Path, where: str, fix: str) -> bool:
+    """``path``, a second copy of ``read``, the file read, that no name marks as one (a tree copied again
+    deeper: TESS's clip, a wav in ESD's other copy of a speaker folder): with its bytes set aside as a duplicate
+    copy (True); else, if it is audio, a ``copy_name`` error, ``where`` it is and that its bytes differ from
+    ``read``'s, with ``fix`` (with ``skip_bad`` a counted skip), and if not, counted as not audio (False)."""
+    c = collector
+    if same_bytes(path, read):
+        c.set_aside("duplicate", path)
+        return True
+    with c.item(path):
+        error = BadFileError(
+            path, "copy_name", f"{where}, but its bytes differ from {read.relative_to(c.root).as_posix()}", fix
+        )
+        c.stray(path, error)
+    return False

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
-from .copies import copied_folder, folder_name, same_bytes
+from .copies import copied_folder, copy_elsewhere, folder_name
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import read_bytes
@@ -225,24 +225,18 @@ def _wavs_by_speaker(
 
 
 def _copied_wav(c: Collector, path: Path, folder: Path, counterpart: Path) -> None:
-    """``path``, in a second copy of the speaker folder ``folder`` (the one read): with the bytes of
-    ``counterpart``, the wav of its name there, a duplicate copy; else reported (``copy_name``): which
-    recording is the clip is the user's to say."""
-    if same_bytes(path, counterpart):
-        c.set_aside("duplicate", path)
-        return
-    read, other = folder.relative_to(c.root).as_posix(), counterpart.relative_to(c.root).as_posix()
-    fix = f"keep one copy of the speaker's folder, the right recordings in {read}/, or pass --skip-bad"
-    with c.item(path):
-        c.stray(
-            path,
-            bad(
-                path,
-                "copy_name",
-                f"in a second copy of the speaker folder {read}/, which is read, but its bytes differ from {other}",
-                fix,
-            ),
-        )
+    """``path``, in a second copy of the speaker folder ``folder`` (the one read), compared by its bytes with
+    ``counterpart``, the wav of its name read (:func:`~loaders.copies.copy_elsewhere`): which recording is the
+    clip is the user's to say."""
+    read = folder.relative_to(c.root).as_posix()
+    where = f"in a second copy of the speaker folder {read}/, which is read"
+    copy_elsewhere(
+        c,
+        path,
+        counterpart,
+        where,
+        f"keep one copy of the speaker's folder, the right recordings in {read}/, or pass --skip-bad",
+    )
 
 
 def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[tuple[Path, Path]], found: _Disagreements) -> None:

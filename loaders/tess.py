@@ -32,7 +32,7 @@ import warnings
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir
-from .copies import folder_name, same_bytes
+from .copies import copy_elsewhere, folder_name
 from .errors import InputWarning, SkipReport, display
 from .labels import CORPUS_LABEL_MAPS
 from .record import Utterance
@@ -115,25 +115,14 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
 
 
 def _set_aside(c: Collector, path: Path, first: Path, deeper: list[tuple[Path, Path]]) -> None:
-    """``path``, a second copy of the clip ``first`` is (deeper in the tree, or in another folder): with the
-    bytes of ``first``, a duplicate copy (``deeper`` collects them for one warning); with other bytes, a
-    ``copy_name`` error naming both if it is audio (which one is the clip is the user's to say), else not audio."""
-    if same_bytes(path, first):
-        c.set_aside("duplicate", path)
-        deeper.append((path, first))
-        return
+    """``path``, a second copy of the clip ``first`` is (deeper in the tree, or in another folder), compared by
+    its bytes with ``first`` (:func:`~loaders.copies.copy_elsewhere`; ``deeper`` collects the duplicates for one
+    warning): which one is the clip is the user's to say."""
     name = first.relative_to(c.root).as_posix()
-    with c.item(path):
-        c.stray(
-            path,
-            bad(
-                path,
-                "copy_name",
-                f"a second copy of {name} (TESS's folders copied again, one level deeper, or a clip filed twice), but "
-                "its bytes differ from that file's: one clip, two recordings",
-                f"keep the right one as {name} and delete the other, or pass --skip-bad (reads {name})",
-            ),
-        )
+    where = f"a second copy of {name} (TESS's folders copied again, one level deeper, or a clip filed twice)"
+    fix = f"keep the right one as {name} and delete the other, or pass --skip-bad (reads {name})"
+    if copy_elsewhere(c, path, first, where, fix):
+        deeper.append((path, first))
 
 
 def _read(c: Collector, path: Path, stem: str) -> None:
