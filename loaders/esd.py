@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
-from .copies import copied_folder, copy_elsewhere, folder_name
+from .copies import copied_folder, copy_elsewhere, folder_name, shown
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import read_bytes
@@ -220,23 +220,20 @@ def _wavs_by_speaker(
             by_speaker[folder].append((path, owner))
             names[folder][path.name.casefold()] = path
         else:
-            _copied_wav(c, path, folder, counterpart)
+            _copied_wav(c, path, folder, counterpart, owner)
     return by_speaker
 
 
-def _copied_wav(c: Collector, path: Path, folder: Path, counterpart: Path) -> None:
-    """``path``, in a second copy of the speaker folder ``folder`` (the one read), compared by its bytes with
-    ``counterpart``, the wav of its name read (:func:`~loaders.copies.copy_elsewhere`): which recording is the
-    clip is the user's to say."""
+def _copied_wav(c: Collector, path: Path, folder: Path, counterpart: Path, owner: Path) -> None:
+    """``path``, in ``owner``, a second copy of the speaker folder ``folder`` (the one read), compared by its bytes
+    with ``counterpart``, the wav of its name read (:func:`~loaders.copies.copy_elsewhere`): which recording is the
+    clip is the user's to say.  A duplicate in a folder named as a copy (``0001 - Copy/``, whose speaker folder
+    :func:`_chosen_speakers` does not name) is named in :meth:`~loaders.base.Collector.finish`'s warning."""
     read = folder.relative_to(c.root).as_posix()
     where = f"in a second copy of the speaker folder {read}/, which is read"
-    copy_elsewhere(
-        c,
-        path,
-        counterpart,
-        where,
-        f"keep one copy of the speaker's folder, the right recordings in {read}/, or pass --skip-bad",
-    )
+    fix = f"keep one copy of the speaker's folder, the right recordings in {read}/, or pass --skip-bad"
+    if copy_elsewhere(c, path, counterpart, where, fix) and copied_folder(owner, c.root):
+        c.copies.append((path, shown(counterpart, path)))
 
 
 def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[tuple[Path, Path]], found: _Disagreements) -> None:

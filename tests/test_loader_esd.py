@@ -321,3 +321,20 @@ def test_a_copy_of_a_speaker_folder_in_other_letters_or_a_clip_lost_in_two_copie
     report = SkipReport()
     assert len(esd.load(top, skip_bad=True, report=report)) == len(records)
     assert report.to_dict() == {"esd/copy_name": 1}
+
+
+def test_a_copy_of_a_speaker_folder_in_the_other_layout_is_named_in_the_warning(tmp_path):
+    """'0001 - Copy/' of the older release's layout beside the current zip's '0001/': its wavs, with the bytes of
+    those read, were counted as duplicate copies that no warning named (the walk, which names a copied folder's,
+    finds no counterpart at the same place; _chosen_speakers leaves a copied folder to it)."""
+    older = make_corpus("esd", tmp_path / "a", layout="a")
+    top = make_corpus("esd", tmp_path / "b", layout="b")
+    shutil.copytree(older / "0001", top / "0001 - Copy")
+    report = SkipReport()
+    with pytest.warns(UserWarning) as caught:
+        records = esd.load(top, report=report)
+    assert len(records) == 60 and report.files[("esd", "duplicate")] == 15 and not report
+    said = [str(w.message) for w in caught if "0001 - Copy" in str(w.message)]
+    assert (
+        len(said) == 1 and "and 14 more" in said[0] and "(0001/Angry/0001_000352.wav), with the same bytes" in said[0]
+    )
