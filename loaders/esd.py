@@ -10,7 +10,8 @@ Two layouts circulate; both are read, below any folder the user names::
 
 The corpus is found by its speaker folders (``0001`` ... ``0020``), not by the top folder's name;
 a speaker folder found more than once (a tree unpacked twice) is read from its shallowest copy,
-with a warning naming the copies ignored.  A ``.wav`` outside every speaker folder that is audio by
+with a warning naming the copies ignored; a wav in another copy is compared by its bytes with the wav of
+its name read (in any letters), and one only there is read, as that speaker's.  A ``.wav`` outside every speaker folder that is audio by
 content is reported (``unexpected_location``).
 
 * Emotion: the folder (Angry Happy Neutral Sad Surprise).  A speaker, emotion or split folder named as
