@@ -111,8 +111,9 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
         raise err  # its folders are in the names of its files: found no session, it would say only "no usable audio"
     evaluations = _evaluations(c, sessions)
     wavs = [path for session in sessions for folder in wav_folders(session) for path in c.walk(folder, top=root)]
-    cases = case_matches(evaluations, [(path, path.stem) for path in wavs])  # SES01F_IMPRO01_F000.WAV: a FAT copy's
-    heard = {path.stem for path in c.evicted}  # its placeholder is its report
+    found = [(path, path.stem) for path in [*wavs, *c.evicted]]  # evicted: its placeholder's clip, in its letters
+    cases = case_matches(evaluations, found)  # SES01F_IMPRO01_F000.WAV: a FAT copy's
+    heard = {cases.get(path.stem, path.stem) for path in c.evicted}  # its placeholder is its report
     for path in wavs:
         utterance = cases.get(path.stem, path.stem)
         with c.item(path):

@@ -145,7 +145,9 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                 official_split=row.split if row else None,
                 extra={"sentence_id": name.sentence},
             )
-    _missing_wavs(c, rows or {}, {*keys.values(), *(listed_name(p.name) for p in c.evicted)})  # evicted: reported
+    evicted = [(path, listed_name(path.name)) for path in c.evicted]  # reported: its row is not missing too
+    cases = case_matches(rows or {}, [*keys.items(), *evicted])  # '.14_M60_08_1.WAV.icloud': the row's, in its letters
+    _missing_wavs(c, rows or {}, {*keys.values(), *(cases.get(name, name) for _, name in evicted)})
     return c.finish(expected=EXPECTED)
 
 

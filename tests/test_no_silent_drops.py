@@ -698,18 +698,21 @@ def test_an_icloud_placeholder_of_a_clip_is_reported_not_counted_as_not_audio(cs
     assert report.files[("csed", "not_audio")] == before.files[("csed", "not_audio")] - 1
 
 
+@pytest.mark.parametrize("letters", [str, str.upper], ids=["as-listed", "other-letters"])
 @pytest.mark.parametrize("name", ["iemocap", "yuemotion", "elderreact"])
-def test_an_icloud_placeholder_of_a_clip_a_table_lists_is_one_skip_not_two(tmp_path, name):
+def test_an_icloud_placeholder_of_a_clip_a_table_lists_is_one_skip_not_two(tmp_path, name, letters):
     """A clip iCloud evicted in a corpus whose tables list the clips was two skips: its placeholder's, then its
     row's missing_audio ('the wav is missing', 'no such wav was found below', with the fix to extract the
-    release again, untrue: the placeholder is there). One clip, one skip: its placeholder's."""
+    release again, untrue: the placeholder is there). One clip, one skip: its placeholder's; also where it is
+    named in other letters than its row ('.SES01F_IMPRO01_F000.WAV.icloud', a FAT copy's), as the clip would be
+    read (IEMOCAP and YueMotion matched a placeholder's name to its row in its own letters only)."""
     root = testing.make_corpus(name, tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         records = loaders.load(name, root)
     clip = Path(records[0].path)
     clip.unlink()
-    clip.with_name(f".{clip.name}.icloud").write_bytes(b"bplist00\xd3\x01\x02\x03")
+    clip.with_name(f".{letters(clip.name)}.icloud").write_bytes(b"bplist00\xd3\x01\x02\x03")
     report = SkipReport()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
