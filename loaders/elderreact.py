@@ -93,7 +93,10 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     clips = [p for p in files if p.suffix.lower() == ".mp4"]
     c.set_aside("not_audio", *(p for p in files if p.suffix.lower() != ".mp4"))  # the label files, other .txt files
     keys = {path: listed_name(path.name) for path in clips}  # 50_50_17.MP4 is the table's 50_50_17.mp4
-    cases = case_matches([*rows, *broken], keys.items())  # BRANDA_SCHMITZ_12.mp4 (a FAT copy's) its Branda_schmitz_12
+    evicted = [(path, listed_name(path.name)) for path in c.evicted]  # '.A.MP4.icloud': its row's, in its letters
+    cases = case_matches(
+        [*rows, *broken], [*keys.items(), *evicted]
+    )  # BRANDA_SCHMITZ_12.mp4 (a FAT copy's) its Branda_schmitz_12
     for path in clips:
         key = cases.get(keys[path], keys[path])
         row = rows.get(key)
@@ -122,9 +125,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                 official_split=row.split,
                 extra={"valence": row.valence},
             )
-    present = {
-        cases.get(key, key) for key in [*keys.values(), *(listed_name(p.name) for p in c.evicted)]
-    }  # evicted: said
+    present = {cases.get(key, key) for key in [*keys.values(), *(name for _, name in evicted)]}  # evicted: said
     for name, row in rows.items():
         if name not in present:
             c.skip(
