@@ -8,11 +8,10 @@ Layout (the root is the folder holding the metadata)::
       README.md           (optional: its YAML header's ``license:`` and ``pretty_name:`` are used)
       clips/0001.wav ...  (any audio format, found by content; paths relative to the root)
 
-Columns (a CSV header, or the keys of each JSON line): ``file_name``; ``emotion`` or ``emotions``
-(several labels per clip separated by ``;``, ``,`` or ``|``, or a JSON list); ``language`` (ISO
-639-3, e.g. ``ind``); ``age`` in years and/or ``age_group`` (``eld``/``adu``; elderly = 60+, ages
-under 18 are refused); optional ``gender`` (f/m/female/male), ``speaker_id``, ``split``
-(train/validation/test) and ``text``.  Other columns are ignored.
+Columns (a CSV header, or the keys of each JSON line): ``file_name``; ``emotion`` or ``emotions`` (several labels per
+clip separated by ``;``, ``,`` or ``|``, or a JSON list); ``language`` (ISO 639-3, e.g. ``ind``); ``age`` in years
+and/or ``age_group`` (``eld``/``adu``; elderly = 60+, ages under 18 are refused); optional ``gender``
+(f/m/female/male), ``speaker_id``, ``split`` (train/validation/test) and ``text``.  Other columns are ignored.
 
 Labels: a name of the 13 shared labels (:data:`loaders.labels.LABELS`, any case) is taken as it
 is; any other name must be mapped by the label map (``{"happy": "happiness", "mixed": ["anger",
@@ -248,6 +247,7 @@ def _read_files(c: Collector, metadata: Path, rows: dict[str, Row], rejected: se
 
     def walk_problem(error) -> None:  # a listed file that is a broken link, a FIFO or evicted: one report, not missing
         rel = _as_listed(c.root, Path(os.path.relpath(stood_for(error), c.root)).as_posix(), forms)
+        rel = case_matches([*rows, *rejected], [(stood_for(error), rel)]).get(rel, rel)  # '.A.WAV.icloud': a.wav's
         if error.reason == "icloud_placeholder" and rel not in listed and rel not in rejected:  # notes.txt's: no clip
             return c.see(error.path), c.set_aside("not_audio", error.path)
         c.walk_problem(error)

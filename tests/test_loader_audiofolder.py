@@ -1128,3 +1128,20 @@ def test_an_icloud_placeholder_is_one_report_of_a_listed_clip_and_no_clip_of_a_f
     read = loaders.load(NAME, root, skip_bad=True, report=report)
     assert len(read) == 15 and report.to_dict() == {"carehome/icloud_placeholder": 1}
     assert report.files[("carehome", "not_audio")] == 5  # README.md, metadata.csv, label_map.json, SYNTHETIC.md, notes
+
+
+def test_an_icloud_placeholder_of_a_listed_clip_in_other_letters_is_that_clip(tmp_path):
+    """A listed clip evicted under its name in other letters ('.S0_000.WAV.icloud', as a FAT copy leaves names,
+    which the clip itself would be read as): its placeholder was counted as not audio and its row reported as
+    missing_file ('no such file below the corpus folder', untrue). It is the clip's one skip, its placeholder's."""
+    root = testing.make_corpus("audiofolder", tmp_path)
+    clip = sorted((root / "clips").rglob("*.wav"))[0]
+    clip.unlink()
+    placeholder = clip.with_name(f".{clip.name.upper()}.icloud")
+    placeholder.write_bytes(b"bplist00\xd3\x01\x02\x03")
+    with pytest.raises(CorpusError) as caught:
+        loaders.load(NAME, root)
+    assert (caught.value.reason, caught.value.path) == ("icloud_placeholder", placeholder)
+    report = SkipReport()
+    assert len(loaders.load(NAME, root, skip_bad=True, report=report)) == 15
+    assert report.to_dict() == {"carehome/icloud_placeholder": 1}
