@@ -5,7 +5,7 @@ Layout of the official release (a ``git lfs clone`` of CheyneyComputerScience/CR
     CREMA-D/
       VideoDemographics.csv          ActorID,Age,Sex,Race,Ethnicity (91 rows)
       AudioWAV/1001_DFA_ANG_XX.wav   7442 clips, 16 kHz mono PCM16
-      AudioMP3/ VideoFlash/ ...      the same clips for the raters: ignored
+      AudioMP3/ VideoFlash/ ...      the same clips for the raters: not read, their audio counted
 
 A clip is named ``{ActorID}_{Sentence}_{Emotion}_{Level}.wav``: the emotion code gives the label
 (``CORPUS_LABEL_MAPS["crema_d"]``), the actor's row in ``VideoDemographics.csv`` gives age (so the
@@ -13,7 +13,10 @@ age group: elderly from 60), sex and the speaker id.  The sentence code gives th
 sentence code and emotion level are kept in ``extra``.  A name in small letters (``1001_dfa_ang_xx.wav``)
 is that clip's, counted and named in one warning; beside the clip's own name it is a second copy of it, read
 once or reported (:func:`loaders.copies.case_copies`).  ``1076_MTI_SAD_XX.wav`` is near-silent and
-very short in the release (:data:`KNOWN_DEFECTS`): it is kept, with a note in ``extra``.  A GitHub zip download holds git-LFS
+very short in the release (:data:`KNOWN_DEFECTS`): it is kept, with a note in ``extra``.  Clips are read
+from ``AudioWAV/`` (and its copies) only: the audio files in any other folder beside it (``AudioMP3/``,
+``AudioWAV_old/``, a user's ``extra/``) are counted as not read and named in one warning per folder
+(:func:`not_read`).  A GitHub zip download holds git-LFS
 pointer stubs instead of audio; probing rejects them with a message that says so.
 """
 
@@ -23,16 +26,17 @@ import csv
 import io
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_tree
+from .base import Collector, SourceInfo, bad, is_audio, require_dir, walk_tree
 from .copies import folder_name, named_folders
-from .errors import LayoutError, SkipReport
+from .errors import BadFileError, InputWarning, LayoutError, SkipReport, display
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import csv_text, read_text
 from .record import Utterance, age_group_of
-from .walk import backslashed_layout, copied_folder, searched
+from .walk import backslashed_layout, copied_folder, searched, walk_files
 
 CORPUS = "crema_d"
 AUDIO_DIR = "AudioWAV"
@@ -77,7 +81,7 @@ INFO = SourceInfo(
         "CREMA-D/\n"
         "  VideoDemographics.csv          ActorID,Age,Sex,Race,Ethnicity\n"
         "  AudioWAV/{ActorID}_{Sentence}_{Emotion}_{Level}.wav   7442 files\n"
-        "  AudioMP3/ VideoFlash/          ignored"
+        "  AudioMP3/ VideoFlash/          not read (their audio counted)"
     ),
     citation=(
         "@article{cao2014crema,\n"
@@ -111,6 +115,13 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     csv_path = _demographics_path(corpus_dir)
     actors = read_demographics(csv_path)
     audio_dirs = [folder for found in (corpus_dir, *copies) for folder in audio_folders(found)]
+    walked = [folder.resolve() for folder in (*audio_dirs, *copies)]  # a link into one of them: walked there
+    for found in (corpus_dir, *copies):  # AudioMP3/, AudioWAV_old/, extra/: seen, their audio counted, not read
+        for folder in sorted(p for p in found.iterdir() if p.is_dir() and p not in audio_dirs and searched(p.name)):
+            real = folder.resolve()  # a link to the corpus folder, or above it, or into a folder walked: passed over
+            if not corpus_dir.resolve().is_relative_to(real) and not any(real.is_relative_to(w) for w in walked):
+                walked.append(real)
+                not_read(c, folder, root)
     c.root = audio_dirs[0]
     for path in [path for folder in audio_dirs for path in c.walk(folder, top=root)]:
         with c.item(path):
@@ -176,6 +187,30 @@ def audio_folders(corpus_dir: Path) -> list[Path]:
     ``AudioWAV - Copy``: their clips are read once or reported as second copies, file by file, and one of
     their own is read), ``AudioWAV/`` first; a folder so named beside no ``AudioWAV/`` is read as it."""
     return named_folders(corpus_dir, AUDIO_DIR)  # in other letters too: AUDIOWAV, as an old FAT copy names it
+
+
+def not_read(c: Collector, folder: Path, root: Path) -> None:
+    """Every file below ``folder``, one beside ``AudioWAV/`` that is not its copy, seen and accounted for: audio
+    by content counted as not read (``not_read``, in the scan's summary) and named in one warning for the
+    folder, as CREMA-D's clips are read from ``AudioWAV/`` only; any other file counted as not audio."""
+    audio, other = [], []
+    for path, _ in walk_files(folder, (), c.walk_problem, c.hidden_folder):
+        c.see(path)
+        try:
+            (audio if is_audio(path) else other).append(path)
+        except BadFileError as err:  # cannot be read: reported, not guessed
+            c.skip(err, path)
+    c.set_aside("not_audio", *other)
+    if audio:
+        c.set_aside("not_read", *audio)
+        where = display(folder.relative_to(root)) if folder.is_relative_to(root) else display(folder)
+        warnings.warn(
+            f"{CORPUS}: {len(audio)} audio file(s) in {where}/ not read (the first: {display(audio[0].name)}): "
+            f"CREMA-D's clips are read from {AUDIO_DIR}/ only (counted as not read); move the clips to read into "
+            f"{AUDIO_DIR}/, or move the folder out of the corpus folder to silence this",
+            InputWarning,
+            3,
+        )
 
 
 def _demographics_path(corpus_dir: Path) -> Path:

@@ -160,8 +160,8 @@ class LayoutError(CorpusError):
 class SkipReport:
     """Counts of skipped inputs by corpus and reason, every skipped path with its message, and how
     many files each reader saw below its root (``files[(corpus, kind)]``, kind: seen, read,
-    not_audio, duplicate), so that a scan can show that nothing went missing: seen = read + file
-    skips + not audio + duplicate, where ``file_skips`` counts the skips that were of a file seen
+    not_audio, duplicate, not_read), so that a scan can show that nothing went missing: seen = read + file
+    skips + not audio + duplicate + not read (audio in a folder its reader reads none from), where ``file_skips`` counts the skips that were of a file seen
     (the others are of metadata rows without a file, or of folders that could not be listed).
     :meth:`format` lists ``max_examples`` paths per reason; :meth:`write_tsv` writes them all."""
 
@@ -242,6 +242,8 @@ class SkipReport:
             )
             if n["duplicate"]:
                 line += f", duplicate copies {n['duplicate']}"
+            if self.files[(corpus, "not_read")]:  # CREMA-D's AudioMP3/: audio in a folder its reader reads none from
+                line += f", audio in folders not read {self.files[(corpus, 'not_read')]}"
             if self.files[(corpus, "other_case")]:  # taken as their table's name in another case
                 line += (
                     f"; named in another case, read under the corpus's own name {self.files[(corpus, 'other_case')]}"

@@ -295,9 +295,10 @@ def test_every_file_seen_is_read_skipped_or_not_audio_and_row_skips_are_apart(tm
     (clip.parent / os.fsdecode(b"bad\xff" + clip.suffix.encode())).write_bytes(clip.read_bytes())
     report = SkipReport()
     read = len(loaders.load(name, root, skip_bad=True, report=report))
-    n = {kind: report.files[(name, kind)] for kind in ("seen", "read", "not_audio", "duplicate")}
+    n = {kind: report.files[(name, kind)] for kind in ("seen", "read", "not_audio", "duplicate", "not_read")}
     file_skips = sum(k for (corpus, _), k in report.file_skips.items() if corpus == name)
-    assert n["read"] == read and n["seen"] == read + file_skips + n["not_audio"] + n["duplicate"], (n, report.counts)
+    accounted = read + file_skips + n["not_audio"] + n["duplicate"] + n["not_read"]
+    assert n["read"] == read and n["seen"] == accounted, (n, report.counts)
     for reason in ("broken_link", "not_regular_file", "undecodable_name"):
         assert report.file_skips[(name, reason)] == 1
     line = report.format_files().splitlines()[1]
