@@ -235,36 +235,44 @@ def shown(original: Path, path: Path) -> str:
 
 def case_copies(collector) -> None:
     """Set aside, before :class:`~loaders.base.Collector`'s ``finish`` counts them, the clips read twice under one
-    id from two files in one folder whose names differ only in letter case (``1001_IEO_ANG_HI.wav`` and
-    ``1001_ieo_ang_hi.wav``: a copy from a disk that ignores case merged into one that does not): the file named
-    as the release (or its table) names it is read (not one read under another case's name, its suffix in small
-    letters; else the first in name order); a file with its bytes is a duplicate copy, named in one warning; one
-    with other bytes is a ``copy_name`` error naming both (with ``skip_bad`` a counted skip, the other read)."""
+    id from two files whose paths differ only in letter case: in one folder (``1001_IEO_ANG_HI.wav`` and
+    ``1001_ieo_ang_hi.wav``) or in folders beside each other so named (``AudioWAV/`` and ``AUDIOWAV/``): a copy from
+    a disk that ignores case merged into one that does not.  The file named as the release (or its table) names it
+    is read (not one read under another case's name, its suffix in small letters, in a folder named in capitals;
+    else the first in name order, or of folders the first the reader read); a file with its bytes is a duplicate
+    copy, named in one warning; one with other bytes is a ``copy_name`` error naming both (with ``skip_bad`` a
+    counted skip, the other read)."""
     c, groups = collector, {}
     renamed = {str(path) for path, _ in c.cased}
     for record in c.records:
         path = Path(record.path)
-        groups.setdefault((record.id, path.parent, path.name.casefold()), []).append(record)
+        groups.setdefault((record.id, str(path).casefold()), []).append(record)  # AUDIOWAV/ beside AudioWAV/ too
     twins = [found for found in groups.values() if len(found) > 1]
     if not twins:
         return
     dropped, same = set(), []
     for found in twins:
-        key = lambda r: (r.path in renamed, Path(r.path).suffix != Path(r.path).suffix.lower(), Path(r.path).name)  # noqa: E731
+        key = lambda r: (  # noqa: E731
+            r.path in renamed,
+            Path(r.path).suffix != Path(r.path).suffix.lower(),
+            sum(part.isupper() for part in Path(r.path).parent.parts),  # AUDIOWAV/, as a FAT copy names it: not read
+            Path(r.path).name,
+        )
         first = Path(min(found, key=key).path)
         for path in sorted(Path(r.path) for r in found if r.path != str(first)):
             dropped.add(str(path))
+            name = shown(first, path)  # 'a.wav' beside it, or 'AudioWAV/a.wav' for 'AUDIOWAV/a.wav'
             if same_bytes(path, first):
                 c.set_aside("duplicate", path)
-                same.append((path, first.name))
+                same.append((path, name))
                 continue
             c.skip(
                 BadFileError(
                     path,
                     "copy_name",
-                    f"named as {first.name} beside it in other letters (a copy from a disk that ignores letter case, "
+                    f"named as {name} beside it in other letters (a copy from a disk that ignores letter case, "
                     "merged into one that does not), but its bytes differ from that file's: one clip, two recordings",
-                    f"keep the right one as {first.name} and delete the other, or pass --skip-bad (reads {first.name})",
+                    f"keep the right one as {name} and delete the other, or pass --skip-bad (reads {name})",
                 ),
                 path,
             )

@@ -208,6 +208,38 @@ def test_one_clip_in_two_letter_cases_is_read_once_or_reported_as_one(tmp_path, 
     assert report.to_dict() == {f"{name}/copy_name": 1} and report.file_skips[(name, "copy_name")] == 1
 
 
+TWIN_FOLDERS = [("crema_d", "AudioWAV", "AUDIOWAV"), ("esd", "0011/Angry", "ANGRY"), ("csed", "Natural", "NATURAL")]
+TWIN_FOLDERS += [("iemocap", "Session1/sentences/wav/Ses01F_impro01", "SES01F_IMPRO01")]
+
+
+@pytest.mark.parametrize(("name", "folder", "renamed"), TWIN_FOLDERS, ids=[n for n, *_ in TWIN_FOLDERS])
+def test_a_folder_beside_its_twin_in_other_letters_holds_copies_read_once_or_reported(tmp_path, name, folder, renamed):
+    """'AUDIOWAV/' beside 'AudioWAV/' (a FAT copy merged onto a case-sensitive disk) stopped at duplicate_id
+    ('crema_d/1001_IEO_ANG_HI is also at ...AudioWAV/1001_IEO_ANG_HI.wav (112 clips are there more than once)'),
+    even with identical bytes.  As a file beside its twin in other letters: with the same bytes read once, the
+    folder read as the release's kept, one warning; with other bytes one copy_name naming both."""
+    root = corpus(name, tmp_path)
+    before = records_of(name, root)
+    found = next(p for p in root.rglob("*") if p.is_dir() and p.relative_to(root).as_posix().endswith(folder))
+    twin = Path(shutil.copytree(found, found.with_name(renamed)))
+    report = SkipReport()
+    with pytest.warns(
+        InputWarning, match=rf"/{renamed}/.* more: named as {found.name}/\S+ beside it in other letters, wi"
+    ):
+        read = loaders.load(name, root, report=report)
+    assert records_of(name, root) == before and not report and all(f"/{renamed}/" not in r.path for r in read)
+    assert report.files[(name, "duplicate")] == len([p for p in twin.rglob("[!.]*") if p.suffix.lower() == ".wav"])
+    clip = sorted(p for p in twin.rglob("*.wav") if not p.name.startswith("."))[0]
+    other = next(p for p in found.rglob("*.wav") if p.name != clip.name and not p.name.startswith("."))
+    shutil.copyfile(other, clip)  # another recording: which one is right?
+    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load(name, root)
+    assert (caught.value.reason, caught.value.path) == ("copy_name", clip)
+    assert f"named as {found.name}/{clip.name} beside it in other letters" in caught.value.message
+    assert caught.value.hint.startswith(f"keep the right one as {found.name}/{clip.name} and delete the other")
+
+
 @pytest.mark.parametrize(
     ("copied", "renamed"),
     [
