@@ -266,25 +266,34 @@ def case_copies(collector) -> None:
                 c.set_aside("duplicate", path)
                 same.append((path, name))
                 continue
-            c.skip(
-                BadFileError(
-                    path,
-                    "copy_name",
-                    f"named as {name} beside it in other letters (a copy from a disk that ignores letter case, "
-                    "merged into one that does not), but its bytes differ from that file's: one clip, two recordings",
-                    f"keep the right one as {name} and delete the other, or pass --skip-bad (reads {name})",
-                ),
-                path,
-            )
+            c.skip(case_twin_error(path, name, "one clip, two recordings"), path)
     c.records = [record for record in c.records if record.path not in dropped]
+    warn_case_twins(c.corpus, same, 5)  # the stack level case_copies warned at
+
+
+def case_twin_error(path: Path, name: str, what: str) -> BadFileError:
+    """The ``copy_name`` error of ``path``, named as ``name`` (the file read: ``a.wav`` beside it, or
+    ``AudioWAV/a.wav`` for ``AUDIOWAV/a.wav``) in other letters, with other bytes: ``what`` they are then."""
+    return BadFileError(
+        path,
+        "copy_name",
+        f"named as {name} beside it in other letters (a copy from a disk that ignores letter case, merged into one "
+        f"that does not), but its bytes differ from that file's: {what}",
+        f"keep the right one as {name} and delete the other, or pass --skip-bad (reads {name})",
+    )
+
+
+def warn_case_twins(corpus: str, same: list[tuple[Path, str]], stacklevel: int = 2) -> None:
+    """One warning naming the files set aside as the copies in other letters of files read with their bytes
+    (``(path, the name of the file read)``), if any (``stacklevel`` as the caller's ``warnings.warn`` would take)."""
     if same:
         (path, name), more = same[0], f" and {len(same) - 1} more" if len(same) > 1 else ""
         warnings.warn(
-            f"{c.corpus}: {display(path)}{more}: named as {name} beside it in other letters, with the same bytes (a copy "
+            f"{corpus}: {display(path)}{more}: named as {name} beside it in other letters, with the same bytes (a copy "
             f"from a disk that ignores letter case, merged into one that does not): read once, as {name} (counted as "
             "duplicate copies); delete the copies to silence this",
             InputWarning,
-            5,
+            stacklevel + 1,
         )
 
 

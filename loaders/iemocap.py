@@ -7,6 +7,7 @@ folders)::
       dialog/EmoEvaluation/Ses01F_impro01.txt     one per dialog, 151 in all (only these top-level files)
       dialog/EmoEvaluation/{Categorical,Attribute,Self-evaluation}/...   other formats: ignored
       dialog/EmoEvaluation - Copy/, dialog - Copy/   a second copy: each file read once, or reported
+      dialog/EmoEvaluation/ses01f_impro01.txt       one in other letters (a FAT copy's): read once, or reported
       sentences/wav/Ses01F_impro01/Ses01F_impro01_F000.wav
 
 * Utterance id ``<dialog>_{F|M}NNN``; dialogs may carry suffixes (``Ses03M_impro05a``,
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
-from .copies import folder_name, named_folders, stand_in
+from .copies import case_twin_error, folder_name, named_folders, same_bytes, stand_in, warn_case_twins
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import case_hint, case_matches, read_bytes
@@ -49,6 +50,7 @@ EXPECTED = (
 )
 
 _SESSION = re.compile(r"^Session([1-5])$", re.IGNORECASE)  # SESSION1: an old FAT copy's
+_RELEASE_DIALOG = re.compile(r"Ses0[1-5][FM]_[a-z]+\w*")  # an evaluation file's name as the release gives it
 _UTTERANCE = re.compile(r"^(?P<dialog>Ses0(?P<session>[1-5])[FM]_\w+)_(?P<letter>[FM])\d+$")
 _NUMBER = r"(-?\d+(?:\.\d*)?|nan)"
 _SUMMARY = re.compile(
@@ -137,10 +139,21 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
 def _evaluations(c: Collector, sessions: list[Path]) -> dict[str, Evaluation]:
     """``{utterance: its evaluation}`` from the sessions' evaluation files; problems reported."""
     evaluations: dict[str, Evaluation] = {}
+    same = []  # (an evaluation file set aside, the name of its twin in other letters, read)
     for session in sessions:
-        for path in evaluation_files(session):
+        files = evaluation_files(session)
+        twins = case_twins(files)
+        for path in files:
             if c.left_copy(path, root=c.root, beside_only=True, data=True):  # 'Ses01F_impro01 (1).txt' beside it:
                 c.see(path)  # one copy, read once or reported once, not each of its lines a duplicate_entry
+                continue
+            if twin := twins.get(path):  # 'ses01f_impro01.txt' beside 'Ses01F_impro01.txt': read once or reported
+                c.see(path)
+                if same_bytes(path, twin):
+                    c.set_aside("duplicate", path)
+                    same.append((path, twin.name))
+                else:
+                    c.skip(case_twin_error(path, twin.name, "one dialog's evaluations, two versions"), path)
                 continue
             entries, problems = parse_evaluation(path)
             for problem in problems:
@@ -156,7 +169,22 @@ def _evaluations(c: Collector, sessions: list[Path]) -> dict[str, Evaluation]:
                         )
                     )
                 evaluations.setdefault(utterance, entry)
+    warn_case_twins("iemocap", same, 3)
     return evaluations
+
+
+def case_twins(files: list[Path]) -> dict[Path, Path]:
+    """``{an evaluation file: the one beside it named alike but for case that is read}`` (a copy from a disk that
+    ignores case merged into one that does not): of each such set the one named as the release names its dialogs
+    (``Ses01F_impro01.txt``), else the first in name order."""
+    by_name: dict[tuple[Path, str], list[Path]] = {}
+    for path in files:
+        by_name.setdefault((path.parent, path.name.casefold()), []).append(path)
+    twins = {}
+    for found in by_name.values():
+        first = min(found, key=lambda path: (_RELEASE_DIALOG.fullmatch(path.stem) is None, path.name))
+        twins.update((path, first) for path in found if path != first)
+    return twins
 
 
 def find_sessions(root: Path, onerror=None) -> list[Path]:

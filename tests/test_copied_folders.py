@@ -240,6 +240,34 @@ def test_a_folder_beside_its_twin_in_other_letters_holds_copies_read_once_or_rep
     assert caught.value.hint.startswith(f"keep the right one as {found.name}/{clip.name} and delete the other")
 
 
+@pytest.mark.parametrize("twin", ["ses01f_impro01.txt", "SES01F_IMPRO01.TXT"])
+def test_an_iemocap_evaluation_file_beside_its_twin_in_other_letters_is_read_once_or_reported(tmp_path, twin):
+    """'ses01f_impro01.txt' beside 'Ses01F_impro01.txt' (a FAT copy merged onto a case-sensitive disk) stopped
+    at 'line 3: Ses01F_impro01_F000 is also evaluated in .../Ses01F_impro01.txt' ('keep one copy of the
+    evaluation files'), even with its bytes.  As other twins in other letters: with the same bytes read once,
+    the release's name read, one warning; with other bytes one copy_name naming both."""
+    root = corpus("iemocap", tmp_path)
+    before = records_of("iemocap", root)
+    evaluation = next(root.rglob("Ses01F_impro01.txt"))
+    copy = shutil.copyfile(evaluation, evaluation.with_name(twin))
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=rf"{twin}: named as Ses01F_impro01.txt beside it in other letters, with"):
+        loaders.load("iemocap", root, report=report)
+    assert records_of("iemocap", root) == before and report.files[("iemocap", "duplicate")] == 1 and not report
+    other = next(p for p in root.rglob("Ses0*.txt") if p.parent.name == "EmoEvaluation" and p != evaluation)
+    shutil.copyfile(other, copy)  # another dialog's evaluations
+    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load("iemocap", root)
+    assert (caught.value.reason, caught.value.path) == ("copy_name", copy)
+    assert "named as Ses01F_impro01.txt beside it in other letters" in caught.value.message
+    assert caught.value.hint.startswith("keep the right one as Ses01F_impro01.txt and delete the other")
+    report = SkipReport()  # with skip_bad: the release's name read
+    read = loaders.load("iemocap", root, skip_bad=True, report=report)
+    assert [r.id for r in read] == [r for r, *_ in before] and report.to_dict() == {"iemocap/copy_name": 1}
+    assert report.file_skips[("iemocap", "copy_name")] == 1
+
+
 @pytest.mark.parametrize(
     ("copied", "renamed"),
     [
