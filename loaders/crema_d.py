@@ -15,9 +15,9 @@ is that clip's, counted and named in one warning; beside the clip's own name it 
 once or reported (:func:`loaders.copies.case_copies`).  ``1076_MTI_SAD_XX.wav`` is near-silent and
 very short in the release (:data:`KNOWN_DEFECTS`): it is kept, with a note in ``extra``.  Clips are read
 from ``AudioWAV/`` (and its copies) only: the audio files in any other folder beside it (``AudioMP3/``,
-``AudioWAV_old/``, a user's ``extra/``) are counted as not read and named in one warning per folder
-(:func:`not_read`).  A GitHub zip download holds git-LFS
-pointer stubs instead of audio; probing rejects them with a message that says so.
+``AudioWAV_old/``, a user's ``extra/``, or the CREMA-D folder itself) are counted as not read and named in one
+warning per folder (:func:`not_read`).  A GitHub zip download holds git-LFS pointer stubs instead of audio;
+probing rejects them with a message that says so.
 """
 
 from __future__ import annotations
@@ -117,9 +117,12 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     audio_dirs = [folder for found in (corpus_dir, *copies) for folder in audio_folders(found)]
     walked = [folder.resolve() for folder in (*audio_dirs, *copies)]  # a link into one of them: walked there
     for found in (corpus_dir, *copies):  # AudioMP3/, AudioWAV_old/, extra/: seen, their audio counted, not read
-        for folder in sorted(p for p in found.iterdir() if p.is_dir() and p not in audio_dirs and searched(p.name)):
+        not_read(c, found, root, [p for p in sorted(found.iterdir()) if p.is_file() and not p.name.startswith(".")])
+        for folder in sorted(p for p in found.iterdir() if p.is_dir() and p not in audio_dirs):
             real = folder.resolve()  # a link to the corpus folder, or above it, or into a folder walked: passed over
-            if not corpus_dir.resolve().is_relative_to(real) and not any(real.is_relative_to(w) for w in walked):
+            if not searched(folder.name):  # .git/ of a git lfs clone, __MACOSX/: counted, as every walk counts them
+                c.hidden_folder(folder)
+            elif not corpus_dir.resolve().is_relative_to(real) and not any(real.is_relative_to(w) for w in walked):
                 walked.append(real)
                 not_read(c, folder, root)
     c.root = audio_dirs[0]
@@ -189,12 +192,14 @@ def audio_folders(corpus_dir: Path) -> list[Path]:
     return named_folders(corpus_dir, AUDIO_DIR)  # in other letters too: AUDIOWAV, as an old FAT copy names it
 
 
-def not_read(c: Collector, folder: Path, root: Path) -> None:
-    """Every file below ``folder``, one beside ``AudioWAV/`` that is not its copy, seen and accounted for: audio
-    by content counted as not read (``not_read``, in the scan's summary) and named in one warning for the
-    folder, as CREMA-D's clips are read from ``AudioWAV/`` only; any other file counted as not audio."""
+def not_read(c: Collector, folder: Path, root: Path, files: list[Path] | None = None) -> None:
+    """Every file below ``folder``, one beside ``AudioWAV/`` that is not its copy (or ``files``, the corpus
+    folder's own, beside ``AudioWAV/``), seen and accounted for: audio by content counted as not read
+    (``not_read``, in the scan's summary) and named in one warning for the folder, as CREMA-D's clips are read
+    from ``AudioWAV/`` only; any other file counted as not audio."""
     audio, other = [], []
-    for path, _ in walk_files(folder, (), c.walk_problem, c.hidden_folder):
+    listed = walk_files(folder, (), c.walk_problem, c.hidden_folder) if files is None else [(p, 0) for p in files]
+    for path, _ in listed:
         c.see(path)
         try:
             (audio if is_audio(path) else other).append(path)
@@ -203,11 +208,11 @@ def not_read(c: Collector, folder: Path, root: Path) -> None:
     c.set_aside("not_audio", *other)
     if audio:
         c.set_aside("not_read", *audio)
-        where = display(folder.relative_to(root)) if folder.is_relative_to(root) else display(folder)
+        where = display(folder.relative_to(root) if folder.is_relative_to(root) and folder != root else folder.name)
         warnings.warn(
             f"{CORPUS}: {len(audio)} audio file(s) in {where}/ not read (the first: {display(audio[0].name)}): "
             f"CREMA-D's clips are read from {AUDIO_DIR}/ only (counted as not read); move the clips to read into "
-            f"{AUDIO_DIR}/, or move the folder out of the corpus folder to silence this",
+            f"{AUDIO_DIR}/ and the others out of the corpus folder to silence this",
             InputWarning,
             3,
         )

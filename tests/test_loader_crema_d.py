@@ -140,7 +140,7 @@ def test_an_audio_folder_named_as_a_second_copy_is_read(small, tmp_path):
 
 def test_audio_in_a_folder_beside_audiowav_is_counted_and_named_not_read(small, tmp_path, capsys):
     """`scan --help` says every audio file below a source folder is read or reported, but 'AudioWAV_old/',
-    the release's 'AudioMP3/' and a user's 'extra/' beside 'AudioWAV/' were passed over unsaid (files seen 113,
+    the release's 'AudioMP3/', a user's 'extra/' and a clip beside 'AudioWAV/' were passed over unsaid (files seen 113,
     read 112: their files not even seen).  What is read is unchanged; their audio is counted as not read,
     one warning per folder, and the scan's summary says so."""
     from bimotion.cli import main
@@ -154,6 +154,7 @@ def test_audio_in_a_folder_beside_audiowav_is_counted_and_named_not_read(small, 
             shutil.copyfile(clip, root / folder / clip.name)
     shutil.copyfile(clips[3], root / "AudioMP3" / "1001_IEO_ANG_HI.mp3")  # audio by content, as the release's are
     (root / "extra" / "notes.txt").write_text("my notes\n")
+    shutil.copyfile(clips[4], root / "loose.wav")  # beside AudioWAV/, in the corpus folder itself
     report = SkipReport()
     with pytest.warns(InputWarning, match="not read") as said:
         records = loaders.load("crema_d", root, report=report)
@@ -161,15 +162,16 @@ def test_audio_in_a_folder_beside_audiowav_is_counted_and_named_not_read(small, 
         (r.id, root / "AudioWAV") for r in loaders.load("crema_d", small)
     ]
     said = [str(w.message) for w in said if "not read" in str(w.message)]  # in folder order
-    assert len(said) == 3, said
-    assert said[0].startswith("crema_d: 1 audio file(s) in AudioMP3/ not read (the first: 1001_IEO_ANG_HI.mp3)")
-    assert said[1].startswith("crema_d: 2 audio file(s) in AudioWAV_old/ not read")
-    assert "extra/" in said[2] and "read from AudioWAV/ only" in said[2]
+    assert len(said) == 4, said
+    assert said[0].startswith("crema_d: 1 audio file(s) in CREMA-D/ not read (the first: loose.wav)")
+    assert said[1].startswith("crema_d: 1 audio file(s) in AudioMP3/ not read (the first: 1001_IEO_ANG_HI.mp3)")
+    assert said[2].startswith("crema_d: 2 audio file(s) in AudioWAV_old/ not read")
+    assert "extra/" in said[3] and "read from AudioWAV/ only" in said[3]
     n = {kind: report.files[("crema_d", kind)] for kind in ("seen", "read", "not_audio", "duplicate", "not_read")}
-    assert n["not_read"] == 4 and n["read"] == len(records) and not report
+    assert n["not_read"] == 5 and n["read"] == len(records) and not report
     assert n["seen"] == n["read"] + n["not_audio"] + n["duplicate"] + n["not_read"]
     assert main(["scan", "-q", "--source", f"crema_d={root}", "-o", str(tmp_path / "m.jsonl")]) == 0
-    assert "audio in folders not read 4" in capsys.readouterr().out
+    assert "audio in folders not read 5" in capsys.readouterr().out
 
 
 def test_root_may_be_any_folder_above(small, tmp_path):
