@@ -14,9 +14,10 @@ sentence code and emotion level are kept in ``extra``.  A name in small letters 
 is that clip's, counted and named in one warning; beside the clip's own name it is a second copy of it, read
 once or reported (:func:`loaders.copies.case_copies`).  ``1076_MTI_SAD_XX.wav`` is near-silent and
 very short in the release (:data:`KNOWN_DEFECTS`): it is kept, with a note in ``extra``.  Clips are read
-from ``AudioWAV/`` (and its copies) only: the audio files in any other folder beside it (``AudioMP3/``,
-``AudioWAV_old/``, a user's ``extra/``, or the CREMA-D folder itself) are counted as not read and named in one
-warning per folder (:func:`not_read`).  A GitHub zip download holds git-LFS pointer stubs instead of audio;
+from ``AudioWAV/`` (and its copies) only: the audio files in any other folder beside it are counted as not
+read, those of the release's ``AudioMP3/``, ``VideoFlash/`` and ``VideoMP4/`` (the same clips) unsaid, and those of
+any other (``AudioWAV_old/``, a user's ``extra/``, or the CREMA-D folder itself) named in one warning per folder
+(:func:`not_read`).  A GitHub zip download holds git-LFS pointer stubs instead of audio;
 probing rejects them with a message that says so.
 """
 
@@ -124,7 +125,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
                 c.hidden_folder(folder)
             elif not corpus_dir.resolve().is_relative_to(real) and not any(real.is_relative_to(w) for w in walked):
                 walked.append(real)
-                not_read(c, folder, root)
+                not_read(c, folder, root, said=folder_name(folder.name).lower() not in RELEASE_FORMATS)
     c.root = audio_dirs[0]
     for path in [path for folder in audio_dirs for path in c.walk(folder, top=root)]:
         with c.item(path):
@@ -192,11 +193,16 @@ def audio_folders(corpus_dir: Path) -> list[Path]:
     return named_folders(corpus_dir, AUDIO_DIR)  # in other letters too: AUDIOWAV, as an old FAT copy names it
 
 
-def not_read(c: Collector, folder: Path, root: Path, files: list[Path] | None = None) -> None:
+# the release's folders of the same clips in other formats, for its raters: their audio counted as not read, unsaid
+RELEASE_FORMATS = ("audiomp3", "videoflash", "videomp4")
+
+
+def not_read(c: Collector, folder: Path, root: Path, files: list[Path] | None = None, *, said: bool = True) -> None:
     """Every file below ``folder``, one beside ``AudioWAV/`` that is not its copy (or ``files``, the corpus
     folder's own, beside ``AudioWAV/``), seen and accounted for: audio by content counted as not read
-    (``not_read``, in the scan's summary) and named in one warning for the folder, as CREMA-D's clips are read
-    from ``AudioWAV/`` only; any other file counted as not audio."""
+    (``not_read``, in the scan's summary) and, unless not ``said`` (the release's own :data:`RELEASE_FORMATS`,
+    in every copy of it), named in one warning for the folder, as CREMA-D's clips are read from ``AudioWAV/``
+    only; any other file counted as not audio."""
     audio, other = [], []
     listed = walk_files(folder, (), c.walk_problem, c.hidden_folder) if files is None else [(p, 0) for p in files]
     for path, _ in listed:
@@ -208,6 +214,7 @@ def not_read(c: Collector, folder: Path, root: Path, files: list[Path] | None = 
     c.set_aside("not_audio", *other)
     if audio:
         c.set_aside("not_read", *audio)
+    if audio and said:
         where = display(folder.relative_to(root) if folder.is_relative_to(root) and folder != root else folder.name)
         warnings.warn(
             f"{CORPUS}: {len(audio)} audio file(s) in {where}/ not read (the first: {display(audio[0].name)}): "
