@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .figures import TEXT_PT, TITLE_PT, save_figure
+
 HDR_MASSES = (0.9, 0.6, 0.3)  # highest-density regions drawn per label, outermost first
 
 
@@ -64,16 +66,8 @@ def _draw_density(ax, points: np.ndarray, kde, color, extent) -> bool:
 
 def draw(spec, panels: list[dict], labels: list[str], path_stem: Path) -> list[Path]:
     """Plot prepared panels (``{"title", "train_xy", "train_labels", "test_xy", "test_labels", "model"}``)
-    to ``<stem>.png`` and ``<stem>.svg`` (:func:`figure`)."""
-    import matplotlib.pyplot as plt
-
-    fig = figure(spec, panels, labels)
-    out = []
-    for suffix in (".png", ".svg"):
-        fig.savefig(path_stem.with_suffix(suffix), dpi=150, bbox_inches="tight")
-        out.append(path_stem.with_suffix(suffix))
-    plt.close(fig)
-    return out
+    to ``<stem>.png`` and ``<stem>.svg`` (:func:`figure`, :func:`bimotion.figures.save_figure`)."""
+    return save_figure(figure(spec, panels, labels), path_stem)
 
 
 def panel_grid(count: int) -> tuple[int, int]:
@@ -108,10 +102,10 @@ def figure(spec, panels: list[dict], labels: list[str]):
     width = 56 * columns + 20
     subtitle = [f"features before the last linear layer of {models}",
                 f"test clips: {mixture_name(spec.test)} ({spec.test}) · UMAP to 2-D"]  # fmt: skip
-    fig.suptitle("\n".join(textwrap.fill(line, width) for line in [spec.title, *subtitle]), fontsize=10)
+    fig.suptitle("\n".join(textwrap.fill(line, width) for line in [spec.title, *subtitle]), fontsize=TITLE_PT)
     fig.tight_layout()
     fig.legend(handles=_legend_handles(colors, **drawn), loc="center left", bbox_to_anchor=(1.0, 0.5),
-               fontsize=9, frameon=False)  # fmt: skip
+               fontsize=TEXT_PT, frameon=False)  # fmt: skip
     return fig
 
 
@@ -208,9 +202,9 @@ def _draw_panel(ax, panel: dict, densities: dict, colors: dict, extent) -> dict[
     ax.set_ylim(*extent[1])
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_xlabel("UMAP 1", fontsize=8)
-    ax.set_ylabel("UMAP 2", fontsize=8)
-    ax.set_title(panel_title(panel), fontsize=10)
+    ax.set_xlabel("UMAP 1", fontsize=TEXT_PT)
+    ax.set_ylabel("UMAP 2", fontsize=TEXT_PT)
+    ax.set_title(panel_title(panel), fontsize=TITLE_PT)
     return drawn
 
 

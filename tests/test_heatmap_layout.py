@@ -26,6 +26,7 @@ def test_the_colour_bar_label_fits_beside_its_bar_and_clear_of_the_title(n_model
     from bimotion.grid.heatmap import heatmap_figure
 
     fig, ax = heatmap_figure(_data(n_models), [0, 1, 2])
+    fig.canvas.draw()  # the bar's length is set at drawing: measured before, it was the map's height
     renderer = fig.canvas.get_renderer()
     bar_ax = fig.axes[1]
     label = bar_ax.yaxis.label
@@ -59,7 +60,7 @@ def test_an_advise_map_lists_the_baseline_then_augmentations_then_inference(tmp_
     drawn = [role_of[name] for name in data["models"]]
     assert drawn == ["baseline", "augment", "augment", "augment", "inference", "inference", "inference"]
     fig, ax = heatmap_figure(data, [0])
-    rows = [t.get_text() for t in ax.get_yticklabels()]
+    rows = [" ".join(t.get_text().split()) for t in ax.get_yticklabels()]  # long names wrapped (test_figures.py)
     assert rows[0] == "Mandarin elderly" and rows[-3:] == ["Mandarin adults", "English elderly",
                                                            "Mandarin adults + English elderly"]  # fmt: skip
     plt.close(fig)

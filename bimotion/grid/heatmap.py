@@ -29,6 +29,7 @@ import numpy as np
 
 from loaders.synthetic import marked_title
 
+from ..figures import PRINT_WIDTH_IN, SMALL_PT, TEXT_PT, TITLE_PT, save_figure
 from ..mixture import parse_mixture
 from ..paper import GROUPS, TABLES
 from ..registry import age_group_name, find_config, group_name, language_name
@@ -154,43 +155,78 @@ def heatmap_figure(data: dict, seeds: list[int]):
     limit = max(5.0, float(np.nanmax(np.abs(above))))
     norm, cmap = Normalize(-limit, limit), plt.get_cmap("RdBu")
     n_models, n_tests = values.shape
-    width = 1.35 * n_tests + 0.09 * max(map(len, data["model_names"])) + 2.5
-    fig, ax = plt.subplots(figsize=(width, 0.55 * n_models + 3.0))
+    rows = [textwrap.fill(name, ROW_CHARS) for name in data["model_names"]]
+    columns = [f"{textwrap.fill(name, COLUMN_CHARS)}\n(chance {c:.1f})" for name, c in zip(data["test_names"], chance,
+               strict=True)]  # fmt: skip
+    width, height = heatmap_size(rows, columns)
+    fig, ax = plt.subplots(figsize=(width, height))
     image = ax.imshow(above, cmap=cmap, norm=norm, aspect="auto")
     untrained = data.get("untrained") or [[False] * n_tests] * n_models
     for i, j in np.ndindex(values.shape):
         rgba = cmap(norm(above[i, j]))
         _draw_cell(ax, (i, j), values[i, j], chance[j], rgba, data["relation"][i][j], untrained[i][j])
-    ax.set_xticks(range(n_tests), [f"{name}\n(chance {c:.1f})" for name, c in zip(data["test_names"], chance,
-                  strict=True)], rotation=30, ha="right", rotation_mode="anchor", fontsize=9)  # fmt: skip
-    ax.set_yticks(range(n_models), data["model_names"], fontsize=9)
+    ax.set_xticks(range(n_tests), columns, rotation=90, fontsize=TEXT_PT)
+    ax.set_yticks(range(n_models), rows, fontsize=TEXT_PT)
     ax.set_xticks(np.arange(n_tests + 1) - 0.5, minor=True)
     ax.set_yticks(np.arange(n_models + 1) - 0.5, minor=True)
     ax.grid(which="minor", color="white", linewidth=1.5)
     ax.tick_params(which="minor", length=0)
-    ax.set_xlabel("test set (its chance level, %)")
-    ax.set_ylabel("training mixture (one model each)")
+    ax.set_xlabel("test set (its chance level, %)", fontsize=TEXT_PT)
+    ax.set_ylabel("training mixture (one model each)", fontsize=TEXT_PT)
     title = marked_title(heatmap_title(data, seeds), data.get("synthetic"))
-    ax.set_title(textwrap.fill(title, int(width * 9)), fontsize=11)
-    bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
-    bar.set_label(BAR_LABEL)
+    ax.set_title(textwrap.fill(title, int(width * TITLE_CHARS_PER_IN)), fontsize=TITLE_PT)
     note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "
             "exactly this test set's data (in-group); dashed box: this test set's data is part of the training "
             f"mixture. Hatched border, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
     if any(map(any, untrained)):
         note += f" {UNTRAINED_MARK}: {UNTRAINED}."
-    note = textwrap.fill(note, int(width * 15))
-    fig.text(0.01, 0.005, note, fontsize=8, va="bottom", ha="left")
+    note = textwrap.fill(note, int(width * TEXT_CHARS_PER_IN))
+    fig.text(0.01, 0.005, note, fontsize=TEXT_PT, va="bottom", ha="left")
     # room for the note, in inches (8 pt lines, ~0.16 in each), not a fraction of a figure that grows with the models
-    rect = (0, (0.16 * (note.count("\n") + 1) + 0.1) / fig.get_figheight(), 1, 1)
-    fig.tight_layout(rect=rect)
-    if not _fit_bar_label(fig, bar, BAR_LABEL):
-        fig.tight_layout(rect=rect)  # room for the wrapped label beside the bar
+    rect = (0, (0.14 * (note.count("\n") + 1) + 0.1) / fig.get_figheight(), 1, 1)
+    fig.tight_layout(rect=(*rect[:2], 1 - BAR_ROOM_IN / width, 1))
+    # the colour bar beside the laid-out rows, BAR_WIDTH_IN wide and as tall as they are, whatever the map's size
+    box = ax.get_position()
+    cax = fig.add_axes((box.x1 + BAR_PAD_IN / width, box.y0, BAR_WIDTH_IN / width, box.height))
+    bar = fig.colorbar(image, cax=cax)
+    bar.ax.tick_params(labelsize=TEXT_PT)
+    _fit_bar_label(fig, bar, BAR_LABEL)
     _clip_hatches(ax, n_models, n_tests)
     return fig, ax
 
 
 BAR_LABEL = "weighted F1 − chance level (points)"
+
+# The map is drawn at the size it prints at (its text sizes are the page's, bimotion.figures): at most
+# PRINT_WIDTH_IN wide, long mixture names wrapped rather than widening it; a grid too wide for that even
+# so (cells narrower than CELL_MIN_IN, whose scores would not fit) grows wider, cells CELL_MIN_IN each.
+ROW_CHARS = 28  # a row's name wrapped to lines of this many characters ("all of YueMotion + ESD English ...")
+COLUMN_CHARS = 24  # a column's name, likewise (upright labels: their lines side by side in a cell's width)
+BAR_WIDTH_IN = 0.15  # the colour bar's width
+BAR_PAD_IN = 0.1  # between the rows and the colour bar
+BAR_ROOM_IN = 0.95  # right of the rows: the pad, the bar, its ticks and its label (two lines, wrapped)
+CELL_IN = 0.8  # a cell's width (inches) where the page has room
+CELL_MIN_IN = 0.45  # a cell's narrowest: its bold 8 pt score with its marks ("88.5†*", 0.4 in)
+ROW_IN = 0.36  # a row's height (inches)
+MIN_ROWS_IN = 1.5  # the rows' height of a map of a few models (advise's): its colour bar's label fits beside the bar
+MARGIN_IN = 0.1  # what the saved copy's tight frame adds around the drawn figure, with room to spare
+CHAR_IN = 0.062  # an 8 pt character's width (inches), with room to spare
+TITLE_CHARS_PER_IN = 9  # 10 pt characters per inch of figure width
+TEXT_CHARS_PER_IN = 15  # 8 pt characters per inch of figure width
+
+
+def heatmap_size(rows: list[str], columns: list[str]) -> tuple[float, float]:
+    """(width, height) in inches of a map of the (wrapped) row and column names ``rows`` and
+    ``columns``: at most :data:`PRINT_WIDTH_IN` wide unless its cells would be narrower than
+    :data:`CELL_MIN_IN`."""
+    label_in = CHAR_IN * max(len(line) for name in rows for line in name.split("\n")) + 0.45  # + the axis label
+    room = PRINT_WIDTH_IN - MARGIN_IN - label_in - BAR_ROOM_IN
+    cell = min(CELL_IN, max(CELL_MIN_IN, room / len(columns)))
+    width = label_in + BAR_ROOM_IN + cell * len(columns)
+    upright = CHAR_IN * max(len(line) for name in columns for line in name.split("\n"))
+    lines = max(name.count("\n") + 1 for name in rows)
+    cells = max(max(ROW_IN, 0.12 * lines) * len(rows), MIN_ROWS_IN)
+    return width, cells + upright + 0.12 * 3 + 1.6  # + title, axis label, note
 
 
 def _fit_bar_label(fig, bar, label: str) -> bool:
@@ -199,11 +235,11 @@ def _fit_bar_label(fig, bar, label: str) -> bool:
     smaller, until it fits.  True when the one-line label fits as it is."""
     renderer = fig.canvas.get_renderer()
     room = bar.ax.get_window_extent(renderer).height
-    for text, size in ((label, 10), (textwrap.fill(label, 20), 10), (textwrap.fill(label, 20), 8)):
+    for text, size in ((label, TEXT_PT), (textwrap.fill(label, 20), TEXT_PT), (textwrap.fill(label, 20), SMALL_PT)):
         bar.set_label(text, fontsize=size)
         if bar.ax.yaxis.label.get_window_extent(renderer).height <= room:
             return text == label
-    bar.set_label(textwrap.fill(label, 12), fontsize=7)
+    bar.set_label(textwrap.fill(label, 12), fontsize=SMALL_PT)
     return False
 
 
@@ -235,10 +271,10 @@ def _draw_cell(
         ax.add_patch(hatch)  # the whole cell; _clip_hatches keeps its border
     color = text_color(rgba)
     mark = (DAGGER if low else "") + (UNTRAINED_MARK if untrained else "")
-    ax.text(j, i - 0.12, f"{value:.1f}{mark}", ha="center", va="center", fontsize=9,
+    ax.text(j, i - 0.12, f"{value:.1f}{mark}", ha="center", va="center", fontsize=TEXT_PT,
             fontweight="bold", color=color)  # fmt: skip
     if np.isfinite(chance):
-        ax.text(j, i + 0.22, f"{value - chance:+.1f}", ha="center", va="center", fontsize=7, color=color)
+        ax.text(j, i + 0.22, f"{value - chance:+.1f}", ha="center", va="center", fontsize=SMALL_PT, color=color)
     if relation:
         ax.add_patch(Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False, edgecolor="black",
                                linewidth=2.2 if relation == "baseline" else 1.2,
@@ -291,14 +327,8 @@ def render_heatmap(result, path_stem: Path) -> list[Path]:
     """Write the heat map of a :class:`~bimotion.grid.report.GridResult`: ``<stem>.csv`` (specs),
     ``<stem>.png`` and ``<stem>.svg``, each image described (its ``Description`` metadata) by what
     produced its numbers (:meth:`~bimotion.grid.report.GridResult.produced_by`)."""
-    import matplotlib.pyplot as plt
-
     data = heatmap_data(result)
     out = [write_csv(data, path_stem.with_suffix(".csv"))]
     fig, _ = heatmap_figure(data, result.config.seeds)
     described = {"Description": result.produced_by()}  # every model's versions, commit, threads: to cite it
-    for suffix in (".png", ".svg"):  # nothing cut at the edges
-        fig.savefig(path_stem.with_suffix(suffix), dpi=150, bbox_inches="tight", metadata=described)
-        out.append(path_stem.with_suffix(suffix))
-    plt.close(fig)
-    return out
+    return out + save_figure(fig, path_stem, metadata=described)

@@ -18,6 +18,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ..figures import SMALL_PT, TEXT_PT, TITLE_PT, save_figure
+
 PANEL_IN = 3.4  # inches per panel
 
 
@@ -66,19 +68,21 @@ def _draw(ax, title: str, conf: dict, clips: int, score: str) -> None:
     for i, j in np.ndindex(counts.shape):
         if single and not counts[i, j]:
             continue  # blank: none (fewer texts, a sparse matrix reads at a glance)
-        ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+        ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=SMALL_PT,
                 color="white" if share[i, j] > 0.6 else "black")  # fmt: skip
-    ax.set_xticks(range(len(cols)), cols, rotation=45 if single else 0, ha="right" if single else "center", fontsize=7)
-    ax.set_yticks(range(len(rows)), rows, fontsize=7)
+    ax.set_xticks(
+        range(len(cols)), cols, rotation=45 if single else 0, ha="right" if single else "center", fontsize=TEXT_PT
+    )
+    ax.set_yticks(range(len(rows)), rows, fontsize=TEXT_PT)
     if single:
-        ax.set_xlabel("predicted (arg-max)", fontsize=8)
-        ax.set_ylabel("true label", fontsize=8)
+        ax.set_xlabel("predicted (arg-max)", fontsize=TEXT_PT)
+        ax.set_ylabel("true label", fontsize=TEXT_PT)
         missed = sum(conf.get("no_prediction", []))
         note = f"{clips} clips" + (f", {missed} without a trained label" if missed else "")
     else:
-        ax.set_xlabel("per-label counts (sigmoid > 0.5)", fontsize=8)
+        ax.set_xlabel("per-label counts (sigmoid > 0.5)", fontsize=TEXT_PT)
         note = f"{clips} clips, multi-label"
-    ax.set_title("\n".join(part for part in (title, note, score) if part), fontsize=8)
+    ax.set_title("\n".join(part for part in (title, note, score) if part), fontsize=TEXT_PT)
 
 
 LEGEND = "colour: share of the row; numbers: clips (blank: none)"
@@ -114,7 +118,7 @@ def confusion_figure(result: dict, title: str):
         _draw(ax, *panel)
     for ax in axes.flat[len(found) :]:
         ax.axis("off")
-    fig.suptitle("\n".join(lines), fontsize=10, y=1 - 0.08 / height, va="top")
+    fig.suptitle("\n".join(lines), fontsize=TITLE_PT, y=1 - 0.08 / height, va="top")
     return fig
 
 
@@ -122,20 +126,16 @@ def draw_confusion(
     result: dict, path: str | Path, title: str, synthetic: Mapping = MappingProxyType({})
 ) -> Path | None:
     """Draw every (group, corpus) panel of ``result`` (:func:`~.metrics.score_groups`' output) to the
-    PNG ``path`` (:func:`confusion_figure`); ``None`` (nothing written) when ``result`` holds no
+    PNG ``path`` and an SVG beside it (:func:`bimotion.figures.save_figure`, :func:`confusion_figure`);
+    returns the PNG's path, ``None`` (nothing written) when ``result`` holds no
     confusion counts.  ``synthetic``: the generated corpora of the data, ``{benchmark: {corpus: ...}}``
     (:func:`bimotion.data.layout.synthetic_data`); when there are any, the title ends
     ``— synthetic demo data: not comparable with the paper``, as the tables' and model card's do."""
-    import matplotlib.pyplot as plt
-
     from loaders.synthetic import marked_title
 
     title = marked_title(title, any(synthetic.values()))
     fig = confusion_figure(result, title)
     if fig is None:
         return None
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, metadata={"Title": title})  # the PNG's own title too, for indexes and tests
-    plt.close(fig)
-    return path
+    # the image's own title too, for indexes and tests
+    return save_figure(fig, path, metadata={"Title": title})[0]

@@ -10,7 +10,8 @@ from pathlib import Path
 SCORES = "scores.json"  # validation and test scores, the run's summary
 MANIFEST = "train_manifest.txt"  # the sorted clip ids the model was trained on
 IDENTITY_FILE = "run_identity.json"  # what the run is, checked when it resumes
-CONFUSION = "confusion_test.png"  # per-group confusion counts on the test split (numbers: SCORES' "confusion")
+# per-group confusion counts on the test split (numbers: SCORES' "confusion"), and an SVG copy beside it
+CONFUSION = "confusion_test.png"
 PROBE_CONFIG = "probe.json"  # a probe's (bimotion.probe) head settings and trained labels, beside probe.pt
 MODEL_CONFIG = "config.json"  # a fine-tuned model's (transformers) configuration
 # in a checkpoint folder while it is being saved (transformers' JIT checkpoints use the same name): a

@@ -1,0 +1,113 @@
+"""The paper's figures, saved for print.  A new user's review: the confusion figure was a PNG at 100
+dpi only, while the heat map and the projections were 150 dpi plus an SVG (three copies of savefig);
+and the demo's heat map was 19.8 in wide, so at a page's width its 7-9 pt text printed at about 3 pt.
+Every figure is now saved by one function (bimotion.figures.save_figure) at one resolution with a
+vector copy, and the heat map is drawn at the size it prints at."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+pytest.importorskip("matplotlib")
+PIL = pytest.importorskip("PIL.Image")
+
+from bimotion.figures import DPI, PRINT_WIDTH_IN, SMALL_PT  # noqa: E402
+
+
+def _inches(png) -> tuple[float, float]:
+    """A saved PNG's size at the resolution it declares (its pHYs chunk), in inches."""
+    with PIL.open(png) as image:
+        dpi = image.info["dpi"]
+        assert dpi[0] == pytest.approx(DPI, abs=0.1) and dpi[1] == pytest.approx(DPI, abs=0.1), png
+        return image.size[0] / dpi[0], image.size[1] / dpi[1]
+
+
+def _is_svg(path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    return text.lstrip().startswith("<?xml") and "<svg" in text and "</svg>" in text
+
+
+def _demo_grid(tmp_path):
+    """The demo's grid (Tables 3-5 and its extra test sets: 13 models x 9 test sets), with numbers."""
+    import yaml
+
+    from bimotion.grid import shipped_config
+    from bimotion.grid.config import GridConfig
+    from bimotion.grid.plan import make_plan
+    from bimotion.grid.report import GridResult
+
+    demo = yaml.safe_load(shipped_config("demo").read_text(encoding="utf-8"))
+    config = GridConfig(tables=demo["tables"], extra_tests=demo["extra_tests"], bootstrap_samples=10)
+    plan = make_plan(config)
+    rng = np.random.default_rng(0)
+    matrix = {
+        (m.name, t): {"mean": float(rng.uniform(10, 90)), "chance": 33.3} for m in plan.models for t in plan.tests
+    }
+    return GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {}, {})
+
+
+def test_the_demos_heat_map_prints_at_a_pages_width_with_readable_text(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from bimotion.grid.heatmap import heatmap_data, heatmap_figure, render_heatmap
+
+    result = _demo_grid(tmp_path)
+    files = render_heatmap(result, tmp_path / "heatmap")
+    assert [f.suffix for f in files] == [".csv", ".png", ".svg"] and _is_svg(tmp_path / "heatmap.svg")
+    width, height = _inches(tmp_path / "heatmap.png")
+    assert width <= PRINT_WIDTH_IN and height <= 9.0, (width, height)  # was 19.8 x 10.1 in
+    # the text as drawn, at that size: no smaller than SMALL_PT, each row name on lines of at most 28
+    # characters, and no two column names overlapping
+    fig, ax = heatmap_figure(heatmap_data(result), [0])
+    sizes = {t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and a.get_text())}
+    assert min(sizes) >= SMALL_PT, sorted(sizes)
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert max(len(line) for row in rows for line in row.split("\n")) <= 28
+    assert "all of YueMotion + ESD English adults + ESD Mandarin adults" in [" ".join(r.split()) for r in rows]
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+    assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:], strict=False))
+    plt.close(fig)
+
+
+def test_every_figure_is_saved_at_one_resolution_with_a_vector_copy(tmp_path):
+    from bimotion.projection import ProjectionSpec
+    from bimotion.projection_plot import draw
+    from bimotion.training.confusion_plot import draw_confusion
+    from bimotion.training.metrics import score_groups
+    from loaders.labels import LABEL2ID, LABELS
+
+    labels = np.zeros((8, len(LABELS)), dtype=np.int8)
+    mask = np.zeros_like(labels)
+    for i, name in enumerate(["anger", "happiness", "neutral", "sadness"] * 2):
+        labels[i, LABEL2ID[name]] = 1
+        mask[i, [LABEL2ID[n] for n in ("anger", "happiness", "neutral", "sadness")]] = 1
+    result = score_groups(labels * 2.0 - 1, labels, mask, ["csed"] * 8, ["zho_eld"] * 8)
+    png = draw_confusion(result, tmp_path / "seed0.confusion.png", "zho_eld: confusion on the test split")
+    assert png == tmp_path / "seed0.confusion.png"  # was 100 dpi, and no vector copy
+    assert _is_svg(tmp_path / "seed0.confusion.svg")
+    with PIL.open(png) as image:
+        assert image.info["Title"] == "zho_eld: confusion on the test split"
+    _inches(png)
+
+    rng = np.random.default_rng(0)
+    xy = rng.normal(0, 1, (30, 2))
+    names = [("happiness",), ("sadness",), ("neutral",)] * 10
+    panel = {"title": "p", "train": "yue_adu", "model": "m", "train_xy": xy, "train_labels": names,
+             "test_xy": xy[::3], "test_labels": names[::3]}  # fmt: skip
+    spec = ProjectionSpec.from_dict({"name": "yue", "title": "t", "model": "m", "test": "yue_adu",
+                                     "labels": ["happiness", "sadness", "neutral"], "panels": [{"title": "p", "train": "yue_adu"}]})  # fmt: skip
+    files = draw(spec, [panel], ["happiness", "sadness", "neutral"], tmp_path / "yue")
+    assert files == [tmp_path / "yue.png", tmp_path / "yue.svg"] and _is_svg(files[1])
+    _inches(files[0])
+
+
+def test_only_the_figure_seam_saves_a_figure():
+    """One savefig in the package: a figure saved elsewhere would get its own resolution again."""
+    calls = [str(p.relative_to(REPO)) for package in ("bimotion", "loaders", "yuemotion")
+             for p in sorted((REPO / package).rglob("*.py")) if re.search(r"\.savefig\(", p.read_text(encoding="utf-8"))]  # fmt: skip
+    assert calls == ["bimotion/figures.py"]
