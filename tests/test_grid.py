@@ -344,7 +344,7 @@ def test_heatmap_reads_like_the_paper(tmp_path):
     result = GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {}, {})
     data = heatmap_data(result)
     fig, ax = heatmap_figure(data, [0])
-    rows = [t.get_text() for t in ax.get_yticklabels()]
+    rows = [" ".join(t.get_text().split()) for t in ax.get_yticklabels()]  # long names wrapped (test_figures.py)
     groups = ["English elderly", "English adults", "Mandarin elderly", "Mandarin adults"]
     assert rows == [*groups, "all of BiMotion", "English, all ages", "Mandarin, all ages", "elderly, all languages",
                     "adults, all languages", "all of YueMotion + ESD English adults + ESD Mandarin adults",

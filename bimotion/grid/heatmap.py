@@ -207,7 +207,7 @@ BAR_PAD_IN = 0.1  # between the rows and the colour bar
 BAR_ROOM_IN = 0.95  # right of the rows: the pad, the bar, its ticks and its label (two lines, wrapped)
 CELL_IN = 0.8  # a cell's width (inches) where the page has room
 CELL_MIN_IN = 0.45  # a cell's narrowest: its bold 8 pt score with its marks ("88.5†*", 0.4 in)
-ROW_IN = 0.36  # a row's height (inches)
+ROW_IN = 0.4  # a row's height (inches)
 MIN_ROWS_IN = 1.5  # the rows' height of a map of a few models (advise's): its colour bar's label fits beside the bar
 MARGIN_IN = 0.1  # what the saved copy's tight frame adds around the drawn figure, with room to spare
 CHAR_IN = 0.062  # an 8 pt character's width (inches), with room to spare
@@ -251,7 +251,7 @@ def heatmap_title(data: dict, seeds: list[int]) -> str:
     return f"Weighted F1 (%) of {models} on {tests} ({seeds_text})"
 
 
-HATCH_BORDER_IN = 0.08  # width of the hatched border of a cell at or below chance (inches): clear of its numbers
+HATCH_BORDER_IN = 0.06  # width of the hatched border of a cell at or below chance (inches): clear of its numbers
 
 
 def _draw_cell(
@@ -271,10 +271,10 @@ def _draw_cell(
         ax.add_patch(hatch)  # the whole cell; _clip_hatches keeps its border
     color = text_color(rgba)
     mark = (DAGGER if low else "") + (UNTRAINED_MARK if untrained else "")
-    ax.text(j, i - 0.12, f"{value:.1f}{mark}", ha="center", va="center", fontsize=TEXT_PT,
+    ax.text(j, i - 0.14, f"{value:.1f}{mark}", ha="center", va="center", fontsize=TEXT_PT,
             fontweight="bold", color=color)  # fmt: skip
     if np.isfinite(chance):
-        ax.text(j, i + 0.22, f"{value - chance:+.1f}", ha="center", va="center", fontsize=SMALL_PT, color=color)
+        ax.text(j, i + 0.17, f"{value - chance:+.1f}", ha="center", va="center", fontsize=SMALL_PT, color=color)
     if relation:
         ax.add_patch(Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False, edgecolor="black",
                                linewidth=2.2 if relation == "baseline" else 1.2,
