@@ -48,6 +48,15 @@ def corpus(name: str, tmp_path: Path) -> Path:
     return testing.make_corpus(generator, tmp_path, **({"layout": "b"} if name == "tess" else {}))
 
 
+def copy_name_error(name: str, root: Path, path: Path) -> BadFileError:
+    """The error reading ``root`` as ``name`` stops at (its warnings aside): a ``copy_name`` naming ``path``."""
+    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load(name, root)
+    assert (caught.value.reason, caught.value.path) == ("copy_name", path)
+    return caught.value
+
+
 @pytest.mark.parametrize(("name", "folder", "renamed"), ALONE, ids=[f"{n}-{r}" for n, _, r in ALONE])
 def test_a_folder_named_as_a_copy_beside_no_original_is_read_as_that_folder(tmp_path, name, folder, renamed):
     """ESD's 'Angry (1)/' and CSED's 'Natural - Copy/' alone (a folder renamed or unzipped badly) gave one
@@ -81,15 +90,12 @@ def test_two_copies_of_a_folder_that_is_not_there_are_read_once(tmp_path, name):
     assert f"read once, as {first.name}/" in next(str(w.message) for w in said if "(or its folder)" in str(w.message))
     clips = [copy / Path(r.path).relative_to(first) for r in read if Path(r.path).is_relative_to(first)]
     shutil.copyfile(clips[1], clips[0])  # another recording under the copy's name: which one is right?
-    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        loaders.load(name, root)
-    assert (caught.value.reason, caught.value.path) == ("copy_name", clips[0])
+    error = copy_name_error(name, root, clips[0])
     assert (
         f"in {copy.name}/, named as Windows Explorer in English names a second copy of {folder.name}/, which is "
         f"not there ({first.name}/, first in name order of its copies, is read as it): a second copy of "
         f"{first.name}/{clips[0].relative_to(copy).as_posix()}, but its bytes differ"
-    ) in caught.value.message
+    ) in error.message
 
 
 def test_the_folder_read_among_copies_of_one_that_is_not_there_is_the_first_in_name_order(tmp_path):
@@ -118,10 +124,7 @@ def test_iemocap_walks_a_copy_of_its_wav_folder_not_passes_it_over(tmp_path, cop
     clips = sorted(copy.rglob("Ses01*.wav"))  # not ._Ses01F_impro01_F000.wav, a resource fork
     assert records_of("iemocap", root) == before and report.files[("iemocap", "duplicate")] == len(clips)
     shutil.copyfile(clips[1], clips[0])
-    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        loaders.load("iemocap", root)
-    assert (caught.value.reason, caught.value.path) == ("copy_name", clips[0])
+    copy_name_error("iemocap", root, clips[0])
 
 
 def test_a_folder_of_your_own_corpus_pasted_beside_itself_is_read_once_not_one_unlisted_file_per_clip(tmp_path):
@@ -196,12 +199,9 @@ def test_one_clip_in_two_letter_cases_is_read_once_or_reported_as_one(tmp_path, 
     assert records_of(name, root) == before and report.files[(name, "duplicate")] >= 1
     assert str(first) in {r.path for r in read} and str(twin) not in {r.path for r in read}
     shutil.copyfile(Path(read[-1].path), twin)  # another recording: which one is right?
-    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        loaders.load(name, root)
-    assert (caught.value.reason, caught.value.path) == ("copy_name", twin)
-    assert f"named as {first.name} beside it in other letters" in caught.value.message
-    assert caught.value.hint.startswith(f"keep the right one as {first.name} and delete the other")
+    error = copy_name_error(name, root, twin)
+    assert f"named as {first.name} beside it in other letters" in error.message
+    assert error.hint.startswith(f"keep the right one as {first.name} and delete the other")
     report = SkipReport()
     read = loaders.load(name, root, skip_bad=True, report=report)
     assert [r.id for r in read] == [r for r, *_ in before] and str(first) in {r.path for r in read}
@@ -232,12 +232,9 @@ def test_a_folder_beside_its_twin_in_other_letters_holds_copies_read_once_or_rep
     clip = sorted(p for p in twin.rglob("*.wav") if not p.name.startswith("."))[0]
     other = next(p for p in found.rglob("*.wav") if p.name != clip.name and not p.name.startswith("."))
     shutil.copyfile(other, clip)  # another recording: which one is right?
-    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        loaders.load(name, root)
-    assert (caught.value.reason, caught.value.path) == ("copy_name", clip)
-    assert f"named as {found.name}/{clip.name} beside it in other letters" in caught.value.message
-    assert caught.value.hint.startswith(f"keep the right one as {found.name}/{clip.name} and delete the other")
+    error = copy_name_error(name, root, clip)
+    assert f"named as {found.name}/{clip.name} beside it in other letters" in error.message
+    assert error.hint.startswith(f"keep the right one as {found.name}/{clip.name} and delete the other")
 
 
 @pytest.mark.parametrize("twin", ["ses01f_impro01.txt", "SES01F_IMPRO01.TXT"])
@@ -256,12 +253,9 @@ def test_an_iemocap_evaluation_file_beside_its_twin_in_other_letters_is_read_onc
     assert records_of("iemocap", root) == before and report.files[("iemocap", "duplicate")] == 1 and not report
     other = next(p for p in root.rglob("Ses0*.txt") if p.parent.name == "EmoEvaluation" and p != evaluation)
     shutil.copyfile(other, copy)  # another dialog's evaluations
-    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        loaders.load("iemocap", root)
-    assert (caught.value.reason, caught.value.path) == ("copy_name", copy)
-    assert "named as Ses01F_impro01.txt beside it in other letters" in caught.value.message
-    assert caught.value.hint.startswith("keep the right one as Ses01F_impro01.txt and delete the other")
+    error = copy_name_error("iemocap", root, copy)
+    assert "named as Ses01F_impro01.txt beside it in other letters" in error.message
+    assert error.hint.startswith("keep the right one as Ses01F_impro01.txt and delete the other")
     report = SkipReport()  # with skip_bad: the release's name read
     read = loaders.load("iemocap", root, skip_bad=True, report=report)
     assert [r.id for r in read] == [r for r, *_ in before] and report.to_dict() == {"iemocap/copy_name": 1}
@@ -291,11 +285,8 @@ def test_iemocap_reads_a_copy_of_its_evaluation_folder_as_copies_not_passes_it_o
     assert records_of("iemocap", root) == before and not report
     assert report.files[("iemocap", "duplicate")] == 1 and str(evaluation) in str(said[0].message)
     evaluation.write_text(evaluation.read_text().replace("[4", "[3", 1))  # another timing: which one is right?
-    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        loaders.load("iemocap", root)
-    assert (caught.value.reason, caught.value.path) == ("copy_name", evaluation)
-    assert f"a second copy of {Path(copied).name}/" in caught.value.message
+    error = copy_name_error("iemocap", root, evaluation)
+    assert f"a second copy of {Path(copied).name}/" in error.message
     report = SkipReport()
     assert len(loaders.load("iemocap", root, skip_bad=True, report=report)) == len(before)
     assert report.to_dict() == {"iemocap/copy_name": 1} and report.file_skips[("iemocap", "copy_name")] == 1
@@ -389,11 +380,8 @@ def test_a_copy_of_a_copy_beside_its_folder_is_its_copy(tmp_path, name, folder):
     assert reports[1].files == reports[0].files and not reports[1] and reports[1].files[(name, "duplicate")] >= 1
     clips = [copy / Path(r.path).relative_to(original) for r in read if Path(r.path).is_relative_to(original)]
     shutil.copyfile(clips[1], clips[0])  # another recording under the copy's name: the message names the folder
-    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        loaders.load(name, root)
-    assert (caught.value.reason, caught.value.path) == ("copy_name", clips[0])
-    assert f"names a second copy of {original.name}/: a second copy of {original.name}/" in caught.value.message
+    error = copy_name_error(name, root, clips[0])
+    assert f"names a second copy of {original.name}/: a second copy of {original.name}/" in error.message
 
 
 @pytest.mark.parametrize(("name", "folder"), OWN, ids=[f"{n}-{f}" for n, f in OWN])
@@ -420,8 +408,5 @@ def test_a_file_of_a_copied_folder_named_in_other_letters_is_a_copy_of_its_count
     duplicates = report.files[(name, "duplicate")] - baseline.files[(name, "duplicate")]
     assert records_of(name, root) == before and duplicates == 1 and not report
     twin.write_bytes(first.read_bytes()[:-2] + b"\x01\x02")  # another recording: which one is right?
-    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        loaders.load(name, root)
-    assert (caught.value.reason, caught.value.path) == ("copy_name", twin)
-    assert f"a second copy of {original.name}/{first.relative_to(original).as_posix()}" in caught.value.message
+    error = copy_name_error(name, root, twin)
+    assert f"a second copy of {original.name}/{first.relative_to(original).as_posix()}" in error.message
