@@ -496,10 +496,17 @@ def test_advise_into_a_folder_of_other_files_writes_nothing_there(data_dirs, tmp
     # an empty folder, or one holding only hidden files, is a new run's
     (tmp_path / "empty" / ".DS_Store").parent.mkdir()
     (tmp_path / "empty" / ".DS_Store").write_bytes(b"")
-    from bimotion.grid.checks import check_foreign_files
+    from bimotion.grid.checks import SettingsMismatch, check_foreign_files
 
     check_foreign_files(tmp_path / "empty")
     check_foreign_files(tmp_path / "absent")
+    # plan.json written by a launch's main process (or another worker) after check_settings looked for it:
+    # a run's own (a two-process launch failed 'holds files that no grid or advise run wrote (plan.json)')
+    (tmp_path / "empty" / "plan.json").write_text("{}")
+    check_foreign_files(tmp_path / "empty")
+    (tmp_path / "empty" / "notes.txt").write_text("mine")
+    with pytest.raises(SettingsMismatch, match=r"\(notes\.txt\)"):
+        check_foreign_files(tmp_path / "empty")
 
 
 def test_an_unknown_group_to_draw_from_lists_the_prepared_groups(data_dirs, capsys, tmp_path):

@@ -159,9 +159,11 @@ def check_foreign_files(out: Path, shown: int = 3) -> None:
     models/, metrics/ and a datasets cache (Arrow files) into a user's raw corpus folder, beside its
     clips and metadata.csv.  Hidden entries (``.DS_Store``, a process's temporary file) do not count,
     nor ``datasets-cache``: another worker of a shared folder fills it (checking its data) before it
-    writes ``plan.json``."""
+    writes ``plan.json``; nor ``plan.json``, a run's own, which the main process of a launch (or another
+    worker) may write between :func:`check_settings`' look for it and this one (a launch failed so)."""
+    ours = {"datasets-cache", "plan.json"}
     try:
-        entries = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and p.name != "datasets-cache")
+        entries = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and p.name not in ours)
     except (FileNotFoundError, NotADirectoryError):
         return
     if entries:
