@@ -23,10 +23,10 @@ import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .base import SourceInfo
 from .errors import BadFileError, CorpusError, LayoutError, MissingToolError, SkipReport
 from .labels import LABEL2ID, LABELS, label_space
 from .record import Utterance
+from .source import SourceInfo
 
 __all__ = [
     "LABELS",

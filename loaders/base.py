@@ -11,18 +11,27 @@ from __future__ import annotations
 
 import codecs
 import contextvars
-import os
 import warnings
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .audio import probe, sniff, unread_format, unreadable_file
 from .copies import case_copies, copy_name_error, first_copied, original_of, same_bytes, shown
-from .errors import BadFileError, CorpusError, InputWarning, LayoutError, SkipReport, all_skipped, display
+from .errors import (  # noqa: F401 (the readers' import, as before they moved)
+    BadFileError,
+    CorpusError,
+    InputWarning,
+    LayoutError,
+    SkipReport,
+    all_skipped,
+    bad,
+    display,
+    require_dir,
+)
 from .labels import label_space
 from .metafiles import metadata_files
 from .record import Utterance
+from .source import SourceInfo  # noqa: F401 (the readers' import, as before it moved)
 from .walk import (
     behind_unlisted,
     stood_for,
@@ -33,39 +42,6 @@ from .walk import (
 
 # A callable ``progress(n)`` that readers report probed files to (set by `bimotion scan`).
 PROGRESS: contextvars.ContextVar = contextvars.ContextVar("loaders_progress", default=None)
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """What `bimotion sources` shows, and what the dataset card cites."""
-
-    name: str
-    title: str
-    languages: tuple[str, ...]
-    age_groups: tuple[str, ...]
-    expected_count: int
-    license: str
-    url: str
-    layout: str
-    citation: str
-    notes: str = ""
-    # The exact ``language_agegroup`` groups, where not every language x age group pair exists
-    # (a user's corpus, :mod:`loaders.audiofolder`); empty: every pair.
-    groups: tuple[str, ...] = ()
-
-    def has_group(self, language: str, age_group: str) -> bool:
-        """Whether the corpus holds utterances of ``language`` x ``age_group``."""
-        if self.groups:
-            return f"{language}_{age_group}" in self.groups
-        return language in self.languages and age_group in self.age_groups
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields (``prepare.json`` carries a user corpus's source this way)."""
-        return {name: list(v) if isinstance(v, tuple) else v for name, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> SourceInfo:
-        return cls(**{name: tuple(v) if isinstance(v, list) else v for name, v in d.items()})
 
 
 # Clips shorter than wav2vec2's receptive field (400 samples at 16 kHz) cannot be trained on.
@@ -89,18 +65,6 @@ def is_audio(path: Path) -> bool:
     except OSError as err:
         raise unreadable_file(path, err) from None
     return not head.startswith(_TEXT_BOMS) and (sniff(head) in AUDIO_FORMATS or unread_format(head) is not None)
-
-
-def require_dir(root: str | os.PathLike, corpus: str, expected: str) -> Path:
-    root = Path(root).expanduser()
-    if not root.is_dir():
-        raise LayoutError(
-            root,
-            "missing_root",
-            f"{corpus}: {'this is a file, not the corpus folder' if root.exists() else 'corpus folder does not exist'}",
-            f"point the corpus's --source at {expected}",
-        )
-    return root.resolve()
 
 
 class Collector:
@@ -394,7 +358,3 @@ def own_corpus_hint(root: Path) -> str:
     if not found:
         return ""
     return f"; it holds {found}, as your own corpus does: give it a name of its own, --source mine={root}"
-
-
-def bad(path: Path, reason: str, message: str, hint: str = "") -> BadFileError:
-    return BadFileError(path, reason, message, hint)

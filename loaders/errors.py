@@ -263,3 +263,19 @@ class SkipReport:
 def _counted(what: str, reasons: dict[str, int]) -> str:
     text = f"{what} {sum(reasons.values())}"
     return text + (" (" + ", ".join(f"{reason} {k}" for reason, k in reasons.items()) + ")" if reasons else "")
+
+
+def require_dir(root: str | os.PathLike, corpus: str, expected: str) -> Path:
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise LayoutError(
+            root,
+            "missing_root",
+            f"{corpus}: {'this is a file, not the corpus folder' if root.exists() else 'corpus folder does not exist'}",
+            f"point the corpus's --source at {expected}",
+        )
+    return root.resolve()
+
+
+def bad(path: Path, reason: str, message: str, hint: str = "") -> BadFileError:
+    return BadFileError(path, reason, message, hint)

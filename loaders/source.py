@@ -1,0 +1,39 @@
+"""What a corpus is, as `bimotion sources` shows it and the dataset card cites it (:class:`SourceInfo`):
+each reader's ``INFO``, and a user corpus's, registered at run time (:mod:`loaders.audiofolder`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What `bimotion sources` shows, and what the dataset card cites."""
+
+    name: str
+    title: str
+    languages: tuple[str, ...]
+    age_groups: tuple[str, ...]
+    expected_count: int
+    license: str
+    url: str
+    layout: str
+    citation: str
+    notes: str = ""
+    # The exact ``language_agegroup`` groups, where not every language x age group pair exists
+    # (a user's corpus, :mod:`loaders.audiofolder`); empty: every pair.
+    groups: tuple[str, ...] = ()
+
+    def has_group(self, language: str, age_group: str) -> bool:
+        """Whether the corpus holds utterances of ``language`` x ``age_group``."""
+        if self.groups:
+            return f"{language}_{age_group}" in self.groups
+        return language in self.languages and age_group in self.age_groups
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields (``prepare.json`` carries a user corpus's source this way)."""
+        return {name: list(v) if isinstance(v, tuple) else v for name, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SourceInfo:
+        return cls(**{name: tuple(v) if isinstance(v, list) else v for name, v in d.items()})
