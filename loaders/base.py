@@ -1,11 +1,10 @@
-"""What every corpus reader shares: finding files under a user's root, probing them, and the
-raise-or-skip policy for bad input.  Readers only ever read below the root.
+"""What every corpus reader shares: finding files under a user's root, probing them, and the raise-or-skip policy
+for bad input (the files beside those read: :meth:`Collector.beside`).  Readers only ever read below the root.
 
-Nothing is dropped silently: every file below a reader's root is read, or reported by path and
-reason (raised, or counted with ``skip_bad``), or counted as not audio by content; folders that
-cannot be listed, names that are not UTF-8, non-regular files (never opened) and clips shorter
-than :data:`MIN_DURATION_S` are reported too.  Hidden folders (``.git``) are not searched; links
-are followed, each real folder once (:func:`walk_tree`)."""
+Nothing is dropped silently: every file below a reader's root is read, or reported by path and reason (raised,
+or counted with ``skip_bad``), or counted as not audio by content; folders that cannot be listed, names that are
+not UTF-8, non-regular files (never opened) and clips shorter than :data:`MIN_DURATION_S` are reported too.
+Hidden folders (``.git``) are not searched; links are followed, each real folder once (:func:`walk_tree`)."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .audio import probe, sniff, unread_format, unreadable_file
-from .copies import case_copies, copy_name_error, first_copied, original_of, same_bytes, shown
+from .copies import case_copies, copy_name_error, first_copied, folder_name, original_of, same_bytes, shown
 from .errors import (  # noqa: F401 (the readers' import, as before they moved)
     BadFileError,
     CorpusError,
@@ -34,6 +33,8 @@ from .record import Utterance
 from .source import SourceInfo  # noqa: F401 (the readers' import, as before it moved)
 from .walk import (
     behind_unlisted,
+    folder_entries,
+    searched,
     stood_for,
     unreadable_folder,
     walk_files,
@@ -101,6 +102,7 @@ class Collector:
         self.unlisted: list[Path] = []  # folders that could not be listed (unreadable_folder): skip
         self.evicted: list[Path] = []  # clips iCloud evicted (icloud_placeholder): a row naming one is reported there
         self.cased: list[tuple[Path, str]] = []  # (a file read, the name its table lists in another case): other_case
+        self.walked: list[Path] = []  # real folders walked (walk, beside): beside passes over a link into one
 
     def item(self, path: Path) -> _Item:
         return _Item(self, path)
@@ -161,6 +163,7 @@ class Collector:
         one that cannot be read as ``unreadable``); a second copy is :meth:`left_copy`'s, its folders' names
         read up to ``top`` (default ``root``)."""
         candidates = []
+        self.walked.append(root.resolve())
         for path, candidate in walk_files(root, suffixes, self.walk_problem, self.hidden_folder):
             self.see(path)
             if candidate:
@@ -180,6 +183,43 @@ class Collector:
             elif audio is False:
                 self.set_aside("not_audio", path)
         return candidates
+
+    def beside(self, parent: Path, read: Iterable[Path], reads_from: str, release: Iterable[str] = ()) -> None:
+        """Account for what ``parent`` holds beside the folders ``read`` (the reader's): its files and other folders, by
+        :meth:`not_read`, unsaid for the ``release``'s own (names in small letters, a second copy's as its folder's).
+        A hidden folder is counted; a link to ``parent`` or above it, or into a folder walked, is passed over."""
+        files, folders = folder_entries(parent, self.walk_problem)
+        self.not_read(parent, reads_from, files)
+        skip = [real for real in (path.resolve() for path in read) if not parent.resolve().is_relative_to(real)]
+        for folder, real in ((folder, folder.resolve()) for folder in folders):
+            if not searched(folder.name):  # .git/ of a git lfs clone, __MACOSX/
+                self.hidden_folder(folder)
+            elif not (parent.resolve().is_relative_to(real) or any(real.is_relative_to(w) for w in self.walked + skip)):
+                self.walked.append(real)
+                self.not_read(folder, reads_from, said=folder_name(folder.name).lower() not in release)
+
+    def not_read(self, folder: Path, reads_from: str, files: list[Path] | None = None, *, said: bool = True) -> None:
+        """Every file below ``folder`` (or of ``files``) not seen yet, seen and accounted for: audio by content counted
+        as not read (in the scan's summary) and, where ``said``, named in one warning for the folder, as the clips are
+        read from ``reads_from`` only; any other file counted as not audio; one that cannot be read reported."""
+        audio, other = [], []
+        walked = files is None and [p for p, _ in walk_files(folder, (), self.walk_problem, self.hidden_folder)]
+        for path in (path for path in walked or files or () if str(path) not in self.seen):
+            self.see(path)
+            if (found := self._is_audio(path)) is not None:  # None: cannot be read, reported
+                (audio if found else other).append(path)
+        self.set_aside("not_audio", *other)
+        self.set_aside("not_read", *audio)
+        if audio and said:
+            inside = folder.is_relative_to(self.root) and folder != self.root
+            where = display(folder.relative_to(self.root) if inside else folder.name)
+            warnings.warn(
+                f"{self.corpus}: {len(audio)} audio file(s) in {where}/ not read (the first: {display(audio[0].name)}): "
+                f"its clips are read from {reads_from} only (counted as not read); move the clips to read into "
+                f"{reads_from} and the others out of the corpus folder to silence this",
+                InputWarning,
+                4,
+            )
 
     def left_copy(self, path: Path, *, root: Path | None = None, beside_only: bool = False, data: bool = False) -> bool:
         """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.original_of`: ``a (1).wav``,

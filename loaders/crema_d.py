@@ -17,7 +17,7 @@ very short in the release (:data:`KNOWN_DEFECTS`): it is kept, with a note in ``
 from ``AudioWAV/`` (and its copies) only: the audio files in any other folder beside it are counted as not
 read, those of the release's ``AudioMP3/``, ``VideoFlash/`` and ``VideoMP4/`` (the same clips) unsaid, and those of
 any other (``AudioWAV_old/``, a user's ``extra/``, or the CREMA-D folder itself) named in one warning per folder
-(:func:`not_read`).  A GitHub zip download holds git-LFS pointer stubs instead of audio;
+(:meth:`loaders.base.Collector.beside`); a broken link or a FIFO there is reported, as anywhere below the root.  A GitHub zip download holds git-LFS pointer stubs instead of audio;
 probing rejects them with a message that says so.
 """
 
@@ -27,17 +27,16 @@ import csv
 import io
 import os
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, is_audio, require_dir, walk_tree
+from .base import Collector, SourceInfo, bad, require_dir, walk_tree
 from .copies import folder_name, named_folders
-from .errors import BadFileError, InputWarning, LayoutError, SkipReport, display
+from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import csv_text, read_text
 from .record import Utterance, age_group_of
-from .walk import backslashed_layout, copied_folder, searched, walk_files
+from .walk import backslashed_layout, copied_folder, searched
 
 CORPUS = "crema_d"
 AUDIO_DIR = "AudioWAV"
@@ -116,18 +115,11 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     csv_path = _demographics_path(corpus_dir)
     actors = read_demographics(csv_path)
     audio_dirs = [folder for found in (corpus_dir, *copies) for folder in audio_folders(found)]
-    walked = [folder.resolve() for folder in (*audio_dirs, *copies)]  # a link into one of them: walked there
+    paths = [path for folder in audio_dirs for path in c.walk(folder, top=root)]
     for found in (corpus_dir, *copies):  # AudioMP3/, AudioWAV_old/, extra/: seen, their audio counted, not read
-        not_read(c, found, root, [p for p in sorted(found.iterdir()) if p.is_file() and not p.name.startswith(".")])
-        for folder in sorted(p for p in found.iterdir() if p.is_dir() and p not in audio_dirs):
-            real = folder.resolve()  # a link to the corpus folder, or above it, or into a folder walked: passed over
-            if not searched(folder.name):  # .git/ of a git lfs clone, __MACOSX/: counted, as every walk counts them
-                c.hidden_folder(folder)
-            elif not corpus_dir.resolve().is_relative_to(real) and not any(real.is_relative_to(w) for w in walked):
-                walked.append(real)
-                not_read(c, folder, root, said=folder_name(folder.name).lower() not in RELEASE_FORMATS)
+        c.beside(found, copies, f"{AUDIO_DIR}/", RELEASE_FORMATS)
     c.root = audio_dirs[0]
-    for path in [path for folder in audio_dirs for path in c.walk(folder, top=root)]:
+    for path in paths:
         with c.item(path):
             actor, sentence, code, level = _parse_name(path)
             if path.stem != (release := f"{actor}_{sentence}_{code}_{level}"):  # 1001_dfa_ang_xx.wav, renamed
@@ -195,34 +187,6 @@ def audio_folders(corpus_dir: Path) -> list[Path]:
 
 # the release's folders of the same clips in other formats, for its raters: their audio counted as not read, unsaid
 RELEASE_FORMATS = ("audiomp3", "videoflash", "videomp4")
-
-
-def not_read(c: Collector, folder: Path, root: Path, files: list[Path] | None = None, *, said: bool = True) -> None:
-    """Every file below ``folder``, one beside ``AudioWAV/`` that is not its copy (or ``files``, the corpus
-    folder's own, beside ``AudioWAV/``), seen and accounted for: audio by content counted as not read
-    (``not_read``, in the scan's summary) and, unless not ``said`` (the release's own :data:`RELEASE_FORMATS`,
-    in every copy of it), named in one warning for the folder, as CREMA-D's clips are read from ``AudioWAV/``
-    only; any other file counted as not audio."""
-    audio, other = [], []
-    listed = walk_files(folder, (), c.walk_problem, c.hidden_folder) if files is None else [(p, 0) for p in files]
-    for path, _ in listed:
-        c.see(path)
-        try:
-            (audio if is_audio(path) else other).append(path)
-        except BadFileError as err:  # cannot be read: reported, not guessed
-            c.skip(err, path)
-    c.set_aside("not_audio", *other)
-    if audio:
-        c.set_aside("not_read", *audio)
-    if audio and said:
-        where = display(folder.relative_to(root) if folder.is_relative_to(root) and folder != root else folder.name)
-        warnings.warn(
-            f"{CORPUS}: {len(audio)} audio file(s) in {where}/ not read (the first: {display(audio[0].name)}): "
-            f"CREMA-D's clips are read from {AUDIO_DIR}/ only (counted as not read); move the clips to read into "
-            f"{AUDIO_DIR}/ and the others out of the corpus folder to silence this",
-            InputWarning,
-            3,
-        )
 
 
 def _demographics_path(corpus_dir: Path) -> Path:

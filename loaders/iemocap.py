@@ -9,6 +9,8 @@ folders)::
       dialog/EmoEvaluation - Copy/, dialog - Copy/   a second copy: each file read once, or reported
       dialog/EmoEvaluation/ses01f_impro01.txt       one in other letters (a FAT copy's): read once, or reported
       sentences/wav/Ses01F_impro01/Ses01F_impro01_F000.wav
+      dialog/{wav,avi,lab,transcriptions,MOCAP_*}/, sentences/{ForcedAlignment,MOCAP_*}/, ../Documentation/
+                                                   the release's other folders: not read, their audio counted
 
 * Utterance id ``<dialog>_{F|M}NNN``; dialogs may carry suffixes (``Ses03M_impro05a``,
   ``Ses05M_script01_1b``).  The speaker is the session plus the letter of the id's last token
@@ -23,7 +25,11 @@ folders)::
   the mean valence/arousal/dominance; ``C-`` lines are each evaluator's categories, ``A-`` lines their
   ratings.  All of it goes into ``extra``.
 * A wav without an evaluation line, an evaluation line without its wav and an unknown code are bad
-  input.  Hidden files (``._x.wav`` AppleDouble, ``.DS_Store``) are skipped.
+  input.  Hidden files (``._x.wav`` AppleDouble, ``.DS_Store``) are counted as not audio.
+* Every other file of the corpus folder is accounted for (:func:`beside_release`): the audio of the release's
+  own other folders (``dialog/wav/``, each dialog whole; ``dialog/avi/``) counted as not read in the scan's
+  summary, without a warning; audio in any other folder (``sentences/wav_old/``, a user's ``extra/``) counted
+  and named in one warning per folder; a broken link or a FIFO reported.
 * No official split (leave-one-session-out is the convention: ``extra["session"]``).
 """
 
@@ -71,7 +77,8 @@ INFO = SourceInfo(
         "IEMOCAP_full_release/\n"
         "  Session1/ ... Session5/\n"
         "    dialog/EmoEvaluation/<dialog>.txt         (151 in all; subfolders ignored)\n"
-        "    sentences/wav/<dialog>/<dialog>_{F|M}NNN.wav"
+        "    sentences/wav/<dialog>/<dialog>_{F|M}NNN.wav\n"
+        "    dialog/{wav,avi,...}/ sentences/{ForcedAlignment,...}/   not read (their audio counted)"
     ),
     citation="""@article{busso2008iemocap,
   title   = {{IEMOCAP}: Interactive emotional dyadic motion capture database},
@@ -121,6 +128,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
         with c.item(path):
             heard.add(utterance)
             _add(c, path, utterance, evaluations)
+    beside_release(c, root, sessions)
     for utterance in sorted(evaluations.keys() - heard):
         entry = evaluations[utterance]
         dialog = utterance.rsplit("_", 1)[0]
@@ -203,6 +211,34 @@ def find_sessions(root: Path, onerror=None) -> list[Path]:
         else:
             dirnames[:] = sorted(d for d in dirnames if searched(d))
     return sorted(found)
+
+
+# The release's own folders beside those read, their audio (dialog/wav/: each dialog whole, 151 files; dialog/avi/)
+# counted as not read, unsaid; audio in any other folder (sentences/wav_old/, a user's extra/) is named.
+RELEASE_FOLDERS = {
+    "top": ("documentation",),
+    "dialog": ("wav", "avi", "lab", "transcriptions", "mocap_hand", "mocap_head", "mocap_rotated"),
+    "sentences": ("forcedalignment", "mocap_hand", "mocap_head", "mocap_rotated"),
+}
+READS_FROM = "Session{1..5}/sentences/wav/"
+
+
+def beside_release(c: Collector, root: Path, sessions: list[Path]) -> None:
+    """Account for every file of the release beside the evaluations and wavs read
+    (:meth:`~loaders.base.Collector.beside`): in the folder holding the sessions (at or below ``root``), in each
+    session, its ``dialog/`` (``EmoEvaluation/``'s files counted as not audio, its audio named) and ``sentences/``."""
+    for parent in sorted({session.parent for session in sessions if session.parent.is_relative_to(root)}):
+        c.beside(parent, sessions, READS_FROM, RELEASE_FOLDERS["top"])
+    for session in sessions:
+        dialogs, sentences = named_folders(session, "dialog"), named_folders(session, "sentences")
+        c.beside(session, dialogs + sentences, READS_FROM)
+        for dialog in dialogs:
+            evaluations = named_folders(dialog, "EmoEvaluation")
+            c.beside(dialog, evaluations, READS_FROM, RELEASE_FOLDERS["dialog"])
+            for folder in evaluations:
+                c.not_read(folder, READS_FROM)
+        for folder in sentences:  # sentences/wav/ and its copies: walked, passed over
+            c.beside(folder, (), READS_FROM, RELEASE_FOLDERS["sentences"])
 
 
 def evaluation_files(session: Path) -> list[Path]:

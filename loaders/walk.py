@@ -120,7 +120,7 @@ def walk_files(
     """``(path, is a candidate)`` for every readable regular file below ``root``, sorted so the result
     does not depend on the file system's listing order.  A candidate's lower-cased name ends with one of
     ``suffixes`` and is not hidden (``.DS_Store``, ``._x.wav``, ``.git``).  Problems go to ``onerror``:
-    a folder that cannot be listed, a name that is not valid UTF-8, a matching name that is not a
+    a folder that cannot be listed, a name that is not valid UTF-8, a name (any, not only a matching one) that is not a
     regular file (a FIFO, socket, device or broken link), which is never opened, and, in a ``corpus``
     (whose layout is its folders; not a folder of recordings to predict on), a matching name holding a
     backslash (:func:`_backslashed`); in any folder, iCloud Drive's placeholder of a file with one of ``suffixes``
@@ -138,26 +138,10 @@ def walk_files(
         dirnames[:] = sorted(d for d in dirnames if searched(d))
         for name in sorted(filenames):  # problems reported in one order, whatever the file system's
             path = Path(dirpath) / name
-            if not _utf8(str(path)):
-                onerror(_undecodable(path))
-                continue
-            try:
-                mode = os.stat(path).st_mode  # follows links; never opens, so a FIFO cannot block
-            except OSError as err:
-                onerror(broken_link(path, err))
+            if problem := _not_a_file(path):
+                onerror(problem)
                 continue
             candidate = not name.startswith(".") and name.lower().endswith(suffixes)
-            if not stat.S_ISREG(mode):
-                if candidate:
-                    onerror(
-                        BadFileError(
-                            path,
-                            "not_regular_file",
-                            "not a regular file (a FIFO, socket or device); it was not opened",
-                            "replace it with the audio file itself, or pass --skip-bad",
-                        )
-                    )
-                continue
             if corpus and candidate and "\\" in name:  # a corpus's layout is its folders: a name must not hide them
                 onerror(_backslashed(path))
                 continue
@@ -167,6 +151,46 @@ def walk_files(
             found.append((path, candidate))
     found.sort(key=lambda item: str(item[0]))
     return found
+
+
+def _not_a_file(path: Path) -> BadFileError | None:
+    """The error for a name that is no regular file to read: not UTF-8, a link to nothing (or a loop), or a FIFO,
+    socket or device (found by ``stat``, never opened: a FIFO opened for reading blocks); None for a regular file."""
+    if not _utf8(str(path)):
+        return _undecodable(path)
+    try:
+        mode = os.stat(path).st_mode  # follows links; never opens, so a FIFO cannot block
+    except OSError as err:
+        return broken_link(path, err)
+    if stat.S_ISREG(mode):
+        return None
+    return BadFileError(
+        path,
+        "not_regular_file",
+        "not a regular file (a FIFO, socket or device); it was not opened",
+        "replace it with the audio file itself, or pass --skip-bad",
+    )
+
+
+def folder_entries(folder: Path, onerror: Callable[[CorpusError], None]) -> tuple[list[Path], list[Path]]:
+    """The regular files of ``folder`` itself, and its folders (links to folders included), in name order; a
+    name that is no regular file to read (:func:`_not_a_file`: a broken link, a FIFO) goes to ``onerror``, as
+    :func:`walk_files` sends it, and so does a folder that cannot be listed (then nothing is listed)."""
+    try:
+        with os.scandir(folder) as listed:
+            names = sorted(entry.name for entry in listed)
+    except OSError as err:
+        onerror(unreadable_folder(err, folder))
+        return [], []
+    files, folders = [], []
+    for path in (folder / name for name in names):
+        if _utf8(str(path)) and path.is_dir():  # follows a link: one to a folder is a folder
+            folders.append(path)
+        elif problem := _not_a_file(path):
+            onerror(problem)
+        else:
+            files.append(path)
+    return files, folders
 
 
 def _evicted(path: Path, suffixes: tuple[str, ...]) -> BadFileError | None:

@@ -282,3 +282,62 @@ def test_full_size_counts(tmp_path):
     assert set(speakers) == {f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"} and min(speakers.values()) > 900
     assert all(r.gender == r.speaker_id[-1].lower() for r in records)
     assert sum(r.speaker_id[-1] != r.extra["dialog"][5] for r in records) > 4000  # the other actor's turns
+
+
+def _add_release_folders(root: Path) -> int:
+    """The folders of the real release beside those read (docs/corpora.md): each dialog whole in dialog/wav/ (audio),
+    its video, transcriptions, word labels, motion capture and forced alignments (not audio), the release's
+    Documentation/; returns how many whole-dialog wavs it wrote."""
+    dialog_wavs = 0
+    for session in sorted(root.glob("Session*")):
+        wav = session / "sentences" / "wav"
+        for dialog in sorted(p.name for p in wav.iterdir() if p.is_dir()):
+            some_clip = sorted((wav / dialog).glob("Ses*.wav"))[0]
+            files = {
+                f"dialog/wav/{dialog}.wav": some_clip.read_bytes(),
+                f"dialog/avi/DivX/{dialog}.avi": b"RIFF\x00\x00\x00\x00AVI LIST" + bytes(64),
+                f"dialog/transcriptions/{dialog}.txt": b"Ses01F_impro01_F000 [006.2901-008.2357]: Excuse me.\n",
+                f"dialog/lab/{session.name[:3]}0{session.name[-1]}_F/{dialog}.lab": b"6.2901 8.2357 Excuse me.\n",
+                f"dialog/MOCAP_head/{dialog}.txt": b"Frame# Time pitch roll yaw tra_x tra_y tra_z\n",
+                f"sentences/ForcedAlignment/{dialog}/{some_clip.stem}.wdseg": b" SFrm  EFrm    SegAScr Word\n",
+                f"sentences/MOCAP_rotated/{dialog}/{some_clip.stem}.txt": b"Frame# Time\n",
+            }
+            for name, data in files.items():
+                (session / name).parent.mkdir(parents=True, exist_ok=True)
+                (session / name).write_bytes(data)
+            dialog_wavs += 1
+    (root / "Documentation").mkdir()
+    (root / "Documentation" / "IEMOCAP_Release.pdf").write_bytes(b"%PDF-1.4\n")
+    return dialog_wavs
+
+
+def test_the_releases_other_folders_are_counted_and_audio_elsewhere_named(small, tmp_path, capsys):
+    """The release's dialog/wav/ (each dialog whole), dialog/avi/, MOCAP_*, transcriptions/, lab/, ForcedAlignment/
+    and Documentation/ were passed over without a word (`scan` of such a tree: 'files seen 30' of its 128 files), and
+    a folder of the user's own audio (sentences/wav_old/) was as silent.  Every file is now seen: the release's
+    audio counted as not read without a warning, the user's folder named in one warning."""
+    from bimotion.cli import main
+    from loaders.errors import InputWarning
+
+    root = shutil.copytree(small, tmp_path / "IEMOCAP_full_release", copy_function=os.link)
+    dialog_wavs = _add_release_folders(root)
+    old = root / "Session1" / "sentences" / "wav_old"
+    old.mkdir()
+    clip = sorted((root / "Session1" / "sentences" / "wav").rglob("Ses*.wav"))[0]
+    shutil.copyfile(clip, old / clip.name)
+    report = SkipReport()
+    with pytest.warns(InputWarning, match="not read") as said:
+        records = iemocap.load(root, report=report)
+    assert [r.id for r in records] == [r.id for r in iemocap.load(small)]
+    said = [str(w.message) for w in said if "not read" in str(w.message)]
+    assert said == [
+        f"iemocap: 1 audio file(s) in Session1/sentences/wav_old/ not read (the first: {clip.name}): its clips are "
+        "read from Session{1..5}/sentences/wav/ only (counted as not read); move the clips to read into "
+        "Session{1..5}/sentences/wav/ and the others out of the corpus folder to silence this"
+    ]
+    n = {kind: report.files[("iemocap", kind)] for kind in ("seen", "read", "not_audio", "duplicate", "not_read")}
+    assert n["seen"] == sum(len(files) for _, _, files in os.walk(root)) and not report
+    assert n["not_read"] == dialog_wavs + 1 and n["seen"] == n["read"] + n["not_audio"] + n["not_read"]
+    assert main(["scan", "-q", "--source", f"iemocap={root}", "-o", str(tmp_path / "m.jsonl")]) == 0
+    assert f"files seen {n['seen']}, read {len(records)}, " in (out := capsys.readouterr().out)
+    assert f"audio in folders not read {dialog_wavs + 1}" in out
