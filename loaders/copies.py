@@ -36,8 +36,9 @@ COPY_NAMES: dict[str, tuple[str, ...]] = {
 # macOS Finder's "Keep Both" (a file copied into a folder that holds one of its name) names the copy "{stem} {n}"
 # ("x 2.wav"): a name recordings have of their own ("recording 7.wav", "take 2.wav"), so not in COPY_NAMES, whose
 # every form is a copy by its name alone (other bytes a copy_name error, a folder so named a copied folder).  A
-# file so named is a second copy only beside the file it names holding its bytes (:func:`kept_both`); else it is
-# a file of its own, and a folder so named ("Angry 2/") is a folder of its own: a folder has no bytes to compare.
+# file so named is a second copy only beside the file it names holding its bytes (:func:`kept_both`; Finder numbers a
+# copy of "x 2.wav" "x 3.wav": beside an "x 2.wav" of its bytes, that file's copy); else it is a file of its own,
+# and a folder so named ("Angry 2/") is a folder of its own: a folder has no bytes to compare.
 KEPT_BOTH: dict[str, tuple[str, ...]] = {"macOS Finder (Keep Both)": ("{stem} {n}",)}
 _NUMBERS = {re.escape("{n}"): r"\d+", re.escape("{nth}"): r"\d+(?:st|nd|rd|th)", re.escape("{stem}"): "(?P<stem>.+?)"}
 
@@ -78,13 +79,20 @@ def named_copy(name: str) -> tuple[str, str] | None:
 def kept_both(path: Path) -> tuple[Path, str] | None:
     """The file beside ``path`` that it is a second copy of as macOS Finder's "Keep Both" names one (``a 2.wav``
     of ``a.wav``: :data:`KEPT_BOTH`), where that file holds the same bytes, and what named it so; else None (a
-    ``recording 7.wav`` of its own, with no ``recording.wav`` of its bytes beside it, is no copy)."""
+    ``recording 7.wav`` of its own, with no ``recording.wav`` of its bytes beside it, is no copy).  Finder numbers
+    a copy of ``a 2.wav`` ``a 3.wav``: the file named is ``a.wav``, else the first of ``a 2.wav`` ... below
+    ``path``'s number (at most :data:`_KEPT_BOTH_BELOW` of them) holding its bytes."""
     for maker, pattern in _KEPT_BOTH if not path.name.startswith(".") else ():
-        match = pattern.fullmatch(path.name)
-        original = match and path.with_name(f"{match['stem']}{match['suffix'] or ''}")
-        if original and same_bytes(path, original):
-            return original, maker
+        if match := pattern.fullmatch(path.name):
+            stem, suffix = match["stem"], match["suffix"] or ""
+            number = int(path.name[len(stem) + 1 : len(path.name) - len(suffix)])  # '{stem} {n}{suffix}'
+            named = [f"{stem}{suffix}", *(f"{stem} {n}{suffix}" for n in range(2, min(number, _KEPT_BOTH_BELOW)))]
+            if original := next((path.with_name(n) for n in named if same_bytes(path, path.with_name(n))), None):
+                return original, maker
     return None
+
+
+_KEPT_BOTH_BELOW = 100  # 'take 2019.wav' is compared with 'take.wav' and 'take 2.wav' ... 'take 99.wav' only
 
 
 def copied_folder(folder: Path, root: Path) -> tuple[Path, Path, str] | None:

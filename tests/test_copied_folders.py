@@ -329,6 +329,36 @@ def test_finders_keep_both_copy_is_read_once_only_with_the_bytes_of_the_file_it_
         assert f"carehome/{kept.relative_to(root).as_posix()}" in {r for r, *_ in records_of(name, root)}
 
 
+@pytest.mark.parametrize("name", ["crema_d", "tess", "carehome"])
+def test_finders_keep_both_copy_of_a_numbered_file_is_its_copy(tmp_path, name):
+    """Finder numbers a copy of 'x 2.wav' 'x 3.wav'; 'x 3.wav' was compared with 'x.wav' only, so beside an
+    'x 2.wav' of its bytes (and an x.wav of other bytes) it was a file of its own: reported a second time (a bad
+    name) in a corpus, and in your own corpus an unlisted file beside the listed 'x 2.wav'. It is that file's
+    copy: read once, as 'x 2.wav', counted as a duplicate copy and named in one warning."""
+    root = corpus(name, tmp_path)
+    first, other = (Path(r.path) for r in loaders.load(name, root)[:2])
+    second, third = (first.with_name(f"{first.stem} {n}{first.suffix}") for n in (2, 3))
+    shutil.copyfile(other, second)  # another recording, named as Finder names a copy of x.wav
+    shutil.copyfile(other, third)  # Finder's copy of 'x 2.wav'
+    if name == "carehome":  # listed: a recording of its own
+        meta = root / "metadata.csv"
+        row = next(
+            line for line in meta.read_text().splitlines() if line.startswith(first.relative_to(root).as_posix())
+        )
+        with meta.open("a") as f:
+            f.write(f"{second.relative_to(root).as_posix()},{row.split(',', 1)[1]}\n")
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"names a second copy of a file \(or its folder\)") as said:
+        read = {r.path for r in loaders.load(name, root, skip_bad=True, report=report)}
+    assert str(third) not in read and report.files[(name, "duplicate")] >= 1
+    assert f"{third}: named as a browser or a file manager names a second copy" in str(said[-1].message)
+    assert f"read once, as {second.name} " in str(said[-1].message)
+    if name == "carehome":
+        assert str(second) in read and not report
+    else:  # 'x 2.wav' is a file of its own, reported once (a bad name), its copy not again
+        assert [path for found in report.examples.values() for path, _ in found] == [str(second)]
+
+
 # a folder copied beside itself, for each reader (ESD's speaker folder as well as its emotion folder)
 OWN = [(name, folder) for name, folder, _ in ALONE if name != "iemocap"] + [("iemocap", "Session1")]
 
