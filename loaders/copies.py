@@ -11,6 +11,7 @@ import functools
 import os
 import re
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import BadFileError, InputWarning, display
@@ -305,18 +306,22 @@ def warn_case_twins(corpus: str, same: list[tuple[Path, str]], stacklevel: int =
         )
 
 
-def copy_elsewhere(collector, path: Path, read: Path, where: str, fix: str) -> bool:
+def copy_elsewhere(
+    collector, path: Path, read: Path, where: str, fix: str, earlier: Iterable[Path] = ()
+) -> Path | None:
     """``path``, a second copy of ``read``, the file read, that no name marks as one (a tree copied again
-    deeper: TESS's clip, a wav in ESD's other copy of a speaker folder): with its bytes set aside as a duplicate
-    copy (True); else, if it is audio, a ``copy_name`` error, ``where`` it is and that its bytes differ from
-    ``read``'s, with ``fix`` (with ``skip_bad`` a counted skip), and if not, counted as not audio (False)."""
+    deeper: TESS's clip, a wav in ESD's other copy of a speaker folder), compared by its bytes with ``read``, then
+    with the ``earlier`` copies of it, reported already: with the bytes of one, set aside as a duplicate copy,
+    and that file returned (one version is reported once, however many copies hold it); else, if it is audio, a
+    ``copy_name`` error, ``where`` it is and that its bytes differ from ``read``'s, with ``fix`` (with
+    ``skip_bad`` a counted skip), and if not, counted as not audio (None)."""
     c = collector
-    if same_bytes(path, read):
+    if twin := next((file for file in (read, *earlier) if same_bytes(path, file)), None):
         c.set_aside("duplicate", path)
-        return True
+        return twin
     with c.item(path):
         error = BadFileError(
             path, "copy_name", f"{where}, but its bytes differ from {read.relative_to(c.root).as_posix()}", fix
         )
         c.stray(path, error)
-    return False
+    return None

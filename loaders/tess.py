@@ -16,7 +16,8 @@ in the other speaker's folder, so folders are ignored. A name in another case th
 (``oaf_Back_ANGRY.WAV``, as a FAT copy or a Windows tool may leave it) is read under the release's name,
 counted and named in one warning. Copies at several depths are de-duplicated by file name (case-
 insensitively): the shallowest copy is read; a deeper one with its bytes is a duplicate copy, named in one
-warning, one with other bytes a ``copy_name`` error naming both (with ``skip_bad`` a counted skip). Two beside
+warning, one with other bytes a ``copy_name`` error naming both (with ``skip_bad`` a counted skip), and a further
+copy with the bytes of a copy so reported (another version, copied twice) a duplicate copy, named in a warning. Two beside
 each other named alike but for case are one clip in two names: read once, or reported
 (:func:`loaders.copies.case_copies`). The audio is mostly 24414 Hz PCM16 but not uniformly (a 96 kHz file,
 32-bit float files, AIFF bytes behind ``.wav``): every file is probed by content. A file in a
@@ -93,36 +94,57 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
                 )
             continue
         copies.setdefault(stem.lower(), []).append((path, stem))
-    deeper: list[tuple[Path, Path]] = []  # (a copy elsewhere with the bytes of the clip's shallowest file, that file)
+    deeper: list[tuple[Path, Path, bool]] = []  # (a copy elsewhere, the earlier one it repeats, whether that is read)
     for found in copies.values():
         first, _ = min(found, key=lambda item: (len(item[0].parts), str(item[0])))
         alike = [item for item in found if item[0].name.casefold() == first.name.casefold()]
         alike = [(path, stem) for path, stem in alike if path.parent == first.parent]  # in other letters beside it
-        for path in sorted(path for path, stem in found if (path, stem) not in alike):  # a copy deeper or elsewhere
-            _set_aside(c, path, first, deeper)
+        earlier: list[Path] = []  # the copies compared before, each reported (or set aside) already
+        for path in sorted((p for p, stem in found if (p, stem) not in alike), key=lambda p: (len(p.parts), str(p))):
+            _set_aside(c, path, first, deeper, earlier)  # a copy deeper or elsewhere, the shallower first
+            earlier.append(path)
         for path, stem in alike:  # read, then one clip in two names: Collector.finish's (loaders.copies.case_copies)
             _read(c, path, stem)
-    if deeper:
-        (path, first), more = deeper[0], f" and {len(deeper) - 1} more" if len(deeper) > 1 else ""
+    _warn_copies(c, deeper)
+    return c.finish(expected=_EXPECTED)
+
+
+def _warn_copies(c: Collector, deeper: list[tuple[Path, Path, bool]]) -> None:
+    """One warning naming the deeper copies set aside with the bytes of the file read, one naming those with the
+    bytes of a copy reported already (of another version of the clip): each is counted as a duplicate copy."""
+    read = [(path, twin) for path, twin, of_read in deeper if of_read]
+    if read:
+        (path, first), more = read[0], f" and {len(read) - 1} more" if len(read) > 1 else ""
         warnings.warn(
             f"{CORPUS}: {display(path)}{more}: a second copy of {first.relative_to(c.root).as_posix()} (TESS's folders "
             "copied again, one level deeper), with the same bytes: read once, as that file (counted as duplicate "
             "copies); delete the deeper copy to silence this",
             InputWarning,
-            3,  # the caller of loaders.load
+            4,  # the caller of loaders.load
         )
-    return c.finish(expected=_EXPECTED)
+    if again := [(path, twin) for path, twin, of_read in deeper if not of_read]:
+        (path, twin), more = again[0], f" and {len(again) - 1} more" if len(again) > 1 else ""
+        warnings.warn(
+            f"{CORPUS}: {display(path)}{more}: the same bytes as {twin.relative_to(c.root).as_posix()}, a copy of the "
+            "clip reported above (its bytes differ from the file read): counted as duplicate copies, not reported "
+            "again; keep one version of the clip and delete the other copies to silence this",
+            InputWarning,
+            4,
+        )
 
 
-def _set_aside(c: Collector, path: Path, first: Path, deeper: list[tuple[Path, Path]]) -> None:
+def _set_aside(
+    c: Collector, path: Path, first: Path, deeper: list[tuple[Path, Path, bool]], earlier: list[Path]
+) -> None:
     """``path``, a second copy of the clip ``first`` is (deeper in the tree, or in another folder), compared by
-    its bytes with ``first`` (:func:`~loaders.copies.copy_elsewhere`; ``deeper`` collects the duplicates for one
-    warning): which one is the clip is the user's to say."""
+    its bytes with ``first``, then with the ``earlier`` copies of it (:func:`~loaders.copies.copy_elsewhere`;
+    ``deeper`` collects the duplicates, each with the file it repeats, for the warnings): which version is the
+    clip is the user's to say, and each version is reported once, however many copies hold it."""
     name = first.relative_to(c.root).as_posix()
     where = f"a second copy of {name} (TESS's folders copied again, one level deeper, or a clip filed twice)"
     fix = f"keep the right one as {name} and delete the other, or pass --skip-bad (reads {name})"
-    if copy_elsewhere(c, path, first, where, fix):
-        deeper.append((path, first))
+    if twin := copy_elsewhere(c, path, first, where, fix, earlier):
+        deeper.append((path, twin, twin == first))
 
 
 def _read(c: Collector, path: Path, stem: str) -> None:

@@ -116,6 +116,34 @@ def test_a_deeper_copy_is_read_once_with_its_bytes_and_reported_with_other_bytes
         )
 
 
+def test_copies_of_another_version_of_a_clip_are_reported_once(small_b, tmp_path):
+    """A deeper copy was compared with the shallowest file only: another recording under a clip's name, copied
+    twice below it (the deeper tree and a folder beside it), was two copy_name errors for one question (which
+    version is the clip?). Each copy is now compared with the copies before it too: the second, with the bytes
+    of the first one reported, is counted as a duplicate copy and named in one warning, not reported again."""
+    from loaders.errors import InputWarning
+
+    root = shutil.copytree(small_b, tmp_path / "tess", copy_function=os.link)
+    deeper = root / gen.DATA_DIR / "YAF_sad" / "YAF_bar_sad.wav"
+    deeper.unlink()  # a hard link to the shallower file: never write through it
+    deeper.write_bytes((root / "YAF_sad" / "YAF_base_sad.wav").read_bytes())  # another recording
+    (root / gen.DATA_DIR / "extra").mkdir()
+    again = root / gen.DATA_DIR / "extra" / "YAF_bar_sad.wav"
+    shutil.copyfile(deeper, again)
+    with pytest.raises(BadFileError) as err, warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        loaders.load("tess", root)
+    assert (err.value.reason, err.value.path) == ("copy_name", deeper)
+    report = SkipReport()
+    with pytest.warns(InputWarning, match="the same bytes as") as said:
+        records = {r.id: r.path for r in loaders.load("tess", root, skip_bad=True, report=report)}
+    assert report.to_dict() == {"tess/copy_name": 1} and report.examples[("tess", "copy_name")][0][0] == str(deeper)
+    assert records["tess/YAF_bar_sad"] == str(root / "YAF_sad" / "YAF_bar_sad.wav") and len(records) == 42
+    assert report.files[("tess", "duplicate")] == 42  # the 41 deeper copies of the clips read, and this one
+    message = next(str(w.message) for w in said if "the same bytes as" in str(w.message))
+    assert message.startswith(f"tess: {again}: the same bytes as {gen.DATA_DIR}/YAF_sad/YAF_bar_sad.wav, a copy of")
+
+
 def test_labels_come_from_the_file_name_not_the_folder(small_b):
     misfiled = {r.id: r for r in loaders.load("tess", small_b)}["tess/OAF_back_neutral"]
     assert Path(misfiled.path).parent.name == "YAF_neutral"
