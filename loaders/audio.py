@@ -21,10 +21,12 @@ from .hold import DAMAGE_FRAMES, LengthHold
 from .levels import (
     CancellingChannelsWarning,
     ClippedAudioWarning,
+    as_float32,
     check_downmix,
     check_level,
     clipped_fraction,
     downmix,
+    measure_dtype,
 )
 from .mp3 import held_to_count, is_frame_header, mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
@@ -328,9 +330,10 @@ def decode_measured(
     if info.format == "mp4":
         return (*_ffmpeg_decode(path, info, sample_rate_hz, dtype), None)
     try:
-        # float32 scales every integer format to [-1, 1) and keeps float formats as written;
-        # reading a float file as int16 would truncate its samples to 0 (silence)
-        read = libsndfile_read(path, info.num_frames, dtype="float32")
+        # read where its full scale is exact (integer PCM as int32, loaders.levels.measure_dtype), then as
+        # float32: every integer format in [-1, 1), float formats as written (an int16 read of a float file
+        # would truncate its samples to 0, silence)
+        read = libsndfile_read(path, info.num_frames, dtype=measure_dtype(info.subtype))
     except Exception as err:
         raise _bad(
             path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
@@ -339,6 +342,7 @@ def decode_measured(
         return (*_ffmpeg_decode(path, info, sample_rate_hz, dtype), None)
     samples, rate = read
     clipped = clipped_fraction(samples, info.subtype)
+    samples = as_float32(samples)
     hold = length_hold(path, info, rate, "libsndfile")
     samples = check_level(path, _mono(path, samples if hold is None else hold.whole(samples)))
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate), clipped

@@ -126,34 +126,95 @@ def check_level(path: Path, samples: np.ndarray) -> np.ndarray:
     return samples
 
 
-def full_scale(subtype: str) -> float | None:
+def measure_dtype(subtype: str) -> str:
+    """The dtype a source of libsndfile ``subtype`` is read in so that its full scale is exact
+    (:func:`clipped_fraction`): ``int32`` for integer PCM (libsndfile gives each sample left-justified
+    in 32 bits: exact for every width, where float32's 24-bit mantissa rounds a 32-bit sample within 64
+    steps of full scale to it), ``float64`` for 64-bit float, ``float32`` for the rest.
+    :func:`as_float32` then gives the samples libsndfile's float32 read gives, bit for bit."""
+    return "int32" if subtype in _PCM_BITS else "float64" if subtype == "DOUBLE" else "float32"
+
+
+def as_float32(samples: np.ndarray) -> np.ndarray:
+    """Samples read in :func:`measure_dtype` as float32 at their true level: int32 scaled by 2**-31 (as
+    libsndfile scales them when it reads float32, bit for bit), float64 rounded."""
+    if samples.dtype == np.int32:
+        return samples.astype(np.float32) * np.float32(2.0**-31)
+    return samples.astype(np.float32, copy=False)
+
+
+def full_scale(subtype: str, dtype=np.float32) -> float | int | None:
     """The magnitude at which a source of libsndfile ``subtype`` (:attr:`loaders.audio.AudioInfo.subtype`)
-    read as float32 is at full scale: n-bit integer PCM's largest positive step, (2**(n-1) - 1) / 2**(n-1)
-    (its most negative one, -1.0, is beyond it); float samples at or beyond 1.0.  None for other encodings
-    (µ-law, A-law, MP3, AAC, Vorbis, Opus), whose decoded peak says nothing exact about clipping."""
+    read as ``dtype`` is at full scale: n-bit integer PCM's largest positive step (its most negative one is
+    beyond it), read as int32 (:func:`measure_dtype`) exactly ``(2**(n-1) - 1) << (32 - n)``, read as
+    float32 ``(2**(n-1) - 1) / 2**(n-1)`` (rounded: 32-bit's is 1.0); float samples at or beyond 1.0.
+    None for other encodings (µ-law, A-law, MP3, AAC, Vorbis, Opus), whose decoded peak says nothing
+    exact about clipping."""
     if subtype in ("FLOAT", "DOUBLE"):
         return 1.0
     bits = _PCM_BITS.get(subtype)
-    return None if bits is None else float(np.float32((2 ** (bits - 1) - 1) / 2 ** (bits - 1)))
+    if bits is None:
+        return None
+    if np.issubdtype(np.dtype(dtype), np.integer):
+        return (2 ** (bits - 1) - 1) << (32 - bits)
+    return float(np.float32((2 ** (bits - 1) - 1) / 2 ** (bits - 1)))
+
+
+class ClipMeter:
+    """:func:`clipped_fraction` of a source read block by block (frames x channels, in order): a run
+    at full scale that spans two blocks is one run.  ``fraction`` is None where ``subtype`` has no
+    exact full scale (a lossy or companded source, or one FFmpeg decodes)."""
+
+    def __init__(self, subtype: str):
+        self.subtype = subtype
+        self.samples = 0  # read so far, all channels
+        self.in_runs = 0  # of them, in closed runs of CLIP_RUN_SAMPLES or more
+        self.open: np.ndarray | None = None  # per channel: the run at full scale the last block ended in
+
+    def add(self, block: np.ndarray) -> None:
+        block = block.reshape(len(block), -1)
+        limit = full_scale(self.subtype, block.dtype)
+        if limit is None or block.size == 0:
+            self.samples += block.size
+            return
+        self.samples += block.size
+        open_runs = np.zeros(block.shape[1], dtype=np.int64) if self.open is None else self.open
+        if not open_runs.any() and block.max() < limit and block.min() > -limit:  # most blocks end here
+            self.open = open_runs
+            return
+        at = (block >= limit) | (block <= -limit)
+        for channel, column in enumerate(at.T):
+            edges = np.diff(column.astype(np.int8), prepend=0, append=0)
+            starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+            lengths = ends - starts
+            if len(starts) and starts[0] == 0:
+                lengths[0] += open_runs[channel]  # the run the last block ended in goes on
+            elif open_runs[channel] >= CLIP_RUN_SAMPLES:
+                self.in_runs += int(open_runs[channel])
+            open_runs[channel] = 0
+            if len(ends) and ends[-1] == len(column):  # still at full scale at the block's end: may go on
+                open_runs[channel], lengths = lengths[-1], lengths[:-1]
+            self.in_runs += int(lengths[lengths >= CLIP_RUN_SAMPLES].sum())
+        self.open = open_runs
+
+    @property
+    def fraction(self) -> float | None:
+        """The fraction of the samples read that lie in runs at full scale; None where not measured."""
+        if full_scale(self.subtype) is None or self.samples == 0:
+            return None
+        still = 0 if self.open is None else int(self.open[self.open >= CLIP_RUN_SAMPLES].sum())
+        return (self.in_runs + still) / self.samples
 
 
 def clipped_fraction(channels: np.ndarray, subtype: str) -> float | None:
-    """The fraction of the source's samples (frames x channels, as read, before mixing down) that lie in
-    runs of :data:`CLIP_RUN_SAMPLES` or more consecutive samples of one channel at full scale
-    (:func:`full_scale` of ``subtype``): 0.0 for a clip that is not hard-clipped; None where ``subtype``
-    has no exact full scale.  A clip that reaches no full scale costs a max and a min."""
-    limit = full_scale(subtype)
-    if limit is None or channels.size == 0:
-        return None
-    if channels.max() < limit and channels.min() > -limit:  # two reductions, no array: most clips end here
-        return 0.0
-    at = np.abs(channels) >= limit
-    in_runs = 0
-    for column in np.atleast_2d(at.T):
-        edges = np.diff(column.astype(np.int8), prepend=0, append=0)
-        lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-        in_runs += int(lengths[lengths >= CLIP_RUN_SAMPLES].sum())
-    return in_runs / channels.size
+    """The fraction of the source's samples (frames x channels, as read, before mixing down: read in
+    :func:`measure_dtype` the full scale is exact) that lie in runs of :data:`CLIP_RUN_SAMPLES` or more
+    consecutive samples of one channel at full scale (:func:`full_scale` of ``subtype``): 0.0 for a clip
+    that is not hard-clipped; None where ``subtype`` has no exact full scale.  A clip that reaches no full
+    scale costs a max and a min.  (:class:`ClipMeter` measures one read in blocks: ``bimotion predict``.)"""
+    meter = ClipMeter(subtype)
+    meter.add(channels)
+    return meter.fraction
 
 
 def clipping_text(entry: dict) -> str:

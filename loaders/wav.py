@@ -62,10 +62,20 @@ def probe_wav(path: Path, f, file_size: int) -> tuple[int, int, int, str]:
         raise _truncated(
             path, f"WAV data chunk declares {data_size} bytes but only {available} are present: the file is truncated"
         )
-    subtype = f"{_WAV_FORMATS.get(tag, f'0x{tag:04x}')}_{bits}" if tag == 1 else _WAV_FORMATS.get(tag, str(tag))
+    subtype = _subtype(tag, bits)
     if tag not in _FRAME_PER_BLOCK:  # ADPCM, GSM...: a block holds many frames, counted by libsndfile
         return _probe_compressed_wav(path, subtype)
     return rate, channels, data_size // block_align, subtype
+
+
+def _subtype(tag: int, bits: int) -> str:
+    """libsndfile's name of a WAV's sample format (``PCM_16``, ``PCM_U8``, ``FLOAT``, ``DOUBLE``, ``ULAW``),
+    which :mod:`loaders.levels` measures full scale by: 8-bit WAV PCM is unsigned, 64-bit float is DOUBLE."""
+    if tag == 1:
+        return "PCM_U8" if bits == 8 else f"PCM_{bits}"
+    if tag == 3:
+        return "DOUBLE" if bits == 64 else "FLOAT"
+    return _WAV_FORMATS.get(tag, str(tag))
 
 
 def _truncated(path: Path, message: str) -> BadFileError:

@@ -118,3 +118,59 @@ def test_a_corpus_without_clipping_gives_no_note(tmp_path, capsys):
     assert "clipped" not in capsys.readouterr().out
     assert "clipped" not in json.loads((out / "prepare.json").read_text())
     assert "Hard-clipped" not in (out / "README.md").read_text(encoding="utf-8")
+
+
+# (container, subtype, bits of its integer steps; 0: float): real files of each kind, written by soundfile
+SAMPLE_FORMATS = [
+    ("WAV", "PCM_32", 32), ("AIFF", "PCM_32", 32), ("WAV", "PCM_24", 24), ("FLAC", "PCM_24", 24),
+    ("WAV", "PCM_16", 16), ("WAV", "PCM_U8", 8), ("AIFF", "PCM_S8", 8), ("WAV", "FLOAT", 0), ("WAV", "DOUBLE", 0),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("container", "subtype", "bits"), SAMPLE_FORMATS)
+def test_full_scale_is_measured_exactly_in_every_sample_format(tmp_path, container, subtype, bits):
+    """A 32-bit sample within 64 steps of full scale was read through float32 as 1.0, full scale: a
+    32-bit recording peaking just below it was called hard-clipped.  Each format's samples are now
+    measured as read (integer PCM as int32): one step below full scale is no clipping, full scale is;
+    a float file's samples beyond 1.0 are.  What is decoded is what libsndfile's float32 read gives."""
+    path = tmp_path / f"x.{container.lower()}"
+    wave = 0.25 * np.sin(np.arange(4000) / 7)
+    if bits:
+        step = 2 ** (32 - bits)  # one step of the format, in int32 units
+        top = (2**31 - step) // step * step  # its largest positive step
+        ints = np.round(wave * 2**31 / step).astype(np.int64) * step
+        ints[100:120] = top - step  # one step below full scale, 20 in a row (32-bit: within float32's rounding)
+        ints[2000:2005] = top  # at full scale, 5 in a row
+        ints[3000:3004] = -(2**31)  # its most negative step, 4 in a row
+        samples = ints.astype(np.int32)
+    else:
+        samples = wave.copy()
+        samples[100:120] = 1 - 2**-20  # just below full scale
+        samples[2000:2005] = 1.5  # beyond it
+        samples[3000:3004] = -1.0
+    soundfile.write(path, samples, 16000, format=container, subtype=subtype)
+    assert soundfile.info(path).subtype == subtype
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ClippedAudioWarning)  # the float file's 1.5
+        decoded, _, clipped = decode_measured(path, None)
+    assert clipped == pytest.approx(9 / len(samples)), subtype  # the run at full scale and the negative one
+    as_read, _ = soundfile.read(path, dtype="float32")
+    assert np.array_equal(decoded, np.clip(as_read[: len(decoded)], -1, 1)), subtype  # decoded as before
+
+
+@pytest.mark.parametrize("block_frames", [1, 2, 3, 7, 1000])
+def test_a_run_at_full_scale_read_in_blocks_counts_as_read_whole(block_frames):
+    """``bimotion predict`` measures a file block by block (:class:`loaders.levels.ClipMeter`): a run
+    split between two blocks is one run, as :func:`clipped_fraction` counts it in the whole read."""
+    from loaders.levels import ClipMeter
+
+    top = 32767 << 16  # 16-bit full scale, as read as int32
+    samples = np.zeros((40, 2), dtype=np.int32)
+    samples[5:9, 0] = top  # a run of 4
+    samples[20:22, 0] = -(2**31)  # two: no run
+    samples[30:40, 1] = top  # a run of 10 to the end
+    meter = ClipMeter("PCM_16")
+    for start in range(0, len(samples), block_frames):
+        meter.add(samples[start : start + block_frames])
+    assert meter.fraction == clipped_fraction(samples, "PCM_16") == pytest.approx(14 / 80)
+    assert ClipMeter("MPEG_LAYER_III").fraction is None
