@@ -78,8 +78,9 @@ def test_a_corpus_of_speech_gives_no_note(tmp_path, capsys):
 KNOWN = (
     "crema_d/1076_MTI_SAD_XX{peak} is a known defect of the crema_d release, not of your copy: near-silent and very "
     "short in every copy of the release (its README: no audio, very short), so another download will not mend it; "
-    "{kept} as released, so that the dataset holds the whole release: nothing to do"
+    "{kept} as released, so that the dataset holds the whole release{silent}: nothing to do"
 )
+SILENT_SKIPPED = " (where your copy is silent, with no audio at all, it skips it, counted as `silent`)"
 
 
 def test_crema_ds_known_broken_clip_is_named_as_the_releases_defect_not_as_a_clip_to_replace(tmp_path, capsys):
@@ -90,16 +91,18 @@ def test_crema_ds_known_broken_clip_is_named_as_the_releases_defect_not_as_a_cli
     another quiet clip of the corpus still gets the advice, counted without it."""
     raw = testing.make_corpus("crema_d", tmp_path / "raw")
     assert main(["scan", "--source", f"crema_d={raw}", "--output", str(tmp_path / "m.jsonl"), "-q"]) == 0
-    assert "note: " + KNOWN.format(peak="", kept="`prepare` stores it") in capsys.readouterr().err
+    assert (
+        "note: " + KNOWN.format(peak="", kept="`prepare` stores it", silent=SILENT_SKIPPED) in capsys.readouterr().err
+    )
     args = ["scan", "--source", f"crema_d={raw}", "--output", str(tmp_path / "m.jsonl"), "-q", "--levels"]
     assert main([*args, "--num-proc", "1"]) == 0
     err = capsys.readouterr().err
-    assert "note: " + KNOWN.format(peak=" (peak -60 dBFS)", kept="`prepare` stores it") in err, err
+    assert "note: " + KNOWN.format(peak=" (peak -60 dBFS)", kept="`prepare` stores it", silent="") in err, err
     assert "replace or leave out" not in err and "peaks below" not in err, err
     out = tmp_path / "prepared"
     assert main(["prepare", "--source", f"crema_d={raw}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
     printed = capsys.readouterr().out
-    assert "note: " + KNOWN.format(peak=" (peak -60 dBFS)", kept="stored") in printed, printed
+    assert "note: " + KNOWN.format(peak=" (peak -60 dBFS)", kept="stored", silent="") in printed, printed
     assert "replace or leave out" not in printed and "peaks below" not in printed, printed
     info = json.loads((out / "prepare.json").read_text())
     assert "quiet" not in info and list(info["known_defects"]["crema_d"]) == ["crema_d/1076_MTI_SAD_XX"], info
@@ -117,7 +120,37 @@ def test_crema_ds_known_broken_clip_is_named_as_the_releases_defect_not_as_a_cli
     assert main(["prepare", "--source", f"crema_d={raw}", "--output", str(out), "-q", "--overwrite"]) == 0
     printed = capsys.readouterr().out
     assert f"note: crema_d: 1 clip stored peaks below -50 dBFS (quietest -70 dBFS: crema_d/{other.stem})" in printed
-    assert "note: " + KNOWN.format(peak=" (peak -60 dBFS)", kept="stored") in printed, printed
+    assert "note: " + KNOWN.format(peak=" (peak -60 dBFS)", kept="stored", silent="") in printed, printed
+
+
+def test_a_silent_copy_of_the_known_defect_is_skipped_and_the_skip_and_scans_note_say_what_it_is(tmp_path, capsys):
+    """A copy of 1076_MTI_SAD_XX that is digital silence is skipped by `prepare` (and `scan --levels`)
+    as `silent`; a plain `scan` said `prepare` stores it as released, and the skip said only "the audio
+    is silent", with the advice for a bad copy.  The note now says a silent copy is skipped, and the
+    skip (printed and in the list beside the output) names the known defect and that nothing is to do."""
+    raw = testing.make_corpus("crema_d", tmp_path / "raw")
+    known = next(raw.rglob("1076_MTI_SAD_XX.wav"))
+    soundfile.write(known, np.zeros(3200), 16000, subtype="PCM_16")
+    manifest = tmp_path / "m.jsonl"
+    assert main(["scan", "--source", f"crema_d={raw}", "--output", str(manifest), "-q"]) == 0
+    assert (
+        "note: " + KNOWN.format(peak="", kept="`prepare` stores it", silent=SILENT_SKIPPED) in capsys.readouterr().err
+    )
+    said = (
+        f"{known}: the audio is silent (digital silence, or a constant, at most -80 dBFS): crema_d/1076_MTI_SAD_XX "
+        "is a known defect of the crema_d release (near-silent and very short in every copy of the release (its "
+        "README: no audio, very short)), and this copy has no audio at all, so it is skipped"
+    )
+    assert main(["scan", "--source", f"crema_d={raw}", "--output", str(manifest), "-q", "--levels"]) == 0
+    err = capsys.readouterr().err
+    assert said in err and "is a known defect of the crema_d release, not of your copy" not in err, err
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"crema_d={raw}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
+    printed = capsys.readouterr()
+    assert said in printed.err and "skipped 1 (silent 1)" in printed.out, printed
+    listed = (tmp_path / "prepared.skipped.tsv").read_text(encoding="utf-8")
+    assert "crema_d\tsilent\t" in listed and "is a known defect of the crema_d release" in listed, listed
+    assert "known_defects" not in json.loads((out / "prepare.json").read_text())  # not stored
 
 
 def test_the_note_names_the_first_three_and_counts_the_rest(tmp_path, capsys):

@@ -255,7 +255,9 @@ def known_defect_lines(known: dict[str, dict], *, stored: bool = True) -> list[s
     """One note per clip of ``known`` (``{corpus: {id: peak dBFS, or None where not measured}}``: the
     clips its release holds broken, :func:`loaders.known_defects`, as ``prepare.json``'s
     ``known_defects`` records them; ``stored`` False: ``scan``'s, of what ``prepare`` will store): what is
-    wrong, that it is the release's and not the user's copy's, and that there is nothing to do."""
+    wrong, that it is the release's and not the user's copy's, and that there is nothing to do; where it
+    was not decoded (a plain ``scan``), that a silent copy is skipped (as ``prepare`` does:
+    :func:`bimotion.prepare.encode.refuse_or_skip`, whose skip names the known defect)."""
     from loaders import known_defects
 
     lines = []
@@ -263,10 +265,13 @@ def known_defect_lines(known: dict[str, dict], *, stored: bool = True) -> list[s
         for clip, peak in clips.items():
             level = f" (peak {peak:.0f} dBFS)" if peak is not None else ""
             kept = "stored as released" if stored else "`prepare` stores it as released"
+            # not decoded (a plain scan): a copy of it may be silent, which prepare skips (refuse_or_skip)
+            silent = " (where your copy is silent, with no audio at all, it skips it, counted as `silent`)"
+            silent = silent if peak is None else ""
             lines.append(
                 f"note: {clip}{level} is a known defect of the {corpus} release, not of your copy: "
                 f"{known_defects(corpus)[clip]}, so another download will not mend it; {kept}, so that the "
-                "dataset holds the whole release: nothing to do"
+                f"dataset holds the whole release{silent}: nothing to do"
             )
     return lines
 

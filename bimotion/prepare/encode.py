@@ -92,7 +92,8 @@ def encoded(records: list, num_proc: int, *, rows: bool = True) -> Iterator[Enco
 def refuse_or_skip(error: tuple, record, *, skip_bad: bool, report) -> None:
     """A record whose audio did not decode or store (``error``: the :class:`BadFileError` fields of
     :func:`encode_records`): raised, unless ``skip_bad`` or it is a release's known bad media gone silent,
-    which are counted in ``report`` (a :class:`~loaders.errors.SkipReport`) as read, then skipped."""
+    which are counted in ``report`` (a :class:`~loaders.errors.SkipReport`) as read, then skipped (the
+    known defect's skip names it, :func:`loaders.known_defects`)."""
     from loaders.ffmpeg import missing_ffmpeg
 
     err = BadFileError(*error)
@@ -101,6 +102,14 @@ def refuse_or_skip(error: tuple, record, *, skip_bad: bool, report) -> None:
     known = err.reason == "silent" and record.id in known_defects(record.corpus)  # a release's own defect
     if not (skip_bad or known):
         raise err
+    if known:  # the skip says what it is, not the advice for a bad copy ("replace it with the recording")
+        err = BadFileError(
+            err.path,
+            err.reason,
+            f"{err.message}: {record.id} is a known defect of the {record.corpus} release "
+            f"({known_defects(record.corpus)[record.id]}), and this copy has no audio at all, so it is skipped",
+            "nothing to do: no copy of the release is better",
+        )
     report.skip_read(record.corpus, err)  # read by the scan, undecodable now
 
 
