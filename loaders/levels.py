@@ -172,12 +172,11 @@ class ClipMeter:
         self.open: np.ndarray | None = None  # per channel: the run at full scale the last block ended in
 
     def add(self, block: np.ndarray) -> None:
-        block = block.reshape(len(block), -1)
-        limit = full_scale(self.subtype, block.dtype)
-        if limit is None or block.size == 0:
-            self.samples += block.size
-            return
         self.samples += block.size
+        limit = full_scale(self.subtype, block.dtype)
+        if limit is None or block.size == 0:  # an empty block (a file's end) is no frame of any width
+            return
+        block = block.reshape(len(block), -1)
         open_runs = np.zeros(block.shape[1], dtype=np.int64) if self.open is None else self.open
         if not open_runs.any() and block.max() < limit and block.min() > -limit:  # most blocks end here
             self.open = open_runs

@@ -172,5 +172,6 @@ def test_a_run_at_full_scale_read_in_blocks_counts_as_read_whole(block_frames):
     meter = ClipMeter("PCM_16")
     for start in range(0, len(samples), block_frames):
         meter.add(samples[start : start + block_frames])
+    meter.add(samples[:0])  # a read at the file's end
     assert meter.fraction == clipped_fraction(samples, "PCM_16") == pytest.approx(14 / 80)
     assert ClipMeter("MPEG_LAYER_III").fraction is None

@@ -83,7 +83,7 @@ def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(
     err = capsys.readouterr().err
     assert "1 file(s) below the folders are not audio" in err and f"per window -> {out_csv}:" in err
     rows = _csv(out_csv)
-    assert list(rows[0]) == ["file", "start_s", "end_s", *TRAINED, "predicted", "silent"]
+    assert list(rows[0]) == ["file", "start_s", "end_s", *TRAINED, "predicted", "silent", "file_clipped"]
     assert {r["silent"] for r in rows} == {"false"}  # speech-like audio throughout
     for name, duration_s in DURATIONS_S.items():
         mine = [r for r in rows if r["file"] == str(audio_dir / name)]

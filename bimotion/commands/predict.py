@@ -9,8 +9,11 @@ Every audio file (WAV, FLAC, MP3, MP4/M4A, OGG, AIFF; found by content) is decod
 into windows (default 4 s every 2 s; the last one ends at the end of the file; --segment vad keeps
 only stretches above an energy threshold), so an hour-long recording needs no more memory than a
 minute.  Each row holds the file, start_s, end_s, a sigmoid score for each label the model was trained
-on, the labels scored at least --threshold, and whether the window is silent (its scores then mean
-nothing, and it predicts no label).  --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  A checkpoint
+on, the labels scored at least --threshold, whether the window is silent (its scores then mean
+nothing, and it predicts no label), and file_clipped: the fraction of the file's samples that are
+hard-clipped (3+ consecutive samples at full scale, measured as `prepare` measures a clip; empty for
+MP3, MP4/AAC and µ-law, which have no exact full scale); the summary names the clipped files, most
+clipped first: clipping distorts a voice (a shout into a phone), and the scores with it.  --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  A checkpoint
 whose outputs are named LABEL_0 … LABEL_12 needs --labels paper (the paper's 13-label order) or
 --label-map (a JSON list or object, a text file with one name per line, or
 'LABEL_0=sadness,LABEL_1=fear,…'; '-' leaves an output out).
@@ -104,6 +107,8 @@ def run(args) -> int:
             report.silent,
             report.silent_windows,
             report.upsampled,
+            report.clipped,
+            report.clipping_unmeasured,
             report.partial,
         )
         report.named = max(report.named, *map(len, lists))

@@ -14,7 +14,9 @@ sigmoid score is at least ``threshold``; a model only ever reports the labels it
 
 from __future__ import annotations
 
+import collections
 import copy
+import dataclasses
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from loaders.errors import BadFileError, CorpusError, SkipReport, some_files
-from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs
+from loaders.levels import CLIP_RUN_SAMPLES, SILENT_PEAK_DBFS, ClipMeter, peak_dbfs
 
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
 from .model import Predictor, check_source, load_predictor, parse_label_map
@@ -69,6 +71,8 @@ class PredictReport:
     silent: list[str] = field(default_factory=list)  # scored, but with nothing to hear (loaders.levels)
     silent_windows: list[tuple[str, float, float]] = field(default_factory=list)  # (file, start_s, end_s): the same
     upsampled: dict[str, int] = field(default_factory=dict)  # file -> its rate, below the model's: no upper band
+    clipped: dict[str, float] = field(default_factory=dict)  # file -> its hard-clipped fraction, where above 0
+    clipping_unmeasured: list[str] = field(default_factory=list)  # lossy or companded: no exact full scale
     model_rate_hz: int = 0
     min_window_s: float = MIN_WINDOW_S  # the model's receptive field: a file shorter gives no window
     skipped: SkipReport = field(default_factory=SkipReport)
@@ -129,6 +133,20 @@ class PredictReport:
                 f"{min(self.upsampled.values())} Hz) were upsampled: they lack the upper band of audio recorded at "
                 f"{self.model_rate_hz} Hz, so their scores may be less accurate (unless the model was trained on such "
                 f"audio): {some_files(list(self.upsampled), self.named)}"
+            )
+        if self.clipped:
+            most = sorted(self.clipped.items(), key=lambda item: -item[1])
+            lines.append(
+                f"{len(self.clipped)} file(s) are hard-clipped ({CLIP_RUN_SAMPLES}+ consecutive samples at full scale, "
+                "as `prepare` counts a clip; column file_clipped: the fraction of the file's samples): clipping "
+                "distorts a voice, so their scores may reflect the distortion as well as the emotion; most clipped "
+                f"first: {some_files([f'{file} ({fraction:.2%})' for file, fraction in most], self.named)}"
+            )
+        if self.clipping_unmeasured:
+            lines.append(
+                f"{len(self.clipping_unmeasured)} file(s) were not measured for clipping (lossy or companded audio, "
+                "MP3, MP4/AAC, µ-law, has no exact full scale; file_clipped left empty): "
+                f"{some_files(self.clipping_unmeasured, self.named)}"
             )
         if self.partial:
             lines.append(
@@ -227,15 +245,30 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}, {rate_fmt}]",
     )
     started = time.perf_counter()
+    # a file's rows wait for the end of its decode, which measures its clipping (a few bytes per window)
+    pending: collections.deque[WindowPrediction] = collections.deque()
+    ended: dict[str, float | None] = {}  # file -> its clipped fraction, once decoded to its end (or failed)
+
+    def ready() -> Iterator[WindowPrediction]:
+        while pending and pending[0].file in ended:
+            row = pending.popleft()
+            yield dataclasses.replace(row, file_clipped=ended[row.file])
+
     try:
         batch: list[tuple[str, int, np.ndarray]] = []
-        for window in _windows(sources, predictor, how, bar, skip_bad, report):
-            batch.append(window)
+        for name, start, samples in _windows(sources, predictor, how, bar, skip_bad, report):
+            if start is None:  # the file's end: ``samples`` is its clipped fraction
+                ended[name] = samples
+                yield from ready()
+                continue
+            batch.append((name, start, samples))
             if len(batch) == batch_size:
-                yield from _score(predictor, batch, threshold, report)
+                pending.extend(_score(predictor, batch, threshold, report))
+                yield from ready()
                 batch = []
         if batch:
-            yield from _score(predictor, batch, threshold, report)
+            pending.extend(_score(predictor, batch, threshold, report))
+        yield from ready()
         bar.n = bar.total = report.audio_s  # headers' durations may differ from the decoded ones by a few samples
     finally:
         bar.close()
@@ -245,8 +278,9 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
 def _windows(
     sources: list[AudioSource], predictor: Predictor, how: Windowing, bar, skip_bad: bool, report: PredictReport
 ):
-    """``(file name, start sample, samples)`` of every window; a file that fails while decoding is
-    raised, or with ``skip_bad`` counted (windows it already gave stay)."""
+    """``(file name, start sample, samples)`` of every window, and after a file's windows ``(file name,
+    None, its clipped fraction)`` (:class:`loaders.levels.ClipMeter`; None where not measured); a file that
+    fails while decoding is raised, or with ``skip_bad`` counted (windows it already gave stay)."""
 
     rate = predictor.sample_rate_hz
     level = _Level()  # of the file being read
@@ -262,14 +296,16 @@ def _windows(
             yield block
 
     for source in sources:
-        count, level, decoded_s = 0, _Level(), report.audio_s
+        count, level, decoded_s, meter = 0, _Level(), report.audio_s, ClipMeter(source.info.subtype)
         try:
-            for start, samples in windows(counted(audio_blocks(source, rate)), rate, how, predictor.min_samples):
+            blocks = counted(audio_blocks(source, rate, meter=meter))
+            for start, samples in windows(blocks, rate, how, predictor.min_samples):
                 count += 1
                 yield source.name, start, samples
         except CorpusError as err:
             if not skip_bad:
                 raise
+            yield source.name, None, None  # its first windows' rows go out, not measured to its end
             report.skipped.add("predict", err)
             report.files -= 1  # counted as skipped, not as read
             unread_s = source.info.duration_s - (report.audio_s - decoded_s)
@@ -279,6 +315,11 @@ def _windows(
             continue
         if count and source.info.sample_rate_hz < rate:  # a file with no window has no scores to doubt
             report.upsampled[source.name] = source.info.sample_rate_hz
+        yield source.name, None, meter.fraction
+        if count and meter.fraction:
+            report.clipped[source.name] = meter.fraction
+        elif count and meter.fraction is None:
+            report.clipping_unmeasured.append(source.name)
         if not count:
             report.no_window.append(source.name)
         elif peak_dbfs(np.array([level.peak_around_mean])) <= SILENT_PEAK_DBFS:

@@ -24,6 +24,7 @@ from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport, spoken
 from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.hold import LengthHold
+from loaders.levels import ClipMeter, as_float32, measure_dtype
 from loaders.mp3 import mpg123_messages
 from loaders.walk import walk_files
 
@@ -127,10 +128,15 @@ def _user_file(err: CorpusError) -> CorpusError:
     return type(err)(err.path, err.reason, err.message, "leave it out, or pass --skip-bad to skip it")
 
 
-def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+def audio_blocks(
+    source: AudioSource, sample_rate_hz: int, *, block_s: float = BLOCK_S, meter: ClipMeter | None = None
+) -> Iterator[np.ndarray]:
     """Float32 mono samples of ``source`` at ``sample_rate_hz``, in consecutive blocks of about
     ``block_s`` seconds; clipped to [-1, 1] (with a :class:`~loaders.audio.ClippedAudioWarning` when
     the file exceeds full scale), never NaN.  Memory is bounded by the block, whatever the length.
+    ``meter`` (a :class:`loaders.levels.ClipMeter` of the file's subtype) measures the file's hard
+    clipping on the samples as read, as :func:`loaders.audio.decode_measured` does (what FFmpeg
+    decodes, MP4 and MP3, is lossy: not measured).
     A damaged MP3 is held to the length its frames count, and an MP4 to the length its container
     declares, as :func:`loaders.audio.decode` holds them (:func:`loaders.audio.length_hold`)."""
     level = _Level(source.path)
@@ -147,7 +153,8 @@ def audio_blocks(source: AudioSource, sample_rate_hz: int, *, block_s: float = B
             yield level.check(_mix(block, live))
     else:
         hold = length_hold(source.path, source.info, source.info.sample_rate_hz, "libsndfile")
-        yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level, source.info.format, hold)
+        meter = meter if meter is not None else ClipMeter(source.info.subtype)
+        yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level, source.info, hold, meter)
     level.warn()
 
 
@@ -203,14 +210,21 @@ def _mix(block: np.ndarray, live: list[int]) -> np.ndarray:
 
 
 def _soundfile_blocks(
-    path: Path, sample_rate_hz: int, block_s: float, level: _Level, kind: str, hold: LengthHold | None
+    path: Path,
+    sample_rate_hz: int,
+    block_s: float,
+    level: _Level,
+    info: AudioInfo,
+    hold: LengthHold | None,
+    meter: ClipMeter,
 ) -> Iterator[np.ndarray]:
-    """Blocks read by libsndfile (held to ``hold``'s length), mixed down by the mean of the channels
-    that carry a signal anywhere in the file (a first pass finds them), level-checked, resampled by a
-    soxr stream, then clipped (as :func:`loaders.audio.decode`)."""
+    """Blocks read by libsndfile (held to ``hold``'s length) and measured by ``meter`` as read, mixed down
+    by the mean of the channels that carry a signal anywhere in the file (a first pass finds them),
+    level-checked, resampled by a soxr stream, then clipped (as :func:`loaders.audio.decode`)."""
     import soundfile
     import soxr
 
+    kind = info.format
     try:
         with mpg123_messages(path, kind):  # libmpg123's notes on an MP3: a warning naming it
             f = soundfile.SoundFile(str(path))
@@ -222,7 +236,7 @@ def _soundfile_blocks(
         frames = max(1, int(block_s * rate))
         with mpg123_messages(path, kind):
             live = _live_channels(f, frames, path) if f.channels > 1 else [0]
-        blocks = _read_blocks(f, frames, path, kind)
+        blocks = _read_blocks(f, frames, path, kind, measure_dtype(info.subtype), meter)
         blocks = blocks if hold is None else hold.blocks(blocks)
         ahead = next(blocks, None)
         while ahead is not None:
@@ -234,15 +248,17 @@ def _soundfile_blocks(
                 yield np.ascontiguousarray(mono, dtype=np.float32)
 
 
-def _read_blocks(f, frames: int, path: Path, kind: str) -> Iterator[np.ndarray]:
-    """Frames x channels blocks of ``frames`` read from the open sound file ``f``, to its end."""
+def _read_blocks(f, frames: int, path: Path, kind: str, dtype: str, meter: ClipMeter) -> Iterator[np.ndarray]:
+    """Float32 frames x channels blocks of ``frames`` read from the open sound file ``f`` in ``dtype``
+    (:func:`loaders.levels.measure_dtype`), measured by ``meter`` as read, to its end."""
     while True:
         try:
             with mpg123_messages(path, kind):
-                block = f.read(frames, dtype="float32", always_2d=True)
+                block = f.read(frames, dtype=dtype, always_2d=True)
         except Exception as err:
             raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
-        yield block
+        meter.add(block)
+        yield as_float32(block)
         if len(block) < frames:
             return
 

@@ -1,9 +1,11 @@
 """Prediction rows and the files they are written to: CSV or JSON Lines, chosen by the extension.
 
 A CSV row is ``file, start_s, end_s``, one score column per reported label, ``predicted`` (the
-labels at or above the threshold, joined by ``;``) and ``silent`` (``true`` for a window with nothing
-to hear, whose scores mean nothing and which predicts no label); a JSON line has the same fields with ``scores`` as an object,
-``predicted`` as a list and ``silent`` as a boolean.  A file is written as a ``.NAME.*.partial`` file of its
+labels at or above the threshold, joined by ``;``), ``silent`` (``true`` for a window with nothing
+to hear, whose scores mean nothing and which predicts no label) and ``file_clipped`` (the fraction of the
+window's file that is hard-clipped, :class:`WindowPrediction`; empty where not measured); a JSON line has the
+same fields with ``scores`` as an object, ``predicted`` as a list, ``silent`` as a boolean and ``file_clipped``
+as a number or null.  A file is written as a ``.NAME.*.partial`` file of its
 own beside it and renamed when complete, so an interrupted run never leaves a truncated file under
 the requested name, and two runs writing the same file never mix their rows (the last one wins).
 """
@@ -22,14 +24,16 @@ from .audio import PredictError
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 # a CSV's own columns, before and after one score column per label (a label may take none of their names)
-BEFORE_SCORES, AFTER_SCORES = ("file", "start_s", "end_s"), ("predicted", "silent")
+BEFORE_SCORES, AFTER_SCORES = ("file", "start_s", "end_s"), ("predicted", "silent", "file_clipped")
 
 
 @dataclass(frozen=True)
 class WindowPrediction:
     """One window of one file: its time span (seconds), a score per reported label, the predicted ones,
     and whether it is silent (peak at most ``loaders.levels.SILENT_PEAK_DBFS``: its scores mean nothing,
-    and ``predicted`` is empty)."""
+    and ``predicted`` is empty), and ``file_clipped``, the fraction of its file's samples that are hard-clipped
+    (runs of ``loaders.levels.CLIP_RUN_SAMPLES`` or more at full scale, measured as ``prepare`` measures a
+    clip; 0.0: none; None: not measured, a lossy or companded file, or one that failed part-way)."""
 
     file: str
     start_s: float
@@ -37,14 +41,22 @@ class WindowPrediction:
     scores: dict[str, float]
     predicted: tuple[str, ...]
     silent: bool = False
+    file_clipped: float | None = None
 
     def to_json(self) -> dict:
         return {"file": self.file, "start_s": self.start_s, "end_s": self.end_s,
-                "scores": dict(self.scores), "predicted": list(self.predicted), "silent": self.silent}  # fmt: skip
+                "scores": dict(self.scores), "predicted": list(self.predicted), "silent": self.silent,
+                "file_clipped": _fraction(self.file_clipped)}  # fmt: skip
 
     def to_csv(self) -> dict:
         return {"file": self.file, "start_s": self.start_s, "end_s": self.end_s,
-                **self.scores, "predicted": ";".join(self.predicted), "silent": str(self.silent).lower()}  # fmt: skip
+                **self.scores, "predicted": ";".join(self.predicted), "silent": str(self.silent).lower(),
+                "file_clipped": "" if self.file_clipped is None else _fraction(self.file_clipped)}  # fmt: skip
+
+
+def _fraction(value: float | None) -> float | None:
+    """A fraction as written: 6 decimals, as the scores."""
+    return None if value is None else round(value, 6)
 
 
 def output_format(path: str | os.PathLike | None) -> str:

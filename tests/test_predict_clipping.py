@@ -1,0 +1,95 @@
+"""`bimotion predict` on hard-clipped recordings (an elderly speaker shouting into a phone): `prepare`
+and `scan --levels` measured clipping, predict said nothing of it, though it changes the scores.  Each
+row now carries its file's clipped fraction (``file_clipped``), measured as `prepare` measures a clip
+(:class:`loaders.levels.ClipMeter`, the same runs at full scale on the samples as read), and the
+closing lines name the clipped files, most clipped first, and the files that cannot be measured."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from bimotion.cli import main
+from bimotion.predict import predict_files
+from loaders.audio import decode_measured
+from loaders.testing._common import FixtureWriter
+
+torch.set_num_threads(2)
+
+OPTIONS = ["--window-s", "2", "--hop-s", "2", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    from bimotion.training import testing
+    from bimotion.training.model import build_model, suppress_untrained
+
+    root = tmp_path_factory.mktemp("model")
+    built, fe = build_model(str(testing.save_tiny_model(root / "tiny")), classifier_proj_size=16)
+    built.config.trained_labels = ["neutral", "positive", "negative"]
+    suppress_untrained(built)
+    built.save_pretrained(root / "ours")
+    fe.save_pretrained(root / "ours")
+    return root / "ours"
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory):
+    """A shout clipped at 16-bit full scale (44.1 kHz stereo, 12 s: three of predict's 5 s blocks, so
+    runs are measured across blocks), the same speech at a sane level in 32-bit PCM peaking one step
+    below full scale (no clipping), and an MP3 (lossy: not measured)."""
+    root = tmp_path_factory.mktemp("recordings")
+    writer = FixtureWriter(root / ".pool", seed=5)
+    voice = dict(speaker="s1", gender="f", age_group="eld", language="zho", emotions=("anger",))
+    speech = writer.samples(duration_s=12.0, sample_rate_hz=44100, **voice)
+    speech = speech.astype(np.float64) / np.max(np.abs(speech))
+    shout = np.clip(np.round(speech * 6 * 32768), -32768, 32767).astype(np.int16)
+    soundfile.write(root / "shout.wav", np.stack([shout, shout // 2], 1), 44100, subtype="PCM_16")
+    calm = np.round(speech * (2**31 - 2)).astype(np.int32)  # peaks a step below 32-bit full scale
+    soundfile.write(root / "calm.wav", calm, 44100, subtype="PCM_32")
+    soundfile.write(root / "phone.mp3", speech[: 44100 * 3] * 0.5, 44100, format="MP3")
+    return root
+
+
+def _csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_each_row_carries_its_files_clipping_measured_as_prepare_measures_it(model, recordings, tmp_path, capsys):
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", str(model), str(recordings), "--output", str(out), *OPTIONS]) == 0
+    err = capsys.readouterr().err
+    rows = _csv(out)
+    shout, calm, mp3 = (str(recordings / n) for n in ("shout.wav", "calm.wav", "phone.mp3"))
+    by_file = {r["file"]: r["file_clipped"] for r in rows}
+    expected = decode_measured(shout)[2]  # prepare's measure of the whole file
+    assert 0.05 < expected < 0.5 and float(by_file[shout]) == pytest.approx(expected, abs=1e-6)
+    assert float(by_file[calm]) == 0.0 and by_file[mp3] == ""  # a step below full scale; lossy: not measured
+    assert {r["file_clipped"] for r in rows if r["file"] == shout} == {by_file[shout]}  # every window of it
+    assert [r["file"] for r in rows] == sorted(r["file"] for r in rows)  # still file by file, in order
+    line = next(x for x in err.splitlines() if "hard-clipped" in x)
+    assert line.startswith("1 file(s) are hard-clipped (3+ consecutive samples at full scale"), err
+    assert f"{shout} ({expected:.2%})" in line and calm not in line, line
+    assert "1 file(s) were not measured for clipping (lossy or companded audio, MP3" in err and mp3 in err, err
+
+    jsonl = tmp_path / "p.jsonl"
+    assert main(["predict", "--model", str(model), str(recordings), "--output", str(jsonl), *OPTIONS]) == 0
+    lines = [json.loads(x) for x in jsonl.read_text().splitlines()]
+    assert {x["file"]: x["file_clipped"] for x in lines} == {shout: round(expected, 6), calm: 0.0, mp3: None}
+
+
+def test_the_library_reports_the_clipped_files_and_still_streams_file_by_file(model, recordings):
+    rows = predict_files(model, [recordings / "calm.wav", recordings / "shout.wav"], window_s=2.0, progress=False)
+    first = next(rows)  # calm.wav's rows come once it is decoded, before shout.wav is read
+    assert first.file.endswith("calm.wav") and first.file_clipped == 0.0 and rows.report.clipped == {}
+    rest = list(rows)
+    assert {r.file_clipped for r in rest if r.file.endswith("shout.wav")} == {
+        rows.report.clipped[str(recordings / "shout.wav")]
+    }
+    assert "1 file(s) are hard-clipped" in rows.report.format()
