@@ -93,3 +93,22 @@ def test_the_library_reports_the_clipped_files_and_still_streams_file_by_file(mo
         rows.report.clipped[str(recordings / "shout.wav")]
     }
     assert "1 file(s) are hard-clipped" in rows.report.format()
+
+
+def test_a_recording_at_a_noise_floor_is_named_as_prepare_names_a_quiet_clip(model, tmp_path, capsys):
+    """A muted or unplugged microphone's noise floor (-65 dBFS) was scored and labelled (the feature
+    extractor scales it up to the level of speech) without a word; `prepare` notes such a clip (peak
+    below ``loaders.levels.QUIET_PEAK_DBFS``).  predict now names it, quietest first; speech recorded
+    low (-45 dBFS) is not named, nor is a silent file (named as silent)."""
+    rng = np.random.default_rng(0)
+    for name, peak_db in (("muted.wav", -65), ("far.wav", -45), ("dead.wav", None)):
+        noise = rng.standard_normal(16000 * 3)
+        level = 0.0 if peak_db is None else 10 ** (peak_db / 20) / np.max(np.abs(noise))
+        soundfile.write(tmp_path / name, noise * level, 16000, subtype="PCM_16")
+    paths = [str(tmp_path / n) for n in ("muted.wav", "far.wav", "dead.wav")]
+    assert main(["predict", "--model", str(model), *paths, *OPTIONS]) == 0
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "noise floor" in x)
+    assert line.startswith("1 file(s) peak below -50 dBFS, far below speech (as `prepare` notes a clip)"), line
+    assert line.endswith(f"quietest first: {paths[0]} (-65 dBFS)"), line
+    assert "1 file(s) are silent" in err and paths[2] not in line, err

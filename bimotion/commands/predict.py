@@ -106,6 +106,7 @@ def run(args) -> int:
             report.no_window,
             report.silent,
             report.silent_windows,
+            report.quiet,
             report.upsampled,
             report.clipped,
             report.clipping_unmeasured,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from loaders.errors import BadFileError, CorpusError, SkipReport, some_files
-from loaders.levels import CLIP_RUN_SAMPLES, SILENT_PEAK_DBFS, ClipMeter, peak_dbfs
+from loaders.levels import CLIP_RUN_SAMPLES, QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, ClipMeter, peak_dbfs
 
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
 from .model import Predictor, check_source, load_predictor, parse_label_map
@@ -70,6 +70,7 @@ class PredictReport:
     partial: list[str] = field(default_factory=list)  # failed part-way: skipped, their first windows already given
     silent: list[str] = field(default_factory=list)  # scored, but with nothing to hear (loaders.levels)
     silent_windows: list[tuple[str, float, float]] = field(default_factory=list)  # (file, start_s, end_s): the same
+    quiet: dict[str, float] = field(default_factory=dict)  # file -> its peak (dBFS), below QUIET_PEAK_DBFS, not silent
     upsampled: dict[str, int] = field(default_factory=dict)  # file -> its rate, below the model's: no upper band
     clipped: dict[str, float] = field(default_factory=dict)  # file -> its hard-clipped fraction, where above 0
     clipping_unmeasured: list[str] = field(default_factory=list)  # lossy or companded: no exact full scale
@@ -117,6 +118,14 @@ class PredictReport:
             lines.append(
                 f"{len(self.silent)} file(s) are silent (peak at most {SILENT_PEAK_DBFS:.0f} dBFS): their scores "
                 f"mean nothing, no label is predicted: {some_files(self.silent, self.named)}"
+            )
+        if self.quiet:
+            quietest = sorted(self.quiet.items(), key=lambda item: item[1])
+            lines.append(
+                f"{len(self.quiet)} file(s) peak below {QUIET_PEAK_DBFS:.0f} dBFS, far below speech (as `prepare` notes "
+                "a clip): most likely only a noise floor (a muted or unplugged microphone), which the model hears "
+                "scaled up to the level of speech, so their labels may be the noise's: listen to them; quietest "
+                f"first: {some_files([f'{file} ({peak:.0f} dBFS)' for file, peak in quietest], self.named)}"
             )
         silent_files = set(self.silent)
         if windows := [
@@ -322,8 +331,10 @@ def _windows(
             report.clipping_unmeasured.append(source.name)
         if not count:
             report.no_window.append(source.name)
-        elif peak_dbfs(np.array([level.peak_around_mean])) <= SILENT_PEAK_DBFS:
+        elif (peak := peak_dbfs(np.array([level.peak_around_mean]))) <= SILENT_PEAK_DBFS:
             report.silent.append(source.name)
+        elif peak < QUIET_PEAK_DBFS:
+            report.quiet[source.name] = peak
 
 
 class _Level:
