@@ -101,19 +101,7 @@ def run(args) -> int:
         print(f"error: {_as_flags(err, args) if isinstance(err, OptionError) else err}", file=sys.stderr)
         return 2
     if not args.output:  # no file to put the lists beside: every file of each is printed
-        lists = (
-            report.not_audio,
-            report.no_window,
-            report.silent,
-            report.silent_windows,
-            report.quiet,
-            report.upsampled,
-            report.clipped,
-            report.clipping_unmeasured,
-            report.partial,
-        )
-        report.named = max(report.named, *map(len, lists))
-        report.skipped.max_examples = max([report.skipped.max_examples, *report.skipped.counts.values()])
+        report.name_every_file()
     where = args.output or "stdout"
     print(f"scores of {', '.join(rows.labels)} per window -> {where}{replaced}: {report.format()}", file=sys.stderr)
     if args.output:  # the files that gave no row (skipped, not audio, no window), every one with why, beside it

@@ -15,22 +15,21 @@ sigmoid score is at least ``threshold``; a model only ever reports the labels it
 from __future__ import annotations
 
 import collections
-import copy
 import dataclasses
 import os
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from loaders.errors import BadFileError, CorpusError, SkipReport, some_files
-from loaders.levels import CLIP_RUN_SAMPLES, QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, ClipMeter, peak_dbfs
+from loaders.errors import CorpusError
+from loaders.levels import QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, ClipMeter, peak_dbfs
 
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
 from .model import Predictor, check_source, load_predictor, parse_label_map
 from .output import RowWriter, WindowPrediction, output_format
-from .windows import MIN_WINDOW_S, Windowing, window_count, windows
+from .report import PredictReport
+from .windows import Windowing, window_count, windows
 
 __all__ = [
     "OptionError",
@@ -47,124 +46,6 @@ __all__ = [
     "predict_files",
     "window_count",
 ]
-
-
-def no_window_reason(min_window_s: float = MIN_WINDOW_S) -> str:
-    """Why a file gave no window, for a model that scores nothing shorter than ``min_window_s``."""
-    return (
-        f"shorter than the model's {min_window_s * 1000:.0f} ms receptive field, "
-        f"or, with --segment vad, no stretch of voice of at least {Windowing.vad_min_speech_s:g} s"
-    )
-
-
-@dataclass
-class PredictReport:
-    """What a run read: files, windows, seconds of audio decoded, wall time, and what it left out."""
-
-    files: int = 0  # read to the end (a file skipped part-way is not counted)
-    windows: int = 0
-    audio_s: float = 0.0
-    elapsed_s: float = 0.0
-    not_audio: list[str] = field(default_factory=list)  # below the folders, not audio by content: never read
-    no_window: list[str] = field(default_factory=list)
-    partial: list[str] = field(default_factory=list)  # failed part-way: skipped, their first windows already given
-    silent: list[str] = field(default_factory=list)  # scored, but with nothing to hear (loaders.levels)
-    silent_windows: list[tuple[str, float, float]] = field(default_factory=list)  # (file, start_s, end_s): the same
-    quiet: dict[str, float] = field(default_factory=dict)  # file -> its peak (dBFS), below QUIET_PEAK_DBFS, not silent
-    upsampled: dict[str, int] = field(default_factory=dict)  # file -> its rate, below the model's: no upper band
-    clipped: dict[str, float] = field(default_factory=dict)  # file -> its hard-clipped fraction, where above 0
-    clipping_unmeasured: list[str] = field(default_factory=list)  # lossy or companded: no exact full scale
-    model_rate_hz: int = 0
-    min_window_s: float = MIN_WINDOW_S  # the model's receptive field: a file shorter gives no window
-    skipped: SkipReport = field(default_factory=SkipReport)
-    named: int = 3  # files each list below names, the rest counted (bimotion predict: all, without --output)
-
-    @property
-    def real_time_factor(self) -> float:
-        """Wall time per second of audio (below 1: faster than real time)."""
-        return self.elapsed_s / self.audio_s if self.audio_s else 0.0
-
-    def not_read(self) -> SkipReport:
-        """Every input that gave no row: the skipped ones, the files that are not audio by content
-        (reason ``not_audio``) and the audio files too short to give a window (``no_window``), each with
-        why, as one list (``bimotion predict`` writes it beside its output)."""
-        listed = copy.deepcopy(self.skipped)
-        for file in self.not_audio:
-            listed.add("predict", BadFileError(file, "not_audio", "not audio (by content): not read"))
-        for file in self.no_window:
-            listed.add(
-                "predict", BadFileError(file, "no_window", f"read, but {no_window_reason(self.min_window_s)}: no row")
-            )
-        return listed
-
-    def format(self) -> str:
-        lines = [
-            f"{self.files} file(s), {self.windows} window(s), {self.audio_s:.1f} s of audio in "
-            f"{self.elapsed_s:.1f} s (real-time factor {self.real_time_factor:.3f})"
-        ]
-        if duplicates := self.skipped.files[("predict", "duplicate")]:
-            lines.append(f"{duplicates} path(s) named a file already listed (given twice, or a link to it): read once")
-        if self.not_audio:
-            lines.append(
-                f"{len(self.not_audio)} file(s) below the folders are not audio (by content) and were not read: "
-                f"{some_files(self.not_audio, self.named)}"
-            )
-        if self.no_window:
-            lines.append(
-                f"{len(self.no_window)} file(s) gave no window ({no_window_reason(self.min_window_s)}): "
-                f"{some_files(self.no_window, self.named)}"
-            )
-        if self.silent:
-            lines.append(
-                f"{len(self.silent)} file(s) are silent (peak at most {SILENT_PEAK_DBFS:.0f} dBFS): their scores "
-                f"mean nothing, no label is predicted: {some_files(self.silent, self.named)}"
-            )
-        if self.quiet:
-            quietest = sorted(self.quiet.items(), key=lambda item: item[1])
-            lines.append(
-                f"{len(self.quiet)} file(s) peak below {QUIET_PEAK_DBFS:.0f} dBFS, far below speech (as `prepare` notes "
-                "a clip): most likely only a noise floor (a muted or unplugged microphone), which the model hears "
-                "scaled up to the level of speech, so their labels may be the noise's: listen to them; quietest "
-                f"first: {some_files([f'{file} ({peak:.0f} dBFS)' for file, peak in quietest], self.named)}"
-            )
-        silent_files = set(self.silent)
-        if windows := [
-            f"{file} {start:g}-{end:g} s" for file, start, end in self.silent_windows if file not in silent_files
-        ]:
-            lines.append(
-                f"{len(windows)} window(s) of files with sound elsewhere are silent (peak at most "
-                f"{SILENT_PEAK_DBFS:.0f} dBFS): their scores mean nothing, no label is predicted (--segment vad leaves such stretches "
-                f"out): {some_files(windows, self.named)}"
-            )
-        if self.upsampled:
-            lines.append(
-                f"{len(self.upsampled)} file(s) recorded below the model's {self.model_rate_hz} Hz (lowest "
-                f"{min(self.upsampled.values())} Hz) were upsampled: they lack the upper band of audio recorded at "
-                f"{self.model_rate_hz} Hz, so their scores may be less accurate (unless the model was trained on such "
-                f"audio): {some_files(list(self.upsampled), self.named)}"
-            )
-        if self.clipped:
-            most = sorted(self.clipped.items(), key=lambda item: -item[1])
-            lines.append(
-                f"{len(self.clipped)} file(s) are hard-clipped ({CLIP_RUN_SAMPLES}+ consecutive samples at full scale, "
-                "as `prepare` counts a clip; column file_clipped: the fraction of the file's samples): clipping "
-                "distorts a voice, so their scores may reflect the distortion as well as the emotion; most clipped "
-                f"first: {some_files([f'{file} ({fraction:.2%})' for file, fraction in most], self.named)}"
-            )
-        if self.clipping_unmeasured:
-            lines.append(
-                f"{len(self.clipping_unmeasured)} file(s) were not measured for clipping (lossy or companded audio, "
-                "MP3, MP4/AAC, µ-law, has no exact full scale; file_clipped left empty): "
-                f"{some_files(self.clipping_unmeasured, self.named)}"
-            )
-        if self.partial:
-            lines.append(
-                f"{len(self.partial)} skipped file(s) failed part-way: the rows of their first windows are in the "
-                f"output: {some_files(self.partial, self.named)}"
-            )
-        if self.skipped:
-            lines.append(self.skipped.format())
-        return "\n".join(lines)
 
 
 def predict_files(
@@ -314,27 +195,30 @@ def _windows(
         except CorpusError as err:
             if not skip_bad:
                 raise
-            yield source.name, None, None  # its first windows' rows go out, not measured to its end
             report.skipped.add("predict", err)
             report.files -= 1  # counted as skipped, not as read
             unread_s = source.info.duration_s - (report.audio_s - decoded_s)
             bar.total = max(bar.n, bar.total - max(0.0, unread_s))  # the bar ends full, at the audio predicted
             if count:
                 report.partial.append(source.name)
+            yield source.name, None, None  # its first windows' rows go out, not measured to its end
             continue
         if count and source.info.sample_rate_hz < rate:  # a file with no window has no scores to doubt
             report.upsampled[source.name] = source.info.sample_rate_hz
-        yield source.name, None, meter.fraction
         if count and meter.fraction:
             report.clipped[source.name] = meter.fraction
         elif count and meter.fraction is None:
             report.clipping_unmeasured.append(source.name)
+        report.short_below_s = how.vad_min_speech_s
+        if count and (duration_s := report.audio_s - decoded_s) < how.vad_min_speech_s:
+            report.short[source.name] = duration_s
         if not count:
             report.no_window.append(source.name)
         elif (peak := peak_dbfs(np.array([level.peak_around_mean]))) <= SILENT_PEAK_DBFS:
             report.silent.append(source.name)
         elif peak < QUIET_PEAK_DBFS:
             report.quiet[source.name] = peak
+        yield source.name, None, meter.fraction  # after the report's account of it: its rows go out
 
 
 class _Level:

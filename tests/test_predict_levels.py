@@ -1,8 +1,10 @@
-"""`bimotion predict` on hard-clipped recordings (an elderly speaker shouting into a phone): `prepare`
-and `scan --levels` measured clipping, predict said nothing of it, though it changes the scores.  Each
-row now carries its file's clipped fraction (``file_clipped``), measured as `prepare` measures a clip
-(:class:`loaders.levels.ClipMeter`, the same runs at full scale on the samples as read), and the
-closing lines name the clipped files, most clipped first, and the files that cannot be measured."""
+"""`bimotion predict` on recordings whose level or length makes their scores doubtful.  Hard-clipped
+ones (an elderly speaker shouting into a phone): `prepare` and `scan --levels` measured clipping,
+predict said nothing of it, though it changes the scores.  Each row now carries its file's clipped
+fraction (``file_clipped``), measured as `prepare` measures a clip (:class:`loaders.levels.ClipMeter`,
+the same runs at full scale on the samples as read), and the closing lines name the clipped files,
+most clipped first, and the files that cannot be measured.  A noise floor (as `prepare` notes a quiet
+clip) and a file too short to carry an emotion are named too."""
 
 from __future__ import annotations
 
@@ -85,9 +87,9 @@ def test_each_row_carries_its_files_clipping_measured_as_prepare_measures_it(mod
 
 
 def test_the_library_reports_the_clipped_files_and_still_streams_file_by_file(model, recordings):
-    rows = predict_files(model, [recordings / "calm.wav", recordings / "shout.wav"], window_s=2.0, progress=False)
-    first = next(rows)  # calm.wav's rows come once it is decoded, before shout.wav is read
-    assert first.file.endswith("calm.wav") and first.file_clipped == 0.0 and rows.report.clipped == {}
+    rows = predict_files(model, [recordings / "shout.wav", recordings / "calm.wav"], window_s=2.0, progress=False)
+    first = next(rows)  # shout.wav's rows come once it is decoded to its end and in the report
+    assert first.file.endswith("shout.wav") and first.file_clipped == rows.report.clipped[first.file] > 0.05
     rest = list(rows)
     assert {r.file_clipped for r in rest if r.file.endswith("shout.wav")} == {
         rows.report.clipped[str(recordings / "shout.wav")]
@@ -112,3 +114,21 @@ def test_a_recording_at_a_noise_floor_is_named_as_prepare_names_a_quiet_clip(mod
     assert line.startswith("1 file(s) peak below -50 dBFS, far below speech (as `prepare` notes a clip)"), line
     assert line.endswith(f"quietest first: {paths[0]} (-65 dBFS)"), line
     assert "1 file(s) are silent" in err and paths[2] not in line, err
+
+
+def test_a_file_too_short_to_carry_an_emotion_is_named(model, tmp_path, capsys):
+    """A 30 ms file (a click, a cut-off syllable) was scored as one window, and labelled, without a
+    word, though --segment vad drops any stretch of voice under 0.25 s; it is now named with its length."""
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    speech = writer.samples(speaker="s1", gender="m", age_group="adu", language="eng", emotions=("anger",))
+    for name, duration_s in (("click.wav", 0.03), ("word.wav", 0.4)):
+        soundfile.write(tmp_path / name, speech[: round(16000 * duration_s)], 16000, subtype="PCM_16")
+    paths = [str(tmp_path / n) for n in ("click.wav", "word.wav")]
+    rows = predict_files(model, paths, window_s=2.0, progress=False)
+    assert [r.file for r in rows] == paths  # both scored
+    assert rows.report.short == {paths[0]: pytest.approx(0.03, abs=1e-3)}
+    line = next(x for x in rows.report.format().splitlines() if "too short" in x)
+    assert line == (
+        "1 file(s) last under 0.25 s, the shortest stretch of voice --segment vad scores: a moment of sound, too "
+        f"short to carry an emotion, so their scores say little: {paths[0]} (0.030 s)"
+    )
