@@ -24,9 +24,12 @@ from .languages import is_language_code, language_hint
 from .metafiles import composed, csv_text, read_text
 from .record import LANGUAGE_CODE, age_group_of
 
-SEPARATORS = re.compile(r"\s*[;,|]\s*")  # with the spaces around them: "happy, sad"
+# with the spaces around them ("happy, sad"); and as a Chinese or Japanese input method types them: the
+# full-width comma, semicolon and bar, and the enumeration comma ("開心、驚", "開心，驚")
+SEPARATORS = re.compile(r"\s*[;,|\uff0c\uff1b\uff5c\u3001]\s*")
 MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
-GENDERS = {"f": "f", "female": "f", "woman": "f", "w": "f", "m": "m", "male": "m", "man": "m"}
+GENDERS = {"f": "f", "female": "f", "woman": "f", "w": "f", "m": "m", "male": "m", "man": "m",
+           "女": "f", "女性": "f", "男": "m", "男性": "m"}  # fmt: skip
 UNKNOWN = ("", "unknown", "na", "n/a", "none", "null")
 AGE_GROUPS = {"eld": "eld", "elderly": "eld", "adu": "adu", "adult": "adu", "adults": "adu"}
 SPLITS = {"train": "train", "test": "test", **dict.fromkeys(("validation", "valid", "val", "dev"), "validation")}

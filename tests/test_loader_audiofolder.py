@@ -215,7 +215,12 @@ def test_layout_and_row_errors_name_the_file_and_the_fix(tmp_path, root, edit, r
 @pytest.mark.parametrize(
     ("edits", "reason", "message", "spellings"),
     [
-        ([("female", "P")], "bad_gender", "gender 'P' is", "f, female, woman, w, m, male, man, unknown, na, n/a"),
+        (
+            [("female", "P")],
+            "bad_gender",
+            "gender 'P' is",
+            "f, female, woman, w, m, male, man, 女, 女性, 男, 男性, unknown",
+        ),
         ([(",,eld,", ",,Elder,")], "bad_age_group", "age_group 'Elder' is", "eld, elderly, adu, adult, adults"),
         ([(",text", ",split"), ("kalimat 0", "Training")], "bad_split", "split 'Training' is", "train, test, valid"),
     ],
@@ -438,6 +443,34 @@ def test_several_labels_in_one_cell_with_or_without_spaces(root, tmp_path, separ
     rows = _edit_rows(root, lambda rows: rows[0].update(emotion=f"{first}{separator}{second}"))
     record = {r.id: r for r in loaders.load(NAME, root)}[f"{NAME}/{rows[0]['file_name']}"]
     assert record.emotions == tuple(sorted({LABEL_MAP[first], LABEL_MAP[second]}, key=LABELS.index))
+
+
+def test_a_sheet_typed_in_chinese_reads_its_genders_and_several_labels_as_its_input_method_separates_them(
+    root, tmp_path
+):
+    """A Hong Kong team's sheet: labels in Traditional Chinese, several in a cell separated as a Chinese
+    input method types them (the enumeration comma 、, the full-width comma ， and semicolon ；), genders
+    女 and 男.  `開心、驚` was refused as one unknown label, with the fix to map `開心、驚` to one label
+    (a clip of two emotions then trained as one), and `女` was a `bad_gender`."""
+    own = copy_of(root, tmp_path)
+    (own / "label_map.json").write_text(
+        json.dumps({"開心": "happiness", "驚": "fear", "嬲": "anger", "傷心": "sadness"}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    cells = ["開心、驚", "嬲，傷心", "傷心；驚", "開心 、 嬲", "驚"]
+    genders = ["女", "男", "女性", "男性", "女"]
+
+    def edit(rows):
+        for i, row in enumerate(rows):
+            row.update(emotion=cells[i % len(cells)], gender=genders[i % len(genders)])
+
+    rows = _edit_rows(own, edit)
+    read = {r.id.removeprefix(f"{NAME}/"): r for r in loaders.load(NAME, own)}
+    expected = [("happiness", "fear"), ("anger", "sadness"), ("sadness", "fear"), ("anger", "happiness"), ("fear",)]
+    for i, row in enumerate(rows):
+        record = read[row["file_name"]]
+        assert record.emotions == tuple(sorted(expected[i % len(cells)], key=LABELS.index)), row
+        assert record.gender == ("f" if genders[i % len(genders)].startswith("女") else "m")
 
 
 def test_a_name_that_differs_from_its_row_only_in_case_is_read_as_listed_and_reported(root, tmp_path):
