@@ -45,7 +45,16 @@ ISO_639_1 = {
     "guj": "gu", "kan": "kn", "mal": "ml", "zul": "zu", "xho": "xh", "ibo": "ig", "ell": "el", "ukr": "uk",
 }  # fmt: skip
 _OF_TWO_LETTERS = {two: three for three, two in reversed(ISO_639_1.items())}  # zh -> zho, ms -> zsm
-_OF_NAME = {name.casefold(): code for code, name in reversed(LANGUAGE_NAMES.items())}
+# names a sheet gives in the language's own script (a Hong Kong team types 粵語, not Cantonese)
+NATIVE_NAMES = {
+    **dict.fromkeys(("粵語", "粤语", "廣東話", "广东话", "廣州話", "广州话", "白話", "白话"), "yue"),
+    **dict.fromkeys(("普通話", "普通话", "國語", "国语", "華語", "华语"), "zho"),
+    **dict.fromkeys(("英語", "英语", "英文"), "eng"),
+}
+_OF_NAME = {name.casefold(): code for code, name in reversed(LANGUAGE_NAMES.items())} | NATIVE_NAMES
+# what names Chinese without saying which: Hong Kong's and Macau's locale tags (where Cantonese is spoken), 中文
+_EITHER_CHINESE = re.compile(r"zh([-_]hant)?[-_](hk|mo)|中文|漢語|汉语|中國話|中国话", re.IGNORECASE)
+_CHINESE_EXTLANG = re.compile(r"zh[-_]([a-z]{3})", re.IGNORECASE)  # BCP 47's zh-yue (Cantonese), zh-cmn, zh-nan
 CODE_TABLE = "iso639-3.tsv"  # in loaders/data: code, ISO 639-1 code, reference name; '#' lines say its source
 LOCAL_USE = re.compile(r"q[a-t][a-z]")  # qaa-qtz: reserved by ISO 639 for local use, never assigned
 _TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})+")  # a locale or BCP 47 tag: en-US, zh_Hant_TW, yue-HK
@@ -67,6 +76,9 @@ def is_language_code(code: str) -> bool:
 def _meant(text: str) -> tuple[str, str] | None:
     """(the ISO 639-3 code ``text`` meant, what ``text`` is), where one is clear."""
     lower, table = text.lower(), iso639_3()
+    extlang = _CHINESE_EXTLANG.fullmatch(lower)  # zh-yue is Cantonese; zh-cmn, Mandarin, is bimotion's zho (zh)
+    if extlang and extlang.group(1) in table and extlang.group(1) != "cmn":
+        return extlang.group(1), f"a language tag; {extlang.group(1)!r} is the ISO 639-3 code"
     if tag := _TAG.fullmatch(lower):  # en-US -> en -> eng; yue-HK -> yue
         primary = tag.group(1)
         found = (primary, "the ISO 639-3 code") if primary in table else _meant(primary)
@@ -97,6 +109,12 @@ def language_hint(given: str) -> str:
     two-letter code (``jv`` -> ``jav``), of a locale tag (``en-US`` -> ``eng``) or of an English name
     (``Javanese``, ``Swedish``) where it is known."""
     text = given.strip()
+    if _EITHER_CHINESE.fullmatch(text):
+        return (
+            f"write 'yue' for Cantonese or 'zho' for Mandarin: {text!r} says Chinese"
+            + (", as used where Cantonese is spoken," if "-" in text or "_" in text else "")
+            + " but not which language"
+        )
     if found := _meant(text):
         code, kind = found
         return f"write {code!r}, the ISO 639-3 code of {LANGUAGE_NAMES[code]} ({text!r} is {kind})"

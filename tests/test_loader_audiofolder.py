@@ -844,6 +844,15 @@ def test_a_language_given_as_a_two_letter_code_or_a_name_is_an_error_naming_its_
         ("Swedish", "write 'swe', the ISO 639-3 code of Swedish ('Swedish' is the name)"),  # beyond LANGUAGE_NAMES
         ("sv", "write 'swe', the ISO 639-3 code of Swedish ('sv' is the ISO 639-1 code)"),
         ("zz", "give three lower-case letters"),
+        # a Hong Kong team's cells: zh-HK said to write 'zho' (Mandarin) for Cantonese, 粵語 got no code at all
+        ("zh-HK", "write 'yue' for Cantonese or 'zho' for Mandarin: 'zh-HK' says Chinese, as used where Cantonese"),
+        ("zh_Hant_HK", "write 'yue' for Cantonese or 'zho' for Mandarin"),
+        ("中文", "write 'yue' for Cantonese or 'zho' for Mandarin: '中文' says Chinese but not which language"),
+        ("粵語", "write 'yue', the ISO 639-3 code of Cantonese ('粵語' is the name)"),
+        ("廣東話", "write 'yue', the ISO 639-3 code of Cantonese"),
+        ("普通話", "write 'zho', the ISO 639-3 code of Mandarin"),
+        ("zh-yue", "write 'yue', the ISO 639-3 code of Cantonese ('zh-yue' is a language tag"),
+        ("zh-TW", "write 'zho', the ISO 639-3 code of Mandarin ('zh-TW' is a locale tag"),
     ],
 )
 def test_a_language_that_is_no_iso_639_3_code_is_an_error_naming_the_code_it_meant(tmp_path, root, given, hint):
