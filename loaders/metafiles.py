@@ -142,20 +142,29 @@ def read_text(path: Path, corpus: str, *, own: bool = False) -> str:
             f"{corpus}: this is {workbook}, not a text file",
             "open it in the spreadsheet and save it as text (Excel: 'CSV UTF-8') under this name",
         )
-    fix = _convert_hint(path, own)
     utf32 = data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE))
     encoding = "utf-32" if utf32 else "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
     try:
         text = data.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as err:
         # utf-8-sig counts from after a BOM (Excel's 'CSV UTF-8' writes one): the offset in the file
-        where = _where(data, err.start + len(data) - len(err.object), utf8=encoding is None)
+        offset = err.start + len(data) - len(err.object)
+        chinese = _chinese_readings(data, offset) if encoding is None else []
+        where = _where(data, offset, utf8=encoding is None) + "".join(
+            f"; {'it' if i else 'the line'} reads {line!r} in {name}" for i, (_, name, line) in enumerate(chinese)
+        )
         raise LayoutError(
-            path, "bad_encoding", f"{corpus}: this text file is not {(encoding or 'utf-8').upper()} ({where})", fix
+            path,
+            "bad_encoding",
+            f"{corpus}: this text file is not {(encoding or 'utf-8').upper()} ({where})",
+            _convert_hint(path, own, [code for code, _, _ in chinese]),
         ) from None
     if "\x00" in text:  # UTF-16 without its BOM reads as UTF-8 full of NULs
         raise LayoutError(
-            path, "bad_encoding", f"{corpus}: this text file holds NUL characters (UTF-16 without a BOM?)", fix
+            path,
+            "bad_encoding",
+            f"{corpus}: this text file holds NUL characters (UTF-16 without a BOM?)",
+            _convert_hint(path, own),
         )
     return text
 
@@ -176,15 +185,51 @@ def _where(data: bytes, offset: int, utf8: bool) -> str:
     return f"byte 0x{byte[0]:02x} at offset {offset}, line {line}" + (f": {', '.join(readings)}" if readings else "")
 
 
-def _convert_hint(path: Path, own: bool) -> str:
+# The encodings a Chinese Windows saves 'CSV' and 'ANSI' text in: iconv's name, Python's codec, what it is
+CHINESE_ENCODINGS = (
+    ("BIG5-HKSCS", "big5hkscs", "Big5-HKSCS (Traditional Chinese: Hong Kong, Taiwan)"),
+    ("GB18030", "gb18030", "GB18030 (Simplified Chinese)"),
+)
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _chinese_readings(data: bytes, offset: int) -> list[tuple[str, str, str]]:
+    """``(iconv name, what it is, the line of byte ``offset``)`` in each of :data:`CHINESE_ENCODINGS`
+    the whole file decodes in with Chinese characters on that line: shown for the user to say which
+    reads right (a Big5 file decodes in GB18030 too, as other characters); never chosen here."""
+    runs = re.findall(rb"[\x80-\xff]+", data)  # Chinese: runs of 2+ high bytes; a Latin text's é, ü stand alone
+    if sum(len(run) > 1 for run in runs) * 2 < len(runs):  # "Müller" decodes in Big5 too: 'ül' one character
+        return []
+    start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
+    end = min((i for i in (data.find(b"\n", offset), data.find(b"\r", offset)) if i >= 0), default=len(data))
+    out = []
+    for iconv_name, codec, name in CHINESE_ENCODINGS:
+        try:
+            data.decode(codec)
+            before, after = data[start:offset].decode(codec), data[offset:end].decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _HAN.search(after[:40]):  # from the byte on: 40 characters of the line, and up to 30 before it
+            out.append((iconv_name, name, ("..." if len(before) > 30 else "") + before[-30:] + after[:40]))
+    return out
+
+
+def _convert_hint(path: Path, own: bool, chinese: list[str] = ()) -> str:
     """The fix for a text file not in UTF-8 (or UTF-16/32 with a BOM): a command that converts it in
-    place (from Windows's CP1252; the encodings others are saved in named for it)."""
+    place (from Windows's CP1252, or from the first of the ``chinese`` encodings its line read in; the
+    encodings others are saved in named for it)."""
     quoted, temporary = shlex.quote(str(path)), shlex.quote(f"{path}.utf-8")
+    command = f"`iconv -f {(chinese or ['CP1252'])[0]} -t UTF-8 {quoted} > {temporary} && mv {temporary} {quoted}`"
     return (
-        "convert it from the encoding it was saved in, e.g. from Windows's CP1252 (Excel's 'CSV', Notepad's "
-        f"'ANSI'): `iconv -f CP1252 -t UTF-8 {quoted} > {temporary} && mv {temporary} {quoted}` (for -f: MACINTOSH "
-        "for a Mac's MacRoman, GB18030 for Simplified Chinese, BIG5 for Traditional); or save it again as UTF-8 "
-        "(Excel: 'CSV UTF-8')"
+        (
+            f"convert it from the encoding in which the line reads right: {command}"
+            + "".join(f" (-f {other} if it reads right in that)" for other in chinese[1:])
+            if chinese
+            else "convert it from the encoding it was saved in, e.g. from Windows's CP1252 (Excel's 'CSV', "
+            f"Notepad's 'ANSI'): {command} (for -f: MACINTOSH for a Mac's MacRoman, GB18030 for Simplified Chinese, "
+            "BIG5-HKSCS for Traditional)"
+        )
+        + "; or save it again as UTF-8 (Excel: 'CSV UTF-8')"
     ) + ("" if own else "; or restore the file of the official release")
 
 

@@ -380,6 +380,35 @@ def test_metadata_in_a_legacy_encoding_names_the_line_and_a_command_that_convert
     assert not list(own.glob("*.utf-8"))  # the command leaves nothing beside the metadata
 
 
+@pytest.mark.parametrize(("encoding", "iconv_name"), [("big5hkscs", "BIG5-HKSCS"), ("gb18030", "GB18030")])
+def test_metadata_saved_by_a_chinese_windows_shows_its_line_read_as_chinese_and_a_command_that_converts_it(
+    tmp_path, root, encoding, iconv_name
+):
+    """Excel's 'CSV' on a Hong Kong (Big5-HKSCS) or mainland (GB18030) Windows: the error showed the
+    byte in CP1252 and MacRoman ('³', '≥') and a command converting from CP1252, which makes the Chinese
+    text mojibake.  It now shows the line as read in each Chinese encoding the file decodes in, for the
+    user to see which reads right, and its command, run as written (its -f as it names the other),
+    converts the file in place (a Latin text's, café, is as before: the legacy-encoding test above)."""
+    import subprocess
+
+    own = copy_of(root, tmp_path)
+    meta = own / "metadata.csv"
+    lines = meta.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = lines[3].replace("kalimat", "陳婆婆講嘢")  # 嘢: a Cantonese character only Big5's HKSCS holds
+    meta.write_bytes("".join(lines).encode(encoding))
+    with pytest.raises(LayoutError) as caught:
+        loaders.load(NAME, own)
+    err = caught.value
+    assert err.reason == "bad_encoding" and "line 4: " in err.message
+    shown = {"big5hkscs": "Big5-HKSCS", "gb18030": "GB18030"}[encoding]
+    assert f"reads '...{lines[3].rstrip()[-30 - 7 :]}' in {shown} (" in err.message, err.message
+    command = re.search(r"`(iconv [^`]*)`", err.hint)[1]
+    first = re.search(r"-f (\S+)", command)[1]
+    assert iconv_name == first or f"(-f {iconv_name} if it reads right in that)" in err.hint
+    subprocess.run(command.replace(f"-f {first}", f"-f {iconv_name}"), shell=True, check=True)
+    assert [r.text for r in loaders.load(NAME, own) if "嘢" in (r.text or "")] == [lines[3].split(",")[-1].strip()]
+
+
 def test_a_byte_not_in_utf8_after_a_bom_is_named_by_its_own_offset(tmp_path, root):
     """metadata.csv saved as Excel's 'CSV UTF-8' (a BOM), its last rows added in CP1252: the error named
     the byte three before the bad one ("byte 0x63 at offset 293: 'c' in CP1252, 'c' in MacRoman" for the
