@@ -21,6 +21,7 @@ from .base import Collector, bad
 from .errors import BadFileError, InputWarning, LayoutError
 from .labels import LABELS
 from .languages import is_language_code, language_hint
+from .metadata_columns import check_columns
 from .metafiles import composed, csv_text, read_text
 from .record import LANGUAGE_CODE, age_group_of
 
@@ -114,63 +115,6 @@ def _row_error(metadata: Path, line: int, message: str) -> BadFileError:
     return bad(metadata, "bad_row", f"line {line}: {message}", "fix the row, or pass --skip-bad to skip it")
 
 
-# The columns a row is read from; a column named like one of them (another case, an alias) is not read.
-COLUMNS = ("file_name", "emotion", "emotions", "language", "age", "age_group", "gender", "speaker_id", "split", "text")
-ALIASES = {"speaker": "speaker_id", "spk": "speaker_id", "speakerid": "speaker_id", "label": "emotion",
-           "labels": "emotions", "filename": "file_name", "file": "file_name", "path": "file_name",
-           "audio": "file_name", "lang": "language", "sex": "gender", "transcript": "text",
-           "transcription": "text", "sentence": "text", "agegroup": "age_group", "partition": "split"}  # fmt: skip
-
-
-def _unread_columns(columns: set[str]) -> dict[str, str]:
-    """``{column: the column it likely means}`` for the columns that look like one the reader reads
-    but are not (``speaker`` for ``speaker_id``, ``Gender`` for ``gender``)."""
-    import difflib
-
-    meant = {}
-    read = columns | ({"emotion", "emotions"} if columns & {"emotion", "emotions"} else set())  # either is the labels
-    for column in sorted(columns - set(COLUMNS)):
-        key = re.sub(r"[\s_\-]+", "_", column.strip().casefold())
-        guess = key if key in COLUMNS else ALIASES.get(key.replace("_", "")) or ALIASES.get(key)
-        guess = guess or next(iter(difflib.get_close_matches(key, COLUMNS, n=1, cutoff=0.8)), None)
-        words = {w if w in COLUMNS else ALIASES.get(w) for w in key.split("_")} - {None}  # "emotion label"
-        guess = guess or (words.pop() if len(words) == 1 else None)
-        if guess and guess not in read:
-            meant[column] = guess
-    return meant
-
-
-def _check_columns(metadata: Path, rows: list) -> None:
-    """The required columns are there (else one error, naming a column that likely means one); a
-    column that looks like one read but is not is one :class:`InputWarning`: its values would be
-    silently absent."""
-    columns = {key for _, cells in rows if isinstance(cells, dict) for key in cells if key is not None}
-    meant = _unread_columns(columns)
-    listed = ", ".join(f"{column!r} (did you mean {guess!r}?)" for column, guess in meant.items())
-    needs = [("file_name",), ("emotion", "emotions"), ("language",), ("age", "age_group")]
-    missing = [" or ".join(alts) for alts in needs if not columns & set(alts)]
-    if not rows:  # a header line alone: its columns are not what is wrong
-        raise LayoutError(metadata, "bad_metadata", "holds no rows", "add a row for each clip (below the header line)")
-    if missing:
-        raise LayoutError(
-            metadata,
-            "bad_metadata",
-            f"no {', no '.join(missing)} column (its columns: {', '.join(sorted(columns)) or 'none'}"
-            + (f"; not read: {listed}" if listed else "")
-            + ")",
-            "the metadata needs file_name, emotion (or emotions), language and age (or age_group) columns",
-        )
-    if meant:
-        warnings.warn(
-            f"{metadata}: {'columns' if len(meant) > 1 else 'column'} {listed} "
-            f"{'are' if len(meant) > 1 else 'is'} not read: rename to be read (columns read: {', '.join(COLUMNS)})",
-            InputWarning,
-            stacklevel=3,
-        )
-    if {"emotion", "emotions"} <= columns:
-        raise LayoutError(metadata, "bad_metadata", "has both an emotion and an emotions column", "keep one")
-
-
 class Where(NamedTuple):
     """A metadata row's clip and its place in the metadata (``metadata.csv line 7``)."""
 
@@ -184,7 +128,7 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
     A bad row that names a clip is reported as that clip's problem (the skipped-inputs list names
     the clip), its message saying which line of the metadata to fix."""
     raw = _raw_rows(metadata, c.corpus)
-    _check_columns(metadata, raw)
+    check_columns(metadata, raw)
     gaps = _Gaps.of(raw)
     rows: dict[str, Row] = {}
     rejected: set[str] = set()

@@ -1031,7 +1031,7 @@ def test_a_row_with_more_cells_than_columns_is_an_error_not_cut(tmp_path, root):
 
 def test_a_required_column_with_a_longer_name_is_named_in_the_error():
     """An `emotion label` column: the error named `file name` -> `file_name` but not this one."""
-    from loaders.metadata import _unread_columns
+    from loaders.metadata_columns import _unread_columns
 
     found = _unread_columns({"file name", "emotion label", "speaker_age", "language", "age", "notes"})
     assert found == {"file name": "file_name", "emotion label": "emotion"}  # speaker_age: two words read, no guess
