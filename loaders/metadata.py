@@ -150,7 +150,7 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
             # cells beyond the header's columns (not a trailing comma's empty one)
             if any(_filled(v) for v in cells.get(None) or ()):
                 raise _surplus(at, cells)
-            rows[name] = Row(line, _emotions(at, cells, labels), gaps.check(at, _fields(at, cells)))
+            rows[name] = Row(line, _emotions(at, cells, labels), gaps.check(at, _fields(at, cells, gaps)))
             rejected.discard(name)
     return rows, rejected
 
@@ -179,18 +179,29 @@ def _duplicate(metadata: Path, line: int, name: str, cells: dict, first: int, fi
 class _Gaps:
     """How many of the metadata's rows give a split and a speaker_id: a row without one, where others
     have one, is reported by its line (the split would otherwise stop on it, naming a clip, not the line;
-    or its speaker would be no speaker)."""
+    or its speaker would be no speaker); and each speaker's ages as its rows give them (``ages``:
+    ``{speaker_id: {age or age_group: first line}}``), named where one of its rows gives none."""
 
     rows: int
     splits: int
     speakers: int
+    ages: dict
 
     @classmethod
     def of(cls, raw: list) -> _Gaps:
-        cells = [c for _, c in raw if isinstance(c, dict)]
-        return cls(
-            len(cells), sum(bool(_cell(c, "split")) for c in cells), sum(bool(_cell(c, "speaker_id")) for c in cells)
-        )
+        cells = [(n, c) for n, c in raw if isinstance(c, dict)]
+        ages: dict = {}
+        for n, c in cells:
+            if (speaker := _cell(c, "speaker_id")) and (age := _cell(c, "age") or _cell(c, "age_group")):
+                ages.setdefault(speaker, {}).setdefault(age, n)
+        splits, speakers = (sum(bool(_cell(c, key)) for _, c in cells) for key in ("split", "speaker_id"))
+        return cls(len(cells), splits, speakers, ages)
+
+    def ages_of(self, cells: dict) -> str:
+        """What the other rows of a row's speaker give as its age (``'S1' is 71 on line 62``), or ``""``."""
+        given = self.ages.get(_cell(cells, "speaker_id"), {})
+        shown = " or ".join(f"{age} on line {line}" for age, line in list(given.items())[:3])
+        return f"; its speaker {_cell(cells, 'speaker_id')!r} is {shown}" if given else ""
 
     def check(self, at: Where, fields: dict) -> dict:
         if self.splits and not fields["official_split"]:
@@ -285,7 +296,7 @@ def _spelling(cells: dict, column: str, accepted, fail) -> str:
     raise fail(f"bad_{column}", f"{column} {written!r} is not a spelling this reader knows", hint)
 
 
-def _fields(at: Where, cells: dict) -> dict:
+def _fields(at: Where, cells: dict, gaps: _Gaps) -> dict:
     def fail(reason: str, message: str, hint: str) -> BadFileError:
         return bad(at.path, reason, f"{at.line}: {message}", f"{hint}, or pass --skip-bad")
 
@@ -299,7 +310,11 @@ def _fields(at: Where, cells: dict) -> dict:
     age = _age(_cell(cells, "age"), fail)
     given = _spelling(cells, "age_group", AGE_GROUPS, fail)
     if age is None and not given:
-        raise fail("missing_age", "neither age nor age_group is given", "give the speaker's age in years or age group")
+        raise fail(
+            "missing_age",
+            f"neither age nor age_group is given{gaps.ages_of(cells)}",
+            "give the speaker's age in years or age group",
+        )
     age_group = AGE_GROUPS[given] if given else age_group_of(age)
     if age is not None and age_group != age_group_of(age):
         raise fail(

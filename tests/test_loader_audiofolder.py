@@ -1088,6 +1088,32 @@ def test_an_empty_speaker_id_cell_is_reported_by_its_line(tmp_path, root):
     assert sum(r.speaker_id is None for r in loaders.load(NAME, own)) == 1
 
 
+def test_a_row_without_an_age_names_the_age_its_speakers_other_rows_give(tmp_path, root):
+    """A sheet where one cell of a speaker's age was left empty said "neither age nor age_group is given"
+    only: the user had to look up the speaker's age in the other rows.  The error now names what they
+    give (not read from them: which is right is the user's to say); a speaker no row ages is as before."""
+    own = copy_of(root, tmp_path)
+
+    def edit(rows):
+        rows[2].update(age="", age_group="")
+
+    rows = _edit_rows(own, edit)
+    speaker = rows[2]["speaker_id"]
+    assert (rows[0]["speaker_id"], rows[0]["age"], rows[1]["speaker_id"], rows[1]["age_group"]) == (
+        speaker, "64", speaker, "eld"
+    )  # fmt: skip
+    with pytest.raises(CorpusError) as caught:
+        loaders.load(NAME, own)
+    assert caught.value.reason == "missing_age" and str(caught.value.message).endswith(
+        f"metadata.csv line 4: neither age nor age_group is given; its speaker {speaker!r} is 64 on line 2 or "
+        "eld on line 3"
+    ), caught.value.message
+    _edit_rows(own, lambda rows: [row.update(age="", age_group="") for row in rows if row["speaker_id"] == speaker])
+    with pytest.raises(CorpusError) as caught:
+        loaders.load(NAME, own)
+    assert str(caught.value.message).endswith("line 2: neither age nor age_group is given"), caught.value.message
+
+
 def test_a_row_without_its_split_is_reported_by_its_line(tmp_path):
     own = testing.make_corpus("audiofolder", tmp_path, split_column=True, speakers=3, clips_per_speaker=2)
     _edit_rows(own, lambda rows: rows[4].update(split=""))
