@@ -8,6 +8,7 @@ most :data:`PRINT_WIDTH_IN`), so a point here is a point on the page."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,6 +19,59 @@ PRINT_WIDTH_IN = 7.0  # a page's text width (a two-column paper's full width, a 
 TITLE_PT = 10  # a figure's or a panel's title
 TEXT_PT = 8  # axis labels, tick labels, legends, notes, a heat map cell's score
 SMALL_PT = 7  # the smallest text any figure prints: a cell's second number, a confusion count
+
+
+# Fonts holding Chinese (and Japanese) glyphs, as Windows, macOS and Linux install them: a figure's text
+# that matplotlib's default font lacks a glyph of (a corpus of one's own named 耆樂情緒語料) takes it from
+# the first of these installed (matplotlib's font fallback), instead of drawing an empty box.
+CJK_FONTS = ("Noto Sans CJK TC", "Noto Sans CJK HK", "Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans TC",
+             "Source Han Sans SC", "Microsoft JhengHei", "Microsoft YaHei", "PingFang HK", "PingFang TC",
+             "PingFang SC", "Hiragino Sans GB", "Heiti TC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+             "AR PL UMing TW", "Arial Unicode MS")  # fmt: skip
+
+
+@functools.cache
+def font_families() -> tuple[str, ...]:
+    """The families every figure's text is drawn in: matplotlib's default (``sans-serif``), then each
+    installed font of :data:`CJK_FONTS`, which a glyph the default lacks is taken from."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return ("sans-serif", *(name for name in CJK_FONTS if name in installed))
+
+
+@functools.cache
+def _glyphs() -> frozenset[int]:
+    """The code points the fonts of :func:`font_families` hold a glyph of."""
+    from matplotlib import font_manager, ft2font
+
+    paths = {font_manager.findfont(font_manager.FontProperties(family=[family])) for family in font_families()}
+    return frozenset(code for path in paths for code in ft2font.FT2Font(path).get_charmap())
+
+
+def drawable(text: str) -> bool:
+    """Whether a figure draws every character of ``text`` (none as an empty box, for want of a font
+    holding it: Chinese on a machine with no Chinese font)."""
+    return all(ord(ch) in _glyphs() for ch in text if not ch.isspace())
+
+
+def pyplot():
+    """``matplotlib.pyplot``, drawing off screen (Agg), its text in :func:`font_families` where
+    matplotlib's default family is unchanged: every figure is made through it."""
+    import logging
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if list(matplotlib.rcParams["font.family"]) == ["sans-serif"]:
+        matplotlib.rcParams["font.family"] = list(font_families())
+        # a CJK font with no face of normal weight (WenQuanYi Zen Hei's is medium) is used as it is: no log line
+        logging.getLogger("matplotlib.font_manager").addFilter(
+            lambda record: not str(record.msg).startswith("findfont: Failed to find font weight")
+        )
+    return plt
 
 
 def save_figure(fig, path: str | Path, metadata: Mapping[str, str] | None = None) -> list[Path]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .figures import TEXT_PT, TITLE_PT, save_figure
+from .figures import TEXT_PT, TITLE_PT, pyplot, save_figure
 
 HDR_MASSES = (0.9, 0.6, 0.3)  # highest-density regions drawn per label, outermost first
 
@@ -80,10 +80,7 @@ def figure(spec, panels: list[dict], labels: list[str]):
     """The figure of :func:`draw` (``spec``: a :class:`bimotion.projection.ProjectionSpec`, its
     ``title`` and ``test``): panels in a grid of two columns sharing their axes' limits, one legend
     naming only what some panel drew."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from .grid.heatmap import mixture_name
 

@@ -111,3 +111,35 @@ def test_only_the_figure_seam_saves_a_figure():
     calls = [str(p.relative_to(REPO)) for package in ("bimotion", "loaders", "yuemotion")
              for p in sorted((REPO / package).rglob("*.py")) if re.search(r"\.savefig\(", p.read_text(encoding="utf-8"))]  # fmt: skip
     assert calls == ["bimotion/figures.py"]
+
+
+def test_a_corpus_titled_in_chinese_is_drawn_in_a_font_holding_it_or_named_by_its_corpus_name(tmp_path, monkeypatch):
+    """A Hong Kong team's own corpus, its card's pretty_name 耆樂情緒語料: advise's heat map drew the
+    title as empty boxes (matplotlib's DejaVu Sans holds no Chinese; twelve 'Glyph ... missing' warnings),
+    even where a Chinese font was installed.  A figure's text now takes a glyph its font lacks from an
+    installed Chinese font (bimotion.figures.font_families), and where none holds it the heat map names
+    the corpus by its corpus name: no text is drawn as boxes either way."""
+    import warnings
+
+    import loaders
+    from bimotion.figures import drawable, pyplot, save_figure
+    from bimotion.grid.heatmap import mixture_name
+    from bimotion.registry import BENCHMARKS, BUILTIN, extend
+    from loaders import testing
+
+    title, name = "耆樂情緒語料", "canto_fig"
+    root = testing.make_corpus("audiofolder", tmp_path, corpus=name, language="yue", speakers=2, clips_per_speaker=1)
+    (root / "README.md").write_text(f"---\nlicense: cc-by-4.0\npretty_name: {title}\n---\n", encoding="utf-8")
+    loaders.load(name, root)
+    monkeypatch.setitem(loaders.SOURCES, name, loaders.SOURCES.pop(name))  # gone again after the test
+    monkeypatch.setitem(BENCHMARKS, "yuemotion", extend(BUILTIN["yuemotion"], [loaders.SOURCES[name]]))
+    shown = mixture_name(f"yue_eld[{name}]")
+    assert shown == f"{title if drawable(title) else name} Cantonese elderly", shown
+    assert drawable("Cantonese elderly") and drawable("weighted F1 − chance †")
+    plt = pyplot()
+    fig, ax = plt.subplots()
+    ax.set_title(f"Weighted F1 (%) of every model on {shown}")
+    ax.set_yticks([0], [shown])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's "Glyph 32774 (...) missing from font(s) DejaVu Sans."
+        save_figure(fig, tmp_path / "names")

@@ -29,7 +29,7 @@ import numpy as np
 
 from loaders.synthetic import marked_title
 
-from ..figures import PRINT_WIDTH_IN, SMALL_PT, TEXT_PT, TITLE_PT, save_figure
+from ..figures import PRINT_WIDTH_IN, SMALL_PT, TEXT_PT, TITLE_PT, drawable, pyplot, save_figure
 from ..mixture import parse_mixture
 from ..paper import GROUPS, TABLES
 from ..registry import age_group_name, find_config, group_name, language_name
@@ -39,9 +39,12 @@ _BENCHMARK_NAMES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
 
 
 def _corpus_name(corpus: str) -> str:
+    """A corpus's title (a corpus of one's own: its card's ``pretty_name``), or its name where a figure
+    would draw the title as empty boxes (耆樂情緒語料 with no Chinese font installed)."""
     from loaders import SOURCES
 
-    return SOURCES[corpus].title.split(":")[0]
+    title = SOURCES[corpus].title.split(":")[0]
+    return title if drawable(title) else corpus
 
 
 def _config_name(name: str) -> str:
@@ -144,10 +147,7 @@ def write_csv(data: dict, path: Path) -> Path:
 
 def heatmap_figure(data: dict, seeds: list[int]):
     """The figure and its axes of :func:`heatmap_data`'s ``data`` (returned, not saved)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.colors import Normalize
 
     values, chance = data["values"], data["chance"]

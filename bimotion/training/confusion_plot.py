@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ..figures import SMALL_PT, TEXT_PT, TITLE_PT, save_figure
+from ..figures import SMALL_PT, TEXT_PT, TITLE_PT, pyplot, save_figure
 
 PANEL_IN = 3.4  # inches per panel
 
@@ -96,10 +96,7 @@ def confusion_figure(result: dict, title: str):
     counts): at least :data:`MIN_WIDTH_IN` wide, its title and :data:`LEGEND` wrapped to its width."""
     import textwrap
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     found = panels(result)
     if not found:
