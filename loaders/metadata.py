@@ -31,7 +31,9 @@ SEPARATORS = re.compile(r"\s*[;,|\uff0c\uff1b\uff5c\u3001]\s*")
 MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
 GENDERS = {"f": "f", "female": "f", "woman": "f", "w": "f", "m": "m", "male": "m", "man": "m",
            "女": "f", "女性": "f", "男": "m", "男性": "m"}  # fmt: skip
-UNKNOWN = ("", "unknown", "na", "n/a", "none", "null")
+# a cell saying it is not known: as typed, as pandas (nan) and R (NA) write it, Excel's #N/A; an age or
+# age_group so given is one not given
+UNKNOWN = ("", "unknown", "na", "n/a", "none", "null", "nan", "#n/a")
 AGE_GROUPS = {"eld": "eld", "elderly": "eld", "adu": "adu", "adult": "adu", "adults": "adu"}
 SPLITS = {"train": "train", "test": "test", **dict.fromkeys(("validation", "valid", "val", "dev"), "validation")}
 
@@ -192,7 +194,8 @@ class _Gaps:
         cells = [(n, c) for n, c in raw if isinstance(c, dict)]
         ages: dict = {}
         for n, c in cells:
-            if (speaker := _cell(c, "speaker_id")) and (age := _cell(c, "age") or _cell(c, "age_group")):
+            known = [v for v in (_cell(c, "age"), _cell(c, "age_group")) if v.lower() not in UNKNOWN]
+            if (speaker := _cell(c, "speaker_id")) and (age := next(iter(known), "")):
                 ages.setdefault(speaker, {}).setdefault(age, n)
         splits, speakers = (sum(bool(_cell(c, key)) for _, c in cells) for key in ("split", "speaker_id"))
         return cls(len(cells), splits, speakers, ages)
@@ -308,14 +311,14 @@ def _fields(at: Where, cells: dict, gaps: _Gaps) -> dict:
             language_hint(_cell(cells, "language")),
         )
     age = _age(_cell(cells, "age"), fail)
-    given = _spelling(cells, "age_group", AGE_GROUPS, fail)
+    given = AGE_GROUPS.get(_spelling(cells, "age_group", (*AGE_GROUPS, *filter(None, UNKNOWN)), fail), "")
     if age is None and not given:
         raise fail(
             "missing_age",
             f"neither age nor age_group is given{gaps.ages_of(cells)}",
             "give the speaker's age in years or age group",
         )
-    age_group = AGE_GROUPS[given] if given else age_group_of(age)
+    age_group = given or age_group_of(age)
     if age is not None and age_group != age_group_of(age):
         raise fail(
             "bad_age",
@@ -336,7 +339,7 @@ def _fields(at: Where, cells: dict, gaps: _Gaps) -> dict:
 
 
 def _age(text: str, fail) -> float | None:
-    if not text:
+    if text.lower() in UNKNOWN:
         return None
     try:  # a decimal comma (70,5), as spreadsheets write it in many locales, reads as 70.5
         age = float(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text)

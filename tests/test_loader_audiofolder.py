@@ -1114,6 +1114,28 @@ def test_a_row_without_an_age_names_the_age_its_speakers_other_rows_give(tmp_pat
     assert str(caught.value.message).endswith("line 2: neither age nor age_group is given"), caught.value.message
 
 
+@pytest.mark.parametrize("unknown", ["N/A", "NA", "nan", "#N/A", "Unknown"])
+def test_an_age_cell_saying_it_is_not_known_is_an_age_not_given(tmp_path, root, unknown):
+    """An age typed N/A (as gender's 'n/a' is unknown), written by pandas (nan) or R (NA), or Excel's #N/A
+    was a `bad_age` ("age 'N/A' is not a number of years"): beside an age_group the row was refused, and
+    alone it did not say what the speaker's other rows give.  It is now an age not given."""
+    own = copy_of(root, tmp_path)
+
+    def edit(rows):
+        rows[1].update(age=unknown)  # beside its age_group
+        rows[2].update(age=unknown, age_group=unknown)  # neither
+
+    rows = _edit_rows(own, edit)
+    with pytest.raises(CorpusError) as caught:
+        loaders.load(NAME, own)
+    assert caught.value.reason == "missing_age" and "line 4: neither age nor age_group is given; its speaker" in str(
+        caught.value.message
+    )
+    _edit_rows(own, lambda rows: rows[2].update(age="64"))
+    read = {r.id.removeprefix(f"{NAME}/"): r for r in loaders.load(NAME, own)}[rows[1]["file_name"]]
+    assert (read.age, read.age_group) == (None, rows[1]["age_group"] or None)
+
+
 def test_a_row_without_its_split_is_reported_by_its_line(tmp_path):
     own = testing.make_corpus("audiofolder", tmp_path, split_column=True, speakers=3, clips_per_speaker=2)
     _edit_rows(own, lambda rows: rows[4].update(split=""))
