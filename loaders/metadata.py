@@ -34,8 +34,10 @@ GENDERS = {"f": "f", "female": "f", "woman": "f", "w": "f", "m": "m", "male": "m
 # a cell saying it is not known: as typed, as pandas (nan) and R (NA) write it, Excel's #N/A; an age or
 # age_group so given is one not given
 UNKNOWN = ("", "unknown", "na", "n/a", "none", "null", "nan", "#n/a")
-AGE_GROUPS = {"eld": "eld", "elderly": "eld", "adu": "adu", "adult": "adu", "adults": "adu"}
-SPLITS = {"train": "train", "test": "test", **dict.fromkeys(("validation", "valid", "val", "dev"), "validation")}
+AGE_GROUPS = {"eld": "eld", "elderly": "eld", "adu": "adu", "adult": "adu", "adults": "adu",
+              **dict.fromkeys(("長者", "长者", "老年", "老人"), "eld"), **dict.fromkeys(("成人", "成年"), "adu")}  # fmt: skip
+SPLITS = {"train": "train", "test": "test", **dict.fromkeys(("validation", "valid", "val", "dev"), "validation"),
+          "訓練": "train", "训练": "train", "驗證": "validation", "验证": "validation", "測試": "test", "测试": "test"}  # fmt: skip
 
 
 @dataclass(frozen=True)

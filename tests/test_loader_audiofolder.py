@@ -479,8 +479,9 @@ def test_a_sheet_typed_in_chinese_reads_its_genders_and_several_labels_as_its_in
 ):
     """A Hong Kong team's sheet: labels in Traditional Chinese, several in a cell separated as a Chinese
     input method types them (the enumeration comma 、, the full-width comma ， and semicolon ；), genders
-    女 and 男.  `開心、驚` was refused as one unknown label, with the fix to map `開心、驚` to one label
-    (a clip of two emotions then trained as one), and `女` was a `bad_gender`."""
+    女 and 男, age groups 長者 and 成人, splits 訓練/驗證/測試.  `開心、驚` was refused as one unknown label,
+    with the fix to map `開心、驚` to one label (a clip of two emotions then trained as one), `女` was a
+    `bad_gender`, `長者` a `bad_age_group` and `訓練` a `bad_split`."""
     own = copy_of(root, tmp_path)
     (own / "label_map.json").write_text(
         json.dumps({"開心": "happiness", "驚": "fear", "嬲": "anger", "傷心": "sadness"}, ensure_ascii=False),
@@ -488,18 +489,24 @@ def test_a_sheet_typed_in_chinese_reads_its_genders_and_several_labels_as_its_in
     )
     cells = ["開心、驚", "嬲，傷心", "傷心；驚", "開心 、 嬲", "驚"]
     genders = ["女", "男", "女性", "男性", "女"]
+    splits = {"訓練": "train", "驗證": "validation", "測試": "test", "训练": "train", "验证": "validation"}
+    ages = {"eld": "長者", "adu": "成人"}
 
     def edit(rows):
         for i, row in enumerate(rows):
-            row.update(emotion=cells[i % len(cells)], gender=genders[i % len(genders)])
+            row.update(emotion=cells[i % len(cells)], gender=genders[i % len(genders)], split=list(splits)[i % 5])
+            row.update(age_group=ages.get(row["age_group"], ""))
 
     rows = _edit_rows(own, edit)
+    assert {"長者", "成人"} <= {row["age_group"] for row in rows}
     read = {r.id.removeprefix(f"{NAME}/"): r for r in loaders.load(NAME, own)}
     expected = [("happiness", "fear"), ("anger", "sadness"), ("sadness", "fear"), ("anger", "happiness"), ("fear",)]
     for i, row in enumerate(rows):
         record = read[row["file_name"]]
         assert record.emotions == tuple(sorted(expected[i % len(cells)], key=LABELS.index)), row
         assert record.gender == ("f" if genders[i % len(genders)].startswith("女") else "m")
+        assert record.official_split == splits[row["split"]]
+        assert record.age_group == row["file_name"].split("-")[1]  # clips/ind-eld-s0/...: the speaker's group
 
 
 def test_a_name_that_differs_from_its_row_only_in_case_is_read_as_listed_and_reported(root, tmp_path):
