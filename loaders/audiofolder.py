@@ -9,9 +9,9 @@ Layout (the root is the folder holding the metadata)::
       clips/0001.wav ...  (any audio format, found by content; paths relative to the root)
 
 Columns (a CSV header, or the keys of each JSON line): ``file_name``; ``emotion`` or ``emotions`` (several labels per
-clip separated by ``;``, ``,`` or ``|``, or a JSON list); ``language`` (ISO 639-3, e.g. ``ind``); ``age`` in years
-and/or ``age_group`` (``eld``/``adu``; elderly = 60+, ages under 18 are refused); optional ``gender``
-(f/m/female/male), ``speaker_id``, ``split`` (train/validation/test) and ``text``.  Other columns are ignored.
+clip separated by ``;``, ``,``, ``|`` or ``、``, or a JSON list); ``language`` (ISO 639-3, e.g. ``yue``); ``age``
+in years and/or ``age_group`` (``eld``/``adu``/``長者``; elderly = 60+, ages under 18 are refused); optional ``gender``
+(f/m/female/male/女/男), ``speaker_id``, ``split`` (train/validation/test) and ``text``.  Other columns are ignored.
 
 Labels: a name of the 13 shared labels (:data:`loaders.labels.LABELS`, any case) is taken as it
 is; any other name must be mapped by the label map (``{"happy": "happiness", "mixed": ["anger",
