@@ -253,6 +253,16 @@ def check_own_groups(bench: Benchmark) -> None:
                     f"another name (e.g. {corpus}_corpus)"
                 )
             shared = [g for g in source.groups if g in other.groups]
+            own = [g for g in source.groups if g not in shared]
+            if shared and own:  # a Mandarin speaker among a Hong Kong centre's Cantonese ones: which rows go where
+                languages = " and ".join(sorted({g.partition("_")[0] for g in shared}))
+                raise ValueError(
+                    f"{corpus} holds groups of both benchmarks: {', '.join(own)} ({bench.name}'s) and "
+                    f"{', '.join(shared)} ({other.name}'s, from its rows of language {languages}); move those rows "
+                    f"and their clips to a folder of their own, with a metadata.csv of those rows, and prepare it "
+                    f"into {other.name} (`{other.name} prepare --source {corpus}_{languages.split()[0]}=DIR`), "
+                    f"the rest into {bench.name}"
+                )
             if shared:
                 raise ValueError(
                     f"{corpus}'s group{'s' if len(shared) > 1 else ''} {', '.join(shared)} "

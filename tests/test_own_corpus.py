@@ -536,3 +536,33 @@ def test_the_card_counts_a_user_corpus_clips_as_stored_and_skipped(tmp_path):
     assert (
         "**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): quiet/silent: 1." in card
     )
+
+
+def test_a_corpus_holding_groups_of_both_benchmarks_says_which_rows_go_where(tmp_path, capsys):
+    """A Hong Kong centre's corpus with one Mandarin-speaking elder among its Cantonese speakers: `yuemotion
+    prepare` said "canto's group zho_eld is bimotion's: prepare canto into bimotion", which refuses the
+    corpus's Cantonese groups in turn; and not which rows make zho_eld.  It now names the groups of each
+    benchmark, the rows to move out (those of language zho) and where each part goes."""
+    import csv
+
+    from yuemotion.cli import main as yuemotion_main
+
+    canto = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="canto", language="yue", speakers=4)
+    with open(canto / "metadata.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        if row["speaker_id"] == "yue-eld-s1":
+            row["language"] = "zho"
+    with open(canto / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    before = testing.digest(canto)
+    assert yuemotion_main(["prepare", "-q", "--source", f"canto={canto}", "--output", str(tmp_path / "y")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert (
+        "canto holds groups of both benchmarks: yue_eld (yuemotion's) and zho_eld (bimotion's, from its rows of "
+        "language zho); move those rows and their clips to a folder of their own, with a metadata.csv of those "
+        "rows, and prepare it into bimotion (`bimotion prepare --source canto_zho=DIR`), the rest into yuemotion"
+    ) in err, err
+    assert not (tmp_path / "y").exists() and testing.digest(canto) == before
