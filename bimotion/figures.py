@@ -65,13 +65,17 @@ def pyplot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if list(matplotlib.rcParams["font.family"]) == ["sans-serif"]:
-        matplotlib.rcParams["font.family"] = list(font_families())
-        # a CJK font with no face of normal weight (WenQuanYi Zen Hei's is medium) is used as it is: no log line
-        logging.getLogger("matplotlib.font_manager").addFilter(
-            lambda record: not str(record.msg).startswith("findfont: Failed to find font weight")
-        )
+    families = list(font_families())
+    if len(families) > 1 and list(matplotlib.rcParams["font.family"]) == ["sans-serif"]:
+        matplotlib.rcParams["font.family"] = families
+        logging.getLogger("matplotlib.font_manager").addFilter(_no_weight_note)  # once: the same filter
     return plt
+
+
+def _no_weight_note(record) -> bool:
+    """A CJK font with no face of normal weight (WenQuanYi Zen Hei's is medium) is used as it is: without
+    matplotlib's log line for each text drawn in it."""
+    return not str(record.msg).startswith("findfont: Failed to find font weight")
 
 
 def save_figure(fig, path: str | Path, metadata: Mapping[str, str] | None = None) -> list[Path]:
