@@ -49,6 +49,14 @@ def _glyphs() -> frozenset[int]:
     return frozenset(code for path in paths for code in ft2font.FT2Font(path).get_charmap())
 
 
+def text_width(text: str) -> int:
+    """``text``'s width in characters of a Latin text: a Chinese, Japanese or Korean character (East Asian
+    wide or full-width) takes about two, so a layout sized by character counts leaves it room."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def drawable(text: str) -> bool:
     """Whether a figure draws every character of ``text`` (none as an empty box, for want of a font
     holding it: Chinese on a machine with no Chinese font)."""

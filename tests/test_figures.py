@@ -123,7 +123,7 @@ def test_a_corpus_titled_in_chinese_is_drawn_in_a_font_holding_it_or_named_by_it
 
     import loaders
     from bimotion.figures import drawable, pyplot, save_figure
-    from bimotion.grid.heatmap import mixture_name
+    from bimotion.grid.heatmap import heatmap_size, mixture_name
     from bimotion.registry import BENCHMARKS, BUILTIN, extend
     from loaders import testing
 
@@ -143,3 +143,9 @@ def test_a_corpus_titled_in_chinese_is_drawn_in_a_font_holding_it_or_named_by_it
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib's "Glyph 32774 (...) missing from font(s) DejaVu Sans."
         save_figure(fig, tmp_path / "names")
+    # drawn, each character of the title is about two Latin ones wide: the map is laid out so (it was sized
+    # as if they were one wide, and its cells squeezed to a third less to fit the names)
+    columns = ["Cantonese elderly\n(chance 33.3)"]
+    assert heatmap_size([f"{title} Cantonese elderly"], columns) == heatmap_size(
+        ["x" * 12 + " Cantonese elderly"], columns
+    )

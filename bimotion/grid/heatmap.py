@@ -29,7 +29,7 @@ import numpy as np
 
 from loaders.synthetic import marked_title
 
-from ..figures import PRINT_WIDTH_IN, SMALL_PT, TEXT_PT, TITLE_PT, drawable, pyplot, save_figure
+from ..figures import PRINT_WIDTH_IN, SMALL_PT, TEXT_PT, TITLE_PT, drawable, pyplot, save_figure, text_width
 from ..mixture import parse_mixture
 from ..paper import GROUPS, TABLES
 from ..registry import age_group_name, find_config, group_name, language_name
@@ -219,11 +219,11 @@ def heatmap_size(rows: list[str], columns: list[str]) -> tuple[float, float]:
     """(width, height) in inches of a map of the (wrapped) row and column names ``rows`` and
     ``columns``: at most :data:`PRINT_WIDTH_IN` wide unless its cells would be narrower than
     :data:`CELL_MIN_IN`."""
-    label_in = CHAR_IN * max(len(line) for name in rows for line in name.split("\n")) + 0.45  # + the axis label
+    label_in = CHAR_IN * max(text_width(line) for name in rows for line in name.split("\n")) + 0.45  # + axis label
     room = PRINT_WIDTH_IN - MARGIN_IN - label_in - BAR_ROOM_IN
     cell = min(CELL_IN, max(CELL_MIN_IN, room / len(columns)))
     width = label_in + BAR_ROOM_IN + cell * len(columns)
-    upright = CHAR_IN * max(len(line) for name in columns for line in name.split("\n"))
+    upright = CHAR_IN * max(text_width(line) for name in columns for line in name.split("\n"))
     lines = max(name.count("\n") + 1 for name in rows)
     cells = max(max(ROW_IN, 0.12 * lines) * len(rows), MIN_ROWS_IN)
     return width, cells + upright + 0.12 * 3 + 1.6  # + title, axis label, note
