@@ -518,7 +518,7 @@ def test_a_model_of_a_share_alike_corpus_and_a_stricter_one_says_no_licence_meet
     word that ODbL asks for the same licence of adapted material: no licence meets both.  The card and the warnings before
     publishing say so; a permissive corpus beside a share-alike one (CSED's Apache-2.0) is no clash."""
     from bimotion.card_metadata import share_alike_clashes
-    from bimotion.hub import licence_warnings
+    from bimotion.hub_licences import licence_warnings
     from bimotion.training.hub_ready import model_licence_warnings
     from loaders import SOURCES
 

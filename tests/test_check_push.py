@@ -394,7 +394,7 @@ def test_push_names_a_scores_file_that_is_not_a_training_runs(tmp_path, capsys, 
 def test_training_for_the_hub_on_a_hub_dataset_warns_about_its_licences_too(capsys):
     """The licence came from a local prepare.json only: training on a Hub dataset id warned of nothing,
     while `bimotion push` of the same model warned.  Both look licences up in one place now."""
-    from bimotion.hub import licences_of
+    from bimotion.hub_licences import licences_of
     from bimotion.training.args import warn_licences
     from bimotion.training.spec import DataArguments
 
@@ -412,7 +412,7 @@ def test_licence_warnings_say_what_each_licence_restricts_and_what_to_do():
     wrong for CC BY-NC (shared non-commercially), muddled for ND and for a user's own corpus, whose
     licence is the user's to give.  Each kind of licence now says its own terms."""
     from bimotion.card_metadata import licence_terms
-    from bimotion.hub import licence_warnings
+    from bimotion.hub_licences import licence_warnings
     from loaders.audiofolder import DEFAULT_LICENSE
 
     nc, nd, sa, other = (licence_terms(t) for t in ("CC BY-NC 4.0", "CC BY-ND 4.0", "CC-BY-SA-4.0", "EULA"))
@@ -444,7 +444,7 @@ def test_a_corpus_of_the_seven_has_its_licence_before_anything_looked_it_up(monk
     training for the Hub on eng_eld warned "elderreact's licence is unknown here" in a process (a CI
     worker) where nothing had asked for ElderReact yet."""
     import loaders
-    from bimotion.hub import licences_of
+    from bimotion.hub_licences import licences_of
 
     fresh = loaders._Sources()  # a process's registry before any corpus was looked up
     monkeypatch.setattr(loaders, "SOURCES", fresh)

@@ -112,8 +112,8 @@ def licence_warnings(out_dir, info: dict | None = None) -> list[str]:
     are generated (``prepare.json``'s ``synthetic``, ``info``: read here when None; a copy of one of
     the seven has bimotion's licence)."""
     from bimotion.data.layout import read_info
-    from bimotion.hub import licence_warnings as warnings_of
-    from bimotion.hub import sharing_licences, synthetic_warnings
+    from bimotion.hub_licences import licence_warnings as warnings_of
+    from bimotion.hub_licences import sharing_licences, synthetic_warnings
 
     info = read_info(out_dir) if info is None else info
     generated, found, _ = sharing_licences(info["corpora"], info.get("synthetic") or {}, info)

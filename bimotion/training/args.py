@@ -290,12 +290,12 @@ def check_hub(training_args: SERTrainingArguments, *, dry_run: bool) -> None:
 def warn_licences(data_args: DataArguments, train_configs: Iterable[str]) -> None:
     """Before training for ``--push_to_hub``: warn about each training corpus whose licence (as the
     local prepared folder's prepare.json records it, else as the corpus's source says: a Hub
-    dataset id too) restricts what is derived from it (:func:`bimotion.hub.licence_warnings`: what,
-    and what to do), and once when some are generated (:func:`bimotion.hub.synthetic_warnings`)."""
+    dataset id too) restricts what is derived from it (:func:`bimotion.hub_licences.licence_warnings`: what,
+    and what to do), and once when some are generated (:func:`bimotion.hub_licences.synthetic_warnings`)."""
     import sys
 
     from bimotion.data.layout import is_prepared, read_info
-    from bimotion.hub import licence_warnings, sharing_licences, synthetic_warnings
+    from bimotion.hub_licences import licence_warnings, sharing_licences, synthetic_warnings
 
     licenses, unknown, generated = {}, [], []
     shards = parse_mixture(split_list(list(train_configs))).shards

@@ -31,8 +31,8 @@ def model_licence_warnings(model_dir, summary: dict | None = None) -> list[str]:
     from huggingface_hub import ModelCard
 
     from bimotion.card_metadata import licence_terms
-    from bimotion.hub import licence_warnings as warnings_of
-    from bimotion.hub import sharing_licences, synthetic_warnings
+    from bimotion.hub_licences import licence_warnings as warnings_of
+    from bimotion.hub_licences import sharing_licences, synthetic_warnings
 
     summary = read_scores(model_dir) if summary is None else summary
     synthetic = {c for corpora in (summary.get("synthetic") or {}).values() for c in corpora}
