@@ -12,6 +12,7 @@ uncached one fails at once, instead of after ~30 s of retries.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import socket
@@ -211,6 +212,8 @@ def publish(
     commit_message: str | None = None,
     sent_as: dict[str, str] | None = None,
     plan: list[tuple[str, int]] | None = None,
+    replace: str | None = None,
+    removed: list[str] | None = None,
 ) -> list[tuple[str, int]]:
     """Upload ``folder`` to the ``repo_type`` repository ``repo_id`` (created when missing), in one
     commit of exactly the files of :func:`upload_plan`, and return that plan; with ``dry_run``, only
@@ -218,13 +221,45 @@ def publish(
     which stays as it is (a dataset card naming the repository).  A new repository is private unless
     ``private`` is False (None, the Hub's public default, is private).  ``plan``: the files to send,
     as the caller listed and printed them (:func:`upload_plan`), so that what was said is what is sent;
-    listed here when None."""
+    listed here when None.  ``replace``: the files of the repository the plan replaces whole, as an
+    ``fnmatch`` pattern (``data/*.parquet``): the same commit deletes every file the repository holds
+    that matches it and that the plan does not send (an earlier push's shards), each appended to
+    ``removed`` when given."""
     plan = upload_plan(folder, allow_patterns=allow_patterns) if plan is None else plan
     if dry_run:
         return plan
     import huggingface_hub
 
-    sent_as = sent_as or {}
+    operations = _additions(folder, repo_id, plan, sent_as or {})
+    api = huggingface_hub.HfApi(token=token)
+    try:
+        api.create_repo(repo_id, repo_type=repo_type, private=private is not False, exist_ok=True)
+        if replace:
+            sent = {path for path, _ in plan}
+            held = api.list_repo_files(repo_id, repo_type=repo_type)
+            stale = sorted(path for path in held if fnmatch.fnmatchcase(path, replace) and path not in sent)
+            operations += [huggingface_hub.CommitOperationDelete(path_in_repo=path) for path in stale]
+        api.create_commit(
+            repo_id=repo_id,
+            repo_type=repo_type,
+            operations=operations,
+            commit_message=commit_message or f"Upload {Path(folder).name} with bimotion",
+        )
+    except Exception as err:  # the network's and the Hub's errors alike: one line, the folder is intact
+        reason = " ".join(str(err).split())[:160] or type(err).__name__
+        raise HubError(
+            f"uploading {folder} to {repo_id} failed ({reason}); the folder is complete: upload it again"
+        ) from err
+    if replace and removed is not None:
+        removed += stale
+    return plan
+
+
+def _additions(folder, repo_id: str, plan: list[tuple[str, int]], sent_as: dict[str, str]) -> list:
+    """The commit's ``CommitOperationAdd`` of each file of ``plan`` (``sent_as``'s text in place of
+    the folder's file of that name); :class:`HubError` when a file went away since it was listed."""
+    import huggingface_hub
+
     operations = []
     for path, _ in plan:
         try:
@@ -240,21 +275,7 @@ def publish(
                 f"uploading {folder} to {repo_id} stopped before sending anything: {path} {changed} while "
                 "the upload started (is something still writing into the folder?); upload again once it is done"
             ) from err
-    api = huggingface_hub.HfApi(token=token)
-    try:
-        api.create_repo(repo_id, repo_type=repo_type, private=private is not False, exist_ok=True)
-        api.create_commit(
-            repo_id=repo_id,
-            repo_type=repo_type,
-            operations=operations,
-            commit_message=commit_message or f"Upload {Path(folder).name} with bimotion",
-        )
-    except Exception as err:  # the network's and the Hub's errors alike: one line, the folder is intact
-        reason = " ".join(str(err).split())[:160] or type(err).__name__
-        raise HubError(
-            f"uploading {folder} to {repo_id} failed ({reason}); the folder is complete: upload it again"
-        ) from err
-    return plan
+    return operations
 
 
 class HubError(RuntimeError):

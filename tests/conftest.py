@@ -12,6 +12,7 @@ class FakeHub:
     """Stands in for ``huggingface_hub.HfApi``: records what would go over the network."""
 
     calls: list[tuple[str, dict]] = []
+    repos: dict[str, dict[str, bytes]] = {}  # what each repository holds after the commits: {path: bytes}
 
     def __init__(self, token=None, **kwargs):
         self.calls.append(("init", {"token": token}))
@@ -22,13 +23,25 @@ class FakeHub:
 
     def create_repo(self, repo_id, **kwargs):
         self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
+        self.repos.setdefault(repo_id, {".gitattributes": b"*.parquet filter=lfs\n"})
 
-    def create_commit(self, **kwargs):  # one commit of the planned files: {path in repo: bytes sent}
-        sent = {}
+    def list_repo_files(self, repo_id, **kwargs):
+        self.calls.append(("list_repo_files", {"repo_id": repo_id, **kwargs}))
+        return sorted(self.repos[repo_id])
+
+    def create_commit(self, **kwargs):  # one commit of the planned files: {path in repo: bytes sent}, deleted
+        sent, deleted = {}, []
         for op in kwargs.pop("operations"):
+            if not hasattr(op, "as_file"):  # a CommitOperationDelete
+                deleted.append(op.path_in_repo)
+                continue
             with op.as_file() as content:
                 sent[op.path_in_repo] = content.read()
-        self.calls.append(("create_commit", {**kwargs, "sent": sent}))
+        held = self.repos.setdefault(kwargs["repo_id"], {})
+        for path in deleted:
+            del held[path]  # the Hub refuses to delete a file it does not hold
+        held.update(sent)
+        self.calls.append(("create_commit", {**kwargs, "sent": sent, "deleted": deleted}))
 
         class Commit:
             commit_url = "https://huggingface.co/fake/commit/0"
@@ -41,7 +54,7 @@ def hub(monkeypatch):
     """``huggingface_hub.HfApi`` replaced by :class:`FakeHub`: the calls an upload would make, in order."""
     import huggingface_hub
 
-    FakeHub.calls = []
+    FakeHub.calls, FakeHub.repos = [], {}
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeHub)
     return FakeHub.calls
 

@@ -261,3 +261,39 @@ def test_every_named_language_has_the_hubs_code():
     codes = {code: hub_language(code) for code in LANGUAGE_NAMES}
     assert codes["jav"] == "jv" and codes["ind"] == "id" and codes["eng"] == "en"
     assert {code for code, hub in codes.items() if len(hub) != 2} == {"yue", "nan", "hak", "wuu", "fil", "ceb", "ilo"}
+
+
+def test_a_second_push_deletes_the_shards_the_folder_no_longer_holds_and_keeps_the_rest(tmp_path, hub, capsys):
+    """Shards are named by their content, and a push only added files: after ``prepare --overwrite``
+    the repository kept every earlier shard beside the new ones, so a corpus prepared out (for its
+    licence) stayed published and ``snapshot_download`` fetched both.  A dataset push now replaces
+    its Parquet files under ``data/`` whole in its one commit; other files in the repository (a LICENSE
+    added on the Hub) stay, and the dry run says what will happen."""
+    from conftest import FakeHub
+
+    from bimotion.cli import main
+
+    raw = testing.make_all(tmp_path / "raw", names=("csed", "tess"))
+    out = prepare(raw, tmp_path / "bimotion", progress=False).out_dir
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--token", "hf_none"]) == 0
+    repo = FakeHub.repos["my-lab/bimotion"]
+    assert any(path.startswith("data/tess/") for path in repo)
+    repo["LICENSE"] = repo["data/README.md"] = b"ours\n"  # added on the Hub's web page
+    capsys.readouterr()
+    prepare({"csed": raw["csed"]}, out, progress=False, overwrite=True)  # TESS prepared out
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
+    assert (
+        "Parquet files under data/ already in my-lab/bimotion that this push does not send (an earlier push's "
+        "shards) would be deleted in the same commit\n" in capsys.readouterr().out
+    )
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--token", "hf_none"]) == 0
+    shards = [f for shard in read_info(out)["shards"] for f in shard["files"]]
+    assert sorted(repo) == sorted([".gitattributes", "LICENSE", "data/README.md", "README.md", "prepare.json", *shards])
+    assert all(repo[f] == (out / f).read_bytes() for f in shards)
+    printed = capsys.readouterr().out
+    *_, last = [call for name, call in hub if name == "create_commit"]
+    assert last["deleted"] and all(path.startswith("data/tess/") for path in last["deleted"])
+    assert (
+        f"deleted from my-lab/bimotion in the same commit: {len(last['deleted'])} Parquet files under data/ that an "
+        "earlier push sent and this folder no longer holds: data/tess/eng_adu/" in printed
+    )

@@ -178,7 +178,7 @@ def _say_recarded(args, files: dict[str, str], model: bool) -> None:
 def run(args) -> int:
     """Long: checks, the listing, then the upload; the same steps for a dataset and a model."""
     from bimotion.console import hub_progress_bars
-    from bimotion.data.layout import read_info
+    from bimotion.data.layout import DATA_DIR, read_info
     from bimotion.hub import HubError, check_push, plan_lines, publish, repo_url, upload_listing
     from bimotion.training.hub_ready import (
         model_card_unedited,
@@ -197,6 +197,9 @@ def run(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     model = kind == "model"
+    # a dataset's shards are replaced whole: named by content, an earlier push's stayed beside the new
+    # ones (a corpus prepared out again stayed published)
+    replaced = None if model else f"{DATA_DIR}/*.parquet"
     try:
         record = read_scores(args.out) if model else read_info(args.out)  # scores.json or prepare.json, read once
         files = None if model else dataset_files(args.out, record)
@@ -233,12 +236,16 @@ def run(args) -> int:
         print(f"note: {line}", file=sys.stderr)
     for name, (_, why) in run_files.items():
         print(f"{name} {'would be' if args.dry_run else 'is'} written again {why}")
+    if args.dry_run and not model:
+        print(f"Parquet files under {DATA_DIR}/ already in {args.repo_id} that this push does not send (an earlier "
+              "push's shards) would be deleted in the same commit")  # fmt: skip
     if args.dry_run:
         return 0
     for name, content in {**rewritten, **{name: content for name, (content, _) in run_files.items()}}.items():
         with open_atomic(Path(args.out) / name, "wb" if isinstance(content, bytes) else "w") as file:
             file.write(content)
     hub_progress_bars(True)  # the upload is this command's stage: its bar shows
+    removed: list[str] = []
     try:
         publish(
             args.out,
@@ -248,6 +255,8 @@ def run(args) -> int:
             private=args.private,
             plan=plan,
             sent_as=sent_as,
+            replace=replaced,
+            removed=removed,
             commit_message=args.message
             or f"Upload {Path(args.out).name} {'trained' if model else 'prepared'} with bimotion",
         )
@@ -255,6 +264,12 @@ def run(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"pushed to {repo_url(args.repo_id, kind)}")
+    if removed:
+        from loaders.errors import some_files
+        from loaders.tables import counted
+
+        print(f"deleted from {args.repo_id} in the same commit: {counted(len(removed), 'Parquet file')} under {DATA_DIR}/ "
+              f"that an earlier push sent and this folder no longer holds: {some_files(removed)}")  # fmt: skip
     if not model:
         _record_push(args.out, args.repo_id)
     return 0
