@@ -12,7 +12,7 @@ cache is keyed on the file names the card lists) see a folder prepared again wit
 
 Each audio file is decoded once (``loaders.audio.decode``: by content, resampled with soxr),
 encoded as 16-bit FLAC and streamed into Parquet files of at most ``rows_per_file`` rows, written
-in row groups of ``ROWS_PER_ROW_GROUP``.  Worker processes decode a bounded window of records
+in row groups of ``ROWS_PER_ROW_GROUP`` rows and at most ``ROW_GROUP_MAX_BYTES`` of audio.  Worker processes decode a bounded window of records
 ahead of the writer, so peak memory depends on the window, never on the corpus size.
 
 The run is atomic and exclusive (:mod:`bimotion.data.publish`): a second run into the same ``OUT``

@@ -9,6 +9,9 @@ from pathlib import Path
 from ..data.layout import content_digest
 
 ROWS_PER_ROW_GROUP = 100
+# ... and at most this many bytes of audio: `datasets`' own bound on a row group (datasets.config.MAX_ROW_GROUP_SIZE,
+# 100 MB uncompressed), which the Hub's dataset viewer expects; 100 clips of a minute or more pass it
+ROW_GROUP_MAX_BYTES = 100_000_000
 
 
 class ParquetFiles:
@@ -54,10 +57,17 @@ class ParquetFile:
         self.path = final.with_name(f".{final.name}.tmp")
         self.schema = schema
         self.buffer: list[dict] = []
+        self.buffered_bytes = 0  # of audio
         self.writer = None
 
     def add(self, row: dict) -> None:
+        """Buffer ``row``; a row group is written at :data:`ROWS_PER_ROW_GROUP` rows, or before the row
+        whose audio would take it past :data:`ROW_GROUP_MAX_BYTES` (a longer clip has a row group of its own)."""
+        size = len(row["audio"]["bytes"])
+        if self.buffer and self.buffered_bytes + size > ROW_GROUP_MAX_BYTES:
+            self._flush()
         self.buffer.append(row)
+        self.buffered_bytes += size
         if len(self.buffer) >= ROWS_PER_ROW_GROUP:
             self._flush()
 
@@ -72,7 +82,7 @@ class ParquetFile:
             self.writer = pq.ParquetWriter(self.path, self.schema, compression=_compression(self.schema))
         columns = {name: [row[name] for row in self.buffer] for name in self.schema.names}
         self.writer.write_table(pa.Table.from_pydict(columns, schema=self.schema))
-        self.buffer = []
+        self.buffer, self.buffered_bytes = [], 0
 
     def close(self) -> bool:
         """Finish the file; False when it got no rows (and so was never created)."""
