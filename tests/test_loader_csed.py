@@ -209,7 +209,7 @@ def test_the_notes_clipping_counts_are_the_real_releases(real_csed):
     import numpy as np
     import soundfile as sf
 
-    from bimotion.dataset_card import CAVEATS
+    from bimotion.card_caveats import CAVEATS
 
     clipped = collections.Counter()
     for path in sorted((real_csed / "Training Data (wav)").glob("*/*.wav")):

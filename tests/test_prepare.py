@@ -562,8 +562,8 @@ def test_mp3s_that_libsndfile_reads_in_part_are_compared_whole(tmp_path):
 def test_a_split_whose_train_and_test_share_no_gender_is_noted():
     """Three speakers split by speaker can leave train all male and test all female: the summary
     and the card say that scores there mix gender with emotion."""
+    from bimotion.card_caveats import gender_gaps
     from bimotion.commands.prepare import summary
-    from bimotion.dataset_card import gender_gaps
 
     shard = {"corpus": "carehome", "group": "ind_eld", "rows": 4, "duration_s": 4.0, "speakers": 1, "emotions": {}}
     info = {

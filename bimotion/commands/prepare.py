@@ -317,7 +317,8 @@ def _coverage_note(group: str, g: dict) -> str:
 def summary(info: dict) -> str:
     """Rows per (corpus, group, split), partial groups and protocol notes, as printed after a run."""
     from bimotion import splits
-    from bimotion.dataset_card import gender_gaps, own_only, partial_groups
+    from bimotion.card_caveats import gender_gaps
+    from bimotion.dataset_card import own_only, partial_groups
     from bimotion.registry import SPLITS, benchmark_of
     from loaders.synthetic import generated_note
     from loaders.tables import aligned_lines, hours_text

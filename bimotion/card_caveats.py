@@ -1,0 +1,98 @@
+"""The caveats of a dataset card (:mod:`bimotion.dataset_card`): what each corpus's data says about
+itself that a user of the dataset must know (:data:`CAVEATS`), and what ``prepare.json`` recorded of
+the data prepared (:func:`caveats`; :func:`gender_gaps`, also a note of ``prepare``'s summary)."""
+
+from __future__ import annotations
+
+from loaders import known_defects
+from loaders.levels import clipping_text
+
+CAVEATS = {
+    "csed": (
+        "**CSED speakers.** It has no speaker ids or ages. Following the paper, all of it is the elderly Mandarin group"
+        " (`zho_eld`), although its README says the speech was recorded by graduate students and clipped from videos, "
+        "so its speakers are probably not elderly. Its splits cannot be speaker-independent."
+    ),
+    "tess": (
+        "**TESS has one speaker per group** (OAF, aged 64, is `eng_eld`; YAF, aged 26, is `eng_adu`), so "
+        "every TESS split of a group holds the same speaker; the `speaker` protocol keeps the 200 words "
+        "disjoint between splits instead. The paper reports 699/200/500 and 700/201/500 from a copy with "
+        "one misfiled file; a correct copy (1400 + 1400 files) gives 700/200/500 and 699/201/500."
+    ),
+    "elderreact": (
+        "**ElderReact** clip names are stimuli, not people: there are no speaker ids, so its official "
+        "split may share speakers between train and test. Labels are multi-label; a clip may have none."
+    ),
+    "iemocap": (
+        "**IEMOCAP** keeps all 10039 utterances with their consensus code, as the paper did, including "
+        "`xxx` (no agreement, label `unknown`) and `oth` (`other`)."
+    ),
+    "yuemotion": ("**YueMotion** speakers aged 59 or more are elderly, as its authors grouped them (60 elsewhere)."),
+}
+
+
+def gender_gaps(info: dict) -> list[str]:
+    """One sentence per corpus and group whose training split and test split have no gender in common
+    (too few speakers to balance them): a model scored there also tells genders apart."""
+    genders: dict[tuple, dict[str, set]] = {}
+    for s in info["shards"]:
+        known = {g for g, n in s["genders"].items() if n and g != "unknown"}
+        genders.setdefault((s["corpus"], s["group"]), {})[s["split"]] = known
+    out = []
+    for (corpus, group), by_split in genders.items():
+        train, test = by_split.get("train", set()), by_split.get("test", set())
+        if train and test and not train & test:
+            out.append(
+                f"{corpus} {group}: its train split holds only {'/'.join(sorted(train))} speakers and its test "
+                f"split only {'/'.join(sorted(test))} (too few speakers to balance gender): scores there mix "
+                "gender with emotion"
+            )
+    return out
+
+
+def caveats(info: dict, partial: list[str]) -> list[str]:
+    """The card's caveats: each corpus's own (:data:`CAVEATS`, a user corpus's notes), the ``partial``
+    groups, genders that train and test do not share, and what ``prepare.json`` recorded (identical,
+    low-rate, quiet, hard-clipped, known-defect clips; skipped inputs)."""
+    user = info.get("user_sources", {})  # a user's corpus: its source's notes (groups, licence, label mapping)
+    lines = [
+        CAVEATS[c] if c in CAVEATS else f"{user[c]['notes']} {_own_counts(c, info)}"
+        for c in info["corpora"]
+        if c in CAVEATS or c in user
+    ]
+    if partial:
+        lines.append(f"**Partial groups:** {', '.join(partial)} (see above).")
+    lines += [f"**No gender in common:** {gap}." for gap in gender_gaps(info)]
+    for corpus, n in info.get("identical_audio", {}).items():
+        split = ", each kept in one split"
+        if n["split_apart"]:
+            split = f", {n['split_apart']} of them across splits (the corpus's own or a speaker split)"
+        labelled = f"; {n['labelled_differently']} set(s) labelled differently, kept as released"
+        lines.append(
+            f"**Identical audio in {corpus}:** {n['sets']} set(s) of clips with identical audio ({n['clips']} clips)"
+            f"{split}{labelled if n['labelled_differently'] else ''}."
+        )
+    for corpus, n in info.get("low_rate", {}).items():  # prepare.json's clips recorded below 16 kHz
+        low = f"{n['clips']} clip(s) of {corpus} recorded below 16 kHz (lowest {n['lowest_hz']} Hz) were upsampled"
+        lines.append(f"**Low sample rate:** {low}: they lack the upper band of 16 kHz audio, a cue a model can learn.")
+    for corpus, n in info.get("quiet", {}).items():  # prepare.json's clips peaking far below speech
+        quiet = f"{n['clips']} clip(s) of {corpus} peak below {n['peak_below_dbfs']:.0f} dBFS (quietest "
+        lines.append(f"**Very quiet clips:** {quiet}{n['quietest_peak_dbfs']:.0f} dBFS): likely a noise floor, kept.")
+    for corpus, n in info.get("clipped", {}).items():  # prepare.json's hard-clipped clips, per label
+        lines.append(f"**Hard-clipped clips in {corpus}:** {clipping_text(n)}.")
+    for corpus, clips in info.get("known_defects", {}).items():  # prepare.json's clips broken in every copy
+        what = "; ".join(f"{clip}: {known_defects(corpus).get(clip, 'broken in the release')}" for clip in clips)
+        lines.append(f"**Known defects of the {corpus} release:** {what}. Stored as released.")
+    if info["skipped"]:
+        skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
+        lines.append(f"**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): {skipped}.")
+    return lines
+
+
+def _own_counts(corpus: str, info: dict) -> str:
+    """What became of a user corpus's metadata rows, from ``prepare.json``: the clips stored and the inputs
+    skipped (its notes, written when it was read, said "N clips read" of N-1 stored, a silent one skipped)."""
+    stored = sum(shard["rows"] for shard in info["shards"] if shard["corpus"] == corpus)
+    skipped = sum(n for key, n in (info.get("skipped") or {}).items() if key.split("/", 1)[0] == corpus)
+    kept = f"{stored} clip{'s' if stored != 1 else ''} stored"
+    return f"{kept}, {skipped} skipped (see **Skipped inputs** below)." if skipped else f"{kept}, none skipped."
