@@ -150,7 +150,7 @@ def card_data(info: dict, bench, files: dict):
         language=languages,
         multilinguality="multilingual" if len(languages) > 1 else "monolingual",
         size_categories=[size_category(sum(s["rows"] for s in info["shards"]))],
-        source_datasets=[hub_dataset_id(SOURCES[c].url) or c for c in info["corpora"]],
+        source_datasets=source_datasets(info),
         task_categories=["audio-classification"],
         task_ids=["audio-emotion-recognition"],
         tags=_tags(info, languages),
@@ -162,6 +162,18 @@ def card_data(info: dict, bench, files: dict):
             }
             for name, per_split in files.items()
         ],
+    )
+
+
+def source_datasets(info: dict) -> list[str]:
+    """The Hub's ``source_datasets``: each corpus by its Hub id (``CAiRE/YueMotion``) or else its name;
+    a generated copy (``prepare.json``'s ``synthetic``) as ``original``, the Hub's word for data made
+    here, since nothing of the corpus it imitates is in it."""
+    synthetic = info.get("synthetic") or {}
+    return list(
+        dict.fromkeys(
+            "original" if generated_copy(c, synthetic) else hub_dataset_id(SOURCES[c].url) or c for c in info["corpora"]
+        )
     )
 
 

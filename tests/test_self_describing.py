@@ -77,6 +77,9 @@ def test_dataset_cards_metadata_round_trips_with_the_hubs_fields(data):
     written = DatasetCard.load(data / "bimotion" / "README.md")
     assert DatasetCard(str(written)).data.to_dict() == written.data.to_dict()  # the Hub parses what was written
     assert written.data.license == "apache-2.0"  # the fixture's clips are generated: bimotion's licence
+    # ... and nothing of TESS or ESD is in them: the Hub listed the data as derived from the real corpora
+    assert written.data.source_datasets == ["original"]
+    assert DatasetCard.load(data / "yuemotion" / "README.md").data.source_datasets == ["original"]  # not CAiRE/...
 
     def as_real(folder: Path) -> DatasetCard:  # the card of the same data from the real releases
         info = {k: v for k, v in read_info(folder).items() if k != "synthetic"}
