@@ -18,6 +18,7 @@ from loaders.labels import LABELS
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy, marked_title
+from loaders.tables import hours_text
 from loaders.yuemotion import ELDERLY_MIN_AGE as YUEMOTION_ELDERLY_MIN_AGE
 
 from . import splits
@@ -253,7 +254,7 @@ def _statistics(info: dict) -> dict:
                 "language": LANGUAGE_NAMES[group.language],
                 "age_group": AGE_BANDS.get(corpus, AGE_GROUP_NAMES)[group.age_group],
                 "counts": [per_split.get(sp, {}).get("rows", 0) for sp in SPLITS],
-                "hours": sum(s["duration_s"] for s in per_split.values()) / 3600,
+                "hours": hours_text(sum(s["duration_s"] for s in per_split.values()) / 3600),  # a few clips: <0.01
                 "speakers": info.get("speakers", {}).get(  # distinct; folders prepared before: the largest split's
                     f"{corpus}/{name}", max((s["speakers"] for s in per_split.values()), default=0)
                 ),

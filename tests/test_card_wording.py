@@ -44,6 +44,9 @@ def test_each_dataset_card_cites_its_own_benchmarks_table_in_the_paper(prepared)
         assert f"its Table {table})" in protocol, name
         assert f"Table {other}" not in statistics + protocol, name
     yue = _section((prepared / "yuemotion" / "README.md").read_text(encoding="utf-8"), "## Split protocol")
+    # a few clips' hours read as the summary words them, not as none (0.00)
+    bimotion = (prepared / "bimotion" / "README.md").read_text(encoding="utf-8")
+    assert "| tess | English | elderly (60+) | 3 | 2 | 2 | <0.01 |" in _section(bimotion, "## Statistics")
     assert "0.5/0.15/0.35 within each age group x gender" in yue and "fixed validation/test sizes" not in yue
 
 
