@@ -209,8 +209,10 @@ def test_files_prepare_did_not_write_stay_behind_and_the_push_says_so(paper_copy
     )
     assert f"lists): LICENSE, {rel}; `hf upload REPO FILE --repo-type dataset` sends one\n" in captured.err
     assert ".git" not in captured.err
-    (out / "LICENSE").unlink()
     stray.unlink()
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
+    assert f"note: 1 file in {out} that prepare did not write stays behind (a push" in capsys.readouterr().err
+    (out / "LICENSE").unlink()
     assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
     assert "stay behind" not in capsys.readouterr().err
 

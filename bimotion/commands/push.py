@@ -87,8 +87,9 @@ def left_behind(out_dir, plan: list[tuple[str, int]], everything: list[tuple[str
     left = [path for path, _ in everything if path not in sent]
     if not left:
         return None
+    stay = "stays" if len(left) == 1 else "stay"
     return (
-        f"{counted(len(left), 'file')} in {out_dir} that prepare did not write stay behind (a push sends what "
+        f"{counted(len(left), 'file')} in {out_dir} that prepare did not write {stay} behind (a push sends what "
         f"prepare.json lists): {some_files(left)}; `hf upload REPO FILE --repo-type dataset` sends one"
     )
 
