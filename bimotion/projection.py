@@ -70,14 +70,39 @@ class ProjectionSpec:
     @classmethod
     def from_dict(cls, data: Mapping, source: str = "the grid config") -> ProjectionSpec:
         """A projection of ``source`` (a grid config's file, named in the error of an unknown key)."""
-        from .registry import check_keys
-
         where = f"{source}: projections: {data.get('name', '(no name)')!r}"
-        check_keys(data, [f.name for f in fields(cls)], where)
-        missing = [f.name for f in fields(cls) if f.name not in data and MISSING is f.default is f.default_factory]
-        if missing:  # was the constructor's TypeError, naming neither the file nor the figure
-            raise ValueError(f"{where}: missing key{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        _check_fields(cls, data, where)
+        panels = data.get("panels")
+        if not isinstance(panels, list):
+            raise ValueError(f"{where}: panels must be a list of panels, each with {_keys_of(Panel)}; got {panels!r}")
+        for k, panel in enumerate(panels):  # each a Panel's keys: was the constructor's TypeError too
+            if not isinstance(panel, Panel):
+                name = panel.get("title", "(no title)") if isinstance(panel, Mapping) else panel
+                _check_fields(Panel, panel, f"{where}: panel {k + 1} ({name!r})")
         return cls(**data)
+
+
+def _keys_of(kind) -> str:
+    """A dataclass's keys for an error: the required ones, then the optional ones."""
+    required = [f.name for f in fields(kind) if MISSING is f.default is f.default_factory]
+    optional = [f.name for f in fields(kind) if f.name not in required]
+    return f"keys {', '.join(required)}" + (f" (optional: {', '.join(optional)})" if optional else "")
+
+
+def _check_fields(kind, data, where: str) -> None:
+    """``data`` (a YAML mapping) has only keys of the dataclass ``kind`` and all its required ones: a
+    ValueError naming ``where`` (the file, the figure, the panel), the bad key and the valid keys,
+    instead of the constructor's TypeError, which named none of them."""
+    from .registry import check_keys
+
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where}: expected a mapping with {_keys_of(kind)}; got {data!r}")
+    check_keys(data, [f.name for f in fields(kind)], where)
+    missing = [f.name for f in fields(kind) if f.name not in data and MISSING is f.default is f.default_factory]
+    if missing:
+        raise ValueError(
+            f"{where}: missing key{'s' if len(missing) > 1 else ''} {', '.join(missing)}; it takes {_keys_of(kind)}"
+        )
 
 
 # ------------------------------------------------------------------------------------ data

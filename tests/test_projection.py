@@ -149,6 +149,40 @@ def test_spec_errors():
         ProjectionSpec.from_dict(dict(SPEC, model="m", colour="red"))
 
 
+@pytest.mark.parametrize(
+    ("panel", "said"),
+    [
+        (
+            {"title": "zho", "train": "zho_eld", "colour": "red"},
+            "unknown key 'colour'; the known keys: model, title, train",
+        ),
+        (
+            {"title": "zho", "trian": "zho_eld"},
+            "unknown key 'trian' (did you mean 'train'?); the known keys: model, title, train",
+        ),
+        ({"title": "zho"}, "missing key train; it takes keys title, train (optional: model)"),
+        ("zho_eld", "expected a mapping with keys title, train (optional: model); got 'zho_eld'"),
+    ],
+)
+def test_a_panels_wrong_key_is_named_with_its_file_its_panel_and_the_valid_keys(tmp_path, panel, said):
+    """A panel's unknown or missing key raised the dataclass constructor's TypeError ("Panel.__init__()
+    got an unexpected keyword argument 'colour'"), naming neither the file, the figure nor the panel."""
+    import yaml
+
+    from bimotion.grid.checks import check_config
+    from bimotion.grid.config import load_config
+    from bimotion.training.parsing import ArgumentError
+
+    figure = {"name": "fig", "title": "Fig", "model": "m", "test": "zho_eld",
+              "panels": [{"title": "eld", "train": "zho_eld"}, panel]}  # fmt: skip
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump({"projections": [figure]}), encoding="utf-8")
+    with pytest.raises(ArgumentError) as err:  # before the grid trains
+        check_config(load_config(str(path)))
+    name = panel.get("title") if isinstance(panel, dict) else panel
+    assert str(err.value) == f"grid config {path}: projections: 'fig': panel 2 ({name!r}): {said}"
+
+
 def test_recipe_from_flags(setup):
     sources, model_dir, root = setup
     recipe = load_recipe("project")
