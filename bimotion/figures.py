@@ -15,10 +15,13 @@ from pathlib import Path
 DPI = 150  # dots per inch of every PNG (its pHYs chunk says so)
 FORMATS = (".png", ".svg")  # the raster copy, and the vector copy for print
 PRINT_WIDTH_IN = 7.0  # a page's text width (a two-column paper's full width, a one-column one's text)
+SAVED_MARGIN_IN = 0.1  # what save_figure's tight frame adds at each edge around what is drawn
 
 TITLE_PT = 10  # a figure's or a panel's title
 TEXT_PT = 8  # axis labels, tick labels, legends, notes, a heat map cell's score
 SMALL_PT = 7  # the smallest text any figure prints: a cell's second number, a confusion count
+CHAR_IN = 0.062  # a TEXT_PT character's width (inches), with room to spare: what a label needs beside a plot
+LINE_IN = 0.16  # a TEXT_PT line's height (inches), with its spacing
 
 
 # Fonts holding Chinese (and Japanese) glyphs, as Windows, macOS and Linux install them: a figure's text
@@ -99,7 +102,7 @@ def save_figure(fig, path: str | Path, metadata: Mapping[str, str] | None = None
     try:
         for suffix in FORMATS:
             target = path.with_suffix(suffix)
-            fig.savefig(target, dpi=DPI, bbox_inches="tight", metadata=dict(metadata or {}))
+            fig.savefig(target, dpi=DPI, bbox_inches="tight", pad_inches=SAVED_MARGIN_IN, metadata=dict(metadata or {}))
             out.append(target)
     finally:
         plt.close(fig)

@@ -255,12 +255,13 @@ def test_a_one_panel_confusion_figure_shows_its_whole_title_and_legend(title):
     fig = confusion_figure(result, title)
     renderer = fig.canvas.get_renderer()
     frame = fig.bbox
-    shown = fig._suptitle.get_text()
-    assert " ".join(shown.split()) == f"{title} {LEGEND}"  # wrapped, never shortened
-    for text in (fig._suptitle, fig.axes[0].title):
+    legend = next(t for t in fig.texts if t.get_gid() == "legend")  # under the title, at the text's size
+    assert " ".join(fig._suptitle.get_text().split()) == title and " ".join(legend.get_text().split()) == LEGEND
+    for text in (fig._suptitle, legend, fig.axes[0].title):  # wrapped, never shortened
         box = text.get_window_extent(renderer)
         assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and box.y1 <= frame.y1, text.get_text()
-    assert fig.axes[0].title.get_window_extent(renderer).y1 < fig._suptitle.get_window_extent(renderer).y0
+    assert fig.axes[0].title.get_window_extent(renderer).y1 < legend.get_window_extent(renderer).y0
+    assert legend.get_window_extent(renderer).y1 < fig._suptitle.get_window_extent(renderer).y0
     plt.close(fig)
 
 

@@ -6,6 +6,7 @@ vector copy, and the heat map is drawn at the size it prints at."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -149,3 +150,67 @@ def test_a_corpus_titled_in_chinese_is_drawn_in_a_font_holding_it_or_named_by_it
     assert heatmap_size([f"{title} Cantonese elderly"], columns) == heatmap_size(
         ["x" * 12 + " Cantonese elderly"], columns
     )
+
+
+def _many_test_sets(count: int) -> dict:
+    """score_groups' result over ``count`` (group, corpus) test sets: CREMA-D's six labels, IEMOCAP's
+    eleven and ElderReact's multi-label six in turn, predictions drawn at random."""
+    from bimotion.training.metrics import score_groups
+    from loaders.labels import LABEL2ID, LABELS
+
+    spaces = [("crema_d", ["sadness", "fear", "anger", "happiness", "disgust", "neutral"]),
+              ("iemocap", [lb for lb in LABELS if lb not in ("positive", "negative")]),
+              ("elderreact", ["sadness", "fear", "anger", "happiness", "disgust", "surprise"])]  # fmt: skip
+    rng = np.random.default_rng(0)
+    parts = []
+    for k in range(count):
+        corpus, space = spaces[k % 3]
+        labels = np.zeros((40, len(LABELS)), dtype=np.int8)
+        mask = np.zeros_like(labels)
+        mask[:, [LABEL2ID[lb] for lb in space]] = 1
+        for i in range(40):
+            chosen = rng.choice(space, size=2 if corpus == "elderreact" and i % 2 else 1, replace=False)
+            labels[i, [LABEL2ID[lb] for lb in chosen]] = 1
+        parts.append((rng.normal(0, 2, labels.shape), labels, mask, [corpus] * 40, [f"eng_adu{k}"] * 40))
+    return score_groups(*(np.concatenate([p[j] for p in parts]) for j in range(5)))
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 6, 9, 12, 13])
+def test_the_confusion_figure_fits_a_pages_width_at_any_number_of_test_sets(tmp_path, count):
+    """The demo's nine panels made a figure 10.2 x 11.1 in (three panels of 3.4 in a row), so at a
+    page's width its 7-8 pt text printed at about 5 pt.  At any number of panels it is now at most
+    the page's width, its text no smaller than SMALL_PT, no two panels' texts overlapping, and nine
+    panels still fit a page's height."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.training.confusion_plot import columns, confusion_figure, draw_confusion
+    from loaders.labels import LABEL_CODES
+
+    result = _many_test_sets(count)
+    title = "bimotion:all (seed 0): confusion on every test set — synthetic demo data: not comparable with the paper"
+    width, height = _inches(draw_confusion(result, tmp_path / "confusion.png", title))
+    assert width <= PRINT_WIDTH_IN and (height <= 9.5 or count > 9), (count, width, height)
+    fig = confusion_figure(result, title)
+    fig.canvas.draw()  # the axis labels are placed at drawing
+    sizes = {t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and a.get_text())}
+    assert min(sizes) >= SMALL_PT, sorted(sizes)
+    renderer = fig.canvas.get_renderer()
+    frame = fig.bbox
+    boxes = []  # per panel: the box of every text it draws around its matrix
+    for ax in fig.axes:
+        texts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()]
+        boxes.append([t.get_window_extent(renderer) for t in texts if t.get_text()])
+        for box in boxes[-1]:
+            assert frame.x0 - 1 <= box.x0 and box.x1 <= frame.x1 + 1, (count, ax.get_title())
+        ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_rotation() in (0, 90)]
+        assert not any(a.overlaps(b) for a, b in zip(ticks, ticks[1:], strict=False)), (count, ax.get_title())
+    for (i, a), (j, b) in itertools.combinations(enumerate(boxes), 2):
+        assert not any(p.overlaps(q) for p in a for q in b), (count, fig.axes[i].get_title(), fig.axes[j].get_title())
+    ticks = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    if columns(count) >= 3:  # three panels a row: the labels' codes, spelled out under the title
+        legend = next(t for t in fig.texts if t.get_gid() == "legend")
+        assert "ang" in ticks and "labels: sad = sadness" in " ".join(legend.get_text().split())
+        assert set(ticks) <= set(LABEL_CODES.values())
+    else:
+        assert "anger" in ticks
+    plt.close(fig)

@@ -29,7 +29,7 @@ import numpy as np
 
 from loaders.synthetic import marked_title
 
-from ..figures import PRINT_WIDTH_IN, SMALL_PT, TEXT_PT, TITLE_PT, drawable, pyplot, save_figure, text_width
+from ..figures import CHAR_IN, PRINT_WIDTH_IN, SMALL_PT, TEXT_PT, TITLE_PT, drawable, pyplot, save_figure, text_width
 from ..mixture import parse_mixture
 from ..paper import GROUPS, TABLES
 from ..registry import age_group_name, find_config, group_name, language_name
@@ -210,7 +210,6 @@ CELL_MIN_IN = 0.45  # a cell's narrowest: its bold 8 pt score with its marks ("8
 ROW_IN = 0.4  # a row's height (inches)
 MIN_ROWS_IN = 1.5  # the rows' height of a map of a few models (advise's): its colour bar's label fits beside the bar
 MARGIN_IN = 0.1  # what the saved copy's tight frame adds around the drawn figure, with room to spare
-CHAR_IN = 0.062  # an 8 pt character's width (inches), with room to spare
 TITLE_CHARS_PER_IN = 9  # 10 pt characters per inch of figure width
 TEXT_CHARS_PER_IN = 15  # 8 pt characters per inch of figure width
 

@@ -18,9 +18,19 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ..figures import SMALL_PT, TEXT_PT, TITLE_PT, pyplot, save_figure
+from loaders.labels import LABEL_CODES, LABELS
 
-PANEL_IN = 3.4  # inches per panel
+from ..figures import (
+    CHAR_IN,
+    LINE_IN,
+    PRINT_WIDTH_IN,
+    SAVED_MARGIN_IN,
+    SMALL_PT,
+    TEXT_PT,
+    TITLE_PT,
+    pyplot,
+    save_figure,
+)
 
 
 def panels(result: dict) -> list[tuple[str, dict, int, str]]:
@@ -59,7 +69,14 @@ def _grid(conf: dict) -> tuple[np.ndarray, list[str], list[str]]:
     return counts, labels, [k.upper() for k in parts]
 
 
-def _draw(ax, title: str, conf: dict, clips: int, score: str) -> None:
+def _names(labels: list[str], short: bool) -> list[str]:
+    """Labels as a panel's axes print them: their three-letter codes (:data:`loaders.labels.LABEL_CODES`,
+    spelled out in the figure's key) in a panel too narrow for the names."""
+    return [LABEL_CODES.get(label, label) for label in labels] if short else list(labels)
+
+
+def _draw(ax, title: str, conf: dict, clips: int, score: str, short: bool = False, side_in: float = 9.0) -> None:
+    """One panel, its matrix ``side_in`` inches wide (its column codes upright where they fit a cell)."""
     counts, rows, cols = _grid(conf)
     totals = counts.sum(1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
@@ -70,30 +87,84 @@ def _draw(ax, title: str, conf: dict, clips: int, score: str) -> None:
             continue  # blank: none (fewer texts, a sparse matrix reads at a glance)
         ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=SMALL_PT,
                 color="white" if share[i, j] > 0.6 else "black")  # fmt: skip
-    ax.set_xticks(
-        range(len(cols)), cols, rotation=45 if single else 0, ha="right" if single else "center", fontsize=TEXT_PT
-    )
-    ax.set_yticks(range(len(rows)), rows, fontsize=TEXT_PT)
     if single:
-        ax.set_xlabel("predicted (arg-max)", fontsize=TEXT_PT)
-        ax.set_ylabel("true label", fontsize=TEXT_PT)
+        cols = _names(cols, short)
+        upright = short and _upright(len(cols), side_in)
+        ax.set_xticks(range(len(cols)), cols, rotation=0 if upright else 90 if short else 45,
+                      ha="center" if short else "right", fontsize=TEXT_PT)  # fmt: skip
+    else:
+        ax.set_xticks(range(len(cols)), cols, fontsize=TEXT_PT)
+    ax.set_yticks(range(len(rows)), _names(rows, short), fontsize=TEXT_PT)
+    ax.tick_params(length=2, pad=1.5)
+    if single:
+        ax.set_xlabel("predicted (arg-max)", fontsize=TEXT_PT, labelpad=2)
+        ax.set_ylabel("true label", fontsize=TEXT_PT, labelpad=2)
         missed = sum(conf.get("no_prediction", []))
         note = f"{clips} clips" + (f", {missed} without a trained label" if missed else "")
     else:
-        ax.set_xlabel("per-label counts (sigmoid > 0.5)", fontsize=TEXT_PT)
+        wrap = "\n" if short else " "  # a narrow panel's: two lines, clear of the next panel
+        ax.set_xlabel(f"per-label counts{wrap}(sigmoid > 0.5)", fontsize=TEXT_PT, labelpad=2)
+        ax.set_ylabel("label", fontsize=TEXT_PT, labelpad=2)
         note = f"{clips} clips, multi-label"
-    ax.set_title("\n".join(part for part in (title, note, score) if part), fontsize=TEXT_PT)
+    ax.set_title(_panel_title(title, note, score, side_in), fontsize=TEXT_PT, pad=3)
+
+
+def _panel_title(title: str, note: str, score: str, side_in: float) -> str:
+    """A panel's title lines, each wrapped to the width of its matrix (and of its row names' room),
+    so that titles side by side never run into each other; a score too long for a line is broken
+    before its chance level."""
+    import textwrap
+
+    chars = max(16, int((side_in + 0.3) / CHAR_IN))
+    if note and len(title) + len(note) + 2 <= chars and side_in < MATRIX_MAX_IN:  # a narrow panel: one line less
+        title, note = f"{title}, {note}", ""
+    score = score.replace(" (", "\n(", 1) if len(score) > chars else score
+    parts = [title, note, *score.split("\n")]
+    return "\n".join(line for part in parts if part for line in textwrap.wrap(part, chars))
+
+
+def _upright(count: int, side_in: float) -> bool:
+    """A matrix's column codes fit upright side by side: a cell is wider than three letters."""
+    return side_in / count >= 3 * CHAR_IN + 0.04
 
 
 LEGEND = "colour: share of the row; numbers: clips (blank: none)"
 MIN_WIDTH_IN = 5.2  # a one-panel figure is no narrower: its title and LEGEND fit on their lines
 CHARS_PER_IN = 11  # characters of the 10 pt title per inch of figure width, with room to spare
-LINE_IN = 0.18  # height of one 10 pt title line
+TITLE_LINE_IN = 0.18  # height of one 10 pt title line
+MATRIX_MAX_IN = 2.6  # a matrix's largest side: a one- or two-panel figure's
+
+
+def columns(count: int) -> int:
+    """Panels per row: all in one row up to three, two by two for four, else three: the figure is
+    :data:`~bimotion.figures.PRINT_WIDTH_IN` wide at most whatever the count, and nine panels fit a
+    page's height (more run past it: a fourth column would leave an eleven-label matrix cells too
+    small for its labels)."""
+    return count if count <= 3 else 2 if count == 4 else 3
+
+
+def _room(panel: tuple, short: bool, side_in: float) -> tuple[float, float, float]:
+    """Inches a panel needs left of its matrix (its row names and axis label), above it (its title's
+    lines) and under it (its column names and axis label)."""
+    title, conf, clips, score = panel
+    _, names, cols = _grid(conf)
+    left = CHAR_IN * max(map(len, _names(names, short))) + 0.3
+    above = (_panel_title(title, "-", score, side_in).count("\n") + 1) * LINE_IN + 0.1
+    if conf["kind"] != "single_label":
+        under = 1.0 + (1.5 if short else 0)  # upright TP/FN/FP/TN, the axis label wrapped when narrow
+    elif short:
+        under = 1.0 if _upright(len(cols), side_in) else 3.0  # codes upright, or turned
+    else:
+        under = 0.75 * max(map(len, cols))  # names at 45°
+    return left, above, CHAR_IN * under + 0.3
 
 
 def confusion_figure(result: dict, title: str):
     """The figure of :func:`draw_confusion` (not saved; ``None`` when ``result`` holds no confusion
-    counts): at least :data:`MIN_WIDTH_IN` wide, its title and :data:`LEGEND` wrapped to its width."""
+    counts), drawn at the size it prints at: at most :data:`~bimotion.figures.PRINT_WIDTH_IN` wide
+    whatever the number of panels (:func:`columns` per row), at least :data:`MIN_WIDTH_IN`; its title
+    and :data:`LEGEND` wrapped to its width.  Panels three or more to a row name the labels by their
+    three-letter codes, spelled out after the legend."""
     import textwrap
 
     plt = pyplot()
@@ -101,21 +172,35 @@ def confusion_figure(result: dict, title: str):
     found = panels(result)
     if not found:
         return None
-    ncols = min(3, len(found))
+    ncols = columns(len(found))
     nrows = math.ceil(len(found) / ncols)
-    width = max(PANEL_IN * ncols, MIN_WIDTH_IN)
-    lines = [part for text in (title, LEGEND) for part in textwrap.wrap(text, int(width * CHARS_PER_IN))]
-    top = 0.8 + LINE_IN * len(lines)  # inches above the panels: the title's lines, then the panels' titles
-    height = PANEL_IN * nrows + 0.35 + LINE_IN * len(lines)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
-    # fixed margins (inches), not tight_layout: a layout pass re-measures every text, doubling the cost
-    fig.subplots_adjust(left=1.0 / width, right=1 - 0.07 / width, bottom=0.75 / height, top=1 - top / height,
-                        wspace=0.55, hspace=0.75)  # fmt: skip
-    for ax, panel in zip(axes.flat, found, strict=False):
-        _draw(ax, *panel)
-    for ax in axes.flat[len(found) :]:
-        ax.axis("off")
-    fig.suptitle("\n".join(lines), fontsize=TITLE_PT, y=1 - 0.08 / height, va="top")
+    short = ncols >= 3
+    width = max(MIN_WIDTH_IN, min(PRINT_WIDTH_IN - 2 * SAVED_MARGIN_IN, 3.5 * ncols))
+    legend = LEGEND
+    if short:
+        shown = {label for _, conf, *_ in found for label in conf["labels"]}
+        legend += "; labels: " + ", ".join(f"{LABEL_CODES.get(lb, lb)} = {lb}" for lb in LABELS if lb in shown)
+    lines = textwrap.wrap(title, int(width * CHARS_PER_IN))
+    key = textwrap.wrap(legend, int(width / CHAR_IN))  # at TEXT_PT, under the title
+    cell = width / ncols  # inches of each panel's column
+    left = max(_room(panel, short, 1.0)[0] for panel in found)
+    side = min(MATRIX_MAX_IN, cell - left - 0.15)  # the matrix: square, as wide as the column leaves
+    rooms = [_room(panel, short, side) for panel in found]
+    rows = [rooms[r * ncols : (r + 1) * ncols] for r in range(nrows)]  # each row as tall as its panels need
+    heights = [max(a for _, a, _ in row) + side + max(u for *_, u in row) + 0.1 for row in rows]
+    top = TITLE_LINE_IN * len(lines) + LINE_IN * len(key) + 0.15
+    height = top + sum(heights)
+    fig = plt.figure(figsize=(width, height))
+    # fixed geometry (inches), not tight_layout: a layout pass re-measures every text, doubling the cost
+    for k, panel in enumerate(found):
+        r, c = divmod(k, ncols)
+        x0 = c * cell + left + max(0.0, (cell - left - side - 0.15) / 2)
+        y0 = height - top - sum(heights[:r]) - max(a for _, a, _ in rows[r]) - side
+        ax = fig.add_axes((x0 / width, y0 / height, side / width, side / height))
+        _draw(ax, *panel, short=short, side_in=side)
+    fig.suptitle("\n".join(lines), fontsize=TITLE_PT, y=1 - 0.06 / height, va="top")
+    under_title = 0.1 + TITLE_LINE_IN * len(lines)
+    fig.text(0.5, 1 - under_title / height, "\n".join(key), fontsize=TEXT_PT, ha="center", va="top", gid="legend")
     return fig
 
 
