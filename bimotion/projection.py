@@ -8,7 +8,7 @@ projected to 2-D with UMAP, and drawn as one density (KDE contours of the highes
 holding 30 %, 60 % and 90 % of the clips) per label for the training data — training clips with
 none of the drawn labels (another corpus's label space) as one grey density — with the test clips
 on top as points coloured by their label; :mod:`bimotion.projection_plot` draws them, in a grid of
-two columns (2×2 for four panels, as the paper's figures) with a legend of only what was drawn.
+two columns (2×2 for four panels, as the paper's figures) with a legend of only what was drawn, under them.
 
 Panels that use the same model share one embedding (one UMAP fitted on every clip they show),
 as in the paper, where one model (trained on yue+eng+zho, or on all of BiMotion) draws every

@@ -4,8 +4,9 @@ per panel one density per label of the training clips (KDE contours of the highe
 holding 30 %, 60 % and 90 % of the clips; a label with too few clips for a density as its points;
 training clips with none of the drawn labels as one grey density) and the test clips on top as
 points coloured by their label (:data:`LABEL_COLORS`: the paper's colours); under each panel's title
-the groups its training clips come from (:func:`panel_title`); one legend that names only what some
-panel drew."""
+the groups its training clips come from (:func:`panel_title`); one legend, under the panels, that
+names only what some panel drew.  Drawn at print size: at most a page's text width (two panels a row),
+one panel a column's."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .figures import TEXT_PT, TITLE_PT, pyplot, save_figure
+from .figures import CHAR_IN, LINE_IN, PRINT_WIDTH_IN, SAVED_MARGIN_IN, TEXT_PT, TITLE_PT, pyplot, save_figure
 
 HDR_MASSES = (0.9, 0.6, 0.3)  # highest-density regions drawn per label, outermost first
 
@@ -67,7 +68,7 @@ def _draw_density(ax, points: np.ndarray, kde, color, extent) -> bool:
 def draw(spec, panels: list[dict], labels: list[str], path_stem: Path) -> list[Path]:
     """Plot prepared panels (``{"title", "train_xy", "train_labels", "test_xy", "test_labels", "model"}``)
     to ``<stem>.png`` and ``<stem>.svg`` (:func:`figure`, :func:`bimotion.figures.save_figure`)."""
-    return save_figure(figure(spec, panels, labels), path_stem)
+    return save_figure(figure(spec, panels, labels), path_stem, metadata={"Title": spec.title})  # its own, whole
 
 
 def panel_grid(count: int) -> tuple[int, int]:
@@ -76,10 +77,15 @@ def panel_grid(count: int) -> tuple[int, int]:
     return -(-count // columns), columns
 
 
+PANEL_WIDTH_IN = 3.4  # a panel's column: two side by side fill a page's text width, one a column's
+PANEL_HEIGHT_IN = 3.3  # a panel's row: its title's three lines, its axes, its axis label
+
+
 def figure(spec, panels: list[dict], labels: list[str]):
     """The figure of :func:`draw` (``spec``: a :class:`bimotion.projection.ProjectionSpec`, its
     ``title`` and ``test``): panels in a grid of two columns sharing their axes' limits, one legend
-    naming only what some panel drew."""
+    naming only what some panel drew, under the panels; drawn at the size it prints at: two columns
+    :data:`~bimotion.figures.PRINT_WIDTH_IN` wide at most, one panel a column of a two-column page."""
     plt = pyplot()
 
     from .grid.heatmap import mixture_name
@@ -88,21 +94,33 @@ def figure(spec, panels: list[dict], labels: list[str]):
     densities = [_densities(panel, list(colors)) for panel in panels]
     extent = _extent(panels, densities)
     rows, columns = panel_grid(len(panels))
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 4.1 * rows + 0.9), squeeze=False)
+    width = min(PRINT_WIDTH_IN - 2 * SAVED_MARGIN_IN, PANEL_WIDTH_IN * columns)
     drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
+    models = "; ".join(dict.fromkeys(_model_text(p["model"]) for p in panels))
+    subtitle = [f"features before the last linear layer of {models}",
+                f"test clips: {mixture_name(spec.test)} ({spec.test}) · UMAP to 2-D"]  # fmt: skip
+    title = [textwrap.fill(spec.title, int(width * TITLE_CHARS_PER_IN))]
+    title += [textwrap.fill(line, int(width / CHAR_IN)) for line in subtitle]
+    top = 0.1 + TITLE_LINE_IN * (title[0].count("\n") + 1) + LINE_IN * sum(t.count("\n") + 1 for t in title[1:])
+    fig, axes = plt.subplots(rows, columns, figsize=(width, top + PANEL_HEIGHT_IN * rows), squeeze=False)
     for ax, panel, density in zip(axes.flat, panels, densities, strict=False):
         for key, value in _draw_panel(ax, panel, density, colors, extent).items():
             drawn[key] |= value
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
-    models = "; ".join(dict.fromkeys(_model_text(p["model"]) for p in panels))
-    width = 56 * columns + 20
-    subtitle = [f"features before the last linear layer of {models}",
-                f"test clips: {mixture_name(spec.test)} ({spec.test}) · UMAP to 2-D"]  # fmt: skip
-    fig.suptitle("\n".join(textwrap.fill(line, width) for line in [spec.title, *subtitle]), fontsize=TITLE_PT)
-    fig.tight_layout()
-    fig.legend(handles=_legend_handles(colors, **drawn), loc="center left", bbox_to_anchor=(1.0, 0.5),
-               fontsize=TEXT_PT, frameon=False)  # fmt: skip
+    handles = _legend_handles(colors, **drawn)
+    legend_columns = 2 if columns > 1 else 1
+    bottom = 0.1 + LINE_IN * -(-len(handles) // legend_columns)  # the legend, under the panels
+    height = top + PANEL_HEIGHT_IN * rows + bottom
+    fig.set_size_inches(width, height)
+    sup = fig.suptitle(title[0], fontsize=TITLE_PT, y=1 - 0.05 / height, va="top")
+    under = 0.1 + TITLE_LINE_IN * (title[0].count("\n") + 1)
+    fig.text(0.5, 1 - under / height, "\n".join(title[1:]), fontsize=TEXT_PT, ha="center", va="top", gid="subtitle")
+    sup.set_in_layout(False)  # the rect leaves its room: tight_layout would leave it again
+    fig.tight_layout(rect=(0, bottom / height, 1, 1 - top / height), h_pad=0.6, w_pad=0.8)
+    sup.set_in_layout(True)  # and the saved copy's frame holds it
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0),
+               ncol=legend_columns, fontsize=TEXT_PT, frameon=False, handletextpad=0.4, columnspacing=1.2)  # fmt: skip
     return fig
 
 
@@ -201,7 +219,7 @@ def _draw_panel(ax, panel: dict, densities: dict, colors: dict, extent) -> dict[
     ax.set_yticks([])
     ax.set_xlabel("UMAP 1", fontsize=TEXT_PT)
     ax.set_ylabel("UMAP 2", fontsize=TEXT_PT)
-    ax.set_title(panel_title(panel), fontsize=TITLE_PT)
+    ax.set_title(panel_title(panel), fontsize=TEXT_PT)
     return drawn
 
 
@@ -227,7 +245,9 @@ def panel_title(panel: dict) -> str:
     return "\n".join(lines)
 
 
-TITLE_CHARS = 50  # characters of a 10 pt line over a panel
+TITLE_CHARS = 50  # characters of an 8 pt line over a panel (PANEL_WIDTH_IN)
+TITLE_CHARS_PER_IN = 11  # characters of the 10 pt title per inch of figure width
+TITLE_LINE_IN = 0.18  # a 10 pt title line's height (inches)
 
 
 def groups_text(groups) -> list[str]:

@@ -214,3 +214,40 @@ def test_the_confusion_figure_fits_a_pages_width_at_any_number_of_test_sets(tmp_
     else:
         assert "anger" in ticks
     plt.close(fig)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 6])
+def test_the_projection_figure_fits_a_pages_width_with_its_legend_under_the_panels(tmp_path, count):
+    """The projection figure was 4.2 in a panel plus a legend at its right: 10.5-11.2 in wide for two
+    or four panels, its 8-10 pt text ~6 pt at a page's width.  It is now at most the page's width
+    (one panel: a column's, 3.4 in), the legend under the panels, no text under SMALL_PT, and no
+    two panels' titles overlapping."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.projection import ProjectionSpec
+    from bimotion.projection_plot import draw, figure
+
+    rng = np.random.default_rng(0)
+    names = [("happiness",), ("sadness",), ("neutral",), ("anger",)] * 10
+    panels = [{"title": f"yue + zho (ESD Mandarin) {k}", "train": "yuemotion:all+zho_adu[esd]", "model": "bimotion:all",
+               "train_xy": rng.normal(0, 1, (40, 2)), "train_labels": names, "test_xy": rng.normal(0, 1, (12, 2)),
+               "test_labels": names[:12]} for k in range(count)]  # fmt: skip
+    spec = ProjectionSpec.from_dict({"name": "figure2", "title": "Cross-group data augmentation on Cantonese adults "
+                                     "(paper Figure 2)", "model": "bimotion:all", "test": "yue_adu",
+                                     "panels": [{"title": "p", "train": "yue_adu"}]})  # fmt: skip
+    labels = ["happiness", "sadness", "neutral"]
+    width, _ = _inches(draw(spec, panels, labels, tmp_path / "figure2")[0])
+    assert width <= (3.5 if count == 1 else PRINT_WIDTH_IN), (count, width)  # was 7.4 for one panel, 11.2 for two
+    fig = figure(spec, panels, labels)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    sizes = {t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and a.get_text())}
+    assert min(sizes) >= SMALL_PT, sorted(sizes)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert legend.y1 < min(ax.get_tightbbox(renderer).y0 for ax in shown), count  # under every panel
+    assert fig.bbox.x0 <= legend.x0 and legend.x1 <= fig.bbox.x1
+    titles = [ax.title.get_window_extent(renderer) for ax in shown]
+    assert not any(a.overlaps(b) for a, b in itertools.combinations(titles, 2))
+    assert all(fig.bbox.x0 <= t.x0 and t.x1 <= fig.bbox.x1 for t in titles)
+    plt.close(fig)

@@ -256,7 +256,8 @@ def test_four_panels_make_a_2x2_grid_whose_legend_names_only_what_was_drawn(monk
         "happiness (test clip)",
         "neutral (test clip)",
     ]
-    assert "Mandarin elderly (zho_eld)" in fig._suptitle.get_text()
+    subtitle = next(t for t in fig.texts if t.get_gid() == "subtitle")  # under the title, at the text's size
+    assert "Mandarin elderly (zho_eld)" in subtitle.get_text()
     assert [panel_grid(n) for n in (1, 2, 3, 4, 6)] == [(1, 1), (1, 2), (2, 2), (2, 2), (3, 2)]
     import matplotlib.pyplot as plt
 
