@@ -64,3 +64,52 @@ def test_an_advise_map_lists_the_baseline_then_augmentations_then_inference(tmp_
     assert rows[0] == "Mandarin elderly" and rows[-3:] == ["Mandarin adults", "English elderly",
                                                            "Mandarin adults + English elderly"]  # fmt: skip
     plt.close(fig)
+
+
+NAMES = ["Mandarin elderly", "Mandarin adults", "English elderly", "English adults", "Cantonese adults",
+         "Cantonese elderly", "all of YueMotion + ESD English adults", "Mandarin, all ages", "English, all ages",
+         "elderly, all languages", "CREMA-D English adults", "TESS English elderly", "ESD Mandarin adults",
+         "IEMOCAP English adults", "ElderReact English elderly", "CSED Mandarin elderly"]  # fmt: skip
+
+
+@pytest.mark.parametrize("n_tests", [1, 3, 9, 10, 12, 13, 16, 24])
+def test_a_wide_map_fits_a_pages_width_with_every_score_inside_its_cell(tmp_path, n_tests):
+    """A grid of more than about 9 test sets grew past the page (12 test sets: 7.9 in, 16: 9.7 in),
+    its 7-8 pt text then printed smaller.  At any number of test sets the map is now at most
+    PRINT_WIDTH_IN wide: the colour bar under the map, then 7 pt scores in narrower cells, then the
+    test sets split into blocks stacked one over the other; every score within its cell, no column
+    names overlapping, no text under SMALL_PT, every test set drawn once."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from bimotion.figures import DPI, PRINT_WIDTH_IN, SMALL_PT, save_figure
+    from bimotion.grid.heatmap import heatmap_figure
+
+    names = [NAMES[k % len(NAMES)] + ("" if k < len(NAMES) else f" {k}") for k in range(n_tests)]
+    models = ["Mandarin elderly", "English adults", "all of YueMotion + ESD English adults + ESD Mandarin adults"]
+    models += [f"mixture {k}" for k in range(10)]
+    values = np.random.default_rng(1).uniform(10, 95, (len(models), n_tests))
+    data = {"models": models, "tests": names, "model_names": models, "test_names": names, "values": values,
+            "chance": np.full(n_tests, 33.3), "synthetic": ["csed"],
+            "relation": [["baseline" if i == j else None for j in range(n_tests)] for i in range(len(models))],
+            "untrained": [[i == j + 1 for j in range(n_tests)] for i in range(len(models))]}  # fmt: skip
+    fig, _ = heatmap_figure(data, [0])
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    sizes = {t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and a.get_text())}
+    assert min(sizes) >= SMALL_PT, sorted(sizes)
+    maps = [ax for ax in fig.axes if ax.get_images() and ax.get_yticklabels()]
+    drawn = [" ".join(t.get_text().split("\n")[:-1]) for ax in maps for t in ax.get_xticklabels()]
+    assert drawn == names, drawn  # each once, in order
+    for ax in maps:
+        columns = len(ax.get_xticklabels())
+        cell = ax.get_window_extent(renderer).width / columns
+        scores = [t for t in ax.texts if t.get_fontweight() == "bold"]
+        assert scores and max(t.get_window_extent(renderer).width for t in scores) < cell, n_tests
+        ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+        assert not any(a.overlaps(b) for a, b in zip(ticks, ticks[1:], strict=False))
+    png = save_figure(fig, tmp_path / "heatmap")[0]
+    with Image.open(png) as image:
+        width = image.size[0] / DPI
+    assert width <= PRINT_WIDTH_IN, (n_tests, width)  # 12 test sets: was 7.9 in, 16: 9.7 in
+    plt.close(fig)

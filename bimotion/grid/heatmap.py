@@ -158,23 +158,30 @@ def heatmap_figure(data: dict, seeds: list[int]):
     rows = [textwrap.fill(name, ROW_CHARS) for name in data["model_names"]]
     columns = [f"{textwrap.fill(name, COLUMN_CHARS)}\n(chance {c:.1f})" for name, c in zip(data["test_names"], chance,
                strict=True)]  # fmt: skip
-    width, height = heatmap_size(rows, columns)
-    fig, ax = plt.subplots(figsize=(width, height))
-    image = ax.imshow(above, cmap=cmap, norm=norm, aspect="auto")
+    layout = heatmap_layout(rows, columns)
+    width, height = layout["width"], layout["height"]
+    per = layout["per_block"]
+    blocks = [list(range(k, min(k + per, n_tests))) for k in range(0, n_tests, per)]
+    fig, axes = plt.subplots(len(blocks), 1, figsize=(width, height), squeeze=False)
+    axes = list(axes[:, 0])
     untrained = data.get("untrained") or [[False] * n_tests] * n_models
-    for i, j in np.ndindex(values.shape):
-        rgba = cmap(norm(above[i, j]))
-        _draw_cell(ax, (i, j), values[i, j], chance[j], rgba, data["relation"][i][j], untrained[i][j])
-    ax.set_xticks(range(n_tests), columns, rotation=90, fontsize=TEXT_PT)
-    ax.set_yticks(range(n_models), rows, fontsize=TEXT_PT)
-    ax.set_xticks(np.arange(n_tests + 1) - 0.5, minor=True)
-    ax.set_yticks(np.arange(n_models + 1) - 0.5, minor=True)
-    ax.grid(which="minor", color="white", linewidth=1.5)
-    ax.tick_params(which="minor", length=0)
-    ax.set_xlabel("test set (its chance level, %)", fontsize=TEXT_PT)
-    ax.set_ylabel("training mixture (one model each)", fontsize=TEXT_PT)
+    for ax, block in zip(axes, blocks, strict=True):
+        image = ax.imshow(above[:, block], cmap=cmap, norm=norm, aspect="auto")
+        for i, k in np.ndindex(n_models, len(block)):
+            j, rgba = block[k], cmap(norm(above[i, block[k]]))
+            _draw_cell(ax, (i, k), values[i, j], chance[j], rgba, data["relation"][i][j], untrained[i][j],
+                       layout["score_pt"])  # fmt: skip
+        ax.set_xticks(range(len(block)), [columns[j] for j in block], rotation=90, fontsize=TEXT_PT)
+        ax.set_yticks(range(n_models), rows, fontsize=TEXT_PT)
+        ax.set_xticks(np.arange(len(block) + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(n_models + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", linewidth=1.5)
+        ax.tick_params(which="minor", length=0)
+        ax.set_ylabel("training mixture (one model each)", fontsize=TEXT_PT)
+    part = f" (test sets in {len(blocks)} parts)" if len(blocks) > 1 else ""
+    axes[-1].set_xlabel(f"test set (its chance level, %){part}", fontsize=TEXT_PT)
     title = marked_title(heatmap_title(data, seeds), data.get("synthetic"))
-    ax.set_title(textwrap.fill(title, int(width * TITLE_CHARS_PER_IN)), fontsize=TITLE_PT)
+    axes[0].set_title(textwrap.fill(title, int(width * TITLE_CHARS_PER_IN)), fontsize=TITLE_PT)
     note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "
             "exactly this test set's data (in-group); dashed box: this test set's data is part of the training "
             f"mixture. Hatched border, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
@@ -183,16 +190,25 @@ def heatmap_figure(data: dict, seeds: list[int]):
     note = textwrap.fill(note, int(width * TEXT_CHARS_PER_IN))
     fig.text(0.01, 0.005, note, fontsize=TEXT_PT, va="bottom", ha="left")
     # room for the note, in inches (8 pt lines, ~0.16 in each), not a fraction of a figure that grows with the models
-    rect = (0, (0.14 * (note.count("\n") + 1) + 0.1) / fig.get_figheight(), 1, 1)
-    fig.tight_layout(rect=(*rect[:2], 1 - BAR_ROOM_IN / width, 1))
-    # the colour bar beside the laid-out rows, BAR_WIDTH_IN wide and as tall as they are, whatever the map's size
-    box = ax.get_position()
-    cax = fig.add_axes((box.x1 + BAR_PAD_IN / width, box.y0, BAR_WIDTH_IN / width, box.height))
-    bar = fig.colorbar(image, cax=cax)
+    note_in = 0.14 * (note.count("\n") + 1) + 0.1
+    if layout["bar"] == "side":
+        fig.tight_layout(rect=(0, note_in / height, 1 - BAR_ROOM_IN / width, 1))
+        # the colour bar beside the laid-out rows, BAR_WIDTH_IN wide and as tall as they are, whatever the map's size
+        box = axes[0].get_position()
+        cax = fig.add_axes((box.x1 + BAR_PAD_IN / width, box.y0, BAR_WIDTH_IN / width, box.height))
+        bar = fig.colorbar(image, cax=cax)
+        _fit_bar_label(fig, bar, BAR_LABEL)
+    else:  # a map too wide for a bar beside it: the bar under its last test sets' names, above the note
+        fig.tight_layout(rect=(0, (note_in + BAR_BELOW_IN) / height, 1, 1), h_pad=1.0)
+        box = axes[-1].get_position()
+        bottom = (note_in + BAR_BELOW_IN - BAR_WIDTH_IN - 0.05) / height
+        cax = fig.add_axes((box.x0, bottom, min(box.width, 3.0 / width), BAR_WIDTH_IN / height))
+        bar = fig.colorbar(image, cax=cax, orientation="horizontal")
+        bar.set_label(BAR_LABEL, fontsize=TEXT_PT)
     bar.ax.tick_params(labelsize=TEXT_PT)
-    _fit_bar_label(fig, bar, BAR_LABEL)
-    _clip_hatches(ax, n_models, n_tests)
-    return fig, ax
+    for ax, block in zip(axes, blocks, strict=True):
+        _clip_hatches(ax, n_models, len(block))
+    return fig, axes[0]
 
 
 BAR_LABEL = "weighted F1 − chance level (points)"
@@ -207,6 +223,8 @@ BAR_PAD_IN = 0.1  # between the rows and the colour bar
 BAR_ROOM_IN = 0.95  # right of the rows: the pad, the bar, its ticks and its label (two lines, wrapped)
 CELL_IN = 0.8  # a cell's width (inches) where the page has room
 CELL_MIN_IN = 0.45  # a cell's narrowest: its bold 8 pt score with its marks ("88.5†*", 0.4 in)
+CELL_SMALL_IN = 0.37  # a cell's narrowest with a bold 7 pt score (0.34 in), a map too wide for 8 pt ones
+BAR_BELOW_IN = 0.75  # under a wide map: the colour bar, its ticks and its label, between the names and the note
 ROW_IN = 0.4  # a row's height (inches)
 MIN_ROWS_IN = 1.5  # the rows' height of a map of a few models (advise's): its colour bar's label fits beside the bar
 MARGIN_IN = 0.1  # what the saved copy's tight frame adds around the drawn figure, with room to spare
@@ -214,18 +232,37 @@ TITLE_CHARS_PER_IN = 9  # 10 pt characters per inch of figure width
 TEXT_CHARS_PER_IN = 15  # 8 pt characters per inch of figure width
 
 
-def heatmap_size(rows: list[str], columns: list[str]) -> tuple[float, float]:
-    """(width, height) in inches of a map of the (wrapped) row and column names ``rows`` and
-    ``columns``: at most :data:`PRINT_WIDTH_IN` wide unless its cells would be narrower than
-    :data:`CELL_MIN_IN`."""
-    label_in = CHAR_IN * max(text_width(line) for name in rows for line in name.split("\n")) + 0.45  # + axis label
-    room = PRINT_WIDTH_IN - MARGIN_IN - label_in - BAR_ROOM_IN
-    cell = min(CELL_IN, max(CELL_MIN_IN, room / len(columns)))
-    width = label_in + BAR_ROOM_IN + cell * len(columns)
+def heatmap_layout(rows: list[str], columns: list[str]) -> dict:
+    """How a map of the (wrapped) row and column names ``rows`` and ``columns`` is drawn:
+    ``width``/``height`` (inches), ``bar`` (the colour bar ``side`` or ``below``), ``per_block`` (test
+    sets per block of rows) and ``score_pt`` (a cell's score's size).  At most :data:`PRINT_WIDTH_IN`
+    wide: cells :data:`CELL_MIN_IN` or wider with the bar beside them where they fit; else the bar
+    under the map, then cells :data:`CELL_SMALL_IN` with a 7 pt score; a map too wide even so (over
+    about 13 test sets) is split into blocks of test sets stacked one over the other, each with every
+    row."""
+    label_in = CHAR_IN * max(text_width(line) for name in rows for line in name.split("\n")) + 0.45  # + the axis label
     upright = CHAR_IN * max(text_width(line) for name in columns for line in name.split("\n"))
     lines = max(name.count("\n") + 1 for name in rows)
     cells = max(max(ROW_IN, 0.12 * lines) * len(rows), MIN_ROWS_IN)
-    return width, cells + upright + 0.12 * 3 + 1.6  # + title, axis label, note
+    count, room = len(columns), PRINT_WIDTH_IN - MARGIN_IN - label_in
+    if (room - BAR_ROOM_IN) / count >= CELL_MIN_IN:  # as ever: the bar beside the rows
+        cell = min(CELL_IN, (room - BAR_ROOM_IN) / count)
+        return {"width": label_in + BAR_ROOM_IN + cell * count, "height": cells + upright + 0.12 * 3 + 1.6,
+                "bar": "side", "per_block": count, "score_pt": TEXT_PT}  # fmt: skip
+    score_pt, per = TEXT_PT, int(room // CELL_MIN_IN)
+    if per < count <= room // CELL_SMALL_IN:
+        score_pt, per = SMALL_PT, count
+    blocks = -(-count // per)
+    per = -(-count // blocks)  # blocks of even widths
+    cell = min(CELL_IN, room / per)
+    height = blocks * (cells + upright + 0.3) + 0.12 * 3 + 1.3 + BAR_BELOW_IN
+    return {"width": label_in + cell * per, "height": height, "bar": "below", "per_block": per, "score_pt": score_pt}
+
+
+def heatmap_size(rows: list[str], columns: list[str]) -> tuple[float, float]:
+    """(width, height) in inches of :func:`heatmap_layout`'s map."""
+    layout = heatmap_layout(rows, columns)
+    return layout["width"], layout["height"]
 
 
 def _fit_bar_label(fig, bar, label: str) -> bool:
@@ -254,7 +291,14 @@ HATCH_BORDER_IN = 0.06  # width of the hatched border of a cell at or below chan
 
 
 def _draw_cell(
-    ax, cell: tuple[int, int], value: float, chance: float, rgba, relation: str | None, untrained: bool = False
+    ax,
+    cell: tuple[int, int],
+    value: float,
+    chance: float,
+    rgba,
+    relation: str | None,
+    untrained: bool = False,
+    score_pt: float = TEXT_PT,
 ) -> None:
     """One cell's numbers, in black or white, whichever contrasts more with the cell's colour
     (:func:`text_color`); at or below chance a hatched border (the numbers stay on plain colour) and
@@ -270,7 +314,7 @@ def _draw_cell(
         ax.add_patch(hatch)  # the whole cell; _clip_hatches keeps its border
     color = text_color(rgba)
     mark = (DAGGER if low else "") + (UNTRAINED_MARK if untrained else "")
-    ax.text(j, i - 0.14, f"{value:.1f}{mark}", ha="center", va="center", fontsize=TEXT_PT,
+    ax.text(j, i - 0.14, f"{value:.1f}{mark}", ha="center", va="center", fontsize=score_pt,
             fontweight="bold", color=color)  # fmt: skip
     if np.isfinite(chance):
         ax.text(j, i + 0.17, f"{value - chance:+.1f}", ha="center", va="center", fontsize=SMALL_PT, color=color)
