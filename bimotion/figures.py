@@ -107,3 +107,22 @@ def save_figure(fig, path: str | Path, metadata: Mapping[str, str] | None = None
     finally:
         plt.close(fig)
     return out
+
+
+def _luminance(color) -> float:
+    """WCAG relative luminance of a colour (any matplotlib colour)."""
+    from matplotlib.colors import to_rgb
+
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(color)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a, b) -> float:
+    """WCAG contrast ratio of two colours (1 to 21; 4.5 or more reads as normal text)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_color(background) -> str:
+    """Black or white, whichever contrasts more with ``background`` (at least 4.58:1 on any colour)."""
+    return "black" if contrast(background, "black") >= contrast(background, "white") else "white"

@@ -251,3 +251,26 @@ def test_the_projection_figure_fits_a_pages_width_with_its_legend_under_the_pane
     assert not any(a.overlaps(b) for a, b in itertools.combinations(titles, 2))
     assert all(fig.bbox.x0 <= t.x0 and t.x1 <= fig.bbox.x1 for t in titles)
     plt.close(fig)
+
+
+def test_every_confusion_count_reads_against_its_cell():
+    """A count was white on any cell over 60 % of its row: on Blues at 61-70 % that is a contrast of
+    3.3-4.4 to 1, under the 4.5 that 7 pt text needs, on the cells that matter most (the diagonal).  Each
+    count is now black or white, whichever contrasts more with its cell (the heat map's rule)."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.figures import contrast
+    from bimotion.training.confusion_plot import confusion_figure
+
+    fig = confusion_figure(_many_test_sets(3), "three test sets")
+    checked = 0
+    for ax in fig.axes:
+        image = ax.get_images()[0]
+        for text in ax.texts:
+            x, y = text.get_position()
+            background = image.cmap(image.norm(image.get_array()[round(y), round(x)]))
+            assert contrast(text.get_color(), background) >= 4.5, (text.get_text(), background)
+            checked += 1
+    shares = np.concatenate([ax.get_images()[0].get_array().ravel() for ax in fig.axes])
+    assert checked > 50 and ((shares > 0.6) & (shares < 0.7)).any()  # cells where white read at under 4.5:1
+    plt.close(fig)

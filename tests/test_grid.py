@@ -406,8 +406,9 @@ def test_heatmap_numbers_read_on_every_cell_and_its_title_names_what_is_drawn(tm
     import matplotlib.pyplot as plt
     from matplotlib.path import Path as MplPath
 
+    from bimotion.figures import contrast
     from bimotion.grid.config import GridConfig
-    from bimotion.grid.heatmap import contrast, heatmap_data, heatmap_figure
+    from bimotion.grid.heatmap import heatmap_data, heatmap_figure
     from bimotion.grid.plan import make_plan
     from bimotion.grid.report import GridResult
 

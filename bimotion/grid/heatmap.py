@@ -29,7 +29,18 @@ import numpy as np
 
 from loaders.synthetic import marked_title
 
-from ..figures import CHAR_IN, PRINT_WIDTH_IN, SMALL_PT, TEXT_PT, TITLE_PT, drawable, pyplot, save_figure, text_width
+from ..figures import (
+    CHAR_IN,
+    PRINT_WIDTH_IN,
+    SMALL_PT,
+    TEXT_PT,
+    TITLE_PT,
+    drawable,
+    pyplot,
+    save_figure,
+    text_color,
+    text_width,
+)
 from ..mixture import parse_mixture
 from ..paper import GROUPS, TABLES
 from ..registry import age_group_name, find_config, group_name, language_name
@@ -191,9 +202,19 @@ def heatmap_figure(data: dict, seeds: list[int]):
     fig.text(0.01, 0.005, note, fontsize=TEXT_PT, va="bottom", ha="left")
     # room for the note, in inches (8 pt lines, ~0.16 in each), not a fraction of a figure that grows with the models
     note_in = 0.14 * (note.count("\n") + 1) + 0.1
-    if layout["bar"] == "side":
+    _colour_bar(fig, axes, image, layout["bar"], note_in)
+    for ax, block in zip(axes, blocks, strict=True):
+        _clip_hatches(ax, n_models, len(block))
+    return fig, axes[0]
+
+
+def _colour_bar(fig, axes: list, image, where: str, note_in: float) -> None:
+    """Lay the map out and add its colour bar: beside the rows (``where`` ``side``), BAR_WIDTH_IN wide and
+    as tall as they are, whatever the map's size; or under the last test sets' names, above the note
+    (``note_in`` inches at the bottom), on a map too wide for a bar beside it."""
+    width, height = fig.get_figwidth(), fig.get_figheight()
+    if where == "side":
         fig.tight_layout(rect=(0, note_in / height, 1 - BAR_ROOM_IN / width, 1))
-        # the colour bar beside the laid-out rows, BAR_WIDTH_IN wide and as tall as they are, whatever the map's size
         box = axes[0].get_position()
         cax = fig.add_axes((box.x1 + BAR_PAD_IN / width, box.y0, BAR_WIDTH_IN / width, box.height))
         bar = fig.colorbar(image, cax=cax)
@@ -206,9 +227,6 @@ def heatmap_figure(data: dict, seeds: list[int]):
         bar = fig.colorbar(image, cax=cax, orientation="horizontal")
         bar.set_label(BAR_LABEL, fontsize=TEXT_PT)
     bar.ax.tick_params(labelsize=TEXT_PT)
-    for ax, block in zip(axes, blocks, strict=True):
-        _clip_hatches(ax, n_models, len(block))
-    return fig, axes[0]
 
 
 BAR_LABEL = "weighted F1 − chance level (points)"
@@ -345,25 +363,6 @@ def _border(x: float, y: float, wide: float, high: float):
     inner = [(x - dx, y - dy), (x - dx, y + dy), (x + dx, y + dy), (x + dx, y - dy), (x - dx, y - dy)]
     codes = [MplPath.MOVETO, *[MplPath.LINETO] * 3, MplPath.CLOSEPOLY]
     return MplPath(outer + inner, codes + codes)
-
-
-def _luminance(color) -> float:
-    """WCAG relative luminance of a colour (any matplotlib colour)."""
-    from matplotlib.colors import to_rgb
-
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(color)]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a, b) -> float:
-    """WCAG contrast ratio of two colours (1 to 21; 4.5 or more reads as normal text)."""
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def text_color(background) -> str:
-    """Black or white, whichever contrasts more with ``background`` (at least 4.58:1 on any colour)."""
-    return "black" if contrast(background, "black") >= contrast(background, "white") else "white"
 
 
 def render_heatmap(result, path_stem: Path) -> list[Path]:

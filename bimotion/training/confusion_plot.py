@@ -30,6 +30,7 @@ from ..figures import (
     TITLE_PT,
     pyplot,
     save_figure,
+    text_color,
 )
 
 
@@ -77,16 +78,20 @@ def _names(labels: list[str], short: bool) -> list[str]:
 
 def _draw(ax, title: str, conf: dict, clips: int, score: str, short: bool = False, side_in: float = 9.0) -> None:
     """One panel, its matrix ``side_in`` inches wide (its column codes upright where they fit a cell)."""
+    import matplotlib
+
     counts, rows, cols = _grid(conf)
     totals = counts.sum(1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-    ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    cmap = matplotlib.colormaps["Blues"]
+    ax.imshow(share, cmap=cmap, vmin=0, vmax=1, aspect="auto")
     single = conf["kind"] == "single_label"
     for i, j in np.ndindex(counts.shape):
         if single and not counts[i, j]:
             continue  # blank: none (fewer texts, a sparse matrix reads at a glance)
-        ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=SMALL_PT,
-                color="white" if share[i, j] > 0.6 else "black")  # fmt: skip
+        ax.text(
+            j, i, str(counts[i, j]), ha="center", va="center", fontsize=SMALL_PT, color=text_color(cmap(share[i, j]))
+        )  # black or white, whichever reads better on the cell
     if single:
         cols = _names(cols, short)
         upright = short and _upright(len(cols), side_in)
