@@ -47,7 +47,7 @@ def _densities(panel: dict, labels: list[str]) -> dict[str, tuple[np.ndarray, ob
     return out
 
 
-def _draw_density(ax, points: np.ndarray, kde, color, extent) -> bool:
+def _draw_density(ax, points: np.ndarray, kde, color, extent, linestyle="solid") -> bool:
     """KDE contours of ``points`` (``kde``: theirs, :func:`_kde`); False when they are too few or
     degenerate for a density (``kde`` None)."""
     if kde is None:
@@ -61,7 +61,7 @@ def _draw_density(ax, points: np.ndarray, kde, color, extent) -> bool:
             ax.contourf(xx, yy, zz, levels=[level, top], colors=[color], alpha=0.22)
     outer = levels[0]
     if 0 < outer < top:
-        ax.contour(xx, yy, zz, levels=[outer], colors=[color], linewidths=0.8)
+        ax.contour(xx, yy, zz, levels=[outer], colors=[color], linewidths=0.9, linestyles=[linestyle])
     return True
 
 
@@ -143,6 +143,31 @@ LABEL_COLORS = {
 }  # fmt: skip
 
 
+# A greyscale print turns the paper's blue and red into one grey: each label also has its own marker
+# (its test clips) and line (its training density's outline), fixed as its colour is, so the labels
+# stay apart without colour.  The square is the rare training clips' (too few for a density).
+LABEL_MARKERS = {
+    "happiness": "o", "sadness": "^", "neutral": "D", "positive": "h", "negative": "v", "anger": "P",
+    "fear": "X", "disgust": "p", "surprise": "*", "excitement": "<", "frustration": ">", "other": "d", "unknown": "8",
+}  # fmt: skip
+LABEL_LINES = {
+    "happiness": "solid", "sadness": "dashed", "neutral": "dotted", "positive": "dashdot", "negative": (0, (5, 1)),
+    "anger": (0, (3, 1, 1, 1, 1, 1)), "fear": (0, (1, 3)), "disgust": (0, (8, 2, 1, 2)), "surprise": (0, (2, 2)),
+    "excitement": (0, (6, 3, 1, 3, 1, 3)), "frustration": (0, (4, 1, 4, 4)), "other": (0, (1, 1, 4, 1)),
+    "unknown": (0, (10, 3)), OTHERS: (0, (1, 1)),
+}  # fmt: skip
+
+
+def label_marker(label: str) -> str:
+    """:data:`LABEL_MARKERS`' marker of ``label`` (a circle for a label outside the space)."""
+    return LABEL_MARKERS.get(label, "o")
+
+
+def label_line(label: str):
+    """:data:`LABEL_LINES`' line style of ``label`` (solid for a label outside the space)."""
+    return LABEL_LINES.get(label, "solid")
+
+
 def label_color(label: str) -> str:
     """:data:`LABEL_COLORS`' colour of ``label`` (black for a label outside the space)."""
     return LABEL_COLORS.get(label, "#000000")
@@ -198,7 +223,7 @@ def _draw_panel(ax, panel: dict, densities: dict, colors: dict, extent) -> dict[
     drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
     for label, (pts, kde) in densities.items():
         color = colors.get(label, label_color(label))
-        if _draw_density(ax, pts, kde, color, extent):
+        if _draw_density(ax, pts, kde, color, extent, label_line(label)):
             drawn["density"].add(label)
         elif len(pts):
             ax.scatter(pts[:, 0], pts[:, 1], s=18, color=color, alpha=0.7, marker="s", linewidths=0)
@@ -211,7 +236,8 @@ def _draw_panel(ax, panel: dict, densities: dict, colors: dict, extent) -> dict[
         if label == UNLABELLED:
             ax.scatter(pts[:, 0], pts[:, 1], s=14, color=label_color(UNLABELLED), marker="x", linewidths=0.8)
         else:
-            ax.scatter(pts[:, 0], pts[:, 1], s=16, color=colors[label], edgecolors="black", linewidths=0.5)
+            ax.scatter(pts[:, 0], pts[:, 1], s=18, color=colors[label], edgecolors="black", linewidths=0.5,
+                       marker=label_marker(label))  # fmt: skip
         drawn["test"].add(label)
     ax.set_xlim(*extent[0])
     ax.set_ylim(*extent[1])
@@ -270,6 +296,7 @@ def groups_text(groups) -> list[str]:
 def _legend_handles(colors: dict, *, density: set, scatter: set, test: set) -> list:
     """Legend entries for what some panel drew, and nothing else: each label's training density (or
     points, when too rare for one), then its test clips."""
+    from matplotlib.colors import to_rgb
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -277,11 +304,11 @@ def _legend_handles(colors: dict, *, density: set, scatter: set, test: set) -> l
         return Line2D([], [], marker=symbol, linestyle="", label=label, **style)
 
     every = {**colors, OTHERS: label_color(OTHERS)}
-    handles = [Patch(facecolor=c, alpha=0.45, edgecolor=c, label=f"{lb} (train density)")
+    handles = [Patch(facecolor=(*to_rgb(c), 0.45), edgecolor=c, linestyle=label_line(lb), label=f"{lb} (train density)")
                for lb, c in every.items() if lb in density]  # fmt: skip
     handles += [marker("s", f"{lb} (train clips, too few for a density)", color=c, alpha=0.6, markeredgewidth=0)
                 for lb, c in every.items() if lb in scatter]  # fmt: skip
-    handles += [marker("o", f"{lb} (test clip)", markerfacecolor=c, markeredgecolor="black")
+    handles += [marker(label_marker(lb), f"{lb} (test clip)", markerfacecolor=c, markeredgecolor="black")
                 for lb, c in colors.items() if lb in test]  # fmt: skip
     if UNLABELLED in test:
         handles.append(marker("x", f"test clip, {UNLABELLED}", color=label_color(UNLABELLED)))

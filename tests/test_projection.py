@@ -491,3 +491,44 @@ def test_a_figure_drawing_happiness_and_positive_gives_them_two_colours():
     assert label_colors(["neutral", "positive", "negative"]) == {
         k: label_color(k) for k in ("neutral", "positive", "negative")
     }
+
+
+def test_labels_stay_apart_in_a_greyscale_print():
+    """The paper's happiness blue and sadness red print as one grey (luminance 0.18 and 0.16), and every
+    test clip was a circle, every density's outline solid: in a greyscale print nothing told the labels
+    apart.  Each label now also has its own marker (test clips) and line (its density's outline), in
+    the panels and in the legend."""
+    import matplotlib.pyplot as plt
+    from matplotlib.contour import ContourSet
+    from matplotlib.markers import MarkerStyle
+
+    from bimotion.figures import contrast
+    from bimotion.projection import figure
+    from bimotion.projection_plot import LABEL_COLORS, _legend_handles, label_colors, label_line, label_marker
+
+    assert contrast(LABEL_COLORS["happiness"], LABEL_COLORS["sadness"]) < 1.2  # one grey: colour alone cannot tell
+    rng = np.random.default_rng(0)
+    labels = ["happiness", "sadness", "neutral"]
+    names = [(lb,) for lb in labels for _ in range(20)]
+    xy = np.vstack([rng.normal(4 * k, 0.6, (20, 2)) for k in range(3)])
+    panel = {"title": "p", "train_xy": xy, "train_labels": names, "test_xy": xy[::4], "test_labels": names[::4],
+             "model": "bimotion:all"}  # fmt: skip
+    fig = figure(ProjectionSpec.from_dict(dict(SPEC, model="bimotion:all")), [panel], labels)
+    entries = dict(zip([t.get_text() for t in fig.legends[0].get_texts()], fig.legends[0].legend_handles, strict=True))
+    markers = [entries[f"{lb} (test clip)"].get_marker() for lb in labels]
+    made = {
+        h.get_label(): h for h in _legend_handles(label_colors(labels), density=set(labels), scatter=set(), test=set())
+    }
+    lines = [made[f"{lb} (train density)"].get_linestyle() for lb in labels]  # the legend draws copies of these
+    assert len(set(markers)) == 3 and len({str(line) for line in lines}) == 3, (markers, lines)
+    assert markers == [label_marker(lb) for lb in labels]
+    ax = fig.axes[0]
+    drawn = [c for c in ax.collections if len(c.get_offsets()) and c.get_edgecolor().size]  # the test clips
+    shapes = {tuple(map(tuple, c.get_paths()[0].vertices.round(3))) for c in drawn}
+    styles = [MarkerStyle(label_marker(lb)) for lb in labels]
+    expected = {tuple(map(tuple, m.get_path().transformed(m.get_transform()).vertices.round(3))) for m in styles}
+    assert expected <= shapes
+    outlines = [c.get_linestyle()[0] for c in ax.collections if isinstance(c, ContourSet) and not c.filled]
+    assert len(outlines) == 3 and len({str(style) for style in outlines}) == 3, outlines
+    assert label_line("happiness") == "solid" and label_line("sadness") != label_line("happiness")
+    plt.close(fig)
