@@ -207,7 +207,8 @@ def test_confusion_counts_by_hand_and_they_sum_to_the_clips(tmp_path):
                         np.vstack([single_set[1], mask]), ["crema_d"] * 4 + ["elderreact"] * 4,
                         ["eng_adu"] * 4 + ["eng_eld"] * 4)  # fmt: skip
     found = panels(both)
-    assert [title for title, *_ in found] == ["eng_adu · crema_d", "eng_eld · elderreact"]
+    # named for a reader, as the heat map names them (were the specs "eng_adu · crema_d", "eng_eld · elderreact")
+    assert [title for title, *_ in found] == ["English adults · CREMA-D", "English elderly · ElderReact"]
     for _, conf, clips, _ in found:  # every clip counted once per matrix (per label for multi-label)
         if conf["kind"] == "single_label":
             assert np.sum(conf["matrix"]) + sum(conf["no_prediction"]) == clips == 4
@@ -339,4 +340,8 @@ def test_a_confusion_panel_shows_the_score_its_counts_give_beside_chance():
     logits = np.where(labels > 0, -1.0, -3.0)  # all right by arg-max, nothing over 0.5
     result = score_groups(logits, labels, mask, ["csed"] * 4, ["zho_eld"] * 4)
     fig = confusion_figure(result, "zho_eld: confusion on the test split")
-    assert fig.axes[0].title.get_text().splitlines() == ["zho_eld · csed", "4 clips", "UA 100.0% (chance 33.3%)"]
+    assert fig.axes[0].title.get_text().splitlines() == [
+        "Mandarin elderly · CSED",
+        "4 clips",
+        "UA 100.0% (chance 33.3%)",
+    ]

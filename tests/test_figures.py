@@ -204,6 +204,8 @@ def test_the_confusion_figure_fits_a_pages_width_at_any_number_of_test_sets(tmp_
             assert frame.x0 - 1 <= box.x0 and box.x1 <= frame.x1 + 1, (count, ax.get_title())
         ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_rotation() in (0, 90)]
         assert not any(a.overlaps(b) for a, b in zip(ticks, ticks[1:], strict=False)), (count, ax.get_title())
+        rows = [t.get_window_extent(renderer) for t in ax.get_yticklabels()]
+        assert not any(a.overlaps(b) for a, b in zip(rows, rows[1:], strict=False)), (count, ax.get_title())
     for (i, a), (j, b) in itertools.combinations(enumerate(boxes), 2):
         assert not any(p.overlaps(q) for p in a for q in b), (count, fig.axes[i].get_title(), fig.axes[j].get_title())
     ticks = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]

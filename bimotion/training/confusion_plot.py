@@ -36,14 +36,28 @@ from ..figures import (
 
 def panels(result: dict) -> list[tuple[str, dict, int, str]]:
     """``(title, confusion, clips, score)`` of every (group, corpus) test set of ``result``
-    (score_groups'): ``score`` is the number the panel's counts give beside its chance level, so the
+    (score_groups'), titled by :func:`test_set_name`: ``score`` is the number the panel's counts give beside its chance level, so the
     figure reads against its table (:func:`summary`)."""
     out = []
     for group, g in result["groups"].items():
         for corpus, c in g["corpora"].items():
             if "confusion" in c:
-                out.append((f"{group} · {corpus}", c["confusion"], int(c["num_samples"]), summary(c)))
+                out.append((test_set_name(group, corpus), c["confusion"], int(c["num_samples"]), summary(c)))
     return out
+
+
+def test_set_name(group: str, corpus: str) -> str:
+    """A reader's name of a (group, corpus) test set, as the heat map names groups: ``("eng_eld",
+    "elderreact")`` -> "English elderly · ElderReact" (a corpus outside the registry: as it is)."""
+    from loaders import SOURCES
+
+    from ..registry import group_name
+
+    try:
+        corpus_name = SOURCES[corpus].title.split(":")[0]
+    except KeyError:
+        corpus_name = corpus
+    return f"{group_name(group)} · {corpus_name}"
 
 
 def summary(corpus: dict) -> str:
@@ -121,8 +135,6 @@ def _panel_title(title: str, note: str, score: str, side_in: float) -> str:
     import textwrap
 
     chars = max(16, int((side_in + 0.3) / CHAR_IN))
-    if note and len(title) + len(note) + 2 <= chars and side_in < MATRIX_MAX_IN:  # a narrow panel: one line less
-        title, note = f"{title}, {note}", ""
     score = score.replace(" (", "\n(", 1) if len(score) > chars else score
     parts = [title, note, *score.split("\n")]
     return "\n".join(line for part in parts if part for line in textwrap.wrap(part, chars))
@@ -138,6 +150,7 @@ MIN_WIDTH_IN = 5.2  # a one-panel figure is no narrower: its title and LEGEND fi
 CHARS_PER_IN = 11  # characters of the 10 pt title per inch of figure width, with room to spare
 TITLE_LINE_IN = 0.18  # height of one 10 pt title line
 MATRIX_MAX_IN = 2.6  # a matrix's largest side: a one- or two-panel figure's
+SHORT_ASPECT = 0.85  # a matrix's height to its width three panels a row: nine panels fit a page's height
 
 
 def columns(count: int) -> int:
@@ -189,10 +202,11 @@ def confusion_figure(result: dict, title: str):
     key = textwrap.wrap(legend, int(width / CHAR_IN))  # at TEXT_PT, under the title
     cell = width / ncols  # inches of each panel's column
     left = max(_room(panel, short, 1.0)[0] for panel in found)
-    side = min(MATRIX_MAX_IN, cell - left - 0.15)  # the matrix: square, as wide as the column leaves
+    side = min(MATRIX_MAX_IN, cell - left - 0.15)  # the matrix: as wide as the column leaves
+    tall = side * (SHORT_ASPECT if short else 1.0)  # and square, or a little less tall three to a row
     rooms = [_room(panel, short, side) for panel in found]
     rows = [rooms[r * ncols : (r + 1) * ncols] for r in range(nrows)]  # each row as tall as its panels need
-    heights = [max(a for _, a, _ in row) + side + max(u for *_, u in row) + 0.1 for row in rows]
+    heights = [max(a for _, a, _ in row) + tall + max(u for *_, u in row) + 0.1 for row in rows]
     top = TITLE_LINE_IN * len(lines) + LINE_IN * len(key) + 0.15
     height = top + sum(heights)
     fig = plt.figure(figsize=(width, height))
@@ -200,8 +214,8 @@ def confusion_figure(result: dict, title: str):
     for k, panel in enumerate(found):
         r, c = divmod(k, ncols)
         x0 = c * cell + left + max(0.0, (cell - left - side - 0.15) / 2)
-        y0 = height - top - sum(heights[:r]) - max(a for _, a, _ in rows[r]) - side
-        ax = fig.add_axes((x0 / width, y0 / height, side / width, side / height))
+        y0 = height - top - sum(heights[:r]) - max(a for _, a, _ in rows[r]) - tall
+        ax = fig.add_axes((x0 / width, y0 / height, side / width, tall / height))
         _draw(ax, *panel, short=short, side_in=side)
     fig.suptitle("\n".join(lines), fontsize=TITLE_PT, y=1 - 0.06 / height, va="top")
     under_title = 0.1 + TITLE_LINE_IN * len(lines)
