@@ -215,8 +215,8 @@ class Collector:
             where = display(folder.relative_to(self.root) if inside else folder.name)
             warnings.warn(
                 f"{self.corpus}: {len(audio)} audio file(s) in {where}/ not read (the first: {display(audio[0].name)}): "
-                f"its clips are read from {reads_from} only (counted as not read); move the clips to read into "
-                f"{reads_from} and the others out of the corpus folder to silence this",
+                f"{self.corpus} reads its clips from {reads_from} only (counted as not read); move the clips to read "
+                f"into {reads_from} and the others out of the corpus folder to silence this",
                 InputWarning,
                 4,
             )

@@ -166,7 +166,7 @@ def test_audio_in_a_folder_beside_audiowav_is_counted_and_named_not_read(small, 
     assert len(said) == 3, said
     assert said[0].startswith("crema_d: 1 audio file(s) in CREMA-D/ not read (the first: loose.wav)")
     assert said[1].startswith("crema_d: 2 audio file(s) in AudioWAV_old/ not read")
-    assert "extra/" in said[2] and "read from AudioWAV/ only" in said[2]
+    assert f"extra/ not read (the first: {clips[2].name}): crema_d reads its clips from AudioWAV/ only" in said[2]
     n = {kind: report.files[("crema_d", kind)] for kind in ("seen", "read", "not_audio", "duplicate", "not_read")}
     assert n["not_read"] == 5 and n["read"] == len(records) and not report
     assert n["seen"] == n["read"] + n["not_audio"] + n["duplicate"] + n["not_read"]

@@ -331,8 +331,8 @@ def test_the_releases_other_folders_are_counted_and_audio_elsewhere_named(small,
     assert [r.id for r in records] == [r.id for r in iemocap.load(small)]
     said = [str(w.message) for w in said if "not read" in str(w.message)]
     assert said == [
-        f"iemocap: 1 audio file(s) in Session1/sentences/wav_old/ not read (the first: {clip.name}): its clips are "
-        "read from Session{1..5}/sentences/wav/ only (counted as not read); move the clips to read into "
+        f"iemocap: 1 audio file(s) in Session1/sentences/wav_old/ not read (the first: {clip.name}): iemocap reads "
+        "its clips from Session{1..5}/sentences/wav/ only (counted as not read); move the clips to read into "
         "Session{1..5}/sentences/wav/ and the others out of the corpus folder to silence this"
     ]
     n = {kind: report.files[("iemocap", kind)] for kind in ("seen", "read", "not_audio", "duplicate", "not_read")}
