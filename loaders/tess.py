@@ -126,8 +126,9 @@ def _warn_copies(c: Collector, deeper: list[tuple[Path, Path, bool]]) -> None:
         (path, twin), more = again[0], f" and {len(again) - 1} more" if len(again) > 1 else ""
         warnings.warn(
             f"{CORPUS}: {display(path)}{more}: the same bytes as {twin.relative_to(c.root).as_posix()}, a copy of the "
-            "clip reported above (its bytes differ from the file read): counted as duplicate copies, not reported "
-            "again; keep one version of the clip and delete the other copies to silence this",
+            "clip skipped as copy_name (its bytes differ from the file read; listed with the skipped inputs): counted "
+            "as duplicate copies, not skipped again; keep one version of the clip and delete the other copies to "
+            "silence this",
             InputWarning,
             4,
         )

@@ -142,6 +142,8 @@ def test_copies_of_another_version_of_a_clip_are_reported_once(small_b, tmp_path
     assert report.files[("tess", "duplicate")] == 42  # the 41 deeper copies of the clips read, and this one
     message = next(str(w.message) for w in said if "the same bytes as" in str(w.message))
     assert message.startswith(f"tess: {again}: the same bytes as {gen.DATA_DIR}/YAF_sad/YAF_bar_sad.wav, a copy of")
+    # that copy's skip is listed with the skipped inputs, after the warnings (the warning said 'reported above')
+    assert "a copy of the clip skipped as copy_name (its bytes differ from the file read; listed with the " in message
 
 
 def test_labels_come_from_the_file_name_not_the_folder(small_b):
