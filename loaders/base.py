@@ -28,12 +28,13 @@ from .errors import (  # noqa: F401 (the readers' import, as before they moved)
     require_dir,
 )
 from .labels import label_space
-from .metafiles import metadata_files
+from .metafiles import own_corpus_hint
 from .record import Utterance
 from .source import SourceInfo  # noqa: F401 (the readers' import, as before it moved)
 from .walk import (
     behind_unlisted,
     folder_entries,
+    reached,
     searched,
     stood_for,
     unreadable_folder,
@@ -187,14 +188,15 @@ class Collector:
     def beside(self, parent: Path, read: Iterable[Path], reads_from: str, release: Iterable[str] = ()) -> None:
         """Account for what ``parent`` holds beside the folders ``read`` (the reader's): its files and other folders, by
         :meth:`not_read`, unsaid for the ``release``'s own (names in small letters, a second copy's as its folder's).
-        A hidden folder is counted; a link to ``parent`` or above it, or into a folder walked, is passed over."""
+        A hidden folder is counted; a link to ``parent`` or above it, into a folder walked, or to one holding a folder
+        walked (``Session1/s2 -> ../Session2``: walked by its own path, its clips not counted again), is passed over."""
         files, folders = folder_entries(parent, self.walk_problem)
         self.not_read(parent, reads_from, files)
         skip = [real for real in (path.resolve() for path in read) if not parent.resolve().is_relative_to(real)]
         for folder, real in ((folder, folder.resolve()) for folder in folders):
             if not searched(folder.name):  # .git/ of a git lfs clone, __MACOSX/
                 self.hidden_folder(folder)
-            elif not (parent.resolve().is_relative_to(real) or any(real.is_relative_to(w) for w in self.walked + skip)):
+            elif not (parent.resolve().is_relative_to(real) or reached(real, self.walked + skip, folder.is_symlink())):
                 self.walked.append(real)
                 self.not_read(folder, reads_from, said=folder_name(folder.name).lower() not in release)
 
@@ -387,14 +389,3 @@ class _Item:
                 exc.path, exc.reason, exc.message, f"{exc.hint} ({hint})" if exc.hint else hint
             ) from None
         return False
-
-
-def own_corpus_hint(root: Path) -> str:
-    """``"; it holds metadata.csv, as your own corpus does: ..."`` for a built-in corpus's root that
-    holds a user corpus's metadata (a Cantonese corpus given as `yuemotion prepare --source DIR`, or
-    under a built-in NAME), whose clips were each "not the release's name"; it names both files where
-    the folder holds both (:func:`~loaders.metafiles.metadata_files`); else ``""``."""
-    found = " and ".join(path.name for path in metadata_files(root))
-    if not found:
-        return ""
-    return f"; it holds {found}, as your own corpus does: give it a name of its own, --source mine={root}"

@@ -250,3 +250,14 @@ def iter_lines(path: Path, corpus: str) -> Iterator[tuple[int, str]]:
         line = line.strip()
         if line:
             yield number, line
+
+
+def own_corpus_hint(root: Path) -> str:
+    """``"; it holds metadata.csv, as your own corpus does: ..."`` for a built-in corpus's root that
+    holds a user corpus's metadata (a Cantonese corpus given as `yuemotion prepare --source DIR`, or
+    under a built-in NAME), whose clips were each "not the release's name"; it names both files where
+    the folder holds both (:func:`metadata_files`); else ``""``."""
+    found = " and ".join(path.name for path in metadata_files(root))
+    if not found:
+        return ""
+    return f"; it holds {found}, as your own corpus does: give it a name of its own, --source mine={root}"

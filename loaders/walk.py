@@ -193,6 +193,13 @@ def folder_entries(folder: Path, onerror: Callable[[CorpusError], None]) -> tupl
     return files, folders
 
 
+def reached(real: Path, walked: list[Path], link: bool) -> bool:
+    """Whether the folder of real path ``real`` is walked already: it is in a folder of ``walked`` (real
+    paths), or, reached by a ``link``, it holds one (``Session1/s2 -> ../Session2``, whose clips a walk of
+    Session2 reads by their own path: a walk through the link would count them again)."""
+    return any(real.is_relative_to(w) or (link and w.is_relative_to(real)) for w in walked)
+
+
 def _evicted(path: Path, suffixes: tuple[str, ...]) -> BadFileError | None:
     """The error for ``.a.wav.icloud``: what iCloud Drive leaves of ``a.wav`` when it evicts the file to
     free space ("Optimize Mac Storage"), copied along with its folder; None for any other name, beside

@@ -4,6 +4,7 @@ import collections
 import os
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -341,3 +342,20 @@ def test_the_releases_other_folders_are_counted_and_audio_elsewhere_named(small,
     assert main(["scan", "-q", "--source", f"iemocap={root}", "-o", str(tmp_path / "m.jsonl")]) == 0
     assert f"files seen {n['seen']}, read {len(records)}, " in (out := capsys.readouterr().out)
     assert f"audio in folders not read {dialog_wavs + 1}" in out
+
+
+def test_a_link_to_a_session_beside_the_release_folders_counts_nothing_twice(small, tmp_path):
+    """A link inside a session to another session (``Session1/dialog/s2 -> ../../Session2``) was walked as a folder
+    of the user's own: Session2's clips, read from its own sentences/wav/, were counted again as not read (files seen
+    past the tree's), and a warning told the user to move them into sentences/wav/, where they are.  A link to a
+    folder holding one that is read is passed over, as a link into one is; its folders are walked by their own path."""
+    root = shutil.copytree(small, tmp_path / "IEMOCAP_full_release", copy_function=os.link)
+    (root / "Session1" / "dialog" / "s2").symlink_to(Path("..", "..", "Session2"))
+    report = SkipReport()
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        records = iemocap.load(root, report=report)
+    assert [r.id for r in records] == [r.id for r in iemocap.load(small)]
+    assert not [str(w.message) for w in said if "not read" in str(w.message)]
+    assert report.files[("iemocap", "seen")] == sum(len(files) for _, _, files in os.walk(root))  # links not followed
+    assert report.files[("iemocap", "not_read")] == 0 and not report
