@@ -25,6 +25,7 @@ from .errors import (  # noqa: F401 (the readers' import, as before they moved)
     all_skipped,
     bad,
     display,
+    outside_level,
     require_dir,
 )
 from .labels import label_space
@@ -220,7 +221,7 @@ class Collector:
                 f"{self.corpus} reads its clips from {reads_from} only (counted as not read); move the clips to read "
                 f"into {reads_from} and the others out of the corpus folder to silence this",
                 InputWarning,
-                4,
+                outside_level(),  # the caller of load, whatever the depth (beside, or a reader's own call)
             )
 
     def left_copy(self, path: Path, *, root: Path | None = None, beside_only: bool = False, data: bool = False) -> bool:

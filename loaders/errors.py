@@ -279,3 +279,16 @@ def require_dir(root: str | os.PathLike, corpus: str, expected: str) -> Path:
 
 def bad(path: Path, reason: str, message: str, hint: str = "") -> BadFileError:
     return BadFileError(path, reason, message, hint)
+
+
+def outside_level() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside this package (the code that
+    called :func:`loaders.load` or a reader's ``load``), for a warning its caller raises from a helper
+    reached at several depths below ``load`` (:meth:`loaders.base.Collector.not_read`)."""
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1  # the frame of the function that warns: stacklevel 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level

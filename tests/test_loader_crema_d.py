@@ -162,6 +162,7 @@ def test_audio_in_a_folder_beside_audiowav_is_counted_and_named_not_read(small, 
     assert [(r.id, Path(r.path).parent) for r in records] == [
         (r.id, root / "AudioWAV") for r in loaders.load("crema_d", small)
     ]
+    assert {w.filename for w in said if "not read" in str(w.message)} == {__file__}  # the caller's line, not loaders'
     said = [str(w.message) for w in said if "not read" in str(w.message)]  # in folder order
     assert len(said) == 3, said
     assert said[0].startswith("crema_d: 1 audio file(s) in CREMA-D/ not read (the first: loose.wav)")

@@ -330,6 +330,7 @@ def test_the_releases_other_folders_are_counted_and_audio_elsewhere_named(small,
     with pytest.warns(InputWarning, match="not read") as said:
         records = iemocap.load(root, report=report)
     assert [r.id for r in records] == [r.id for r in iemocap.load(small)]
+    assert {w.filename for w in said if "not read" in str(w.message)} == {__file__}  # the caller's line, not loaders'
     said = [str(w.message) for w in said if "not read" in str(w.message)]
     assert said == [
         f"iemocap: 1 audio file(s) in Session1/sentences/wav_old/ not read (the first: {clip.name}): iemocap reads "
