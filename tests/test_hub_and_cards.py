@@ -295,5 +295,6 @@ def test_a_second_push_deletes_the_shards_the_folder_no_longer_holds_and_keeps_t
     assert last["deleted"] and all(path.startswith("data/tess/") for path in last["deleted"])
     assert (
         f"deleted from my-lab/bimotion in the same commit: {len(last['deleted'])} Parquet files under data/ that an "
-        "earlier push sent and this folder no longer holds: data/tess/eng_adu/" in printed
+        "earlier push sent and this one does not (a corpus prepared out since, or another folder's data pushed to this "
+        "repository; its history keeps them): data/tess/eng_adu/" in printed
     )

@@ -270,7 +270,8 @@ def run(args) -> int:
         from loaders.tables import counted
 
         print(f"deleted from {args.repo_id} in the same commit: {counted(len(removed), 'Parquet file')} under {DATA_DIR}/ "
-              f"that an earlier push sent and this folder no longer holds: {some_files(removed)}")  # fmt: skip
+              "that an earlier push sent and this one does not (a corpus prepared out since, or another folder's data "
+              f"pushed to this repository; its history keeps them): {some_files(removed)}")  # fmt: skip
     if not model:
         _record_push(args.out, args.repo_id)
     return 0
