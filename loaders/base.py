@@ -52,6 +52,9 @@ MIN_DURATION_S = 400 / 16000
 # Container formats that count as audio when a file is judged by its content.
 AUDIO_FORMATS = frozenset({"wav", "aiff", "flac", "ogg", "mp3", "mp4", "aac"})
 _TEXT_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)
+# In a release's own folders not read (IEMOCAP's MOCAP_*/, ForcedAlignment/, lab/: some 70,000 files), its text
+# data counted as not audio by name, unopened (a scan on a cold disk opened each); any other file is judged by content
+RELEASE_TEXT_SUFFIXES = frozenset({".txt", ".lab", ".wdseg", ".phseg", ".syseg", ".log"})
 _DUPLICATE_FIX = (  # two recordings under one clip id
     "remove the extra copies from below the root (files copied into another folder, or a second copy of the corpus)"
 )
@@ -204,12 +207,15 @@ class Collector:
     def not_read(self, folder: Path, reads_from: str, files: list[Path] | None = None, *, said: bool = True) -> None:
         """Every file below ``folder`` (or of ``files``) not seen yet, seen and accounted for: audio by content counted
         as not read (in the scan's summary) and, where ``said``, named in one warning for the folder, as the clips are
-        read from ``reads_from`` only; any other file counted as not audio; one that cannot be read reported."""
+        read from ``reads_from`` only; any other file counted as not audio; one that cannot be read reported.  In a
+        release's own folder (not ``said``), its text data (:data:`RELEASE_TEXT_SUFFIXES`) is counted by name."""
         audio, other = [], []
         walked = files is None and [p for p, _ in walk_files(folder, (), self.walk_problem, self.hidden_folder)]
         for path in (path for path in walked or files or () if str(path) not in self.seen):
             self.see(path)
-            if (found := self._is_audio(path)) is not None:  # None: cannot be read, reported
+            if not said and path.suffix.lower() in RELEASE_TEXT_SUFFIXES:
+                other.append(path)
+            elif (found := self._is_audio(path)) is not None:  # None: cannot be read, reported
                 (audio if found else other).append(path)
         self.set_aside("not_audio", *other)
         self.set_aside("not_read", *audio)

@@ -345,6 +345,34 @@ def test_the_releases_other_folders_are_counted_and_audio_elsewhere_named(small,
     assert f"audio in folders not read {dialog_wavs + 1}" in out
 
 
+def test_the_releases_text_data_is_counted_by_name_and_a_users_folder_by_content(small, tmp_path, monkeypatch):
+    """A real release holds some 70,000 files of motion capture, forced alignments and word labels beside the clips;
+    each was opened to judge it audio or not, seconds of a scan warm and minutes on a cold disk.  The release's own
+    text data (RELEASE_TEXT_SUFFIXES, in its own folders) is counted as not audio by name, unopened; a file of a
+    folder of the user's own is still judged by its content, whatever its name (a wav saved as .txt is audio)."""
+    import loaders.base
+
+    root = shutil.copytree(small, tmp_path / "IEMOCAP_full_release", copy_function=os.link)
+    dialog_wavs = _add_release_folders(root)
+    old = root / "Session1" / "sentences" / "wav_old"
+    old.mkdir()
+    clip = sorted((root / "Session1" / "sentences" / "wav").rglob("Ses*.wav"))[0]
+    shutil.copyfile(clip, old / f"{clip.stem}.txt")
+    opened = []
+    judge = loaders.base.is_audio
+    monkeypatch.setattr(loaders.base, "is_audio", lambda path: opened.append(path) or judge(path))
+    report = SkipReport()
+    with pytest.warns(loaders.errors.InputWarning, match="wav_old/ not read"):
+        iemocap.load(root, report=report)
+    own = ("MOCAP_head", "MOCAP_rotated", "ForcedAlignment", "transcriptions", "lab")  # EmoEvaluation/*/: by content
+    text = {p for p in root.rglob("*") if p.suffix in loaders.base.RELEASE_TEXT_SUFFIXES and set(p.parts) & set(own)}
+    assert text and not text & set(opened), sorted(text & set(opened))[:3]
+    assert old / f"{clip.stem}.txt" in opened and root / "Documentation" / "IEMOCAP_Release.pdf" in opened
+    n = {kind: report.files[("iemocap", kind)] for kind in ("seen", "read", "not_audio", "not_read")}
+    assert n["seen"] == sum(len(files) for _, _, files in os.walk(root)) and not report
+    assert n["not_read"] == dialog_wavs + 1 and n["seen"] == n["read"] + n["not_audio"] + n["not_read"]
+
+
 def test_a_link_to_a_session_beside_the_release_folders_counts_nothing_twice(small, tmp_path):
     """A link inside a session to another session (``Session1/dialog/s2 -> ../../Session2``) was walked as a folder
     of the user's own: Session2's clips, read from its own sentences/wav/, were counted again as not read (files seen
