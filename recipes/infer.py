@@ -4,8 +4,8 @@ r"""Cross-group inference (paper §4.1): score a trained model on the test sets 
         --configs eng_eld zho_eld zho_adu
 
 Writes per-group, per-corpus scores (weighted F1, per-label F1, macro F1, UA) to
-``--output_file`` (default: ``inference_<split>.json`` in the model folder), with each test group's
-relation to the training groups (in-group, cross-lingual, cross-age, cross-all).
+``--output_file`` (default: ``inference_<split>.json`` in ``--output_dir``, or in the model folder),
+with each test group's relation to the training groups (in-group, cross-lingual, cross-age, cross-all).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from transformers import HfArgumentParser
 
+from bimotion.data.layout import output_error
 from bimotion.training.args import (
     SPLITS,
     ArgumentError,
@@ -39,13 +40,17 @@ class InferArguments:
     configs: list[str] | None = field(default=None, metadata={"help": "default: every group of the given datasets"})
     split: str = field(default="test", metadata={"help": "train, validation or test"})
     output_file: str | None = field(
-        default=None, metadata={"help": "where the scores go (default: inference_<split>.json in the model folder)"}
+        default=None,
+        metadata={
+            "help": "where the scores go (default: inference_<split>.json in --output_dir if given, else in the "
+            "model folder); given, it wins over --output_dir"
+        },
     )
 
 
 # the shared dataclasses' fields that inference reads (the others are accepted, for a shared arguments file)
 INFER_FLAGS = (
-    "bimotion", "yuemotion", "dataset_cache_dir", "pad_to_multiple_of",
+    "bimotion", "yuemotion", "dataset_cache_dir", "pad_to_multiple_of", "output_dir",
     "per_device_eval_batch_size", "use_cpu",
 )  # fmt: skip
 
@@ -59,6 +64,9 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
     check_configs(recipe.configs, "--configs", datasets)
     check_positive(training_args, "per_device_eval_batch_size")
     check_positive(data_args, "pad_to_multiple_of", optional=True)
+    if not recipe.output_file and training_args.output_dir_given:
+        if error := output_error(training_args.output_dir, "--output_dir"):
+            raise ArgumentError(error)
     if recipe.output_file and Path(recipe.output_file).is_dir():
         raise ArgumentError(f"--output_file {recipe.output_file} is a folder; give a file name")
     if recipe.output_file and Path(recipe.output_file).suffix.lower() != ".json":  # what it writes
@@ -67,8 +75,21 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
     check_split_rows([("--configs", recipe.split, recipe.configs)], datasets)
 
 
+def output_file(recipe: InferArguments, training_args: SERTrainingArguments) -> str | None:
+    """Where the scores go: ``--output_file``; else ``inference_<split>.json`` in ``--output_dir`` (a
+    shared arguments file's, or given for this run); else None, the model folder's (``infer``'s default)."""
+    if recipe.output_file:
+        return recipe.output_file
+    if training_args.output_dir_given:
+        return str(Path(training_args.output_dir).expanduser() / f"inference_{recipe.split}.json")
+    return None
+
+
 def main(argv=None) -> int:
     parser = HfArgumentParser((InferArguments, DataArguments, SERTrainingArguments))
+    # training's wording (checkpoints, the model, the card) says nothing of what inference writes there
+    output_dir = parser._option_string_actions["--output_dir"]
+    output_dir.help = "the folder inference_<split>.json goes to (default: the model's)"
     recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS)
     from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.training.provenance import recorded_command
@@ -81,7 +102,7 @@ def main(argv=None) -> int:
             training_args,
             configs=recipe.configs,
             split=recipe.split,
-            output_file=recipe.output_file,
+            output_file=output_file(recipe, training_args),
             command=recorded_command(),  # its file names this command, not one run earlier in this process
         )
     except DamagedFileError as err:  # a prepared dataset's file or clip, or the model's weights

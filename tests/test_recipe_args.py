@@ -154,6 +154,8 @@ CASES = [
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--output_file", "{root}"], "--output_file"),
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--output_file", "{root}/s.txt"], "name it .json"),
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--per_device_eval_batch_size", "0"], "--per_device_eval"),
+    # --output_dir is where the scores go: a file there is refused (it was accepted and ignored)
+    ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--output_dir", "{root}/a_file"], "--output_dir"),
     ("grid", ["--config", "bimotion/configs/demo.yaml", "--bimotion", "{data}"], "--yuemotion"),
     ("grid", ["--config", "/no/such.yaml", "--bimotion", "{data}"], "--config"),
     ("grid", ["--config", "{root}/bad_key.yaml", "--bimotion", "{data}"], "--config"),
@@ -328,6 +330,7 @@ def test_infer_help_lists_what_inference_reads_and_help_all_the_rest(capsys):
     short = capsys.readouterr().out
     for flag in ("--model", "--configs", "--split", "--output_file", "--bimotion", "--per_device_eval_batch_size"):
         assert _entry(short, flag), flag
+    assert "inference_<split>.json goes to" in _entry(short, "--output_dir")  # not training's checkpoints
     for flag in ("--learning_rate", "--max_duration_s", "--train_configs", "--num_train_epochs", "--test_configs"):
         assert flag not in short, flag
     assert "--help_all lists them" in short
