@@ -21,6 +21,7 @@ from functools import cached_property
 
 from loaders import SOURCES, SourceInfo, register_source
 from loaders.languages import LANGUAGE_NAMES
+from loaders.record import age_band
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
@@ -74,8 +75,8 @@ class Group:
 
     @property
     def description(self) -> str:
-        """``English elderly (60+)``."""
-        return f"{LANGUAGE_NAMES[self.language]} {AGE_GROUP_NAMES[self.age_group]}"
+        """``English elderly (60+)``, ``Cantonese elderly (59+)`` (:func:`loaders.record.age_band`)."""
+        return f"{LANGUAGE_NAMES[self.language]} {age_band(self.language, self.age_group)}"
 
     def __str__(self) -> str:
         return self.name

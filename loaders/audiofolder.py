@@ -10,7 +10,7 @@ Layout (the root is the folder holding the metadata)::
 
 Columns (a CSV header, or the keys of each JSON line): ``file_name``; ``emotion`` or ``emotions`` (several labels per
 clip separated by ``;``, ``,``, ``|`` or ``、``, or a JSON list); ``language`` (ISO 639-3, e.g. ``yue``); ``age``
-in years and/or ``age_group`` (``eld``/``adu``/``長者``; elderly = 60+, ages under 18 are refused); optional ``gender``
+in years and/or ``age_group`` (``eld``/``adu``/``長者``; elderly = 60+, Cantonese 59+ as YueMotion's, ages under 18 are refused); optional ``gender``
 (f/m/female/male/女/男), ``speaker_id``, ``split`` (train/validation/test) and ``text``.  Other columns are ignored.
 
 Labels: a name of the 13 shared labels (:data:`loaders.labels.LABELS`, any case) is taken as it

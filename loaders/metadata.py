@@ -23,7 +23,7 @@ from .labels import LABELS
 from .languages import is_language_code, language_hint
 from .metadata_columns import check_columns
 from .metafiles import composed, csv_text, read_text
-from .record import LANGUAGE_CODE, age_group_of
+from .record import ELDERLY_MIN_AGE, LANGUAGE_CODE, age_group_of, elderly_min_age
 
 # with the spaces around them ("happy, sad"); and as a Chinese or Japanese input method types them: the
 # full-width comma, semicolon and bar, and the enumeration comma ("開心、驚", "開心，驚")
@@ -312,7 +312,7 @@ def _fields(at: Where, cells: dict, gaps: _Gaps) -> dict:
             f"language {_cell(cells, 'language')!r} is not an ISO 639-3 code",
             language_hint(_cell(cells, "language")),
         )
-    age = _age(_cell(cells, "age"), fail)
+    age = _age(_cell(cells, "age"), language, fail)
     given = AGE_GROUPS.get(_spelling(cells, "age_group", (*AGE_GROUPS, *filter(None, UNKNOWN)), fail), "")
     if age is None and not given:
         raise fail(
@@ -320,11 +320,11 @@ def _fields(at: Where, cells: dict, gaps: _Gaps) -> dict:
             f"neither age nor age_group is given{gaps.ages_of(cells)}",
             "give the speaker's age in years or age group",
         )
-    age_group = given or age_group_of(age)
-    if age is not None and age_group != age_group_of(age):
+    age_group = given or age_group_of(age, language)
+    if age is not None and age_group != age_group_of(age, language):
         raise fail(
             "bad_age",
-            f"age {age:g} is not in age_group {_cell(cells, 'age_group')!r} (elderly means 60 or more)",
+            f"age {age:g} is not in age_group {_cell(cells, 'age_group')!r} ({_elderly_means(language)})",
             "fix one of them",
         )
     gender = _spelling(cells, "gender", (*GENDERS, *filter(None, UNKNOWN)), fail)
@@ -340,7 +340,18 @@ def _fields(at: Where, cells: dict, gaps: _Gaps) -> dict:
     }
 
 
-def _age(text: str, fail) -> float | None:
+def _elderly_means(language: str) -> str:
+    """What elderly means for ``language``'s rows, and why where it is not the paper's 60."""
+    low = elderly_min_age(language)
+    if low == ELDERLY_MIN_AGE:
+        return f"elderly means {low} or more, the paper's"
+    return (
+        f"in {language} rows elderly means {low} or more: YueMotion's authors grouped its speakers so, "
+        "and every corpus's rows of its groups are grouped alike"
+    )
+
+
+def _age(text: str, language: str, fail) -> float | None:
     if text.lower() in UNKNOWN:
         return None
     try:  # a decimal comma (70,5), as spreadsheets write it in many locales, reads as 70.5
@@ -351,6 +362,7 @@ def _age(text: str, fail) -> float | None:
         raise fail(
             "bad_age",
             f"age {text!r} is not a number of years from {MIN_AGE_YEARS} to {MAX_AGE_YEARS}",
-            "give the age in years (the groups are adults and the elderly, 60+), or leave it empty and give age_group",
+            f"give the age in years (the groups are adults and the elderly, {elderly_min_age(language)}+), or "
+            "leave it empty and give age_group",
         )
     return age

@@ -35,12 +35,13 @@ from .base import Collector, SourceInfo, bad, require_dir
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
 from .metafiles import case_hint, case_matches, csv_text, listed_name, read_text
-from .record import Utterance, age_group_of
+from .record import Utterance, age_group_of, elderly_min_age
 
 CORPUS = "yuemotion"
 # The authors grouped YueMotion speakers aged 59 or more as elderly (60 everywhere else in the paper);
-# only 59 reproduces the published 660 adult / 420 elderly utterances, so it is kept for this corpus.
-ELDERLY_MIN_AGE = 59
+# only 59 reproduces the published 660 adult / 420 elderly utterances, so it is kept for Cantonese
+# (loaders.record.elderly_min_age: every corpus's Cantonese rows, a user's own too).
+ELDERLY_MIN_AGE = elderly_min_age("yue")
 SPLITS = ("train", "validation", "test")
 METADATA_NAME = re.compile(r"^(train|validation|test)_metadata\.csv$", re.IGNORECASE)
 # Loose shape first (so other corpora's wavs below a shared root are left alone), then strict fields.
@@ -72,7 +73,8 @@ INFO = SourceInfo(
     ),
     notes=(
         f"Age group from the speaker's age with the authors' YueMotion threshold: elderly = age >= "
-        f"{ELDERLY_MIN_AGE} (60 for the other corpora), which gives 660 adult and 420 elderly utterances. "
+        f"{ELDERLY_MIN_AGE}, which gives 660 adult and 420 elderly utterances (your own corpus's Cantonese rows are "
+        "grouped so too; 60 for the other languages). "
         "Official split (540/162/378) from the metadata CSVs when present: 0.5/0.15/0.35 within each "
         "gender x age group, stratified by emotion; speakers are shared across splits."
     ),
@@ -138,7 +140,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                 native_id=keys[path].rpartition(".")[0],
                 emotions=[CORPUS_LABEL_MAPS[CORPUS][str(name.label_id)]],
                 language="yue",
-                age_group=age_group_of(name.age, elderly_min_age=ELDERLY_MIN_AGE),
+                age_group=age_group_of(name.age, "yue"),
                 age=name.age,
                 gender=name.gender,
                 speaker_id=f"yue{name.speaker:02d}",

@@ -1271,3 +1271,43 @@ def test_an_icloud_placeholder_of_a_listed_clip_in_other_letters_is_that_clip(tm
     report = SkipReport()
     assert len(loaders.load(NAME, root, skip_bad=True, report=report)) == 15
     assert report.to_dict() == {"carehome/icloud_placeholder": 1}
+
+
+def _set_cells(root: Path, line: int, **cells: str) -> None:
+    """Set ``cells`` of the metadata row on ``line`` (2 is the first row)."""
+    meta = root / "metadata.csv"
+    rows = list(csv.DictReader(io.StringIO(meta.read_text(encoding="utf-8"))))
+    rows[line - 2].update(cells)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    meta.write_text(out.getvalue(), encoding="utf-8")
+
+
+def test_a_59_year_old_is_elderly_in_cantonese_as_in_yuemotion_and_an_adult_elsewhere(tmp_path):
+    """One rule groups ages, `loaders.record.elderly_min_age`: a Cantonese row aged 59 is elderly, as
+    YueMotion's own 59-year-olds are (yue_eld held both: theirs as elderly, an own corpus's as adults,
+    and an own row `59, eld` was refused as `bad_age`); in any other language 59 is an adult's age,
+    and the refusal says why Cantonese differs."""
+    from bimotion.registry import Group
+    from loaders.yuemotion import ELDERLY_MIN_AGE
+
+    assert ELDERLY_MIN_AGE == 59 and Group("yue", "eld").description == "Cantonese elderly (59+)"
+    root = testing.make_corpus("audiofolder", tmp_path / "yue", language="yue", speakers=2, clips_per_speaker=2)
+    _set_cells(root, 2, age="59", age_group="eld")  # both given: they agree
+    _set_cells(root, 3, age="59", age_group="")  # the age alone: elderly
+    records = {r.id: r for r in loaders.load(NAME, root)}
+    rows = list(csv.DictReader(io.StringIO((root / "metadata.csv").read_text(encoding="utf-8"))))
+    for row in rows[:2]:
+        record = records[f"{NAME}/{row['file_name']}"]
+        assert (record.age, record.group) == (59, "yue_eld")
+    _set_cells(root, 2, age="59", age_group="adu")
+    with pytest.raises(CorpusError, match=r"in yue rows elderly means 59 or more: YueMotion's authors") as caught:
+        loaders.load(NAME, root)
+    assert caught.value.reason == "bad_age"
+
+    other = testing.make_corpus("audiofolder", tmp_path / "ind", language="ind", speakers=2, clips_per_speaker=2)
+    _set_cells(other, 2, age="59", age_group="eld")
+    with pytest.raises(CorpusError, match=r"age 59 is not in age_group 'eld' \(elderly means 60 or more, the paper's"):
+        loaders.load(NAME, other)

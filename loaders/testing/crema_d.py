@@ -208,7 +208,9 @@ def make(writer: FixtureWriter, *, bad: bool = False, demographics: str | os.Pat
 def _voices() -> dict[str, tuple[str, str]]:
     """actor -> (gender, age group), from the embedded real rows."""
     rows = csv.DictReader(io.StringIO(DEMOGRAPHICS_CSV))
-    return {row["ActorID"]: ("m" if row["Sex"] == "Male" else "f", age_group_of(int(row["Age"]))) for row in rows}
+    return {
+        row["ActorID"]: ("m" if row["Sex"] == "Male" else "f", age_group_of(int(row["Age"]), "eng")) for row in rows
+    }
 
 
 def _near_silent(path: Path, seed: int) -> None:
