@@ -538,16 +538,11 @@ def test_the_card_counts_a_user_corpus_clips_as_stored_and_skipped(tmp_path):
     )
 
 
-def test_a_corpus_holding_groups_of_both_benchmarks_says_which_rows_go_where(tmp_path, capsys):
-    """A Hong Kong centre's corpus with one Mandarin-speaking elder among its Cantonese speakers: `yuemotion
-    prepare` said "canto's group zho_eld is bimotion's: prepare canto into bimotion", which refuses the
-    corpus's Cantonese groups in turn; and not which rows make zho_eld.  It now names the groups of each
-    benchmark, the rows to move out (those of language zho) and where each part goes."""
+def _canto_with_a_mandarin_elder(out: Path) -> Path:
+    """A Cantonese corpus, 4 elderly speakers, one of whom (yue-eld-s1) speaks Mandarin."""
     import csv
 
-    from yuemotion.cli import main as yuemotion_main
-
-    canto = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="canto", language="yue", speakers=4)
+    canto = testing.make_corpus("audiofolder", out, corpus="canto", language="yue", speakers=4)
     with open(canto / "metadata.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     for row in rows:
@@ -557,6 +552,17 @@ def test_a_corpus_holding_groups_of_both_benchmarks_says_which_rows_go_where(tmp
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    return canto
+
+
+def test_a_corpus_holding_groups_of_both_benchmarks_says_which_rows_go_where(tmp_path, capsys):
+    """A Hong Kong centre's corpus with one Mandarin-speaking elder among its Cantonese speakers: `yuemotion
+    prepare` said "canto's group zho_eld is bimotion's: prepare canto into bimotion", which refuses the
+    corpus's Cantonese groups in turn; and not which rows make zho_eld.  It now names the groups of each
+    benchmark, the rows to move out (those of language zho) and where each part goes."""
+    from yuemotion.cli import main as yuemotion_main
+
+    canto = _canto_with_a_mandarin_elder(tmp_path / "raw")
     before = testing.digest(canto)
     assert yuemotion_main(["prepare", "-q", "--source", f"canto={canto}", "--output", str(tmp_path / "y")]) == 2
     err = " ".join(capsys.readouterr().err.split())
@@ -566,3 +572,20 @@ def test_a_corpus_holding_groups_of_both_benchmarks_says_which_rows_go_where(tmp
         "rows, and prepare it into bimotion (`bimotion prepare --source canto_zho=DIR`), the rest into yuemotion"
     ) in err, err
     assert not (tmp_path / "y").exists() and testing.digest(canto) == before
+
+
+def test_scan_of_a_corpus_of_both_benchmarks_gives_each_parts_split_under_the_command_that_takes_it(tmp_path, capsys):
+    """scan said `bimotion prepare` would refuse the corpus, then gave the split `bimotion prepare`
+    would draw of it, its Cantonese group included.  Each part's split is now said once the rows are
+    moved: the rest under `bimotion prepare`, the Cantonese part under `yuemotion prepare` and the
+    name the refusal gives it."""
+    canto = _canto_with_a_mandarin_elder(tmp_path / "raw")
+    assert bimotion_main(["scan", "-q", "--source", f"canto={canto}", "-o", str(tmp_path / "m.jsonl")]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if " prepare`" in line]
+    assert notes[0].startswith("note: `bimotion prepare` would refuse canto: canto holds groups of both")
+    assert "(`yuemotion prepare --source canto_yue=DIR`)" in notes[0]
+    assert notes[1].startswith(
+        "note: once the rows are moved, `bimotion prepare` would leave canto's group zho_eld without validation"
+    ), notes
+    assert notes[2].startswith("note: once the rows are moved, `yuemotion prepare`: canto_yue's group yue_eld,"), notes
+    assert len(notes) == 3 and not any("`bimotion prepare`: " in note and "yue_eld" in note for note in notes)

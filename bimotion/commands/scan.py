@@ -180,7 +180,18 @@ def _prepare_notes(own: list[str], records: list) -> list[str]:
             check_own_groups(extend(home, [source]))
         except ValueError as err:
             notes.append(f"`{home.name} prepare` would refuse {name}: {err}")
-        notes += _split_notes(home.name, name, [r for r in records if r.corpus == name])
+        rows = [r for r in records if r.corpus == name]
+        # a corpus with groups of both benchmarks goes in as two parts (the refusal says so): each
+        # part's split under the command that would prepare it, the part moved out under the name the
+        # refusal gives it (not the command just said to refuse the whole corpus)
+        parts = {}
+        for group in source.groups:
+            bench = next((b.name for b in BUILTIN.values() if group in b.groups), home.name)
+            parts.setdefault(bench, set()).add(group)
+        for bench, groups in sorted(parts.items(), key=lambda item: item[0] != home.name):
+            part = name if bench == home.name else f"{name}_{min(g.partition('_')[0] for g in groups)}"
+            said = _split_notes(bench, part, [r for r in rows if r.group in groups])
+            notes += [f"once the rows are moved, {note}" for note in said] if len(parts) > 1 else said
     return notes
 
 
