@@ -150,16 +150,23 @@ def partial_releases(report: SkipReport, generated: Container[str] = ()) -> list
     return notes
 
 
+NOT_ANNOTATED = "-"  # a summary's cell of a label outside the corpus's label space
+
+
 def summary(records: list[Utterance], width: int | None = None) -> str:
     """Counts by corpus x language x age group x label, with hours of audio.  The label columns carry
     the labels' names when the table fits in ``width`` characters (default: the terminal's), else
-    :data:`loaders.labels.LABEL_CODES`, spelled out under the table."""
+    :data:`loaders.labels.LABEL_CODES`, spelled out under the table.  A label outside a row's label
+    space (CSED has no disgust) is :data:`NOT_ANNOTATED`, not 0: none in a label the corpus annotates
+    is told from a label it does not."""
     rows: dict[tuple, collections.Counter] = collections.defaultdict(collections.Counter)
     hours: dict[tuple, float] = collections.defaultdict(float)
+    spaces: dict[tuple, set[str]] = collections.defaultdict(lambda: {"(none)"})
     for r in records:
         key = (r.corpus, r.language, r.age_group)
         rows[key]["n"] += 1
         hours[key] += r.duration_s / 3600
+        spaces[key].update(r.label_space)
         for e in r.emotions or ("(none)",):
             rows[key][e] += 1
     used = [label for label in (*LABELS, "(none)") if any(c[label] for c in rows.values())]
@@ -168,7 +175,8 @@ def summary(records: list[Utterance], width: int | None = None) -> str:
     for key in sorted(rows):
         c = rows[key]
         total.update(c)
-        table.append([*key, str(c["n"]), hours_text(hours[key]), *(str(c[label]) for label in used)])
+        cells = (str(c[label]) if label in spaces[key] or c[label] else NOT_ANNOTATED for label in used)
+        table.append([*key, str(c["n"]), hours_text(hours[key]), *cells])
     table.append(
         ["total", "", "", str(total["n"]), hours_text(sum(hours.values())), *(str(total[label]) for label in used)]
     )
@@ -181,6 +189,8 @@ def summary(records: list[Utterance], width: int | None = None) -> str:
         legend = "\n" + ", ".join(f"{LABEL_CODES.get(label, label)} = {label}" for label in used if label != "(none)")
     lines.insert(1, "-" * len(lines[0]))
     lines.insert(len(lines) - 1, "-" * len(lines[0]))
+    if any(NOT_ANNOTATED in row for row in table[1:]):
+        legend += f"\n{NOT_ANNOTATED} = a label the corpus does not annotate (0: none of its clips has it)"
     return "\n".join(lines) + legend
 
 

@@ -102,6 +102,29 @@ def test_scan_summary_names_the_labels_or_spells_out_its_codes():
     assert narrow[-1] == "ang = anger, exc = excitement, fru = frustration"
 
 
+def test_scan_summary_marks_a_label_outside_a_corpus_label_space_apart_from_none_of_it():
+    """A label a corpus does not annotate (CSED: no anger) was counted 0, like a label it annotates
+    that none of the clips read has (IEMOCAP's anger here): it is now `-`, said under the table."""
+    from loaders.manifest import NOT_ANNOTATED, summary
+
+    def record(corpus: str, i: int, label: str) -> Utterance:
+        return Utterance(
+            id=f"{corpus}/{i}", corpus=corpus, path=f"/c/{i}.wav", language="zho" if corpus == "csed" else "eng",
+            age_group="eld" if corpus == "csed" else "adu", emotions=(label,), label_space=label_space(corpus),
+            duration_s=2.0, sample_rate_hz=16000,
+        )  # fmt: skip
+
+    records = [record("csed", 0, "positive"), record("iemocap", 1, "neutral"), record("tess", 2, "anger")]
+    lines = summary(records, width=200).splitlines()
+    head = lines[0].split()
+    assert head[5:] == ["anger", "neutral", "positive"]
+    cells = {line.split()[0]: line.split()[5:] for line in lines[2:5]}
+    assert cells == {"csed": ["-", "0", "1"], "iemocap": ["0", "1", "-"], "tess": ["1", "0", "-"]}
+    assert lines[-2].split() == ["total", "3", "<0.01", "1", "1", "1"]
+    assert lines[-1] == f"{NOT_ANNOTATED} = a label the corpus does not annotate (0: none of its clips has it)"
+    assert "does not annotate" not in summary(records[1:2], width=200)  # no dash, no legend
+
+
 def test_a_record_refuses_impossible_values_and_keeps_lists_as_tuples():
     import numpy as np
 
