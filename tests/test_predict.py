@@ -921,3 +921,33 @@ def test_in_a_log_the_bar_ends_on_one_full_line(models, audio_dir, tmp_path, cap
     bar_lines = [line for line in capfd.readouterr().err.splitlines() if line.startswith("predict:")]
     assert len([line for line in bar_lines if "100%" in line]) == 1, bar_lines
     assert bar_lines[-1].startswith("predict: 100%")
+
+
+def test_excel_writes_the_byte_order_mark_excel_needs_and_the_default_stays_plain_utf8(models, tmp_path, capsys):
+    """emotions.csv with a Chinese file name showed as garbage in Excel on Windows (no byte-order mark:
+    Excel read it in the system's code page).  The default stays plain UTF-8, which Python's csv and the
+    command-line tools read as it is; --excel adds the mark (pandas reads either), and is refused where
+    it would mean nothing: standard output, JSON Lines."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "錄音"
+    folder.mkdir()
+    soundfile.write(folder / "陳太太_開心.wav", rng.normal(0, 0.1, 16000 * 2).astype("float32"), 16000)
+    base = ["predict", "--model", str(models["ours"]), str(folder), *OPTIONS]
+    plain, marked = tmp_path / "emotions.csv", tmp_path / "emotions_excel.csv"
+    assert main([*base, "-o", str(plain)]) == 0
+    assert main([*base, "-o", str(marked), "--excel"]) == 0
+    assert plain.read_bytes().startswith(b"file,") and marked.read_bytes().startswith(b"\xef\xbb\xbffile,")
+    with open(plain, newline="", encoding="utf-8") as f:
+        assert next(csv.DictReader(f))["file"].endswith("陳太太_開心.wav")
+    with open(marked, newline="", encoding="utf-8-sig") as f:
+        assert next(csv.DictReader(f))["file"].endswith("陳太太_開心.wav")
+    for path in (plain, marked):
+        assert pd.read_csv(path)["file"].str.endswith("陳太太_開心.wav").all()
+    capsys.readouterr()
+    assert main([*base, "--excel"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --excel marks a CSV file for Excel: give --output FILE.csv"
+    assert main([*base, "--excel", "-o", str(tmp_path / "p.jsonl")]) == 2
+    assert "is JSON Lines: name it .csv" in capsys.readouterr().err
+    assert not (tmp_path / "p.jsonl").exists()

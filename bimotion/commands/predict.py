@@ -13,7 +13,10 @@ on, the labels scored at least --threshold, whether the window is silent (its sc
 nothing, and it predicts no label), and file_clipped: the fraction of the file's samples that are
 hard-clipped (3+ consecutive samples at full scale, measured as `prepare` measures a clip; empty for
 MP3, MP4/AAC and µ-law, which have no exact full scale); the summary names the clipped files, most
-clipped first: clipping distorts a voice (a shout into a phone), and the scores with it.  --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  A checkpoint
+clipped first: clipping distorts a voice (a shout into a phone), and the scores with it.  --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  The CSV is
+UTF-8 without a byte-order mark, as pandas, R and command-line tools read it; --excel adds the mark,
+so that Excel on Windows, opening the file by a double click, shows non-English file names (中文)
+as written.  A checkpoint
 whose outputs are named LABEL_0 … LABEL_12 needs --labels paper (the paper's 13-label order) or
 --label-map (a JSON list or object, a text file with one name per line, or
 'LABEL_0=sadness,LABEL_1=fear,…'; '-' leaves an output out).
@@ -45,6 +48,12 @@ def add_arguments(parser) -> None:
         default=None,
         help="FILE.csv or FILE.jsonl, replaced if it exists (default: CSV on stdout)",
     )
+    parser.add_argument(
+        "--excel",
+        action="store_true",
+        help="write --output FILE.csv with a UTF-8 byte-order mark, so that Excel shows non-English file names "
+        "as written (Python's csv module then reads it with encoding='utf-8-sig'; pandas reads it either way)",
+    )
     names = parser.add_mutually_exclusive_group()
     names.add_argument("--labels", choices=["paper"], default=None,
                        help="the model's outputs are the paper's 13 labels in order (for generic LABEL_i names)")  # fmt: skip
@@ -64,7 +73,15 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bimotion.predict import OptionError, PredictError, PredictReport, RowWriter, output_format, predict_files
+    from bimotion.predict import (
+        OptionError,
+        PredictError,
+        PredictReport,
+        RowWriter,
+        check_excel,
+        output_format,
+        predict_files,
+    )
 
     from .source_args import replacing, write_skip_list
 
@@ -76,6 +93,8 @@ def run(args) -> int:
         return 2
     try:
         output_format(args.output)  # before anything slow
+        if args.excel:
+            check_excel(args.output)
         rows = predict_files(
             args.model,
             args.paths,
@@ -92,7 +111,7 @@ def run(args) -> int:
         )
         for note in rows.predictor.notes:
             print(f"note: {note}", file=sys.stderr)
-        with RowWriter(args.output, rows.labels) as writer:
+        with RowWriter(args.output, rows.labels, excel=args.excel) as writer:
             for row in rows:
                 writer.write(row)
     except PredictError as err:

@@ -27,7 +27,7 @@ from loaders.levels import QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, ClipMeter, peak_db
 
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
 from .model import Predictor, check_source, load_predictor, parse_label_map
-from .output import RowWriter, WindowPrediction, output_format
+from .output import RowWriter, WindowPrediction, check_excel, output_format
 from .report import PredictReport
 from .windows import Windowing, window_count, windows
 
@@ -40,6 +40,7 @@ __all__ = [
     "RowWriter",
     "WindowPrediction",
     "Windowing",
+    "check_excel",
     "load_predictor",
     "output_format",
     "parse_label_map",

@@ -8,6 +8,11 @@ same fields with ``scores`` as an object, ``predicted`` as a list, ``silent`` as
 as a number or null.  A file is written as a ``.NAME.*.partial`` file of its
 own beside it and renamed when complete, so an interrupted run never leaves a truncated file under
 the requested name, and two runs writing the same file never mix their rows (the last one wins).
+
+A CSV is UTF-8 without a byte-order mark, as pandas, R, Python's ``csv`` and the command-line tools
+read it; ``excel=True`` (``bimotion predict --excel``) writes the mark Excel needs to read UTF-8 when a
+file is opened by a double click (without it Excel reads the system's code page: a Chinese file name
+comes out as garbage), which Python's ``csv`` then needs ``encoding="utf-8-sig"`` to read.
 """
 
 from __future__ import annotations
@@ -78,11 +83,23 @@ def output_format(path: str | os.PathLike | None) -> str:
     return FORMATS[suffix]
 
 
-class RowWriter:
-    """``with RowWriter(path, labels) as w: w.write(row)``; ``path`` None or ``-`` writes CSV to stdout."""
+def check_excel(path: str | os.PathLike | None) -> None:
+    """``excel`` (a byte-order mark for Excel) asks for a CSV file: refuse it for stdout or JSON Lines."""
+    if path is None or str(path) == "-":
+        raise PredictError("--excel marks a CSV file for Excel: give --output FILE.csv")
+    if output_format(path) != "csv":
+        raise PredictError(f"--excel marks a CSV file for Excel; --output {path} is JSON Lines: name it .csv")
 
-    def __init__(self, path: str | os.PathLike | None, labels: list[str]):
+
+class RowWriter:
+    """``with RowWriter(path, labels) as w: w.write(row)``; ``path`` None or ``-`` writes CSV to stdout.
+    ``excel``: a CSV file with a UTF-8 byte-order mark, for Excel (:func:`check_excel`)."""
+
+    def __init__(self, path: str | os.PathLike | None, labels: list[str], *, excel: bool = False):
+        if excel:
+            check_excel(path)
         self.format = output_format(path)
+        self.encoding = "utf-8-sig" if excel else "utf-8"
         self.path = None if path is None or str(path) == "-" else Path(path).expanduser()
         self.labels = list(labels)
         reserved = {*BEFORE_SCORES, *AFTER_SCORES} & set(self.labels)
@@ -104,7 +121,7 @@ class RowWriter:
                 raise PredictError(
                     f"--output {self.path}: cannot write in {self.path.parent} ({err.strerror})"
                 ) from err
-            self.stream = open(fd, "w", encoding="utf-8", newline="")
+            self.stream = open(fd, "w", encoding=self.encoding, newline="")
         try:
             if self.format == "csv":
                 self.csv = csv.DictWriter(self.stream, [*BEFORE_SCORES, *self.labels, *AFTER_SCORES])
