@@ -325,7 +325,7 @@ def _fields(at: Where, cells: dict, gaps: _Gaps) -> dict:
         raise fail(
             "bad_age",
             f"age {age:g} is not in age_group {_cell(cells, 'age_group')!r} ({_elderly_means(language)})",
-            "fix one of them",
+            f"fix one of them (for age {age:g}: age_group {age_group_of(age, language)}, or leave age_group empty)",
         )
     gender = _spelling(cells, "gender", (*GENDERS, *filter(None, UNKNOWN)), fail)
     split = _spelling(cells, "split", SPLITS, fail)

@@ -1306,6 +1306,7 @@ def test_a_59_year_old_is_elderly_in_cantonese_as_in_yuemotion_and_an_adult_else
     with pytest.raises(CorpusError, match=r"in yue rows elderly means 59 or more: YueMotion's authors") as caught:
         loaders.load(NAME, root)
     assert caught.value.reason == "bad_age"
+    assert "for age 59: age_group eld, or leave age_group empty" in caught.value.hint  # the fix, not "one of them"
 
     other = testing.make_corpus("audiofolder", tmp_path / "ind", language="ind", speakers=2, clips_per_speaker=2)
     _set_cells(other, 2, age="59", age_group="eld")
