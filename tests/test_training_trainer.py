@@ -101,11 +101,11 @@ def test_no_evaluation_bar_and_a_slow_training_bar_when_the_output_is_a_file(mon
 
     from bimotion import console
     from bimotion.console import LOG_BAR_INTERVAL_S
-    from bimotion.training.trainer import _CompactProgress
+    from bimotion.training.progress import CompactProgress
 
     monkeypatch.setattr(console, "_quiet", True)
     assert not sys.stderr.isatty()  # pytest's stderr is no terminal
-    progress = _CompactProgress()
+    progress = CompactProgress()
     state, loader = SimpleNamespace(is_world_process_zero=True, max_steps=10), [0, 1, 2]
     progress.on_train_begin(None, state, None)
     assert progress.training_bar.mininterval == LOG_BAR_INTERVAL_S

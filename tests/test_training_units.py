@@ -417,17 +417,17 @@ def test_an_evaluation_line_says_when_its_training_loss_was_logged():
     as if it were theirs."""
     from types import SimpleNamespace
 
-    from bimotion.training.trainer import _evaluation_line
+    from bimotion.training.progress import evaluation_line
 
     state = SimpleNamespace(is_world_process_zero=True, global_step=54, epoch=6.0, log_history=[
         {"loss": 0.7005, "step": 50}, {"eval_loss": 0.69, "step": 45}])  # fmt: skip
-    line = _evaluation_line(state, {"eval_loss": 0.6931, "epoch": 6.0, "eval_weighted_f1": 0.156})
+    line = evaluation_line(state, {"eval_loss": 0.6931, "epoch": 6.0, "eval_weighted_f1": 0.156})
     assert (
         line
         == "epoch 6.00, step 54: training loss 0.7005 (logged at step 50), validation loss 0.6931, weighted F1 15.6%"
     )
     state.global_step = 50
-    assert "training loss 0.7005, validation" in _evaluation_line(state, {"eval_loss": 0.6931, "epoch": 5.5})
+    assert "training loss 0.7005, validation" in evaluation_line(state, {"eval_loss": 0.6931, "epoch": 5.5})
 
 
 def test_predictions_and_probe_features_carry_their_clips_columns_alike(tmp_path):

@@ -37,19 +37,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from pathlib import Path
 
-from tqdm.auto import tqdm
 from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCallback
 from transformers.modeling_outputs import SequenceClassifierOutput
-
-from bimotion.console import bar_disabled, stage_bar_options
 
 from .checkpoints import saved_at_stop, saved_whole
 from .inference import clip_logits
 from .loss import annotated, masked_bce
 from .outputs import SAVED_AT_STOP
+from .progress import CompactPrinter, CompactProgress
 from .sampler import DurationBatchSampler, durations, length_grouped, longest_first
 from .stopping import StopOnTerminate
 
@@ -82,9 +79,9 @@ class SERTrainer(Trainer):
 
         if is_quiet():  # one line per evaluation, not every log dictionary (bars or, with disable_tqdm, prints)
             if self.pop_callback(ProgressCallback) is not None:
-                self.add_callback(_CompactProgress)
+                self.add_callback(CompactProgress)
             if self.pop_callback(PrinterCallback) is not None:
-                self.add_callback(_CompactPrinter)
+                self.add_callback(CompactPrinter)
             if not self.args.should_log and self.args.log_level_replica == "warning":  # transformers' default
                 from transformers.utils import logging  # Trainer set it for this replica: the next model's
 
@@ -347,53 +344,3 @@ class _SetEpoch(TrainerCallback):
         for part in (self.trainer.train_sampler, self.trainer.data_collator):
             if hasattr(part, "set_epoch"):
                 part.set_epoch(epoch)
-
-
-def _evaluation_line(state, logs) -> str | None:
-    """One line for an evaluation's logs (None for any other log)."""
-    if not (state.is_world_process_zero and logs and "eval_loss" in logs):
-        return None
-    f1 = logs.get("eval_weighted_f1")
-    logged = next((h for h in reversed(state.log_history) if "loss" in h), None)  # the last logged
-    train = ""
-    if logged is not None:  # named by its step when it was logged before this evaluation's
-        stale = logged.get("step", state.global_step) != state.global_step
-        train = f"training loss {logged['loss']:.4f}" + (f" (logged at step {logged['step']})" if stale else "") + ", "
-    return (
-        f"epoch {logs.get('epoch', state.epoch or 0):.2f}, step {state.global_step}: "
-        + train
-        + f"validation loss {logs['eval_loss']:.4f}"
-        + (f", weighted F1 {100 * f1:.1f}%" if f1 is not None else "")
-    )
-
-
-class _CompactProgress(ProgressCallback):
-    """transformers' progress bars, with one short line per evaluation in place of every log
-    dictionary (quiet output, :func:`bimotion.console.is_quiet`)."""
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        line = _evaluation_line(state, logs)
-        if line and self.training_bar is not None:  # on the bar's stream: a log of both never glues them
-            self.training_bar.write(line, file=sys.stderr)
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        # transformers' bar, as a stage bar: in a log file a line per LOG_BAR_INTERVAL_S, not per step
-        if state.is_world_process_zero:
-            self.training_bar = tqdm(total=state.max_steps, dynamic_ncols=True, **stage_bar_options())
-        self.current_step = 0
-
-    def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
-        # an evaluation or prediction bar is an inner bar (bimotion.console.bar_disabled): on a terminal it
-        # is redrawn in place, in a log file it is a line per refresh (with cursor codes inside the
-        # training bar); there the evaluation's line and the end table say enough
-        if not bar_disabled():
-            super().on_prediction_step(args, state, control, eval_dataloader=eval_dataloader, **kwargs)
-
-
-class _CompactPrinter(PrinterCallback):
-    """``disable_tqdm``: one printed line per evaluation in place of every log dictionary."""
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        line = _evaluation_line(state, logs)
-        if line:
-            print(line, flush=True)
