@@ -90,3 +90,36 @@ def test_an_unknown_key_is_worded_once_wherever_a_grid_config_holds_it(tmp_path)
         f"grid config {path}: projections: 'two': unknown keys 'colour', 'nneighbors' (did you mean "
         "'n_neighbors'?); the known keys: batch_size, labels, "
     ), str(err.value)
+
+
+def test_a_grid_configs_dump_loads_again_and_a_source_key_is_refused_naming_the_file(tmp_path):
+    """``GridConfig.source`` (where the config was read from, for its errors) was a dataclass field: a
+    YAML dump of a config (``dataclasses.asdict``) held it, and loading that dump took the key as the
+    config's source, so its errors named the file it was dumped from, not the one read; a ``source:`` a
+    user wrote was dropped without a word.  It is no field now: a dump loads again as the same config,
+    naming its own file, and a ``source`` key is refused, naming the file and the fix."""
+    import dataclasses
+
+    import yaml
+
+    from bimotion.grid.config import GridConfig, load_config
+
+    first = tmp_path / "first.yaml"
+    first.write_text(yaml.safe_dump({"seeds": [0, 1], "tables": ["table3"]}), encoding="utf-8")
+    config = load_config(str(first))
+    assert config.source == f"grid config {first}"
+    dumped = dataclasses.asdict(config)
+    assert "source" not in dumped
+    second = tmp_path / "second.yaml"
+    second.write_text(yaml.safe_dump(dumped), encoding="utf-8")
+    again = load_config(str(second))
+    assert again == config and again.source == f"grid config {second}"
+    assert GridConfig().source == "the grid config" and load_config({"seeds": [2]}).source == "the grid config"
+
+    second.write_text(yaml.safe_dump({**dumped, "source": f"grid config {first}"}), encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        load_config(str(second))
+    assert str(err.value) == (
+        f"grid config {second}: 'source' is not a key of a grid config (bimotion records itself which file a "
+        "config was read from): delete that line"
+    )

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import ClassVar
 
 from ..paper import TABLES
 from ..registry import check_keys
@@ -113,8 +114,9 @@ class GridConfig:
     # A finished model's checkpoint-* folders (weights and optimizer state, for resuming it) are removed
     # once its marker is written; true keeps them (XLSR-53: ~3.8 GB each, save_total_limit per model).
     keep_checkpoints: bool = False
-    # Where the config was read from, for its errors (``grid config FILE``; not a key of the file).
-    source: str = field(default="the grid config", repr=False, compare=False)
+    # Where the config was read from, for its errors (``grid config FILE``): set by :func:`load_config`,
+    # not a field (no key of a file, nor in ``dataclasses.asdict``, whose YAML dump loads again).
+    source: ClassVar[str] = "the grid config"
 
     def __post_init__(self):
         if self.backend not in ("finetune", "probe"):
@@ -139,19 +141,24 @@ class GridConfig:
 def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
     """A :class:`GridConfig` from a YAML file, a shipped config's name (:func:`find_config`), a
     mapping, or itself; unknown keys raise ValueError naming the file (:func:`bimotion.registry.check_keys`).
-    A config's own ``source`` (its ``__dict__``, saved as YAML) is where it was read from: a file's is the file."""
+    Its ``source`` (for its errors) is where it was read from: ``grid config FILE`` for a file."""
     if isinstance(config, GridConfig):
         return config
-    if isinstance(config, Mapping):
-        source = config.get("source", "the grid config")
-    else:
+    source = "the grid config"
+    if not isinstance(config, Mapping):
         import yaml
 
         path = find_config(config)
         source, config = f"grid config {path}", yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    config = {k: v for k, v in config.items() if k != "source"}
-    check_keys(config, [f.name for f in fields(GridConfig) if f.name != "source"], source)
-    return GridConfig(**config, source=source)
+    if "source" in config:  # was a field, so a dump of a config held it; read, it named another file than this one
+        raise ValueError(
+            f"{source}: 'source' is not a key of a grid config (bimotion records itself which file a config "
+            "was read from): delete that line"
+        )
+    check_keys(config, [f.name for f in fields(GridConfig)], source)
+    loaded = GridConfig(**config)
+    loaded.source = source
+    return loaded
 
 
 def data_sources(data_dirs: Mapping[str, str | os.PathLike | None], cache_root: str | os.PathLike) -> dict[str, str]:
