@@ -16,6 +16,7 @@ Nothing heavy is imported here: a library not imported yet reads its environment
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -188,6 +189,27 @@ def hub_progress_bars(enabled: bool = True) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         (huggingface_hub.utils.enable_progress_bars if enabled else huggingface_hub.utils.disable_progress_bars)()
+
+
+@contextlib.contextmanager
+def transformers_bars(shown: bool = False):
+    """transformers' own bars ("Writing model shards", "Loading weights": a moment's work on a local
+    model, which says nothing) off for the block, the Hub's download bars too unless ``shown``; both
+    as they were after it.  For a library call (:func:`quiet` turns them off for a command)."""
+    import huggingface_hub.utils
+    from transformers.utils import logging
+
+    if not logging.is_progress_bar_enabled():
+        yield
+        return
+    hub_shown = not huggingface_hub.utils.are_progress_bars_disabled()
+    logging.disable_progress_bar()  # also the Hub's
+    hub_progress_bars(hub_shown and shown)  # a download keeps its bar when progress is shown
+    try:
+        yield
+    finally:
+        logging.enable_progress_bar()
+        hub_progress_bars(hub_shown)
 
 
 # What torch's CPU allocator (and the C++ runtime under it) says when an allocation fails: a RuntimeError,

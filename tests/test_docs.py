@@ -80,3 +80,23 @@ def test_the_docs_batch_scripts_run_as_written():
             end = next((j for j in range(i + 1, len(words)) if words[j] in {"&&", ";", "|"}), len(words))
             for flag in (w.split("=")[0] for w in words[i + 1 : end] if w.startswith("--")):
                 assert re.search(rf"^\s+{re.escape(flag)}\b", helps[word], re.M), f"{doc}: {word} has no {flag}"
+
+
+def test_the_docs_tiny_model_one_liner_says_nothing(tmp_path):
+    """docs/recipes.md makes its base model with a ``python3 -c`` one-liner (``save_tiny_model``), which
+    printed transformers' "Writing model shards: 100%|...| 1/1" bar for a file written in a moment:
+    noise before the run the page explains.  Run as written (in a scratch folder), it now prints
+    nothing and leaves the model."""
+    import shlex
+    import subprocess
+
+    from bimotion.training.testing import subprocess_env
+
+    text = (REPO / "docs" / "recipes.md").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.startswith("python3 -c") and "save_tiny_model(" in line]
+    assert len(lines) == 1, lines
+    done = subprocess.run(
+        shlex.split(lines[0]), cwd=tmp_path, capture_output=True, text=True, env=subprocess_env(), timeout=300
+    )
+    assert done.returncode == 0 and (done.stdout, done.stderr) == ("", ""), done.stderr[-2000:]
+    assert (tmp_path / "demo" / "tiny" / "config.json").is_file()

@@ -40,12 +40,15 @@ TINY = dict(
 
 def save_tiny_model(path: str | Path, *, seed: int = 0, **overrides) -> Path:
     """A random-initialised wav2vec2 encoder (XLSR-53's layout, tiny) and its feature extractor,
-    saved like a pretrained checkpoint (no classification head)."""
+    saved like a pretrained checkpoint (no classification head), quietly: no "Writing model shards"
+    bar (:func:`bimotion.console.transformers_bars`) for a file written in a moment."""
     import torch
     from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
+    from bimotion.console import transformers_bars
+
     path = Path(path)
-    with torch.random.fork_rng():  # seeded weights, and the caller's random state left alone
+    with torch.random.fork_rng(), transformers_bars():  # seeded weights, the caller's random state left alone
         torch.manual_seed(seed)
         Wav2Vec2Model(Wav2Vec2Config(**{**TINY, **overrides})).save_pretrained(path)
     Wav2Vec2FeatureExtractor(
