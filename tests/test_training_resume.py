@@ -465,10 +465,53 @@ def test_a_checkpoint_saved_at_sigterm_is_kept_until_the_next_save_is_whole(monk
             return {"args": {}, "attributes": {}}
 
     saved = stopped_then_resumed(monkeypatch, tiny, data, out, 5, rerun_callback=KilledWhileSaving, **EVERY_2)
-    assert saved == ["checkpoint-4", "checkpoint-5 (stop)"], saved  # 2 kept
+    assert saved == ["checkpoint-2", "checkpoint-4", "checkpoint-5 (stop)"], saved  # 2 kept, the stop's not counted
     assert resumable["checkpoint-6"] == "checkpoint-5", resumable  # not checkpoint-4: step 5 trained again
     straight = tmp_path / "straight"
     run(tiny, data, straight, **EVERY_2)
+    assert checkpoints(out) == checkpoints(straight), (checkpoints(out), checkpoints(straight))
+    assert all(torch.equal(tensor, weights(straight)[name]) for name, tensor in weights(out).items())
+
+
+def test_a_checkpoint_saved_at_sigterm_never_counts_against_save_total_limit(monkeypatch, tiny, data, tmp_path):
+    """``--save_total_limit 1``: the checkpoint saved at a SIGTERM counted against the limit as it was
+    saved, so its save rotated away the last scheduled checkpoint, and during the rerun's next save
+    (where a kill leaves what was there before it) the run held less than an uninterrupted run holds
+    there.  A stop's checkpoint now rotates nothing away: until the next scheduled save is whole the run
+    holds every checkpoint an uninterrupted run holds, and the stop's besides; then as that run."""
+    from transformers.trainer_callback import ExportableState, TrainerCallback
+
+    overrides = {"save_steps": 2, "save_total_limit": 1}
+    held: dict[str, dict[str, set[str]]] = {}  # run -> checkpoint being saved -> the whole ones beside it
+
+    def recorder(name: str, out: Path):
+        class WhileSaving(TrainerCallback, ExportableState):
+            def on_train_begin(self, args, state, control, **kwargs):  # resumed: the checkpoint's state lacks it
+                state.stateful_callbacks.setdefault(type(self).__name__, {})
+
+            def state(self) -> dict:  # transformers asks for it in the middle of every checkpoint's save
+                for saving in out.glob(f"checkpoint-*/{INCOMPLETE}"):
+                    whole = {p.name for p in out.glob("checkpoint-*") if not (p / INCOMPLETE).exists()}
+                    held.setdefault(name, {})[saving.parent.name] = whole
+                return {"args": {}, "attributes": {}}
+
+        return WhileSaving
+
+    from conftest import with_callback
+
+    straight = tmp_path / "straight"
+    with_callback(monkeypatch, recorder("straight", straight))
+    try:
+        run(tiny, data, straight, **overrides)
+    finally:
+        monkeypatch.undo()
+    out = tmp_path / "out"
+    # the data give the case: at its save of step 8 the run holds the best checkpoint and the last one (6)
+    before = held["straight"]["checkpoint-8"]
+    assert len(before) == 2 and "checkpoint-6" in before, held["straight"]
+    saved = stopped_then_resumed(monkeypatch, tiny, data, out, 7, rerun_callback=recorder("out", out), **overrides)
+    assert set(saved) == before | {"checkpoint-7 (stop)"}, (saved, before)
+    assert held["out"]["checkpoint-8"] == before | {"checkpoint-7"}, (held["out"], before)
     assert checkpoints(out) == checkpoints(straight), (checkpoints(out), checkpoints(straight))
     assert all(torch.equal(tensor, weights(straight)[name]) for name, tensor in weights(out).items())
 

@@ -3,7 +3,11 @@ holds :data:`~.outputs.INCOMPLETE` until every process of a launch has written i
 then are the checkpoints it replaces removed: one saved only because of SIGTERM
 (:data:`~.outputs.SAVED_AT_STOP`, :func:`remove_saved_at_stop`) and those ``save_total_limit``
 rotates away.  So a kill (SIGKILL at the end of Slurm's grace period, a lost node) at any moment of
-a save leaves the newest checkpoint that was whole before it, and the rerun resumes that one."""
+a save leaves the newest checkpoint that was whole before it, and the rerun resumes that one.
+
+A checkpoint saved at SIGTERM does not count against ``save_total_limit``: its save rotates nothing
+away, so until the next scheduled save is whole the run holds every checkpoint an uninterrupted run
+holds, and the stop's besides."""
 
 from __future__ import annotations
 
@@ -21,8 +25,9 @@ def saved_whole(trainer, folder: Path, *, at_stop: bool) -> Iterator[None]:
     process of a launch, ``trainer.args.should_save`` on the one that writes the shared files).
     Before it, ``folder`` is marked :data:`~.outputs.INCOMPLETE`; transformers' rotation of older
     checkpoints (``save_total_limit``), which it does within its save, waits until after the block.
-    Once every process is past the block the mark goes, then the checkpoints saved at a stop (unless
-    this one is such a checkpoint, ``at_stop``: a rerun resumes the newest), then the rotation."""
+    Once every process is past the block the mark goes, then the checkpoints saved at a stop, then the
+    rotation; unless this one is such a checkpoint (``at_stop``): then nothing goes (a rerun resumes the
+    newest, and the checkpoints an uninterrupted run keeps stay until the next scheduled save is whole)."""
     import transformers.trainer as hf_trainer
 
     writes = trainer.args.should_save
@@ -38,8 +43,9 @@ def saved_whole(trainer, folder: Path, *, at_stop: bool) -> Iterator[None]:
     trainer.accelerator.wait_for_everyone()  # every process's part is written
     if writes:
         (folder / INCOMPLETE).unlink(missing_ok=True)
-        if not at_stop:
-            remove_saved_at_stop(folder.parent)
+        if at_stop:  # not counted against save_total_limit: with limit 1, it rotated the last scheduled one away
+            return
+        remove_saved_at_stop(folder.parent)
         rotate(
             output_dir=str(folder.parent),
             save_total_limit=trainer.args.save_total_limit,
