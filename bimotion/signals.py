@@ -86,6 +86,13 @@ def finish_then_stop() -> None:
     _Flags.pending = True
 
 
+def finishing() -> bool:
+    """Whether the loop within :func:`stop_at_safe_points` acted on a stop by finishing
+    (:func:`finish_then_stop`): what it still does is that stop's, and a later SIGTERM (the launcher's
+    copy of Slurm's) is the same stop."""
+    return _Flags.pending
+
+
 def take_pending_stop() -> bool:
     """Whether the last :func:`stop_at_safe_points` block ended with a stop its loop did not act on
     (the signal came as the loop's work ended); clears it: the caller stops now, at its own safe point."""

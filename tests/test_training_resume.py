@@ -672,13 +672,30 @@ def test_sigterm_in_the_runs_last_step_finishes_the_run_and_exits_0(monkeypatch,
     assert not list(out.glob("checkpoint-*"))
 
 
-def test_sigterm_while_the_trained_model_is_scored_finishes_the_run_and_exits_0(
-    monkeypatch, tiny, data, tmp_path, capsys
+# --save_strategy no (the demo's grids): no checkpoint to score from, one is saved at the stop (the loss of
+# step 9, logged at no step, recorded in it once); the defaults here: a checkpoint every step, the best
+# model loaded at the end: checkpoint-9 is there
+SCORED_AFTER = {
+    "no_checkpoint": {
+        "save_strategy": "no",
+        "load_best_model_at_end": False,
+        "early_stopping_patience": 0,
+        "logging_steps": 4,
+    },  # fmt: skip
+    "last_step_saved": {},
+}
+
+
+@pytest.mark.parametrize("overrides", SCORED_AFTER.values(), ids=SCORED_AFTER.keys())
+def test_sigterm_while_the_trained_model_is_scored_stops_at_a_batch_and_the_rerun_only_scores(
+    monkeypatch, tiny, data, tmp_path, capsys, overrides
 ):
-    """A SIGTERM after training ended, while the model was saved and scored on its validation and
-    test sets (minutes on the paper's data), stopped the run there: exit 143, and under
-    ``--save_strategy no`` (the demo's grids) no checkpoint, so the rerun trained the whole run again.
-    Nothing is left to train: the run finishes, as at a SIGTERM in its last step."""
+    """A SIGTERM after training ended, while the trained model was scored on its validation and test
+    sets (minutes on the paper's data), was put off until the scoring ended: a test set longer than
+    Slurm's KillWait (30 s by default) had the job SIGKILLed with nothing said.  The scoring now stops
+    at its next batch: the checkpoint of the last step is kept (saved then when there is none), the run
+    says what was not scored and how to score it, and exits 143; the rerun trains nothing and ends as
+    an uninterrupted run (its model, test scores and training loss; no checkpoint it would not have)."""
     from transformers import TrainerCallback
 
     from bimotion.training.run import train_and_report
@@ -689,23 +706,34 @@ def test_sigterm_while_the_trained_model_is_scored_finishes_the_run_and_exits_0(
         def on_train_end(self, args, state, control, **kwargs):
             self.trained = True
 
-        def on_prediction_step(self, args, state, control, **kwargs):  # a batch of the closing scoring
+        def on_predict(self, args, state, control, **kwargs):  # the validation set scored: the test sets next
             if self.trained and not self.sent:
                 self.sent = True
                 os.kill(os.getpid(), signal.SIGTERM)
 
-    overrides = {"save_strategy": "no", "load_best_model_at_end": False, "early_stopping_patience": 0}
     straight = run(tiny, data, tmp_path / "straight", **overrides)
-    out = tmp_path / "out"
+    out, last = tmp_path / "out", f"checkpoint-{STEPS_PER_EPOCH * EPOCHS}"
     signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a recipe's process
     try:
         from conftest import with_callback
 
         with_callback(monkeypatch, SigtermWhileScored)
-        assert train_and_report(spec_of(tiny, data, out, **overrides)) == 0
+        assert train_and_report(spec_of(tiny, data, out, **overrides)) == 143
     finally:
         signal.signal(signal.SIGTERM, signal_before)
         monkeypatch.undo()
     err = capsys.readouterr().err
-    assert "SIGTERM came as training ended: the run finished all the same; nothing to rerun" in err, err[-2000:]
-    assert json.loads((out / SCORES).read_text())["test"] == straight["test"]
+    assert err.strip().splitlines()[-1] == (
+        f"terminated: training is done, but the test sets (zho_eld) were not scored (no {SCORES} yet); "
+        f"rerun the same command to continue from {out / last}: it trains nothing, it scores"
+    ), err[-2000:]
+    assert ("SIGTERM: saving" in err) == (overrides.get("save_strategy") == "no"), err[-2000:]
+    assert not (out / SCORES).exists() and last_checkpoint(out) == str(out / last)
+
+    assert train_and_report(spec_of(tiny, data, out, **overrides)) == 0
+    resumed = json.loads((out / SCORES).read_text())
+    assert resumed["resumed_from"].endswith(last) and resumed["test"] == straight["test"]
+    assert resumed["selection"] == straight["selection"]
+    assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-6)
+    assert all(torch.equal(t, weights(tmp_path / "straight")[name]) for name, t in weights(out).items())
+    assert checkpoints(out) == checkpoints(tmp_path / "straight")

@@ -1,4 +1,6 @@
-"""A checkpoint's save, whole or not at all as resuming sees it (:func:`saved_whole`): the checkpoint
+"""A run's checkpoints: the newest whole one, which a rerun resumes (:func:`last_checkpoint`), those a
+kill cut short (:func:`remove_incomplete_checkpoints`), and a checkpoint's save, whole or not at all
+as resuming sees it (:func:`saved_whole`): the checkpoint
 holds :data:`~.outputs.INCOMPLETE` until every process of a launch has written its part, and only
 then are the checkpoints it replaces removed: one saved only because of SIGTERM
 (:data:`~.outputs.SAVED_AT_STOP`, :func:`remove_saved_at_stop`) and those ``save_total_limit``
@@ -12,11 +14,15 @@ holds, and the stop's besides."""
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 from .outputs import INCOMPLETE, SAVED_AT_STOP
+
+log = logging.getLogger("bimotion.training")
 
 
 @contextlib.contextmanager
@@ -72,3 +78,26 @@ def remove_saved_at_stop(run_dir: Path) -> None:
         # marked incomplete first: a kill in the middle of the removal leaves a checkpoint resuming skips
         (marker.parent / INCOMPLETE).write_text("being removed: resuming skips this checkpoint\n")
         shutil.rmtree(marker.parent, ignore_errors=True)
+
+
+def last_checkpoint(output_dir: str | Path) -> str | None:
+    """The newest *complete* checkpoint (its ``trainer_state.json`` written, its save not cut
+    short: no :data:`~.outputs.INCOMPLETE`), if any."""
+    found = []
+    for path in Path(output_dir).glob("checkpoint-*"):
+        match = re.fullmatch(r"checkpoint-(\d+)", path.name)
+        if match and (path / "trainer_state.json").is_file() and not (path / INCOMPLETE).exists():
+            found.append((int(match.group(1)), str(path)))
+    return max(found)[1] if found else None
+
+
+def remove_incomplete_checkpoints(output_dir: Path) -> None:
+    """Remove the checkpoints whose save a kill cut short (:data:`~.outputs.INCOMPLETE`), saying so:
+    resuming never loads them, and left there they would count as the newest in ``save_total_limit``."""
+    for path in sorted(output_dir.glob("checkpoint-*/" + INCOMPLETE)) if output_dir.is_dir() else []:
+        log.warning(
+            "removing %s: its save (or its removal) was cut short (%s), so the run resumes from an earlier one",
+            path.parent,
+            INCOMPLETE,
+        )
+        shutil.rmtree(path.parent)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 import sys
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from loaders.files import write_text_atomic
 
 from .args import RunArguments, SERTrainingArguments, check_datasets, cpu_only_distributed, split_list
 from .bootstrap import INTERVAL_SAMPLES
-from .checkpoints import remove_saved_at_stop
+from .checkpoints import last_checkpoint, remove_incomplete_checkpoints, remove_saved_at_stop
 from .collator import AudioCollator
 from .confusion_plot import draw_confusion
 from .data import column, default_test_configs, load_split, manifest_hash, sources_of
@@ -45,34 +44,10 @@ from .provenance import command_scope, provenance
 from .public import public_summary
 from .report import run_ending, scores_report
 from .spec import TrainSpec
+from .stopping import scoring_stops
 from .trainer import SERTrainer
 
 log = logging.getLogger("bimotion.training")
-
-
-def last_checkpoint(output_dir: str | Path) -> str | None:
-    """The newest *complete* checkpoint (its ``trainer_state.json`` written, its save not cut
-    short: no :data:`~.outputs.INCOMPLETE`), if any."""
-    found = []
-    for path in Path(output_dir).glob("checkpoint-*"):
-        match = re.fullmatch(r"checkpoint-(\d+)", path.name)
-        if match and (path / "trainer_state.json").is_file() and not (path / INCOMPLETE).exists():
-            found.append((int(match.group(1)), str(path)))
-    return max(found)[1] if found else None
-
-
-def remove_incomplete_checkpoints(output_dir: Path) -> None:
-    """Remove the checkpoints whose save a kill cut short (:data:`~.outputs.INCOMPLETE`), saying so:
-    resuming never loads them, and left there they would count as the newest in ``save_total_limit``."""
-    import shutil
-
-    for path in sorted(output_dir.glob("checkpoint-*/" + INCOMPLETE)) if output_dir.is_dir() else []:
-        log.warning(
-            "removing %s: its save (or its removal) was cut short (%s), so the run resumes from an earlier one",
-            path.parent,
-            INCOMPLETE,
-        )
-        shutil.rmtree(path.parent)
 
 
 def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTrainingArguments, identity: dict):
@@ -118,6 +93,18 @@ def evaluate(trainer: SERTrainer, dataset, prefix: str) -> dict:
     trainer.compute_metrics = metrics = GroupMetrics(dataset, trained_labels=trained, intervals=intervals)
     trainer.predict(dataset, metric_key_prefix=prefix)
     return metrics.last
+
+
+def score_splits(trainer: SERTrainer, splits: dict[str, tuple]) -> dict[str, dict]:
+    """The trained model's scores on each split's ``(dataset, configs)`` (:func:`evaluate`); a SIGTERM
+    stops at the next batch, naming the splits not scored yet (:func:`~.stopping.scoring_stops`)."""
+    not_scored = [f"{split} sets ({', '.join(configs)})" for split, (_, configs) in splits.items()]
+    scores = {}
+    with scoring_stops(trainer, not_scored):  # a checkpoint of the last step kept to score from
+        for split, (dataset, _) in splits.items():
+            scores[split] = evaluate(trainer, dataset, split)
+            not_scored.pop(0)
+    return scores
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -190,16 +177,17 @@ def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
 
     set_seed(training_args.seed)  # the new head's initialisation must not depend on what ran before
     trainer = _trainer(spec, training_args, train_ds, validation_ds)
-    # SIGTERM: the step ends, a checkpoint is saved, Terminated (trainer.py); once the last step is done
-    # (saving, scoring, publishing the model) nothing is left to stop: the run finishes, the stop pending
+    # SIGTERM: the step ends, a checkpoint is saved, Terminated (trainer.py); in the last step nothing is left
+    # to stop: the run finishes, the stop pending; after it, the scoring stops at a batch (scoring_stops)
     with stop_at_safe_points():
         train_result = trainer.train(resume_from_checkpoint=checkpoint)
         suppress_untrained(trainer.model)  # untrained labels score ~0 in the saved model (model.py)
         trainer.save_model()
         trainer.save_state()
 
-        splits = {"validation": validation_ds, "test": test_ds}
-        scores = {split: evaluate(trainer, ds, split) for split, ds in splits.items()}
+        scores = score_splits(
+            trainer, {"validation": (validation_ds, validation_configs), "test": (test_ds, test_configs)}
+        )
         summary = _summary(spec, training_args, trainer, train_ds, sources, test_configs, validation_configs)
         train_loss = trainer.run_train_loss(train_result, bool(checkpoint))
         summary.update(resumed_from=checkpoint, train_loss=train_loss, **scores)
@@ -358,7 +346,8 @@ def train_and_report(
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
     the output folder, its checkpoints are another run's, the checkpoint given was not saved whole, a data or model file
     is damaged or memory ran out (:func:`~bimotion.console.said_out_of_memory`), 130 on Ctrl-C and 143 on SIGTERM (Slurm's
-    time limit: a checkpoint is saved after the step under way), each saying how to continue from the last checkpoint;
+    time limit: a checkpoint is saved after the step under way; once training is done, the scoring stops at a batch
+    and the closing line names the sets not scored), each saying how to continue from the last checkpoint;
     0 for a SIGTERM during the last step: the run finishes."""
     from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.data.publish import OutputLockedError
@@ -382,7 +371,13 @@ def train_and_report(
         if training_args.process_index == 0:
             out = training_args.output_dir
             found = last_checkpoint(out) if Path(out).is_dir() else None
-            print(f"{stop_word(err)}: {how_to_continue(found, spec.run, out)}", file=sys.stderr)
+            advice = how_to_continue(found, spec.run, out)
+            if getattr(err, "not_scored", None):  # training was done (stopping.scoring_stops)
+                advice = (
+                    f"training is done, but the {' and the '.join(err.not_scored)} were not scored (no {SCORES} "
+                    f"yet); {advice}: it trains nothing, it scores"
+                )
+            print(f"{stop_word(err)}: {advice}", file=sys.stderr)
         return exit_code(err)
     if take_pending_stop() and training_args.process_index == 0:  # it came as the last step ended: nothing to stop
         print("SIGTERM came as training ended: the run finished all the same; nothing to rerun", file=sys.stderr)

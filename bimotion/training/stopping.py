@@ -3,11 +3,15 @@
 agrees on (:func:`agreed_stop`) and raises :class:`~bimotion.signals.Terminated` (at the run's last
 step, lets the run finish, the stop pending for its caller).  A checkpoint saved only because of it is
 marked :data:`~.outputs.SAVED_AT_STOP` (:meth:`~.trainer.SERTrainer._save_checkpoint`), and removed
-by :func:`~.checkpoints.remove_saved_at_stop`."""
+by :func:`~.checkpoints.remove_saved_at_stop`.  Once training is done, the trained model's scoring
+(:func:`scoring_stops`) stops at its next batch, the checkpoint a rerun only scores from kept."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 from transformers import TrainerCallback
 
@@ -34,6 +38,7 @@ class StopOnTerminate(TrainerCallback):
         self.due = False  # a save was due at the end of the step that ended an epoch (or the run)
         self.epoch_ending = False  # the step just done ended an epoch (or the run), whose end is still to come
         self.announced = False  # the save at the stop was announced
+        self.scoring = False  # the trained model is being scored (scoring_stops): a stop ends it at a batch
 
     def on_step_end(self, args, state, control, **kwargs):
         self.epoch_ending = float(state.epoch or 0).is_integer() or _trained(state)
@@ -51,6 +56,12 @@ class StopOnTerminate(TrainerCallback):
         # step; during the run's last validation, never, and nothing saved): after the last, the run finishes
         if state.global_step and not self.stopping and agreed_stop(args):
             self._stop(state, control)
+
+    def on_prediction_step(self, args, state, control, **kwargs):
+        if self.scoring and agreed_stop(args):  # every process of a launch after the same batch
+            from bimotion.signals import Terminated
+
+            raise Terminated("terminated by SIGTERM while the trained model was scored")
 
     def _stop(self, state, control) -> None:
         """Stop after this step (its validation, when one is due or under way): save now, or, when the step
@@ -111,3 +122,38 @@ def agreed_stop(args) -> bool:
             dist.all_reduce(flag, op=dist.ReduceOp.MAX)
             requested = bool(flag.item())
     return requested
+
+
+@contextlib.contextmanager
+def scoring_stops(trainer, not_scored: list[str]) -> Iterator[None]:
+    """The trained model scored (its validation and test sets, minutes on the paper's data) within
+    :func:`bimotion.signals.stop_at_safe_points`: a SIGTERM (Slurm's KillWait is 30 s by default) ends
+    the scoring at its next batch, on every process of a launch, and raises
+    :class:`~bimotion.signals.Terminated` naming what is still in ``not_scored`` (the block removes
+    what it has scored), once a checkpoint of the run's last step is whole, which the rerun resumes,
+    training nothing, to score: the newest one, or one saved now (:data:`~.outputs.SAVED_AT_STOP`,
+    its weights the trained model's; gone once the rerun ends).  A stop that came in the run's last
+    step (:func:`bimotion.signals.finishing`) lets the scoring end, as before."""
+    from bimotion.signals import Terminated, finishing
+
+    from .checkpoints import last_checkpoint
+
+    trainer._stop.scoring = not finishing()  # a stop in the last step finishes the run: its scoring too
+    try:
+        yield
+    except Terminated as err:
+        trainer._stop.scoring = False
+        found = last_checkpoint(trainer.args.output_dir)
+        if found is None or Path(found).name != f"checkpoint-{trainer.state.global_step}":
+            if trainer.is_world_process_zero():
+                print(
+                    f"SIGTERM: saving checkpoint-{trainer.state.global_step}, then stopping",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            trainer._stop.unscheduled = True  # a stop's checkpoint: no scheduled save made it
+            trainer._save_checkpoint(trainer.model, trial=None)
+        err.not_scored = list(not_scored)
+        raise
+    finally:
+        trainer._stop.scoring = False

@@ -90,7 +90,9 @@ class SERTrainer(Trainer):
     # ------------------------------------------------------------------ loss
     def train(self, resume_from_checkpoint=None, *args, **kwargs):
         self._loss_before = _read_loss_sum(resume_from_checkpoint)  # the resumed steps' loss, if recorded
-        return super().train(resume_from_checkpoint, *args, **kwargs)
+        result = super().train(resume_from_checkpoint, *args, **kwargs)
+        self._tr_loss = None  # drained into _total_loss_scalar: a checkpoint saved now counts it once
+        return result
 
     def _save_checkpoint(self, model, trial) -> None:
         """transformers' checkpoint, marked :data:`~.outputs.INCOMPLETE` until every process has
