@@ -672,6 +672,31 @@ def test_sigterm_in_the_runs_last_step_finishes_the_run_and_exits_0(monkeypatch,
     assert not list(out.glob("checkpoint-*"))
 
 
+def test_a_stopped_runs_closing_line_is_the_last_line_it_prints(monkeypatch, tiny, data, tmp_path, capsys):
+    """A Slurm job's log (quiet output, its training bar a line per 30 s): a run stopped by SIGTERM
+    ended with ``terminated: rerun the same command to continue from ...`` and then, when the trainer
+    was garbage-collected, the bar's last state (`` 3%|▎| 2/60 [00:13<06:44, 6.97s/it]``): ``tail -n 1``
+    showed a bar, not how to continue.  The bar is closed as the stop unwinds, before that line."""
+    import gc
+
+    from bimotion import console
+    from bimotion.training.run import train_and_report
+
+    out = tmp_path / "out"
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a recipe's process
+    try:
+        monkeypatch.setattr(console, "_quiet", True)  # a recipe's default: bars as lines in a log file
+        sigterm_at(monkeypatch, 5)
+        assert train_and_report(spec_of(tiny, data, out, disable_tqdm=False)) == 143
+        gc.collect()  # the stopped run's trainer, and anything it left open
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+        monkeypatch.undo()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1] == f"terminated: rerun the same command to continue from {out / 'checkpoint-5'}", lines[-5:]
+    assert any("| 5/9 [" in line for line in lines[:-1]), lines[-5:]  # the bar's last state, before it
+
+
 # --save_strategy no (the demo's grids): no checkpoint to score from, one is saved at the stop (the loss of
 # step 9, logged at no step, recorded in it once); the defaults here: a checkpoint every step, the best
 # model loaded at the end: checkpoint-9 is there

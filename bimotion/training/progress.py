@@ -62,3 +62,17 @@ class CompactPrinter(PrinterCallback):
         line = evaluation_line(state, logs)
         if line:
             print(line, flush=True)
+
+
+def close_bars(callbacks) -> None:
+    """Close the bars of ``callbacks`` (a trainer's) that a run stopped by an exception (SIGTERM's
+    :class:`~bimotion.signals.Terminated`, Ctrl-C, an error) left open: tqdm wrote their last state
+    when they were garbage-collected, after the command's closing line, so a job's log ended with
+    ``3%|▎| 2/60 [00:13<06:44]`` where ``tail -n 1`` should show how to continue."""
+    for callback in callbacks:
+        if isinstance(callback, ProgressCallback):
+            for name in ("prediction_bar", "training_bar"):
+                bar = getattr(callback, name, None)
+                if bar is not None:
+                    bar.close()
+                    setattr(callback, name, None)

@@ -46,7 +46,7 @@ from .checkpoints import saved_at_stop, saved_whole
 from .inference import clip_logits
 from .loss import annotated, masked_bce
 from .outputs import SAVED_AT_STOP
-from .progress import CompactPrinter, CompactProgress
+from .progress import CompactPrinter, CompactProgress, close_bars
 from .sampler import DurationBatchSampler, durations, length_grouped, longest_first
 from .stopping import StopOnTerminate
 
@@ -90,7 +90,11 @@ class SERTrainer(Trainer):
     # ------------------------------------------------------------------ loss
     def train(self, resume_from_checkpoint=None, *args, **kwargs):
         self._loss_before = _read_loss_sum(resume_from_checkpoint)  # the resumed steps' loss, if recorded
-        result = super().train(resume_from_checkpoint, *args, **kwargs)
+        try:
+            result = super().train(resume_from_checkpoint, *args, **kwargs)
+        except BaseException:  # a stop or an error: the bars' last state now, before the command's closing line
+            close_bars(self.callback_handler.callbacks)
+            raise
         self._tr_loss = None  # drained into _total_loss_scalar: a checkpoint saved now counts it once
         return result
 
