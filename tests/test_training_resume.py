@@ -698,15 +698,16 @@ def test_a_stopped_runs_closing_line_is_the_last_line_it_prints(monkeypatch, tin
 
 
 # --save_strategy no (the demo's grids): no checkpoint to score from, one is saved at the stop (the loss of
-# step 9, logged at no step, recorded in it once); the defaults here: a checkpoint every step, the best
-# model loaded at the end: checkpoint-9 is there
+# its last steps, logged at no step, recorded in it once), in an epoch (8 steps of 9: resumed there, Trainer
+# trained a 9th); the defaults here: a checkpoint every step, the best model loaded at the end: checkpoint-9
 SCORED_AFTER = {
     "no_checkpoint": {
         "save_strategy": "no",
         "load_best_model_at_end": False,
         "early_stopping_patience": 0,
-        "logging_steps": 4,
-    },  # fmt: skip
+        "logging_steps": 3,
+        "max_steps": 8,
+    },
     "last_step_saved": {},
 }
 
@@ -737,7 +738,7 @@ def test_sigterm_while_the_trained_model_is_scored_stops_at_a_batch_and_the_reru
                 os.kill(os.getpid(), signal.SIGTERM)
 
     straight = run(tiny, data, tmp_path / "straight", **overrides)
-    out, last = tmp_path / "out", f"checkpoint-{STEPS_PER_EPOCH * EPOCHS}"
+    out, last = tmp_path / "out", f"checkpoint-{overrides.get('max_steps', STEPS_PER_EPOCH * EPOCHS)}"
     signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a recipe's process
     try:
         from conftest import with_callback

@@ -98,6 +98,14 @@ class SERTrainer(Trainer):
         self._tr_loss = None  # drained into _total_loss_scalar: a checkpoint saved now counts it once
         return result
 
+    def _run_epoch(self, *args, **kwargs):
+        """transformers' epoch, but none once the run's last step is done: a checkpoint of that step resumed
+        in an epoch (``--max_steps``, or a stop's after training) trained one step beyond the run."""
+        if self.state.global_step >= self.state.max_steps:
+            self.control.should_training_stop = True
+            return None
+        return super()._run_epoch(*args, **kwargs)
+
     def _save_checkpoint(self, model, trial) -> None:
         """transformers' checkpoint, marked :data:`~.outputs.INCOMPLETE` until every process has
         written its part (the model, optimizer and scheduler, each process's random states, the
