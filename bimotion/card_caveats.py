@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from loaders import known_defects
 from loaders.levels import clipping_text
+from loaders.record import ELDERLY_MIN_AGE, elderly_min_age
+
+from .registry import Group, language_name
 
 CAVEATS = {
     "csed": (
@@ -27,7 +30,6 @@ CAVEATS = {
         "**IEMOCAP** keeps all 10039 utterances with their consensus code, as the paper did, including "
         "`xxx` (no agreement, label `unknown`) and `oth` (`other`)."
     ),
-    "yuemotion": ("**YueMotion** speakers aged 59 or more are elderly, as its authors grouped them (60 elsewhere)."),
 }
 
 
@@ -50,8 +52,22 @@ def gender_gaps(info: dict) -> list[str]:
     return out
 
 
+def age_caveats(info: dict) -> list[str]:
+    """One sentence per language of the data whose elderly start at another age than the paper's 60
+    (:func:`loaders.record.elderly_min_age`, the one rule: Cantonese, of any corpus, 59)."""
+    languages = dict.fromkeys(Group.parse(s["group"]).language for s in info["shards"])
+    return [
+        f"**{language_name(code)} speakers aged {elderly_min_age(code)} or more are elderly**, in every corpus "
+        f"(your own too), as YueMotion's authors grouped them (only {elderly_min_age(code)} reproduces its published "
+        f"660 adult / 420 elderly utterances); {ELDERLY_MIN_AGE} or more in other languages."
+        for code in languages
+        if elderly_min_age(code) != ELDERLY_MIN_AGE
+    ]
+
+
 def caveats(info: dict, partial: list[str]) -> list[str]:
-    """The card's caveats: each corpus's own (:data:`CAVEATS`, a user corpus's notes), the ``partial``
+    """The card's caveats: each corpus's own (:data:`CAVEATS`, a user corpus's notes), its languages'
+    age rule (:func:`age_caveats`), the ``partial``
     groups, genders that train and test do not share, and what ``prepare.json`` recorded (identical,
     low-rate, quiet, hard-clipped, known-defect clips; skipped inputs)."""
     user = info.get("user_sources", {})  # a user's corpus: its source's notes (groups, licence, label mapping)
@@ -60,6 +76,7 @@ def caveats(info: dict, partial: list[str]) -> list[str]:
         for c in info["corpora"]
         if c in CAVEATS or c in user
     ]
+    lines += age_caveats(info)
     if partial:
         lines.append(f"**Partial groups:** {', '.join(partial)} (see above).")
     lines += [f"**No gender in common:** {gap}." for gap in gender_gaps(info)]

@@ -15,11 +15,11 @@ from importlib import resources
 
 from loaders import SOURCES
 from loaders.labels import LABELS
+from loaders.record import age_band
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy, marked_title
 from loaders.tables import hours_text
-from loaders.yuemotion import ELDERLY_MIN_AGE as YUEMOTION_ELDERLY_MIN_AGE
 
 from . import splits
 from .card_caveats import caveats
@@ -32,19 +32,11 @@ from .card_metadata import (
     size_category,
 )
 from .data.layout import config_files
-from .registry import AGE_GROUP_NAMES, LANGUAGE_NAMES, SPLITS, Group, benchmark_of
+from .registry import LANGUAGE_NAMES, SPLITS, Group, benchmark_of
 
 TITLES = {
     "bimotion": "BiMotion: English-Mandarin speech emotion recognition for adults and the elderly",
     "yuemotion": "YueMotion: Cantonese speech emotion recognition for adults and the elderly",
-}
-
-# a corpus whose authors drew the age line elsewhere than 60 (its caveat says so)
-AGE_BANDS = {
-    "yuemotion": {
-        "eld": f"elderly ({YUEMOTION_ELDERLY_MIN_AGE}+)",
-        "adu": f"adults (20-{YUEMOTION_ELDERLY_MIN_AGE - 1})",
-    }
 }
 
 TEMPLATE = "dataset_card.md"
@@ -252,7 +244,7 @@ def _statistics(info: dict) -> dict:
             {
                 "corpus": corpus,
                 "language": LANGUAGE_NAMES[group.language],
-                "age_group": AGE_BANDS.get(corpus, AGE_GROUP_NAMES)[group.age_group],
+                "age_group": age_band(group.language, group.age_group),  # the one rule, by language
                 "counts": [per_split.get(sp, {}).get("rows", 0) for sp in SPLITS],
                 "hours": hours_text(sum(s["duration_s"] for s in per_split.values()) / 3600),  # a few clips: <0.01
                 "speakers": info.get("speakers", {}).get(  # distinct; folders prepared before: the largest split's

@@ -26,7 +26,8 @@ from loaders.record import age_band
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
 
-AGE_GROUP_NAMES = {"eld": "elderly (60+)", "adu": "adults (20-59)"}
+# the age groups' names; their ages depend on the language (loaders.record.age_band, the one rule)
+AGE_GROUP_NAMES = {"eld": "elderly", "adu": "adults"}
 _LANGUAGE_CODE = re.compile(r"[a-z]{3}")
 
 
@@ -36,9 +37,21 @@ def language_name(code: str) -> str:
 
 
 def age_group_name(code: str) -> str:
-    """``eld`` -> ``elderly`` (without the bracketed ages); an unknown code is returned as it is."""
-    name = AGE_GROUP_NAMES.get(code)
-    return name.split(" (")[0] if name else code
+    """``eld`` -> ``elderly`` (without ages: :func:`loaders.record.age_band` gives a language's); an unknown
+    code is returned as it is."""
+    return AGE_GROUP_NAMES.get(code, code)
+
+
+def age_bands(languages) -> str:
+    """The age groups' ages for speakers of ``languages`` (ISO 639-3 codes), by the one rule
+    (:func:`loaders.record.age_band`): ``adults (20-59), elderly (60+)``; where the languages' bands
+    differ, per language: ``English, Mandarin: adults (20-59), elderly (60+); Cantonese: adults (20-58), elderly (59+)``."""
+    by_band: dict[str, list[str]] = {}
+    for code in dict.fromkeys(languages) or [""]:
+        by_band.setdefault(f"{age_band(code, 'adu')}, {age_band(code, 'eld')}", []).append(code)
+    if len(by_band) == 1:
+        return next(iter(by_band))
+    return "; ".join(f"{', '.join(map(language_name, codes))}: {band}" for band, codes in by_band.items())
 
 
 def group_name(group: str) -> str:

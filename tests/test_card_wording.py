@@ -480,7 +480,7 @@ def test_a_model_trained_only_on_a_users_corpus_claims_nothing_of_the_corpora_it
     for claim in ("CSED", "Mandarin", "Cantonese", "CREMA-D", "TESS", "acted", "Elderly speech is scarce"):
         assert claim not in alone, claim
     assert "Trained on a user's own corpus (lansia)" in alone
-    assert "the `age` or `age_group` column of lansia: 60 or more is elderly" in alone
+    assert "the `age` or `age_group` column of lansia, grouped as adults (20-59), elderly (60+))" in alone
     both = card_text(fake_summary(["jav_eld", "eng_eld"], {"jav_eld": ["lansia"]}, ["lansia", "tess"]))
     limits = _section(both, "## Limitations")
     assert "Elderly speech is scarce" in limits and "(CREMA-D actor ages, corpus descriptions; the `age`" in limits
@@ -604,3 +604,54 @@ def test_a_model_card_names_full_precision_training_fp32():
     summary = fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"])
     summary["hyperparameters"]["precision"] = "bf16"
     assert "feature encoder trained, precision bf16" in " ".join(card_text(summary).split())
+
+
+def test_a_cantonese_corpus_s_card_gives_its_groups_ages_by_the_one_rule(tmp_path):
+    """An own Cantonese corpus's card said "elderly (60+)" and "adults (20-59)" for groups its metadata was
+    grouped into at 59 (loaders.record.elderly_min_age, YueMotion's, for every corpus's Cantonese rows), and
+    only YueMotion's caveat told of 59, saying "60 elsewhere"."""
+    from loaders import testing as corpora
+    from yuemotion.cli import main as yuemotion_main
+
+    canto = corpora.make_corpus(
+        "audiofolder", tmp_path / "raw" / "canto", corpus="canto", language="yue", age_groups=("eld", "adu")
+    )
+    assert yuemotion_main(["prepare", "-q", "--source", f"canto={canto}", "--output", str(tmp_path / "own")]) == 0
+    card = (tmp_path / "own" / "README.md").read_text(encoding="utf-8")
+    statistics = _section(card, "## Statistics")
+    assert (
+        "| canto | Cantonese | elderly (59+) |" in statistics and "| canto | Cantonese | adults (20-58) |" in statistics
+    )
+    assert "(60+)" not in card and "20-59" not in card
+    rule = "**Cantonese speakers aged 59 or more are elderly**, in every corpus (your own too)"
+    assert rule in _section(card, "## Caveats") and "60 or more in other languages" in card
+
+
+def test_each_benchmarks_card_gives_its_languages_ages(prepared):
+    """YueMotion's card: 59 for Cantonese, said once for any corpus; BiMotion's: 60, and no Cantonese rule."""
+    yue = (prepared / "yuemotion" / "README.md").read_text(encoding="utf-8")
+    assert "| yuemotion | Cantonese | adults (20-58) | 3 | 2 | 2 |" in _section(yue, "## Statistics")
+    caveats = _section(yue, "## Caveats")
+    assert "**Cantonese speakers aged 59 or more are elderly**, in every corpus (your own too)" in caveats
+    assert "60 elsewhere" not in caveats
+    bim = (prepared / "bimotion" / "README.md").read_text(encoding="utf-8")
+    assert "| tess | English | elderly (60+) |" in bim and "aged 59" not in bim
+
+
+def test_a_model_cards_ages_follow_the_languages_it_was_trained_on(monkeypatch):
+    """The model card said "adults 20–59, elderly 60+" and, of an own corpus, "60 or more is elderly",
+    also of a Cantonese one, whose elderly are 59 or more."""
+    from bimotion import registry
+    from loaders import SOURCES, SourceInfo
+
+    own = SourceInfo("canto", "Canto", ("yue",), ("eld", "adu"), 1, "", "", "", "", groups=("yue_eld", "yue_adu"))
+    monkeypatch.setitem(SOURCES, "canto", own)
+    monkeypatch.setitem(registry.BENCHMARKS, "yuemotion", registry.extend(registry.BUILTIN["yuemotion"], [own]))
+    canto = card_text(fake_summary(["yue_eld"], {"yue_eld": ["canto"]}, ["canto"]))
+    assert "age\ngroups (adults (20-58), elderly (59+))" in _section(canto, "## Intended use")
+    assert "the `age` or `age_group` column of canto, grouped as adults (20-58), elderly (59+))" in canto
+    both = card_text(fake_summary(["yue_eld", "eng_eld"], {"yue_eld": ["canto"]}, ["canto", "tess"]))
+    assert "groups (Cantonese: adults (20-58), elderly (59+); English: adults (20-59), elderly (60+))" in both
+    assert "column of canto, grouped as adults (20-58), elderly (59+))" in both  # its own language's
+    english = card_text(fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"]))
+    assert "groups (adults (20-59), elderly (60+))" in english and "59+" not in english

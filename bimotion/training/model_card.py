@@ -23,7 +23,7 @@ from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy
 
 from ..card_metadata import License, combined_license, hub_language, share_alike_clashes
-from ..registry import Group, language_name
+from ..registry import Group, age_bands, language_name
 from .model import UNTRAINED_BIAS
 from .public import CARD_FILE, LOCAL, is_hub_id, public_source
 
@@ -251,6 +251,8 @@ def render_card(summary: dict):
         labels=LABELS,
         label_spaces=corpus_label_spaces(summary, corpora),
         languages=[language_name(code) for code in _languages(groups_of(summary["train_configs"]))],
+        age_bands=age_bands(_languages(groups_of(summary["train_configs"]))),  # by language: the one rule
+        own_age_bands=age_bands(_own_languages(summary, groups_of(summary["train_configs"]))),
         protocols=protocol_texts(summary, facts.used),
         paper_protocol=summary.get("protocols") is None or "paper" in {summary["protocols"].get(b) for b in facts.used},
         selected=summary["selection"].get("selected", True),
@@ -275,6 +277,15 @@ def render_card(summary: dict):
 def _languages(groups) -> list[str]:
     """The language codes of ``groups``, in their order, once each."""
     return list(dict.fromkeys(Group.parse(g).language for g in groups))
+
+
+def _own_languages(summary: dict, trained: list[str]) -> list[str]:
+    """The languages of the users' corpora a model was trained on, as registered; those it was trained
+    on where one is not registered (a card rewritten in another process)."""
+    own = [c for c in summary["train_corpora"] if c not in CORPUS_LABEL_MAPS]
+    if all(c in SOURCES for c in own):
+        return list(dict.fromkeys(code for c in own for code in SOURCES[c].languages))
+    return _languages(trained)
 
 
 def corpus_label_spaces(summary: dict, corpora: list[str]) -> dict[str, list[str]]:
