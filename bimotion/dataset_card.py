@@ -14,7 +14,8 @@ import collections
 from importlib import resources
 
 from loaders import SOURCES
-from loaders.labels import LABELS
+from loaders.labels import CORPUS_LABEL_MAPS, LABELS, label_space
+from loaders.manifest import NOT_ANNOTATED, NOT_ANNOTATED_MEANS, label_cell
 from loaders.record import age_band
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
@@ -263,12 +264,25 @@ def _statistics(info: dict) -> dict:
         for (group, gender), counts in sorted(by_gender.items())
     ]
     used = [name for name in (*LABELS, "(none)") if any(c[name] for c in labels.values())]
+    rows = {corpus: [label_cell(c[n], n in _label_space(info, corpus)) for n in used] for corpus, c in labels.items()}
     return {
         "corpus_rows": corpus_rows,
         "gender_rows": gender_rows,
         "used_labels": used,
-        "label_rows": {corpus: [counts[n] for n in used] for corpus, counts in labels.items()},
+        "label_rows": rows,
+        "not_annotated_legend": f"`{NOT_ANNOTATED}` = {NOT_ANNOTATED_MEANS}"
+        if any(NOT_ANNOTATED in r for r in rows.values())
+        else None,
     }
+
+
+def _label_space(info: dict, corpus: str) -> set[str]:
+    """The labels ``corpus`` annotates, and ``(none)``: as prepare.json records them; a folder prepared
+    before it did, a registered corpus's map (a user's corpus: every label, as its counts were shown)."""
+    recorded = info.get("label_spaces", {}).get(corpus)
+    if recorded is None:
+        recorded = label_space(corpus) if corpus in CORPUS_LABEL_MAPS else (*LABELS,)
+    return {"(none)", *recorded}
 
 
 def paper_table(info: dict, bench) -> int | None:

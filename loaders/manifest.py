@@ -151,6 +151,13 @@ def partial_releases(report: SkipReport, generated: Container[str] = ()) -> list
 
 
 NOT_ANNOTATED = "-"  # a summary's cell of a label outside the corpus's label space
+NOT_ANNOTATED_MEANS = "a label the corpus does not annotate (0: none of its clips has it)"  # the legend's
+
+
+def label_cell(count: int, annotated: bool) -> str:
+    """A label-count table's cell (``bimotion scan``'s summary, the dataset card's): the ``count``, or
+    :data:`NOT_ANNOTATED` for a label outside the corpus's label space that none of its clips has."""
+    return str(count) if annotated or count else NOT_ANNOTATED
 
 
 def summary(records: list[Utterance], width: int | None = None) -> str:
@@ -175,7 +182,7 @@ def summary(records: list[Utterance], width: int | None = None) -> str:
     for key in sorted(rows):
         c = rows[key]
         total.update(c)
-        cells = (str(c[label]) if label in spaces[key] or c[label] else NOT_ANNOTATED for label in used)
+        cells = (label_cell(c[label], label in spaces[key]) for label in used)
         table.append([*key, str(c["n"]), hours_text(hours[key]), *cells])
     table.append(
         ["total", "", "", str(total["n"]), hours_text(sum(hours.values())), *(str(total[label]) for label in used)]
@@ -190,7 +197,7 @@ def summary(records: list[Utterance], width: int | None = None) -> str:
     lines.insert(1, "-" * len(lines[0]))
     lines.insert(len(lines) - 1, "-" * len(lines[0]))
     if any(NOT_ANNOTATED in row for row in table[1:]):
-        legend += f"\n{NOT_ANNOTATED} = a label the corpus does not annotate (0: none of its clips has it)"
+        legend += f"\n{NOT_ANNOTATED} = {NOT_ANNOTATED_MEANS}"
     return "\n".join(lines) + legend
 
 

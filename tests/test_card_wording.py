@@ -655,3 +655,26 @@ def test_a_model_cards_ages_follow_the_languages_it_was_trained_on(monkeypatch):
     assert "column of canto, grouped as adults (20-58), elderly (59+))" in both  # its own language's
     english = card_text(fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"]))
     assert "groups (adults (20-59), elderly (60+))" in english and "59+" not in english
+
+
+def test_the_dataset_cards_label_counts_tell_a_label_a_corpus_does_not_annotate_from_none(tmp_path):
+    """The card printed 0 for disgust in CSED, which has no disgust label, as for a label none of a corpus's
+    clips has; `bimotion scan` prints `-` there, with a legend: so does the card (loaders.manifest.label_cell)."""
+    import json
+
+    from bimotion import dataset_card
+
+    out = testing.write_prepared(
+        tmp_path / "b", shards=[("tess", "eng_eld"), ("csed", "zho_eld")], sizes=SIZES, emotions=("disgust", "neutral")
+    )
+    card = (out / "README.md").read_text(encoding="utf-8")
+    labels = card.split("Label counts per corpus", 1)[1].split("\n## ", 1)[0]
+    assert "| corpus | disgust | neutral |" in labels
+    assert "| csed | - | 7 |" in labels and "| tess | 4 | 3 |" in labels
+    assert "`-` = a label the corpus does not annotate (0: none of its clips has it)." in labels
+    info = json.loads((out / "prepare.json").read_text(encoding="utf-8"))
+    assert "disgust" not in info["label_spaces"]["csed"] and "disgust" in info["label_spaces"]["tess"]
+    del info["label_spaces"]  # a folder prepared before prepare.json recorded them: the corpora's maps
+    assert "| csed | - | 7 |" in dataset_card.render(info)
+    tess_only = testing.write_prepared(tmp_path / "t", shards=[("tess", "eng_eld")], sizes=SIZES)
+    assert "does not annotate" not in (tess_only / "README.md").read_text(encoding="utf-8")

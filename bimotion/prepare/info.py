@@ -7,6 +7,7 @@ import collections
 import math
 
 from loaders import SOURCES, SkipReport, known_defects
+from loaders.labels import LABELS
 from loaders.levels import CLIP_RUN_SAMPLES, QUIET_PEAK_DBFS
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import generated_copy
@@ -27,6 +28,7 @@ class ShardStats:
         self.files: dict[str, None] = {}
         self.genders: collections.Counter = collections.Counter()
         self.emotions: collections.Counter = collections.Counter()
+        self.label_space: set[str] = set()  # the labels its rows annotate (their label_mask)
         self.speakers: set[str] = set()
         self.ids: set[str] = set()  # the rows stored (not in prepare.json)
         self.peaks: dict[str, float] = {}  # {id: peak dBFS} of the rows peaking below QUIET_PEAK_DBFS or known bad
@@ -46,6 +48,7 @@ class ShardStats:
         self.files[relpath] = None
         self.genders[row["gender"] or "unknown"] += 1
         self.emotions.update(row["emotions"] or ["(none)"])
+        self.label_space.update(label for label, on in zip(LABELS, row["label_mask"], strict=True) if on)
         if row["speaker_id"] is not None:
             self.speakers.add(row["speaker_id"])
 
@@ -105,12 +108,8 @@ def prepare_info(
             for corpus, group, split in sorted(stats, key=order)
         ],
         "skipped": report.to_dict(),
-        # distinct speakers per corpus and group (a shard's count is per split; splits share speakers
-        # under the paper protocol and not under the speaker one)
-        "speakers": {
-            f"{corpus}/{group}": len(set().union(*(stats[k].speakers for k in stats if k[:2] == (corpus, group))))
-            for corpus, group in dict.fromkeys(k[:2] for k in sorted(stats, key=order))
-        },
+        "label_spaces": _label_spaces(stats, [c for c in benchmark.corpora if c in present]),
+        "speakers": _speakers(stats, order),
         # clips whose audio is identical (loaders.identical), per corpus
         "identical_audio": identical or {},
         **{key: clips for key, clips in (clip_notes or {}).items() if clips},  # low_rate_info, clip_levels
@@ -127,6 +126,24 @@ def prepare_info(
             else {}
         ),
     }
+
+
+def _speakers(stats: dict[ShardKey, ShardStats], order) -> dict[str, int]:
+    """``{"corpus/group": distinct speakers}`` (a shard's count is per split; splits share speakers
+    under the paper protocol and not under the speaker one), in the shards' ``order``."""
+    return {
+        f"{corpus}/{group}": len(set().union(*(stats[k].speakers for k in stats if k[:2] == (corpus, group))))
+        for corpus, group in dict.fromkeys(k[:2] for k in sorted(stats, key=order))
+    }
+
+
+def _label_spaces(stats: dict[ShardKey, ShardStats], corpora: list[str]) -> dict[str, list[str]]:
+    """``{corpus: the labels its rows annotate}`` (their ``label_mask``), in the labels' order, for the
+    ``corpora`` that have rows: the card tells a label a corpus does not annotate from one none of its clips has."""
+    spaces = {
+        c: set().union(*(shard.label_space for (corpus, _, _), shard in stats.items() if corpus == c)) for c in corpora
+    }
+    return {c: [label for label in LABELS if label in space] for c, space in spaces.items() if space}
 
 
 def _coverage(benchmark: Benchmark, group: str, given: set[str], stats: dict[ShardKey, ShardStats]) -> dict:
