@@ -4,6 +4,7 @@ numbers, seeds give confidence intervals, a rerun reuses every model, and both b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -71,7 +72,7 @@ def _metrics(out: Path, slug: str, seed: int, test: str) -> float:
 @pytest.fixture(scope="module")
 def probe_advice(data_dirs, tmp_path_factory):
     base = tmp_path_factory.mktemp("advise-probe")
-    config = load_config(shipped_config("probe")).__dict__
+    config = dataclasses.asdict(load_config(shipped_config("probe")))  # a dump: no source (not a field)
     config = {**config, "bootstrap_samples": 200, "training": {**config["training"], "num_train_epochs": 5}}
     (base / "probe.yaml").write_text(yaml.safe_dump(config))
     argv = ["advise", "--target", "zho_eld", "--bimotion", str(data_dirs["bimotion"]), "--config",
@@ -293,7 +294,7 @@ def test_a_grid_model_of_a_group_without_validation_rows_is_one_line_before_anyt
 def test_an_augment_only_group_trains_and_is_reported_end_to_end(data_dirs, tmp_path, capsys):
     """The probe backend, one seed: the augmented model selects on the target's validation rows."""
     thin = thin_copy(data_dirs, tmp_path, lambda s: s["group"] == "zho_adu" and s["split"] != "train")
-    config = load_config(shipped_config("probe")).__dict__
+    config = dataclasses.asdict(load_config(shipped_config("probe")))  # a dump: no source (not a field)
     config = {**config, "bootstrap_samples": 100, "training": {**config["training"], "num_train_epochs": 2}}
     (tmp_path / "probe.yaml").write_text(yaml.safe_dump(config))
     argv = ["advise", "--target", "zho_eld", "--bimotion", str(thin), "--config", str(tmp_path / "probe.yaml"),

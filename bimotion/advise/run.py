@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import replace
 
 from ..grid.config import GridConfig, load_config, prepared_groups
 from ..grid.runner import Grid
@@ -45,8 +44,8 @@ def advise_config(
 
     groups = list(groups or base.groups or prepared_groups(data_dirs))  # default: every group with train rows
     check_groups(groups, data_dirs)
-    out = replace(
-        base, tables=[], mixtures=[], extra_tests=[], projections=[], target=target, groups=groups,
+    out = base.replaced(
+        tables=[], mixtures=[], extra_tests=[], projections=[], target=target, groups=groups,
         seeds=list(seeds or base.seeds), augment_only=augment_only(groups, target, data_dirs, log=log),
     )  # fmt: skip
     # seeds and bootstrap, an unknown target or group, or one with no rows of a split it needs: a clear

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -118,6 +118,13 @@ class GridConfig:
     # not a field (no key of a file, nor in ``dataclasses.asdict``, whose YAML dump loads again).
     source: ClassVar[str] = "the grid config"
 
+    def replaced(self, **changes) -> GridConfig:
+        """``dataclasses.replace``, keeping where the config was read from (not a field, which
+        ``replace`` would carry: advise's errors named "the grid config", not the user's file)."""
+        out = replace(self, **changes)
+        out.source = self.source
+        return out
+
     def __post_init__(self):
         if self.backend not in ("finetune", "probe"):
             raise ValueError(f"backend must be finetune or probe, not {self.backend!r}")
@@ -141,11 +148,14 @@ class GridConfig:
 def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
     """A :class:`GridConfig` from a YAML file, a shipped config's name (:func:`find_config`), a
     mapping, or itself; unknown keys raise ValueError naming the file (:func:`bimotion.registry.check_keys`).
-    Its ``source`` (for its errors) is where it was read from: ``grid config FILE`` for a file."""
+    Its ``source`` (for its errors) is where it was read from: ``grid config FILE`` for a file; for a
+    mapping, its ``source`` entry: a loaded config's ``__dict__`` (changed and loaded again) holds it."""
     if isinstance(config, GridConfig):
         return config
-    source = "the grid config"
-    if not isinstance(config, Mapping):
+    if isinstance(config, Mapping):  # an instance attribute, so `{**load_config(FILE).__dict__, ...}` names FILE
+        source = config.get("source", "the grid config")
+        config = {k: v for k, v in config.items() if k != "source"}
+    else:
         import yaml
 
         path = find_config(config)
