@@ -552,3 +552,18 @@ def test_a_baseline_alone_is_not_described_as_compared():
     assert "No comparison was made: the baseline is the only model." in text
     assert "made here" not in text and "a clear gain or loss" not in text
     assert summary_lines(advice)[-1] == "± is half the 95% interval over 3 seeds (Student t, paired by seed)."
+
+
+def test_a_mistyped_probe_setting_in_the_users_config_is_one_line_naming_the_file(data_dirs, tmp_path, capsys):
+    """A grid config of the user's with a typo in its probe ``training:`` got as far as a traceback
+    (the grid's trainer read it before any check), and the advise grid, a copy of the config, named
+    "the grid config", not the file (its ``source`` is no field: ``dataclasses.replace`` dropped it)."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("backend: probe\nfeatures: logmel\ntraining:\n  head: mlp\n  hiden_size: 3\n", encoding="utf-8")
+    args = ["--config", str(mine), "--target", "zho_eld", "--bimotion", str(data_dirs["bimotion"])]
+    assert main(["advise", *args, "--output", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"error: grid config {mine}: training: (backend: probe): unknown key 'hiden_size'" in err, err
+    assert "(did you mean 'hidden_size'?)" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+    assert load_config(mine).replaced(seeds=[3]).source == f"grid config {mine}"

@@ -46,14 +46,7 @@ def check_inputs(
     for bench, user in needs.items():
         if not datasets[bench]:
             raise ArgumentError(f"--{bench} is required: this grid's {user} reads the prepared {bench} dataset")
-    if plan.models and config.backend == "probe":  # a head on frozen features: its own arguments
-        from ..probe.run import probe_arguments
-
-        try:
-            probe_arguments(config.features, dict(config.training), config.source)
-        except ValueError as err:
-            raise ArgumentError(one_line(err)) from err
-    elif plan.models:
+    if plan.models and config.backend == "finetune":
         values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": str(output_dir)}
         try:
             spec = TrainSpec.from_values(plan.models[0].name, values)
@@ -67,13 +60,20 @@ def check_inputs(
 
 
 def check_config(config: GridConfig) -> None:
-    """What the config alone must hold, whichever backend trains (its seeds, its bootstrap);
+    """What the config alone must hold (its seeds, its bootstrap, a probe's ``training:``);
     raises ArgumentError naming the argument."""
     from ..training.parsing import ArgumentError, check_seeds, one_line  # light: a usage error in well under a second
 
     check_seeds(config.seeds, "--seeds")
     if config.bootstrap_samples < 1:
         raise ArgumentError(f"--bootstrap_samples must be > 0, not {config.bootstrap_samples}")
+    if config.backend == "probe":  # a head on frozen features: its own arguments (the grid's trainer reads them
+        from ..probe.run import probe_arguments  # as it is made: advise's got as far as a traceback)
+
+        try:
+            probe_arguments(config.features, dict(config.training), config.source)
+        except ValueError as err:
+            raise ArgumentError(one_line(err)) from err
     if config.projections:  # drawn when the grid has finished: their keys checked before it starts
         from ..projection import ProjectionSpec
 
