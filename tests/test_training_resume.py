@@ -697,6 +697,46 @@ def test_a_stopped_runs_closing_line_is_the_last_line_it_prints(monkeypatch, tin
     assert any("| 5/9 [" in line for line in lines[:-1]), lines[-5:]  # the bar's last state, before it
 
 
+def test_a_run_stopped_while_scored_prints_its_closing_line_last(monkeypatch, tiny, data, tmp_path, capsys):
+    """A SIGTERM while the trained model was scored, its evaluation bar shown (a terminal, --verbose, a
+    library call): the closing line, then, once the trainer was garbage-collected, the bar's last state
+    (`` 33%|███▎ | 1/3``): the bar is closed as the stop unwinds, as a stopped training's bar is."""
+    import gc
+
+    from transformers import TrainerCallback
+
+    from bimotion.training.run import train_and_report
+
+    class SigtermInTheTestSet(TrainerCallback):
+        trained = predicted = sent = False
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.trained = True
+
+        def on_predict(self, args, state, control, **kwargs):
+            self.predicted = self.trained
+
+        def on_prediction_step(self, args, state, control, **kwargs):  # the test set's first batch: its bar open
+            if self.predicted and not self.sent:
+                self.sent = True
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    out = tmp_path / "out"
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a recipe's process
+    try:
+        from conftest import with_callback
+
+        with_callback(monkeypatch, SigtermInTheTestSet)
+        assert train_and_report(spec_of(tiny, data, out, disable_tqdm=False, per_device_eval_batch_size=1)) == 143
+        gc.collect()  # the stopped run's trainer, and anything it left open
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+        monkeypatch.undo()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].startswith("terminated: training is done, but the test sets (zho_eld) were not scored"), lines[-5:]
+    assert any("%|" in line for line in lines[:-1]), lines[-5:]  # the bar was there, and closed before it
+
+
 # --save_strategy no (the demo's grids): no checkpoint to score from, one is saved at the stop (the loss of
 # its last steps, logged at no step, recorded in it once), in an epoch (8 steps of 9: resumed there, Trainer
 # trained a 9th); the defaults here: a checkpoint every step, the best model loaded at the end: checkpoint-9

@@ -137,11 +137,15 @@ def scoring_stops(trainer, not_scored: list[str]) -> Iterator[None]:
     from bimotion.signals import Terminated, finishing
 
     from .checkpoints import last_checkpoint
+    from .progress import close_bars
 
     trainer._stop.scoring = not finishing()  # a stop in the last step finishes the run: its scoring too
     try:
         yield
-    except Terminated as err:
+    except BaseException as err:  # the scoring's bar, left open, printed after the closing line once collected
+        close_bars(trainer.callback_handler.callbacks)
+        if not isinstance(err, Terminated):
+            raise
         trainer._stop.scoring = False
         found = last_checkpoint(trainer.args.output_dir)
         if found is None or Path(found).name != f"checkpoint-{trainer.state.global_step}":
