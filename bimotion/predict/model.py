@@ -14,7 +14,6 @@ output must be mapped.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bimotion.console import transformers_bars
 from bimotion.hub import is_hub_id
 from bimotion.training.inference import padding_unheard
 from bimotion.training.outputs import MixedModelFolder, generated_training_data, model_kind
@@ -110,7 +110,7 @@ def load_predictor(
     kwargs = download_kwargs(source)
     net = None
     try:
-        with _transformers_bars(progress):
+        with transformers_bars(progress):
             with whole_weights(source, **kwargs):  # a weight file cut short: named (DamagedFileError, exit 2)
                 net, loading = AutoModelForAudioClassification.from_pretrained(
                     os.path.expanduser(source), output_loading_info=True, **kwargs
@@ -167,28 +167,6 @@ def _generated_note(source: str) -> str | None:
             "its predictions on real speech mean nothing"
         )
     return None
-
-
-@contextlib.contextmanager
-def _transformers_bars(shown: bool):
-    """transformers' weight-loading bar off for the block (a local load takes a moment and says
-    nothing), the Hub's download bars too unless ``shown``; both as they were after it."""
-    import huggingface_hub.utils
-    from transformers.utils import logging
-
-    from bimotion.console import hub_progress_bars
-
-    if not logging.is_progress_bar_enabled():
-        yield
-        return
-    hub_shown = not huggingface_hub.utils.are_progress_bars_disabled()
-    logging.disable_progress_bar()  # also the Hub's
-    hub_progress_bars(hub_shown and shown)  # a download keeps its bar when progress is shown
-    try:
-        yield
-    finally:
-        logging.enable_progress_bar()
-        hub_progress_bars(hub_shown)
 
 
 def _reported_labels(source: str, config, label_map: str | None) -> tuple[list[tuple[int, str]], list[str]]:
