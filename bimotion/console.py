@@ -195,7 +195,9 @@ def hub_progress_bars(enabled: bool = True) -> None:
 def transformers_bars(shown: bool = False):
     """transformers' own bars ("Writing model shards", "Loading weights": a moment's work on a local
     model, which says nothing) off for the block, the Hub's download bars too unless ``shown``; both
-    as they were after it.  For a library call (:func:`quiet` turns them off for a command)."""
+    as they were after it.  For a library call (:func:`quiet` turns them off for a command): a training
+    run's saves (its checkpoints and model: :meth:`bimotion.training.trainer.SERTrainer._save`),
+    ``save_tiny_model``, and the model predict loads (the downloads' bars with ``shown``)."""
     import huggingface_hub.utils
     from transformers.utils import logging
 

@@ -376,6 +376,43 @@ def test_quiet_training_writes_one_line_per_evaluation_not_log_dictionaries(tiny
     assert re.search(r"\ntrained \d+ steps; kept checkpoint-\d+ \(validation loss \d\.\d{4}\)\n", printed), printed
 
 
+def test_a_library_run_saves_its_model_and_checkpoints_with_no_bar_and_ends_with_its_report(
+    tiny, mixed, tmp_path, capfd
+):
+    """The docs' "same run from Python" (no quiet(): transformers' bars on, as in any program) printed
+    transformers' "Writing model shards" bar for each checkpoint and the model, a file written in a
+    moment: read together, the output showed "(1000 resamples)Writing model shards ...", a bar glued to
+    the report's last line.  Saving is quiet now (bimotion.console.transformers_bars); the bars are on
+    again after the run, and the report is the output's end."""
+    from transformers.utils import logging
+
+    from bimotion.training.run import train_and_report
+    from bimotion.training.spec import TrainSpec
+
+    values = {
+        "model_name_or_path": str(tiny),
+        "bimotion": str(mixed / "bimotion"),
+        "dataset_cache_dir": str(mixed / "cache"),
+        "output_dir": str(tmp_path / "m"),
+        "test_configs": ["zho_eld"],
+        "classifier_proj_size": 16,
+        "num_train_epochs": 1,  # a checkpoint at its end, and the model: each a save
+        "disable_tqdm": True,  # the training bar (ours, a stage's) is not what this is about
+        "dataloader_pin_memory": False,
+    }
+    logging.enable_progress_bar()  # as in a program that never called bimotion.console.quiet()
+    try:
+        assert train_and_report(TrainSpec.from_values(["zho_eld"], values)) == 0
+        assert logging.is_progress_bar_enabled()  # on again after it
+    finally:
+        logging.disable_progress_bar()
+    out, err = capfd.readouterr()
+    assert list((tmp_path / "m").glob("checkpoint-*")) and (tmp_path / "m" / "model.safetensors").is_file()
+    assert "Writing model shards" not in out + err, err[-2000:]
+    lines = out.rstrip("\n").splitlines()
+    assert lines[-1] == "95% CI: bootstrap over the test clips, within each corpus (1000 resamples)", lines[-4:]
+
+
 def test_a_second_run_into_a_held_output_folder_fails_at_once(tiny, mixed, tmp_path, capsys):
     """Two runs never write one folder's checkpoints, model and scores: while a run holds
     OUT/.train.lock, another (one process, or every process of a launch) exits with code 2 and one

@@ -157,13 +157,18 @@ class SERTrainer(Trainer):
     def _save(self, output_dir: str | None = None, state_dict=None) -> None:
         """transformers' save (the model folder, and each checkpoint's; called on every process, the
         saving one writes), with ``training_args.bin`` holding plain ``TrainingArguments``
-        (:func:`~.training_args.plain_arguments`): a Hub user without bimotion can load it."""
+        (:func:`~.training_args.plain_arguments`): a Hub user without bimotion can load it.  Without
+        transformers' "Writing model shards" bar (:func:`bimotion.console.transformers_bars`): a local
+        file written in a moment, whose bar a library call (no ``quiet()``) printed at every save."""
         import torch
         from transformers.trainer import TRAINING_ARGS_NAME
 
+        from bimotion.console import transformers_bars
+
         from .training_args import plain_arguments
 
-        super()._save(output_dir, state_dict)
+        with transformers_bars():
+            super()._save(output_dir, state_dict)
         if self.args.should_save:
             torch.save(plain_arguments(self.args), Path(output_dir or self.args.output_dir) / TRAINING_ARGS_NAME)
 
