@@ -111,10 +111,18 @@ def main(argv=None) -> int:
     except SettingsMismatch as err:  # checked before anything trains
         parser.error(one_line(err))
     except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
+        from bimotion.training.stopping import not_scored_words
+
+        in_progress = "the model in progress resumes from its last checkpoint"
+        if unscored := not_scored_words(err):  # stopped in its scoring, after training (stopping.scoring_stops)
+            in_progress = (
+                f"the model in progress is trained, but {unscored} were not scored: "
+                "the rerun trains nothing of it, it scores from its last checkpoint"
+            )
         if on_main_process():  # one line for a launch, not one per process
             print(  # "terminated during model eng_eld seed 0, shard 1/4: ..." (bimotion.grid.workers.unit_words)
                 f"{stop_word(err)}{during(err)}: rerun the same command to continue; finished models are reused "
-                "and the model in progress resumes from its last checkpoint",
+                f"and {in_progress}",
                 file=sys.stderr,
             )
         return exit_code(err)

@@ -287,6 +287,47 @@ def test_sigterm_during_a_model_names_it_and_the_shard_in_the_closing_line(
     assert f"terminated during model {stopped} seed 0, shard 0/1: rerun the same command to continue" in err, err
 
 
+def test_sigterm_while_a_trained_model_is_scored_says_the_rerun_only_scores_it(
+    single, data_dirs, tmp_path, monkeypatch, capsys
+):
+    """A SIGTERM while the model just trained was scored stops the scoring at its next batch and the
+    rerun only scores it (training.stopping.scoring_stops), but the grid's closing line said only "the
+    model in progress resumes from its last checkpoint", as if training were left.  It says the model
+    is trained and which of its sets were not scored."""
+    from conftest import load_recipe, with_callback
+    from transformers import TrainerCallback
+
+    class SigtermWhileScored(TrainerCallback):
+        trained = sent = False
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.trained = True
+
+        def on_predict(self, args, state, control, **kwargs):  # its validation sets scored: its test sets next
+            if self.trained and not self.sent:
+                self.sent = True
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    out = tmp_path / "out"
+    argv = recipe(CONFIG, data_dirs, out, cache_from=single.output_dir)[2:]  # the datasets' cache only
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in the recipe's process
+    try:
+        with_callback(monkeypatch, SigtermWhileScored)
+        code = load_recipe("grid").main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+        monkeypatch.undo()
+    (kept,) = out.glob("models/*/seed0/checkpoint-*")  # the trained model's, which the rerun scores
+    model = kept.parent.parent.name
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 143
+    assert last == (
+        f"terminated during model {model} seed 0: rerun the same command to continue; finished models are reused "
+        f"and the model in progress is trained, but the test sets ({model}) were not scored: the rerun trains "
+        "nothing of it, it scores from its last checkpoint"
+    ), last
+
+
 def test_the_tables_wait_for_a_model_predicted_but_not_yet_scored(single, data_dirs, tmp_path):
     """Two workers finishing at once: worker A has saved its last model's predictions and is scoring
     them, worker B finishes its own last model.  B counted A's unit finished (trained, predicted), took

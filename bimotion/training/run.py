@@ -44,7 +44,7 @@ from .provenance import command_scope, provenance
 from .public import public_summary
 from .report import run_ending, scores_report
 from .spec import TrainSpec
-from .stopping import scoring_stops
+from .stopping import not_scored_words, scoring_stops
 from .trainer import SERTrainer
 
 log = logging.getLogger("bimotion.training")
@@ -372,11 +372,8 @@ def train_and_report(
             out = training_args.output_dir
             found = last_checkpoint(out) if Path(out).is_dir() else None
             advice = how_to_continue(found, spec.run, out)
-            if getattr(err, "not_scored", None):  # training was done (stopping.scoring_stops)
-                advice = (
-                    f"training is done, but the {' and the '.join(err.not_scored)} were not scored (no {SCORES} "
-                    f"yet); {advice}: it trains nothing, it scores"
-                )
+            if unscored := not_scored_words(err):  # training was done (stopping.scoring_stops)
+                advice = f"training is done, but {unscored} were not scored (no {SCORES} yet); {advice}: it trains nothing, it scores"
             print(f"{stop_word(err)}: {advice}", file=sys.stderr)
         return exit_code(err)
     if take_pending_stop() and training_args.process_index == 0:  # it came as the last step ended: nothing to stop

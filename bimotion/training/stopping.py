@@ -161,3 +161,11 @@ def scoring_stops(trainer, not_scored: list[str]) -> Iterator[None]:
         raise
     finally:
         trainer._stop.scoring = False
+
+
+def not_scored_words(err: BaseException) -> str | None:
+    """``the validation sets (zho_eld) and the test sets (zho_eld)``: what a stop in the trained model's
+    scoring (:func:`scoring_stops`) left unscored, as the closing lines of ``train.py`` and the grid say it;
+    None for a stop anywhere else (training was not done)."""
+    sets = getattr(err, "not_scored", None)
+    return f"the {' and the '.join(sets)}" if sets else None
