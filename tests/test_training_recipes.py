@@ -413,6 +413,67 @@ def test_a_library_run_saves_its_model_and_checkpoints_with_no_bar_and_ends_with
     assert lines[-1] == "95% CI: bootstrap over the test clips, within each corpus (1000 resamples)", lines[-4:]
 
 
+def on_a_terminal(command: list[str], columns: int = 120) -> tuple[int, list[str]]:
+    """Run ``command`` on a pseudo-terminal ``columns`` wide: its exit code and the lines its screen
+    ends with (each line as its last redraw, ``\\r``, left it)."""
+    import fcntl
+    import os
+    import struct
+    import termios
+
+    main_fd, child_fd = os.openpty()
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    proc = subprocess.Popen(command, stdin=child_fd, stdout=child_fd, stderr=child_fd, env=subprocess_env())
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # the child's end closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main_fd)
+    return proc.wait(), rendered(b"".join(chunks).decode("utf-8", "replace"))
+
+
+def rendered(text: str) -> list[str]:
+    """The lines a terminal shows for ``text``: ``\\r`` and ``\\n`` as a pseudo-terminal sends them, and
+    tqdm's cursor moves (``ESC[A``, up a line) among its bars; each character written over the last."""
+    screen: list[list[str]] = [[]]
+    row = col = 0
+    for token in re.findall(r"\x1b\[[0-9;]*[A-Za-z]|[\r\n]|[^\x1b\r\n]", text):
+        if token == "\r":
+            col = 0
+        elif token == "\n":
+            row += 1
+            screen += [[] for _ in range(row + 1 - len(screen))]
+        elif token == "\x1b[A":
+            row = max(row - 1, 0)
+        elif not token.startswith("\x1b"):
+            line = screen[row]
+            line += [" "] * (col + 1 - len(line))
+            line[col] = token
+            col += 1
+    return ["".join(line).rstrip() for line in screen]
+
+
+def test_on_a_terminal_the_scoring_bars_after_training_go_once_done(tiny, mixed, tmp_path):
+    """On a terminal, the scoring of the trained model (validation, then test sets) left two bars
+    after the training bar, named by nothing: '100%|####| 4/4' and '100%|####| 86/86' above the
+    report.  They say "scoring" as they run, and go once done: the training bar, then the report."""
+    argv = common(tiny, mixed) + ["--output_dir", str(tmp_path / "m"), "--num_train_epochs", "1"]
+    argv += "--train_configs zho_eld --test_configs zho_eld zho_adu --disable_tqdm false".split()
+    code, screen = on_a_terminal([sys.executable, str(REPO / "recipes" / "train.py"), *argv])
+    shown = "\n".join(screen)
+    assert code == 0, shown
+    bars = [line for line in screen if re.match(r" *\d+%\|", line)]
+    assert len(bars) == 1 and re.fullmatch(r"100%\|█+\| 2/2 \[.*\]", bars[0]), shown  # the training bar, full
+    end = screen.index(f"model, scores.json and model card: {tmp_path / 'm'}")
+    assert screen[end - 2 : end] == [bars[0], ""], shown  # then the report
+
+
 def test_a_second_run_into_a_held_output_folder_fails_at_once(tiny, mixed, tmp_path, capsys):
     """Two runs never write one folder's checkpoints, model and scores: while a run holds
     OUT/.train.lock, another (one process, or every process of a launch) exits with code 2 and one

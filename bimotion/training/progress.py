@@ -10,6 +10,7 @@ import sys
 
 from tqdm.auto import tqdm
 from transformers import PrinterCallback, ProgressCallback
+from transformers.trainer_utils import has_length
 
 from bimotion.console import bar_disabled, stage_bar_options
 
@@ -51,8 +52,15 @@ class CompactProgress(ProgressCallback):
         # an evaluation or prediction bar is an inner bar (bimotion.console.bar_disabled): on a terminal it
         # is redrawn in place, in a log file it is a line per refresh (with cursor codes inside the
         # training bar); there the evaluation's line and the end table say enough
-        if not bar_disabled():
-            super().on_prediction_step(args, state, control, eval_dataloader=eval_dataloader, **kwargs)
+        if bar_disabled():
+            return
+        first = self.training_bar is None and self.prediction_bar is None and has_length(eval_dataloader)
+        if first and state.is_world_process_zero:
+            # the trained model scored (validation, then test sets): transformers' bar, left on the screen
+            # after it, made two bars named by nothing ("100%|####| 86/86") between the training bar and
+            # the report; named, and gone once done, as a validation's bar within training is
+            self.prediction_bar = tqdm(total=len(eval_dataloader), desc="scoring", leave=False, dynamic_ncols=True)
+        super().on_prediction_step(args, state, control, eval_dataloader=eval_dataloader, **kwargs)
 
 
 class CompactPrinter(PrinterCallback):
