@@ -382,8 +382,9 @@ def test_a_library_run_saves_its_model_and_checkpoints_with_no_bar_and_ends_with
     """The docs' "same run from Python" (no quiet(): transformers' bars on, as in any program) printed
     transformers' "Writing model shards" bar for each checkpoint and the model, a file written in a
     moment: read together, the output showed "(1000 resamples)Writing model shards ...", a bar glued to
-    the report's last line.  Saving is quiet now (bimotion.console.transformers_bars); the bars are on
-    again after the run, and the report is the output's end."""
+    the report's last line; and its "Loading weights" bar for the base model.  Saving and loading are
+    quiet now (bimotion.console.transformers_bars); the bars are on again after the run, and the report
+    is the output's end."""
     from transformers.utils import logging
 
     from bimotion.training.run import train_and_report
@@ -408,7 +409,7 @@ def test_a_library_run_saves_its_model_and_checkpoints_with_no_bar_and_ends_with
         logging.disable_progress_bar()
     out, err = capfd.readouterr()
     assert list((tmp_path / "m").glob("checkpoint-*")) and (tmp_path / "m" / "model.safetensors").is_file()
-    assert "Writing model shards" not in out + err, err[-2000:]
+    assert "Writing model shards" not in out + err and "Loading weights" not in out + err, err[-2000:]
     lines = out.rstrip("\n").splitlines()
     assert lines[-1] == "95% CI: bootstrap over the test clips, within each corpus (1000 resamples)", lines[-4:]
 

@@ -90,6 +90,7 @@ def build_model(
     """
     from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
 
+    from bimotion.console import transformers_bars
     from bimotion.hub import download_kwargs
 
     kwargs = {"revision": revision, "cache_dir": cache_dir, **download_kwargs(model_name_or_path)}
@@ -102,7 +103,8 @@ def build_model(
         **config_overrides,
         **kwargs,
     )
-    with whole_weights(model_name_or_path, **kwargs):
+    # transformers' "Loading weights" bar off in a library call (the Hub's download bar kept): a moment's work
+    with transformers_bars(shown=True), whole_weights(model_name_or_path, **kwargs):
         model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, config=config, **kwargs)
     feature_extractor = AutoFeatureExtractor.from_pretrained(model_name_or_path, **kwargs)
     if freeze_feature_encoder:
@@ -130,10 +132,11 @@ def load_classifier(model_name_or_path: str, **kwargs):
     """``(model, feature_extractor)`` of a fine-tuned checkpoint, checked to be a 13-label model."""
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
+    from bimotion.console import transformers_bars
     from bimotion.hub import download_kwargs
 
     kwargs = {**download_kwargs(model_name_or_path), **kwargs}
-    with whole_weights(model_name_or_path, **kwargs):
+    with transformers_bars(shown=True), whole_weights(model_name_or_path, **kwargs):  # as build_model's
         model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, **kwargs)
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     if labels != list(LABELS):
