@@ -220,13 +220,17 @@ def transformers_bars(shown: bool = False):
 _ALLOCATION_FAILED = ("can't allocate memory", "std::bad_alloc")
 _UNDER_A_LIMIT = ("could not create a primitive", "can't start new thread")  # oneDNN; a thread's stack
 _MAP_FAILED = "failed to map segment from shared object"  # an extension module imported under the limit
+# CPython's own, where a C function's allocation failed and set no exception (the re module compiling a pattern
+# as datasets is imported under a limit, seen): an allocation that failed where a limit is set, else a bug
+_NO_EXCEPTION_SET = "error return without exception set"
 
 
 def out_of_memory(err: BaseException, command: str) -> str | None:
     """One line for ``command`` (``bimotion prepare``, ``train.py``) whose allocation failed: a
     ``MemoryError`` (pyarrow's ``ArrowMemoryError`` is one), torch's allocator's ``RuntimeError``,
     oneDNN's or a thread's that did not start under an address-space limit, an ``OSError`` ENOMEM (a
-    folder's listing), or an ``ImportError`` of an extension module that could not be mapped; naming
+    folder's listing), an ``ImportError`` of an extension module that could not be mapped, or, under such a
+    limit, CPython's ``SystemError`` of a C function that failed without saying why; naming
     that limit (``ulimit -v``, ``prlimit --as``) where one is set, with the fix.  None for any other
     error, which the caller raises as it is."""
     limit = _address_space_limit()
@@ -235,6 +239,7 @@ def out_of_memory(err: BaseException, command: str) -> str | None:
         isinstance(err, MemoryError)
         or (isinstance(err, OSError) and err.errno == errno.ENOMEM)  # "[Errno 12] Cannot allocate memory": a listdir
         or (isinstance(err, ImportError) and _MAP_FAILED in text)
+        or (isinstance(err, SystemError) and limit is not None and _NO_EXCEPTION_SET in text)
         or (
             isinstance(err, RuntimeError)
             and (
@@ -263,7 +268,7 @@ def out_of_memory(err: BaseException, command: str) -> str | None:
 
 # what an allocation that failed raises (among others of these types): ``except ALLOCATION_FAILURES``,
 # last of a command's or a recipe's handlers, then :func:`said_out_of_memory`
-ALLOCATION_FAILURES = (MemoryError, RuntimeError, ImportError, OSError)
+ALLOCATION_FAILURES = (MemoryError, RuntimeError, ImportError, OSError, SystemError)
 
 
 def said_out_of_memory(err: BaseException, command: str) -> int:

@@ -84,6 +84,32 @@ def test_training_out_of_memory_under_a_limit_is_one_line_naming_it(tmp_path):
     assert "MB of address space (ulimit -v or prlimit --as) and needed more; raise that limit" in last
 
 
+def test_cpythons_error_return_without_exception_set_under_a_limit_is_an_allocation_that_failed():
+    """bimotion prepare under a limit ended in a traceback two runs of three: the re module, compiling a pattern
+    as datasets was imported, failed an allocation and set no exception, so CPython raised "SystemError: error
+    return without exception set".  Under an address-space limit it is the one line; without one it is raised as
+    it is (a bug to report, not memory)."""
+    probe = (
+        "import resource, sys\n"
+        "from bimotion.console import said_out_of_memory\n"
+        "err = SystemError('error return without exception set')\n"
+        "try:\n"
+        "    said_out_of_memory(err, 'bimotion prepare')\n"
+        "except SystemError:\n"
+        "    print('raised')\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (64 * 2**40, resource.RLIM_INFINITY))\n"
+        "sys.exit(said_out_of_memory(err, 'bimotion prepare'))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], env=subprocess_env(), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2 and proc.stdout == "raised\n", (proc.stdout, proc.stderr)
+    assert proc.stderr.startswith(
+        "error: bimotion prepare ran out of memory (SystemError: error return without exception set): this process "
+        "may use at most 67108864 MB of address space"
+    ), proc.stderr
+
+
 def test_every_recipe_says_an_allocation_that_failed_in_one_line(capsys):
     """probe.py, grid.py and project.py ended in a traceback where train.py, infer.py and the commands
     said one line: all now go through bimotion.console.said_out_of_memory (a probe under a real limit
