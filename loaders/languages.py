@@ -123,4 +123,4 @@ def language_hint(given: str) -> str:
             f"{text.lower()!r} is not in ISO 639-3 (SIL's code table, https://iso639-3.sil.org/code_tables/639): "
             "look the language up there, or use one of qaa-qtz, reserved for local use"
         )
-    return "give three lower-case letters, e.g. 'ind' (Indonesian), 'yue' (Cantonese), 'nan' (Hokkien)"
+    return "give an ISO 639-3 code, three letters (in any case), e.g. 'ind' (Indonesian), 'yue' (Cantonese), 'nan' (Hokkien)"

@@ -306,6 +306,12 @@ def _fields(at: Where, cells: dict, gaps: _Gaps) -> dict:
         return bad(at.path, reason, f"{at.line}: {message}", f"{hint}, or pass --skip-bad")
 
     language = _cell(cells, "language").lower()
+    if not language:
+        raise fail(
+            "missing_language",
+            "no language is given on this line",
+            "give the ISO 639-3 code of the language spoken, e.g. 'ind' (Indonesian), 'yue' (Cantonese)",
+        )
     if not LANGUAGE_CODE.fullmatch(language) or not is_language_code(language):
         raise fail(
             "bad_language",

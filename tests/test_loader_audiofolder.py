@@ -857,7 +857,7 @@ def test_a_speaker_whose_rows_give_two_age_groups_is_one_warning(tmp_path, root)
         ("jv", "write 'jav', the ISO 639-3 code of Javanese ('jv' is the ISO 639-1 code)"),
         ("ID", "write 'ind', the ISO 639-3 code of Indonesian ('ID' is the ISO 639-1 code)"),
         (" Javanese", "write 'jav', the ISO 639-3 code of Javanese ('Javanese' is the name)"),
-        ("xx", "give three lower-case letters, e.g. 'ind' (Indonesian)"),
+        ("xx", "give an ISO 639-3 code, three letters (in any case), e.g. 'ind' (Indonesian)"),
     ],
 )
 def test_a_language_given_as_a_two_letter_code_or_a_name_is_an_error_naming_its_code(tmp_path, root, given, hint):
@@ -879,7 +879,7 @@ def test_a_language_given_as_a_two_letter_code_or_a_name_is_an_error_naming_its_
         ("english", "write 'eng', the ISO 639-3 code of English ('english' is the name)"),
         ("Swedish", "write 'swe', the ISO 639-3 code of Swedish ('Swedish' is the name)"),  # beyond LANGUAGE_NAMES
         ("sv", "write 'swe', the ISO 639-3 code of Swedish ('sv' is the ISO 639-1 code)"),
-        ("zz", "give three lower-case letters"),
+        ("zz", "give an ISO 639-3 code, three letters (in any case)"),
         # a Hong Kong team's cells: zh-HK said to write 'zho' (Mandarin) for Cantonese, 粵語 got no code at all
         ("zh-HK", "write 'yue' for Cantonese or 'zho' for Mandarin: 'zh-HK' says Chinese, as used where Cantonese"),
         ("zh_Hant_HK", "write 'yue' for Cantonese or 'zho' for Mandarin"),
@@ -900,6 +900,19 @@ def test_a_language_that_is_no_iso_639_3_code_is_an_error_naming_the_code_it_mea
     with pytest.raises(CorpusError, match=r"metadata.csv line 2: language .* is not an ISO 639-3 code") as err:
         loaders.load(NAME, own)
     assert err.value.reason == "bad_language" and hint in err.value.hint, err.value.hint
+
+
+def test_an_empty_language_cell_is_reported_as_missing_not_as_a_bad_code(tmp_path, root):
+    """An empty cell was "language '' is not an ISO 639-3 code", hinting at "lower-case letters" though
+    'YUE' is read as 'yue': it now says no language is given on that line, and what to write."""
+    own = copy_of(root, tmp_path)
+    languages = {r.language for r in loaders.load(NAME, own)}
+    written = _edit_rows(own, lambda rows: rows[0].update(language=""))[1]["language"]
+    with pytest.raises(CorpusError, match=r"metadata.csv line 2: no language is given on this line") as err:
+        loaders.load(NAME, own)
+    assert err.value.reason == "missing_language" and "ISO 639-3 code" in err.value.hint, err.value.hint
+    _edit_rows(own, lambda rows: [row.update(language=(row["language"] or written).upper()) for row in rows])
+    assert {r.language for r in loaders.load(NAME, own)} == languages  # any case, as the hint says
 
 
 def test_rows_giving_a_language_by_name_are_skipped_about_as_fast_as_good_rows_are_read(tmp_path):
