@@ -88,7 +88,7 @@ def figure(spec, panels: list[dict], labels: list[str]):
     :data:`~bimotion.figures.PRINT_WIDTH_IN` wide at most, one panel a column of a two-column page."""
     plt = pyplot()
 
-    from .grid.heatmap import mixture_name
+    from .mixture import mixture_name
 
     colors = label_colors(labels)
     densities = [_densities(panel, list(colors)) for panel in panels]
@@ -317,8 +317,8 @@ def _legend_handles(colors: dict, *, density: set, scatter: set, test: set) -> l
 
 def _model_text(model: str) -> str:
     """A model for a title: "the model trained on <its data>" for a grid mixture spec
-    (:func:`bimotion.grid.heatmap.mixture_name`), "model <parent>/<folder>" for a folder."""
-    from .grid.heatmap import mixture_name
+    (:func:`bimotion.mixture.mixture_name`), "model <parent>/<folder>" for a folder."""
+    from .mixture import mixture_name
 
     name, path = mixture_name(model), Path(model)
     if name != model:

@@ -242,8 +242,8 @@ def test_the_threshold_is_read_on_the_logit_as_the_bootstrap_reads_it():
         scores(logits, labels, mask, threshold=1.0)
 
 
-@pytest.mark.parametrize("title", ["zho_eld: confusion on the test split",
-                                   "yuemotion:all+eng_adu[esd]+zho_adu[esd] (seed 0): confusion on every test set"])  # fmt: skip
+@pytest.mark.parametrize("title", ["Trained on Mandarin elderly (seed 0): confusion on the test split",
+                                   "Trained on all of YueMotion + ESD English adults + ESD Mandarin adults (seed 0): confusion on every test set"])  # fmt: skip
 def test_a_one_panel_confusion_figure_shows_its_whole_title_and_legend(title):
     """A one-panel figure was 3.4 in wide: its title line 'colour: share of the row; numbers: clips
     (blank: none)' was cut at both edges.  Every title line lies inside the figure, and the panel's."""
@@ -339,7 +339,7 @@ def test_a_confusion_panel_shows_the_score_its_counts_give_beside_chance():
     labels, mask = _single("anger", "happiness", "neutral", "neutral")
     logits = np.where(labels > 0, -1.0, -3.0)  # all right by arg-max, nothing over 0.5
     result = score_groups(logits, labels, mask, ["csed"] * 4, ["zho_eld"] * 4)
-    fig = confusion_figure(result, "zho_eld: confusion on the test split")
+    fig = confusion_figure(result, "Trained on Mandarin elderly (seed 0): confusion on the test split")
     assert fig.axes[0].title.get_text().splitlines() == [
         "Mandarin elderly · CSED",
         "4 clips",

@@ -88,11 +88,13 @@ def test_every_figure_is_saved_at_one_resolution_with_a_vector_copy(tmp_path):
         labels[i, LABEL2ID[name]] = 1
         mask[i, [LABEL2ID[n] for n in ("anger", "happiness", "neutral", "sadness")]] = 1
     result = score_groups(labels * 2.0 - 1, labels, mask, ["csed"] * 8, ["zho_eld"] * 8)
-    png = draw_confusion(result, tmp_path / "seed0.confusion.png", "zho_eld: confusion on the test split")
+    png = draw_confusion(
+        result, tmp_path / "seed0.confusion.png", "Trained on Mandarin elderly (seed 0): confusion on the test split"
+    )
     assert png == tmp_path / "seed0.confusion.png"  # was 100 dpi, and no vector copy
     assert _is_svg(tmp_path / "seed0.confusion.svg")
     with PIL.open(png) as image:
-        assert image.info["Title"] == "zho_eld: confusion on the test split"
+        assert image.info["Title"] == "Trained on Mandarin elderly (seed 0): confusion on the test split"
     _inches(png)
 
     rng = np.random.default_rng(0)
@@ -112,6 +114,22 @@ def test_only_the_figure_seam_saves_a_figure():
     calls = [str(p.relative_to(REPO)) for package in ("bimotion", "loaders", "yuemotion")
              for p in sorted((REPO / package).rglob("*.py")) if re.search(r"\.savefig\(", p.read_text(encoding="utf-8"))]  # fmt: skip
     assert calls == ["bimotion/figures.py"]
+
+
+@pytest.mark.parametrize(
+    "train, seed, run_name, title",
+    [
+        ("bimotion:all", 0, None, "Trained on all of BiMotion (seed 0): confusion on every test set"),
+        ("eng_adu", 0, "eng_adu", "Trained on English adults (seed 0): confusion on every test set"),
+        ("eng_eld", 42, "my-run", "my-run: trained on English elderly (seed 42): confusion on every test set"),
+    ],
+)
+def test_a_confusion_figure_is_titled_by_its_training_data_as_a_reader_names_it(train, seed, run_name, title):
+    """The figure's title was the raw spec ('bimotion:all (seed 0): confusion on every test set'), while its
+    panels and the heat map name the data ('all of BiMotion'): it is named the same way now."""
+    from bimotion.training.confusion_plot import confusion_title
+
+    assert confusion_title(train, "every test set", seed, run_name) == title
 
 
 def test_a_corpus_titled_in_chinese_is_drawn_in_a_font_holding_it_or_named_by_its_corpus_name(tmp_path, monkeypatch):
@@ -187,7 +205,7 @@ def test_the_confusion_figure_fits_a_pages_width_at_any_number_of_test_sets(tmp_
     from loaders.labels import LABEL_CODES
 
     result = _many_test_sets(count)
-    title = "bimotion:all (seed 0): confusion on every test set — synthetic demo data: not comparable with the paper"
+    title = "Trained on all of BiMotion (seed 0): confusion on every test set — synthetic demo data: not comparable with the paper"
     width, height = _inches(draw_confusion(result, tmp_path / "confusion.png", title))
     assert width <= PRINT_WIDTH_IN and (height <= 9.5 or count > 9), (count, width, height)
     fig = confusion_figure(result, title)

@@ -19,7 +19,7 @@ import pytest
 from bimotion import paper
 from bimotion.grid import MARKER, prepare_fixtures, run_grid
 from bimotion.grid.plan import model_dir_in_grid
-from bimotion.mixture import parse_mixture
+from bimotion.mixture import mixture_name, parse_mixture
 from bimotion.training.data import Sources, column, load_shards
 from bimotion.training.inference import predict
 from bimotion.training.metrics import score_groups
@@ -298,7 +298,11 @@ def test_heatmap_and_figures_exist_with_their_data(full_run):
     metrics = json.loads((out_metrics := full_run.output_dir / "metrics" / model.slug / "seed0.json").read_text())
     assert _is_image(out_metrics.with_suffix(".confusion.png"))
     with PIL.Image.open(out_metrics.with_suffix(".confusion.png")) as png:  # the fixtures are generated data
-        assert png.text["Title"].endswith(f"confusion on every test set — {SYNTHETIC_NOTE}")
+        title = png.text["Title"]  # named as the heat map names it, not by its spec
+        assert (
+            title == f"Trained on {mixture_name(model.name)} (seed 0): confusion on every test set — {SYNTHETIC_NOTE}"
+        )
+        assert model.name not in title, title
     for group in metrics["scores"]["groups"].values():
         for corpus in group["corpora"].values():
             conf = corpus["confusion"]

@@ -133,7 +133,10 @@ def test_training_learns_and_the_saved_model_needs_none_of_our_code(tiny, learna
     assert len((out / "train_manifest.txt").read_text().split()) == 48
     assert not list(out.glob("checkpoint-*/scores.json"))
     with PIL.Image.open(out / "confusion_test.png") as png:  # generated data: its figure says so, as its card
-        assert png.text["Title"] == f"eng_eld: confusion on the test split — {SYNTHETIC_NOTE}"
+        assert (
+            png.text["Title"]
+            == f"Trained on English elderly (seed {summary['hyperparameters']['seed']}): confusion on the test split — {SYNTHETIC_NOTE}"
+        )
 
     # a standard transformers checkpoint: Auto class and pipeline, sigmoid scores over the 13 named labels
     from transformers import AutoModelForAudioClassification, pipeline

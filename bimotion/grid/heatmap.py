@@ -1,7 +1,7 @@
 """The grid's heat map: the weighted F1 of every model (rows) on every test set (columns), as a reader
 of the paper reads it.
 
-* **Names**, not specs: a mixture is named by its data (:func:`mixture_name`: ``eng_eld`` ->
+* **Names**, not specs: a mixture is named by its data (:func:`bimotion.mixture.mixture_name`: ``eng_eld`` ->
   "English elderly", ``zho`` -> "Mandarin, all ages", ``yuemotion:all+eng_adu[esd]`` -> "all of
   YueMotion + ESD English adults"); the CSV beside the figure keeps the specs.
 * **The paper's order** (:func:`paper_order`): the single-group models first, in the paper's column
@@ -21,7 +21,6 @@ of the paper reads it.
 
 from __future__ import annotations
 
-import re
 import textwrap
 from pathlib import Path
 
@@ -35,62 +34,14 @@ from ..figures import (
     SMALL_PT,
     TEXT_PT,
     TITLE_PT,
-    drawable,
     pyplot,
     save_figure,
     text_color,
     text_width,
 )
-from ..mixture import parse_mixture
+from ..mixture import mixture_name, parse_mixture
 from ..paper import GROUPS, TABLES
-from ..registry import age_group_name, find_config, group_name, language_name
 from ..training.metrics import CHANCE, DAGGER, UNTRAINED, UNTRAINED_MARK
-
-_BENCHMARK_NAMES = {"bimotion": "BiMotion", "yuemotion": "YueMotion"}
-
-
-def _corpus_name(corpus: str) -> str:
-    """A corpus's title (a corpus of one's own: its card's ``pretty_name``), or its name where a figure
-    would draw the title as empty boxes (耆樂情緒語料 with no Chinese font installed)."""
-    from loaders import SOURCES
-
-    title = SOURCES[corpus].title.split(":")[0]
-    return title if drawable(title) else corpus
-
-
-def _config_name(name: str) -> str:
-    bench, config = find_config(name)
-    groups = config.groups
-    if config.name in bench.groups:
-        return group_name(config.name)
-    if config.name in bench.corpora:
-        return _corpus_name(config.name)
-    if set(groups) == set(bench.groups):
-        return f"all of {_BENCHMARK_NAMES.get(bench.name, bench.name)}"
-    languages = {g.partition("_")[0] for g in groups}
-    ages = {g.partition("_")[2] for g in groups}
-    if len(languages) == 1:
-        return f"{language_name(languages.pop())}, all ages"
-    if len(ages) == 1:
-        return f"{age_group_name(ages.pop())}, all languages"
-    return ", ".join(map(group_name, groups))
-
-
-def mixture_name(spec: str) -> str:
-    """A reader's name of a mixture spec: its parts' names joined by `` + `` (a corpus restriction
-    ``eng_adu[esd]`` reads "ESD English adults"); a spec that names no registry config (a model
-    folder, say) is returned as it is."""
-    try:
-        parts = parse_mixture(spec).configs
-        names = []
-        for part in parts:
-            match = re.fullmatch(r"\s*([^\[\]]+?)\s*(?:\[([^\]]*)\])?\s*", part)
-            name, only = match.groups() if match else (part, None)
-            corpora = [_corpus_name(c.strip()) for c in (only or "").split(",") if c.strip()]
-            names.append(" ".join([" and ".join(corpora), _config_name(name)]).strip())
-    except (KeyError, ValueError):
-        return spec
-    return " + ".join(names)
 
 
 def paper_order(specs: list[list[str]], reference: list[str]) -> list[int]:

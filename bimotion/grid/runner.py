@@ -207,7 +207,7 @@ class Grid:
     def score_model(self, model: PlannedModel, seed: int) -> dict:
         """Train (or reuse) one model, predict every test clip once, write its metrics file:
         every metric per group and corpus over all test clips, and each test set's weighted F1."""
-        from ..training.confusion_plot import draw_confusion
+        from ..training.confusion_plot import confusion_title, draw_confusion
         from ..training.metrics import read_trained_labels, score_groups
 
         model_dir = self.train_or_reuse(model, seed)
@@ -229,7 +229,7 @@ class Grid:
             "scores": scores,  # bimotion.training.metrics.score_groups over every test clip
         }
         write_text_atomic(self.metrics_file(model, seed), json.dumps(metrics, indent=2))
-        title = f"{model.name} (seed {seed}): confusion on every test set"  # the numbers: scores' "confusion"
+        title = confusion_title(model.name, "every test set", seed)  # the numbers: scores' "confusion"
         draw_confusion(scores, self.metrics_file(model, seed).with_suffix(".confusion.png"), title, self.generated)
         return metrics
 

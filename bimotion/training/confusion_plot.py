@@ -177,6 +177,17 @@ def _room(panel: tuple, short: bool, side_in: float) -> tuple[float, float, floa
     return left, above, CHAR_IN * under + 0.3
 
 
+def confusion_title(train_spec: str, tested_on: str, seed: int | None = None, run_name: str | None = None) -> str:
+    """The figure's title, naming the training data as a reader does (:func:`bimotion.mixture.mixture_name`:
+    ``eng_eld`` -> "Trained on English elderly (seed 0): confusion on the test split"); a ``run_name``
+    other than the spec leads it."""
+    from ..mixture import mixture_name
+
+    seed_note = "" if seed is None else f" (seed {seed})"
+    title = f"trained on {mixture_name(train_spec)}{seed_note}: confusion on {tested_on}"
+    return f"{run_name}: {title}" if run_name and run_name != train_spec else title[0].upper() + title[1:]
+
+
 def confusion_figure(result: dict, title: str):
     """The figure of :func:`draw_confusion` (not saved; ``None`` when ``result`` holds no confusion
     counts), drawn at the size it prints at: at most :data:`~bimotion.figures.PRINT_WIDTH_IN` wide

@@ -22,7 +22,7 @@ from .args import RunArguments, SERTrainingArguments, check_datasets, cpu_only_d
 from .bootstrap import INTERVAL_SAMPLES
 from .checkpoints import last_checkpoint, remove_incomplete_checkpoints, remove_saved_at_stop
 from .collator import AudioCollator
-from .confusion_plot import draw_confusion
+from .confusion_plot import confusion_title, draw_confusion
 from .data import column, default_test_configs, load_split, manifest_hash, sources_of
 from .evaluation import infer  # noqa: F401 (bimotion.training.run.infer, where the recipes and users import it)
 from .identity import (
@@ -318,7 +318,8 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
 def _write_outputs(output_dir: Path, summary: dict, train_ds) -> None:
     card = render_card(summary)  # scores.json records its digest: a later push tells an edited card
     _write_json(output_dir / SCORES, {**summary, CARD_DIGEST: card_digest(str(card))})
-    title = f"{summary.get('run_name') or output_dir.name}: confusion on the test split"
+    spec, seed = "+".join(summary["train_configs"]), summary["hyperparameters"]["seed"]
+    title = confusion_title(spec, "the test split", seed, summary.get("run_name"))
     draw_confusion(summary["test"], output_dir / CONFUSION, title, summary["synthetic"])
     (output_dir / MANIFEST).write_text("\n".join(sorted(column(train_ds, "id").tolist())) + "\n")
     card.save(output_dir / "README.md")
