@@ -17,17 +17,18 @@ def hours_text(hours: float) -> str:
 
 def aligned_lines(rows: list[list[str]], *, indent: str = "  ", text_columns: int = 1) -> list[str]:
     """``rows`` (the first one usually a header) as lines: the first ``text_columns`` columns
-    left-aligned, the others (numbers) right-aligned, two spaces between columns (and no blanks after
-    a last column of text)."""
+    left-aligned, the others (numbers) right-aligned, two spaces between columns; no line ends in
+    blanks (a last column of text, or an empty last cell: the mean row's clips)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        indent
-        + "  ".join(
-            cell.ljust(w) if i < text_columns else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
-        )
+    return [
+        (
+            indent
+            + "  ".join(
+                cell.ljust(w) if i < text_columns else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
+            )
+        ).rstrip()
         for row in rows
     ]
-    return [line.rstrip() for line in lines] if text_columns >= len(widths) else lines
 
 
 def aligned(rows: list[list[str]], *, indent: str = "  ", text_columns: int = 1) -> str:

@@ -286,6 +286,20 @@ def test_the_end_table_says_which_groups_annotate_labels_the_model_never_trained
     assert "never trained" not in scores_report(everything)
 
 
+def test_the_end_table_has_no_line_ending_in_blanks():
+    """The "all (mean of test sets)" row ended in five spaces (its clips cell is empty, right-aligned):
+    loaders.tables strips every printed line, whatever its last cell."""
+    from bimotion.training.report import scores_report
+
+    labels, mask = _single("anger", "happiness", "neutral", "anger", "happiness", "neutral")
+    out = score_groups(
+        np.where(labels > 0, 5.0, -5.0), labels, mask, ["crema_d"] * 6, ["eng_adu"] * 3 + ["eng_eld"] * 3
+    )
+    lines = scores_report(out).splitlines()
+    assert any(line.startswith("all (mean of test sets)") for line in lines), lines
+    assert [line for line in lines if line != line.rstrip()] == []
+
+
 def test_the_end_table_says_why_a_group_scored_0_and_reads_the_scores_by_arg_max():
     """After 20 steps a new user's every group scored 0.0 with only "at or below chance" to read: a
     model early in training predicts no label at the 0.5 threshold.  The table now says so, and gives

@@ -509,7 +509,10 @@ def test_end_of_run_scores_in_percent_with_chance():
     lines = text.splitlines()
     assert "weighted F1 %" in lines[1] and "chance %" in lines[1]
     assert lines[2].split() == ["eng_eld", "51.7", "41.3", "77"] and lines[3].split()[:3] == ["zho_eld", "*", "66.8"]
-    assert len({len(line) for line in lines[1:]}) == 1  # aligned
+    assert len({len(line) for line in lines[1:4]}) == 1  # aligned
+    # the mean's clips cell is empty: its line ends at its chance, under the others' chance, in no blanks
+    assert lines[4].startswith("all (mean of test sets)") and lines[4].endswith("46.0")
+    assert len(lines[4]) == lines[2].rindex("41.3") + len("41.3")
     groups["eng_eld"]["weighted_f1"] = 0.4126  # at chance: marked, and the mark explained
     lines = scores_report({"groups": groups, "weighted_f1": 0.59, "chance": 0.46}).splitlines()
     assert lines[2].split() == ["eng_eld", "41.3†", "41.3", "77"] and lines[3].split()[1] == "66.8"
