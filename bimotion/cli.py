@@ -74,7 +74,7 @@ def main(
     description: str = DESCRIPTION,
 ) -> int:
     args = build_parser(prog, commands, package, description).parse_args(argv)
-    from bimotion.console import ALLOCATION_FAILURES, quiet, said_out_of_memory
+    from bimotion.console import ALLOCATION_FAILURES, preload_unwinder, quiet, said_out_of_memory
     from bimotion.extras import EXTRAS, missing, missing_message
     from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
 
@@ -84,6 +84,7 @@ def main(
         print(f"error: {missing_message(command, absent)}", file=sys.stderr)
         return 2
     quiet(args.verbose)
+    preload_unwinder()  # under a memory limit: the out-of-memory line is not followed by glibc's abort
 
     from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
 

@@ -281,6 +281,22 @@ def said_out_of_memory(err: BaseException, command: str) -> int:
     return 2
 
 
+def preload_unwinder() -> None:
+    """Under an address-space limit, load the GCC unwinder (``libgcc_s.so.1``) now: glibc loads it the
+    first time a thread exits, and under the limit, once memory has run out, that load fails and glibc
+    aborts the process ("libgcc_s.so.1 must be installed for pthread_exit to work", exit -6) right after
+    :func:`said_out_of_memory`'s line, seen under ``prlimit --as``.  Nothing where no limit is set, or off
+    glibc."""
+    if _address_space_limit() is None:
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL("libgcc_s.so.1")
+    except OSError:  # not glibc (musl, macOS): no such load at a thread's exit
+        pass
+
+
 def _address_space_limit() -> int | None:
     """The process's address-space limit in bytes (``RLIMIT_AS``), None where none is set (or none exists)."""
     try:

@@ -110,6 +110,40 @@ def test_cpythons_error_return_without_exception_set_under_a_limit_is_an_allocat
     ), proc.stderr
 
 
+def test_under_a_limit_the_command_line_loads_the_unwinder_before_any_work():
+    """bimotion prepare under a limit said its out-of-memory line, then glibc aborted the process (exit -6,
+    "libgcc_s.so.1 must be installed for pthread_exit to work": a thread's exit loads it, which failed once
+    memory had run out; seen in CI).  Under a limit, the command line and the training recipes load it
+    before any work (bimotion.console.preload_unwinder); without one, nothing is loaded."""
+    import ast
+
+    probe = (
+        "import resource\n"
+        "from bimotion.console import preload_unwinder\n"
+        "def loaded():\n"
+        "    return any('libgcc_s' in line for line in open('/proc/self/maps'))\n"
+        "before = loaded()\n"
+        "preload_unwinder()\n"
+        "unlimited = loaded()\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (64 * 2**40, resource.RLIM_INFINITY))\n"
+        "preload_unwinder()\n"
+        "print(before, unlimited, loaded())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], env=subprocess_env(), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    if proc.stdout.split()[0] != "False":
+        pytest.skip("libgcc_s is loaded at start here: nothing to show")
+    assert proc.stdout.split() == ["False", "False", "True"], proc.stdout
+    repo = Path(__file__).resolve().parents[1]
+    for path, function in (("bimotion/cli.py", "main"), ("bimotion/training/run.py", "train_and_report")):
+        tree = ast.parse((repo / path).read_text())
+        body = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function)
+        called = {n.func.id for n in ast.walk(body) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        assert "preload_unwinder" in called, path
+
+
 def test_every_recipe_says_an_allocation_that_failed_in_one_line(capsys):
     """probe.py, grid.py and project.py ended in a traceback where train.py, infer.py and the commands
     said one line: all now go through bimotion.console.said_out_of_memory (a probe under a real limit

@@ -350,10 +350,11 @@ def train_and_report(
     time limit: a checkpoint is saved after the step under way; once training is done, the scoring stops at a batch
     and the closing line names the sets not scored), each saying how to continue from the last checkpoint;
     0 for a SIGTERM during the last step: the run finishes."""
-    from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
+    from bimotion.console import ALLOCATION_FAILURES, preload_unwinder, said_out_of_memory
     from bimotion.data.publish import OutputLockedError
     from bimotion.signals import exit_code, stop_word, take_pending_stop, terminate_as_interrupt
 
+    preload_unwinder()  # under a memory limit: the out-of-memory line is not followed by glibc's abort
     training_args = training_arguments(spec)
     try:
         with terminate_as_interrupt():
