@@ -31,7 +31,7 @@ from .levels import (
 from .mp3 import held_to_count, is_frame_header, mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
 from .walk import APPLEDOUBLE_MAGIC
-from .wav import probe_wav
+from .wav import libsndfile_info, probe_wav
 
 LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
@@ -194,16 +194,10 @@ def probe(path: str | os.PathLike) -> AudioInfo:
 
     if kind == "mp3" and "MP3" not in soundfile.available_formats():
         raise libsndfile_without_mp3(path)
-    try:
-        with mpg123_messages(path, kind):
-            info = soundfile.info(str(path))
-    except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
-        raise _bad(
-            path,
-            "corrupt",
-            f"{kind.upper()} file cannot be parsed: {libsndfile_error(err)}",
-            "replace it with the original file",
-        ) from err
+    with mpg123_messages(path, kind):
+        info = libsndfile_info(
+            path, "corrupt", f"{kind.upper()} file cannot be parsed", "replace it with the original file"
+        )
     if error := impossible_header(path, kind, int(info.channels), int(info.samplerate)):
         raise error
     frames = int(info.frames)

@@ -1,6 +1,7 @@
 """A WAV's length and format from its RIFF/RF64 chunks (:func:`probe_wav`, for :func:`loaders.audio.probe`):
 cheap, and it notices truncated data chunks and headers never finalised; a WAV whose blocks hold many
-frames each (ADPCM, GSM 6.10) is counted by libsndfile."""
+frames each (ADPCM, GSM 6.10) is counted by libsndfile (:func:`libsndfile_info`, the one call of it whose
+failure names the file, :func:`loaders.audio.probe`'s too)."""
 
 from __future__ import annotations
 
@@ -87,15 +88,21 @@ def _truncated(path: Path, message: str) -> BadFileError:
 def _probe_compressed_wav(path: Path, subtype: str) -> tuple[int, int, int, str]:
     """A WAV whose blocks hold many frames each (IMA/MS ADPCM, GSM 6.10 ...): libsndfile reads its
     ``fact`` chunk and blocks for the true length (``data size // block size`` would be ~1000x short)."""
+    info = libsndfile_info(
+        path,
+        "unsupported_format",
+        f"WAV with compressed audio (format {subtype}) that cannot be read",
+        "convert it to PCM (`ffmpeg -i IN.wav -c:a pcm_s16le OUT.wav`), or pass --skip-bad to skip it",
+    )
+    return int(info.samplerate), int(info.channels), int(info.frames), info.subtype
+
+
+def libsndfile_info(path: Path, reason: str, what: str, fix: str):
+    """``soundfile.info`` of ``path``; where libsndfile cannot parse it, a :class:`BadFileError` of
+    ``reason`` saying ``what: <libsndfile's words>`` and ``fix`` (here, and :func:`loaders.audio.probe`'s)."""
     import soundfile
 
     try:
-        info = soundfile.info(str(path))
+        return soundfile.info(str(path))
     except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
-        raise BadFileError(
-            path,
-            "unsupported_format",
-            f"WAV with compressed audio (format {subtype}) that cannot be read: {libsndfile_error(err)}",
-            "convert it to PCM (`ffmpeg -i IN.wav -c:a pcm_s16le OUT.wav`), or pass --skip-bad to skip it",
-        ) from err
-    return int(info.samplerate), int(info.channels), int(info.frames), info.subtype
+        raise BadFileError(path, reason, f"{what}: {libsndfile_error(err)}", fix) from err
