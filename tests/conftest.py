@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,12 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent (the shared reference material sits beside the checkout in CI)")
     return SHARED
+
+
+@pytest.fixture
+def small_copy(small: Path, tmp_path: Path) -> Path:
+    """A copy of the test module's ``small`` fixture corpus (a folder) to plant bad files in."""
+    return Path(shutil.copytree(small, tmp_path / small.name))
 
 
 @pytest.fixture(scope="session")
