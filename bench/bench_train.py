@@ -58,41 +58,38 @@ PEAK_BF16 = {
     "A10": 125e12,
     "L4": 121e12,
 }
+# XLSR-53's feature encoder and layer layout (facebook/wav2vec2-large-xlsr-53), which both sizes share
+_XLSR53_LAYOUT = dict(
+    conv_stride=(5, 2, 2, 2, 2, 2, 2),
+    conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+    conv_bias=True,
+    feat_extract_norm="layer",
+    do_stable_layer_norm=True,
+    num_conv_pos_embedding_groups=16,
+    mask_time_prob=0.05,
+    layerdrop=0.0,
+)
 ARCHS = {
-    # XLSR-53 (facebook/wav2vec2-large-xlsr-53) without downloading it
+    # XLSR-53 without downloading it
     "xlsr53": dict(
+        _XLSR53_LAYOUT,
         hidden_size=1024,
         num_hidden_layers=24,
         num_attention_heads=16,
         intermediate_size=4096,
         conv_dim=(512,) * 7,
-        conv_stride=(5, 2, 2, 2, 2, 2, 2),
-        conv_kernel=(10, 3, 3, 3, 3, 2, 2),
-        conv_bias=True,
-        feat_extract_norm="layer",
-        do_stable_layer_norm=True,
         num_conv_pos_embeddings=128,
-        num_conv_pos_embedding_groups=16,
         feat_proj_dropout=0.1,
-        mask_time_prob=0.05,
-        layerdrop=0.0,
     ),
     # small enough for a CPU, shaped like it
     "small": dict(
+        _XLSR53_LAYOUT,
         hidden_size=256,
         num_hidden_layers=4,
         num_attention_heads=4,
         intermediate_size=1024,
         conv_dim=(128,) * 7,
-        conv_stride=(5, 2, 2, 2, 2, 2, 2),
-        conv_kernel=(10, 3, 3, 3, 3, 2, 2),
-        conv_bias=True,
-        feat_extract_norm="layer",
-        do_stable_layer_norm=True,
         num_conv_pos_embeddings=64,
-        num_conv_pos_embedding_groups=16,
-        mask_time_prob=0.05,
-        layerdrop=0.0,
     ),
 }
 
