@@ -40,16 +40,6 @@ def parse_source(text: str) -> tuple[str, str]:
     return name, root
 
 
-def _pair(what: str):
-    def parse(text: str) -> tuple[str, str]:
-        name, sep, value = text.partition("=")
-        if not sep or not value:
-            raise argparse.ArgumentTypeError(f"expected NAME={what}, got {text!r}")
-        return name, value
-
-    return parse
-
-
 def add_source_argument(parser: argparse.ArgumentParser, *, required: bool = True, help: str | None = None) -> None:
     """The repeatable ``--source NAME=DIR`` (``args.sources``: a list of ``(name, dir)``, empty when not given)."""
     parser.add_argument(
@@ -74,24 +64,20 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, required: bool = Tr
 
 def add_own_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     """``--label-map``, ``--license`` (of a user's corpus) and ``--skip-bad``."""
-    parser.add_argument(
+    _add_named_option(
+        parser,
         "--label-map",
-        dest="label_maps",
-        metavar="NAME=FILE",
-        action="append",
-        type=_pair("FILE"),
-        default=[],
-        help="your corpus NAME's labels -> the shared labels: a JSON object or a two-column CSV (default: "
+        "label_maps",
+        "FILE",
+        "your corpus NAME's labels -> the shared labels: a JSON object or a two-column CSV (default: "
         "label_map.json or label_map.csv beside its metadata; shared label names need no mapping)",
     )
-    parser.add_argument(
+    _add_named_option(
+        parser,
         "--license",
-        dest="licenses",
-        metavar="NAME=TEXT",
-        action="append",
-        type=_pair("TEXT"),
-        default=[],
-        help="your corpus NAME's licence, for the dataset card (default: `license:` in its README.md, else "
+        "licenses",
+        "TEXT",
+        "your corpus NAME's licence, for the dataset card (default: `license:` in its README.md, else "
         "'unknown (user corpus)')",
     )
     parser.add_argument(
@@ -100,6 +86,18 @@ def add_own_corpus_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip unusable files (git-LFS stubs, truncated or non-audio files, unknown labels, missing metadata) "
         "and report them by reason, instead of stopping at the first one",
     )
+
+
+def _add_named_option(parser: argparse.ArgumentParser, flag: str, dest: str, what: str, help: str) -> None:
+    """A repeatable ``flag NAME=<what>`` of a user's corpus NAME (``args.<dest>``: a list of ``(name, value)``)."""
+
+    def parse(text: str) -> tuple[str, str]:
+        name, sep, value = text.partition("=")
+        if not sep or not value:
+            raise argparse.ArgumentTypeError(f"expected NAME={what}, got {text!r}")
+        return name, value
+
+    parser.add_argument(flag, dest=dest, metavar=f"NAME={what}", action="append", type=parse, default=[], help=help)
 
 
 def usage_error(message: str) -> SystemExit:
