@@ -74,41 +74,18 @@ class FixtureWriter:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         emotions = tuple(emotions)
+        clip = (speaker, gender, age_group, language, emotions, sample_rate_hz, subtype, container)  # as _render takes
         if self.full:
             slot = stable_seed(path.name, self.seed) % self.pool_size
             key = f"{speaker}-{'+'.join(emotions) or 'none'}-{sample_rate_hz}-{subtype}-{container}-{slot}"
             pooled = self.pool_dir / f"{key}.{container.lower()}"
             if not pooled.exists():
-                self._render(
-                    pooled,
-                    speaker,
-                    gender,
-                    age_group,
-                    language,
-                    emotions,
-                    sample_rate_hz,
-                    subtype,
-                    container,
-                    duration_s or 0.4,
-                    key,
-                )
+                self._render(pooled, *clip, duration_s or 0.4, key)
             _link(pooled, path)
             return path
         if duration_s is None:
             duration_s = 0.8 + 0.8 * (stable_seed("dur", path.name, self.seed) % 1000) / 1000
-        self._render(
-            path,
-            speaker,
-            gender,
-            age_group,
-            language,
-            emotions,
-            sample_rate_hz,
-            subtype,
-            container,
-            duration_s,
-            path.name,
-        )
+        self._render(path, *clip, duration_s, path.name)
         return path
 
     def _render(self, path, speaker, gender, age_group, language, emotions, rate, subtype, container, duration_s, key):

@@ -38,42 +38,32 @@ def make(writer: FixtureWriter, *, bad: bool = False) -> Path:
     writer.text(root / "LICENSE", "Apache License\nVersion 2.0, January 2004\n")
     for (folder, gender), count in RELEASE_COUNTS.items():
         for number in range(1, (count if writer.full else small_count(count, writer.scale)) + 1):
-            writer.audio(
-                data / folder / _name(folder, gender, number),
-                speaker=f"csed-{gender}{number % VOICES_PER_GENDER}",
-                gender=gender,
-                age_group="eld",
-                language="zho",
-                emotions=(CORPUS_LABEL_MAPS["csed"][folder],),
-                sample_rate_hz=SAMPLE_RATE_HZ,
-            )
+            _clip(writer, data / folder / _name(folder, gender, number), gender, number % VOICES_PER_GENDER, folder)
     # macOS leaves these beside the files of copies made on a Mac; readers must ignore them
     writer.text(data / "Positive" / ".DS_Store", "\0\0\0\1Bud1")
     writer.not_audio(data / "Positive" / f"._{_name('Positive', 'f', 1)}")
     if bad:
         writer.lfs_pointer(data / "Negative" / _name("Negative", "f", 113))
         writer.not_audio(data / "Natural" / _name("Natural", "m", 108))
-        writer.audio(
-            data / "Positive" / _name("Positive", "f", 104, "_old"),  # a take renamed by hand: no release name
-            speaker="csed-f0",
-            gender="f",
-            age_group="eld",
-            language="zho",
-            emotions=("positive",),
-            sample_rate_hz=SAMPLE_RATE_HZ,
-        )
-        writer.audio(
-            data / "Positive" / _name("Negative", "f", 114),  # in the wrong class folder
-            speaker="csed-f1",
-            gender="f",
-            age_group="eld",
-            language="zho",
-            emotions=("negative",),
-            sample_rate_hz=SAMPLE_RATE_HZ,
-        )
+        # a take renamed by hand (no release name), and a clip in the wrong class folder
+        _clip(writer, data / "Positive" / _name("Positive", "f", 104, "_old"), "f", 0, "Positive")
+        _clip(writer, data / "Positive" / _name("Negative", "f", 114), "f", 1, "Negative")
     return root
 
 
 def _name(folder: str, gender: str, number: int, tail: str = "") -> str:
     """A clip's file name as the release spells it (``Neg-Male-3.wav``), ``tail`` added to its stem."""
     return f"{RELEASE_PREFIXES[(folder, gender)]}-{number}{tail}.wav"
+
+
+def _clip(writer: FixtureWriter, path: Path, gender: str, voice: int, folder: str) -> None:
+    """A clip of voice ``csed-<gender><voice>`` (an elderly Mandarin one) speaking class ``folder``'s label."""
+    writer.audio(
+        path,
+        speaker=f"csed-{gender}{voice}",
+        gender=gender,
+        age_group="eld",
+        language="zho",
+        emotions=(CORPUS_LABEL_MAPS["csed"][folder],),
+        sample_rate_hz=SAMPLE_RATE_HZ,
+    )
