@@ -157,6 +157,18 @@ def small_copy(small: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(small, tmp_path / small.name))
 
 
+def load_skipping(corpus: str, root: Path):
+    """``(records, report)`` of reading ``root`` as ``corpus`` with ``skip_bad`` (the report's skips
+    by reason: ``report.to_dict()``), failing the test if the reader changed anything below ``root``."""
+    from loaders import SkipReport, load
+    from loaders.testing import snapshot
+
+    before, report = snapshot(root), SkipReport()
+    records = load(corpus, root, skip_bad=True, report=report)
+    assert snapshot(root) == before, f"reading {root} with skip_bad changed files below it"
+    return records, report
+
+
 @pytest.fixture(scope="session")
 def real_csed(shared_dir: Path) -> Path:
     root = shared_dir / "corpora" / "csed"

@@ -3,8 +3,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import load_skipping
 
-from loaders import BadFileError, LayoutError, SkipReport, load
+from loaders import BadFileError, LayoutError, load
 from loaders.csed import INFO
 from loaders.testing import FixtureWriter, digest, make_corpus, snapshot
 
@@ -88,20 +89,16 @@ def test_each_bad_input_raises_or_is_counted(small_copy, name, plant, reason):
     assert info.value.path == target and info.value.reason == reason
     assert target.name in str(info.value) and "fix:" in str(info.value)
 
-    before = snapshot(small_copy)
-    report = SkipReport()
-    records = load("csed", small_copy, skip_bad=True, report=report)
+    records, report = load_skipping("csed", small_copy)
     assert report.to_dict() == {f"csed/{reason}": 1}
     assert len(records) == (11 if plant == "truncate" else 12)
-    assert snapshot(small_copy) == before
 
 
 def test_bad_fixture_skips_are_all_counted(tmp_path):
     root = make_corpus("csed", tmp_path, bad=True)
     with pytest.raises(BadFileError):
         load("csed", root)
-    report = SkipReport()
-    records = load("csed", root, skip_bad=True, report=report)
+    records, report = load_skipping("csed", root)
     assert len(records) == 12
     assert report.to_dict() == {
         "csed/bad_name": 1,

@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import load_skipping
 
 from loaders import BadFileError, LayoutError, SkipReport, load
 from loaders.testing import FixtureWriter, digest, make_corpus, snapshot
@@ -146,8 +147,7 @@ def test_root_above_reports_other_audio_and_counts_other_files(small_copy):
     with pytest.raises(BadFileError, match="1001_DFA_ANG_XX.wav") as err:
         load("yuemotion", small_copy.parent)  # audio that is not a YueMotion clip is never dropped silently
     assert err.value.reason == "bad_name"
-    report = SkipReport()
-    records = load("yuemotion", small_copy.parent, skip_bad=True, report=report)
+    records, report = load_skipping("yuemotion", small_copy.parent)
     assert len(records) == 48 and all(r.id.startswith("yuemotion/") for r in records)
     assert report.to_dict() == {"yuemotion/bad_name": 1}
     assert report.files[("yuemotion", "read")] == 48 and report.files[("yuemotion", "not_audio")] >= 1
@@ -194,8 +194,7 @@ def test_each_bad_input_raises_or_is_counted(small_copy, kind):
         assert "line 26" in str(info.value) and "02_f31_11_2.wav" in str(info.value)
     if kind == "metadata_mismatch":
         assert "age" in info.value.message and "'77'" in info.value.message
-    report = SkipReport()
-    records = load("yuemotion", small_copy, skip_bad=True, report=report)
+    records, report = load_skipping("yuemotion", small_copy)
     assert report.to_dict() == {f"yuemotion/{kind}": 1}
     lost = kind in ("lfs_pointer", "truncated", "metadata_mismatch")
     assert len(records) == 48 - lost
@@ -205,15 +204,15 @@ def test_bad_fixture(tmp_path):
     root = make_corpus("yuemotion", tmp_path / "csv", bad=True)
     with pytest.raises(BadFileError):
         load("yuemotion", root)
-    report = SkipReport()
-    assert len(load("yuemotion", root, skip_bad=True, report=report)) == 48
+    records, report = load_skipping("yuemotion", root)
+    assert len(records) == 48
     assert report.to_dict() == {
         f"yuemotion/{reason}": 1
         for reason in ("lfs_pointer", "metadata_mismatch", "missing_audio", "missing_metadata", "unknown_label")
     }
     root = make_corpus("yuemotion", tmp_path / "names", bad=True, metadata=False)
-    report = SkipReport()
-    assert len(load("yuemotion", root, skip_bad=True, report=report)) == 48
+    records, report = load_skipping("yuemotion", root)
+    assert len(records) == 48
     assert report.to_dict() == {"yuemotion/lfs_pointer": 1, "yuemotion/unknown_label": 1}
 
 
