@@ -157,15 +157,15 @@ def small_copy(small: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(small, tmp_path / small.name))
 
 
-def load_skipping(corpus: str, root: Path):
-    """``(records, report)`` of reading ``root`` as ``corpus`` with ``skip_bad`` (the report's skips
-    by reason: ``report.to_dict()``), failing the test if the reader changed anything below ``root``."""
+def load_untouched(corpus: str, root: Path, *, skip_bad: bool = False):
+    """``(records, report)`` of reading ``root`` as ``corpus`` (with ``skip_bad``, the report's skips by
+    reason: ``report.to_dict()``), failing the test if the reader changed anything below ``root``."""
     from loaders import SkipReport, load
     from loaders.testing import snapshot
 
     before, report = snapshot(root), SkipReport()
-    records = load(corpus, root, skip_bad=True, report=report)
-    assert snapshot(root) == before, f"reading {root} with skip_bad changed files below it"
+    records = load(corpus, root, skip_bad=skip_bad, report=report)
+    assert snapshot(root) == before, f"reading {root} changed files below it"
     return records, report
 
 

@@ -4,7 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import load_skipping
+from conftest import load_untouched
 
 from loaders import BadFileError, LayoutError, SkipReport, load
 from loaders.testing import FixtureWriter, digest, make_corpus, snapshot
@@ -34,9 +34,7 @@ def small(tmp_path_factory) -> Path:
 
 
 def test_small_with_metadata(small):
-    before = snapshot(small)
-    records = load("yuemotion", small)
-    assert snapshot(small) == before
+    records, _ = load_untouched("yuemotion", small)
     assert len(records) == 4 * 2 * 6
     rows = csv_rows(small)
     assert len(rows) == len(records)
@@ -73,9 +71,7 @@ def test_layout_variants_give_the_same_records(small, tmp_path, options):
     if options.get("layout") == "moved":
         assert (root / "female" / "elderly" / "12_f59_01_1.wav").is_file()
         assert (root / "male" / "non_elderly" / "04_m26_02_6.wav").is_file()
-    before = snapshot(root)
-    records = load("yuemotion", root)
-    assert snapshot(root) == before  # nothing moved, nothing created (the original loader moved files)
+    records, _ = load_untouched("yuemotion", root)  # nothing moved, nothing created (the original loader moved files)
     expected = essentials(load("yuemotion", small))
     if options.get("metadata", True):
         assert essentials(records) == expected
@@ -147,7 +143,7 @@ def test_root_above_reports_other_audio_and_counts_other_files(small_copy):
     with pytest.raises(BadFileError, match="1001_DFA_ANG_XX.wav") as err:
         load("yuemotion", small_copy.parent)  # audio that is not a YueMotion clip is never dropped silently
     assert err.value.reason == "bad_name"
-    records, report = load_skipping("yuemotion", small_copy.parent)
+    records, report = load_untouched("yuemotion", small_copy.parent, skip_bad=True)
     assert len(records) == 48 and all(r.id.startswith("yuemotion/") for r in records)
     assert report.to_dict() == {"yuemotion/bad_name": 1}
     assert report.files[("yuemotion", "read")] == 48 and report.files[("yuemotion", "not_audio")] >= 1
@@ -194,7 +190,7 @@ def test_each_bad_input_raises_or_is_counted(small_copy, kind):
         assert "line 26" in str(info.value) and "02_f31_11_2.wav" in str(info.value)
     if kind == "metadata_mismatch":
         assert "age" in info.value.message and "'77'" in info.value.message
-    records, report = load_skipping("yuemotion", small_copy)
+    records, report = load_untouched("yuemotion", small_copy, skip_bad=True)
     assert report.to_dict() == {f"yuemotion/{kind}": 1}
     lost = kind in ("lfs_pointer", "truncated", "metadata_mismatch")
     assert len(records) == 48 - lost
@@ -204,14 +200,14 @@ def test_bad_fixture(tmp_path):
     root = make_corpus("yuemotion", tmp_path / "csv", bad=True)
     with pytest.raises(BadFileError):
         load("yuemotion", root)
-    records, report = load_skipping("yuemotion", root)
+    records, report = load_untouched("yuemotion", root, skip_bad=True)
     assert len(records) == 48
     assert report.to_dict() == {
         f"yuemotion/{reason}": 1
         for reason in ("lfs_pointer", "metadata_mismatch", "missing_audio", "missing_metadata", "unknown_label")
     }
     root = make_corpus("yuemotion", tmp_path / "names", bad=True, metadata=False)
-    records, report = load_skipping("yuemotion", root)
+    records, report = load_untouched("yuemotion", root, skip_bad=True)
     assert len(records) == 48
     assert report.to_dict() == {"yuemotion/lfs_pointer": 1, "yuemotion/unknown_label": 1}
 
