@@ -83,7 +83,8 @@ def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(
     err = capsys.readouterr().err
     assert "1 file(s) below the folders are not audio" in err and f"per window -> {out_csv}:" in err
     rows = _csv(out_csv)
-    assert list(rows[0]) == ["file", "start_s", "end_s", *TRAINED, "predicted", "silent", "file_clipped"]
+    assert list(rows[0]) == ["file", "start_s", "end_s", *TRAINED, "predicted", "silent", "file_clipped", "file_notes"]
+    assert {r["file_notes"] for r in rows} == {""}  # nothing doubtful in speech-like audio
     assert {r["silent"] for r in rows} == {"false"}  # speech-like audio throughout
     for name, duration_s in DURATIONS_S.items():
         mine = [r for r in rows if r["file"] == str(audio_dir / name)]
@@ -481,7 +482,11 @@ def test_a_file_that_fails_part_way_is_counted_once_as_skipped(models, tmp_path,
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert "1 file(s), " in err and "1 skipped file(s) failed part-way" in err, err
-    assert {r["file"] for r in _csv(out)} == {str(tmp_path / "nan.wav"), str(tmp_path / "ok.wav")}
+    rows = _csv(out)
+    assert {r["file"] for r in rows} == {str(tmp_path / "nan.wav"), str(tmp_path / "ok.wav")}
+    assert {r["file_notes"] for r in rows if r["file"].endswith("nan.wav")} == {
+        "failed part-way (corrupt) after 5 s: skipped, only its first windows scored"  # one 5 s block decoded
+    }
     (tmp_path / "ok.wav").unlink()  # every file failed part-way: an error, that says what the output holds
     assert main(argv) == 2
     assert f"every audio file was skipped: {out} holds only the first windows" in capsys.readouterr().err

@@ -132,3 +132,50 @@ def test_a_file_too_short_to_carry_an_emotion_is_named(model, tmp_path, capsys):
         "1 file(s) last under 0.25 s, the shortest stretch of voice --segment vad scores: a moment of sound, too "
         f"short to carry an emotion, so their scores say little: {paths[0]} (0.030 s)"
     )
+
+
+def test_every_doubtful_file_is_marked_in_its_rows_and_keeps_its_labels(model, tmp_path, capsys):
+    """Field recordings of elderly speakers: files under 0.25 s and noise floors were named in the closing
+    lines, with --output only the first three, and their rows gave labels with nothing saying they were
+    doubtful.  Every row now carries its file's notes (``file_notes``; empty for a clean file), the labels
+    stay (the threshold's, as for any file), and a closing line counts the noted files and points at the
+    column."""
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    speech = writer.samples(speaker="s1", gender="m", age_group="eld", language="eng", emotions=("anger",))
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "field"
+    folder.mkdir()
+    for i in range(4):  # clicks: 30-60 ms
+        soundfile.write(folder / f"click{i}.wav", speech[: 480 + 160 * i], 16000, subtype="PCM_16")
+    for i, peak_db in enumerate((-62, -58, -55, -53)):  # a muted microphone's noise floor
+        noise = rng.standard_normal(16000 * 2)
+        soundfile.write(folder / f"muted{i}.wav", noise * 10 ** (peak_db / 20) / np.max(np.abs(noise)), 16000)
+    soundfile.write(folder / "speech.wav", speech[: 16000 * 2], 16000, subtype="PCM_16")
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", str(model), str(folder), "--output", str(out), *OPTIONS]) == 0
+    err = capsys.readouterr().err
+    rows = _csv(out)
+    notes = {r["file"]: r["file_notes"] for r in rows}
+    assert len(rows) == len(notes) == 9  # one 2 s window each: every file has its row
+    for i in range(4):
+        assert notes[str(folder / f"click{i}.wav")] == f"shorter than 0.25 s ({(480 + 160 * i) / 16000:.3f} s)"
+    assert [notes[str(folder / f"muted{i}.wav")] for i in range(4)] == [
+        "noise floor (peak -62 dBFS)", "noise floor (peak -58 dBFS)",
+        "noise floor (peak -55 dBFS)", "noise floor (peak -53 dBFS)",
+    ]  # fmt: skip
+    assert notes[str(folder / "speech.wav")] == ""
+    for row in rows:  # labels kept: the threshold's, whatever the notes
+        expected = [k for k in ("neutral", "positive", "negative") if float(row[k]) >= 0.5]
+        assert (row["predicted"].split(";") if row["predicted"] else []) == expected
+    line = next(x for x in err.splitlines() if "column file_notes" in x)
+    assert line.startswith("8 file(s) named above have their notes in every row of theirs, column file_notes"), line
+    assert line.endswith(" and 5 more"), line  # with --output: the first three, and the column holds them all
+
+    jsonl = tmp_path / "p.jsonl"
+    assert main(["predict", "--model", str(model), str(folder), "--output", str(jsonl), *OPTIONS]) == 0
+    by_file = {x["file"]: x["file_notes"] for x in map(json.loads, jsonl.read_text().splitlines())}
+    assert by_file == {file: [note] if note else [] for file, note in notes.items()}
+    capsys.readouterr()
+    assert main(["predict", "--model", str(model), str(folder), *OPTIONS]) == 0  # stdout: every file named
+    line = next(x for x in capsys.readouterr().err.splitlines() if "column file_notes" in x)
+    assert "more" not in line and all(str(folder / f"muted{i}.wav") in line for i in range(4)), line

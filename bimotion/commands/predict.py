@@ -13,7 +13,13 @@ on, the labels scored at least --threshold, whether the window is silent (its sc
 nothing, and it predicts no label), and file_clipped: the fraction of the file's samples that are
 hard-clipped (3+ consecutive samples at full scale, measured as `prepare` measures a clip; empty for
 MP3, MP4/AAC and µ-law, which have no exact full scale); the summary names the clipped files, most
-clipped first: clipping distorts a voice (a shout into a phone), and the scores with it.  --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  The CSV is
+clipped first: clipping distorts a voice (a shout into a phone), and the scores with it.  file_notes
+says why a file's scores are doubtful ('noise floor (peak -62 dBFS)', 'shorter than 0.25 s (0.030 s)',
+'clipped 3.10%', 'silent', 'upsampled from 8000 Hz', 'failed part-way'; several joined by '; '), in every
+row of that file, empty when nothing is.  Such files keep their labels (a note says to doubt them, not
+that they are wrong: a far or short utterance can be real speech): keep the rows whose file_notes is
+empty to act on clean files only; the closing lines count them.
+--output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  The CSV is
 UTF-8 without a byte-order mark, as pandas, R and command-line tools read it; --excel adds the mark,
 so that Excel on Windows, opening the file by a double click, shows non-English file names (中文)
 as written.  A checkpoint

@@ -138,17 +138,18 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
     started = time.perf_counter()
     # a file's rows wait for the end of its decode, which measures its clipping (a few bytes per window)
     pending: collections.deque[WindowPrediction] = collections.deque()
-    ended: dict[str, float | None] = {}  # file -> its clipped fraction, once decoded to its end (or failed)
+    ended: dict[str, tuple] = {}  # file -> (its clipped fraction, its notes), once decoded to its end (or failed)
 
     def ready() -> Iterator[WindowPrediction]:
         while pending and pending[0].file in ended:
             row = pending.popleft()
-            yield dataclasses.replace(row, file_clipped=ended[row.file])
+            clipped, notes = ended[row.file]
+            yield dataclasses.replace(row, file_clipped=clipped, file_notes=notes)
 
     try:
         batch: list[tuple[str, int, np.ndarray]] = []
         for name, start, samples in _windows(sources, predictor, how, bar, skip_bad, report):
-            if start is None:  # the file's end: ``samples`` is its clipped fraction
+            if start is None:  # the file's end: ``samples`` is its clipped fraction and its notes
                 ended[name] = samples
                 yield from ready()
                 continue
@@ -170,8 +171,9 @@ def _windows(
     sources: list[AudioSource], predictor: Predictor, how: Windowing, bar, skip_bad: bool, report: PredictReport
 ):
     """``(file name, start sample, samples)`` of every window, and after a file's windows ``(file name,
-    None, its clipped fraction)`` (:class:`loaders.levels.ClipMeter`; None where not measured); a file that
-    fails while decoding is raised, or with ``skip_bad`` counted (windows it already gave stay)."""
+    None, (its clipped fraction, its notes))`` (:class:`loaders.levels.ClipMeter`, None where not measured;
+    :meth:`PredictReport.file_notes`); a file that fails while decoding is raised, or with ``skip_bad``
+    counted (windows it already gave stay, noted as such)."""
 
     rate = predictor.sample_rate_hz
     level = _Level()  # of the file being read
@@ -201,8 +203,8 @@ def _windows(
             unread_s = source.info.duration_s - (report.audio_s - decoded_s)
             bar.total = max(bar.n, bar.total - max(0.0, unread_s))  # the bar ends full, at the audio predicted
             if count:
-                report.partial.append(source.name)
-            yield source.name, None, None  # its first windows' rows go out, not measured to its end
+                report.partial[source.name] = (err.reason, round(report.audio_s - decoded_s, 3))
+            yield source.name, None, (None, report.file_notes(source.name))  # its first windows' rows go out
             continue
         if count and source.info.sample_rate_hz < rate:  # a file with no window has no scores to doubt
             report.upsampled[source.name] = source.info.sample_rate_hz
@@ -219,7 +221,7 @@ def _windows(
             report.silent.append(source.name)
         elif peak < QUIET_PEAK_DBFS:
             report.quiet[source.name] = peak
-        yield source.name, None, meter.fraction  # after the report's account of it: its rows go out
+        yield source.name, None, (meter.fraction, report.file_notes(source.name))  # after the report's account
 
 
 class _Level:

@@ -31,7 +31,8 @@ class PredictReport:
     elapsed_s: float = 0.0
     not_audio: list[str] = field(default_factory=list)  # below the folders, not audio by content: never read
     no_window: list[str] = field(default_factory=list)
-    partial: list[str] = field(default_factory=list)  # failed part-way: skipped, their first windows already given
+    # failed part-way: skipped, their first windows given; file -> (the error's reason, seconds decoded)
+    partial: dict[str, tuple[str, float]] = field(default_factory=dict)
     silent: list[str] = field(default_factory=list)  # scored, but with nothing to hear (loaders.levels)
     silent_windows: list[tuple[str, float, float]] = field(default_factory=list)  # (file, start_s, end_s): the same
     quiet: dict[str, float] = field(default_factory=dict)  # file -> its peak (dBFS), below QUIET_PEAK_DBFS, not silent
@@ -43,6 +44,7 @@ class PredictReport:
     model_rate_hz: int = 0
     min_window_s: float = MIN_WINDOW_S  # the model's receptive field: a file shorter gives no window
     skipped: SkipReport = field(default_factory=SkipReport)
+    noted: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its notes (column file_notes)
     named: int = 3  # files each list below names, the rest counted (bimotion predict: all, without --output)
 
     @property
@@ -62,6 +64,27 @@ class PredictReport:
                 "predict", BadFileError(file, "no_window", f"read, but {no_window_reason(self.min_window_s)}: no row")
             )
         return listed
+
+    def file_notes(self, file: str) -> tuple[str, ...]:
+        """Why ``file``'s scores are doubtful, in the words of its rows' ``file_notes``, from what this report
+        holds of it once it is read (empty when nothing is); recorded in :attr:`noted`."""
+        notes = []
+        if file in self.silent:
+            notes.append(f"silent (peak at most {SILENT_PEAK_DBFS:.0f} dBFS)")
+        if file in self.quiet:
+            notes.append(f"noise floor (peak {self.quiet[file]:.0f} dBFS)")
+        if file in self.short:
+            notes.append(f"shorter than {self.short_below_s:g} s ({self.short[file]:.3f} s)")
+        if file in self.clipped:
+            notes.append(f"clipped {self.clipped[file]:.2%}")
+        if file in self.upsampled:
+            notes.append(f"upsampled from {self.upsampled[file]} Hz")
+        if file in self.partial:
+            reason, decoded_s = self.partial[file]
+            notes.append(f"failed part-way ({reason}) after {decoded_s:g} s: skipped, only its first windows scored")
+        if notes:
+            self.noted[file] = tuple(notes)
+        return tuple(notes)
 
     def format(self) -> str:
         lines = [
@@ -107,6 +130,12 @@ class PredictReport:
                 f"{len(self.partial)} skipped file(s) failed part-way: the rows of their first windows are in the "
                 f"output: {some_files(self.partial, self.named)}"
             )
+        if self.noted:
+            lines.append(
+                f"{len(self.noted)} file(s) named above have their notes in every row of theirs, column file_notes "
+                "(empty for the others): their labels are kept, to be doubted, not acted on; keep the rows whose "
+                f"file_notes is empty to act on clean files only: {some_files(list(self.noted), self.named)}"
+            )
         if self.skipped:
             lines.append(self.skipped.format())
         return "\n".join(lines)
@@ -149,6 +178,6 @@ class PredictReport:
         """Every file of each list named in :meth:`format` (``bimotion predict`` without ``--output``,
         where no file beside it lists them), not the first few."""
         lists = (self.not_audio, self.no_window, self.silent, self.silent_windows, self.quiet, self.short,
-                 self.upsampled, self.clipped, self.clipping_unmeasured, self.partial)  # fmt: skip
+                 self.upsampled, self.clipped, self.clipping_unmeasured, self.partial, self.noted)  # fmt: skip
         self.named = max(self.named, *map(len, lists))
         self.skipped.max_examples = max([self.skipped.max_examples, *self.skipped.counts.values()])
