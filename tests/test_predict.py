@@ -278,6 +278,53 @@ def test_a_model_trained_on_generated_data_says_its_predictions_mean_nothing(
     assert "note: me/demo-ser was trained on a generated (synthetic) corpus, not real speech (crema_d" in err, err
 
 
+def test_a_model_at_or_below_chance_on_its_test_sets_is_warned_about(models, audio_dir, tmp_path, capsys):
+    """A checkpoint saved after a step or two gave confident-looking labels without a word that its own
+    test scores (scores.json) were no better than chance; now one warning line names it and the numbers.
+    A model above chance says nothing; one with no scores.json says once that its quality is unknown."""
+    from conftest import load_recipe
+
+    from bimotion.training import testing
+
+    data = testing.write_prepared(tmp_path / "bimotion", shards=[("crema_d", "eng_eld")], sizes={"train": 4})
+    trained = tmp_path / "trained"
+    argv = ["--model_name_or_path", str(models["ours"].parent / "tiny"), "--bimotion", str(data)]
+    argv += ["--dataset_cache_dir", str(tmp_path / "cache"), "--output_dir", str(trained), "--max_steps", "1"]
+    argv += ["--train_configs", "eng_eld", "--eval_strategy", "no", "--load_best_model_at_end", "false"]
+    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
+    assert load_recipe("train").main(argv) == 0
+    scores_path = trained / "scores.json"
+    summary = json.loads(scores_path.read_text())
+    groups = summary["test"]["groups"]
+    clip, out = str(audio_dir / "a.wav"), str(tmp_path / "p.csv")
+
+    def warnings_after(f1_over_chance: float | None) -> list[str]:
+        if f1_over_chance is None:
+            scores_path.unlink()
+        else:
+            for values in groups.values():  # the run's own scores.json, its F1 set against its chance level
+                values["weighted_f1"] = values["chance"]["chance"] + f1_over_chance
+            scores_path.write_text(json.dumps(summary))
+        capsys.readouterr()
+        assert main(["predict", "--model", str(trained), clip, "-o", out, *OPTIONS]) == 0
+        err = capsys.readouterr().err.splitlines()
+        return [line for line in err if line.startswith("warning:") or "records no test scores" in line]
+
+    chance = {group: 100 * values["chance"]["chance"] for group, values in groups.items()}
+    assert list(chance) == ["eng_eld"] and 0 < chance["eng_eld"] < 100
+    assert warnings_after(0.0) == [
+        f"warning: {trained} scored at or below chance on every one of its 1 test set(s) in its scores.json "
+        "(weighted F1; chance: the better of an all-positive and a prior-matched random predictor): eng_eld "
+        f"{chance['eng_eld']:.1f}% vs chance {chance['eng_eld']:.1f}%: its labels are no better than ignoring the "
+        "audio (an untrained or barely trained checkpoint?); train it further, or pass another model"
+    ]
+    assert warnings_after(0.05) == []  # above chance: nothing said
+    assert warnings_after(None) == [
+        f"note: {trained} records no test scores (scores.json, written by the training recipes): how its labels "
+        "compare with chance is not known"
+    ]
+
+
 def test_a_model_trained_on_a_users_corpus_beside_generated_ones_says_which_were_generated(
     models, audio_dir, tmp_path, capsys
 ):

@@ -27,6 +27,12 @@ whose outputs are named LABEL_0 … LABEL_12 needs --labels paper (the paper's 1
 --label-map (a JSON list or object, a text file with one name per line, or
 'LABEL_0=sadness,LABEL_1=fear,…'; '-' leaves an output out).
 
+A model whose scores.json (written beside it by the training recipes, uploaded with it by `bimotion
+push`) scores any test set at or below chance (weighted F1 against the better of an all-positive and a
+prior-matched random predictor, as the end-of-run table marks with a dagger) gets one warning line
+naming it and the numbers: its labels there are no better than ignoring the audio.  A model with no
+test scores gets one note saying that its quality against chance is not known.
+
 MP4/M4A audio needs FFmpeg: without it, the files that need it are named before the model loads.
 Exit status: 0 on success, 2 for a bad model, path, option or audio file, or FFmpeg missing (with
 --skip-bad, bad audio files, paths that do not exist and files needing a missing FFmpeg are counted
@@ -115,6 +121,8 @@ def run(args) -> int:
             segment=args.segment,
             **({} if args.vad_threshold_db is None else {"vad_threshold_db": args.vad_threshold_db}),
         )
+        for warning in rows.predictor.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         for note in rows.predictor.notes:
             print(f"note: {note}", file=sys.stderr)
         with RowWriter(args.output, rows.labels, excel=args.excel) as writer:

@@ -46,6 +46,8 @@ class Predictor:
     source: str
     device: str = "cpu"
     notes: list[str] = field(default_factory=list)
+    # things that make its labels untrustworthy (printed as warnings: scores at or below chance, :func:`chance_warning`)
+    warnings: list[str] = field(default_factory=list)
     # samples, as the recipes' --pad_to_multiple_of: None, the scoring default (0.5 s); 1: each batch as long as its longest clip
     pad_to_multiple_of: int | None = None
 
@@ -145,9 +147,57 @@ def load_predictor(
     reported, notes = _reported_labels(source, net.config, label_map)
     if note := _generated_note(source):
         notes.insert(0, note)
+    warning, note = chance_warning(source)
+    notes += [note] if note else []
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     net.to(device).eval()
-    return Predictor(net, feature_extractor, reported, source, device, notes)
+    return Predictor(net, feature_extractor, reported, source, device, notes, [warning] if warning else [])
+
+
+def chance_warning(source: str) -> tuple[str | None, str | None]:
+    """``(warning, note)`` on the quality of the model at ``source`` (a folder, or a Hub id with the
+    ``scores.json`` that ``bimotion push`` uploads beside it) against chance: a warning naming the test sets
+    its ``scores.json`` scores at or below their chance level (weighted F1, as the end-of-run table marks
+    them with †), else None; a note when it records no test scores (quality unknown), else None."""
+    from bimotion.training.metrics import CHANCE
+    from bimotion.training.model_card import chance_level
+
+    groups = (_summary(source).get("test") or {}).get("groups") or {}
+    scored = {g: (v["weighted_f1"], chance_level(v)) for g, v in groups.items() if isinstance(v, dict)}
+    scored = {g: (f1, chance) for g, (f1, chance) in scored.items() if f1 is not None and chance is not None}
+    if not scored:
+        return None, (
+            f"{source} records no test scores (scores.json, written by the training recipes): how its labels "
+            "compare with chance is not known"
+        )
+    low = {g: (f1, chance) for g, (f1, chance) in scored.items() if f1 <= chance}
+    if not low:
+        return None, None
+    which = f"every one of its {len(scored)}" if len(low) == len(scored) else f"{len(low)} of its {len(scored)}"
+    numbers = ", ".join(f"{g} {100 * f1:.1f}% vs chance {100 * chance:.1f}%" for g, (f1, chance) in low.items())
+    return (
+        f"{source} scored at or below chance on {which} test set(s) in its scores.json (weighted F1; chance: {CHANCE}): "
+        f"{numbers}: its labels {'' if len(low) == len(scored) else 'of such speech '}are no better than ignoring "
+        "the audio (an untrained or barely trained checkpoint?); train it further, or pass another model"
+    ), None
+
+
+def _summary(source: str) -> dict:
+    """The ``scores.json`` of the model at ``source`` (a folder, or a Hub id: its uploaded copy), or ``{}``
+    when there is none, or it cannot be read."""
+    import json
+
+    from bimotion.hub import hub_file
+    from bimotion.training.outputs import SCORES
+
+    path: Path | None = Path(os.path.expanduser(source)) / SCORES
+    if not path.parent.exists() and is_hub_id(source):
+        path = hub_file(source, SCORES)
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8")) if path is not None else {}
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return summary if isinstance(summary, dict) else {}
 
 
 def _generated_note(source: str) -> str | None:
