@@ -179,3 +179,29 @@ def test_every_doubtful_file_is_marked_in_its_rows_and_keeps_its_labels(model, t
     assert main(["predict", "--model", str(model), str(folder), *OPTIONS]) == 0  # stdout: every file named
     line = next(x for x in capsys.readouterr().err.splitlines() if "column file_notes" in x)
     assert "more" not in line and all(str(folder / f"muted{i}.wav") in line for i in range(4)), line
+
+
+def test_a_long_recordings_rows_come_as_they_are_scored_with_their_notes(model, tmp_path):
+    """An hour's rows waited for the hour: a file's rows were given only once it was decoded and scored
+    to its end, so that its clipping was known.  Each file is now measured by a first decode (a small part
+    of a model's time), and its rows come as their windows are scored, each already carrying the file's
+    clipping and notes; the file's warnings are given once, not once per decode."""
+    import warnings
+
+    from loaders.audio import ClippedAudioWarning
+
+    rng = np.random.default_rng(1)
+    noise = rng.standard_normal(16000 * 30)  # 30 s of a noise floor at -60 dBFS, 15 windows of 2 s
+    soundfile.write(tmp_path / "floor.wav", noise * 10 ** (-60 / 20) / np.max(np.abs(noise)), 16000)
+    loud = np.clip(rng.standard_normal(16000 * 12), -3, 3).astype(np.float32)  # float samples beyond full scale
+    soundfile.write(tmp_path / "loud.wav", loud, 16000, subtype="FLOAT")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = predict_files(model, [tmp_path / "floor.wav", tmp_path / "loud.wav"], window_s=2.0, hop_s=2.0,
+                             batch_size=1, progress=False)  # fmt: skip
+        first = next(rows)
+        assert rows.report.windows == 1 and rows.report.audio_s <= 10.0  # one window scored, a block or two read
+        assert first.file_notes == ("noise floor (peak -60 dBFS)",) and first.file_clipped == 0.0
+        rest = list(rows)
+    assert len(rest) == 14 + 6 and {r.file_notes for r in rest[:14]} == {first.file_notes}
+    assert len([w for w in caught if issubclass(w.category, ClippedAudioWarning)]) == 1  # loud.wav's, once

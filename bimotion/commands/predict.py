@@ -18,7 +18,8 @@ says why a file's scores are doubtful ('noise floor (peak -62 dBFS)', 'shorter t
 'clipped 3.10%', 'silent', 'upsampled from 8000 Hz', 'failed part-way'; several joined by '; '), in every
 row of that file, empty when nothing is.  Such files keep their labels (a note says to doubt them, not
 that they are wrong: a far or short utterance can be real speech): keep the rows whose file_notes is
-empty to act on clean files only; the closing lines count them.
+empty to act on clean files only; the closing lines count them.  Each file is decoded twice: first to
+measure it (seconds for an hour), then to score it, its rows written as they are scored.
 --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  The CSV is
 UTF-8 without a byte-order mark, as pandas, R and command-line tools read it; --excel adds the mark,
 so that Excel on Windows, opening the file by a double click, shows non-English file names (中文)

@@ -4,20 +4,22 @@
 >>> for row in predict_files("results/eng_eld", ["recordings/"], window_s=4.0, hop_s=2.0):
 ...     print(row.file, row.start_s, row.end_s, row.predicted, row.scores)
 
-Files are found and decoded as a stream (:mod:`bimotion.predict.audio`), cut into windows
+Files are found and decoded as a stream (:mod:`bimotion.predict.audio`), each twice: a first decode
+measures its length, level and clipping (what every one of its rows carries, ``file_clipped`` and
+``file_notes``), then a second is cut into windows
 (:mod:`bimotion.predict.windows`: fixed with overlap, or voice-activity segments), scored in batches by
 the checkpoint (:mod:`bimotion.predict.model`, the forward pass of
 :func:`bimotion.training.inference.batch_logits`) and returned as :class:`WindowPrediction` rows
-(:mod:`bimotion.predict.output` writes them as CSV or JSON Lines).  A label is predicted when its
+(:mod:`bimotion.predict.output` writes them as CSV or JSON Lines) as they are scored.  A label is predicted when its
 sigmoid score is at least ``threshold``; a model only ever reports the labels it was trained on.
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import os
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -136,92 +138,134 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}, {rate_fmt}]",
     )
     started = time.perf_counter()
-    # a file's rows wait for the end of its decode, which measures its clipping (a few bytes per window)
-    pending: collections.deque[WindowPrediction] = collections.deque()
-    ended: dict[str, tuple] = {}  # file -> (its clipped fraction, its notes), once decoded to its end (or failed)
-
-    def ready() -> Iterator[WindowPrediction]:
-        while pending and pending[0].file in ended:
-            row = pending.popleft()
-            clipped, notes = ended[row.file]
-            yield dataclasses.replace(row, file_clipped=clipped, file_notes=notes)
-
     try:
-        batch: list[tuple[str, int, np.ndarray]] = []
-        for name, start, samples in _windows(sources, predictor, how, bar, skip_bad, report):
-            if start is None:  # the file's end: ``samples`` is its clipped fraction and its notes
-                ended[name] = samples
-                yield from ready()
-                continue
-            batch.append((name, start, samples))
+        batch: list[tuple] = []
+        for window in _windows(sources, predictor, how, bar, skip_bad, report):
+            batch.append(window)
             if len(batch) == batch_size:
-                pending.extend(_score(predictor, batch, threshold, report))
-                yield from ready()
+                yield from _score(predictor, batch, threshold, report)
                 batch = []
         if batch:
-            pending.extend(_score(predictor, batch, threshold, report))
-        yield from ready()
+            yield from _score(predictor, batch, threshold, report)
         bar.n = bar.total = report.audio_s  # headers' durations may differ from the decoded ones by a few samples
     finally:
         bar.close()
         report.elapsed_s = time.perf_counter() - started
 
 
+@dataclasses.dataclass
+class _Measured:
+    """What a first decode of a file found: its windows, length, clipping, level, and where it failed."""
+
+    windows: int = 0
+    duration_s: float = 0.0
+    clipped: float | None = None
+    level: _Level | None = None
+    error: CorpusError | None = None
+
+
+def _measure(source: AudioSource, rate: int, how: Windowing, min_samples: int) -> _Measured:
+    """A first decode of ``source`` (no scoring: decoding is a small part of a model's time), so that every
+    row of the file carries its clipping and notes as it is scored, rather than waiting for the end of the
+    file; its warnings (a level beyond full scale, a damaged MP3) are given here, once."""
+    level, meter, samples = _Level(), ClipMeter(source.info.subtype), 0
+    found = _Measured(level=level)
+
+    def levelled(blocks):
+        nonlocal samples
+        for block in blocks:
+            samples += len(block)
+            level.add(block)
+            yield block
+
+    try:
+        for _ in windows(levelled(audio_blocks(source, rate, meter=meter)), rate, how, min_samples):
+            found.windows += 1
+    except CorpusError as err:
+        found.error = err
+    found.duration_s, found.clipped = samples / rate, meter.fraction if found.error is None else None
+    return found
+
+
 def _windows(
     sources: list[AudioSource], predictor: Predictor, how: Windowing, bar, skip_bad: bool, report: PredictReport
 ):
-    """``(file name, start sample, samples)`` of every window, and after a file's windows ``(file name,
-    None, (its clipped fraction, its notes))`` (:class:`loaders.levels.ClipMeter`, None where not measured;
-    :meth:`PredictReport.file_notes`); a file that fails while decoding is raised, or with ``skip_bad``
-    counted (windows it already gave stay, noted as such)."""
-
+    """``(file name, start sample, samples, its clipped fraction, its notes)`` of every window: each file is
+    measured first (:func:`_measure`: its clipped fraction, :class:`loaders.levels.ClipMeter`, None where
+    not measured; :meth:`PredictReport.file_notes`), then decoded again and windowed, so its rows come as
+    they are scored; a file that fails while decoding is raised, or with ``skip_bad`` counted (the windows
+    before the failure are scored, noted as such)."""
     rate = predictor.sample_rate_hz
-    level = _Level()  # of the file being read
 
     def counted(blocks: Iterable[np.ndarray]):
-        for block in blocks:
+        for block in _quiet(blocks):  # its warnings were given by the first decode
             step = len(block) / rate
             report.audio_s += step
             if bar.total is not None and bar.n + step > bar.total:  # headers' durations can run a little short
                 bar.total = bar.n + step
             bar.update(step)
-            level.add(block)
             yield block
 
     for source in sources:
-        count, level, decoded_s, meter = 0, _Level(), report.audio_s, ClipMeter(source.info.subtype)
+        found = _measure(source, rate, how, predictor.min_samples)
+        if found.error is not None and not skip_bad:
+            raise found.error
+        _account(source, found, how, rate, report)
+        clipped, notes, decoded_s, failed = found.clipped, report.file_notes(source.name), report.audio_s, found.error
         try:
-            blocks = counted(audio_blocks(source, rate, meter=meter))
-            for start, samples in windows(blocks, rate, how, predictor.min_samples):
-                count += 1
-                yield source.name, start, samples
+            if found.windows:  # a file with none (too short, failed at once) is not decoded again
+                for start, samples in windows(counted(audio_blocks(source, rate)), rate, how, predictor.min_samples):
+                    yield source.name, start, samples, clipped, notes
         except CorpusError as err:
             if not skip_bad:
                 raise
-            report.skipped.add("predict", err)
-            report.files -= 1  # counted as skipped, not as read
-            unread_s = source.info.duration_s - (report.audio_s - decoded_s)
-            bar.total = max(bar.n, bar.total - max(0.0, unread_s))  # the bar ends full, at the audio predicted
-            if count:
+            if failed is None:  # it failed only now (changed since it was measured): its first rows are out
+                failed = err
+                report.skipped.add("predict", err)
+                report.files -= 1
                 report.partial[source.name] = (err.reason, round(report.audio_s - decoded_s, 3))
-            yield source.name, None, (None, report.file_notes(source.name))  # its first windows' rows go out
-            continue
-        if count and source.info.sample_rate_hz < rate:  # a file with no window has no scores to doubt
-            report.upsampled[source.name] = source.info.sample_rate_hz
-        if count and meter.fraction:
-            report.clipped[source.name] = meter.fraction
-        elif count and meter.fraction is None:
-            report.clipping_unmeasured.append(source.name)
-        report.short_below_s = how.vad_min_speech_s
-        if count and (duration_s := report.audio_s - decoded_s) < how.vad_min_speech_s:
-            report.short[source.name] = duration_s
-        if not count:
-            report.no_window.append(source.name)
-        elif (peak := peak_dbfs(np.array([level.peak_around_mean]))) <= SILENT_PEAK_DBFS:
-            report.silent.append(source.name)
-        elif peak < QUIET_PEAK_DBFS:
-            report.quiet[source.name] = peak
-        yield source.name, None, (meter.fraction, report.file_notes(source.name))  # after the report's account
+        if failed is not None:  # the bar ends full, at the audio predicted
+            bar.total = max(bar.n, bar.total - max(0.0, source.info.duration_s - (report.audio_s - decoded_s)))
+
+
+def _account(source: AudioSource, found: _Measured, how: Windowing, rate: int, report: PredictReport) -> None:
+    """The report's account of a measured file: skipped (failed, with ``skip_bad``) or what makes its scores
+    doubtful (:class:`PredictReport`), before any of its rows is given."""
+    count = found.windows
+    if found.error is not None:
+        report.skipped.add("predict", found.error)
+        report.files -= 1  # counted as skipped, not as read
+        if count:
+            report.partial[source.name] = (found.error.reason, round(found.duration_s, 3))
+        return
+    if count and source.info.sample_rate_hz < rate:  # a file with no window has no scores to doubt
+        report.upsampled[source.name] = source.info.sample_rate_hz
+    if count and found.clipped:
+        report.clipped[source.name] = found.clipped
+    elif count and found.clipped is None:
+        report.clipping_unmeasured.append(source.name)
+    report.short_below_s = how.vad_min_speech_s
+    if count and found.duration_s < how.vad_min_speech_s:
+        report.short[source.name] = found.duration_s
+    if not count:
+        report.no_window.append(source.name)
+    elif (peak := peak_dbfs(np.array([found.level.peak_around_mean]))) <= SILENT_PEAK_DBFS:
+        report.silent.append(source.name)
+    elif peak < QUIET_PEAK_DBFS:
+        report.quiet[source.name] = peak
+
+
+def _quiet(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """``blocks`` with the warnings raised while each is made ignored (a second decode of a file), and never
+    across a ``yield``, so that the caller's own warnings are left as they are."""
+    blocks = iter(blocks)
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            block = next(blocks, None)
+        if block is None:
+            return
+        yield block
 
 
 class _Level:
@@ -247,8 +291,8 @@ class _Level:
 
 def _score(predictor: Predictor, batch, threshold: float, report: PredictReport) -> Iterator[WindowPrediction]:
     rate = predictor.sample_rate_hz
-    scores = predictor.scores([samples for _, _, samples in batch])
-    for (name, start, samples), row in zip(batch, scores, strict=True):
+    scores = predictor.scores([samples for _, _, samples, _, _ in batch])
+    for (name, start, samples, clipped, notes), row in zip(batch, scores, strict=True):
         report.windows += 1
         rounded = {label: round(float(s), 6) for label, s in zip(predictor.labels, row, strict=True)}
         start_s, end_s = round(start / rate, 3), round((start + len(samples)) / rate, 3)
@@ -257,6 +301,4 @@ def _score(predictor: Predictor, batch, threshold: float, report: PredictReport)
             report.silent_windows.append((name, start_s, end_s))
         # nothing to hear, nothing predicted: an application acting on ``predicted`` does not act on a pause
         predicted = () if silent else tuple(label for label, s in rounded.items() if s >= threshold)
-        yield WindowPrediction(
-            file=name, start_s=start_s, end_s=end_s, scores=rounded, predicted=predicted, silent=silent
-        )
+        yield WindowPrediction(name, start_s, end_s, rounded, predicted, silent, file_clipped=clipped, file_notes=notes)
