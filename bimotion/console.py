@@ -150,10 +150,13 @@ _default_showwarning = warnings.showwarning
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """``warnings.showwarning`` for the command line: an :class:`~loaders.errors.InputWarning` (its
-    message names the file) as one ``warning:`` line, no source location; any other as Python shows it."""
-    from loaders.errors import InputWarning, ProtocolWarning
+    message names the file) or a ``ProtocolWarning`` as one ``warning:`` line, no source location; a
+    :class:`~loaders.errors.SplitNote` as one ``note:`` line; any other as Python shows it."""
+    from loaders.errors import InputWarning, ProtocolWarning, SplitNote
 
-    if issubclass(category, InputWarning | ProtocolWarning):
+    if issubclass(category, SplitNote):
+        print(f"note: {message}", file=file if file is not None else sys.stderr, flush=True)
+    elif issubclass(category, InputWarning | ProtocolWarning):
         print(f"warning: {message}", file=file if file is not None else sys.stderr, flush=True)
     else:
         _default_showwarning(message, category, filename, lineno, file, line)

@@ -165,12 +165,14 @@ class ByUnit:
     (``scope="group"``) or over the whole corpus (``scope="corpus"``, for units shared by groups,
     such as TESS's words), balanced by ``balance`` where a unit has a single value of it.
     ``reason``: why whole units still leave the split speaker-dependent (TESS's words: its one
-    speaker per group is in every split); empty when they do not."""
+    speaker per group is in every split); empty when they do not.  ``small_groups``: the small-group
+    rule (:func:`_favour_train`; a user's corpus only: the built-in corpora's splits stay as they were)."""
 
     unit: str
     scope: str = "group"
     balance: tuple[str, ...] = ("gender",)
     reason: str = ""
+    small_groups: bool = False
 
     @property
     def speaker_independent(self) -> bool:
@@ -203,6 +205,9 @@ class ByUnit:
                     strata[_unit_stratum(units[unit], self.balance)].append(unit)
             counts = {k: _apportion(len(u), fractions) for k, u in sorted(strata.items())}
             _ensure_each_split(counts, sum(len(u) for u in strata.values()))
+            drawn = [sum(c[s] for c in counts.values()) for s in range(len(SPLITS))]
+            if self.small_groups and _favour_train(counts):
+                ctx.notes.append(_small_group_note(rows[0].corpus, scope, drawn, counts))
             for stratum, members in sorted(strata.items()):
                 order = ctx.rng(rows[0].corpus, scope, *stratum).permutation(len(members))
                 bounds = np.cumsum(counts[stratum])
@@ -301,8 +306,9 @@ class UserSplit:
     def describe(self, brief: bool = False) -> str:
         return (
             "its `split` column when every row has one, else whole speakers per split (within each language x age "
-            f"group), {1 - USER_PROPORTIONS.validation - USER_PROPORTIONS.test:g}/{USER_PROPORTIONS.validation:g}/"
-            f"{USER_PROPORTIONS.test:g} (YueMotion's proportions), balanced by gender"
+            f"group), {_user_proportions()} (YueMotion's proportions), balanced by gender; in a group too small "
+            "for them, train gets at least as many speakers as validation and as test, and both genders where "
+            "each has two or more"
         )
 
     def apply(self, records, ctx):
@@ -326,7 +332,7 @@ class UserSplit:
                 + " in its metadata"
                 + (" (or give every row a split)" if some else "")
             )
-        return ByUnit("speaker").apply(records, ctx)
+        return ByUnit("speaker", small_groups=True).apply(records, ctx)
 
 
 USER = UserSplit()
@@ -412,6 +418,7 @@ class _Context:
     seed: int
     paper: dict[str, str] = field(default_factory=dict)
     identical: list[tuple[str, ...]] = field(default_factory=list)  # sets of ids whose audio is identical
+    notes: list[str] = field(default_factory=list)  # what the small-group rule did (SplitNote)
 
     def rng(self, *key) -> np.random.Generator:
         digest = hashlib.sha256("\x1f".join(map(str, (self.seed, *key))).encode()).digest()
@@ -442,9 +449,18 @@ def assign_splits(
             keep_together(ctx.paper, rows, sets)
         chosen = rule(protocol, corpus)
         out.update(ctx.paper if chosen is paper else chosen.apply(rows, ctx))
+        _note(ctx.notes)
         _warn_replaced(protocol, corpus, rows, out)
         _warn_own_split_shares_speakers(protocol, corpus, rows)
     return out
+
+
+def _note(notes: list[str]) -> None:
+    """Each of ``notes`` as a :class:`~loaders.errors.SplitNote` (a ``note:`` line on the command line)."""
+    from loaders.errors import SplitNote
+
+    for note in notes:
+        warnings.warn(note, SplitNote, stacklevel=3)
 
 
 def _warn_own_split_shares_speakers(protocol: str, corpus: str, rows: list) -> None:
@@ -566,3 +582,65 @@ def _ensure_each_split(counts: dict[tuple, list[int]], n_units: int) -> None:
             stratum = max(counts, key=lambda k: counts[k][donor])
             counts[stratum][donor] -= 1
             counts[stratum][split] += 1
+
+
+def _favour_train(counts: dict[tuple, list[int]]) -> bool:
+    """The small-group rule (a user's corpus, :class:`UserSplit`): where the drawn ``counts`` (units
+    per split, per stratum) give train fewer units than validation or than test, units move into train
+    from the fuller of the two (ties: validation), a unit of a gender train lacks first; and where
+    both genders have two or more units, a unit of each gender train lacks is swapped into it.  True
+    when anything moved; counts that already meet these are left as they are, so that every group
+    they fit splits exactly as before.  2 women and 2 men at 0.5/0.15/0.35 drew 1/1/2 speakers,
+    train one man; now 2/1/1, train a woman and a man."""
+    train, others = SPLITS.index("train"), [i for i, s in enumerate(SPLITS) if s != "train"]
+
+    def total(split: int) -> int:
+        return sum(c[split] for c in counts.values())
+
+    genders = [k for k in (("f",), ("m",)) if sum(counts.get(k, ())) >= 2]
+    needed = genders if len(genders) == 2 else []
+    moved = False
+    while total(train) < max(total(s) for s in others):
+        donor = max(others, key=lambda s: (total(s), -s))
+        lacking = [k for k in needed if not counts[k][train]]
+        stratum = max((k for k in counts if counts[k][donor]), key=lambda k: (k in lacking, counts[k][donor]))
+        counts[stratum][donor] -= 1
+        counts[stratum][train] += 1
+        moved = True
+    for k in [k for k in needed if not counts[k][train]]:
+        donor = max(others, key=lambda s: (counts[k][s], -s))
+        # a unit back from the stratum with most in train, one that keeps a needed gender in train first
+        giver = max(
+            (g for g in counts if g != k and counts[g][train]),
+            key=lambda g: (not (g in needed and counts[g][train] == 1), counts[g][train]),
+        )
+        counts[k][donor], counts[k][train] = counts[k][donor] - 1, counts[k][train] + 1
+        counts[giver][train], counts[giver][donor] = counts[giver][train] - 1, counts[giver][donor] + 1
+        moved = True
+    return moved
+
+
+def _user_proportions() -> str:
+    """``0.5/0.15/0.35``: :data:`USER_PROPORTIONS` as train/validation/test."""
+    v, t = USER_PROPORTIONS.validation, USER_PROPORTIONS.test
+    return f"{1 - v - t:g}/{v:g}/{t:g}"
+
+
+def _small_group_note(corpus: str, group: str, drawn: list[int], counts: dict[tuple, list[int]]) -> str:
+    """What :func:`_favour_train` did to ``corpus``'s ``group``: from ``drawn`` units per split to ``counts``."""
+    names = {"f": ("woman", "women"), "m": ("man", "men"), "None": ("of unknown gender",) * 2}
+
+    def who(split: int | None = None) -> str:
+        parts = [(sum(c) if split is None else c[split], k[0] if k else "") for k, c in counts.items()]
+        return ", ".join(f"{n} {names.get(k, (f'of gender {k}',) * 2)[n > 1]}" for n, k in parts if n and k)
+
+    now = [sum(c[s] for c in counts.values()) for s in range(len(SPLITS))]
+    train = f" ({who(SPLITS.index('train'))})" if who() else ""
+    return (
+        f"{corpus}'s group {group} has {sum(now)} speakers{f' ({who()})' if who() else ''}, too few for "
+        f"{_user_proportions()} by whole speakers, which drew {'/'.join(map(str, drawn))} speakers "
+        f"(train/validation/test): the small-group rule gives {'/'.join(map(str, now))}, train"
+        f"{train} holding at least as many speakers as validation and as test, and both genders where each has "
+        "two or more; a `split` column in its metadata (train, validation or test in every row) gives the split "
+        "you choose"
+    )

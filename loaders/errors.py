@@ -148,6 +148,12 @@ class ProtocolWarning(UserWarning):
     replacing the split a corpus was released with); the command line prints it as one ``warning:`` line."""
 
 
+class SplitNote(UserWarning):
+    """What a split protocol chose for a corpus that its user should know but need not act on (a small
+    group's speakers placed by the small-group rule, :mod:`bimotion.splits`); the command line prints it
+    as one ``note:`` line.  Not a :class:`ProtocolWarning`: nothing went other than the docs promise."""
+
+
 class BadFileError(CorpusError):
     """One file cannot be used (may be skipped with ``skip_bad``)."""
 

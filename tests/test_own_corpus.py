@@ -462,6 +462,57 @@ def test_the_speaker_protocol_says_when_a_users_own_split_column_shares_speakers
     assert capsys.readouterr().err.startswith("warning: carehome: the speaker protocol takes its own split column")
 
 
+def test_a_group_of_two_women_and_two_men_trains_on_a_woman_and_a_man(tmp_path, capsys):
+    """A group of 2 women + 2 men was split 1/1/2 speakers (train/validation/test) by whole speakers:
+    training saw one man.  The small-group rule gives 2/1/1, a woman and a man in train, under either
+    protocol and every seed, and prepare says so in a note; a group the old draw fits (3 + 3) is
+    split as before, without a note."""
+    import warnings
+
+    from loaders.errors import SplitNote
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", speakers=4, clips_per_speaker=2)  # f, m, f, m
+    records = loaders.load("carehome", root)
+    gender = {r.speaker_id: r.gender for r in records}
+    for protocol in splits.PROTOCOL_NAMES:
+        for seed in (0, 1, 2, 7):
+            with pytest.warns(SplitNote, match=r"^carehome's group ind_eld has 4 speakers \(2 women, 2 men\), too few "
+                              r"for 0.5/0.15/0.35 by whole speakers, which drew 1/\d/\d speakers \(train/validation/"
+                              r"test\): the small-group rule gives 2/1/1, train \(1 woman, 1 man\) holding"):  # fmt: skip
+                split_of = splits.assign_splits(records, protocol, identical=(), seed=seed)
+            speakers = defaultdict(set)
+            for r in records:
+                speakers[split_of[r.id]].add(r.speaker_id)
+            assert {s: len(v) for s, v in speakers.items()} == {"train": 2, "validation": 1, "test": 1}
+            assert sorted(gender[s] for s in speakers["train"]) == ["f", "m"]
+    assert bimotion_main(["prepare", "-q", "--source", f"carehome={root}", "-o", str(tmp_path / "out")]) == 0
+    assert "note: carehome's group ind_eld has 4 speakers (2 women, 2 men), too few for" in capsys.readouterr().err
+    six = loaders.load(
+        "carehome", testing.make_corpus("audiofolder", tmp_path / "six", speakers=6, clips_per_speaker=2)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SplitNote)
+        split_of = splits.assign_splits(six, "speaker", identical=())
+    speakers = defaultdict(set)
+    for r in six:
+        speakers[split_of[r.id]].add(r.speaker_id)
+    assert {s: len(v) for s, v in speakers.items()} == {"train": 3, "validation": 1, "test": 2}  # as before
+
+
+def test_the_small_group_rule_moves_only_counts_that_give_train_too_few():
+    """The rule's own cases, on counts per (gender) stratum: [train, validation, test] units."""
+    fits = {("f",): [3, 1, 2], ("m",): [3, 0, 1]}  # ESD-like: train the most already
+    assert not splits._favour_train(fits) and fits == {("f",): [3, 1, 2], ("m",): [3, 0, 1]}
+    few = {("f",): [0, 1, 1], ("m",): [1, 0, 1]}  # 2 women + 2 men as drawn
+    assert splits._favour_train(few) and few == {("f",): [1, 1, 0], ("m",): [1, 0, 1]}
+    one_gender = {("m",): [2, 0, 0], ("f",): [0, 1, 1]}  # totals fit, train lacks women
+    assert splits._favour_train(one_gender) and one_gender == {("m",): [1, 1, 0], ("f",): [1, 0, 1]}
+    two = {("m",): [0, 1, 1]}  # 2 men of 2 clips each were drawn so: no speaker in train
+    assert splits._favour_train(two) and two == {("m",): [1, 0, 1]}
+    lone = {("f",): [0, 1, 0], ("m",): [1, 0, 1]}  # one woman: no gender to add, totals fit
+    assert not splits._favour_train(lone)
+
+
 def test_a_split_by_whole_speakers_far_from_its_proportions_is_a_note_with_the_fix(tmp_path, capsys):
     """10 Javanese elderly speakers of unequal size were split 24/20/40 clips (29% train, where the docs
     say 0.5/0.15/0.35) and nothing said so but the counts; now scan and prepare say it, and how to choose
@@ -473,17 +524,17 @@ def test_a_split_by_whole_speakers_far_from_its_proportions_is_a_note_with_the_f
     )
     assert splits.user_split_note("own", "g", {"train": 30, "validation": 11, "test": 20}, {}) is None  # 49/18/33
     assert splits.user_split_note("own", "g", {"train": 30, "validation": 0, "test": 20}, {}) is None  # its own note
-    root = testing.make_corpus("audiofolder", tmp_path / "raw", speakers=4, clips_per_speaker=4)  # 1/1/2 speakers
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", speakers=3, clips_per_speaker=4)  # 1/1/1 speakers
     assert bimotion_main(["scan", "-q", "--source", f"carehome={root}", "--output", str(tmp_path / "m.jsonl")]) == 0
-    assert "note: `bimotion prepare`: carehome's group ind_eld, split by whole speakers: 4/4/8 clips (25/25/50%" in (
+    assert "note: `bimotion prepare`: carehome's group ind_eld, split by whole speakers: 4/4/4 clips (33/33/33%" in (
         capsys.readouterr().err
     )
     assert bimotion_main(["prepare", "-q", "--source", f"carehome={root}", "--output", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert (
-        "note: carehome's group ind_eld, split by whole speakers: 4/4/8 clips (25/25/50% train/validation/test; " in out
+        "note: carehome's group ind_eld, split by whole speakers: 4/4/4 clips (33/33/33% train/validation/test; " in out
     )
-    assert "speakers 1/1/2), not 50/15/35%" in out, out
+    assert "speakers 1/1/1), not 50/15/35%" in out, out
     given = testing.make_corpus("audiofolder", tmp_path / "given", speakers=4, clips_per_speaker=4, split_column=True)
     assert bimotion_main(["prepare", "-q", "--source", f"carehome={given}", "--output", str(tmp_path / "g")]) == 0
     assert "split by whole speakers" not in capsys.readouterr().out
