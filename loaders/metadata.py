@@ -29,6 +29,10 @@ from .record import ELDERLY_MIN_AGE, LANGUAGE_CODE, age_group_of, elderly_min_ag
 # full-width comma, semicolon and bar, and the enumeration comma ("開心、驚", "開心，驚")
 SEPARATORS = re.compile(r"\s*[;,|\uff0c\uff1b\uff5c\u3001]\s*")
 MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
+# a unit of years an age may be written with after its number (in any case, with or without a space):
+# 72 years, 72 yrs, 72y, 72 y.o., 72歲 (traditional), 72岁 (simplified), 72 tahun (Indonesian, Malay);
+# any other (72 months) leaves the cell what it is, no number of years: a bad_age
+YEARS = ("years old", "years", "year", "tahun", "y.o.", "yrs", "yr", "yo", "y", "歲", "岁")
 GENDERS = {"f": "f", "female": "f", "woman": "f", "w": "f", "m": "m", "male": "m", "man": "m",
            "女": "f", "女性": "f", "男": "m", "男性": "m"}  # fmt: skip
 # a cell saying it is not known: as typed, as pandas (nan) and R (NA) write it, Excel's #N/A; an age or
@@ -360,15 +364,27 @@ def _elderly_means(language: str) -> str:
 def _age(text: str, language: str, fail) -> float | None:
     if text.lower() in UNKNOWN:
         return None
+    number = _without_years(text)
     try:  # a decimal comma (70,5), as spreadsheets write it in many locales, reads as 70.5
-        age = float(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text)
+        age = float(number.replace(",", ".") if number.count(",") == 1 and "." not in number else number)
     except ValueError:
         age = math.nan
     if not math.isfinite(age) or not MIN_AGE_YEARS <= age <= MAX_AGE_YEARS:
         raise fail(
             "bad_age",
             f"age {text!r} is not a number of years from {MIN_AGE_YEARS} to {MAX_AGE_YEARS}",
-            f"give the age in years (the groups are adults and the elderly, {elderly_min_age(language)}+), or "
-            "leave it empty and give age_group",
+            f"give the age in years, a number (72) or with a unit of years ({', '.join(YEARS)}: 72 years, 72歲; "
+            f"the groups are adults and the elderly, {elderly_min_age(language)}+), or leave it empty and give "
+            "age_group",
         )
     return age
+
+
+def _without_years(text: str) -> str:
+    """An age cell's number without the unit of years (:data:`YEARS`) written after it (``72 years``,
+    ``72y``, ``72歲``: ``72``); any other cell as it is."""
+    for unit in YEARS:  # "72 years old" before "72 years": no unit ends another listed before it
+        number = text[: -len(unit)].rstrip()
+        if text.lower().endswith(unit) and number[-1:].isdigit():
+            return number
+    return text

@@ -1325,3 +1325,29 @@ def test_a_59_year_old_is_elderly_in_cantonese_as_in_yuemotion_and_an_adult_else
     _set_cells(other, 2, age="59", age_group="eld")
     with pytest.raises(CorpusError, match=r"age 59 is not in age_group 'eld' \(elderly means 60 or more, the paper's"):
         loaders.load(NAME, other)
+
+
+def test_an_age_written_with_a_unit_of_years_is_read_as_its_years(tmp_path, root):
+    """Ages typed with their unit, as a sheet in Chinese or English often gives them ("72歲", "72岁",
+    "72 years", "72 yrs", "72y"), were each a `bad_age` ("age '72歲' is not a number of years"); they
+    read as 72.  Another unit ("72 months") or a cell that is no one number stays a `bad_age`, whose fix
+    says how to write it."""
+    written = ["72歲", "72岁", "72 years", "72 yrs", "72y", "72 Years Old", "72 tahun", "70,5 y.o."]
+    own = copy_of(root, tmp_path)
+
+    def edit(rows):
+        for row, age in zip([r for r in rows if r["age"]], written, strict=True):
+            row.update(age=age)
+
+    rows = _edit_rows(own, edit)
+    read = {r.id.removeprefix(f"{NAME}/"): r for r in loaders.load(NAME, own)}
+    aged = [read[row["file_name"]] for row in rows if row["age"]]
+    assert [(r.age, r.age_group) for r in aged] == [(72.0, "eld")] * 7 + [(70.5, "eld")]
+    for refused in ("72 months", "about 72 years", "72-75 years", "y"):
+        _edit_rows(own, lambda rows, age=refused: next(r for r in rows if r["age"]).update(age=age))
+        with pytest.raises(CorpusError) as caught:
+            loaders.load(NAME, own)
+        assert caught.value.reason == "bad_age", refused
+        assert f"age '{refused}' is not a number of years from 18 to 130" in str(caught.value)
+        assert "give the age in years, a number (72) or with a unit of years (" in caught.value.hint
+
