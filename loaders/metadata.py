@@ -33,8 +33,14 @@ MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
 # 72 years, 72 yrs, 72y, 72 y.o., 72歲 (traditional), 72岁 (simplified), 72 tahun (Indonesian, Malay);
 # any other (72 months) leaves the cell what it is, no number of years: a bad_age
 YEARS = ("years old", "years", "year", "tahun", "y.o.", "yrs", "yr", "yo", "y", "歲", "岁")
-GENDERS = {"f": "f", "female": "f", "woman": "f", "w": "f", "m": "m", "male": "m", "man": "m",
-           "女": "f", "女性": "f", "男": "m", "男性": "m"}  # fmt: skip
+# a gender cell's spellings (in any case) per gender: English, Chinese, and Indonesian (P, Perempuan,
+# Wanita; L, Laki-laki, Pria) and Malay (Perempuan, Wanita; Lelaki), whose forms sheets abbreviate to P/L;
+# one spelling means one gender (tests/test_loader_audiofolder.py checks that none is listed twice)
+GENDER_SPELLINGS = {
+    "f": ("f", "female", "woman", "w", "女", "女性", "p", "perempuan", "wanita"),
+    "m": ("m", "male", "man", "男", "男性", "l", "laki-laki", "pria", "lelaki"),
+}
+GENDERS = {spelling: gender for gender, spellings in GENDER_SPELLINGS.items() for spelling in spellings}
 # a cell saying it is not known: as typed, as pandas (nan) and R (NA) write it, Excel's #N/A; an age or
 # age_group so given is one not given
 UNKNOWN = ("", "unknown", "na", "n/a", "none", "null", "nan", "#n/a")

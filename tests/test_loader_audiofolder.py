@@ -125,7 +125,7 @@ def test_an_unmapped_label_names_the_label_and_the_known_ones(tmp_path, root):
 
 
 def test_a_corpus_whose_every_row_is_skipped_names_the_first_skip_and_why(tmp_path, root):
-    """Every row giving gender as Indonesian spells it (P, L): with --skip-bad the read stopped with "no
+    """Every row giving gender in a spelling the reader does not know (Tagalog's Babae, Lalaki): with --skip-bad the read stopped with "no
     usable audio files found below this folder (12 skipped as bad gender)" and the fix "expected a folder
     holding metadata.csv ...", which it held; the skips, which said what was wrong, were never printed."""
     own = copy_of(root, tmp_path)
@@ -134,10 +134,10 @@ def test_a_corpus_whose_every_row_is_skipped_names_the_first_skip_and_why(tmp_pa
     with metadata.open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()
-        writer.writerows({**row, "gender": "P" if row["gender"] == "f" else "L"} for row in rows)
+        writer.writerows({**row, "gender": "Babae" if row["gender"] == "f" else "Lalaki"} for row in rows)
     with pytest.raises(LayoutError) as raised:
         loaders.load(NAME, own, skip_bad=True, report=SkipReport())
-    first, spelled = own / rows[0]["file_name"], "P" if rows[0]["gender"] == "f" else "L"
+    first, spelled = own / rows[0]["file_name"], "Babae" if rows[0]["gender"] == "f" else "Lalaki"
     assert (
         f"({len(rows)} skipped as bad gender; the first: {first}: metadata.csv line 2: gender '{spelled}' is not a "
         "spelling this reader knows (without skip_bad=True the run stops there, with its fix))"
@@ -216,10 +216,10 @@ def test_layout_and_row_errors_name_the_file_and_the_fix(tmp_path, root, edit, r
     ("edits", "reason", "message", "spellings"),
     [
         (
-            [("female", "P")],
+            [("female", "Babae")],
             "bad_gender",
-            "gender 'P' is",
-            "f, female, woman, w, m, male, man, 女, 女性, 男, 男性, unknown",
+            "gender 'Babae' is",
+            "f, female, woman, w, 女, 女性, p, perempuan, wanita, m, male, man, 男, 男性, l, laki-laki, pria, lelaki, unknown",
         ),
         ([(",,eld,", ",,Elder,")], "bad_age_group", "age_group 'Elder' is", "eld, elderly, adu, adult, adults"),
         ([(",text", ",split"), ("kalimat 0", "Training")], "bad_split", "split 'Training' is", "train, test, valid"),
@@ -228,7 +228,7 @@ def test_layout_and_row_errors_name_the_file_and_the_fix(tmp_path, root, edit, r
 def test_a_cell_the_reader_does_not_know_is_shown_as_written_with_the_spellings_it_knows(
     tmp_path, root, edits, reason, message, spellings
 ):
-    """A gender cell `P` was shown lower-cased in its error (`gender 'p'`), as were age_group and
+    """A gender cell `Babae` was shown lower-cased in its error (`gender 'babae'`), as were age_group and
     split cells; each is now shown as the user wrote it, and the hint lists the accepted spellings."""
     own = copy_of(root, tmp_path)
     for old, new in edits:
@@ -1351,3 +1351,22 @@ def test_an_age_written_with_a_unit_of_years_is_read_as_its_years(tmp_path, root
         assert f"age '{refused}' is not a number of years from 18 to 130" in str(caught.value)
         assert "give the age in years, a number (72) or with a unit of years (" in caught.value.hint
 
+
+def test_indonesian_and_malay_gender_spellings_are_read(tmp_path, root):
+    """A sheet from Indonesia spells gender P/L (Perempuan, Laki-laki; Wanita, Pria), one from Malaysia
+    Lelaki: each was a `bad_gender`.  They read as f and m; no spelling means both genders, or unknown."""
+    from loaders.metadata import GENDER_SPELLINGS, UNKNOWN
+
+    spelled = {"P": "f", "Perempuan": "f", "WANITA": "f", "L": "m", "Laki-laki": "m", "Pria": "m", "lelaki": "m"}
+    own = copy_of(root, tmp_path)
+
+    def edit(rows):
+        for row, gender in zip(rows, list(spelled) * 2, strict=False):
+            row.update(gender=gender)
+
+    rows = _edit_rows(own, edit)
+    read = {r.id.removeprefix(f"{NAME}/"): r for r in loaders.load(NAME, own)}
+    assert [read[row["file_name"]].gender for row in rows] == [spelled[row["gender"]] for row in rows]
+    listed = [s for spellings in GENDER_SPELLINGS.values() for s in spellings]
+    assert len(listed) == len(set(listed)) and not set(listed) & set(UNKNOWN)
+    assert all(s == s.lower() for s in listed)  # cells are matched lower-cased
