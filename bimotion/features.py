@@ -5,9 +5,11 @@ Audio is stored once, as 16 kHz mono 16-bit FLAC bytes inside the Parquet files 
 so that training can decode it far faster with ``soundfile`` (:func:`decode_audio_bytes`).
 
 The dataset describes itself: ``emotions`` is a list of ``ClassLabel(names=LABELS)`` and the
-categorical columns (:data:`CATEGORICAL`) are ``ClassLabel`` s whose names are the benchmark's
-values (registry order, read when the dataset is prepared, so a corpus or group registered at run
-time is included) followed by any other value the prepared rows hold (:func:`categories`).  The
+categorical columns (:data:`CATEGORICAL`) are ``ClassLabel`` s whose names are the same for every
+benchmark this package prepares: every built-in benchmark's values in one canonical order (BiMotion's,
+then YueMotion's), then those of the benchmark prepared (a user corpus or group registered at run time),
+then any other value the prepared rows hold (:func:`categories`).  So a prepared BiMotion and a
+prepared YueMotion have equal features, and plain ``datasets.concatenate_datasets`` joins them.  The
 names travel in the Parquet files' schema metadata, so ``load_dataset(folder, config)`` gives
 ``features["emotions"].feature.names`` and ``features["gender"].int2str(row["gender"])`` with no
 import of this package.  Rows are made with strings (:func:`example`) and encoded on writing.
@@ -33,13 +35,16 @@ GENDERS = ("f", "m")  # the loaders' gender codes; a clip of unknown gender stor
 
 
 def categories(benchmarks: Iterable | None = None, rows: Iterable = ()) -> dict[str, tuple[str, ...]]:
-    """The names of every :data:`CATEGORICAL` column: the values ``benchmarks`` declare (default:
-    every registered benchmark), in registry order, then any other value of ``rows`` (records or
-    row dicts) sorted.  ``None`` values (an unknown gender) are no name: they are stored as null."""
-    from .registry import BENCHMARKS
+    """The names of every :data:`CATEGORICAL` column: the values every built-in benchmark declares
+    (:data:`~bimotion.registry.BUILTIN`, in its order: the canonical names, shared by every dataset
+    this package prepares), then those of ``benchmarks`` not among them (default: every registered
+    benchmark, which holds a user corpus's corpora and groups), then any other value of ``rows``
+    (records or row dicts) sorted.  ``None`` values (an unknown gender) are no name: they are stored as null."""
+    from .registry import BENCHMARKS, BUILTIN
 
     declared: dict[str, dict[str, None]] = {name: {} for name in CATEGORICAL}
-    for bench in BENCHMARKS.values() if benchmarks is None else benchmarks:
+    extra = list(BENCHMARKS.values() if benchmarks is None else benchmarks)
+    for bench in [*BUILTIN.values(), *extra]:
         declared["corpus"].update(dict.fromkeys(bench.corpora))
         declared["group"].update(dict.fromkeys(bench.groups))
         declared["language"].update(dict.fromkeys(g.language for g in bench.typed_groups))

@@ -298,3 +298,76 @@ def test_a_second_push_deletes_the_shards_the_folder_no_longer_holds_and_keeps_t
         "earlier push sent and this one does not (a corpus prepared out since, or another folder's data pushed to this "
         "repository; its history keeps them): data/tess/eng_adu/" in printed
     )
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """A prepared BiMotion (CSED: zho_eld) and a prepared YueMotion, generated."""
+    base = tmp_path_factory.mktemp("both")
+    bim = prepare({"csed": testing.make_corpus("csed", base / "raw")}, base / "bimotion", progress=False)
+    yue = prepare(
+        {"yuemotion": testing.make_corpus("yuemotion", base / "raw")},
+        base / "yuemotion",
+        benchmark="yuemotion",
+        progress=False,
+    )
+    return bim.out_dir, yue.out_dir
+
+
+def test_a_prepared_bimotion_and_yuemotion_concatenate_with_plain_datasets(both, tmp_path):
+    """BiMotion's ClassLabel names were its own (age_group [eld, adu]) and YueMotion's its own ([adu,
+    eld], other corpora, groups, languages): concatenate_datasets of the two failed on their features.
+    Every benchmark now declares every built-in benchmark's names in one order, so they concatenate
+    and each row's labels decode by name."""
+    from datasets import concatenate_datasets, load_dataset
+
+    bim_dir, yue_dir = both
+    bim = load_dataset(str(bim_dir), "zho_eld", split="test", cache_dir=str(tmp_path / "cache"))
+    yue = load_dataset(str(yue_dir), "yue_eld", split="test", cache_dir=str(tmp_path / "cache"))
+    assert bim.features == yue.features
+    joined = concatenate_datasets([bim, yue])
+    assert len(joined) == len(bim) + len(yue) > len(bim) > 0
+    names = {c: joined.features[c].int2str for c in ("corpus", "group", "language", "age_group")}
+    first, last = joined[0], joined[len(joined) - 1]
+    assert {c: name(first[c]) for c, name in names.items()} == {
+        "corpus": "csed", "group": "zho_eld", "language": "zho", "age_group": "eld"
+    }  # fmt: skip
+    assert {c: name(last[c]) for c, name in names.items()} == {
+        "corpus": "yuemotion", "group": "yue_eld", "language": "yue", "age_group": "eld"
+    }  # fmt: skip
+    assert joined.features["age_group"].names == ["eld", "adu"]  # BiMotion's order first, the same in both
+    assert set(joined.features["emotions"].feature.int2str(last["emotions"])) <= set(
+        bim.features["emotions"].feature.names
+    )
+
+
+def test_training_reads_labels_by_name_from_a_yuemotion_prepared_with_its_own_names(both, tmp_path, monkeypatch):
+    """A folder prepared before the names were shared (YueMotion's age_group [adu, eld]) beside one
+    prepared now: training reads both by name, so no row takes the other's label for the same id."""
+    import sys
+
+    import bimotion
+    from bimotion.registry import BUILTIN
+    from bimotion.training.data import Sources, column, load_split
+
+    def own_names(benchmarks, rows=()):  # what prepare declared before: the prepared benchmark's alone
+        names = categories_now([], rows)
+        bench = next(iter(benchmarks))
+        return {**names, "age_group": ("adu", "eld"), "corpus": bench.corpora, "group": bench.groups}
+
+    module = sys.modules["bimotion.prepare"]
+    categories_now = module.categories
+    monkeypatch.setattr(module, "categories", own_names)
+    raw = testing.make_corpus("yuemotion", tmp_path / "raw")
+    old = prepare({"yuemotion": raw}, tmp_path / "old", benchmark=BUILTIN["yuemotion"], progress=False).out_dir
+    monkeypatch.undo()
+    assert bimotion.load(old, "yue_eld", split="test").features["age_group"].names == ["adu", "eld"]
+    test = load_split(
+        Sources(bimotion=str(both[0]), yuemotion=str(old), cache_dir=str(tmp_path / "c")),
+        ["zho_eld", "yue_eld"],
+        "test",
+    )
+    assert set(zip(column(test, "corpus"), column(test, "group"), strict=True)) == {
+        ("csed", "zho_eld"),
+        ("yuemotion", "yue_eld"),
+    }

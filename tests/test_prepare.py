@@ -227,7 +227,7 @@ def test_load_reads_every_config_of_the_folder_with_its_features(speaker_out, tm
     ds = bimotion.load(out, "eng_adu", cache_dir=tmp_path / "cache")
     assert {s: ds[s].num_rows for s in ds} == rows_of(info, group=["eng_adu"])
     assert ds["train"].features == features(info["class_names"])
-    assert info["class_names"]["corpus"] == list(SIX) and info["class_names"]["gender"] == ["f", "m"]
+    assert info["class_names"]["corpus"] == [*SIX, "yuemotion"] and info["class_names"]["gender"] == ["f", "m"]
     test = bimotion.load(out, "csed", split="test", cache_dir=tmp_path / "cache")
     assert test.num_rows == rows_of(info, corpus=["csed"])["test"]
     assert {test.features["corpus"].int2str(c) for c in test["corpus"]} == {"csed"}

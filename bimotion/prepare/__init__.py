@@ -221,7 +221,7 @@ def _write(
     split_of = split_of or assign_splits(records, settings.protocol, seed=settings.seed, identical=identical)
     plan = _plan(records, split_of, benchmark, settings.rows_per_file)
     jobs = [(relpath, record) for relpath, rows in plan for record in rows]
-    labels = categories([benchmark], records)  # ClassLabel names: the benchmark's, then the data's
+    labels = categories([benchmark], records)  # ClassLabel names: every built-in benchmark's, this one's, the data's
     with publishing(out_dir, settings.overwrite) as stage:
         stats, names = _write_rows(jobs, stage, split_of, report, settings, features(labels))
         _check_rows_left(records, stats, report)
