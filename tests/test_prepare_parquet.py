@@ -1,12 +1,13 @@
 """The Parquet files prepare writes are ones the Hub's dataset viewer and `datasets` read row group by
-row group: a row group is bounded by rows and by bytes (``bimotion.prepare.parquet``)."""
+row group: a row group is bounded by rows and by bytes, and so is a file (``bimotion.prepare.parquet``)."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
-from bimotion.prepare.parquet import ROWS_PER_ROW_GROUP, ParquetFiles
+from bimotion.prepare.parquet import BYTES_PER_FILE, ROWS_PER_ROW_GROUP, ParquetFiles
 
 SCHEMA = pa.schema([("audio", pa.struct([("bytes", pa.binary()), ("path", pa.string())])), ("id", pa.string())])
 
@@ -28,10 +29,55 @@ def test_a_row_group_of_long_clips_stays_within_the_bytes_the_hubs_viewer_reads(
     files = ParquetFiles(tmp_path, SCHEMA)
     sizes = [clip] * 5 + [10] * (ROWS_PER_ROW_GROUP + 1)
     for n, size in enumerate(sizes):
-        files.add("data/c/g/train-00000.parquet", _row(n, size))
+        files.add("data/c/g/train", _row(n, size))
     [(_, final)] = files.close().items()
     meta = pq.ParquetFile(tmp_path / final).metadata
     groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
     assert [g.num_rows for g in groups] == [2, 2, ROWS_PER_ROW_GROUP, 2]
     assert all(g.total_byte_size <= bound for g in groups)
     assert pq.read_table(tmp_path / final, columns=["id"])["id"].to_pylist() == [f"c/{n}" for n in range(len(sizes))]
+
+
+def _rows_per_file(tmp_path, sizes: list[int], **caps) -> list[int]:
+    files = ParquetFiles(tmp_path, SCHEMA, **caps)
+    planned = [files.add("data/c/g/train", _row(n, size)) for n, size in enumerate(sizes)]
+    names = files.close()
+    assert list(names) == list(dict.fromkeys(planned))  # numbered in order: -00000, -00001, ...
+    assert [p.rsplit("-", 1)[1] for p in names] == [f"{i:05d}.parquet" for i in range(len(names))]
+    ids = [i for final in names.values() for i in pq.read_table(tmp_path / final, columns=["id"])["id"].to_pylist()]
+    assert ids == [f"c/{n}" for n in range(len(sizes))]  # every row, once, in order
+    return [pq.ParquetFile(tmp_path / final).metadata.num_rows for final in names.values()]
+
+
+def test_a_file_rolls_over_by_the_bytes_of_its_audio_as_well_as_by_rows(tmp_path):
+    """Files were capped at 1000 rows only: 1000 clips of 30 s (IEMOCAP) or of 10 minutes (a user's)
+    made files of several GB, which the Hub handles badly.  A file now also ends before the clip
+    whose audio would take it past bytes_per_file (500 MB by default, as `datasets` shards a push);
+    a clip larger than that has a file of its own, and the row cap still holds."""
+    assert BYTES_PER_FILE == 500_000_000
+    assert _rows_per_file(tmp_path / "a", [40, 40, 40, 10, 10, 200, 5], bytes_per_file=90) == [2, 3, 1, 1]
+    assert _rows_per_file(tmp_path / "b", [1] * 7, rows_per_file=3, bytes_per_file=90) == [3, 3, 1]
+    with pytest.raises(ValueError, match="bytes_per_file must be a positive integer, not 0"):
+        ParquetFiles(tmp_path, SCHEMA, bytes_per_file=0)
+
+
+def test_prepare_rolls_files_over_by_size_and_the_card_names_every_file(tmp_path):
+    """prepare with a byte cap below one clip writes a file per row, and `datasets` reads them all
+    through the card's configs."""
+    from datasets import load_dataset
+
+    from bimotion.prepare import prepare
+    from bimotion.verify import verify
+    from loaders import testing
+
+    out = prepare(
+        {"csed": testing.make_corpus("csed", tmp_path / "raw")}, tmp_path / "out", bytes_per_file=1, progress=False
+    )
+    for shard in out.info["shards"]:
+        assert len(shard["files"]) == shard["rows"] > 0
+    assert verify(out.out_dir, hash_audio=False)["problems"] == []
+    ds = load_dataset(str(out.out_dir), "zho_eld", cache_dir=str(tmp_path / "cache"))
+    assert {split: ds[split].num_rows for split in ds} == {s["split"]: s["rows"] for s in out.info["shards"]}
+    with pytest.raises(ValueError, match="bytes_per_file must be a positive integer"):
+        prepare({"csed": tmp_path / "raw"}, tmp_path / "never", bytes_per_file=-1, progress=False)
+    assert not (tmp_path / "never").exists()

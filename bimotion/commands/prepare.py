@@ -117,7 +117,11 @@ def add_output_arguments(parser, benchmark: str = "bimotion") -> None:
     add_num_proc_argument(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace OUT if it is an earlier prepared dataset")
     parser.add_argument(
-        "--rows-per-file", type=positive_int, default=1000, metavar="N", help="rows per Parquet file (default: 1000)"
+        "--rows-per-file",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="rows per Parquet file, at most (default: 1000); a file also ends before 500 MB of audio",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 

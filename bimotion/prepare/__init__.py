@@ -11,8 +11,9 @@ data that changed gets new names, which is what makes ``datasets.load_dataset(OU
 cache is keyed on the file names the card lists) see a folder prepared again with ``--overwrite``.
 
 Each audio file is decoded once (``loaders.audio.decode``: by content, resampled with soxr),
-encoded as 16-bit FLAC and streamed into Parquet files of at most ``rows_per_file`` rows, written
-in row groups of ``ROWS_PER_ROW_GROUP`` rows and at most ``ROW_GROUP_MAX_BYTES`` of audio.  Worker processes decode a bounded window of records
+encoded as 16-bit FLAC and streamed into Parquet files of at most ``rows_per_file`` rows and
+``bytes_per_file`` bytes of audio (:data:`~.parquet.BYTES_PER_FILE`; a longer clip has a file of its
+own), written in row groups of ``ROWS_PER_ROW_GROUP`` rows and at most ``ROW_GROUP_MAX_BYTES`` of audio.  Worker processes decode a bounded window of records
 ahead of the writer, so peak memory depends on the window, never on the corpus size.
 
 The run is atomic and exclusive (:mod:`bimotion.data.publish`): a second run into the same ``OUT``
@@ -43,9 +44,9 @@ from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..splits import assign_splits
 from .encode import encoded, refuse_or_skip
 from .info import ShardKey, ShardStats, clip_levels, low_rate_info, notable_peaks, prepare_info, shard_clipping
-from .parquet import ParquetFiles
+from .parquet import BYTES_PER_FILE, ParquetFiles
 
-__all__ = ["INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
+__all__ = ["BYTES_PER_FILE", "INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
 
 ROWS_PER_FILE = 1000
 
@@ -71,9 +72,10 @@ class _Settings:
     overwrite: bool
     rows_per_file: int
     progress: bool
+    bytes_per_file: int = BYTES_PER_FILE
 
     def __post_init__(self):
-        for name in ("num_proc", "rows_per_file"):
+        for name in ("num_proc", "rows_per_file", "bytes_per_file"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
@@ -91,15 +93,17 @@ def prepare(
     overwrite: bool = False,
     rows_per_file: int = ROWS_PER_FILE,
     progress: bool = True,
+    bytes_per_file: int = BYTES_PER_FILE,
 ) -> Prepared:
     """Read ``{corpus: raw root}`` and write the prepared dataset to ``out_dir`` (see the module
-    docstring).  Bad input raises :class:`loaders.CorpusError`, or with ``skip_bad`` is counted in
+    docstring; ``bytes_per_file``: a file's audio bytes, at most, where one clip is not larger).  Bad input raises :class:`loaders.CorpusError`, or with ``skip_bad`` is counted in
     the returned report."""
     from bimotion.console import stage_bar_options
     from loaders.manifest import check_outside_sources, scan
     from loaders.synthetic import synthetic_sources
 
     _check_arguments(sources, benchmark, protocol, seed, num_proc, rows_per_file)  # before any file is read
+    settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress, bytes_per_file)
     # the built-in one: a folder loaded earlier in this process registered its own corpora under the name
     bench = BUILTIN[benchmark] if isinstance(benchmark, str) else benchmark
     own = [name for name in sources if name not in READERS]  # users' corpora: they extend the benchmark
@@ -112,7 +116,6 @@ def prepare(
     if not sources:
         raise ValueError("no corpus given: sources is empty (--source NAME=DIR on the command line)")
     check_outside_sources(out_dir, dict(sources))  # before the lock file beside it is made
-    settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress)
     with claim_output(out_dir, overwrite) as out_dir:
         records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress, bar=stage_bar_options())
         if shutil.which("ffmpeg") is None:  # before any decoding, not at the first MP4 minutes in
@@ -182,6 +185,7 @@ def write_dataset(
     progress: bool = True,
     split_of: Mapping[str, str] | None = None,
     synthetic: Mapping[str, str] | None = None,
+    bytes_per_file: int = BYTES_PER_FILE,
 ) -> Prepared:
     """Write already-scanned ``records`` of ``corpora`` as a prepared dataset (atomically).
 
@@ -189,7 +193,7 @@ def write_dataset(
     ``protocol`` (which is still recorded): for fixtures that need exact split sizes.  ``synthetic``:
     ``{corpus: generator}`` of the corpora whose audio is generated, recorded in ``prepare.json``
     (:func:`loaders.synthetic.synthetic_sources`)."""
-    settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress)
+    settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress, bytes_per_file)
     with claim_output(out_dir, overwrite) as out_dir:
         return _write(
             records,
@@ -219,8 +223,7 @@ def _write(
 
     identical = identical_audio(records, progress=settings.progress, bar=stage_bar_options())
     split_of = split_of or assign_splits(records, settings.protocol, seed=settings.seed, identical=identical)
-    plan = _plan(records, split_of, benchmark, settings.rows_per_file)
-    jobs = [(relpath, record) for relpath, rows in plan for record in rows]
+    jobs = [(shard, record) for shard, rows in _plan(records, split_of, benchmark) for record in rows]
     labels = categories([benchmark], records)  # ClassLabel names: every built-in benchmark's, this one's, the data's
     with publishing(out_dir, settings.overwrite) as stage:
         stats, names = _write_rows(jobs, stage, split_of, report, settings, features(labels))
@@ -302,14 +305,16 @@ def _write_rows(
     settings: _Settings,
     columns,
 ) -> tuple[dict[ShardKey, ShardStats], dict[str, str]]:
-    """Encode every ``(relpath, record)`` job into its Parquet file under ``stage`` with the
+    """Encode every ``(shard, record)`` job into a Parquet file of its shard under ``stage`` with the
     ``datasets.Features`` ``columns``: the statistics of every shard and ``{planned relpath: final
     relpath}``.  A bad file raises, or with ``skip_bad`` is counted in ``report``."""
     from tqdm.auto import tqdm
 
     from bimotion.console import stage_bar_options
 
-    files = ParquetFiles(stage, columns.arrow_schema)
+    files = ParquetFiles(
+        stage, columns.arrow_schema, rows_per_file=settings.rows_per_file, bytes_per_file=settings.bytes_per_file
+    )
     stats: dict[ShardKey, ShardStats] = {}
     rows = encoded([record for _, record in jobs], settings.num_proc)
     bar = tqdm(
@@ -320,31 +325,34 @@ def _write_rows(
         **stage_bar_options(),  # in a log, a line every 30 s
     )
     with bar, contextlib.closing(rows):
-        for (relpath, record), (row, error, peak_dbfs, clipped) in zip(jobs, rows, strict=True):
+        for (shard_path, record), (row, error, peak_dbfs, clipped) in zip(jobs, rows, strict=True):
             bar.update()
             if error is not None:
                 refuse_or_skip(error, record, skip_bad=settings.skip_bad, report=report)
                 continue
-            files.add(relpath, encode_names(columns, row))  # label names -> ClassLabel ids
+            relpath = files.add(shard_path, encode_names(columns, row))  # label names -> ClassLabel ids
             shard = stats.setdefault((record.corpus, record.group, split_of[record.id]), ShardStats())
             shard.add(row, relpath, peak_dbfs, clipped)
-    return stats, files.close()
+    names = files.close()
+    num_bytes = files.num_bytes()
+    for shard in stats.values():
+        shard.num_bytes = sum(num_bytes[relpath] for relpath in shard.files)
+    return stats, names
 
 
-def _plan(records, split_of, benchmark: Benchmark, rows_per_file: int) -> list[tuple[str, list]]:
-    """``[(relative path, records)]``: one Parquet file per ``rows_per_file`` records of each
-    (corpus, group, split), records sorted by id."""
+def _plan(records, split_of, benchmark: Benchmark) -> list[tuple[str, list]]:
+    """``[(shard path, records)]``: each (corpus, group, split) with records, as
+    ``data/<corpus>/<group>/<split>`` (its files are numbered as they fill, :class:`.parquet.ParquetFiles`),
+    records sorted by id."""
     by_shard = collections.defaultdict(list)
     for record in sorted(records, key=lambda r: r.id):
         by_shard[(record.corpus, record.group, split_of[record.id])].append(record)
     unknown = {(c, g) for c, g, _ in by_shard} - set(benchmark.shards)
     if unknown:
         raise ValueError(f"records of {sorted(unknown)} do not belong to any {benchmark.name} group")
-    plan = []
-    for corpus, group in benchmark.shards:
-        for split in SPLITS:
-            rows = by_shard.get((corpus, group, split), [])
-            for start in range(0, len(rows), rows_per_file):
-                relpath = f"{DATA_DIR}/{corpus}/{group}/{split}-{start // rows_per_file:05d}.parquet"
-                plan.append((relpath, rows[start : start + rows_per_file]))
-    return plan
+    return [
+        (f"{DATA_DIR}/{corpus}/{group}/{split}", by_shard[corpus, group, split])
+        for corpus, group in benchmark.shards
+        for split in SPLITS
+        if by_shard.get((corpus, group, split))
+    ]

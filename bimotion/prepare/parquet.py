@@ -1,5 +1,10 @@
 """Streaming rows into Parquet files written a row group at a time under hidden temporary names,
-each renamed at the end to its content-hashed name (``<split>-00000-<hash>.parquet``)."""
+each renamed at the end to its content-hashed name (``<split>-00000-<hash>.parquet``).
+
+A shard's rows go into files numbered in order (``-00000``, ``-00001``, ...), a new one after
+``rows_per_file`` rows or before the row whose audio would take the file past ``bytes_per_file``
+(:data:`BYTES_PER_FILE`): long clips (IEMOCAP's 30 s dialogue turns, a user's 10-minute recordings)
+made files of several GB at 1000 rows, which the Hub stores and serves badly."""
 
 from __future__ import annotations
 
@@ -12,23 +17,39 @@ ROWS_PER_ROW_GROUP = 100
 # ... and at most this many bytes of audio: `datasets`' own bound on a row group (datasets.config.MAX_ROW_GROUP_SIZE,
 # 100 MB uncompressed), which the Hub's dataset viewer expects; 100 clips of a minute or more pass it
 ROW_GROUP_MAX_BYTES = 100_000_000
+# A file's audio bytes, at most (one longer clip has a file of its own): `datasets`' own bound on the
+# Parquet files push_to_hub writes (datasets.config.MAX_SHARD_SIZE, 500 MB)
+BYTES_PER_FILE = 500_000_000
 
 
 class ParquetFiles:
-    """The files of one run, written one at a time in the order rows arrive: a row for another file
-    closes the current one.  :meth:`close` names every file by its content."""
+    """The files of one run, written one at a time in the order rows arrive: a row of another shard,
+    or one past the current file's ``rows_per_file`` rows or ``bytes_per_file`` bytes of audio, closes
+    the current file.  :meth:`close` names every file by its content."""
 
-    def __init__(self, stage: Path, schema):
+    def __init__(self, stage: Path, schema, *, rows_per_file: int = 1000, bytes_per_file: int = BYTES_PER_FILE):
+        for name, value in (("rows_per_file", rows_per_file), ("bytes_per_file", bytes_per_file)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
         self.stage = stage
         self.schema = schema
+        self.rows_per_file = rows_per_file
+        self.bytes_per_file = bytes_per_file
         self.current: ParquetFile | None = None
         self.written: list[ParquetFile] = []
 
-    def add(self, relpath: str, row: dict) -> None:
-        if self.current is None or self.current.relpath != relpath:
+    def add(self, shard: str, row: dict) -> str:
+        """Write ``row`` into a file of ``shard`` (``data/<corpus>/<group>/<split>``): the current one,
+        or the next one when it is full; returns that file's planned relpath (``<shard>-00000.parquet``)."""
+        current, size = self.current, len(row["audio"]["bytes"])
+        if current is None or current.shard != shard:
             self._close_current()
-            self.current = ParquetFile(self.stage, relpath, self.schema)
+            self.current = ParquetFile(self.stage, shard, 0, self.schema)
+        elif current.rows >= self.rows_per_file or (current.rows and current.audio_bytes + size > self.bytes_per_file):
+            self._close_current()
+            self.current = ParquetFile(self.stage, shard, current.index + 1, self.schema)
         self.current.add(row)
+        return self.current.relpath
 
     def _close_current(self) -> None:
         if self.current is not None and self.current.close():
@@ -45,14 +66,23 @@ class ParquetFiles:
             names[done.relpath] = done.final_relpath
         return names
 
+    def num_bytes(self) -> dict[str, int]:
+        """``{planned relpath: bytes}`` of the files written: their rows' Arrow size, as ``datasets``
+        counts a split's ``num_bytes`` (the sum of the tables it writes)."""
+        return {done.relpath: done.num_bytes for done in self.written}
+
 
 class ParquetFile:
     """One output file, written a row group at a time as the hidden ``.<name>.tmp`` (which no
     loader picks up) until renamed to ``final_relpath``, ``<name>`` with its content hash."""
 
-    def __init__(self, stage: Path, relpath: str, schema):
-        self.relpath = relpath
+    def __init__(self, stage: Path, shard: str, index: int, schema):
+        self.shard, self.index = shard, index
+        self.relpath = relpath = f"{shard}-{index:05d}.parquet"
         self.final_relpath = ""
+        self.rows = 0
+        self.audio_bytes = 0  # of the whole file
+        self.num_bytes = 0  # the Arrow size of its rows
         final = stage / relpath
         self.path = final.with_name(f".{final.name}.tmp")
         self.schema = schema
@@ -68,6 +98,8 @@ class ParquetFile:
             self._flush()
         self.buffer.append(row)
         self.buffered_bytes += size
+        self.rows += 1
+        self.audio_bytes += size
         if len(self.buffer) >= ROWS_PER_ROW_GROUP:
             self._flush()
 
@@ -81,7 +113,9 @@ class ParquetFile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.writer = pq.ParquetWriter(self.path, self.schema, compression=_compression(self.schema))
         columns = {name: [row[name] for row in self.buffer] for name in self.schema.names}
-        self.writer.write_table(pa.Table.from_pydict(columns, schema=self.schema))
+        table = pa.Table.from_pydict(columns, schema=self.schema)
+        self.writer.write_table(table)
+        self.num_bytes += table.nbytes
         self.buffer, self.buffered_bytes = [], 0
 
     def close(self) -> bool:
