@@ -138,7 +138,7 @@ def card_data(info: dict, bench, files: dict):
     from huggingface_hub import DatasetCardData
 
     languages = sorted({hub_language(Group.parse(s["group"]).language) for s in info["shards"]})
-    return DatasetCardData(
+    data = DatasetCardData(
         pretty_name=_pretty_name(info, bench),
         **license_metadata(info),
         language=languages,
@@ -157,6 +157,36 @@ def card_data(info: dict, bench, files: dict):
             for name, per_split in files.items()
         ],
     )
+    dataset_infos(info, bench, files).to_dataset_card_data(data)  # none for a prepare.json without the sizes
+    return data
+
+
+def dataset_infos(info: dict, bench, files: dict):
+    """The card's ``dataset_info``, per config: its features (with the label names prepare.json
+    records), each split's ``num_examples`` and ``num_bytes`` and the ``dataset_size``, summed from the
+    shards prepare wrote (no file is read).  Empty for a folder prepared before prepare.json recorded
+    the names and the shards' bytes: its card then has none, as before."""
+    from datasets import DatasetInfo, SplitDict, SplitInfo
+    from datasets.info import DatasetInfosDict
+
+    from .features import features
+
+    if "class_names" not in info or any("num_bytes" not in shard for shard in info["shards"]):
+        return DatasetInfosDict()
+    shards = {(s["corpus"], s["group"], s["split"]): s for s in info["shards"]}
+    out = DatasetInfosDict()
+    for name in files:
+        splits = SplitDict()
+        for split in files[name]:
+            held = [shards[c, g, split] for c, g in bench.config(name).shards if (c, g, split) in shards]
+            rows, num_bytes = sum(s["rows"] for s in held), sum(s["num_bytes"] for s in held)
+            splits.add(SplitInfo(split, num_bytes=num_bytes, num_examples=rows))
+        out[name] = DatasetInfo(
+            features=features(info["class_names"]),
+            splits=splits,
+            dataset_size=sum(split.num_bytes for split in splits.values()),
+        )
+    return out
 
 
 def source_datasets(info: dict) -> list[str]:

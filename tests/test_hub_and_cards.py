@@ -371,3 +371,29 @@ def test_training_reads_labels_by_name_from_a_yuemotion_prepared_with_its_own_na
         ("csed", "zho_eld"),
         ("yuemotion", "yue_eld"),
     }
+
+
+def test_the_cards_dataset_info_gives_each_configs_features_and_split_sizes_as_datasets_reads_them(csed, tmp_path):
+    """The card's YAML had no dataset_info (features, splits with num_examples and num_bytes,
+    dataset_size), which the Hub's viewer and `datasets` read.  It now has one per config, summed from
+    what prepare wrote; `datasets` checks its counts when it loads the folder."""
+    import yaml
+    from datasets import load_dataset
+
+    from bimotion.features import features
+
+    info = read_info(csed)
+    header = yaml.safe_load((csed / "README.md").read_text(encoding="utf-8").split("---\n", 2)[1])
+    described = {entry["config_name"]: entry for entry in header["dataset_info"]}
+    assert set(described) == set(config_files(info))
+    for config in ("zho_eld", "all"):
+        entry = described[config]
+        assert features(info["class_names"])._to_yaml_list() == entry["features"]
+        ds = load_dataset(str(csed), config, cache_dir=str(tmp_path / "cache"))
+        assert ds["train"].features == features(info["class_names"])
+        splits = {split["name"]: split for split in entry["splits"]}
+        assert {name: split["num_examples"] for name, split in splits.items()} == {s: ds[s].num_rows for s in ds}
+        assert {s["split"]: s["rows"] for s in info["shards"]} == {s: ds[s].num_rows for s in ds}  # csed: one group
+        for name, split in splits.items():  # the Arrow size `datasets` records, to a byte per column and row group
+            assert abs(split["num_bytes"] - ds[name].info.splits[name].num_bytes) <= len(ds[name].column_names)
+        assert entry["dataset_size"] == sum(split["num_bytes"] for split in splits.values()) > 0
