@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bimotion.data.layout import config_files, read_info
+from bimotion.dataset_card import render
 from bimotion.hub import publish, upload_plan
 from bimotion.prepare import prepare
 from bimotion.verify import verify
@@ -397,3 +398,25 @@ def test_the_cards_dataset_info_gives_each_configs_features_and_split_sizes_as_d
         for name, split in splits.items():  # the Arrow size `datasets` records, to a byte per column and row group
             assert abs(split["num_bytes"] - ds[name].info.splits[name].num_bytes) <= len(ds[name].column_names)
         assert entry["dataset_size"] == sum(split["num_bytes"] for split in splits.values()) > 0
+    before = {**info, "shards": [{k: v for k, v in s.items() if k != "num_bytes"} for s in info["shards"]]}
+    assert "dataset_info:" not in render(before) and "dataset_info:" in render(info)  # prepared before: none, as then
+
+
+def test_prepare_says_in_one_line_when_a_corpus_of_ones_own_declares_no_licence(tmp_path, capsys):
+    """prepare said nothing of a user corpus without a licence (no README `license:`, no --license),
+    and its card said `license: other` unasked.  It now says so in one line, with how to set it; a
+    declared licence gets no such line."""
+    from huggingface_hub import DatasetCard
+
+    from bimotion.cli import main
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="carehome")
+    (root / "README.md").write_text("---\npretty_name: carehome\n---\n# carehome\n", encoding="utf-8")
+    assert main(["prepare", "-q", "--source", f"carehome={root}", "--output", str(tmp_path / "a")]) == 0
+    said = [line for line in capsys.readouterr().out.splitlines() if "licence" in line]
+    assert len(said) == 1 and said[0].startswith("note: your corpus carehome declares no licence")
+    assert "`--license carehome=TEXT`" in said[0] and "says `other`" in said[0]
+    assert DatasetCard.load(tmp_path / "a" / "README.md").data.license == "other"
+    argv = ["prepare", "-q", "--source", f"carehome={root}", "--license", "carehome=cc-by-4.0"]
+    assert main([*argv, "--output", str(tmp_path / "b")]) == 0
+    assert "licence" not in capsys.readouterr().out

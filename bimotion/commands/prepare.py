@@ -177,8 +177,20 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
         print(result.report.format_files())
     for note in partial_releases(result.report, result.info.get("synthetic") or {}):
         print(f"note: {note}")
+    for note in undeclared_licences(result.info):
+        print(f"note: {note}")
     print_skips(result.report, args.output)
     return 0
+
+
+def undeclared_licences(info: dict) -> list[str]:
+    """One line per corpus of the user's that declares no licence (``prepare.json``'s ``licenses``):
+    what its card says and how to declare one (:func:`bimotion.hub_licences.licence_warnings`, which
+    push says again)."""
+    from bimotion.hub_licences import licence_warnings
+    from loaders.audiofolder import DEFAULT_LICENSE
+
+    return licence_warnings({c: t for c, t in info["licenses"].items() if t == DEFAULT_LICENSE}, "dataset")
 
 
 def identical_notes(info: dict) -> list[str]:
