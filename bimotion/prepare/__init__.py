@@ -44,11 +44,9 @@ from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..splits import assign_splits
 from .encode import encoded, refuse_or_skip
 from .info import ShardKey, ShardStats, clip_levels, low_rate_info, notable_peaks, prepare_info, shard_clipping
-from .parquet import BYTES_PER_FILE, ParquetFiles
+from .parquet import BYTES_PER_FILE, ROWS_PER_FILE, ParquetFiles
 
 __all__ = ["BYTES_PER_FILE", "INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
-
-ROWS_PER_FILE = 1000
 
 
 @dataclass

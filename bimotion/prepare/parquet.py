@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..data.layout import content_digest
 
+ROWS_PER_FILE = 1000  # rows of a file, at most (prepare's rows_per_file, --rows-per-file)
 ROWS_PER_ROW_GROUP = 100
 # ... and at most this many bytes of audio: `datasets`' own bound on a row group (datasets.config.MAX_ROW_GROUP_SIZE,
 # 100 MB uncompressed), which the Hub's dataset viewer expects; 100 clips of a minute or more pass it
@@ -27,7 +28,9 @@ class ParquetFiles:
     or one past the current file's ``rows_per_file`` rows or ``bytes_per_file`` bytes of audio, closes
     the current file.  :meth:`close` names every file by its content."""
 
-    def __init__(self, stage: Path, schema, *, rows_per_file: int = 1000, bytes_per_file: int = BYTES_PER_FILE):
+    def __init__(
+        self, stage: Path, schema, *, rows_per_file: int = ROWS_PER_FILE, bytes_per_file: int = BYTES_PER_FILE
+    ):
         for name, value in (("rows_per_file", rows_per_file), ("bytes_per_file", bytes_per_file)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
