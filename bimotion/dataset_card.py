@@ -163,28 +163,30 @@ def card_data(info: dict, bench, files: dict):
 
 def dataset_infos(info: dict, bench, files: dict):
     """The card's ``dataset_info``, per config: its features (with the label names prepare.json
-    records), each split's ``num_examples`` and ``num_bytes`` and the ``dataset_size``, summed from the
-    shards prepare wrote (no file is read).  Empty for a folder prepared before prepare.json recorded
+    records), each split's ``num_examples`` and ``num_bytes``, the ``dataset_size`` and the
+    ``download_size`` (its Parquet files' bytes), summed from the shards prepare wrote (no file is read).  Empty for a folder prepared before prepare.json recorded
     the names and the shards' bytes: its card then has none, as before."""
     from datasets import DatasetInfo, SplitDict, SplitInfo
     from datasets.info import DatasetInfosDict
 
     from .features import features
 
-    if "class_names" not in info or any("num_bytes" not in shard for shard in info["shards"]):
+    if "class_names" not in info or any("file_bytes" not in shard for shard in info["shards"]):
         return DatasetInfosDict()
     shards = {(s["corpus"], s["group"], s["split"]): s for s in info["shards"]}
     out = DatasetInfosDict()
     for name in files:
-        splits = SplitDict()
+        splits, download_size = SplitDict(), 0
         for split in files[name]:
             held = [shards[c, g, split] for c, g in bench.config(name).shards if (c, g, split) in shards]
             rows, num_bytes = sum(s["rows"] for s in held), sum(s["num_bytes"] for s in held)
             splits.add(SplitInfo(split, num_bytes=num_bytes, num_examples=rows))
+            download_size += sum(s["file_bytes"] for s in held)
         out[name] = DatasetInfo(
             features=features(info["class_names"]),
             splits=splits,
             dataset_size=sum(split.num_bytes for split in splits.values()),
+            download_size=download_size,
         )
     return out
 

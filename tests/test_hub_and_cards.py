@@ -398,7 +398,9 @@ def test_the_cards_dataset_info_gives_each_configs_features_and_split_sizes_as_d
         for name, split in splits.items():  # the Arrow size `datasets` records, to a byte per column and row group
             assert abs(split["num_bytes"] - ds[name].info.splits[name].num_bytes) <= len(ds[name].column_names)
         assert entry["dataset_size"] == sum(split["num_bytes"] for split in splits.values()) > 0
-    before = {**info, "shards": [{k: v for k, v in s.items() if k != "num_bytes"} for s in info["shards"]]}
+        on_disk = sum((csed / rel).stat().st_size for paths in config_files(info)[config].values() for rel in paths)
+        assert entry["download_size"] == on_disk
+    before = {**info, "shards": [{k: v for k, v in s.items() if "bytes" not in k} for s in info["shards"]]}
     assert "dataset_info:" not in render(before) and "dataset_info:" in render(info)  # prepared before: none, as then
 
 

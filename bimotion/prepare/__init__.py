@@ -332,9 +332,10 @@ def _write_rows(
             shard = stats.setdefault((record.corpus, record.group, split_of[record.id]), ShardStats())
             shard.add(row, relpath, peak_dbfs, clipped)
     names = files.close()
-    num_bytes = files.num_bytes()
+    sizes = files.sizes()
     for shard in stats.values():
-        shard.num_bytes = sum(num_bytes[relpath] for relpath in shard.files)
+        shard.num_bytes = sum(sizes[relpath][0] for relpath in shard.files)
+        shard.file_bytes = sum(sizes[relpath][1] for relpath in shard.files)
     return stats, names
 
 

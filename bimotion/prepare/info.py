@@ -31,9 +31,8 @@ class ShardStats:
         self.label_space: set[str] = set()  # the labels its rows annotate (their label_mask)
         self.speakers: set[str] = set()
         self.ids: set[str] = set()  # the rows stored (not in prepare.json)
-        self.num_bytes = (
-            0  # the Arrow size of its rows, as `datasets` counts a split's (set once its files are written)
-        )
+        self.num_bytes = 0  # the Arrow size of its rows, as `datasets` counts a split's (set once written)
+        self.file_bytes = 0  # the size of its Parquet files (set once written)
         self.peaks: dict[str, float] = {}  # {id: peak dBFS} of the rows peaking below QUIET_PEAK_DBFS or known bad
         self.clipped: dict[str, tuple] = {}  # {id: (fraction of its source's samples in runs at full scale, labels)}
 
@@ -61,6 +60,7 @@ class ShardStats:
             "rows": self.rows,
             "duration_s": round(self.duration_s, 3),
             "num_bytes": self.num_bytes,
+            "file_bytes": self.file_bytes,
             "speakers": len(self.speakers),
             "genders": dict(sorted(self.genders.items())),
             "emotions": dict(sorted(self.emotions.items())),

@@ -69,10 +69,10 @@ class ParquetFiles:
             names[done.relpath] = done.final_relpath
         return names
 
-    def num_bytes(self) -> dict[str, int]:
-        """``{planned relpath: bytes}`` of the files written: their rows' Arrow size, as ``datasets``
-        counts a split's ``num_bytes`` (the sum of the tables it writes)."""
-        return {done.relpath: done.num_bytes for done in self.written}
+    def sizes(self) -> dict[str, tuple[int, int]]:
+        """``{planned relpath: (num_bytes, file_bytes)}`` of the files written: their rows' Arrow size, as
+        ``datasets`` counts a split's ``num_bytes`` (the sum of the tables it writes), and the file's size."""
+        return {done.relpath: (done.num_bytes, done.file_bytes) for done in self.written}
 
 
 class ParquetFile:
@@ -86,6 +86,7 @@ class ParquetFile:
         self.rows = 0
         self.audio_bytes = 0  # of the whole file
         self.num_bytes = 0  # the Arrow size of its rows
+        self.file_bytes = 0  # the file's size, once closed
         final = stage / relpath
         self.path = final.with_name(f".{final.name}.tmp")
         self.schema = schema
@@ -127,6 +128,7 @@ class ParquetFile:
         if self.writer is None:
             return False
         self.writer.close()
+        self.file_bytes = self.path.stat().st_size
         digest = content_digest(self.path)
         self.final_relpath = f"{self.relpath.removesuffix('.parquet')}-{digest}.parquet"
         return True
