@@ -34,6 +34,7 @@ from .record import Utterance
 from .source import SourceInfo  # noqa: F401 (the readers' import, as before it moved)
 from .walk import (
     behind_unlisted,
+    blank_file,
     folder_entries,
     reached,
     searched,
@@ -123,8 +124,7 @@ class Collector:
         self.skips.append((error.reason, tuple(str(p) for p in (item, error.path) if p is not None)))
 
     def blame(self, file: Path, reason: str) -> None:
-        """``file`` is not read because of a problem reported already as ``reason`` (a clip whose
-        metadata line was skipped): it is a skip of that file, without a second count."""
+        """``file`` is not read for a problem reported already as ``reason`` (its metadata line skipped): its skip."""
         self.skips.append((reason, (str(file),)))
 
     def see(self, path: Path) -> None:
@@ -133,9 +133,8 @@ class Collector:
         self.seen.add(str(path))
 
     def walk_problem(self, error: CorpusError) -> None:
-        """``walk_files``' ``onerror``: a file it will not list (a broken link, a FIFO, a name that is not
-        UTF-8) is seen, then skipped; an unlistable folder is skipped, as no file; an iCloud placeholder's file is
-        :attr:`evicted` (a reader does not report the row naming it a second time, as a missing clip)."""
+        """``walk_files``' ``onerror``: a file it will not list (a broken link, a FIFO, a name not UTF-8) is seen, then
+        skipped; an unlistable folder is skipped, as no file; an iCloud placeholder's file is :attr:`evicted`."""
         if error.reason == "icloud_placeholder":
             self.evicted.append(stood_for(error))
         if error.reason != "unreadable_folder":
@@ -143,8 +142,7 @@ class Collector:
         self.skip(error)
 
     def hidden_folder(self, path: Path) -> None:
-        """``walk_files``' ``on_hidden``: a folder below the root that is never searched (``.git``,
-        ``__MACOSX``), counted for the scan summary, so its files are not silently absent."""
+        """``walk_files``' ``on_hidden``: a folder never searched (``.git``, ``__MACOSX``), counted for the summary."""
         self.count("hidden_folder")
 
     def count(self, kind: str, n: int = 1) -> None:
@@ -152,8 +150,7 @@ class Collector:
         self.report.files[(self.corpus, kind)] += n
 
     def set_aside(self, kind: str, *paths: Path) -> None:
-        """Count files seen below the root that are neither read nor skipped: ``not_audio`` (a
-        metadata file, a README) or ``duplicate`` (a second copy of a clip that is read)."""
+        """Count files seen, neither read nor skipped: ``not_audio``, ``duplicate``, ``not_read``, ``blank``."""
         self.count(kind, len(paths))
         self.accounted.update(map(str, paths))
 
@@ -202,24 +199,29 @@ class Collector:
                 self.hidden_folder(folder)
             elif not (parent.resolve().is_relative_to(real) or reached(real, self.walked + skip, folder.is_symlink())):
                 self.walked.append(real)
-                self.not_read(folder, reads_from, said=folder_name(folder.name).lower() not in release)
+                self.not_read(folder, reads_from, release=folder_name(folder.name).lower() in release)
 
-    def not_read(self, folder: Path, reads_from: str, files: list[Path] | None = None, *, said: bool = True) -> None:
+    def not_read(
+        self, folder: Path, reads_from: str, files: list[Path] | None = None, *, release: bool = False
+    ) -> None:
         """Every file below ``folder`` (or of ``files``) not seen yet, seen and accounted for: audio by content counted
-        as not read (in the scan's summary) and, where ``said``, named in one warning for the folder, as the clips are
-        read from ``reads_from`` only; any other file counted as not audio; one that cannot be read reported.  In a
-        release's own folder (not ``said``), its text data (:data:`RELEASE_TEXT_SUFFIXES`) is counted by name."""
-        audio, other = [], []
+        as not read, and named in one warning for the folder (the clips are read from ``reads_from`` only) unless it is
+        the ``release``'s own, whose text data (:data:`RELEASE_TEXT_SUFFIXES`) is counted by name; a 0-byte file as
+        blank (CREMA-D's ``AudioMP3/`` has some); any other file as not audio; one that cannot be read reported."""
+        audio, other, blank = [], [], []
         walked = files is None and [p for p, _ in walk_files(folder, (), self.walk_problem, self.hidden_folder)]
         for path in (path for path in walked or files or () if str(path) not in self.seen):
             self.see(path)
-            if not said and path.suffix.lower() in RELEASE_TEXT_SUFFIXES:
+            if release and path.suffix.lower() in RELEASE_TEXT_SUFFIXES:
                 other.append(path)
+            elif blank_file(path):
+                blank.append(path)
             elif (found := self._is_audio(path)) is not None:  # None: cannot be read, reported
                 (audio if found else other).append(path)
         self.set_aside("not_audio", *other)
         self.set_aside("not_read", *audio)
-        if audio and said:
+        self.set_aside("blank", *blank)
+        if audio and not release:
             inside = folder.is_relative_to(self.root) and folder != self.root
             where = display(folder.relative_to(self.root) if inside else folder.name)
             warnings.warn(

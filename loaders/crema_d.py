@@ -15,7 +15,8 @@ is that clip's, counted and named in one warning; beside the clip's own name it 
 once or reported (:func:`loaders.copies.case_copies`).  ``1076_MTI_SAD_XX.wav`` is near-silent and
 very short in the release (:data:`KNOWN_DEFECTS`): it is kept, with a note in ``extra``.  Clips are read
 from ``AudioWAV/`` (and its copies) only: the audio files in any other folder beside it are counted as not
-read, those of the release's ``AudioMP3/``, ``VideoFlash/`` and ``VideoMP4/`` (the same clips) unsaid, and those of
+read, those of the release's ``AudioMP3/``, ``VideoFlash/`` and ``VideoMP4/`` (the same clips; some of its MP3s are
+blank, 0-byte files, counted apart as blank) unsaid, and those of
 any other (``AudioWAV_old/``, a user's ``extra/``, or the CREMA-D folder itself) named in one warning per folder
 (:meth:`loaders.base.Collector.beside`); a broken link or a FIFO there is reported, as anywhere below the root.  A GitHub zip download holds git-LFS pointer stubs instead of audio;
 probing rejects them with a message that says so.

@@ -250,6 +250,8 @@ class SkipReport:
                 line += f", duplicate copies {n['duplicate']}"
             if self.files[(corpus, "not_read")]:  # CREMA-D's AudioMP3/: audio in a folder its reader reads none from
                 line += f", audio in folders not read {self.files[(corpus, 'not_read')]}"
+            if self.files[(corpus, "blank")]:  # CREMA-D's AudioMP3/ holds blank files: not audio, not text
+                line += f", blank (0-byte) files in folders not read {self.files[(corpus, 'blank')]}"
             if self.files[(corpus, "other_case")]:  # taken as their table's name in another case
                 line += (
                     f"; named in another case, read under the corpus's own name {self.files[(corpus, 'other_case')]}"

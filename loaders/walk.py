@@ -153,6 +153,14 @@ def walk_files(
     return found
 
 
+def blank_file(path: Path) -> bool:
+    """Whether ``path`` holds no byte (False where it cannot be stat'ed: reading it reports that)."""
+    try:
+        return os.stat(path).st_size == 0
+    except OSError:
+        return False
+
+
 def _not_a_file(path: Path) -> BadFileError | None:
     """The error for a name that is no regular file to read: not UTF-8, a link to nothing (or a loop), or a FIFO,
     socket or device (found by ``stat``, never opened: a FIFO opened for reading blocks); None for a regular file."""

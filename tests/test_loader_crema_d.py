@@ -175,6 +175,30 @@ def test_audio_in_a_folder_beside_audiowav_is_counted_and_named_not_read(small, 
     assert "audio in folders not read 5" in capsys.readouterr().out
 
 
+def test_blank_files_in_audiomp3_are_counted_apart_from_the_audio_not_read(small, tmp_path, capsys):
+    """The release's AudioMP3/ holds blank (0-byte) MP3s (a known defect of CREMA-D): they counted as "other files
+    (not audio)", so "audio in folders not read" fell short of the release's 7442 with nothing saying why.  They are
+    now counted apart, as blank, and the scan's summary line says so; nothing is warned (the release's own folder)."""
+    import warnings
+
+    from bimotion.cli import main
+
+    root = link_copy(small, tmp_path / "CREMA-D")
+    clips = sorted((root / "AudioWAV").glob("1*.wav"))
+    shutil.copyfile(clips[0], root / "AudioMP3" / "1001_DFA_ANG_XX.mp3")  # audio by content
+    for clip in clips[1:4]:
+        (root / "AudioMP3" / f"{clip.stem}.mp3").write_bytes(b"")
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the release's own folder: counted, not warned of
+        records = loaders.load("crema_d", root, report=report)
+    n = {kind: report.files[("crema_d", kind)] for kind in ("seen", "read", "not_audio", "not_read", "blank")}
+    assert (n["not_read"], n["blank"], n["read"]) == (1, 3, len(records))
+    assert n["seen"] == n["read"] + n["not_audio"] + n["not_read"] + n["blank"]
+    assert main(["scan", "-q", "--source", f"crema_d={root}", "-o", str(tmp_path / "m.jsonl")]) == 0
+    assert "audio in folders not read 1, blank (0-byte) files in folders not read 3" in capsys.readouterr().out
+
+
 _CHILD = """
 import json, sys
 import loaders

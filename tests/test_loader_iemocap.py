@@ -388,3 +388,22 @@ def test_a_link_to_a_session_beside_the_release_folders_counts_nothing_twice(sma
     assert not [str(w.message) for w in said if "not read" in str(w.message)]
     assert report.files[("iemocap", "seen")] == sum(len(files) for _, _, files in os.walk(root))  # links not followed
     assert report.files[("iemocap", "not_read")] == 0 and not report
+
+
+def test_not_read_takes_the_release_folder_by_its_own_name(tmp_path):
+    """``Collector.not_read``'s ``said=False`` also meant "count text data by name" (a release's own folder): one
+    flag, two meanings.  ``release=True`` names the second: its text data counted as not audio unopened, and its
+    audio counted as not read with no warning; without it a folder's audio is warned of."""
+    import warnings
+
+    from loaders.base import Collector
+
+    folder = tmp_path / "MOCAP_rotated"
+    folder.mkdir()
+    (folder / "Ses01F_impro01.txt").write_bytes(b"RIFF....WAVE")  # by name: text data, never opened
+    (folder / "blank.wav").write_bytes(b"")
+    c = Collector("iemocap", tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c.not_read(folder, "sentences/wav/", release=True)
+    assert {kind: n for (_, kind), n in c.report.files.items() if n} == {"seen": 2, "not_audio": 1, "blank": 1}
