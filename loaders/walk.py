@@ -70,20 +70,23 @@ def searched(folder_name: str) -> bool:
     )
 
 
-def walk_tree(root: str | os.PathLike, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple]:
+def walk_tree(
+    root: str | os.PathLike, onerror: Callable[[OSError], None] | None = None, *, types: bool = False
+) -> Iterator[tuple]:
     """``os.walk`` following links, each real folder entered once, and by its own path where the
     root holds it: a link to a folder that is walked directly below the root (whatever the order),
     a link back up the tree (``up -> ..``, to the root or above it) and a second link to a folder
     already walked are not descended, so a loop cannot recurse, no file is listed twice, and no file
     is listed under a link's path in place of its own.  A link to a folder elsewhere is followed.
     The root may itself be a link.  Callers sort ``dirnames`` (and may prune them), which fixes the
-    order folders are entered in."""
+    order folders are entered in.  ``types``: the files as ``{name: known to be a regular file}`` (from the
+    listing's own file types, :func:`_listed`: no stat for a plain file), not a list of names."""
     top, root_real = os.fspath(root), os.path.realpath(root)
     # the real folders below the root, and below each linked folder entered, reached without a
     # further link: listed at the first link met (a tree without links is walked once)
     direct: set[str] | None = None
     entered: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=True):
+    for dirpath, dirnames, filenames in _listed(top, onerror):
         real = os.path.realpath(dirpath)
         if real in entered:
             dirnames[:] = []
@@ -96,7 +99,36 @@ def walk_tree(root: str | os.PathLike, onerror: Callable[[OSError], None] | None
                 continue
             direct |= _direct_folders(dirpath)  # a linked tree's own folders: by their path in it, too
         entered.add(real)
-        yield dirpath, dirnames, filenames
+        yield dirpath, dirnames, filenames if types else list(filenames)
+
+
+def _listed(top: str, onerror: Callable[[OSError], None] | None) -> Iterator[tuple[str, list[str], dict[str, bool]]]:
+    """``os.walk(top, followlinks=True)``, top down, but each folder's files as ``{name: regular}``, ``regular``
+    from the ``os.scandir`` entry's type (a plain file's is known from the listing: no stat; a link's or an
+    unknown type's is False, left to :func:`_not_a_file` to stat).  A folder that cannot be listed goes to
+    ``onerror``; the caller may prune ``dirnames``, as with ``os.walk``."""
+    stack = [top]
+    while stack:
+        dirpath = stack.pop()
+        try:
+            with os.scandir(dirpath) as listing:
+                entries = list(listing)
+        except OSError as err:
+            if onerror is not None:
+                onerror(err)
+            continue
+        dirnames, files = [], {}
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()  # follows a link, as os.walk(followlinks=True)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                dirnames.append(entry.name)
+            else:
+                files[entry.name] = entry.is_file(follow_symlinks=False)
+        yield dirpath, dirnames, files
+        stack.extend(os.path.join(dirpath, name) for name in reversed(dirnames))
 
 
 def _direct_folders(root: str | os.PathLike) -> set[str]:
@@ -132,20 +164,23 @@ def walk_files(
             return  # a missing root is the reader's layout question, not an unreadable folder
         onerror(unreadable_folder(err, root))
 
-    for dirpath, dirnames, filenames in walk_tree(root, onerror=unreadable):
+    for dirpath, dirnames, files in walk_tree(root, onerror=unreadable, types=True):
         for name in sorted(d for d in dirnames if not searched(d)) if on_hidden else ():
             on_hidden(Path(dirpath) / name)
         dirnames[:] = sorted(d for d in dirnames if searched(d))
-        for name in sorted(filenames):  # problems reported in one order, whatever the file system's
-            path = Path(dirpath) / name
-            if problem := _not_a_file(path):
+        folder = Path(dirpath)
+        for name in sorted(files):  # problems reported in one order, whatever the file system's
+            path = folder / name
+            if problem := _not_a_file(path, regular=files[name]):
                 onerror(problem)
                 continue
             candidate = not name.startswith(".") and name.lower().endswith(suffixes)
             if corpus and candidate and "\\" in name:  # a corpus's layout is its folders: a name must not hide them
                 onerror(_backslashed(path))
                 continue
-            if evicted := _evicted(path, suffixes):  # '.a.wav.icloud': a clip (or recording) not on this disk
+            if name.startswith(".") and (
+                evicted := _evicted(path, suffixes)
+            ):  # '.a.wav.icloud': a clip (or recording) not on this disk
                 onerror(evicted)
                 continue
             found.append((path, candidate))
@@ -161,11 +196,14 @@ def blank_file(path: Path) -> bool:
         return False
 
 
-def _not_a_file(path: Path) -> BadFileError | None:
+def _not_a_file(path: Path, *, regular: bool = False) -> BadFileError | None:
     """The error for a name that is no regular file to read: not UTF-8, a link to nothing (or a loop), or a FIFO,
-    socket or device (found by ``stat``, never opened: a FIFO opened for reading blocks); None for a regular file."""
+    socket or device (found by ``stat``, never opened: a FIFO opened for reading blocks); None for a regular file
+    (not stat'ed where its listing said it is one: ``regular``)."""
     if not _utf8(str(path)):
         return _undecodable(path)
+    if regular:
+        return None
     try:
         mode = os.stat(path).st_mode  # follows links; never opens, so a FIFO cannot block
     except OSError as err:

@@ -1,0 +1,126 @@
+"""How long the readers' walk of a corpus folder takes, as ratios against a baseline timed in the same run:
+
+1. an IEMOCAP-like release tree (5 sessions x 30 dialogs: a wav per sentence in ``sentences/wav/``, and the
+   release's text data beside it, ``dialog/MOCAP_rotated/``, ``sentences/ForcedAlignment/``: tens of thousands of
+   small text files), walked by :func:`loaders.walk.walk_files` (what ``Collector.walk`` lists) and accounted for by
+   ``Collector.not_read(..., release=True)`` (the release's own folders, text data counted by name), against a plain
+   ``os.walk`` that stats every file;
+2. 99 files of one size named as macOS Finder's "Keep Both" names copies (``take 2.wav`` ... ``take 100.wav``, each
+   other bytes), each asked :func:`loaders.copies.kept_both`, against reading each file once (the least any
+   comparison by content can do) and against the pairwise comparison it replaced (``filecmp.cmp`` of each file
+   with every one below its number).
+
+    python bench/bench_walk.py [--workdir DIR] [--repeats 5] [--dialogs 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import statistics
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from loaders import copies
+from loaders.base import Collector
+from loaders.files import sha256_of
+from loaders.walk import walk_files
+
+TEXT_PER_DIALOG = 120  # per dialog: MOCAP_rotated/ and ForcedAlignment/ files (the release: ~70,000 in all)
+WAVS_PER_DIALOG = 30
+
+
+def make_tree(root: Path, dialogs: int) -> int:
+    """Write the tree; return how many files it holds."""
+    files = 0
+    for session in range(1, 6):
+        for d in range(dialogs):
+            dialog = f"Ses0{session}F_impro{d:02d}"
+            wav = root / f"Session{session}" / "sentences" / "wav" / dialog
+            text = root / f"Session{session}" / "dialog" / "MOCAP_rotated" / dialog
+            aligned = root / f"Session{session}" / "sentences" / "ForcedAlignment" / dialog
+            for folder in (wav, text, aligned):
+                folder.mkdir(parents=True)
+            for n in range(WAVS_PER_DIALOG):
+                (wav / f"{dialog}_F{n:03d}.wav").write_bytes(b"RIFF\0\0\0\0WAVEfmt " + bytes(64))
+            for n in range(TEXT_PER_DIALOG // 2):
+                (text / f"{dialog}_F{n:03d}.txt").write_text("1 2 3\n")
+                (aligned / f"{dialog}_F{n:03d}.wdseg").write_text("SFrm EFrm SegAScr Word\n")
+            files += WAVS_PER_DIALOG + TEXT_PER_DIALOG
+    return files
+
+
+def plain_walk(root: Path) -> int:
+    """The baseline: os.walk, and a stat of every file."""
+    n = 0
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            os.stat(os.path.join(dirpath, name))
+            n += 1
+    return n
+
+
+def not_read(root: Path) -> int:
+    c = Collector("iemocap", root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for session in sorted(root.iterdir()):
+            c.not_read(session / "dialog", "sentences/wav/", release=True)
+            c.not_read(session / "sentences" / "ForcedAlignment", "sentences/wav/", release=True)
+    return c.report.files[("iemocap", "seen")]
+
+
+def make_numbered(folder: Path, count: int = 99, size: int = 64_000) -> list[Path]:
+    folder.mkdir()
+    paths = [folder / f"take {n}.wav" for n in range(2, count + 2)]
+    for n, path in enumerate(paths):
+        path.write_bytes(n.to_bytes(4, "big") * (size // 4))  # one size, other bytes
+    return paths
+
+
+def pairwise(paths: list[Path]) -> None:
+    """What kept_both did: each file compared by content with each one below its number."""
+    filecmp.clear_cache()
+    for i, path in enumerate(paths):
+        next((p for p in [path.with_name("take.wav"), *paths[:i]] if p.is_file() and filecmp.cmp(path, p, False)), None)
+
+
+def timed(repeats: int, run, *args) -> float:
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run(*args)
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=None, help="where the temporary files go")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each (median; default: 5)")
+    parser.add_argument("--dialogs", type=int, default=30, help="dialogs per session (default: 30)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        root = Path(tmp) / "IEMOCAP_full_release"
+        files = make_tree(root, args.dialogs)
+        plain_walk(root)  # warm the caches
+        base = timed(args.repeats, plain_walk, root)
+        walk = timed(args.repeats, walk_files, root, (".wav",), print)
+        text = timed(args.repeats, not_read, root)
+        print(f"tree: {files} files; os.walk + stat of each (baseline): {base * 1000:.0f} ms")
+        print(f"  walk_files: {walk * 1000:.0f} ms ({walk / base:.2f}x the baseline)")
+        print(f"  Collector.not_read(release=True) of the text folders: {text * 1000:.0f} ms ({text / base:.2f}x)")
+        paths = make_numbered(Path(tmp) / "numbered")
+        once = timed(args.repeats, lambda: [sha256_of(p) for p in paths])
+        old = timed(args.repeats, pairwise, paths)
+        new = timed(args.repeats, lambda: (copies._DIGESTS.clear(), [copies.kept_both(p) for p in paths]))  # cold
+        print(f"99 numbered files of one size: read each once (baseline) {once * 1000:.1f} ms")
+        print(f"  pairwise filecmp (before): {old * 1000:.1f} ms ({old / once:.1f}x the baseline)")
+        print(f"  kept_both, each file: {new * 1000:.1f} ms ({new / once:.1f}x the baseline)")
+
+
+if __name__ == "__main__":
+    main()
