@@ -29,6 +29,7 @@ from .errors import (  # noqa: F401 (the readers' import, as before they moved)
     require_dir,
 )
 from .labels import label_space
+from .lone import lone_copies, lone_copy, lone_error, warn_lone
 from .metafiles import own_corpus_hint
 from .record import Utterance
 from .source import SourceInfo  # noqa: F401 (the readers' import, as before it moved)
@@ -109,6 +110,7 @@ class Collector:
         self.evicted: list[Path] = []  # clips iCloud evicted (icloud_placeholder): a row naming one is reported there
         self.cased: list[tuple[Path, str]] = []  # (a file read, the name its table lists in another case): other_case
         self.walked: list[Path] = []  # real folders walked (walk, beside): beside passes over a link into one
+        self.lone: dict[str, tuple[Path, str]] = {}  # a copy's name, no original beside it: (it, maker) (lone)
 
     def item(self, path: Path) -> _Item:
         return _Item(self, path)
@@ -127,8 +129,7 @@ class Collector:
         """``file`` is not read for a problem reported already as ``reason`` (its metadata line skipped): its skip."""
         self.skips.append((reason, (str(file),)))
 
-    def see(self, path: Path) -> None:
-        """Count a file below the root as seen (it is then read, skipped, not audio or a duplicate)."""
+    def see(self, path: Path) -> None:  # a file below the root: then read, skipped, or set aside
         self.count("seen")
         self.seen.add(str(path))
 
@@ -158,18 +159,18 @@ class Collector:
         """An ``os.walk`` ``onerror`` for the readers' own folder searches: report, never swallow."""
         self.skip(unreadable_folder(err, self.root))
 
-    def walk(self, root: Path, suffixes: tuple[str, ...] = (".wav",), *, top: Path | None = None) -> list[Path]:
+    def walk(self, root: Path, suffixes=(".wav",), *, top: Path | None = None, lone: bool = False) -> list[Path]:
         """The candidate files below ``root`` (see :func:`~loaders.walk.walk_files`), accounting for every file below
         ``root``: each is counted as seen; one that is not a candidate (another suffix, hidden) is
         counted as not audio, or, when it is audio by content, reported as ``unexpected_file`` (and
         one that cannot be read as ``unreadable``); a second copy is :meth:`left_copy`'s, its folders' names
-        read up to ``top`` (default ``root``)."""
-        candidates = []
+        read up to ``top`` (default ``root``); ``lone``: one with no original beside it, :mod:`loaders.lone`'s."""
+        candidates, top = [], top or root
         self.walked.append(root.resolve())
         for path, candidate in walk_files(root, suffixes, self.walk_problem, self.hidden_folder):
             self.see(path)
             if candidate:
-                if not self.left_copy(path, root=top or root):  # a second copy of a file (or folder) beside it: there
+                if (lone and lone_copy(path, top)) or not self.left_copy(path, root=top):  # a copy beside: there
                     candidates.append(path)
                 continue
             audio = self._is_audio(path)  # None: unreadable, reported
@@ -184,7 +185,7 @@ class Collector:
                     )
             elif audio is False:
                 self.set_aside("not_audio", path)
-        return candidates
+        return lone_copies(self, candidates, top) if lone else candidates
 
     def beside(self, parent: Path, read: Iterable[Path], reads_from: str, release: Iterable[str] = ()) -> None:
         """Account for what ``parent`` holds beside the folders ``read`` (the reader's): its files and other folders, by
@@ -233,13 +234,11 @@ class Collector:
             )
 
     def left_copy(self, path: Path, *, root: Path | None = None, beside_only: bool = False, data: bool = False) -> bool:
-        """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.original_of`: ``a (1).wav``,
-        ``a - Copy.wav``, ``a copy 2.wav``, as a browser or a file manager names one, or below ``root`` in a copy
-        of its folder, ``Angry - Copy/a.wav``), which is then accounted for: with the same bytes as that file, set aside as a duplicate (counted, and named in
-        :meth:`finish`'s warning); with other bytes, or with no such file beside it, reported if it is audio
-        (which of the two is the clip, or whether the name is, is the user's to say), else counted as not audio.
-        ``beside_only``: only with that file beside it (your own corpus: "interview (2019).wav" is its own);
-        ``data``: a metadata file (an evaluation file), reported whatever its content."""
+        """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.original_of`: ``a (1).wav``, or
+        below ``root`` ``Angry - Copy/a.wav``), then accounted for: with that file's bytes a duplicate (named in
+        :meth:`finish`'s warning); with other bytes, or with no such file beside it, reported if it is audio (which
+        is the clip is the user's to say), else not audio.  ``beside_only``: only with that file beside it (your own
+        corpus: "interview (2019).wav" is its own); ``data``: a metadata file, reported whatever its content."""
         found = original_of(path, root)
         if found is None or (beside_only and not found[0].is_file()):
             return False
@@ -254,9 +253,8 @@ class Collector:
         return True
 
     def other_case(self, path: Path, listed: str) -> None:
-        """``path`` is taken as ``listed``, the name its table (or release) gives in another case
-        (:func:`~loaders.metafiles.case_matches`): counted and named in :meth:`finish`'s warning if the
-        file is read; one rejected after all is counted once, as its skip (readers call this anywhere)."""
+        """``path`` is taken as ``listed``, the name its table (or release) gives in another case (:func:`~loaders.
+        metafiles.case_matches`): counted and named in :meth:`finish`'s warning if read, else counted as its skip."""
         self.cased.append((path, listed))
 
     def _warn_names(self) -> None:
@@ -274,17 +272,15 @@ class Collector:
                 warnings.warn(f"{self.corpus}: {display(path)}{more}: {words.format(name, name)}", InputWarning, 5)
 
     def stray(self, path: Path, error: BadFileError) -> None:
-        """A candidate whose name or place does not fit the corpus: ``error`` if it is audio by
-        content (raised, or counted with ``skip_bad``), else counted as not audio.  Call inside
-        :meth:`item`."""
+        """A candidate whose name or place does not fit the corpus: ``error`` if it is audio by content (raised, or
+        counted with ``skip_bad``), else counted as not audio.  Call inside :meth:`item`."""
         if is_audio(path):
             raise error
         self.set_aside("not_audio", path)
 
     def _is_audio(self, path: Path) -> bool | None:
-        """:func:`is_audio`, a file that cannot be read reported (raised, or counted with ``skip_bad``;
-        then ``None``): judging it audio or not would be a guess.  Not an item: a README judged not
-        audio is no corpus file read (the first clip's error keeps its "not the release?" hint)."""
+        """:func:`is_audio`, a file that cannot be read reported (raised, or counted with ``skip_bad``; then ``None``).
+        Not an item: a README judged not audio is no corpus file read (the first clip's error keeps its hint)."""
         try:
             return is_audio(path)
         except BadFileError as err:
@@ -319,17 +315,16 @@ class Collector:
         return record
 
     def finish(self, *, expected: str) -> list[Utterance]:
-        """The records, sorted by id; an error if none was usable, also when every file was skipped
-        (a corpus that gives nothing is a wrong folder or a wrong corpus name, never a quiet 0).
-        Skips are told apart: of a file seen below the root and not read, or of anything else (a
-        metadata row without a file, a folder that cannot be listed).  Skips that no report given by
-        the caller will show are one warning."""
+        """The records, sorted by id; an error if none was usable, also when every file was skipped (never a quiet
+        0).  Skips are told apart: of a file seen below the root and not read, or of anything else (a metadata row
+        without a file, an unlistable folder).  Skips that no report given by the caller will show are one warning."""
         case_copies(self)  # one clip read from two files named alike in other letters: read once, or copy_name
         read = {record.path for record in self.records}
         self.cased = [(path, listed) for path, listed in self.cased if str(path) in read]  # renamed and read
         if self.cased:
             self.count("other_case", len(self.cased))
         self._warn_names()
+        warn_lone(self, read)
         counted = read | self.accounted  # read, or set aside
         for reason, files in self.skips:
             file = next((f for f in files if f in self.seen and f not in counted), None)
@@ -386,6 +381,9 @@ class _Item:
             return False
         if not isinstance(exc, BadFileError):
             return False
+        if (named := lone_error(c, self.path, exc)) is not exc and not c.skip_bad:  # 'x 2.wav' alone, x no clip's
+            raise named from None
+        exc = named
         if c.skip_bad:
             c.skip(exc, self.path)
             self.error = exc

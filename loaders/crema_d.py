@@ -35,6 +35,7 @@ from .base import Collector, SourceInfo, bad, require_dir, walk_tree
 from .copies import folder_name, named_folders
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
+from .lone import read_as
 from .metafiles import csv_text, read_text
 from .record import Utterance, age_group_of
 from .walk import backslashed_layout, copied_folder, searched
@@ -116,14 +117,16 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     csv_path = _demographics_path(corpus_dir)
     actors = read_demographics(csv_path)
     audio_dirs = [folder for found in (corpus_dir, *copies) for folder in audio_folders(found)]
-    paths = [path for folder in audio_dirs for path in c.walk(folder, top=root)]
+    paths = [path for folder in audio_dirs for path in c.walk(folder, top=root, lone=True)]  # 'x 2.wav', no x.wav: x
     for found in (corpus_dir, *copies):  # AudioMP3/, AudioWAV_old/, extra/: seen, their audio counted, not read
         c.beside(found, copies, f"{AUDIO_DIR}/", RELEASE_FORMATS)
     c.root = audio_dirs[0]
     for path in paths:
         with c.item(path):
-            actor, sentence, code, level = _parse_name(path)
-            if path.stem != (release := f"{actor}_{sentence}_{code}_{level}"):  # 1001_dfa_ang_xx.wav, renamed
+            actor, sentence, code, level = _parse_name(path, read_as(c, path).stem)
+            if read_as(c, path).stem != (
+                release := f"{actor}_{sentence}_{code}_{level}"
+            ):  # 1001_dfa_ang_xx.wav, renamed
                 c.other_case(path, f"{release}.wav")
             person = actors.get(actor)
             if person is None:
@@ -235,11 +238,12 @@ def read_demographics(path: Path) -> dict[str, Actor]:
     return actors
 
 
-def _parse_name(path: Path) -> tuple[str, str, str, str]:
+def _parse_name(path: Path, stem: str) -> tuple[str, str, str, str]:
     """The release's name of the clip, in its parts: the release names every clip in capitals, and a name in
     small letters (``1001_dfa_ang_xx.wav``, as some unzip tools, re-encoders and FAT copies leave them) is
-    that clip's (taken case-insensitively, as TESS's are; :meth:`~loaders.base.Collector.other_case`)."""
-    match = _NAME.fullmatch(path.stem.upper())
+    that clip's (taken case-insensitively, as TESS's are; :meth:`~loaders.base.Collector.other_case`).  ``stem``: the
+    name parsed (a lone copy's, ``x 2.wav``, is x's: :func:`loaders.lone.read_as`)."""
+    match = _NAME.fullmatch(stem.upper())
     if match is None:
         raise bad(
             path,

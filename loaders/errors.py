@@ -256,6 +256,8 @@ class SkipReport:
                 line += (
                     f"; named in another case, read under the corpus's own name {self.files[(corpus, 'other_case')]}"
                 )
+            if self.files[(corpus, "lone_copy")]:  # 'x 2.wav' with no x.wav beside it: read as x (loaders.lone)
+                line += f"; read under a copy's name, no original beside it {self.files[(corpus, 'lone_copy')]}"
             if self.files[(corpus, "hidden_folder")]:
                 hidden = self.files[(corpus, "hidden_folder")]
                 line += f"; hidden folders not searched {hidden} (.*, __MACOSX, $RECYCLE.BIN, ...)"

@@ -45,6 +45,7 @@ from .base import Collector, SourceInfo, bad, require_dir, walk_tree
 from .copies import case_twin_error, folder_name, named_folders, same_bytes, stand_in, warn_case_twins
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
+from .lone import read_as
 from .metafiles import case_hint, case_matches, read_bytes
 from .record import Utterance
 from .walk import backslashed_layout, searched
@@ -119,12 +120,16 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     if not sessions and (err := backslashed_layout(root, "iemocap: no Session1 ... Session5 folder below this folder")):
         raise err  # its folders are in the names of its files: found no session, it would say only "no usable audio"
     evaluations = _evaluations(c, sessions)
-    wavs = [path for session in sessions for folder in wav_folders(session) for path in c.walk(folder, top=root)]
-    found = [(path, path.stem) for path in [*wavs, *c.evicted]]  # evicted: its placeholder's clip, in its letters
+    wavs = [
+        path for session in sessions for folder in wav_folders(session) for path in c.walk(folder, top=root, lone=True)
+    ]
+    found = [
+        (path, read_as(c, path).stem) for path in [*wavs, *c.evicted]
+    ]  # 'x 2.wav' alone: x's  # evicted: its placeholder's clip, in its letters
     cases = case_matches(evaluations, found)  # SES01F_IMPRO01_F000.WAV: a FAT copy's
     heard = {cases.get(path.stem, path.stem) for path in c.evicted}  # its placeholder is its report
     for path in wavs:
-        utterance = cases.get(path.stem, path.stem)
+        utterance = cases.get(stem := read_as(c, path).stem, stem)
         with c.item(path):
             heard.add(utterance)
             _add(c, path, utterance, evaluations)
@@ -365,7 +370,7 @@ def _add(c: Collector, path: Path, utterance: str, evaluations: dict[str, Evalua
             f"line {entry.line}: {path.stem} has emotion code {entry.code!r}, not one of {', '.join(CODES)}",
             "restore this file from the IEMOCAP release, or pass --skip-bad",
         )
-    if utterance != path.stem:
+    if utterance != read_as(c, path).stem:
         c.other_case(path, utterance)
     speaker = f"Ses0{match['session']}{match['letter']}"
     valence, arousal, dominance = entry.vad

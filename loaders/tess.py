@@ -36,6 +36,7 @@ from .base import Collector, SourceInfo, bad, require_dir
 from .copies import copy_elsewhere, folder_name
 from .errors import InputWarning, SkipReport, display
 from .labels import CORPUS_LABEL_MAPS
+from .lone import read_as
 from .record import Utterance
 
 CORPUS = "tess"
@@ -78,8 +79,8 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     root = require_dir(root, CORPUS, _EXPECTED)
     c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
     copies: dict[str, list[tuple[Path, str]]] = {}
-    for path in c.walk(root):
-        stem = _full_stem(path)
+    for path in c.walk(root, lone=True):  # 'x 2.wav' with no x.wav beside it: read as x
+        stem = _full_stem(read_as(c, path))
         if stem is None:
             with c.item(path):
                 c.stray(

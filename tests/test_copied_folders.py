@@ -474,3 +474,68 @@ def test_numbered_copies_of_one_size_are_each_read_once(tmp_path):
         opened, _OPENED = _OPENED, None
     assert found[:-1] == [None] * len(paths) and found[-1] == (paths[38], "macOS Finder (Keep Both)")
     assert max(opened.count(str(path)) for path in paths) == 1 and len(opened) <= len(paths) + 1
+
+
+LONE = [(name, form) for name in ("crema_d", "tess", "iemocap") for form in ("{} 2", "{} (1)", "{} - Copy")]
+
+
+@pytest.mark.parametrize(("name", "form"), LONE, ids=[f"{n}-{f.format('x')}" for n, f in LONE])
+def test_a_copy_named_file_with_no_original_beside_it_is_read_as_that_clip(tmp_path, name, form, capsys):
+    """A Finder or Explorer copy with no original beside it ('x 2.wav', 'x (1).wav', 'x - Copy.wav', the original
+    renamed or lost) was reported, as a bad file name or as a second copy of a file not there, though it is
+    plainly the clip x. It is read as x (its record as the original's, from the copy's path), counted in the
+    summary and named in one warning."""
+    from bimotion.cli import main
+
+    root = corpus(name, tmp_path)
+    before, start = records_of(name, root), SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)  # TESS's generated copy holds deeper copies: their warning
+        first = Path(loaders.load(name, root, report=start)[0].path)
+    copy = first.with_name(f"{form.format(first.stem)}{first.suffix}")
+    first.rename(copy)
+    report = SkipReport()
+    with pytest.warns(InputWarning, match="no .* beside it") as said:
+        read = loaders.load(name, root, report=report)
+    assert records_of(name, root) == before and not report
+    assert str(copy) in {r.path for r in read} and str(first) not in {r.path for r in read}
+    assert (
+        report.files[(name, "lone_copy")] == 1 and report.files[(name, "duplicate")] == start.files[(name, "duplicate")]
+    )
+    message = next(str(w.message) for w in said if "beside it" in str(w.message))
+    assert f"read {copy.name!r} as {first.stem}: no {first.name} beside it" in message
+    assert main(["scan", "-q", "--source", f"{name}={root}", "-o", str(tmp_path / "m.jsonl")]) == 0
+    assert "read under a copy's name, no original beside it 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["crema_d", "tess", "iemocap"])
+def test_two_lone_copies_of_one_clip_are_read_once_or_not_at_all(tmp_path, name):
+    """Two copies of one clip with no original beside them ('x (1).wav' and 'x 2.wav'): with one content the first
+    in name order is read as x and the other counted as its duplicate copy; with two contents neither is read
+    (which is x is the user's to say), each a copy_name naming the other."""
+    root = corpus(name, tmp_path)
+    before, start = records_of(name, root), SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        first, other = (Path(r.path) for r in loaders.load(name, root, report=start)[:2])
+    browser, finder = (first.with_name(f"{first.stem}{n}{first.suffix}") for n in (" (1)", " 2"))
+    shutil.copyfile(first, finder)
+    first.rename(browser)
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        read = loaders.load(name, root, report=report)
+    assert records_of(name, root) == before and not report
+    assert str(browser) in {r.path for r in read} and str(finder) not in {r.path for r in read}
+    assert report.files[(name, "lone_copy")] == 1
+    assert report.files[(name, "duplicate")] == start.files[(name, "duplicate")] + 1
+    shutil.copyfile(other, finder)  # another recording under the other copy's name
+    error = copy_name_error(name, root, browser)
+    assert f"there is no {first.name} beside it; {finder.name}, named as its copy too, holds other bytes" in str(error)
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        read = loaders.load(name, root, skip_bad=True, report=report)
+    assert not {str(browser), str(finder)} & {r.path for r in read}  # TESS reads its deeper copy of the clip then
+    row = {"iemocap/missing_audio": 1} if name == "iemocap" else {}  # its evaluation's row names the clip
+    assert report.to_dict() == {f"{name}/copy_name": 2, **row} and report.files[(name, "lone_copy")] == 0
