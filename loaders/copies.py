@@ -85,7 +85,7 @@ def kept_both(path: Path) -> tuple[Path, str] | None:
     ``recording 7.wav`` of its own, with no ``recording.wav`` of its bytes beside it, is no copy).  Finder numbers
     a copy of ``a 2.wav`` ``a 3.wav``: the file named is ``a.wav``, else the first of ``a 2.wav`` ... below
     ``path``'s number (at most :data:`_KEPT_BOTH_BELOW` of them) holding its bytes.  Compared by size, then by
-    a digest of the bytes read once per file (:func:`_digest`): 99 copies of one size are 99 reads, not 4,851
+    a digest of the bytes read once per file (:func:`file_digest`): 99 copies of one size are 99 reads, not 4,851
     comparisons (bench/bench_walk.py)."""
     for maker, pattern in KEPT_BOTH_NAMES if not path.name.startswith(".") else ():
         if match := pattern.fullmatch(path.name):
