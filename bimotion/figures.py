@@ -4,17 +4,23 @@ figure beside a model's scores (:mod:`bimotion.training.confusion_plot`) all pri
 resolution, each as a PNG and a vector copy (SVG) for print, with the same type sizes.
 
 Sizes are print sizes: a figure is drawn at the inches it is meant to be printed at (the heat map at
-most :data:`PRINT_WIDTH_IN`), so a point here is a point on the page."""
+most :data:`PRINT_WIDTH_IN`), so a point here is a point on the page.  A figure taller than a page
+(:data:`PAGE_HEIGHT_IN`: ten or more confusion panels, six or more projections, a heat map in blocks)
+is kept whole for screens and also written in page-sized parts beside it, cut only between rows of
+panels (:func:`page_bands`, :func:`save_figure`)."""
 
 from __future__ import annotations
 
 import functools
+import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 DPI = 150  # dots per inch of every PNG (its pHYs chunk says so)
 FORMATS = (".png", ".svg")  # the raster copy, and the vector copy for print
 PRINT_WIDTH_IN = 7.0  # a page's text width (a two-column paper's full width, a one-column one's text)
+PAGE_HEIGHT_IN = 9.0  # a page's text height: a saved figure taller than this is also written in parts
 SAVED_MARGIN_IN = 0.1  # what save_figure's tight frame adds at each edge around what is drawn
 
 TITLE_PT = 10  # a figure's or a panel's title
@@ -93,7 +99,10 @@ def save_figure(fig, path: str | Path, metadata: Mapping[str, str] | None = None
     """Write ``fig`` as ``<path stem>.png`` at :data:`DPI` and ``<path stem>.svg`` (``path``'s own
     suffix, if any, is replaced: ``seed0.confusion.png`` -> ``seed0.confusion.png`` and
     ``seed0.confusion.svg``), nothing cut at the edges, then close it; ``metadata``: keys both formats
-    take (``Title``, ``Description``).  Returns the files written, PNG first."""
+    take (``Title``, ``Description``).  A figure taller than :data:`PAGE_HEIGHT_IN` is also written in
+    page-sized parts, ``<stem>-page<k>.png`` and ``.svg`` (:func:`save_pages`), said in one line on
+    stderr; parts an earlier, taller figure left there are removed.  Returns the files written, PNG
+    first, then the parts'."""
     import matplotlib.pyplot as plt
 
     path = Path(path)
@@ -104,9 +113,109 @@ def save_figure(fig, path: str | Path, metadata: Mapping[str, str] | None = None
             target = path.with_suffix(suffix)
             fig.savefig(target, dpi=DPI, bbox_inches="tight", pad_inches=SAVED_MARGIN_IN, metadata=dict(metadata or {}))
             out.append(target)
+        out += save_pages(fig, path, metadata)
     finally:
         plt.close(fig)
     return out
+
+
+def page_name(path: str | Path, page: int, suffix: str) -> Path:
+    """The file of part ``page`` (from 1) of a figure saved at ``path``: ``<stem>-page<k><suffix>``."""
+    stem = Path(path).with_suffix("")
+    return stem.with_name(f"{stem.name}-page{page}{suffix}")
+
+
+def _inches(fig, box):
+    """A display box of ``fig`` in inches."""
+    return box.transformed(fig.dpi_scale_trans.inverted())
+
+
+def page_bands(fig) -> list[tuple[float, float]]:
+    """The (top, bottom) of each page-sized part of ``fig``, in inches from its bottom edge: the drawn
+    figure cut only between rows of panels (its axes, colour bars kept with theirs), as many rows to a
+    part as fit :data:`PAGE_HEIGHT_IN` with the saved margins; ``[]`` when the whole fits a page, or
+    holds one row of panels only (nothing to cut: its one band is returned)."""
+    renderer = fig.canvas.get_renderer()
+    whole = fig.get_tightbbox(renderer)  # inches
+    if whole.height + 2 * SAVED_MARGIN_IN <= PAGE_HEIGHT_IN + 1e-6:
+        return []
+    spans = sorted(((b.y1, b.y0) for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"
+                    for b in [_inches(fig, ax.get_tightbbox(renderer))]), reverse=True)  # fmt: skip
+    rows: list[list[float]] = []  # [top, bottom] of each row of panels, top first
+    for top, bottom in spans:
+        if rows and top > rows[-1][1]:  # beside (overlapping) the row above: the same row
+            rows[-1][1] = min(rows[-1][1], bottom)
+        else:
+            rows.append([top, bottom])
+    edges = [whole.y1, *((a[1] + b[0]) / 2 for a, b in zip(rows, rows[1:], strict=False)), whole.y0]
+    room, bands, start = PAGE_HEIGHT_IN - 2 * SAVED_MARGIN_IN, [], edges[0]
+    for previous, edge in zip(edges, edges[1:], strict=False):
+        if start - edge > room + 1e-6 and previous < start:  # this row would overflow: the part ends above it
+            bands.append((start, previous))
+            start = previous
+    return [*bands, (start, edges[-1])]
+
+
+def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None) -> list[Path]:
+    """Write the parts of :func:`page_bands` (two or more) as ``<stem>-page<k>.png`` and ``.svg``
+    (:func:`page_name`), each as wide as the whole and holding only what lies in its band; returns
+    them (``[]`` when the figure fits a page).  Says in one line on stderr what it wrote, or why a
+    figure taller than a page has no parts."""
+    path = Path(path)
+    bands = page_bands(fig)
+    written = [] if len(bands) < 2 else _write_pages(fig, path, bands, metadata)
+    _remove_stale_pages(path, len(bands) if len(bands) > 1 else 0)
+    if bands:
+        whole = fig.get_tightbbox(fig.canvas.get_renderer()).height + 2 * SAVED_MARGIN_IN
+        png = path.with_suffix(FORMATS[0]).name
+        if len(bands) == 1:
+            print(f"note: {png} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in, and is one row of "
+                  "panels (nothing to cut between): scale it to the page", file=sys.stderr, flush=True)  # fmt: skip
+        else:
+            tall = max(top - bottom for top, bottom in bands) + 2 * SAVED_MARGIN_IN
+            over = f" (one row of panels is {tall:.1f} in, taller than a page)" if tall > PAGE_HEIGHT_IN + 1e-6 else ""
+            names = ", ".join(p.name for p in written if p.suffix == FORMATS[0])
+            print(f"note: {png} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in: also wrote it in "
+                  f"{len(bands)} page-sized parts beside it, {names} (and each as .svg){over}", file=sys.stderr,
+                  flush=True)  # fmt: skip
+    return written
+
+
+def _write_pages(fig, path: Path, bands: list[tuple[float, float]], metadata) -> list[Path]:
+    """Save each band of ``fig`` as a part, hiding for it whatever lies outside the band."""
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    whole = fig.get_tightbbox(renderer)
+    artists = [a for a in fig.get_children() if a is not fig.patch and a.get_visible()]
+    middles = []
+    for artist in artists:
+        box = artist.get_tightbbox(renderer) if hasattr(artist, "get_tightbbox") else artist.get_window_extent()
+        middles.append((_inches(fig, box).y0 + _inches(fig, box).y1) / 2)
+    out = []
+    try:
+        for k, (top, bottom) in enumerate(bands, start=1):
+            for artist, middle in zip(artists, middles, strict=True):
+                artist.set_visible(bottom <= middle <= top)
+            frame = Bbox.from_extents(whole.x0, bottom, whole.x1, top).padded(SAVED_MARGIN_IN)
+            for suffix in FORMATS:
+                target = page_name(path, k, suffix)
+                fig.savefig(target, dpi=DPI, bbox_inches=frame, metadata=dict(metadata or {}))
+                out.append(target)
+    finally:
+        for artist in artists:
+            artist.set_visible(True)
+    return out
+
+
+def _remove_stale_pages(path: Path, kept: int) -> None:
+    """Remove the parts beyond the first ``kept`` that an earlier, taller figure of ``path`` left."""
+    stem = path.with_suffix("").name
+    pattern = re.compile(re.escape(stem) + r"-page(\d+)(" + "|".join(map(re.escape, FORMATS)) + ")")
+    for old in path.parent.glob(f"{stem}-page*"):
+        match = pattern.fullmatch(old.name)
+        if match and int(match.group(1)) > kept:
+            old.unlink()
 
 
 def _luminance(color) -> float:

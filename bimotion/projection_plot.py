@@ -67,7 +67,8 @@ def _draw_density(ax, points: np.ndarray, kde, color, extent, linestyle="solid")
 
 def draw(spec, panels: list[dict], labels: list[str], path_stem: Path) -> list[Path]:
     """Plot prepared panels (``{"title", "train_xy", "train_labels", "test_xy", "test_labels", "model"}``)
-    to ``<stem>.png`` and ``<stem>.svg`` (:func:`figure`, :func:`bimotion.figures.save_figure`)."""
+    to ``<stem>.png`` and ``<stem>.svg`` (:func:`figure`, :func:`bimotion.figures.save_figure`), and
+    six or more panels, taller than a page, also in page-sized parts ``<stem>-page<k>``."""
     return save_figure(figure(spec, panels, labels), path_stem, metadata={"Title": spec.title})  # its own, whole
 
 

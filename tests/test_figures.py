@@ -294,3 +294,99 @@ def test_every_confusion_count_reads_against_its_cell():
     shares = np.concatenate([ax.get_images()[0].get_array().ravel() for ax in fig.axes])
     assert checked > 50 and ((shares > 0.6) & (shares < 0.7)).any()  # cells where white read at under 4.5:1
     plt.close(fig)
+
+
+def _projection_panels(count: int) -> tuple:
+    """(spec, panels, labels) of a projection figure of ``count`` panels, points drawn at random."""
+    from bimotion.projection import ProjectionSpec
+
+    rng = np.random.default_rng(0)
+    names = [("happiness",), ("sadness",), ("neutral",), ("anger",)] * 10
+    panels = [{"title": f"yue + zho (ESD Mandarin) {k}", "train": "yuemotion:all+zho_adu[esd]", "model": "bimotion:all",
+               "train_xy": rng.normal(0, 1, (40, 2)), "train_labels": names, "test_xy": rng.normal(0, 1, (12, 2)),
+               "test_labels": names[:12]} for k in range(count)]  # fmt: skip
+    spec = ProjectionSpec.from_dict({"name": "figure2", "title": "Cross-group data augmentation on Cantonese adults "
+                                     "(paper Figure 2)", "model": "bimotion:all", "test": "yue_adu",
+                                     "panels": [{"title": "p", "train": "yue_adu"}]})  # fmt: skip
+    return spec, panels, ["happiness", "sadness", "neutral"]
+
+
+def _heatmap_of(n_tests: int, n_models: int = 12) -> dict:
+    """heatmap_data's numbers of ``n_models`` models on ``n_tests`` test sets, scores at random."""
+    rng = np.random.default_rng(0)
+    return {"models": [f"m{k}" for k in range(n_models)], "tests": [f"t{j}" for j in range(n_tests)],
+            "model_names": [f"mixture number {k} with a long name" for k in range(n_models)],
+            "test_names": [f"Mandarin elderly {j}" for j in range(n_tests)],
+            "values": rng.uniform(10, 90, (n_models, n_tests)), "chance": np.full(n_tests, 33.3),
+            "relation": [[None] * n_tests for _ in range(n_models)], "synthetic": []}  # fmt: skip
+
+
+def _save(kind: str, count: int, stem):
+    """Save a figure of ``kind`` with ``count`` panels (test sets, for the heat map) at ``stem``."""
+    from bimotion.figures import save_figure
+    from bimotion.grid.heatmap import heatmap_figure
+    from bimotion.projection_plot import draw
+    from bimotion.training.confusion_plot import draw_confusion
+
+    if kind == "confusion":
+        draw_confusion(_many_test_sets(count), stem.with_suffix(".png"), "Trained on all of BiMotion (seed 0)")
+        return sorted(p.name for p in stem.parent.iterdir())
+    if kind == "projection":
+        return [p.name for p in draw(*_projection_panels(count), stem)]
+    return [p.name for p in save_figure(heatmap_figure(_heatmap_of(count), [0])[0], stem)]
+
+
+@pytest.mark.parametrize("kind, count, parts", [("confusion", 10, 2), ("confusion", 13, 2), ("projection", 6, 2),
+                                                ("heatmap", 20, 2)])  # fmt: skip
+def test_a_figure_taller_than_a_page_is_also_written_in_page_sized_parts(tmp_path, capsys, kind, count, parts):
+    """Ten confusion panels made a figure 11.4 in tall, six projections 11.3 in, a heat map of twenty
+    test sets (two blocks) 15.7 in: wider than none, but taller than a page's 9 in of text, so a paper
+    could not print them at size.  The whole is still written (for screens), and beside it the same
+    figure in parts of at most 7 x 9 in, cut only between rows of panels, named <stem>-page<k>; one
+    line on stderr names them."""
+    stem = tmp_path / "figure"
+    names = _save(kind, count, stem)
+    pages = [f"figure-page{k}.png" for k in range(1, parts + 1)]
+    assert [n for n in names if "-page" in n] == [p for k in range(parts) for p in (pages[k], pages[k][:-3] + "svg")]
+    assert _inches(tmp_path / "figure.png")[1] > 9.0  # the whole, as it was
+    for page in pages:
+        width, height = _inches(tmp_path / page)
+        assert width <= PRINT_WIDTH_IN and height <= 9.0, (page, width, height)
+        assert _is_svg(tmp_path / page.replace(".png", ".svg"))
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and all(page in said[0] for page in pages) and "figure.png" in said[0], said
+
+
+@pytest.mark.parametrize("kind, count", [("confusion", 9), ("projection", 4), ("heatmap", 9)])
+def test_a_figure_that_fits_a_page_gets_no_parts_and_loses_those_of_a_taller_one(tmp_path, capsys, kind, count):
+    """A figure of a page's height or less is written as ever, nothing beside it and nothing said; the
+    parts an earlier, taller figure of the same name left there are removed (they showed old numbers)."""
+    (tmp_path / "figure-page1.png").write_bytes(b"old")
+    (tmp_path / "figure-page2.svg").write_text("old", encoding="utf-8")
+    (tmp_path / "figure-pages.txt").write_text("not ours", encoding="utf-8")
+    names = _save(kind, count, tmp_path / "figure")
+    assert not [n for n in names if re.fullmatch(r"figure-page\d+\.(png|svg)", n)]
+    assert sorted(p.name for p in tmp_path.iterdir() if "-page" in p.name) == ["figure-pages.txt"]
+    assert _inches(tmp_path / "figure.png")[1] <= 9.0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_page_sized_part_never_cuts_a_panel():
+    """Every panel (its matrix with its title, ticks and axis labels) lies whole in one part, and the
+    parts hold every panel once, in order."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.figures import page_bands
+    from bimotion.training.confusion_plot import confusion_figure
+
+    fig = confusion_figure(_many_test_sets(13), "Trained on all of BiMotion (seed 0)")
+    fig.canvas.draw()
+    bands = page_bands(fig)
+    assert len(bands) == 2 and all(top - bottom <= 9.0 - 0.2 for top, bottom in bands)
+    renderer, inches = fig.canvas.get_renderer(), fig.dpi_scale_trans.inverted()
+    home = []
+    for ax in fig.axes:
+        box = ax.get_tightbbox(renderer).transformed(inches)
+        home.append([k for k, (top, bottom) in enumerate(bands) if bottom <= box.y0 and box.y1 <= top])
+    assert all(len(h) == 1 for h in home) and [h[0] for h in home] == sorted(h[0] for h in home)
+    plt.close(fig)

@@ -156,7 +156,8 @@ SHORT_ASPECT = 0.85  # a matrix's height to its width three panels a row: nine p
 def columns(count: int) -> int:
     """Panels per row: all in one row up to three, two by two for four, else three: the figure is
     :data:`~bimotion.figures.PRINT_WIDTH_IN` wide at most whatever the count, and nine panels fit a
-    page's height (more run past it: a fourth column would leave an eleven-label matrix cells too
+    page's height (more run past it, and are also written in page-sized parts,
+    :func:`bimotion.figures.save_pages`: a fourth column would leave an eleven-label matrix cells too
     small for its labels)."""
     return count if count <= 3 else 2 if count == 4 else 3
 
