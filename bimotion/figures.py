@@ -20,6 +20,7 @@ from pathlib import Path
 DPI = 150  # dots per inch of every PNG (its pHYs chunk says so)
 FORMATS = (".png", ".svg")  # the raster copy, and the vector copy for print
 PRINT_WIDTH_IN = 7.0  # a page's text width (a two-column paper's full width, a one-column one's text)
+COLUMN_WIDTH_IN = 3.5  # a column's width in a two-column paper: a one-panel figure's at most
 PAGE_HEIGHT_IN = 9.0  # a page's text height: a saved figure taller than this is also written in parts
 SAVED_MARGIN_IN = 0.1  # what save_figure's tight frame adds at each edge around what is drawn
 

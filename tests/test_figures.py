@@ -390,3 +390,61 @@ def test_a_page_sized_part_never_cuts_a_panel():
         home.append([k for k, (top, bottom) in enumerate(bands) if bottom <= box.y0 and box.y1 <= top])
     assert all(len(h) == 1 for h in home) and [h[0] for h in home] == sorted(h[0] for h in home)
     plt.close(fig)
+
+
+def _one_test_set(space: list[str], corpus: str, group: str, multi: bool = False) -> dict:
+    """score_groups' result of one (group, corpus) test set of 60 clips annotating ``space``."""
+    from bimotion.training.metrics import score_groups
+    from loaders.labels import LABEL2ID, LABELS
+
+    rng = np.random.default_rng(0)
+    labels = np.zeros((60, len(LABELS)), dtype=np.int8)
+    mask = np.zeros_like(labels)
+    mask[:, [LABEL2ID[lb] for lb in space]] = 1
+    for i in range(60):
+        labels[i, [LABEL2ID[lb] for lb in rng.choice(space, size=2 if multi and i % 2 else 1, replace=False)]] = 1
+    return score_groups(rng.normal(0, 2, labels.shape), labels, mask, [corpus] * 60, [group] * 60)
+
+
+@pytest.mark.parametrize("labels", ["csed", "all 13", "multi-label"])
+def test_a_one_panel_confusion_figure_fits_one_column_with_readable_labels(tmp_path, labels):
+    """A one-panel confusion figure was 4.0-4.3 in wide: too wide for a column of a two-column paper
+    (3.3-3.5 in), so it printed shrunk.  It is now at most COLUMN_WIDTH_IN as saved, its title and
+    legend wrapped to it, every label named in full at no less than TEXT_PT, inside the figure, and
+    no two column names overlapping (thirteen labels: upright, not at 45°)."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.figures import COLUMN_WIDTH_IN, TEXT_PT
+    from bimotion.training.confusion_plot import confusion_figure, draw_confusion
+    from loaders.labels import LABELS
+
+    space, corpus, group, multi = {
+        "csed": (["anger", "happiness", "neutral", "sadness"], "csed", "zho_eld", False),
+        "all 13": (list(LABELS), "iemocap", "eng_adu", False),
+        "multi-label": (
+            ["sadness", "fear", "anger", "happiness", "disgust", "surprise"],
+            "elderreact",
+            "eng_eld",
+            True,
+        ),
+    }[labels]
+    result = _one_test_set(space, corpus, group, multi)
+    title = ("Trained on all of YueMotion + ESD English adults + ESD Mandarin adults (seed 0): confusion on the "
+             "test split — synthetic demo data: not comparable with the paper")  # fmt: skip
+    width, height = _inches(draw_confusion(result, tmp_path / "confusion.png", title))
+    assert width <= COLUMN_WIDTH_IN and height <= 9.0, (width, height)  # was 4.02 in wide
+    fig = confusion_figure(result, title)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    ticks = [*ax.get_xticklabels(), *ax.get_yticklabels()]
+    assert {t.get_text() for t in ax.get_yticklabels()} == set(space)  # names, not codes
+    assert min(t.get_fontsize() for t in ticks) >= TEXT_PT
+    for text in [*ticks, ax.title, ax.xaxis.label, ax.yaxis.label, *fig.texts]:
+        box = text.get_window_extent(renderer)
+        assert fig.bbox.x0 - 1 <= box.x0 and box.x1 <= fig.bbox.x1 + 1, text.get_text()
+    columns = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+    if len(space) > 6:
+        assert {t.get_rotation() for t in ax.get_xticklabels()} == {90.0}
+        assert not any(a.overlaps(b) for a, b in zip(columns, columns[1:], strict=False))
+    plt.close(fig)

@@ -22,6 +22,7 @@ from loaders.labels import LABEL_CODES, LABELS
 
 from ..figures import (
     CHAR_IN,
+    COLUMN_WIDTH_IN,
     LINE_IN,
     PRINT_WIDTH_IN,
     SAVED_MARGIN_IN,
@@ -108,9 +109,10 @@ def _draw(ax, title: str, conf: dict, clips: int, score: str, short: bool = Fals
         )  # black or white, whichever reads better on the cell
     if single:
         cols = _names(cols, short)
-        upright = short and _upright(len(cols), side_in)
-        ax.set_xticks(range(len(cols)), cols, rotation=0 if upright else 90 if short else 45,
-                      ha="center" if short else "right", fontsize=TEXT_PT)  # fmt: skip
+        slanted = not short and _slanted(len(cols), side_in)
+        rotation = 0 if short and _upright(len(cols), side_in) else 45 if slanted else 90
+        ax.set_xticks(range(len(cols)), cols, rotation=rotation, ha="right" if slanted else "center",
+                      fontsize=TEXT_PT)  # fmt: skip
     else:
         ax.set_xticks(range(len(cols)), cols, fontsize=TEXT_PT)
     ax.set_yticks(range(len(rows)), _names(rows, short), fontsize=TEXT_PT)
@@ -145,8 +147,13 @@ def _upright(count: int, side_in: float) -> bool:
     return side_in / count >= 3 * CHAR_IN + 0.04
 
 
+def _slanted(count: int, side_in: float) -> bool:
+    """A matrix's column names fit at 45° side by side: a cell's width across the slant (sin 45°)
+    is a line's height; narrower cells (thirteen labels in a column's width) have them turned upright."""
+    return side_in / count * math.sqrt(0.5) >= LINE_IN
+
+
 LEGEND = "colour: share of the row; numbers: clips (blank: none)"
-MIN_WIDTH_IN = 5.2  # a one-panel figure is no narrower: its title and LEGEND fit on their lines
 CHARS_PER_IN = 11  # characters of the 10 pt title per inch of figure width, with room to spare
 TITLE_LINE_IN = 0.18  # height of one 10 pt title line
 MATRIX_MAX_IN = 2.6  # a matrix's largest side: a one- or two-panel figure's
@@ -173,8 +180,8 @@ def _room(panel: tuple, short: bool, side_in: float) -> tuple[float, float, floa
         under = 1.0 + (1.5 if short else 0)  # upright TP/FN/FP/TN, the axis label wrapped when narrow
     elif short:
         under = 1.0 if _upright(len(cols), side_in) else 3.0  # codes upright, or turned
-    else:
-        under = 0.75 * max(map(len, cols))  # names at 45°
+    else:  # names at 45°, or turned upright
+        under = (0.75 if _slanted(len(cols), side_in) else 1.0) * max(map(len, cols))
     return left, above, CHAR_IN * under + 0.3
 
 
@@ -192,8 +199,8 @@ def confusion_title(train_spec: str, tested_on: str, seed: int | None = None, ru
 def confusion_figure(result: dict, title: str):
     """The figure of :func:`draw_confusion` (not saved; ``None`` when ``result`` holds no confusion
     counts), drawn at the size it prints at: at most :data:`~bimotion.figures.PRINT_WIDTH_IN` wide
-    whatever the number of panels (:func:`columns` per row), at least :data:`MIN_WIDTH_IN`; its title
-    and :data:`LEGEND` wrapped to its width.  Panels three or more to a row name the labels by their
+    whatever the number of panels (:func:`columns` per row), one panel a column's
+    (:data:`~bimotion.figures.COLUMN_WIDTH_IN`); its title and :data:`LEGEND` wrapped to its width.  Panels three or more to a row name the labels by their
     three-letter codes, spelled out after the legend."""
     import textwrap
 
@@ -205,7 +212,7 @@ def confusion_figure(result: dict, title: str):
     ncols = columns(len(found))
     nrows = math.ceil(len(found) / ncols)
     short = ncols >= 3
-    width = max(MIN_WIDTH_IN, min(PRINT_WIDTH_IN - 2 * SAVED_MARGIN_IN, 3.5 * ncols))
+    width = min(PRINT_WIDTH_IN, COLUMN_WIDTH_IN * ncols) - 2 * SAVED_MARGIN_IN  # as saved: with its margins
     legend = LEGEND
     if short:
         shown = {label for _, conf, *_ in found for label in conf["labels"]}
