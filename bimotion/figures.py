@@ -67,6 +67,31 @@ def text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` (:func:`text_width`: a Chinese character counts two, so
+    a CJK name wraps where it reaches the width, not at twice it), broken at spaces; a word wider than
+    a line (Chinese is written without spaces) is broken where it reaches the width."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and text_width(line) + 1 + text_width(word) <= width:
+            line += " " + word
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for ch in word:  # the word, broken where a line is full
+            if line and text_width(line + ch) > width:
+                lines.append(line)
+                line = ""
+            line += ch
+    return [*lines, line] if line else lines
+
+
+def fill(text: str, width: int) -> str:
+    """:func:`wrap`'s lines, joined."""
+    return "\n".join(wrap(text, width))
+
+
 def drawable(text: str) -> bool:
     """Whether a figure draws every character of ``text`` (none as an empty box, for want of a font
     holding it: Chinese on a machine with no Chinese font)."""
@@ -158,12 +183,14 @@ def page_bands(fig) -> list[tuple[float, float]]:
 
 
 def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None) -> list[Path]:
-    """Write the parts of :func:`page_bands` (two or more) as ``<stem>-page<k>.png`` and ``.svg``
-    (:func:`page_name`), each as wide as the whole and holding only what lies in its band; returns
-    them (``[]`` when the figure fits a page).  Says in one line on stderr what it wrote, or why a
+    """Write the parts of :func:`page_bands` (two or more) of ``fig``, saved whole at ``path`` (its PNG
+    read for its height), as ``<stem>-page<k>.png`` and ``.svg`` (:func:`page_name`), each as wide as
+    the whole and holding only what lies in its band; returns them (``[]`` when the figure fits a page).  Says in one line on stderr what it wrote, or why a
     figure taller than a page has no parts."""
     path = Path(path)
-    bands = page_bands(fig)
+    with open(path.with_suffix(FORMATS[0]), "rb") as png:  # the saved whole's height, from its header
+        tall = int.from_bytes(png.read(24)[20:24], "big") / DPI > PAGE_HEIGHT_IN + 0.01
+    bands = page_bands(fig) if tall else []  # measured again only then: a layout pass costs a drawing
     written = [] if len(bands) < 2 else _write_pages(fig, path, bands, metadata)
     _remove_stale_pages(path, len(bands) if len(bands) > 1 else 0)
     if bands:

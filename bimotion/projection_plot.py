@@ -10,12 +10,22 @@ one panel a column's."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import numpy as np
 
-from .figures import CHAR_IN, LINE_IN, PRINT_WIDTH_IN, SAVED_MARGIN_IN, TEXT_PT, TITLE_PT, pyplot, save_figure
+from .figures import (
+    CHAR_IN,
+    LINE_IN,
+    PRINT_WIDTH_IN,
+    SAVED_MARGIN_IN,
+    TEXT_PT,
+    TITLE_PT,
+    fill,
+    pyplot,
+    save_figure,
+    text_width,
+)
 
 HDR_MASSES = (0.9, 0.6, 0.3)  # highest-density regions drawn per label, outermost first
 
@@ -100,8 +110,8 @@ def figure(spec, panels: list[dict], labels: list[str]):
     models = "; ".join(dict.fromkeys(_model_text(p["model"]) for p in panels))
     subtitle = [f"features before the last linear layer of {models}",
                 f"test clips: {mixture_name(spec.test)} ({spec.test}) · UMAP to 2-D"]  # fmt: skip
-    title = [textwrap.fill(spec.title, int(width * TITLE_CHARS_PER_IN))]
-    title += [textwrap.fill(line, int(width / CHAR_IN)) for line in subtitle]
+    title = [fill(spec.title, int(width * TITLE_CHARS_PER_IN))]
+    title += [fill(line, int(width / CHAR_IN)) for line in subtitle]
     top = 0.1 + TITLE_LINE_IN * (title[0].count("\n") + 1) + LINE_IN * sum(t.count("\n") + 1 for t in title[1:])
     fig, axes = plt.subplots(rows, columns, figsize=(width, top + PANEL_HEIGHT_IN * rows), squeeze=False)
     for ax, panel, density in zip(axes.flat, panels, densities, strict=False):
@@ -263,7 +273,7 @@ def panel_title(panel: dict) -> str:
             groups = []
     lines = [panel["title"]]
     for part in groups_text(groups):  # one language per item, never split across lines
-        if len(lines) > 1 and len(lines[-1]) + len(part) < TITLE_CHARS:
+        if len(lines) > 1 and text_width(lines[-1]) + text_width(part) < TITLE_CHARS:
             lines[-1] += f", {part}"
         else:
             lines[-1] += "," if len(lines) > 1 else ""

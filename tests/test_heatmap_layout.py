@@ -113,3 +113,34 @@ def test_a_wide_map_fits_a_pages_width_with_every_score_inside_its_cell(tmp_path
         width = image.size[0] / DPI
     assert width <= PRINT_WIDTH_IN, (n_tests, width)  # 12 test sets: was 7.9 in, 16: 9.7 in
     plt.close(fig)
+
+
+def test_chinese_row_and_column_names_wrap_by_their_drawn_width():
+    """Row names were wrapped at 28 characters, column names at 24, counted one a character: a name
+    with Chinese in it (a corpus of one's own named 耆樂情緒語料), each of whose characters is drawn
+    about two Latin ones wide, ran to nearly twice the width the layout left it before wrapping.
+    Names now wrap by drawn width (bimotion.figures.text_width), a Chinese run without spaces broken
+    where it reaches the width."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.figures import text_width, wrap
+    from bimotion.grid.heatmap import COLUMN_CHARS, ROW_CHARS, heatmap_figure
+
+    assert wrap("耆樂情緒語料 Cantonese elderly", 28) == ["耆樂情緒語料 Cantonese", "elderly"]
+    assert wrap("香港長者情緒語音語料庫", 8) == ["香港長者", "情緒語音", "語料庫"]
+    assert wrap("all of YueMotion + ESD English adults", 28) == ["all of YueMotion + ESD", "English adults"]
+    names = [
+        "耆樂情緒語料 Cantonese elderly",
+        "耆樂情緒語料 + ESD English adults",
+        "香港長者情緒語音語料庫耆樂情緒語料粵語長者",
+    ]
+    data = {"models": ["a", "b", "c"], "tests": ["t"], "model_names": names, "test_names": ["耆樂情緒語料 Cantonese elderly"],
+            "values": np.array([[40.0], [50.0], [60.0]]), "chance": np.array([33.3]),
+            "relation": [["baseline"], [None], [None]], "synthetic": []}  # fmt: skip
+    fig, ax = heatmap_figure(data, [0])
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert [" ".join(r.split()) for r in rows[:2]] == names[:2] and "".join(rows[2].split()) == names[2]  # whole
+    assert max(text_width(line) for row in rows for line in row.split("\n")) <= ROW_CHARS, rows  # was 30
+    column = ax.get_xticklabels()[0].get_text().split("\n")
+    assert max(text_width(line) for line in column) <= COLUMN_CHARS, column  # was 30
+    plt.close(fig)

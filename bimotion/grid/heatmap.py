@@ -21,7 +21,6 @@ of the paper reads it.
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ from ..figures import (
     SMALL_PT,
     TEXT_PT,
     TITLE_PT,
+    fill,
     pyplot,
     save_figure,
     text_color,
@@ -117,8 +117,8 @@ def heatmap_figure(data: dict, seeds: list[int]):
     limit = max(5.0, float(np.nanmax(np.abs(above))))
     norm, cmap = Normalize(-limit, limit), plt.get_cmap("RdBu")
     n_models, n_tests = values.shape
-    rows = [textwrap.fill(name, ROW_CHARS) for name in data["model_names"]]
-    columns = [f"{textwrap.fill(name, COLUMN_CHARS)}\n(chance {c:.1f})" for name, c in zip(data["test_names"], chance,
+    rows = [fill(name, ROW_CHARS) for name in data["model_names"]]
+    columns = [f"{fill(name, COLUMN_CHARS)}\n(chance {c:.1f})" for name, c in zip(data["test_names"], chance,
                strict=True)]  # fmt: skip
     layout = heatmap_layout(rows, columns)
     width, height = layout["width"], layout["height"]
@@ -143,13 +143,13 @@ def heatmap_figure(data: dict, seeds: list[int]):
     part = f" (test sets in {len(blocks)} parts)" if len(blocks) > 1 else ""
     axes[-1].set_xlabel(f"test set (its chance level, %){part}", fontsize=TEXT_PT)
     title = marked_title(heatmap_title(data, seeds), data.get("synthetic"))
-    axes[0].set_title(textwrap.fill(title, int(width * TITLE_CHARS_PER_IN)), fontsize=TITLE_PT)
+    axes[0].set_title(fill(title, int(width * TITLE_CHARS_PER_IN)), fontsize=TITLE_PT)
     note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "
             "exactly this test set's data (in-group); dashed box: this test set's data is part of the training "
             f"mixture. Hatched border, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
     if any(map(any, untrained)):
         note += f" {UNTRAINED_MARK}: {UNTRAINED}."
-    note = textwrap.fill(note, int(width * TEXT_CHARS_PER_IN))
+    note = fill(note, int(width * TEXT_CHARS_PER_IN))
     fig.text(0.01, 0.005, note, fontsize=TEXT_PT, va="bottom", ha="left")
     # room for the note, in inches (8 pt lines, ~0.16 in each), not a fraction of a figure that grows with the models
     note_in = 0.14 * (note.count("\n") + 1) + 0.1
@@ -185,7 +185,7 @@ BAR_LABEL = "weighted F1 − chance level (points)"
 # The map is drawn at the size it prints at (its text sizes are the page's, bimotion.figures): at most
 # PRINT_WIDTH_IN wide, long mixture names wrapped rather than widening it; a grid too wide for that even
 # so (cells narrower than CELL_MIN_IN, whose scores would not fit) grows wider, cells CELL_MIN_IN each.
-ROW_CHARS = 28  # a row's name wrapped to lines of this many characters ("all of YueMotion + ESD English ...")
+ROW_CHARS = 28  # a row's name wrapped to lines this many Latin characters wide (a Chinese one counts two)
 COLUMN_CHARS = 24  # a column's name, likewise (upright labels: their lines side by side in a cell's width)
 BAR_WIDTH_IN = 0.15  # the colour bar's width
 BAR_PAD_IN = 0.1  # between the rows and the colour bar
@@ -240,11 +240,11 @@ def _fit_bar_label(fig, bar, label: str) -> bool:
     smaller, until it fits.  True when the one-line label fits as it is."""
     renderer = fig.canvas.get_renderer()
     room = bar.ax.get_window_extent(renderer).height
-    for text, size in ((label, TEXT_PT), (textwrap.fill(label, 20), TEXT_PT), (textwrap.fill(label, 20), SMALL_PT)):
+    for text, size in ((label, TEXT_PT), (fill(label, 20), TEXT_PT), (fill(label, 20), SMALL_PT)):
         bar.set_label(text, fontsize=size)
         if bar.ax.yaxis.label.get_window_extent(renderer).height <= room:
             return text == label
-    bar.set_label(textwrap.fill(label, 12), fontsize=SMALL_PT)
+    bar.set_label(fill(label, 12), fontsize=SMALL_PT)
     return False
 
 

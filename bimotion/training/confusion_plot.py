@@ -32,6 +32,7 @@ from ..figures import (
     pyplot,
     save_figure,
     text_color,
+    wrap,
 )
 
 
@@ -134,12 +135,10 @@ def _panel_title(title: str, note: str, score: str, side_in: float) -> str:
     """A panel's title lines, each wrapped to the width of its matrix (and of its row names' room),
     so that titles side by side never run into each other; a score too long for a line is broken
     before its chance level."""
-    import textwrap
-
     chars = max(16, int((side_in + 0.3) / CHAR_IN))
     score = score.replace(" (", "\n(", 1) if len(score) > chars else score
     parts = [title, note, *score.split("\n")]
-    return "\n".join(line for part in parts if part for line in textwrap.wrap(part, chars))
+    return "\n".join(line for part in parts if part for line in wrap(part, chars))
 
 
 def _upright(count: int, side_in: float) -> bool:
@@ -202,8 +201,6 @@ def confusion_figure(result: dict, title: str):
     whatever the number of panels (:func:`columns` per row), one panel a column's
     (:data:`~bimotion.figures.COLUMN_WIDTH_IN`); its title and :data:`LEGEND` wrapped to its width.  Panels three or more to a row name the labels by their
     three-letter codes, spelled out after the legend."""
-    import textwrap
-
     plt = pyplot()
 
     found = panels(result)
@@ -217,8 +214,8 @@ def confusion_figure(result: dict, title: str):
     if short:
         shown = {label for _, conf, *_ in found for label in conf["labels"]}
         legend += "; labels: " + ", ".join(f"{LABEL_CODES.get(lb, lb)} = {lb}" for lb in LABELS if lb in shown)
-    lines = textwrap.wrap(title, int(width * CHARS_PER_IN))
-    key = textwrap.wrap(legend, int(width / CHAR_IN))  # at TEXT_PT, under the title
+    lines = wrap(title, int(width * CHARS_PER_IN))
+    key = wrap(legend, int(width / CHAR_IN))  # at TEXT_PT, under the title
     cell = width / ncols  # inches of each panel's column
     left = max(_room(panel, short, 1.0)[0] for panel in found)
     side = min(MATRIX_MAX_IN, cell - left - 0.15)  # the matrix: as wide as the column leaves
