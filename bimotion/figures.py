@@ -165,7 +165,7 @@ def page_bands(fig) -> list[tuple[float, float]]:
     whole = fig.get_tightbbox(renderer)  # inches
     if whole.height + 2 * SAVED_MARGIN_IN <= PAGE_HEIGHT_IN + 1e-6:
         return []
-    spans = sorted(((b.y1, b.y0) for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"
+    spans = sorted(((b.y1, b.y0) for ax in fig.axes if ax.get_visible() and not _is_colour_bar(ax)
                     for b in [_inches(fig, ax.get_tightbbox(renderer))]), reverse=True)  # fmt: skip
     rows: list[list[float]] = []  # [top, bottom] of each row of panels, top first
     for top, bottom in spans:
@@ -180,6 +180,12 @@ def page_bands(fig) -> list[tuple[float, float]]:
             bands.append((start, previous))
             start = previous
     return [*bands, (start, edges[-1])]
+
+
+def _is_colour_bar(ax) -> bool:
+    """Whether ``ax`` holds a colour bar (matplotlib marks the axes it draws one in), which goes with
+    the panels beside or above it, never a part of its own."""
+    return getattr(ax, "_colorbar", None) is not None
 
 
 def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None) -> list[Path]:

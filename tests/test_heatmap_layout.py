@@ -144,3 +144,41 @@ def test_chinese_row_and_column_names_wrap_by_their_drawn_width():
     column = ax.get_xticklabels()[0].get_text().split("\n")
     assert max(text_width(line) for line in column) <= COLUMN_CHARS, column  # was 30
     plt.close(fig)
+
+
+@pytest.mark.parametrize("n_tests", [2, 14])  # the colour bar beside the map, and under it
+def test_below_chance_reads_in_greyscale_on_every_cell_and_on_the_colour_bar(n_tests):
+    """Printed in greyscale, the diverging scale's two ends are one grey (RdBu's reds and blues are
+    as light as each other): the colour bar did not say which side of chance a grey is, and a cell
+    far below chance (dark red) had its hatch drawn black at 35 %, lost on it.  Each hatch is now
+    black or white, whichever its cell's text is, and the bar's values at or below chance are hatched
+    as the cells are."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+
+    from bimotion.figures import contrast
+    from bimotion.grid.heatmap import heatmap_figure
+
+    values = np.full((3, n_tests), 40.0)
+    values[0, 0], values[1, 0], values[2, -1] = 2.0, 30.0, 60.0  # darkest red (far below chance), light red, blue
+    data = {"models": ["a", "b", "c"], "tests": [f"t{j}" for j in range(n_tests)], "model_names": ["a", "b", "c"],
+            "test_names": [f"test set {j}" for j in range(n_tests)], "values": values,
+            "chance": np.full(n_tests, 33.3), "relation": [[None] * n_tests] * 3, "synthetic": []}  # fmt: skip
+    fig, ax = heatmap_figure(data, [0])
+    image = ax.get_images()[0]
+    hatches = [p for p in ax.patches if p.get_gid() == "at_or_below_chance"]
+    assert len(hatches) == 2
+    for patch in hatches:
+        cell = image.cmap(image.norm(image.get_array()[round(patch.get_y() + 0.5), round(patch.get_x() + 0.5)]))
+        *rgb, alpha = patch.get_edgecolor()
+        seen = [alpha * a + (1 - alpha) * b for a, b in zip(rgb, to_rgb(cell), strict=True)]
+        assert contrast(seen, cell) >= 1.5, (patch.get_x(), cell, patch.get_edgecolor())  # was 1.1 on the darkest
+    bar = next(a for a in fig.axes if getattr(a, "_colorbar", None) is not None)
+    spans = [p for p in bar.patches if p.get_gid() == "at_or_below_chance"]
+    vertical = n_tests == 2
+    ends = sorted(v for p in spans for v in (p.get_extents().transformed(bar.transData.inverted()).intervaly
+                                            if vertical else p.get_extents().transformed(bar.transData.inverted()).intervalx))  # fmt: skip
+    low, high = bar.get_ylim() if vertical else bar.get_xlim()
+    assert spans and ends[0] == pytest.approx(low, abs=0.5) and ends[-1] == pytest.approx(0.0, abs=0.5), ends
+    assert high > 0.5  # nothing above chance is hatched
+    plt.close(fig)

@@ -15,7 +15,8 @@ of the paper reads it.
   centred on chance, symmetric, so columns with different chance levels compare and equal
   distances look equal; each cell prints its score and its distance to chance in black or white,
   whichever contrasts more with the cell, and a cell at or below chance gets a hatched border (clear
-  of its numbers) and is marked ``†``; a score of a model that never trained on some labels the test
+  of its numbers, black or white as they are) and is marked ``†``, the colour bar's values at or below
+  chance hatched alike (in greyscale the scale's two ends are one grey); a score of a model that never trained on some labels the test
   set annotates is marked ``*``, as in the tables.
 """
 
@@ -178,6 +179,7 @@ def _colour_bar(fig, axes: list, image, where: str, note_in: float) -> None:
         bar = fig.colorbar(image, cax=cax, orientation="horizontal")
         bar.set_label(BAR_LABEL, fontsize=TEXT_PT)
     bar.ax.tick_params(labelsize=TEXT_PT)
+    _hatch_bar(bar, image.cmap, image.norm, where == "side")
 
 
 BAR_LABEL = "weighted F1 − chance level (points)"
@@ -256,6 +258,32 @@ def heatmap_title(data: dict, seeds: list[int]) -> str:
     return f"Weighted F1 (%) of {models} on {tests} ({seeds_text})"
 
 
+HATCH_ALPHA = 0.5  # a hatch's opacity: seen on its cell, printed in colour or greyscale, yet a border only
+
+
+def hatch_color(background) -> tuple[float, float, float, float]:
+    """The hatch of a cell at or below chance on ``background``: black on a light cell, white on a dark
+    one (:func:`text_color`): black on the darkest reds was lost, in greyscale above all."""
+    from matplotlib.colors import to_rgb
+
+    return (*to_rgb(text_color(background)), HATCH_ALPHA)
+
+
+def _hatch_bar(bar, cmap, norm, vertical: bool) -> None:
+    """Hatch the colour bar's values at or below chance as the cells are (:func:`hatch_color`): in
+    greyscale the diverging scale's two ends are one grey, and the hatch tells them apart."""
+    values = np.linspace(norm.vmin, 0.0, 65)
+    colors = [hatch_color(cmap(norm(v))) for v in values]
+    start = 0
+    for k in range(1, len(values) + 1):
+        if k == len(values) or colors[k] != colors[start]:
+            span = bar.ax.axhspan if vertical else bar.ax.axvspan
+            end = values[min(k, len(values) - 1)]
+            span(values[start], end, fill=False, hatch="///", edgecolor=colors[start], linewidth=0,
+                 gid="at_or_below_chance")  # fmt: skip
+            start = k
+
+
 HATCH_BORDER_IN = 0.06  # width of the hatched border of a cell at or below chance (inches): clear of its numbers
 
 
@@ -278,8 +306,8 @@ def _draw_cell(
     i, j = cell
     low = bool(np.isfinite(chance) and value <= chance)
     if low:
-        hatch = Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor=(0, 0, 0, 0.35), linewidth=0,
-                          gid="at_or_below_chance")  # fmt: skip
+        hatch = Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor=hatch_color(rgba),
+                          linewidth=0, gid="at_or_below_chance")  # fmt: skip
         ax.add_patch(hatch)  # the whole cell; _clip_hatches keeps its border
     color = text_color(rgba)
     mark = (DAGGER if low else "") + (UNTRAINED_MARK if untrained else "")
