@@ -12,9 +12,9 @@ the closing line says (:func:`during`).
 A loop that can stop cleanly at its own safe points (training: after a step, with a checkpoint)
 runs within :func:`stop_at_safe_points`: there SIGTERM only sets a flag, :func:`stop_requested`,
 which the loop reads, and the loop raises :class:`Terminated` itself once it has stopped.  A SIGTERM
-that came as the loop's work ended (its last step) stops nothing that is left: the loop ends, and
-the stop is *pending* (:func:`take_pending_stop`) for its caller, which finishes with the loop's
-result (a trained model saved and scored) and stops before its next piece of work."""
+that came after the loop's last safe point (its work done: a trained model scored) stops nothing that
+is left: the block ends, and the stop is *pending* (:func:`take_pending_stop`) for its caller, which
+finishes with the loop's result and stops before its next piece of work."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class _Flags:
     hung in its handler, its launch's other processes in their next collective, until killed)."""
 
     stop = False  # SIGTERM came within stop_at_safe_points
-    pending = False  # ... as the loop's work ended: its caller stops before its next piece of work
+    pending = False  # ... after the loop's last safe point: its caller stops before its next piece of work
 
 
 def _request_stop(signum, frame) -> None:
@@ -77,20 +77,6 @@ def _request_stop(signum, frame) -> None:
 def stop_requested() -> bool:
     """Whether SIGTERM came within :func:`stop_at_safe_points` (always False outside it)."""
     return _Flags.stop
-
-
-def finish_then_stop() -> None:
-    """For the loop within :func:`stop_at_safe_points` that acts on a stop at its last safe point:
-    nothing is left to stop, so it ends as usual, and the stop is pending for its caller
-    (:func:`take_pending_stop`) on every process that calls this, whichever got the signal."""
-    _Flags.pending = True
-
-
-def finishing() -> bool:
-    """Whether the loop within :func:`stop_at_safe_points` acted on a stop by finishing
-    (:func:`finish_then_stop`): what it still does is that stop's, and a later SIGTERM (the launcher's
-    copy of Slurm's) is the same stop."""
-    return _Flags.pending
 
 
 def take_pending_stop() -> bool:
@@ -104,9 +90,8 @@ def take_pending_stop() -> bool:
 def stop_at_safe_points() -> Iterator[None]:
     """Within :func:`terminate_as_interrupt`'s block, SIGTERM no longer raises: it sets
     :func:`stop_requested`, which the loop in this block reads at its safe points (and then raises
-    :class:`Terminated`, or, at its last one, calls :func:`finish_then_stop`).  A SIGTERM the loop
-    never acted on (it came after the loop's last safe point: its work is done) is pending when the
-    block ends, as :func:`finish_then_stop` leaves it: the caller finishes with the loop's result and
+    :class:`Terminated`).  A SIGTERM the loop never acted on (it came after the loop's last safe point:
+    its work is done) is pending when the block ends: the caller finishes with the loop's result and
     stops at its own next safe point (:func:`take_pending_stop`); after the block, a SIGTERM raises
     at once again.  Elsewhere (SIGTERM not taken as a Ctrl-C, or not the main thread) the block
     changes nothing."""

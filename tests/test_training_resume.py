@@ -643,31 +643,41 @@ def test_sigterm_during_a_validation_saves_after_it(monkeypatch, tiny, data, tmp
 
 
 @pytest.mark.parametrize("when", ["step", "validation"])
-def test_sigterm_in_the_runs_last_step_finishes_the_run_and_exits_0(monkeypatch, tiny, data, tmp_path, capsys, when):
-    """A SIGTERM during the run's very last optimizer step saved a checkpoint and exited 143, though
-    training was complete: the job was requeued for a rerun that only saved and scored the model (and
-    a SIGTERM after that step, in the loop's last validation, raised with no checkpoint at all under
-    ``--save_strategy no``: the rerun trained again from the start).  Now the run finishes (the final
-    model, scores.json, the card), says so and exits 0; the checkpoint saved at the stop (a SIGKILL at
-    the end of the grace period would have left it to resume) is gone, as in an uninterrupted run."""
+def test_sigterm_in_the_runs_last_step_stops_before_scoring_and_the_rerun_only_scores(
+    monkeypatch, tiny, data, tmp_path, capsys, when
+):
+    """A SIGTERM during the run's very last optimizer step (or the validation after it) saved that step's
+    checkpoint, then let the run go on to load, save and score its model (minutes on the paper's data,
+    past Slurm's KillWait, 30 s by default: the job was SIGKILLed mid-scoring with nothing said).  Now
+    the run stops once that checkpoint is whole, before any scoring: exit 143, no scores.json, the
+    closing line names the sets not scored; the rerun trains nothing, scores, and ends as an
+    uninterrupted run (its model, scores, training loss; the stop's checkpoint gone)."""
     from bimotion.training.run import train_and_report
 
     overrides = {"save_strategy": "no", "load_best_model_at_end": False, "early_stopping_patience": 0}
     straight = run(tiny, data, tmp_path / "straight", **overrides)
-    out = tmp_path / "out"
+    out, last = tmp_path / "out", f"checkpoint-{STEPS_PER_EPOCH * EPOCHS}"
     signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in a recipe's process
     try:
         sigterm_at(monkeypatch, STEPS_PER_EPOCH * EPOCHS, validation=when == "validation")
-        spec = spec_of(tiny, data, out, **overrides)
-        assert train_and_report(spec) == 0
+        assert train_and_report(spec_of(tiny, data, out, **overrides)) == 143
     finally:
         signal.signal(signal.SIGTERM, signal_before)
         monkeypatch.undo()
     err = capsys.readouterr().err
-    assert f"SIGTERM: saving checkpoint-{STEPS_PER_EPOCH * EPOCHS}, then finishing the run" in err, err[-2000:]
-    assert "SIGTERM came as training ended: the run finished all the same; nothing to rerun" in err, err[-2000:]
-    finished = json.loads((out / SCORES).read_text())
-    assert finished["resumed_from"] is None and finished["test"] == straight["test"]
+    assert f"SIGTERM: saving {last}, then stopping before the trained model is scored" in err, err[-2000:]
+    assert err.strip().splitlines()[-1] == (
+        f"terminated: training is done, but the validation sets (zho_eld) and the test sets (zho_eld) were not "
+        f"scored (no {SCORES} yet); rerun the same command to continue from {out / last}: it trains nothing, it scores"
+    ), err[-2000:]
+    assert not (out / SCORES).exists() and not (out / "model.safetensors").exists()  # nothing scored, nor saved
+    assert last_checkpoint(out) == str(out / last) and checkpoints(out) == [last]
+
+    assert train_and_report(spec_of(tiny, data, out, **overrides)) == 0
+    resumed = json.loads((out / SCORES).read_text())
+    assert resumed["resumed_from"].endswith(last) and resumed["test"] == straight["test"]
+    assert resumed["selection"] == straight["selection"]
+    assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-6)
     assert all(torch.equal(t, weights(tmp_path / "straight")[name]) for name, t in weights(out).items())
     assert not list(out.glob("checkpoint-*"))
 

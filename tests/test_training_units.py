@@ -572,10 +572,6 @@ def test_sigterm_within_stop_at_safe_points_is_a_flag_the_loop_acts_on():
                 assert stop_requested()  # the loop goes on to its safe point
             assert not stop_requested()
             assert take_pending_stop() and not take_pending_stop()  # the caller's, once
-            with stop_at_safe_points():  # a loop that met it at its last safe point and finished
-                os.kill(os.getpid(), signal.SIGTERM)
-                signals.finish_then_stop()
-            assert take_pending_stop()
             with stop_at_safe_points():  # a quiet block ends quietly
                 pass
             assert not take_pending_stop()

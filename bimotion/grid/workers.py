@@ -76,17 +76,16 @@ def work(grid) -> list[str]:
 
 
 def stop_if_asked(grid) -> None:
-    """A SIGTERM that came as a model's training ended (:func:`bimotion.signals.take_pending_stop`,
-    on any process of a launch) let that model finish: saved, predicted and scored.  The worker stops
-    now, before training another, as at any other SIGTERM (:class:`~bimotion.signals.Terminated`)."""
+    """A SIGTERM that came once a model was trained and scored (:func:`bimotion.signals.take_pending_stop`,
+    on any process of a launch; one in its training or scoring stops it, :mod:`bimotion.training.stopping`)
+    let that model finish.  The worker stops now, before training another, as at any other SIGTERM
+    (:class:`~bimotion.signals.Terminated`)."""
     from ..signals import Terminated, take_pending_stop
 
     if grid.ranks.any(take_pending_stop()):
         if grid.ranks.is_main:
-            grid.log(
-                "[grid] SIGTERM came as a model's training ended: that model is finished; stopping before the next"
-            )
-        raise Terminated("terminated by SIGTERM after a model's training ended")
+            grid.log("[grid] SIGTERM came as a model finished: that model is done; stopping before the next")
+        raise Terminated("terminated by SIGTERM after a model finished")
 
 
 def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:

@@ -44,7 +44,7 @@ from .provenance import command_scope, provenance
 from .public import public_summary
 from .report import run_ending, scores_report
 from .spec import TrainSpec
-from .stopping import not_scored_words, scoring_stops
+from .stopping import last_step_stops, not_scored_words, scoring_stops
 from .trainer import SERTrainer
 
 log = logging.getLogger("bimotion.training")
@@ -95,10 +95,16 @@ def evaluate(trainer: SERTrainer, dataset, prefix: str) -> dict:
     return metrics.last
 
 
+def split_words(splits: dict[str, tuple]) -> list[str]:
+    """``["validation sets (zho_eld)", "test sets (zho_eld)"]``: what a stop before or in the scoring
+    leaves unscored (:func:`~.stopping.not_scored_words`)."""
+    return [f"{split} sets ({', '.join(configs)})" for split, (_, configs) in splits.items()]
+
+
 def score_splits(trainer: SERTrainer, splits: dict[str, tuple]) -> dict[str, dict]:
     """The trained model's scores on each split's ``(dataset, configs)`` (:func:`evaluate`); a SIGTERM
     stops at the next batch, naming the splits not scored yet (:func:`~.stopping.scoring_stops`)."""
-    not_scored = [f"{split} sets ({', '.join(configs)})" for split, (_, configs) in splits.items()]
+    not_scored = split_words(splits)
     scores = {}
     with scoring_stops(trainer, not_scored):  # a checkpoint of the last step kept to score from
         for split, (dataset, _) in splits.items():
@@ -177,17 +183,17 @@ def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
 
     set_seed(training_args.seed)  # the new head's initialisation must not depend on what ran before
     trainer = _trainer(spec, training_args, train_ds, validation_ds)
-    # SIGTERM: the step ends, a checkpoint is saved, Terminated (trainer.py); in the last step nothing is left
-    # to stop: the run finishes, the stop pending; after it, the scoring stops at a batch (scoring_stops)
+    splits = {"validation": (validation_ds, validation_configs), "test": (test_ds, test_configs)}
+    # SIGTERM: the step ends, a checkpoint is saved, Terminated (stopping.py); in the last step too, naming
+    # the sets the rerun scores (last_step_stops); after it, the scoring stops at a batch (scoring_stops)
     with stop_at_safe_points():
-        train_result = trainer.train(resume_from_checkpoint=checkpoint)
+        with last_step_stops(trainer, split_words(splits)):
+            train_result = trainer.train(resume_from_checkpoint=checkpoint)
         suppress_untrained(trainer.model)  # untrained labels score ~0 in the saved model (model.py)
         trainer.save_model()
         trainer.save_state()
 
-        scores = score_splits(
-            trainer, {"validation": (validation_ds, validation_configs), "test": (test_ds, test_configs)}
-        )
+        scores = score_splits(trainer, splits)
         summary = _summary(spec, training_args, trainer, train_ds, sources, test_configs, validation_configs)
         train_loss = trainer.run_train_loss(train_result, bool(checkpoint))
         summary.update(resumed_from=checkpoint, train_loss=train_loss, **scores)
@@ -347,9 +353,9 @@ def train_and_report(
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
     the output folder, its checkpoints are another run's, the checkpoint given was not saved whole, a data or model file
     is damaged or memory ran out (:func:`~bimotion.console.said_out_of_memory`), 130 on Ctrl-C and 143 on SIGTERM (Slurm's
-    time limit: a checkpoint is saved after the step under way; once training is done, the scoring stops at a batch
-    and the closing line names the sets not scored), each saying how to continue from the last checkpoint;
-    0 for a SIGTERM during the last step: the run finishes."""
+    time limit: a checkpoint is saved after the step under way, the last one too; once training is done, the scoring
+    stops at a batch; the closing line then names the sets not scored), each saying how to continue from the last
+    checkpoint; 0 for a SIGTERM once the model is scored: the run finishes."""
     from bimotion.console import ALLOCATION_FAILURES, preload_unwinder, said_out_of_memory
     from bimotion.data.publish import OutputLockedError
     from bimotion.signals import exit_code, stop_word, take_pending_stop, terminate_as_interrupt
@@ -378,8 +384,8 @@ def train_and_report(
                 advice = f"training is done, but {unscored} were not scored (no {SCORES} yet); {advice}: it trains nothing, it scores"
             print(f"{stop_word(err)}: {advice}", file=sys.stderr)
         return exit_code(err)
-    if take_pending_stop() and training_args.process_index == 0:  # it came as the last step ended: nothing to stop
-        print("SIGTERM came as training ended: the run finished all the same; nothing to rerun", file=sys.stderr)
+    if take_pending_stop() and training_args.process_index == 0:  # it came once the model was scored: nothing to stop
+        print("SIGTERM came as the run ended: the run finished all the same; nothing to rerun", file=sys.stderr)
     if training_args.process_index == 0:
         print(f"\nmodel, scores.json and model card: {training_args.output_dir}")
         print(run_ending(summary))

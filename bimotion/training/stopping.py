@@ -1,7 +1,7 @@
 """Training's stop at SIGTERM (Slurm's time limit), within :func:`bimotion.signals.stop_at_safe_points`:
 :class:`StopOnTerminate`, the callback that saves a checkpoint at the step every process of a launch
 agrees on (:func:`agreed_stop`) and raises :class:`~bimotion.signals.Terminated` (at the run's last
-step, lets the run finish, the stop pending for its caller).  A checkpoint saved only because of it is
+step too: the trained model is not scored, :func:`last_step_stops` names what the rerun scores).  A checkpoint saved only because of it is
 marked :data:`~.outputs.SAVED_AT_STOP` (:meth:`~.trainer.SERTrainer._save_checkpoint`), and removed
 by :func:`~.checkpoints.remove_saved_at_stop`.  Once training is done, the trained model's scoring
 (:func:`scoring_stops`) stops at its next batch, the checkpoint a rerun only scores from kept."""
@@ -21,10 +21,10 @@ class StopOnTerminate(TrainerCallback):
     optimizer step under way ends (its evaluation too, when one is due; the epoch's end too, when
     the step ends an epoch or the run), or the validation under way, a checkpoint is saved and
     :class:`~bimotion.signals.Terminated` is raised; the command then names that checkpoint.  At the
-    run's last step (or in its last validation) nothing is left to train: the checkpoint is saved all
-    the same (the rest of the run, saving the model and scoring it, may outlast Slurm's grace period:
-    the rerun then resumes it and only scores), and training ends as usual, the stop pending for the
-    caller (:func:`bimotion.signals.finish_then_stop`): the run finishes, a grid stops before its next model.
+    run's last step (or in its last validation) nothing is left to train, but the rest of the run
+    (loading the best model, saving it, scoring it: minutes on the paper's data) would outlast Slurm's
+    grace period (``KillWait``, 30 s by default): the run stops all the same once that step's checkpoint
+    is whole, and the rerun resumes it, training nothing, and scores (:func:`last_step_stops`).
 
     Every process of a launch takes part after every optimizer step (and validation) in one all-reduce
     (max) of its flag, so all stop at the same point and save one checkpoint together, whichever of them got
@@ -53,7 +53,7 @@ class StopOnTerminate(TrainerCallback):
 
     def on_evaluate(self, args, state, control, **kwargs):
         # a SIGTERM during a validation: acted on after it, before its save (else only after the next
-        # step; during the run's last validation, never, and nothing saved): after the last, the run finishes
+        # step; during the run's last validation, never, and nothing saved): after the last, before the scoring
         if state.global_step and not self.stopping and agreed_stop(args):
             self._stop(state, control)
 
@@ -87,24 +87,21 @@ class StopOnTerminate(TrainerCallback):
         control.should_save = True
         if state.is_world_process_zero and not self.announced:  # once, though a stop's validation saves too
             self.announced = True
-            then = "finishing the run: its last step is done" if _trained(state) else "stopping"
+            then = "stopping before the trained model is scored" if _trained(state) else "stopping"
             print(f"SIGTERM: saving checkpoint-{state.global_step}, then {then}", file=sys.stderr, flush=True)
 
     def on_save(self, args, state, control, **kwargs):
         if not self.stopping:
             return
-        from bimotion.signals import Terminated, finish_then_stop
+        from bimotion.signals import Terminated
 
-        if _trained(state):  # the stop came in the last step: the run saves and scores its model, its caller stops
-            self.stopping = False
-            finish_then_stop()
-            return
-        # the checkpoint is whole (SERTrainer._save_checkpoint): nothing more to do
+        # the checkpoint is whole (SERTrainer._save_checkpoint): nothing more to do (after the last step: the
+        # rerun only scores, last_step_stops)
         raise Terminated(f"terminated by SIGTERM after step {state.global_step}, saved")
 
 
 def _trained(state) -> bool:
-    """Whether the run's last step is done (a stop there, or in the validation after it, finishes the run)."""
+    """Whether the run's last step is done (a stop there, or in the validation after it, leaves only the scoring)."""
     return state.global_step >= state.max_steps
 
 
@@ -132,14 +129,13 @@ def scoring_stops(trainer, not_scored: list[str]) -> Iterator[None]:
     :class:`~bimotion.signals.Terminated` naming what is still in ``not_scored`` (the block removes
     what it has scored), once a checkpoint of the run's last step is whole, which the rerun resumes,
     training nothing, to score: the newest one, or one saved now (:data:`~.outputs.SAVED_AT_STOP`,
-    its weights the trained model's; gone once the rerun ends).  A stop that came in the run's last
-    step (:func:`bimotion.signals.finishing`) lets the scoring end, as before."""
-    from bimotion.signals import Terminated, finishing
+    its weights the trained model's; gone once the rerun ends)."""
+    from bimotion.signals import Terminated
 
     from .checkpoints import last_checkpoint
     from .progress import close_bars
 
-    trainer._stop.scoring = not finishing()  # a stop in the last step finishes the run: its scoring too
+    trainer._stop.scoring = True
     try:
         yield
     except BaseException as err:  # the scoring's bar, left open, printed after the closing line once collected
@@ -161,6 +157,22 @@ def scoring_stops(trainer, not_scored: list[str]) -> Iterator[None]:
         raise
     finally:
         trainer._stop.scoring = False
+
+
+@contextlib.contextmanager
+def last_step_stops(trainer, not_scored: list[str]) -> Iterator[None]:
+    """Training within :func:`bimotion.signals.stop_at_safe_points`: a stop in the run's last step (or its
+    last validation) raises :class:`~bimotion.signals.Terminated` once that step's checkpoint is whole
+    (:class:`StopOnTerminate`), naming ``not_scored``, all of it, as a stop in the scoring
+    (:func:`scoring_stops`) names what is left: the rerun resumes that checkpoint, trains nothing, and scores."""
+    from bimotion.signals import Terminated
+
+    try:
+        yield
+    except Terminated as err:
+        if _trained(trainer.state):
+            err.not_scored = list(not_scored)
+        raise
 
 
 def not_scored_words(err: BaseException) -> str | None:
