@@ -157,7 +157,9 @@ def test_spec_errors_and_slugs():
     with pytest.raises(ValueError, match="cannot read"):
         parse_mixture("eng_eld[")
     assert parse_mixture("yuemotion:all+eng_adu[esd]").slug == "yuemotion-all+eng_adu-esd"
-    with pytest.raises(ValueError, match=r"the grid config: unknown key 'tabels' \(did you mean 'tables'\?\)"):
+    with pytest.raises(
+        ValueError, match=r"a grid config built in Python: unknown key 'tabels' \(did you mean 'tables'\?\)"
+    ):
         load_config({"tabels": ["table3"]})
     with pytest.raises(ValueError, match="unknown tables"):
         GridConfig(tables=["table9"])

@@ -372,3 +372,25 @@ def test_features_are_a_feature_set_a_folder_or_a_hub_id_and_layer_fits_them(tmp
         probe_arguments("logmell", {})
     with pytest.raises(ValueError, match="--layer picks an encoder's hidden state"):
         probe_arguments("logmel", {"layer": 1})
+
+
+def test_a_bad_probe_setting_of_a_grid_built_in_python_names_where_it_came_from(tmp_path):
+    """A ``Grid`` built directly in Python (not through ``run_grid``'s checks) with a mistyped probe
+    setting failed in its trainer with ``the grid config: training: ...``, naming no file, whether or not
+    the config came from one.  Its error now names the file it was read from, or says it was built in Python."""
+    from bimotion.grid import GridConfig
+    from bimotion.grid.runner import Grid
+
+    settings = {"backend": "probe", "features": "logmel", "training": {"hiden_size": 3}}
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("backend: probe\nfeatures: logmel\ntraining:\n  hiden_size: 3\n", encoding="utf-8")
+    for config, source in [
+        (GridConfig(**settings), "a grid config built in Python"),
+        (str(mine), f"grid config {mine}"),
+    ]:
+        with pytest.raises(ValueError) as raised:
+            Grid(config, {"bimotion": str(tmp_path / "none")}, tmp_path / "out")
+        assert str(raised.value).startswith(f"{source}: training: (backend: probe): unknown key 'hiden_size'"), (
+            raised.value
+        )
+    assert not (tmp_path / "out").exists()

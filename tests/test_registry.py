@@ -114,7 +114,7 @@ def test_a_grid_configs_dump_loads_again_and_a_source_key_is_refused_naming_the_
     second.write_text(yaml.safe_dump(dumped), encoding="utf-8")
     again = load_config(str(second))
     assert again == config and again.source == f"grid config {second}"
-    assert GridConfig().source == "the grid config" and load_config({"seeds": [2]}).source == "the grid config"
+    assert GridConfig().source == load_config({"seeds": [2]}).source == "a grid config built in Python"
     # a loaded config's __dict__ (source is an instance attribute), changed and loaded again, names its file
     # (it was refused: test_probe's, test_advise's and test_hub_offline's grids of the shipped probe config)
     changed = load_config({**config.__dict__, "seeds": [3]})

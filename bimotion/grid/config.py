@@ -15,6 +15,7 @@ from ..registry import check_keys
 from ..training.f1 import METRICS
 
 MARKER = "grid-trained.json"  # written beside a model once the grid has finished training it
+BUILT_IN_PYTHON = "a grid config built in Python"  # the source errors name for a config read from no file
 
 
 def shipped_config(name: str) -> Path:
@@ -114,13 +115,13 @@ class GridConfig:
     # A finished model's checkpoint-* folders (weights and optimizer state, for resuming it) are removed
     # once its marker is written; true keeps them (XLSR-53: ~3.8 GB each, save_total_limit per model).
     keep_checkpoints: bool = False
-    # Where the config was read from, for its errors (``grid config FILE``): set by :func:`load_config`,
+    # Where the config was read from, for its errors (``grid config FILE``, else :data:`BUILT_IN_PYTHON`): set by :func:`load_config`,
     # not a field (no key of a file, nor in ``dataclasses.asdict``, whose YAML dump loads again).
-    source: ClassVar[str] = "the grid config"
+    source: ClassVar[str] = BUILT_IN_PYTHON
 
     def replaced(self, **changes) -> GridConfig:
         """``dataclasses.replace``, keeping where the config was read from (not a field, which
-        ``replace`` would carry: advise's errors named "the grid config", not the user's file)."""
+        ``replace`` would carry: advise's errors named a config built in Python, not the user's file)."""
         out = replace(self, **changes)
         out.source = self.source
         return out
@@ -153,7 +154,7 @@ def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
     if isinstance(config, GridConfig):
         return config
     if isinstance(config, Mapping):  # an instance attribute, so `{**load_config(FILE).__dict__, ...}` names FILE
-        source = config.get("source", "the grid config")
+        source = config.get("source", BUILT_IN_PYTHON)
         config = {k: v for k, v in config.items() if k != "source"}
     else:
         import yaml

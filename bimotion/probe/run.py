@@ -222,7 +222,7 @@ def predict_probe(
     return out
 
 
-def probe_arguments(features: str, training: dict, source: str = "the grid config") -> ProbeArguments:
+def probe_arguments(features: str, training: dict, source: str) -> ProbeArguments:
     """A grid config's ``features`` and ``training:`` for ``backend: probe``, checked: the head's
     :class:`ProbeArguments` (ValueError naming an unknown or bad one, and ``source``, the config's file)."""
     from ..registry import check_keys
@@ -235,13 +235,14 @@ def probe_arguments(features: str, training: dict, source: str = "the grid confi
     return args
 
 
-def probe_trainer(features: str, training: dict, sources: dict):
+def probe_trainer(features: str, training: dict, sources: dict, source: str):
     """The grid's trainer for ``backend: probe``: ``job -> model folder`` (a
-    :class:`bimotion.grid.runner.TrainJob`), its arguments checked now, before any model trains."""
+    :class:`bimotion.grid.runner.TrainJob`), its arguments checked now, before any model trains, their
+    errors naming ``source``, where they came from (the grid config's file, or a config built in Python)."""
     from bimotion.training.args import check_datasets
     from bimotion.training.spec import DataArguments
 
-    args = probe_arguments(features, training)
+    args = probe_arguments(features, training, source)
     check_datasets({k: sources.get(k) for k in BENCHMARKS}, required=False)
 
     def train(job) -> Path:
@@ -275,7 +276,7 @@ def backend_trainer(config, sources: dict):
     :func:`probe_trainer` for ``probe``, None for ``finetune`` (the grid's own)."""
     if config.backend != "probe":
         return None
-    return probe_trainer(config.features, dict(config.training), sources)
+    return probe_trainer(config.features, dict(config.training), sources, config.source)
 
 
 def predict_model(
@@ -306,5 +307,5 @@ def backend_settings(config) -> dict:
     return {
         "backend": "probe",
         "features": config.features,
-        **asdict(probe_arguments(config.features, config.training)),
+        **asdict(probe_arguments(config.features, config.training, config.source)),
     }
