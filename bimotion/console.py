@@ -5,7 +5,9 @@
 work starts.  Quiet means: ``transformers`` logs errors only (no "LOAD REPORT" for the new
 classification head every fine-tuning has), no ``datasets`` "Generating split"/"Map" bars and no
 ``transformers`` "Loading weights"/"Writing model shards" bars, and the warnings a user cannot act on
-are filtered.  What stays is ours: one progress bar per stage (training, inference, the demo's grid),
+are filtered.  A library call (no entry point) keeps the libraries' defaults, but its training and
+scoring show no ``datasets`` or ``transformers`` bars of theirs either (:func:`datasets_bars`,
+:func:`transformers_bars`).  What stays is ours: one progress bar per stage (training, inference, the demo's grid),
 the results and every error; an inner bar (inference, feature extraction: :func:`bar_disabled`) only
 on a terminal, never as a line per refresh in a log file, where a stage bar is a line every 30 s
 (:func:`stage_bar_options`).  ``verbose`` restores the libraries' own
@@ -215,6 +217,24 @@ def transformers_bars(shown: bool = False):
     finally:
         logging.enable_progress_bar()
         hub_progress_bars(hub_shown)
+
+
+@contextlib.contextmanager
+def datasets_bars():
+    """``datasets``' own bars ("Generating train split", "Filter": building a prepared dataset's cache,
+    which says nothing of the run's progress) off for the block, as they were after it.  For a library
+    call (:func:`quiet` turns them off for a command): training's and scoring's reads of prepared data
+    (:func:`bimotion.training.data.load_shards`), so a run shows only its own bars."""
+    import datasets
+
+    if not datasets.is_progress_bar_enabled():  # quiet(), or the user's HF_DATASETS_DISABLE_PROGRESS_BARS
+        yield
+        return
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        datasets.enable_progress_bars()
 
 
 # What torch's CPU allocator (and the C++ runtime under it) says when an allocation fails: a RuntimeError,

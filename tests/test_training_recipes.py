@@ -387,7 +387,9 @@ def test_a_library_run_saves_its_model_and_checkpoints_with_no_bar_and_ends_with
     moment: read together, the output showed "(1000 resamples)Writing model shards ...", a bar glued to
     the report's last line; and its "Loading weights" bar for the base model.  Saving and loading are
     quiet now (bimotion.console.transformers_bars); the bars are on again after the run, and the report
-    is the output's end."""
+    is the output's end.  Its reads of the prepared data printed datasets' "Generating train split: 12
+    examples" bars (one per split, on a cache not built yet): off too (bimotion.console.datasets_bars)."""
+    import datasets
     from transformers.utils import logging
 
     from bimotion.training.run import train_and_report
@@ -396,7 +398,7 @@ def test_a_library_run_saves_its_model_and_checkpoints_with_no_bar_and_ends_with
     values = {
         "model_name_or_path": str(tiny),
         "bimotion": str(mixed / "bimotion"),
-        "dataset_cache_dir": str(mixed / "cache"),
+        "dataset_cache_dir": str(tmp_path / "cache"),  # not built yet: datasets generates every split
         "output_dir": str(tmp_path / "m"),
         "test_configs": ["zho_eld"],
         "classifier_proj_size": 16,
@@ -405,14 +407,20 @@ def test_a_library_run_saves_its_model_and_checkpoints_with_no_bar_and_ends_with
         "dataloader_pin_memory": False,
     }
     logging.enable_progress_bar()  # as in a program that never called bimotion.console.quiet()
+    datasets_bars_before = datasets.is_progress_bar_enabled()
+    datasets.enable_progress_bars()
     try:
         assert train_and_report(TrainSpec.from_values(["zho_eld"], values)) == 0
-        assert logging.is_progress_bar_enabled()  # on again after it
+        assert logging.is_progress_bar_enabled() and datasets.is_progress_bar_enabled()  # on again after it
     finally:
         logging.disable_progress_bar()
+        if not datasets_bars_before:
+            datasets.disable_progress_bars()
     out, err = capfd.readouterr()
     assert list((tmp_path / "m").glob("checkpoint-*")) and (tmp_path / "m" / "model.safetensors").is_file()
-    assert "Writing model shards" not in out + err and "Loading weights" not in out + err, err[-2000:]
+    assert list((tmp_path / "cache").iterdir())  # the splits were generated in this run
+    for noise in ("Writing model shards", "Loading weights", "Generating", "examples/s"):
+        assert noise not in out + err, err[-2000:]
     lines = out.rstrip("\n").splitlines()
     assert lines[-1] == "95% CI: bootstrap over the test clips, within each corpus (1000 resamples)", lines[-4:]
 

@@ -104,7 +104,15 @@ def with_split_rows(sources: Sources, configs: list[str], split: str) -> list[st
 
 
 def load_shards(sources: Sources, wanted: list[Shard], split: str):
-    """The rows of ``wanted`` shards in ``split``, concatenated in shard order, with a ``row`` column."""
+    """The rows of ``wanted`` shards in ``split``, concatenated in shard order, with a ``row`` column;
+    without ``datasets``' own bars (:func:`bimotion.console.datasets_bars`)."""
+    from bimotion.console import datasets_bars
+
+    with datasets_bars():
+        return _load_shards(sources, wanted, split)
+
+
+def _load_shards(sources: Sources, wanted: list[Shard], split: str):
     from datasets import concatenate_datasets
 
     from bimotion.data.reading import load_source, raw_audio, with_names
