@@ -1,7 +1,8 @@
 """The masked loss under data parallelism: two CPU processes with uneven, ragged micro-batches and
 gradient accumulation end up with exactly the gradient of the mean per-sample loss over every clip
 of the optimizer step (DDP averages gradients; SERTrainer's normalisation must undo that right).
-And launched processes exit cleanly: the recipes' exit handler (bimotion.training.parsing)."""
+And launched processes exit cleanly: the recipes' exit handler (bimotion.training.parsing), and
+stop together at SIGTERM, in training and in the trained model's scoring."""
 
 from __future__ import annotations
 
@@ -278,3 +279,98 @@ def test_sigterm_to_one_worker_stops_every_worker_after_the_same_step(tmp_path):
     err = _signalled(proc, workers, [workers[1]])
     assert proc.returncode != 0  # the launcher reports its workers' exit code 143 as a failure
     _the_one_checkpoint(out, err)
+
+
+SCORED = textwrap.dedent(
+    """
+    import os, runpy, signal, sys
+    from pathlib import Path
+    from transformers import TrainerCallback
+    from bimotion.training.trainer import SERTrainer
+
+    recipe, events, stop = sys.argv[1], Path(sys.argv[2]), sys.argv[3] == "stop"
+    sys.argv = [recipe, *sys.argv[4:]]
+    rank = os.environ["RANK"]
+
+    class Watch(TrainerCallback):  # what this process did, a line each; SIGTERM to rank 1 alone as it scores
+        trained = sent = False
+
+        def log(self, what):
+            with open(events / f"rank{rank}.txt", "a") as f:
+                f.write(what + "\\n")
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.log("step")
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.trained = True
+
+        def on_predict(self, args, state, control, **kwargs):  # its validation sets scored: its test sets next
+            self.log("scored")
+            if stop and self.trained and not self.sent and rank == "1":
+                self.sent = True
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    init = SERTrainer.__init__
+    SERTrainer.__init__ = lambda self, *a, **k: (init(self, *a, **k), self.add_callback(Watch()))[0]
+    try:
+        runpy.run_path(recipe, run_name="__main__")
+        code = 0
+    except SystemExit as err:
+        code = err.code
+    (events / f"exit{rank}.txt").write_text(str(code))
+    sys.exit(code)
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.stress  # two launches of 2 processes: ~90 s on 2 shared cores
+def test_sigterm_to_one_launched_worker_while_it_scores_stops_every_worker_and_the_rerun_scores_once(tmp_path):
+    """A SIGTERM while a launch of 2 processes scores its trained model (Slurm's to one worker) stops
+    every worker at the same batch (one all-reduce a batch): each exits 143, the main process's closing
+    line names the sets not scored, and nothing is half-written (no scores.json, one whole checkpoint of the
+    last step, with both processes' random states).  The rerun trains nothing and scores once, each set once."""
+    from bimotion.training.run import SCORES
+
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    data = tmp_path / "bimotion"
+    testing.write_prepared(data, shards=[("csed", "zho_eld")], sizes={"train": 8, "validation": 4, "test": 8})
+    out, script = tmp_path / "out", tmp_path / "scored.py"
+    script.write_text(SCORED)
+    args = ["--model_name_or_path", tiny, "--bimotion", data, "--output_dir", out, "--train_configs", "zho_eld"]
+    args += ["--dataset_cache_dir", tmp_path / "cache", "--classifier_proj_size", "16", "--max_duration_s", "0.5"]
+    args += "--per_device_train_batch_size 2 --per_device_eval_batch_size 1 --num_train_epochs 1".split()
+    args += "--eval_strategy no --save_strategy no --load_best_model_at_end false --early_stopping_patience 0".split()
+    args += "--disable_tqdm true --report_to none".split()
+
+    def launch(what: str) -> tuple[subprocess.CompletedProcess, list[str], dict]:
+        events = tmp_path / what
+        events.mkdir()
+        done = subprocess.run(
+            cpu_launch(script, REPO / "recipes" / "train.py", events, what, *args),
+            env=subprocess_env(), capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        codes = {r: (events / f"exit{r}.txt").read_text() for r in (0, 1) if (events / f"exit{r}.txt").exists()}
+        return done, [(events / f"rank{r}.txt").read_text().split() for r in (0, 1)], codes
+
+    stopped, did, codes = launch("stop")
+    assert codes == {0: "143", 1: "143"}, stopped.stderr[-3000:]
+    assert did[0] == did[1] == ["step", "step", "scored"], did  # trained, validation sets scored, test sets not
+    said = [line for line in stopped.stderr.splitlines() if line.startswith("terminated:")]
+    checkpoint = out / "checkpoint-2"
+    assert said == [
+        f"terminated: training is done, but the test sets (zho_eld) were not scored (no {SCORES} yet); "
+        f"rerun the same command to continue from {checkpoint}: it trains nothing, it scores"
+    ], stopped.stderr[-3000:]
+    assert not (out / SCORES).exists() and [p.name for p in out.glob("checkpoint-*")] == [checkpoint.name]
+    saved = {p.name for p in checkpoint.iterdir()}
+    assert {"model.safetensors", "rng_state_0.pth", "rng_state_1.pth", "trainer_state.json"} <= saved, saved
+    assert INCOMPLETE not in saved and not list(out.rglob("*.tmp*")) and not list(out.rglob("*partial*"))
+
+    again, did, codes = launch("again")
+    assert again.returncode == 0 and codes == {0: "0", 1: "0"}, again.stderr[-3000:]
+    assert did[0] == did[1] == ["scored", "scored"], did  # no step, each split scored once
+    scores = json.loads((out / SCORES).read_text())
+    assert scores["resumed_from"].endswith(checkpoint.name) and scores["test"]["groups"], scores.keys()
+    assert not list(out.glob("checkpoint-*"))  # the stop's checkpoint went with the run's end
