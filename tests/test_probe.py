@@ -369,9 +369,9 @@ def test_features_are_a_feature_set_a_folder_or_a_hub_id_and_layer_fits_them(tmp
         check_features(str(tiny), 3)
     # a grid config's probe is checked the same way, before its grid starts
     with pytest.raises(ValueError, match="did you mean logmel"):
-        probe_arguments("logmell", {})
+        probe_arguments("logmell", {}, "grid config g.yaml")
     with pytest.raises(ValueError, match="--layer picks an encoder's hidden state"):
-        probe_arguments("logmel", {"layer": 1})
+        probe_arguments("logmel", {"layer": 1}, "grid config g.yaml")
 
 
 def test_a_bad_probe_setting_of_a_grid_built_in_python_names_where_it_came_from(tmp_path):
