@@ -19,7 +19,9 @@ COMMANDS: tuple[str, ...] = ("sources", "scan", "prepare", "check", "push", "dem
 DESCRIPTION = (
     "Speech emotion recognition across languages and age groups: read the raw corpora, prepare "
     "BiMotion/YueMotion as Hub-ready datasets, check and publish them; advise which cross-group data "
-    "helps a target group; predict emotions in recordings with a trained model."
+    "helps a target group; predict emotions in recordings with a trained model. "
+    "`bimotion COMMAND --help` says what a command reads and writes, its defaults and an example; "
+    "`bimotion demo` runs every stage on a generated corpus."
 )
 
 

@@ -290,6 +290,24 @@ def test_no_command_help_shows_docstring_markup(command, capsys):
     assert "``" not in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_help_shows_an_example(command, capsys):
+    """`bimotion demo --help` and `bimotion sources --help` gave no example to copy, and the demo's
+    did not say what it writes below --output: every command's help has an example line."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert "Example" in out and f"  bimotion {command}" in out
+
+
+def test_demo_help_says_what_it_writes_where(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for written in ("raw/", "bimotion/ and yuemotion/", "grid/", "tables/heatmap.png", "grid.log"):
+        assert written in out
+
+
 def test_demo_refuses_a_missing_grid_config_before_generating_anything(tmp_path, capsys):
     assert main(["demo", "--config", "nope", "--output", str(tmp_path / "demo")]) == 2
     err = capsys.readouterr().err

@@ -1,8 +1,17 @@
-"""The pipeline on the embedded default corpus: generate small copies of the seven corpora
+"""Run the whole pipeline on a generated corpus: generate small copies of the seven corpora
 (synthetic speech-like audio, in the real layouts and with their quirks), read them, prepare
 BiMotion and YueMotion from them as Hub-ready datasets, check the result, load it back with plain
 `datasets`, then fine-tune the paper's grid of models (a tiny wav2vec2, random weights, trainable
 CNN) on the CPU and write Tables 3-5, the heat map and the feature-space projections (Figures 2-3).
+
+Examples:
+  bimotion demo --output demo              # everything: about 10 min on 2 CPU cores
+  bimotion demo --output demo --no-grid    # the datasets only: about 1.5 min
+
+It writes, below --output DIR: raw/ (the generated corpora), bimotion/ and yuemotion/ (the prepared
+datasets), and, unless --no-grid, grid/ (tables/table3-5 as Markdown, CSV and LaTeX,
+tables/heatmap.png, figures/, the models in models/, their scores in metrics/) and grid.log (what
+the training printed).
 
 The audio is SYNTHETIC and the model TINY: the demo shows that every stage runs and that the models
 learn (the baseline row well above its chance level, the cross-group rows below the baseline), not

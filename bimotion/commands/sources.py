@@ -1,5 +1,9 @@
 """The corpora BiMotion and YueMotion are built from: language, age groups, expected size, licence,
-where to obtain each, and the layout its reader expects (--layout); and how to bring your own."""
+where to obtain each, and the layout its reader expects (--layout); and how to bring your own.
+It prints to the terminal and writes no file.
+
+Example:
+  bimotion sources --layout"""
 
 from __future__ import annotations
 
