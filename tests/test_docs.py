@@ -100,3 +100,31 @@ def test_the_docs_tiny_model_one_liner_says_nothing(tmp_path):
     )
     assert done.returncode == 0 and (done.stdout, done.stderr) == ("", ""), done.stderr[-2000:]
     assert (tmp_path / "demo" / "tiny" / "config.json").is_file()
+
+
+def test_the_end_of_run_table_in_recipes_md_is_the_one_train_py_prints():
+    """docs/recipes.md showed train.py's end table with its score column two spaces left of where
+    train.py prints it (the table's layout changed, the doc's copy did not): the doc's rows are now
+    what :func:`scores_report` prints for the doc's own numbers."""
+    from bimotion.training.report import scores_report
+
+    text = (REPO / "docs" / "recipes.md").read_text(encoding="utf-8")
+    block = text[text.index("test scores per group (weighted F1") :].split("\n† at or below chance")[0]
+    shown = block.splitlines()[1:]
+    groups, mean = {}, None
+    for line in shown[1:]:
+        cells = line.replace("†", "").split()
+        if line.startswith("all (mean of test sets)"):
+            mean = [float(cells[-2]) / 100, float(cells[-1]) / 100]
+            continue
+        low, high = (float(x) / 100 for x in cells[2].split("-"))
+        groups[cells[0]] = {
+            "weighted_f1": float(cells[1]) / 100,
+            "weighted_f1_ci": [low, high],
+            "chance": float(cells[3]) / 100,
+            "num_samples": int(cells[4]),
+        }
+    assert groups and mean, shown
+    scores = {"groups": groups, "weighted_f1": mean[0], "chance": mean[1]}
+    printed = scores_report(scores).split("\n† at or below chance")[0].splitlines()[1:]
+    assert printed == shown
