@@ -21,7 +21,8 @@ how well emotions are recognised in real speech.  With the real corpora:
   yuemotion prepare --source DIR --output yuemotion
   bimotion check bimotion
 
-Re-running with the same --output starts again from scratch (a folder the demo did not write is refused).
+Re-running with the same --output starts again from scratch (a folder the demo did not write is
+refused).
 """
 
 from __future__ import annotations

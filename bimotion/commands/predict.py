@@ -5,33 +5,32 @@ Examples:
   bimotion predict --model results/eng_eld carehome.mp3 --segment vad --output carehome.jsonl
   bimotion predict --model their-org/ser-13 --labels paper clip.wav          # generic LABEL_i names
 
-Every audio file (WAV, FLAC, MP3, MP4/M4A, OGG, AIFF; found by content) is decoded as a stream and cut
-into windows (default 4 s every 2 s; the last one ends at the end of the file; --segment vad keeps
-only stretches above an energy threshold), so an hour-long recording needs no more memory than a
-minute.  Each row holds the file, start_s, end_s, a sigmoid score for each label the model was trained
-on, the labels scored at least --threshold, whether the window is silent (its scores then mean
-nothing, and it predicts no label), and file_clipped: the fraction of the file's samples that are
-hard-clipped (3+ consecutive samples at full scale, measured as `prepare` measures a clip; empty for
-MP3, MP4/AAC and µ-law, which have no exact full scale); the summary names the clipped files, most
-clipped first: clipping distorts a voice (a shout into a phone), and the scores with it.  file_notes
-says why a file's scores are doubtful ('noise floor (peak -62 dBFS)', 'shorter than 0.25 s (0.030 s)',
-'clipped 3.10%', 'silent', 'upsampled from 8000 Hz', 'failed part-way'; several joined by '; '), in every
-row of that file, empty when nothing is.  Such files keep their labels (a note says to doubt them, not
-that they are wrong: a far or short utterance can be real speech): keep the rows whose file_notes is
-empty to act on clean files only; the closing lines count them.  Each file is decoded twice: first to
-measure it (seconds for an hour), then to score it, its rows written as they are scored.
---output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.  The CSV is
-UTF-8 without a byte-order mark, as pandas, R and command-line tools read it; --excel adds the mark,
-so that Excel on Windows, opening the file by a double click, shows non-English file names (中文)
-as written.  A checkpoint
-whose outputs are named LABEL_0 … LABEL_12 needs --labels paper (the paper's 13-label order) or
---label-map (a JSON list or object, a text file with one name per line, or
-'LABEL_0=sadness,LABEL_1=fear,…'; '-' leaves an output out).
+Every audio file (WAV, FLAC, MP3, MP4/M4A, OGG, AIFF; found by content) is decoded as a stream and
+cut into windows (default 4 s every 2 s; the last one ends at the end of the file; --segment vad
+keeps only stretches above an energy threshold), so an hour-long recording needs no more memory than
+a minute. Each row holds the file, start_s, end_s, a sigmoid score for each label the model was
+trained on, the labels scored at least --threshold, whether the window is silent (its scores then
+mean nothing, and it predicts no label), and file_clipped: the fraction of the file's samples that
+are hard-clipped (3+ consecutive samples at full scale, measured as `prepare` measures a clip; empty
+for MP3, MP4/AAC and µ-law, which have no exact full scale); the summary names the clipped files,
+most clipped first: clipping distorts a voice (a shout into a phone), and the scores with it.
+file_notes says why a file's scores are doubtful ('noise floor (peak -62 dBFS)', 'shorter than
+0.25 s (0.030 s)', 'clipped 3.10%', 'silent', 'upsampled from 8000 Hz', 'failed part-way'; several
+joined by '; '), in every row of that file, empty when nothing is. Such files keep their labels (a
+note says to doubt them, not that they are wrong: a far or short utterance can be real speech): keep
+the rows whose file_notes is empty to act on clean files only; the closing lines count them. Each
+file is decoded twice: first to measure it (seconds for an hour), then to score it, its rows written
+as they are scored. --output FILE.csv or FILE.jsonl (JSON Lines); without it, CSV goes to stdout.
+The CSV is UTF-8 without a byte-order mark, as pandas, R and command-line tools read it; --excel
+adds the mark, so that Excel on Windows, opening the file by a double click, shows non-English file
+names (中文) as written. A checkpoint whose outputs are named LABEL_0 … LABEL_12 needs --labels paper
+(the paper's 13-label order) or --label-map (a JSON list or object, a text file with one name per
+line, or 'LABEL_0=sadness,LABEL_1=fear,…'; '-' leaves an output out).
 
 A model whose scores.json (written beside it by the training recipes, uploaded with it by `bimotion
-push`) scores any test set at or below chance (weighted F1 against the better of an all-positive and a
-prior-matched random predictor, as the end-of-run table marks with a dagger) gets one warning line
-naming it and the numbers: its labels there are no better than ignoring the audio.  A model with no
+push`) scores any test set at or below chance (weighted F1 against the better of an all-positive and
+a prior-matched random predictor, as the end-of-run table marks with a dagger) gets one warning line
+naming it and the numbers: its labels there are no better than ignoring the audio. A model with no
 test scores gets one note saying that its quality against chance is not known.
 
 MP4/M4A audio needs FFmpeg: without it, the files that need it are named before the model loads.

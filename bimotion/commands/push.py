@@ -8,7 +8,7 @@ Example:
   bimotion push results/paper/models/zho_eld/seed0 --repo-id my-lab/ser-zho-eld
                                                     # a model train.py or a fine-tuning grid wrote
   bimotion push runs/m1 --repo-id my-lab/ser-m1 --data-dir ~/data/bimotion
-                                                    # its card links the Hub dataset that folder was pushed to
+                                                    # its card links that folder's Hub dataset
 
 A model folder's card is changed for its new home first (its how-to snippet loads OWNER/NAME,
 scores.json records it); its checkpoints and run_identity.json (what resuming checks) stay

@@ -3,13 +3,14 @@
 Example:
   bimotion scan --source csed=~/corpora/CSED --source tess=~/corpora/TESS --output manifest.jsonl
 
-Prints a summary (counts by corpus x language x age group x label), the files seen below each
-source folder (read / skipped by reason / not audio), and, with --skip-bad, what was skipped and
-why.  A scan reads each file's header, not its audio: with --levels it also decodes every clip as
-`prepare` will (slower: about as long as `prepare`'s decoding) and names the clips far quieter than
-speech (a noise floor), counts the hard-clipped ones per label (uneven across labels: a shortcut a model
-can learn) and, as errors or --skip-bad skips, the silent ones and those that do not decode.  Every audio file below a source folder is read or reported: never dropped silently.  The
-corpus folders are only read, never written to.
+Prints a summary (counts by corpus x language x age group x label), the files seen below each source
+folder (read / skipped by reason / not audio), and, with --skip-bad, what was skipped and why. A
+scan reads each file's header, not its audio: with --levels it also decodes every clip as `prepare`
+will (slower: about as long as `prepare`'s decoding) and names the clips far quieter than speech (a
+noise floor), counts the hard-clipped ones per label (uneven across labels: a shortcut a model can
+learn) and, as errors or --skip-bad skips, the silent ones and those that do not decode. Every audio
+file below a source folder is read or reported: never dropped silently. The corpus folders are only
+read, never written to.
 """
 
 from __future__ import annotations
