@@ -322,6 +322,15 @@ def test_every_command_help_fits_the_width_it_is_written_to(command, monkeypatch
     assert not long
 
 
+def test_demo_and_advise_name_their_config_argument_alike(capsys):
+    """`bimotion demo --help` showed `--config YAML` though it takes a shipped config's name too, as
+    `bimotion advise --config NAME_OR_YAML` says."""
+    for command in ("demo", "advise"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "--config NAME_OR_YAML" in capsys.readouterr().out, command
+
+
 def test_demo_help_says_what_it_writes_where(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--help"])

@@ -68,9 +68,10 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--config",
-        metavar="YAML",
+        metavar="NAME_OR_YAML",
         default="demo",
-        help="grid config to run: a YAML file or a shipped config's name (default: demo)",
+        help="grid config to run: a YAML file or a shipped config's name, as `bimotion advise --config` takes "
+        "(default: demo)",
     )
     parser.add_argument("--no-grid", action="store_true", help="stop after the datasets (skip training the grid)")
 
