@@ -300,15 +300,7 @@ def test_every_command_help_shows_an_example(command, capsys):
     assert "Example" in out and f"  bimotion {command}" in out
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="prepare's docstring: one line of 101"))
-        if c == "prepare"
-        else c
-        for c in COMMANDS
-    ],
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_help_fits_the_width_it_is_written_to(command, monkeypatch, capsys):
     """`bimotion scan --help` and `bimotion predict --help` printed lines of 182 and 179 characters
     (sentences added to a paragraph without rewrapping it), `bimotion push --help` one of 110: every

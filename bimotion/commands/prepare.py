@@ -5,11 +5,11 @@ Example:
       --output bimotion --protocol speaker --num-proc 8
 
 Each file is decoded once, resampled to 16 kHz mono and stored as FLAC inside Parquet shards
-`OUT/data/<corpus>/<group>/<split>-NNNNN-<content hash>.parquet`, with a dataset card `OUT/README.md`
-whose configs make `load_dataset("OUT", "eng_eld")` work.  Giving only some corpora works: the
-summary and the card say which groups are partial.  The run is atomic: until it succeeds, nothing
-is at OUT (work happens in OUT.partial-tmp), and exclusive: a second run into the same OUT fails
-at once (the first holds OUT.prepare-lock).
+`OUT/data/<corpus>/<group>/<split>-NNNNN-<content hash>.parquet`, with a dataset card
+`OUT/README.md` whose configs make `load_dataset("OUT", "eng_eld")` work.  Giving only some corpora
+works: the summary and the card say which groups are partial.  The run is atomic: until it
+succeeds, nothing is at OUT (work happens in OUT.partial-tmp), and exclusive: a second run into the
+same OUT fails at once (the first holds OUT.prepare-lock).
 """
 
 from __future__ import annotations
