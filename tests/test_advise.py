@@ -111,7 +111,7 @@ def test_every_reported_mixture_was_trained_and_scored_and_the_summary_says_thei
             pm = m["delta"]["plus_minus"]
             assert pm == pytest.approx(_half_width(deltas, advice["confidence"]))
             verb = "raises" if np.mean(deltas) >= 0 else "lowers"
-            line = f"{verb} Mandarin elderly by {abs(np.mean(deltas)):.1f} ± {pm:.1f} weighted F1"
+            line = f"{verb} Mandarin elderly by {abs(np.mean(deltas)):.1f} ± {pm:.1f} weighted-F1 points"
             assert line in summary, (line, summary)
         if m["role"] == "inference":  # its score, marked † at or below chance as in the table
             mark = " †" if m["score"]["mean"] <= advice["chance"] else ""

@@ -1,5 +1,5 @@
 """The advice in words and tables: a plain-language summary ("adding Mandarin adults raises Mandarin
-elderly by 6.1 ± 2.3 weighted F1"), ``advice.md`` (the summary and a table of every mixture) and
+elderly by 6.1 ± 2.3 weighted-F1 points"), ``advice.md`` (the summary and a table of every mixture) and
 ``advice.json`` (every number, per seed)."""
 
 from __future__ import annotations
@@ -106,9 +106,9 @@ def _verdict_line(advice: Advice) -> str:
     verb, amount = _change(best.delta)
     name = best.spec if len(best.spec) <= 40 else best.notation
     if best.role == "augment":
-        action = f"{describe(best)} {verb} {who} by {amount} weighted F1"
+        action = f"{describe(best)} {verb} {who} by {amount} weighted-F1 points"
     else:
-        action = f"{describe(best)} beats the in-group baseline by {amount} weighted F1"
+        action = f"{describe(best)} beats the in-group baseline by {amount} weighted-F1 points"
     lead = "Helps most" if best.verdict == "helps" else "Highest on average"  # a gain only when it is clear
     return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({verdict_words(best, advice.confidence)})."
 
@@ -135,7 +135,7 @@ def summary_lines(advice: Advice) -> list[str]:
     for mixture in advice.of_role("augment"):
         verb, amount = _change(mixture.delta)
         lines.append(
-            f"- {_upper_first(describe(mixture))} {verb} {who} by {amount} weighted F1 "
+            f"- {_upper_first(describe(mixture))} {verb} {who} by {amount} weighted-F1 points "
             f"({verdict_words(mixture, advice.confidence)})."
         )
     for mixture in advice.of_role("inference"):
