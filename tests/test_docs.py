@@ -128,3 +128,12 @@ def test_the_end_of_run_table_in_recipes_md_is_the_one_train_py_prints():
     scores = {"groups": groups, "weighted_f1": mean[0], "chance": mean[1]}
     printed = scores_report(scores).split("\n† at or below chance")[0].splitlines()[1:]
     assert printed == shown
+
+
+def test_no_doc_points_at_the_ci_folder_of_real_material():
+    """README.md said the real-material tests use `../shared`: a folder beside the project's CI
+    checkout that no user has.  No user-facing doc (README, docs/, the templates a card is written
+    from) names it."""
+    pages = [REPO / "README.md", *(REPO / "docs").glob("*.md"), *(REPO / "bimotion" / "templates").glob("*.md")]
+    named = [p.relative_to(REPO).as_posix() for p in pages if "../shared" in p.read_text(encoding="utf-8")]
+    assert not named
