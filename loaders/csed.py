@@ -41,7 +41,8 @@ RELEASE_PREFIXES = {
     ("Positive", "f"): "Pos_female",
     ("Positive", "m"): "Pos_male",
 }
-NAME = re.compile(r"^(?P<prefix>[a-z]{3})[-_](?P<gender>female|male)[-_](?P<number>\d+)$", re.IGNORECASE)
+# matched whole (fullmatch): ``$`` lets a name end in a newline, 'Nat_Female-1\n.wav' read as a clip of its own
+NAME = re.compile(r"(?P<prefix>[a-z]{3})[-_](?P<gender>female|male)[-_](?P<number>\d+)", re.IGNORECASE)
 EXPECTED = "a folder holding 'Training Data (wav)/{Natural,Negative,Positive}/*.wav'"
 
 INFO = SourceInfo(
@@ -112,7 +113,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
 def _parse_name(path: Path, folder: str) -> tuple[str, str]:
     """The gender ('f' or 'm') from a name like ``Neg-Male-12.wav``, checked against the folder, and the
     clip's stem: as the release spells it where the name differs from that only in case (:data:`RELEASE_PREFIXES`)."""
-    match = NAME.match(path.stem)
+    match = NAME.fullmatch(path.stem)
     if match is None:
         raise bad(
             path,

@@ -44,8 +44,9 @@ CORPUS = "yuemotion"
 ELDERLY_MIN_AGE = elderly_min_age("yue")
 SPLITS = ("train", "validation", "test")
 METADATA_NAME = re.compile(r"^(train|validation|test)_metadata\.csv$", re.IGNORECASE)
-# Loose shape first (so other corpora's wavs below a shared root are left alone), then strict fields.
-NAME = re.compile(r"^(?P<speaker>\d+)_(?P<gender>[a-z])(?P<age>\d+)_(?P<sentence>\d+)_(?P<label>\w+)$", re.IGNORECASE)
+# Loose shape first (so other corpora's wavs below a shared root are left alone), then strict fields; matched whole
+# (fullmatch): ``$`` lets a name end in a newline, '14_m60_08_1\n.wav' read as a clip of its own
+NAME = re.compile(r"(?P<speaker>\d+)_(?P<gender>[a-z])(?P<age>\d+)_(?P<sentence>\d+)_(?P<label>\w+)", re.IGNORECASE)
 ARCHIVE = "data.tar.bz2"
 EXPECTED = "the YueMotion folder: wavs named like 14_m60_08_1.wav (data.tar.bz2 extracted), optional *_metadata.csv"
 
@@ -119,7 +120,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     keys = _keys(c, wavs, rows)
     for path in wavs:
         with c.item(path):
-            if not NAME.match(path.stem):
+            if not NAME.fullmatch(path.stem):
                 c.stray(path, _bad_name(path))
                 continue
             name = _parse_name(path)
@@ -175,7 +176,9 @@ def _keys(c: Collector, wavs: list[Path], rows: dict[str, _Row] | None) -> dict[
     letters (``14_m60_08_1.wav``); each one renamed so is reported (:meth:`~loaders.base.Collector.other_case`)."""
     keys = {path: listed_name(path.name) for path in wavs}
     if rows is None:
-        cases = {key: key.lower() for key in keys.values() if NAME.match(key.rpartition(".")[0]) and key != key.lower()}
+        cases = {
+            key: key.lower() for key in keys.values() if NAME.fullmatch(key.rpartition(".")[0]) and key != key.lower()
+        }
     else:
         cases = case_matches(rows, keys.items())
     for path, key in keys.items():
@@ -195,7 +198,7 @@ def _bad_name(path: Path) -> BadFileError:
 
 
 def _parse_name(path: Path) -> _Name:
-    match = NAME.match(path.stem)
+    match = NAME.fullmatch(path.stem)
     gender = match["gender"].lower()
     if gender not in ("f", "m") or not match["label"].isdigit():
         raise _bad_name(path)

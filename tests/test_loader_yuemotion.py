@@ -212,6 +212,19 @@ def test_bad_fixture(tmp_path):
     assert report.to_dict() == {"yuemotion/lfs_pointer": 1, "yuemotion/unknown_label": 1}
 
 
+def test_a_name_ending_in_a_newline_is_no_clip_of_its_own(tmp_path):
+    """Without the tables, '02_f31_01_1\n.wav' (a copy of a clip under a name ending in a newline) fitted the name
+    pattern ($ matches before a final newline) and was read as a 49th clip, the same audio under another id, free
+    to land in another split than its original. It is a bad_name now, as any name off the pattern."""
+    root = make_corpus("yuemotion", tmp_path, metadata=False)
+    copy = Path(shutil.copyfile(root / "data" / "02_f31_01_1.wav", root / "data" / "02_f31_01_1\n.wav"))
+    with pytest.raises(BadFileError) as info:
+        load("yuemotion", root)
+    assert (info.value.reason, info.value.path) == ("bad_name", copy) and "'02_f31_01_1\\n.wav'" in str(info.value)
+    records, report = load_untouched("yuemotion", root, skip_bad=True)
+    assert len(records) == 48 and report.to_dict() == {"yuemotion/bad_name": 1}
+
+
 def test_metadata_tables_must_be_complete(small_copy):
     (small_copy / "test_metadata.csv").unlink()
     with pytest.raises(LayoutError) as info:
