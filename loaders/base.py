@@ -159,18 +159,19 @@ class Collector:
         """An ``os.walk`` ``onerror`` for the readers' own folder searches: report, never swallow."""
         self.skip(unreadable_folder(err, self.root))
 
-    def walk(self, root: Path, suffixes=(".wav",), *, top: Path | None = None, lone: bool = False) -> list[Path]:
+    def walk(self, root: Path, suffixes=(".wav",), *, top: Path | None = None, lone: bool | tuple = False) -> list:
         """The candidate files below ``root`` (see :func:`~loaders.walk.walk_files`), accounting for every file below
         ``root``: each is counted as seen; one that is not a candidate (another suffix, hidden) is
         counted as not audio, or, when it is audio by content, reported as ``unexpected_file`` (and
         one that cannot be read as ``unreadable``); a second copy is :meth:`left_copy`'s, its folders' names
-        read up to ``top`` (default ``root``); ``lone``: one with no original beside it, :mod:`loaders.lone`'s."""
-        candidates, top = [], top or root
+        read up to ``top`` (default ``root``); ``lone``: one with no original beside it, :mod:`loaders.lone`'s (True: of
+        any of ``suffixes``; suffixes: of those only, a clip's, not a table's: ElderReact's ``.mp4``, not ``.txt``)."""
+        candidates, top, clips = [], top or root, tuple(suffixes if lone is True else lone or ())
         self.walked.append(root.resolve())
         for path, candidate in walk_files(root, suffixes, self.walk_problem, self.hidden_folder):
             self.see(path)
             if candidate:
-                if (lone and lone_copy(path, top)) or not self.left_copy(path, root=top):  # a copy beside: there
+                if (clips and lone_copy(path, top, clips)) or not self.left_copy(path, root=top):  # a copy: there
                     candidates.append(path)
                 continue
             audio = self._is_audio(path)  # None: unreadable, reported
@@ -185,7 +186,7 @@ class Collector:
                     )
             elif audio is False:
                 self.set_aside("not_audio", path)
-        return lone_copies(self, candidates, top) if lone else candidates
+        return lone_copies(self, candidates, top, clips) if clips else candidates
 
     def beside(self, parent: Path, read: Iterable[Path], reads_from: str, release: Iterable[str] = ()) -> None:
         """Account for what ``parent`` holds beside the folders ``read`` (the reader's): its files and other folders, by

@@ -11,8 +11,9 @@ Layout of the public GitHub release (the root may be this folder or any folder a
 
 The class comes from the folder (``Natural``/``Negative``/``Positive``); the file-name prefix must
 agree with it; a class folder named as its second copy beside no such folder (``Natural - Copy/``) is
-that folder.  Gender comes from the prefix, read case-insensitively with ``-`` or ``_`` as the
-separator.  There are no speaker ids and no ages.  652 files: Positive 218, Natural 214,
+that folder, and a clip so named beside no such clip (``Nat_Female-1 2.wav``, no ``Nat_Female-1.wav``)
+that clip (:mod:`loaders.lone`).  Gender comes from the prefix, read case-insensitively with ``-`` or
+``_`` as the separator.  There are no speaker ids and no ages.  652 files: Positive 218, Natural 214,
 Negative 220; mono 16-bit 44.1 kHz.  A ``.wav`` outside the class folders that is audio by content is
 reported (``unexpected_location``).
 """
@@ -26,6 +27,7 @@ from .base import Collector, SourceInfo, bad, require_dir
 from .copies import folder_name
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
+from .lone import read_as
 from .record import Utterance
 
 CORPUS = "csed"
@@ -82,7 +84,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     """Read CSED below ``root``: every ``*.wav`` inside a ``Natural``/``Negative``/``Positive`` folder."""
     root = require_dir(root, CORPUS, EXPECTED)
     c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
-    for path in c.walk(root):
+    for path in c.walk(root, lone=True):  # 'x 2.wav' with no x.wav beside it: read as x
         folder = CLASS_FOLDERS.get(folder_name(path.parent.name).lower())  # 'Natural - Copy/' alone: Natural/
         with c.item(path):
             if folder is None:
@@ -96,8 +98,8 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                     ),
                 )
                 continue
-            gender, stem = _parse_name(path, folder)
-            if stem != path.stem:
+            gender, stem = _parse_name(path, read_as(c, path).stem, folder)
+            if stem != read_as(c, path).stem:
                 c.other_case(path, f"{stem}{path.suffix}")
             c.add(
                 path,
@@ -110,10 +112,11 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     return c.finish(expected=EXPECTED)
 
 
-def _parse_name(path: Path, folder: str) -> tuple[str, str]:
+def _parse_name(path: Path, stem: str, folder: str) -> tuple[str, str]:
     """The gender ('f' or 'm') from a name like ``Neg-Male-12.wav``, checked against the folder, and the
-    clip's stem: as the release spells it where the name differs from that only in case (:data:`RELEASE_PREFIXES`)."""
-    match = NAME.fullmatch(path.stem)
+    clip's stem: as the release spells it where the name differs from that only in case (:data:`RELEASE_PREFIXES`).
+    ``stem``: the name parsed (a lone copy's, ``x 2.wav``, is x's: :func:`loaders.lone.read_as`)."""
+    match = NAME.fullmatch(stem)
     if match is None:
         raise bad(
             path,
@@ -131,4 +134,4 @@ def _parse_name(path: Path, folder: str) -> tuple[str, str]:
         )
     gender = match["gender"][0].lower()
     release = f"{RELEASE_PREFIXES[(folder, gender)]}-{match['number']}"
-    return gender, release if release.casefold() == path.stem.casefold() else path.stem
+    return gender, release if release.casefold() == stem.casefold() else stem

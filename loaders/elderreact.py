@@ -18,7 +18,8 @@ The audio track is read from the mp4 (its header here, FFmpeg to decode).
 Every mp4 below the root must be listed in a label file (else "missing metadata row") and every
 listed clip must exist (else an error naming the label file and line).  A clip's name is its id, case
 and all (``Branda_schmitz_12``); one a FAT copy upper-cased (``BRANDA_SCHMITZ_12.MP4``) is read as the
-one line naming it in another case, with a warning (:func:`~loaders.metafiles.case_matches`).
+one line naming it in another case, with a warning (:func:`~loaders.metafiles.case_matches`); one named as its
+second copy beside no such clip (``50_50_17 (1).mp4``, no ``50_50_17.mp4``) as that clip (:mod:`loaders.lone`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from .base import Collector, SourceInfo, bad, require_dir
 from .errors import LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
+from .lone import read_as
 from .metafiles import case_hint, case_matches, iter_lines, listed_name
 from .record import Utterance
 from .walk import backslashed_layout
@@ -88,11 +90,11 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     """Read ElderReact below ``root`` (see the module docstring)."""
     root = require_dir(root, CORPUS, EXPECTED)
     c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
-    files = c.walk(root, (".mp4", ".txt"))
+    files = c.walk(root, (".mp4", ".txt"), lone=(".mp4",))  # 'x 2.mp4' with no x.mp4 beside it: read as x
     rows, broken = _read_labels(c, _find_label_files(root, files))
     clips = [p for p in files if p.suffix.lower() == ".mp4"]
     c.set_aside("not_audio", *(p for p in files if p.suffix.lower() != ".mp4"))  # the label files, other .txt files
-    keys = {path: listed_name(path.name) for path in clips}  # 50_50_17.MP4 is the table's 50_50_17.mp4
+    keys = {path: listed_name(read_as(c, path).name) for path in clips}  # 50_50_17.MP4: the table's 50_50_17.mp4
     evicted = [(path, listed_name(path.name)) for path in c.evicted]  # '.A.MP4.icloud': its row's, in its letters
     cases = case_matches(
         [*rows, *broken], [*keys.items(), *evicted]

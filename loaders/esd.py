@@ -16,7 +16,8 @@ content is reported (``unexpected_location``).
 
 * Emotion: the folder (Angry Happy Neutral Sad Surprise).  A speaker, emotion or split folder named as
   its second copy beside no such folder (``Angry (1)``, ``Copy of 0001``) is that folder
-  (:func:`~loaders.copies.folder_name`).  Each speaker's index runs in blocks of
+  (:func:`~loaders.copies.folder_name`); a wav so named beside no such wav (``0001_000351 (1).wav``, no
+  ``0001_000351.wav``) is that wav (:mod:`loaders.lone`).  Each speaker's index runs in blocks of
   350 (Neutral 1-350, Angry 351-700, Happy 701-1050, Sad 1051-1400, Surprise 1401-1750); a file
   whose folder disagrees with its block is rejected (``emotion_mismatch``).
 * Official split: position ``p = (index - 1) % 350 + 1``; evaluation p 1-20 (``validation``), test
@@ -49,6 +50,7 @@ from .base import Collector, SourceInfo, bad, require_dir, walk_tree
 from .copies import copied_folder, copy_elsewhere, folder_name, shown
 from .errors import SkipReport
 from .labels import CORPUS_LABEL_MAPS
+from .lone import read_as
 from .metafiles import read_bytes
 from .record import Utterance
 from .walk import searched
@@ -117,7 +119,7 @@ def split_of(index: int) -> str:
 def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
     root = require_dir(root, "esd", EXPECTED)
     c = Collector("esd", root, skip_bad=skip_bad, report=report)
-    wavs = c.walk(root)  # reports unreadable folders; find_speakers walks the same folders again
+    wavs = c.walk(root, lone=True)  # 'x 2.wav', no x.wav beside it: x; find_speakers walks the same folders again
     chosen, ignored = _chosen_speakers(root)
     by_speaker = _wavs_by_speaker(c, wavs, chosen, ignored)
     found = _Disagreements()
@@ -211,15 +213,15 @@ def _wavs_by_speaker(
     names = {folder: {} for folder in by_speaker}
     for folder, found in by_speaker.items():
         for path, _ in found:
-            names[folder].setdefault(path.name.casefold(), path)
+            names[folder].setdefault(read_as(c, path).name.casefold(), path)  # a lone copy's: x.wav's
     # the shallowest copy first, as _chosen_speakers orders them: a clip lost from the folder read, in two
     # copies, is read from the first, and the other is its copy
     for path, owner in sorted(copied, key=lambda found: (len(found[1].parts), str(found[1]), str(found[0]))):
         folder = chosen[folder_name(owner.name)]
-        counterpart = names[folder].get(path.name.casefold())
+        counterpart = names[folder].get(name := read_as(c, path).name.casefold())
         if counterpart is None:  # only in the copy: a clip the folder read lost, not dropped
             by_speaker[folder].append((path, owner))
-            names[folder][path.name.casefold()] = path
+            names[folder][name] = path
         else:
             _copied_wav(c, path, folder, counterpart, owner)
     return by_speaker
@@ -246,18 +248,18 @@ def _add_speaker(c: Collector, speaker_dir: Path, wavs: list[tuple[Path, Path]],
     found.repeated += repeated
     for path, folder in wavs:
         with c.item(path):
-            emotion, split, index_split = _parse(path, folder)
+            emotion, split, index_split = _parse(path, read_as(c, path).name, folder)
             extra = {"layout": "a" if index_split else "b"}
             if index_split and index_split != split:
                 extra["index_split"] = index_split
                 found.split += 1
-            line = lines.get(path.stem)
+            line = lines.get(utterance := read_as(c, path).stem)
             if line and line.emotion and line.emotion != emotion:
                 extra["transcript_emotion"] = line.emotion
-                found.emotion.append(f"{path.stem} (transcript {line.emotion}, folder {emotion})")
+                found.emotion.append(f"{utterance} (transcript {line.emotion}, folder {emotion})")
             c.add(
                 path,
-                native_id=path.stem,
+                native_id=utterance,
                 emotions=[CORPUS_LABEL_MAPS["esd"][emotion]],
                 language=language,
                 age_group="adu",
@@ -284,10 +286,11 @@ def find_speakers(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _parse(path: Path, speaker_dir: Path) -> tuple[str, str, str | None]:
-    """(emotion folder, split, split by the index rule in layout A else None) of one wav."""
+def _parse(path: Path, name: str, speaker_dir: Path) -> tuple[str, str, str | None]:
+    """(emotion folder, split, split by the index rule in layout A else None) of one wav, ``name`` the name parsed
+    (a lone copy's, ``x 2.wav``, is x's: :func:`loaders.lone.read_as`)."""
     speaker = folder_name(speaker_dir.name)
-    match = _NAME.match(path.name)
+    match = _NAME.match(name)
     if not match or match[1] != speaker:
         raise bad(
             path,

@@ -14,13 +14,14 @@ from .copies import KEPT_BOTH, KEPT_BOTH_NAMES, copied_folder, copy_name_error, 
 from .errors import BadFileError, InputWarning, display
 
 
-def lone_copy(path: Path, root: Path | None = None) -> tuple[Path, str] | None:
+def lone_copy(path: Path, root: Path | None = None, suffixes: tuple[str, ...] | None = None) -> tuple[Path, str] | None:
     """The file ``path`` is named as a second copy of (:data:`COPY_NAMES` or :data:`KEPT_BOTH`: ``x (1).wav``,
     ``x - Copy.wav``, ``x 2.wav``), and what names a copy so, where that file is not beside it (renamed or lost:
     ``path`` is the clip, under its copy's name); None for any other name, or where that file is there.  For a
     built-in corpus only, whose release names no file so (:data:`COPY_NAMES`); in your own, ``take 2.wav`` is its own.
-    None also in a copied folder below ``root`` (``AudioWAV - Copy/x 2.wav``: the copy's, :func:`copied_folder`)."""
-    if path.name.startswith("."):
+    None also in a copied folder below ``root`` (``AudioWAV - Copy/x 2.wav``: the copy's, :func:`copied_folder`), and
+    for a name not ending in one of ``suffixes`` (where given: a clip's, not a table's, ``train_labels (1).txt``)."""
+    if path.name.startswith(".") or (suffixes is not None and not path.name.lower().endswith(suffixes)):
         return None
     named = named_copy(path.name) or next(
         ((f"{m['stem']}{m['suffix'] or ''}", maker) for maker, p in KEPT_BOTH_NAMES if (m := p.fullmatch(path.name))),
@@ -33,15 +34,15 @@ def lone_copy(path: Path, root: Path | None = None) -> tuple[Path, str] | None:
     return path.with_name(named[0]), named[1]
 
 
-def lone_copies(collector, paths: list[Path], root: Path | None = None) -> list[Path]:
+def lone_copies(collector, paths: list[Path], root: Path | None = None, suffixes: tuple | None = None) -> list[Path]:
     """``paths`` (a walk's candidates, name order), the :func:`lone_copy` ones (not in a copied folder below
-    ``root``) kept in ``collector.lone`` (path -> the file it is read as, what names it so), each read as that file
+    ``root``, of ``suffixes``) kept in ``collector.lone`` (path -> the file it is read as, what names it so), each read as that file
     (:func:`read_as`), counted and named in one warning when read (:func:`warn_lone`): where several stand for one
     file, with one content the first (in name order) is read and the others set aside as its duplicate copies;
     with other contents none is read, each a ``copy_name`` error (with ``skip_bad`` counted skips)."""
     c, groups = collector, {}
     for path in paths:
-        if found := lone_copy(path, root):
+        if found := lone_copy(path, root, suffixes):
             groups.setdefault(found[0], []).append((path, found[1]))
     dropped = set()
     for original, found in groups.items():

@@ -18,7 +18,8 @@ authors' original loader (which moved the user's files) are read as they are; th
 moves, writes or extracts anything.  A wav a FAT copy upper-cased (``14_M60_08_1.WAV``) is
 read under the release's id (its row's name, or without the tables the name in small letters), with
 a warning; beside the wav named as listed (``14_m60_08_1.wav``), it is that clip's second copy: read once,
-or reported (:func:`loaders.copies.case_copies`).  A ``.wav`` below the root whose name does not follow the
+or reported (:func:`loaders.copies.case_copies`); one named as its second copy beside no such wav
+(``14_m60_08_1 (1).wav``, no ``14_m60_08_1.wav``) is that clip (:mod:`loaders.lone`).  A ``.wav`` below the root whose name does not follow the
 pattern is reported (``bad_name``) when it is audio by content.
 """
 
@@ -34,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from .base import Collector, SourceInfo, bad, require_dir
 from .errors import BadFileError, LayoutError, SkipReport
 from .labels import CORPUS_LABEL_MAPS
+from .lone import read_as
 from .metafiles import case_hint, case_matches, csv_text, listed_name, read_text
 from .record import Utterance, age_group_of, elderly_min_age
 
@@ -103,7 +105,7 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     """Read YueMotion below ``root`` (see the module docstring)."""
     root = require_dir(root, CORPUS, EXPECTED)
     c = Collector(CORPUS, root, skip_bad=skip_bad, report=report)
-    files = c.walk(root, (".wav", ".csv", ".bz2"))
+    files = c.walk(root, (".wav", ".csv", ".bz2"), lone=(".wav",))  # 'x 2.wav' with no x.wav beside it: read as x
     wavs = [p for p in files if p.suffix.lower() == ".wav"]
     c.set_aside("not_audio", *(p for p in files if p.suffix.lower() != ".wav"))  # metadata CSVs and the archive
     if not wavs:
@@ -120,10 +122,10 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
     keys = _keys(c, wavs, rows)
     for path in wavs:
         with c.item(path):
-            if not NAME.fullmatch(path.stem):
+            if not NAME.fullmatch(read_as(c, path).stem):
                 c.stray(path, _bad_name(path))
                 continue
-            name = _parse_name(path)
+            name = _parse_name(path, read_as(c, path).stem)
             row = None
             if rows is not None:
                 row = rows.get(keys[path])
@@ -174,7 +176,7 @@ def _keys(c: Collector, wavs: list[Path], rows: dict[str, _Row] | None) -> dict[
     without ``.wav``: in another case (``14_M60_08_1.WAV``, as a FAT copy leaves it), the one row's name of
     its letters (:func:`~loaders.metafiles.case_matches`), or without tables the release's own, in small
     letters (``14_m60_08_1.wav``); each one renamed so is reported (:meth:`~loaders.base.Collector.other_case`)."""
-    keys = {path: listed_name(path.name) for path in wavs}
+    keys = {path: listed_name(read_as(c, path).name) for path in wavs}  # a lone copy's, 'x 2.wav': x.wav's
     if rows is None:
         cases = {
             key: key.lower() for key in keys.values() if NAME.fullmatch(key.rpartition(".")[0]) and key != key.lower()
@@ -197,8 +199,9 @@ def _bad_name(path: Path) -> BadFileError:
     )
 
 
-def _parse_name(path: Path) -> _Name:
-    match = NAME.fullmatch(path.stem)
+def _parse_name(path: Path, stem: str) -> _Name:
+    """What the name ``stem`` says of ``path`` (a lone copy's, ``x 2.wav``, is x's: :func:`loaders.lone.read_as`)."""
+    match = NAME.fullmatch(stem)
     gender = match["gender"].lower()
     if gender not in ("f", "m") or not match["label"].isdigit():
         raise _bad_name(path)

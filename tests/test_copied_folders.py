@@ -476,14 +476,16 @@ def test_numbered_copies_of_one_size_are_each_read_once(tmp_path):
     assert max(opened.count(str(path)) for path in paths) == 1 and len(opened) <= len(paths) + 1
 
 
-LONE = [(name, form) for name in ("crema_d", "tess", "iemocap") for form in ("{} 2", "{} (1)", "{} - Copy")]
+# the readers whose table lists each clip: a clip not read is a row's missing_audio too
+ROWS = ("iemocap", "elderreact", "yuemotion")
+LONE = [(name, form) for name in loaders.READERS for form in ("{} 2", "{} (1)", "{} - Copy")]
 
 
 @pytest.mark.parametrize(("name", "form"), LONE, ids=[f"{n}-{f.format('x')}" for n, f in LONE])
 def test_a_copy_named_file_with_no_original_beside_it_is_read_as_that_clip(tmp_path, name, form, capsys):
     """A Finder or Explorer copy with no original beside it ('x 2.wav', 'x (1).wav', 'x - Copy.wav', the original
     renamed or lost) was reported, as a bad file name or as a second copy of a file not there, though it is
-    plainly the clip x. It is read as x (its record as the original's, from the copy's path), counted in the
+    plainly the clip x (by every reader: CSED, ESD, ElderReact and YueMotion too). It is read as x (its record as the original's, from the copy's path), counted in the
     summary and named in one warning."""
     from bimotion.cli import main
 
@@ -508,7 +510,7 @@ def test_a_copy_named_file_with_no_original_beside_it_is_read_as_that_clip(tmp_p
     assert "read under a copy's name, no original beside it 1" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["crema_d", "tess", "iemocap"])
+@pytest.mark.parametrize("name", loaders.READERS)
 def test_two_lone_copies_of_one_clip_are_read_once_or_not_at_all(tmp_path, name):
     """Two copies of one clip with no original beside them ('x (1).wav' and 'x 2.wav'): with one content the first
     in name order is read as x and the other counted as its duplicate copy; with two contents neither is read
@@ -537,5 +539,21 @@ def test_two_lone_copies_of_one_clip_are_read_once_or_not_at_all(tmp_path, name)
         warnings.simplefilter("ignore", InputWarning)
         read = loaders.load(name, root, skip_bad=True, report=report)
     assert not {str(browser), str(finder)} & {r.path for r in read}  # TESS reads its deeper copy of the clip then
-    row = {"iemocap/missing_audio": 1} if name == "iemocap" else {}  # its evaluation's row names the clip
+    row = {f"{name}/missing_audio": 1} if name in ROWS else {}  # its evaluation's or label file's row names it
     assert report.to_dict() == {f"{name}/copy_name": 2, **row} and report.files[(name, "lone_copy")] == 0
+
+
+@pytest.mark.parametrize(("name", "table"), [("elderreact", "Annotations/notes.txt"), ("yuemotion", "notes.csv")])
+def test_lone_copies_of_a_text_file_beside_the_clips_are_no_clips(tmp_path, name, table):
+    """ElderReact walks its .txt label files, YueMotion its .csv tables, beside their clips: a lone copy's name is
+    read as its clip's for the clips only ('x 2.mp4'), so 'notes (1).txt' and 'notes 2.txt', two texts with no
+    notes.txt, are counted as not audio as before, not stopped at as one clip's two recordings (copy_name)."""
+    root, start, report = corpus(name, tmp_path), SkipReport(), SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        before = [r.id for r in loaders.load(name, root, report=start)]
+        path = root / table
+        for n, form in enumerate(("{} (1)", "{} 2")):
+            path.with_name(f"{form.format(path.stem)}{path.suffix}").write_text(f"note {n}\n")
+        assert [r.id for r in loaders.load(name, root, report=report)] == before and not report
+    assert report.files[(name, "not_audio")] == start.files[(name, "not_audio")] + 2

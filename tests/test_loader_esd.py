@@ -338,3 +338,27 @@ def test_a_copy_of_a_speaker_folder_in_the_other_layout_is_named_in_the_warning(
     assert (
         len(said) == 1 and "and 14 more" in said[0] and "(0001/Angry/0001_000352.wav), with the same bytes" in said[0]
     )
+
+
+def test_a_lone_copy_in_the_folder_read_is_the_clip_a_deeper_copy_holds(tmp_path):
+    """'0001/Neutral/0001_000002 2.wav' with no 0001_000002.wav beside it is that clip (loaders.lone); a deeper copy
+    of the speaker folder ('old/0001/', ignored with a warning) holding 0001_000002.wav is compared with it by its
+    bytes, a duplicate copy, not a clip the folder read lost, read again under the same id (duplicate_id); with
+    other bytes, which recording is the clip is the user's to say (copy_name)."""
+    top = make_corpus("esd", tmp_path, layout="b")
+    records = [r.id for r in esd.load(top)]
+    deep = shutil.copytree(top / "0001", top / "old" / "0001")
+    clip = top / "0001" / "Neutral" / "0001_000002.wav"
+    lone = clip.rename(clip.with_name("0001_000002 2.wav"))
+    report = SkipReport()
+    with pytest.warns(UserWarning) as said:
+        read = esd.load(top, report=report)
+    assert [r.id for r in read] == records and str(lone) in {r.path for r in read} and not report
+    said = " ".join(str(w.message) for w in said)
+    assert "ignored 1" in said and "read '0001_000002 2.wav' as 0001_000002: no 0001_000002.wav beside it" in said
+    assert report.files[("esd", "duplicate")] == 15 and report.files[("esd", "lone_copy")] == 1
+    other = next(wav for wav in sorted((deep / "Neutral").glob("*.wav")) if wav.name != "0001_000002.wav")
+    shutil.copyfile(other, deep / "Neutral" / "0001_000002.wav")  # another recording
+    with pytest.raises(BadFileError) as err, pytest.warns(UserWarning):
+        esd.load(top)
+    assert (err.value.reason, err.value.path) == ("copy_name", deep / "Neutral" / "0001_000002.wav")
