@@ -12,6 +12,7 @@ panels (:func:`page_bands`, :func:`save_figure`)."""
 from __future__ import annotations
 
 import functools
+import glob
 import re
 import sys
 from collections.abc import Mapping
@@ -246,7 +247,7 @@ def _remove_stale_pages(path: Path, kept: int) -> None:
     """Remove the parts beyond the first ``kept`` that an earlier, taller figure of ``path`` left."""
     stem = path.with_suffix("").name
     pattern = re.compile(re.escape(stem) + r"-page(\d+)(" + "|".join(map(re.escape, FORMATS)) + ")")
-    for old in path.parent.glob(f"{stem}-page*"):
+    for old in path.parent.glob(f"{glob.escape(stem)}-page*"):  # a stem may hold [ ] * ?: seed[0].confusion
         match = pattern.fullmatch(old.name)
         if match and int(match.group(1)) > kept:
             old.unlink()

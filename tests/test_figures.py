@@ -371,6 +371,17 @@ def test_a_figure_that_fits_a_page_gets_no_parts_and_loses_those_of_a_taller_one
     assert capsys.readouterr().err == ""
 
 
+def test_stale_parts_go_even_when_the_figures_name_holds_glob_characters(tmp_path):
+    """A figure named ``grid[seed0]`` (a run's name may hold brackets) kept the parts of an earlier,
+    taller one beside it, showing old numbers: its name was used as a glob pattern, ``[seed0]`` a class
+    of one character, so no part was found to remove."""
+    (tmp_path / "grid[seed0]-page1.png").write_bytes(b"old")
+    (tmp_path / "grid[seed0]-page2.svg").write_text("old", encoding="utf-8")
+    (tmp_path / "grids-page1.png").write_bytes(b"not ours")  # what grid[seed0]-page* matched as a pattern
+    _save("heatmap", 9, tmp_path / "grid[seed0]")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid[seed0].png", "grid[seed0].svg", "grids-page1.png"]
+
+
 def test_a_page_sized_part_never_cuts_a_panel():
     """Every panel (its matrix with its title, ticks and axis labels) lies whole in one part, and the
     parts hold every panel once, in order."""
