@@ -30,9 +30,10 @@ from .record import ELDERLY_MIN_AGE, LANGUAGE_CODE, age_group_of, elderly_min_ag
 SEPARATORS = re.compile(r"\s*[;,|\uff0c\uff1b\uff5c\u3001]\s*")
 MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
 # a unit of years an age may be written with after its number (in any case, with or without a space):
-# 72 years, 72 yrs, 72y, 72 y.o., 72歲 (traditional), 72岁 (simplified), 72 tahun (Indonesian, Malay);
-# any other (72 months) leaves the cell what it is, no number of years: a bad_age
-YEARS = ("years old", "years", "year", "tahun", "y.o.", "yrs", "yr", "yo", "y", "歲", "岁")
+# 72 years, 72 yrs, 72y, 72 y.o., 72 year old, 72-year-old, 72歲 (traditional), 72岁 (simplified), 72 tahun
+# and 72 thn (Indonesian, Malay); any other (72 months) leaves the cell what it is, no number of years: a bad_age
+YEARS = ("years old", "year old", "years-old", "year-old", "years", "year", "tahun", "thn", "y.o.", "yrs", "yr",
+         "yo", "y", "歲", "岁")  # fmt: skip
 # a gender cell's spellings (in any case) per gender: English, Chinese, and Indonesian (P, Perempuan,
 # Wanita; L, Laki-laki, Pria) and Malay (Perempuan, Wanita; Lelaki), whose forms sheets abbreviate to P/L;
 # one spelling means one gender (tests/test_loader_audiofolder.py checks that none is listed twice)
@@ -388,9 +389,9 @@ def _age(text: str, language: str, fail) -> float | None:
 
 def _without_years(text: str) -> str:
     """An age cell's number without the unit of years (:data:`YEARS`) written after it (``72 years``,
-    ``72y``, ``72歲``: ``72``); any other cell as it is."""
+    ``72y``, ``72-year-old``, ``72歲``: ``72``); any other cell as it is."""
     for unit in YEARS:  # "72 years old" before "72 years": no unit ends another listed before it
-        number = text[: -len(unit)].rstrip()
+        number = text[: -len(unit)].rstrip(" -")  # 72-year-old
         if text.lower().endswith(unit) and number[-1:].isdigit():
             return number
     return text
