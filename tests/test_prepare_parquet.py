@@ -81,3 +81,16 @@ def test_prepare_rolls_files_over_by_size_and_the_card_names_every_file(tmp_path
     with pytest.raises(ValueError, match="bytes_per_file must be a positive integer"):
         prepare({"csed": tmp_path / "raw"}, tmp_path / "never", bytes_per_file=-1, progress=False)
     assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("name", ["bytes_per_file", "rows_per_file", "num_proc"])
+def test_a_flag_given_as_a_count_is_refused_before_any_corpus_is_read(tmp_path, name):
+    """bytes_per_file=True (a flag where a count is meant) passed prepare's first checks, which took
+    True for 1, and was refused only when the first file was written, after the scan (minutes on
+    IEMOCAP); every count is now one check, made before anything is read (the source here does not
+    exist, so any read fails first)."""
+    from bimotion.prepare import prepare
+
+    with pytest.raises(ValueError, match=f"^{name} must be a positive integer, not True$"):
+        prepare({"csed": tmp_path / "no-such-corpus"}, tmp_path / "out", progress=False, **{name: True})
+    assert not (tmp_path / "out").exists()

@@ -44,7 +44,7 @@ from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..splits import assign_splits
 from .encode import encoded, refuse_or_skip
 from .info import ShardKey, ShardStats, clip_levels, low_rate_info, notable_peaks, prepare_info, shard_clipping
-from .parquet import BYTES_PER_FILE, ROWS_PER_FILE, ParquetFiles
+from .parquet import BYTES_PER_FILE, ROWS_PER_FILE, ParquetFiles, check_count
 
 __all__ = ["BYTES_PER_FILE", "INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
 
@@ -72,11 +72,9 @@ class _Settings:
     progress: bool
     bytes_per_file: int = BYTES_PER_FILE
 
-    def __post_init__(self):
+    def __post_init__(self):  # before any file is read: prepare and write_dataset make these first
         for name in ("num_proc", "rows_per_file", "bytes_per_file"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+            check_count(name, getattr(self, name))
 
 
 def prepare(
@@ -100,7 +98,7 @@ def prepare(
     from loaders.manifest import check_outside_sources, scan
     from loaders.synthetic import synthetic_sources
 
-    _check_arguments(sources, benchmark, protocol, seed, num_proc, rows_per_file)  # before any file is read
+    _check_arguments(sources, benchmark, protocol, seed)  # before any file is read, as _Settings' counts
     settings = _Settings(protocol, seed, num_proc, skip_bad, overwrite, rows_per_file, progress, bytes_per_file)
     # the built-in one: a folder loaded earlier in this process registered its own corpora under the name
     bench = BUILTIN[benchmark] if isinstance(benchmark, str) else benchmark
@@ -151,7 +149,7 @@ def _without_ffmpeg(records: list, skip_bad: bool, report: SkipReport) -> list:
     return left
 
 
-def _check_arguments(sources, benchmark, protocol: str, seed: int, num_proc: int, rows_per_file: int) -> None:
+def _check_arguments(sources, benchmark, protocol: str, seed: int) -> None:
     """prepare's arguments, checked before minutes of scanning: a TypeError or ValueError naming one."""
     from ..splits import PROTOCOLS
 
@@ -161,10 +159,8 @@ def _check_arguments(sources, benchmark, protocol: str, seed: int, num_proc: int
         raise ValueError(f"unknown benchmark {benchmark!r}; choose one of: {', '.join(BUILTIN)}")
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown split protocol {protocol!r}; choose one of: {', '.join(PROTOCOLS)}")
-    for name, value, low in (("seed", seed, 0), ("num_proc", num_proc, 1), ("rows_per_file", rows_per_file, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            what = "a positive integer" if low else "an integer >= 0"
-            raise ValueError(f"{name} must be {what}, not {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, not {seed!r}")
 
 
 def write_dataset(

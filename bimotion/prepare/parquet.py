@@ -23,6 +23,13 @@ ROW_GROUP_MAX_BYTES = 100_000_000
 BYTES_PER_FILE = 500_000_000
 
 
+def check_count(name: str, value) -> None:
+    """A ValueError naming ``name`` unless ``value`` is a positive integer (``True`` is none: a flag
+    passed where a count is meant): prepare's counts and caps, checked once, here."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")
+
+
 class ParquetFiles:
     """The files of one run, written one at a time in the order rows arrive: a row of another shard,
     or one past the current file's ``rows_per_file`` rows or ``bytes_per_file`` bytes of audio, closes
@@ -32,8 +39,7 @@ class ParquetFiles:
         self, stage: Path, schema, *, rows_per_file: int = ROWS_PER_FILE, bytes_per_file: int = BYTES_PER_FILE
     ):
         for name, value in (("rows_per_file", rows_per_file), ("bytes_per_file", bytes_per_file)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+            check_count(name, value)
         self.stage = stage
         self.schema = schema
         self.rows_per_file = rows_per_file
