@@ -499,6 +499,43 @@ def test_a_group_of_two_women_and_two_men_trains_on_a_woman_and_a_man(tmp_path, 
     assert {s: len(v) for s, v in speakers.items()} == {"train": 3, "validation": 1, "test": 2}  # as before
 
 
+def test_the_small_group_rule_changes_the_groups_docs_datasets_md_names_and_no_other(tmp_path):
+    """docs/datasets.md named two kinds of group the rule changes (2 women + 2 men; 2 speakers of one
+    gender with 2 clips each), where it also changes 2 women or 2 men + 2 of unknown gender and 2 + 2
+    + 2 of unknown gender: the docs now name every group of up to 4 women, 4 men and 3 of unknown
+    gender (1 or 2 clips each) it changes, as drawn and as given."""
+    import warnings
+
+    from loaders.errors import SplitNote
+
+    [template] = loaders.load("carehome", testing.make_corpus("audiofolder", tmp_path, speakers=1, clips_per_speaker=1))
+    changed = {}
+    for clips in (1, 2):
+        for women, men, unknown in ((f, m, u) for f in range(5) for m in range(5) for u in range(4) if f + m + u):
+            genders = "f" * women + "m" * men + "?" * unknown
+            rows = [dataclasses.replace(template, id=f"carehome/s{k:02d}_{i}", speaker_id=f"s{k:02d}",
+                                        gender=None if g == "?" else g)
+                    for k, g in enumerate(genders) for i in range(clips)]  # fmt: skip
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", SplitNote)
+                splits.assign_splits(rows, "speaker", identical=())
+            for note in (str(w.message) for w in caught if "small-group rule" in str(w.message)):
+                drawn, given = re.search(r"drew (\S+) speakers .* rule gives (\S+),", note).groups()
+                changed[genders, clips] = (drawn, given)
+    assert changed == {
+        ("ff", 2): ("0/1/1", "1/0/1"), ("mm", 2): ("0/1/1", "1/0/1"), ("??", 2): ("0/1/1", "1/0/1"),
+        ("ffmm", 1): ("1/1/2", "2/1/1"), ("ffmm", 2): ("1/2/1", "2/1/1"),
+        ("ff??", 1): ("1/1/2", "2/1/1"), ("ff??", 2): ("1/2/1", "2/1/1"),
+        ("mm??", 1): ("1/1/2", "2/1/1"), ("mm??", 2): ("1/2/1", "2/1/1"),
+        ("ffmm??", 1): ("2/1/3", "3/1/2"), ("ffmm??", 2): ("2/3/1", "3/2/1"),
+    }  # fmt: skip
+    docs = " ".join((Path(__file__).parents[1] / "docs" / "datasets.md").read_text(encoding="utf-8").split())
+    for named in ("2 women or 2 men + 2 speakers of unknown gender (drawn 1/1/2 or 1/2/1; now 2/1/1)",
+                  "2 women + 2 men + 2 of unknown gender (drawn 2/1/3 or 2/3/1; now 3/1/2 or 3/2/1)",
+                  "2 speakers of one gender or of unknown gender with 2 clips each (drawn 0/1/1; now 1/0/1)"):  # fmt: skip
+        assert named in docs, named
+
+
 def test_the_small_group_rule_moves_only_counts_that_give_train_too_few():
     """The rule's own cases, on counts per (gender) stratum: [train, validation, test] units."""
     fits = {("f",): [3, 1, 2], ("m",): [3, 0, 1]}  # ESD-like: train the most already
