@@ -68,23 +68,29 @@ def text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+HYPHEN_BREAK = re.compile(r"(?<=\w-)(?=\w)")  # after a hyphen inside a word: cross-|corpus, as textwrap breaks
+
+
 def wrap(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` (:func:`text_width`: a Chinese character counts two, so
-    a CJK name wraps where it reaches the width, not at twice it), broken at spaces; a word wider than
-    a line (Chinese is written without spaces) is broken where it reaches the width."""
+    a CJK name wraps where it reaches the width, not at twice it), broken at spaces and after a
+    word's hyphens (``cross-`` | ``corpus``, as :mod:`textwrap` breaks); a part wider than a line
+    (Chinese is written without spaces) is broken where it reaches the width."""
     lines, line = [], ""
     for word in text.split():
-        if line and text_width(line) + 1 + text_width(word) <= width:
-            line += " " + word
-            continue
-        if line:
-            lines.append(line)
-        line = ""
-        for ch in word:  # the word, broken where a line is full
-            if line and text_width(line + ch) > width:
+        for k, part in enumerate(HYPHEN_BREAK.split(word)):
+            joined = line + (" " if k == 0 else "") + part  # a word after a space, a hyphen's rest after it
+            if line and text_width(joined) <= width:
+                line = joined
+                continue
+            if line:
                 lines.append(line)
-                line = ""
-            line += ch
+            line = ""
+            for ch in part:  # the part, broken where a line is full
+                if line and text_width(line + ch) > width:
+                    lines.append(line)
+                    line = ""
+                line += ch
     return [*lines, line] if line else lines
 
 

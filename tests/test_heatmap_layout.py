@@ -182,3 +182,21 @@ def test_below_chance_reads_in_greyscale_on_every_cell_and_on_the_colour_bar(n_t
     assert spans and ends[0] == pytest.approx(low, abs=0.5) and ends[-1] == pytest.approx(0.0, abs=0.5), ends
     assert high > 0.5  # nothing above chance is hatched
     plt.close(fig)
+
+
+def test_a_hyphenated_name_wider_than_a_line_breaks_after_a_hyphen_not_inside_a_word():
+    """Names wrapped by drawn width (bimotion.figures.wrap) broke a hyphenated one wider than a line
+    inside a word ("Mandarin elderly (CSED) · cross-corpus-augment" | "ed", a run's
+    "wav2vec2-large-xlsr-53-bimotion-all-s" | "eed0"), where textwrap, which they replaced, broke it after
+    a hyphen; they break there again, and a word with no hyphen wider than a line is still cut at the width."""
+    from bimotion.figures import wrap
+
+    assert wrap("Mandarin elderly (CSED) · cross-corpus-augmented", 20) == [
+        "Mandarin elderly", "(CSED) · cross-", "corpus-augmented"
+    ]  # fmt: skip
+    assert wrap("wav2vec2-large-xlsr-53-bimotion-all-seed0", 28) == ["wav2vec2-large-xlsr-53-", "bimotion-all-seed0"]
+    assert wrap("English (cross-lingual, speaker-independent)", 28) == [
+        "English (cross-lingual,", "speaker-independent)"
+    ]  # fmt: skip
+    assert wrap("耆樂情緒語料-粵語長者", 13) == ["耆樂情緒語料-", "粵語長者"]  # a hyphen in Chinese too
+    assert wrap("abcdefghijkl", 5) == ["abcde", "fghij", "kl"]
