@@ -173,21 +173,20 @@ def project(
     log=print,
     generated: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Path]:
-    """Draw one figure; ``sources``: the prepared datasets (``{"bimotion": DIR, "yuemotion": DIR}``);
+    """Draw one figure; ``sources``: the prepared datasets (``{"bimotion": DIR, "yuemotion": DIR}``, and
+    ``"cache_dir"``, the ``datasets`` cache root: default the ``datasets`` cache, never ``output_dir``);
     ``model_dir_of`` maps the spec's model names to model directories (None: the names are model
     folders or Hub ids, checked before anything is written; :func:`project_from_grid` maps grid
     mixture specs); ``generated``: the generated corpora of ``sources``
     (:func:`bimotion.data.layout.synthetic_data`, which None reads), whose clips mark the title."""
-    from .grid.config import data_sources
-
     spec = spec if isinstance(spec, ProjectionSpec) else ProjectionSpec.from_dict(spec)
     log = log or (lambda *args: None)
     by_model = _panels_by_model(spec, check_models=model_dir_of is None)
     model_dir_of = model_dir_of or str
     out_dir = Path(output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if "cache_dir" not in sources:
-        sources = data_sources(sources, out_dir / "datasets-cache")
+    # the datasets cache: the sources' (a grid's own), else the datasets cache every recipe uses by default,
+    # never the output folder, which holds the figures alone and is published as it is
     cache = FeatureCache(sources, batch_size=spec.batch_size)
     drawn: list[dict | None] = [None] * len(spec.panels)
     test_names: list[tuple[str, ...]] = []

@@ -13,7 +13,9 @@ The figures a grid config lists (``projections:``), with models taken from a fin
     python recipes/project.py --config bimotion/configs/paper.yaml --grid_dir results/paper \
         --bimotion DIR --yuemotion DIR --output_dir results/paper/figures
 
-Writes ``<name>.png``, ``<name>.svg`` and the 2-D points as ``<name>.csv`` and ``<name>.json``.
+Writes ``<name>.png``, ``<name>.svg`` and the 2-D points as ``<name>.csv`` and ``<name>.json``, and
+nothing else: the prepared data's ``datasets`` cache goes to ``--dataset_cache_dir`` (default: the
+``datasets`` cache, as every recipe's), never into ``--output_dir``, which may be published.
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ from loaders.labels import LABELS
 
 @dataclass
 class ProjectArguments:
-    output_dir: str = field(default="figures", metadata={"help": "where the figures and their points go"})
+    output_dir: str = field(
+        default="figures",
+        metadata={"help": "where the figures and their points go (png, svg, csv, json; nothing else is written there)"},
+    )
     bimotion: str | None = field(default=None, metadata={"help": "prepared BiMotion dataset (folder or Hub id)"})
     yuemotion: str | None = field(default=None, metadata={"help": "prepared YueMotion dataset (folder or Hub id)"})
     config: str | None = field(
@@ -56,6 +61,9 @@ class ProjectArguments:
     labels: list[str] | None = field(default=None, metadata={"help": "labels to draw (default: the test clips')"})
     name: str = field(default="projection", metadata={"help": "file name stem"})
     title: str | None = field(default=None, metadata={"help": "figure title"})
+    dataset_cache_dir: str | None = field(
+        default=None, metadata={"help": "where `datasets` caches the prepared data (default: its own cache)"}
+    )
     max_train_per_shard: int = field(default=1000, metadata={"help": "seeded subset of each training shard"})
     seed: int = field(
         default=0,
@@ -97,7 +105,7 @@ def check(args: ProjectArguments) -> list[dict]:
     from bimotion.projection import ProjectionSpec
 
     datasets = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
-    check_datasets(datasets)
+    check_datasets(datasets, cache_dir=args.dataset_cache_dir)
     register_prepared(datasets)  # a prepared folder's own groups (ind_eld) are test sets and panels too
     from bimotion.data.layout import output_error
 
@@ -160,7 +168,9 @@ def main(argv=None) -> int:
     from bimotion.projection import NoLabelDrawn, project
 
     sources = {k: v for k, v in (("bimotion", args.bimotion), ("yuemotion", args.yuemotion)) if v}
-    generated = synthetic_data(sources)  # each dataset's prepare.json read once for every figure
+    generated = synthetic_data(sources)
+    if args.dataset_cache_dir:  # else the datasets cache, as every recipe's
+        sources["cache_dir"] = args.dataset_cache_dir  # each dataset's prepare.json read once for every figure
     threads = load_config(args.config).num_threads if args.config else None  # as the grid drew them
     for spec in found:
         try:

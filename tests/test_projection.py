@@ -183,8 +183,15 @@ def test_a_panels_wrong_key_is_named_with_its_file_its_panel_and_the_valid_keys(
     assert str(err.value) == f"grid config {path}: projections: 'fig': panel 2 ({name!r}): {said}"
 
 
-def test_recipe_from_flags(setup):
+def test_recipe_from_flags(setup, tmp_path, monkeypatch):
+    """The figures' folder holds the figures and their points alone: a 19 MB copy of the prepared
+    data (``datasets-cache/``) was left in it, to be published with the figures."""
+    import datasets
+
+    from bimotion.data.layout import cache_dir
+
     sources, model_dir, root = setup
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "hf-datasets"))  # the default root
     recipe = load_recipe("project")
     out = root / "cli"
     argv = [
@@ -209,6 +216,8 @@ def test_recipe_from_flags(setup):
     rows = _points(out / "cli.csv")
     assert {r["role"] for r in rows} == {"train", "test"} and len([r for r in rows if r["role"] == "train"]) == 12
     assert (out / "cli.png").stat().st_size > 10_000
+    assert sorted(p.name for p in out.iterdir()) == ["cli.csv", "cli.json", "cli.png", "cli.svg"]
+    assert any(cache_dir(sources["yuemotion"]).iterdir())  # the datasets cache, as every recipe's
     # a real label that no drawn clip carries: an error naming what they carry, not an all-grey figure
     carried = sorted({label for r in rows for label in r["labels"].split(";") if label})
     absent = next(label for label in ("fear", "disgust", "positive", "negative") if label not in carried)
