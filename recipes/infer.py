@@ -36,7 +36,13 @@ from loaders.errors import DamagedFileError
 
 @dataclass
 class InferArguments:
-    model: str = field(metadata={"help": "fine-tuned model: folder or Hub id"})
+    model: str = field(
+        metadata={
+            "help": "fine-tuned model: folder or Hub id; scored clips listed in its train_manifest.txt (clips it "
+            "trained on, as a dataset prepared again with another --seed holds) are warned of and marked "
+            "training_clips in the scores"
+        }
+    )
     configs: list[str] | None = field(default=None, metadata={"help": "default: every group of the given datasets"})
     split: str = field(default="test", metadata={"help": "train, validation or test"})
     output_file: str | None = field(

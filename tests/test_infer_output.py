@@ -46,3 +46,120 @@ def test_scores_go_to_the_output_dir_and_the_output_file_wins_over_it(made, tmp_
     named = tmp_path / "named.json"
     assert _infer(made, "--output_dir", str(out), "--output_file", str(named)) == 0
     assert named.is_file() and not (out / "inference_test.json").exists()
+
+
+def test_a_test_set_prepared_again_with_another_seed_is_said_to_hold_training_clips(tmp_path, capsys):
+    """CSED prepared twice (--seed 0, --seed 1), a model trained on the first and scored on the second:
+    126 of the 400 test clips of the real CSED were in the model's train_manifest.txt, and the scores
+    were written as an ordinary in-group test, the data named only as ``local:csed-seed1``.  Now one
+    warning names the count, the data and the model, the file and the table mark the scores, and the
+    file records the scored data's protocol, seed and prepare.json digest."""
+    import hashlib
+
+    from bimotion.cli import main
+    from bimotion.training.data import Sources, load_split
+    from loaders import testing as corpora
+
+    raw = corpora.make_corpus("csed", tmp_path / "raw")
+    prepared = {seed: tmp_path / f"csed-seed{seed}" for seed in (0, 1)}
+    for seed, folder in prepared.items():
+        assert main(["prepare", "-q", "--source", f"csed={raw}", "--seed", str(seed), "-o", str(folder)]) == 0
+    trained, cache = tmp_path / "zho_eld", str(tmp_path / "cache")
+    argv = ["--model_name_or_path", str(testing.save_tiny_model(tmp_path / "tiny")), "--bimotion", str(prepared[0])]
+    argv += [
+        "--dataset_cache_dir",
+        cache,
+        "--output_dir",
+        str(trained),
+        "--max_steps",
+        "1",
+        "--train_configs",
+        "zho_eld",
+    ]
+    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
+    assert recipe("train").main(argv) == 0
+    manifest = set((trained / "train_manifest.txt").read_text().split())
+    test_ids = set(load_split(Sources(bimotion=str(prepared[1]), cache_dir=cache), ["zho_eld"], "test")["id"])
+    shared = len(test_ids & manifest)
+    assert 0 < shared < len(test_ids)  # a new draw: some of its test clips were the first one's training clips
+    capsys.readouterr()
+
+    scores = tmp_path / "seed1.json"
+    base = ["--model", str(trained), "--dataset_cache_dir", cache, "--disable_tqdm", "true", "--configs", "zho_eld"]
+    assert recipe("infer").main([*base, "--bimotion", str(prepared[1]), "--output_file", str(scores)]) == 0
+    out, err = capsys.readouterr()
+    said = f"warning: {shared} of the {len(test_ids)} test clips scored (bimotion {prepared[1]}) are clips {trained}"
+    assert said in err and f"zho_eld {shared} of {len(test_ids)}" in err, err
+    assert "zho_eld ‡" in out and f"‡ scored on clips the model trained on, not held out: zho_eld {shared} of" in out
+    written = json.loads(scores.read_text())
+    seen = written["training_clips"]
+    assert (seen["checked"], seen["clips"], seen["of"], seen["by_id"]) == (True, shared, len(test_ids), shared)
+    assert seen["groups"] == {"zho_eld": {"clips": shared, "of": len(test_ids)}}
+    assert set(seen["examples"]) <= manifest & test_ids
+    assert written["test"]["groups"]["zho_eld"]["training_clips"] == shared
+    digest = "sha256:" + hashlib.sha256((prepared[1] / "prepare.json").read_bytes()).hexdigest()
+    assert written["test_data"] == {
+        "bimotion": {"source": "local:csed-seed1", "protocol": "paper", "seed": 1, "prepare.json": digest}
+    }
+
+    # the data it was trained from: its test clips are held out, and nothing is said
+    assert recipe("infer").main([*base, "--bimotion", str(prepared[0]), "--output_file", str(scores)]) == 0
+    out, err = capsys.readouterr()
+    assert "‡" not in out and "trained on (" not in err
+    assert json.loads(scores.read_text())["training_clips"] == {
+        "checked": True, "clips": 0, "of": len(test_ids), "by_id": 0, "by_identical_audio": 0, "groups": {},
+        "examples": [],
+    }  # fmt: skip
+
+
+def test_a_test_clip_whose_audio_the_model_trained_on_under_another_name_is_counted(tmp_path, capsys):
+    """A user's own split (its ``split`` column) put a copy of a training recording in the test set
+    under another name: prepare lists the pair as identical audio split apart, and scoring counts the
+    test clip as one the model trained on (by identical audio, its id being in no manifest)."""
+    import shutil
+
+    from bimotion.cli import main
+    from loaders import testing as corpora
+
+    raw = corpora.make_corpus("audiofolder", tmp_path / "raw", split_column=True)
+    heard, copy = "clips/ind-eld-s0/ind-eld-s0_000.wav", "clips/ind-eld-s3/ind-eld-s3_000.wav"  # train, test
+    assert (
+        f"{copy},senang," not in (raw / "metadata.csv").read_text() and f"{copy}," in (raw / "metadata.csv").read_text()
+    )
+    shutil.copyfile(raw / heard, raw / copy)
+    prepared = tmp_path / "mine"
+    assert main(["prepare", "-q", "--source", f"carehome={raw}", "-o", str(prepared)]) == 0
+    listed = json.loads((prepared / "prepare.json").read_text())["identical_audio"]["carehome"]["listed"]
+    assert [f"carehome/{heard}", f"carehome/{copy}"] in listed["split_apart"]
+    trained, cache = tmp_path / "ind_eld", str(tmp_path / "cache")
+    argv = ["--model_name_or_path", str(testing.save_tiny_model(tmp_path / "tiny")), "--bimotion", str(prepared)]
+    argv += [
+        "--dataset_cache_dir",
+        cache,
+        "--output_dir",
+        str(trained),
+        "--max_steps",
+        "1",
+        "--train_configs",
+        "ind_eld",
+    ]
+    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
+    assert recipe("train").main(argv) == 0
+    assert f"carehome/{copy}" not in (trained / "train_manifest.txt").read_text().split()
+    capsys.readouterr()
+    scores = tmp_path / "scores.json"
+    base = [
+        "--model",
+        str(trained),
+        "--dataset_cache_dir",
+        cache,
+        "--disable_tqdm",
+        "true",
+        "--bimotion",
+        str(prepared),
+    ]
+    assert recipe("infer").main([*base, "--configs", "ind_eld", "--output_file", str(scores)]) == 0
+    seen = json.loads(scores.read_text())["training_clips"]
+    assert (seen["clips"], seen["by_id"], seen["by_identical_audio"]) == (1, 0, 1)
+    assert seen["examples"] == [f"carehome/{copy}"]
+    assert "(0 by clip id, 1 by identical audio; its train_manifest.txt): ind_eld 1 of" in capsys.readouterr().err

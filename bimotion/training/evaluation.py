@@ -1,6 +1,17 @@
 """Cross-group inference (§4.1, Table 3; ``recipes/infer.py``): :func:`infer` scores a trained model on
 the test sets of any groups, per group and corpus with their chance levels, and writes
-``inference_<split>.json`` with the model's training groups and each scored group's relation to them."""
+``inference_<split>.json`` with the model's training groups and each scored group's relation to them,
+where the scored data came from (``test_data``: each prepared dataset's source, protocol, seed and
+``prepare.json`` digest), and which scored clips the model trained on (``training_clips``).
+
+A test set prepared again with another seed, or another protocol, shares clips with the training set
+of a model trained on the first preparation: those clips are in the model's ``train_manifest.txt``.
+They are found by clip id, and by identical audio where the scored data's ``prepare.json`` lists the
+set (``identical_audio``: the sets of twins split apart or labelled differently, up to 100 per corpus
+and kind; twins kept in one split share it in every preparation, so their ids are found).  Such
+scores are not held-out ones: one warning names the count, the data and the model, and the file marks
+them (``training_clips``, per group too) and so does the printed table.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +19,21 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
+
+from bimotion.data.layout import recorded_infos
 from bimotion.registry import BENCHMARKS
 from loaders.files import write_text_atomic
 
 from .args import DataArguments, SERTrainingArguments, check_datasets, split_list
 from .bootstrap import INTERVAL_SAMPLES
 from .data import default_test_configs, load_split, sources_of
+from .identity import dataset_identity
 from .inference import predict
 from .metrics import read_trained_labels, score_groups
 from .mixtures import relation
-from .outputs import SCORES
+from .outputs import MANIFEST, SCORES, training_manifest
+from .processes import note
 from .provenance import command_scope, provenance
 from .public import dataset_source, public_source
 
@@ -66,11 +82,19 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
         trained_labels=trained_labels, intervals=INTERVAL_SAMPLES, speakers=pred["speaker"],
     )  # fmt: skip
     trained_on = _trained_groups(model_name_or_path)
+    given = {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)}
+    infos = recorded_infos(given)
+    seen = training_clips(model_name_or_path, pred, infos.values())
+    for group, counted in seen.get("groups", {}).items():
+        scores["groups"][group]["training_clips"] = counted["clips"]  # the tables mark the group
+    warn_training_clips(seen, model_name_or_path, given, split)
     result = {
         "model": model_name_or_path,
         "split": split,
         "configs": configs,
-        "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},
+        "datasets": given,
+        "test_data": {name: _data_provenance(source, infos[name]) for name, source in given.items()},
+        "training_clips": seen,
         "trained_on": trained_on,
         "trained_labels": trained_labels,
         "relation": {g: relation(trained_on, g) for g in scores["groups"]} if trained_on else None,
@@ -100,3 +124,64 @@ def _trained_groups(model_name_or_path: str) -> list[str] | None:
     if path.is_file():
         return json.loads(path.read_text()).get("train_groups")
     return None
+
+
+def _data_provenance(source: str, info: dict | None) -> dict:
+    """What the scored data is: its source as published files name it, the split rule and seed its
+    ``prepare.json`` records, and that file's digest (a Hub dataset: its id)."""
+    info = info or {}
+    return {"source": dataset_source(source), "protocol": info.get("protocol"), "seed": info.get("seed"),
+            **dataset_identity(source)}  # fmt: skip
+
+
+def identical_to(infos, manifest: frozenset[str]) -> set[str]:
+    """The clips that the ``prepare.json`` records ``infos`` list as identical audio
+    (``identical_audio``'s ``listed`` sets) to a clip of ``manifest``, those of ``manifest`` included."""
+    twins: set[str] = set()
+    for info in infos:
+        for entry in ((info or {}).get("identical_audio") or {}).values():
+            listed = entry.get("listed") if isinstance(entry, dict) else None
+            for sets in (listed or {}).values():
+                for ids in sets:
+                    if manifest.intersection(ids):
+                        twins.update(ids)
+    return twins
+
+
+def training_clips(model: str, pred: dict, infos) -> dict:
+    """Which of the scored clips (``pred``: :func:`~.inference.predict`'s ``id`` and ``group``) the model
+    at ``model`` was trained on, by its ``train_manifest.txt``: by clip id, and by identical audio
+    (:func:`identical_to` of the scored data's ``prepare.json`` records ``infos``); per group where any."""
+    manifest = training_manifest(model)
+    if manifest is None:
+        return {"checked": False, "why": f"no {MANIFEST} beside the model (recipes/train.py writes it)"}
+    ids, groups = np.asarray(pred["id"]), np.asarray(pred["group"])
+    by_id = np.isin(ids, list(manifest))
+    by_audio = np.isin(ids, list(identical_to(infos, manifest))) & ~by_id
+    hit = by_id | by_audio
+    per_group = {
+        str(g): {"clips": int(hit[groups == g].sum()), "of": int((groups == g).sum())}
+        for g in dict.fromkeys(groups.tolist())
+        if hit[groups == g].any()
+    }
+    return {
+        "checked": True, "clips": int(hit.sum()), "of": len(ids), "by_id": int(by_id.sum()),
+        "by_identical_audio": int(by_audio.sum()), "groups": per_group, "examples": sorted(ids[hit].tolist())[:5],
+    }  # fmt: skip
+
+
+def warn_training_clips(seen: dict, model: str, datasets: dict[str, str], split: str) -> None:
+    """One warning line (standard error, main process) when scored clips are ones the model trained on."""
+    if not seen.get("clips"):
+        return
+    where = ", ".join(f"{name} {source}" for name, source in datasets.items())
+    groups = ", ".join(f"{g} {c['clips']} of {c['of']}" for g, c in seen["groups"].items())
+    how = f"{seen['by_id']} by clip id" + (
+        f", {seen['by_identical_audio']} by identical audio" if seen["by_identical_audio"] else ""
+    )
+    note(
+        f"warning: {seen['clips']} of the {seen['of']} {split} clips scored ({where}) are clips {model} was trained "
+        f"on ({how}; its {MANIFEST}): {groups}. These are not held-out scores; the scores file marks them "
+        "(training_clips). Score the model on the data it was trained from (the same prepared folder), or on "
+        "clips it never heard"
+    )

@@ -68,3 +68,27 @@ def generated_training_data(source: str | os.PathLike, *, cache_dir: str | None 
     if not generated.intersection(trained):
         return [], []
     return [c for c in trained if c in generated], [c for c in trained if c not in generated]
+
+
+def training_manifest(source: str | os.PathLike) -> frozenset[str] | None:
+    """The clip ids a saved model was trained on: its ``train_manifest.txt`` (one id a line, which
+    training writes beside the model and ``bimotion push`` uploads with it); ``source``: the model's
+    folder, or its Hub id; None where there is none (a model trained elsewhere, a probe, no network
+    and no cached copy).  A manifest that is not text is an error naming it."""
+    from bimotion.hub import hub_file, is_hub_id
+
+    path = Path(source).expanduser() / MANIFEST
+    if not path.parent.exists() and is_hub_id(str(source)):
+        path = hub_file(str(source), MANIFEST)
+        if path is None:
+            return None
+    if not path.is_file():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path} is not the text training writes (one clip id a line: {err}); copy it again from the training "
+            "run's folder, or delete it to score without checking which test clips the model trained on"
+        ) from err
+    return frozenset(line for line in text.splitlines() if line)

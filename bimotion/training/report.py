@@ -40,6 +40,7 @@ def scores_report(
     for group, values in scores["groups"].items():
         chance = values["chance"]["chance"] if isinstance(values["chance"], dict) else values["chance"]
         name = (names or {}).get(group, group) + (" *" if group == target else "")
+        name += f" {TRAINED_MARK}" if values.get("training_clips") else ""
         rows.append(
             [name]
             + ([relation.get(group, "")] if relation else [])
@@ -56,8 +57,24 @@ def scores_report(
         f"\n95% CI: bootstrap over the {drawn['resampled']} ({drawn['samples']} resamples)" if with_ci else ""
     )
     note += untrained_note(scores["groups"], names) + nothing_right_note(scores["groups"], names)
-    note += ranked_note(scores["groups"], names)
+    note += ranked_note(scores["groups"], names) + trained_clips_note(scores["groups"], names)
     return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"
+
+
+TRAINED_MARK = "‡"  # a group scored on clips the model trained on (bimotion.training.evaluation)
+
+
+def trained_clips_note(groups: dict, names: dict | None = None) -> str:
+    """A note line naming the groups (marked :data:`TRAINED_MARK`) scored on clips the model trained
+    on (``training_clips``, :func:`bimotion.training.evaluation.training_clips`), or nothing."""
+    found = [
+        f"{(names or {}).get(group, group)} {values['training_clips']} of its {values['num_samples']} clips"
+        for group, values in groups.items()
+        if values.get("training_clips")
+    ]
+    if not found:
+        return ""
+    return f"\n{TRAINED_MARK} scored on clips the model trained on, not held out: {', '.join(found)}"
 
 
 def untrained_note(groups: dict, names: dict | None = None) -> str:
