@@ -98,7 +98,7 @@ def test_a_test_set_prepared_again_with_another_seed_is_said_to_hold_training_cl
     assert set(seen["examples"]) <= manifest & test_ids
     assert written["test"]["groups"]["zho_eld"]["training_clips"] == shared
     digest = "sha256:" + hashlib.sha256((prepared[1] / "prepare.json").read_bytes()).hexdigest()
-    assert written["test_data"] == {
+    assert written["scored_data"] == {
         "bimotion": {"source": "local:csed-seed1", "protocol": "paper", "seed": 1, "prepare.json": digest}
     }
 

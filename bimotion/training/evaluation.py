@@ -1,7 +1,7 @@
 """Cross-group inference (§4.1, Table 3; ``recipes/infer.py``): :func:`infer` scores a trained model on
 the test sets of any groups, per group and corpus with their chance levels, and writes
 ``inference_<split>.json`` with the model's training groups and each scored group's relation to them,
-where the scored data came from (``test_data``: each prepared dataset's source, protocol, seed and
+where the scored data came from (``scored_data``: each prepared dataset's source, protocol, seed and
 ``prepare.json`` digest), and which scored clips the model trained on (``training_clips``).
 
 A test set prepared again with another seed, or another protocol, shares clips with the training set
@@ -93,7 +93,7 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
         "split": split,
         "configs": configs,
         "datasets": given,
-        "test_data": {name: _data_provenance(source, infos[name]) for name, source in given.items()},
+        "scored_data": {name: _data_provenance(source, infos[name]) for name, source in given.items()},
         "training_clips": seen,
         "trained_on": trained_on,
         "trained_labels": trained_labels,
