@@ -325,6 +325,41 @@ def test_a_model_at_or_below_chance_on_its_test_sets_is_warned_about(models, aud
     ]
 
 
+def test_files_named_as_the_models_training_clips_get_one_note_with_their_count(models, audio_dir, tmp_path, capsys):
+    """Predicting on the very recordings a model was trained on gave no hint; its train_manifest.txt
+    names them (``csed/Natural/Nat_Female-3``: the path below the corpus, its extension aside), so one
+    note counts the input files so named.  The corpus's other clips and an unrelated recording are not."""
+    from conftest import load_recipe
+
+    from loaders import testing as corpora
+
+    raw = corpora.make_corpus("csed", tmp_path / "raw")
+    prepared, trained = tmp_path / "csed", tmp_path / "trained"
+    assert main(["prepare", "-q", "--source", f"csed={raw}", "-o", str(prepared)]) == 0
+    argv = ["--model_name_or_path", str(models["ours"].parent / "tiny"), "--bimotion", str(prepared)]
+    argv += ["--dataset_cache_dir", str(tmp_path / "cache"), "--output_dir", str(trained), "--max_steps", "1"]
+    argv += ["--train_configs", "zho_eld"]
+    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
+    assert load_recipe("train").main(argv) == 0
+    manifest = (trained / "train_manifest.txt").read_text().split()
+    wavs = sorted(w for w in raw.rglob("*.wav") if not any(part.startswith(".") for part in w.parts))  # as read
+    heard = [w for w in wavs if f"csed/{w.parent.name}/{w.stem}" in manifest]
+    assert 0 < len(heard) == len(manifest) < len(wavs)  # every training clip is a file here, and others too
+    capsys.readouterr()
+    output = ["-o", str(tmp_path / "p.csv"), *OPTIONS]
+    assert main(["predict", "--model", str(trained), str(raw), str(audio_dir / "a.wav"), *output]) == 0
+    err = capsys.readouterr().err
+    said = f"note: {len(heard)} of the {len(wavs) + 1} input files are named as clips {trained} was trained on"
+    assert said in err and "(its train_manifest.txt; by file name, not by content)" in err, err
+    assert err.count(said) == 1 and str(heard[0].name) in err
+    rows = predict_files(trained, [str(w) for w in wavs if w not in heard] + [str(audio_dir / "a.wav")], progress=False)
+    assert rows.notes == [] and rows.report.named_trained == []
+    rows = predict_files(trained, [str(heard[0])], progress=False)
+    assert rows.report.named_trained == [str(heard[0])] and len(rows.notes) == 1
+    assert main(["predict", "--model", str(models["ours"]), str(heard[0]), *output]) == 0  # no manifest: nothing
+    assert "named as clips" not in capsys.readouterr().err
+
+
 def test_a_model_trained_on_a_users_corpus_beside_generated_ones_says_which_were_generated(
     models, audio_dir, tmp_path, capsys
 ):

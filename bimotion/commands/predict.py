@@ -31,7 +31,11 @@ A model whose scores.json (written beside it by the training recipes, uploaded w
 push`) scores any test set at or below chance (weighted F1 against the better of an all-positive and
 a prior-matched random predictor, as the end-of-run table marks with a dagger) gets one warning line
 naming it and the numbers: its labels there are no better than ignoring the audio. A model with no
-test scores gets one note saying that its quality against chance is not known.
+test scores gets one note saying that its quality against chance is not known. Input files named as
+clips the model was trained on (its train_manifest.txt, written beside it by training: a path ending
+with a clip's id, such as CSED's Natural/Nat_Female-10.wav or ESD's 0011_000001.wav) get one note
+with their count: their scores are not those of speech the model never heard (by name only, not by
+content).
 
 MP4/M4A audio needs FFmpeg: without it, the files that need it are named before the model loads.
 Exit status: 0 on success, 2 for a bad model, path, option or audio file, or FFmpeg missing (with
@@ -123,7 +127,7 @@ def run(args) -> int:
         )
         for warning in rows.predictor.warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        for note in rows.predictor.notes:
+        for note in [*rows.predictor.notes, *rows.notes]:
             print(f"note: {note}", file=sys.stderr)
         with RowWriter(args.output, rows.labels, excel=args.excel) as writer:
             for row in rows:

@@ -28,7 +28,7 @@ from loaders.errors import CorpusError
 from loaders.levels import QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, ClipMeter, peak_dbfs
 
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
-from .model import Predictor, check_source, load_predictor, parse_label_map
+from .model import Predictor, check_source, load_predictor, named_as_trained, parse_label_map, trained_note
 from .output import RowWriter, WindowPrediction, check_excel, output_format
 from .report import PredictReport
 from .windows import Windowing, window_count, windows
@@ -95,19 +95,25 @@ def predict_files(
             f"window_s must be at least {predictor.min_samples / predictor.sample_rate_hz:g} s for {predictor.source} "
             f"(its receptive field, {predictor.min_samples} samples), not {how.window_s}"
         )
+    report.named_trained = [sources[i].name for i in named_as_trained(predictor.source, [s.path for s in sources])]
+    notes = [trained_note(predictor.source, report.named_trained, len(sources))] if report.named_trained else []
     return Predictions(
-        predictor, report, _rows(predictor, sources, how, threshold, batch_size, progress, skip_bad, report)
+        predictor, report, _rows(predictor, sources, how, threshold, batch_size, progress, skip_bad, report), notes
     )
 
 
 class Predictions(Iterator[WindowPrediction]):
-    """The rows of :func:`predict_files`, consumed once; ``predictor.labels`` are the score columns
-    and ``report`` counts what was read so far."""
+    """The rows of :func:`predict_files`, consumed once; ``predictor.labels`` are the score columns,
+    ``report`` counts what was read so far, and ``notes`` are what a user should know of these inputs
+    (files named as clips the model trained on), printed by the command beside the model's."""
 
-    def __init__(self, predictor: Predictor, report: PredictReport, rows: Iterator[WindowPrediction]):
+    def __init__(
+        self, predictor: Predictor, report: PredictReport, rows: Iterator[WindowPrediction], notes: list[str] = ()
+    ):
         self.predictor = predictor
         self.report = report
         self._rows = rows
+        self.notes = list(notes)
 
     @property
     def labels(self) -> list[str]:

@@ -25,7 +25,7 @@ import numpy as np
 from bimotion.console import transformers_bars
 from bimotion.hub import is_hub_id
 from bimotion.training.inference import padding_unheard
-from bimotion.training.outputs import MixedModelFolder, generated_training_data, model_kind
+from bimotion.training.outputs import MANIFEST, MixedModelFolder, generated_training_data, model_kind, training_manifest
 from loaders.labels import LABELS
 
 from .audio import PredictError
@@ -333,3 +333,39 @@ def _resolve(spec: str, entries, names: list[str]) -> list[str | None]:
     if len(set(named)) != len(named):
         raise PredictError(f"label map {spec!r} gives two outputs the same name: {named}")
     return mapped
+
+
+def named_as_trained(source: str, paths) -> list[int]:
+    """Which of the audio files ``paths`` (their indices) are named as clips the model at ``source``
+    trained on, by its ``train_manifest.txt``: a clip id is ``corpus/<its id in the corpus>``, and
+    that id is the file's name with its folders up to the corpus's own (CSED ``Natural/Nat_Female-10``, ESD
+    ``0011_000001``, a user's corpus ``clips/s0/a.wav``), so a file whose path ends with a clip's
+    id (its extension aside) is named as that clip.  By name alone: a training clip copied under
+    another name is not found, and a file of another corpus named alike would be (hence a note, not
+    a verdict).  Empty where the model has no manifest."""
+    import unicodedata
+
+    manifest = training_manifest(source)
+    if not manifest:
+        return []
+    ids = {unicodedata.normalize("NFC", clip.partition("/")[2]) for clip in manifest}
+    depth = max(clip.count("/") for clip in ids) + 1
+    found = []
+    for i, path in enumerate(paths):
+        parts = unicodedata.normalize("NFC", Path(path).as_posix()).split("/")
+        stem = Path(parts[-1]).stem
+        for k in range(1, min(depth, len(parts)) + 1):
+            tail = parts[-k:]
+            if "/".join(tail) in ids or "/".join([*tail[:-1], stem]) in ids:
+                found.append(i)
+                break
+    return found
+
+
+def trained_note(source: str, names: list[str], of: int) -> str:
+    """The note ``bimotion predict`` prints when input files are named as training clips (:func:`named_as_trained`)."""
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (
+        f"{len(names)} of the {of} input files are named as clips {source} was trained on (its {MANIFEST}; "
+        f"by file name, not by content): {shown}. Its scores on them are not those of speech it never heard"
+    )

@@ -45,6 +45,7 @@ class PredictReport:
     min_window_s: float = MIN_WINDOW_S  # the model's receptive field: a file shorter gives no window
     skipped: SkipReport = field(default_factory=SkipReport)
     noted: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its notes (column file_notes)
+    named_trained: list[str] = field(default_factory=list)  # named as clips the model trained on (its manifest)
     named: int = 3  # files each list below names, the rest counted (bimotion predict: all, without --output)
 
     @property
