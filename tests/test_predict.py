@@ -325,7 +325,9 @@ def test_a_model_at_or_below_chance_on_its_test_sets_is_warned_about(models, aud
     ]
 
 
-def test_files_named_as_the_models_training_clips_get_one_note_with_their_count(models, audio_dir, tmp_path, capsys):
+def test_files_named_as_the_models_training_clips_get_one_note_with_their_count(
+    models, audio_dir, tmp_path, capsys, monkeypatch
+):
     """Predicting on the very recordings a model was trained on gave no hint; its train_manifest.txt
     names them (``csed/Natural/Nat_Female-3``: the path below the corpus, its extension aside), so one
     note counts the input files so named.  The corpus's other clips and an unrelated recording are not."""
@@ -358,6 +360,24 @@ def test_files_named_as_the_models_training_clips_get_one_note_with_their_count(
     assert rows.report.named_trained == [str(heard[0])] and len(rows.notes) == 1
     assert main(["predict", "--model", str(models["ours"]), str(heard[0]), *output]) == 0  # no manifest: nothing
     assert "named as clips" not in capsys.readouterr().err
+
+    # pushed to the Hub (train_manifest.txt goes with it) and loaded by its id: the same note
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr("bimotion.hub.hub_unreachable", lambda: "HF_HUB_OFFLINE is set")  # the cache only
+    repo, commit = tmp_path / "hub" / "models--me--csed-ser", "0" * 40
+    shutil.copytree(trained, repo / "snapshots" / commit, ignore=shutil.ignore_patterns("checkpoint-*"))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    assert main(["predict", "--model", "me/csed-ser", str(heard[0]), *output]) == 0
+    assert "note: 1 of the 1 input files are named as clips me/csed-ser was trained on" in capsys.readouterr().err
+
+    (trained / "train_manifest.txt").write_bytes(b"\xff\xfe csed/Natural")  # not the text training writes
+    assert main(["predict", "--model", str(trained), str(heard[0]), *output]) == 2  # one line, no traceback
+    err = capsys.readouterr().err
+    assert f"{trained / 'train_manifest.txt'} is not the text training writes (one clip id a line); copy it" in err
+    assert "Traceback" not in err
 
 
 def test_a_model_trained_on_a_users_corpus_beside_generated_ones_says_which_were_generated(

@@ -74,7 +74,7 @@ def training_manifest(source: str | os.PathLike) -> frozenset[str] | None:
     """The clip ids a saved model was trained on: its ``train_manifest.txt`` (one id a line, which
     training writes beside the model and ``bimotion push`` uploads with it); ``source``: the model's
     folder, or its Hub id; None where there is none (a model trained elsewhere, a probe, no network
-    and no cached copy).  A manifest that is not text is an error naming it."""
+    and no cached copy).  A manifest that is not text is a :class:`~loaders.errors.DamagedFileError` naming it."""
     from bimotion.hub import hub_file, is_hub_id
 
     path = Path(source).expanduser() / MANIFEST
@@ -84,11 +84,14 @@ def training_manifest(source: str | os.PathLike) -> frozenset[str] | None:
             return None
     if not path.is_file():
         return None
+    from loaders.errors import DamagedFileError
+
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
-        raise ValueError(
-            f"{path} is not the text training writes (one clip id a line: {err}); copy it again from the training "
-            "run's folder, or delete it to score without checking which test clips the model trained on"
+        raise DamagedFileError(
+            f"{path} is not the text training writes (one clip id a line); copy it again from the training "
+            "run's folder, or delete it to score without checking which clips the model trained on",
+            str(err),
         ) from err
     return frozenset(line for line in text.splitlines() if line)
