@@ -19,6 +19,7 @@ import torch
 from bimotion.cli import main
 from bimotion.predict import predict_files
 from loaders.audio import decode_measured
+from loaders.errors import BadFileError
 from loaders.testing._common import FixtureWriter
 
 torch.set_num_threads(2)
@@ -205,3 +206,43 @@ def test_a_long_recordings_rows_come_as_they_are_scored_with_their_notes(model, 
         rest = list(rows)
     assert len(rest) == 14 + 6 and {r.file_notes for r in rest[:14]} == {first.file_notes}
     assert len([w for w in caught if issubclass(w.category, ClippedAudioWarning)]) == 1  # loud.wav's, once
+
+
+def test_a_recording_changed_between_its_two_decodes_gives_no_rows_of_another_files_notes(model, tmp_path, monkeypatch):
+    """Each file is decoded twice: once measured (its level, length, clipping: its rows' notes), then scored.  A
+    recording replaced in between (a recorder still writing it, a sync client's newer copy) was scored whole as
+    the new file, each row saying "silent" of 20 s of sound, with labels the closing lines said were not
+    predicted; one cut short gave 0.06 s of rows and no word.  Every decode now checks the file is as it was
+    listed: a changed file is a clear error naming it, or with skip_bad a counted skip, never rows of one file
+    with another's notes; one gone is ``missing``, not libsndfile's "System error"."""
+    import shutil
+
+    import bimotion.predict as predict
+
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    soundfile.write(folder / "x.wav", np.zeros(16000 * 3, np.float32), 16000)  # silent when measured
+    t = np.arange(16000 * 20) / 16000
+    soundfile.write(tmp_path / "speech.wav", (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000)
+    measure = predict._measure
+
+    def then(change):  # the real measuring decode, then another process's change to the file
+        def measured(source, *args):
+            found = measure(source, *args)
+            change(source.path)
+            return found
+
+        monkeypatch.setattr(predict, "_measure", measured)
+
+    then(lambda path: shutil.copyfile(tmp_path / "speech.wav", path))
+    with pytest.raises(BadFileError, match="changed while predicted") as caught:
+        list(predict_files(model, [folder], window_s=2.0, hop_s=2.0, progress=False))
+    assert caught.value.reason == "changed" and caught.value.path == folder / "x.wav"
+    soundfile.write(folder / "x.wav", np.zeros(16000 * 3, np.float32), 16000)
+    rows = predict_files(model, [folder], window_s=2.0, hop_s=2.0, progress=False, skip_bad=True)
+    assert list(rows) == [] and rows.report.skipped.to_dict() == {"predict/changed": 1}
+    soundfile.write(folder / "x.wav", np.zeros(16000 * 3, np.float32), 16000)
+    then(lambda path: path.unlink())
+    with pytest.raises(BadFileError, match="moved or deleted since it was listed") as caught:
+        list(predict_files(model, [folder], window_s=2.0, hop_s=2.0, progress=False))
+    assert caught.value.reason == "missing"

@@ -45,11 +45,13 @@ class OptionError(PredictError):
 
 @dataclass(frozen=True)
 class AudioSource:
-    """One audio file to predict on: its path, the name written in the output rows, its header."""
+    """One audio file to predict on: its path, the name written in the output rows, its header, and its
+    ``stamp`` when it was listed (:func:`file_stamp`; None: not checked), which every decode checks."""
 
     path: Path
     name: str
     info: AudioInfo
+    stamp: tuple[int, int, int] | None = None
 
 
 def find_audio(
@@ -92,7 +94,8 @@ def find_audio(
                 continue
             seen.add(key)
             try:
-                found.append(AudioSource(file, str(file), probe(file)))
+                stamp = file_stamp(file)  # before its header is read: a change from here on is seen
+                found.append(AudioSource(file, str(file), probe(file), stamp))
             except CorpusError as err:
                 onerror(_user_file(err))
     if not found:
@@ -140,6 +143,7 @@ def audio_blocks(
     A damaged MP3 is held to the length its frames count, and an MP4 to the length its container
     declares, as :func:`loaders.audio.decode` holds them (:func:`loaders.audio.length_hold`)."""
     level = _Level(source.path)
+    unchanged(source)
     if source.info.format not in AUDIO_FORMATS:
         raise BadFileError(source.path, "not_audio", f"{source.info.format} is not an audio format", "")
     if needs_ffmpeg(source.path, source.info):
@@ -155,7 +159,43 @@ def audio_blocks(
         hold = length_hold(source.path, source.info, source.info.sample_rate_hz, "libsndfile")
         meter = meter if meter is not None else ClipMeter(source.info.subtype)
         yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level, source.info, hold, meter)
+    unchanged(source)  # grown as it was read (a recorder still writing it), or replaced
     level.warn()
+
+
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """``(size, modified ns, inode)`` of ``path``, or None where it cannot be stat'ed (reading it says why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def unchanged(source: AudioSource) -> None:
+    """Nothing, where ``source``'s file is as it was listed (its :attr:`~AudioSource.stamp`); else the
+    :class:`~loaders.errors.BadFileError` saying it is gone (``missing``) or changed (``changed``: written to
+    or replaced since, so that a first decode's measures, the length, level and clipping its rows carry, and
+    what was scored would not be of one file).  Each decode checks it as it starts and ends."""
+    if source.stamp is None:
+        return
+    now = file_stamp(source.path)
+    if now is None:
+        raise BadFileError(
+            source.path,
+            "missing",
+            "no such file now: moved or deleted since it was listed",
+            "pass --skip-bad to skip it",
+        )
+    if now != source.stamp:
+        (size, _, inode), (was_size, _, was_inode) = now, source.stamp
+        what = "replaced" if inode != was_inode else f"{was_size} -> {size} bytes" if size != was_size else "rewritten"
+        raise BadFileError(
+            source.path,
+            "changed",
+            f"changed while predicted ({what}): still being written, or replaced, since it was listed",
+            "predict it once nothing writes to it, or pass --skip-bad to skip it",
+        )
 
 
 def without_ffmpeg(
