@@ -105,7 +105,7 @@ def walk_tree(
 def _listed(top: str, onerror: Callable[[OSError], None] | None) -> Iterator[tuple[str, list[str], dict[str, bool]]]:
     """``os.walk(top, followlinks=True)``, top down, but each folder's files as ``{name: regular}``, ``regular``
     from the ``os.scandir`` entry's type (a plain file's is known from the listing: no stat; a link's or an
-    unknown type's is False, left to :func:`_not_a_file` to stat).  A folder that cannot be listed goes to
+    unknown type's is False, left to :func:`not_a_file` to stat).  A folder that cannot be listed goes to
     ``onerror``; the caller may prune ``dirnames``, as with ``os.walk``."""
     stack = [top]
     while stack:
@@ -171,7 +171,7 @@ def walk_files(
         folder = Path(dirpath)
         for name in sorted(files):  # problems reported in one order, whatever the file system's
             path = folder / name
-            if problem := _not_a_file(path, regular=files[name]):
+            if problem := not_a_file(path, regular=files[name]):
                 onerror(problem)
                 continue
             candidate = not name.startswith(".") and name.lower().endswith(suffixes)
@@ -196,7 +196,7 @@ def blank_file(path: Path) -> bool:
         return False
 
 
-def _not_a_file(path: Path, *, regular: bool = False) -> BadFileError | None:
+def not_a_file(path: Path, *, regular: bool = False) -> BadFileError | None:
     """The error for a name that is no regular file to read: not UTF-8, a link to nothing (or a loop), or a FIFO,
     socket or device (found by ``stat``, never opened: a FIFO opened for reading blocks); None for a regular file
     (not stat'ed where its listing said it is one: ``regular``)."""
@@ -220,7 +220,7 @@ def _not_a_file(path: Path, *, regular: bool = False) -> BadFileError | None:
 
 def folder_entries(folder: Path, onerror: Callable[[CorpusError], None]) -> tuple[list[Path], list[Path]]:
     """The regular files of ``folder`` itself, and its folders (links to folders included), in name order; a
-    name that is no regular file to read (:func:`_not_a_file`: a broken link, a FIFO) goes to ``onerror``, as
+    name that is no regular file to read (:func:`not_a_file`: a broken link, a FIFO) goes to ``onerror``, as
     :func:`walk_files` sends it, and so does a folder that cannot be listed (then nothing is listed)."""
     try:
         with os.scandir(folder) as listed:
@@ -232,7 +232,7 @@ def folder_entries(folder: Path, onerror: Callable[[CorpusError], None]) -> tupl
     for path in (folder / name for name in names):
         if _utf8(str(path)) and path.is_dir():  # follows a link: one to a folder is a folder
             folders.append(path)
-        elif problem := _not_a_file(path):
+        elif problem := not_a_file(path):
             onerror(problem)
         else:
             files.append(path)

@@ -246,3 +246,26 @@ def test_a_recording_changed_between_its_two_decodes_gives_no_rows_of_another_fi
     with pytest.raises(BadFileError, match="moved or deleted since it was listed") as caught:
         list(predict_files(model, [folder], window_s=2.0, hop_s=2.0, progress=False))
     assert caught.value.reason == "missing"
+
+
+def test_a_pipe_given_as_a_path_is_named_as_a_pipe_not_as_missing(model, tmp_path, capsys):
+    """``cat take.wav | bimotion predict /dev/stdin`` (or a named pipe) said "no such file or folder", though the
+    path is there: it is a pipe, which predict cannot read, as it decodes each file twice (measured, then
+    scored).  It is now named as a pipe, with the fix (save the audio to a file), or with --skip-bad a counted
+    skip beside the files read; a broken link says where it points."""
+    import os
+    import re
+
+    pipe, dead, clip = tmp_path / "take.wav", tmp_path / "gone.wav", tmp_path / "clip.wav"
+    os.mkfifo(pipe)  # never opened: opening a pipe with no writer would block
+    dead.symlink_to(tmp_path / "nowhere.wav")
+    soundfile.write(clip, np.zeros(16000 * 2, np.float32), 16000)
+    assert main(["predict", "--model", str(model), str(pipe), *OPTIONS]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {pipe}: not a regular file (a pipe, socket or device): predict decodes each file twice" in err
+    assert "fix: save the audio to a file and pass that" in err and "no such file" not in err, err
+    assert main(["predict", "--model", str(model), str(pipe), str(dead), str(clip), "--skip-bad", *OPTIONS]) == 0
+    out, err = capsys.readouterr()
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == [str(clip)]
+    assert re.search(r"not_regular_file +1", err) and re.search(r"broken_link +1", err), err
+    assert "which does not exist" in err, err

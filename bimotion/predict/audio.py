@@ -26,7 +26,7 @@ from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.hold import LengthHold
 from loaders.levels import ClipMeter, as_float32, measure_dtype
 from loaders.mp3 import mpg123_messages
-from loaders.walk import walk_files
+from loaders.walk import not_a_file, walk_files
 
 # Names a folder walk takes as audio without looking; any other file is taken when its content is audio.
 AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".mp3", ".mp4", ".m4a", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc")
@@ -80,6 +80,9 @@ def find_audio(
             candidates = _audio_below(path, onerror, not_audio)
         elif path.is_file():
             candidates = [path]
+        elif os.path.lexists(path):  # a pipe (``cat a.wav |``, ``<(...)``), a device, a broken link: named as such
+            onerror(_not_file(path))
+            continue
         elif skip_bad:  # a file of a list that is gone (moved, deleted since): counted, the others read
             report.add("predict", BadFileError(path, "missing", "no such file or folder", ""))
             continue
@@ -121,6 +124,21 @@ def _audio_below(folder: Path, onerror, not_audio: list[str]) -> list[Path]:
         else:
             not_audio.append(str(file))
     return found
+
+
+def _not_file(path: Path) -> CorpusError:
+    """The error for a path given that exists but is no regular file (:func:`loaders.walk.not_a_file`): a pipe is
+    not read, since each file is decoded twice (measured, then scored: :mod:`bimotion.predict`)."""
+    err = not_a_file(path) or BadFileError(path, "not_regular_file", "not a regular file", "")
+    if err.reason != "not_regular_file":
+        return _user_file(err)
+    return BadFileError(
+        path,
+        err.reason,
+        "not a regular file (a pipe, socket or device): predict decodes each file twice (measured, then scored), "
+        "which a pipe cannot give",
+        "save the audio to a file and pass that, or pass --skip-bad to skip it",
+    )
 
 
 def _user_file(err: CorpusError) -> CorpusError:
