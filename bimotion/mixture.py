@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .figures import drawable
-from .registry import Group, age_group_name, find_config, group_name, language_name
+from .registry import BENCHMARKS, Group, age_group_name, find_config, group_name, language_name
 
 
 class Shard(NamedTuple):
@@ -29,7 +29,8 @@ class Shard(NamedTuple):
 
 @dataclass(frozen=True)
 class Mixture:
-    """A parsed spec: its configs (as written, one per ``+`` part) and the shards they resolve to."""
+    """A parsed spec: its configs (as written, one per ``+`` part; a name of several benchmarks with the
+    one it means, ``bimotion:all``) and the shards they resolve to."""
 
     configs: tuple[str, ...]
     shards: tuple[Shard, ...]
@@ -51,26 +52,38 @@ class Mixture:
     def benchmarks(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(s.benchmark for s in self.shards))
 
+    def within(self, held: Iterable[Shard]) -> Mixture:
+        """The same configs, read from their shards in ``held`` only (those the data has,
+        :func:`bimotion.data.layout.held_shards`: ``zho`` of a folder without ``zho_adu``); itself
+        where that leaves none (reading it then names what is missing)."""
+        held = set(held)
+        kept = tuple(s for s in self.shards if s in held)
+        return Mixture(self.configs, kept) if kept else self
+
 
 _PART = re.compile(r"\s*([^\s\[\]+]+)\s*(?:\[([^\[\]]*)\])?\s*")
 
 
-def _part_shards(part: str) -> list[Shard]:
+def _part_shards(part: str) -> tuple[str, list[Shard]]:
+    """``part``'s shards, and ``part`` as :attr:`Mixture.configs` holds it: a name that several
+    benchmarks have, resolved by the data given (``all``), with its benchmark (``bimotion:all``)."""
     match = _PART.fullmatch(part)
     if not match:
         raise ValueError(f"cannot read config {part!r}: write NAME or NAME[corpus,...], joined by '+'")
     name, only = match.groups()
     bench, config = find_config(name)
+    if ":" not in name and sum(name in b.configs for b in BENCHMARKS.values()) > 1:
+        part = f"{bench.name}:{part}"
     shards = [Shard(bench.name, corpus, group) for corpus, group in config.shards]
     if only is None:
-        return shards
+        return part, shards
     wanted = [c.strip() for c in only.split(",") if c.strip()]
     unknown = sorted(set(wanted) - set(config.corpora))
     if unknown or not wanted:
         raise ValueError(
             f"{name} has no corpus {', '.join(unknown) or '(none given)'}; its corpora: {', '.join(config.corpora)}"
         )
-    return [s for s in shards if s.corpus in wanted]
+    return part, [s for s in shards if s.corpus in wanted]
 
 
 def parse_mixture(spec: str | Iterable[str]) -> Mixture:
@@ -78,10 +91,11 @@ def parse_mixture(spec: str | Iterable[str]) -> Mixture:
 
     Raises ``KeyError`` for an unknown or ambiguous config name, ``ValueError`` for anything else."""
     items = [spec] if isinstance(spec, str) else list(spec)
-    configs = [part.strip() for item in items for part in re.split(r"\+(?![^\[]*\])", item)]
-    shards: dict[Shard, None] = {}
-    for part in configs:
-        shards.update(dict.fromkeys(_part_shards(part)))
+    configs, shards = [], {}
+    for part in (part.strip() for item in items for part in re.split(r"\+(?![^\[]*\])", item)):
+        written, found = _part_shards(part)
+        configs.append(written)
+        shards.update(dict.fromkeys(found))
     if not shards:
         raise ValueError("no configs given")
     return Mixture(tuple(configs), tuple(shards))

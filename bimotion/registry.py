@@ -213,6 +213,15 @@ YUEMOTION = Benchmark(
 BUILTIN: dict[str, Benchmark] = {b.name: b for b in (BIMOTION, YUEMOTION)}
 # The benchmarks code resolves names in: the built-in ones, or an extension made current by :func:`register`.
 BENCHMARKS: dict[str, Benchmark] = dict(BUILTIN)
+# The benchmarks whose data this process was given (:func:`given`): a config name of several
+# benchmarks (``all``) means the one of them given (``bimotion:all`` when only --bimotion is).
+GIVEN: dict[str, bool] = {}
+
+
+def given(benchmarks: Iterable[str]) -> None:
+    """Record that this process reads the data of ``benchmarks`` (and of no other): see :data:`GIVEN`."""
+    GIVEN.clear()
+    GIVEN.update(dict.fromkeys(benchmarks, True))
 
 
 def unions(groups: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -327,13 +336,16 @@ def check_keys(given, known, where: str) -> None:
 
 
 def find_config(name: str) -> tuple[Benchmark, Config]:
-    """Resolve a config name (``eng_eld``, ``yue_adu``, ``bimotion:all``, ``yuemotion:all``)."""
+    """Resolve a config name (``eng_eld``, ``yue_adu``, ``bimotion:all``, ``yuemotion:all``; ``all``
+    where the data of one of them is given, :func:`given`)."""
     if ":" in name:
         bench, _, cfg = name.partition(":")
         if bench not in BENCHMARKS:
             raise KeyError(f"config {name!r}: no benchmark {bench!r}; choose one of: {', '.join(BENCHMARKS)}")
         return BENCHMARKS[bench], BENCHMARKS[bench].config(cfg)
     hits = [(b, b.configs[name]) for b in BENCHMARKS.values() if name in b.configs]
+    if len(hits) > 1 and sum(b.name in GIVEN for b, _ in hits) == 1:  # all, with one benchmark's data given
+        hits = [hit for hit in hits if hit[0].name in GIVEN]
     if len(hits) > 1:  # a group of a user corpus prepared (before check_own_groups) into the other benchmark
         held = "; ".join(f"{b.name}:{name} ({', '.join(c.corpora)})" for b, c in hits)
         raise KeyError(f"config {name!r} is in more than one benchmark: write which one, {held}")

@@ -129,14 +129,15 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="module", autouse=True)
 def _registries_restored():
-    """Each test file leaves the process's registries (``loaders.SOURCES``, ``bimotion.registry.BENCHMARKS``)
-    as it found them: reading a user corpus registers it for the rest of the process, and a corpus
-    ``mine`` that test_audio read made test_check_push, run after it on the same worker, find its
-    licence (the suite passed or failed by which files shared a worker)."""
-    from bimotion.registry import BENCHMARKS
+    """Each test file leaves the process's registries (``loaders.SOURCES``, ``bimotion.registry.BENCHMARKS``,
+    and ``GIVEN``, the benchmarks whose data a recipe was given) as it found them: reading a user
+    corpus registers it for the rest of the process, and a corpus ``mine`` that test_audio read made
+    test_check_push, run after it on the same worker, find its licence (the suite passed or failed
+    by which files shared a worker)."""
+    from bimotion.registry import BENCHMARKS, GIVEN
     from loaders import SOURCES
 
-    saved = [(registry, dict(registry)) for registry in (SOURCES, BENCHMARKS)]
+    saved = [(registry, dict(registry)) for registry in (SOURCES, BENCHMARKS, GIVEN)]
     yield
     for registry, before in saved:
         registry.clear()

@@ -333,6 +333,15 @@ def test_a_group_with_some_of_its_corpora_is_read_from_those_and_said_so(tmp_pat
     assert f"note: --test_configs eng_adu: {note.format(folder)}" in err
     summary = json.loads((out / "scores.json").read_text())
     assert summary["train_corpora"] == ["crema_d"] and list(corpus_scores(summary)) == ["crema_d"]
+    # a union (eng) of which one group was prepared trains on that group, and records it so (it
+    # recorded eng_eld, which has no rows, among its train_groups)
+    argv[argv.index("--train_configs") + 1] = "eng"
+    assert load_recipe("probe").main([*argv, "--output_dir", str(tmp_path / "eng")]) == 0
+    assert f"note: --train_configs eng: the prepared bimotion dataset at {folder} has no rows of eng_eld" in (
+        capsys.readouterr().err
+    )
+    summary = json.loads((tmp_path / "eng" / "scores.json").read_text())
+    assert (summary["train_configs"], summary["train_groups"]) == (["eng"], ["eng_adu"])
     # a corpus with rows in some splits only (one speaker, a speaker split) is read where it has them
     from bimotion.data.layout import held_shards
 

@@ -34,6 +34,8 @@ def paths(tmp_path_factory) -> dict[str, str]:
     return {
         "tiny": str(testing.save_tiny_model(root / "tiny")),
         "data": str(testing.write_prepared(root / "bimotion", shards=[("csed", "zho_eld"), ("esd", "zho_adu")])),
+        # only CSED, as a researcher with the one Mandarin elderly corpus prepares it
+        "csed": str(testing.write_prepared(root / "csed", shards=[("csed", "zho_eld")], sizes={"train": 8})),
         "noval": str(  # one speaker-split group without validation rows
             testing.write_prepared(
                 root / "noval", shards=[("csed", "zho_eld")], sizes={"train": 8, "validation": 0, "test": 4}
@@ -67,7 +69,7 @@ CASES = [
     ("train", ["--model_name_or_path", "/no/such/model", "--train_configs", "zho_eldd"], "--train_configs"),
     ("train", ["--bimotion", "{root}/no_benchmark", "--train_configs", "zho_eld"], "--bimotion"),
     # a group the prepared folder has no rows of: named before anything loads (it was a traceback)
-    ("train", ["--train_configs", "eld"], "--train_configs: eld includes eng_eld, of which the prepared bimotion"),
+    ("train", ["--train_configs", "eng"], "--train_configs: the prepared bimotion dataset at "),
     ("train", ["--train_configs", "zho_eld", "--test_configs", "eng_adu"], "has no eng_adu rows"),
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--configs", "eng"], "--configs"),
     ("train", ["--train_configs", "yue_adu"], "--yuemotion"),
@@ -249,6 +251,48 @@ def test_good_arguments_pass_the_checks(paths, monkeypatch):
         argv += ["--hub_model_id", "someone/model", "--push_dry_run", "--output_dir", paths["out"]]  # no network
         recipe_args, *rest = parse_arguments(parser, argv)
         check_training(*rest, train_configs=recipe_args.train_configs)  # raises nothing
+    assert not Path(paths["out"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("config", "written", "absent"),
+    [
+        ("zho", "zho", "zho_adu"),
+        ("eld", "eld", "eng_eld"),
+        ("all", "bimotion:all", "eng_eld, eng_adu, zho_adu"),
+        ("bimotion:all", "bimotion:all", "eng_eld, eng_adu, zho_adu"),
+    ],
+)
+def test_a_union_config_is_read_from_the_groups_the_folder_holds(config, written, absent, paths, capsys):
+    """With only CSED prepared, the card and `bimotion check` list zho, eld and all (their rows are
+    CSED's), yet --train_configs zho, eld and bimotion:all were refused ("zho includes zho_adu, of
+    which ... has no rows") and all was "in more than one benchmark" with only --bimotion given.  A
+    union now trains on the groups it has, one note naming those it lacks, and all is BiMotion's."""
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import check_training, parse_arguments, to_spec
+
+    train = recipe("train")
+    parser = HfArgumentParser(
+        (
+            train.TrainArguments,
+            train.ModelArguments,
+            train.DataArguments,
+            train.RunArguments,
+            train.SERTrainingArguments,
+        )
+    )
+    argv = ["--model_name_or_path", paths["tiny"], "--bimotion", paths["csed"], "--train_configs", config]
+    recipe_args, *rest = parse_arguments(parser, [*argv, "--output_dir", paths["out"]])
+    capsys.readouterr()
+    check_training(*rest, train_configs=recipe_args.train_configs)  # raises nothing
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert notes == [
+        f"note: --train_configs {config}: the prepared bimotion dataset at {paths['csed']} has no rows of "
+        f"{absent}: {config} is read from zho_eld only"
+    ]
+    spec = to_spec(*rest, train=recipe_args.train_configs)
+    assert spec.train.configs[0] == written and spec.train.groups == ("zho_eld",)  # what scores.json records
     assert not Path(paths["out"]).exists()
 
 

@@ -128,3 +128,24 @@ def test_a_grid_configs_dump_loads_again_and_a_source_key_is_refused_naming_the_
         f"grid config {second}: 'source' is not a key of a grid config (bimotion records itself which file a "
         "config was read from): delete that line"
     )
+
+
+def test_all_is_the_benchmark_whose_data_is_given():
+    """``--train_configs all`` with only ``--bimotion`` given stopped on "config 'all' is in more
+    than one benchmark": with one benchmark's data given, it is that benchmark's all (and is recorded
+    so); with both, or none, which one is still asked."""
+    from bimotion.mixture import parse_mixture
+    from bimotion.registry import find_config, given
+
+    try:
+        for data in ([], ["bimotion", "yuemotion"]):
+            given(data)
+            with pytest.raises(KeyError, match="in more than one benchmark: write which one, bimotion:all"):
+                find_config("all")
+        for name in ("bimotion", "yuemotion"):
+            given([name])
+            assert find_config("all")[0].name == name
+            assert parse_mixture("all+eng_eld" if name == "bimotion" else "all").configs[0] == f"{name}:all"
+        assert parse_mixture("eng_eld").configs == ("eng_eld",)  # a name of one benchmark is kept as written
+    finally:
+        given([])

@@ -228,6 +228,21 @@ def test_augment_on_a_dataset_made_by_bimotion_prepare(tiny, tmp_path, capsys):
     assert re.search(r"--mixture: .* has no eng_eld rows .*crema_d, elderreact, tess", capsys.readouterr().err)
 
 
+def test_a_union_config_of_a_partly_prepared_dataset_trains_on_the_groups_it_has(tiny, tmp_path, capsys):
+    """With only CSED prepared (zho_eld), the card lists `all` (CSED's rows), but --train_configs all
+    stopped on "in more than one benchmark" and bimotion:all on "includes eng_eld, of which ... has no
+    rows".  Now it trains on zho_eld, says so in one note, and scores.json records what it was."""
+    testing.write_prepared(tmp_path / "bimotion", shards=[("csed", "zho_eld")], sizes={"train": 8, "test": 4})
+    out = tmp_path / "model"
+    argv = [*common(tiny, tmp_path), "--train_configs", "all", "--max_steps", "1", "--output_dir", str(out)]
+    assert recipe("train").main(argv) == 0
+    note = "has no rows of eng_eld, eng_adu, zho_adu: all is read from zho_eld only"
+    assert note in capsys.readouterr().err
+    summary = json.loads((out / "scores.json").read_text())
+    assert (summary["train_configs"], summary["train_groups"]) == (["bimotion:all"], ["zho_eld"])
+    assert summary["train_corpora"] == ["csed"] and list(summary["test"]["groups"]) == ["zho_eld"]
+
+
 def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path, monkeypatch):
     """A group that only a user's corpus fills (ind_eld) is a training config in a fresh process (the
     names resolve from the folder's prepare.json), and the model card lists that corpus's labels."""
@@ -255,11 +270,11 @@ def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path, monkeypa
     assert "2 steps (" in card and "generated Indonesian data" in card and "a user's own corpus (carehome)" in card
     assert "speakers can occur in both training" not in card
     bad = subprocess.run(
-        [sys.executable, str(REPO / "recipes" / "train.py"), *argv[:-2], "--train_configs", "eld"],
+        [sys.executable, str(REPO / "recipes" / "train.py"), *argv[:-2], "--train_configs", "zho"],
         env=subprocess_env(), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr[-3000:]
-    assert "name its groups that the folder holds (ind_eld)" in bad.stderr
+    assert "has no rows of any group of zho (zho_eld, zho_adu; it holds ind_eld)" in bad.stderr
     # inference with its default configs (every group of the folder, the user's too), in a fresh process
     scored = subprocess.run(
         [sys.executable, str(REPO / "recipes" / "infer.py"), "--model", str(out), "--bimotion", str(data),

@@ -197,17 +197,20 @@ def synthetic_data(folders) -> dict[str, dict[str, str]]:
     return synthetic_recorded(recorded_infos(folders))
 
 
-def held_shards(path_of, shards, split: str) -> list:
+def held_shards(path_of, shards, split: str | None = None) -> list:
     """The ``shards`` (:class:`~bimotion.mixture.Shard` tuples) that a local prepared folder has
-    ``split`` rows of; ``path_of(benchmark)`` gives a benchmark's folder or Hub id (a Hub dataset's
-    shards are all kept: it is checked when it loads).  A group whose other corpora were not
-    prepared, or have no rows in this split, is read without them."""
+    ``split`` rows of (``None``: rows of any split); ``path_of(benchmark)`` gives a benchmark's
+    folder or Hub id (a Hub dataset's shards are all kept: it is checked when it loads).  A group
+    whose other corpora were not prepared, or have no rows in this split, is read without them; a
+    config of several groups (``zho``, ``all``), without the groups that were not prepared."""
     have = {}
     for bench in dict.fromkeys(s.benchmark for s in shards):
         path = path_of(bench)
         if path and is_prepared(path):
             have[bench] = {
-                (x["group"], x["corpus"]) for x in read_info(path)["shards"] if x["rows"] and x["split"] == split
+                (x["group"], x["corpus"])
+                for x in read_info(path)["shards"]
+                if x["rows"] and split in (None, x["split"])
             }
     return [s for s in dict.fromkeys(shards) if s.benchmark not in have or (s.group, s.corpus) in have[s.benchmark]]
 

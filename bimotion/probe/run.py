@@ -71,6 +71,7 @@ def _train_probe(train_configs, data_args, probe_args, *, features, seed, output
 
     spec, sources = FeatureSpec(features), sources_of(data_args)
     mixture = parse_mixture(split_list(train_configs))
+    mixture = mixture.within(held_shards(sources.path, mixture.shards))  # zho without zho_adu when only CSED is
     validation_configs = split_list(data_args.validation_configs) or list(mixture.configs)
     test_configs, test_shards = _test_shards(sources, data_args.test_configs)
     start = time.time()

@@ -135,10 +135,12 @@ def check_datasets(
 
 def register_prepared(datasets: dict[str, str | None]) -> None:
     """Make the benchmark each local prepared folder of ``datasets`` was prepared as (with the user
-    corpora its prepare.json records) the one its name resolves to in this process."""
+    corpora its prepare.json records) the one its name resolves to in this process, and the
+    benchmarks given the ones a name of several (``all``) means (:func:`bimotion.registry.given`)."""
     from bimotion.data.layout import is_prepared, read_info
-    from bimotion.registry import benchmark_of, register
+    from bimotion.registry import benchmark_of, given, register
 
+    given(name for name, value in datasets.items() if value)
     for value in datasets.values():
         if value and is_prepared(value):
             register(benchmark_of(read_info(value)))
@@ -163,11 +165,13 @@ def check_configs(configs: Iterable[str] | None, flag: str, datasets: dict[str, 
 
 
 def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, str | None]) -> None:
-    """Every group that ``{flag: configs}`` name has rows of one of its wanted corpora in the local
-    prepared folders (their prepare.json; a Hub id is checked when it loads).  Run after the checks
-    of the arguments themselves: a bad number is named before what the data lacks.  A group of
-    which only some corpora were prepared is read with those: one ``note:`` line (main process)
-    names the others, and scores.json's ``train_corpora`` records what was used."""
+    """Every config that ``{flag: configs}`` name has rows in the local prepared folders (their
+    prepare.json; a Hub id is checked when it loads).  Run after the checks of the arguments
+    themselves: a bad number is named before what the data lacks.  A config is read from what was
+    prepared of it: a group from the corpora that were (one ``note:`` line, main process, names the
+    others), a config of several groups (``zho``, ``all``, ``esd``) from the groups that have rows
+    (one ``note:`` line names those that have none); one with nothing is an error naming the corpora
+    to prepare.  scores.json's ``train_groups`` and ``train_corpora`` record what was used."""
     notes = []
     for flag, configs in flags.items():
         for config in split_list(list(configs)) if configs is not None else []:
@@ -178,12 +182,13 @@ def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, st
 def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> list[str]:
     from bimotion.data.layout import is_prepared, read_info
 
-    notes = []
+    notes, absent = [], {}  # absent: {(benchmark, path, groups held): [(group, its corpora)]}
     for bench in found.benchmarks:
         path = datasets.get(bench)
         if not (path and is_prepared(path)):
             continue
         have = {(s["group"], s["corpus"]) for s in read_info(path)["shards"] if s["rows"]}
+        groups_held = tuple(sorted({g for g, _ in have}))
         for group in dict.fromkeys(s.group for s in found.shards if s.benchmark == bench):
             wanted = sorted({s.corpus for s in found.shards if (s.benchmark, s.group) == (bench, group)})
             held = [c for c in wanted if (group, c) in have]
@@ -193,27 +198,35 @@ def _check_present(config: str, found, flag: str, datasets: dict[str, str | None
                     f"dataset at {path} lacks {', '.join(c for c in wanted if c not in held)})"
                 )
             if not held:
-                groups_held = sorted({g for g, _ in have})
-                if config != group:  # a union (eld, all): name what it can be narrowed to
-                    inside = [g for g in dict.fromkeys(x.group for x in found.shards) if g in groups_held]
-                    narrower = (
-                        f"name its groups that the folder holds ({' '.join(inside)})" if inside else "leave it out"
-                    )
-                    raise ArgumentError(
-                        f"{flag}: {config} includes {group}, of which the prepared {bench} dataset at {path} has no "
-                        f"rows (it holds {', '.join(groups_held)}): {narrower}, or prepare {group}'s corpora "
-                        f"({', '.join(wanted)})"
-                    )
-                leave = (  # augment's groups come from its mixture: it is narrowed, not edited
-                    "choose a --mixture without it (baseline; --languages and --age_groups narrow the others)"
-                    if flag == "--mixture"
-                    else f"leave {group} out"
-                )
-                raise ArgumentError(
-                    f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {', '.join(groups_held)}): "
-                    f"prepare it with the corpora of {group} ({', '.join(wanted)}), or {leave}"
-                )
-    return notes
+                absent.setdefault((bench, path, groups_held), []).append((group, wanted))
+    if not absent:
+        return notes
+    missing = {group for lacking in absent.values() for group, _ in lacking}
+    read = [group for group in found.groups if group not in missing]
+    if read:  # a config of several groups (zho, all): read from those that have rows
+        lacking = "; ".join(
+            f"the prepared {bench} dataset at {path} has no rows of {', '.join(g for g, _ in groups)}"
+            for (bench, path, _), groups in absent.items()
+        )
+        return [*notes, f"note: {flag} {config}: {lacking}: {config} is read from {', '.join(read)} only"]
+    (bench, path, groups_held), lacking = next(iter(absent.items()))
+    corpora = sorted({c for _, wanted in lacking for c in wanted})
+    if len(found.groups) > 1:
+        raise ArgumentError(
+            f"{flag}: the prepared {bench} dataset at {path} has no rows of any group of {config} "
+            f"({', '.join(found.groups)}; it holds {', '.join(groups_held)}): prepare their corpora "
+            f"({', '.join(corpora)}), or name a config of the groups it holds"
+        )
+    group = lacking[0][0]
+    leave = (  # augment's groups come from its mixture: it is narrowed, not edited
+        "choose a --mixture without it (baseline; --languages and --age_groups narrow the others)"
+        if flag == "--mixture"
+        else f"leave {group} out"
+    )
+    raise ArgumentError(
+        f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {', '.join(groups_held)}): "
+        f"prepare it with the corpora of {group} ({', '.join(corpora)}), or {leave}"
+    )
 
 
 def check_split_rows(flags: Iterable[tuple[str, str, Iterable[str] | None]], datasets: dict[str, str | None]) -> None:
@@ -221,11 +234,11 @@ def check_split_rows(flags: Iterable[tuple[str, str, Iterable[str] | None]], dat
     folders (a group of a few speakers, split by whole speakers, can have train and test rows but
     no validation rows): one ArgumentError naming the group, the split and what to do, before any
     data is read.  Run after :func:`check_present`, which names groups with no rows at all."""
-    from bimotion.data.layout import groups_without
+    from bimotion.data.layout import groups_without, held_shards
 
     for flag, split, configs in flags:
         for config in split_list(list(configs)) if configs is not None else []:
-            shards = parse_mixture([config]).shards
+            shards = held_shards(datasets.get, parse_mixture([config]).shards)  # a union's groups with rows
             for group in groups_without(datasets.get, shards, split):
                 bench = next(s.benchmark for s in shards if s.group == group)
                 instead = (

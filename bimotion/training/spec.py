@@ -140,6 +140,14 @@ class TrainSpec:
     target: str | None = None  # the target group of a §4.2 mixture, recorded in scores.json
     mixture: str | None = None  # the §4.2 mixture's name
 
+    def __post_init__(self) -> None:
+        """:attr:`train`'s shards are those the data has: a config of several groups (``zho``, ``all``)
+        without the groups a local prepared folder has no rows of, as training reads it
+        (:func:`~bimotion.training.data.load_split`; scores.json's ``train_groups``)."""
+        from bimotion.data.layout import held_shards
+
+        self.train = self.train.within(held_shards(self.data.datasets.get, self.train.shards))
+
     @property
     def name(self) -> str:
         """The run's name: ``run_name``, else the training spec (``eng_eld+zho_eld``)."""
