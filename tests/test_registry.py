@@ -130,6 +130,38 @@ def test_a_grid_configs_dump_loads_again_and_a_source_key_is_refused_naming_the_
     )
 
 
+def test_a_mistyped_name_gets_the_closest_names_swaps_included_and_all_when_tied():
+    """``--source cesd=/path/to/csed`` suggested 'esd' (difflib's pick), never 'csed': two letters
+    swapped are one edit, the names equally close are both listed, and the folder's name settles it."""
+    import argparse
+
+    from bimotion.commands.source_args import parse_source
+    from bimotion.registry import closest, did_you_mean, edits
+    from loaders import READERS
+
+    assert (edits("cesd", "csed"), edits("cesd", "esd"), edits("tabels", "tables"), edits("ravdess", "tess")) == (
+        1,
+        1,
+        1,
+        4,
+    )
+    assert closest("cesd", READERS) == ["esd", "csed"]
+    assert did_you_mean("cesd", READERS) == " (did you mean 'esd' or 'csed'?)"
+    assert did_you_mean("CSED", READERS) == " (did you mean 'csed'?)"
+    assert did_you_mean("ravdess", READERS) == ""
+    for root, guess in (
+        ("/path/to/csed", "(did you mean 'csed', as its folder is named?)"),  # the folder settles the tie
+        ("/path/to/CSED/", "(did you mean 'csed', as its folder is named?)"),
+        ("/path/to/mandarin", "(did you mean 'esd' or 'csed'?)"),
+    ):
+        with pytest.raises(argparse.ArgumentTypeError) as caught:
+            parse_source(f"cesd={root}")
+        assert f"unknown corpus 'cesd' {guess}; choose one of" in str(caught.value)
+    with pytest.raises(argparse.ArgumentTypeError) as caught:  # the folder names a corpus the name is not close to
+        parse_source("tes=/path/to/esd")
+    assert "(did you mean 'esd', as its folder is named, or 'tess'?)" in str(caught.value)
+
+
 def test_all_is_the_benchmark_whose_data_is_given():
     """``--train_configs all`` with only ``--bimotion`` given stopped on "config 'all' is in more
     than one benchmark": with one benchmark's data given, it is that benchmark's all (and is recorded

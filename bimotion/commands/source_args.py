@@ -23,7 +23,9 @@ def parse_source(text: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
     if name not in READERS:
         if not is_audiofolder(root):
-            guess = did_you_mean(name.replace("-", "_"), READERS)
+            # the corpora closest to NAME, and the one DIR is named after (cesd=/data/csed: csed)
+            folder = Path(root).expanduser().name.replace("-", "_")
+            guess = did_you_mean(name.replace("-", "_"), READERS, evidence=folder, because="as its folder is named")
             why, mistyped = why_not_audiofolder(root)
             if mistyped and not guess and NAME.fullmatch(name):  # the user's own corpus, at a wrong DIR
                 raise argparse.ArgumentTypeError(
