@@ -678,3 +678,34 @@ def test_the_dataset_cards_label_counts_tell_a_label_a_corpus_does_not_annotate_
     assert "| csed | - | 7 |" in dataset_card.render(info)
     tess_only = testing.write_prepared(tmp_path / "t", shards=[("tess", "eng_eld")], sizes=SIZES)
     assert "does not annotate" not in (tess_only / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_model_card_marks_a_score_at_chance_and_gives_its_arg_max_reading_as_the_console_does():
+    """A tiny model's 0.00 on CSED stood in the card with no mark beside its chance of 67.27, while the
+    console's end table had 0.0† and the arg-max reading of the same scores; the card now marks it, has
+    an arg-max column, and carries the console's notes word for word."""
+    import numpy as np
+
+    from bimotion.training.metrics import score_groups
+    from bimotion.training.report import scores_report
+    from loaders.labels import LABELS
+
+    n, classes = 30, [LABELS.index(label) for label in ("neutral", "positive", "negative")]
+    labels = np.zeros((n, len(LABELS)))
+    labels[np.arange(n), np.array(classes)[np.arange(n) % 3]] = 1
+    mask = np.zeros_like(labels)
+    mask[:, classes] = 1
+    logits = np.random.default_rng(0).normal(size=labels.shape) - 10  # nothing predicted at 0.5
+    scored = score_groups(logits, labels, mask, ["csed"] * n, ["zho_eld"] * n)
+    text = card_text({**fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"]), "test": scored})
+    g = scored["groups"]["zho_eld"]
+    assert g["weighted_f1"] == 0
+    results = _section(text, "## Results")
+    assert "| arg-max F1 / chance |" in results
+    argmax = f"{100 * g['weighted_f1_argmax']:.2f}"
+    row = next(line for line in results.splitlines() if line.startswith("| zho_eld | csed |"))
+    assert "| 0.00† |" in row and f"| {argmax}" in row
+    assert "| **0.00†** |" in results
+    console = scores_report(scored).splitlines()
+    zero = next(line for line in console if line.startswith("0.0: no label predicted right"))
+    assert zero in results and "† at or below chance (the better of" in results

@@ -121,6 +121,39 @@ def chance_level(scores: dict, metric: str = "chance") -> float | None:
     return chance.get(metric) if isinstance(chance, dict) else chance if metric == "chance" else None
 
 
+def dagger(scores: dict) -> str:
+    """``†`` after a weighted F1 at or below its chance level, as the end table marks it
+    (:func:`.report.at_or_below`), else nothing."""
+    from .metrics import DAGGER
+    from .report import at_or_below
+
+    return DAGGER if at_or_below(scores["weighted_f1"], chance_level(scores)) else ""
+
+
+def argmax_cell(scores: dict) -> str:
+    """The arg-max weighted F1 of a set of scores and its chance level (``45.30 / 33.40``), ``†`` where
+    at or below it; empty where not recorded (scores.json of an earlier version)."""
+    from .metrics import DAGGER
+    from .report import at_or_below
+
+    value, chance = scores.get("weighted_f1_argmax"), chance_level(scores, "weighted_f1_argmax")
+    if value is None:
+        return ""
+    mark = DAGGER if at_or_below(value, chance) else ""
+    return f"{100 * value:.2f}{mark}" + ("" if chance is None else f" / {100 * chance:.2f}")
+
+
+def chance_notes(groups: dict, names: dict) -> list[str]:
+    """The lines under the card's results table: what ``†`` means, where a score has it, and the end
+    table's notes on its groups (:func:`.report.group_notes`), so the card says what the console said."""
+    from .metrics import CHANCE, DAGGER
+    from .report import group_notes
+
+    rows = [c for g in groups.values() for c in (g, *g["corpora"].values())]
+    marked = any(dagger(c) or DAGGER in argmax_cell(c) for c in rows)
+    return ([f"{DAGGER} at or below chance ({CHANCE})."] if marked else []) + group_notes(groups, names)
+
+
 def model_reference(summary: dict) -> str:
     """What the how-to snippet loads: the Hub id the run pushes to, else a path to the model folder."""
     return summary.get("hub_model_id") or f"path/to/{summary['run_name']}"
@@ -271,6 +304,9 @@ def render_card(summary: dict):
         synthetic=facts.synthetic,
         synthetic_note=SYNTHETIC_NOTE,
         chance_level=chance_level,
+        mark=dagger,
+        argmax=argmax_cell,
+        chance_notes=chance_notes(summary["test"]["groups"], facts.tested_as),
     )
 
 

@@ -31,8 +31,8 @@ def scores_report(
 
     def score(value: float, chance: float) -> str:
         nonlocal at_chance
-        at_chance |= value <= chance
-        return f"{100 * value:.1f}" + (DAGGER if value <= chance else " ")
+        at_chance |= at_or_below(value, chance)
+        return f"{100 * value:.1f}" + (DAGGER if at_or_below(value, chance) else " ")
 
     def interval(ci: list[float] | None) -> str:
         return f"{100 * ci[0]:.1f}-{100 * ci[1]:.1f}" if ci else ""
@@ -56,9 +56,23 @@ def scores_report(
     note = (f"\n{DAGGER} at or below chance ({CHANCE})" if at_chance else "") + (
         f"\n95% CI: bootstrap over the {drawn['resampled']} ({drawn['samples']} resamples)" if with_ci else ""
     )
-    note += untrained_note(scores["groups"], names) + nothing_right_note(scores["groups"], names)
-    note += ranked_note(scores["groups"], names) + trained_clips_note(scores["groups"], names)
+    note += "".join(f"\n{line}" for line in group_notes(scores["groups"], names))
     return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"
+
+
+def at_or_below(value: float, chance: float | None) -> bool:
+    """Whether a score is at or below its chance level (marked :data:`~.metrics.DAGGER` in the end
+    table and the model card); never where no chance level is recorded."""
+    return chance is not None and value <= chance
+
+
+def group_notes(groups: dict, names: dict | None = None) -> list[str]:
+    """The end table's note lines on its groups (:func:`untrained_note`, :func:`nothing_right_note`,
+    :func:`ranked_note`, :func:`trained_clips_note`), each without its leading newline: what the model
+    card says under its table too."""
+    notes = untrained_note(groups, names) + nothing_right_note(groups, names) + ranked_note(groups, names)
+    notes += trained_clips_note(groups, names)
+    return [line for line in notes.split("\n") if line]
 
 
 TRAINED_MARK = "‡"  # a group scored on clips the model trained on (bimotion.training.evaluation)
