@@ -709,3 +709,32 @@ def test_a_model_card_marks_a_score_at_chance_and_gives_its_arg_max_reading_as_t
     console = scores_report(scored).splitlines()
     zero = next(line for line in console if line.startswith("0.0: no label predicted right"))
     assert zero in results and "† at or below chance (the better of" in results
+
+
+def test_a_model_card_of_a_randomly_initialised_base_says_it_is_not_for_use(tmp_path):
+    """A model trained from the tiny random encoder of docs/recipes.md read "Fine-tuned from the local
+    checkpoint `local:tiny`" and "Intended use: Research ..." like a real one.  save_tiny_model marks its
+    config, a model built on it keeps the mark, and the card says plainly that it is not for use."""
+    from bimotion.training.model import build_model
+    from bimotion.training.public import public_summary
+
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    summary = public_summary(
+        fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"], base_model=str(tiny)), tmp_path / "out"
+    )
+    assert summary["base_model_random"] == "bimotion.training.testing.save_tiny_model, seed 0"
+    text = card_text(summary)
+    title = text.split("---\n", 2)[2].lstrip().splitlines()[0]
+    assert title.endswith("— not for use: randomly initialised base")
+    assert "> **Not for use.** Its base, `local:tiny`, is a randomly initialised encoder" in text
+    assert "Fine-tuned from" not in text and "It reproduces" not in text
+    intended = " ".join(_section(text, "## Intended use").split())
+    assert "not for use, not for research results" in intended and "Research on" not in intended
+
+    model, _ = build_model(str(tiny), classifier_proj_size=8)
+    model.save_pretrained(tmp_path / "fine-tuned")  # a model fine-tuned from it, as a base in turn
+    again = public_summary({**summary, "base_model": str(tmp_path / "fine-tuned"), "base_model_random": None}, tmp_path)
+    assert again["base_model_random"] == summary["base_model_random"]
+
+    real = card_text(public_summary(fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"]), tmp_path / "out"))
+    assert "randomly initialised" not in real and "Research on speech emotion recognition" in real

@@ -269,6 +269,7 @@ def render_card(summary: dict):
         run_name=summary["run_name"],
         base_model=public_source(summary["base_model"]),
         base_model_id=base_model_of(summary),
+        random_base=summary.get("base_model_random"),  # a randomly initialised base (public.random_base)
         model_id=model_reference(summary),
         license=facts.license,
         clashes=share_alike_clashes(facts.license.sources),

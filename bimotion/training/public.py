@@ -14,6 +14,9 @@ from ..hub import cached_hub_id
 from ..hub import is_hub_id as _hub_rule
 
 CARD_FILE = "README.md"
+# The config key that marks a checkpoint whose weights were randomly initialised, never pretrained
+# (:func:`bimotion.training.testing.save_tiny_model`); a model fine-tuned from one carries it on.
+RANDOM_INIT = "bimotion_random_init"
 LOCAL = "local:"  # how published files name a local folder (:func:`public_source`)
 
 
@@ -48,6 +51,7 @@ def public_summary(summary: dict, output_dir: str | os.PathLike) -> dict:
         **summary,
         "base_model": public_source(summary["base_model"]),
         "base_model_id": summary.get("base_model_id") or base_model_id(summary["base_model"]),
+        "base_model_random": summary.get("base_model_random") or random_base(summary["base_model"]),
         "datasets": {name: dataset_source(source) for name, source in summary["datasets"].items()},
         "resumed_from": public_path(summary.get("resumed_from"), output_dir),
         "selection": {
@@ -81,6 +85,22 @@ def base_model_id(source: str | None) -> str | None:
     if is_hub_id(name):
         return name
     return _card_base_model(path / CARD_FILE)
+
+
+def random_base(source: str | None) -> str | None:
+    """What says that the base model ``source`` is randomly initialised, not a pretrained checkpoint:
+    its config's :data:`RANDOM_INIT` (what made it), or a Hub id named ``tiny-random`` (the Hub's
+    test models); None when nothing says so."""
+    if not source or source.startswith(LOCAL):
+        return None
+    path = Path(source).expanduser()
+    if not path.exists():
+        return "a Hub test model (its name says tiny-random)" if "tiny-random" in source.lower() else None
+    try:
+        made = json.loads((path / "config.json").read_text(encoding="utf-8")).get(RANDOM_INIT)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(made) if made else None
 
 
 def _card_base_model(card: Path) -> str | None:

@@ -40,17 +40,22 @@ TINY = dict(
 
 def save_tiny_model(path: str | Path, *, seed: int = 0, **overrides) -> Path:
     """A random-initialised wav2vec2 encoder (XLSR-53's layout, tiny) and its feature extractor,
-    saved like a pretrained checkpoint (no classification head), quietly: no "Writing model shards"
+    saved like a pretrained checkpoint (no classification head) but marked random in its config
+    (:data:`.public.RANDOM_INIT`, which a model card reads), quietly: no "Writing model shards"
     bar (:func:`bimotion.console.transformers_bars`) for a file written in a moment."""
     import torch
     from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
     from bimotion.console import transformers_bars
 
+    from .public import RANDOM_INIT
+
     path = Path(path)
+    config = Wav2Vec2Config(**{**TINY, **overrides})
+    setattr(config, RANDOM_INIT, f"bimotion.training.testing.save_tiny_model, seed {seed}")  # the cards say so
     with torch.random.fork_rng(), transformers_bars():  # seeded weights, the caller's random state left alone
         torch.manual_seed(seed)
-        Wav2Vec2Model(Wav2Vec2Config(**{**TINY, **overrides})).save_pretrained(path)
+        Wav2Vec2Model(config).save_pretrained(path)
     Wav2Vec2FeatureExtractor(
         feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True, return_attention_mask=True
     ).save_pretrained(path)
