@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from loaders import known_defects
 from loaders.levels import clipping_text
-from loaders.record import ELDERLY_MIN_AGE, elderly_min_age
+from loaders.record import ELDERLY_MIN_AGE, age_band, elderly_min_age
 
-from .registry import Group, language_name
+from .registry import Group, age_group_name, language_name
 
 CAVEATS = {
     "csed": (
@@ -33,9 +33,40 @@ CAVEATS = {
 }
 
 
+# How each built-in corpus's rows got their age group, for both cards: by the speakers' ages the release gives
+# (the one rule, loaders.record.age_band), or, where it gives none, by the paper's filing of the whole corpus.
+AGES_FROM = {
+    "crema_d": "its actors' ages (the release's VideoDemographics.csv)",
+    "tess": "its two speakers' ages (64 and 26, as the release describes them)",
+    "yuemotion": "its speakers' ages (in its file names)",
+}
+FILED_WITHOUT_AGES = {
+    "esd": "its release gives no ages",
+    "iemocap": "its release gives no ages",
+    "elderreact": "its release gives no ages",
+    "csed": "its release gives no ages, and its README says graduate students recorded it and clipped it from "
+    "videos, so its speakers are probably not elderly",
+}
+
+
+def age_group_text(corpus: str, group: str) -> str:
+    """A corpus's age group in a group, as the cards state it: its band by the one rule
+    (``elderly (60+)``, :func:`loaders.record.age_band`) where its rows were grouped by age, or
+    ``elderly by the paper's filing (no ages)`` for a corpus whose release gives no ages."""
+    parsed = Group.parse(group)
+    if corpus in FILED_WITHOUT_AGES:
+        return f"{age_group_name(parsed.age_group)} by the paper's filing (no ages)"
+    return age_band(parsed.language, parsed.age_group)
+
+
 def gender_gaps(info: dict) -> list[str]:
     """One sentence per corpus and group whose training split and test split have no gender in common
     (too few speakers to balance them): a model scored there also tells genders apart."""
+    return [gap for _, gap in _gender_gaps(info)]
+
+
+def _gender_gaps(info: dict) -> list[tuple[str, str]]:
+    """:func:`gender_gaps`, each with its corpus."""
     genders: dict[tuple, dict[str, set]] = {}
     for s in info["shards"]:
         known = {g for g, n in s["genders"].items() if n and g != "unknown"}
@@ -45,9 +76,12 @@ def gender_gaps(info: dict) -> list[str]:
         train, test = by_split.get("train", set()), by_split.get("test", set())
         if train and test and not train & test:
             out.append(
-                f"{corpus} {group}: its train split holds only {'/'.join(sorted(train))} speakers and its test "
-                f"split only {'/'.join(sorted(test))} (too few speakers to balance gender): scores there mix "
-                "gender with emotion"
+                (
+                    corpus,
+                    f"{corpus} {group}: its train split holds only {'/'.join(sorted(train))} speakers and its test "
+                    f"split only {'/'.join(sorted(test))} (too few speakers to balance gender): scores there mix "
+                    "gender with emotion",
+                )
             )
     return out
 
@@ -79,30 +113,69 @@ def caveats(info: dict, partial: list[str]) -> list[str]:
     lines += age_caveats(info)
     if partial:
         lines.append(f"**Partial groups:** {', '.join(partial)} (see above).")
-    lines += [f"**No gender in common:** {gap}." for gap in gender_gaps(info)]
+    lines += [line for _, line in recorded_caveats(info)]
+    if info["skipped"]:
+        skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
+        lines.append(f"**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): {skipped}.")
+    return lines
+
+
+def data_caveats(records: dict, corpora) -> dict[str, list[str]]:
+    """``{corpus: caveats}`` that the dataset cards of ``records`` (``{benchmark: prepare.json}``, None
+    where none is recorded) state of each of ``corpora``: its own (:data:`CAVEATS`, not of a generated
+    copy) and what prepare recorded of its data (:func:`recorded_caveats`, its skipped inputs); what
+    scores.json keeps for the model card's Limitations."""
+    out: dict[str, list[str]] = {}
+    for info in records.values():
+        if not info:
+            continue
+        generated = info.get("synthetic") or {}
+        for corpus in (c for c in corpora if c in info.get("corpora", ())):
+            lines = out.setdefault(corpus, [])
+            own = (info.get("user_sources") or {}).get(corpus, {}).get("notes")
+            own = CAVEATS[corpus] if corpus in CAVEATS and corpus not in generated else own
+            if own and own not in lines:
+                lines.append(own)
+            lines += [line for c, line in recorded_caveats(info) if c == corpus]
+            skipped = {k: n for k, n in (info.get("skipped") or {}).items() if k.split("/", 1)[0] == corpus}
+            if skipped:
+                lines.append(
+                    f"**Skipped inputs** (by corpus/reason): {', '.join(f'{k}: {n}' for k, n in skipped.items())}."
+                )
+    return {c: lines for c, lines in out.items() if lines}
+
+
+def recorded_caveats(info: dict) -> list[tuple[str, str]]:
+    """``(corpus, caveat)`` of what ``prepare.json`` recorded of the data: genders train and test do not
+    share, identical, low-rate, quiet, hard-clipped and known-defect clips."""
+    lines = [(corpus, f"**No gender in common:** {gap}.") for corpus, gap in _gender_gaps(info)]
     for corpus, n in info.get("identical_audio", {}).items():
         split = ", each kept in one split"
         if n["split_apart"]:
             split = f", {n['split_apart']} of them across splits (the corpus's own or a speaker split)"
         labelled = f"; {n['labelled_differently']} set(s) labelled differently, kept as released"
         lines.append(
-            f"**Identical audio in {corpus}:** {n['sets']} set(s) of clips with identical audio ({n['clips']} clips)"
-            f"{split}{labelled if n['labelled_differently'] else ''}."
+            (
+                corpus,
+                f"**Identical audio in {corpus}:** {n['sets']} set(s) of clips with identical audio ({n['clips']} clips)"
+                f"{split}{labelled if n['labelled_differently'] else ''}.",
+            )
         )
     for corpus, n in info.get("low_rate", {}).items():  # prepare.json's clips recorded below 16 kHz
         low = f"{n['clips']} clip(s) of {corpus} recorded below 16 kHz (lowest {n['lowest_hz']} Hz) were upsampled"
-        lines.append(f"**Low sample rate:** {low}: they lack the upper band of 16 kHz audio, a cue a model can learn.")
+        lines.append(
+            (corpus, f"**Low sample rate:** {low}: they lack the upper band of 16 kHz audio, a cue a model can learn.")
+        )
     for corpus, n in info.get("quiet", {}).items():  # prepare.json's clips peaking far below speech
         quiet = f"{n['clips']} clip(s) of {corpus} peak below {n['peak_below_dbfs']:.0f} dBFS (quietest "
-        lines.append(f"**Very quiet clips:** {quiet}{n['quietest_peak_dbfs']:.0f} dBFS): likely a noise floor, kept.")
+        lines.append(
+            (corpus, f"**Very quiet clips:** {quiet}{n['quietest_peak_dbfs']:.0f} dBFS): likely a noise floor, kept.")
+        )
     for corpus, n in info.get("clipped", {}).items():  # prepare.json's hard-clipped clips, per label
-        lines.append(f"**Hard-clipped clips in {corpus}:** {clipping_text(n)}.")
+        lines.append((corpus, f"**Hard-clipped clips in {corpus}:** {clipping_text(n)}."))
     for corpus, clips in info.get("known_defects", {}).items():  # prepare.json's clips broken in every copy
         what = "; ".join(f"{clip}: {known_defects(corpus).get(clip, 'broken in the release')}" for clip in clips)
-        lines.append(f"**Known defects of the {corpus} release:** {what}. Stored as released.")
-    if info["skipped"]:
-        skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
-        lines.append(f"**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): {skipped}.")
+        lines.append((corpus, f"**Known defects of the {corpus} release:** {what}. Stored as released."))
     return lines
 
 

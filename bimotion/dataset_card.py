@@ -16,14 +16,13 @@ from importlib import resources
 from loaders import SOURCES
 from loaders.labels import CORPUS_LABEL_MAPS, LABELS, label_space
 from loaders.manifest import NOT_ANNOTATED, NOT_ANNOTATED_MEANS, label_cell
-from loaders.record import age_band
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy, marked_title
 from loaders.tables import hours_text
 
 from . import splits
-from .card_caveats import caveats
+from .card_caveats import age_group_text, caveats
 from .card_metadata import (
     combined_license,
     hub_dataset_id,
@@ -277,7 +276,7 @@ def _statistics(info: dict) -> dict:
             {
                 "corpus": corpus,
                 "language": LANGUAGE_NAMES[group.language],
-                "age_group": age_band(group.language, group.age_group),  # the one rule, by language
+                "age_group": age_group_text(corpus, name),  # the one rule by language, or the paper's filing
                 "counts": [per_split.get(sp, {}).get("rows", 0) for sp in SPLITS],
                 "hours": hours_text(sum(s["duration_s"] for s in per_split.values()) / 3600),  # a few clips: <0.01
                 "speakers": info.get("speakers", {}).get(  # distinct; folders prepared before: the largest split's

@@ -313,7 +313,7 @@ def test_a_model_card_of_generated_data_says_so_and_drops_what_it_says_of_real_c
     assert "> **Synthetic demo data: not comparable with the paper.**" in top and "layout of `tess`" in top
     assert "yuemotion" not in top  # given to the run, never read
     assert "It runs the method of" in top and "It reproduces" not in top
-    assert "Elderly speech is scarce" not in text and "culture-dependent" not in text
+    assert "**Little data**" not in text and "culture-dependent" not in text
     assert "**Synthetic data** (tess)" in _section(text, "## Limitations")
     assert "Checking that the pipeline runs end to end (a demo, a test) on generated English data" in text
     from bimotion.training.model_card import card_data
@@ -325,9 +325,7 @@ def test_a_model_card_of_generated_data_says_so_and_drops_what_it_says_of_real_c
     real = card_text(
         fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"], synthetic={"yuemotion": {"yuemotion": "g"}})
     )
-    assert (
-        "synthetic" not in real.lower() and "It reproduces the method of" in real and "Elderly speech is scarce" in real
-    )
+    assert "synthetic" not in real.lower() and "It reproduces the method of" in real and "**Little data**" in real
 
 
 def test_a_run_records_which_of_its_prepared_data_is_generated(prepared):
@@ -386,6 +384,7 @@ def test_a_training_run_reads_each_datasets_record_once(prepared, tmp_path, monk
     summary = train(TrainSpec.from_values(["eng_eld"], values, run_name="once"))
     assert sorted(asked) == sorted(str(prepared / name) for name in ("bimotion", "yuemotion"))
     assert summary["protocols"] == {"bimotion": "paper", "yuemotion": "paper"}
+    assert "data_caveats" in summary  # the dataset cards' caveats of its training data, for its card
     assert summary["synthetic"] == {
         "bimotion": {"tess": "bimotion.training.testing.synth_clips, seed 0"},
         "yuemotion": {"yuemotion": "bimotion.training.testing.synth_clips, seed 0"},
@@ -477,13 +476,15 @@ def test_a_model_trained_only_on_a_users_corpus_claims_nothing_of_the_corpora_it
     monkeypatch.setitem(SOURCES, "lansia", own)
     monkeypatch.setitem(registry.BENCHMARKS, "bimotion", registry.extend(registry.BIMOTION, [own]))
     alone = _section(card_text(fake_summary(["jav_eld"], {"jav_eld": ["lansia"]}, ["lansia"])), "## Limitations")
-    for claim in ("CSED", "Mandarin", "Cantonese", "CREMA-D", "TESS", "acted", "Elderly speech is scarce"):
+    for claim in ("CSED", "csed", "Mandarin", "Cantonese", "CREMA-D", "TESS", "tess", "acted", "Elderly speech"):
         assert claim not in alone, claim
     assert "Trained on a user's own corpus (lansia)" in alone
-    assert "the `age` or `age_group` column of lansia, grouped as adults (20-59), elderly (60+))" in alone
+    assert "the `age` or `age_group` column of lansia, grouped as adults (20-59), elderly (60+)." in alone
     both = card_text(fake_summary(["jav_eld", "eng_eld"], {"jav_eld": ["lansia"]}, ["lansia", "tess"]))
     limits = _section(both, "## Limitations")
-    assert "Elderly speech is scarce" in limits and "(CREMA-D actor ages, corpus descriptions; the `age`" in limits
+    assert "**Little data**" in limits and "CREMA-D" not in limits and "crema_d" not in limits
+    assert "tess's `eng_eld` is elderly (60+) by its two speakers' ages" in limits
+    assert "; the `age` or `age_group` column of lansia, grouped as adults (20-59), elderly (60+)." in limits
 
 
 def test_table5_says_which_language_distance_it_reads(tmp_path):
@@ -648,13 +649,13 @@ def test_a_model_cards_ages_follow_the_languages_it_was_trained_on(monkeypatch):
     monkeypatch.setitem(SOURCES, "canto", own)
     monkeypatch.setitem(registry.BENCHMARKS, "yuemotion", registry.extend(registry.BUILTIN["yuemotion"], [own]))
     canto = card_text(fake_summary(["yue_eld"], {"yue_eld": ["canto"]}, ["canto"]))
-    assert "age\ngroups (adults (20-58), elderly (59+))" in _section(canto, "## Intended use")
-    assert "the `age` or `age_group` column of canto, grouped as adults (20-58), elderly (59+))" in canto
+    assert "age\ngroups (elderly (59+))" in _section(canto, "## Intended use")  # the group it trained on
+    assert "the `age` or `age_group` column of canto, grouped as adults (20-58), elderly (59+)." in canto
     both = card_text(fake_summary(["yue_eld", "eng_eld"], {"yue_eld": ["canto"]}, ["canto", "tess"]))
-    assert "groups (Cantonese: adults (20-58), elderly (59+); English: adults (20-59), elderly (60+))" in both
-    assert "column of canto, grouped as adults (20-58), elderly (59+))" in both  # its own language's
+    assert "groups (Cantonese elderly (59+); English elderly (60+))" in both
+    assert "column of canto, grouped as adults (20-58), elderly (59+)." in both  # its own language's
     english = card_text(fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"]))
-    assert "groups (adults (20-59), elderly (60+))" in english and "59+" not in english
+    assert "groups (elderly (60+))" in english and "59+" not in english and "adults" not in english
 
 
 def test_the_dataset_cards_label_counts_tell_a_label_a_corpus_does_not_annotate_from_none(tmp_path):
@@ -738,3 +739,51 @@ def test_a_model_card_of_a_randomly_initialised_base_says_it_is_not_for_use(tmp_
 
     real = card_text(public_summary(fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"]), tmp_path / "out"))
     assert "randomly initialised" not in real and "Research on speech emotion recognition" in real
+
+
+@pytest.fixture(scope="module")
+def csed_as_released(tmp_path_factory) -> Path:
+    """A CSED prepared as a real release would be (its generator's marker removed), with two sets of
+    identical audio labelled differently, as the real CSED has eleven."""
+    import soundfile
+
+    from bimotion.cli import main
+    from loaders import testing as fixtures
+    from loaders.synthetic import MARKER
+
+    tmp = tmp_path_factory.mktemp("csed-released")
+    root = fixtures.make_corpus("csed", tmp / "raw", scale=4)
+    (root / MARKER).unlink()
+    for source, copy in list(zip(sorted(root.rglob("Pos_*.wav")), sorted(root.rglob("Neg_*.wav"))))[:2]:
+        samples, rate = soundfile.read(source, dtype="float32")
+        soundfile.write(copy, samples, rate, subtype="FLOAT")
+    out = tmp / "out"
+    assert main(["prepare", "--source", f"csed={root}", "--output", str(out), "-q"]) == 0
+    return out
+
+
+def test_the_cards_age_claims_follow_the_data_and_say_how_a_corpus_without_ages_was_filed(csed_as_released):
+    """CSED gives no ages and its speakers are probably not elderly, yet the dataset card's Statistics said
+    "elderly (60+)" and a zho_eld model's card "age groups (adults (20-59), elderly (60+))", its Limitations
+    "Elderly speech is scarce ... (CSED: 200 training clips)" and, of corpora it never used, "acted ... in
+    studios (CREMA-D, TESS, ESD, YueMotion)", with none of CSED's caveats."""
+    from bimotion.card_caveats import CAVEATS, data_caveats
+    from bimotion.data.layout import read_info
+
+    card = (csed_as_released / "README.md").read_text(encoding="utf-8")
+    assert "| csed | Mandarin | elderly by the paper's filing (no ages) |" in _section(card, "## Statistics")
+    assert "(60+)" not in _section(card, "## Statistics")
+
+    carried = data_caveats({"bimotion": read_info(csed_as_released), "yuemotion": None}, ["csed"])
+    text = card_text(fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"], data_caveats=carried))
+    intended = " ".join(_section(text, "## Intended use").split())
+    assert "age groups (elderly: csed by the paper's filing, not by age)" in intended
+    assert "(60+)" not in text and "20-59" not in text and "adults" not in intended
+    limits = _section(text, "## Limitations")
+    for never_used in ("CREMA-D", "TESS", "ESD", "YueMotion", "IEMOCAP", "ElderReact", "studios", "Elderly speech"):
+        assert never_used not in limits, never_used
+    assert "csed is `zho_eld` (elderly) by the paper's filing, not by age: its release gives no ages" in limits
+    assert f"- {CAVEATS['csed']}" in limits
+    identical = next(line for line in card.splitlines() if line.startswith("- **Identical audio in csed:**"))
+    assert "2 set(s) labelled differently" in identical and identical in limits
+    assert "**Little data**: 8 training clips" in limits and "Mandarin from csed" in limits

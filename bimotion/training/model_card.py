@@ -24,6 +24,7 @@ from loaders.synthetic import generated_copy
 
 from ..card_metadata import License, combined_license, hub_language, share_alike_clashes
 from ..registry import Group, age_bands, language_name
+from .card_claims import age_limitation, carried_caveats, limitations, trained_ages
 from .model import UNTRAINED_BIAS
 from .public import CARD_FILE, LOCAL, is_hub_id, public_source
 
@@ -229,6 +230,16 @@ def protocol_texts(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
     return out
 
 
+def speaker_dependent(summary: dict, used: dict[str, list[str]]) -> list[str]:
+    """The training corpora split by the ``speaker`` protocol (a benchmark's, ``protocols`` in
+    scores.json) that it cannot split by speaker (:func:`bimotion.splits.not_speaker_independent`)."""
+    from bimotion import splits
+
+    recorded = summary.get("protocols") or {}
+    trained = [c for bench, cs in used.items() if recorded.get(bench) == "speaker" for c in cs]
+    return splits.not_speaker_independent("speaker", [c for c in trained if c in summary["train_corpora"]])
+
+
 def interval_text(test: dict) -> str:
     """How the results' intervals were drawn, as the test scores record it (``intervals``:
     :func:`bimotion.training.metrics.score_groups`): confidence, resamples, and what a resample draws."""
@@ -285,8 +296,7 @@ def render_card(summary: dict):
         labels=LABELS,
         label_spaces=corpus_label_spaces(summary, corpora),
         languages=[language_name(code) for code in _languages(groups_of(summary["train_configs"]))],
-        age_bands=age_bands(_languages(groups_of(summary["train_configs"]))),  # by language: the one rule
-        own_age_bands=age_bands(_own_languages(summary, groups_of(summary["train_configs"]))),
+        **claims(summary, facts),
         protocols=protocol_texts(summary, facts.used),
         paper_protocol=summary.get("protocols") is None or "paper" in {summary["protocols"].get(b) for b in facts.used},
         selected=summary["selection"].get("selected", True),
@@ -308,6 +318,21 @@ def render_card(summary: dict):
         mark=dagger,
         argmax=argmax_cell,
         chance_notes=chance_notes(summary["test"]["groups"], facts.tested_as),
+    )
+
+
+def claims(summary: dict, facts: CardFacts) -> dict:
+    """What the card claims of its training data, from that data alone (:mod:`.card_claims`): the age
+    groups it trained on, its Limitations, the dataset cards' caveats, its speaker-dependent splits."""
+    from .mixtures import groups_of
+
+    own_bands = age_bands(_own_languages(summary, groups_of(summary["train_configs"])))
+    return dict(
+        age_bands=trained_ages(summary),  # the groups trained on: by age, or by the paper's filing
+        age_limitation=age_limitation(summary, own_bands),
+        limitations=limitations(summary),
+        carried_caveats=carried_caveats(summary),
+        speaker_dependent=speaker_dependent(summary, facts.used),
     )
 
 

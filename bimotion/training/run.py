@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bimotion.card_caveats import data_caveats
 from bimotion.data.layout import recorded_infos, synthetic_recorded
 from bimotion.hub import HubError, plan_lines, publish
 from bimotion.registry import BENCHMARKS
@@ -277,6 +278,7 @@ def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_co
         "train_corpora": sorted(set(column(train_ds, "corpus").tolist())),
         "protocols": {name: (info or {}).get("protocol") for name, info in records.items()},  # split protocols
         "synthetic": synthetic_recorded(records),  # generated data
+        "data_caveats": data_caveats(records, sorted(set(column(train_ds, "corpus").tolist()))),  # the model card's
         "label_spaces": label_spaces(train_ds),
         "trained_labels": list(trainer.model.config.trained_labels),
         "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},

@@ -1,0 +1,112 @@
+"""What a model card claims of the data its model was trained on, from that data alone: the ages of
+the groups it was trained on (by the speakers' ages, or by the paper's filing of a corpus that gives
+none: :data:`bimotion.card_caveats.FILED_WITHOUT_AGES`), its Limitations (how the speech of each
+training corpus was made, its languages' sources) and the caveats its dataset cards state of that
+data (``data_caveats`` in scores.json: :func:`bimotion.card_caveats.data_caveats`)."""
+
+from __future__ import annotations
+
+from loaders.labels import CORPUS_LABEL_MAPS
+from loaders.record import age_band
+
+from ..card_caveats import AGES_FROM, FILED_WITHOUT_AGES
+from ..registry import Group, age_group_name, language_name
+
+# How each built-in corpus's speech was made (the corpora's own descriptions), for a model's Limitations.
+SPEECH = {
+    "crema_d": "acted: actors reading set sentences",
+    "tess": "acted: two actresses saying set words in a carrier phrase",
+    "esd": "acted: speakers reading set sentences",
+    "iemocap": "acted: actors in scripted and improvised dialogues",
+    "elderreact": "spontaneous: elderly people reacting to stimuli, from videos",
+    "csed": "recorded by graduate students and clipped from YouTube videos (its README)",
+    "yuemotion": "acted: speakers reading set sentences",
+}
+
+
+def trained_shards(summary: dict) -> dict[str, list[str]]:
+    """``{group: corpora}`` of the data the model was trained on: its training configurations' shards of
+    the corpora it read (``train_corpora``), in the configurations' order."""
+    from .mixtures import shards
+
+    read = set(summary["train_corpora"])
+    out: dict[str, list[str]] = {}
+    for shard in shards(summary["train_configs"]):
+        if shard.corpus in read and shard.corpus not in out.get(shard.group, []):
+            out.setdefault(shard.group, []).append(shard.corpus)
+    return out
+
+
+def trained_ages(summary: dict) -> str:
+    """The age groups a model was trained on, for its intended use: each group's band by the one rule
+    (``elderly (60+)``), or how a corpus without ages was put in it (``elderly: csed by the paper's
+    filing, not by age``); per language where it trained on several."""
+    by_group = trained_shards(summary)
+    several = len({Group.parse(g).language for g in by_group}) > 1
+    parts = []
+    for group, corpora in by_group.items():
+        parsed = Group.parse(group)
+        filed = [c for c in corpora if c in FILED_WITHOUT_AGES]
+        text = age_band(parsed.language, parsed.age_group) if len(filed) < len(corpora) else ""
+        if filed:
+            how = f"{', '.join(filed)} by the paper's filing, not by age"
+            text = f"{text}; {how}" if text else f"{age_group_name(parsed.age_group)}: {how}"
+        parts.append(f"{language_name(parsed.language)} {text}" if several else text)
+    return "; ".join(dict.fromkeys(parts))
+
+
+def age_limitation(summary: dict, own_age_bands: str) -> str:
+    """How the age group of each training corpus was assigned: by whose ages, or (a corpus whose release
+    gives none) by the paper's filing, and why; a user's corpus by its ``age`` or ``age_group`` column."""
+    parts = []
+    for group, corpora in trained_shards(summary).items():
+        parsed = Group.parse(group)
+        for corpus in corpora:
+            if corpus in FILED_WITHOUT_AGES:
+                name = age_group_name(parsed.age_group)
+                parts.append(
+                    f"{corpus} is `{group}` ({name}) by the paper's filing, not by age: {FILED_WITHOUT_AGES[corpus]}"
+                )
+            elif corpus in AGES_FROM:
+                parts.append(
+                    f"{corpus}'s `{group}` is {age_band(parsed.language, parsed.age_group)} by {AGES_FROM[corpus]}"
+                )
+    own = list(dict.fromkeys(c for c in summary["train_corpora"] if c not in CORPUS_LABEL_MAPS))
+    if own:
+        parts.append(f"the `age` or `age_group` column of {', '.join(own)}, grouped as {own_age_bands}")
+    return "; ".join(parts)
+
+
+def limitations(summary: dict) -> list[str]:
+    """The Limitations a model of the seven corpora has from the corpora it was trained on: how their
+    speech was made, its size, and its languages' sources (none of a corpus it never used)."""
+    released = [c for c in summary["train_corpora"] if c in SPEECH]
+    by_group = trained_shards(summary)
+    manifest = summary["train_manifest"]
+    lines = [
+        f"**Little data**: {manifest['num_clips']} training clips ({manifest['hours']:.2f} hours), so the scores have "
+        "wide confidence intervals (Results) and say little of other speakers or recording conditions."
+    ]
+    speech = "; ".join(f"{c}: {SPEECH[c]}" for c in released)
+    lines.append(
+        f"**How the speech was made**: {speech}. Labels differ per corpus, and a missing label means "
+        '"not annotated", not "absent".'
+    )
+    by_language: dict[str, list[str]] = {}
+    for group, corpora in by_group.items():
+        by_language.setdefault(Group.parse(group).language, []).extend(c for c in corpora if c in SPEECH)
+    sources = "; ".join(
+        f"{language_name(code)} from {', '.join(dict.fromkeys(cs))}" for code, cs in by_language.items() if cs
+    )
+    lines.append(
+        f"**Few sources per language**: {sources}; results do not generalise to other varieties, accents "
+        "or recording conditions."
+    )
+    return lines
+
+
+def carried_caveats(summary: dict) -> list[str]:
+    """The caveats the dataset cards state of the corpora the model was trained on (scores.json's
+    ``data_caveats``; empty in scores.json of an earlier version)."""
+    recorded = summary.get("data_caveats") or {}
+    return [line for corpus in summary["train_corpora"] for line in recorded.get(corpus, [])]
