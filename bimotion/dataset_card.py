@@ -70,7 +70,7 @@ def render(info: dict) -> str:
         **_statistics(info),
         paper_table=paper_table(info, bench),
         paper_gender_table=paper_table(info, bench) if bench.paper_table_by_gender else None,
-        **_protocol(info, paper_table(info, bench)),
+        **_protocol(info, paper_table(info, bench)),  # protocol_warning too: at the top and in Split protocol
         labels=LABELS,
         synthetic=info.get("synthetic") or {},
         synthetic_note=SYNTHETIC_NOTE,
@@ -331,7 +331,28 @@ def _protocol(info: dict, table: int | None) -> dict:
         "protocol_intro": f"`{protocol}`: {splits.heading(protocol, table)}.",
         "protocol_rules": splits.describe(protocol, info["corpora"]),
         "not_speaker_independent": [f"{c}: {splits.rule(protocol, c).reason}" for c in dependent],
+        "protocol_warning": speaker_warning(info["corpora"], dependent),
     }
+
+
+def speaker_warning(corpora: list[str], dependent: list[str]) -> str | None:
+    """What the card says at its top and above its split rules when the ``speaker`` protocol could not
+    split some of ``corpora`` by speaker (``dependent``), so no reader takes the split for
+    speaker-independent: where none of them could be and each keeps the paper split
+    (:class:`bimotion.splits.AsPaper`: CSED, ElderReact), the splits are the ``paper`` protocol's."""
+    if not dependent:
+        return None
+    names = ", ".join(dependent)
+    if len(dependent) < len(corpora):
+        return f"**Not speaker-independent for {names}:** their splits can hold one speaker in train and test alike."
+    if all(isinstance(splits.rule("speaker", c), splits.AsPaper) for c in dependent):
+        return (
+            f"**Not speaker-independent:** {names} cannot be split by speaker, so these splits are the `paper` "
+            "protocol's, clip for clip, and one speaker can be in train and test alike."
+        )
+    return (
+        f"**Not speaker-independent:** {names} cannot be split by speaker; one speaker can be in train and test alike."
+    )
 
 
 def data_licenses(info: dict) -> dict[str, str]:

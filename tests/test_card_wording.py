@@ -787,3 +787,32 @@ def test_the_cards_age_claims_follow_the_data_and_say_how_a_corpus_without_ages_
     identical = next(line for line in card.splitlines() if line.startswith("- **Identical audio in csed:**"))
     assert "2 set(s) labelled differently" in identical and identical in limits
     assert "**Little data**: 8 training clips" in limits and "Mandarin from csed" in limits
+
+
+def test_a_speaker_protocol_that_cannot_split_by_speaker_says_so_at_the_top_of_the_card(tmp_path):
+    """`--protocol speaker` on CSED alone wrote the paper protocol's shards under a card that read
+    "split protocol `speaker`" and "`speaker`: speaker-independent wherever ...", with one line at its
+    end saying otherwise; a model trained on it had no word of shared speakers in its Limitations."""
+    from bimotion.data.layout import config_files, read_info
+    from bimotion.prepare import prepare
+    from loaders import testing as fixtures
+
+    root = fixtures.make_corpus("csed", tmp_path / "raw")
+    for protocol in ("paper", "speaker"):
+        prepare({"csed": root}, tmp_path / protocol, protocol=protocol, progress=False, seed=0)
+    paper, speaker = read_info(tmp_path / "paper"), read_info(tmp_path / "speaker")
+    assert config_files(speaker) == config_files(paper)  # the same shards, by their content hashes
+    card = (tmp_path / "speaker" / "README.md").read_text(encoding="utf-8")
+    top = card.split("## Configurations", 1)[0]
+    warning = "**Not speaker-independent:** csed cannot be split by speaker, so these splits are the `paper` protocol's"
+    assert warning in top and warning in _section(card, "## Split protocol").split("\n\n", 2)[1]
+    assert "Not speaker-independent" not in (tmp_path / "paper" / "README.md").read_text(encoding="utf-8")
+
+    mixed = fixtures.make_corpus("crema_d", tmp_path / "raw")
+    prepare({"csed": root, "crema_d": mixed}, tmp_path / "mixed", protocol="speaker", progress=False, seed=0)
+    top = (tmp_path / "mixed" / "README.md").read_text(encoding="utf-8").split("## Configurations", 1)[0]
+    assert "**Not speaker-independent for csed:**" in top and "crema_d:" not in top
+
+    summary = fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"], protocols={"bimotion": "speaker"})
+    limits = " ".join(_section(card_text(summary), "## Limitations").split())
+    assert "Split by the `speaker` protocol, but not speaker-independent for csed" in limits
