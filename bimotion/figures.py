@@ -7,7 +7,7 @@ Sizes are print sizes: a figure is drawn at the inches it is meant to be printed
 most :data:`PRINT_WIDTH_IN`), so a point here is a point on the page.  A figure taller than a page
 (:data:`PAGE_HEIGHT_IN`: ten or more confusion panels, six or more projections, a heat map in blocks)
 is kept whole for screens and also written in page-sized parts beside it, cut only between rows of
-panels (:func:`page_bands`, :func:`save_figure`)."""
+panels, each part with the figure's key (:func:`page_parts`, :func:`save_figure`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 DPI = 150  # dots per inch of every PNG (its pHYs chunk says so)
 FORMATS = (".png", ".svg")  # the raster copy, and the vector copy for print
@@ -163,30 +164,66 @@ def _inches(fig, box):
     return box.transformed(fig.dpi_scale_trans.inverted())
 
 
-def page_bands(fig) -> list[tuple[float, float]]:
-    """The (top, bottom) of each page-sized part of ``fig``, in inches from its bottom edge: the drawn
-    figure cut only between rows of panels (its axes, colour bars kept with theirs), as many rows to a
-    part as fit :data:`PAGE_HEIGHT_IN` with the saved margins; ``[]`` when the whole fits a page, or
-    holds one row of panels only (nothing to cut: its one band is returned)."""
+PART_MARK_IN = LINE_IN + 0.04  # the line over a later part saying it continues: "(continued: part 2 of 3)"
+
+
+class PagePart(NamedTuple):
+    """One page-sized part of a figure, in inches from the whole figure's bottom edge: ``top`` and
+    ``bottom`` bound the rows of panels it holds (cut half way between rows); ``frame_top`` and
+    ``frame_bottom`` bound what is saved, the figure's key moved to it (``key_up``: inches the key
+    under the last row is raised by, to sit under this part's last row; ``key_down``: the key over
+    the first row is lowered by, to sit over this part's first)."""
+
+    top: float
+    bottom: float
+    frame_top: float
+    frame_bottom: float
+    key_up: float
+    key_down: float
+
+
+def page_parts(fig) -> list[PagePart]:
+    """The page-sized parts of ``fig``: the drawn figure cut only between rows of panels (its axes,
+    colour bars kept with theirs), as many rows to a part as fit :data:`PAGE_HEIGHT_IN` with the saved
+    margins, and each part with the figure's key: whatever lies over the first row of panels (the
+    title, a key of label codes, a subtitle) and under the last (a legend, a colour bar, a note),
+    room kept for both, and for a later part's line saying it continues (:data:`PART_MARK_IN`).
+    ``[]`` when the whole fits a page; one part when it holds one row of panels only (nothing to
+    cut)."""
     renderer = fig.canvas.get_renderer()
     whole = fig.get_tightbbox(renderer)  # inches
     if whole.height + 2 * SAVED_MARGIN_IN <= PAGE_HEIGHT_IN + 1e-6:
         return []
+    rows = _rows(fig, renderer)
+    over, under = whole.y1 - rows[0][0], rows[-1][1] - whole.y0  # the key over the first row, under the last
+    room, groups, start = PAGE_HEIGHT_IN - 2 * SAVED_MARGIN_IN, [], 0
+    for end in range(1, len(rows)):
+        mark = PART_MARK_IN if groups else 0.0
+        if over + mark + rows[start][0] - rows[end][1] + under > room + 1e-6:  # row `end` would overflow
+            groups.append((start, end - 1))
+            start = end
+    groups.append((start, len(rows) - 1))
+    edges = [whole.y1, *((a[1] + b[0]) / 2 for a, b in zip(rows, rows[1:], strict=False)), whole.y0]
+    parts = []
+    for k, (first, last) in enumerate(groups):
+        down, up = rows[0][0] - rows[first][0], rows[last][1] - rows[-1][1]
+        mark = PART_MARK_IN if k else 0.0
+        parts.append(PagePart(edges[first], edges[last + 1], whole.y1 - down + mark, whole.y0 + up, up, down))
+    return parts
+
+
+def _rows(fig, renderer) -> list[list[float]]:
+    """[top, bottom] (inches) of each row of panels of ``fig``, top first: its visible axes but colour
+    bars, those that overlap in height one row."""
     spans = sorted(((b.y1, b.y0) for ax in fig.axes if ax.get_visible() and not _is_colour_bar(ax)
                     for b in [_inches(fig, ax.get_tightbbox(renderer))]), reverse=True)  # fmt: skip
-    rows: list[list[float]] = []  # [top, bottom] of each row of panels, top first
+    rows: list[list[float]] = []
     for top, bottom in spans:
         if rows and top > rows[-1][1]:  # beside (overlapping) the row above: the same row
             rows[-1][1] = min(rows[-1][1], bottom)
         else:
             rows.append([top, bottom])
-    edges = [whole.y1, *((a[1] + b[0]) / 2 for a, b in zip(rows, rows[1:], strict=False)), whole.y0]
-    room, bands, start = PAGE_HEIGHT_IN - 2 * SAVED_MARGIN_IN, [], edges[0]
-    for previous, edge in zip(edges, edges[1:], strict=False):
-        if start - edge > room + 1e-6 and previous < start:  # this row would overflow: the part ends above it
-            bands.append((start, previous))
-            start = previous
-    return [*bands, (start, edges[-1])]
+    return rows
 
 
 def _is_colour_bar(ax) -> bool:
@@ -196,57 +233,93 @@ def _is_colour_bar(ax) -> bool:
 
 
 def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None) -> list[Path]:
-    """Write the parts of :func:`page_bands` (two or more) of ``fig``, saved whole at ``path`` (its PNG
+    """Write the parts of :func:`page_parts` (two or more) of ``fig``, saved whole at ``path`` (its PNG
     read for its height), as ``<stem>-page<k>.png`` and ``.svg`` (:func:`page_name`), each as wide as
-    the whole and holding only what lies in its band; returns them (``[]`` when the figure fits a page).  Says in one line on stderr what it wrote, or why a
-    figure taller than a page has no parts."""
+    the whole, holding its rows of panels and the figure's key; returns them (``[]`` when the figure
+    fits a page).  Says in one line on stderr what it wrote, or why a figure taller than a page has
+    no parts."""
     path = Path(path)
     with open(path.with_suffix(FORMATS[0]), "rb") as png:  # the saved whole's height, from its header
         tall = int.from_bytes(png.read(24)[20:24], "big") / DPI > PAGE_HEIGHT_IN + 0.01
-    bands = page_bands(fig) if tall else []  # measured again only then: a layout pass costs a drawing
-    written = [] if len(bands) < 2 else _write_pages(fig, path, bands, metadata)
-    _remove_stale_pages(path, len(bands) if len(bands) > 1 else 0)
-    if bands:
+    parts = page_parts(fig) if tall else []  # measured again only then: a layout pass costs a drawing
+    written = [] if len(parts) < 2 else _write_pages(fig, path, parts, metadata)
+    _remove_stale_pages(path, len(parts) if len(parts) > 1 else 0)
+    if parts:
         whole = fig.get_tightbbox(fig.canvas.get_renderer()).height + 2 * SAVED_MARGIN_IN
         png = path.with_suffix(FORMATS[0]).name
-        if len(bands) == 1:
+        if len(parts) == 1:
             print(f"note: {png} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in, and is one row of "
                   "panels (nothing to cut between): scale it to the page", file=sys.stderr, flush=True)  # fmt: skip
         else:
-            tall = max(top - bottom for top, bottom in bands) + 2 * SAVED_MARGIN_IN
+            tall = max(p.frame_top - p.frame_bottom for p in parts) + 2 * SAVED_MARGIN_IN
             over = f" (one row of panels is {tall:.1f} in, taller than a page)" if tall > PAGE_HEIGHT_IN + 1e-6 else ""
             names = ", ".join(p.name for p in written if p.suffix == FORMATS[0])
             print(f"note: {png} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in: also wrote it in "
-                  f"{len(bands)} page-sized parts beside it, {names} (and each as .svg){over}", file=sys.stderr,
-                  flush=True)  # fmt: skip
+                  f"{len(parts)} page-sized parts beside it, {names} (and each as .svg, each with the "
+                  f"figure's key){over}", file=sys.stderr, flush=True)  # fmt: skip
     return written
 
 
-def _write_pages(fig, path: Path, bands: list[tuple[float, float]], metadata) -> list[Path]:
-    """Save each band of ``fig`` as a part, hiding for it whatever lies outside the band."""
+def _write_pages(fig, path: Path, parts: list[PagePart], metadata) -> list[Path]:
+    """Save each part of ``fig``: its rows shown, the rest hidden, the key over the first row and
+    under the last moved next to its rows, a later part headed "(continued: part k of n)"."""
     from matplotlib.transforms import Bbox
 
     renderer = fig.canvas.get_renderer()
-    whole = fig.get_tightbbox(renderer)
+    whole = fig.get_tightbbox(renderer)  # inches
     artists = [a for a in fig.get_children() if a is not fig.patch and a.get_visible()]
     middles = []
     for artist in artists:
-        box = artist.get_tightbbox(renderer) if hasattr(artist, "get_tightbbox") else artist.get_window_extent()
-        middles.append((_inches(fig, box).y0 + _inches(fig, box).y1) / 2)
+        box = _inches(fig, artist.get_tightbbox(renderer) if hasattr(artist, "get_tightbbox")
+                      else artist.get_window_extent())  # fmt: skip
+        middles.append((box.y0 + box.y1) / 2)
+    rows = _rows(fig, renderer)
+    first_top, last_bottom = rows[0][0], rows[-1][1]  # over the first row and under the last: the key
     out = []
-    try:
-        for k, (top, bottom) in enumerate(bands, start=1):
-            for artist, middle in zip(artists, middles, strict=True):
-                artist.set_visible(bottom <= middle <= top)
-            frame = Bbox.from_extents(whole.x0, bottom, whole.x1, top).padded(SAVED_MARGIN_IN)
+    for k, part in enumerate(parts, start=1):
+        undo = []
+        for artist, middle in zip(artists, middles, strict=True):
+            if middle > first_top or middle < last_bottom:  # the key: moved next to this part's rows
+                undo.append(_shifted(fig, artist, -part.key_down if middle > first_top else part.key_up))
+            else:
+                artist.set_visible(part.bottom <= middle <= part.top)
+                undo.append(functools.partial(artist.set_visible, True))
+        if k > 1:
+            mark = fig.text(0.5, (part.frame_top - PART_MARK_IN + 0.04) / fig.get_figheight(),
+                            f"(continued: part {k} of {len(parts)})", fontsize=TEXT_PT, ha="center", va="bottom",
+                            style="italic", gid="continued")  # fmt: skip
+            undo.append(mark.remove)
+        try:
+            frame = Bbox.from_extents(whole.x0, part.frame_bottom, whole.x1, part.frame_top).padded(SAVED_MARGIN_IN)
             for suffix in FORMATS:
                 target = page_name(path, k, suffix)
                 fig.savefig(target, dpi=DPI, bbox_inches=frame, metadata=dict(metadata or {}))
                 out.append(target)
-    finally:
-        for artist in artists:
-            artist.set_visible(True)
+        finally:
+            for step in reversed(undo):
+                step()
     return out
+
+
+def _shifted(fig, artist, up_in: float):
+    """Move ``artist`` (a figure's text, legend or axes, as a colour bar's) ``up_in`` inches up, and
+    return what moves it back."""
+    from matplotlib.axes import Axes
+    from matplotlib.legend import Legend
+    from matplotlib.transforms import IdentityTransform, ScaledTranslation, TransformedBbox
+
+    shift = ScaledTranslation(0, up_in, fig.dpi_scale_trans)  # inches, whatever the dpi it is saved at
+    if isinstance(artist, Axes):
+        where = artist.get_position()
+        artist.set_position(where.translated(0, up_in / fig.get_figheight()))
+        return functools.partial(artist.set_position, where)
+    if isinstance(artist, Legend):
+        anchor = artist.get_bbox_to_anchor()
+        artist.set_bbox_to_anchor(TransformedBbox(anchor, shift), IdentityTransform())
+        return functools.partial(artist.set_bbox_to_anchor, anchor, IdentityTransform())
+    transform = artist.get_transform()
+    artist.set_transform(transform + shift)
+    return functools.partial(artist.set_transform, transform)
 
 
 def _remove_stale_pages(path: Path, kept: int) -> None:

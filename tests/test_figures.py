@@ -382,18 +382,57 @@ def test_stale_parts_go_even_when_the_figures_name_holds_glob_characters(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid[seed0].png", "grid[seed0].svg", "grids-page1.png"]
 
 
+SVG_TEXT = re.compile(r"<!-- (.*?) -->\s*<g transform=\"translate\(([-\d.e]+) ([-\d.e]+)\)")
+
+
+def _svg_lines(svg) -> tuple[list[tuple[str, float, float]], tuple[float, float]]:
+    """Every line of text an SVG draws (matplotlib writes each as a comment, then its glyphs' group
+    placed at the line's start), with its place in points, and the drawing's width and height."""
+    text = svg.read_text(encoding="utf-8")
+    box = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', text)
+    return [(m[1], float(m[2]), float(m[3])) for m in SVG_TEXT.finditer(text)], (float(box[1]), float(box[2]))
+
+
+FIGURE_KEYS = {  # what a reader of each kind of figure needs to read its panels: some line of it
+    "heatmap": ["test set (its chance level, %)", "weighted F1 − chance level (points)", "Cell: weighted F1 (bold)"],
+    "confusion": ["colour: share of the row", "sad = sadness"],
+    "projection": ["happiness (train density)", "neutral (test clip)"],
+}
+
+
+@pytest.mark.parametrize("kind, count", [("confusion", 13), ("projection", 6), ("heatmap", 20)])
+def test_every_page_sized_part_carries_the_figures_key(tmp_path, kind, count):
+    """A reviewer found a figure's page-sized parts unreadable on their own: the key was on one part
+    only (the heat map's first part had no colour bar, note or test-set axis label; the confusion
+    figure's second none of the label codes, "sad = sadness"; the projections' first no legend).
+    Every part now draws the key inside its frame, a later one headed "(continued: part k of n)",
+    each still at most 7 x 9 in."""
+    names = _save(kind, count, tmp_path / "figure")
+    parts = [n for n in names if re.fullmatch(r"figure-page\d\.svg", n)]
+    assert len(parts) == 2, names
+    for k, name in enumerate(sorted(parts), start=1):
+        lines, (width, height) = _svg_lines(tmp_path / name)
+        for key in FIGURE_KEYS[kind]:
+            where = [(x, y) for text, x, y in lines if key in text]
+            assert where and all(0 <= x <= width and 0 <= y <= height for x, y in where), (name, key, where)
+        assert any(text == f"(continued: part {k} of 2)" for text, *_ in lines) == (k > 1), name
+        inches = _inches(tmp_path / name.replace(".svg", ".png"))
+        assert inches[0] <= PRINT_WIDTH_IN and inches[1] <= 9.0, (name, inches)
+
+
 def test_a_page_sized_part_never_cuts_a_panel():
     """Every panel (its matrix with its title, ticks and axis labels) lies whole in one part, and the
     parts hold every panel once, in order."""
     import matplotlib.pyplot as plt
 
-    from bimotion.figures import page_bands
+    from bimotion.figures import page_parts
     from bimotion.training.confusion_plot import confusion_figure
 
     fig = confusion_figure(_many_test_sets(13), "Trained on all of BiMotion (seed 0)")
     fig.canvas.draw()
-    bands = page_bands(fig)
-    assert len(bands) == 2 and all(top - bottom <= 9.0 - 0.2 for top, bottom in bands)
+    parts = page_parts(fig)
+    assert len(parts) == 2 and all(p.frame_top - p.frame_bottom <= 9.0 - 0.2 for p in parts)
+    bands = [(p.top, p.bottom) for p in parts]
     renderer, inches = fig.canvas.get_renderer(), fig.dpi_scale_trans.inverted()
     home = []
     for ax in fig.axes:

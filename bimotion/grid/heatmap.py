@@ -30,6 +30,7 @@ from loaders.synthetic import marked_title
 
 from ..figures import (
     CHAR_IN,
+    LINE_IN,
     PRINT_WIDTH_IN,
     SMALL_PT,
     TEXT_PT,
@@ -141,8 +142,8 @@ def heatmap_figure(data: dict, seeds: list[int]):
         ax.grid(which="minor", color="white", linewidth=1.5)
         ax.tick_params(which="minor", length=0)
         ax.set_ylabel("training mixture (one model each)", fontsize=TEXT_PT)
-    part = f" (test sets in {len(blocks)} parts)" if len(blocks) > 1 else ""
-    axes[-1].set_xlabel(f"test set (its chance level, %){part}", fontsize=TEXT_PT)
+        part = f": {block[0] + 1}–{block[-1] + 1} of {n_tests}" if len(blocks) > 1 else ""  # each block: its own
+        ax.set_xlabel(f"test set (its chance level, %){part}", fontsize=TEXT_PT)
     title = marked_title(heatmap_title(data, seeds), data.get("synthetic"))
     axes[0].set_title(fill(title, int(width * TITLE_CHARS_PER_IN)), fontsize=TITLE_PT)
     note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "
@@ -210,7 +211,7 @@ def heatmap_layout(rows: list[str], columns: list[str]) -> dict:
     wide: cells :data:`CELL_MIN_IN` or wider with the bar beside them where they fit; else the bar
     under the map, then cells :data:`CELL_SMALL_IN` with a 7 pt score; a map too wide even so (over
     about 13 test sets) is split into blocks of test sets stacked one over the other, each with every
-    row."""
+    row and its own axis label, naming which test sets it holds (a page-sized part of one reads alone)."""
     label_in = CHAR_IN * max(text_width(line) for name in rows for line in name.split("\n")) + 0.45  # + the axis label
     upright = CHAR_IN * max(text_width(line) for name in columns for line in name.split("\n"))
     lines = max(name.count("\n") + 1 for name in rows)
@@ -226,7 +227,7 @@ def heatmap_layout(rows: list[str], columns: list[str]) -> dict:
     blocks = -(-count // per)
     per = -(-count // blocks)  # blocks of even widths
     cell = min(CELL_IN, room / per)
-    height = blocks * (cells + upright + 0.3) + 0.12 * 3 + 1.3 + BAR_BELOW_IN
+    height = blocks * (cells + upright + 0.3 + LINE_IN) - LINE_IN + 0.12 * 3 + 1.3 + BAR_BELOW_IN  # each: its label
     return {"width": label_in + cell * per, "height": height, "bar": "below", "per_block": per, "score_pt": score_pt}
 
 
