@@ -31,6 +31,8 @@ TEXT_PT = 8  # axis labels, tick labels, legends, notes, a heat map cell's score
 SMALL_PT = 7  # the smallest text any figure prints: a cell's second number, a confusion count
 CHAR_IN = 0.062  # a TEXT_PT character's width (inches), with room to spare: what a label needs beside a plot
 LINE_IN = 0.16  # a TEXT_PT line's height (inches), with its spacing
+TITLE_CHARS_PER_IN = 11  # TITLE_PT characters per inch of width, with room to spare: a title centred on its figure
+TITLE_LINE_IN = 0.18  # a TITLE_PT line's height (inches), with its spacing
 
 
 # Fonts holding Chinese (and Japanese) glyphs, as Windows, macOS and Linux install them: a figure's text

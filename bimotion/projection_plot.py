@@ -20,6 +20,8 @@ from .figures import (
     PRINT_WIDTH_IN,
     SAVED_MARGIN_IN,
     TEXT_PT,
+    TITLE_CHARS_PER_IN,
+    TITLE_LINE_IN,
     TITLE_PT,
     fill,
     pyplot,
@@ -283,8 +285,6 @@ def panel_title(panel: dict) -> str:
 
 
 TITLE_CHARS = 50  # characters of an 8 pt line over a panel (PANEL_WIDTH_IN)
-TITLE_CHARS_PER_IN = 11  # characters of the 10 pt title per inch of figure width
-TITLE_LINE_IN = 0.18  # a 10 pt title line's height (inches)
 
 
 def groups_text(groups) -> list[str]:

@@ -116,6 +116,16 @@ def test_only_the_figure_seam_saves_a_figure():
     assert calls == ["bimotion/figures.py"]
 
 
+def test_a_titles_characters_per_inch_is_set_once():
+    """The confusion figure, the projections and the heat map each defined how many 10 pt characters
+    a title has per inch (11, 11 and 9) and the first two a title line's height: one is now in
+    bimotion.figures, the heat map's own (its title off the figure's centre) named as such."""
+    defined = re.compile(r"^(TITLE_)?CHARS_PER_IN\s*=|^TITLE_LINE_IN\s*=", re.MULTILINE)
+    where = [str(p.relative_to(REPO)) for package in ("bimotion", "loaders", "yuemotion")
+             for p in sorted((REPO / package).rglob("*.py")) for _ in defined.finditer(p.read_text(encoding="utf-8"))]  # fmt: skip
+    assert where == ["bimotion/figures.py", "bimotion/figures.py"]
+
+
 @pytest.mark.parametrize(
     "train, seed, run_name, title",
     [

@@ -28,6 +28,8 @@ from ..figures import (
     SAVED_MARGIN_IN,
     SMALL_PT,
     TEXT_PT,
+    TITLE_CHARS_PER_IN,
+    TITLE_LINE_IN,
     TITLE_PT,
     pyplot,
     save_figure,
@@ -153,8 +155,6 @@ def _slanted(count: int, side_in: float) -> bool:
 
 
 LEGEND = "colour: share of the row; numbers: clips (blank: none)"
-CHARS_PER_IN = 11  # characters of the 10 pt title per inch of figure width, with room to spare
-TITLE_LINE_IN = 0.18  # height of one 10 pt title line
 MATRIX_MAX_IN = 2.6  # a matrix's largest side: a one- or two-panel figure's
 SHORT_ASPECT = 0.85  # a matrix's height to its width three panels a row: nine panels fit a page's height
 
@@ -214,7 +214,7 @@ def confusion_figure(result: dict, title: str):
     if short:
         shown = {label for _, conf, *_ in found for label in conf["labels"]}
         legend += "; labels: " + ", ".join(f"{LABEL_CODES.get(lb, lb)} = {lb}" for lb in LABELS if lb in shown)
-    lines = wrap(title, int(width * CHARS_PER_IN))
+    lines = wrap(title, int(width * TITLE_CHARS_PER_IN))
     key = wrap(legend, int(width / CHAR_IN))  # at TEXT_PT, under the title
     cell = width / ncols  # inches of each panel's column
     left = max(_room(panel, short, 1.0)[0] for panel in found)
