@@ -9,7 +9,7 @@ are filtered.  A library call (no entry point) keeps the libraries' defaults, bu
 scoring show no ``datasets`` or ``transformers`` bars of theirs either (:func:`datasets_bars`,
 :func:`transformers_bars`).  What stays is ours: one progress bar per stage (training, inference, the demo's grid),
 the results and every error; an inner bar (inference, feature extraction: :func:`bar_disabled`) only
-on a terminal, never as a line per refresh in a log file, where a stage bar is a line every 30 s
+on a terminal, never as a line per refresh in a log file, where a stage bar is at most a line per 30 s
 (:func:`stage_bar_options`).  ``verbose`` restores the libraries' own
 defaults and shows every bar wherever it goes.
 
@@ -74,16 +74,20 @@ LOG_BAR_INTERVAL_S = 30.0  # a stage bar's refresh in a log file (tqdm's default
 
 
 def stage_bar_options(stream=None) -> dict:
-    """tqdm's options of a stage bar (scan, prepare, training, predict): where an inner bar would be
-    off (:func:`bar_disabled`: quiet output into a log file or a pipe) a ``mininterval`` of
-    :data:`LOG_BAR_INTERVAL_S`, not a line per refresh, a ``maxinterval`` no shorter (tqdm's monitor
-    redraws a bar every ``maxinterval``, 10 s by default, when its updates slow down: three lines per
-    30 s in a log), and a ``file`` that writes each refresh as a line of its own (:class:`LogLines`);
-    tqdm's defaults elsewhere."""
+    """tqdm's options of a stage bar (scan, prepare, training, predict).  Where an inner bar would be
+    off (:func:`bar_disabled`: quiet output into a log file or a pipe) the log gets a line when the bar
+    starts, at most one line per :data:`LOG_BAR_INTERVAL_S` while it runs, and a last line when it
+    closes: a ``mininterval`` of that interval checked at every update (``miniters`` 1), and a ``file``
+    that writes each refresh as a line of its own (:class:`LogLines`).  With tqdm's dynamic
+    ``miniters`` its monitor thread redrew a bar whose updates slowed once its last line was
+    ``maxinterval`` old, without restarting that interval, so the next update wrote a second line
+    seconds later (a 20-minute training log: 56 lines, pairs 0-4 s apart); the monitor leaves a bar
+    with ``miniters`` 1 alone (``maxinterval`` is as long all the same).  tqdm's defaults elsewhere."""
     if not bar_disabled(True, stream):
         return {"mininterval": 0.1, "maxinterval": 10.0}
     return {
         "mininterval": LOG_BAR_INTERVAL_S,
+        "miniters": 1,
         "maxinterval": max(LOG_BAR_INTERVAL_S, 10.0),
         "file": LogLines(sys.stderr if stream is None else stream),
     }
