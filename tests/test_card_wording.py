@@ -816,3 +816,22 @@ def test_a_speaker_protocol_that_cannot_split_by_speaker_says_so_at_the_top_of_t
     summary = fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"], protocols={"bimotion": "speaker"})
     limits = " ".join(_section(card_text(summary), "## Limitations").split())
     assert "Split by the `speaker` protocol, but not speaker-independent for csed" in limits
+
+
+def test_a_model_card_of_a_union_config_names_the_groups_it_read_not_every_group_of_the_config():
+    """Trained on `bimotion:all` with only CSED prepared (scores.json's train_groups: zho_eld), the card
+    said "configurations `bimotion:all` (groups eng_eld, eng_adu, zho_eld, zho_adu)", "languages
+    (English, Mandarin)" and, in its metadata, `language: [en, zh]` and the cross-lingual tag."""
+    summary = fake_summary(["bimotion:all"], {"zho_eld": ["csed"]}, ["csed"], train_groups=["zho_eld"])
+    text = card_text(summary)
+    assert "- Mixture: an explicit list of configurations; configurations `bimotion:all` (groups zho_eld)." in text
+    intended = " ".join(_section(text, "## Intended use").split())
+    assert "across languages (Mandarin) and age groups (elderly: csed by the paper's filing" in intended
+    assert "English" not in intended and "eng_" not in text
+    metadata = text.split("\n---\n", 1)[0]
+    assert "\nlanguage:\n- zh\n" in metadata and "cross-lingual" not in metadata
+    # scores.json of an earlier version records no train_groups: every group of its configurations
+    from bimotion.training.card_claims import trained_groups
+
+    earlier = {k: v for k, v in summary.items() if k != "train_groups"}
+    assert trained_groups(earlier) == ["eng_eld", "eng_adu", "zho_eld", "zho_adu"]

@@ -24,15 +24,24 @@ SPEECH = {
 }
 
 
+def trained_groups(summary: dict) -> list[str]:
+    """The groups a model was trained on: those its training read (scores.json's ``train_groups``: a
+    union configuration of a partly prepared dataset reads only the groups that have rows), else
+    (scores.json of an earlier version) every group of its training configurations."""
+    from .mixtures import groups_of
+
+    return list(summary.get("train_groups") or groups_of(summary["train_configs"]))
+
+
 def trained_shards(summary: dict) -> dict[str, list[str]]:
     """``{group: corpora}`` of the data the model was trained on: its training configurations' shards of
-    the corpora it read (``train_corpora``), in the configurations' order."""
+    the groups (:func:`trained_groups`) and corpora (``train_corpora``) it read, in the configurations' order."""
     from .mixtures import shards
 
-    read = set(summary["train_corpora"])
+    read, groups = set(summary["train_corpora"]), set(trained_groups(summary))
     out: dict[str, list[str]] = {}
     for shard in shards(summary["train_configs"]):
-        if shard.corpus in read and shard.corpus not in out.get(shard.group, []):
+        if shard.corpus in read and shard.group in groups and shard.corpus not in out.get(shard.group, []):
             out.setdefault(shard.group, []).append(shard.corpus)
     return out
 

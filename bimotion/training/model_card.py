@@ -24,7 +24,7 @@ from loaders.synthetic import generated_copy
 
 from ..card_metadata import License, combined_license, hub_language, share_alike_clashes
 from ..registry import Group, age_bands, language_name
-from .card_claims import age_limitation, carried_caveats, limitations, trained_ages
+from .card_claims import age_limitation, carried_caveats, limitations, trained_ages, trained_groups
 from .model import UNTRAINED_BIAS
 from .public import CARD_FILE, LOCAL, is_hub_id, public_source
 
@@ -263,8 +263,6 @@ def render_card(summary: dict):
     """A ``huggingface_hub.ModelCard`` for a training run's ``summary`` (the content of scores.json)."""
     from huggingface_hub import ModelCard
 
-    from .mixtures import groups_of
-
     corpora = sorted(
         {c for g in summary["test"]["groups"].values() for c in g["corpora"]} | set(summary["train_corpora"])
     )
@@ -289,13 +287,13 @@ def render_card(summary: dict):
         hp=summary["hyperparameters"],
         mixture=mixture,
         train_configs=summary["train_configs"],
-        train_groups=groups_of(summary["train_configs"]),
+        train_groups=trained_groups(summary),  # those read: a union config's with rows
         manifest=summary["train_manifest"],
         validation_configs=summary["validation_configs"],
         selection_metric=summary["selection"]["metric"],
         labels=LABELS,
         label_spaces=corpus_label_spaces(summary, corpora),
-        languages=[language_name(code) for code in _languages(groups_of(summary["train_configs"]))],
+        languages=[language_name(code) for code in _languages(trained_groups(summary))],
         **claims(summary, facts),
         protocols=protocol_texts(summary, facts.used),
         paper_protocol=summary.get("protocols") is None or "paper" in {summary["protocols"].get(b) for b in facts.used},
@@ -324,9 +322,7 @@ def render_card(summary: dict):
 def claims(summary: dict, facts: CardFacts) -> dict:
     """What the card claims of its training data, from that data alone (:mod:`.card_claims`): the age
     groups it trained on, its Limitations, the dataset cards' caveats, its speaker-dependent splits."""
-    from .mixtures import groups_of
-
-    own_bands = age_bands(_own_languages(summary, groups_of(summary["train_configs"])))
+    own_bands = age_bands(_own_languages(summary, trained_groups(summary)))
     return dict(
         age_bands=trained_ages(summary),  # the groups trained on: by age, or by the paper's filing
         age_limitation=age_limitation(summary, own_bands),
@@ -368,10 +364,8 @@ def card_data(summary: dict, facts: CardFacts | None = None):
     (None: derived here)."""
     from huggingface_hub import ModelCardData
 
-    from .mixtures import groups_of
-
     facts = facts or CardFacts.of(summary)
-    trained = groups_of(summary["train_configs"])  # the languages it was trained on, not all it was tested on
+    trained = trained_groups(summary)  # the languages it was trained on, not all it was tested on
     groups = trained + list(summary["test"]["groups"])
     hub_datasets = sorted({s for bench, s in summary["datasets"].items() if bench in facts.used and is_hub_id(s)})
     return ModelCardData(
