@@ -78,6 +78,7 @@ def render(info: dict) -> str:
         sources=[_source(corpus, info) for corpus in info["corpora"]],
         other_licenses=[f"{c} ({t})" for c, t in data_licenses(info).items() if hub_license(t) == "other"],
         class_names=info.get("class_names", {}),
+        own_names=own_names(info),
         benchmark_citation=SOURCES["yuemotion"].citation.strip(),
         benchmark_heading="The paper whose protocol and label space bimotion follows"
         if own_only(info, bench)
@@ -96,6 +97,17 @@ def card_for_repo(card: str, repo_id: str) -> str | None:
     return card.replace(local, f'load_dataset("{repo_id}", ', 1).replace(
         f"  # {note}", "  # or a local copy's folder", 1
     )
+
+
+def own_names(info: dict) -> dict[str, list[str]]:
+    """``{column: names}`` of the ``ClassLabel`` names of prepare.json ``info`` that a dataset bimotion
+    prepares from its built-in corpora alone lacks (a user's corpus, its groups and languages), where
+    the features of the two differ so that ``datasets.concatenate_datasets`` fails."""
+    from .features import categories
+
+    shared = categories([])
+    extra = {c: [n for n in names if n not in shared[c]] for c, names in (info.get("class_names") or {}).items()}
+    return {c: names for c, names in extra.items() if names}
 
 
 def own_only(info: dict, bench) -> bool:

@@ -422,3 +422,31 @@ def test_prepare_says_in_one_line_when_a_corpus_of_ones_own_declares_no_licence(
     argv = ["prepare", "-q", "--source", f"carehome={root}", "--license", "carehome=cc-by-4.0"]
     assert main([*argv, "--output", str(tmp_path / "b")]) == 0
     assert "licence" not in capsys.readouterr().out
+
+
+def test_the_dataset_card_of_ones_own_corpus_says_its_names_are_its_own_and_how_to_concatenate(csed, tmp_path):
+    """The card of a dataset with a corpus of one's own said its ClassLabel names were those of every
+    dataset bimotion prepares, "so `datasets.concatenate_datasets` joins" it with another; with one of
+    the built-in corpora alone that fails on the features.  It now names its own values and with_names."""
+    from datasets import concatenate_datasets, load_dataset
+
+    from bimotion.cli import main
+    from bimotion.data.reading import with_names
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="carehome", language="ind", age_groups=("eld",))
+    own = tmp_path / "own"
+    assert main(["prepare", "-q", "--source", f"carehome={root}", "--output", str(own)]) == 0
+    shared = "so `datasets.concatenate_datasets` joins a split of this dataset with one of the other."
+    assert shared in (csed / "README.md").read_text(encoding="utf-8")
+    card = (own / "README.md").read_text(encoding="utf-8")
+    assert shared not in card
+    assert "then this dataset's own (`corpus`: carehome; `group`: ind_eld; `language`: ind)" in card
+    assert "call `bimotion.data.reading.with_names(ds)` on each first" in card
+    # what the card says holds: plain concatenation fails, after with_names it joins
+    cache = str(tmp_path / "cache")
+    mine = load_dataset(str(own), "ind_eld", split="test", cache_dir=cache)
+    builtin = load_dataset(str(csed), "zho_eld", split="test", cache_dir=cache)
+    with pytest.raises(ValueError, match="features can't be aligned"):
+        concatenate_datasets([mine, builtin])
+    joined = concatenate_datasets([with_names(mine), with_names(builtin)])
+    assert {joined[0]["corpus"], joined[len(joined) - 1]["corpus"]} == {"carehome", "csed"}
