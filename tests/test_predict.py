@@ -325,6 +325,68 @@ def test_a_model_at_or_below_chance_on_its_test_sets_is_warned_about(models, aud
     ]
 
 
+@pytest.mark.parametrize(
+    "scores",
+    [
+        {"test": {"groups": {"eng_eld": {"macro_f1": 0.3}}}},  # no weighted F1
+        {"test": {"groups": {"eng_eld": {"weighted_f1": "0.2", "chance": {"chance": 0.3}}}}},  # a string
+        {"test": {"groups": {"eng_eld": {"weighted_f1": 0.2, "chance": "0.3"}}}},
+        {"test": {"groups": ["eng_eld"]}},
+        {"test": ["eng_eld"]},
+        "[1, 2]",  # JSON, not an object
+        "{'test': ",  # not JSON
+    ],
+)
+def test_a_malformed_scores_json_is_a_note_naming_it_not_a_traceback(models, audio_dir, tmp_path, capsys, scores):
+    """A scores.json with a test group missing its weighted F1 (or holding a string) crashed predict
+    with a KeyError or TypeError; now it is one note naming the file: the model's quality is unknown."""
+    model = tmp_path / "model"
+    shutil.copytree(models["ours"], model)
+    (model / "scores.json").write_text(scores if isinstance(scores, str) else json.dumps(scores))
+    out = str(tmp_path / "p.csv")
+    assert main(["predict", "--model", str(model), str(audio_dir / "c.mp3"), "-o", out, *OPTIONS]) == 0
+    err = capsys.readouterr().err
+    note = f"note: {model / 'scores.json'} cannot be read ("
+    assert note in err and "how its labels compare with chance is not known" in err, err
+    assert "copy it again from the training run's folder (or delete it)" in err and "warning:" not in err
+
+
+def test_the_scores_json_of_a_hub_model_is_fetched_once_and_an_unfetched_one_is_said_to_be(
+    models, audio_dir, tmp_path, monkeypatch
+):
+    """load_predictor read a Hub model's scores.json twice (once for the generated-data note, once
+    for the chance check), downloading it twice; and offline, with no cached copy, it said the model
+    "records no test scores", though it may well record some: now one read, and the note says the file
+    could not be fetched."""
+    import huggingface_hub.constants
+
+    import bimotion.hub
+    from bimotion.predict.model import chance_warning
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr("bimotion.hub.hub_unreachable", lambda: "HF_HUB_OFFLINE is set")  # the cache only
+    repo, commit = tmp_path / "hub" / "models--me--ser", "0" * 40
+    shutil.copytree(models["ours"], repo / "snapshots" / commit)
+    scores = {"test": {"groups": {"eng_eld": {"weighted_f1": 0.9, "chance": {"chance": 0.3}}}}}
+    (repo / "snapshots" / commit / "scores.json").write_text(json.dumps(scores))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.chdir(tmp_path)
+    fetched, hub_file = [], bimotion.hub.hub_file
+    monkeypatch.setattr(
+        "bimotion.hub.hub_file", lambda repo_id, name, **kw: fetched.append(name) or hub_file(repo_id, name, **kw)
+    )
+    predictor = load_predictor("me/ser", progress=False)
+    assert fetched.count("scores.json") == 1 and predictor.notes == [] and predictor.warnings == []
+
+    (repo / "snapshots" / commit / "scores.json").unlink()  # as a model loaded by from_pretrained alone caches it
+    assert chance_warning("me/ser") == (
+        None,
+        "me/ser's scores.json on the Hugging Face Hub could not be fetched (HF_HUB_OFFLINE is set; not in the "
+        "local cache): how its labels compare with chance is not known",
+    )
+
+
 def test_files_named_as_the_models_training_clips_get_one_note_with_their_count(
     models, audio_dir, tmp_path, capsys, monkeypatch
 ):

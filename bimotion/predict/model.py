@@ -25,7 +25,15 @@ import numpy as np
 from bimotion.console import transformers_bars
 from bimotion.hub import is_hub_id
 from bimotion.training.inference import padding_unheard
-from bimotion.training.outputs import MANIFEST, MixedModelFolder, generated_training_data, model_kind, training_manifest
+from bimotion.training.outputs import (
+    MANIFEST,
+    MixedModelFolder,
+    ModelScores,
+    generated_training_data,
+    model_kind,
+    model_scores,
+    training_manifest,
+)
 from loaders.labels import LABELS
 
 from .audio import PredictError
@@ -145,31 +153,42 @@ def load_predictor(
             "weights); fine-tune it first (recipes/train.py --model_name_or_path it) and pass the folder that run saves"
         )
     reported, notes = _reported_labels(source, net.config, label_map)
-    if note := _generated_note(source):
+    scores = model_scores(os.path.expanduser(source))  # read once: for both notes
+    if note := _generated_note(source, scores.summary):
         notes.insert(0, note)
-    warning, note = chance_warning(source)
+    warning, note = chance_warning(source, scores)
     notes += [note] if note else []
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     net.to(device).eval()
     return Predictor(net, feature_extractor, reported, source, device, notes, [warning] if warning else [])
 
 
-def chance_warning(source: str) -> tuple[str | None, str | None]:
+def chance_warning(source: str, scores: ModelScores | None = None) -> tuple[str | None, str | None]:
     """``(warning, note)`` on the quality of the model at ``source`` (a folder, or a Hub id with the
-    ``scores.json`` that ``bimotion push`` uploads beside it) against chance: a warning naming the test sets
-    its ``scores.json`` scores at or below their chance level (weighted F1, as the end-of-run table marks
-    them with †), else None; a note when it records no test scores (quality unknown), else None."""
+    ``scores.json`` that ``bimotion push`` uploads beside it; ``scores``: that file as already read by
+    :func:`~bimotion.training.outputs.model_scores`) against chance: a warning naming the test sets its
+    ``scores.json`` scores at or below their chance level (weighted F1, as the end-of-run table marks
+    them with †), else None; a note when its quality is unknown (no test scores, a file that cannot be
+    read or fetched, or test scores that are not numbers), else None."""
     from bimotion.training.metrics import CHANCE
-    from bimotion.training.model_card import chance_level
 
-    groups = (_summary(source).get("test") or {}).get("groups") or {}
-    scored = {g: (v["weighted_f1"], chance_level(v)) for g, v in groups.items() if isinstance(v, dict)}
-    scored = {g: (f1, chance) for g, (f1, chance) in scored.items() if f1 is not None and chance is not None}
-    if not scored:
+    scores = scores if scores is not None else model_scores(os.path.expanduser(source))
+    unknown = "how its labels compare with chance is not known"
+    if scores.state == "unreadable":
         return None, (
-            f"{source} records no test scores (scores.json, written by the training recipes): how its labels "
-            "compare with chance is not known"
+            f"{scores.where} cannot be read ({scores.why}): {unknown}; copy it again from the training run's "
+            f"folder (or delete it)"
         )
+    if scores.state == "unfetched":
+        return None, f"{scores.where} could not be fetched ({scores.why}): {unknown}"
+    scored, bad = _test_scores(scores.summary)
+    if bad:
+        return None, (
+            f"{scores.where} cannot be read (test {', '.join(bad)}: no weighted F1 and chance level as numbers): "
+            f"{unknown}; copy it again from the training run's folder (or delete it)"
+        )
+    if not scored:
+        return None, f"{source} records no test scores (scores.json, written by the training recipes): {unknown}"
     low = {g: (f1, chance) for g, (f1, chance) in scored.items() if f1 <= chance}
     if not low:
         return None, None
@@ -182,28 +201,37 @@ def chance_warning(source: str) -> tuple[str | None, str | None]:
     ), None
 
 
-def _summary(source: str) -> dict:
-    """The ``scores.json`` of the model at ``source`` (a folder, or a Hub id: its uploaded copy), or ``{}``
-    when there is none, or it cannot be read."""
-    import json
+def _test_scores(summary: dict) -> tuple[dict[str, tuple[float, float]], list[str]]:
+    """``({group: (weighted F1, its chance level)}, [malformed groups])`` of a ``scores.json`` summary's
+    test scores: a group scored None, or with no chance level recorded, is in neither; ``["groups"]``
+    when the test entry itself is not as training writes it (an object of groups)."""
+    import math
 
-    from bimotion.hub import hub_file
-    from bimotion.training.outputs import SCORES
+    from bimotion.training.model_card import chance_level
 
-    path: Path | None = Path(os.path.expanduser(source)) / SCORES
-    if not path.parent.exists() and is_hub_id(source):
-        path = hub_file(source, SCORES)
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8")) if path is not None else {}
-    except (OSError, UnicodeDecodeError, ValueError):
-        return {}
-    return summary if isinstance(summary, dict) else {}
+    test = summary.get("test") or {}
+    groups = (test.get("groups") or {}) if isinstance(test, dict) else None
+    if not isinstance(groups, dict):
+        return {}, ["groups"]
+    scored, bad = {}, []
+    for group, values in groups.items():
+        if not isinstance(values, dict) or "weighted_f1" not in values:
+            bad.append(str(group))
+            continue
+        pair = (values["weighted_f1"], chance_level(values))
+        if None in pair:  # not scored (no clip of a label), or a chance level not recorded
+            continue
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in pair):
+            scored[str(group)] = pair
+        else:
+            bad.append(str(group))
+    return scored, bad
 
 
-def _generated_note(source: str) -> str | None:
-    """The note for a model trained on generated corpora (its ``scores.json`` says which): alone, or
-    beside real ones (a user's own corpus prepared with the demo's)."""
-    generated, real = generated_training_data(os.path.expanduser(source))
+def _generated_note(source: str, summary: dict) -> str | None:
+    """The note for a model trained on generated corpora (its ``scores.json`` ``summary`` says which):
+    alone, or beside real ones (a user's own corpus prepared with the demo's)."""
+    generated, real = generated_training_data(summary)
     made = f"({', '.join(generated)}: made by bimotion's loaders.testing, as `bimotion demo` does)"
     if real:
         return (

@@ -1,10 +1,12 @@
 """The files a training run writes to its ``output_dir`` besides the model and its checkpoints:
 shared by :mod:`.run` (which writes them) and :mod:`.identity` (which checks and discards them); and
-:func:`model_kind`, the one test of what a saved model folder holds."""
+:func:`model_kind`, the one test of what a saved model folder holds; :func:`model_scores`, the one
+reader of a saved model's ``scores.json`` (its folder's, or the copy uploaded beside it on the Hub)."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 SCORES = "scores.json"  # validation and test scores, the run's summary
@@ -41,32 +43,61 @@ def model_kind(folder: str | os.PathLike) -> str | None:
     return "probe" if probe else "model" if model else None
 
 
-def generated_training_data(source: str | os.PathLike, *, cache_dir: str | None = None) -> tuple[list[str], list[str]]:
-    """The generated corpora (:mod:`loaders.synthetic`) a saved model was trained on, and the others
-    (real speech: a user's own corpus beside the demo's): its ``scores.json``'s ``train_corpora``,
-    split by what its ``synthetic`` records (a run records every generated corpus of its prepared
-    folders there); ``source``: the model's folder, or its Hub id (the ``scores.json`` that
-    ``bimotion push`` uploads beside it); ``([], [])`` when none is generated, or no readable
-    ``scores.json``."""
+@dataclass(frozen=True, slots=True)
+class ModelScores:
+    """A saved model's ``scores.json`` as :func:`model_scores` read it: ``summary`` (``{}`` unless
+    ``state`` is ``"read"``), ``where`` (the file, or the Hub id's file), ``state`` (``"read"``,
+    ``"missing"``: the model has none, ``"unreadable"``: not a JSON object, ``"unfetched"``: on the Hub
+    and neither downloaded nor cached) and ``why`` (what went wrong, for the last two)."""
+
+    summary: dict
+    where: str
+    state: str = "read"
+    why: str | None = None
+
+
+def model_scores(source: str | os.PathLike, *, cache_dir: str | None = None) -> ModelScores:
+    """The ``scores.json`` of a saved model, read once for every question asked of it (generated
+    training data, quality against chance); ``source``: the model's folder, or its Hub id (the copy
+    ``bimotion push`` uploads beside it; ``cache_dir``: the Hub cache to use)."""
     import json
 
-    from bimotion.hub import hub_file, is_hub_id
+    from bimotion.hub import hub_file, hub_unreachable, is_hub_id
 
-    path = Path(source).expanduser() / SCORES
+    path: Path | None = Path(source).expanduser() / SCORES
     if not path.parent.exists() and is_hub_id(str(source)):
         path = hub_file(str(source), SCORES, cache_dir=cache_dir)
         if path is None:  # not uploaded with it, or no network and no cached copy
-            return [], []
+            where, why = f"{source}'s {SCORES} on the Hugging Face Hub", hub_unreachable()
+            return (
+                ModelScores({}, where, "unfetched", f"{why}; not in the local cache")
+                if why
+                else ModelScores({}, where, "missing")
+            )
+    if not path.is_file():
+        return ModelScores({}, str(path), "missing")
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return [], []
-    if not isinstance(summary, dict) or not isinstance(summary.get("synthetic"), dict):
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        return ModelScores({}, str(path), "unreadable", str(err).splitlines()[0] if str(err) else type(err).__name__)
+    if not isinstance(summary, dict):
+        return ModelScores({}, str(path), "unreadable", f"a JSON {type(summary).__name__}, not an object")
+    return ModelScores(summary, str(path))
+
+
+def generated_training_data(summary: dict) -> tuple[list[str], list[str]]:
+    """The generated corpora (:mod:`loaders.synthetic`) a saved model was trained on, and the others
+    (real speech: a user's own corpus beside the demo's), from its ``scores.json`` ``summary``
+    (:func:`model_scores`): its ``train_corpora``, split by what its ``synthetic`` records (a run
+    records every generated corpus of its prepared folders there); ``([], [])`` when none is
+    generated, or the summary does not say."""
+    if not isinstance(summary.get("synthetic"), dict):
         return [], []
     generated = {c for corpora in summary["synthetic"].values() if isinstance(corpora, dict) for c in corpora}
-    trained = list(summary.get("train_corpora") or ())
-    if not generated.intersection(trained):
+    trained = summary.get("train_corpora")
+    if not isinstance(trained, list) or not generated.intersection(c for c in trained if isinstance(c, str)):
         return [], []
+    trained = [c for c in trained if isinstance(c, str)]
     return [c for c in trained if c in generated], [c for c in trained if c not in generated]
 
 
