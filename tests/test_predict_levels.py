@@ -269,3 +269,60 @@ def test_a_pipe_given_as_a_path_is_named_as_a_pipe_not_as_missing(model, tmp_pat
     assert [line.split(",")[0] for line in out.splitlines()[1:]] == [str(clip)]
     assert re.search(r"not_regular_file +1", err) and re.search(r"broken_link +1", err), err
     assert "which does not exist" in err, err
+
+
+def test_a_file_skipped_before_any_row_of_it_is_not_listed_as_failed_part_way_or_doubtful(model, tmp_path, monkeypatch):
+    """A silent recording changed once measured, skipped with skip_bad as its scoring decode began, was still
+    listed as "failed part-way: the rows of their first windows are in the output", though no row of it was,
+    and as silent, with notes "in every row of theirs"; so was one that failed part-way when measured and was
+    gone when scored.  Only a file with rows given is now listed so; both stay counted as skipped."""
+    import os
+    import shutil
+
+    import bimotion.predict as predict
+
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    silent, measure = folder / "x.wav", predict._measure
+    t = np.arange(16000 * 20) / 16000
+    soundfile.write(tmp_path / "speech.wav", (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000)
+
+    def then(change):  # the real measuring decode, then another process's change to the file
+        def measured(source, *args):
+            found = measure(source, *args)
+            change(source.path)
+            return found
+
+        monkeypatch.setattr(predict, "_measure", measured)
+
+    def run() -> tuple[list, predict.PredictReport]:
+        rows = predict_files(model, [folder], window_s=2.0, hop_s=2.0, progress=False, skip_bad=True, batch_size=1)
+        return list(rows), rows.report
+
+    soundfile.write(silent, np.zeros(16000 * 3, np.float32), 16000)
+    then(lambda path: shutil.copyfile(tmp_path / "speech.wav", path))
+    rows, report = run()
+    assert rows == [] and report.skipped.to_dict() == {"predict/changed": 1}
+    assert (report.partial, report.silent, report.noted) == ({}, [], {})
+    assert "failed part-way" not in report.format() and "silent" not in report.format()
+
+    def failed_part_way(source, *args):  # measured up to a damage after 4 s, then deleted before it is scored
+        found = measure(source, *args)
+        found.error, found.windows, found.duration_s = BadFileError(source.path, "corrupt", "damaged at 4 s"), 2, 4.0
+        source.path.unlink()
+        return found
+
+    shutil.copyfile(tmp_path / "speech.wav", silent)
+    monkeypatch.setattr(predict, "_measure", failed_part_way)
+    rows, report = run()
+    assert rows == [] and report.skipped.to_dict() == {"predict/corrupt": 1}
+    assert (report.partial, report.noted) == ({}, {}) and "failed part-way" not in report.format()
+
+    monkeypatch.setattr(predict, "_measure", measure)  # touched once its first row is given: the rows given stay
+    shutil.copyfile(tmp_path / "speech.wav", silent)
+    rows = predict_files(model, [folder], window_s=2.0, hop_s=2.0, progress=False, skip_bad=True, batch_size=1)
+    first = next(rows)
+    os.utime(silent, ns=(0, 0))
+    given, report = [first, *rows], rows.report
+    assert len(given) >= 1 and report.skipped.to_dict() == {"predict/changed": 1}
+    assert list(report.partial) == [str(silent)] and "1 skipped file(s) failed part-way" in report.format()

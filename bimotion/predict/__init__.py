@@ -200,7 +200,8 @@ def _windows(
     measured first (:func:`_measure`: its clipped fraction, :class:`loaders.levels.ClipMeter`, None where
     not measured; :meth:`PredictReport.file_notes`), then decoded again and windowed, so its rows come as
     they are scored; a file that fails while decoding is raised, or with ``skip_bad`` counted (the windows
-    before the failure are scored, noted as such)."""
+    before the failure are scored, noted as such; one that fails before any is left out of the report's
+    lists of files: :meth:`PredictReport.unscored`)."""
     rate = predictor.sample_rate_hz
 
     def counted(blocks: Iterable[np.ndarray]):
@@ -218,9 +219,11 @@ def _windows(
             raise found.error
         _account(source, found, how, rate, report)
         clipped, notes, decoded_s, failed = found.clipped, report.file_notes(source.name), report.audio_s, found.error
+        given = 0  # windows of it given to be scored: its rows
         try:
             if found.windows:  # a file with none (too short, failed at once) is not decoded again
                 for start, samples in windows(counted(audio_blocks(source, rate)), rate, how, predictor.min_samples):
+                    given += 1
                     yield source.name, start, samples, clipped, notes
         except CorpusError as err:
             if not skip_bad:
@@ -230,6 +233,8 @@ def _windows(
                 report.skipped.add("predict", err)
                 report.files -= 1
                 report.partial[source.name] = (err.reason, round(report.audio_s - decoded_s, 3))
+        if failed is not None and not given:  # skipped before any row of it: neither part-way nor doubtful
+            report.unscored(source.name)
         if failed is not None:  # the bar ends full, at the audio predicted
             bar.total = max(bar.n, bar.total - max(0.0, source.info.duration_s - (report.audio_s - decoded_s)))
 

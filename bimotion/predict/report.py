@@ -87,6 +87,16 @@ class PredictReport:
             self.noted[file] = tuple(notes)
         return tuple(notes)
 
+    def unscored(self, file: str) -> None:
+        """Leave ``file``, skipped before any row of it was given (its scoring decode failed at once, or it
+        changed once measured), out of every list of files read: it failed part-way through no row, and has
+        no scores to doubt; it stays counted as skipped."""
+        for listed in (self.silent, self.clipping_unmeasured):
+            while file in listed:
+                listed.remove(file)
+        for by_file in (self.partial, self.quiet, self.short, self.upsampled, self.clipped, self.noted):
+            by_file.pop(file, None)
+
     def format(self) -> str:
         lines = [
             f"{self.files} file(s), {self.windows} window(s), {self.audio_s:.1f} s of audio in "
