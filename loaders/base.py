@@ -239,8 +239,9 @@ class Collector:
         below ``root`` ``Angry - Copy/a.wav``), then accounted for: with that file's bytes a duplicate (named in
         :meth:`finish`'s warning); with other bytes, or with no such file beside it, reported if it is audio (which
         is the clip is the user's to say), else not audio.  ``beside_only``: only with that file beside it (your own
-        corpus: "interview (2019).wav" is its own); ``data``: a metadata file, reported whatever its content."""
-        found = original_of(path, root)
+        corpus: "interview (2019).wav" is its own), else also in other letters (``X 2.wav`` beside ``x.wav``, a FAT
+        copy's); ``data``: a metadata file, reported whatever its content."""
+        found = original_of(path, root, any_case=not beside_only)
         if found is None or (beside_only and not found[0].is_file()):
             return False
         if same_bytes(path, found[0]):  # original_of's file, found above

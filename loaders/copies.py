@@ -79,20 +79,24 @@ def named_copy(name: str) -> tuple[str, str] | None:
     return f"{match['stem']}{match['suffix'] or ''}", maker
 
 
-def kept_both(path: Path) -> tuple[Path, str] | None:
+def kept_both(path: Path, *, any_case: bool = False) -> tuple[Path, str] | None:
     """The file beside ``path`` that it is a second copy of as macOS Finder's "Keep Both" names one (``a 2.wav``
     of ``a.wav``: :data:`KEPT_BOTH`), where that file holds the same bytes, and what named it so; else None (a
     ``recording 7.wav`` of its own, with no ``recording.wav`` of its bytes beside it, is no copy).  Finder numbers
     a copy of ``a 2.wav`` ``a 3.wav``: the file named is ``a.wav``, else the first of ``a 2.wav`` ... below
     ``path``'s number (at most :data:`_KEPT_BOTH_BELOW` of them) holding its bytes.  Compared by size, then by
     a digest of the bytes read once per file (:func:`file_digest`): 99 copies of one size are 99 reads, not 4,851
-    comparisons (bench/bench_walk.py)."""
+    comparisons (bench/bench_walk.py).  ``any_case``: ``a.wav`` in other letters too where it is not there
+    (``A 2.wav`` beside ``a.wav``, a FAT copy's; a built-in corpus's reader reads ``a.wav`` as ``A.wav``), a
+    listing of the folder for each such name (so not for your own corpus's ``take 1.wav`` ... ``take 500.wav``)."""
     for maker, pattern in KEPT_BOTH_NAMES if not path.name.startswith(".") else ():
         if match := pattern.fullmatch(path.name):
             stem, suffix = match["stem"], match["suffix"] or ""
             number = int(path.name[len(stem) + 1 : len(path.name) - len(suffix)])  # '{stem} {n}{suffix}'
             named = [f"{stem}{suffix}", *(f"{stem} {n}{suffix}" for n in range(2, min(number, _KEPT_BOTH_BELOW)))]
             folder = os.path.dirname(path)
+            if any_case and not os.path.lexists(os.path.join(folder, named[0])):
+                named[0] = (in_other_letters(path.with_name(named[0])) or path.with_name(named[0])).name
             if (own := file_signature(os.fspath(path))) is None:
                 return None
             for other in (os.path.join(folder, n) for n in named):  # strings: ~98 of them for 'take 99.wav'
@@ -199,26 +203,32 @@ def folder_name(name: str) -> str:
     return name
 
 
-def original_of(path: Path, root: Path | None = None) -> tuple[Path, str] | None:
+def original_of(path: Path, root: Path | None = None, *, any_case: bool = False) -> tuple[Path, str] | None:
     """The file ``path`` is named as a second copy of, and what named it so: by its own name (``a (1).wav`` ->
     ``a.wav``: :func:`named_copy`; ``a 2.wav`` -> ``a.wav`` only where that file holds its bytes:
     :func:`kept_both`), or, below ``root``, by a folder above it named as a second copy of the folder beside it,
     where that folder holds its counterpart (``Angry - Copy/a.wav`` -> ``Angry/a.wav``: :func:`copied_folder`;
     named there in other letters, ``Angry/A.WAV``, where it holds none named so; a file of its own there is no
-    copy); else None.  Whether the file it names is there, and holds the same bytes, is the caller's to see."""
+    copy); else None.  Whether the file it names is there, and holds the same bytes, is the caller's to see.
+    ``any_case``: the file a copy's own name names is looked for in other letters too where it is not there
+    (``A (1).wav`` or ``A 2.wav`` beside ``a.wav``: :func:`in_other_letters`; a built-in corpus's, whose reader
+    reads ``a.wav`` as ``A.wav``)."""
     if named := named_copy(path.name):
-        return path.parent / named[0], named[1]
-    if kept := kept_both(path):  # 'a 2.wav' beside an 'a.wav' of its bytes: Finder's "Keep Both"
+        original = path.parent / named[0]
+        if any_case and not os.path.lexists(original):
+            original = in_other_letters(original) or original
+        return original, named[1]
+    if kept := kept_both(path, any_case=any_case):  # 'a 2.wav' beside an 'a.wav' of its bytes: Finder's "Keep Both"
         return kept
     if root is not None and (folder := copied_folder(path.parent, root)):
         copy, original, maker = folder
         counterpart = original / path.relative_to(copy)  # or in other letters: 'a.WAV' of 'Angry/a.wav', a FAT copy's
-        if counterpart.is_file() or (counterpart := _in_other_letters(counterpart)):
+        if counterpart.is_file() or (counterpart := in_other_letters(counterpart)):
             return counterpart, maker
     return None
 
 
-def _in_other_letters(path: Path) -> Path | None:
+def in_other_letters(path: Path) -> Path | None:
     """The file beside ``path`` named as it but for letter case (the first in name order), or None."""
     try:
         with os.scandir(path.parent) as entries:

@@ -10,14 +10,24 @@ import os
 import warnings
 from pathlib import Path
 
-from .copies import KEPT_BOTH, KEPT_BOTH_NAMES, copied_folder, copy_name_error, file_digest, file_signature, named_copy
+from .copies import (
+    KEPT_BOTH,
+    KEPT_BOTH_NAMES,
+    copied_folder,
+    copy_name_error,
+    file_digest,
+    file_signature,
+    in_other_letters,
+    named_copy,
+)
 from .errors import BadFileError, InputWarning, display
 
 
 def lone_copy(path: Path, root: Path | None = None, suffixes: tuple[str, ...] | None = None) -> tuple[Path, str] | None:
     """The file ``path`` is named as a second copy of (:data:`COPY_NAMES` or :data:`KEPT_BOTH`: ``x (1).wav``,
     ``x - Copy.wav``, ``x 2.wav``), and what names a copy so, where that file is not beside it (renamed or lost:
-    ``path`` is the clip, under its copy's name); None for any other name, or where that file is there.  For a
+    ``path`` is the clip, under its copy's name); None for any other name, or where that file is there (in any
+    letters: ``x.wav`` renamed by a FAT copy, which the reader reads as ``X.wav``; ``X 2.wav`` then is its copy).  For a
     built-in corpus only, whose release names no file so (:data:`COPY_NAMES`); in your own, ``take 2.wav`` is its own.
     None also in a copied folder below ``root`` (``AudioWAV - Copy/x 2.wav``: the copy's, :func:`copied_folder`), and
     for a name not ending in one of ``suffixes`` (where given: a clip's, not a table's, ``train_labels (1).txt``)."""
@@ -27,8 +37,8 @@ def lone_copy(path: Path, root: Path | None = None, suffixes: tuple[str, ...] | 
         ((f"{m['stem']}{m['suffix'] or ''}", maker) for maker, p in KEPT_BOTH_NAMES if (m := p.fullmatch(path.name))),
         None,
     )
-    if named is None or os.path.lexists(path.with_name(named[0])):
-        return None
+    if named is None or os.path.lexists(path.with_name(named[0])) or in_other_letters(path.with_name(named[0])):
+        return None  # there, also in other letters ('X 2.wav' beside 'x.wav', a FAT copy's: read as X, this its copy)
     if root is not None and copied_folder(path.parent, root):  # its folder's copy: loaders.copies.original_of's
         return None
     return path.with_name(named[0]), named[1]

@@ -557,3 +557,39 @@ def test_lone_copies_of_a_text_file_beside_the_clips_are_no_clips(tmp_path, name
             path.with_name(f"{form.format(path.stem)}{path.suffix}").write_text(f"note {n}\n")
         assert [r.id for r in loaders.load(name, root, report=report)] == before and not report
     assert report.files[(name, "not_audio")] == start.files[(name, "not_audio")] + 2
+
+
+CASED = [(name, form) for name in ("crema_d", "iemocap") for form in ("{} 2", "{} (1)")]
+
+
+@pytest.mark.parametrize(("name", "form"), CASED, ids=[f"{n}-{f.format('X')}" for n, f in CASED])
+def test_a_copy_named_file_beside_its_original_in_other_letters_is_its_copy_not_a_second_clip(tmp_path, name, form):
+    """'x.wav' renamed to small letters by a FAT copy (read as X.wav) and Finder's 'X 2.wav' (or 'X (1).wav') beside
+    it: the copy was taken as a lone copy (no 'X.wav' in these letters) and read as X too, so loading stopped at
+    'is also at', even with skip_bad.  The original is now looked for in any letters, as the reader reads it: with
+    its bytes the copy is a duplicate; with other bytes 'X (1).wav' is a copy_name naming x.wav, and 'X 2.wav' a
+    name of its own (Finder's, a copy only beside a file of its bytes): the reader's counted skip."""
+    root = corpus(name, tmp_path)
+    before = records_of(name, root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        first, other = (Path(r.path) for r in loaders.load(name, root)[:2])
+    copy, lower = first.with_name(f"{form.format(first.stem)}{first.suffix}"), first.with_name(first.name.lower())
+    shutil.copyfile(first, copy)
+    first.rename(lower)
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        read = loaders.load(name, root, report=report)
+    assert records_of(name, root) == before and not report and str(lower) in {r.path for r in read}
+    assert report.files[(name, "duplicate")] == 1 and report.files[(name, "lone_copy")] == 0
+    shutil.copyfile(other, copy)  # another recording under the copy's name
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        read = loaders.load(name, root, skip_bad=True, report=report)
+    assert [r.id for r in read] == [r for r, *_ in before] and str(copy) not in {r.path for r in read}
+    own = {"crema_d": "bad_name", "iemocap": "unexpected_name"}[name] if form == "{} 2" else "copy_name"
+    assert report.to_dict() == {f"{name}/{own}": 1}
+    if own == "copy_name":
+        assert f"a second copy of {lower.name}, but its bytes differ from that file's beside it" in report.format()
