@@ -4,7 +4,7 @@ the data prepared (:func:`caveats`; :func:`gender_gaps`, also a note of ``prepar
 
 from __future__ import annotations
 
-from loaders import known_defects
+from loaders import SOURCES, known_defects
 from loaders.levels import clipping_text
 from loaders.record import ELDERLY_MIN_AGE, age_band, elderly_min_age
 
@@ -33,20 +33,11 @@ CAVEATS = {
 }
 
 
-# How each built-in corpus's rows got their age group, for both cards: by the speakers' ages the release gives
-# (the one rule, loaders.record.age_band), or, where it gives none, by the paper's filing of the whole corpus.
-AGES_FROM = {
-    "crema_d": "its actors' ages (the release's VideoDemographics.csv)",
-    "tess": "its two speakers' ages (64 and 26, as the release describes them)",
-    "yuemotion": "its speakers' ages (in its file names)",
-}
-FILED_WITHOUT_AGES = {
-    "esd": "its release gives no ages",
-    "iemocap": "its release gives no ages",
-    "elderreact": "its release gives no ages",
-    "csed": "its release gives no ages, and its README says graduate students recorded it and clipped it from "
-    "videos, so its speakers are probably not elderly",
-}
+def corpus_fact(corpus: str, fact: str) -> str:
+    """What ``corpus`` declares of itself in its :class:`loaders.SourceInfo` (``speech``, ``ages_from``,
+    ``filed_without_ages``): its reader's, or a user's corpus registered in this run; empty where it
+    declares nothing (a user's corpus, one not registered here)."""
+    return getattr(SOURCES[corpus], fact) if corpus in SOURCES else ""
 
 
 def age_group_text(corpus: str, group: str) -> str:
@@ -54,7 +45,7 @@ def age_group_text(corpus: str, group: str) -> str:
     (``elderly (60+)``, :func:`loaders.record.age_band`) where its rows were grouped by age, or
     ``elderly by the paper's filing (no ages)`` for a corpus whose release gives no ages."""
     parsed = Group.parse(group)
-    if corpus in FILED_WITHOUT_AGES:
+    if corpus_fact(corpus, "filed_without_ages"):
         return f"{age_group_name(parsed.age_group)} by the paper's filing (no ages)"
     return age_band(parsed.language, parsed.age_group)
 

@@ -100,6 +100,8 @@ INFO = SourceInfo(
         "1087, 492 clips). 1076_MTI_SAD_XX.wav is near-silent and very short. Needs `git lfs clone`: a zip "
         "download holds LFS pointer stubs. No official split."
     ),
+    speech="acted: actors reading set sentences",
+    ages_from="its actors' ages (the release's VideoDemographics.csv)",
 )
 
 

@@ -107,6 +107,8 @@ INFO = SourceInfo(
         "Official split per speaker and emotion: 20 evaluation / 30 test / 300 train "
         "(per language 1000 / 1500 / 15000)."
     ),
+    speech="acted: speakers reading set sentences",
+    filed_without_ages="its release gives no ages",
 )
 
 

@@ -96,6 +96,8 @@ INFO = SourceInfo(
         "the utterance's F/M letter, not the dialog's. No official split; extra['session'] allows "
         "leave-one-session-out."
     ),
+    speech="acted: actors in scripted and improvised dialogues",
+    filed_without_ages="its release gives no ages",
 )
 
 

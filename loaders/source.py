@@ -23,6 +23,18 @@ class SourceInfo:
     # The exact ``language_agegroup`` groups, where not every language x age group pair exists
     # (a user's corpus, :mod:`loaders.audiofolder`); empty: every pair.
     groups: tuple[str, ...] = ()
+    # How its speech was made (the corpus's own description), for a model's Limitations; empty: not
+    # declared (a user's corpus: its cards say nothing of it).
+    speech: str = ""
+    # How its rows got their age group, for both cards: whose ages (the one rule, loaders.record.age_band),
+    # or, where the release gives no ages, why (the paper filed the whole corpus in its group). Exactly one
+    # is set for each of the seven corpora; a user's corpus sets neither: its ages come from its metadata's
+    # `age` or `age_group` column.
+    ages_from: str = ""
+    filed_without_ages: str = ""
+
+    # The corpus facts a user's corpus leaves empty: prepare.json leaves them out (as it did before them).
+    DECLARED = ("speech", "ages_from", "filed_without_ages")
 
     def has_group(self, language: str, age_group: str) -> bool:
         """Whether the corpus holds utterances of ``language`` x ``age_group``."""
@@ -32,7 +44,8 @@ class SourceInfo:
 
     def to_dict(self) -> dict:
         """JSON-ready fields (``prepare.json`` carries a user corpus's source this way)."""
-        return {name: list(v) if isinstance(v, tuple) else v for name, v in asdict(self).items()}
+        fields = {name: v for name, v in asdict(self).items() if v or name not in self.DECLARED}
+        return {name: list(v) if isinstance(v, tuple) else v for name, v in fields.items()}
 
     @classmethod
     def from_dict(cls, d: dict) -> SourceInfo:

@@ -71,6 +71,8 @@ INFO = SourceInfo(
         "(one misfiled file explains the 1399/1401 split of some copies). Mixed sample rates and formats: "
         "decoded by content and resampled. No official split."
     ),
+    speech="acted: two actresses saying set words in a carrier phrase",
+    ages_from="its two speakers' ages (64 and 26, as the release describes them)",
 )
 
 

@@ -81,6 +81,8 @@ INFO = SourceInfo(
         "Official split (540/162/378) from the metadata CSVs when present: 0.5/0.15/0.35 within each "
         "gender x age group, stratified by emotion; speakers are shared across splits."
     ),
+    speech="acted: speakers reading set sentences",
+    ages_from="its speakers' ages (in its file names)",
 )
 
 

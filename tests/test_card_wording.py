@@ -835,3 +835,28 @@ def test_a_model_card_of_a_union_config_names_the_groups_it_read_not_every_group
 
     earlier = {k: v for k, v in summary.items() if k != "train_groups"}
     assert trained_groups(earlier) == ["eng_eld", "eng_adu", "zho_eld", "zho_adu"]
+
+
+def test_the_cards_state_what_each_corpus_declares_of_its_speech_and_ages(monkeypatch):
+    """How a corpus's speech was made and how its rows got their age group are its reader's declaration
+    (loaders.SourceInfo: speech, ages_from, filed_without_ages): a corpus declaring otherwise changes
+    both cards, with no table in the cards' modules to update."""
+    from dataclasses import replace
+
+    from bimotion.card_caveats import age_group_text
+    from loaders import SOURCES
+
+    monkeypatch.setitem(
+        SOURCES, "esd", replace(SOURCES["esd"], speech="read aloud", ages_from="", filed_without_ages="x")
+    )
+    monkeypatch.setitem(SOURCES, "tess", replace(SOURCES["tess"], ages_from="", filed_without_ages="none given"))
+    text = card_text(fake_summary(["eng_eld", "zho_adu"], {"eng_eld": ["tess"]}, ["tess", "esd"]))
+    limits = " ".join(_section(text, "## Limitations").split())
+    assert "esd: read aloud" in limits
+    assert "tess is `eng_eld` (elderly) by the paper's filing, not by age: none given" in limits
+    assert "elderly: tess by the paper's filing, not by age" in " ".join(_section(text, "## Intended use").split())
+    assert age_group_text("tess", "eng_eld") == "elderly by the paper's filing (no ages)"
+    monkeypatch.setitem(SOURCES, "tess", replace(SOURCES["tess"], ages_from="its ledger", filed_without_ages=""))
+    text = card_text(fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"]))
+    assert "tess's `eng_eld` is elderly (60+) by its ledger" in " ".join(_section(text, "## Limitations").split())
+    assert age_group_text("tess", "eng_eld") == "elderly (60+)"

@@ -3,6 +3,7 @@
 import pytest
 
 from bimotion.registry import BENCHMARKS, BIMOTION, YUEMOTION, Group
+from loaders import READERS
 
 
 def test_group_round_trips_its_name():
@@ -181,3 +182,33 @@ def test_all_is_the_benchmark_whose_data_is_given():
         assert parse_mixture("eng_eld").configs == ("eng_eld",)  # a name of one benchmark is kept as written
     finally:
         given([])
+
+
+@pytest.mark.parametrize("name", READERS)
+def test_every_corpus_declares_how_its_speech_was_made_and_how_its_rows_got_their_age_group(name):
+    """The facts the cards state of a corpus are its reader's declaration (SourceInfo), not tables in
+    the cards' modules: how its speech was made, and either whose ages grouped its rows or why the
+    paper filed it whole in its age group (its release gives no ages)."""
+    from loaders import SOURCES
+
+    info = SOURCES[name]
+    assert info.speech.strip(), f"{name} declares no `speech`"
+    assert bool(info.ages_from.strip()) != bool(info.filed_without_ages.strip()), (
+        f"{name} must declare exactly one of `ages_from` and `filed_without_ages`"
+    )
+    if info.filed_without_ages:  # filed whole in one age group: the paper's filing, one age group
+        assert "gives no ages" in info.filed_without_ages
+
+
+def test_a_users_corpus_declares_no_corpus_facts_and_its_record_stays_as_before():
+    """A user's corpus gets its ages from its metadata's `age` or `age_group` column: it declares none
+    of the seven corpora's facts, and prepare.json's record of its source has none of those fields
+    (as before they existed), which reads back the same."""
+    from loaders import SourceInfo
+
+    info = SourceInfo("carehome", "t", ("zho",), ("eld",), 4, "other", "u", "l", "c", groups=("zho_eld",))
+    assert (info.speech, info.ages_from, info.filed_without_ages) == ("", "", "")
+    assert not set(SourceInfo.DECLARED) & set(info.to_dict())
+    assert SourceInfo.from_dict(info.to_dict()) == info
+    declared = SourceInfo("x", "t", ("zho",), ("eld",), 4, "other", "u", "l", "c", speech="acted", ages_from="ages")
+    assert SourceInfo.from_dict(declared.to_dict()) == declared

@@ -1,27 +1,17 @@
 """What a model card claims of the data its model was trained on, from that data alone: the ages of
 the groups it was trained on (by the speakers' ages, or by the paper's filing of a corpus that gives
-none: :data:`bimotion.card_caveats.FILED_WITHOUT_AGES`), its Limitations (how the speech of each
-training corpus was made, its languages' sources) and the caveats its dataset cards state of that
-data (``data_caveats`` in scores.json: :func:`bimotion.card_caveats.data_caveats`)."""
+none), its Limitations (how the speech of each training corpus was made, its languages' sources), each
+as the corpus declares it (its :class:`loaders.SourceInfo`: ``ages_from``, ``filed_without_ages``,
+``speech``), and the caveats its dataset cards state of that data (``data_caveats`` in scores.json:
+:func:`bimotion.card_caveats.data_caveats`)."""
 
 from __future__ import annotations
 
 from loaders.labels import CORPUS_LABEL_MAPS
 from loaders.record import age_band
 
-from ..card_caveats import AGES_FROM, FILED_WITHOUT_AGES
+from ..card_caveats import corpus_fact
 from ..registry import Group, age_group_name, language_name
-
-# How each built-in corpus's speech was made (the corpora's own descriptions), for a model's Limitations.
-SPEECH = {
-    "crema_d": "acted: actors reading set sentences",
-    "tess": "acted: two actresses saying set words in a carrier phrase",
-    "esd": "acted: speakers reading set sentences",
-    "iemocap": "acted: actors in scripted and improvised dialogues",
-    "elderreact": "spontaneous: elderly people reacting to stimuli, from videos",
-    "csed": "recorded by graduate students and clipped from YouTube videos (its README)",
-    "yuemotion": "acted: speakers reading set sentences",
-}
 
 
 def trained_groups(summary: dict) -> list[str]:
@@ -55,7 +45,7 @@ def trained_ages(summary: dict) -> str:
     parts = []
     for group, corpora in by_group.items():
         parsed = Group.parse(group)
-        filed = [c for c in corpora if c in FILED_WITHOUT_AGES]
+        filed = [c for c in corpora if corpus_fact(c, "filed_without_ages")]
         text = age_band(parsed.language, parsed.age_group) if len(filed) < len(corpora) else ""
         if filed:
             how = f"{', '.join(filed)} by the paper's filing, not by age"
@@ -71,15 +61,12 @@ def age_limitation(summary: dict, own_age_bands: str) -> str:
     for group, corpora in trained_shards(summary).items():
         parsed = Group.parse(group)
         for corpus in corpora:
-            if corpus in FILED_WITHOUT_AGES:
+            filed, ages = corpus_fact(corpus, "filed_without_ages"), corpus_fact(corpus, "ages_from")
+            if filed:
                 name = age_group_name(parsed.age_group)
-                parts.append(
-                    f"{corpus} is `{group}` ({name}) by the paper's filing, not by age: {FILED_WITHOUT_AGES[corpus]}"
-                )
-            elif corpus in AGES_FROM:
-                parts.append(
-                    f"{corpus}'s `{group}` is {age_band(parsed.language, parsed.age_group)} by {AGES_FROM[corpus]}"
-                )
+                parts.append(f"{corpus} is `{group}` ({name}) by the paper's filing, not by age: {filed}")
+            elif ages:
+                parts.append(f"{corpus}'s `{group}` is {age_band(parsed.language, parsed.age_group)} by {ages}")
     own = list(dict.fromkeys(c for c in summary["train_corpora"] if c not in CORPUS_LABEL_MAPS))
     if own:
         parts.append(f"the `age` or `age_group` column of {', '.join(own)}, grouped as {own_age_bands}")
@@ -89,21 +76,22 @@ def age_limitation(summary: dict, own_age_bands: str) -> str:
 def limitations(summary: dict) -> list[str]:
     """The Limitations a model of the seven corpora has from the corpora it was trained on: how their
     speech was made, its size, and its languages' sources (none of a corpus it never used)."""
-    released = [c for c in summary["train_corpora"] if c in SPEECH]
+    speech = {c: corpus_fact(c, "speech") for c in summary["train_corpora"]}
+    released = [c for c in speech if speech[c]]
     by_group = trained_shards(summary)
     manifest = summary["train_manifest"]
     lines = [
         f"**Little data**: {manifest['num_clips']} training clips ({manifest['hours']:.2f} hours), so the scores have "
         "wide confidence intervals (Results) and say little of other speakers or recording conditions."
     ]
-    speech = "; ".join(f"{c}: {SPEECH[c]}" for c in released)
+    made = "; ".join(f"{c}: {speech[c]}" for c in released)
     lines.append(
-        f"**How the speech was made**: {speech}. Labels differ per corpus, and a missing label means "
+        f"**How the speech was made**: {made}. Labels differ per corpus, and a missing label means "
         '"not annotated", not "absent".'
     )
     by_language: dict[str, list[str]] = {}
     for group, corpora in by_group.items():
-        by_language.setdefault(Group.parse(group).language, []).extend(c for c in corpora if c in SPEECH)
+        by_language.setdefault(Group.parse(group).language, []).extend(c for c in corpora if speech.get(c))
     sources = "; ".join(
         f"{language_name(code)} from {', '.join(dict.fromkeys(cs))}" for code, cs in by_language.items() if cs
     )
