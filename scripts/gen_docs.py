@@ -32,6 +32,18 @@ def layouts() -> str:
     return "\n\n".join(parts)
 
 
+def corpus_facts_table() -> str:
+    """How each corpus's speech was made and how its rows got their age group, as its SourceInfo declares
+    them and the cards state them."""
+    from loaders import SOURCES
+
+    lines = ["| corpus | how its speech was made | its age groups |", "|---|---|---|"]
+    for s in SOURCES.all():
+        ages = f"by {s.ages_from}" if s.ages_from else f"by the paper's filing, not by age: {s.filed_without_ages}"
+        lines.append(f"| {s.name} | {s.speech} | {ages} |")
+    return "\n".join(lines)
+
+
 def configs_table() -> str:
     from bimotion.registry import BENCHMARKS
 
@@ -58,6 +70,7 @@ def licence_terms_table() -> str:
 BLOCKS = {
     "sources": sources_table,
     "layouts": layouts,
+    "corpus_facts": corpus_facts_table,
     "configs": configs_table,
     "licence_terms": licence_terms_table,
 }
