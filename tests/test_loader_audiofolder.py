@@ -997,11 +997,11 @@ def test_a_first_line_naming_the_separator_is_read_as_excel_reads_it(tmp_path, r
     (own / "metadata.csv").write_text(out.getvalue(), encoding="utf-8-sig", newline="")
     assert len(loaders.load(NAME, own)) == len(rows) - 1
     age = rows[0].index("age")
-    rows[2][age] = "78 tahun"
+    rows[2][age] = "78 bulan"
     out = io.StringIO()
     csv.writer(out, delimiter=";").writerows([["sep=;"], *rows])
     (own / "metadata.csv").write_text(out.getvalue(), encoding="utf-8")
-    with pytest.raises(CorpusError, match=r"metadata.csv line 4: age '78 tahun'"):  # the file's line numbers
+    with pytest.raises(CorpusError, match=r"metadata.csv line 4: age '78 bulan'"):  # the file's line numbers
         loaders.load(NAME, own)
 
 

@@ -38,7 +38,8 @@ with their count: their scores are not those of speech the model never heard (by
 content).
 
 MP4/M4A audio needs FFmpeg: without it, the files that need it are named before the model loads.
-Each file is decoded twice (measured, then scored), so a pipe (/dev/stdin) is not read: save it to a file.
+Each file is decoded twice (measured, then scored), so a pipe (/dev/stdin) is not read: save it to
+a file.
 Exit status: 0 on success, 2 for a bad model, path, option or audio file, or FFmpeg missing (with
 --skip-bad, bad audio files, paths that do not exist and files needing a missing FFmpeg are counted
 and skipped instead, and 2 again if that leaves no file read).
