@@ -43,8 +43,9 @@ RELEASE_PREFIXES = {
     ("Positive", "f"): "Pos_female",
     ("Positive", "m"): "Pos_male",
 }
-# matched whole (fullmatch): ``$`` lets a name end in a newline, 'Nat_Female-1\n.wav' read as a clip of its own
-NAME = re.compile(r"(?P<prefix>[a-z]{3})[-_](?P<gender>female|male)[-_](?P<number>\d+)", re.IGNORECASE)
+# matched whole (fullmatch): ``$`` lets a name end in a newline, 'Nat_Female-1\n.wav' read as a clip of its own;
+# in ASCII: ``\d`` takes other scripts' digits, 'Nat_Female-１.wav' (a full-width 1) read as one too
+NAME = re.compile(r"(?P<prefix>[a-z]{3})[-_](?P<gender>female|male)[-_](?P<number>\d+)", re.IGNORECASE | re.ASCII)
 EXPECTED = "a folder holding 'Training Data (wav)/{Natural,Negative,Positive}/*.wav'"
 
 INFO = SourceInfo(

@@ -47,8 +47,11 @@ ELDERLY_MIN_AGE = elderly_min_age("yue")
 SPLITS = ("train", "validation", "test")
 METADATA_NAME = re.compile(r"^(train|validation|test)_metadata\.csv$", re.IGNORECASE)
 # Loose shape first (so other corpora's wavs below a shared root are left alone), then strict fields; matched whole
-# (fullmatch): ``$`` lets a name end in a newline, '14_m60_08_1\n.wav' read as a clip of its own
-NAME = re.compile(r"(?P<speaker>\d+)_(?P<gender>[a-z])(?P<age>\d+)_(?P<sentence>\d+)_(?P<label>\w+)", re.IGNORECASE)
+# (fullmatch): ``$`` lets a name end in a newline, '14_m60_08_1\n.wav' read as a clip of its own; in ASCII: ``\d``
+# takes other scripts' digits, '14_m60_08_１.wav' (a full-width 1) read as one too
+NAME = re.compile(
+    r"(?P<speaker>\d+)_(?P<gender>[a-z])(?P<age>\d+)_(?P<sentence>\d+)_(?P<label>\w+)", re.IGNORECASE | re.ASCII
+)
 ARCHIVE = "data.tar.bz2"
 EXPECTED = "the YueMotion folder: wavs named like 14_m60_08_1.wav (data.tar.bz2 extracted), optional *_metadata.csv"
 

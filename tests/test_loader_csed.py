@@ -69,6 +69,7 @@ def test_info_matches_the_corpus():
         ("Natural/Nat_Male-108.wav", FixtureWriter.not_audio, "not_audio"),
         ("Positive/Pos_female-104_old.wav", "copy", "bad_name"),
         ("Positive/Pos_female-1\n.wav", "copy", "bad_name"),  # was read as a 13th clip, Pos_female-1\n
+        ("Positive/Pos_female-\uff11\uff10.wav", "copy", "bad_name"),  # full-width digits: was a 13th clip too
         # GNOME's copy of a file not beside it, named as no clip is (Pos_female-104 (copy).wav is read as that clip)
         ("Positive/Pos_female-104_old (copy).wav", "copy", "copy_name"),
         ("Positive/Neg_Female-114.wav", "copy", "label_mismatch"),

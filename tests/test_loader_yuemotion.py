@@ -284,3 +284,15 @@ def test_full_size_reproduces_the_published_counts(tmp_path):
     assert splits([r for r in adults if r.gender == "f"]) == (210, 63, 147)
     train = collections.Counter(r.emotions[0] for r in records if r.official_split == "train")
     assert train == {label: 90 for label in LABELS.values()}  # stratified by emotion
+
+
+def test_a_name_with_another_scripts_digits_is_no_clip_of_its_own(tmp_path):
+    """Without the tables, '02_f31_01_\uff11.wav' (a copy of a clip under a name with a full-width 1, which
+    ``\\d`` matches outside ASCII) was read as a 49th clip, the same audio under another id; a bad_name now."""
+    root = make_corpus("yuemotion", tmp_path, metadata=False)
+    copy = Path(shutil.copyfile(root / "data" / "02_f31_01_1.wav", root / "data" / "02_f31_01_\uff11.wav"))
+    with pytest.raises(BadFileError) as info:
+        load("yuemotion", root)
+    assert (info.value.reason, info.value.path) == ("bad_name", copy)
+    records, report = load_untouched("yuemotion", root, skip_bad=True)
+    assert len(records) == 48 and report.to_dict() == {"yuemotion/bad_name": 1}
