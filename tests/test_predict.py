@@ -216,11 +216,11 @@ def test_a_map_renames_some_outputs_of_a_named_checkpoint(models):
     assert load_predictor(models["ours"], label_map="negative=-").labels == ["neutral", "positive"]
     from types import SimpleNamespace
 
-    from bimotion.predict.model import _reported_labels
+    from bimotion.predict.labels import reported_labels
 
     named = SimpleNamespace(id2label=dict(enumerate(reversed(LABELS))), num_labels=13)  # 13 labels, its own order
     with pytest.raises(PredictError, match="--labels paper is for generic LABEL_i outputs"):  # renamed them by position
-        _reported_labels("m", named, "paper")
+        reported_labels("m", named, "paper")
     with pytest.raises(PredictError, match="gives two reported outputs the same name"):
         load_predictor(models["ours"], label_map="positive=neutral")
     # onto the name of an output that is never reported (untrained): allowed

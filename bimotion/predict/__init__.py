@@ -28,7 +28,8 @@ from loaders.errors import CorpusError
 from loaders.levels import QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, ClipMeter, peak_dbfs
 
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
-from .model import Predictor, check_source, load_predictor, named_as_trained, parse_label_map, trained_note
+from .labels import parse_label_map
+from .model import Predictor, check_source, load_predictor, named_as_trained, trained_note
 from .output import RowWriter, WindowPrediction, check_excel, output_format
 from .report import PredictReport
 from .windows import Windowing, window_count, windows
