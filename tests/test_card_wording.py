@@ -346,8 +346,8 @@ def test_a_hub_datasets_record_says_which_of_its_data_is_generated_and_how_it_wa
     from huggingface_hub import constants
 
     from bimotion.data.layout import recorded_info, synthetic_data
-    from bimotion.training.run import prepared_records
     from bimotion.training.spec import DataArguments
+    from bimotion.training.summary import prepared_records
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)

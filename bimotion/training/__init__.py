@@ -18,5 +18,6 @@
 - :mod:`.outputs`   the names of the files a run writes
 - :mod:`.model_card` model card with ``model-index``; no local path in what is published
 - :mod:`.run`       what ``recipes/{train,augment,infer}.py`` run
+- :mod:`.summary`   what a finished run records: ``scores.json``, the files beside the model, the push
 - :mod:`.testing`   a tiny random wav2vec2 and prepared fixture datasets
 """

@@ -5,26 +5,20 @@ with the training manifest (``train_manifest.txt``) and the model card (``README
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from bimotion.card_caveats import data_caveats
-from bimotion.data.layout import recorded_infos, synthetic_recorded
-from bimotion.hub import HubError, plan_lines, publish
-from bimotion.registry import BENCHMARKS
+from bimotion.hub import HubError
 from loaders.errors import DamagedFileError
-from loaders.files import write_text_atomic
 
 from .args import RunArguments, SERTrainingArguments, check_datasets, cpu_only_distributed, split_list
 from .bootstrap import INTERVAL_SAMPLES
 from .checkpoints import last_checkpoint, remove_incomplete_checkpoints, remove_saved_at_stop
 from .collator import AudioCollator
-from .confusion_plot import confusion_title, draw_confusion
-from .data import column, default_test_configs, load_split, manifest_hash, sources_of
+from .data import column, default_test_configs, load_split, sources_of
 from .evaluation import infer  # noqa: F401 (bimotion.training.run.infer, where the recipes and users import it)
 from .identity import (
     IncompleteCheckpoint,
@@ -38,14 +32,15 @@ from .identity import (
 from .inference import scoring_collator
 from .metrics import GroupMetrics
 from .model import build_model, leaves_parameters_unused, suppress_untrained, trained_labels
-from .model_card import CARD_DIGEST, card_digest, render_card, tested_as
-from .outputs import CONFUSION, INCOMPLETE, MANIFEST, SCORES
+from .model_card import tested_as
+from .outputs import INCOMPLETE, SCORES
 from .processes import exclusive_output, leave_process_group_at_exit
-from .provenance import command_scope, provenance
+from .provenance import command_scope
 from .public import public_summary
 from .report import run_ending, scores_report
 from .spec import TrainSpec
 from .stopping import last_step_stops, not_scored_words, scoring_stops
+from .summary import publish_model, run_summary, write_outputs
 from .trainer import SERTrainer
 
 log = logging.getLogger("bimotion.training")
@@ -112,11 +107,6 @@ def score_splits(trainer: SERTrainer, splits: dict[str, tuple]) -> dict[str, dic
             scores[split] = evaluate(trainer, dataset, split)
             not_scored.pop(0)
     return scores
-
-
-def _write_json(path: Path, data: dict) -> None:
-    """Atomically: a reader (the grid, a second worker) never sees half a file."""
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def training_arguments(spec: TrainSpec) -> SERTrainingArguments:
@@ -195,16 +185,16 @@ def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
         trainer.save_state()
 
         scores = score_splits(trainer, splits)
-        summary = _summary(spec, training_args, trainer, train_ds, sources, test_configs, validation_configs)
+        summary = run_summary(spec, training_args, trainer, train_ds, sources, test_configs, validation_configs)
         train_loss = trainer.run_train_loss(train_result, bool(checkpoint))
         summary.update(resumed_from=checkpoint, train_loss=train_loss, **scores)
         summary = public_summary(summary, output_dir)  # published with the model: no local path
         if trainer.is_world_process_zero():
-            _write_outputs(output_dir, summary, train_ds)
+            write_outputs(output_dir, summary, train_ds)
         if training_args.should_save:  # the run is whole: no checkpoint an uninterrupted run would not have
             remove_saved_at_stop(output_dir)
         if push and trainer.is_world_process_zero():
-            _publish(output_dir, training_args, run_args.push_dry_run)
+            publish_model(output_dir, training_args, run_args.push_dry_run)
     return summary
 
 
@@ -246,105 +236,6 @@ def _trainer(spec: TrainSpec, training_args: SERTrainingArguments, train_ds, val
         compute_metrics=GroupMetrics(validation_ds),
         callbacks=callbacks,
     )
-
-
-def prepared_records(sources) -> dict[str, dict | None]:
-    """Each given benchmark's prepare.json (a Hub dataset's too; None where there is none), read once
-    for the split protocols and the generated data scores.json records (:func:`~bimotion.data.layout.recorded_infos`)."""
-    return recorded_infos({name: getattr(sources, name, None) for name in BENCHMARKS})
-
-
-def label_spaces(dataset) -> dict[str, list[str]]:
-    """The labels each corpus of ``dataset`` annotates (its rows' ``label_mask``): what a model card
-    lists, for a user's corpus too, which has no entry in :data:`loaders.labels.CORPUS_LABEL_MAPS`."""
-    corpora = column(dataset, "corpus")
-    masks = np.stack(column(dataset, "label_mask"))
-    return {corpus: trained_labels(masks[corpora == corpus]) for corpus in sorted(set(corpora.tolist()))}
-
-
-def _summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test_configs, validation_configs) -> dict:
-    """scores.json's description of the run (the scores are added by :func:`train`)."""
-    model_args, data_args = spec.model, spec.data
-    durations, records = column(train_ds, "duration_s"), prepared_records(sources)
-    return {
-        "run_name": spec.name,
-        "base_model": model_args.model_name_or_path,
-        "target": spec.target,
-        "mixture": spec.mixture,
-        "train_configs": list(spec.train.configs),
-        "validation_configs": validation_configs,
-        "test_configs": test_configs,
-        "train_groups": list(spec.train.groups),
-        "train_corpora": sorted(set(column(train_ds, "corpus").tolist())),
-        "protocols": {name: (info or {}).get("protocol") for name, info in records.items()},  # split protocols
-        "synthetic": synthetic_recorded(records),  # generated data
-        "data_caveats": data_caveats(records, sorted(set(column(train_ds, "corpus").tolist()))),  # the model card's
-        "label_spaces": label_spaces(train_ds),
-        "trained_labels": list(trainer.model.config.trained_labels),
-        "datasets": {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)},
-        "train_manifest": {
-            "hash": manifest_hash(train_ds),
-            "num_clips": len(train_ds),
-            "hours": float(durations.sum() / 3600),
-        },
-        "resumed_from": None,
-        "selection": {
-            "metric": training_args.metric_for_best_model,
-            "selected": bool(training_args.load_best_model_at_end),  # False: the model after the last step
-            "best_checkpoint": trainer.state.best_model_checkpoint,
-            "best_metric": trainer.state.best_metric,
-            "global_step": trainer.state.global_step,
-            "max_steps": trainer.state.max_steps,  # planned: a run that stopped early ends before it
-            "epochs": trainer.state.epoch,
-        },
-        "hyperparameters": {
-            "learning_rate": training_args.learning_rate,
-            "num_train_epochs": training_args.num_train_epochs,
-            "max_steps": training_args.max_steps,
-            "train_batch_size": training_args.per_device_train_batch_size,
-            "gradient_accumulation_steps": training_args.gradient_accumulation_steps,
-            "world_size": training_args.world_size,
-            "seed": training_args.seed,
-            "dropout": model_args.dropout,
-            "classifier_proj_size": model_args.classifier_proj_size,
-            "freeze_feature_encoder": model_args.freeze_feature_encoder,
-            "max_duration_s": data_args.max_duration_s,
-            "normalize_audio": data_args.normalize_audio,
-            "loss_reduction": training_args.loss_reduction,
-            "max_grad_norm": training_args.max_grad_norm,
-            "early_stopping_patience": spec.run.early_stopping_patience,
-            "precision": training_args.mixed_precision,
-        },
-        "train_loss": None,
-        "provenance": provenance({name: getattr(sources, name) for name in BENCHMARKS}, training_args.seed),
-        "hub_model_id": training_args.hub_model_id,
-        "validation": None,
-        "test": None,
-    }
-
-
-def _write_outputs(output_dir: Path, summary: dict, train_ds) -> None:
-    card = render_card(summary)  # scores.json records its digest: a later push tells an edited card
-    _write_json(output_dir / SCORES, {**summary, CARD_DIGEST: card_digest(str(card))})
-    spec, seed = "+".join(summary["train_configs"]), summary["hyperparameters"]["seed"]
-    title = confusion_title(spec, "the test split", seed, summary.get("run_name"))
-    draw_confusion(summary["test"], output_dir / CONFUSION, title, summary["synthetic"])
-    (output_dir / MANIFEST).write_text("\n".join(sorted(column(train_ds, "id").tolist())) + "\n")
-    card.save(output_dir / "README.md")
-
-
-def _publish(output_dir: Path, training_args: SERTrainingArguments, dry_run: bool) -> None:
-    if not training_args.hub_model_id:
-        raise ValueError("--push_to_hub needs --hub_model_id OWNER/NAME")
-    plan = publish(
-        output_dir,
-        training_args.hub_model_id,
-        token=training_args.hub_token,
-        private=training_args.hub_private_repo,
-        dry_run=dry_run,
-    )
-    private, hub_id = training_args.hub_private_repo, training_args.hub_model_id
-    print("\n".join(plan_lines(plan, hub_id, repo_type="model", private=private, dry_run=dry_run, done=not dry_run)))
 
 
 def train_and_report(
