@@ -7,11 +7,12 @@ classification head every fine-tuning has), no ``datasets`` "Generating split"/"
 ``transformers`` "Loading weights"/"Writing model shards" bars, and the warnings a user cannot act on
 are filtered.  A library call (no entry point) keeps the libraries' defaults, but its training and
 scoring show no ``datasets`` or ``transformers`` bars of theirs either (:func:`datasets_bars`,
-:func:`transformers_bars`).  What stays is ours: one progress bar per stage (training, inference, the demo's grid),
-the results and every error; an inner bar (inference, feature extraction: :func:`bar_disabled`) only
+:func:`transformers_bars`), and transformers' load report of a model is one line
+(:func:`load_report_line`).  What stays is ours: one progress bar per stage (training, inference,
+the demo's grid), the results and every error; an inner bar (inference, feature extraction: :func:`bar_disabled`) only
 on a terminal, never as a line per refresh in a log file, where a stage bar is at most a line per 30 s
 (:func:`stage_bar_options`).  ``verbose`` restores the libraries' own
-defaults and shows every bar wherever it goes.
+defaults and shows every bar wherever it goes, and load reports whole.
 
 Nothing heavy is imported here: a library not imported yet reads its environment variable when it is.
 """
@@ -45,6 +46,7 @@ FILTERED_WARNINGS = (
 )
 _set_by_us: dict[str, str] = {}  # the environment variables quiet() set (verbose removes them again)
 _quiet = False  # quiet() was called without verbose: read by is_quiet()
+_verbose = False  # quiet(verbose=True) was called: the libraries' own output, load reports in full
 
 
 def is_quiet() -> bool:
@@ -70,6 +72,7 @@ def bar_disabled(progress: bool = True, stream=None) -> bool:
         return True
 
 
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # colours, cursor moves
 LOG_BAR_INTERVAL_S = 30.0  # a stage bar's refresh in a log file (tqdm's default: every 0.1 s)
 
 
@@ -99,7 +102,7 @@ class LogLines:
     line but in a file glued every refresh of a run into one line (``less`` showed them joined by
     ``^M``, ``tail -n 1`` the whole run's)."""
 
-    _REDRAW = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\r\n]")  # cursor codes and line ends
+    _REDRAW = re.compile(_TERMINAL_CODES.pattern + r"|[\r\n]")  # cursor codes and line ends
 
     def __init__(self, stream):
         self.stream = stream
@@ -121,8 +124,8 @@ def quiet(verbose: bool = False) -> None:
     """Quiet output for this process (see the module's docstring); ``verbose``: the libraries' defaults
     (undoes an earlier ``quiet()`` in the same process, e.g. in tests).  Either way, a warning about
     a user's file (:class:`loaders.errors.InputWarning`) prints as one ``warning:`` line."""
-    global _quiet
-    _quiet = not verbose
+    global _quiet, _verbose
+    _quiet, _verbose = not verbose, verbose
     if warnings.showwarning is not _show_warning:
         global _default_showwarning
         _default_showwarning = warnings.showwarning
@@ -221,6 +224,58 @@ def transformers_bars(shown: bool = False):
     finally:
         logging.enable_progress_bar()
         hub_progress_bars(hub_shown)
+
+
+# the logger transformers' from_pretrained reports a model's loading to (its "LOAD REPORT" table)
+LOAD_REPORT_LOGGER = "transformers.modeling_utils"
+_LOAD_ROW = re.compile(r"^(\S[^|]*?)\s*\|\s*(MISSING|UNEXPECTED|MISMATCH|CONVERSION|OWNED|SKIPPED)\b")
+
+
+@contextlib.contextmanager
+def load_report_line():
+    """transformers' "LOAD REPORT" (a table of the weights a checkpoint lacked or had unused: the new
+    classification head every fine-tuning starts with) as one line for the block, in a library call:
+    :func:`quiet` logs it not at all (transformers at errors only), ``--verbose`` or a user's
+    ``transformers.logging.set_verbosity_info()`` (or debug) shows it whole, as does a report of weights
+    whose shapes differ or that did not convert (the error after it points at it).  A filter on
+    transformers' loading logger for the block, removed after it: no verbosity is changed, and
+    every other warning of the load is logged as it was.  For every model load (the context of
+    :func:`bimotion.training.model.whole_weights`)."""
+    from transformers.utils import logging
+
+    if _verbose or logging.get_verbosity() < logging.WARNING:
+        yield
+        return
+    logger = logging.get_logger(LOAD_REPORT_LOGGER)
+    logger.addFilter(_one_line_report)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_one_line_report)
+
+
+def _one_line_report(record) -> bool:
+    """A log record of transformers' load report made one line (:func:`load_report_line`); any other as it is."""
+    text = _TERMINAL_CODES.sub("", record.getMessage())
+    if " LOAD REPORT" not in text:
+        return True
+    rows = [m.groups() for line in text.splitlines() if (m := _LOAD_ROW.match(line.strip()))]
+    if not rows or any(status not in ("MISSING", "UNEXPECTED") for _, status in rows):
+        return True  # mismatched shapes, a conversion's errors: the table the error after it points at
+    model, _, source = text.splitlines()[0].partition(" LOAD REPORT from: ")
+
+    def modules(status: str) -> str:
+        names = sorted({key.rsplit(".", 1)[0] for key, s in rows if s == status})
+        return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+
+    parts = [f"{model.strip()} from {source.strip()}:"]
+    if new := modules("MISSING"):
+        parts.append(f"not in the checkpoint, so newly initialised (random until trained): {new};")
+    if unused := modules("UNEXPECTED"):
+        parts.append(f"in the checkpoint but unused by this model: {unused};")
+    parts.append("the whole load report: transformers.logging.set_verbosity_info()")
+    record.msg, record.args = " ".join(parts), ()
+    return True
 
 
 @contextlib.contextmanager

@@ -175,3 +175,68 @@ def test_a_folder_that_is_not_there_or_holds_the_other_benchmark_is_named_before
         with pytest.raises(ArgumentError, match=message):
             train_probe(["zho_eld"], data_args, ProbeArguments(), features="logmel", seed=0, output_dir=tmp_path / "p")
     assert not (tmp_path / "m").exists() and not (tmp_path / "p").exists() and not (tmp_path / "x.json").exists()
+
+
+NOTEBOOK = """
+import sys
+from transformers.utils import logging
+from bimotion.predict import PredictError, load_predictor
+from bimotion.training.model import build_model
+
+build_model(sys.argv[1], classifier_proj_size=16)
+try:
+    load_predictor(sys.argv[1], progress=False)
+except PredictError as err:
+    print(err)
+print(logging.get_verbosity(), logging.get_logger("transformers.modeling_utils").filters)
+print("--- info", file=sys.stderr, flush=True)
+logging.set_verbosity_info()
+build_model(sys.argv[1], classifier_proj_size=16)
+"""
+
+
+def test_a_model_loaded_from_python_has_its_load_report_as_one_line(folders):
+    """From a notebook, training's model (``build_model``, what ``train`` loads) printed transformers'
+    ten-line "LOAD REPORT" table of the new head's weights, and ``load_predictor`` the same before its
+    error, where the commands print nothing: now one line naming the new weights; transformers'
+    verbosity is as it was, and a user who asks it for more (info) gets the table whole."""
+    import subprocess
+
+    from bimotion.console import QUIET_ENV
+
+    env = {k: v for k, v in testing.subprocess_env().items() if k not in QUIET_ENV}  # no quiet() ran
+    proc = subprocess.run(
+        [sys.executable, "-c", NOTEBOOK, str(folders["tiny"])], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "a base model with no classification head" in proc.stdout and "\n30 []\n" in proc.stdout, proc.stdout
+    library, info = proc.stderr.split("--- info\n")
+    assert "LOAD REPORT" not in library and "MISSING" not in library, library
+    assert [line for line in library.splitlines() if "newly initialised" in line] == [
+        f"[transformers] Wav2Vec2ForSequenceClassification from {folders['tiny']}: not in the checkpoint, so newly "
+        "initialised (random until trained): classifier, projector; the whole load report: "
+        "transformers.logging.set_verbosity_info()"
+    ] * 2, library
+    assert "LOAD REPORT" in info and "classifier.weight | MISSING" in info and "newly initialised" not in info
+
+
+def test_a_load_report_of_mismatched_weights_stays_whole():
+    """The error transformers raises after a report of weights whose shapes differ says "look at the above
+    report": that report is not cut to one line; one of new weights alone is."""
+    import logging
+
+    from bimotion.console import _one_line_report
+
+    def record(rows: str) -> logging.LogRecord:
+        text = f"\x1b[1mWav2Vec2ForSequenceClassification LOAD REPORT\x1b[0m from: m\nKey | Status | \n---+---\n{rows}"
+        return logging.LogRecord("transformers.modeling_utils", logging.WARNING, __file__, 1, text, (), None)
+
+    mismatched = record("classifier.weight | MISMATCH | Reinit due to size mismatch\nprojector.bias | MISSING | ")
+    text = mismatched.getMessage()
+    assert _one_line_report(mismatched) and mismatched.getMessage() == text
+    new = record("classifier.weight | MISSING | \nquantizer.codevectors | UNEXPECTED | ")
+    assert _one_line_report(new) and new.getMessage() == (
+        "Wav2Vec2ForSequenceClassification from m: not in the checkpoint, so newly initialised (random until "
+        "trained): classifier; in the checkpoint but unused by this model: quantizer; the whole load report: "
+        "transformers.logging.set_verbosity_info()"
+    )

@@ -150,11 +150,16 @@ def load_classifier(model_name_or_path: str, **kwargs):
 @contextlib.contextmanager
 def whole_weights(model_name_or_path: str, **kwargs):
     """Loading a model inside: a weight file that does not read (a copy or download cut short) is a
-    :class:`DamagedFileError` naming it (:func:`damaged_weights`).  ``kwargs``: ``from_pretrained``'s."""
+    :class:`DamagedFileError` naming it (:func:`damaged_weights`); transformers' load report (the new
+    head's weights) is one line in a library call (:func:`bimotion.console.load_report_line`).
+    ``kwargs``: ``from_pretrained``'s."""
     from safetensors import SafetensorError
 
+    from bimotion.console import load_report_line
+
     try:
-        yield
+        with load_report_line():
+            yield
     except SafetensorError as err:
         found = damaged_weights(model_name_or_path, cache_dir=kwargs.get("cache_dir"), revision=kwargs.get("revision"))
         detail = " ".join(str(err).split())
