@@ -83,7 +83,17 @@ def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(
     err = capsys.readouterr().err
     assert "1 file(s) below the folders are not audio" in err and f"per window -> {out_csv}:" in err
     rows = _csv(out_csv)
-    assert list(rows[0]) == ["file", "start_s", "end_s", *TRAINED, "predicted", "silent", "file_clipped", "file_notes"]
+    assert list(rows[0]) == [
+        "file",
+        "start_s",
+        "end_s",
+        *TRAINED,
+        "predicted",
+        "silent",
+        "clipped",
+        "file_clipped",
+        "file_notes",
+    ]
     assert {r["file_notes"] for r in rows} == {""}  # nothing doubtful in speech-like audio
     assert {r["silent"] for r in rows} == {"false"}  # speech-like audio throughout
     for name, duration_s in DURATIONS_S.items():

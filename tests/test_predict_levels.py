@@ -80,6 +80,7 @@ def test_each_row_carries_its_files_clipping_measured_as_prepare_measures_it(mod
     assert line.startswith("1 file(s) are hard-clipped (3+ consecutive samples at full scale"), err
     assert f"{shout} ({expected:.2%})" in line and calm not in line, line
     assert "1 file(s) were not measured for clipping (lossy or companded audio, MP3" in err and mp3 in err, err
+    assert {r["clipped"] for r in rows if r["file"] in (calm, mp3)} == {"0.0", ""}  # per window: none; not measured
 
     jsonl = tmp_path / "p.jsonl"
     assert main(["predict", "--model", str(model), str(recordings), "--output", str(jsonl), *OPTIONS]) == 0
@@ -96,6 +97,47 @@ def test_the_library_reports_the_clipped_files_and_still_streams_file_by_file(mo
         rows.report.clipped[str(recordings / "shout.wav")]
     }
     assert "1 file(s) are hard-clipped" in rows.report.format()
+
+
+def test_each_window_says_how_much_of_its_own_stretch_is_clipped(model, tmp_path):
+    """Every row of a file carried the file's clipped fraction only: a recording clipped in one shout
+    (2.3-3.7 s of 6 s) gave its calm windows the same 6% as the shouting one.  Each row's ``clipped`` is
+    now the fraction of its own window's samples, by the same measure (``prepare``'s of those 2 s
+    alone); ``file_clipped`` is still the file's, in every row."""
+    rate = 44100
+    t = np.arange(6 * rate) / rate
+    speech = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    speech[(t > 2.3) & (t < 3.7)] *= 6  # the shout, clipped at 16-bit full scale
+    samples = np.clip(np.round(speech * 32768), -32768, 32767).astype(np.int16)
+    stereo = np.stack([samples, samples // 2], 1)
+    soundfile.write(tmp_path / "mid.wav", stereo, rate, subtype="PCM_16")
+    soundfile.write(tmp_path / "shout_alone.wav", stereo[2 * rate : 4 * rate], rate, subtype="PCM_16")
+    shout, whole = decode_measured(tmp_path / "shout_alone.wav")[2], decode_measured(tmp_path / "mid.wav")[2]
+    assert shout > 0.1 and 0.02 < whole < shout
+
+    rows = list(predict_files(model, [tmp_path / "mid.wav"], window_s=2.0, hop_s=2.0, progress=False))
+    assert [(r.start_s, r.end_s) for r in rows] == [(0.0, 2.0), (2.0, 4.0), (4.0, 6.0)]
+    assert [r.clipped for r in rows] == [0.0, pytest.approx(shout, abs=1e-9), 0.0]
+    assert [r.file_clipped for r in rows] == [pytest.approx(whole, abs=1e-9)] * 3
+    assert rows[1].to_csv()["clipped"] == round(shout, 6) and rows[0].to_json()["clipped"] == 0.0
+
+
+def test_where_a_file_is_clipped_does_not_depend_on_how_it_is_read():
+    """A window's clipped fraction is the same whether its file is read in one block or in blocks that
+    end part-way through a step, next to a run or inside one (a run that spans two blocks is one)."""
+    from bimotion.predict.clipping import ClipTrack
+
+    rng = np.random.default_rng(3)
+    frames = (rng.standard_normal((11025 * 3, 2)) * 40000).clip(-32768, 32767).astype(np.int32) << 16  # PCM_16 as read
+    whole = ClipTrack("PCM_16", 11025)
+    whole.add(frames)
+    spans = [(0.0, 1.0), (0.37, 1.41), (1.0, 3.0), (2.99, 3.0)]
+    for size in (1, 219, 221, 5000):
+        pieces = ClipTrack("PCM_16", 11025)
+        for at in range(0, len(frames), size):
+            pieces.add(frames[at : at + size])
+        assert pieces.fraction == whole.fraction > 0.005
+        assert [pieces.between(*span) for span in spans] == [whole.between(*span) for span in spans], size
 
 
 def test_a_recording_at_a_noise_floor_is_named_as_prepare_names_a_quiet_clip(model, tmp_path, capsys):

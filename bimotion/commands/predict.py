@@ -10,9 +10,10 @@ cut into windows (default 4 s every 2 s; the last one ends at the end of the fil
 keeps only stretches above an energy threshold), so an hour-long recording needs no more memory than
 a minute. Each row holds the file, start_s, end_s, a sigmoid score for each label the model was
 trained on, the labels scored at least --threshold, whether the window is silent (its scores then
-mean nothing, and it predicts no label), and file_clipped: the fraction of the file's samples that
-are hard-clipped (3+ consecutive samples at full scale, measured as `prepare` measures a clip; empty
-for MP3, MP4/AAC and µ-law, which have no exact full scale); the summary names the clipped files,
+mean nothing, and it predicts no label), clipped: the fraction of the window's samples that are
+hard-clipped (3+ consecutive samples at full scale, measured as `prepare` measures a clip, placed to
+20 ms; empty for MP3, MP4/AAC and µ-law, which have no exact full scale), and file_clipped: the same
+of the whole file; the summary names the clipped files,
 most clipped first: clipping distorts a voice (a shout into a phone), and the scores with it.
 file_notes says why a file's scores are doubtful ('noise floor (peak -62 dBFS)', 'shorter than
 0.25 s (0.030 s)', 'clipped 3.10%', 'silent', 'upsampled from 8000 Hz', 'failed part-way'; several

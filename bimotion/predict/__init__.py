@@ -6,7 +6,8 @@
 
 Files are found and decoded as a stream (:mod:`bimotion.predict.audio`), each twice: a first decode
 measures its length, level and clipping (what every one of its rows carries, ``file_clipped`` and
-``file_notes``), then a second is cut into windows
+``file_notes``, and where it is clipped, each row's own ``clipped``: :mod:`bimotion.predict.clipping`),
+then a second is cut into windows
 (:mod:`bimotion.predict.windows`: fixed with overlap, or voice-activity segments), scored in batches by
 the checkpoint (:mod:`bimotion.predict.model`, the forward pass of
 :func:`bimotion.training.inference.batch_logits`) and returned as :class:`WindowPrediction` rows
@@ -25,9 +26,10 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from loaders.errors import CorpusError
-from loaders.levels import QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, ClipMeter, peak_dbfs
+from loaders.levels import QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, peak_dbfs
 
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
+from .clipping import ClipTrack
 from .labels import parse_label_map
 from .model import Predictor, check_source, load_predictor, named_as_trained, trained_note
 from .output import RowWriter, WindowPrediction, check_excel, output_format
@@ -167,6 +169,7 @@ class _Measured:
     windows: int = 0
     duration_s: float = 0.0
     clipped: float | None = None
+    track: ClipTrack | None = None  # where it is clipped: each window's fraction; None where not measured
     level: _Level | None = None
     error: CorpusError | None = None
 
@@ -175,7 +178,7 @@ def _measure(source: AudioSource, rate: int, how: Windowing, min_samples: int) -
     """A first decode of ``source`` (no scoring: decoding is a small part of a model's time), so that every
     row of the file carries its clipping and notes as it is scored, rather than waiting for the end of the
     file; its warnings (a level beyond full scale, a damaged MP3) are given here, once."""
-    level, meter, samples = _Level(), ClipMeter(source.info.subtype), 0
+    level, track, samples = _Level(), ClipTrack(source.info.subtype, source.info.sample_rate_hz), 0
     found = _Measured(level=level)
 
     def levelled(blocks):
@@ -186,20 +189,21 @@ def _measure(source: AudioSource, rate: int, how: Windowing, min_samples: int) -
             yield block
 
     try:
-        for _ in windows(levelled(audio_blocks(source, rate, meter=meter)), rate, how, min_samples):
+        for _ in windows(levelled(audio_blocks(source, rate, meter=track)), rate, how, min_samples):
             found.windows += 1
     except CorpusError as err:
         found.error = err
-    found.duration_s, found.clipped = samples / rate, meter.fraction if found.error is None else None
+    found.duration_s, found.clipped = samples / rate, track.fraction if found.error is None else None
+    found.track = track if found.clipped is not None else None
     return found
 
 
 def _windows(
     sources: list[AudioSource], predictor: Predictor, how: Windowing, bar, skip_bad: bool, report: PredictReport
 ):
-    """``(file name, start sample, samples, its clipped fraction, its notes)`` of every window: each file is
-    measured first (:func:`_measure`: its clipped fraction, :class:`loaders.levels.ClipMeter`, None where
-    not measured; :meth:`PredictReport.file_notes`), then decoded again and windowed, so its rows come as
+    """``(file name, start sample, samples, its file's clipped fraction, where it is clipped, its notes)`` of
+    every window: each file is measured first (:func:`_measure`: its clipped fraction and where,
+    :class:`~.clipping.ClipTrack`, None where not measured; :meth:`PredictReport.file_notes`), then decoded again and windowed, so its rows come as
     they are scored; a file that fails while decoding is raised, or with ``skip_bad`` counted (the windows
     before the failure are scored, noted as such; one that fails before any is left out of the report's
     lists of files: :meth:`PredictReport.unscored`)."""
@@ -220,12 +224,13 @@ def _windows(
             raise found.error
         _account(source, found, how, rate, report)
         clipped, notes, decoded_s, failed = found.clipped, report.file_notes(source.name), report.audio_s, found.error
+        track = found.track
         given = 0  # windows of it given to be scored: its rows
         try:
             if found.windows:  # a file with none (too short, failed at once) is not decoded again
                 for start, samples in windows(counted(audio_blocks(source, rate)), rate, how, predictor.min_samples):
                     given += 1
-                    yield source.name, start, samples, clipped, notes
+                    yield source.name, start, samples, clipped, track, notes
         except CorpusError as err:
             if not skip_bad:
                 raise
@@ -303,8 +308,8 @@ class _Level:
 
 def _score(predictor: Predictor, batch, threshold: float, report: PredictReport) -> Iterator[WindowPrediction]:
     rate = predictor.sample_rate_hz
-    scores = predictor.scores([samples for _, _, samples, _, _ in batch])
-    for (name, start, samples, clipped, notes), row in zip(batch, scores, strict=True):
+    scores = predictor.scores([samples for _, _, samples, *_ in batch])
+    for (name, start, samples, clipped, track, notes), row in zip(batch, scores, strict=True):
         report.windows += 1
         rounded = {label: round(float(s), 6) for label, s in zip(predictor.labels, row, strict=True)}
         start_s, end_s = round(start / rate, 3), round((start + len(samples)) / rate, 3)
@@ -313,4 +318,15 @@ def _score(predictor: Predictor, batch, threshold: float, report: PredictReport)
             report.silent_windows.append((name, start_s, end_s))
         # nothing to hear, nothing predicted: an application acting on ``predicted`` does not act on a pause
         predicted = () if silent else tuple(label for label, s in rounded.items() if s >= threshold)
-        yield WindowPrediction(name, start_s, end_s, rounded, predicted, silent, file_clipped=clipped, file_notes=notes)
+        window_clipped = None if track is None else track.between(start / rate, (start + len(samples)) / rate)
+        yield WindowPrediction(
+            name,
+            start_s,
+            end_s,
+            rounded,
+            predicted,
+            silent,
+            file_clipped=clipped,
+            file_notes=notes,
+            clipped=window_clipped,
+        )

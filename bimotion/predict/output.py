@@ -2,11 +2,12 @@
 
 A CSV row is ``file, start_s, end_s``, one score column per reported label, ``predicted`` (the
 labels at or above the threshold, joined by ``;``), ``silent`` (``true`` for a window with nothing
-to hear, whose scores mean nothing and which predicts no label) and ``file_clipped`` (the fraction of the
-window's file that is hard-clipped, :class:`WindowPrediction`; empty where not measured) and ``file_notes``
-(why the window's file's scores are doubtful, joined by ``; ``; empty when nothing is); a JSON line has the
-same fields with ``scores`` as an object, ``predicted`` as a list, ``silent`` as a boolean, ``file_clipped``
-as a number or null and ``file_notes`` as a list.  A file is written as a ``.NAME.*.partial`` file of its
+to hear, whose scores mean nothing and which predicts no label), ``clipped`` (the fraction of the window's
+own stretch of its file that is hard-clipped, :class:`WindowPrediction`; empty where not measured),
+``file_clipped`` (the same of the whole file) and ``file_notes`` (why the window's file's scores are
+doubtful, joined by ``; ``; empty when nothing is); a JSON line has the same fields with ``scores`` as an
+object, ``predicted`` as a list, ``silent`` as a boolean, ``clipped`` and ``file_clipped`` as numbers or
+null and ``file_notes`` as a list.  A file is written as a ``.NAME.*.partial`` file of its
 own beside it and renamed when complete, so an interrupted run never leaves a truncated file under
 the requested name, and two runs writing the same file never mix their rows (the last one wins).
 
@@ -30,7 +31,8 @@ from .audio import PredictError
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 # a CSV's own columns, before and after one score column per label (a label may take none of their names)
-BEFORE_SCORES, AFTER_SCORES = ("file", "start_s", "end_s"), ("predicted", "silent", "file_clipped", "file_notes")
+BEFORE_SCORES = ("file", "start_s", "end_s")
+AFTER_SCORES = ("predicted", "silent", "clipped", "file_clipped", "file_notes")
 NOTES_SEPARATOR = "; "  # between a file's notes in a CSV cell
 
 
@@ -40,7 +42,8 @@ class WindowPrediction:
     and whether it is silent (peak at most ``loaders.levels.SILENT_PEAK_DBFS``: its scores mean nothing,
     and ``predicted`` is empty), and ``file_clipped``, the fraction of its file's samples that are hard-clipped
     (runs of ``loaders.levels.CLIP_RUN_SAMPLES`` or more at full scale, measured as ``prepare`` measures a
-    clip; 0.0: none; None: not measured, a lossy or companded file, or one that failed part-way), and
+    clip; 0.0: none; None: not measured, a lossy or companded file, or one that failed part-way), ``clipped``
+    the same of the window's own stretch of the file (:class:`~.clipping.ClipTrack`, to 20 ms), and
     ``file_notes``, why its file's scores are doubtful (:meth:`~bimotion.predict.PredictReport.file_notes`:
     silent, a noise floor, too short, clipped, upsampled, failed part-way; empty when nothing is): its labels
     are kept, for the caller to doubt."""
@@ -53,15 +56,18 @@ class WindowPrediction:
     silent: bool = False
     file_clipped: float | None = None
     file_notes: tuple[str, ...] = ()
+    clipped: float | None = None  # of the window's own stretch of its file, to 20 ms; None: not measured
 
     def to_json(self) -> dict:
         return {"file": self.file, "start_s": self.start_s, "end_s": self.end_s,
                 "scores": dict(self.scores), "predicted": list(self.predicted), "silent": self.silent,
-                "file_clipped": _fraction(self.file_clipped), "file_notes": list(self.file_notes)}  # fmt: skip
+                "clipped": _fraction(self.clipped), "file_clipped": _fraction(self.file_clipped),
+                "file_notes": list(self.file_notes)}  # fmt: skip
 
     def to_csv(self) -> dict:
         return {"file": self.file, "start_s": self.start_s, "end_s": self.end_s,
                 **self.scores, "predicted": ";".join(self.predicted), "silent": str(self.silent).lower(),
+                "clipped": "" if self.clipped is None else _fraction(self.clipped),
                 "file_clipped": "" if self.file_clipped is None else _fraction(self.file_clipped),
                 "file_notes": NOTES_SEPARATOR.join(self.file_notes)}  # fmt: skip
 
