@@ -192,6 +192,10 @@ print(logging.get_verbosity(), logging.get_logger("transformers.modeling_utils")
 print("--- info", file=sys.stderr, flush=True)
 logging.set_verbosity_info()
 build_model(sys.argv[1], classifier_proj_size=16)
+print("--- verbose", file=sys.stderr, flush=True)
+from bimotion.console import quiet
+quiet(verbose=True)  # --verbose: the libraries' own output
+build_model(sys.argv[1], classifier_proj_size=16)
 """
 
 
@@ -199,7 +203,7 @@ def test_a_model_loaded_from_python_has_its_load_report_as_one_line(folders):
     """From a notebook, training's model (``build_model``, what ``train`` loads) printed transformers'
     ten-line "LOAD REPORT" table of the new head's weights, and ``load_predictor`` the same before its
     error, where the commands print nothing: now one line naming the new weights; transformers'
-    verbosity is as it was, and a user who asks it for more (info) gets the table whole."""
+    verbosity is as it was, and a user who asks it for more (info), or ``--verbose``, gets the table whole."""
     import subprocess
 
     from bimotion.console import QUIET_ENV
@@ -211,13 +215,15 @@ def test_a_model_loaded_from_python_has_its_load_report_as_one_line(folders):
     assert proc.returncode == 0, proc.stderr
     assert "a base model with no classification head" in proc.stdout and "\n30 []\n" in proc.stdout, proc.stdout
     library, info = proc.stderr.split("--- info\n")
+    info, verbose = info.split("--- verbose\n")
     assert "LOAD REPORT" not in library and "MISSING" not in library, library
     assert [line for line in library.splitlines() if "newly initialised" in line] == [
         f"[transformers] Wav2Vec2ForSequenceClassification from {folders['tiny']}: not in the checkpoint, so newly "
         "initialised (random until trained): classifier, projector; the whole load report: "
         "transformers.logging.set_verbosity_info()"
     ] * 2, library
-    assert "LOAD REPORT" in info and "classifier.weight | MISSING" in info and "newly initialised" not in info
+    for whole in (info, verbose):
+        assert "LOAD REPORT" in whole and "classifier.weight | MISSING" in whole and "newly initialised" not in whole
 
 
 def test_a_load_report_of_mismatched_weights_stays_whole():
