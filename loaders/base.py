@@ -1,5 +1,6 @@
 """What every corpus reader shares: finding files under a user's root, probing them, and the raise-or-skip policy
-for bad input (the files beside those read: :meth:`Collector.beside`).  Readers only ever read below the root.
+for bad input (the files not read, beside those read among them, are :mod:`loaders.unread`'s: :meth:`Collector.beside`).
+Readers only ever read below the root.
 
 Nothing is dropped silently: every file below a reader's root is read, or reported by path and reason (raised,
 or counted with ``skip_bad``), or counted as not audio by content; folders that cannot be listed, names that are
@@ -8,14 +9,14 @@ Hidden folders (``.git``) are not searched; links are followed, each real folder
 
 from __future__ import annotations
 
-import codecs
 import contextvars
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from .audio import probe, sniff, unread_format, unreadable_file
-from .copies import case_copies, copy_name_error, first_copied, folder_name, original_of, same_bytes, shown
+from . import unread
+from .audio import probe
+from .copies import case_copies
 from .errors import (  # noqa: F401 (the readers' import, as before they moved)
     BadFileError,
     CorpusError,
@@ -25,7 +26,6 @@ from .errors import (  # noqa: F401 (the readers' import, as before they moved)
     all_skipped,
     bad,
     display,
-    outside_level,
     require_dir,
 )
 from .labels import label_space
@@ -35,10 +35,6 @@ from .record import Utterance
 from .source import SourceInfo  # noqa: F401 (the readers' import, as before it moved)
 from .walk import (
     behind_unlisted,
-    blank_file,
-    folder_entries,
-    reached,
-    searched,
     stood_for,
     unreadable_folder,
     walk_files,
@@ -51,28 +47,9 @@ PROGRESS: contextvars.ContextVar = contextvars.ContextVar("loaders_progress", de
 
 # Clips shorter than wav2vec2's receptive field (400 samples at 16 kHz) cannot be trained on.
 MIN_DURATION_S = 400 / 16000
-# Container formats that count as audio when a file is judged by its content.
-AUDIO_FORMATS = frozenset({"wav", "aiff", "flac", "ogg", "mp3", "mp4", "aac"})
-_TEXT_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)
-# In a release's own folders not read (IEMOCAP's MOCAP_*/, ForcedAlignment/, lab/: some 70,000 files), its text
-# data counted as not audio by name, unopened (a scan on a cold disk opened each); any other file is judged by content
-RELEASE_TEXT_SUFFIXES = frozenset({".txt", ".lab", ".wdseg", ".phseg", ".syseg", ".log"})
 _DUPLICATE_FIX = (  # two recordings under one clip id
     "remove the extra copies from below the root (files copied into another folder, or a second copy of the corpus)"
 )
-
-
-def is_audio(path: Path) -> bool:
-    """Whether a regular file holds audio by its content (a UTF-16 text's BOM is not an MP3 sync), in
-    a format that is read or in a recorder's that is not (AMR, WMA, CAF, WebM: reported by the probe
-    with the conversion, never counted as not audio); a file that cannot be read raises its
-    :class:`BadFileError` (``unreadable``, with the fix)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(64)
-    except OSError as err:
-        raise unreadable_file(path, err) from None
-    return not head.startswith(_TEXT_BOMS) and (sniff(head) in AUDIO_FORMATS or unread_format(head) is not None)
 
 
 class Collector:
@@ -174,7 +151,7 @@ class Collector:
                 if (clips and lone_copy(path, top, clips)) or not self.left_copy(path, root=top):  # a copy: there
                     candidates.append(path)
                 continue
-            audio = self._is_audio(path)  # None: unreadable, reported
+            audio = unread.audio_or_reported(self, path)  # None: unreadable, reported
             if audio:
                 with self.item(path):
                     raise bad(
@@ -188,71 +165,8 @@ class Collector:
                 self.set_aside("not_audio", path)
         return lone_copies(self, candidates, top, clips) if clips else candidates
 
-    def beside(self, parent: Path, read: Iterable[Path], reads_from: str, release: Iterable[str] = ()) -> None:
-        """Account for what ``parent`` holds beside the folders ``read`` (the reader's): its files and other folders, by
-        :meth:`not_read`, unsaid for the ``release``'s own (names in small letters, a second copy's as its folder's).
-        A hidden folder is counted; a link to ``parent`` or above it, into a folder walked, or to one holding a folder
-        walked (``Session1/s2 -> ../Session2``: walked by its own path, its clips not counted again), is passed over."""
-        files, folders = folder_entries(parent, self.walk_problem)
-        self.not_read(parent, reads_from, files)
-        skip = [real for real in (path.resolve() for path in read) if not parent.resolve().is_relative_to(real)]
-        for folder, real in ((folder, folder.resolve()) for folder in folders):
-            if not searched(folder.name):  # .git/ of a git lfs clone, __MACOSX/
-                self.hidden_folder(folder)
-            elif not (parent.resolve().is_relative_to(real) or reached(real, self.walked + skip, folder.is_symlink())):
-                self.walked.append(real)
-                self.not_read(folder, reads_from, release=folder_name(folder.name).lower() in release)
-
-    def not_read(
-        self, folder: Path, reads_from: str, files: list[Path] | None = None, *, release: bool = False
-    ) -> None:
-        """Every file below ``folder`` (or of ``files``) not seen yet, seen and accounted for: audio by content counted
-        as not read, and named in one warning for the folder (the clips are read from ``reads_from`` only) unless it is
-        the ``release``'s own, whose text data (:data:`RELEASE_TEXT_SUFFIXES`) is counted by name; a 0-byte file as
-        blank (CREMA-D's ``AudioMP3/`` has some); any other file as not audio; one that cannot be read reported."""
-        audio, other, blank = [], [], []
-        walked = files is None and [p for p, _ in walk_files(folder, (), self.walk_problem, self.hidden_folder)]
-        for path in (path for path in walked or files or () if str(path) not in self.seen):
-            self.see(path)
-            if release and path.suffix.lower() in RELEASE_TEXT_SUFFIXES:
-                other.append(path)
-            elif blank_file(path):
-                blank.append(path)
-            elif (found := self._is_audio(path)) is not None:  # None: cannot be read, reported
-                (audio if found else other).append(path)
-        self.set_aside("not_audio", *other)
-        self.set_aside("not_read", *audio)
-        self.set_aside("blank", *blank)
-        if audio and not release:
-            inside = folder.is_relative_to(self.root) and folder != self.root
-            where = display(folder.relative_to(self.root) if inside else folder.name)
-            warnings.warn(
-                f"{self.corpus}: {len(audio)} audio file(s) in {where}/ not read (the first: {display(audio[0].name)}): "
-                f"{self.corpus} reads its clips from {reads_from} only (counted as not read); move the clips to read "
-                f"into {reads_from} and the others out of the corpus folder to silence this",
-                InputWarning,
-                outside_level(),  # the caller of load, whatever the depth (beside, or a reader's own call)
-            )
-
-    def left_copy(self, path: Path, *, root: Path | None = None, beside_only: bool = False, data: bool = False) -> bool:
-        """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.original_of`: ``a (1).wav``, or
-        below ``root`` ``Angry - Copy/a.wav``), then accounted for: with that file's bytes a duplicate (named in
-        :meth:`finish`'s warning); with other bytes, or with no such file beside it, reported if it is audio (which
-        is the clip is the user's to say), else not audio.  ``beside_only``: only with that file beside it (your own
-        corpus: "interview (2019).wav" is its own), else also in other letters (``X 2.wav`` beside ``x.wav``, a FAT
-        copy's); ``data``: a metadata file, reported whatever its content."""
-        found = original_of(path, root, any_case=not beside_only)
-        if found is None or (beside_only and not found[0].is_file()):
-            return False
-        if same_bytes(path, found[0]):  # original_of's file, found above
-            self.set_aside("duplicate", path)
-            self.copies.append((path, shown(first_copied(found[0]), path)))
-            return True
-        with self.item(path):
-            if is_audio(path) or data:  # (one that cannot be read is that: is_audio raises its error)
-                raise copy_name_error(path, *found)
-            self.set_aside("not_audio", path)
-        return True
+    # what is not read, accounted for: loaders.unread's, as methods (c.beside(parent, ...), c.stray(path, error))
+    beside, not_read, left_copy, stray = unread.beside, unread.not_read, unread.left_copy, unread.stray
 
     def other_case(self, path: Path, listed: str) -> None:
         """``path`` is taken as ``listed``, the name its table (or release) gives in another case (:func:`~loaders.
@@ -272,22 +186,6 @@ class Collector:
             if found := getattr(self, kind):
                 (path, name), more = found[0], f" and {len(found) - 1} more" if len(found) > 1 else ""
                 warnings.warn(f"{self.corpus}: {display(path)}{more}: {words.format(name, name)}", InputWarning, 5)
-
-    def stray(self, path: Path, error: BadFileError) -> None:
-        """A candidate whose name or place does not fit the corpus: ``error`` if it is audio by content (raised, or
-        counted with ``skip_bad``), else counted as not audio.  Call inside :meth:`item`."""
-        if is_audio(path):
-            raise error
-        self.set_aside("not_audio", path)
-
-    def _is_audio(self, path: Path) -> bool | None:
-        """:func:`is_audio`, a file that cannot be read reported (raised, or counted with ``skip_bad``; then ``None``).
-        Not an item: a README judged not audio is no corpus file read (the first clip's error keeps its hint)."""
-        try:
-            return is_audio(path)
-        except BadFileError as err:
-            self.skip(err, path)
-            return None
 
     def add(self, path: Path, *, native_id: str, emotions: Iterable[str], **fields) -> Utterance:
         """Probe ``path``'s header and append its record."""

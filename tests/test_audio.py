@@ -189,7 +189,7 @@ def test_an_arrow_file_beside_the_audio_is_not_audio(tmp_path):
 
     import loaders
     from loaders import SkipReport
-    from loaders.base import is_audio
+    from loaders.unread import is_audio
 
     root = loaders.testing.make_corpus("audiofolder", tmp_path / "raw", language="ind")
     table = pa.table({"file_name": ["clips/a.wav"], "emotion": ["senang"]})

@@ -350,7 +350,7 @@ def test_the_releases_text_data_is_counted_by_name_and_a_users_folder_by_content
     each was opened to judge it audio or not, seconds of a scan warm and minutes on a cold disk.  The release's own
     text data (RELEASE_TEXT_SUFFIXES, in its own folders) is counted as not audio by name, unopened; a file of a
     folder of the user's own is still judged by its content, whatever its name (a wav saved as .txt is audio)."""
-    import loaders.base
+    import loaders.unread
 
     root = shutil.copytree(small, tmp_path / "IEMOCAP_full_release", copy_function=os.link)
     dialog_wavs = _add_release_folders(root)
@@ -359,13 +359,13 @@ def test_the_releases_text_data_is_counted_by_name_and_a_users_folder_by_content
     clip = sorted((root / "Session1" / "sentences" / "wav").rglob("Ses*.wav"))[0]
     shutil.copyfile(clip, old / f"{clip.stem}.txt")
     opened = []
-    judge = loaders.base.is_audio
-    monkeypatch.setattr(loaders.base, "is_audio", lambda path: opened.append(path) or judge(path))
+    judge = loaders.unread.is_audio
+    monkeypatch.setattr(loaders.unread, "is_audio", lambda path: opened.append(path) or judge(path))
     report = SkipReport()
     with pytest.warns(loaders.errors.InputWarning, match="wav_old/ not read"):
         iemocap.load(root, report=report)
     own = ("MOCAP_head", "MOCAP_rotated", "ForcedAlignment", "transcriptions", "lab")  # EmoEvaluation/*/: by content
-    text = {p for p in root.rglob("*") if p.suffix in loaders.base.RELEASE_TEXT_SUFFIXES and set(p.parts) & set(own)}
+    text = {p for p in root.rglob("*") if p.suffix in loaders.unread.RELEASE_TEXT_SUFFIXES and set(p.parts) & set(own)}
     assert text and not text & set(opened), sorted(text & set(opened))[:3]
     assert old / f"{clip.stem}.txt" in opened and root / "Documentation" / "IEMOCAP_Release.pdf" in opened
     n = {kind: report.files[("iemocap", kind)] for kind in ("seen", "read", "not_audio", "not_read")}

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from loaders.audio import AudioInfo, ClippedAudioWarning, length_hold, libsndfile_error, needs_ffmpeg, probe, why_ffmpeg
-from loaders.base import AUDIO_FORMATS, is_audio
 from loaders.errors import BadFileError, CorpusError, SkipReport, spoken
 from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.hold import LengthHold
 from loaders.levels import ClipMeter, as_float32, measure_dtype
 from loaders.mp3 import mpg123_messages
+from loaders.unread import AUDIO_FORMATS, is_audio
 from loaders.walk import not_a_file, walk_files
 
 # Names a folder walk takes as audio without looking; any other file is taken when its content is audio.
