@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import LayoutError
 from .labels import LABELS
-from .metadata import SEPARATORS
+from .metadata_cells import SEPARATORS
 from .metafiles import composed, csv_text, read_text
 
 

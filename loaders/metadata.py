@@ -1,54 +1,26 @@
 """The rows of a user corpus's ``metadata.csv`` / ``metadata.jsonl`` (:mod:`loaders.audiofolder`;
-its label map is :mod:`loaders.label_map`): each row becomes the fields of an
-:class:`~loaders.record.Utterance`, or a :class:`~loaders.errors.BadFileError` naming the metadata
-file, the line and the fix (raised, or counted by the collector with ``skip_bad``).  Cells are read
-in Unicode's composed form (:func:`~loaders.metafiles.composed`): a speaker or a label typed on macOS
-and on Windows is one."""
+its label map read by :mod:`loaders.label_map`, its columns checked by :mod:`loaders.metadata_columns`): each row becomes the
+fields of an :class:`~loaders.record.Utterance` (its cells read by :mod:`loaders.metadata_cells`), or a
+:class:`~loaders.errors.BadFileError` naming the metadata file, the line and the fix (raised, or counted by the
+collector with ``skip_bad``); what the rows say together (a file listed twice, a split or a speaker most rows give
+and one does not) is checked here.  Cells are read in Unicode's composed form (:func:`~loaders.metafiles.composed`):
+a speaker or a label typed on macOS and on Windows is one."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import math
 import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
 
 from .base import Collector, bad
 from .errors import BadFileError, InputWarning, LayoutError
-from .labels import LABELS
-from .languages import is_language_code, language_hint
+from .metadata_cells import UNKNOWN, Where, cell, row_emotions, row_fields
 from .metadata_columns import check_columns
 from .metafiles import composed, csv_text, read_text
-from .record import ELDERLY_MIN_AGE, LANGUAGE_CODE, age_group_of, elderly_min_age
-
-# with the spaces around them ("happy, sad"); and as a Chinese or Japanese input method types them: the
-# full-width comma, semicolon and bar, and the enumeration comma ("開心、驚", "開心，驚")
-SEPARATORS = re.compile(r"\s*[;,|\uff0c\uff1b\uff5c\u3001]\s*")
-MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
-# a unit of years an age may be written with after its number (in any case, with or without a space):
-# 72 years, 72 yrs, 72y, 72 y.o., 72 year old, 72-year-old, 72歲 (traditional), 72岁 (simplified), 72 tahun
-# and 72 thn (Indonesian, Malay); any other (72 months) leaves the cell what it is, no number of years: a bad_age
-YEARS = ("years old", "year old", "years-old", "year-old", "years", "year", "tahun", "thn", "y.o.", "yrs", "yr",
-         "yo", "y", "歲", "岁")  # fmt: skip
-# a gender cell's spellings (in any case) per gender: English, Chinese, and Indonesian (P, Perempuan,
-# Wanita; L, Laki-laki, Pria) and Malay (Perempuan, Wanita; Lelaki), whose forms sheets abbreviate to P/L;
-# one spelling means one gender (tests/test_loader_audiofolder.py checks that none is listed twice)
-GENDER_SPELLINGS = {
-    "f": ("f", "female", "woman", "w", "女", "女性", "p", "perempuan", "wanita"),
-    "m": ("m", "male", "man", "男", "男性", "l", "laki-laki", "pria", "lelaki"),
-}
-GENDERS = {spelling: gender for gender, spellings in GENDER_SPELLINGS.items() for spelling in spellings}
-# a cell saying it is not known: as typed, as pandas (nan) and R (NA) write it, Excel's #N/A; an age or
-# age_group so given is one not given
-UNKNOWN = ("", "unknown", "na", "n/a", "none", "null", "nan", "#n/a")
-AGE_GROUPS = {"eld": "eld", "elderly": "eld", "adu": "adu", "adult": "adu", "adults": "adu",
-              **dict.fromkeys(("長者", "长者", "老年", "老人"), "eld"), **dict.fromkeys(("成人", "成年"), "adu")}  # fmt: skip
-SPLITS = {"train": "train", "test": "test", **dict.fromkeys(("validation", "valid", "val", "dev"), "validation"),
-          "訓練": "train", "训练": "train", "驗證": "validation", "验证": "validation", "測試": "test", "测试": "test"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -130,13 +102,6 @@ def _row_error(metadata: Path, line: int, message: str) -> BadFileError:
     return bad(metadata, "bad_row", f"line {line}: {message}", "fix the row, or pass --skip-bad to skip it")
 
 
-class Where(NamedTuple):
-    """A metadata row's clip and its place in the metadata (``metadata.csv line 7``)."""
-
-    path: Path
-    line: str
-
-
 def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Row], set[str]]:
     """``{file_name: row}`` of the usable rows, and the file names of rows that were reported.
 
@@ -165,7 +130,7 @@ def parse_rows(c: Collector, metadata: Path, labels: dict) -> tuple[dict[str, Ro
             # cells beyond the header's columns (not a trailing comma's empty one)
             if any(_filled(v) for v in cells.get(None) or ()):
                 raise _surplus(at, cells)
-            rows[name] = Row(line, _emotions(at, cells, labels), gaps.check(at, _fields(at, cells, gaps)))
+            rows[name] = Row(line, row_emotions(at, cells, labels), gaps.check(at, row_fields(at, cells, gaps.ages_of)))
             rejected.discard(name)
     return rows, rejected
 
@@ -174,12 +139,12 @@ def _duplicate(metadata: Path, line: int, name: str, cells: dict, first: int, fi
     """A second row for one file_name: "line 9 repeats line 4", or, when the two rows say different
     things, which cells differ (which row is right is the user's to say)."""
     keys = dict.fromkeys(k for k in [*first_cells, *cells] if k)  # not DictReader's surplus cells (None)
-    differ = [k for k in keys if _cell(cells, k) != _cell(first_cells, k)]  # a JSON list compares as its text
+    differ = [k for k in keys if cell(cells, k) != cell(first_cells, k)]  # a JSON list compares as its text
     what = (
         f"line {line} repeats line {first} (file_name {name!r})"
         if not differ
         else f"line {line} lists file_name {name!r} again, first listed on line {first}, with another "
-        + ", ".join(f"{k} ({_cell(first_cells, k)!r} on line {first}, {_cell(cells, k)!r} here)" for k in differ)
+        + ", ".join(f"{k} ({cell(first_cells, k)!r} on line {first}, {cell(cells, k)!r} here)" for k in differ)
     )
     kept = f"the clip is read from line {first}" if read else f"line {first} was reported already"
     return bad(  # the row is skipped, not its clip (read from the first row)
@@ -207,17 +172,17 @@ class _Gaps:
         cells = [(n, c) for n, c in raw if isinstance(c, dict)]
         ages: dict = {}
         for n, c in cells:
-            known = [v for v in (_cell(c, "age"), _cell(c, "age_group")) if v.lower() not in UNKNOWN]
-            if (speaker := _cell(c, "speaker_id")) and (age := next(iter(known), "")):
+            known = [v for v in (cell(c, "age"), cell(c, "age_group")) if v.lower() not in UNKNOWN]
+            if (speaker := cell(c, "speaker_id")) and (age := next(iter(known), "")):
                 ages.setdefault(speaker, {}).setdefault(age, n)
-        splits, speakers = (sum(bool(_cell(c, key)) for _, c in cells) for key in ("split", "speaker_id"))
+        splits, speakers = (sum(bool(cell(c, key)) for _, c in cells) for key in ("split", "speaker_id"))
         return cls(len(cells), splits, speakers, ages)
 
     def ages_of(self, cells: dict) -> str:
         """What the other rows of a row's speaker give as its age (``'S1' is 71 on line 62``), or ``""``."""
-        given = self.ages.get(_cell(cells, "speaker_id"), {})
+        given = self.ages.get(cell(cells, "speaker_id"), {})
         shown = " or ".join(f"{age} on line {line}" for age, line in list(given.items())[:3])
-        return f"; its speaker {_cell(cells, 'speaker_id')!r} is {shown}" if given else ""
+        return f"; its speaker {cell(cells, 'speaker_id')!r} is {shown}" if given else ""
 
     def check(self, at: Where, fields: dict) -> dict:
         if self.splits and not fields["official_split"]:
@@ -269,129 +234,3 @@ def _file_name_problem(cells: dict, folder: Path) -> str:
     if ".." in parts:
         return f"file_name '{given}' leads outside the corpus folder ('..'): move the clip below {folder}"
     return f"file_name '{given}' is an absolute path; {fix}" if given else "no file_name"
-
-
-def _cell(cells: dict, key: str) -> str:
-    value = cells.get(key)
-    return "" if value is None else composed(str(value).strip())
-
-
-def _emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
-    value = cells.get("emotions", cells.get("emotion"))
-    names = (
-        [composed(str(v).strip()) for v in value]
-        if isinstance(value, list)
-        else SEPARATORS.split(_cell(cells, "emotions") or _cell(cells, "emotion"))
-    )
-    names = [n.strip() for n in names if n.strip()]
-    if not names:
-        raise bad(at.path, "missing_label", f"{at.line}: no emotion", "give the clip's emotion(s), or pass --skip-bad")
-    out = []
-    for name in names:
-        targets = labels.get(composed(name.casefold())) or ((name.lower(),) if name.lower() in LABELS else None)
-        if targets is None:
-            mapped = ", ".join(sorted(labels)) or "none"
-            raise bad(
-                at.path,
-                "unknown_label",
-                f"{at.line}: emotion {name!r} is not mapped onto the shared labels (mapped: {mapped}; "
-                f"shared: {', '.join(LABELS)})",
-                labels.how_to_add(name),  # a loaders.label_map.LabelMap: the fix in the form of its file
-            )
-        out.extend(targets)
-    return tuple(dict.fromkeys(out))
-
-
-def _spelling(cells: dict, column: str, accepted, fail) -> str:
-    """The ``column`` cell lower-cased, when it is empty or one of the ``accepted`` spellings (in any
-    case); else the ``bad_<column>`` error showing the cell as written and listing them."""
-    written = _cell(cells, column)
-    if not written or written.lower() in accepted:
-        return written.lower()
-    hint = f"write one of {', '.join(accepted)} (in any case), or leave it empty"
-    raise fail(f"bad_{column}", f"{column} {written!r} is not a spelling this reader knows", hint)
-
-
-def _fields(at: Where, cells: dict, gaps: _Gaps) -> dict:
-    def fail(reason: str, message: str, hint: str) -> BadFileError:
-        return bad(at.path, reason, f"{at.line}: {message}", f"{hint}, or pass --skip-bad")
-
-    language = _cell(cells, "language").lower()
-    if not language:
-        raise fail(
-            "missing_language",
-            "no language is given on this line",
-            "give the ISO 639-3 code of the language spoken, e.g. 'ind' (Indonesian), 'yue' (Cantonese)",
-        )
-    if not LANGUAGE_CODE.fullmatch(language) or not is_language_code(language):
-        raise fail(
-            "bad_language",
-            f"language {_cell(cells, 'language')!r} is not an ISO 639-3 code",
-            language_hint(_cell(cells, "language")),
-        )
-    age = _age(_cell(cells, "age"), language, fail)
-    given = AGE_GROUPS.get(_spelling(cells, "age_group", (*AGE_GROUPS, *filter(None, UNKNOWN)), fail), "")
-    if age is None and not given:
-        raise fail(
-            "missing_age",
-            f"neither age nor age_group is given{gaps.ages_of(cells)}",
-            "give the speaker's age in years or age group",
-        )
-    age_group = given or age_group_of(age, language)
-    if age is not None and age_group != age_group_of(age, language):
-        raise fail(
-            "bad_age",
-            f"age {age:g} is not in age_group {_cell(cells, 'age_group')!r} ({_elderly_means(language)})",
-            f"fix one of them (for age {age:g}: age_group {age_group_of(age, language)}, or leave age_group empty)",
-        )
-    gender = _spelling(cells, "gender", (*GENDERS, *filter(None, UNKNOWN)), fail)
-    split = _spelling(cells, "split", SPLITS, fail)
-    return {
-        "language": language,
-        "age_group": age_group,
-        "age": age,
-        "gender": GENDERS.get(gender),
-        "speaker_id": _cell(cells, "speaker_id") or None,
-        "official_split": SPLITS.get(split),
-        "text": _cell(cells, "text") or None,
-    }
-
-
-def _elderly_means(language: str) -> str:
-    """What elderly means for ``language``'s rows, and why where it is not the paper's 60."""
-    low = elderly_min_age(language)
-    if low == ELDERLY_MIN_AGE:
-        return f"elderly means {low} or more, the paper's"
-    return (
-        f"in {language} rows elderly means {low} or more: YueMotion's authors grouped its speakers so, "
-        "and every corpus's rows of its groups are grouped alike"
-    )
-
-
-def _age(text: str, language: str, fail) -> float | None:
-    if text.lower() in UNKNOWN:
-        return None
-    number = _without_years(text)
-    try:  # a decimal comma (70,5), as spreadsheets write it in many locales, reads as 70.5
-        age = float(number.replace(",", ".") if number.count(",") == 1 and "." not in number else number)
-    except ValueError:
-        age = math.nan
-    if not math.isfinite(age) or not MIN_AGE_YEARS <= age <= MAX_AGE_YEARS:
-        raise fail(
-            "bad_age",
-            f"age {text!r} is not a number of years from {MIN_AGE_YEARS} to {MAX_AGE_YEARS}",
-            f"give the age in years, a number (72) or with a unit of years ({', '.join(YEARS)}: 72 years, 72歲; "
-            f"the groups are adults and the elderly, {elderly_min_age(language)}+), or leave it empty and give "
-            "age_group",
-        )
-    return age
-
-
-def _without_years(text: str) -> str:
-    """An age cell's number without the unit of years (:data:`YEARS`) written after it (``72 years``,
-    ``72y``, ``72-year-old``, ``72歲``: ``72``); any other cell as it is."""
-    for unit in YEARS:  # "72 years old" before "72 years": no unit ends another listed before it
-        number = text[: -len(unit)].rstrip(" -")  # 72-year-old
-        if text.lower().endswith(unit) and number[-1:].isdigit():
-            return number
-    return text

@@ -1356,22 +1356,22 @@ def test_an_age_as_english_and_indonesian_sheets_spell_it_out_is_read_as_its_yea
     """Ages as "72 year old", "72-year-old", "72 years-old" (English, as a form's free text gives them) and
     "72 thn" (Indonesian's abbreviation of tahun) were each a `bad_age` after units of years were
     read; they read as 72, and a range before a unit ("72-75 years") is still no number of years."""
-    from loaders.metadata import _age
+    from loaders.metadata_cells import age_years
 
     def fail(reason, message, fix):
         return ValueError(f"{reason}: {message}")
 
     for written in ("72 year old", "72-year-old", "72 years-old", "72 Year-Old", "72 thn", "72-years"):
-        assert _age(written, "ind", fail) == 72.0, written
+        assert age_years(written, "ind", fail) == 72.0, written
     for refused in ("72-75 years", "-72 years", "year-old"):
         with pytest.raises(ValueError, match="^bad_age: "):
-            _age(refused, "ind", fail)
+            age_years(refused, "ind", fail)
 
 
 def test_indonesian_and_malay_gender_spellings_are_read(tmp_path, root):
     """A sheet from Indonesia spells gender P/L (Perempuan, Laki-laki; Wanita, Pria), one from Malaysia
     Lelaki: each was a `bad_gender`.  They read as f and m; no spelling means both genders, or unknown."""
-    from loaders.metadata import GENDER_SPELLINGS, UNKNOWN
+    from loaders.metadata_cells import GENDER_SPELLINGS, UNKNOWN
 
     spelled = {"P": "f", "Perempuan": "f", "WANITA": "f", "L": "m", "Laki-laki": "m", "Pria": "m", "lelaki": "m"}
     own = copy_of(root, tmp_path)
