@@ -88,6 +88,7 @@ class Collector:
         self.cased: list[tuple[Path, str]] = []  # (a file read, the name its table lists in another case): other_case
         self.walked: list[Path] = []  # real folders walked (walk, beside): beside passes over a link into one
         self.lone: dict[str, tuple[Path, str]] = {}  # a copy's name, no original beside it: (it, maker) (lone)
+        self.copies_not_read: list[tuple[Path, str]] = []  # (not audio, the file beside it it copies): unread.not_audio
 
     def item(self, path: Path) -> _Item:
         return _Item(self, path)
@@ -162,7 +163,7 @@ class Collector:
                         "rename it to the corpus's naming pattern, move it out of the corpus folder, or pass --skip-bad",
                     )
             elif audio is False:
-                self.set_aside("not_audio", path)
+                unread.not_audio(self, [path])
         return lone_copies(self, candidates, top, clips) if clips else candidates
 
     # what is not read, accounted for: loaders.unread's, as methods (c.beside(parent, ...), c.stray(path, error))
@@ -175,12 +176,16 @@ class Collector:
 
     def _warn_names(self) -> None:
         """One warning naming the second copies set aside (:meth:`left_copy`), one naming the files read
-        under their listed name's case (:meth:`other_case`); the summary counts both."""
+        under their listed name's case (:meth:`other_case`), one naming the copies of a file beside them that are not
+        audio, a table's, not read (:func:`~loaders.unread.not_audio`); the summary counts them."""
         said = {
             "copies": "named as a browser or a file manager names a second copy of a file (or its folder) beside it ({}), with the same "
             "bytes: read once, as {} (counted as duplicate copies); delete the copies to silence this",
             "cased": "named in another case than the corpus names it ({}), as a FAT copy or a Windows tool may "
             "rename files: taken as {} (counted as named in another case); rename them to silence this",
+            "copies_not_read": "named as a browser or a file manager names a second copy of a file beside it ({}), and "
+            "not audio: a copy of {}, not read (counted among the other files, not audio); delete the copies to "
+            "silence this (a copy holding what its file should: save it under that file's name)",
         }
         for kind, words in said.items():
             if found := getattr(self, kind):

@@ -46,6 +46,22 @@ def audio_or_reported(c, path: Path) -> bool | None:
         return None
 
 
+def copy_beside(path: Path) -> str | None:
+    """The name of the file beside ``path`` that ``path`` is named as a second copy of, where that file is there
+    (``VideoDemographics copy.csv``: ``VideoDemographics.csv``; Finder's ``dev_labels 2.txt`` only with the bytes of
+    ``dev_labels.txt``: :func:`~loaders.copies.original_of`), else None."""
+    found = original_of(path)
+    return found[0].name if found and found[0] != path and found[0].is_file() else None
+
+
+def not_audio(c, paths: list[Path]) -> None:
+    """Count ``paths``, judged not audio by content, as not audio; those named as a second copy of a file beside them
+    (a table's copy, :func:`copy_beside`) are named in :meth:`~loaders.base.Collector.finish`'s warning as what they
+    are, copies not read, not strays."""
+    c.set_aside("not_audio", *paths)
+    c.copies_not_read += [(path, name) for path in paths if (name := copy_beside(path))]
+
+
 def beside(c, parent: Path, read: Iterable[Path], reads_from: str, release: Iterable[str] = ()) -> None:
     """Account for what ``parent`` holds beside the folders ``read`` (the reader's): its files and other folders, by
     :func:`not_read`, unsaid for the ``release``'s own (names in small letters, a second copy's as its folder's).
@@ -67,17 +83,18 @@ def not_read(c, folder: Path, reads_from: str, files: list[Path] | None = None, 
     as not read, and named in one warning for the folder (the clips are read from ``reads_from`` only) unless it is
     the ``release``'s own, whose text data (:data:`RELEASE_TEXT_SUFFIXES`) is counted by name; a 0-byte file as
     blank (CREMA-D's ``AudioMP3/`` has some); any other file as not audio; one that cannot be read reported."""
-    audio, other, blank = [], [], []
+    audio, other, text, blank = [], [], [], []
     walked = files is None and [p for p, _ in walk_files(folder, (), c.walk_problem, c.hidden_folder)]
     for path in (path for path in walked or files or () if str(path) not in c.seen):
         c.see(path)
         if release and path.suffix.lower() in RELEASE_TEXT_SUFFIXES:
-            other.append(path)
+            text.append(path)
         elif blank_file(path):
             blank.append(path)
         elif (found := audio_or_reported(c, path)) is not None:  # None: cannot be read, reported
             (audio if found else other).append(path)
-    c.set_aside("not_audio", *other)
+    c.set_aside("not_audio", *text)
+    not_audio(c, other)
     c.set_aside("not_read", *audio)
     c.set_aside("blank", *blank)
     if audio and not release:
@@ -110,6 +127,8 @@ def left_copy(c, path: Path, *, root: Path | None = None, beside_only: bool = Fa
         if is_audio(path) or data:  # (one that cannot be read is that: is_audio raises its error)
             raise copy_name_error(path, *found)
         c.set_aside("not_audio", path)
+        if found[0].is_file():  # a table's copy with other bytes: not read, said so (copies_not_read)
+            c.copies_not_read.append((path, shown(found[0], path)))
     return True
 
 

@@ -1,0 +1,64 @@
+"""A second copy of a table beside it, as Finder or Explorer names one (``VideoDemographics copy.csv``,
+``dev_labels - Copy.txt``; Finder's "Keep Both" ``0001 2.txt`` with the table's bytes), is not read and was counted
+among the other files, not audio, without a word: a user who edited the copy took it for read, and the summary
+took it for a stray.  It is still counted so (every file seen accounted for) and named in one warning as what it
+is: a copy of that table, not read."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+import loaders
+from loaders import testing
+from loaders.errors import InputWarning, SkipReport, display
+
+CASES = [  # (reader, a table it reads, the copy's name, the same bytes as the table)
+    ("crema_d", "VideoDemographics.csv", "VideoDemographics copy.csv", False),  # beside the folder read: not_read
+    ("crema_d", "VideoDemographics.csv", "VideoDemographics 2.csv", True),  # Finder's "Keep Both", its bytes
+    ("esd", "0001.txt", "0001 - Copy.txt", False),  # beside the clips, not a candidate: Collector.walk
+    ("elderreact", "dev_labels.txt", "dev_labels copy.txt", False),  # a candidate: Collector.left_copy
+    ("yuemotion", "train_metadata.csv", "train_metadata (1).csv", False),
+    ("audiofolder", "label_map.json", "label_map copy.json", False),
+]
+
+
+@pytest.mark.parametrize(("name", "table", "copy_name", "same"), CASES, ids=lambda v: str(v))
+def test_a_copy_of_a_table_beside_it_is_named_as_a_copy_not_read(tmp_path, name, table, copy_name, same):
+    corpus = "carehome" if name == "audiofolder" else name
+    root = testing.make_corpus(name, tmp_path / "raw")
+    before = SkipReport()
+    records = loaders.load(corpus, root, report=before)
+    original = min(root.rglob(table))
+    copy = original.with_name(copy_name)
+    copy.write_bytes(original.read_bytes() + (b"" if same else b"\n"))  # edited: other bytes than the table's
+    report = SkipReport()
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        again = loaders.load(corpus, root, report=report)
+    assert [r.id for r in again] == [r.id for r in records] and not report  # no skip, nothing else read
+    counted = {kind: report.files[(corpus, kind)] - before.files[(corpus, kind)] for kind in ("seen", "not_audio")}
+    assert counted == {"seen": 1, "not_audio": 1}
+    copies = [w for w in said if issubclass(w.category, InputWarning) and copy_name in str(w.message)]
+    assert [str(w.message) for w in copies] == [
+        f"{corpus}: {display(copy)}: named as a browser or a file manager names a second copy of a file beside it "
+        f"({original.name}), and not audio: a copy of {original.name}, not read (counted among the other files, not "
+        "audio); delete the copies to silence this (a copy holding what its file should: save it under that file's "
+        "name)"
+    ]
+    assert Path(copies[0].filename).resolve() == Path(__file__).resolve()  # it points at the caller of load
+
+
+def test_a_file_named_like_a_copy_of_no_file_beside_it_is_only_not_audio(tmp_path):
+    """``notes (1).txt`` with no ``notes.txt`` beside it (and ``notes 2.txt``, Finder's "Keep Both" name, beside a
+    ``notes.txt`` of other bytes: a file of its own) is no copy of anything there: counted as not audio, unsaid."""
+    root = testing.make_corpus("crema_d", tmp_path / "raw")
+    (root / "notes (1).txt").write_text("a note\n")
+    (root / "notes.TXT.bak").write_text("a note\n")
+    (root / "todo.txt").write_text("to do\n")
+    (root / "todo 2.txt").write_text("to do, too\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaders.load("crema_d", root)
