@@ -15,7 +15,7 @@ folders)::
 * Utterance id ``<dialog>_{F|M}NNN``; dialogs may carry suffixes (``Ses03M_impro05a``,
   ``Ses05M_script01_1b``).  The speaker is the session plus the letter of the id's last token
   (``Ses01F_impro01_M002`` is Ses01M), never the dialog's prefix letter; gender is that letter.
-* EmoEvaluation blocks (TAB-separated, blank-line separated)::
+* EmoEvaluation blocks (TAB-separated, blank-line separated; read by :mod:`loaders.iemocap_evaluations`)::
 
       [6.2901 - 8.2357]	Ses01F_impro01_F000	neu	[2.5000, 2.5000, 2.5000]
       C-E2:	Neutral;	()
@@ -35,18 +35,17 @@ folders)::
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
-from .copies import case_twin_error, folder_name, named_folders, same_bytes, stand_in, warn_case_twins
-from .errors import BadFileError, LayoutError, SkipReport
+from .copies import folder_name, named_folders, stand_in
+from .errors import LayoutError, SkipReport
+from .iemocap_evaluations import Evaluation, read_evaluations
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
-from .metafiles import case_hint, case_matches, read_bytes
+from .metafiles import case_hint, case_matches
 from .record import Utterance
 from .walk import backslashed_layout, searched
 
@@ -57,15 +56,7 @@ EXPECTED = (
 )
 
 _SESSION = re.compile(r"^Session([1-5])$", re.IGNORECASE)  # SESSION1: an old FAT copy's
-_RELEASE_DIALOG = re.compile(r"Ses0[1-5][FM]_[a-z]+\w*")  # an evaluation file's name as the release gives it
 _UTTERANCE = re.compile(r"^(?P<dialog>Ses0(?P<session>[1-5])[FM]_\w+)_(?P<letter>[FM])\d+$")
-_NUMBER = r"(-?\d+(?:\.\d*)?|nan)"
-_SUMMARY = re.compile(
-    rf"^\[\s*{_NUMBER}\s*-\s*{_NUMBER}\s*\]\s+(\S+)\s+(\S+)\s+\[\s*{_NUMBER},\s*{_NUMBER},\s*{_NUMBER}\s*\]$"
-)
-_CATEGORIES = re.compile(r"^(C-[^:\s]+):\s*(.*?)\s*(\(.*\))?$")
-_RATING = re.compile(r"(val|act|dom)\s*(\d+(?:\.\d+)?)?\s*;")
-
 INFO = SourceInfo(
     name="iemocap",
     title="IEMOCAP: Interactive Emotional Dyadic Motion Capture database",
@@ -101,27 +92,13 @@ INFO = SourceInfo(
 )
 
 
-@dataclass
-class Evaluation:
-    """One EmoEvaluation block."""
-
-    source: Path
-    line: int
-    code: str
-    start_s: float
-    end_s: float
-    vad: tuple[float, float, float]
-    categories: dict[str, list[str]] = field(default_factory=dict)
-    ratings: dict[str, list[float | None]] = field(default_factory=dict)
-
-
 def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
     root = require_dir(root, "iemocap", EXPECTED)
     c = Collector("iemocap", root, skip_bad=skip_bad, report=report)
     sessions = find_sessions(root, onerror=c.unreadable)
     if not sessions and (err := backslashed_layout(root, "iemocap: no Session1 ... Session5 folder below this folder")):
         raise err  # its folders are in the names of its files: found no session, it would say only "no usable audio"
-    evaluations = _evaluations(c, sessions)
+    evaluations = read_evaluations(c, [evaluation_files(session) for session in sessions])
     wavs = [
         path for session in sessions for folder in wav_folders(session) for path in c.walk(folder, top=root, lone=True)
     ]
@@ -149,57 +126,6 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
             )
         )
     return c.finish(expected=EXPECTED)
-
-
-def _evaluations(c: Collector, sessions: list[Path]) -> dict[str, Evaluation]:
-    """``{utterance: its evaluation}`` from the sessions' evaluation files; problems reported."""
-    evaluations: dict[str, Evaluation] = {}
-    same = []  # (an evaluation file set aside, the name of its twin in other letters, read)
-    for session in sessions:
-        files = evaluation_files(session)
-        twins = case_twins(files)
-        for path in files:
-            if c.left_copy(path, root=c.root, beside_only=True, data=True):  # 'Ses01F_impro01 (1).txt' beside it:
-                c.see(path)  # one copy, read once or reported once, not each of its lines a duplicate_entry
-                continue
-            if twin := twins.get(path):  # 'ses01f_impro01.txt' beside 'Ses01F_impro01.txt': read once or reported
-                c.see(path)
-                if same_bytes(path, twin):
-                    c.set_aside("duplicate", path)
-                    same.append((path, twin.name))
-                else:
-                    c.skip(case_twin_error(path, twin.name, "one dialog's evaluations, two versions"), path)
-                continue
-            entries, problems = parse_evaluation(path)
-            for problem in problems:
-                c.skip(problem)
-            for utterance, entry in entries.items():
-                if utterance in evaluations:
-                    c.skip(
-                        bad(
-                            path,
-                            "duplicate_entry",
-                            f"line {entry.line}: {utterance} is also evaluated in {evaluations[utterance].source}",
-                            "keep one copy of the evaluation files",
-                        )
-                    )
-                evaluations.setdefault(utterance, entry)
-    warn_case_twins("iemocap", same, 3)
-    return evaluations
-
-
-def case_twins(files: list[Path]) -> dict[Path, Path]:
-    """``{an evaluation file: the one beside it named alike but for case that is read}`` (a copy from a disk that
-    ignores case merged into one that does not): of each such set the one named as the release names its dialogs
-    (``Ses01F_impro01.txt``), else the first in name order."""
-    by_name: dict[tuple[Path, str], list[Path]] = {}
-    for path in files:
-        by_name.setdefault((path.parent, path.name.casefold()), []).append(path)
-    twins = {}
-    for found in by_name.values():
-        first = min(found, key=lambda path: (_RELEASE_DIALOG.fullmatch(path.stem) is None, path.name))
-        twins.update((path, first) for path in found if path != first)
-    return twins
 
 
 def find_sessions(root: Path, onerror=None) -> list[Path]:
@@ -293,58 +219,6 @@ def below(folder: Path, *names: str) -> Path:
     for name in names:
         folder = stand_in(folder, name) or folder / name
     return folder
-
-
-def parse_evaluation(path: Path) -> tuple[dict[str, Evaluation], list[BadFileError]]:
-    """``{utterance: Evaluation}`` from one EmoEvaluation file, and the lines that could not be read."""
-    entries: dict[str, Evaluation] = {}
-    problems: list[BadFileError] = []
-    current: Evaluation | None = None
-    data = read_bytes(path, "iemocap")
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))  # as a Windows editor saves it
-    text = data.decode("utf-16" if utf16 else "utf-8-sig", errors="replace")
-    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1):  # lines as an editor counts them
-        line = raw.strip()
-        if not line:
-            current = None  # blocks end at a blank line
-            continue
-        if line.startswith("%"):
-            continue
-        if line.startswith("["):
-            match = _SUMMARY.match(line)
-            if match is None:
-                current = None
-                problems.append(
-                    bad(
-                        path,
-                        "bad_evaluation_line",
-                        f"line {number} is not '[start - end]<TAB>utterance<TAB>code<TAB>[V, A, D]': {line[:80]!r}",
-                        "restore this file from the IEMOCAP release",
-                    )
-                )
-                continue
-            start, end, utterance, code, v, a, d = match.groups()
-            current = Evaluation(path, number, code, float(start), float(end), (float(v), float(a), float(d)))
-            if utterance in entries:  # the first block is kept, the other reported
-                problems.append(
-                    bad(
-                        path,
-                        "duplicate_entry",
-                        f"line {number}: {utterance} is evaluated again (first at line {entries[utterance].line})",
-                        "restore this file from the IEMOCAP release",
-                    )
-                )
-                continue
-            entries[utterance] = current
-        elif current is not None and line.startswith("C-"):
-            cat = _CATEGORIES.match(line)
-            if cat:
-                current.categories[cat[1]] = [x.strip() for x in cat[2].split(";") if x.strip()]
-        elif current is not None and line.startswith("A-"):
-            name = line.split(":", 1)[0]
-            scores = {key: float(value) if value else None for key, value in _RATING.findall(line)}
-            current.ratings[name] = [scores.get(key) for key in ("val", "act", "dom")]
-    return entries, problems
 
 
 def _add(c: Collector, path: Path, utterance: str, evaluations: dict[str, Evaluation]) -> None:

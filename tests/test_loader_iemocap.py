@@ -12,6 +12,7 @@ import pytest
 import loaders
 from loaders import iemocap
 from loaders.errors import BadFileError, LayoutError, SkipReport
+from loaders.iemocap_evaluations import parse_evaluation
 from loaders.labels import CORPUS_LABEL_MAPS
 from loaders.testing import digest, make_corpus, snapshot
 from loaders.testing import iemocap as iemocap_fixture
@@ -44,7 +45,7 @@ def bad_tree(tmp_path_factory) -> Path:
 def test_parse_evaluation_reads_summary_categories_and_ratings(tmp_path):
     path = tmp_path / "Ses01F_impro01.txt"
     path.write_text(EXAMPLE)
-    entries, problems = iemocap.parse_evaluation(path)
+    entries, problems = parse_evaluation(path)
     assert problems == []
     assert list(entries) == ["Ses01F_impro01_F000", "Ses01F_impro01_M000"]
     first, second = entries.values()
@@ -59,10 +60,10 @@ def test_parse_evaluation_reads_summary_categories_and_ratings(tmp_path):
 def test_parse_evaluation_reads_utf16_and_reports_a_block_given_twice(tmp_path):
     path = tmp_path / "Ses01F_impro01.txt"
     path.write_text(EXAMPLE, encoding="utf-16")  # with its BOM, as a Windows editor saves it
-    assert iemocap.parse_evaluation(path)[0].keys() == {"Ses01F_impro01_F000", "Ses01F_impro01_M000"}
+    assert parse_evaluation(path)[0].keys() == {"Ses01F_impro01_F000", "Ses01F_impro01_M000"}
     first = EXAMPLE.strip().split("\n\n")[1]  # the F000 block
     path.write_text(EXAMPLE + "\n" + first.replace("\tneu\t", "\tang\t") + "\n")  # again, another label
-    entries, problems = iemocap.parse_evaluation(path)
+    entries, problems = parse_evaluation(path)
     assert entries["Ses01F_impro01_F000"].code == "neu"  # the first block is kept ...
     assert [p.reason for p in problems] == ["duplicate_entry"] and "first at line 3" in problems[0].message
 
@@ -70,7 +71,7 @@ def test_parse_evaluation_reads_utf16_and_reports_a_block_given_twice(tmp_path):
 def test_parse_evaluation_reports_malformed_summary_lines(tmp_path):
     path = tmp_path / "Ses01F_impro01.txt"
     path.write_text(EXAMPLE.replace("[2.0000, 3.5000, 3.5000]", "[2.0000, 3.5000]"))
-    entries, problems = iemocap.parse_evaluation(path)
+    entries, problems = parse_evaluation(path)
     assert list(entries) == ["Ses01F_impro01_F000"]
     assert [(p.reason, p.path) for p in problems] == [("bad_evaluation_line", path)]
     assert "line 9" in problems[0].message
