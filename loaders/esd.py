@@ -24,10 +24,11 @@ content is reported (``unexpected_location``).
   p 21-50, train p 51-350.  Layout A states it by subfolder, layout B by the rule.  Where an A
   subfolder disagrees with the rule, the folder wins (it is the release's own statement), the
   rule's answer is kept in ``extra["index_split"]`` and one warning counts such files.
-* Gender and language: the release's speaker table (``SPEAKERS`` below).  No ages;
+* Gender and language: the release's speaker table (:data:`loaders.esd_tables.SPEAKERS`).  No ages;
   all speakers are adults.
-* Transcript ``<spk>/<spk>.txt``: ``utt_id<TAB>text<TAB>emotion``, some lines with spaces instead of
-  tabs, encodings differing per file (UTF-16LE with BOM, GB2312, ASCII, Latin-1).  It is optional
+* Transcript ``<spk>/<spk>.txt`` (read by :func:`loaders.esd_tables.read_transcript`):
+  ``utt_id<TAB>text<TAB>emotion``, some lines with spaces instead of tabs, encodings differing per file
+  (UTF-16LE with BOM, GB2312, ASCII, Latin-1).  It is optional
   text: a missing file or line gives ``text=None``.  Decoding: BOM, then UTF-8, then GB18030 (Mandarin
   speakers only: for English speakers it would turn Latin-1 accents such as ``naïve`` into Chinese
   characters), then Windows-1252 (Latin-1 with ``’ “ ” –`` where Latin-1 has control codes: what
@@ -39,7 +40,6 @@ content is reported (``unexpected_location``).
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
 import warnings
@@ -49,29 +49,13 @@ from pathlib import Path
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
 from .copies import copied_folder, copy_elsewhere, folder_name, shown
 from .errors import SkipReport
+from .esd_tables import BLOCK, EMOTION_BLOCKS, SPEAKERS, SPLIT_FOLDERS, read_transcript, split_of
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
-from .metafiles import read_bytes
 from .record import Utterance
 from .walk import searched
 
-# speaker -> (language, gender), from the corpus's speaker table: 0001-0010 Mandarin, 0011-0020 English
-_GENDERS = "fffmmmfmfm" + "mmmmfffffm"  # 0001 ... 0020, as the release's table lists them
-SPEAKERS: dict[str, tuple[str, str]] = {
-    f"{n:04d}": ("zho" if n <= 10 else "eng", gender) for n, gender in enumerate(_GENDERS, start=1)
-}
-EMOTION_BLOCKS = ("Neutral", "Angry", "Happy", "Sad", "Surprise")  # index blocks of 350, in order
-BLOCK = 350
-SPLIT_FOLDERS = {"train": "train", "evaluation": "validation", "test": "test"}
-# Transcript emotion words (English, and Chinese in the Mandarin speakers' files) as folder names.
-_TRANSCRIPT_EMOTION = {
-    **{name: name for name in EMOTION_BLOCKS},
-    **{"中立": "Neutral", "生气": "Angry", "快乐": "Happy", "伤心": "Sad", "惊喜": "Surprise"},
-}
-TRANSCRIPT_EMOTIONS = set(_TRANSCRIPT_EMOTION)  # stripped from the end of space-separated lines
-
 _NAME = re.compile(r"^(\d{4})_(\d{6})\.wav$", re.IGNORECASE)
-_LINE = re.compile(r"^(\d{4}_\d{6})(?:(?:\t| +)(.*))?$")
 _EMOTION_BY_FOLDER = {name.lower(): name for name in EMOTION_BLOCKS}
 
 EXPECTED = (
@@ -110,12 +94,6 @@ INFO = SourceInfo(
     speech="acted: speakers reading set sentences",
     filed_without_ages="its release gives no ages",
 )
-
-
-def split_of(index: int) -> str:
-    """The official split of utterance ``index`` (1-1750) by the position rule."""
-    position = (index - 1) % BLOCK + 1
-    return "validation" if position <= 20 else "test" if position <= 50 else "train"
 
 
 def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport | None = None) -> list[Utterance]:
@@ -332,64 +310,3 @@ def _parse(path: Path, name: str, speaker_dir: Path) -> tuple[str, str, str | No
     if layout_a:
         return emotion, SPLIT_FOLDERS[folders[1].lower()], rule
     return emotion, rule, None
-
-
-def decode_transcript(data: bytes, language: str) -> str:
-    """Text of a transcript file in whichever encoding it was saved (see the module docstring)."""
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if data.startswith(bom):
-            return data.decode(encoding, errors="replace")
-    for encoding in ("utf-8", "gb18030") if language == "zho" else ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            pass
-    return data.decode("latin-1")
-
-
-def parse_transcript(text: str) -> dict[str, str]:
-    """``{utt_id: text}`` from transcript lines, tab- or space-separated (the first line of an id
-    that is given twice)."""
-    return {utt: line.text for utt, line in parse_transcript_lines(text)[0].items()}
-
-
-@dataclass(frozen=True)
-class TranscriptLine:
-    text: str
-    emotion: str | None  # the line's emotion column as a folder name (Angry ...), None without one
-
-
-def parse_transcript_lines(text: str) -> tuple[dict[str, TranscriptLine], list[str]]:
-    """``({utt_id: line}, ids given again with other text)``: the first line of an id is kept."""
-    lines: dict[str, TranscriptLine] = {}
-    repeated = []
-    for raw in text.splitlines():
-        match = _LINE.match(raw.strip())
-        if not match or not match[2]:
-            continue
-        rest, emotion = match[2], None
-        if "\t" in rest:
-            sentence, *others = rest.split("\t")
-            emotion = next((e for e in others if e.strip()), None)
-        else:
-            head, _, last = rest.rpartition(" ")
-            sentence, emotion = (head, last) if head and last in TRANSCRIPT_EMOTIONS else (rest, None)
-        if not sentence.strip():
-            continue
-        line = TranscriptLine(sentence.strip(), _TRANSCRIPT_EMOTION.get(emotion.strip()) if emotion else None)
-        if match[1] not in lines:
-            lines[match[1]] = line
-        elif lines[match[1]].text != line.text:
-            repeated.append(match[1])
-    return lines, repeated
-
-
-def read_transcript(path: Path, language: str) -> tuple[dict[str, TranscriptLine], list[str]]:
-    """``({utt_id: line}, ids given again with other text)``, empty when the speaker has no file."""
-    if not path.is_file():
-        return {}, []
-    return parse_transcript_lines(decode_transcript(read_bytes(path, "esd"), language))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import loaders
-from loaders import esd
+from loaders import esd, esd_tables
 from loaders.errors import BadFileError, LayoutError, SkipReport
 from loaders.testing import FixtureWriter, digest, make_corpus, snapshot
 from loaders.testing import esd as esd_fixture
@@ -44,7 +44,7 @@ def test_small_records_follow_folders_index_and_speaker_table(small):
         assert Path(r.path).is_relative_to(root / speaker)
         assert r.emotions == (EMOTION_OF_BLOCK[(int(index) - 1) // 350],)
         assert r.official_split == {2: "validation", 27: "test", 120: "train"}[position]
-        assert (r.language, r.gender) == esd.SPEAKERS[speaker]
+        assert (r.language, r.gender) == esd_tables.SPEAKERS[speaker]
         assert (r.speaker_id, r.age, r.age_group, r.sample_rate_hz, r.num_channels) == (speaker, None, "adu", 16000, 1)
         assert 0.7 < r.duration_s < 1.7
         assert r.extra["layout"] == layout
@@ -125,15 +125,15 @@ def test_transcripts_in_every_encoding_and_with_spaces(small):
 
 
 def test_transcript_decoding_and_parsing():
-    assert esd.decode_transcript("naïve".encode("latin-1"), "eng") == "naïve"
-    assert esd.decode_transcript("中立".encode("gb2312"), "zho") == "中立"
-    assert esd.decode_transcript(b"\xef\xbb\xbf" + "中立".encode(), "zho") == "中立"
-    assert esd.decode_transcript("\ufeffhi".encode("utf-16-be"), "eng") == "hi"
-    assert esd.decode_transcript("café".encode(), "eng") == "café"
+    assert esd_tables.decode_transcript("naïve".encode("latin-1"), "eng") == "naïve"
+    assert esd_tables.decode_transcript("中立".encode("gb2312"), "zho") == "中立"
+    assert esd_tables.decode_transcript(b"\xef\xbb\xbf" + "中立".encode(), "zho") == "中立"
+    assert esd_tables.decode_transcript("\ufeffhi".encode("utf-16-be"), "eng") == "hi"
+    assert esd_tables.decode_transcript("café".encode(), "eng") == "café"
     # saved as "ANSI" by Notepad on a Western Windows: ’ and “ ” were control codes U+0092, U+0093, U+0094
-    assert esd.decode_transcript("“Don’t” – naïve".encode("cp1252"), "eng") == "“Don’t” – naïve"
-    assert esd.decode_transcript(b"caf\xe9 \x81", "eng") == "caf\xe9 \x81"  # no Windows-1252 text: Latin-1
-    assert esd.parse_transcript(
+    assert esd_tables.decode_transcript("“Don’t” – naïve".encode("cp1252"), "eng") == "“Don’t” – naïve"
+    assert esd_tables.decode_transcript(b"caf\xe9 \x81", "eng") == "caf\xe9 \x81"  # no Windows-1252 text: Latin-1
+    assert esd_tables.parse_transcript(
         "0001_000001\t打远一看，它们的确很是美丽，\t中立\n"
         "0011_000002 Chapter one, the missing will. Neutral\n"
         "0011_000003 Just the sentence\n"
@@ -186,7 +186,7 @@ def test_missing_transcript_file_gives_no_text(small, tmp_path):
 
 
 def test_split_rule():
-    assert [esd.split_of(i) for i in (1, 20, 21, 50, 51, 350, 351, 371, 1750)] == [
+    assert [esd_tables.split_of(i) for i in (1, 20, 21, 50, 51, 350, 351, 371, 1750)] == [
         "validation", "validation", "test", "test", "train", "train", "validation", "test", "train"
     ]  # fmt: skip
 
@@ -254,7 +254,7 @@ def test_info_and_the_embedded_speaker_table(shared_dir):
     with open(shared_dir / "reference" / "esd" / "speakers.csv", newline="") as f:
         table = {row["speaker_id"]: row for row in csv.DictReader(f)}
     language = {"Mandarin": "zho", "English": "eng"}
-    assert {s: (language[r["language"]], r["gender"].lower()) for s, r in table.items()} == esd.SPEAKERS
+    assert {s: (language[r["language"]], r["gender"].lower()) for s, r in table.items()} == esd_tables.SPEAKERS
 
 
 @pytest.fixture(scope="module")
@@ -278,7 +278,7 @@ def test_full_size_counts_and_official_split(layout, full_dir):
         for lang in ("zho", "eng")
         for split, n in (("train", 15000), ("validation", 1000), ("test", 1500))
     }
-    assert collections.Counter(r.speaker_id for r in records) == {s: 1750 for s in esd.SPEAKERS}
+    assert collections.Counter(r.speaker_id for r in records) == {s: 1750 for s in esd_tables.SPEAKERS}
     assert collections.Counter(r.emotions for r in records) == {(e,): 7000 for e in EMOTION_OF_BLOCK}
     assert collections.Counter((r.language, r.gender) for r in records) == {
         ("zho", "f"): 8750, ("zho", "m"): 8750, ("eng", "m"): 8750, ("eng", "f"): 8750

@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-from ..esd import BLOCK, EMOTION_BLOCKS, SPEAKERS, split_of
+from ..esd_tables import BLOCK, EMOTION_BLOCKS, SPEAKERS, split_of
 from ..labels import CORPUS_LABEL_MAPS
 from ._common import FixtureWriter
 
