@@ -55,7 +55,9 @@ from .lone import read_as
 from .record import Utterance
 from .walk import searched
 
-_NAME = re.compile(r"^(\d{4})_(\d{6})\.wav$", re.IGNORECASE)
+# matched whole (fullmatch) and in ASCII: ``\d`` takes other scripts' digits, a copy named
+# '0001_\uff10\uff10\uff10\uff13\uff15\uff12.wav' (full-width) read as a clip of its own, the same audio under a second id
+_NAME = re.compile(r"(\d{4})_(\d{6})\.wav", re.IGNORECASE | re.ASCII)
 _EMOTION_BY_FOLDER = {name.lower(): name for name in EMOTION_BLOCKS}
 
 EXPECTED = (
@@ -270,7 +272,7 @@ def _parse(path: Path, name: str, speaker_dir: Path) -> tuple[str, str, str | No
     """(emotion folder, split, split by the index rule in layout A else None) of one wav, ``name`` the name parsed
     (a lone copy's, ``x 2.wav``, is x's: :func:`loaders.lone.read_as`)."""
     speaker = folder_name(speaker_dir.name)
-    match = _NAME.match(name)
+    match = _NAME.fullmatch(name)
     if not match or match[1] != speaker:
         raise bad(
             path,

@@ -27,7 +27,8 @@ _TRANSCRIPT_EMOTION = {
     **{"中立": "Neutral", "生气": "Angry", "快乐": "Happy", "伤心": "Sad", "惊喜": "Surprise"},
 }
 TRANSCRIPT_EMOTIONS = set(_TRANSCRIPT_EMOTION)  # stripped from the end of space-separated lines
-_LINE = re.compile(r"^(\d{4}_\d{6})(?:(?:\t| +)(.*))?$")
+# matched whole (fullmatch), its id in ASCII digits as a clip's name is (loaders.esd._NAME): no clip is named so
+_LINE = re.compile(r"(\d{4}_\d{6})(?:(?:\t| +)(.*))?", re.ASCII)
 
 
 def split_of(index: int) -> str:
@@ -70,7 +71,7 @@ def parse_transcript_lines(text: str) -> tuple[dict[str, TranscriptLine], list[s
     lines: dict[str, TranscriptLine] = {}
     repeated = []
     for raw in text.splitlines():
-        match = _LINE.match(raw.strip())
+        match = _LINE.fullmatch(raw.strip())
         if not match or not match[2]:
             continue
         rest, emotion = match[2], None

@@ -220,6 +220,31 @@ def test_bad_inputs_raise_naming_the_file_or_are_counted(bad_trees):
         assert "0006_000820.wav" in named["truncated"]
 
 
+FULL_WIDTH = str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19")
+
+
+def test_a_name_with_another_scripts_digits_is_no_clip_of_its_own(tmp_path):
+    """A copy of a clip named with full-width digits ('0001_\uff10\uff10\uff10\uff13\uff15\uff12.wav': ``\\d``
+    matches them outside ASCII) was read as a clip of its own, the same audio under a second id, free to land in
+    another split; it is an unexpected_name now.  A transcript line so numbered is no line either."""
+    root = make_corpus("esd", tmp_path / "c")
+    records = esd.load(root)
+    clip = Path(records[0].path)
+    speaker, index = clip.stem.split("_")
+    copy = Path(shutil.copyfile(clip, clip.with_name(f"{speaker}_{index.translate(FULL_WIDTH)}.wav")))
+    with pytest.raises(BadFileError) as err:
+        esd.load(root)
+    assert (err.value.reason, err.value.path) == ("unexpected_name", copy)
+    report = SkipReport()
+    assert [r.id for r in esd.load(root, skip_bad=True, report=report)] == [r.id for r in records]
+    assert report.to_dict() == {"esd/unexpected_name": 1}
+    line = f"{speaker}_{index.translate(FULL_WIDTH)}\tA sentence.\tAngry\n"
+    assert esd_tables.parse_transcript(line) == {}  # was {'0001_\uff10...': 'A sentence.'}
+    assert esd_tables.parse_transcript(f"{speaker}_{index}\tA sentence.\tAngry\n") == {
+        f"{speaker}_{index}": "A sentence."
+    }
+
+
 def test_stray_files_and_empty_roots(tmp_path):
     root = make_corpus("esd", tmp_path / "c")
     FixtureWriter.not_audio(root / "0001" / "Angry" / "0001_000351.wav")
