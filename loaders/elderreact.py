@@ -39,7 +39,9 @@ from .walk import backslashed_layout
 CORPUS = "elderreact"
 SPLITS = {"train": "train", "dev": "validation", "test": "test"}  # <name>_labels.txt -> official split
 COLUMNS = tuple(CORPUS_LABEL_MAPS[CORPUS])  # the six binary columns, in file order
-LABEL_FILE = re.compile(r"^(train|dev|test)_labels\.txt$", re.IGNORECASE)
+# matched whole (fullmatch) and in ASCII: a case-blind Unicode match takes 'te\u017ft_labels.txt' (a long s) for
+# test_labels.txt, and its split 'te\u017ft' for a fourth
+LABEL_FILE = re.compile(r"(train|dev|test)_labels\.txt", re.IGNORECASE | re.ASCII)
 FORMAT = "filename anger disgust fear happiness sadness surprise gender valence"
 REPO = "https://github.com/Mayer123/ElderReact"
 EXPECTED = "a folder holding ElderReact_Data/ElderReact_{train,dev,test}/*.mp4 and Annotations/*_labels.txt"
@@ -151,7 +153,7 @@ def _find_label_files(root: Path, files: list[Path]) -> dict[str, Path]:
     """``{'train'|'dev'|'test': path}``; identical copies (beside and inside the data folder) are fine."""
     found: dict[str, Path] = {}
     for path in files:
-        match = LABEL_FILE.match(path.name)
+        match = LABEL_FILE.fullmatch(path.name)
         if not match:
             continue
         name = match[1].lower()

@@ -108,6 +108,18 @@ def test_identical_label_copies_beside_and_inside_are_fine_conflicting_are_not(s
     assert info.value.reason == "conflicting_labels"
 
 
+def test_a_label_file_named_in_letters_only_unicode_folds_to_the_releases_is_not_read(small, small_copy):
+    """'te\u017ft_labels.txt' (a long s, which a case-blind Unicode match takes for 's') beside test_labels.txt was
+    taken for a fourth label file, split 'te\u017ft', and the read stopped with a KeyError traceback; the name pattern
+    is matched whole and in ASCII now: it is a text file like any other, counted as not audio."""
+    before, before_report = load_untouched("elderreact", small)
+    shutil.copyfile(small_copy / "Annotations" / "test_labels.txt", small_copy / "Annotations" / "te\u017ft_labels.txt")
+    records, report = load_untouched("elderreact", small_copy)
+    assert [(r.id, r.official_split) for r in records] == [(r.id, r.official_split) for r in before]
+    not_audio = report.files[("elderreact", "not_audio")]
+    assert not_audio == before_report.files[("elderreact", "not_audio")] + 1 and not report
+
+
 def test_missing_label_file(small_copy):
     (small_copy / "Annotations" / "dev_labels.txt").unlink()
     with pytest.raises(LayoutError) as info:
