@@ -45,7 +45,9 @@ CORPUS = "yuemotion"
 # (loaders.record.elderly_min_age: every corpus's Cantonese rows, a user's own too).
 ELDERLY_MIN_AGE = elderly_min_age("yue")
 SPLITS = ("train", "validation", "test")
-METADATA_NAME = re.compile(r"^(train|validation|test)_metadata\.csv$", re.IGNORECASE)
+# matched whole (fullmatch) and in ASCII: a case-blind Unicode match takes 'te\u017ft_metadata.csv' (a long s) for a
+# table, of a split 'te\u017ft'
+METADATA_NAME = re.compile(r"(train|validation|test)_metadata\.csv", re.IGNORECASE | re.ASCII)
 # Loose shape first (so other corpora's wavs below a shared root are left alone), then strict fields; matched whole
 # (fullmatch): ``$`` lets a name end in a newline, '14_m60_08_1\n.wav' read as a clip of its own; in ASCII: ``\d``
 # takes other scripts' digits, '14_m60_08_１.wav' (a full-width 1) read as one too
@@ -225,7 +227,7 @@ def _find_metadata(root: Path, files: list[Path]) -> dict[str, Path]:
     """``{split: csv}`` for the three metadata CSVs, or {} when there are none."""
     found = collections.defaultdict(list)
     for path in files:
-        match = METADATA_NAME.match(path.name)
+        match = METADATA_NAME.fullmatch(path.name)
         if match:
             found[match[1].lower()].append(path)
     tables = {}

@@ -232,6 +232,17 @@ def test_metadata_tables_must_be_complete(small_copy):
     assert info.value.reason == "incomplete_metadata" and "test_metadata.csv" in str(info.value)
 
 
+def test_a_table_named_in_letters_only_unicode_folds_to_the_releases_is_no_table(small_copy):
+    """'te\u017ft_metadata.csv' (a long s, which a case-blind Unicode match takes for 's') was taken for a metadata
+    table of a split 'te\u017ft': in place of a missing test_metadata.csv the error listed it as found; the name
+    pattern is matched whole and in ASCII now: it is a CSV like any other, counted as not audio."""
+    (small_copy / "test_metadata.csv").rename(small_copy / "te\u017ft_metadata.csv")
+    with pytest.raises(LayoutError) as info:
+        load("yuemotion", small_copy)
+    assert info.value.reason == "incomplete_metadata"
+    assert "found train_metadata.csv, validation_metadata.csv but not test_metadata.csv" in str(info.value)
+
+
 def test_duplicate_row_is_reported(small_copy):
     first = (small_copy / "train_metadata.csv").read_text().splitlines()[1]
     with open(small_copy / "test_metadata.csv", "a") as f:
