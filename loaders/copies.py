@@ -111,20 +111,22 @@ def kept_both(path: Path, *, any_case: bool = False) -> tuple[Path, str] | None:
 
 
 def file_signature(path: str) -> tuple | None:
-    """``(device, size, inode, modified ns)`` of a regular file, or None (not there, not a file, cannot stat)."""
+    """``(device, size, inode, modified ns, changed ns)`` of a regular file, or None (not there, not a file, cannot
+    stat): a rewrite in place that keeps the size and the modified time (one tick of a coarse clock, FAT's 2 s, or a
+    time set back: rsync -t, os.utime) still moves the change time, which no one sets."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_dev, st.st_size, st.st_ino, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+    return (st.st_dev, st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns) if stat.S_ISREG(st.st_mode) else None
 
 
 _DIGESTS: dict[tuple[str, tuple], str] = {}  # (path, its signature) -> the SHA-256 of its bytes
 
 
 def file_digest(path: str, signature: tuple) -> str | None:
-    """The SHA-256 of ``path``'s bytes, read once for each ``signature`` it has (:func:`_signature`: rewritten, it
-    is read again); None where it cannot be read (not known to be the same as any file)."""
+    """The SHA-256 of ``path``'s bytes, read once for each ``signature`` it has (:func:`file_signature`: rewritten,
+    it is read again); None where it cannot be read (not known to be the same as any file)."""
     if (key := (path, signature)) not in _DIGESTS:
         try:
             digest = sha256_of(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import warnings
 from pathlib import Path
 
@@ -474,6 +475,31 @@ def test_numbered_copies_of_one_size_are_each_read_once(tmp_path):
         opened, _OPENED = _OPENED, None
     assert found[:-1] == [None] * len(paths) and found[-1] == (paths[38], "macOS Finder (Keep Both)")
     assert max(opened.count(str(path)) for path in paths) == 1 and len(opened) <= len(paths) + 1
+
+
+def test_a_numbered_copy_rewritten_in_place_with_its_size_and_modified_time_is_compared_anew(tmp_path):
+    """kept_both kept a file's digest per (device, size, inode, modified time): 'take 2.wav' rewritten in place with
+    other bytes of its size within one tick of a coarse clock (FAT's 2 s), or with its modified time set back (rsync
+    -t, a restore, os.utime), kept its old digest, so it still counted as a copy of 'take.wav', whose bytes it no
+    longer holds, in the same process (a notebook reading the corpus again); the key holds the change time too, which
+    no one sets back."""
+    from loaders.copies import kept_both
+
+    original, copy = tmp_path / "take.wav", tmp_path / "take 2.wav"
+    original.write_bytes(b"a" * 1000)
+    copy.write_bytes(b"a" * 1000)
+    assert kept_both(copy) == (original, "macOS Finder (Keep Both)")
+    before = os.stat(copy)
+    for _ in range(100):  # until the change time moves (the kernel's clock ticks every few ms)
+        with open(copy, "r+b") as f:  # in place: the same inode
+            f.write(b"b" * 1000)
+        os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+        if os.stat(copy).st_ctime_ns != before.st_ctime_ns:
+            break
+        time.sleep(0.01)
+    after = os.stat(copy)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    assert kept_both(copy) is None  # other bytes now: a file of its own
 
 
 # the readers whose table lists each clip: a clip not read is a row's missing_audio too
