@@ -55,8 +55,10 @@ EXPECTED = (
     "Session{1..5}/sentences/wav/<dialog>/<dialog>_{F|M}NNN.wav"
 )
 
-_SESSION = re.compile(r"^Session([1-5])$", re.IGNORECASE)  # SESSION1: an old FAT copy's
-_UTTERANCE = re.compile(r"^(?P<dialog>Ses0(?P<session>[1-5])[FM]_\w+)_(?P<letter>[FM])\d+$")
+_SESSION = re.compile(r"Session([1-5])", re.IGNORECASE | re.ASCII)  # SESSION1: an old FAT copy's
+# matched whole (fullmatch) and in ASCII: ``$`` lets a name end in a newline, ``\d`` takes other scripts' digits:
+# 'Ses01F_impro01_F000\n.wav' or '..._F\uff10\uff10\uff10.wav' (full-width) passed for an utterance name
+_UTTERANCE = re.compile(r"(?P<dialog>Ses0(?P<session>[1-5])[FM]_\w+)_(?P<letter>[FM])\d+", re.ASCII)
 INFO = SourceInfo(
     name="iemocap",
     title="IEMOCAP: Interactive Emotional Dyadic Motion Capture database",
@@ -136,7 +138,7 @@ def find_sessions(root: Path, onerror=None) -> list[Path]:
     found = []
     for dirpath, dirnames, _ in walk_tree(root, onerror=onerror):
         here = Path(dirpath)
-        if _SESSION.match(folder_name(here.name)) and {"dialog", "sentences"} & {
+        if _SESSION.fullmatch(folder_name(here.name)) and {"dialog", "sentences"} & {
             folder_name(d).lower() for d in dirnames
         }:
             found.append(here)
@@ -223,7 +225,7 @@ def below(folder: Path, *names: str) -> Path:
 
 def _add(c: Collector, path: Path, utterance: str, evaluations: dict[str, Evaluation]) -> None:
     """Add the wav ``path`` of ``utterance`` (its name, or the evaluated id it is in another case)."""
-    match, entry = _UTTERANCE.match(utterance), evaluations.get(utterance)
+    match, entry = _UTTERANCE.fullmatch(utterance), evaluations.get(utterance)
     if match is None:
         raise bad(
             path,

@@ -168,6 +168,23 @@ def test_duplicate_evaluations_and_stray_names(small, tmp_path):
     assert report.to_dict() == {"iemocap/unexpected_name": 1, "iemocap/missing_audio": 1}
 
 
+@pytest.mark.parametrize("name", ["Ses01F_impro01_F000\n.wav", "Ses01F_impro01_F\uff10\uff10\uff10.wav"])
+def test_a_name_ending_in_a_newline_or_with_another_scripts_digits_is_no_utterance_name(small, tmp_path, name):
+    """A copy of a wav named 'Ses01F_impro01_F000\\n.wav' (``$`` matches before a last newline) or with full-width
+    digits (``\\d`` takes them) passed for an utterance name, and was reported as missing_metadata, 'restore
+    dialog/EmoEvaluation/Ses01F_impro01.txt from the release', a fix for a file that is fine; the pattern is matched
+    whole and in ASCII now: an unexpected_name, 'remove files that are not part of the release'."""
+    copy = shutil.copytree(small, tmp_path / small.name, copy_function=os.link)
+    folder = copy / "Session1" / "sentences" / "wav" / "Ses01F_impro01"
+    stray = Path(shutil.copyfile(folder / "Ses01F_impro01_F000.wav", folder / name))
+    with pytest.raises(BadFileError) as err:
+        iemocap.load(copy)
+    assert (err.value.reason, err.value.path) == ("unexpected_name", stray)
+    report = SkipReport()
+    assert len(iemocap.load(copy, skip_bad=True, report=report)) == len(iemocap.load(small))
+    assert report.to_dict() == {"iemocap/unexpected_name": 1}
+
+
 def test_a_second_copy_of_an_evaluation_file_is_one_copy_not_a_duplicate_entry_per_line(small, tmp_path):
     """'Ses01F_impro01 (1).txt' (a second download) or 'Ses01F_impro01 - Copy.txt' (Explorer's paste) beside
     its evaluation file was read as an evaluation file of its own: every utterance of the dialog a
