@@ -8,7 +8,12 @@
 2. 99 files of one size named as macOS Finder's "Keep Both" names copies (``take 2.wav`` ... ``take 100.wav``, each
    other bytes), each asked :func:`loaders.copies.kept_both`, against reading each file once (the least any
    comparison by content can do) and against the pairwise comparison it replaced (``filecmp.cmp`` of each file
-   with every one below its number).
+   with every one below its number);
+3. 1,000 files of other sizes numbered as a user's own recordings are (``clip 1000.wav`` ... ``clip 1999.wav``: the
+   names below each number, ``clip.wav`` and ``clip 2.wav`` ... ``clip 99.wav``, are not there), each asked
+   :func:`loaders.copies.kept_both`, against a stat of each of those 99 names per file (the least a look-up name by
+   name does), and the folder listed once with each name looked up in its listing (what reusing the walk's own
+   listing would cost).
 
     python bench/bench_walk.py [--workdir DIR] [--repeats 5] [--dialogs 30]
 """
@@ -73,11 +78,14 @@ def not_read(root: Path) -> int:
     return c.report.files[("iemocap", "seen")]
 
 
-def make_numbered(folder: Path, count: int = 99, size: int = 64_000) -> list[Path]:
+def make_numbered(folder: Path, count: int = 99, size: int = 64_000, first: int = 2, sizes: bool = False) -> list[Path]:
+    """``count`` files numbered from ``first`` (``take 2.wav`` ..., or from 1000 ``clip 1000.wav`` ...), of one size and
+    other bytes, or with ``sizes`` each of another size."""
     folder.mkdir()
-    paths = [folder / f"take {n}.wav" for n in range(2, count + 2)]
+    stem = "take" if first < 100 else "clip"
+    paths = [folder / f"{stem} {n}.wav" for n in range(first, first + count)]
     for n, path in enumerate(paths):
-        path.write_bytes(n.to_bytes(4, "big") * (size // 4))  # one size, other bytes
+        path.write_bytes(n.to_bytes(4, "big") * (size // 4) + bytes(n if sizes else 0))  # other bytes (and sizes)
     return paths
 
 
@@ -120,6 +128,33 @@ def main() -> None:
         print(f"99 numbered files of one size: read each once (baseline) {once * 1000:.1f} ms")
         print(f"  pairwise filecmp (before): {old * 1000:.1f} ms ({old / once:.1f}x the baseline)")
         print(f"  kept_both, each file: {new * 1000:.1f} ms ({new / once:.1f}x the baseline)")
+        sparse = make_numbered(Path(tmp) / "sparse", count=1000, size=1000, first=1000, sizes=True)
+        below = [[str(p.with_name(n)) for n in ["clip.wav", *(f"clip {k}.wav" for k in range(2, 100))]] for p in sparse]
+        stats = timed(args.repeats, lambda: [absent(names) for names in below])
+        asked = timed(args.repeats, lambda: [copies.kept_both(p) for p in sparse])
+        listed = timed(args.repeats, lambda: listing_lookups(sparse[0].parent, below))
+        print(f"1,000 files 'clip 1000.wav' ... 'clip 1999.wav', none below: a stat of each name below (baseline) "
+              f"{stats * 1000:.0f} ms")  # fmt: skip
+        print(f"  kept_both, each file: {asked * 1000:.0f} ms ({asked / stats:.2f}x the baseline)")
+        print(f"  the folder listed once, each name looked up in it: {listed * 1000:.1f} ms ({listed / stats:.3f}x)")
+
+
+def absent(names: list[str]) -> int:
+    """A stat of each name (the least a look-up name by name does): how many are there."""
+    found = 0
+    for name in names:
+        try:
+            os.stat(name)
+            found += 1
+        except OSError:
+            pass
+    return found
+
+
+def listing_lookups(folder: Path, below: list[list[str]]) -> int:
+    """The folder listed once, each name looked up in its listing (what the walk's own listing would cost)."""
+    names = {os.path.join(folder, name) for name in os.listdir(folder)}
+    return sum(name in names for found in below for name in found)
 
 
 if __name__ == "__main__":

@@ -94,12 +94,12 @@ def kept_both(path: Path, *, any_case: bool = False) -> tuple[Path, str] | None:
             stem, suffix = match["stem"], match["suffix"] or ""
             number = int(path.name[len(stem) + 1 : len(path.name) - len(suffix)])  # '{stem} {n}{suffix}'
             named = [f"{stem}{suffix}", *(f"{stem} {n}{suffix}" for n in range(2, min(number, _KEPT_BOTH_BELOW)))]
-            folder = os.path.dirname(path)
-            if any_case and not os.path.lexists(os.path.join(folder, named[0])):
+            folder = os.path.join(os.path.dirname(path), "")  # with its separator: a name is added, not joined
+            if any_case and not os.path.lexists(folder + named[0]):
                 named[0] = (in_other_letters(path.with_name(named[0])) or path.with_name(named[0])).name
             if (own := file_signature(os.fspath(path))) is None:
                 return None
-            for other in (os.path.join(folder, n) for n in named):  # strings: ~98 of them for 'take 99.wav'
+            for other in (folder + n for n in named):  # strings: ~98 of them for 'take 99.wav'
                 if (
                     (sig := file_signature(other))
                     and sig[1] == own[1]
