@@ -502,6 +502,18 @@ def test_a_numbered_copy_rewritten_in_place_with_its_size_and_modified_time_is_c
     assert kept_both(copy) is None  # other bytes now: a file of its own
 
 
+def test_a_numbered_copy_is_found_by_a_relative_path_or_an_absolute_one(tmp_path, monkeypatch):
+    """kept_both adds each name to its folder's path (bench/bench_walk.py): a path with no folder ('take 2.wav' in the
+    working folder) names its original with none either (not '/take.wav'), an absolute one in its own folder."""
+    from loaders.copies import kept_both
+
+    (tmp_path / "take.wav").write_bytes(b"a" * 100)
+    (tmp_path / "take 2.wav").write_bytes(b"a" * 100)
+    monkeypatch.chdir(tmp_path)
+    assert kept_both(Path("take 2.wav")) == (Path("take.wav"), "macOS Finder (Keep Both)")
+    assert str(kept_both(Path("take 2.wav").absolute())[0]) == str(tmp_path / "take.wav")
+
+
 # the readers whose table lists each clip: a clip not read is a row's missing_audio too
 ROWS = ("iemocap", "elderreact", "yuemotion")
 LONE = [(name, form) for name in loaders.READERS for form in ("{} 2", "{} (1)", "{} - Copy")]
