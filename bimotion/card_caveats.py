@@ -8,7 +8,8 @@ from loaders import SOURCES, known_defects
 from loaders.levels import clipping_text
 from loaders.record import ELDERLY_MIN_AGE, age_band, elderly_min_age
 
-from .registry import Group, age_group_name, language_name
+from .group_names import age_group_name, language_name
+from .registry import Group
 
 CAVEATS = {
     "csed": (

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .figures import drawable
-from .registry import BENCHMARKS, Group, age_group_name, find_config, group_name, language_name
+from .group_names import age_group_name, group_name, language_name
+from .registry import BENCHMARKS, Group, find_config
 
 
 class Shard(NamedTuple):

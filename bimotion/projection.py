@@ -93,7 +93,7 @@ def _check_fields(kind, data, where: str) -> None:
     """``data`` (a YAML mapping) has only keys of the dataclass ``kind`` and all its required ones: a
     ValueError naming ``where`` (the file, the figure, the panel), the bad key and the valid keys,
     instead of the constructor's TypeError, which named none of them."""
-    from .registry import check_keys
+    from .mistyped import check_keys
 
     if not isinstance(data, Mapping):
         raise ValueError(f"{where}: expected a mapping with {_keys_of(kind)}; got {data!r}")

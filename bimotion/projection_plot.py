@@ -291,7 +291,8 @@ def groups_text(groups) -> list[str]:
     """The groups of ``groups`` (names like ``yue_adu``, repeats allowed) for a reader, one item per
     language with its age groups: ``["yue_adu", "yue_eld", "zho_adu"]`` -> ["Cantonese adults +
     elderly", "Mandarin adults"]; in the order they first appear (a name that is not a group: as it is)."""
-    from .registry import Group, age_group_name, language_name
+    from .group_names import age_group_name, language_name
+    from .registry import Group
 
     ages: dict[str, list[str]] = {}
     for name in dict.fromkeys(groups):

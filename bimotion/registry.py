@@ -23,42 +23,16 @@ from loaders import SOURCES, SourceInfo, register_source
 from loaders.languages import LANGUAGE_NAMES
 from loaders.record import age_band
 
+from .group_names import AGE_GROUP_NAMES
+
+# check_keys: bimotion.grid.config imports it from here (its owner moves that import to .mistyped)
+from .mistyped import check_keys as check_keys
+from .mistyped import did_you_mean
+
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
 
-# the age groups' names; their ages depend on the language (loaders.record.age_band, the one rule)
-AGE_GROUP_NAMES = {"eld": "elderly", "adu": "adults"}
 _LANGUAGE_CODE = re.compile(r"[a-z]{3}")
-
-
-def language_name(code: str) -> str:
-    """``yue`` -> ``Cantonese``, ``swe`` -> ``Swedish``; a code no table names is returned as it is."""
-    return LANGUAGE_NAMES.known(code) or code
-
-
-def age_group_name(code: str) -> str:
-    """``eld`` -> ``elderly`` (without ages: :func:`loaders.record.age_band` gives a language's); an unknown
-    code is returned as it is."""
-    return AGE_GROUP_NAMES.get(code, code)
-
-
-def age_bands(languages) -> str:
-    """The age groups' ages for speakers of ``languages`` (ISO 639-3 codes), by the one rule
-    (:func:`loaders.record.age_band`): ``adults (20-59), elderly (60+)``; where the languages' bands
-    differ, per language: ``English, Mandarin: adults (20-59), elderly (60+); Cantonese: adults (20-58), elderly (59+)``."""
-    by_band: dict[str, list[str]] = {}
-    for code in dict.fromkeys(languages) or [""]:
-        by_band.setdefault(f"{age_band(code, 'adu')}, {age_band(code, 'eld')}", []).append(code)
-    if len(by_band) == 1:
-        return next(iter(by_band))
-    return "; ".join(f"{', '.join(map(language_name, codes))}: {band}" for band, codes in by_band.items())
-
-
-def group_name(group: str) -> str:
-    """``zho_eld`` -> ``Mandarin elderly``, for figures and reports; a name that is not
-    ``language_agegroup`` is returned as it is."""
-    language, sep, age_group = group.partition("_")
-    return f"{language_name(language)} {age_group_name(age_group)}" if sep else group
 
 
 @dataclass(frozen=True, order=True)
@@ -308,65 +282,6 @@ def register(bench: Benchmark) -> Benchmark:
     :data:`BENCHMARKS` for the rest of the process, so that its user groups and configs are found."""
     BENCHMARKS[bench.name] = bench
     return bench
-
-
-def edits(a: str, b: str) -> int:
-    """The fewest edits from ``a`` to ``b``: a letter inserted, deleted or changed, or two neighbouring
-    letters swapped (``cesd`` -> ``csed`` is one; the optimal string alignment distance)."""
-    before, row = None, list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        last, now = row, [i] + [0] * len(b)
-        for j, y in enumerate(b, 1):
-            now[j] = min(last[j] + 1, now[j - 1] + 1, last[j - 1] + (x != y))
-            if before is not None and i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
-                now[j] = min(now[j], before[j - 2] + 1)
-        before, row = last, now
-    return row[-1]
-
-
-def closest(name: str, options) -> list[str]:
-    """The ``options`` ``name`` likely means: those equal to it but for case; else those the fewest
-    :func:`edits` away, at most one per four letters of ``name`` (at least one), all of them when
-    tied (three at most), in the options' order."""
-    options = list(dict.fromkeys(options))
-    same = [o for o in options if o.lower() == name.lower()]
-    if same:
-        return same[:1]
-    away = {o: edits(name.lower(), o.lower()) for o in options}
-    best = min(away.values(), default=None)
-    if best is None or best > max(1, len(name) // 4):
-        return []
-    return [o for o in options if away[o] == best][:3]
-
-
-def did_you_mean(name: str, options, *, evidence: str | None = None, because: str = "") -> str:
-    """`` (did you mean 'zho_eld'?)`` for a name that differs from options in case or a letter or two
-    (:func:`closest`; `` (did you mean 'csed' or 'esd'?)`` when tied), else ``""``.  ``evidence``:
-    another name the user gave for the same thing (the folder of ``--source NAME=DIR``); one that is
-    an option (case aside) is named first, ``because`` saying why, and settles a tie it is in."""
-    close = closest(name, options)
-    known = closest(evidence, options) if evidence else []
-    if known and known[0].lower() == evidence.lower():
-        close = [known[0]] if known[0] in close else [known[0], *close]
-    if not close:
-        return ""
-    named = [f"{c!r}" + (f", {because}," if known and c == known[0] and because else "") for c in close]
-    text = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
-    return f" (did you mean {text.rstrip(',')}?)"
-
-
-def check_keys(given, known, where: str) -> None:
-    """Refuse the keys of ``given`` (a mapping's, as a YAML file gives them) that are not ``known``:
-    the one wording of every such check (a grid config's, its ``training:`` for a probe, a
-    projection's), a ValueError naming ``where`` (the file, and the place in it), each unknown key
-    with the known key it is close to (:func:`did_you_mean`), and the known keys."""
-    known = sorted(known)
-    unknown = [key for key in given if key not in known]
-    if unknown:
-        keys = ", ".join(f"{str(key)!r}{did_you_mean(str(key), known)}" for key in unknown)
-        raise ValueError(
-            f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {keys}; the known keys: {', '.join(known)}"
-        )
 
 
 def find_config(name: str) -> tuple[Benchmark, Config]:

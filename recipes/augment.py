@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from bimotion.registry import Group, age_group_name, language_name
+from bimotion.group_names import age_group_name, language_name
+from bimotion.registry import Group
 from bimotion.training.args import (
     ArgumentError,
     DataArguments,

@@ -214,7 +214,7 @@ def test_a_language_beyond_bimotions_few_is_named_and_coded_from_the_shipped_tab
     from huggingface_hub import DatasetCard
 
     from bimotion.card_metadata import hub_language
-    from bimotion.registry import group_name
+    from bimotion.group_names import group_name
 
     root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="sverige", language="swe")
     out = tmp_path / "out"

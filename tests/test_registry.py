@@ -49,7 +49,7 @@ def test_an_unknown_key_is_worded_once_wherever_a_grid_config_holds_it(tmp_path)
     """A grid config's unknown key, its probe ``training:`` key and a projection's were three wordings
     ("unknown grid config keys [...]; known: [...]", "the grid config's training: [...] are not probe
     arguments", "unknown projection keys [...]"), none naming the file or the key meant: one helper
-    (registry.check_keys) names the file and the place in it, the key, the one it is close to, and
+    (mistyped.check_keys) names the file and the place in it, the key, the one it is close to, and
     the known keys."""
     import yaml
 
@@ -137,7 +137,7 @@ def test_a_mistyped_name_gets_the_closest_names_swaps_included_and_all_when_tied
     import argparse
 
     from bimotion.commands.source_args import parse_source
-    from bimotion.registry import closest, did_you_mean, edits
+    from bimotion.mistyped import closest, did_you_mean, edits
     from loaders import READERS
 
     assert (edits("cesd", "csed"), edits("cesd", "esd"), edits("tabels", "tables"), edits("ravdess", "tess")) == (

@@ -1,12 +1,12 @@
 """Plain-language names of groups for the advice: ``zho_eld`` -> "Mandarin elderly".
 
-The names themselves are the registry's (:func:`bimotion.registry.group_name`, shared with the heat
+The names themselves are the registry's (:func:`bimotion.group_names.group_name`, shared with the heat
 map); this module adds the lists the summary sentences need.
 """
 
 from __future__ import annotations
 
-from ..registry import age_group_name, group_name, language_name
+from ..group_names import age_group_name, group_name, language_name
 
 __all__ = ["age_group_name", "group_name", "language_name", "names_list"]
 

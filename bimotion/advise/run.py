@@ -59,8 +59,8 @@ def check_groups(groups: list[str], data_dirs: Mapping) -> None:
     """A group to draw from that no benchmark knows is an error listing the prepared folders' groups
     (it was the registry's "config 'x' is unknown", with a hint for Python users to register a folder
     that advise had registered already, and every config of every benchmark as the choice)."""
+    from ..mistyped import did_you_mean
     from ..mixture import parse_mixture
-    from ..registry import did_you_mean
 
     held = prepared_groups(data_dirs, local_only=True)
     for group in groups:

@@ -226,7 +226,7 @@ def predict_probe(
 def probe_arguments(features: str, training: dict, source: str) -> ProbeArguments:
     """A grid config's ``features`` and ``training:`` for ``backend: probe``, checked: the head's
     :class:`ProbeArguments` (ValueError naming an unknown or bad one, and ``source``, the config's file)."""
-    from ..registry import check_keys
+    from ..mistyped import check_keys
 
     check_keys(training, ProbeArguments.__dataclass_fields__, f"{source}: training: (backend: probe)")
     args = ProbeArguments(**training)

@@ -11,7 +11,8 @@ from loaders.labels import CORPUS_LABEL_MAPS
 from loaders.record import age_band
 
 from ..card_caveats import corpus_fact
-from ..registry import Group, age_group_name, language_name
+from ..group_names import age_group_name, language_name
+from ..registry import Group
 
 
 def trained_groups(summary: dict) -> list[str]:

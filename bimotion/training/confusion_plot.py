@@ -55,7 +55,7 @@ def test_set_name(group: str, corpus: str) -> str:
     "elderreact")`` -> "English elderly · ElderReact" (a corpus outside the registry: as it is)."""
     from loaders import SOURCES
 
-    from ..registry import group_name
+    from ..group_names import group_name
 
     try:
         corpus_name = SOURCES[corpus].title.split(":")[0]

@@ -23,7 +23,8 @@ from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy
 
 from ..card_metadata import License, combined_license, hub_language, share_alike_clashes
-from ..registry import Group, age_bands, language_name
+from ..group_names import age_bands, language_name
+from ..registry import Group
 from .card_claims import age_limitation, carried_caveats, limitations, trained_ages, trained_groups
 from .model import UNTRAINED_BIAS
 from .public import CARD_FILE, LOCAL, is_hub_id, public_source
