@@ -1,5 +1,6 @@
 """The caveats of a dataset card (:mod:`bimotion.dataset_card`): what each corpus's data says about
-itself that a user of the dataset must know (:data:`CAVEATS`), and what ``prepare.json`` recorded of
+itself that a user of the dataset must know (each reader's :class:`loaders.SourceInfo` ``caveat``,
+:func:`corpus_fact`), and what ``prepare.json`` recorded of
 the data prepared (:func:`caveats`; :func:`gender_gaps`, also a note of ``prepare``'s summary)."""
 
 from __future__ import annotations
@@ -11,32 +12,10 @@ from loaders.record import ELDERLY_MIN_AGE, age_band, elderly_min_age
 from .group_names import age_group_name, language_name
 from .registry import Group
 
-CAVEATS = {
-    "csed": (
-        "**CSED speakers.** It has no speaker ids or ages. Following the paper, all of it is the elderly Mandarin group"
-        " (`zho_eld`), although its README says the speech was recorded by graduate students and clipped from videos, "
-        "so its speakers are probably not elderly. Its splits cannot be speaker-independent."
-    ),
-    "tess": (
-        "**TESS has one speaker per group** (OAF, aged 64, is `eng_eld`; YAF, aged 26, is `eng_adu`), so "
-        "every TESS split of a group holds the same speaker; the `speaker` protocol keeps the 200 words "
-        "disjoint between splits instead. The paper reports 699/200/500 and 700/201/500 from a copy with "
-        "one misfiled file; a correct copy (1400 + 1400 files) gives 700/200/500 and 699/201/500."
-    ),
-    "elderreact": (
-        "**ElderReact** clip names are stimuli, not people: there are no speaker ids, so its official "
-        "split may share speakers between train and test. Labels are multi-label; a clip may have none."
-    ),
-    "iemocap": (
-        "**IEMOCAP** keeps all 10039 utterances with their consensus code, as the paper did, including "
-        "`xxx` (no agreement, label `unknown`) and `oth` (`other`)."
-    ),
-}
-
 
 def corpus_fact(corpus: str, fact: str) -> str:
     """What ``corpus`` declares of itself in its :class:`loaders.SourceInfo` (``speech``, ``ages_from``,
-    ``filed_without_ages``): its reader's, or a user's corpus registered in this run; empty where it
+    ``filed_without_ages``, ``caveat``): its reader's, or a user's corpus registered in this run; empty where it
     declares nothing (a user's corpus, one not registered here)."""
     return getattr(SOURCES[corpus], fact) if corpus in SOURCES else ""
 
@@ -92,15 +71,15 @@ def age_caveats(info: dict) -> list[str]:
 
 
 def caveats(info: dict, partial: list[str]) -> list[str]:
-    """The card's caveats: each corpus's own (:data:`CAVEATS`, a user corpus's notes), its languages'
+    """The card's caveats: each corpus's own (its ``caveat``, :func:`corpus_fact`; a user corpus's notes), its languages'
     age rule (:func:`age_caveats`), the ``partial``
     groups, genders that train and test do not share, and what ``prepare.json`` recorded (identical,
     low-rate, quiet, hard-clipped, known-defect clips; skipped inputs)."""
     user = info.get("user_sources", {})  # a user's corpus: its source's notes (groups, licence, label mapping)
     lines = [
-        CAVEATS[c] if c in CAVEATS else f"{user[c]['notes']} {_own_counts(c, info)}"
+        corpus_fact(c, "caveat") or f"{user[c]['notes']} {_own_counts(c, info)}"
         for c in info["corpora"]
-        if c in CAVEATS or c in user
+        if corpus_fact(c, "caveat") or c in user
     ]
     lines += age_caveats(info)
     if partial:
@@ -114,7 +93,7 @@ def caveats(info: dict, partial: list[str]) -> list[str]:
 
 def data_caveats(records: dict, corpora) -> dict[str, list[str]]:
     """``{corpus: caveats}`` that the dataset cards of ``records`` (``{benchmark: prepare.json}``, None
-    where none is recorded) state of each of ``corpora``: its own (:data:`CAVEATS`, not of a generated
+    where none is recorded) state of each of ``corpora``: its own (its ``caveat``, not of a generated
     copy) and what prepare recorded of its data (:func:`recorded_caveats`, its skipped inputs); what
     scores.json keeps for the model card's Limitations."""
     out: dict[str, list[str]] = {}
@@ -125,7 +104,7 @@ def data_caveats(records: dict, corpora) -> dict[str, list[str]]:
         for corpus in (c for c in corpora if c in info.get("corpora", ())):
             lines = out.setdefault(corpus, [])
             own = (info.get("user_sources") or {}).get(corpus, {}).get("notes")
-            own = CAVEATS[corpus] if corpus in CAVEATS and corpus not in generated else own
+            own = corpus_fact(corpus, "caveat") if corpus_fact(corpus, "caveat") and corpus not in generated else own
             if own and own not in lines:
                 lines.append(own)
             lines += [line for c, line in recorded_caveats(info) if c == corpus]

@@ -83,6 +83,11 @@ INFO = SourceInfo(
         "its release gives no ages, and its README says graduate students recorded it and clipped it from "
         "videos, so its speakers are probably not elderly"
     ),
+    caveat=(
+        "**CSED speakers.** It has no speaker ids or ages. Following the paper, all of it is the elderly Mandarin group"
+        " (`zho_eld`), although its README says the speech was recorded by graduate students and clipped from videos, "
+        "so its speakers are probably not elderly. Its splits cannot be speaker-independent."
+    ),
 )
 
 

@@ -77,6 +77,10 @@ INFO = SourceInfo(
     ),
     speech="spontaneous: elderly people reacting to stimuli, from videos",
     filed_without_ages="its release gives no ages",
+    caveat=(
+        "**ElderReact** clip names are stimuli, not people: there are no speaker ids, so its official "
+        "split may share speakers between train and test. Labels are multi-label; a clip may have none."
+    ),
 )
 
 

@@ -91,6 +91,10 @@ INFO = SourceInfo(
     ),
     speech="acted: actors in scripted and improvised dialogues",
     filed_without_ages="its release gives no ages",
+    caveat=(
+        "**IEMOCAP** keeps all 10039 utterances with their consensus code, as the paper did, including "
+        "`xxx` (no agreement, label `unknown`) and `oth` (`other`)."
+    ),
 )
 
 

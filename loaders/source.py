@@ -32,9 +32,12 @@ class SourceInfo:
     # `age` or `age_group` column.
     ages_from: str = ""
     filed_without_ages: str = ""
+    # What its dataset card warns of that its data says about itself (markdown, a bold lead-in first); empty:
+    # none (a user's corpus: its card states its notes instead).
+    caveat: str = ""
 
     # The corpus facts a user's corpus leaves empty: prepare.json leaves them out (as it did before them).
-    DECLARED = ("speech", "ages_from", "filed_without_ages")
+    DECLARED = ("speech", "ages_from", "filed_without_ages", "caveat")
 
     def has_group(self, language: str, age_group: str) -> bool:
         """Whether the corpus holds utterances of ``language`` x ``age_group``."""

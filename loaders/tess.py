@@ -73,6 +73,12 @@ INFO = SourceInfo(
     ),
     speech="acted: two actresses saying set words in a carrier phrase",
     ages_from="its two speakers' ages (64 and 26, as the release describes them)",
+    caveat=(
+        "**TESS has one speaker per group** (OAF, aged 64, is `eng_eld`; YAF, aged 26, is `eng_adu`), so "
+        "every TESS split of a group holds the same speaker; the `speaker` protocol keeps the 200 words "
+        "disjoint between splits instead. The paper reports 699/200/500 and 700/201/500 from a copy with "
+        "one misfiled file; a correct copy (1400 + 1400 files) gives 700/200/500 and 699/201/500."
+    ),
 )
 
 

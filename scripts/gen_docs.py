@@ -34,14 +34,15 @@ def layouts() -> str:
 
 def corpus_facts_table() -> str:
     """How each corpus's speech was made and how its rows got their age group, as its SourceInfo declares
-    them and the cards state them."""
+    them and the cards state them, and below the table what its dataset card warns of (its ``caveat``)."""
     from loaders import SOURCES
 
     lines = ["| corpus | how its speech was made | its age groups |", "|---|---|---|"]
     for s in SOURCES.all():
         ages = f"by {s.ages_from}" if s.ages_from else f"by the paper's filing, not by age: {s.filed_without_ages}"
         lines.append(f"| {s.name} | {s.speech} | {ages} |")
-    return "\n".join(lines)
+    warned = [f"- {s.name}: {s.caveat}" for s in SOURCES.all() if s.caveat]
+    return "\n".join([*lines, "", "What each dataset card also warns of a corpus (its `caveat`):", "", *warned])
 
 
 def configs_table() -> str:

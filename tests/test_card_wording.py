@@ -767,8 +767,9 @@ def test_the_cards_age_claims_follow_the_data_and_say_how_a_corpus_without_ages_
     "elderly (60+)" and a zho_eld model's card "age groups (adults (20-59), elderly (60+))", its Limitations
     "Elderly speech is scarce ... (CSED: 200 training clips)" and, of corpora it never used, "acted ... in
     studios (CREMA-D, TESS, ESD, YueMotion)", with none of CSED's caveats."""
-    from bimotion.card_caveats import CAVEATS, data_caveats
+    from bimotion.card_caveats import data_caveats
     from bimotion.data.layout import read_info
+    from loaders import SOURCES
 
     card = (csed_as_released / "README.md").read_text(encoding="utf-8")
     assert "| csed | Mandarin | elderly by the paper's filing (no ages) |" in _section(card, "## Statistics")
@@ -783,7 +784,7 @@ def test_the_cards_age_claims_follow_the_data_and_say_how_a_corpus_without_ages_
     for never_used in ("CREMA-D", "TESS", "ESD", "YueMotion", "IEMOCAP", "ElderReact", "studios", "Elderly speech"):
         assert never_used not in limits, never_used
     assert "csed is `zho_eld` (elderly) by the paper's filing, not by age: its release gives no ages" in limits
-    assert f"- {CAVEATS['csed']}" in limits
+    assert f"- {SOURCES['csed'].caveat}" in limits
     identical = next(line for line in card.splitlines() if line.startswith("- **Identical audio in csed:**"))
     assert "2 set(s) labelled differently" in identical and identical in limits
     assert "**Little data**: 8 training clips" in limits and "Mandarin from csed" in limits
@@ -860,3 +861,25 @@ def test_the_cards_state_what_each_corpus_declares_of_its_speech_and_ages(monkey
     text = card_text(fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"]))
     assert "tess's `eng_eld` is elderly (60+) by its ledger" in " ".join(_section(text, "## Limitations").split())
     assert age_group_text("tess", "eng_eld") == "elderly (60+)"
+
+
+def test_a_corpus_caveat_on_the_cards_is_its_readers_declaration(prepared, monkeypatch):
+    """What a dataset card warns of a corpus (TESS's one speaker per group) is its reader's declaration
+    (loaders.SourceInfo.caveat), as its speech and ages are: it was a second table in card_caveats, which
+    a corpus's declaration did not change; now the dataset card and the caveats carried to a model card
+    follow it, and a corpus declaring none gets none."""
+    from dataclasses import replace
+
+    from bimotion.card_caveats import caveats, data_caveats
+    from bimotion.data.layout import read_info
+    from loaders import SOURCES
+
+    info = read_info(prepared / "bimotion")
+    assert SOURCES["tess"].caveat in caveats(info, [])
+    monkeypatch.setitem(SOURCES, "tess", replace(SOURCES["tess"], caveat="**TESS, declared.** One place."))
+    assert "**TESS, declared.** One place." in caveats(info, [])
+    real = dict(info, synthetic={})  # a generated copy's cards carry no corpus caveat to a model card
+    assert data_caveats({"bimotion": real}, ["tess"])["tess"][0] == "**TESS, declared.** One place."
+    monkeypatch.setitem(SOURCES, "tess", replace(SOURCES["tess"], caveat=""))
+    assert not any("TESS" in line for line in caveats(info, []))
+    assert "tess" not in data_caveats({"bimotion": real}, ["tess"])

@@ -198,8 +198,6 @@ def test_the_notes_clipping_counts_are_the_real_releases(real_csed):
     import numpy as np
     import soundfile as sf
 
-    from bimotion.card_caveats import CAVEATS
-
     clipped = collections.Counter()
     for path in sorted((real_csed / "Training Data (wav)").glob("*/*.wav")):
         samples = np.abs(sf.read(path, dtype="int16", always_2d=True)[0][:, 0].astype(np.int32)) >= 32767
@@ -209,4 +207,4 @@ def test_the_notes_clipping_counts_are_the_real_releases(real_csed):
     assert clipped == {"Positive": 62, "Negative": 53, "Natural": 24}
     # the counts are measured by prepare (test_real_corpus_files_57...), not stated as static text
     assert "hard-clipped, more often Positive and Negative" in INFO.notes and "139" not in INFO.notes
-    assert "clipped" not in CAVEATS["csed"].replace("clipped from videos", "")
+    assert "clipped" not in INFO.caveat.replace("clipped from videos", "")
