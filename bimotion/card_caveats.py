@@ -5,7 +5,7 @@ the data prepared (:func:`caveats`; :func:`gender_gaps`, also a note of ``prepar
 
 from __future__ import annotations
 
-from loaders import SOURCES, known_defects
+from loaders import READERS, SOURCES, known_defects
 from loaders.levels import clipping_text
 from loaders.record import ELDERLY_MIN_AGE, age_band, elderly_min_age
 
@@ -20,13 +20,19 @@ def corpus_fact(corpus: str, fact: str) -> str:
     return getattr(SOURCES[corpus], fact) if corpus in SOURCES else ""
 
 
+def filed_by(corpus: str) -> str:
+    """Whose filing put the rows of a corpus that gives no ages in their age group: the paper's (one of
+    the seven corpora), or its own metadata's ``age_group`` column (a corpus of one's own)."""
+    return "the paper's filing" if corpus in READERS else "its `age_group` column"
+
+
 def age_group_text(corpus: str, group: str) -> str:
     """A corpus's age group in a group, as the cards state it: its band by the one rule
     (``elderly (60+)``, :func:`loaders.record.age_band`) where its rows were grouped by age, or
     ``elderly by the paper's filing (no ages)`` for a corpus whose release gives no ages."""
     parsed = Group.parse(group)
     if corpus_fact(corpus, "filed_without_ages"):
-        return f"{age_group_name(parsed.age_group)} by the paper's filing (no ages)"
+        return f"{age_group_name(parsed.age_group)} by {filed_by(corpus)} (no ages)"
     return age_band(parsed.language, parsed.age_group)
 
 
@@ -77,7 +83,7 @@ def caveats(info: dict, partial: list[str]) -> list[str]:
     low-rate, quiet, hard-clipped, known-defect clips; skipped inputs)."""
     user = info.get("user_sources", {})  # a user's corpus: its source's notes (groups, licence, label mapping)
     lines = [
-        corpus_fact(c, "caveat") or f"{user[c]['notes']} {_own_counts(c, info)}"
+        corpus_fact(c, "caveat") or f"{user[c]['notes']} {_own_counts(c, info)}{_own_facts(c)}"
         for c in info["corpora"]
         if corpus_fact(c, "caveat") or c in user
     ]
@@ -148,6 +154,19 @@ def recorded_caveats(info: dict) -> list[tuple[str, str]]:
         what = "; ".join(f"{clip}: {known_defects(corpus).get(clip, 'broken in the release')}" for clip in clips)
         lines.append((corpus, f"**Known defects of the {corpus} release:** {what}. Stored as released."))
     return lines
+
+
+def _own_facts(corpus: str) -> str:
+    """What a corpus of one's own declares of itself in its card (``speech``, ``ages_from`` or
+    ``filed_without_ages``: :meth:`loaders.SourceInfo.declared`), worded as docs/corpora.md's table
+    words the seven corpora's; empty where it declares none."""
+    speech, ages, filed = (corpus_fact(corpus, fact) for fact in ("speech", "ages_from", "filed_without_ages"))
+    parts = [
+        f"How its speech was made: {speech}." if speech else "",
+        f"Its age groups: by {ages}." if ages else "",
+        f"Its age groups: by {filed_by(corpus)}, not by age: {filed}." if filed else "",
+    ]
+    return "".join(f" {part}" for part in parts if part)
 
 
 def _own_counts(corpus: str, info: dict) -> str:

@@ -136,7 +136,7 @@ def load(name: str, source, *, skip_bad: bool = False, report: SkipReport | None
     metadata = _metadata_file(root)
     label_file = spec.label_map if spec.label_map is not None else _beside(root, LABEL_MAP_FILES)
     labels = read_label_map(label_file)
-    card = read_card(root / CARD_FILE)
+    facts = SourceInfo.declared(card := read_card(root / CARD_FILE), root / CARD_FILE)  # before any clip is read
     c = Collector(name, root, skip_bad=skip_bad, report=report, space=(), own=True)
     rows, rejected = parse_rows(c, metadata, labels)
     _check_speakers(metadata, rows)
@@ -146,7 +146,7 @@ def load(name: str, source, *, skip_bad: bool = False, report: SkipReport | None
     own = {metadata, root / CARD_FILE, *([Path(label_file)] if isinstance(label_file, (str, os.PathLike)) else [])}
     read_files(c, metadata, rows, rejected, own)
     records = c.finish(expected=EXPECTED)
-    register_source(source_info(name, spec, records, labels, card, metadata))
+    register_source(source_info(name, spec, records, labels, card, metadata).declaring(facts))
     return records
 
 

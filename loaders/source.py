@@ -3,7 +3,10 @@ each reader's ``INFO``, and a user corpus's, registered at run time (:mod:`loade
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from .errors import LayoutError
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class SourceInfo:
 
     # The corpus facts a user's corpus leaves empty: prepare.json leaves them out (as it did before them).
     DECLARED = ("speech", "ages_from", "filed_without_ages", "caveat")
+    # The kinds of speech a corpus of one's own declares (its card's ``speech:``), alone or before a
+    # description: ``acted: students reading set sentences`` (:meth:`declared`).
+    SPEECH_KINDS = ("acted", "elicited", "natural")
 
     def has_group(self, language: str, age_group: str) -> bool:
         """Whether the corpus holds utterances of ``language`` x ``age_group``."""
@@ -53,3 +59,44 @@ class SourceInfo:
     @classmethod
     def from_dict(cls, d: dict) -> SourceInfo:
         return cls(**{name: tuple(v) if isinstance(v, list) else v for name, v in d.items()})
+
+    def declaring(self, facts: dict[str, str]) -> SourceInfo:
+        """This source with the corpus ``facts`` its user declared (:meth:`declared`)."""
+        return replace(self, **facts)
+
+    @staticmethod
+    def declared(card: dict, path: str | Path) -> dict[str, str]:
+        """The corpus facts a corpus of one's own declares in its card's YAML header (``card``, read from
+        ``path``, its README.md), as a reader declares them in its :class:`SourceInfo`: ``speech`` (one of
+        :attr:`SourceInfo.SPEECH_KINDS`, alone or before ``: a description``) and at most one of
+        ``ages_from`` (whose ages) and ``filed_without_ages`` (why its rows have an age group but no ages).
+        Anything else is a :class:`~loaders.errors.LayoutError` naming the file, the field and what it takes."""
+        kinds = ", ".join(SourceInfo.SPEECH_KINDS)
+        facts = {}
+        for name in ("speech", "ages_from", "filed_without_ages"):
+            value = card.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, str) or not value.strip():
+                raise LayoutError(
+                    path, "bad_card", f"its `{name}:` is {value!r}, not a text", "write a text, or remove it"
+                )
+            facts[name] = " ".join(value.split())
+        kind = facts.get("speech", "").split(":", 1)[0].strip()
+        if "speech" in facts and kind not in SourceInfo.SPEECH_KINDS:
+            raise LayoutError(
+                path,
+                "bad_card",
+                f"its `speech:` is {facts['speech']!r}: how the speech was made is one of {kinds}",
+                f"write `speech: acted` (or one of {kinds}), a description after a colon if you like: "
+                "`speech: acted: students reading set sentences`",
+            )
+        if "ages_from" in facts and "filed_without_ages" in facts:
+            raise LayoutError(
+                path,
+                "bad_card",
+                "it declares both `ages_from:` (whose ages grouped its rows) and `filed_without_ages:` (why its rows "
+                "have no ages)",
+                "keep the one that is true of your metadata: ages_from where it has an `age` column",
+            )
+        return facts

@@ -677,3 +677,55 @@ def test_scan_of_a_corpus_of_both_benchmarks_gives_each_parts_split_under_the_co
     ), notes
     assert notes[2].startswith("note: once the rows are moved, `yuemotion prepare`: canto_yue's group yue_eld,"), notes
     assert len(notes) == 3 and not any("`bimotion prepare`: " in note and "yue_eld" in note for note in notes)
+
+
+def _declaring(root: Path, header: str) -> Path:
+    """``root``'s README.md with ``header`` (YAML lines) added to its card's header."""
+    card = root / "README.md"
+    card.write_text(card.read_text(encoding="utf-8").replace("---\n", f"---\n{header}\n", 1), encoding="utf-8")
+    return card
+
+
+def test_a_corpus_of_ones_own_declares_how_its_speech_was_made_and_its_ages_and_its_card_says_them(
+    tmp_path, monkeypatch
+):
+    """A corpus of one's own could not say how its speech was made or whose ages grouped its rows (the
+    seven corpora declare both in their SourceInfo): its card said nothing of either.  Its README's
+    header declares them now, with SourceInfo's names and values, and its card and prepare.json carry them."""
+    from bimotion.card_caveats import age_group_text
+    from bimotion.prepare import prepare
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="home", speakers=2, clips_per_speaker=2)
+    _declaring(root, "speech: 'elicited: residents retelling a film'\nages_from: the residents' ages in its records")
+    done = prepare({"home": root}, tmp_path / "out", protocol="speaker", num_proc=1, progress=False)
+    card = (done.out_dir / "README.md").read_text(encoding="utf-8")
+    note = next(line for line in card.splitlines() if line.startswith("- **home** is a user's own corpus"))
+    assert note.endswith(
+        "How its speech was made: elicited: residents retelling a film. "
+        "Its age groups: by the residents' ages in its records."
+    )
+    recorded = read_info(done.out_dir)["user_sources"]["home"]
+    assert recorded["speech"] == "elicited: residents retelling a film" and "filed_without_ages" not in recorded
+    # a corpus whose metadata gives age groups only says why, and whose filing it is (not the paper's)
+    monkeypatch.setitem(SOURCES, "home", dataclasses.replace(SOURCES["home"], ages_from="", filed_without_ages="x"))
+    assert age_group_text("home", "ind_eld") == "elderly by its `age_group` column (no ages)"
+
+
+@pytest.mark.parametrize(
+    "header, said",
+    [
+        (
+            "speech: read aloud",
+            "its `speech:` is 'read aloud': how the speech was made is one of acted, elicited, natural",
+        ),
+        ("speech: [acted]", "its `speech:` is ['acted'], not a text"),
+        ("ages_from: x\nfiled_without_ages: y", "it declares both `ages_from:`"),
+    ],
+)
+def test_a_bad_declaration_in_ones_own_card_names_the_file_and_what_it_takes(tmp_path, header, said):
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="home", speakers=2, clips_per_speaker=2)
+    card = _declaring(root, header)
+    with pytest.raises(loaders.LayoutError) as err:
+        loaders.load("home", root)
+    assert err.value.path == card and err.value.reason == "bad_card"
+    assert said in str(err.value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from loaders.labels import CORPUS_LABEL_MAPS
 from loaders.record import age_band
 
-from ..card_caveats import corpus_fact
+from ..card_caveats import corpus_fact, filed_by
 from ..group_names import age_group_name, language_name
 from ..registry import Group
 
@@ -49,7 +49,10 @@ def trained_ages(summary: dict) -> str:
         filed = [c for c in corpora if corpus_fact(c, "filed_without_ages")]
         text = age_band(parsed.language, parsed.age_group) if len(filed) < len(corpora) else ""
         if filed:
-            how = f"{', '.join(filed)} by the paper's filing, not by age"
+            by: dict[str, list[str]] = {}
+            for corpus in filed:
+                by.setdefault(filed_by(corpus), []).append(corpus)
+            how = "; ".join(f"{', '.join(named)} by {who}, not by age" for who, named in by.items())
             text = f"{text}; {how}" if text else f"{age_group_name(parsed.age_group)}: {how}"
         parts.append(f"{language_name(parsed.language)} {text}" if several else text)
     return "; ".join(dict.fromkeys(parts))
@@ -65,7 +68,7 @@ def age_limitation(summary: dict, own_age_bands: str) -> str:
             filed, ages = corpus_fact(corpus, "filed_without_ages"), corpus_fact(corpus, "ages_from")
             if filed:
                 name = age_group_name(parsed.age_group)
-                parts.append(f"{corpus} is `{group}` ({name}) by the paper's filing, not by age: {filed}")
+                parts.append(f"{corpus} is `{group}` ({name}) by {filed_by(corpus)}, not by age: {filed}")
             elif ages:
                 parts.append(f"{corpus}'s `{group}` is {age_band(parsed.language, parsed.age_group)} by {ages}")
     own = list(dict.fromkeys(c for c in summary["train_corpora"] if c not in CORPUS_LABEL_MAPS))
