@@ -629,9 +629,11 @@ def _user_proportions() -> str:
 def _small_group_note(corpus: str, group: str, drawn: list[int], counts: dict[tuple, list[int]]) -> str:
     """What :func:`_favour_train` did to ``corpus``'s ``group``: from ``drawn`` units per split to ``counts``."""
     names = {"f": ("woman", "women"), "m": ("man", "men"), "None": ("of unknown gender",) * 2}
+    rank = {"f": 0, "m": 1, "None": 3}  # as a reader counts them: women, men, other genders as given, unknown last
 
     def who(split: int | None = None) -> str:
         parts = [(sum(c) if split is None else c[split], k[0] if k else "") for k, c in counts.items()]
+        parts.sort(key=lambda part: rank.get(part[1], 2))
         return ", ".join(f"{n} {names.get(k, (f'of gender {k}',) * 2)[n > 1]}" for n, k in parts if n and k)
 
     now = [sum(c[s] for c in counts.values()) for s in range(len(SPLITS))]

@@ -729,3 +729,25 @@ def test_a_bad_declaration_in_ones_own_card_names_the_file_and_what_it_takes(tmp
         loaders.load("home", root)
     assert err.value.path == card and err.value.reason == "bad_card"
     assert said in str(err.value)
+
+
+def test_the_small_group_note_counts_women_and_men_first_and_unknown_gender_last(tmp_path):
+    """The small-group note listed a group's speakers in the order of their gender's sort key, the unknown
+    gender first: "6 speakers (2 of unknown gender, 2 women, 2 men)".  It now reads as people count them:
+    women, men, then those of unknown gender, in the group's count and in train's."""
+    import warnings
+
+    from loaders.errors import SplitNote
+
+    [template] = loaders.load("carehome", testing.make_corpus("audiofolder", tmp_path, speakers=1, clips_per_speaker=1))
+    rows = [
+        dataclasses.replace(template, id=f"carehome/s{k}", speaker_id=f"s{k}", gender=None if g == "?" else g)
+        for k, g in enumerate("??mmff")
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SplitNote)
+        splits.assign_splits(rows, "speaker", identical=())
+    [note] = [str(w.message) for w in caught if "small-group rule" in str(w.message)]
+    assert "has 6 speakers (2 women, 2 men, 2 of unknown gender), too few" in note
+    train = re.search(r"train \(([^)]*)\) holding", note).group(1)
+    assert re.fullmatch(r"1 woman, 1 man(, 1 of unknown gender)?", train), train
