@@ -711,6 +711,27 @@ def test_a_corpus_of_ones_own_declares_how_its_speech_was_made_and_its_ages_and_
     assert age_group_text("home", "ind_eld") == "elderly by its `age_group` column (no ages)"
 
 
+def test_a_model_card_says_how_a_corpus_of_ones_own_declares_its_speech_and_whose_filing_grouped_it(
+    tmp_path, monkeypatch
+):
+    """A model trained on a corpus of one's own that declares its speech and that its rows have age groups
+    but no ages: its card states the speech in its Limitations as for the seven corpora, and the filing as
+    its own `age_group` column's, where the wording of the seven said "by the paper's filing"."""
+    from bimotion import registry
+    from bimotion.training.card_claims import age_limitation, limitations, trained_ages
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="home", speakers=2, clips_per_speaker=2)
+    _declaring(root, "speech: natural\nfiled_without_ages: its records give age groups only")
+    loaders.load("home", root)  # registers its source, with what it declares
+    monkeypatch.setitem(registry.BENCHMARKS, "bimotion", extend(BIMOTION, [SOURCES["home"]]))
+    summary = {"train_configs": ["home"], "train_corpora": ["home"], "train_groups": ["ind_eld"]}
+    summary["train_manifest"] = {"num_clips": 4, "hours": 0.01}
+    assert trained_ages(summary) == "elderly: home by its `age_group` column, not by age"
+    filed = "home is `ind_eld` (elderly) by its `age_group` column, not by age: its records give age groups only"
+    assert age_limitation(summary, "adults (20-59), elderly (60+)").startswith(filed)
+    assert "**How the speech was made**: home: natural." in limitations(summary)[1]
+
+
 @pytest.mark.parametrize(
     "header, said",
     [
