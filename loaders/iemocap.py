@@ -31,9 +31,6 @@ folders)::
   summary, without a warning; audio in any other folder (``sentences/wav_old/``, a user's ``extra/``) counted
   and named in one warning per folder; a broken link or a FIFO reported.
 * No official split (leave-one-session-out is the convention: ``extra["session"]``).
-
-Long: one corpus's reader kept whole, as every reader is: its release's layout, EmoEvaluation format and
-quirks, and its declaration (``INFO``, with the caveat its dataset card states), which is data.
 """
 
 from __future__ import annotations
