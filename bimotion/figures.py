@@ -5,9 +5,9 @@ resolution, each as a PNG and a vector copy (SVG) for print, with the same type 
 
 Sizes are print sizes: a figure is drawn at the inches it is meant to be printed at (the heat map at
 most :data:`PRINT_WIDTH_IN`), so a point here is a point on the page.  A figure taller than a page
-(:data:`PAGE_HEIGHT_IN`: ten or more confusion panels, six or more projections, a heat map in blocks)
-is kept whole for screens and also written in page-sized parts beside it, cut only between rows of
-panels, each part with the figure's key (:func:`page_parts`, :func:`save_figure`)."""
+(:data:`PAGE_HEIGHT_IN`: ten or more confusion panels, six or more projections, a heat map in blocks of
+test sets or of models) is kept whole for screens and also written in page-sized parts beside it, cut
+only between rows of panels, each part with the figure's title and key (:func:`page_parts`)."""
 
 from __future__ import annotations
 
@@ -251,7 +251,7 @@ def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None)
         png = path.with_suffix(FORMATS[0]).name
         if len(parts) == 1:
             print(f"note: {png} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in, and is one row of "
-                  "panels (nothing to cut between): scale it to the page", file=sys.stderr, flush=True)  # fmt: skip
+                  "panels (nothing to cut between): draw it in shorter rows", file=sys.stderr, flush=True)  # fmt: skip
         else:
             tall = max(p.frame_top - p.frame_bottom for p in parts) + 2 * SAVED_MARGIN_IN
             over = f" (one row of panels is {tall:.1f} in, taller than a page)" if tall > PAGE_HEIGHT_IN + 1e-6 else ""

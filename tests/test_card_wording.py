@@ -435,7 +435,7 @@ def test_grid_tables_and_heat_map_of_generated_data_say_so(prepared, tmp_path):
     data = heatmap_data(result)
     assert data["synthetic"] == ["tess", "yuemotion"]
     fig, ax = heatmap_figure(data, [0])
-    assert note in " ".join(ax.get_title().split())
+    assert note in " ".join(fig.get_suptitle().split())
     fig.clf()
 
     real = fake_grid(tmp_path, {"cache_dir": "c"})  # no prepared folder records generated data

@@ -28,22 +28,21 @@ import numpy as np
 
 from loaders.synthetic import marked_title
 
-from ..figures import (
-    CHAR_IN,
-    LINE_IN,
-    PRINT_WIDTH_IN,
-    SMALL_PT,
-    TEXT_PT,
-    TITLE_PT,
-    fill,
-    pyplot,
-    save_figure,
-    text_color,
-    text_width,
-)
+from ..figures import SMALL_PT, TEXT_PT, TITLE_LINE_IN, TITLE_PT, fill, pyplot, save_figure, text_color
 from ..mixture import mixture_name, parse_mixture
 from ..paper import GROUPS, TABLES
 from ..training.metrics import CHANCE, DAGGER, UNTRAINED, UNTRAINED_MARK
+from .heatmap_layout import (  # noqa: F401 (heatmap_size: read from here too)
+    BAR_BELOW_IN,
+    BAR_ROOM_IN,
+    COLUMN_CHARS,
+    ROW_CHARS,
+    blocks_of,
+    heatmap_size,
+    laid_out,
+    note_in,
+    part_of,
+)
 
 
 def paper_order(specs: list[list[str]], reference: list[str]) -> list[int]:
@@ -110,7 +109,8 @@ def write_csv(data: dict, path: Path) -> Path:
 
 
 def heatmap_figure(data: dict, seeds: list[int]):
-    """The figure and its axes of :func:`heatmap_data`'s ``data`` (returned, not saved)."""
+    """The figure and its axes of :func:`heatmap_data`'s ``data`` (returned, not saved): the axes of its
+    first block; the title is the figure's (``fig.get_suptitle()``), so each page-sized part has it."""
     plt = pyplot()
     from matplotlib.colors import Normalize
 
@@ -122,58 +122,58 @@ def heatmap_figure(data: dict, seeds: list[int]):
     rows = [fill(name, ROW_CHARS) for name in data["model_names"]]
     columns = [f"{fill(name, COLUMN_CHARS)}\n(chance {c:.1f})" for name, c in zip(data["test_names"], chance,
                strict=True)]  # fmt: skip
-    layout = heatmap_layout(rows, columns)
-    width, height = layout["width"], layout["height"]
-    per = layout["per_block"]
-    blocks = [list(range(k, min(k + per, n_tests))) for k in range(0, n_tests, per)]
-    fig, axes = plt.subplots(len(blocks), 1, figsize=(width, height), squeeze=False)
-    axes = list(axes[:, 0])
     untrained = data.get("untrained") or [[False] * n_tests] * n_models
-    for ax, block in zip(axes, blocks, strict=True):
-        image = ax.imshow(above[:, block], cmap=cmap, norm=norm, aspect="auto")
-        for i, k in np.ndindex(n_models, len(block)):
-            j, rgba = block[k], cmap(norm(above[i, block[k]]))
-            _draw_cell(ax, (i, k), values[i, j], chance[j], rgba, data["relation"][i][j], untrained[i][j],
-                       layout["score_pt"])  # fmt: skip
-        ax.set_xticks(range(len(block)), [columns[j] for j in block], rotation=90, fontsize=TEXT_PT)
-        ax.set_yticks(range(n_models), rows, fontsize=TEXT_PT)
-        ax.set_xticks(np.arange(len(block) + 1) - 0.5, minor=True)
-        ax.set_yticks(np.arange(n_models + 1) - 0.5, minor=True)
-        ax.grid(which="minor", color="white", linewidth=1.5)
-        ax.tick_params(which="minor", length=0)
-        ax.set_ylabel("training mixture (one model each)", fontsize=TEXT_PT)
-        part = f": {block[0] + 1}–{block[-1] + 1} of {n_tests}" if len(blocks) > 1 else ""  # each block: its own
-        ax.set_xlabel(f"test set (its chance level, %){part}", fontsize=TEXT_PT)
-    title = marked_title(heatmap_title(data, seeds), data.get("synthetic"))
-    axes[0].set_title(fill(title, int(width * OFF_CENTRE_TITLE_CHARS_PER_IN)), fontsize=TITLE_PT)
     note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "
             "exactly this test set's data (in-group); dashed box: this test set's data is part of the training "
             f"mixture. Hatched border, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
     if any(map(any, untrained)):
         note += f" {UNTRAINED_MARK}: {UNTRAINED}."
-    note = fill(note, int(width * TEXT_CHARS_PER_IN))
+    title = marked_title(heatmap_title(data, seeds), data.get("synthetic"))
+    layout, title, note = laid_out(rows, columns, title, note)
+    width, height = layout["width"], layout["height"]
+    blocks = blocks_of(n_models, n_tests, layout)
+    fig, axes = plt.subplots(len(blocks), 1, figsize=(width, height), squeeze=False)
+    axes = list(axes[:, 0])
+    for ax, (models, tests) in zip(axes, blocks, strict=True):
+        image = ax.imshow(above[np.ix_(models, tests)], cmap=cmap, norm=norm, aspect="auto")
+        for i, k in np.ndindex(len(models), len(tests)):
+            m, j = models[i], tests[k]
+            _draw_cell(ax, (i, k), values[m, j], chance[j], cmap(norm(above[m, j])), data["relation"][m][j],
+                       untrained[m][j], layout["score_pt"])  # fmt: skip
+        ax.set_xticks(range(len(tests)), [columns[j] for j in tests], rotation=90, fontsize=TEXT_PT)
+        ax.set_yticks(range(len(models)), [rows[m] for m in models], fontsize=TEXT_PT)
+        ax.set_xticks(np.arange(len(tests) + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(len(models) + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", linewidth=1.5)
+        ax.tick_params(which="minor", length=0)
+        ax.set_ylabel(f"training mixture (one model each){part_of(models, n_models)}", fontsize=TEXT_PT)
+        ax.set_xlabel(f"test set (its chance level, %){part_of(tests, n_tests)}", fontsize=TEXT_PT)
+    title_in = 0.1 + TITLE_LINE_IN * (title.count("\n") + 1)
+    sup = fig.suptitle(title, fontsize=TITLE_PT, y=1 - 0.05 / height, va="top")
     fig.text(0.01, 0.005, note, fontsize=TEXT_PT, va="bottom", ha="left")
-    # room for the note, in inches (8 pt lines, ~0.16 in each), not a fraction of a figure that grows with the models
-    note_in = 0.14 * (note.count("\n") + 1) + 0.1
-    _colour_bar(fig, axes, image, layout["bar"], note_in)
-    for ax, block in zip(axes, blocks, strict=True):
-        _clip_hatches(ax, n_models, len(block))
+    sup.set_in_layout(False)  # the rect leaves its room: tight_layout would leave it again
+    _colour_bar(fig, axes, image, layout["bar"], (title_in, note_in(note)))
+    sup.set_in_layout(True)  # and the saved copy's frame holds it
+    for ax, (models, tests) in zip(axes, blocks, strict=True):
+        _clip_hatches(ax, len(models), len(tests))
     return fig, axes[0]
 
 
-def _colour_bar(fig, axes: list, image, where: str, note_in: float) -> None:
-    """Lay the map out and add its colour bar: beside the rows (``where`` ``side``), BAR_WIDTH_IN wide and
-    as tall as they are, whatever the map's size; or under the last test sets' names, above the note
-    (``note_in`` inches at the bottom), on a map too wide for a bar beside it."""
+def _colour_bar(fig, axes: list, image, where: str, key_in: tuple[float, float]) -> None:
+    """Lay the map out under the title and over the note (``key_in``: the inches they take at the top
+    and the bottom) and add its colour bar: beside the rows (``where`` ``side``), BAR_WIDTH_IN wide and
+    as tall as they are, whatever the map's size; or under the last test sets' names, above the note,
+    on a map too wide or too tall for a bar beside it."""
     width, height = fig.get_figwidth(), fig.get_figheight()
+    top_in, note_in = key_in
     if where == "side":
-        fig.tight_layout(rect=(0, note_in / height, 1 - BAR_ROOM_IN / width, 1))
+        fig.tight_layout(rect=(0, note_in / height, 1 - BAR_ROOM_IN / width, 1 - top_in / height))
         box = axes[0].get_position()
         cax = fig.add_axes((box.x1 + BAR_PAD_IN / width, box.y0, BAR_WIDTH_IN / width, box.height))
         bar = fig.colorbar(image, cax=cax)
         _fit_bar_label(fig, bar, BAR_LABEL)
     else:  # a map too wide for a bar beside it: the bar under its last test sets' names, above the note
-        fig.tight_layout(rect=(0, (note_in + BAR_BELOW_IN) / height, 1, 1), h_pad=1.0)
+        fig.tight_layout(rect=(0, (note_in + BAR_BELOW_IN) / height, 1, 1 - top_in / height), h_pad=1.0)
         box = axes[-1].get_position()
         bottom = (note_in + BAR_BELOW_IN - BAR_WIDTH_IN - 0.05) / height
         cax = fig.add_axes((box.x0, bottom, min(box.width, 3.0 / width), BAR_WIDTH_IN / height))
@@ -184,59 +184,8 @@ def _colour_bar(fig, axes: list, image, where: str, note_in: float) -> None:
 
 
 BAR_LABEL = "weighted F1 − chance level (points)"
-
-# The map is drawn at the size it prints at (its text sizes are the page's, bimotion.figures): at most
-# PRINT_WIDTH_IN wide, long mixture names wrapped rather than widening it; a grid too wide for that even
-# so (cells narrower than CELL_MIN_IN, whose scores would not fit) grows wider, cells CELL_MIN_IN each.
-ROW_CHARS = 28  # a row's name wrapped to lines this many Latin characters wide (a Chinese one counts two)
-COLUMN_CHARS = 24  # a column's name, likewise (upright labels: their lines side by side in a cell's width)
 BAR_WIDTH_IN = 0.15  # the colour bar's width
 BAR_PAD_IN = 0.1  # between the rows and the colour bar
-BAR_ROOM_IN = 0.95  # right of the rows: the pad, the bar, its ticks and its label (two lines, wrapped)
-CELL_IN = 0.8  # a cell's width (inches) where the page has room
-CELL_MIN_IN = 0.45  # a cell's narrowest: its bold 8 pt score with its marks ("88.5†*", 0.4 in)
-CELL_SMALL_IN = 0.37  # a cell's narrowest with a bold 7 pt score (0.34 in), a map too wide for 8 pt ones
-BAR_BELOW_IN = 0.75  # under a wide map: the colour bar, its ticks and its label, between the names and the note
-ROW_IN = 0.4  # a row's height (inches)
-MIN_ROWS_IN = 1.5  # the rows' height of a map of a few models (advise's): its colour bar's label fits beside the bar
-MARGIN_IN = 0.1  # what the saved copy's tight frame adds around the drawn figure, with room to spare
-OFF_CENTRE_TITLE_CHARS_PER_IN = 9  # the title's 10 pt characters per inch of figure width: centred over
-# the cells, right of the figure's middle (the row names left of them), it has less room than one centred on
-# the figure (bimotion.figures.TITLE_CHARS_PER_IN's 11)
-TEXT_CHARS_PER_IN = 15  # 8 pt characters per inch of figure width
-
-
-def heatmap_layout(rows: list[str], columns: list[str]) -> dict:
-    """How a map of the (wrapped) row and column names ``rows`` and ``columns`` is drawn:
-    ``width``/``height`` (inches), ``bar`` (the colour bar ``side`` or ``below``), ``per_block`` (test
-    sets per block of rows) and ``score_pt`` (a cell's score's size).  At most :data:`PRINT_WIDTH_IN`
-    wide: cells :data:`CELL_MIN_IN` or wider with the bar beside them where they fit; else the bar
-    under the map, then cells :data:`CELL_SMALL_IN` with a 7 pt score; a map too wide even so (over
-    about 13 test sets) is split into blocks of test sets stacked one over the other, each with every
-    row and its own axis label, naming which test sets it holds (a page-sized part of one reads alone)."""
-    label_in = CHAR_IN * max(text_width(line) for name in rows for line in name.split("\n")) + 0.45  # + the axis label
-    upright = CHAR_IN * max(text_width(line) for name in columns for line in name.split("\n"))
-    lines = max(name.count("\n") + 1 for name in rows)
-    cells = max(max(ROW_IN, 0.12 * lines) * len(rows), MIN_ROWS_IN)
-    count, room = len(columns), PRINT_WIDTH_IN - MARGIN_IN - label_in
-    if (room - BAR_ROOM_IN) / count >= CELL_MIN_IN:  # as ever: the bar beside the rows
-        cell = min(CELL_IN, (room - BAR_ROOM_IN) / count)
-        return {"width": label_in + BAR_ROOM_IN + cell * count, "height": cells + upright + 0.12 * 3 + 1.6,
-                "bar": "side", "per_block": count, "score_pt": TEXT_PT}  # fmt: skip
-    score_pt, per = TEXT_PT, int(room // CELL_MIN_IN)
-    if per < count <= room // CELL_SMALL_IN:
-        score_pt, per = SMALL_PT, count
-    blocks = -(-count // per)
-    per = -(-count // blocks)  # blocks of even widths
-    cell = min(CELL_IN, room / per)
-    height = blocks * (cells + upright + 0.3 + LINE_IN) - LINE_IN + 0.12 * 3 + 1.3 + BAR_BELOW_IN  # each: its label
-    return {"width": label_in + cell * per, "height": height, "bar": "below", "per_block": per, "score_pt": score_pt}
-
-
-def heatmap_size(rows: list[str], columns: list[str]) -> tuple[float, float]:
-    """(width, height) in inches of :func:`heatmap_layout`'s map."""
-    layout = heatmap_layout(rows, columns)
-    return layout["width"], layout["height"]
 
 
 def _fit_bar_label(fig, bar, label: str) -> bool:

@@ -1,0 +1,127 @@
+"""A figure as a reader of the paper sees it, page by page: the heat map's page-sized parts each
+carry its title, none is taller than a page (a map of many models is cut between blocks of models),
+and its title and note keep within the figure as drawn."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+pytest.importorskip("matplotlib")
+PIL = pytest.importorskip("PIL.Image")
+
+from bimotion.figures import DPI, PAGE_HEIGHT_IN, PRINT_WIDTH_IN  # noqa: E402
+
+
+def _map(n_tests: int, n_models: int, names: list[str] | None = None) -> dict:
+    """heatmap_data's numbers of ``n_models`` models on ``n_tests`` test sets, scores at random."""
+    rng = np.random.default_rng(0)
+    models = names or [f"mixture number {k} with a long name" for k in range(n_models)]
+    return {"models": [f"m{k}" for k in range(n_models)], "tests": [f"t{j}" for j in range(n_tests)],
+            "model_names": models, "test_names": [f"Mandarin elderly {j}" for j in range(n_tests)],
+            "values": rng.uniform(10, 90, (n_models, n_tests)), "chance": np.full(n_tests, 33.3),
+            "relation": [[None] * n_tests for _ in range(n_models)], "synthetic": []}  # fmt: skip
+
+
+def _inches(png) -> tuple[float, float]:
+    """A saved PNG's size at the resolution it declares, in inches."""
+    with PIL.open(png) as image:
+        assert image.info["dpi"][1] == pytest.approx(DPI, abs=0.1), png
+        return image.size[0] / DPI, image.size[1] / DPI
+
+
+SVG_LINE = re.compile(r"<!-- (.*?) -->\s*<g transform=\"translate\(([-\d.e]+) ([-\d.e]+)\)")
+
+
+def _svg_lines(svg) -> list[tuple[str, float, float]]:
+    """Every line of text an SVG draws (matplotlib writes each as a comment before its glyphs' group),
+    those placed inside the drawing's frame."""
+    text = svg.read_text(encoding="utf-8")
+    width, height = map(float, re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', text).groups())
+    return [(m[1], float(m[2]), float(m[3])) for m in SVG_LINE.finditer(text)
+            if 0 <= float(m[2]) <= width and 0 <= float(m[3]) <= height]  # fmt: skip
+
+
+@pytest.mark.parametrize("n_tests, n_models", [(9, 16), (20, 14)])
+def test_every_part_of_a_tall_heat_map_fits_a_page_and_carries_the_title(tmp_path, capsys, n_tests, n_models):
+    """Sixteen models on nine test sets made a map of one row of panels 10.2 in tall, which was not
+    cut ("note: ... one row of panels (nothing to cut between): scale it to the page"); fourteen on
+    twenty test sets made parts 9.3 in tall; and the title was drawn on the first part only, so a
+    reader of "-page2" could not tell what it showed.  A map too tall for a page is now split into
+    blocks of models too, each a part of at most 7 x 9 in that names which models it holds, and every
+    part carries the title (a later one under "(continued: part k of n)")."""
+    from bimotion.figures import save_figure
+    from bimotion.grid.heatmap import heatmap_figure
+
+    data = _map(n_tests, n_models)
+    fig, _ = heatmap_figure(data, [0])
+    title = fig.get_suptitle()
+    files = save_figure(fig, tmp_path / "map")
+    pages = [p for p in files if "-page" in p.name and p.suffix == ".png"]
+    assert len(pages) >= 2, files
+    said = capsys.readouterr().err
+    assert "one row of panels" not in said and "taller than a page" not in said, said
+    models_seen: list[int] = []
+    for k, png in enumerate(pages, start=1):
+        width, height = _inches(png)
+        assert width <= PRINT_WIDTH_IN and height <= PAGE_HEIGHT_IN, (png.name, width, height)
+        lines = [text for text, *_ in _svg_lines(png.with_suffix(".svg"))]
+        assert title.split("\n")[0] in lines, (png.name, lines[:5])  # the title, on every part
+        assert (f"(continued: part {k} of {len(pages)})" in lines) == (k > 1), png.name
+        rows = [int(m[1]) for line in lines for m in [re.match(r"mixture number (\d+)", line)] if m]
+        assert any(re.fullmatch(rf"training mixture \(one model each\): \d+–\d+ of {n_models}", line)
+                   for line in lines), lines  # fmt: skip
+        models_seen += rows
+    blocks_of_tests = -(-n_tests // 10)  # 7 in holds ten of these test sets a block (9: one block)
+    assert sorted(models_seen) == sorted(list(range(n_models)) * blocks_of_tests)  # every model, once a block
+
+
+def test_a_heat_map_that_fits_a_page_is_not_cut():
+    """The cut is for maps taller than a page: twelve models on nine test sets stay one block."""
+    from bimotion.grid.heatmap import heatmap_figure
+
+    fig, _ = heatmap_figure(_map(9, 12), [0])
+    blocks = [ax for ax in fig.axes if getattr(ax, "_colorbar", None) is None]
+    assert len(blocks) == 1 and len(blocks[0].get_yticklabels()) == 12
+
+
+LONG = "all of YueMotion + ESD English adults + ESD Mandarin adults + CREMA-D English adults + TESS"
+
+
+@pytest.mark.parametrize("n_tests", [1, 9])
+def test_the_heat_maps_title_and_note_wrap_within_the_figure_as_drawn(n_tests):
+    """The heat map wrapped its title at its own 9 characters an inch (centred over the cells, right of
+    the figure's middle) and its note at its own 15, beside the one measure every other figure wraps by
+    (bimotion.figures.TITLE_CHARS_PER_IN, CHAR_IN).  Its title is now the figure's, centred on it and
+    wrapped by that measure, as is the note: both lie within the figure as the renderer draws them, on
+    a map of one test set (3.7 in wide) and of nine, with a long title of a synthetic grid."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.grid.heatmap import heatmap_figure
+
+    data = _map(n_tests, 3, names=[LONG, "Mandarin elderly", "耆樂情緒語料 粵語長者"])
+    data["test_names"][0] = LONG
+    data["synthetic"] = ["tess", "yuemotion"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no Chinese font here: the glyphs' own warnings
+        fig, _ = heatmap_figure(data, [0, 1, 2])
+        fig.canvas.draw()
+    renderer, frame = fig.canvas.get_renderer(), fig.bbox
+    texts = [fig._suptitle, *fig.texts]
+    assert fig.get_suptitle().count("\n") >= 1 and any(t.get_text().startswith("Cell: weighted F1") for t in texts)
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (text.get_text()[:40], box, frame)
+    plt.close(fig)
+
+
+def test_one_measure_of_text_width_wraps_every_figure():
+    """Characters per inch are set once, in bimotion.figures (the heat map had its own two)."""
+    defined = re.compile(r"^\w*CHARS_PER_IN\s*=", re.MULTILINE)
+    where = [str(p.relative_to(REPO)) for package in ("bimotion", "loaders", "yuemotion")
+             for p in sorted((REPO / package).rglob("*.py")) for _ in defined.finditer(p.read_text(encoding="utf-8"))]  # fmt: skip
+    assert where == ["bimotion/figures.py"], where
