@@ -108,6 +108,52 @@ def drawable(text: str) -> bool:
     return all(ord(ch) in _glyphs() for ch in text if not ch.isspace())
 
 
+class MissingGlyphWarning(UserWarning):
+    """A figure's text holds characters no installed font has a glyph of: drawn as empty boxes."""
+
+
+_WARNED: set[str] = set()  # the kinds of missing glyphs (CJK, other) warned of in this process: once each
+
+
+def warn_missing_glyphs(fig) -> list[str]:
+    """Warn once in a process (:class:`MissingGlyphWarning`) where ``fig`` has text that no font of
+    :func:`font_families` can draw (Chinese on a machine with no Chinese font), naming the first such text
+    and how to install a font holding it; matplotlib's own warning, one per missing glyph, is then kept
+    quiet.  Returns the texts that cannot be drawn."""
+    import unicodedata
+    import warnings
+
+    from matplotlib.text import Text
+
+    texts = [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+    missing = list(dict.fromkeys(t for t in texts if not drawable(t)))
+    if not missing:
+        return []
+    chars = "".join(
+        dict.fromkeys(ch for text in missing for ch in text if not ch.isspace() and ord(ch) not in _glyphs())
+    )
+    cjk = any(unicodedata.east_asian_width(ch) in "WF" for ch in chars)
+    if ("CJK" if cjk else "other") not in _WARNED:
+        _WARNED.add("CJK" if cjk else "other")
+        fix = CJK_FONT_HINT if cjk else "install a font holding them"
+        warnings.warn(f"a figure's text {' '.join(missing[0].split())!r} has characters no installed font holds "
+                      f"({chars[:8]}; {len(missing)} text(s) of this figure), drawn as empty boxes: {fix}, then remove "
+                      f"matplotlib's font list ({_font_cache()}) so that it finds the font", MissingGlyphWarning,
+                      stacklevel=3)  # fmt: skip
+    warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning)  # said above, once
+    return missing
+
+
+CJK_FONT_HINT = "install a font holding Chinese, Noto Sans CJK (Debian, Ubuntu: apt-get install fonts-noto-cjk)"
+
+
+def _font_cache() -> str:
+    """The files where matplotlib keeps the fonts it found (read once: a font installed after is not seen)."""
+    import matplotlib
+
+    return str(Path(matplotlib.get_cachedir()) / "fontlist-*.json")
+
+
 def pyplot():
     """``matplotlib.pyplot``, drawing off screen (Agg), its text in :func:`font_families` where
     matplotlib's default family is unchanged: every figure is made through it."""
@@ -144,6 +190,7 @@ def save_figure(fig, path: str | Path, metadata: Mapping[str, str] | None = None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []
+    warn_missing_glyphs(fig)
     try:
         for suffix in FORMATS:
             target = path.with_suffix(suffix)

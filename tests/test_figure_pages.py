@@ -1,6 +1,6 @@
 """A figure as a reader of the paper sees it, page by page: the heat map's page-sized parts each
 carry its title, none is taller than a page (a map of many models is cut between blocks of models),
-and its title and note keep within the figure as drawn."""
+its title and note keep within the figure as drawn, and text no installed font can draw is said once."""
 
 from __future__ import annotations
 
@@ -125,3 +125,37 @@ def test_one_measure_of_text_width_wraps_every_figure():
     where = [str(p.relative_to(REPO)) for package in ("bimotion", "loaders", "yuemotion")
              for p in sorted((REPO / package).rglob("*.py")) for _ in defined.finditer(p.read_text(encoding="utf-8"))]  # fmt: skip
     assert where == ["bimotion/figures.py"], where
+
+
+@pytest.fixture
+def no_chinese_font(monkeypatch):
+    """A machine with no font holding Chinese (this one, or any with matplotlib's DejaVu Sans alone)."""
+    from bimotion import figures
+
+    monkeypatch.setattr(figures, "font_families", lambda: ("sans-serif",))
+    monkeypatch.setattr(figures, "_WARNED", set(), raising=False)
+    figures._glyphs.cache_clear()
+    yield
+    figures._glyphs.cache_clear()
+
+
+def test_text_no_font_can_draw_is_said_once_with_how_to_install_one(tmp_path, no_chinese_font):
+    """A speaker or corpus named in Chinese (CSED's, YueMotion's) on a machine with no Chinese font was
+    drawn as empty boxes, said only by matplotlib's warning per glyph.  Saving such a figure now
+    warns once in a process, naming the text and how to install a font holding it."""
+    from bimotion.figures import MissingGlyphWarning, pyplot, save_figure
+
+    plt = pyplot()
+    for k, name in enumerate(["陳大文", "粵語長者", "Mandarin elderly"]):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.set_title(f"speaker {name}")
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            save_figure(fig, tmp_path / f"fig{k}")
+        ours = [w for w in said if issubclass(w.category, MissingGlyphWarning)]
+        if k == 0:
+            assert len(ours) == 1, [str(w.message) for w in said]
+            message = str(ours[0].message)
+            assert "'speaker 陳大文'" in message and "fonts-noto-cjk" in message and "fontlist" in message, message
+        else:  # once: not for the second Chinese text, nor for Latin text
+            assert ours == [], [str(w.message) for w in ours]
