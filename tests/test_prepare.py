@@ -192,7 +192,7 @@ def test_split_membership_and_bytes_ignore_file_system_order_and_process_count(p
     card = (again.out_dir / "README.md").read_text(encoding="utf-8")
     assert "partial preparation" in card and "`eng_eld` is partial (missing crema_d, elderreact)" in card
     assert "zho_adu" not in config_files(again.info)
-    from bimotion.commands.prepare import summary
+    from bimotion.commands.prepare_notes import summary
 
     printed = summary(again.info)  # said plainly (it was "zho_adu is absent: has nothing; missing esd")
     assert "note: group eng_eld is partial: it has tess, not crema_d, elderreact" in printed
@@ -203,7 +203,7 @@ def test_a_corpus_given_without_a_groups_clips_is_not_said_to_cover_it(sources, 
     """ESD's Mandarin speakers alone hold no eng_adu clips: the summary said 'group eng_adu is
     partial: it has esd', and the card called it partial with nothing missing; esd now counts for a
     group only where it has rows of it, and the note says it was given without that group's clips."""
-    from bimotion.commands.prepare import summary
+    from bimotion.commands.prepare_notes import summary
 
     esd = tmp_path / "esd"
     for speaker in sorted(p for p in sources["esd"].iterdir() if p.is_dir() and int(p.name) <= 10):
@@ -473,7 +473,7 @@ def test_the_card_counts_distinct_speakers_per_group(tmp_path):
     assert result.info["speakers"] == {"carehome/ind_eld": 6}
     assert max(s["speakers"] for s in result.info["shards"]) < 6
     # only a user's corpus: the card and the summary are about it, not about BiMotion's absent groups
-    from bimotion.commands.prepare import summary
+    from bimotion.commands.prepare_notes import summary
 
     printed = summary(result.info)
     assert "is absent" not in printed and "only your own corpora were given" in printed
@@ -563,7 +563,7 @@ def test_a_split_whose_train_and_test_share_no_gender_is_noted():
     """Three speakers split by speaker can leave train all male and test all female: the summary
     and the card say that scores there mix gender with emotion."""
     from bimotion.card_caveats import gender_gaps
-    from bimotion.commands.prepare import summary
+    from bimotion.commands.prepare_notes import summary
 
     shard = {"corpus": "carehome", "group": "ind_eld", "rows": 4, "duration_s": 4.0, "speakers": 1, "emotions": {}}
     info = {
@@ -650,7 +650,7 @@ def test_more_processes_than_cores_are_capped_with_a_warning(tmp_path, capsys, m
 
 def test_a_large_set_of_identical_clips_is_one_short_example():
     """Full-size ESD holds a set of ~200 identical clips: its note printed every id on one line."""
-    from bimotion.commands.prepare import identical_notes
+    from bimotion.commands.prepare_notes import identical_notes
 
     ids = [f"esd/0011_{i:06d}" for i in range(200)]
     info = {"identical_audio": {"esd": {"sets": 1, "clips": 200, "split_apart": 1, "labelled_differently": 0,

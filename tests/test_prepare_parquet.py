@@ -3,6 +3,8 @@ row group: a row group is bounded by rows and by bytes, and so is a file (``bimo
 
 from __future__ import annotations
 
+import json
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -94,3 +96,48 @@ def test_a_flag_given_as_a_count_is_refused_before_any_corpus_is_read(tmp_path, 
     with pytest.raises(ValueError, match=f"^{name} must be a positive integer, not True$"):
         prepare({"csed": tmp_path / "no-such-corpus"}, tmp_path / "out", progress=False, **{name: True})
     assert not (tmp_path / "out").exists()
+
+
+def test_the_prepare_command_takes_a_files_audio_bytes_with_units(tmp_path, capsys):
+    """The Python API took bytes_per_file but `bimotion prepare` had no option for it: a user whose long
+    clips wanted smaller (or larger) files than 500 MB could not ask.  --bytes-per-file takes plain
+    bytes or a unit (500MB, 2GB, 1GiB); a bad value is one error line naming the option and an example."""
+    from bimotion.cli import main
+    from bimotion.commands.prepare import byte_size
+    from loaders import testing
+
+    sizes = {"123": 123, "500MB": 500_000_000, "500mb": 500_000_000, "2 GB": 2_000_000_000, "1GiB": 2**30}
+    assert {text: byte_size(text) for text in sizes} == sizes
+    assert byte_size("1.5kB") == 1500
+    raw, out = testing.make_corpus("csed", tmp_path / "raw"), tmp_path / "out"
+    argv = ["prepare", "--source", f"csed={raw}", "--output", str(out), "-q", "--num-proc", "1"]
+    for bad in ("0", "-5", "5 XB", "MB", "1e9", ""):
+        with pytest.raises(SystemExit) as exit_:
+            main([*argv, "--bytes-per-file", bad])
+        assert exit_.value.code == 2 and not out.exists()
+        err = capsys.readouterr().err
+        assert (
+            f"argument --bytes-per-file: must be a size of at least 1 byte, in bytes or with a unit (e.g. 500MB, 2GB, 1GiB), not {bad!r}"
+            in err
+        )
+    assert main([*argv, "--bytes-per-file", "1"]) == 0  # below one clip: a file per row
+    shards = json.loads((out / "prepare.json").read_text())["shards"]
+    assert shards and all(len(shard["files"]) == shard["rows"] > 0 for shard in shards)
+
+
+def test_the_prepare_help_states_the_writers_own_file_limits(monkeypatch, capsys):
+    """--rows-per-file's help said "1000" and "500 MB" in its own words, which a change of the writer's
+    limits would have left stale: the help and the options' defaults now read the constants the writer uses."""
+    import bimotion.data.layout
+    from bimotion.cli import build_parser
+
+    monkeypatch.setattr(bimotion.data.layout, "ROWS_PER_FILE", 250)
+    monkeypatch.setattr(bimotion.data.layout, "BYTES_PER_FILE", 2_000_000_000)
+    monkeypatch.setenv("COLUMNS", "100")
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["prepare", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "rows per Parquet file, at most (default: 250)" in help_text and "(default: 2 GB," in help_text
+    args = parser.parse_args(["prepare", "--source", "csed=x", "-o", "y"])
+    assert (args.rows_per_file, args.bytes_per_file) == (250, 2_000_000_000)

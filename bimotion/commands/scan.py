@@ -108,7 +108,7 @@ def _levels(records: list, report, args) -> tuple[list, list[str]]:
     nothing of them) and the notes on the known defects read."""
     from loaders import known_defects
 
-    from .prepare import known_defect_lines
+    from .prepare_notes import known_defect_lines
 
     if not args.levels:
         known: dict = {}
@@ -119,7 +119,8 @@ def _levels(records: list, report, args) -> tuple[list, list[str]]:
     from bimotion.prepare.encode import measure_levels
     from bimotion.prepare.info import clip_levels, clipped_info
 
-    from .prepare import capped_num_proc, clipped_lines, quiet_lines
+    from .prepare import capped_num_proc
+    from .prepare_notes import clipped_lines, quiet_lines
 
     kept, peaks, clipped = measure_levels(
         records, capped_num_proc(args.num_proc), skip_bad=args.skip_bad, report=report, progress=not args.quiet
@@ -155,7 +156,7 @@ def low_rate_notes(records: list) -> list[str]:
     from bimotion.prepare.info import low_rate_records
     from loaders.errors import some_files
 
-    from .prepare import low_rate_note
+    from .prepare_notes import low_rate_note
 
     total = collections.Counter(r.corpus for r in records)
     return [

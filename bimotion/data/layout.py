@@ -34,6 +34,11 @@ CACHE_SUBDIR = "bimotion-prepared"  # <datasets cache root>/bimotion-prepared/<c
 # written by a successful `bimotion push` of the folder (never uploaded): the Hub id it went to and the
 # digest of the prepare.json it sent, so that a model trained on the folder names that dataset
 PUSHED_FILE = "pushed.json"
+# A Parquet file's rows, at most (prepare's rows_per_file, --rows-per-file) ...
+ROWS_PER_FILE = 1000
+# ... and its audio bytes, at most (bytes_per_file, --bytes-per-file; one longer clip has a file of its
+# own): `datasets`' own bound on the Parquet files push_to_hub writes (datasets.config.MAX_SHARD_SIZE, 500 MB)
+BYTES_PER_FILE = 500_000_000
 
 
 def folder_files(folder: Path) -> tuple[list[str], list[str]]:

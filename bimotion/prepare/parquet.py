@@ -11,16 +11,14 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from ..data.layout import content_digest
+# a file's rows and audio bytes, at most (prepare's rows_per_file and bytes_per_file, --rows-per-file
+# and --bytes-per-file): the prepared folder's contract, kept there
+from ..data.layout import BYTES_PER_FILE, ROWS_PER_FILE, content_digest
 
-ROWS_PER_FILE = 1000  # rows of a file, at most (prepare's rows_per_file, --rows-per-file)
 ROWS_PER_ROW_GROUP = 100
 # ... and at most this many bytes of audio: `datasets`' own bound on a row group (datasets.config.MAX_ROW_GROUP_SIZE,
 # 100 MB uncompressed), which the Hub's dataset viewer expects; 100 clips of a minute or more pass it
 ROW_GROUP_MAX_BYTES = 100_000_000
-# A file's audio bytes, at most (one longer clip has a file of its own): `datasets`' own bound on the
-# Parquet files push_to_hub writes (datasets.config.MAX_SHARD_SIZE, 500 MB)
-BYTES_PER_FILE = 500_000_000
 
 
 def check_count(name: str, value) -> None:
