@@ -66,17 +66,76 @@ def cached_hub_id(path: str | os.PathLike | None, kind: str) -> str | None:
 
 def hub_file(repo_id: str, filename: str, *, repo_type: str = "model", cache_dir: str | None = None) -> Path | None:
     """The local copy of ``filename`` in the Hub repository ``repo_id`` (downloaded, or from the Hub
-    cache when the Hub cannot be reached: :func:`download_kwargs`); None when it cannot be had: no such
-    file or repository, no network and no cached copy.  For the files a repository may or may not
-    hold beside the model or data (``bimotion push`` uploads them), read only to say more."""
+    cache when the Hub cannot be reached: :func:`download_kwargs`); None when the Hub answers that there
+    is no such file or repository (:func:`absent_on_hub`).  :class:`HubUnreachableError` when it could
+    not be asked, or refused (no network, a firewall, a timeout, ``HF_HUB_OFFLINE``, a token without
+    access) and no copy is cached: the file may well be there.  For the files a repository may or may
+    not hold beside the model or data (``bimotion push`` uploads them), read only to say more."""
     from huggingface_hub import hf_hub_download
 
+    local_only = download_kwargs(repo_id)
     try:
-        return Path(
-            hf_hub_download(repo_id, filename, repo_type=repo_type, cache_dir=cache_dir, **download_kwargs(repo_id))
+        return Path(hf_hub_download(repo_id, filename, repo_type=repo_type, cache_dir=cache_dir, **local_only))
+    except Exception as err:  # huggingface_hub's errors (no entry, no repo, offline and not cached) and the network's
+        if absent_on_hub(err):
+            return None
+        why = fetch_failure(err, repo_id, offline=hub_unreachable() if local_only else None)
+        raise HubUnreachableError(f"{filename} of {repo_id} could not be fetched ({why})", why) from err
+
+
+def _chain(err: BaseException) -> list[BaseException]:
+    """``err`` and the errors it was raised from (``__cause__``, else ``__context__``), outermost first."""
+    chain: list[BaseException] = []
+    while err is not None and err not in chain:
+        chain.append(err)
+        err = err.__cause__ or err.__context__
+    return chain
+
+
+def _http_status(err: BaseException) -> int | None:
+    response = getattr(err, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def absent_on_hub(err: BaseException) -> bool:
+    """Whether ``err`` (or an error it was raised from) is the Hub's answer that the file, revision or
+    repository is not there: HTTP 404, or ``huggingface_hub``'s repository-not-found (which the Hub
+    also answers for a private repository asked without a token), but not a gated repository."""
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    return any(
+        (isinstance(e, RepositoryNotFoundError) and not isinstance(e, GatedRepoError)) or _http_status(e) == 404
+        for e in _chain(err)
+    )
+
+
+def fetch_failure(err: BaseException, repo_id: str, *, offline: str | None = None) -> str:
+    """Why a file of ``repo_id`` could not be fetched, not cached, and what to do, on one line:
+    ``offline`` (:func:`hub_unreachable`'s reason, when only the cache was read), a refusal (HTTP 401
+    or 403: a token), else the network's error (refused, timed out, an answer that is not the Hub's)."""
+    from huggingface_hub import constants
+
+    local = f"or pass a local folder of {repo_id}"
+    if offline == "HF_HUB_OFFLINE is set":
+        return f"{offline}; not in the local cache: unset HF_HUB_OFFLINE to fetch it, {local}"
+    if offline:
+        return f"{offline}; not in the local cache: connect to a network, {local}"
+    chain = _chain(err)
+    refused = next((e for e in chain if _http_status(e) in (401, 403)), None)
+    if refused is not None:
+        return (
+            f"the Hub at {constants.ENDPOINT} refused access, HTTP {_http_status(refused)}: {_first_line(refused)}; "
+            f"log in with `hf auth login` or set HF_TOKEN to a token with access, {local}"
         )
-    except Exception:  # huggingface_hub's errors (no entry, no repo, offline and not cached) and the network's
-        return None
+    answered = next((e for e in chain if _http_status(e) is not None), None)
+    if answered is not None:  # a server error, a proxy's answer
+        reason = f"it answered HTTP {_http_status(answered)}: {_first_line(answered, 160)}"
+    else:  # the network's own error (the innermost): refused, timed out, not a Hub endpoint
+        reason = f"{type(chain[-1]).__name__}: {_first_line(chain[-1], 160)}"
+    return (
+        f"cannot reach the Hub at {constants.ENDPOINT}, {reason}; not in the local cache: check the network or "
+        f"proxy, set HF_HUB_OFFLINE=1 to read only the local cache, {local}"
+    )
 
 
 def hub_unreachable() -> str | None:
@@ -280,6 +339,15 @@ def _additions(folder, repo_id: str, plan: list[tuple[str, int]], sent_as: dict[
 
 class HubError(RuntimeError):
     """The Hub cannot be reached or refuses: one line saying why and what to do."""
+
+
+class HubUnreachableError(HubError):
+    """A file of the Hub that could not be fetched, though it may be there (:func:`hub_file`); ``why``:
+    the reason and what to do, without the file's name (:func:`fetch_failure`)."""
+
+    def __init__(self, message: str, why: str):
+        super().__init__(message)
+        self.why = why
 
 
 def check_push(

@@ -168,3 +168,78 @@ def test_a_probe_grid_on_a_hub_dataset_is_refused_before_anything_trains(offline
     config = load_config({**load_config(shipped_config("probe")).__dict__, "tables": ["table3"], "extra_tests": []})
     with pytest.raises(ArgumentError, match="--bimotion owner/bimotion: probes read local prepared folders only"):
         check_inputs(config, {"bimotion": "owner/bimotion", "yuemotion": None})
+
+
+HUB_SCORES = """
+from bimotion.predict.model import chance_warning
+print(chance_warning("me/ser")[1])
+"""
+
+
+def test_a_hub_file_that_is_absent_and_one_that_could_not_be_fetched_read_differently(tmp_path):
+    """A Hub model's scores.json that could not be fetched for any reason (a firewall, a timeout, a
+    refused connection, a token refused) read as "me/ser records no test scores", as if the Hub had
+    answered that it holds none.  Now only the Hub's own answer (HTTP 404) reads so; a Hub that cannot
+    be reached, or refuses, is said to, with the reason and what to do.  For real, without network:
+    HF_ENDPOINT at a closed local port (connection refused), and at local HTTP servers answering 404 and 403."""
+    import http.server
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    asked = []
+
+    def answering(code: int):
+        class Answer(http.server.BaseHTTPRequestHandler):
+            def do_HEAD(self):
+                asked.append(self.path)
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_HEAD
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+    servers = {"absent": answering(404), "forbidden": answering(403)}
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused
+    endpoints = {name: f"http://127.0.0.1:{server.server_address[1]}" for name, server in servers.items()}
+    endpoints["refused"] = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
+    env["PYTHONPATH"] = os.pathsep.join([os.getcwd(), env.get("PYTHONPATH", "")])
+    runs = {}
+    try:
+        for name, endpoint in endpoints.items():
+            cache = tmp_path / name
+            run_env = {**env, "HF_ENDPOINT": endpoint, "HF_HOME": str(cache), "HF_HUB_DISABLE_TELEMETRY": "1"}
+            runs[name] = subprocess.Popen(  # one process each: huggingface_hub reads HF_ENDPOINT at import
+                [sys.executable, "-c", HUB_SCORES], cwd=tmp_path, env=run_env, stdout=subprocess.PIPE, text=True
+            )
+        notes = {name: run.communicate(timeout=240)[0].strip() for name, run in runs.items()}
+    finally:
+        for server in servers.values():
+            server.shutdown()
+        closed.close()
+    assert {name: run.returncode for name, run in runs.items()} == dict.fromkeys(endpoints, 0)
+    assert set(asked) == {"/me/ser/resolve/main/scores.json"} and len(asked) >= 2  # the local "Hubs" were asked
+    unknown = "how its labels compare with chance is not known"
+    assert notes["absent"] == f"me/ser records no test scores (scores.json, written by the training recipes): {unknown}"
+    assert notes["refused"] == (
+        f"me/ser's scores.json on the Hugging Face Hub could not be fetched (cannot reach the Hub at "
+        f"{endpoints['refused']}, ConnectionRefusedError: [Errno 111] Connection refused; not in the local cache: "
+        "check the network or proxy, set HF_HUB_OFFLINE=1 to read only the local cache, or pass a local folder of "
+        f"me/ser): {unknown}"
+    )
+    assert notes["forbidden"].startswith(
+        f"me/ser's scores.json on the Hugging Face Hub could not be fetched (the Hub at {endpoints['forbidden']} "
+        "refused access, HTTP 403: "
+    ) and notes["forbidden"].endswith(
+        f"log in with `hf auth login` or set HF_TOKEN to a token with access, or pass a local folder of me/ser): {unknown}"
+    )

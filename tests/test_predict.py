@@ -393,7 +393,8 @@ def test_the_scores_json_of_a_hub_model_is_fetched_once_and_an_unfetched_one_is_
     assert chance_warning("me/ser") == (
         None,
         "me/ser's scores.json on the Hugging Face Hub could not be fetched (HF_HUB_OFFLINE is set; not in the "
-        "local cache): how its labels compare with chance is not known",
+        "local cache: unset HF_HUB_OFFLINE to fetch it, or pass a local folder of me/ser): how its labels compare "
+        "with chance is not known",
     )
 
 

@@ -165,10 +165,13 @@ def recorded_info(source: str | os.PathLike | None) -> dict | None:
         return None
     if is_prepared(source):
         return read_info(source)
-    from bimotion.hub import hub_file, is_hub_id
+    from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 
-    path = hub_file(str(source), INFO_FILE, repo_type="dataset") if is_hub_id(str(source)) else None
-    if path is None:  # no such file or repository, no network and no cached copy: not recorded
+    try:
+        path = hub_file(str(source), INFO_FILE, repo_type="dataset") if is_hub_id(str(source)) else None
+    except HubUnreachableError:  # no network and no cached copy: not known, as not recorded
+        return None
+    if path is None:  # no such file or repository: not recorded
         return None
     try:
         info = json.loads(path.read_text(encoding="utf-8"))

@@ -47,8 +47,10 @@ def model_kind(folder: str | os.PathLike) -> str | None:
 class ModelScores:
     """A saved model's ``scores.json`` as :func:`model_scores` read it: ``summary`` (``{}`` unless
     ``state`` is ``"read"``), ``where`` (the file, or the Hub id's file), ``state`` (``"read"``,
-    ``"missing"``: the model has none, ``"unreadable"``: not a JSON object, ``"unfetched"``: on the Hub
-    and neither downloaded nor cached) and ``why`` (what went wrong, for the last two)."""
+    ``"missing"``: the model has none, or the Hub answered that its repository holds none,
+    ``"unreadable"``: not a JSON object, ``"unfetched"``: on the Hub, which could not be asked or refused
+    (:class:`~bimotion.hub.HubUnreachableError`), and not cached) and ``why`` (what went wrong, and for
+    ``"unfetched"`` what to do, for the last two)."""
 
     summary: dict
     where: str
@@ -62,18 +64,17 @@ def model_scores(source: str | os.PathLike, *, cache_dir: str | None = None) -> 
     ``bimotion push`` uploads beside it; ``cache_dir``: the Hub cache to use)."""
     import json
 
-    from bimotion.hub import hub_file, hub_unreachable, is_hub_id
+    from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 
     path: Path | None = Path(source).expanduser() / SCORES
     if not path.parent.exists() and is_hub_id(str(source)):
-        path = hub_file(str(source), SCORES, cache_dir=cache_dir)
-        if path is None:  # not uploaded with it, or no network and no cached copy
-            where, why = f"{source}'s {SCORES} on the Hugging Face Hub", hub_unreachable()
-            return (
-                ModelScores({}, where, "unfetched", f"{why}; not in the local cache")
-                if why
-                else ModelScores({}, where, "missing")
-            )
+        where = f"{source}'s {SCORES} on the Hugging Face Hub"
+        try:
+            path = hub_file(str(source), SCORES, cache_dir=cache_dir)
+        except HubUnreachableError as err:  # no network, a firewall, a refused token: it may well be there
+            return ModelScores({}, where, "unfetched", err.why)
+        if path is None:  # the Hub answered: not uploaded with it
+            return ModelScores({}, where, "missing")
     if not path.is_file():
         return ModelScores({}, str(path), "missing")
     try:
@@ -106,11 +107,14 @@ def training_manifest(source: str | os.PathLike) -> frozenset[str] | None:
     training writes beside the model and ``bimotion push`` uploads with it); ``source``: the model's
     folder, or its Hub id; None where there is none (a model trained elsewhere, a probe, no network
     and no cached copy).  A manifest that is not text is a :class:`~loaders.errors.DamagedFileError` naming it."""
-    from bimotion.hub import hub_file, is_hub_id
+    from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 
     path = Path(source).expanduser() / MANIFEST
     if not path.parent.exists() and is_hub_id(str(source)):
-        path = hub_file(str(source), MANIFEST)
+        try:
+            path = hub_file(str(source), MANIFEST)
+        except HubUnreachableError:  # not fetched (no network, no cached copy): not known, as none
+            return None
         if path is None:
             return None
     if not path.is_file():
