@@ -159,25 +159,48 @@ def read_info(folder: str | os.PathLike) -> dict:
 
 def recorded_info(source: str | os.PathLike | None) -> dict | None:
     """The ``prepare.json`` of a benchmark's data: a local prepared folder's (:func:`read_info`), or
-    the one ``bimotion push`` uploaded beside a Hub dataset's Parquet files (from the Hub cache when
-    the Hub cannot be reached); None for no source, a Hub dataset without one, or no Hub and no copy."""
+    the one ``bimotion push`` uploaded beside a Hub dataset's Parquet files (:func:`hub_info`); None
+    for no source, a Hub dataset without one, or no Hub and no copy."""
+    return held_info(source)
+
+
+def held_info(source) -> dict | None:
+    """What the prepared dataset ``source`` holds: :func:`recorded_info`, for the questions asked of a
+    dataset many times a run (which groups and splits it has rows of: :func:`held_shards`, the
+    recipes' checks), a local folder's read each time, a Hub dataset's asked once (:func:`hub_info`)."""
     if not source:
         return None
-    if is_prepared(source):
-        return read_info(source)
+    return read_info(source) if is_prepared(source) else hub_info(source)
+
+
+_HUB_INFOS: dict[tuple, dict | None] = {}  # (Hub id, the Hub and its cache) -> its prepare.json, read once
+
+
+def hub_info(source: str | os.PathLike) -> dict | None:
+    """The ``prepare.json`` that ``bimotion push`` uploaded beside the Hub dataset ``source`` (from the
+    Hub cache when the Hub cannot be reached), asked of the Hub once per process (the checks, the
+    split of each set and the run's record all ask: a firewall would make each wait); None for a
+    source that is no Hub id, a Hub dataset without one, or no Hub and no cached copy."""
+    import copy
+
     from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 
-    try:
-        path = hub_file(str(source), INFO_FILE, repo_type="dataset") if is_hub_id(str(source)) else None
-    except HubUnreachableError:  # no network and no cached copy: not known, as not recorded
+    if not is_hub_id(str(source)):
         return None
-    if path is None:  # no such file or repository: not recorded
-        return None
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):  # not JSON: not recorded
-        return None
-    return info if isinstance(info, dict) else None
+    from huggingface_hub import constants
+
+    key = (str(source), constants.ENDPOINT, constants.HF_HUB_CACHE, constants.HF_HUB_OFFLINE)
+    if key not in _HUB_INFOS:
+        try:
+            path = hub_file(str(source), INFO_FILE, repo_type="dataset")
+        except HubUnreachableError:  # no network and no cached copy: not known, as not recorded
+            path = None
+        try:
+            info = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+        except (OSError, UnicodeDecodeError, ValueError):  # not JSON: not recorded
+            info = None
+        _HUB_INFOS[key] = info if isinstance(info, dict) else None
+    return copy.deepcopy(_HUB_INFOS[key])
 
 
 def recorded_infos(folders) -> dict[str, dict | None]:
@@ -206,19 +229,18 @@ def synthetic_data(folders) -> dict[str, dict[str, str]]:
 
 
 def held_shards(path_of, shards, split: str | None = None) -> list:
-    """The ``shards`` (:class:`~bimotion.mixture.Shard` tuples) that a local prepared folder has
-    ``split`` rows of (``None``: rows of any split); ``path_of(benchmark)`` gives a benchmark's
-    folder or Hub id (a Hub dataset's shards are all kept: it is checked when it loads).  A group
-    whose other corpora were not prepared, or have no rows in this split, is read without them; a
-    config of several groups (``zho``, ``all``), without the groups that were not prepared."""
+    """The ``shards`` (:class:`~bimotion.mixture.Shard` tuples) that a prepared dataset has ``split``
+    rows of (``None``: rows of any split), by its ``prepare.json`` (:func:`recorded_info`: a Hub
+    dataset's too); ``path_of(benchmark)`` gives a benchmark's folder or Hub id (a Hub dataset without
+    a record keeps all its shards: it is checked when it loads).  A group whose other corpora were not
+    prepared, or have no rows in this split, is read without them; a config of several groups
+    (``zho``, ``all``), without the groups that were not prepared."""
     have = {}
     for bench in dict.fromkeys(s.benchmark for s in shards):
-        path = path_of(bench)
-        if path and is_prepared(path):
+        info = held_info(path_of(bench))
+        if info is not None:
             have[bench] = {
-                (x["group"], x["corpus"])
-                for x in read_info(path)["shards"]
-                if x["rows"] and split in (None, x["split"])
+                (x["group"], x["corpus"]) for x in info["shards"] if x["rows"] and split in (None, x["split"])
             }
     return [s for s in dict.fromkeys(shards) if s.benchmark not in have or (s.group, s.corpus) in have[s.benchmark]]
 
@@ -232,9 +254,10 @@ def groups_without(path_of, shards, split: str) -> list[str]:
 
 
 def split_rows(path: str | os.PathLike, group: str, corpora) -> dict[str, int]:
-    """``{split: rows}`` of ``group`` over ``corpora`` in the local prepared folder ``path``."""
+    """``{split: rows}`` of ``group`` over ``corpora`` in the prepared dataset ``path`` (a folder, or a
+    Hub id with a record: :func:`recorded_info`)."""
     rows = dict.fromkeys(SPLITS, 0)
-    for shard in read_info(path)["shards"]:
+    for shard in (held_info(path) or {"shards": []})["shards"]:
         if shard["group"] == group and shard["corpus"] in corpora and shard["split"] in rows:
             rows[shard["split"]] += shard["rows"]
     return rows

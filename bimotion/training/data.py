@@ -80,11 +80,14 @@ def default_test_configs(sources: Sources, *, split: str = "test", log=None) -> 
     speakers) is left out, with a ``note:`` line to ``log`` (default: standard error, main process)."""
     from datasets import get_dataset_config_names
 
+    from bimotion.data.layout import held_info
+
     out = []
     for name, bench in BENCHMARKS.items():
         path = getattr(sources, name)
-        if path:
-            present = set(get_dataset_config_names(path))
+        if path:  # by its prepare.json (a Hub dataset's pushed with it), else its card's configs
+            info = held_info(path)
+            present = {s["group"] for s in info["shards"] if s["rows"]} if info else get_dataset_config_names(path)
             out += [g for g in bench.groups if g in present]
     kept = with_split_rows(sources, out, split)
     for group in out:
@@ -95,8 +98,8 @@ def default_test_configs(sources: Sources, *, split: str = "test", log=None) -> 
 
 
 def with_split_rows(sources: Sources, configs: list[str], split: str) -> list[str]:
-    """The ``configs`` whose every group has ``split`` rows in its local prepared folder (a Hub
-    dataset's are all kept: it is checked when it loads)."""
+    """The ``configs`` whose every group has ``split`` rows in its prepared dataset, by its
+    ``prepare.json`` (a Hub dataset's pushed with it; one without is kept whole: it is checked when it loads)."""
     from bimotion.data.layout import groups_without
 
     lacking = set(groups_without(lambda bench: getattr(sources, bench), shards(configs), split))

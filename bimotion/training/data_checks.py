@@ -180,14 +180,15 @@ def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, st
 
 
 def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> list[str]:
-    from bimotion.data.layout import is_prepared, read_info
+    from bimotion.data.layout import held_info
 
     notes, absent = [], {}  # absent: {(benchmark, path, groups held): [(group, its corpora)]}
     for bench in found.benchmarks:
         path = datasets.get(bench)
-        if not (path and is_prepared(path)):
+        info = held_info(path)  # a local folder's prepare.json, or the one pushed beside a Hub dataset
+        if info is None:  # a Hub dataset without one: checked as it loads
             continue
-        have = {(s["group"], s["corpus"]) for s in read_info(path)["shards"] if s["rows"]}
+        have = {(s["group"], s["corpus"]) for s in info["shards"] if s["rows"]}
         groups_held = tuple(sorted({g for g, _ in have}))
         for group in dict.fromkeys(s.group for s in found.shards if s.benchmark == bench):
             wanted = sorted({s.corpus for s in found.shards if (s.benchmark, s.group) == (bench, group)})
