@@ -40,6 +40,14 @@ DEFAULT_SCALE = 8  # distinct generated clips: 8x the small fixtures (tens of tr
 # By 20 ESD, CSED, CREMA-D and YueMotion's generators have written all the clips their corpora's layouts
 # hold (about 3300 clips in all, under twice the default's); above it only TESS and IEMOCAP would grow
 MAX_SCALE = 20
+# The demo's last line: what to run next, by commands that are installed with the package (its docs/
+# are not, and it records no public address to point at)
+REAL_CORPORA = (
+    "NOTE: the corpus is synthetic. For the real corpora, `bimotion sources --layout` says where to get each "
+    "and the folders its reader expects; then run `bimotion prepare --source NAME=DIR ... --output bimotion` "
+    "and `yuemotion prepare --source DIR --output yuemotion` (`bimotion prepare --help` and "
+    "`yuemotion prepare --help` list their options)."
+)
 
 
 def add_arguments(parser) -> None:
@@ -127,8 +135,7 @@ def _run(args, out: Path, config, verbose: bool, start: float) -> int:
     print(
         f"\nDone in {minutes:.1f} min: datasets in {data['bimotion']} and {data['yuemotion']} "
         "(Parquet + README.md dataset card).\n"
-        "NOTE: the corpus is synthetic; with the real corpora run `bimotion prepare --source NAME=DIR ...` "
-        "(see docs/datasets.md in bimotion's source repository)."
+        f"{REAL_CORPORA}"
     )
     return 1 if problems else 0
 
