@@ -89,7 +89,7 @@ class ParquetFile:
         self.final_relpath = ""
         self.rows = 0
         self.audio_bytes = 0  # of the whole file
-        self.num_bytes = 0  # the Arrow size of its rows
+        self.num_bytes = 0  # the Arrow size of its rows, as `datasets` counts it (:func:`arrow_num_bytes`)
         self.file_bytes = 0  # the file's size, once closed
         final = stage / relpath
         self.path = final.with_name(f".{final.name}.tmp")
@@ -123,7 +123,6 @@ class ParquetFile:
         columns = {name: [row[name] for row in self.buffer] for name in self.schema.names}
         table = pa.Table.from_pydict(columns, schema=self.schema)
         self.writer.write_table(table)
-        self.num_bytes += table.nbytes
         self.buffer, self.buffered_bytes = [], 0
 
     def close(self) -> bool:
@@ -133,9 +132,29 @@ class ParquetFile:
             return False
         self.writer.close()
         self.file_bytes = self.path.stat().st_size
+        self.num_bytes = arrow_num_bytes(self.path)
         digest = content_digest(self.path)
         self.final_relpath = f"{self.relpath.removesuffix('.parquet')}-{digest}.parquet"
         return True
+
+
+def arrow_num_bytes(path: Path) -> int:
+    """The Arrow size of the rows of the Parquet file at ``path`` exactly as ``datasets`` counts a split's
+    ``num_bytes`` when it loads the file: read back in batches of its first row group's rows
+    (``datasets.packaged_modules.parquet``'s ``_generate_tables``), the ``nbytes`` of each table summed
+    (``ArrowWriter``).  Not the ``nbytes`` of the tables written: columns read back from dictionary-encoded
+    pages (the integer ones) carry a validity bitmap, a byte per 8 rows each, that those do not, and a
+    batch of a row group split in several has offsets and bitmaps of its own.  Not exact where two
+    single-row batches follow one another (``--rows-per-file 1``, a row group per clip): ``datasets``
+    pools those (``ArrowWriter.write_row``) and counts them together, a few bytes a row fewer."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    with open(path, "rb") as f:  # as datasets opens it
+        fragment = ds.ParquetFileFormat().make_fragment(f)
+        size = fragment.row_groups[0].num_rows
+        batches = fragment.to_batches(batch_size=size, batch_readahead=0, fragment_readahead=0)
+        return sum(pa.Table.from_batches([batch]).combine_chunks().nbytes for batch in batches)
 
 
 @functools.cache
