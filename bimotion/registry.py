@@ -24,9 +24,6 @@ from loaders.languages import LANGUAGE_NAMES
 from loaders.record import age_band
 
 from .group_names import AGE_GROUP_NAMES
-
-# check_keys: bimotion.grid.config imports it from here (its owner moves that import to .mistyped)
-from .mistyped import check_keys as check_keys
 from .mistyped import did_you_mean
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")

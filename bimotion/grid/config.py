@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import ClassVar
 
+from ..mistyped import check_keys
 from ..paper import TABLES
-from ..registry import check_keys
 from ..training.f1 import METRICS
 
 MARKER = "grid-trained.json"  # written beside a model once the grid has finished training it
