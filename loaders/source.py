@@ -88,8 +88,8 @@ class SourceInfo:
                 path,
                 "bad_card",
                 f"its `speech:` is {facts['speech']!r}: how the speech was made is one of {kinds}",
-                f"write `speech: acted` (or one of {kinds}), a description after a colon if you like: "
-                "`speech: acted: students reading set sentences`",
+                f"write `speech: acted` (or one of {kinds}), a description after a colon if you like, quoted (YAML "
+                'reads a second colon as a mapping): `speech: "acted: students reading set sentences"`',
             )
         if "ages_from" in facts and "filed_without_ages" in facts:
             raise LayoutError(

@@ -772,3 +772,23 @@ def test_the_small_group_note_counts_women_and_men_first_and_unknown_gender_last
     assert "has 6 speakers (2 women, 2 men, 2 of unknown gender), too few" in note
     train = re.search(r"train \(([^)]*)\) holding", note).group(1)
     assert re.fullmatch(r"1 woman, 1 man(, 1 of unknown gender)?", train), train
+
+
+def test_the_speech_a_bad_declaration_suggests_reads_as_a_declaration(tmp_path):
+    """The error of a speech of no known kind suggested ``speech: acted: students reading set sentences``,
+    a header YAML cannot read (a second colon is a mapping): a user who wrote it got "its YAML header is
+    unreadable".  Its suggestion, written into the header as given, is now a declaration that loads."""
+    import re
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="home", speakers=2, clips_per_speaker=2)
+    card = root / "README.md"
+    plain = card.read_text(encoding="utf-8")
+    _declaring(root, "speech: read aloud")
+    with pytest.raises(loaders.LayoutError) as err:
+        loaders.load("home", root)
+    suggested = re.findall(r"`(speech: [^`]*:[^`]*)`", err.value.hint)
+    assert len(suggested) == 1, err.value.hint
+    card.write_text(plain, encoding="utf-8")
+    _declaring(root, suggested[0])
+    loaders.load("home", root)
+    assert SOURCES["home"].speech == "acted: students reading set sentences"
