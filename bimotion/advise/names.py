@@ -1,6 +1,6 @@
 """Plain-language names of groups for the advice: ``zho_eld`` -> "Mandarin elderly".
 
-The names themselves are the registry's (:func:`bimotion.group_names.group_name`, shared with the heat
+The names themselves are :mod:`bimotion.group_names`' (:func:`~bimotion.group_names.group_name`, shared with the heat
 map); this module adds the lists the summary sentences need.
 """
 
