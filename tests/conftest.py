@@ -206,6 +206,16 @@ def load_recipe(name: str):
     return module
 
 
+def train_one_step(tiny, data, out, *configs: str, cache, extra: tuple[str, ...] = ()) -> int:
+    """The train recipe's exit code after one step of the tiny model ``tiny`` (a folder
+    :func:`bimotion.training.testing.save_tiny_model` wrote) on ``configs`` of the prepared folder ``data``,
+    the model saved in ``out``, the datasets cached in ``cache``; ``extra``: more of the recipe's flags."""
+    argv = ["--model_name_or_path", str(tiny), "--bimotion", str(data), "--dataset_cache_dir", str(cache)]
+    argv += ["--output_dir", str(out), "--max_steps", "1", "--train_configs", *configs, *extra]
+    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
+    return load_recipe("train").main(argv)
+
+
 def with_callback(monkeypatch, callback) -> None:
     """Every SERTrainer made from here on (until ``monkeypatch`` is undone) gets a ``callback()`` of its
     own: a test's way into the real trainer's loop."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import load_recipe as recipe
+from conftest import train_one_step
 
 from bimotion.training import testing
 
@@ -65,19 +66,8 @@ def test_a_test_set_prepared_again_with_another_seed_is_said_to_hold_training_cl
     for seed, folder in prepared.items():
         assert main(["prepare", "-q", "--source", f"csed={raw}", "--seed", str(seed), "-o", str(folder)]) == 0
     trained, cache = tmp_path / "zho_eld", str(tmp_path / "cache")
-    argv = ["--model_name_or_path", str(testing.save_tiny_model(tmp_path / "tiny")), "--bimotion", str(prepared[0])]
-    argv += [
-        "--dataset_cache_dir",
-        cache,
-        "--output_dir",
-        str(trained),
-        "--max_steps",
-        "1",
-        "--train_configs",
-        "zho_eld",
-    ]
-    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
-    assert recipe("train").main(argv) == 0
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    assert train_one_step(tiny, prepared[0], trained, "zho_eld", cache=cache) == 0
     manifest = set((trained / "train_manifest.txt").read_text().split())
     test_ids = set(load_split(Sources(bimotion=str(prepared[1]), cache_dir=cache), ["zho_eld"], "test")["id"])
     shared = len(test_ids & manifest)
@@ -132,19 +122,8 @@ def test_a_test_clip_whose_audio_the_model_trained_on_under_another_name_is_coun
     listed = json.loads((prepared / "prepare.json").read_text())["identical_audio"]["carehome"]["listed"]
     assert [f"carehome/{heard}", f"carehome/{copy}"] in listed["split_apart"]
     trained, cache = tmp_path / "ind_eld", str(tmp_path / "cache")
-    argv = ["--model_name_or_path", str(testing.save_tiny_model(tmp_path / "tiny")), "--bimotion", str(prepared)]
-    argv += [
-        "--dataset_cache_dir",
-        cache,
-        "--output_dir",
-        str(trained),
-        "--max_steps",
-        "1",
-        "--train_configs",
-        "ind_eld",
-    ]
-    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
-    assert recipe("train").main(argv) == 0
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    assert train_one_step(tiny, prepared, trained, "ind_eld", cache=cache) == 0
     assert f"carehome/{copy}" not in (trained / "train_manifest.txt").read_text().split()
     capsys.readouterr()
     scores = tmp_path / "scores.json"
