@@ -59,6 +59,25 @@ def recordings(tmp_path_factory):
     return root
 
 
+@pytest.fixture
+def then(monkeypatch):
+    """``then(change)``: from here on predict's real measuring decode of each file, then ``change(path)``,
+    another process's change to the file between its two decodes (measured, then scored)."""
+    import bimotion.predict as predict
+
+    measure = predict._measure
+
+    def then(change):
+        def measured(source, *args):
+            found = measure(source, *args)
+            change(source.path)
+            return found
+
+        monkeypatch.setattr(predict, "_measure", measured)
+
+    return then
+
+
 def _csv(path):
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -250,7 +269,7 @@ def test_a_long_recordings_rows_come_as_they_are_scored_with_their_notes(model, 
     assert len([w for w in caught if issubclass(w.category, ClippedAudioWarning)]) == 1  # loud.wav's, once
 
 
-def test_a_recording_changed_between_its_two_decodes_gives_no_rows_of_another_files_notes(model, tmp_path, monkeypatch):
+def test_a_recording_changed_between_its_two_decodes_gives_no_rows_of_another_files_notes(model, tmp_path, then):
     """Each file is decoded twice: once measured (its level, length, clipping: its rows' notes), then scored.  A
     recording replaced in between (a recorder still writing it, a sync client's newer copy) was scored whole as
     the new file, each row saying "silent" of 20 s of sound, with labels the closing lines said were not
@@ -259,23 +278,11 @@ def test_a_recording_changed_between_its_two_decodes_gives_no_rows_of_another_fi
     with another's notes; one gone is ``missing``, not libsndfile's "System error"."""
     import shutil
 
-    import bimotion.predict as predict
-
     folder = tmp_path / "recordings"
     folder.mkdir()
     soundfile.write(folder / "x.wav", np.zeros(16000 * 3, np.float32), 16000)  # silent when measured
     t = np.arange(16000 * 20) / 16000
     soundfile.write(tmp_path / "speech.wav", (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000)
-    measure = predict._measure
-
-    def then(change):  # the real measuring decode, then another process's change to the file
-        def measured(source, *args):
-            found = measure(source, *args)
-            change(source.path)
-            return found
-
-        monkeypatch.setattr(predict, "_measure", measured)
-
     then(lambda path: shutil.copyfile(tmp_path / "speech.wav", path))
     with pytest.raises(BadFileError, match="changed while predicted") as caught:
         list(predict_files(model, [folder], window_s=2.0, hop_s=2.0, progress=False))
@@ -313,7 +320,9 @@ def test_a_pipe_given_as_a_path_is_named_as_a_pipe_not_as_missing(model, tmp_pat
     assert "which does not exist" in err, err
 
 
-def test_a_file_skipped_before_any_row_of_it_is_not_listed_as_failed_part_way_or_doubtful(model, tmp_path, monkeypatch):
+def test_a_file_skipped_before_any_row_of_it_is_not_listed_as_failed_part_way_or_doubtful(
+    model, tmp_path, monkeypatch, then
+):
     """A silent recording changed once measured, skipped with skip_bad as its scoring decode began, was still
     listed as "failed part-way: the rows of their first windows are in the output", though no row of it was,
     and as silent, with notes "in every row of theirs"; so was one that failed part-way when measured and was
@@ -328,14 +337,6 @@ def test_a_file_skipped_before_any_row_of_it_is_not_listed_as_failed_part_way_or
     silent, measure = folder / "x.wav", predict._measure
     t = np.arange(16000 * 20) / 16000
     soundfile.write(tmp_path / "speech.wav", (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000)
-
-    def then(change):  # the real measuring decode, then another process's change to the file
-        def measured(source, *args):
-            found = measure(source, *args)
-            change(source.path)
-            return found
-
-        monkeypatch.setattr(predict, "_measure", measured)
 
     def run() -> tuple[list, predict.PredictReport]:
         rows = predict_files(model, [folder], window_s=2.0, hop_s=2.0, progress=False, skip_bad=True, batch_size=1)
