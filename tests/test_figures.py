@@ -254,18 +254,9 @@ def test_the_projection_figure_fits_a_pages_width_with_its_legend_under_the_pane
     two panels' titles overlapping."""
     import matplotlib.pyplot as plt
 
-    from bimotion.projection import ProjectionSpec
     from bimotion.projection_plot import draw, figure
 
-    rng = np.random.default_rng(0)
-    names = [("happiness",), ("sadness",), ("neutral",), ("anger",)] * 10
-    panels = [{"title": f"yue + zho (ESD Mandarin) {k}", "train": "yuemotion:all+zho_adu[esd]", "model": "bimotion:all",
-               "train_xy": rng.normal(0, 1, (40, 2)), "train_labels": names, "test_xy": rng.normal(0, 1, (12, 2)),
-               "test_labels": names[:12]} for k in range(count)]  # fmt: skip
-    spec = ProjectionSpec.from_dict({"name": "figure2", "title": "Cross-group data augmentation on Cantonese adults "
-                                     "(paper Figure 2)", "model": "bimotion:all", "test": "yue_adu",
-                                     "panels": [{"title": "p", "train": "yue_adu"}]})  # fmt: skip
-    labels = ["happiness", "sadness", "neutral"]
+    spec, panels, labels = _projection_panels(count)
     width, _ = _inches(draw(spec, panels, labels, tmp_path / "figure2")[0])
     assert width <= (3.5 if count == 1 else PRINT_WIDTH_IN), (count, width)  # was 7.4 for one panel, 11.2 for two
     fig = figure(spec, panels, labels)
