@@ -226,24 +226,23 @@ def test_a_bad_argument_is_a_usage_error_naming_it(name, argv, flag, paths, caps
     assert not Path(paths["out"]).exists()  # nothing trained, nothing written
 
 
+def _train_parser():
+    """The train recipe's argument parser, of the dataclasses its ``main`` parses into."""
+    from transformers import HfArgumentParser
+
+    train = recipe("train")
+    dataclasses_ = (train.TrainArguments, train.ModelArguments, train.DataArguments, train.RunArguments)
+    return HfArgumentParser((*dataclasses_, train.SERTrainingArguments))
+
+
 def test_good_arguments_pass_the_checks(paths, monkeypatch):
     """The checks accept what the recipes are run with: a Hub id, a local model, a prepared folder."""
-    from transformers import HfArgumentParser
 
     from bimotion.training.args import check_training, parse_arguments
 
     monkeypatch.setattr("bimotion.hub.hub_unreachable", lambda: None)  # as where there is network
 
-    train = recipe("train")
-    parser = HfArgumentParser(
-        (
-            train.TrainArguments,
-            train.ModelArguments,
-            train.DataArguments,
-            train.RunArguments,
-            train.SERTrainingArguments,
-        )
-    )
+    parser = _train_parser()
     for model in (paths["tiny"], "facebook/wav2vec2-base"):
         argv = ["--model_name_or_path", model, "--bimotion", paths["data"], "--train_configs", "zho_eld,zho_adu"]
         argv += "--test_configs zho_eld zho --max_steps 3 --num_train_epochs 0 --push_to_hub".split()
@@ -268,20 +267,10 @@ def test_a_union_config_is_read_from_the_groups_the_folder_holds(config, written
     CSED's), yet --train_configs zho, eld and bimotion:all were refused ("zho includes zho_adu, of
     which ... has no rows") and all was "in more than one benchmark" with only --bimotion given.  A
     union now trains on the groups it has, one note naming those it lacks, and all is BiMotion's."""
-    from transformers import HfArgumentParser
 
     from bimotion.training.args import check_training, parse_arguments, to_spec
 
-    train = recipe("train")
-    parser = HfArgumentParser(
-        (
-            train.TrainArguments,
-            train.ModelArguments,
-            train.DataArguments,
-            train.RunArguments,
-            train.SERTrainingArguments,
-        )
-    )
+    parser = _train_parser()
     argv = ["--model_name_or_path", paths["tiny"], "--bimotion", paths["csed"], "--train_configs", config]
     recipe_args, *rest = parse_arguments(parser, [*argv, "--output_dir", paths["out"]])
     capsys.readouterr()
@@ -299,15 +288,11 @@ def test_a_union_config_is_read_from_the_groups_the_folder_holds(config, written
 def test_parsed_flags_become_a_plain_spec_and_back(paths, monkeypatch):
     """``to_spec`` keeps every given flag; ``train`` rebuilds the same ``TrainingArguments`` from the spec
     (reading ``WORLD_SIZE`` there, one process here); a misspelt training argument is a one-line error."""
-    from transformers import HfArgumentParser
 
-    from bimotion.training.args import SERTrainingArguments, parse_arguments, to_spec
+    from bimotion.training.args import parse_arguments, to_spec
     from bimotion.training.run import training_arguments
 
-    train = recipe("train")
-    parser = HfArgumentParser(
-        (train.TrainArguments, train.ModelArguments, train.DataArguments, train.RunArguments, SERTrainingArguments)
-    )
+    parser = _train_parser()
     argv = ["--model_name_or_path", paths["tiny"], "--bimotion", paths["data"], "--dropout", "0.2"]
     argv += "--train_configs zho_eld,zho_adu[esd] --learning_rate 1e-4 --seed 3 --public --report_to none".split()
     recipe_args, model_args, data_args, run_args, training_args = parse_arguments(parser, argv)
@@ -492,19 +477,15 @@ def test_arguments_from_a_yaml_or_json_file_then_flags(paths, tmp_path):
     import json
 
     import yaml
-    from transformers import HfArgumentParser
 
     from bimotion.training.args import parse_arguments
 
-    train = recipe("train")
-    dataclasses_ = (train.TrainArguments, train.ModelArguments, train.DataArguments, train.RunArguments)
     values = {"model_name_or_path": paths["tiny"], "bimotion": paths["data"], "train_configs": ["zho_eld", "zho_adu"]}
     values.update(learning_rate=1e-4, freeze_feature_encoder=False, output_dir=paths["out"], seed=1)
     (tmp_path / "args.yaml").write_text(yaml.safe_dump(values))
     (tmp_path / "args.json").write_text(json.dumps(values))
     for name in ("args.yaml", "args.json"):
-        parser = HfArgumentParser((*dataclasses_, train.SERTrainingArguments))
-        parsed = parse_arguments(parser, [str(tmp_path / name), "--seed", "3", "--verbose"])
+        parsed = parse_arguments(_train_parser(), [str(tmp_path / name), "--seed", "3", "--verbose"])
         recipe_args, model_args, _, _, training_args = parsed  # --verbose is parse_arguments' own
         assert recipe_args.train_configs == ["zho_eld", "zho_adu"] and model_args.freeze_feature_encoder is False
         assert (training_args.learning_rate, training_args.seed) == (1e-4, 3)
