@@ -26,19 +26,14 @@ from loaders.testing.mangle import APPLEDOUBLE
 NAME = "carehome"
 
 
+# Indonesian elderly and adults, two speakers of each with three clips, multi-label rows
+OWN = {"language": "ind", "age_groups": ("eld", "adu"), "multi_label": True, "speakers": 2, "clips_per_speaker": 3}
+
+
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
     """Indonesian elderly and adults, csv metadata, multi-label rows, label_map.json in the folder."""
-    base = tmp_path_factory.mktemp("own")
-    return testing.make_corpus(
-        "audiofolder",
-        base,
-        language="ind",
-        age_groups=("eld", "adu"),
-        multi_label=True,
-        speakers=2,
-        clips_per_speaker=3,
-    )
+    return testing.make_corpus("audiofolder", tmp_path_factory.mktemp("own"), **OWN)
 
 
 @pytest.fixture(scope="module")
@@ -72,16 +67,7 @@ def test_every_row_is_read_with_its_mapped_labels_group_and_fields(root):
 
 
 def test_jsonl_metadata_with_json_lists_reads_the_same(tmp_path, root):
-    jsonl = testing.make_corpus(
-        "audiofolder",
-        tmp_path,
-        language="ind",
-        age_groups=("eld", "adu"),
-        multi_label=True,
-        speakers=2,
-        clips_per_speaker=3,
-        metadata="jsonl",
-    )
+    jsonl = testing.make_corpus("audiofolder", tmp_path, **OWN, metadata="jsonl")
     first = json.loads((jsonl / "metadata.jsonl").read_text(encoding="utf-8").splitlines()[2])
     assert first["emotion"] == ["sedih", "terkejut"]  # a JSON list: two labels
     fields = lambda r: (r.id, r.emotions, r.group, r.age, r.gender, r.speaker_id, r.text)  # noqa: E731
