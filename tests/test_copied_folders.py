@@ -34,11 +34,16 @@ ALONE = [
 TWO = {"iemocap": "Session1"}
 
 
-def records_of(name: str, root: Path) -> list[tuple]:
-    report = SkipReport()
+def _load_quietly(name: str, root: Path, **options) -> list:
+    """``loaders.load(name, root, **options)``, the InputWarnings it gives (copies read once, ...) ignored."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InputWarning)
-        records = loaders.load(name, root, report=report)
+        return loaders.load(name, root, **options)
+
+
+def records_of(name: str, root: Path) -> list[tuple]:
+    report = SkipReport()
+    records = _load_quietly(name, root, report=report)
     assert not report, report.to_dict()
     return [(r.id, r.emotions, r.speaker_id, r.official_split, r.text) for r in records]
 
@@ -51,9 +56,8 @@ def corpus(name: str, tmp_path: Path) -> Path:
 
 def copy_name_error(name: str, root: Path, path: Path) -> BadFileError:
     """The error reading ``root`` as ``name`` stops at (its warnings aside): a ``copy_name`` naming ``path``."""
-    with pytest.raises(BadFileError) as caught, warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        loaders.load(name, root)
+    with pytest.raises(BadFileError) as caught:
+        _load_quietly(name, root)
     assert (caught.value.reason, caught.value.path) == ("copy_name", path)
     return caught.value
 
@@ -144,9 +148,7 @@ def test_a_folder_of_your_own_corpus_pasted_beside_itself_is_read_once_not_one_u
     shutil.copyfile(clips[1], clips[0])
     (copy / "mine.wav").write_bytes(clips[1].read_bytes())
     report = SkipReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        loaders.load("carehome", root, skip_bad=True, report=report)
+    _load_quietly("carehome", root, skip_bad=True, report=report)
     assert report.to_dict() == {"carehome/copy_name": 1, "carehome/unlisted_file": 1}
     assert [path for (_, reason), found in report.examples.items() for path, _ in found if reason == "copy_name"] == [
         str(clips[0])
@@ -156,9 +158,7 @@ def test_a_folder_of_your_own_corpus_pasted_beside_itself_is_read_once_not_one_u
     with meta.open("a") as f:
         f.write(f"clips/ind-eld-s1 - Copy/mine.wav,{row.split(',', 1)[1]}\n")  # a row names it: a clip of its own
     report = SkipReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        read = loaders.load("carehome", root, skip_bad=True, report=report)
+    read = _load_quietly("carehome", root, skip_bad=True, report=report)
     assert report.to_dict() == {"carehome/copy_name": 1} and str(copy / "mine.wav") in {r.path for r in read}
 
 
@@ -315,9 +315,7 @@ def test_finders_keep_both_copy_is_read_once_only_with_the_bytes_of_the_file_it_
     assert loaders.copies.folder_name("Angry 2") == "Angry 2"  # a folder so named: its own (no bytes to compare)
     shutil.copyfile(other, kept)  # another recording named so: a file of its own
     report = SkipReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        assert [r.id for r in loaders.load(name, root, skip_bad=True, report=report)] == [r for r, *_ in before]
+    assert [r.id for r in _load_quietly(name, root, skip_bad=True, report=report)] == [r for r, *_ in before]
     assert len(report.examples) == 1 and "copy_name" not in report.to_dict()
     assert [path for found in report.examples.values() for path, _ in found] == [str(kept)]
     if name == "carehome":  # listed: a recording of its own, read as any other
@@ -374,15 +372,11 @@ def test_a_clip_only_in_the_copy_of_its_folder_is_read_not_set_aside(tmp_path, n
     original = root / folder
     copy = Path(shutil.copytree(original, original.with_name(f"{original.name} - Copy")))
     copied = SkipReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        read = loaders.load(name, root, report=copied)
+    read = _load_quietly(name, root, report=copied)
     lost = next(Path(r.path) for r in read if Path(r.path).is_relative_to(original))
     lost.unlink()
     report = SkipReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        after = loaders.load(name, root, report=report)
+    after = _load_quietly(name, root, report=report)
     kept = copy / lost.relative_to(original)
     assert [(r.id, r.emotions, r.speaker_id, r.official_split, r.text) for r in after] == before
     assert str(kept) in {r.path for r in after}
@@ -426,9 +420,7 @@ def test_a_file_of_a_copied_folder_named_in_other_letters_is_a_copy_of_its_count
     original = root / folder
     copy = original.with_name(f"{original.name} - Copy")
     baseline = SkipReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        read = loaders.load(name, root, report=baseline)
+    read = _load_quietly(name, root, report=baseline)
     first = next(Path(r.path) for r in read if Path(r.path).is_relative_to(original))
     twin = copy / first.relative_to(original).with_name(first.name.swapcase())
     twin.parent.mkdir(parents=True)
@@ -555,16 +547,12 @@ def test_two_lone_copies_of_one_clip_are_read_once_or_not_at_all(tmp_path, name)
     (which is x is the user's to say), each a copy_name naming the other."""
     root = corpus(name, tmp_path)
     before, start = records_of(name, root), SkipReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        first, other = (Path(r.path) for r in loaders.load(name, root, report=start)[:2])
+    first, other = (Path(r.path) for r in _load_quietly(name, root, report=start)[:2])
     browser, finder = (first.with_name(f"{first.stem}{n}{first.suffix}") for n in (" (1)", " 2"))
     shutil.copyfile(first, finder)
     first.rename(browser)
     report = SkipReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        read = loaders.load(name, root, report=report)
+    read = _load_quietly(name, root, report=report)
     assert records_of(name, root) == before and not report
     assert str(browser) in {r.path for r in read} and str(finder) not in {r.path for r in read}
     assert report.files[(name, "lone_copy")] == 1
@@ -573,9 +561,7 @@ def test_two_lone_copies_of_one_clip_are_read_once_or_not_at_all(tmp_path, name)
     error = copy_name_error(name, root, browser)
     assert f"there is no {first.name} beside it; {finder.name}, named as its copy too, holds other bytes" in str(error)
     report = SkipReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        read = loaders.load(name, root, skip_bad=True, report=report)
+    read = _load_quietly(name, root, skip_bad=True, report=report)
     assert not {str(browser), str(finder)} & {r.path for r in read}  # TESS reads its deeper copy of the clip then
     row = {f"{name}/missing_audio": 1} if name in ROWS else {}  # its evaluation's or label file's row names it
     assert report.to_dict() == {f"{name}/copy_name": 2, **row} and report.files[(name, "lone_copy")] == 0
@@ -609,23 +595,17 @@ def test_a_copy_named_file_beside_its_original_in_other_letters_is_its_copy_not_
     name of its own (Finder's, a copy only beside a file of its bytes): the reader's counted skip."""
     root = corpus(name, tmp_path)
     before = records_of(name, root)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        first, other = (Path(r.path) for r in loaders.load(name, root)[:2])
+    first, other = (Path(r.path) for r in _load_quietly(name, root)[:2])
     copy, lower = first.with_name(f"{form.format(first.stem)}{first.suffix}"), first.with_name(first.name.lower())
     shutil.copyfile(first, copy)
     first.rename(lower)
     report = SkipReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        read = loaders.load(name, root, report=report)
+    read = _load_quietly(name, root, report=report)
     assert records_of(name, root) == before and not report and str(lower) in {r.path for r in read}
     assert report.files[(name, "duplicate")] == 1 and report.files[(name, "lone_copy")] == 0
     shutil.copyfile(other, copy)  # another recording under the copy's name
     report = SkipReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        read = loaders.load(name, root, skip_bad=True, report=report)
+    read = _load_quietly(name, root, skip_bad=True, report=report)
     assert [r.id for r in read] == [r for r, *_ in before] and str(copy) not in {r.path for r in read}
     own = {"crema_d": "bad_name", "iemocap": "unexpected_name"}[name] if form == "{} 2" else "copy_name"
     assert report.to_dict() == {f"{name}/{own}": 1}
