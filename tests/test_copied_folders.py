@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import pytest
@@ -435,12 +439,43 @@ def test_a_file_of_a_copied_folder_named_in_other_letters_is_a_copy_of_its_count
     assert f"a second copy of {original.name}/{first.relative_to(original).as_posix()}" in error.message
 
 
-_OPENED: list[str] | None = None  # the files opened while a test listens (an audit hook stays for the process)
+# An audit hook stays for the rest of the process: it is added once, by the first _opened_files(), and records
+# only within one (in that block's context), so the tests after it in a worker are neither recorded nor slowed
+# by more than one comparison an audit event.
+_RECORDING: ContextVar[list[str] | None] = ContextVar("opened_files", default=None)
+_HOOKED = False
 
 
 def _listen(event: str, args: tuple) -> None:
-    if _OPENED is not None and event == "open" and isinstance(args[0], str | bytes | os.PathLike):
-        _OPENED.append(os.fsdecode(args[0]))
+    if event == "open" and (opened := _RECORDING.get()) is not None and isinstance(args[0], str | bytes | os.PathLike):
+        opened.append(os.fsdecode(args[0]))
+
+
+@contextmanager
+def _opened_files() -> Iterator[list[str]]:
+    """The paths of the files opened within the block (by its thread), in order, in the list it gives."""
+    global _HOOKED
+    if not _HOOKED:
+        sys.addaudithook(_listen)
+        _HOOKED = True
+    opened: list[str] = []
+    token = _RECORDING.set(opened)
+    try:
+        yield opened
+    finally:
+        _RECORDING.reset(token)
+
+
+def test_the_open_listener_records_only_within_its_block_and_once(tmp_path):
+    """_opened_files() twice adds one audit hook (a second would record each open twice), and between its
+    blocks, or after them, nothing is recorded."""
+    inside, between, again = (tmp_path / name for name in ("inside", "between", "again"))
+    with _opened_files() as first:
+        inside.write_text("x")
+    between.write_text("x")
+    with _opened_files() as second:
+        again.write_text("x")
+    assert (first, second) == ([str(inside)], [str(again)])
 
 
 def test_numbered_copies_of_one_size_are_each_read_once(tmp_path):
@@ -448,23 +483,16 @@ def test_numbered_copies_of_one_size_are_each_read_once(tmp_path):
     one size (other bytes) in one folder were 4,851 comparisons, each reading both files (0.18 s, growing with the
     square). Each file is now read once (a digest per file and its stat), whatever their number; what is found a
     copy is unchanged: 'take 101.wav' with the bytes of 'take 40.wav' is its copy."""
-    import sys
-
     from loaders.copies import kept_both
 
-    global _OPENED
     folder = tmp_path / "numbered"
     folder.mkdir()
     paths = [folder / f"take {n}.wav" for n in range(2, 101)]
     for n, path in enumerate(paths):
         path.write_bytes(n.to_bytes(4, "big") * 4000)
     shutil.copyfile(paths[38], folder / "take 101.wav")
-    sys.addaudithook(_listen)
-    _OPENED = []
-    try:
+    with _opened_files() as opened:
         found = [kept_both(path) for path in [*paths, folder / "take 101.wav"]]
-    finally:
-        opened, _OPENED = _OPENED, None
     assert found[:-1] == [None] * len(paths) and found[-1] == (paths[38], "macOS Finder (Keep Both)")
     assert max(opened.count(str(path)) for path in paths) == 1 and len(opened) <= len(paths) + 1
 
