@@ -253,17 +253,14 @@ def test_a_model_trained_on_generated_data_says_its_predictions_mean_nothing(
 ):
     """A model trained by the demo (or on any corpus loaders.testing generated) scored real recordings
     without a word that it never heard real speech; its scores.json records the generated corpora."""
-    from conftest import load_recipe
+    from conftest import train_one_step
 
     from bimotion.training import testing
 
     data = testing.write_prepared(tmp_path / "bimotion", shards=[("crema_d", "eng_eld")], sizes={"train": 4})
     trained = tmp_path / "trained"
-    argv = ["--model_name_or_path", str(models["ours"].parent / "tiny"), "--bimotion", str(data)]
-    argv += ["--dataset_cache_dir", str(tmp_path / "cache"), "--output_dir", str(trained), "--max_steps", "1"]
-    argv += ["--train_configs", "eng_eld"]
-    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
-    assert load_recipe("train").main(argv) == 0
+    tiny = models["ours"].parent / "tiny"
+    assert train_one_step(tiny, data, trained, "eng_eld", cache=tmp_path / "cache") == 0
     capsys.readouterr()
     clip = str(audio_dir / "a.wav")
     assert main(["predict", "--model", str(trained), clip, "-o", str(tmp_path / "p.csv"), *OPTIONS]) == 0
@@ -292,17 +289,14 @@ def test_a_model_at_or_below_chance_on_its_test_sets_is_warned_about(models, aud
     """A checkpoint saved after a step or two gave confident-looking labels without a word that its own
     test scores (scores.json) were no better than chance; now one warning line names it and the numbers.
     A model above chance says nothing; one with no scores.json says once that its quality is unknown."""
-    from conftest import load_recipe
+    from conftest import train_one_step
 
     from bimotion.training import testing
 
     data = testing.write_prepared(tmp_path / "bimotion", shards=[("crema_d", "eng_eld")], sizes={"train": 4})
-    trained = tmp_path / "trained"
-    argv = ["--model_name_or_path", str(models["ours"].parent / "tiny"), "--bimotion", str(data)]
-    argv += ["--dataset_cache_dir", str(tmp_path / "cache"), "--output_dir", str(trained), "--max_steps", "1"]
-    argv += ["--train_configs", "eng_eld", "--eval_strategy", "no", "--load_best_model_at_end", "false"]
-    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
-    assert load_recipe("train").main(argv) == 0
+    trained, tiny = tmp_path / "trained", models["ours"].parent / "tiny"
+    unselected = ("--eval_strategy", "no", "--load_best_model_at_end", "false")
+    assert train_one_step(tiny, data, trained, "eng_eld", cache=tmp_path / "cache", extra=unselected) == 0
     scores_path = trained / "scores.json"
     summary = json.loads(scores_path.read_text())
     groups = summary["test"]["groups"]
@@ -404,18 +398,15 @@ def test_files_named_as_the_models_training_clips_get_one_note_with_their_count(
     """Predicting on the very recordings a model was trained on gave no hint; its train_manifest.txt
     names them (``csed/Natural/Nat_Female-3``: the path below the corpus, its extension aside), so one
     note counts the input files so named.  The corpus's other clips and an unrelated recording are not."""
-    from conftest import load_recipe
+    from conftest import train_one_step
 
     from loaders import testing as corpora
 
     raw = corpora.make_corpus("csed", tmp_path / "raw")
     prepared, trained = tmp_path / "csed", tmp_path / "trained"
     assert main(["prepare", "-q", "--source", f"csed={raw}", "-o", str(prepared)]) == 0
-    argv = ["--model_name_or_path", str(models["ours"].parent / "tiny"), "--bimotion", str(prepared)]
-    argv += ["--dataset_cache_dir", str(tmp_path / "cache"), "--output_dir", str(trained), "--max_steps", "1"]
-    argv += ["--train_configs", "zho_eld"]
-    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
-    assert load_recipe("train").main(argv) == 0
+    tiny = models["ours"].parent / "tiny"
+    assert train_one_step(tiny, prepared, trained, "zho_eld", cache=tmp_path / "cache") == 0
     manifest = (trained / "train_manifest.txt").read_text().split()
     wavs = sorted(w for w in raw.rglob("*.wav") if not any(part.startswith(".") for part in w.parts))  # as read
     heard = [w for w in wavs if f"csed/{w.parent.name}/{w.stem}" in manifest]
@@ -460,7 +451,7 @@ def test_a_model_trained_on_a_users_corpus_beside_generated_ones_says_which_were
     note said the model "was trained on a generated (synthetic) corpus, not real speech ... its
     predictions on real speech mean nothing", naming only the generated ones, as if the user's corpus
     were not there.  It names both, and what the generated ones are worth."""
-    from conftest import load_recipe
+    from conftest import train_one_step
 
     from loaders import testing
     from loaders.synthetic import MARKER
@@ -470,12 +461,10 @@ def test_a_model_trained_on_a_users_corpus_beside_generated_ones_says_which_were
     (own / MARKER).unlink()  # a user's recordings: nothing generated them
     prepared = tmp_path / "mine"
     assert main(["prepare", "-q", "--source", f"csed={csed}", "--source", f"carehome={own}", "-o", str(prepared)]) == 0
-    trained = tmp_path / "trained"
-    argv = ["--model_name_or_path", str(models["ours"].parent / "tiny"), "--bimotion", str(prepared)]
-    argv += ["--dataset_cache_dir", str(tmp_path / "cache"), "--output_dir", str(trained), "--max_steps", "1"]
-    argv += ["--train_configs", "zho_eld", "ind_eld", "--eval_strategy", "no", "--load_best_model_at_end", "false"]
-    argv += "--classifier_proj_size 16 --disable_tqdm true --dataloader_pin_memory false".split()
-    assert load_recipe("train").main(argv) == 0
+    trained, tiny = tmp_path / "trained", models["ours"].parent / "tiny"
+    unselected = ("--eval_strategy", "no", "--load_best_model_at_end", "false")
+    configs, cache = ("zho_eld", "ind_eld"), tmp_path / "cache"
+    assert train_one_step(tiny, prepared, trained, *configs, cache=cache, extra=unselected) == 0
     capsys.readouterr()
     assert (
         main(["predict", "--model", str(trained), str(audio_dir / "a.wav"), "-o", str(tmp_path / "p.csv"), *OPTIONS])
