@@ -642,6 +642,20 @@ def test_sigterm_during_a_validation_saves_after_it(monkeypatch, tiny, data, tmp
     assert all(torch.equal(tensor, weights(tmp_path / "straight")[name]) for name, tensor in weights(out).items())
 
 
+def rerun_scores_as_straight(tiny, data, out, last: str, straight: dict, straight_dir: Path, **overrides) -> None:
+    """Rerun the run stopped in ``out`` at its checkpoint ``last`` once training was done: it resumes from
+    there and ends as the uninterrupted run in ``straight_dir`` (``straight``, its scores.json): the same
+    test scores, selection, training loss and model."""
+    from bimotion.training.run import train_and_report
+
+    assert train_and_report(spec_of(tiny, data, out, **overrides)) == 0
+    resumed = json.loads((out / SCORES).read_text())
+    assert resumed["resumed_from"].endswith(last) and resumed["test"] == straight["test"]
+    assert resumed["selection"] == straight["selection"]
+    assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-6)
+    assert all(torch.equal(t, weights(straight_dir)[name]) for name, t in weights(out).items())
+
+
 @pytest.mark.parametrize("when", ["step", "validation"])
 def test_sigterm_in_the_runs_last_step_stops_before_scoring_and_the_rerun_only_scores(
     monkeypatch, tiny, data, tmp_path, capsys, when
@@ -673,12 +687,7 @@ def test_sigterm_in_the_runs_last_step_stops_before_scoring_and_the_rerun_only_s
     assert not (out / SCORES).exists() and not (out / "model.safetensors").exists()  # nothing scored, nor saved
     assert last_checkpoint(out) == str(out / last) and checkpoints(out) == [last]
 
-    assert train_and_report(spec_of(tiny, data, out, **overrides)) == 0
-    resumed = json.loads((out / SCORES).read_text())
-    assert resumed["resumed_from"].endswith(last) and resumed["test"] == straight["test"]
-    assert resumed["selection"] == straight["selection"]
-    assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-6)
-    assert all(torch.equal(t, weights(tmp_path / "straight")[name]) for name, t in weights(out).items())
+    rerun_scores_as_straight(tiny, data, out, last, straight, tmp_path / "straight", **overrides)
     assert not list(out.glob("checkpoint-*"))
 
 
@@ -806,10 +815,5 @@ def test_sigterm_while_the_trained_model_is_scored_stops_at_a_batch_and_the_reru
     assert ("SIGTERM: saving" in err) == (overrides.get("save_strategy") == "no"), err[-2000:]
     assert not (out / SCORES).exists() and last_checkpoint(out) == str(out / last)
 
-    assert train_and_report(spec_of(tiny, data, out, **overrides)) == 0
-    resumed = json.loads((out / SCORES).read_text())
-    assert resumed["resumed_from"].endswith(last) and resumed["test"] == straight["test"]
-    assert resumed["selection"] == straight["selection"]
-    assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-6)
-    assert all(torch.equal(t, weights(tmp_path / "straight")[name]) for name, t in weights(out).items())
+    rerun_scores_as_straight(tiny, data, out, last, straight, tmp_path / "straight", **overrides)
     assert checkpoints(out) == checkpoints(tmp_path / "straight")
