@@ -9,8 +9,7 @@ import os
 import shutil
 import time
 import zlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -24,52 +23,10 @@ from ..training.provenance import command_scope, provenance
 from .checks import check_config, check_inputs, check_rows, check_settings
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
+from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, shard_name
 from .report import GridResult, write_reports
-from .scoring import CellResult, chance_of_test, score_test, summarize
-
-
-@dataclass(frozen=True)
-class TrainJob:
-    """One model to train: ``trainer(job) -> directory of the saved model`` (default :func:`train_model`)."""
-
-    name: str
-    shards: tuple[Shard, ...]
-    seed: int
-    output_dir: Path
-    sources: Mapping[str, str]  # {"bimotion": dir, "yuemotion": dir, "cache_dir": dir}
-    model_name_or_path: str
-    training: Mapping  # the grid config's training arguments
-
-
-Trainer = Callable[[TrainJob], Path]
-
-
-def train_model(job: TrainJob) -> Path:
-    """Train ``job`` in this process with :func:`bimotion.training.run.train` (what
-    ``recipes/train.py`` runs): the mixture's configs are its training configs, and, where they have
-    validation rows, its validation configs."""
-    from ..training.data import Sources, with_split_rows
-    from ..training.run import train
-    from ..training.spec import TrainSpec
-
-    configs = list(parse_mixture(job.name).configs)
-    sources = Sources(job.sources.get("bimotion"), job.sources.get("yuemotion"))
-    values = {
-        "report_to": "none",
-        **dict(job.training),
-        "model_name_or_path": job.model_name_or_path,
-        "seed": job.seed,
-        "output_dir": str(job.output_dir),
-        "bimotion": job.sources.get("bimotion"),
-        "yuemotion": job.sources.get("yuemotion"),
-        "dataset_cache_dir": job.sources.get("cache_dir"),
-        # selected on those of its groups that have validation rows (check_rows: at least one has)
-        "validation_configs": with_split_rows(sources, configs, "validation"),
-        "test_configs": with_split_rows(sources, configs, "test"),  # the grid scores every test set itself
-    }
-    train(TrainSpec.from_values(job.name, values, run_name=job.name))
-    return Path(job.output_dir)
+from .scoring import CellResult, chance_of_test, entry_of_test, score_test, summarize
 
 
 def load_npz(path: Path) -> dict:
@@ -352,30 +309,6 @@ class Grid:
                     )
         return GridResult(self.out, cfg, self.plan, cells, averages, matrix, [], list(self.trained), dict(self.sources),
                           self.generated, metrics_provenance(self))  # fmt: skip
-
-
-def entry_of_test(pred: dict, scores: dict, test: str, trained: list[str] | None, mode: str) -> dict:
-    """One test set's numbers in a model's metrics file: weighted and macro F1 and chance level from
-    its (group, corpus) parts by ``mode`` (as the tables), and its annotated and untrained labels."""
-    from ..training.metrics import aggregate, trained_mask
-    from ..training.metrics import scores as score
-
-    shards = parse_mixture(test).shards
-    parts = [scores["groups"][s.group]["corpora"][s.corpus] for s in shards]
-    rows = np.zeros(len(pred["id"]), dtype=bool)
-    for s in shards:
-        rows |= (pred["group"] == s.group) & (pred["corpus"] == s.corpus)
-    pooled = score(pred["logits"][rows], pred["labels"][rows], pred["label_mask"][rows], trained=trained_mask(trained))
-    return {
-        "weighted_f1": aggregate(parts, pooled, mode),
-        "macro_f1": aggregate(parts, pooled, mode, "macro_f1"),
-        "weighted_f1_argmax": aggregate(parts, pooled, mode, "weighted_f1_argmax"),
-        "chance": chance_of_test({k: v[rows] for k, v in pred.items()}, mode)["chance"] / 100,
-        "num_samples": int(rows.sum()),
-        "test_sets": [f"{s.group}/{s.corpus}" for s in shards],
-        "annotated_labels": pooled["annotated_labels"],
-        "untrained_labels": pooled["untrained_labels"],
-    }
 
 
 def run_grid(

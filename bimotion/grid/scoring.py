@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..mixture import parse_mixture
 from ..training.bootstrap import score_test, strata  # noqa: F401 (score_test: the grid's, re-exported)
 from ..training.metrics import chance_levels
 
@@ -68,3 +69,27 @@ def chance_of_test(pred: dict, group_score: str = "mean", metric: str = "weighte
     parts = [named(chance_levels(pred["labels"][rows], pred["label_mask"][rows])) for rows in strata(pred)]
     weights = [len(rows) for rows in strata(pred)] if group_score == "weighted" else None
     return {k: 100 * float(np.average([p[k] for p in parts], weights=weights)) for k in parts[0]}
+
+
+def entry_of_test(pred: dict, scores: dict, test: str, trained: list[str] | None, mode: str) -> dict:
+    """One test set's numbers in a model's metrics file: weighted and macro F1 and chance level from
+    its (group, corpus) parts by ``mode`` (as the tables), and its annotated and untrained labels."""
+    from ..training.metrics import aggregate, trained_mask
+    from ..training.metrics import scores as score
+
+    shards = parse_mixture(test).shards
+    parts = [scores["groups"][s.group]["corpora"][s.corpus] for s in shards]
+    rows = np.zeros(len(pred["id"]), dtype=bool)
+    for s in shards:
+        rows |= (pred["group"] == s.group) & (pred["corpus"] == s.corpus)
+    pooled = score(pred["logits"][rows], pred["labels"][rows], pred["label_mask"][rows], trained=trained_mask(trained))
+    return {
+        "weighted_f1": aggregate(parts, pooled, mode),
+        "macro_f1": aggregate(parts, pooled, mode, "macro_f1"),
+        "weighted_f1_argmax": aggregate(parts, pooled, mode, "weighted_f1_argmax"),
+        "chance": chance_of_test({k: v[rows] for k, v in pred.items()}, mode)["chance"] / 100,
+        "num_samples": int(rows.sum()),
+        "test_sets": [f"{s.group}/{s.corpus}" for s in shards],
+        "annotated_labels": pooled["annotated_labels"],
+        "untrained_labels": pooled["untrained_labels"],
+    }

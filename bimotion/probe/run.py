@@ -238,7 +238,7 @@ def probe_arguments(features: str, training: dict, source: str) -> ProbeArgument
 
 def probe_trainer(features: str, training: dict, sources: dict, source: str):
     """The grid's trainer for ``backend: probe``: ``job -> model folder`` (a
-    :class:`bimotion.grid.runner.TrainJob`), its arguments checked now, before any model trains, their
+    :class:`bimotion.grid.jobs.TrainJob`), its arguments checked now, before any model trains, their
     errors naming ``source``, where they came from (the grid config's file, or a config built in Python)."""
     from bimotion.training.args import check_datasets
     from bimotion.training.spec import DataArguments
