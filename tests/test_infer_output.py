@@ -87,6 +87,9 @@ def test_a_test_set_prepared_again_with_another_seed_is_said_to_hold_training_cl
     assert seen["groups"] == {"zho_eld": {"clips": shared, "of": len(test_ids)}}
     assert set(seen["examples"]) <= manifest & test_ids
     assert written["test"]["groups"]["zho_eld"]["training_clips"] == shared
+    # its relation, the table's column beside the mark, no longer says a held-out in-group score
+    assert written["relation"] == {"zho_eld": "in_group_not_held_out"}
+    assert next(line for line in out.splitlines() if line.startswith("zho_eld ‡")).split()[2] == "in_group_not_held_out"
     digest = "sha256:" + hashlib.sha256((prepared[1] / "prepare.json").read_bytes()).hexdigest()
     assert written["scored_data"] == {
         "bimotion": {"source": "local:csed-seed1", "protocol": "paper", "seed": 1, "prepare.json": digest}
@@ -96,6 +99,7 @@ def test_a_test_set_prepared_again_with_another_seed_is_said_to_hold_training_cl
     assert recipe("infer").main([*base, "--bimotion", str(prepared[0]), "--output_file", str(scores)]) == 0
     out, err = capsys.readouterr()
     assert "‡" not in out and "trained on (" not in err
+    assert json.loads(scores.read_text())["relation"] == {"zho_eld": "in_group"}
     assert json.loads(scores.read_text())["training_clips"] == {
         "checked": True, "clips": 0, "of": len(test_ids), "by_id": 0, "by_identical_audio": 0, "groups": {},
         "examples": [],

@@ -403,3 +403,44 @@ def test_a_bad_probe_setting_of_a_grid_built_in_python_names_where_it_came_from(
             raised.value
         )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_probe_tested_on_a_copy_of_a_training_clip_writes_its_manifest_and_says_so(tmp_path, capsys):
+    """A user's own split put a copy of a training recording in the test set under another name:
+    a probe wrote no train_manifest.txt and its scores.json read as held out; now it writes the
+    manifest (so infer and the grid can check a probe) and its own test scores count the copy
+    (``training_clips``, :func:`bimotion.training.evaluation.training_clips`), with one warning."""
+    import shutil
+
+    from bimotion.cli import main
+    from loaders import testing as generated
+
+    raw = generated.make_corpus("audiofolder", tmp_path / "raw", split_column=True)
+    heard, copy = "clips/ind-eld-s0/ind-eld-s0_000.wav", "clips/ind-eld-s3/ind-eld-s3_000.wav"  # train, test
+    shutil.copyfile(raw / heard, raw / copy)
+    prepared = tmp_path / "mine"
+    assert main(["prepare", "-q", "--source", f"carehome={raw}", "-o", str(prepared)]) == 0
+    capsys.readouterr()
+    from bimotion.data.layout import read_info
+    from bimotion.registry import benchmark_of, register
+
+    register(benchmark_of(read_info(prepared)))  # its groups (ind_eld) resolve, as the probe recipe does
+    out = tmp_path / "probe"
+    summary = train_probe(["ind_eld"], data_args(prepared, tmp_path / "cache"), ProbeArguments(num_train_epochs=2),
+                          features="logmel", seed=0, output_dir=out, progress=False)  # fmt: skip
+    manifest = (out / "train_manifest.txt").read_text().split()
+    assert f"carehome/{heard}" in manifest and f"carehome/{copy}" not in manifest
+    assert manifest == sorted(manifest) and len(manifest) == summary["train_manifest"]["num_clips"]
+    seen = summary["training_clips"]
+    assert (seen["clips"], seen["by_id"], seen["by_identical_audio"], seen["examples"]) == (
+        1,
+        0,
+        1,
+        [f"carehome/{copy}"],
+    )
+    assert summary["test"]["groups"]["ind_eld"]["training_clips"] == 1
+    assert json.loads((out / "scores.json").read_text())["training_clips"] == seen
+    err = capsys.readouterr().err
+    assert (
+        err.count("warning:") == 1 and f"are clips the probe {out} was trained on (0 by clip id, 1 by identical" in err
+    )

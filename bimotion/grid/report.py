@@ -1,7 +1,7 @@
 """A grid's reports: each table as Markdown, CSV and LaTeX (ours | paper | difference) and the heat
 map of every model on every test set (:mod:`.heatmap`), every score beside its test set's chance level (the larger of
 an all-positive and a prior-matched random predictor's weighted F1); ``†`` marks a score at or below
-it."""
+it; ``‡`` a score of clips the model was trained on, not held out (:mod:`.heard`)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from ..paper import PAPER_ERRATA, Table
 from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE_OF, DAGGER
 from ..training.provenance import produced_by
+from ..training.report import TRAINED_MARK, trained_clips_note
 from .config import GridConfig
 from .heatmap import render_heatmap
 from .plan import Plan, synthetic_corpora
@@ -69,6 +70,7 @@ def _at_chance(summary: Mapping) -> bool:
 
 def _fmt(summary: Mapping, seeds: int) -> str:
     text = f"{summary['mean']:.2f}" + (DAGGER if _at_chance(summary) else "")
+    text += TRAINED_MARK if summary.get("training_clips") else ""  # not held out (.heard)
     if seeds > 1:
         text += f" ± {summary['std']:.2f}"
     if np.isfinite(summary["ci_low"]):
@@ -94,6 +96,7 @@ def _rows(result: GridResult, table: Table) -> list[dict]:
         avg = result.averages.get((table.name, row.key))
         if avg is not None:
             avg = {**avg, "chance": _mean_chance([c for *_, c in cols])}
+            avg["training_clips"] = sum(c.training_clips for *_, c in cols)  # a mean over a cell not held out
             paper_avg, printed = table.average(row.key), table.paper_average[row.key]
             paper = _num(paper_avg) + (f" (printed {printed:.2f})" if printed != paper_avg else "")
             cols.append((_fmt(avg, seeds), paper, _num(avg["mean"] - paper_avg, signed=True), None))
@@ -138,6 +141,10 @@ def _notes(result: GridResult, table: Table) -> list[str]:
         "set's number combines its corpora by "
         f"group_score = {cfg.group_score}."
     )
+    heard = {f"`{c.model}` on {c.test}": {"training_clips": c.training_clips, "num_samples": c.num_test}
+             for c in result.table_cells(table.name)}  # fmt: skip
+    if note := trained_clips_note(heard).strip():
+        notes.append(f"{note} (the average of a row with such a cell too).")
     untrained = {(c.model, c.test): c.untrained for c in result.table_cells(table.name) if c.untrained}
     if untrained:
         listed = "; ".join(f"`{m}` on {t}: {', '.join(labels)}" for (m, t), labels in untrained.items())
@@ -180,7 +187,7 @@ def render_markdown(result: GridResult, table: Table) -> str:
 
 
 CSV_COLUMNS = ("table", "row", "column", "train", "model", "test", "seeds", "values", "mean", "std", "ci_low",
-               "ci_high", "num_test", "paper", "diff", "chance", "paper_printed")  # fmt: skip
+               "ci_high", "num_test", "paper", "diff", "chance", "paper_printed", "training_clips")  # fmt: skip
 
 
 def _csv_numbers(summary: Mapping, seeds: list[int], paper: float | None) -> dict:
@@ -206,7 +213,7 @@ def render_csv(result: GridResult, table: Table) -> str:
         train = table.cell(c.row, c.column).train
         numbers = _csv_numbers(asdict(c), c.seeds, c.paper)
         rows.append({"table": c.table, "row": c.row, "column": c.column, "train": train, "model": c.model,
-                     "test": c.test, "num_test": c.num_test, **numbers})  # fmt: skip
+                     "test": c.test, "num_test": c.num_test, **numbers, "training_clips": c.training_clips})  # fmt: skip
     for (name, row), avg in result.averages.items():
         if name == table.name:
             avg = {**avg, "chance": _mean_chance([c for c in result.table_cells(name) if c.row == row])}
@@ -235,6 +242,7 @@ def _tex(text: str) -> str:
         .replace("_", r"\_")
         .replace("%", r"\%")
         .replace(DAGGER, r"$^\dagger$")
+        .replace(TRAINED_MARK, r"$^\ddagger$")
     )
 
 

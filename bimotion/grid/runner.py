@@ -23,6 +23,7 @@ from ..training.provenance import command_scope, provenance
 from .checks import check_config, check_inputs, check_rows, check_settings
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
+from .heard import heard_counts, training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, shard_name
 from .report import GridResult, write_reports
@@ -62,13 +63,20 @@ class Grid:
         self.command = command
 
     @functools.cached_property
-    def generated(self) -> dict[str, dict[str, str]]:
-        """The generated corpora of the grid's data (:func:`~bimotion.data.layout.synthetic_data`), each dataset's
-        prepare.json read once (a Hub dataset's asked of the Hub) for the whole run: the confusion figures' titles,
-        the tables and heat map (:attr:`GridResult.generated`) and the projections say so."""
-        from ..data.layout import synthetic_data
+    def recorded(self) -> dict[str, dict | None]:
+        """Each dataset's prepare.json (:func:`~bimotion.data.layout.recorded_infos`), read once (a Hub dataset's
+        asked of the Hub) for the whole run: its generated corpora (:attr:`generated`), its identical audio."""
+        from ..data.layout import recorded_infos
 
-        return synthetic_data(self.sources)
+        return recorded_infos(self.sources)
+
+    @functools.cached_property
+    def generated(self) -> dict[str, dict[str, str]]:
+        """The generated corpora of the grid's data (:func:`~bimotion.data.layout.synthetic_recorded`): the
+        confusion figures' titles, the tables and heat map (:attr:`GridResult.generated`) and the projections say so."""
+        from ..data.layout import synthetic_recorded
+
+        return synthetic_recorded(self.recorded)
 
     @property
     def base_model(self) -> str:
@@ -177,10 +185,12 @@ class Grid:
             pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"],
             trained_labels=trained, group_score=mode,
         )  # fmt: skip
-        tests = {test: entry_of_test(pred, scores, test, trained, mode) for test in self.plan.tests}
+        seen, heard = training_clips(self, model, seed, model_dir, pred, scores)  # warned of; scores' groups marked
+        tests = {test: entry_of_test(pred, scores, test, trained, mode, heard) for test in self.plan.tests}
         metrics = {
             **self._provenance(model, seed, model_dir, shards_key="train_shards"),
             "trained_labels": trained,  # None: not recorded by the model (all labels)
+            "training_clips": seen,  # the test clips it was trained on (its train_manifest.txt)
             "provenance": provenance(self.sources, seed),  # software, command, data: what made these scores
             "tests": tests,  # weighted F1 from the test set's (group, corpus) parts by group_score, as in the tables
             "scores": scores,  # bimotion.training.metrics.score_groups over every test clip
@@ -273,6 +283,7 @@ class Grid:
         boots: dict[tuple[str, str], np.ndarray] = {}
         for model in self.plan.models:
             trained = [self.trained_labels(model, seed) for seed in cfg.seeds]  # per model, not per test
+            heard = heard_counts(self, model)
             masks = [trained_mask(t) for t in trained]
             for test in self.plan.tests:
                 preds = [self.predictions(model, seed, list(parse_mixture(test).shards)) for seed in cfg.seeds]
@@ -287,6 +298,7 @@ class Grid:
                     "num_test": len(preds[0]["id"]),
                     "chance": chance_of_test(preds[0], cfg.group_score, cfg.metric)["chance"],
                     "untrained": [lab for lab in annotated if any(t is not None and lab not in t for t in trained)],
+                    "training_clips": heard.get(test, 0),
                 }
                 boots[(model.name, test)] = boot
         cells, averages = [], {}

@@ -31,6 +31,7 @@ class CellResult:
     paper: float | None
     chance: float | None = None  # the test set's chance level (%, :func:`chance_of_test`)
     untrained: list[str] = field(default_factory=list)  # labels the test set annotates and the model never trained
+    training_clips: int = 0  # of the test set's clips, the most that one seed's model was trained on (not held out)
 
     @property
     def diff(self) -> float | None:
@@ -71,9 +72,13 @@ def chance_of_test(pred: dict, group_score: str = "mean", metric: str = "weighte
     return {k: 100 * float(np.average([p[k] for p in parts], weights=weights)) for k in parts[0]}
 
 
-def entry_of_test(pred: dict, scores: dict, test: str, trained: list[str] | None, mode: str) -> dict:
+def entry_of_test(
+    pred: dict, scores: dict, test: str, trained: list[str] | None, mode: str, heard: np.ndarray | None = None
+) -> dict:
     """One test set's numbers in a model's metrics file: weighted and macro F1 and chance level from
-    its (group, corpus) parts by ``mode`` (as the tables), and its annotated and untrained labels."""
+    its (group, corpus) parts by ``mode`` (as the tables), its annotated and untrained labels, and
+    ``training_clips``, how many of its clips the model was trained on, where any (``heard``: a mask over
+    ``pred``'s clips, :meth:`bimotion.grid.runner.Grid.training_clips`)."""
     from ..training.metrics import aggregate, trained_mask
     from ..training.metrics import scores as score
 
@@ -83,6 +88,7 @@ def entry_of_test(pred: dict, scores: dict, test: str, trained: list[str] | None
     for s in shards:
         rows |= (pred["group"] == s.group) & (pred["corpus"] == s.corpus)
     pooled = score(pred["logits"][rows], pred["labels"][rows], pred["label_mask"][rows], trained=trained_mask(trained))
+    heard_of = {} if heard is None or not heard[rows].any() else {"training_clips": int(heard[rows].sum())}
     return {
         "weighted_f1": aggregate(parts, pooled, mode),
         "macro_f1": aggregate(parts, pooled, mode, "macro_f1"),
@@ -92,4 +98,5 @@ def entry_of_test(pred: dict, scores: dict, test: str, trained: list[str] | None
         "test_sets": [f"{s.group}/{s.corpus}" for s in shards],
         "annotated_labels": pooled["annotated_labels"],
         "untrained_labels": pooled["untrained_labels"],
+        **heard_of,
     }

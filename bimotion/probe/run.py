@@ -20,7 +20,7 @@ from bimotion.training.bootstrap import INTERVAL_SAMPLES
 from bimotion.training.data import Sources, ids_hash, sources_of, with_split_rows
 from bimotion.training.metrics import trained_mask
 from bimotion.training.model import UNTRAINED_BIAS, trained_labels
-from bimotion.training.outputs import PROBE_CONFIG, SCORES, model_kind
+from bimotion.training.outputs import MANIFEST, PROBE_CONFIG, SCORES, model_kind
 from bimotion.training.provenance import command_scope, provenance
 from loaders.files import write_text_atomic
 
@@ -91,10 +91,13 @@ def _train_probe(train_configs, data_args, probe_args, *, features, seed, output
     out = Path(output_dir).expanduser()  # as a training run's output_dir (TrainingArguments expands it)
     out.mkdir(parents=True, exist_ok=True)
     _save_head(out, head, spec, train["features"].shape[1:], probe_args, trained)
+    # the clips it trained on, as training writes them: scoring anywhere checks them (training_clips)
+    write_text_atomic(out / MANIFEST, "".join(f"{i}\n" for i in sorted(train["id"].tolist())))
     scores = {  # the test split's groups get a 95% interval (bootstrap over speakers)
         "validation": score_head(head, validation, trained),
         "test": score_head(head, test, trained, intervals=INTERVAL_SAMPLES),
     }
+    heard = _training_clips(out, test, sources, scores["test"])
     summary = {
         **_summary(spec, sources, mixture, train, probe_args, seed, history),
         "trained_labels": trained,
@@ -102,10 +105,30 @@ def _train_probe(train_configs, data_args, probe_args, *, features, seed, output
         "validation_configs": validation_configs,
         "test_configs": test_configs,
         "feature_seconds": round(extract_s, 1),
+        "training_clips": heard,
         **scores,
     }
     write_text_atomic(out / SCORES, json.dumps(summary, indent=2) + "\n")  # the grid may be reading
     return summary
+
+
+def _training_clips(out: Path, test: dict, sources, scores: dict) -> dict:
+    """The test clips the probe at ``out`` trained on (:func:`bimotion.training.evaluation.training_clips`,
+    as infer and the grid check: a test clip with a training clip's audio, which a user's own split can
+    hold), marked in ``scores``' groups and warned of in one line."""
+    from bimotion.data.layout import recorded_infos
+    from bimotion.training.evaluation import training_clips, warn_training_clips
+
+    given = {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)}
+    seen = training_clips(out, test, recorded_infos(given).values())
+    for group, count in seen.get("groups", {}).items():
+        scores["groups"][group]["training_clips"] = count["clips"]
+    warn_training_clips(
+        seen, f"the probe {out}", given, "test", marked="scores.json (training_clips) and the table (‡) mark them",
+        fix="Prepare the data again so that no test clip has a training clip's audio (prepare.json lists them: "
+        "identical_audio)",
+    )  # fmt: skip
+    return seen
 
 
 def _summary(spec: FeatureSpec, sources, mixture, train: dict, args: ProbeArguments, seed: int, history) -> dict:

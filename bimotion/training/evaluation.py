@@ -10,7 +10,8 @@ They are found by clip id, and by identical audio where the scored data's ``prep
 set (``identical_audio``: the sets of twins split apart or labelled differently, up to 100 per corpus
 and kind; twins kept in one split share it in every preparation, so their ids are found).  Such
 scores are not held-out ones: one warning names the count, the data and the model, and the file marks
-them (``training_clips``, per group too) and so does the printed table.
+them (``training_clips``, per group too, and the group's ``relation``: ``in_group_not_held_out``) and so
+does the printed table (``‡``).
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
         "training_clips": seen,
         "trained_on": trained_on,
         "trained_labels": trained_labels,
-        "relation": {g: relation(trained_on, g) for g in scores["groups"]} if trained_on else None,
+        "relation": {g: scored_relation(trained_on, g, v) for g, v in scores["groups"].items()} if trained_on else None,
         "provenance": provenance({name: getattr(sources, name) for name in BENCHMARKS}),
         split: scores,
     }
@@ -117,6 +118,16 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
         )
         result["output_file"] = str(path)
     return result
+
+
+NOT_HELD_OUT = "_not_held_out"  # appended to a group's relation where its scored clips include training clips
+
+
+def scored_relation(trained_on: list[str], group: str, values: dict) -> str:
+    """A scored group's relation to the training groups (:func:`~.mixtures.relation`: ``in_group``, ...),
+    with :data:`NOT_HELD_OUT` appended where ``values`` (its scores) record ``training_clips``: the one
+    field the tables read never calls a score of clips the model trained on a held-out in-group one."""
+    return relation(trained_on, group) + (NOT_HELD_OUT if values.get("training_clips") else "")
 
 
 def _trained_groups(model_name_or_path: str) -> list[str] | None:
@@ -148,16 +159,28 @@ def identical_to(infos, manifest: frozenset[str]) -> set[str]:
     return twins
 
 
-def training_clips(model: str, pred: dict, infos) -> dict:
-    """Which of the scored clips (``pred``: :func:`~.inference.predict`'s ``id`` and ``group``) the model
-    at ``model`` was trained on, by its ``train_manifest.txt``: by clip id, and by identical audio
-    (:func:`identical_to` of the scored data's ``prepare.json`` records ``infos``); per group where any."""
+def trained_clip_masks(model: str | os.PathLike, pred: dict, infos) -> tuple[np.ndarray, np.ndarray] | None:
+    """Which of the scored clips (``pred``'s ``id``) the model at ``model`` was trained on, by its
+    ``train_manifest.txt``: ``(by_id, by_identical_audio)``, boolean per clip (:func:`identical_to` of
+    the scored data's ``prepare.json`` records ``infos``; a clip counted by id is not counted again);
+    None where the model has no manifest.  The grid reads a test set's clips from them."""
     manifest = training_manifest(model)
     if manifest is None:
-        return {"checked": False, "why": f"no {MANIFEST} beside the model (recipes/train.py writes it)"}
-    ids, groups = np.asarray(pred["id"]), np.asarray(pred["group"])
+        return None
+    ids = np.asarray(pred["id"])
     by_id = np.isin(ids, list(manifest))
-    by_audio = np.isin(ids, list(identical_to(infos, manifest))) & ~by_id
+    return by_id, np.isin(ids, list(identical_to(infos, manifest))) & ~by_id
+
+
+def training_clips(model: str | os.PathLike, pred: dict, infos, masks=None) -> dict:
+    """Which of the scored clips (``pred``: :func:`~.inference.predict`'s ``id`` and ``group``) the model
+    at ``model`` was trained on (:func:`trained_clip_masks`, or ``masks`` computed by it): their count,
+    by clip id and by identical audio, per group where any, and the first few ids."""
+    masks = masks if masks is not None else trained_clip_masks(model, pred, infos)
+    if masks is None:
+        return {"checked": False, "why": f"no {MANIFEST} beside the model (recipes/train.py writes it)"}
+    by_id, by_audio = masks
+    ids, groups = np.asarray(pred["id"]), np.asarray(pred["group"])
     hit = by_id | by_audio
     per_group = {
         str(g): {"clips": int(hit[groups == g].sum()), "of": int((groups == g).sum())}
@@ -170,8 +193,17 @@ def training_clips(model: str, pred: dict, infos) -> dict:
     }  # fmt: skip
 
 
-def warn_training_clips(seen: dict, model: str, datasets: dict[str, str], split: str) -> None:
-    """One warning line (standard error, main process) when scored clips are ones the model trained on."""
+def warn_training_clips(
+    seen: dict,
+    model: str | os.PathLike,
+    datasets: dict[str, str],
+    split: str,
+    *,
+    marked: str = "the scores file marks them (training_clips)",
+    fix: str = "Score the model on the data it was trained from (the same prepared folder), or on clips it never heard",
+) -> None:
+    """One warning line (standard error, main process) when scored clips are ones the model trained on;
+    ``marked``: where the scores say so, ``fix``: what to do (the grid's and the probe's own words)."""
     if not seen.get("clips"):
         return
     where = ", ".join(f"{name} {source}" for name, source in datasets.items())
@@ -181,7 +213,5 @@ def warn_training_clips(seen: dict, model: str, datasets: dict[str, str], split:
     )
     note(
         f"warning: {seen['clips']} of the {seen['of']} {split} clips scored ({where}) are clips {model} was trained "
-        f"on ({how}; its {MANIFEST}): {groups}. These are not held-out scores; the scores file marks them "
-        "(training_clips). Score the model on the data it was trained from (the same prepared folder), or on "
-        "clips it never heard"
+        f"on ({how}; its {MANIFEST}): {groups}. These are not held-out scores; {marked}. {fix}"
     )

@@ -1,0 +1,108 @@
+"""A grid that scores its models on clips they were trained on says so, as ``recipes/infer.py`` does
+(:func:`bimotion.training.evaluation.training_clips`): models trained on BiMotion prepared with
+``--seed 0`` (a trainer of the user's own returns them), scored on the same corpora prepared with
+``--seed 1``, whose test sets hold some of their training clips.  The grid wrote those scores as
+held-out ones, silently; now one warning per model names the count, the data and the model, its
+metrics file records ``training_clips`` and the tables mark the cells ``‡`` with a note.  A probe
+(``backend: probe``) wrote no ``train_manifest.txt``, so nothing could be checked; it writes one now."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from test_grid import grid_config
+
+from bimotion.grid import run_grid, train_model
+from bimotion.training.data import Sources, load_split
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory) -> dict[int, Path]:
+    """The generated BiMotion corpora, prepared twice: ``--seed 0`` and ``--seed 1``."""
+    from bimotion.prepare import prepare
+    from loaders.testing import make_all
+
+    root = tmp_path_factory.mktemp("two-seeds")
+    roots = make_all(root / "raw", names=["crema_d", "tess", "esd", "iemocap", "elderreact", "csed"])
+    out = {seed: root / f"bimotion-seed{seed}" for seed in (0, 1)}
+    for seed, folder in out.items():
+        prepare(roots, folder, benchmark="bimotion", seed=seed, progress=False)
+    return out
+
+
+def _trained_on(folder: Path, trainer):
+    """A trainer that trains each job on ``folder`` whatever data the grid was given."""
+
+    def train(job):
+        return trainer(dataclasses.replace(job, sources={**job.sources, "bimotion": str(folder)}))
+
+    return train
+
+
+def _shared(model_dir: Path, folder: Path, cache: Path, group: str) -> tuple[int, int]:
+    """How many of ``group``'s test clips in ``folder`` the model trained on (by id), and of how many."""
+    manifest = set((model_dir / "train_manifest.txt").read_text().split())
+    test = set(load_split(Sources(bimotion=str(folder), cache_dir=str(cache)), [group], "test")["id"])
+    return len(test & manifest), len(test)
+
+
+def test_a_grid_scoring_models_on_data_prepared_with_another_seed_marks_the_training_clips(prepared, tmp_path, capsys):
+    out = tmp_path / "grid"
+    config = grid_config(tables=[], mixtures=["zho_eld"], extra_tests=["zho_eld", "eng_eld"])
+    result = run_grid(config, {"bimotion": prepared[1]}, out, trainer=_trained_on(prepared[0], train_model), log=None)
+    model_dir = out / "models" / "zho_eld" / "seed0"
+    shared, of = _shared(model_dir, prepared[1], tmp_path / "cache", "zho_eld")
+    assert 0 < shared < of  # a new draw: some of its test clips were the first one's training clips
+    err = capsys.readouterr().err
+    said = f"warning: {shared} of the {of + result.matrix[('zho_eld', 'eng_eld')]['num_test']} test clips scored"
+    assert f"{said} (bimotion {prepared[1]}) are clips the grid's model zho_eld (seed 0, {model_dir})" in err, err
+    assert f"zho_eld {shared} of {of}" in err and "its metrics file (training_clips) and tables (‡)" in err
+    assert err.count("warning:") == 1
+    metrics = json.loads((out / "metrics" / "zho_eld" / "seed0.json").read_text())
+    assert metrics["training_clips"]["clips"] == shared and metrics["training_clips"]["by_id"] == shared
+    assert metrics["tests"]["zho_eld"]["training_clips"] == shared
+    assert "training_clips" not in metrics["tests"]["eng_eld"]  # another group's clips: held out
+    assert metrics["scores"]["groups"]["zho_eld"]["training_clips"] == shared
+    assert result.matrix[("zho_eld", "zho_eld")]["training_clips"] == shared
+    assert result.matrix[("zho_eld", "eng_eld")]["training_clips"] == 0
+
+    # the data the models were trained from: held out, nothing said
+    again = run_grid(config, {"bimotion": prepared[0]}, tmp_path / "held", log=None)
+    assert "warning:" not in capsys.readouterr().err
+    assert again.matrix[("zho_eld", "zho_eld")]["training_clips"] == 0
+
+
+def test_a_probe_grid_on_another_seeds_data_marks_its_tables_and_the_probe_writes_its_manifest(prepared, tmp_path):
+    from bimotion.grid import load_config, shipped_config
+    from bimotion.probe.run import probe_trainer
+
+    shipped = load_config(shipped_config("probe"))
+    training = {**shipped.training, "hidden_size": 24, "num_train_epochs": 3}
+    config = {**shipped.__dict__, "tables": ["table3"], "extra_tests": [], "seeds": [0], "bootstrap_samples": 20}
+    config |= {"projections": [], "training": training}
+    out = tmp_path / "grid"
+    trainer = probe_trainer("logmel", training, {"bimotion": str(prepared[0])}, "a test")
+    result = run_grid(config, {"bimotion": prepared[1]}, out, trainer=_trained_on(prepared[0], trainer), log=None)
+    model_dir = out / "models" / "zho_eld" / "seed0"
+    assert (model_dir / "probe.pt").is_file() and (model_dir / "train_manifest.txt").is_file()
+    shared, of = _shared(model_dir, prepared[1], tmp_path / "cache", "zho_eld")
+    assert 0 < shared < of
+    baseline = result.cell("table3", "baseline", "zho_eld")
+    assert (baseline.model, baseline.training_clips) == ("zho_eld", shared)
+    cross = result.cell("table3", "cross_lingual", "zho_eld")  # the eng_eld model: zho_eld's clips held out
+    assert cross.training_clips == 0
+    table = (out / "tables" / "table3.md").read_text()
+    row = next(line for line in table.splitlines() if line.startswith("| Baseline")).split(" | ")
+    groups = ["eng_eld", "eng_adu", "zho_eld", "zho_adu"]  # the columns, each its in-group model's own clips
+    heard = [_shared(out / "models" / g / "seed0", prepared[1], tmp_path / "cache", g)[0] for g in groups]
+    assert heard[2] == shared and heard[3] == 0  # zho_adu is ESD's, split by its official split under every seed
+    assert ["‡" in ours for ours in row[1::3]] == [n > 0 for n in heard] + [True], row  # the average of them too
+    assert f"`zho_eld` on zho_eld {shared} of its {of} clips" in table
+    assert "‡" not in next(line for line in table.splitlines() if line.startswith("| Cross-lingual"))
+    csv = (out / "tables" / "table3.csv").read_text().splitlines()
+    assert csv[0].split(",")[-1] == "training_clips"
+    assert any(line.startswith("table3,baseline,zho_eld,") and line.endswith(f",{shared}") for line in csv)
+    assert r"$^\ddagger$" in (out / "tables" / "table3.tex").read_text()
