@@ -570,3 +570,30 @@ def test_a_finished_models_checkpoints_are_removed_unless_kept(data_dirs, tmp_pa
     assert result.trained == ["zho_eld/seed0"] and (folder / "model.safetensors").is_file()
     assert bool(list(folder.glob("checkpoint-*"))) == keep
     assert json.loads((folder / "scores.json").read_text())["selection"]["best_checkpoint"]  # provenance stays
+
+
+def test_a_grid_on_a_partly_prepared_folder_names_every_missing_group_and_the_prepare_command(tmp_path):
+    """CSED alone (zho_eld) and the paper's Table 3: the grid stopped with 'eng_eld needs train rows of
+    eng_eld (elderreact), and ... has none (...; a split by whole speakers needs enough speakers in the
+    group for every split): add clips or speakers and prepare again, or leave eng_eld out', as if the
+    group were too small, naming one group of three.  The tables compare every group, so it still
+    refuses, before anything is written, but names every group the folder lacks, what reads each, and
+    the prepare command that adds their corpora under the folder's own protocol and seed."""
+    from bimotion.grid.checks import check_rows
+    from bimotion.grid.config import load_config
+    from bimotion.grid.plan import make_plan
+    from bimotion.training import testing
+    from bimotion.training.parsing import ArgumentError
+
+    folder = testing.write_prepared(tmp_path / "csed", shards=[("csed", "zho_eld")])
+    with pytest.raises(ArgumentError) as raised:
+        run_grid(grid_config(tables=["table3"]), {"bimotion": folder}, tmp_path / "out", log=None)
+    said = str(raised.value)
+    assert said.startswith(f"{folder} holds no rows of zho_adu, eng_adu, eng_eld (prepared from csed)"), said
+    assert "; eng_eld by model eng_eld, test set eng_eld)" in said
+    command = "bimotion prepare --source csed=DIR --source esd=DIR --source crema_d=DIR --source tess=DIR "
+    assert f"{command}--source iemocap=DIR --source elderreact=DIR --protocol paper --seed 0 --output {folder}" in said
+    assert not (tmp_path / "out").exists()
+    # the groups it holds pass
+    held = load_config(grid_config(tables=[], mixtures=["zho_eld"], extra_tests=["zho_eld"]))
+    check_rows(make_plan(held), {"bimotion": str(folder)})

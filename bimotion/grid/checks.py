@@ -95,6 +95,7 @@ def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
 
     needs = [(model.name, model.shards, "train") for model in plan.models]
     needs += [(f"test set {shard.group}", [shard], "test") for shard in plan.test_shards]
+    check_prepared(needs, datasets)
     for user, shards, split in needs:
         for group in groups_without(datasets.get, shards, split):
             bench = next(s.benchmark for s in shards if s.group == group)
@@ -115,6 +116,39 @@ def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
                     "prepared datasets have none (a split by whole speakers needs enough speakers in a group for "
                     "every split): add clips or speakers and prepare again, or leave it out"
                 )
+
+
+def check_prepared(needs, datasets: Mapping[str, str | None]) -> None:
+    """Every group that ``needs`` (``(user, shards, split)``: a model, a test set) reads is in its local
+    prepared folder, in some split: a folder prepared from some corpora only (CSED alone: zho_eld) is
+    one ArgumentError naming every group it lacks, what reads each, and the ``bimotion prepare``
+    command that adds them under the folder's own protocol and seed (its splits stay as they are)."""
+    from ..data.layout import groups_without, read_info
+    from ..registry import BENCHMARKS
+    from ..training.parsing import ArgumentError
+
+    missing: dict[tuple[str, str], list[str]] = {}  # (benchmark, group) -> its users
+    for user, shards, _ in needs:
+        for group in groups_without(datasets.get, shards, None):
+            bench = next(s.benchmark for s in shards if s.group == group)
+            users = missing.setdefault((bench, group), [])
+            name = user if user.startswith("test set") else f"model {user}"
+            users += [] if name in users else [name]
+    for bench in dict.fromkeys(b for b, _ in missing):
+        folder, info = datasets[bench], read_info(datasets[bench])
+        groups = {g: users for (b, g), users in missing.items() if b == bench}
+        held = [c for c in info.get("corpora", []) if isinstance(c, str)]
+        lacking = [c for g in groups for c in BENCHMARKS[bench].config(g).corpora if c not in held]
+        sources = " ".join(f"--source {c}=DIR" for c in dict.fromkeys([*held, *lacking]))
+        read_by = "; ".join(f"{g} by {', '.join(users)}" for g, users in groups.items())
+        raise ArgumentError(
+            f"{folder} holds no rows of {', '.join(groups)} (prepared from {', '.join(held) or 'no corpus'}), which "
+            f"this grid reads ({read_by}). The paper's tables compare every group: prepare the folder again with "
+            f"their corpora, under its own protocol and seed so its splits stay: bimotion prepare {sources} "
+            f"--protocol {info.get('protocol', 'paper')} --seed {info.get('seed', 0)} --output {folder} --overwrite "
+            "(each DIR the corpus's raw folder); or give the grid groups the folder holds (tables: [], with "
+            "mixtures: and extra_tests:), or run bimotion advise --target GROUP"
+        )
 
 
 class SettingsMismatch(ValueError):
