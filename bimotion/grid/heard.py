@@ -38,10 +38,13 @@ def training_clips(grid, model: PlannedModel, seed: int, model_dir: Path, pred: 
 
 def heard_counts(grid, model: PlannedModel) -> dict[str, int]:
     """Test set -> the most of its clips that one seed's model of ``model`` was trained on, as their
-    metrics files record (:func:`training_clips`; a file of an older version records none)."""
+    metrics files record (:func:`training_clips`; a file of an older version records none, and without
+    one, predictions only as :meth:`~bimotion.grid.runner.Grid.trained_labels` reads them, there is no
+    model to check)."""
     counts: dict[str, int] = {}
     for seed in grid.config.seeds:
-        tests = json.loads(grid.metrics_file(model, seed).read_text())["tests"]
+        path = grid.metrics_file(model, seed)
+        tests = json.loads(path.read_text())["tests"] if path.is_file() else {}
         for test, entry in tests.items():
             counts[test] = max(counts.get(test, 0), int(entry.get("training_clips", 0)))
     return counts
