@@ -148,7 +148,7 @@ class GridConfig:
 
 def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
     """A :class:`GridConfig` from a YAML file, a shipped config's name (:func:`find_config`), a
-    mapping, or itself; unknown keys raise ValueError naming the file (:func:`bimotion.registry.check_keys`).
+    mapping, or itself; unknown keys raise ValueError naming the file (:func:`bimotion.mistyped.check_keys`).
     Its ``source`` (for its errors) is where it was read from: ``grid config FILE`` for a file; for a
     mapping, its ``source`` entry: a loaded config's ``__dict__`` (changed and loaded again) holds it."""
     if isinstance(config, GridConfig):

@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from ..mistyped import did_you_mean
 from ..mixture import Shard, parse_mixture
 from ..paper import TABLES, Cell, Table
-from ..registry import Group, did_you_mean
+from ..registry import Group
 from .config import MARKER, GridConfig
 
 
