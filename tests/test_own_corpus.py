@@ -732,6 +732,26 @@ def test_a_model_card_says_how_a_corpus_of_ones_own_declares_its_speech_and_whos
     assert "**How the speech was made**: home: natural." in limitations(summary)[1]
 
 
+def test_a_model_card_says_once_how_a_corpus_of_ones_own_declaring_its_ages_grouped_them(tmp_path, monkeypatch):
+    """A model trained on an own corpus whose README declares `ages_from:` said in its Limitations both
+    "lansia's `ind_eld` is elderly (60+) by the residents' ages ..." and "the `age` or `age_group` column of
+    lansia, grouped as adults (20-59), elderly (60+)": the age rule twice, and adults it never trained on.
+    It says the declared sentence only; an own corpus declaring nothing keeps the column sentence."""
+    from bimotion import registry
+    from bimotion.training.card_claims import age_limitation
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="home", speakers=2, clips_per_speaker=2)
+    _declaring(root, "ages_from: the residents' ages in the care home's records")
+    loaders.load("home", root)
+    monkeypatch.setitem(registry.BENCHMARKS, "bimotion", extend(BIMOTION, [SOURCES["home"]]))
+    summary = {"train_configs": ["home"], "train_corpora": ["home"], "train_groups": ["ind_eld"]}
+    said = age_limitation(summary, "adults (20-59), elderly (60+)")
+    assert said == "home's `ind_eld` is elderly (60+) by the residents' ages in the care home's records"
+    monkeypatch.setitem(SOURCES, "home", dataclasses.replace(SOURCES["home"], ages_from=""))
+    plain = age_limitation(summary, "adults (20-59), elderly (60+)")
+    assert plain == "the `age` or `age_group` column of home, grouped as adults (20-59), elderly (60+)"
+
+
 @pytest.mark.parametrize(
     "header, said",
     [

@@ -71,7 +71,11 @@ def age_limitation(summary: dict, own_age_bands: str) -> str:
                 parts.append(f"{corpus} is `{group}` ({name}) by {filed_by(corpus)}, not by age: {filed}")
             elif ages:
                 parts.append(f"{corpus}'s `{group}` is {age_band(parsed.language, parsed.age_group)} by {ages}")
-    own = list(dict.fromkeys(c for c in summary["train_corpora"] if c not in CORPUS_LABEL_MAPS))
+    # a user's corpus that declares ``ages_from`` or ``filed_without_ages`` is said above, once
+    declared = {
+        c for c in summary["train_corpora"] if corpus_fact(c, "ages_from") or corpus_fact(c, "filed_without_ages")
+    }
+    own = list(dict.fromkeys(c for c in summary["train_corpora"] if c not in CORPUS_LABEL_MAPS and c not in declared))
     if own:
         parts.append(f"the `age` or `age_group` column of {', '.join(own)}, grouped as {own_age_bands}")
     return "; ".join(parts)
