@@ -55,12 +55,20 @@ def _gender_gaps(info: dict) -> list[tuple[str, str]]:
             out.append(
                 (
                     corpus,
-                    f"{corpus} {group}: its train split holds only {'/'.join(sorted(train))} speakers and its test "
-                    f"split only {'/'.join(sorted(test))} (too few speakers to balance gender): scores there mix "
+                    f"{corpus} {group}: its train split holds only {_genders(train)} and its test "
+                    f"split only {_genders(test)} (too few speakers to balance gender): scores there mix "
                     "gender with emotion",
                 )
             )
     return out
+
+
+def _genders(keys: set) -> str:
+    """``men``, ``women and speakers of gender x``: the gender keys of a split's speakers, named."""
+    names = {"f": "women", "m": "men"}
+    return " and ".join(
+        names.get(k, f"speakers of gender {k}") for k in sorted(keys, key=lambda k: (k not in names, k))
+    )
 
 
 def age_caveats(info: dict) -> list[str]:

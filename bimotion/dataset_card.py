@@ -73,6 +73,7 @@ def render(info: dict) -> str:
         **_protocol(info, paper_table(info, bench)),  # protocol_warning too: at the top and in Split protocol
         labels=LABELS,
         synthetic=info.get("synthetic") or {},
+        own_corpora=[c for c in info["corpora"] if c in bench.user_corpora],
         synthetic_note=SYNTHETIC_NOTE,
         caveats=caveats(info, list(partial_groups(info, bench))),
         sources=[_source(corpus, info) for corpus in info["corpora"]],

@@ -711,6 +711,21 @@ def test_a_corpus_of_ones_own_declares_how_its_speech_was_made_and_its_ages_and_
     assert age_group_text("home", "ind_eld") == "elderly by its `age_group` column (no ages)"
 
 
+def test_a_dataset_card_of_ones_own_corpus_does_not_call_it_a_raw_release(tmp_path):
+    """The card of a corpus of one's own opened "Prepared with `bimotion prepare` ... from the raw release of
+    `home`", as of the seven published corpora: it has no release.  It says it is the user's own corpus."""
+    from bimotion import dataset_card
+    from bimotion.prepare import prepare
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="home", speakers=2, clips_per_speaker=2)
+    done = prepare({"home": root}, tmp_path / "out", protocol="speaker", num_proc=1, progress=False)
+    info = read_info(done.out_dir)
+    info.pop("synthetic", None)  # the fixture's clips are generated; a user's are recorded
+    opening = next(line for line in dataset_card.render(info).splitlines() if line.startswith("Prepared with"))
+    assert "from the user's own corpus `home` (its metadata and audio)." in opening
+    assert "raw release" not in opening
+
+
 def test_a_model_card_says_how_a_corpus_of_ones_own_declares_its_speech_and_whose_filing_grouped_it(
     tmp_path, monkeypatch
 ):
