@@ -592,9 +592,35 @@ def test_every_number_of_the_results_table_stands_beside_its_chance_level():
     row = next(line for line in lines if line.startswith("| zho_eld | csed |"))
     mean = next(line for line in lines if line.startswith("| **zho_eld** | mean |"))
     c = scored["groups"]["zho_eld"]["corpora"]["csed"]
-    macro = f"{100 * c['macro_f1']:.2f} / {100 * c['chance']['macro_f1']:.2f} |"
-    assert macro in row and f"| {100 * c['unweighted_accuracy']:.2f} / 33.33 |" in row and macro in mean
+    macro = f"{100 * c['macro_f1']:.2f}† / {100 * c['chance']['macro_f1']:.2f} |"  # random: below chance
+    assert macro in row and f"| {100 * c['unweighted_accuracy']:.2f}† / 33.33 |" in row and macro in mean
     assert "| macro F1 / chance | UA / chance |" in text
+
+
+def test_a_macro_f1_or_ua_at_or_below_its_chance_level_is_marked_as_the_weighted_f1_is():
+    """A model that picked one label for every clip of a 4-class test set had, in its card's table,
+    "16.67† / 25.00" for its arg-max F1 but "16.67 / 40.00" for macro F1 and "25.00 / 25.00" for UA:
+    below and at chance, unmarked, where the legend says † marks a score at or below chance."""
+    import numpy as np
+
+    from bimotion.training.metrics import score_groups
+    from loaders.labels import LABELS
+
+    n, classes = 30, [LABELS.index(label) for label in ("neutral", "positive", "negative")]
+    labels = np.zeros((n, len(LABELS)))
+    labels[np.arange(n), np.array(classes)[np.arange(n) % 3]] = 1
+    mask = np.zeros_like(labels)
+    mask[:, classes] = 1
+    logits = np.full(labels.shape, -5.0)
+    logits[:, classes[0]] = 5.0  # "neutral" for every clip: UA exactly 1/3
+    scored = score_groups(logits, labels, mask, ["csed"] * n, ["zho_eld"] * n)
+    text = card_text({**fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"]), "test": scored})
+    c = scored["groups"]["zho_eld"]["corpora"]["csed"]
+    assert c["macro_f1"] <= c["chance"]["macro_f1"]
+    row = next(line for line in text.splitlines() if line.startswith("| zho_eld | csed |"))
+    mean = next(line for line in text.splitlines() if line.startswith("| **zho_eld** | mean |"))
+    macro = f"| {100 * c['macro_f1']:.2f}† / {100 * c['chance']['macro_f1']:.2f} |"
+    assert f"{macro} 33.33† / 33.33 |" in row and macro in mean
 
 
 def test_a_model_card_names_full_precision_training_fp32():

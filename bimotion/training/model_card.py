@@ -132,13 +132,14 @@ def dagger(scores: dict) -> str:
     return DAGGER if at_or_below(scores["weighted_f1"], chance_level(scores)) else ""
 
 
-def argmax_cell(scores: dict) -> str:
-    """The arg-max weighted F1 of a set of scores and its chance level (``45.30 / 33.40``), ``†`` where
-    at or below it; empty where not recorded (scores.json of an earlier version)."""
+def argmax_cell(scores: dict, metric: str = "weighted_f1_argmax") -> str:
+    """The arg-max weighted F1 (or another ``metric``: ``macro_f1``, ``unweighted_accuracy``) of a set of
+    scores and its chance level (``45.30 / 33.40``), ``†`` where at or below it; empty where not recorded
+    (scores.json of an earlier version)."""
     from .metrics import DAGGER
     from .report import at_or_below
 
-    value, chance = scores.get("weighted_f1_argmax"), chance_level(scores, "weighted_f1_argmax")
+    value, chance = scores.get(metric), chance_level(scores, metric)
     if value is None:
         return ""
     mark = DAGGER if at_or_below(value, chance) else ""
@@ -152,7 +153,8 @@ def chance_notes(groups: dict, names: dict) -> list[str]:
     from .report import group_notes
 
     rows = [c for g in groups.values() for c in (g, *g["corpora"].values())]
-    marked = any(dagger(c) or DAGGER in argmax_cell(c) for c in rows)
+    cells = ("weighted_f1_argmax", "macro_f1", "unweighted_accuracy")
+    marked = any(dagger(c) or any(DAGGER in argmax_cell(c, m) for m in cells) for c in rows)
     return ([f"{DAGGER} at or below chance ({CHANCE})."] if marked else []) + group_notes(groups, names)
 
 
