@@ -6,14 +6,15 @@
    ``Collector.not_read(..., release=True)`` (the release's own folders, text data counted by name), against a plain
    ``os.walk`` that stats every file;
 2. 99 files of one size named as macOS Finder's "Keep Both" names copies (``take 2.wav`` ... ``take 100.wav``, each
-   other bytes), each asked :func:`loaders.copies.kept_both`, against reading each file once (the least any
-   comparison by content can do) and against the pairwise comparison it replaced (``filecmp.cmp`` of each file
-   with every one below its number);
+   other bytes), each asked :func:`loaders.copies.kept_both` (as the walk asks, its listing given), against reading
+   each file once (the least any comparison by content can do) and against the pairwise comparison it replaced
+   (``filecmp.cmp`` of each file with every one below its number);
 3. 1,000 files of other sizes numbered as a user's own recordings are (``clip 1000.wav`` ... ``clip 1999.wav``: the
    names below each number, ``clip.wav`` and ``clip 2.wav`` ... ``clip 99.wav``, are not there), each asked
-   :func:`loaders.copies.kept_both`, against a stat of each of those 99 names per file (the least a look-up name by
-   name does), and the folder listed once with each name looked up in its listing (what reusing the walk's own
-   listing would cost).
+   :func:`loaders.copies.kept_both` with the folder's names listed once (as the walk passes its listing:
+   ``Collector.names_in``), against a stat of each of those 99 names per file (the least a look-up name by name does,
+   and what kept_both did before it was given the listing); also the folder listed once with each name looked up in
+   it (the floor of any look-up in the listing), and kept_both given no listing (the folder listed by each call).
 
     python bench/bench_walk.py [--workdir DIR] [--repeats 5] [--dialogs 30]
 """
@@ -124,19 +125,27 @@ def main() -> None:
         paths = make_numbered(Path(tmp) / "numbered")
         once = timed(args.repeats, lambda: [sha256_of(p) for p in paths])
         old = timed(args.repeats, pairwise, paths)
-        new = timed(args.repeats, lambda: (copies._DIGESTS.clear(), [copies.kept_both(p) for p in paths]))  # cold
+        new = timed(args.repeats, lambda: (copies._DIGESTS.clear(), walk_asks(paths)))  # cold
         print(f"99 numbered files of one size: read each once (baseline) {once * 1000:.1f} ms")
         print(f"  pairwise filecmp (before): {old * 1000:.1f} ms ({old / once:.1f}x the baseline)")
         print(f"  kept_both, each file: {new * 1000:.1f} ms ({new / once:.1f}x the baseline)")
         sparse = make_numbered(Path(tmp) / "sparse", count=1000, size=1000, first=1000, sizes=True)
         below = [[str(p.with_name(n)) for n in ["clip.wav", *(f"clip {k}.wav" for k in range(2, 100))]] for p in sparse]
         stats = timed(args.repeats, lambda: [absent(names) for names in below])
-        asked = timed(args.repeats, lambda: [copies.kept_both(p) for p in sparse])
+        asked = timed(args.repeats, lambda: walk_asks(sparse))
         listed = timed(args.repeats, lambda: listing_lookups(sparse[0].parent, below))
+        alone = timed(args.repeats, lambda: [copies.kept_both(p) for p in sparse])
         print(f"1,000 files 'clip 1000.wav' ... 'clip 1999.wav', none below: a stat of each name below (baseline) "
               f"{stats * 1000:.0f} ms")  # fmt: skip
-        print(f"  kept_both, each file: {asked * 1000:.0f} ms ({asked / stats:.2f}x the baseline)")
+        print(f"  kept_both, each file, the folder's names listed once: {asked * 1000:.1f} ms ({asked / stats:.3f}x)")
         print(f"  the folder listed once, each name looked up in it: {listed * 1000:.1f} ms ({listed / stats:.3f}x)")
+        print(f"  kept_both given no listing (each call lists): {alone * 1000:.0f} ms ({alone / stats:.2f}x)")
+
+
+def walk_asks(paths: list[Path]) -> list:
+    """kept_both of each file as the walk asks it: the folder's names listed once, passed to each call."""
+    names = copies.folder_names(paths[0].parent)
+    return [copies.kept_both(p, names=names) for p in paths]
 
 
 def absent(names: list[str]) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import unread
 from .audio import probe
-from .copies import case_copies
+from .copies import case_copies, folder_names
 from .errors import (  # noqa: F401 (the readers' import, as before they moved)
     BadFileError,
     CorpusError,
@@ -89,6 +89,7 @@ class Collector:
         self.walked: list[Path] = []  # real folders walked (walk, beside): beside passes over a link into one
         self.lone: dict[str, tuple[Path, str]] = {}  # a copy's name, no original beside it: (it, maker) (lone)
         self.copies_not_read: list[tuple[Path, str]] = []  # (not audio, the file beside it it copies): unread.not_audio
+        self.listings: dict[str, frozenset[str]] = {}  # a folder's path -> its names, as walked (names_in)
 
     def item(self, path: Path) -> _Item:
         return _Item(self, path)
@@ -124,6 +125,13 @@ class Collector:
         """``walk_files``' ``on_hidden``: a folder never searched (``.git``, ``__MACOSX``), counted for the summary."""
         self.count("hidden_folder")
 
+    def names_in(self, folder: Path) -> frozenset[str]:
+        """The names in ``folder``, as its walk listed them, else listed once now (:func:`~loaders.copies.folder_names`):
+        where a second copy's name is looked for (``take 2.wav``'s ``take.wav``, :func:`~loaders.copies.kept_both`)."""
+        if (key := str(folder)) not in self.listings:
+            self.listings[key] = folder_names(folder)
+        return self.listings[key]
+
     def count(self, kind: str, n: int = 1) -> None:
         """Count files by kind (``seen``, ``read``, ``not_audio``, ``duplicate``) for the scan summary."""
         self.report.files[(self.corpus, kind)] += n
@@ -146,7 +154,9 @@ class Collector:
         any of ``suffixes``; suffixes: of those only, a clip's, not a table's: ElderReact's ``.mp4``, not ``.txt``)."""
         candidates, top, clips = [], top or root, tuple(suffixes if lone is True else lone or ())
         self.walked.append(root.resolve())
-        for path, candidate in walk_files(root, suffixes, self.walk_problem, self.hidden_folder):
+        for path, candidate in walk_files(
+            root, suffixes, self.walk_problem, self.hidden_folder, listings=self.listings
+        ):
             self.see(path)
             if candidate:
                 if (clips and lone_copy(path, top, clips)) or not self.left_copy(path, root=top):  # a copy: there

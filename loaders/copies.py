@@ -12,7 +12,7 @@ import os
 import re
 import stat
 import warnings
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from pathlib import Path
 
 from .errors import BadFileError, InputWarning, display
@@ -79,7 +79,7 @@ def named_copy(name: str) -> tuple[str, str] | None:
     return f"{match['stem']}{match['suffix'] or ''}", maker
 
 
-def kept_both(path: Path, *, any_case: bool = False) -> tuple[Path, str] | None:
+def kept_both(path: Path, *, any_case: bool = False, names: Container[str] | None = None) -> tuple[Path, str] | None:
     """The file beside ``path`` that it is a second copy of as macOS Finder's "Keep Both" names one (``a 2.wav``
     of ``a.wav``: :data:`KEPT_BOTH`), where that file holds the same bytes, and what named it so; else None (a
     ``recording 7.wav`` of its own, with no ``recording.wav`` of its bytes beside it, is no copy).  Finder numbers
@@ -87,19 +87,24 @@ def kept_both(path: Path, *, any_case: bool = False) -> tuple[Path, str] | None:
     ``path``'s number (at most :data:`_KEPT_BOTH_BELOW` of them) holding its bytes.  Compared by size, then by
     a digest of the bytes read once per file (:func:`file_digest`): 99 copies of one size are 99 reads, not 4,851
     comparisons (bench/bench_walk.py).  ``any_case``: ``a.wav`` in other letters too where it is not there
-    (``A 2.wav`` beside ``a.wav``, a FAT copy's; a built-in corpus's reader reads ``a.wav`` as ``A.wav``), a
-    listing of the folder for each such name (so not for your own corpus's ``take 1.wav`` ... ``take 500.wav``)."""
+    (``A 2.wav`` beside ``a.wav``, a FAT copy's; a built-in corpus's reader reads ``a.wav`` as ``A.wav``; not for
+    your own corpus's ``take 1.wav`` ... ``take 500.wav``).
+    ``names``: the names in ``path``'s folder (the walk's listing, :meth:`~loaders.base.Collector.names_in`), where
+    each name below is looked up; only those there are stat'ed (their sizes).  None: the folder is listed here, once
+    per call (:func:`folder_names`): a caller asking of many files in one folder passes its listing."""
     for maker, pattern in KEPT_BOTH_NAMES if not path.name.startswith(".") else ():
         if match := pattern.fullmatch(path.name):
             stem, suffix = match["stem"], match["suffix"] or ""
             number = int(path.name[len(stem) + 1 : len(path.name) - len(suffix)])  # '{stem} {n}{suffix}'
             named = [f"{stem}{suffix}", *(f"{stem} {n}{suffix}" for n in range(2, min(number, _KEPT_BOTH_BELOW)))]
             folder = os.path.join(os.path.dirname(path), "")  # with its separator: a name is added, not joined
-            if any_case and not os.path.lexists(folder + named[0]):
-                named[0] = (in_other_letters(path.with_name(named[0])) or path.with_name(named[0])).name
-            if (own := file_signature(os.fspath(path))) is None:
+            names = folder_names(folder) if names is None else names
+            if any_case and named[0] not in names:
+                named[0] = (in_other_letters(path.with_name(named[0]), names) or path.with_name(named[0])).name
+            there = [folder + n for n in named if n in names]  # ~98 names for 'take 99.wav': stat those there only
+            if not there or (own := file_signature(os.fspath(path))) is None:
                 return None
-            for other in (folder + n for n in named):  # strings: ~98 of them for 'take 99.wav'
+            for other in there:
                 if (
                     (sig := file_signature(other))
                     and sig[1] == own[1]
@@ -108,6 +113,15 @@ def kept_both(path: Path, *, any_case: bool = False) -> tuple[Path, str] | None:
                     if file_digest(other, sig) == bytes_:
                         return Path(other), maker
     return None
+
+
+def folder_names(folder: str | os.PathLike) -> frozenset[str]:
+    """The names in ``folder`` (``""``: the working folder), files and folders; none where it cannot be listed (its
+    walk reports that): what :func:`kept_both` looks a name up in, in place of a stat of each."""
+    try:
+        return frozenset(os.listdir(folder or "."))
+    except OSError:
+        return frozenset()
 
 
 def file_signature(path: str) -> tuple | None:
@@ -205,7 +219,9 @@ def folder_name(name: str) -> str:
     return name
 
 
-def original_of(path: Path, root: Path | None = None, *, any_case: bool = False) -> tuple[Path, str] | None:
+def original_of(
+    path: Path, root: Path | None = None, *, any_case: bool = False, names: Container[str] | None = None
+) -> tuple[Path, str] | None:
     """The file ``path`` is named as a second copy of, and what named it so: by its own name (``a (1).wav`` ->
     ``a.wav``: :func:`named_copy`; ``a 2.wav`` -> ``a.wav`` only where that file holds its bytes:
     :func:`kept_both`), or, below ``root``, by a folder above it named as a second copy of the folder beside it,
@@ -214,13 +230,15 @@ def original_of(path: Path, root: Path | None = None, *, any_case: bool = False)
     copy); else None.  Whether the file it names is there, and holds the same bytes, is the caller's to see.
     ``any_case``: the file a copy's own name names is looked for in other letters too where it is not there
     (``A (1).wav`` or ``A 2.wav`` beside ``a.wav``: :func:`in_other_letters`; a built-in corpus's, whose reader
-    reads ``a.wav`` as ``A.wav``)."""
+    reads ``a.wav`` as ``A.wav``).  ``names``: the names in ``path``'s folder, where the walk has them (:func:`kept_both`)."""
     if named := named_copy(path.name):
         original = path.parent / named[0]
         if any_case and not os.path.lexists(original):
-            original = in_other_letters(original) or original
+            original = in_other_letters(original, names) or original
         return original, named[1]
-    if kept := kept_both(path, any_case=any_case):  # 'a 2.wav' beside an 'a.wav' of its bytes: Finder's "Keep Both"
+    if kept := kept_both(
+        path, any_case=any_case, names=names
+    ):  # 'a 2.wav' beside an 'a.wav' of its bytes: Finder's "Keep Both"
         return kept
     if root is not None and (folder := copied_folder(path.parent, root)):
         copy, original, maker = folder
@@ -230,13 +248,12 @@ def original_of(path: Path, root: Path | None = None, *, any_case: bool = False)
     return None
 
 
-def in_other_letters(path: Path) -> Path | None:
-    """The file beside ``path`` named as it but for letter case (the first in name order), or None."""
-    try:
-        with os.scandir(path.parent) as entries:
-            found = sorted(e.name for e in entries if e.name.casefold() == path.name.casefold() and e.is_file())
-    except OSError:  # not there, or not listable
-        return None
+def in_other_letters(path: Path, names: Container[str] | None = None) -> Path | None:
+    """The file beside ``path`` named as it but for letter case (the first in name order), or None; ``names``: the
+    names in its folder (:func:`kept_both`'s), else it is listed (:func:`folder_names`)."""
+    names = folder_names(path.parent) if names is None else names
+    fold = path.name.casefold()
+    found = sorted(name for name in names if name.casefold() == fold and path.with_name(name).is_file())
     return path.with_name(found[0]) if found else None
 
 
@@ -256,11 +273,11 @@ def same_bytes(path: Path, original: Path) -> bool:
         return False
 
 
-def first_copied(original: Path) -> Path:
+def first_copied(original: Path, names: Container[str] | None = None) -> Path:
     """The file a chain of second copies began with: ``a.wav`` for ``a (1).wav`` where ``a (1).wav`` is a copy
     of ``a.wav`` beside it with its bytes (so ``a (1) (1).wav`` or ``a (1) 2.wav`` is read once, as ``a.wav``),
-    else ``original``."""
-    while (found := original_of(original)) and same_bytes(original, found[0]):
+    else ``original``; ``names``: the names in its folder (:func:`kept_both`'s)."""
+    while (found := original_of(original, names=names)) and same_bytes(original, found[0]):
         original = found[0]
     return original
 

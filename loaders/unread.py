@@ -46,11 +46,11 @@ def audio_or_reported(c, path: Path) -> bool | None:
         return None
 
 
-def copy_beside(path: Path) -> str | None:
+def copy_beside(path: Path, names: frozenset[str] | None = None) -> str | None:
     """The name of the file beside ``path`` that ``path`` is named as a second copy of, where that file is there
     (``VideoDemographics copy.csv``: ``VideoDemographics.csv``; Finder's ``dev_labels 2.txt`` only with the bytes of
-    ``dev_labels.txt``: :func:`~loaders.copies.original_of`), else None."""
-    found = original_of(path)
+    ``dev_labels.txt``: :func:`~loaders.copies.original_of`; ``names``: its folder's, as walked), else None."""
+    found = original_of(path, names=names)
     return found[0].name if found and found[0] != path and found[0].is_file() else None
 
 
@@ -59,7 +59,7 @@ def not_audio(c, paths: list[Path]) -> None:
     (a table's copy, :func:`copy_beside`) are named in :meth:`~loaders.base.Collector.finish`'s warning as what they
     are, copies not read, not strays."""
     c.set_aside("not_audio", *paths)
-    c.copies_not_read += [(path, name) for path in paths if (name := copy_beside(path))]
+    c.copies_not_read += [(path, name) for path in paths if (name := copy_beside(path, c.names_in(path.parent)))]
 
 
 def beside(c, parent: Path, read: Iterable[Path], reads_from: str, release: Iterable[str] = ()) -> None:
@@ -84,7 +84,9 @@ def not_read(c, folder: Path, reads_from: str, files: list[Path] | None = None, 
     the ``release``'s own, whose text data (:data:`RELEASE_TEXT_SUFFIXES`) is counted by name; a 0-byte file as
     blank (CREMA-D's ``AudioMP3/`` has some); any other file as not audio; one that cannot be read reported."""
     audio, other, text, blank = [], [], [], []
-    walked = files is None and [p for p, _ in walk_files(folder, (), c.walk_problem, c.hidden_folder)]
+    walked = files is None and [
+        p for p, _ in walk_files(folder, (), c.walk_problem, c.hidden_folder, listings=c.listings)
+    ]
     for path in (path for path in walked or files or () if str(path) not in c.seen):
         c.see(path)
         if release and path.suffix.lower() in RELEASE_TEXT_SUFFIXES:
@@ -116,12 +118,12 @@ def left_copy(c, path: Path, *, root: Path | None = None, beside_only: bool = Fa
     is audio (which is the clip is the user's to say), else not audio.  ``beside_only``: only with that file beside it
     (your own corpus: "interview (2019).wav" is its own), else also in other letters (``X 2.wav`` beside ``x.wav``, a
     FAT copy's); ``data``: a metadata file, reported whatever its content."""
-    found = original_of(path, root, any_case=not beside_only)
+    found = original_of(path, root, any_case=not beside_only, names=c.names_in(path.parent))
     if found is None or (beside_only and not found[0].is_file()):
         return False
     if same_bytes(path, found[0]):  # original_of's file, found above
         c.set_aside("duplicate", path)
-        c.copies.append((path, shown(first_copied(found[0]), path)))
+        c.copies.append((path, shown(first_copied(found[0], c.names_in(found[0].parent)), path)))
         return True
     with c.item(path):
         if is_audio(path) or data:  # (one that cannot be read is that: is_audio raises its error)

@@ -148,6 +148,7 @@ def walk_files(
     on_hidden: Callable[[Path], None] | None = None,
     *,
     corpus: bool = True,
+    listings: dict[str, frozenset[str]] | None = None,
 ) -> list[tuple[Path, bool]]:
     """``(path, is a candidate)`` for every readable regular file below ``root``, sorted so the result
     does not depend on the file system's listing order.  A candidate's lower-cased name ends with one of
@@ -156,7 +157,8 @@ def walk_files(
     regular file (a FIFO, socket, device or broken link), which is never opened, and, in a ``corpus``
     (whose layout is its folders; not a folder of recordings to predict on), a matching name holding a
     backslash (:func:`_backslashed`); in any folder, iCloud Drive's placeholder of a file with one of ``suffixes``
-    (:func:`_evicted`).  Folders that are not :func:`searched` go to ``on_hidden``."""
+    (:func:`_evicted`).  Folders that are not :func:`searched` go to ``on_hidden``.  ``listings``: filled with each
+    folder's file names, by its path (:meth:`~loaders.base.Collector.names_in`: a second copy's names looked up in it)."""
     found = []
 
     def unreadable(err: OSError) -> None:
@@ -169,6 +171,8 @@ def walk_files(
             on_hidden(Path(dirpath) / name)
         dirnames[:] = sorted(d for d in dirnames if searched(d))
         folder = Path(dirpath)
+        if listings is not None:
+            listings[str(folder)] = frozenset(files)
         for name in sorted(files):  # problems reported in one order, whatever the file system's
             path = folder / name
             if problem := not_a_file(path, regular=files[name]):
