@@ -137,7 +137,8 @@ class Collector:
         self.report.files[(self.corpus, kind)] += n
 
     def set_aside(self, kind: str, *paths: Path) -> None:
-        """Count files seen, neither read nor skipped: ``not_audio``, ``duplicate``, ``not_read``, ``blank``."""
+        """Count files seen, neither read nor skipped: ``not_audio``, ``duplicate``, ``not_read``, ``blank``,
+        ``table_copy``."""
         self.count(kind, len(paths))
         self.accounted.update(map(str, paths))
 
@@ -194,7 +195,7 @@ class Collector:
             "cased": "named in another case than the corpus names it ({}), as a FAT copy or a Windows tool may "
             "rename files: taken as {} (counted as named in another case); rename them to silence this",
             "copies_not_read": "named as a browser or a file manager names a second copy of a file beside it ({}), and "
-            "not audio: a copy of {}, not read (counted among the other files, not audio); delete the copies to "
+            "not audio: a copy of {}, not read (counted as copies of a table beside it); delete the copies to "
             "silence this (a copy holding what its file should: save it under that file's name)",
         }
         for kind, words in said.items():

@@ -166,9 +166,10 @@ class LayoutError(CorpusError):
 class SkipReport:
     """Counts of skipped inputs by corpus and reason, every skipped path with its message, and how
     many files each reader saw below its root (``files[(corpus, kind)]``, kind: seen, read,
-    not_audio, duplicate, not_read), so that a scan can show that nothing went missing: seen = read + file
-    skips + not audio + duplicate + not read (audio in a folder its reader reads none from), where ``file_skips`` counts the skips that were of a file seen
-    (the others are of metadata rows without a file, or of folders that could not be listed).
+    not_audio, duplicate, not_read, blank, table_copy), so that a scan can show that nothing went missing: seen = read
+    + file skips + not audio + duplicate + not read (audio in a folder its reader reads none from) + blank + table
+    copies (a second copy of a table beside it, not read), where ``file_skips`` counts the skips that were of a file
+    seen (the others are of metadata rows without a file, or of folders that could not be listed).
     :meth:`format` lists ``max_examples`` paths per reason; :meth:`write_tsv` writes them all."""
 
     max_examples: int = 10
@@ -248,6 +249,8 @@ class SkipReport:
             )
             if n["duplicate"]:
                 line += f", duplicate copies {n['duplicate']}"
+            if self.files[(corpus, "table_copy")]:  # 'VideoDemographics copy.csv': named in a warning (loaders.unread)
+                line += f", copies of a table beside it (not read) {self.files[(corpus, 'table_copy')]}"
             if self.files[(corpus, "not_read")]:  # CREMA-D's AudioMP3/: audio in a folder its reader reads none from
                 line += f", audio in folders not read {self.files[(corpus, 'not_read')]}"
             if self.files[(corpus, "blank")]:  # CREMA-D's AudioMP3/ holds blank files: not audio, not text

@@ -56,10 +56,19 @@ def copy_beside(path: Path, names: frozenset[str] | None = None) -> str | None:
 
 def not_audio(c, paths: list[Path]) -> None:
     """Count ``paths``, judged not audio by content, as not audio; those named as a second copy of a file beside them
-    (a table's copy, :func:`copy_beside`) are named in :meth:`~loaders.base.Collector.finish`'s warning as what they
-    are, copies not read, not strays."""
-    c.set_aside("not_audio", *paths)
-    c.copies_not_read += [(path, name) for path in paths if (name := copy_beside(path, c.names_in(path.parent)))]
+    (a table's copy, :func:`copy_beside`) as :func:`table_copy`, not strays."""
+    copies = {path: name for path in paths if (name := copy_beside(path, c.names_in(path.parent)))}
+    c.set_aside("not_audio", *(path for path in paths if path not in copies))
+    for path, name in copies.items():
+        table_copy(c, path, name)
+
+
+def table_copy(c, path: Path, name: str) -> None:
+    """``path``, not audio, named as a second copy of ``name`` beside it (a table's copy), not read: counted as such
+    (``table_copy``: the summary's "copies of a table beside it (not read)", not among the other files, not audio) and
+    named in :meth:`~loaders.base.Collector.finish`'s warning as what it is."""
+    c.set_aside("table_copy", path)
+    c.copies_not_read.append((path, name))
 
 
 def beside(c, parent: Path, read: Iterable[Path], reads_from: str, release: Iterable[str] = ()) -> None:
@@ -128,9 +137,10 @@ def left_copy(c, path: Path, *, root: Path | None = None, beside_only: bool = Fa
     with c.item(path):
         if is_audio(path) or data:  # (one that cannot be read is that: is_audio raises its error)
             raise copy_name_error(path, *found)
-        c.set_aside("not_audio", path)
-        if found[0].is_file():  # a table's copy with other bytes: not read, said so (copies_not_read)
-            c.copies_not_read.append((path, shown(found[0], path)))
+        if found[0].is_file():  # a table's copy with other bytes: not read, said so
+            table_copy(c, path, shown(found[0], path))
+        else:
+            c.set_aside("not_audio", path)
     return True
 
 

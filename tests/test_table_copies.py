@@ -1,8 +1,9 @@
 """A second copy of a table beside it, as Finder or Explorer names one (``VideoDemographics copy.csv``,
 ``dev_labels - Copy.txt``; Finder's "Keep Both" ``0001 2.txt`` with the table's bytes), is not read and was counted
 among the other files, not audio, without a word: a user who edited the copy took it for read, and the summary
-took it for a stray.  It is still counted so (every file seen accounted for) and named in one warning as what it
-is: a copy of that table, not read."""
+took it for a stray.  It is named in one warning as what it is, a copy of that table, not read, and counted so in
+the scan's summary (``table_copy``: "copies of a table beside it (not read)"), no longer among the other files, not
+audio, whose count then disagreed with the warning; every file seen is still accounted for once, and none is a skip."""
 
 from __future__ import annotations
 
@@ -39,14 +40,14 @@ def test_a_copy_of_a_table_beside_it_is_named_as_a_copy_not_read(tmp_path, name,
         warnings.simplefilter("always")
         again = loaders.load(corpus, root, report=report)
     assert [r.id for r in again] == [r.id for r in records] and not report  # no skip, nothing else read
-    counted = {kind: report.files[(corpus, kind)] - before.files[(corpus, kind)] for kind in ("seen", "not_audio")}
-    assert counted == {"seen": 1, "not_audio": 1}
+    kinds = ("seen", "not_audio", "table_copy", "duplicate", "read")
+    counted = {kind: report.files[(corpus, kind)] - before.files[(corpus, kind)] for kind in kinds}
+    assert counted == {"seen": 1, "not_audio": 0, "table_copy": 1, "duplicate": 0, "read": 0}
     copies = [w for w in said if issubclass(w.category, InputWarning) and copy_name in str(w.message)]
     assert [str(w.message) for w in copies] == [
         f"{corpus}: {display(copy)}: named as a browser or a file manager names a second copy of a file beside it "
-        f"({original.name}), and not audio: a copy of {original.name}, not read (counted among the other files, not "
-        "audio); delete the copies to silence this (a copy holding what its file should: save it under that file's "
-        "name)"
+        f"({original.name}), and not audio: a copy of {original.name}, not read (counted as copies of a table beside it); "
+        "delete the copies to silence this (a copy holding what its file should: save it under that file's name)"
     ]
     assert Path(copies[0].filename).resolve() == Path(__file__).resolve()  # it points at the caller of load
 
@@ -62,3 +63,29 @@ def test_a_file_named_like_a_copy_of_no_file_beside_it_is_only_not_audio(tmp_pat
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         loaders.load("crema_d", root)
+
+
+def test_the_summary_counts_table_copies_on_their_own_line_and_every_file_once(tmp_path):
+    """The scan's summary said "other files (not audio) 3" of CREMA-D's two table copies and a README, while the
+    warning named the two as copies not read: it now counts them apart, "copies of a table beside it (not read) 2",
+    beside "other files (not audio) 1"; they are no skips, and seen = read + not audio + table copies + the rest."""
+    root = testing.make_corpus("crema_d", tmp_path / "raw")
+    before = SkipReport()
+    loaders.load("crema_d", root, report=before)
+    table = root / "VideoDemographics.csv"
+    (root / "VideoDemographics copy.csv").write_bytes(table.read_bytes() + b"\n")  # beside the folder read: not_read
+    (root / "VideoDemographics 2.csv").write_bytes(table.read_bytes())  # Finder's "Keep Both", the table's bytes
+    (root / "README.txt").write_text("my notes\n")
+    report = SkipReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaders.load("crema_d", root, report=report)
+    n = {kind: report.files[("crema_d", kind)] - before.files[("crema_d", kind)] for _, kind in report.files}
+    assert {kind: k for kind, k in n.items() if k} == {"seen": 3, "not_audio": 1, "table_copy": 2}
+    assert not report and not report.file_skips  # not a skip: no "Skipped inputs" row in prepare.json or the card
+    files = {kind: k for (corpus, kind), k in report.files.items() if corpus == "crema_d"}
+    assert files["seen"] == sum(k for kind, k in files.items() if kind not in ("seen", "other_case", "hidden_folder"))
+    line = report.format_files()
+    assert (
+        f"other files (not audio) {files['not_audio']}, " in line and "copies of a table beside it (not read) 2" in line
+    )
