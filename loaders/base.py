@@ -196,7 +196,7 @@ class Collector:
             "rename files: taken as {} (counted as named in another case); rename them to silence this",
             "copies_not_read": "named as a browser or a file manager names a second copy of a file beside it ({}), and "
             "not audio: a copy of {}, not read (counted as copies of a table beside it); delete the copies to "
-            "silence this (a copy holding what its file should: save it under that file's name)",
+            "silence this (if a copy holds what the table should, save it under the table's name)",
         }
         for kind, words in said.items():
             if found := getattr(self, kind):

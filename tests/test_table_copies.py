@@ -47,7 +47,7 @@ def test_a_copy_of_a_table_beside_it_is_named_as_a_copy_not_read(tmp_path, name,
     assert [str(w.message) for w in copies] == [
         f"{corpus}: {display(copy)}: named as a browser or a file manager names a second copy of a file beside it "
         f"({original.name}), and not audio: a copy of {original.name}, not read (counted as copies of a table beside it); "
-        "delete the copies to silence this (a copy holding what its file should: save it under that file's name)"
+        "delete the copies to silence this (if a copy holds what the table should, save it under the table's name)"
     ]
     assert Path(copies[0].filename).resolve() == Path(__file__).resolve()  # it points at the caller of load
 
