@@ -127,7 +127,8 @@ def folder_names(folder: str | os.PathLike) -> frozenset[str]:
 def file_signature(path: str) -> tuple | None:
     """``(device, size, inode, modified ns, changed ns)`` of a regular file, or None (not there, not a file, cannot
     stat): a rewrite in place that keeps the size and the modified time (one tick of a coarse clock, FAT's 2 s, or a
-    time set back: rsync -t, os.utime) still moves the change time, which no one sets."""
+    time set back: rsync -t, os.utime) still moves the change time, which no one sets.  Not on Windows, where
+    ``st_ctime_ns`` is the creation time: there such a rewrite keeps its signature, and its old digest."""
     try:
         st = os.stat(path)
     except OSError:
