@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import re
 import sys
@@ -238,7 +239,8 @@ def load_report_line():
     :func:`quiet` logs it not at all (transformers at errors only), ``--verbose`` or a user's
     ``transformers.logging.set_verbosity_info()`` (or debug) shows it whole, as does a report of weights
     whose shapes differ or that did not convert (the error after it points at it).  A filter on
-    transformers' loading logger for the block, removed after it: no verbosity is changed, and
+    transformers' loading logger for the block, removed after it (a block inside it, or in another
+    thread, adds and removes its own): no verbosity is changed, and
     every other warning of the load is logged as it was.  For every model load (the context of
     :func:`bimotion.training.model.whole_weights`)."""
     from transformers.utils import logging
@@ -247,11 +249,12 @@ def load_report_line():
         yield
         return
     logger = logging.get_logger(LOAD_REPORT_LOGGER)
-    logger.addFilter(_one_line_report)
+    one_line = functools.partial(_one_line_report)  # this block's own: a nested or another thread's block adds its
+    logger.addFilter(one_line)  # own and removes that one, never this (addFilter skips a filter already there)
     try:
         yield
     finally:
-        logger.removeFilter(_one_line_report)
+        logger.removeFilter(one_line)
 
 
 def _one_line_report(record) -> bool:

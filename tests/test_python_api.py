@@ -246,3 +246,31 @@ def test_a_load_report_of_mismatched_weights_stays_whole():
         "trained): classifier; in the checkpoint but unused by this model: quantizer; the whole load report: "
         "transformers.logging.set_verbosity_info()"
     )
+
+
+def test_a_load_report_block_inside_another_keeps_the_outer_ones_line():
+    """``load_report_line`` added one filter and removed it on leaving: a load inside another load's block
+    (or in another thread) took the outer block's filter away with its own, so the outer's later load
+    report was the ten-line table again.  Each block now adds and removes a filter of its own."""
+    import logging
+
+    from transformers.utils import logging as hf_logging
+
+    from bimotion.console import LOAD_REPORT_LOGGER, load_report_line
+
+    def report() -> logging.LogRecord:
+        text = "Wav2Vec2ForSequenceClassification LOAD REPORT from: m\nKey | Status | \n---+---\nclassifier.weight | MISSING | "
+        return logging.LogRecord(LOAD_REPORT_LOGGER, logging.WARNING, __file__, 1, text, (), None)
+
+    logger = hf_logging.get_logger(LOAD_REPORT_LOGGER)
+    before = list(logger.filters)
+    with load_report_line():
+        with load_report_line():
+            inner = report()
+            assert logger.filter(inner) and "LOAD REPORT" not in inner.getMessage(), inner.getMessage()
+        outer = report()
+        assert logger.filter(outer) and outer.getMessage().startswith("Wav2Vec2ForSequenceClassification from m: not "
+                                                                      "in the checkpoint"), outer.getMessage()  # fmt: skip
+    assert logger.filters == before
+    untouched = report()
+    assert logger.filter(untouched) and "LOAD REPORT" in untouched.getMessage()
