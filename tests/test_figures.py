@@ -152,7 +152,8 @@ def test_a_corpus_titled_in_chinese_is_drawn_in_a_font_holding_it_or_named_by_it
 
     import loaders
     from bimotion.figures import drawable, pyplot, save_figure
-    from bimotion.grid.heatmap import heatmap_size, mixture_name
+    from bimotion.grid.heatmap_layout import heatmap_size
+    from bimotion.mixture import mixture_name
     from bimotion.registry import BENCHMARKS, BUILTIN, extend
     from loaders import testing
 

@@ -32,13 +32,12 @@ from ..figures import SMALL_PT, TEXT_PT, TITLE_LINE_IN, TITLE_PT, fill, pyplot, 
 from ..mixture import mixture_name, parse_mixture
 from ..paper import GROUPS, TABLES
 from ..training.metrics import CHANCE, DAGGER, UNTRAINED, UNTRAINED_MARK
-from .heatmap_layout import (  # noqa: F401 (heatmap_size: read from here too)
+from .heatmap_layout import (
     BAR_BELOW_IN,
     BAR_ROOM_IN,
     COLUMN_CHARS,
     ROW_CHARS,
     blocks_of,
-    heatmap_size,
     laid_out,
     note_in,
     part_of,
