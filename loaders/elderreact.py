@@ -75,7 +75,7 @@ INFO = SourceInfo(
         "label file; valence (1-7) in extra. No speaker ids or ages: all speakers are elderly. Audio is "
         "demuxed from the mp4 with FFmpeg."
     ),
-    speech="spontaneous: elderly people reacting to stimuli, from videos",
+    speech="elicited: elderly people reacting spontaneously to stimuli, from videos",
     filed_without_ages="its release gives no ages",
     caveat=(
         "**ElderReact** clip names are stimuli, not people: there are no speaker ids, so its official "

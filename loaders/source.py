@@ -41,8 +41,9 @@ class SourceInfo:
 
     # The corpus facts a user's corpus leaves empty: prepare.json leaves them out (as it did before them).
     DECLARED = ("speech", "ages_from", "filed_without_ages", "caveat")
-    # The kinds of speech a corpus of one's own declares (its card's ``speech:``), alone or before a
-    # description: ``acted: students reading set sentences`` (:meth:`declared`).
+    # The kinds of speech a corpus declares (a reader's ``speech``, a corpus of one's own's card's ``speech:``),
+    # alone or before a description: ``acted: students reading set sentences`` (:meth:`declared`; any case,
+    # written in lower case: ``Acted`` is ``acted``).
     SPEECH_KINDS = ("acted", "elicited", "natural")
 
     def has_group(self, language: str, age_group: str) -> bool:
@@ -68,9 +69,9 @@ class SourceInfo:
     def declared(card: dict, path: str | Path) -> dict[str, str]:
         """The corpus facts a corpus of one's own declares in its card's YAML header (``card``, read from
         ``path``, its README.md), as a reader declares them in its :class:`SourceInfo`: ``speech`` (one of
-        :attr:`SourceInfo.SPEECH_KINDS`, alone or before ``: a description``) and at most one of
-        ``ages_from`` (whose ages) and ``filed_without_ages`` (why its rows have an age group but no ages).
-        Anything else is a :class:`~loaders.errors.LayoutError` naming the file, the field and what it takes."""
+        :attr:`SourceInfo.SPEECH_KINDS` in any case, given back in lower case, alone or before ``: a
+        description``) and at most one of ``ages_from`` (whose ages) and ``filed_without_ages`` (why its
+        rows have an age group but no ages).  Anything else is a :class:`~loaders.errors.LayoutError` naming the file, the field and what it takes."""
         kinds = ", ".join(SourceInfo.SPEECH_KINDS)
         facts = {}
         for name in ("speech", "ages_from", "filed_without_ages"):
@@ -82,7 +83,8 @@ class SourceInfo:
                     path, "bad_card", f"its `{name}:` is {value!r}, not a text", "write a text, or remove it"
                 )
             facts[name] = " ".join(value.split())
-        kind = facts.get("speech", "").split(":", 1)[0].strip()
+        kind, colon, description = facts.get("speech", "").partition(":")
+        kind = kind.strip().lower()
         if "speech" in facts and kind not in SourceInfo.SPEECH_KINDS:
             raise LayoutError(
                 path,
@@ -91,6 +93,8 @@ class SourceInfo:
                 f"write `speech: acted` (or one of {kinds}), a description after a colon if you like, quoted (YAML "
                 'reads a second colon as a mapping): `speech: "acted: students reading set sentences"`',
             )
+        if "speech" in facts:
+            facts["speech"] = kind + colon + description  # the kind as the cards write it: Acted -> acted
         if "ages_from" in facts and "filed_without_ages" in facts:
             raise LayoutError(
                 path,

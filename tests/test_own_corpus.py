@@ -827,3 +827,30 @@ def test_the_speech_a_bad_declaration_suggests_reads_as_a_declaration(tmp_path):
     _declaring(root, suggested[0])
     loaders.load("home", root)
     assert SOURCES["home"].speech == "acted: students reading set sentences"
+
+
+def test_the_seven_corpora_declare_their_speech_in_the_kinds_a_corpus_of_ones_own_declares(tmp_path):
+    """A corpus of one's own had to declare its speech acted, elicited or natural, while ElderReact declared
+    "spontaneous: ...", a kind a user's card was refused.  Each of the seven that names a kind names one of
+    those a user's card takes (ElderReact's reactions to stimuli: elicited), written as a card writes it;
+    CSED's README says neither how its speech was made nor a kind, so its declaration names none."""
+    readme = tmp_path / "README.md"
+    named = {name: SOURCES[name].speech for name in loaders.READERS if ":" in SOURCES[name].speech}
+    for name, speech in named.items():
+        assert SourceInfo.declared({"speech": speech}, readme) == {"speech": speech}, name
+    assert sorted(set(loaders.READERS) - set(named)) == ["csed"]
+    assert SOURCES["elderreact"].speech.startswith("elicited: ") and "spontaneous" in SOURCES["elderreact"].speech
+
+
+@pytest.mark.parametrize(
+    "header, speech",
+    [("speech: 'Acted: Students reading set sentences'", "acted: Students reading set sentences"),
+     ("speech: ELICITED", "elicited")],
+)  # fmt: skip
+def test_a_kind_of_speech_in_capitals_is_taken_and_carded_in_lower_case(tmp_path, header, speech):
+    """``speech: Acted`` was refused ("how the speech was made is one of acted, elicited, natural"), the kind
+    read case by case.  Any case is taken now, the kind written in lower case and the description as it is."""
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="home", speakers=2, clips_per_speaker=2)
+    _declaring(root, header)
+    loaders.load("home", root)
+    assert SOURCES["home"].speech == speech
