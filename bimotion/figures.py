@@ -7,7 +7,10 @@ Sizes are print sizes: a figure is drawn at the inches it is meant to be printed
 most :data:`PRINT_WIDTH_IN`), so a point here is a point on the page.  A figure taller than a page
 (:data:`PAGE_HEIGHT_IN`: ten or more confusion panels, six or more projections, a heat map in blocks of
 test sets or of models) is kept whole for screens and also written in page-sized parts beside it, cut
-only between rows of panels, each part with the figure's title and key (:func:`page_parts`)."""
+only between rows of panels, each part with the figure's title and key (:func:`page_parts`).
+
+Long: the fonts (a glyph's font, a text no font holds) share this module with the sizes and the saving; their
+own module is due, its importers (bimotion.mixture, the docs' layer map) moved with it."""
 
 from __future__ import annotations
 
@@ -108,6 +111,18 @@ def drawable(text: str) -> bool:
     return all(ord(ch) in _glyphs() for ch in text if not ch.isspace())
 
 
+# Chinese, Japanese and Korean script, which a font of CJK_FONT_HINT's holds: hangul, radicals to CJK punctuation,
+# kana, ideographs (extensions A to H), compatibility, vertical and full-width forms, kana supplements.
+CJK_RANGES = ((0x1100, 0x11FF), (0x2E80, 0x33FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+              (0xA960, 0xA97F), (0xAC00, 0xD7FF), (0xF900, 0xFAFF), (0xFE10, 0xFE1F), (0xFE30, 0xFE4F),
+              (0xFF00, 0xFFEF), (0x1AFF0, 0x1B16F), (0x20000, 0x323AF))  # fmt: skip
+
+
+def is_cjk(ch: str) -> bool:
+    """Whether ``ch`` is Chinese, Japanese or Korean script (:data:`CJK_RANGES`): not an emoji, as wide as one."""
+    return any(low <= ord(ch) <= high for low, high in CJK_RANGES)
+
+
 class MissingGlyphWarning(UserWarning):
     """A figure's text holds characters no installed font has a glyph of: drawn as empty boxes."""
 
@@ -119,8 +134,7 @@ def warn_missing_glyphs(fig) -> list[str]:
     """Warn once in a process (:class:`MissingGlyphWarning`) where ``fig`` has text that no font of
     :func:`font_families` can draw (Chinese on a machine with no Chinese font), naming the first such text
     and how to install a font holding it; matplotlib's own warning, one per missing glyph, is then kept
-    quiet.  Returns the texts that cannot be drawn."""
-    import unicodedata
+    quiet in bimotion's drawing (a user's own figures still get it).  Returns the texts that cannot be drawn."""
     import warnings
 
     from matplotlib.text import Text
@@ -132,15 +146,17 @@ def warn_missing_glyphs(fig) -> list[str]:
     chars = "".join(
         dict.fromkeys(ch for text in missing for ch in text if not ch.isspace() and ord(ch) not in _glyphs())
     )
-    cjk = any(unicodedata.east_asian_width(ch) in "WF" for ch in chars)
+    cjk = any(map(is_cjk, chars))
     if ("CJK" if cjk else "other") not in _WARNED:
         _WARNED.add("CJK" if cjk else "other")
-        fix = CJK_FONT_HINT if cjk else "install a font holding them"
+        fix = CJK_FONT_HINT if cjk else "install a font holding these characters"
         warnings.warn(f"a figure's text {' '.join(missing[0].split())!r} has characters no installed font holds "
                       f"({chars[:8]}; {len(missing)} text(s) of this figure), drawn as empty boxes: {fix}, then remove "
                       f"matplotlib's font list ({_font_cache()}) so that it finds the font", MissingGlyphWarning,
                       stacklevel=3)  # fmt: skip
-    warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning)  # said above, once
+    # said above, once: matplotlib's warning per glyph is kept quiet where bimotion's own code draws (it names
+    # the first caller outside matplotlib: a tight_layout or savefig of bimotion's), not a user's own figures
+    warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning, module=r"bimotion\.")
     return missing
 
 
@@ -298,7 +314,10 @@ def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None)
         png = path.with_suffix(FORMATS[0]).name
         if len(parts) == 1:
             print(f"note: {png} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in, and is one row of "
-                  "panels (nothing to cut between): draw it in shorter rows", file=sys.stderr, flush=True)  # fmt: skip
+                  f"panels, not cut into parts: it is saved whole and prints at {PAGE_HEIGHT_IN / whole:.0%} of its "
+                  f"size to fit a page (no command of bimotion's draws such a figure; a figure of your own prints at "
+                  f"its size drawn at most {PAGE_HEIGHT_IN - 2 * SAVED_MARGIN_IN:g} in tall: figsize)",
+                  file=sys.stderr, flush=True)  # fmt: skip
         else:
             tall = max(p.frame_top - p.frame_bottom for p in parts) + 2 * SAVED_MARGIN_IN
             over = f" (one row of panels is {tall:.1f} in, taller than a page)" if tall > PAGE_HEIGHT_IN + 1e-6 else ""

@@ -159,3 +159,77 @@ def test_text_no_font_can_draw_is_said_once_with_how_to_install_one(tmp_path, no
             assert "'speaker 陳大文'" in message and "fonts-noto-cjk" in message and "fontlist" in message, message
         else:  # once: not for the second Chinese text, nor for Latin text
             assert ours == [], [str(w.message) for w in ours]
+
+
+def test_a_users_own_figure_still_warns_of_its_missing_glyphs_after_a_bimotion_figure(tmp_path, no_chinese_font):
+    """After bimotion's first figure with Chinese text and no font holding it, matplotlib's warning of each
+    missing glyph was turned off for the whole process: a notebook user's own figure of Chinese text, drawn
+    as empty boxes, said nothing.  It is kept quiet in bimotion's own drawing only (said once there, as
+    MissingGlyphWarning); the user's own figure warns as matplotlib does."""
+    import matplotlib
+
+    from bimotion.figures import MissingGlyphWarning, pyplot, save_figure
+
+    plt = pyplot()
+    saves = []
+    with warnings.catch_warnings(record=True) as said:  # what a save sets lasts to the block's end, as in a process
+        warnings.simplefilter("always")
+        for k in range(2):
+            fig, ax = plt.subplots(figsize=(3, 2))
+            ax.set_title(f"speaker 陳大文{k}")
+            start = len(said)
+            save_figure(fig, tmp_path / f"ours{k}")
+            saves.append(said[start:])
+        with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
+            fig, ax = plt.subplots(figsize=(3, 2))
+            ax.set_title("my speaker 陳大文")
+            start = len(said)
+            fig.savefig(tmp_path / "mine.png")
+            saves.append(said[start:])
+        plt.close(fig)
+    counts = [(sum(issubclass(w.category, MissingGlyphWarning) for w in save),
+               sum("missing from font" in str(w.message) for w in save)) for save in saves]  # fmt: skip
+    assert counts[:2] == [(1, 0), (0, 0)], [[str(w.message) for w in save] for save in saves]
+    assert counts[2][0] == 0 and counts[2][1] >= 3, [str(w.message) for w in saves[2]]  # a glyph each: 陳 大 文
+
+
+@pytest.mark.parametrize(
+    "name, cjk",
+    [("Mandarin elderly 🧓", False), ("ｶﾀｶﾅ elderly", True), ("한국어 노인", True), ("、Ａ", True)],
+)
+def test_only_chinese_japanese_or_korean_text_gets_the_advice_of_a_chinese_font(tmp_path, no_chinese_font, name, cjk):
+    """Text was judged Chinese by its East Asian width: an emoji (as wide) got "install a font holding
+    Chinese", and half-width katakana (narrow) did not.  It is judged by its script now: CJK ideographs,
+    kana, hangul, CJK punctuation and full- or half-width forms get that advice; an emoji the general one."""
+    from bimotion.figures import MissingGlyphWarning, is_cjk, pyplot, save_figure
+
+    assert any(map(is_cjk, name)) == cjk
+    fig, ax = pyplot().subplots(figsize=(3, 2))
+    ax.set_title(name)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        save_figure(fig, tmp_path / "fig")
+    [ours] = [str(w.message) for w in said if issubclass(w.category, MissingGlyphWarning)]
+    assert repr(name) in ours, ours
+    if cjk:
+        assert "a font holding Chinese" in ours and "fonts-noto-cjk" in ours, ours
+    else:
+        assert "a font holding these characters" in ours and "Chinese" not in ours and "CJK" not in ours, ours
+
+
+def test_a_row_of_panels_taller_than_a_page_is_said_to_print_scaled(tmp_path, capsys):
+    """A figure of one row of panels taller than a page was said to be so with "draw it in shorter rows",
+    which no user of a command can do.  The note now says it is saved whole and prints scaled to fit a page
+    (by how much), that no command of bimotion's draws one, and how tall a figure of one's own prints at its size."""
+    from bimotion.figures import pyplot, save_figure
+
+    fig, ax = pyplot().subplots(figsize=(4, 12))
+    ax.plot([0, 1], [0, 1])
+    files = save_figure(fig, tmp_path / "tall")
+    assert [f.name for f in files] == ["tall.png", "tall.svg"]
+    said = capsys.readouterr().err
+    tall = float(re.search(r"tall\.png is ([\d.]+) in tall", said).group(1))
+    scale = int(re.search(r"prints at (\d+)% of its size to fit a page", said).group(1))
+    assert tall > PAGE_HEIGHT_IN and abs(scale - 100 * PAGE_HEIGHT_IN / tall) < 1, said
+    assert "no command of bimotion's draws such a figure" in said and "at most 8.8 in tall: figsize" in said, said
+    assert "shorter rows" not in said, said
