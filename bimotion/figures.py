@@ -7,10 +7,7 @@ Sizes are print sizes: a figure is drawn at the inches it is meant to be printed
 most :data:`PRINT_WIDTH_IN`), so a point here is a point on the page.  A figure taller than a page
 (:data:`PAGE_HEIGHT_IN`: ten or more confusion panels, six or more projections, a heat map in blocks of
 test sets or of models) is kept whole for screens and also written in page-sized parts beside it, cut
-only between rows of panels, each part with the figure's title and key (:func:`page_parts`).
-
-Long: the fonts (a glyph's font, a text no font holds) share this module with the sizes and the saving; their
-own module is due, its importers (bimotion.mixture, the docs' layer map) moved with it."""
+only between rows of panels, each part with the figure's title and key (:func:`page_parts`)."""
 
 from __future__ import annotations
 
@@ -21,6 +18,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
+
+from .figure_fonts import font_families, no_weight_note, warn_missing_glyphs
 
 DPI = 150  # dots per inch of every PNG (its pHYs chunk says so)
 FORMATS = (".png", ".svg")  # the raster copy, and the vector copy for print
@@ -36,34 +35,6 @@ CHAR_IN = 0.062  # a TEXT_PT character's width (inches), with room to spare: wha
 LINE_IN = 0.16  # a TEXT_PT line's height (inches), with its spacing
 TITLE_CHARS_PER_IN = 11  # TITLE_PT characters per inch of width, with room to spare: a title centred on its figure
 TITLE_LINE_IN = 0.18  # a TITLE_PT line's height (inches), with its spacing
-
-
-# Fonts holding Chinese (and Japanese) glyphs, as Windows, macOS and Linux install them: a figure's text
-# that matplotlib's default font lacks a glyph of (a corpus of one's own named 耆樂情緒語料) takes it from
-# the first of these installed (matplotlib's font fallback), instead of drawing an empty box.
-CJK_FONTS = ("Noto Sans CJK TC", "Noto Sans CJK HK", "Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans TC",
-             "Source Han Sans SC", "Microsoft JhengHei", "Microsoft YaHei", "PingFang HK", "PingFang TC",
-             "PingFang SC", "Hiragino Sans GB", "Heiti TC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-             "AR PL UMing TW", "Arial Unicode MS")  # fmt: skip
-
-
-@functools.cache
-def font_families() -> tuple[str, ...]:
-    """The families every figure's text is drawn in: matplotlib's default (``sans-serif``), then each
-    installed font of :data:`CJK_FONTS`, which a glyph the default lacks is taken from."""
-    from matplotlib import font_manager
-
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return ("sans-serif", *(name for name in CJK_FONTS if name in installed))
-
-
-@functools.cache
-def _glyphs() -> frozenset[int]:
-    """The code points the fonts of :func:`font_families` hold a glyph of."""
-    from matplotlib import font_manager, ft2font
-
-    paths = {font_manager.findfont(font_manager.FontProperties(family=[family])) for family in font_families()}
-    return frozenset(code for path in paths for code in ft2font.FT2Font(path).get_charmap())
 
 
 def text_width(text: str) -> int:
@@ -105,71 +76,6 @@ def fill(text: str, width: int) -> str:
     return "\n".join(wrap(text, width))
 
 
-def drawable(text: str) -> bool:
-    """Whether a figure draws every character of ``text`` (none as an empty box, for want of a font
-    holding it: Chinese on a machine with no Chinese font)."""
-    return all(ord(ch) in _glyphs() for ch in text if not ch.isspace())
-
-
-# Chinese, Japanese and Korean script, which a font of CJK_FONT_HINT's holds: hangul, radicals to CJK punctuation,
-# kana, ideographs (extensions A to H), compatibility, vertical and full-width forms, kana supplements.
-CJK_RANGES = ((0x1100, 0x11FF), (0x2E80, 0x33FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
-              (0xA960, 0xA97F), (0xAC00, 0xD7FF), (0xF900, 0xFAFF), (0xFE10, 0xFE1F), (0xFE30, 0xFE4F),
-              (0xFF00, 0xFFEF), (0x1AFF0, 0x1B16F), (0x20000, 0x323AF))  # fmt: skip
-
-
-def is_cjk(ch: str) -> bool:
-    """Whether ``ch`` is Chinese, Japanese or Korean script (:data:`CJK_RANGES`): not an emoji, as wide as one."""
-    return any(low <= ord(ch) <= high for low, high in CJK_RANGES)
-
-
-class MissingGlyphWarning(UserWarning):
-    """A figure's text holds characters no installed font has a glyph of: drawn as empty boxes."""
-
-
-_WARNED: set[str] = set()  # the kinds of missing glyphs (CJK, other) warned of in this process: once each
-
-
-def warn_missing_glyphs(fig) -> list[str]:
-    """Warn once in a process (:class:`MissingGlyphWarning`) where ``fig`` has text that no font of
-    :func:`font_families` can draw (Chinese on a machine with no Chinese font), naming the first such text
-    and how to install a font holding it; matplotlib's own warning, one per missing glyph, is then kept
-    quiet in bimotion's drawing (a user's own figures still get it).  Returns the texts that cannot be drawn."""
-    import warnings
-
-    from matplotlib.text import Text
-
-    texts = [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
-    missing = list(dict.fromkeys(t for t in texts if not drawable(t)))
-    if not missing:
-        return []
-    chars = "".join(
-        dict.fromkeys(ch for text in missing for ch in text if not ch.isspace() and ord(ch) not in _glyphs())
-    )
-    cjk = any(map(is_cjk, chars))
-    if ("CJK" if cjk else "other") not in _WARNED:
-        _WARNED.add("CJK" if cjk else "other")
-        fix = CJK_FONT_HINT if cjk else "install a font holding these characters"
-        warnings.warn(f"a figure's text {' '.join(missing[0].split())!r} has characters no installed font holds "
-                      f"({chars[:8]}; {len(missing)} text(s) of this figure), drawn as empty boxes: {fix}, then remove "
-                      f"matplotlib's font list ({_font_cache()}) so that it finds the font", MissingGlyphWarning,
-                      stacklevel=3)  # fmt: skip
-    # said above, once: matplotlib's warning per glyph is kept quiet where bimotion's own code draws (it names
-    # the first caller outside matplotlib: a tight_layout or savefig of bimotion's), not a user's own figures
-    warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning, module=r"bimotion\.")
-    return missing
-
-
-CJK_FONT_HINT = "install a font holding Chinese, Noto Sans CJK (Debian, Ubuntu: apt-get install fonts-noto-cjk)"
-
-
-def _font_cache() -> str:
-    """The files where matplotlib keeps the fonts it found (read once: a font installed after is not seen)."""
-    import matplotlib
-
-    return str(Path(matplotlib.get_cachedir()) / "fontlist-*.json")
-
-
 def pyplot():
     """``matplotlib.pyplot``, drawing off screen (Agg), its text in :func:`font_families` where
     matplotlib's default family is unchanged: every figure is made through it."""
@@ -183,14 +89,8 @@ def pyplot():
     families = list(font_families())
     if len(families) > 1 and list(matplotlib.rcParams["font.family"]) == ["sans-serif"]:
         matplotlib.rcParams["font.family"] = families
-        logging.getLogger("matplotlib.font_manager").addFilter(_no_weight_note)  # once: the same filter
+        logging.getLogger("matplotlib.font_manager").addFilter(no_weight_note)  # once: the same filter
     return plt
-
-
-def _no_weight_note(record) -> bool:
-    """A CJK font with no face of normal weight (WenQuanYi Zen Hei's is medium) is used as it is: without
-    matplotlib's log line for each text drawn in it."""
-    return not str(record.msg).startswith("findfont: Failed to find font weight")
 
 
 def save_figure(fig, path: str | Path, metadata: Mapping[str, str] | None = None) -> list[Path]:

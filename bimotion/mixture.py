@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .figures import drawable
+from .figure_fonts import drawable
 from .group_names import age_group_name, group_name, language_name
 from .registry import BENCHMARKS, Group, find_config
 

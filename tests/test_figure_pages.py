@@ -130,20 +130,22 @@ def test_one_measure_of_text_width_wraps_every_figure():
 @pytest.fixture
 def no_chinese_font(monkeypatch):
     """A machine with no font holding Chinese (this one, or any with matplotlib's DejaVu Sans alone)."""
-    from bimotion import figures
+    from bimotion import figure_fonts, figures
 
-    monkeypatch.setattr(figures, "font_families", lambda: ("sans-serif",))
-    monkeypatch.setattr(figures, "_WARNED", set(), raising=False)
-    figures._glyphs.cache_clear()
+    for module in (figures, figure_fonts):  # pyplot's families, and the glyphs drawable() counts on
+        monkeypatch.setattr(module, "font_families", lambda: ("sans-serif",))
+    monkeypatch.setattr(figure_fonts, "_WARNED", set())
+    figure_fonts._glyphs.cache_clear()
     yield
-    figures._glyphs.cache_clear()
+    figure_fonts._glyphs.cache_clear()
 
 
 def test_text_no_font_can_draw_is_said_once_with_how_to_install_one(tmp_path, no_chinese_font):
     """A speaker or corpus named in Chinese (CSED's, YueMotion's) on a machine with no Chinese font was
     drawn as empty boxes, said only by matplotlib's warning per glyph.  Saving such a figure now
     warns once in a process, naming the text and how to install a font holding it."""
-    from bimotion.figures import MissingGlyphWarning, pyplot, save_figure
+    from bimotion.figure_fonts import MissingGlyphWarning
+    from bimotion.figures import pyplot, save_figure
 
     plt = pyplot()
     for k, name in enumerate(["陳大文", "粵語長者", "Mandarin elderly"]):
@@ -168,7 +170,8 @@ def test_a_users_own_figure_still_warns_of_its_missing_glyphs_after_a_bimotion_f
     MissingGlyphWarning); the user's own figure warns as matplotlib does."""
     import matplotlib
 
-    from bimotion.figures import MissingGlyphWarning, pyplot, save_figure
+    from bimotion.figure_fonts import MissingGlyphWarning
+    from bimotion.figures import pyplot, save_figure
 
     plt = pyplot()
     saves = []
@@ -201,7 +204,8 @@ def test_only_chinese_japanese_or_korean_text_gets_the_advice_of_a_chinese_font(
     """Text was judged Chinese by its East Asian width: an emoji (as wide) got "install a font holding
     Chinese", and half-width katakana (narrow) did not.  It is judged by its script now: CJK ideographs,
     kana, hangul, CJK punctuation and full- or half-width forms get that advice; an emoji the general one."""
-    from bimotion.figures import MissingGlyphWarning, is_cjk, pyplot, save_figure
+    from bimotion.figure_fonts import MissingGlyphWarning, is_cjk
+    from bimotion.figures import pyplot, save_figure
 
     assert any(map(is_cjk, name)) == cjk
     fig, ax = pyplot().subplots(figsize=(3, 2))

@@ -146,12 +146,13 @@ def test_a_corpus_titled_in_chinese_is_drawn_in_a_font_holding_it_or_named_by_it
     """A Hong Kong team's own corpus, its card's pretty_name 耆樂情緒語料: advise's heat map drew the
     title as empty boxes (matplotlib's DejaVu Sans holds no Chinese; twelve 'Glyph ... missing' warnings),
     even where a Chinese font was installed.  A figure's text now takes a glyph its font lacks from an
-    installed Chinese font (bimotion.figures.font_families), and where none holds it the heat map names
+    installed Chinese font (bimotion.figure_fonts.font_families), and where none holds it the heat map names
     the corpus by its corpus name: no text is drawn as boxes either way."""
     import warnings
 
     import loaders
-    from bimotion.figures import drawable, pyplot, save_figure
+    from bimotion.figure_fonts import drawable
+    from bimotion.figures import pyplot, save_figure
     from bimotion.grid.heatmap_layout import heatmap_size
     from bimotion.mixture import mixture_name
     from bimotion.registry import BENCHMARKS, BUILTIN, extend
