@@ -342,7 +342,7 @@ def _protocol(info: dict, table: int | None) -> dict:
     dependent = splits.not_speaker_independent(protocol, info["corpora"]) if protocol == "speaker" else []
     return {
         "protocol_intro": f"`{protocol}`: {splits.heading(protocol, table)}.",
-        "protocol_rules": splits.describe(protocol, info["corpora"]),
+        "protocol_rules": splits.describe(protocol, info["corpora"], info.get("user_split_columns")),
         "not_speaker_independent": [f"{c}: {splits.rule(protocol, c).reason}" for c in dependent],
         "protocol_warning": speaker_warning(info["corpora"], dependent),
     }

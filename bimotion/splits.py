@@ -303,13 +303,21 @@ class UserSplit:
 
     speaker_independent = True
 
-    def describe(self, brief: bool = False) -> str:
-        return (
-            "its `split` column when every row has one, else whole speakers per split (within each language x age "
-            f"group), {_user_proportions()} (YueMotion's proportions), balanced by gender; in a group too small "
-            "for them, train gets at least as many speakers as validation and as test, and both genders where "
-            "each has two or more"
+    def describe(self, brief: bool = False, own_column: bool | None = None) -> str:
+        """The rule in words; ``own_column``: whether prepare split the corpus by its own ``split``
+        column (True) or by whole speakers (False), from prepare.json's ``user_split_columns``; None
+        (not known: before a corpus was prepared, or a folder prepared before that record) gives both."""
+        column = "its `split` column"
+        speakers = (
+            f"whole speakers per split (within each language x age group), {_user_proportions()} (YueMotion's "
+            "proportions), balanced by gender; in a group too small for them, train gets at least as many "
+            "speakers as validation and as test, and both genders where each has two or more"
         )
+        if own_column is None:
+            return f"{column} when every row has one, else {speakers}"
+        if own_column:
+            return f"{column}, which every row has, as given"
+        return f"{speakers} (its metadata has no `split` column)"
 
     def apply(self, records, ctx):
         lacking = [r for r in records if not r.official_split]
@@ -375,9 +383,19 @@ def rule(protocol: str, corpus: str) -> Rule | UserSplit:
     return _table(protocol).get(corpus, USER)
 
 
-def describe(protocol: str, corpora: Iterable[str]) -> dict[str, str]:
-    """One line per corpus saying how ``protocol`` splits it."""
-    return {c: rule(protocol, c).describe() for c in corpora}
+def describe(protocol: str, corpora: Iterable[str], own_split: Iterable[str] | None = None) -> dict[str, str]:
+    """One line per corpus saying how ``protocol`` splits it; ``own_split``: the users' corpora that
+    prepare split by their own ``split`` column (prepare.json's ``user_split_columns``), so a user's
+    corpus line says which of its two ways was used (None: not recorded, both are said)."""
+    own = None if own_split is None else set(own_split)
+
+    def line(corpus: str) -> str:
+        found = rule(protocol, corpus)
+        if isinstance(found, UserSplit) and own is not None:
+            return found.describe(own_column=corpus in own)
+        return found.describe()
+
+    return {c: line(c) for c in corpora}
 
 
 # What each protocol is, before its rules per corpus; ``{table}``: " (its Table N)", the benchmark's

@@ -726,6 +726,30 @@ def test_a_dataset_card_of_ones_own_corpus_does_not_call_it_a_raw_release(tmp_pa
     assert "raw release" not in opening
 
 
+def test_the_dataset_card_says_which_split_a_corpus_of_ones_own_was_given(tmp_path):
+    """The card's split rule for a corpus of one's own read "its `split` column when every row has one,
+    else ... whole speakers": both ways, whichever prepare used.  It says the one it used: the column
+    for a corpus whose every row has a split, whole speakers for one with no split column."""
+    from bimotion import dataset_card
+    from bimotion.prepare import prepare
+
+    roots = {
+        "given": testing.make_corpus("audiofolder", tmp_path / "given", corpus="given", split_column=True,
+                                     speakers=3, clips_per_speaker=2),
+        "drawn": testing.make_corpus("audiofolder", tmp_path / "drawn", corpus="drawn", language="nan",
+                                     speakers=3, clips_per_speaker=2),
+    }  # fmt: skip
+    done = prepare(roots, tmp_path / "out", protocol="speaker", num_proc=1, progress=False)
+    card = dataset_card.render(read_info(done.out_dir)).splitlines()
+    given = next(line for line in card if line.startswith("- `given`: "))
+    drawn = next(line for line in card if line.startswith("- `drawn`: "))
+    assert given == "- `given`: its `split` column, which every row has, as given"
+    assert drawn.startswith("- `drawn`: whole speakers per split (within each language x age group), 0.5/0.15/0.35")
+    assert drawn.endswith(" (its metadata has no `split` column)")
+    assert "when every row has one" not in given + drawn
+    assert "when every row has one, else whole speakers" in splits.describe("speaker", ["given"])["given"]  # unknown
+
+
 def test_a_model_card_says_how_a_corpus_of_ones_own_declares_its_speech_and_whose_filing_grouped_it(
     tmp_path, monkeypatch
 ):
