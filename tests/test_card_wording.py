@@ -159,6 +159,41 @@ def test_a_model_cards_interval_says_how_many_resamples_drew_it():
     assert "how many resamples is not recorded" in card_text(summary)
 
 
+def test_an_interval_over_a_test_set_of_few_speakers_says_how_few_in_the_end_table_and_the_card():
+    """A group whose test set was one speaker's 40 clips showed "95% CI: bootstrap over the test clips"
+    like any other: no hint that it holds one voice and understates how other speakers' scores vary.
+    The end table's interval line and the card's note under its results say "test set: 1 speaker"."""
+    import numpy as np
+
+    from bimotion.training.bootstrap import RESAMPLED
+    from bimotion.training.metrics import score_groups
+    from bimotion.training.model_card import chance_notes
+    from bimotion.training.report import scores_report
+    from loaders.labels import LABELS
+
+    rng = np.random.default_rng(0)
+    n, k = 80, len(LABELS)
+    labels = np.zeros((n, k), dtype=np.int8)
+    labels[np.arange(n), rng.integers(0, 4, n)] = 1
+    mask = np.zeros((n, k), dtype=np.int8)
+    mask[:, :4] = 1
+    groups = np.array(["eng_eld"] * 40 + ["eng_adu"] * 40)
+    speakers = np.array(["s0"] * 40 + [f"a{i % 8}" for i in range(40)])  # one voice; eight voices
+    args = (rng.standard_normal((n, k)), labels, mask, np.array(["tess"] * n), groups)
+    scores = score_groups(*args, intervals=50, speakers=speakers)
+    assert {g: v["num_speakers"] for g, v in scores["groups"].items()} == {"eng_eld": 1, "eng_adu": 8}
+    said = "test set: 1 speaker (eng_eld): its interval understates how much other speakers' scores vary"
+    [line] = [line for line in scores_report(scores).splitlines() if line.startswith("95% CI")]
+    assert line == f"95% CI: bootstrap over the {RESAMPLED} (50 resamples); {said}"
+    assert f"95% intervals (in brackets): {said}." in chance_notes(scores["groups"], {})
+    summary = fake_summary(["eng_eld"], {"eng_eld": ["tess"], "eng_adu": ["tess"]}, ["tess"], test=scores)
+    assert f"95% intervals (in brackets): {said}." in card_text(summary)
+    many = score_groups(*args, intervals=50, speakers=np.array([f"a{i % 8}" for i in range(n)]))
+    assert "test set:" not in scores_report(many) and "test set:" not in card_text({**summary, "test": many})
+    unnamed = score_groups(*args, intervals=50)  # no speaker ids: nothing counted, nothing said
+    assert "num_speakers" not in unnamed["groups"]["eng_eld"] and "test set:" not in scores_report(unnamed)
+
+
 # ---------------------------------------------------------------------------------- synthetic data
 
 

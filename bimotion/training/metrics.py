@@ -258,8 +258,8 @@ def score_groups(
     ``chance`` are means over every (group, corpus) test set.  Labels outside ``trained_labels``
     (``None``: all) are predicted absent.  ``intervals``: that many bootstrap resamples of
     ``speakers`` (per row, ``""``: none; ``None``: resample clips) give each group a 95%
-    ``weighted_f1_ci`` (:func:`~.bootstrap.group_intervals`), and the result an ``intervals`` entry
-    saying how many resamples of what drew them."""
+    ``weighted_f1_ci`` (:func:`~.bootstrap.group_intervals`) and, where its rows name speakers, a
+    ``num_speakers``, and the result an ``intervals`` entry saying how many resamples of what drew them."""
     if group_score not in GROUP_SCORES:
         raise ValueError(f"group_score must be one of {GROUP_SCORES}, not {group_score!r}")
     corpora, groups, trained = np.asarray(corpora), np.asarray(groups), trained_mask(trained_labels)
@@ -282,6 +282,8 @@ def score_groups(
                              group_score=group_score, samples=intervals)  # fmt: skip
         for group, interval in ci.items():
             out_groups[group]["weighted_f1_ci"] = interval
+        for group, count in _speaker_counts(groups, corpora, speakers).items():
+            out_groups[group]["num_speakers"] = count  # the end table and the card say when they are few
     keys = np.char.add(groups.astype(str), corpora.astype(str))  # the parts the intervals resample within
     drawn = _interval_record(intervals, speakers, keys) if intervals and len(labels) else {}
     return {
@@ -295,6 +297,20 @@ def score_groups(
         "groups": out_groups,
         **drawn,
     }
+
+
+def _speaker_counts(groups: np.ndarray, corpora: np.ndarray, speakers: np.ndarray | None) -> dict[str, int]:
+    """The distinct speakers (within each corpus) of each group whose rows name any, from ``speakers``
+    (per row, ``""``: none); none where ``speakers`` is None."""
+    if speakers is None:
+        return {}
+    named = np.asarray(speakers).astype(str)
+    out = {}
+    for group in dict.fromkeys(groups.tolist()):
+        rows = (groups == group) & (named != "")
+        if rows.any():
+            out[group] = len(set(zip(corpora[rows].tolist(), named[rows].tolist(), strict=True)))
+    return out
 
 
 def _interval_record(samples: int, speakers, keys: np.ndarray) -> dict:

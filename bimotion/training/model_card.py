@@ -147,15 +147,19 @@ def argmax_cell(scores: dict, metric: str = "weighted_f1_argmax") -> str:
 
 
 def chance_notes(groups: dict, names: dict) -> list[str]:
-    """The lines under the card's results table: what ``†`` means, where a score has it, and the end
-    table's notes on its groups (:func:`.report.group_notes`), so the card says what the console said."""
+    """The lines under the card's results table: what ``†`` means, where a score has it, the test sets of
+    few speakers beside their intervals (:func:`.report.few_speakers_note`), and the end table's notes on
+    its groups (:func:`.report.group_notes`), so the card says what the console said."""
     from .metrics import CHANCE, DAGGER
-    from .report import group_notes
+    from .report import few_speakers_note, group_notes
 
     rows = [c for g in groups.values() for c in (g, *g["corpora"].values())]
     cells = ("weighted_f1_argmax", "macro_f1", "unweighted_accuracy")
     marked = any(dagger(c) or any(DAGGER in argmax_cell(c, m) for m in cells) for c in rows)
-    return ([f"{DAGGER} at or below chance ({CHANCE})."] if marked else []) + group_notes(groups, names)
+    with_ci = any("weighted_f1_ci" in g for g in groups.values())
+    few = few_speakers_note(groups, names) if with_ci else ""
+    notes = [f"{DAGGER} at or below chance ({CHANCE})."] if marked else []
+    return notes + ([f"95% intervals (in brackets): {few}."] if few else []) + group_notes(groups, names)
 
 
 def model_reference(summary: dict) -> str:

@@ -56,6 +56,8 @@ def scores_report(
     note = (f"\n{DAGGER} at or below chance ({CHANCE})" if at_chance else "") + (
         f"\n95% CI: bootstrap over the {drawn['resampled']} ({drawn['samples']} resamples)" if with_ci else ""
     )
+    few = few_speakers_note(scores["groups"], names) if with_ci else ""
+    note += f"; {few}" if few else ""
     note += "".join(f"\n{line}" for line in group_notes(scores["groups"], names))
     return f"{split} scores per group (weighted F1, mean over each group's corpora):\n{aligned(rows, indent='')}{note}"
 
@@ -64,6 +66,29 @@ def at_or_below(value: float, chance: float | None) -> bool:
     """Whether a score is at or below its chance level (marked :data:`~.metrics.DAGGER` in the end
     table and the model card); never where no chance level is recorded."""
     return chance is not None and value <= chance
+
+
+FEW_TEST_SPEAKERS = 5  # a test set of fewer speakers is named beside its interval
+
+
+def few_speakers_note(groups: dict, names: dict | None = None) -> str:
+    """Which groups' test sets hold fewer than :data:`FEW_TEST_SPEAKERS` speakers (``num_speakers``,
+    :func:`~.metrics.score_groups`), said beside the 95% interval: one drawn from one voice's clips
+    understates how other speakers would score, and the table alone gave no hint.  Nothing where every
+    group has more, or none records its speakers (scores of an earlier version, a corpus without ids)."""
+    few = [
+        (f"{count} speaker{'s' * (count != 1)}", (names or {}).get(group, group))
+        for group, values in groups.items()
+        if 0 < (count := values.get("num_speakers", 0)) < FEW_TEST_SPEAKERS
+    ]
+    if not few:
+        return ""
+    held = ", ".join(f"{count} ({group})" for count, group in few)
+    many = len(few) > 1
+    return (
+        f"test set{'s' * many}: {held}: {'their intervals understate' if many else 'its interval understates'} "
+        "how much other speakers' scores vary"
+    )
 
 
 def group_notes(groups: dict, names: dict | None = None) -> list[str]:
