@@ -1120,3 +1120,17 @@ def test_excel_writes_the_byte_order_mark_excel_needs_and_the_default_stays_plai
     assert main([*base, "--excel", "-o", str(tmp_path / "p.jsonl")]) == 2
     assert "is JSON Lines: name it .csv" in capsys.readouterr().err
     assert not (tmp_path / "p.jsonl").exists()
+
+
+def test_the_progress_bar_counts_seconds_of_audio_to_a_tenth(models, tmp_path, capsys):
+    """The bar of 2.4 s of audio ended '2/2 s of audio', its seconds rounded to whole ones: a total
+    under what was read.  It shows a tenth of a second: '2.4/2.4 s of audio'."""
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    writer.audio(tmp_path / "in" / "short.wav", speaker="s1", duration_s=2.4, gender="f", age_group="eld",
+                 language="zho", emotions=("happiness",))  # fmt: skip
+    out = tmp_path / "rows.csv"
+    assert main(["predict", "--model", str(models["ours"]), str(tmp_path / "in"), "--window-s", "2", "--hop-s", "1",
+                 "--output", str(out)]) == 0  # fmt: skip
+    bars = [line for line in capsys.readouterr().err.splitlines() if line.startswith("predict: ")]
+    assert bars and all(re.search(r"\| \d+\.\d/2\.4 s of audio \[", line) for line in bars), bars
+    assert re.search(r"100%\|.*\| 2\.4/2\.4 s of audio \[", bars[-1]), bars

@@ -144,7 +144,7 @@ def _rows(predictor: Predictor, sources, how, threshold, batch_size, progress, s
         unit=" audio-s",
         disable=not progress,
         **stage_bar_options(),
-        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}, {rate_fmt}]",
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s of audio [{elapsed}<{remaining}, {rate_fmt}]",
     )
     started = time.perf_counter()
     try:
