@@ -206,13 +206,19 @@ class ByUnit:
             counts = {k: _apportion(len(u), fractions) for k, u in sorted(strata.items())}
             _ensure_each_split(counts, sum(len(u) for u in strata.values()))
             drawn = [sum(c[s] for c in counts.values()) for s in range(len(SPLITS))]
-            if self.small_groups and _favour_train(counts):
-                ctx.notes.append(_small_group_note(rows[0].corpus, scope, drawn, counts))
+            favoured = self.small_groups and _favour_train(counts)
+            here: dict[str, str] = {}
             for stratum, members in sorted(strata.items()):
                 order = ctx.rng(rows[0].corpus, scope, *stratum).permutation(len(members))
                 bounds = np.cumsum(counts[stratum])
                 for position, index in enumerate(order):
-                    split_of_unit[members[index]] = SPLITS[int(np.searchsorted(bounds, position, side="right"))]
+                    here[members[index]] = SPLITS[int(np.searchsorted(bounds, position, side="right"))]
+            if self.small_groups:
+                stratum_of = {unit: k for k, members in strata.items() for unit in members}
+                _largest_to_train(here, {u: len(units[u]) for u in here}, stratum_of, counts)
+            if favoured:
+                ctx.notes.append(_small_group_note(rows[0].corpus, scope, drawn, counts))
+            split_of_unit.update(here)
         return {r.id: split_of_unit[unit_of(r)] for r in records}
 
 
@@ -311,7 +317,8 @@ class UserSplit:
         speakers = (
             f"whole speakers per split (within each language x age group), {_user_proportions()} (YueMotion's "
             "proportions), balanced by gender; in a group too small for them, train gets at least as many "
-            "speakers as validation and as test, and both genders where each has two or more"
+            "speakers as validation and as test, and both genders where each has two or more, and where it "
+            "then holds no more than either, the speakers with the most clips"
         )
         if own_column is None:
             return f"{column} when every row has one, else {speakers}"
@@ -615,8 +622,7 @@ def _favour_train(counts: dict[tuple, list[int]]) -> bool:
     def total(split: int) -> int:
         return sum(c[split] for c in counts.values())
 
-    genders = [k for k in (("f",), ("m",)) if sum(counts.get(k, ())) >= 2]
-    needed = genders if len(genders) == 2 else []
+    needed = _needed_genders(counts)
     moved = False
     while total(train) < max(total(s) for s in others):
         donor = max(others, key=lambda s: (total(s), -s))
@@ -636,6 +642,45 @@ def _favour_train(counts: dict[tuple, list[int]]) -> bool:
         counts[giver][train], counts[giver][donor] = counts[giver][train] - 1, counts[giver][donor] + 1
         moved = True
     return moved
+
+
+def _needed_genders(counts: dict[tuple, list[int]]) -> list[tuple]:
+    """The gender strata the small-group rule keeps in train: women and men where each has two or more units."""
+    genders = [k for k in (("f",), ("m",)) if sum(counts.get(k, ())) >= 2]
+    return genders if len(genders) == 2 else []
+
+
+def _largest_to_train(
+    split_of: dict[str, str], size: dict[str, int], stratum_of: dict[str, tuple], counts: dict[tuple, list[int]]
+) -> None:
+    """The small-group rule's choice of who trains (a user's corpus): where train holds no more units
+    than validation or test (3 speakers: 1/1/1), the units with the most clips go to train, each
+    swapping splits with a smaller one there (``split_of``, and ``counts`` per stratum, updated), the
+    splits' numbers of units unchanged and a gender :func:`_needed_genders` keeps in train kept; units
+    of equal size stay as drawn.  3 speakers of 16/12/12 clips could give train 12 and validation 16."""
+    train = SPLITS.index("train")
+    totals = [sum(c[s] for c in counts.values()) for s in range(len(SPLITS))]
+    if totals[train] > max(t for s, t in enumerate(totals) if s != train):
+        return
+    needed = _needed_genders(counts)
+
+    def allowed(out: str, inside: str) -> bool:
+        k = stratum_of[inside]
+        return stratum_of[out] == k or k not in needed or counts[k][train] > 1
+
+    while True:
+        inside = sorted((u for u in split_of if split_of[u] == "train"), key=lambda u: (size[u], u))
+        outside = sorted((u for u in split_of if split_of[u] != "train"), key=lambda u: (-size[u], u))
+        pair = next(((o, i) for o in outside for i in inside if size[i] < size[o] and allowed(o, i)), None)
+        if pair is None:
+            return
+        out, inside_unit = pair
+        split = SPLITS.index(split_of[out])
+        counts[stratum_of[out]][split] -= 1
+        counts[stratum_of[out]][train] += 1
+        counts[stratum_of[inside_unit]][train] -= 1
+        counts[stratum_of[inside_unit]][split] += 1
+        split_of[out], split_of[inside_unit] = "train", split_of[out]
 
 
 def _user_proportions() -> str:

@@ -536,6 +536,31 @@ def test_the_small_group_rule_changes_the_groups_docs_datasets_md_names_and_no_o
         assert named in docs, named
 
 
+def test_a_group_of_one_speaker_per_split_trains_on_the_speaker_with_the_most_clips(tmp_path):
+    """3 speakers of 16, 12 and 12 clips split 1/1/1 put the 16-clip speaker in validation or test
+    (as drawn), train then the least data: train now gets the speaker with the most clips, whichever
+    gender or position it has, every seed; a rerun gives the same split, and equal speakers stay as drawn."""
+    [template] = loaders.load("carehome", testing.make_corpus("audiofolder", tmp_path, speakers=1, clips_per_speaker=1))
+
+    def group(genders: str, sizes: list[int]) -> list:
+        return [dataclasses.replace(template, id=f"carehome/s{k}_{i:02d}", speaker_id=f"s{k}",
+                                    gender=None if g == "?" else g)
+                for k, (g, n) in enumerate(zip(genders, sizes, strict=True)) for i in range(n)]  # fmt: skip
+
+    for genders in ("fff", "fmf", "fmm", "???"):
+        for big in range(3):
+            records = group(genders, [16 if k == big else 12 for k in range(3)])
+            for seed in (0, 1, 2, 7):
+                split_of = splits.assign_splits(records, "speaker", identical=(), seed=seed)
+                trained = {r.speaker_id for r in records if split_of[r.id] == "train"}
+                assert trained == {f"s{big}"}, (genders, big, seed)
+                assert sorted({split_of[r.id] for r in records}) == ["test", "train", "validation"]
+                assert splits.assign_splits(list(reversed(records)), "speaker", identical=(), seed=seed) == split_of
+    equal = group("???", [12, 12, 12])
+    drawn = {seed: splits.assign_splits(equal, "speaker", identical=(), seed=seed) for seed in range(6)}
+    assert len({tuple(sorted(d.items())) for d in drawn.values()}) > 1  # equal speakers: still the seed's draw
+
+
 def test_the_small_group_rule_moves_only_counts_that_give_train_too_few():
     """The rule's own cases, on counts per (gender) stratum: [train, validation, test] units."""
     fits = {("f",): [3, 1, 2], ("m",): [3, 0, 1]}  # ESD-like: train the most already
