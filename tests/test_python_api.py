@@ -248,7 +248,7 @@ def test_a_load_report_of_mismatched_weights_stays_whole():
     )
 
 
-def test_a_load_report_block_inside_another_keeps_the_outer_ones_line():
+def test_a_load_report_block_inside_another_keeps_the_outer_ones_line(monkeypatch):
     """``load_report_line`` added one filter and removed it on leaving: a load inside another load's block
     (or in another thread) took the outer block's filter away with its own, so the outer's later load
     report was the ten-line table again.  Each block now adds and removes a filter of its own."""
@@ -256,7 +256,13 @@ def test_a_load_report_block_inside_another_keeps_the_outer_ones_line():
 
     from transformers.utils import logging as hf_logging
 
+    from bimotion import console
     from bimotion.console import LOAD_REPORT_LOGGER, load_report_line
+
+    # as a library call is by default, whatever a test before this one in the process set (quiet(verbose=True),
+    # transformers at info): either shows the report whole, and this is about the one line
+    monkeypatch.setattr(console, "_verbose", False)
+    monkeypatch.setattr(hf_logging, "get_verbosity", lambda: logging.WARNING)
 
     def report() -> logging.LogRecord:
         text = "Wav2Vec2ForSequenceClassification LOAD REPORT from: m\nKey | Status | \n---+---\nclassifier.weight | MISSING | "
