@@ -178,3 +178,35 @@ def test_the_cards_num_bytes_are_what_datasets_records_when_it_loads(tmp_path, m
         split: info["num_bytes"] for split, info in recorded["splits"].items()
     }
     assert card.dataset_size == recorded["dataset_size"] > 0
+
+
+def test_num_bytes_is_read_by_arrow_from_the_path(tmp_path, monkeypatch):
+    """A worker killed for memory ended `prepare` with its error and exit 2, then, once in CI, the
+    process aborted ("terminate called without an active exception", exit -6): the count read the file
+    through a Python file object, which Arrow's I/O threads read and release holding the GIL, and one
+    still doing so at the interpreter's shutdown is ended mid-call (as gloo's were, training.processes).  The count
+    now hands Arrow the path (no Python object for its threads to read or release) and is the same."""
+    import builtins
+
+    from bimotion.prepare.parquet import arrow_num_bytes
+
+    files = ParquetFiles(tmp_path, SCHEMA)
+    for n in range(ROWS_PER_ROW_GROUP + 7):  # two row groups, of 100 and 7 rows
+        files.add("data/c/g/train", _row(n, 10 + n))
+    [(_, final)] = files.close().items()
+    path = tmp_path / final
+    with open(path, "rb") as f:  # as datasets reads it: a Python file object, its batches' nbytes summed
+        import pyarrow.dataset as ds
+
+        fragment = ds.ParquetFileFormat().make_fragment(f)
+        batches = fragment.to_batches(batch_size=fragment.row_groups[0].num_rows)
+        expected = sum(pa.Table.from_batches([b]).combine_chunks().nbytes for b in batches)
+    python_open = builtins.open
+
+    def refuse(file, *args, **kwargs):
+        if Path(file) == path:
+            raise AssertionError(f"{path} opened as a Python file object")
+        return python_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    assert arrow_num_bytes(path) == expected > 0

@@ -146,15 +146,21 @@ def arrow_num_bytes(path: Path) -> int:
     pages (the integer ones) carry a validity bitmap, a byte per 8 rows each, that those do not, and a
     batch of a row group split in several has offsets and bitmaps of its own.  Not exact where two
     single-row batches follow one another (``--rows-per-file 1``, a row group per clip): ``datasets``
-    pools those (``ArrowWriter.write_row``) and counts them together, a few bytes a row fewer."""
+    pools those (``ArrowWriter.write_row``) and counts them together, a few bytes a row fewer.
+
+    Read by Arrow from the path, not through a Python file object as ``datasets`` opens it (the batches
+    are the same): Arrow's I/O threads take the GIL to read that file and to release it, and one still
+    doing so when a run ends at once (a worker killed for memory) is ended mid-call by the interpreter's
+    shutdown, the likely cause of a run that aborted once in CI ("terminate called without an active
+    exception", SIGABRT) after printing its error (as gloo's threads did, :mod:`bimotion.training.processes`)."""
     import pyarrow as pa
     import pyarrow.dataset as ds
+    from pyarrow.fs import LocalFileSystem
 
-    with open(path, "rb") as f:  # as datasets opens it
-        fragment = ds.ParquetFileFormat().make_fragment(f)
-        size = fragment.row_groups[0].num_rows
-        batches = fragment.to_batches(batch_size=size, batch_readahead=0, fragment_readahead=0)
-        return sum(pa.Table.from_batches([batch]).combine_chunks().nbytes for batch in batches)
+    fragment = ds.ParquetFileFormat().make_fragment(str(path), filesystem=LocalFileSystem())
+    size = fragment.row_groups[0].num_rows
+    batches = fragment.to_batches(batch_size=size, batch_readahead=0, fragment_readahead=0, use_threads=False)
+    return sum(pa.Table.from_batches([batch]).combine_chunks().nbytes for batch in batches)
 
 
 @functools.cache
