@@ -210,3 +210,32 @@ def test_num_bytes_is_read_by_arrow_from_the_path(tmp_path, monkeypatch):
 
     monkeypatch.setattr(builtins, "open", refuse)
     assert arrow_num_bytes(path) == expected > 0
+
+
+def test_a_run_that_fails_mid_file_closes_the_file_it_was_writing(tmp_path, monkeypatch):
+    """A bad clip (silent) raised once a file had a row group written: the ParquetWriter of that file
+    stayed open in the exception's frames, to be closed whenever the garbage collector or the
+    interpreter's exit reached it (Ctrl-C, a full disk, a killed worker alike), writing into a removed
+    folder.  Now a failed run closes it before the error reaches the caller."""
+    import gc
+
+    import numpy as np
+    import soundfile
+
+    from bimotion.prepare import parquet, prepare
+    from loaders import BadFileError, testing
+
+    monkeypatch.setattr(parquet, "ROWS_PER_ROW_GROUP", 1)  # a file's writer is open from its first row
+    raw = testing.make_corpus("csed", tmp_path / "raw", size="full")
+    path = sorted(raw.rglob("*.wav"))[300]
+    path.unlink()  # the fixture links clips of one voice: this one alone goes silent
+    soundfile.write(path, np.zeros(16000, dtype=np.int16), 16000)  # silent: refused without skip_bad
+    with pytest.raises(BadFileError, match="silent") as failure:
+        prepare({"csed": raw}, tmp_path / "out", progress=False)
+    assert failure.value.path == path  # the failure is held, with its frames
+    frames = {f.f_code.co_name: f.f_locals for f, _ in __import__("traceback").walk_tb(failure.tb)}
+    run = frames["_write_rows"]
+    assert [record for _, record in run["jobs"]].index(run["record"]) > 0  # rows were written before it
+    gc.collect()
+    assert [w for w in gc.get_objects() if isinstance(w, pq.ParquetWriter) and w.is_open] == []
+    assert not (tmp_path / "out").exists()

@@ -318,7 +318,7 @@ def _write_rows(
         disable=not settings.progress,
         **stage_bar_options(),  # in a log, a line every 30 s
     )
-    with bar, contextlib.closing(rows):
+    with files, bar, contextlib.closing(rows):  # a failure or a stop closes the file being written
         for (shard_path, record), (row, error, peak_dbfs, clipped) in zip(jobs, rows, strict=True):
             bar.update()
             if error is not None:
@@ -327,7 +327,7 @@ def _write_rows(
             relpath = files.add(shard_path, encode_names(columns, row))  # label names -> ClassLabel ids
             shard = stats.setdefault((record.corpus, record.group, split_of[record.id]), ShardStats())
             shard.add(row, relpath, peak_dbfs, clipped)
-    names = files.close()
+        names = files.close()
     sizes = files.sizes()
     for shard in stats.values():
         shard.num_bytes = sum(sizes[relpath][0] for relpath in shard.files)

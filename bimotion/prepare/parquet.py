@@ -8,6 +8,7 @@ made files of several GB at 1000 rows, which the Hub stores and serves badly."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 
@@ -72,6 +73,23 @@ class ParquetFiles:
             done.path.rename(self.stage / done.final_relpath)  # .x.parquet.tmp -> x-<hash>.parquet
             names[done.relpath] = done.final_relpath
         return names
+
+    def __enter__(self) -> ParquetFiles:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Close the file being written, unnamed (a run that failed or was stopped: its stage is removed).
+        Left open, its ``ParquetWriter`` lived on in the exception's frames and was closed whenever
+        the garbage collector or the interpreter's exit reached it, writing into a removed folder."""
+        current, self.current = self.current, None
+        if current is not None and current.writer is not None:
+            with contextlib.suppress(Exception):  # the failure being raised is the one to report
+                current.writer.close()
+            current.writer = None
 
     def sizes(self) -> dict[str, tuple[int, int]]:
         """``{planned relpath: (num_bytes, file_bytes)}`` of the files written: their rows' Arrow size, as
