@@ -337,32 +337,38 @@ def paper_table(info: dict, bench) -> int | None:
 
 def _protocol(info: dict, table: int | None) -> dict:
     """The split protocol's paragraph: what it is (:func:`bimotion.splits.heading`), its rule per
-    corpus, and the corpora whose split is not speaker-independent (with the reason where one is given)."""
+    corpus, and the corpora whose split is not speaker-independent (with the reason where one is given;
+    a user's corpus as prepare.json records its split: :func:`bimotion.splits.rule`)."""
     protocol = info["protocol"]
-    dependent = splits.not_speaker_independent(protocol, info["corpora"]) if protocol == "speaker" else []
+    dependent = splits.not_speaker_independent(protocol, info["corpora"], info) if protocol == "speaker" else []
     return {
         "protocol_intro": f"`{protocol}`: {splits.heading(protocol, table)}.",
-        "protocol_rules": splits.describe(protocol, info["corpora"], info.get("user_split_columns")),
-        "not_speaker_independent": [f"{c}: {splits.rule(protocol, c).reason}" for c in dependent],
-        "protocol_warning": speaker_warning(info["corpora"], dependent),
+        "protocol_rules": splits.describe(protocol, info["corpora"], info),
+        "not_speaker_independent": [f"{c}: {splits.rule(protocol, c, info).reason}" for c in dependent],
+        "protocol_warning": speaker_warning(info["corpora"], dependent, info),
     }
 
 
-def speaker_warning(corpora: list[str], dependent: list[str]) -> str | None:
+def speaker_warning(corpora: list[str], dependent: list[str], info: dict | None = None) -> str | None:
     """What the card says at its top and above its split rules when the ``speaker`` protocol could not
     split some of ``corpora`` by speaker (``dependent``), so no reader takes the split for
     speaker-independent: where none of them could be and each keeps the paper split
-    (:class:`bimotion.splits.AsPaper`: CSED, ElderReact), the splits are the ``paper`` protocol's."""
+    (:class:`bimotion.splits.AsPaper`: CSED, ElderReact), the splits are the ``paper`` protocol's; where
+    each is a user's corpus split by its own column (``info``, its prepare.json), why, in its words."""
     if not dependent:
         return None
     names = ", ".join(dependent)
+    rules = {c: splits.rule("speaker", c, info) for c in dependent}
     if len(dependent) < len(corpora):
         return f"**Not speaker-independent for {names}:** their splits can hold one speaker in train and test alike."
-    if all(isinstance(splits.rule("speaker", c), splits.AsPaper) for c in dependent):
+    if all(isinstance(r, splits.AsPaper) for r in rules.values()):
         return (
             f"**Not speaker-independent:** {names} cannot be split by speaker, so these splits are the `paper` "
             "protocol's, clip for clip, and one speaker can be in train and test alike."
         )
+    if all(isinstance(r, splits.UserSplit) for r in rules.values()):
+        why = "; ".join(f"{c}'s own `split` column, as given: {r.reason}" for c, r in rules.items())
+        return f"**Not speaker-independent:** {why}."
     return (
         f"**Not speaker-independent:** {names} cannot be split by speaker; one speaker can be in train and test alike."
     )

@@ -305,14 +305,36 @@ PROTOCOLS: dict[str, dict[str, Rule]] = {"paper": PAPER, "speaker": SPEAKER}
 @dataclass(frozen=True)
 class UserSplit:
     """A user's corpus: its own ``split`` column when every record has one, else whole speakers per
-    split (``ByUnit("speaker")``); a record with neither is an error saying what to add."""
+    split (``ByUnit("speaker")``); a record with neither is an error saying what to add.
 
-    speaker_independent = True
+    What prepare recorded of the corpus (:func:`rule` given its ``prepare.json``, :data:`RECORD_KEYS`):
+    ``own_column``, whether it was split by its own column (True) or by whole speakers (False), None
+    where not known (before a corpus was prepared, or a folder prepared before that record: both ways
+    are said); ``shared_speakers``, of a corpus split by its own column, how many speakers that
+    column put in more than one split, None where not known (its rows give no speaker ids:
+    ``unidentified``, or a folder prepared before that record)."""
 
-    def describe(self, brief: bool = False, own_column: bool | None = None) -> str:
-        """The rule in words; ``own_column``: whether prepare split the corpus by its own ``split``
-        column (True) or by whole speakers (False), from prepare.json's ``user_split_columns``; None
-        (not known: before a corpus was prepared, or a folder prepared before that record) gives both."""
+    own_column: bool | None = None
+    shared_speakers: int | None = None
+    unidentified: bool = False
+
+    @property
+    def reason(self) -> str:
+        """Why its split is not speaker-independent: its own column put speakers in several splits, or
+        its rows name no speakers to tell; empty where it is (or nothing was recorded to say)."""
+        if not self.own_column:
+            return ""
+        if self.unidentified:
+            return "its rows give no speaker_id, so whether its `split` column keeps speakers apart is not known"
+        n = self.shared_speakers or 0
+        return f"{n} speaker{'s' * (n != 1)} appear{'s' * (n == 1)} in more than one split" if n else ""
+
+    @property
+    def speaker_independent(self) -> bool:
+        return not self.reason
+
+    def describe(self, brief: bool = False) -> str:
+        """The rule in words: the one prepare used where it was recorded, else both."""
         column = "its `split` column"
         speakers = (
             f"whole speakers per split (within each language x age group), {_user_proportions()} (YueMotion's "
@@ -320,11 +342,14 @@ class UserSplit:
             "speakers as validation and as test, and both genders where each has two or more, and where it "
             "then holds no more than either, the speakers with the most clips"
         )
-        if own_column is None:
+        if self.own_column is None:
             return f"{column} when every row has one, else {speakers}"
-        if own_column:
-            return f"{column}, which every row has, as given"
-        return f"{speakers} (its metadata has no `split` column)"
+        if not self.own_column:
+            return f"{speakers} (its metadata has no `split` column)"
+        given = f"{column}, which every row has, as given"
+        if self.reason:
+            return f"{given}; not speaker-independent: {self.reason}"
+        return given + ("; it keeps each speaker in one split" if self.shared_speakers == 0 else "")
 
     def apply(self, records, ctx):
         lacking = [r for r in records if not r.official_split]
@@ -385,24 +410,48 @@ def user_split_note(corpus: str, group: str, rows: Mapping[str, int], speakers: 
     )
 
 
-def rule(protocol: str, corpus: str) -> Rule | UserSplit:
-    """How ``protocol`` splits ``corpus``; any corpus other than the seven is a user's (:data:`USER`)."""
-    return _table(protocol).get(corpus, USER)
+# What prepare.json records of how it split the users' corpora, and scores.json carries per benchmark
+# (``user_splits``): ``user_split_columns``, the corpora split by their own ``split`` column;
+# ``user_split_shared_speakers``, of each of those, how many speakers its column put in more than one
+# split (null: its rows give no speaker ids).  :func:`rule` reads either file's.
+RECORD_KEYS: tuple[str, ...] = ("user_split_columns", "user_split_shared_speakers")
 
 
-def describe(protocol: str, corpora: Iterable[str], own_split: Iterable[str] | None = None) -> dict[str, str]:
-    """One line per corpus saying how ``protocol`` splits it; ``own_split``: the users' corpora that
-    prepare split by their own ``split`` column (prepare.json's ``user_split_columns``), so a user's
-    corpus line says which of its two ways was used (None: not recorded, both are said)."""
-    own = None if own_split is None else set(own_split)
+def split_record(info: Mapping | None) -> dict:
+    """The :data:`RECORD_KEYS` that ``info`` (a prepare.json) holds: what scores.json carries of it."""
+    return {key: info[key] for key in RECORD_KEYS if key in (info or {})}
 
-    def line(corpus: str) -> str:
-        found = rule(protocol, corpus)
-        if isinstance(found, UserSplit) and own is not None:
-            return found.describe(own_column=corpus in own)
-        return found.describe()
 
-    return {c: line(c) for c in corpora}
+def speakers_in_several_splits(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """``{speaker: its splits}`` of the speakers that ``(speaker, split)`` ``pairs`` put in more than
+    one split, in speaker order; a pair without a speaker is passed over."""
+    splits_of: dict[str, set[str]] = defaultdict(set)
+    for speaker, split in pairs:
+        if speaker:
+            splits_of[speaker].add(split)
+    return {speaker: s for speaker, s in sorted(splits_of.items()) if len(s) > 1}
+
+
+def rule(protocol: str, corpus: str, record: Mapping | None = None) -> Rule | UserSplit:
+    """How ``protocol`` splits ``corpus``; any corpus other than the seven is a user's (:data:`USER`).
+    ``record``: a prepare.json, or scores.json's ``user_splits`` entry of its benchmark
+    (:data:`RECORD_KEYS`): a user's corpus then says which of its two ways was used, and whether its
+    own column kept speakers apart (None, or a record from before: not known, both ways are said)."""
+    found = _table(protocol).get(corpus, USER)
+    if found is not USER or not record or "user_split_columns" not in record:
+        return found
+    if corpus not in record["user_split_columns"]:
+        return UserSplit(own_column=False)
+    shared = record.get("user_split_shared_speakers")
+    if not isinstance(shared, Mapping) or corpus not in shared:
+        return UserSplit(own_column=True)
+    return UserSplit(own_column=True, shared_speakers=shared[corpus], unidentified=shared[corpus] is None)
+
+
+def describe(protocol: str, corpora: Iterable[str], record: Mapping | None = None) -> dict[str, str]:
+    """One line per corpus saying how ``protocol`` splits it; ``record``: what prepare recorded of the
+    users' corpora (:func:`rule`; None: not recorded, a user's corpus line says both ways)."""
+    return {c: rule(protocol, c, record).describe() for c in corpora}
 
 
 # What each protocol is, before its rules per corpus; ``{table}``: " (its Table N)", the benchmark's
@@ -420,19 +469,20 @@ def heading(protocol: str, table: int | None = None) -> str:
     return HEADINGS[protocol].format(table=f" (its Table {table})" if table else "")
 
 
-def summary(protocol: str, corpora: Iterable[str], table: int | None = None) -> str:
+def summary(protocol: str, corpora: Iterable[str], table: int | None = None, record: Mapping | None = None) -> str:
     """How ``protocol`` splits ``corpora``, in one line for a card: its :func:`heading`, then each
-    distinct rule in brief (no sizes) with the corpora it splits."""
+    distinct rule in brief (no sizes) with the corpora it splits (a user's as ``record`` says: :func:`rule`)."""
     by_rule: dict[str, list[str]] = {}
     for corpus in corpora:
-        by_rule.setdefault(rule(protocol, corpus).describe(brief=True), []).append(corpus)
+        by_rule.setdefault(rule(protocol, corpus, record).describe(brief=True), []).append(corpus)
     rules = "; ".join(f"{', '.join(names)}: {text}" for text, names in by_rule.items())
     return heading(protocol, table) + (f" ({rules})" if rules else "")
 
 
-def not_speaker_independent(protocol: str, corpora: Iterable[str]) -> list[str]:
-    """The corpora whose split is not speaker-independent under ``protocol``."""
-    return [c for c in corpora if not rule(protocol, c).speaker_independent]
+def not_speaker_independent(protocol: str, corpora: Iterable[str], record: Mapping | None = None) -> list[str]:
+    """The corpora whose split is not speaker-independent under ``protocol`` (a user's: as ``record``
+    says, :func:`rule`; not recorded, it is taken for speaker-independent, as its column is not known)."""
+    return [c for c in corpora if not rule(protocol, c, record).speaker_independent]
 
 
 # ------------------------------------------------------------------------------------ assignment
@@ -495,16 +545,13 @@ def _warn_own_split_shares_speakers(protocol: str, corpus: str, rows: list) -> N
 
     if protocol != "speaker" or corpus in PAPER or not rows or not all(r.official_split for r in rows):
         return
-    splits_of: dict[str, set[str]] = defaultdict(set)
-    for r in rows:
-        if r.speaker_id:
-            splits_of[r.speaker_id].add(r.official_split)
-    shared = {speaker: s for speaker, s in sorted(splits_of.items()) if len(s) > 1}
+    shared = speakers_in_several_splits((r.speaker_id, r.official_split) for r in rows)
     if shared:
+        speakers = len({r.speaker_id for r in rows if r.speaker_id})
         speaker, where = next(iter(shared.items()))
         warnings.warn(
             f"{corpus}: the speaker protocol takes its own split column as given, and that column puts "
-            f"{len(shared)} of {len(splits_of)} speakers in more than one split (e.g. {speaker!r}: "
+            f"{len(shared)} of {speakers} speakers in more than one split (e.g. {speaker!r}: "
             f"{', '.join(s for s in SPLITS if s in where)}): its split is not speaker-independent; empty the split "
             "column of every row to split it by whole speakers",
             ProtocolWarning,

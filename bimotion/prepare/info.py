@@ -15,6 +15,7 @@ from loaders.synthetic import generated_copy
 from .. import __version__
 from ..features import SAMPLE_RATE_HZ
 from ..registry import SPLITS, Benchmark
+from ..splits import speakers_in_several_splits
 
 ShardKey = tuple[str, str, str]  # (corpus, group, split)
 
@@ -91,7 +92,8 @@ def prepare_info(
     """The content of ``prepare.json`` (``names``: ``{planned relpath: final relpath}``;
     ``class_names``: the ``ClassLabel`` names of the categorical columns, as the Parquet files'
     features hold them; ``own_split``: the users' corpora split by their own ``split`` column, the
-    others split by speaker, which ``bimotion check`` then checks; ``synthetic``: ``{corpus: generator}``
+    others split by speaker, which ``bimotion check`` then checks (and of each, how many speakers its
+    column put in more than one split: ``user_split_shared_speakers``, :data:`bimotion.splits.RECORD_KEYS`); ``synthetic``: ``{corpus: generator}``
     of the generated corpora, recorded as ``synthetic`` when there is one; ``clip_notes``: low_rate, quiet, known_defects, clipped)."""
     present = set(corpora)
 
@@ -125,11 +127,25 @@ def prepare_info(
             {
                 "user_sources": {c: SOURCES[c].to_dict() for c in benchmark.user_corpora},
                 "user_split_columns": sorted(c for c in benchmark.user_corpora if c in own_split),
+                "user_split_shared_speakers": _shared_speakers(stats, sorted(own_split & set(benchmark.user_corpora))),
             }
             if benchmark.user_corpora
             else {}
         ),
     }
+
+
+def _shared_speakers(stats: dict[ShardKey, ShardStats], corpora: list[str]) -> dict[str, int | None]:
+    """``{corpus: speakers in more than one split}`` of the users' ``corpora`` split by their own
+    ``split`` column, as stored (:func:`bimotion.splits.speakers_in_several_splits`, the count of
+    prepare's warning; over all the corpus's groups); None where its rows give no speaker ids."""
+    out: dict[str, int | None] = {}
+    for corpus in corpora:
+        pairs = [
+            (speaker, split) for (c, _, split), shard in stats.items() if c == corpus for speaker in shard.speakers
+        ]
+        out[corpus] = len(speakers_in_several_splits(pairs)) if pairs else None
+    return out
 
 
 def _speakers(stats: dict[ShardKey, ShardStats], order) -> dict[str, int]:

@@ -1,0 +1,91 @@
+"""A corpus of one's own whose `split` column puts a speaker in more than one split: `prepare` warned
+so, yet prepare.json recorded only that the column was used, the dataset card's split line read "its
+`split` column, which every row has, as given" under "`speaker`: speaker-independent ...", and the
+model card's protocol line, with no record in scores.json, named both ways ("its `split` column when
+every row has one, else whole speakers ...").  prepare.json records how many speakers the column put
+in more than one split (``user_split_shared_speakers``), scores.json carries it (``user_splits``), and
+both cards say the one way used and "not speaker-independent: N speakers appear in more than one split"."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+
+import pytest
+
+from bimotion.data.layout import read_info
+from bimotion.prepare import prepare
+from loaders import testing
+
+SHARED_LINE = "its `split` column, which every row has, as given; not speaker-independent: 1 speaker appears in more than one split"
+
+
+def _rewrite(root: Path, change) -> None:
+    """``change(rows)`` in place on ``root``'s metadata.csv (a list of dicts), columns as it leaves them."""
+    path = root / "metadata.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    change(rows)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _one_train_clip_to_test(rows: list[dict]) -> None:
+    next(r for r in rows if r["split"] == "train")["split"] = "test"
+
+
+def _prepare(roots: dict[str, Path], out: Path) -> Path:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the ProtocolWarning of a shared speaker: tests/test_own_corpus.py
+        return prepare(roots, out, protocol="speaker", num_proc=1, progress=False).out_dir
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> Path:
+    """A corpus of one's own (4 speakers, ind_eld) whose split column puts one train clip of a speaker in test."""
+    base = tmp_path_factory.mktemp("shared")
+    root = testing.make_corpus("audiofolder", base / "raw", corpus="home", split_column=True, speakers=4,
+                               clips_per_speaker=3)  # fmt: skip
+    _rewrite(root, _one_train_clip_to_test)
+    return _prepare({"home": root}, base / "out")
+
+
+def test_prepare_records_how_many_speakers_a_corpus_of_ones_own_split_column_shares_and_the_card_says_it(
+    shared, tmp_path
+):
+    from bimotion import dataset_card
+
+    info = read_info(shared)
+    assert info["user_split_columns"] == ["home"]
+    assert info["user_split_shared_speakers"] == {"home": 1}
+    card = dataset_card.render(info).splitlines()
+    assert f"- `home`: {SHARED_LINE}" in card
+    top = "**Not speaker-independent:** home's own `split` column, as given: 1 speaker appears in more than one split."
+    assert top in card  # above the card's opening lines, and after the protocol's heading
+    assert next(line for line in card if line.startswith("`speaker`: ")).endswith(top)
+    assert "Not speaker-independent under this protocol: home: 1 speaker appears in more than one split." in card
+
+    kept = testing.make_corpus("audiofolder", tmp_path / "kept", corpus="kept", split_column=True, speakers=3,
+                               clips_per_speaker=2)  # fmt: skip
+    info = read_info(_prepare({"kept": kept}, tmp_path / "kept_out"))
+    assert info["user_split_shared_speakers"] == {"kept": 0}
+    card = dataset_card.render(info)
+    assert "- `kept`: its `split` column, which every row has, as given; it keeps each speaker in one split" in card
+    assert "Not speaker-independent" not in card
+
+
+def test_a_split_column_of_rows_without_speaker_ids_is_not_called_speaker_independent(tmp_path):
+    from bimotion import dataset_card
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="anon", split_column=True, speakers=3,
+                               clips_per_speaker=2)  # fmt: skip
+    _rewrite(root, lambda rows: [r.pop("speaker_id") for r in rows])
+    info = read_info(_prepare({"anon": root}, tmp_path / "out"))
+    assert info["user_split_shared_speakers"] == {"anon": None}
+    card = dataset_card.render(info)
+    unknown = "its rows give no speaker_id, so whether its `split` column keeps speakers apart is not known"
+    assert f"- `anon`: its `split` column, which every row has, as given; not speaker-independent: {unknown}" in card
+    assert f"**Not speaker-independent:** anon's own `split` column, as given: {unknown}." in card
