@@ -9,14 +9,19 @@ both cards say the one way used and "not speaker-independent: N speakers appear 
 from __future__ import annotations
 
 import csv
+import json
 import warnings
 from pathlib import Path
 
 import pytest
+import torch
+from conftest import train_one_step
 
 from bimotion.data.layout import read_info
 from bimotion.prepare import prepare
 from loaders import testing
+
+torch.set_num_threads(2)
 
 SHARED_LINE = "its `split` column, which every row has, as given; not speaker-independent: 1 speaker appears in more than one split"
 
@@ -89,3 +94,23 @@ def test_a_split_column_of_rows_without_speaker_ids_is_not_called_speaker_indepe
     unknown = "its rows give no speaker_id, so whether its `split` column keeps speakers apart is not known"
     assert f"- `anon`: its `split` column, which every row has, as given; not speaker-independent: {unknown}" in card
     assert f"**Not speaker-independent:** anon's own `split` column, as given: {unknown}." in card
+
+
+def test_the_model_card_of_a_run_on_it_says_the_one_split_used_and_that_it_shares_a_speaker(shared, tmp_path):
+    tiny = _tiny_model(tmp_path)
+    trained = tmp_path / "model"
+    assert train_one_step(tiny, shared, trained, "ind_eld", cache=str(tmp_path / "cache")) == 0
+    scores = json.loads((trained / "scores.json").read_text())
+    assert scores["user_splits"] == {
+        "bimotion": {"user_split_columns": ["home"], "user_split_shared_speakers": {"home": 1}}
+    }
+    card = (trained / "README.md").read_text(encoding="utf-8")
+    protocol = next(line for line in card.splitlines() if line.startswith("  - bimotion: `speaker`"))
+    assert protocol.endswith(f"(home: {SHARED_LINE})")  # not both ways: "when every row has one, else ..."
+    assert "- Split by the `speaker` protocol, but not speaker-independent for home:" in card
+
+
+def _tiny_model(tmp_path: Path) -> Path:
+    from bimotion.training import testing as training_testing
+
+    return training_testing.save_tiny_model(tmp_path / "tiny")

@@ -218,18 +218,19 @@ class CardFacts:
 def protocol_texts(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
     """How each benchmark of ``used`` (:func:`used_data`) was split, in the split rules' words
     (:func:`bimotion.splits.summary` of the corpora used, citing the benchmark's table in the paper):
-    its prepared folder's protocol (``protocols`` in scores.json), or how a Hub dataset was prepared."""
+    its prepared folder's protocol (``protocols`` in scores.json), or how a Hub dataset was prepared;
+    a user's corpus as its prepare.json recorded its split (``user_splits`` in scores.json)."""
     from bimotion import splits
     from bimotion.registry import BUILTIN
 
-    recorded = summary.get("protocols")
+    recorded, own = summary.get("protocols"), summary.get("user_splits") or {}
     out = {}
     for bench, corpora in used.items():
         protocol = (recorded or {}).get(bench)
         if protocol in splits.PROTOCOLS:
             builtin = BUILTIN.get(bench)
             table = builtin.paper_table if builtin and set(corpora) & set(builtin.corpora) else None
-            out[bench] = f"`{protocol}`, {splits.summary(protocol, corpora, table)}"
+            out[bench] = f"`{protocol}`, {splits.summary(protocol, corpora, table, own.get(bench))}"
         elif recorded is None:
             out[bench] = "not recorded (scores.json of an earlier version)"
         else:
@@ -238,13 +239,15 @@ def protocol_texts(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
 
 
 def speaker_dependent(summary: dict, used: dict[str, list[str]]) -> list[str]:
-    """The training corpora split by the ``speaker`` protocol (a benchmark's, ``protocols`` in
-    scores.json) that it cannot split by speaker (:func:`bimotion.splits.not_speaker_independent`)."""
+    """The training corpora split by the ``speaker`` protocol (a benchmark's, ``protocols`` in scores.json)
+    that it cannot split by speaker, or whose own column did not (:func:`bimotion.splits.not_speaker_independent`)."""
     from bimotion import splits
 
-    recorded = summary.get("protocols") or {}
-    trained = [c for bench, cs in used.items() if recorded.get(bench) == "speaker" for c in cs]
-    return splits.not_speaker_independent("speaker", [c for c in trained if c in summary["train_corpora"]])
+    recorded, own = summary.get("protocols") or {}, summary.get("user_splits") or {}  # own: per benchmark
+    split = {
+        b: [c for c in cs if c in summary["train_corpora"]] for b, cs in used.items() if recorded.get(b) == "speaker"
+    }
+    return [c for b, cs in split.items() for c in splits.not_speaker_independent("speaker", cs, own.get(b))]
 
 
 def interval_text(test: dict) -> str:

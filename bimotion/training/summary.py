@@ -14,6 +14,7 @@ from bimotion.card_caveats import data_caveats
 from bimotion.data.layout import recorded_infos, synthetic_recorded
 from bimotion.hub import plan_lines, publish
 from bimotion.registry import BENCHMARKS
+from bimotion.splits import split_record
 from loaders.files import write_text_atomic
 
 from .args import SERTrainingArguments
@@ -60,6 +61,7 @@ def run_summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test
         "train_groups": list(spec.train.groups),
         "train_corpora": sorted(set(column(train_ds, "corpus").tolist())),
         "protocols": {name: (info or {}).get("protocol") for name, info in records.items()},  # split protocols
+        "user_splits": {n: split_record(i) for n, i in records.items() if split_record(i)},  # users' own split columns
         "synthetic": synthetic_recorded(records),  # generated data
         "data_caveats": data_caveats(records, sorted(set(column(train_ds, "corpus").tolist()))),  # the model card's
         "label_spaces": label_spaces(train_ds),
