@@ -78,7 +78,10 @@ INFO = SourceInfo(
         "so the speakers are probably not elderly. Many clips are hard-clipped, more often Positive and Negative "
         "than Natural ones: `prepare` and `scan --levels` count them per label."
     ),
-    speech="recorded by graduate students and clipped from YouTube videos (its README)",
+    speech=(
+        "unknown: its README says graduate students recorded it and some was clipped from YouTube videos, not "
+        "whether it is acted, elicited or natural"
+    ),
     filed_without_ages=(
         "its release gives no ages, and its README says graduate students recorded it and clipped it from "
         "videos, so its speakers are probably not elderly"

@@ -43,8 +43,9 @@ class SourceInfo:
     DECLARED = ("speech", "ages_from", "filed_without_ages", "caveat")
     # The kinds of speech a corpus declares (a reader's ``speech``, a corpus of one's own's card's ``speech:``),
     # alone or before a description: ``acted: students reading set sentences`` (:meth:`declared`; any case,
-    # written in lower case: ``Acted`` is ``acted``).
-    SPEECH_KINDS = ("acted", "elicited", "natural")
+    # written in lower case: ``Acted`` is ``acted``).  ``unknown``: its source does not say which (CSED's
+    # README), so the cards say so rather than name none.
+    SPEECH_KINDS = ("acted", "elicited", "natural", "unknown")
 
     def has_group(self, language: str, age_group: str) -> bool:
         """Whether the corpus holds utterances of ``language`` x ``age_group``."""

@@ -821,7 +821,7 @@ def test_a_model_card_says_once_how_a_corpus_of_ones_own_declaring_its_ages_grou
     [
         (
             "speech: read aloud",
-            "its `speech:` is 'read aloud': how the speech was made is one of acted, elicited, natural",
+            "its `speech:` is 'read aloud': how the speech was made is one of acted, elicited, natural, unknown",
         ),
         ("speech: [acted]", "its `speech:` is ['acted'], not a text"),
         ("ages_from: x\nfiled_without_ages: y", "it declares both `ages_from:`"),
@@ -880,25 +880,38 @@ def test_the_speech_a_bad_declaration_suggests_reads_as_a_declaration(tmp_path):
 
 def test_the_seven_corpora_declare_their_speech_in_the_kinds_a_corpus_of_ones_own_declares(tmp_path):
     """A corpus of one's own had to declare its speech acted, elicited or natural, while ElderReact declared
-    "spontaneous: ...", a kind a user's card was refused.  Each of the seven that names a kind names one of
-    those a user's card takes (ElderReact's reactions to stimuli: elicited), written as a card writes it;
-    CSED's README says neither how its speech was made nor a kind, so its declaration names none."""
+    "spontaneous: ...", a kind a user's card was refused.  Each of the seven names one of those a user's
+    card takes (ElderReact's reactions to stimuli: elicited), written as a card writes it.  CSED's README
+    says neither acted, elicited nor natural: its declaration named no kind at all ("recorded by graduate
+    students and clipped from YouTube videos"), so the cards left its kind blank; it is now ``unknown``,
+    a kind a user's card may declare too, and the model card's Limitations say so."""
+    from bimotion.training.card_claims import limitations
+
     readme = tmp_path / "README.md"
-    named = {name: SOURCES[name].speech for name in loaders.READERS if ":" in SOURCES[name].speech}
-    for name, speech in named.items():
+    kinds = {}
+    for name in loaders.READERS:
+        speech = SOURCES[name].speech
         assert SourceInfo.declared({"speech": speech}, readme) == {"speech": speech}, name
-    assert sorted(set(loaders.READERS) - set(named)) == ["csed"]
+        kinds[name] = speech.partition(":")[0]
+    assert [name for name, kind in kinds.items() if kind == "unknown"] == ["csed"]
     assert SOURCES["elderreact"].speech.startswith("elicited: ") and "spontaneous" in SOURCES["elderreact"].speech
+    summary = {"train_configs": ["csed"], "train_corpora": ["csed"], "train_groups": ["zho_eld"]}
+    summary["train_manifest"] = {"num_clips": 652, "hours": 0.5}
+    made = limitations(summary)[1]
+    assert made.startswith("**How the speech was made**: csed: unknown: its README says graduate students"), made
+    assert "not whether it is acted, elicited or natural" in made, made
 
 
 @pytest.mark.parametrize(
     "header, speech",
     [("speech: 'Acted: Students reading set sentences'", "acted: Students reading set sentences"),
-     ("speech: ELICITED", "elicited")],
+     ("speech: ELICITED", "elicited"),
+     ("speech: 'Unknown: clipped from videos'", "unknown: clipped from videos")],
 )  # fmt: skip
 def test_a_kind_of_speech_in_capitals_is_taken_and_carded_in_lower_case(tmp_path, header, speech):
     """``speech: Acted`` was refused ("how the speech was made is one of acted, elicited, natural"), the kind
-    read case by case.  Any case is taken now, the kind written in lower case and the description as it is."""
+    read case by case.  Any case is taken now, the kind written in lower case and the description as it is;
+    ``unknown`` too (where the source does not say, as CSED's README)."""
     root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="home", speakers=2, clips_per_speaker=2)
     _declaring(root, header)
     loaders.load("home", root)
