@@ -9,7 +9,7 @@ from loaders import READERS, SOURCES, known_defects
 from loaders.levels import clipping_text
 from loaders.record import ELDERLY_MIN_AGE, age_band, elderly_min_age
 
-from .group_names import age_group_name, language_name
+from .group_names import age_group_name, language_name, youngest_adult_age
 from .registry import Group
 
 
@@ -28,12 +28,12 @@ def filed_by(corpus: str) -> str:
 
 def age_group_text(corpus: str, group: str) -> str:
     """A corpus's age group in a group, as the cards state it: its band by the one rule
-    (``elderly (60+)``, :func:`loaders.record.age_band`) where its rows were grouped by age, or
-    ``elderly by the paper's filing (no ages)`` for a corpus whose release gives no ages."""
+    (``elderly (60+)``, :func:`loaders.record.age_band`; a corpus of one's own's ``adults (18-59)``) where its
+    rows were grouped by age, or ``elderly by the paper's filing (no ages)`` for a corpus whose release gives no ages."""
     parsed = Group.parse(group)
     if corpus_fact(corpus, "filed_without_ages"):
         return f"{age_group_name(parsed.age_group)} by {filed_by(corpus)} (no ages)"
-    return age_band(parsed.language, parsed.age_group)
+    return age_band(parsed.language, parsed.age_group, youngest_adult_age([corpus]))
 
 
 def gender_gaps(info: dict) -> list[str]:

@@ -5,8 +5,9 @@ word groups with these; :mod:`bimotion.registry` structures them (:class:`bimoti
 
 from __future__ import annotations
 
+from loaders import READERS
 from loaders.languages import LANGUAGE_NAMES
-from loaders.record import age_band
+from loaders.record import ADULT_MIN_AGE, OWN_MIN_AGE, age_band
 
 # the age groups' names; their ages depend on the language (loaders.record.age_band, the one rule)
 AGE_GROUP_NAMES = {"eld": "elderly", "adu": "adults"}
@@ -23,13 +24,21 @@ def age_group_name(code: str) -> str:
     return AGE_GROUP_NAMES.get(code, code)
 
 
-def age_bands(languages) -> str:
+def youngest_adult_age(corpora) -> int:
+    """The youngest adults' age in ``corpora``, for their groups' bands: the paper's 20 for the seven
+    corpora, 18 where one is a corpus of one's own (its 18- and 19-year-olds are adults:
+    :data:`loaders.record.OWN_MIN_AGE`)."""
+    return min((ADULT_MIN_AGE if corpus in READERS else OWN_MIN_AGE for corpus in corpora), default=ADULT_MIN_AGE)
+
+
+def age_bands(languages, youngest: int = ADULT_MIN_AGE) -> str:
     """The age groups' ages for speakers of ``languages`` (ISO 639-3 codes), by the one rule
-    (:func:`loaders.record.age_band`): ``adults (20-59), elderly (60+)``; where the languages' bands
-    differ, per language: ``English, Mandarin: adults (20-59), elderly (60+); Cantonese: adults (20-58), elderly (59+)``."""
+    (:func:`loaders.record.age_band`; ``youngest``: the youngest adults' age, :func:`youngest_adult_age`):
+    ``adults (20-59), elderly (60+)``; where the languages' bands differ, per language:
+    ``English, Mandarin: adults (20-59), elderly (60+); Cantonese: adults (20-58), elderly (59+)``."""
     by_band: dict[str, list[str]] = {}
     for code in dict.fromkeys(languages) or [""]:
-        by_band.setdefault(f"{age_band(code, 'adu')}, {age_band(code, 'eld')}", []).append(code)
+        by_band.setdefault(f"{age_band(code, 'adu', youngest)}, {age_band(code, 'eld')}", []).append(code)
     if len(by_band) == 1:
         return next(iter(by_band))
     return "; ".join(f"{', '.join(map(language_name, codes))}: {band}" for band, codes in by_band.items())

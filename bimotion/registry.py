@@ -23,7 +23,7 @@ from loaders import SOURCES, SourceInfo, register_source
 from loaders.languages import LANGUAGE_NAMES
 from loaders.record import age_band
 
-from .group_names import AGE_GROUP_NAMES
+from .group_names import AGE_GROUP_NAMES, youngest_adult_age
 from .mistyped import did_you_mean
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
@@ -60,7 +60,13 @@ class Group:
     @property
     def description(self) -> str:
         """``English elderly (60+)``, ``Cantonese elderly (59+)`` (:func:`loaders.record.age_band`)."""
-        return f"{LANGUAGE_NAMES[self.language]} {age_band(self.language, self.age_group)}"
+        return self.described(())
+
+    def described(self, corpora: Iterable[str]) -> str:
+        """:attr:`description` of the group's rows of ``corpora``: ``Indonesian adults (18-59)`` where one
+        is a corpus of one's own (:func:`bimotion.group_names.youngest_adult_age`)."""
+        youngest = youngest_adult_age(corpora)
+        return f"{LANGUAGE_NAMES[self.language]} {age_band(self.language, self.age_group, youngest)}"
 
     def __str__(self) -> str:
         return self.name
@@ -130,7 +136,7 @@ class Benchmark:
         for group in self.typed_groups:
             corpora = self.corpora_of(group.name)
             configs[group.name] = Config(
-                group.name, f"{group.description}: {', '.join(corpora)}", tuple((c, group.name) for c in corpora)
+                group.name, f"{group.described(corpora)}: {', '.join(corpora)}", tuple((c, group.name) for c in corpora)
             )
         for name, groups in self.unions:
             configs[name] = Config(

@@ -17,12 +17,12 @@ from .errors import BadFileError, bad
 from .labels import LABELS
 from .languages import is_language_code, language_hint
 from .metafiles import composed
-from .record import ELDERLY_MIN_AGE, LANGUAGE_CODE, age_group_of, elderly_min_age
+from .record import ELDERLY_MIN_AGE, LANGUAGE_CODE, OWN_MIN_AGE, age_group_of, elderly_min_age
 
 # with the spaces around them ("happy, sad"); and as a Chinese or Japanese input method types them: the
 # full-width comma, semicolon and bar, and the enumeration comma ("開心、驚", "開心，驚")
 SEPARATORS = re.compile(r"\s*[;,|\uff0c\uff1b\uff5c\u3001]\s*")
-MIN_AGE_YEARS, MAX_AGE_YEARS = 18, 130
+MIN_AGE_YEARS, MAX_AGE_YEARS = OWN_MIN_AGE, 130
 # a unit of years an age may be written with after its number (in any case, with or without a space):
 # 72 years, 72 yrs, 72y, 72 y.o., 72 year old, 72-year-old, 72歲 (traditional), 72岁 (simplified), 72 tahun
 # and 72 thn (Indonesian, Malay); any other (72 months) leaves the cell what it is, no number of years: a bad_age

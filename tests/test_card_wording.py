@@ -514,12 +514,12 @@ def test_a_model_trained_only_on_a_users_corpus_claims_nothing_of_the_corpora_it
     for claim in ("CSED", "csed", "Mandarin", "Cantonese", "CREMA-D", "TESS", "tess", "acted", "Elderly speech"):
         assert claim not in alone, claim
     assert "Trained on a user's own corpus (lansia)" in alone
-    assert "the `age` or `age_group` column of lansia, grouped as adults (20-59), elderly (60+)." in alone
+    assert "the `age` or `age_group` column of lansia, grouped as adults (18-59), elderly (60+)." in alone
     both = card_text(fake_summary(["jav_eld", "eng_eld"], {"jav_eld": ["lansia"]}, ["lansia", "tess"]))
     limits = _section(both, "## Limitations")
     assert "**Little data**" in limits and "CREMA-D" not in limits and "crema_d" not in limits
     assert "tess's `eng_eld` is elderly (60+) by its two speakers' ages" in limits
-    assert "; the `age` or `age_group` column of lansia, grouped as adults (20-59), elderly (60+)." in limits
+    assert "; the `age` or `age_group` column of lansia, grouped as adults (18-59), elderly (60+)." in limits
 
 
 def test_table5_says_which_language_distance_it_reads(tmp_path):
@@ -682,7 +682,7 @@ def test_a_cantonese_corpus_s_card_gives_its_groups_ages_by_the_one_rule(tmp_pat
     card = (tmp_path / "own" / "README.md").read_text(encoding="utf-8")
     statistics = _section(card, "## Statistics")
     assert (
-        "| canto | Cantonese | elderly (59+) |" in statistics and "| canto | Cantonese | adults (20-58) |" in statistics
+        "| canto | Cantonese | elderly (59+) |" in statistics and "| canto | Cantonese | adults (18-58) |" in statistics
     )
     assert "(60+)" not in card and "20-59" not in card
     rule = "**Cantonese speakers aged 59 or more are elderly**, in every corpus (your own too)"
@@ -711,10 +711,10 @@ def test_a_model_cards_ages_follow_the_languages_it_was_trained_on(monkeypatch):
     monkeypatch.setitem(registry.BENCHMARKS, "yuemotion", registry.extend(registry.BUILTIN["yuemotion"], [own]))
     canto = card_text(fake_summary(["yue_eld"], {"yue_eld": ["canto"]}, ["canto"]))
     assert "age\ngroups (elderly (59+))" in _section(canto, "## Intended use")  # the group it trained on
-    assert "the `age` or `age_group` column of canto, grouped as adults (20-58), elderly (59+)." in canto
+    assert "the `age` or `age_group` column of canto, grouped as adults (18-58), elderly (59+)." in canto
     both = card_text(fake_summary(["yue_eld", "eng_eld"], {"yue_eld": ["canto"]}, ["canto", "tess"]))
     assert "groups (Cantonese elderly (59+); English elderly (60+))" in both
-    assert "column of canto, grouped as adults (20-58), elderly (59+)." in both  # its own language's
+    assert "column of canto, grouped as adults (18-58), elderly (59+)." in both  # its own language's
     english = card_text(fake_summary(["eng_eld"], {"eng_eld": ["tess"]}, ["tess"]))
     assert "groups (elderly (60+))" in english and "59+" not in english and "adults" not in english
 

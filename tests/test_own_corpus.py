@@ -152,6 +152,28 @@ def test_a_user_split_is_deterministic_and_needs_speakers_or_a_split_column(raw)
         splits.assign_splits(broken, "speaker", identical=())
 
 
+def test_an_own_corpus_with_an_18_year_old_states_its_adults_band_from_18(tmp_path):
+    """A corpus of one's own may give ages from 18, and 18 and 19 are adults by the one rule (under 60),
+    yet its dataset card's Statistics, a model card's age groups and its configuration's description
+    said "adults (20-59)" of a group holding an 18-year-old.  They say "adults (18-59)" now; the seven
+    corpora's bands stay the paper's (their adults are 20 or older)."""
+    from bimotion.training.card_claims import trained_ages
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="home", speakers=2, age_groups=("adu",))
+    metadata = root / "metadata.csv"
+    text = metadata.read_text(encoding="utf-8")
+    assert ",24,," in text  # the fixture's youngest adult
+    metadata.write_text(text.replace(",24,,", ",18,,"), encoding="utf-8")
+    assert bimotion_main(["prepare", "-q", "--source", f"home={root}", "--output", str(tmp_path / "out")]) == 0
+    card = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
+    assert "| home | Indonesian | adults (18-59) |" in card and "20-59" not in card
+    assert {r.age for r in loaders.load("home", root) if r.age is not None} >= {18.0}
+    bench = benchmark_of(read_info(tmp_path / "out"))
+    assert bench.configs["ind_adu"].description == "Indonesian adults (18-59): home"
+    summary = {"train_configs": ["eng_adu"], "train_corpora": ["crema_d"], "train_groups": ["eng_adu"]}
+    assert trained_ages(summary) == "adults (20-59)"
+
+
 def test_groups_come_from_data_and_the_registry_stays():
     assert (
         Group.parse("ind_eld") == Group("ind", "eld") and Group("ind", "eld").description == "Indonesian elderly (60+)"

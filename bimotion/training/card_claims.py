@@ -11,7 +11,7 @@ from loaders.labels import CORPUS_LABEL_MAPS
 from loaders.record import age_band
 
 from ..card_caveats import corpus_fact, filed_by
-from ..group_names import age_group_name, language_name
+from ..group_names import age_group_name, language_name, youngest_adult_age
 from ..registry import Group
 
 
@@ -47,7 +47,8 @@ def trained_ages(summary: dict) -> str:
     for group, corpora in by_group.items():
         parsed = Group.parse(group)
         filed = [c for c in corpora if corpus_fact(c, "filed_without_ages")]
-        text = age_band(parsed.language, parsed.age_group) if len(filed) < len(corpora) else ""
+        aged = [c for c in corpora if c not in filed]
+        text = age_band(parsed.language, parsed.age_group, youngest_adult_age(aged)) if aged else ""
         if filed:
             by: dict[str, list[str]] = {}
             for corpus in filed:
@@ -70,7 +71,8 @@ def age_limitation(summary: dict, own_age_bands: str) -> str:
                 name = age_group_name(parsed.age_group)
                 parts.append(f"{corpus} is `{group}` ({name}) by {filed_by(corpus)}, not by age: {filed}")
             elif ages:
-                parts.append(f"{corpus}'s `{group}` is {age_band(parsed.language, parsed.age_group)} by {ages}")
+                band = age_band(parsed.language, parsed.age_group, youngest_adult_age([corpus]))
+                parts.append(f"{corpus}'s `{group}` is {band} by {ages}")
     # a user's corpus that declares ``ages_from`` or ``filed_without_ages`` is said above, once
     declared = {
         c for c in summary["train_corpora"] if corpus_fact(c, "ages_from") or corpus_fact(c, "filed_without_ages")

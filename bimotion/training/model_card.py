@@ -18,6 +18,7 @@ from importlib import resources
 
 from loaders import SOURCES
 from loaders.labels import CORPUS_LABEL_MAPS, LABELS, label_space
+from loaders.record import OWN_MIN_AGE
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy
@@ -332,7 +333,7 @@ def render_card(summary: dict):
 def claims(summary: dict, facts: CardFacts) -> dict:
     """What the card claims of its training data, from that data alone (:mod:`.card_claims`): the age
     groups it trained on, its Limitations, the dataset cards' caveats, its speaker-dependent splits."""
-    own_bands = age_bands(_own_languages(summary, trained_groups(summary)))
+    own_bands = age_bands(_own_languages(summary, trained_groups(summary)), youngest=OWN_MIN_AGE)
     return dict(
         age_bands=trained_ages(summary),  # the groups trained on: by age, or by the paper's filing
         age_limitation=age_limitation(summary, own_bands),
