@@ -134,20 +134,29 @@ def test_a_model_card_names_only_the_protocols_of_the_data_it_used_in_the_split_
     assert "bimotion: not recorded" in old
 
 
+def _random_scores(rng, n: int, used: int):
+    """Random scores of ``n`` clips over every label, their one-hot labels drawn from the first ``used``
+    labels, and the mask annotating those ``used`` (the labels drawn before the scores, from ``rng``)."""
+    import numpy as np
+
+    from loaders.labels import LABELS
+
+    k = len(LABELS)
+    labels = np.zeros((n, k), dtype=np.int8)
+    labels[np.arange(n), rng.integers(0, used, n)] = 1
+    mask = np.zeros((n, k), dtype=np.int8)
+    mask[:, :used] = 1
+    return rng.standard_normal((n, k)), labels, mask
+
+
 def test_a_model_cards_interval_says_how_many_resamples_drew_it():
     import numpy as np
 
     from bimotion.training.bootstrap import RESAMPLED
     from bimotion.training.metrics import score_groups
-    from loaders.labels import LABELS
 
-    rng = np.random.default_rng(0)
-    n, k = 12, len(LABELS)
-    labels = np.zeros((n, k), dtype=np.int8)
-    labels[np.arange(n), rng.integers(0, 6, n)] = 1
-    mask = np.zeros((n, k), dtype=np.int8)
-    mask[:, :6] = 1
-    args = (rng.standard_normal((n, k)), labels, mask, np.array(["tess"] * n), np.array(["eng_eld"] * n))
+    n = 12
+    args = (*_random_scores(np.random.default_rng(0), n, 6), np.array(["tess"] * n), np.array(["eng_eld"] * n))
     by_speaker = score_groups(*args, intervals=7, speakers=np.array(["a", "b"] * 6))
     assert by_speaker["intervals"] == {"samples": 7, "confidence": 0.95, "resampled": RESAMPLED}
     assert "intervals" not in score_groups(*args)  # no interval drawn: nothing to label
@@ -169,17 +178,11 @@ def test_an_interval_over_a_test_set_of_few_speakers_says_how_few_in_the_end_tab
     from bimotion.training.metrics import score_groups
     from bimotion.training.model_card import chance_notes
     from bimotion.training.report import scores_report
-    from loaders.labels import LABELS
 
-    rng = np.random.default_rng(0)
-    n, k = 80, len(LABELS)
-    labels = np.zeros((n, k), dtype=np.int8)
-    labels[np.arange(n), rng.integers(0, 4, n)] = 1
-    mask = np.zeros((n, k), dtype=np.int8)
-    mask[:, :4] = 1
+    n = 80
     groups = np.array(["eng_eld"] * 40 + ["eng_adu"] * 40)
     speakers = np.array(["s0"] * 40 + [f"a{i % 8}" for i in range(40)])  # one voice; eight voices
-    args = (rng.standard_normal((n, k)), labels, mask, np.array(["tess"] * n), groups)
+    args = (*_random_scores(np.random.default_rng(0), n, 4), np.array(["tess"] * n), groups)
     scores = score_groups(*args, intervals=50, speakers=speakers)
     assert {g: v["num_speakers"] for g, v in scores["groups"].items()} == {"eng_eld": 1, "eng_adu": 8}
     said = "test set: 1 speaker (eng_eld): its interval understates how much other speakers' scores vary"
