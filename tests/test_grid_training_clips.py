@@ -106,3 +106,24 @@ def test_a_probe_grid_on_another_seeds_data_marks_its_tables_and_the_probe_write
     assert csv[0].split(",")[-1] == "training_clips"
     assert any(line.startswith("table3,baseline,zho_eld,") and line.endswith(f",{shared}") for line in csv)
     assert r"$^\ddagger$" in (out / "tables" / "table3.tex").read_text()
+
+
+def test_the_grids_check_and_the_count_it_reads_each_have_a_name_of_their_own():
+    """grid/heard.py's own ``training_clips`` counted, marked and warned of a grid model's heard test clips,
+    and it imported evaluation's ``training_clips`` (the count alone) as ``counted`` beside it: one name
+    for two functions.  The grid's is ``mark_training_clips``; ``training_clips`` there is evaluation's."""
+    import ast
+    import inspect
+
+    from bimotion.grid import heard
+
+    assert "grid" in inspect.getsource(heard.mark_training_clips) and not hasattr(heard, "training_clips")
+    aliased = [
+        f"{alias.name} as {alias.asname}"
+        for node in ast.walk(ast.parse(inspect.getsource(heard)))
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.asname
+    ]
+    assert not aliased, aliased
+    assert "training_clips(model_dir" in inspect.getsource(heard.mark_training_clips)  # evaluation's count

@@ -42,7 +42,7 @@ The package, by job (each imports only those above it)::
     checks    check_inputs: what a grid needs, before its first model trains
     claims    shards, per-model claim files, the processes of one accelerate launch
     workers   which units this worker trains and scores; who writes the tables
-    heard     training_clips, heard_counts: test clips a model was trained on (the tables' ‡)
+    heard     mark_training_clips, heard_counts: test clips a model was trained on (the tables' ‡)
     jobs      TrainJob, Trainer, train_model: one planned model trained for one seed
     runner    Grid, check_inputs, run_grid: train (or reuse), predict, score, report
     fixtures  prepare_fixtures: small synthetic corpora, prepared, for demos and tests

@@ -14,16 +14,15 @@ import numpy as np
 from .plan import PlannedModel
 
 
-def training_clips(grid, model: PlannedModel, seed: int, model_dir: Path, pred: dict, scores: dict):
+def mark_training_clips(grid, model: PlannedModel, seed: int, model_dir: Path, pred: dict, scores: dict):
     """Which test clips of ``pred`` the model at ``model_dir`` was trained on, by its ``train_manifest.txt``
     (by clip id, and by identical audio that the data's prepare.json lists), warned of in one line naming
     the count, the data and the model, and marked in ``scores``' groups as infer marks them; returns
     the metrics file's ``training_clips`` and a mask of those clips (None: the model has no manifest)."""
-    from ..training.evaluation import trained_clip_masks, warn_training_clips
-    from ..training.evaluation import training_clips as counted
+    from ..training.evaluation import trained_clip_masks, training_clips, warn_training_clips
 
     masks = trained_clip_masks(model_dir, pred, grid.recorded.values())
-    seen = counted(model_dir, pred, (), masks)
+    seen = training_clips(model_dir, pred, (), masks)
     for group, count in seen.get("groups", {}).items():
         scores["groups"][group]["training_clips"] = count["clips"]
     datasets = {name: source for name, source in grid.sources.items() if name in grid.recorded}
@@ -38,7 +37,7 @@ def training_clips(grid, model: PlannedModel, seed: int, model_dir: Path, pred: 
 
 def heard_counts(grid, model: PlannedModel) -> dict[str, int]:
     """Test set -> the most of its clips that one seed's model of ``model`` was trained on, as their
-    metrics files record (:func:`training_clips`; a file of an older version records none, and without
+    metrics files record (:func:`mark_training_clips`; a file of an older version records none, and without
     one, predictions only as :meth:`~bimotion.grid.runner.Grid.trained_labels` reads them, there is no
     model to check)."""
     counts: dict[str, int] = {}

@@ -23,7 +23,7 @@ from ..training.provenance import command_scope, provenance
 from .checks import check_config, check_inputs, check_rows, check_settings
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
-from .heard import heard_counts, training_clips
+from .heard import heard_counts, mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, shard_name
 from .report import GridResult, write_reports
@@ -185,7 +185,7 @@ class Grid:
             pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"],
             trained_labels=trained, group_score=mode,
         )  # fmt: skip
-        seen, heard = training_clips(self, model, seed, model_dir, pred, scores)  # warned of; scores' groups marked
+        seen, heard = mark_training_clips(self, model, seed, model_dir, pred, scores)  # warns; marks scores' groups
         tests = {test: entry_of_test(pred, scores, test, trained, mode, heard) for test in self.plan.tests}
         metrics = {
             **self._provenance(model, seed, model_dir, shards_key="train_shards"),

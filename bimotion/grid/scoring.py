@@ -78,7 +78,7 @@ def entry_of_test(
     """One test set's numbers in a model's metrics file: weighted and macro F1 and chance level from
     its (group, corpus) parts by ``mode`` (as the tables), its annotated and untrained labels, and
     ``training_clips``, how many of its clips the model was trained on, where any (``heard``: a mask over
-    ``pred``'s clips, :meth:`bimotion.grid.runner.Grid.training_clips`)."""
+    ``pred``'s clips, :func:`bimotion.grid.heard.mark_training_clips`)."""
     from ..training.metrics import aggregate, trained_mask
     from ..training.metrics import scores as score
 
