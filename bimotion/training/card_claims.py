@@ -2,7 +2,8 @@
 the groups it was trained on (by the speakers' ages, or by the paper's filing of a corpus that gives
 none), its Limitations (how the speech of each training corpus was made, its languages' sources), each
 as the corpus declares it (its :class:`loaders.SourceInfo`: ``ages_from``, ``filed_without_ages``,
-``speech``), and the caveats its dataset cards state of that data (``data_caveats`` in scores.json:
+``speech``), how each benchmark's data was split and which corpora that split could not keep
+speaker-independent, and the caveats its dataset cards state of that data (``data_caveats`` in scores.json:
 :func:`bimotion.card_caveats.data_caveats`)."""
 
 from __future__ import annotations
@@ -117,3 +118,38 @@ def carried_caveats(summary: dict) -> list[str]:
     ``data_caveats``; empty in scores.json of an earlier version)."""
     recorded = summary.get("data_caveats") or {}
     return [line for corpus in summary["train_corpora"] for line in recorded.get(corpus, [])]
+
+
+def protocol_texts(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
+    """How each benchmark of ``used`` (:func:`used_data`) was split, in the split rules' words
+    (:func:`bimotion.splits.summary` of the corpora used, citing the benchmark's table in the paper):
+    its prepared folder's protocol (``protocols`` in scores.json), or how a Hub dataset was prepared;
+    a user's corpus as its prepare.json recorded its split (``user_splits`` in scores.json)."""
+    from bimotion import splits
+    from bimotion.registry import BUILTIN
+
+    recorded, own = summary.get("protocols"), summary.get("user_splits") or {}
+    out = {}
+    for bench, corpora in used.items():
+        protocol = (recorded or {}).get(bench)
+        if protocol in splits.PROTOCOLS:
+            builtin = BUILTIN.get(bench)
+            table = builtin.paper_table if builtin and set(corpora) & set(builtin.corpora) else None
+            out[bench] = f"`{protocol}`, {splits.summary(protocol, corpora, table, own.get(bench))}"
+        elif recorded is None:
+            out[bench] = "not recorded (scores.json of an earlier version)"
+        else:
+            out[bench] = "as its Hub dataset was prepared (see its dataset card)"
+    return out
+
+
+def speaker_dependent(summary: dict, used: dict[str, list[str]]) -> list[str]:
+    """The training corpora split by the ``speaker`` protocol (a benchmark's, ``protocols`` in scores.json)
+    that it cannot split by speaker, or whose own column did not (:func:`bimotion.splits.not_speaker_independent`)."""
+    from bimotion import splits
+
+    recorded, own = summary.get("protocols") or {}, summary.get("user_splits") or {}  # own: per benchmark
+    split = {
+        b: [c for c in cs if c in summary["train_corpora"]] for b, cs in used.items() if recorded.get(b) == "speaker"
+    }
+    return [c for b, cs in split.items() for c in splits.not_speaker_independent("speaker", cs, own.get(b))]

@@ -26,7 +26,15 @@ from loaders.synthetic import generated_copy
 from ..card_metadata import License, combined_license, hub_language, share_alike_clashes
 from ..group_names import age_bands, language_name
 from ..registry import Group
-from .card_claims import age_limitation, carried_caveats, limitations, trained_ages, trained_groups
+from .card_claims import (
+    age_limitation,
+    carried_caveats,
+    limitations,
+    protocol_texts,
+    speaker_dependent,
+    trained_ages,
+    trained_groups,
+)
 from .model import UNTRAINED_BIAS
 from .public import CARD_FILE, LOCAL, is_hub_id, public_source
 
@@ -214,41 +222,6 @@ class CardFacts:
     def of(cls, summary: dict) -> CardFacts:
         used = used_data(summary)
         return cls(used, tested_as(summary), synthetic_used(summary, used), training_license(summary))
-
-
-def protocol_texts(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
-    """How each benchmark of ``used`` (:func:`used_data`) was split, in the split rules' words
-    (:func:`bimotion.splits.summary` of the corpora used, citing the benchmark's table in the paper):
-    its prepared folder's protocol (``protocols`` in scores.json), or how a Hub dataset was prepared;
-    a user's corpus as its prepare.json recorded its split (``user_splits`` in scores.json)."""
-    from bimotion import splits
-    from bimotion.registry import BUILTIN
-
-    recorded, own = summary.get("protocols"), summary.get("user_splits") or {}
-    out = {}
-    for bench, corpora in used.items():
-        protocol = (recorded or {}).get(bench)
-        if protocol in splits.PROTOCOLS:
-            builtin = BUILTIN.get(bench)
-            table = builtin.paper_table if builtin and set(corpora) & set(builtin.corpora) else None
-            out[bench] = f"`{protocol}`, {splits.summary(protocol, corpora, table, own.get(bench))}"
-        elif recorded is None:
-            out[bench] = "not recorded (scores.json of an earlier version)"
-        else:
-            out[bench] = "as its Hub dataset was prepared (see its dataset card)"
-    return out
-
-
-def speaker_dependent(summary: dict, used: dict[str, list[str]]) -> list[str]:
-    """The training corpora split by the ``speaker`` protocol (a benchmark's, ``protocols`` in scores.json)
-    that it cannot split by speaker, or whose own column did not (:func:`bimotion.splits.not_speaker_independent`)."""
-    from bimotion import splits
-
-    recorded, own = summary.get("protocols") or {}, summary.get("user_splits") or {}  # own: per benchmark
-    split = {
-        b: [c for c in cs if c in summary["train_corpora"]] for b, cs in used.items() if recorded.get(b) == "speaker"
-    }
-    return [c for b, cs in split.items() for c in splits.not_speaker_independent("speaker", cs, own.get(b))]
 
 
 def interval_text(test: dict) -> str:
