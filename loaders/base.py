@@ -16,7 +16,8 @@ from pathlib import Path
 
 from . import unread
 from .audio import probe
-from .copies import case_copies, folder_names
+from .copies import folder_names
+from .copy_reports import case_copies
 from .errors import (  # noqa: F401 (the readers' import, as before they moved)
     BadFileError,
     CorpusError,

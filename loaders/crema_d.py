@@ -12,7 +12,7 @@ A clip is named ``{ActorID}_{Sentence}_{Emotion}_{Level}.wav``: the emotion code
 age group: elderly from 60), sex and the speaker id.  The sentence code gives the spoken text; the
 sentence code and emotion level are kept in ``extra``.  A name in small letters (``1001_dfa_ang_xx.wav``)
 is that clip's, counted and named in one warning; beside the clip's own name it is a second copy of it, read
-once or reported (:func:`loaders.copies.case_copies`).  ``1076_MTI_SAD_XX.wav`` is near-silent and
+once or reported (:func:`loaders.copy_reports.case_copies`).  ``1076_MTI_SAD_XX.wav`` is near-silent and
 very short in the release (:data:`KNOWN_DEFECTS`): it is kept, with a note in ``extra``.  Clips are read
 from ``AudioWAV/`` (and its copies) only: the audio files in any other folder beside it are counted as not
 read, those of the release's ``AudioMP3/``, ``VideoFlash/`` and ``VideoMP4/`` (the same clips; some of its MP3s are

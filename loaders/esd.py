@@ -47,7 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir, walk_tree
-from .copies import copied_folder, copy_elsewhere, folder_name, shown
+from .copies import copied_folder, folder_name
+from .copy_reports import copy_elsewhere, shown
 from .errors import SkipReport
 from .esd_tables import BLOCK, EMOTION_BLOCKS, SPEAKERS, SPLIT_FOLDERS, read_transcript, split_of
 from .labels import CORPUS_LABEL_MAPS
@@ -211,7 +212,7 @@ def _wavs_by_speaker(
 
 def _copied_wav(c: Collector, path: Path, folder: Path, counterpart: Path, owner: Path) -> None:
     """``path``, in ``owner``, a second copy of the speaker folder ``folder`` (the one read), compared by its bytes
-    with ``counterpart``, the wav of its name read (:func:`~loaders.copies.copy_elsewhere`): which recording is the
+    with ``counterpart``, the wav of its name read (:func:`~loaders.copy_reports.copy_elsewhere`): which recording is the
     clip is the user's to say.  A duplicate in a folder named as a copy (``0001 - Copy/``, whose speaker folder
     :func:`_chosen_speakers` does not name) is named in :meth:`~loaders.base.Collector.finish`'s warning."""
     read = folder.relative_to(c.root).as_posix()

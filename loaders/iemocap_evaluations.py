@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Collector, bad
-from .copies import case_twin_error, same_bytes, warn_case_twins
+from .copies import same_bytes
+from .copy_reports import case_twin_error, warn_case_twins
 from .errors import BadFileError
 from .metafiles import read_bytes
 

@@ -14,12 +14,12 @@ from .copies import (
     KEPT_BOTH,
     KEPT_BOTH_NAMES,
     copied_folder,
-    copy_name_error,
     file_digest,
     file_signature,
     in_other_letters,
     named_copy,
 )
+from .copy_reports import copy_name_error
 from .errors import BadFileError, InputWarning, display
 
 

@@ -56,7 +56,7 @@ def case_matches(listed: Iterable[str], found: Iterable[tuple[Path, str]]) -> di
     its letters are in one folder: the one such file, or files beside each other named alike but for case (a
     copy from a disk that ignores case merged into one that does not: ``x.wav`` and ``X.wav``, one of them
     maybe named as listed; not one named so but in another Unicode form, a file of its own), each then read as
-    the name listed, one clip, which :func:`loaders.copies.case_copies` reads once or reports.  Never a guess
+    the name listed, one clip, which :func:`loaders.copy_reports.case_copies` reads once or reports.  Never a guess
     between two rows, nor between files in two folders.  Callers report each
     (:meth:`loaders.base.Collector.other_case`)."""
     listed, found = list(listed), list(found)

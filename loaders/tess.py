@@ -19,7 +19,7 @@ insensitively): the shallowest copy is read; a deeper one with its bytes is a du
 warning, one with other bytes a ``copy_name`` error naming both (with ``skip_bad`` a counted skip), and a further
 copy with the bytes of a copy so reported (another version, copied twice) a duplicate copy, named in a warning. Two beside
 each other named alike but for case are one clip in two names: read once, or reported
-(:func:`loaders.copies.case_copies`). The audio is mostly 24414 Hz PCM16 but not uniformly (a 96 kHz file,
+(:func:`loaders.copy_reports.case_copies`). The audio is mostly 24414 Hz PCM16 but not uniformly (a 96 kHz file,
 32-bit float files, AIFF bytes behind ``.wav``): every file is probed by content. A file in a
 ``{OAF|YAF}_<emotion>`` folder whose name lacks the speaker prefix or has it truncated
 (``back_angry.wav``, ``AF_back_angry.wav``) is read with the folder's speaker. Any other ``.wav`` below
@@ -33,7 +33,8 @@ import warnings
 from pathlib import Path
 
 from .base import Collector, SourceInfo, bad, require_dir
-from .copies import copy_elsewhere, folder_name
+from .copies import folder_name
+from .copy_reports import copy_elsewhere
 from .errors import InputWarning, SkipReport, display
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
@@ -112,7 +113,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
         for path in sorted((p for p, stem in found if (p, stem) not in alike), key=lambda p: (len(p.parts), str(p))):
             _set_aside(c, path, first, deeper, earlier)  # a copy deeper or elsewhere, the shallower first
             earlier.append(path)
-        for path, stem in alike:  # read, then one clip in two names: Collector.finish's (loaders.copies.case_copies)
+        for path, stem in alike:  # read, then one clip in two names: Collector.finish's (copy_reports.case_copies)
             _read(c, path, stem)
     _warn_copies(c, deeper)
     return c.finish(expected=_EXPECTED)
@@ -147,7 +148,7 @@ def _set_aside(
     c: Collector, path: Path, first: Path, deeper: list[tuple[Path, Path, bool]], earlier: list[Path]
 ) -> None:
     """``path``, a second copy of the clip ``first`` is (deeper in the tree, or in another folder), compared by
-    its bytes with ``first``, then with the ``earlier`` copies of it (:func:`~loaders.copies.copy_elsewhere`;
+    its bytes with ``first``, then with the ``earlier`` copies of it (:func:`~loaders.copy_reports.copy_elsewhere`;
     ``deeper`` collects the duplicates, each with the file it repeats, for the warnings): which version is the
     clip is the user's to say, and each version is reported once, however many copies hold it."""
     name = first.relative_to(c.root).as_posix()

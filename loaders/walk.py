@@ -16,13 +16,11 @@ from pathlib import Path
 from .copies import (  # noqa: F401 (what names a second copy: the readers' import, as before it moved)
     COPY_NAMES,
     copied_folder,
-    copy_name_error,
     copy_of,
     first_copied,
     named_copy,
     original_of,
     same_as_original,
-    shown,
 )
 from .errors import BadFileError, CorpusError, LayoutError, some_files
 

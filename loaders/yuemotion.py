@@ -18,7 +18,7 @@ authors' original loader (which moved the user's files) are read as they are; th
 moves, writes or extracts anything.  A wav a FAT copy upper-cased (``14_M60_08_1.WAV``) is
 read under the release's id (its row's name, or without the tables the name in small letters), with
 a warning; beside the wav named as listed (``14_m60_08_1.wav``), it is that clip's second copy: read once,
-or reported (:func:`loaders.copies.case_copies`); one named as its second copy beside no such wav
+or reported (:func:`loaders.copy_reports.case_copies`); one named as its second copy beside no such wav
 (``14_m60_08_1 (1).wav``, no ``14_m60_08_1.wav``) is that clip (:mod:`loaders.lone`).  A ``.wav`` below the root whose name does not follow the
 pattern is reported (``bad_name``) when it is audio by content.
 """
