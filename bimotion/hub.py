@@ -207,8 +207,9 @@ def upload_listing(
     from loaders.walk import left_by_browser
 
     folder = Path(folder)
-    found, unlisted = [], []
+    found, unlisted, listed = [], [], {}  # listed: a folder -> its files' names, as walked (left_by_browser's)
     for dirpath, _, filenames in os.walk(folder, onerror=unlisted.append):
+        listed[Path(dirpath)] = frozenset(filenames)
         below = Path(dirpath).relative_to(folder)
         found += [(below / name).as_posix() for name in filenames if os.path.isfile(os.path.join(dirpath, name))]
     ignored = [*(ignore_patterns or []), *never_sent(), *DEFAULT_IGNORE_PATTERNS]
@@ -225,7 +226,7 @@ def upload_listing(
     )
     plan, left = [], []
     for path in kept:
-        if left_by_browser(folder, path):
+        if left_by_browser(folder, path, listed.get((folder / path).parent)):
             left.append(path)
         else:
             plan.append((path, (folder / path).stat().st_size))

@@ -258,10 +258,10 @@ def in_other_letters(path: Path, names: Container[str] | None = None) -> Path | 
     return path.with_name(found[0]) if found else None
 
 
-def same_as_original(path: Path, root: Path | None = None) -> bool:
+def same_as_original(path: Path, root: Path | None = None, names: Container[str] | None = None) -> bool:
     """Whether ``path`` is named as a second copy (:func:`original_of`) of a file that holds the same
-    bytes: that file's copy, nothing of its own."""
-    found = original_of(path, root)
+    bytes: that file's copy, nothing of its own; ``names``: the names in its folder (:func:`kept_both`'s)."""
+    found = original_of(path, root, names=names)
     return found is not None and same_bytes(path, found[0])
 
 

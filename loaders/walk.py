@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from pathlib import Path
 
 from .copies import (  # noqa: F401 (what names a second copy: the readers' import, as before it moved)
@@ -33,15 +33,17 @@ APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # how a resource fork (``._NAME``, Appl
 BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
-def left_by_browser(folder: Path, rel: str) -> bool:
+def left_by_browser(folder: Path, rel: str, names: Container[str] | None = None) -> bool:
     """Whether ``folder / rel`` is what a file browser or a zip made on macOS left in a folder copied
     through them (a prepared folder, a model folder): ``.DS_Store``, ``Thumbs.db``, ``desktop.ini``,
     anything in ``__MACOSX/``, an AppleDouble ``._NAME`` (known by its header: a temporary file of
     an interrupted run is not one), or a second copy a browser or Windows made of a file beside it
     (``README (1).md``, with its bytes: :func:`same_as_original`).  No one's work: they go with a
-    prepared folder, its checks pass over them (and count them), and no upload sends them."""
+    prepared folder, its checks pass over them (and count them), and no upload sends them.  ``names``: the names in
+    ``rel``'s folder, as the caller's walk listed them (where ``x 2.md``'s ``x.md`` is looked for: else that folder is
+    listed for each such name, :func:`~loaders.copies.kept_both`)."""
     parts = rel.split("/")
-    if parts[-1] in BROWSER_FILES or MACOS_RESOURCES in parts or same_as_original(folder / rel):
+    if parts[-1] in BROWSER_FILES or MACOS_RESOURCES in parts or same_as_original(folder / rel, names=names):
         return True
     if not parts[-1].startswith("._"):
         return False

@@ -44,16 +44,19 @@ BYTES_PER_FILE = 500_000_000
 def folder_files(folder: Path) -> tuple[list[str], list[str]]:
     """One walk of a prepared folder's top, ``data/`` and ``__MACOSX/``: the files below ``data/`` and
     the files :func:`left_by_browser` (anywhere there), apart, each relative to it and sorted (``check``
-    compares the first with the files ``prepare.json`` lists, and counts the second)."""
-    top = [p.name for p in folder.iterdir() if p.is_file()]
-    below = [  # Path.rglob lists each folder twice (Python 3.11); walk_tree once, as the readers walk a corpus
-        Path(dirpath, name).relative_to(folder).as_posix()
-        for d in (DATA_DIR, MACOS_RESOURCES)
-        for dirpath, _, names in walk_tree(folder / d)
-        for name in names
-        if Path(dirpath, name).is_file()
-    ]
-    left = {rel for rel in top + below if left_by_browser(folder, rel)}
+    compares the first with the files ``prepare.json`` lists, and counts the second).  Each folder is listed once:
+    :func:`left_by_browser` is given the walk's listing of each file's folder."""
+    names = os.listdir(folder)
+    listed = {folder: frozenset(names)}  # a folder -> its names, as walked
+    top = [name for name in names if (folder / name).is_file()]
+    below = []  # Path.rglob lists each folder twice (Python 3.11); walk_tree once, as the readers walk a corpus
+    for d in (DATA_DIR, MACOS_RESOURCES):
+        for dirpath, _, files in walk_tree(folder / d):
+            listed[Path(dirpath)] = frozenset(files)
+            below += [
+                Path(dirpath, name).relative_to(folder).as_posix() for name in files if Path(dirpath, name).is_file()
+            ]
+    left = {rel for rel in top + below if left_by_browser(folder, rel, listed.get((folder / rel).parent))}
     data = [rel for rel in below if rel.startswith(f"{DATA_DIR}/") and rel not in left]
     return sorted(data), sorted(left)
 
