@@ -14,7 +14,12 @@
    :func:`loaders.copies.kept_both` with the folder's names listed once (as the walk passes its listing:
    ``Collector.names_in``), against a stat of each of those 99 names per file (the least a look-up name by name does,
    and what kept_both did before it was given the listing); also the folder listed once with each name looked up in
-   it (the floor of any look-up in the listing), and kept_both given no listing (the folder listed by each call).
+   it (the floor of any look-up in the listing), and kept_both given no listing (the folder listed by each call);
+4. a prepared folder whose ``data/`` holds 1,000 files so numbered (``clip 1000.wav`` ... ``clip 1999.wav``, other
+   sizes), walked by :func:`bimotion.data.layout.folder_files` (``bimotion check``'s one walk, which asks
+   :func:`loaders.walk.left_by_browser` of each file), against ``os.walk`` with a stat of every file, and each file
+   asked ``left_by_browser`` with no listing (the folder listed by each call, as ``folder_files`` asked it before it
+   passed its walk's listing).
 
     python bench/bench_walk.py [--workdir DIR] [--repeats 5] [--dialogs 30]
 """
@@ -30,10 +35,11 @@ import time
 import warnings
 from pathlib import Path
 
+from bimotion.data.layout import folder_files
 from loaders import copies
 from loaders.base import Collector
 from loaders.files import sha256_of
-from loaders.walk import walk_files
+from loaders.walk import left_by_browser, walk_files
 
 TEXT_PER_DIALOG = 120  # per dialog: MOCAP_rotated/ and ForcedAlignment/ files (the release: ~70,000 in all)
 WAVS_PER_DIALOG = 30
@@ -140,6 +146,20 @@ def main() -> None:
         print(f"  kept_both, each file, the folder's names listed once: {asked * 1000:.1f} ms ({asked / stats:.3f}x)")
         print(f"  the folder listed once, each name looked up in it: {listed * 1000:.1f} ms ({listed / stats:.3f}x)")
         print(f"  kept_both given no listing (each call lists): {alone * 1000:.0f} ms ({alone / stats:.2f}x)")
+        prepared_folder(Path(tmp) / "prepared", args.repeats)
+
+
+def prepared_folder(prepared: Path, repeats: int) -> None:
+    """Part 4: check's walk of a prepared folder whose data/ holds 1,000 numbered files, against os.walk + stat."""
+    prepared.mkdir()
+    make_numbered(prepared / "data", count=1000, size=1000, first=1000, sizes=True)
+    rels = [f"data/{name}" for name in sorted(os.listdir(prepared / "data"))]
+    base = timed(repeats, plain_walk, prepared)
+    checked = timed(repeats, folder_files, prepared)
+    each = timed(repeats, lambda: [left_by_browser(prepared, rel) for rel in rels])
+    print(f"prepared folder, 1,000 numbered files in data/: os.walk + stat of each (baseline) {base * 1000:.1f} ms")
+    print(f"  layout.folder_files (check's walk): {checked * 1000:.1f} ms ({checked / base:.2f}x the baseline)")
+    print(f"  left_by_browser of each file, no listing (each call lists): {each * 1000:.0f} ms ({each / base:.2f}x)")
 
 
 def walk_asks(paths: list[Path]) -> list:
