@@ -180,6 +180,18 @@ def data_sources(data_dirs: Mapping[str, str | os.PathLike | None], cache_root: 
     return {**{k: str(v) for k, v in data_dirs.items() if v and k != "cache_dir"}, "cache_dir": str(cache_root)}
 
 
+def unrecorded_groups(folder: str | os.PathLike) -> str:
+    """Why the groups of ``folder``, a dataset without ``prepare.json``, cannot be read, and the fixes."""
+    from ..data.layout import RECORD_FIX, UNRECORDED, card_configs
+
+    configs = card_configs(folder)
+    card = f"; its card has configs {', '.join(configs)}" if configs else ""
+    return (
+        f"{UNRECORDED}, and which groups have training clips is not: list the groups to draw from (--groups, or "
+        f"groups: in the config{card}), or {RECORD_FIX}"
+    )
+
+
 def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_only: bool = False) -> list[str]:
     """Every group that the local prepared folders of ``data_dirs`` (``{benchmark: folder}``) hold
     training clips of, as mixture specs in the folders' order: ``eng_eld`` when the folder has all of
@@ -197,6 +209,8 @@ def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_
         if not is_prepared(folder):
             if local_only:  # a Hub dataset id: skipped
                 continue
+            if Path(folder).expanduser().is_dir():  # a dataset without the record of its groups
+                raise ValueError(f"--{name} {folder} {unrecorded_groups(folder)}")
             what = "is not a local prepared folder" if Path(folder).expanduser().exists() else "does not exist"
             raise ValueError(
                 f"--{name} {folder} {what}, so its groups cannot be read: prepare it, or (for a Hub dataset id) "

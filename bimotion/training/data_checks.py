@@ -124,6 +124,13 @@ def check_datasets(
 
     for name, value in datasets.items():
         check_dataset(value, f"--{name}", name, cache_dir=cache_dir)
+        if local_only and value and not is_prepared(value) and Path(value).expanduser().is_dir():
+            from bimotion.data.layout import RECORD_FIX, UNRECORDED
+
+            raise ArgumentError(
+                f"--{name} {value} {UNRECORDED}, and probes read only local prepared folders (their features are "
+                f"cached per folder, by its prepare.json): {RECORD_FIX}"
+            )
         if local_only and value and not is_prepared(value):
             raise ArgumentError(
                 f"--{name} {value}: probes read local prepared folders only (their features are cached per folder), "
@@ -179,16 +186,38 @@ def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, st
     main_note(*notes)
 
 
-def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> list[str]:
-    from bimotion.data.layout import held_info
+def _held(bench: str, path: str | None, found) -> set[tuple[str, str]] | None:
+    """``{(group, corpus)}`` that the prepared dataset ``path`` has rows of: by its prepare.json (a
+    local folder's, or the one pushed beside a Hub dataset), else every corpus of each group of
+    ``found`` its card has a config of; None with neither."""
+    from bimotion.data.layout import card_configs, held_info
+    from bimotion.registry import BENCHMARKS
 
+    info = held_info(path)
+    if info is not None:
+        return {(s["group"], s["corpus"]) for s in info["shards"] if s["rows"]}
+    configs = card_configs(path)
+    if configs is None:
+        return None
+    known = BENCHMARKS[bench]  # and a user's groups, by the configs asked for
+    have = {(group, corpus) for group in known.groups if group in configs for corpus in known.corpora_of(group)}
+    return have | {(s.group, s.corpus) for s in found.shards if s.benchmark == bench and s.group in configs}
+
+
+def _unrecorded(path: str | None) -> list[str]:
+    """``["DATA has no prepare.json ..."]`` for a dataset without a record, else ``[]``."""
+    from bimotion.data.layout import UNRECORDED, held_info
+
+    return [] if held_info(path) is not None else [f"{path} {UNRECORDED}"]
+
+
+def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> list[str]:
     notes, absent = [], {}  # absent: {(benchmark, path, groups held): [(group, its corpora)]}
     for bench in found.benchmarks:
         path = datasets.get(bench)
-        info = held_info(path)  # a local folder's prepare.json, or the one pushed beside a Hub dataset
-        if info is None:  # a Hub dataset without one: checked as it loads
+        have = _held(bench, path, found)
+        if have is None:  # no record and no card: checked as it loads
             continue
-        have = {(s["group"], s["corpus"]) for s in info["shards"] if s["rows"]}
         groups_held = tuple(sorted({g for g, _ in have}))
         for group in dict.fromkeys(s.group for s in found.shards if s.benchmark == bench):
             wanted = sorted({s.corpus for s in found.shards if (s.benchmark, s.group) == (bench, group)})
@@ -207,15 +236,17 @@ def _check_present(config: str, found, flag: str, datasets: dict[str, str | None
     if read:  # a config of several groups (zho, all): read from those that have rows
         lacking = "; ".join(
             f"the prepared {bench} dataset at {path} has no rows of {', '.join(g for g, _ in groups)}"
+            + "".join(f" ({why})" for why in _unrecorded(path))
             for (bench, path, _), groups in absent.items()
         )
         return [*notes, f"note: {flag} {config}: {lacking}: {config} is read from {', '.join(read)} only"]
     (bench, path, groups_held), lacking = next(iter(absent.items()))
     corpora = sorted({c for _, wanted in lacking for c in wanted})
+    held = ", ".join(groups_held) + "".join(f"; {why}" for why in _unrecorded(path))  # a card's groups: says so
     if len(found.groups) > 1:
         raise ArgumentError(
             f"{flag}: the prepared {bench} dataset at {path} has no rows of any group of {config} "
-            f"({', '.join(found.groups)}; it holds {', '.join(groups_held)}): prepare their corpora "
+            f"({', '.join(found.groups)}; it holds {held}): prepare their corpora "
             f"({', '.join(corpora)}), or name a config of the groups it holds"
         )
     group = lacking[0][0]
@@ -225,7 +256,7 @@ def _check_present(config: str, found, flag: str, datasets: dict[str, str | None
         else f"leave {group} out"
     )
     raise ArgumentError(
-        f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {', '.join(groups_held)}): "
+        f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {held}): "
         f"prepare it with the corpora of {group} ({', '.join(corpora)}), or {leave}"
     )
 

@@ -1,0 +1,65 @@
+"""A dataset without ``prepare.json`` (only the Parquet files and the card uploaded, or another tool's
+dataset with the same configs): the groups it holds are read from its card's configs, and what it
+lacks is one error naming the dataset, the missing prepare.json and the fix, where it was a
+``datasets`` error (``BuilderConfig 'eng_eld' not found``) as a traceback after the run started.
+A local folder goes through the same reading as a Hub dataset id (no network here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bimotion.data import layout
+from bimotion.grid.config import prepared_groups
+from bimotion.training import testing
+from bimotion.training.args import ArgumentError, check_present
+from bimotion.training.data import Sources, load_split, shards
+
+
+@pytest.fixture(scope="module")
+def unrecorded(tmp_path_factory):
+    """A folder the real writer prepared of CSED (zho_eld) alone, its prepare.json then removed; no test rows."""
+    folder = testing.write_prepared(
+        tmp_path_factory.mktemp("unrecorded") / "csed-only",
+        shards=[("csed", "zho_eld")],
+        sizes={"train": 6, "validation": 3, "test": 0},
+    )
+    (folder / layout.INFO_FILE).unlink()
+    return folder
+
+
+def test_a_group_the_card_lacks_is_one_error_naming_the_missing_prepare_json(unrecorded):
+    with pytest.raises(ArgumentError) as err:
+        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": str(unrecorded)})
+    message = str(err.value)
+    assert f"{unrecorded} has no prepare.json" in message
+    assert "it holds zho_eld" in message  # from the card's configs
+    assert "prepare it with the corpora of eng_eld" in message
+
+
+def test_a_config_of_several_groups_is_read_from_the_groups_the_card_has(unrecorded):
+    path_of = {"bimotion": str(unrecorded)}.get
+    assert {s.group for s in layout.held_shards(path_of, shards(["bimotion:all"]))} == {"zho_eld"}
+    train = load_split(Sources(str(unrecorded)), ["bimotion:all"], "train")  # was: eng_eld's config not found
+    assert len(train) == 6 and set(train["corpus"]) == {"csed"}
+
+
+def test_a_split_the_dataset_lacks_names_the_missing_prepare_json(unrecorded):
+    with pytest.raises(ValueError, match="has no test split of zho_eld") as err:
+        load_split(Sources(str(unrecorded)), ["zho_eld"], "test")
+    assert f"{unrecorded} has no prepare.json" in str(err.value)
+
+
+def test_advise_and_grid_say_which_record_is_missing_and_how_to_make_it(unrecorded):
+    with pytest.raises(ValueError) as err:
+        prepared_groups({"bimotion": str(unrecorded)})
+    message = str(err.value)
+    assert f"--bimotion {unrecorded} has no prepare.json" in message
+    assert "--groups" in message and "zho_eld" in message  # the card's configs, to list
+    assert "bimotion prepare --source NAME=DIR --output OUT" in message
+    assert "bimotion push OUT --repo-id OWNER/NAME" in message
+
+
+def test_a_card_without_configs_gives_none_and_the_dataset_is_checked_as_it_loads(tmp_path):
+    (tmp_path / "README.md").write_text("---\nlicense: mit\n---\n# not bimotion's\n", encoding="utf-8")
+    assert layout.card_configs(tmp_path) is None
+    assert layout.card_configs(tmp_path / "absent") is None
