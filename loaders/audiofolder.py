@@ -51,6 +51,9 @@ NAME = re.compile(r"[a-z][a-z0-9_]*")
 EXPECTED = (
     "a folder holding metadata.csv or metadata.jsonl (file_name, emotion, language, age or age_group) and its audio"
 )
+# Where a user reads the format in full: the installed package prints it (from loaders/data/own_corpus.md,
+# which docs/corpora.md's section is generated from; a pip install has no docs/)
+FORMAT_HELP = "`bimotion sources --own-corpus` prints its format"
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def load(name: str, source, *, skip_bad: bool = False, report: SkipReport | None
                 else "there is no such folder"
             )
             + ", so it is not an audiofolder corpus either",
-            f"use one of those names, or give your own corpus as {EXPECTED} (see docs/corpora.md)",
+            f"use one of those names, or give your own corpus as {EXPECTED} ({FORMAT_HELP})",
         )
     check_name(name)
     root = root.resolve()

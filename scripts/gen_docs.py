@@ -19,6 +19,12 @@ def sources_table() -> str:
     return table(markdown=True)
 
 
+def own_corpus() -> str:
+    from bimotion.commands.sources import own_corpus
+
+    return own_corpus(markdown=True)
+
+
 def layouts() -> str:
     from loaders import SOURCES
 
@@ -71,6 +77,7 @@ def licence_terms_table() -> str:
 BLOCKS = {
     "sources": sources_table,
     "layouts": layouts,
+    "own_corpus": own_corpus,
     "corpus_facts": corpus_facts_table,
     "configs": configs_table,
     "licence_terms": licence_terms_table,

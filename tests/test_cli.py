@@ -634,3 +634,34 @@ def test_the_top_level_help_is_wrapped_like_the_commands(prog, monkeypatch, caps
         importlib.import_module(f"{prog}.cli" if prog == "yuemotion" else "bimotion.cli").main(["--help"])
     out = capsys.readouterr().out
     assert out.startswith(f"usage: {prog}") and max(len(line) for line in out.splitlines()) <= HELP_WIDTH
+
+
+def test_what_an_own_corpus_is_pointed_at_is_in_the_installed_package(tmp_path, capsys):
+    """`bimotion sources`, --source's help and the errors of an own corpus at a wrong folder said "see
+    docs/corpora.md", which a pip install does not hold: they name `bimotion sources --own-corpus`,
+    which prints the format (the folder, every column read, the label map, the README header) from
+    the package's data, the text docs/corpora.md's section is generated from."""
+    import loaders
+    from loaders.errors import LayoutError
+    from loaders.metadata_columns import COLUMNS
+    from yuemotion.cli import main as yuemotion_main
+
+    said = []
+    for run, argv in [(main, ["sources"]), (main, ["prepare", "--help"]), (main, ["scan", "--help"]),
+                      (yuemotion_main, ["prepare", "--help"]), (main, ["scan", "--source", f"mine={tmp_path}"])]:  # fmt: skip
+        try:
+            run(argv)
+        except SystemExit:
+            pass
+        out = capsys.readouterr()
+        said.append(" ".join((out.out + out.err).split()))
+    with pytest.raises(LayoutError) as err:
+        loaders.load("mine", tmp_path)
+    said.append(str(err.value))
+    for text in said:
+        assert "docs/" not in text and "`bimotion sources --own-corpus` prints its format" in text, text
+    assert main(["sources", "--own-corpus"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"`{column}`" in out for column in COLUMNS)
+    assert "label_map.json" in out and "README.md" in out and "| column |" not in out  # the table as lines
+    assert out.strip() != "" and "<!--" not in out and "](" not in out  # a link reads as text (address)

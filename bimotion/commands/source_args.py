@@ -12,9 +12,9 @@ from pathlib import Path
 
 from bimotion.registry import did_you_mean
 from loaders import READERS
-from loaders.audiofolder import NAME, AudioFolder, check_name, is_audiofolder, why_not_audiofolder
+from loaders.audiofolder import FORMAT_HELP, NAME, AudioFolder, check_name, is_audiofolder, why_not_audiofolder
 
-OWN_CORPUS = "any other NAME whose DIR holds metadata.csv or metadata.jsonl (your own corpus, see docs/corpora.md)"
+OWN_CORPUS = f"any other NAME whose DIR holds metadata.csv or metadata.jsonl (your own corpus: {FORMAT_HELP})"
 
 
 def parse_source(text: str) -> tuple[str, str]:
@@ -30,7 +30,7 @@ def parse_source(text: str) -> tuple[str, str]:
             if mistyped and not guess and NAME.fullmatch(name):  # the user's own corpus, at a wrong DIR
                 raise argparse.ArgumentTypeError(
                     f"{name}={root}: {why} ({name} is not one of the seven corpora, so DIR is your own corpus's "
-                    "folder: the one holding metadata.csv or metadata.jsonl, see docs/corpora.md)"
+                    f"folder: the one holding metadata.csv or metadata.jsonl; {FORMAT_HELP})"
                 )
             raise argparse.ArgumentTypeError(
                 f"unknown corpus {name!r}{guess}; choose one of: {', '.join(READERS)}, or {OWN_CORPUS} ({why})"

@@ -6,7 +6,7 @@ Example:
 
 --source DIR (or yuemotion=DIR) is the folder holding the extracted wavs (and, when present, the
 published {train,validation,test}_metadata.csv, whose split the `paper` protocol then uses).  Your
-own Cantonese corpus joins it as --source NAME=DIR (the audiofolder convention, docs/corpora.md), with
+own Cantonese corpus joins it as --source NAME=DIR (the audiofolder convention: `bimotion sources --own-corpus`), with
 or without the release: its groups are YueMotion's (`yue_eld`, `yue_adu`), which then hold both
 corpora.  Configs: yue_adu, yue_eld and all; with your corpus also its own and yue.  Everything else
 works as in `bimotion prepare`.
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bimotion.commands.prepare import add_output_arguments, execute
 from bimotion.commands.source_args import add_own_corpus_arguments, parse_source, sources_of
+from loaders.audiofolder import FORMAT_HELP
 
 HELP = "decode, resample and write YueMotion as Parquet shards + dataset card"
 
@@ -40,7 +41,7 @@ def add_arguments(parser) -> None:
         type=parse_yuemotion_source,
         required=True,
         help="the YueMotion folder (wavs extracted), as DIR or yuemotion=DIR; and/or your own Cantonese "
-        "corpus as NAME=DIR (a folder with metadata.csv or metadata.jsonl, see docs/corpora.md); repeatable",
+        f"corpus as NAME=DIR (a folder with metadata.csv or metadata.jsonl; {FORMAT_HELP}); repeatable",
     )
     add_own_corpus_arguments(parser)
     add_output_arguments(parser, benchmark="yuemotion")
