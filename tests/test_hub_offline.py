@@ -171,6 +171,9 @@ def test_a_probe_grid_on_a_hub_dataset_is_refused_before_anything_trains(offline
 
 
 HUB_SCORES = """
+import time
+sleep = time.sleep  # huggingface_hub's back-off between retries (1+2+4+8+8 s of a refused connection), not waited:
+time.sleep = lambda seconds: None if seconds >= 1 else sleep(seconds)  # the same requests and errors, at once
 from bimotion.predict.model import chance_warning
 print(chance_warning("me/ser")[1])
 """
@@ -181,7 +184,8 @@ def test_a_hub_file_that_is_absent_and_one_that_could_not_be_fetched_read_differ
     refused connection, a token refused) read as "me/ser records no test scores", as if the Hub had
     answered that it holds none.  Now only the Hub's own answer (HTTP 404) reads so; a Hub that cannot
     be reached, or refuses, is said to, with the reason and what to do.  For real, without network:
-    HF_ENDPOINT at a closed local port (connection refused), and at local HTTP servers answering 404 and 403."""
+    HF_ENDPOINT at a closed local port (connection refused), and at local HTTP servers answering 404 and 403;
+    huggingface_hub retries the refused connection as ever, without its ~23 s of back-off sleeps."""
     import http.server
     import os
     import subprocess
