@@ -63,3 +63,24 @@ def test_a_card_without_configs_gives_none_and_the_dataset_is_checked_as_it_load
     (tmp_path / "README.md").write_text("---\nlicense: mit\n---\n# not bimotion's\n", encoding="utf-8")
     assert layout.card_configs(tmp_path) is None
     assert layout.card_configs(tmp_path / "absent") is None
+
+
+def test_a_hub_dataset_without_prepare_json_is_read_by_its_card_too(unrecorded, tmp_path, monkeypatch):
+    """The same reading for a Hub id: its card from the Hub's cache (here without network, as
+    `hf_hub_download` keeps it), no prepare.json there."""
+    from huggingface_hub import constants
+
+    commit, hub_id = "0" * 40, "my-lab/csed-unrecorded"
+    repo = tmp_path / f"datasets--{hub_id.replace('/', '--')}"
+    (repo / "snapshots" / commit).mkdir(parents=True)
+    (repo / "snapshots" / commit / layout.CARD_FILE).write_bytes((unrecorded / layout.CARD_FILE).read_bytes())
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.chdir(tmp_path)  # where the id is no local path
+    assert layout.held_info(hub_id) is None
+    assert layout.card_configs(hub_id) == ["zho_eld", "zho", "eld", "all", "csed"]
+    assert {s.group for s in layout.held_shards({"bimotion": hub_id}.get, shards(["bimotion:all"]))} == {"zho_eld"}
+    with pytest.raises(ArgumentError, match=f"it holds zho_eld; {hub_id} has no prepare.json"):
+        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": hub_id})
