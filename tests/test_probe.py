@@ -444,3 +444,27 @@ def test_a_probe_tested_on_a_copy_of_a_training_clip_writes_its_manifest_and_say
     assert (
         err.count("warning:") == 1 and f"are clips the probe {out} was trained on (0 by clip id, 1 by identical" in err
     )
+
+
+def test_a_probe_writes_and_records_its_manifest_through_the_one_writer_the_readers_read(corpora, tmp_path):
+    """The probe wrote its train_manifest.txt, and scores.json's record of it, with code of its own
+    beside training's: now both come from training's one writer (write_training_manifest), so the
+    readers of infer, the grid and advise (training_manifest) read a probe's as a fine-tuned model's."""
+    from bimotion.training.data import column, ids_hash, load_split, sources_of
+    from bimotion.training.evaluation import training_clips
+    from bimotion.training.outputs import MANIFEST, training_manifest, write_training_manifest
+
+    args = data_args(corpora, tmp_path / "cache")
+    summary = train_probe(["zho_eld"], args, ProbeArguments(num_train_epochs=2), features="logmel", seed=0,
+                          output_dir=tmp_path / "run", progress=False)  # fmt: skip
+    train_ids = column(load_split(sources_of(args), ["zho_eld"], "train"), "id").tolist()
+    manifest = training_manifest(tmp_path / "run")
+    assert manifest == frozenset(train_ids) and len(train_ids) == 60
+    recorded = write_training_manifest(tmp_path / "fine-tuned", train_ids[::-1])  # as training writes a model's
+    assert (tmp_path / "run" / MANIFEST).read_bytes() == (tmp_path / "fine-tuned" / MANIFEST).read_bytes()
+    assert summary["train_manifest"] == recorded == {"hash": ids_hash(train_ids), "num_clips": 60}
+    assert json.loads((tmp_path / "run" / "scores.json").read_text())["train_manifest"] == recorded
+    # infer's check finds the probe's training clips among the scored ones, as a fine-tuned model's
+    pred = {"id": [train_ids[0], "csed/not-trained-on"], "group": ["zho_eld", "zho_eld"]}
+    seen = training_clips(tmp_path / "run", pred, [])
+    assert seen["checked"] and seen["by_id"] == 1 and seen["examples"] == [train_ids[0]]

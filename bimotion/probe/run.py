@@ -17,10 +17,10 @@ from bimotion.data.layout import held_shards
 from bimotion.mixture import Shard, parse_mixture
 from bimotion.registry import BENCHMARKS
 from bimotion.training.bootstrap import INTERVAL_SAMPLES
-from bimotion.training.data import Sources, ids_hash, sources_of, with_split_rows
+from bimotion.training.data import Sources, sources_of, with_split_rows
 from bimotion.training.metrics import trained_mask
 from bimotion.training.model import UNTRAINED_BIAS, trained_labels
-from bimotion.training.outputs import MANIFEST, PROBE_CONFIG, SCORES, model_kind
+from bimotion.training.outputs import PROBE_CONFIG, SCORES, model_kind, write_training_manifest
 from bimotion.training.provenance import command_scope, provenance
 from loaders.files import write_text_atomic
 
@@ -92,7 +92,7 @@ def _train_probe(train_configs, data_args, probe_args, *, features, seed, output
     out.mkdir(parents=True, exist_ok=True)
     _save_head(out, head, spec, train["features"].shape[1:], probe_args, trained)
     # the clips it trained on, as training writes them: scoring anywhere checks them (training_clips)
-    write_text_atomic(out / MANIFEST, "".join(f"{i}\n" for i in sorted(train["id"].tolist())))
+    manifest = write_training_manifest(out, train["id"].tolist())
     scores = {  # the test split's groups get a 95% interval (bootstrap over speakers)
         "validation": score_head(head, validation, trained),
         "test": score_head(head, test, trained, intervals=INTERVAL_SAMPLES),
@@ -100,6 +100,7 @@ def _train_probe(train_configs, data_args, probe_args, *, features, seed, output
     heard = _training_clips(out, test, sources, scores["test"])
     summary = {
         **_summary(spec, sources, mixture, train, probe_args, seed, history),
+        "train_manifest": manifest,  # as written beside it
         "trained_labels": trained,
         "run_name": run_name or mixture.spec,
         "validation_configs": validation_configs,
@@ -142,7 +143,6 @@ def _summary(spec: FeatureSpec, sources, mixture, train: dict, args: ProbeArgume
         "train_groups": list(mixture.groups),
         "train_corpora": sorted(set(train["corpus"].tolist())),
         "datasets": {name: local(getattr(sources, name)) for name in BENCHMARKS if getattr(sources, name)},
-        "train_manifest": {"hash": ids_hash(train["id"].tolist()), "num_clips": len(train["id"])},
         "selection": {
             "metric": "loss",
             "best_epoch": best["epoch"],

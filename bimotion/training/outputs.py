@@ -1,5 +1,6 @@
 """The files a training run writes to its ``output_dir`` besides the model and its checkpoints:
-shared by :mod:`.summary` (which writes them) and :mod:`.identity` (which checks and discards them); and
+shared by :mod:`.summary` (which writes them; the training manifest, a probe's too, through
+:func:`write_training_manifest`) and :mod:`.identity` (which checks and discards them); and
 :func:`model_kind`, the one test of what a saved model folder holds; :func:`model_scores`, the one
 reader of a saved model's ``scores.json`` (its folder's, or the copy uploaded beside it on the Hub)."""
 
@@ -100,6 +101,20 @@ def generated_training_data(summary: dict) -> tuple[list[str], list[str]]:
         return [], []
     trained = [c for c in trained if isinstance(c, str)]
     return [c for c in trained if c in generated], [c for c in trained if c not in generated]
+
+
+def write_training_manifest(folder: str | os.PathLike, ids) -> dict:
+    """Write ``train_manifest.txt`` into the model folder ``folder``: the clip ids ``ids`` it was
+    trained on, sorted, one a line (what :func:`training_manifest` reads back); the one writer, a
+    fine-tuned model's (:mod:`.summary`) and a probe's (:mod:`bimotion.probe.run`).  Returns what
+    ``scores.json`` records of it (``train_manifest``): ``{"hash": ids_hash, "num_clips": count}``."""
+    from loaders.files import write_text_atomic
+
+    from .data import ids_hash
+
+    ids = sorted(ids)
+    write_text_atomic(Path(folder).expanduser() / MANIFEST, "\n".join(ids) + "\n")  # a reader may be scoring
+    return {"hash": ids_hash(ids), "num_clips": len(ids)}
 
 
 def training_manifest(source: str | os.PathLike) -> frozenset[str] | None:

@@ -22,7 +22,7 @@ from .confusion_plot import confusion_title, draw_confusion
 from .data import column, manifest_hash
 from .model import trained_labels
 from .model_card import CARD_DIGEST, card_digest, render_card
-from .outputs import CONFUSION, MANIFEST, SCORES
+from .outputs import CONFUSION, SCORES, write_training_manifest
 from .provenance import provenance
 from .spec import TrainSpec
 
@@ -114,7 +114,7 @@ def write_outputs(output_dir: Path, summary: dict, train_ds) -> None:
     spec, seed = "+".join(summary["train_configs"]), summary["hyperparameters"]["seed"]
     title = confusion_title(spec, "the test split", seed, summary.get("run_name"))
     draw_confusion(summary["test"], output_dir / CONFUSION, title, summary["synthetic"])
-    (output_dir / MANIFEST).write_text("\n".join(sorted(column(train_ds, "id").tolist())) + "\n")
+    write_training_manifest(output_dir, column(train_ds, "id").tolist())
     card.save(output_dir / "README.md")
 
 
