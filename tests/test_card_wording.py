@@ -384,6 +384,7 @@ def test_a_hub_datasets_record_says_which_of_its_data_is_generated_and_how_it_wa
     from huggingface_hub import constants
 
     from bimotion.data.layout import recorded_info, synthetic_data
+    from bimotion.hub import HubUnreachableError
     from bimotion.training.spec import DataArguments
     from bimotion.training.summary import prepared_records
 
@@ -399,9 +400,12 @@ def test_a_hub_datasets_record_says_which_of_its_data_is_generated_and_how_it_wa
         "bimotion": {"tess": "bimotion.training.testing.synth_clips, seed 0"}
     }
     assert prepared_records(DataArguments(bimotion="my-lab/demo"))["bimotion"]["protocol"] == "paper"
-    assert recorded_info("my-lab/elsewhere") is None and prepared_records(DataArguments(bimotion="a/b")) == {
-        "bimotion": None
-    }
+    # not cached, and no Hub to ask: not "none recorded" (it may well have one), said, and the run kept
+    with pytest.raises(
+        HubUnreachableError, match="^could not reach the Hub to read prepare.json of the dataset my-lab/"
+    ):
+        recorded_info("my-lab/elsewhere")
+    assert prepared_records(DataArguments(bimotion="a/b")) == {"bimotion": None}
 
 
 def test_a_training_run_reads_each_datasets_record_once(prepared, tmp_path, monkeypatch):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
@@ -163,7 +164,13 @@ def read_info(folder: str | os.PathLike) -> dict:
 def recorded_info(source: str | os.PathLike | None) -> dict | None:
     """The ``prepare.json`` of a benchmark's data: a local prepared folder's (:func:`read_info`), or
     the one ``bimotion push`` uploaded beside a Hub dataset's Parquet files (:func:`hub_info`); None
-    for no source, a Hub dataset without one, or no Hub and no copy."""
+    for no source, or a Hub dataset that the Hub answers holds none.  A Hub dataset's that could not be
+    fetched (no network, a firewall, a refused token) and is not cached raises
+    :class:`~bimotion.hub.HubUnreachableError` naming the dataset and what to do: it may well have one."""
+    if source and not is_prepared(source):
+        record = _hub_record(source)
+        if isinstance(record, Exception):  # a fresh one each time: the cached one keeps no traceback
+            raise type(record)(str(record), record.why)
     return held_info(source)
 
 
@@ -176,16 +183,25 @@ def held_info(source) -> dict | None:
     return read_info(source) if is_prepared(source) else hub_info(source)
 
 
-_HUB_INFOS: dict[tuple, dict | None] = {}  # (Hub id, the Hub and its cache) -> its prepare.json, read once
+# (Hub id, the Hub and its cache) -> its prepare.json, None, or why it could not be fetched: asked once
+_HUB_INFOS: dict[tuple, object] = {}
 
 
 def hub_info(source: str | os.PathLike) -> dict | None:
     """The ``prepare.json`` that ``bimotion push`` uploaded beside the Hub dataset ``source`` (from the
     Hub cache when the Hub cannot be reached), asked of the Hub once per process (the checks, the
     split of each set and the run's record all ask: a firewall would make each wait); None for a
-    source that is no Hub id, a Hub dataset without one, or no Hub and no cached copy."""
+    source that is no Hub id, a Hub dataset without one, or no Hub and no cached copy (which
+    :func:`recorded_info` raises: the shards of such a dataset are all kept, and checked as it loads)."""
     import copy
 
+    record = _hub_record(source)
+    return None if isinstance(record, Exception) else copy.deepcopy(record)
+
+
+def _hub_record(source) -> object:
+    """:func:`hub_info`'s answer, or the :class:`~bimotion.hub.HubUnreachableError` that kept it from
+    being asked (its message names the dataset and what to do), once per process."""
     from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 
     if not is_hub_id(str(source)):
@@ -196,14 +212,16 @@ def hub_info(source: str | os.PathLike) -> dict | None:
     if key not in _HUB_INFOS:
         try:
             path = hub_file(str(source), INFO_FILE, repo_type="dataset")
-        except HubUnreachableError:  # no network and no cached copy: not known, as not recorded
-            path = None
+        except HubUnreachableError as err:  # no network and no cached copy: not known (not "none")
+            why = f"could not reach the Hub to read {INFO_FILE} of the dataset {source}: {err.why}"
+            _HUB_INFOS[key] = HubUnreachableError(why, err.why)
+            return _HUB_INFOS[key]
         try:
             info = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
         except (OSError, UnicodeDecodeError, ValueError):  # not JSON: not recorded
             info = None
         _HUB_INFOS[key] = info if isinstance(info, dict) else None
-    return copy.deepcopy(_HUB_INFOS[key])
+    return _HUB_INFOS[key]
 
 
 # What a dataset without prepare.json lacks, and how to give it one (errors and notes end with these)
@@ -253,12 +271,29 @@ def _configs_of(card: Path) -> list[str] | None:
     return [c["config_name"] for c in configs if isinstance(c, dict) and isinstance(c.get("config_name"), str)]
 
 
-def recorded_infos(folders) -> dict[str, dict | None]:
+def recorded_infos(folders, *, unreached: dict | None = None) -> dict[str, dict | None]:
     """``{benchmark: its prepare.json}`` (:func:`recorded_info`; None where none is recorded) of each
     benchmark ``folders`` (``{benchmark: local folder, Hub id or None}``) gives a source; another key,
     such as the ``cache_dir`` a grid's sources carry, is no dataset.  Each is read once here, for
-    all that is asked of it (:func:`synthetic_recorded`, a run's protocols)."""
-    return {bench: recorded_info(folder) for bench, folder in folders.items() if bench in BENCHMARKS and folder}
+    all that is asked of it (:func:`synthetic_recorded`, a run's protocols).  A Hub dataset's that
+    could not be fetched (:class:`~bimotion.hub.HubUnreachableError`) is None here, and said: into
+    ``unreached`` (``{benchmark: the error}``), for the caller to say what it lacks, or else in one
+    ``warning:`` line on standard error."""
+    from bimotion.hub import HubUnreachableError
+
+    infos = {}
+    for bench, folder in folders.items():
+        if bench not in BENCHMARKS or not folder:
+            continue
+        try:
+            infos[bench] = recorded_info(folder)
+        except HubUnreachableError as err:
+            infos[bench] = None
+            if unreached is not None:
+                unreached[bench] = err
+            else:
+                print(f"warning: {err}; read as recording no generated data and no identical audio", file=sys.stderr)
+    return infos
 
 
 def synthetic_recorded(records) -> dict[str, dict[str, str]]:

@@ -31,7 +31,7 @@ from loaders.levels import QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, peak_dbfs
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
 from .clipping import ClipTrack
 from .labels import parse_label_map
-from .model import Predictor, check_source, load_predictor, named_as_trained, trained_note
+from .model import Predictor, check_source, load_predictor, training_notes
 from .output import RowWriter, WindowPrediction, check_excel, output_format
 from .report import PredictReport
 from .windows import Windowing, window_count, windows
@@ -98,8 +98,7 @@ def predict_files(
             f"window_s must be at least {predictor.min_samples / predictor.sample_rate_hz:g} s for {predictor.source} "
             f"(its receptive field, {predictor.min_samples} samples), not {how.window_s}"
         )
-    report.named_trained = [sources[i].name for i in named_as_trained(predictor.source, [s.path for s in sources])]
-    notes = [trained_note(predictor.source, report.named_trained, len(sources))] if report.named_trained else []
+    report.named_trained, notes = training_notes(predictor.source, sources)
     return Predictions(
         predictor, report, _rows(predictor, sources, how, threshold, batch_size, progress, skip_bad, report), notes
     )

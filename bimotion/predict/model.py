@@ -256,6 +256,20 @@ def check_source(source: str) -> None:
         raise PredictError(f"{source}: no such model folder (and not a Hub id like owner/name)")
 
 
+def training_notes(source: str, files) -> tuple[list[str], list[str]]:
+    """The names of the input ``files`` (:class:`~.audio.AudioSource`) named as clips the model at
+    ``source`` trained on (:func:`named_as_trained`), and the notes ``bimotion predict`` prints of them
+    (:func:`trained_note`); where a Hub model's manifest could not be fetched, none, and a note that
+    says the inputs were not checked, why, and what to do."""
+    from bimotion.hub import HubUnreachableError
+
+    try:
+        names = [files[i].name for i in named_as_trained(source, [f.path for f in files])]
+    except HubUnreachableError as err:  # it may have one: not "none"
+        return [], [f"the input files were not checked against the clips {source} was trained on: {err}"]
+    return names, [trained_note(source, names, len(files))] if names else []
+
+
 def named_as_trained(source: str, paths) -> list[int]:
     """Which of the audio files ``paths`` (their indices) are named as clips the model at ``source``
     trained on, by its ``train_manifest.txt``: a clip id is ``corpus/<its id in the corpus>``, and
@@ -263,7 +277,8 @@ def named_as_trained(source: str, paths) -> list[int]:
     ``0011_000001``, a user's corpus ``clips/s0/a.wav``), so a file whose path ends with a clip's
     id (its extension aside) is named as that clip.  By name alone: a training clip copied under
     another name is not found, and a file of another corpus named alike would be (hence a note, not
-    a verdict).  Empty where the model has no manifest."""
+    a verdict).  Empty where the model has no manifest; a Hub model's manifest that could not be fetched
+    raises :class:`~bimotion.hub.HubUnreachableError` (:func:`~bimotion.training.outputs.training_manifest`)."""
     import unicodedata
 
     manifest = training_manifest(source)

@@ -84,7 +84,7 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
     )  # fmt: skip
     trained_on = _trained_groups(model_name_or_path)
     given = {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)}
-    infos = recorded_infos(given)
+    infos, unreached = _scored_records(given)
     seen = training_clips(model_name_or_path, pred, infos.values())
     for group, counted in seen.get("groups", {}).items():
         scores["groups"][group]["training_clips"] = counted["clips"]  # the tables mark the group
@@ -94,7 +94,9 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
         "split": split,
         "configs": configs,
         "datasets": given,
-        "scored_data": {name: _data_provenance(source, infos[name]) for name, source in given.items()},
+        "scored_data": {
+            name: _data_provenance(source, infos[name], unreached.get(name)) for name, source in given.items()
+        },
         "training_clips": seen,
         "trained_on": trained_on,
         "trained_labels": trained_labels,
@@ -137,12 +139,25 @@ def _trained_groups(model_name_or_path: str) -> list[str] | None:
     return None
 
 
-def _data_provenance(source: str, info: dict | None) -> dict:
+def _scored_records(given: dict[str, str]) -> tuple[dict, dict]:
+    """The scored data's ``prepare.json`` records (:func:`~bimotion.data.layout.recorded_infos`), and those
+    of a Hub dataset that could not be fetched (``{benchmark: the error}``), each warned of: not taken for none."""
+    unreached: dict = {}
+    infos = recorded_infos(given, unreached=unreached)
+    for err in unreached.values():
+        note(f"warning: {err}; the scores' record of that data (scored_data) lacks its split rule and seed, and "
+             "its clips with a training clip's audio were not looked for")  # fmt: skip
+    return infos, unreached
+
+
+def _data_provenance(source: str, info: dict | None, unreached: Exception | None = None) -> dict:
     """What the scored data is: its source as published files name it, the split rule and seed its
-    ``prepare.json`` records, and that file's digest (a Hub dataset: its id)."""
+    ``prepare.json`` records, and that file's digest (a Hub dataset: its id); ``unreached``: why a Hub
+    dataset's ``prepare.json`` could not be read (``unread``), where it could not."""
     info = info or {}
+    unread = {"unread": str(unreached)} if unreached else {}
     return {"source": dataset_source(source), "protocol": info.get("protocol"), "seed": info.get("seed"),
-            **dataset_identity(source)}  # fmt: skip
+            **dataset_identity(source), **unread}  # fmt: skip
 
 
 def identical_to(infos, manifest: frozenset[str]) -> set[str]:
@@ -175,8 +190,15 @@ def trained_clip_masks(model: str | os.PathLike, pred: dict, infos) -> tuple[np.
 def training_clips(model: str | os.PathLike, pred: dict, infos, masks=None) -> dict:
     """Which of the scored clips (``pred``: :func:`~.inference.predict`'s ``id`` and ``group``) the model
     at ``model`` was trained on (:func:`trained_clip_masks`, or ``masks`` computed by it): their count,
-    by clip id and by identical audio, per group where any, and the first few ids."""
-    masks = masks if masks is not None else trained_clip_masks(model, pred, infos)
+    by clip id and by identical audio, per group where any, and the first few ids.  Not checked where the
+    model has no manifest, or where it is on the Hub and its manifest could not be fetched (``"unreached":
+    True``, :func:`warn_training_clips` warns of it)."""
+    from bimotion.hub import HubUnreachableError
+
+    try:
+        masks = masks if masks is not None else trained_clip_masks(model, pred, infos)
+    except HubUnreachableError as err:  # it may have one: not "none", and the way out said
+        return {"checked": False, "unreached": True, "why": str(err)}  # its repository, why, and what to do
     if masks is None:
         return {"checked": False, "why": f"no {MANIFEST} beside the model (recipes/train.py writes it)"}
     by_id, by_audio = masks
@@ -203,7 +225,10 @@ def warn_training_clips(
     fix: str = "Score the model on the data it was trained from (the same prepared folder), or on clips it never heard",
 ) -> None:
     """One warning line (standard error, main process) when scored clips are ones the model trained on;
-    ``marked``: where the scores say so, ``fix``: what to do (the grid's and the probe's own words)."""
+    ``marked``: where the scores say so, ``fix``: what to do (the grid's and the probe's own words); and
+    one when the model's manifest could not be fetched from the Hub (``seen["unreached"]``)."""
+    if seen.get("unreached"):
+        note(f"warning: the {split} clips scored were not checked against those {model} was trained on: {seen['why']}")
     if not seen.get("clips"):
         return
     where = ", ".join(f"{name} {source}" for name, source in datasets.items())

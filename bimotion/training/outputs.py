@@ -119,18 +119,23 @@ def write_training_manifest(folder: str | os.PathLike, ids) -> dict:
 
 def training_manifest(source: str | os.PathLike) -> frozenset[str] | None:
     """The clip ids a saved model was trained on: its ``train_manifest.txt`` (one id a line, which
-    training writes beside the model and ``bimotion push`` uploads with it); ``source``: the model's
-    folder, or its Hub id; None where there is none (a model trained elsewhere, a probe, no network
-    and no cached copy).  A manifest that is not text is a :class:`~loaders.errors.DamagedFileError` naming it."""
+    training and a probe write beside the model, :func:`write_training_manifest`, and ``bimotion push``
+    uploads with it); ``source``: the model's folder, or its Hub id; None where there is none (a model
+    trained elsewhere, a Hub repository that the Hub answers holds none).  A Hub model whose manifest
+    could not be fetched (no network, a firewall, a refused token) and is not cached raises
+    :class:`~bimotion.hub.HubUnreachableError` naming the repository and what to do: it may well
+    have one.  A manifest that is not text is a :class:`~loaders.errors.DamagedFileError` naming it."""
     from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 
     path = Path(source).expanduser() / MANIFEST
     if not path.parent.exists() and is_hub_id(str(source)):
         try:
             path = hub_file(str(source), MANIFEST)
-        except HubUnreachableError:  # not fetched (no network, no cached copy): not known, as none
-            return None
-        if path is None:
+        except HubUnreachableError as err:  # not "none": it may be there
+            raise HubUnreachableError(
+                f"could not reach the Hub to read {MANIFEST} of {source}: {err.why}", err.why
+            ) from err
+        if path is None:  # the Hub answered: not uploaded with it
             return None
     if not path.is_file():
         return None

@@ -23,6 +23,7 @@ from .data import column, manifest_hash
 from .model import trained_labels
 from .model_card import CARD_DIGEST, card_digest, render_card
 from .outputs import CONFUSION, SCORES, write_training_manifest
+from .processes import note
 from .provenance import provenance
 from .spec import TrainSpec
 
@@ -34,8 +35,13 @@ def write_json(path: Path, data: dict) -> None:
 
 def prepared_records(sources) -> dict[str, dict | None]:
     """Each given benchmark's prepare.json (a Hub dataset's too; None where there is none), read once
-    for the split protocols and the generated data scores.json records (:func:`~bimotion.data.layout.recorded_infos`)."""
-    return recorded_infos({name: getattr(sources, name, None) for name in BENCHMARKS})
+    for the split protocols and the generated data scores.json records (:func:`~bimotion.data.layout.recorded_infos`);
+    a Hub dataset's that could not be fetched is None too, and a warning says so (the run is done: kept)."""
+    unreached: dict = {}
+    records = recorded_infos({name: getattr(sources, name, None) for name in BENCHMARKS}, unreached=unreached)
+    for err in unreached.values():
+        note(f"warning: {err}; scores.json and the model card record no split rule or generated data of it")
+    return records
 
 
 def label_spaces(dataset) -> dict[str, list[str]]:

@@ -1,0 +1,160 @@
+"""A Hub model's ``train_manifest.txt`` and a Hub dataset's ``prepare.json`` that could not be fetched
+(no network, a firewall, a refused token) read as none: ``bimotion infer`` said "no train_manifest.txt
+beside the model", and a run recorded no split rule, as if the Hub had answered that there is none.
+Now only the Hub's own answer (HTTP 404) reads as none; a Hub that cannot be reached raises
+:class:`~bimotion.hub.HubUnreachableError`, and infer, predict and training say so, naming the
+repository, why, and what to do.  For real, without network and at once: the Hub's endpoint at a
+closed local port (connection refused), and at a local server answering 404."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from huggingface_hub import constants
+
+from bimotion.hub import HubUnreachableError
+
+
+@pytest.fixture
+def endpoints(monkeypatch, tmp_path):
+    """Puts the Hub at ``"refused"`` (a closed local port) or ``"absent"`` (a local server answering 404);
+    an empty Hub cache."""
+
+    class Absent(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_HEAD
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Absent)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused
+    urls = {
+        "refused": f"http://127.0.0.1:{closed.getsockname()[1]}",
+        "absent": f"http://127.0.0.1:{server.server_address[1]}",
+    }
+    sleep = time.sleep  # huggingface_hub's retries back off for ~30 s: not slept here
+    monkeypatch.setattr(time, "sleep", lambda seconds: None if seconds >= 1 else sleep(seconds))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    yield lambda name: at(monkeypatch, urls[name])
+    server.shutdown()
+    closed.close()
+
+
+def warned(capsys) -> str:
+    """The ``warning:`` line printed since the last call ("" for none), and no other (huggingface_hub's
+    own retry log lines, and its logging's complaints of a stream an earlier test captured, aside)."""
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+    if len(lines) > 1:
+        raise AssertionError(f"one warning line expected, not {lines}")
+    return "".join(lines)
+
+
+def at(monkeypatch, endpoint: str) -> None:
+    """The Hub at ``endpoint`` for this process (what HF_ENDPOINT sets as huggingface_hub is imported)."""
+    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+
+
+def test_an_unreachable_hubs_manifest_and_record_raise_and_an_absent_one_reads_as_none(endpoints, capsys):
+    from bimotion.data.layout import held_info, recorded_info, recorded_infos
+    from bimotion.training.outputs import training_manifest
+
+    endpoints("refused")
+    with pytest.raises(HubUnreachableError) as err:
+        training_manifest("me/ser")
+    assert (
+        str(err.value).startswith(
+            "could not reach the Hub to read train_manifest.txt of me/ser: cannot reach the Hub at http://127.0.0.1:"
+        )
+        and "ConnectionRefusedError" in str(err.value)
+        and str(err.value).endswith(
+            "set HF_HUB_OFFLINE=1 to read only the local cache, or pass a local folder of me/ser"
+        )
+    )
+    for _ in range(2):  # asked of the Hub once a process, raised each time
+        with pytest.raises(HubUnreachableError, match=r"^could not reach the Hub to read prepare.json of the dataset "
+                           r"me/data: cannot reach the Hub at .*, or pass a local folder of me/data$"):  # fmt: skip
+            recorded_info("me/data")
+    assert held_info("me/data") is None  # its shards all kept: checked as it loads
+    capsys.readouterr()
+    assert recorded_infos({"bimotion": "me/data"}) == {"bimotion": None}  # the grid's, the projections': said
+    warning = warned(capsys)
+    assert warning.startswith("warning: could not reach the Hub to read prepare.json of the dataset me/data: ")
+    assert warning.endswith("; read as recording no generated data and no identical audio")
+    unreached: dict = {}
+    assert recorded_infos({"bimotion": "me/data"}, unreached=unreached) == {"bimotion": None}
+    assert list(unreached) == ["bimotion"] and "prepare.json of the dataset me/data" in str(unreached["bimotion"])
+    assert warned(capsys) == ""  # for the caller to say
+
+    endpoints("absent")  # the Hub answers: there is none
+    assert training_manifest("me/ser") is None and recorded_info("me/data") is None
+
+
+def test_infer_and_predict_say_a_hub_models_manifest_could_not_be_read_not_that_it_has_none(
+    endpoints, monkeypatch, capsys
+):
+    from bimotion.predict.audio import AudioSource
+    from bimotion.predict.model import training_notes
+    from bimotion.training.evaluation import training_clips, warn_training_clips
+
+    endpoints("refused")
+    pred = {"id": ["csed/a", "csed/b"], "group": ["zho_eld", "zho_eld"]}
+    seen = training_clips("me/ser", pred, [])
+    assert seen["checked"] is False and seen["unreached"] is True
+    assert seen["why"].startswith("could not reach the Hub to read train_manifest.txt of me/ser: cannot reach the Hub")
+    assert "no train_manifest.txt" not in seen["why"]
+    warn_training_clips(seen, "me/ser", {"bimotion": "data"}, "test")
+    warning = warned(capsys)
+    assert warning.startswith(
+        "warning: the test clips scored were not checked against those me/ser was trained on: could not reach "
+        "the Hub to read train_manifest.txt of me/ser"
+    ) and warning.endswith("or pass a local folder of me/ser")
+    files = [AudioSource(Path("clips/a.wav"), "a.wav", None)]
+    names, notes = training_notes("me/ser", files)
+    assert names == [] and len(notes) == 1
+    assert notes[0].startswith(
+        "the input files were not checked against the clips me/ser was trained on: could not reach the Hub to read "
+        "train_manifest.txt of me/ser"
+    )
+
+    endpoints("absent")  # none: said as before
+    assert training_clips("me/ser", pred, []) == {
+        "checked": False,
+        "why": "no train_manifest.txt beside the model (recipes/train.py writes it)",
+    }
+    assert training_notes("me/ser", files) == ([], [])
+
+
+def test_infer_and_training_warn_of_a_hub_datasets_record_that_could_not_be_read(endpoints, capsys):
+    from bimotion.training.data import Sources
+    from bimotion.training.evaluation import _data_provenance, _scored_records
+    from bimotion.training.summary import prepared_records
+
+    endpoints("refused")
+    infos, unreached = _scored_records({"bimotion": "me/data"})
+    assert infos == {"bimotion": None} and list(unreached) == ["bimotion"]
+    warning = warned(capsys)
+    assert warning.startswith("warning: could not reach the Hub to read prepare.json of the dataset me/data: ")
+    assert warning.endswith("(scored_data) lacks its split rule and seed, and its clips with a training clip's "
+                            "audio were not looked for")  # fmt: skip
+    recorded = _data_provenance("me/data", None, unreached["bimotion"])
+    assert recorded["protocol"] is None and recorded["unread"] == str(unreached["bimotion"])
+    assert "unread" not in _data_provenance("me/data", None)
+    assert prepared_records(Sources(bimotion="me/data")) == {"bimotion": None}
+    assert warned(capsys).endswith(
+        "or pass a local folder of me/data; scores.json and the model card record no split rule or generated data of it"
+    )
