@@ -55,7 +55,7 @@ class Mixture:
 
     def within(self, held: Iterable[Shard]) -> Mixture:
         """The same configs, read from their shards in ``held`` only (those the data has,
-        :func:`bimotion.data.layout.held_shards`: ``zho`` of a folder without ``zho_adu``); itself
+        :func:`bimotion.data.held.held_shards`: ``zho`` of a folder without ``zho_adu``); itself
         where that leaves none (reading it then names what is missing)."""
         held = set(held)
         kept = tuple(s for s in self.shards if s in held)

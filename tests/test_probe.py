@@ -343,7 +343,7 @@ def test_a_group_with_some_of_its_corpora_is_read_from_those_and_said_so(tmp_pat
     summary = json.loads((tmp_path / "eng" / "scores.json").read_text())
     assert (summary["train_configs"], summary["train_groups"]) == (["eng"], ["eng_adu"])
     # a corpus with rows in some splits only (one speaker, a speaker split) is read where it has them
-    from bimotion.data.layout import held_shards
+    from bimotion.data.held import held_shards
 
     info = json.loads((folder / "prepare.json").read_text())
     for shard in info["shards"]:

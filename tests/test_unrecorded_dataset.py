@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bimotion.data import layout
+from bimotion.data.held import card_configs, held_shards
 from bimotion.grid.config import prepared_groups
 from bimotion.training import testing
 from bimotion.training.args import ArgumentError, check_present
@@ -38,7 +39,7 @@ def test_a_group_the_card_lacks_is_one_error_naming_the_missing_prepare_json(unr
 
 def test_a_config_of_several_groups_is_read_from_the_groups_the_card_has(unrecorded):
     path_of = {"bimotion": str(unrecorded)}.get
-    assert {s.group for s in layout.held_shards(path_of, shards(["bimotion:all"]))} == {"zho_eld"}
+    assert {s.group for s in held_shards(path_of, shards(["bimotion:all"]))} == {"zho_eld"}
     train = load_split(Sources(str(unrecorded)), ["bimotion:all"], "train")  # was: eng_eld's config not found
     assert len(train) == 6 and set(train["corpus"]) == {"csed"}
 
@@ -61,8 +62,8 @@ def test_advise_and_grid_say_which_record_is_missing_and_how_to_make_it(unrecord
 
 def test_a_card_without_configs_gives_none_and_the_dataset_is_checked_as_it_loads(tmp_path):
     (tmp_path / "README.md").write_text("---\nlicense: mit\n---\n# not bimotion's\n", encoding="utf-8")
-    assert layout.card_configs(tmp_path) is None
-    assert layout.card_configs(tmp_path / "absent") is None
+    assert card_configs(tmp_path) is None
+    assert card_configs(tmp_path / "absent") is None
 
 
 def test_a_hub_dataset_without_prepare_json_is_read_by_its_card_too(unrecorded, tmp_path, monkeypatch):
@@ -80,7 +81,7 @@ def test_a_hub_dataset_without_prepare_json_is_read_by_its_card_too(unrecorded, 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     monkeypatch.chdir(tmp_path)  # where the id is no local path
     assert layout.held_info(hub_id) is None
-    assert layout.card_configs(hub_id) == ["zho_eld", "zho", "eld", "all", "csed"]
-    assert {s.group for s in layout.held_shards({"bimotion": hub_id}.get, shards(["bimotion:all"]))} == {"zho_eld"}
+    assert card_configs(hub_id) == ["zho_eld", "zho", "eld", "all", "csed"]
+    assert {s.group for s in held_shards({"bimotion": hub_id}.get, shards(["bimotion:all"]))} == {"zho_eld"}
     with pytest.raises(ArgumentError, match=f"it holds zho_eld; {hub_id} has no prepare.json"):
         check_present({"--train_configs": ["eng_eld"]}, {"bimotion": hub_id})

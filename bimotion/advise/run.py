@@ -80,7 +80,7 @@ def augment_only(groups: list[str], target: str, data_dirs: Mapping, *, log=prin
     folder (a group of one or two speakers, split by whole speakers): a model of one alone could
     neither select its checkpoint nor score itself, so each is only added to the target's data (the
     mixture selects on its other groups' validation rows), with a ``note:`` line."""
-    from ..data.layout import groups_without
+    from ..data.held import groups_without
     from ..mixture import parse_mixture
 
     only = []

@@ -176,7 +176,7 @@ def recorded_info(source: str | os.PathLike | None) -> dict | None:
 
 def held_info(source) -> dict | None:
     """What the prepared dataset ``source`` holds: :func:`recorded_info`, for the questions asked of a
-    dataset many times a run (which groups and splits it has rows of: :func:`held_shards`, the
+    dataset many times a run (which groups and splits it has rows of: :func:`.held.held_shards`, the
     recipes' checks), a local folder's read each time, a Hub dataset's asked once (:func:`hub_info`)."""
     if not source:
         return None
@@ -224,53 +224,6 @@ def _hub_record(source) -> object:
     return _HUB_INFOS[key]
 
 
-# What a dataset without prepare.json lacks, and how to give it one (errors and notes end with these)
-UNRECORDED = (
-    "has no prepare.json, the record of the groups, corpora and splits a dataset holds that `bimotion prepare` "
-    "writes and `bimotion push` uploads beside the Parquet files, so only its card's configs are known"
-)
-RECORD_FIX = (
-    "prepare the corpora again with `bimotion prepare --source NAME=DIR --output OUT` (it writes prepare.json), "
-    "then `bimotion push OUT --repo-id OWNER/NAME` for a Hub dataset"
-)
-_CARD_CONFIGS: dict[tuple, list[str] | None] = {}  # (Hub id, the Hub and its cache) -> its card's configs
-
-
-def card_configs(source: str | os.PathLike | None) -> list[str] | None:
-    """The config names that the card (``README.md``'s YAML ``configs:``) of ``source`` declares, for a
-    dataset without a record (:func:`held_info` is None: :data:`UNRECORDED`): a local folder's, or a
-    Hub dataset's (asked once per process, as :func:`hub_info`); None for no source, no card or one
-    without configs, or no Hub and no cached copy."""
-    from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
-
-    if not source:
-        return None
-    if not is_hub_id(str(source)):
-        return _configs_of(Path(source).expanduser() / CARD_FILE)
-    from huggingface_hub import constants
-
-    key = (str(source), constants.ENDPOINT, constants.HF_HUB_CACHE, constants.HF_HUB_OFFLINE)
-    if key not in _CARD_CONFIGS:
-        try:
-            card = hub_file(str(source), CARD_FILE, repo_type="dataset")
-        except HubUnreachableError:
-            card = None
-        _CARD_CONFIGS[key] = _configs_of(card) if card is not None else None
-    return _CARD_CONFIGS[key]
-
-
-def _configs_of(card: Path) -> list[str] | None:
-    from huggingface_hub.repocard import metadata_load
-
-    try:
-        configs = (metadata_load(card) or {}).get("configs") if card.is_file() else None
-    except (OSError, UnicodeDecodeError, ValueError):  # a YAML error is a ValueError
-        return None
-    if not isinstance(configs, list):
-        return None
-    return [c["config_name"] for c in configs if isinstance(c, dict) and isinstance(c.get("config_name"), str)]
-
-
 def recorded_infos(folders, *, unreached: dict | None = None) -> dict[str, dict | None]:
     """``{benchmark: its prepare.json}`` (:func:`recorded_info`; None where none is recorded) of each
     benchmark ``folders`` (``{benchmark: local folder, Hub id or None}``) gives a source; another key,
@@ -311,34 +264,6 @@ def synthetic_data(folders) -> dict[str, dict[str, str]]:
     """``{benchmark: {corpus: generator}}`` of the generated corpora (``prepare.json``'s ``synthetic``)
     in ``folders`` (``{benchmark: local folder, Hub id or None}``, :func:`recorded_infos`)."""
     return synthetic_recorded(recorded_infos(folders))
-
-
-def held_shards(path_of, shards, split: str | None = None) -> list:
-    """The ``shards`` (:class:`~bimotion.mixture.Shard` tuples) that a prepared dataset has ``split``
-    rows of (``None``: rows of any split), by its ``prepare.json`` (:func:`recorded_info`: a Hub
-    dataset's too); ``path_of(benchmark)`` gives a benchmark's folder or Hub id (a dataset without
-    a record keeps the shards of the groups its card has configs of, :func:`card_configs`, all of its
-    shards without a card: it is checked when it loads).  A group whose other corpora were not
-    prepared, or have no rows in this split, is read without them; a config of several groups
-    (``zho``, ``all``), without the groups that were not prepared."""
-    have = {}
-    for bench in dict.fromkeys(s.benchmark for s in shards):
-        info = held_info(path_of(bench))
-        if info is not None:
-            have[bench] = {
-                (x["group"], x["corpus"]) for x in info["shards"] if x["rows"] and split in (None, x["split"])
-            }
-        elif (configs := card_configs(path_of(bench))) is not None:  # no record: the groups its card has
-            have[bench] = {(s.group, s.corpus) for s in shards if s.benchmark == bench and s.group in configs}
-    return [s for s in dict.fromkeys(shards) if s.benchmark not in have or (s.group, s.corpus) in have[s.benchmark]]
-
-
-def groups_without(path_of, shards, split: str) -> list[str]:
-    """The groups of ``shards`` that a local prepared folder has no ``split`` rows of, over all the
-    corpora each is read from (:func:`held_shards`), in order: a group of one or two speakers,
-    split by whole speakers, can have train rows and no validation or test rows."""
-    held = {s.group for s in held_shards(path_of, shards, split)}
-    return [group for group in dict.fromkeys(s.group for s in shards) if group not in held]
 
 
 def split_rows(path: str | os.PathLike, group: str, corpora) -> dict[str, int]:

@@ -90,7 +90,8 @@ def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
     rows (per benchmark group, over the corpora it reads, as training reads them), as the local
     prepared folders' ``prepare.json`` counts them (a group of one speaker, split by speaker, has no
     validation or test rows): one ArgumentError naming the group, before anything trains."""
-    from ..data.layout import groups_without, split_rows
+    from ..data.held import groups_without
+    from ..data.layout import split_rows
     from ..training.parsing import ArgumentError
 
     needs = [(model.name, model.shards, "train") for model in plan.models]
@@ -123,7 +124,8 @@ def check_prepared(needs, datasets: Mapping[str, str | None]) -> None:
     prepared folder, in some split: a folder prepared from some corpora only (CSED alone: zho_eld) is
     one ArgumentError naming every group it lacks, what reads each, and the ``bimotion prepare``
     command that adds them under the folder's own protocol and seed (its splits stay as they are)."""
-    from ..data.layout import groups_without, read_info
+    from ..data.held import groups_without
+    from ..data.layout import read_info
     from ..registry import BENCHMARKS
     from ..training.parsing import ArgumentError
 

@@ -182,7 +182,7 @@ def data_sources(data_dirs: Mapping[str, str | os.PathLike | None], cache_root: 
 
 def unrecorded_groups(folder: str | os.PathLike) -> str:
     """Why the groups of ``folder``, a dataset without ``prepare.json``, cannot be read, and the fixes."""
-    from ..data.layout import RECORD_FIX, UNRECORDED, card_configs
+    from ..data.held import RECORD_FIX, UNRECORDED, card_configs
 
     configs = card_configs(folder)
     card = f"; its card has configs {', '.join(configs)}" if configs else ""

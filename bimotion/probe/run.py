@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bimotion.data.layout import held_shards
+from bimotion.data.held import held_shards
 from bimotion.mixture import Shard, parse_mixture
 from bimotion.registry import BENCHMARKS
 from bimotion.training.bootstrap import INTERVAL_SAMPLES

@@ -233,7 +233,7 @@ def check_selection_metric(metric: str | None, validation_shards, datasets: dict
     """``--metric_for_best_model`` is a score that validation on these shards produces, of the
     corpora the local prepared folders hold validation rows of (else training would run an epoch
     and then fail on a missing key); raises :class:`ArgumentError`."""
-    from bimotion.data.layout import held_shards
+    from bimotion.data.held import held_shards
 
     from .metrics import metric_names
 

@@ -100,7 +100,7 @@ def default_test_configs(sources: Sources, *, split: str = "test", log=None) -> 
 def with_split_rows(sources: Sources, configs: list[str], split: str) -> list[str]:
     """The ``configs`` whose every group has ``split`` rows in its prepared dataset, by its
     ``prepare.json`` (a Hub dataset's pushed with it; one without is kept whole: it is checked when it loads)."""
-    from bimotion.data.layout import groups_without
+    from bimotion.data.held import groups_without
 
     lacking = set(groups_without(lambda bench: getattr(sources, bench), shards(configs), split))
     return [c for c in configs if not lacking & {s.group for s in shards([c])}]
@@ -118,7 +118,8 @@ def load_shards(sources: Sources, wanted: list[Shard], split: str):
 def _load_shards(sources: Sources, wanted: list[Shard], split: str):
     from datasets import concatenate_datasets
 
-    from bimotion.data.layout import UNRECORDED, held_info
+    from bimotion.data.held import UNRECORDED
+    from bimotion.data.layout import held_info
     from bimotion.data.reading import load_source, raw_audio, with_names
 
     parts = []
@@ -152,8 +153,8 @@ def _load_shards(sources: Sources, wanted: list[Shard], split: str):
 def load_split(sources: Sources, configs: list[str], split: str):
     """``split`` of the union of ``configs`` (groups, unions, per-corpus configs; no row twice); a
     config of several groups (``zho``, ``all``) without those its local prepared folder has no rows
-    of (:func:`bimotion.data.layout.held_shards`; the recipes' checks name them in a ``note:``)."""
-    from bimotion.data.layout import held_shards
+    of (:func:`bimotion.data.held.held_shards`; the recipes' checks name them in a ``note:``)."""
+    from bimotion.data.held import held_shards
 
     wanted = shards(configs)
     return load_shards(sources, held_shards(lambda bench: getattr(sources, bench), wanted) or wanted, split)

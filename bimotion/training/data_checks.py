@@ -125,7 +125,7 @@ def check_datasets(
     for name, value in datasets.items():
         check_dataset(value, f"--{name}", name, cache_dir=cache_dir)
         if local_only and value and not is_prepared(value) and Path(value).expanduser().is_dir():
-            from bimotion.data.layout import RECORD_FIX, UNRECORDED
+            from bimotion.data.held import RECORD_FIX, UNRECORDED
 
             raise ArgumentError(
                 f"--{name} {value} {UNRECORDED}, and probes read only local prepared folders (their features are "
@@ -190,7 +190,8 @@ def _held(bench: str, path: str | None, found) -> set[tuple[str, str]] | None:
     """``{(group, corpus)}`` that the prepared dataset ``path`` has rows of: by its prepare.json (a
     local folder's, or the one pushed beside a Hub dataset), else every corpus of each group of
     ``found`` its card has a config of; None with neither."""
-    from bimotion.data.layout import card_configs, held_info
+    from bimotion.data.held import card_configs
+    from bimotion.data.layout import held_info
     from bimotion.registry import BENCHMARKS
 
     info = held_info(path)
@@ -206,7 +207,8 @@ def _held(bench: str, path: str | None, found) -> set[tuple[str, str]] | None:
 
 def _unrecorded(path: str | None) -> list[str]:
     """``["DATA has no prepare.json ..."]`` for a dataset without a record, else ``[]``."""
-    from bimotion.data.layout import UNRECORDED, held_info
+    from bimotion.data.held import UNRECORDED
+    from bimotion.data.layout import held_info
 
     return [] if held_info(path) is not None else [f"{path} {UNRECORDED}"]
 
@@ -266,7 +268,7 @@ def check_split_rows(flags: Iterable[tuple[str, str, Iterable[str] | None]], dat
     folders (a group of a few speakers, split by whole speakers, can have train and test rows but
     no validation rows): one ArgumentError naming the group, the split and what to do, before any
     data is read.  Run after :func:`check_present`, which names groups with no rows at all."""
-    from bimotion.data.layout import groups_without, held_shards
+    from bimotion.data.held import groups_without, held_shards
 
     for flag, split, configs in flags:
         for config in split_list(list(configs)) if configs is not None else []:

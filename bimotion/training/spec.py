@@ -144,7 +144,7 @@ class TrainSpec:
         """:attr:`train`'s shards are those the data has: a config of several groups (``zho``, ``all``)
         without the groups a local prepared folder has no rows of, as training reads it
         (:func:`~bimotion.training.data.load_split`; scores.json's ``train_groups``)."""
-        from bimotion.data.layout import held_shards
+        from bimotion.data.held import held_shards
 
         self.train = self.train.within(held_shards(self.data.datasets.get, self.train.shards))
 
