@@ -75,17 +75,31 @@ def test_a_grid_scoring_models_on_data_prepared_with_another_seed_marks_the_trai
     assert again.matrix[("zho_eld", "zho_eld")]["training_clips"] == 0
 
 
-def test_a_probe_grid_on_another_seeds_data_marks_its_tables_and_the_probe_writes_its_manifest(prepared, tmp_path):
+def _probe_training() -> tuple[dict, dict]:
+    """The shipped probe config, small: (its fields, its training arguments)."""
     from bimotion.grid import load_config, shipped_config
-    from bimotion.probe.run import probe_trainer
 
     shipped = load_config(shipped_config("probe"))
     training = {**shipped.training, "hidden_size": 24, "num_train_epochs": 3}
-    config = {**shipped.__dict__, "tables": ["table3"], "extra_tests": [], "seeds": [0], "bootstrap_samples": 20}
-    config |= {"projections": [], "training": training}
-    out = tmp_path / "grid"
+    return {**shipped.__dict__, "seeds": [0], "bootstrap_samples": 20, "training": training}, training
+
+
+@pytest.fixture(scope="module")
+def probe_grid(prepared, tmp_path_factory):
+    """Table 3 of probes trained on ``--seed 0``'s data, scored on ``--seed 1``'s: its result and folder."""
+    from bimotion.probe.run import probe_trainer
+
+    config, training = _probe_training()
+    config |= {"tables": ["table3"], "extra_tests": [], "projections": []}
+    out = tmp_path_factory.mktemp("probe-grid") / "grid"
     trainer = probe_trainer("logmel", training, {"bimotion": str(prepared[0])}, "a test")
-    result = run_grid(config, {"bimotion": prepared[1]}, out, trainer=_trained_on(prepared[0], trainer), log=None)
+    return run_grid(config, {"bimotion": prepared[1]}, out, trainer=_trained_on(prepared[0], trainer), log=None), out
+
+
+def test_a_probe_grid_on_another_seeds_data_marks_its_tables_and_the_probe_writes_its_manifest(
+    prepared, probe_grid, tmp_path
+):
+    result, out = probe_grid
     model_dir = out / "models" / "zho_eld" / "seed0"
     assert (model_dir / "probe.pt").is_file() and (model_dir / "train_manifest.txt").is_file()
     shared, of = _shared(model_dir, prepared[1], tmp_path / "cache", "zho_eld")
@@ -127,3 +141,28 @@ def test_the_grids_check_and_the_count_it_reads_each_have_a_name_of_their_own():
     ]
     assert not aliased, aliased
     assert "training_clips(model_dir" in inspect.getsource(heard.mark_training_clips)  # evaluation's count
+
+
+def test_the_heat_map_marks_a_score_not_held_out_and_says_so_under_the_map(probe_grid):
+    """The tables marked a cell of clips its model trained on ``‡``; the heat map of the same grid
+    printed it as any held-out score.  Its cell now reads "56.7‡" and the note under the map names it
+    as the tables' note does."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.grid.heatmap import heatmap_data, heatmap_figure
+
+    result, out = probe_grid
+    data = heatmap_data(result)
+    fig, _ = heatmap_figure(data, result.config.seeds)
+    scores = [t.get_text() for ax in fig.axes if ax.get_images() for t in ax.texts if t.get_fontweight() == "bold"]
+    assert len(scores) == len(result.matrix)  # every cell once
+    heard = {(m, t): entry["training_clips"] for (m, t), entry in result.matrix.items()}
+    assert sum(n > 0 for n in heard.values()) >= 2 and heard[("zho_eld", "zho_eld")] > 0  # in-group cells
+    marked = sorted(text.rstrip("‡†*") for text in scores if text.endswith("‡"))
+    assert marked == sorted(f"{result.matrix[cell]['mean']:.1f}" for cell, n in heard.items() if n), scores
+    note = " ".join(" ".join(t.get_text().split()) for t in fig.texts if "‡" in t.get_text())
+    num = result.matrix[("zho_eld", "zho_eld")]["num_test"]
+    assert "‡ scored on clips the model trained on, not held out: " in note, note  # the tables' words
+    assert f"Mandarin elderly on Mandarin elderly {heard[('zho_eld', 'zho_eld')]} of its {num} clips" in note, note
+    plt.close(fig)
+    assert (out / "tables" / "heatmap.png").is_file()  # drawn as the grid writes it (looked at: docs/recipes-grid.md)

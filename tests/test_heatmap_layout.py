@@ -93,6 +93,11 @@ def test_a_wide_map_fits_a_pages_width_with_every_score_inside_its_cell(tmp_path
             "chance": np.full(n_tests, 33.3), "synthetic": ["csed"],
             "relation": [["baseline" if i == j else None for j in range(n_tests)] for i in range(len(models))],
             "untrained": [[i == j + 1 for j in range(n_tests)] for i in range(len(models))]}  # fmt: skip
+    # a cell with every mark: at chance, labels never trained on and not held out ("20.0†*‡", wider
+    # than the cells were sized for: it ran out of its cell into the next one's score)
+    data["training_clips"] = [[3 * (i == j + 1) for j in range(n_tests)] for i in range(len(models))]
+    for j in range(min(n_tests, len(models) - 1)):
+        values[j + 1, j] = 20.0
     fig, _ = heatmap_figure(data, [0])
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -109,6 +114,7 @@ def test_a_wide_map_fits_a_pages_width_with_every_score_inside_its_cell(tmp_path
         assert scores and max(t.get_window_extent(renderer).width for t in scores) < cell, n_tests
         ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
         assert not any(a.overlaps(b) for a, b in zip(ticks, ticks[1:], strict=False))
+    assert "20.0†*‡" in {t.get_text() for ax in maps for t in ax.texts}
     png = save_figure(fig, tmp_path / "heatmap")[0]
     with Image.open(png) as image:
         width = image.size[0] / DPI
@@ -201,3 +207,29 @@ def test_a_hyphenated_name_wider_than_a_line_breaks_after_a_hyphen_not_inside_a_
     ]  # fmt: skip
     assert wrap("耆樂情緒語料-粵語長者", 13) == ["耆樂情緒語料-", "粵語長者"]  # a hyphen in Chinese too
     assert wrap("abcdefghijkl", 5) == ["abcde", "fghij", "kl"]
+
+
+def test_a_note_naming_cells_not_held_out_leaves_the_rows_their_height():
+    """advise's map of three models, two of them scored on clips they trained on (‡): the note under
+    it, naming each such cell, grew by three lines and took them from the rows (0.36 in each without
+    it, 0.22 with it: the scores ran over the in-group boxes).  The figure grows by the note instead."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.grid.heatmap import heatmap_figure
+
+    def drawn(heard: list[list[int]]) -> tuple[float, float, str]:
+        data = {**_data(3), "num_test": [7], "training_clips": heard, "untrained": [[False], [False], [True]]}
+        fig, ax = heatmap_figure(data, [0])
+        fig.canvas.draw()
+        rows_in = ax.get_window_extent().transformed(fig.dpi_scale_trans.inverted()).height
+        note = " ".join(" ".join(t.get_text().split()) for t in fig.texts if t.get_text().startswith("Cell:"))
+        height = fig.get_figheight()
+        plt.close(fig)
+        return rows_in, height, note
+
+    held_rows, held_height, _ = drawn([[0], [0], [0]])
+    rows, height, note = drawn([[3], [3], [0]])
+    assert (
+        "‡ scored on clips the model trained on, not held out: Mandarin elderly on Mandarin elderly 3 of its 7" in note
+    )
+    assert rows == pytest.approx(held_rows, abs=0.02) and height > held_height, (rows, held_rows)

@@ -17,7 +17,9 @@ of the paper reads it.
   whichever contrasts more with the cell, and a cell at or below chance gets a hatched border (clear
   of its numbers, black or white as they are) and is marked ``†``, the colour bar's values at or below
   chance hatched alike (in greyscale the scale's two ends are one grey); a score of a model that never trained on some labels the test
-  set annotates is marked ``*``, as in the tables.
+  set annotates is marked ``*``, as in the tables, and one of test clips the model was trained on,
+  not held out (``training_clips``, :mod:`.heard`), ``‡``, the note under the map naming each such
+  cell's count in the tables' words (:func:`~bimotion.training.report.trained_clips_note`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ..figures import SMALL_PT, TEXT_PT, TITLE_LINE_IN, TITLE_PT, fill, pyplot, 
 from ..mixture import mixture_name, parse_mixture
 from ..paper import GROUPS, TABLES
 from ..training.metrics import CHANCE, DAGGER, UNTRAINED, UNTRAINED_MARK
+from ..training.report import TRAINED_MARK, trained_clips_note
 from .heatmap_layout import (
     BAR_BELOW_IN,
     BAR_ROOM_IN,
@@ -79,8 +82,10 @@ def _relation(model_shards, test_shards) -> str | None:
 def heatmap_data(result) -> dict:
     """The heat map's numbers of a :class:`~bimotion.grid.report.GridResult` in the paper's order:
     ``models``/``tests`` (specs), their ``model_names``/``test_names``, ``values`` and ``chance`` (%),
-    ``relation`` (per cell: ``baseline``, ``included`` or None), ``synthetic`` (the generated corpora
-    among their data, which the title then names as such)."""
+    ``relation`` (per cell: ``baseline``, ``included`` or None), ``untrained`` (per cell: labels the
+    model never trained on), ``training_clips`` and ``num_test`` (per cell: how many of its test clips
+    the model was trained on, of how many), ``synthetic`` (the generated corpora among their data,
+    which the title then names as such)."""
     plan_models = list(result.plan.models)
     # a target grid's models (advise's) as advice.md lists them: baseline, augmentations, inference
     reference = [m.spec for m in result.plan.target] + _paper_models()
@@ -91,9 +96,12 @@ def heatmap_data(result) -> dict:
     chance = np.array([np.nan if c is None else c for c in chance], dtype=float)
     relation = [[_relation(m.shards, parse_mixture(t).shards) for t in tests] for m in models]
     untrained = [[bool(result.matrix[(m.name, t)].get("untrained")) for t in tests] for m in models]
+    heard = [[int(result.matrix[(m.name, t)].get("training_clips", 0)) for t in tests] for m in models]
+    num_test = [int(result.matrix[(models[0].name, t)].get("num_test", 0)) for t in tests]
     return {"models": [m.name for m in models], "tests": tests, "values": values, "chance": chance,
             "model_names": [mixture_name(m.name) for m in models], "test_names": [mixture_name(t) for t in tests],
-            "relation": relation, "untrained": untrained, "synthetic": result.synthetic()}  # fmt: skip
+            "relation": relation, "untrained": untrained, "training_clips": heard, "num_test": num_test,
+            "synthetic": result.synthetic()}  # fmt: skip
 
 
 def write_csv(data: dict, path: Path) -> Path:
@@ -122,13 +130,18 @@ def heatmap_figure(data: dict, seeds: list[int]):
     columns = [f"{fill(name, COLUMN_CHARS)}\n(chance {c:.1f})" for name, c in zip(data["test_names"], chance,
                strict=True)]  # fmt: skip
     untrained = data.get("untrained") or [[False] * n_tests] * n_models
+    heard = data.get("training_clips") or [[0] * n_tests] * n_models
+    scores = [[score_text(values[m, j], chance[j], untrained[m][j], heard[m][j]) for j in range(n_tests)]
+              for m in range(n_models)]  # fmt: skip
     note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "
             "exactly this test set's data (in-group); dashed box: this test set's data is part of the training "
             f"mixture. Hatched border, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
     if any(map(any, untrained)):
         note += f" {UNTRAINED_MARK}: {UNTRAINED}."
+    note += _heard_note(data, heard)
     title = marked_title(heatmap_title(data, seeds), data.get("synthetic"))
-    layout, title, note = laid_out(rows, columns, title, note)
+    widest = max(len(text) for row in scores for text in row)
+    layout, title, note = laid_out(rows, columns, title, note, score_chars=widest)
     width, height = layout["width"], layout["height"]
     blocks = blocks_of(n_models, n_tests, layout)
     fig, axes = plt.subplots(len(blocks), 1, figsize=(width, height), squeeze=False)
@@ -138,7 +151,7 @@ def heatmap_figure(data: dict, seeds: list[int]):
         for i, k in np.ndindex(len(models), len(tests)):
             m, j = models[i], tests[k]
             _draw_cell(ax, (i, k), values[m, j], chance[j], cmap(norm(above[m, j])), data["relation"][m][j],
-                       untrained[m][j], layout["score_pt"])  # fmt: skip
+                       scores[m][j], layout["score_pt"])  # fmt: skip
         ax.set_xticks(range(len(tests)), [columns[j] for j in tests], rotation=90, fontsize=TEXT_PT)
         ax.set_yticks(range(len(models)), [rows[m] for m in models], fontsize=TEXT_PT)
         ax.set_xticks(np.arange(len(tests) + 1) - 0.5, minor=True)
@@ -156,6 +169,33 @@ def heatmap_figure(data: dict, seeds: list[int]):
     for ax, (models, tests) in zip(axes, blocks, strict=True):
         _clip_hatches(ax, len(models), len(tests))
     return fig, axes[0]
+
+
+def score_text(value: float, chance: float, untrained: bool = False, training_clips: int = 0) -> str:
+    """A cell's score as printed, with its marks: :data:`DAGGER` at or below chance, :data:`UNTRAINED_MARK`
+    where the model never trained on some of the test set's labels, :data:`TRAINED_MARK` where it was
+    trained on some of its clips (not held out), in the tables' order."""
+    low = bool(np.isfinite(chance) and value <= chance)
+    return (
+        f"{value:.1f}"
+        + (DAGGER if low else "")
+        + (UNTRAINED_MARK if untrained else "")
+        + (TRAINED_MARK if training_clips else "")
+    )
+
+
+def _heard_note(data: dict, heard: list[list[int]]) -> str:
+    """The note's ``‡`` line, worded as the tables' (:func:`trained_clips_note`): each cell of test clips
+    its model was trained on, by name, with how many of its clips; or nothing."""
+    num_test = data.get("num_test") or [0] * len(data["tests"])
+    cells = {
+        f"{model} on {test}": {"training_clips": count, "num_samples": num_test[j]}
+        for model, row in zip(data["model_names"], heard, strict=True)
+        for j, (test, count) in enumerate(zip(data["test_names"], row, strict=True))
+        if count
+    }
+    note = trained_clips_note(cells).strip()
+    return f" {note}." if note else ""
 
 
 def _colour_bar(fig, axes: list, image, where: str, key_in: tuple[float, float]) -> None:
@@ -245,13 +285,12 @@ def _draw_cell(
     chance: float,
     rgba,
     relation: str | None,
-    untrained: bool = False,
+    text: str,
     score_pt: float = TEXT_PT,
 ) -> None:
     """One cell's numbers, in black or white, whichever contrasts more with the cell's colour
-    (:func:`text_color`); at or below chance a hatched border (the numbers stay on plain colour) and
-    :data:`DAGGER`; :data:`UNTRAINED_MARK` where the model never trained on some of the test set's
-    labels; an in-group box."""
+    (:func:`text_color`): ``text``, its score with its marks (:func:`score_text`), and its distance to
+    chance; at or below chance a hatched border (the numbers stay on plain colour); an in-group box."""
     from matplotlib.patches import Rectangle
 
     i, j = cell
@@ -261,9 +300,7 @@ def _draw_cell(
                           linewidth=0, gid="at_or_below_chance")  # fmt: skip
         ax.add_patch(hatch)  # the whole cell; _clip_hatches keeps its border
     color = text_color(rgba)
-    mark = (DAGGER if low else "") + (UNTRAINED_MARK if untrained else "")
-    ax.text(j, i - 0.14, f"{value:.1f}{mark}", ha="center", va="center", fontsize=score_pt,
-            fontweight="bold", color=color)  # fmt: skip
+    ax.text(j, i - 0.14, text, ha="center", va="center", fontsize=score_pt, fontweight="bold", color=color)
     if np.isfinite(chance):
         ax.text(j, i + 0.17, f"{value - chance:+.1f}", ha="center", va="center", fontsize=SMALL_PT, color=color)
     if relation:
