@@ -567,3 +567,43 @@ def test_a_mistyped_probe_setting_in_the_users_config_is_one_line_naming_the_fil
     assert "(did you mean 'hidden_size'?)" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
     assert load_config(mine).replaced(seeds=[3]).source == f"grid config {mine}"
+
+
+def test_a_mixture_scored_on_clips_it_trained_on_is_marked_and_never_recommended():
+    """A mixture whose model trained on some of the target's test clips (the grid's ``training_clips``,
+    its tables' ``‡``) was the advice's "helps most" on a gain those clips inflated.  It is marked ``‡``
+    as the tables mark it, gets no verdict, and the recommendation is the best mixture held out."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import _verdict_line, render_markdown, summary_lines
+
+    def estimate(value: float) -> Estimate:
+        return Estimate([value], value, 0.0, [math.nan] * 2, [value - 1, value + 1], 1.0)
+
+    baseline = MixtureResult("zho_eld", "b", "b", "baseline", "X(l,a)", [], estimate(60.0), estimate(0.0),
+                             test_clips=48, chance=30.0)  # fmt: skip
+    inflated = MixtureResult("zho_eld+zho_adu", "m", "m", "augment", "X(l,A)", ["zho_adu"], estimate(90.0),
+                             estimate(30.0), test_clips=48, chance=30.0, training_clips=12)  # fmt: skip
+    held = MixtureResult("zho_eld+eng_eld", "e", "e", "augment", "X(l,a)+eng_eld", ["eng_eld"], estimate(65.0),
+                         estimate(5.0), test_clips=48, chance=30.0)  # fmt: skip
+    assert (inflated.verdict, held.verdict) == ("not_held_out", "helps")
+    advice = Advice("zho_eld", "zho_eld", 48, 30.0, [0], 0.95, 100, "mean", "probe", [baseline, inflated, held],
+                    Path("."))  # fmt: skip
+    line = _verdict_line(advice)
+    assert line.startswith("Helps most (zho_eld+eng_eld): adding English elderly raises"), line
+    assert line.endswith("Left out, not held out (‡): zho_eld+zho_adu."), line
+    text = "\n".join(summary_lines(advice))
+    assert "raises Mandarin elderly by 30.0 ± 1.0 weighted-F1 points (no verdict ‡: it was scored on 12 test" in text
+    assert (
+        "‡ scored on clips the model trained on, not held out: `zho_eld+zho_adu` 12 of its 48 clips (a Δ from such "
+        "a score too): no verdict or recommendation rests on them." in text
+    )
+    table = render_markdown(advice)
+    assert "| `zho_eld+zho_adu` | augment | X(l,A) | Mandarin adults | 90.00‡ |" in table
+    assert "| +30.00‡ |" in table and "| +5.00 |" in table and "| 60.00 |" in table  # held out: unmarked
+    assert advice.to_json()["mixtures"][1]["training_clips"] == 12
+    # a baseline scored on clips it trained on: no difference from it is evidence, none recommended
+    unheld = Advice(**{**advice.__dict__, "mixtures": [
+        MixtureResult(**{**m.__dict__, "baseline_training_clips": 7, **({"training_clips": 7} if m is baseline else {})})
+        for m in advice.mixtures]})  # fmt: skip
+    assert [m.verdict for m in unheld.mixtures] == ["baseline", "not_held_out", "not_held_out"]
+    assert _verdict_line(unheld).startswith("No recommendation ‡: the in-group baseline was scored on 7 of the 48")

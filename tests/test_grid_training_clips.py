@@ -166,3 +166,51 @@ def test_the_heat_map_marks_a_score_not_held_out_and_says_so_under_the_map(probe
     assert f"Mandarin elderly on Mandarin elderly {heard[('zho_eld', 'zho_eld')]} of its {num} clips" in note, note
     plt.close(fig)
     assert (out / "tables" / "heatmap.png").is_file()  # drawn as the grid writes it (looked at: docs/recipes-grid.md)
+
+
+def test_advise_marks_a_score_of_clips_its_model_trained_on_and_rests_no_advice_on_it(prepared, tmp_path):
+    """``bimotion advise`` built its own numbers from the predictions and read no ``training_clips``:
+    the in-group baseline (and ``+ Mandarin adults``) scored on test clips they trained on were
+    compared, called gains or losses and recommended as if held out.  Each such score is now marked
+    ``‡`` as the grid's tables mark it, named in the tables' words, and no verdict or recommendation
+    rests on it (nor on a difference from a baseline not held out)."""
+    from bimotion.advise import collect_advice, summary_lines, write_advice
+    from bimotion.advise.run import advise_config
+    from bimotion.grid.runner import Grid
+    from bimotion.probe.run import probe_trainer
+
+    config, training = _probe_training()
+    data = {"bimotion": str(prepared[1])}
+    config = advise_config(config, data, target="zho_eld", groups=["zho_eld", "zho_adu"], log=None)
+    trainer = probe_trainer("logmel", training, {"bimotion": str(prepared[0])}, "a test")
+    grid = Grid(config, data, tmp_path / "advise", trainer=_trained_on(prepared[0], trainer), log=None)
+    grid.run()
+    advice = collect_advice(grid)
+    write_advice(advice)
+    heard = {m.spec: _shared(grid.out / "models" / m.slug / "seed0", prepared[1], tmp_path / "cache", "zho_eld")[0]
+             for m in advice.mixtures}  # fmt: skip
+    assert heard["zho_eld"] > 0 and heard["zho_eld+zho_adu"] > 0 and heard["zho_adu"] == 0
+    assert {m.spec: m.training_clips for m in advice.mixtures} == heard  # the grid's count (its metrics files)
+    assert [m.verdict for m in advice.mixtures] == ["baseline", "not_held_out", "not_held_out"]
+    lines = summary_lines(advice)
+    base, num = heard["zho_eld"], advice.num_test
+    assert lines[1].startswith("In-group baseline (zho_eld): ") and " ‡: not held out" in lines[1], lines[1]
+    assert lines[2] == (
+        f"No recommendation ‡: the in-group baseline was scored on {base} of the {num} test clips that it trained "
+        "on, not held out, so no difference from it is evidence."
+    )
+    assert "no verdict ‡: it was scored on" in lines[3] and "no verdict ‡: the baseline was scored on" in lines[4]
+    assert (
+        f"‡ scored on clips the model trained on, not held out: `zho_eld` {base} of its {num} clips, "
+        f"`zho_eld+zho_adu` {heard['zho_eld+zho_adu']} of its {num} clips (a Δ from such a score too)"
+    ) in lines[5]
+    saved = json.loads((grid.out / "advice.json").read_text())
+    assert [(m["training_clips"], m["verdict"]) for m in saved["mixtures"]] == [
+        (heard["zho_eld"], "baseline"), (heard["zho_eld+zho_adu"], "not_held_out"), (0, "not_held_out")
+    ]  # fmt: skip
+    table = (grid.out / "advice.md").read_text()
+    rows = {line.split(" | ")[0]: line for line in table.splitlines() if line.startswith("| `")}
+    assert "‡" in rows["| `zho_eld`"].split(" | ")[4] and "‡" not in rows["| `zho_adu`"].split(" | ")[4]
+    assert rows["| `zho_adu`"].split(" | ")[7].endswith("‡")  # its Δ is from a baseline not held out
+    assert "- ‡ scored on clips the model trained on, not held out (the summary names them)." in table
+    assert (grid.out / "tables" / "heatmap.png").is_file()

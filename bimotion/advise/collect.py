@@ -11,7 +11,9 @@ baseline, paired by seed and by resample.
 
 A difference *helps* or *hurts* when both intervals exclude 0 on the same side (the bootstrap's alone
 with one seed); otherwise it is *unclear*; when the model and the baseline both score at or below
-the test set's chance level, it is *at_chance* (no verdict).  ``±`` in the summary is half the width of the interval
+the test set's chance level, it is *at_chance* (no verdict); when the model or the baseline was scored
+on test clips it was trained on (``training_clips``, as the grid's metrics files record them and its
+tables mark them ``‡``: :func:`bimotion.grid.heard.heard_counts`), it is *not_held_out* (no verdict).  ``±`` in the summary is half the width of the interval
 over seeds (the bootstrap's with one seed).  Intervals are clipped to the possible range (a score in
 [0, 100], a difference in [-100, 100]).
 """
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..grid.heard import heard_counts
 from ..grid.plan import target_test
 from ..grid.runner import Grid
 from ..grid.scoring import chance_of_test, score_test, strata
@@ -89,16 +92,28 @@ class MixtureResult:
     # (each corpus weighs the same, so a corpus of 1 clip is half of a two-corpus test set's score)
     test_clips: int = MIN_VERDICT_CLIPS
     chance: float = math.nan  # the test set's chance level (%)
+    # of the test set's clips, the most that one seed's model was trained on (the grid's ``training_clips``,
+    # :func:`bimotion.grid.heard.heard_counts`): its score is not held out (‡), nor is its difference
+    training_clips: int = 0
+    baseline_training_clips: int = 0  # the baseline's: a difference from it is not held out either
+
+    @property
+    def not_held_out(self) -> bool:
+        """Its difference from the baseline rests on a score of clips a model trained on (``‡``)."""
+        return bool(self.training_clips or self.baseline_training_clips)
 
     @property
     def verdict(self) -> str:
-        """``baseline``; ``too_few`` under :data:`MIN_VERDICT_CLIPS` :attr:`test_clips` (a bootstrap over
+        """``baseline``; ``not_held_out`` when it or the baseline was scored on clips it trained on
+        (:attr:`not_held_out`: such a score is no evidence, however clear); ``too_few`` under :data:`MIN_VERDICT_CLIPS` :attr:`test_clips` (a bootstrap over
         a handful of clips gives intervals far too narrow); ``at_chance`` when this model and the
         baseline both score at or below chance (neither learnt anything: their difference says nothing);
         ``helps`` / ``hurts`` when :attr:`delta`'s intervals over clips and over seeds (with several) both
         exclude 0 on that side; else ``unclear``."""
         if self.role == "baseline":
             return "baseline"
+        if self.not_held_out:
+            return "not_held_out"
         if self.test_clips < MIN_VERDICT_CLIPS:
             return "too_few"
         if max(self.score.mean, self.score.mean - self.delta.mean) <= self.chance:
@@ -211,7 +226,8 @@ def collect_advice(grid: Grid) -> Advice:
         )  # fmt: skip
         annotated = [label for label, on in zip(LABELS, preds[0]["label_mask"].any(0), strict=True) if on]
         untrained = [lab for lab in annotated if any(t is not None and lab not in t for t in trained)]
-        runs[mixture] = (model, values, boot, untrained, preds[0])
+        heard = heard_counts(grid, model).get(test, 0)  # as the grid's tables read it (their ‡)
+        runs[mixture] = (model, values, boot, untrained, preds[0], heard)
     base = next(runs[m] for m in runs if m.role == "baseline")
     judged = judged_clips(base[4], cfg.group_score)
     chance = chance_of_test(base[4], cfg.group_score, cfg.metric)["chance"]
@@ -228,8 +244,10 @@ def collect_advice(grid: Grid) -> Advice:
             untrained=untrained,
             test_clips=judged,
             chance=chance,
+            training_clips=heard,
+            baseline_training_clips=base[5],
         )  # fmt: skip
-        for m, (model, values, boot, untrained, _) in runs.items()
+        for m, (model, values, boot, untrained, _, heard) in runs.items()
     ]
     return Advice(
         cfg.target, test, len(base[4]["id"]), chance, list(cfg.seeds),

@@ -13,6 +13,7 @@ from loaders.files import write_text_atomic
 from ..mixture import parse_mixture
 from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE, DAGGER
+from ..training.report import TRAINED_MARK, trained_clips_note
 from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult
 from .names import group_name, names_list
 
@@ -26,7 +27,12 @@ VERDICTS = {
 
 def verdict_words(mixture: MixtureResult, confidence: float) -> str:
     """A mixture's verdict in words (:data:`VERDICTS`); an unclear one says which interval of its
-    difference from the baseline includes 0, and where it lies: over seeds, over test speakers or both."""
+    difference from the baseline includes 0, and where it lies: over seeds, over test speakers or both;
+    one not held out, whose score (or the baseline's) it is."""
+    if mixture.verdict == "not_held_out":
+        whose = "it was" if mixture.training_clips else "the baseline was"
+        count = mixture.training_clips or mixture.baseline_training_clips
+        return f"no verdict {TRAINED_MARK}: {whose} scored on {count} test clips it trained on, not held out"
     if mixture.verdict != "unclear":
         return VERDICTS[mixture.verdict]
     delta, level = mixture.delta, f"{100 * confidence:g}%"
@@ -87,17 +93,34 @@ def _interval_words(advice: Advice) -> str:
 
 
 def _verdict_line(advice: Advice) -> str:
-    """Which mixture helps the target most (augmentation or a model of other groups), if any."""
+    """Which mixture helps the target most (augmentation or a model of other groups), if any: of those
+    whose difference is held out (a score of clips a model trained on, ``‡``, is no evidence)."""
     who = group_name(advice.target)
     others = [m for m in advice.mixtures if m.role != "baseline"]
     if not others:
         return f"No other group was given: nothing to compare with training on {who} alone."
+    if advice.baseline.training_clips:  # first: a number compared with it says nothing, at chance or not
+        return (
+            f"No recommendation {TRAINED_MARK}: the in-group baseline was scored on {advice.baseline.training_clips} "
+            f"of the {advice.num_test} test clips that it trained on, not held out, so no difference from it is evidence."
+        )
     if all(m.score.mean <= advice.chance for m in advice.mixtures):  # nothing to recommend, the baseline least
         return (
             f"No model scores above chance ({advice.chance:.1f}) on {who}: none of these mixtures gives a usable "
             "model, and their differences say nothing; more training data or steps, or a stronger backend "
             "(--config paper), come first."
         )
+    held = [m for m in others if not m.not_held_out]
+    unheld = [m.spec for m in others if m.not_held_out]
+    left = f" Left out, not held out ({TRAINED_MARK}): {', '.join(unheld)}." if unheld else ""
+    if not held:
+        return f"No recommendation {TRAINED_MARK}: every other model was scored on test clips it trained on.{left}"
+    return _best_line(advice, held) + left
+
+
+def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
+    """The mixture of ``others`` that beats the baseline by most on average, and how sure that is."""
+    who = group_name(advice.target)
     best = max(others, key=lambda m: m.delta.mean)
     if best.delta.mean <= 0:  # a recommendation only where the numbers can carry one
         if best.verdict in ("too_few", "at_chance"):
@@ -127,9 +150,7 @@ def summary_lines(advice: Advice) -> list[str]:
             if min((m.test_clips for m in advice.mixtures), default=advice.num_test) < MIN_VERDICT_CLIPS
             else ""
         ),
-        f"In-group baseline ({base.spec}): {_pm(base.score)}"
-        + (f" {DAGGER}: at or below chance, no better by this measure than ignoring the audio" if at_chance else "")
-        + ".",
+        f"In-group baseline ({base.spec}): {_pm(base.score)}" + _baseline_marks(base, at_chance) + ".",
         _verdict_line(advice),
     ]
     for mixture in advice.of_role("augment"):
@@ -141,6 +162,7 @@ def summary_lines(advice: Advice) -> list[str]:
     for mixture in advice.of_role("inference"):
         side = "above" if mixture.delta.mean >= 0 else "below"
         mark = f" {DAGGER}" if mixture.score.mean <= advice.chance else ""  # at or below chance, as in the table
+        mark += f" {TRAINED_MARK}" if mixture.training_clips else ""  # not held out, as in the table
         lines.append(
             f"- Cross-group inference: {describe(mixture)} scores {_pm(mixture.score)}{mark} on {who}, "
             f"{abs(mixture.delta.mean):.1f} ± {mixture.delta.plus_minus:.1f} {side} the baseline "
@@ -152,9 +174,27 @@ def summary_lines(advice: Advice) -> list[str]:
             f"- {_upper_first(names)}: too few speakers for both validation and test rows, so only added to {who}'s data, "
             "never a model of its own (no cross-group inference from it)."
         )
+    if note := not_held_out_note(advice):
+        lines.append(note)
     marked = any(m.score.mean <= advice.chance for m in advice.of_role("inference"))
     lines.append(_interval_words(advice) + (f"; {DAGGER} at or below the chance level" if marked else "") + ".")
     return lines
+
+
+def _baseline_marks(base: MixtureResult, at_chance: bool) -> str:
+    """What the baseline's score is marked with in the summary, each mark with its meaning, or nothing."""
+    marks = [f"{TRAINED_MARK}: not held out"] if base.training_clips else []
+    marks += [f"{DAGGER}: at or below chance, no better by this measure than ignoring the audio"] if at_chance else []
+    return " " + "; ".join(marks) if marks else ""
+
+
+def not_held_out_note(advice: Advice) -> str:
+    """The legend of ``‡`` as the grid's tables word it (:func:`~bimotion.training.report.trained_clips_note`),
+    naming each mixture scored on test clips its model trained on, or nothing."""
+    heard = {f"`{m.spec}`": {"training_clips": m.training_clips, "num_samples": advice.num_test}
+             for m in advice.mixtures}  # fmt: skip
+    note = trained_clips_note(heard).strip()
+    return f"{note} (a Δ from such a score too): no verdict or recommendation rests on them." if note else ""
 
 
 def _interval(values: list[float]) -> str:
@@ -164,13 +204,15 @@ def _interval(values: list[float]) -> str:
 def _row(mixture: MixtureResult, chance: float) -> str:
     score, delta = mixture.score, mixture.delta
     spread = f" ± {score.std:.2f}" if len(score.values) > 1 else ""  # no spread over one seed
-    mean = f"{score.mean:.2f}" + (DAGGER if score.mean <= chance else "") + spread
+    mean = f"{score.mean:.2f}" + (DAGGER if score.mean <= chance else "")
+    mean += (TRAINED_MARK if mixture.training_clips else "") + spread  # as the grid's tables mark them
     cells = [f"`{mixture.spec}`", mixture.role, mixture.notation, names_list(mixture.added) if mixture.added else "–",
              mean, _interval(score.ci_seeds), _interval(score.ci_clips)]  # fmt: skip
     if mixture.role == "baseline":
         cells += ["–", "–", "–", "baseline"]
     else:
-        cells += [f"{delta.mean:+.2f}", _interval(delta.ci_seeds), _interval(delta.ci_clips), mixture.verdict]
+        mark = TRAINED_MARK if mixture.not_held_out else ""
+        cells += [f"{delta.mean:+.2f}{mark}", _interval(delta.ci_seeds), _interval(delta.ci_clips), mixture.verdict]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -203,6 +245,11 @@ def render_markdown(advice: Advice) -> str:
             if compared
             else "± in the summary is half the interval over seeds (the bootstrap's with one seed). No comparison "
             "was made: the baseline is the only model."
+        ),
+        *(
+            [f"- {TRAINED_MARK} scored on clips the model trained on, not held out (the summary names them)."]
+            if any(m.training_clips for m in advice.mixtures)
+            else []
         ),
         "- Roles: augment = the target's data plus other groups (X(l,a)+g one group, X(l,A) its language's other "
         "age groups, X(L,a) its age group's other languages, X(L,A) every group); inference = a model that never "
