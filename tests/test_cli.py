@@ -665,3 +665,14 @@ def test_what_an_own_corpus_is_pointed_at_is_in_the_installed_package(tmp_path, 
     assert all(f"`{column}`" in out for column in COLUMNS)
     assert "label_map.json" in out and "README.md" in out and "| column |" not in out  # the table as lines
     assert out.strip() != "" and "<!--" not in out and "](" not in out  # a link reads as text (address)
+
+
+def test_the_own_corpus_format_names_no_table_it_does_not_print(capsys):
+    """`bimotion sources --own-corpus` prints the format instead of the corpora's table, yet its text
+    (docs/corpora.md's section, where a table stands above it) said the header declares what "the
+    table above" does and listed "the kinds the table above names": on a terminal there is none. It
+    names the kinds itself, CSED's `unknown` among them."""
+    assert main(["sources", "--own-corpus"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "above" not in out, out
+    assert "one of `acted`, `elicited` or `natural`, or `unknown`" in out and "CSED is `unknown`" in out
