@@ -85,3 +85,21 @@ def test_a_hub_dataset_without_prepare_json_is_read_by_its_card_too(unrecorded, 
     assert {s.group for s in held_shards({"bimotion": hub_id}.get, shards(["bimotion:all"]))} == {"zho_eld"}
     with pytest.raises(ArgumentError, match=f"it holds zho_eld; {hub_id} has no prepare.json"):
         check_present({"--train_configs": ["eng_eld"]}, {"bimotion": hub_id})
+
+
+@pytest.mark.parametrize("kind", ["empty", "corpus"])
+def test_a_folder_with_neither_record_nor_card_is_no_prepared_folder(tmp_path, kind):
+    """advise given an empty folder or a corpus's own folder (``--bimotion ~/data/CSED``, no card, no
+    Parquet) said it 'has no prepare.json ... so only its card's configs are known' and to list the
+    groups to draw from: it has no card, and no groups to list.  Such a folder is no prepared folder,
+    as before, and the error says to prepare it."""
+    folder = tmp_path / "CSED"
+    folder.mkdir()
+    if kind == "corpus":
+        (folder / "Readme.md").write_text("Chinese Speech Emotion Datasets\n")
+        (folder / "Positive").mkdir()
+    with pytest.raises(ValueError) as err:
+        prepared_groups({"bimotion": str(folder)})
+    message = str(err.value)
+    assert f"--bimotion {folder} is not a local prepared folder, so its groups cannot be read: prepare it" in message
+    assert "card" not in message, message

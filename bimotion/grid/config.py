@@ -199,6 +199,7 @@ def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_
     A folder prepared with a user's own corpora registers its extended benchmark
     (:func:`bimotion.registry.register`), so that their groups (``ind_eld``) resolve in this process.
     A folder that is not a local prepared one is an error, or skipped with ``local_only``."""
+    from ..data.held import card_configs
     from ..data.layout import is_prepared, read_info
     from ..registry import benchmark_of, register
 
@@ -209,7 +210,7 @@ def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_
         if not is_prepared(folder):
             if local_only:  # a Hub dataset id: skipped
                 continue
-            if Path(folder).expanduser().is_dir():  # a dataset without the record of its groups
+            if card_configs(folder) is not None:  # a dataset without the record of its groups, its card's configs
                 raise ValueError(f"--{name} {folder} {unrecorded_groups(folder)}")
             what = "is not a local prepared folder" if Path(folder).expanduser().exists() else "does not exist"
             raise ValueError(
