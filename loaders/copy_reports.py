@@ -18,7 +18,7 @@ from .errors import BadFileError, InputWarning, display
 
 
 def copy_name_error(path: Path, original: Path, maker: str) -> BadFileError:
-    """The error for ``path``, named as ``maker`` names a second copy of ``original`` (:func:`original_of`),
+    """The error for ``path``, named as ``maker`` names a second copy of ``original`` (:func:`.copies.original_of`),
     whose bytes differ from that file's, or with no such file: which one is right, or whether the name is,
     is the user's to say."""
     name = shown(original, path)

@@ -24,11 +24,11 @@ from .errors import BadFileError, InputWarning, display
 
 
 def lone_copy(path: Path, root: Path | None = None, suffixes: tuple[str, ...] | None = None) -> tuple[Path, str] | None:
-    """The file ``path`` is named as a second copy of (:data:`COPY_NAMES` or :data:`KEPT_BOTH`: ``x (1).wav``,
+    """The file ``path`` is named as a second copy of (:data:`.copies.COPY_NAMES` or :data:`KEPT_BOTH`: ``x (1).wav``,
     ``x - Copy.wav``, ``x 2.wav``), and what names a copy so, where that file is not beside it (renamed or lost:
     ``path`` is the clip, under its copy's name); None for any other name, or where that file is there (in any
     letters: ``x.wav`` renamed by a FAT copy, which the reader reads as ``X.wav``; ``X 2.wav`` then is its copy).  For a
-    built-in corpus only, whose release names no file so (:data:`COPY_NAMES`); in your own, ``take 2.wav`` is its own.
+    built-in corpus only, whose release names no file so (:data:`.copies.COPY_NAMES`); in your own, ``take 2.wav`` is its own.
     None also in a copied folder below ``root`` (``AudioWAV - Copy/x 2.wav``: the copy's, :func:`copied_folder`), and
     for a name not ending in one of ``suffixes`` (where given: a clip's, not a table's, ``train_labels (1).txt``)."""
     if path.name.startswith(".") or (suffixes is not None and not path.name.lower().endswith(suffixes)):
@@ -91,7 +91,7 @@ _NAMING = frozenset({"bad_name", "unexpected_name", "unknown_label", "missing_me
 
 def lone_error(collector, path: Path, error: BadFileError) -> BadFileError:
     """``error``, raised reading ``path``, or where ``path`` is a lone copy by a name that is a copy's alone
-    (:data:`COPY_NAMES`: ``x (1).wav``) and ``error`` says ``x`` is no clip's name, the ``copy_name`` error: named as
+    (:data:`.copies.COPY_NAMES`: ``x (1).wav``) and ``error`` says ``x`` is no clip's name, the ``copy_name`` error: named as
     a second copy of ``x.wav``, with no ``x.wav`` beside it.  Either way it is not read as ``x`` (not counted)."""
     c = collector
     if error.reason not in _NAMING or (lone := c.lone.pop(str(path), None)) is None or lone[1] in KEPT_BOTH:

@@ -183,3 +183,14 @@ def test_no_module_re_exports_a_moved_name():
         if alias.asname == alias.name
     ]
     assert not shims, "import these from their home, not from the module re-exporting them: " + ", ".join(shims)
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_a_docstring_names_a_function_where_it_lives(name):
+    """A bare :func:`x` (:data:, :class:) is the module's own name: a function moved away (``hub_info``
+    named in held.py, ``used_data`` in card_claims.py, ``original_of`` in copy_reports.py, after their
+    split from layout.py, model_card.py and copies.py) is named with its module, ``.layout.hub_info``."""
+    module = importlib.import_module(name)
+    text = MODULES[name].read_text(encoding="utf-8")
+    stale = sorted({ref for ref in re.findall(r":(?:func|data|class):`(\w+)`", text) if not hasattr(module, ref)})
+    assert not stale, f"{MODULES[name].relative_to(REPO)} names {', '.join(stale)}, not its own: name their module"

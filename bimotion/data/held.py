@@ -26,7 +26,7 @@ _CARD_CONFIGS: dict[tuple, list[str] | None] = {}  # (Hub id, the Hub and its ca
 def card_configs(source: str | os.PathLike | None) -> list[str] | None:
     """The config names that the card (``README.md``'s YAML ``configs:``) of ``source`` declares, for a
     dataset without a record (:func:`.layout.held_info` is None: :data:`UNRECORDED`): a local folder's, or a
-    Hub dataset's (asked once per process, as :func:`hub_info`); None for no source, no card or one
+    Hub dataset's (asked once per process, as :func:`.layout.hub_info`); None for no source, no card or one
     without configs, or no Hub and no cached copy."""
     from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 

@@ -12,7 +12,7 @@ def prepare_fixtures(
     """Generate the small fixture corpora (:func:`loaders.testing.make_all`, ``scale`` times the
     small size's distinct clips) and prepare BiMotion and YueMotion from them into
     ``out_dir/{bimotion,yuemotion}`` (reused when already there); returns the ``data_dirs`` of
-    :func:`run_grid`.  Synthetic audio: for demos and tests only."""
+    :func:`.runner.run_grid`.  Synthetic audio: for demos and tests only."""
     from loaders.testing import make_all
 
     from ..prepare import INFO_FILE, prepare

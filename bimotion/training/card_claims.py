@@ -121,7 +121,7 @@ def carried_caveats(summary: dict) -> list[str]:
 
 
 def protocol_texts(summary: dict, used: dict[str, list[str]]) -> dict[str, str]:
-    """How each benchmark of ``used`` (:func:`used_data`) was split, in the split rules' words
+    """How each benchmark of ``used`` (:func:`.model_card.used_data`) was split, in the split rules' words
     (:func:`bimotion.splits.summary` of the corpora used, citing the benchmark's table in the paper):
     its prepared folder's protocol (``protocols`` in scores.json), or how a Hub dataset was prepared;
     a user's corpus as its prepare.json recorded its split (``user_splits`` in scores.json)."""

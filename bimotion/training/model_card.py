@@ -338,7 +338,7 @@ def corpus_label_spaces(summary: dict, corpora: list[str]) -> dict[str, list[str
 
 
 def base_model_of(summary: dict) -> str | None:
-    """The base's Hub id for the card: recorded by :func:`public_summary`, or the source itself."""
+    """The base's Hub id for the card: recorded by :func:`.public.public_summary`, or the source itself."""
     return summary.get("base_model_id") or (summary["base_model"] if is_hub_id(summary["base_model"]) else None)
 
 
