@@ -66,10 +66,24 @@ def test_a_card_without_configs_gives_none_and_the_dataset_is_checked_as_it_load
     assert card_configs(tmp_path / "absent") is None
 
 
-def test_a_hub_dataset_without_prepare_json_is_read_by_its_card_too(unrecorded, tmp_path, monkeypatch):
+@pytest.mark.parametrize("hub", ["answers_none", "offline"])
+def test_a_hub_dataset_without_prepare_json_is_read_by_its_card_too(unrecorded, tmp_path, monkeypatch, hub):
     """The same reading for a Hub id: its card from the Hub's cache (here without network, as
-    `hf_hub_download` keeps it), no prepare.json there."""
+    `hf_hub_download` keeps it), no prepare.json there.  Where the Hub answers it holds none, the error
+    says it has none and how to make one; where the Hub could not be asked (HF_HUB_OFFLINE, not
+    cached) it said so too, and to prepare and push it again, though the dataset may well hold one:
+    it now says prepare.json could not be read, why, and what to do."""
     from huggingface_hub import constants
+
+    from bimotion import hub as bimotion_hub
+
+    if hub == "answers_none":  # the Hub's answer of 404 for prepare.json
+        real = bimotion_hub.hub_file
+        monkeypatch.setattr(
+            bimotion_hub,
+            "hub_file",
+            lambda repo, name, **kw: None if name == layout.INFO_FILE else real(repo, name, **kw),
+        )
 
     commit, hub_id = "0" * 40, "my-lab/csed-unrecorded"
     repo = tmp_path / f"datasets--{hub_id.replace('/', '--')}"
@@ -83,8 +97,15 @@ def test_a_hub_dataset_without_prepare_json_is_read_by_its_card_too(unrecorded, 
     assert layout.held_info(hub_id) is None
     assert card_configs(hub_id) == ["zho_eld", "zho", "eld", "all", "csed"]
     assert {s.group for s in held_shards({"bimotion": hub_id}.get, shards(["bimotion:all"]))} == {"zho_eld"}
-    with pytest.raises(ArgumentError, match=f"it holds zho_eld; {hub_id} has no prepare.json"):
+    with pytest.raises(ArgumentError) as err:
         check_present({"--train_configs": ["eng_eld"]}, {"bimotion": hub_id})
+    if hub == "answers_none":
+        assert f"it holds zho_eld; {hub_id} has no prepare.json" in str(err.value)
+    else:
+        assert f"it holds zho_eld; could not reach the Hub to read prepare.json of the dataset {hub_id}: " in str(
+            err.value
+        )
+        assert "HF_HUB_OFFLINE" in str(err.value) and "has no prepare.json" not in str(err.value)
 
 
 @pytest.mark.parametrize("kind", ["empty", "corpus"])

@@ -1,8 +1,8 @@
 """Which shards a prepared dataset holds (:func:`held_shards`, :func:`groups_without`): by its record
 (``prepare.json``), or, for one without it (someone uploaded only the Parquet files and the card, or
 another tool wrote it), by the groups its card's configs declare (:func:`card_configs`); what such a
-dataset lacks and how to give it one (:data:`UNRECORDED`, :data:`RECORD_FIX`, the ends of the errors
-and notes that meet one)."""
+dataset lacks and how to give it one (:data:`UNRECORDED`, :data:`RECORD_FIX`, :func:`unrecorded`, the ends of
+the errors and notes that meet one)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,24 @@ RECORD_FIX = (
     "prepare the corpora again with `bimotion prepare --source NAME=DIR --output OUT` (it writes prepare.json), "
     "then `bimotion push OUT --repo-id OWNER/NAME` for a Hub dataset"
 )
+
+
+def unrecorded(source: str | os.PathLike | None) -> str:
+    """Why what ``source`` holds is known by its card alone, for an error or a note to end with: ``""``
+    where its ``prepare.json`` is read; ``"SOURCE has no prepare.json ..."`` (:data:`UNRECORDED`) where it has
+    none; for a Hub dataset whose ``prepare.json`` could not be fetched (offline, not cached), that
+    (:class:`~bimotion.hub.HubUnreachableError`'s words and what to do): it may well have one, and
+    preparing it again is no fix."""
+    from bimotion.hub import HubUnreachableError
+
+    from .layout import recorded_info
+
+    try:
+        return "" if recorded_info(source) is not None else f"{source} {UNRECORDED}"
+    except HubUnreachableError as err:
+        return f"{err}; only its card's configs are known"
+
+
 _CARD_CONFIGS: dict[tuple, list[str] | None] = {}  # (Hub id, the Hub and its cache) -> its card's configs
 
 

@@ -118,8 +118,7 @@ def load_shards(sources: Sources, wanted: list[Shard], split: str):
 def _load_shards(sources: Sources, wanted: list[Shard], split: str):
     from datasets import concatenate_datasets
 
-    from bimotion.data.held import UNRECORDED
-    from bimotion.data.layout import held_info
+    from bimotion.data.held import unrecorded
     from bimotion.data.reading import load_source, raw_audio, with_names
 
     parts = []
@@ -131,10 +130,10 @@ def _load_shards(sources: Sources, wanted: list[Shard], split: str):
             if not any(s in str(err) for s in ("not found", "Unknown split", "was not prepared")):
                 raise
             needs = ", ".join(BENCHMARKS[bench].corpora_of(group))
-            unrecorded = "" if held_info(sources.path(bench)) else f"; {sources.path(bench)} {UNRECORDED}"
+            why = unrecorded(sources.path(bench))  # no prepare.json, or a Hub dataset's not fetched
             raise ValueError(
                 f"the prepared {bench} dataset at {sources.path(bench)} has no {split} split of {group} ({err})"
-                f"{unrecorded}; prepare it with the corpora of {group} ({needs}), or leave {group} out"
+                f"{f'; {why}' if why else ''}; prepare it with the corpora of {group} ({needs}), or leave {group} out"
             ) from err
         missing = [c for c in KEEP_COLUMNS if c not in ds.column_names]
         if missing:

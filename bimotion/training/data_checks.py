@@ -206,11 +206,11 @@ def _held(bench: str, path: str | None, found) -> set[tuple[str, str]] | None:
 
 
 def _unrecorded(path: str | None) -> list[str]:
-    """``["DATA has no prepare.json ..."]`` for a dataset without a record, else ``[]``."""
-    from bimotion.data.held import UNRECORDED
-    from bimotion.data.layout import held_info
+    """``["DATA has no prepare.json ..."]`` for a dataset without a record (or why a Hub dataset's could not
+    be read: :func:`bimotion.data.held.unrecorded`), else ``[]``."""
+    from bimotion.data.held import unrecorded
 
-    return [] if held_info(path) is not None else [f"{path} {UNRECORDED}"]
+    return [why] if (why := unrecorded(path)) else []
 
 
 def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> list[str]:
