@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -227,3 +228,43 @@ def with_callback(monkeypatch, callback) -> None:
 
     init_before = SERTrainer.__init__
     monkeypatch.setattr(SERTrainer, "__init__", init)
+
+
+@contextlib.contextmanager
+def local_hubs(answers: dict[str, int], asked: list[str] | None = None):
+    """``{name: endpoint}`` of stand-in Hubs on this machine, for as long as the ``with`` lasts: a local
+    HTTP server per ``answers`` entry answering every request with its status (404: the Hub says there is
+    no such file; 403: it refuses), appending each path asked to ``asked``; and ``"refused"``, a port
+    bound and never listening (connection refused, as without network), at once and without network."""
+    import http.server
+    import socket
+    import threading
+
+    def answering(code: int):
+        class Answer(http.server.BaseHTTPRequestHandler):
+            def do_HEAD(self):
+                if asked is not None:
+                    asked.append(self.path)
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_HEAD
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+    servers = {name: answering(code) for name, code in answers.items()}
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused
+    try:
+        endpoints = {name: f"http://127.0.0.1:{server.server_address[1]}" for name, server in servers.items()}
+        yield {**endpoints, "refused": f"http://127.0.0.1:{closed.getsockname()[1]}"}
+    finally:
+        for server in servers.values():
+            server.shutdown()
+        closed.close()

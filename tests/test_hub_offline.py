@@ -10,6 +10,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 import pytest
+from conftest import local_hubs
 from huggingface_hub import constants
 
 from bimotion import hub
@@ -186,40 +187,15 @@ def test_a_hub_file_that_is_absent_and_one_that_could_not_be_fetched_read_differ
     be reached, or refuses, is said to, with the reason and what to do.  For real, without network:
     HF_ENDPOINT at a closed local port (connection refused), and at local HTTP servers answering 404 and 403;
     huggingface_hub retries the refused connection as ever, without its ~23 s of back-off sleeps."""
-    import http.server
     import os
     import subprocess
     import sys
-    import threading
 
     asked = []
-
-    def answering(code: int):
-        class Answer(http.server.BaseHTTPRequestHandler):
-            def do_HEAD(self):
-                asked.append(self.path)
-                self.send_response(code)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_GET = do_HEAD
-
-            def log_message(self, *args):
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return server
-
-    servers = {"absent": answering(404), "forbidden": answering(403)}
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused
-    endpoints = {name: f"http://127.0.0.1:{server.server_address[1]}" for name, server in servers.items()}
-    endpoints["refused"] = f"http://127.0.0.1:{closed.getsockname()[1]}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
     env["PYTHONPATH"] = os.pathsep.join([os.getcwd(), env.get("PYTHONPATH", "")])
     runs = {}
-    try:
+    with local_hubs({"absent": 404, "forbidden": 403}, asked) as endpoints:
         for name, endpoint in endpoints.items():
             cache = tmp_path / name
             run_env = {**env, "HF_ENDPOINT": endpoint, "HF_HOME": str(cache), "HF_HUB_DISABLE_TELEMETRY": "1"}
@@ -227,10 +203,6 @@ def test_a_hub_file_that_is_absent_and_one_that_could_not_be_fetched_read_differ
                 [sys.executable, "-c", HUB_SCORES], cwd=tmp_path, env=run_env, stdout=subprocess.PIPE, text=True
             )
         notes = {name: run.communicate(timeout=240)[0].strip() for name, run in runs.items()}
-    finally:
-        for server in servers.values():
-            server.shutdown()
-        closed.close()
     assert {name: run.returncode for name, run in runs.items()} == dict.fromkeys(endpoints, 0)
     assert set(asked) == {"/me/ser/resolve/main/scores.json"} and len(asked) >= 2  # the local "Hubs" were asked
     unknown = "how its labels compare with chance is not known"

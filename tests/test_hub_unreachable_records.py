@@ -8,13 +8,11 @@ closed local port (connection refused), and at a local server answering 404."""
 
 from __future__ import annotations
 
-import http.server
-import socket
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from conftest import local_hubs
 from huggingface_hub import constants
 
 from bimotion.hub import HubUnreachableError
@@ -25,33 +23,13 @@ def endpoints(monkeypatch, tmp_path):
     """Puts the Hub at ``"refused"`` (a closed local port) or ``"absent"`` (a local server answering 404);
     an empty Hub cache."""
 
-    class Absent(http.server.BaseHTTPRequestHandler):
-        def do_HEAD(self):
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        do_GET = do_HEAD
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Absent)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused
-    urls = {
-        "refused": f"http://127.0.0.1:{closed.getsockname()[1]}",
-        "absent": f"http://127.0.0.1:{server.server_address[1]}",
-    }
     sleep = time.sleep  # huggingface_hub's retries back off for ~30 s: not slept here
     monkeypatch.setattr(time, "sleep", lambda seconds: None if seconds >= 1 else sleep(seconds))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    yield lambda name: at(monkeypatch, urls[name])
-    server.shutdown()
-    closed.close()
+    with local_hubs({"absent": 404}) as urls:
+        yield lambda name: at(monkeypatch, urls[name])
 
 
 def warned(capsys) -> str:
