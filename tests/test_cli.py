@@ -676,3 +676,13 @@ def test_the_own_corpus_format_names_no_table_it_does_not_print(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "above" not in out, out
     assert "one of `acted`, `elicited` or `natural`, or `unknown`" in out and "CSED is `unknown`" in out
+
+
+def test_sources_refuses_layout_with_own_corpus(capsys):
+    """`bimotion sources --own-corpus --layout` printed the own-corpus format alone, --layout silently
+    dropped; the two print different things, and asking both is an error naming them."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["sources", "--own-corpus", "--layout"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: argument --layout: not allowed with argument --own-corpus" in err, err

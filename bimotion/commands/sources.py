@@ -13,9 +13,10 @@ HELP = "list the supported corpora (language, ages, counts, licence, where to ge
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--layout", action="store_true", help="also print the on-disk layout each reader expects")
+    what = parser.add_mutually_exclusive_group()  # the corpora's table and layouts, or instead an own corpus's format
+    what.add_argument("--layout", action="store_true", help="also print the on-disk layout each reader expects")
     parser.add_argument("--markdown", action="store_true", help="print Markdown instead of plain text")
-    parser.add_argument(
+    what.add_argument(
         "--own-corpus",
         action="store_true",
         help="print instead what a corpus of your own needs: its folder, metadata.csv's columns, label map, README",
