@@ -66,6 +66,20 @@ def test_a_card_without_configs_gives_none_and_the_dataset_is_checked_as_it_load
     assert card_configs(tmp_path / "absent") is None
 
 
+@pytest.mark.parametrize(
+    "header", ["configs: [zho_eld\n  - b: :", "- config_name: zho_eld", "just a line"], ids=["broken", "list", "text"]
+)
+def test_a_card_whose_header_is_no_mapping_gives_none(tmp_path, header):
+    """A README.md whose YAML header does not parse ended `card_configs` in a traceback (yaml's error is no
+    ValueError, as a header of a list or a line of text gives), asked of any folder given to advise, the grid
+    or training that is not a prepared one: it declares no configs, as a card without any, and the folder
+    is then named as no prepared folder (or checked as it loads)."""
+    (tmp_path / "README.md").write_text(f"---\n{header}\n---\n# a corpus\n", encoding="utf-8")
+    assert card_configs(tmp_path) is None
+    with pytest.raises(ValueError, match="is not a local prepared folder, so its groups cannot be read: prepare it"):
+        prepared_groups({"bimotion": str(tmp_path)})
+
+
 @pytest.mark.parametrize("hub", ["answers_none", "offline"])
 def test_a_hub_dataset_without_prepare_json_is_read_by_its_card_too(unrecorded, tmp_path, monkeypatch, hub):
     """The same reading for a Hub id: its card from the Hub's cache (here without network, as

@@ -65,11 +65,12 @@ def card_configs(source: str | os.PathLike | None) -> list[str] | None:
 
 
 def _configs_of(card: Path) -> list[str] | None:
+    import yaml
     from huggingface_hub.repocard import metadata_load
 
     try:
         configs = (metadata_load(card) or {}).get("configs") if card.is_file() else None
-    except (OSError, UnicodeDecodeError, ValueError):  # a YAML error is a ValueError
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):  # a header no mapping (ValueError), or no YAML
         return None
     if not isinstance(configs, list):
         return None
