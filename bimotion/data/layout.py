@@ -192,7 +192,8 @@ def hub_info(source: str | os.PathLike) -> dict | None:
     Hub cache when the Hub cannot be reached), asked of the Hub once per process (the checks, the
     split of each set and the run's record all ask: a firewall would make each wait); None for a
     source that is no Hub id, a Hub dataset without one, or no Hub and no cached copy (which
-    :func:`recorded_info` raises: the shards of such a dataset are all kept, and checked as it loads)."""
+    :func:`recorded_info` raises: what such a dataset holds is then read from its card's configs, where its card
+    is at hand, :func:`.held.held_shards`, else it is checked as it loads)."""
     import copy
 
     record = _hub_record(source)
