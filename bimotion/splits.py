@@ -312,20 +312,28 @@ class UserSplit:
     where not known (before a corpus was prepared, or a folder prepared before that record: both ways
     are said); ``shared_speakers``, of a corpus split by its own column, how many speakers that
     column put in more than one split, None where not known (its rows give no speaker ids:
-    ``unidentified``, or a folder prepared before that record)."""
+    ``unidentified``, or a folder prepared before that record: ``unrecorded``).  Not known is not
+    taken for speaker-independent: :attr:`reason` says why it is not known."""
 
     own_column: bool | None = None
     shared_speakers: int | None = None
     unidentified: bool = False
+    unrecorded: bool = False
 
     @property
     def reason(self) -> str:
         """Why its split is not speaker-independent: its own column put speakers in several splits, or
-        its rows name no speakers to tell; empty where it is (or nothing was recorded to say)."""
+        whether it kept them apart is not known (its rows name no speakers to tell, or the folder was
+        prepared before that was recorded); empty where it is (or no column was recorded to be used)."""
         if not self.own_column:
             return ""
         if self.unidentified:
             return "its rows give no speaker_id, so whether its `split` column keeps speakers apart is not known"
+        if self.unrecorded:
+            return (
+                "it was prepared by an earlier version, so whether its `split` column keeps speakers apart was not "
+                "recorded (`bimotion prepare` again records it)"
+            )
         n = self.shared_speakers or 0
         return f"{n} speaker{'s' * (n != 1)} appear{'s' * (n == 1)} in more than one split" if n else ""
 
@@ -334,14 +342,20 @@ class UserSplit:
         return not self.reason
 
     def describe(self, brief: bool = False) -> str:
-        """The rule in words: the one prepare used where it was recorded, else both."""
+        """The rule in words: the one prepare used where it was recorded, else both.  ``brief`` (a model
+        card's protocol line): whole speakers in YueMotion's proportions, without the numbers and the
+        small-group rule (the dataset card's long form says them)."""
         column = "its `split` column"
-        speakers = (
-            f"whole speakers per split (within each language x age group), {_user_proportions()} (YueMotion's "
-            "proportions), balanced by gender; in a group too small for them, train gets at least as many "
-            "speakers as validation and as test, and both genders where each has two or more, and where it "
-            "then holds no more than either, the speakers with the most clips"
-        )
+        where = "whole speakers per split (within each language x age group)"
+        if brief:
+            speakers = f"{where}, in YueMotion's proportions, balanced by gender"
+        else:
+            speakers = (
+                f"{where}, {_user_proportions()} (YueMotion's proportions), balanced by gender; in a group too "
+                "small for them, train gets at least as many speakers as validation and as test, and both "
+                "genders where each has two or more, and where it then holds no more than either, the "
+                "speakers with the most clips"
+            )
         if self.own_column is None:
             return f"{column} when every row has one, else {speakers}"
         if not self.own_column:
@@ -436,7 +450,8 @@ def rule(protocol: str, corpus: str, record: Mapping | None = None) -> Rule | Us
     """How ``protocol`` splits ``corpus``; any corpus other than the seven is a user's (:data:`USER`).
     ``record``: a prepare.json, or scores.json's ``user_splits`` entry of its benchmark
     (:data:`RECORD_KEYS`): a user's corpus then says which of its two ways was used, and whether its
-    own column kept speakers apart (None, or a record from before: not known, both ways are said)."""
+    own column kept speakers apart (None: not known, both ways are said; a record of the column but
+    not of its speakers, from an earlier version: ``unrecorded``, not known to keep them apart)."""
     found = _table(protocol).get(corpus, USER)
     if found is not USER or not record or "user_split_columns" not in record:
         return found
@@ -444,7 +459,7 @@ def rule(protocol: str, corpus: str, record: Mapping | None = None) -> Rule | Us
         return UserSplit(own_column=False)
     shared = record.get("user_split_shared_speakers")
     if not isinstance(shared, Mapping) or corpus not in shared:
-        return UserSplit(own_column=True)
+        return UserSplit(own_column=True, unrecorded=True)
     return UserSplit(own_column=True, shared_speakers=shared[corpus], unidentified=shared[corpus] is None)
 
 
@@ -481,7 +496,8 @@ def summary(protocol: str, corpora: Iterable[str], table: int | None = None, rec
 
 def not_speaker_independent(protocol: str, corpora: Iterable[str], record: Mapping | None = None) -> list[str]:
     """The corpora whose split is not speaker-independent under ``protocol`` (a user's: as ``record``
-    says, :func:`rule`; not recorded, it is taken for speaker-independent, as its column is not known)."""
+    says, :func:`rule`; no record, it is taken for speaker-independent, as its column is not known; a
+    column recorded without whether it kept speakers apart is not: :attr:`UserSplit.reason`)."""
     return [c for c in corpora if not rule(protocol, c, record).speaker_independent]
 
 

@@ -19,6 +19,7 @@ from conftest import train_one_step
 
 from bimotion.data.layout import read_info
 from bimotion.prepare import prepare
+from bimotion.splits import split_record
 from loaders import testing
 
 torch.set_num_threads(2)
@@ -114,3 +115,52 @@ def _tiny_model(tmp_path: Path) -> Path:
     from bimotion.training import testing as training_testing
 
     return training_testing.save_tiny_model(tmp_path / "tiny")
+
+
+def test_a_folder_prepared_before_the_shared_speakers_were_recorded_is_not_called_speaker_independent(shared):
+    """A prepare.json with ``user_split_columns`` but no ``user_split_shared_speakers`` (an earlier
+    version's) read as a column that keeps speakers apart: the cards claimed what was never checked.
+    It is not known, said as the card says it of rows without speaker ids, and how to record it."""
+    from bimotion import dataset_card, splits
+    from bimotion.training import card_claims
+
+    info = read_info(shared)
+    del info["user_split_shared_speakers"]
+    why = (
+        "it was prepared by an earlier version, so whether its `split` column keeps speakers apart was not "
+        "recorded (`bimotion prepare` again records it)"
+    )
+    line = f"its `split` column, which every row has, as given; not speaker-independent: {why}"
+    assert splits.not_speaker_independent("speaker", ["home"], info) == ["home"]
+    card = dataset_card.render(info).splitlines()
+    assert f"- `home`: {line}" in card
+    assert f"**Not speaker-independent:** home's own `split` column, as given: {why}." in card
+    record = splits.split_record(info)  # what scores.json carries of it
+    summary = {"protocols": {"bimotion": "speaker"}, "user_splits": {"bimotion": record}, "train_corpora": ["home"]}
+    used = {"bimotion": ["home"]}
+    assert card_claims.protocol_texts(summary, used)["bimotion"].endswith(f"(home: {line})")
+    assert card_claims.speaker_dependent(summary, used) == ["home"]
+
+
+def test_the_model_card_line_of_a_corpus_split_by_whole_speakers_is_brief(tmp_path):
+    """The model card's one-line protocol summary carried a corpus of one's own split by whole speakers
+    in the dataset card's long form (its proportions, the small-group rule); it is brief, as the
+    other rules' are, and the dataset card keeps the long form."""
+    from bimotion import dataset_card
+    from bimotion.training import card_claims
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="mine", speakers=4, clips_per_speaker=3)
+    info = read_info(_prepare({"mine": root}, tmp_path / "out"))
+    assert info["user_split_columns"] == []
+    summary = {"protocols": {"bimotion": "speaker"}, "user_splits": {"bimotion": split_record(info)}}
+    text = card_claims.protocol_texts(summary, {"bimotion": ["mine"]})["bimotion"]
+    brief = (
+        "whole speakers per split (within each language x age group), in YueMotion's proportions, balanced by gender"
+    )
+    assert text.endswith(f"(mine: {brief} (its metadata has no `split` column))")
+    assert "0.5/0.15/0.35" not in text and "too small" not in text
+    unrecorded = card_claims.protocol_texts({"protocols": {"bimotion": "speaker"}}, {"bimotion": ["mine"]})
+    assert unrecorded["bimotion"].endswith(f"(mine: its `split` column when every row has one, else {brief})")
+    long = "whole speakers per split (within each language x age group), 0.5/0.15/0.35 (YueMotion's proportions)"
+    card = dataset_card.render(info)
+    assert f"- `mine`: {long}, balanced by gender; in a group too small for them" in card
