@@ -342,13 +342,20 @@ def out_of_memory(err: BaseException, command: str) -> str | None:
     if limit is None:
         return (
             f"{command} ran out of memory ({what}): close other programs, or give it less to do at once "
-            "(--num-proc, a smaller batch size); docs/performance.md says what each step needs"
+            "(--num-proc, a smaller batch size)"
         )
     return (
         f"{command} ran out of memory ({what}): this process may use at most {limit / 2**20:.0f} MB of "
-        "address space (ulimit -v or prlimit --as) and needed more; raise that limit "
-        "(docs/performance.md#memory-limits says what each step needs)"
+        f"address space (ulimit -v or prlimit --as) and needed more; raise that limit ({_ADDRESS_SPACE})"
     )
+
+
+# What out_of_memory's line under a limit says of what a step needs, in words a pip install has (no
+# path into the repository; docs/performance.md#memory-limits measures it per step).
+_ADDRESS_SPACE = (
+    "a step needs several times the memory that top shows it use, as torch and its libraries reserve "
+    "address space per thread"
+)
 
 
 # what an allocation that failed raises (among others of these types): ``except ALLOCATION_FAILURES``,

@@ -686,3 +686,20 @@ def test_sources_refuses_layout_with_own_corpus(capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "error: argument --layout: not allowed with argument --own-corpus" in err, err
+
+
+def test_no_help_points_at_the_checkouts_docs():
+    """`bimotion advise --help` ended "(see docs/advise.md)", a folder that a pip install does not have:
+    no help of bimotion's or yuemotion's, top level, command or option, names a path into docs/."""
+    import argparse
+
+    from bimotion.cli import build_parser
+    from yuemotion import cli as yue_cli
+
+    for parser in (
+        build_parser(),
+        build_parser("yuemotion", yue_cli.COMMANDS, "yuemotion.commands", yue_cli.DESCRIPTION),
+    ):
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+        for name, text in [("", parser.format_help()), *((n, p.format_help()) for n, p in commands.items())]:
+            assert "docs/" not in text and ".md#" not in text, f"{parser.prog} {name} --help"

@@ -167,3 +167,20 @@ def test_every_recipe_says_an_allocation_that_failed_in_one_line(capsys):
         tree = ast.parse((recipes / name).read_text())
         called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         assert "said_out_of_memory" in called or "train_and_report" in called, name
+
+
+def test_the_out_of_memory_lines_say_what_a_step_needs_without_a_path_into_the_checkout(monkeypatch):
+    """Both lines pointed at docs/performance.md, which a pip install does not have: the line under a
+    limit says it in words, the one without a limit names the fixes it gives."""
+    from bimotion import console
+
+    monkeypatch.setattr(console, "_address_space_limit", lambda: None)
+    free = console.out_of_memory(MemoryError(), "bimotion prepare")
+    assert free.endswith("give it less to do at once (--num-proc, a smaller batch size)")
+    monkeypatch.setattr(console, "_address_space_limit", lambda: 600 * 2**20)
+    limited = console.out_of_memory(MemoryError(), "bimotion prepare")
+    assert limited.endswith(
+        "raise that limit (a step needs several times the memory that top shows it use, as torch and its "
+        "libraries reserve address space per thread)"
+    )
+    assert ".md" not in free + limited

@@ -15,7 +15,7 @@ features that answers on a CPU in minutes; paper, fine-tuning XLSR-53; advise-ti
 wav2vec2 for generated data): its model or probe, training arguments, seeds and bootstrap are used,
 its tables and projections are not; its target: and groups: are, unless given here.  Writes
 advice.md, advice.json and the grid's models/, metrics/, tables/heatmap.* in --output; a rerun
-resumes and reuses every finished model (see docs/advise.md).
+resumes and reuses every finished model.
 """
 
 from __future__ import annotations
