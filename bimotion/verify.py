@@ -20,8 +20,6 @@ from pathlib import Path
 
 from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs  # what prepare refuses to store, and check reports
 
-from .verify_report import format_result  # noqa: F401 (its home before bimotion.verify_report)
-
 LEVEL_TOLERANCE_DB = 3.0  # stored RMS level vs the source's (with --source)
 DURATION_TOLERANCE_S = 0.01
 MAX_LISTED = 20  # per-clip problems listed before they are counted

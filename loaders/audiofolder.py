@@ -36,13 +36,14 @@ from pathlib import Path
 
 from . import register_source
 from .audiofolder_files import read_files
-from .base import Collector, SourceInfo
+from .base import Collector
 from .errors import InputWarning, LayoutError, SkipReport, some_files
 from .label_map import LabelMap, read_label_map
 from .labels import LABELS
 from .metadata import Row, parse_rows
 from .metafiles import METADATA_FILES, metadata_files, read_text
 from .record import Utterance
+from .source import SourceInfo
 
 LABEL_MAP_FILES = ("label_map.json", "label_map.csv")
 CARD_FILE = "README.md"

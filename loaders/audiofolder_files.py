@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .base import Collector, bad
+from .base import Collector
+from .errors import bad
 from .metadata import Row
 from .metafiles import case_hint, case_matches, composed
 from .walk import searched, stood_for, walk_files

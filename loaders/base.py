@@ -5,7 +5,7 @@ Readers only ever read below the root.
 Nothing is dropped silently: every file below a reader's root is read, or reported by path and reason (raised,
 or counted with ``skip_bad``), or counted as not audio by content; folders that cannot be listed, names that are
 not UTF-8, non-regular files (never opened) and clips shorter than :data:`MIN_DURATION_S` are reported too.
-Hidden folders (``.git``) are not searched; links are followed, each real folder once (:func:`walk_tree`)."""
+Hidden folders (``.git``) are not searched; links are followed, each real folder once (:func:`~loaders.walk.walk_tree`)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from . import unread
 from .audio import probe
 from .copies import folder_names
 from .copy_reports import case_copies
-from .errors import (  # noqa: F401 (the readers' import, as before they moved)
+from .errors import (
     BadFileError,
     CorpusError,
     InputWarning,
@@ -27,19 +27,16 @@ from .errors import (  # noqa: F401 (the readers' import, as before they moved)
     all_skipped,
     bad,
     display,
-    require_dir,
 )
 from .labels import label_space
 from .lone import lone_copies, lone_copy, lone_error, warn_lone
 from .metafiles import own_corpus_hint
 from .record import Utterance
-from .source import SourceInfo  # noqa: F401 (the readers' import, as before it moved)
 from .walk import (
     behind_unlisted,
     stood_for,
     unreadable_folder,
     walk_files,
-    walk_tree,  # noqa: F401 (the readers' import)
 )
 
 # A callable ``progress(n)`` that readers report probed files to (set by `bimotion scan`).

@@ -31,14 +31,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_tree
-from .copies import folder_name, named_folders
-from .errors import LayoutError, SkipReport
+from .base import Collector
+from .copies import copied_folder, folder_name, named_folders
+from .errors import LayoutError, SkipReport, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .metafiles import csv_text, read_text
 from .record import Utterance, age_group_of
-from .walk import backslashed_layout, copied_folder, searched
+from .source import SourceInfo
+from .walk import backslashed_layout, searched, walk_tree
 
 CORPUS = "crema_d"
 AUDIO_DIR = "AudioWAV"

@@ -23,12 +23,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir
+from .base import Collector
 from .copies import folder_name
-from .errors import SkipReport
+from .errors import SkipReport, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .record import Utterance
+from .source import SourceInfo
 
 CORPUS = "csed"
 CLASS_FOLDERS = {folder.lower(): folder for folder in CORPUS_LABEL_MAPS[CORPUS]}  # natural -> Natural

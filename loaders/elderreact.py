@@ -28,12 +28,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir
-from .errors import LayoutError, SkipReport
+from .base import Collector
+from .errors import LayoutError, SkipReport, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .metafiles import case_hint, case_matches, iter_lines, listed_name
 from .record import Utterance
+from .source import SourceInfo
 from .walk import backslashed_layout
 
 CORPUS = "elderreact"

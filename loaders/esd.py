@@ -46,15 +46,16 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_tree
+from .base import Collector
 from .copies import copied_folder, folder_name
 from .copy_reports import copy_elsewhere, shown
-from .errors import SkipReport
+from .errors import SkipReport, bad, require_dir
 from .esd_tables import BLOCK, EMOTION_BLOCKS, SPEAKERS, SPLIT_FOLDERS, read_transcript, split_of
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .record import Utterance
-from .walk import searched
+from .source import SourceInfo
+from .walk import searched, walk_tree
 
 # matched whole (fullmatch) and in ASCII: ``\d`` takes other scripts' digits, a copy named
 # '0001_\uff10\uff10\uff10\uff13\uff15\uff12.wav' (full-width) read as a clip of its own, the same audio under a second id

@@ -39,15 +39,16 @@ import os
 import re
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir, walk_tree
+from .base import Collector
 from .copies import folder_name, named_folders, stand_in
-from .errors import LayoutError, SkipReport
+from .errors import LayoutError, SkipReport, bad, require_dir
 from .iemocap_evaluations import Evaluation, read_evaluations
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .metafiles import case_hint, case_matches
 from .record import Utterance
-from .walk import backslashed_layout, searched
+from .source import SourceInfo
+from .walk import backslashed_layout, searched, walk_tree
 
 CODES = CORPUS_LABEL_MAPS["iemocap"]
 EXPECTED = (

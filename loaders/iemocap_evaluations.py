@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .base import Collector, bad
+from .base import Collector
 from .copies import same_bytes
 from .copy_reports import case_twin_error, warn_case_twins
-from .errors import BadFileError
+from .errors import BadFileError, bad
 from .metafiles import read_bytes
 
 _RELEASE_DIALOG = re.compile(r"Ses0[1-5][FM]_[a-z]+\w*")  # an evaluation file's name as the release gives it

@@ -16,8 +16,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .base import Collector, bad
-from .errors import BadFileError, InputWarning, LayoutError
+from .base import Collector
+from .errors import BadFileError, InputWarning, LayoutError, bad
 from .metadata_cells import UNKNOWN, Where, cell, row_emotions, row_fields
 from .metadata_columns import check_columns
 from .metafiles import composed, csv_text, read_text

@@ -32,13 +32,14 @@ import os
 import warnings
 from pathlib import Path
 
-from .base import Collector, SourceInfo, bad, require_dir
+from .base import Collector
 from .copies import folder_name
 from .copy_reports import copy_elsewhere
-from .errors import InputWarning, SkipReport, display
+from .errors import InputWarning, SkipReport, bad, display, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .record import Utterance
+from .source import SourceInfo
 
 CORPUS = "tess"
 EMOTIONS = CORPUS_LABEL_MAPS[CORPUS]

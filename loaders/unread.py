@@ -122,7 +122,7 @@ def not_read(c, folder: Path, reads_from: str, files: list[Path] | None = None, 
 
 
 def left_copy(c, path: Path, *, root: Path | None = None, beside_only: bool = False, data: bool = False) -> bool:
-    """Whether ``path`` is named as a second copy of a file (:func:`~loaders.walk.original_of`: ``a (1).wav``, or
+    """Whether ``path`` is named as a second copy of a file (:func:`~loaders.copies.original_of`: ``a (1).wav``, or
     below ``root`` ``Angry - Copy/a.wav``), then accounted for: with that file's bytes a duplicate (named in
     :meth:`~loaders.base.Collector.finish`'s warning); with other bytes, or with no such file beside it, reported if it
     is audio (which is the clip is the user's to say), else not audio.  ``beside_only``: only with that file beside it

@@ -3,7 +3,7 @@
 cannot be listed, a name that is not UTF-8, a matching name that holds a backslash (a Windows zip
 unpacked as it was stored), iCloud Drive's placeholder of a clip it evicted and one that is not a
 regular file (never opened, so a FIFO cannot block) are reported, not skipped in silence.  What names a
-second copy of a file or a folder (:data:`COPY_NAMES`, :func:`original_of`) is :mod:`loaders.copies`'s."""
+second copy of a file or a folder (:data:`~loaders.copies.COPY_NAMES`, :func:`~loaders.copies.original_of`) is :mod:`loaders.copies`'s."""
 
 from __future__ import annotations
 
@@ -13,13 +13,7 @@ import stat
 from collections.abc import Callable, Container, Iterator
 from pathlib import Path
 
-from .copies import (  # noqa: F401 (what names a second copy: the readers' import, as before it moved)
-    COPY_NAMES,
-    copied_folder,
-    copy_of,
-    first_copied,
-    named_copy,
-    original_of,
+from .copies import (
     same_as_original,
 )
 from .errors import BadFileError, CorpusError, LayoutError, some_files

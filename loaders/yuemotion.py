@@ -32,12 +32,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .base import Collector, SourceInfo, bad, require_dir
-from .errors import BadFileError, LayoutError, SkipReport
+from .base import Collector
+from .errors import BadFileError, LayoutError, SkipReport, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
 from .metafiles import case_hint, case_matches, csv_text, listed_name, read_text
 from .record import Utterance, age_group_of, elderly_min_age
+from .source import SourceInfo
 
 CORPUS = "yuemotion"
 # The authors grouped YueMotion speakers aged 59 or more as elderly (60 everywhere else in the paper);

@@ -82,7 +82,7 @@ def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: Pr
     check_features(recipe.features, probe_args.layer)  # a mistyped feature set, before it is taken for a model
     if recipe.features == "egemaps":
         try:
-            import opensmile  # noqa: F401
+            import opensmile  # noqa: F401 (availability check: --features egemaps fails here, not after the data loads)
         except ImportError as err:
             raise ArgumentError("--features egemaps needs openSMILE: pip install 'bimotion[egemaps]'") from err
     elif recipe.features != "logmel":

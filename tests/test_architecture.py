@@ -185,6 +185,31 @@ def test_no_module_re_exports_a_moved_name():
     assert not shims, "import these from their home, not from the module re-exporting them: " + ", ".join(shims)
 
 
+# Why an import that ruff finds unused is kept (``# noqa: F401 (WHY: ...)``), outside a package's ``__init__``
+NOQA_REASONS = ("public API", "availability check", "side effects")
+NOQA_F401 = re.compile(r"#\s*noqa:\s*F401\b(.*)")
+
+
+def test_an_unused_import_says_why_it_is_kept():
+    """``# noqa: F401`` kept a moved name at its old home (``loaders.walk.original_of``, ``bimotion.verify.
+    format_result``, ``loaders.base.SourceInfo``: "the readers' import, as before it moved"), where the check
+    above sees no ``as`` alias; outside a package's ``__init__`` such an import now says which of
+    ``NOQA_REASONS`` it serves, ``# noqa: F401 (public API: ...)``, and a re-export for old importers is refused."""
+    kinds = "|".join(map(re.escape, NOQA_REASONS))
+    unexplained = [
+        f"{path.relative_to(REPO)}:{number} {match.group(1).strip() or '(no reason)'}"
+        for path in [*MODULES.values(), *sorted((REPO / "recipes").rglob("*.py"))]
+        if path.name != "__init__.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if (match := NOQA_F401.search(line)) and not re.fullmatch(rf"\s*\(({kinds}): \S.*\)\s*", match.group(1))
+    ]
+    assert not unexplained, (
+        "an unused import outside __init__.py is kept only as one of "
+        f"{', '.join(NOQA_REASONS)} ('# noqa: F401 (public API: why)'); import a moved name from its home "
+        "instead: " + "; ".join(unexplained)
+    )
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_a_docstring_names_a_function_where_it_lives(name):
     """A bare :func:`x` (:data:, :class:) is the module's own name: a function moved away (``hub_info``

@@ -550,7 +550,7 @@ def test_a_corpus_unpacked_with_backslashes_in_its_names_says_so_first(tmp_path,
 def test_a_second_copy_named_by_a_browser_or_a_file_manager_is_read_once_or_reported_as_one(tmp_path, name):
     """'1001_DFA_ANG_XX (1).wav' (a browser's second download, Windows's paste: 'x - Copy.wav') was a
     bad_name ("not {ActorID}_..."), an unlisted_file in your own corpus; and so, until they were in
-    loaders.walk.COPY_NAMES, were the copies Explorer names in German, French or Spanish ('x - Kopie.wav'),
+    loaders.copies.COPY_NAMES, were the copies Explorer names in German, French or Spanish ('x - Kopie.wav'),
     Finder's ('x copy 2.wav') and GNOME's ('x (another copy).wav'). With the bytes of the file beside it, a
     copy in any of these forms is read once as that file, counted as a duplicate copy and named in one
     warning; with other bytes, or beside no such file, it is an error (reason copy_name) saying which file
@@ -643,17 +643,17 @@ def test_in_a_folder_named_as_a_copy_only_a_file_with_a_counterpart_is_a_copy(tm
     """'Part (2)/' beside 'Part/' (a second download unpacked beside the first, or two parts of one): a file
     of 'Part (2)/' that 'Part/' also holds is its copy; one 'Part/' does not hold is a file of its own, not
     a copy_name error; and nothing at or above the root given is taken for a copy."""
-    from loaders import walk
+    from loaders import copies
 
     for folder, name in (("Part", "a.wav"), ("Part (2)", "a.wav"), ("Part (2)", "b.wav")):
         (tmp_path / folder).mkdir(exist_ok=True)
         (tmp_path / folder / name).write_bytes(b"RIFF")
     copy = tmp_path / "Part (2)" / "a.wav"
     maker = "a web browser (a second download) or Windows"
-    assert walk.original_of(copy, tmp_path) == (tmp_path / "Part" / "a.wav", maker)
-    assert walk.same_as_original(copy, tmp_path) and not walk.same_as_original(copy)
-    assert walk.original_of(tmp_path / "Part (2)" / "b.wav", tmp_path) is None
-    assert walk.original_of(copy, tmp_path / "Part (2)") is None and walk.copied_folder(tmp_path, tmp_path) is None
+    assert copies.original_of(copy, tmp_path) == (tmp_path / "Part" / "a.wav", maker)
+    assert copies.same_as_original(copy, tmp_path) and not copies.same_as_original(copy)
+    assert copies.original_of(tmp_path / "Part (2)" / "b.wav", tmp_path) is None
+    assert copies.original_of(copy, tmp_path / "Part (2)") is None and copies.copied_folder(tmp_path, tmp_path) is None
 
 
 def test_a_walk_tests_each_folders_name_for_a_copy_once_not_once_per_clip(tmp_path, monkeypatch):
@@ -661,18 +661,18 @@ def test_a_walk_tests_each_folders_name_for_a_copy_once_not_once_per_clip(tmp_pa
     the root and the clip, for every clip: on ESD's 35000 clips the test of the names went from 0.09 s
     to 0.38 s of CPU; a folder's name is now tested once (0.20 s), also where ESD reads its emotion and
     speaker from it (loaders.copies.folder_name: 'Angry (1)/' beside no Angry/ is Angry/)."""
-    from loaders import copies as walk  # what names a copy moved from loaders.walk
+    from loaders import copies
 
     tested: dict[str, int] = {}
-    real = walk.named_copy
+    real = copies.named_copy
 
     def counted(name: str):
         tested[name] = tested.get(name, 0) + 1
         return real(name)
 
     root = testing.make_corpus("esd", tmp_path / "raw")
-    monkeypatch.setattr(walk, "named_copy", counted)
-    walk._folder_named_copy.cache_clear()
+    monkeypatch.setattr(copies, "named_copy", counted)
+    copies._folder_named_copy.cache_clear()
     assert len(loaders.load("esd", root)) > 50
     folders = {path.name for path in root.rglob("*") if path.is_dir()}
     assert {tested.get(name, 0) for name in folders} == {1}, tested
@@ -763,19 +763,19 @@ def test_a_copy_of_a_copy_is_named_as_read_once_as_the_first_file(csed):
 
 
 def test_every_copy_name_form_is_known_and_no_release_name_is_taken_for_a_copy():
-    """Each form of loaders.walk.COPY_NAMES names a copy of its file, in any case (a FAT copy may upper-case
+    """Each form of loaders.copies.COPY_NAMES names a copy of its file, in any case (a FAT copy may upper-case
     it); no name a release uses is taken for one: TESS's 2800, ElderReact's 1323, IEMOCAP's dialogs, CSED's
     and CREMA-D's patterns (none holds a space)."""
-    from loaders import walk
+    from loaders import copies
     from loaders.csed import RELEASE_PREFIXES
     from loaders.testing import crema_d, elderreact, iemocap, tess
 
     for name in ("Nat_Female-1.wav", "README.md", "notes"):
-        assert {walk.copy_of(copy) for copy in copy_names(name)} == {name}
-        assert {walk.copy_of(copy.upper()) for copy in copy_names(name)} == {name.upper()}
-    makers = [walk.named_copy(copy)[1] for copy in copy_names("x.wav")]
-    assert makers == [maker for maker, forms in walk.COPY_NAMES.items() for _ in forms]
-    assert walk.copy_of("x (21st copy).wav") == walk.copy_of("x (12th copy).wav") == "x.wav"
+        assert {copies.copy_of(copy) for copy in copy_names(name)} == {name}
+        assert {copies.copy_of(copy.upper()) for copy in copy_names(name)} == {name.upper()}
+    makers = [copies.named_copy(copy)[1] for copy in copy_names("x.wav")]
+    assert makers == [maker for maker, forms in copies.COPY_NAMES.items() for _ in forms]
+    assert copies.copy_of("x (21st copy).wav") == copies.copy_of("x (12th copy).wav") == "x.wav"
     # Windows XP's Explorer and Google Drive put "Copy of" before the name, Firefox's second download has
     # no space before its "(1)", KDE Dolphin's second duplicate is "x copy (1)": each was a bad_name
     for copy, maker in {
@@ -785,14 +785,14 @@ def test_every_copy_name_form_is_known_and_no_release_name_is_taken_for_a_copy()
         "1001_DFA_ANG_XX copy (1).wav": "KDE Dolphin",
         "1001_DFA_ANG_XX - Copy (2).wav": "Windows Explorer in English",  # not a browser's copy of 'x - Copy'
     }.items():
-        assert walk.named_copy(copy) == ("1001_DFA_ANG_XX" + copy[-4:], maker)
-    assert walk.copy_of("x (1) (1).wav") == "x (1).wav"
+        assert copies.named_copy(copy) == ("1001_DFA_ANG_XX" + copy[-4:], maker)
+    assert copies.copy_of("x (1) (1).wav") == "x (1).wav"
     release = [f"{s}_{w}_{e}.wav" for s in tess.SPEAKERS for w in tess.WORDS for e in tess.EMOTIONS]
     release += [line.split()[0] for split in ("train", "dev", "test") for line in elderreact.label_lines(split)]
     release += [f"{dialog}_F000.wav" for dialog in iemocap.DIALOGS] + [f"{d}.txt" for d in iemocap.DIALOGS]
     release += [f"{prefix}-1.wav" for prefix in RELEASE_PREFIXES.values()] + ["Training Data (wav)"]
     release += [f"{crema_d.ACTORS[0]}_{sentence}_ANG_XX.wav" for sentence in crema_d.SENTENCES]
-    assert len(release) > 2800 + 1323 and [name for name in release if walk.copy_of(name)] == []
+    assert len(release) > 2800 + 1323 and [name for name in release if copies.copy_of(name)] == []
 
 
 @pytest.mark.parametrize("name", loaders.READERS)

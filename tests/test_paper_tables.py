@@ -12,8 +12,8 @@ import pytest
 from bimotion import paper, splits
 from bimotion.grid.config import GridConfig, load_config, shipped_config
 from bimotion.grid.plan import make_plan
-from bimotion.grid.scoring import score_test
 from bimotion.mixture import parse_mixture
+from bimotion.training.bootstrap import score_test
 from bimotion.training.metrics import score_groups, scores, weighted_f1
 from bimotion.training.mixtures import Shard
 

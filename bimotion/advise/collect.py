@@ -4,7 +4,7 @@ baseline, paired by seed and by resample.
 
 * **over seeds** (``ci_seeds``): the Student-t interval of the mean of the per-seed values (for a
   difference, of the per-seed differences, mixture seed k minus baseline seed k); it needs two seeds.
-* **over test speakers** (``ci_clips``): the bootstrap of :func:`bimotion.grid.scoring.score_test`
+* **over test speakers** (``ci_clips``): the bootstrap of :func:`bimotion.training.bootstrap.score_test`
   (speakers resampled within each corpus, clips where a corpus has no speaker ids, the same resamples
   for every model, so a difference's interval is paired); it says how much a different test set of
   as many speakers could move the number.
@@ -30,8 +30,9 @@ import numpy as np
 from ..grid.heard import heard_counts
 from ..grid.plan import target_test
 from ..grid.runner import Grid
-from ..grid.scoring import chance_of_test, score_test, strata
+from ..grid.scoring import chance_of_test
 from ..mixture import parse_mixture
+from ..training.bootstrap import score_test, strata
 
 MIN_VERDICT_CLIPS = 20  # fewer test clips than this: no gain or loss is called clear
 

@@ -36,7 +36,7 @@ The package, by job (each imports only those above it)::
     config    GridConfig, load_config, find_config, shipped_config, data_sources, MARKER
     plan      PlannedModel, Plan, make_plan: the distinct models and the cells they serve;
               model_dir_in_grid: a finished model in a grid output folder
-    scoring   CellResult, score_test: the paper's weighted F1 per seed with a bootstrap CI;
+    scoring   CellResult (score_test is training.bootstrap's): the paper's weighted F1 per seed with a bootstrap CI;
               entry_of_test: one test set's numbers in a model's metrics file
     report    GridResult, render_markdown/csv/latex/heatmap, write_reports
     checks    check_inputs: what a grid needs, before its first model trains
@@ -48,13 +48,16 @@ The package, by job (each imports only those above it)::
     fixtures  prepare_fixtures: small synthetic corpora, prepared, for demos and tests
 """
 
+from ..training.bootstrap import (
+    score_test,  # the grid's bootstrap over test speakers, public as bimotion.grid.score_test
+)
 from .config import MARKER, GridConfig, data_sources, find_config, load_config, shipped_config
 from .fixtures import prepare_fixtures
 from .jobs import Trainer, TrainJob, train_model
 from .plan import Plan, PlannedModel, make_plan, model_dir_in_grid, shard_name
 from .report import GridResult, render_csv, render_heatmap, render_latex, render_markdown, write_reports
 from .runner import Grid, check_inputs, run_grid
-from .scoring import CellResult, score_test
+from .scoring import CellResult
 
 __all__ = [
     "MARKER", "GridConfig", "data_sources", "load_config", "find_config", "shipped_config", "prepare_fixtures", "Plan",

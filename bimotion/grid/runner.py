@@ -19,6 +19,7 @@ from loaders.tables import counted
 
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
+from ..training.bootstrap import score_test
 from ..training.provenance import command_scope, provenance
 from .checks import check_config, check_inputs, check_rows, check_settings
 from .claims import Claims, Ranks
@@ -27,7 +28,7 @@ from .heard import heard_counts, mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, shard_name
 from .report import GridResult, write_reports
-from .scoring import CellResult, chance_of_test, entry_of_test, score_test, summarize
+from .scoring import CellResult, chance_of_test, entry_of_test, summarize
 
 
 def load_npz(path: Path) -> dict:

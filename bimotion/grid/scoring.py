@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..mixture import parse_mixture
-from ..training.bootstrap import score_test, strata  # noqa: F401 (score_test: the grid's, re-exported)
+from ..training.bootstrap import strata
 from ..training.metrics import chance_levels
 
 
@@ -58,7 +58,7 @@ def summarize(values: np.ndarray, boot: np.ndarray, confidence: float) -> dict:
 
 def chance_of_test(pred: dict, group_score: str = "mean", metric: str = "weighted_f1") -> dict:
     """Chance levels (%) of one test set's clips (:func:`~bimotion.training.metrics.chance_levels`),
-    combined over its (group, corpus) parts as :func:`score_test` combines the scores; ``chance``
+    combined over its (group, corpus) parts as :func:`~bimotion.training.bootstrap.score_test` combines the scores; ``chance``
     is ``metric``'s."""
     keys = ("chance", "all_positive", "prior_matched") if metric == "weighted_f1" else ("weighted_f1_argmax",)
 

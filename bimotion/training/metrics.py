@@ -45,14 +45,12 @@ import numpy as np
 
 from loaders.labels import LABELS
 
-from .f1 import (  # noqa: F401 (re-exported)
+from .f1 import (
     GROUP_SCORES,
-    METRICS,
     THRESHOLD,
     arg_max,
     argmax_chance,
     argmax_reading,
-    f1_from_counts,
     label_counts,
     ratio,
     weighted_f1,

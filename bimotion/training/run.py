@@ -19,7 +19,7 @@ from .bootstrap import INTERVAL_SAMPLES
 from .checkpoints import last_checkpoint, remove_incomplete_checkpoints, remove_saved_at_stop
 from .collator import AudioCollator
 from .data import column, default_test_configs, load_split, sources_of
-from .evaluation import infer  # noqa: F401 (bimotion.training.run.infer, where the recipes and users import it)
+from .evaluation import infer  # noqa: F401 (public API: `from bimotion.training.run import infer, train`, docs/recipes.md)
 from .identity import (
     IncompleteCheckpoint,
     RunMismatch,

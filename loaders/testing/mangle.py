@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import walk
+from .. import copies, walk
 
 # A macOS resource fork as a zip or a FAT/exFAT stick stores it beside its file: ``._NAME``.
 APPLEDOUBLE = walk.APPLEDOUBLE_MAGIC + b"\x00\x02\x00\x00Mac OS X        " + bytes(58)
@@ -67,10 +67,10 @@ def unpacked_with_backslashes(root: str | os.PathLike) -> int:
 
 def copy_names(name: str) -> list[str]:
     """Every name a second copy of the file ``name`` is given beside it (each form of
-    :data:`loaders.walk.COPY_NAMES`, its number 2, its ordinal 3rd), in the table's order."""
+    :data:`loaders.copies.COPY_NAMES`, its number 2, its ordinal 3rd), in the table's order."""
     stem, dot, suffix = name.rpartition(".")
     stem, suffix = (stem, dot + suffix) if dot else (name, "")
-    forms = (form for forms in walk.COPY_NAMES.values() for form in forms)
+    forms = (form for forms in copies.COPY_NAMES.values() for form in forms)
     return [form.replace("{nth}", "3rd").replace("{n}", "2").replace("{stem}", stem) + suffix for form in forms]
 
 
