@@ -266,7 +266,8 @@ def test_train_on_a_users_own_corpus_in_a_fresh_process(tiny, tmp_path, monkeypa
     card = (out / "README.md").read_text()
     assert f"- `carehome`: {', '.join(annotated)}" in card
     # the card tells what happened: the folder's protocol, the run's steps, its language, its own corpus
-    assert "bimotion: `speaker`, speaker-independent" in card and "carehome: its `split` column" in card
+    assert "bimotion: `speaker`, speaker-independent" in card  # its metadata has no split column: whole speakers
+    assert "carehome: whole speakers per split" in card
     assert "2 steps (" in card and "generated Indonesian data" in card and "a user's own corpus (carehome)" in card
     assert "speakers can occur in both training" not in card
     bad = subprocess.run(
