@@ -5,7 +5,7 @@ BiMotion and YueMotion from them as Hub-ready datasets, check the result, load i
 CNN) on the CPU and write Tables 3-5, the heat map and the feature-space projections (Figures 2-3).
 
 Examples:
-  bimotion demo --output demo              # everything: 7-16 min on 2 CPU cores
+  bimotion demo --output demo              # everything: 6-16 min on 2 CPU cores
   bimotion demo --output demo --no-grid    # the datasets only: about 1.5 min
 
 It writes, below --output DIR: raw/ (the generated corpora), bimotion/ and yuemotion/ (the prepared
