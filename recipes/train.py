@@ -37,8 +37,11 @@ class TrainArguments:
     train_configs: list[str] = field(metadata={"help": "configurations to train on, e.g. eng_eld zho_eld"})
 
 
+ARGUMENTS = (TrainArguments, ModelArguments, DataArguments, RunArguments, SERTrainingArguments)  # main's, in order
+
+
 def main(argv=None) -> int:
-    parser = HfArgumentParser((TrainArguments, ModelArguments, DataArguments, RunArguments, SERTrainingArguments))
+    parser = HfArgumentParser(ARGUMENTS)
     recipe, model_args, data_args, run_args, training_args = parse_arguments(
         parser, argv, lambda recipe, *args: check_training(*args, train_configs=recipe.train_configs)
     )

@@ -230,9 +230,7 @@ def _train_parser():
     """The train recipe's argument parser, of the dataclasses its ``main`` parses into."""
     from transformers import HfArgumentParser
 
-    train = recipe("train")
-    dataclasses_ = (train.TrainArguments, train.ModelArguments, train.DataArguments, train.RunArguments)
-    return HfArgumentParser((*dataclasses_, train.SERTrainingArguments))
+    return HfArgumentParser(recipe("train").ARGUMENTS)
 
 
 def test_good_arguments_pass_the_checks(paths, monkeypatch):
