@@ -22,20 +22,27 @@ RECORD_FIX = (
 )
 
 
-def unrecorded(source: str | os.PathLike | None) -> str:
+def unrecorded(source: str | os.PathLike | None, so: str = "", instead: str = "", *, named: str = "") -> str:
     """Why what ``source`` holds is known by its card alone, for an error or a note to end with: ``""``
-    where its ``prepare.json`` is read; ``"SOURCE has no prepare.json ..."`` (:data:`UNRECORDED`) where it has
-    none; for a Hub dataset whose ``prepare.json`` could not be fetched (offline, not cached), that
-    (:class:`~bimotion.hub.HubUnreachableError`'s words and what to do): it may well have one, and
-    preparing it again is no fix."""
+    where its ``prepare.json`` is read; ``"SOURCE has no prepare.json ..."`` (:data:`UNRECORDED`; ``named``
+    in place of SOURCE: ``--bimotion DIR``) where it has none; for a Hub dataset whose ``prepare.json``
+    could not be fetched (offline, not cached), that (:class:`~bimotion.hub.HubUnreachableError`'s words
+    and what to do): it may well have one, and preparing it again is no fix.  With ``so`` (what follows
+    from it where it is met), the sentence goes on ``", SO: INSTEAD, or FIX"`` (:data:`RECORD_FIX`, for
+    one without a record; ``instead`` alone for one not fetched): the one wording of every such error."""
     from bimotion.hub import HubUnreachableError
 
     from .layout import recorded_info
 
     try:
-        return "" if recorded_info(source) is not None else f"{source} {UNRECORDED}"
+        if recorded_info(source) is not None:
+            return ""
+        why, fix = f"{named or source} {UNRECORDED}", RECORD_FIX
     except HubUnreachableError as err:
-        return f"{err}; only its card's configs are known"
+        why, fix = f"{err}; only its card's configs are known", ""
+    if not so:
+        return why
+    return f"{why}, {so}: " + ", or ".join(part for part in (instead, fix) if part)
 
 
 _CARD_CONFIGS: dict[tuple, list[str] | None] = {}  # (Hub id, the Hub and its cache) -> its card's configs

@@ -180,15 +180,18 @@ def data_sources(data_dirs: Mapping[str, str | os.PathLike | None], cache_root: 
     return {**{k: str(v) for k, v in data_dirs.items() if v and k != "cache_dir"}, "cache_dir": str(cache_root)}
 
 
-def unrecorded_groups(folder: str | os.PathLike) -> str:
-    """Why the groups of ``folder``, a dataset without ``prepare.json``, cannot be read, and the fixes."""
-    from ..data.held import RECORD_FIX, UNRECORDED, card_configs
+def unrecorded_groups(folder: str | os.PathLike, *, named: str = "") -> str:
+    """Why the groups of ``folder`` (``named``: ``--bimotion DIR``), a dataset without ``prepare.json``,
+    cannot be read (:func:`bimotion.data.held.unrecorded`), and the fixes."""
+    from ..data.held import card_configs, unrecorded
 
     configs = card_configs(folder)
     card = f"; its card has configs {', '.join(configs)}" if configs else ""
-    return (
-        f"{UNRECORDED}, and which groups have training clips is not: list the groups to draw from (--groups, or "
-        f"groups: in the config{card}), or {RECORD_FIX}"
+    return unrecorded(
+        folder,
+        "and which groups have training clips is not",
+        f"list the groups to draw from (--groups, or groups: in the config{card})",
+        named=named,
     )
 
 
@@ -211,7 +214,7 @@ def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_
             if local_only:  # a Hub dataset id: skipped
                 continue
             if card_configs(folder) is not None:  # a dataset without the record of its groups, its card's configs
-                raise ValueError(f"--{name} {folder} {unrecorded_groups(folder)}")
+                raise ValueError(unrecorded_groups(folder, named=f"--{name} {folder}"))
             what = "is not a local prepared folder" if Path(folder).expanduser().exists() else "does not exist"
             raise ValueError(
                 f"--{name} {folder} {what}, so its groups cannot be read: prepare it, or (for a Hub dataset id) "

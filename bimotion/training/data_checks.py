@@ -125,12 +125,10 @@ def check_datasets(
     for name, value in datasets.items():
         check_dataset(value, f"--{name}", name, cache_dir=cache_dir)
         if local_only and value and not is_prepared(value) and Path(value).expanduser().is_dir():
-            from bimotion.data.held import RECORD_FIX, UNRECORDED
+            from bimotion.data.held import unrecorded
 
-            raise ArgumentError(
-                f"--{name} {value} {UNRECORDED}, and probes read only local prepared folders (their features are "
-                f"cached per folder, by its prepare.json): {RECORD_FIX}"
-            )
+            so = "and probes read only local prepared folders (their features are cached per folder, by its prepare.json)"
+            raise ArgumentError(unrecorded(value, so, named=f"--{name} {value}"))
         if local_only and value and not is_prepared(value):
             raise ArgumentError(
                 f"--{name} {value}: probes read local prepared folders only (their features are cached per folder), "
