@@ -8,10 +8,12 @@ from __future__ import annotations
 import pytest
 
 from bimotion.data import layout
-from bimotion.data.held import RECORD_FIX
+from bimotion.data.held import RECORD_FIX, held_pairs, held_shards
 from bimotion.grid.config import prepared_groups
 from bimotion.training import testing
-from bimotion.training.args import ArgumentError, check_datasets
+from bimotion.training.args import ArgumentError, check_datasets, check_present
+from bimotion.training.data import Sources, default_test_configs, shards
+from bimotion.training.data_checks import check_dataset
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +27,49 @@ def card_only(tmp_path_factory):
     )
     (folder / layout.INFO_FILE).unlink()
     return folder
+
+
+def test_the_checks_the_loaders_the_test_sets_and_the_grid_name_the_same_groups(card_only):
+    """The grid's error listed the card's configs (`zho_eld, zho_adu, zho, adu, all, csed, esd`) as
+    groups to give --groups, unions and corpora among them; it lists the groups every other reader
+    finds, those of held_pairs."""
+    assert held_pairs(card_only, "bimotion") == [("zho_eld", "csed"), ("zho_adu", "esd")]
+    groups = ["zho_eld", "zho_adu"]
+    assert [s.group for s in held_shards({"bimotion": str(card_only)}.get, shards(["bimotion:all"]))] == groups
+    assert default_test_configs(Sources(str(card_only))) == groups
+    with pytest.raises(ArgumentError, match=r"has no eng_eld rows \(it holds zho_adu, zho_eld; "):
+        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": str(card_only)})
+    with pytest.raises(ValueError) as err:
+        prepared_groups({"bimotion": str(card_only)})
+    message = str(err.value)
+    assert f"--bimotion {card_only} has no prepare.json" in message
+    assert "groups: in the config; its card has configs of zho_eld, zho_adu), or " + RECORD_FIX in message
+    check_dataset(str(card_only), "--bimotion", "bimotion")  # a folder in the Hub's layout is taken
+
+
+def test_a_card_whose_header_does_not_parse_is_no_dataset_folder(tmp_path):
+    """`--bimotion DIR` whose README.md has a `configs:` line in a header YAML cannot read was taken by
+    the argument check (a look for the line) and failed as `datasets` loaded it, in a traceback after
+    the run started; the check reads the card as every other reader does, and names the folder."""
+    (tmp_path / "README.md").write_text("---\nconfigs: [zho_eld\n  - b: :\n---\n# a corpus\n", encoding="utf-8")
+    with pytest.raises(ArgumentError, match=rf"--bimotion {tmp_path} is not a prepared dataset folder"):
+        check_dataset(str(tmp_path), "--bimotion", "bimotion")
+
+
+def test_default_test_sets_of_a_dataset_whose_card_has_no_configs_is_an_error_naming_it(card_only, tmp_path):
+    """A dataset with Parquet files but neither prepare.json nor configs in its card was scored on no
+    group at all (`datasets` names its one config `default`, which is no group): no test set, and no
+    word why.  It is now one error naming the dataset and the fixes."""
+    import shutil
+
+    folder = shutil.copytree(card_only, tmp_path / "no-configs")
+    (folder / layout.CARD_FILE).write_text("---\nlicense: mit\n---\n# uploaded by hand\n", encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        default_test_configs(Sources(str(folder)))
+    message = str(err.value)
+    assert f"--bimotion {folder} has no prepare.json" in message
+    assert "its card (README.md) declares no configs" in message
+    assert "name the groups to score with --test_configs, or " + RECORD_FIX in message
 
 
 def test_probes_say_the_folder_has_no_record_and_how_to_make_one(card_only):
@@ -60,4 +105,6 @@ def test_the_grid_says_a_hub_datasets_record_could_not_be_fetched_not_that_it_ha
     message = str(err.value)
     assert f"could not reach the Hub to read prepare.json of the dataset {hub_id}: " in message
     assert "has no prepare.json" not in message and "bimotion prepare" not in message, message
-    assert "list the groups to draw from (--groups, or groups: in the config; its card has configs zho_eld" in message
+    assert (
+        "list the groups to draw from (--groups, or groups: in the config; its card has configs of zho_eld" in message
+    )

@@ -1,8 +1,8 @@
-"""Which shards a prepared dataset holds (:func:`held_shards`, :func:`groups_without`): by its record
-(``prepare.json``), or, for one without it (someone uploaded only the Parquet files and the card, or
-another tool wrote it), by the groups its card's configs declare (:func:`card_configs`); what such a
-dataset lacks and how to give it one (:data:`UNRECORDED`, :data:`RECORD_FIX`, :func:`unrecorded`, the ends of
-the errors and notes that meet one)."""
+"""Which groups and corpora a prepared dataset holds (:func:`held_pairs`; its shards, :func:`held_shards`,
+:func:`groups_without`): by its record (``prepare.json``), or, for one without it (someone uploaded only the
+Parquet files and the card, or another tool wrote it), by the groups its card's configs declare
+(:func:`card_configs`, the one reading of a card); what such a dataset lacks and how to give it one
+(:data:`UNRECORDED`, :data:`RECORD_FIX`, :func:`unrecorded`: the ends of the errors and notes that meet one)."""
 
 from __future__ import annotations
 
@@ -84,23 +84,42 @@ def _configs_of(card: Path) -> list[str] | None:
     return [c["config_name"] for c in configs if isinstance(c, dict) and isinstance(c.get("config_name"), str)]
 
 
+def held_pairs(source, benchmark: str, shards=(), split: str | None = None) -> list[tuple[str, str]] | None:
+    """The ``(group, corpus)`` pairs that the prepared ``benchmark`` dataset at ``source`` (a folder or a
+    Hub id) has ``split`` rows of (``None``: rows of any split), each once, in its record's order: by its
+    ``prepare.json`` (:func:`.layout.held_info`: a Hub dataset's too); for a dataset without one, every
+    corpus of each group its card has a config of (:func:`card_configs`; a card says nothing of splits),
+    of the registered groups and of those ``shards`` name (a user's); None with neither record nor card
+    (it is checked as it loads).  The one answer the loaders, the recipes' checks and the grid read."""
+    from bimotion.registry import BENCHMARKS
+
+    info = held_info(source)
+    if info is not None:
+        return list(
+            dict.fromkeys(
+                (x["group"], x["corpus"]) for x in info["shards"] if x["rows"] and split in (None, x["split"])
+            )
+        )
+    configs = card_configs(source)
+    if configs is None:
+        return None
+    known = BENCHMARKS[benchmark]
+    have = [(group, corpus) for group in known.groups if group in configs for corpus in known.corpora_of(group)]
+    have += [(s.group, s.corpus) for s in shards if s.benchmark == benchmark and s.group in configs]
+    return list(dict.fromkeys(have))
+
+
 def held_shards(path_of, shards, split: str | None = None) -> list:
     """The ``shards`` (:class:`~bimotion.mixture.Shard` tuples) that a prepared dataset has ``split``
-    rows of (``None``: rows of any split), by its ``prepare.json`` (:func:`.layout.recorded_info`: a Hub
-    dataset's too); ``path_of(benchmark)`` gives a benchmark's folder or Hub id (a dataset without
-    a record keeps the shards of the groups its card has configs of, :func:`card_configs`, all of its
-    shards without a card: it is checked when it loads).  A group whose other corpora were not
-    prepared, or have no rows in this split, is read without them; a config of several groups
-    (``zho``, ``all``), without the groups that were not prepared."""
+    rows of (``None``: rows of any split), by :func:`held_pairs`; ``path_of(benchmark)`` gives a
+    benchmark's folder or Hub id (a dataset with neither record nor card keeps all of its shards: it is
+    checked when it loads).  A group whose other corpora were not prepared, or have no rows in this
+    split, is read without them; a config of several groups (``zho``, ``all``), without the groups
+    that were not prepared."""
     have = {}
     for bench in dict.fromkeys(s.benchmark for s in shards):
-        info = held_info(path_of(bench))
-        if info is not None:
-            have[bench] = {
-                (x["group"], x["corpus"]) for x in info["shards"] if x["rows"] and split in (None, x["split"])
-            }
-        elif (configs := card_configs(path_of(bench))) is not None:  # no record: the groups its card has
-            have[bench] = {(s.group, s.corpus) for s in shards if s.benchmark == bench and s.group in configs}
+        if (pairs := held_pairs(path_of(bench), bench, shards, split)) is not None:
+            have[bench] = set(pairs)
     return [s for s in dict.fromkeys(shards) if s.benchmark not in have or (s.group, s.corpus) in have[s.benchmark]]
 
 

@@ -180,13 +180,14 @@ def data_sources(data_dirs: Mapping[str, str | os.PathLike | None], cache_root: 
     return {**{k: str(v) for k, v in data_dirs.items() if v and k != "cache_dir"}, "cache_dir": str(cache_root)}
 
 
-def unrecorded_groups(folder: str | os.PathLike, *, named: str = "") -> str:
-    """Why the groups of ``folder`` (``named``: ``--bimotion DIR``), a dataset without ``prepare.json``,
-    cannot be read (:func:`bimotion.data.held.unrecorded`), and the fixes."""
-    from ..data.held import card_configs, unrecorded
+def unrecorded_groups(folder: str | os.PathLike, benchmark: str, *, named: str = "") -> str:
+    """Why the groups of ``folder`` (``named``: ``--bimotion DIR``), a ``benchmark`` dataset without
+    ``prepare.json``, cannot be read (:func:`bimotion.data.held.unrecorded`), and the fixes: the groups
+    its card has configs of to list (:func:`bimotion.data.held.held_pairs`), or the record to make."""
+    from ..data.held import held_pairs, unrecorded
 
-    configs = card_configs(folder)
-    card = f"; its card has configs {', '.join(configs)}" if configs else ""
+    groups = list(dict.fromkeys(group for group, _ in held_pairs(folder, benchmark) or []))
+    card = f"; its card has configs of {', '.join(groups)}" if groups else ""
     return unrecorded(
         folder,
         "and which groups have training clips is not",
@@ -202,7 +203,7 @@ def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_
     A folder prepared with a user's own corpora registers its extended benchmark
     (:func:`bimotion.registry.register`), so that their groups (``ind_eld``) resolve in this process.
     A folder that is not a local prepared one is an error, or skipped with ``local_only``."""
-    from ..data.held import card_configs
+    from ..data.held import card_configs, held_pairs
     from ..data.layout import is_prepared, read_info
     from ..registry import benchmark_of, register
 
@@ -214,7 +215,7 @@ def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_
             if local_only:  # a Hub dataset id: skipped
                 continue
             if card_configs(folder) is not None:  # a dataset without the record of its groups, its card's configs
-                raise ValueError(unrecorded_groups(folder, named=f"--{name} {folder}"))
+                raise ValueError(unrecorded_groups(folder, name, named=f"--{name} {folder}"))
             what = "is not a local prepared folder" if Path(folder).expanduser().exists() else "does not exist"
             raise ValueError(
                 f"--{name} {folder} {what}, so its groups cannot be read: prepare it, or (for a Hub dataset id) "
@@ -227,9 +228,8 @@ def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_
             )
         bench = register(benchmark_of(info))  # with the user corpora it was prepared with: their groups resolve
         corpora: dict[str, list[str]] = {}
-        for shard in info["shards"]:
-            if shard["split"] == "train" and shard["rows"] > 0:
-                corpora.setdefault(shard["group"], []).append(shard["corpus"])
+        for group, corpus in held_pairs(folder, name, split="train"):
+            corpora.setdefault(group, []).append(corpus)
         for group, have in corpora.items():
             config = bench.config(group)
             kept = [c for c in config.corpora if c in have]

@@ -77,18 +77,31 @@ def sources_of(data_args) -> Sources:
 def default_test_configs(sources: Sources, *, split: str = "test", log=None) -> list[str]:
     """Every group of every benchmark given that its prepared dataset has ``split`` rows of (the
     paper scores every model on every group); a group of a local folder without them (too few
-    speakers) is left out, with a ``note:`` line to ``log`` (default: standard error, main process)."""
-    from datasets import get_dataset_config_names
-
-    from bimotion.data.layout import held_info
+    speakers) is left out, with a ``note:`` line to ``log`` (default: standard error, main process).
+    The groups a dataset holds are :func:`bimotion.data.held.held_pairs`' (its prepare.json, else its
+    card's configs); one with neither is a ValueError naming it, not a benchmark scored on nothing."""
+    from bimotion.data.held import held_pairs, unrecorded
 
     out = []
     for name, bench in BENCHMARKS.items():
         path = getattr(sources, name)
-        if path:  # by its prepare.json (a Hub dataset's pushed with it), else its card's configs
-            info = held_info(path)
-            present = {s["group"] for s in info["shards"] if s["rows"]} if info else get_dataset_config_names(path)
-            out += [g for g in bench.groups if g in present]
+        if not path:
+            continue
+        # Not datasets.get_dataset_config_names, as before: it asks the Hub again (card_configs once per
+        # process; offline, from the Hub's cache, where load_dataset keeps the card too), and names a
+        # dataset without configs in its card "default", which is no group: its benchmark went unscored.
+        if (have := held_pairs(path, name)) is None:
+            raise ValueError(
+                unrecorded(
+                    path,
+                    "and its card (README.md) declares no configs, or could not be read, so which groups it holds "
+                    "is not known either",
+                    "name the groups to score with --test_configs",
+                    named=f"--{name} {path}",
+                )
+            )
+        present = {group for group, _ in have}
+        out += [g for g in bench.groups if g in present]
     kept = with_split_rows(sources, out, split)
     for group in out:
         if group not in kept:

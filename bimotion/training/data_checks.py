@@ -33,7 +33,9 @@ def check_dataset(value: str | None, flag: str, benchmark: str, *, cache_dir: st
     info = path / "prepare.json"
     if path.is_dir():
         if not info.is_file():
-            if _hub_dataset_card(path):  # a dataset folder in the Hub's layout (configs in README.md)
+            from bimotion.data.held import card_configs
+
+            if card_configs(path) is not None:  # a dataset folder in the Hub's layout (configs in README.md)
                 return
             from bimotion.data.layout import prepared_inside
 
@@ -106,15 +108,6 @@ def _in_datasets_cache(value: str, cache_dir: str | None) -> bool:
     return any((root / folder).is_dir() for root in roots)
 
 
-def _hub_dataset_card(folder: Path) -> bool:
-    """Whether ``folder/README.md`` declares ``configs:`` in its YAML header, as a Hub dataset does."""
-    card = folder / "README.md"
-    if not card.is_file():
-        return False
-    header = card.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
-    return header.startswith("---") and re.search(r"^configs:", header, re.MULTILINE) is not None
-
-
 def check_datasets(
     datasets: dict[str, str | None], *, required: bool = True, local_only: bool = False, cache_dir: str | None = None
 ) -> None:
@@ -184,25 +177,6 @@ def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, st
     main_note(*notes)
 
 
-def _held(bench: str, path: str | None, found) -> set[tuple[str, str]] | None:
-    """``{(group, corpus)}`` that the prepared dataset ``path`` has rows of: by its prepare.json (a
-    local folder's, or the one pushed beside a Hub dataset), else every corpus of each group of
-    ``found`` its card has a config of; None with neither."""
-    from bimotion.data.held import card_configs
-    from bimotion.data.layout import held_info
-    from bimotion.registry import BENCHMARKS
-
-    info = held_info(path)
-    if info is not None:
-        return {(s["group"], s["corpus"]) for s in info["shards"] if s["rows"]}
-    configs = card_configs(path)
-    if configs is None:
-        return None
-    known = BENCHMARKS[bench]  # and a user's groups, by the configs asked for
-    have = {(group, corpus) for group in known.groups if group in configs for corpus in known.corpora_of(group)}
-    return have | {(s.group, s.corpus) for s in found.shards if s.benchmark == bench and s.group in configs}
-
-
 def _unrecorded(path: str | None) -> list[str]:
     """``["DATA has no prepare.json ..."]`` for a dataset without a record (or why a Hub dataset's could not
     be read: :func:`bimotion.data.held.unrecorded`), else ``[]``."""
@@ -212,10 +186,12 @@ def _unrecorded(path: str | None) -> list[str]:
 
 
 def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> list[str]:
+    from bimotion.data.held import held_pairs
+
     notes, absent = [], {}  # absent: {(benchmark, path, groups held): [(group, its corpora)]}
     for bench in found.benchmarks:
         path = datasets.get(bench)
-        have = _held(bench, path, found)
+        have = held_pairs(path, bench, found.shards)
         if have is None:  # no record and no card: checked as it loads
             continue
         groups_held = tuple(sorted({g for g, _ in have}))
