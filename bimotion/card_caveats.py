@@ -1,7 +1,8 @@
 """The caveats of a dataset card (:mod:`bimotion.dataset_card`): what each corpus's data says about
 itself that a user of the dataset must know (each reader's :class:`loaders.SourceInfo` ``caveat``,
 :func:`corpus_fact`), and what ``prepare.json`` recorded of
-the data prepared (:func:`caveats`; :func:`gender_gaps`, also a note of ``prepare``'s summary)."""
+the data prepared (:func:`caveats`; :func:`gender_gaps`, also a note of ``prepare``'s summary; a corpus of one's own's notes
+with the one way it was split, :func:`own_notes`)."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def caveats(info: dict, partial: list[str]) -> list[str]:
     low-rate, quiet, hard-clipped, known-defect clips; skipped inputs)."""
     user = info.get("user_sources", {})  # a user's corpus: its source's notes (groups, licence, label mapping)
     lines = [
-        corpus_fact(c, "caveat") or f"{user[c]['notes']} {_own_counts(c, info)}{_own_facts(c)}"
+        corpus_fact(c, "caveat") or f"{own_notes(c, info)} {_own_counts(c, info)}{_own_facts(c)}"
         for c in info["corpora"]
         if corpus_fact(c, "caveat") or c in user
     ]
@@ -117,7 +118,7 @@ def data_caveats(records: dict, corpora) -> dict[str, list[str]]:
         generated = info.get("synthetic") or {}
         for corpus in (c for c in corpora if c in info.get("corpora", ())):
             lines = out.setdefault(corpus, [])
-            own = (info.get("user_sources") or {}).get(corpus, {}).get("notes")
+            own = own_notes(corpus, info) if corpus in (info.get("user_sources") or {}) else None
             own = corpus_fact(corpus, "caveat") if corpus_fact(corpus, "caveat") and corpus not in generated else own
             if own and own not in lines:
                 lines.append(own)
@@ -128,6 +129,19 @@ def data_caveats(records: dict, corpora) -> dict[str, list[str]]:
                     f"**Skipped inputs** (by corpus/reason): {', '.join(f'{k}: {n}' for k, n in skipped.items())}."
                 )
     return {c: lines for c, lines in out.items() if lines}
+
+
+def own_notes(corpus: str, info: dict) -> str:
+    """A corpus of one's own's notes as ``prepare.json`` (``info``) recorded them, their sentence on its split
+    (both ways, :data:`loaders.audiofolder.SPLIT_NOTE`) saying the one way prepare used, as the card's split
+    rules say it (:func:`bimotion.splits.rule`: its own column, and whether it keeps speakers apart, or whole
+    speakers; both ways still where prepare.json does not record which)."""
+    from loaders.audiofolder import SPLIT_NOTE
+
+    from .splits import rule
+
+    used = rule(info["protocol"], corpus, info).describe(brief=True)
+    return info["user_sources"][corpus]["notes"].replace(SPLIT_NOTE, f"Its split: {used}.")
 
 
 def recorded_caveats(info: dict) -> list[tuple[str, str]]:

@@ -244,6 +244,12 @@ def _beside(root: Path, names: tuple[str, ...]) -> Path | None:
     return found[0] if found else None
 
 
+# How a corpus of one's own is split, in its notes: both ways, as neither is known until it is prepared
+# (``bimotion sources`` and the docs say the format so).  A prepared folder's cards say in its place the one
+# way prepare.json records (:func:`bimotion.card_caveats.own_notes`), in prepare.json's notes of any version.
+SPLIT_NOTE = "Its split is its `split` column when every row has one, else speaker-independent by `speaker_id`."
+
+
 def source_info(
     name: str, spec: AudioFolder, records: list[Utterance], labels: LabelMap, card: dict, metadata: Path
 ) -> SourceInfo:
@@ -271,7 +277,7 @@ def source_info(
         notes=(
             f"**{name}** is a user's own corpus (read from {metadata.name}; groups "
             f"{', '.join(groups)}; licence as given by its user: {license}). Its labels were mapped as: {mapping}. "
-            "Its split is its `split` column when every row has one, else speaker-independent by `speaker_id`."
+            f"{SPLIT_NOTE}"
         ),
         groups=tuple(groups),
     )
