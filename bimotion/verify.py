@@ -1,7 +1,8 @@
 """Checks of a prepared folder, as a library (``bimotion check`` prints them): rows per config and
 split, that every file the card names is there with the rows prepare.json records and its label
 names (the ``ClassLabel`` names of ``emotions`` and the categorical columns), speaker overlap
-between splits per corpus, duplicate audio (content hash of the stored 16 kHz FLAC) across splits,
+between splits per corpus (:mod:`bimotion.verify_speakers`: against the protocol, and a corpus of one's own's
+against the count prepare.json recorded of its ``split`` column), duplicate audio (content hash of the stored 16 kHz FLAC) across splits,
 and silent clips.
 
 Every stored clip is decoded and its level measured: a clip whose peak is at most a few 16-bit
@@ -33,6 +34,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     (``{corpus: raw root}``) also compares each stored clip of those corpora with its raw file."""
 
     from .data.layout import config_files, folder_files, read_info
+    from .verify_speakers import overlap_problems
 
     if sources and not hash_audio:  # an argument error, before any file is read
         raise ValueError("comparing with --source decodes the stored audio; drop --no-audio")
@@ -47,10 +49,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     source_paths = _source_paths(sources or {}, info)
     rows = _scan_rows(out, info, readable, hash_audio, source_paths)
     problems += rows["unreadable"] + [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]
-    for corpus, entry in rows["overlap"].items():
-        if entry.get("shared_units"):
-            shared = entry["shared_units"]
-            problems.append(f"{corpus}: {len(shared)} {entry['unit']}(s) in more than one split: {shared[:5]}")
+    problems += overlap_problems(rows["overlap"])  # units the protocol keeps apart; the recorded count
     if rows["cross_split"]:
         problems.append(f"{len(rows['cross_split'])} audio clip(s) appear in two splits, e.g. {rows['cross_split'][0]}")
     problems += rows["level_problems"][:MAX_LISTED]
@@ -306,10 +305,11 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
     import pyarrow as pa
 
     from . import splits
+    from .verify_speakers import overlap, split_rule
 
-    speakers = collections.defaultdict(lambda: collections.defaultdict(set))  # corpus -> speaker -> splits
+    speakers = collections.defaultdict(lambda: collections.defaultdict(set))  # corpus -> speaker -> its files
     units = collections.defaultdict(lambda: collections.defaultdict(set))
-    unit_rules = {c: r for c in info["corpora"] if isinstance(r := _split_rule(info, c), splits.ByUnit)}
+    unit_rules = {c: r for c in info["corpora"] if isinstance(r := split_rule(info, c), splits.ByUnit)}
     audio_check = _AudioCheck(source_paths or {})
     seen_ids, duplicate_ids, unreadable = set(), [], []
     for rel, shard in listed.items():
@@ -320,7 +320,7 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
                     duplicate_ids.append(row["id"])
                 seen_ids.add(row["id"])
                 if row["speaker_id"] is not None:
-                    speakers[row["corpus"]][row["speaker_id"]].add(split)
+                    speakers[row["corpus"]][row["speaker_id"]].add(rel)
                 if row["corpus"] in unit_rules:
                     units[row["corpus"]][splits.UNITS[unit_rules[row["corpus"]].unit][1](row)].add(split)
                 if blob is not None:
@@ -329,7 +329,7 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
             unreadable.append(f"unreadable file {rel} ({' '.join(str(err).split())}): prepare the dataset again")
     return {
         "unreadable": unreadable,
-        "overlap": _overlap(info, speakers, units, unit_rules),
+        "overlap": overlap(info, speakers, units, unit_rules, {rel: shard["split"] for rel, shard in listed.items()}),
         "rows": len(seen_ids),
         "duplicate_ids": duplicate_ids,
         "cross_split": audio_check.cross_split,
@@ -339,18 +339,6 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
         "silent": audio_check.silent,
         "compared": audio_check.compared,
     }
-
-
-def _split_rule(info: dict, corpus: str):
-    """How the folder's protocol split ``corpus``: a user's corpus by whole speakers unless its own
-    ``split`` column did (recorded in ``user_split_columns``; folders from before that record: not checked)."""
-    from . import splits
-
-    rule = splits.rule(info["protocol"], corpus)
-    own = info.get("user_split_columns")
-    if isinstance(rule, splits.UserSplit) and own is not None and corpus not in own:
-        return splits.ByUnit("speaker")
-    return rule
 
 
 def _file_rows(path: Path, hash_audio: bool):
@@ -367,19 +355,3 @@ def _file_rows(path: Path, hash_audio: bool):
         audio = batch.column("audio").field("bytes").to_pylist() if hash_audio else [None] * batch.num_rows
         for i, blob in enumerate(audio):
             yield {c: values[c][i] for c in meta}, blob
-
-
-def _overlap(info: dict, speakers: dict, units: dict, unit_rules: dict) -> dict:
-    """Per corpus: speakers (and the protocol's units) and those found in more than one split."""
-    overlap = {}
-    for corpus in info["corpora"]:
-        entry = {
-            "speakers": len(speakers[corpus]),
-            "shared_speakers": sorted(s for s, where in speakers[corpus].items() if len(where) > 1),
-        }
-        if corpus in unit_rules:
-            shared = sorted(u for u, where in units[corpus].items() if len(where) > 1)
-            rule = unit_rules[corpus]  # its reason: why whole units are still not speaker-independent (TESS)
-            entry.update(unit=rule.unit, units=len(units[corpus]), shared_units=shared, reason=rule.reason)
-        overlap[corpus] = entry
-    return overlap

@@ -34,7 +34,7 @@ def format_result(result: dict) -> str:
             )
             text = units if o["unit"] == "speaker" else f"{text}; {units}"  # speakers are the unit: said once
         elif corpus in result.get("user_split_columns", ()):
-            text += f" (allowed: {corpus}'s own split column put them there)"
+            text += f" (allowed: {corpus}'s own split column put them there{_as_recorded(o)})"
         else:
             text += f" (allowed: the {result['protocol']} protocol does not split {corpus} by speaker)"
         overlap.append([corpus, text])
@@ -64,6 +64,17 @@ def format_result(result: dict) -> str:
     else:
         lines += ["", "OK"]
     return "\n".join(lines)
+
+
+def _as_recorded(overlap: dict) -> str:
+    """Whether a corpus's split files share as many speakers as prepare.json recorded of its own split
+    column (:func:`bimotion.verify_speakers.overlap`), which the cards say; empty where none was recorded."""
+    if "as_recorded" not in overlap:
+        return ""
+    if overlap["as_recorded"]:
+        return ", as prepare.json records"
+    recorded = overlap["recorded_shared"]
+    return f"; PROBLEM: prepare.json records {'no speaker ids' if recorded is None else recorded}, as the cards say"
 
 
 def _passed_over(result: dict) -> list[str]:
