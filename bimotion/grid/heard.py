@@ -18,11 +18,12 @@ def mark_training_clips(grid, model: PlannedModel, seed: int, model_dir: Path, p
     """Which test clips of ``pred`` the model at ``model_dir`` was trained on, by its ``train_manifest.txt``
     (by clip id, and by identical audio that the data's prepare.json lists), warned of in one line naming
     the count, the data and the model, and marked in ``scores``' groups as infer marks them; returns
-    the metrics file's ``training_clips`` and a mask of those clips (None: the model has no manifest)."""
-    from ..training.evaluation import trained_clip_masks, training_clips, warn_training_clips
+    the metrics file's ``training_clips`` and a mask of those clips (None: the model has no manifest, or it
+    is on the Hub and its manifest could not be fetched: warned of, and ``training_clips.unreached``)."""
+    from ..training.evaluation import training_clips, warn_training_clips
 
-    masks = trained_clip_masks(model_dir, pred, grid.recorded.values())
-    seen = training_clips(model_dir, pred, (), masks)
+    masks: list = []  # (by clip id, by identical audio), where checked
+    seen = training_clips(model_dir, pred, grid.recorded.values(), masks)  # a Hub model unreached: said, as infer
     for group, count in seen.get("groups", {}).items():
         scores["groups"][group]["training_clips"] = count["clips"]
     datasets = {name: source for name, source in grid.sources.items() if name in grid.recorded}
@@ -31,7 +32,7 @@ def mark_training_clips(grid, model: PlannedModel, seed: int, model_dir: Path, p
         marked="its metrics file (training_clips) and tables (‡) mark them",
         fix="Give the grid the prepared data its models were trained from, or models that never heard these clips",
     )  # fmt: skip
-    heard: np.ndarray | None = None if masks is None else masks[0] | masks[1]
+    heard: np.ndarray | None = masks[0][0] | masks[0][1] if masks else None
     return seen, heard
 
 

@@ -187,21 +187,24 @@ def trained_clip_masks(model: str | os.PathLike, pred: dict, infos) -> tuple[np.
     return by_id, np.isin(ids, list(identical_to(infos, manifest))) & ~by_id
 
 
-def training_clips(model: str | os.PathLike, pred: dict, infos, masks=None) -> dict:
+def training_clips(model: str | os.PathLike, pred: dict, infos, masks: list | None = None) -> dict:
     """Which of the scored clips (``pred``: :func:`~.inference.predict`'s ``id`` and ``group``) the model
-    at ``model`` was trained on (:func:`trained_clip_masks`, or ``masks`` computed by it): their count,
-    by clip id and by identical audio, per group where any, and the first few ids.  Not checked where the
-    model has no manifest, or where it is on the Hub and its manifest could not be fetched (``"unreached":
-    True``, :func:`warn_training_clips` warns of it)."""
+    at ``model`` was trained on (:func:`trained_clip_masks`, appended to ``masks`` where given and
+    checked, for a caller that marks the clips: the grid): their count, by clip id and by identical
+    audio, per group where any, and the first few ids.  Not checked where the model has no manifest, or
+    where it is on the Hub and its manifest could not be fetched (``"unreached": True``,
+    :func:`warn_training_clips` warns of it: infer's, predict's and the grid's one way of saying so)."""
     from bimotion.hub import HubUnreachableError
 
     try:
-        masks = masks if masks is not None else trained_clip_masks(model, pred, infos)
+        found = trained_clip_masks(model, pred, infos)
     except HubUnreachableError as err:  # it may have one: not "none", and the way out said
         return {"checked": False, "unreached": True, "why": str(err)}  # its repository, why, and what to do
-    if masks is None:
+    if found is None:
         return {"checked": False, "why": f"no {MANIFEST} beside the model (recipes/train.py writes it)"}
-    by_id, by_audio = masks
+    if masks is not None:
+        masks.append(found)
+    by_id, by_audio = found
     ids, groups = np.asarray(pred["id"]), np.asarray(pred["group"])
     hit = by_id | by_audio
     per_group = {
