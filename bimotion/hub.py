@@ -7,7 +7,11 @@ run needs no network.  A token goes to ``HfApi`` only: it is never printed or wr
 
 Downloading: every ``from_pretrained`` of a model that may come from the Hub takes
 :func:`download_kwargs`, so that on a machine without network a cached model loads at once and an
-uncached one fails at once, instead of after ~30 s of retries.
+uncached one fails at once, instead of after ~30 s of retries.  The files read only to say more
+(:func:`hub_file`) are asked for once, without those retries, wherever the Hub does not answer.
+
+Long: the one way to the Hub (docs/architecture.md), uploads and look-ups, which share its errors and
+their one-line wording (:class:`HubError`, :func:`_first_line`).
 """
 
 from __future__ import annotations
@@ -66,21 +70,41 @@ def cached_hub_id(path: str | os.PathLike | None, kind: str) -> str | None:
 
 def hub_file(repo_id: str, filename: str, *, repo_type: str = "model", cache_dir: str | None = None) -> Path | None:
     """The local copy of ``filename`` in the Hub repository ``repo_id`` (downloaded, or from the Hub
-    cache when the Hub cannot be reached: :func:`download_kwargs`); None when the Hub answers that there
-    is no such file or repository (:func:`absent_on_hub`).  :class:`HubUnreachableError` when it could
-    not be asked, or refused (no network, a firewall, a timeout, ``HF_HUB_OFFLINE``, a token without
-    access) and no copy is cached: the file may well be there.  For the files a repository may or may
-    not hold beside the model or data (``bimotion push`` uploads them), read only to say more."""
+    cache when the Hub cannot be reached: :func:`download_kwargs`, :func:`asked_once`); None when the Hub
+    answers that there is no such file or repository (:func:`absent_on_hub`).  :class:`HubUnreachableError`
+    when it could not be asked, or refused (no network, a firewall, a timeout, ``HF_HUB_OFFLINE``, a token
+    without access) and no copy is cached: the file may well be there.  For the files a repository may or
+    may not hold beside the model or data (``bimotion push`` uploads them), read only to say more."""
     from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, RevisionNotFoundError
 
     local_only = download_kwargs(repo_id)
-    try:
-        return Path(hf_hub_download(repo_id, filename, repo_type=repo_type, cache_dir=cache_dir, **local_only))
+    failed = None if local_only else asked_once(repo_id, filename, repo_type)
+    if isinstance(failed, (EntryNotFoundError, RevisionNotFoundError)):  # the Hub's answer, as the download's
+        return None
+    try:  # not answered: its cached copy, as the download reads it
+        kwargs = {"local_files_only": True} if local_only or failed else {}
+        return Path(hf_hub_download(repo_id, filename, repo_type=repo_type, cache_dir=cache_dir, **kwargs))
     except Exception as err:  # huggingface_hub's errors (no entry, no repo, offline and not cached) and the network's
+        err = failed or err  # why the Hub did not answer, not that the cache has no copy
         if absent_on_hub(err):
             return None
         why = fetch_failure(err, repo_id, offline=hub_unreachable() if local_only else None)
         raise HubUnreachableError(f"{filename} of {repo_id} could not be fetched ({why})", why) from err
+
+
+def asked_once(repo_id: str, filename: str, repo_type: str = "model") -> Exception | None:
+    """Why one request for ``filename`` of ``repo_id`` got no answer that the Hub holds it (the network's
+    error or the Hub's), else None: the look-up a download starts with (``get_hf_file_metadata``), once,
+    within ``HF_HUB_ETAG_TIMEOUT``.  ``hf_hub_download`` asks again where nothing is cached, retrying a
+    refused connection over ~23 s: each optional file cost a user without network that long."""
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
+
+    try:  # no retries: its default (retry_on_errors=False)
+        get_hf_file_metadata(hf_hub_url(repo_id, filename, repo_type=repo_type), timeout=constants.HF_HUB_ETAG_TIMEOUT)
+    except Exception as err:  # the network's and the Hub's errors alike: hub_file tells them apart
+        return err
+    return None
 
 
 def _chain(err: BaseException) -> list[BaseException]:
