@@ -161,15 +161,25 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
 def not_written_by_prepare(out_dir: Path) -> list[str]:
     """What a prepared folder holds besides its card, ``prepare.json`` and ``data/**.parquet`` (a
     ``.git`` of a Hub clone, a user's notes), relative to it; what a file browser or a macOS zip left
-    (:func:`loaders.walk.left_by_browser`) is no one's work and goes with the folder."""
+    (:func:`loaders.walk.left_by_browser`) is no one's work and goes with the folder.  Each folder is
+    listed once (``data/`` by ``os.walk``, links to folders not followed), and :func:`left_by_browser` is
+    given that listing: a numbered name (``clip 1000.wav``, Finder's "Keep Both" form) no longer lists its
+    folder again."""
     ours = {CARD_FILE, INFO_FILE, DATA_DIR, PUSHED_FILE}  # PUSHED_FILE: a push of this data, gone with it
-    found = [p.name for p in sorted(out_dir.iterdir()) if p.name not in ours and not left_by_browser(out_dir, p.name)]
+    names = os.listdir(out_dir)
+    top = frozenset(names)
+    found = [name for name in sorted(names) if name not in ours and not left_by_browser(out_dir, name, top)]
     data = out_dir / DATA_DIR
     if data.is_dir():
+        listed = {}  # a file below data/ -> its folder's names, as walked
+        for dirpath, dirnames, filenames in os.walk(data):
+            folder_names = frozenset(dirnames + filenames)
+            listed.update((Path(dirpath, name), folder_names) for name in filenames)
         found += [
             rel
-            for rel in (p.relative_to(out_dir).as_posix() for p in sorted(data.rglob("*")) if not p.is_dir())
-            if not rel.endswith(".parquet") and not left_by_browser(out_dir, rel)
+            for path in sorted(listed)
+            if not (rel := path.relative_to(out_dir).as_posix()).endswith(".parquet")
+            and not left_by_browser(out_dir, rel, listed[path])
         ]
     return found
 
