@@ -158,7 +158,8 @@ class Collector:
         ):
             self.see(path)
             if candidate:
-                if (clips and lone_copy(path, top, clips)) or not self.left_copy(path, root=top):  # a copy: there
+                alone = clips and lone_copy(path, top, clips, self.names_in(path.parent))  # its walk's listing
+                if alone or not self.left_copy(path, root=top):  # a copy: there
                     candidates.append(path)
                 continue
             audio = unread.audio_or_reported(self, path)  # None: unreadable, reported

@@ -251,11 +251,32 @@ def original_of(
 
 def in_other_letters(path: Path, names: Container[str] | None = None) -> Path | None:
     """The file beside ``path`` named as it but for letter case (the first in name order), or None; ``names``: the
-    names in its folder (:func:`kept_both`'s), else it is listed (:func:`folder_names`)."""
-    names = folder_names(path.parent) if names is None else names
+    names in its folder (:func:`kept_both`'s; a walk's frozenset is looked up by :func:`_by_letters`, not read through
+    for each file), else it is listed (:func:`folder_names`)."""
     fold = path.name.casefold()
-    found = sorted(name for name in names if name.casefold() == fold and path.with_name(name).is_file())
+    if isinstance(names, frozenset):
+        same = _by_letters(names).get(fold, ())
+    else:
+        same = [name for name in (folder_names(path.parent) if names is None else names) if name.casefold() == fold]
+    found = sorted(name for name in same if path.with_name(name).is_file())
     return path.with_name(found[0]) if found else None
+
+
+_BY_LETTERS: dict[int, tuple[frozenset[str], dict[str, list[str]]]] = {}  # a listing's id -> (it, its names by letters)
+
+
+def _by_letters(names: frozenset[str]) -> dict[str, list[str]]:
+    """A folder's listing by each name's letters in one case (:func:`in_other_letters`' look-up), made once per listing
+    (the walk's, :meth:`~loaders.base.Collector.names_in`), not a pass over a folder of 5,000 names for each file.
+    Kept by the listing's identity, not its contents: a second walk's equal listing is not compared name by name."""
+    if (kept := _BY_LETTERS.get(id(names))) is None or kept[0] is not names:  # held here: its id is not reused
+        if len(_BY_LETTERS) >= 16:  # a reading's folders at a time, not every listing ever looked up
+            _BY_LETTERS.clear()
+        folded: dict[str, list[str]] = {}
+        for name in names:
+            folded.setdefault(name.casefold(), []).append(name)
+        kept = _BY_LETTERS[id(names)] = (names, folded)
+    return kept[1]
 
 
 def same_as_original(path: Path, root: Path | None = None, names: Container[str] | None = None) -> bool:

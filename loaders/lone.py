@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Container
 from pathlib import Path
 
 from .copies import (
@@ -23,21 +24,28 @@ from .copy_reports import copy_name_error
 from .errors import BadFileError, InputWarning, display
 
 
-def lone_copy(path: Path, root: Path | None = None, suffixes: tuple[str, ...] | None = None) -> tuple[Path, str] | None:
+def lone_copy(
+    path: Path,
+    root: Path | None = None,
+    suffixes: tuple[str, ...] | None = None,
+    names: Container[str] | None = None,
+) -> tuple[Path, str] | None:
     """The file ``path`` is named as a second copy of (:data:`.copies.COPY_NAMES` or :data:`KEPT_BOTH`: ``x (1).wav``,
     ``x - Copy.wav``, ``x 2.wav``), and what names a copy so, where that file is not beside it (renamed or lost:
     ``path`` is the clip, under its copy's name); None for any other name, or where that file is there (in any
     letters: ``x.wav`` renamed by a FAT copy, which the reader reads as ``X.wav``; ``X 2.wav`` then is its copy).  For a
     built-in corpus only, whose release names no file so (:data:`.copies.COPY_NAMES`); in your own, ``take 2.wav`` is its own.
     None also in a copied folder below ``root`` (``AudioWAV - Copy/x 2.wav``: the copy's, :func:`copied_folder`), and
-    for a name not ending in one of ``suffixes`` (where given: a clip's, not a table's, ``train_labels (1).txt``)."""
+    for a name not ending in one of ``suffixes`` (where given: a clip's, not a table's, ``train_labels (1).txt``).
+    ``names``: the names in ``path``'s folder, as its walk listed them (:meth:`~loaders.base.Collector.names_in`), where
+    the file named is looked for in other letters; None: the folder is listed for each call (:func:`.copies.in_other_letters`)."""
     if path.name.startswith(".") or (suffixes is not None and not path.name.lower().endswith(suffixes)):
         return None
     named = named_copy(path.name) or next(
         ((f"{m['stem']}{m['suffix'] or ''}", maker) for maker, p in KEPT_BOTH_NAMES if (m := p.fullmatch(path.name))),
         None,
     )
-    if named is None or os.path.lexists(path.with_name(named[0])) or in_other_letters(path.with_name(named[0])):
+    if named is None or os.path.lexists(path.with_name(named[0])) or in_other_letters(path.with_name(named[0]), names):
         return None  # there, also in other letters ('X 2.wav' beside 'x.wav', a FAT copy's: read as X, this its copy)
     if root is not None and copied_folder(path.parent, root):  # its folder's copy: loaders.copies.original_of's
         return None
@@ -52,7 +60,7 @@ def lone_copies(collector, paths: list[Path], root: Path | None = None, suffixes
     with other contents none is read, each a ``copy_name`` error (with ``skip_bad`` counted skips)."""
     c, groups = collector, {}
     for path in paths:
-        if found := lone_copy(path, root, suffixes):
+        if found := lone_copy(path, root, suffixes, collector.names_in(path.parent)):
             groups.setdefault(found[0], []).append((path, found[1]))
     dropped = set()
     for original, found in groups.items():

@@ -1,11 +1,14 @@
-"""A look-up that listed a folder once for each file it asked of, now given the listing its walk made:
+"""Two look-ups that listed a folder once for each file they asked of, now given the listing their walk made:
 ``prepare --overwrite``'s look at what an existing prepared folder holds (``publish.not_written_by_prepare``: each
 numbered name below ``data/``, ``clip 1000.wav``, listed its folder again, and ``Path.rglob`` listed each folder
-twice).  What it finds is the same; bench/bench_walk.py part 5 times it."""
+twice), and a built-in corpus's walk asking of each clip named as a second copy whether the file it names is there in
+other letters (``loaders.lone.lone_copy``: each such clip listed its folder twice).  What they find is the same;
+bench/bench_walk.py parts 5 and 6 time them."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -13,6 +16,9 @@ import pytest
 from test_kept_both_listing import _count_listings
 
 from bimotion.data.publish import not_written_by_prepare
+from loaders.base import Collector
+from loaders.copies import in_other_letters
+from loaders.errors import BadFileError
 
 
 def _prepared_with_extras(out: Path) -> list[str]:
@@ -84,3 +90,92 @@ def test_overwrite_look_still_names_what_is_not_prepares_through_prepare(tmp_pat
         check_output(out, overwrite=True)
     shown = ", ".join(expected[:5]) + f" and {len(expected) - 5} more"
     assert f"{out} holds what prepare did not write ({shown}), which --overwrite would delete" in str(err.value)
+
+
+def _lone_corpus(root: Path) -> None:
+    """Clips named as second copies whose originals are gone, in two folders, beside a copy of a file that is there."""
+    for folder in (root / "one", root / "two"):
+        folder.mkdir(parents=True)
+        for n in range(1000, 1015):
+            (folder / f"clip {n} (1).wav").write_bytes(n.to_bytes(4, "big") * 25)
+    (root / "one" / "x.wav").write_bytes(b"x" * 100)
+    (root / "one" / "X 2.wav").write_bytes(b"x" * 100)  # x.wav's copy in other letters: no lone copy
+    (root / "two" / "y (1).wav").write_bytes(b"y" * 100)
+    (root / "two" / "y 2.wav").write_bytes(b"y" * 100)  # two lone copies of y.wav, one content: read once
+
+
+def test_lone_copies_walk_lists_each_folder_once(tmp_path, monkeypatch):
+    """A built-in corpus's walk (``Collector.walk(..., lone=True)``) asked ``lone_copy`` of each clip named as a second
+    copy, twice (the walk, then ``lone_copies``), each call listing the clip's folder to look for its original in other
+    letters: 35 listings of ``two/`` here, 2,000 for 1,000 such clips (bench/bench_walk.py part 6).  The walk's
+    listing is passed: each folder is listed once, and the same clips are read as the same originals."""
+    root = tmp_path / "corpus"
+    _lone_corpus(root)
+    c = Collector("crema_d", root)
+    listed = _count_listings(monkeypatch)
+    found = c.walk(root, lone=True)
+    monkeypatch.undo()
+    one, two = root / "one", root / "two"
+    lone = {f"clip {n} (1).wav": f"clip {n}.wav" for n in range(1000, 1015)}
+    assert [p.relative_to(root).as_posix() for p in found] == [
+        *(f"one/{name}" for name in lone),
+        "one/x.wav",
+        *(f"two/{name}" for name in lone),
+        "two/y (1).wav",
+    ]
+    expected = {str(folder / copy): (folder / name) for folder in (one, two) for copy, name in lone.items()}
+    assert {path: original for path, (original, _) in c.lone.items()} == {
+        **expected,
+        str(two / "y (1).wav"): two / "y.wav",
+    }
+    assert c.copies == [(one / "X 2.wav", "x.wav"), (two / "y 2.wav", "y (1).wav")]
+    counts = Counter(os.path.normpath(folder) for folder in listed)
+    assert counts[str(one)] == counts[str(two)] == max(counts.values()) == 1, counts  # was 32 and 35
+
+
+def test_lone_copies_of_other_bytes_are_still_each_a_copy_name_error(tmp_path):
+    """Two lone copies of one clip with other bytes: neither is read, each a ``copy_name`` naming the other, as before
+    the listing was passed."""
+    root = tmp_path / "corpus"
+    _lone_corpus(root)
+    (root / "two" / "y 2.wav").write_bytes(b"z" * 100)
+    with pytest.raises(BadFileError) as err:
+        Collector("crema_d", root).walk(root, lone=True)
+    assert err.value.reason == "copy_name" and err.value.path == root / "two" / "y (1).wav"
+    assert "there is no y.wav beside it; y 2.wav, named as its copy too, holds other bytes" in str(err.value)
+    shutil.rmtree(root / "one")
+    c = Collector("crema_d", root, skip_bad=True)
+    found = c.walk(root, lone=True)
+    assert [p.name for p in found] == [f"clip {n} (1).wav" for n in range(1000, 1015)]
+    assert [reason for reason, _ in c.skips] == ["copy_name", "copy_name"]
+
+
+def test_in_other_letters_finds_the_same_file_with_a_listing_or_without(tmp_path):
+    """The file named in other letters is the first in name order of the files so named, whether the folder's names
+    are passed as a walk's listing (a frozenset, looked up by its letters), another container, or listed here."""
+    for name in ("Take.wav", "TAKE.wav", "take.WAV.txt", "other.wav"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "take.WAV").mkdir()  # a folder so named is no file
+    listing = frozenset(os.listdir(tmp_path))
+    for names in (None, listing, frozenset(listing), sorted(listing)):  # an equal listing of another walk too
+        assert in_other_letters(tmp_path / "take.wav", names) == tmp_path / "TAKE.wav"
+        assert in_other_letters(tmp_path / "OTHER.WAV", names) == tmp_path / "other.wav"
+        assert in_other_letters(tmp_path / "none.wav", names) is None
+    assert in_other_letters(tmp_path / "take.wav", listing - {"TAKE.wav"}) == tmp_path / "Take.wav"  # its names only
+
+
+def test_in_other_letters_reads_a_walks_listing_through_once(tmp_path):
+    """Given a walk's listing, ``in_other_letters`` put each of the folder's names in one case for each file asked
+    (1,000 names x 2,000 calls in a walk of 1,000 lone copies: bench/bench_walk.py part 6, still growing with the
+    square of the count once the folder was no longer listed per call); now once per listing."""
+    folded = []
+
+    class Name(str):  # the real casefold, counted
+        def casefold(self) -> str:
+            folded.append(str(self))
+            return str.casefold(self)
+
+    names = frozenset(Name(f"clip {n}.wav") for n in range(100))
+    asked = [tmp_path / f"CLIP {n}.WAV.txt" for n in range(10)]  # named in no letters there (a Name is no path's)
+    assert [in_other_letters(path, names) for path in asked] == [None] * 10
+    assert len(folded) == 100, len(folded)  # was 1,000: each name for each file asked
