@@ -19,9 +19,18 @@
    sizes), walked by :func:`bimotion.data.layout.folder_files` (``bimotion check``'s one walk, which asks
    :func:`loaders.walk.left_by_browser` of each file), against ``os.walk`` with a stat of every file, and each file
    asked ``left_by_browser`` with no listing (the folder listed by each call, as ``folder_files`` asked it before it
-   passed its walk's listing).
+   passed its walk's listing);
+5. a prepared folder whose ``data/`` holds N numbered files (``clip 1000.wav`` ..., other sizes; N of ``--numbered``:
+   1,000 and 5,000), looked at by :func:`bimotion.data.publish.not_written_by_prepare` (what ``prepare --overwrite``
+   asks before it replaces the folder: each file not named ``*.parquet`` asked ``left_by_browser``), against ``os.walk``
+   with a stat of every file;
+6. a corpus folder of N files each named as a browser's second download of a numbered clip whose original is gone
+   (``clip 1000 (1).wav`` ..., no ``clip 1000.wav``), walked by ``Collector.walk(..., lone=True)`` (a built-in
+   corpus's walk, which asks :func:`loaders.lone.lone_copy` of each clip whether the file it names is there in other
+   letters), against ``os.walk`` with a stat of every file, and each file asked ``lone_copy`` with no listing (the
+   folder listed by each call, as the walk asked it before it passed its listing).
 
-    python bench/bench_walk.py [--workdir DIR] [--repeats 5] [--dialogs 30]
+    python bench/bench_walk.py [--workdir DIR] [--repeats 5] [--dialogs 30] [--parts 1,2,3,4,5,6] [--numbered 1000 5000]
 """
 
 from __future__ import annotations
@@ -36,9 +45,11 @@ import warnings
 from pathlib import Path
 
 from bimotion.data.layout import folder_files
+from bimotion.data.publish import not_written_by_prepare
 from loaders import copies
 from loaders.base import Collector
 from loaders.files import sha256_of
+from loaders.lone import lone_copy
 from loaders.walk import left_by_browser, walk_files
 
 TEXT_PER_DIALOG = 120  # per dialog: MOCAP_rotated/ and ForcedAlignment/ files (the release: ~70,000 in all)
@@ -117,36 +128,60 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="where the temporary files go")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each (median; default: 5)")
     parser.add_argument("--dialogs", type=int, default=30, help="dialogs per session (default: 30)")
+    parser.add_argument("--parts", default="1,2,3,4,5,6", help="the parts to run, by number (default: all)")
+    parser.add_argument(
+        "--numbered", type=int, nargs="+", default=[1000, 5000], help="files in parts 5 and 6 (default: 1000 5000)"
+    )
     args = parser.parse_args()
+    parts = {int(part) for part in args.parts.split(",")}
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        root = Path(tmp) / "IEMOCAP_full_release"
-        files = make_tree(root, args.dialogs)
-        plain_walk(root)  # warm the caches
-        base = timed(args.repeats, plain_walk, root)
-        walk = timed(args.repeats, walk_files, root, (".wav",), print)
-        text = timed(args.repeats, not_read, root)
-        print(f"tree: {files} files; os.walk + stat of each (baseline): {base * 1000:.0f} ms")
-        print(f"  walk_files: {walk * 1000:.0f} ms ({walk / base:.2f}x the baseline)")
-        print(f"  Collector.not_read(release=True) of the text folders: {text * 1000:.0f} ms ({text / base:.2f}x)")
-        paths = make_numbered(Path(tmp) / "numbered")
-        once = timed(args.repeats, lambda: [sha256_of(p) for p in paths])
-        old = timed(args.repeats, pairwise, paths)
-        new = timed(args.repeats, lambda: (copies._DIGESTS.clear(), walk_asks(paths)))  # cold
+        if 1 in parts:
+            release_tree(Path(tmp) / "IEMOCAP_full_release", args.repeats, args.dialogs)
+        if 2 in parts or 3 in parts:
+            numbered_copies(Path(tmp), args.repeats, parts)
+        if 4 in parts:
+            prepared_folder(Path(tmp) / "prepared", args.repeats)
+        for count in args.numbered:
+            if 5 in parts:
+                overwritten_folder(Path(tmp) / f"overwritten-{count}", count, args.repeats)
+            if 6 in parts:
+                lone_clips(Path(tmp) / f"lone-{count}", count, args.repeats)
+
+
+def release_tree(root: Path, repeats: int, dialogs: int) -> None:
+    """Part 1: the readers' walk of an IEMOCAP-like release tree, against os.walk + stat."""
+    files = make_tree(root, dialogs)
+    plain_walk(root)  # warm the caches
+    base = timed(repeats, plain_walk, root)
+    walk = timed(repeats, walk_files, root, (".wav",), print)
+    text = timed(repeats, not_read, root)
+    print(f"tree: {files} files; os.walk + stat of each (baseline): {base * 1000:.0f} ms")
+    print(f"  walk_files: {walk * 1000:.0f} ms ({walk / base:.2f}x the baseline)")
+    print(f"  Collector.not_read(release=True) of the text folders: {text * 1000:.0f} ms ({text / base:.2f}x)")
+
+
+def numbered_copies(tmp: Path, repeats: int, parts: set[int]) -> None:
+    """Parts 2 and 3: kept_both of Finder's numbered copies, and of 1,000 numbered files of one's own."""
+    if 2 in parts:
+        paths = make_numbered(tmp / "numbered")
+        once = timed(repeats, lambda: [sha256_of(p) for p in paths])
+        old = timed(repeats, pairwise, paths)
+        new = timed(repeats, lambda: (copies._DIGESTS.clear(), walk_asks(paths)))  # cold
         print(f"99 numbered files of one size: read each once (baseline) {once * 1000:.1f} ms")
         print(f"  pairwise filecmp (before): {old * 1000:.1f} ms ({old / once:.1f}x the baseline)")
         print(f"  kept_both, each file: {new * 1000:.1f} ms ({new / once:.1f}x the baseline)")
-        sparse = make_numbered(Path(tmp) / "sparse", count=1000, size=1000, first=1000, sizes=True)
+    if 3 in parts:
+        sparse = make_numbered(tmp / "sparse", count=1000, size=1000, first=1000, sizes=True)
         below = [[str(p.with_name(n)) for n in ["clip.wav", *(f"clip {k}.wav" for k in range(2, 100))]] for p in sparse]
-        stats = timed(args.repeats, lambda: [absent(names) for names in below])
-        asked = timed(args.repeats, lambda: walk_asks(sparse))
-        listed = timed(args.repeats, lambda: listing_lookups(sparse[0].parent, below))
-        alone = timed(args.repeats, lambda: [copies.kept_both(p) for p in sparse])
+        stats = timed(repeats, lambda: [absent(names) for names in below])
+        asked = timed(repeats, lambda: walk_asks(sparse))
+        listed = timed(repeats, lambda: listing_lookups(sparse[0].parent, below))
+        alone = timed(repeats, lambda: [copies.kept_both(p) for p in sparse])
         print(f"1,000 files 'clip 1000.wav' ... 'clip 1999.wav', none below: a stat of each name below (baseline) "
               f"{stats * 1000:.0f} ms")  # fmt: skip
         print(f"  kept_both, each file, the folder's names listed once: {asked * 1000:.1f} ms ({asked / stats:.3f}x)")
         print(f"  the folder listed once, each name looked up in it: {listed * 1000:.1f} ms ({listed / stats:.3f}x)")
         print(f"  kept_both given no listing (each call lists): {alone * 1000:.0f} ms ({alone / stats:.2f}x)")
-        prepared_folder(Path(tmp) / "prepared", args.repeats)
 
 
 def prepared_folder(prepared: Path, repeats: int) -> None:
@@ -160,6 +195,36 @@ def prepared_folder(prepared: Path, repeats: int) -> None:
     print(f"prepared folder, 1,000 numbered files in data/: os.walk + stat of each (baseline) {base * 1000:.1f} ms")
     print(f"  layout.folder_files (check's walk): {checked * 1000:.1f} ms ({checked / base:.2f}x the baseline)")
     print(f"  left_by_browser of each file, no listing (each call lists): {each * 1000:.0f} ms ({each / base:.2f}x)")
+
+
+def overwritten_folder(prepared: Path, count: int, repeats: int) -> None:
+    """Part 5: prepare --overwrite's look at what a prepared folder holds (not_written_by_prepare), its data/ holding
+    ``count`` numbered files, against os.walk + stat of the same tree."""
+    prepared.mkdir()
+    (prepared / "prepare.json").write_text("{}\n")
+    (prepared / "README.md").write_text("card\n")
+    make_numbered(prepared / "data", count=count, size=1000, first=1000, sizes=True)
+    found = not_written_by_prepare(prepared)
+    base = timed(repeats, plain_walk, prepared)
+    looked = timed(repeats, not_written_by_prepare, prepared)
+    print(f"prepared folder, {count:,} numbered files in data/: os.walk + stat of each (baseline) {base * 1000:.1f} ms")
+    print(f"  publish.not_written_by_prepare ({len(found):,} found): {looked * 1000:.1f} ms ({looked / base:.2f}x)")
+
+
+def lone_clips(root: Path, count: int, repeats: int) -> None:
+    """Part 6: a built-in corpus's walk of ``count`` clips each named as a second download with no original beside it
+    ('clip 1000 (1).wav', no 'clip 1000.wav'), against os.walk + stat; and each asked lone_copy with no listing."""
+    root.mkdir()
+    for n in range(1000, 1000 + count):
+        (root / f"clip {n} (1).wav").write_bytes(n.to_bytes(4, "big") * 250)
+    paths = sorted(root.iterdir())
+    walked = Collector("crema_d", root).walk(root, lone=True)
+    base = timed(repeats, plain_walk, root)
+    walk = timed(repeats, lambda: Collector("crema_d", root).walk(root, lone=True))
+    each = timed(repeats, lambda: [lone_copy(p, root, (".wav",)) for p in paths])
+    print(f"{count:,} lone copies 'clip N (1).wav': os.walk + stat of each (baseline) {base * 1000:.1f} ms")
+    print(f"  Collector.walk(lone=True) ({len(walked):,} read): {walk * 1000:.0f} ms ({walk / base:.2f}x the baseline)")
+    print(f"  lone_copy of each file, no listing (each call lists): {each * 1000:.0f} ms ({each / base:.2f}x)")
 
 
 def walk_asks(paths: list[Path]) -> list:
