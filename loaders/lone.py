@@ -65,8 +65,7 @@ def lone_copies(collector, paths: list[Path], root: Path | None = None, suffixes
     dropped = set()
     for original, found in groups.items():
         first, maker = found[0]
-        digests = {file_digest(os.fspath(p), file_signature(os.fspath(p)) or ()) for p, _ in found}
-        if len(found) == 1 or (len(digests) == 1 and None not in digests):
+        if len(found) == 1 or _one_content(path for path, _ in found):  # a lone copy alone is not read here
             c.lone[str(first)] = (original, maker)
             for path, _ in found[1:]:
                 dropped.add(path)
@@ -85,6 +84,13 @@ def lone_copies(collector, paths: list[Path], root: Path | None = None, suffixes
                     f"keep the right one as {original.name} and delete the others, or pass --skip-bad (reads none)",
                 )
     return [path for path in paths if path not in dropped]
+
+
+def _one_content(paths) -> bool:
+    """Whether ``paths`` (two or more) all hold the same bytes, each read once (:func:`.copies.file_digest`); False
+    where one cannot be read."""
+    digests = {file_digest(os.fspath(p), file_signature(os.fspath(p)) or ()) for p in paths}
+    return len(digests) == 1 and None not in digests
 
 
 def read_as(collector, path: Path) -> Path:

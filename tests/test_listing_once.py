@@ -179,3 +179,20 @@ def test_in_other_letters_reads_a_walks_listing_through_once(tmp_path):
     asked = [tmp_path / f"CLIP {n}.WAV.txt" for n in range(10)]  # named in no letters there (a Name is no path's)
     assert [in_other_letters(path, names) for path in asked] == [None] * 10
     assert len(folded) == 100, len(folded)  # was 1,000: each name for each file asked
+
+
+def test_a_lone_copy_alone_is_not_read_by_the_walk(tmp_path, monkeypatch):
+    """``lone_copies`` read every lone copy's bytes (a SHA-256 of each clip, the whole of a corpus whose originals were
+    all renamed), though only several copies of one clip are compared; now only those are read."""
+    from loaders import copies
+
+    root = tmp_path / "corpus"
+    _lone_corpus(root)
+    read, real = [], copies.sha256_of
+    monkeypatch.setattr(copies, "sha256_of", lambda path: read.append(Path(path).name) or real(path))
+    c = Collector("crema_d", root)
+    found = c.walk(root, lone=True)
+    monkeypatch.undo()
+    assert len(found) == 32 and len(c.lone) == 31
+    # the two copies of y.wav, compared; 'X 2.wav' and the x.wav it copies (kept_both); was these and 30 clips more
+    assert sorted(read) == ["X 2.wav", "x.wav", "y (1).wav", "y 2.wav"]
