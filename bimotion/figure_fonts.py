@@ -86,10 +86,27 @@ def warn_missing_glyphs(fig) -> list[str]:
                       f"({chars[:8]}; {len(missing)} text(s) of this figure), drawn as empty boxes: {fix}, then remove "
                       f"matplotlib's font list ({_font_cache()}) so that it finds the font", MissingGlyphWarning,
                       stacklevel=3)  # fmt: skip
-    # said above, once: matplotlib's warning per glyph is kept quiet where bimotion's own code draws (it names
-    # the first caller outside matplotlib: a tight_layout or savefig of bimotion's), not a user's own figures
-    warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning, module=r"bimotion\.")
+    quiet_glyph_warnings()  # said above, once (a figure bimotion.figures.pyplot did not make)
     return missing
+
+
+GLYPH_WARNING = r"Glyph \d+ .*missing from font"  # matplotlib's warning, one per glyph of a text drawn
+
+
+def quiet_glyph_warnings() -> None:
+    """Keep matplotlib's warning per missing glyph quiet where bimotion's own code draws (it names the first
+    caller outside matplotlib: a tight_layout or savefig of bimotion's), not a user's own figures: what no
+    font holds :func:`warn_missing_glyphs` says once, with how to install one, when the figure is saved.
+    Set before the first drawing (:func:`bimotion.figures.pyplot`): set at the first save, the first
+    figure's tight_layout had already said each glyph (six lines for a corpus named 耆樂情緒語料)."""
+    import re
+    import warnings
+
+    quiet = ("ignore", re.compile(GLYPH_WARNING, re.IGNORECASE), UserWarning, re.compile(r"bimotion\."), 0)
+    # first, before a filter set since (simplefilter("always")); set again where first already, it would only
+    # reset every warning's "said once" record
+    if not warnings.filters or warnings.filters[0] != quiet:
+        warnings.filterwarnings("ignore", GLYPH_WARNING, UserWarning, module=r"bimotion\.")
 
 
 CJK_FONT_HINT = "install a font holding Chinese, Noto Sans CJK (Debian, Ubuntu: apt-get install fonts-noto-cjk)"

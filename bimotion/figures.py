@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from .figure_fonts import font_families, no_weight_note, warn_missing_glyphs
+from .figure_fonts import font_families, no_weight_note, quiet_glyph_warnings, warn_missing_glyphs
 
 DPI = 150  # dots per inch of every PNG (its pHYs chunk says so)
 FORMATS = (".png", ".svg")  # the raster copy, and the vector copy for print
@@ -78,7 +78,9 @@ def fill(text: str, width: int) -> str:
 
 def pyplot():
     """``matplotlib.pyplot``, drawing off screen (Agg), its text in :func:`font_families` where
-    matplotlib's default family is unchanged: every figure is made through it."""
+    matplotlib's default family is unchanged, matplotlib's warning per glyph no such font holds kept
+    quiet in bimotion's drawing (:func:`~bimotion.figure_fonts.quiet_glyph_warnings`: :func:`save_figure`
+    says it once): every figure is made through it."""
     import logging
 
     import matplotlib
@@ -90,6 +92,8 @@ def pyplot():
     if len(families) > 1 and list(matplotlib.rcParams["font.family"]) == ["sans-serif"]:
         matplotlib.rcParams["font.family"] = families
         logging.getLogger("matplotlib.font_manager").addFilter(no_weight_note)  # once: the same filter
+    if list(matplotlib.rcParams["font.family"]) == families:  # the fonts drawable() reads: save_figure says
+        quiet_glyph_warnings()  # once what none holds, not matplotlib at each glyph of the first layout
     return plt
 
 
