@@ -273,9 +273,9 @@ def test_heatmap_and_figures_exist_with_their_data(full_run):
     assert (tables / "heatmap.svg").read_text().lstrip().startswith("<?xml") and "<svg" in (
         tables / "heatmap.svg"
     ).read_text()
-    lines = (tables / "heatmap.csv").read_text().splitlines()
-    assert len(lines) == 1 + 13 + 1 and lines[0].count(",") == len(full_run.plan.tests)
-    assert lines[-1].startswith("chance,") and lines[-1].count(",") == len(full_run.plan.tests)
+    lines = (tables / "heatmap.csv").read_text().splitlines()  # the scores, then 3 columns per test set
+    assert len(lines) == 1 + 13 + 1 and lines[0].count(",") == 4 * len(full_run.plan.tests)
+    assert lines[-1].startswith("chance,") and lines[-1].count(",") == 4 * len(full_run.plan.tests)
 
     fig = full_run.output_dir / "figures" / "coverage"
     assert _is_image(fig.with_suffix(".png"))

@@ -1,8 +1,11 @@
-"""What the heat map's reader meets beyond the picture: the first figure a process drew said matplotlib's
+"""What the heat map's reader meets beyond the picture: heatmap.csv, the numbers behind it, had each
+cell's score but not whether it was held out (``training_clips``, ``‡``) or scored on labels its model
+never trained on (``untrained``, ``*``); and the first figure a process drew said matplotlib's
 "Glyph ... missing from font" once per character before bimotion's one line on it."""
 
 from __future__ import annotations
 
+import csv
 import re
 import subprocess
 import sys
@@ -13,6 +16,58 @@ import pytest
 pytest.importorskip("matplotlib")
 
 REPO = Path(__file__).resolve().parents[1]
+ODD = ("zho_eld", "eng_eld")  # the model of Mandarin elderly never trained on two of eng_eld's labels
+
+
+def _result(tmp_path: Path, heard, tables=("table3",), extra_tests=()):
+    """A grid's result without training (as tests/test_grid.py builds one): every score 60 on a chance of
+    40, ``heard(model, test)`` of each test set's 40 clips the model trained on."""
+    from bimotion.grid.config import GridConfig
+    from bimotion.grid.plan import make_plan
+    from bimotion.grid.report import GridResult
+
+    config = GridConfig(tables=list(tables), extra_tests=list(extra_tests), bootstrap_samples=10)
+    plan = make_plan(config)
+    matrix = {(m.name, t): {"mean": 60.0, "chance": 40.0, "num_test": 40 + k, "training_clips": heard(m, t),
+                            "untrained": ["fear", "disgust"] if (m.name, t) == ODD else []}
+              for m in plan.models for k, t in enumerate(plan.tests)}  # fmt: skip
+    return GridResult(tmp_path, config, plan, [], {}, matrix, [], [], {}, {})
+
+
+def _in_group(model, test: str) -> int:
+    return 12 if model.name == test else 0
+
+
+def test_heatmap_csv_says_which_cells_are_not_held_out_and_which_lack_labels(tmp_path):
+    """The grid's heatmap.csv kept its columns (the scores, by test spec, a last row ``chance``) and
+    adds, after them, each test set's ``training_clips``, ``num_test`` and ``untrained``."""
+    from bimotion.grid.heatmap import heatmap_data, render_heatmap
+
+    result = _result(tmp_path, _in_group)
+    data = heatmap_data(result)
+    render_heatmap(result, tmp_path / "heatmap")
+    rows = list(csv.reader((tmp_path / "heatmap.csv").open(encoding="utf-8")))
+    tests = data["tests"]
+    assert rows[0][: 1 + len(tests)] == ["train \\ test", *tests]  # as before, the new ones at the end
+    assert rows[0][1 + len(tests) :] == [f"{name} {t}" for name in ("training_clips", "num_test", "untrained")
+                                         for t in tests]  # fmt: skip
+    assert [row[0] for row in rows[1:]] == [*data["models"], "chance"]
+    assert all(len(row) == 1 + 4 * len(tests) for row in rows)
+    by_model = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    for model in data["models"]:
+        for test in tests:
+            cell, entry = by_model[model], result.matrix[(model, test)]
+            assert float(cell[test]) == entry["mean"]
+            assert int(cell[f"training_clips {test}"]) == entry["training_clips"]
+            assert int(cell[f"num_test {test}"]) == entry["num_test"]
+            assert cell[f"untrained {test}"].split() == entry["untrained"]
+    assert int(by_model["zho_eld"]["training_clips zho_eld"]) == 12  # in-group: not held out
+    assert int(by_model["zho_eld"]["training_clips eng_eld"]) == 0
+    assert by_model["zho_eld"]["untrained eng_eld"] == "fear disgust"
+    chance = by_model["chance"]
+    assert [float(chance[t]) for t in tests] == [40.0] * len(tests)
+    assert [int(chance[f"num_test {t}"]) for t in tests] == [result.matrix[(ODD[0], t)]["num_test"] for t in tests]
+    assert all(chance[f"training_clips {t}"] == chance[f"untrained {t}"] == "" for t in tests)
 
 
 DRAW = """

@@ -19,7 +19,8 @@ of the paper reads it.
   chance hatched alike (in greyscale the scale's two ends are one grey); a score of a model that never trained on some labels the test
   set annotates is marked ``*``, as in the tables, and one of test clips the model was trained on,
   not held out (``training_clips``, :mod:`.heard`), ``‡``, the note under the map naming each such
-  cell's count in the tables' words (:func:`~bimotion.training.report.trained_clips_note`).
+  cell's count in the tables' words (:func:`~bimotion.training.report.trained_clips_note`); the CSV
+  has each cell's ``training_clips``, ``num_test`` and ``untrained`` after the scores (:func:`write_csv`).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def heatmap_data(result) -> dict:
     chance = [result.matrix[(models[0].name, t)].get("chance") for t in tests]
     chance = np.array([np.nan if c is None else c for c in chance], dtype=float)
     relation = [[_relation(m.shards, parse_mixture(t).shards) for t in tests] for m in models]
-    untrained = [[bool(result.matrix[(m.name, t)].get("untrained")) for t in tests] for m in models]
+    untrained = [[list(result.matrix[(m.name, t)].get("untrained") or []) for t in tests] for m in models]
     heard = [[int(result.matrix[(m.name, t)].get("training_clips", 0)) for t in tests] for m in models]
     num_test = [int(result.matrix[(models[0].name, t)].get("num_test", 0)) for t in tests]
     return {"models": [m.name for m in models], "tests": tests, "values": values, "chance": chance,
@@ -105,14 +106,32 @@ def heatmap_data(result) -> dict:
 
 
 def write_csv(data: dict, path: Path) -> Path:
-    """The numbers (specs as names, rows and columns as drawn; a last row ``chance``)."""
-    lines = ["train \\ test," + ",".join(f'"{t}"' for t in data["tests"])]
-    lines += [
-        f'"{m}",' + ",".join(f"{v:.4f}" for v in row) for m, row in zip(data["models"], data["values"], strict=True)
-    ]
-    lines.append("chance," + ",".join(f"{v:.4f}" for v in data["chance"]))
+    """The numbers (specs as names, rows and columns as drawn; a last row ``chance``), then per test set
+    (:data:`CSV_PER_TEST`, each ``"<name> <test spec>"``) the cells' ``training_clips`` (how many of its
+    test clips the model was trained on: ``‡``, not held out, where over 0), ``num_test`` (of how many)
+    and ``untrained`` (labels the test set annotates that the model never trained on, space-separated:
+    ``*``); the row ``chance`` holds ``num_test`` alone of them."""
+    tests, n_tests = data["tests"], len(data["tests"])
+    heard = data.get("training_clips") or [[0] * n_tests] * len(data["models"])
+    untrained = data.get("untrained") or [[[]] * n_tests] * len(data["models"])
+    num_test = [str(n) for n in data.get("num_test") or [""] * n_tests]
+    lines = ["train \\ test," + ",".join(_quoted(t) for t in tests)
+             + "".join(f",{_quoted(f'{name} {t}')}" for name in CSV_PER_TEST for t in tests)]  # fmt: skip
+    for m, row, clips, labels in zip(data["models"], data["values"], heard, untrained, strict=True):
+        extra = [*map(str, clips), *num_test, *(_quoted(" ".join(cell)) for cell in labels)]
+        lines.append(_quoted(m) + "," + ",".join([*(f"{v:.4f}" for v in row), *extra]))
+    lines.append("chance," + ",".join([*(f"{v:.4f}" for v in data["chance"]), *[""] * n_tests, *num_test,
+                                       *[""] * n_tests]))  # fmt: skip
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+CSV_PER_TEST = ("training_clips", "num_test", "untrained")  # heatmap.csv's columns after the scores, per test set
+
+
+def _quoted(text: str) -> str:
+    """``text`` as one CSV field in double quotes (a quote in it doubled)."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def heatmap_figure(data: dict, seeds: list[int]):
