@@ -1,6 +1,7 @@
 """What the heat map's reader meets beyond the picture: heatmap.csv, the numbers behind it, had each
 cell's score but not whether it was held out (``training_clips``, ``‡``) or scored on labels its model
-never trained on (``untrained``, ``*``); and the first figure a process drew said matplotlib's
+never trained on (``untrained``, ``*``); the ``‡`` note under the map named every such cell, longer
+than the map on a grid of many models; and the first figure a process drew said matplotlib's
 "Glyph ... missing from font" once per character before bimotion's one line on it."""
 
 from __future__ import annotations
@@ -68,6 +69,48 @@ def test_heatmap_csv_says_which_cells_are_not_held_out_and_which_lack_labels(tmp
     assert [float(chance[t]) for t in tests] == [40.0] * len(tests)
     assert [int(chance[f"num_test {t}"]) for t in tests] == [result.matrix[(ODD[0], t)]["num_test"] for t in tests]
     assert all(chance[f"training_clips {t}"] == chance[f"untrained {t}"] == "" for t in tests)
+
+
+def _note(fig) -> str:
+    return " ".join(" ".join(t.get_text().split()) for t in fig.texts if t.get_text().startswith("Cell:"))
+
+
+def test_the_note_under_the_map_names_a_few_cells_not_held_out_and_counts_the_rest(tmp_path):
+    """A grid of 13 models on 8 test sets, every cell of a model trained on its test set's data ‡:
+    the note named all of them, 14 lines under the map.  It names the first few, as drawn, and counts
+    the rest, which heatmap.csv lists; the map is no taller for more of them."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.grid.heatmap import HEARD_SHOWN, heatmap_data, heatmap_figure
+
+    def drawn(heard) -> tuple[str, float, dict]:
+        data = heatmap_data(_result(tmp_path, heard, ("table5", "table3", "table4"), ["yue_adu"]))
+        fig, _ = heatmap_figure(data, [0])
+        note, height = _note(fig), fig.get_figheight()
+        plt.close(fig)
+        return note, height, data
+
+    def included(model, test: str) -> int:
+        from bimotion.mixture import parse_mixture
+
+        return 7 if set(parse_mixture(test).shards) <= set(model.shards) else 0
+
+    note, height, data = drawn(included)
+    marked = [(m, t) for i, m in enumerate(data["model_names"]) for j, t in enumerate(data["test_names"])
+              if data["training_clips"][i][j]]  # fmt: skip
+    assert len(marked) > 2 * HEARD_SHOWN
+    named = [(m, t) for m, t in marked if f"{m} on {t} 7 of its" in note]
+    assert named == marked[:HEARD_SHOWN], (named, note)
+    assert note.endswith(f"and {len(marked) - HEARD_SHOWN} more cells (heatmap.csv: training_clips)."), note
+    assert note.startswith("Cell:") and "‡ scored on clips the model trained on, not held out: " in note
+    singles = ("eng_eld", "eng_adu", "zho_eld", "zho_adu", "yuemotion:all")  # fewer marked cells: 5 rows' of 13
+    fewer, fewer_height, data = drawn(lambda m, t: included(m, t) if m.name in singles else 0)
+    count = sum(n > 0 for row in data["training_clips"] for n in row)
+    assert HEARD_SHOWN < count < len(marked) and f"and {count - HEARD_SHOWN} more cells (heatmap.csv" in fewer, fewer
+    assert height == pytest.approx(fewer_height), (height, fewer_height)  # the note as long: the map as tall
+    groups = ["eng_eld", "eng_adu", "zho_eld", "zho_adu"][:HEARD_SHOWN]
+    few, _, _ = drawn(lambda m, t: 12 if m.name == t and t in groups else 0)  # as many as it names: no count
+    assert few.count(" 12 of its ") == HEARD_SHOWN and "more cells (heatmap.csv" not in few, few
 
 
 DRAW = """

@@ -18,9 +18,10 @@ of the paper reads it.
   of its numbers, black or white as they are) and is marked ``†``, the colour bar's values at or below
   chance hatched alike (in greyscale the scale's two ends are one grey); a score of a model that never trained on some labels the test
   set annotates is marked ``*``, as in the tables, and one of test clips the model was trained on,
-  not held out (``training_clips``, :mod:`.heard`), ``‡``, the note under the map naming each such
-  cell's count in the tables' words (:func:`~bimotion.training.report.trained_clips_note`); the CSV
-  has each cell's ``training_clips``, ``num_test`` and ``untrained`` after the scores (:func:`write_csv`).
+  not held out (``training_clips``, :mod:`.heard`), ``‡``, the note under the map naming the first
+  few such cells' counts in the tables' words (:func:`~bimotion.training.report.trained_clips_note`)
+  and counting the rest, which the CSV lists (:func:`write_csv`: each cell's ``training_clips``,
+  ``num_test`` and ``untrained``, after the scores).
 """
 
 from __future__ import annotations
@@ -204,8 +205,10 @@ def score_text(value: float, chance: float, untrained: bool = False, training_cl
 
 
 def _heard_note(data: dict, heard: list[list[int]]) -> str:
-    """The note's ``‡`` line, worded as the tables' (:func:`trained_clips_note`): each cell of test clips
-    its model was trained on, by name, with how many of its clips; or nothing."""
+    """The note's ``‡`` line, worded as the tables' (:func:`trained_clips_note`): the first
+    :data:`HEARD_SHOWN` cells of test clips their model was trained on (as drawn: row by row), by name,
+    with how many of its clips, and how many more, which heatmap.csv's ``training_clips`` columns list
+    (a grid of many models on many test sets had a note of every such cell, longer than the map); or nothing."""
     num_test = data.get("num_test") or [0] * len(data["tests"])
     cells = {
         f"{model} on {test}": {"training_clips": count, "num_samples": num_test[j]}
@@ -213,8 +216,13 @@ def _heard_note(data: dict, heard: list[list[int]]) -> str:
         for j, (test, count) in enumerate(zip(data["test_names"], row, strict=True))
         if count
     }
-    note = trained_clips_note(cells).strip()
+    note = trained_clips_note(dict(list(cells.items())[:HEARD_SHOWN])).strip()
+    if len(cells) > HEARD_SHOWN:
+        note += f" and {len(cells) - HEARD_SHOWN} more cells (heatmap.csv: training_clips)"
     return f" {note}." if note else ""
+
+
+HEARD_SHOWN = 3  # the cells not held out (‡) the note names; the rest it counts, as a list of files is cut short
 
 
 def _colour_bar(fig, axes: list, image, where: str, key_in: tuple[float, float]) -> None:
