@@ -194,9 +194,26 @@ def model_dir_in_grid(grid_dir: str | os.PathLike, spec: str, seed: int | None =
     for marker in sorted((grid_dir / "models").glob(f"*/seed{'*' if seed is None else seed}/{MARKER}")):
         done = json.loads(marker.read_text(encoding="utf-8"))
         if {tuple(s) for s in done["shards"]} == wanted:
-            return grid_dir / done["model_dir"]
+            return marked_model(grid_dir, done)
     plan = json.loads((grid_dir / "plan.json").read_text(encoding="utf-8"))
     for model in plan["models"]:
         if {tuple(s) for s in model["shards"]} == wanted:
             raise FileNotFoundError(f"the grid in {grid_dir} has not finished training {model['name']} yet")
     raise KeyError(f"the grid in {grid_dir} has no model trained on {spec!r}")
+
+
+def model_record(grid_dir: str | os.PathLike, model: str | os.PathLike) -> dict:
+    """How a marker (and a metrics file) records the trained model ``model``: a Hub id as it is, with
+    ``on_hub`` (a trainer of the user's own may return one), else its folder relative to ``grid_dir``
+    (the folder may move).  :func:`marked_model` reads it back."""
+    from ..hub import is_hub_id
+
+    if is_hub_id(str(model)):
+        return {"model_dir": str(model), "on_hub": True}
+    return {"model_dir": os.path.relpath(Path(model).absolute(), Path(grid_dir).absolute())}
+
+
+def marked_model(grid_dir: str | os.PathLike, record: Mapping) -> Path:
+    """The model a marker's ``record`` names (:func:`model_record`; an older marker's is a relative
+    folder): the one reading of a marker, the runner's and :func:`model_dir_in_grid`'s."""
+    return Path(record["model_dir"]) if record.get("on_hub") else Path(grid_dir) / record["model_dir"]

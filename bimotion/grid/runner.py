@@ -26,7 +26,7 @@ from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
 from .heard import heard_counts, mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
-from .plan import PlannedModel, make_plan, shard_name
+from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name
 from .report import GridResult, write_reports
 from .scoring import CellResult, chance_of_test, entry_of_test, summarize
 
@@ -110,7 +110,7 @@ class Grid:
         out = self.model_dir(model, seed)
         marker = out / MARKER
         if marker.is_file():
-            return self.out / json.loads(marker.read_text())["model_dir"]  # relative: the folder may move
+            return marked_model(self.out, json.loads(marker.read_text()))  # a Hub id, or relative: the folder may move
         main, start = self.ranks.is_main, time.time()
         if main:
             self.log(f"[grid] training {model.name} (seed {seed}) on {counted(len(model.shards), 'shard')} -> {out}")
@@ -134,13 +134,14 @@ class Grid:
         return saved
 
     def _provenance(self, model: PlannedModel, seed: int, model_dir: Path, shards_key: str = "shards") -> dict:
-        """Which model, trained on what, with which seed, saved where (relative: the folder may move)."""
+        """Which model, trained on what, with which seed, saved where (:func:`.plan.model_record`: a Hub id
+        as one, a folder relative to the grid's: the folder may move)."""
         return {
             "model": model.name,
             "specs": list(model.specs),
             shards_key: [list(s) for s in model.shards],
             "seed": seed,
-            "model_dir": os.path.relpath(model_dir.absolute(), self.out.absolute()),
+            **model_record(self.out, model_dir),
         }
 
     def test_data(self):
@@ -270,7 +271,7 @@ class Grid:
         marker = self.model_dir(model, seed) / MARKER
         if not marker.is_file():
             return None
-        return read_trained_labels(self.out / json.loads(marker.read_text())["model_dir"])
+        return read_trained_labels(marked_model(self.out, json.loads(marker.read_text())))
 
     def collect(self) -> GridResult:
         """Every cell, average and heat-map entry from the saved predictions."""
