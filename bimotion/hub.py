@@ -8,7 +8,8 @@ run needs no network.  A token goes to ``HfApi`` only: it is never printed or wr
 Downloading: every ``from_pretrained`` of a model that may come from the Hub takes
 :func:`download_kwargs`, so that on a machine without network a cached model loads at once and an
 uncached one fails at once, instead of after ~30 s of retries.  The files read only to say more
-(:func:`hub_file`) are asked for once, without those retries, wherever the Hub does not answer.
+(:func:`hub_file`) are asked for once, without those retries; once the Hub did not answer at all, not
+again for a while (:func:`hub_unreachable`).
 
 Long: the one way to the Hub (docs/architecture.md), uploads and look-ups, which share its errors and
 their one-line wording (:class:`HubError`, :func:`_first_line`).
@@ -24,8 +25,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-DNS_ANSWER_S = 60.0  # how long a resolved (or failed) look-up of the Hub's host is trusted
+DNS_ANSWER_S = 60.0  # how long a resolved (or failed) look-up of the Hub's host, or an unanswered one, is trusted
 _dns: dict[str, tuple[float, bool]] = {}  # host -> (when, resolves)
+_silent: dict[str, tuple[float, BaseException]] = {}  # endpoint -> (when, error): asked_once got no answer
 
 
 def download_kwargs(name_or_path: str | os.PathLike) -> dict:
@@ -79,7 +81,7 @@ def hub_file(repo_id: str, filename: str, *, repo_type: str = "model", cache_dir
     from huggingface_hub.errors import EntryNotFoundError, RevisionNotFoundError
 
     local_only = download_kwargs(repo_id)
-    failed = None if local_only else asked_once(repo_id, filename, repo_type)
+    failed = _unanswered() if local_only else asked_once(repo_id, filename, repo_type)  # remembered: said alike
     if isinstance(failed, (EntryNotFoundError, RevisionNotFoundError)):  # the Hub's answer, as the download's
         return None
     try:  # not answered: its cached copy, as the download reads it
@@ -89,7 +91,7 @@ def hub_file(repo_id: str, filename: str, *, repo_type: str = "model", cache_dir
         err = failed or err  # why the Hub did not answer, not that the cache has no copy
         if absent_on_hub(err):
             return None
-        why = fetch_failure(err, repo_id, offline=hub_unreachable() if local_only else None)
+        why = fetch_failure(err, repo_id, offline=hub_unreachable() if local_only and not failed else None)
         raise HubUnreachableError(f"{filename} of {repo_id} could not be fetched ({why})", why) from err
 
 
@@ -97,14 +99,34 @@ def asked_once(repo_id: str, filename: str, repo_type: str = "model") -> Excepti
     """Why one request for ``filename`` of ``repo_id`` got no answer that the Hub holds it (the network's
     error or the Hub's), else None: the look-up a download starts with (``get_hf_file_metadata``), once,
     within ``HF_HUB_ETAG_TIMEOUT``.  ``hf_hub_download`` asks again where nothing is cached, retrying a
-    refused connection over ~23 s: each optional file cost a user without network that long."""
+    refused connection over ~23 s: each optional file cost a user without network that long.  No answer
+    at all (refused, timed out: no HTTP status) is remembered, as :func:`hub_unreachable`'s reason for
+    :data:`DNS_ANSWER_S`, so that the next file is not waited for again (a firewall dropping packets)."""
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
 
     try:  # no retries: its default (retry_on_errors=False)
         get_hf_file_metadata(hf_hub_url(repo_id, filename, repo_type=repo_type), timeout=constants.HF_HUB_ETAG_TIMEOUT)
     except Exception as err:  # the network's and the Hub's errors alike: hub_file tells them apart
+        _remember_silence(_chain(err), constants.ENDPOINT)
         return err
     return None
+
+
+_SILENT = (TimeoutError, ConnectionError, socket.gaierror)  # the network's errors under httpx's: refused, timed out
+
+
+def _remember_silence(chain: list[BaseException], endpoint: str) -> None:
+    """An error of no answer at all (:data:`_SILENT`, with no HTTP status), kept for :func:`_unanswered`."""
+    if all(_http_status(e) is None for e in chain) and any(isinstance(e, _SILENT) for e in chain):
+        _silent[endpoint] = (time.monotonic(), chain[0])
+
+
+def _unanswered() -> BaseException | None:
+    """The error of this process's last look-up that the Hub did not answer, within :data:`DNS_ANSWER_S`."""
+    from huggingface_hub import constants
+
+    when, err = _silent.get(constants.ENDPOINT, (-DNS_ANSWER_S, None))
+    return err if time.monotonic() - when < DNS_ANSWER_S and not constants.HF_HUB_OFFLINE else None
 
 
 def _chain(err: BaseException) -> list[BaseException]:
@@ -165,14 +187,18 @@ def fetch_failure(err: BaseException, repo_id: str, *, offline: str | None = Non
 def hub_unreachable() -> str | None:
     """Why the Hub cannot be reached from this process, or None: ``HF_HUB_OFFLINE`` is set, or, with no
     proxy configured for it, the Hub's host name does not resolve (no network; the answer is kept for
-    :data:`DNS_ANSWER_S`).  A firewall that drops packets is not seen here (``huggingface_hub`` then
-    retries as usual), nor is anything behind a proxy (the proxy resolves the name)."""
+    :data:`DNS_ANSWER_S`), or the Hub did not answer :func:`asked_once` in that time (a firewall that drops
+    packets, a refused connection, through a proxy too).  Else nothing is seen here: a proxy resolves the name."""
     import urllib.request
 
     from huggingface_hub import constants
 
     if constants.HF_HUB_OFFLINE:
         return "HF_HUB_OFFLINE is set"
+    silent = _unanswered()
+    if silent is not None:
+        inner = _chain(silent)[-1]
+        return f"the Hub at {constants.ENDPOINT} did not answer ({type(inner).__name__}: {_first_line(inner, 80)})"
     endpoint = urlparse(constants.ENDPOINT)
     host = endpoint.hostname or ""
     if urllib.request.getproxies().get(endpoint.scheme or "https") and not urllib.request.proxy_bypass(host):

@@ -235,10 +235,13 @@ def local_hubs(answers: dict[str, int], asked: list[str] | None = None):
     """``{name: endpoint}`` of stand-in Hubs on this machine, for as long as the ``with`` lasts: a local
     HTTP server per ``answers`` entry answering every request with its status (404: the Hub says there is
     no such file; 403: it refuses), appending each path asked to ``asked``; and ``"refused"``, a port
-    bound and never listening (connection refused, as without network), at once and without network."""
+    bound and never listening (connection refused, as without network), at once and without network.  What
+    :mod:`bimotion.hub` remembers of them as not answering is forgotten after (the ports are reused)."""
     import http.server
     import socket
     import threading
+
+    from bimotion import hub
 
     def answering(code: int):
         class Answer(http.server.BaseHTTPRequestHandler):
@@ -261,10 +264,13 @@ def local_hubs(answers: dict[str, int], asked: list[str] | None = None):
     servers = {name: answering(code) for name, code in answers.items()}
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused
+    refused = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    endpoints = {name: f"http://127.0.0.1:{server.server_address[1]}" for name, server in servers.items()}
     try:
-        endpoints = {name: f"http://127.0.0.1:{server.server_address[1]}" for name, server in servers.items()}
-        yield {**endpoints, "refused": f"http://127.0.0.1:{closed.getsockname()[1]}"}
+        yield {**endpoints, "refused": refused}
     finally:
         for server in servers.values():
             server.shutdown()
         closed.close()
+        for endpoint in [*endpoints.values(), refused]:
+            hub._silent.pop(endpoint, None)  # its port may serve another test's stand-in next: not silent

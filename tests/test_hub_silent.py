@@ -1,0 +1,102 @@
+"""A Hub that does not answer at all (a firewall dropping packets: the connection hangs) cost every
+optional file of a Hub model or dataset (``train_manifest.txt``, ``scores.json``, ``prepare.json``:
+:func:`bimotion.hub.hub_file`) the whole ``HF_HUB_ETAG_TIMEOUT`` (10 s), several files per command.  Now
+the first look-up that gets no answer (timed out, refused) is remembered for the rest of the process, for
+:data:`bimotion.hub.DNS_ANSWER_S` as a failed DNS look-up is: the next files are read from the cache or
+fail at once, with the same words; a Hub that answers (404, 503) is asked each time.  For real, without
+network: a local server that accepts and never answers (each request counted), with a 1 s timeout."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+from conftest import local_hubs
+from huggingface_hub import constants
+from test_hub_asked_once import _cache, slept  # noqa: F401 (the fixture)
+from test_hub_unreachable_records import at
+
+from bimotion import hub
+from bimotion.hub import HubUnreachableError, hub_file
+
+
+@pytest.fixture
+def silent(monkeypatch) -> tuple[str, list[str]]:
+    """A stand-in Hub that accepts every connection and never answers, and the requests it was sent;
+    nothing remembered of any Hub before, a 1 s timeout (HF_HUB_ETAG_TIMEOUT=1)."""
+    server, held, asked = socket.socket(), [], []
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+
+    def hold(conn):
+        held.append(conn)
+        line = conn.recv(4096).split(b"\r\n", 1)[0].decode()
+        if line:
+            asked.append(line)
+
+    def accept():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed: the test is over
+                return
+            threading.Thread(target=hold, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setattr(hub, "_silent", {}, raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 1)
+    at(monkeypatch, f"http://127.0.0.1:{server.getsockname()[1]}")
+    yield f"http://127.0.0.1:{server.getsockname()[1]}", asked
+    server.close()
+    for conn in held:
+        conn.close()
+
+
+def heads(asked: list[str]) -> list[str]:
+    return [line for line in asked if line.startswith("HEAD ")]  # not huggingface_hub's own GET of its registry
+
+
+@pytest.mark.usefixtures("slept")  # an empty Hub cache; HF_HUB_OFFLINE unset
+def test_a_hub_that_never_answers_is_waited_for_once_then_the_cache_is_read_at_once(silent, monkeypatch, tmp_path):
+    endpoint, asked = silent
+    with pytest.raises(HubUnreachableError) as first:
+        hub_file("me/ser", "train_manifest.txt")
+    assert heads(asked) == ["HEAD /me/ser/resolve/main/train_manifest.txt HTTP/1.1"]
+    assert f"cannot reach the Hub at {endpoint}, TimeoutError: timed out" in str(first.value)
+
+    with pytest.raises(HubUnreachableError) as second:
+        hub_file("me/ser", "scores.json")  # was asked too, and waited for: 10 s per file
+    assert len(heads(asked)) == 1
+    assert second.value.why == first.value.why  # said as the first, not as "no network"
+    _cache(tmp_path / "hub", "me/data", "prepare.json", '{"seed": 3}')
+    cached = hub_file("me/data", "prepare.json", repo_type="dataset")
+    assert cached is not None and cached.read_text() == '{"seed": 3}' and len(heads(asked)) == 1
+    assert hub.hub_unreachable() == f"the Hub at {endpoint} did not answer (TimeoutError: timed out)"
+    assert hub.download_kwargs("me/ser") == {"local_files_only": True}  # from_pretrained's, too: not waited for
+
+    monkeypatch.setattr(hub, "DNS_ANSWER_S", 0.0)  # ... and not for ever: the network may come back
+    with pytest.raises(HubUnreachableError):
+        hub_file("me/ser", "scores.json")
+    assert len(heads(asked)) == 2
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_hub_that_answers_an_error_is_not_remembered_as_unreachable(monkeypatch):
+    asked: list[str] = []
+    monkeypatch.setattr(hub, "_silent", {}, raising=False)
+    with local_hubs({"down": 503, "absent": 404}, asked) as urls:
+        at(monkeypatch, urls["absent"])
+        assert hub_file("me/ser", "scores.json") is None
+        assert hub_file("me/ser", "train_manifest.txt") is None  # asked: the Hub answers
+        at(monkeypatch, urls["down"])
+        for name in ("scores.json", "train_manifest.txt"):
+            with pytest.raises(HubUnreachableError, match="it answered HTTP 503"):
+                hub_file("me/ser", name)
+        assert len(asked) == 4 and hub.hub_unreachable() is None
+        at(monkeypatch, urls["refused"])  # no answer at all, as a dropped packet: remembered
+        with pytest.raises(HubUnreachableError, match="ConnectionRefusedError"):
+            hub_file("me/ser", "scores.json")
+        assert hub.hub_unreachable().endswith("did not answer (ConnectionRefusedError: [Errno 111] Connection refused)")
+        at(monkeypatch, urls["down"])
+        assert hub.hub_unreachable() is None  # of that endpoint only
