@@ -1,0 +1,104 @@
+"""What a command's optional Hub files (``train_manifest.txt``, ``scores.json``, ``prepare.json``:
+:func:`bimotion.hub.hub_file`) cost where the Hub never answers (a firewall dropping packets: the
+connection hangs until ``HF_HUB_ETAG_TIMEOUT``): wall seconds of one fresh process that looks up all
+three, as ``infer`` of a Hub model on a Hub dataset does, with ``HF_ENDPOINT`` at a local server that
+accepts every connection and never answers, an empty Hub cache and the default timeout (10 s), against
+a baseline revision in the same session.
+
+    python bench/bench_hub_silent.py --baseline 9b62793   # the commit before an unanswered look-up was kept
+    python bench/bench_hub_silent.py                      # this checkout only
+
+The baseline is ``git archive``'d into a temporary folder (``bench_help.baseline_tree``); each tree
+runs ``--runs`` times, the trees alternating, and the median is reported with the HEAD requests the
+server was sent.  Each run must end in all three look-ups' "could not be fetched" answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench_help import REPO, baseline_tree
+
+LOOKUPS = """
+from bimotion.hub import HubUnreachableError
+from bimotion.training.outputs import training_manifest, model_scores
+from bimotion.data.layout import recorded_info
+def unreached(lookup):
+    try:
+        lookup()
+    except HubUnreachableError:
+        return "unreached"
+print(unreached(lambda: training_manifest('me/ser')), model_scores('me/ser').state,
+      unreached(lambda: recorded_info('me/data')))
+"""
+ANSWER = {"unreached unreached unreached", "unreached unfetched unreached"}
+
+
+def silent_server() -> tuple[str, list[str]]:
+    """A local endpoint that accepts and never answers, and the request lines it was sent."""
+    server, asked = socket.socket(), []
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+
+    def hold(conn):
+        asked.append(conn.recv(4096).split(b"\r\n", 1)[0].decode())  # the connection is kept open, unanswered
+
+    def accept():
+        while True:
+            conn, _ = server.accept()
+            threading.Thread(target=hold, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}", asked
+
+
+def run_once(tree: Path, endpoint: str, home: Path) -> float:
+    """Wall seconds of the three look-ups in one process of ``tree`` against the silent endpoint."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
+    env |= {"PYTHONPATH": str(tree), "HF_ENDPOINT": endpoint, "HF_HOME": str(home), "HF_HUB_DISABLE_TELEMETRY": "1"}
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", LOOKUPS], cwd=home, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode != 0 or done.stdout.strip() not in ANSWER:
+        raise SystemExit(f"{tree}: exit {done.returncode}, {done.stdout!r}: {done.stderr[-500:]}")
+    return wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", help="a git revision to compare with (default: none)")
+    parser.add_argument("--runs", type=int, default=2, help="runs per tree; the median is reported")
+    args = parser.parse_args()
+    endpoint, asked = silent_server()
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"now": REPO} | ({"baseline": baseline_tree(args.baseline, Path(tmp))} if args.baseline else {})
+        times: dict[str, list[float]] = {name: [] for name in trees}
+        heads: dict[str, list[int]] = {name: [] for name in trees}
+        for run in range(args.runs):
+            for name, tree in reversed(trees.items()):  # baseline first, then this checkout
+                home = Path(tmp) / f"hf-{name}-{run}"  # an empty cache
+                home.mkdir()
+                before = len(asked)
+                times[name].append(run_once(tree, endpoint, home))
+                heads[name].append(sum(line.startswith("HEAD ") for line in asked[before:]))
+        print("| tree | wall s (median) | HEAD requests per run |\n|---|--:|--:|")
+        for name in trees:
+            print(f"| {name} | {statistics.median(times[name]):.2f} | {max(heads[name])} |")
+        if args.baseline:
+            print(
+                f"\nratio baseline / now: {statistics.median(times['baseline']) / statistics.median(times['now']):.1f}x"
+            )
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
