@@ -1,23 +1,15 @@
-"""The Hugging Face Hub seen from this library.
-
-Uploading a folder, for prepared datasets (``bimotion push``) and trained models (``--push_to_hub``):
-one plan of the files sent, private repositories by default.  :func:`upload_plan` lists exactly what
-:func:`publish` sends, through the same include/exclude filter ``huggingface_hub`` applies, so a dry
-run needs no network.  A token goes to ``HfApi`` only: it is never printed or written.
+"""The Hugging Face Hub seen from this library: its errors and their one-line wording
+(:class:`HubError`, :func:`first_line`), and what comes from it.  Uploading is :mod:`bimotion.hub_upload`'s.
 
 Downloading: every ``from_pretrained`` of a model that may come from the Hub takes
 :func:`download_kwargs`, so that on a machine without network a cached model loads at once and an
 uncached one fails at once, instead of after ~30 s of retries.  The files read only to say more
 (:func:`hub_file`) are asked for once, without those retries; once the Hub did not answer at all, not
 again for a while (:func:`hub_unreachable`).
-
-Long: the one way to the Hub (docs/architecture.md), uploads and look-ups, which share its errors and
-their one-line wording (:class:`HubError`, :func:`_first_line`).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import socket
@@ -170,14 +162,14 @@ def fetch_failure(err: BaseException, repo_id: str, *, offline: str | None = Non
     refused = next((e for e in chain if _http_status(e) in (401, 403)), None)
     if refused is not None:
         return (
-            f"the Hub at {constants.ENDPOINT} refused access, HTTP {_http_status(refused)}: {_first_line(refused)}; "
+            f"the Hub at {constants.ENDPOINT} refused access, HTTP {_http_status(refused)}: {first_line(refused)}; "
             f"log in with `hf auth login` or set HF_TOKEN to a token with access, {local}"
         )
     answered = next((e for e in chain if _http_status(e) is not None), None)
     if answered is not None:  # a server error, a proxy's answer
-        reason = f"it answered HTTP {_http_status(answered)}: {_first_line(answered, 160)}"
+        reason = f"it answered HTTP {_http_status(answered)}: {first_line(answered, 160)}"
     else:  # the network's own error (the innermost): refused, timed out, not a Hub endpoint
-        reason = f"{type(chain[-1]).__name__}: {_first_line(chain[-1], 160)}"
+        reason = f"{type(chain[-1]).__name__}: {first_line(chain[-1], 160)}"
     return (
         f"cannot reach the Hub at {constants.ENDPOINT}, {reason}; not in the local cache: check the network or "
         f"proxy, set HF_HUB_OFFLINE=1 to read only the local cache, {local}"
@@ -198,7 +190,7 @@ def hub_unreachable() -> str | None:
     silent = _unanswered()
     if silent is not None:
         inner = _chain(silent)[-1]
-        return f"the Hub at {constants.ENDPOINT} did not answer ({type(inner).__name__}: {_first_line(inner, 80)})"
+        return f"the Hub at {constants.ENDPOINT} did not answer ({type(inner).__name__}: {first_line(inner, 80)})"
     endpoint = urlparse(constants.ENDPOINT)
     host = endpoint.hostname or ""
     if urllib.request.getproxies().get(endpoint.scheme or "https") and not urllib.request.proxy_bypass(host):
@@ -215,179 +207,6 @@ def hub_unreachable() -> str | None:
     return None if resolves else f"no network? {host} does not resolve"
 
 
-# A training run's own bookkeeping, never published: checkpoints, TensorBoard logs, locks, and
-# run_identity.json (bimotion.training.outputs.IDENTITY_FILE: what resuming checks; of no use beside a
-# model without its checkpoints, and the arguments it records may name local files, --deepspeed's).
-WORK_FILES = ["checkpoint-*", "checkpoint-*/**", "runs/**", "*.lock", ".ipynb_checkpoints/**", "run_identity.json"]
-
-
-def never_sent() -> list[str]:
-    """The ignore patterns of every upload: :data:`WORK_FILES`, the temporary file a killed write left
-    in any folder (:data:`loaders.files.TEMP_FILE_GLOB`), and every file under a folder the Hub
-    refuses (``huggingface_hub``'s ``FORBIDDEN_FOLDERS``, ``.git`` and ``.cache``, at any depth:
-    the commit would fail on one, after training), which covers what ``upload_folder`` leaves out.  A
-    new list each call, for callers that extend it."""
-    from huggingface_hub.utils import FORBIDDEN_FOLDERS
-
-    from loaders.files import TEMP_FILE_GLOB
-
-    forbidden = [p for name in FORBIDDEN_FOLDERS for p in (name, f"{name}/*", f"*/{name}", f"*/{name}/*")]
-    return [*WORK_FILES, TEMP_FILE_GLOB, f"*/{TEMP_FILE_GLOB}", *forbidden]
-
-
-def upload_plan(
-    folder: str | os.PathLike, *, allow_patterns: list[str] | None = None, ignore_patterns: list[str] | None = None
-) -> list[tuple[str, int]]:
-    """``(path in repo, bytes)`` of every file an upload of ``folder`` sends: those matching
-    ``allow_patterns`` (all when None), minus ``ignore_patterns``, :func:`never_sent`, what
-    ``upload_folder`` ignores and what a file browser or a macOS zip left
-    (:func:`loaders.walk.left_by_browser`: no one's work, which ``push`` counts); top-level
-    files first (the card), then the others by path.  :func:`upload_listing`'s plan."""
-    return upload_listing(folder, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns)[0]
-
-
-def upload_listing(
-    folder: str | os.PathLike, *, allow_patterns: list[str] | None = None, ignore_patterns: list[str] | None = None
-) -> tuple[list[tuple[str, int]], list[str]]:
-    """One walk of ``folder``, each of its folders listed once (a link to a folder is not followed, as
-    ``Path.rglob``): :func:`upload_plan`, and the files it passes over as a file browser's or a macOS
-    zip's (:func:`loaders.walk.left_by_browser`, sorted), which ``push`` counts."""
-    from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
-
-    from loaders.walk import left_by_browser
-
-    folder = Path(folder)
-    found, unlisted, listed = [], [], {}  # listed: a folder -> its files' names, as walked (left_by_browser's)
-    for dirpath, _, filenames in os.walk(folder, onerror=unlisted.append):
-        listed[Path(dirpath)] = frozenset(filenames)
-        below = Path(dirpath).relative_to(folder)
-        found += [(below / name).as_posix() for name in filenames if os.path.isfile(os.path.join(dirpath, name))]
-    ignored = [*(ignore_patterns or []), *never_sent(), *DEFAULT_IGNORE_PATTERNS]
-    for err in unlisted:  # a folder the upload would send, unlistable: its files are not left out unsaid
-        probe = (Path(err.filename).relative_to(folder) / "_").as_posix() if err.filename else "_"
-        sent = filter_repo_objects([probe], allow_patterns=allow_patterns, ignore_patterns=ignored)
-        if list(sent) and not left_by_browser(folder, probe):  # a __MACOSX/ of no one's work is never sent either
-            raise HubError(
-                f"{err.filename}: cannot list this folder ({err.strerror}), so its files cannot be sent: make it "
-                "readable (chmod u+rx, or run as its owner), or move it out of the folder, then run again"
-            )
-    kept = filter_repo_objects(
-        sorted(found, key=lambda path: (path.count("/"), path)), allow_patterns=allow_patterns, ignore_patterns=ignored
-    )
-    plan, left = [], []
-    for path in kept:
-        if left_by_browser(folder, path, listed.get((folder / path).parent)):
-            left.append(path)
-        else:
-            plan.append((path, (folder / path).stat().st_size))
-    return plan, sorted(left)
-
-
-def repo_url(repo_id: str, repo_type: str = "model") -> str:
-    """The Hub page of a model or dataset repository."""
-    return f"https://huggingface.co/{'' if repo_type == 'model' else 'datasets/'}{repo_id}"
-
-
-def plan_lines(
-    plan: list[tuple[str, int]],
-    repo_id: str,
-    *,
-    repo_type: str,
-    private: bool | None,
-    dry_run: bool,
-    done: bool = False,
-) -> list[str]:
-    """What an upload sends (``done``: has sent), as ``push`` and the training recipes print it: the
-    files with their sizes, the repository's address and whether it is private (``None``: private,
-    as :func:`publish`)."""
-    from loaders.tables import counted
-
-    url = repo_url(repo_id, repo_type)
-    total_mb = sum(size for _, size in plan) / 1e6
-    visibility = "PUBLIC" if private is False else "private"
-    verb = "would upload" if dry_run else "uploaded" if done else "uploading"
-    head = f"{verb} {counted(len(plan), 'file')} ({total_mb:.1f} MB) to {url} ({visibility}):"
-    return [head, *(f"  {path}  ({size / 1e6:.2f} MB)" for path, size in plan)]
-
-
-def publish(
-    folder: str | os.PathLike,
-    repo_id: str,
-    *,
-    repo_type: str = "model",
-    token: str | None = None,
-    private: bool | None = True,
-    dry_run: bool = False,
-    allow_patterns: list[str] | None = None,
-    commit_message: str | None = None,
-    sent_as: dict[str, str] | None = None,
-    plan: list[tuple[str, int]] | None = None,
-    replace: str | None = None,
-    removed: list[str] | None = None,
-) -> list[tuple[str, int]]:
-    """Upload ``folder`` to the ``repo_type`` repository ``repo_id`` (created when missing), in one
-    commit of exactly the files of :func:`upload_plan`, and return that plan; with ``dry_run``, only
-    return it.  ``sent_as``: ``{path in repo: text}`` sent instead of the folder's file of that name,
-    which stays as it is (a dataset card naming the repository).  A new repository is private unless
-    ``private`` is False (None, the Hub's public default, is private).  ``plan``: the files to send,
-    as the caller listed and printed them (:func:`upload_plan`), so that what was said is what is sent;
-    listed here when None.  ``replace``: the files of the repository the plan replaces whole, as an
-    ``fnmatch`` pattern (``data/*.parquet``): the same commit deletes every file the repository holds
-    that matches it and that the plan does not send (an earlier push's shards), each appended to
-    ``removed`` when given."""
-    plan = upload_plan(folder, allow_patterns=allow_patterns) if plan is None else plan
-    if dry_run:
-        return plan
-    import huggingface_hub
-
-    operations = _additions(folder, repo_id, plan, sent_as or {})
-    api = huggingface_hub.HfApi(token=token)
-    try:
-        api.create_repo(repo_id, repo_type=repo_type, private=private is not False, exist_ok=True)
-        if replace:
-            sent = {path for path, _ in plan}
-            held = api.list_repo_files(repo_id, repo_type=repo_type)
-            stale = sorted(path for path in held if fnmatch.fnmatchcase(path, replace) and path not in sent)
-            operations += [huggingface_hub.CommitOperationDelete(path_in_repo=path) for path in stale]
-        api.create_commit(
-            repo_id=repo_id,
-            repo_type=repo_type,
-            operations=operations,
-            commit_message=commit_message or f"Upload {Path(folder).name} with bimotion",
-        )
-    except Exception as err:  # the network's and the Hub's errors alike: one line, the folder is intact
-        reason = " ".join(str(err).split())[:160] or type(err).__name__
-        raise HubError(
-            f"uploading {folder} to {repo_id} failed ({reason}); the folder is complete: upload it again"
-        ) from err
-    if replace and removed is not None:
-        removed += stale
-    return plan
-
-
-def _additions(folder, repo_id: str, plan: list[tuple[str, int]], sent_as: dict[str, str]) -> list:
-    """The commit's ``CommitOperationAdd`` of each file of ``plan`` (``sent_as``'s text in place of
-    the folder's file of that name); :class:`HubError` when a file went away since it was listed."""
-    import huggingface_hub
-
-    operations = []
-    for path, _ in plan:
-        try:
-            operations.append(
-                huggingface_hub.CommitOperationAdd(
-                    path_in_repo=path,
-                    path_or_fileobj=sent_as[path].encode("utf-8") if path in sent_as else str(Path(folder) / path),
-                )
-            )
-        except ValueError as err:  # the Hub client's check that the file is there, and a file: a ValueError
-            changed = "was removed" if not (Path(folder) / path).exists() else f"is no longer a file ({err})"
-            raise HubError(
-                f"uploading {folder} to {repo_id} stopped before sending anything: {path} {changed} while "
-                "the upload started (is something still writing into the folder?); upload again once it is done"
-            ) from err
-    return operations
-
-
 class HubError(RuntimeError):
     """The Hub cannot be reached or refuses: one line saying why and what to do."""
 
@@ -401,45 +220,7 @@ class HubUnreachableError(HubError):
         self.why = why
 
 
-def check_push(
-    repo_id: str | None, *, token: str | None = None, flag: str = "--repo-id", dry_run: bool = False
-) -> None:
-    """Everything an upload needs, checked before any work starts: ``repo_id`` is ``OWNER/NAME``; unless
-    ``dry_run``, the Hub is not switched off (``HF_HUB_OFFLINE``), a token is there (``token``,
-    ``HF_TOKEN`` or ``hf auth login``) and the Hub answers it.  Raises :class:`HubError` (one line)."""
-    import huggingface_hub
-    from huggingface_hub import constants
-    from huggingface_hub.errors import HfHubHTTPError
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
-
-    try:
-        validate_repo_id(repo_id or "")
-    except HFValidationError as err:
-        raise HubError(f"{flag} {repo_id!r} is not a Hub repository id ({' '.join(str(err).split())[:120]})") from err
-    if "/" not in repo_id:
-        raise HubError(f"{flag} {repo_id}: give OWNER/NAME (your user name or an organisation, then the repository)")
-    if dry_run:
-        return
-    if constants.HF_HUB_OFFLINE:
-        raise HubError("HF_HUB_OFFLINE is set: nothing can be uploaded; unset it, or list the upload with a dry run")
-    token = token or huggingface_hub.get_token()
-    if not token:
-        raise HubError("no Hugging Face token: log in with `hf auth login` or set HF_TOKEN, then run again")
-    try:
-        huggingface_hub.HfApi(token=token).whoami()
-    except HfHubHTTPError as err:  # the Hub answered: the token is the question
-        status = getattr(err.response, "status_code", None)
-        raise HubError(
-            f"the Hub at {constants.ENDPOINT} refused this token (HTTP {status}: {_first_line(err)}); "
-            "log in again with `hf auth login` or set HF_TOKEN"
-            if status in (401, 403)
-            else f"the Hub at {constants.ENDPOINT} answered HTTP {status} ({_first_line(err)}); try again later"
-        ) from err
-    except Exception as err:  # the network's errors: one line, before any work
-        raise HubError(f"cannot reach the Hub at {constants.ENDPOINT} ({_first_line(err)})") from err
-
-
-def _first_line(err: BaseException, limit: int = 200) -> str:
+def first_line(err: BaseException, limit: int = 200) -> str:
     """An error's message on one line, cut at a word boundary when longer than ``limit``."""
     text = " ".join(str(err).split()) or type(err).__name__
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."

@@ -19,7 +19,7 @@ class FakeHub:
     def __init__(self, token=None, **kwargs):
         self.calls.append(("init", {"token": token}))
 
-    def whoami(self):  # bimotion.hub.check_push asks before training
+    def whoami(self):  # bimotion.hub_upload.check_push asks before training
         self.calls.append(("whoami", {}))
         return {"name": "someone"}
 

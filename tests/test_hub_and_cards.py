@@ -7,7 +7,7 @@ import pytest
 
 from bimotion.data.layout import config_files, read_info
 from bimotion.dataset_card import render
-from bimotion.hub import publish, upload_plan
+from bimotion.hub_upload import publish, upload_plan
 from bimotion.prepare import prepare
 from bimotion.verify import verify
 from bimotion.verify_report import format_result
@@ -65,7 +65,8 @@ def test_upload_plan_leaves_out_work_files_and_lists_top_level_files_first(tmp_p
 UNPRIVILEGED_LISTING = r"""
 import os, pwd, sys
 import huggingface_hub.utils, loaders.files, loaders.walk
-from bimotion.hub import HubError, upload_listing
+from bimotion.hub import HubError
+from bimotion.hub_upload import upload_listing
 upload_listing(sys.argv[1])
 if os.geteuid() == 0:
     nobody = pwd.getpwnam("nobody")
@@ -128,7 +129,7 @@ def test_what_a_file_browser_or_a_macos_zip_left_is_never_uploaded_and_push_says
     They are not sent, and push counts them; a file of no browser's named like a resource fork is
     still sent."""
     from bimotion.commands.push import browser_note
-    from bimotion.hub import upload_listing
+    from bimotion.hub_upload import upload_listing
     from loaders.testing.mangle import add_browser_files
 
     for rel in ("README.md", "config.json", "model.safetensors"):
@@ -151,7 +152,7 @@ def test_the_plan_is_what_the_hub_takes_and_every_upload_gets_the_same_ignore_pa
     import huggingface_hub
     from huggingface_hub import CommitOperationAdd
 
-    from bimotion import hub
+    from bimotion import hub_upload as hub
 
     kept = ["README.md", "model.safetensors", "sub/a.txt"]
     for rel in (*kept, ".git/HEAD", "sub/.git/HEAD", "sub/.cache/huggingface/x", ".cache/torch/x", "a/.git"):
@@ -182,7 +183,7 @@ def test_a_file_removed_while_the_upload_starts_is_named_in_one_line(tmp_path, m
     a file replaced) gave the Hub client's raw ValueError traceback."""
     from pathlib import Path
 
-    from bimotion import hub
+    from bimotion import hub_upload as hub
 
     listed = hub.upload_plan
 
@@ -215,7 +216,7 @@ def test_the_temporary_file_of_a_killed_write_is_never_uploaded(tmp_path):
     ``.NAME.<machine>-<pid>.<random>SUFFIX`` beside its target: push listed and uploaded it."""
     import os
 
-    from bimotion.hub import upload_plan
+    from bimotion.hub_upload import upload_plan
     from loaders.files import temp_file_beside
 
     for rel in ("README.md", "scores.json", "sub/preds.npz"):

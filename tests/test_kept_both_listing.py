@@ -80,10 +80,10 @@ def test_check_walk_lists_each_folder_of_a_prepared_folder_once(tmp_path, monkey
 
 
 def test_push_lists_each_folder_of_a_model_folder_once(tmp_path, monkeypatch):
-    """``bimotion push``'s walk (``hub.upload_listing``) asked ``left_by_browser`` of each file with no listing: each
+    """``bimotion push``'s walk (``hub_upload.upload_listing``) asked ``left_by_browser`` of each file with no listing: each
     numbered name (``eval 1000.json``) listed its folder again.  The walk's own listing is passed: each folder is
     listed once, and a Finder copy with its file's bytes is still not sent."""
-    from bimotion.hub import upload_listing
+    from bimotion.hub_upload import upload_listing
 
     evals = tmp_path / "eval"
     evals.mkdir()

@@ -76,7 +76,7 @@ def test_a_token_on_the_command_line_reaches_no_file_log_or_upload(tmp_path, hub
 
     # no local absolute path in what is published about the run: every file of the upload (the card,
     # scores.json, and transformers' trainer_state.json and training_args.bin, a zip that stores its pickle as is)
-    from bimotion.hub import upload_plan
+    from bimotion.hub_upload import upload_plan
 
     published = [name for name, _ in upload_plan(out)]
     assert {"README.md", "scores.json", "trainer_state.json", "training_args.bin"} <= set(published)
@@ -91,7 +91,7 @@ def test_a_token_on_the_command_line_reaches_no_file_log_or_upload(tmp_path, hub
 
 
 def test_model_repositories_are_private_unless_asked_public(tmp_path, hub):
-    from bimotion.hub import publish
+    from bimotion.hub_upload import publish
     from bimotion.training.args import SERTrainingArguments
 
     (tmp_path / "README.md").write_text("card\n")

@@ -92,7 +92,7 @@ def test_a_lock_released_within_the_grace_is_taken_and_one_held_longer_is_refuse
 
 
 def test_an_upload_is_listed_in_the_tense_of_what_happened():
-    from bimotion.hub import plan_lines
+    from bimotion.hub_upload import plan_lines
 
     plan = [("README.md", 2_000), ("model.safetensors", 1_260_000_000)]
     heads = [plan_lines(plan, "me/m", repo_type="model", private=None, dry_run=d, done=o)[0] for d, o in

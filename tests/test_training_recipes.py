@@ -18,7 +18,7 @@ import pytest
 import torch
 from conftest import load_recipe as recipe
 
-from bimotion.hub import upload_plan
+from bimotion.hub_upload import upload_plan
 from bimotion.training import testing
 from bimotion.training.data import Sources, column, load_split
 from bimotion.training.metrics import scores

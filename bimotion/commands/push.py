@@ -76,7 +76,7 @@ def dataset_files(out_dir, info: dict | None = None) -> list[str]:
 
 def left_behind(out_dir, plan: list[tuple[str, int]], everything: list[tuple[str, int]]) -> str | None:
     """A note naming the files of a prepared folder that an upload of the whole folder would send
-    (``everything``: :func:`bimotion.hub.upload_plan` of it) and the push (``plan``: what
+    (``everything``: :func:`bimotion.hub_upload.upload_plan` of it) and the push (``plan``: what
     prepare.json lists) does not: a LICENSE you added, a file an interrupted run left; None when there
     are none.  They stay behind, said, never dropped in silence."""
     from bimotion.data.layout import PUSHED_FILE
@@ -96,7 +96,7 @@ def left_behind(out_dir, plan: list[tuple[str, int]], everything: list[tuple[str
 
 def browser_note(left: list[str]) -> str | None:
     """A note counting what a file browser or a macOS zip left in the folder (``.DS_Store``, ``._*``,
-    ``__MACOSX/``: ``left``, from the walk of :func:`bimotion.hub.upload_listing`), which no upload
+    ``__MACOSX/``: ``left``, from the walk of :func:`bimotion.hub_upload.upload_listing`), which no upload
     sends; None when there is none."""
     from loaders.errors import some_files
     from loaders.tables import counted
@@ -180,7 +180,8 @@ def run(args) -> int:
     """Long: checks, the listing, then the upload; the same steps for a dataset and a model."""
     from bimotion.console import hub_progress_bars
     from bimotion.data.layout import DATA_DIR, read_info
-    from bimotion.hub import HubError, check_push, plan_lines, publish, repo_url, upload_listing
+    from bimotion.hub import HubError
+    from bimotion.hub_upload import check_push, plan_lines, publish, repo_url, upload_listing
     from bimotion.training.hub_ready import (
         model_card_unedited,
         model_licence_warnings,

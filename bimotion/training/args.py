@@ -276,8 +276,9 @@ def check_hyperparameters(
 
 def check_hub(training_args: SERTrainingArguments, *, dry_run: bool) -> None:
     """``--hub_model_id`` is ``OWNER/NAME``; unless ``dry_run``, the Hub is on, a token is there and
-    answers (:func:`bimotion.hub.check_push`): an upload that cannot happen fails before training."""
-    from bimotion.hub import HubError, check_push
+    answers (:func:`bimotion.hub_upload.check_push`): an upload that cannot happen fails before training."""
+    from bimotion.hub import HubError
+    from bimotion.hub_upload import check_push
 
     if not training_args.hub_model_id:
         raise ArgumentError("--push_to_hub needs --hub_model_id OWNER/NAME")

@@ -8,7 +8,7 @@ most restrictive of the training corpora's (:func:`bimotion.card_metadata.combin
 ``base_model`` the base's Hub id (:func:`.public.base_model_id`; left out when a local base records none),
 its ``datasets`` the Hub ids the data came from; the how-to snippet loads the model by its Hub id
 (``hub_model_id``) or, before one is given, by its folder.  Publishing the folder is
-:func:`bimotion.hub.publish`.
+:func:`bimotion.hub_upload.publish`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import numpy as np
 
 from bimotion.card_caveats import data_caveats
 from bimotion.data.layout import recorded_infos, synthetic_recorded
-from bimotion.hub import plan_lines, publish
+from bimotion.hub_upload import plan_lines, publish
 from bimotion.registry import BENCHMARKS
 from bimotion.splits import split_record
 from loaders.files import write_text_atomic
