@@ -18,12 +18,14 @@ did not make is never deleted.  This module imports nothing from ``bimotion`` bu
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 from loaders.errors import spoken
 
@@ -164,15 +166,19 @@ def not_written_by_prepare(out_dir: Path) -> list[str]:
     (:func:`loaders.walk.left_by_browser`) is no one's work and goes with the folder.  Each folder is
     listed once (``data/`` by ``os.walk``, links to folders not followed), and :func:`left_by_browser` is
     given that listing: a numbered name (``clip 1000.wav``, Finder's "Keep Both" form) no longer lists its
-    folder again."""
+    folder again.  A folder that cannot be listed is a :class:`FileExistsError` naming it (:func:`_cannot_list`):
+    what it holds is not known, so it is not called prepare's (``os.walk`` alone passes over it without a word)."""
     ours = {CARD_FILE, INFO_FILE, DATA_DIR, PUSHED_FILE}  # PUSHED_FILE: a push of this data, gone with it
-    names = os.listdir(out_dir)
+    try:
+        names = os.listdir(out_dir)
+    except OSError as err:
+        _cannot_list(out_dir, err)
     top = frozenset(names)
     found = [name for name in sorted(names) if name not in ours and not left_by_browser(out_dir, name, top)]
     data = out_dir / DATA_DIR
     if data.is_dir():
         listed = {}  # a file below data/ -> its folder's names, as walked
-        for dirpath, dirnames, filenames in os.walk(data):
+        for dirpath, dirnames, filenames in os.walk(data, onerror=functools.partial(_cannot_list, out_dir)):
             folder_names = frozenset(dirnames + filenames)
             listed.update((Path(dirpath, name), folder_names) for name in filenames)
         found += [
@@ -182,6 +188,18 @@ def not_written_by_prepare(out_dir: Path) -> list[str]:
             and not left_by_browser(out_dir, rel, listed[path])
         ]
     return found
+
+
+def _cannot_list(out_dir: Path, err: OSError) -> NoReturn:
+    """Refuse to replace ``out_dir``, in which a folder (``err.filename``) could not be listed (also as ``os.walk``'s
+    ``onerror``): what it holds may not be prepare's.  In the words ``push`` uses for a folder it cannot list."""
+    folder = Path(err.filename or out_dir)
+    away = "choose another --output" if folder == out_dir else f"move it out of {out_dir}"
+    raise FileExistsError(
+        f"{folder}: cannot list this folder ({err.strerror or err}), so what it holds cannot be told from what "
+        f"prepare wrote, and --overwrite would delete it: make it readable (chmod u+rx, or run as its owner) and "
+        f"run again, or {away}"
+    ) from None
 
 
 @contextlib.contextmanager
