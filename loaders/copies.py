@@ -13,7 +13,7 @@ import functools
 import os
 import re
 import stat
-from collections.abc import Container
+from collections.abc import Callable, Container
 from pathlib import Path
 
 from .files import sha256_of
@@ -221,7 +221,12 @@ def folder_name(name: str) -> str:
 
 
 def original_of(
-    path: Path, root: Path | None = None, *, any_case: bool = False, names: Container[str] | None = None
+    path: Path,
+    root: Path | None = None,
+    *,
+    any_case: bool = False,
+    names: Container[str] | None = None,
+    names_in: Callable[[Path], Container[str]] | None = None,
 ) -> tuple[Path, str] | None:
     """The file ``path`` is named as a second copy of, and what named it so: by its own name (``a (1).wav`` ->
     ``a.wav``: :func:`named_copy`; ``a 2.wav`` -> ``a.wav`` only where that file holds its bytes:
@@ -231,7 +236,10 @@ def original_of(
     copy); else None.  Whether the file it names is there, and holds the same bytes, is the caller's to see.
     ``any_case``: the file a copy's own name names is looked for in other letters too where it is not there
     (``A (1).wav`` or ``A 2.wav`` beside ``a.wav``: :func:`in_other_letters`; a built-in corpus's, whose reader
-    reads ``a.wav`` as ``A.wav``).  ``names``: the names in ``path``'s folder, where the walk has them (:func:`kept_both`)."""
+    reads ``a.wav`` as ``A.wav``).  ``names``: the names in ``path``'s folder, where the walk has them (:func:`kept_both`);
+    ``names_in``: a folder's names, as the walk listed them (:meth:`~loaders.base.Collector.names_in`), where a copied
+    folder's counterpart is looked for in other letters: its original folder is listed once a walk, not once a file
+    (None: listed for each call)."""
     if named := named_copy(path.name):
         original = path.parent / named[0]
         if any_case and not os.path.lexists(original):
@@ -244,8 +252,10 @@ def original_of(
     if root is not None and (folder := copied_folder(path.parent, root)):
         copy, original, maker = folder
         counterpart = original / path.relative_to(copy)  # or in other letters: 'a.WAV' of 'Angry/a.wav', a FAT copy's
-        if counterpart.is_file() or (counterpart := in_other_letters(counterpart)):
+        if counterpart.is_file():
             return counterpart, maker
+        if found := in_other_letters(counterpart, None if names_in is None else names_in(counterpart.parent)):
+            return found, maker
     return None
 
 

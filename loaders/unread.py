@@ -128,7 +128,7 @@ def left_copy(c, path: Path, *, root: Path | None = None, beside_only: bool = Fa
     is audio (which is the clip is the user's to say), else not audio.  ``beside_only``: only with that file beside it
     (your own corpus: "interview (2019).wav" is its own), else also in other letters (``X 2.wav`` beside ``x.wav``, a
     FAT copy's); ``data``: a metadata file, reported whatever its content."""
-    found = original_of(path, root, any_case=not beside_only, names=c.names_in(path.parent))
+    found = original_of(path, root, any_case=not beside_only, names=c.names_in(path.parent), names_in=c.names_in)
     if found is None or (beside_only and not found[0].is_file()):
         return False
     if same_bytes(path, found[0]):  # original_of's file, found above

@@ -3,7 +3,8 @@
 numbered name below ``data/``, ``clip 1000.wav``, listed its folder again, and ``Path.rglob`` listed each folder
 twice), and a built-in corpus's walk asking of each clip named as a second copy whether the file it names is there in
 other letters (``loaders.lone.lone_copy``: each such clip listed its folder twice).  What they find is the same;
-bench/bench_walk.py parts 5 and 6 time them."""
+bench/bench_walk.py parts 5 and 6 time them.  So too the look of each file of a copied folder for its counterpart in
+other letters (``loaders.copies.original_of``: ``Angry - Copy/a.wav``'s ``Angry/A.WAV``, ``Angry/`` listed a file)."""
 
 from __future__ import annotations
 
@@ -196,3 +197,29 @@ def test_a_lone_copy_alone_is_not_read_by_the_walk(tmp_path, monkeypatch):
     assert len(found) == 32 and len(c.lone) == 31
     # the two copies of y.wav, compared; 'X 2.wav' and the x.wav it copies (kept_both); was these and 30 clips more
     assert sorted(read) == ["X 2.wav", "x.wav", "y (1).wav", "y 2.wav"]
+
+
+def test_a_copied_folders_walk_lists_its_original_folder_once(tmp_path, monkeypatch):
+    """``original_of`` looked for each file of a copied folder (``Angry - Copy/``) whose counterpart is not in
+    ``Angry/`` under its exact name in other letters by listing ``Angry/`` again: 22 listings of it here, the walk's and one a file.
+    The walk's listing is passed (``Collector.names_in``): ``Angry/`` is listed once, and the same files are the
+    same copies of the same originals, or read as their own."""
+    root = tmp_path / "corpus"
+    angry, copy = root / "Angry", root / "Angry - Copy"
+    angry.mkdir(parents=True)
+    copy.mkdir()
+    for n in range(1000, 1020):  # renamed in other letters in the original folder, as a FAT copy does
+        (angry / f"CLIP {n}.WAV").write_bytes(n.to_bytes(4, "big") * 25)
+        (copy / f"clip {n}.wav").write_bytes(n.to_bytes(4, "big") * 25)
+    (copy / "own.wav").write_bytes(b"own" * 30)  # no counterpart in any letters: a file of its own
+    c = Collector("crema_d", root)
+    listed = _count_listings(monkeypatch)
+    found = c.walk(root, suffixes=(".wav", ".WAV"))
+    monkeypatch.undo()
+    assert [p.relative_to(root).as_posix() for p in found] == [
+        "Angry - Copy/own.wav",
+        *(f"Angry/CLIP {n}.WAV" for n in range(1000, 1020)),
+    ]
+    assert c.copies == [(copy / f"clip {n}.wav", f"Angry/CLIP {n}.WAV") for n in range(1000, 1020)]
+    counts = Counter(os.path.normpath(folder) for folder in listed)
+    assert counts[str(angry)] == counts[str(copy)] == max(counts.values()) == 1, counts  # was 22 listings of Angry/
