@@ -166,7 +166,7 @@ def not_written_by_prepare(out_dir: Path) -> list[str]:
     (:func:`loaders.walk.left_by_browser`) is no one's work and goes with the folder.  Each folder is
     listed once (``data/`` by ``os.walk``, links to folders not followed), and :func:`left_by_browser` is
     given that listing: a numbered name (``clip 1000.wav``, Finder's "Keep Both" form) no longer lists its
-    folder again.  A folder that cannot be listed is a :class:`FileExistsError` naming it (:func:`_cannot_list`):
+    folder again.  A folder that cannot be listed is a ``FileExistsError`` naming it (:func:`_cannot_list`):
     what it holds is not known, so it is not called prepare's (``os.walk`` alone passes over it without a word)."""
     ours = {CARD_FILE, INFO_FILE, DATA_DIR, PUSHED_FILE}  # PUSHED_FILE: a push of this data, gone with it
     try:
