@@ -152,6 +152,7 @@ class Collector:
         read up to ``top`` (default ``root``); ``lone``: one with no original beside it, :mod:`loaders.lone`'s (True: of
         any of ``suffixes``; suffixes: of those only, a clip's, not a table's: ElderReact's ``.mp4``, not ``.txt``)."""
         candidates, top, clips = [], top or root, tuple(suffixes if lone is True else lone or ())
+        alone_of = {}  # a candidate -> lone_copy's answer, asked once: lone_copies reads it
         self.walked.append(root.resolve())
         for path, candidate in walk_files(
             root, suffixes, self.walk_problem, self.hidden_folder, listings=self.listings
@@ -161,6 +162,7 @@ class Collector:
                 alone = clips and lone_copy(path, top, clips, self.names_in(path.parent))  # its walk's listing
                 if alone or not self.left_copy(path, root=top):  # a copy: there
                     candidates.append(path)
+                    alone_of[path] = alone
                 continue
             audio = unread.audio_or_reported(self, path)  # None: unreadable, reported
             if audio:
@@ -174,7 +176,7 @@ class Collector:
                     )
             elif audio is False:
                 unread.not_audio(self, [path])
-        return lone_copies(self, candidates, top, clips) if clips else candidates
+        return lone_copies(self, candidates, alone_of) if clips else candidates
 
     # what is not read, accounted for: loaders.unread's, as methods (c.beside(parent, ...), c.stray(path, error))
     beside, not_read, left_copy, stray = unread.beside, unread.not_read, unread.left_copy, unread.stray

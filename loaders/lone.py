@@ -52,15 +52,15 @@ def lone_copy(
     return path.with_name(named[0]), named[1]
 
 
-def lone_copies(collector, paths: list[Path], root: Path | None = None, suffixes: tuple | None = None) -> list[Path]:
-    """``paths`` (a walk's candidates, name order), the :func:`lone_copy` ones (not in a copied folder below
-    ``root``, of ``suffixes``) kept in ``collector.lone`` (path -> the file it is read as, what names it so), each read as that file
-    (:func:`read_as`), counted and named in one warning when read (:func:`warn_lone`): where several stand for one
+def lone_copies(collector, paths: list[Path], alone_of: dict[Path, tuple[Path, str] | None]) -> list[Path]:
+    """``paths`` (a walk's candidates, name order), the :func:`lone_copy` ones (``alone_of``: its answer for each, as
+    the walk asked it, once a clip) kept in ``collector.lone`` (path -> the file it is read as, what names it so), each
+    read as that file (:func:`read_as`), counted and named in one warning when read (:func:`warn_lone`): where several stand for one
     file, with one content the first (in name order) is read and the others set aside as its duplicate copies;
     with other contents none is read, each a ``copy_name`` error (with ``skip_bad`` counted skips)."""
     c, groups = collector, {}
     for path in paths:
-        if found := lone_copy(path, root, suffixes, collector.names_in(path.parent)):
+        if found := alone_of.get(path):
             groups.setdefault(found[0], []).append((path, found[1]))
     dropped = set()
     for original, found in groups.items():

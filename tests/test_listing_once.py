@@ -223,3 +223,34 @@ def test_a_copied_folders_walk_lists_its_original_folder_once(tmp_path, monkeypa
     assert c.copies == [(copy / f"clip {n}.wav", f"Angry/CLIP {n}.WAV") for n in range(1000, 1020)]
     counts = Counter(os.path.normpath(folder) for folder in listed)
     assert counts[str(angry)] == counts[str(copy)] == max(counts.values()) == 1, counts  # was 22 listings of Angry/
+
+
+def test_the_walk_asks_lone_copy_once_of_each_clip(tmp_path, monkeypatch):
+    """``Collector.walk(..., lone=True)`` asked ``lone_copy`` of each clip twice: in the walk (is it a copy to set aside,
+    or a lone clip?), then in ``lone_copies`` (of which original?).  ``lone_copies`` now takes the walk's answers: the
+    real function, counted, runs once a clip, and the same clips are read as the same originals."""
+    from loaders import base, lone
+
+    root = tmp_path / "corpus"
+    _lone_corpus(root)
+    asked, real = [], lone.lone_copy
+
+    def counted(path, *args, **kwargs):  # the real lone_copy, each call noted
+        asked.append(path.relative_to(root).as_posix())
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(base, "lone_copy", counted)
+    monkeypatch.setattr(lone, "lone_copy", counted)
+    c = Collector("crema_d", root)
+    found = c.walk(root, lone=True)
+    monkeypatch.undo()
+    walked = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.wav"))
+    assert sorted(asked) == walked and len(asked) == len(set(asked)) == 34, Counter(asked)  # was each twice: 68
+    assert len(found) == 32 and c.copies == [
+        (root / "one" / "X 2.wav", "x.wav"),
+        (root / "two" / "y 2.wav", "y (1).wav"),
+    ]
+    assert {path: original.name for path, (original, _) in c.lone.items()} == {
+        **{str(root / f / f"clip {n} (1).wav"): f"clip {n}.wav" for f in ("one", "two") for n in range(1000, 1015)},
+        str(root / "two" / "y (1).wav"): "y.wav",
+    }
