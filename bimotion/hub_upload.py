@@ -52,7 +52,7 @@ def upload_listing(
     zip's (:func:`loaders.walk.left_by_browser`, sorted), which ``push`` counts."""
     from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
-    from loaders.walk import left_by_browser
+    from loaders.walk import MAKE_LISTABLE, cannot_list, left_by_browser
 
     folder = Path(folder)
     found, unlisted, listed = [], [], {}  # listed: a folder -> its files' names, as walked (left_by_browser's)
@@ -66,8 +66,8 @@ def upload_listing(
         sent = filter_repo_objects([probe], allow_patterns=allow_patterns, ignore_patterns=ignored)
         if list(sent) and not left_by_browser(folder, probe):  # a __MACOSX/ of no one's work is never sent either
             raise HubError(
-                f"{err.filename}: cannot list this folder ({err.strerror}), so its files cannot be sent: make it "
-                "readable (chmod u+rx, or run as its owner), or move it out of the folder, then run again"
+                f"{cannot_list(err)}, so its files cannot be sent: {MAKE_LISTABLE}, or move it out of the folder, "
+                "then run again"
             )
     kept = filter_repo_objects(
         sorted(found, key=lambda path: (path.count("/"), path)), allow_patterns=allow_patterns, ignore_patterns=ignored

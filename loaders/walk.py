@@ -334,6 +334,15 @@ def broken_link(path: Path, err: OSError) -> BadFileError:
     )
 
 
+def cannot_list(err: OSError) -> str:
+    """``FOLDER: cannot list this folder (WHY)``: the start of every message about a folder that could not be
+    listed whose files a command needs (what follows says what is at stake and ends with :data:`MAKE_LISTABLE`)."""
+    return f"{err.filename}: cannot list this folder ({err.strerror or err})"
+
+
+MAKE_LISTABLE = "make it readable (chmod u+rx, or run as its owner)"  # the fix for a folder that cannot be listed
+
+
 def unreadable_folder(err: OSError, root: Path) -> BadFileError:
     """The error for a folder that ``os.walk`` could not list (its ``onerror`` argument)."""
     return BadFileError(

@@ -193,12 +193,13 @@ def not_written_by_prepare(out_dir: Path) -> list[str]:
 def _cannot_list(out_dir: Path, err: OSError) -> NoReturn:
     """Refuse to replace ``out_dir``, in which a folder (``err.filename``) could not be listed (also as ``os.walk``'s
     ``onerror``): what it holds may not be prepare's.  In the words ``push`` uses for a folder it cannot list."""
-    folder = Path(err.filename or out_dir)
-    away = "choose another --output" if folder == out_dir else f"move it out of {out_dir}"
+    from loaders.walk import MAKE_LISTABLE, cannot_list
+
+    err.filename = err.filename or str(out_dir)
+    away = "choose another --output" if Path(err.filename) == out_dir else f"move it out of {out_dir}"
     raise FileExistsError(
-        f"{folder}: cannot list this folder ({err.strerror or err}), so what it holds cannot be told from what "
-        f"prepare wrote, and --overwrite would delete it: make it readable (chmod u+rx, or run as its owner) and "
-        f"run again, or {away}"
+        f"{cannot_list(err)}, so what it holds cannot be told from what prepare wrote, and --overwrite would "
+        f"delete it: {MAKE_LISTABLE} and run again, or {away}"
     ) from None
 
 
