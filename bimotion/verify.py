@@ -33,7 +33,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     ``hash_audio`` decodes every stored clip (duplicate hashes, silent clips); ``sources``
     (``{corpus: raw root}``) also compares each stored clip of those corpora with its raw file."""
 
-    from .data.layout import config_files, folder_files, read_info
+    from .data.layout import DATA_DIR, config_files, folder_files, read_info
     from .verify_speakers import overlap_problems
 
     if sources and not hash_audio:  # an argument error, before any file is read
@@ -41,8 +41,10 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     out = Path(folder)
     info = read_info(out)
     configs = config_files(info)
-    on_disk, leftovers = folder_files(out)  # one walk of the folder
-    problems, listed, num_rows = check_files(out, info, on_disk=on_disk)
+    unlistable: list[OSError] = []  # folders the walk could not list
+    on_disk, leftovers = folder_files(out, onerror=unlistable.append)  # one walk of the folder
+    unlisted = [e for e in unlistable if Path(e.filename).is_relative_to(out / DATA_DIR)]  # else OUT, __MACOSX/: a note
+    problems, listed, num_rows = check_files(out, info, on_disk=on_disk, unlisted=unlisted)
     readable = {rel: shard for rel, shard in listed.items() if rel in num_rows}
     problems += _check_card(out, configs)
     problems += _check_features(out, info, readable)
@@ -70,6 +72,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
         },
         "files": len(readable),  # the files read (a missing or unreadable one is a problem above)
         "browser_files": len(leftovers),  # .DS_Store, ._*, Thumbs.db ...: passed over
+        "unlisted_notes": [_unlisted(err) for err in unlistable if err not in unlisted],
         "overlap": rows["overlap"],
         "hashed": rows["hashed"],
         "rows": rows["rows"],
@@ -85,25 +88,27 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
 
 
 def check_files(
-    out: Path, info: dict, *, on_disk: list[str] | None = None
+    out: Path, info: dict, *, on_disk: list[str] | None = None, unlisted: list[OSError] = ()
 ) -> tuple[list[str], dict[str, dict], dict[str, int]]:
     """Every listed file is present, unchanged (its name's digest) and readable with the rows
     prepare.json recorded (a shard's rows are counted when all its files read), and nothing else is
     among ``on_disk`` (the files below ``data/`` that a browser did not leave,
     :func:`~bimotion.data.layout.folder_files`; None: not looked for): the problems, ``{listed file: its
-    shard}`` and ``{readable file: rows}``."""
+    shard}`` and ``{readable file: rows}``.  A folder below ``data/`` that the walk could not list (``unlisted``)
+    is one problem, which counts the listed files in it that could not be reached (each not also "missing")."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from .data.layout import content_digest, named_digest
 
     problems, listed, num_rows = [], {}, {}
+    unreached = {err.filename: 0 for err in unlisted}  # a folder that could not be listed -> its files not reached
     for shard in info["shards"]:
         rows = 0
         for rel in shard["files"]:
             listed[rel] = shard
-            if not (out / rel).is_file():
-                problems.append(f"missing file {rel}: copy the whole folder again, or prepare the dataset again")
+            if problem := _not_there(out, rel, unreached):
+                problems += [problem] * isinstance(problem, str)
                 continue
             named = named_digest(rel)
             if named and content_digest(out / rel) != named:  # its name is its content's SHA-256
@@ -118,11 +123,46 @@ def check_files(
         if all(rel in num_rows for rel in shard["files"]) and rows != shard["rows"]:  # else: said above
             where = f"{shard['corpus']}/{shard['group']}/{shard['split']}"
             problems.append(f"{where}: {rows} rows, prepare.json says {shard['rows']}: prepare the dataset again")
+    problems += [_unlisted(err, unreached[err.filename]) for err in unlisted]
     if on_disk is None:  # push: the files it does not send are said from its own walk (commands.push.left_behind)
         return problems, listed, num_rows
     problems += [f"unlisted file {rel} (left by an interrupted run?): remove it; prepare.json lists every file prepare wrote"
                  for rel in on_disk if rel not in listed]  # fmt: skip
     return problems, listed, num_rows
+
+
+def _not_there(out: Path, rel: str, unreached: dict[str, int]) -> str | bool:
+    """False for a listed file that is there; else its problem, or True where it lies in a folder that could not be
+    listed (counted in ``unreached``, which that folder's problem says).  Path.is_file raises (Python 3.11) where a
+    folder above the file cannot be entered: not here."""
+    import os
+    import stat
+
+    try:
+        if stat.S_ISREG(os.stat(out / rel).st_mode):
+            return False
+        why = None
+    except OSError as err:
+        why = err
+    if folder := next((f for f in unreached if (out / rel).is_relative_to(f)), None):
+        unreached[folder] += 1
+        return True
+    if why is not None and not isinstance(why, (FileNotFoundError, NotADirectoryError)):
+        return f"unreadable file {rel} ({why.strerror}): make it and its folders readable (chmod u+rx, or run as its owner)"
+    return f"missing file {rel}: copy the whole folder again, or prepare the dataset again"
+
+
+def _unlisted(err: OSError, unreached: int | None = None) -> str:
+    """A folder that could not be listed: below ``data/`` a problem, saying how many files prepare.json lists in it
+    could not be reached (``unreached``); the prepared folder itself or ``__MACOSX/`` a note (None)."""
+    from loaders.walk import MAKE_LISTABLE, cannot_list
+
+    if unreached is None:  # only what a file browser left there was to be counted
+        return f"{cannot_list(err)}, so what a file browser left in it is not counted; {MAKE_LISTABLE} to count it"
+    files = (
+        f"{unreached} file(s) prepare.json lists in it could not be checked, nor" if unreached else "it is not known"
+    )
+    return f"{cannot_list(err)}, so {files} whether it holds files prepare.json does not list: {MAKE_LISTABLE} and check again"
 
 
 def _changed_why(path: Path) -> str:

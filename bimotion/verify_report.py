@@ -81,7 +81,8 @@ def _passed_over(result: dict) -> list[str]:
     """The lines on what ``check`` notes but does not count as a problem: the clips ``prepare`` recorded
     as taken below 16 kHz (``prepare.json``'s ``low_rate``), as peaking far below speech (``quiet``), as
     hard-clipped (``clipped``) or
-    as broken in every copy of their release (``known_defects``), and the files a file browser left."""
+    as broken in every copy of their release (``known_defects``), the folder itself or its ``__MACOSX/`` where it
+    could not be listed (``unlisted_notes``), and the files a file browser left."""
     lines = []
     if result.get("low_rate"):
         per_corpus = ", ".join(f"{c} {n['clips']} (lowest {n['lowest_hz']} Hz)" for c, n in result["low_rate"].items())
@@ -101,6 +102,7 @@ def _passed_over(result: dict) -> list[str]:
     if known := result.get("known_defects"):
         clips = ", ".join(clip for clips in known.values() for clip in clips)
         lines.append(f"known defects of the releases, stored as released (no copy is better): {clips}")
+    lines += result.get("unlisted_notes", [])  # the folder itself or __MACOSX/, which could not be listed
     if result.get("browser_files"):
         lines.append(
             "files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/, "

@@ -8,7 +8,8 @@ Example:
 Exit status: 0 when everything holds, 1 when a problem was found (a missing or changed file, a
 speaker/unit shared between splits where the protocol promises none, a corpus of your own whose
 split files share another number of speakers than prepare.json records of its split column, the
-same audio in two splits, a duplicate id, a silent stored clip), 2 when OUT is not a prepared dataset.
+same audio in two splits, a duplicate id, a silent stored clip, a folder below data/ that
+cannot be listed: it is named, with the fix), 2 when OUT is not a prepared dataset.
 
 Every stored clip is decoded and its level measured: a clip whose peak is at most a few 16-bit
 steps (-80 dBFS) is reported as silent, as a float source stored through a broken
