@@ -94,3 +94,13 @@ def test_a_readable_folder_checks_as_before(prepared):
     proc = subprocess.run(_check(prepared), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "cannot list" not in proc.stdout and proc.stdout.rstrip().endswith("OK")
+
+
+@pytest.mark.parametrize("mode", [0o000, 0o600])
+def test_check_of_a_prepared_folder_it_cannot_enter_is_one_error(prepared, mode):
+    """Before: a PermissionError traceback from reading prepare.json (check caught only a missing folder and a bad
+    record).  Now one ``error:`` line naming what could not be read and the fix, exit 2."""
+    proc = _run_locked(prepared, _check(prepared), mode)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"error: {prepared}") and "Permission denied" in line and MAKE_LISTABLE in line, line

@@ -51,5 +51,11 @@ def run(args) -> int:
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except PermissionError as err:  # the folder itself (or its record) cannot be entered or read
+        from loaders.walk import MAKE_LISTABLE
+
+        why = f"cannot read {err.filename} ({err.strerror})"
+        print(f"error: {args.out}: {why}: {MAKE_LISTABLE} and check again", file=sys.stderr)
+        return 2
     print(format_result(result))
     return 1 if result["problems"] else 0
