@@ -172,15 +172,23 @@ class ClipMeter:
         self.open: np.ndarray | None = None  # per channel: the run at full scale the last block ended in
 
     def add(self, block: np.ndarray) -> None:
+        self.add_counted(block, np.empty(0, dtype=np.int64))
+
+    def add_counted(self, block: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """:meth:`add` ``block``, and return :attr:`clipped` as it stood after each of ``after`` frames of
+        it (ascending, 1 to its length): what feeding the block to :meth:`add` in pieces that end there
+        and reading :attr:`clipped` after each would give, from one pass over the block."""
+        before = self.clipped
         self.samples += block.size
         limit = full_scale(self.subtype, block.dtype)
         if limit is None or block.size == 0:  # an empty block (a file's end) is no frame of any width
-            return
+            return np.full(len(after), before, dtype=np.int64)
         block = block.reshape(len(block), -1)
         open_runs = np.zeros(block.shape[1], dtype=np.int64) if self.open is None else self.open
         if not open_runs.any() and block.max() < limit and block.min() > -limit:  # most blocks end here
             self.open = open_runs
-            return
+            return np.full(len(after), before, dtype=np.int64)
+        counts = np.full(len(after), self.in_runs, dtype=np.int64)
         at = (block >= limit) | (block <= -limit)
         for channel, column in enumerate(at.T):
             edges = np.diff(column.astype(np.int8), prepend=0, append=0)
@@ -188,21 +196,44 @@ class ClipMeter:
             lengths = ends - starts
             if len(starts) and starts[0] == 0:
                 lengths[0] += open_runs[channel]  # the run the last block ended in goes on
+                starts[0] -= open_runs[channel]
             elif open_runs[channel] >= CLIP_RUN_SAMPLES:
                 self.in_runs += int(open_runs[channel])
+                counts += open_runs[channel]
+            counts += _counted(starts, ends, lengths, after)
             open_runs[channel] = 0
             if len(ends) and ends[-1] == len(column):  # still at full scale at the block's end: may go on
                 open_runs[channel], lengths = lengths[-1], lengths[:-1]
             self.in_runs += int(lengths[lengths >= CLIP_RUN_SAMPLES].sum())
         self.open = open_runs
+        return counts
+
+    @property
+    def clipped(self) -> int:
+        """The samples read that lie in runs at full scale (closed ones, and the open one of each channel
+        once it is :data:`CLIP_RUN_SAMPLES` long)."""
+        return self.in_runs + (0 if self.open is None else int(self.open[self.open >= CLIP_RUN_SAMPLES].sum()))
 
     @property
     def fraction(self) -> float | None:
         """The fraction of the samples read that lie in runs at full scale; None where not measured."""
         if full_scale(self.subtype) is None or self.samples == 0:
             return None
-        still = 0 if self.open is None else int(self.open[self.open >= CLIP_RUN_SAMPLES].sum())
-        return (self.in_runs + still) / self.samples
+        return self.clipped / self.samples
+
+
+def _counted(starts: np.ndarray, ends: np.ndarray, lengths: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """The samples of one channel's runs (``starts`` to ``ends``, frames of a block; the first may start
+    before it) that :class:`ClipMeter` counts after each of ``after`` frames: those of the runs ended by
+    then, and of the one going on if it is :data:`CLIP_RUN_SAMPLES` long by then."""
+    long = lengths >= CLIP_RUN_SAMPLES  # a shorter run is never counted (one open at the block's end is not yet)
+    starts, ends, lengths = starts[long], ends[long], lengths[long]
+    if len(after) == 0 or len(starts) == 0:
+        return np.zeros(len(after), dtype=np.int64)
+    done = np.concatenate(([0], np.cumsum(lengths)))[np.searchsorted(ends, after, side="right")]
+    last = np.maximum(np.searchsorted(starts + CLIP_RUN_SAMPLES, after, side="right") - 1, 0)
+    going = (starts[last] + CLIP_RUN_SAMPLES <= after) & (ends[last] > after)  # long enough by then, not ended
+    return done + np.where(going, after - starts[last], 0)
 
 
 def clipped_fraction(channels: np.ndarray, subtype: str) -> float | None:

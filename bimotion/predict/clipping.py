@@ -2,7 +2,8 @@
 
 The one measure is :class:`loaders.levels.ClipMeter` (runs of ``CLIP_RUN_SAMPLES`` or more at full
 scale, on the samples as read, as ``prepare`` measures a clip).  :class:`ClipTrack` feeds it a file's
-blocks in steps of :data:`STEP_S` and keeps its count of clipped samples after each step, so the
+blocks and keeps its count of clipped samples after each :data:`STEP_S` of the file
+(:meth:`~loaders.levels.ClipMeter.add_counted`, one pass over each block), so the
 clipped fraction of any stretch of the file (a window) is read from those counts, to a step: a run is
 counted in the step where it reaches ``CLIP_RUN_SAMPLES`` samples and those after it.
 """
@@ -13,7 +14,7 @@ from array import array
 
 import numpy as np
 
-from loaders.levels import ClipMeter, full_scale
+from loaders.levels import ClipMeter
 
 STEP_S = (
     0.02  # the resolution of a window's clipped fraction: 20 ms of the file (a finer one costs more in a clipped file)
@@ -39,33 +40,15 @@ class ClipTrack:
     def fraction(self) -> float | None:
         return self.meter.fraction
 
-    def _clipped(self) -> int:
-        fraction = self.meter.fraction
-        return 0 if fraction is None else round(fraction * self.meter.samples)
-
     def add(self, block: np.ndarray) -> None:
         """Measure the next ``block`` (frames x channels, as read)."""
         if block.size == 0:  # a file's end: no frame of any width
             return
         block = block.reshape(len(block), -1)
         self.channels = block.shape[1]
-        limit = full_scale(self.subtype, block.dtype)
-        quiet = limit is None or (
-            (self.meter.open is None or not self.meter.open.any()) and block.max() < limit and block.min() > -limit
-        )
-        if quiet:  # no run in it (most blocks): its steps keep the count
-            self.meter.add(block)
-            done = (self.frames + len(block)) // self.step - self.frames // self.step
-            self.counts.extend([self._clipped()] * done)  # a run closed in the part step before it counts
-            self.frames += len(block)
-            return
-        at = 0
-        while at < len(block):
-            take = min(self.step - self.frames % self.step, len(block) - at)
-            self.meter.add(block[at : at + take])
-            at, self.frames = at + take, self.frames + take
-            if self.frames % self.step == 0:
-                self.counts.append(self._clipped())
+        step_ends = np.arange(self.step - self.frames % self.step, len(block) + 1, self.step)  # frames of the block
+        self.counts.extend(self.meter.add_counted(block, step_ends).tolist())
+        self.frames += len(block)
 
     def _steps(self) -> tuple[np.ndarray, np.ndarray]:
         """``(frames, clipped samples)`` at every step's end and at the last frame read: built once
@@ -74,7 +57,7 @@ class ClipTrack:
             ends = np.arange(len(self.counts), dtype=np.float64) * self.step
             counts = np.asarray(self.counts, dtype=np.float64)
             if self.frames > ends[-1]:  # the last, part step
-                ends, counts = np.append(ends, self.frames), np.append(counts, self._clipped())
+                ends, counts = np.append(ends, self.frames), np.append(counts, self.meter.clipped)
             self._cached = (self.frames, ends, counts)
         return self._cached[1], self._cached[2]
 
