@@ -34,6 +34,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     (``{corpus: raw root}``) also compares each stored clip of those corpora with its raw file."""
 
     from .data.layout import DATA_DIR, config_files, folder_files, read_info
+    from .verify_files import unlisted_folder
     from .verify_speakers import overlap_problems
 
     if sources and not hash_audio:  # an argument error, before any file is read
@@ -49,7 +50,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     problems += _check_card(out, configs)
     problems += _check_features(out, info, readable)
     source_paths = _source_paths(sources or {}, info)
-    rows = _scan_rows(out, info, readable, hash_audio, source_paths)
+    rows = _scan_rows(out, info, listed, readable, hash_audio, source_paths)
     problems += rows["unreadable"] + [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]
     problems += overlap_problems(rows["overlap"])  # units the protocol keeps apart; the recorded count
     if rows["cross_split"]:
@@ -72,7 +73,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
         },
         "files": len(readable),  # the files read (a missing or unreadable one is a problem above)
         "browser_files": len(leftovers),  # .DS_Store, ._*, Thumbs.db ...: passed over
-        "unlisted_notes": [_unlisted(err) for err in unlistable if err not in unlisted],
+        "unlisted_notes": [unlisted_folder(err) for err in unlistable if err not in unlisted],
         "overlap": rows["overlap"],
         "hashed": rows["hashed"],
         "rows": rows["rows"],
@@ -100,6 +101,7 @@ def check_files(
     import pyarrow.parquet as pq
 
     from .data.layout import content_digest, named_digest
+    from .verify_files import changed_why, not_there, unlisted_folder, unreadable
 
     problems, listed, num_rows = [], {}, {}
     unreached = {err.filename: 0 for err in unlisted}  # a folder that could not be listed -> its files not reached
@@ -107,73 +109,28 @@ def check_files(
         rows = 0
         for rel in shard["files"]:
             listed[rel] = shard
-            if problem := _not_there(out, rel, unreached):
+            if problem := not_there(out, rel, unreached):
                 problems += [problem] * isinstance(problem, str)
                 continue
-            named = named_digest(rel)
-            if named and content_digest(out / rel) != named:  # its name is its content's SHA-256
-                problems.append(f"changed file {rel}: {_changed_why(out / rel)}")
-                continue
-            try:
+            try:  # a file that cannot be read (chmod 000, damaged) is its problem, and the others are checked
+                named = named_digest(rel)
+                if named and content_digest(out / rel) != named:  # its name is its content's SHA-256
+                    problems.append(f"changed file {rel}: {changed_why(out / rel)}")
+                    continue
                 num_rows[rel] = pq.ParquetFile(out / rel).metadata.num_rows
             except (pa.ArrowException, OSError) as err:
-                problems.append(f"unreadable file {rel} ({' '.join(str(err).split())}): prepare the dataset again")
+                problems.append(unreadable(rel, err))
                 continue
             rows += num_rows[rel]
         if all(rel in num_rows for rel in shard["files"]) and rows != shard["rows"]:  # else: said above
             where = f"{shard['corpus']}/{shard['group']}/{shard['split']}"
             problems.append(f"{where}: {rows} rows, prepare.json says {shard['rows']}: prepare the dataset again")
-    problems += [_unlisted(err, unreached[err.filename]) for err in unlisted]
+    problems += [unlisted_folder(err, unreached[err.filename]) for err in unlisted]
     if on_disk is None:  # push: the files it does not send are said from its own walk (commands.push.left_behind)
         return problems, listed, num_rows
     problems += [f"unlisted file {rel} (left by an interrupted run?): remove it; prepare.json lists every file prepare wrote"
                  for rel in on_disk if rel not in listed]  # fmt: skip
     return problems, listed, num_rows
-
-
-def _not_there(out: Path, rel: str, unreached: dict[str, int]) -> str | bool:
-    """False for a listed file that is there; else its problem, or True where it lies in a folder that could not be
-    listed (counted in ``unreached``, which that folder's problem says).  Path.is_file raises (Python 3.11) where a
-    folder above the file cannot be entered: not here."""
-    import os
-    import stat
-
-    try:
-        if stat.S_ISREG(os.stat(out / rel).st_mode):
-            return False
-        why = None
-    except OSError as err:
-        why = err
-    if folder := next((f for f in unreached if (out / rel).is_relative_to(f)), None):
-        unreached[folder] += 1
-        return True
-    if why is not None and not isinstance(why, (FileNotFoundError, NotADirectoryError)):
-        return f"unreadable file {rel} ({why.strerror}): make it and its folders readable (chmod u+rx, or run as its owner)"
-    return f"missing file {rel}: copy the whole folder again, or prepare the dataset again"
-
-
-def _unlisted(err: OSError, unreached: int | None = None) -> str:
-    """A folder that could not be listed: below ``data/`` a problem, saying how many files prepare.json lists in it
-    could not be reached (``unreached``); the prepared folder itself or ``__MACOSX/`` a note (None)."""
-    from loaders.walk import MAKE_LISTABLE, cannot_list
-
-    if unreached is None:  # only what a file browser left there was to be counted
-        return f"{cannot_list(err)}, so what a file browser left in it is not counted; {MAKE_LISTABLE} to count it"
-    files = (
-        f"{unreached} file(s) prepare.json lists in it could not be checked, nor" if unreached else "it is not known"
-    )
-    return f"{cannot_list(err)}, so {files} whether it holds files prepare.json does not list: {MAKE_LISTABLE} and check again"
-
-
-def _changed_why(path: Path) -> str:
-    """What a Parquet file unlike its name's digest is, and the fix: a Git LFS pointer of a Hub clone
-    made without LFS, or bytes changed since prepare wrote them."""
-    from loaders.audio import LFS_MAGIC
-
-    with open(path, "rb") as f:
-        if f.read(len(LFS_MAGIC)) == LFS_MAGIC:
-            return "a Git LFS pointer, not the file: run `git lfs pull` in the folder (a clone made without Git LFS)"
-    return "its bytes are not those prepare wrote; prepare the dataset again"
 
 
 def _file_class_names(path: Path) -> dict[str, list[str]]:
@@ -340,19 +297,21 @@ class _AudioCheck:
             self.cross_split.append((first[0], first[1], row["id"], split))
 
 
-def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_paths: dict | None = None) -> dict:
-    """Speakers and protocol units per split, duplicate ids, and audio checks, a batch at a time."""
+def _scan_rows(out: Path, info: dict, listed: dict, readable: dict, hash_audio: bool, source_paths=None) -> dict:
+    """Speakers and protocol units per split, duplicate ids, and audio checks, a batch at a time, of the ``readable``
+    files among the ``listed`` (the speakers of a corpus are compared with prepare.json's count where all were read)."""
     import pyarrow as pa
 
     from . import splits
+    from .verify_files import unreadable as unreadable_file
     from .verify_speakers import overlap, split_rule
 
     speakers = collections.defaultdict(lambda: collections.defaultdict(set))  # corpus -> speaker -> its files
     units = collections.defaultdict(lambda: collections.defaultdict(set))
     unit_rules = {c: r for c in info["corpora"] if isinstance(r := split_rule(info, c), splits.ByUnit)}
     audio_check = _AudioCheck(source_paths or {})
-    seen_ids, duplicate_ids, unreadable = set(), [], []
-    for rel, shard in listed.items():
+    seen_ids, duplicate_ids, unreadable, read = set(), [], [], set()
+    for rel, shard in readable.items():
         split = shard["split"]
         try:
             for index, (row, blob) in enumerate(_file_rows(out / rel, hash_audio)):
@@ -366,10 +325,12 @@ def _scan_rows(out: Path, info: dict, listed: dict, hash_audio: bool, source_pat
                 if blob is not None:
                     audio_check.add(row, split, blob, f"{rel} row {index}")
         except (pa.ArrowException, OSError) as err:  # a footer that reads over damaged data pages
-            unreadable.append(f"unreadable file {rel} ({' '.join(str(err).split())}): prepare the dataset again")
+            unreadable.append(unreadable_file(rel, err))
+        else:
+            read.add(rel)
     return {
         "unreadable": unreadable,
-        "overlap": overlap(info, speakers, units, unit_rules, {rel: shard["split"] for rel, shard in listed.items()}),
+        "overlap": overlap(info, speakers, units, unit_rules, listed, read),
         "rows": len(seen_ids),
         "duplicate_ids": duplicate_ids,
         "cross_split": audio_check.cross_split,

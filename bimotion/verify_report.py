@@ -68,7 +68,10 @@ def format_result(result: dict) -> str:
 
 def _as_recorded(overlap: dict) -> str:
     """Whether a corpus's split files share as many speakers as prepare.json recorded of its own split
-    column (:func:`bimotion.verify_speakers.overlap`), which the cards say; empty where none was recorded."""
+    column (:func:`bimotion.verify_speakers.overlap`), which the cards say; empty where none was recorded, and
+    not compared where some of its files were not read (each its own problem)."""
+    if "unread_files" in overlap:
+        return f"; not counted against prepare.json: {overlap['unread_files']} of its files could not be read"
     if "as_recorded" not in overlap:
         return ""
     if overlap["as_recorded"]:

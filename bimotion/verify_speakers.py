@@ -3,9 +3,12 @@ them from the speaker column of the split files it reads: which the folder's pro
 (:func:`split_rule`), which are found in more than one split and in which files (:func:`overlap`), and
 the problems (:func:`overlap_problems`): a unit the protocol keeps apart shared between splits, and a
 corpus of one's own whose split files no longer hold what ``prepare.json`` recorded of its ``split``
-column (``user_split_shared_speakers``, which the cards' speaker-independence claim states)."""
+column (``user_split_shared_speakers``, which the cards' speaker-independence claim states), compared only
+where check read all its files (a count without a missing or unreadable one would accuse a file wrongly)."""
 
 from __future__ import annotations
+
+import collections
 
 from . import splits
 
@@ -20,19 +23,22 @@ def split_rule(info: dict, corpus: str):
     return rule
 
 
-def overlap(info: dict, speakers: dict, units: dict, unit_rules: dict, split_of: dict[str, str]) -> dict:
+def overlap(info: dict, speakers: dict, units: dict, unit_rules: dict, listed: dict, read: set[str]) -> dict:
     """Per corpus: speakers (and the protocol's units) and those found in more than one split, counted as
     prepare counts them (:func:`bimotion.splits.speakers_in_several_splits`), with the files that hold
     each of those (``shared_files``).  ``speakers``: ``{corpus: {speaker: the files of its rows}}``;
     ``units``: ``{corpus: {unit: its splits}}`` of the corpora split by whole units (``unit_rules``);
-    ``split_of``: each file's split.  Of a corpus whose ``split`` column's count prepare.json recorded
-    (``user_split_shared_speakers``; None: its rows gave no ``speaker_id``): that count,
-    ``recorded_shared``, the files' (``found_shared``) and whether they agree, ``as_recorded``."""
+    ``listed``: each listed file's shard; ``read``: the files whose rows were all read.  Of a corpus whose
+    ``split`` column's count prepare.json recorded (``user_split_shared_speakers``; None: its rows gave no
+    ``speaker_id``): that count, ``recorded_shared``, and, where all its files were read, the files'
+    (``found_shared``) and whether they agree, ``as_recorded``; else how many were not, ``unread_files`` (a
+    missing, unreadable or unreachable file is its own problem, and a count without it proves nothing)."""
     recorded = info.get("user_split_shared_speakers")
     recorded = recorded if isinstance(recorded, dict) else {}  # a folder prepared before that record: none
+    unread = collections.Counter(shard["corpus"] for rel, shard in listed.items() if rel not in read)
     out = {}
     for corpus in info["corpora"]:
-        pairs = [(speaker, split_of[rel]) for speaker, files in speakers[corpus].items() for rel in files]
+        pairs = [(speaker, listed[rel]["split"]) for speaker, files in speakers[corpus].items() for rel in files]
         shared = splits.speakers_in_several_splits(pairs)
         entry = {
             "speakers": len(speakers[corpus]),
@@ -43,7 +49,9 @@ def overlap(info: dict, speakers: dict, units: dict, unit_rules: dict, split_of:
             shared_units = sorted(u for u, where in units[corpus].items() if len(where) > 1)
             rule = unit_rules[corpus]  # its reason: why whole units are still not speaker-independent (TESS)
             entry.update(unit=rule.unit, units=len(units[corpus]), shared_units=shared_units, reason=rule.reason)
-        if corpus in recorded:
+        if corpus in recorded and unread[corpus]:
+            entry.update(recorded_shared=recorded[corpus], unread_files=unread[corpus])
+        elif corpus in recorded:
             held = len(shared) if any(speakers[corpus]) else None  # no id but empty ones: none, as prepare counts
             entry.update(recorded_shared=recorded[corpus], found_shared=held, as_recorded=held == recorded[corpus])
         out[corpus] = entry

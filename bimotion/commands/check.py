@@ -5,11 +5,12 @@ audio (content hash of the stored 16 kHz FLAC) across splits.
 Example:
   bimotion check bimotion
 
-Exit status: 0 when everything holds, 1 when a problem was found (a missing or changed file, a
-speaker/unit shared between splits where the protocol promises none, a corpus of your own whose
-split files share another number of speakers than prepare.json records of its split column, the
-same audio in two splits, a duplicate id, a silent stored clip, a folder below data/ that
-cannot be listed: it is named, with the fix), 2 when OUT is not a prepared dataset.
+Exit status: 0 when everything holds, 1 when a problem was found (a missing, changed or
+unreadable file, a speaker/unit shared between splits where the protocol promises none, a corpus
+of your own whose split files share another number of speakers than prepare.json records of its
+split column, the same audio in two splits, a duplicate id, a silent stored clip, a folder below
+data/ that cannot be listed: it is named, with the fix, and the other files are checked), 2 when
+OUT is not a prepared dataset or cannot be read itself.
 
 Every stored clip is decoded and its level measured: a clip whose peak is at most a few 16-bit
 steps (-80 dBFS) is reported as silent, as a float source stored through a broken
