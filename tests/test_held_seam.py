@@ -108,3 +108,44 @@ def test_the_grid_says_a_hub_datasets_record_could_not_be_fetched_not_that_it_ha
     assert (
         "list the groups to draw from (--groups, or groups: in the config; its card has configs of zho_eld" in message
     )
+
+
+def _seed_hub_cache(tmp_path, monkeypatch, hub_id: str, files: dict[str, bytes]) -> None:
+    """The Hub's cache holding ``files`` of the dataset ``hub_id``, read offline (as a Hub answering them
+    would have left it), and ``tmp_path`` the working folder, where the id is no local path."""
+    from huggingface_hub import constants
+
+    commit = "0" * 40
+    repo = tmp_path / f"datasets--{hub_id.replace('/', '--')}"
+    (repo / "snapshots" / commit).mkdir(parents=True)
+    for name, data in files.items():
+        (repo / "snapshots" / commit / name).write_bytes(data)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_the_grid_reads_the_groups_of_a_hub_dataset_from_its_record(tmp_path, monkeypatch):
+    """`bimotion advise --bimotion me/ds` (no --groups), a Hub dataset with its prepare.json and a card with
+    configs, printed a blank `error: ` and exited 2: its card's configs sent it to the error of a dataset
+    without a record, whose sentence is "" where the record is read.  Its groups are now its record's."""
+    from bimotion.grid.config import unrecorded_groups
+
+    folder = testing.write_prepared(tmp_path / "made", shards=[("csed", "zho_eld"), ("esd", "zho_adu")])
+    hub_id = "me/ds"
+    files = {name: (folder / name).read_bytes() for name in (layout.CARD_FILE, layout.INFO_FILE)}
+    _seed_hub_cache(tmp_path / "hub", monkeypatch, hub_id, files)
+    assert prepared_groups({"bimotion": hub_id}) == prepared_groups({"bimotion": str(folder)}) == groups_of(folder)
+    assert prepared_groups({"bimotion": hub_id}, local_only=True) == []  # the Hub is not asked
+    # asked of a recorded dataset all the same, the sentence is never empty
+    assert unrecorded_groups(hub_id, "bimotion", named=f"--bimotion {hub_id}").startswith(f"--bimotion {hub_id} ")
+
+
+def groups_of(folder) -> list[str]:
+    """The groups ``folder``'s prepare.json records train rows of, as written."""
+    import json
+
+    info = json.loads((folder / layout.INFO_FILE).read_text(encoding="utf-8"))
+    return list(dict.fromkeys(s["group"] for s in info["shards"] if s["split"] == "train" and s["rows"]))

@@ -181,47 +181,52 @@ def data_sources(data_dirs: Mapping[str, str | os.PathLike | None], cache_root: 
 
 
 def unrecorded_groups(folder: str | os.PathLike, benchmark: str, *, named: str = "") -> str:
-    """Why the groups of ``folder`` (``named``: ``--bimotion DIR``), a ``benchmark`` dataset without
-    ``prepare.json``, cannot be read (:func:`bimotion.data.held.unrecorded`), and the fixes: the groups
-    its card has configs of to list (:func:`bimotion.data.held.held_pairs`), or the record to make."""
-    from ..data.held import held_pairs, unrecorded
+    """Why the groups of ``folder`` (``named``: ``--bimotion DIR``), a ``benchmark`` dataset whose
+    ``prepare.json`` is not read (:func:`bimotion.data.layout.held_info` is None), cannot be read, and
+    the fixes: without a record, the groups its card has configs of to list
+    (:func:`bimotion.data.held.held_pairs`), or the record to make (:func:`bimotion.data.held.unrecorded`);
+    without a card either, the folder to prepare or the groups to list."""
+    from ..data.held import card_configs, held_pairs, unrecorded
 
-    groups = list(dict.fromkeys(group for group, _ in held_pairs(folder, benchmark) or []))
-    card = f"; its card has configs of {', '.join(groups)}" if groups else ""
-    return unrecorded(
-        folder,
-        "and which groups have training clips is not",
-        f"list the groups to draw from (--groups, or groups: in the config{card})",
-        named=named,
+    named = named or str(folder)
+    if card_configs(folder) is not None:  # a dataset without the record of its groups, its card's configs
+        groups = list(dict.fromkeys(group for group, _ in held_pairs(folder, benchmark) or []))
+        card = f"; its card has configs of {', '.join(groups)}" if groups else ""
+        why = unrecorded(
+            folder,
+            "and which groups have training clips is not",
+            f"list the groups to draw from (--groups, or groups: in the config{card})",
+            named=named,
+        )
+        if why:  # "": its record is read after all; said as for any folder whose groups cannot be read
+            return why
+    what = "is not a local prepared folder" if Path(folder).expanduser().exists() else "does not exist"
+    return (
+        f"{named} {what}, so its groups cannot be read: prepare it, or (for a Hub dataset id) "
+        "list the groups to draw from (--groups, or groups: in the config)"
     )
 
 
 def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_only: bool = False) -> list[str]:
-    """Every group that the local prepared folders of ``data_dirs`` (``{benchmark: folder}``) hold
-    training clips of, as mixture specs in the folders' order: ``eng_eld`` when the folder has all of
-    the group's corpora, ``eng_eld[crema_d,tess]`` when it has some (read from ``prepare.json``).
-    A folder prepared with a user's own corpora registers its extended benchmark
+    """Every group that the prepared datasets of ``data_dirs`` (``{benchmark: folder or Hub id}``) hold
+    training clips of, as mixture specs in the datasets' order: ``eng_eld`` when the dataset has all of
+    the group's corpora, ``eng_eld[crema_d,tess]`` when it has some (read from ``prepare.json``, a Hub
+    dataset's as ``bimotion push`` uploaded it: :func:`bimotion.data.layout.held_info`).
+    A dataset prepared with a user's own corpora registers its extended benchmark
     (:func:`bimotion.registry.register`), so that their groups (``ind_eld``) resolve in this process.
-    A folder that is not a local prepared one is an error, or skipped with ``local_only``."""
-    from ..data.held import card_configs, held_pairs
-    from ..data.layout import is_prepared, read_info
+    A dataset without a record is an error (:func:`unrecorded_groups`); ``local_only``: only local
+    prepared folders are read, others skipped (a Hub dataset is not asked)."""
+    from ..data.held import held_pairs
+    from ..data.layout import held_info, is_prepared
     from ..registry import benchmark_of, register
 
     groups: list[str] = []
     for name, folder in data_dirs.items():
-        if not folder or name == "cache_dir":
+        if not folder or name == "cache_dir" or (local_only and not is_prepared(folder)):
             continue
-        if not is_prepared(folder):
-            if local_only:  # a Hub dataset id: skipped
-                continue
-            if card_configs(folder) is not None:  # a dataset without the record of its groups, its card's configs
-                raise ValueError(unrecorded_groups(folder, name, named=f"--{name} {folder}"))
-            what = "is not a local prepared folder" if Path(folder).expanduser().exists() else "does not exist"
-            raise ValueError(
-                f"--{name} {folder} {what}, so its groups cannot be read: prepare it, or (for a Hub dataset id) "
-                "list the groups to draw from (--groups, or groups: in the config)"
-            )
-        info = read_info(folder)
+        info = held_info(folder)  # a local folder's prepare.json, or a Hub dataset's
+        if info is None:
+            raise ValueError(unrecorded_groups(folder, name, named=f"--{name} {folder}"))
         if info["benchmark"] != name:  # its groups would be read twice, or as the other benchmark's
             raise ValueError(
                 f"--{name} {folder} holds the prepared {info['benchmark']} dataset: give it as --{info['benchmark']}"
