@@ -149,3 +149,77 @@ def groups_of(folder) -> list[str]:
 
     info = json.loads((folder / layout.INFO_FILE).read_text(encoding="utf-8"))
     return list(dict.fromkeys(s["group"] for s in info["shards"] if s["split"] == "train" and s["rows"]))
+
+
+PUSHED_CARD = (  # the card `datasets.push_to_hub` writes: its one config is `default`, which is no group
+    "---\ndataset_info:\n  features:\n  - name: audio\n    dtype: audio\nconfigs:\n- config_name: default\n"
+    "  data_files:\n  - split: train\n    path: data/**/*.parquet\n---\n"
+)
+
+
+@pytest.fixture(scope="module")
+def pushed(card_only, tmp_path_factory):
+    """``card_only`` with the card `datasets.push_to_hub` writes (:data:`PUSHED_CARD`)."""
+    import shutil
+
+    folder = shutil.copytree(card_only, tmp_path_factory.mktemp("pushed") / "pushed")
+    (folder / layout.CARD_FILE).write_text(PUSHED_CARD, encoding="utf-8")
+    return folder
+
+
+def test_a_group_of_a_dataset_whose_card_names_no_group_says_it_holds_none(pushed):
+    """The error named what the dataset holds as nothing at all: `(it holds ; DIR has no prepare.json ...)`;
+    its default test sets were none, no error (held_pairs' [] read as a dataset holding nothing to score)."""
+    with pytest.raises(ArgumentError) as err:
+        check_present({"--train_configs": ["zho_eld"]}, {"bimotion": str(pushed)})
+    assert f"has no zho_eld rows (it holds no group; {pushed} has no prepare.json" in str(err.value)
+    # and, asked from Python (train_model, evaluate), its default test sets are an error, not none at all
+    with pytest.raises(ValueError, match=r"its card's configs \(default\) are of no bimotion group, each of"):
+        default_test_configs(Sources(str(pushed)))
+
+
+@pytest.mark.parametrize(
+    ("recipe_name", "argv", "flag"),
+    [  # with two benchmarks, training scored the other alone without a word; inference of one, a traceback
+        (
+            "train",
+            ["--bimotion", "{recorded}", "--yuemotion", "{pushed}", "--train_configs", "zho_eld"],
+            "--test_configs",
+        ),
+        ("infer", ["--bimotion", "{pushed}"], "--configs"),
+    ],
+)
+def test_a_dataset_whose_card_names_no_group_is_one_error_before_any_work(
+    recipe_name, argv, flag, pushed, tmp_path, capsys
+):
+    """A dataset without prepare.json whose card's one config is `default` (as `datasets.push_to_hub`
+    writes it): held_pairs names no group ([], not None), which default_test_configs took for a dataset
+    holding nothing to score: `infer` of it ended in `ValueError: no configs given` from parse_mixture, and
+    `train` with it beside another benchmark scored that benchmark alone, without a word.  Without the test
+    sets named, it is now one `error:` line naming the dataset and the flag, before anything is written."""
+    from conftest import load_recipe
+
+    assert held_pairs(pushed, "yuemotion") == held_pairs(pushed, "bimotion") == []
+    recorded = testing.write_prepared(tmp_path / "recorded", shards=[("csed", "zho_eld")], sizes={"train": 4})
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    out = tmp_path / "out"
+    given = [a.format(recorded=recorded, pushed=pushed) for a in argv]
+    model = (
+        ["--model_name_or_path", str(tiny), "--output_dir", str(out)]
+        if recipe_name == "train"
+        else ["--model", str(tiny)]
+    )
+    model += ["--dataset_cache_dir", str(tmp_path / "cache")]
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    with pytest.raises(SystemExit) as exit_:
+        load_recipe(recipe_name).main(model + given)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert "Traceback" not in err
+    error_lines = [line for line in err.splitlines() if ": error: " in line]
+    assert len(error_lines) == 1 and err.splitlines()[-1] == error_lines[0], err
+    bench = "yuemotion" if recipe_name == "train" else "bimotion"
+    assert f"--{bench} {pushed} has no prepare.json" in error_lines[0], err
+    assert f"its card's configs (default) are of no {bench} group" in error_lines[0], err
+    assert f"name the groups to score with {flag}, or {RECORD_FIX}" in error_lines[0], err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written

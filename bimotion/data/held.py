@@ -2,7 +2,8 @@
 :func:`groups_without`): by its record (``prepare.json``), or, for one without it (someone uploaded only the
 Parquet files and the card, or another tool wrote it), by the groups its card's configs declare
 (:func:`card_configs`, the one reading of a card); what such a dataset lacks and how to give it one
-(:data:`UNRECORDED`, :data:`RECORD_FIX`, :func:`unrecorded`: the ends of the errors and notes that meet one)."""
+(:data:`UNRECORDED`, :data:`RECORD_FIX`, :func:`unrecorded`: the ends of the errors and notes that meet one;
+:func:`groups_unknown`: one of which no group is known)."""
 
 from __future__ import annotations
 
@@ -107,6 +108,25 @@ def held_pairs(source, benchmark: str, shards=(), split: str | None = None) -> l
     have = [(group, corpus) for group in known.groups if group in configs for corpus in known.corpora_of(group)]
     have += [(s.group, s.corpus) for s in shards if s.benchmark == benchmark and s.group in configs]
     return list(dict.fromkeys(have))
+
+
+def groups_unknown(source, benchmark: str, instead: str, *, named: str = "") -> str | None:
+    """Why no group of ``benchmark`` is known to be held by the dataset ``source`` (:func:`held_pairs`
+    names none), for an error: a card without configs, or whose configs are of no group (``default``,
+    the one ``datasets.push_to_hub`` writes; each group is read through a config of its own name), of
+    a dataset without a record (:func:`unrecorded`), or a record of no rows; it goes on ``": INSTEAD,
+    or FIX"``.  None where :func:`held_pairs` names some: every group it holds is then known."""
+    if held_pairs(source, benchmark):
+        return None
+    if held_info(source) is not None:  # a record of no rows (an empty prepare.json's shards)
+        return f"{named or source}: its prepare.json records no rows of any group: {instead}, or {RECORD_FIX}"
+    if configs := card_configs(source):
+        card = f"its card's configs ({', '.join(configs)}) are of no {benchmark} group, each of which is read "
+        card += "through a config of its own name"
+    else:
+        card = "its card (README.md) declares no configs, or could not be read"
+    so = f"and {card}, so which groups it holds is not known either"
+    return unrecorded(source, so, instead, named=named) or f"{named or source}: {so}: {instead}"
 
 
 def held_shards(path_of, shards, split: str | None = None) -> list:

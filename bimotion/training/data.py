@@ -80,7 +80,7 @@ def default_test_configs(sources: Sources, *, split: str = "test", log=None) -> 
     speakers) is left out, with a ``note:`` line to ``log`` (default: standard error, main process).
     The groups a dataset holds are :func:`bimotion.data.held.held_pairs`' (its prepare.json, else its
     card's configs); one with neither is a ValueError naming it, not a benchmark scored on nothing."""
-    from bimotion.data.held import held_pairs, unrecorded
+    from bimotion.data.held import groups_unknown, held_pairs
 
     out = []
     for name, bench in BENCHMARKS.items():
@@ -90,16 +90,10 @@ def default_test_configs(sources: Sources, *, split: str = "test", log=None) -> 
         # Not datasets.get_dataset_config_names, as before: it asks the Hub again (card_configs once per
         # process; offline, from the Hub's cache, where load_dataset keeps the card too), and names a
         # dataset without configs in its card "default", which is no group: its benchmark went unscored.
-        if (have := held_pairs(path, name)) is None:
-            raise ValueError(
-                unrecorded(
-                    path,
-                    "and its card (README.md) declares no configs, or could not be read, so which groups it holds "
-                    "is not known either",
-                    "name the groups to score with --test_configs",
-                    named=f"--{name} {path}",
-                )
-            )
+        instead = "name the groups to score with --test_configs"
+        if why := groups_unknown(path, name, instead, named=f"--{name} {path}"):  # the recipes' checks say it first
+            raise ValueError(why)
+        have = held_pairs(path, name)
         present = {group for group, _ in have}
         out += [g for g in bench.groups if g in present]
     kept = with_split_rows(sources, out, split)

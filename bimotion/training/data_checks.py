@@ -169,12 +169,34 @@ def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, st
     prepared of it: a group from the corpora that were (one ``note:`` line, main process, names the
     others), a config of several groups (``zho``, ``all``, ``esd``) from the groups that have rows
     (one ``note:`` line names those that have none); one with nothing is an error naming the corpora
-    to prepare.  scores.json's ``train_groups`` and ``train_corpora`` record what was used."""
+    to prepare.  scores.json's ``train_groups`` and ``train_corpora`` record what was used.  A flag
+    of :data:`EVERY_GROUP` not given scores every group the datasets hold (:func:`check_groups_known`)."""
     notes = []
     for flag, configs in flags.items():
+        if configs is None and flag in EVERY_GROUP:
+            check_groups_known(flag, datasets)
         for config in split_list(list(configs)) if configs is not None else []:
             notes += _check_present(config, parse_mixture([config]), flag, datasets)
     main_note(*notes)
+
+
+# the flags whose absence means every group the datasets hold (training's and the probe's test sets,
+# inference's configs: bimotion.training.data.default_test_configs)
+EVERY_GROUP = ("--test_configs", "--configs")
+
+
+def check_groups_known(flag: str, datasets: dict[str, str | None]) -> None:
+    """``flag`` not given scores every group each of ``datasets`` holds: a dataset of which no group is
+    known (:func:`bimotion.data.held.groups_unknown`: a card whose configs are of no group, such as the
+    ``default`` that ``datasets.push_to_hub`` writes) is an ArgumentError naming it and ``flag``, before
+    any work, not a traceback once the run is under way nor a benchmark scored on nothing."""
+    from bimotion.data.held import groups_unknown
+
+    for name, path in datasets.items():
+        if path and (
+            why := groups_unknown(path, name, f"name the groups to score with {flag}", named=f"--{name} {path}")
+        ):
+            raise ArgumentError(why)
 
 
 def _unrecorded(path: str | None) -> list[str]:
@@ -218,7 +240,9 @@ def _check_present(config: str, found, flag: str, datasets: dict[str, str | None
         return [*notes, f"note: {flag} {config}: {lacking}: {config} is read from {', '.join(read)} only"]
     (bench, path, groups_held), lacking = next(iter(absent.items()))
     corpora = sorted({c for _, wanted in lacking for c in wanted})
-    held = ", ".join(groups_held) + "".join(f"; {why}" for why in _unrecorded(path))  # a card's groups: says so
+    held = (", ".join(groups_held) or "no group") + "".join(
+        f"; {why}" for why in _unrecorded(path)
+    )  # a card's: says so
     if len(found.groups) > 1:
         raise ArgumentError(
             f"{flag}: the prepared {bench} dataset at {path} has no rows of any group of {config} "
