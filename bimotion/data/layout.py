@@ -170,14 +170,23 @@ def read_info(folder: str | os.PathLike) -> dict:
         info = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path} is unreadable ({err}); {again}") from err
+    if problem := not_a_record(info, str(path)):
+        raise ValueError(f"{problem}; {again}")
+    return info
+
+
+def not_a_record(info: object, named: str) -> str | None:
+    """Why ``info`` (a parsed ``prepare.json``, ``named`` so in the sentence) is not prepare's record, for
+    an error to end with its fix; None where it is: a local folder's (:func:`read_info`) and a Hub dataset's
+    (:func:`hub_info`) checked alike, before any reader asks it for its benchmark or shards."""
     shard_keys = {"corpus", "group", "split", "files", "rows"}
     if not isinstance(info, dict) or not {"benchmark", "protocol", "corpora", "shards"} <= set(info):
-        raise ValueError(f"{path} is not prepare's record (no benchmark, protocol, corpora and shards); {again}")
+        return f"{named} is not prepare's record (no benchmark, protocol, corpora and shards)"
     if not isinstance(info["shards"], list) or not all(
         isinstance(s, dict) and shard_keys <= set(s) and isinstance(s["files"], list) for s in info["shards"]
     ):
-        raise ValueError(f"{path}: its shards are not prepare's (corpus, group, split, files, rows each); {again}")
-    return info
+        return f"{named}: its shards are not prepare's (corpus, group, split, files, rows each)"
+    return None
 
 
 def recorded_info(source: str | os.PathLike | None) -> dict | None:
@@ -188,8 +197,8 @@ def recorded_info(source: str | os.PathLike | None) -> dict | None:
     :class:`~bimotion.hub.HubUnreachableError` naming the dataset and what to do: it may well have one."""
     if source and not is_prepared(source):
         record = _hub_record(source)
-        if isinstance(record, Exception):  # a fresh one each time: the cached one keeps no traceback
-            raise type(record)(str(record), record.why)
+        if isinstance(record, Exception):
+            raise _fresh(record)
     return held_info(source)
 
 
@@ -212,16 +221,31 @@ def hub_info(source: str | os.PathLike) -> dict | None:
     split of each set and the run's record all ask: a firewall would make each wait); None for a
     source that is no Hub id, a Hub dataset without one, or no Hub and no cached copy (which
     :func:`recorded_info` raises: what such a dataset holds is then read from its card's configs, where its card
-    is at hand, :func:`.held.held_shards`, else it is checked as it loads)."""
+    is at hand, :func:`.held.held_shards`, else it is checked as it loads).  One that is no JSON or not
+    prepare's record (:func:`not_a_record`) is a ValueError naming the dataset, the file and the fix."""
     import copy
 
+    from bimotion.hub import HubUnreachableError
+
     record = _hub_record(source)
+    if isinstance(record, Exception) and not isinstance(record, HubUnreachableError):
+        raise _fresh(record)
     return None if isinstance(record, Exception) else copy.deepcopy(record)
+
+
+def _fresh(error: Exception) -> Exception:
+    """A fresh copy of :func:`_hub_record`'s cached error to raise each time (the cached one keeps no traceback)."""
+    from bimotion.hub import HubUnreachableError
+
+    return (
+        HubUnreachableError(str(error), error.why) if isinstance(error, HubUnreachableError) else ValueError(str(error))
+    )
 
 
 def _hub_record(source) -> object:
     """:func:`hub_info`'s answer, or the :class:`~bimotion.hub.HubUnreachableError` that kept it from
-    being asked (its message names the dataset and what to do), once per process."""
+    being asked (its message names the dataset and what to do), or the ValueError of a copy that is no
+    JSON or not prepare's record (:func:`not_a_record`: it names the dataset and to push it again), once per process."""
     from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 
     if not is_hub_id(str(source)):
@@ -236,12 +260,24 @@ def _hub_record(source) -> object:
             why = f"could not reach the Hub to read {INFO_FILE} of the dataset {source}: {err.why}"
             _HUB_INFOS[key] = HubUnreachableError(why, err.why)
             return _HUB_INFOS[key]
-        try:
-            info = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
-        except (OSError, UnicodeDecodeError, ValueError):  # not JSON: not recorded
-            info = None
-        _HUB_INFOS[key] = info if isinstance(info, dict) else None
+        _HUB_INFOS[key] = _hub_copy(str(source), path) if path is not None else None
     return _HUB_INFOS[key]
+
+
+def _hub_copy(source: str, path: Path) -> dict | None | ValueError:
+    """The Hub dataset ``source``'s ``prepare.json`` at ``path`` (its downloaded copy), checked as a local
+    folder's (:func:`not_a_record`); the ValueError naming the dataset, the file and the fix where it is not
+    prepare's record or no JSON; None where its copy cannot be read here."""
+    named = f"{INFO_FILE} of the Hub dataset {source}"
+    again = f"push the prepared folder it was made from again: bimotion push OUT --repo-id {source}"
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except OSError:  # the cache's copy, not the dataset's
+        return None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        return ValueError(f"{named} is unreadable ({err}); {again}")
+    problem = not_a_record(info, named)
+    return ValueError(f"{problem}; {again}") if problem else info
 
 
 def recorded_infos(folders, *, unreached: dict | None = None) -> dict[str, dict | None]:

@@ -120,12 +120,14 @@ def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
 
 
 def check_prepared(needs, datasets: Mapping[str, str | None]) -> None:
-    """Every group that ``needs`` (``(user, shards, split)``: a model, a test set) reads is in its local
-    prepared folder, in some split: a folder prepared from some corpora only (CSED alone: zho_eld) is
-    one ArgumentError naming every group it lacks, what reads each, and the ``bimotion prepare``
-    command that adds them under the folder's own protocol and seed (its splits stay as they are)."""
-    from ..data.held import groups_without
-    from ..data.layout import read_info
+    """Every group that ``needs`` (``(user, shards, split)``: a model, a test set) reads is in its prepared
+    dataset, in some split: a dataset prepared from some corpora only (CSED alone: zho_eld) is one
+    ArgumentError naming every group it lacks, what reads each, and the ``bimotion prepare`` command that
+    adds them under the dataset's own protocol and seed (its splits stay as they are), for a Hub dataset
+    then ``bimotion push`` again; its record read as every reader reads it (:func:`.layout.held_info`: a Hub
+    dataset's too; by its card where it has none, :func:`.held.unrecorded`)."""
+    from ..data.held import groups_without, unrecorded
+    from ..data.layout import held_info
     from ..registry import BENCHMARKS
     from ..training.parsing import ArgumentError
 
@@ -137,20 +139,40 @@ def check_prepared(needs, datasets: Mapping[str, str | None]) -> None:
             name = user if user.startswith("test set") else f"model {user}"
             users += [] if name in users else [name]
     for bench in dict.fromkeys(b for b, _ in missing):
-        folder, info = datasets[bench], read_info(datasets[bench])
+        folder, info = datasets[bench], held_info(datasets[bench])
         groups = {g: users for (b, g), users in missing.items() if b == bench}
+        read_by = "; ".join(f"{g} by {', '.join(users)}" for g, users in groups.items())
+        instead = "give the grid groups it holds (tables: [], with mixtures: and extra_tests:), or run "
+        instead += "bimotion advise --target GROUP"
+        if info is None:  # a dataset without a record (or not fetched): its card's configs lack them
+            so = f"and its card has no config of {', '.join(groups)}, which this grid reads ({read_by})"
+            raise ArgumentError(unrecorded(folder, so, instead) or f"{folder}: {so}: {instead}")
         held = [c for c in info.get("corpora", []) if isinstance(c, str)]
         lacking = [c for g in groups for c in BENCHMARKS[bench].config(g).corpora if c not in held]
-        sources = " ".join(f"--source {c}=DIR" for c in dict.fromkeys([*held, *lacking]))
-        read_by = "; ".join(f"{g} by {', '.join(users)}" for g, users in groups.items())
         raise ArgumentError(
             f"{folder} holds no rows of {', '.join(groups)} (prepared from {', '.join(held) or 'no corpus'}), which "
-            f"this grid reads ({read_by}). The paper's tables compare every group: prepare the folder again with "
-            f"their corpora, under its own protocol and seed so its splits stay: bimotion prepare {sources} "
-            f"--protocol {info.get('protocol', 'paper')} --seed {info.get('seed', 0)} --output {folder} --overwrite "
-            "(each DIR the corpus's raw folder); or give the grid groups the folder holds (tables: [], with "
-            "mixtures: and extra_tests:), or run bimotion advise --target GROUP"
+            f"this grid reads ({read_by}). The paper's tables compare every group: "
+            f"{_prepare_again(folder, info, [*held, *lacking])}; or {instead}"
         )
+
+
+def _prepare_again(source: str, info: dict, corpora: list[str]) -> str:
+    """How to add ``corpora``'s groups to the prepared dataset ``source`` (with the record ``info``) under its
+    own protocol and seed, so that its splits stay: prepare its folder again, and a Hub dataset's push again."""
+    from ..data.layout import is_prepared
+
+    sources = " ".join(f"--source {c}=DIR" for c in dict.fromkeys(corpora))
+    again = f"--protocol {info.get('protocol', 'paper')} --seed {info.get('seed', 0)}"
+    if is_prepared(source):
+        return (
+            f"prepare the folder again with their corpora, under its own protocol and seed so its splits stay: "
+            f"bimotion prepare {sources} {again} --output {source} --overwrite (each DIR the corpus's raw folder)"
+        )
+    return (
+        f"prepare the Hub dataset again with their corpora, under its own protocol and seed so its splits stay, "
+        f"and push it again: bimotion prepare {sources} {again} --output OUT (each DIR the corpus's raw folder), "
+        f"then bimotion push OUT --repo-id {source}"
+    )
 
 
 class SettingsMismatch(ValueError):

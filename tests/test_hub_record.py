@@ -1,0 +1,126 @@
+"""A Hub dataset's record (the ``prepare.json`` that ``bimotion push`` uploads) is checked as a local
+folder's is (:func:`bimotion.data.layout.not_a_record`), where it is read (:func:`bimotion.data.layout.hub_info`):
+one without ``benchmark``, with shards not prepare's, or no JSON, was a ``KeyError``/``TypeError`` traceback in
+advise and the grid (or passed the recipes' checks, to fail as ``datasets`` loaded it); it is one error naming
+the dataset, the file and the fix.  And a grid reading a group that a Hub dataset's record lacks said that the
+id was no local folder (``me/ds: no such folder``); it names the group, and to prepare it and push again.
+The Hub here is its cache, read offline, as ``hf_hub_download`` leaves it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bimotion.cli import main
+from bimotion.data import layout
+from bimotion.data.held import held_pairs
+from bimotion.grid.config import prepared_groups
+from bimotion.training import testing
+from bimotion.training.data_checks import check_present
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """A folder the real writer prepared of CSED (zho_eld) and ESD (zho_adu)."""
+    return testing.write_prepared(
+        tmp_path_factory.mktemp("made") / "made", shards=[("csed", "zho_eld"), ("esd", "zho_adu")]
+    )
+
+
+def seed_hub(tmp_path, monkeypatch, hub_id: str, files: dict[str, bytes]) -> None:
+    """The Hub's cache holding ``files`` of the dataset ``hub_id``, read offline, and ``tmp_path`` the
+    working folder, where the id is no local path."""
+    from huggingface_hub import constants
+
+    commit = "0" * 40
+    repo = tmp_path / "hub" / f"datasets--{hub_id.replace('/', '--')}"
+    (repo / "snapshots" / commit).mkdir(parents=True)
+    for name, data in files.items():
+        (repo / "snapshots" / commit / name).write_bytes(data)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.chdir(tmp_path)
+
+
+def damaged(made, kind: str) -> bytes:
+    info = json.loads((made / layout.INFO_FILE).read_text(encoding="utf-8"))
+    if kind == "no_benchmark":
+        del info["benchmark"]
+    elif kind == "shards":
+        info["shards"] = [1, 2]
+    else:
+        return b"{not json"
+    return json.dumps(info).encode()
+
+
+SAID = {
+    "no_benchmark": "prepare.json of the Hub dataset me/ds is not prepare's record (no benchmark, protocol, corpora",
+    "shards": "prepare.json of the Hub dataset me/ds: its shards are not prepare's (corpus, group, split, files, rows",
+    "not_json": "prepare.json of the Hub dataset me/ds is unreadable (",
+}
+FIX = "push the prepared folder it was made from again: bimotion push OUT --repo-id me/ds"
+
+
+@pytest.mark.parametrize("kind", list(SAID))
+def test_a_damaged_hub_record_is_one_error_naming_it_and_the_fix(made, tmp_path, monkeypatch, capsys, kind):
+    files = {layout.CARD_FILE: (made / layout.CARD_FILE).read_bytes(), layout.INFO_FILE: damaged(made, kind)}
+    seed_hub(tmp_path, monkeypatch, "me/ds", files)
+    for read in (layout.hub_info, layout.held_info, layout.recorded_info, lambda s: held_pairs(s, "bimotion")):
+        with pytest.raises(ValueError) as err:
+            read("me/ds")
+        assert str(err.value).startswith(SAID[kind]) and str(err.value).endswith(FIX), err.value
+    with pytest.raises(ValueError, match="^" + SAID[kind][:40]):  # every caller, each time (it is cached)
+        prepared_groups({"bimotion": "me/ds"})
+    # the recipes' check (it passed a record without a benchmark, which failed as datasets loaded it)
+    with pytest.raises(ValueError, match="^" + SAID[kind][:40]):
+        check_present({"--train_configs": ["zho_eld"]}, {"bimotion": "me/ds"})
+    assert main(["advise", "--target", "zho_eld", "--bimotion", "me/ds", "-o", str(tmp_path / "out")]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith(f"error: {SAID[kind]}") and said.rstrip().endswith(FIX), said
+    assert "Traceback" not in said and not (tmp_path / "out").exists()
+
+
+def test_a_sound_hub_record_is_read_as_the_local_one(made, tmp_path, monkeypatch):
+    files = {name: (made / name).read_bytes() for name in (layout.CARD_FILE, layout.INFO_FILE)}
+    seed_hub(tmp_path, monkeypatch, "me/ds", files)
+    assert layout.hub_info("me/ds") == layout.read_info(made)
+    assert prepared_groups({"bimotion": "me/ds"}) == prepared_groups({"bimotion": str(made)})
+
+
+def test_a_group_a_hub_datasets_record_lacks_is_named_with_how_to_add_it(made, tmp_path, monkeypatch, capsys):
+    """advise --groups naming a group the Hub dataset's record lacks said 'error: me/ds: no such folder' (its
+    record was read as a local folder's); it names the group, what reads it, and to prepare and push again."""
+    files = {name: (made / name).read_bytes() for name in (layout.CARD_FILE, layout.INFO_FILE)}
+    seed_hub(tmp_path, monkeypatch, "me/ds", files)
+    argv = ["advise", "--target", "zho_eld", "--groups", "zho_eld", "eng_eld", "--bimotion", "me/ds"]
+    assert main([*argv, "-o", str(tmp_path / "out")]) == 2
+    said = capsys.readouterr().err
+    assert "error: me/ds holds no rows of eng_eld (prepared from " in said, said
+    assert "which this grid reads (eng_eld by model zho_eld+eng_eld)" in said
+    assert "prepare the Hub dataset again with their corpora, under its own protocol and seed" in said
+    assert "--source elderreact=DIR --protocol paper --seed 0 --output OUT (each DIR the corpus's raw" in said
+    assert "then bimotion push OUT --repo-id me/ds; or give the grid groups it holds" in said
+    assert "no such folder" not in said and "--overwrite" not in said and "Traceback" not in said
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_group_the_card_of_a_dataset_without_a_record_lacks_names_the_missing_record(made, tmp_path):
+    """The same check of a folder with its card and no prepare.json said it was no prepared dataset; it says its
+    card has no config of the group, and how to give it a record."""
+    import shutil
+
+    from bimotion.grid.checks import check_prepared
+    from bimotion.mixture import parse_mixture
+    from bimotion.training.parsing import ArgumentError
+
+    folder = shutil.copytree(made, tmp_path / "card-only")
+    (folder / layout.INFO_FILE).unlink()
+    with pytest.raises(ArgumentError) as err:
+        check_prepared([("eng_eld", parse_mixture(["eng_eld"]).shards, "train")], {"bimotion": str(folder)})
+    said = str(err.value)
+    assert said.startswith(f"{folder} has no prepare.json"), said
+    assert "its card has no config of eng_eld, which this grid reads (eng_eld by model eng_eld)" in said
+    assert "give the grid groups it holds" in said and "bimotion prepare --source NAME=DIR" in said
