@@ -99,11 +99,12 @@ def test_a_group_a_hub_datasets_record_lacks_is_named_with_how_to_add_it(made, t
     assert main([*argv, "-o", str(tmp_path / "out")]) == 2
     said = capsys.readouterr().err
     assert "error: me/ds holds no rows of eng_eld (prepared from " in said, said
-    assert "which this grid reads (eng_eld by model zho_eld+eng_eld)" in said
+    assert "which this grid reads (eng_eld by model zho_eld+eng_eld, model eng_eld)" in said
     assert "prepare the Hub dataset again with their corpora, under its own protocol and seed" in said
     assert "--source elderreact=DIR --protocol paper --seed 0 --output OUT (each DIR the corpus's raw" in said
     assert "then bimotion push OUT --repo-id me/ds; or give the grid groups it holds" in said
     assert "no such folder" not in said and "--overwrite" not in said and "Traceback" not in said
+    assert "too few speakers" not in said  # it was first called a group of too few speakers, in a note
     assert not (tmp_path / "out").exists()
 
 

@@ -79,13 +79,16 @@ def augment_only(groups: list[str], target: str, data_dirs: Mapping, *, log=prin
     """The groups other than ``target`` without validation or test rows in their local prepared
     folder (a group of one or two speakers, split by whole speakers): a model of one alone could
     neither select its checkpoint nor score itself, so each is only added to the target's data (the
-    mixture selects on its other groups' validation rows), with a ``note:`` line."""
+    mixture selects on its other groups' validation rows), with a ``note:`` line.  A group with no train rows
+    either is not one of them: the plan's check names what it lacks and how to prepare it."""
     from ..data.held import groups_without
     from ..mixture import parse_mixture
 
     only = []
     for group in groups:
         found = parse_mixture([group])  # a spec (eng_eld[crema_d]) names its group
+        if groups_without(data_dirs.get, found.shards, "train"):  # not held at all: check_rows' error says so
+            continue
         lacking = [split for split in ("validation", "test") if groups_without(data_dirs.get, found.shards, split)]
         if found.groups != (target,) and lacking:
             log(
