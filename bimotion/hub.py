@@ -2,8 +2,8 @@
 (:class:`HubError`, :func:`first_line`), and what comes from it.  Uploading is :mod:`bimotion.hub_upload`'s.
 
 Downloading: every ``from_pretrained`` of a model that may come from the Hub takes
-:func:`download_kwargs`, so that on a machine without network a cached model loads at once and an
-uncached one fails at once, instead of after ~30 s of retries.  The files read only to say more
+:func:`download_kwargs`, so that on a machine without network, or where the Hub does not answer (asked
+once), a cached model loads at once and an uncached one fails at once, instead of after ~30 s of retries.  The files read only to say more
 (:func:`hub_file`) are asked for once, without those retries; once the Hub did not answer at all, not
 again for a while (:func:`hub_unreachable`).
 """
@@ -22,12 +22,19 @@ _dns: dict[str, tuple[float, bool]] = {}  # host -> (when, resolves)
 _silent: dict[str, tuple[float, BaseException]] = {}  # endpoint -> (when, error): asked_once got no answer
 
 
-def download_kwargs(name_or_path: str | os.PathLike) -> dict:
+def download_kwargs(name_or_path: str | os.PathLike, *, ask: bool = True) -> dict:
     """``{"local_files_only": True}`` for a Hub id when the Hub cannot be reached (:func:`hub_unreachable`),
-    else ``{}``: what ``from_pretrained(name_or_path, **download_kwargs(name_or_path))`` needs."""
-    if Path(os.path.expanduser(str(name_or_path))).exists() or not hub_unreachable():
+    else ``{}``: what ``from_pretrained(name_or_path, **download_kwargs(name_or_path))`` needs.  Where
+    nothing says so yet, the Hub is first asked once for the model's ``config.json`` (:func:`asked_once`,
+    ``ask``): no answer at all (a refused connection, a timeout) and the cache is read, at once, instead of
+    ``from_pretrained`` retrying each file over ~25 s; any answer (200, 404, 5xx) and it loads as it would.
+    ``ask=False``: only what is known already (:func:`hub_file` asks for its own file)."""
+    name = str(name_or_path)
+    if Path(os.path.expanduser(name)).exists():
         return {}
-    return {"local_files_only": True}
+    if ask and hub_unreachable() is None and is_hub_id(name):
+        asked_once(name, "config.json")  # unanswered: remembered, so hub_unreachable says why
+    return {"local_files_only": True} if hub_unreachable() else {}
 
 
 def is_hub_id(value: str | None) -> bool:
@@ -72,7 +79,7 @@ def hub_file(repo_id: str, filename: str, *, repo_type: str = "model", cache_dir
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, RevisionNotFoundError
 
-    local_only = download_kwargs(repo_id)
+    local_only = download_kwargs(repo_id, ask=False)
     failed = _unanswered() if local_only else asked_once(repo_id, filename, repo_type)  # remembered: said alike
     if isinstance(failed, (EntryNotFoundError, RevisionNotFoundError)):  # the Hub's answer, as the download's
         return None
