@@ -47,19 +47,20 @@ def upload_plan(
 def upload_listing(
     folder: str | os.PathLike, *, allow_patterns: list[str] | None = None, ignore_patterns: list[str] | None = None
 ) -> tuple[list[tuple[str, int]], list[str]]:
-    """One walk of ``folder``, each of its folders listed once (a link to a folder is not followed, as
-    ``Path.rglob``): :func:`upload_plan`, and the files it passes over as a file browser's or a macOS
-    zip's (:func:`loaders.walk.left_by_browser`, sorted), which ``push`` counts."""
+    """One walk of ``folder`` (:func:`bimotion.data.walk.walk_listings`, the walk ``check`` and ``prepare --overwrite``
+    make of a prepared folder: each folder listed once, a link to a folder outside it sent as the folder it stands in
+    for): :func:`upload_plan`, and the files it passes over as a file browser's or a macOS zip's
+    (:func:`loaders.walk.left_by_browser`, given the walk's listing; sorted), which ``push`` counts."""
     from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
     from loaders.walk import MAKE_LISTABLE, cannot_list, left_by_browser
 
+    from .data.walk import walk_listings
+
     folder = Path(folder)
-    found, unlisted, listed = [], [], {}  # listed: a folder -> its files' names, as walked (left_by_browser's)
-    for dirpath, _, filenames in os.walk(folder, onerror=unlisted.append):
-        listed[Path(dirpath)] = frozenset(filenames)
-        below = Path(dirpath).relative_to(folder)
-        found += [(below / name).as_posix() for name in filenames if os.path.isfile(os.path.join(dirpath, name))]
+    unlisted, listed = [], {}  # listed: a file -> its folder's names, as walked (left_by_browser's)
+    for listing in walk_listings(folder, unlisted.append):
+        listed.update(dict.fromkeys(listing.regular_files(folder), listing.names))
     ignored = [*(ignore_patterns or []), *never_sent(), *DEFAULT_IGNORE_PATTERNS]
     for err in unlisted:  # a folder the upload would send, unlistable: its files are not left out unsaid
         probe = (Path(err.filename).relative_to(folder) / "_").as_posix() if err.filename else "_"
@@ -70,11 +71,11 @@ def upload_listing(
                 "then run again"
             )
     kept = filter_repo_objects(
-        sorted(found, key=lambda path: (path.count("/"), path)), allow_patterns=allow_patterns, ignore_patterns=ignored
+        sorted(listed, key=lambda path: (path.count("/"), path)), allow_patterns=allow_patterns, ignore_patterns=ignored
     )
     plan, left = [], []
     for path in kept:
-        if left_by_browser(folder, path, listed.get((folder / path).parent)):
+        if left_by_browser(folder, path, listed[path]):
             left.append(path)
         else:
             plan.append((path, (folder / path).stat().st_size))

@@ -26,7 +26,9 @@ from pathlib import Path
 from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
 from loaders.errors import spoken
 from loaders.files import folder_not_writable, sha256_of, write_text_atomic
-from loaders.walk import MACOS_RESOURCES, MAKE_LISTABLE, cannot_list, left_by_browser, walk_tree
+from loaders.walk import MACOS_RESOURCES, MAKE_LISTABLE, cannot_list, left_by_browser
+
+from .walk import walk_listings
 
 INFO_FILE = "prepare.json"
 CARD_FILE = "README.md"
@@ -44,40 +46,25 @@ BYTES_PER_FILE = 500_000_000
 
 
 def folder_files(folder: Path, onerror: Callable[[OSError], None] | None = None) -> tuple[list[str], list[str]]:
-    """One walk of a prepared folder's top, ``data/`` and ``__MACOSX/``: the files below ``data/`` and
-    the files :func:`left_by_browser` (anywhere there), apart, each relative to it and sorted (``check``
-    compares the first with the files ``prepare.json`` lists, and counts the second).  Each folder is listed once:
-    :func:`left_by_browser` is given the walk's listing of each file's folder.  A folder that cannot be listed (the
-    folder itself, or one there) goes to ``onerror`` (``check`` says it, and what it could not check; none of its files
-    is returned), or, without one, is an ``OSError`` naming it and the fix (:func:`loaders.walk.cannot_list`)."""
-
-    tops = {str(folder / DATA_DIR), str(folder / MACOS_RESOURCES)}
+    """One walk of a prepared folder's top, ``data/`` and ``__MACOSX/`` (:func:`bimotion.data.walk.walk_listings`, the
+    walk ``prepare --overwrite`` and ``push`` make of it too): the files below ``data/`` and the files
+    :func:`left_by_browser` (anywhere there), apart, each relative to it and sorted (``check`` compares the first with
+    the files ``prepare.json`` lists, and counts the second).  Each folder is listed once, and :func:`left_by_browser`
+    is given that listing.  A folder that cannot be listed (the folder itself, or one there) goes to ``onerror``
+    (``check`` says it, and what it could not check; none of its files is returned), or, without one, is an
+    ``OSError`` naming it and the fix (:func:`loaders.walk.cannot_list`)."""
 
     def unlistable(err: OSError) -> None:
-        if isinstance(err, (FileNotFoundError, NotADirectoryError)) and err.filename in tops:
-            return  # no data/ (check says its files are missing), no __MACOSX/
         if onerror is None:
             raise OSError(f"{cannot_list(err)}, so what it holds is not known: {MAKE_LISTABLE}") from err
         onerror(err)
 
-    try:
-        names = os.listdir(folder)
-    except OSError as err:
-        unlistable(err)
-        names = []
-    listed = {folder: frozenset(names)}  # a folder -> its names, as walked
-    top = [name for name in names if os.path.isfile(folder / name)]
-    below = []  # Path.rglob lists each folder twice (Python 3.11); walk_tree once, as the readers walk a corpus
-    for d in (DATA_DIR, MACOS_RESOURCES):
-        for dirpath, _, files in walk_tree(folder / d, onerror=unlistable, types=True):
-            listed[Path(dirpath)] = frozenset(files)
-            below += [  # a regular file by its listing, else (a link) by os.path, which is False where it cannot stat
-                Path(dirpath, name).relative_to(folder).as_posix()
-                for name, regular in files.items()
-                if regular or os.path.isfile(Path(dirpath, name))
-            ]
-    left = {rel for rel in top + below if left_by_browser(folder, rel, listed.get((folder / rel).parent))}
-    data = [rel for rel in below if rel.startswith(f"{DATA_DIR}/") and rel not in left]
+    files, left = [], set()
+    for listing in walk_listings(folder, unlistable, only=(DATA_DIR, MACOS_RESOURCES)):
+        found = listing.regular_files(folder)
+        files += found
+        left.update(rel for rel in found if left_by_browser(folder, rel, listing.names))
+    data = [rel for rel in files if rel.startswith(f"{DATA_DIR}/") and rel not in left]
     return sorted(data), sorted(left)
 
 

@@ -39,6 +39,7 @@ from .layout import (
     left_by_browser,
     prepared_around,
 )
+from .walk import walk_listings
 
 LOCK_SUFFIX = ".prepare-lock"  # OUT.prepare-lock: flock'ed while a run writes OUT
 WORK_MARKER = ".bimotion-prepare"  # inside OUT.partial-tmp: prepare made this folder
@@ -162,32 +163,28 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
 
 def not_written_by_prepare(out_dir: Path) -> list[str]:
     """What a prepared folder holds besides its card, ``prepare.json`` and ``data/**.parquet`` (a
-    ``.git`` of a Hub clone, a user's notes), relative to it; what a file browser or a macOS zip left
-    (:func:`loaders.walk.left_by_browser`) is no one's work and goes with the folder.  Each folder is
-    listed once (``data/`` by ``os.walk``, links to folders not followed), and :func:`left_by_browser` is
-    given that listing: a numbered name (``clip 1000.wav``, Finder's "Keep Both" form) no longer lists its
-    folder again.  A folder that cannot be listed is a ``FileExistsError`` naming it (:func:`_cannot_list`):
-    what it holds is not known, so it is not called prepare's (``os.walk`` alone passes over it without a word)."""
+    ``.git`` of a Hub clone, a user's notes), relative to it: the top's names, then the files below ``data/`` in the
+    order of their paths' parts; what a file browser or a macOS zip left (:func:`loaders.walk.left_by_browser`) is no
+    one's work and goes with the folder.  One walk of the top and ``data/`` (:func:`bimotion.data.walk.walk_listings`,
+    the walk ``check`` and ``push`` make of it too: each folder listed once, its listing given to
+    :func:`left_by_browser`).  A folder that cannot be listed is a ``FileExistsError`` naming it (:func:`_cannot_list`):
+    what it holds is not known, so it is not called prepare's."""
     ours = {CARD_FILE, INFO_FILE, DATA_DIR, PUSHED_FILE}  # PUSHED_FILE: a push of this data, gone with it
-    try:
-        names = os.listdir(out_dir)
-    except OSError as err:
-        _cannot_list(out_dir, err)
-    top = frozenset(names)
-    found = [name for name in sorted(names) if name not in ours and not left_by_browser(out_dir, name, top)]
-    data = out_dir / DATA_DIR
-    if data.is_dir():
-        listed = {}  # a file below data/ -> its folder's names, as walked
-        for dirpath, dirnames, filenames in os.walk(data, onerror=functools.partial(_cannot_list, out_dir)):
-            folder_names = frozenset(dirnames + filenames)
-            listed.update((Path(dirpath, name), folder_names) for name in filenames)
-        found += [
+    top, below = [], []
+    for listing in walk_listings(out_dir, functools.partial(_cannot_list, out_dir), only=(DATA_DIR,)):
+        if not listing.rel:
+            top = [
+                name
+                for name in sorted(listing.names)
+                if name not in ours and not left_by_browser(out_dir, name, listing.names)
+            ]
+            continue
+        below += [
             rel
-            for path in sorted(listed)
-            if not (rel := path.relative_to(out_dir).as_posix()).endswith(".parquet")
-            and not left_by_browser(out_dir, rel, listed[path])
+            for rel in map(listing.path, listing.files)
+            if not rel.endswith(".parquet") and not left_by_browser(out_dir, rel, listing.names)
         ]
-    return found
+    return top + sorted(below, key=lambda rel: rel.split("/"))
 
 
 def _cannot_list(out_dir: Path, err: OSError) -> NoReturn:
