@@ -100,11 +100,14 @@ def check_files(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from loaders.walk import blocked_at
+
     from .data.layout import content_digest, named_digest
     from .verify_files import changed_why, not_there, unlisted_folder, unreadable
 
     problems, listed, num_rows = [], {}, {}
-    unreached = {err.filename: 0 for err in unlisted}  # a folder that could not be listed -> its files not reached
+    blocked = {blocked_at(err): err for err in unlisted}  # each folder once: below one not entered, all fail
+    unreached = dict.fromkeys(blocked, 0)  # a folder that could not be listed or entered -> its files not reached
     for shard in info["shards"]:
         rows = 0
         for rel in shard["files"]:
@@ -125,7 +128,7 @@ def check_files(
         if all(rel in num_rows for rel in shard["files"]) and rows != shard["rows"]:  # else: said above
             where = f"{shard['corpus']}/{shard['group']}/{shard['split']}"
             problems.append(f"{where}: {rows} rows, prepare.json says {shard['rows']}: prepare the dataset again")
-    problems += [unlisted_folder(err, unreached[err.filename]) for err in unlisted]
+    problems += [unlisted_folder(err, unreached[folder]) for folder, err in blocked.items()]
     if on_disk is None:  # push: the files it does not send are said from its own walk (commands.push.left_behind)
         return problems, listed, num_rows
     problems += [f"unlisted file {rel} (left by an interrupted run?): remove it; prepare.json lists every file prepare wrote"

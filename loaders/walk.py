@@ -336,8 +336,24 @@ def broken_link(path: Path, err: OSError) -> BadFileError:
 
 def cannot_list(err: OSError) -> str:
     """``FOLDER: cannot list this folder (WHY)``: the start of every message about a folder that could not be
-    listed whose files a command needs (what follows says what is at stake and ends with :data:`MAKE_LISTABLE`)."""
-    return f"{err.filename}: cannot list this folder ({err.strerror or err})"
+    listed whose files a command needs (what follows says what is at stake and ends with :data:`MAKE_LISTABLE`).
+    Where a folder above it cannot be entered, ``TOP: cannot enter this folder (WHY)`` of the topmost such
+    (:func:`blocked_at`): the fix is that one's, not the listed folder's, whose own mode may be fine."""
+    why = err.strerror or err
+    if (top := blocked_at(err)) != os.fsdecode(err.filename):
+        return f"{top}: cannot enter this folder ({why})"
+    return f"{err.filename}: cannot list this folder ({why})"
+
+
+def blocked_at(err: OSError) -> str:
+    """The folder :func:`cannot_list` names for ``err`` (a folder, or a file in it, that could not be reached): where
+    permissions stopped it (EACCES), the topmost folder on its path that cannot be entered (``chmod 600``: the walk
+    lists that one, and fails on each folder below it), else the path ``err`` names."""
+    name = os.fsdecode(err.filename)
+    if err.errno != errno.EACCES:
+        return name
+    closed = [folder for folder in Path(name).parents if not os.access(folder, os.X_OK)]  # nearest first
+    return str(closed[-1]) if closed else name
 
 
 MAKE_LISTABLE = "make it readable (chmod u+rx, or run as its owner)"  # the fix for a folder that cannot be listed

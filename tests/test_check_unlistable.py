@@ -60,6 +60,24 @@ def test_check_names_a_data_folder_it_cannot_list_and_fails(prepared, locked):
     assert "missing file" not in proc.stdout
 
 
+def test_check_names_a_data_folder_it_cannot_enter_once(prepared):
+    """``chmod 600 data/csed``: it can be read, not entered.  Before: the walk's error of each folder below it
+    (``zho_eld``, ``drwxr-xr-x``) was a problem naming that one, whose "chmod u+rx" changed nothing.  Now one problem,
+    naming ``data/csed``, that it cannot be entered, and the files below it that could not be checked."""
+    folder = prepared / "data" / "csed"
+    (folder / "extra").mkdir()  # a second folder below it: its error is the same folder's, said once
+    try:
+        proc = _run_locked(folder, _check(prepared), 0o600)
+    finally:
+        (folder / "extra").rmdir()
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    problems = proc.stdout.split("1 problem(s):\n", 1)[1].splitlines()
+    assert problems == [
+        f"  - {folder}: cannot enter this folder (Permission denied), so 3 file(s) prepare.json lists in it could not "
+        f"be checked, nor whether it holds files prepare.json does not list: {MAKE_LISTABLE} and check again"
+    ]
+
+
 def test_check_notes_an_unlistable_macos_folder_and_passes(prepared):
     """``__MACOSX/`` holds only what a macOS zip left: that it could not be listed is a note, and the check passes."""
     leftovers = prepared / "__MACOSX" / "data"

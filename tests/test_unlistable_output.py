@@ -32,13 +32,21 @@ def _files(out: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize(
     "locked, mode, away",
-    [("data/csed/notes", 0o000, "move it out of {out}"), (".", 0o300, "choose another --output")],
-    ids=["below-data", "the-output-itself"],
+    [
+        ("data/csed/notes", 0o000, "move it out of {out}"),
+        (".", 0o300, "choose another --output"),
+        (".", 0o600, "choose another --output"),
+        ("data/csed", 0o600, "move it out of {out}"),
+    ],
+    ids=["below-data", "the-output-itself", "the-output-not-entered", "a-data-folder-not-entered"],
 )
 def test_prepare_overwrite_names_a_folder_it_cannot_list_and_replaces_nothing(tmp_path, locked, mode, away):
     """As a user without root's privileges (as root, chmod does not stop listing): a folder below ``data/`` that
     cannot be listed went unsaid and ``--overwrite`` replaced the folder (exit 0); the output itself, writable and
-    searchable but not readable, was a PermissionError reported as its parent "not writable"."""
+    searchable but not readable, was a PermissionError reported as its parent "not writable".  A folder that can be
+    read but not entered (``chmod 600``): the output itself was said "not writable" (``is_prepared`` raised before
+    the walk), and of ``data/csed`` the walk named ``data/csed/notes`` (``drwxr-xr-x``), whose chmod changes nothing;
+    now each names the folder at 600, that it cannot be entered, and the fix."""
     csed = testing.make_corpus("csed", tmp_path / "raw" / "csed")
     out = tmp_path / "out"
     _prepared(out)
@@ -53,8 +61,9 @@ def test_prepare_overwrite_names_a_folder_it_cannot_list_and_replaces_nothing(tm
         for dirpath, _, _ in os.walk(tmp_path):  # root lists them all; a run that went on may have moved the folder
             os.chmod(dirpath, 0o755)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    verb = "enter" if mode == 0o600 else "list"
     assert proc.stderr.strip() == (
-        f"error: {folder}: cannot list this folder (Permission denied), so what it holds cannot be told from what "
+        f"error: {folder}: cannot {verb} this folder (Permission denied), so what it holds cannot be told from what "
         "prepare wrote, and --overwrite would delete it: make it readable (chmod u+rx, or run as its owner) and run "
         f"again, or {away.format(out=out)}"
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -90,8 +91,14 @@ def named_digest(relpath: str) -> str | None:
 
 
 def is_prepared(folder: str | os.PathLike) -> bool:
-    """Whether ``folder`` is a local prepared folder (it has ``prepare.json``)."""
-    return (Path(folder).expanduser() / INFO_FILE).is_file()
+    """Whether ``folder`` is a local prepared folder (it has ``prepare.json``); a PermissionError where ``folder``
+    cannot be entered (``chmod 600``: not known), on every Python (``Path.is_file`` raises it on 3.11, not on 3.14)."""
+    try:
+        return stat.S_ISREG(os.stat(Path(folder).expanduser() / INFO_FILE).st_mode)
+    except PermissionError:
+        raise
+    except (OSError, ValueError):  # none there (or a name no file can have): not a prepared folder
+        return False
 
 
 def prepared_around(path: str | os.PathLike) -> Path | None:

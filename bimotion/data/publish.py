@@ -148,7 +148,11 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
             f"{out_dir} lies inside the prepared dataset {around}, which holds only what prepare wrote; "
             "choose an --output outside it"
         )
-    if out_dir.exists() and not is_prepared(out_dir):  # --overwrite replaces only a prepared dataset
+    try:
+        prepared = not out_dir.exists() or is_prepared(out_dir)
+    except PermissionError as err:  # it can be read but not entered (chmod 600): what it holds is not known
+        _cannot_list(out_dir, err)
+    if not prepared:  # --overwrite replaces only a prepared dataset
         raise FileExistsError(f"{out_dir} exists and is not a prepared dataset; choose another --output")
     if out_dir.exists() and not overwrite:
         raise FileExistsError(spoken(f"{out_dir} already exists; choose another output folder or pass --overwrite"))
@@ -190,10 +194,10 @@ def not_written_by_prepare(out_dir: Path) -> list[str]:
 def _cannot_list(out_dir: Path, err: OSError) -> NoReturn:
     """Refuse to replace ``out_dir``, in which a folder (``err.filename``) could not be listed (also as ``os.walk``'s
     ``onerror``): what it holds may not be prepare's.  In the words ``push`` uses for a folder it cannot list."""
-    from loaders.walk import MAKE_LISTABLE, cannot_list
+    from loaders.walk import MAKE_LISTABLE, blocked_at, cannot_list
 
     err.filename = err.filename or str(out_dir)
-    away = "choose another --output" if Path(err.filename) == out_dir else f"move it out of {out_dir}"
+    away = "choose another --output" if Path(blocked_at(err)) == out_dir else f"move it out of {out_dir}"
     raise FileExistsError(
         f"{cannot_list(err)}, so what it holds cannot be told from what prepare wrote, and --overwrite would "
         f"delete it: {MAKE_LISTABLE} and run again, or {away}"
