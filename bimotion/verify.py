@@ -164,12 +164,17 @@ def _check_features(out: Path, info: dict, listed: dict) -> list[str]:
 
 
 def _check_card(out: Path, configs: dict) -> list[str]:
-    """The card's YAML configs name exactly the files of each config."""
+    """The card's YAML configs name exactly the files of each config; a card that cannot be read (``chmod 000``)
+    is its one problem (:func:`~bimotion.verify_files.unreadable`), and the rest of the folder is checked."""
     import yaml
 
     from .data.layout import CARD_FILE
+    from .verify_files import unreadable
 
-    card = (out / CARD_FILE).read_text(encoding="utf-8") if (out / CARD_FILE).is_file() else ""
+    try:
+        card = (out / CARD_FILE).read_text(encoding="utf-8") if (out / CARD_FILE).is_file() else ""
+    except OSError as err:
+        return [unreadable(CARD_FILE, err)]
     if not card.startswith("---\n"):
         return [f"{CARD_FILE} is missing or has no YAML header"]
     problems = []

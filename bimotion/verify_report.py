@@ -71,7 +71,7 @@ def _as_recorded(overlap: dict) -> str:
     column (:func:`bimotion.verify_speakers.overlap`), which the cards say; empty where none was recorded, and
     not compared where some of its files were not read (each its own problem)."""
     if "unread_files" in overlap:
-        return f"; not counted against prepare.json: {overlap['unread_files']} of its files could not be read"
+        return f"; not counted against prepare.json: {overlap['unread_files']} of its files could not be checked"
     if "as_recorded" not in overlap:
         return ""
     if overlap["as_recorded"]:

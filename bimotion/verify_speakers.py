@@ -32,7 +32,7 @@ def overlap(info: dict, speakers: dict, units: dict, unit_rules: dict, listed: d
     ``split`` column's count prepare.json recorded (``user_split_shared_speakers``; None: its rows gave no
     ``speaker_id``): that count, ``recorded_shared``, and, where all its files were read, the files'
     (``found_shared``) and whether they agree, ``as_recorded``; else how many were not, ``unread_files`` (a
-    missing, unreadable or unreachable file is its own problem, and a count without it proves nothing)."""
+    missing, changed, unreadable or unreachable file is its own problem, and a count without it proves nothing)."""
     recorded = info.get("user_split_shared_speakers")
     recorded = recorded if isinstance(recorded, dict) else {}  # a folder prepared before that record: none
     unread = collections.Counter(shard["corpus"] for rel, shard in listed.items() if rel not in read)

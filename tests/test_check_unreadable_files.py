@@ -101,7 +101,7 @@ def test_a_missing_split_file_is_its_one_problem_and_the_count_is_not_compared(p
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert _problems(proc.stdout) == [f"missing file {gone}: copy the whole folder again, or prepare the dataset again"]
     line = _overlap_line(proc.stdout)
-    assert line.endswith("; not counted against prepare.json: 1 of its files could not be read)"), line
+    assert line.endswith("; not counted against prepare.json: 1 of its files could not be checked)"), line
     assert "PROBLEM" not in proc.stdout and REPLACED not in proc.stdout
 
 
@@ -114,7 +114,7 @@ def test_an_unlistable_data_folder_is_its_one_problem_and_the_count_is_not_compa
     (problem,) = _problems(proc.stdout)
     assert problem.startswith(f"{folder}: cannot list this folder (Permission denied), so 3 file(s)"), problem
     line = _overlap_line(proc.stdout)
-    assert line.endswith("; not counted against prepare.json: 3 of its files could not be read)"), line
+    assert line.endswith("; not counted against prepare.json: 3 of its files could not be checked)"), line
     assert "PROBLEM" not in proc.stdout and REPLACED not in proc.stdout
 
 
@@ -137,7 +137,33 @@ def test_an_unreadable_shard_is_one_problem_and_the_others_are_checked(prepared)
     assert " rows in 2 files" in proc.stdout.splitlines()[0]
     row = next(line.split() for line in proc.stdout.splitlines() if line.startswith("  home "))  # its rows per split
     assert row[1] == "0" and int(row[2]) > 0 and int(row[3]) > 0, row  # train unread; validation, test read
-    assert "not counted against prepare.json: 1 of its files could not be read" in _overlap_line(proc.stdout)
+    assert "not counted against prepare.json: 1 of its files could not be checked" in _overlap_line(proc.stdout)
+
+
+def test_an_unreadable_card_is_one_problem_and_the_files_are_checked(prepared):
+    """Before: ``chmod 000 README.md`` ended check with exit 2 (``error: OUT: cannot read OUT/README.md``) and no
+    report, though exit 2 is promised only where OUT or its prepare.json cannot be read.  Now the card is one
+    problem, in the words of any unreadable file, the files are read, exit 1."""
+    proc = _run_locked(prepared / "README.md", _check(prepared, "--no-audio"))
+    assert proc.returncode == 1 and proc.stderr == "", proc.stderr
+    assert _problems(proc.stdout) == [f"unreadable file README.md (Permission denied): {MAKE_READABLE}"]
+    assert " rows in 3 files" in proc.stdout.splitlines()[0]
+
+
+def test_a_changed_file_is_counted_as_not_checked(prepared, tmp_path):
+    """A split file whose bytes changed is readable, but not read: the overlap line counted it among the files that
+    "could not be read"; it says "could not be checked"."""
+    folder = Path(shutil.copytree(prepared, tmp_path / "copy"))
+    changed = _shard_file(folder, "test")
+    with (folder / changed).open("ab") as f:
+        f.write(b"\0")
+    proc = subprocess.run(_check(folder, "--no-audio"), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert _problems(proc.stdout) == [
+        f"changed file {changed}: its bytes are not those prepare wrote; prepare the dataset again"
+    ]
+    line = _overlap_line(proc.stdout)
+    assert line.endswith("; not counted against prepare.json: 1 of its files could not be checked)"), line
 
 
 def test_a_file_pyarrow_cannot_open_for_its_permissions_gets_the_permission_fix():
