@@ -3,7 +3,8 @@
 
 Downloading: every ``from_pretrained`` of a model that may come from the Hub takes
 :func:`download_kwargs`, so that on a machine without network, or where the Hub does not answer (asked
-once), a cached model loads at once and an uncached one fails at once, instead of after ~30 s of retries.  The files read only to say more
+once: :func:`hub_unreachable_for`, which the recipes' argument check asks too), a cached model loads at
+once and an uncached one fails at once, instead of after ~30 s of retries.  The files read only to say more
 (:func:`hub_file`) are asked for once, without those retries; once the Hub did not answer at all, not
 again for a while (:func:`hub_unreachable`).
 """
@@ -32,9 +33,18 @@ def download_kwargs(name_or_path: str | os.PathLike, *, ask: bool = True) -> dic
     name = str(name_or_path)
     if Path(os.path.expanduser(name)).exists():
         return {}
-    if ask and hub_unreachable() is None and is_hub_id(name):
-        asked_once(name, "config.json")  # unanswered: remembered, so hub_unreachable says why
-    return {"local_files_only": True} if hub_unreachable() else {}
+    why = hub_unreachable_for(name, "config.json") if ask and is_hub_id(name) else hub_unreachable()
+    return {"local_files_only": True} if why else {}
+
+
+def hub_unreachable_for(repo_id: str, filename: str, repo_type: str = "model") -> str | None:
+    """:func:`hub_unreachable`'s reason, the Hub first asked once for ``filename`` of ``repo_id``
+    (:func:`asked_once`) where nothing says so yet: a Hub whose name resolves but that gives no answer
+    (a refused connection, a firewall) is then known, in a fresh process too.  Any answer (200, 404,
+    5xx): None.  What :func:`download_kwargs` and the recipes' argument check of a Hub id ask."""
+    if hub_unreachable() is None:
+        asked_once(repo_id, filename, repo_type)  # unanswered: remembered, so hub_unreachable says why
+    return hub_unreachable()
 
 
 def is_hub_id(value: str | None) -> bool:

@@ -121,6 +121,7 @@ def test_every_check_reads_a_hub_id_alike(value, hub_id, monkeypatch):
     from bimotion.training.public import is_hub_id
 
     monkeypatch.setattr(hub, "hub_unreachable", lambda: None)  # as with network: no cache look-up
+    monkeypatch.setattr(hub, "asked_once", lambda *args: None)  # ... and the Hub answers: not asked here
     verdicts = {"model card": is_hub_id(value)}
     for name, check, error in (
         ("dataset", lambda: check_dataset(value, "--bimotion", "bimotion"), ArgumentError),

@@ -239,6 +239,7 @@ def test_good_arguments_pass_the_checks(paths, monkeypatch):
     from bimotion.training.args import check_training, parse_arguments
 
     monkeypatch.setattr("bimotion.hub.hub_unreachable", lambda: None)  # as where there is network
+    monkeypatch.setattr("bimotion.hub.asked_once", lambda *args: None)  # ... and the Hub answers: not asked here
 
     parser = _train_parser()
     for model in (paths["tiny"], "facebook/wav2vec2-base"):

@@ -66,23 +66,25 @@ def check_hub_id(
     revision: str | None = None,
     no_folder: bool = False,
 ) -> None:
-    """When the Hub cannot be reached (:func:`bimotion.hub.hub_unreachable`), a Hub id must be in a
-    local cache: an uncached one fails here, in one line, rather than after the data is read (a
-    model) or ~30 s of retries (a dataset).  A model is looked for as ``from_pretrained(value,
-    cache_dir=, revision=)`` would; a dataset in the Hub's cache and in ``datasets``' own (its
-    ``HF_DATASETS_CACHE``, or ``cache_dir``).  Nothing is checked when the Hub can be reached.
-    ``no_folder``: ``value`` was looked for as a folder here too, and the error says it is none."""
-    from bimotion.hub import hub_unreachable
+    """When the Hub cannot be reached (:func:`bimotion.hub.hub_unreachable_for`: where nothing says so
+    yet, it is asked once for the file looked for here, so that a Hub giving no answer is known in a
+    fresh process), a Hub id must be in a local cache: an uncached one fails here, in one line, rather
+    than after the data is read (a model) or ~30 s of retries (a dataset).  A model is looked for as
+    ``from_pretrained(value, cache_dir=, revision=)`` would; a dataset in the Hub's cache and in
+    ``datasets``' own (its ``HF_DATASETS_CACHE``, or ``cache_dir``).  Nothing is checked when the Hub
+    answers.  ``no_folder``: ``value`` was looked for as a folder here too, and the error says it is none."""
+    from bimotion.hub import hub_unreachable_for
 
-    why = hub_unreachable()
+    filename = "config.json" if repo_type == "model" else "README.md"  # a model's, a dataset's card
+    why = hub_unreachable_for(value, filename, repo_type)
     if why is None:
         return
     from huggingface_hub import try_to_load_from_cache
 
     if repo_type == "model":
-        found = isinstance(try_to_load_from_cache(value, "config.json", cache_dir=cache_dir, revision=revision), str)
+        found = isinstance(try_to_load_from_cache(value, filename, cache_dir=cache_dir, revision=revision), str)
     else:  # (a path when cached; None or a "known missing" marker when not)
-        found = isinstance(try_to_load_from_cache(value, "README.md", repo_type="dataset"), str)
+        found = isinstance(try_to_load_from_cache(value, filename, repo_type="dataset"), str)
         found = found or _in_datasets_cache(value, cache_dir)
     if found:
         return
