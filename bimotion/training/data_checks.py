@@ -114,21 +114,22 @@ def check_datasets(
     datasets: dict[str, str | None], *, required: bool = True, local_only: bool = False, cache_dir: str | None = None
 ) -> None:
     """``{"bimotion": ..., "yuemotion": ...}``: each given one valid (``local_only``: a local prepared
-    folder, as the probe's feature cache needs), and (``required``) at least one given."""
+    folder, as the probe's feature cache needs; a Hub id is refused before the Hub is asked about it),
+    and (``required``) at least one given."""
     from bimotion.data.layout import is_prepared
 
     for name, value in datasets.items():
-        check_dataset(value, f"--{name}", name, cache_dir=cache_dir)
-        if local_only and value and not is_prepared(value) and Path(value).expanduser().is_dir():
-            from bimotion.data.held import unrecorded
-
-            so = "and probes read only local prepared folders (their features are cached per folder, by its prepare.json)"
-            raise ArgumentError(unrecorded(value, so, named=f"--{name} {value}"))
-        if local_only and value and not is_prepared(value):
+        if local_only and is_hub_id(value):  # refused before check_dataset asks the Hub about it
             raise ArgumentError(
                 f"--{name} {value}: probes read local prepared folders only (their features are cached per folder), "
                 f"not Hub ids: download it first, e.g. hf download {value} --repo-type dataset --local-dir DIR"
             )
+        check_dataset(value, f"--{name}", name, cache_dir=cache_dir)
+        if local_only and value and not is_prepared(value):  # a folder (no Hub id is left): one of no record
+            from bimotion.data.held import unrecorded
+
+            so = "and probes read only local prepared folders (their features are cached per folder, by its prepare.json)"
+            raise ArgumentError(unrecorded(value, so, named=f"--{name} {value}"))
     if required and not any(datasets.values()):
         raise ArgumentError("give a prepared dataset: --bimotion DIR_OR_HUB_ID and/or --yuemotion DIR_OR_HUB_ID")
 
