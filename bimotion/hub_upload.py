@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from .hub import HubError, first_line
@@ -45,12 +46,18 @@ def upload_plan(
 
 
 def upload_listing(
-    folder: str | os.PathLike, *, allow_patterns: list[str] | None = None, ignore_patterns: list[str] | None = None
+    folder: str | os.PathLike,
+    *,
+    allow_patterns: list[str] | None = None,
+    ignore_patterns: list[str] | None = None,
+    onlink: Callable[[str, str], None] | None = None,
 ) -> tuple[list[tuple[str, int]], list[str]]:
     """One walk of ``folder`` (:func:`bimotion.data.walk.walk_listings`, the walk ``check`` and ``prepare --overwrite``
     make of a prepared folder: each folder listed once, a link to a folder outside it sent as the folder it stands in
     for): :func:`upload_plan`, and the files it passes over as a file browser's or a macOS zip's
-    (:func:`loaders.walk.left_by_browser`, given the walk's listing; sorted), which ``push`` counts."""
+    (:func:`loaders.walk.left_by_browser`, given the walk's listing; sorted), which ``push`` counts.  A link to a
+    folder the walk does not enter (into the folder, to it or above it, to a folder sent by another path) is not sent:
+    it goes to ``onlink`` (its path in the folder, the real folder it points to) for the plan's notes."""
     from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
     from loaders.walk import MAKE_LISTABLE, cannot_list, left_by_browser
@@ -61,6 +68,8 @@ def upload_listing(
     unlisted, listed = [], {}  # listed: a file -> its folder's names, as walked (left_by_browser's)
     for listing in walk_listings(folder, unlisted.append):
         listed.update(dict.fromkeys(listing.regular_files(folder), listing.names))
+        for name, target in listing.links.items() if onlink else ():
+            onlink(listing.path(name), target)
     ignored = [*(ignore_patterns or []), *never_sent(), *DEFAULT_IGNORE_PATTERNS]
     for err in unlisted:  # a folder the upload would send, unlistable: its files are not left out unsaid
         probe = (Path(err.filename).relative_to(folder) / "_").as_posix() if err.filename else "_"

@@ -34,7 +34,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     (``{corpus: raw root}``) also compares each stored clip of those corpora with its raw file."""
 
     from .data.layout import DATA_DIR, config_files, folder_files, read_info
-    from .verify_files import unlisted_folder
+    from .verify_files import linked_folder, unlisted_folder
     from .verify_speakers import overlap_problems
 
     if sources and not hash_audio:  # an argument error, before any file is read
@@ -42,12 +42,12 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     out = Path(folder)
     info = read_info(out)
     configs = config_files(info)
-    unlistable: list[OSError] = []  # folders the walk could not list
-    on_disk, leftovers = folder_files(out, onerror=unlistable.append)  # one walk of the folder
+    unlistable, links = [], []  # folders the walk could not list; links it did not enter, each a problem
+    on_disk, leftovers = folder_files(out, unlistable.append, lambda *link: links.append(linked_folder(out, *link)))
     unlisted = [e for e in unlistable if Path(e.filename).is_relative_to(out / DATA_DIR)]  # else OUT, __MACOSX/: a note
     problems, listed, num_rows = check_files(out, info, on_disk=on_disk, unlisted=unlisted)
     readable = {rel: shard for rel, shard in listed.items() if rel in num_rows}
-    problems += _check_card(out, configs)
+    problems += links + _check_card(out, configs)
     problems += _check_features(out, info, readable)
     source_paths = _source_paths(sources or {}, info)
     rows = _scan_rows(out, info, listed, readable, hash_audio, source_paths)

@@ -1,6 +1,7 @@
 """What ``bimotion check`` (:func:`bimotion.verify.check_files`) says of a file ``prepare.json`` lists that it
 could not check: missing (:func:`not_there`), unreadable (:func:`unreadable`: a fix for each cause), in a folder
-below ``data/`` that could not be listed (:func:`unlisted_folder`), or not the bytes prepare wrote (:func:`changed_why`)."""
+below ``data/`` that could not be listed (:func:`unlisted_folder`), or not the bytes prepare wrote (:func:`changed_why`);
+and a link to a folder that its walk does not enter (:func:`linked_folder`)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ def unlisted_folder(err: OSError, unreached: int | None = None) -> str:
         f"{unreached} file(s) prepare.json lists in it could not be checked, nor" if unreached else "it is not known"
     )
     return f"{cannot_list(err)}, so {files} whether it holds files prepare.json does not list: {MAKE_LISTABLE} and check again"
+
+
+def linked_folder(out: Path, rel: str, target: str) -> str:
+    """The problem of a link ``rel`` in prepared folder ``out`` to the real folder ``target`` that the walk did not
+    enter (:func:`bimotion.data.walk.walk_listings`'s ``links``): named, with where it points, never passed over."""
+    from .data.walk import not_entered
+
+    return f"{rel}: a link to {target}, {not_entered(out, target)}: prepare writes no links; remove it"
 
 
 def changed_why(path: Path) -> str:

@@ -48,7 +48,7 @@ def _prepared_with_extras(out: Path) -> list[str]:
     (shards / "extra" / "f.txt").write_bytes(b"f")
     (shards / "extra" / "f 2.txt").write_bytes(b"f")  # Finder's copy, one folder down: a browser's
     (out / "data" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
-    (out / "data" / "linked").symlink_to(out / ".git", target_is_directory=True)  # a link to a folder: not walked
+    (out / "data" / "linked").symlink_to(out / ".git", target_is_directory=True)  # into the folder: not walked, named
     (out / "data" / "gone.txt").symlink_to(out / "nowhere.txt")  # a link to nothing: named, as a file
     return [  # the top's names, then the files below data/ in the order of their paths' parts
         ".git",
@@ -61,6 +61,7 @@ def _prepared_with_extras(out: Path) -> list[str]:
         "data/csed/x (1).txt",
         "data/csed/x.txt",
         "data/gone.txt",
+        "data/linked",  # prepare writes no links (tests/test_walker_links.py)
     ]
 
 

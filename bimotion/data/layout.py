@@ -46,14 +46,21 @@ ROWS_PER_FILE = 1000
 BYTES_PER_FILE = 500_000_000
 
 
-def folder_files(folder: Path, onerror: Callable[[OSError], None] | None = None) -> tuple[list[str], list[str]]:
+def folder_files(
+    folder: Path,
+    onerror: Callable[[OSError], None] | None = None,
+    onlink: Callable[[str, str], None] | None = None,
+) -> tuple[list[str], list[str]]:
     """One walk of a prepared folder's top, ``data/`` and ``__MACOSX/`` (:func:`bimotion.data.walk.walk_listings`, the
     walk ``prepare --overwrite`` and ``push`` make of it too): the files below ``data/`` and the files
     :func:`left_by_browser` (anywhere there), apart, each relative to it and sorted (``check`` compares the first with
     the files ``prepare.json`` lists, and counts the second).  Each folder is listed once, and :func:`left_by_browser`
     is given that listing.  A folder that cannot be listed (the folder itself, or one there) goes to ``onerror``
     (``check`` says it, and what it could not check; none of its files is returned), or, without one, is an
-    ``OSError`` naming it and the fix (:func:`loaders.walk.cannot_list`)."""
+    ``OSError`` naming it and the fix (:func:`loaders.walk.cannot_list`).  A link to a folder the walk does not enter
+    (into the folder, to it or above it, to a folder walked by another path) goes to ``onlink`` (its path relative to
+    ``folder``, and the real folder it points to; ``check`` says it), or, without one, is passed over (what the folder
+    holds is counted by its own path)."""
 
     def unlistable(err: OSError) -> None:
         if onerror is None:
@@ -64,6 +71,8 @@ def folder_files(folder: Path, onerror: Callable[[OSError], None] | None = None)
     for listing in walk_listings(folder, unlistable, only=(DATA_DIR, MACOS_RESOURCES)):
         found = listing.regular_files(folder)
         files += found
+        for name, target in listing.links.items() if onlink else ():
+            onlink(listing.path(name), target)
         left.update(rel for rel in found if left_by_browser(folder, rel, listing.names))
     data = [rel for rel in files if rel.startswith(f"{DATA_DIR}/") and rel not in left]
     return sorted(data), sorted(left)

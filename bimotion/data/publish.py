@@ -171,8 +171,9 @@ def not_written_by_prepare(out_dir: Path) -> list[str]:
     order of their paths' parts; what a file browser or a macOS zip left (:func:`loaders.walk.left_by_browser`) is no
     one's work and goes with the folder.  One walk of the top and ``data/`` (:func:`bimotion.data.walk.walk_listings`,
     the walk ``check`` and ``push`` make of it too: each folder listed once, its listing given to
-    :func:`left_by_browser`).  A folder that cannot be listed is a ``FileExistsError`` naming it (:func:`_cannot_list`):
-    what it holds is not known, so it is not called prepare's."""
+    :func:`left_by_browser`).  A link to a folder the walk does not enter (into the folder, to it or above it: prepare
+    writes no links) is named like a file, whatever its name.  A folder that cannot be listed is a ``FileExistsError``
+    naming it (:func:`_cannot_list`): what it holds is not known, so it is not called prepare's."""
     ours = {CARD_FILE, INFO_FILE, DATA_DIR, PUSHED_FILE}  # PUSHED_FILE: a push of this data, gone with it
     top, below = [], []
     for listing in walk_listings(out_dir, functools.partial(_cannot_list, out_dir), only=(DATA_DIR,)):
@@ -180,7 +181,7 @@ def not_written_by_prepare(out_dir: Path) -> list[str]:
             top = [
                 name
                 for name in sorted(listing.names)
-                if name not in ours and not left_by_browser(out_dir, name, listing.names)
+                if (name not in ours or name in listing.links) and not left_by_browser(out_dir, name, listing.names)
             ]
             continue
         below += [
@@ -188,6 +189,7 @@ def not_written_by_prepare(out_dir: Path) -> list[str]:
             for rel in map(listing.path, listing.files)
             if not rel.endswith(".parquet") and not left_by_browser(out_dir, rel, listing.names)
         ]
+        below += map(listing.path, listing.links)
     return top + sorted(below, key=lambda rel: rel.split("/"))
 
 
