@@ -16,14 +16,15 @@
    and what kept_both did before it was given the listing); also the folder listed once with each name looked up in
    it (the floor of any look-up in the listing), and kept_both given no listing (the folder listed by each call);
 4. a prepared folder whose ``data/`` holds 1,000 files so numbered (``clip 1000.wav`` ... ``clip 1999.wav``, other
-   sizes), walked by :func:`bimotion.data.layout.folder_files` (``bimotion check``'s one walk, which asks
-   :func:`loaders.walk.left_by_browser` of each file), against ``os.walk`` with a stat of every file, and each file
-   asked ``left_by_browser`` with no listing (the folder listed by each call, as ``folder_files`` asked it before it
-   passed its walk's listing);
+   sizes), walked by :func:`bimotion.data.layout.folder_files` (``bimotion check``'s filter of
+   :func:`bimotion.data.walk.walk_listings`, the one walk of a prepared folder that ``check``, ``prepare --overwrite``
+   and ``push`` share: each folder listed once, its listing given to :func:`loaders.walk.left_by_browser` for each
+   file), against ``os.walk`` with a stat of every file, and each file asked ``left_by_browser`` with no listing (the
+   folder listed by each call: what a walk that passed no listing would cost);
 5. a prepared folder whose ``data/`` holds N numbered files (``clip 1000.wav`` ..., other sizes; N of ``--numbered``:
    1,000 and 5,000), looked at by :func:`bimotion.data.publish.not_written_by_prepare` (what ``prepare --overwrite``
-   asks before it replaces the folder: each file not named ``*.parquet`` asked ``left_by_browser``), against ``os.walk``
-   with a stat of every file;
+   asks before it replaces the folder: ``--overwrite``'s filter of the same ``walk_listings``, each file not named
+   ``*.parquet`` asked ``left_by_browser`` with the walk's listing), against ``os.walk`` with a stat of every file;
 6. a corpus folder of N files each named as a browser's second download of a numbered clip whose original is gone
    (``clip 1000 (1).wav`` ..., no ``clip 1000.wav``), walked by ``Collector.walk(..., lone=True)`` (a built-in
    corpus's walk, which asks :func:`loaders.lone.lone_copy` of each clip whether the file it names is there in other
