@@ -108,3 +108,14 @@ def test_check_names_a_folder_with_no_folder_below_it_that_it_cannot_enter_once(
         f"  - {folder}: cannot enter this folder (Permission denied), so 3 file(s) prepare.json lists in it could not "
         f"be checked, nor whether it holds files prepare.json does not list: {MAKE_LISTABLE} and check again"
     ]
+
+
+def test_push_says_it_does_not_send_a_link_inside_the_folder(linked, capsys):
+    """Before: ``bimotion push`` passed ``data/x -> OUT/notes`` over without a word (the walk does not enter it); its
+    dry run now says it is not sent, and why, among its notes."""
+    from bimotion.cli import main
+
+    out, _, notes = linked
+    assert main(["push", str(out), "--repo-id", "my-lab/bimotion", "--dry-run"]) == 0
+    said = capsys.readouterr().err
+    assert f"note: not sent: data/x, a link to {os.path.realpath(notes)}, inside this folder" in said, said

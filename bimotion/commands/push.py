@@ -94,6 +94,14 @@ def left_behind(out_dir, plan: list[tuple[str, int]], everything: list[tuple[str
     )
 
 
+def unentered_link_notes(links: list[tuple[str, str]], folder) -> list[str]:
+    """A note for each link to a folder that the walk did not enter and no upload sends (its files are sent once, by
+    their own path, or are not the upload's): ``not sent: data/x, a link to REAL, inside this folder``."""
+    from bimotion.data.walk import not_entered
+
+    return [f"not sent: {path}, a link to {target}, {not_entered(folder, target)}" for path, target in links]
+
+
 def browser_note(left: list[str]) -> str | None:
     """A note counting what a file browser or a macOS zip left in the folder (``.DS_Store``, ``._*``,
     ``__MACOSX/``: ``left``, from the walk of :func:`bimotion.hub_upload.upload_listing`), which no upload
@@ -221,13 +229,19 @@ def run(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:
-        (everything, browsers), listed = upload_listing(args.out), set(files or ())  # one walk: printed is sent
+        links: list[tuple[str, str]] = []  # links to folders the walk does not enter (inside OUT, above it, walked)
+        everything, browsers = upload_listing(args.out, onlink=lambda *link: links.append(link))  # printed is sent
     except HubError as err:  # a folder it cannot list
         print(f"error: {err}", file=sys.stderr)
         return 2
+    listed = set(files or ())
     plan = everything if model else [(path, size) for path, size in everything if path in listed]
     print("\n".join(plan_lines(plan, args.repo_id, repo_type=kind, private=args.private, dry_run=args.dry_run)))
-    for note in (None if model else left_behind(args.out, plan, everything), browser_note(browsers)):
+    for note in (
+        None if model else left_behind(args.out, plan, everything),
+        browser_note(browsers),
+        *unentered_link_notes(links, args.out),
+    ):
         if note:
             print(f"note: {note}", file=sys.stderr)
     _say_recarded(args, rewritten if model else sent_as, model)
