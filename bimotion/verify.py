@@ -33,8 +33,8 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     ``hash_audio`` decodes every stored clip (duplicate hashes, silent clips); ``sources``
     (``{corpus: raw root}``) also compares each stored clip of those corpora with its raw file."""
 
-    from .data.layout import DATA_DIR, config_files, folder_files, read_info
-    from .verify_files import linked_folder, unlisted_folder
+    from .data.layout import config_files, folder_files, read_info
+    from .verify_files import a_problem, linked_folders, unlisted_folder
     from .verify_speakers import overlap_problems
 
     if sources and not hash_audio:  # an argument error, before any file is read
@@ -42,9 +42,9 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     out = Path(folder)
     info = read_info(out)
     configs = config_files(info)
-    unlistable, links = [], []  # folders the walk could not list; links it did not enter, each a problem
-    on_disk, leftovers = folder_files(out, unlistable.append, lambda *link: links.append(linked_folder(out, *link)))
-    unlisted = [e for e in unlistable if Path(e.filename).is_relative_to(out / DATA_DIR)]  # else OUT, __MACOSX/: a note
+    unlistable, links, notes = [], [], []  # folders the walk could not list; links it did not enter: problems, notes
+    on_disk, leftovers = folder_files(out, unlistable.append, linked_folders(out, links, notes))
+    unlisted = [e for e in unlistable if a_problem(out, e.filename)]  # else OUT, __MACOSX/: a note
     problems, listed, num_rows = check_files(out, info, on_disk=on_disk, unlisted=unlisted)
     readable = {rel: shard for rel, shard in listed.items() if rel in num_rows}
     problems += links + _check_card(out, configs)
@@ -73,7 +73,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
         },
         "files": len(readable),  # the files read (a missing or unreadable one is a problem above)
         "browser_files": len(leftovers),  # .DS_Store, ._*, Thumbs.db ...: passed over
-        "unlisted_notes": [unlisted_folder(err) for err in unlistable if err not in unlisted],
+        "folder_notes": [unlisted_folder(err) for err in unlistable if err not in unlisted] + notes,  # __MACOSX/...
         "overlap": rows["overlap"],
         "hashed": rows["hashed"],
         "rows": rows["rows"],

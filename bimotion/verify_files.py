@@ -1,11 +1,13 @@
 """What ``bimotion check`` (:func:`bimotion.verify.check_files`) says of a file ``prepare.json`` lists that it
 could not check: missing (:func:`not_there`), unreadable (:func:`unreadable`: a fix for each cause), in a folder
 below ``data/`` that could not be listed (:func:`unlisted_folder`), or not the bytes prepare wrote (:func:`changed_why`);
-and a link to a folder that its walk does not enter (:func:`linked_folder`)."""
+and a link to a folder that its walk does not enter (:func:`linked_folder`); :func:`a_problem` decides which of the
+last two is a problem and which a note (``__MACOSX/``)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 # what a file or folder that the permissions keep check from reading needs
@@ -53,12 +55,35 @@ def unlisted_folder(err: OSError, unreached: int | None = None) -> str:
     return f"{cannot_list(err)}, so {files} whether it holds files prepare.json does not list: {MAKE_LISTABLE} and check again"
 
 
+def a_problem(out: Path, path: str | os.PathLike) -> bool:
+    """Whether what check's walk of prepared folder ``out`` could not look into at ``path`` (a folder it could not
+    list, a link to a folder it did not enter; absolute, or relative to ``out``) is a problem: below ``data/``, the
+    dataset's.  Else it is ``out`` itself or in ``__MACOSX/`` (a macOS zip's leftovers, no one's work): a note."""
+    from .data.layout import DATA_DIR
+
+    return (out / path).is_relative_to(out / DATA_DIR)
+
+
 def linked_folder(out: Path, rel: str, target: str) -> str:
-    """The problem of a link ``rel`` in prepared folder ``out`` to the real folder ``target`` that the walk did not
-    enter (:func:`bimotion.data.walk.walk_listings`'s ``links``): named, with where it points, never passed over."""
+    """What check says of a link ``rel`` in prepared folder ``out`` to the real folder ``target`` that the walk did
+    not enter (:func:`bimotion.data.walk.walk_listings`'s ``links``): named, with where it points, never passed over;
+    a problem below ``data/``, a note in ``__MACOSX/`` (:func:`a_problem`)."""
     from .data.walk import not_entered
 
-    return f"{rel}: a link to {target}, {not_entered(out, target)}: prepare writes no links; remove it"
+    said = f"{rel}: a link to {target}, {not_entered(out, target)}"
+    if a_problem(out, rel):
+        return f"{said}: prepare writes no links; remove it"
+    return f"{said}, not entered: a macOS zip's leftovers, not part of the dataset"
+
+
+def linked_folders(out: Path, problems: list[str], notes: list[str]) -> Callable[[str, str], None]:
+    """The ``onlink`` of check's walk of ``out`` (:func:`bimotion.data.layout.folder_files`): each link's words
+    (:func:`linked_folder`) go to ``problems``, or to ``notes`` where it is in ``__MACOSX/`` (:func:`a_problem`)."""
+
+    def said(rel: str, target: str) -> None:
+        (problems if a_problem(out, rel) else notes).append(linked_folder(out, rel, target))
+
+    return said
 
 
 def changed_why(path: Path) -> str:

@@ -85,7 +85,8 @@ def _passed_over(result: dict) -> list[str]:
     as taken below 16 kHz (``prepare.json``'s ``low_rate``), as peaking far below speech (``quiet``), as
     hard-clipped (``clipped``) or
     as broken in every copy of their release (``known_defects``), the folder itself or its ``__MACOSX/`` where it
-    could not be listed (``unlisted_notes``), and the files a file browser left."""
+    could not be listed or a link in ``__MACOSX/`` it did not enter (``folder_notes``), and the files a file browser
+    left."""
     lines = []
     if result.get("low_rate"):
         per_corpus = ", ".join(f"{c} {n['clips']} (lowest {n['lowest_hz']} Hz)" for c, n in result["low_rate"].items())
@@ -105,7 +106,7 @@ def _passed_over(result: dict) -> list[str]:
     if known := result.get("known_defects"):
         clips = ", ".join(clip for clips in known.values() for clip in clips)
         lines.append(f"known defects of the releases, stored as released (no copy is better): {clips}")
-    lines += result.get("unlisted_notes", [])  # the folder itself or __MACOSX/, which could not be listed
+    lines += result.get("folder_notes", [])  # the folder itself or __MACOSX/ unlisted; links in __MACOSX/
     if result.get("browser_files"):
         lines.append(
             "files a file browser or a macOS zip left (.DS_Store, ._*, Thumbs.db, desktop.ini, __MACOSX/, "
