@@ -77,7 +77,7 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
         raise ArgumentError(f"--output_file {recipe.output_file} is a folder; give a file name")
     if recipe.output_file and Path(recipe.output_file).suffix.lower() != ".json":  # what it writes
         raise ArgumentError(f"--output_file {recipe.output_file}: the scores are JSON: name it .json")
-    check_present({"--configs": recipe.configs}, datasets)
+    check_present({"--configs": recipe.configs}, datasets, every_group="--configs")
     check_split_rows([("--configs", recipe.split, recipe.configs)], datasets)
 
 

@@ -95,6 +95,7 @@ def check(recipe: ProbeRecipeArguments, data_args: DataArguments, probe_args: Pr
             "--test_configs": data_args.test_configs,
         },
         datasets,
+        every_group="--test_configs",
     )
     validation = split_list(data_args.validation_configs) or split_list(recipe.train_configs)
     check_split_rows(  # before any feature is extracted

@@ -223,3 +223,55 @@ def test_a_dataset_whose_card_names_no_group_is_one_error_before_any_work(
     assert f"its card's configs (default) are of no {bench} group" in error_lines[0], err
     assert f"name the groups to score with {flag}, or {RECORD_FIX}" in error_lines[0], err
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written
+
+
+def test_the_flag_whose_absence_means_every_group_is_named_by_its_caller(pushed):
+    """check_present checked that some group of each dataset is known only for a flag named
+    `--test_configs` or `--configs` (a fixed tuple): a caller whose every-group flag had another name
+    silently went without the check.  The caller now names it (every_group=), whatever its name."""
+    with pytest.raises(ArgumentError) as err:
+        check_present({"--eval_configs": None}, {"bimotion": str(pushed)}, every_group="--eval_configs")
+    assert "name the groups to score with --eval_configs, or " + RECORD_FIX in str(err.value)
+    check_present({"--test_configs": None}, {"bimotion": str(pushed)})  # no flag means every group: unchecked
+    with pytest.raises(ValueError, match=r"every_group '--configs' is none of the flags --test_configs"):
+        check_present({"--test_configs": None}, {"bimotion": str(pushed)}, every_group="--configs")
+
+
+@pytest.mark.parametrize(
+    ("recipe_name", "flag"), [("train", "--test_configs"), ("probe", "--test_configs"), ("infer", "--configs")]
+)
+def test_each_recipe_names_its_every_group_flag_for_a_record_of_no_rows(recipe_name, flag, tmp_path, capsys):
+    """Each recipe names the flag whose absence scores every group (every_group=): beside a dataset with
+    rows, a prepared yuemotion folder whose prepare.json records no rows is one `error:` line naming it
+    and that flag, before anything is written."""
+    import json
+
+    from conftest import load_recipe
+
+    recorded = testing.write_prepared(tmp_path / "recorded", shards=[("csed", "zho_eld")], sizes={"train": 4})
+    empty = testing.write_prepared(
+        tmp_path / "empty", benchmark="yuemotion", shards=[("yuemotion", "yue_eld")], sizes={"train": 4}
+    )
+    info = json.loads((empty / layout.INFO_FILE).read_text(encoding="utf-8"))
+    info["shards"] = [{**shard, "rows": 0} for shard in info["shards"]]
+    (empty / layout.INFO_FILE).write_text(json.dumps(info), encoding="utf-8")
+    out = tmp_path / "out"
+    given = ["--bimotion", str(recorded), "--yuemotion", str(empty)]
+    if recipe_name == "probe":
+        argv = [*given, "--train_configs", "zho_eld", "--output_dir", str(out)]
+    else:
+        tiny = testing.save_tiny_model(tmp_path / "tiny")
+        argv = [*given, "--dataset_cache_dir", str(tmp_path / "cache")]
+        if recipe_name == "train":
+            argv += ["--model_name_or_path", str(tiny), "--output_dir", str(out), "--train_configs", "zho_eld"]
+        else:
+            argv += ["--model", str(tiny)]
+    with pytest.raises(SystemExit) as exit_:
+        load_recipe(recipe_name).main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err, err
+    assert err.splitlines()[-1].endswith(
+        f"--yuemotion {empty}: its prepare.json records no rows of any group: name the groups to score with "
+        f"{flag}, or {RECORD_FIX}"
+    ), err
+    assert not out.exists()

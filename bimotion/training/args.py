@@ -215,6 +215,7 @@ def check_training(
             "--test_configs": data_args.test_configs,
         },
         datasets,
+        every_group="--test_configs",
     )
     if validation is not None:
         check_split_rows(

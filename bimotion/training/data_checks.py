@@ -165,27 +165,29 @@ def check_configs(configs: Iterable[str] | None, flag: str, datasets: dict[str, 
             )
 
 
-def check_present(flags: dict[str, Iterable[str] | None], datasets: dict[str, str | None]) -> None:
+def check_present(
+    flags: dict[str, Iterable[str] | None], datasets: dict[str, str | None], *, every_group: str | None = None
+) -> None:
     """Every config that ``{flag: configs}`` name has rows in the local prepared folders (their
     prepare.json; a Hub id is checked when it loads).  Run after the checks of the arguments
     themselves: a bad number is named before what the data lacks.  A config is read from what was
     prepared of it: a group from the corpora that were (one ``note:`` line, main process, names the
     others), a config of several groups (``zho``, ``all``, ``esd``) from the groups that have rows
     (one ``note:`` line names those that have none); one with nothing is an error naming the corpora
-    to prepare.  scores.json's ``train_groups`` and ``train_corpora`` record what was used.  A flag
-    of :data:`EVERY_GROUP` not given scores every group the datasets hold (:func:`check_groups_known`)."""
+    to prepare.  scores.json's ``train_groups`` and ``train_corpora`` record what was used.
+    ``every_group``: the flag of ``flags`` whose absence means every group the datasets hold (training's
+    and the probe's ``--test_configs``, inference's ``--configs``:
+    :func:`bimotion.training.data.default_test_configs`); not given, it is checked that some group of
+    each is known (:func:`check_groups_known`)."""
+    if every_group is not None and every_group not in flags:
+        raise ValueError(f"check_present: every_group {every_group!r} is none of the flags {', '.join(flags)}")
     notes = []
     for flag, configs in flags.items():
-        if configs is None and flag in EVERY_GROUP:
+        if configs is None and flag == every_group:
             check_groups_known(flag, datasets)
         for config in split_list(list(configs)) if configs is not None else []:
             notes += _check_present(config, parse_mixture([config]), flag, datasets)
     main_note(*notes)
-
-
-# the flags whose absence means every group the datasets hold (training's and the probe's test sets,
-# inference's configs: bimotion.training.data.default_test_configs)
-EVERY_GROUP = ("--test_configs", "--configs")
 
 
 def check_groups_known(flag: str, datasets: dict[str, str | None]) -> None:
