@@ -237,6 +237,26 @@ def test_the_flag_whose_absence_means_every_group_is_named_by_its_caller(pushed)
         check_present({"--test_configs": None}, {"bimotion": str(pushed)}, every_group="--configs")
 
 
+def test_a_record_of_no_rows_is_named_as_such(tmp_path):
+    """A prepared folder whose prepare.json records every shard with no rows holds no group: the error
+    says its prepare.json records none (not that it has no prepare.json), then what to do."""
+    import json
+
+    from bimotion.data.held import groups_unknown
+
+    folder = testing.write_prepared(tmp_path / "empty", shards=[("csed", "zho_eld")], sizes={"train": 4})
+    info = json.loads((folder / layout.INFO_FILE).read_text(encoding="utf-8"))
+    for shard in info["shards"]:
+        shard["rows"] = 0
+    (folder / layout.INFO_FILE).write_text(json.dumps(info), encoding="utf-8")
+    assert held_pairs(folder, "bimotion") == []
+    why = groups_unknown(folder, "bimotion", "name the groups to score with --configs", named=f"--bimotion {folder}")
+    assert why == (
+        f"--bimotion {folder}: its prepare.json records no rows of any group: name the groups to score with "
+        f"--configs, or {RECORD_FIX}"
+    )
+
+
 @pytest.mark.parametrize(
     ("recipe_name", "flag"), [("train", "--test_configs"), ("probe", "--test_configs"), ("infer", "--configs")]
 )
