@@ -61,6 +61,21 @@ def hub(monkeypatch):
     return FakeHub.calls
 
 
+def prepared_csed(root: Path) -> Path:
+    """A real prepared folder, ``root/out``: the generated CSED corpus (``root/raw/csed``) through the
+    ``bimotion prepare`` command line (3 Parquet files, in ``data/csed/zho_eld/``, a folder with no folder
+    below it)."""
+    import subprocess
+    import sys
+
+    from loaders import testing
+
+    csed = testing.make_corpus("csed", root / "raw" / "csed")
+    argv = [sys.executable, "-m", "bimotion.cli", "prepare", "-q", "--source", f"csed={csed}", "-o", str(root / "out")]
+    subprocess.run(argv, check=True, capture_output=True, timeout=300)
+    return root / "out"
+
+
 def unprivileged(argv: list[str]) -> list[str]:
     """``argv`` run where a folder's permissions hold: as is, or as root through ``setpriv`` without
     the capability that lets root write to any folder; the test is skipped where neither can be."""

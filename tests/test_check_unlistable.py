@@ -12,9 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import unprivileged
-
-from loaders import testing
+from conftest import prepared_csed, unprivileged
 
 MAKE_LISTABLE = "make it readable (chmod u+rx, or run as its owner)"
 
@@ -23,12 +21,7 @@ MAKE_LISTABLE = "make it readable (chmod u+rx, or run as its owner)"
 def prepared(tmp_path_factory) -> Path:
     """A real prepared folder: the generated CSED corpus through ``bimotion prepare`` (3 Parquet files, in
     ``data/csed/zho_eld/``)."""
-    root = tmp_path_factory.mktemp("check_unlistable")
-    csed = testing.make_corpus("csed", root / "raw" / "csed")
-    out = root / "out"
-    argv = [sys.executable, "-m", "bimotion.cli", "prepare", "-q", "--source", f"csed={csed}", "-o", str(out)]
-    subprocess.run(argv, check=True, capture_output=True, timeout=300)
-    return out
+    return prepared_csed(tmp_path_factory.mktemp("check_unlistable"))
 
 
 def _run_locked(folder: Path, argv: list[str], mode: int = 0o000) -> subprocess.CompletedProcess:

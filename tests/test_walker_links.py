@@ -15,13 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import unprivileged
+from conftest import prepared_csed, unprivileged
 
 from bimotion.data.publish import check_output, not_written_by_prepare
 from bimotion.data.walk import walk_listings
 from bimotion.hub_upload import upload_listing
 from bimotion.verify import verify
-from loaders import testing
 
 MAKE_LISTABLE = "make it readable (chmod u+rx, or run as its owner)"
 
@@ -30,12 +29,7 @@ MAKE_LISTABLE = "make it readable (chmod u+rx, or run as its owner)"
 def prepared(tmp_path_factory) -> Path:
     """A real prepared folder: the generated CSED corpus through ``bimotion prepare`` (3 Parquet files, in
     ``data/csed/zho_eld/``, a folder with no folder below it)."""
-    root = tmp_path_factory.mktemp("walker_links")
-    csed = testing.make_corpus("csed", root / "raw" / "csed")
-    out = root / "out"
-    argv = [sys.executable, "-m", "bimotion.cli", "prepare", "-q", "--source", f"csed={csed}", "-o", str(out)]
-    subprocess.run(argv, check=True, capture_output=True, timeout=300)
-    return out
+    return prepared_csed(tmp_path_factory.mktemp("walker_links"))
 
 
 @pytest.fixture

@@ -12,23 +12,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import unprivileged
+from conftest import prepared_csed, unprivileged
 
 from bimotion.verify import verify
 from bimotion.verify_report import format_result
-from loaders import testing
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory) -> Path:
     """A real prepared folder: the generated CSED corpus through ``bimotion prepare`` (3 Parquet files, in
     ``data/csed/zho_eld/``, a folder with no folder below it); its raw corpus is ``../raw/csed``."""
-    root = tmp_path_factory.mktemp("walker_links_notes")
-    csed = testing.make_corpus("csed", root / "raw" / "csed")
-    out = root / "out"
-    argv = [sys.executable, "-m", "bimotion.cli", "prepare", "-q", "--source", f"csed={csed}", "-o", str(out)]
-    subprocess.run(argv, check=True, capture_output=True, timeout=300)
-    return out
+    return prepared_csed(tmp_path_factory.mktemp("walker_links_notes"))
 
 
 @pytest.fixture
