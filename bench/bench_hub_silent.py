@@ -19,24 +19,16 @@ import argparse
 import os
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from bench_help import REPO, baseline_tree
+from hub_bench import UNREACHED, run_python
 
 LOOKUPS = """
-from bimotion.hub import HubUnreachableError
 from bimotion.training.outputs import training_manifest, model_scores
 from bimotion.data.layout import recorded_info
-def unreached(lookup):
-    try:
-        lookup()
-    except HubUnreachableError:
-        return "unreached"
 print(unreached(lambda: training_manifest('me/ser')), model_scores('me/ser').state,
       unreached(lambda: recorded_info('me/data')))
 """
@@ -61,18 +53,6 @@ def silent_server() -> tuple[str, list[str]]:
     return f"http://127.0.0.1:{server.getsockname()[1]}", asked
 
 
-def run_once(tree: Path, endpoint: str, home: Path) -> float:
-    """Wall seconds of the three look-ups in one process of ``tree`` against the silent endpoint."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
-    env |= {"PYTHONPATH": str(tree), "HF_ENDPOINT": endpoint, "HF_HOME": str(home), "HF_HUB_DISABLE_TELEMETRY": "1"}
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", LOOKUPS], cwd=home, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if done.returncode != 0 or done.stdout.strip() not in ANSWER:
-        raise SystemExit(f"{tree}: exit {done.returncode}, {done.stdout!r}: {done.stderr[-500:]}")
-    return wall
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", help="a git revision to compare with (default: none)")
@@ -88,7 +68,7 @@ def main() -> None:
                 home = Path(tmp) / f"hf-{name}-{run}"  # an empty cache
                 home.mkdir()
                 before = len(asked)
-                times[name].append(run_once(tree, endpoint, home))
+                times[name].append(run_python(tree, UNREACHED + LOOKUPS, home, endpoint, ANSWER))
                 heads[name].append(sum(line.startswith("HEAD ") for line in asked[before:]))
         print("| tree | wall s (median) | HEAD requests per run |\n|---|--:|--:|")
         for name in trees:
