@@ -9,8 +9,12 @@ The Hub here is its cache, read offline, as ``hf_hub_download`` leaves it."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from conftest import unprivileged
 
 from bimotion.cli import main
 from bimotion.data import layout
@@ -28,21 +32,35 @@ def made(tmp_path_factory):
     )
 
 
-def seed_hub(tmp_path, monkeypatch, hub_id: str, files: dict[str, bytes]) -> None:
-    """The Hub's cache holding ``files`` of the dataset ``hub_id``, read offline, and ``tmp_path`` the
-    working folder, where the id is no local path."""
-    from huggingface_hub import constants
+def hub_cached(root, hub_id: str, files: dict[str, bytes]) -> dict[str, Path]:
+    """The Hub cache at ``root`` holding ``files`` of the dataset ``hub_id`` as ``hf_hub_download`` leaves
+    them (each a link in the snapshot to its bytes in ``blobs/``); ``{name: its bytes' file}``."""
+    import hashlib
 
     commit = "0" * 40
-    repo = tmp_path / "hub" / f"datasets--{hub_id.replace('/', '--')}"
+    repo = root / f"datasets--{hub_id.replace('/', '--')}"
     (repo / "snapshots" / commit).mkdir(parents=True)
+    (repo / "blobs").mkdir()
+    blobs = {}
     for name, data in files.items():
-        (repo / "snapshots" / commit / name).write_bytes(data)
+        blobs[name] = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        blobs[name].write_bytes(data)
+        (repo / "snapshots" / commit / name).symlink_to(Path("..", "..", "blobs", blobs[name].name))
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(commit)
+    return blobs
+
+
+def seed_hub(tmp_path, monkeypatch, hub_id: str, files: dict[str, bytes]) -> dict[str, Path]:
+    """The Hub's cache holding ``files`` of the dataset ``hub_id`` (:func:`hub_cached`), read offline, and
+    ``tmp_path`` the working folder, where the id is no local path."""
+    from huggingface_hub import constants
+
+    blobs = hub_cached(tmp_path / "hub", hub_id, files)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     monkeypatch.chdir(tmp_path)
+    return blobs
 
 
 def damaged(made, kind: str) -> bytes:
@@ -51,6 +69,8 @@ def damaged(made, kind: str) -> bytes:
         del info["benchmark"]
     elif kind == "shards":
         info["shards"] = [1, 2]
+    elif kind == "truncated":  # a download cut short: the cache's copy, not the Hub's
+        return (made / layout.INFO_FILE).read_bytes()[:200]
     else:
         return b"{not json"
     return json.dumps(info).encode()
@@ -60,6 +80,7 @@ SAID = {
     "no_benchmark": "prepare.json of the Hub dataset me/ds is not prepare's record (no benchmark, protocol, corpora",
     "shards": "prepare.json of the Hub dataset me/ds: its shards are not prepare's (corpus, group, split, files, rows",
     "not_json": "prepare.json of the Hub dataset me/ds is unreadable (",
+    "truncated": "prepare.json of the Hub dataset me/ds is unreadable (",
 }
 FIX = "push the prepared folder it was made from again: bimotion push OUT --repo-id me/ds"
 
@@ -67,11 +88,14 @@ FIX = "push the prepared folder it was made from again: bimotion push OUT --repo
 @pytest.mark.parametrize("kind", list(SAID))
 def test_a_damaged_hub_record_is_one_error_naming_it_and_the_fix(made, tmp_path, monkeypatch, capsys, kind):
     files = {layout.CARD_FILE: (made / layout.CARD_FILE).read_bytes(), layout.INFO_FILE: damaged(made, kind)}
-    seed_hub(tmp_path, monkeypatch, "me/ds", files)
+    blobs = seed_hub(tmp_path, monkeypatch, "me/ds", files)
     for read in (layout.hub_info, layout.held_info, layout.recorded_info, lambda s: held_pairs(s, "bimotion")):
         with pytest.raises(ValueError) as err:
             read("me/ds")
         assert str(err.value).startswith(SAID[kind]) and str(err.value).endswith(FIX), err.value
+        if kind in ("not_json", "truncated"):  # the cache's copy may be what is damaged: it is named
+            copy = f"; the Hub cache's copy, {blobs[layout.INFO_FILE]}): delete that file to fetch it again; if it is"
+            assert copy in str(err.value), err.value
     with pytest.raises(ValueError, match="^" + SAID[kind][:40]):  # every caller, each time (it is cached)
         prepared_groups({"bimotion": "me/ds"})
     # the recipes' check (it passed a record without a benchmark, which failed as datasets loaded it)
@@ -81,6 +105,30 @@ def test_a_damaged_hub_record_is_one_error_naming_it_and_the_fix(made, tmp_path,
     said = capsys.readouterr().err
     assert said.startswith(f"error: {SAID[kind]}") and said.rstrip().endswith(FIX), said
     assert "Traceback" not in said and not (tmp_path / "out").exists()
+
+
+def test_a_cached_hub_record_that_cannot_be_read_is_one_error_naming_it_not_no_record(made, tmp_path):
+    """Before: a copy of the Hub dataset's prepare.json in the Hub cache that could not be read (chmod 000)
+    was read as no record at all: advise said "me/ds has no prepare.json ..." and to prepare the corpora
+    again.  Now one error line naming that copy and the fix, as for a damaged one, exit 2, nothing written."""
+    files = {name: (made / name).read_bytes() for name in (layout.CARD_FILE, layout.INFO_FILE)}
+    blob = hub_cached(tmp_path / "hub", "me/ds", files)[layout.INFO_FILE]
+    blob.chmod(0o000)
+    argv = ["advise", "--target", "zho_eld", "--groups", "zho_eld", "eng_eld", "--bimotion", "me/ds"]
+    proc = subprocess.run(
+        unprivileged([sys.executable, "-m", "bimotion.cli", *argv, "-o", str(tmp_path / "out")]),
+        env=testing.subprocess_env(HF_HUB_CACHE=str(tmp_path / "hub")),  # offline: the cache alone
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"error: prepare.json of the Hub dataset me/ds cannot be read (Permission denied: the Hub cache's copy, "
+        f"{blob}): make it readable (chmod u+rx, or run as its owner), or delete that file to fetch it again"
+    ]
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_sound_hub_record_is_read_as_the_local_one(made, tmp_path, monkeypatch):

@@ -224,8 +224,8 @@ def hub_info(source: str | os.PathLike) -> dict | None:
     split of each set and the run's record all ask: a firewall would make each wait); None for a
     source that is no Hub id, a Hub dataset without one, or no Hub and no cached copy (which
     :func:`recorded_info` raises: what such a dataset holds is then read from its card's configs, where its card
-    is at hand, :func:`.held.held_shards`, else it is checked as it loads).  One that is no JSON or not
-    prepare's record (:func:`not_a_record`) is a ValueError naming the dataset, the file and the fix."""
+    is at hand, :func:`.held.held_shards`, else it is checked as it loads).  One that is no JSON, not prepare's
+    record (:func:`not_a_record`) or cached unreadable is a ValueError naming the dataset, the file and the fix."""
     import copy
 
     from bimotion.hub import HubUnreachableError
@@ -247,8 +247,8 @@ def _fresh(error: Exception) -> Exception:
 
 def _hub_record(source) -> object:
     """:func:`hub_info`'s answer, or the :class:`~bimotion.hub.HubUnreachableError` that kept it from
-    being asked (its message names the dataset and what to do), or the ValueError of a copy that is no
-    JSON or not prepare's record (:func:`not_a_record`: it names the dataset and to push it again), once per process."""
+    being asked (its message names the dataset and what to do), or the ValueError of a copy that is no JSON,
+    not prepare's record or unreadable (:func:`_hub_copy`: it names the dataset and the fix), once per process."""
     from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 
     if not is_hub_id(str(source)):
@@ -267,18 +267,21 @@ def _hub_record(source) -> object:
     return _HUB_INFOS[key]
 
 
-def _hub_copy(source: str, path: Path) -> dict | None | ValueError:
+def _hub_copy(source: str, path: Path) -> dict | ValueError:
     """The Hub dataset ``source``'s ``prepare.json`` at ``path`` (its downloaded copy), checked as a local
     folder's (:func:`not_a_record`); the ValueError naming the dataset, the file and the fix where it is not
-    prepare's record or no JSON; None where its copy cannot be read here."""
-    named = f"{INFO_FILE} of the Hub dataset {source}"
+    prepare's record, or no JSON or cannot be read here (then naming the cache's copy, fetched again once deleted)."""
+    named, copy = f"{INFO_FILE} of the Hub dataset {source}", f"the Hub cache's copy, {path.resolve()}"
     again = f"push the prepared folder it was made from again: bimotion push OUT --repo-id {source}"
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
-    except OSError:  # the cache's copy, not the dataset's
-        return None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        return ValueError(f"{named} is unreadable ({err}); {again}")
+    except OSError as err:  # the cache's copy, not the dataset's: whether it has a record is not known
+        fix = f"{MAKE_LISTABLE}, or delete that file to fetch it again"
+        return ValueError(f"{named} cannot be read ({err.strerror or err}: {copy}): {fix}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:  # cut short in the cache, or pushed so
+        return ValueError(
+            f"{named} is unreadable ({err}; {copy}): delete that file to fetch it again; if it is so again, {again}"
+        )
     problem = not_a_record(info, named)
     return ValueError(f"{problem}; {again}") if problem else info
 
