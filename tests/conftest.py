@@ -289,3 +289,58 @@ def local_hubs(answers: dict[str, int], asked: list[str] | None = None):
         closed.close()
         for endpoint in [*endpoints.values(), refused]:
             hub._silent.pop(endpoint, None)  # its port may serve another test's stand-in next: not silent
+
+
+SOCKET_ANSWERS = ("200", "reset", "silent")
+
+
+@contextlib.contextmanager
+def socket_hub(answer: str):
+    """``(endpoint, asked)`` of a stand-in Hub on this machine, for as long as the ``with`` lasts, that
+    accepts every connection and appends the request line sent on it to ``asked`` (``"(connected, nothing
+    sent)"`` for none: a connection is counted, not only a request), then, per ``answer``: ``"200"``, HTTP
+    200 with no body; ``"reset"``, the connection reset (no answer at all, as a firewall that rejects);
+    ``"silent"``, nothing, the connection held open (a firewall dropping packets: the client times out).
+    What :mod:`bimotion.hub` remembers of it as not answering is forgotten after (the port is reused)."""
+    import socket
+    import struct
+    import threading
+
+    from bimotion import hub
+
+    if answer not in SOCKET_ANSWERS:
+        raise ValueError(f"answer {answer!r}: one of {', '.join(SOCKET_ANSWERS)}")
+    server, held, asked = socket.socket(), [], []
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+
+    def serve(conn):
+        held.append(conn)
+        try:
+            asked.append(conn.recv(4096).split(b"\r\n", 1)[0].decode() or "(connected, nothing sent)")
+            if answer == "200":
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            elif answer == "reset":
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # closed with a reset
+        except OSError:  # closed by the client, or as the test ended
+            return
+        if answer != "silent":
+            conn.close()
+
+    def accept():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed: the test is over
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        yield endpoint, asked
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+        hub._silent.pop(endpoint, None)  # its port may serve another test's stand-in next: not silent

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import local_hubs
 
 from bimotion import splits
 from bimotion.cli import main
@@ -294,34 +295,15 @@ def test_push_checks_the_repo_id_the_hub_and_the_token_before_uploading(prepared
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
     assert main(["push", out, "--repo-id", "my-lab/bimotion"]) == 2
     assert "no Hugging Face token" in _one_error_line(capsys.readouterr().err)
-    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens there: as offline
-    assert main(["push", out, "--repo-id", "my-lab/bimotion", "--token", "hf_not_a_real_token"]) == 2
-    line = _one_error_line(capsys.readouterr().err)
-    assert "cannot reach the Hub at http://127.0.0.1:9" in line and len(line) < 300
-    # a Hub that answers and refuses the token: said so, with the way out (not "cannot reach")
-    import http.server
-    import threading
-
-    class Refuse(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            body = b'{"error": "Invalid credentials in Authorization header"}'
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+    with local_hubs({"refuses": 401}) as urls:
+        monkeypatch.setattr(constants, "ENDPOINT", urls["refused"])  # nothing listens there: as offline
         assert main(["push", out, "--repo-id", "my-lab/bimotion", "--token", "hf_not_a_real_token"]) == 2
         line = _one_error_line(capsys.readouterr().err)
-    finally:
-        server.shutdown()
+        assert f"cannot reach the Hub at {urls['refused']}" in line and len(line) < 300
+        # a Hub that answers and refuses the token: said so, with the way out (not "cannot reach")
+        monkeypatch.setattr(constants, "ENDPOINT", urls["refuses"])
+        assert main(["push", out, "--repo-id", "my-lab/bimotion", "--token", "hf_not_a_real_token"]) == 2
+        line = _one_error_line(capsys.readouterr().err)
     assert "refused this token (HTTP 401" in line and "hf auth login" in line, line
 
 

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import logging
 import shutil
-import socket
-import struct
-import threading
 from pathlib import Path
 
 import pytest
-from conftest import local_hubs
+from conftest import local_hubs, socket_hub
 from huggingface_hub import constants
 from test_hub_asked_once import slept  # noqa: F401 (the fixture)
 from test_hub_unreachable_records import at
@@ -47,27 +44,12 @@ def _in_cache(tiny, repo_id: str) -> None:
 @pytest.fixture
 def resetting(monkeypatch) -> tuple[str, list[str]]:
     """A stand-in Hub that accepts every connection, reads the request and resets the connection (no
-    answer at all, as a firewall that rejects), and the requests it was sent; nothing remembered of any
-    Hub before."""
-    server, asked = socket.socket(), []
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:  # closed: the test is over
-                return
-            asked.append(conn.recv(4096).split(b"\r\n", 1)[0].decode())
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # closed with a reset
-            conn.close()
-
-    threading.Thread(target=serve, daemon=True).start()
+    answer at all, as a firewall that rejects: :func:`conftest.socket_hub`), and the requests it was sent;
+    nothing remembered of any Hub before."""
     monkeypatch.setattr(hub, "_silent", {})
-    at(monkeypatch, f"http://127.0.0.1:{server.getsockname()[1]}")
-    yield f"http://127.0.0.1:{server.getsockname()[1]}", asked
-    server.close()
+    with socket_hub("reset") as (endpoint, asked):
+        at(monkeypatch, endpoint)
+        yield endpoint, asked
 
 
 def retried(caplog) -> list[str]:

@@ -8,11 +8,8 @@ network: a local server that accepts and never answers (each request counted), w
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
-from conftest import local_hubs
+from conftest import local_hubs, socket_hub
 from huggingface_hub import constants
 from test_hub_asked_once import _cache, slept  # noqa: F401 (the fixture)
 from test_hub_unreachable_records import at
@@ -23,34 +20,13 @@ from bimotion.hub import HubUnreachableError, hub_file
 
 @pytest.fixture
 def silent(monkeypatch) -> tuple[str, list[str]]:
-    """A stand-in Hub that accepts every connection and never answers, and the requests it was sent;
-    nothing remembered of any Hub before, a 1 s timeout (HF_HUB_ETAG_TIMEOUT=1)."""
-    server, held, asked = socket.socket(), [], []
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-
-    def hold(conn):
-        held.append(conn)
-        line = conn.recv(4096).split(b"\r\n", 1)[0].decode()
-        if line:
-            asked.append(line)
-
-    def accept():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:  # closed: the test is over
-                return
-            threading.Thread(target=hold, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
+    """A stand-in Hub that accepts every connection and never answers (:func:`conftest.socket_hub`), and
+    the requests it was sent; nothing remembered of any Hub before, a 1 s timeout (HF_HUB_ETAG_TIMEOUT=1)."""
     monkeypatch.setattr(hub, "_silent", {}, raising=False)
     monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 1)
-    at(monkeypatch, f"http://127.0.0.1:{server.getsockname()[1]}")
-    yield f"http://127.0.0.1:{server.getsockname()[1]}", asked
-    server.close()
-    for conn in held:
-        conn.close()
+    with socket_hub("silent") as (endpoint, asked):
+        at(monkeypatch, endpoint)
+        yield endpoint, asked
 
 
 def heads(asked: list[str]) -> list[str]:

@@ -6,11 +6,9 @@ a local server standing in for the Hub (HF_ENDPOINT) counts the connections made
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 from conftest import load_recipe as recipe
+from conftest import socket_hub
 from test_hub_asked_once import slept  # noqa: F401 (the fixture)
 from test_hub_unreachable_records import at
 
@@ -20,29 +18,13 @@ from bimotion import hub
 @pytest.fixture
 def counting(monkeypatch, slept):  # noqa: F811 (slept: the Hub cache empty, back-off not slept)
     """A stand-in Hub at HF_ENDPOINT that answers every request 200 and records the request line of
-    each connection made to it; nothing remembered of any Hub before (a fresh process)."""
-    server, asked = socket.socket(), []
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:  # closed: the test is over
-                return
-            with conn:
-                asked.append(conn.recv(4096).split(b"\r\n", 1)[0].decode() or "(connected, nothing sent)")
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-
-    threading.Thread(target=serve, daemon=True).start()
-    endpoint = f"http://127.0.0.1:{server.getsockname()[1]}"
+    each connection made to it (:func:`conftest.socket_hub`); nothing remembered of any Hub before (a
+    fresh process)."""
     monkeypatch.setattr(hub, "_silent", {})
-    monkeypatch.setenv("HF_ENDPOINT", endpoint)
-    at(monkeypatch, endpoint)
-    yield asked
-    server.close()
-    hub._silent.pop(endpoint, None)
+    with socket_hub("200") as (endpoint, asked):
+        monkeypatch.setenv("HF_ENDPOINT", endpoint)
+        at(monkeypatch, endpoint)
+        yield asked
 
 
 @pytest.mark.parametrize("flag", ["--bimotion", "--yuemotion"])
