@@ -6,7 +6,10 @@ Downloading: every ``from_pretrained`` of a model that may come from the Hub tak
 once: :func:`hub_unreachable_for`, which the recipes' argument check asks too), a cached model loads at
 once and an uncached one fails at once, instead of after ~30 s of retries.  The files read only to say more
 (:func:`hub_file`) are asked for once, without those retries; once the Hub did not answer at all, not
-again for a while (:func:`hub_unreachable`).
+again for a while (:func:`hub_unreachable`), by this process or, through a marker file under
+``HF_ASSETS_CACHE`` (:func:`_marker`), by any other process of the machine: each ``bimotion`` command,
+recipe and ``accelerate`` worker would wait ``HF_HUB_ETAG_TIMEOUT`` again behind a firewall that drops
+packets.  A failed TLS handshake (a proxy presenting its own certificate) counts as no answer, said as such.
 """
 
 from __future__ import annotations
@@ -109,8 +112,9 @@ def asked_once(repo_id: str, filename: str, repo_type: str = "model") -> Excepti
     error or the Hub's), else None: the look-up a download starts with (``get_hf_file_metadata``), once,
     within ``HF_HUB_ETAG_TIMEOUT``.  ``hf_hub_download`` asks again where nothing is cached, retrying a
     refused connection over ~23 s: each optional file cost a user without network that long.  No answer
-    at all (refused, timed out: no HTTP status) is remembered, as :func:`hub_unreachable`'s reason for
-    :data:`DNS_ANSWER_S`, so that the next file is not waited for again (a firewall dropping packets)."""
+    at all (refused, timed out, a failed TLS handshake: no HTTP status) is remembered, as
+    :func:`hub_unreachable`'s reason for :data:`DNS_ANSWER_S`, so that the next file, in this process or
+    another, is not waited for again (a firewall dropping packets); an answer forgets it."""
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
 
     try:  # no retries: its default (retry_on_errors=False)
@@ -118,6 +122,7 @@ def asked_once(repo_id: str, filename: str, repo_type: str = "model") -> Excepti
     except Exception as err:  # the network's and the Hub's errors alike: hub_file tells them apart
         _remember_silence(_chain(err), constants.ENDPOINT)
         return err
+    forget_unanswered(constants.ENDPOINT)  # it answers again: the other processes may ask it too
     return None
 
 
@@ -125,17 +130,109 @@ _SILENT = (TimeoutError, ConnectionError, socket.gaierror)  # the network's erro
 
 
 def _remember_silence(chain: list[BaseException], endpoint: str) -> None:
-    """An error of no answer at all (:data:`_SILENT`, with no HTTP status), kept for :func:`_unanswered`."""
-    if all(_http_status(e) is None for e in chain) and any(isinstance(e, _SILENT) for e in chain):
+    """An error of no answer at all (:data:`_SILENT`, or a failed TLS handshake: :func:`_tls_error`; with no
+    HTTP status), kept for :func:`_unanswered`, in this process and in :func:`_marker` for the others.  An
+    answer (an HTTP status) forgets it (:func:`forget_unanswered`)."""
+    if any(_http_status(e) is not None for e in chain):
+        forget_unanswered(endpoint)
+    elif _tls_error(chain) is not None or any(isinstance(e, _SILENT) for e in chain):
         _silent[endpoint] = (time.monotonic(), chain[0])
+        _write_marker(endpoint, chain)
 
 
 def _unanswered() -> BaseException | None:
-    """The error of this process's last look-up that the Hub did not answer, within :data:`DNS_ANSWER_S`."""
+    """The error of this process's last look-up that the Hub did not answer, within :data:`DNS_ANSWER_S`,
+    else another process's, recalled from :func:`_marker` (:class:`RecentlyUnanswered`)."""
     from huggingface_hub import constants
 
+    if constants.HF_HUB_OFFLINE:
+        return None
     when, err = _silent.get(constants.ENDPOINT, (-DNS_ANSWER_S, None))
-    return err if time.monotonic() - when < DNS_ANSWER_S and not constants.HF_HUB_OFFLINE else None
+    return err if time.monotonic() - when < DNS_ANSWER_S else _read_marker(constants.ENDPOINT)
+
+
+class RecentlyUnanswered(ConnectionError):
+    """The Hub did not answer a look-up of a process of this machine less than :data:`DNS_ANSWER_S` ago
+    (:func:`_marker`): ``error``, that look-up's error in words; ``tls``, whether it was a failed TLS handshake."""
+
+    def __init__(self, error: str, tls: bool):
+        super().__init__(error)
+        self.error, self.tls = error, tls
+
+
+def _marker(endpoint: str) -> Path:
+    """The file that tells every process of this machine (that shares ``HF_HOME``, or ``HF_ASSETS_CACHE``) that
+    ``endpoint`` did not answer, and when: huggingface_hub's folder for a library's own files, not the Hub cache,
+    whose every entry ``hf cache`` would read as a broken repository."""
+    import hashlib
+
+    from huggingface_hub import constants
+
+    name = hashlib.sha256(endpoint.encode()).hexdigest()[:16]
+    return Path(constants.HF_ASSETS_CACHE) / "bimotion" / "hub-unanswered" / f"{name}.json"
+
+
+def _write_marker(endpoint: str, chain: list[BaseException]) -> None:
+    """:func:`_marker` of ``endpoint``, written whole; a cache that cannot be written is not remembered in."""
+    import json
+
+    from loaders.files import write_text_atomic
+
+    tls = _tls_error(chain)
+    record = {"endpoint": endpoint, "when_unix_s": time.time(), "error": _in_words(tls or chain[-1]), "tls": bool(tls)}
+    try:
+        write_text_atomic(_marker(endpoint), json.dumps(record) + "\n")
+    except OSError:  # read-only, full, a file in its way: this process still remembers
+        pass
+
+
+def _read_marker(endpoint: str) -> RecentlyUnanswered | None:
+    """What :func:`_marker` of ``endpoint`` recalls, when written less than :data:`DNS_ANSWER_S` ago, else None
+    (none, too old, from the future, not this endpoint's or not readable: the Hub is asked)."""
+    import json
+
+    try:
+        record = json.loads(_marker(endpoint).read_text(encoding="utf-8"))
+        fresh = 0.0 <= time.time() - float(record["when_unix_s"]) < DNS_ANSWER_S and record["endpoint"] == endpoint
+        return RecentlyUnanswered(str(record["error"]), bool(record["tls"])) if fresh else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def forget_unanswered(endpoint: str) -> None:
+    """Forget that ``endpoint`` did not answer, in this process and in the others (:func:`_marker`)."""
+    _silent.pop(endpoint, None)
+    try:
+        _marker(endpoint).unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _tls_error(chain: list[BaseException]) -> BaseException | None:
+    """The TLS error among ``chain`` (a certificate not trusted here, as a proxy's own is; a handshake cut
+    short): ``ssl.SSLError`` under httpx's error, or requests' and urllib3's ``SSLError``, else None."""
+    import ssl
+
+    return next((e for e in chain if isinstance(e, ssl.SSLError) or type(e).__name__ == "SSLError"), None)
+
+
+def _in_words(err: BaseException, limit: int = 160) -> str:
+    """``err``'s type and first line (``TimeoutError: timed out``), or the words a marker kept of it."""
+    return err.error if isinstance(err, RecentlyUnanswered) else f"{type(err).__name__}: {first_line(err, limit)}"
+
+
+def _tls_failure(err: BaseException) -> tuple[str, str] | None:
+    """Where ``err`` is a failed TLS handshake (remembered or not): that, in words, and the environment
+    variable that names the certificates to trust (the installed huggingface_hub's: httpx's or requests'), else None."""
+    from huggingface_hub import __version__, constants
+
+    chain = _chain(err)
+    tls = chain[-1] if isinstance(chain[-1], RecentlyUnanswered) and chain[-1].tls else _tls_error(chain)
+    if tls is None:
+        return None
+    ago = " less than a minute ago" if isinstance(tls, RecentlyUnanswered) else ""
+    variable = "SSL_CERT_FILE" if int(__version__.split(".")[0]) >= 1 else "REQUESTS_CA_BUNDLE"
+    return f"the Hub at {constants.ENDPOINT} failed the SSL check{ago} ({_in_words(tls)})", variable
 
 
 def _chain(err: BaseException) -> list[BaseException]:
@@ -183,10 +280,18 @@ def fetch_failure(err: BaseException, repo_id: str, *, offline: str | None = Non
             f"log in with `hf auth login` or set HF_TOKEN to a token with access, {local}"
         )
     answered = next((e for e in chain if _http_status(e) is not None), None)
+    tls = _tls_failure(err) if answered is None else None
+    if tls is not None:
+        return (
+            f"{tls[0]}; not in the local cache: if a proxy presents its own certificate, set {tls[1]} to its CA "
+            f"certificate file, set HF_HUB_OFFLINE=1 to read only the local cache, {local}"
+        )
     if answered is not None:  # a server error, a proxy's answer
         reason = f"it answered HTTP {_http_status(answered)}: {first_line(answered, 160)}"
+    elif isinstance(chain[-1], RecentlyUnanswered):  # another process waited for it: said, not waited for again
+        reason = f"it did not answer a look-up less than a minute ago ({chain[-1].error})"
     else:  # the network's own error (the innermost): refused, timed out, not a Hub endpoint
-        reason = f"{type(chain[-1]).__name__}: {first_line(chain[-1], 160)}"
+        reason = _in_words(chain[-1])
     return (
         f"cannot reach the Hub at {constants.ENDPOINT}, {reason}; not in the local cache: check the network or "
         f"proxy, set HF_HUB_OFFLINE=1 to read only the local cache, {local}"
@@ -197,7 +302,9 @@ def hub_unreachable() -> str | None:
     """Why the Hub cannot be reached from this process, or None: ``HF_HUB_OFFLINE`` is set, or, with no
     proxy configured for it, the Hub's host name does not resolve (no network; the answer is kept for
     :data:`DNS_ANSWER_S`), or the Hub did not answer :func:`asked_once` in that time (a firewall that drops
-    packets, a refused connection, through a proxy too).  Else nothing is seen here: a proxy resolves the name."""
+    packets, a refused connection, through a proxy too; a certificate not trusted here, said so, with the
+    fix), in this process or, said so, in another (:func:`_marker`).  Else nothing is seen here: a proxy
+    resolves the name."""
     import urllib.request
 
     from huggingface_hub import constants
@@ -206,8 +313,16 @@ def hub_unreachable() -> str | None:
         return "HF_HUB_OFFLINE is set"
     silent = _unanswered()
     if silent is not None:
-        inner = _chain(silent)[-1]
-        return f"the Hub at {constants.ENDPOINT} did not answer ({type(inner).__name__}: {first_line(inner, 80)})"
+        inner, tls = _chain(silent)[-1], _tls_failure(silent)
+        recalled = ", so only the local cache is read for now" if isinstance(inner, RecentlyUnanswered) else ""
+        if tls is not None:
+            return (
+                f"{tls[0]}{recalled}: if a proxy presents its own certificate, set {tls[1]} to its CA certificate "
+                "file, or set HF_HUB_OFFLINE=1 to read only the local cache"
+            )
+        if recalled:
+            return f"the Hub at {constants.ENDPOINT} did not answer a look-up less than a minute ago ({inner.error}){recalled}"
+        return f"the Hub at {constants.ENDPOINT} did not answer ({_in_words(inner, 80)})"
     endpoint = urlparse(constants.ENDPOINT)
     host = endpoint.hostname or ""
     if urllib.request.getproxies().get(endpoint.scheme or "https") and not urllib.request.proxy_bypass(host):

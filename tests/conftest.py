@@ -143,6 +143,19 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+_ASSETS = iter(range(1 << 62))
+
+
+@pytest.fixture(autouse=True)
+def _hub_markers_of_the_test(monkeypatch, tmp_path_factory):
+    """What :mod:`bimotion.hub` tells the other processes of a Hub that did not answer (a file under
+    ``HF_ASSETS_CACHE``) is each test's own, not the machine's: a stand-in's port is reused by the next."""
+    from huggingface_hub import constants
+
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setattr(constants, "HF_ASSETS_CACHE", str(base / "hf-assets" / str(next(_ASSETS))))
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _registries_restored():
     """Each test file leaves the process's registries (``loaders.SOURCES``, ``bimotion.registry.BENCHMARKS``,
@@ -288,7 +301,7 @@ def local_hubs(answers: dict[str, int], asked: list[str] | None = None):
             server.shutdown()
         closed.close()
         for endpoint in [*endpoints.values(), refused]:
-            hub._silent.pop(endpoint, None)  # its port may serve another test's stand-in next: not silent
+            hub.forget_unanswered(endpoint)  # its port may serve another test's stand-in next: not silent
 
 
 SOCKET_ANSWERS = ("200", "reset", "silent")
@@ -343,4 +356,4 @@ def socket_hub(answer: str):
         server.close()
         for conn in held:
             conn.close()
-        hub._silent.pop(endpoint, None)  # its port may serve another test's stand-in next: not silent
+        hub.forget_unanswered(endpoint)  # its port may serve another test's stand-in next: not silent

@@ -1,0 +1,245 @@
+"""A Hub that did not answer was remembered by one process only: behind a firewall that drops packets
+every new process (each ``bimotion`` command, each recipe, each ``accelerate`` worker) waited
+``HF_HUB_ETAG_TIMEOUT`` (10 s) again before it read the local cache.  Now the first process leaves a
+marker under ``HF_ASSETS_CACHE`` (keyed by the endpoint, for :data:`bimotion.hub.DNS_ANSWER_S`) and the
+next ones read the cache at once, saying that the Hub did not answer a look-up less than a minute ago;
+an answer clears it, ``HF_HUB_OFFLINE`` is said as before, and a cache that cannot be written only
+forgets.  A TLS handshake that fails (a proxy presenting its own certificate) was not remembered at
+all, each look-up tried again; it now is, said as an SSL problem with its fix, not as "cannot reach".
+For real, without network: a local server that accepts and never answers, a local port that refuses
+and then answers 404, and a local TLS server with a self-signed certificate, each counting what it was
+sent (a count, not a time, is asserted)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+
+import pytest
+from conftest import REPO
+from huggingface_hub import constants
+from test_hub_asked_once import slept  # noqa: F401 (the fixture)
+from test_hub_silent import heads, silent  # noqa: F401 (the fixture)
+from test_hub_unreachable_records import at
+
+from bimotion import hub
+from bimotion.hub import HubUnreachableError, hub_file
+
+LOOKUP = """
+import json
+from bimotion import hub
+try:
+    hub.hub_file("me/ser", "train_manifest.txt")
+except hub.HubUnreachableError as err:
+    print(json.dumps({"why": err.why, "unreachable": hub.hub_unreachable(), "kwargs": hub.download_kwargs("me/x")}))
+"""
+
+
+def fresh_process(endpoint: str, home) -> dict:
+    """What :data:`LOOKUP` says in a new process with ``HF_ENDPOINT=endpoint``, ``HF_HOME=home`` and a 1 s timeout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
+    env |= {"PYTHONPATH": str(REPO), "HF_ENDPOINT": endpoint, "HF_HOME": str(home), "HF_HUB_ETAG_TIMEOUT": "1"}
+    env["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    home.mkdir(exist_ok=True)
+    done = subprocess.run([sys.executable, "-c", LOOKUP], cwd=home, env=env, capture_output=True, text=True)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise AssertionError(f"exit {done.returncode}: {done.stdout!r} {done.stderr[-1500:]}")
+    return json.loads(done.stdout)
+
+
+def test_a_second_process_does_not_wait_for_a_hub_that_never_answered_the_first(silent, tmp_path):  # noqa: F811
+    endpoint, asked = silent
+    first = fresh_process(endpoint, tmp_path)
+    assert heads(asked) == ["HEAD /me/ser/resolve/main/train_manifest.txt HTTP/1.1"]
+    assert first["why"].startswith(f"cannot reach the Hub at {endpoint}, TimeoutError: timed out; not in the local")
+
+    second = fresh_process(endpoint, tmp_path)  # the same HF_HOME: another command, recipe or worker
+    assert len(heads(asked)) == 1  # was 2: it waited the whole timeout again
+    assert second["why"] == (
+        f"cannot reach the Hub at {endpoint}, it did not answer a look-up less than a minute ago (TimeoutError: "
+        "timed out); not in the local cache: check the network or proxy, set HF_HUB_OFFLINE=1 to read only the "
+        "local cache, or pass a local folder of me/ser"
+    )
+    assert second["unreachable"] == (
+        f"the Hub at {endpoint} did not answer a look-up less than a minute ago (TimeoutError: timed out), so only "
+        "the local cache is read for now"
+    )
+    assert second["kwargs"] == {"local_files_only": True}  # from_pretrained reads the cache at once, too
+
+    fresh_process(endpoint, tmp_path / "hf-other")  # another HF_HOME: another machine's, as it were
+    assert len(heads(asked)) == 2
+
+
+def _refusing_then_answering() -> tuple[str, socket.socket, Callable[[], None]]:
+    """An endpoint whose port refuses connections until the function returned is called, then answers
+    every request 404 (the Hub, back), and its socket, to close."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+
+    def answer():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # not listening yet, or closed
+                return
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            conn.close()
+
+    def listen():
+        server.listen(8)
+        threading.Thread(target=answer, daemon=True).start()
+
+    return f"http://127.0.0.1:{server.getsockname()[1]}", server, listen
+
+
+@pytest.mark.usefixtures("slept")
+def test_the_marker_is_the_endpoints_for_a_minute_and_cleared_when_the_hub_answers(monkeypatch):
+    monkeypatch.setattr(hub, "_silent", {})
+    endpoint, server, back = _refusing_then_answering()
+    at(monkeypatch, endpoint)
+    with pytest.raises(HubUnreachableError, match="ConnectionRefusedError"):
+        hub_file("me/ser", "scores.json")
+    marker = hub._marker(endpoint)
+    assert json.loads(marker.read_text())["endpoint"] == endpoint
+
+    monkeypatch.setattr(hub, "_silent", {})  # as a fresh process sees it
+    assert hub.hub_unreachable().startswith(f"the Hub at {endpoint} did not answer a look-up less than a minute ago")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert hub.hub_unreachable() == "HF_HUB_OFFLINE is set"  # as before
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    at(monkeypatch, "http://127.0.0.1:9")  # another endpoint: its own marker, none
+    assert hub._unanswered() is None
+    at(monkeypatch, endpoint)
+
+    record = json.loads(marker.read_text())
+    marker.write_text(json.dumps(record | {"when_unix_s": record["when_unix_s"] - hub.DNS_ANSWER_S - 1}))
+    assert hub._unanswered() is None  # older than a minute: the Hub is asked again
+    back()
+    try:
+        assert hub_file("me/ser", "scores.json") is None  # the Hub's 404: no such file
+        assert not marker.exists()  # answered: the other processes ask it again too
+        assert hub.hub_unreachable() is None
+    finally:
+        server.close()
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_cache_that_cannot_be_written_only_forgets(monkeypatch, tmp_path):
+    from conftest import local_hubs
+
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setattr(constants, "HF_ASSETS_CACHE", str(tmp_path / "a-file" / "assets"))  # no folder can be made
+    monkeypatch.setattr(hub, "_silent", {})
+    with local_hubs({}) as urls:
+        at(monkeypatch, urls["refused"])
+        with pytest.raises(HubUnreachableError, match="ConnectionRefusedError"):
+            hub_file("me/ser", "scores.json")
+        assert hub.hub_unreachable().endswith("did not answer (ConnectionRefusedError: [Errno 111] Connection refused)")
+        monkeypatch.setattr(hub, "_silent", {})
+        assert hub.hub_unreachable() is None  # not remembered across processes, and nothing failed
+
+
+def _self_signed(folder) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 signed by itself, and its key: files in ``folder``, made by the
+    ``cryptography`` package, else the ``openssl`` command; the test is skipped without either."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        if shutil.which("openssl") is None:
+            pytest.skip("neither the cryptography package nor the openssl command is here to make a certificate")
+        command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        subprocess.run([*command, "-keyout", str(key), "-out", str(cert)], capture_output=True, check=True)
+        return str(cert), str(key)
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    built = x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
+    built = built.serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+    built = built.not_valid_after(now + datetime.timedelta(days=1)).sign(private, hashes.SHA256())
+    cert.write_bytes(built.public_bytes(serialization.Encoding.PEM))
+    plain = serialization.NoEncryption()
+    key.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, plain))
+    return str(cert), str(key)
+
+
+@pytest.fixture
+def tls(monkeypatch, tmp_path):
+    """A stand-in Hub on https whose certificate this machine does not trust (a proxy's own, as it were),
+    and the connections it accepted; nothing remembered of any Hub before, a 1 s timeout."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*_self_signed(tmp_path))
+    server, accepted = socket.socket(), []
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+
+    def handshake(conn):
+        try:
+            context.wrap_socket(conn, server_side=True).close()
+        except (OSError, ssl.SSLError):  # the client refuses the certificate: expected
+            conn.close()
+
+    def accept():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed: the test is over
+                return
+            accepted.append(conn)
+            threading.Thread(target=handshake, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    endpoint = f"https://127.0.0.1:{server.getsockname()[1]}"
+    monkeypatch.setattr(hub, "_silent", {})
+    monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 1)
+    at(monkeypatch, endpoint)
+    yield endpoint, accepted
+    server.close()
+
+
+@pytest.mark.usefixtures("slept")
+def test_an_untrusted_certificate_is_remembered_and_said_as_an_ssl_problem_with_its_fix(tls, tmp_path):
+    endpoint, accepted = tls
+    with pytest.raises(HubUnreachableError) as first:
+        hub_file("me/ser", "train_manifest.txt")
+    problem = (
+        f"the Hub at {endpoint} failed the SSL check (SSLCertVerificationError: [SSL: "
+        "CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"
+    )
+    assert first.value.why.startswith(problem)
+    assert first.value.why.endswith(
+        "; not in the local cache: if a proxy presents its own certificate, set SSL_CERT_FILE to its CA certificate "
+        "file, set HF_HUB_OFFLINE=1 to read only the local cache, or pass a local folder of me/ser"
+    )
+    assert "cannot reach" not in first.value.why and "unreachable" not in first.value.why
+    assert len(accepted) == 1
+
+    with pytest.raises(HubUnreachableError) as second:
+        hub_file("me/ser", "scores.json")
+    assert len(accepted) == 1  # was 2: each look-up tried the handshake again
+    assert second.value.why == first.value.why
+    assert hub.hub_unreachable().startswith(problem)
+    assert hub.hub_unreachable().endswith(
+        ": if a proxy presents its own certificate, set SSL_CERT_FILE to its CA certificate file, or set "
+        "HF_HUB_OFFLINE=1 to read only the local cache"
+    )
+    assert hub.download_kwargs("me/x") == {"local_files_only": True}
+
+    home = tmp_path / "home"
+    fresh_process(endpoint, home)
+    again = fresh_process(endpoint, home)  # a second process: the first's marker, no handshake
+    assert len(accepted) == 2
+    assert again["why"].startswith(f"the Hub at {endpoint} failed the SSL check less than a minute ago")
+    assert "so only the local cache is read for now: if a proxy" in again["unreachable"]
