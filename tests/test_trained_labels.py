@@ -160,3 +160,37 @@ def test_trained_labels_are_read_from_a_folder_given_with_a_tilde(tmp_path, monk
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "config.json").write_text(json.dumps({"trained_labels": ["anger", "sadness"]}))
     assert read_trained_labels("~/model") == ["anger", "sadness"]
+
+
+def test_checkpoint_selection_scores_validation_as_the_selected_model_is_scored(tmp_path):
+    """A model validated on a group whose labels it never trains on (CSED training, ESD validation): its
+    validations during training score those labels as predicted absent, as its validation scores after;
+    before, the random head's guesses at them counted, and the run selected the checkpoint of its best guess
+    (best_metric 0.036) while the selected model's validation weighted F1 in scores.json was 0.0."""
+    from bimotion.training.run import train
+
+    tiny = testing.save_tiny_model(tmp_path / "tiny")
+    data = testing.write_prepared(
+        tmp_path / "bimotion",
+        shards=[("csed", "zho_eld"), ("esd", "zho_adu")],
+        sizes={"train": 12, "validation": 8, "test": 4},
+    )
+    values = {
+        "model_name_or_path": str(tiny), "classifier_proj_size": 16, "bimotion": str(data),
+        "dataset_cache_dir": str(tmp_path / "cache"), "validation_configs": ["zho_adu"], "test_configs": ["zho_adu"],
+        "output_dir": str(tmp_path / "model"), "per_device_train_batch_size": 4, "num_train_epochs": 2,
+        "learning_rate": 1e-3, "max_duration_s": 0.5, "metric_for_best_model": "weighted_f1",
+        "disable_tqdm": True, "report_to": "none", "use_cpu": True, "dataloader_pin_memory": False,
+    }  # fmt: skip
+    summary = train(TrainSpec.from_values(["zho_eld"], values, run_name="csed"))
+    assert summary["validation"]["groups"]["zho_adu"]["untrained_labels"] == [
+        "sadness",
+        "anger",
+        "happiness",
+        "surprise",
+    ]
+    state = json.loads((tmp_path / "model" / "trainer_state.json").read_text())
+    validations = [entry["eval_weighted_f1"] for entry in state["log_history"] if "eval_weighted_f1" in entry]
+    assert len(validations) == 2
+    assert summary["selection"]["best_metric"] == max(validations)
+    assert summary["selection"]["best_metric"] == pytest.approx(summary["validation"]["weighted_f1"], abs=1e-12)

@@ -233,7 +233,8 @@ def _trainer(spec: TrainSpec, training_args: SERTrainingArguments, train_ds, val
         ),
         eval_data_collator=scoring_collator(feature_extractor, data_args.pad_to_multiple_of),
         processing_class=feature_extractor,
-        compute_metrics=GroupMetrics(validation_ds),
+        # scored as the selected model's validation is scored after: labels it never trained on predicted absent
+        compute_metrics=GroupMetrics(validation_ds, trained_labels=model.config.trained_labels),
         callbacks=callbacks,
     )
 
