@@ -120,6 +120,19 @@ def test_a_resumed_run_ends_with_the_model_of_an_uninterrupted_run(tiny, data, t
         assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-5)  # the whole run's, not 0
 
 
+def test_a_run_with_persistent_workers_resumed_ends_as_an_uninterrupted_run(tiny, data, tmp_path):
+    """Persistent data loader workers (--dataloader_persistent_workers): their copies of the collator crop
+    the epoch the trainer sets, and the loader's one draw of its workers' seed leaves the random state that
+    dropout draws from alone; a run resumed in its second epoch trained other crops and dropout masks."""
+    out, workers = tmp_path / "run", {"dataloader_num_workers": 1, "dataloader_persistent_workers": True}
+    run(tiny, data, out, **workers)
+    last = f"checkpoint-{EPOCHS * STEPS_PER_EPOCH}"
+    final = weights(out / last)
+    cut_back_to(out, STEPS_PER_EPOCH)
+    run(tiny, data, out, **workers)
+    assert all(torch.equal(tensor, final[name]) for name, tensor in weights(out / last).items())
+
+
 # a checkpoint at the step that ends an epoch, saved before that epoch's validation; with gradient
 # accumulation (2 batches a step: 2 steps an epoch, the second of one batch) too
 EPOCH_END = {

@@ -367,6 +367,21 @@ def test_collator_crops_training_clips_at_random_and_never_evaluation_clips(feat
     assert padded["input_values"].shape[1] % 3200 == 0
 
 
+def test_the_epoch_reaches_the_collators_copies_in_persistent_workers(feature_extractor):
+    """A data loader's persistent workers collate with copies of the collator made when they started: they
+    cropped epoch 0's windows in every epoch (and a run resumed in epoch 1 cropped epoch 1's from its start)."""
+    from torch.utils.data import DataLoader
+
+    rows = testing.synth_rows("esd", "zho_adu", "train", 4, duration_s=(1.2, 2.0))
+    collate = AudioCollator(feature_extractor, max_duration_s=0.5, seed=0)
+    loader = DataLoader(rows, batch_size=4, collate_fn=collate, num_workers=1, persistent_workers=True)
+    alone = AudioCollator(feature_extractor, max_duration_s=0.5, seed=0)  # no workers
+    for epoch in range(3):
+        collate.set_epoch(epoch)
+        alone.set_epoch(epoch)
+        assert torch.equal(next(iter(loader))["input_values"], alone(rows)["input_values"]), epoch
+
+
 def test_length_grouping_reads_the_duration_column_without_decoding_audio():
     import datasets
 

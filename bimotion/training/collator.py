@@ -4,7 +4,8 @@ Rows carry the audio as stored bytes (``dataset.cast_column("audio", Audio(decod
 here with ``soundfile`` — far faster than per-row decoding through the ``Audio`` feature.  A
 training crop's window is a function of ``(seed, epoch, clip id)`` alone — no global random state —
 so a run resumed from a checkpoint crops exactly as an uninterrupted one, whatever the batch order,
-the number of processes or the batches skipped on resume.  The
+the number of processes or the batches skipped on resume; the epoch reaches data loader workers,
+persistent ones too, through shared memory.  The
 normalisation is the checkpoint's feature extractor's (zero mean and unit variance per utterance
 over its real samples when ``do_normalize``), exactly what ``pipeline("audio-classification")``
 does at inference; the attention mask is returned when the feature extractor says so (wav2vec2
@@ -66,8 +67,18 @@ class AudioCollator:
     epoch: int = 0
     input_lengths: bool = False
 
+    def __post_init__(self) -> None:
+        # The epoch the crops are drawn for, in shared memory: a data loader's worker processes collate with
+        # copies of this collator, persistent ones (--dataloader_persistent_workers) made in the epoch they
+        # started in; each copy reads set_epoch's value here (a plain attribute left them cropping the same
+        # windows every epoch, and a resumed run's windows differed from an uninterrupted one's).
+        self._shared_epoch = torch.tensor([int(self.epoch)], dtype=torch.int64)
+        if self.max_duration_s is not None:  # only crops read it
+            self._shared_epoch.share_memory_()
+
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
+        self._shared_epoch[0] = self.epoch
 
     @property
     def sample_rate_hz(self) -> int:
@@ -81,7 +92,8 @@ class AudioCollator:
         if len(samples) <= limit:
             return samples
         key = int.from_bytes(hashlib.blake2b(str(clip_id).encode(), digest_size=8).digest(), "little")
-        start = int(np.random.default_rng(epoch_seed(self.seed, self.epoch, key)).integers(len(samples) - limit + 1))
+        epoch = int(self._shared_epoch[0])  # set_epoch's, in a worker's copy too
+        start = int(np.random.default_rng(epoch_seed(self.seed, epoch, key)).integers(len(samples) - limit + 1))
         return samples[start : start + limit]
 
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:

@@ -21,7 +21,8 @@ Resuming gives the model of an uninterrupted run: the training order and the cro
 ``(seed, epoch)`` (:mod:`.sampler`, :mod:`.collator`), set at the start of every epoch from the
 trainer's state, so the batches Trainer skips on resume are exactly those the interrupted run saw;
 dropout and SpecAugment draw from the global random states, which Trainer saves in every checkpoint
-and restores before the first resumed step (no batch drawing consumes them), and which a validation
+and restores before the first resumed step (no batch drawing consumes them: persistent data loader
+workers draw their seed from a generator of their own, :func:`_own_worker_seed`), and which a validation
 leaves as it found them (:func:`random_states_kept`), so a checkpoint saved before a validation
 holds the state the run trains on after it.
 
@@ -270,11 +271,16 @@ class SERTrainer(Trainer):
         return super()._get_train_sampler(train_dataset)
 
     def get_train_dataloader(self):
-        """With ``args.max_batch_duration_s``: batches by padded audio duration
-        (:class:`~.sampler.DurationBatchSampler`, one per process, dealt out by accelerate)."""
+        """transformers' loader or, with ``args.max_batch_duration_s``, batches by padded audio duration
+        (:meth:`_duration_dataloader`); with persistent workers, one that draws its workers' seed from a
+        generator of its own (:func:`_own_worker_seed`)."""
         budget = getattr(self.args, "max_batch_duration_s", None)
-        if not budget:
-            return super().get_train_dataloader()
+        loader = self._duration_dataloader(budget) if budget else super().get_train_dataloader()
+        return _own_worker_seed(loader, self.data_seed)
+
+    def _duration_dataloader(self, budget: float):
+        """Batches of at most ``budget`` padded audio-seconds (:class:`~.sampler.DurationBatchSampler`,
+        one per process, dealt out by accelerate)."""
         from functools import partial
 
         from torch.utils.data import DataLoader
@@ -329,6 +335,22 @@ class SERTrainer(Trainer):
     def get_test_dataloader(self, test_dataset):
         with self._eval_collator():
             return super().get_test_dataloader(test_dataset)
+
+
+def _own_worker_seed(loader, seed: int):
+    """``loader`` with a generator of its own when its workers persist (``--dataloader_persistent_workers``):
+    a loader draws its workers' base seed from torch's global random state (which dropout draws from) when
+    its iterator is made, once per run for persistent workers, so a run resumed in a later epoch drew it
+    once more than an uninterrupted one and trained with other dropout masks.  Its own generator leaves the
+    global state alone (the collator draws no random numbers: its crops are a function of the epoch)."""
+    import torch
+
+    from .sampler import epoch_seed
+
+    base = getattr(loader, "base_dataloader", loader)  # the torch loader inside accelerate's DataLoaderShard
+    if getattr(base, "persistent_workers", False) and base.num_workers > 0 and base.generator is None:
+        base.generator = torch.Generator().manual_seed(epoch_seed(seed, 0, 3))
+    return loader
 
 
 @contextlib.contextmanager
