@@ -217,3 +217,23 @@ def test_the_trainers_evaluations_come_in_a_few_shapes(tmp_path, capfd):
     assert _onednn_log(capfd, lambda: trainer.predict(first))[1] > 0
     built, ran = _onednn_log(capfd, lambda: trainer.predict(second))
     assert built == 0 and ran > 0  # new clips, the same shapes: nothing more is built
+
+
+def test_scoring_takes_a_device_as_torch_names_it(tmp_path):
+    """``batch_logits`` passed its device to ``torch.autocast`` as given: a ``torch.device`` raised
+    ValueError there, and ``"cuda:1"`` (any GPU named by index) ran without bfloat16 autocast, as if on
+    the CPU.  Autocast now takes the device's type."""
+    from bimotion.training.collator import AudioCollator
+    from bimotion.training.inference import autocast_device_type, batch_logits
+
+    _, model, fe = _classifier(tmp_path, "layer-norm")
+    model.eval()
+    rng = np.random.default_rng(0)
+    batch = AudioCollator(fe, input_lengths=True)(
+        [{"audio": 0.1 * rng.standard_normal(n).astype(np.float32)} for n in (12000, 16000)]
+    )
+    named = batch_logits(model, batch, "cpu", sample_rate_hz=16000)
+    as_device = batch_logits(model, batch, torch.device("cpu"), sample_rate_hz=16000)
+    assert named.shape == (2, model.config.num_labels)
+    np.testing.assert_array_equal(named, as_device)
+    assert [autocast_device_type(d) for d in ("cuda:1", torch.device("cuda", 0), "cpu")] == ["cuda", "cuda", "cpu"]

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 # Masked batches are padded to a multiple of this (unheard, so the scores do not change): clips of every
 # length (--segment vad, a folder of short clips, a corpus's test set) would otherwise each be a new input
@@ -115,7 +119,17 @@ def scoring_collator(feature_extractor, pad_to_multiple_of: int | None = None):
     return AudioCollator(feature_extractor, pad_to_multiple_of=multiple, input_lengths=True)
 
 
-def batch_logits(model, batch: dict, device: str, *, sample_rate_hz: int | None = None, features: bool = False):
+def autocast_device_type(device) -> str:
+    """The device type ``torch.autocast`` takes for ``device`` (``"cuda:1"`` and ``torch.device("cuda", 1)``
+    are ``"cuda"``): bfloat16 autocast on every GPU a caller names, not only on ``"cuda"`` itself."""
+    import torch
+
+    return torch.device(device).type
+
+
+def batch_logits(
+    model, batch: dict, device: str | torch.device, *, sample_rate_hz: int | None = None, features: bool = False
+):
     """Float32 logits of one collated batch (:func:`clip_logits`, each clip as if alone): the inputs
     moved to ``device``, inference mode, bfloat16 autocast on a GPU.  :func:`predict` and
     :mod:`bimotion.predict` (audio files in windows) run every forward pass here.  With ``features``:
@@ -125,7 +139,8 @@ def batch_logits(model, batch: dict, device: str, *, sample_rate_hz: int | None 
     keys = ("input_values", "attention_mask", "input_lengths")
     inputs = {k: v.to(device) for k, v in batch.items() if k in keys}
     caught = [] if features else None
-    with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
+    kind = autocast_device_type(device)
+    with torch.inference_mode(), torch.autocast(kind, dtype=torch.bfloat16, enabled=kind == "cuda"):
         logits = clip_logits(model, inputs, sample_rate_hz=sample_rate_hz, features=caught).float().cpu().numpy()
     return (logits, caught[0].float().cpu().numpy()) if features else logits
 
