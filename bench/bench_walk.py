@@ -18,7 +18,7 @@
 4. a prepared folder whose ``data/`` holds 1,000 files so numbered (``clip 1000.wav`` ... ``clip 1999.wav``, other
    sizes), walked by :func:`bimotion.data.layout.folder_files` (``bimotion check``'s filter of
    :func:`bimotion.data.walk.walk_listings`, the one walk of a prepared folder that ``check``, ``prepare --overwrite``
-   and ``push`` share: each folder listed once, its listing given to :func:`loaders.walk.left_by_browser` for each
+   and ``push`` share: each folder listed once, its listing given to :func:`loaders.browser_files.left_by_browser` for each
    file), against ``os.walk`` with a stat of every file, and each file asked ``left_by_browser`` with no listing (the
    folder listed by each call: what a walk that passed no listing would cost);
 5. a prepared folder whose ``data/`` holds N numbered files (``clip 1000.wav`` ..., other sizes; N of ``--numbered``:
@@ -49,9 +49,10 @@ from bimotion.data.layout import folder_files
 from bimotion.data.publish import not_written_by_prepare
 from loaders import copies
 from loaders.base import Collector
+from loaders.browser_files import left_by_browser
 from loaders.files import sha256_of
 from loaders.lone import lone_copy
-from loaders.walk import left_by_browser, walk_files
+from loaders.walk import walk_files
 
 TEXT_PER_DIALOG = 120  # per dialog: MOCAP_rotated/ and ForcedAlignment/ files (the release: ~70,000 in all)
 WAVS_PER_DIALOG = 30

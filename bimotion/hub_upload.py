@@ -40,7 +40,7 @@ def upload_plan(
     """``(path in repo, bytes)`` of every file an upload of ``folder`` sends: those matching
     ``allow_patterns`` (all when None), minus ``ignore_patterns``, :func:`never_sent`, what
     ``upload_folder`` ignores and what a file browser or a macOS zip left
-    (:func:`loaders.walk.left_by_browser`: no one's work, which ``push`` counts); top-level
+    (:func:`loaders.browser_files.left_by_browser`: no one's work, which ``push`` counts); top-level
     files first (the card), then the others by path.  :func:`upload_listing`'s plan."""
     return upload_listing(folder, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns)[0]
 
@@ -55,12 +55,13 @@ def upload_listing(
     """One walk of ``folder`` (:func:`bimotion.data.walk.walk_listings`, the walk ``check`` and ``prepare --overwrite``
     make of a prepared folder: each folder listed once, a link to a folder outside it sent as the folder it stands in
     for): :func:`upload_plan`, and the files it passes over as a file browser's or a macOS zip's
-    (:func:`loaders.walk.left_by_browser`, given the walk's listing; sorted), which ``push`` counts.  A link to a
+    (:func:`loaders.browser_files.left_by_browser`, given the walk's listing; sorted), which ``push`` counts.  A link to a
     folder the walk does not enter (into the folder, to it or above it, to a folder sent by another path) is not sent:
     it goes to ``onlink`` (its path in the folder, the real folder it points to) for the plan's notes."""
     from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
-    from loaders.walk import MAKE_LISTABLE, cannot_list, left_by_browser
+    from loaders.browser_files import left_by_browser
+    from loaders.unlisted import MAKE_LISTABLE, cannot_list
 
     from .data.walk import walk_listings
 

@@ -100,7 +100,7 @@ def check_files(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from loaders.walk import blocked_at
+    from loaders.unlisted import blocked_at
 
     from .data.layout import content_digest, named_digest
     from .verify_files import changed_why, not_there, unlisted_folder, unreadable

@@ -45,7 +45,7 @@ def not_there(out: Path, rel: str, unreached: dict[str, int]) -> str | bool:
 def unlisted_folder(err: OSError, unreached: int | None = None) -> str:
     """A folder that could not be listed: below ``data/`` a problem, saying how many files prepare.json lists in it
     could not be reached (``unreached``); the prepared folder itself or ``__MACOSX/`` a note (None)."""
-    from loaders.walk import MAKE_LISTABLE, cannot_list
+    from loaders.unlisted import MAKE_LISTABLE, cannot_list
 
     if unreached is None:  # only what a file browser left there was to be counted
         return f"{cannot_list(err)}, so what a file browser left in it is not counted; {MAKE_LISTABLE} to count it"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .browser_files import APPLEDOUBLE_MAGIC
 from .errors import BadFileError, MissingToolError, display, impossible_header, libsndfile_error
 from .ffmpeg import ffmpeg_decode, ffmpeg_reason
 from .hold import DAMAGE_FRAMES, LengthHold
@@ -30,7 +31,6 @@ from .levels import (
 )
 from .mp3 import held_to_count, is_frame_header, mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
-from .walk import APPLEDOUBLE_MAGIC
 from .wav import libsndfile_info, probe_wav
 
 LFS_MAGIC = b"version https://git-lfs"

@@ -32,12 +32,8 @@ from .labels import label_space
 from .lone import lone_copies, lone_copy, lone_error, warn_lone
 from .metafiles import own_corpus_hint
 from .record import Utterance
-from .walk import (
-    behind_unlisted,
-    stood_for,
-    unreadable_folder,
-    walk_files,
-)
+from .unlisted import behind_unlisted, unreadable_folder
+from .walk import stood_for, walk_files
 
 # A callable ``progress(n)`` that readers report probed files to (set by `bimotion scan`).
 PROGRESS: contextvars.ContextVar = contextvars.ContextVar("loaders_progress", default=None)

@@ -3,50 +3,21 @@
 cannot be listed, a name that is not UTF-8, a matching name that holds a backslash (a Windows zip
 unpacked as it was stored), iCloud Drive's placeholder of a clip it evicted and one that is not a
 regular file (never opened, so a FIFO cannot block) are reported, not skipped in silence.  What names a
-second copy of a file or a folder (:data:`~loaders.copies.COPY_NAMES`, :func:`~loaders.copies.original_of`) is :mod:`loaders.copies`'s."""
+second copy of a file or a folder (:data:`~loaders.copies.COPY_NAMES`, :func:`~loaders.copies.original_of`) is :mod:`loaders.copies`'s;
+how a folder that cannot be listed is worded, :mod:`loaders.unlisted`'s; what a file browser leaves in a folder,
+:mod:`loaders.browser_files`'s."""
 
 from __future__ import annotations
 
 import errno
 import os
 import stat
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .copies import (
-    same_as_original,
-)
-from .errors import BadFileError, CorpusError, LayoutError, some_files
-
-# A zip made on macOS mirrors its tree under __MACOSX/ with AppleDouble `._*` files (resource forks,
-# never audio): never searched, like hidden folders (.git, .Trash, a tool's .cache).
-MACOS_RESOURCES = "__MACOSX"
-APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"  # how a resource fork (``._NAME``, AppleDouble) begins
-# What Finder (.DS_Store) and Explorer (Thumbs.db, desktop.ini) write into any folder they show: no one's
-# work (:func:`left_by_browser` passes over them; loaders.testing.mangle plants them).
-BROWSER_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
-
-
-def left_by_browser(folder: Path, rel: str, names: Container[str] | None = None) -> bool:
-    """Whether ``folder / rel`` is what a file browser or a zip made on macOS left in a folder copied
-    through them (a prepared folder, a model folder): ``.DS_Store``, ``Thumbs.db``, ``desktop.ini``,
-    anything in ``__MACOSX/``, an AppleDouble ``._NAME`` (known by its header: a temporary file of
-    an interrupted run is not one), or a second copy a browser or Windows made of a file beside it
-    (``README (1).md``, with its bytes: :func:`same_as_original`).  No one's work: they go with a
-    prepared folder, its checks pass over them (and count them), and no upload sends them.  ``names``: the names in
-    ``rel``'s folder, as the caller's walk listed them (where ``x 2.md``'s ``x.md`` is looked for: else that folder is
-    listed for each such name, :func:`~loaders.copies.kept_both`)."""
-    parts = rel.split("/")
-    if parts[-1] in BROWSER_FILES or MACOS_RESOURCES in parts or same_as_original(folder / rel, names=names):
-        return True
-    if not parts[-1].startswith("._"):
-        return False
-    try:
-        with open(folder / rel, "rb") as f:
-            return f.read(len(APPLEDOUBLE_MAGIC)) == APPLEDOUBLE_MAGIC
-    except OSError:
-        return False
-
+from .browser_files import MACOS_RESOURCES
+from .errors import BadFileError, CorpusError, LayoutError
+from .unlisted import unreadable_folder
 
 # What Windows keeps at a drive's root (a USB stick's, a share's): the recycle bin, whose deleted files
 # and folders keep their audio (renamed $R..., their contents not), and the volume's own data.
@@ -331,58 +302,6 @@ def broken_link(path: Path, err: OSError) -> BadFileError:
     why = "does not exist" if err.errno == errno.ENOENT else f"cannot be followed ({err.strerror})"
     return BadFileError(
         path, "broken_link", f"a link to {target}, which {why}", "fix or remove the link, or pass --skip-bad to skip it"
-    )
-
-
-def cannot_list(err: OSError) -> str:
-    """``FOLDER: cannot list this folder (WHY)``: the start of every message about a folder that could not be
-    listed whose files a command needs (what follows says what is at stake and ends with :data:`MAKE_LISTABLE`).
-    Where a folder above it cannot be entered, ``TOP: cannot enter this folder (WHY)`` of the topmost such
-    (:func:`blocked_at`): the fix is that one's, not the listed folder's, whose own mode may be fine."""
-    why = err.strerror or err
-    if (top := blocked_at(err)) != os.fsdecode(err.filename):
-        return f"{top}: cannot enter this folder ({why})"
-    return f"{err.filename}: cannot list this folder ({why})"
-
-
-def blocked_at(err: OSError) -> str:
-    """The folder :func:`cannot_list` names for ``err`` (a folder, or a file in it, that could not be reached): where
-    permissions stopped it (EACCES), the topmost folder on its path that cannot be entered (``chmod 600``: the walk
-    lists that one, and fails on each folder below it), else the path ``err`` names."""
-    name = os.fsdecode(err.filename)
-    if err.errno != errno.EACCES:
-        return name
-    closed = [folder for folder in Path(name).parents if not os.access(folder, os.X_OK)]  # nearest first
-    return str(closed[-1]) if closed else name
-
-
-MAKE_LISTABLE = "make it readable (chmod u+rx, or run as its owner)"  # the fix for a folder that cannot be listed
-
-
-def unreadable_folder(err: OSError, root: Path) -> BadFileError:
-    """The error for a folder that ``os.walk`` could not list (its ``onerror`` argument)."""
-    return BadFileError(
-        err.filename or root,
-        "unreadable_folder",
-        f"cannot list this folder ({err.strerror}): every file below it would be missing",
-        "make it readable (chmod -R u+rX, or run as its owner), or pass --skip-bad to go on without it",
-    )
-
-
-def behind_unlisted(error: CorpusError, unlisted: list[Path]) -> CorpusError:
-    """``error`` as a reader reports it, given the folders below its root that could not be listed so far:
-    one that could not be (``unreadable_folder``) is added to ``unlisted``; a clip a metadata row names and
-    no walk found (``missing_audio``; in your own corpus ``missing_file``) may be in one of them, which says
-    so and gives their fix (not "extract the release again"); any other error is as it was."""
-    if error.reason == "unreadable_folder":
-        unlisted.append(error.path)
-    if error.reason not in ("missing_audio", "missing_file") or not unlisted:
-        return error
-    return type(error)(
-        error.path,
-        error.reason,
-        f"{error.message}; it may be in {some_files(unlisted)}, which could not be listed (unreadable_folder)",
-        "make that folder readable (chmod -R u+rX, or run as its owner) and run again, or pass --skip-bad",
     )
 
 

@@ -1,7 +1,7 @@
 """``bimotion check OUT`` walks the prepared folder (``layout.folder_files``); a folder below ``data/`` that it could not
 list (``chmod 000``) was passed over without a word (``walk_tree`` with no ``onerror``): check then stopped on a
 traceback, or reported each of its files as missing, and never said the folder could not be read.  It is now one problem
-naming the folder and the fix (``loaders.walk.cannot_list``, ``MAKE_LISTABLE``), counting the files it could not check,
+naming the folder and the fix (``loaders.unlisted.cannot_list``, ``MAKE_LISTABLE``), counting the files it could not check,
 and check exits 1; an unlistable ``__MACOSX/`` (only a file browser's leftovers) is a note."""
 
 from __future__ import annotations

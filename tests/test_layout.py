@@ -83,14 +83,16 @@ def test_the_files_a_file_browser_leaves_are_listed_once_and_passed_over(tmp_pat
     """The names of .DS_Store, Thumbs.db and desktop.ini were listed twice (the prepared-folder
     contract's and the test helper's): one list could gain a name the other lacked. The helper plants
     exactly the readers' list, and each file it plants is passed over as a browser's."""
-    from loaders import walk
+    from loaders import browser_files
     from loaders.testing.mangle import BROWSER_FILES, add_browser_files
 
-    assert tuple(BROWSER_FILES) == walk.BROWSER_FILES and layout.left_by_browser is walk.left_by_browser
+    assert (
+        tuple(BROWSER_FILES) == browser_files.BROWSER_FILES and layout.left_by_browser is browser_files.left_by_browser
+    )
     (tmp_path / "a.parquet").write_bytes(b"PAR1")
     add_browser_files(tmp_path)
     planted = sorted(p.name for p in tmp_path.iterdir() if p.is_file() and p.name != "a.parquet")
-    assert planted == sorted([*walk.BROWSER_FILES, "._a.parquet"])
+    assert planted == sorted([*browser_files.BROWSER_FILES, "._a.parquet"])
     assert [name for name in planted if not layout.left_by_browser(tmp_path, name)] == []
 
 

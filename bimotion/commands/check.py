@@ -53,7 +53,7 @@ def run(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except PermissionError as err:  # the folder itself or its record (any other file is a problem in the report:
-        from loaders.walk import MAKE_LISTABLE  # bimotion.verify_files.unreadable; one that escapes it, this line)
+        from loaders.unlisted import MAKE_LISTABLE  # bimotion.verify_files.unreadable; one that escapes it, this line)
 
         why = f"cannot read {err.filename} ({err.strerror})"
         print(f"error: {args.out}: {why}: {MAKE_LISTABLE} and check again", file=sys.stderr)

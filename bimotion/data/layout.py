@@ -25,9 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
+from loaders.browser_files import MACOS_RESOURCES, left_by_browser
 from loaders.errors import spoken
 from loaders.files import folder_not_writable, sha256_of, write_text_atomic
-from loaders.walk import MACOS_RESOURCES, MAKE_LISTABLE, cannot_list, left_by_browser
+from loaders.unlisted import MAKE_LISTABLE, cannot_list
 
 from .walk import walk_listings
 
@@ -57,7 +58,7 @@ def folder_files(
     the files ``prepare.json`` lists, and counts the second).  Each folder is listed once, and :func:`left_by_browser`
     is given that listing.  A folder that cannot be listed (the folder itself, or one there) goes to ``onerror``
     (``check`` says it, and what it could not check; none of its files is returned), or, without one, is an
-    ``OSError`` naming it and the fix (:func:`loaders.walk.cannot_list`).  A link to a folder the walk does not enter
+    ``OSError`` naming it and the fix (:func:`loaders.unlisted.cannot_list`).  A link to a folder the walk does not enter
     (into the folder, to it or above it, to a folder walked by another path) goes to ``onlink`` (its path relative to
     ``folder``, and the real folder it points to; ``check`` says it), or, without one, is passed over (what the folder
     holds is counted by its own path)."""

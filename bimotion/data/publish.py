@@ -168,7 +168,7 @@ def check_output(out_dir: Path, overwrite: bool) -> None:
 def not_written_by_prepare(out_dir: Path) -> list[str]:
     """What a prepared folder holds besides its card, ``prepare.json`` and ``data/**.parquet`` (a
     ``.git`` of a Hub clone, a user's notes), relative to it: the top's names, then the files below ``data/`` in the
-    order of their paths' parts; what a file browser or a macOS zip left (:func:`loaders.walk.left_by_browser`) is no
+    order of their paths' parts; what a file browser or a macOS zip left (:func:`loaders.browser_files.left_by_browser`) is no
     one's work and goes with the folder.  One walk of the top and ``data/`` (:func:`bimotion.data.walk.walk_listings`,
     the walk ``check`` and ``push`` make of it too: each folder listed once, its listing given to
     :func:`left_by_browser`).  A link to a folder the walk does not enter (into the folder, to it or above it: prepare
@@ -196,7 +196,7 @@ def not_written_by_prepare(out_dir: Path) -> list[str]:
 def _cannot_list(out_dir: Path, err: OSError) -> NoReturn:
     """Refuse to replace ``out_dir``, in which a folder (``err.filename``) could not be listed (also as ``os.walk``'s
     ``onerror``): what it holds may not be prepare's.  In the words ``push`` uses for a folder it cannot list."""
-    from loaders.walk import MAKE_LISTABLE, blocked_at, cannot_list
+    from loaders.unlisted import MAKE_LISTABLE, blocked_at, cannot_list
 
     err.filename = err.filename or str(out_dir)
     away = "choose another --output" if Path(blocked_at(err)) == out_dir else f"move it out of {out_dir}"

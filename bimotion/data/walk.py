@@ -47,7 +47,7 @@ def walk_listings(
     ``links`` (with the folder it points to, :func:`not_entered` says why), which each caller words.  A folder that
     cannot be listed goes to ``onerror`` (its ``filename``: the folder, by the path walked), and nothing below it is
     listed; so does one that can be listed but not entered (``chmod 600``), by the path of a name in it (as a folder
-    below it fails: :func:`loaders.walk.blocked_at` names the folder), and it is not yielded: what its names are is
+    below it fails: :func:`loaders.unlisted.blocked_at` names the folder), and it is not yielded: what its names are is
     not known.  ``root`` may itself be a link."""
     top = os.fspath(root)
     top_real = os.path.realpath(top)

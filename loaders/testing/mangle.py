@@ -17,18 +17,18 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import copies, walk
+from .. import browser_files, copies
 
 # A macOS resource fork as a zip or a FAT/exFAT stick stores it beside its file: ``._NAME``.
-APPLEDOUBLE = walk.APPLEDOUBLE_MAGIC + b"\x00\x02\x00\x00Mac OS X        " + bytes(58)
+APPLEDOUBLE = browser_files.APPLEDOUBLE_MAGIC + b"\x00\x02\x00\x00Mac OS X        " + bytes(58)
 _CONTENTS = {
     ".DS_Store": b"\x00\x00\x00\x01Bud1" + bytes(32),  # Finder
     "Thumbs.db": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(56),  # Explorer's thumbnails (an OLE file)
     "desktop.ini": "\ufeff[.ShellClassInfo]\r\nIconResource=x\r\n".encode("utf-16-le"),  # Explorer
 }
-# Each of loaders.walk.BROWSER_FILES (the one list of them) with bytes like a browser's own (a name
+# Each of loaders.browser_files.BROWSER_FILES (the one list of them) with bytes like a browser's own (a name
 # added there without bytes here fails this import, and with it the tests).
-BROWSER_FILES = {name: _CONTENTS[name] for name in walk.BROWSER_FILES}
+BROWSER_FILES = {name: _CONTENTS[name] for name in browser_files.BROWSER_FILES}
 
 
 def add_browser_files(root: str | os.PathLike) -> int:
