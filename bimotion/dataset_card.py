@@ -1,7 +1,8 @@
 """The dataset card (``README.md``) of a prepared folder, generated from its ``prepare.json``.
 
 Rendered with ``huggingface_hub.DatasetCard.from_template`` from ``bimotion/templates/dataset_card.md``:
-the metadata is a ``DatasetCardData``, the body's tables are computed here and laid out by the template.
+the metadata is a ``DatasetCardData``, the body's statistics tables are computed by :mod:`bimotion.card_tables`
+and its caveats by :mod:`bimotion.card_caveats`, and laid out by the template.
 
 Its YAML header names every config's files per split (a union config its groups'): what makes ``load_dataset(OUT,
 "eng_eld")`` work and, the names carrying a content hash, keys the ``datasets`` cache.  Its body: statistics of the
@@ -10,19 +11,16 @@ written rows (as the paper's Tables 1, 2), the split protocol, the columns, cave
 
 from __future__ import annotations
 
-import collections
 from importlib import resources
 
 from loaders import SOURCES
-from loaders.labels import CORPUS_LABEL_MAPS, LABELS, label_space
-from loaders.manifest import NOT_ANNOTATED, NOT_ANNOTATED_MEANS, label_cell
+from loaders.labels import LABELS
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy, marked_title
-from loaders.tables import hours_text
 
 from . import splits
-from .card_caveats import age_group_text, caveats
+from .card_caveats import caveats
 from .card_metadata import (
     combined_license,
     hub_dataset_id,
@@ -31,8 +29,9 @@ from .card_metadata import (
     licence_terms,
     size_category,
 )
+from .card_tables import config_rows, statistics_tables
 from .data.layout import config_files
-from .registry import LANGUAGE_NAMES, SPLITS, Group, benchmark_of
+from .registry import LANGUAGE_NAMES, Group, benchmark_of
 
 TITLES = {
     "bimotion": "BiMotion: English-Mandarin speech emotion recognition for adults and the elderly",
@@ -65,9 +64,9 @@ def render(info: dict) -> str:
         load_from=LOCAL_SNIPPET[0],
         load_note=LOCAL_SNIPPET[1],
         partial_groups=partial_groups(info, bench),
-        config_rows=_config_rows(info, bench, files),
+        config_rows=config_rows(info, bench, files),
         unprepared_configs=[] if own_only(info, bench) else [n for n in bench.configs if n not in files],
-        **_statistics(info),
+        **statistics_tables(info),
         paper_table=paper_table(info, bench),
         paper_gender_table=paper_table(info, bench) if bench.paper_table_by_gender else None,
         **_protocol(info, paper_table(info, bench)),  # protocol_warning too: at the top and in Split protocol
@@ -248,85 +247,6 @@ def license_metadata(info: dict) -> dict:
         combined = combined_license(licenses, {c: SOURCES[c].url for c in licenses})
         out.update(license_name=combined.name, license_link=combined.link)
     return out
-
-
-def _rows(info: dict, **match) -> collections.Counter:
-    counts = collections.Counter()
-    for shard in info["shards"]:
-        if all(shard[k] in v for k, v in match.items()):
-            counts[shard["split"]] += shard["rows"]
-    return counts
-
-
-def _config_rows(info: dict, bench, files: dict) -> list[dict]:
-    """One row per prepared config: the groups it holds rows of (a union's absent groups are not
-    listed), the corpora given, and rows per split."""
-    held = {(s["corpus"], s["group"]) for s in info["shards"]}
-    rows = []
-    for name, config in bench.configs.items():
-        if name not in files:
-            continue
-        shards = [s for s in config.shards if s in held]
-        counts = collections.Counter()
-        for corpus, group in shards:
-            counts += _rows(info, corpus=[corpus], group=[group])
-        groups = [g for g in config.groups if any(g == group for _, group in shards)]
-        corpora = list(dict.fromkeys(c for c, _ in shards))
-        rows.append({"name": name, "groups": groups, "corpora": corpora, "counts": [counts[s] for s in SPLITS]})
-    return rows
-
-
-def _statistics(info: dict) -> dict:
-    """Rows of the statistics tables: per corpus and group, per group and gender (like the paper's
-    Table 1 for BiMotion and Table 2 for YueMotion: ``Benchmark.paper_table``), and label counts per corpus."""
-    by_shard = collections.defaultdict(dict)
-    for s in info["shards"]:
-        by_shard[(s["corpus"], s["group"])][s["split"]] = s
-    corpus_rows = []
-    for (corpus, name), per_split in by_shard.items():
-        group = Group.parse(name)
-        corpus_rows.append(
-            {
-                "corpus": corpus,
-                "language": LANGUAGE_NAMES[group.language],
-                "age_group": age_group_text(corpus, name),  # the one rule by language, or the paper's filing
-                "counts": [per_split.get(sp, {}).get("rows", 0) for sp in SPLITS],
-                "hours": hours_text(sum(s["duration_s"] for s in per_split.values()) / 3600),  # a few clips: <0.01
-                "speakers": info.get("speakers", {}).get(  # distinct; folders prepared before: the largest split's
-                    f"{corpus}/{name}", max((s["speakers"] for s in per_split.values()), default=0)
-                ),
-            }
-        )
-    by_gender = collections.defaultdict(collections.Counter)
-    labels = collections.defaultdict(collections.Counter)
-    for s in info["shards"]:
-        for gender, n in s["genders"].items():
-            by_gender[(s["group"], gender)][s["split"]] += n
-        labels[s["corpus"]].update(s["emotions"])
-    gender_rows = [
-        {"group": group, "gender": gender, "counts": [counts[s] for s in SPLITS]}
-        for (group, gender), counts in sorted(by_gender.items())
-    ]
-    used = [name for name in (*LABELS, "(none)") if any(c[name] for c in labels.values())]
-    rows = {corpus: [label_cell(c[n], n in _label_space(info, corpus)) for n in used] for corpus, c in labels.items()}
-    return {
-        "corpus_rows": corpus_rows,
-        "gender_rows": gender_rows,
-        "used_labels": used,
-        "label_rows": rows,
-        "not_annotated_legend": f"`{NOT_ANNOTATED}` = {NOT_ANNOTATED_MEANS}"
-        if any(NOT_ANNOTATED in r for r in rows.values())
-        else None,
-    }
-
-
-def _label_space(info: dict, corpus: str) -> set[str]:
-    """The labels ``corpus`` annotates, and ``(none)``: as prepare.json records them; a folder prepared
-    before it did, a registered corpus's map (a user's corpus: every label, as its counts were shown)."""
-    recorded = info.get("label_spaces", {}).get(corpus)
-    if recorded is None:
-        recorded = label_space(corpus) if corpus in CORPUS_LABEL_MAPS else (*LABELS,)
-    return {"(none)", *recorded}
 
 
 def paper_table(info: dict, bench) -> int | None:
