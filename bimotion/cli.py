@@ -76,8 +76,9 @@ def main(
     description: str = DESCRIPTION,
 ) -> int:
     args = build_parser(prog, commands, package, description).parse_args(argv)
-    from bimotion.console import ALLOCATION_FAILURES, preload_unwinder, quiet, said_out_of_memory
+    from bimotion.console import quiet
     from bimotion.extras import EXTRAS, missing, missing_message
+    from bimotion.memory import ALLOCATION_FAILURES, preload_unwinder, said_out_of_memory
     from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
 
     command = f"{prog} {args.command}"

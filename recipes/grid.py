@@ -98,9 +98,9 @@ def main(argv=None) -> int:
         parser.error(one_line(err))
 
     data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
-    from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.grid.checks import SettingsMismatch
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
+    from bimotion.memory import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
     from bimotion.training.processes import on_main_process
     from bimotion.training.provenance import recorded_command

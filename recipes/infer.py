@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     output_dir = parser._option_string_actions["--output_dir"]
     output_dir.help = "the folder inference_<split>.json goes to (default: the model's)"
     recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS)
-    from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
+    from bimotion.memory import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.training.provenance import recorded_command
     from bimotion.training.run import infer  # torch, datasets: after the arguments are checked
 

@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     parser = HfArgumentParser((ProbeRecipeArguments, DataArguments, ProbeArguments))
     shown = PROBE_DATA_FLAGS + tuple(f.name for f in fields(ProbeArguments))
     recipe, data_args, probe_args = parse_arguments(parser, argv, check, shown=shown)
-    from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
+    from bimotion.memory import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.probe.run import train_probe  # torch: after the arguments are checked
     from bimotion.training.provenance import recorded_command
 

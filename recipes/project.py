@@ -162,9 +162,9 @@ def model_dir_of(args: ProjectArguments, name: str):
 def main(argv=None) -> int:
     found = []
     (args,) = parse_arguments(HfArgumentParser(ProjectArguments), argv, lambda args: found.extend(check(args)))
-    from bimotion.console import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.data.layout import synthetic_data
     from bimotion.grid.config import load_config, torch_threads
+    from bimotion.memory import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.projection import NoLabelDrawn, project
 
     sources = {k: v for k, v in (("bimotion", args.bimotion), ("yuemotion", args.yuemotion)) if v}

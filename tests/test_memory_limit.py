@@ -91,7 +91,7 @@ def test_cpythons_error_return_without_exception_set_under_a_limit_is_an_allocat
     it is (a bug to report, not memory)."""
     probe = (
         "import resource, sys\n"
-        "from bimotion.console import said_out_of_memory\n"
+        "from bimotion.memory import said_out_of_memory\n"
         "err = SystemError('error return without exception set')\n"
         "try:\n"
         "    said_out_of_memory(err, 'bimotion prepare')\n"
@@ -114,12 +114,12 @@ def test_under_a_limit_the_command_line_loads_the_unwinder_before_any_work():
     """bimotion prepare under a limit said its out-of-memory line, then glibc aborted the process (exit -6,
     "libgcc_s.so.1 must be installed for pthread_exit to work": a thread's exit loads it, which failed once
     memory had run out; seen in CI).  Under a limit, the command line and the training recipes load it
-    before any work (bimotion.console.preload_unwinder); without one, nothing is loaded."""
+    before any work (bimotion.memory.preload_unwinder); without one, nothing is loaded."""
     import ast
 
     probe = (
         "import resource\n"
-        "from bimotion.console import preload_unwinder\n"
+        "from bimotion.memory import preload_unwinder\n"
         "def loaded():\n"
         "    return any('libgcc_s' in line for line in open('/proc/self/maps'))\n"
         "before = loaded()\n"
@@ -146,11 +146,11 @@ def test_under_a_limit_the_command_line_loads_the_unwinder_before_any_work():
 
 def test_every_recipe_says_an_allocation_that_failed_in_one_line(capsys):
     """probe.py, grid.py and project.py ended in a traceback where train.py, infer.py and the commands
-    said one line: all now go through bimotion.console.said_out_of_memory (a probe under a real limit
+    said one line: all now go through bimotion.memory.said_out_of_memory (a probe under a real limit
     dies in SciPy's OpenBLAS first, exit code 1, which no process can catch: docs/performance.md)."""
     import ast
 
-    from bimotion.console import said_out_of_memory
+    from bimotion.memory import said_out_of_memory
 
     assert said_out_of_memory(MemoryError(), "probe.py") == 2
     assert capsys.readouterr().err.startswith("error: probe.py ran out of memory (MemoryError)")
@@ -172,13 +172,13 @@ def test_every_recipe_says_an_allocation_that_failed_in_one_line(capsys):
 def test_the_out_of_memory_lines_say_what_a_step_needs_without_a_path_into_the_checkout(monkeypatch):
     """Both lines pointed at docs/performance.md, which a pip install does not have: the line under a
     limit says it in words, the one without a limit names the fixes it gives."""
-    from bimotion import console
+    from bimotion import memory
 
-    monkeypatch.setattr(console, "_address_space_limit", lambda: None)
-    free = console.out_of_memory(MemoryError(), "bimotion prepare")
+    monkeypatch.setattr(memory, "_address_space_limit", lambda: None)
+    free = memory.out_of_memory(MemoryError(), "bimotion prepare")
     assert free.endswith("give it less to do at once (--num-proc, a smaller batch size)")
-    monkeypatch.setattr(console, "_address_space_limit", lambda: 600 * 2**20)
-    limited = console.out_of_memory(MemoryError(), "bimotion prepare")
+    monkeypatch.setattr(memory, "_address_space_limit", lambda: 600 * 2**20)
+    limited = memory.out_of_memory(MemoryError(), "bimotion prepare")
     assert limited.endswith(
         "raise that limit (a step needs several times the memory that top shows it use, as torch and its "
         "libraries reserve address space per thread)"

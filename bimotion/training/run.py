@@ -246,12 +246,12 @@ def train_and_report(
     (main process) where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
     the output folder, its checkpoints are another run's, the checkpoint given was not saved whole, a data or model file
-    is damaged or memory ran out (:func:`~bimotion.console.said_out_of_memory`), 130 on Ctrl-C and 143 on SIGTERM (Slurm's
+    is damaged or memory ran out (:func:`~bimotion.memory.said_out_of_memory`), 130 on Ctrl-C and 143 on SIGTERM (Slurm's
     time limit: a checkpoint is saved after the step under way, the last one too; once training is done, the scoring
     stops at a batch; the closing line then names the sets not scored), each saying how to continue from the last
     checkpoint; 0 for a SIGTERM once the model is scored: the run finishes."""
-    from bimotion.console import ALLOCATION_FAILURES, preload_unwinder, said_out_of_memory
     from bimotion.data.publish import OutputLockedError
+    from bimotion.memory import ALLOCATION_FAILURES, preload_unwinder, said_out_of_memory
     from bimotion.signals import exit_code, stop_word, take_pending_stop, terminate_as_interrupt
 
     preload_unwinder()  # under a memory limit: the out-of-memory line is not followed by glibc's abort
