@@ -29,18 +29,72 @@ def font_families() -> tuple[str, ...]:
 
 
 @functools.cache
-def _glyphs() -> frozenset[int]:
-    """The code points the fonts of :func:`font_families` hold a glyph of."""
+def _glyphs(families: tuple[str, ...] | None = None) -> frozenset[int]:
+    """The code points the fonts of ``families`` (default :func:`font_families`) hold a glyph of: each family
+    as matplotlib finds it for a text drawn in that list (one not installed passed over, matplotlib's
+    default font where none is)."""
     from matplotlib import font_manager, ft2font
 
-    paths = {font_manager.findfont(font_manager.FontProperties(family=[family])) for family in font_families()}
+    paths = set()
+    for family in font_families() if families is None else families:
+        try:
+            paths.add(font_manager.findfont(font_manager.FontProperties(family=[family]), fallback_to_default=False))
+        except ValueError:  # not installed: matplotlib's text passes over it too
+            continue
+    paths = paths or {font_manager.findfont(font_manager.FontProperties())}
     return frozenset(code for path in paths for code in ft2font.FT2Font(path).get_charmap())
 
 
-def drawable(text: str) -> bool:
+def drawable(text: str, families: tuple[str, ...] | None = None) -> bool:
     """Whether a figure draws every character of ``text`` (none as an empty box, for want of a font
-    holding it: Chinese on a machine with no Chinese font)."""
-    return all(ord(ch) in _glyphs() for ch in text if not ch.isspace())
+    holding it: Chinese on a machine with no Chinese font); ``families``: the fonts it is drawn in
+    (default :func:`font_families`)."""
+    return all(ord(ch) in _glyphs(families) for ch in text if not ch.isspace())
+
+
+# matplotlib's own font, always there: it holds the marks figures print (†, ‡, −) and BOX
+BUNDLED_FONT = "DejaVu Sans"
+BOX = "\u25a1"  # □: what a character no font holds is drawn as (matplotlib draws an empty box, warning of each)
+
+
+def figure_families() -> tuple[str, ...]:
+    """The fonts a figure made by :func:`with_figure_fonts` is drawn in: the families matplotlib's settings
+    name now (the user's own, or :func:`font_families` as :func:`bimotion.figures.pyplot` set them), then
+    the installed fonts holding Chinese and matplotlib's own font (:data:`BUNDLED_FONT`), which a glyph the
+    first lacks is taken from (``font.family: cmr10`` holds no †, ‡ or −)."""
+    import matplotlib
+
+    return tuple(dict.fromkeys([*matplotlib.rcParams["font.family"], *font_families(), BUNDLED_FONT]))
+
+
+def with_figure_fonts(make):
+    """A function making a figure, made to draw it in :func:`figure_families` whatever matplotlib's
+    settings are when the figure is saved: each of its texts keeps that list (a text's fonts are fixed when
+    it is made, and a tick label made at drawing copies the first one's), so a user's own
+    ``savefig`` draws every glyph one of those fonts holds, with no warning."""
+
+    @functools.wraps(make)
+    def made(*args, **kwargs):
+        import logging
+
+        import matplotlib
+
+        logging.getLogger("matplotlib.font_manager").addFilter(no_weight_note)  # once: the same filter
+        with matplotlib.rc_context({"font.family": list(figure_families())}):
+            return make(*args, **kwargs)
+
+    return made
+
+
+def boxed(texts: list[str]) -> list[str]:
+    """``texts`` as a figure made by :func:`with_figure_fonts` can draw them: each character no font of
+    :func:`figure_families` holds as :data:`BOX`, the empty box matplotlib would draw, warning at every
+    save of the figure (a user's own ``savefig`` included) for each glyph; said once in a process
+    instead, naming the first such text and how to install a font holding it (:class:`MissingGlyphWarning`)."""
+    families = figure_families()
+    _warn_missing(texts, families)
+    held = _glyphs(families)
+    return ["".join(ch if ch.isspace() or ord(ch) in held else BOX for ch in text) for text in texts]
 
 
 # Chinese, Japanese and Korean script, which a font of CJK_FONT_HINT's holds: hangul, radicals to CJK punctuation,
@@ -55,6 +109,11 @@ def is_cjk(ch: str) -> bool:
     return any(low <= ord(ch) <= high for low, high in CJK_RANGES)
 
 
+_PACKAGE_FILE = str(
+    Path(__file__).parent / "__init__.py"
+)  # bimotion's: a warning points at the first caller outside it
+
+
 class MissingGlyphWarning(UserWarning):
     """A figure's text holds characters no installed font has a glyph of: drawn as empty boxes."""
 
@@ -67,17 +126,26 @@ def warn_missing_glyphs(fig) -> list[str]:
     :func:`font_families` can draw (Chinese on a machine with no Chinese font), naming the first such text
     and how to install a font holding it; matplotlib's own warning, one per missing glyph, is then kept
     quiet in bimotion's drawing (a user's own figures still get it).  Returns the texts that cannot be drawn."""
-    import warnings
-
     from matplotlib.text import Text
 
-    texts = [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
-    missing = list(dict.fromkeys(t for t in texts if not drawable(t)))
+    missing = _warn_missing([t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()])
+    if missing:
+        quiet_glyph_warnings()  # said above, once (a figure bimotion.figures.pyplot did not make)
+    return missing
+
+
+def _warn_missing(texts: list[str], families: tuple[str, ...] | None = None) -> list[str]:
+    """:func:`warn_missing_glyphs`' warning of ``texts`` drawn in ``families`` (default :func:`font_families`),
+    pointed at the first caller outside bimotion; the texts that cannot be drawn."""
+    import warnings
+
+    from loaders.errors import outside_level
+
+    missing = list(dict.fromkeys(t for t in texts if not drawable(t, families)))
     if not missing:
         return []
-    chars = "".join(
-        dict.fromkeys(ch for text in missing for ch in text if not ch.isspace() and ord(ch) not in _glyphs())
-    )
+    held = _glyphs(families)
+    chars = "".join(dict.fromkeys(ch for text in missing for ch in text if not ch.isspace() and ord(ch) not in held))
     cjk = any(map(is_cjk, chars))
     if ("CJK" if cjk else "other") not in _WARNED:
         _WARNED.add("CJK" if cjk else "other")
@@ -85,8 +153,7 @@ def warn_missing_glyphs(fig) -> list[str]:
         warnings.warn(f"a figure's text {' '.join(missing[0].split())!r} has characters no installed font holds "
                       f"({chars[:8]}; {len(missing)} text(s) of this figure), drawn as empty boxes: {fix}, then remove "
                       f"matplotlib's font list ({_font_cache()}) so that it finds the font", MissingGlyphWarning,
-                      stacklevel=3)  # fmt: skip
-    quiet_glyph_warnings()  # said above, once (a figure bimotion.figures.pyplot did not make)
+                      stacklevel=outside_level(__file__))  # bimotion's caller  # fmt: skip
     return missing
 
 

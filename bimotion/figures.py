@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from .figure_fonts import font_families, no_weight_note, quiet_glyph_warnings, warn_missing_glyphs
+from .figure_fonts import BOX, font_families, no_weight_note, quiet_glyph_warnings, warn_missing_glyphs
 
 DPI = 150  # dots per inch of every PNG (its pHYs chunk says so)
 FORMATS = (".png", ".svg")  # the raster copy, and the vector copy for print
@@ -39,10 +39,11 @@ TITLE_LINE_IN = 0.18  # a TITLE_PT line's height (inches), with its spacing
 
 def text_width(text: str) -> int:
     """``text``'s width in characters of a Latin text: a Chinese, Japanese or Korean character (East Asian
-    wide or full-width) takes about two, so a layout sized by character counts leaves it room."""
+    wide or full-width) takes about two, so a layout sized by character counts leaves it room; so does the
+    box drawn for a character no font holds (:data:`~bimotion.figure_fonts.BOX`, most often such a one)."""
     import unicodedata
 
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return sum(2 if ch == BOX or unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 HYPHEN_BREAK = re.compile(r"(?<=\w-)(?=\w)")  # after a hyphen inside a word: cross-|corpus, as textwrap breaks

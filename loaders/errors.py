@@ -294,13 +294,14 @@ def bad(path: Path, reason: str, message: str, hint: str = "") -> BadFileError:
     return BadFileError(path, reason, message, hint)
 
 
-def outside_level() -> int:
-    """The ``stacklevel`` that points a warning at the first caller outside this package (the code that
-    called :func:`loaders.load` or a reader's ``load``), for a warning its caller raises from a helper
-    reached at several depths below ``load`` (:meth:`loaders.base.Collector.not_read`)."""
+def outside_level(module_file: str = __file__) -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside the package of ``module_file``
+    (default this package: the code that called :func:`loaders.load` or a reader's ``load``), for a warning
+    its caller raises from a helper reached at several depths (:meth:`loaders.base.Collector.not_read`;
+    a figure's text no font holds, :func:`bimotion.figure_fonts.boxed`)."""
     import sys
 
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    package = os.path.dirname(os.path.abspath(module_file)) + os.sep
     frame, level = sys._getframe(1), 1  # the frame of the function that warns: stacklevel 1
     while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame, level = frame.f_back, level + 1

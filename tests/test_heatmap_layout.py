@@ -127,9 +127,11 @@ def test_chinese_row_and_column_names_wrap_by_their_drawn_width():
     with Chinese in it (a corpus of one's own named 耆樂情緒語料), each of whose characters is drawn
     about two Latin ones wide, ran to nearly twice the width the layout left it before wrapping.
     Names now wrap by drawn width (bimotion.figures.text_width), a Chinese run without spaces broken
-    where it reaches the width."""
+    where it reaches the width (with no font holding Chinese, each character drawn as the box matplotlib
+    drew, bimotion.figure_fonts.boxed, as wide)."""
     import matplotlib.pyplot as plt
 
+    from bimotion.figure_fonts import boxed
     from bimotion.figures import text_width, wrap
     from bimotion.grid.heatmap import COLUMN_CHARS, ROW_CHARS, heatmap_figure
 
@@ -146,7 +148,8 @@ def test_chinese_row_and_column_names_wrap_by_their_drawn_width():
             "relation": [["baseline"], [None], [None]], "synthetic": []}  # fmt: skip
     fig, ax = heatmap_figure(data, [0])
     rows = [t.get_text() for t in ax.get_yticklabels()]
-    assert [" ".join(r.split()) for r in rows[:2]] == names[:2] and "".join(rows[2].split()) == names[2]  # whole
+    shown = boxed(names)  # as they are drawn: the names themselves where a font holds Chinese
+    assert [" ".join(r.split()) for r in rows[:2]] == shown[:2] and "".join(rows[2].split()) == shown[2]  # whole
     assert max(text_width(line) for row in rows for line in row.split("\n")) <= ROW_CHARS, rows  # was 30
     column = ax.get_xticklabels()[0].get_text().split("\n")
     assert max(text_width(line) for line in column) <= COLUMN_CHARS, column  # was 30
