@@ -122,6 +122,7 @@ def test_a_wide_map_fits_a_pages_width_with_every_score_inside_its_cell(tmp_path
     plt.close(fig)
 
 
+@pytest.mark.filterwarnings("ignore::bimotion.figure_fonts.MissingGlyphWarning")  # said where no font holds Chinese
 def test_chinese_row_and_column_names_wrap_by_their_drawn_width():
     """Row names were wrapped at 28 characters, column names at 24, counted one a character: a name
     with Chinese in it (a corpus of one's own named 耆樂情緒語料), each of whose characters is drawn
