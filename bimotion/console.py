@@ -256,6 +256,19 @@ def load_report_line():
         logger.removeFilter(one_line)
 
 
+_PARAMETER_LEAVES = frozenset(
+    ("weight", "bias", "weight_g", "weight_v", "original0", "original1", "running_mean", "running_var")
+)
+
+
+def _module_of(key: str) -> str:
+    """The module a load report's key names (``classifier.weight``: ``classifier``); a parameter held by
+    a module itself, not a layer's weight (``wav2vec2.masked_spec_embed``, ``quantizer.codevectors``), by
+    its whole key: named by its module alone it would read as the whole encoder being new."""
+    module, _, leaf = key.rpartition(".")
+    return module if module and leaf in _PARAMETER_LEAVES else key
+
+
 def _one_line_report(record) -> bool:
     """A log record of transformers' load report made one line (:func:`load_report_line`); any other as it is."""
     text = _TERMINAL_CODES.sub("", record.getMessage())
@@ -267,7 +280,7 @@ def _one_line_report(record) -> bool:
     model, _, source = text.splitlines()[0].partition(" LOAD REPORT from: ")
 
     def modules(status: str) -> str:
-        names = sorted({key.rsplit(".", 1)[0] for key, s in rows if s == status})
+        names = sorted({_module_of(key) for key, s in rows if s == status})
         return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
 
     parts = [f"{model.strip()} from {source.strip()}:"]

@@ -240,12 +240,16 @@ def test_a_load_report_of_mismatched_weights_stays_whole():
     mismatched = record("classifier.weight | MISMATCH | Reinit due to size mismatch\nprojector.bias | MISSING | ")
     text = mismatched.getMessage()
     assert _one_line_report(mismatched) and mismatched.getMessage() == text
-    new = record("classifier.weight | MISSING | \nquantizer.codevectors | UNEXPECTED | ")
-    assert _one_line_report(new) and new.getMessage() == (
-        "Wav2Vec2ForSequenceClassification from m: not in the checkpoint, so newly initialised (random until "
-        "trained): classifier; in the checkpoint but unused by this model: quantizer; the whole load report: "
-        "transformers.logging.set_verbosity_info()"
+    new = record(
+        "classifier.weight | MISSING | \nwav2vec2.masked_spec_embed | MISSING | \nquantizer.codevectors | UNEXPECTED | "
+        "\nquantizer.weight_proj.bias | UNEXPECTED | "
     )
+    assert _one_line_report(new) and new.getMessage() == (  # the encoder's own parameter by its whole key: it
+        "Wav2Vec2ForSequenceClassification from m: not in the checkpoint, so newly initialised (random until "
+        "trained): classifier, wav2vec2.masked_spec_embed; in the checkpoint but unused by this model: "
+        "quantizer.codevectors, quantizer.weight_proj; the whole load report: "
+        "transformers.logging.set_verbosity_info()"
+    )  # read 'newly initialised: classifier, wav2vec2' as if the whole encoder were random
 
 
 def test_a_load_report_block_inside_another_keeps_the_outer_ones_line(monkeypatch):
