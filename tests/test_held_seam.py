@@ -37,7 +37,7 @@ def test_the_checks_the_loaders_the_test_sets_and_the_grid_name_the_same_groups(
     groups = ["zho_eld", "zho_adu"]
     assert [s.group for s in held_shards({"bimotion": str(card_only)}.get, shards(["bimotion:all"]))] == groups
     assert default_test_configs(Sources(str(card_only))) == groups
-    with pytest.raises(ArgumentError, match=r"has no eng_eld rows \(it holds zho_adu, zho_eld; "):
+    with pytest.raises(ArgumentError, match=r"has no rows of eng_eld \(it holds zho_adu, zho_eld; "):
         check_present({"--train_configs": ["eng_eld"]}, {"bimotion": str(card_only)})
     with pytest.raises(ValueError) as err:
         prepared_groups({"bimotion": str(card_only)})
@@ -172,7 +172,7 @@ def test_a_group_of_a_dataset_whose_card_names_no_group_says_it_holds_none(pushe
     its default test sets were none, no error (held_pairs' [] read as a dataset holding nothing to score)."""
     with pytest.raises(ArgumentError) as err:
         check_present({"--train_configs": ["zho_eld"]}, {"bimotion": str(pushed)})
-    assert f"has no zho_eld rows (it holds no group; {pushed} has no prepare.json" in str(err.value)
+    assert f"has no rows of zho_eld (it holds no group; {pushed} has no prepare.json" in str(err.value)
     # and, asked from Python (train_model, evaluate), its default test sets are an error, not none at all
     with pytest.raises(ValueError, match=r"its card's configs \(default\) are of no bimotion group, each of"):
         default_test_configs(Sources(str(pushed)))

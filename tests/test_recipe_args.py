@@ -70,7 +70,7 @@ CASES = [
     ("train", ["--bimotion", "{root}/no_benchmark", "--train_configs", "zho_eld"], "--bimotion"),
     # a group the prepared folder has no rows of: named before anything loads (it was a traceback)
     ("train", ["--train_configs", "eng"], "--train_configs: the prepared bimotion dataset at "),
-    ("train", ["--train_configs", "zho_eld", "--test_configs", "eng_adu"], "has no eng_adu rows"),
+    ("train", ["--train_configs", "zho_eld", "--test_configs", "eng_adu"], "has no rows of eng_adu"),
     ("infer", ["--model", "{tiny}", "--bimotion", "{data}", "--configs", "eng"], "--configs"),
     ("train", ["--train_configs", "yue_adu"], "--yuemotion"),
     ("train", ["--train_configs", "zho_eld", "--test_configs", "nope"], "--test_configs"),
@@ -691,7 +691,7 @@ def test_augment_selects_on_the_mixture_groups_that_have_validation_rows(paths, 
     assert "note: zho_adu has no validation rows: the model is selected on zho_eld" in capsys.readouterr().err
     assert augment.selected_on(["zho_adu"], DataArguments(bimotion=str(thin))) == ["zho_adu"]  # the check names it
     assert augment.selected_on(["zho_eld", "zho_adu"], DataArguments(bimotion=paths["data"])) == ["zho_eld", "zho_adu"]
-    # a group the folder does not hold at all is the check's error ("has no eng_eld rows"), not first a note
+    # a group the folder does not hold at all is the check's error ("has no rows of eng_eld"), not first a note
     # that it "has no validation rows"
     capsys.readouterr()
     assert augment.selected_on(["zho_eld", "eng_eld"], DataArguments(bimotion=paths["data"])) == ["zho_eld"]

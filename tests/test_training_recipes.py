@@ -225,7 +225,7 @@ def test_augment_on_a_dataset_made_by_bimotion_prepare(tiny, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:  # a usage error before anything loads
         recipe("augment").main(argv + ["--mixture", "cross_lingual", "--output_dir", str(tmp_path / "other")])
     assert exit_.value.code == 2
-    assert re.search(r"--mixture: .* has no eng_eld rows .*crema_d, elderreact, tess", capsys.readouterr().err)
+    assert re.search(r"--mixture: .* has no rows of eng_eld .*crema_d, elderreact, tess", capsys.readouterr().err)
 
 
 def test_a_union_config_of_a_partly_prepared_dataset_trains_on_the_groups_it_has(tiny, tmp_path, capsys):

@@ -280,13 +280,13 @@ def test_load_split_reads_shards_once_with_rows_and_stored_audio(prepared):
 
 def test_load_split_reads_a_union_from_the_groups_prepared(tmp_path):
     """A union config of a folder that holds some of its groups (only CSED's zho_eld) read
-    the absent ones too, and stopped: "the prepared bimotion dataset ... has no train split of zho_adu"."""
+    the absent ones too, and stopped: "the prepared bimotion dataset ... has no train rows of zho_adu"."""
     data = testing.write_prepared(tmp_path / "bimotion", shards=[("csed", "zho_eld")], sizes={"train": 4, "test": 2})
     sources = Sources(bimotion=str(data), cache_dir=str(tmp_path / "cache"))
     for config in ("zho", "eld", "bimotion:all"):
         ds = load_split(sources, [config], "train")
         assert set(column(ds, "group")) == {"zho_eld"} and len(ds) == 4, config
-    with pytest.raises(ValueError, match="has no train split of eng_eld"):  # a group named alone is no union
+    with pytest.raises(ValueError, match="has no train rows of eng_eld"):  # a group named alone is no union
         load_split(sources, ["eng_eld"], "train")
 
 

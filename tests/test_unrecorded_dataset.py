@@ -45,9 +45,29 @@ def test_a_config_of_several_groups_is_read_from_the_groups_the_card_has(unrecor
 
 
 def test_a_split_the_dataset_lacks_names_the_missing_prepare_json(unrecorded):
-    with pytest.raises(ValueError, match="has no test split of zho_eld") as err:
+    with pytest.raises(ValueError, match="has no test rows of zho_eld") as err:
         load_split(Sources(str(unrecorded)), ["zho_eld"], "test")
     assert f"{unrecorded} has no prepare.json" in str(err.value)
+
+
+def test_a_group_the_dataset_lacks_is_one_sentence_whether_checked_or_loaded(unrecorded):
+    """Loading a group a dataset lacks joined the missing prepare.json into a sentence of its own (`has no
+    train split of eng_eld (...); DIR has no prepare.json ...; prepare it with the corpora of eng_eld (crema_d,
+    tess, elderreact)`), the recipes' check another (`has no eng_eld rows (it holds zho_eld; ...): prepare it
+    with the corpora of eng_eld (crema_d, elderreact, tess)`): both are now held.no_rows' one sentence."""
+    with pytest.raises(ArgumentError) as checked:
+        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": str(unrecorded)})
+    with pytest.raises(ValueError) as loaded:
+        load_split(Sources(str(unrecorded)), ["eng_eld"], "train")
+    why = f"{unrecorded} has no prepare.json, the record of the groups, corpora and splits a dataset holds"
+    fix = "only its card's configs are known): prepare it with the corpora of eng_eld (crema_d, elderreact, tess), "
+    fix += "or leave eng_eld out"
+    head = f"the prepared bimotion dataset at {unrecorded} has no"
+    assert str(checked.value).startswith(f"--train_configs: {head} rows of eng_eld (it holds zho_eld; {why}")
+    assert str(checked.value).endswith(fix) and str(loaded.value).endswith(fix)
+    loaded_text = str(loaded.value)
+    assert loaded_text.startswith(f"{head} train rows of eng_eld (") and f"; {why}" in loaded_text
+    assert "not found" in loaded_text  # what datasets said, kept inside the parentheses
 
 
 def test_advise_and_grid_say_which_record_is_missing_and_how_to_make_it(unrecorded):

@@ -3,7 +3,7 @@
 Parquet files and the card, or another tool wrote it), by the groups its card's configs declare
 (:func:`card_configs`, the one reading of a card); what such a dataset lacks and how to give it one
 (:data:`UNRECORDED`, :data:`RECORD_FIX`, :func:`unrecorded`: the ends of the errors and notes that meet one;
-:func:`groups_unknown`: one of which no group is known)."""
+:func:`groups_unknown`: one of which no group is known; :func:`no_rows`: one that lacks rows of a group)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,22 @@ def unrecorded(source: str | os.PathLike | None, so: str = "", instead: str = ""
     if not so:
         return why
     return f"{why}, {so}: " + ", or ".join(part for part in (instead, fix) if part)
+
+
+def no_rows(
+    source, benchmark: str, of: str, *, split: str | None = None, detail: str = "", holds=None, fix: str = ""
+) -> str:
+    """The one sentence of a prepared dataset that lacks rows of ``of`` (a group, several, ``any group of
+    zho``): ``"the prepared BENCHMARK dataset at SOURCE has no [SPLIT ]rows of OF (DETAIL; it holds
+    HOLDS; WHY)[: FIX]"``, where WHY is :func:`unrecorded`'s (a dataset known by its card alone; none
+    where its record is read) and ``holds`` the groups it holds (``[]``: ``no group``; None: not said).
+    The recipes' checks, their notes and the loading of a split all say it so."""
+    said = [detail] if detail else []
+    said += [] if holds is None else [f"it holds {', '.join(holds) or 'no group'}"]
+    said += [why] if (why := unrecorded(source)) else []
+    rows = f"{split} rows" if split else "rows"
+    said_all = f" ({'; '.join(said)})" if said else ""
+    return f"the prepared {benchmark} dataset at {source} has no {rows} of {of}{said_all}" + (f": {fix}" if fix else "")
 
 
 _CARD_CONFIGS: dict[tuple, list[str] | None] = {}  # (Hub id, the Hub and its cache) -> its card's configs

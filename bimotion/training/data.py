@@ -125,7 +125,7 @@ def load_shards(sources: Sources, wanted: list[Shard], split: str):
 def _load_shards(sources: Sources, wanted: list[Shard], split: str):
     from datasets import concatenate_datasets
 
-    from bimotion.data.held import unrecorded
+    from bimotion.data.held import no_rows
     from bimotion.data.reading import load_source, raw_audio, with_names
 
     parts = []
@@ -136,11 +136,10 @@ def _load_shards(sources: Sources, wanted: list[Shard], split: str):
         except ValueError as err:
             if not any(s in str(err) for s in ("not found", "Unknown split", "was not prepared")):
                 raise
-            needs = ", ".join(BENCHMARKS[bench].corpora_of(group))
-            why = unrecorded(sources.path(bench))  # no prepare.json, or a Hub dataset's not fetched
+            needs = ", ".join(sorted(BENCHMARKS[bench].corpora_of(group)))
+            fix = f"prepare it with the corpora of {group} ({needs}), or leave {group} out"
             raise ValueError(
-                f"the prepared {bench} dataset at {sources.path(bench)} has no {split} split of {group} ({err})"
-                f"{f'; {why}' if why else ''}; prepare it with the corpora of {group} ({needs}), or leave {group} out"
+                no_rows(sources.path(bench), bench, group, split=split, detail=str(err).rstrip("."), fix=fix)
             ) from err
         missing = [c for c in KEEP_COLUMNS if c not in ds.column_names]
         if missing:

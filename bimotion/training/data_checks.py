@@ -204,16 +204,8 @@ def check_groups_known(flag: str, datasets: dict[str, str | None]) -> None:
             raise ArgumentError(why)
 
 
-def _unrecorded(path: str | None) -> list[str]:
-    """``["DATA has no prepare.json ..."]`` for a dataset without a record (or why a Hub dataset's could not
-    be read: :func:`bimotion.data.held.unrecorded`), else ``[]``."""
-    from bimotion.data.held import unrecorded
-
-    return [why] if (why := unrecorded(path)) else []
-
-
 def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> list[str]:
-    from bimotion.data.held import held_pairs
+    from bimotion.data.held import held_pairs, no_rows
 
     notes, absent = [], {}  # absent: {(benchmark, path, groups held): [(group, its corpora)]}
     for bench in found.benchmarks:
@@ -238,32 +230,23 @@ def _check_present(config: str, found, flag: str, datasets: dict[str, str | None
     read = [group for group in found.groups if group not in missing]
     if read:  # a config of several groups (zho, all): read from those that have rows
         lacking = "; ".join(
-            f"the prepared {bench} dataset at {path} has no rows of {', '.join(g for g, _ in groups)}"
-            + "".join(f" ({why})" for why in _unrecorded(path))
-            for (bench, path, _), groups in absent.items()
+            no_rows(path, bench, ", ".join(g for g, _ in groups)) for (bench, path, _), groups in absent.items()
         )
         return [*notes, f"note: {flag} {config}: {lacking}: {config} is read from {', '.join(read)} only"]
     (bench, path, groups_held), lacking = next(iter(absent.items()))
-    corpora = sorted({c for _, wanted in lacking for c in wanted})
-    held = (", ".join(groups_held) or "no group") + "".join(
-        f"; {why}" for why in _unrecorded(path)
-    )  # a card's: says so
+    corpora = ", ".join(sorted({c for _, wanted in lacking for c in wanted}))
     if len(found.groups) > 1:
-        raise ArgumentError(
-            f"{flag}: the prepared {bench} dataset at {path} has no rows of any group of {config} "
-            f"({', '.join(found.groups)}; it holds {held}): prepare their corpora "
-            f"({', '.join(corpora)}), or name a config of the groups it holds"
-        )
+        fix = f"prepare their corpora ({corpora}), or name a config of the groups it holds"
+        of, detail = f"any group of {config}", ", ".join(found.groups)
+        raise ArgumentError(f"{flag}: {no_rows(path, bench, of, detail=detail, holds=groups_held, fix=fix)}")
     group = lacking[0][0]
     leave = (  # augment's groups come from its mixture: it is narrowed, not edited
         "choose a --mixture without it (baseline; --languages and --age_groups narrow the others)"
         if flag == "--mixture"
         else f"leave {group} out"
     )
-    raise ArgumentError(
-        f"{flag}: the prepared {bench} dataset at {path} has no {group} rows (it holds {held}): "
-        f"prepare it with the corpora of {group} ({', '.join(corpora)}), or {leave}"
-    )
+    fix = f"prepare it with the corpora of {group} ({corpora}), or {leave}"
+    raise ArgumentError(f"{flag}: {no_rows(path, bench, group, holds=groups_held, fix=fix)}")
 
 
 def check_split_rows(flags: Iterable[tuple[str, str, Iterable[str] | None]], datasets: dict[str, str | None]) -> None:
