@@ -3,7 +3,8 @@ each reader's ``INFO``, and a user corpus's, registered at run time (:mod:`loade
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import MISSING, asdict, dataclass, replace
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 from .errors import LayoutError
@@ -57,6 +58,14 @@ class SourceInfo:
         """JSON-ready fields (``prepare.json`` carries a user corpus's source this way)."""
         fields = {name: v for name, v in asdict(self).items() if v or name not in self.DECLARED}
         return {name: list(v) if isinstance(v, tuple) else v for name, v in fields.items()}
+
+    @classmethod
+    def takes(cls, d: object) -> bool:
+        """Whether ``d`` is what :meth:`to_dict` writes (a mapping of this class's fields, every one without a
+        default among them), which :meth:`from_dict` reads: a ``prepare.json``'s ``user_sources`` checked."""
+        names = {f.name: f for f in dataclass_fields(cls)}
+        needed = {n for n, f in names.items() if f.default is MISSING and f.default_factory is MISSING}
+        return isinstance(d, dict) and needed <= set(d) <= set(names)
 
     @classmethod
     def from_dict(cls, d: dict) -> SourceInfo:

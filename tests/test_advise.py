@@ -533,7 +533,7 @@ def test_advise_names_a_mistyped_target_and_a_dataset_given_as_the_other_benchma
         capsys.readouterr().err
     )
     assert main(["advise", "--target", "zho_eld", "--bimotion", data, "--yuemotion", data, *out]) == 2
-    assert f"error: --yuemotion {data} holds the prepared bimotion dataset: give it as --bimotion" in (
+    assert f"error: --yuemotion {data} holds the prepared bimotion dataset, not yuemotion: give it as --bimotion" in (
         capsys.readouterr().err
     )
 

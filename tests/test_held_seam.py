@@ -295,3 +295,42 @@ def test_each_recipe_names_its_every_group_flag_for_a_record_of_no_rows(recipe_n
         f"{flag}, or {RECORD_FIX}"
     ), err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"benchmark": "bimotoin"}, "its benchmark 'bimotoin' is not prepare's (bimotion or yuemotion)"),
+        ({"benchmark": ["bimotion"]}, "its benchmark ['bimotion'] is not prepare's (bimotion or yuemotion)"),
+        ({"user_sources": {"home": {"name": "home"}}}, "its user_sources are not prepare's"),
+        ({"user_sources": ["home"]}, "its user_sources are not prepare's"),
+    ],
+    ids=["benchmark-mistyped", "benchmark-a-list", "user-source-cut-short", "user-sources-a-list"],
+)
+def test_a_tampered_prepare_json_is_the_same_one_error_through_the_grid_and_the_recipes(change, said, tmp_path, capsys):
+    """The grid's groups (advise; prepared_groups) read prepare.json's benchmark and corpora of one's own
+    themselves: a mistyped benchmark was `--bimotion DIR holds the prepared bimotoin dataset: give it as
+    --bimotoin`, a user source cut short a TypeError traceback (`SourceInfo.__init__() missing 8 required
+    positional arguments`), where the recipes' check said either as its own sentence or not at all. Each
+    now reads it through layout.not_a_record (held.prepared_as): one error naming the file and the fix."""
+    import json
+
+    from bimotion.cli import main
+    from bimotion.training.data_checks import register_prepared
+
+    folder = testing.write_prepared(tmp_path / "csed", shards=[("csed", "zho_eld")], sizes={"train": 4, "test": 2})
+    info = json.loads((folder / layout.INFO_FILE).read_text(encoding="utf-8"))
+    (folder / layout.INFO_FILE).write_text(json.dumps({**info, **change}), encoding="utf-8")
+    error = f"{folder / layout.INFO_FILE}: {said}"
+    with pytest.raises(ValueError) as grid:
+        prepared_groups({"bimotion": str(folder)})
+    assert str(grid.value).startswith(error) and f"prepare {folder} again with" in str(grid.value)
+    with pytest.raises(ValueError) as registered:  # what the recipes, the projections and augment read
+        register_prepared({"bimotion": str(folder)})
+    with pytest.raises(ArgumentError) as checked:
+        check_datasets({"bimotion": str(folder)})
+    assert str(registered.value) == str(grid.value) and str(checked.value) == f"--bimotion {folder}: {grid.value}"
+    assert main(["advise", "--target", "zho_eld", "--bimotion", str(folder), "--output", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert error in err and "again with --overwrite" in err and "Traceback" not in err, err
+    assert not (tmp_path / "o").exists()

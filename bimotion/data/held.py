@@ -3,7 +3,8 @@
 Parquet files and the card, or another tool wrote it), by the groups its card's configs declare
 (:func:`card_configs`, the one reading of a card); what such a dataset lacks and how to give it one
 (:data:`UNRECORDED`, :data:`RECORD_FIX`, :func:`unrecorded`: the ends of the errors and notes that meet one;
-:func:`groups_unknown`: one of which no group is known; :func:`no_rows`: one that lacks rows of a group)."""
+:func:`groups_unknown`: one of which no group is known;
+:func:`prepared_as`: its record, of the benchmark it is given as, registered; :func:`no_rows`: one that lacks rows of a group)."""
 
 from __future__ import annotations
 
@@ -99,6 +100,24 @@ def _configs_of(card: Path) -> list[str] | None:
     if not isinstance(configs, list):
         return None
     return [c["config_name"] for c in configs if isinstance(c, dict) and isinstance(c.get("config_name"), str)]
+
+
+def prepared_as(source, name: str, *, named: str = "") -> dict | None:
+    """The record (:func:`.layout.held_info`: a local folder's ``prepare.json`` or a Hub dataset's, checked
+    by :func:`.layout.not_a_record`) of the dataset ``source`` given as ``--NAME`` (``named`` in the
+    errors: ``--bimotion DIR``), its benchmark registered with the corpora of one's own it records, so
+    that their groups (``ind_eld``) resolve in this process; None without a record.  One prepared as
+    the other benchmark is a ValueError saying which to give it as: its groups would be read as this one's."""
+    from bimotion.registry import benchmark_of, register
+
+    info = held_info(source)
+    if info is None:
+        return None
+    if info["benchmark"] != name:
+        found = info["benchmark"]
+        raise ValueError(f"{named or source} holds the prepared {found} dataset, not {name}: give it as --{found}")
+    register(benchmark_of(info))
+    return info
 
 
 def held_pairs(source, benchmark: str, shards=(), split: str | None = None) -> list[tuple[str, str]] | None:

@@ -24,10 +24,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
+from bimotion.registry import BENCHMARKS, BUILTIN, SPLITS, benchmark_of
 from loaders.browser_files import MACOS_RESOURCES, left_by_browser
 from loaders.errors import spoken
 from loaders.files import folder_not_writable, sha256_of, write_text_atomic
+from loaders.source import SourceInfo
 from loaders.unlisted import MAKE_LISTABLE, cannot_list
 
 from .walk import walk_listings
@@ -80,8 +81,7 @@ def folder_files(
 
 
 def browser_leftovers(folder: Path) -> list[str]:
-    """The files in a prepared folder's top, ``data/`` and ``__MACOSX/`` that :func:`left_by_browser`
-    (relative to it, sorted)."""
+    """The files :func:`left_by_browser` names in a prepared folder's top, ``data/`` and ``__MACOSX/`` (sorted)."""
     return folder_files(folder)[1]
 
 
@@ -190,6 +190,10 @@ def not_a_record(info: object, named: str) -> str | None:
         isinstance(s, dict) and shard_keys <= set(s) and isinstance(s["files"], list) for s in info["shards"]
     ):
         return f"{named}: its shards are not prepare's (corpus, group, split, files, rows each)"
+    if info["benchmark"] not in list(BUILTIN):  # a list: an unhashable value is none of them either
+        return f"{named}: its benchmark {info['benchmark']!r} is not prepare's ({' or '.join(BUILTIN)})"
+    if not isinstance(user := info.get("user_sources") or {}, dict) or not all(map(SourceInfo.takes, user.values())):
+        return f"{named}: its user_sources are not prepare's (each corpus of one's own's source, by field)"
     return None
 
 

@@ -216,22 +216,18 @@ def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_
     (:func:`bimotion.registry.register`), so that their groups (``ind_eld``) resolve in this process.
     A dataset without a record is an error (:func:`unrecorded_groups`); ``local_only``: only local
     prepared folders are read, others skipped (a Hub dataset is not asked)."""
-    from ..data.held import held_pairs
-    from ..data.layout import held_info, is_prepared
-    from ..registry import benchmark_of, register
+    from ..data.held import held_pairs, prepared_as
+    from ..data.layout import is_prepared
+    from ..registry import BENCHMARKS
 
     groups: list[str] = []
     for name, folder in data_dirs.items():
         if not folder or name == "cache_dir" or (local_only and not is_prepared(folder)):
             continue
-        info = held_info(folder)  # a local folder's prepare.json, or a Hub dataset's
-        if info is None:
+        # a local folder's prepare.json, or a Hub dataset's, its benchmark registered: its own groups resolve
+        if prepared_as(folder, name, named=f"--{name} {folder}") is None:
             raise ValueError(unrecorded_groups(folder, name, named=f"--{name} {folder}"))
-        if info["benchmark"] != name:  # its groups would be read twice, or as the other benchmark's
-            raise ValueError(
-                f"--{name} {folder} holds the prepared {info['benchmark']} dataset: give it as --{info['benchmark']}"
-            )
-        bench = register(benchmark_of(info))  # with the user corpora it was prepared with: their groups resolve
+        bench = BENCHMARKS[name]
         corpora: dict[str, list[str]] = {}
         for group, corpus in held_pairs(folder, name, split="train"):
             corpora.setdefault(group, []).append(corpus)

@@ -43,14 +43,13 @@ def check_dataset(value: str | None, flag: str, benchmark: str, *, cache_dir: st
                 f"{flag} {value} is not a prepared dataset folder (no prepare.json){prepared_inside(path)}: make one "
                 "with `bimotion prepare`"
             )
-        from bimotion.data.layout import read_info
+        from bimotion.data.held import prepared_as
 
-        try:  # the one reader of prepare.json: a file without a benchmark, or not prepare's, is refused
-            found = read_info(path)["benchmark"]
+        try:  # the one reader of prepare.json: one not prepare's record, or of the other benchmark, is refused
+            prepared_as(path, benchmark, named=f"{flag} {value}")
         except ValueError as err:
-            raise ArgumentError(f"{flag} {value}: {one_line(err)}") from err
-        if found != benchmark:
-            raise ArgumentError(f"{flag} {value} holds the prepared {found} dataset, not {benchmark}")
+            said = one_line(err)
+            raise ArgumentError(said if said.startswith(f"{flag} {value} ") else f"{flag} {value}: {said}") from err
     elif not is_hub_id(value):
         raise ArgumentError(f"{flag} {value}: no such folder, and not a Hub dataset id (OWNER/NAME)")
     else:
@@ -138,13 +137,14 @@ def register_prepared(datasets: dict[str, str | None]) -> None:
     """Make the benchmark each local prepared folder of ``datasets`` was prepared as (with the user
     corpora its prepare.json records) the one its name resolves to in this process, and the
     benchmarks given the ones a name of several (``all``) means (:func:`bimotion.registry.given`)."""
-    from bimotion.data.layout import is_prepared, read_info
-    from bimotion.registry import benchmark_of, given, register
+    from bimotion.data.held import prepared_as
+    from bimotion.data.layout import is_prepared
+    from bimotion.registry import given
 
     given(name for name, value in datasets.items() if value)
-    for value in datasets.values():
+    for name, value in datasets.items():
         if value and is_prepared(value):
-            register(benchmark_of(read_info(value)))
+            prepared_as(value, name, named=f"--{name} {value}")
 
 
 def check_configs(configs: Iterable[str] | None, flag: str, datasets: dict[str, str | None]) -> None:
