@@ -38,7 +38,7 @@ def test_the_checks_the_loaders_the_test_sets_and_the_grid_name_the_same_groups(
     assert [s.group for s in held_shards({"bimotion": str(card_only)}.get, shards(["bimotion:all"]))] == groups
     assert default_test_configs(Sources(str(card_only))) == groups
     with pytest.raises(ArgumentError, match=r"has no rows of eng_eld \(it holds zho_adu, zho_eld; "):
-        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": str(card_only)})
+        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": str(card_only)}, every_group=None)
     with pytest.raises(ValueError) as err:
         prepared_groups({"bimotion": str(card_only)})
     message = str(err.value)
@@ -171,7 +171,7 @@ def test_a_group_of_a_dataset_whose_card_names_no_group_says_it_holds_none(pushe
     """The error named what the dataset holds as nothing at all: `(it holds ; DIR has no prepare.json ...)`;
     its default test sets were none, no error (held_pairs' [] read as a dataset holding nothing to score)."""
     with pytest.raises(ArgumentError) as err:
-        check_present({"--train_configs": ["zho_eld"]}, {"bimotion": str(pushed)})
+        check_present({"--train_configs": ["zho_eld"]}, {"bimotion": str(pushed)}, every_group=None)
     assert f"has no rows of zho_eld (it holds no group; {pushed} has no prepare.json" in str(err.value)
     # and, asked from Python (train_model, evaluate), its default test sets are an error, not none at all
     with pytest.raises(ValueError, match=r"its card's configs \(default\) are of no bimotion group, each of"):
@@ -232,7 +232,7 @@ def test_the_flag_whose_absence_means_every_group_is_named_by_its_caller(pushed)
     with pytest.raises(ArgumentError) as err:
         check_present({"--eval_configs": None}, {"bimotion": str(pushed)}, every_group="--eval_configs")
     assert "name the groups to score with --eval_configs, or " + RECORD_FIX in str(err.value)
-    check_present({"--test_configs": None}, {"bimotion": str(pushed)})  # no flag means every group: unchecked
+    check_present({"--test_configs": None}, {"bimotion": str(pushed)}, every_group=None)  # none: unchecked
     with pytest.raises(ValueError, match=r"every_group '--configs' is none of the flags --test_configs"):
         check_present({"--test_configs": None}, {"bimotion": str(pushed)}, every_group="--configs")
 
@@ -258,10 +258,12 @@ def test_a_record_of_no_rows_is_named_as_such(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("recipe_name", "flag"), [("train", "--test_configs"), ("probe", "--test_configs"), ("infer", "--configs")]
+    ("recipe_name", "flag"),
+    [("train", "--test_configs"), ("augment", "--test_configs"), ("probe", "--test_configs"), ("infer", "--configs")],
 )
 def test_each_recipe_names_its_every_group_flag_for_a_record_of_no_rows(recipe_name, flag, tmp_path, capsys):
-    """Each recipe names the flag whose absence scores every group (every_group=): beside a dataset with
+    """Each recipe (augment through check_training, as train) names the flag whose absence scores every
+    group (every_group=, which every caller of check_present now passes: it has no default): beside a dataset with
     rows, a prepared yuemotion folder whose prepare.json records no rows is one `error:` line naming it
     and that flag, before anything is written."""
     import json
@@ -282,8 +284,10 @@ def test_each_recipe_names_its_every_group_flag_for_a_record_of_no_rows(recipe_n
     else:
         tiny = testing.save_tiny_model(tmp_path / "tiny")
         argv = [*given, "--dataset_cache_dir", str(tmp_path / "cache")]
-        if recipe_name == "train":
-            argv += ["--model_name_or_path", str(tiny), "--output_dir", str(out), "--train_configs", "zho_eld"]
+        if recipe_name in ("train", "augment"):
+            argv += ["--model_name_or_path", str(tiny), "--output_dir", str(out)]
+            argv += ["--train_configs", "zho_eld"] if recipe_name == "train" else ["--target", "zho_eld"]
+            argv += ["--mixture", "baseline"] if recipe_name == "augment" else []
         else:
             argv += ["--model", str(tiny)]
     with pytest.raises(SystemExit) as exit_:

@@ -100,7 +100,7 @@ def test_a_damaged_hub_record_is_one_error_naming_it_and_the_fix(made, tmp_path,
         prepared_groups({"bimotion": "me/ds"})
     # the recipes' check (it passed a record without a benchmark, which failed as datasets loaded it)
     with pytest.raises(ValueError, match="^" + SAID[kind][:40]):
-        check_present({"--train_configs": ["zho_eld"]}, {"bimotion": "me/ds"})
+        check_present({"--train_configs": ["zho_eld"]}, {"bimotion": "me/ds"}, every_group=None)
     assert main(["advise", "--target", "zho_eld", "--bimotion", "me/ds", "-o", str(tmp_path / "out")]) == 2
     said = capsys.readouterr().err
     assert said.startswith(f"error: {SAID[kind]}") and said.rstrip().endswith(FIX), said

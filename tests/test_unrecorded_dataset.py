@@ -30,7 +30,7 @@ def unrecorded(tmp_path_factory):
 
 def test_a_group_the_card_lacks_is_one_error_naming_the_missing_prepare_json(unrecorded):
     with pytest.raises(ArgumentError) as err:
-        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": str(unrecorded)})
+        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": str(unrecorded)}, every_group=None)
     message = str(err.value)
     assert f"{unrecorded} has no prepare.json" in message
     assert "it holds zho_eld" in message  # from the card's configs
@@ -56,7 +56,7 @@ def test_a_group_the_dataset_lacks_is_one_sentence_whether_checked_or_loaded(unr
     tess, elderreact)`), the recipes' check another (`has no eng_eld rows (it holds zho_eld; ...): prepare it
     with the corpora of eng_eld (crema_d, elderreact, tess)`): both are now held.no_rows' one sentence."""
     with pytest.raises(ArgumentError) as checked:
-        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": str(unrecorded)})
+        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": str(unrecorded)}, every_group=None)
     with pytest.raises(ValueError) as loaded:
         load_split(Sources(str(unrecorded)), ["eng_eld"], "train")
     why = f"{unrecorded} has no prepare.json, the record of the groups, corpora and splits a dataset holds"
@@ -132,7 +132,7 @@ def test_a_hub_dataset_without_prepare_json_is_read_by_its_card_too(unrecorded, 
     assert card_configs(hub_id) == ["zho_eld", "zho", "eld", "all", "csed"]
     assert {s.group for s in held_shards({"bimotion": hub_id}.get, shards(["bimotion:all"]))} == {"zho_eld"}
     with pytest.raises(ArgumentError) as err:
-        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": hub_id})
+        check_present({"--train_configs": ["eng_eld"]}, {"bimotion": hub_id}, every_group=None)
     if hub == "answers_none":
         assert f"it holds zho_eld; {hub_id} has no prepare.json" in str(err.value)
     else:

@@ -166,7 +166,7 @@ def check_configs(configs: Iterable[str] | None, flag: str, datasets: dict[str, 
 
 
 def check_present(
-    flags: dict[str, Iterable[str] | None], datasets: dict[str, str | None], *, every_group: str | None = None
+    flags: dict[str, Iterable[str] | None], datasets: dict[str, str | None], *, every_group: str | None
 ) -> None:
     """Every config that ``{flag: configs}`` name has rows in the local prepared folders (their
     prepare.json; a Hub id is checked when it loads).  Run after the checks of the arguments
@@ -177,8 +177,9 @@ def check_present(
     to prepare.  scores.json's ``train_groups`` and ``train_corpora`` record what was used.
     ``every_group``: the flag of ``flags`` whose absence means every group the datasets hold (training's
     and the probe's ``--test_configs``, inference's ``--configs``:
-    :func:`bimotion.training.data.default_test_configs`); not given, it is checked that some group of
-    each is known (:func:`check_groups_known`)."""
+    :func:`bimotion.training.data.default_test_configs`): that flag not given, it is checked that some
+    group of each dataset is known (:func:`check_groups_known`); None for a caller none of whose flags
+    means that.  Required, with no default: a caller that left it out went without that check, unsaid."""
     if every_group is not None and every_group not in flags:
         raise ValueError(f"check_present: every_group {every_group!r} is none of the flags {', '.join(flags)}")
     notes = []
