@@ -99,6 +99,7 @@ def main(argv=None) -> int:
 
     data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     from bimotion.grid.checks import SettingsMismatch
+    from bimotion.grid.plan import StaleMarker
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
     from bimotion.memory import ALLOCATION_FAILURES, said_out_of_memory
     from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
@@ -126,7 +127,7 @@ def main(argv=None) -> int:
                 file=sys.stderr,
             )
         return exit_code(err)
-    except DamagedFileError as err:  # a prepared dataset's file or clip, or a model's weights
+    except (DamagedFileError, StaleMarker) as err:  # a dataset's file or clip, a model's weights; a marker
         print(f"error: {err}", file=sys.stderr)
         return 2
     except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix

@@ -8,13 +8,16 @@ a local folder still relative to the grid's folder, and an older marker's relati
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import pytest
+import yaml
 from test_grid import grid_config
 from test_hub_unreachable_grid import _on_the_hub, refused  # noqa: F401 (the fixture)
 
 from bimotion.grid import MARKER, prepare_fixtures, run_grid
-from bimotion.grid.plan import marked_model, model_dir_in_grid
+from bimotion.grid.plan import StaleMarker, marked_model, model_dir_in_grid
 
 
 @pytest.mark.usefixtures("refused")  # the Hub at a closed local port, an empty Hub cache
@@ -39,5 +42,62 @@ def test_a_hub_model_of_the_users_trainer_is_the_same_model_when_the_grid_runs_a
 
 def test_a_local_models_marker_stays_relative_and_an_older_one_still_reads(tmp_path):
     record = {"model": "zho_eld", "model_dir": "models/zho_eld/seed0"}  # every marker before on_hub
-    assert marked_model(tmp_path / "moved", record) == tmp_path / "moved" / "models" / "zho_eld" / "seed0"
-    assert str(marked_model(tmp_path, {"model_dir": "me/ser", "on_hub": True})) == "me/ser"
+    (tmp_path / "moved" / "models" / "zho_eld" / "seed0").mkdir(parents=True)
+    marker = tmp_path / "moved" / "models" / "zho_eld" / "seed0" / MARKER
+    assert marked_model(tmp_path / "moved", record, marker) == tmp_path / "moved" / "models" / "zho_eld" / "seed0"
+    assert str(marked_model(tmp_path, {"model_dir": "me/ser", "on_hub": True}, marker)) == "me/ser"
+    with pytest.raises(StaleMarker) as err:  # its folder deleted: no Hub id is guessed from models/<name>/seedN
+        marked_model(tmp_path / "elsewhere", record, marker)
+    assert str(err.value) == (
+        f"{marker} names the model models/zho_eld/seed0 (relative to {tmp_path / 'elsewhere'}), which is not there "
+        f"(moved or deleted): delete {marker} and run the grid again, which trains that model again"
+    )
+
+
+@pytest.mark.usefixtures("refused")  # the Hub at a closed local port, an empty Hub cache
+def test_an_older_marker_of_a_hub_model_is_one_error_naming_the_marker_and_the_fix(tmp_path, capsys):
+    """A marker written before on_hub, for a Hub id its trainer returned, holds that id joined to the
+    directory the grid ran in, relative to the grid's folder (`../work/me/ser`): read back as a local folder
+    that is not there, a rerun wrote its metrics file naming `../work/me/ser` (`no train_manifest.txt beside
+    the model`), and without its predictions ended in an OSError traceback (`Repo id must be in the form
+    ...`).  Now it is one error naming the marker, the Hub id and the fix, the grid's command line exits 2,
+    and that fix works."""
+    from conftest import load_recipe
+
+    data = prepare_fixtures(tmp_path / "data")
+    out = tmp_path / "grid"
+    config = grid_config(tables=[], mixtures=["zho_eld"], extra_tests=["zho_eld"], projections=[])
+    hub_trainer = _on_the_hub(tmp_path / "hub", "me/ser")
+    run_grid(config, {"bimotion": data["bimotion"]}, out, trainer=hub_trainer, log=None)
+    marker = out / "models" / "zho_eld" / "seed0" / MARKER
+    record = json.loads(marker.read_text())
+    del record["on_hub"]  # as model_record wrote it before on_hub, the grid run from tmp_path / "work"
+    record["model_dir"] = os.path.relpath((tmp_path / "work" / "me" / "ser").absolute(), out.absolute())
+    assert record["model_dir"] == os.path.join("..", "work", "me", "ser")
+    marker.write_text(json.dumps(record))
+    trained = []
+
+    def trainer(job):
+        trained.append(job.name)
+        return hub_trainer(job)
+
+    said = (
+        f"{marker} names the model {record['model_dir']} (relative to {out}), which is not there (as an older "
+        "bimotion recorded the Hub id me/ser that the trainer returned, a folder of the directory it ran in; "
+        f"markers now record a Hub id as one): delete {marker} and run the grid again, which trains that model again"
+    )
+    with pytest.raises(StaleMarker) as err:
+        run_grid(config, {"bimotion": data["bimotion"]}, out, trainer=trainer, log=None)
+    assert str(err.value) == said and trained == []
+    with pytest.raises(StaleMarker, match="delete"):  # the other reader of markers says it alike
+        model_dir_in_grid(out, "zho_eld")
+    (tmp_path / "grid.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    argv = ["--config", str(tmp_path / "grid.yaml"), "--output_dir", str(out), "--bimotion", str(data["bimotion"])]
+    assert load_recipe("grid").main(argv) == 2
+    err_text = capsys.readouterr().err
+    assert f"error: {said}" in err_text and "Traceback" not in err_text, err_text
+    marker.unlink()  # the fix it gives
+    shutil.rmtree(tmp_path / "hub" / "models--me--ser")  # the Hub model, as the trainer writes it again
+    run_grid(config, {"bimotion": data["bimotion"]}, out, trainer=trainer, log=None)
+    assert trained == ["zho_eld"] and str(model_dir_in_grid(out, "zho_eld")) == "me/ser"
+    assert json.loads(marker.read_text())["on_hub"] is True

@@ -194,7 +194,7 @@ def model_dir_in_grid(grid_dir: str | os.PathLike, spec: str, seed: int | None =
     for marker in sorted((grid_dir / "models").glob(f"*/seed{'*' if seed is None else seed}/{MARKER}")):
         done = json.loads(marker.read_text(encoding="utf-8"))
         if {tuple(s) for s in done["shards"]} == wanted:
-            return marked_model(grid_dir, done)
+            return marked_model(grid_dir, done, marker)
     plan = json.loads((grid_dir / "plan.json").read_text(encoding="utf-8"))
     for model in plan["models"]:
         if {tuple(s) for s in model["shards"]} == wanted:
@@ -213,7 +213,34 @@ def model_record(grid_dir: str | os.PathLike, model: str | os.PathLike) -> dict:
     return {"model_dir": os.path.relpath(Path(model).absolute(), Path(grid_dir).absolute())}
 
 
-def marked_model(grid_dir: str | os.PathLike, record: Mapping) -> Path:
-    """The model a marker's ``record`` names (:func:`model_record`; an older marker's is a relative
-    folder): the one reading of a marker, the runner's and :func:`model_dir_in_grid`'s."""
-    return Path(record["model_dir"]) if record.get("on_hub") else Path(grid_dir) / record["model_dir"]
+class StaleMarker(ValueError):
+    """A finished model's marker naming a model folder that is not there (:func:`marked_model`)."""
+
+
+def marked_model(grid_dir: str | os.PathLike, record: Mapping, marker: str | os.PathLike) -> Path:
+    """The model the ``record`` of the marker file ``marker`` names (:func:`model_record`; an older
+    marker's is a relative folder): the one reading of a marker, the runner's and :func:`model_dir_in_grid`'s.
+    A folder that is not there is a :class:`StaleMarker` naming the marker and the fix (delete it, run
+    the grid again), not a model scored from nothing: moved or deleted, or a Hub id that a bimotion before
+    ``on_hub`` recorded as a folder (the directory it ran in joined to the id, made relative to the grid's:
+    ``../../work/me/ser``), whose id it names."""
+    from ..hub import is_hub_id
+
+    if record.get("on_hub"):
+        return Path(record["model_dir"])
+    path = Path(grid_dir) / record["model_dir"]
+    if path.exists():
+        return path
+    parts = Path(record["model_dir"]).parts
+    hub_id = "/".join(parts[-2:])
+    older = len(parts) >= 2 and parts[0] != "models" and ".." not in parts[-2:] and is_hub_id(hub_id)
+    why = (
+        f"as an older bimotion recorded the Hub id {hub_id} that the trainer returned, a folder of the directory it "
+        "ran in; markers now record a Hub id as one"
+        if older
+        else "moved or deleted"
+    )
+    raise StaleMarker(
+        f"{marker} names the model {record['model_dir']} (relative to {grid_dir}), which is not there ({why}): "
+        f"delete {marker} and run the grid again, which trains that model again"
+    )

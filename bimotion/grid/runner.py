@@ -110,7 +110,7 @@ class Grid:
         out = self.model_dir(model, seed)
         marker = out / MARKER
         if marker.is_file():
-            return marked_model(self.out, json.loads(marker.read_text()))  # a Hub id, or relative: the folder may move
+            return marked_model(self.out, json.loads(marker.read_text()), marker)  # a Hub id, or relative
         main, start = self.ranks.is_main, time.time()
         if main:
             self.log(f"[grid] training {model.name} (seed {seed}) on {counted(len(model.shards), 'shard')} -> {out}")
@@ -271,7 +271,7 @@ class Grid:
         marker = self.model_dir(model, seed) / MARKER
         if not marker.is_file():
             return None
-        return read_trained_labels(marked_model(self.out, json.loads(marker.read_text())))
+        return read_trained_labels(marked_model(self.out, json.loads(marker.read_text()), marker))
 
     def collect(self) -> GridResult:
         """Every cell, average and heat-map entry from the saved predictions."""
