@@ -13,7 +13,8 @@ from conftest import load_recipe as recipe
 from huggingface_hub import ModelCard
 
 from bimotion.cli import main
-from bimotion.data.layout import PUSHED_FILE, pushed_hub_id
+from bimotion.data.layout import PUSHED_FILE
+from bimotion.data.pushed import pushed_hub_id
 from bimotion.prepare import prepare
 from bimotion.training import testing
 from loaders import testing as corpora

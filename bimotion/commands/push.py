@@ -308,7 +308,8 @@ def data_dirs_checked(data_dirs: list[str], kind: str) -> None:
 def _record_push(out_dir, repo_id: str) -> None:
     """Record in the prepared folder the Hub dataset it was just pushed to (``pushed.json``), for the
     cards of models trained on it; a note where the folder cannot be written (the push stands)."""
-    from bimotion.data.layout import PUSHED_FILE, record_push
+    from bimotion.data.layout import PUSHED_FILE
+    from bimotion.data.pushed import record_push
 
     try:
         record_push(out_dir, repo_id)

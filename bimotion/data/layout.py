@@ -27,7 +27,7 @@ from pathlib import Path
 from bimotion.registry import BENCHMARKS, BUILTIN, SPLITS, benchmark_of
 from loaders.browser_files import MACOS_RESOURCES, left_by_browser
 from loaders.errors import spoken
-from loaders.files import folder_not_writable, sha256_of, write_text_atomic
+from loaders.files import folder_not_writable, sha256_of
 from loaders.source import SourceInfo
 from loaders.unlisted import MAKE_LISTABLE, cannot_list
 
@@ -374,31 +374,3 @@ def cache_dir(folder: str | os.PathLike, root: str | os.PathLike | None = None) 
 
         root = datasets.config.HF_DATASETS_CACHE
     return Path(root).expanduser() / CACHE_SUBDIR / cache_key(folder)
-
-
-def _info_digest(folder: Path) -> str:
-    """``sha256:<hex>`` of a prepared folder's ``prepare.json``, as a run's provenance records it."""
-    return "sha256:" + sha256_of(info_path(folder))
-
-
-def record_push(folder: str | os.PathLike, repo_id: str) -> Path:
-    """Write :data:`PUSHED_FILE` into the prepared ``folder`` just sent to the Hub dataset ``repo_id``
-    (the last push is the one recorded).  Raises OSError where the folder cannot be written."""
-    folder = Path(folder).expanduser()
-    record = {"hub_id": repo_id, INFO_FILE: _info_digest(folder)}
-    return write_text_atomic(folder / PUSHED_FILE, json.dumps(record, indent=2) + "\n")
-
-
-def pushed_hub_id(folder: str | os.PathLike | None) -> str | None:
-    """The Hub id of the dataset that ``bimotion push`` sent the prepared ``folder`` to (:data:`PUSHED_FILE`),
-    when its ``prepare.json`` is still the one sent; None for no record, another ``prepare.json`` (the
-    folder holds other data since) or anything that is not a prepared folder."""
-    path = Path(folder).expanduser() if folder else None
-    if path is None or not (path / PUSHED_FILE).is_file() or not is_prepared(path):
-        return None
-    try:
-        record = json.loads((path / PUSHED_FILE).read_text(encoding="utf-8"))
-        sent = record[INFO_FILE] == _info_digest(path) and isinstance(record["hub_id"], str)
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
-        return None
-    return record["hub_id"] if sent else None

@@ -110,7 +110,7 @@ def pushed_datasets(
     ``prepare.json`` is the one the run recorded (``provenance``).  A note for each folder not found
     pushed, and for a card edited since training (left as it is; ``unedited``: :func:`model_card_unedited`,
     judged here when None)."""
-    from bimotion.data.layout import pushed_hub_id
+    from bimotion.data.pushed import pushed_hub_id
     from bimotion.training.identity import dataset_identity
     from bimotion.training.model_card import CARD_DIGEST
     from bimotion.training.public import LOCAL

@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from ..data.layout import pushed_hub_id
+from ..data.pushed import pushed_hub_id
 from ..hub import cached_hub_id
 from ..hub import is_hub_id as _hub_rule
 
