@@ -131,6 +131,34 @@ def test_check_finds_missing_files_and_rejects_non_datasets(paper_copy, tmp_path
     shutil.rmtree(holder)
 
 
+def test_a_path_inside_a_prepared_folder_or_dot_names_the_folder_meant(prepared, tmp_path, monkeypatch, capsys):
+    """A path one level too low (OUT/data, OUT/data/tess: a reader of a file browser's path) named no folder
+    to give instead, and `bimotion check .` in a folder that is no prepared dataset stopped with Python's
+    "error: PosixPath('.') has an empty name"; each now names the prepared folder meant, as the path was
+    given where it can (check, and advise's --bimotion)."""
+    out = Path(shutil.copytree(prepared["paper"], tmp_path / "out"))
+    for inside in ("data", "data/tess"):
+        assert main(["check", f"{out}/{inside}"]) == 2
+        assert capsys.readouterr().err == (
+            f"error: {out}/{inside} is not a prepared dataset: prepare.json is missing (did you mean {out}?); "
+            "make it with `bimotion prepare`\n"
+        )
+    assert main(["check", f"{out}/dta"]) == 2  # mistyped below it
+    assert capsys.readouterr().err == f"error: {out}/dta: no such folder (did you mean {out}?)\n"
+    monkeypatch.chdir(out / "data" / "tess")
+    assert main(["check", "."]) == 2
+    assert f"error: . is not a prepared dataset: prepare.json is missing (did you mean {out.resolve()}?)" in (
+        capsys.readouterr().err
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "."]) == 2
+    assert "error: . is not a prepared dataset: prepare.json is missing (did you mean out?)" in capsys.readouterr().err
+    assert main(["advise", "--target", "eng_eld", "--bimotion", "out/data"]) == 2
+    assert (
+        "error: --bimotion out/data is not a local prepared folder (did you mean out?), so" in capsys.readouterr().err
+    )
+
+
 def test_a_folder_copied_through_macos_and_windows_checks_and_is_replaced_as_it_was(paper_copy, sources, capsys):
     """Copied through a zip made on macOS and a Windows share, a prepared folder holds ._x.parquet
     beside each shard, .DS_Store, Thumbs.db and desktop.ini in each folder, and __MACOSX/: check

@@ -141,29 +141,34 @@ def output_error(path: str | os.PathLike, flag: str) -> str | None:
     return f"{flag} {path} {where} {around}, which holds only what prepare wrote: choose a folder outside it"
 
 
-def prepared_inside(folder: str | os.PathLike) -> str:
-    """`` (did you mean FOLDER/x or FOLDER/y?)`` naming the prepared folders directly inside ``folder``
-    (the demo's output holds two), or ``""`` when none is there."""
+def prepared_near(folder: str | os.PathLike) -> str:
+    """`` (did you mean FOLDER/x or FOLDER/y?)`` naming the prepared folders directly inside ``folder`` (the demo's
+    output holds two), else the one it lies in (its ``data/`` given), as written, or ``""`` when there is none."""
     try:
-        found = sorted(child for child in Path(folder).expanduser().iterdir() if is_prepared(child))
+        found = [str(Path(folder) / c.name) for c in sorted(Path(folder).expanduser().iterdir()) if is_prepared(c)]
     except OSError:
-        return ""
-    return f" (did you mean {' or '.join(str(Path(folder) / child.name) for child in found)}?)" if found else ""
+        found = []
+    around = None if found else prepared_around(folder)
+    if around is not None:  # OUT/data/csed: OUT, by the path the user gave where one of its parents leads there
+        found = [
+            str(next((up for up in Path(folder).expanduser().parents if up.name and up.resolve() == around), around))
+        ]
+    return f" (did you mean {' or '.join(found)}?)" if found else ""
 
 
 def info_path(folder: str | os.PathLike) -> Path:
     """The folder's ``prepare.json``; FileNotFoundError naming the folder when it has none."""
     folder = Path(folder).expanduser()
     path = folder / INFO_FILE
+    if folder.is_dir() and path.is_file():
+        return path
+    partial = Path(os.path.abspath(folder) + PARTIAL_SUFFIX)  # the folder '.' has no name to add it to
+    hint = f" ({partial} is what a failed or running prepare left)" if partial.exists() else prepared_near(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such folder{' (it is a file)' if folder.exists() else ''}")
-    if not path.is_file():
-        partial = folder.with_name(folder.name + PARTIAL_SUFFIX)
-        hint = f" ({partial} is what a failed or running prepare left)" if partial.exists() else prepared_inside(folder)
-        raise FileNotFoundError(
-            f"{folder} is not a prepared dataset: {INFO_FILE} is missing{hint}; make it with `bimotion prepare`"
-        )
-    return path
+        raise FileNotFoundError(f"{folder}: no such folder{' (it is a file)' if folder.exists() else hint}")
+    raise FileNotFoundError(
+        f"{folder} is not a prepared dataset: {INFO_FILE} is missing{hint}; make it with `bimotion prepare`"
+    )
 
 
 def read_info(folder: str | os.PathLike) -> dict:

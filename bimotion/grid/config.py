@@ -200,9 +200,11 @@ def unrecorded_groups(folder: str | os.PathLike, benchmark: str, *, named: str =
         )
         if why:  # "": its record is read after all; said as for any folder whose groups cannot be read
             return why
+    from ..data.layout import prepared_near
+
     what = "is not a local prepared folder" if Path(folder).expanduser().exists() else "does not exist"
     return (
-        f"{named} {what}, so its groups cannot be read: prepare it, or (for a Hub dataset id) "
+        f"{named} {what}{prepared_near(folder)}, so its groups cannot be read: prepare it, or (for a Hub dataset id) "
         "list the groups to draw from (--groups, or groups: in the config)"
     )
 

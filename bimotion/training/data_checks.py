@@ -37,10 +37,10 @@ def check_dataset(value: str | None, flag: str, benchmark: str, *, cache_dir: st
 
             if card_configs(path) is not None:  # a dataset folder in the Hub's layout (configs in README.md)
                 return
-            from bimotion.data.layout import prepared_inside
+            from bimotion.data.layout import prepared_near
 
             raise ArgumentError(
-                f"{flag} {value} is not a prepared dataset folder (no prepare.json){prepared_inside(path)}: make one "
+                f"{flag} {value} is not a prepared dataset folder (no prepare.json){prepared_near(path)}: make one "
                 "with `bimotion prepare`"
             )
         from bimotion.data.held import prepared_as
