@@ -524,6 +524,32 @@ def test_an_unknown_group_to_draw_from_lists_the_prepared_groups(data_dirs, caps
     assert not (tmp_path / "o").exists()
 
 
+def test_a_known_group_the_prepared_folder_lacks_is_named_with_advises_own_fix(tmp_path, capsys):
+    """--groups naming a group the folder was not prepared with (CSED alone: zho_eld, and --groups zho_adu) got
+    the grid's error: "... The paper's tables compare every group: ...; or give the grid groups it holds
+    (tables: [], with mixtures: and extra_tests:), or run bimotion advise --target GROUP", to a user running
+    just that; and without the target in --groups, "target 'zho_eld' is not among the groups with training
+    data: zho_adu", a group of no data called one with."""
+    from conftest import prepared_csed
+
+    data = str(prepared_csed(tmp_path))
+    argv = ["advise", "--target", "zho_eld", "--bimotion", data, "--output", str(tmp_path / "o"), "--groups"]
+    for groups, lacking, corpus in (
+        (["zho_adu"], "zho_adu", "esd"),
+        (["zho_eld", "eng_eld[crema_d]"], "eng_eld", "crema_d"),
+    ):
+        assert main([*argv, *groups]) == 2
+        err = capsys.readouterr().err
+        assert err == (
+            f"error: group {groups[-1]!r} (--groups, or groups: in the config) has no rows in {data} (prepared from "
+            f"csed; {lacking} is made from {corpus}; the prepared datasets hold zho_eld): leave it out, or prepare the "
+            f"folder again with their corpora, under its own protocol and seed so its splits stay: bimotion prepare "
+            f"--source csed=DIR --source {corpus}=DIR --protocol paper --seed 0 --output {data} --overwrite (each DIR "
+            "the corpus's raw folder)\n"
+        )
+    assert not (tmp_path / "o").exists()
+
+
 def test_advise_names_a_mistyped_target_and_a_dataset_given_as_the_other_benchmark(data_dirs, capsys, tmp_path):
     """A BiMotion folder given as --yuemotion said "groups lists a group twice"; a typo had no hint."""
     data = str(data_dirs["bimotion"])

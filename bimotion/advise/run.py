@@ -65,7 +65,7 @@ def check_groups(groups: list[str], data_dirs: Mapping) -> None:
     held = prepared_groups(data_dirs, local_only=True)
     for group in groups:
         try:
-            parse_mixture([group])
+            found = parse_mixture([group])
         except KeyError:
             if not held:  # Hub datasets only: the registry's error, listing what it knows
                 raise
@@ -73,6 +73,32 @@ def check_groups(groups: list[str], data_dirs: Mapping) -> None:
                 f"group {group!r} (--groups, or groups: in the config) is not one the prepared datasets hold"
                 f"{did_you_mean(group, held)}; they hold: {', '.join(held)}"
             ) from None
+        if held and (why := not_held(group, found.shards, data_dirs, held)):
+            raise ValueError(why)
+
+
+def not_held(group: str, shards, data_dirs: Mapping, held: list[str]) -> str | None:
+    """Why the local prepared folder of ``group`` (a known group, or a spec: ``eng_eld[crema_d]``) has no rows
+    of it (the folders hold the groups ``held``), and how to add them or leave it out; None where it has some,
+    or its dataset is no local folder (it is checked as it loads).  It was the grid's error: "... The paper's
+    tables compare every group: ...; or give the grid groups it holds (tables: [], with mixtures: and
+    extra_tests:), or run bimotion advise --target GROUP", to a user who had run just that."""
+    from ..data.held import groups_without
+    from ..data.layout import is_prepared, read_info
+    from ..grid.checks import prepare_again
+
+    lacking = groups_without(data_dirs.get, shards, None)
+    bench = next((s.benchmark for s in shards if s.group in lacking), None)
+    if bench is None or not is_prepared(folder := str(data_dirs[bench])):
+        return None
+    info = read_info(folder)
+    have = [c for c in info.get("corpora", []) if isinstance(c, str)]
+    corpora = list(dict.fromkeys(s.corpus for s in shards if s.group in lacking and s.corpus not in have))
+    return (
+        f"group {group!r} (--groups, or groups: in the config) has no rows in {folder} (prepared from "
+        f"{', '.join(have) or 'no corpus'}; {', '.join(lacking)} is made from {', '.join(corpora)}; the prepared "
+        f"datasets hold {', '.join(held)}): leave it out, or {prepare_again(folder, info, [*have, *corpora])}"
+    )
 
 
 def augment_only(groups: list[str], target: str, data_dirs: Mapping, *, log=print) -> list[str]:

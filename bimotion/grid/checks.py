@@ -152,11 +152,11 @@ def check_prepared(needs, datasets: Mapping[str, str | None]) -> None:
         raise ArgumentError(
             f"{folder} holds no rows of {', '.join(groups)} (prepared from {', '.join(held) or 'no corpus'}), which "
             f"this grid reads ({read_by}). The paper's tables compare every group: "
-            f"{_prepare_again(folder, info, [*held, *lacking])}; or {instead}"
+            f"{prepare_again(folder, info, [*held, *lacking])}; or {instead}"
         )
 
 
-def _prepare_again(source: str, info: dict, corpora: list[str]) -> str:
+def prepare_again(source: str, info: dict, corpora: list[str]) -> str:
     """How to add ``corpora``'s groups to the prepared dataset ``source`` (with the record ``info``) under its
     own protocol and seed, so that its splits stay: prepare its folder again, and a Hub dataset's push again."""
     from ..data.layout import is_prepared
