@@ -82,7 +82,7 @@ def why_not_audiofolder(root: str | os.PathLike) -> tuple[str, bool]:
     """Why ``root`` is not a user corpus's folder, in words naming it and the likely fix, and whether
     that tells of a mistyped DIR (False only for an existing folder with no metadata-like file at all):
     it does not exist, it is a file (the metadata itself: give its folder), it holds a metadata file of
-    another case or extension, or a subfolder holds the metadata."""
+    another case or extension, or a subfolder holds the metadata, or a folder up to three levels above it."""
     path = Path(root).expanduser()
     wanted = " or ".join(METADATA_FILES)
     if not path.exists():
@@ -101,6 +101,10 @@ def why_not_audiofolder(root: str | os.PathLike) -> tuple[str, bool]:
     below = [c for c in children if c.is_dir() and is_audiofolder(c)]
     if below:
         return f"{root} holds no {wanted}; its subfolder {below[0]} does: give that folder", True
+    above = next((up for up in path.resolve().parents[:3] if is_audiofolder(up)), None)  # DIR/clips given for DIR
+    if above is not None:
+        above = next((up for up in path.parents if up.name and up.resolve() == above), above)  # as the user wrote it
+        return f"{root} holds no {wanted}; the folder {above} above it does: give that folder", True
     own = [c.name for c in children if c.suffix.lower() in (".csv", ".tsv", ".jsonl") and c.is_file()]
     own = [n for n in own if not n.lower().startswith("label_map.")]  # the user's table, under its own name?
     hint = f"; it holds {some_files(own)}: if one lists your clips (file_name,emotion,...), save a copy as metadata.csv"

@@ -444,8 +444,9 @@ def test_a_reader_that_leaves_early_is_no_traceback():
 
 
 def test_an_own_corpus_at_a_wrong_folder_says_what_is_wrong_with_the_folder(tmp_path, capsys):
-    """--source mine=DIR with a mistyped DIR, the metadata file itself, or the folder above said
-    "unknown corpus 'mine'; choose one of ... (DIR holds no metadata file)", even of a DIR that does not exist."""
+    """--source mine=DIR with a mistyped DIR, the metadata file itself, the folder above or a folder of its
+    clips said "unknown corpus 'mine'; choose one of ... (DIR holds no metadata file)", even of a DIR that does
+    not exist."""
     own = testing.make_corpus("audiofolder", tmp_path / "raw" / "mine")
     (tmp_path / "case").mkdir()
     (tmp_path / "case" / "Metadata.CSV").write_bytes((own / "metadata.csv").read_bytes())
@@ -453,6 +454,9 @@ def test_an_own_corpus_at_a_wrong_folder_says_what_is_wrong_with_the_folder(tmp_
         (tmp_path / "nowhere", f"mine={tmp_path / 'nowhere'}: {tmp_path / 'nowhere'} does not exist (mine is not one"),
         (own / "metadata.csv", f"metadata.csv is the metadata file: give the folder that holds it, {own}"),
         (own.parent, f"holds no metadata.csv or metadata.jsonl; its subfolder {own} does: give that folder"),
+        # a folder of its clips (one level too low, or two) was "unknown corpus 'mine'", naming no folder
+        (own / "clips", f"holds no metadata.csv or metadata.jsonl; the folder {own} above it does: give that folder"),
+        (next(own.rglob("*.wav")).parent, f"; the folder {own} above it does: give that folder"),
         (tmp_path / "case", "holds Metadata.CSV, not metadata.csv or metadata.jsonl: save or rename it"),
     ]
     for root, expected in cases:
