@@ -148,11 +148,9 @@ def prepared_near(folder: str | os.PathLike) -> str:
         found = [str(Path(folder) / c.name) for c in sorted(Path(folder).expanduser().iterdir()) if is_prepared(c)]
     except OSError:
         found = []
-    around = None if found else prepared_around(folder)
-    if around is not None:  # OUT/data/csed: OUT, by the path the user gave where one of its parents leads there
-        found = [
-            str(next((up for up in Path(folder).expanduser().parents if up.name and up.resolve() == around), around))
-        ]
+    if not found and (around := prepared_around(folder)):  # OUT/data/csed: OUT, as given where a parent leads there
+        ups = [up for up in Path(folder).expanduser().parents if up.name and up.resolve() == around]
+        found = [str(ups[0] if ups else around)]
     return f" (did you mean {' or '.join(found)}?)" if found else ""
 
 
