@@ -549,6 +549,36 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
     assert "truncated" in err and "every audio file was skipped, nothing predicted" in err and not out.exists()
 
 
+def test_an_advise_output_given_for_its_model_names_the_model_folders_below_it(models, audio_dir, tmp_path, capsys):
+    """predict --model (and push) given an advise or grid output, its models/ or models/<name>/ (the folder
+    above seed0) said only "not a model folder (no config.json)", and a model's model.safetensors "a file, not a
+    model folder or Hub id": each now names the fine-tuned model folders below it (not the grid's untrained
+    base-model) or the file's own folder."""
+    out = tmp_path / "advise-zho_eld"
+    for name in ("zho_eld", "zho_eld+zho_adu"):
+        seed0 = out / "models" / name / "seed0"
+        shutil.copytree(models["ours"], seed0)
+        (seed0 / "scores.json").write_text("{}")
+    shutil.copytree(models["ours"].parent / "tiny", out / "base-model")  # config.json, no scores.json: untrained
+    both = f"(did you mean {out}/models/zho_eld/seed0 or {out}/models/zho_eld+zho_adu/seed0?)"
+    cases = [
+        (out, f"error: {out}: not a model folder (no config.json) {both}; pass the folder a training run saved"),
+        (out / "models", f"error: {out}/models: not a model folder (no config.json) {both}"),
+        (out / "models" / "zho_eld", f"(no config.json) (did you mean {out}/models/zho_eld/seed0?); pass the"),
+        (
+            out / "models" / "zho_eld" / "seed0" / "model.safetensors",
+            f"a file, not a model folder or Hub id (did you mean its folder {out}/models/zho_eld/seed0?)",
+        ),
+    ]
+    for model, message in cases:
+        assert main(["predict", "--model", str(model), str(audio_dir), "--no-progress"]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["push", str(out / "models"), "--repo-id", "me/ser", "--dry-run"]) == 2
+    assert f"nor a fine-tuned model folder (config.json and scores.json) {both}: give the folder" in (
+        capsys.readouterr().err
+    )
+
+
 def test_the_files_that_are_not_audio_are_named_and_listed_beside_the_output(models, audio_dir, tmp_path, capsys):
     """predict said "2 file(s) below the folders are not audio (by content) and were not read" and named
     none: a user could not tell what was left out.  It names the first three, says how many more, and

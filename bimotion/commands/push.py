@@ -133,8 +133,8 @@ def folder_kind(folder) -> str:
     """What ``folder`` is pushed as, decided here only: ``"dataset"`` (a prepared folder, prepare.json)
     or ``"model"`` (a fine-tuned model: a config and the run's scores.json); ValueError saying why it
     is neither (no such folder, both kinds, a probe head, nothing of either)."""
-    from bimotion.data.layout import INFO_FILE, is_prepared
-    from bimotion.training.outputs import SCORES, MixedModelFolder, model_kind
+    from bimotion.data.layout import INFO_FILE, is_prepared, prepared_near
+    from bimotion.training.outputs import SCORES, MixedModelFolder, model_kind, models_hint
 
     folder = Path(folder).expanduser()
     if not folder.is_dir():
@@ -157,7 +157,8 @@ def folder_kind(folder) -> str:
     if not model and not dataset:
         raise ValueError(
             f"{folder} is neither a prepared folder ({INFO_FILE}) nor a fine-tuned model folder (config.json "
-            "and scores.json): give the folder `bimotion prepare` or a training run wrote"
+            f"and scores.json){prepared_near(folder) or models_hint(folder)}: give the folder `bimotion prepare` or "
+            "a training run wrote"
         )
     return "model" if model else "dataset"
 

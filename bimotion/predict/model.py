@@ -22,6 +22,7 @@ from bimotion.training.outputs import (
     generated_training_data,
     model_kind,
     model_scores,
+    models_hint,
     training_manifest,
 )
 
@@ -247,11 +248,15 @@ def check_source(source: str) -> None:
                 f"{source}: a probe (a head on frozen features, recipes/probe.py), which predict does not run; "
                 "pass a fine-tuned model folder (recipes/train.py, or a grid with the finetune backend)"
             )
-        if kind is None:
-            raise PredictError(f"{source}: not a model folder (no config.json); pass the folder a training run saved")
+        if kind is None:  # an advise or grid output, or its models/: the model folders below it
+            raise PredictError(
+                f"{source}: not a model folder (no config.json){models_hint(source)}; pass the folder a training "
+                "run saved"
+            )
         return
     if path.exists():
-        raise PredictError(f"{source}: a file, not a model folder or Hub id")
+        folder = f" (did you mean its folder {os.path.dirname(source)}?)" if model_kind(path.parent) == "model" else ""
+        raise PredictError(f"{source}: a file, not a model folder or Hub id{folder}")
     if not is_hub_id(source):
         raise PredictError(f"{source}: no such model folder (and not a Hub id like owner/name)")
 

@@ -44,6 +44,36 @@ def model_kind(folder: str | os.PathLike) -> str | None:
     return "probe" if probe else "model" if model else None
 
 
+def models_below(folder: str | os.PathLike, depth: int = 3) -> list[str]:
+    """The folders below ``folder`` of models a training run fine-tuned (:data:`MODEL_CONFIG` and :data:`SCORES`:
+    not a grid's untrained ``base-model``), at most ``depth`` levels down (a grid's or advise's output:
+    ``OUT/models/<model>/seed<k>``), by their paths joined to ``folder`` as it was given, sorted; a model
+    folder's own folders (its checkpoints) and links are not searched."""
+    found: list[str] = []
+
+    def visit(path: Path, given: str, level: int) -> None:
+        try:
+            children = sorted(c for c in path.iterdir() if c.is_dir() and not c.is_symlink())
+        except OSError:
+            return
+        for child in children:
+            if (child / MODEL_CONFIG).is_file():
+                found.extend([os.path.join(given, child.name)] if (child / SCORES).is_file() else [])
+            elif level < depth:
+                visit(child, os.path.join(given, child.name), level + 1)
+
+    visit(Path(folder).expanduser(), str(folder), 1)
+    return found
+
+
+def models_hint(folder: str | os.PathLike, shown: int = 3) -> str:
+    """`` (did you mean A or B or C, of 12 model folders below it?)``: the model folders below a folder given
+    for one (:func:`models_below`), the first ``shown``; ``""`` when there are none."""
+    found = models_below(folder)
+    more = f", of {len(found)} model folders below it" if len(found) > shown else ""
+    return f" (did you mean {' or '.join(found[:shown])}{more}?)" if found else ""
+
+
 @dataclass(frozen=True, slots=True)
 class ModelScores:
     """A saved model's ``scores.json`` as :func:`model_scores` read it: ``summary`` (``{}`` unless
