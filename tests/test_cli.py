@@ -480,6 +480,22 @@ def test_an_own_corpus_at_a_wrong_folder_says_what_is_wrong_with_the_folder(tmp_
     assert "save a copy as metadata.csv)" in err and "label_map.json" not in err, err
 
 
+def test_a_source_given_without_its_name_or_with_a_space_for_the_equals_sign_says_how_to_write_it(tmp_path, capsys):
+    """--source csed ~/data/CSED (a space for '=') and --source ~/data/CSED (no name) said only "expected
+    NAME=DIR, got 'csed'": the fix is now said with it."""
+    folder = tmp_path / "CSED"
+    folder.mkdir()
+    cases = [
+        (["csed", str(folder)], "expected NAME=DIR, got 'csed': write --source csed=DIR, with '=' and no space"),
+        ([str(folder)], f"expected NAME=DIR, got '{folder}': name its corpus, --source NAME={folder} (NAME: crema_d,"),
+    ]
+    for given, expected in cases:
+        with pytest.raises(SystemExit) as done:
+            main(["scan", "--source", *given, "--output", str(tmp_path / "m.jsonl")])
+        assert done.value.code == 2 and expected in capsys.readouterr().err
+    assert not (tmp_path / "m.jsonl").exists()
+
+
 def test_scan_and_prepare_name_clips_recorded_below_16_khz_which_prepare_upsamples(tmp_path, capsys):
     """A user's corpus with 8 kHz telephone clips among 16 kHz ones: scan and prepare upsampled them
     without a word, though they lack the upper band of the others (``bimotion predict`` names such

@@ -20,7 +20,13 @@ OWN_CORPUS = f"any other NAME whose DIR holds metadata.csv or metadata.jsonl (yo
 def parse_source(text: str) -> tuple[str, str]:
     name, sep, root = text.partition("=")
     if not sep or not root:
-        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
+        if not sep and Path(text).expanduser().is_dir():  # the folder alone: which corpus it is is not said
+            fix = f": name its corpus, --source NAME={text} (NAME: {', '.join(READERS)}, or your own corpus's name)"
+        elif not sep and NAME.fullmatch(text):  # --source csed ~/data/CSED: a space for the '='
+            fix = f": write --source {text}=DIR, with '=' and no space"
+        else:
+            fix = ""
+        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}{fix}")
     if name not in READERS:
         if not is_audiofolder(root):
             # the corpora closest to NAME, and the one DIR is named after (cesd=/data/csed: csed)
