@@ -394,6 +394,33 @@ def test_an_unclear_difference_says_which_interval_includes_0():
     )
 
 
+def test_a_group_drawn_from_some_of_its_corpora_is_named_with_them():
+    """A folder prepared with TESS alone (its groups eng_eld[tess], eng_adu[tess]): the summary said "Adding
+    English elderly raises Indonesian elderly by ..." and "a model of English elderly alone", of one corpus's
+    clips (TESS: one speaker a group); the mixture's corpora are now named with the group, in the summary and
+    in the table's "Other groups" column."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import _row, summary_lines
+
+    score = Estimate([60.0, 62.0], 61.0, 1.4, [55.0, 67.0], [50.0, 70.0], 6.0)
+    delta = Estimate([4.0, 6.0], 5.0, 1.4, [1.0, 9.0], [1.0, 9.0], 3.0)
+    baseline = MixtureResult("ind_eld", "b", "b", "baseline", "X(l,a)", [], score, delta, chance=30.0)
+    mixtures = [
+        baseline,
+        MixtureResult("ind_eld+eng_eld[tess]", "a", "a", "augment", "X(l,a)+eng_eld", ["eng_eld"], score, delta),
+        MixtureResult("ind_eld+eng_eld[crema_d,tess]+zho_eld", "c", "c", "augment", "X(L,a)", ["eng_eld", "zho_eld"],
+                      score, delta),
+        MixtureResult("eng_eld[tess]", "i", "i", "inference", "X(¬l,a)", ["eng_eld"], score, delta),
+    ]  # fmt: skip
+    advice = Advice("ind_eld", "ind_eld", 48, 30.0, [0, 1], 0.95, 100, "mean", "probe", mixtures, Path("."))
+    text = "\n".join(summary_lines(advice))
+    assert "- Adding English elderly (tess) raises Indonesian elderly by 5.0 ± 3.0" in text, text
+    assert "- Adding English elderly (crema_d, tess) and Mandarin elderly raises" in text, text
+    assert "- Cross-group inference: a model of English elderly (tess) alone scores 61.0 ± 6.0" in text, text
+    assert "| English elderly (tess) |" in _row(mixtures[1], 30.0)
+    assert "| English elderly (crema_d, tess) and Mandarin elderly |" in _row(mixtures[2], 30.0)
+
+
 def test_no_helps_or_hurts_when_the_model_and_the_baseline_are_both_at_chance():
     """Every mixture of a run at chance was a "clear loss" (advice.json: verdict "hurts") right after
     the summary said their differences say nothing; and one seed printed "± 0.00" as a spread."""

@@ -11,7 +11,10 @@ from ..group_names import age_group_name, group_name, language_name
 __all__ = ["age_group_name", "group_name", "language_name", "names_list"]
 
 
-def names_list(groups: list[str] | tuple[str, ...]) -> str:
-    """``Mandarin adults``, ``English elderly and Cantonese elderly``, ``A, B and C``."""
-    names = [group_name(g) for g in groups]
+def names_list(groups: list[str] | tuple[str, ...], spec: str = "") -> str:
+    """``Mandarin adults``, ``English elderly and Cantonese elderly``, ``A, B and C``; a group that the mixture
+    ``spec`` draws from some of its corpora only (``ind_eld+eng_eld[tess]``: the folder was prepared with TESS
+    alone, or --groups said so) with them, ``English elderly (tess)``: it is not the whole group."""
+    some = {g: rest.rstrip("]").replace(",", ", ") for g, _, rest in (p.partition("[") for p in spec.split("+"))}
+    names = [group_name(g) + (f" ({some[g]})" if some.get(g) else "") for g in groups]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

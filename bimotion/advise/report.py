@@ -64,7 +64,7 @@ def _change(estimate: Estimate) -> str:
 
 def describe(mixture: MixtureResult) -> str:
     """What a mixture does to the target's data, in words."""
-    added = names_list(mixture.added) if mixture.added else ""
+    added = names_list(mixture.added, mixture.spec) if mixture.added else ""
     every = mixture.notation.startswith("X(L,A)") and len(mixture.added) > 1
     if every and len(mixture.added) > 3:  # the table lists them
         added = f"{len(mixture.added)} groups"
@@ -169,7 +169,7 @@ def summary_lines(advice: Advice) -> list[str]:
             f"({verdict_words(mixture, advice.confidence)})."
         )
     if advice.augment_only:
-        names = names_list([parse_mixture(g).groups[0] for g in advice.augment_only])
+        names = names_list([parse_mixture(g).groups[0] for g in advice.augment_only], "+".join(advice.augment_only))
         lines.append(
             f"- {_upper_first(names)}: too few speakers for both validation and test rows, so only added to {who}'s data, "
             "never a model of its own (no cross-group inference from it)."
@@ -206,7 +206,7 @@ def _row(mixture: MixtureResult, chance: float) -> str:
     spread = f" ± {score.std:.2f}" if len(score.values) > 1 else ""  # no spread over one seed
     mean = f"{score.mean:.2f}" + (DAGGER if score.mean <= chance else "")
     mean += (TRAINED_MARK if mixture.training_clips else "") + spread  # as the grid's tables mark them
-    cells = [f"`{mixture.spec}`", mixture.role, mixture.notation, names_list(mixture.added) if mixture.added else "–",
+    cells = [f"`{mixture.spec}`", mixture.role, mixture.notation, names_list(mixture.added, mixture.spec) if mixture.added else "–",
              mean, _interval(score.ci_seeds), _interval(score.ci_clips)]  # fmt: skip
     if mixture.role == "baseline":
         cells += ["–", "–", "–", "baseline"]
