@@ -25,6 +25,7 @@ from .errors import (
     LayoutError,
     SkipReport,
     all_skipped,
+    archives_in,
     bad,
     display,
 )
@@ -264,7 +265,9 @@ class Collector:
             raise LayoutError(
                 self.root,
                 "empty_corpus",
-                f"{self.corpus}: no usable audio files found below this folder" + (f" ({why})" if why else ""),
+                f"{self.corpus}: no usable audio files found below this folder"
+                + (f" ({why})" if why else "")
+                + archives_in(self.root),
                 fix,
             )
         seen: dict[str, Utterance] = {}

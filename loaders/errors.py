@@ -281,13 +281,51 @@ def _counted(what: str, reasons: dict[str, int]) -> str:
 def require_dir(root: str | os.PathLike, corpus: str, expected: str) -> Path:
     root = Path(root).expanduser()
     if not root.is_dir():
-        raise LayoutError(
-            root,
-            "missing_root",
-            f"{corpus}: {'this is a file, not the corpus folder' if root.exists() else 'corpus folder does not exist'}",
-            f"point the corpus's --source at {expected}",
-        )
+        what = "this is a file, not the corpus folder" if root.exists() else "corpus folder does not exist"
+        raise LayoutError(root, "missing_root", f"{corpus}: {what}{archive_hint(root)}",
+                          f"point the corpus's --source at {expected}")  # fmt: skip
     return root.resolve()
+
+
+# an archive's first bytes (a tar's at offset 257), its kind and the command that unpacks it into a folder
+ARCHIVES = ((0, b"PK\x03\x04", "a zip archive", "unzip '{file}' -d '{into}'"),
+            (0, b"\x1f\x8b", "a gzip archive", "tar -xzf '{file}' -C '{into}'"),
+            (0, b"BZh", "a bzip2 archive", "tar -xjf '{file}' -C '{into}'"),
+            (0, b"\xfd7zXZ\x00", "an xz archive", "tar -xJf '{file}' -C '{into}'"),
+            (0, b"7z\xbc\xaf\x27\x1c", "a 7z archive", "7z x '{file}' -o'{into}'"),
+            (0, b"Rar!\x1a\x07", "a RAR archive", "unrar x '{file}' '{into}/'"),
+            (257, b"ustar", "a tar archive", "tar -xf '{file}' -C '{into}'"))  # fmt: skip
+ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".7z", ".rar", ".tar")
+
+
+def archive_hint(path: str | os.PathLike) -> str:
+    """``": a zip archive: unpack it first (unzip 'x.zip' -d '.'), then give the folder it makes"`` for a file
+    whose first bytes are an archive's (a corpus's download given for its folder), else ``""``.  The command
+    unpacks it beside itself: nothing is unpacked or written here."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(262)
+    except OSError:
+        return ""
+    for offset, magic, kind, command in ARCHIVES:
+        if head[offset : offset + len(magic)] == magic:
+            unpack = command.format(file=path, into=path.parent)
+            return f": {kind}: unpack it first ({unpack}), then give the folder it makes"
+    return ""
+
+
+def archives_in(root: Path) -> str:
+    """``"; it holds csed.zip: a zip archive: unpack it first (...)"``: the first archive directly in a corpus
+    folder where no clip was found (the download moved there, not unpacked), or ``""``."""
+    try:
+        files = sorted(f for f in root.iterdir() if f.suffix.lower() in ARCHIVE_SUFFIXES and f.is_file())
+    except OSError:
+        return ""
+    for file in files:
+        if hint := archive_hint(file):
+            return f"; it holds {file.name}{hint}"
+    return ""
 
 
 def bad(path: Path, reason: str, message: str, hint: str = "") -> BadFileError:

@@ -128,6 +128,35 @@ def test_empty_or_missing_root(tmp_path):
         load("csed", tmp_path / "nowhere")
 
 
+def test_a_downloaded_archive_given_for_the_corpus_folder_says_to_unpack_it(tmp_path):
+    """--source csed=CSED.zip (the GitHub download, not unpacked) said "this is a file, not the corpus folder",
+    and a folder holding only that zip "no usable audio files found below this folder": each now says it is an
+    archive and the command that unpacks it, beside it (nothing is unpacked or written by the reader)."""
+    root = make_corpus("csed", tmp_path / "raw")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    made = {fmt: Path(shutil.make_archive(str(downloads / "csed"), fmt, root)) for fmt in ("zip", "gztar")}
+    before = sorted(downloads.rglob("*"))
+    with pytest.raises(LayoutError) as caught:
+        load("csed", made["zip"])
+    assert (
+        f"csed: this is a file, not the corpus folder: a zip archive: unpack it first (unzip '{made['zip']}' -d "
+        f"'{downloads}'), then give the folder it makes" in str(caught.value)
+    )
+    with pytest.raises(LayoutError, match=r"a gzip archive: unpack it first \(tar -xzf '.*csed\.tar\.gz' -C "):
+        load("csed", made["gztar"])
+    with pytest.raises(LayoutError) as caught:
+        load("csed", downloads)
+    assert "csed: no usable audio files found below this folder; it holds csed.tar.gz: a gzip archive: unpack it" in (
+        str(caught.value)
+    )
+    assert sorted(downloads.rglob("*")) == before  # nothing unpacked, nothing written
+    (downloads / "notes.txt").write_text("not an archive")
+    with pytest.raises(LayoutError) as caught:
+        load("csed", downloads / "notes.txt")
+    assert "unpack" not in str(caught.value)  # a file that is no archive: no such advice
+
+
 def test_deterministic(tmp_path):
     a = make_corpus("csed", tmp_path / "a", seed=3)
     b = make_corpus("csed", tmp_path / "b", seed=3)
