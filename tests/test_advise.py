@@ -398,7 +398,7 @@ def test_a_group_drawn_from_some_of_its_corpora_is_named_with_them():
     """A folder prepared with TESS alone (its groups eng_eld[tess], eng_adu[tess]): the summary said "Adding
     English elderly raises Indonesian elderly by ..." and "a model of English elderly alone", of one corpus's
     clips (TESS: one speaker a group); the mixture's corpora are now named with the group, in the summary and
-    in the table's "Other groups" column."""
+    in the table's "Other groups" column, and the target's where its test set is some of them."""
     from bimotion.advise.collect import Advice, Estimate, MixtureResult
     from bimotion.advise.report import _row, summary_lines
 
@@ -419,6 +419,14 @@ def test_a_group_drawn_from_some_of_its_corpora_is_named_with_them():
     assert "- Cross-group inference: a model of English elderly (tess) alone scores 61.0 ± 6.0" in text, text
     assert "| English elderly (tess) |" in _row(mixtures[1], 30.0)
     assert "| English elderly (crema_d, tess) and Mandarin elderly |" in _row(mixtures[2], 30.0)
+    # the target drawn from one corpus (README: --target yue_eld --groups "yue_eld[canto]" yue_adu): "Target:
+    # Cantonese elderly (yue_eld)" and "keep training on Cantonese elderly alone", of canto's test clips only
+    part = MixtureResult("yue_eld[canto]+yue_adu", "a", "a", "augment", "X(l,A)", ["yue_adu"], score, delta)
+    base = MixtureResult(**{**baseline.__dict__, "spec": "yue_eld[canto]"})
+    canto = Advice("yue_eld", "yue_eld[canto]", 24, 30.0, [0, 1], 0.95, 100, "mean", "probe", [base, part], Path("."))
+    text = "\n".join(summary_lines(canto))
+    assert text.startswith("Target: Cantonese elderly (yue_eld[canto]), 24 test clips;"), text
+    assert "- Adding Cantonese adults raises Cantonese elderly (canto) by 5.0 ± 3.0" in text, text
 
 
 def test_no_helps_or_hurts_when_the_model_and_the_baseline_are_both_at_chance():

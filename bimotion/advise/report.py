@@ -92,10 +92,16 @@ def _interval_words(advice: Advice) -> str:
     return f"± is half the {level} bootstrap interval over test speakers (one seed: run more seeds for seed variation)"
 
 
+def target_name(advice: Advice) -> str:
+    """The target in words, with its corpora where its test set is some of them (``yue_eld[canto]``, a user's
+    corpus beside YueMotion's: "Cantonese elderly (canto)"), as :func:`names_list` names the other groups."""
+    return names_list([advice.target], advice.test)
+
+
 def _verdict_line(advice: Advice) -> str:
     """Which mixture helps the target most (augmentation or a model of other groups), if any: of those
     whose difference is held out (a score of clips a model trained on, ``‡``, is no evidence)."""
-    who = group_name(advice.target)
+    who = target_name(advice)
     others = [m for m in advice.mixtures if m.role != "baseline"]
     if not others:
         return f"No other group was given: nothing to compare with training on {who} alone."
@@ -120,7 +126,7 @@ def _verdict_line(advice: Advice) -> str:
 
 def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
     """The mixture of ``others`` that beats the baseline by most on average, and how sure that is."""
-    who = group_name(advice.target)
+    who = target_name(advice)
     best = max(others, key=lambda m: m.delta.mean)
     if best.delta.mean <= 0:  # a recommendation only where the numbers can carry one
         if best.verdict in ("too_few", "at_chance"):
@@ -138,11 +144,12 @@ def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
 
 def summary_lines(advice: Advice) -> list[str]:
     """The plain-language summary, one sentence per line; every number is one of advice.json's."""
-    who = group_name(advice.target)
+    who = target_name(advice)
     base = advice.baseline
     at_chance = base.score.mean <= advice.chance
     lines = [
-        f"Target: {who} ({advice.target}), {advice.num_test} test clips; weighted F1 (%) on its test set, "
+        f"Target: {group_name(advice.target)} ({advice.test}), {advice.num_test} test clips; weighted F1 (%) on its "
+        "test set, "
         f"chance level {advice.chance:.1f}; {advice.backend}, seeds {advice.seeds}."
         + (
             f" Too few test clips to judge any difference (under {MIN_VERDICT_CLIPS}, in the test set or in one of "
@@ -223,7 +230,7 @@ def render_markdown(advice: Advice) -> str:
     head = ["Training data", "Role", "Notation", "Other groups", "Weighted F1 % (mean ± std over seeds)",
             f"{level} CI (seeds)", f"{level} CI (test set)", "Δ vs baseline", f"Δ {level} CI (seeds)",
             f"Δ {level} CI (test set)", "Verdict"]  # fmt: skip
-    lines = [f"# Which cross-group data helps {group_name(advice.target)} ({advice.target})?", ""]
+    lines = [f"# Which cross-group data helps {group_name(advice.target)} ({advice.test})?", ""]
     for line in summary_lines(advice):  # paragraphs, and the bullets as one list
         lines += [line] if line.startswith("- ") else ([""] if lines[-1] else []) + [line, ""]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
