@@ -7,6 +7,7 @@ are read in Unicode's composed form (:func:`~loaders.metafiles.composed`)."""
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Callable
@@ -75,10 +76,12 @@ def row_emotions(at: Where, cells: dict, labels: dict) -> tuple[str, ...]:
         targets = labels.get(composed(name.casefold())) or ((name.lower(),) if name.lower() in LABELS else None)
         if targets is None:
             mapped = ", ".join(sorted(labels)) or "none"
+            near = difflib.get_close_matches(composed(name.casefold()), [*sorted(labels), *LABELS], n=1, cutoff=0.8)
+            meant = f" (did you mean {near[0]!r}? then correct it in {at.line})" if near else ""  # 'marh': marah
             raise bad(
                 at.path,
                 "unknown_label",
-                f"{at.line}: emotion {name!r} is not mapped onto the shared labels (mapped: {mapped}; "
+                f"{at.line}: emotion {name!r}{meant} is not mapped onto the shared labels (mapped: {mapped}; "
                 f"shared: {', '.join(LABELS)})",
                 labels.how_to_add(name),  # a loaders.label_map.LabelMap: the fix in the form of its file
             )

@@ -702,6 +702,23 @@ def test_a_label_the_map_lacks_is_told_to_be_added_in_the_form_of_the_users_own_
     assert err.value.reason == "unknown_label" and fix in str(err.value), str(err.value)
 
 
+def test_a_mistyped_label_names_the_label_meant(tmp_path, root):
+    """A typo in a row's emotion ('marh' for the mapped 'marah', 'sadnes' for the shared 'sadness') was told
+    only to be added to the label map, which would map the typo; the error now names the label meant and where
+    to correct it.  A name near none of them gets no guess."""
+    own = copy_of(root, tmp_path)
+    for typed, meant in (("marh", "marah"), ("Sadnes", "sadness"), ("kaget", None)):
+        _set_cells(own, 2, emotion=typed)
+        with pytest.raises(CorpusError) as err:
+            loaders.load(NAME, own)
+        said = str(err.value)
+        assert err.value.reason == "unknown_label", said
+        guess = (
+            f"metadata.csv line 2: emotion {typed!r} (did you mean {meant!r}? then correct it in metadata.csv line 2)"
+        )
+        assert (guess in said) if meant else ("did you mean" not in said), said
+
+
 def test_a_label_map_csv_row_with_several_shared_labels_loses_none(tmp_path, root):
     """A spreadsheet's map row ``marah;negative;neutral;`` was read as marah -> negative, its third
     cell dropped without a word; several labels in the second cell (``negative|neutral``) were one
