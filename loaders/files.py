@@ -10,7 +10,8 @@ removes those of processes no longer alive on its own machine, and those of any 
 here).  Files of other names are never touched.
 
 :func:`sha256_of` is the one reading of a file's bytes into a digest (datasets' file names, runs'
-identities, feature caches, identical audio)."""
+identities, feature caches, identical audio); :func:`normal_path` the one absolute form of a path a command
+is given to write (``--output ..``)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,18 @@ def save_npz(path: str | os.PathLike, arrays: dict) -> Path:
     with open_atomic(path, "wb", ".tmp.npz") as f:
         np.savez(f, **arrays)
     return Path(path)
+
+
+def normal_path(path: str | os.PathLike) -> Path:
+    """``path`` absolute, its ``..`` taken away as the file system takes it (``data/..``: the folder
+    holding ``data``; ``link/..``: the one holding the link's target), links after the last ``..``
+    kept as given (an output that is a link to a folder stays that link).  ``.`` and a trailing
+    slash go as pathlib drops them: ``ds/``, ``./ds/../ds`` and, in ``ds/data``, ``..`` are all ``ds``."""
+    path = Path(path).expanduser().absolute()
+    if ".." not in path.parts:
+        return path
+    last = len(path.parts) - path.parts[::-1].index("..")  # the parts up to the last '..', resolved
+    return Path(os.path.realpath(Path(*path.parts[:last]))).joinpath(*path.parts[last:])
 
 
 def folder_not_writable(path: str | os.PathLike) -> str | None:

@@ -220,5 +220,5 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
         print(f"note: {note}")
     for note in undeclared_licences(result.info):
         print(f"note: {note}")
-    print_skips(result.report, args.output)
+    print_skips(result.report, result.out_dir)  # beside OUT, also where it was given as `..`
     return 0

@@ -27,7 +27,7 @@ from pathlib import Path
 from bimotion.registry import BENCHMARKS, BUILTIN, SPLITS, benchmark_of
 from loaders.browser_files import MACOS_RESOURCES, left_by_browser
 from loaders.errors import spoken
-from loaders.files import folder_not_writable, sha256_of
+from loaders.files import folder_not_writable, normal_path, sha256_of
 from loaders.source import SourceInfo
 from loaders.unlisted import MAKE_LISTABLE, cannot_list
 
@@ -160,7 +160,7 @@ def info_path(folder: str | os.PathLike) -> Path:
     path = folder / INFO_FILE
     if folder.is_dir() and path.is_file():
         return path
-    partial = Path(os.path.abspath(folder) + PARTIAL_SUFFIX)  # the folder '.' has no name to add it to
+    partial = Path(f"{normal_path(folder)}{PARTIAL_SUFFIX}")  # as prepare names it ('.' has no name to add it to)
     hint = f" ({partial} is what a failed or running prepare left)" if partial.exists() else prepared_near(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder{' (it is a file)' if folder.exists() else hint}")

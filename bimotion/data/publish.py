@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from loaders.errors import spoken
+from loaders.files import normal_path
 
 from .layout import (
     CARD_FILE,
@@ -51,8 +52,9 @@ class OutputLockedError(RuntimeError):
 
 
 def output_path(out_dir: str | os.PathLike) -> Path:
-    """``out_dir`` as the absolute path every other function here expects."""
-    return Path(out_dir).expanduser().absolute()
+    """``out_dir`` as the absolute path every other function here expects: ``..`` taken away
+    (:func:`loaders.files.normal_path`: ``--output ..`` in ``OUT/data`` is ``OUT``, not a folder inside it)."""
+    return normal_path(out_dir)
 
 
 def work_dir(out_dir: Path) -> Path:
