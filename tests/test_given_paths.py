@@ -4,9 +4,12 @@ folder through a link under two corpus names.  Each through the real CLI."""
 
 from __future__ import annotations
 
+import pytest
+
 from bimotion.cli import main as bimotion_main
 from bimotion.data.layout import read_info
 from loaders import testing
+from yuemotion.cli import main as yuemotion_main
 
 
 def test_an_output_given_as_dot_dot_from_inside_the_dataset_is_that_dataset(tmp_path, monkeypatch, capsys):
@@ -34,3 +37,18 @@ def test_an_output_given_as_dot_dot_from_inside_the_dataset_is_that_dataset(tmp_
         assert f"-> {out} in" in capsys.readouterr().out
     assert bimotion_main([*argv, "--output", "csed-ds/data/csed/.."]) == 2  # what lies inside is refused
     assert f"{out / 'data'} lies inside the prepared dataset {out}" in capsys.readouterr().err
+
+
+def test_yuemotion_prepare_with_a_space_for_the_equals_sign_says_how_to_write_it(tmp_path, monkeypatch, capsys):
+    """`yuemotion prepare --source yuemotion raw/yue -o yy` said only argparse's 'unrecognized
+    arguments: raw/yue'; it now says the fix as `bimotion prepare` does.  A bare DIR still works."""
+    root = testing.make_corpus("yuemotion", tmp_path / "raw")
+    monkeypatch.chdir(tmp_path)  # where no folder is named yuemotion (the checkout has one)
+    for name in ("yuemotion", "canto"):
+        with pytest.raises(SystemExit) as done:
+            yuemotion_main(["prepare", "--source", name, str(root), "-o", str(tmp_path / "yy")])
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and "unrecognized" not in err, err
+        assert f"got '{name}', which is no folder here: write --source {name}=DIR, with '=' and no space" in err
+    assert not (tmp_path / "yy").exists()
+    assert yuemotion_main(["prepare", "-q", "--source", str(root), "-o", str(tmp_path / "yy")]) == 0

@@ -23,7 +23,7 @@ def parse_source(text: str) -> tuple[str, str]:
         if not sep and Path(text).expanduser().is_dir():  # the folder alone: which corpus it is is not said
             fix = f": name its corpus, --source NAME={text} (NAME: {', '.join(READERS)}, or your own corpus's name)"
         elif not sep and NAME.fullmatch(text):  # --source csed ~/data/CSED: a space for the '='
-            fix = f": write --source {text}=DIR, with '=' and no space"
+            fix = space_for_equals(text)
         else:
             fix = ""
         raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}{fix}")
@@ -46,6 +46,12 @@ def parse_source(text: str) -> tuple[str, str]:
         except ValueError as err:
             raise argparse.ArgumentTypeError(str(err)) from None
     return name, root
+
+
+def space_for_equals(name: str) -> str:
+    """The fix of ``--source NAME DIR`` (a space for the '='), which argparse would report as an unrecognised
+    ``DIR``: both CLIs' ``--source`` say it so."""
+    return f": write --source {name}=DIR, with '=' and no space"
 
 
 def add_source_argument(parser: argparse.ArgumentParser, *, required: bool = True, help: str | None = None) -> None:

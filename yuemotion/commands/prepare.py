@@ -15,20 +15,27 @@ works as in `bimotion prepare`.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from bimotion.commands.prepare import add_output_arguments, execute
-from bimotion.commands.source_args import add_own_corpus_arguments, parse_source, sources_of
-from loaders.audiofolder import FORMAT_HELP
+from bimotion.commands.source_args import add_own_corpus_arguments, parse_source, sources_of, space_for_equals
+from loaders.audiofolder import FORMAT_HELP, NAME
 
 HELP = "decode, resample and write YueMotion as Parquet shards + dataset card"
 
 
 def parse_yuemotion_source(text: str) -> tuple[str, str]:
-    """``DIR`` (the YueMotion release) or ``NAME=DIR`` (``yuemotion=DIR``, or a user's own corpus)."""
+    """``DIR`` (the YueMotion release) or ``NAME=DIR`` (``yuemotion=DIR``, or a user's own corpus); a
+    bare name that is no folder here (``--source yuemotion raw/yue``: a space for the '=') is an error
+    saying so, not a folder of that name, which left ``raw/yue`` an unrecognised argument."""
     name, sep, _ = text.partition("=")
     if sep and name and not any(c in name for c in "/\\~.") and not Path(text).expanduser().is_dir():
         return parse_source(text)
+    if not sep and NAME.fullmatch(text) and not os.path.lexists(text):
+        raise argparse.ArgumentTypeError(
+            f"expected DIR or NAME=DIR, got {text!r}, which is no folder here{space_for_equals(text)}"
+        )
     return "yuemotion", text
 
 
