@@ -4,6 +4,8 @@ folder through a link under two corpus names.  Each through the real CLI."""
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from bimotion.cli import main as bimotion_main
@@ -52,3 +54,23 @@ def test_yuemotion_prepare_with_a_space_for_the_equals_sign_says_how_to_write_it
         assert f"got '{name}', which is no folder here: write --source {name}=DIR, with '=' and no space" in err
     assert not (tmp_path / "yy").exists()
     assert yuemotion_main(["prepare", "-q", "--source", str(root), "-o", str(tmp_path / "yy")]) == 0
+
+
+def test_yuemotion_given_to_bimotion_prepare_is_told_the_command_that_prepares_it(tmp_path, monkeypatch, capsys):
+    """`bimotion prepare --source yuemotion=DIR` said 'prepare it with `yuemotion prepare`'; it now
+    gives the whole command, with the user's folder, --output and options, which then runs."""
+    root = testing.make_corpus("yuemotion", tmp_path / "raw raw")
+    csed = testing.make_corpus("csed", tmp_path / "raw")
+    monkeypatch.chdir(tmp_path)
+    given = ["prepare", "--source", f"yuemotion={root}", "--output", "yy", "--protocol", "speaker", "--skip-bad"]
+    assert bimotion_main(given) == 2
+    err = capsys.readouterr().err
+    command = f"yuemotion prepare --source {shlex.quote(f'yuemotion={root}')} --output yy --protocol speaker --skip-bad"
+    assert f"prepare it with `{command}`" in err, err
+    assert yuemotion_main([*shlex.split(command)[1:], "-q"]) == 0
+    assert read_info(tmp_path / "yy")["protocol"] == "speaker"
+    # with corpora of BiMotion too: YueMotion to a folder of its own beside --output, the others here
+    assert bimotion_main(["prepare", "--source", f"csed={csed}", "--source", f"yuemotion={root}", "-o", "o/b"]) == 2
+    err = capsys.readouterr().err
+    assert "--output o/yuemotion`, and the others here without it" in err, err
+    assert not (tmp_path / "o").exists()

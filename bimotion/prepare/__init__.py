@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loaders import READERS, SOURCES, SkipReport
+from loaders.files import normal_path
 from loaders.identical import identical_audio
 
 from ..data.layout import CARD_FILE, DATA_DIR, INFO_FILE
@@ -107,7 +108,7 @@ def prepare(
     if foreign:
         raise ValueError(
             f"{', '.join(foreign)} is not part of {bench.name} (its corpora: {', '.join(bench.corpora)})"
-            + ("; prepare it with `yuemotion prepare`" if "yuemotion" in foreign else "")
+            + _prepared_elsewhere(bench, foreign, sources, out_dir, protocol=protocol, seed=seed, skip_bad=skip_bad)
         )
     if not sources:
         raise ValueError("no corpus given: sources is empty (--source NAME=DIR on the command line)")
@@ -147,6 +148,33 @@ def _without_ffmpeg(records: list, skip_bad: bool, report: SkipReport) -> list:
     for r in needing:
         report.skip_read(r.corpus, needs_ffmpeg_skip(r.path, why[r.id]))
     return left
+
+
+def _prepared_elsewhere(bench: Benchmark, foreign: list[str], sources: Mapping, out_dir, **options) -> str:
+    """``; prepare it with `yuemotion prepare --source yuemotion=DIR --output OUT`` for the ``foreign``
+    corpora (given to ``bench``'s prepare), one command per benchmark they are part of, ready to paste:
+    their folders as given, ``out_dir`` (where other corpora stay here, a folder beside it named after
+    that benchmark) and the options that change what is written (``protocol``, ``seed``, ``skip_bad``)."""
+    import shlex
+
+    said = ""
+    for other in (b for b in BUILTIN.values() if b.name != bench.name):
+        moved = [name for name in foreign if name in other.corpora]
+        if not moved:
+            continue
+        alone = len(moved) == len(sources)
+        out = str(out_dir)
+        if not alone:  # the others stay in this benchmark's folder: a folder of its own beside it
+            base = normal_path(out) if ".." in Path(out).parts else Path(out).expanduser()  # `..` has no parent
+            out = str(base.parent / (other.name if base.name != other.name else f"{base.name}-only"))
+        command = [f"{other.name} prepare", *(f"--source {shlex.quote(f'{n}={sources[n]}')}" for n in moved)]
+        command.append(f"--output {shlex.quote(out)}")
+        if options["protocol"] != "paper":
+            command.append(f"--protocol {options['protocol']}")
+        command += [f"--seed {options['seed']}"] * bool(options["seed"]) + ["--skip-bad"] * options["skip_bad"]
+        said += f"; prepare {'it' if len(moved) == 1 else 'them'} with `{' '.join(command)}`"
+        said += "" if alone else f", and the others here without {'it' if len(moved) == 1 else 'them'}"
+    return said
 
 
 def _check_arguments(sources, benchmark, protocol: str, seed: int) -> None:
