@@ -13,7 +13,7 @@ from pathlib import Path
 from . import load
 from .base import PROGRESS
 from .errors import SkipReport
-from .files import temp_file_beside
+from .files import normal_path, temp_file_beside
 from .labels import LABEL_CODES, LABELS
 from .record import Utterance
 from .tables import aligned_lines, hours_text
@@ -77,16 +77,27 @@ def _root(source) -> Path:
     return source_root(source)
 
 
+def _as_given(source) -> str:
+    """A source's folder as the user gave it, and where a link leads, the folder it is, in parentheses
+    (``canto=yue-link (/data/yue)``): the comparisons are of real folders, the messages of what was typed."""
+    from .audiofolder import AudioFolder
+
+    given = str(source.root if isinstance(source, AudioFolder) else source)
+    real = _root(source)
+    return given if normal_path(given) == real else f"{given} ({real})"
+
+
 def check_distinct_sources(sources: dict[str, str | os.PathLike]) -> None:
-    """ValueError when two sources' folders are the same folder, or one holds the other."""
+    """ValueError when two sources' folders are the same folder, or one holds the other, named as given."""
     roots = {name: _root(source) for name, source in sources.items()}
     for name, root in roots.items():
         for other, other_root in roots.items():
             if name != other and (root == other_root or other_root in root.parents):
                 where = "the same folder as" if root == other_root else "inside the folder of"
                 raise ValueError(
-                    f"--source {name}={root} is {where} --source {other}={other_root}: its clips would be read "
-                    "twice, under two corpus names; give each corpus once"
+                    f"--source {name}={_as_given(sources[name])} is {where} --source {other}="
+                    f"{_as_given(sources[other])}: its clips would be read twice, under two corpus names; "
+                    "give each corpus once"
                 )
 
 
@@ -103,13 +114,14 @@ def check_outside_sources(output: str | os.PathLike, sources: dict[str, str | os
         linked = None if inside else next((f for f in _linked_folders(root) if out == f or f in out.parents), None)
         if inside or linked:
             raise ValueError(
-                f"--output {output} is inside the {name} corpus folder {root}"
+                f"--output {output} is inside the {name} corpus folder {_as_given(source)}"
                 + (f" (in {linked}, which it links to)" if linked else "")
                 + "; raw corpus folders are never written to: choose an --output outside it"
             )
         if out in root.parents:
             raise ValueError(
-                f"--output {output} holds the {name} corpus folder {root}; choose an --output that does not contain it"
+                f"--output {output} holds the {name} corpus folder {_as_given(source)}; choose an --output that does "
+                "not contain it"
             )
 
 

@@ -74,3 +74,18 @@ def test_yuemotion_given_to_bimotion_prepare_is_told_the_command_that_prepares_i
     err = capsys.readouterr().err
     assert "--output o/yuemotion`, and the others here without it" in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_one_folder_under_two_corpus_names_is_named_as_given(tmp_path, monkeypatch, capsys):
+    """A folder given twice, once through a link, was named twice by its resolved path in 'is the same
+    folder as', which the user never typed; each is named as given, the link with the folder it leads to."""
+    root = testing.make_corpus("audiofolder", tmp_path / "raw")
+    (tmp_path / "link").symlink_to(root)
+    monkeypatch.chdir(tmp_path)
+    typed = str(root.relative_to(tmp_path))
+    for command in ("prepare", "scan"):
+        assert bimotion_main([command, "--source", f"mine={typed}", "--source", "mine2=link", "-o", "out"]) == 2
+        err = capsys.readouterr().err
+        assert f"--source mine={typed} is the same folder as --source mine2=link ({root})" in err, err
+    assert bimotion_main(["scan", "--source", "mine=link", "-o", "link/m.jsonl"]) == 2
+    assert f"--output link/m.jsonl is inside the mine corpus folder link ({root})" in capsys.readouterr().err
