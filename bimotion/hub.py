@@ -160,15 +160,30 @@ class RecentlyUnanswered(ConnectionError):
         self.error, self.tls = error, tls
 
 
+# what decides whether a look-up is answered besides the endpoint: the proxy, the certificates trusted
+# (the fixes an unanswered look-up's message names: a process started with them set asks the Hub again)
+ROUTE_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
+                   "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # fmt: skip
+
+
 def _marker(endpoint: str) -> Path:
     """The file that tells every process of this machine (that shares ``HF_HOME``, or ``HF_ASSETS_CACHE``) that
     ``endpoint`` did not answer, and when: huggingface_hub's folder for a library's own files, not the Hub cache,
-    whose every entry ``hf cache`` would read as a broken repository."""
+    whose every entry ``hf cache`` would read as a broken repository.  One per endpoint and route to it
+    (:data:`ROUTE_VARIABLES`, in either case, and the modification time of a certificate file named): a process
+    started with another proxy or another CA certificate asks again."""
     import hashlib
 
     from huggingface_hub import constants
 
-    name = hashlib.sha256(endpoint.encode()).hexdigest()[:16]
+    route = []
+    for variable in ROUTE_VARIABLES:
+        for value in {os.environ.get(variable, ""), os.environ.get(variable.lower(), "")} - {""}:
+            try:
+                route.append(f"{variable}={value}@{os.stat(value).st_mtime_ns}")
+            except (OSError, ValueError):  # a proxy's URL, not a file
+                route.append(f"{variable}={value}")
+    name = hashlib.sha256("\n".join([endpoint, *sorted(route)]).encode()).hexdigest()[:16]
     return Path(constants.HF_ASSETS_CACHE) / "bimotion" / "hub-unanswered" / f"{name}.json"
 
 

@@ -1,7 +1,7 @@
 """A Hub that did not answer was remembered by one process only: behind a firewall that drops packets
 every new process (each ``bimotion`` command, each recipe, each ``accelerate`` worker) waited
 ``HF_HUB_ETAG_TIMEOUT`` (10 s) again before it read the local cache.  Now the first process leaves a
-marker under ``HF_ASSETS_CACHE`` (keyed by the endpoint, for :data:`bimotion.hub.DNS_ANSWER_S`) and the
+marker under ``HF_ASSETS_CACHE`` (keyed by the endpoint and the proxy and CA settings, for :data:`bimotion.hub.DNS_ANSWER_S`) and the
 next ones read the cache at once, saying that the Hub did not answer a look-up less than a minute ago;
 an answer clears it, ``HF_HUB_OFFLINE`` is said as before, and a cache that cannot be written only
 forgets.  A TLS handshake that fails (a proxy presenting its own certificate) was not remembered at
@@ -43,10 +43,13 @@ except hub.HubUnreachableError as err:
 """
 
 
-def fresh_process(endpoint: str, home) -> dict:
-    """What :data:`LOOKUP` says in a new process with ``HF_ENDPOINT=endpoint``, ``HF_HOME=home`` and a 1 s timeout."""
+def fresh_process(endpoint: str, home, **variables: str) -> dict:
+    """What :data:`LOOKUP` says in a new process with ``HF_ENDPOINT=endpoint``, ``HF_HOME=home``, a 1 s timeout
+    and the environment ``variables``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
+    env = {k: v for k, v in env.items() if k.upper() not in hub.ROUTE_VARIABLES}
     env |= {"PYTHONPATH": str(REPO), "HF_ENDPOINT": endpoint, "HF_HOME": str(home), "HF_HUB_ETAG_TIMEOUT": "1"}
+    env |= variables
     env["HF_HUB_DISABLE_TELEMETRY"] = "1"
     home.mkdir(exist_ok=True)
     done = subprocess.run([sys.executable, "-c", LOOKUP], cwd=home, env=env, capture_output=True, text=True)
@@ -243,3 +246,21 @@ def test_an_untrusted_certificate_is_remembered_and_said_as_an_ssl_problem_with_
     assert len(accepted) == 2
     assert again["why"].startswith(f"the Hub at {endpoint} failed the SSL check less than a minute ago")
     assert "so only the local cache is read for now: if a proxy" in again["unreachable"]
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_process_started_with_the_fix_it_was_given_asks_the_hub_again(tls, tmp_path):
+    """The marker of a failed SSL check told the next process, started with SSL_CERT_FILE set as the message
+    said, that the Hub 'failed the SSL check less than a minute ago: ... set SSL_CERT_FILE', for a minute,
+    without asking: the fix seemed not to work.  A marker is the endpoint's and the route's (the proxy, the
+    certificates trusted), so that process asks again; one started as the first was still does not."""
+    endpoint, accepted = tls
+    home, cert = tmp_path / "home", str(tmp_path / "cert.pem")  # the fixture's certificate: the proxy's CA, as it were
+    fresh_process(endpoint, home)
+    assert len(accepted) == 1
+    fresh_process(endpoint, home, SSL_CERT_FILE=cert)
+    assert len(accepted) == 2  # was 1: the first process's marker stood for it
+    again = fresh_process(endpoint, home)
+    assert len(accepted) == 2 and "failed the SSL check less than a minute ago" in again["why"]
+    proxied = fresh_process(endpoint, home, HTTPS_PROXY="http://127.0.0.1:9")  # another route: a proxy (refused here)
+    assert "less than a minute ago" not in proxied["why"], proxied["why"]
