@@ -169,9 +169,10 @@ ROUTE_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CE
 def _marker(endpoint: str) -> Path:
     """The file that tells every process of this machine (that shares ``HF_HOME``, or ``HF_ASSETS_CACHE``) that
     ``endpoint`` did not answer, and when: huggingface_hub's folder for a library's own files, not the Hub cache,
-    whose every entry ``hf cache`` would read as a broken repository.  One per endpoint and route to it
-    (:data:`ROUTE_VARIABLES`, in either case, and the modification time of a certificate file named): a process
-    started with another proxy or another CA certificate asks again."""
+    whose every entry ``hf cache`` would read as a broken repository.  One per machine (an ``HF_HOME`` shared
+    by a cluster's nodes: a login node with network is not told of a compute node's firewall), endpoint and
+    route to it (:data:`ROUTE_VARIABLES`, in either case, and the modification time of a certificate file
+    named): a process started with another proxy or another CA certificate asks again."""
     import hashlib
 
     from huggingface_hub import constants
@@ -183,7 +184,7 @@ def _marker(endpoint: str) -> Path:
                 route.append(f"{variable}={value}@{os.stat(value).st_mtime_ns}")
             except (OSError, ValueError):  # a proxy's URL, not a file
                 route.append(f"{variable}={value}")
-    name = hashlib.sha256("\n".join([endpoint, *sorted(route)]).encode()).hexdigest()[:16]
+    name = hashlib.sha256("\n".join([socket.gethostname(), endpoint, *sorted(route)]).encode()).hexdigest()[:16]
     return Path(constants.HF_ASSETS_CACHE) / "bimotion" / "hub-unanswered" / f"{name}.json"
 
 

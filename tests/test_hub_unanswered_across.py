@@ -264,3 +264,21 @@ def test_a_process_started_with_the_fix_it_was_given_asks_the_hub_again(tls, tmp
     assert len(accepted) == 2 and "failed the SSL check less than a minute ago" in again["why"]
     proxied = fresh_process(endpoint, home, HTTPS_PROXY="http://127.0.0.1:9")  # another route: a proxy (refused here)
     assert "less than a minute ago" not in proxied["why"], proxied["why"]
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_marker_is_this_machines_not_another_nodes_sharing_hf_home(monkeypatch):
+    """An HF_HOME shared by a cluster's nodes (a home folder on NFS): a compute node behind a firewall left its
+    marker, and a login node with network, within the minute, read only its cache ('did not answer a look-up
+    less than a minute ago'), as if it had no network either.  The marker is this machine's."""
+    from conftest import local_hubs
+
+    monkeypatch.setattr(hub, "_silent", {})
+    with local_hubs({}) as urls:
+        at(monkeypatch, urls["refused"])
+        with pytest.raises(HubUnreachableError, match="ConnectionRefusedError"):
+            hub_file("me/ser", "scores.json")  # on this node
+        monkeypatch.setattr(hub, "_silent", {})  # a fresh process: on this node it reads the marker
+        assert "less than a minute ago" in hub.hub_unreachable()
+        monkeypatch.setattr(socket, "gethostname", lambda: "login-node")  # another node, the same HF_HOME
+        assert hub.hub_unreachable() is None  # was: the compute node's marker
