@@ -50,8 +50,25 @@ def test_a_local_models_marker_stays_relative_and_an_older_one_still_reads(tmp_p
         marked_model(tmp_path / "elsewhere", record, marker)
     assert str(err.value) == (
         f"{marker} names the model models/zho_eld/seed0 (relative to {tmp_path / 'elsewhere'}), which is not there "
-        f"(moved or deleted): delete {marker} and run the grid again, which trains that model again"
+        f"(moved, deleted, or on a disk not mounted now): put it back there, or delete {marker} and run the grid "
+        "again, which trains that model again"
     )
+
+
+def test_a_deleted_folder_of_ones_own_trainer_outside_the_grid_is_not_called_a_hub_id(tmp_path):
+    """A trainer of one's own that saves beside the grid (../ckpts/zho_eld/seed0), its seed0 deleted (or its
+    disk not mounted): the marker was said to hold 'the Hub id zho_eld/seed0 that the trainer returned', as
+    an older bimotion recorded one, and only to delete it and train again."""
+    (tmp_path / "ckpts" / "zho_eld").mkdir(parents=True)  # seed0 deleted
+    marker = tmp_path / "grid" / "models" / "zho_eld" / "seed0" / MARKER
+    for model_dir in ("../ckpts/zho_eld/seed0", "../scratch/zho_eld/seed0"):  # the second: a disk not mounted
+        with pytest.raises(StaleMarker) as err:
+            marked_model(tmp_path / "grid", {"model_dir": model_dir}, marker)
+        assert "Hub id" not in str(err.value), model_dir
+        assert (
+            f"which is not there (moved, deleted, or on a disk not mounted now): put it back there, or delete {marker}"
+            in str(err.value)
+        )
 
 
 @pytest.mark.usefixtures("refused")  # the Hub at a closed local port, an empty Hub cache
@@ -74,6 +91,7 @@ def test_an_older_marker_of_a_hub_model_is_one_error_naming_the_marker_and_the_f
     del record["on_hub"]  # as model_record wrote it before on_hub, the grid run from tmp_path / "work"
     record["model_dir"] = os.path.relpath((tmp_path / "work" / "me" / "ser").absolute(), out.absolute())
     assert record["model_dir"] == os.path.join("..", "work", "me", "ser")
+    (tmp_path / "work").mkdir()  # the directory the grid ran in: there, and no folder me in it
     marker.write_text(json.dumps(record))
     trained = []
 

@@ -221,9 +221,10 @@ def marked_model(grid_dir: str | os.PathLike, record: Mapping, marker: str | os.
     """The model the ``record`` of the marker file ``marker`` names (:func:`model_record`; an older
     marker's is a relative folder): the one reading of a marker, the runner's and :func:`model_dir_in_grid`'s.
     A folder that is not there is a :class:`StaleMarker` naming the marker and the fix (delete it, run
-    the grid again), not a model scored from nothing: moved or deleted, or a Hub id that a bimotion before
-    ``on_hub`` recorded as a folder (the directory it ran in joined to the id, made relative to the grid's:
-    ``../../work/me/ser``), whose id it names."""
+    the grid again), not a model scored from nothing: moved, deleted or not mounted (or put it back), or a
+    Hub id that a bimotion before ``on_hub`` recorded as a folder (the directory it ran in joined to the id,
+    made relative to the grid's: ``../../work/me/ser``; that directory there, no folder ``me`` in it), whose
+    id it names."""
     from ..hub import is_hub_id
 
     if record.get("on_hub"):
@@ -233,14 +234,17 @@ def marked_model(grid_dir: str | os.PathLike, record: Mapping, marker: str | os.
         return path
     parts = Path(record["model_dir"]).parts
     hub_id = "/".join(parts[-2:])
+    # OWNER/NAME joined to the directory the grid ran in, which is there, and no folder OWNER in it (a folder of
+    # one's own trainer's, ../ckpts/zho_eld/seed0, that was deleted has its parent, or none of its folders)
     older = len(parts) >= 2 and parts[0] != "models" and ".." not in parts[-2:] and is_hub_id(hub_id)
+    older = older and path.parent.parent.is_dir() and not path.parent.exists()
     why = (
         f"as an older bimotion recorded the Hub id {hub_id} that the trainer returned, a folder of the directory it "
-        "ran in; markers now record a Hub id as one"
+        "ran in; markers now record a Hub id as one): "
         if older
-        else "moved or deleted"
+        else "moved, deleted, or on a disk not mounted now): put it back there, or "
     )
     raise StaleMarker(
-        f"{marker} names the model {record['model_dir']} (relative to {grid_dir}), which is not there ({why}): "
+        f"{marker} names the model {record['model_dir']} (relative to {grid_dir}), which is not there ({why}"
         f"delete {marker} and run the grid again, which trains that model again"
     )
