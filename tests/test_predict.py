@@ -579,6 +579,16 @@ def test_an_advise_output_given_for_its_model_names_the_model_folders_below_it(m
     )
 
 
+def test_a_model_file_of_the_folder_one_is_in_names_that_folder(models, audio_dir, monkeypatch, capsys):
+    """predict --model model.safetensors run in the model's folder said '(did you mean its folder ?)', naming
+    no folder; it now names '.'."""
+    monkeypatch.chdir(models["ours"])
+    assert main(["predict", "--model", "model.safetensors", str(audio_dir), "--no-progress"]) == 2
+    assert "model.safetensors: a file, not a model folder or Hub id (did you mean its folder .?)" in (
+        capsys.readouterr().err
+    )
+
+
 def test_the_files_that_are_not_audio_are_named_and_listed_beside_the_output(models, audio_dir, tmp_path, capsys):
     """predict said "2 file(s) below the folders are not audio (by content) and were not read" and named
     none: a user could not tell what was left out.  It names the first three, says how many more, and

@@ -255,7 +255,8 @@ def check_source(source: str) -> None:
             )
         return
     if path.exists():
-        folder = f" (did you mean its folder {os.path.dirname(source)}?)" if model_kind(path.parent) == "model" else ""
+        folder = os.path.dirname(source) or "."  # a file of the folder one is in: model.safetensors
+        folder = f" (did you mean its folder {folder}?)" if model_kind(path.parent) == "model" else ""
         raise PredictError(f"{source}: a file, not a model folder or Hub id{folder}")
     if not is_hub_id(source):
         raise PredictError(f"{source}: no such model folder (and not a Hub id like owner/name)")
