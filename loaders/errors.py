@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -288,18 +289,19 @@ def require_dir(root: str | os.PathLike, corpus: str, expected: str) -> Path:
 
 
 # an archive's first bytes (a tar's at offset 257), its kind and the command that unpacks it into a folder
-ARCHIVES = ((0, b"PK\x03\x04", "a zip archive", "unzip '{file}' -d '{into}'"),
-            (0, b"\x1f\x8b", "a gzip archive", "tar -xzf '{file}' -C '{into}'"),
-            (0, b"BZh", "a bzip2 archive", "tar -xjf '{file}' -C '{into}'"),
-            (0, b"\xfd7zXZ\x00", "an xz archive", "tar -xJf '{file}' -C '{into}'"),
-            (0, b"7z\xbc\xaf\x27\x1c", "a 7z archive", "7z x '{file}' -o'{into}'"),
-            (0, b"Rar!\x1a\x07", "a RAR archive", "unrar x '{file}' '{into}/'"),
-            (257, b"ustar", "a tar archive", "tar -xf '{file}' -C '{into}'"))  # fmt: skip
+# (file and folder as the shell reads them: shlex.quote)
+ARCHIVES = ((0, b"PK\x03\x04", "a zip archive", "unzip {file} -d {into}"),
+            (0, b"\x1f\x8b", "a gzip archive", "tar -xzf {file} -C {into}"),
+            (0, b"BZh", "a bzip2 archive", "tar -xjf {file} -C {into}"),
+            (0, b"\xfd7zXZ\x00", "an xz archive", "tar -xJf {file} -C {into}"),
+            (0, b"7z\xbc\xaf\x27\x1c", "a 7z archive", "7z x {file} -o{into}"),
+            (0, b"Rar!\x1a\x07", "a RAR archive", "unrar x {file} {into}/"),
+            (257, b"ustar", "a tar archive", "tar -xf {file} -C {into}"))  # fmt: skip
 ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".7z", ".rar", ".tar")
 
 
 def archive_hint(path: str | os.PathLike) -> str:
-    """``": a zip archive: unpack it first (unzip 'x.zip' -d '.'), then give the folder it makes"`` for a file
+    """``": a zip archive: unpack it first (unzip x.zip -d .), then give the folder it makes"`` for a file
     whose first bytes are an archive's (a corpus's download given for its folder), else ``""``.  The command
     unpacks it beside itself: nothing is unpacked or written here."""
     path = Path(path)
@@ -310,7 +312,7 @@ def archive_hint(path: str | os.PathLike) -> str:
         return ""
     for offset, magic, kind, command in ARCHIVES:
         if head[offset : offset + len(magic)] == magic:
-            unpack = command.format(file=path, into=path.parent)
+            unpack = command.format(file=shlex.quote(str(path)), into=shlex.quote(str(path.parent)))
             return f": {kind}: unpack it first ({unpack}), then give the folder it makes"
     return ""
 

@@ -140,10 +140,10 @@ def test_a_downloaded_archive_given_for_the_corpus_folder_says_to_unpack_it(tmp_
     with pytest.raises(LayoutError) as caught:
         load("csed", made["zip"])
     assert (
-        f"csed: this is a file, not the corpus folder: a zip archive: unpack it first (unzip '{made['zip']}' -d "
-        f"'{downloads}'), then give the folder it makes" in str(caught.value)
+        f"csed: this is a file, not the corpus folder: a zip archive: unpack it first (unzip {made['zip']} -d "
+        f"{downloads}), then give the folder it makes" in str(caught.value)
     )
-    with pytest.raises(LayoutError, match=r"a gzip archive: unpack it first \(tar -xzf '.*csed\.tar\.gz' -C "):
+    with pytest.raises(LayoutError, match=r"a gzip archive: unpack it first \(tar -xzf .*csed\.tar\.gz -C "):
         load("csed", made["gztar"])
     with pytest.raises(LayoutError) as caught:
         load("csed", downloads)
@@ -155,6 +155,26 @@ def test_a_downloaded_archive_given_for_the_corpus_folder_says_to_unpack_it(tmp_
     with pytest.raises(LayoutError) as caught:
         load("csed", downloads / "notes.txt")
     assert "unpack" not in str(caught.value)  # a file that is no archive: no such advice
+
+
+@pytest.mark.skipif(shutil.which("unzip") is None or shutil.which("tar") is None, reason="no unzip or tar here")
+def test_the_command_that_unpacks_an_archive_runs_as_given_whatever_its_name(tmp_path):
+    """A download whose name holds a quote (Mary's CSED.zip) was told "unzip 'DIR/Mary's CSED.zip' -d 'DIR'": a
+    shell reads no such command.  Each command is now quoted as the shell reads it, and does unpack it."""
+    import re
+    import subprocess
+
+    root = make_corpus("csed", tmp_path / "raw")
+    for fmt, name in (("zip", "Mary's CSED"), ("gztar", "it's $HOME")):
+        folder = tmp_path / f"downloads {fmt}"
+        folder.mkdir()
+        made = Path(shutil.make_archive(str(folder / name), fmt, root))
+        with pytest.raises(LayoutError) as caught:
+            load("csed", made)
+        command = re.search(r"unpack it first \((.*)\), then give", str(caught.value))[1]
+        done = subprocess.run(["sh", "-c", command], capture_output=True, text=True)
+        assert done.returncode == 0, (command, done.stderr)
+        assert {p.name for p in folder.iterdir()} > {made.name}, command  # unpacked beside it
 
 
 def test_deterministic(tmp_path):
