@@ -29,6 +29,7 @@ import collections
 import csv
 import io
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -123,7 +124,8 @@ def load(root, *, skip_bad: bool = False, report: SkipReport | None = None) -> l
                 archives[0],
                 "not_extracted",
                 f"{CORPUS}: no wavs found, only the archive {ARCHIVE}",
-                f"extract it first (tar -xjf '{archives[0]}' -C '{archives[0].parent}'); this reader never "
+                f"extract it first (tar -xjf {shlex.quote(str(archives[0]))} -C {shlex.quote(str(archives[0].parent))}); "
+                "this reader never "
                 "writes below the root",
             )
     rows = _read_metadata(c, _find_metadata(root, files))

@@ -135,6 +135,22 @@ def test_archive_not_extracted(tmp_path):
     assert snapshot(tmp_path) == before  # nothing extracted into the user's folder
 
 
+def test_the_extract_command_runs_as_given_whatever_the_folders_name(tmp_path):
+    """A release kept in a folder whose name holds a quote (Mary's YueMotion) was told "tar -xjf
+    'DIR/Mary's YueMotion/data.tar.bz2' ...": a shell reads no such command.  It is now quoted as the
+    shell reads it, and does extract the clips."""
+    import re
+    import subprocess
+
+    root = make_corpus("yuemotion", tmp_path / "Mary's YueMotion", layout="archive")
+    with pytest.raises(LayoutError) as info:
+        load("yuemotion", root)
+    command = re.search(r"extract it first \((.*)\); this reader", str(info.value))[1]
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True)
+    assert done.returncode == 0, (command, done.stderr)
+    assert len(load("yuemotion", root)) > 0  # extracted where the reader finds the clips
+
+
 def test_root_above_reports_other_audio_and_counts_other_files(small_copy):
     other = small_copy.parent / "CREMA-D" / "AudioWAV" / "1001_DFA_ANG_XX.wav"
     other.parent.mkdir(parents=True)
