@@ -280,27 +280,32 @@ def absent_on_hub(err: BaseException) -> bool:
 def fetch_failure(err: BaseException, repo_id: str, *, offline: str | None = None) -> str:
     """Why a file of ``repo_id`` could not be fetched, not cached, and what to do, on one line:
     ``offline`` (:func:`hub_unreachable`'s reason, when only the cache was read), a refusal (HTTP 401
-    or 403: a token), else the network's error (refused, timed out, an answer that is not the Hub's)."""
+    or 403: a token), else the network's error (refused, timed out, an answer that is not the Hub's); a
+    :class:`HubReason`, which says whether the Hub answered (:func:`could_not_read`)."""
     from huggingface_hub import constants
 
     local = f"or pass a local folder of {repo_id}"
     if offline == "HF_HUB_OFFLINE is set":
-        return f"{offline}; not in the local cache: unset HF_HUB_OFFLINE to fetch it, {local}"
+        return HubReason(f"{offline}; not in the local cache: unset HF_HUB_OFFLINE to fetch it, {local}")
     if offline:
-        return f"{offline}; not in the local cache: connect to a network, {local}"
+        return HubReason(
+            f"{offline}; not in the local cache: connect to a network, {local}", getattr(offline, "reached", False)
+        )
     chain = _chain(err)
     refused = next((e for e in chain if _http_status(e) in (401, 403)), None)
     if refused is not None:
-        return (
+        return HubReason(
             f"the Hub at {constants.ENDPOINT} refused access, HTTP {_http_status(refused)}: {first_line(refused)}; "
-            f"log in with `hf auth login` or set HF_TOKEN to a token with access, {local}"
+            f"log in with `hf auth login` or set HF_TOKEN to a token with access, {local}",
+            reached=True,
         )
     answered = next((e for e in chain if _http_status(e) is not None), None)
     tls = _tls_failure(err) if answered is None else None
     if tls is not None:
-        return (
+        return HubReason(
             f"{tls[0]}; not in the local cache: if a proxy presents its own certificate, set {tls[1]} to its CA "
-            f"certificate file, set HF_HUB_OFFLINE=1 to read only the local cache, {local}"
+            f"certificate file, set HF_HUB_OFFLINE=1 to read only the local cache, {local}",
+            reached=True,
         )
     if answered is not None:  # a server error, a proxy's answer
         reason = f"it answered HTTP {_http_status(answered)}: {first_line(answered, 160)}"
@@ -308,37 +313,40 @@ def fetch_failure(err: BaseException, repo_id: str, *, offline: str | None = Non
         reason = f"it did not answer a look-up less than a minute ago ({chain[-1].error})"
     else:  # the network's own error (the innermost): refused, timed out, not a Hub endpoint
         reason = _in_words(chain[-1])
-    return (
+    return HubReason(
         f"cannot reach the Hub at {constants.ENDPOINT}, {reason}; not in the local cache: check the network or "
-        f"proxy, set HF_HUB_OFFLINE=1 to read only the local cache, {local}"
+        f"proxy, set HF_HUB_OFFLINE=1 to read only the local cache, {local}",
+        reached=answered is not None,
     )
 
 
-def hub_unreachable() -> str | None:
+def hub_unreachable() -> HubReason | None:
     """Why the Hub cannot be reached from this process, or None: ``HF_HUB_OFFLINE`` is set, or, with no
     proxy configured for it, the Hub's host name does not resolve (no network; the answer is kept for
     :data:`DNS_ANSWER_S`), or the Hub did not answer :func:`asked_once` in that time (a firewall that drops
     packets, a refused connection, through a proxy too; a certificate not trusted here, said so, with the
     fix), in this process or, said so, in another (:func:`_marker`).  Else nothing is seen here: a proxy
-    resolves the name."""
+    resolves the name.  A :class:`HubReason`: a failed SSL check reached the Hub (:func:`hub_unusable`)."""
     import urllib.request
 
     from huggingface_hub import constants
 
     if constants.HF_HUB_OFFLINE:
-        return "HF_HUB_OFFLINE is set"
+        return HubReason("HF_HUB_OFFLINE is set")
     silent = _unanswered()
     if silent is not None:
         inner, tls = _chain(silent)[-1], _tls_failure(silent)
         recalled = ", so only the local cache is read for now" if isinstance(inner, RecentlyUnanswered) else ""
         if tls is not None:
-            return (
+            return HubReason(
                 f"{tls[0]}{recalled}: if a proxy presents its own certificate, set {tls[1]} to its CA certificate "
-                "file, or set HF_HUB_OFFLINE=1 to read only the local cache"
+                "file, or set HF_HUB_OFFLINE=1 to read only the local cache",
+                reached=True,
             )
         if recalled:
-            return f"the Hub at {constants.ENDPOINT} did not answer a look-up less than a minute ago ({inner.error}){recalled}"
-        return f"the Hub at {constants.ENDPOINT} did not answer ({_in_words(inner, 80)})"
+            ago = f"did not answer a look-up less than a minute ago ({inner.error}){recalled}"
+            return HubReason(f"the Hub at {constants.ENDPOINT} {ago}")
+        return HubReason(f"the Hub at {constants.ENDPOINT} did not answer ({_in_words(inner, 80)})")
     endpoint = urlparse(constants.ENDPOINT)
     host = endpoint.hostname or ""
     if urllib.request.getproxies().get(endpoint.scheme or "https") and not urllib.request.proxy_bypass(host):
@@ -352,7 +360,38 @@ def hub_unreachable() -> str | None:
         except (OSError, UnicodeError):
             resolves = False
         _dns[host] = (now, resolves)
-    return None if resolves else f"no network? {host} does not resolve"
+    return None if resolves else HubReason(f"no network? {host} does not resolve")
+
+
+class HubReason(str):
+    """Why the Hub could not be used, in words (:func:`hub_unreachable`, :func:`fetch_failure`), and whether
+    it was ``reached``: False where it gave no answer or was not asked (no network, a refused connection, a
+    timeout, ``HF_HUB_OFFLINE``); True where it answered (a refusal, a server error) or failed the SSL check.
+    Callers word it through :func:`could_not_read` and :func:`hub_unusable`, not "cannot reach" of their own."""
+
+    reached: bool
+
+    def __new__(cls, text: str, reached: bool = False):
+        reason = super().__new__(cls, text)
+        reason.reached = reached
+        return reason
+
+
+def could_not_read(what: str, why: str) -> str:
+    """The one sentence of a file of the Hub that could not be read: ``"could not reach the Hub to read WHAT:
+    WHY"`` where it gave no answer or was not asked, ``"could not read WHAT from the Hub: WHY"`` where it was
+    reached (``why``: a :class:`HubReason`; the Hub at ... failed the SSL check, or refused access)."""
+    if getattr(why, "reached", False):
+        return f"could not read {what} from the Hub: {why}"
+    return f"could not reach the Hub to read {what}: {why}"
+
+
+def hub_unusable(why: str) -> str:
+    """The Hub's state, for a caller's sentence, of :func:`hub_unreachable`'s reason ``why``: ``"the Hugging Face
+    Hub cannot be reached (WHY)"`` where it gave no answer or was not asked, ``"the Hugging Face Hub cannot be
+    used here (WHY)"`` where it was reached (it failed the SSL check)."""
+    state = "cannot be used here" if getattr(why, "reached", False) else "cannot be reached"
+    return f"the Hugging Face Hub {state} ({why})"
 
 
 class HubError(RuntimeError):
@@ -361,7 +400,8 @@ class HubError(RuntimeError):
 
 class HubUnreachableError(HubError):
     """A file of the Hub that could not be fetched, though it may be there (:func:`hub_file`); ``why``:
-    the reason and what to do, without the file's name (:func:`fetch_failure`)."""
+    the reason and what to do, without the file's name (:func:`fetch_failure`: a :class:`HubReason`; a caller
+    names the file by :func:`could_not_read`)."""
 
     def __init__(self, message: str, why: str):
         super().__init__(message)

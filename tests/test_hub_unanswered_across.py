@@ -282,3 +282,37 @@ def test_a_marker_is_this_machines_not_another_nodes_sharing_hf_home(monkeypatch
         assert "less than a minute ago" in hub.hub_unreachable()
         monkeypatch.setattr(socket, "gethostname", lambda: "login-node")  # another node, the same HF_HOME
         assert hub.hub_unreachable() is None  # was: the compute node's marker
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_failed_ssl_check_is_not_called_unreachable_by_the_callers(tls, tmp_path, monkeypatch):
+    """Each caller wrapped the Hub's reason in words of its own: "could not reach the Hub to read
+    prepare.json of the dataset me/ds: the Hub at ... failed the SSL check ...", "the Hugging Face Hub cannot
+    be reached (the Hub at ... failed the SSL check ...)": a Hub that was reached and whose certificate was
+    not trusted.  They now take the words from bimotion.hub (could_not_read, hub_unusable): read, not reach."""
+    from bimotion.data.layout import recorded_info
+    from bimotion.predict.model import PredictError, load_predictor
+    from bimotion.training.data_checks import ArgumentError, check_dataset
+    from bimotion.training.outputs import training_manifest
+
+    endpoint, _ = tls
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.chdir(tmp_path)  # where the ids are no local paths
+    failed = f"the Hub at {endpoint} failed the SSL check (SSLCertVerificationError: "
+    with pytest.raises(HubUnreachableError) as record:
+        recorded_info("me/ds")
+    assert str(record.value).startswith(f"could not read prepare.json of the dataset me/ds from the Hub: {failed}")
+    with pytest.raises(HubUnreachableError) as manifest:
+        training_manifest("me/ser")
+    assert str(manifest.value).startswith(f"could not read train_manifest.txt of me/ser from the Hub: {failed}")
+    with pytest.raises(PredictError) as model:
+        load_predictor("me/ser", progress=False)
+    assert f"no such folder here, and the Hugging Face Hub cannot be used here ({failed}" in str(model.value)
+    with pytest.raises(ArgumentError) as checked:  # the recipes' check of --bimotion
+        check_dataset("me/ds", "--bimotion", "bimotion")
+    said = str(checked.value)
+    assert said.startswith(
+        f"--bimotion me/ds: no such folder here, and the Hugging Face Hub cannot be used here ({failed}"
+    )
+    for message in (str(record.value), str(manifest.value), str(model.value), said):
+        assert "reach" not in message and "SSL_CERT_FILE" in message, message

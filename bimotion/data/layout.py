@@ -257,7 +257,7 @@ def _hub_record(source) -> object:
     """:func:`hub_info`'s answer, or the :class:`~bimotion.hub.HubUnreachableError` that kept it from
     being asked (its message names the dataset and what to do), or the ValueError of a copy that is no JSON,
     not prepare's record or unreadable (:func:`_hub_copy`: it names the dataset and the fix), once per process."""
-    from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
+    from bimotion.hub import HubUnreachableError, could_not_read, hub_file, is_hub_id
 
     if not is_hub_id(str(source)):
         return None
@@ -268,8 +268,9 @@ def _hub_record(source) -> object:
         try:
             path = hub_file(str(source), INFO_FILE, repo_type="dataset")
         except HubUnreachableError as err:  # no network and no cached copy: not known (not "none")
-            why = f"could not reach the Hub to read {INFO_FILE} of the dataset {source}: {err.why}"
-            _HUB_INFOS[key] = HubUnreachableError(why, err.why)
+            _HUB_INFOS[key] = HubUnreachableError(
+                could_not_read(f"{INFO_FILE} of the dataset {source}", err.why), err.why
+            )
             return _HUB_INFOS[key]
         _HUB_INFOS[key] = _hub_copy(str(source), path) if path is not None else None
     return _HUB_INFOS[key]

@@ -100,7 +100,7 @@ def load_predictor(
     import torch
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
-    from bimotion.hub import download_kwargs, hub_unreachable
+    from bimotion.hub import download_kwargs, hub_unreachable, hub_unusable
     from bimotion.training.model import whole_weights
 
     source = str(model)
@@ -126,7 +126,7 @@ def load_predictor(
             raise PredictError(f"cannot load model {source}: not an audio-classification checkpoint ({first})") from err
         why = hub_unreachable()
         hub = (
-            f"the Hugging Face Hub cannot be reached ({why}) and it cannot be loaded from the local cache ({first})"
+            f"{hub_unusable(why)} and it cannot be loaded from the local cache ({first})"
             if why
             else f"the Hugging Face Hub cannot be reached or has no such model ({first})"
         )

@@ -72,7 +72,7 @@ def check_hub_id(
     ``from_pretrained(value, cache_dir=, revision=)`` would; a dataset in the Hub's cache and in
     ``datasets``' own (its ``HF_DATASETS_CACHE``, or ``cache_dir``).  Nothing is checked when the Hub
     answers.  ``no_folder``: ``value`` was looked for as a folder here too, and the error says it is none."""
-    from bimotion.hub import hub_unreachable_for
+    from bimotion.hub import hub_unreachable_for, hub_unusable
 
     filename = "config.json" if repo_type == "model" else "README.md"  # a model's, a dataset's card
     why = hub_unreachable_for(value, filename, repo_type)
@@ -90,7 +90,7 @@ def check_hub_id(
     extra = " --repo-type dataset" if repo_type == "dataset" else ""
     folder = "no such folder here, and " if no_folder else ""
     raise ArgumentError(
-        f"{flag} {value}: {folder}the Hugging Face Hub cannot be reached ({why}) and this {repo_type} is not in "
+        f"{flag} {value}: {folder}{hub_unusable(why)} and this {repo_type} is not in "
         f"the local cache; download it where there is network (hf download {value}{extra} --local-dir DIR) "
         "and pass DIR"
     )

@@ -155,16 +155,14 @@ def training_manifest(source: str | os.PathLike) -> frozenset[str] | None:
     could not be fetched (no network, a firewall, a refused token) and is not cached raises
     :class:`~bimotion.hub.HubUnreachableError` naming the repository and what to do: it may well
     have one.  A manifest that is not text is a :class:`~loaders.errors.DamagedFileError` naming it."""
-    from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
+    from bimotion.hub import HubUnreachableError, could_not_read, hub_file, is_hub_id
 
     path = Path(source).expanduser() / MANIFEST
     if not path.parent.exists() and is_hub_id(str(source)):
         try:
             path = hub_file(str(source), MANIFEST)
         except HubUnreachableError as err:  # not "none": it may be there
-            raise HubUnreachableError(
-                f"could not reach the Hub to read {MANIFEST} of {source}: {err.why}", err.why
-            ) from err
+            raise HubUnreachableError(could_not_read(f"{MANIFEST} of {source}", err.why), err.why) from err
         if path is None:  # the Hub answered: not uploaded with it
             return None
     if not path.is_file():
