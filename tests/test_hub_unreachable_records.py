@@ -136,3 +136,24 @@ def test_infer_and_training_warn_of_a_hub_datasets_record_that_could_not_be_read
     assert warned(capsys).endswith(
         "or pass a local folder of me/data; scores.json and the model card record no split rule or generated data of it"
     )
+
+
+def test_a_hub_that_refuses_the_token_is_not_called_unreachable(monkeypatch, tmp_path):
+    """A Hub that answered HTTP 403 (a token without access) was said as "could not reach the Hub to read
+    train_manifest.txt of me/ser: the Hub at ... refused access, HTTP 403"; it was reached: "could not read
+    train_manifest.txt of me/ser from the Hub: the Hub at ... refused access, HTTP 403 ..." (bimotion.hub.could_not_read)."""
+    from bimotion.data.layout import recorded_info
+    from bimotion.training.outputs import training_manifest
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    with local_hubs({"refusing": 403}) as urls:
+        at(monkeypatch, urls["refusing"])
+        with pytest.raises(HubUnreachableError) as manifest:
+            training_manifest("me/ser")
+        with pytest.raises(HubUnreachableError) as record:
+            recorded_info("me/data")
+    refused = f"from the Hub: the Hub at {urls['refusing']} refused access, HTTP 403"
+    assert str(manifest.value).startswith(f"could not read train_manifest.txt of me/ser {refused}"), manifest.value
+    assert str(record.value).startswith(f"could not read prepare.json of the dataset me/data {refused}"), record.value
+    assert "reach" not in str(manifest.value) + str(record.value)
