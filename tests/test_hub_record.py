@@ -131,6 +131,31 @@ def test_a_cached_hub_record_that_cannot_be_read_is_one_error_naming_it_not_no_r
     assert not (tmp_path / "out").exists()
 
 
+def test_a_cached_hub_card_that_cannot_be_read_is_one_error_naming_it_not_a_card_without_configs(made, tmp_path):
+    """Before: the copy of a Hub dataset's README.md in the Hub cache that could not be read (chmod 000), its
+    prepare.json not at hand, was read as a card without configs: advise said "--bimotion me/ds does not exist,
+    so its groups cannot be read: prepare it, ...".  Now one error line naming that copy and the fix, as for an
+    unreadable prepare.json (layout.cached_unreadable), exit 2, nothing written."""
+    blob = hub_cached(tmp_path / "hub", "me/ds", {layout.CARD_FILE: (made / layout.CARD_FILE).read_bytes()})
+    blob[layout.CARD_FILE].chmod(0o000)
+    argv = ["advise", "--target", "zho_eld", "--bimotion", "me/ds", "-o", str(tmp_path / "out")]
+    proc = subprocess.run(
+        unprivileged([sys.executable, "-m", "bimotion.cli", *argv]),
+        env=testing.subprocess_env(HF_HUB_CACHE=str(tmp_path / "hub")),  # offline: the cache alone
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"error: README.md of the Hub dataset me/ds cannot be read (Permission denied: the Hub cache's copy, "
+        f"{blob[layout.CARD_FILE]}): make it readable (chmod u+rx, or run as its owner), or delete that file to "
+        "fetch it again"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_sound_hub_record_is_read_as_the_local_one(made, tmp_path, monkeypatch):
     files = {name: (made / name).read_bytes() for name in (layout.CARD_FILE, layout.INFO_FILE)}
     seed_hub(tmp_path, monkeypatch, "me/ds", files)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .layout import CARD_FILE, held_info
+from .layout import CARD_FILE, cached_unreadable, held_info
 
 # What a dataset without prepare.json lacks, and how to give it one (errors and notes end with these)
 UNRECORDED = (
@@ -63,14 +63,15 @@ def no_rows(
     return f"the prepared {benchmark} dataset at {source} has no {rows} of {of}{said_all}" + (f": {fix}" if fix else "")
 
 
-_CARD_CONFIGS: dict[tuple, list[str] | None] = {}  # (Hub id, the Hub and its cache) -> its card's configs
+_CARD_CONFIGS: dict[tuple, object] = {}  # (Hub id, the Hub and its cache) -> its card's configs, or why unread
 
 
 def card_configs(source: str | os.PathLike | None) -> list[str] | None:
     """The config names that the card (``README.md``'s YAML ``configs:``) of ``source`` declares, for a
     dataset without a record (:func:`.layout.held_info` is None: :data:`UNRECORDED`): a local folder's, or a
     Hub dataset's (asked once per process, as :func:`.layout.hub_info`); None for no source, no card or one
-    without configs, or no Hub and no cached copy."""
+    without configs, or no Hub and no cached copy.  A Hub dataset's card whose copy in the Hub cache cannot be
+    read is a ValueError naming that copy and the fix, each time asked."""
     from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 
     if not source:
@@ -85,17 +86,30 @@ def card_configs(source: str | os.PathLike | None) -> list[str] | None:
             card = hub_file(str(source), CARD_FILE, repo_type="dataset")
         except HubUnreachableError:
             card = None
-        _CARD_CONFIGS[key] = _configs_of(card) if card is not None else None
+        try:
+            named = f"{CARD_FILE} of the Hub dataset {source}"
+            _CARD_CONFIGS[key] = _configs_of(card, named=named) if card is not None else None
+        except ValueError as err:  # the cache's copy cannot be read: which configs it has is not known
+            _CARD_CONFIGS[key] = err
+    if isinstance(_CARD_CONFIGS[key], ValueError):
+        raise ValueError(str(_CARD_CONFIGS[key]))  # a fresh one each time (the kept one keeps no traceback)
     return _CARD_CONFIGS[key]
 
 
-def _configs_of(card: Path) -> list[str] | None:
+def _configs_of(card: Path, *, named: str = "") -> list[str] | None:
+    """The config names the card at ``card`` declares; None for none there, a header no mapping or no YAML.
+    ``named`` (a Hub dataset's card: its copy in the Hub cache): one that cannot be read (``chmod 000``) is a
+    ValueError naming that copy and the fix (:func:`.layout.cached_unreadable`), not a card without configs."""
     import yaml
     from huggingface_hub.repocard import metadata_load
 
     try:
         configs = (metadata_load(card) or {}).get("configs") if card.is_file() else None
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):  # a header no mapping (ValueError), or no YAML
+    except OSError as err:
+        if named:
+            raise ValueError(cached_unreadable(named, card, err)) from err
+        return None
+    except (UnicodeDecodeError, ValueError, yaml.YAMLError):  # a header no mapping (ValueError), or no YAML
         return None
     if not isinstance(configs, list):
         return None

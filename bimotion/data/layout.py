@@ -285,14 +285,21 @@ def _hub_copy(source: str, path: Path) -> dict | ValueError:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except OSError as err:  # the cache's copy, not the dataset's: whether it has a record is not known
-        fix = f"{MAKE_LISTABLE}, or delete that file to fetch it again"
-        return ValueError(f"{named} cannot be read ({err.strerror or err}: {copy}): {fix}")
+        return ValueError(cached_unreadable(named, path, err))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:  # cut short in the cache, or pushed so
         return ValueError(
             f"{named} is unreadable ({err}; {copy}): delete that file to fetch it again; if it is so again, {again}"
         )
     problem = not_a_record(info, named)
     return ValueError(f"{problem}; {again}") if problem else info
+
+
+def cached_unreadable(named: str, path: Path, err: OSError) -> str:
+    """The one sentence of a Hub file (``named``: ``prepare.json of the Hub dataset me/ds``) whose copy in the
+    Hub cache at ``path`` cannot be read here (``chmod 000``, another user's cache): that copy (the file its link
+    resolves to) and the fix; it says nothing of the Hub's own file, which may be sound."""
+    copy = f"the Hub cache's copy, {path.resolve()}"
+    return f"{named} cannot be read ({err.strerror or err}: {copy}): {MAKE_LISTABLE}, or delete that file to fetch it again"
 
 
 def recorded_infos(folders, *, unreached: dict | None = None) -> dict[str, dict | None]:
