@@ -2,8 +2,8 @@
 folder's is (:func:`bimotion.data.layout.not_a_record`), where it is read (:func:`bimotion.data.layout.hub_info`):
 one without ``benchmark``, with shards not prepare's, or no JSON, was a ``KeyError``/``TypeError`` traceback in
 advise and the grid (or passed the recipes' checks, to fail as ``datasets`` loaded it); it is one error naming
-the dataset, the file and the fix.  And a grid reading a group that a Hub dataset's record lacks said that the
-id was no local folder (``me/ds: no such folder``); it names the group, and to prepare it and push again.
+the dataset, the file and the fix.  And advise drawing from a group that a Hub dataset's record lacks said that
+the id was no local folder (``me/ds: no such folder``); it names the group, and to prepare it and push again.
 The Hub here is its cache, read offline, as ``hf_hub_download`` leaves it."""
 
 from __future__ import annotations
@@ -165,20 +165,34 @@ def test_a_sound_hub_record_is_read_as_the_local_one(made, tmp_path, monkeypatch
 
 def test_a_group_a_hub_datasets_record_lacks_is_named_with_how_to_add_it(made, tmp_path, monkeypatch, capsys):
     """advise --groups naming a group the Hub dataset's record lacks said 'error: me/ds: no such folder' (its
-    record was read as a local folder's); it names the group, what reads it, and to prepare and push again."""
+    record was read as a local folder's), then the grid's error ("me/ds holds no rows of eng_eld ..., which this
+    grid reads (...). The paper's tables compare every group: ...; or give the grid groups it holds (tables: [],
+    with mixtures: and extra_tests:), or run bimotion advise --target GROUP", to a user running just that); it
+    now says it as for a local folder: the group, what the datasets hold, and to prepare with its corpora and
+    push again, or leave it out."""
     files = {name: (made / name).read_bytes() for name in (layout.CARD_FILE, layout.INFO_FILE)}
     seed_hub(tmp_path, monkeypatch, "me/ds", files)
     argv = ["advise", "--target", "zho_eld", "--groups", "zho_eld", "eng_eld", "--bimotion", "me/ds"]
     assert main([*argv, "-o", str(tmp_path / "out")]) == 2
     said = capsys.readouterr().err
-    assert "error: me/ds holds no rows of eng_eld (prepared from " in said, said
-    assert "which this grid reads (eng_eld by model zho_eld+eng_eld, model eng_eld)" in said
-    assert "prepare the Hub dataset again with their corpora, under its own protocol and seed" in said
-    assert "--source elderreact=DIR --protocol paper --seed 0 --output OUT (each DIR the corpus's raw" in said
-    assert "then bimotion push OUT --repo-id me/ds; or give the grid groups it holds" in said
-    assert "no such folder" not in said and "--overwrite" not in said and "Traceback" not in said
+    assert said == (
+        "error: group 'eng_eld' (--groups, or groups: in the config) has no rows in the Hub dataset me/ds (prepared "
+        "from esd, csed; eng_eld is made from crema_d, tess, elderreact; the prepared datasets hold zho_eld, "
+        "zho_adu): leave it out, or prepare the Hub dataset again with their corpora, under its own protocol and "
+        "seed so its splits stay, and push it again: bimotion prepare --source esd=DIR --source csed=DIR --source "
+        "crema_d=DIR --source tess=DIR --source elderreact=DIR --protocol paper --seed 0 --output OUT (each DIR the "
+        "corpus's raw folder), then bimotion push OUT --repo-id me/ds\n"
+    )
     assert "too few speakers" not in said  # it was first called a group of too few speakers, in a note
     assert not (tmp_path / "out").exists()
+    from bimotion.grid.checks import check_prepared
+    from bimotion.mixture import parse_mixture
+    from bimotion.training.parsing import ArgumentError
+
+    with pytest.raises(ArgumentError) as grid:  # a grid's config reading it: the grid's words, its fix the same
+        check_prepared([("eng_eld", parse_mixture(["eng_eld"]).shards, "train")], {"bimotion": "me/ds"})
+    assert str(grid.value).startswith("me/ds holds no rows of eng_eld (prepared from esd, csed), which this grid reads")
+    assert "then bimotion push OUT --repo-id me/ds; or give the grid groups it holds" in str(grid.value)
 
 
 def test_a_group_the_card_of_a_dataset_without_a_record_lacks_names_the_missing_record(made, tmp_path):

@@ -58,7 +58,8 @@ def advise_config(
 def check_groups(groups: list[str], data_dirs: Mapping) -> None:
     """A group to draw from that no benchmark knows is an error listing the prepared folders' groups
     (it was the registry's "config 'x' is unknown", with a hint for Python users to register a folder
-    that advise had registered already, and every config of every benchmark as the choice)."""
+    that advise had registered already, and every config of every benchmark as the choice); a known group its
+    prepared dataset (a folder, or a Hub dataset) has no rows of is one naming how to add it (:func:`not_held`)."""
     from ..mistyped import did_you_mean
     from ..mixture import parse_mixture
 
@@ -73,31 +74,36 @@ def check_groups(groups: list[str], data_dirs: Mapping) -> None:
                 f"group {group!r} (--groups, or groups: in the config) is not one the prepared datasets hold"
                 f"{did_you_mean(group, held)}; they hold: {', '.join(held)}"
             ) from None
-        if held and (why := not_held(group, found.shards, data_dirs, held)):
+        if why := not_held(group, found.shards, data_dirs):
             raise ValueError(why)
 
 
-def not_held(group: str, shards, data_dirs: Mapping, held: list[str]) -> str | None:
-    """Why the local prepared folder of ``group`` (a known group, or a spec: ``eng_eld[crema_d]``) has no rows
-    of it (the folders hold the groups ``held``), and how to add them or leave it out; None where it has some,
-    or its dataset is no local folder (it is checked as it loads).  It was the grid's error: "... The paper's
-    tables compare every group: ...; or give the grid groups it holds (tables: [], with mixtures: and
-    extra_tests:), or run bimotion advise --target GROUP", to a user who had run just that."""
+def not_held(group: str, shards, data_dirs: Mapping) -> str | None:
+    """Why the prepared dataset of ``group`` (a known group, or a spec: ``eng_eld[crema_d]``), a local folder
+    or a Hub dataset, has no rows of it by its record (``prepare.json``), what the datasets hold, and how to add
+    them (prepare the folder again; a Hub dataset's, then push it again) or leave it out; None where it has
+    some, or its record is not read (known by its card alone, or not fetched: the grid's check says so).  It
+    was the grid's error: "... The paper's tables compare every group: ...; or give the grid groups it holds
+    (tables: [], with mixtures: and extra_tests:), or run bimotion advise --target GROUP", to a user who had
+    run just that."""
     from ..data.held import groups_without
-    from ..data.layout import is_prepared, read_info
+    from ..data.layout import held_info, is_prepared
     from ..grid.checks import prepare_again
+    from ..registry import BENCHMARKS
 
     lacking = groups_without(data_dirs.get, shards, None)
     bench = next((s.benchmark for s in shards if s.group in lacking), None)
-    if bench is None or not is_prepared(folder := str(data_dirs[bench])):
+    if bench is None or (info := held_info(source := str(data_dirs[bench]))) is None:
         return None
-    info = read_info(folder)
+    recorded = {b: f for b, f in data_dirs.items() if b in BENCHMARKS and held_info(f) is not None}
+    held = prepared_groups(recorded)
     have = [c for c in info.get("corpora", []) if isinstance(c, str)]
     corpora = list(dict.fromkeys(s.corpus for s in shards if s.group in lacking and s.corpus not in have))
+    where = source if is_prepared(source) else f"the Hub dataset {source}"
     return (
-        f"group {group!r} (--groups, or groups: in the config) has no rows in {folder} (prepared from "
+        f"group {group!r} (--groups, or groups: in the config) has no rows in {where} (prepared from "
         f"{', '.join(have) or 'no corpus'}; {', '.join(lacking)} is made from {', '.join(corpora)}; the prepared "
-        f"datasets hold {', '.join(held)}): leave it out, or {prepare_again(folder, info, [*have, *corpora])}"
+        f"datasets hold {', '.join(held)}): leave it out, or {prepare_again(source, info, [*have, *corpora])}"
     )
 
 
