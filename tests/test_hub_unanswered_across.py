@@ -316,3 +316,28 @@ def test_a_failed_ssl_check_is_not_called_unreachable_by_the_callers(tls, tmp_pa
     )
     for message in (str(record.value), str(manifest.value), str(model.value), said):
         assert "reach" not in message and "SSL_CERT_FILE" in message, message
+
+
+@pytest.mark.usefixtures("slept")
+def test_advise_says_a_hub_dataset_it_could_not_read_was_not_read_not_that_it_does_not_exist(
+    tls, tmp_path, monkeypatch, capsys
+):
+    """advise --bimotion me/ds where the Hub failed the SSL check (nothing cached) said "--bimotion me/ds does not
+    exist, so its groups cannot be read: prepare it, ...": it may well exist.  It now says its prepare.json
+    could not be read from the Hub, why and the fix, and to list the groups; nothing is written."""
+    from bimotion.cli import main
+
+    endpoint, _ = tls
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.chdir(tmp_path)  # where the id is no local path
+    assert main(["advise", "--target", "zho_eld", "--bimotion", "me/ds", "-o", str(tmp_path / "out")]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith(
+        "error: --bimotion me/ds: no such folder here, and could not read prepare.json of the dataset me/ds from the Hub: the Hub at "
+        f"{endpoint} failed the SSL check (SSLCertVerificationError: "
+    ), said
+    assert said.endswith(
+        "; so its groups cannot be read: list the groups to draw from (--groups, or groups: in the config)\n"
+    )
+    assert "does not exist" not in said and "reach" not in said and "SSL_CERT_FILE" in said
+    assert not (tmp_path / "out").exists()

@@ -185,7 +185,8 @@ def unrecorded_groups(folder: str | os.PathLike, benchmark: str, *, named: str =
     ``prepare.json`` is not read (:func:`bimotion.data.layout.held_info` is None), cannot be read, and
     the fixes: without a record, the groups its card has configs of to list
     (:func:`bimotion.data.held.held_pairs`), or the record to make (:func:`bimotion.data.held.unrecorded`);
-    without a card either, the folder to prepare or the groups to list."""
+    without a card either, the folder to prepare or the groups to list; a Hub dataset whose record could not
+    be fetched (:class:`~bimotion.hub.HubUnreachableError`), why, and the groups to list."""
     from ..data.held import card_configs, held_pairs, unrecorded
 
     named = named or str(folder)
@@ -200,8 +201,14 @@ def unrecorded_groups(folder: str | os.PathLike, benchmark: str, *, named: str =
         )
         if why:  # "": its record is read after all; said as for any folder whose groups cannot be read
             return why
-    from ..data.layout import prepared_near
+    from ..data.layout import prepared_near, recorded_info
+    from ..hub import HubUnreachableError
 
+    try:  # a Hub dataset whose record (and card) could not be fetched: said so, not as one that does not exist
+        recorded_info(folder)
+    except HubUnreachableError as err:
+        why = f"{named}: no such folder here, and {err}; so its groups cannot be read"  # a Hub id is no path here
+        return f"{why}: list the groups to draw from (--groups, or groups: in the config)"
     what = "is not a local prepared folder" if Path(folder).expanduser().exists() else "does not exist"
     return (
         f"{named} {what}{prepared_near(folder)}, so its groups cannot be read: prepare it, or (for a Hub dataset id) "
