@@ -7,7 +7,7 @@ once: :func:`hub_unreachable_for`, which the recipes' argument check asks too), 
 once and an uncached one fails at once, instead of after ~30 s of retries.  The files read only to say more
 (:func:`hub_file`) are asked for once, without those retries; once the Hub did not answer at all, not
 again for a while (:func:`hub_unreachable`), by this process or, through a marker file under
-``HF_ASSETS_CACHE`` (:func:`_marker`), by any other process of the machine: each ``bimotion`` command,
+``HF_ASSETS_CACHE`` (:mod:`bimotion.hub_marker`), by any other process of the machine: each ``bimotion`` command,
 recipe and ``accelerate`` worker would wait ``HF_HUB_ETAG_TIMEOUT`` again behind a firewall that drops
 packets.  A failed TLS handshake (a proxy presenting its own certificate) counts as no answer, said as such.
 """
@@ -20,6 +20,8 @@ import socket
 import time
 from pathlib import Path
 from urllib.parse import urlparse
+
+from .hub_marker import RecentlyUnanswered, read_marker, remove_marker, write_marker
 
 DNS_ANSWER_S = 60.0  # how long a resolved (or failed) look-up of the Hub's host, or an unanswered one, is trusted
 _dns: dict[str, tuple[float, bool]] = {}  # host -> (when, resolves)
@@ -131,97 +133,31 @@ _SILENT = (TimeoutError, ConnectionError, socket.gaierror)  # the network's erro
 
 def _remember_silence(chain: list[BaseException], endpoint: str) -> None:
     """An error of no answer at all (:data:`_SILENT`, or a failed TLS handshake: :func:`_tls_error`; with no
-    HTTP status), kept for :func:`_unanswered`, in this process and in :func:`_marker` for the others.  An
+    HTTP status), kept for :func:`_unanswered`, in this process and in a marker file for the others (:mod:`bimotion.hub_marker`).  An
     answer (an HTTP status) forgets it (:func:`forget_unanswered`)."""
     if any(_http_status(e) is not None for e in chain):
         forget_unanswered(endpoint)
     elif _tls_error(chain) is not None or any(isinstance(e, _SILENT) for e in chain):
         _silent[endpoint] = (time.monotonic(), chain[0])
-        _write_marker(endpoint, chain)
+        tls = _tls_error(chain)
+        write_marker(endpoint, _in_words(tls or chain[-1]), tls=tls is not None)
 
 
 def _unanswered() -> BaseException | None:
     """The error of this process's last look-up that the Hub did not answer, within :data:`DNS_ANSWER_S`,
-    else another process's, recalled from :func:`_marker` (:class:`RecentlyUnanswered`)."""
+    else another process's, recalled from its marker file (:class:`~bimotion.hub_marker.RecentlyUnanswered`)."""
     from huggingface_hub import constants
 
     if constants.HF_HUB_OFFLINE:
         return None
     when, err = _silent.get(constants.ENDPOINT, (-DNS_ANSWER_S, None))
-    return err if time.monotonic() - when < DNS_ANSWER_S else _read_marker(constants.ENDPOINT)
-
-
-class RecentlyUnanswered(ConnectionError):
-    """The Hub did not answer a look-up of a process of this machine less than :data:`DNS_ANSWER_S` ago
-    (:func:`_marker`): ``error``, that look-up's error in words; ``tls``, whether it was a failed TLS handshake."""
-
-    def __init__(self, error: str, tls: bool):
-        super().__init__(error)
-        self.error, self.tls = error, tls
-
-
-# what decides whether a look-up is answered besides the endpoint: the proxy, the certificates trusted
-# (the fixes an unanswered look-up's message names: a process started with them set asks the Hub again)
-ROUTE_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
-                   "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # fmt: skip
-
-
-def _marker(endpoint: str) -> Path:
-    """The file that tells every process of this machine (that shares ``HF_HOME``, or ``HF_ASSETS_CACHE``) that
-    ``endpoint`` did not answer, and when: huggingface_hub's folder for a library's own files, not the Hub cache,
-    whose every entry ``hf cache`` would read as a broken repository.  One per machine (an ``HF_HOME`` shared
-    by a cluster's nodes: a login node with network is not told of a compute node's firewall), endpoint and
-    route to it (:data:`ROUTE_VARIABLES`, in either case, and the modification time of a certificate file
-    named): a process started with another proxy or another CA certificate asks again."""
-    import hashlib
-
-    from huggingface_hub import constants
-
-    route = []
-    for variable in ROUTE_VARIABLES:
-        for value in {os.environ.get(variable, ""), os.environ.get(variable.lower(), "")} - {""}:
-            try:
-                route.append(f"{variable}={value}@{os.stat(value).st_mtime_ns}")
-            except (OSError, ValueError):  # a proxy's URL, not a file
-                route.append(f"{variable}={value}")
-    name = hashlib.sha256("\n".join([socket.gethostname(), endpoint, *sorted(route)]).encode()).hexdigest()[:16]
-    return Path(constants.HF_ASSETS_CACHE) / "bimotion" / "hub-unanswered" / f"{name}.json"
-
-
-def _write_marker(endpoint: str, chain: list[BaseException]) -> None:
-    """:func:`_marker` of ``endpoint``, written whole; a cache that cannot be written is not remembered in."""
-    import json
-
-    from loaders.files import write_text_atomic
-
-    tls = _tls_error(chain)
-    record = {"endpoint": endpoint, "when_unix_s": time.time(), "error": _in_words(tls or chain[-1]), "tls": bool(tls)}
-    try:
-        write_text_atomic(_marker(endpoint), json.dumps(record) + "\n")
-    except OSError:  # read-only, full, a file in its way: this process still remembers
-        pass
-
-
-def _read_marker(endpoint: str) -> RecentlyUnanswered | None:
-    """What :func:`_marker` of ``endpoint`` recalls, when written less than :data:`DNS_ANSWER_S` ago, else None
-    (none, too old, from the future, not this endpoint's or not readable: the Hub is asked)."""
-    import json
-
-    try:
-        record = json.loads(_marker(endpoint).read_text(encoding="utf-8"))
-        fresh = 0.0 <= time.time() - float(record["when_unix_s"]) < DNS_ANSWER_S and record["endpoint"] == endpoint
-        return RecentlyUnanswered(str(record["error"]), bool(record["tls"])) if fresh else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    return err if time.monotonic() - when < DNS_ANSWER_S else read_marker(constants.ENDPOINT, max_age_s=DNS_ANSWER_S)
 
 
 def forget_unanswered(endpoint: str) -> None:
-    """Forget that ``endpoint`` did not answer, in this process and in the others (:func:`_marker`)."""
+    """Forget that ``endpoint`` did not answer, in this process and in the others (its marker file)."""
     _silent.pop(endpoint, None)
-    try:
-        _marker(endpoint).unlink(missing_ok=True)
-    except OSError:
-        pass
+    remove_marker(endpoint)
 
 
 def _tls_error(chain: list[BaseException]) -> BaseException | None:
@@ -325,8 +261,8 @@ def hub_unreachable() -> HubReason | None:
     proxy configured for it, the Hub's host name does not resolve (no network; the answer is kept for
     :data:`DNS_ANSWER_S`), or the Hub did not answer :func:`asked_once` in that time (a firewall that drops
     packets, a refused connection, through a proxy too; a certificate not trusted here, said so, with the
-    fix), in this process or, said so, in another (:func:`_marker`).  Else nothing is seen here: a proxy
-    resolves the name.  A :class:`HubReason`: a failed SSL check reached the Hub (:func:`hub_unusable`)."""
+    fix), in this process or, said so, in another (:mod:`bimotion.hub_marker`).  Else nothing is seen
+    here: a proxy resolves the name.  A :class:`HubReason`: a failed SSL check reached the Hub (:func:`hub_unusable`)."""
     import urllib.request
 
     from huggingface_hub import constants

@@ -30,12 +30,12 @@ from test_hub_asked_once import slept  # noqa: F401 (the fixture)
 from test_hub_silent import heads, silent  # noqa: F401 (the fixture)
 from test_hub_unreachable_records import at
 
-from bimotion import hub
+from bimotion import hub, hub_marker
 from bimotion.hub import HubUnreachableError, hub_file
 
 LOOKUP = """
 import json
-from bimotion import hub
+from bimotion import hub, hub_marker
 try:
     hub.hub_file("me/ser", "train_manifest.txt")
 except hub.HubUnreachableError as err:
@@ -47,7 +47,7 @@ def fresh_process(endpoint: str, home, **variables: str) -> dict:
     """What :data:`LOOKUP` says in a new process with ``HF_ENDPOINT=endpoint``, ``HF_HOME=home``, a 1 s timeout
     and the environment ``variables``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
-    env = {k: v for k, v in env.items() if k.upper() not in hub.ROUTE_VARIABLES}
+    env = {k: v for k, v in env.items() if k.upper() not in hub_marker.ROUTE_VARIABLES}
     env |= {"PYTHONPATH": str(REPO), "HF_ENDPOINT": endpoint, "HF_HOME": str(home), "HF_HUB_ETAG_TIMEOUT": "1"}
     env |= variables
     env["HF_HUB_DISABLE_TELEMETRY"] = "1"
@@ -111,7 +111,7 @@ def test_the_marker_is_the_endpoints_for_a_minute_and_cleared_when_the_hub_answe
     at(monkeypatch, endpoint)
     with pytest.raises(HubUnreachableError, match="ConnectionRefusedError"):
         hub_file("me/ser", "scores.json")
-    marker = hub._marker(endpoint)
+    marker = hub_marker.marker_path(endpoint)
     assert json.loads(marker.read_text())["endpoint"] == endpoint
 
     monkeypatch.setattr(hub, "_silent", {})  # as a fresh process sees it

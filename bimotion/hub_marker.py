@@ -1,0 +1,84 @@
+"""The marker files that tell every process of this machine that the Hub did not answer a look-up a moment
+ago (:mod:`bimotion.hub` writes, reads and removes them as it remembers, recalls and forgets an unanswered
+look-up in its own process), so that each ``bimotion`` command, recipe and ``accelerate`` worker behind a
+firewall that drops packets does not wait ``HF_HUB_ETAG_TIMEOUT`` again."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+
+class RecentlyUnanswered(ConnectionError):
+    """The Hub did not answer a look-up of a process of this machine a moment ago (:func:`marker_path`, within
+    :data:`bimotion.hub.DNS_ANSWER_S`): ``error``, that look-up's error in words; ``tls``, whether it was a
+    failed TLS handshake."""
+
+    def __init__(self, error: str, tls: bool):
+        super().__init__(error)
+        self.error, self.tls = error, tls
+
+
+# what decides whether a look-up is answered besides the endpoint: the proxy, the certificates trusted
+# (the fixes an unanswered look-up's message names: a process started with them set asks the Hub again)
+ROUTE_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
+                   "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # fmt: skip
+
+
+def marker_path(endpoint: str) -> Path:
+    """The file that tells every process of this machine (that shares ``HF_HOME``, or ``HF_ASSETS_CACHE``) that
+    ``endpoint`` did not answer, and when: huggingface_hub's folder for a library's own files, not the Hub cache,
+    whose every entry ``hf cache`` would read as a broken repository.  One per machine (an ``HF_HOME`` shared
+    by a cluster's nodes: a login node with network is not told of a compute node's firewall), endpoint and
+    route to it (:data:`ROUTE_VARIABLES`, in either case, and the modification time of a certificate file
+    named): a process started with another proxy or another CA certificate asks again."""
+    import hashlib
+
+    from huggingface_hub import constants
+
+    route = []
+    for variable in ROUTE_VARIABLES:
+        for value in {os.environ.get(variable, ""), os.environ.get(variable.lower(), "")} - {""}:
+            try:
+                route.append(f"{variable}={value}@{os.stat(value).st_mtime_ns}")
+            except (OSError, ValueError):  # a proxy's URL, not a file
+                route.append(f"{variable}={value}")
+    name = hashlib.sha256("\n".join([socket.gethostname(), endpoint, *sorted(route)]).encode()).hexdigest()[:16]
+    return Path(constants.HF_ASSETS_CACHE) / "bimotion" / "hub-unanswered" / f"{name}.json"
+
+
+def write_marker(endpoint: str, error: str, *, tls: bool) -> None:
+    """:func:`marker_path` of ``endpoint``, written whole: when, and the look-up's ``error`` in words (a failed
+    TLS handshake: ``tls``); a cache that cannot be written is not remembered in."""
+    import json
+
+    from loaders.files import write_text_atomic
+
+    record = {"endpoint": endpoint, "when_unix_s": time.time(), "error": error, "tls": tls}
+    try:
+        write_text_atomic(marker_path(endpoint), json.dumps(record) + "\n")
+    except OSError:  # read-only, full, a file in its way: this process still remembers
+        pass
+
+
+def read_marker(endpoint: str, *, max_age_s: float) -> RecentlyUnanswered | None:
+    """What :func:`marker_path` of ``endpoint`` recalls, when written less than ``max_age_s`` ago, else None
+    (none, too old, from the future, not this endpoint's or not readable: the Hub is asked)."""
+    import json
+
+    try:
+        record = json.loads(marker_path(endpoint).read_text(encoding="utf-8"))
+        fresh = 0.0 <= time.time() - float(record["when_unix_s"]) < max_age_s and record["endpoint"] == endpoint
+        return RecentlyUnanswered(str(record["error"]), bool(record["tls"])) if fresh else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remove_marker(endpoint: str) -> None:
+    """Remove :func:`marker_path` of ``endpoint``: the Hub answered (one that cannot be removed stays, to expire)."""
+    try:
+        marker_path(endpoint).unlink(missing_ok=True)
+    except OSError:
+        pass
