@@ -68,22 +68,52 @@ def figure_families() -> tuple[str, ...]:
 
 
 def with_figure_fonts(make):
-    """A function making a figure, made to draw it in :func:`figure_families` whatever matplotlib's
-    settings are when the figure is saved: each of its texts keeps that list (a text's fonts are fixed when
-    it is made, and a tick label made at drawing copies the first one's), so a user's own
-    ``savefig`` draws every glyph one of those fonts holds, with no warning."""
+    """A function making a figure (returning it, or it and its axes, or None), made to draw it in
+    :func:`figure_families` whatever matplotlib's settings are when the figure is saved: each of its texts
+    keeps that list (a text's fonts are fixed when it is made, and a tick label made at drawing copies the
+    first one's), and a character none of them holds is drawn as :data:`BOX`, said once
+    (:func:`box_figure`), so a user's own ``savefig`` draws every glyph with no warning.  Every figure
+    function of bimotion's is made so: the heat map, the confusion figure and the projections."""
 
     @functools.wraps(make)
     def made(*args, **kwargs):
         import logging
+        import warnings
 
         import matplotlib
 
         logging.getLogger("matplotlib.font_manager").addFilter(no_weight_note)  # once: the same filter
-        with matplotlib.rc_context({"font.family": list(figure_families())}):
-            return make(*args, **kwargs)
+        with matplotlib.rc_context({"font.family": list(figure_families())}), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", GLYPH_WARNING, UserWarning)  # its layout's, of text not yet boxed
+            out = make(*args, **kwargs)
+            fig = out[0] if isinstance(out, tuple) else out
+            if fig is not None:
+                box_figure(fig)  # in the figure's fonts: a tick it makes copies them
+        return out
 
     return made
+
+
+def box_figure(fig) -> None:
+    """Every text of ``fig`` as :func:`boxed` draws it (a character no font of :func:`figure_families`
+    holds as :data:`BOX`, said once): its texts', and the tick labels its axes write again at each drawing
+    where their ticks are fixed (``set_xticks(ticks, labels)``'s)."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import FixedLocator
+
+    texts = [t for t in fig.findobj(Text) if t.get_text()]
+    ticks = []  # (axis, minor, its labels) of each axis's fixed ticks
+    for axis in (axis for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)):
+        for minor, locator, formatter in ((False, axis.get_major_locator(), axis.get_major_formatter()),
+                                          (True, axis.get_minor_locator(), axis.get_minor_formatter())):  # fmt: skip
+            if isinstance(locator, FixedLocator):
+                ticks.append((axis, minor, [str(label) for label in formatter.format_ticks(locator.locs)]))
+    shown = iter(boxed([*(t.get_text() for t in texts), *(label for *_, labels in ticks for label in labels)]))
+    for text in texts:
+        text.set_text(next(shown))
+    for axis, minor, labels in ticks:
+        if (drawn := [next(shown) for _ in labels]) != labels:
+            axis.set_ticklabels(drawn, minor=minor)
 
 
 def boxed(texts: list[str]) -> list[str]:

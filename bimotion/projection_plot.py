@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .figure_fonts import with_figure_fonts
 from .figures import (
     CHAR_IN,
     LINE_IN,
@@ -94,6 +95,7 @@ PANEL_WIDTH_IN = 3.4  # a panel's column: two side by side fill a page's text wi
 PANEL_HEIGHT_IN = 3.3  # a panel's row: its title's three lines, its axes, its axis label
 
 
+@with_figure_fonts
 def figure(spec, panels: list[dict], labels: list[str]):
     """The figure of :func:`draw` (``spec``: a :class:`bimotion.projection.ProjectionSpec`, its
     ``title`` and ``test``): panels in a grid of two columns sharing their axes' limits, one legend

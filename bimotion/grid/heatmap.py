@@ -32,7 +32,7 @@ import numpy as np
 
 from loaders.synthetic import marked_title
 
-from ..figure_fonts import boxed, with_figure_fonts
+from ..figure_fonts import with_figure_fonts
 from ..figures import SMALL_PT, TEXT_PT, TITLE_LINE_IN, TITLE_PT, fill, pyplot, save_figure, text_color
 from ..mixture import mixture_name, parse_mixture
 from ..paper import GROUPS, TABLES
@@ -143,7 +143,6 @@ def heatmap_figure(data: dict, seeds: list[int]):
     text is drawn in fonts holding its every glyph however it is saved (a name's character none holds, as
     the box matplotlib would draw, said once): :func:`~bimotion.figure_fonts.with_figure_fonts`."""
     plt = pyplot()
-    data = {**data, "model_names": boxed(data["model_names"]), "test_names": boxed(data["test_names"])}
     from matplotlib.colors import Normalize
 
     values, chance = data["values"], data["chance"]

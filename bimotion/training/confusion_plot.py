@@ -20,6 +20,7 @@ import numpy as np
 
 from loaders.labels import LABEL_CODES, LABELS
 
+from ..figure_fonts import with_figure_fonts
 from ..figures import (
     CHAR_IN,
     COLUMN_WIDTH_IN,
@@ -195,6 +196,7 @@ def confusion_title(train_spec: str, tested_on: str, seed: int | None = None, ru
     return f"{run_name}: {title}" if run_name and run_name != train_spec else title[0].upper() + title[1:]
 
 
+@with_figure_fonts
 def confusion_figure(result: dict, title: str):
     """The figure of :func:`draw_confusion` (not saved; ``None`` when ``result`` holds no confusion
     counts), drawn at the size it prints at: at most :data:`~bimotion.figures.PRINT_WIDTH_IN` wide
