@@ -301,31 +301,59 @@ def test_each_recipe_names_its_every_group_flag_for_a_record_of_no_rows(recipe_n
     assert not out.exists()
 
 
+SHARDS_SAID = "its shards are not prepare's (corpus, group, split, files, rows each): shard 1 (csed zho_eld train)"
+
+
 @pytest.mark.parametrize(
-    ("change", "said"),
+    ("change", "shard", "said"),
     [
-        ({"benchmark": "bimotoin"}, "its benchmark 'bimotoin' is not prepare's (bimotion or yuemotion)"),
-        ({"benchmark": ["bimotion"]}, "its benchmark ['bimotion'] is not prepare's (bimotion or yuemotion)"),
-        ({"user_sources": {"home": {"name": "home"}}}, "its user_sources are not prepare's"),
-        ({"user_sources": ["home"]}, "its user_sources are not prepare's"),
+        ({"benchmark": "bimotoin"}, {}, "its benchmark 'bimotoin' is not prepare's (bimotion or yuemotion)"),
+        ({"benchmark": ["bimotion"]}, {}, "its benchmark ['bimotion'] is not prepare's (bimotion or yuemotion)"),
+        ({"user_sources": {"home": {"name": "home"}}}, {}, "its user_sources are not prepare's"),
+        ({"user_sources": ["home"]}, {}, "its user_sources are not prepare's"),
+        ({}, {"rows": "4"}, f"{SHARDS_SAID}'s rows is '4', not a count of rows (a whole number, 0 or more)"),
+        ({}, {"rows": -4}, f"{SHARDS_SAID}'s rows is -4, not a count of rows (a whole number, 0 or more)"),
+        ({}, {"rows": 4.0}, f"{SHARDS_SAID}'s rows is 4.0, not a count of rows (a whole number, 0 or more)"),
+        ({}, {"files": [7]}, f"{SHARDS_SAID}'s files holds 7, not a file's path"),
+        ({}, {"files": ["data/a.parquet", None]}, f"{SHARDS_SAID}'s files holds None, not a file's path"),
+        ({}, {"files": "data/csed"}, f"{SHARDS_SAID}'s files is 'data/csed', not a list of its files' paths"),
+        ({}, {"corpus": 5}, "its shards are not prepare's (corpus, group, split, files, rows each): shard 1's corpus is 5, not a name"),
     ],
-    ids=["benchmark-mistyped", "benchmark-a-list", "user-source-cut-short", "user-sources-a-list"],
-)
-def test_a_tampered_prepare_json_is_the_same_one_error_through_the_grid_and_the_recipes(change, said, tmp_path, capsys):
+    ids=["benchmark-mistyped", "benchmark-a-list", "user-source-cut-short", "user-sources-a-list", "rows-a-string",
+         "rows-negative", "rows-a-float", "files-holding-a-number", "files-holding-null", "files-a-string", "corpus-a-number"],
+)  # fmt: skip
+def test_a_tampered_prepare_json_is_the_same_one_error_through_the_grid_and_the_recipes(
+    change, shard, said, tmp_path, capsys
+):
     """The grid's groups (advise; prepared_groups) read prepare.json's benchmark and corpora of one's own
     themselves: a mistyped benchmark was `--bimotion DIR holds the prepared bimotoin dataset: give it as
     --bimotoin`, a user source cut short a TypeError traceback (`SourceInfo.__init__() missing 8 required
     positional arguments`), where the recipes' check said either as its own sentence or not at all. Each
-    now reads it through layout.not_a_record (held.prepared_as): one error naming the file and the fix."""
+    now reads it through record.not_a_record (held.prepared_as): one error naming the file and the fix.
+    A shard's field of another type (rows "4", files holding a number) passed that check and failed later,
+    each reader its own way (`bimotion check`: a TypeError traceback, or rows miscounted); it is the same
+    one error, through `bimotion check` too, naming the shard and its field."""
     import json
+
+    from conftest import load_recipe
 
     from bimotion.cli import main
     from bimotion.training.data_checks import register_prepared
 
     folder = testing.write_prepared(tmp_path / "csed", shards=[("csed", "zho_eld")], sizes={"train": 4, "test": 2})
     info = json.loads((folder / layout.INFO_FILE).read_text(encoding="utf-8"))
+    info["shards"][0].update(shard)
     (folder / layout.INFO_FILE).write_text(json.dumps({**info, **change}), encoding="utf-8")
     error = f"{folder / layout.INFO_FILE}: {said}"
+    assert main(["check", str(folder), "--no-audio"]) == 2
+    err = capsys.readouterr().err
+    assert error in err and "again with --overwrite" in err and "Traceback" not in err, err
+    with pytest.raises(SystemExit) as exit_:  # a recipe, as run
+        load_recipe("probe").main(["--bimotion", str(folder), "--train_configs", "zho_eld", "--output_dir",
+                                   str(tmp_path / "probe")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and error in err and "Traceback" not in err, err
+    assert not (tmp_path / "probe").exists()
     with pytest.raises(ValueError) as grid:
         prepared_groups({"bimotion": str(folder)})
     assert str(grid.value).startswith(error) and f"prepare {folder} again with" in str(grid.value)

@@ -1,5 +1,5 @@
 """A Hub dataset's record (the ``prepare.json`` that ``bimotion push`` uploads) is checked as a local
-folder's is (:func:`bimotion.data.layout.not_a_record`), where it is read (:func:`bimotion.data.layout.hub_info`):
+folder's is (:func:`bimotion.data.record.not_a_record`), where it is read (:func:`bimotion.data.layout.hub_info`):
 one without ``benchmark``, with shards not prepare's, or no JSON, was a ``KeyError``/``TypeError`` traceback in
 advise and the grid (or passed the recipes' checks, to fail as ``datasets`` loaded it); it is one error naming
 the dataset, the file and the fix.  And advise drawing from a group that a Hub dataset's record lacks said that

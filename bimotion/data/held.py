@@ -118,7 +118,7 @@ def _configs_of(card: Path, *, named: str = "") -> list[str] | None:
 
 def prepared_as(source, name: str, *, named: str = "") -> dict | None:
     """The record (:func:`.layout.held_info`: a local folder's ``prepare.json`` or a Hub dataset's, checked
-    by :func:`.layout.not_a_record`) of the dataset ``source`` given as ``--NAME`` (``named`` in the
+    by :func:`.record.not_a_record`) of the dataset ``source`` given as ``--NAME`` (``named`` in the
     errors: ``--bimotion DIR``), its benchmark registered with the corpora of one's own it records, so
     that their groups (``ind_eld``) resolve in this process; None without a record.  One prepared as
     the other benchmark is a ValueError saying which to give it as: its groups would be read as this one's."""

@@ -24,13 +24,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bimotion.registry import BENCHMARKS, BUILTIN, SPLITS, benchmark_of
+from bimotion.registry import BENCHMARKS, SPLITS, benchmark_of
 from loaders.browser_files import MACOS_RESOURCES, left_by_browser
 from loaders.errors import spoken
 from loaders.files import folder_not_writable, normal_path, sha256_of
-from loaders.source import SourceInfo
 from loaders.unlisted import MAKE_LISTABLE, cannot_list
 
+from .record import not_a_record
 from .walk import walk_listings
 
 INFO_FILE = "prepare.json"
@@ -180,24 +180,6 @@ def read_info(folder: str | os.PathLike) -> dict:
     if problem := not_a_record(info, str(path)):
         raise ValueError(f"{problem}; {again}")
     return info
-
-
-def not_a_record(info: object, named: str) -> str | None:
-    """Why ``info`` (a parsed ``prepare.json``, ``named`` so in the sentence) is not prepare's record, for
-    an error to end with its fix; None where it is: a local folder's (:func:`read_info`) and a Hub dataset's
-    (:func:`hub_info`) checked alike, before any reader asks it for its benchmark or shards."""
-    shard_keys = {"corpus", "group", "split", "files", "rows"}
-    if not isinstance(info, dict) or not {"benchmark", "protocol", "corpora", "shards"} <= set(info):
-        return f"{named} is not prepare's record (no benchmark, protocol, corpora and shards)"
-    if not isinstance(info["shards"], list) or not all(
-        isinstance(s, dict) and shard_keys <= set(s) and isinstance(s["files"], list) for s in info["shards"]
-    ):
-        return f"{named}: its shards are not prepare's (corpus, group, split, files, rows each)"
-    if info["benchmark"] not in list(BUILTIN):  # a list: an unhashable value is none of them either
-        return f"{named}: its benchmark {info['benchmark']!r} is not prepare's ({' or '.join(BUILTIN)})"
-    if not isinstance(user := info.get("user_sources") or {}, dict) or not all(map(SourceInfo.takes, user.values())):
-        return f"{named}: its user_sources are not prepare's (each corpus of one's own's source, by field)"
-    return None
 
 
 def recorded_info(source: str | os.PathLike | None) -> dict | None:
