@@ -298,6 +298,45 @@ def test_early_stopping_keeps_the_same_best_head_as_running_every_epoch():
         ProbeArguments(early_stopping_patience=-1).check()
 
 
+def test_a_few_clips_with_an_extreme_feature_value_no_longer_freeze_the_head_at_an_early_epoch(tmp_path):
+    """eGeMAPS on the real CSED: one validation clip's slopeV500-1500_sma3nz_stddevNorm (a ratio over a mean
+    near 0) was 8,256 training sd out; its logits ruled the validation loss (2.2 at epoch 1 against a training
+    loss of 0.6), every seed kept epoch 1, and the probe scored 22.0 weighted F1 where a logistic regression
+    scored 44. Standardised features are now clipped at feature_clip (10) sd, and the clips counted."""
+    from bimotion.probe.features import FeatureSpec
+    from bimotion.probe.head import build_head, clipped_clips, fit_head, head_outputs
+    from bimotion.probe.run import CONFIG, _save_head, load_probe
+
+    rng = np.random.default_rng(0)
+
+    def arrays(n):
+        x = rng.normal(size=(n, 10)).astype(np.float32)
+        y = np.zeros((n, 13), np.float32)
+        y[:, 0] = x[:, 0] > 0
+        return {"features": x, "labels": y, "label_mask": np.eye(13, dtype=np.float32)[[0] * n]}
+
+    train, validation, test = arrays(80), arrays(40), arrays(200)
+    validation["features"][0, 5], validation["features"][1, 5] = 1e4, -1e4  # two clips, either sign
+    head, history = fit_head(train, validation, ProbeArguments(), seed=0)
+    best = min(history, key=lambda h: h["validation_loss"])
+    logits, _ = head_outputs(head, test["features"])
+    accuracy = float(((logits[:, 0] > 0) == (test["labels"][:, 0] > 0)).mean())
+    # unclipped: epoch 4 kept, validation loss 13.7, accuracy 0.85; clipped: 0.34 and 0.945
+    assert best["validation_loss"] < 1 and accuracy >= 0.9, (best, accuracy)
+    assert clipped_clips(head, validation["features"], 10.0) == 2 and clipped_clips(head, test["features"], 0) == 0
+    # a head saved before feature_clip existed loads as it was trained: not clipped
+    _save_head(tmp_path, head, FeatureSpec("logmel"), (10,), ProbeArguments(), ["neutral"])
+    config = json.loads((tmp_path / CONFIG).read_text())
+    del config["arguments"]["feature_clip"]
+    (tmp_path / CONFIG).write_text(json.dumps(config))
+    loaded, _ = load_probe(tmp_path)
+    unclipped = build_head((10,), ProbeArguments(feature_clip=0), np.zeros(10), np.ones(10))
+    unclipped.load_state_dict(loaded.state_dict())
+    extreme = validation["features"][:2]
+    np.testing.assert_array_equal(head_outputs(loaded, extreme)[0], head_outputs(unclipped.eval(), extreme)[0])
+    assert not np.array_equal(head_outputs(loaded, extreme)[0], head_outputs(head, extreme)[0])
+
+
 def test_head_outputs_are_the_forward_logits_and_the_last_layers_input():
     """What scoring and the projections read from a head: its forward logits, and the hidden layer
     (the MLP's width) that feeds the classifier, for plain and per-layer features alike."""

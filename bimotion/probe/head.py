@@ -30,6 +30,12 @@ class ProbeArguments:
             "weighted sum (logmel and egemaps have no layers)"
         },
     )
+    feature_clip: float = field(
+        default=10.0,
+        metadata={
+            "help": "standardised features are clipped to +-this many training standard deviations (0: not clipped)"
+        },
+    )
     learning_rate: float = field(default=1e-3, metadata={"help": "AdamW learning rate"})
     weight_decay: float = field(default=1e-2, metadata={"help": "AdamW weight decay"})
     num_train_epochs: int = field(default=60, metadata={"help": "epochs over the training features"})
@@ -55,6 +61,7 @@ RANGES = {
     "dropout": DROPOUT,
     "early_stopping_patience": Range(0, note="0: run every epoch"),
     "weight_decay": NON_NEGATIVE,
+    "feature_clip": NON_NEGATIVE,
     "layer": NON_NEGATIVE,
 }
 
@@ -82,6 +89,8 @@ def build_head(input_shape: tuple[int, ...], args: ProbeArguments, mean: np.ndar
         def pooled(self, x):
             """The input of the last linear layer (what the projections draw)."""
             x = (x - self.mean) / self.std
+            if args.feature_clip:  # one clip's eGeMAPS stddevNorm at 8,000 sd ruled the validation loss
+                x = x.clamp(-args.feature_clip, args.feature_clip)
             if x.dim() == 3:
                 x = (
                     x[:, args.layer]
@@ -105,6 +114,15 @@ def head_outputs(head, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with torch.no_grad():
         pooled = head.pooled(torch.as_tensor(np.asarray(features), dtype=torch.float32))
         return head.classifier(pooled).numpy(), pooled.numpy()
+
+
+def clipped_clips(head, features: np.ndarray, clip: float) -> int:
+    """How many clips of ``features`` have a standardised value beyond ``clip`` training standard
+    deviations (0: none is clipped), which the head clips (``feature_clip``)."""
+    if not clip or not len(features):
+        return 0
+    z = (np.asarray(features, dtype=np.float64) - head.mean.numpy()) / head.std.numpy()
+    return int((np.abs(z) > clip).reshape(len(z), -1).any(1).sum())
 
 
 def _mean_loss(head, x, labels, mask) -> float:

@@ -26,7 +26,7 @@ from loaders.files import write_text_atomic
 
 from .cache import features_of
 from .features import FeatureSpec, check_features
-from .head import ProbeArguments, build_head, fit_head, head_config, head_outputs
+from .head import ProbeArguments, build_head, clipped_clips, fit_head, head_config, head_outputs
 
 WEIGHTS = "probe.pt"
 CONFIG = PROBE_CONFIG
@@ -106,6 +106,11 @@ def _train_probe(train_configs, data_args, probe_args, *, features, seed, output
         "validation_configs": validation_configs,
         "test_configs": test_configs,
         "feature_seconds": round(extract_s, 1),
+        # clips with a feature beyond feature_clip training sd (heavy-tailed eGeMAPS ratios), clipped by the head
+        "feature_clipped": {
+            split: clipped_clips(head, data["features"], probe_args.feature_clip)
+            for split, data in (("train", train), ("validation", validation), ("test", test))
+        },
         "training_clips": heard,
         **scores,
     }
@@ -206,7 +211,8 @@ def load_probe(model_dir: str | os.PathLike):
         raise FileNotFoundError(f"{model_dir} holds no probe ({CONFIG}); train one with recipes/probe.py")
     config = json.loads((model_dir / CONFIG).read_text())
     shape = tuple(config["input_shape"])
-    head = build_head(shape, ProbeArguments(**config["arguments"]), np.zeros(shape[-1]), np.ones(shape[-1]))
+    arguments = {"feature_clip": 0.0, **config["arguments"]}  # a head saved before feature_clip: as trained
+    head = build_head(shape, ProbeArguments(**arguments), np.zeros(shape[-1]), np.ones(shape[-1]))
     head.load_state_dict(torch.load(model_dir / WEIGHTS, weights_only=True))
     return head.eval(), FeatureSpec(config["features"])
 
