@@ -150,9 +150,11 @@ def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_bootstrap_alo
     with tqdm(disable=True) as bar:
         _advance(bar, header)
         assert bar.total == 3
-    assert printed.lstrip().startswith("Target: Mandarin elderly (zho_eld)")
-    assert {p: p.stat().st_mtime_ns for p in out.glob("models/*/seed*/" + MARKER)} == before
     advice = json.loads((out / "advice.json").read_text())
+    # a log-mel baseline at chance (one seed of these small corpora) says so first (the caveat), then the target
+    first = printed.strip().splitlines()[1 if advice["caveat"] else 0]
+    assert first.startswith("Target: Mandarin elderly (zho_eld)"), printed
+    assert {p: p.stat().st_mtime_ns for p in out.glob("models/*/seed*/" + MARKER)} == before
     assert all(m["score"]["ci_seeds"] == [None, None] for m in advice["mixtures"])
     assert "bootstrap interval over test speakers (one seed" in printed
 
@@ -183,6 +185,11 @@ def test_fine_tuning_backend_gives_the_advice_too(data_dirs, tmp_path):
     advice = json.loads((tmp_path / "out" / "advice.json").read_text())
     assert [m["role"] for m in advice["mixtures"]] == ["baseline", "augment", "inference"]
     assert advice["backend"] == "fine-tuning a tiny random wav2vec2"
+    # random weights: said first, with the command that asks the pretrained XLSR-53 on the same folder
+    assert advice["caveat"].startswith("Not evidence about your data: every model here fine-tunes a tiny wav2vec2")
+    paragraphs = (tmp_path / "out" / "advice.md").read_text().split("\n\n")
+    assert paragraphs[1] == advice["caveat"], paragraphs[:2]
+    assert f"bimotion advise --config paper --target zho_eld --bimotion {data_dirs['bimotion']}" in advice["caveat"]
     for m in advice["mixtures"]:
         assert m["score"]["values"] == pytest.approx([_metrics(tmp_path / "out", m["slug"], 0, "zho_eld")])
     assert re.search(
@@ -597,6 +604,48 @@ def test_advise_names_a_mistyped_target_and_a_dataset_given_as_the_other_benchma
     assert f"error: --yuemotion {data} holds the prepared bimotion dataset, not yuemotion: give it as --bimotion" in (
         capsys.readouterr().err
     )
+
+
+def test_a_backend_that_cannot_speak_for_the_data_says_so_first_with_the_command_that_can():
+    """The first real `bimotion advise` on CSED (advise-tiny, one seed): "In-group baseline (zho_eld): 0.0 ± 0.0 †:
+    at or below chance, no better by this measure than ignoring the audio", of a tiny wav2vec2 from random
+    weights, as if it were about the clips; the default log-mel probe's 46.5 † said the same.  A random-weight
+    model now says first that its scores are no evidence about the data, a hand-made feature set at chance
+    that it says nothing about the audio, each with `bimotion advise --config paper` on the same folders."""
+    import shlex
+
+    from bimotion.advise.caveat import backend_caveat
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import summary_lines
+
+    dirs = {"bimotion": "/data/my csed", "cache_dir": "/out/datasets-cache"}
+    tiny = GridConfig(tables=[], tiny_model={}, target="zho_eld", groups=["zho_eld", "eng_eld[tess]"], seeds=[0])
+    probe = GridConfig(tables=[], backend="probe", features="logmel", target="zho_eld", groups=["zho_eld"])
+    caveat = backend_caveat(tiny, dirs, baseline_at_chance=False)  # at chance or not
+    assert caveat.startswith("Not evidence about your data: every model here fine-tunes a tiny wav2vec2 from random")
+    command = caveat.split(": ")[-1]
+    assert shlex.split(command) == ["bimotion", "advise", "--config", "paper", "--target", "zho_eld", "--bimotion",
+                                    "/data/my csed", "--groups", "zho_eld", "eng_eld[tess]", "--output",
+                                    "advise-zho_eld-paper"]  # fmt: skip
+    assert backend_caveat(probe, dirs, baseline_at_chance=True).startswith(
+        "Not evidence that the audio carries no emotion: the probe reads logmel features (hand-made statistics, no "
+        "pretrained encoder)"
+    )
+    assert backend_caveat(probe, dirs, baseline_at_chance=False) == ""  # above chance: its numbers stand
+    assert backend_caveat(GridConfig(tables=[], target="zho_eld"), dirs, baseline_at_chance=True) == ""  # XLSR-53
+    encoder = GridConfig(tables=[], backend="probe", features="facebook/wav2vec2-base", target="zho_eld")
+    assert backend_caveat(encoder, dirs, baseline_at_chance=True) == ""  # a pretrained encoder's chance is news
+
+    score = Estimate([0.0], 0.0, 0.0, [math.nan] * 2, [0.0, 0.0], 0.0)
+    baseline = MixtureResult("zho_eld", "zho_eld", "zho_eld", "baseline", "X(l,a)", [], score, score, test_clips=400)
+    advice = Advice("zho_eld", "zho_eld", 400, 50.0, [0], 0.95, 1000, "mean", "fine-tuning a tiny random wav2vec2",
+                    [baseline], Path("."), caveat=caveat)  # fmt: skip
+    lines = summary_lines(advice)
+    assert lines[0] == caveat and lines[1].startswith("Target: Mandarin elderly (zho_eld)")
+    assert lines[2] == "In-group baseline (zho_eld): 0.0 ± 0.0 †: at or below chance, see the first line.", lines
+    assert advice.to_json()["caveat"] == caveat
+    plain = summary_lines(dataclasses.replace(advice, caveat=""))  # a backend whose chance is news: as before
+    assert plain[1].endswith("†: at or below chance, no better by this measure than ignoring the audio.")
 
 
 def test_a_baseline_alone_is_not_described_as_compared():

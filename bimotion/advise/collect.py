@@ -33,6 +33,7 @@ from ..grid.runner import Grid
 from ..grid.scoring import chance_of_test
 from ..mixture import parse_mixture
 from ..training.bootstrap import score_test, strata
+from .caveat import backend_caveat
 
 MIN_VERDICT_CLIPS = 20  # fewer test clips than this: no gain or loss is called clear
 
@@ -147,6 +148,7 @@ class Advice:
     output_dir: Path
     files: list[Path] = field(default_factory=list)
     augment_only: list[str] = field(default_factory=list)  # groups only added to the target's data (no validation rows)
+    caveat: str = ""  # the summary's first line where the backend cannot speak for the data (.caveat)
 
     @property
     def baseline(self) -> MixtureResult:
@@ -250,8 +252,9 @@ def collect_advice(grid: Grid) -> Advice:
         )  # fmt: skip
         for m, (model, values, boot, untrained, _, heard) in runs.items()
     ]
+    at_chance = next(r for r in results if r.role == "baseline").score.mean <= chance
     return Advice(
         cfg.target, test, len(base[4]["id"]), chance, list(cfg.seeds),
         cfg.confidence, cfg.bootstrap_samples, cfg.group_score, _backend(grid), results, grid.out,
-        augment_only=list(cfg.augment_only),
+        augment_only=list(cfg.augment_only), caveat=backend_caveat(cfg, grid.sources, at_chance),
     )  # fmt: skip

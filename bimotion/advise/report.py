@@ -157,9 +157,11 @@ def summary_lines(advice: Advice) -> list[str]:
             if min((m.test_clips for m in advice.mixtures), default=advice.num_test) < MIN_VERDICT_CLIPS
             else ""
         ),
-        f"In-group baseline ({base.spec}): {_pm(base.score)}" + _baseline_marks(base, at_chance) + ".",
+        f"In-group baseline ({base.spec}): {_pm(base.score)}" + _baseline_marks(base, at_chance, advice) + ".",
         _verdict_line(advice),
     ]
+    if advice.caveat:  # first: no number below is read before it
+        lines.insert(0, advice.caveat)
     for mixture in advice.of_role("augment"):
         verb, amount = _change(mixture.delta)
         lines.append(
@@ -188,10 +190,12 @@ def summary_lines(advice: Advice) -> list[str]:
     return lines
 
 
-def _baseline_marks(base: MixtureResult, at_chance: bool) -> str:
+def _baseline_marks(base: MixtureResult, at_chance: bool, advice: Advice) -> str:
     """What the baseline's score is marked with in the summary, each mark with its meaning, or nothing."""
     marks = [f"{TRAINED_MARK}: not held out"] if base.training_clips else []
-    marks += [f"{DAGGER}: at or below chance, no better by this measure than ignoring the audio"] if at_chance else []
+    # a backend that cannot speak for the data says why first (the caveat): not "than ignoring the audio"
+    meaning = "see the first line" if advice.caveat else "no better by this measure than ignoring the audio"
+    marks += [f"{DAGGER}: at or below chance, {meaning}"] if at_chance else []
     return " " + "; ".join(marks) if marks else ""
 
 

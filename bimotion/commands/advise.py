@@ -15,7 +15,9 @@ features that answers on a CPU in minutes; paper, fine-tuning XLSR-53; advise-ti
 wav2vec2 for generated data): its model or probe, training arguments, seeds and bootstrap are used,
 its tables and projections are not; its target: and groups: are, unless given here.  Writes
 advice.md, advice.json and the grid's models/, metrics/, tables/heatmap.* in --output; a rerun
-resumes and reuses every finished model.
+resumes and reuses every finished model.  Where the backend cannot speak for the data (random
+weights, as advise-tiny's; log-mel or eGeMAPS features with a baseline at chance) the advice says
+so first, with the --config paper command that can.
 """
 
 from __future__ import annotations
