@@ -518,7 +518,13 @@ def test_advise_into_a_folder_of_another_run_is_one_error_line_naming_the_datase
     assert "the bimotion dataset is another one (its prepare.json differs); --yuemotion not given now" in error[0]
     assert not list(out.glob("models/*"))  # refused before anything trained
     now = {"data": {"bimotion": {"prepare.json": "sha256:0"}}, "training": {"lr": 2}}
-    assert settings_diff(before, now) == "--yuemotion not given now; training: {'lr': 1} there, {'lr': 2} now"
+    assert settings_diff(before, now) == "--yuemotion not given now; training.lr: 1 there, 2 now"
+    # a head argument added since (a folder of an older version): named alone, not in a dump of every setting
+    before["backend"] = {"features": "logmel", "epochs": 30, "lr": 0.001}
+    now["backend"] = {**before["backend"], "feature_clip": 10.0}
+    assert settings_diff(before, now).endswith(
+        "; backend.feature_clip: unset there, 10.0 now; training.lr: 1 there, 2 now"
+    )
 
 
 def test_advise_into_a_folder_of_other_files_writes_nothing_there(data_dirs, tmp_path, capsys):

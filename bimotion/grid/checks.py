@@ -189,10 +189,21 @@ def settings_diff(before: dict, now: dict) -> str:
             out.append(f"--{name} {'given' if name in data_now else 'not given'} now")
         elif data_before[name] != data_now[name]:
             out.append(f"the {name} dataset is another one (its prepare.json differs)")
-    for key in sorted((set(before) | set(now)) - {"data"}):
-        if before.get(key) != now.get(key):
-            out.append(f"{key}: {before.get(key)} there, {now.get(key)} now")
+    out += _differing({k: v for k, v in before.items() if k != "data"}, {k: v for k, v in now.items() if k != "data"})
     return "; ".join(out)
+
+
+def _differing(before: dict, now: dict, path: str = "") -> list[str]:
+    """``"training.lr: 1 there, 2 now"`` for each setting that differs, nested ones by their dotted path (a
+    setting added since, such as a new head argument, is named alone, not in a dump of every setting)."""
+    out = []
+    for key in sorted(set(before) | set(now)):
+        was, is_ = before.get(key, "unset"), now.get(key, "unset")
+        if isinstance(was, dict) and isinstance(is_, dict):
+            out += _differing(was, is_, f"{path}{key}.")
+        elif was != is_:
+            out.append(f"{path}{key}: {was} there, {is_} now")
+    return out
 
 
 def check_settings(out: Path, settings: dict) -> None:
