@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import shlex
 
+from ..grid.config import load_config
 from .names import group_name
 
 HAND_MADE = ("logmel", "egemaps")  # bimotion.probe.features: no encoder, no pretraining
-PAPER_MODEL = "facebook/wav2vec2-large-xlsr-53"  # bimotion/configs/paper.yaml's model
 
 
 def paper_command(config, data_dirs: dict) -> str:
@@ -30,7 +30,7 @@ def backend_caveat(config, data_dirs: dict, baseline_at_chance: bool) -> str:
     """The caveat line for ``config``'s backend (empty where its scores are evidence about the data)."""
     who = group_name(config.target)
     ask = (
-        f"Ask with the pretrained XLSR-53 ({PAPER_MODEL}, fetched from the Hugging Face Hub; a GPU, hours per "
+        f"Ask with the pretrained XLSR-53 ({load_config('paper').model_name_or_path}, fetched from the Hugging Face Hub; a GPU, hours per "
         f"model): {paper_command(config, data_dirs)}"
     )
     if config.backend == "finetune" and config.tiny_model is not None:
