@@ -215,11 +215,9 @@ def absent_on_hub(err: BaseException) -> bool:
 
 def fetch_failure(err: BaseException, repo_id: str, *, offline: str | None = None) -> str:
     """Why a file of ``repo_id`` could not be fetched, not cached, and what to do, on one line:
-    ``offline`` (:func:`hub_unreachable`'s reason, when only the cache was read), a refusal (HTTP 401
-    or 403: a token), else the network's error (refused, timed out, an answer that is not the Hub's); a
-    :class:`HubReason`, which says whether the Hub answered (:func:`could_not_read`)."""
-    from huggingface_hub import constants
-
+    ``offline`` (:func:`hub_unreachable`'s reason, when only the cache was read), else the Hub's state that
+    ``err`` says (:func:`hub_failure`: a refusal, a server error, a failed SSL check, no answer) with its fix;
+    a :class:`HubReason`, which says whether the Hub answered (:func:`could_not_read`)."""
     local = f"or pass a local folder of {repo_id}"
     if offline == "HF_HUB_OFFLINE is set":
         return HubReason(f"{offline}; not in the local cache: unset HF_HUB_OFFLINE to fetch it, {local}")
@@ -227,33 +225,45 @@ def fetch_failure(err: BaseException, repo_id: str, *, offline: str | None = Non
         return HubReason(
             f"{offline}; not in the local cache: connect to a network, {local}", getattr(offline, "reached", False)
         )
-    chain = _chain(err)
+    state, fix = hub_failure(err)
+    if state.refused:  # a token is the question: the cache holds no answer to it
+        return HubReason(f"{state}; {fix}, {local}", reached=True)
+    cache = "set HF_HUB_OFFLINE=1 to read only the local cache"
+    return HubReason(f"{state}; not in the local cache: {fix}, {cache}, {local}", reached=state.reached)
+
+
+def hub_failure(err: BaseException) -> tuple[HubReason, str]:
+    """What the failed request ``err`` (or an error it was raised from) says of the Hub, on one line, and what
+    to do about it: the one wording of a Hub that could not be used, of a download (:func:`fetch_failure`) and
+    of an upload (:func:`bimotion.hub_upload.check_push`).  It refused access (HTTP 401, 403: ``refused``; log
+    in); it answered with a server error (5xx: try again later) or another status (a proxy's); it failed the
+    SSL check (a proxy presenting its own certificate: the variable naming the certificates to trust); else it
+    gave no answer (``cannot reach``: refused, timed out, not a Hub endpoint; check the network or proxy)."""
+    from huggingface_hub import constants
+
+    chain, hub = _chain(err), f"the Hub at {constants.ENDPOINT}"
     refused = next((e for e in chain if _http_status(e) in (401, 403)), None)
     if refused is not None:
+        state = f"{hub} refused access, HTTP {_http_status(refused)}: {first_line(refused)}"
         return HubReason(
-            f"the Hub at {constants.ENDPOINT} refused access, HTTP {_http_status(refused)}: {first_line(refused)}; "
-            f"log in with `hf auth login` or set HF_TOKEN to a token with access, {local}",
-            reached=True,
-        )
+            state, reached=True, refused=True
+        ), "log in with `hf auth login` or set HF_TOKEN to a token with access"
     answered = next((e for e in chain if _http_status(e) is not None), None)
-    tls = _tls_failure(err) if answered is None else None
+    if answered is not None:  # a server error, a proxy's answer
+        status = _http_status(answered)
+        server = status >= 500
+        state = f"{hub} answered {'with a server error, ' if server else ''}HTTP {status}: {first_line(answered, 160)}"
+        return HubReason(state, reached=True), "try again later" if server else "check the network or proxy"
+    tls = _tls_failure(err)
     if tls is not None:
         return HubReason(
-            f"{tls[0]}; not in the local cache: if a proxy presents its own certificate, set {tls[1]} to its CA "
-            f"certificate file, set HF_HUB_OFFLINE=1 to read only the local cache, {local}",
-            reached=True,
-        )
-    if answered is not None:  # a server error, a proxy's answer
-        reason = f"it answered HTTP {_http_status(answered)}: {first_line(answered, 160)}"
-    elif isinstance(chain[-1], RecentlyUnanswered):  # another process waited for it: said, not waited for again
+            tls[0], reached=True
+        ), f"if a proxy presents its own certificate, set {tls[1]} to its CA certificate file"
+    if isinstance(chain[-1], RecentlyUnanswered):  # another process waited for it: said, not waited for again
         reason = f"it did not answer a look-up less than a minute ago ({chain[-1].error})"
     else:  # the network's own error (the innermost): refused, timed out, not a Hub endpoint
         reason = _in_words(chain[-1])
-    return HubReason(
-        f"cannot reach the Hub at {constants.ENDPOINT}, {reason}; not in the local cache: check the network or "
-        f"proxy, set HF_HUB_OFFLINE=1 to read only the local cache, {local}",
-        reached=answered is not None,
-    )
+    return HubReason(f"cannot reach {hub}, {reason}"), "check the network or proxy"
 
 
 def hub_unreachable() -> HubReason | None:
@@ -271,14 +281,11 @@ def hub_unreachable() -> HubReason | None:
         return HubReason("HF_HUB_OFFLINE is set")
     silent = _unanswered()
     if silent is not None:
-        inner, tls = _chain(silent)[-1], _tls_failure(silent)
+        inner = _chain(silent)[-1]
         recalled = ", so only the local cache is read for now" if isinstance(inner, RecentlyUnanswered) else ""
-        if tls is not None:
-            return HubReason(
-                f"{tls[0]}{recalled}: if a proxy presents its own certificate, set {tls[1]} to its CA certificate "
-                "file, or set HF_HUB_OFFLINE=1 to read only the local cache",
-                reached=True,
-            )
+        if _tls_failure(silent) is not None:
+            state, fix = hub_failure(silent)
+            return HubReason(f"{state}{recalled}: {fix}, or set HF_HUB_OFFLINE=1 to read only the local cache", True)
         if recalled:
             ago = f"did not answer a look-up less than a minute ago ({inner.error}){recalled}"
             return HubReason(f"the Hub at {constants.ENDPOINT} {ago}")
@@ -303,13 +310,15 @@ class HubReason(str):
     """Why the Hub could not be used, in words (:func:`hub_unreachable`, :func:`fetch_failure`), and whether
     it was ``reached``: False where it gave no answer or was not asked (no network, a refused connection, a
     timeout, ``HF_HUB_OFFLINE``); True where it answered (a refusal, a server error) or failed the SSL check.
-    Callers word it through :func:`could_not_read` and :func:`hub_unusable`, not "cannot reach" of their own."""
+    ``refused``: it refused access (HTTP 401, 403: a token).  Callers word it through :func:`could_not_read` and
+    :func:`hub_unusable`, not "cannot reach" of their own."""
 
     reached: bool
+    refused: bool
 
-    def __new__(cls, text: str, reached: bool = False):
+    def __new__(cls, text: str, reached: bool = False, *, refused: bool = False):
         reason = super().__new__(cls, text)
-        reason.reached = reached
+        reason.reached, reason.refused = reached, refused
         return reason
 
 

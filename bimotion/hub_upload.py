@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from .hub import HubError, first_line
+from .hub import HubError, hub_failure
 
 # A training run's own bookkeeping, never published: checkpoints, TensorBoard logs, locks, and
 # run_identity.json (bimotion.training.outputs.IDENTITY_FILE: what resuming checks; of no use beside a
@@ -205,7 +205,6 @@ def check_push(
     ``HF_TOKEN`` or ``hf auth login``) and the Hub answers it.  Raises :class:`HubError` (one line)."""
     import huggingface_hub
     from huggingface_hub import constants
-    from huggingface_hub.errors import HfHubHTTPError
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 
     try:
@@ -223,13 +222,6 @@ def check_push(
         raise HubError("no Hugging Face token: log in with `hf auth login` or set HF_TOKEN, then run again")
     try:
         huggingface_hub.HfApi(token=token).whoami()
-    except HfHubHTTPError as err:  # the Hub answered: the token is the question
-        status = getattr(err.response, "status_code", None)
-        raise HubError(
-            f"the Hub at {constants.ENDPOINT} refused this token (HTTP {status}: {first_line(err)}); "
-            "log in again with `hf auth login` or set HF_TOKEN"
-            if status in (401, 403)
-            else f"the Hub at {constants.ENDPOINT} answered HTTP {status} ({first_line(err)}); try again later"
-        ) from err
-    except Exception as err:  # the network's errors: one line, before any work
-        raise HubError(f"cannot reach the Hub at {constants.ENDPOINT} ({first_line(err)})") from err
+    except Exception as err:  # the Hub's answers and the network's errors: one line, in hub's words, before any work
+        state, fix = hub_failure(err)
+        raise HubError(f"{state}; {fix}") from err

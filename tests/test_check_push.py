@@ -332,7 +332,7 @@ def test_push_checks_the_repo_id_the_hub_and_the_token_before_uploading(prepared
         monkeypatch.setattr(constants, "ENDPOINT", urls["refuses"])
         assert main(["push", out, "--repo-id", "my-lab/bimotion", "--token", "hf_not_a_real_token"]) == 2
         line = _one_error_line(capsys.readouterr().err)
-    assert "refused this token (HTTP 401" in line and "hf auth login" in line, line
+    assert "refused access, HTTP 401: " in line and "hf auth login" in line, line
 
 
 @pytest.mark.parametrize(("license", "warned"), [("cc-by-nc-4.0", True), ("apache-2.0", False)])

@@ -67,7 +67,7 @@ def test_a_hub_that_answers_an_error_is_not_remembered_as_unreachable(monkeypatc
         assert hub_file("me/ser", "train_manifest.txt") is None  # asked: the Hub answers
         at(monkeypatch, urls["down"])
         for name in ("scores.json", "train_manifest.txt"):
-            with pytest.raises(HubUnreachableError, match="it answered HTTP 503"):
+            with pytest.raises(HubUnreachableError, match="answered with a server error, HTTP 503"):
                 hub_file("me/ser", name)
         assert len(asked) == 4 and hub.hub_unreachable() is None
         at(monkeypatch, urls["refused"])  # no answer at all, as a dropped packet: remembered
