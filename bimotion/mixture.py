@@ -65,20 +65,26 @@ class Mixture:
 _PART = re.compile(r"\s*([^\s\[\]+]+)\s*(?:\[([^\[\]]*)\])?\s*")
 
 
-def _part_shards(part: str) -> tuple[str, list[Shard]]:
-    """``part``'s shards, and ``part`` as :attr:`Mixture.configs` holds it: a name that several
-    benchmarks have, resolved by the data given (``all``), with its benchmark (``bimotion:all``)."""
+def config_part(part: str) -> tuple[str, list[str] | None]:
+    """One ``+`` part of a spec, ``NAME`` or ``NAME[corpus,...]`` (``bimotion:eng_eld[tess]``): its config
+    name and the corpora it is restricted to (None: all of them).  ``ValueError`` for anything else."""
     match = _PART.fullmatch(part)
     if not match:
         raise ValueError(f"cannot read config {part!r}: write NAME or NAME[corpus,...], joined by '+'")
     name, only = match.groups()
+    return name, None if only is None else [c.strip() for c in only.split(",") if c.strip()]
+
+
+def _part_shards(part: str) -> tuple[str, list[Shard]]:
+    """``part``'s shards, and ``part`` as :attr:`Mixture.configs` holds it: a name that several
+    benchmarks have, resolved by the data given (``all``), with its benchmark (``bimotion:all``)."""
+    name, wanted = config_part(part)
     bench, config = find_config(name)
     if ":" not in name and sum(name in b.configs for b in BENCHMARKS.values()) > 1:
         part = f"{bench.name}:{part}"
     shards = [Shard(bench.name, corpus, group) for corpus, group in config.shards]
-    if only is None:
+    if wanted is None:
         return part, shards
-    wanted = [c.strip() for c in only.split(",") if c.strip()]
     unknown = sorted(set(wanted) - set(config.corpora))
     if unknown or not wanted:
         raise ValueError(
@@ -166,9 +172,8 @@ def mixture_name(spec: str) -> str:
         parts = parse_mixture(spec).configs
         names = []
         for part in parts:
-            match = re.fullmatch(r"\s*([^\[\]]+?)\s*(?:\[([^\]]*)\])?\s*", part)
-            name, only = match.groups() if match else (part, None)
-            corpora = [_corpus_name(c.strip()) for c in (only or "").split(",") if c.strip()]
+            name, only = config_part(part)
+            corpora = [_corpus_name(c) for c in only or ()]
             names.append(" ".join([" and ".join(corpora), _config_name(name)]).strip())
     except (KeyError, ValueError):
         return spec

@@ -173,6 +173,23 @@ def _registries_restored():
         registry.update(before)
 
 
+@pytest.fixture
+def own_corpora(tmp_path, monkeypatch) -> None:
+    """Two corpora of one's own, registered as a prepared folder of them registers them, for this test only:
+    ``lansia`` (Indonesian elderly, ``ind_eld``) in BiMotion and ``canto`` (Cantonese elderly) beside
+    YueMotion's ``yue_eld``; generated, two clips each."""
+    import loaders
+    from bimotion.registry import BENCHMARKS, BUILTIN, extend
+    from loaders import testing
+
+    for name, language, bench in (("lansia", "ind", "bimotion"), ("canto", "yue", "yuemotion")):
+        root = testing.make_corpus("audiofolder", tmp_path / name, corpus=name, language=language, speakers=2,
+                                   clips_per_speaker=1)  # fmt: skip
+        loaders.load(name, root)
+        monkeypatch.setitem(loaders.SOURCES, name, loaders.SOURCES.pop(name))  # gone again after the test
+        monkeypatch.setitem(BENCHMARKS, bench, extend(BUILTIN[bench], [loaders.SOURCES[name]]))
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """`../shared` beside the checkout; tests that need it skip cleanly without it."""

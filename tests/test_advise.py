@@ -401,6 +401,7 @@ def test_an_unclear_difference_says_which_interval_includes_0():
     )
 
 
+@pytest.mark.usefixtures("own_corpora")  # ind_eld and canto: the specs are parsed
 def test_a_group_drawn_from_some_of_its_corpora_is_named_with_them():
     """A folder prepared with TESS alone (its groups eng_eld[tess], eng_adu[tess]): the summary said "Adding
     English elderly raises Indonesian elderly by ..." and "a model of English elderly alone", of one corpus's
@@ -436,6 +437,7 @@ def test_a_group_drawn_from_some_of_its_corpora_is_named_with_them():
     assert "- Adding Cantonese adults raises Cantonese elderly (canto) by 5.0 ± 3.0" in text, text
 
 
+@pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed
 def test_no_helps_or_hurts_when_the_model_and_the_baseline_are_both_at_chance():
     """Every mixture of a run at chance was a "clear loss" (advice.json: verdict "hurts") right after
     the summary said their differences say nothing; and one seed printed "± 0.00" as a spread."""
@@ -445,9 +447,9 @@ def test_no_helps_or_hurts_when_the_model_and_the_baseline_are_both_at_chance():
     def estimate(value: float) -> Estimate:
         return Estimate([value], value, 0.0, [math.nan] * 2, [value - 1, value + 1], 1.0)
 
-    baseline = MixtureResult("sun_eld", "b", "b", "baseline", "l_a", [], estimate(45.6), estimate(0.0), chance=50.0)
+    baseline = MixtureResult("ind_eld", "b", "b", "baseline", "l_a", [], estimate(45.6), estimate(0.0), chance=50.0)
     lost = MixtureResult(
-        "sun_eld+eng_eld",
+        "ind_eld+eng_eld",
         "m",
         "m",
         "augment",
@@ -461,7 +463,7 @@ def test_no_helps_or_hurts_when_the_model_and_the_baseline_are_both_at_chance():
     assert MixtureResult(**{**lost.__dict__, "chance": 30.0}).verdict == "hurts"  # the baseline above chance: a loss
     gained = MixtureResult(**{**lost.__dict__, "score": estimate(80.0), "delta": estimate(34.4)})
     assert gained.verdict == "helps"  # above chance where the baseline is not: it taught something
-    advice = Advice("sun_eld", "sun_eld", 48, 50.0, [0], 0.95, 1000, "mean", "probe", [baseline, lost], Path("."))
+    advice = Advice("ind_eld", "ind_eld", 48, 50.0, [0], 0.95, 1000, "mean", "probe", [baseline, lost], Path("."))
     assert advice.to_json()["mixtures"][1]["verdict"] == "at_chance"
     lines = summary_lines(advice)
     assert "a clear loss" not in "\n".join(lines) and "both at or below chance" in lines[-2], lines

@@ -14,7 +14,24 @@ __all__ = ["age_group_name", "group_name", "language_name", "names_list"]
 def names_list(groups: list[str] | tuple[str, ...], spec: str = "") -> str:
     """``Mandarin adults``, ``English elderly and Cantonese elderly``, ``A, B and C``; a group that the mixture
     ``spec`` draws from some of its corpora only (``ind_eld+eng_eld[tess]``: the folder was prepared with TESS
-    alone, or --groups said so) with them, ``English elderly (tess)``: it is not the whole group."""
-    some = {g: rest.rstrip("]").replace(",", ", ") for g, _, rest in (p.partition("[") for p in spec.split("+"))}
-    names = [group_name(g) + (f" ({some[g]})" if some.get(g) else "") for g in groups]
+    alone, or --groups said so; ``bimotion:eng[tess]``) with them, ``English elderly (tess)``: it is not the
+    whole group.  ``spec`` is read by the one parser (:func:`bimotion.mixture.parse_mixture`: its errors)."""
+    some = _drawn_from_some(spec) if spec else {}
+    names = [group_name(g) + (f" ({', '.join(some[g])})" if g in some else "") for g in groups]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _drawn_from_some(spec: str) -> dict[str, tuple[str, ...]]:
+    """``{group: its corpora that spec draws from}`` of each group of ``spec`` drawn from fewer than all of its
+    benchmark's corpora of it, in the order the spec draws them."""
+    from ..mixture import parse_mixture
+    from ..registry import BENCHMARKS
+
+    drawn: dict[tuple[str, str], list[str]] = {}
+    for shard in parse_mixture(spec).shards:
+        drawn.setdefault((shard.benchmark, shard.group), []).append(shard.corpus)
+    return {
+        group: tuple(corpora)
+        for (bench, group), corpora in drawn.items()
+        if set(corpora) < set(BENCHMARKS[bench].corpora_of(group))
+    }
