@@ -302,6 +302,7 @@ def test_each_recipe_names_its_every_group_flag_for_a_record_of_no_rows(recipe_n
 
 
 SHARDS_SAID = "its shards are not prepare's (corpus, group, split, files, rows each): shard 1 (csed zho_eld train)"
+SPLITS_SAID = "its shards are not prepare's (corpus, group, split, files, rows each): shard 1"
 
 
 @pytest.mark.parametrize(
@@ -318,9 +319,12 @@ SHARDS_SAID = "its shards are not prepare's (corpus, group, split, files, rows e
         ({}, {"files": ["data/a.parquet", None]}, f"{SHARDS_SAID}'s files holds None, not a file's path"),
         ({}, {"files": "data/csed"}, f"{SHARDS_SAID}'s files is 'data/csed', not a list of its files' paths"),
         ({}, {"corpus": 5}, "its shards are not prepare's (corpus, group, split, files, rows each): shard 1's corpus is 5, not a name"),
+        ({}, {"split": "dev"}, f"{SPLITS_SAID} (csed zho_eld dev)'s split is 'dev', not one of prepare's splits (train, validation, test)"),
+        ({}, {"split": "Train"}, f"{SPLITS_SAID} (csed zho_eld Train)'s split is 'Train', not one of prepare's splits (train, validation, test)"),
     ],
     ids=["benchmark-mistyped", "benchmark-a-list", "user-source-cut-short", "user-sources-a-list", "rows-a-string",
-         "rows-negative", "rows-a-float", "files-holding-a-number", "files-holding-null", "files-a-string", "corpus-a-number"],
+         "rows-negative", "rows-a-float", "files-holding-a-number", "files-holding-null", "files-a-string", "corpus-a-number",
+         "split-unknown", "split-capitalised"],
 )  # fmt: skip
 def test_a_tampered_prepare_json_is_the_same_one_error_through_the_grid_and_the_recipes(
     change, shard, said, tmp_path, capsys
@@ -332,7 +336,9 @@ def test_a_tampered_prepare_json_is_the_same_one_error_through_the_grid_and_the_
     now reads it through record.not_a_record (held.prepared_as): one error naming the file and the fix.
     A shard's field of another type (rows "4", files holding a number) passed that check and failed later,
     each reader its own way (`bimotion check`: a TypeError traceback, or rows miscounted); it is the same
-    one error, through `bimotion check` too, naming the shard and its field."""
+    one error, through `bimotion check` too, naming the shard and its field.  So is a split none of prepare's
+    (dev, Train): `bimotion check` said five card configs named the wrong files (exit 1), the grid's groups
+    dropped its rows without a word."""
     import json
 
     from conftest import load_recipe

@@ -1,12 +1,12 @@
 """What makes a parsed ``prepare.json`` prepare's record (:func:`not_a_record`): its keys, its benchmark,
-its corpora of one's own and each shard's fields of their types, checked alike for a local folder's and a
-Hub dataset's (:mod:`bimotion.data.layout` reads both) before any reader asks it for its benchmark or
-shards, so a record edited by hand is one error naming the file, the shard and the field, not a
-traceback or a miscount in whichever reader meets it first."""
+its corpora of one's own and each shard's fields of their types (its split one of prepare's), checked
+alike for a local folder's and a Hub dataset's (:mod:`bimotion.data.layout` reads both) before any reader
+asks it for its benchmark or shards, so a record edited by hand is one error naming the file, the shard
+and the field, not a traceback or a miscount in whichever reader meets it first."""
 
 from __future__ import annotations
 
-from bimotion.registry import BUILTIN
+from bimotion.registry import BUILTIN, SPLITS
 from loaders.source import SourceInfo
 
 SHARD_FIELDS = ("corpus", "group", "split", "files", "rows")  # each shard's: prepare writes them all
@@ -34,7 +34,8 @@ def not_a_record(info: object, named: str) -> str | None:
 
 def shard_problem(shard: object, number: int) -> str | None:
     """Why ``shard``, the ``number``-th (from 1) of a record's shards, is not prepare's: a field missing or
-    of another type (corpus, group and split names; files a list of paths; rows a whole number, 0 or more),
+    of another type (corpus, group and split names, the split one of :data:`~bimotion.registry.SPLITS`; files a
+    list of paths; rows a whole number, 0 or more),
     said of the shard by number and, where they are names, its corpus, group and split; None where it is."""
     if not isinstance(shard, dict):
         return f"shard {number} is {_shown(shard)}, not an object of those fields"
@@ -44,6 +45,8 @@ def shard_problem(shard: object, number: int) -> str | None:
         return f"{which} has no {', '.join(missing)}"
     if wrong := next((key for key in SHARD_FIELDS[:3] if not isinstance(shard[key], str)), None):
         return f"{which}'s {wrong} is {_shown(shard[wrong])}, not a name"
+    if shard["split"] not in SPLITS:  # read as no split of any reader's: its rows dropped, or miscounted
+        return f"{which}'s split is {_shown(shard['split'])}, not one of prepare's splits ({', '.join(SPLITS)})"
     if not isinstance(shard["files"], list):
         return f"{which}'s files is {_shown(shard['files'])}, not a list of its files' paths"
     if odd := [path for path in shard["files"] if not isinstance(path, str)]:  # None, a null, among them
