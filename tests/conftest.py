@@ -325,6 +325,32 @@ SOCKET_ANSWERS = ("200", "reset", "silent")
 
 
 @contextlib.contextmanager
+def listening(handle):
+    """The port of a socket listening on this machine for as long as the ``with`` lasts, each connection it
+    accepts handed to ``handle(conn)`` on a thread of its own (the stand-in Hubs on raw sockets)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+
+    def accept():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed: the test is over
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+@contextlib.contextmanager
 def socket_hub(answer: str):
     """``(endpoint, asked)`` of a stand-in Hub on this machine, for as long as the ``with`` lasts, that
     accepts every connection and appends the request line sent on it to ``asked`` (``"(connected, nothing
@@ -334,15 +360,12 @@ def socket_hub(answer: str):
     What :mod:`bimotion.hub` remembers of it as not answering is forgotten after (the port is reused)."""
     import socket
     import struct
-    import threading
 
     from bimotion import hub
 
     if answer not in SOCKET_ANSWERS:
         raise ValueError(f"answer {answer!r}: one of {', '.join(SOCKET_ANSWERS)}")
-    server, held, asked = socket.socket(), [], []
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
+    held, asked = [], []
 
     def serve(conn):
         held.append(conn)
@@ -357,20 +380,11 @@ def socket_hub(answer: str):
         if answer != "silent":
             conn.close()
 
-    def accept():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:  # closed: the test is over
-                return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    endpoint = f"http://127.0.0.1:{server.getsockname()[1]}"
-    try:
-        yield endpoint, asked
-    finally:
-        server.close()
-        for conn in held:
-            conn.close()
-        hub.forget_unanswered(endpoint)  # its port may serve another test's stand-in next: not silent
+    with listening(serve) as port:
+        endpoint = f"http://127.0.0.1:{port}"
+        try:
+            yield endpoint, asked
+        finally:
+            for conn in held:
+                conn.close()
+            hub.forget_unanswered(endpoint)  # its port may serve another test's stand-in next: not silent

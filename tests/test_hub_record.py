@@ -107,38 +107,22 @@ def test_a_damaged_hub_record_is_one_error_naming_it_and_the_fix(made, tmp_path,
     assert "Traceback" not in said and not (tmp_path / "out").exists()
 
 
-def test_a_cached_hub_record_that_cannot_be_read_is_one_error_naming_it_not_no_record(made, tmp_path):
-    """Before: a copy of the Hub dataset's prepare.json in the Hub cache that could not be read (chmod 000)
-    was read as no record at all: advise said "me/ds has no prepare.json ..." and to prepare the corpora
-    again.  Now one error line naming that copy and the fix, as for a damaged one, exit 2, nothing written."""
-    files = {name: (made / name).read_bytes() for name in (layout.CARD_FILE, layout.INFO_FILE)}
-    blob = hub_cached(tmp_path / "hub", "me/ds", files)[layout.INFO_FILE]
+@pytest.mark.parametrize(
+    "unreadable, cached, groups",
+    [
+        ("prepare.json", ("README.md", "prepare.json"), ["--groups", "zho_eld", "eng_eld"]),
+        ("README.md", ("README.md",), []),
+    ],
+)
+def test_a_cached_hub_file_that_cannot_be_read_is_one_error_naming_it(made, tmp_path, unreadable, cached, groups):
+    """Before: a copy in the Hub cache that could not be read (chmod 000) was taken for no file at all: of the
+    dataset's prepare.json, no record (advise said "me/ds has no prepare.json ..." and to prepare the corpora
+    again); of its README.md, its prepare.json not at hand, a card without configs ("--bimotion me/ds does not
+    exist, so its groups cannot be read: prepare it, ...").  Now one error line naming that copy and the fix
+    (layout.cached_unreadable), exit 2, nothing written."""
+    blob = hub_cached(tmp_path / "hub", "me/ds", {name: (made / name).read_bytes() for name in cached})[unreadable]
     blob.chmod(0o000)
-    argv = ["advise", "--target", "zho_eld", "--groups", "zho_eld", "eng_eld", "--bimotion", "me/ds"]
-    proc = subprocess.run(
-        unprivileged([sys.executable, "-m", "bimotion.cli", *argv, "-o", str(tmp_path / "out")]),
-        env=testing.subprocess_env(HF_HUB_CACHE=str(tmp_path / "hub")),  # offline: the cache alone
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.splitlines() == [
-        f"error: prepare.json of the Hub dataset me/ds cannot be read (Permission denied: the Hub cache's copy, "
-        f"{blob}): make it readable (chmod u+rx, or run as its owner), or delete that file to fetch it again"
-    ]
-    assert not (tmp_path / "out").exists()
-
-
-def test_a_cached_hub_card_that_cannot_be_read_is_one_error_naming_it_not_a_card_without_configs(made, tmp_path):
-    """Before: the copy of a Hub dataset's README.md in the Hub cache that could not be read (chmod 000), its
-    prepare.json not at hand, was read as a card without configs: advise said "--bimotion me/ds does not exist,
-    so its groups cannot be read: prepare it, ...".  Now one error line naming that copy and the fix, as for an
-    unreadable prepare.json (layout.cached_unreadable), exit 2, nothing written."""
-    blob = hub_cached(tmp_path / "hub", "me/ds", {layout.CARD_FILE: (made / layout.CARD_FILE).read_bytes()})
-    blob[layout.CARD_FILE].chmod(0o000)
-    argv = ["advise", "--target", "zho_eld", "--bimotion", "me/ds", "-o", str(tmp_path / "out")]
+    argv = ["advise", "--target", "zho_eld", *groups, "--bimotion", "me/ds", "-o", str(tmp_path / "out")]
     proc = subprocess.run(
         unprivileged([sys.executable, "-m", "bimotion.cli", *argv]),
         env=testing.subprocess_env(HF_HUB_CACHE=str(tmp_path / "hub")),  # offline: the cache alone
@@ -149,9 +133,8 @@ def test_a_cached_hub_card_that_cannot_be_read_is_one_error_naming_it_not_a_card
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines() == [
-        f"error: README.md of the Hub dataset me/ds cannot be read (Permission denied: the Hub cache's copy, "
-        f"{blob[layout.CARD_FILE]}): make it readable (chmod u+rx, or run as its owner), or delete that file to "
-        "fetch it again"
+        f"error: {unreadable} of the Hub dataset me/ds cannot be read (Permission denied: the Hub cache's copy, "
+        f"{blob}): make it readable (chmod u+rx, or run as its owner), or delete that file to fetch it again"
     ]
     assert not (tmp_path / "out").exists()
 

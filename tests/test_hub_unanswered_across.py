@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from conftest import REPO
+from conftest import REPO, listening
 from huggingface_hub import constants
 from test_hub_asked_once import slept  # noqa: F401 (the fixture)
 from test_hub_silent import heads, silent  # noqa: F401 (the fixture)
@@ -184,32 +184,21 @@ def tls(monkeypatch, tmp_path):
     and the connections it accepted; nothing remembered of any Hub before, a 1 s timeout."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*_self_signed(tmp_path))
-    server, accepted = socket.socket(), []
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
+    accepted = []
 
     def handshake(conn):
+        accepted.append(conn)
         try:
             context.wrap_socket(conn, server_side=True).close()
         except (OSError, ssl.SSLError):  # the client refuses the certificate: expected
             conn.close()
 
-    def accept():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:  # closed: the test is over
-                return
-            accepted.append(conn)
-            threading.Thread(target=handshake, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    endpoint = f"https://127.0.0.1:{server.getsockname()[1]}"
-    monkeypatch.setattr(hub, "_silent", {})
-    monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 1)
-    at(monkeypatch, endpoint)
-    yield endpoint, accepted
-    server.close()
+    with listening(handshake) as port:
+        endpoint = f"https://127.0.0.1:{port}"
+        monkeypatch.setattr(hub, "_silent", {})
+        monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 1)
+        at(monkeypatch, endpoint)
+        yield endpoint, accepted
 
 
 @pytest.mark.usefixtures("slept")
