@@ -232,6 +232,16 @@ def fetch_failure(err: BaseException, repo_id: str, *, offline: str | None = Non
     return HubReason(f"{state}; not in the local cache: {fix}, {cache}, {local}", reached=state.reached)
 
 
+def from_the_hub(err: BaseException) -> bool:
+    """Whether ``err`` (or an error it was raised from) is the Hub's answer or the network's silence: an
+    HTTP status, a failed SSL check, no answer (:data:`_SILENT`, or remembered so), which :func:`hub_failure`
+    words; not an error of this side (a file gone, a bad argument), whose own words say more."""
+    chain = _chain(err)
+    if any(_http_status(e) is not None or isinstance(e, _SILENT) for e in chain):
+        return True
+    return _tls_error(chain) is not None or isinstance(chain[-1], RecentlyUnanswered)
+
+
 def hub_failure(err: BaseException) -> tuple[HubReason, str]:
     """What the failed request ``err`` (or an error it was raised from) says of the Hub, on one line, and what
     to do about it: the one wording of a Hub that could not be used, of a download (:func:`fetch_failure`) and

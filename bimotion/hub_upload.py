@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from .hub import HubError, hub_failure
+from .hub import HubError, from_the_hub, hub_failure
 
 # A training run's own bookkeeping, never published: checkpoints, TensorBoard logs, locks, and
 # run_identity.json (bimotion.training.outputs.IDENTITY_FILE: what resuming checks; of no use beside a
@@ -165,7 +165,10 @@ def publish(
             commit_message=commit_message or f"Upload {Path(folder).name} with bimotion",
         )
     except Exception as err:  # the network's and the Hub's errors alike: one line, the folder is intact
-        reason = " ".join(str(err).split())[:160] or type(err).__name__
+        if from_the_hub(err):  # in hub's words, with their fix, as a download and push's check say them
+            reason = "; ".join(hub_failure(err))
+        else:
+            reason = " ".join(str(err).split())[:160] or type(err).__name__
         raise HubError(
             f"uploading {folder} to {repo_id} failed ({reason}); the folder is complete: upload it again"
         ) from err

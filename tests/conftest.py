@@ -297,7 +297,7 @@ def local_hubs(answers: dict[str, int], asked: list[str] | None = None):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            do_GET = do_HEAD
+            do_GET = do_POST = do_HEAD  # POST: an upload's requests (create_repo, the commit)
 
             def log_message(self, *args):
                 pass

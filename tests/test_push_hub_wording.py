@@ -81,3 +81,22 @@ def test_a_hub_answering_a_server_error_is_said_to_have_answered_for_push_and_fo
         line = push_error(prepared, capsys)
         assert line.startswith(f"error: cannot reach the Hub at {urls['refused']}, ConnectionRefusedError: "), line
         assert line.endswith("; check the network or proxy"), line
+
+
+@pytest.mark.usefixtures("slept")
+def test_an_upload_the_hub_fails_mid_way_is_said_in_the_hubs_words(prepared, monkeypatch):
+    """The check before any work passed and the upload itself then failed (the Hub down mid-push): the error
+    quoted the Hub client's raw text, "uploading ... failed (503 Server Error: ... for url: ...)", without the
+    state and fix that push's check and every download say.  Now it says them; the folder is still complete."""
+    from bimotion.hub import HubError
+    from bimotion.hub_upload import publish
+
+    with local_hubs({"down": 503}) as urls:
+        at(monkeypatch, urls["down"])
+        with pytest.raises(HubError) as failed:
+            publish(prepared, "me/x", token="hf_not_a_real_token")
+    said = str(failed.value)
+    assert said.startswith(
+        f"uploading {prepared} to me/x failed (the Hub at {urls['down']} answered with a server error, HTTP 503: "
+    ), said
+    assert said.endswith("; try again later); the folder is complete: upload it again"), said
