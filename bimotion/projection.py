@@ -130,9 +130,12 @@ class FeatureCache:
         self._cache: dict[tuple, dict] = {}
 
     def get(self, model_dir: str, shards, split: str, limit: int | None, seed: int) -> dict:
+        from .data.held import held_shards
         from .probe.run import predict_model  # a fine-tuned model or a probe (its head's hidden features)
         from .training.data import Sources, load_shards
 
+        # a group is read from the corpora prepared of it, as the recipes read it (eng_eld of crema_d alone)
+        shards = held_shards(self.sources.get, shards, split) or shards
         parts = []
         for shard in shards:
             key = (str(model_dir), tuple(shard), split, limit, seed)

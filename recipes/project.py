@@ -36,6 +36,7 @@ from bimotion.training.args import (
     parse_arguments,
     register_prepared,
 )
+from bimotion.training.data_checks import check_present
 from loaders.errors import DamagedFileError
 from loaders.labels import LABELS
 
@@ -142,6 +143,9 @@ def check(args: ProjectArguments) -> list[dict]:
             for bench in needs:
                 if not datasets[bench]:
                     raise ArgumentError(f"{where}{key} {config} needs the prepared {bench} dataset: pass --{bench} DIR")
+        # read from what was prepared of each (a note names the corpora left out); one with no rows: an error
+        flags = {f"{where}test": [spec.test]} | {f"{where}panels": [panel.train for panel in spec.panels]}
+        check_present(flags, datasets, every_group=None)
         for name in dict.fromkeys(panel.model or spec.model for panel in spec.panels):
             check_model(str(model_dir_of(args, name)), "--model", probes=True)  # a probe's hidden features too
     return found

@@ -541,3 +541,33 @@ def test_labels_stay_apart_in_a_greyscale_print():
     assert len(outlines) == 3 and len({str(style) for style in outlines}) == 3, outlines
     assert label_line("happiness") == "solid" and label_line("sadness") != label_line("happiness")
     plt.close(fig)
+
+
+def test_a_group_prepared_from_some_of_its_corpora_is_drawn_from_those_with_a_note(setup, tmp_path, capsys):
+    """CREMA-D alone prepared (eng_eld without TESS and ElderReact, as train.py and infer.py read it):
+    project.py stopped with a traceback, 'ValueError: bimotion eng_eld has no test rows for ['tess']'.
+    It now draws the clips of the corpora that were prepared, and says which it left out; a group
+    with no rows at all is an error naming it before any model loads."""
+    from bimotion.prepare import prepare
+    from loaders.testing import make_corpus
+
+    _, model_dir, _ = setup
+    data = tmp_path / "crema_d-only"
+    prepare({"crema_d": make_corpus("crema_d", tmp_path / "raw")}, data, benchmark="bimotion", progress=False)
+    recipe = load_recipe("project")
+    argv = ["--model", str(model_dir), "--bimotion", str(data), "--test", "eng_eld", "--panels", "eng_adu"]
+    argv += ["--max_train_per_shard", "6", "--output_dir", str(tmp_path / "figures")]
+    assert recipe.main(argv) == 0
+    said = capsys.readouterr().err
+    assert "note: --test eng_eld: eng_eld is read from crema_d only" in said and "lacks elderreact, tess" in said
+    assert "note: --panels eng_adu: eng_adu is read from crema_d only" in said
+    rows = _points(tmp_path / "figures" / "projection.csv")
+    assert {(r["role"], r["corpus"], r["group"]) for r in rows} == {
+        ("test", "crema_d", "eng_eld"),
+        ("train", "crema_d", "eng_adu"),
+    }
+    with pytest.raises(SystemExit) as exit_:
+        recipe.main([*argv[:5], "zho_eld", *argv[6:]])
+    assert exit_.value.code == 2
+    said = capsys.readouterr().err
+    assert "--test: " in said and "no rows of zho_eld" in said and "csed" in said, said
