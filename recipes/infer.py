@@ -22,6 +22,7 @@ from bimotion.training.args import (
     ArgumentError,
     DataArguments,
     SERTrainingArguments,
+    check_classifier,
     check_configs,
     check_datasets,
     check_model,
@@ -64,6 +65,7 @@ INFER_FLAGS = (
 def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments) -> None:
     datasets = data_args.datasets
     check_model(recipe.model, "--model")
+    check_classifier(recipe.model, "--model")  # a base model: named here, not a traceback once it loads
     check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)
     if recipe.split not in SPLITS:
         raise ArgumentError(f"--split must be one of {', '.join(SPLITS)}, not {recipe.split}")

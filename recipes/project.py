@@ -28,15 +28,16 @@ from transformers import HfArgumentParser
 
 from bimotion.training.args import (
     ArgumentError,
+    check_classifier,
     check_datasets,
     check_model,
     check_positive,
+    check_present,
     check_seeds,
     one_line,
     parse_arguments,
     register_prepared,
 )
-from bimotion.training.data_checks import check_present
 from loaders.errors import DamagedFileError
 from loaders.labels import LABELS
 
@@ -148,6 +149,7 @@ def check(args: ProjectArguments) -> list[dict]:
         check_present(flags, datasets, every_group=None)
         for name in dict.fromkeys(panel.model or spec.model for panel in spec.panels):
             check_model(str(model_dir_of(args, name)), "--model", probes=True)  # a probe's hidden features too
+            check_classifier(str(model_dir_of(args, name)), "--model")
     return found
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "RunArguments",
     "SERTrainingArguments",
     "TrainSpec",
+    "check_classifier",
     "check_configs",
     "check_dataset",
     "check_datasets",
@@ -145,6 +146,28 @@ def check_model(
         raise ArgumentError(f"{flag} {value}: no such model folder, and not a Hub id (OWNER/NAME)")
     if kind is None and offline_check:
         check_hub_id(value, flag, "model", cache_dir=cache_dir, revision=revision)
+
+
+def check_classifier(value: str, flag: str) -> None:
+    """A model folder (:func:`check_model` passed) whose config.json names the 13 BiMotion labels:
+    a base model or another task's classifier is an ArgumentError before any data is read, not a
+    traceback once it loads (:func:`.model.not_a_classifier`; a Hub id is checked as it loads)."""
+    import json
+
+    from .model import not_a_classifier
+    from .outputs import MODEL_CONFIG, model_kind
+
+    path = Path(value).expanduser()
+    if model_kind(path) != "model":
+        return
+    try:
+        config = json.loads((path / MODEL_CONFIG).read_text(encoding="utf-8"))
+        id2label = config.get("id2label") or {}
+        labels = [str(id2label[str(i)]) for i in range(len(id2label))] or ["LABEL_0", "LABEL_1"]
+    except (OSError, ValueError, KeyError, AttributeError) as err:
+        raise ArgumentError(f"{flag} {value}: its {MODEL_CONFIG} does not read ({one_line(err)})") from err
+    if error := not_a_classifier(value, labels):
+        raise ArgumentError(f"{flag} {error}")
 
 
 def check_positive(obj, *names: str, optional: bool = False) -> None:

@@ -139,12 +139,20 @@ def load_classifier(model_name_or_path: str, **kwargs):
     with transformers_bars(shown=True), whole_weights(model_name_or_path, **kwargs):  # as build_model's
         model = AutoModelForAudioClassification.from_pretrained(model_name_or_path, **kwargs)
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    if labels != list(LABELS):
-        raise ValueError(
-            f"{model_name_or_path} predicts {labels}, not the 13 BiMotion labels {list(LABELS)}: "
-            "score a model fine-tuned with recipes/train.py or recipes/augment.py"
-        )
+    if error := not_a_classifier(model_name_or_path, labels):
+        raise ValueError(error)
     return model, AutoFeatureExtractor.from_pretrained(model_name_or_path, **kwargs)
+
+
+def not_a_classifier(model_name_or_path: str, labels: list[str]) -> str | None:
+    """Why a checkpoint whose outputs are named ``labels`` is not one the recipes score (a base model,
+    another task's classifier), or None: ours name the 13 BiMotion labels in order."""
+    if labels == list(LABELS):
+        return None
+    return (
+        f"{model_name_or_path} predicts {labels}, not the 13 BiMotion labels {list(LABELS)}: "
+        "score a model fine-tuned with recipes/train.py or recipes/augment.py"
+    )
 
 
 @contextlib.contextmanager
