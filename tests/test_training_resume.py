@@ -232,6 +232,24 @@ def test_resuming_a_different_run_is_refused_until_overwrite(tiny, data, tmp_pat
     assert other["selection"]["global_step"] == STEPS_PER_EPOCH  # trained, not a 0-step "resume"
 
 
+def test_a_finished_model_without_checkpoints_is_not_replaced_by_a_different_run(tiny, data, tmp_path):
+    """--save_strategy no (the docs' quick run) leaves a model and no checkpoint: training another
+    mixture into the same --output_dir replaced that model, scores and card without a word. It is
+    now refused as a different run's checkpoints are; the same run again, or --overwrite_output_dir,
+    trains."""
+    out = tmp_path / "run"
+    quick = {"num_train_epochs": 1, "save_strategy": "no", "eval_strategy": "no", "load_best_model_at_end": False}
+    run(tiny, data, out, **quick)
+    assert not last_checkpoint(out) and (out / SCORES).is_file()
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    with pytest.raises(RunMismatch, match=rf"{out} holds the finished model of a different run .*train_shards"):
+        run(tiny, data, out, train_configs=("zho_adu",), **quick)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # nothing written
+    assert run(tiny, data, out, **quick)["train_groups"] == ["zho_eld"]  # the same run: trained again
+    other = run(tiny, data, out, train_configs=("zho_adu",), overwrite_output_dir=True, **quick)
+    assert other["train_groups"] == ["zho_adu"]
+
+
 def test_harmless_differences_and_moved_folders_still_resume(tiny, data, tmp_path):
     token = "hf_secret_token_never_written"
     out = tmp_path / "run"

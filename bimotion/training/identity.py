@@ -230,6 +230,23 @@ def check_resume(run_dir: str | os.PathLike, identity: dict, checkpoint: str) ->
         )
 
 
+def check_finished(run_dir: str | os.PathLike, identity: dict) -> None:
+    """Raise :class:`RunMismatch` when ``run_dir`` holds the finished model of a different run (its
+    scores.json, and a stored identity that differs from ``identity``) and no checkpoint to resume:
+    training there would replace that model (its checkpoints, had it kept any, are refused by
+    :func:`check_resume`).  The same run again trains again, as it did."""
+    path = Path(run_dir) / IDENTITY_FILE
+    if not (Path(run_dir) / SCORES).is_file() or not path.is_file():
+        return
+    changed = differences(json.loads(path.read_text()), identity)
+    if changed:
+        raise RunMismatch(
+            f"{run_dir} holds the finished model of a different run than this command ({'; '.join(changed)}); "
+            f"training here would replace it. Use a new --output_dir, or --overwrite_output_dir to replace {run_dir}'s "
+            "model, scores.json and card."
+        )
+
+
 def discard_checkpoints(run_dir: str | os.PathLike) -> list[str]:
     """Remove the ``checkpoint-<step>`` folders of ``run_dir`` (a finished run's final model stays);
     returns their names."""

@@ -23,6 +23,7 @@ from .evaluation import infer  # noqa: F401 (public API: `from bimotion.training
 from .identity import (
     IncompleteCheckpoint,
     RunMismatch,
+    check_finished,
     check_resume,
     discard_run,
     how_to_continue,
@@ -72,6 +73,8 @@ def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTra
         found = last_checkpoint(output_dir) if output_dir.is_dir() else None
         if found:
             check_resume(output_dir, identity, found)
+        elif output_dir.is_dir():
+            check_finished(output_dir, identity)  # a model without checkpoints: not replaced unasked
     if explicit and Path(explicit).resolve().parent != output_dir.resolve():
         check_resume(Path(explicit).parent, identity, explicit)
     checkpoint = explicit or (found if run_args.resume else None)
