@@ -214,3 +214,31 @@ def test_advise_marks_a_score_of_clips_its_model_trained_on_and_rests_no_advice_
     assert rows["| `zho_adu`"].split(" | ")[7].endswith("‡")  # its Δ is from a baseline not held out
     assert "- ‡ scored on clips the model trained on, not held out (the summary names them)." in table
     assert (grid.out / "tables" / "heatmap.png").is_file()
+
+
+def test_clip_ids_of_a_generated_corpus_are_not_those_of_the_real_one(tmp_path):
+    """A model trained on the demo's generated CSED and scored on the real CSED (whose clips are named
+    alike: csed/Natural/Nat_Female-1) was said to be scored on clips it trained on ('1 of the 400 test
+    clips ... These are not held-out scores', relation in_group_not_held_out). A corpus generated on one
+    side and real, or generated otherwise, on the other shares ids, not audio: its ids no longer count;
+    the same generated corpus on both sides still does, and so does a model that records nothing."""
+    import json
+
+    from bimotion.training.evaluation import training_clips
+    from bimotion.training.outputs import SCORES, write_training_manifest
+
+    made = "loaders.testing.csed, seed 0, size small, scale 1"
+    model = tmp_path / "model"
+    model.mkdir()
+    write_training_manifest(model, ["csed/Natural/Nat_Female-1", "crema_d/1001_IEO_ANG_HI"])
+    summary = {"train_corpora": ["csed", "crema_d"], "synthetic": {"bimotion": {"csed": made}}}
+    (model / SCORES).write_text(json.dumps(summary))
+    pred = {"id": ["csed/Natural/Nat_Female-1", "crema_d/1001_IEO_ANG_HI"], "group": ["zho_eld", "eng_adu"]}
+
+    real = training_clips(model, pred, [{"synthetic": None}])
+    assert (real["clips"], real["groups"]) == (1, {"eng_adu": {"clips": 1, "of": 1}})  # crema_d: real on both
+    assert training_clips(model, pred, [{"synthetic": {"csed": made}}])["clips"] == 2  # the same generated data
+    other = training_clips(model, pred, [{"synthetic": {"csed": made.replace("seed 0", "seed 1")}}])
+    assert other["clips"] == 1
+    (model / SCORES).write_text(json.dumps({"train_corpora": ["csed", "crema_d"]}))  # records nothing
+    assert training_clips(model, pred, [{"synthetic": None}])["clips"] == 2

@@ -182,9 +182,30 @@ def trained_clip_masks(model: str | os.PathLike, pred: dict, infos) -> tuple[np.
     manifest = training_manifest(model)
     if manifest is None:
         return None
+    infos = list(infos)
+    manifest = _same_audio_ids(model, manifest, infos)
     ids = np.asarray(pred["id"])
     by_id = np.isin(ids, list(manifest))
     return by_id, np.isin(ids, list(identical_to(infos, manifest))) & ~by_id
+
+
+def _same_audio_ids(model: str | os.PathLike, manifest: frozenset[str], infos) -> frozenset[str]:
+    """``manifest`` without the clips of a corpus that the model's training data and the scored data
+    (``infos``) did not both take from the same source: one generated (:mod:`loaders.testing`, as its
+    ``scores.json`` and their ``prepare.json`` record it) and the other real, or generated otherwise,
+    share clip ids (``csed/Natural/Nat_Female-1``) and no audio.  A model whose ``scores.json`` does not
+    say keeps its whole manifest."""
+    from .outputs import model_scores
+
+    summary = model_scores(model).summary
+    if not isinstance(summary.get("synthetic"), dict):
+        return manifest  # not recorded (older runs, a Hub copy not fetched): every id counts
+    trained = {c: d for bench in summary["synthetic"].values() if isinstance(bench, dict) for c, d in bench.items()}
+    scored = {
+        c: d for info in infos if isinstance((info or {}).get("synthetic"), dict) for c, d in info["synthetic"].items()
+    }
+    apart = {c for c in trained.keys() | scored.keys() if trained.get(c) != scored.get(c)}
+    return frozenset(i for i in manifest if i.split("/", 1)[0] not in apart) if apart else manifest
 
 
 def training_clips(model: str | os.PathLike, pred: dict, infos, masks: list | None = None) -> dict:
