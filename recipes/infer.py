@@ -5,7 +5,9 @@ r"""Cross-group inference (paper §4.1): score a trained model on the test sets 
 
 Writes per-group, per-corpus scores (weighted F1, per-label F1, macro F1, UA) to
 ``--output_file`` (default: ``inference_<split>.json`` in ``--output_dir``, or in the model folder),
-with each test group's relation to the training groups (in-group, cross-lingual, cross-age, cross-all).
+with each test group's relation to the training groups (in_group, cross_lingual, cross_age, cross_all,
+or cross_group: its language and age group each seen, never together; ``_not_held_out`` where the
+scored clips include clips the model trained on).
 """
 
 from __future__ import annotations
