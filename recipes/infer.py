@@ -67,7 +67,6 @@ INFER_FLAGS = (
 def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments) -> None:
     datasets = data_args.datasets
     check_model(recipe.model, "--model")
-    check_classifier(recipe.model, "--model")  # a base model: named here, not a traceback once it loads
     check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)
     if recipe.split not in SPLITS:
         raise ArgumentError(f"--split must be one of {', '.join(SPLITS)}, not {recipe.split}")
@@ -83,6 +82,7 @@ def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTr
         raise ArgumentError(f"--output_file {recipe.output_file}: the scores are JSON: name it .json")
     check_present({"--configs": recipe.configs}, datasets, every_group="--configs")
     check_split_rows([("--configs", recipe.split, recipe.configs)], datasets)
+    check_classifier(recipe.model, "--model")  # a base model: named before any data is read, not a traceback
 
 
 def output_file(recipe: InferArguments, training_args: SERTrainingArguments) -> str | None:
