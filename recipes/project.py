@@ -187,6 +187,7 @@ def main(argv=None) -> int:
                     args.output_dir,
                     model_dir_of=lambda name: model_dir_of(args, name),
                     generated=generated,
+                    log=lambda line: print(line, file=sys.stderr),  # stdout: the files' paths alone, one a line
                 )
         except (NoLabelDrawn, DamagedFileError) as err:  # what the data lacks, found once its features are read
             print(f"error: {one_line(err)}", file=sys.stderr)

@@ -183,9 +183,10 @@ def test_a_panels_wrong_key_is_named_with_its_file_its_panel_and_the_valid_keys(
     assert str(err.value) == f"grid config {path}: projections: 'fig': panel 2 ({name!r}): {said}"
 
 
-def test_recipe_from_flags(setup, tmp_path, monkeypatch):
+def test_recipe_from_flags(setup, tmp_path, monkeypatch, capsys):
     """The figures' folder holds the figures and their points alone: a 19 MB copy of the prepared
-    data (``datasets-cache/``) was left in it, to be published with the figures."""
+    data (``datasets-cache/``) was left in it, to be published with the figures.  Its stdout is the
+    files' paths, one a line (it held them twice: the '[project] wrote a, b, c, d' line, then each)."""
     import datasets
 
     from bimotion.data.layout import cache_dir
@@ -212,7 +213,11 @@ def test_recipe_from_flags(setup, tmp_path, monkeypatch):
         "--output_dir",
         str(out),
     ]
+    capsys.readouterr()
     assert recipe.main(argv) == 0
+    said = capsys.readouterr()
+    assert said.out.splitlines() == [str(out / f"cli.{kind}") for kind in ("png", "svg", "csv", "json")], said.out
+    assert f"[project] wrote {out / 'cli.png'}" in said.err
     rows = _points(out / "cli.csv")
     assert {r["role"] for r in rows} == {"train", "test"} and len([r for r in rows if r["role"] == "train"]) == 12
     assert (out / "cli.png").stat().st_size > 10_000
