@@ -182,13 +182,19 @@ def check_present(
     means that.  Required, with no default: a caller that left it out went without that check, unsaid."""
     if every_group is not None and every_group not in flags:
         raise ValueError(f"check_present: every_group {every_group!r} is none of the flags {', '.join(flags)}")
-    notes = []
+    notes: dict[tuple[str, str], list[str]] = {}  # (config, what is said of it) -> the flags that name it
     for flag, configs in flags.items():
         if configs is None and flag == every_group:
             check_groups_known(flag, datasets)
         for config in split_list(list(configs)) if configs is not None else []:
-            notes += _check_present(config, parse_mixture([config]), flag, datasets)
-    main_note(*notes)
+            for said in _check_present(config, parse_mixture([config]), flag, datasets):
+                notes.setdefault((config, said), []).append(flag)
+    # said once per config, naming every flag that reads it (a mixture's groups are trained and validated on)
+    main_note(*(f"note: {named[0]} {config}{_also(named[1:])}: {said}" for (config, said), named in notes.items()))
+
+
+def _also(flags: list[str]) -> str:
+    return f" (and {', '.join(dict.fromkeys(flags))})" if flags else ""
 
 
 def check_groups_known(flag: str, datasets: dict[str, str | None]) -> None:
@@ -206,6 +212,8 @@ def check_groups_known(flag: str, datasets: dict[str, str | None]) -> None:
 
 
 def _check_present(config: str, found, flag: str, datasets: dict[str, str | None]) -> list[str]:
+    """What :func:`check_present` notes of ``config`` (given as ``flag``: its errors name it), each without the
+    ``note: FLAG CONFIG:`` it is said with; raises :class:`ArgumentError` where nothing of it was prepared."""
     from bimotion.data.held import held_pairs, no_rows
 
     notes, absent = [], {}  # absent: {(benchmark, path, groups held): [(group, its corpora)]}
@@ -220,7 +228,7 @@ def _check_present(config: str, found, flag: str, datasets: dict[str, str | None
             held = [c for c in wanted if (group, c) in have]
             if held and len(held) < len(wanted):
                 notes.append(
-                    f"note: {flag} {config}: {group} is read from {', '.join(held)} only (the prepared {bench} "
+                    f"{group} is read from {', '.join(held)} only (the prepared {bench} "
                     f"dataset at {path} lacks {', '.join(c for c in wanted if c not in held)})"
                 )
             if not held:
@@ -233,7 +241,7 @@ def _check_present(config: str, found, flag: str, datasets: dict[str, str | None
         lacking = "; ".join(
             no_rows(path, bench, ", ".join(g for g, _ in groups)) for (bench, path, _), groups in absent.items()
         )
-        return [*notes, f"note: {flag} {config}: {lacking}: {config} is read from {', '.join(read)} only"]
+        return [*notes, f"{lacking}: {config} is read from {', '.join(read)} only"]
     (bench, path, groups_held), lacking = next(iter(absent.items()))
     corpora = ", ".join(sorted({c for _, wanted in lacking for c in wanted}))
     if len(found.groups) > 1:
