@@ -100,3 +100,25 @@ def test_an_upload_the_hub_fails_mid_way_is_said_in_the_hubs_words(prepared, mon
         f"uploading {prepared} to me/x failed (the Hub at {urls['down']} answered with a server error, HTTP 503: "
     ), said
     assert said.endswith("; try again later); the folder is complete: upload it again"), said
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_hub_asking_to_slow_down_is_told_to_be_tried_again_later_not_the_network(prepared, capsys, monkeypatch):
+    """HTTP 429 (Too Many Requests: the Hub's rate limit, common on a large upload) was worded as another
+    status, a proxy's: 'the Hub at X answered HTTP 429: ...; check the network or proxy', for push's check,
+    an upload and a download alike, though nothing is wrong with either: it now says to try again later."""
+    from bimotion.hub import HubError
+    from bimotion.hub_upload import publish
+
+    with local_hubs({"busy": 429}) as urls:
+        at(monkeypatch, urls["busy"])
+        line = push_error(prepared, capsys)
+        assert line.startswith(f"error: the Hub at {urls['busy']} answered HTTP 429: "), line
+        assert line.endswith("; try again later"), line
+        with pytest.raises(HubError) as failed:
+            publish(prepared, "me/x", token="hf_not_a_real_token")
+        assert "; try again later); the folder is complete" in str(failed.value), failed.value
+        with pytest.raises(HubUnreachableError) as download:
+            hub_file("me/ser", "scores.json")
+        assert "check the network or proxy" not in download.value.why, download.value.why
+        assert "try again later" in download.value.why, download.value.why
