@@ -508,3 +508,27 @@ def test_a_probe_writes_and_records_its_manifest_through_the_one_writer_the_read
     pred = {"id": [train_ids[0], "csed/not-trained-on"], "group": ["zho_eld", "zho_eld"]}
     seen = training_clips(tmp_path / "run", pred, [])
     assert seen["checked"] and seen["by_id"] == 1 and seen["examples"] == [train_ids[0]]
+
+
+def test_counting_the_clipped_clips_of_an_encoders_features_takes_no_copy_of_them():
+    """scores.json's feature_clipped was counted on a float64 copy of every split's features, then two more
+    arrays of that size: 4.25 times the features' memory at its peak (an encoder's, (layers, hidden) a clip,
+    are gigabytes on the paper's data), on top of the features themselves. It now counts a few hundred clips
+    at a time, in the head's float32: the same count, well under the features' own size."""
+    import tracemalloc
+
+    from bimotion.probe.head import ProbeArguments, build_head, clipped_clips
+
+    x = np.random.default_rng(0).normal(size=(2000, 25, 64)).astype(np.float32)  # 12.8 MB, 25 layers
+    head = build_head(x.shape[1:], ProbeArguments(), x.mean((0, 1)), x.std((0, 1)))
+    z = (x - head.mean.numpy()) / head.std.numpy()
+    expected = int((np.abs(z) > 3.0).reshape(len(z), -1).any(1).sum())
+    del z
+    tracemalloc.start()
+    try:
+        counted = clipped_clips(head, x, 3.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert counted == expected and 0 < counted < len(x)
+    assert peak < x.nbytes / 2, f"{peak / 1e6:.1f} MB at the peak for {x.nbytes / 1e6:.1f} MB of features"

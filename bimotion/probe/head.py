@@ -116,13 +116,18 @@ def head_outputs(head, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return head.classifier(pooled).numpy(), pooled.numpy()
 
 
-def clipped_clips(head, features: np.ndarray, clip: float) -> int:
+def clipped_clips(head, features: np.ndarray, clip: float, rows: int = 256) -> int:
     """How many clips of ``features`` have a standardised value beyond ``clip`` training standard
-    deviations (0: none is clipped), which the head clips (``feature_clip``)."""
+    deviations (0: none is clipped), which the head clips (``feature_clip``): in the head's float32,
+    ``rows`` clips at a time (an encoder's features, ``(layers, hidden)`` a clip, are gigabytes)."""
     if not clip or not len(features):
         return 0
-    z = (np.asarray(features, dtype=np.float64) - head.mean.numpy()) / head.std.numpy()
-    return int((np.abs(z) > clip).reshape(len(z), -1).any(1).sum())
+    mean, std = head.mean.numpy(), head.std.numpy()
+    count = 0
+    for start in range(0, len(features), rows):
+        z = (np.asarray(features[start : start + rows], dtype=np.float32) - mean) / std
+        count += int((np.abs(z) > clip).reshape(len(z), -1).any(1).sum())
+    return count
 
 
 def _mean_loss(head, x, labels, mask) -> float:
