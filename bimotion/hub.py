@@ -242,13 +242,16 @@ def from_the_hub(err: BaseException) -> bool:
     return _tls_error(chain) is not None or isinstance(chain[-1], RecentlyUnanswered)
 
 
-def hub_failure(err: BaseException) -> tuple[HubReason, str]:
+def hub_failure(err: BaseException, *, hub_answered: bool = False) -> tuple[HubReason, str]:
     """What the failed request ``err`` (or an error it was raised from) says of the Hub, on one line, and what
     to do about it: the one wording of a Hub that could not be used, of a download (:func:`fetch_failure`) and
     of an upload (:func:`bimotion.hub_upload.check_push`).  It refused access (HTTP 401, 403: ``refused``; log
     in); it answered with a server error (5xx: try again later), asked to slow down (429: try again later) or
     with another status (a proxy's); it failed the SSL check (a proxy presenting its own certificate: the
-    variable naming the certificates to trust); else it gave no answer (``cannot reach``: refused, timed out, not a Hub endpoint; check the network or proxy)."""
+    variable naming the certificates to trust); else it gave no answer (``cannot reach``: refused, timed out,
+    not a Hub endpoint; check the network or proxy).  ``hub_answered``: the endpoint is known to be the Hub
+    (an upload after :func:`~bimotion.hub_upload.check_push` passed), so another status is the Hub refusing
+    what was sent (HTTP 400: a card's metadata, a file too large), not a proxy's answer."""
     from huggingface_hub import constants
 
     chain, hub = _chain(err), f"the Hub at {constants.ENDPOINT}"
@@ -264,9 +267,11 @@ def hub_failure(err: BaseException) -> tuple[HubReason, str]:
         server = status >= 500
         state = f"{hub} answered {'with a server error, ' if server else ''}HTTP {status}: {first_line(answered, 160)}"
         # 429: the Hub's rate limit (a large upload, whoami asked often): nothing of the network's to check
+        if server or status == 429:
+            return HubReason(state, reached=True), "try again later"
         return HubReason(
             state, reached=True
-        ), "try again later" if server or status == 429 else "check the network or proxy"
+        ), "change what its answer names" if hub_answered else "check the network or proxy"
     tls = _tls_failure(err)
     if tls is not None:
         return HubReason(

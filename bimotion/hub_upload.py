@@ -166,7 +166,7 @@ def publish(
         )
     except Exception as err:  # the network's and the Hub's errors alike: one line, the folder is intact
         if from_the_hub(err):  # in hub's words, with their fix, as a download and push's check say them
-            reason = "; ".join(hub_failure(err))
+            reason = "; ".join(hub_failure(err, hub_answered=True))  # check_push found the Hub there
         else:
             reason = " ".join(str(err).split())[:160] or type(err).__name__
         raise HubError(

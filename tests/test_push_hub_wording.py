@@ -122,3 +122,21 @@ def test_a_hub_asking_to_slow_down_is_told_to_be_tried_again_later_not_the_netwo
             hub_file("me/ser", "scores.json")
         assert "check the network or proxy" not in download.value.why, download.value.why
         assert "try again later" in download.value.why, download.value.why
+
+
+@pytest.mark.usefixtures("slept")
+def test_an_upload_the_hub_refuses_as_sent_is_not_put_on_the_network(prepared, monkeypatch):
+    """Once push's check has found the Hub, an upload it answers HTTP 400 (a card's metadata it does not
+    accept, a file too large) was said as a proxy's answer: '... answered HTTP 400: Bad request:; check the
+    network or proxy', a fix that changes nothing. It now points at the Hub's own words."""
+    from bimotion.hub import HubError
+    from bimotion.hub_upload import publish
+
+    with local_hubs({"bad": 400}) as urls:
+        at(monkeypatch, urls["bad"])
+        with pytest.raises(HubError) as failed:
+            publish(prepared, "me/x", token="hf_not_a_real_token")
+    said = str(failed.value)
+    assert said.startswith(f"uploading {prepared} to me/x failed (the Hub at {urls['bad']} answered HTTP 400: "), said
+    assert said.endswith("; change what its answer names); the folder is complete: upload it again"), said
+    assert "network" not in said, said
