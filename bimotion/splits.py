@@ -43,7 +43,8 @@ import numpy as np
 
 from loaders.identical import keep_together
 
-SPLITS: tuple[str, ...] = ("train", "validation", "test")
+from .registry import SPLITS
+
 PROTOCOL_NAMES: tuple[str, ...] = ("paper", "speaker")
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from transformers import HfArgumentParser
 
 from bimotion.data.layout import output_error
+from bimotion.registry import SPLITS
 from bimotion.training.args import (
-    SPLITS,
     ArgumentError,
     DataArguments,
     SERTrainingArguments,

@@ -202,7 +202,8 @@ def summary(info: dict) -> str:
 def _share_notes(info: dict) -> list[str]:
     """:func:`bimotion.splits.user_split_note` of every group of a user corpus split by whole speakers
     (not by its own ``split`` column)."""
-    from bimotion.splits import SPLITS, user_split_note
+    from bimotion.registry import SPLITS
+    from bimotion.splits import user_split_note
 
     rows: dict[tuple[str, str], dict[str, int]] = {}
     speakers: dict[tuple[str, str], dict[str, int]] = {}

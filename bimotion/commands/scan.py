@@ -201,6 +201,7 @@ def _split_notes(benchmark: str, name: str, records: list) -> list[str]:
     """The split ``prepare`` would draw for the user's corpus ``name`` (the same under either protocol,
     from its metadata alone): why it cannot, or the groups it would leave without a split, and why."""
     from bimotion import splits
+    from bimotion.registry import SPLITS
 
     if not records:
         return []
@@ -211,10 +212,10 @@ def _split_notes(benchmark: str, name: str, records: list) -> list[str]:
     notes = []
     for group in sorted({r.group for r in records}):
         rows = [r for r in records if r.group == group]
-        empty = [s for s in splits.SPLITS if not any(split_of[r.id] == s for r in rows)]
+        empty = [s for s in SPLITS if not any(split_of[r.id] == s for r in rows)]
         if not empty and not all(r.official_split for r in rows):
-            split_rows = {s: [r for r in rows if split_of[r.id] == s] for s in splits.SPLITS}
-            speakers = {s: len({r.speaker_id for r in split_rows[s]}) for s in splits.SPLITS}
+            split_rows = {s: [r for r in rows if split_of[r.id] == s] for s in SPLITS}
+            speakers = {s: len({r.speaker_id for r in split_rows[s]}) for s in SPLITS}
             shares = splits.user_split_note(name, group, {s: len(v) for s, v in split_rows.items()}, speakers)
             notes += [f"`{benchmark} prepare`: {shares}"] if shares else []
         if empty:

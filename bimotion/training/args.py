@@ -109,7 +109,6 @@ def to_spec(
 
 
 # ---------------------------------------------------------------------------------------------- checked up front
-SPLITS = ("train", "validation", "test")
 
 
 def check_model(
