@@ -78,7 +78,7 @@ def main(
     args = build_parser(prog, commands, package, description).parse_args(argv)
     from bimotion.console import quiet
     from bimotion.extras import EXTRAS, missing, missing_message
-    from bimotion.memory import ALLOCATION_FAILURES, preload_unwinder, said_out_of_memory
+    from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
 
     command = f"{prog} {args.command}"
@@ -87,7 +87,7 @@ def main(
         print(f"error: {missing_message(command, absent)}", file=sys.stderr)
         return 2
     quiet(args.verbose)
-    preload_unwinder()  # under a memory limit: the out-of-memory line is not followed by glibc's abort
+    ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
 
     from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
 

@@ -1,7 +1,8 @@
 """What a command says when memory ran out: one line naming what failed and the fix (:func:`out_of_memory`),
 with the address-space limit (``ulimit -v``, ``prlimit --as``) where one is set, printed with exit code 2 by
 :func:`said_out_of_memory` from ``except ALLOCATION_FAILURES``, last of the handlers of every command and recipe;
-:func:`preload_unwinder` keeps glibc from aborting the process after that line under such a limit.
+:func:`ready_for_a_limit` keeps memory for that line and glibc from aborting the process after it under such
+a limit.
 
 Nothing heavy is imported here: it runs when everything else has failed for want of memory.
 """
@@ -18,8 +19,10 @@ _ALLOCATION_FAILED = ("can't allocate memory", "std::bad_alloc")
 _UNDER_A_LIMIT = ("could not create a primitive", "can't start new thread")  # oneDNN; a thread's stack
 _MAP_FAILED = "failed to map segment from shared object"  # an extension module imported under the limit
 # CPython's own, where a C function's allocation failed and set no exception (the re module compiling a pattern
-# as datasets is imported under a limit, seen): an allocation that failed where a limit is set, else a bug
-_NO_EXCEPTION_SET = "error return without exception set"
+# as datasets is imported under a limit, seen; the import machinery itself, CPython 3.11: "<function
+# _find_and_load at 0x...> returned NULL without setting an exception"): an allocation that failed where a
+# limit is set, else a bug
+_NO_EXCEPTION_SET = ("error return without exception set", "returned NULL without setting an exception")
 
 
 def out_of_memory(err: BaseException, command: str) -> str | None:
@@ -36,7 +39,7 @@ def out_of_memory(err: BaseException, command: str) -> str | None:
         isinstance(err, MemoryError)
         or (isinstance(err, OSError) and err.errno == errno.ENOMEM)  # "[Errno 12] Cannot allocate memory": a listdir
         or (isinstance(err, ImportError) and _MAP_FAILED in text)
-        or (isinstance(err, SystemError) and limit is not None and _NO_EXCEPTION_SET in text)
+        or (isinstance(err, SystemError) and limit is not None and any(s in text for s in _NO_EXCEPTION_SET))
         or (
             isinstance(err, RuntimeError)
             and (
@@ -79,26 +82,43 @@ def said_out_of_memory(err: BaseException, command: str) -> int:
     """Print :func:`out_of_memory`'s line for ``command`` and return exit code 2; re-raise ``err`` where
     no allocation failed.  For ``except ALLOCATION_FAILURES as err:`` around a command's or a recipe's
     work, after its other handlers (one for an OSError among them would no longer be reached)."""
+    release_reserve()  # memory for the line (the failed allocation may have left none)
     if (message := out_of_memory(err, command)) is None:
         raise err
     print(f"error: {message}", file=sys.stderr)
     return 2
 
 
-def preload_unwinder() -> None:
-    """Under an address-space limit, load the GCC unwinder (``libgcc_s.so.1``) now: glibc loads it the
-    first time a thread exits, and under the limit, once memory has run out, that load fails and glibc
-    aborts the process ("libgcc_s.so.1 must be installed for pthread_exit to work", exit -6) right after
-    :func:`said_out_of_memory`'s line, seen under ``prlimit --as``.  Nothing where no limit is set, or off
-    glibc."""
+# Freed by said_out_of_memory and by prepare's clean-up (release_reserve) so that they have memory to run in:
+# without it, under a limit that the failed allocation left exhausted, the clean-up and the line itself each
+# raised MemoryError again (a traceback of six chained MemoryErrors, 3 runs of 50 here, and in CI)
+_RESERVE_BYTES = 16 * 2**20
+_reserve: list[bytearray] = []
+
+
+def ready_for_a_limit() -> None:
+    """Under an address-space limit, before any work: hold a reserve of 16 MB for what runs once memory has
+    run out (:func:`release_reserve`), and load the GCC unwinder (``libgcc_s.so.1``), which glibc loads the
+    first time a thread exits: under the limit, once memory has run out, that load fails and glibc aborts the
+    process ("libgcc_s.so.1 must be installed for pthread_exit to work", exit -6) right after
+    :func:`said_out_of_memory`'s line, seen under ``prlimit --as``.  Nothing where no limit is set; no
+    unwinder off glibc."""
     if _address_space_limit() is None:
         return
+    if not _reserve:
+        _reserve.append(bytearray(_RESERVE_BYTES))
     import ctypes
 
     try:
         ctypes.CDLL("libgcc_s.so.1")
     except OSError:  # not glibc (musl, macOS): no such load at a thread's exit
         pass
+
+
+def release_reserve() -> None:
+    """Give back :func:`ready_for_a_limit`'s reserve: first thing where an error is being cleaned up after or
+    reported (an allocation may have failed); nothing where none is held."""
+    _reserve.clear()
 
 
 def _address_space_limit() -> int | None:

@@ -30,6 +30,7 @@ from typing import NoReturn
 from loaders.errors import spoken
 from loaders.files import normal_path
 
+from ..memory import release_reserve
 from .layout import (
     CARD_FILE,
     DATA_DIR,
@@ -221,6 +222,7 @@ def publishing(out_dir: Path, overwrite: bool) -> Iterator[Path]:
         yield work / "new"
         _swap_into_place(work, out_dir, overwrite)
     except BaseException:
+        release_reserve()  # memory for the clean-up, where an allocation failed under a limit
         _put_back(work / "old", out_dir)
         shutil.rmtree(work, ignore_errors=True)
         raise

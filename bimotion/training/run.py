@@ -254,10 +254,10 @@ def train_and_report(
     stops at a batch; the closing line then names the sets not scored), each saying how to continue from the last
     checkpoint; 0 for a SIGTERM once the model is scored: the run finishes."""
     from bimotion.data.publish import OutputLockedError
-    from bimotion.memory import ALLOCATION_FAILURES, preload_unwinder, said_out_of_memory
+    from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.signals import exit_code, stop_word, take_pending_stop, terminate_as_interrupt
 
-    preload_unwinder()  # under a memory limit: the out-of-memory line is not followed by glibc's abort
+    ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
     training_args = training_arguments(spec)
     try:
         with terminate_as_interrupt():
