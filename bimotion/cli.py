@@ -75,7 +75,12 @@ def main(
     package: str = "bimotion.commands",
     description: str = DESCRIPTION,
 ) -> int:
-    args = build_parser(prog, commands, package, description).parse_args(argv)
+    parser = build_parser(prog, commands, package, description)
+    args, stray = parser.parse_known_args(argv)  # parse_args, with the fix of `--source NAME DIR` among its strays
+    if stray:
+        from bimotion.commands.source_args import unrecognized
+
+        parser.error(unrecognized(sys.argv[1:] if argv is None else list(argv), stray))
     from bimotion.console import quiet
     from bimotion.extras import EXTRAS, missing, missing_message
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory

@@ -56,6 +56,31 @@ def test_yuemotion_prepare_with_a_space_for_the_equals_sign_says_how_to_write_it
     assert yuemotion_main(["prepare", "-q", "--source", str(root), "-o", str(tmp_path / "yy")]) == 0
 
 
+def test_a_space_for_the_equals_sign_is_said_where_a_folder_has_the_corpus_name(tmp_path, monkeypatch, capsys):
+    """`yuemotion prepare --source yuemotion raw/yue`, run where a folder is named yuemotion (an
+    earlier --output yuemotion), took that folder as the release and ended in argparse's bare
+    'unrecognized arguments: raw/yue'; `bimotion prepare --source csed raw/csed` beside a folder csed
+    said only to name the corpus of ./csed.  Both now say to write NAME=DIR, with '=' and no space."""
+    root = testing.make_corpus("yuemotion", tmp_path / "raw")
+    for name in ("yuemotion", "csed"):
+        (tmp_path / name).mkdir()
+    monkeypatch.chdir(tmp_path)
+    fix = "write --source {}=DIR, with '=' and no space"
+    for main, name, spaced in [
+        (yuemotion_main, "yuemotion", ["--source", "yuemotion", str(root)]),
+        (yuemotion_main, "yuemotion", ["--source=yuemotion", str(root)]),
+        (bimotion_main, "csed", ["--source", "csed", str(root)]),
+    ]:
+        with pytest.raises(SystemExit) as done:
+            main(["prepare", *spaced, "-o", str(tmp_path / "yy")])
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and fix.format(name) in err, err
+    assert not (tmp_path / "yy").exists() and not any((tmp_path / "yuemotion").iterdir())
+    with pytest.raises(SystemExit):  # a stray that follows no bare --source NAME: argparse's words alone
+        yuemotion_main(["prepare", "--source", "yuemotion", "-o", str(tmp_path / "yy"), str(root)])
+    assert capsys.readouterr().err.endswith(f"unrecognized arguments: {root}\n")
+
+
 def test_yuemotion_given_to_bimotion_prepare_is_told_the_command_that_prepares_it(tmp_path, monkeypatch, capsys):
     """`bimotion prepare --source yuemotion=DIR` said 'prepare it with `yuemotion prepare`'; it now
     gives the whole command, with the user's folder, --output and options, which then runs."""

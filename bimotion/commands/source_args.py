@@ -22,6 +22,8 @@ def parse_source(text: str) -> tuple[str, str]:
     if not sep or not root:
         if not sep and Path(text).expanduser().is_dir():  # the folder alone: which corpus it is is not said
             fix = f": name its corpus, --source NAME={text} (NAME: {', '.join(READERS)}, or your own corpus's name)"
+            if NAME.fullmatch(text):  # or --source csed raw/csed, where a folder is named csed: a space for the '='
+                fix += f"; or, if {text} is the corpus{space_for_equals(text)}"
         elif not sep and NAME.fullmatch(text):  # --source csed ~/data/CSED: a space for the '='
             fix = space_for_equals(text)
         else:
@@ -52,6 +54,21 @@ def space_for_equals(name: str) -> str:
     """The fix of ``--source NAME DIR`` (a space for the '='), which argparse would report as an unrecognised
     ``DIR``: both CLIs' ``--source`` say it so."""
     return f": write --source {name}=DIR, with '=' and no space"
+
+
+def unrecognized(argv: list[str], stray: list[str]) -> str:
+    """argparse's ``unrecognized arguments: ...``, saying the fix when the first stray follows a bare
+    ``--source NAME`` (``--source yuemotion raw/yue`` where a folder named ``yuemotion`` is here, which
+    ``yuemotion prepare`` took as the release, leaving ``raw/yue``): a space for the '='."""
+    said = f"unrecognized arguments: {' '.join(stray)}"
+    for i, token in enumerate(argv[:-1]):
+        flag, sep, value = token.partition("=")
+        if flag != "--source" or (not sep and i + 2 >= len(argv)):
+            continue
+        name, after = (value, argv[i + 1]) if sep else (argv[i + 1], argv[i + 2])
+        if after == stray[0] and NAME.fullmatch(name):
+            return f"{said} (after --source {name}){space_for_equals(name)}"
+    return said
 
 
 def add_source_argument(parser: argparse.ArgumentParser, *, required: bool = True, help: str | None = None) -> None:
