@@ -532,3 +532,23 @@ def test_counting_the_clipped_clips_of_an_encoders_features_takes_no_copy_of_the
         tracemalloc.stop()
     assert counted == expected and 0 < counted < len(x)
     assert peak < x.nbytes / 2, f"{peak / 1e6:.1f} MB at the peak for {x.nbytes / 1e6:.1f} MB of features"
+
+
+def test_the_clipped_clips_of_a_head_that_reads_one_layer_are_those_of_that_layer():
+    """scores.json's feature_clipped of a probe with --layer N counted a clip with a value beyond
+    feature_clip sd in any layer, though the head reads layer N alone: here 3 where 1 clip of layer 1
+    was clipped. It now counts the layer the head reads (every layer still, for the weighted sum)."""
+    from bimotion.probe.head import ProbeArguments, build_head, clipped_clips, fit_head
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3, 8)).astype(np.float32)
+    mean, std = x.mean(0), x.std(0)
+    x[0, 2, 3], x[1, 2, 5], x[2, 1, 0] = 1e3, -1e3, 1e3  # two clips out in layer 2, one in layer 1
+    one = build_head(x.shape[1:], ProbeArguments(layer=1), mean, std)
+    every = build_head(x.shape[1:], ProbeArguments(), mean.mean(0), std.mean(0))
+    assert clipped_clips(one, x, 10.0) == 1 and clipped_clips(every, x, 10.0) == 3
+    assert clipped_clips(build_head(x.shape[1:], ProbeArguments(layer=0), mean, std), x, 10.0) == 0
+    labels = np.zeros((40, 13), np.float32)
+    train = {"features": rng.normal(size=x.shape).astype(np.float32), "labels": labels, "label_mask": labels + 1}
+    head, _ = fit_head(train, train, ProbeArguments(layer=2, num_train_epochs=1), seed=0)  # as the probe run has it
+    assert clipped_clips(head, x, 10.0) == 2

@@ -77,6 +77,7 @@ def build_head(input_shape: tuple[int, ...], args: ProbeArguments, mean: np.ndar
             self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
             self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
             layers = input_shape[0] if len(input_shape) == 2 else 0
+            self.layer = args.layer if layers else None  # the one hidden state it reads (None: all of them)
             self.layer_logits = nn.Parameter(torch.zeros(layers)) if layers and args.layer is None else None
             dim = input_shape[-1]
             body: list[nn.Module] = [nn.Dropout(args.dropout)]
@@ -119,13 +120,17 @@ def head_outputs(head, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def clipped_clips(head, features: np.ndarray, clip: float, rows: int = 256) -> int:
     """How many clips of ``features`` have a standardised value beyond ``clip`` training standard
     deviations (0: none is clipped), which the head clips (``feature_clip``): in the head's float32,
-    ``rows`` clips at a time (an encoder's features, ``(layers, hidden)`` a clip, are gigabytes)."""
+    ``rows`` clips at a time (an encoder's features, ``(layers, hidden)`` a clip, are gigabytes); of a
+    head that reads one layer (``--layer``), only that layer's values count."""
     if not clip or not len(features):
         return 0
-    mean, std = head.mean.numpy(), head.std.numpy()
+    mean, std, layer = head.mean.numpy(), head.std.numpy(), head.layer
+    if layer is not None:
+        mean, std = mean[layer], std[layer]
     count = 0
     for start in range(0, len(features), rows):
-        z = (np.asarray(features[start : start + rows], dtype=np.float32) - mean) / std
+        chunk = features[start : start + rows] if layer is None else features[start : start + rows, layer]
+        z = (np.asarray(chunk, dtype=np.float32) - mean) / std
         count += int((np.abs(z) > clip).reshape(len(z), -1).any(1).sum())
     return count
 
