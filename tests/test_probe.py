@@ -552,3 +552,21 @@ def test_the_clipped_clips_of_a_head_that_reads_one_layer_are_those_of_that_laye
     train = {"features": rng.normal(size=x.shape).astype(np.float32), "labels": labels, "label_mask": labels + 1}
     head, _ = fit_head(train, train, ProbeArguments(layer=2, num_train_epochs=1), seed=0)  # as the probe run has it
     assert clipped_clips(head, x, 10.0) == 2
+
+
+def test_fitting_a_head_without_validation_rows_is_refused():
+    """fit_head with no validation rows (none of the recipes or the grid passes it: they refuse a group
+    without validation rows, and the probe's data loading raises) kept epoch 1 without a word: the
+    validation loss was 0 every epoch. It is now a ValueError naming the missing validation rows."""
+    from bimotion.probe.head import ProbeArguments, fit_head
+
+    rng = np.random.default_rng(0)
+    labels = np.eye(13, dtype=np.float32)[rng.integers(0, 4, 40)]
+    train = {"features": rng.normal(size=(40, 6)).astype(np.float32), "labels": labels, "label_mask": labels * 0 + 1}
+    empty = {key: value[:0] for key, value in train.items()}
+    unannotated = {**train, "label_mask": np.zeros_like(labels)}
+    for validation, said in ((empty, "has 0 rows, and"), (unannotated, "has 40 rows and no annotated label")):
+        with pytest.raises(ValueError, match=f"fit_head: the validation set {said}"):
+            fit_head(train, validation, ProbeArguments(num_train_epochs=3), seed=0)
+    _, history = fit_head(train, train, ProbeArguments(num_train_epochs=3), seed=0)
+    assert len(history) == 3

@@ -149,10 +149,18 @@ def fit_head(train: dict, validation: dict, args: ProbeArguments, *, seed: int):
     """Train a head on ``train`` features (``{"features", "labels", "label_mask"}`` arrays) and keep
     the epoch with the lowest validation loss (stopping ``early_stopping_patience`` epochs after it);
     returns ``(head, history)``.  The same seed and data give the same head (seeded initialisation,
-    shuffling and dropout; one CPU thread order)."""
+    shuffling and dropout; one CPU thread order).  Validation without rows (or without an annotated
+    label) is a ValueError: its loss, 0 every epoch, would keep epoch 1 without a word."""
     import torch
 
     args.check()
+    rows, annotated = len(validation["label_mask"]), int(np.count_nonzero(validation["label_mask"]))
+    if not annotated:
+        raise ValueError(
+            f"fit_head: the validation set has {rows} rows{' and no annotated label' if rows else ''}, and the "
+            "epoch to keep is chosen on their loss: pass validation rows (features, labels, label_mask) of a "
+            "split other than training's"
+        )
 
     def tensors(d):
         return [torch.as_tensor(np.asarray(d[k]), dtype=torch.float32) for k in ("features", "labels", "label_mask")]
