@@ -250,6 +250,25 @@ def test_a_finished_model_without_checkpoints_is_not_replaced_by_a_different_run
     assert other["train_groups"] == ["zho_adu"]
 
 
+def test_an_argument_added_since_a_run_was_stored_differs_only_when_set_to_other_than_its_default(tiny, data, tmp_path):
+    """After a transformers upgrade added TrainingArguments fields, the same command into a folder
+    holding a finished model was refused ("training_args.<new field>: '(absent)' there, <its default>
+    now"), and so was a resume of its checkpoints. A field the stored identity lacks now differs only
+    when the command sets it to other than its default; both paths, on a real identity lacking one."""
+    quick = {"num_train_epochs": 1, "save_strategy": "no", "eval_strategy": "no", "load_best_model_at_end": False}
+    epoch = {"num_train_epochs": 1, "save_strategy": "epoch", "eval_strategy": "epoch"}
+    for name, settings in (("finished", quick), ("resumed", epoch)):
+        out = tmp_path / name
+        run(tiny, data, out, **settings)
+        stored = json.loads((out / IDENTITY_FILE).read_text())
+        assert stored["training_args"].pop("label_smoothing_factor") == 0.0
+        (out / IDENTITY_FILE).write_text(json.dumps(stored))  # as a version without the field stored it
+        with pytest.raises(RunMismatch, match=r"label_smoothing_factor: '\(absent\)' there, 0.1 now"):
+            run(tiny, data, out, label_smoothing_factor=0.1, **settings)
+        again = run(tiny, data, out, **settings)  # the same command: trained again, or resumed
+        assert (again["resumed_from"] is not None) == (name == "resumed"), name
+
+
 def test_harmless_differences_and_moved_folders_still_resume(tiny, data, tmp_path):
     token = "hf_secret_token_never_written"
     out = tmp_path / "run"

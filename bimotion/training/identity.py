@@ -5,8 +5,9 @@ data (the resolved shards, a digest of the sorted clip ids of each split, a dige
 dataset's ``prepare.json`` — or its ``README.md`` — or its Hub id), the base model (a Hub id and
 revision, or a digest of a local folder's config and weights) and every argument that changes the
 trained model.  Resuming from a checkpoint compares the stored identity with the new one and refuses
-on any difference, naming the fields.  The identity holds no secrets and no paths, so a moved
-output or data folder resumes.
+on any difference, naming the fields; an argument the stored identity lacks (a transformers or
+bimotion upgrade added it since) differs only when its value now is not its default.  The identity
+holds no secrets and no paths, so a moved output or data folder resumes.
 
 Differences that are ignored (:data:`HARMLESS`): where outputs go and how they are logged, saved
 or published (``output_dir``, ``logging_*``, ``report_to``, ``disable_tqdm``, ``run_name``,
@@ -19,6 +20,7 @@ models are cached.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import logging
 import os
@@ -187,7 +189,11 @@ def run_identity(
         "run_args": _fields(run_args),
         "training_args": {**_fields(training_args), "world_size": training_args.world_size},
     }
-    return json.loads(json.dumps(identity, sort_keys=True, default=str))  # tuples, enums: as stored
+    return _as_stored(identity)
+
+
+def _as_stored(values: dict) -> dict:
+    return json.loads(json.dumps(values, sort_keys=True, default=str))  # tuples, enums: as stored
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict:
@@ -200,18 +206,48 @@ def _flatten(tree: dict, prefix: str = "") -> dict:
     return out
 
 
-def differences(before: dict, now: dict) -> list[str]:
-    """``field: there -> now`` for every field that differs."""
-    a, b = _flatten(before), _flatten(now)
+def differences(before: dict, now: dict, defaults: dict | None = None) -> list[str]:
+    """``field: there -> now`` for every field that differs.  ``defaults``: the flattened default of
+    each argument field (:func:`argument_defaults`); a field ``before`` lacks whose value ``now`` is its default
+    does not differ (a transformers or bimotion upgrade added it since: the run had its default)."""
+    a, b, defaults = _flatten(before), _flatten(now), defaults or {}
     return [
         f"{k}: {a.get(k, '(absent)')!r} there, {b.get(k, '(absent)')!r} now"
         for k in sorted(a.keys() | b.keys())
-        if a.get(k) != b.get(k)
+        if a.get(k) != b.get(k) and not (k not in a and k in defaults and b.get(k) == defaults[k])
     ]
 
 
-def check_resume(run_dir: str | os.PathLike, identity: dict, checkpoint: str) -> None:
-    """Raise :class:`RunMismatch` unless ``run_dir``'s stored identity equals ``identity``."""
+def _default(field: dataclasses.Field):
+    value = field.default if field.default_factory is dataclasses.MISSING else field.default_factory()
+    return value.value if isinstance(value, enum.Enum) else value  # as to_dict() writes it
+
+
+def argument_defaults(model_args, data_args, run_args, training_args) -> dict:
+    """The flattened identity value of the declared default of every field of the arguments' classes
+    (``training_args.seed``: 0), what :func:`differences` takes a field a stored identity lacks to have
+    been.  A default set in ``__post_init__`` is not known here: a field added with one differs (the safe side)."""
+    sections = {"model_args": model_args, "data_args": data_args, "run_args": run_args, "training_args": training_args}
+    values = {
+        section: {
+            f.name: _default(f)
+            for f in dataclasses.fields(type(args))
+            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        }
+        for section, args in sections.items()
+    }
+    return _flatten(_as_stored(values))
+
+
+def _stored_changes(path: Path, identity: dict, defaults: dict) -> list[str]:
+    """How ``identity`` differs from the identity stored at ``path`` (:func:`differences`, with the
+    fields' ``defaults`` standing for those it lacks)."""
+    return differences(json.loads(path.read_text()), identity, defaults)
+
+
+def check_resume(run_dir: str | os.PathLike, identity: dict, checkpoint: str, defaults: dict) -> None:
+    """Raise :class:`RunMismatch` unless ``run_dir``'s stored identity equals ``identity`` (a field it
+    lacks counts as its value in ``defaults``, :func:`argument_defaults`)."""
     path = Path(run_dir) / IDENTITY_FILE
     if not path.is_file():
         log.warning(
@@ -221,7 +257,7 @@ def check_resume(run_dir: str | os.PathLike, identity: dict, checkpoint: str) ->
             checkpoint,
         )
         return
-    changed = differences(json.loads(path.read_text()), identity)
+    changed = _stored_changes(path, identity, defaults)
     if changed:
         raise RunMismatch(
             f"{checkpoint} belongs to a different run than this command ({'; '.join(changed)}); resuming would "
@@ -230,15 +266,15 @@ def check_resume(run_dir: str | os.PathLike, identity: dict, checkpoint: str) ->
         )
 
 
-def check_finished(run_dir: str | os.PathLike, identity: dict) -> None:
+def check_finished(run_dir: str | os.PathLike, identity: dict, defaults: dict) -> None:
     """Raise :class:`RunMismatch` when ``run_dir`` holds the finished model of a different run (its
     scores.json, and a stored identity that differs from ``identity``) and no checkpoint to resume:
     training there would replace that model (its checkpoints, had it kept any, are refused by
-    :func:`check_resume`).  The same run again trains again, as it did."""
+    :func:`check_resume`; ``defaults`` as there).  The same run again trains again, as it did."""
     path = Path(run_dir) / IDENTITY_FILE
     if not (Path(run_dir) / SCORES).is_file() or not path.is_file():
         return
-    changed = differences(json.loads(path.read_text()), identity)
+    changed = _stored_changes(path, identity, defaults)
     if changed:
         raise RunMismatch(
             f"{run_dir} holds the finished model of a different run than this command ({'; '.join(changed)}); "

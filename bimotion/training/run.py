@@ -23,6 +23,7 @@ from .evaluation import infer  # noqa: F401 (public API: `from bimotion.training
 from .identity import (
     IncompleteCheckpoint,
     RunMismatch,
+    argument_defaults,
     check_finished,
     check_resume,
     discard_run,
@@ -47,10 +48,12 @@ from .trainer import SERTrainer
 log = logging.getLogger("bimotion.training")
 
 
-def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTrainingArguments, identity: dict):
+def resume_point(
+    output_dir: Path, run_args: RunArguments, training_args: SERTrainingArguments, identity: dict, defaults: dict
+):
     """The checkpoint this run continues, if any, after checking that it is this run's
-    (:mod:`.identity`); another run's checkpoints in ``output_dir`` are refused, resumed or not.
-    Records the run's identity in ``output_dir``."""
+    (:mod:`.identity`; ``defaults``: :func:`~.identity.argument_defaults`); another run's checkpoints in
+    ``output_dir`` are refused, resumed or not.  Records the run's identity in ``output_dir``."""
     explicit = training_args.resume_from_checkpoint
     if explicit and (Path(explicit) / INCOMPLETE).exists():
         raise IncompleteCheckpoint(
@@ -72,11 +75,11 @@ def resume_point(output_dir: Path, run_args: RunArguments, training_args: SERTra
                 remove_incomplete_checkpoints(output_dir)
         found = last_checkpoint(output_dir) if output_dir.is_dir() else None
         if found:
-            check_resume(output_dir, identity, found)
+            check_resume(output_dir, identity, found, defaults)
         elif output_dir.is_dir():
-            check_finished(output_dir, identity)  # a model without checkpoints: not replaced unasked
+            check_finished(output_dir, identity, defaults)  # a model without checkpoints: not replaced unasked
     if explicit and Path(explicit).resolve().parent != output_dir.resolve():
-        check_resume(Path(explicit).parent, identity, explicit)
+        check_resume(Path(explicit).parent, identity, explicit, defaults)
     checkpoint = explicit or (found if run_args.resume else None)
     if training_args.process_index == 0:
         write_identity(output_dir, identity)
@@ -173,7 +176,8 @@ def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
         train_ds=train_ds,
         validation_ds=validation_ds,
     )
-    checkpoint = resume_point(output_dir, run_args, training_args, identity)  # before any model is loaded
+    defaults = argument_defaults(spec.model, data_args, run_args, training_args)  # of fields an identity lacks
+    checkpoint = resume_point(output_dir, run_args, training_args, identity, defaults)  # before any model is loaded
 
     set_seed(training_args.seed)  # the new head's initialisation must not depend on what ran before
     trainer = _trainer(spec, training_args, train_ds, validation_ds)
