@@ -269,6 +269,45 @@ def test_an_argument_added_since_a_run_was_stored_differs_only_when_set_to_other
         assert (again["resumed_from"] is not None) == (name == "resumed"), name
 
 
+def test_a_damaged_run_identity_is_one_error_naming_it_and_the_fix(tiny, data, tmp_path):
+    """A run_identity.json cut short ended the train recipe in a JSONDecodeError traceback (one that is
+    not a JSON object, in an AttributeError; one not UTF-8, in a UnicodeDecodeError). It is now one
+    error line naming the file and the fix, exit code 2, the folder left as it was; the same for
+    resuming, and for a section of the wrong type (named as a different run before)."""
+    from bimotion.training.identity import check_finished, check_resume
+    from loaders.errors import DamagedFileError
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / SCORES).write_text("{}")  # a finished model's
+    (out / IDENTITY_FILE).write_text('{"data": {"bimotion": {"prepare.json": "sha256:')  # cut short
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    done = subprocess.run(recipe(tiny, data, out), env=subprocess_env(), capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    fix = (
+        f"so this command cannot be checked against the run that wrote {out}. Use a new --output_dir, "
+        f"--overwrite_output_dir to discard that run and train from scratch, or move {IDENTITY_FILE} away to go on "
+        "unchecked."
+    )
+    assert done.stderr.splitlines()[-1] == (
+        f"error: {out / IDENTITY_FILE} is damaged (not JSON: Unterminated string starting at: line 1 column 40 "
+        f"(char 39)), {fix}"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+    identity = {"train_shards": [["csed", "zho_eld"]], "training_args": {"seed": 0}}
+    for text, why in (
+        (b"[]", "a JSON list, not an object"),
+        (b'{"train_shards": [], "training_args": 5}', "its training_args is a JSON int, not an object"),
+        (b"\xff{}", "not UTF-8 text"),
+    ):
+        (out / IDENTITY_FILE).write_bytes(text)
+        for check in (lambda: check_finished(out, identity, {}), lambda: check_resume(out, identity, "c", {})):
+            with pytest.raises(DamagedFileError) as raised:
+                check()
+            assert str(raised.value) == f"{out / IDENTITY_FILE} is damaged ({why}), {fix}"
+
+
 def test_harmless_differences_and_moved_folders_still_resume(tiny, data, tmp_path):
     token = "hf_secret_token_never_written"
     out = tmp_path / "run"

@@ -241,8 +241,30 @@ def argument_defaults(model_args, data_args, run_args, training_args) -> dict:
 
 def _stored_changes(path: Path, identity: dict, defaults: dict) -> list[str]:
     """How ``identity`` differs from the identity stored at ``path`` (:func:`differences`, with the
-    fields' ``defaults`` standing for those it lacks)."""
-    return differences(json.loads(path.read_text()), identity, defaults)
+    fields' ``defaults`` standing for those it lacks); a stored identity that does not read as one
+    raises :class:`~loaders.errors.DamagedFileError` naming it and what to do."""
+    from loaders.errors import DamagedFileError
+
+    try:
+        stored, why = json.loads(path.read_text(encoding="utf-8")), None
+    except UnicodeDecodeError:
+        stored, why = None, "not UTF-8 text"
+    except json.JSONDecodeError as err:
+        stored, why = None, f"not JSON: {err}"
+    if why is None and not isinstance(stored, dict):
+        why = f"a JSON {type(stored).__name__}, not an object"
+    for key, value in identity.items() if why is None else ():
+        if isinstance(value, dict) and key in stored and not isinstance(stored[key], dict):
+            why = f"its {key} is a JSON {type(stored[key]).__name__}, not an object"
+            break
+    if why is not None:
+        raise DamagedFileError(
+            f"{path} is damaged ({why}), so this command cannot be checked against the run that wrote "
+            f"{path.parent}. Use a new --output_dir, --overwrite_output_dir to discard that run and train from "
+            f"scratch, or move {IDENTITY_FILE} away to go on unchecked.",
+            why,
+        )
+    return differences(stored, identity, defaults)
 
 
 def check_resume(run_dir: str | os.PathLike, identity: dict, checkpoint: str, defaults: dict) -> None:

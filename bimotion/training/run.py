@@ -253,8 +253,8 @@ def train_and_report(
     (main process) where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
     the output folder, its checkpoints are another run's, the checkpoint given was not saved whole, a data or model file
-    is damaged or memory ran out (:func:`~bimotion.memory.said_out_of_memory`), 130 on Ctrl-C and 143 on SIGTERM (Slurm's
-    time limit: a checkpoint is saved after the step under way, the last one too; once training is done, the scoring
+    or the folder's run_identity.json is damaged or memory ran out (:func:`~bimotion.memory.said_out_of_memory`),
+    130 on Ctrl-C and 143 on SIGTERM (Slurm's time limit: a checkpoint is saved after the step under way, the last one too; once training is done, the scoring
     stops at a batch; the closing line then names the sets not scored), each saying how to continue from the last
     checkpoint; 0 for a SIGTERM once the model is scored: the run finishes."""
     from bimotion.data.publish import OutputLockedError
