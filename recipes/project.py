@@ -128,6 +128,8 @@ def check(args: ProjectArguments) -> list[dict]:
         raise ArgumentError(f"--labels: unknown label {unknown[0]!r}; the labels: {', '.join(LABELS)}")
     check_seeds([args.seed], "--seed")
     found = specs(args)
+    flags: dict[str, list[str]] = {}
+    models: list[str] = []  # every figure's configs and models, checked once for the run
     for raw in found:
         # a figure from the flags names the flag; one from --config names the file, the figure and the key
         where = f"--config {args.config}: projection {raw.get('name')!r}: " if args.config else "--"
@@ -144,12 +146,15 @@ def check(args: ProjectArguments) -> list[dict]:
             for bench in needs:
                 if not datasets[bench]:
                     raise ArgumentError(f"{where}{key} {config} needs the prepared {bench} dataset: pass --{bench} DIR")
-        # read from what was prepared of each (a note names the corpora left out); one with no rows: an error
-        flags = {f"{where}test": [spec.test]} | {f"{where}panels": [panel.train for panel in spec.panels]}
-        check_present(flags, datasets, every_group=None)
-        for name in dict.fromkeys(panel.model or spec.model for panel in spec.panels):
-            check_model(str(model_dir_of(args, name)), "--model", probes=True)  # a probe's hidden features too
-            check_classifier(str(model_dir_of(args, name)), "--model")
+        flags.setdefault(f"{where}test", []).append(spec.test)
+        flags.setdefault(f"{where}panels", []).extend(panel.train for panel in spec.panels)
+        models += [panel.model or spec.model for panel in spec.panels]
+    # read from what was prepared of each (one note per group left short, naming the corpora left out, for
+    # every figure that draws it); one with no rows: an error
+    check_present(flags, datasets, every_group=None)
+    for name in dict.fromkeys(models):
+        check_model(str(model_dir_of(args, name)), "--model", probes=True)  # a probe's hidden features too
+        check_classifier(str(model_dir_of(args, name)), "--model")
     return found
 
 

@@ -576,3 +576,31 @@ def test_a_group_prepared_from_some_of_its_corpora_is_drawn_from_those_with_a_no
     assert exit_.value.code == 2
     said = capsys.readouterr().err
     assert "--test: " in said and "no rows of zho_eld" in said and "csed" in said, said
+
+
+def test_a_group_left_short_is_noted_once_per_run_however_many_figures_draw_it(setup, tmp_path, capsys, monkeypatch):
+    """CREMA-D alone prepared, two figures of a config each drawing eng_eld and eng_adu, in their test
+    set and in two panels: 'eng_eld is read from crema_d only' was said once per figure and per config
+    naming it (6 lines for 2 groups); it is now said once per group, naming every figure and flag."""
+    import bimotion.projection as projection
+    from bimotion.prepare import prepare
+    from loaders.testing import make_corpus
+
+    _, model_dir, _ = setup
+    data = tmp_path / "crema_d-only"
+    prepare({"crema_d": make_corpus("crema_d", tmp_path / "raw")}, data, benchmark="bimotion", progress=False)
+    figure = {"model": str(model_dir), "test": "eng_eld", "panels": [
+        {"title": "adults", "train": "eng_adu"}, {"title": "both", "train": "eng_adu+eng_eld"}]}  # fmt: skip
+    config = tmp_path / "figures.yaml"
+    text = (REPO / "bimotion" / "configs" / "demo.yaml").read_text().split("\nprojections:")[0]
+    projections = [dict(figure, name=name, title=name) for name in ("first", "second")]
+    config.write_text(text + "\nprojections: " + json.dumps(projections) + "\n")
+    monkeypatch.setattr(projection, "project", lambda *args, **kwargs: [])  # the notes are the checks'
+    argv = ["--config", str(config), "--bimotion", str(data), "--output_dir", str(tmp_path / "figures")]
+    capsys.readouterr()
+    assert load_recipe("project").main(argv) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert len([n for n in notes if "eng_eld is read from crema_d only" in n]) == 1, notes
+    assert len([n for n in notes if "eng_adu is read from crema_d only" in n]) == 1, notes
+    (eld,) = [n for n in notes if "eng_eld is read from crema_d only" in n]
+    assert eld.startswith(f"note: --config {config}: projection 'first': test eng_eld (and ") and "'second'" in eld

@@ -182,19 +182,25 @@ def check_present(
     means that.  Required, with no default: a caller that left it out went without that check, unsaid."""
     if every_group is not None and every_group not in flags:
         raise ValueError(f"check_present: every_group {every_group!r} is none of the flags {', '.join(flags)}")
-    notes: dict[tuple[str, str], list[str]] = {}  # (config, what is said of it) -> the flags that name it
+    notes: dict[str, list[tuple[str, str]]] = {}  # what is said -> the (flag, config) pairs that read it
     for flag, configs in flags.items():
         if configs is None and flag == every_group:
             check_groups_known(flag, datasets)
         for config in split_list(list(configs)) if configs is not None else []:
             for said in _check_present(config, parse_mixture([config]), flag, datasets):
-                notes.setdefault((config, said), []).append(flag)
-    # said once per config, naming every flag that reads it (a mixture's groups are trained and validated on)
-    main_note(*(f"note: {named[0]} {config}{_also(named[1:])}: {said}" for (config, said), named in notes.items()))
+                notes.setdefault(said, []).append((flag, config))
+    # said once, naming every flag and config that reads it (a group of a mixture and of a test config, of
+    # several figures: one note, not one per config)
+    main_note(*(f"note: {named[0][0]} {named[0][1]}{_also(named)}: {said}" for said, named in notes.items()))
 
 
-def _also(flags: list[str]) -> str:
-    return f" (and {', '.join(dict.fromkeys(flags))})" if flags else ""
+def _also(named: list[tuple[str, str]]) -> str:
+    """`` (and --test_configs, --panels eng_adu+eng_eld)``: the flags after the first of ``named`` ((flag,
+    config) pairs), each by its flag alone where it names the first one's config."""
+    first = named[0][1]
+    others = dict.fromkeys(flag if config == first else f"{flag} {config}" for flag, config in named[1:])
+    others.pop(named[0][0], None)  # the first flag again (a config it names twice)
+    return f" (and {', '.join(others)})" if others else ""
 
 
 def check_groups_known(flag: str, datasets: dict[str, str | None]) -> None:
