@@ -113,6 +113,19 @@ def check(args: ProjectArguments) -> list[dict]:
 
     if error := output_error(args.output_dir, "--output_dir"):
         raise ArgumentError(error)
+    from bimotion.training.outputs import model_around
+
+    if model := model_around(args.output_dir):  # push uploads the whole model folder: the figures would go too
+        elsewhere = model.parent / "figures"
+        while outer := model_around(elsewhere):  # a model folder inside another's
+            elsewhere = outer.parent / "figures"
+        given = Path(args.output_dir).expanduser().resolve()
+        where = "is a model folder" if model == given else f"lies inside the model folder {model}"
+        raise ArgumentError(
+            f"--output_dir {args.output_dir} {where}, every file of which `bimotion push` and --push_to_hub "
+            "upload with the model (the figures and their points, clip ids included, would be published beside "
+            f"it): choose a folder outside it, such as --output_dir {elsewhere}"
+        )
     if args.config:
         from bimotion.grid.config import find_config
 

@@ -604,3 +604,23 @@ def test_a_group_left_short_is_noted_once_per_run_however_many_figures_draw_it(s
     assert len([n for n in notes if "eng_adu is read from crema_d only" in n]) == 1, notes
     (eld,) = [n for n in notes if "eng_eld is read from crema_d only" in n]
     assert eld.startswith(f"note: --config {config}: projection 'first': test eng_eld (and ") and "'second'" in eld
+
+
+@pytest.mark.parametrize("inside", ["figures", "."])
+def test_figures_are_not_written_into_a_model_folder_that_push_would_upload_them_with(setup, capsys, inside):
+    """--output_dir inside the model's folder put the figures and their points (clip ids of every drawn
+    corpus) there, and `bimotion push` of the model uploaded them with it; it is now an error naming the
+    flag, the model folder and a folder outside it, before anything is read or written."""
+    sources, model_dir, _ = setup
+    out = model_dir / inside
+    before = sorted(p.name for p in model_dir.iterdir())
+    argv = ["--model", str(model_dir), "--yuemotion", sources["yuemotion"], "--test", "yue_eld", "--panels"]
+    argv += ["yuemotion:all", "--output_dir", str(out)]
+    with pytest.raises(SystemExit) as exit_:
+        load_recipe("project").main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    where = "is a model folder" if inside == "." else f"lies inside the model folder {model_dir}"
+    assert f"--output_dir {out} {where}, every file of which `bimotion push` and --push_to_hub upload" in err, err
+    assert f"choose a folder outside it, such as --output_dir {model_dir.parent / 'figures'}" in err, err
+    assert sorted(p.name for p in model_dir.iterdir()) == before  # nothing written there

@@ -44,6 +44,22 @@ def model_kind(folder: str | os.PathLike) -> str | None:
     return "probe" if probe else "model" if model else None
 
 
+def model_around(path: str | os.PathLike) -> Path | None:
+    """The fine-tuned model folder (:data:`MODEL_CONFIG`, or a folder :func:`model_kind` cannot tell) that
+    ``path`` is or lies inside (links resolved), or None: ``bimotion push`` and ``--push_to_hub`` upload
+    every file of one with its model, so a command's other output kept there would be published."""
+    path = Path(path).expanduser().resolve()
+    for folder in (path, *path.parents):
+        try:
+            if model_kind(folder) == "model":
+                return folder
+        except MixedModelFolder:
+            return folder
+        except OSError:  # a folder that cannot be entered: not known to be one
+            continue
+    return None
+
+
 def models_below(folder: str | os.PathLike, depth: int = 3) -> list[str]:
     """The folders below ``folder`` of models a training run fine-tuned (:data:`MODEL_CONFIG` and :data:`SCORES`:
     not a grid's untrained ``base-model``), at most ``depth`` levels down (a grid's or advise's output:
