@@ -392,6 +392,34 @@ def test_the_scores_json_of_a_hub_model_is_fetched_once_and_an_unfetched_one_is_
     )
 
 
+def test_two_recordings_named_as_one_training_clip_are_both_named_and_the_note_says_it_is_by_name_only(tmp_path):
+    """Two different recordings both at Natural/Nat_Female-3.wav (two folders, two corpora) were each
+    said to be among the model's training clips, 'Its scores on them are not those of speech it never
+    heard': train_manifest.txt records a clip's corpus and path below it, not its audio, so nothing can
+    tell them apart.  The note now says it matched by name only, that another recording named alike is
+    named too, and what follows only where they are the recordings it trained on."""
+    from bimotion.predict.model import training_notes
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "train_manifest.txt").write_text("csed/Natural/Nat_Female-3\n")
+    rng = np.random.default_rng(0)
+    for folder, name in (("a", "Nat_Female-3"), ("b", "Nat_Female-3"), ("b", "Nat_Female-4")):
+        (tmp_path / folder / "Natural").mkdir(parents=True, exist_ok=True)
+        soundfile.write(tmp_path / folder / "Natural" / f"{name}.wav", rng.normal(0, 0.1, 16000), 16000)
+    sources, _ = find_audio([tmp_path / "a", tmp_path / "b"])
+    a, b = (tmp_path / folder / "Natural" / "Nat_Female-3.wav" for folder in ("a", "b"))
+    assert not np.array_equal(soundfile.read(a)[0], soundfile.read(b)[0])  # two recordings, one name
+    names, notes = training_notes(str(model), sources)
+    assert sorted(names) == sorted(s.name for s in sources if s.path.stem == "Nat_Female-3") and len(names) == 2
+    (note,) = notes
+    assert note.startswith(f"2 of the 3 input files are named as clips {model} was trained on: "), note
+    assert "Matched by name only (each clip's path below its corpus's folder, all its train_manifest.txt" in note
+    assert "so another recording named alike is named too" in note and "Its scores on them" not in note, note
+    assert note.endswith("where they are the recordings it trained on, its scores on them are not those of speech "
+                         "it never heard")  # fmt: skip
+
+
 def test_files_named_as_the_models_training_clips_get_one_note_with_their_count(
     models, audio_dir, tmp_path, capsys, monkeypatch
 ):
@@ -416,7 +444,7 @@ def test_files_named_as_the_models_training_clips_get_one_note_with_their_count(
     assert main(["predict", "--model", str(trained), str(raw), str(audio_dir / "a.wav"), *output]) == 0
     err = capsys.readouterr().err
     said = f"note: {len(heard)} of the {len(wavs) + 1} input files are named as clips {trained} was trained on"
-    assert said in err and "(its train_manifest.txt; by file name, not by content)" in err, err
+    assert said in err and "Matched by name only (each clip's path below its corpus's folder" in err, err
     assert err.count(said) == 1 and str(heard[0].name) in err
     rows = predict_files(trained, [str(w) for w in wavs if w not in heard] + [str(audio_dir / "a.wav")], progress=False)
     assert rows.notes == [] and rows.report.named_trained == []

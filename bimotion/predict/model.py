@@ -308,6 +308,8 @@ def trained_note(source: str, names: list[str], of: int) -> str:
     """The note ``bimotion predict`` prints when input files are named as training clips (:func:`named_as_trained`)."""
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     return (
-        f"{len(names)} of the {of} input files are named as clips {source} was trained on (its {MANIFEST}; "
-        f"by file name, not by content): {shown}. Its scores on them are not those of speech it never heard"
+        f"{len(names)} of the {of} input files are named as clips {source} was trained on: {shown}. Matched by name "
+        f"only (each clip's path below its corpus's folder, all its {MANIFEST} records of a clip, not its audio), "
+        "so another recording named alike is named too; where they are the recordings it trained on, its scores "
+        "on them are not those of speech it never heard"
     )
