@@ -149,4 +149,12 @@ def _parse_name(path: Path, stem: str, folder: str) -> tuple[str, str]:
         )
     gender = match["gender"][0].lower()
     release = f"{RELEASE_PREFIXES[(folder, gender)]}-{match['number']}"
-    return gender, release if release.casefold() == stem.casefold() else stem
+    if release.casefold() != stem.casefold():  # 'Pos_female_5', 'Neg_Male-5': another id for the release's clip
+        raise bad(
+            path,
+            "bad_name",
+            f"file name {path.name!r} is not spelled as the release spells this folder's clips: "
+            f"'{RELEASE_PREFIXES[(folder, gender)]}-<number>.wav'",
+            "restore the original file name from the CSED release, or pass --skip-bad to skip it",
+        )
+    return gender, release
