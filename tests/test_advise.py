@@ -725,3 +725,25 @@ def test_a_mixture_scored_on_clips_it_trained_on_is_marked_and_never_recommended
         for m in advice.mixtures]})  # fmt: skip
     assert [m.verdict for m in unheld.mixtures] == ["baseline", "not_held_out", "not_held_out"]
     assert _verdict_line(unheld).startswith("No recommendation ‡: the in-group baseline was scored on 7 of the 48")
+
+
+@pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed
+def test_a_test_set_of_few_speakers_is_said_beside_the_verdicts():
+    """A corpus of one's own with 8 speakers split by speaker leaves its test set 2 speakers: advise said
+    "In-group baseline (ind_eld): 96.2 ± 6.5" and "(a clear loss)" with intervals over 2 test speakers and
+    no word of them, where train.py, infer.py and probe.py say such an interval understates other speakers."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import render_markdown, summary_lines
+
+    score = Estimate([96.0, 97.0], 96.5, 0.7, [90.0, 100.0], [85.0, 100.0], 6.5)
+    delta = Estimate([-96.0, -97.0], -96.5, 0.7, [-100.0, -90.0], [-100.0, -85.0], 6.5)
+    baseline = MixtureResult("ind_eld", "b", "b", "baseline", "X(l,a)", [], score, delta, chance=40.0)
+    lost = MixtureResult("zho_eld", "z", "z", "inference", "X(¬l,a)", ["zho_eld"], score, delta, chance=40.0)
+    advice = Advice("ind_eld", "ind_eld", 24, 40.0, [0, 1], 0.95, 100, "mean", "probe", [baseline, lost], Path("."))
+    few = dataclasses.replace(advice, test_speakers=2)
+    assert "Its test clips are of 2 speakers: the intervals over its test set understate" in summary_lines(few)[0]
+    assert "Its test clips are of 2 speakers" in render_markdown(few)
+    for enough in (advice, dataclasses.replace(advice, test_speakers=8)):  # none named (CSED), or enough
+        assert "speakers: the intervals" not in "\n".join(summary_lines(enough))
+    one = "\n".join(summary_lines(dataclasses.replace(advice, test_speakers=1)))  # resampled by clip: said alike
+    assert "Its test clips are of 1 speaker: the intervals over its test set understate" in one

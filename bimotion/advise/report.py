@@ -13,7 +13,7 @@ from loaders.files import write_text_atomic
 from ..mixture import parse_mixture
 from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE, DAGGER
-from ..training.report import TRAINED_MARK, trained_clips_note
+from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, trained_clips_note
 from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult
 from .names import group_name, names_list
 
@@ -142,6 +142,19 @@ def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
     return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({verdict_words(best, advice.confidence)})."
 
 
+def _few_speakers(advice: Advice) -> str:
+    """The target line's warning where the test set holds under FEW_TEST_SPEAKERS speakers (as train.py's
+    table says it): the intervals over test speakers, which every verdict needs, then understate."""
+    count = advice.test_speakers
+    if not 0 < count < FEW_TEST_SPEAKERS:
+        return ""
+    return (
+        f" Its test clips are of {count} speaker{'s' * (count != 1)}: the intervals over its test set understate "
+        "how much other speakers' scores vary, so a clear gain or loss here may not hold for other speakers; "
+        "add test speakers to judge it."
+    )
+
+
 def summary_lines(advice: Advice) -> list[str]:
     """The plain-language summary, one sentence per line; every number is one of advice.json's."""
     who = target_name(advice)
@@ -156,7 +169,8 @@ def summary_lines(advice: Advice) -> list[str]:
             "the corpora its mean weighs alike): add test data first."
             if min((m.test_clips for m in advice.mixtures), default=advice.num_test) < MIN_VERDICT_CLIPS
             else ""
-        ),
+        )
+        + _few_speakers(advice),
         f"In-group baseline ({base.spec}): {_pm(base.score)}" + _baseline_marks(base, at_chance, advice) + ".",
         _verdict_line(advice),
     ]
