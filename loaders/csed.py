@@ -148,8 +148,8 @@ def _parse_name(path: Path, stem: str, folder: str) -> tuple[str, str]:
             f"move the file into the folder its name belongs to ({named or 'none'}), or pass --skip-bad",
         )
     gender = match["gender"][0].lower()
-    release = f"{RELEASE_PREFIXES[(folder, gender)]}-{match['number']}"
-    if release.casefold() != stem.casefold():  # 'Pos_female_5', 'Neg_Male-5': another id for the release's clip
+    release = f"{RELEASE_PREFIXES[(folder, gender)]}-{int(match['number'])}"  # the release pads no number
+    if release.casefold() != stem.casefold():  # 'Pos_female_5', 'Neg_Male-5', 'Pos_female-05': another id
         raise bad(
             path,
             "bad_name",

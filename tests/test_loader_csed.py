@@ -72,6 +72,7 @@ def test_info_matches_the_corpus():
         ("Positive/Pos_female-\uff11\uff10.wav", "copy", "bad_name"),  # full-width digits: was a 13th clip too
         ("Positive/Pos_female_1.wav", "copy", "bad_name"),  # '_' before the number: was a 13th clip, a second id
         ("Negative/Neg_Male-1.wav", "copy", "bad_name"),  # the release spells it Neg-Male: was a 13th clip too
+        ("Positive/Pos_female-01.wav", "copy", "bad_name"),  # a padded number: was a 13th clip too
         # GNOME's copy of a file not beside it, named as no clip is (Pos_female-104 (copy).wav is read as that clip)
         ("Positive/Pos_female-104_old (copy).wav", "copy", "copy_name"),
         ("Positive/Neg_Female-114.wav", "copy", "label_mismatch"),
