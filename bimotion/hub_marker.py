@@ -33,7 +33,9 @@ def marker_path(endpoint: str) -> Path:
     whose every entry ``hf cache`` would read as a broken repository.  One per machine (an ``HF_HOME`` shared
     by a cluster's nodes: a login node with network is not told of a compute node's firewall), endpoint and
     route to it (:data:`ROUTE_VARIABLES`, in either case, and the modification time of a certificate file
-    named): a process started with another proxy or another CA certificate asks again."""
+    named) and time given to answer (huggingface_hub's ``HF_HUB_ETAG_TIMEOUT``, the look-up's; its download
+    timeout is no look-up's): a process started with another proxy, another CA certificate or a longer
+    timeout asks again."""
     import hashlib
 
     from huggingface_hub import constants
@@ -45,6 +47,7 @@ def marker_path(endpoint: str) -> Path:
                 route.append(f"{variable}={value}@{os.stat(value).st_mtime_ns}")
             except (OSError, ValueError):  # a proxy's URL, not a file
                 route.append(f"{variable}={value}")
+    route.append(f"HF_HUB_ETAG_TIMEOUT={constants.HF_HUB_ETAG_TIMEOUT}")  # as huggingface_hub read it, in seconds
     name = hashlib.sha256("\n".join([socket.gethostname(), endpoint, *sorted(route)]).encode()).hexdigest()[:16]
     return Path(constants.HF_ASSETS_CACHE) / "bimotion" / "hub-unanswered" / f"{name}.json"
 

@@ -330,3 +330,20 @@ def test_advise_says_a_hub_dataset_it_could_not_read_was_not_read_not_that_it_do
     )
     assert "does not exist" not in said and "reach" not in said and "SSL_CERT_FILE" in said
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_process_started_with_a_longer_timeout_asks_the_hub_again(silent, tmp_path):  # noqa: F811
+    """A Hub that did not answer within HF_HUB_ETAG_TIMEOUT=1 left its marker, and a process started with a
+    longer timeout (the slow Hub's fix) was told for a minute, without asking, that it did not answer: the
+    fix seemed not to work.  The marker is the timeout's too, so that process asks again; one started with
+    the first one's timeout still does not."""
+    endpoint, asked = silent
+    home = tmp_path / "home"
+    fresh_process(endpoint, home)
+    assert len(heads(asked)) == 1
+    longer = fresh_process(endpoint, home, HF_HUB_ETAG_TIMEOUT="2")
+    assert len(heads(asked)) == 2, longer  # was 1: the first process's marker stood for it
+    assert "less than a minute ago" not in longer["why"]
+    again = fresh_process(endpoint, home)
+    assert len(heads(asked)) == 2 and "less than a minute ago" in again["why"]
