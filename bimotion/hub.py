@@ -135,12 +135,23 @@ def _remember_silence(chain: list[BaseException], endpoint: str) -> None:
     """An error of no answer at all (:data:`_SILENT`, or a failed TLS handshake: :func:`_tls_error`; with no
     HTTP status), kept for :func:`_unanswered`, in this process and in a marker file for the others (:mod:`bimotion.hub_marker`).  An
     answer (an HTTP status) forgets it (:func:`forget_unanswered`)."""
-    if any(_http_status(e) is not None for e in chain):
+    answer = _answer(chain)
+    if answer == "answered":
         forget_unanswered(endpoint)
-    elif _tls_error(chain) is not None or any(isinstance(e, _SILENT) for e in chain):
+    elif answer == "silent":
         _silent[endpoint] = (time.monotonic(), chain[0])
         tls = _tls_error(chain)
         write_marker(endpoint, _in_words(tls or chain[-1]), tls=tls is not None)
+
+
+def _answer(chain: list[BaseException]) -> str | None:
+    """What the errors ``chain`` (:func:`_chain`) say of the Hub: ``"answered"`` (an HTTP status, the Hub's or a
+    proxy's), ``"silent"`` (no answer at all: :data:`_SILENT`, which a remembered one is too, or a failed TLS
+    handshake: :func:`_tls_error`), else None (an error of this side).  The one test of :func:`_remember_silence`
+    and :func:`from_the_hub`."""
+    if any(_http_status(e) is not None for e in chain):
+        return "answered"
+    return "silent" if _tls_error(chain) is not None or any(isinstance(e, _SILENT) for e in chain) else None
 
 
 def _unanswered() -> BaseException | None:
@@ -236,10 +247,7 @@ def from_the_hub(err: BaseException) -> bool:
     """Whether ``err`` (or an error it was raised from) is the Hub's answer or the network's silence: an
     HTTP status, a failed SSL check, no answer (:data:`_SILENT`, or remembered so), which :func:`hub_failure`
     words; not an error of this side (a file gone, a bad argument), whose own words say more."""
-    chain = _chain(err)
-    if any(_http_status(e) is not None or isinstance(e, _SILENT) for e in chain):
-        return True
-    return _tls_error(chain) is not None or isinstance(chain[-1], RecentlyUnanswered)
+    return _answer(_chain(err)) is not None  # RecentlyUnanswered is a ConnectionError: _SILENT
 
 
 def hub_failure(err: BaseException, *, hub_answered: bool = False) -> tuple[HubReason, str]:
