@@ -98,18 +98,28 @@ def card_configs(source: str | os.PathLike | None) -> list[str] | None:
 
 def _configs_of(card: Path, *, named: str = "") -> list[str] | None:
     """The config names the card at ``card`` declares; None for none there, a header no mapping or no YAML.
-    ``named`` (a Hub dataset's card: its copy in the Hub cache): one that cannot be read (``chmod 000``) is a
-    ValueError naming that copy and the fix (:func:`.layout.cached_unreadable`), not a card without configs."""
+    One that cannot be read (``chmod 000``) is a ValueError naming it and the fix, not a card without configs:
+    ``named`` (a Hub dataset's card), its copy in the Hub cache (:func:`.layout.cached_unreadable`); else a local
+    folder's card, which one not UTF-8 text is too."""
     import yaml
     from huggingface_hub.repocard import metadata_load
+
+    from loaders.unlisted import MAKE_LISTABLE
 
     try:
         configs = (metadata_load(card) or {}).get("configs") if card.is_file() else None
     except OSError as err:
         if named:
             raise ValueError(cached_unreadable(named, card, err)) from err
-        return None
-    except (UnicodeDecodeError, ValueError, yaml.YAMLError):  # a header no mapping (ValueError), or no YAML
+        raise ValueError(
+            f"{card}: the dataset card cannot be read ({err.strerror or err}): {MAKE_LISTABLE}, then run again"
+        ) from err
+    except UnicodeDecodeError as err:
+        if named:  # as before: the Hub's copy, read as no configs
+            return None
+        fix = "save it as UTF-8, or prepare the dataset again"
+        raise ValueError(f"{card}: the dataset card is not UTF-8 text ({err}): {fix}") from err
+    except (ValueError, yaml.YAMLError):  # a header no mapping (ValueError), or no YAML
         return None
     if not isinstance(configs, list):
         return None
