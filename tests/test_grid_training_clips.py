@@ -242,3 +242,36 @@ def test_clip_ids_of_a_generated_corpus_are_not_those_of_the_real_one(tmp_path):
     assert other["clips"] == 1
     (model / SCORES).write_text(json.dumps({"train_corpora": ["csed", "crema_d"]}))  # records nothing
     assert training_clips(model, pred, [{"synthetic": None}])["clips"] == 2
+
+
+def test_a_scored_dataset_whose_record_could_not_be_read_is_not_guessed_to_be_real(tmp_path, capsys):
+    """A model trained on the demo's generated CSED, scored on a Hub dataset whose prepare.json could not be
+    fetched (which records whether its CSED is generated): its clips named as the training clips were read as
+    real data, apart from the generated ones, and left unmarked without a word.  Whether they are those
+    generated clips cannot be told: they are counted as such (training_clips' undecided), said in one note
+    line, and not marked; a corpus real on both sides is still marked, and a readable record is read as before."""
+    import json
+
+    from bimotion.training.evaluation import training_clips, warn_training_clips
+    from bimotion.training.outputs import SCORES, write_training_manifest
+
+    made = "loaders.testing.csed, seed 0, size small, scale 1"
+    model = tmp_path / "model"
+    model.mkdir()
+    write_training_manifest(model, ["csed/Natural/Nat_Female-1", "crema_d/1001_IEO_ANG_HI"])
+    summary = {"train_corpora": ["csed", "crema_d"], "synthetic": {"bimotion": {"csed": made}}}
+    (model / SCORES).write_text(json.dumps(summary))
+    pred = {"id": ["csed/Natural/Nat_Female-1", "crema_d/1001_IEO_ANG_HI"], "group": ["zho_eld", "eng_adu"]}
+
+    seen = training_clips(model, pred, [None], unread={"bimotion": "could not reach the Hub"})
+    assert (seen["clips"], seen["groups"]) == (1, {"eng_adu": {"clips": 1, "of": 1}})
+    assert seen["undecided"] == {"clips": 1, "datasets": ["bimotion"], "examples": ["csed/Natural/Nat_Female-1"]}
+    warn_training_clips(seen, model, {"bimotion": "me/ds"}, "test")
+    said = capsys.readouterr().err.splitlines()
+    assert said[0] == (
+        f"note: 1 of the 2 test clips scored (bimotion me/ds) have the clip id of one {model} was trained on, in a "
+        "corpus its training data had generated; whether they are those generated clips or real ones named alike "
+        "could not be told, their data's prepare.json not read: they are not marked. Rerun where the Hub answers "
+        "to check them"
+    ), said
+    assert "undecided" not in training_clips(model, pred, [{"synthetic": None}], unread={})  # read: real, apart

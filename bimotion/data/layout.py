@@ -305,8 +305,13 @@ def recorded_infos(folders, *, unreached: dict | None = None) -> dict[str, dict 
             if unreached is not None:
                 unreached[bench] = err
             else:
-                print(f"warning: {err}; read as recording no generated data and no identical audio", file=sys.stderr)
+                print(unread_warning(err), file=sys.stderr)
     return infos
+
+
+def unread_warning(err: Exception) -> str:
+    """The ``warning:`` line of a Hub dataset's ``prepare.json`` that :func:`recorded_infos` could not fetch (``err``)."""
+    return f"warning: {err}; read as recording no generated data and no identical audio"
 
 
 def synthetic_recorded(records) -> dict[str, dict[str, str]]:

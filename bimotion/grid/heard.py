@@ -23,7 +23,7 @@ def mark_training_clips(grid, model: PlannedModel, seed: int, model_dir: Path, p
     from ..training.evaluation import training_clips, warn_training_clips
 
     masks: list = []  # (by clip id, by identical audio), where checked
-    seen = training_clips(model_dir, pred, grid.recorded.values(), masks)  # a Hub model unreached: said, as infer
+    seen = training_clips(model_dir, pred, grid.recorded.values(), masks, unread=grid.unread)  # as infer
     for group, count in seen.get("groups", {}).items():
         scores["groups"][group]["training_clips"] = count["clips"]
     datasets = {name: source for name, source in grid.sources.items() if name in grid.recorded}

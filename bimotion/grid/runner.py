@@ -58,6 +58,7 @@ class Grid:
         self.log = log or (lambda *a: None)
         self.trained: list[str] = []
         self._test_data = None
+        self.unread: dict = {}  # the datasets whose prepare.json could not be fetched (recorded)
         self.shard = shard
         self.ranks = ranks or Ranks.current()
         self.claims = Claims(self.out / "claims", log=self.log)
@@ -66,10 +67,16 @@ class Grid:
     @functools.cached_property
     def recorded(self) -> dict[str, dict | None]:
         """Each dataset's prepare.json (:func:`~bimotion.data.layout.recorded_infos`), read once (a Hub dataset's
-        asked of the Hub) for the whole run: its generated corpora (:attr:`generated`), its identical audio."""
-        from ..data.layout import recorded_infos
+        asked of the Hub) for the whole run: its generated corpora (:attr:`generated`), its identical audio.  A Hub
+        dataset's that could not be fetched is None, warned of, and in :attr:`unread` (``{benchmark: the error}``)."""
+        import sys
 
-        return recorded_infos(self.sources)
+        from ..data.layout import recorded_infos, unread_warning
+
+        infos = recorded_infos(self.sources, unreached=self.unread)
+        for err in self.unread.values():
+            print(unread_warning(err), file=sys.stderr)
+        return infos
 
     @functools.cached_property
     def generated(self) -> dict[str, dict[str, str]]:

@@ -85,7 +85,7 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
     trained_on = _trained_groups(model_name_or_path)
     given = {name: getattr(sources, name) for name in BENCHMARKS if getattr(sources, name)}
     infos, unreached = _scored_records(given)
-    seen = training_clips(model_name_or_path, pred, infos.values())
+    seen = training_clips(model_name_or_path, pred, infos.values(), unread=unreached)
     for group, counted in seen.get("groups", {}).items():
         scores["groups"][group]["training_clips"] = counted["clips"]  # the tables mark the group
     warn_training_clips(seen, model_name_or_path, given, split)
@@ -174,19 +174,38 @@ def identical_to(infos, manifest: frozenset[str]) -> set[str]:
     return twins
 
 
-def trained_clip_masks(model: str | os.PathLike, pred: dict, infos) -> tuple[np.ndarray, np.ndarray] | None:
+def trained_clip_masks(model: str | os.PathLike, pred: dict, infos, unread=()) -> tuple[np.ndarray, ...] | None:
     """Which of the scored clips (``pred``'s ``id``) the model at ``model`` was trained on, by its
-    ``train_manifest.txt``: ``(by_id, by_identical_audio)``, boolean per clip (:func:`identical_to` of
-    the scored data's ``prepare.json`` records ``infos``; a clip counted by id is not counted again);
-    None where the model has no manifest.  The grid reads a test set's clips from them."""
-    manifest = training_manifest(model)
-    if manifest is None:
+    ``train_manifest.txt``: ``(by_id, by_identical_audio, undecided)``, boolean per clip (:func:`identical_to`
+    of the scored data's ``prepare.json`` records ``infos``; a clip counted by id is not counted again;
+    ``undecided``: :func:`_undecided`, of the benchmarks ``unread`` whose record could not be read); None
+    where the model has no manifest.  The grid reads a test set's clips from the first two."""
+    whole = training_manifest(model)
+    if whole is None:
         return None
     infos = list(infos)
-    manifest = _same_audio_ids(model, manifest, infos)
+    manifest = _same_audio_ids(model, whole, infos)
     ids = np.asarray(pred["id"])
     by_id = np.isin(ids, list(manifest))
-    return by_id, np.isin(ids, list(identical_to(infos, manifest))) & ~by_id
+    undecided = _undecided(model, pred, whole, unread) & ~by_id
+    return by_id, np.isin(ids, list(identical_to(infos, manifest))) & ~by_id, undecided
+
+
+def _undecided(model: str | os.PathLike, pred: dict, manifest: frozenset[str], unread) -> np.ndarray:
+    """The scored clips whose id is one of ``manifest``'s in a corpus the model's training data had generated
+    (its ``scores.json``'s ``synthetic``), of a benchmark in ``unread`` (a Hub dataset whose ``prepare.json``
+    could not be read): whether they are that generated data (the same clips) or real data named alike cannot
+    be told, and :func:`_same_audio_ids` would read them as real.  None is, where the model records nothing."""
+    from .outputs import model_scores
+
+    ids = np.asarray(pred["id"])
+    summary = model_scores(model).summary if unread else {}
+    if not isinstance(summary.get("synthetic"), dict):
+        return np.zeros(len(ids), dtype=bool)
+    generated = {c for bench in summary["synthetic"].values() if isinstance(bench, dict) for c in bench}
+    groups = [g for name in unread if name in BENCHMARKS for g in BENCHMARKS[name].groups]
+    corpus = np.asarray([i.split("/", 1)[0] in generated for i in ids.tolist()], dtype=bool)
+    return corpus & np.isin(np.asarray(pred["group"]), groups) & np.isin(ids, list(manifest))
 
 
 def _same_audio_ids(model: str | os.PathLike, manifest: frozenset[str], infos) -> frozenset[str]:
@@ -208,25 +227,32 @@ def _same_audio_ids(model: str | os.PathLike, manifest: frozenset[str], infos) -
     return frozenset(i for i in manifest if i.split("/", 1)[0] not in apart) if apart else manifest
 
 
-def training_clips(model: str | os.PathLike, pred: dict, infos, masks: list | None = None) -> dict:
+def training_clips(model: str | os.PathLike, pred: dict, infos, masks: list | None = None, *, unread=()) -> dict:
     """Which of the scored clips (``pred``: :func:`~.inference.predict`'s ``id`` and ``group``) the model
     at ``model`` was trained on (:func:`trained_clip_masks`, appended to ``masks`` where given and
     checked, for a caller that marks the clips: the grid): their count, by clip id and by identical
     audio, per group where any, and the first few ids.  Not checked where the model has no manifest, or
     where it is on the Hub and its manifest could not be fetched (``"unreached": True``,
-    :func:`warn_training_clips` warns of it: infer's, predict's and the grid's one way of saying so)."""
+    :func:`warn_training_clips` warns of it: infer's, predict's and the grid's one way of saying so).
+    ``unread``: the benchmarks whose scored data's record could not be read (a Hub dataset not reached): the
+    clips of those whose id is a training clip's of a generated corpus are counted as ``undecided``, not read
+    as real data (:func:`_undecided`)."""
     from bimotion.hub import HubUnreachableError
 
     try:
-        found = trained_clip_masks(model, pred, infos)
+        found = trained_clip_masks(model, pred, infos, unread)
     except HubUnreachableError as err:  # it may have one: not "none", and the way out said
         return {"checked": False, "unreached": True, "why": str(err)}  # its repository, why, and what to do
     if found is None:
         return {"checked": False, "why": f"no {MANIFEST} beside the model (recipes/train.py writes it)"}
     if masks is not None:
         masks.append(found)
-    by_id, by_audio = found
+    by_id, by_audio, undecided = found
     ids, groups = np.asarray(pred["id"]), np.asarray(pred["group"])
+    held = set(groups[undecided].tolist())  # the unread datasets those clips are of
+    unread = [name for name in sorted(unread) if name in BENCHMARKS and held & set(BENCHMARKS[name].groups)]
+    unsure = {"undecided": {"clips": int(undecided.sum()), "datasets": unread,
+                            "examples": sorted(ids[undecided].tolist())[:5]}} if undecided.any() else {}  # fmt: skip
     hit = by_id | by_audio
     per_group = {
         str(g): {"clips": int(hit[groups == g].sum()), "of": int((groups == g).sum())}
@@ -236,6 +262,7 @@ def training_clips(model: str | os.PathLike, pred: dict, infos, masks: list | No
     return {
         "checked": True, "clips": int(hit.sum()), "of": len(ids), "by_id": int(by_id.sum()),
         "by_identical_audio": int(by_audio.sum()), "groups": per_group, "examples": sorted(ids[hit].tolist())[:5],
+        **unsure,
     }  # fmt: skip
 
 
@@ -253,6 +280,14 @@ def warn_training_clips(
     one when the model's manifest could not be fetched from the Hub (``seen["unreached"]``)."""
     if seen.get("unreached"):
         note(f"warning: the {split} clips scored were not checked against those {model} was trained on: {seen['why']}")
+    if undecided := seen.get("undecided"):
+        unread = ", ".join(f"{name} {datasets[name]}" for name in undecided["datasets"] if name in datasets)
+        note(
+            f"note: {undecided['clips']} of the {seen['of']} {split} clips scored ({unread}) have the clip id of one "
+            f"{model} was trained on, in a corpus its training data had generated; whether they are those generated "
+            "clips or real ones named alike could not be told, their data's prepare.json not read: they are not "
+            "marked. Rerun where the Hub answers to check them"
+        )
     if not seen.get("clips"):
         return
     where = ", ".join(f"{name} {source}" for name, source in datasets.items())
