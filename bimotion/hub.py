@@ -119,10 +119,11 @@ def asked_once(repo_id: str, filename: str, repo_type: str = "model") -> Excepti
     another, is not waited for again (a firewall dropping packets); an answer forgets it."""
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
 
+    asked = time.time()  # a marker of no answer says when the look-up began: one answered since outdates it
     try:  # no retries: its default (retry_on_errors=False)
         get_hf_file_metadata(hf_hub_url(repo_id, filename, repo_type=repo_type), timeout=constants.HF_HUB_ETAG_TIMEOUT)
     except Exception as err:  # the network's and the Hub's errors alike: hub_file tells them apart
-        _remember_silence(_chain(err), constants.ENDPOINT)
+        _remember_silence(_chain(err), constants.ENDPOINT, asked)
         return err
     forget_unanswered(constants.ENDPOINT)  # it answers again: the other processes may ask it too
     return None
@@ -131,7 +132,7 @@ def asked_once(repo_id: str, filename: str, repo_type: str = "model") -> Excepti
 _SILENT = (TimeoutError, ConnectionError, socket.gaierror)  # the network's errors under httpx's: refused, timed out
 
 
-def _remember_silence(chain: list[BaseException], endpoint: str) -> None:
+def _remember_silence(chain: list[BaseException], endpoint: str, asked_unix_s: float | None = None) -> None:
     """An error of no answer at all (:data:`_SILENT`, or a failed TLS handshake: :func:`_tls_error`; with no
     HTTP status), kept for :func:`_unanswered`, in this process and in a marker file for the others (:mod:`bimotion.hub_marker`).  An
     answer (an HTTP status) forgets it (:func:`forget_unanswered`)."""
@@ -141,7 +142,7 @@ def _remember_silence(chain: list[BaseException], endpoint: str) -> None:
     elif answer == "silent":
         _silent[endpoint] = (time.monotonic(), chain[0])
         tls = _tls_error(chain)
-        write_marker(endpoint, _in_words(tls or chain[-1]), tls=tls is not None)
+        write_marker(endpoint, _in_words(tls or chain[-1]), tls=tls is not None, asked_unix_s=asked_unix_s)
 
 
 def _answer(chain: list[BaseException]) -> str | None:

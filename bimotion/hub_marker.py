@@ -52,14 +52,23 @@ def marker_path(endpoint: str) -> Path:
     return Path(constants.HF_ASSETS_CACHE) / "bimotion" / "hub-unanswered" / f"{name}.json"
 
 
-def write_marker(endpoint: str, error: str, *, tls: bool) -> None:
-    """:func:`marker_path` of ``endpoint``, written whole: when, and the look-up's ``error`` in words (a failed
-    TLS handshake: ``tls``); a cache that cannot be written is not remembered in."""
+def answered_path(endpoint: str) -> Path:
+    """The file beside :func:`marker_path` of ``endpoint`` that says when a process last got the Hub's answer."""
+    marker = marker_path(endpoint)
+    return marker.with_name(f"{marker.stem}.answered.json")
+
+
+def write_marker(endpoint: str, error: str, *, tls: bool, asked_unix_s: float | None = None) -> None:
+    """:func:`marker_path` of ``endpoint``, written whole: when, when the look-up began (``asked_unix_s``,
+    default now), and its ``error`` in words (a failed TLS handshake: ``tls``); a cache that cannot be written is
+    not remembered in."""
     import json
 
     from loaders.files import write_text_atomic
 
-    record = {"endpoint": endpoint, "when_unix_s": time.time(), "error": error, "tls": tls}
+    now = time.time()
+    asked = now if asked_unix_s is None else asked_unix_s
+    record = {"endpoint": endpoint, "when_unix_s": now, "asked_unix_s": asked, "error": error, "tls": tls}
     try:
         write_text_atomic(marker_path(endpoint), json.dumps(record) + "\n")
     except OSError:  # read-only, full, a file in its way: this process still remembers
@@ -68,19 +77,48 @@ def write_marker(endpoint: str, error: str, *, tls: bool) -> None:
 
 def read_marker(endpoint: str, *, max_age_s: float) -> RecentlyUnanswered | None:
     """What :func:`marker_path` of ``endpoint`` recalls, when written less than ``max_age_s`` ago, else None
-    (none, too old, from the future, not this endpoint's or not readable: the Hub is asked)."""
+    (none, too old, from the future, not this endpoint's or not readable, or of a look-up that began before
+    another process last got an answer, :func:`answered_path`, and ended after it removed the marker: the Hub is
+    asked)."""
     import json
 
     try:
         record = json.loads(marker_path(endpoint).read_text(encoding="utf-8"))
         fresh = 0.0 <= time.time() - float(record["when_unix_s"]) < max_age_s and record["endpoint"] == endpoint
-        return RecentlyUnanswered(str(record["error"]), bool(record["tls"])) if fresh else None
+        asked = float(record.get("asked_unix_s", record["when_unix_s"]))
+        return (
+            RecentlyUnanswered(str(record["error"]), bool(record["tls"]))
+            if fresh and asked >= _answered(endpoint)
+            else None
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
+def _answered(endpoint: str) -> float:
+    """When a process of this machine last got the Hub's answer (:func:`answered_path`), in Unix seconds; 0 for never."""
+    import json
+
+    try:
+        return float(json.loads(answered_path(endpoint).read_text(encoding="utf-8"))["when_unix_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
 def remove_marker(endpoint: str) -> None:
-    """Remove :func:`marker_path` of ``endpoint``: the Hub answered (one that cannot be removed stays, to expire)."""
+    """Remove :func:`marker_path` of ``endpoint``, and record when (:func:`answered_path`): the Hub answered (a
+    marker that cannot be removed stays, to expire; a look-up begun before this that ends unanswered after it
+    leaves one that is not read)."""
+    import json
+
+    from loaders.files import write_text_atomic
+
+    try:
+        write_text_atomic(
+            answered_path(endpoint), json.dumps({"endpoint": endpoint, "when_unix_s": time.time()}) + "\n"
+        )
+    except OSError:  # read-only, full: such a marker lasts its minute
+        pass
     try:
         marker_path(endpoint).unlink(missing_ok=True)
     except OSError:

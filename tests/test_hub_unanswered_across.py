@@ -347,3 +347,25 @@ def test_a_process_started_with_a_longer_timeout_asks_the_hub_again(silent, tmp_
     assert "less than a minute ago" not in longer["why"]
     again = fresh_process(endpoint, home)
     assert len(heads(asked)) == 2 and "less than a minute ago" in again["why"]
+
+
+def test_a_look_up_begun_before_another_process_got_an_answer_leaves_no_marker_read(monkeypatch, tmp_path):
+    """Two processes ask the Hub at once: one gets its answer and removes the marker; the other's look-up, begun
+    before that answer, times out after it and writes its marker, which told every process of the machine for a
+    minute that the Hub did not answer though it had just answered.  A marker says when its look-up began, an
+    answer is recorded with its time, and a marker of a look-up begun before the last answer is not read; one
+    begun after it still is."""
+    import time
+
+    endpoint = "http://127.0.0.1:9"
+    monkeypatch.setattr(constants, "HF_ASSETS_CACHE", str(tmp_path / "assets"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub, "_silent", {})
+    at(monkeypatch, endpoint)
+    began = time.time() - 1  # the slow process's look-up
+    hub.forget_unanswered(endpoint)  # the other process got its answer
+    hub_marker.write_marker(endpoint, "TimeoutError: timed out", tls=False, asked_unix_s=began)  # then it timed out
+    assert hub_marker.marker_path(endpoint).is_file()
+    assert hub._unanswered() is None  # was the slow process's marker, for a minute
+    hub_marker.write_marker(endpoint, "TimeoutError: timed out", tls=False)  # a look-up begun after the answer
+    assert str(hub._unanswered()) == "TimeoutError: timed out"
