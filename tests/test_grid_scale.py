@@ -533,3 +533,34 @@ def test_the_grid_log_marks_a_score_at_or_below_chance_as_the_tables_do():
         "weighted F1 % eng_eld 28.4† (chance 32.1), zho_eld 56.0 (chance 27.8) († at or below chance)"
     )
     assert scored_line({"zho_eld": tests["zho_eld"]}) == "weighted F1 % zho_eld 56.0 (chance 27.8)"
+
+
+def test_the_grid_log_says_the_tables_numbers_when_the_grid_scores_by_arg_max():
+    """Under ``metric: weighted_f1_argmax`` the tables showed the arg-max F1 and its chance level while
+    every model's log line said the sigmoid reading's (on the demo's predictions, eng_eld's model on its
+    own test set: 56.7 against 32.1 in the log, 60.6 against 22.6 in the tables); the log now says the
+    tables' numbers, with their chance level and mark."""
+    import numpy as np
+
+    from bimotion.grid.scoring import chance_of_test, entry_of_test
+    from bimotion.grid.workers import scored_line
+    from bimotion.training.bootstrap import score_test
+    from bimotion.training.metrics import score_groups
+
+    rng = np.random.default_rng(0)
+    n, mask = 60, np.zeros((60, 13), dtype=np.int8)
+    mask[:, [5, 7, 8]] = 1  # CSED's neutral, positive, negative
+    labels = np.zeros_like(mask)
+    labels[np.arange(n), rng.choice([5, 7, 8], n, p=[0.6, 0.2, 0.2])] = 1
+    logits = (rng.normal(size=(n, 13)) + 2 * labels + 1).astype(np.float32)  # ranks well, every logit above 0
+    pred = {"id": np.array([f"csed/{i}" for i in range(n)]), "group": np.array(["zho_eld"] * n),
+            "corpus": np.array(["csed"] * n), "labels": labels, "label_mask": mask, "logits": logits}  # fmt: skip
+    scores = score_groups(logits, labels, mask, pred["corpus"], pred["group"])
+    tests = {"zho_eld": entry_of_test(pred, scores, "zho_eld", None, "mean")}
+    cell, _ = score_test([pred], samples=0, confidence=0.95, metric="weighted_f1_argmax")
+    chance = chance_of_test(pred, metric="weighted_f1_argmax")["chance"]
+    assert abs(cell[0] - 100 * tests["zho_eld"]["weighted_f1"]) > 1  # the two readings differ here
+    assert (
+        scored_line(tests, "weighted_f1_argmax")
+        == f"weighted F1 (arg-max) % zho_eld {cell[0]:.1f} (chance {chance:.1f})"
+    )

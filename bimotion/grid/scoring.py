@@ -76,7 +76,8 @@ def entry_of_test(
     pred: dict, scores: dict, test: str, trained: list[str] | None, mode: str, heard: np.ndarray | None = None
 ) -> dict:
     """One test set's numbers in a model's metrics file: weighted and macro F1 and chance level from
-    its (group, corpus) parts by ``mode`` (as the tables), its annotated and untrained labels, and
+    its (group, corpus) parts by ``mode`` (as the tables; ``chance_argmax``: that of ``weighted_f1_argmax``,
+    the tables' under ``metric: weighted_f1_argmax``), its annotated and untrained labels, and
     ``training_clips``, how many of its clips the model was trained on, where any (``heard``: a mask over
     ``pred``'s clips, :func:`bimotion.grid.heard.mark_training_clips`)."""
     from ..training.metrics import aggregate, trained_mask
@@ -89,11 +90,13 @@ def entry_of_test(
         rows |= (pred["group"] == s.group) & (pred["corpus"] == s.corpus)
     pooled = score(pred["logits"][rows], pred["labels"][rows], pred["label_mask"][rows], trained=trained_mask(trained))
     heard_of = {} if heard is None or not heard[rows].any() else {"training_clips": int(heard[rows].sum())}
+    test = {k: v[rows] for k, v in pred.items()}
     return {
         "weighted_f1": aggregate(parts, pooled, mode),
         "macro_f1": aggregate(parts, pooled, mode, "macro_f1"),
         "weighted_f1_argmax": aggregate(parts, pooled, mode, "weighted_f1_argmax"),
-        "chance": chance_of_test({k: v[rows] for k, v in pred.items()}, mode)["chance"] / 100,
+        "chance": chance_of_test(test, mode)["chance"] / 100,
+        "chance_argmax": chance_of_test(test, mode, "weighted_f1_argmax")["chance"] / 100,  # weighted_f1_argmax's
         "num_samples": int(rows.sum()),
         "test_sets": [f"{s.group}/{s.corpus}" for s in shards],
         "annotated_labels": pooled["annotated_labels"],

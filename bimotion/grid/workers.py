@@ -93,19 +93,21 @@ def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:
     metrics = grid.score_model(model, seed)
     grid.ranks.barrier()
     if metrics is not None:
-        grid.log(f"[grid] {progress} {model.name} seed {seed} scored: {scored_line(metrics['tests'])}")
+        line = scored_line(metrics["tests"], grid.config.metric)
+        grid.log(f"[grid] {progress} {model.name} seed {seed} scored: {line}")
 
 
-def scored_line(tests: dict[str, dict]) -> str:
-    """A model's test scores as the grid's log says them: weighted F1 % beside each chance level, a
-    score at or below it marked ``†`` as in the tables (no better than ignoring the audio)."""
+def scored_line(tests: dict[str, dict], metric: str = "weighted_f1") -> str:
+    """A model's test scores as the grid's log says them: ``metric`` (the grid's, the tables' numbers)
+    in % beside each chance level, a score at or below it marked ``†`` as in the tables (no better than
+    ignoring the audio)."""
     from bimotion.training.metrics import DAGGER
 
-    marked = {t: DAGGER if v["weighted_f1"] <= v["chance"] else "" for t, v in tests.items()}
-    scores = ", ".join(
-        f"{t} {100 * v['weighted_f1']:.1f}{marked[t]} (chance {100 * v['chance']:.1f})" for t, v in tests.items()
-    )
-    return f"weighted F1 % {scores}" + (f" ({DAGGER} at or below chance)" if any(marked.values()) else "")
+    chance = "chance" if metric == "weighted_f1" else "chance_argmax"  # :func:`.scoring.entry_of_test`'s
+    marked = {t: DAGGER if v[metric] <= v[chance] else "" for t, v in tests.items()}
+    scores = ", ".join(f"{t} {100 * v[metric]:.1f}{marked[t]} (chance {100 * v[chance]:.1f})" for t, v in tests.items())
+    words = "weighted F1 %" if metric == "weighted_f1" else "weighted F1 (arg-max) %"
+    return f"{words} {scores}" + (f" ({DAGGER} at or below chance)" if any(marked.values()) else "")
 
 
 def unfinished(grid) -> list[str]:
