@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,35 @@ def _hub_markers_of_the_test(monkeypatch, tmp_path_factory):
 
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setattr(constants, "HF_ASSETS_CACHE", str(base / "hf-assets" / str(next(_ASSETS))))
+
+
+class _CurrentStderr:
+    """A log handler's stream that writes to whatever ``sys.stderr`` is at each write."""
+
+    closed = False
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+@pytest.fixture(autouse=True)
+def _library_logs_to_the_current_stderr():
+    """transformers, datasets and huggingface_hub each make their log handler the first time they log, on the
+    ``sys.stderr`` of that moment: made in a test with ``capsys``, it held that test's capture, closed when the
+    test ended, and a later test's load report ended in "--- Logging error --- ValueError: I/O operation on
+    closed file" on stderr (test_grid_marker_hub failed after test_hub_unreachable_grid, by which tests shared
+    a worker).  After each test, such a handler writes to the ``sys.stderr`` of the moment it writes."""
+    import logging
+
+    yield
+    for name in ("transformers", "datasets", "huggingface_hub"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
+                handler.__dict__.pop("flush", None)  # transformers' own: the closed stream's flush
+                handler.stream = _CurrentStderr()  # not setStream, which flushes the closed one
 
 
 @pytest.fixture(scope="module", autouse=True)
