@@ -34,6 +34,21 @@ def spoken(text: str) -> str:
     return text
 
 
+def json_kind(value) -> str:
+    """What a parsed JSON value is, in JSON's words (``a JSON array``, ``JSON null``; not Python's
+    ``list``, ``NoneType``), for an error saying that a file holds the wrong kind of value."""
+    if value is None:
+        return "JSON null"
+    kinds = (
+        (bool, "a boolean"),
+        ((int, float), "a number"),
+        (str, "a string"),
+        (list, "an array"),
+        (dict, "an object"),
+    )
+    return "a JSON " + next(words.split(" ", 1)[1] for kind, words in kinds if isinstance(value, kind))
+
+
 @contextlib.contextmanager
 def audience(who: str):
     """Errors raised and shown inside are phrased for ``who`` (``cli`` or ``python``)."""

@@ -353,6 +353,8 @@ def test_a_malformed_scores_json_is_a_note_naming_it_not_a_traceback(models, aud
     note = f"note: {model / 'scores.json'} cannot be read ("
     assert note in err and "how its labels compare with chance is not known" in err, err
     assert "copy it again from the training run's folder (or delete it)" in err and "warning:" not in err
+    if scores == "[1, 2]":  # in JSON's words, not Python's ("a JSON list")
+        assert f"{note}a JSON array, not an object)" in err, err
 
 
 def test_the_scores_json_of_a_hub_model_is_fetched_once_and_an_unfetched_one_is_said_to_be(

@@ -297,8 +297,9 @@ def test_a_damaged_run_identity_is_one_error_naming_it_and_the_fix(tiny, data, t
 
     identity = {"train_shards": [["csed", "zho_eld"]], "training_args": {"seed": 0}}
     for text, why in (
-        (b"[]", "a JSON list, not an object"),
-        (b'{"train_shards": [], "training_args": 5}', "its training_args is a JSON int, not an object"),
+        (b"[]", "a JSON array, not an object"),
+        (b"null", "JSON null, not an object"),
+        (b'{"train_shards": [], "training_args": 5}', "its training_args is a JSON number, not an object"),
         (b"\xff{}", "not UTF-8 text"),
     ):
         (out / IDENTITY_FILE).write_bytes(text)

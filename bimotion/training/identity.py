@@ -243,7 +243,7 @@ def _stored_changes(path: Path, identity: dict, defaults: dict) -> list[str]:
     """How ``identity`` differs from the identity stored at ``path`` (:func:`differences`, with the
     fields' ``defaults`` standing for those it lacks); a stored identity that does not read as one
     raises :class:`~loaders.errors.DamagedFileError` naming it and what to do."""
-    from loaders.errors import DamagedFileError
+    from loaders.errors import DamagedFileError, json_kind
 
     try:
         stored, why = json.loads(path.read_text(encoding="utf-8")), None
@@ -252,10 +252,10 @@ def _stored_changes(path: Path, identity: dict, defaults: dict) -> list[str]:
     except json.JSONDecodeError as err:
         stored, why = None, f"not JSON: {err}"
     if why is None and not isinstance(stored, dict):
-        why = f"a JSON {type(stored).__name__}, not an object"
+        why = f"{json_kind(stored)}, not an object"
     for key, value in identity.items() if why is None else ():
         if isinstance(value, dict) and key in stored and not isinstance(stored[key], dict):
-            why = f"its {key} is a JSON {type(stored[key]).__name__}, not an object"
+            why = f"its {key} is {json_kind(stored[key])}, not an object"
             break
     if why is not None:
         raise DamagedFileError(

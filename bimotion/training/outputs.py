@@ -112,6 +112,7 @@ def model_scores(source: str | os.PathLike, *, cache_dir: str | None = None) -> 
     import json
 
     from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
+    from loaders.errors import json_kind
 
     path: Path | None = Path(source).expanduser() / SCORES
     if not path.parent.exists() and is_hub_id(str(source)):
@@ -129,7 +130,7 @@ def model_scores(source: str | os.PathLike, *, cache_dir: str | None = None) -> 
     except (OSError, UnicodeDecodeError, ValueError) as err:
         return ModelScores({}, str(path), "unreadable", str(err).splitlines()[0] if str(err) else type(err).__name__)
     if not isinstance(summary, dict):
-        return ModelScores({}, str(path), "unreadable", f"a JSON {type(summary).__name__}, not an object")
+        return ModelScores({}, str(path), "unreadable", f"{json_kind(summary)}, not an object")
     return ModelScores(summary, str(path))
 
 
