@@ -624,3 +624,14 @@ def test_figures_are_not_written_into_a_model_folder_that_push_would_upload_them
     assert f"--output_dir {out} {where}, every file of which `bimotion push` and --push_to_hub upload" in err, err
     assert f"choose a folder outside it, such as --output_dir {model_dir.parent / 'figures'}" in err, err
     assert sorted(p.name for p in model_dir.iterdir()) == before  # nothing written there
+
+
+def test_a_folder_with_a_config_json_of_its_own_is_not_taken_for_a_model_folder(tmp_path):
+    """The check above walks up from --output_dir: a project folder holding a config.json of its own (no
+    weights) is not a model folder, and figures may be written below it."""
+    from bimotion.training.outputs import model_around
+
+    (tmp_path / "config.json").write_text("{}")
+    assert model_around(tmp_path / "figures") is None
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    assert model_around(tmp_path / "figures") == tmp_path.resolve()

@@ -45,13 +45,14 @@ def model_kind(folder: str | os.PathLike) -> str | None:
 
 
 def model_around(path: str | os.PathLike) -> Path | None:
-    """The fine-tuned model folder (:data:`MODEL_CONFIG`, or a folder :func:`model_kind` cannot tell) that
-    ``path`` is or lies inside (links resolved), or None: ``bimotion push`` and ``--push_to_hub`` upload
-    every file of one with its model, so a command's other output kept there would be published."""
+    """The fine-tuned model folder (:data:`MODEL_CONFIG` beside its weights, or a folder :func:`model_kind`
+    cannot tell) that ``path`` is or lies inside (links resolved), or None: ``bimotion push`` and
+    ``--push_to_hub`` upload every file of one with its model, so a command's other output kept there would be
+    published.  A folder with a ``config.json`` of something else (a project's own, no weights) is none."""
     path = Path(path).expanduser().resolve()
     for folder in (path, *path.parents):
         try:
-            if model_kind(folder) == "model":
+            if model_kind(folder) == "model" and any(any(folder.glob(f"*{s}")) for s in (".safetensors", ".bin")):
                 return folder
         except MixedModelFolder:
             return folder
