@@ -215,7 +215,7 @@ def collect_advice(grid: Grid) -> Advice:
     is trained here): its mixtures in the plan's order."""
     from loaders.labels import LABELS
 
-    from ..training.metrics import _speaker_counts, trained_mask
+    from ..training.metrics import speaker_counts, trained_mask
 
     cfg = grid.config
     test = target_test(cfg.target, cfg.groups)
@@ -258,5 +258,5 @@ def collect_advice(grid: Grid) -> Advice:
         cfg.target, test, len(base[4]["id"]), chance, list(cfg.seeds),
         cfg.confidence, cfg.bootstrap_samples, cfg.group_score, _backend(grid), results, grid.out,
         augment_only=list(cfg.augment_only), caveat=backend_caveat(cfg, grid.sources, at_chance),
-        test_speakers=sum(_speaker_counts(base[4]["group"], base[4]["corpus"], base[4].get("speaker")).values()),
+        test_speakers=sum(speaker_counts(base[4]["group"], base[4]["corpus"], base[4].get("speaker")).values()),
     )  # fmt: skip

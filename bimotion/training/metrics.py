@@ -280,7 +280,7 @@ def score_groups(
                              group_score=group_score, samples=intervals)  # fmt: skip
         for group, interval in ci.items():
             out_groups[group]["weighted_f1_ci"] = interval
-        for group, count in _speaker_counts(groups, corpora, speakers).items():
+        for group, count in speaker_counts(groups, corpora, speakers).items():
             out_groups[group]["num_speakers"] = count  # the end table and the card say when they are few
     keys = np.char.add(groups.astype(str), corpora.astype(str))  # the parts the intervals resample within
     drawn = _interval_record(intervals, speakers, keys) if intervals and len(labels) else {}
@@ -297,7 +297,7 @@ def score_groups(
     }
 
 
-def _speaker_counts(groups: np.ndarray, corpora: np.ndarray, speakers: np.ndarray | None) -> dict[str, int]:
+def speaker_counts(groups: np.ndarray, corpora: np.ndarray, speakers: np.ndarray | None) -> dict[str, int]:
     """The distinct speakers (within each corpus) of each group whose rows name any, from ``speakers``
     (per row, ``""``: none); none where ``speakers`` is None."""
     if speakers is None:
