@@ -747,3 +747,36 @@ def test_a_test_set_of_few_speakers_is_said_beside_the_verdicts():
         assert "speakers: the intervals" not in "\n".join(summary_lines(enough))
     one = "\n".join(summary_lines(dataclasses.replace(advice, test_speakers=1)))  # resampled by clip: said alike
     assert "Its test clips are of 1 speaker: the intervals over its test set understate" in one
+
+
+@pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed
+def test_a_model_that_never_trained_on_some_target_labels_says_so_on_its_line():
+    """The worked example's stdout said "a model of Mandarin elderly alone scores 0.0 ± 0.0 † on Indonesian
+    elderly, 48.6 ± 7.7 below the baseline (a clear loss)" with no word that CSED's model never trained on 4
+    of the 5 labels it is scored on; only advice.md said so.  Its line now says it, in advice.md's words."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import render_markdown, summary_lines
+
+    def estimate(value: float) -> Estimate:
+        return Estimate([value, value], value, 0.0, [value - 1, value + 1], [value - 2, value + 2], 1.0)
+
+    baseline = MixtureResult("ind_eld", "b", "b", "baseline", "X(l,a)", [], estimate(60.0), estimate(0.0),
+                             chance=40.0)  # fmt: skip
+    lost = MixtureResult("zho_eld", "z", "z", "inference", "X(¬l,a)", ["zho_eld"], estimate(0.0), estimate(-60.0),
+                         untrained=["sadness", "anger", "happiness", "surprise"], chance=40.0)  # fmt: skip
+    kept = MixtureResult("eng_eld", "e", "e", "inference", "X(¬l,a)", ["eng_eld"], estimate(55.0), estimate(-5.0),
+                         chance=40.0)  # fmt: skip
+    advice = Advice("ind_eld", "ind_eld", 48, 40.0, [0, 1], 0.95, 100, "mean", "probe", [baseline, lost, kept],
+                    Path("."))  # fmt: skip
+    lines = summary_lines(advice)
+    line = next(line for line in lines if "a model of Mandarin elderly alone" in line)
+    assert line.endswith(
+        "below the baseline (a clear loss). Labels the target annotates that it never trained on (scored as "
+        "absent): sadness, anger, happiness, surprise."
+    ), line
+    other = next(line for line in lines if "a model of English elderly alone" in line)
+    assert "never trained on" not in other, other
+    assert (
+        "- Labels the target annotates that a model never trained on (scored as absent): `zho_eld`: sadness, "
+        "anger, happiness, surprise." in render_markdown(advice)
+    )

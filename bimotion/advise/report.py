@@ -142,6 +142,12 @@ def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
     return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({verdict_words(best, advice.confidence)})."
 
 
+def untrained_words(model: str) -> str:
+    """The words before a list of the target's labels that ``model`` ("a model", "it") never trained on:
+    advice.md's note and a cross-group inference line of the summary say it alike."""
+    return f"Labels the target annotates that {model} never trained on (scored as absent)"
+
+
 def _few_speakers(advice: Advice) -> str:
     """The target line's warning where the test set holds under FEW_TEST_SPEAKERS speakers (as train.py's
     table says it): the intervals over test speakers, which every verdict needs, then understate."""
@@ -190,6 +196,7 @@ def summary_lines(advice: Advice) -> list[str]:
             f"- Cross-group inference: {describe(mixture)} scores {_pm(mixture.score)}{mark} on {who}, "
             f"{abs(mixture.delta.mean):.1f} ± {mixture.delta.plus_minus:.1f} {side} the baseline "
             f"({verdict_words(mixture, advice.confidence)})."
+            + (f" {untrained_words('it')}: {', '.join(mixture.untrained)}." if mixture.untrained else "")
         )
     if advice.augment_only:
         names = names_list([parse_mixture(g).groups[0] for g in advice.augment_only], "+".join(advice.augment_only))
@@ -282,11 +289,7 @@ def render_markdown(advice: Advice) -> str:
     ]
     untrained = [f"`{m.spec}`: {', '.join(m.untrained)}" for m in advice.mixtures if m.untrained]
     if untrained:
-        lines.append(
-            "- Labels the target annotates that a model never trained on (scored as absent): "
-            + "; ".join(untrained)
-            + "."
-        )
+        lines.append(f"- {untrained_words('a model')}: " + "; ".join(untrained) + ".")
     lines.append(
         "- Per-seed values: `advice.json`; per-model metrics: `metrics/<model>/seed<k>.json`; heat map: `tables/`."
     )
