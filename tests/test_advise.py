@@ -156,7 +156,8 @@ def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_bootstrap_alo
     assert first.startswith("Target: Mandarin elderly (zho_eld)"), printed
     assert {p: p.stat().st_mtime_ns for p in out.glob("models/*/seed*/" + MARKER)} == before
     assert all(m["score"]["ci_seeds"] == [None, None] for m in advice["mixtures"])
-    assert "bootstrap interval over test speakers (one seed" in printed
+    # CSED names no speakers: its bootstrap resampled clips, and says so
+    assert "bootstrap interval over test clips (one seed" in printed and advice["by_speaker"] is False
 
 
 def test_a_model_scored_on_other_clips_than_the_baseline_is_refused(probe_advice, tmp_path):
@@ -747,6 +748,26 @@ def test_a_test_set_of_few_speakers_is_said_beside_the_verdicts():
         assert "speakers: the intervals" not in "\n".join(summary_lines(enough))
     one = "\n".join(summary_lines(dataclasses.replace(advice, test_speakers=1)))  # resampled by clip: said alike
     assert "Its test clips are of 1 speaker: the intervals over its test set understate" in one
+
+
+@pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed
+def test_a_verdict_names_test_clips_where_the_bootstrap_drew_no_speakers():
+    """On CSED (no speaker ids) or a test set of one speaker a corpus, the bootstrap resamples clips, and advise
+    said "its 95% interval over test speakers ... includes 0" all the same; it now says over test clips there."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import render_markdown, summary_lines
+
+    score = Estimate([60.0, 61.0], 60.5, 0.7, [55.0, 66.0], [50.0, 70.0], 5.0)
+    delta = Estimate([2.0, 3.0], 2.5, 0.7, [1.0, 4.0], [-6.0, 11.0], 5.0)  # clear over seeds, not over the test set
+    baseline = MixtureResult("ind_eld", "b", "b", "baseline", "X(l,a)", [], score, delta, chance=40.0)
+    added = MixtureResult("ind_eld+zho_eld", "z", "z", "augment", "X(l,a)+zho_eld", ["zho_eld"], score, delta,
+                          chance=40.0)  # fmt: skip
+    advice = Advice("ind_eld", "ind_eld", 24, 40.0, [0, 1], 0.95, 100, "mean", "probe", [baseline, added], Path("."))
+    clips = dataclasses.replace(advice, by_speaker=False)
+    for text in ("\n".join(summary_lines(clips)), render_markdown(clips)):
+        assert "not clear: its 95% interval over test clips, [-6.0, 11.0], includes 0" in text, text
+        assert "over seeds and over test clips both exclude 0" in text and "test speakers both" not in text, text
+    assert "its 95% interval over test speakers, [-6.0, 11.0], includes 0" in "\n".join(summary_lines(advice))
 
 
 @pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed

@@ -150,6 +150,7 @@ class Advice:
     augment_only: list[str] = field(default_factory=list)  # groups only added to the target's data (no validation rows)
     caveat: str = ""  # the summary's first line where the backend cannot speak for the data (.caveat)
     test_speakers: int = 0  # the test set's speakers (within each corpus; 0: its rows name none)
+    by_speaker: bool = True  # whether the bootstrap drew speakers (else clips: none named, or one per corpus)
 
     @property
     def baseline(self) -> MixtureResult:
@@ -215,6 +216,7 @@ def collect_advice(grid: Grid) -> Advice:
     is trained here): its mixtures in the plan's order."""
     from loaders.labels import LABELS
 
+    from ..training.bootstrap import drew_speakers
     from ..training.metrics import speaker_counts, trained_mask
 
     cfg = grid.config
@@ -254,9 +256,11 @@ def collect_advice(grid: Grid) -> Advice:
         for m, (model, values, boot, untrained, _, heard) in runs.items()
     ]
     at_chance = next(r for r in results if r.role == "baseline").score.mean <= chance
+    parts = base[4]["corpus"].astype(str)  # with the group: the parts the bootstrap resamples within
     return Advice(
         cfg.target, test, len(base[4]["id"]), chance, list(cfg.seeds),
         cfg.confidence, cfg.bootstrap_samples, cfg.group_score, _backend(grid), results, grid.out,
         augment_only=list(cfg.augment_only), caveat=backend_caveat(cfg, grid.sources, at_chance),
         test_speakers=sum(speaker_counts(base[4]["group"], base[4]["corpus"], base[4].get("speaker")).values()),
+        by_speaker=drew_speakers(base[4].get("speaker"), np.char.add(base[4]["group"].astype(str), parts)),
     )  # fmt: skip

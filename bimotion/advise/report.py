@@ -25,10 +25,10 @@ VERDICTS = {
 }
 
 
-def verdict_words(mixture: MixtureResult, confidence: float) -> str:
+def verdict_words(mixture: MixtureResult, confidence: float, over: str = "over test speakers") -> str:
     """A mixture's verdict in words (:data:`VERDICTS`); an unclear one says which interval of its
-    difference from the baseline includes 0, and where it lies: over seeds, over test speakers or both;
-    one not held out, whose score (or the baseline's) it is."""
+    difference from the baseline includes 0, and where it lies: over seeds, ``over`` the test set
+    (:func:`over_test_set`) or both; one not held out, whose score (or the baseline's) it is."""
     if mixture.verdict == "not_held_out":
         whose = "it was" if mixture.training_clips else "the baseline was"
         count = mixture.training_clips or mixture.baseline_training_clips
@@ -36,20 +36,26 @@ def verdict_words(mixture: MixtureResult, confidence: float) -> str:
     if mixture.verdict != "unclear":
         return VERDICTS[mixture.verdict]
     delta, level = mixture.delta, f"{100 * confidence:g}%"
-    intervals = {"over test speakers": delta.ci_clips}
+    intervals = {over: delta.ci_clips}
     if len(delta.values) > 1:
         intervals = {"over seeds": delta.ci_seeds, **intervals}
     across = {name: ci for name, ci in intervals.items() if ci[0] <= 0 <= ci[1]}
     if not across:  # each excludes 0, on opposite sides
-        return f"not clear: its {level} intervals over seeds and over test speakers lie on opposite sides of 0"
+        return f"not clear: its {level} intervals over seeds and {over} lie on opposite sides of 0"
     if len(across) == 2:
         seeds, speakers = across.values()
         return (
-            f"not clear: both {level} intervals include 0, over seeds {_interval(seeds)} and over test speakers "
+            f"not clear: both {level} intervals include 0, over seeds {_interval(seeds)} and {over} "
             f"{_interval(speakers)}"
         )
     (name, ci), *_ = across.items()
     return f"not clear: its {level} interval {name}, {_interval(ci)}, includes 0"
+
+
+def over_test_set(advice: Advice) -> str:
+    """What the test set's bootstrap resampled, in a verdict's words: ``over test speakers``, or ``over test
+    clips`` where it drew none (a corpus naming no speakers, CSED's; or one speaker a corpus)."""
+    return "over test speakers" if advice.by_speaker else "over test clips"
 
 
 def _pm(estimate: Estimate) -> str:
@@ -85,11 +91,15 @@ def _interval_words(advice: Advice) -> str:
     level = f"{100 * advice.confidence:g}%"
     if len(advice.seeds) > 1:
         return f"± is half the {level} interval over {len(advice.seeds)} seeds (Student t, paired by seed)" + (
-            f"; a clear gain or loss is one whose {level} intervals over seeds and over test speakers both exclude 0"
+            f"; a clear gain or loss is one whose {level} intervals over seeds and {over_test_set(advice)} both "
+            "exclude 0"
             if len(advice.mixtures) > 1  # a baseline alone is compared with nothing
             else ""
         )
-    return f"± is half the {level} bootstrap interval over test speakers (one seed: run more seeds for seed variation)"
+    return (
+        f"± is half the {level} bootstrap interval {over_test_set(advice)} (one seed: run more seeds for seed "
+        "variation)"
+    )
 
 
 def target_name(advice: Advice) -> str:
@@ -139,7 +149,7 @@ def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
     else:
         action = f"{describe(best)} beats the in-group baseline by {amount} weighted-F1 points"
     lead = "Helps most" if best.verdict == "helps" else "Highest on average"  # a gain only when it is clear
-    return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({verdict_words(best, advice.confidence)})."
+    return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({verdict_words(best, advice.confidence, over_test_set(advice))})."
 
 
 def untrained_words(model: str) -> str:
@@ -186,7 +196,7 @@ def summary_lines(advice: Advice) -> list[str]:
         verb, amount = _change(mixture.delta)
         lines.append(
             f"- {_upper_first(describe(mixture))} {verb} {who} by {amount} weighted-F1 points "
-            f"({verdict_words(mixture, advice.confidence)})."
+            f"({verdict_words(mixture, advice.confidence, over_test_set(advice))})."
         )
     for mixture in advice.of_role("inference"):
         side = "above" if mixture.delta.mean >= 0 else "below"
@@ -195,7 +205,7 @@ def summary_lines(advice: Advice) -> list[str]:
         lines.append(
             f"- Cross-group inference: {describe(mixture)} scores {_pm(mixture.score)}{mark} on {who}, "
             f"{abs(mixture.delta.mean):.1f} ± {mixture.delta.plus_minus:.1f} {side} the baseline "
-            f"({verdict_words(mixture, advice.confidence)})."
+            f"({verdict_words(mixture, advice.confidence, over_test_set(advice))})."
             + (f" {untrained_words('it')}: {', '.join(mixture.untrained)}." if mixture.untrained else "")
         )
     if advice.augment_only:
