@@ -309,6 +309,39 @@ def test_a_damaged_run_identity_is_one_error_naming_it_and_the_fix(tiny, data, t
             assert str(raised.value) == f"{out / IDENTITY_FILE} is damaged ({why}), {fix}"
 
 
+def test_a_damaged_run_identity_beside_a_checkpoint_given_names_fixes_that_go_with_it(tiny, data, tmp_path):
+    """With --resume_from_checkpoint RUN/checkpoint-N and RUN's run_identity.json damaged, the error said "Use a
+    new --output_dir, --overwrite_output_dir to discard that run ...": the command already had a new
+    --output_dir, whose run is refused again, and --overwrite_output_dir is refused with
+    --resume_from_checkpoint. It names the fixes that go with a checkpoint given."""
+    from loaders.errors import DamagedFileError
+
+    settings = {"num_train_epochs": 1, "save_strategy": "epoch", "eval_strategy": "epoch"}
+    first = tmp_path / "first"
+    run(tiny, data, first, **settings)
+    checkpoint = str(sorted(first.glob("checkpoint-*"))[-1])
+    intact = (first / IDENTITY_FILE).read_text()
+    (first / IDENTITY_FILE).write_text('{"data": ')  # cut short
+    with pytest.raises(DamagedFileError) as raised:
+        run(tiny, data, tmp_path / "new", resume_from_checkpoint=checkpoint, **settings)
+    said = str(raised.value)
+    assert said.endswith(
+        f"Move {IDENTITY_FILE} away to resume from {checkpoint} unchecked, or leave out --resume_from_checkpoint "
+        "and use a new --output_dir to train from scratch."
+    ), said  # was: Use a new --output_dir, --overwrite_output_dir to discard that run ...
+    with pytest.raises(ValueError, match="pass it or --resume_from_checkpoint, not both"):  # why it is not named
+        run(tiny, data, tmp_path / "new", resume_from_checkpoint=checkpoint, overwrite_output_dir=True, **settings)
+
+    (first / IDENTITY_FILE).write_text(intact)
+    other = tmp_path / "other"  # the --output_dir's finished model, its identity damaged
+    other.mkdir()
+    (other / SCORES).write_text("{}")
+    (other / IDENTITY_FILE).write_text("[]")
+    with pytest.raises(DamagedFileError) as raised:
+        run(tiny, data, other, resume_from_checkpoint=checkpoint, **settings)
+    assert str(raised.value).endswith(f"Use a new --output_dir, or move {IDENTITY_FILE} away to go on unchecked.")
+
+
 def test_harmless_differences_and_moved_folders_still_resume(tiny, data, tmp_path):
     token = "hf_secret_token_never_written"
     out = tmp_path / "run"

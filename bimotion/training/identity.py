@@ -239,10 +239,11 @@ def argument_defaults(model_args, data_args, run_args, training_args) -> dict:
     return _flatten(_as_stored(values))
 
 
-def _stored_changes(path: Path, identity: dict, defaults: dict) -> list[str]:
+def _stored_changes(path: Path, identity: dict, defaults: dict, given: str | None = None) -> list[str]:
     """How ``identity`` differs from the identity stored at ``path`` (:func:`differences`, with the
     fields' ``defaults`` standing for those it lacks); a stored identity that does not read as one
-    raises :class:`~loaders.errors.DamagedFileError` naming it and what to do."""
+    raises :class:`~loaders.errors.DamagedFileError` naming it and what to do (``given``: the command's
+    ``--resume_from_checkpoint``, which rules out ``--overwrite_output_dir``)."""
     from loaders.errors import DamagedFileError, json_kind
 
     try:
@@ -258,18 +259,28 @@ def _stored_changes(path: Path, identity: dict, defaults: dict) -> list[str]:
             why = f"its {key} is {json_kind(stored[key])}, not an object"
             break
     if why is not None:
+        if given is None:
+            fix = "Use a new --output_dir, --overwrite_output_dir to discard that run and train from scratch, or "
+            fix += f"move {IDENTITY_FILE} away to go on unchecked."
+        elif path.parent.resolve() == Path(given).resolve().parent:  # the run of the checkpoint given
+            fix = f"Move {IDENTITY_FILE} away to resume from {given} unchecked, or leave out --resume_from_checkpoint "
+            fix += "and use a new --output_dir to train from scratch."
+        else:  # --overwrite_output_dir does not go with --resume_from_checkpoint
+            fix = f"Use a new --output_dir, or move {IDENTITY_FILE} away to go on unchecked."
         raise DamagedFileError(
             f"{path} is damaged ({why}), so this command cannot be checked against the run that wrote "
-            f"{path.parent}. Use a new --output_dir, --overwrite_output_dir to discard that run and train from "
-            f"scratch, or move {IDENTITY_FILE} away to go on unchecked.",
+            f"{path.parent}. {fix}",
             why,
         )
     return differences(stored, identity, defaults)
 
 
-def check_resume(run_dir: str | os.PathLike, identity: dict, checkpoint: str, defaults: dict) -> None:
+def check_resume(
+    run_dir: str | os.PathLike, identity: dict, checkpoint: str, defaults: dict, given: str | None = None
+) -> None:
     """Raise :class:`RunMismatch` unless ``run_dir``'s stored identity equals ``identity`` (a field it
-    lacks counts as its value in ``defaults``, :func:`argument_defaults`)."""
+    lacks counts as its value in ``defaults``, :func:`argument_defaults`; ``given``: the command's
+    ``--resume_from_checkpoint``, for the fix of a damaged one)."""
     path = Path(run_dir) / IDENTITY_FILE
     if not path.is_file():
         log.warning(
@@ -279,7 +290,7 @@ def check_resume(run_dir: str | os.PathLike, identity: dict, checkpoint: str, de
             checkpoint,
         )
         return
-    changed = _stored_changes(path, identity, defaults)
+    changed = _stored_changes(path, identity, defaults, given)
     if changed:
         raise RunMismatch(
             f"{checkpoint} belongs to a different run than this command ({'; '.join(changed)}); resuming would "
@@ -288,15 +299,15 @@ def check_resume(run_dir: str | os.PathLike, identity: dict, checkpoint: str, de
         )
 
 
-def check_finished(run_dir: str | os.PathLike, identity: dict, defaults: dict) -> None:
+def check_finished(run_dir: str | os.PathLike, identity: dict, defaults: dict, given: str | None = None) -> None:
     """Raise :class:`RunMismatch` when ``run_dir`` holds the finished model of a different run (its
     scores.json, and a stored identity that differs from ``identity``) and no checkpoint to resume:
     training there would replace that model (its checkpoints, had it kept any, are refused by
-    :func:`check_resume`; ``defaults`` as there).  The same run again trains again, as it did."""
+    :func:`check_resume`; ``defaults`` and ``given`` as there).  The same run again trains again, as it did."""
     path = Path(run_dir) / IDENTITY_FILE
     if not (Path(run_dir) / SCORES).is_file() or not path.is_file():
         return
-    changed = _stored_changes(path, identity, defaults)
+    changed = _stored_changes(path, identity, defaults, given)
     if changed:
         raise RunMismatch(
             f"{run_dir} holds the finished model of a different run than this command ({'; '.join(changed)}); "

@@ -75,11 +75,11 @@ def resume_point(
                 remove_incomplete_checkpoints(output_dir)
         found = last_checkpoint(output_dir) if output_dir.is_dir() else None
         if found:
-            check_resume(output_dir, identity, found, defaults)
+            check_resume(output_dir, identity, found, defaults, explicit)
         elif output_dir.is_dir():
-            check_finished(output_dir, identity, defaults)  # a model without checkpoints: not replaced unasked
+            check_finished(output_dir, identity, defaults, explicit)  # a model without checkpoints: not replaced
     if explicit and Path(explicit).resolve().parent != output_dir.resolve():
-        check_resume(Path(explicit).parent, identity, explicit, defaults)
+        check_resume(Path(explicit).parent, identity, explicit, defaults, explicit)
     checkpoint = explicit or (found if run_args.resume else None)
     if training_args.process_index == 0:
         write_identity(output_dir, identity)
