@@ -50,6 +50,18 @@ def test_a_card_that_is_not_utf8_is_one_error_naming_it(made, tmp_path, capsys):
     assert not (tmp_path / "out").exists() and card.read_bytes() == before
 
 
+def test_the_readme_of_a_folder_that_is_no_dataset_is_no_card(tmp_path):
+    """A raw corpus folder given as --bimotion, its own README.md not UTF-8, was told "README.md: the dataset card
+    is not UTF-8 text ... save it as UTF-8" (edit a corpus's file), naming no flag; it is not a prepared dataset
+    folder, and told so, as before the card check."""
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    (folder / "README.md").write_bytes(b"CSED \xb8\xd0\xc7\xe9 release notes (GBK)\n")
+    assert card_configs(folder) is None
+    with pytest.raises(ValueError, match=f"^--bimotion {folder} is not a prepared dataset folder"):
+        check_dataset(str(folder), "--bimotion", "bimotion")
+
+
 def test_a_card_that_cannot_be_read_here_is_one_error_naming_it(made):
     import os
     import tempfile

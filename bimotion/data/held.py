@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .layout import CARD_FILE, cached_unreadable, held_info
+from .layout import CARD_FILE, DATA_DIR, cached_unreadable, held_info
 
 # What a dataset without prepare.json lacks, and how to give it one (errors and notes end with these)
 UNRECORDED = (
@@ -100,7 +100,8 @@ def _configs_of(card: Path, *, named: str = "") -> list[str] | None:
     """The config names the card at ``card`` declares; None for none there, a header no mapping or no YAML.
     One that cannot be read (``chmod 000``) is a ValueError naming it and the fix, not a card without configs:
     ``named`` (a Hub dataset's card), its copy in the Hub cache (:func:`.layout.cached_unreadable`); else a local
-    folder's card, which one not UTF-8 text is too."""
+    dataset folder's card (beside its ``data`` folder), which one not UTF-8 text is too; the README.md of a folder
+    without one (a raw corpus given by mistake) is no card."""
     import yaml
     from huggingface_hub.repocard import metadata_load
 
@@ -111,11 +112,13 @@ def _configs_of(card: Path, *, named: str = "") -> list[str] | None:
     except OSError as err:
         if named:
             raise ValueError(cached_unreadable(named, card, err)) from err
+        if not (card.parent / DATA_DIR).is_dir():  # no dataset's folder (a corpus's own README.md): no card
+            return None
         raise ValueError(
             f"{card}: the dataset card cannot be read ({err.strerror or err}): {MAKE_LISTABLE}, then run again"
         ) from err
     except UnicodeDecodeError as err:
-        if named:  # as before: the Hub's copy, read as no configs
+        if named or not (card.parent / DATA_DIR).is_dir():  # the Hub's copy, as before; a corpus's README.md
             return None
         fix = "save it as UTF-8, or prepare the dataset again"
         raise ValueError(f"{card}: the dataset card is not UTF-8 text ({err}): {fix}") from err
