@@ -333,6 +333,12 @@ def test_a_damaged_run_identity_beside_a_checkpoint_given_names_fixes_that_go_wi
         run(tiny, data, tmp_path / "new", resume_from_checkpoint=checkpoint, overwrite_output_dir=True, **settings)
 
     (first / IDENTITY_FILE).write_text(intact)
+    with pytest.raises(RunMismatch) as raised:  # intact, of other settings: the same fixes, not --overwrite_output_dir
+        run(tiny, data, tmp_path / "new", resume_from_checkpoint=checkpoint, learning_rate=5e-4, **settings)
+    assert str(raised.value).endswith(
+        "resuming would continue that run. Resume it with its own settings, or leave out --resume_from_checkpoint "
+        "and use a new --output_dir to train from scratch."
+    ), str(raised.value)
     other = tmp_path / "other"  # the --output_dir's finished model, its identity damaged
     other.mkdir()
     (other / SCORES).write_text("{}")

@@ -291,6 +291,12 @@ def check_resume(
         )
         return
     changed = _stored_changes(path, identity, defaults, given)
+    if changed and given:  # --overwrite_output_dir is refused beside --resume_from_checkpoint: not a fix here
+        raise RunMismatch(
+            f"{checkpoint} belongs to a different run than this command ({'; '.join(changed)}); resuming would "
+            "continue that run. Resume it with its own settings, or leave out --resume_from_checkpoint and use a "
+            "new --output_dir to train from scratch."
+        )
     if changed:
         raise RunMismatch(
             f"{checkpoint} belongs to a different run than this command ({'; '.join(changed)}); resuming would "
