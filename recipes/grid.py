@@ -101,10 +101,12 @@ def main(argv=None) -> int:
     from bimotion.grid.checks import SettingsMismatch
     from bimotion.grid.plan import StaleMarker
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
-    from bimotion.memory import ALLOCATION_FAILURES, said_out_of_memory
+    from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
     from bimotion.training.processes import on_main_process
     from bimotion.training.provenance import recorded_command
+
+    ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
 
     try:  # its files name this command (the one parsed), not one of an earlier run in this process
         with terminate_as_interrupt():  # SIGTERM (Slurm's time limit) stops as Ctrl-C does

@@ -101,9 +101,11 @@ def main(argv=None) -> int:
     output_dir = parser._option_string_actions["--output_dir"]
     output_dir.help = "the folder inference_<split>.json goes to (default: the model's)"
     recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS)
-    from bimotion.memory import ALLOCATION_FAILURES, said_out_of_memory
+    from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.training.provenance import recorded_command
     from bimotion.training.run import infer  # torch, datasets: after the arguments are checked
+
+    ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
 
     try:
         result = infer(

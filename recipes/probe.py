@@ -114,9 +114,11 @@ def main(argv=None) -> int:
     parser = HfArgumentParser((ProbeRecipeArguments, DataArguments, ProbeArguments))
     shown = PROBE_DATA_FLAGS + tuple(f.name for f in fields(ProbeArguments))
     recipe, data_args, probe_args = parse_arguments(parser, argv, check, shown=shown)
-    from bimotion.memory import ALLOCATION_FAILURES, said_out_of_memory
+    from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.probe.run import train_probe  # torch: after the arguments are checked
     from bimotion.training.provenance import recorded_command
+
+    ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
 
     for seed in recipe.seeds:
         out = Path(recipe.output_dir) / (f"seed{seed}" if len(recipe.seeds) > 1 else "")

@@ -188,8 +188,10 @@ def main(argv=None) -> int:
     (args,) = parse_arguments(HfArgumentParser(ProjectArguments), argv, lambda args: found.extend(check(args)))
     from bimotion.data.layout import synthetic_data
     from bimotion.grid.config import load_config, torch_threads
-    from bimotion.memory import ALLOCATION_FAILURES, said_out_of_memory
+    from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.projection import NoLabelDrawn, project
+
+    ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
 
     sources = {k: v for k, v in (("bimotion", args.bimotion), ("yuemotion", args.yuemotion)) if v}
     generated = synthetic_data(sources)

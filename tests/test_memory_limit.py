@@ -152,7 +152,10 @@ def test_under_a_limit_the_command_line_loads_the_unwinder_and_keeps_a_reserve_b
     if words[0] != "False":
         pytest.skip("libgcc_s is loaded at start here: the unwinder's load cannot be shown")
     repo = Path(__file__).resolve().parents[1]
-    for path, function in (("bimotion/cli.py", "main"), ("bimotion/training/run.py", "train_and_report")):
+    recipes = [
+        (f"recipes/{name}.py", "main") for name in ("grid", "infer", "probe", "project")
+    ]  # train, augment: below
+    for path, function in (("bimotion/cli.py", "main"), ("bimotion/training/run.py", "train_and_report"), *recipes):
         tree = ast.parse((repo / path).read_text())
         body = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function)
         called = {n.func.id for n in ast.walk(body) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
