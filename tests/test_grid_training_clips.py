@@ -216,29 +216,37 @@ def test_advise_marks_a_score_of_clips_its_model_trained_on_and_rests_no_advice_
     assert (grid.out / "tables" / "heatmap.png").is_file()
 
 
+MADE = "loaders.testing.csed, seed 0, size small, scale 1"  # the demo's generated CSED, as a record names it
+
+
+def _trained_on_generated_csed(tmp_path: Path) -> tuple[Path, dict]:
+    """A model folder trained on generated CSED (:data:`MADE`) and real CREMA-D, one clip each, and
+    predictions of two test clips named as those."""
+    from bimotion.training.outputs import SCORES, write_training_manifest
+
+    model = tmp_path / "model"
+    model.mkdir()
+    write_training_manifest(model, ["csed/Natural/Nat_Female-1", "crema_d/1001_IEO_ANG_HI"])
+    summary = {"train_corpora": ["csed", "crema_d"], "synthetic": {"bimotion": {"csed": MADE}}}
+    (model / SCORES).write_text(json.dumps(summary))
+    return model, {"id": ["csed/Natural/Nat_Female-1", "crema_d/1001_IEO_ANG_HI"], "group": ["zho_eld", "eng_adu"]}
+
+
 def test_clip_ids_of_a_generated_corpus_are_not_those_of_the_real_one(tmp_path):
     """A model trained on the demo's generated CSED and scored on the real CSED (whose clips are named
     alike: csed/Natural/Nat_Female-1) was said to be scored on clips it trained on ('1 of the 400 test
     clips ... These are not held-out scores', relation in_group_not_held_out). A corpus generated on one
     side and real, or generated otherwise, on the other shares ids, not audio: its ids no longer count;
     the same generated corpus on both sides still does, and so does a model that records nothing."""
-    import json
-
     from bimotion.training.evaluation import training_clips
-    from bimotion.training.outputs import SCORES, write_training_manifest
+    from bimotion.training.outputs import SCORES
 
-    made = "loaders.testing.csed, seed 0, size small, scale 1"
-    model = tmp_path / "model"
-    model.mkdir()
-    write_training_manifest(model, ["csed/Natural/Nat_Female-1", "crema_d/1001_IEO_ANG_HI"])
-    summary = {"train_corpora": ["csed", "crema_d"], "synthetic": {"bimotion": {"csed": made}}}
-    (model / SCORES).write_text(json.dumps(summary))
-    pred = {"id": ["csed/Natural/Nat_Female-1", "crema_d/1001_IEO_ANG_HI"], "group": ["zho_eld", "eng_adu"]}
+    model, pred = _trained_on_generated_csed(tmp_path)
 
     real = training_clips(model, pred, [{"synthetic": None}])
     assert (real["clips"], real["groups"]) == (1, {"eng_adu": {"clips": 1, "of": 1}})  # crema_d: real on both
-    assert training_clips(model, pred, [{"synthetic": {"csed": made}}])["clips"] == 2  # the same generated data
-    other = training_clips(model, pred, [{"synthetic": {"csed": made.replace("seed 0", "seed 1")}}])
+    assert training_clips(model, pred, [{"synthetic": {"csed": MADE}}])["clips"] == 2  # the same generated data
+    other = training_clips(model, pred, [{"synthetic": {"csed": MADE.replace("seed 0", "seed 1")}}])
     assert other["clips"] == 1
     (model / SCORES).write_text(json.dumps({"train_corpora": ["csed", "crema_d"]}))  # records nothing
     assert training_clips(model, pred, [{"synthetic": None}])["clips"] == 2
@@ -250,18 +258,9 @@ def test_a_scored_dataset_whose_record_could_not_be_read_is_not_guessed_to_be_re
     real data, apart from the generated ones, and left unmarked without a word.  Whether they are those
     generated clips cannot be told: they are counted as such (training_clips' undecided), said in one note
     line, and not marked; a corpus real on both sides is still marked, and a readable record is read as before."""
-    import json
-
     from bimotion.training.evaluation import training_clips, warn_training_clips
-    from bimotion.training.outputs import SCORES, write_training_manifest
 
-    made = "loaders.testing.csed, seed 0, size small, scale 1"
-    model = tmp_path / "model"
-    model.mkdir()
-    write_training_manifest(model, ["csed/Natural/Nat_Female-1", "crema_d/1001_IEO_ANG_HI"])
-    summary = {"train_corpora": ["csed", "crema_d"], "synthetic": {"bimotion": {"csed": made}}}
-    (model / SCORES).write_text(json.dumps(summary))
-    pred = {"id": ["csed/Natural/Nat_Female-1", "crema_d/1001_IEO_ANG_HI"], "group": ["zho_eld", "eng_adu"]}
+    model, pred = _trained_on_generated_csed(tmp_path)
 
     seen = training_clips(model, pred, [None], unread={"bimotion": "could not reach the Hub"})
     assert (seen["clips"], seen["groups"]) == (1, {"eng_adu": {"clips": 1, "of": 1}})
