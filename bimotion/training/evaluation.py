@@ -184,42 +184,47 @@ def trained_clip_masks(model: str | os.PathLike, pred: dict, infos, unread=()) -
     if whole is None:
         return None
     infos = list(infos)
-    manifest = _same_audio_ids(model, whole, infos)
+    trained = _generated_in(model)  # read once, for both below
+    manifest = _same_audio_ids(whole, trained, infos)
     ids = np.asarray(pred["id"])
     by_id = np.isin(ids, list(manifest))
-    undecided = _undecided(model, pred, whole, unread) & ~by_id
+    undecided = _undecided(pred, whole, trained, unread) & ~by_id
     return by_id, np.isin(ids, list(identical_to(infos, manifest))) & ~by_id, undecided
 
 
-def _undecided(model: str | os.PathLike, pred: dict, manifest: frozenset[str], unread) -> np.ndarray:
-    """The scored clips whose id is one of ``manifest``'s in a corpus the model's training data had generated
-    (its ``scores.json``'s ``synthetic``), of a benchmark in ``unread`` (a Hub dataset whose ``prepare.json``
-    could not be read): whether they are that generated data (the same clips) or real data named alike cannot
-    be told, and :func:`_same_audio_ids` would read them as real.  None is, where the model records nothing."""
+def _generated_in(model: str | os.PathLike) -> dict | None:
+    """``{corpus: generator}`` of the corpora the model's training data had generated (:mod:`loaders.testing`),
+    as its ``scores.json`` records them (``synthetic``); None where it does not say (older runs, a Hub copy not
+    fetched)."""
     from .outputs import model_scores
 
+    synthetic = model_scores(model).summary.get("synthetic")
+    if not isinstance(synthetic, dict):
+        return None
+    return {c: d for bench in synthetic.values() if isinstance(bench, dict) for c, d in bench.items()}
+
+
+def _undecided(pred: dict, manifest: frozenset[str], trained: dict | None, unread) -> np.ndarray:
+    """The scored clips whose id is one of ``manifest``'s in a corpus the model's training data had generated
+    (``trained``: :func:`_generated_in`), of a benchmark in ``unread`` (a Hub dataset whose ``prepare.json``
+    could not be read): whether they are that generated data (the same clips) or real data named alike cannot
+    be told, and :func:`_same_audio_ids` would read them as real.  None is, where the model records nothing."""
     ids = np.asarray(pred["id"])
-    summary = model_scores(model).summary if unread else {}
-    if not isinstance(summary.get("synthetic"), dict):
+    if not unread or trained is None:
         return np.zeros(len(ids), dtype=bool)
-    generated = {c for bench in summary["synthetic"].values() if isinstance(bench, dict) for c in bench}
     groups = [g for name in unread if name in BENCHMARKS for g in BENCHMARKS[name].groups]
-    corpus = np.asarray([i.split("/", 1)[0] in generated for i in ids.tolist()], dtype=bool)
+    corpus = np.asarray([i.split("/", 1)[0] in trained for i in ids.tolist()], dtype=bool)
     return corpus & np.isin(np.asarray(pred["group"]), groups) & np.isin(ids, list(manifest))
 
 
-def _same_audio_ids(model: str | os.PathLike, manifest: frozenset[str], infos) -> frozenset[str]:
-    """``manifest`` without the clips of a corpus that the model's training data and the scored data
-    (``infos``) did not both take from the same source: one generated (:mod:`loaders.testing`, as its
-    ``scores.json`` and their ``prepare.json`` record it) and the other real, or generated otherwise,
-    share clip ids (``csed/Natural/Nat_Female-1``) and no audio.  A model whose ``scores.json`` does not
-    say keeps its whole manifest."""
-    from .outputs import model_scores
-
-    summary = model_scores(model).summary
-    if not isinstance(summary.get("synthetic"), dict):
+def _same_audio_ids(manifest: frozenset[str], trained: dict | None, infos) -> frozenset[str]:
+    """``manifest`` without the clips of a corpus that the model's training data (``trained``:
+    :func:`_generated_in`) and the scored data (``infos``) did not both take from the same source: one
+    generated (:mod:`loaders.testing`, as its ``scores.json`` and their ``prepare.json`` record it) and the
+    other real, or generated otherwise, share clip ids (``csed/Natural/Nat_Female-1``) and no audio.  A model
+    whose ``scores.json`` does not say keeps its whole manifest."""
+    if trained is None:
         return manifest  # not recorded (older runs, a Hub copy not fetched): every id counts
-    trained = {c: d for bench in summary["synthetic"].values() if isinstance(bench, dict) for c, d in bench.items()}
     scored = {
         c: d for info in infos if isinstance((info or {}).get("synthetic"), dict) for c, d in info["synthetic"].items()
     }
