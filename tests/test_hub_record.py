@@ -195,3 +195,27 @@ def test_a_group_the_card_of_a_dataset_without_a_record_lacks_names_the_missing_
     assert said.startswith(f"{folder} has no prepare.json"), said
     assert "its card has no config of eng_eld, which this grid reads (eng_eld by model eng_eld)" in said
     assert "give the grid groups it holds" in said and "bimotion prepare --source NAME=DIR" in said
+
+
+def test_a_cached_hub_card_that_is_not_utf8_is_one_error_naming_it(made, tmp_path, monkeypatch, capsys):
+    """Before: the Hub cache's copy of a Hub dataset's card (README.md) that was not UTF-8 text was read as a card
+    without configs, its prepare.json not at hand: advise said "--bimotion me/ds: no such folder here, and could not
+    reach the Hub to read prepare.json ...; so its groups cannot be read: list the groups to draw from", naming
+    neither the card nor its copy.  Now one error naming that copy and the fix (layout.cached_damaged), exit 2,
+    nothing written."""
+    from bimotion.data.held import card_configs
+
+    card = (made / layout.CARD_FILE).read_bytes().replace(b"---", b"---\n# \xff\xfe", 1)
+    blob = seed_hub(tmp_path, monkeypatch, "me/ds", {layout.CARD_FILE: card})[layout.CARD_FILE]
+    said = (
+        "README.md of the Hub dataset me/ds is unreadable ('utf-8' codec can't decode byte 0xff in position 6: "
+        f"invalid start byte; the Hub cache's copy, {blob}): delete that file to fetch it again; if it is so again, "
+        "push the prepared folder it was made from again: bimotion push OUT --repo-id me/ds"
+    )
+    for _ in range(2):  # kept for the process, said each time
+        with pytest.raises(ValueError) as err:
+            card_configs("me/ds")  # was None: a card without configs
+        assert str(err.value) == said
+    assert main(["advise", "--target", "zho_eld", "--bimotion", "me/ds", "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: {said}"]
+    assert not (tmp_path / "out").exists() and blob.read_bytes() == card

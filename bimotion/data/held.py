@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .layout import CARD_FILE, DATA_DIR, cached_unreadable, held_info
+from .layout import CARD_FILE, DATA_DIR, cached_damaged, cached_unreadable, held_info
 
 # What a dataset without prepare.json lacks, and how to give it one (errors and notes end with these)
 UNRECORDED = (
@@ -71,7 +71,7 @@ def card_configs(source: str | os.PathLike | None) -> list[str] | None:
     dataset without a record (:func:`.layout.held_info` is None: :data:`UNRECORDED`): a local folder's, or a
     Hub dataset's (asked once per process, as :func:`.layout.hub_info`); None for no source, no card or one
     without configs, or no Hub and no cached copy.  A Hub dataset's card whose copy in the Hub cache cannot be
-    read is a ValueError naming that copy and the fix, each time asked."""
+    read or is not UTF-8 text is a ValueError naming that copy and the fix, each time asked."""
     from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 
     if not source:
@@ -87,8 +87,7 @@ def card_configs(source: str | os.PathLike | None) -> list[str] | None:
         except HubUnreachableError:
             card = None
         try:
-            named = f"{CARD_FILE} of the Hub dataset {source}"
-            _CARD_CONFIGS[key] = _configs_of(card, named=named) if card is not None else None
+            _CARD_CONFIGS[key] = _configs_of(card, hub_id=str(source)) if card is not None else None
         except ValueError as err:  # the cache's copy cannot be read: which configs it has is not known
             _CARD_CONFIGS[key] = err
     if isinstance(_CARD_CONFIGS[key], ValueError):
@@ -96,12 +95,12 @@ def card_configs(source: str | os.PathLike | None) -> list[str] | None:
     return _CARD_CONFIGS[key]
 
 
-def _configs_of(card: Path, *, named: str = "") -> list[str] | None:
+def _configs_of(card: Path, *, hub_id: str = "") -> list[str] | None:
     """The config names the card at ``card`` declares; None for none there, a header no mapping or no YAML.
-    One that cannot be read (``chmod 000``) is a ValueError naming it and the fix, not a card without configs:
-    ``named`` (a Hub dataset's card), its copy in the Hub cache (:func:`.layout.cached_unreadable`); else a local
-    dataset folder's card (beside its ``data`` folder), which one not UTF-8 text is too; the README.md of a folder
-    without one (a raw corpus given by mistake) is no card."""
+    One that cannot be read (``chmod 000``) or is not UTF-8 text is a ValueError naming it and the fix, not a card
+    without configs: the Hub dataset ``hub_id``'s card, its copy in the Hub cache (:func:`.layout.cached_unreadable`,
+    :func:`.layout.cached_damaged`); else a local dataset folder's card (beside its ``data`` folder); the README.md
+    of a folder without one (a raw corpus given by mistake) is no card."""
     import yaml
     from huggingface_hub.repocard import metadata_load
 
@@ -110,15 +109,17 @@ def _configs_of(card: Path, *, named: str = "") -> list[str] | None:
     try:
         configs = (metadata_load(card) or {}).get("configs") if card.is_file() else None
     except OSError as err:
-        if named:
-            raise ValueError(cached_unreadable(named, card, err)) from err
+        if hub_id:
+            raise ValueError(cached_unreadable(f"{CARD_FILE} of the Hub dataset {hub_id}", card, err)) from err
         if not (card.parent / DATA_DIR).is_dir():  # no dataset's folder (a corpus's own README.md): no card
             return None
         raise ValueError(
             f"{card}: the dataset card cannot be read ({err.strerror or err}): {MAKE_LISTABLE}, then run again"
         ) from err
     except UnicodeDecodeError as err:
-        if named or not (card.parent / DATA_DIR).is_dir():  # the Hub's copy, as before; a corpus's README.md
+        if hub_id:  # cut short in the cache, or pushed so
+            raise ValueError(cached_damaged(hub_id, CARD_FILE, card, err)) from err
+        if not (card.parent / DATA_DIR).is_dir():  # a corpus's own README.md: no card
             return None
         fix = "save it as UTF-8, or prepare the dataset again"
         raise ValueError(f"{card}: the dataset card is not UTF-8 text ({err}): {fix}") from err

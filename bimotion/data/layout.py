@@ -262,18 +262,31 @@ def _hub_copy(source: str, path: Path) -> dict | ValueError:
     """The Hub dataset ``source``'s ``prepare.json`` at ``path`` (its downloaded copy), checked as a local
     folder's (:func:`not_a_record`); the ValueError naming the dataset, the file and the fix where it is not
     prepare's record, or no JSON or cannot be read here (then naming the cache's copy, fetched again once deleted)."""
-    named, copy = f"{INFO_FILE} of the Hub dataset {source}", f"the Hub cache's copy, {path.resolve()}"
-    again = f"push the prepared folder it was made from again: bimotion push OUT --repo-id {source}"
+    named = f"{INFO_FILE} of the Hub dataset {source}"
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except OSError as err:  # the cache's copy, not the dataset's: whether it has a record is not known
         return ValueError(cached_unreadable(named, path, err))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:  # cut short in the cache, or pushed so
-        return ValueError(
-            f"{named} is unreadable ({err}; {copy}): delete that file to fetch it again; if it is so again, {again}"
-        )
+        return ValueError(cached_damaged(source, INFO_FILE, path, err))
     problem = not_a_record(info, named)
-    return ValueError(f"{problem}; {again}") if problem else info
+    return ValueError(f"{problem}; {push_again(source)}") if problem else info
+
+
+def push_again(source: str) -> str:
+    """The fix of a file the Hub dataset ``source`` itself holds damaged: push the prepared folder again."""
+    return f"push the prepared folder it was made from again: bimotion push OUT --repo-id {source}"
+
+
+def cached_damaged(source: str, name: str, path: Path, err: ValueError) -> str:
+    """The one sentence of the file ``name`` of the Hub dataset ``source`` whose copy in the Hub cache at ``path``
+    is no text of its kind (``err``: not UTF-8, no JSON; a download cut short, or pushed so): that copy (the file
+    its link resolves to) and the fix, delete it to fetch it again, else :func:`push_again`."""
+    copy = f"the Hub cache's copy, {path.resolve()}"
+    return (
+        f"{name} of the Hub dataset {source} is unreadable ({err}; {copy}): delete that file to fetch it again; "
+        f"if it is so again, {push_again(source)}"
+    )
 
 
 def cached_unreadable(named: str, path: Path, err: OSError) -> str:
