@@ -108,19 +108,18 @@ def _configs_of(card: Path, *, hub_id: str = "") -> list[str] | None:
 
     try:
         configs = (metadata_load(card) or {}).get("configs") if card.is_file() else None
-    except OSError as err:
-        if hub_id:
-            raise ValueError(cached_unreadable(f"{CARD_FILE} of the Hub dataset {hub_id}", card, err)) from err
+    except (OSError, UnicodeDecodeError) as err:  # before ValueError's branch: UnicodeDecodeError is one
+        unreadable = isinstance(err, OSError)  # else not UTF-8 text
+        if hub_id:  # the Hub cache's copy: unreadable here, or cut short in the cache, or pushed so
+            named = f"{CARD_FILE} of the Hub dataset {hub_id}"
+            why = cached_unreadable(named, card, err) if unreadable else cached_damaged(hub_id, CARD_FILE, card, err)
+            raise ValueError(why) from err
         if not (card.parent / DATA_DIR).is_dir():  # no dataset's folder (a corpus's own README.md): no card
             return None
-        raise ValueError(
-            f"{card}: the dataset card cannot be read ({err.strerror or err}): {MAKE_LISTABLE}, then run again"
-        ) from err
-    except UnicodeDecodeError as err:
-        if hub_id:  # cut short in the cache, or pushed so
-            raise ValueError(cached_damaged(hub_id, CARD_FILE, card, err)) from err
-        if not (card.parent / DATA_DIR).is_dir():  # a corpus's own README.md: no card
-            return None
+        if unreadable:
+            raise ValueError(
+                f"{card}: the dataset card cannot be read ({err.strerror or err}): {MAKE_LISTABLE}, then run again"
+            ) from err
         fix = "save it as UTF-8, or prepare the dataset again"
         raise ValueError(f"{card}: the dataset card is not UTF-8 text ({err}): {fix}") from err
     except (ValueError, yaml.YAMLError):  # a header no mapping (ValueError), or no YAML
