@@ -21,11 +21,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .hub_marker import RecentlyUnanswered, read_marker, remove_marker, write_marker
+from .hub_marker import RecentlyUnanswered, read_marker, remove_marker, route_key, write_marker
 
 DNS_ANSWER_S = 60.0  # how long a resolved (or failed) look-up of the Hub's host, or an unanswered one, is trusted
 _dns: dict[str, tuple[float, bool]] = {}  # host -> (when, resolves)
-_silent: dict[str, tuple[float, BaseException]] = {}  # endpoint -> (when, error): asked_once got no answer
+# route_key(endpoint) (its route and HF_HUB_ETAG_TIMEOUT too, as the marker files) -> (when, error): asked_once got no answer
+_silent: dict[str, tuple[float, BaseException]] = {}
 
 
 def download_kwargs(name_or_path: str | os.PathLike, *, ask: bool = True) -> dict:
@@ -140,7 +141,7 @@ def _remember_silence(chain: list[BaseException], endpoint: str, asked_unix_s: f
     if answer == "answered":
         forget_unanswered(endpoint)
     elif answer == "silent":
-        _silent[endpoint] = (time.monotonic(), chain[0])
+        _silent[route_key(endpoint)] = (time.monotonic(), chain[0])
         tls = _tls_error(chain)
         write_marker(endpoint, _in_words(tls or chain[-1]), tls=tls is not None, asked_unix_s=asked_unix_s)
 
@@ -156,19 +157,21 @@ def _answer(chain: list[BaseException]) -> str | None:
 
 
 def _unanswered() -> BaseException | None:
-    """The error of this process's last look-up that the Hub did not answer, within :data:`DNS_ANSWER_S`,
-    else another process's, recalled from its marker file (:class:`~bimotion.hub_marker.RecentlyUnanswered`)."""
+    """The error of this process's last look-up that the Hub did not answer, within :data:`DNS_ANSWER_S`, by this
+    route and ``HF_HUB_ETAG_TIMEOUT`` (:func:`~bimotion.hub_marker.route_key`: a longer timeout asks again), else
+    another process's, recalled from its marker file (:class:`~bimotion.hub_marker.RecentlyUnanswered`)."""
     from huggingface_hub import constants
 
     if constants.HF_HUB_OFFLINE:
         return None
-    when, err = _silent.get(constants.ENDPOINT, (-DNS_ANSWER_S, None))
+    when, err = _silent.get(route_key(constants.ENDPOINT), (-DNS_ANSWER_S, None))
     return err if time.monotonic() - when < DNS_ANSWER_S else read_marker(constants.ENDPOINT, max_age_s=DNS_ANSWER_S)
 
 
 def forget_unanswered(endpoint: str) -> None:
-    """Forget that ``endpoint`` did not answer, in this process and in the others (its marker file)."""
-    _silent.pop(endpoint, None)
+    """Forget that ``endpoint`` did not answer by this route and timeout (:func:`~bimotion.hub_marker.route_key`),
+    in this process and in the others (its marker file)."""
+    _silent.pop(route_key(endpoint), None)
     remove_marker(endpoint)
 
 

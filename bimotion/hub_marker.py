@@ -35,7 +35,16 @@ def marker_path(endpoint: str) -> Path:
     route to it (:data:`ROUTE_VARIABLES`, in either case, and the modification time of a certificate file
     named) and time given to answer (huggingface_hub's ``HF_HUB_ETAG_TIMEOUT``, the look-up's; its download
     timeout is no look-up's): a process started with another proxy, another CA certificate or a longer
-    timeout asks again."""
+    timeout asks again (:func:`route_key`)."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_ASSETS_CACHE) / "bimotion" / "hub-unanswered" / f"{route_key(endpoint)}.json"
+
+
+def route_key(endpoint: str) -> str:
+    """What a look-up of ``endpoint`` that got no answer is remembered by, in a marker's name (:func:`marker_path`)
+    and in the process that asked (:func:`bimotion.hub._unanswered`): a hash of this machine, the endpoint, the route
+    to it (:data:`ROUTE_VARIABLES`) and ``HF_HUB_ETAG_TIMEOUT``, so that another route or a longer timeout asks again."""
     import hashlib
 
     from huggingface_hub import constants
@@ -48,8 +57,7 @@ def marker_path(endpoint: str) -> Path:
             except (OSError, ValueError):  # a proxy's URL, not a file
                 route.append(f"{variable}={value}")
     route.append(f"HF_HUB_ETAG_TIMEOUT={constants.HF_HUB_ETAG_TIMEOUT}")  # as huggingface_hub read it, in seconds
-    name = hashlib.sha256("\n".join([socket.gethostname(), endpoint, *sorted(route)]).encode()).hexdigest()[:16]
-    return Path(constants.HF_ASSETS_CACHE) / "bimotion" / "hub-unanswered" / f"{name}.json"
+    return hashlib.sha256("\n".join([socket.gethostname(), endpoint, *sorted(route)]).encode()).hexdigest()[:16]
 
 
 def answered_path(endpoint: str) -> Path:

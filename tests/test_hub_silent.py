@@ -76,3 +76,26 @@ def test_a_hub_that_answers_an_error_is_not_remembered_as_unreachable(monkeypatc
         assert hub.hub_unreachable().endswith("did not answer (ConnectionRefusedError: [Errno 111] Connection refused)")
         at(monkeypatch, urls["down"])
         assert hub.hub_unreachable() is None  # of that endpoint only
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_longer_timeout_in_the_same_process_asks_the_hub_again(silent, monkeypatch):
+    """A look-up that got no answer within HF_HUB_ETAG_TIMEOUT=1 was remembered in its process by the endpoint alone:
+    the same process given a longer timeout (the slow Hub's fix: huggingface_hub.constants.HF_HUB_ETAG_TIMEOUT) was
+    told for a minute, without asking, that the Hub did not answer, though a fresh process (its marker keyed by the
+    timeout too) asked again.  The process's memory is keyed as the marker is: a longer timeout asks; back at the
+    first, it is remembered still."""
+    endpoint, asked = silent
+    with pytest.raises(HubUnreachableError):
+        hub_file("me/ser", "scores.json")
+    assert len(heads(asked)) == 1
+    monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 2)
+    assert hub.hub_unreachable() is None  # was "the Hub at ... did not answer (TimeoutError: timed out)"
+    with pytest.raises(HubUnreachableError, match="TimeoutError: timed out"):
+        hub_file("me/ser", "scores.json")
+    assert len(heads(asked)) == 2  # was 1: the 1 s timeout's silence stood for it
+    monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 1)
+    with pytest.raises(HubUnreachableError):
+        hub_file("me/ser", "train_manifest.txt")
+    assert len(heads(asked)) == 2
+    assert hub.hub_unreachable() == f"the Hub at {endpoint} did not answer (TimeoutError: timed out)"
