@@ -144,8 +144,9 @@ def read_manifest(path: str | os.PathLike) -> list[Utterance]:
 def partial_releases(report: SkipReport, generated: Container[str] = ()) -> list[str]:
     """A note for each of the seven corpora whose folder holds fewer clips (read or skipped, of the
     scan's ``report``) than its full release (``SourceInfo.expected_count``): a partial download or a
-    subset, which every count and split of it then describes.  A ``generated`` corpus (a small copy,
-    :mod:`loaders.synthetic`) gets none."""
+    subset, which every count and split of it then describes; or more clips than it: another version
+    or extra clips merged in, whose counts are then not the corpus's.  A ``generated`` corpus (a small
+    copy, :mod:`loaders.synthetic`) gets none."""
     from . import READERS, SOURCES
 
     notes = []
@@ -158,6 +159,12 @@ def partial_releases(report: SkipReport, generated: Container[str] = ()) -> list
             notes.append(
                 f"{corpus}: its folder holds {held} of the {expected} clips of the full release (`bimotion sources`): "
                 f"a partial download or a subset? Every count and split of it here is of those {held}"
+            )
+        elif held > expected:
+            notes.append(
+                f"{corpus}: its folder holds {held} clips, more than the {expected} of the full release "
+                "(`bimotion sources`): another version or extra clips merged in? Every count and split of it "
+                f"here is of those {held}, not of the release"
             )
     return notes
 

@@ -167,6 +167,29 @@ def test_a_partial_release_and_a_generated_corpus_are_said_so_by_scan_and_prepar
         assert "read 652" in captured.out
 
 
+def test_a_corpus_folder_holding_more_than_its_release_is_said_so_by_scan(tmp_path, capsys):
+    """A folder holding more clips than the corpus's full release (another version or a user's extra
+    clips merged in) was counted without a word, as if its counts were the corpus's: scan now names
+    both numbers, as it does for a folder holding fewer; a whole release gets no note."""
+    import shutil
+
+    from loaders.synthetic import MARKER
+
+    root = testing.make_corpus("csed", tmp_path / "raw", size="full")
+    (root / MARKER).unlink()  # as the real release: its 652 clips
+    assert main(["scan", "--source", f"csed={root}", "-o", str(tmp_path / "m.jsonl"), "-q"]) == 0
+    assert "full release" not in capsys.readouterr().err
+    natural = root / "Training Data (wav)" / "Natural"
+    for number in (108, 109, 110):  # three clips the release does not have, under its own spelling
+        shutil.copy(natural / "Nat_Female-1.wav", natural / f"Nat_Female-{number}.wav")
+    assert main(["scan", "--source", f"csed={root}", "-o", str(tmp_path / "m.jsonl"), "-q"]) == 0
+    assert (
+        "note: csed: its folder holds 655 clips, more than the 652 of the full release (`bimotion sources`): "
+        "another version or extra clips merged in? Every count and split of it here is of those 655, not of "
+        "the release"
+    ) in capsys.readouterr().err
+
+
 def test_one_of_a_thing_is_singular(tmp_path, capsys):
     """ "1 utterances", "1 shards", "1 test sets": a count of one reads as one."""
     root = testing.make_corpus("audiofolder", tmp_path / "raw", speakers=1, clips_per_speaker=1)
