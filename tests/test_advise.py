@@ -751,6 +751,33 @@ def test_a_test_set_of_few_speakers_is_said_beside_the_verdicts():
 
 
 @pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed
+def test_a_test_set_mixing_a_corpus_without_speaker_ids_counts_its_clips_beside_the_speakers():
+    """A test set of CSED (no speaker ids) and a corpus of one's own of 3 test speakers: advise said "Its test
+    clips are of 3 speakers", though most of them are CSED's, of speakers no one counted; it now says the 3
+    speakers and the clips without speaker ids beside them."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult, speakers_of_test
+    from bimotion.advise.report import render_markdown, summary_lines
+
+    pred = {
+        "id": np.array([f"c{i}" for i in range(46)]),
+        "group": np.array(["zho_eld"] * 46),
+        "corpus": np.array(["csed"] * 40 + ["mine"] * 6),
+        "speaker": np.array([""] * 40 + ["a", "a", "b", "b", "c", "c"]),
+    }
+    assert speakers_of_test(pred) == (3, 40)
+    assert speakers_of_test({k: v for k, v in pred.items() if k != "speaker"}) == (0, 46)  # older predictions
+    score = Estimate([60.0, 61.0], 60.5, 0.7, [55.0, 66.0], [50.0, 70.0], 5.0)
+    baseline = MixtureResult("ind_eld", "b", "b", "baseline", "X(l,a)", [], score, score, chance=40.0)
+    advice = Advice("ind_eld", "ind_eld", 46, 40.0, [0, 1], 0.95, 100, "mean", "probe", [baseline], Path("."),
+                    test_speakers=3, unnamed_test_clips=40)  # fmt: skip
+    words = "Its test clips are of 3 speakers (+ 40 clips without speaker ids): the intervals over its test set"
+    assert words in summary_lines(advice)[0] and words in render_markdown(advice)
+    one = dataclasses.replace(advice, unnamed_test_clips=1)
+    assert "of 3 speakers (+ 1 clip without speaker ids): " in summary_lines(one)[0]
+    assert advice.to_json()["unnamed_test_clips"] == 40
+
+
+@pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed
 def test_a_verdict_names_test_clips_where_the_bootstrap_drew_no_speakers():
     """On CSED (no speaker ids) or a test set of one speaker a corpus, the bootstrap resamples clips, and advise
     said "its 95% interval over test speakers ... includes 0" all the same; it now says over test clips there."""

@@ -133,6 +133,19 @@ def judged_clips(pred: dict, group_score: str) -> int:
     return min(sizes) if group_score == "mean" else sum(sizes)
 
 
+def speakers_of_test(pred: dict) -> tuple[int, int]:
+    """A test set's speakers (distinct within each corpus: :func:`~bimotion.training.metrics.speaker_counts`)
+    and its clips whose rows name none (a corpus without speaker ids, CSED's, beside one with them), which
+    that count leaves out; every clip where the predictions carry no speakers."""
+    from ..training.metrics import speaker_counts
+
+    speakers = pred.get("speaker")
+    if speakers is None:
+        return 0, len(pred["id"])
+    named = sum(speaker_counts(pred["group"], pred["corpus"], speakers).values())
+    return named, int((np.asarray(speakers).astype(str) == "").sum())
+
+
 @dataclass
 class Advice:
     target: str
@@ -150,6 +163,7 @@ class Advice:
     augment_only: list[str] = field(default_factory=list)  # groups only added to the target's data (no validation rows)
     caveat: str = ""  # the summary's first line where the backend cannot speak for the data (.caveat)
     test_speakers: int = 0  # the test set's speakers (within each corpus; 0: its rows name none)
+    unnamed_test_clips: int = 0  # its clips whose rows name no speaker (CSED's), not in test_speakers
     by_speaker: bool = True  # whether the bootstrap drew speakers (else clips: none named, or one per corpus)
 
     @property
@@ -217,7 +231,7 @@ def collect_advice(grid: Grid) -> Advice:
     from loaders.labels import LABELS
 
     from ..training.bootstrap import drew_speakers
-    from ..training.metrics import speaker_counts, trained_mask
+    from ..training.metrics import trained_mask
 
     cfg = grid.config
     test = target_test(cfg.target, cfg.groups)
@@ -257,10 +271,11 @@ def collect_advice(grid: Grid) -> Advice:
     ]
     at_chance = next(r for r in results if r.role == "baseline").score.mean <= chance
     parts = base[4]["corpus"].astype(str)  # with the group: the parts the bootstrap resamples within
+    speakers = speakers_of_test(base[4])
     return Advice(
         cfg.target, test, len(base[4]["id"]), chance, list(cfg.seeds),
         cfg.confidence, cfg.bootstrap_samples, cfg.group_score, _backend(grid), results, grid.out,
         augment_only=list(cfg.augment_only), caveat=backend_caveat(cfg, grid.sources, at_chance),
-        test_speakers=sum(speaker_counts(base[4]["group"], base[4]["corpus"], base[4].get("speaker")).values()),
+        test_speakers=speakers[0], unnamed_test_clips=speakers[1],
         by_speaker=drew_speakers(base[4].get("speaker"), np.char.add(base[4]["group"].astype(str), parts)),
     )  # fmt: skip

@@ -161,11 +161,12 @@ def untrained_words(model: str) -> str:
 def _few_speakers(advice: Advice) -> str:
     """The target line's warning where the test set holds under FEW_TEST_SPEAKERS speakers (as train.py's
     table says it): the intervals over test speakers, which every verdict needs, then understate."""
-    count = advice.test_speakers
+    count, unnamed = advice.test_speakers, advice.unnamed_test_clips
     if not 0 < count < FEW_TEST_SPEAKERS:
         return ""
+    others = f" (+ {unnamed} clip{'s' * (unnamed != 1)} without speaker ids)" if unnamed else ""
     return (
-        f" Its test clips are of {count} speaker{'s' * (count != 1)}: the intervals over its test set understate "
+        f" Its test clips are of {count} speaker{'s' * (count != 1)}{others}: the intervals over its test set understate "
         "how much other speakers' scores vary, so a clear gain or loss here may not hold for other speakers; "
         "add test speakers to judge it."
     )
