@@ -118,6 +118,35 @@ def test_group_aggregation_modes_by_hand(mode, expected):
         score_test([pred], samples=0, confidence=0.95, group_score="median")
 
 
+def test_pooled_arg_max_chance_is_what_a_blind_guesser_among_each_clips_own_labels_scores():
+    """Pooled, the arg-max chance level guessed over every corpus's labels at once (e.g. anger for a
+    clip annotated only positive/negative/neutral), which the arg-max reading never predicts: 27.7 here
+    against 39.7 for a blind guesser restricted to each clip's own annotated labels.  The truth by
+    brute force: scikit-learn's weighted F1 of always each clip's most frequent own label, and of
+    guessing its own labels at their (renormalised) frequencies, over the clips repeated 300 times."""
+    from sklearn.metrics import f1_score
+
+    a, b = ("anger", "happiness", "neutral"), ("positive", "negative", "neutral")
+    truths = [(a, "anger")] * 6 + [(a, "happiness")] * 3 + [(a, "neutral")] + [(b, "positive")] * 2 + \
+        [(b, "negative")] * 2 + [(b, "neutral")] * 8  # fmt: skip
+    labels, mask = _matrix([{name: int(name == t) for name in space} for space, t in truths])
+    pred = {"id": np.arange(len(truths)).astype(str), "corpus": np.array(["a"] * 10 + ["b"] * 12),
+            "group": np.array(["eng_eld"] * len(truths)), "labels": labels, "label_mask": mask}  # fmt: skip
+    truth, allowed = np.tile(labels.argmax(1), 300), np.tile(mask, (300, 1)).astype(bool)
+    share = np.where(allowed, np.bincount(truth, minlength=len(LABELS)) / len(truth), 0.0)
+    frequent = f1_score(truth, share.argmax(1), average="weighted")
+    rng = np.random.default_rng(0)
+    cumulative = (share / share.sum(1, keepdims=True)).cumsum(1)
+    guessed = [f1_score(truth, (cumulative < rng.random((len(truth), 1))).sum(1), average="weighted") for _ in range(5)]
+    expected = 100 * max(frequent, float(np.mean(guessed)))
+    assert chance_of_test(pred, "pooled", "weighted_f1_argmax")["chance"] == pytest.approx(expected, abs=0.5)
+    out = score_groups(labels.astype(float), labels, mask, pred["corpus"], pred["group"], group_score="pooled")
+    assert 100 * out["groups"]["eng_eld"]["chance"]["weighted_f1_argmax"] == pytest.approx(expected, abs=0.5)
+    # a corpus alone is one label space: its level is the closed form p * 2p / (1 + p) or sum p_k^2
+    alone = chance_of_test({k: v[10:] for k, v in pred.items()}, "pooled", "weighted_f1_argmax")["chance"]
+    assert alone == pytest.approx(100 * max(8 / 12 * (16 / 12) / (20 / 12), (4 + 4 + 64) / 144))
+
+
 def _result(tmp_path, chance: float) -> GridResult:
     """Table 3 with every cell at 50 % and one (baseline on eng_eld) at 30 %, chance ``chance`` %."""
     config = GridConfig(tables=["table3"], bootstrap_samples=10)

@@ -87,10 +87,19 @@ def argmax_truth(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def argmax_chance(labels: np.ndarray, mask: np.ndarray) -> float:
     """Chance level (a fraction) of ``weighted_f1_argmax`` on one set of clips: the better of always
     guessing the most frequent label (``p * 2p / (1 + p)``) and guessing at the labels' frequencies
-    (``sum p_k^2``), over the labels as :func:`argmax_truth` reads them."""
-    support = argmax_truth(labels, mask).sum(0).astype(np.float64)
+    (``sum p_k^2``), over the labels as :func:`argmax_truth` reads them.  As the arg-max reading, the
+    guesser picks each clip's label among the labels that clip annotates: in a pool of corpora with
+    different label spaces, the most frequent of its own labels, or its own labels at their
+    frequencies (renormalised over them); the F1 of the expected counts, as ``p`` and ``sum p_k^2``
+    are for a set of one label space."""
+    mask = np.asarray(mask).astype(bool)
+    truth = argmax_truth(labels, mask).astype(np.float64)
+    support = truth.sum(0)
     if support.sum() == 0:
         return 0.0
-    share = support / support.sum()
-    top = share.max()
-    return float(max(top * 2 * top / (1 + top), (share**2).sum()))
+    share = np.where(mask, support / support.sum(), 0.0)
+    top = arg_max(share, mask)
+    frequent = np.zeros(mask.shape)
+    frequent[np.flatnonzero(top >= 0), top[top >= 0]] = 1.0
+    at_frequencies = share / np.maximum(share.sum(-1, keepdims=True), np.finfo(float).tiny)
+    return float(max(f1_from_counts(*label_counts(guess, truth, mask))[0] for guess in (frequent, at_frequencies)))

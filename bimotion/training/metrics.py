@@ -6,7 +6,9 @@ the grid's bootstrap runs over all its resamples at once), scikit-learn for the 
   a corpus's label space are never scored; labels with no positives weigh nothing.
 * **weighted F1, arg-max** (``weighted_f1_argmax``, as the authors' released code computes it, see
   :mod:`.f1`): the single-label weighted F1 of the arg-max over the annotated labels, with its own
-  chance level (``chance["weighted_f1_argmax"]``).
+  chance level (``chance["weighted_f1_argmax"]``, :func:`.f1.argmax_chance`: a blind guesser that,
+  as the arg-max, picks each clip's label among the labels that clip annotates, so a pooled group
+  of corpora with different label spaces is not judged against guesses its model cannot make).
 * **per-label** precision, recall, F1 and support; **macro F1** over the annotated labels that occur.
 * **unweighted accuracy** (UA, balanced accuracy: mean per-class recall of the arg-max over the
   annotated labels) and plain accuracy, for single-label corpora (every clip has exactly one label).
@@ -68,7 +70,8 @@ UNTRAINED = (
 )
 CHANCE_OF = {  # ... by metric (:data:`~.f1.METRICS`)
     "weighted_f1": CHANCE,
-    "weighted_f1_argmax": "the better of always the most frequent label and guessing at the labels' frequencies",
+    "weighted_f1_argmax": "the better of always the most frequent label and guessing at the labels' frequencies, "
+    "each clip among its own annotated labels",
 }
 
 
