@@ -952,6 +952,25 @@ def test_a_silent_window_predicts_no_label_but_keeps_its_scores(models, tmp_path
     assert [r.predicted for r in rows[1:]] == [(), ()] and all(len(r.scores) == len(rows[0].scores) for r in rows)
 
 
+def test_a_label_is_predicted_as_scoring_reads_its_logit_not_its_rounded_score(models, tmp_path, monkeypatch):
+    """A logit of -1e-6 has the sigmoid 0.49999975, written as 0.5 (6 decimals): predict compared the
+    rounded score with the threshold and predicted the label, where scoring (logits > 0) counts it
+    absent.  The label is now decided on the unrounded score; the row still shows it rounded."""
+    from bimotion.training import inference
+    from bimotion.training.metrics import scores
+
+    logits = np.full(len(LABELS), -5.0, dtype=np.float32)
+    logits[[LABELS.index(name) for name in TRAINED]] = [-1e-6, 1e-6, 0.3]  # neutral, positive, negative
+    monkeypatch.setattr(inference, "batch_logits", lambda model, batch, *a, **k: np.tile(logits, (len(batch["input_values"]), 1)))  # fmt: skip
+    speech = 0.3 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000)
+    soundfile.write(tmp_path / "speech.wav", speech, 16000)
+    (row,) = predict_files(models["ours"], [tmp_path / "speech.wav"], window_s=2.0, hop_s=2.0, progress=False)
+    assert row.scores == {"neutral": 0.5, "positive": 0.5, "negative": round(1 / (1 + np.exp(-0.3)), 6)}
+    assert row.predicted == ("positive", "negative")
+    scored = scores(logits[None], np.ones((1, len(LABELS)), int), np.ones((1, len(LABELS)), bool))
+    assert [label for label, c in scored["confusion"]["counts"].items() if c["tp"]] == list(row.predicted)
+
+
 def test_a_wrong_model_is_named_before_any_audio_file_is_read(tmp_path, capsys):
     """A mistyped --model is the error, not the first unreadable file of the folder to score."""
     from bimotion.cli import main

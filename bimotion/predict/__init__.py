@@ -12,7 +12,8 @@ then a second is cut into windows
 the checkpoint (:mod:`bimotion.predict.model`, the forward pass of
 :func:`bimotion.training.inference.batch_logits`) and returned as :class:`WindowPrediction` rows
 (:mod:`bimotion.predict.output` writes them as CSV or JSON Lines) as they are scored.  A label is predicted when its
-sigmoid score is at least ``threshold``; a model only ever reports the labels it was trained on.
+sigmoid score, unrounded, is at least ``threshold`` (the rows show the scores to 6 decimals); a model only ever
+reports the labels it was trained on.
 """
 
 from __future__ import annotations
@@ -315,8 +316,11 @@ def _score(predictor: Predictor, batch, threshold: float, report: PredictReport)
         silent = bool(peak_dbfs(samples, remove_dc=True) <= SILENT_PEAK_DBFS)  # as a silent file: scored, and said so
         if silent:
             report.silent_windows.append((name, start_s, end_s))
-        # nothing to hear, nothing predicted: an application acting on ``predicted`` does not act on a pause
-        predicted = () if silent else tuple(label for label, s in rounded.items() if s >= threshold)
+        # nothing to hear, nothing predicted: an application acting on ``predicted`` does not act on a pause;
+        # decided on the unrounded score (a logit of -1e-6 shows as 0.5, and is absent as scoring reads it)
+        predicted = (
+            () if silent else tuple(label for label, s in zip(predictor.labels, row, strict=True) if s >= threshold)
+        )
         window_clipped = None if track is None else track.between(start / rate, (start + len(samples)) / rate)
         yield WindowPrediction(
             name,
