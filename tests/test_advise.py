@@ -755,7 +755,7 @@ def test_a_test_set_mixing_a_corpus_without_speaker_ids_counts_its_clips_beside_
     """A test set of CSED (no speaker ids) and a corpus of one's own of 3 test speakers: advise said "Its test
     clips are of 3 speakers", though most of them are CSED's, of speakers no one counted; it now says the 3
     speakers and the clips without speaker ids beside them."""
-    from bimotion.advise.collect import Advice, Estimate, MixtureResult, speakers_of_test
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
     from bimotion.advise.report import render_markdown, summary_lines
 
     pred = {
@@ -764,8 +764,10 @@ def test_a_test_set_mixing_a_corpus_without_speaker_ids_counts_its_clips_beside_
         "corpus": np.array(["csed"] * 40 + ["mine"] * 6),
         "speaker": np.array([""] * 40 + ["a", "a", "b", "b", "c", "c"]),
     }
-    assert speakers_of_test(pred) == (3, 40)
-    assert speakers_of_test({k: v for k, v in pred.items() if k != "speaker"}) == (0, 46)  # older predictions
+    from bimotion.training.metrics import speaker_counts  # what collect_advice counts them with
+
+    assert speaker_counts(pred["group"], pred["corpus"], pred["speaker"]) == {"zho_eld": (3, 40)}
+    assert speaker_counts(pred["group"], pred["corpus"], None) == {"zho_eld": (0, 46)}  # older predictions
     score = Estimate([60.0, 61.0], 60.5, 0.7, [55.0, 66.0], [50.0, 70.0], 5.0)
     baseline = MixtureResult("ind_eld", "b", "b", "baseline", "X(l,a)", [], score, score, chance=40.0)
     advice = Advice("ind_eld", "ind_eld", 46, 40.0, [0, 1], 0.95, 100, "mean", "probe", [baseline], Path("."),

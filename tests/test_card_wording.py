@@ -197,6 +197,35 @@ def test_an_interval_over_a_test_set_of_few_speakers_says_how_few_in_the_end_tab
     assert "num_speakers" not in unnamed["groups"]["eng_eld"] and "test set:" not in scores_report(unnamed)
 
 
+def test_a_test_group_mixing_a_corpus_without_speaker_ids_counts_its_clips_beside_the_speakers():
+    """A test group of CSED's clips (no speaker ids) and a corpus of one's own of 3 test speakers: the end
+    table (train.py, infer.py, probe.py) and the card said "test set: 3 speakers (zho_eld)", though most of its
+    clips are CSED's, of speakers no one counted; they now say the clips without speaker ids beside the count,
+    as advise does (one count: metrics.speaker_counts; one wording: report.speakers_words)."""
+    import numpy as np
+
+    from bimotion.training.metrics import score_groups, speaker_counts
+    from bimotion.training.model_card import chance_notes
+    from bimotion.training.report import scores_report
+
+    n = 46
+    corpora = np.array(["csed"] * 40 + ["mine"] * 6)
+    speakers = np.array([""] * 40 + ["a", "a", "b", "b", "c", "c"])
+    groups = np.array(["zho_eld"] * n)
+    assert speaker_counts(groups, corpora, speakers) == {"zho_eld": (3, 40)}
+    assert speaker_counts(groups, corpora, None) == {"zho_eld": (0, 46)}  # predictions of an earlier version
+    scores = score_groups(*_random_scores(np.random.default_rng(0), n, 4), corpora, groups, intervals=20,
+                          speakers=speakers)  # fmt: skip
+    assert (scores["groups"]["zho_eld"]["num_speakers"], scores["groups"]["zho_eld"]["unnamed_clips"]) == (3, 40)
+    said = "test set: 3 speakers (+ 40 clips without speaker ids) (zho_eld): its interval understates"
+    assert said in scores_report(scores)
+    assert f"95% intervals (in brackets): {said}" in "\n".join(chance_notes(scores["groups"], {}))
+    named = score_groups(*_random_scores(np.random.default_rng(0), 6, 4), corpora[40:], groups[40:], intervals=20,
+                         speakers=speakers[40:])  # fmt: skip
+    assert named["groups"]["zho_eld"]["unnamed_clips"] == 0
+    assert "test set: 3 speakers (zho_eld): its interval" in scores_report(named)
+
+
 # ---------------------------------------------------------------------------------- synthetic data
 
 

@@ -133,19 +133,6 @@ def judged_clips(pred: dict, group_score: str) -> int:
     return min(sizes) if group_score == "mean" else sum(sizes)
 
 
-def speakers_of_test(pred: dict) -> tuple[int, int]:
-    """A test set's speakers (distinct within each corpus: :func:`~bimotion.training.metrics.speaker_counts`)
-    and its clips whose rows name none (a corpus without speaker ids, CSED's, beside one with them), which
-    that count leaves out; every clip where the predictions carry no speakers."""
-    from ..training.metrics import speaker_counts
-
-    speakers = pred.get("speaker")
-    if speakers is None:
-        return 0, len(pred["id"])
-    named = sum(speaker_counts(pred["group"], pred["corpus"], speakers).values())
-    return named, int((np.asarray(speakers).astype(str) == "").sum())
-
-
 @dataclass
 class Advice:
     target: str
@@ -231,7 +218,7 @@ def collect_advice(grid: Grid) -> Advice:
     from loaders.labels import LABELS
 
     from ..training.bootstrap import drew_speakers
-    from ..training.metrics import trained_mask
+    from ..training.metrics import speaker_counts, trained_mask
 
     cfg = grid.config
     test = target_test(cfg.target, cfg.groups)
@@ -271,11 +258,11 @@ def collect_advice(grid: Grid) -> Advice:
     ]
     at_chance = next(r for r in results if r.role == "baseline").score.mean <= chance
     parts = base[4]["corpus"].astype(str)  # with the group: the parts the bootstrap resamples within
-    speakers = speakers_of_test(base[4])
+    counted = speaker_counts(base[4]["group"], base[4]["corpus"], base[4].get("speaker")).values()
     return Advice(
         cfg.target, test, len(base[4]["id"]), chance, list(cfg.seeds),
         cfg.confidence, cfg.bootstrap_samples, cfg.group_score, _backend(grid), results, grid.out,
         augment_only=list(cfg.augment_only), caveat=backend_caveat(cfg, grid.sources, at_chance),
-        test_speakers=speakers[0], unnamed_test_clips=speakers[1],
+        test_speakers=sum(n for n, _ in counted), unnamed_test_clips=sum(u for _, u in counted),
         by_speaker=drew_speakers(base[4].get("speaker"), np.char.add(base[4]["group"].astype(str), parts)),
     )  # fmt: skip

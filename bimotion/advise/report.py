@@ -13,7 +13,7 @@ from loaders.files import write_text_atomic
 from ..mixture import parse_mixture
 from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE, DAGGER
-from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, trained_clips_note
+from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, speakers_words, trained_clips_note
 from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult
 from .names import group_name, names_list
 
@@ -161,12 +161,11 @@ def untrained_words(model: str) -> str:
 def _few_speakers(advice: Advice) -> str:
     """The target line's warning where the test set holds under FEW_TEST_SPEAKERS speakers (as train.py's
     table says it): the intervals over test speakers, which every verdict needs, then understate."""
-    count, unnamed = advice.test_speakers, advice.unnamed_test_clips
+    count = advice.test_speakers
     if not 0 < count < FEW_TEST_SPEAKERS:
         return ""
-    others = f" (+ {unnamed} clip{'s' * (unnamed != 1)} without speaker ids)" if unnamed else ""
     return (
-        f" Its test clips are of {count} speaker{'s' * (count != 1)}{others}: the intervals over its test set understate "
+        f" Its test clips are of {speakers_words(count, advice.unnamed_test_clips)}: the intervals over its test set understate "
         "how much other speakers' scores vary, so a clear gain or loss here may not hold for other speakers; "
         "add test speakers to judge it."
     )

@@ -254,13 +254,13 @@ def score_groups(
     """``{"weighted_f1", "macro_f1", "chance", "loss", "num_samples", "group_score", "trained_labels",
     "groups": {group: {..., "corpora": {corpus: scores}}}}``.
 
-    A group's ``weighted_f1``/``macro_f1``/``chance`` aggregate its corpora by ``group_score``
-    (:data:`GROUP_SCORES`; all three in ``weighted_f1_by``).  Top-level ``weighted_f1``/``macro_f1``/
-    ``chance`` are means over every (group, corpus) test set.  Labels outside ``trained_labels``
-    (``None``: all) are predicted absent.  ``intervals``: that many bootstrap resamples of
-    ``speakers`` (per row, ``""``: none; ``None``: resample clips) give each group a 95%
-    ``weighted_f1_ci`` (:func:`~.bootstrap.group_intervals`) and, where its rows name speakers, a
-    ``num_speakers``, and the result an ``intervals`` entry saying how many resamples of what drew them."""
+    A group's ``weighted_f1``/``macro_f1``/``chance`` aggregate its corpora by ``group_score`` (:data:`GROUP_SCORES`;
+    all three in ``weighted_f1_by``).  Top-level ``weighted_f1``/``macro_f1``/``chance`` are means over every
+    (group, corpus) test set.  Labels outside ``trained_labels`` (``None``: all) are predicted absent.
+    ``intervals``: that many bootstrap resamples of ``speakers`` (per row, ``""``: none; ``None``: resample clips)
+    give each group a 95% ``weighted_f1_ci`` (:func:`~.bootstrap.group_intervals`) and, where its rows name
+    speakers, a ``num_speakers`` and ``unnamed_clips`` (its clips naming none: :func:`speaker_counts`), and the
+    result an ``intervals`` entry saying how many resamples of what drew them."""
     if group_score not in GROUP_SCORES:
         raise ValueError(f"group_score must be one of {GROUP_SCORES}, not {group_score!r}")
     corpora, groups, trained = np.asarray(corpora), np.asarray(groups), trained_mask(trained_labels)
@@ -283,8 +283,8 @@ def score_groups(
                              group_score=group_score, samples=intervals)  # fmt: skip
         for group, interval in ci.items():
             out_groups[group]["weighted_f1_ci"] = interval
-        for group, count in speaker_counts(groups, corpora, speakers).items():
-            out_groups[group]["num_speakers"] = count  # the end table and the card say when they are few
+        for group, (count, unnamed) in speaker_counts(groups, corpora, speakers).items():  # the end table, the card
+            out_groups[group] |= {"num_speakers": count, "unnamed_clips": unnamed} if count else {}
     keys = np.char.add(groups.astype(str), corpora.astype(str))  # the parts the intervals resample within
     drawn = _interval_record(intervals, speakers, keys) if intervals and len(labels) else {}
     return {
@@ -300,17 +300,16 @@ def score_groups(
     }
 
 
-def speaker_counts(groups: np.ndarray, corpora: np.ndarray, speakers: np.ndarray | None) -> dict[str, int]:
-    """The distinct speakers (within each corpus) of each group whose rows name any, from ``speakers``
-    (per row, ``""``: none); none where ``speakers`` is None."""
-    if speakers is None:
-        return {}
-    named = np.asarray(speakers).astype(str)
+def speaker_counts(groups: np.ndarray, corpora: np.ndarray, speakers: np.ndarray | None) -> dict[str, tuple[int, int]]:
+    """Each group's distinct speakers (within each corpus) from ``speakers`` (per row, ``""``: none) and its
+    clips whose rows name none (a corpus without speaker ids, CSED's, beside one with them), which that
+    count leaves out; ``(0, its clips)`` where ``speakers`` is None."""
+    named = np.full(len(groups), "") if speakers is None else np.asarray(speakers).astype(str)
     out = {}
     for group in dict.fromkeys(groups.tolist()):
         rows = (groups == group) & (named != "")
-        if rows.any():
-            out[group] = len(set(zip(corpora[rows].tolist(), named[rows].tolist(), strict=True)))
+        speakers_of = set(zip(corpora[rows].tolist(), named[rows].tolist(), strict=True))
+        out[group] = (len(speakers_of), int(((groups == group) & (named == "")).sum()))
     return out
 
 

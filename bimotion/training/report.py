@@ -73,11 +73,12 @@ FEW_TEST_SPEAKERS = 5  # a test set of fewer speakers is named beside its interv
 
 def few_speakers_note(groups: dict, names: dict | None = None) -> str:
     """Which groups' test sets hold fewer than :data:`FEW_TEST_SPEAKERS` speakers (``num_speakers``,
-    :func:`~.metrics.score_groups`), said beside the 95% interval: one drawn from one voice's clips
-    understates how other speakers would score, and the table alone gave no hint.  Nothing where every
-    group has more, or none records its speakers (scores of an earlier version, a corpus without ids)."""
+    :func:`~.metrics.score_groups`; its clips naming none beside them, :func:`speakers_words`), said beside
+    the 95% interval: one drawn from one voice's clips understates how other speakers would score, and the
+    table alone gave no hint.  Nothing where every group has more, or none records its speakers (scores of
+    an earlier version, a corpus without ids)."""
     few = [
-        (f"{count} speaker{'s' * (count != 1)}", (names or {}).get(group, group))
+        (speakers_words(count, values.get("unnamed_clips", 0)), (names or {}).get(group, group))
         for group, values in groups.items()
         if 0 < (count := values.get("num_speakers", 0)) < FEW_TEST_SPEAKERS
     ]
@@ -89,6 +90,14 @@ def few_speakers_note(groups: dict, names: dict | None = None) -> str:
         f"test set{'s' * many}: {held}: {'their intervals understate' if many else 'its interval understates'} "
         "how much other speakers' scores vary"
     )
+
+
+def speakers_words(count: int, unnamed: int = 0) -> str:
+    """How many speakers a test set holds, with its clips whose rows name none (a corpus without speaker ids,
+    CSED's, beside one with them; :func:`~.metrics.speaker_counts`) beside them: "3 speakers (+ 40 clips
+    without speaker ids)", as the end table, the model card and advise say it."""
+    others = f" (+ {unnamed} clip{'s' * (unnamed != 1)} without speaker ids)" if unnamed else ""
+    return f"{count} speaker{'s' * (count != 1)}{others}"
 
 
 def group_notes(groups: dict, names: dict | None = None) -> list[str]:
