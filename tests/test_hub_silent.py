@@ -99,3 +99,29 @@ def test_a_longer_timeout_in_the_same_process_asks_the_hub_again(silent, monkeyp
         hub_file("me/ser", "train_manifest.txt")
     assert len(heads(asked)) == 2
     assert hub.hub_unreachable() == f"the Hub at {endpoint} did not answer (TimeoutError: timed out)"
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_longer_timeout_in_the_same_process_asks_again_for_a_hub_datasets_record_and_card(silent, monkeypatch):
+    """A Hub dataset's prepare.json (layout.hub_info) and card (held.card_configs) that got no answer within
+    HF_HUB_ETAG_TIMEOUT=1 were remembered for the rest of the process by the Hub and its cache alone: the same
+    process given a longer timeout (the slow Hub's fix) was still told the Hub could not be reached, and sent no
+    request.  They are remembered by the route and timeout too (hub_marker.route_key), as bimotion.hub is: a longer
+    timeout asks again; back at the first, the no-answer is remembered still."""
+    from bimotion.data import held, layout
+
+    monkeypatch.setattr(layout, "_HUB_INFOS", {})
+    monkeypatch.setattr(held, "_CARD_CONFIGS", {})
+    endpoint, asked = silent
+    assert layout.hub_info("me/ds") is None and held.card_configs("me/ds") is None
+    assert heads(asked) == ["HEAD /datasets/me/ds/resolve/main/prepare.json HTTP/1.1"]  # the card: hub.py remembered
+    monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 2)
+    with pytest.raises(HubUnreachableError, match="TimeoutError: timed out"):
+        layout.recorded_info("me/ds")
+    assert len(heads(asked)) == 2  # was 1: the 1 s timeout's no-answer stood for it
+    hub.forget_unanswered(endpoint)  # bimotion.hub's memory of the 2 s one: the card's own look-up is then seen
+    assert held.card_configs("me/ds") is None
+    assert heads(asked)[2:] == ["HEAD /datasets/me/ds/resolve/main/README.md HTTP/1.1"]  # was none
+    monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 1)
+    assert layout.hub_info("me/ds") is None and held.card_configs("me/ds") is None
+    assert len(heads(asked)) == 3

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .layout import CARD_FILE, DATA_DIR, cached_damaged, cached_unreadable, held_info
+from .layout import CARD_FILE, DATA_DIR, cached_damaged, cached_unreadable, held_info, hub_key
 
 # What a dataset without prepare.json lacks, and how to give it one (errors and notes end with these)
 UNRECORDED = (
@@ -63,24 +63,23 @@ def no_rows(
     return f"the prepared {benchmark} dataset at {source} has no {rows} of {of}{said_all}" + (f": {fix}" if fix else "")
 
 
-_CARD_CONFIGS: dict[tuple, object] = {}  # (Hub id, the Hub and its cache) -> its card's configs, or why unread
+_CARD_CONFIGS: dict[tuple, object] = {}  # layout.hub_key(Hub id) -> its card's configs, or why unread
 
 
 def card_configs(source: str | os.PathLike | None) -> list[str] | None:
     """The config names that the card (``README.md``'s YAML ``configs:``) of ``source`` declares, for a
     dataset without a record (:func:`.layout.held_info` is None: :data:`UNRECORDED`): a local folder's, or a
-    Hub dataset's (asked once per process, as :func:`.layout.hub_info`); None for no source, no card or one
-    without configs, or no Hub and no cached copy.  A Hub dataset's card whose copy in the Hub cache cannot be
-    read or is not UTF-8 text is a ValueError naming that copy and the fix, each time asked."""
+    Hub dataset's (asked once per process and route to the Hub, :func:`.layout.hub_key`, as :func:`.layout.hub_info`);
+    None for no source, no card or one without configs, or no Hub and no cached copy.  A Hub dataset's card whose
+    copy in the Hub cache cannot be read or is not UTF-8 text is a ValueError naming that copy and the fix, each
+    time asked."""
     from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
 
     if not source:
         return None
     if not is_hub_id(str(source)):
         return _configs_of(Path(source).expanduser() / CARD_FILE)
-    from huggingface_hub import constants
-
-    key = (str(source), constants.ENDPOINT, constants.HF_HUB_CACHE, constants.HF_HUB_OFFLINE)
+    key = hub_key(source)
     if key not in _CARD_CONFIGS:
         try:
             card = hub_file(str(source), CARD_FILE, repo_type="dataset")

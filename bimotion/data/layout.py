@@ -11,7 +11,8 @@
 ``prepare.json`` lists every shard by its content-hashed file name, so its bytes change exactly
 when the data does: :func:`cache_key` digests them, and a folder that is moved or copied keeps
 its key (and its ``datasets`` cache, :func:`cache_dir`), while one prepared again gets a new one.
-This module imports nothing from ``bimotion`` but the registry (and :mod:`bimotion.hub` for a Hub dataset's record).
+This module imports nothing from ``bimotion`` but the registry (and :mod:`bimotion.hub`, :mod:`bimotion.hub_marker`
+for a Hub dataset's record).
 """
 
 from __future__ import annotations
@@ -204,14 +205,27 @@ def held_info(source) -> dict | None:
     return read_info(source) if is_prepared(source) else hub_info(source)
 
 
-# (Hub id, the Hub and its cache) -> its prepare.json, None, or why it could not be fetched: asked once
+# hub_key(Hub id) -> its prepare.json, None, or why it could not be fetched: asked once per key
 _HUB_INFOS: dict[tuple, object] = {}
+
+
+def hub_key(source: str | os.PathLike) -> tuple:
+    """What this process remembers a Hub dataset's file by (:func:`hub_info`'s, :func:`.held.card_configs`'):
+    ``source``, the Hub, its cache, ``HF_HUB_OFFLINE``, and the route to the Hub and ``HF_HUB_ETAG_TIMEOUT``
+    (:func:`~bimotion.hub_marker.route_key`, as :mod:`bimotion.hub` remembers a look-up that got no answer):
+    a longer timeout or another proxy set in the same process asks again."""
+    from huggingface_hub import constants
+
+    from bimotion.hub_marker import route_key
+
+    return (str(source), constants.ENDPOINT, constants.HF_HUB_CACHE, constants.HF_HUB_OFFLINE,
+            route_key(constants.ENDPOINT))  # fmt: skip
 
 
 def hub_info(source: str | os.PathLike) -> dict | None:
     """The ``prepare.json`` that ``bimotion push`` uploaded beside the Hub dataset ``source`` (from the
-    Hub cache when the Hub cannot be reached), asked of the Hub once per process (the checks, the
-    split of each set and the run's record all ask: a firewall would make each wait); None for a
+    Hub cache when the Hub cannot be reached), asked of the Hub once per process and route (:func:`hub_key`: the
+    checks, the split of each set and the run's record all ask: a firewall would make each wait); None for a
     source that is no Hub id, a Hub dataset without one, or no Hub and no cached copy (which
     :func:`recorded_info` raises: what such a dataset holds is then read from its card's configs, where its card
     is at hand, :func:`.held.held_shards`, else it is checked as it loads).  One that is no JSON, not prepare's
@@ -238,14 +252,12 @@ def _fresh(error: Exception) -> Exception:
 def _hub_record(source) -> object:
     """:func:`hub_info`'s answer, or the :class:`~bimotion.hub.HubUnreachableError` that kept it from
     being asked (its message names the dataset and what to do), or the ValueError of a copy that is no JSON,
-    not prepare's record or unreadable (:func:`_hub_copy`: it names the dataset and the fix), once per process."""
+    not prepare's record or unreadable (:func:`_hub_copy`: it names the dataset and the fix), once per :func:`hub_key`."""
     from bimotion.hub import HubUnreachableError, could_not_read, hub_file, is_hub_id
 
     if not is_hub_id(str(source)):
         return None
-    from huggingface_hub import constants
-
-    key = (str(source), constants.ENDPOINT, constants.HF_HUB_CACHE, constants.HF_HUB_OFFLINE)
+    key = hub_key(source)
     if key not in _HUB_INFOS:
         try:
             path = hub_file(str(source), INFO_FILE, repo_type="dataset")
