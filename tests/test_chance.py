@@ -147,6 +147,46 @@ def test_pooled_arg_max_chance_is_what_a_blind_guesser_among_each_clips_own_labe
     assert alone == pytest.approx(100 * max(8 / 12 * (16 / 12) / (20 / 12), (4 + 4 + 64) / 144))
 
 
+def test_pooled_ua_chance_is_what_a_blind_guesser_among_each_clips_own_labels_scores():
+    """Pooled, UA's chance level was 1 / classes present, as if a blind guesser could pick any corpus's
+    label for any clip: two corpora of 2 labels each, none shared, said 25 % where a guesser restricted
+    to each clip's own annotated labels scores 50 % (always one of them per corpus).  The truth by brute
+    force: scikit-learn's balanced accuracy of every blind guess per label space (one label each; a
+    random mix of them, simulated, scores their mean, never more)."""
+    import itertools
+
+    from sklearn.metrics import balanced_accuracy_score
+
+    a, b, c = ("anger", "sadness"), ("positive", "negative"), ("neutral", "happiness", "surprise")
+    cases = {
+        "none shared": [(a, "anger")] * 3 + [(a, "sadness")] * 5 + [(b, "positive")] * 2 + [(b, "negative")] * 4,
+        "neutral shared": [(a + ("neutral",), "anger")] * 2 + [(a + ("neutral",), "neutral")] * 6 + \
+            [(a + ("neutral",), "sadness")] + [(c, "neutral")] * 3 + [(c, "happiness")] * 4 + [(c, "surprise")],
+    }  # fmt: skip
+    rng = np.random.default_rng(0)
+    for name, truths in cases.items():
+        labels, mask = _matrix([{label: int(label == t) for label in space} for space, t in truths])
+        truth, spaces = labels.argmax(1), [space for space, _ in truths]
+        kinds = list(dict.fromkeys(spaces))
+        brute = []
+        for picks in itertools.product(*kinds):
+            guess = [LABEL2ID[picks[kinds.index(space)]] for space in spaces]
+            brute.append(balanced_accuracy_score(truth, guess))
+        mixed = np.mean(
+            [balanced_accuracy_score(truth, [LABEL2ID[rng.choice(space)] for space in spaces]) for _ in range(2000)]
+        )
+        assert mixed < max(brute), name
+        corpora, groups = np.array(["+".join(space) for space in spaces]), np.array(["eng_eld"] * len(truths))
+        out = score_groups(labels.astype(float), labels, mask, corpora, groups, group_score="pooled")
+        assert out["groups"]["eng_eld"]["pooled"]["chance"]["unweighted_accuracy"] == pytest.approx(max(brute)), name
+        assert chance_levels(labels, mask)["unweighted_accuracy"] == pytest.approx(max(brute)), name
+        assert max(brute) == pytest.approx({"none shared": 1 / 2, "neutral shared": 2 / 5}[name]), name  # was 1/4, 1/5
+    # one label space, as every corpus alone: exactly 1 / classes present (here 3 of the 4 it annotates)
+    alone = ("anger", "neutral", "neutral", "happiness")
+    labels, mask = _matrix([{k: int(k == t) for k in SPACE + ("sadness",)} for t in alone])
+    assert chance_levels(labels, mask)["unweighted_accuracy"] == 1 / 3
+
+
 def _result(tmp_path, chance: float) -> GridResult:
     """Table 3 with every cell at 50 % and one (baseline on eng_eld) at 30 %, chance ``chance`` %."""
     config = GridConfig(tables=["table3"], bootstrap_samples=10)

@@ -103,3 +103,22 @@ def argmax_chance(labels: np.ndarray, mask: np.ndarray) -> float:
     frequent[np.flatnonzero(top >= 0), top[top >= 0]] = 1.0
     at_frequencies = share / np.maximum(share.sum(-1, keepdims=True), np.finfo(float).tiny)
     return float(max(f1_from_counts(*label_counts(guess, truth, mask))[0] for guess in (frequent, at_frequencies)))
+
+
+def ua_chance(labels: np.ndarray, mask: np.ndarray) -> float:
+    """Chance level (a fraction) of UA (balanced accuracy: mean recall over the classes present) on
+    one set of single-label clips: the best blind guesser that, as the arg-max, picks each clip's label
+    among the labels that clip annotates, its expected recalls.  Blind, it guesses alike for every clip
+    of one label space; its best guess there is the label whose clips of that space are the largest
+    share of its class, so UA's chance is the sum of those shares over the label spaces, over the classes
+    present: ``1 / classes present`` for one label space, more for corpora of different ones pooled."""
+    mask = np.asarray(mask).astype(bool)
+    truth = argmax_truth(labels, mask).astype(np.float64)
+    support = truth.sum(0)
+    present = int((support > 0).sum())
+    if not present:
+        return 0.0
+    spaces, which = np.unique(mask, axis=0, return_inverse=True)
+    which = which.reshape(-1)
+    best = sum(ratio(truth[which == s].sum(0), support)[space].max() for s, space in enumerate(spaces))
+    return float(best / present)

@@ -22,7 +22,8 @@ all-positive predictor and (ii) a prior-matched random predictor, which says "pr
 independently with the label's test prevalence ``p``.  (ii) is computed exactly from its expected
 confusion counts (F1 = 2p²/(2p² + 2p(1-p)) = p per label; the expected F1 of a finite sample tends to
 it), no simulation.  ``chance`` is the larger of the two; it is always (i), as 2p/(1+p) >= p, and both
-are reported.  Likewise for macro F1, and 1/(classes present) for UA on single-label corpora.
+are reported.  Likewise for macro F1, and for UA on single-label sets (:func:`.f1.ua_chance`: 1/(classes
+present) for one label space; pooled corpora of different ones, each clip guessed among its own labels).
 
 **Untrained labels**: a model whose ``config.trained_labels`` (:func:`read_trained_labels`; absent:
 all labels) lacks a label the test set annotates is scored with that label predicted absent (its
@@ -55,6 +56,7 @@ from .f1 import (
     argmax_reading,
     label_counts,
     ratio,
+    ua_chance,
     weighted_f1,
 )
 from .outputs import MODEL_CONFIG, PROBE_CONFIG, model_kind
@@ -117,7 +119,8 @@ def trained_mask(trained_labels: list[str] | None) -> np.ndarray:
 def chance_levels(labels: np.ndarray, mask: np.ndarray) -> dict:
     """Chance levels (fractions) of one set of clips: ``all_positive`` and ``prior_matched``
     weighted F1, ``chance`` (the larger), ``macro_f1`` (the larger of the two macro F1s) and, for
-    single-label sets, ``unweighted_accuracy`` (1 / classes present)."""
+    single-label sets, ``unweighted_accuracy`` (:func:`.f1.ua_chance`: 1 / classes present for one
+    label space)."""
     labels, mask = np.asarray(labels).astype(np.float64), np.asarray(mask).astype(np.float64)
     support, annotated = (labels * mask).sum(0), mask.sum(0)
     prevalence = ratio(support, annotated)
@@ -129,7 +132,7 @@ def chance_levels(labels: np.ndarray, mask: np.ndarray) -> dict:
     out = {"all_positive": all_positive, "prior_matched": prior, "chance": max(all_positive, prior),
            "macro_f1": macro, "weighted_f1_argmax": argmax_chance(labels, mask) if len(labels) else 0.0}  # fmt: skip
     if len(labels) and ((labels * mask).sum(-1) == 1).all():
-        out["unweighted_accuracy"] = 1.0 / int(supported.sum())
+        out["unweighted_accuracy"] = ua_chance(labels, mask)
     return out
 
 
