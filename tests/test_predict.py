@@ -971,6 +971,30 @@ def test_a_label_is_predicted_as_scoring_reads_its_logit_not_its_rounded_score(m
     assert [label for label, c in scored["confusion"]["counts"].items() if c["tp"]] == list(row.predicted)
 
 
+def test_a_label_whose_score_is_exactly_the_threshold_is_absent_as_scoring_counts_it(models, tmp_path, monkeypatch):
+    """A logit of exactly 0 has the sigmoid 0.5: predict counted a label at or above --threshold
+    (0.5) and predicted it, where scoring counts it when the logit is above 0 (absent).  A label is now
+    predicted when its score is above the threshold, as scoring reads it."""
+    from bimotion.training import inference
+    from bimotion.training.metrics import scores
+
+    logits = np.full(len(LABELS), -5.0, dtype=np.float32)
+    logits[[LABELS.index(name) for name in TRAINED]] = [0.0, 0.3, -0.3]  # neutral, positive, negative
+    monkeypatch.setattr(inference, "batch_logits", lambda model, batch, *a, **k: np.tile(logits, (len(batch["input_values"]), 1)))  # fmt: skip
+    soundfile.write(tmp_path / "speech.wav", 0.3 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000), 16000)
+    (row,) = predict_files(models["ours"], [tmp_path / "speech.wav"], window_s=2.0, hop_s=2.0, progress=False)
+    assert row.scores["neutral"] == 0.5 and row.predicted == ("positive",)
+    scored = scores(logits[None], np.ones((1, len(LABELS)), int), np.ones((1, len(LABELS)), bool))
+    assert [label for label, c in scored["confusion"]["counts"].items() if c["tp"]] == list(row.predicted)
+    # at --threshold 0.45, as scoring's threshold=0.45: neutral and positive (0.5, 0.574) are above it, negative (0.426) not
+    (row,) = predict_files(
+        models["ours"], [tmp_path / "speech.wav"], window_s=2.0, hop_s=2.0, threshold=0.45, progress=False
+    )
+    scored = scores(logits[None], np.ones((1, len(LABELS)), int), np.ones((1, len(LABELS)), bool), threshold=0.45)
+    assert row.predicted == ("neutral", "positive")
+    assert [label for label, c in scored["confusion"]["counts"].items() if c["tp"]] == list(row.predicted)
+
+
 def test_a_wrong_model_is_named_before_any_audio_file_is_read(tmp_path, capsys):
     """A mistyped --model is the error, not the first unreadable file of the folder to score."""
     from bimotion.cli import main

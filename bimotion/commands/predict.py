@@ -9,7 +9,7 @@ Every audio file (WAV, FLAC, MP3, MP4/M4A, OGG, AIFF; found by content) is decod
 cut into windows (default 4 s every 2 s; the last one ends at the end of the file; --segment vad
 keeps only stretches above an energy threshold), so an hour-long recording needs no more memory than
 a minute. Each row holds the file, start_s, end_s, a sigmoid score for each label the model was
-trained on, the labels scored at least --threshold, whether the window is silent (its scores then
+trained on, the labels scored above --threshold, whether the window is silent (its scores then
 mean nothing, and it predicts no label), clipped: the fraction of the window's samples that are
 hard-clipped (3+ consecutive samples at full scale, measured as `prepare` measures a clip, placed to
 20 ms; empty for MP3, MP4/AAC and µ-law, which have no exact full scale), and file_clipped: the same
@@ -77,7 +77,7 @@ def add_arguments(parser) -> None:
     names.add_argument("--labels", choices=["paper"], default=None,
                        help="the model's outputs are the paper's 13 labels in order (for generic LABEL_i names)")  # fmt: skip
     names.add_argument("--label-map", metavar="FILE_OR_SPEC", default=None, help="name the model's outputs explicitly")
-    parser.add_argument("--threshold", type=float, default=0.5, help="a label is predicted when its score is at least this, in a window that is not silent (default: 0.5)")  # fmt: skip
+    parser.add_argument("--threshold", type=float, default=0.5, help="a label is predicted when its score is above this (a score equal to it is not, as scoring counts labels), in a window that is not silent (default: 0.5)")  # fmt: skip
     parser.add_argument("--window-s", type=float, default=4.0, help="window length in seconds (default: 4.0)")
     parser.add_argument("--hop-s", type=float, default=2.0, help="seconds between window starts (default: 2.0)")
     parser.add_argument("--segment", choices=["fixed", "vad"], default="fixed",

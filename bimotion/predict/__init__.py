@@ -12,7 +12,7 @@ then a second is cut into windows
 the checkpoint (:mod:`bimotion.predict.model`, the forward pass of
 :func:`bimotion.training.inference.batch_logits`) and returned as :class:`WindowPrediction` rows
 (:mod:`bimotion.predict.output` writes them as CSV or JSON Lines) as they are scored.  A label is predicted when its
-sigmoid score, unrounded, is at least ``threshold`` (the rows show the scores to 6 decimals); a model only ever
+sigmoid score, unrounded, is above ``threshold``, as scoring counts it (the rows show the scores to 6 decimals); a model only ever
 reports the labels it was trained on.
 """
 
@@ -317,9 +317,10 @@ def _score(predictor: Predictor, batch, threshold: float, report: PredictReport)
         if silent:
             report.silent_windows.append((name, start_s, end_s))
         # nothing to hear, nothing predicted: an application acting on ``predicted`` does not act on a pause;
-        # decided on the unrounded score (a logit of -1e-6 shows as 0.5, and is absent as scoring reads it)
+        # decided on the unrounded score, above the threshold, as scoring reads it (logits > 0 at 0.5): a logit of
+        # -1e-6 shows as 0.5 and is absent, and so is a logit of exactly 0 (score 0.5)
         predicted = (
-            () if silent else tuple(label for label, s in zip(predictor.labels, row, strict=True) if s >= threshold)
+            () if silent else tuple(label for label, s in zip(predictor.labels, row, strict=True) if s > threshold)
         )
         window_clipped = None if track is None else track.between(start / rate, (start + len(samples)) / rate)
         yield WindowPrediction(

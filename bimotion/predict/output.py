@@ -1,7 +1,7 @@
 """Prediction rows and the files they are written to: CSV or JSON Lines, chosen by the extension.
 
 A CSV row is ``file, start_s, end_s``, one score column per reported label, ``predicted`` (the
-labels at or above the threshold, joined by ``;``), ``silent`` (``true`` for a window with nothing
+labels above the threshold, joined by ``;``), ``silent`` (``true`` for a window with nothing
 to hear, whose scores mean nothing and which predicts no label), ``clipped`` (the fraction of the window's
 own stretch of its file that is hard-clipped, :class:`WindowPrediction`; empty where not measured),
 ``file_clipped`` (the same of the whole file) and ``file_notes`` (why the window's file's scores are
