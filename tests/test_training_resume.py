@@ -269,6 +269,51 @@ def test_an_argument_added_since_a_run_was_stored_differs_only_when_set_to_other
         assert (again["resumed_from"] is not None) == (name == "resumed"), name
 
 
+def test_an_argument_a_transformers_upgrade_dropped_is_not_compared_and_said_in_one_line(tiny, data, tmp_path, caplog):
+    """A field the stored identity has that this transformers' TrainingArguments no longer declares read as a
+    changed setting ("training_args.<dropped>: True there, '(absent)' now"): the same command into a folder
+    holding a finished model, or resuming its checkpoints after a transformers upgrade, was refused. Its old
+    default is not known, so it is not compared; one warning line names it, the file and the fix."""
+    from bimotion.training.identity import differences
+
+    quick = {"num_train_epochs": 1, "save_strategy": "no", "eval_strategy": "no", "load_best_model_at_end": False}
+    epoch = {"num_train_epochs": 1, "save_strategy": "epoch", "eval_strategy": "epoch"}
+    for name, settings in (("finished", quick), ("resumed", epoch)):
+        out = tmp_path / name
+        run(tiny, data, out, **settings)
+        stored = json.loads((out / IDENTITY_FILE).read_text())
+        stored["training_args"]["use_mps_device"] = True  # as an older transformers stored it
+        stored["training_args"]["old_config"] = {"min_num_params": 0}  # a dict-valued one
+        (out / IDENTITY_FILE).write_text(json.dumps(stored))
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="bimotion.training"):
+            again = run(tiny, data, out, **settings)  # the same command: trained again, or resumed
+        assert (again["resumed_from"] is not None) == (name == "resumed"), name
+        notes = [r.getMessage() for r in caplog.records if "not compared" in r.getMessage()]
+        assert len(notes) == 1 and "\n" not in notes[0], notes
+        assert notes[0].startswith(
+            f"{out / IDENTITY_FILE}: training_args.use_mps_device (True there), training_args.old_config "
+            "({'min_num_params': 0} there) not compared: this transformers ("
+        ), notes[0]
+        assert notes[0].endswith(
+            ") and bimotion no longer have them; if that run set them to other than the default, use a new "
+            "--output_dir to train from scratch"
+        ), notes[0]
+        with pytest.raises(RunMismatch, match=r"learning_rate: 0.001 there, 0.0005 now\)"):  # the rest is compared
+            run(tiny, data, out, **{**settings, "learning_rate": 5e-4})
+
+    defaults = {"training_args.seed": 42, "data_args.max_duration_s": 8.0}
+    before = {"training_args": {"seed": 42, "dropped": 1}, "data_args": {"max_duration_s": 8.0, "gone": "x"}}
+    now = {"training_args": {"seed": 42}, "data_args": {"max_duration_s": 8.0}, "model": {"hub_id": "m"}}
+    before["model"] = {"hub_id": "m", "old": 1}
+    assert differences(before, now, defaults) == ["model.old: 1 there, '(absent)' now"]  # not an argument: compared
+    assert differences(before, now) == [  # no defaults known: nothing is known dropped
+        "data_args.gone: 'x' there, '(absent)' now",
+        "model.old: 1 there, '(absent)' now",
+        "training_args.dropped: 1 there, '(absent)' now",
+    ]
+
+
 def test_a_damaged_run_identity_is_one_error_naming_it_and_the_fix(tiny, data, tmp_path):
     """A run_identity.json cut short ended the train recipe in a JSONDecodeError traceback (one that is
     not a JSON object, in an AttributeError; one not UTF-8, in a UnicodeDecodeError). It is now one

@@ -6,8 +6,9 @@ dataset's ``prepare.json`` — or its ``README.md`` — or its Hub id), the base
 revision, or a digest of a local folder's config and weights) and every argument that changes the
 trained model.  Resuming from a checkpoint compares the stored identity with the new one and refuses
 on any difference, naming the fields; an argument the stored identity lacks (a transformers or
-bimotion upgrade added it since) differs only when its value now is not its default.  The identity
-holds no secrets and no paths, so a moved output or data folder resumes.
+bimotion upgrade added it since) differs only when its value now is not its default, and one that
+this transformers or bimotion no longer has (an upgrade dropped it) is not compared, in a one-line
+note.  The identity holds no secrets and no paths, so a moved output or data folder resumes.
 
 Differences that are ignored (:data:`HARMLESS`): where outputs go and how they are logged, saved
 or published (``output_dir``, ``logging_*``, ``report_to``, ``disable_tqdm``, ``run_name``,
@@ -206,15 +207,32 @@ def _flatten(tree: dict, prefix: str = "") -> dict:
     return out
 
 
+def undeclared(before: dict, now: dict, defaults: dict) -> dict[str, object]:
+    """``{"training_args.<field>": its value there}`` for each field ``before`` has, ``now`` lacks and its class
+    (:func:`argument_defaults`) no longer declares: an upgrade dropped it, and its old default is not known."""
+    declared, sections = {".".join(k.split(".")[:2]) for k in defaults}, {k.split(".")[0] for k in defaults}
+    return {
+        f"{section}.{name}": value
+        for section, fields in before.items()
+        if section in sections and isinstance(fields, dict)
+        for name, value in fields.items()
+        if name not in (now.get(section) or {}) and f"{section}.{name}" not in declared
+    }
+
+
 def differences(before: dict, now: dict, defaults: dict | None = None) -> list[str]:
     """``field: there -> now`` for every field that differs.  ``defaults``: the flattened default of
     each argument field (:func:`argument_defaults`); a field ``before`` lacks whose value ``now`` is its default
-    does not differ (a transformers or bimotion upgrade added it since: the run had its default)."""
+    does not differ (a transformers or bimotion upgrade added it since: the run had its default), nor one
+    its class no longer declares (:func:`undeclared`)."""
     a, b, defaults = _flatten(before), _flatten(now), defaults or {}
+    dropped = undeclared(before, now, defaults)
     return [
         f"{k}: {a.get(k, '(absent)')!r} there, {b.get(k, '(absent)')!r} now"
         for k in sorted(a.keys() | b.keys())
-        if a.get(k) != b.get(k) and not (k not in a and k in defaults and b.get(k) == defaults[k])
+        if a.get(k) != b.get(k)
+        and not (k not in a and k in defaults and b.get(k) == defaults[k])
+        and ".".join(k.split(".")[:2]) not in dropped
     ]
 
 
@@ -272,7 +290,20 @@ def _stored_changes(path: Path, identity: dict, defaults: dict, given: str | Non
             f"{path.parent}. {fix}",
             why,
         )
+    if dropped := undeclared(stored, identity, defaults):
+        log.warning(_dropped_note(path, dropped))
     return differences(stored, identity, defaults)
+
+
+def _dropped_note(path: Path, dropped: dict) -> str:
+    """One line: the fields of ``path`` not compared, as this transformers and bimotion have none (:func:`undeclared`)."""
+    import transformers
+
+    named, it = ", ".join(f"{k} ({v!r} there)" for k, v in dropped.items()), "it" if len(dropped) == 1 else "them"
+    return (
+        f"{path}: {named} not compared: this transformers ({transformers.__version__}) and bimotion no longer have "
+        f"{it}; if that run set {it} to other than the default, use a new --output_dir to train from scratch"
+    )
 
 
 def check_resume(
