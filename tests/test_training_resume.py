@@ -314,6 +314,42 @@ def test_an_argument_a_transformers_upgrade_dropped_is_not_compared_and_said_in_
     ]
 
 
+def test_a_stored_null_is_a_value_and_an_absent_field_its_declared_default(tiny, data, tmp_path):
+    """differences() read a stored null and an absent field alike (both None): a field a run's identity lacked
+    (an upgrade added it since, so the run had its default) passed as unchanged when this command set it to
+    null, e.g. --max_duration_s inf (no crop) against the default 10 s crop; and a stored null of a field now
+    left out of the identity passed whatever its default. A stored null is now a value like any other, and a
+    field one side lacks counts as its declared default."""
+    from bimotion.training.identity import differences
+
+    quick = {"num_train_epochs": 1, "save_strategy": "no", "eval_strategy": "no", "load_best_model_at_end": False}
+    out = tmp_path / "run"
+    run(tiny, data, out, **quick)
+    intact = json.loads((out / IDENTITY_FILE).read_text())
+    stored = json.loads(json.dumps(intact))
+    del stored["data_args"]["max_duration_s"]  # as a version without the field stored it: the run cropped 10 s
+    (out / IDENTITY_FILE).write_text(json.dumps(stored))
+    with pytest.raises(RunMismatch, match=r"data_args.max_duration_s: '\(absent\)' there, None now"):
+        run(tiny, data, out, **{**quick, "max_duration_s": float("inf")})  # no crop
+    stored = json.loads(json.dumps(intact))
+    stored["training_args"]["label_smoothing_factor"] = None  # an explicit null: not the default 0.0
+    (out / IDENTITY_FILE).write_text(json.dumps(stored))
+    with pytest.raises(RunMismatch, match=r"label_smoothing_factor: None there, 0.0 now"):
+        run(tiny, data, out, **quick)
+
+    defaults = {"training_args.seed": 42, "training_args.eval_steps": None, "training_args.warmup_ratio": 0.0}
+    same = {"training_args": {"seed": 42}}
+    assert differences({"training_args": {"seed": 42, "warmup_ratio": None}}, same, defaults) == [
+        "training_args.warmup_ratio: None there, '(absent)' now"  # a stored null, its default 0.0: differs
+    ]
+    assert differences({"training_args": {"seed": 42, "eval_steps": None}}, same, defaults) == []  # its default
+    assert differences(same, {"training_args": {"seed": 42, "warmup_ratio": None}}, defaults) == [
+        "training_args.warmup_ratio: '(absent)' there, None now"
+    ]
+    assert differences(same, {"training_args": {"seed": 42, "warmup_ratio": 0.0}}, defaults) == []  # its default
+    assert differences(same, {"training_args": {"seed": 42, "eval_steps": None}}, defaults) == []
+
+
 def test_a_damaged_run_identity_is_one_error_naming_it_and_the_fix(tiny, data, tmp_path):
     """A run_identity.json cut short ended the train recipe in a JSONDecodeError traceback (one that is
     not a JSON object, in an AttributeError; one not UTF-8, in a UnicodeDecodeError). It is now one

@@ -222,17 +222,16 @@ def undeclared(before: dict, now: dict, defaults: dict) -> dict[str, object]:
 
 def differences(before: dict, now: dict, defaults: dict | None = None) -> list[str]:
     """``field: there -> now`` for every field that differs.  ``defaults``: the flattened default of
-    each argument field (:func:`argument_defaults`); a field ``before`` lacks whose value ``now`` is its default
-    does not differ (a transformers or bimotion upgrade added it since: the run had its default), nor one
-    its class no longer declares (:func:`undeclared`)."""
+    each argument field (:func:`argument_defaults`); a field one side lacks counts as its default (``before``
+    lacks it: a transformers or bimotion upgrade added it since, the run had its default), a stored null as
+    null; one its class no longer declares (:func:`undeclared`) does not differ."""
     a, b, defaults = _flatten(before), _flatten(now), defaults or {}
-    dropped = undeclared(before, now, defaults)
+    dropped, absent = undeclared(before, now, defaults), object()
+    there, here = {**defaults, **a}, {**defaults, **b}
     return [
         f"{k}: {a.get(k, '(absent)')!r} there, {b.get(k, '(absent)')!r} now"
         for k in sorted(a.keys() | b.keys())
-        if a.get(k) != b.get(k)
-        and not (k not in a and k in defaults and b.get(k) == defaults[k])
-        and ".".join(k.split(".")[:2]) not in dropped
+        if there.get(k, absent) != here.get(k, absent) and ".".join(k.split(".")[:2]) not in dropped
     ]
 
 
@@ -243,7 +242,7 @@ def _default(field: dataclasses.Field):
 
 def argument_defaults(model_args, data_args, run_args, training_args) -> dict:
     """The flattened identity value of the declared default of every field of the arguments' classes
-    (``training_args.seed``: 0), what :func:`differences` takes a field a stored identity lacks to have
+    (``training_args.seed``: 0), what :func:`differences` takes a field one identity lacks to have
     been.  A default set in ``__post_init__`` is not known here: a field added with one differs (the safe side)."""
     sections = {"model_args": model_args, "data_args": data_args, "run_args": run_args, "training_args": training_args}
     values = {
