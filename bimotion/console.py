@@ -163,10 +163,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     :class:`~loaders.errors.SplitNote` as one ``note:`` line; any other as Python shows it."""
     from loaders.errors import InputWarning, ProtocolWarning, SplitNote
 
-    if issubclass(category, SplitNote):
-        print(f"note: {message}", file=file if file is not None else sys.stderr, flush=True)
-    elif issubclass(category, InputWarning | ProtocolWarning):
-        print(f"warning: {message}", file=file if file is not None else sys.stderr, flush=True)
+    if issubclass(category, SplitNote | InputWarning | ProtocolWarning):
+        # one write of the whole line: print() writes its end apart, and under PYTHONUNBUFFERED (set in
+        # many Docker images and CI runners) each write is the stream's own, so two --num-proc workers'
+        # warnings came out glued, "...[-1, 1]warning: ...", and then an empty line
+        stream = file if file is not None else sys.stderr
+        stream.write(f"{'note' if issubclass(category, SplitNote) else 'warning'}: {message}\n")
+        stream.flush()
     else:
         _default_showwarning(message, category, filename, lineno, file, line)
 
