@@ -198,6 +198,8 @@ class ByUnit:
                 if unit is None:
                     raise ValueError(f"{r.id}: has no {UNITS[self.unit][0]}, which the speaker protocol splits by")
                 units[unit].append(r)
+            if joined := _joined_note(rows, units, UNITS[self.unit], ctx.identical, self.scope == "group"):
+                ctx.notes.append(joined)
             paper = Counter(ctx.paper[r.id] for r in rows)
             fractions = [paper[s] / len(rows) for s in SPLITS]
             strata: dict[tuple, list[str]] = defaultdict(list)
@@ -242,6 +244,31 @@ def _merged_units(records, unit_of, identical) -> Callable:
             if first != other:
                 parent[other] = first
     return lambda r: None if of[r.id] is None else root(of[r.id])
+
+
+def _joined_note(rows, units: Mapping[str, list], unit: tuple, identical, per_group: bool) -> str | None:
+    """What :func:`_merged_units` did to ``rows`` (one group's, or a corpus's; ``units``: merged unit ->
+    its rows; ``unit``: an entry of :data:`UNITS`): which speakers one recording filed under several of
+    them joins into one draw, or None where it joined none.  Without it, 8 speakers drawn as 2 left a
+    group's validation split empty "too few speakers" with no word of why."""
+    name, unit_of = unit
+    own = {r.id: unit_of(row_of(r)) for r in rows}
+    joined = [sorted({own[r.id] for r in members}) for members in units.values()]
+    joined = [names for names in joined if len(names) > 1]
+    if not joined:
+        return None
+    spanning = (sorted(i for i in ids if i in own) for ids in identical)
+    example = next(((ids[0], i) for ids in spanning for i in ids if own[i] != own[ids[0]]), None)
+    where = f"{rows[0].corpus}'s group {rows[0].group}" if per_group else rows[0].corpus
+    total = len(set(own.values()))
+    sets = "; ".join(", ".join(names) for names in joined)
+    return (
+        f"{where}: {sum(map(len, joined))} of its {total} {name}s ({sets}) share recordings (identical audio filed "
+        f"under more than one {name}{f', e.g. {example[0]} and {example[1]}' if example else ''}), so they are "
+        f"drawn as {len(joined)} set(s), each kept whole in one split: the split draws from {len(units)} {name}s and "
+        f"sets, not {total} {name}s; where a copy is filed under the wrong {name}, correct its metadata (or remove the "
+        "copy) and prepare again"
+    )
 
 
 def _home_groups(records, unit_of) -> dict[str, str]:

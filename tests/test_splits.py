@@ -278,6 +278,36 @@ def test_the_speaker_protocol_keeps_copies_of_one_recording_filed_under_two_spea
     assert apart > 0  # without the sets, the copies do land apart
 
 
+def test_speakers_joined_by_a_shared_recording_are_named_in_a_note():
+    """8 speakers, 7 of them sharing copies of recordings (a clip filed under two speakers), were drawn
+    as 2 units: prepare said only that the group had no validation rows "(too few speakers to fill
+    every split)", and advise refused it, with no word of the copies that joined them."""
+    import warnings
+
+    from loaders.errors import SplitNote
+
+    template = loaders.Utterance(
+        id="", corpus="carehome", path="", language="ind", age_group="eld", emotions=("anger",),
+        label_space=("anger", "sadness"), duration_s=1.0, sample_rate_hz=16000, gender="f",
+    )  # fmt: skip
+    records = [
+        dataclasses.replace(template, id=f"carehome/s{i}_{k}", speaker_id=f"s{i}") for i in range(8) for k in range(3)
+    ]
+    copies = [(f"carehome/s{i}_0", f"carehome/s{i + 1}_1") for i in range(6)]  # s0 ... s6: one unit
+    with pytest.warns(SplitNote) as got:
+        splits.assign_splits(records, "speaker", identical=copies)
+    notes = [str(w.message) for w in got if w.category is SplitNote]
+    assert [n for n in notes if "share recordings" in n] == [
+        "carehome's group ind_eld: 7 of its 8 speakers (s0, s1, s2, s3, s4, s5, s6) share recordings (identical "
+        "audio filed under more than one speaker, e.g. carehome/s0_0 and carehome/s1_1), so they are drawn as 1 "
+        "set(s), each kept whole in one split: the split draws from 2 speakers and sets, not 8 speakers; where a "
+        "copy is filed under the wrong speaker, correct its metadata (or remove the copy) and prepare again"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SplitNote)
+        splits.assign_splits(records[:12], "speaker", identical=[("carehome/s0_0", "carehome/s0_1")])  # one speaker
+
+
 def test_the_speaker_protocol_warns_where_it_replaces_an_official_split(tmp_path, capsys):
     """ESD's and YueMotion's released splits were replaced under --protocol speaker without a word."""
     import warnings
