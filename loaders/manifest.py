@@ -144,8 +144,9 @@ def read_manifest(path: str | os.PathLike) -> list[Utterance]:
 def partial_releases(report: SkipReport, generated: Container[str] = ()) -> list[str]:
     """A note for each of the seven corpora whose folder holds fewer clips (read or skipped, of the
     scan's ``report``) than its full release (``SourceInfo.expected_count``): a partial download or a
-    subset, which every count and split of it then describes; or more clips than it: another version
-    or extra clips merged in, whose counts are then not the corpus's.  A ``generated`` corpus (a small
+    subset, which every count and split of it then describes; where folders below it could not be listed
+    (``unreadable_folder`` skips), that the others may be behind them instead; or more clips than it: another
+    version or extra clips merged in, whose counts are then not the corpus's.  A ``generated`` corpus (a small
     copy, :mod:`loaders.synthetic`) gets none."""
     from . import READERS, SOURCES
 
@@ -155,7 +156,14 @@ def partial_releases(report: SkipReport, generated: Container[str] = ()) -> list
             continue
         held = report.files[(corpus, "read")] + sum(n for (c, _), n in report.file_skips.items() if c == corpus)
         expected = SOURCES[corpus].expected_count
-        if held < expected:
+        unlisted = report.counts[(corpus, "unreadable_folder")]
+        if held < expected and unlisted:  # the rest may be there, behind them: no download is missing
+            notes.append(
+                f"{corpus}: {held} of the {expected} clips of the full release (`bimotion sources`) were found, and "
+                f"{unlisted} folder(s) below its folder could not be listed (unreadable_folder, above): the others "
+                f"may be there; make them readable and run again. Every count and split of it here is of those {held}"
+            )
+        elif held < expected:
             notes.append(
                 f"{corpus}: its folder holds {held} of the {expected} clips of the full release (`bimotion sources`): "
                 f"a partial download or a subset? Every count and split of it here is of those {held}"

@@ -968,3 +968,24 @@ def test_a_corpus_whose_every_file_is_skipped_counts_its_skips_once_by_reason(tm
     assert f"tess: no usable audio files found below this folder ({said}; the first: " in str(err.value), err.value
     assert "mend what made it skip them" in str(err.value)
     assert all(f"{reason} {n}" in report.format_files() for reason, n in counts.items()), report.format_files()
+
+
+def test_a_corpus_with_a_folder_that_cannot_be_listed_is_not_called_a_partial_download():
+    """A whole CSED release whose Positive/ could not be listed (chmod 000, a copy from another user's
+    disk), read with --skip-bad: the scan said "its folder holds 434 of the 652 clips of the full
+    release: a partial download or a subset?", where all 652 were there; the fix is the folder's
+    permissions, not another download."""
+    from loaders.manifest import partial_releases
+    from loaders.unlisted import unreadable_folder
+
+    report = SkipReport()
+    report.files[("csed", "read")] = 434
+    report.add("csed", unreadable_folder(PermissionError(13, "Permission denied", "/data/CSED/Positive"), Path("/")))
+    assert partial_releases(report) == [
+        "csed: 434 of the 652 clips of the full release (`bimotion sources`) were found, and 1 folder(s) below its "
+        "folder could not be listed (unreadable_folder, above): the others may be there; make them readable and run "
+        "again. Every count and split of it here is of those 434"
+    ]
+    whole = SkipReport()
+    whole.files[("csed", "read")] = 434
+    assert partial_releases(whole)[0].startswith("csed: its folder holds 434 of the 652 clips of the full release")
