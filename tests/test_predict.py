@@ -123,12 +123,12 @@ def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(
     assert _csv(out_csv) == rows
 
 
-def test_untrained_labels_are_never_reported_even_at_threshold_zero(models, audio_dir, capfd):
+def test_untrained_labels_are_never_reported_even_at_a_threshold_near_zero(models, audio_dir, capfd):
     from transformers.utils import logging
 
     logging.enable_progress_bar()  # as in a program that never called bimotion.console.quiet()
     report = PredictReport()
-    rows = list(predict_files(models["ours"], [audio_dir / "a.wav"], threshold=0.0, window_s=2.0, hop_s=1.0,
+    rows = list(predict_files(models["ours"], [audio_dir / "a.wav"], threshold=1e-6, window_s=2.0, hop_s=1.0,
                               progress=False, report=report))  # fmt: skip
     assert "Loading weights" not in capfd.readouterr().err  # progress=False: no bar, transformers' neither
     assert logging.is_progress_bar_enabled()  # and its bars are on again after
@@ -539,7 +539,10 @@ def test_bad_paths_models_and_files_fail_with_one_clear_line(models, audio_dir, 
         # the options by their flags, not the library's parameter names (hop_s, window_s=2.0)
         ([ours, str(audio_dir), "--hop-s", "3", "--window-s", "2"], "error: --hop-s must be in (0, --window-s 2.0]"),
         ([ours, str(audio_dir), "--window-s", "inf", "--hop-s", "inf"], "error: --window-s must be a finite number"),
-        ([ours, str(audio_dir), "--threshold", "2"], "error: --threshold must be in [0, 1], not 2.0"),
+        ([ours, str(audio_dir), "--threshold", "2"], "error: --threshold must be a probability in (0, 1), not 2.0"),
+        # 0 and 1 too, as scoring's threshold: at 0 every label, at 1 none, whatever the audio
+        ([ours, str(audio_dir), "--threshold", "0"], "error: --threshold must be a probability in (0, 1), not 0.0"),
+        ([ours, str(audio_dir), "--threshold", "1"], "error: --threshold must be a probability in (0, 1), not 1.0"),
         ([ours, str(audio_dir), "--batch-size", "0"], "error: --batch-size must be at least 1, not 0"),
         ([ours, str(audio_dir), "--window-s", "0.01"], "error: --window-s must be at least 0.025 s (the model's recep"),
         ([ours, str(audio_dir), "--output", str(audio_dir.parent)], "is a folder; give a file name"),
@@ -941,14 +944,14 @@ def test_silent_windows_of_a_file_with_sound_elsewhere_are_scored_but_named(mode
 def test_a_silent_window_predicts_no_label_but_keeps_its_scores(models, tmp_path):
     """A silent window's row listed the labels its meaningless scores passed (a tiny model: "positive"
     for every window of a pause), so an application acting on ``predicted`` acted on silence.  Such a row
-    now predicts nothing; its scores stay, for whoever wants to look (threshold 0: every label passes)."""
+    now predicts nothing; its scores stay, for whoever wants to look (threshold 1e-6: every label passes)."""
     speech = 0.3 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000)
     soundfile.write(tmp_path / "muted.wav", np.concatenate([speech, np.zeros(16000 * 4)]), 16000)
     rows = list(
-        predict_files(models["ours"], [tmp_path / "muted.wav"], window_s=2.0, hop_s=2.0, threshold=0.0, progress=False)
+        predict_files(models["ours"], [tmp_path / "muted.wav"], window_s=2.0, hop_s=2.0, threshold=1e-6, progress=False)
     )
     assert [(r.start_s, r.silent) for r in rows] == [(0.0, False), (2.0, True), (4.0, True)]
-    assert rows[0].predicted == tuple(rows[0].scores)  # threshold 0: every label of a window with sound
+    assert rows[0].predicted == tuple(rows[0].scores)  # threshold 1e-6: every label of a window with sound
     assert [r.predicted for r in rows[1:]] == [(), ()] and all(len(r.scores) == len(rows[0].scores) for r in rows)
 
 

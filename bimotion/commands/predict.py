@@ -77,7 +77,7 @@ def add_arguments(parser) -> None:
     names.add_argument("--labels", choices=["paper"], default=None,
                        help="the model's outputs are the paper's 13 labels in order (for generic LABEL_i names)")  # fmt: skip
     names.add_argument("--label-map", metavar="FILE_OR_SPEC", default=None, help="name the model's outputs explicitly")
-    parser.add_argument("--threshold", type=float, default=0.5, help="a label is predicted when its score is above this (a score equal to it is not, as scoring counts labels), in a window that is not silent (default: 0.5)")  # fmt: skip
+    parser.add_argument("--threshold", type=float, default=0.5, help="a label is predicted when its score is above this, a probability strictly between 0 and 1 as scoring's (a score equal to it is not, as scoring counts labels), in a window that is not silent (default: 0.5)")  # fmt: skip
     parser.add_argument("--window-s", type=float, default=4.0, help="window length in seconds (default: 4.0)")
     parser.add_argument("--hop-s", type=float, default=2.0, help="seconds between window starts (default: 2.0)")
     parser.add_argument("--segment", choices=["fixed", "vad"], default="fixed",

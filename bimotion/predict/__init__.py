@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from bimotion.training.f1 import logit_cut
 from loaders.errors import CorpusError
 from loaders.levels import QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, peak_dbfs
 
@@ -74,8 +75,10 @@ def predict_files(
     ``segment="vad"`` …).  The options are checked, the files found (their headers read), FFmpeg looked
     for where a file needs it, and then the model loaded before this returns; decoding and scoring
     happen as the rows are consumed, and ``report`` is filled in as they are."""
-    if not 0.0 <= threshold <= 1.0:
-        raise OptionError(f"threshold must be in [0, 1], not {threshold}")
+    try:
+        logit_cut(threshold)  # strictly in (0, 1), as scoring's threshold
+    except ValueError as err:
+        raise OptionError(str(err)) from err
     if batch_size < 1:
         raise OptionError(f"batch_size must be at least 1, not {batch_size}")
     try:

@@ -38,6 +38,15 @@ def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
 
 
+def logit_cut(threshold: float) -> np.float64:
+    """The logit above which a label is present at the sigmoid ``threshold`` (0 at 0.5): labels are
+    decided on the logit, as the bootstrap's ``logits > 0``, since sigmoid rounds a float32 logit of
+    1e-8 to 0.5.  ``threshold`` is a probability strictly in (0, 1), else ValueError."""
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be a probability in (0, 1), not {threshold}")
+    return np.log(threshold / (1 - threshold))  # a float64 scalar: float32 logits are compared in float64
+
+
 def weighted_f1(
     preds: np.ndarray, labels: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None
 ) -> np.ndarray:

@@ -55,6 +55,7 @@ from .f1 import (
     argmax_chance,
     argmax_reading,
     label_counts,
+    logit_cut,
     ratio,
     ua_chance,
     weighted_f1,
@@ -160,10 +161,7 @@ def scores(
     labels outside ``trained`` (:func:`trained_mask`) are predicted absent."""
     logits, labels, mask = np.asarray(logits), np.asarray(labels).astype(int), np.asarray(mask).astype(bool)
     trained = np.ones(len(LABELS), dtype=bool) if trained is None else trained
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must be a probability in (0, 1), not {threshold}")
-    # on the logit, as the bootstrap's logits > 0: sigmoid rounds a float32 logit of 1e-8 to 0.5
-    preds = (logits > np.log(threshold / (1 - threshold))).astype(int) * trained
+    preds = (logits > logit_cut(threshold)).astype(int) * trained
     tp, fp, fn = (counts[0] for counts in label_counts(preds, labels, mask))
     f1 = ratio(2 * tp, 2 * tp + fp + fn)
     precision, recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
