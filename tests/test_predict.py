@@ -998,6 +998,28 @@ def test_a_label_whose_score_is_exactly_the_threshold_is_absent_as_scoring_count
     assert [label for label, c in scored["confusion"]["counts"].items() if c["tp"]] == list(row.predicted)
 
 
+def test_a_label_is_decided_on_its_logit_as_scoring_decides_it(models, tmp_path, monkeypatch):
+    """A float32 logit of 1e-20 has the float64 sigmoid exactly 0.5: scoring (logits > 0) counts the
+    label present, predict compared the score with --threshold (0.5 > 0.5) and left it out.  predict
+    now decides on the logit, as scoring does (bimotion.training.f1.present), at 0.5 and at 0.45."""
+    from bimotion.training import inference
+    from bimotion.training.metrics import scores
+
+    cut = np.float32(np.log(0.45 / 0.55))  # just above scoring's float64 cut for 0.45
+    logits = np.full(len(LABELS), -5.0, dtype=np.float32)
+    logits[[LABELS.index(name) for name in TRAINED]] = [1e-20, -1e-20, cut]  # neutral, positive, negative
+    monkeypatch.setattr(inference, "batch_logits", lambda model, batch, *a, **k: np.tile(logits, (len(batch["input_values"]), 1)))  # fmt: skip
+    soundfile.write(tmp_path / "speech.wav", 0.3 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000), 16000)
+    ones = np.ones((1, len(LABELS)), int), np.ones((1, len(LABELS)), bool)
+    for threshold, expected in [(0.5, ("neutral",)), (0.45, ("neutral", "positive", "negative"))]:
+        (row,) = predict_files(
+            models["ours"], [tmp_path / "speech.wav"], window_s=2.0, hop_s=2.0, threshold=threshold, progress=False
+        )
+        assert row.scores["neutral"] == row.scores["positive"] == 0.5 and row.predicted == expected
+        scored = scores(logits[None], *ones, threshold=threshold)
+        assert [label for label, c in scored["confusion"]["counts"].items() if c["tp"]] == list(row.predicted)
+
+
 def test_a_wrong_model_is_named_before_any_audio_file_is_read(tmp_path, capsys):
     """A mistyped --model is the error, not the first unreadable file of the folder to score."""
     from bimotion.cli import main

@@ -12,8 +12,9 @@ then a second is cut into windows
 the checkpoint (:mod:`bimotion.predict.model`, the forward pass of
 :func:`bimotion.training.inference.batch_logits`) and returned as :class:`WindowPrediction` rows
 (:mod:`bimotion.predict.output` writes them as CSV or JSON Lines) as they are scored.  A label is predicted when its
-sigmoid score, unrounded, is above ``threshold``, as scoring counts it (the rows show the scores to 6 decimals); a model only ever
-reports the labels it was trained on.
+logit is above ``threshold``'s (its sigmoid score above ``threshold``), as scoring counts it
+(:func:`bimotion.training.f1.present`; the rows show the scores to 6 decimals, and a logit of 1e-20, whose
+float64 score is exactly 0.5, is present at 0.5); a model only ever reports the labels it was trained on.
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from bimotion.training.f1 import logit_cut
+from bimotion.training.f1 import logit_cut, present
 from loaders.errors import CorpusError
 from loaders.levels import QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, peak_dbfs
 
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
 from .clipping import ClipTrack
 from .labels import parse_label_map
-from .model import Predictor, check_source, load_predictor, training_notes
+from .model import Predictor, check_source, load_predictor, sigmoid, training_notes
 from .output import RowWriter, WindowPrediction, check_excel, output_format
 from .report import PredictReport
 from .windows import Windowing, window_count, windows
@@ -311,8 +312,9 @@ class _Level:
 
 def _score(predictor: Predictor, batch, threshold: float, report: PredictReport) -> Iterator[WindowPrediction]:
     rate = predictor.sample_rate_hz
-    scores = predictor.scores([samples for _, _, samples, *_ in batch])
-    for (name, start, samples, clipped, track, notes), row in zip(batch, scores, strict=True):
+    logits = predictor.logits([samples for _, _, samples, *_ in batch])
+    scores, passed = sigmoid(logits), present(logits, threshold)
+    for (name, start, samples, clipped, track, notes), row, above in zip(batch, scores, passed, strict=True):
         report.windows += 1
         rounded = {label: round(float(s), 6) for label, s in zip(predictor.labels, row, strict=True)}
         start_s, end_s = round(start / rate, 3), round((start + len(samples)) / rate, 3)
@@ -320,11 +322,9 @@ def _score(predictor: Predictor, batch, threshold: float, report: PredictReport)
         if silent:
             report.silent_windows.append((name, start_s, end_s))
         # nothing to hear, nothing predicted: an application acting on ``predicted`` does not act on a pause;
-        # decided on the unrounded score, above the threshold, as scoring reads it (logits > 0 at 0.5): a logit of
-        # -1e-6 shows as 0.5 and is absent, and so is a logit of exactly 0 (score 0.5)
-        predicted = (
-            () if silent else tuple(label for label, s in zip(predictor.labels, row, strict=True) if s > threshold)
-        )
+        # decided on the logit, as scoring reads it (logits > 0 at 0.5): a logit of -1e-6 shows as 0.5 and is
+        # absent, one of 1e-20 (score exactly 0.5) present, one of exactly 0 absent
+        predicted = () if silent else tuple(label for label, a in zip(predictor.labels, above, strict=True) if a)
         window_clipped = None if track is None else track.between(start / rate, (start + len(samples)) / rate)
         yield WindowPrediction(
             name,

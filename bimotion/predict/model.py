@@ -77,7 +77,11 @@ class Predictor:
         return padding_unheard(self.model.config, getattr(self.feature_extractor, "return_attention_mask", False))
 
     def scores(self, clips: list[np.ndarray]) -> np.ndarray:
-        """Sigmoid scores (clips × reported labels) of float32 mono clips at :attr:`sample_rate_hz`,
+        """Sigmoid scores (clips × reported labels) of :meth:`logits`."""
+        return sigmoid(self.logits(clips))
+
+    def logits(self, clips: list[np.ndarray]) -> np.ndarray:
+        """Logits (clips × reported labels) of float32 mono clips at :attr:`sample_rate_hz`,
         collated as every scoring is (:func:`bimotion.training.inference.scoring_collator`: normalised,
         padded to a multiple of :attr:`pad_to_multiple_of` samples, masked) and scored by the one forward
         pass of :func:`bimotion.training.inference.batch_logits`, each clip's as if alone: a model that
@@ -87,8 +91,12 @@ class Predictor:
         collate = scoring_collator(self.feature_extractor, self.pad_to_multiple_of)
         batch = collate([{"audio": c} for c in clips])
         logits = batch_logits(self.model, batch, self.device, sample_rate_hz=self.sample_rate_hz)
-        logits = logits[:, [i for i, _ in self.reported]]
-        return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+        return logits[:, [i for i, _ in self.reported]]
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """The scores (float64) of :meth:`Predictor.logits`."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits).astype(np.float64)))
 
 
 def load_predictor(

@@ -47,6 +47,12 @@ def logit_cut(threshold: float) -> np.float64:
     return np.log(threshold / (1 - threshold))  # a float64 scalar: float32 logits are compared in float64
 
 
+def present(logits: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
+    """Whether each label is present at ``threshold``: its logit above :func:`logit_cut` (``logits > 0``
+    at 0.5), as scoring and ``bimotion predict`` both decide it."""
+    return np.asarray(logits) > logit_cut(threshold)
+
+
 def weighted_f1(
     preds: np.ndarray, labels: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None
 ) -> np.ndarray:

@@ -55,7 +55,7 @@ from .f1 import (
     argmax_chance,
     argmax_reading,
     label_counts,
-    logit_cut,
+    present,
     ratio,
     ua_chance,
     weighted_f1,
@@ -161,7 +161,7 @@ def scores(
     labels outside ``trained`` (:func:`trained_mask`) are predicted absent."""
     logits, labels, mask = np.asarray(logits), np.asarray(labels).astype(int), np.asarray(mask).astype(bool)
     trained = np.ones(len(LABELS), dtype=bool) if trained is None else trained
-    preds = (logits > logit_cut(threshold)).astype(int) * trained
+    preds = present(logits, threshold).astype(int) * trained
     tp, fp, fn = (counts[0] for counts in label_counts(preds, labels, mask))
     f1 = ratio(2 * tp, 2 * tp + fp + fn)
     precision, recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
