@@ -742,12 +742,12 @@ def test_a_test_set_of_few_speakers_is_said_beside_the_verdicts():
     lost = MixtureResult("zho_eld", "z", "z", "inference", "X(¬l,a)", ["zho_eld"], score, delta, chance=40.0)
     advice = Advice("ind_eld", "ind_eld", 24, 40.0, [0, 1], 0.95, 100, "mean", "probe", [baseline, lost], Path("."))
     few = dataclasses.replace(advice, test_speakers=2)
-    assert "Its test clips are of 2 speakers: the intervals over its test set understate" in summary_lines(few)[0]
-    assert "Its test clips are of 2 speakers" in render_markdown(few)
+    assert "Its test set holds 2 speakers: the intervals over it understate" in summary_lines(few)[0]
+    assert "Its test set holds 2 speakers" in render_markdown(few)
     for enough in (advice, dataclasses.replace(advice, test_speakers=8)):  # none named (CSED), or enough
         assert "speakers: the intervals" not in "\n".join(summary_lines(enough))
     one = "\n".join(summary_lines(dataclasses.replace(advice, test_speakers=1)))  # resampled by clip: said alike
-    assert "Its test clips are of 1 speaker: the intervals over its test set understate" in one
+    assert "Its test set holds 1 speaker: the intervals over it understate" in one
 
 
 @pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed
@@ -772,10 +772,10 @@ def test_a_test_set_mixing_a_corpus_without_speaker_ids_counts_its_clips_beside_
     baseline = MixtureResult("ind_eld", "b", "b", "baseline", "X(l,a)", [], score, score, chance=40.0)
     advice = Advice("ind_eld", "ind_eld", 46, 40.0, [0, 1], 0.95, 100, "mean", "probe", [baseline], Path("."),
                     test_speakers=3, unnamed_test_clips=40)  # fmt: skip
-    words = "Its test clips are of 3 speakers (+ 40 clips without speaker ids): the intervals over its test set"
+    words = "Its test set holds 3 speakers and 40 clips without speaker ids: the intervals over it"
     assert words in summary_lines(advice)[0] and words in render_markdown(advice)
     one = dataclasses.replace(advice, unnamed_test_clips=1)
-    assert "of 3 speakers (+ 1 clip without speaker ids): " in summary_lines(one)[0]
+    assert "holds 3 speakers and 1 clip without speaker ids: " in summary_lines(one)[0]
     assert advice.to_json()["unnamed_test_clips"] == 40
 
 

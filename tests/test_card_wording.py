@@ -217,7 +217,7 @@ def test_a_test_group_mixing_a_corpus_without_speaker_ids_counts_its_clips_besid
     scores = score_groups(*_random_scores(np.random.default_rng(0), n, 4), corpora, groups, intervals=20,
                           speakers=speakers)  # fmt: skip
     assert (scores["groups"]["zho_eld"]["num_speakers"], scores["groups"]["zho_eld"]["unnamed_clips"]) == (3, 40)
-    said = "test set: 3 speakers (+ 40 clips without speaker ids) (zho_eld): its interval understates"
+    said = "test set: 3 speakers and 40 clips without speaker ids (zho_eld): its interval understates"
     assert said in scores_report(scores)
     assert f"95% intervals (in brackets): {said}" in "\n".join(chance_notes(scores["groups"], {}))
     named = score_groups(*_random_scores(np.random.default_rng(0), 6, 4), corpora[40:], groups[40:], intervals=20,

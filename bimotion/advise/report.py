@@ -165,7 +165,7 @@ def _few_speakers(advice: Advice) -> str:
     if not 0 < count < FEW_TEST_SPEAKERS:
         return ""
     return (
-        f" Its test clips are of {speakers_words(count, advice.unnamed_test_clips)}: the intervals over its test set understate "
+        f" Its test set holds {speakers_words(count, advice.unnamed_test_clips)}: the intervals over it understate "
         "how much other speakers' scores vary, so a clear gain or loss here may not hold for other speakers; "
         "add test speakers to judge it."
     )

@@ -94,9 +94,9 @@ def few_speakers_note(groups: dict, names: dict | None = None) -> str:
 
 def speakers_words(count: int, unnamed: int = 0) -> str:
     """How many speakers a test set holds, with its clips whose rows name none (a corpus without speaker ids,
-    CSED's, beside one with them; :func:`~.metrics.speaker_counts`) beside them: "3 speakers (+ 40 clips
-    without speaker ids)", as the end table, the model card and advise say it."""
-    others = f" (+ {unnamed} clip{'s' * (unnamed != 1)} without speaker ids)" if unnamed else ""
+    CSED's, beside one with them; :func:`~.metrics.speaker_counts`) beside them: "3 speakers and 40 clips
+    without speaker ids", as the end table, the model card and advise say it."""
+    others = f" and {unnamed} clip{'s' * (unnamed != 1)} without speaker ids" if unnamed else ""
     return f"{count} speaker{'s' * (count != 1)}{others}"
 
 
