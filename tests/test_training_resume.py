@@ -456,7 +456,7 @@ def test_harmless_differences_and_moved_folders_still_resume(tiny, data, tmp_pat
 
 
 def test_an_interrupted_run_is_told_what_rerunning_does():
-    from bimotion.training.identity import how_to_continue
+    from bimotion.training.checkpoints import how_to_continue
     from bimotion.training.spec import RunArguments
 
     assert how_to_continue(None, RunArguments(), "out") == "no checkpoint was saved in out yet: rerunning starts again"

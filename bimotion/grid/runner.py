@@ -134,7 +134,7 @@ class Grid:
             self.trained.append(f"{model.name}/seed{seed}")
             self.log(f"[grid] trained {model.name} (seed {seed}) in {seconds} s")
             if not self.config.keep_checkpoints:  # finished: nothing will resume it (keep_checkpoints: true keeps them)
-                from ..training.identity import discard_checkpoints
+                from ..training.checkpoints import discard_checkpoints
 
                 discard_checkpoints(saved)
         self.ranks.barrier()

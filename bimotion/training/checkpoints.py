@@ -1,5 +1,8 @@
-"""A run's checkpoints: the newest whole one, which a rerun resumes (:func:`last_checkpoint`), those a
-kill cut short (:func:`remove_incomplete_checkpoints`), and a checkpoint's save, whole or not at all
+"""A run's checkpoints: the newest whole one, which a rerun resumes (:func:`last_checkpoint`), and what
+rerunning an interrupted command does with it (:func:`how_to_continue`); those a kill cut short
+(:func:`remove_incomplete_checkpoints`); a previous run discarded (its checkpoints,
+:func:`discard_checkpoints`, or all it left that a new run could resume or be mistaken for,
+:func:`discard_run`); and a checkpoint's save, whole or not at all
 as resuming sees it (:func:`saved_whole`): the checkpoint
 holds :data:`~.outputs.INCOMPLETE` until every process of a launch has written its part, and only
 then are the checkpoints it replaces removed: one saved only because of SIGTERM
@@ -15,12 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from .outputs import INCOMPLETE, SAVED_AT_STOP
+from .outputs import IDENTITY_FILE, INCOMPLETE, SAVED_AT_STOP, SCORES
 
 log = logging.getLogger("bimotion.training")
 
@@ -101,3 +105,40 @@ def remove_incomplete_checkpoints(output_dir: Path) -> None:
             INCOMPLETE,
         )
         shutil.rmtree(path.parent)
+
+
+def discard_checkpoints(run_dir: str | os.PathLike) -> list[str]:
+    """Remove the ``checkpoint-<step>`` folders of ``run_dir`` (a finished run's final model stays);
+    returns their names."""
+    removed = []
+    for path in sorted(Path(run_dir).glob("checkpoint-*")) if Path(run_dir).is_dir() else []:
+        if path.is_dir() and re.fullmatch(r"checkpoint-\d+", path.name):
+            shutil.rmtree(path)
+            removed.append(path.name)
+    return removed
+
+
+def discard_run(run_dir: str | os.PathLike) -> list[str]:
+    """Remove what a previous run left in ``run_dir`` that a new one could resume or be mistaken for:
+    its checkpoints, scores and identity (the final model files are overwritten when the new run ends)."""
+    run_dir = Path(run_dir)
+    removed = discard_checkpoints(run_dir)
+    for name in (SCORES, IDENTITY_FILE):
+        if (run_dir / name).is_file():
+            (run_dir / name).unlink()
+            removed.append(name)
+    if removed:
+        log.warning("--overwrite_output_dir: removed %s from %s", ", ".join(removed), run_dir)
+    return removed
+
+
+def how_to_continue(checkpoint: str | None, run_args, output_dir: str) -> str:
+    """What rerunning an interrupted training command does (its last ``checkpoint`` and
+    ``--resume``/``--overwrite_output_dir``), said as advice."""
+    if not checkpoint:
+        return f"no checkpoint was saved in {output_dir} yet: rerunning starts again"
+    if run_args.overwrite_output_dir:
+        return f"rerun without --overwrite_output_dir to continue from {checkpoint} (with it, training starts again)"
+    if not run_args.resume:
+        return f"rerun with --resume true to continue from {checkpoint}"
+    return f"rerun the same command to continue from {checkpoint}"

@@ -352,48 +352,8 @@ def check_finished(run_dir: str | os.PathLike, identity: dict, defaults: dict, g
         )
 
 
-def discard_checkpoints(run_dir: str | os.PathLike) -> list[str]:
-    """Remove the ``checkpoint-<step>`` folders of ``run_dir`` (a finished run's final model stays);
-    returns their names."""
-    import re
-    import shutil
-
-    removed = []
-    for path in sorted(Path(run_dir).glob("checkpoint-*")) if Path(run_dir).is_dir() else []:
-        if path.is_dir() and re.fullmatch(r"checkpoint-\d+", path.name):
-            shutil.rmtree(path)
-            removed.append(path.name)
-    return removed
-
-
-def discard_run(run_dir: str | os.PathLike) -> list[str]:
-    """Remove what a previous run left in ``run_dir`` that a new one could resume or be mistaken for:
-    its checkpoints, scores and identity (the final model files are overwritten when the new run ends)."""
-    run_dir = Path(run_dir)
-    removed = discard_checkpoints(run_dir)
-    for name in (SCORES, IDENTITY_FILE):
-        if (run_dir / name).is_file():
-            (run_dir / name).unlink()
-            removed.append(name)
-    if removed:
-        log.warning("--overwrite_output_dir: removed %s from %s", ", ".join(removed), run_dir)
-    return removed
-
-
 def write_identity(run_dir: str | os.PathLike, identity: dict) -> Path:
     """Write ``run_identity.json`` atomically."""
     from loaders.files import write_text_atomic
 
     return write_text_atomic(Path(run_dir) / IDENTITY_FILE, json.dumps(identity, indent=2, sort_keys=True) + "\n")
-
-
-def how_to_continue(checkpoint: str | None, run_args, output_dir: str) -> str:
-    """What rerunning an interrupted training command does (its last ``checkpoint`` and
-    ``--resume``/``--overwrite_output_dir``), said as advice."""
-    if not checkpoint:
-        return f"no checkpoint was saved in {output_dir} yet: rerunning starts again"
-    if run_args.overwrite_output_dir:
-        return f"rerun without --overwrite_output_dir to continue from {checkpoint} (with it, training starts again)"
-    if not run_args.resume:
-        return f"rerun with --resume true to continue from {checkpoint}"
-    return f"rerun the same command to continue from {checkpoint}"

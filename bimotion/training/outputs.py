@@ -1,6 +1,7 @@
 """The files a training run writes to its ``output_dir`` besides the model and its checkpoints:
 shared by :mod:`.summary` (which writes them; the training manifest, a probe's too, through
-:func:`write_training_manifest`) and :mod:`.identity` (which checks and discards them); and
+:func:`write_training_manifest`) and :mod:`.identity` (which checks them) and
+:mod:`.checkpoints` (which discards them); and
 :func:`model_kind`, the one test of what a saved model folder holds; :func:`model_scores`, the one
 reader of a saved model's ``scores.json`` (its folder's, or the copy uploaded beside it on the Hub)."""
 

@@ -16,7 +16,13 @@ from loaders.errors import DamagedFileError
 
 from .args import RunArguments, SERTrainingArguments, check_datasets, cpu_only_distributed, split_list
 from .bootstrap import INTERVAL_SAMPLES
-from .checkpoints import last_checkpoint, remove_incomplete_checkpoints, remove_saved_at_stop
+from .checkpoints import (
+    discard_run,
+    how_to_continue,
+    last_checkpoint,
+    remove_incomplete_checkpoints,
+    remove_saved_at_stop,
+)
 from .collator import AudioCollator
 from .data import column, default_test_configs, load_split, sources_of
 from .evaluation import infer  # noqa: F401 (public API: `from bimotion.training.run import infer, train`, docs/recipes.md)
@@ -26,8 +32,6 @@ from .identity import (
     argument_defaults,
     check_finished,
     check_resume,
-    discard_run,
-    how_to_continue,
     run_identity,
     write_identity,
 )
