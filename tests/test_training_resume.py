@@ -350,6 +350,40 @@ def test_a_stored_null_is_a_value_and_an_absent_field_its_declared_default(tiny,
     assert differences(same, {"training_args": {"seed": 42, "eval_steps": None}}, defaults) == []
 
 
+def test_a_harmless_field_an_older_identity_stored_is_not_compared(tiny, data, tmp_path, caplog):
+    """A run_identity.json written by a bimotion in which a field was not yet harmless (HARMLESS) or not yet
+    left out as token-named still holds it, and differences() compared it with the field's default: the same
+    command was refused ('training_args.logging_steps: 7 there, '(absent)' now'), though where a run logs
+    does not change its model. The stored side is now filtered as the identity is written (identity.compared)."""
+    from bimotion.training.identity import differences, undeclared
+
+    quick = {"num_train_epochs": 1, "save_strategy": "no", "eval_strategy": "no", "load_best_model_at_end": False}
+    epoch = {"num_train_epochs": 1, "save_strategy": "epoch", "eval_strategy": "epoch"}
+    for name, settings in (("finished", quick), ("resumed", epoch)):
+        out = tmp_path / name
+        run(tiny, data, out, **settings)
+        stored = json.loads((out / IDENTITY_FILE).read_text())
+        assert "logging_steps" not in stored["training_args"] and "report_to" not in stored["training_args"]
+        stored["training_args"].update(logging_steps=7, report_to=["tensorboard"], average_tokens_across_devices=False)
+        stored["training_args"]["gradient_checkpointing_kwargs"] = {"use_reentrant": False}  # a dict-valued one
+        (out / IDENTITY_FILE).write_text(json.dumps(stored))
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="bimotion.training"):
+            again = run(tiny, data, out, **settings)  # the same command: trained again, or resumed
+        assert (again["resumed_from"] is not None) == (name == "resumed"), name
+        assert not [r.getMessage() for r in caplog.records if "not compared" in r.getMessage()]
+        with pytest.raises(RunMismatch, match=r"learning_rate: 0.001 there, 0.0005 now\)"):  # the rest is compared
+            run(tiny, data, out, **{**settings, "learning_rate": 5e-4})
+
+    defaults = {"training_args.seed": 42, "training_args.logging_steps": 500, "model_args.model_name_or_path": None}
+    before = {"training_args": {"seed": 42, "logging_steps": 7, "hub_token": "x", "run_name": "old"}}
+    before["model_args"] = {"model_name_or_path": "/old/place"}
+    before["data"] = {"bimotion": {"prepare.json": "sha256:1"}}  # a dataset, not an argument: compared
+    now = {"training_args": {"seed": 42}, "model_args": {}, "data": {"bimotion": {"prepare.json": "sha256:2"}}}
+    assert differences(before, now, defaults) == ["data.bimotion.prepare.json: 'sha256:1' there, 'sha256:2' now"]
+    assert undeclared(before, now, defaults) == {}  # run_name, hub_token: harmless, so never named as not compared
+
+
 def test_a_damaged_run_identity_is_one_error_naming_it_and_the_fix(tiny, data, tmp_path):
     """A run_identity.json cut short ended the train recipe in a JSONDecodeError traceback (one that is
     not a JSON object, in an AttributeError; one not UTF-8, in a UnicodeDecodeError). It is now one

@@ -15,7 +15,8 @@ or published (``output_dir``, ``logging_*``, ``report_to``, ``disable_tqdm``, ``
 ``save_*``, ``push_to_hub``, ``hub_*``), the test sets scored after training (``test_configs``),
 the evaluation batch size, data-loading workers, memory and device settings (``use_cpu``,
 ``dataloader_*``, ``gradient_checkpointing``, ``attn_implementation``), and where datasets and
-models are cached.
+models are cached; also where a stored identity holds one (an older bimotion, in which it was not yet
+harmless, wrote it): :func:`compared` decides for both sides.
 """
 
 from __future__ import annotations
@@ -154,9 +155,29 @@ def model_identity(name_or_path: str, revision: str | None) -> dict:
     return {name: _file_digest(path / name) for name in files}
 
 
+ARGUMENTS = ("model_args", "data_args", "run_args", "training_args")  # the identity's sections of argument fields
+
+
+def compared(name: str) -> bool:
+    """Whether the argument field ``name`` counts in a run's identity: not :data:`HARMLESS`, and never a
+    secret (no name holding "token")."""
+    return name not in HARMLESS and "token" not in name
+
+
 def _fields(args) -> dict:
     values = args.to_dict() if hasattr(args, "to_dict") else dataclasses.asdict(args)
-    return {k: v for k, v in values.items() if k not in HARMLESS and "token" not in k}  # never a secret
+    return {k: v for k, v in values.items() if compared(k)}
+
+
+def _counted(identity: dict) -> dict:
+    """``identity`` without the argument fields that do not count (:func:`compared`): one stored by an
+    older bimotion, in which a field was not yet harmless, still holds it."""
+    return {
+        section: {k: v for k, v in fields.items() if compared(k)}
+        if section in ARGUMENTS and isinstance(fields, dict)
+        else fields
+        for section, fields in identity.items()
+    }
 
 
 def run_identity(
@@ -209,7 +230,9 @@ def _flatten(tree: dict, prefix: str = "") -> dict:
 
 def undeclared(before: dict, now: dict, defaults: dict) -> dict[str, object]:
     """``{"training_args.<field>": its value there}`` for each field ``before`` has, ``now`` lacks and its class
-    (:func:`argument_defaults`) no longer declares: an upgrade dropped it, and its old default is not known."""
+    (:func:`argument_defaults`) no longer declares: an upgrade dropped it, and its old default is not known.
+    A field that does not count (:func:`compared`) is not one."""
+    before = _counted(before)
     declared, sections = {".".join(k.split(".")[:2]) for k in defaults}, {k.split(".")[0] for k in defaults}
     return {
         f"{section}.{name}": value
@@ -224,8 +247,9 @@ def differences(before: dict, now: dict, defaults: dict | None = None) -> list[s
     """``field: there -> now`` for every field that differs.  ``defaults``: the flattened default of
     each argument field (:func:`argument_defaults`); a field one side lacks counts as its default (``before``
     lacks it: a transformers or bimotion upgrade added it since, the run had its default), a stored null as
-    null; one its class no longer declares (:func:`undeclared`) does not differ."""
-    a, b, defaults = _flatten(before), _flatten(now), defaults or {}
+    null; one its class no longer declares (:func:`undeclared`) does not differ, nor one that does not count
+    (:func:`compared`: a stored identity written before it was harmless holds it)."""
+    a, b, defaults = _flatten(_counted(before)), _flatten(_counted(now)), defaults or {}
     dropped, absent = undeclared(before, now, defaults), object()
     there, here = {**defaults, **a}, {**defaults, **b}
     return [
