@@ -351,8 +351,8 @@ def test_a_stored_null_is_a_value_and_an_absent_field_its_declared_default(tiny,
 
 
 def test_a_harmless_field_an_older_identity_stored_is_not_compared(tiny, data, tmp_path, caplog):
-    """A run_identity.json written by a bimotion in which a field was not yet harmless (HARMLESS) or not yet
-    left out as token-named still holds it, and differences() compared it with the field's default: the same
+    """A run_identity.json written by a bimotion in which a field was not yet harmless (HARMLESS), or a secret
+    (hub_token), still holds it, and differences() compared it with the field's default: the same
     command was refused ('training_args.logging_steps: 7 there, '(absent)' now'), though where a run logs
     does not change its model. The stored side is now filtered as the identity is written (identity.compared)."""
     from bimotion.training.identity import differences, undeclared
@@ -364,7 +364,7 @@ def test_a_harmless_field_an_older_identity_stored_is_not_compared(tiny, data, t
         run(tiny, data, out, **settings)
         stored = json.loads((out / IDENTITY_FILE).read_text())
         assert "logging_steps" not in stored["training_args"] and "report_to" not in stored["training_args"]
-        stored["training_args"].update(logging_steps=7, report_to=["tensorboard"], average_tokens_across_devices=False)
+        stored["training_args"].update(logging_steps=7, report_to=["tensorboard"], hub_token="hf_x")
         stored["training_args"]["gradient_checkpointing_kwargs"] = {"use_reentrant": False}  # a dict-valued one
         (out / IDENTITY_FILE).write_text(json.dumps(stored))
         caplog.clear()
@@ -1061,3 +1061,16 @@ def test_sigterm_while_the_trained_model_is_scored_stops_at_a_batch_and_the_reru
 
     rerun_scores_as_straight(tiny, data, out, last, straight, tmp_path / "straight", **overrides)
     assert checkpoints(out) == checkpoints(tmp_path / "straight")
+
+
+def test_a_secret_is_never_compared_but_a_setting_naming_tokens_is():
+    """Secrets (``token``, ``hub_token``) stay out of a run's identity; ``average_tokens_across_devices`` (how
+    the loss is averaged over devices) was left out too, as its name holds "token", so changing it was never
+    refused."""
+    from bimotion.training.identity import compared, differences
+
+    assert not compared("hub_token") and not compared("token")
+    assert compared("average_tokens_across_devices")
+    before = {"training_args": {"average_tokens_across_devices": True}}
+    now = {"training_args": {"average_tokens_across_devices": False}}
+    assert differences(before, now) == ["training_args.average_tokens_across_devices: True there, False now"]

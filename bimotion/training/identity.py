@@ -160,8 +160,9 @@ ARGUMENTS = ("model_args", "data_args", "run_args", "training_args")  # the iden
 
 def compared(name: str) -> bool:
     """Whether the argument field ``name`` counts in a run's identity: not :data:`HARMLESS`, and never a
-    secret (no name holding "token")."""
-    return name not in HARMLESS and "token" not in name
+    secret (``token``, ``hub_token``: a name ending so; ``average_tokens_across_devices``, how the loss is
+    averaged, counts)."""
+    return name not in HARMLESS and name != "token" and not name.endswith("_token")
 
 
 def _fields(args) -> dict:
