@@ -24,6 +24,11 @@ def test_the_command_names_scripts_and_folders_and_hides_tokens(tmp_path):
     ]  # fmt: skip
     assert str(tmp_path) not in " ".join(command) and "hf_" not in " ".join(command)
     assert public_command([str(tmp_path / "bimotion" / "__main__.py"), "demo"]) == ["-m bimotion", "demo"]
+    # a setting whose name only mentions tokens is no secret: recorded as given (was hidden, so the
+    # recorded command did not say how the loss was averaged)
+    assert public_command(["train.py", "--average_tokens_across_devices", "False", "--token", "t"]) == [
+        "train.py", "--average_tokens_across_devices", "False", "--token", HIDDEN,
+    ]  # fmt: skip
 
 
 def test_provenance_names_the_versions_and_the_data_by_content(tmp_path):

@@ -162,7 +162,12 @@ def compared(name: str) -> bool:
     """Whether the argument field ``name`` counts in a run's identity: not :data:`HARMLESS`, and never a
     secret (``token``, ``hub_token``: a name ending so; ``average_tokens_across_devices``, how the loss is
     averaged, counts)."""
-    return name not in HARMLESS and name != "token" and not name.endswith("_token")
+    return name not in HARMLESS and not is_secret(name)
+
+
+def is_secret(name: str) -> bool:
+    """Whether the argument (or flag, without its dashes) ``name`` holds a secret: ``token``, ``*_token``."""
+    return name == "token" or name.endswith("_token")
 
 
 def _fields(args) -> dict:

@@ -112,7 +112,8 @@ def command_scope(argv: list[str] | None) -> Iterator[None]:
 def public_command(argv: list[str] | None = None) -> list[str]:
     """The command line (default: the one a recipe recorded, else this process's), as a published
     file may hold it: the script by name (``-m package`` for a package's ``__main__``), every
-    existing or absolute path as ``local:<name>``, the value of any ``*token*`` flag as :data:`HIDDEN`."""
+    existing or absolute path as ``local:<name>``, the value of a secret's flag (``--hub_token``, :func:`~.identity.is_secret`) as :data:`HIDDEN`."""
+    from .identity import is_secret
     from .public import public_source
 
     argv = list(argv if argv is not None else _recorded or sys.argv)
@@ -125,7 +126,7 @@ def public_command(argv: list[str] | None = None) -> list[str]:
         if hide_next:
             command.append(HIDDEN)
             hide_next = False
-        elif arg.startswith("--") and "token" in arg.split("=", 1)[0]:
+        elif arg.startswith("--") and is_secret(arg.split("=", 1)[0][2:]):
             hide_next = "=" not in arg
             command.append(arg if hide_next else f"{arg.split('=', 1)[0]}={HIDDEN}")
         elif arg.startswith("--") and "=" in arg:
