@@ -130,6 +130,27 @@ def test_the_end_of_run_table_in_recipes_md_is_the_one_train_py_prints():
     assert printed == shown
 
 
+def test_the_end_of_run_notes_in_recipes_md_are_the_ones_train_py_prints():
+    """docs/recipes.md's tiny-model run ended its 95% CI line at "(1000 resamples)", where train.py
+    now goes on to name the test sets of few speakers (that command's scores.json records 3 test
+    speakers for eng_eld, 15 for eng_adu, none for CSED's zho_eld, 2 for zho_adu): the doc's line is
+    what :func:`scores_report` prints for the doc's numbers and that run's recorded speakers."""
+    from bimotion.training.report import scores_report
+
+    text = (REPO / "docs" / "recipes.md").read_text(encoding="utf-8")
+    block = text[text.index("test scores per group (weighted F1") :].split("\n```")[0]
+    shown = [line for line in block.splitlines() if line.startswith("95% CI:")]
+    speakers = {"eng_eld": 3, "eng_adu": 15, "zho_adu": 2}  # the run's scores.json, num_speakers
+    groups = {
+        group: {"weighted_f1": 0.5, "weighted_f1_ci": [0.4, 0.6], "chance": 0.3, "num_samples": 1}
+        | ({"num_speakers": speakers[group]} if group in speakers else {})
+        for group in ("eng_eld", "eng_adu", "zho_eld", "zho_adu")
+    }
+    drawn = {"resampled": "test speakers within each corpus (clips where a corpus names none)", "samples": 1000}
+    printed = scores_report({"groups": groups, "weighted_f1": 0.5, "chance": 0.3, "intervals": drawn})
+    assert shown == [line for line in printed.splitlines() if line.startswith("95% CI:")]
+
+
 def test_no_doc_points_at_the_ci_folder_of_real_material():
     """README.md said the real-material tests use `../shared`: a folder beside the project's CI
     checkout that no user has.  No user-facing doc (README, docs/, the templates a card is written
