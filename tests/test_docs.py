@@ -175,3 +175,19 @@ def test_the_readme_and_the_demos_help_give_one_honest_estimate_of_the_demos_tim
     assert said.groups() == helped.groups()
     low, high = map(int, said.groups())
     assert low <= 7.4 and high >= 16  # CI's fastest and slowest demo on 2 cores (7.4 and 16.4 min)
+
+
+def test_architecture_md_names_every_recipe_that_prints_the_out_of_memory_line():
+    """docs/architecture.md said `out_of_memory` was the line "a command, train.py, augment.py and
+    infer.py" print, where grid.py, probe.py and project.py print it too (each calls
+    ``said_out_of_memory``; train.py and augment.py through ``train_and_report``): the sentence names
+    every recipe that prints it."""
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    sentence = text[text.index("holds `out_of_memory`") :].split(" print for an allocation")[0]
+    printing = {
+        path.name
+        for path in (REPO / "recipes").glob("*.py")
+        if re.search(r"\b(said_out_of_memory|train_and_report)\b", path.read_text(encoding="utf-8"))
+    }
+    assert printing >= {"train.py", "infer.py", "grid.py"}
+    assert {name for name in printing if f"`{name}`" not in sentence} == set()
