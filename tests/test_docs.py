@@ -191,3 +191,17 @@ def test_architecture_md_names_every_recipe_that_prints_the_out_of_memory_line()
     }
     assert printing >= {"train.py", "infer.py", "grid.py"}
     assert {name for name in printing if f"`{name}`" not in sentence} == set()
+
+
+def test_the_grid_config_listing_in_recipes_grid_md_has_every_key():
+    """docs/recipes-grid.md's "The config" listing had no `num_threads`, `backend` or `features`,
+    keys every grid config may set (the demo's num_threads: 1, probe.yaml's backend: probe): the
+    listing now has every field of :class:`GridConfig`."""
+    from dataclasses import fields
+
+    from bimotion.grid.config import GridConfig
+
+    text = (REPO / "docs" / "recipes-grid.md").read_text(encoding="utf-8")
+    listing = text[text.index("## The config") :].split("```yaml\n")[1].split("```")[0]
+    keys = set(re.findall(r"^(\w+):", listing, re.M))
+    assert {f.name for f in fields(GridConfig)} - keys == set()
