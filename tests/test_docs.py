@@ -205,3 +205,24 @@ def test_the_grid_config_listing_in_recipes_grid_md_has_every_key():
     listing = text[text.index("## The config") :].split("```yaml\n")[1].split("```")[0]
     keys = set(re.findall(r"^(\w+):", listing, re.M))
     assert {f.name for f in fields(GridConfig)} - keys == set()
+
+
+def test_the_scores_json_listing_in_recipes_md_has_every_key_of_a_test_group():
+    """docs/recipes.md's listing of scores.json had no `num_speakers`, which every test group whose
+    corpora name speakers records (the tiny-model run's eng_eld: 3), and which its end table reads:
+    every key :func:`score_groups` writes for a test group with intervals is in the listing."""
+    import numpy as np
+
+    from bimotion.training.metrics import score_groups
+
+    text = (REPO / "docs" / "recipes.md").read_text(encoding="utf-8")
+    listing = text[text.index("`scores.json` (the same shape") :].split("```\n")[1]
+    rng = np.random.default_rng(0)
+    logits, labels = rng.normal(size=(12, 13)), (rng.random((12, 13)) < 0.3).astype(np.int8)
+    mask = np.ones((12, 13), dtype=np.int8)
+    scores = score_groups(
+        logits, labels, mask, np.array(["tess"] * 12), np.array(["eng_eld"] * 12),
+        intervals=7, speakers=np.array(["a", "b"] * 6),
+    )  # fmt: skip
+    keys = set(scores) | set(scores["groups"]["eng_eld"])
+    assert {key for key in keys if f'"{key}"' not in listing} == set()
