@@ -226,3 +226,15 @@ def test_the_scores_json_listing_in_recipes_md_has_every_key_of_a_test_group():
     )  # fmt: skip
     keys = set(scores) | set(scores["groups"]["eng_eld"])
     assert {key for key in keys if f'"{key}"' not in listing} == set()
+
+
+def test_the_prepare_json_listing_in_datasets_md_names_the_user_split_keys():
+    """docs/datasets.md's listing of what prepare.json holds named user_sources but not
+    user_split_columns or user_split_shared_speakers, which prepare writes for a corpus of one's own
+    (its `split` column, and how many speakers it put in more than one split) and `check` and the
+    cards read: the listing names every key of :data:`bimotion.splits.RECORD_KEYS`."""
+    from bimotion.splits import RECORD_KEYS
+
+    text = (REPO / "docs" / "datasets.md").read_text(encoding="utf-8")
+    listing = text[text.index("## What `prepare` writes") :].split("  data/<corpus>/")[0]
+    assert [key for key in RECORD_KEYS if key not in listing] == []
