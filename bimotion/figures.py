@@ -11,6 +11,7 @@ only between rows of panels, each part with the figure's title and key (:func:`p
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import re
@@ -202,6 +203,21 @@ def _is_colour_bar(ax) -> bool:
     return getattr(ax, "_colorbar", None) is not None
 
 
+_ONCE: list[set[tuple[str, int]]] = []  # within notes_once: the (PNG name, parts) whose note save_pages has said
+
+
+@contextlib.contextmanager
+def notes_once():
+    """Within the block (a grid's run, which saves a ``seed0.confusion.png`` for every model), the note of
+    :func:`save_pages` on a figure taller than a page is said once for each PNG name and number of parts,
+    the first such figure's, saying so; not again for every model.  A block within one shares its record."""
+    _ONCE.append(_ONCE[-1] if _ONCE else set())
+    try:
+        yield
+    finally:
+        _ONCE.pop()
+
+
 def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None) -> list[Path]:
     """Write the parts of :func:`page_parts` (two or more) of ``fig``, saved whole at ``path`` (its PNG
     read for its height), as ``<stem>-page<k>.png`` and ``.svg`` (:func:`page_name`), each as wide as
@@ -214,14 +230,21 @@ def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None)
     parts = page_parts(fig) if tall else []  # measured again only then: a layout pass costs a drawing
     written = [] if len(parts) < 2 else _write_pages(fig, path, parts, metadata)
     _remove_stale_pages(path, len(parts) if len(parts) > 1 else 0)
+    png = path.with_suffix(FORMATS[0]).name
+    if parts and _ONCE and (png, len(parts)) in _ONCE[-1]:
+        return written  # said for an earlier figure of this run (notes_once): not once per model
     if parts:
         whole = fig.get_tightbbox(fig.canvas.get_renderer()).height + 2 * SAVED_MARGIN_IN
-        png = path.with_suffix(FORMATS[0]).name
+        once = ""
+        if _ONCE:
+            _ONCE[-1].add((png, len(parts)))
+            cut = "of one row of panels" if len(parts) == 1 else f"in {len(parts)} parts"
+            once = f"; said once: this run's other {png} files over a page {cut} are not noted again"
         if len(parts) == 1:
             print(f"note: {png} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in, and is one row of "
                   f"panels, not cut into parts: it is saved whole and prints at {PAGE_HEIGHT_IN / whole:.0%} of its "
                   f"size to fit a page (no command of bimotion's draws such a figure; a figure of your own prints at "
-                  f"its size drawn at most {PAGE_HEIGHT_IN - 2 * SAVED_MARGIN_IN:g} in tall: figsize)",
+                  f"its size drawn at most {PAGE_HEIGHT_IN - 2 * SAVED_MARGIN_IN:g} in tall: figsize){once}",
                   file=sys.stderr, flush=True)  # fmt: skip
         else:
             tall = max(p.frame_top - p.frame_bottom for p in parts) + 2 * SAVED_MARGIN_IN
@@ -229,7 +252,7 @@ def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None)
             names = ", ".join(p.name for p in written if p.suffix == FORMATS[0])
             print(f"note: {png} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in: also wrote it in "
                   f"{len(parts)} page-sized parts beside it, {names} (and each as .svg, each with the "
-                  f"figure's key){over}", file=sys.stderr, flush=True)  # fmt: skip
+                  f"figure's key){over}{once}", file=sys.stderr, flush=True)  # fmt: skip
     return written
 
 

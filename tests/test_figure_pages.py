@@ -237,3 +237,32 @@ def test_a_row_of_panels_taller_than_a_page_is_said_to_print_scaled(tmp_path, ca
     assert tall > PAGE_HEIGHT_IN and abs(scale - 100 * PAGE_HEIGHT_IN / tall) < 1, said
     assert "no command of bimotion's draws such a figure" in said and "at most 8.8 in tall: figsize" in said, said
     assert "shorter rows" not in said, said
+
+
+def test_a_grid_says_the_note_of_a_figure_over_a_page_once_not_for_every_models_figure(tmp_path, capsys, monkeypatch):
+    """The demo's grid.log said 'note: seed0.confusion.png is 11.1 in tall, over a page's 9 in: also wrote it in 2
+    page-sized parts ...' once for every model (13 times).  A grid's run now says it once, for its first such
+    figure, saying that the others are not noted again; a figure saved outside a run is still noted each time."""
+    from types import SimpleNamespace
+
+    from bimotion.figures import pyplot, save_figure
+    from bimotion.grid.runner import Grid
+
+    def tall(folder):
+        fig, axes = pyplot().subplots(4, 1, figsize=(4, 14))
+        for ax in axes:
+            ax.plot([0, 1], [0, 1])
+        return save_figure(fig, tmp_path / folder / "seed0.confusion.png")
+
+    grid = Grid.__new__(Grid)  # Grid.run's own scope, its steps three models' figures
+    grid.config, grid.command = SimpleNamespace(num_threads=1), []
+    monkeypatch.setattr(Grid, "_run", lambda self: [tall(model) for model in ("zho_adu", "zho_eld", "eng_adu")])
+    files = grid.run()
+    assert all(any(f.name == "seed0.confusion-page2.png" for f in written) for written in files), files
+    said = capsys.readouterr().err
+    assert said.count("in tall, over a page's 9 in: also wrote it in") == 1, said
+    assert "seed0.confusion-page1.png, seed0.confusion-page2.png (and each as .svg, each with the figure's key)" in said
+    assert "said once: this run's other seed0.confusion.png files over a page in 2 parts are not noted again" in said
+    tall("a")
+    tall("b")  # outside a run: each figure, as before
+    assert capsys.readouterr().err.count("in tall, over a page's 9 in") == 2

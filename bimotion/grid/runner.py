@@ -17,6 +17,7 @@ import numpy as np
 from loaders.files import save_npz, write_text_atomic
 from loaders.tables import counted
 
+from ..figures import notes_once
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
 from ..training.bootstrap import score_test
@@ -224,8 +225,9 @@ class Grid:
         }
 
     def run(self) -> GridResult:
-        """:meth:`_run` on the config's threads, its files naming :attr:`command` (:func:`command_scope`)."""
-        with torch_threads(self.config.num_threads), command_scope(self.command):
+        """:meth:`_run` on the config's threads, its files naming :attr:`command` (:func:`command_scope`), a
+        note of a figure over a page said once, not for each model's confusion figure (:func:`notes_once`)."""
+        with torch_threads(self.config.num_threads), command_scope(self.command), notes_once():
             return self._run()
 
     def _run(self) -> GridResult | None:
