@@ -1272,3 +1272,19 @@ def test_the_progress_bar_counts_seconds_of_audio_to_a_tenth(models, tmp_path, c
     bars = [line for line in capsys.readouterr().err.splitlines() if line.startswith("predict: ")]
     assert bars and all(re.search(r"\| \d+\.\d/2\.4 s of audio \[", line) for line in bars), bars
     assert re.search(r"100%\|.*\| 2\.4/2\.4 s of audio \[", bars[-1]), bars
+
+
+def test_a_window_shorter_than_the_default_hop_alone_is_scored_without_gaps(models, audio_dir, tmp_path, capsys):
+    """``--window-s 1`` alone was refused ('--hop-s must be in (0, --window-s 1.0]'): the default hop stayed
+    2.0 s, which would leave gaps.  The default hop is now 2.0 s or the window where that is shorter (so every
+    window of 2 s or more is cut as before); a hop longer than the window given is still refused."""
+    clip, out = str(audio_dir / "a.wav"), tmp_path / "p.csv"  # 5.5 s
+    predict = ["predict", "--model", str(models["ours"]), clip, "-o", str(out), "--no-progress"]
+    assert main([*predict, "--window-s", "1"]) == 0
+    assert [float(r["start_s"]) for r in _csv(out)] == [0.0, 1.0, 2.0, 3.0, 4.0, 4.5]  # the last ends at the end
+    assert main([*predict, "--window-s", "3"]) == 0
+    assert [float(r["start_s"]) for r in _csv(out)] == [0.0, 2.0, 2.5]  # 2.0 s as before
+    capsys.readouterr()
+    assert main(["predict", "--model", str(models["ours"]), clip, "--window-s", "1", "--hop-s", "1.5"]) == 2
+    assert "error: --hop-s must be in (0, --window-s 1.0], not 1.5" in capsys.readouterr().err
+    assert Windowing().hop_s == 2.0 and Windowing(window_s=0.5).hop_s == 0.5 and Windowing(window_s=8).hop_s == 2.0

@@ -79,7 +79,8 @@ def add_arguments(parser) -> None:
     names.add_argument("--label-map", metavar="FILE_OR_SPEC", default=None, help="name the model's outputs explicitly")
     parser.add_argument("--threshold", type=float, default=0.5, help="a label is predicted when its score is above this, a probability strictly between 0 and 1 as scoring's (a score equal to it is not, as scoring counts labels), in a window that is not silent (default: 0.5)")  # fmt: skip
     parser.add_argument("--window-s", type=float, default=4.0, help="window length in seconds (default: 4.0)")
-    parser.add_argument("--hop-s", type=float, default=2.0, help="seconds between window starts (default: 2.0)")
+    parser.add_argument("--hop-s", type=float, default=None,
+                        help="seconds between window starts, at most --window-s (default: 2.0, or --window-s where that is shorter)")  # fmt: skip
     parser.add_argument("--segment", choices=["fixed", "vad"], default="fixed",
                         help="fixed: windows over the whole file; vad: windows over voice-activity segments only (default: fixed)")  # fmt: skip
     parser.add_argument("--vad-threshold-db", type=float, default=None,

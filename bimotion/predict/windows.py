@@ -22,21 +22,25 @@ import numpy as np
 
 SEGMENTS = ("fixed", "vad")
 VAD_FRAME_S = 0.03
+DEFAULT_HOP_S = 2.0  # seconds between window starts when none is given (at most the window)
 MIN_WINDOW_S = 400 / 16000  # wav2vec2's receptive field: a shorter window cannot be scored
 
 
 @dataclass(frozen=True)
 class Windowing:
-    """How recordings are cut (seconds).  Defaults: 4 s windows every 2 s (half overlap)."""
+    """How recordings are cut (seconds).  Defaults: 4 s windows every 2 s (half overlap); ``hop_s`` not
+    given (None) is :data:`DEFAULT_HOP_S`, or ``window_s`` where that is shorter (windows without gaps)."""
 
     window_s: float = 4.0
-    hop_s: float = 2.0
+    hop_s: float | None = None
     segment: str = "fixed"
     vad_threshold_db: float = -40.0
     vad_min_silence_s: float = 0.3
     vad_min_speech_s: float = 0.25
 
     def __post_init__(self):
+        if self.hop_s is None:  # a window shorter than the default hop: windows end to end, no audio skipped
+            object.__setattr__(self, "hop_s", min(DEFAULT_HOP_S, self.window_s))
         if self.segment not in SEGMENTS:
             raise ValueError(f"segment must be one of {', '.join(SEGMENTS)}, not {self.segment!r}")
         for name in ("window_s", "hop_s", "vad_threshold_db", "vad_min_silence_s", "vad_min_speech_s"):
