@@ -220,7 +220,9 @@ class ByUnit:
                 stratum_of = {unit: k for k, members in strata.items() for unit in members}
                 _largest_to_train(here, {u: len(units[u]) for u in here}, stratum_of, counts)
             if favoured:
-                ctx.notes.append(_small_group_note(rows[0].corpus, scope, drawn, counts))
+                drawn_here = [r for members in strata.values() for unit in members for r in units[unit]]
+                speakers = _speaker_strata(drawn_here, UNITS[self.unit][1], self.balance)
+                ctx.notes.append(_small_group_note(rows[0].corpus, scope, drawn, counts, speakers))
             split_of_unit.update(here)
         return {r.id: split_of_unit[unit_of(r)] for r in records}
 
@@ -780,23 +782,47 @@ def _user_proportions() -> str:
     return f"{1 - v - t:g}/{v:g}/{t:g}"
 
 
-def _small_group_note(corpus: str, group: str, drawn: list[int], counts: dict[tuple, list[int]]) -> str:
-    """What :func:`_favour_train` did to ``corpus``'s ``group``: from ``drawn`` units per split to ``counts``."""
+def _speaker_strata(rows, speaker_of: Callable[[Mapping], str | None], balance) -> dict[str, tuple]:
+    """Each speaker of ``rows`` (by ``speaker_of``, a row's) -> its stratum (:func:`_unit_stratum`): the
+    speakers themselves, not the units that copies of one recording join them into (:func:`_merged_units`)."""
+    own: dict[str, list] = defaultdict(list)
+    for r in rows:
+        own[speaker_of(row_of(r))].append(r)
+    return {speaker: _unit_stratum(members, balance) for speaker, members in own.items()}
+
+
+def _small_group_note(
+    corpus: str, group: str, drawn: list[int], counts: dict[tuple, list[int]], speakers: Mapping[str, tuple]
+) -> str:
+    """What :func:`_favour_train` did to ``corpus``'s ``group``: from ``drawn`` units per split to ``counts``.
+    ``speakers``: each speaker drawn -> its stratum (:func:`_speaker_strata`); where copies of recordings
+    join speakers into fewer units, the note counts both: "8 speakers, drawn as 4 units", not "4 speakers"."""
     names = {"f": ("woman", "women"), "m": ("man", "men"), "None": ("of unknown gender",) * 2}
     rank = {"f": 0, "m": 1, "None": 3}  # as a reader counts them: women, men, other genders as given, unknown last
-
-    def who(split: int | None = None) -> str:
-        parts = [(sum(c) if split is None else c[split], k[0] if k else "") for k, c in counts.items()]
-        parts.sort(key=lambda part: rank.get(part[1], 2))
-        return ", ".join(f"{n} {names.get(k, (f'of gender {k}',) * 2)[n > 1]}" for n, k in parts if n and k)
-
     now = [sum(c[s] for c in counts.values()) for s in range(len(SPLITS))]
-    train = f" ({who(SPLITS.index('train'))})" if who() else ""
+    joined = len(speakers) != sum(now)  # copies of recordings drew some speakers together, as one unit
+    unit = "unit" if joined else "speaker"
+
+    def who(of: dict[tuple, list[int]], split: int | None = None, units: bool = False) -> str:
+        parts = [(sum(c) if split is None else c[split], k[0] if k else "") for k, c in of.items()]
+        parts.sort(key=lambda part: rank.get(part[1], 2))
+        forms = [(n, names.get(k, (f"of gender {k}",) * 2)) for n, k in parts if n and k]
+        if units:  # "1 unit of women": a unit may hold several
+            return ", ".join(f"{n} unit{'s' * (n > 1)} of {form[1].removeprefix('of ')}" for n, form in forms)
+        return ", ".join(f"{n} {form[n > 1]}" for n, form in forms)
+
+    real: dict[tuple, list[int]] = defaultdict(lambda: [0])
+    for stratum in speakers.values():
+        real[stratum][0] += 1
+    head = f"{len(speakers)} speakers{f' ({who(real)})' if who(real) else ''}"
+    if joined:
+        head += f", drawn as {sum(now)} units (speakers, and sets of them sharing identical audio)"
+    train = f" ({who(counts, SPLITS.index('train'), joined)})" if who(counts) else ""
     return (
-        f"{corpus}'s group {group} has {sum(now)} speakers{f' ({who()})' if who() else ''}, too few for "
-        f"{_user_proportions()} by whole speakers, which drew {'/'.join(map(str, drawn))} speakers "
+        f"{corpus}'s group {group} has {head}, too few for "
+        f"{_user_proportions()} by whole speakers, which drew {'/'.join(map(str, drawn))} {unit}s "
         f"(train/validation/test): the small-group rule gives {'/'.join(map(str, now))}, train"
-        f"{train} holding at least as many speakers as validation and as test, and both genders where each has "
+        f"{train} holding at least as many {unit}s as validation and as test, and both genders where each has "
         "two or more; a `split` column in its metadata (train, validation or test in every row) gives the split "
         "you choose"
     )

@@ -308,6 +308,42 @@ def test_speakers_joined_by_a_shared_recording_are_named_in_a_note():
         splits.assign_splits(records[:12], "speaker", identical=[("carehome/s0_0", "carehome/s0_1")])  # one speaker
 
 
+def test_the_small_group_note_counts_speakers_not_the_units_shared_recordings_join_them_into():
+    """4 women and 4 men, 3 of each sharing copies of recordings, are drawn as 4 units: after the note naming
+    the speakers joined, the small-group note said the group 'has 4 speakers (2 women, 2 men)'.  It now
+    counts the speakers, and the units where they differ, and says the split's numbers are of units."""
+    from loaders.errors import SplitNote
+
+    template = loaders.Utterance(
+        id="", corpus="carehome", path="", language="ind", age_group="eld", emotions=("anger",),
+        label_space=("anger", "sadness"), duration_s=1.0, sample_rate_hz=16000, gender="f",
+    )  # fmt: skip
+    records = [
+        dataclasses.replace(template, id=f"carehome/s{i}_{k}", speaker_id=f"s{i}", gender="f" if i < 4 else "m")
+        for i in range(8)
+        for k in range(3)
+    ]
+    copies = [(f"carehome/s{i}_0", f"carehome/s{i + 1}_1") for i in (0, 1, 4, 5)]  # s0-s2 and s4-s6: a set each
+    with pytest.warns(SplitNote) as got:
+        splits.assign_splits(records, "speaker", identical=copies)
+    [note] = [str(w.message) for w in got if w.category is SplitNote and "small-group rule" in str(w.message)]
+    assert note.startswith(
+        "carehome's group ind_eld has 8 speakers (4 women, 4 men), drawn as 4 units (speakers, and sets of them "
+        "sharing identical audio), too few for 0.5/0.15/0.35 by whole speakers, which drew 1/1/2 units "
+        "(train/validation/test): the small-group rule gives 2/1/1, train (1 unit of women, 1 unit of men) holding "
+        "at least as many units as validation and as test"
+    ), note
+    four = [r for r in records if r.speaker_id in ("s0", "s1", "s4", "s5")]
+    with pytest.warns(SplitNote) as got:  # no copies: speakers are the units, said as before
+        splits.assign_splits(four, "speaker", identical=[])
+    [note] = [str(w.message) for w in got if w.category is SplitNote and "small-group rule" in str(w.message)]
+    assert note.startswith(
+        "carehome's group ind_eld has 4 speakers (2 women, 2 men), too few for 0.5/0.15/0.35 by whole speakers, "
+        "which drew 1/1/2 speakers (train/validation/test): the small-group rule gives 2/1/1, train (1 woman, 1 man) "
+        "holding at least as many speakers as validation and as test"
+    ), note
+
+
 def test_the_speaker_protocol_warns_where_it_replaces_an_official_split(tmp_path, capsys):
     """ESD's and YueMotion's released splits were replaced under --protocol speaker without a word."""
     import warnings
