@@ -596,6 +596,28 @@ def test_a_split_whose_train_and_test_share_no_gender_is_noted():
     )
 
 
+def test_a_group_of_enough_speakers_drawn_together_by_shared_audio_is_not_said_to_have_too_few_speakers():
+    """8 speakers, 7 of them sharing copies of recordings, were drawn as 2 units (train and test): the summary
+    said 'group ind_eld has no validation rows (too few speakers to fill every split)' of a group of 8 speakers.
+    Where the group's corpus holds identical audio and has speakers enough for every split, it now says how many
+    speakers there are and that those sharing identical audio are drawn together; a group of 2 speakers as before."""
+    from bimotion.commands.prepare_notes import summary
+
+    shard = {"corpus": "carehome", "group": "ind_eld", "rows": 12, "duration_s": 12.0, "emotions": {}, "genders": {}}
+    info = {"shards": [{**shard, "split": "train", "speakers": 7}, {**shard, "split": "test", "speakers": 1}],
+            "speakers": {"carehome/ind_eld": 8}, "benchmark": "bimotion", "protocol": "speaker", "seed": 0,
+            "corpora": [], "groups": {}}  # fmt: skip
+    copies = {"sets": 6, "clips": 12, "split_apart": 0, "labelled_differently": 0, "listed": {}}
+    lines = summary({**info, "identical_audio": {"carehome": copies}}).splitlines()
+    assert (
+        "note: group ind_eld has no validation rows (its 8 speakers, those sharing identical audio drawn together "
+        "as one, are too few to fill every split): training on it needs --validation_configs naming other groups"
+    ) in lines, lines
+    lines = summary({**info, "speakers": {"carehome/ind_eld": 2}, "identical_audio": {"carehome": copies}})
+    assert "(too few speakers to fill every split)" in lines and "drawn together" not in lines, lines
+    assert "(too few speakers to fill every split)" in summary(info), summary(info)  # no copies: as before
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [

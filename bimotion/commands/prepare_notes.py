@@ -187,9 +187,7 @@ def summary(info: dict) -> str:
         if empty:
             flags = " and ".join(f"--{split}_configs" for split in empty if split != "train")
             use = "it cannot be trained on" if "train" in empty else f"training on it needs {flags} naming other groups"
-            lines.append(
-                f"note: group {group} has no {' or '.join(empty)} rows (too few speakers to fill every split): {use}"
-            )
+            lines.append(f"note: group {group} has no {' or '.join(empty)} rows ({_too_few(info, group)}): {use}")
     lines += [f"note: {gap}" for gap in gender_gaps(info)] + [f"note: {note}" for note in _share_notes(info)]
     if generated := info.get("synthetic"):
         lines.append(f"note: {generated_note(generated)}")
@@ -197,6 +195,19 @@ def summary(info: dict) -> str:
         if info["protocol"] == "speaker":
             lines.append(f"note: {corpus} is not speaker-independent: {splits.rule('speaker', corpus).reason}")
     return "\n".join(lines)
+
+
+def _too_few(info: dict, group: str) -> str:
+    """Why ``group`` has an empty split: too few speakers, or, where a corpus of it holds identical audio and
+    it has a speaker for every split (prepare.json's ``speakers``), speakers drawn together by shared audio
+    (:func:`bimotion.splits._merged_units`): 8 speakers drawn as 2 units were said to be too few speakers."""
+    from bimotion.registry import SPLITS
+
+    counts = {key.partition("/")[0]: n for key, n in info.get("speakers", {}).items() if key.endswith(f"/{group}")}
+    speakers = sum(counts.values())
+    if speakers >= len(SPLITS) and set(counts) & set(info.get("identical_audio", {})):
+        return f"its {speakers} speakers, those sharing identical audio drawn together as one, are too few to fill every split"
+    return "too few speakers to fill every split"
 
 
 def _share_notes(info: dict) -> list[str]:
