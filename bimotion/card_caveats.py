@@ -99,7 +99,7 @@ def caveats(info: dict, partial: list[str]) -> list[str]:
     lines += age_caveats(info)
     if partial:
         lines.append(f"**Partial groups:** {', '.join(partial)} (see above).")
-    lines += [line for _, line in recorded_caveats(info)]
+    lines += list(dict.fromkeys(line for _, line in recorded_caveats(info)))  # one across corpora: once
     if info["skipped"]:
         skipped = ", ".join(f"{k}: {n}" for k, n in info["skipped"].items())
         lines.append(f"**Skipped inputs** (by corpus/reason; `--skip-bad`, or a release's known bad media): {skipped}.")
@@ -149,17 +149,18 @@ def recorded_caveats(info: dict) -> list[tuple[str, str]]:
     share, identical, low-rate, quiet, hard-clipped and known-defect clips."""
     lines = [(corpus, f"**No gender in common:** {gap}.") for corpus, gap in _gender_gaps(info)]
     for corpus, n in info.get("identical_audio", {}).items():
-        split = ", each kept in one split"
+        across = "+" in corpus  # copies in several corpora (loaders.identical): a caveat of each of them
+        where = f"across {' and '.join(corpus.split('+'))}" if across else f"in {corpus}"
+        split = ", each in one split" if across else ", each kept in one split"
         if n["split_apart"]:
-            split = f", {n['split_apart']} of them across splits (the corpus's own or a speaker split)"
+            why = "each corpus is split on its own" if across else "the corpus's own or a speaker split"
+            split = f", {n['split_apart']} of them across splits ({why})"
         labelled = f"; {n['labelled_differently']} set(s) labelled differently, kept as released"
-        lines.append(
-            (
-                corpus,
-                f"**Identical audio in {corpus}:** {n['sets']} set(s) of clips with identical audio ({n['clips']} clips)"
-                f"{split}{labelled if n['labelled_differently'] else ''}.",
-            )
+        line = (
+            f"**Identical audio {where}:** {n['sets']} set(s) of clips with identical audio ({n['clips']} clips)"
+            f"{split}{labelled if n['labelled_differently'] else ''}."
         )
+        lines += [(c, line) for c in corpus.split("+")]
     for corpus, n in info.get("low_rate", {}).items():  # prepare.json's clips recorded below 16 kHz
         low = f"{n['clips']} clip(s) of {corpus} recorded below 16 kHz (lowest {n['lowest_hz']} Hz) were upsampled"
         lines.append(

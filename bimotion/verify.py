@@ -54,7 +54,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     problems += rows["unreadable"] + [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]
     problems += overlap_problems(rows["overlap"])  # units the protocol keeps apart; the recorded count
     if rows["cross_split"]:
-        problems.append(f"{len(rows['cross_split'])} audio clip(s) appear in two splits, e.g. {rows['cross_split'][0]}")
+        problems.append(_cross_split_problem(rows["cross_split"], rows["split_across_corpora"]))
     problems += rows["level_problems"][:MAX_LISTED]
     if len(rows["level_problems"]) > MAX_LISTED:
         problems.append(f"... and {len(rows['level_problems']) - MAX_LISTED} more audio level problem(s)")
@@ -86,6 +86,20 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
         "compared_with_source": rows["compared"],
         "problems": problems,
     }
+
+
+def _cross_split_problem(found: list[tuple[str, str, str, str]], across: list[tuple[str, str, str, str]]) -> str:
+    """Clips whose stored audio another split holds (``found``: ``(id, split, id, split)``); sets whose copies in
+    two corpora do (``across``), in prepare's words (:func:`bimotion.prepare.info.warn_split_across_corpora`)."""
+    line = f"{len(found)} audio clip(s) appear in two splits, e.g. {found[0]}"
+    if across:
+        corpora = " and ".join(sorted({_corpus(clip) for a, s, b, t in across for clip in ((a, s), (b, t))}))
+        line += (
+            f"; {corpora} share {len(across)} recording(s) in different splits, e.g. {across[0][0]} ({across[0][1]}) "
+            f"and {across[0][2]} ({across[0][3]}): each corpus is split on its own, so prepare does not move them; "
+            "remove the copies from one corpus and prepare again"
+        )
+    return line
 
 
 def check_files(
@@ -286,6 +300,7 @@ class _AudioCheck:
         self.source_paths = source_paths
         self.hashes: dict[bytes, tuple[str, str]] = {}
         self.cross_split: list[tuple[str, str, str, str]] = []
+        self.twins: dict[bytes, list[tuple[str, str]]] = {}  # a digest of several clips -> their (id, split)
         self.level_problems: list[str] = []
         self.silent: list[str] = []
         self.no_source: list[str] = []
@@ -300,9 +315,25 @@ class _AudioCheck:
         if is_silent:
             self.silent.append(row["id"])
         self.compared += source is not None
-        first = self.hashes.setdefault(hashlib.blake2b(blob, digest_size=16).digest(), (row["id"], split))
+        digest = hashlib.blake2b(blob, digest_size=16).digest()
+        first = self.hashes.setdefault(digest, (row["id"], split))
+        if first[0] != row["id"]:
+            self.twins.setdefault(digest, [first]).append((row["id"], split))
         if first[1] != split:
             self.cross_split.append((first[0], first[1], row["id"], split))
+
+    def split_across_corpora(self) -> list[tuple[str, str, str, str]]:
+        """A pair per set of identical clips whose copies in two corpora lie in different splits (as prepare counts)."""
+        found = []
+        for members in self.twins.values():
+            pair = next(((a, b) for a in members for b in members if a[1] != b[1] and _corpus(a) != _corpus(b)), None)
+            if pair:
+                found.append((*pair[0], *pair[1]))
+        return found
+
+
+def _corpus(clip: tuple[str, str]) -> str:
+    return clip[0].split("/", 1)[0]  # ids are corpus/...
 
 
 def _scan_rows(out: Path, info: dict, listed: dict, readable: dict, hash_audio: bool, source_paths=None) -> dict:
@@ -342,6 +373,7 @@ def _scan_rows(out: Path, info: dict, listed: dict, readable: dict, hash_audio: 
         "rows": len(seen_ids),
         "duplicate_ids": duplicate_ids,
         "cross_split": audio_check.cross_split,
+        "split_across_corpora": audio_check.split_across_corpora(),
         "hashed": len(audio_check.hashes) if hash_audio else None,
         "level_problems": audio_check.level_problems,
         "no_source": audio_check.no_source,

@@ -1,9 +1,12 @@
 """Clips whose audio is identical: the same recording filed twice in a release, often under another
-name or label (the CSED release holds 57 such pairs, 11 of them labelled differently).  A split
-drawn at random must keep each set in one split (:func:`keep_together`, which
-:func:`bimotion.splits.assign_splits` runs), or a test clip is also a training clip.
+name or label (the CSED release holds 57 such pairs, 11 of them labelled differently), or filed in
+two corpora (a corpus of one's own that reused public clips).  A split drawn at random must keep
+each set of one corpus in one split (:func:`keep_together`, which
+:func:`bimotion.splits.assign_splits` runs), or a test clip is also a training clip; a set across
+corpora is not moved (each corpus is split on its own), and prepare warns where its copies lie in
+different splits.
 
-Only clips that could be equal are decoded: those of one corpus with the same sample rate and
+Only clips that could be equal are decoded: those, of any corpus, with the same sample rate and
 duration (from the headers the scan already read).  Equal means equal samples, whatever the headers
 say; channels that all hold the same samples count as one, so a stereo or 6-channel copy of a mono
 file is found.  (`bimotion check` compares the stored 16 kHz mono audio instead: copies that only
@@ -24,15 +27,15 @@ from .files import sha256_of
 
 
 def identical_audio(records: Iterable, *, progress: bool = False, bar: dict | None = None) -> list[tuple[str, ...]]:
-    """The sets (two or more record ids, sorted; the sets sorted) of records of one corpus whose
-    audio is identical.  A file that cannot be read, and a silent one, is left out here (the run
-    that stores the audio reports it).  ``bar``: more tqdm options of the progress bar (the command
+    """The sets (two or more record ids, sorted; the sets sorted) of records whose audio is identical,
+    of one corpus or of several (a set may span corpora).  A file that cannot be read, and a silent
+    one, is left out here (the run that stores the audio reports it).  ``bar``: more tqdm options of the progress bar (the command
     line's: a line every 30 s in a log, :func:`bimotion.console.stage_bar_options`)."""
     from tqdm.auto import tqdm
 
     alike = collections.defaultdict(list)
     for r in records:
-        alike[(r.corpus, r.sample_rate_hz, r.duration_s)].append(r)
+        alike[(r.sample_rate_hz, r.duration_s)].append(r)  # across corpora too: a copy may be filed in another
     candidates = [r for group in alike.values() if len(group) > 1 for r in group]
     by_content = collections.defaultdict(list)
     shown = tqdm(
@@ -41,7 +44,7 @@ def identical_audio(records: Iterable, *, progress: bool = False, bar: dict | No
     for r in shown:
         digest = _content_digest(r.path, round(r.duration_s * r.sample_rate_hz))
         if digest is not None:
-            by_content[(r.corpus, digest)].append(r.id)
+            by_content[digest].append(r.id)
     return sorted(tuple(sorted(ids)) for ids in by_content.values() if len(ids) > 1)
 
 
@@ -79,13 +82,16 @@ def _file_digest(path) -> str | None:
 
 
 def keep_together(split_of: dict[str, str], rows: list, identical: list[tuple[str, ...]]) -> None:
-    """Move the members of each set of ``identical`` record ids among ``rows`` (sorted by id) into
+    """Move the members of each set of ``identical`` record ids among ``rows`` (sorted by id; members
+    of other corpora are not among them, and not moved) into
     the split of its first member, each move balanced by moving back a record of the same group,
-    gender and (where there is one) emotions that has no twin, so that the split sizes and their
+    gender and (where there is one) emotions that has no twin among them, so that the split sizes and their
     strata stay as drawn (a group with no such clip left changes size by one).  Deterministic:
     sets, members and partners are taken in id order."""
     by_id = {r.id: r for r in rows}
-    twins = {i for ids in identical for i in ids if i in by_id}
+    # twins among ``rows``: a clip whose copy is in another corpus only is a partner like any other, so
+    # that a corpus's split does not change with the corpora prepared beside it
+    twins = {i for ids in identical if sum(i in by_id for i in ids) > 1 for i in ids if i in by_id}
     levels = (("group", "gender", "emotions"), ("group", "gender"), ("group",))
     partners: dict[tuple, list[str]] = defaultdict(list)  # (level, its values) -> clips with no twin, id order
     for r in rows:

@@ -17,11 +17,18 @@ def undeclared_licences(info: dict) -> list[str]:
 
 
 def identical_notes(info: dict) -> list[str]:
-    """One note per corpus that holds identical clips (``prepare.json``'s ``identical_audio``)."""
+    """One note per corpus that holds identical clips (``prepare.json``'s ``identical_audio``), and per
+    set of corpora sharing copies (an ``a+b`` key) whose copies each lie in one split (those split apart
+    were a ``warning:`` line of the run, :func:`bimotion.prepare.info.warn_split_across_corpora`)."""
     from loaders.errors import some_files
 
     lines = []
     for corpus, n in info.get("identical_audio", {}).items():
+        if "+" in corpus:
+            if not n["split_apart"]:
+                shared = " and ".join(corpus.split("+"))
+                lines.append(f"note: {shared} share {n['sets']} recording(s) (identical audio): each lies in one split")
+            continue
         where = (
             f"{n['split_apart']} of them lie in more than one split (its own or a speaker split is not "
             f"changed), e.g. {some_files(n['listed']['split_apart'][0])}"

@@ -44,7 +44,17 @@ from ..features import categories, encode_names, features
 from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..splits import assign_splits
 from .encode import encoded, refuse_or_skip
-from .info import ShardKey, ShardStats, clip_levels, low_rate_info, notable_peaks, prepare_info, shard_clipping
+from .info import (
+    ShardKey,
+    ShardStats,
+    clip_levels,
+    identical_summary,
+    low_rate_info,
+    notable_peaks,
+    prepare_info,
+    shard_clipping,
+    warn_split_across_corpora,
+)
 from .parquet import BYTES_PER_FILE, ROWS_PER_FILE, ParquetFiles, check_count
 
 __all__ = ["BYTES_PER_FILE", "INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
@@ -261,6 +271,7 @@ def _write(
                 "clipped": shard_clipping(stats),
             },
         )  # fmt: skip
+        warn_split_across_corpora(info["identical_audio"], split_of)
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
     return Prepared(out_dir, info, report)
@@ -287,36 +298,6 @@ def _check_rows_left(records: list, stats: Mapping[ShardKey, ShardStats], report
             f"{skipped}; e.g. {file}: {message}), so it would be in the dataset without a row",
             f"replace the damaged files with good copies of the release, or leave --source {corpus} out",
         )
-
-
-MAX_LISTED_SETS = 100  # sets named per corpus and kind in prepare.json's identical_audio (the counts are whole)
-
-
-def identical_summary(
-    records: list, identical: list[tuple[str, ...]], split_of: Mapping[str, str], *, stored: set[str]
-) -> dict:
-    """Per corpus with identical clips among the ``stored`` ones: how many sets and clips, how many
-    sets are labelled differently (the release's labels are kept), and how many lie in more than
-    one split (an official or speaker split, which is not moved), with an example of each kind."""
-    emotions, corpus = {r.id: r.emotions for r in records}, {r.id: r.corpus for r in records}
-    out: dict[str, dict] = {}
-    for ids in identical:
-        ids = tuple(i for i in ids if i in stored)  # a member skipped when decoded is no longer a twin
-        if len(ids) < 2:
-            continue
-        entry = out.setdefault(corpus[ids[0]], {"sets": 0, "clips": 0, "labelled_differently": 0, "split_apart": 0})
-        entry["sets"] += 1
-        entry["clips"] += len(ids)
-        for kind, holds in (
-            ("labelled_differently", len({emotions[i] for i in ids}) > 1),
-            ("split_apart", len({split_of[i] for i in ids}) > 1),
-        ):
-            if holds:
-                entry[kind] += 1
-                listed = entry.setdefault("listed", {}).setdefault(kind, [])
-                if len(listed) < MAX_LISTED_SETS:
-                    listed.append(list(ids))
-    return out
 
 
 def _write_rows(

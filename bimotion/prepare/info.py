@@ -1,10 +1,12 @@
 """What ``prepare.json`` says about a prepared folder: protocol, sources, licenses, group coverage,
-per-shard statistics (rows, duration, speakers, genders, emotions, files) and what was skipped."""
+per-shard statistics (rows, duration, speakers, genders, emotions, files), what was skipped, and the
+identical audio found (:func:`identical_summary`; :func:`warn_split_across_corpora`)."""
 
 from __future__ import annotations
 
 import collections
 import math
+from collections.abc import Mapping
 
 from loaders import SOURCES, SkipReport, known_defects
 from loaders.labels import LABELS
@@ -306,3 +308,74 @@ def uneven(counts: list[tuple[int, int]]) -> bool:
     df = len(counts) - 1
     quantile = df * (1 - 2 / (9 * df) + UNEVEN_Z * math.sqrt(2 / (9 * df))) ** 3
     return chi2 > quantile
+
+
+MAX_LISTED_SETS = 100  # sets named per corpus and kind in prepare.json's identical_audio (the counts are whole)
+
+
+def identical_summary(
+    records: list, identical: list[tuple[str, ...]], split_of: Mapping[str, str], *, stored: set[str]
+) -> dict:
+    """Per corpus with identical clips among the ``stored`` ones, and per set of corpora sharing copies
+    (keyed ``a+b``: a ``+`` is in no corpus name; a corpus's own twins among them are also its own):
+    how many sets and clips, how many sets are labelled differently (the release's labels are kept),
+    and how many lie in more than one split (an official or speaker split; across corpora, copies in
+    two corpora: each corpus is split on its own), with an example of each kind."""
+    emotions, corpus = {r.id: r.emotions for r in records}, {r.id: r.corpus for r in records}
+    out: dict[str, dict] = {}
+    for ids in identical:
+        ids = tuple(i for i in ids if i in stored)  # a member skipped when decoded is no longer a twin
+        corpora = sorted({corpus[i] for i in ids})
+        parts = [(c, tuple(i for i in ids if corpus[i] == c)) for c in corpora]
+        if len(corpora) > 1:
+            parts.append(("+".join(corpora), ids))
+        for key, members in parts:
+            if len(members) < 2:
+                continue
+            entry = out.setdefault(key, {"sets": 0, "clips": 0, "labelled_differently": 0, "split_apart": 0})
+            entry["sets"] += 1
+            entry["clips"] += len(members)
+            for kind, holds in (
+                ("labelled_differently", len({emotions[i] for i in members}) > 1),
+                ("split_apart", bool(_split_apart(members, corpus, split_of, across="+" in key))),
+            ):
+                if holds:
+                    entry[kind] += 1
+                    listed = entry.setdefault("listed", {}).setdefault(kind, [])
+                    if len(listed) < MAX_LISTED_SETS:
+                        listed.append(list(members))
+    return out
+
+
+def _split_apart(
+    ids, corpus: Mapping[str, str], split_of: Mapping[str, str], *, across: bool
+) -> tuple[str, str] | None:
+    """The first two of ``ids`` in different splits (``across``: of different corpora too), or None."""
+    return next(
+        ((i, j) for i in ids for j in ids if split_of[i] != split_of[j] and (not across or corpus[i] != corpus[j])),
+        None,
+    )
+
+
+def warn_split_across_corpora(summary: Mapping[str, dict], split_of: Mapping[str, str]) -> None:
+    """A :class:`~loaders.errors.ProtocolWarning` per set of corpora (``identical_summary``'s ``a+b``
+    keys) whose copies of one recording lie in different splits: each corpus is split on its own,
+    so they are not moved, and ``bimotion check`` fails on them."""
+    import warnings
+
+    from loaders.errors import ProtocolWarning
+
+    for key, n in summary.items():
+        if "+" not in key or not n["split_apart"]:
+            continue
+        corpus = {i: i.split("/", 1)[0] for i in n["listed"]["split_apart"][0]}  # ids are corpus/...
+        pair = _split_apart(n["listed"]["split_apart"][0], corpus, split_of, across=True)
+        example = " and ".join(f"{i} ({split_of[i]})" for i in pair)
+        warnings.warn(
+            f"{' and '.join(key.split('+'))} share {n['sets']} recording(s) (identical audio), {n['split_apart']} of "
+            f"them in different splits, e.g. {example}: a test clip is then also a training clip (each corpus is "
+            "split on its own, so prepare does not move them, and `bimotion check` fails on them); remove the "
+            "copies from one corpus and prepare again",
+            ProtocolWarning,
+            stacklevel=2,
+        )

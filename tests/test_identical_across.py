@@ -1,0 +1,102 @@
+"""Identical audio across corpora.  A corpus of one's own that reused public clips (a care-home set
+holding copies of CSED recordings) was prepared with 158 copies in another split than their CSED twin
+(a test clip was a training clip) and prepare said nothing: it looked for identical audio within each
+corpus only.  Only ``bimotion check`` failed, later.  Prepare now finds the copies across corpora,
+warns where they lie in different splits (how many, an example pair, the fix), records them in
+``prepare.json`` and the card, and check's failure says the same."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bimotion.cli import main
+from bimotion.data.layout import read_info
+from bimotion.verify import verify
+from loaders import testing
+
+
+def _own_corpus_with_csed_copies(base: Path) -> tuple[Path, Path, list[tuple[str, str]]]:
+    """A generated CSED and a corpus of one's own (``carehome``) holding copies of 8 of its clips, two under
+    each of its 4 speakers; and the pairs of ids (carehome's, csed's)."""
+    csed = testing.make_corpus("csed", base / "csed", scale=4)
+    home = testing.make_corpus("audiofolder", base / "home", speakers=4, clips_per_speaker=4)
+    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    speakers = sorted({r["speaker_id"] for r in rows})
+    pairs = []
+    for k, clip in enumerate(sorted(csed.rglob("*.wav"))[:8]):
+        speaker = speakers[k % len(speakers)]
+        template = next(r for r in rows if r["speaker_id"] == speaker)
+        name = f"clips/{speaker}/reused_{k}.wav"
+        shutil.copyfile(clip, home / name)
+        rows.append({**template, "file_name": name})
+        pairs.append((f"carehome/{name}", f"csed/{clip.parent.name}/{clip.stem}"))
+    with (home / "metadata.csv").open("w", encoding="utf-8", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        out.writeheader()
+        out.writerows(rows)
+    return csed, home, pairs
+
+
+def test_copies_of_another_corpus_in_another_split_are_found_warned_recorded_and_checked(tmp_path, capsys):
+    csed, home, pairs = _own_corpus_with_csed_copies(tmp_path / "raw")
+    before = testing.digest(home)
+    out = tmp_path / "out"
+    assert main(["prepare", "-q", "--source", f"csed={csed}", "--source", f"carehome={home}", "-o", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert testing.digest(home) == before  # the user's folder is only read
+    info = read_info(out)
+    stored = {}
+    for shard in info["shards"]:
+        stored.update(dict.fromkeys(_ids(out, shard), shard["split"]))
+    apart = [(a, b) for a, b in pairs if stored[a] != stored[b]]
+    assert apart, "the fixture must put some copies in another split than their twin"
+    entry = info["identical_audio"]["carehome+csed"]
+    assert (entry["sets"], entry["clips"], entry["split_apart"]) == (len(pairs), 2 * len(pairs), len(apart))
+    assert sorted(map(tuple, entry["listed"]["split_apart"])) == sorted(apart)
+    a, b = min(apart)  # the first set listed (sets sorted)
+    warning = next(line for line in printed.err.splitlines() if "carehome and csed share" in line)
+    assert warning.startswith(f"warning: carehome and csed share {len(pairs)} recording(s) (identical audio), ")
+    assert f"{len(apart)} of them in different splits, e.g. {a} ({stored[a]}) and {b} ({stored[b]})" in warning
+    assert warning.endswith("remove the copies from one corpus and prepare again")
+    card = f"**Identical audio across carehome and csed:** {len(pairs)} set(s) of clips with identical audio "
+    card += f"({2 * len(pairs)} clips), {len(apart)} of them across splits (each corpus is split on its own)"
+    assert card in (out / "README.md").read_text()
+    # check fails on the same clips, in the same words
+    problems = verify(out)["problems"]
+    duplicate = next(p for p in problems if "appear in two splits" in p)
+    assert f"; carehome and csed share {len(apart)} recording(s) in different splits, e.g. " in duplicate
+    assert duplicate.endswith("remove the copies from one corpus and prepare again")
+
+
+def _ids(out: Path, shard: dict) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return [i for f in shard["files"] for i in pq.read_table(out / f, columns=["id"]).column("id").to_pylist()]
+
+
+@pytest.mark.filterwarnings("ignore::loaders.errors.SplitNote")  # the fixture's small group
+def test_a_corpus_split_is_the_same_whether_or_not_a_corpus_with_copies_of_its_clips_is_prepared_beside_it(tmp_path):
+    """CSED's clips with a copy in the user's corpus (but no twin in CSED) were taken out of the clips that
+    balance a move of CSED's own twins, so CSED's paper split changed with the corpora given beside it (28 of
+    real CSED's 652 clips in another split); a corpus's split is now its own."""
+    from bimotion.splits import assign_splits
+    from loaders.identical import identical_audio
+    from loaders.manifest import scan
+
+    csed, home, pairs = _own_corpus_with_csed_copies(tmp_path / "raw")
+    clips = sorted(csed.rglob("*.wav"))
+    for source, copy in zip(clips[8:20], clips[20:32], strict=True):  # CSED's own twins, as the release has
+        shutil.copyfile(source, copy)
+
+    def csed_split(sources: dict) -> dict[str, str]:
+        records, _ = scan(sources, progress=False)
+        split_of = assign_splits(records, "paper", identical=identical_audio(records))
+        return {i: s for i, s in split_of.items() if i.startswith("csed/")}
+
+    alone = csed_split({"csed": csed})
+    assert csed_split({"csed": csed, "carehome": home}) == alone
