@@ -46,7 +46,13 @@ class InferArguments:
             "training_clips in the scores"
         }
     )
-    configs: list[str] | None = field(default=None, metadata={"help": "default: every group of the given datasets"})
+    configs: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "the groups scored (default: every group of the given datasets); train.py's test_configs is "
+            "ignored in an arguments file and refused on the command line"
+        },
+    )
     split: str = field(default="test", metadata={"help": "train, validation or test"})
     output_file: str | None = field(
         default=None,
@@ -62,6 +68,10 @@ INFER_FLAGS = (
     "bimotion", "yuemotion", "dataset_cache_dir", "pad_to_multiple_of", "output_dir",
     "per_device_eval_batch_size", "use_cpu",
 )  # fmt: skip
+
+
+# the shared dataclasses' fields an arguments file may hold but the command line may not: typed, they would be ignored
+FILE_ONLY = {"test_configs": "--test_configs {value}: infer.py scores the groups of --configs: give --configs {value}"}
 
 
 def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments) -> None:
@@ -100,7 +110,7 @@ def main(argv=None) -> int:
     # training's wording (checkpoints, the model, the card) says nothing of what inference writes there
     output_dir = parser._option_string_actions["--output_dir"]
     output_dir.help = "the folder inference_<split>.json goes to (default: the model's)"
-    recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS)
+    recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS, file_only=FILE_ONLY)
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.training.provenance import recorded_command
     from bimotion.training.run import infer  # torch, datasets: after the arguments are checked

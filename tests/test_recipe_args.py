@@ -495,6 +495,38 @@ def test_arguments_from_a_yaml_or_json_file_then_flags(paths, tmp_path):
     assert not Path(paths["out"]).exists()
 
 
+def test_infer_refuses_test_configs_typed_and_ignores_an_arguments_files(paths, tmp_path, capsys):
+    """infer.py scores the groups of --configs; `--test_configs eng_eld` typed on its command line was
+    accepted and ignored (every group was scored).  Typed, it is refused naming --configs; a shared
+    arguments file's test_configs (the train recipe's) is still accepted."""
+    import yaml
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import parse_arguments
+
+    infer = recipe("infer")
+    for flag in ("--test_configs", "--test-configs", "--test_conf"):  # argparse's spellings and abbreviations
+        with pytest.raises(SystemExit) as exit_:
+            infer.main(["--model", paths["tiny"], "--bimotion", paths["data"], flag, "zho_eld"])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and "Traceback" not in err
+        assert err.splitlines()[-1].endswith(
+            "error: --test_configs zho_eld: infer.py scores the groups of --configs: give --configs zho_eld"
+        ), err
+    values = {"model": paths["tiny"], "bimotion": paths["data"], "test_configs": ["zho_adu"]}
+    (tmp_path / "args.yaml").write_text(yaml.safe_dump(values))
+
+    def parse(*typed: str) -> tuple:
+        parser = HfArgumentParser((infer.InferArguments, infer.DataArguments, infer.SERTrainingArguments))
+        return parse_arguments(parser, [str(tmp_path / "args.yaml"), *typed], file_only=infer.FILE_ONLY)
+
+    recipe_args, data_args, _ = parse("--configs", "zho_eld")
+    assert recipe_args.configs == ["zho_eld"] and data_args.test_configs == ["zho_adu"]
+    with pytest.raises(SystemExit):
+        parse("--test_configs", "zho_eld")  # after the file: typed
+    assert "error: --test_configs zho_eld: infer.py scores the groups of --configs" in capsys.readouterr().err
+
+
 def test_push_to_hub_offline_fails_before_training_with_one_line(paths, capsys, monkeypatch):
     from huggingface_hub import constants
 

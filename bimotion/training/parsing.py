@@ -80,7 +80,7 @@ def one_line(err: BaseException | str) -> str:
     return " ".join(str(text).split())
 
 
-def parse_arguments(parser, argv=None, check=None, *, shown=None) -> tuple:
+def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None) -> tuple:
     """``parser.parse_args_into_dataclasses(argv)``, then ``check(*parsed)``: a bad value, including
     one ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the
     argument), never as a traceback, and before any data is read.
@@ -90,7 +90,9 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None) -> tuple:
     whose defaults are ours, ``--help_all`` every ``TrainingArguments`` flag.  ``shown`` (a recipe
     that only reads some of the shared dataclasses' fields, e.g. inference) narrows ``--help`` to the
     first dataclass's fields and these.  ``--verbose`` keeps the libraries' logs and bars
-    (:func:`bimotion.console.quiet`)."""
+    (:func:`bimotion.console.quiet`).  ``file_only`` (``{field: error}``) names fields an arguments file
+    may hold (the recipe ignores them) but the command line may not: typed, in any spelling argparse
+    takes, they are refused with ``error`` (``{value}``: what was typed)."""
     from bimotion.console import quiet
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -105,10 +107,15 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None) -> tuple:
     if cpu_only_distributed():
         parser.set_defaults(use_cpu=True)  # before TrainingArguments set up devices
     try:
+        from_file = []
         if argv and argv[0].endswith((".json", ".yaml", ".yml")):
-            argv = file_arguments(argv[0]) + argv[1:]
+            from_file, argv = file_arguments(argv[0]), argv[1:]
+        typed, argv = argv, from_file + argv
         record_command(sys._getframe(1).f_globals.get("__file__"), argv)  # what scores.json's provenance names
         parsed = list(parser.parse_args_into_dataclasses(argv))
+        for name, error in (file_only or {}).items():
+            if (value := _typed_value(parser, from_file, typed, name)) is not None:
+                raise ArgumentError(error.format(value=" ".join(map(str, value)) if isinstance(value, list) else value))
         extra = parsed[-1] if parsed and isinstance(parsed[-1], argparse.Namespace) else argparse.Namespace()
         verbose = getattr(extra, "verbose", False)
         for key in ours & set(vars(extra)):
@@ -121,6 +128,19 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None) -> tuple:
     except ValueError as err:  # ArgumentError, and the dataclasses' own __post_init__ checks
         parser.error(one_line(err))
     return tuple(parsed)
+
+
+_UNTYPED = "\0untyped"
+
+
+def _typed_value(parser, from_file: list[str], typed: list[str], name: str):
+    """What the command line (``typed``, after the arguments file's ``from_file``) sets field ``name``
+    to, None if it does not set it: argparse itself reads it (each spelling and abbreviation it takes),
+    with a stand-in value given between the file's arguments and the typed ones."""
+    flag = next(a for a in parser._actions if a.dest == name).option_strings[0]
+    namespace, _ = parser.parse_known_args([*from_file, flag, _UNTYPED, *typed])
+    value = getattr(namespace, name)
+    return None if value in (_UNTYPED, [_UNTYPED]) else value
 
 
 def file_arguments(path: str) -> list[str]:
