@@ -160,6 +160,30 @@ def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_bootstrap_alo
     assert "bootstrap interval over test clips (one seed" in printed and advice["by_speaker"] is False
 
 
+def test_predict_given_a_probe_advise_output_says_its_models_are_probes_and_what_to_do(probe_advice, tmp_path, capsys):
+    """`bimotion predict --model OUT` on the output of advise's default probe backend said only "not a model
+    folder (no config.json); pass the folder a training run saved", as if a fine-tuned model lay elsewhere.
+    It now says the models below are probes, which predict does not run, and how to get fine-tuned ones."""
+    _, out, _ = probe_advice
+    probes = sorted(str(p.parent) for p in out.glob("models/*/seed*/probe.json"))
+    assert len(probes) == 6  # 3 mixtures x 2 seeds
+    clip = tmp_path / "clip.wav"  # never read: --model is checked first
+    fix = (
+        "which predict does not run: fine-tune the mixture you want with recipes/train.py --train_configs "
+        "MIXTURE, or rerun bimotion advise with --config paper"
+    )
+    seed0 = str(out / "models" / "zho_eld" / "seed0")
+    cases = [
+        (out, f"the 6 model folders below it ({probes[0]}, ...) are probes (heads on frozen features"),
+        (out / "models" / "zho_eld", f"the 2 model folders below it ({seed0}, ...) are probes"),
+    ]
+    for given, said in cases:
+        assert main(["predict", "--model", str(given), str(clip), "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert f"error: {given}: not a model folder (no config.json), and " in err and said in err and fix in err, err
+        assert "pass the folder a training run saved" not in err, err
+
+
 def test_a_model_scored_on_other_clips_than_the_baseline_is_refused(probe_advice, tmp_path):
     """A difference pairs the two models clip by clip (the same resamples): predictions of another
     order or set of clips would pair clips that are not the same."""

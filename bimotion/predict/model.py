@@ -17,11 +17,13 @@ from bimotion.hub import is_hub_id
 from bimotion.training.inference import padding_unheard
 from bimotion.training.outputs import (
     MANIFEST,
+    PROBE_CONFIG,
     MixedModelFolder,
     ModelScores,
     generated_training_data,
     model_kind,
     model_scores,
+    models_below,
     models_hint,
     training_manifest,
 )
@@ -243,6 +245,25 @@ def _generated_note(source: str, summary: dict) -> str | None:
     return None
 
 
+def _no_model(source: str) -> str:
+    """What a folder that is no model says: the fine-tuned model folders below it, else the probes below
+    it (a probe-backed advise's or grid's output), which predict does not run, and how to get models."""
+    hint = models_hint(source)
+    probes = [] if hint else models_below(source, config=PROBE_CONFIG)
+    if not probes:
+        return f"{source}: not a model folder (no config.json){hint}; pass the folder a training run saved"
+    below = (
+        f"the {len(probes)} model folders below it ({probes[0]}, ...) are probes (heads"
+        if len(probes) > 1
+        else f"the model folder below it ({probes[0]}) is a probe (a head"
+    )
+    return (
+        f"{source}: not a model folder (no config.json), and {below} on frozen features, as advise's "
+        "default probe backend and recipes/probe.py train), which predict does not run: fine-tune the mixture you "
+        "want with recipes/train.py --train_configs MIXTURE, or rerun bimotion advise with --config paper"
+    )
+
+
 def check_source(source: str) -> None:
     """A model folder or a plausible Hub id, checked without loading it (PredictError, one line)."""
     path = Path(os.path.expanduser(source))
@@ -257,10 +278,7 @@ def check_source(source: str) -> None:
                 "pass a fine-tuned model folder (recipes/train.py, or a grid with the finetune backend)"
             )
         if kind is None:  # an advise or grid output, or its models/: the model folders below it
-            raise PredictError(
-                f"{source}: not a model folder (no config.json){models_hint(source)}; pass the folder a training "
-                "run saved"
-            )
+            raise PredictError(_no_model(source))
         return
     if path.exists():
         folder = os.path.dirname(source) or "."  # a file of the folder one is in: model.safetensors

@@ -62,11 +62,12 @@ def model_around(path: str | os.PathLike) -> Path | None:
     return None
 
 
-def models_below(folder: str | os.PathLike, depth: int = 3) -> list[str]:
+def models_below(folder: str | os.PathLike, depth: int = 3, *, config: str = MODEL_CONFIG) -> list[str]:
     """The folders below ``folder`` of models a training run fine-tuned (:data:`MODEL_CONFIG` and :data:`SCORES`:
     not a grid's untrained ``base-model``), at most ``depth`` levels down (a grid's or advise's output:
     ``OUT/models/<model>/seed<k>``), by their paths joined to ``folder`` as it was given, sorted; a model
-    folder's own folders (its checkpoints) and links are not searched."""
+    folder's own folders (its checkpoints) and links are not searched.  ``config`` :data:`PROBE_CONFIG`:
+    the probes trained and scored below it instead (a probe-backed grid's or advise's)."""
     found: list[str] = []
 
     def visit(path: Path, given: str, level: int) -> None:
@@ -75,7 +76,7 @@ def models_below(folder: str | os.PathLike, depth: int = 3) -> list[str]:
         except OSError:
             return
         for child in children:
-            if (child / MODEL_CONFIG).is_file():
+            if (child / config).is_file():
                 found.extend([os.path.join(given, child.name)] if (child / SCORES).is_file() else [])
             elif level < depth:
                 visit(child, os.path.join(given, child.name), level + 1)
