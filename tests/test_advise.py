@@ -184,6 +184,29 @@ def test_predict_given_a_probe_advise_output_says_its_models_are_probes_and_what
         assert "pass the folder a training run saved" not in err, err
 
 
+def test_push_given_a_probe_advise_output_says_its_models_are_probes_and_what_to_do(probe_advice, capsys):
+    """`bimotion push OUT` on the output of advise's default probe backend said only "neither a prepared folder
+    ... nor a fine-tuned model folder ...: give the folder `bimotion prepare` or a training run wrote", not that
+    the folders below are probes, which push does not upload either; it now says so in predict's words."""
+    _, out, _ = probe_advice
+    probes = sorted(str(p.parent) for p in out.glob("models/*/seed*/probe.json"))
+    fix = (
+        "which push does not upload: fine-tune the mixture you want with recipes/train.py --train_configs "
+        "MIXTURE, or rerun bimotion advise with --config paper"
+    )
+    seed0 = str(out / "models" / "zho_eld" / "seed0")
+    cases = [
+        (out, f"the 6 model folders below it ({probes[0]}, ...) are probes (heads on frozen features"),
+        (out / "models" / "zho_eld", f"the 2 model folders below it ({seed0}, ...) are probes"),
+    ]
+    for given, said in cases:
+        assert main(["push", str(given), "--repo-id", "me/x", "--dry-run"]) == 2
+        err = capsys.readouterr().err
+        start = f"error: {given} is neither a prepared folder (prepare.json) nor a fine-tuned model folder"
+        assert err.startswith(start) and said in err and fix in err, err
+        assert "give the folder" not in err, err
+
+
 def test_a_model_scored_on_other_clips_than_the_baseline_is_refused(probe_advice, tmp_path):
     """A difference pairs the two models clip by clip (the same resamples): predictions of another
     order or set of clips would pair clips that are not the same."""

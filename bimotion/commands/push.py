@@ -134,7 +134,7 @@ def folder_kind(folder) -> str:
     or ``"model"`` (a fine-tuned model: a config and the run's scores.json); ValueError saying why it
     is neither (no such folder, both kinds, a probe head, nothing of either)."""
     from bimotion.data.layout import INFO_FILE, is_prepared, prepared_near
-    from bimotion.training.outputs import SCORES, MixedModelFolder, model_kind, models_hint
+    from bimotion.training.outputs import SCORES, MixedModelFolder, model_kind, models_hint, probes_note
 
     folder = Path(folder).expanduser()
     if not folder.is_dir():
@@ -155,11 +155,12 @@ def folder_kind(folder) -> str:
             "Hub; push a fine-tuned model folder (recipes/train.py, a grid with backend: finetune)"
         )
     if not model and not dataset:
-        raise ValueError(
-            f"{folder} is neither a prepared folder ({INFO_FILE}) nor a fine-tuned model folder (config.json "
-            f"and scores.json){prepared_near(folder) or models_hint(folder)}: give the folder `bimotion prepare` or "
-            "a training run wrote"
-        )
+        neither = f"{folder} is neither a prepared folder ({INFO_FILE}) nor a fine-tuned model folder (config.json "
+        hint = prepared_near(folder) or models_hint(folder)
+        probes = None if hint else probes_note(folder, "push does not upload")
+        if probes:  # a probe-backed advise's or grid's output, or its models/
+            raise ValueError(f"{neither}and scores.json), and {probes}")
+        raise ValueError(f"{neither}and scores.json){hint}: give the folder `bimotion prepare` or a training run wrote")
     return "model" if model else "dataset"
 
 

@@ -17,14 +17,13 @@ from bimotion.hub import is_hub_id
 from bimotion.training.inference import padding_unheard
 from bimotion.training.outputs import (
     MANIFEST,
-    PROBE_CONFIG,
     MixedModelFolder,
     ModelScores,
     generated_training_data,
     model_kind,
     model_scores,
-    models_below,
     models_hint,
+    probes_note,
     training_manifest,
 )
 
@@ -249,19 +248,10 @@ def _no_model(source: str) -> str:
     """What a folder that is no model says: the fine-tuned model folders below it, else the probes below
     it (a probe-backed advise's or grid's output), which predict does not run, and how to get models."""
     hint = models_hint(source)
-    probes = [] if hint else models_below(source, config=PROBE_CONFIG)
-    if not probes:
+    probes = None if hint else probes_note(source, "predict does not run")
+    if probes is None:
         return f"{source}: not a model folder (no config.json){hint}; pass the folder a training run saved"
-    below = (
-        f"the {len(probes)} model folders below it ({probes[0]}, ...) are probes (heads"
-        if len(probes) > 1
-        else f"the model folder below it ({probes[0]}) is a probe (a head"
-    )
-    return (
-        f"{source}: not a model folder (no config.json), and {below} on frozen features, as advise's "
-        "default probe backend and recipes/probe.py train), which predict does not run: fine-tune the mixture you "
-        "want with recipes/train.py --train_configs MIXTURE, or rerun bimotion advise with --config paper"
-    )
+    return f"{source}: not a model folder (no config.json), and {probes}"
 
 
 def check_source(source: str) -> None:

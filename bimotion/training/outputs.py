@@ -93,6 +93,27 @@ def models_hint(folder: str | os.PathLike, shown: int = 3) -> str:
     return f" (did you mean {' or '.join(found[:shown])}{more}?)" if found else ""
 
 
+def probes_note(folder: str | os.PathLike, refusal: str) -> str | None:
+    """``the 6 model folders below it (A, ...) are probes (heads on frozen features, ...), which REFUSAL: fine-tune
+    ...``: what a command that takes only fine-tuned models (``refusal``: ``"predict does not run"``, ``"push does
+    not upload"``) says of a folder with probes below it (:func:`models_below` with :data:`PROBE_CONFIG`: a
+    probe-backed advise's or grid's output, its ``models/``) and how to get a fine-tuned model; None when there
+    are none."""
+    probes = models_below(folder, config=PROBE_CONFIG)
+    if not probes:
+        return None
+    below = (
+        f"the {len(probes)} model folders below it ({probes[0]}, ...) are probes (heads"
+        if len(probes) > 1
+        else f"the model folder below it ({probes[0]}) is a probe (a head"
+    )
+    return (
+        f"{below} on frozen features, as advise's default probe backend and recipes/probe.py train), which "
+        f"{refusal}: fine-tune the mixture you want with recipes/train.py --train_configs MIXTURE, or rerun "
+        "bimotion advise with --config paper"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ModelScores:
     """A saved model's ``scores.json`` as :func:`model_scores` read it: ``summary`` (``{}`` unless
