@@ -12,6 +12,7 @@ scored clips include clips the model trained on).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,7 +121,7 @@ def main(argv=None) -> int:
     try:
         result = infer(
             recipe.model,
-            data_args,
+            dataclasses.replace(data_args, test_configs=None),  # a shared arguments file's (train.py's): ignored
             training_args,
             configs=recipe.configs,
             split=recipe.split,

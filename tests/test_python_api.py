@@ -69,6 +69,38 @@ def test_folders_may_be_paths_in_training_and_inference(folders, model, tmp_path
     assert default["configs"] == ["zho_eld"] and default["test"] == result["test"]
 
 
+def test_infer_refuses_data_args_test_configs_without_configs_and_the_recipe_still_ignores_its_files(
+    folders, model, tmp_path, capsys
+):
+    """``infer(model, DataArguments(..., test_configs=["zho_adu"]))`` scored every group (``configs=``'s
+    default) and said nothing: train()'s test_configs was silently ignored.  It is now an ArgumentError
+    naming it and the fix (``configs=``), before anything runs; with ``configs=`` given, it stands aside;
+    and infer.py given a shared arguments file holding train.py's test_configs still scores --configs'
+    groups (by default all), as its --help says."""
+    import yaml
+    from conftest import load_recipe
+
+    from bimotion.training.parsing import ArgumentError
+    from bimotion.training.run import infer
+    from bimotion.training.spec import DataArguments
+
+    data_args = DataArguments(bimotion=folders["data"], dataset_cache_dir=folders["cache"], test_configs=["zho_adu"])
+    with pytest.raises(ArgumentError) as err:
+        infer(model, data_args, output_file=tmp_path / "x.json")
+    assert str(err.value) == (
+        "data_args.test_configs ['zho_adu']: infer() scores the groups of configs= (default: every group of the "
+        "given datasets), not train()'s test_configs: give configs=['zho_adu']"
+    )
+    assert not (tmp_path / "x.json").exists()
+    scored = infer(model, data_args, configs=["zho_eld"], output_file=tmp_path / "given.json")
+    assert scored["configs"] == ["zho_eld"]
+    values = {"model": str(model), "bimotion": str(folders["data"]), "dataset_cache_dir": str(folders["cache"])}
+    (tmp_path / "args.yaml").write_text(yaml.safe_dump({**values, "test_configs": ["zho_adu"], "use_cpu": True}))
+    out = tmp_path / "recipe.json"
+    assert load_recipe("infer").main([str(tmp_path / "args.yaml"), "--output_file", str(out)]) == 0
+    assert json.loads(out.read_text())["configs"] == ["zho_eld"]  # every group of the data: its one
+
+
 def test_infer_takes_a_model_folder_under_the_home_folder_as_written(folders, model, tmp_path, monkeypatch):
     """``infer("~/model", ...)``: the data folders' ``~`` was expanded, the model's was not, so the run
     found no training groups in it (``trained_on`` None) and wrote its file into the current folder,

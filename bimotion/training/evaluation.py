@@ -34,6 +34,7 @@ from .inference import predict
 from .metrics import read_trained_labels, score_groups
 from .mixtures import relation
 from .outputs import MANIFEST, SCORES, training_manifest
+from .parsing import ArgumentError
 from .processes import note
 from .provenance import command_scope, provenance
 from .public import dataset_source, public_source
@@ -53,7 +54,15 @@ def infer(
     with :func:`bimotion.training.inference.predict` on whole clips; writes ``output_file`` (default:
     ``inference_<split>.json`` in the model folder) and returns its content.  ``training_args``: the
     batch size, progress bar and processes (default: :class:`SERTrainingArguments`' defaults);
-    ``command``: the command line ``provenance`` names (default: this process's; :func:`~.provenance.command_scope`)."""
+    ``command``: the command line ``provenance`` names (default: this process's; :func:`~.provenance.command_scope`).
+    ``data_args.test_configs`` (:func:`~bimotion.training.run.train`'s test sets) is not what it scores: set
+    without ``configs``, it is an :class:`~.parsing.ArgumentError` naming the fix (``configs=``); with
+    ``configs``, it stands aside."""
+    if data_args.test_configs and configs is None:  # else scored every group and said nothing of it
+        raise ArgumentError(
+            f"data_args.test_configs {data_args.test_configs}: infer() scores the groups of configs= (default: every "
+            f"group of the given datasets), not train()'s test_configs: give configs={data_args.test_configs}"
+        )
     # a missing folder named now, not sought on the Hub
     check_datasets(data_args.datasets, cache_dir=data_args.dataset_cache_dir)
     name = os.fspath(model_name_or_path)
