@@ -454,6 +454,25 @@ def user_split_note(corpus: str, group: str, rows: Mapping[str, int], speakers: 
     )
 
 
+def copies_apart(corpus: str) -> tuple[str, str]:
+    """Why copies of one recording (identical audio) in ``corpus`` lie in different splits, and what to
+    do, as prepare's warning and ``check``'s failure say it: a split drawn here keeps each set in one
+    split (:func:`~loaders.identical.keep_together`, :func:`_merged_units`), so it is a corpus of
+    one's own's ``split`` column, or a release's official split, which prepare keeps as published."""
+    if corpus not in PAPER:
+        return (
+            f"{corpus}'s own split column puts them there, which prepare does not change",
+            f"put each set's copies in one split in {corpus}'s split column, or remove the copies, and prepare again",
+        )
+    why = f"the {corpus} release's official split puts them there, which prepare keeps as published"
+    if isinstance(SPEAKER.get(corpus), ByUnit):
+        return (
+            why,
+            "prepare with --protocol speaker, which draws each set into one split (scores not comparable with the paper's)",
+        )
+    return why, "its test scores count those clips as unheard: say so where you report them"
+
+
 # What prepare.json records of how it split the users' corpora, and scores.json carries per benchmark
 # (``user_splits``): ``user_split_columns``, the corpora split by their own ``split`` column;
 # ``user_split_shared_speakers``, of each of those, how many speakers its column put in more than one

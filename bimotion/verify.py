@@ -21,6 +21,8 @@ from pathlib import Path
 
 from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs  # what prepare refuses to store, and check reports
 
+from .verify_twins import cross_split_problem, split_apart
+
 LEVEL_TOLERANCE_DB = 3.0  # stored RMS level vs the source's (with --source)
 DURATION_TOLERANCE_S = 0.01
 MAX_LISTED = 20  # per-clip problems listed before they are counted
@@ -54,7 +56,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     problems += rows["unreadable"] + [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]
     problems += overlap_problems(rows["overlap"])  # units the protocol keeps apart; the recorded count
     if rows["cross_split"]:
-        problems.append(_cross_split_problem(rows["cross_split"], rows["split_across_corpora"]))
+        problems.append(cross_split_problem(rows["cross_split"], *split_apart(rows["twins"])))
     problems += rows["level_problems"][:MAX_LISTED]
     if len(rows["level_problems"]) > MAX_LISTED:
         problems.append(f"... and {len(rows['level_problems']) - MAX_LISTED} more audio level problem(s)")
@@ -86,20 +88,6 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
         "compared_with_source": rows["compared"],
         "problems": problems,
     }
-
-
-def _cross_split_problem(found: list[tuple[str, str, str, str]], across: list[tuple[str, str, str, str]]) -> str:
-    """Clips whose stored audio another split holds (``found``: ``(id, split, id, split)``); sets whose copies in
-    two corpora do (``across``), in prepare's words (:func:`bimotion.prepare.info.warn_split_across_corpora`)."""
-    line = f"{len(found)} audio clip(s) appear in two splits, e.g. {found[0]}"
-    if across:
-        corpora = " and ".join(sorted({_corpus(clip) for a, s, b, t in across for clip in ((a, s), (b, t))}))
-        line += (
-            f"; {corpora} share {len(across)} recording(s) in different splits, e.g. {across[0][0]} ({across[0][1]}) "
-            f"and {across[0][2]} ({across[0][3]}): each corpus is split on its own, so prepare does not move them; "
-            "remove the copies from one corpus and prepare again"
-        )
-    return line
 
 
 def check_files(
@@ -322,19 +310,6 @@ class _AudioCheck:
         if first[1] != split:
             self.cross_split.append((first[0], first[1], row["id"], split))
 
-    def split_across_corpora(self) -> list[tuple[str, str, str, str]]:
-        """A pair per set of identical clips whose copies in two corpora lie in different splits (as prepare counts)."""
-        found = []
-        for members in self.twins.values():
-            pair = next(((a, b) for a in members for b in members if a[1] != b[1] and _corpus(a) != _corpus(b)), None)
-            if pair:
-                found.append((*pair[0], *pair[1]))
-        return found
-
-
-def _corpus(clip: tuple[str, str]) -> str:
-    return clip[0].split("/", 1)[0]  # ids are corpus/...
-
 
 def _scan_rows(out: Path, info: dict, listed: dict, readable: dict, hash_audio: bool, source_paths=None) -> dict:
     """Speakers and protocol units per split, duplicate ids, and audio checks, a batch at a time, of the ``readable``
@@ -373,7 +348,7 @@ def _scan_rows(out: Path, info: dict, listed: dict, readable: dict, hash_audio: 
         "rows": len(seen_ids),
         "duplicate_ids": duplicate_ids,
         "cross_split": audio_check.cross_split,
-        "split_across_corpora": audio_check.split_across_corpora(),
+        "twins": audio_check.twins.values(),  # each set of identical clips' (id, split)
         "hashed": len(audio_check.hashes) if hash_audio else None,
         "level_problems": audio_check.level_problems,
         "no_source": audio_check.no_source,

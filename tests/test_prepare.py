@@ -671,11 +671,17 @@ def test_more_processes_than_cores_are_capped_with_a_warning(tmp_path, capsys, m
 
 
 def test_a_large_set_of_identical_clips_is_one_short_example():
-    """Full-size ESD holds a set of ~200 identical clips: its note printed every id on one line."""
-    from bimotion.commands.prepare_notes import identical_notes
+    """Full-size ESD holds a set of ~200 identical clips: its note printed every id on one line.  Split
+    apart (by the release's split), it is a warning now, naming one pair of them."""
+    import warnings
+
+    from bimotion.prepare.info import warn_split_apart
 
     ids = [f"esd/0011_{i:06d}" for i in range(200)]
-    info = {"identical_audio": {"esd": {"sets": 1, "clips": 200, "split_apart": 1, "labelled_differently": 0,
-                                        "listed": {"split_apart": [ids], "labelled_differently": []}}}}  # fmt: skip
-    (line,) = identical_notes(info)
-    assert line.endswith("e.g. esd/0011_000000, esd/0011_000001, esd/0011_000002 and 197 more") and len(line) < 300
+    summary = {"esd": {"sets": 1, "clips": 200, "split_apart": 1, "labelled_differently": 0,
+                       "listed": {"split_apart": [ids], "labelled_differently": []}}}  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_split_apart(summary, {i: "test" if i.endswith("9") else "train" for i in ids})
+    (line,) = (str(w.message) for w in caught)
+    assert "e.g. esd/0011_000000 (train) and esd/0011_000009 (test): " in line and len(line) < 500  # not 200 ids

@@ -53,7 +53,7 @@ from .info import (
     notable_peaks,
     prepare_info,
     shard_clipping,
-    warn_split_across_corpora,
+    warn_split_apart,
 )
 from .parquet import BYTES_PER_FILE, ROWS_PER_FILE, ParquetFiles, check_count
 
@@ -271,7 +271,7 @@ def _write(
                 "clipped": shard_clipping(stats),
             },
         )  # fmt: skip
-        warn_split_across_corpora(info["identical_audio"], split_of)
+        warn_split_apart(info["identical_audio"], split_of)
         (stage / INFO_FILE).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / CARD_FILE).write_text(dataset_card.render(info), encoding="utf-8")
     return Prepared(out_dir, info, report)

@@ -1,6 +1,6 @@
 """What ``prepare.json`` says about a prepared folder: protocol, sources, licenses, group coverage,
 per-shard statistics (rows, duration, speakers, genders, emotions, files), what was skipped, and the
-identical audio found (:func:`identical_summary`; :func:`warn_split_across_corpora`)."""
+identical audio found (:func:`identical_summary`; :func:`warn_split_apart`)."""
 
 from __future__ import annotations
 
@@ -357,25 +357,35 @@ def _split_apart(
     )
 
 
-def warn_split_across_corpora(summary: Mapping[str, dict], split_of: Mapping[str, str]) -> None:
-    """A :class:`~loaders.errors.ProtocolWarning` per set of corpora (``identical_summary``'s ``a+b``
-    keys) whose copies of one recording lie in different splits: each corpus is split on its own,
-    so they are not moved, and ``bimotion check`` fails on them."""
+def warn_split_apart(summary: Mapping[str, dict], split_of: Mapping[str, str]) -> None:
+    """A :class:`~loaders.errors.ProtocolWarning` per corpus and per set of corpora (``identical_summary``'s
+    ``a+b`` keys) whose copies of one recording lie in different splits, which ``bimotion check`` fails
+    on: copies in two corpora (each corpus is split on its own, so they are not moved), or in one corpus
+    (its own split column or its release's split: :func:`bimotion.splits.copies_apart`)."""
     import warnings
 
     from loaders.errors import ProtocolWarning
 
+    from ..splits import copies_apart
+
     for key, n in summary.items():
-        if "+" not in key or not n["split_apart"]:
+        if not n["split_apart"]:
             continue
         corpus = {i: i.split("/", 1)[0] for i in n["listed"]["split_apart"][0]}  # ids are corpus/...
-        pair = _split_apart(n["listed"]["split_apart"][0], corpus, split_of, across=True)
-        example = " and ".join(f"{i} ({split_of[i]})" for i in pair)
+        pair = _split_apart(n["listed"]["split_apart"][0], corpus, split_of, across="+" in key)
+        example = f"e.g. {' and '.join(f'{i} ({split_of[i]})' for i in pair)}: a test clip is then also a training clip"
+        if "+" in key:
+            head = f"{' and '.join(key.split('+'))} share {n['sets']} recording(s) (identical audio)"
+            why, fix = (
+                "each corpus is split on its own, so prepare does not move them",
+                "remove the copies from one corpus and prepare again",
+            )
+        else:
+            head = f"{key} holds {n['sets']} set(s) of identical audio ({n['clips']} clips)"
+            why, fix = copies_apart(key)
         warnings.warn(
-            f"{' and '.join(key.split('+'))} share {n['sets']} recording(s) (identical audio), {n['split_apart']} of "
-            f"them in different splits, e.g. {example}: a test clip is then also a training clip (each corpus is "
-            "split on its own, so prepare does not move them, and `bimotion check` fails on them); remove the "
-            "copies from one corpus and prepare again",
+            f"{head}, {n['split_apart']} of them in different splits, {example} ({why}, and `bimotion check` fails "
+            f"on them); {fix}",
             ProtocolWarning,
             stacklevel=2,
         )

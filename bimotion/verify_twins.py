@@ -1,0 +1,55 @@
+"""Identical stored audio that ``bimotion check`` finds in more than one split, counted as prepare counts
+it (``prepare.json``'s ``identical_audio``: :func:`bimotion.prepare.info.identical_summary`) and said in
+the words of prepare's warning (:func:`bimotion.prepare.info.warn_split_apart`): the sets of one corpus
+whose copies lie in different splits, and those whose copies in two corpora do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+Pair = tuple[str, str, str, str]  # (id, split, id, split)
+
+
+def split_apart(twins: Iterable[list[tuple[str, str]]]) -> tuple[dict[str, list[Pair]], list[Pair]]:
+    """Of the sets of identical clips (``twins``: each set's ``(id, split)``), a pair per set whose copies in
+    one corpus lie in different splits, per corpus, and a pair per set whose copies in two corpora do."""
+    within: dict[str, list[Pair]] = {}
+    across: list[Pair] = []
+    for members in twins:
+        for corpus in dict.fromkeys(map(_corpus, members)):
+            own = [m for m in members if _corpus(m) == corpus]
+            if pair := next(((*a, *b) for a in own for b in own if a[1] != b[1]), None):
+                within.setdefault(corpus, []).append(pair)
+        if pair := next(
+            ((*a, *b) for a in members for b in members if a[1] != b[1] and _corpus(a) != _corpus(b)), None
+        ):
+            across.append(pair)
+    return dict(sorted(within.items())), across
+
+
+def cross_split_problem(found: list[Pair], within: dict[str, list[Pair]], across: list[Pair]) -> str:
+    """Clips whose stored audio another split holds (``found``), and the sets of :func:`split_apart`, in
+    prepare's words: why they lie there and what to do."""
+    from .splits import copies_apart
+
+    line = f"{len(found)} audio clip(s) appear in two splits, e.g. {found[0]}"
+    for corpus, pairs in within.items():
+        why, fix = copies_apart(corpus)
+        line += f"; {corpus} holds {len(pairs)} set(s) of identical audio in different splits, {_example(pairs)}: "
+        line += f"{why}; {fix}"
+    if across:
+        corpora = " and ".join(sorted({_corpus(clip) for a, s, b, t in across for clip in ((a, s), (b, t))}))
+        line += (
+            f"; {corpora} share {len(across)} recording(s) in different splits, {_example(across)}: each corpus is "
+            "split on its own, so prepare does not move them; remove the copies from one corpus and prepare again"
+        )
+    return line
+
+
+def _example(pairs: list[Pair]) -> str:
+    a, s, b, t = pairs[0]
+    return f"e.g. {a} ({s}) and {b} ({t})"
+
+
+def _corpus(clip: tuple[str, str]) -> str:
+    return clip[0].split("/", 1)[0]  # ids are corpus/...

@@ -1,0 +1,77 @@
+"""Identical audio within one corpus split apart.  A corpus of one's own whose ``split`` column put two
+copies of one recording in train and test was prepared with only a ``note:`` ("3 of them lie in more
+than one split"), exit status 0, while ``bimotion check`` failed on it ("3 audio clip(s) appear in two
+splits").  Prepare now warns, with the count check reports, an example pair and the fix; check's failure
+says the same count in the same words; copies kept in one split keep the plain note."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+from bimotion.cli import main
+from bimotion.verify import verify
+from loaders import testing
+
+
+def _own_corpus(base: Path, copies: int, *, same_split: bool) -> tuple[Path, list[tuple[str, str]]]:
+    """A corpus of one's own (``carehome``) with a ``split`` column, ``copies`` of its train clips copied over
+    its test clips (``same_split``: over other train clips), and the pairs of ids."""
+    home = testing.make_corpus("audiofolder", base / "home", split_column=True, metadata="csv")
+    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    train = [r for r in rows if r["split"] == "train"]
+    targets = train[copies:] if same_split else [r for r in rows if r["split"] == "test"]
+    pairs = []
+    for source, target in zip(train[:copies], targets[:copies], strict=True):
+        shutil.copyfile(home / source["file_name"], home / target["file_name"])
+        pairs.append(tuple(f"carehome/{r['file_name']}" for r in (source, target)))
+    return home, pairs
+
+
+def test_copies_in_one_corpus_split_apart_by_its_split_column_are_a_warning_counted_as_check_counts(tmp_path, capsys):
+    home, pairs = _own_corpus(tmp_path / "raw", 3, same_split=False)
+    before = testing.digest(home)
+    out = tmp_path / "out"
+    assert main(["prepare", "-q", "--source", f"carehome={home}", "-o", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert testing.digest(home) == before  # the user's folder is only read
+    warning = next(line for line in printed.err.splitlines() if "set(s) of identical audio" in line)
+    a, b = pairs[0]
+    assert warning == (
+        "warning: carehome holds 3 set(s) of identical audio (6 clips), 3 of them in different splits, "
+        f"e.g. {a} (train) and {b} (test): a test clip is then also a training clip (carehome's own split column "
+        "puts them there, which prepare does not change, and `bimotion check` fails on them); put each set's "
+        "copies in one split in carehome's split column, or remove the copies, and prepare again"
+    )
+    note = next(line for line in printed.out.splitlines() if "set(s) of identical audio" in line)
+    assert note.startswith("note: carehome holds 3 set(s) of identical audio (6 clips): 3 of them in different ")
+    assert "(the warning above); 3 set(s) carry different labels" in note  # the copies' labels still noted
+    (problem,) = verify(out)["problems"]
+    assert problem.startswith("3 audio clip(s) appear in two splits, e.g. ")
+    assert problem.endswith(
+        f"; carehome holds 3 set(s) of identical audio in different splits, e.g. {a} (train) and {b} (test): "
+        "carehome's own split column puts them there, which prepare does not change; put each set's copies in one "
+        "split in carehome's split column, or remove the copies, and prepare again"
+    )
+
+
+def test_copies_in_one_corpus_kept_in_one_split_are_a_note_and_check_passes(tmp_path, capsys):
+    home, _ = _own_corpus(tmp_path / "raw", 2, same_split=True)
+    out = tmp_path / "out"
+    assert main(["prepare", "-q", "--source", f"carehome={home}", "-o", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "warning" not in printed.err
+    assert "note: carehome holds 2 set(s) of identical audio (4 clips): each set is kept in one split" in printed.out
+    assert verify(out)["problems"] == []
+
+
+def test_a_releases_own_split_is_said_to_be_the_releases_with_the_protocol_that_keeps_copies_together():
+    from bimotion.splits import copies_apart
+
+    assert copies_apart("esd") == (
+        "the esd release's official split puts them there, which prepare keeps as published",
+        "prepare with --protocol speaker, which draws each set into one split (scores not comparable with the paper's)",
+    )
+    assert copies_apart("elderreact")[1] == "its test scores count those clips as unheard: say so where you report them"
