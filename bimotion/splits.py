@@ -222,7 +222,8 @@ class ByUnit:
             if favoured:
                 drawn_here = [r for members in strata.values() for unit in members for r in units[unit]]
                 speakers = _speaker_strata(drawn_here, UNITS[self.unit][1], self.balance)
-                ctx.notes.append(_small_group_note(rows[0].corpus, scope, drawn, counts, speakers))
+                mixed = {_field(r, "gender") for k, us in strata.items() if MIXED in k for u in us for r in units[u]}
+                ctx.notes.append(_small_group_note(rows[0].corpus, scope, drawn, counts, speakers, mixed))
             split_of_unit.update(here)
         return {r.id: split_of_unit[unit_of(r)] for r in records}
 
@@ -705,9 +706,12 @@ def _sized_split(rows, validation: int, test: int, stratify, ctx: _Context, key:
     return out
 
 
+MIXED = "mixed"  # the stratum of a unit whose records differ in a balanced field (a woman and a man sharing copies)
+
+
 def _unit_stratum(records, balance) -> tuple:
     values = tuple({_field(r, f) for r in records} for f in balance)
-    return tuple(next(iter(v)) if len(v) == 1 else "mixed" for v in values)
+    return tuple(next(iter(v)) if len(v) == 1 else MIXED for v in values)
 
 
 def _ensure_each_split(counts: dict[tuple, list[int]], n_units: int) -> None:
@@ -811,13 +815,23 @@ def _speaker_strata(rows, speaker_of: Callable[[Mapping], str | None], balance) 
 
 
 def _small_group_note(
-    corpus: str, group: str, drawn: list[int], counts: dict[tuple, list[int]], speakers: Mapping[str, tuple]
+    corpus: str,
+    group: str,
+    drawn: list[int],
+    counts: dict[tuple, list[int]],
+    speakers: Mapping[str, tuple],
+    mixed: Iterable[str] = (),
 ) -> str:
     """What :func:`_favour_train` did to ``corpus``'s ``group``: from ``drawn`` units per split to ``counts``.
     ``speakers``: each speaker drawn -> its stratum (:func:`_speaker_strata`); where copies of recordings
-    join speakers into fewer units, the note counts both: "8 speakers, drawn as 4 units", not "4 speakers"."""
+    join speakers into fewer units, the note counts both: "8 speakers, drawn as 4 units", not "4 speakers".
+    ``mixed``: the genders of the units of more than one (:data:`MIXED`), said "1 unit of women and men
+    together", where it said "1 unit of gender mixed"."""
     names = {"f": ("woman", "women"), "m": ("man", "men"), "None": ("of unknown gender",) * 2}
     rank = {"f": 0, "m": 1, "None": 3}  # as a reader counts them: women, men, other genders as given, unknown last
+    plural = [names.get(g, (f"of gender {g}",) * 2)[1] for g in sorted(mixed, key=lambda g: (rank.get(g, 2), g))]
+    together = " and ".join(f"speakers {p}" if p.startswith("of ") else p for p in plural) or "more than one gender"
+    names[MIXED] = ("whose rows give more than one gender",) * 2  # a speaker's own rows: its unit holds it alone
     now = [sum(c[s] for c in counts.values()) for s in range(len(SPLITS))]
     joined = len(speakers) != sum(now)  # copies of recordings drew some speakers together, as one unit
     unit = "unit" if joined else "speaker"
@@ -825,10 +839,13 @@ def _small_group_note(
     def who(of: dict[tuple, list[int]], split: int | None = None, units: bool = False) -> str:
         parts = [(sum(c) if split is None else c[split], k[0] if k else "") for k, c in of.items()]
         parts.sort(key=lambda part: rank.get(part[1], 2))
-        forms = [(n, names.get(k, (f"of gender {k}",) * 2)) for n, k in parts if n and k]
-        if units:  # "1 unit of women": a unit may hold several
-            return ", ".join(f"{n} unit{'s' * (n > 1)} of {form[1].removeprefix('of ')}" for n, form in forms)
-        return ", ".join(f"{n} {form[n > 1]}" for n, form in forms)
+        forms = [(n, k, names.get(k, (f"of gender {k}",) * 2)) for n, k in parts if n and k]
+        if units:  # "1 unit of women": a unit may hold several; "1 unit of women and men together"
+            return ", ".join(
+                f"{n} unit{'s' * (n > 1)} of {f'{together} together' if k == MIXED else form[1].removeprefix('of ')}"
+                for n, k, form in forms
+            )
+        return ", ".join(f"{n} {form[n > 1]}" for n, _, form in forms)
 
     real: dict[tuple, list[int]] = defaultdict(lambda: [0])
     for stratum in speakers.values():

@@ -344,6 +344,41 @@ def test_the_small_group_note_counts_speakers_not_the_units_shared_recordings_jo
     ), note
 
 
+def test_a_unit_joining_a_woman_and_a_man_is_said_so_not_of_gender_mixed():
+    """Copies of recordings joining a woman and a man into one unit made its stratum "mixed", and the
+    small-group note said "train (1 unit of men, 1 unit of gender mixed)"; a speaker whose own rows give
+    both genders was "1 of gender mixed"."""
+    from loaders.errors import SplitNote
+
+    template = loaders.Utterance(
+        id="", corpus="carehome", path="", language="ind", age_group="eld", emotions=("anger",),
+        label_space=("anger", "sadness"), duration_s=1.0, sample_rate_hz=16000, gender="f",
+    )  # fmt: skip
+    records = [
+        dataclasses.replace(template, id=f"carehome/s{i}_{k}", speaker_id=f"s{i}", gender="f" if i < 2 else "m")
+        for i in range(6)
+        for k in range(3)
+    ]
+    copies = [("carehome/s0_0", "carehome/s2_1"), ("carehome/s1_0", "carehome/s3_1")]  # a woman and a man, twice
+    with pytest.warns(SplitNote) as got:
+        splits.assign_splits(records, "speaker", identical=copies)
+    [note] = [str(w.message) for w in got if w.category is SplitNote and "small-group rule" in str(w.message)]
+    assert "the small-group rule gives 2/1/1, train (1 unit of men, 1 unit of women and men together) holding" in note
+    assert "mixed" not in note, note
+    five = [
+        dataclasses.replace(r, gender="f" if r.speaker_id in ("s0", "s1", "s2") and r.id != "carehome/s0_2" else "m")
+        for r in records
+        if r.speaker_id != "s5"
+    ]  # s0: f, f, m
+    with pytest.warns(SplitNote) as got:
+        splits.assign_splits(five, "speaker", identical=[])
+    [note] = [str(w.message) for w in got if w.category is SplitNote and "small-group rule" in str(w.message)]
+    assert note.startswith(
+        "carehome's group ind_eld has 5 speakers (2 women, 2 men, 1 whose rows give more than one "
+    ), note
+    assert "mixed" not in note, note
+
+
 def test_the_speaker_protocol_warns_where_it_replaces_an_official_split(tmp_path, capsys):
     """ESD's and YueMotion's released splits were replaced under --protocol speaker without a word."""
     import warnings
