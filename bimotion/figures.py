@@ -203,19 +203,31 @@ def _is_colour_bar(ax) -> bool:
     return getattr(ax, "_colorbar", None) is not None
 
 
-_ONCE: list[set[tuple[str, int]]] = []  # within notes_once: the (PNG name, parts) whose note save_pages has said
+_ONCE: list[tuple[set[tuple[str, int]], Path | None]] = []  # within notes_once: the (PNG name, parts) said; the root
 
 
 @contextlib.contextmanager
-def notes_once():
+def notes_once(root: str | Path | None = None):
     """Within the block (a grid's run, which saves a ``seed0.confusion.png`` for every model), the note of
     :func:`save_pages` on a figure taller than a page is said once for each PNG name and number of parts,
-    the first such figure's, saying so; not again for every model.  A block within one shares its record."""
-    _ONCE.append(_ONCE[-1] if _ONCE else set())
+    the first such figure's, saying so; not again for every model.  A block within one shares its record.
+    ``root``: the run's output folder, which the note names the figure's path from
+    (``metrics/zho_adu/seed0.confusion.png``: which model's figure it measured)."""
+    said, outer = _ONCE[-1] if _ONCE else (set(), None)
+    _ONCE.append((said, Path(root) if root is not None else outer))
     try:
         yield
     finally:
         _ONCE.pop()
+
+
+def _named(path: Path) -> str:
+    """``path`` as a note names it: from the output folder of the run it is saved in (:func:`notes_once`),
+    else its folder and name (``zho_adu/seed0.confusion.png``)."""
+    root = _ONCE[-1][1].resolve() if _ONCE and _ONCE[-1][1] is not None else None
+    if root is not None and path.resolve().is_relative_to(root):
+        return path.resolve().relative_to(root).as_posix()
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
 def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None) -> list[Path]:
@@ -231,17 +243,17 @@ def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None)
     written = [] if len(parts) < 2 else _write_pages(fig, path, parts, metadata)
     _remove_stale_pages(path, len(parts) if len(parts) > 1 else 0)
     png = path.with_suffix(FORMATS[0]).name
-    if parts and _ONCE and (png, len(parts)) in _ONCE[-1]:
+    if parts and _ONCE and (png, len(parts)) in _ONCE[-1][0]:
         return written  # said for an earlier figure of this run (notes_once): not once per model
     if parts:
         whole = fig.get_tightbbox(fig.canvas.get_renderer()).height + 2 * SAVED_MARGIN_IN
-        once = ""
+        once, named = "", _named(path.with_suffix(FORMATS[0]))
         if _ONCE:
-            _ONCE[-1].add((png, len(parts)))
+            _ONCE[-1][0].add((png, len(parts)))
             cut = "of one row of panels" if len(parts) == 1 else f"in {len(parts)} parts"
             once = f"; said once: this run's other {png} files over a page {cut} are not noted again"
         if len(parts) == 1:
-            print(f"note: {png} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in, and is one row of "
+            print(f"note: {named} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in, and is one row of "
                   f"panels, not cut into parts: it is saved whole and prints at {PAGE_HEIGHT_IN / whole:.0%} of its "
                   f"size to fit a page (no command of bimotion's draws such a figure; a figure of your own prints at "
                   f"its size drawn at most {PAGE_HEIGHT_IN - 2 * SAVED_MARGIN_IN:g} in tall: figsize){once}",
@@ -250,7 +262,7 @@ def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None)
             tall = max(p.frame_top - p.frame_bottom for p in parts) + 2 * SAVED_MARGIN_IN
             over = f" (one row of panels is {tall:.1f} in, taller than a page)" if tall > PAGE_HEIGHT_IN + 1e-6 else ""
             names = ", ".join(p.name for p in written if p.suffix == FORMATS[0])
-            print(f"note: {png} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in: also wrote it in "
+            print(f"note: {named} is {whole:.1f} in tall, over a page's {PAGE_HEIGHT_IN:g} in: also wrote it in "
                   f"{len(parts)} page-sized parts beside it, {names} (and each as .svg, each with the "
                   f"figure's key){over}{once}", file=sys.stderr, flush=True)  # fmt: skip
     return written

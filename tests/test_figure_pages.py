@@ -255,14 +255,18 @@ def test_a_grid_says_the_note_of_a_figure_over_a_page_once_not_for_every_models_
         return save_figure(fig, tmp_path / folder / "seed0.confusion.png")
 
     grid = Grid.__new__(Grid)  # Grid.run's own scope, its steps three models' figures
-    grid.config, grid.command = SimpleNamespace(num_threads=1), []
-    monkeypatch.setattr(Grid, "_run", lambda self: [tall(model) for model in ("zho_adu", "zho_eld", "eng_adu")])
+    grid.config, grid.command, grid.out = SimpleNamespace(num_threads=1), [], tmp_path
+    monkeypatch.setattr(Grid, "_run", lambda self: [tall(f"metrics/{m}") for m in ("zho_adu", "zho_eld", "eng_adu")])
     files = grid.run()
     assert all(any(f.name == "seed0.confusion-page2.png" for f in written) for written in files), files
     said = capsys.readouterr().err
     assert said.count("in tall, over a page's 9 in: also wrote it in") == 1, said
+    # which model's figure it measured: its path in the run's output folder (it named seed0.confusion.png alone)
+    assert said.startswith("note: metrics/zho_adu/seed0.confusion.png is "), said
     assert "seed0.confusion-page1.png, seed0.confusion-page2.png (and each as .svg, each with the figure's key)" in said
     assert "said once: this run's other seed0.confusion.png files over a page in 2 parts are not noted again" in said
     tall("a")
-    tall("b")  # outside a run: each figure, as before
-    assert capsys.readouterr().err.count("in tall, over a page's 9 in") == 2
+    tall("b")  # outside a run: each figure, as before, named by its folder and name
+    said = capsys.readouterr().err
+    assert said.count("in tall, over a page's 9 in") == 2
+    assert "note: a/seed0.confusion.png is " in said and "note: b/seed0.confusion.png is " in said

@@ -226,8 +226,9 @@ class Grid:
 
     def run(self) -> GridResult:
         """:meth:`_run` on the config's threads, its files naming :attr:`command` (:func:`command_scope`), a
-        note of a figure over a page said once, not for each model's confusion figure (:func:`notes_once`)."""
-        with torch_threads(self.config.num_threads), command_scope(self.command), notes_once():
+        note of a figure over a page said once, not for each model's confusion figure, naming its path in
+        :attr:`out` (:func:`notes_once`)."""
+        with torch_threads(self.config.num_threads), command_scope(self.command), notes_once(self.out):
             return self._run()
 
     def _run(self) -> GridResult | None:
