@@ -474,6 +474,14 @@ def copies_apart(corpus: str) -> tuple[str, str]:
     return why, "its test scores count those clips as unheard: say so where you report them"
 
 
+# Why copies of one recording in two corpora lie in different splits, and what to do (prepare's warning,
+# ``check``'s failure): each corpus is split on its own, so no split drawn here can keep them together.
+CORPORA_APART: tuple[str, str] = (
+    "each corpus is split on its own, so prepare does not move them",
+    "remove the copies from one corpus and prepare again",
+)
+
+
 # What prepare.json records of how it split the users' corpora, and scores.json carries per benchmark
 # (``user_splits``): ``user_split_columns``, the corpora split by their own ``split`` column;
 # ``user_split_shared_speakers``, of each of those, how many speakers its column put in more than one

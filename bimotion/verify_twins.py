@@ -30,7 +30,7 @@ def split_apart(twins: Iterable[list[tuple[str, str]]]) -> tuple[dict[str, list[
 def cross_split_problem(found: list[Pair], within: dict[str, list[Pair]], across: list[Pair]) -> str:
     """Clips whose stored audio another split holds (``found``), and the sets of :func:`split_apart`, in
     prepare's words: why they lie there and what to do."""
-    from .splits import copies_apart
+    from .splits import CORPORA_APART, copies_apart
 
     line = f"{len(found)} audio clip(s) appear in two splits, e.g. {found[0]}"
     for corpus, pairs in within.items():
@@ -39,10 +39,8 @@ def cross_split_problem(found: list[Pair], within: dict[str, list[Pair]], across
         line += f"{why}; {fix}"
     if across:
         corpora = " and ".join(sorted({_corpus(clip) for a, s, b, t in across for clip in ((a, s), (b, t))}))
-        line += (
-            f"; {corpora} share {len(across)} recording(s) in different splits, {_example(across)}: each corpus is "
-            "split on its own, so prepare does not move them; remove the copies from one corpus and prepare again"
-        )
+        why, fix = CORPORA_APART
+        line += f"; {corpora} share {len(across)} recording(s) in different splits, {_example(across)}: {why}; {fix}"
     return line
 
 

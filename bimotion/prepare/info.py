@@ -366,7 +366,7 @@ def warn_split_apart(summary: Mapping[str, dict], split_of: Mapping[str, str]) -
 
     from loaders.errors import ProtocolWarning
 
-    from ..splits import copies_apart
+    from ..splits import CORPORA_APART, copies_apart
 
     for key, n in summary.items():
         if not n["split_apart"]:
@@ -376,10 +376,7 @@ def warn_split_apart(summary: Mapping[str, dict], split_of: Mapping[str, str]) -
         example = f"e.g. {' and '.join(f'{i} ({split_of[i]})' for i in pair)}: a test clip is then also a training clip"
         if "+" in key:
             head = f"{' and '.join(key.split('+'))} share {n['sets']} recording(s) (identical audio)"
-            why, fix = (
-                "each corpus is split on its own, so prepare does not move them",
-                "remove the copies from one corpus and prepare again",
-            )
+            why, fix = CORPORA_APART
         else:
             head = f"{key} holds {n['sets']} set(s) of identical audio ({n['clips']} clips)"
             why, fix = copies_apart(key)
