@@ -31,6 +31,14 @@ def test_the_command_names_scripts_and_folders_and_hides_tokens(tmp_path):
     ]  # fmt: skip
 
 
+def test_a_secrets_flag_spelled_with_dashes_is_hidden_too():
+    """transformers' argument parser takes ``--hub-token`` for ``--hub_token``; the recorded command
+    showed its value (the secret rule read only the underscore spelling)."""
+    assert public_command(["train.py", "--hub-token", "hf_secret", "--hub-token=hf_other"]) == [
+        "train.py", "--hub-token", HIDDEN, f"--hub-token={HIDDEN}",
+    ]  # fmt: skip
+
+
 def test_provenance_names_the_versions_and_the_data_by_content(tmp_path):
     folder = testing.write_prepared(tmp_path / "bimotion", shards=[("csed", "zho_eld")], sizes={"test": 2})
     recorded = provenance({"bimotion": str(folder), "yuemotion": None, "cache_dir": str(tmp_path)}, seed=3)

@@ -166,7 +166,9 @@ def compared(name: str) -> bool:
 
 
 def is_secret(name: str) -> bool:
-    """Whether the argument (or flag, without its dashes) ``name`` holds a secret: ``token``, ``*_token``."""
+    """Whether the argument (or flag, without its leading dashes) ``name`` holds a secret: ``token``, ``*_token``
+    (``hub-token`` too: transformers' parser takes a flag's dashed spelling)."""
+    name = name.replace("-", "_")
     return name == "token" or name.endswith("_token")
 
 
