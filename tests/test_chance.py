@@ -120,10 +120,12 @@ def test_group_aggregation_modes_by_hand(mode, expected):
 
 def test_pooled_arg_max_chance_is_what_a_blind_guesser_among_each_clips_own_labels_scores():
     """Pooled, the arg-max chance level guessed over every corpus's labels at once (e.g. anger for a
-    clip annotated only positive/negative/neutral), which the arg-max reading never predicts: 27.7 here
-    against 39.7 for a blind guesser restricted to each clip's own annotated labels.  The truth by
-    brute force: scikit-learn's weighted F1 of always each clip's most frequent own label, and of
-    guessing its own labels at their (renormalised) frequencies, over the clips repeated 300 times."""
+    clip annotated only positive/negative/neutral), which the arg-max reading never predicts: 27.7 here.
+    A blind guesser restricted to each clip's own annotated labels knows that label space's clips:
+    always corpus a's most frequent (anger) and b's (neutral) scores 51.6; choosing among a's labels
+    by the pool's frequencies instead (neutral for a too, 39.7) understated it.  The truth by brute
+    force: scikit-learn's weighted F1 of always each label space's most frequent label, and of guessing
+    its labels at their frequencies among its clips, over the clips repeated 300 times."""
     from sklearn.metrics import f1_score
 
     a, b = ("anger", "happiness", "neutral"), ("positive", "negative", "neutral")
@@ -132,13 +134,14 @@ def test_pooled_arg_max_chance_is_what_a_blind_guesser_among_each_clips_own_labe
     labels, mask = _matrix([{name: int(name == t) for name in space} for space, t in truths])
     pred = {"id": np.arange(len(truths)).astype(str), "corpus": np.array(["a"] * 10 + ["b"] * 12),
             "group": np.array(["eng_eld"] * len(truths)), "labels": labels, "label_mask": mask}  # fmt: skip
-    truth, allowed = np.tile(labels.argmax(1), 300), np.tile(mask, (300, 1)).astype(bool)
-    share = np.where(allowed, np.bincount(truth, minlength=len(LABELS)) / len(truth), 0.0)
+    truth, corpus = np.tile(labels.argmax(1), 300), np.tile(pred["corpus"], 300)
+    share = np.stack([np.bincount(truth[corpus == c], minlength=len(LABELS)) / (corpus == c).sum() for c in corpus])
     frequent = f1_score(truth, share.argmax(1), average="weighted")
     rng = np.random.default_rng(0)
-    cumulative = (share / share.sum(1, keepdims=True)).cumsum(1)
+    cumulative = share.cumsum(1)
     guessed = [f1_score(truth, (cumulative < rng.random((len(truth), 1))).sum(1), average="weighted") for _ in range(5)]
     expected = 100 * max(frequent, float(np.mean(guessed)))
+    assert expected == pytest.approx(51.6, abs=0.1)  # always anger for a, neutral for b
     assert chance_of_test(pred, "pooled", "weighted_f1_argmax")["chance"] == pytest.approx(expected, abs=0.5)
     out = score_groups(labels.astype(float), labels, mask, pred["corpus"], pred["group"], group_score="pooled")
     assert 100 * out["groups"]["eng_eld"]["chance"]["weighted_f1_argmax"] == pytest.approx(expected, abs=0.5)

@@ -103,20 +103,22 @@ def argmax_chance(labels: np.ndarray, mask: np.ndarray) -> float:
     """Chance level (a fraction) of ``weighted_f1_argmax`` on one set of clips: the better of always
     guessing the most frequent label (``p * 2p / (1 + p)``) and guessing at the labels' frequencies
     (``sum p_k^2``), over the labels as :func:`argmax_truth` reads them.  As the arg-max reading, the
-    guesser picks each clip's label among the labels that clip annotates: in a pool of corpora with
-    different label spaces, the most frequent of its own labels, or its own labels at their
-    frequencies (renormalised over them); the F1 of the expected counts, as ``p`` and ``sum p_k^2``
-    are for a set of one label space."""
+    guesser picks each clip's label among the labels that clip annotates, and, blind, guesses alike
+    for every clip of one label space: in a pool of corpora with different label spaces, the most
+    frequent label among that space's clips, or that space's labels at their frequencies there; the
+    F1 of the expected counts, as ``p`` and ``sum p_k^2`` are for a set of one label space."""
     mask = np.asarray(mask).astype(bool)
     truth = argmax_truth(labels, mask).astype(np.float64)
-    support = truth.sum(0)
-    if support.sum() == 0:
+    if truth.sum() == 0:
         return 0.0
-    share = np.where(mask, support / support.sum(), 0.0)
-    top = arg_max(share, mask)
-    frequent = np.zeros(mask.shape)
-    frequent[np.flatnonzero(top >= 0), top[top >= 0]] = 1.0
-    at_frequencies = share / np.maximum(share.sum(-1, keepdims=True), np.finfo(float).tiny)
+    frequent, at_frequencies = np.zeros(mask.shape), np.zeros(mask.shape)
+    spaces, which = np.unique(mask, axis=0, return_inverse=True)
+    for s, space in enumerate(spaces):
+        rows = np.flatnonzero(which.reshape(-1) == s)
+        own = truth[rows].sum(0)  # the label counts of this space's clips (none outside ``space``)
+        if own.sum() > 0:
+            frequent[rows, arg_max(own, space)] = 1.0
+            at_frequencies[rows] = own / own.sum()
     return float(max(f1_from_counts(*label_counts(guess, truth, mask))[0] for guess in (frequent, at_frequencies)))
 
 
