@@ -1288,3 +1288,21 @@ def test_a_window_shorter_than_the_default_hop_alone_is_scored_without_gaps(mode
     assert main(["predict", "--model", str(models["ours"]), clip, "--window-s", "1", "--hop-s", "1.5"]) == 2
     assert "error: --hop-s must be in (0, --window-s 1.0], not 1.5" in capsys.readouterr().err
     assert Windowing().hop_s == 2.0 and Windowing(window_s=0.5).hop_s == 0.5 and Windowing(window_s=8).hop_s == 2.0
+
+
+def test_one_sigmoid_turns_logits_into_scores():
+    """predict's scores had their own sigmoid (bimotion.predict.model) beside an unused one in
+    bimotion.training.metrics, which clipped logits to +-60 in their own dtype: one rule now, in
+    bimotion.training.f1 beside the logit rule (present) that decides the labels."""
+    import ast
+
+    from conftest import REPO
+
+    found = [
+        f"{path.relative_to(REPO)}"
+        for package in ("bimotion", "loaders", "yuemotion")
+        for path in sorted((REPO / package).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef) and node.name == "sigmoid"
+    ]
+    assert found == ["bimotion/training/f1.py"]

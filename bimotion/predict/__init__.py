@@ -27,14 +27,14 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from bimotion.training.f1 import logit_cut, present
+from bimotion.training.f1 import logit_cut, present, sigmoid
 from loaders.errors import CorpusError
 from loaders.levels import QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, peak_dbfs
 
 from .audio import AudioSource, OptionError, PredictError, audio_blocks, find_audio, without_ffmpeg
 from .clipping import ClipTrack
 from .labels import parse_label_map
-from .model import Predictor, check_source, load_predictor, sigmoid, training_notes
+from .model import Predictor, check_source, load_predictor, training_notes
 from .output import RowWriter, WindowPrediction, check_excel, output_format
 from .report import PredictReport
 from .windows import Windowing, window_count, windows

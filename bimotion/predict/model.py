@@ -14,6 +14,7 @@ import numpy as np
 
 from bimotion.console import transformers_bars
 from bimotion.hub import is_hub_id
+from bimotion.training.f1 import sigmoid
 from bimotion.training.inference import padding_unheard
 from bimotion.training.outputs import (
     MANIFEST,
@@ -93,11 +94,6 @@ class Predictor:
         batch = collate([{"audio": c} for c in clips])
         logits = batch_logits(self.model, batch, self.device, sample_rate_hz=self.sample_rate_hz)
         return logits[:, [i for i, _ in self.reported]]
-
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    """The scores (float64) of :meth:`Predictor.logits`."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(logits).astype(np.float64)))
 
 
 def load_predictor(

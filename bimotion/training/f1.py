@@ -53,6 +53,12 @@ def present(logits: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
     return np.asarray(logits) > logit_cut(threshold)
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """The scores (float64: a float32 logit's score is not rounded further) of ``logits``: what
+    ``bimotion predict`` writes; which labels are present is decided on the logit (:func:`present`)."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+
+
 def weighted_f1(
     preds: np.ndarray, labels: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None
 ) -> np.ndarray:

@@ -78,10 +78,6 @@ CHANCE_OF = {  # ... by metric (:data:`~.f1.METRICS`)
 }
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
-
-
 def masked_bce(logits: np.ndarray, labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Per-sample masked BCE (numpy twin of :func:`bimotion.training.loss.per_sample_loss`)."""
     x, y = logits.astype(np.float64), labels.astype(np.float64)
