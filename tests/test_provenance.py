@@ -80,3 +80,10 @@ def test_an_argument_longer_than_a_file_name_is_kept_as_given():
     assert public_command(["train.py", "--train_configs", long, f"--run_name={long}"]) == [
         "train.py", "--train_configs", long, f"--run_name={long}",
     ]  # fmt: skip
+
+
+def test_an_abbreviated_secrets_flag_is_hidden_too():
+    """argparse takes an unambiguous prefix of a flag: ``--hub_tok hf_x`` sets --hub_token, and its value was
+    recorded in plain text (provenance, model cards, metrics files)."""
+    command = public_command(["train.py", "--hub_tok", "hf_x", "--hub-tok=hf_y", "--hub_model_id", "me/m"])
+    assert command == ["train.py", "--hub_tok", HIDDEN, f"--hub-tok={HIDDEN}", "--hub_model_id", "me/m"]

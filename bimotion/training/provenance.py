@@ -126,7 +126,7 @@ def public_command(argv: list[str] | None = None) -> list[str]:
         if hide_next:
             command.append(HIDDEN)
             hide_next = False
-        elif arg.startswith("--") and is_secret(arg.split("=", 1)[0][2:]):
+        elif arg.startswith("--") and _secret_flag(arg.split("=", 1)[0][2:], is_secret):
             hide_next = "=" not in arg
             command.append(arg if hide_next else f"{arg.split('=', 1)[0]}={HIDDEN}")
         elif arg.startswith("--") and "=" in arg:
@@ -135,6 +135,18 @@ def public_command(argv: list[str] | None = None) -> list[str]:
         else:
             command.append(public_source(arg))
     return command
+
+
+SECRET_FLAGS = ("token", "hub_token")  # the secrets' flags of the recipes (TrainingArguments' hub_token)
+
+
+def _secret_flag(flag: str, is_secret) -> bool:
+    """Whether ``flag`` (without its dashes) sets a secret: one's name (:func:`~.identity.is_secret`), or an
+    abbreviation of one that argparse takes (``hub_tok``: a prefix of :data:`SECRET_FLAGS`' names; a
+    prefix that names no flag alone is refused by argparse before anything is written, so hiding its
+    value costs nothing)."""
+    name = flag.replace("-", "_")
+    return is_secret(name) or (len(name) >= 3 and any(secret.startswith(name) for secret in SECRET_FLAGS))
 
 
 def provenance(datasets: dict[str, str | None], seed: int | None = None) -> dict:
