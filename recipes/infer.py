@@ -7,7 +7,9 @@ Writes per-group, per-corpus scores (weighted F1, per-label F1, macro F1, UA) to
 ``--output_file`` (default: ``inference_<split>.json`` in ``--output_dir``, or in the model folder),
 with each test group's relation to the training groups (in_group, cross_lingual, cross_age, cross_all,
 or cross_group: its language and age group each seen, never together; ``_not_held_out`` where the
-scored clips include clips the model trained on).
+scored clips include clips the model trained on).  It does not train: train.py's arguments it does not
+read (learning rate, epochs, precision, seed, data loading...) may sit in a shared arguments file, and
+are refused typed.
 """
 
 from __future__ import annotations
@@ -69,10 +71,25 @@ INFER_FLAGS = (
     "bimotion", "yuemotion", "dataset_cache_dir", "pad_to_multiple_of", "output_dir",
     "per_device_eval_batch_size", "use_cpu",
 )  # fmt: skip
+# and those TrainingArguments reads for it: the processes (process_index, main_process_first: a launcher's
+# --local_rank too), the progress bars, TF32 matmuls on a GPU
+SETUP_FLAGS = (
+    "local_rank", "ddp_backend", "ddp_timeout", "deepspeed", "accelerator_config", "parallelism_config",
+    "disable_tqdm", "tf32",
+)  # fmt: skip
 
 
 # the shared dataclasses' fields an arguments file may hold but the command line may not: typed, they would be ignored
 FILE_ONLY = {"test_configs": "--test_configs {value}: infer.py scores the groups of --configs: give --configs {value}"}
+IGNORED = "--{name} {{value}}: infer.py does not train and does not read it (an arguments file shared with train.py may hold it): leave it out"
+
+
+def file_only() -> dict[str, str]:
+    """:data:`FILE_ONLY`, and every other field of the shared dataclasses inference does not read (train.py's
+    --learning_rate, --num_train_epochs, --bf16, --seed...), each with :data:`IGNORED`."""
+    shared = [f.name for kind in (DataArguments, SERTrainingArguments) for f in dataclasses.fields(kind) if f.init]
+    ignored = [name for name in shared if name not in INFER_FLAGS + SETUP_FLAGS + tuple(FILE_ONLY)]
+    return {**FILE_ONLY, **{name: IGNORED.format(name=name) for name in ignored}}
 
 
 def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments) -> None:
@@ -111,7 +128,7 @@ def main(argv=None) -> int:
     # training's wording (checkpoints, the model, the card) says nothing of what inference writes there
     output_dir = parser._option_string_actions["--output_dir"]
     output_dir.help = "the folder inference_<split>.json goes to (default: the model's)"
-    recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS, file_only=FILE_ONLY)
+    recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS, file_only=file_only())
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.training.provenance import recorded_command
     from bimotion.training.run import infer  # torch, datasets: after the arguments are checked

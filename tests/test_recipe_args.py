@@ -518,13 +518,53 @@ def test_infer_refuses_test_configs_typed_and_ignores_an_arguments_files(paths, 
 
     def parse(*typed: str) -> tuple:
         parser = HfArgumentParser((infer.InferArguments, infer.DataArguments, infer.SERTrainingArguments))
-        return parse_arguments(parser, [str(tmp_path / "args.yaml"), *typed], file_only=infer.FILE_ONLY)
+        return parse_arguments(parser, [str(tmp_path / "args.yaml"), *typed], file_only=infer.file_only())
 
     recipe_args, data_args, _ = parse("--configs", "zho_eld")
     assert recipe_args.configs == ["zho_eld"] and data_args.test_configs == ["zho_adu"]
     with pytest.raises(SystemExit):
         parse("--test_configs", "zho_eld")  # after the file: typed
     assert "error: --test_configs zho_eld: infer.py scores the groups of --configs" in capsys.readouterr().err
+
+
+def test_infer_refuses_training_arguments_typed_it_would_ignore(paths, tmp_path, capsys):
+    """infer.py does not train: `--learning_rate 0.1`, `--num_train_epochs 3`, `--bf16`,
+    `--seed 1`, `--max_duration_s 5` typed on its command line were accepted and silently ignored.  Typed, each is
+    refused naming it; a shared arguments file (train.py's) holding them still works, and what inference
+    reads (batch size, output folder, bars, devices, a launcher's --local_rank) is still taken typed."""
+    import yaml
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import parse_arguments
+
+    infer = recipe("infer")
+    for name, typed in [("learning_rate", ["--learning_rate", "0.1"]), ("learning_rate", ["--learning-rate", "0.1"]),
+                        ("learning_rate", ["--learning_r", "0.1"]),
+                        ("num_train_epochs", ["--num_train_epochs", "3"]), ("bf16", ["--bf16", "false"]), ("seed", ["--seed", "1"]),
+                        ("load_best_model_at_end", ["--no_load_best_model_at_end"]),
+                        ("dataloader_num_workers", ["--dataloader_num_workers", "2"]),
+                        ("eval_strategy", ["--eval_strategy", "no"]), ("max_duration_s", ["--max_duration_s", "5"])]:  # fmt: skip
+        with pytest.raises(SystemExit) as exit_:
+            infer.main(["--model", paths["tiny"], "--bimotion", paths["data"], *typed])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and "Traceback" not in err, (typed, err)
+        assert err.splitlines()[-1].split("error: ")[1].startswith(f"--{name} "), (typed, err)
+        assert "infer.py does not train and does not read it" in err, (typed, err)
+    training = {"learning_rate": 1e-4, "num_train_epochs": 3, "bf16": False,
+                "seed": 1, "dataloader_num_workers": 2, "logging_steps": 10, "max_duration_s": 5}  # fmt: skip
+    (tmp_path / "args.yaml").write_text(yaml.safe_dump({"model": paths["tiny"], "bimotion": paths["data"], **training}))
+
+    def parse(*typed: str) -> tuple:
+        parser = HfArgumentParser((infer.InferArguments, infer.DataArguments, infer.SERTrainingArguments))
+        return parse_arguments(parser, [str(tmp_path / "args.yaml"), *typed], file_only=infer.file_only())
+
+    _, data_args, training_args = parse(
+        "--per_device_eval_batch_size", "2", "--output_dir", str(tmp_path / "out"), "--disable_tqdm", "true",
+        "--use_cpu", "--local_rank", "0", "--pad_to_multiple_of", "16",
+    )  # fmt: skip
+    assert (training_args.learning_rate, training_args.per_device_eval_batch_size) == (1e-4, 2)
+    assert training_args.disable_tqdm and data_args.pad_to_multiple_of == 16
+    assert not set(infer.file_only()) & set(infer.INFER_FLAGS + infer.SETUP_FLAGS)
 
 
 def test_push_to_hub_offline_fails_before_training_with_one_line(paths, capsys, monkeypatch):

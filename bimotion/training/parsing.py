@@ -112,10 +112,12 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
             from_file, argv = file_arguments(argv[0]), argv[1:]
         typed, argv = argv, from_file + argv
         record_command(sys._getframe(1).f_globals.get("__file__"), argv)  # what scores.json's provenance names
-        parsed = list(parser.parse_args_into_dataclasses(argv))
+        # before the dataclasses' own checks: a training flag's value is not what is wrong
+        typed_values = _typed_values(parser, from_file, typed, list(file_only or {}))
         for name, error in (file_only or {}).items():
-            if (value := _typed_value(parser, from_file, typed, name)) is not None:
+            if (value := typed_values[name]) is not None:
                 raise ArgumentError(error.format(value=" ".join(map(str, value)) if isinstance(value, list) else value))
+        parsed = list(parser.parse_args_into_dataclasses(argv))
         extra = parsed[-1] if parsed and isinstance(parsed[-1], argparse.Namespace) else argparse.Namespace()
         verbose = getattr(extra, "verbose", False)
         for key in ours & set(vars(extra)):
@@ -133,14 +135,25 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
 _UNTYPED = "\0untyped"
 
 
-def _typed_value(parser, from_file: list[str], typed: list[str], name: str):
-    """What the command line (``typed``, after the arguments file's ``from_file``) sets field ``name``
-    to, None if it does not set it: argparse itself reads it (each spelling and abbreviation it takes),
-    with a stand-in value given between the file's arguments and the typed ones."""
-    flag = next(a for a in parser._actions if a.dest == name).option_strings[0]
-    namespace, _ = parser.parse_known_args([*from_file, flag, _UNTYPED, *typed])
-    value = getattr(namespace, name)
-    return None if value in (_UNTYPED, [_UNTYPED]) else value
+def _typed_values(parser, from_file: list[str], typed: list[str], names: list[str]) -> dict:
+    """What the command line (``typed``, after the arguments file's ``from_file``) sets each field of
+    ``names`` to, None where it does not set it: argparse itself reads them (each spelling and
+    abbreviation it takes), with a stand-in value for each given between the file's arguments and the
+    typed ones (read as text: a number's, a boolean's or a choice's flag takes it too)."""
+    if not names:
+        return {}
+    actions = {name: next(a for a in parser._actions if a.dest == name) for name in names}
+    kept = {name: (a.type, a.choices) for name, a in actions.items()}
+    stand_ins = [x for a in actions.values() for x in (a.option_strings[0], _UNTYPED)]
+    try:
+        for action in actions.values():
+            action.type = action.choices = None
+        namespace, _ = parser.parse_known_args([*from_file, *stand_ins, *typed])
+    finally:
+        for name, action in actions.items():
+            action.type, action.choices = kept[name]
+    values = {name: getattr(namespace, name) for name in names}
+    return {name: None if value in (_UNTYPED, [_UNTYPED]) else value for name, value in values.items()}
 
 
 def file_arguments(path: str) -> list[str]:
