@@ -725,3 +725,30 @@ def test_a_stop_checkpoint_half_removed_is_never_resumed_from(tmp_path, monkeypa
         remove_saved_at_stop(tmp_path)
     assert (stop / "trainer_state.json").is_file() and (stop / INCOMPLETE).is_file()
     assert last_checkpoint(tmp_path) == str(kept)
+
+
+def test_probes_note_says_how_to_rerun_the_command_that_wrote_the_probes(tmp_path):
+    """predict and push given a probe-backed output said "rerun bimotion advise with --config paper" also for
+    a recipes/grid.py output, which advise did not write.  The fix now fits the folder: advise's output
+    (advice.json) says advise, a grid's (plan.json alone) the grid, a folder with neither says both."""
+    from bimotion.training.outputs import ADVICE, GRID_PLAN, PROBE_CONFIG, SCORES, probes_note
+
+    advise_fix = "or rerun bimotion advise with --config paper"
+    grid_fix = "or rerun recipes/grid.py with a config that fine-tunes (backend: finetune, as --config paper)"
+    for markers, fix, other in [
+        ((GRID_PLAN, ADVICE), advise_fix, "recipes/grid.py"),
+        ((GRID_PLAN,), grid_fix, "bimotion advise"),
+        ((), f"{advise_fix}, {grid_fix}", None),
+    ]:
+        out = tmp_path / "-".join(markers or ["none"])
+        seed = out / "models" / "zho_eld" / "seed0"
+        seed.mkdir(parents=True)
+        (seed / PROBE_CONFIG).write_text("{}")
+        (seed / SCORES).write_text("{}")
+        for marker in markers:
+            (out / marker).write_text("{}")
+        for given in (out, out / "models", out / "models" / "zho_eld"):
+            note = probes_note(given, "predict does not run")
+            assert note.endswith(f"which predict does not run: fine-tune the mixture you want with recipes/train.py "
+                                 f"--train_configs MIXTURE, {fix}"), (markers, given, note)  # fmt: skip
+            assert other is None or other not in note, (markers, note)

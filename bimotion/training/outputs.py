@@ -93,12 +93,23 @@ def models_hint(folder: str | os.PathLike, shown: int = 3) -> str:
     return f" (did you mean {' or '.join(found[:shown])}{more}?)" if found else ""
 
 
+# what a grid's (recipes/grid.py, bimotion.grid.runner) and an advise run's (bimotion.advise.report) output
+# folder holds beside its models/<model>/seed<k>: which of them wrote probes below a folder, and so how to rerun it
+GRID_PLAN = "plan.json"
+ADVICE = "advice.json"
+RERUN = {
+    ADVICE: "rerun bimotion advise with --config paper",
+    GRID_PLAN: "rerun recipes/grid.py with a config that fine-tunes (backend: finetune, as --config paper)",
+}
+
+
 def probes_note(folder: str | os.PathLike, refusal: str) -> str | None:
     """``the 6 model folders below it (A, ...) are probes (heads on frozen features, ...), which REFUSAL: fine-tune
     ...``: what a command that takes only fine-tuned models (``refusal``: ``"predict does not run"``, ``"push does
     not upload"``) says of a folder with probes below it (:func:`models_below` with :data:`PROBE_CONFIG`: a
-    probe-backed advise's or grid's output, its ``models/``) and how to get a fine-tuned model; None when there
-    are none."""
+    probe-backed advise's or grid's output, its ``models/``) and how to get a fine-tuned model: rerun advise
+    where the output is advise's (:data:`ADVICE` beside its ``models/``), the grid where it is a grid's
+    (:data:`GRID_PLAN` alone: an advise cut short before its report reads as one too); None when there are none."""
     probes = models_below(folder, config=PROBE_CONFIG)
     if not probes:
         return None
@@ -107,10 +118,13 @@ def probes_note(folder: str | os.PathLike, refusal: str) -> str | None:
         if len(probes) > 1
         else f"the model folder below it ({probes[0]}) is a probe (a head"
     )
+    parents = Path(probes[0]).expanduser().resolve().parents
+    output = parents[2] if len(parents) > 2 else None  # OUT of OUT/models/<model>/seed<k>
+    found = [fix for marker, fix in RERUN.items() if output and (output / marker).is_file()]
+    rerun = found[0] if found else ", or ".join(RERUN.values())  # neither marker: models moved out of their output
     return (
         f"{below} on frozen features, as advise's default probe backend and recipes/probe.py train), which "
-        f"{refusal}: fine-tune the mixture you want with recipes/train.py --train_configs MIXTURE, or rerun "
-        "bimotion advise with --config paper"
+        f"{refusal}: fine-tune the mixture you want with recipes/train.py --train_configs MIXTURE, or {rerun}"
     )
 
 
