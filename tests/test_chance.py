@@ -432,3 +432,18 @@ def test_a_confusion_panel_shows_the_score_its_counts_give_beside_chance():
         "4 clips",
         "UA 100.0% (chance 33.3%)",
     ]
+
+
+def test_a_clip_annotating_no_label_changes_no_chance_level():
+    """ua_chance ended in "ValueError: zero-size array to reduction operation maximum which has no identity"
+    for a set holding a clip that annotates no label (its label space is empty: nothing to guess). Such a clip
+    has no class, so both chance levels are now those of the set without it."""
+    from bimotion.training.f1 import argmax_chance, ua_chance
+
+    labels, mask = _matrix([{"anger": 1, "sadness": 0}] * 3 + [{"anger": 0, "sadness": 1}] + [{"neutral": 1}] * 2)
+    empty = np.zeros((1, labels.shape[1]))
+    for chance in (ua_chance, argmax_chance):
+        alone = chance(labels, mask)
+        assert chance(np.vstack([labels, empty]), np.vstack([mask, empty])) == alone, chance.__name__
+        assert chance(empty, empty) == 0.0, chance.__name__
+    assert ua_chance(labels, mask) == pytest.approx(2 / 3)  # 2 spaces, each guessing all of one class, of 3 classes

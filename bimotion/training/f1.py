@@ -134,7 +134,8 @@ def ua_chance(labels: np.ndarray, mask: np.ndarray) -> float:
     among the labels that clip annotates, its expected recalls.  Blind, it guesses alike for every clip
     of one label space; its best guess there is the label whose clips of that space are the largest
     share of its class, so UA's chance is the sum of those shares over the label spaces, over the classes
-    present: ``1 / classes present`` for one label space, more for corpora of different ones pooled."""
+    present: ``1 / classes present`` for one label space, more for corpora of different ones pooled.  A clip
+    that annotates no label (all of ``mask``'s row false) has no class and no label to guess: it changes nothing."""
     mask = np.asarray(mask).astype(bool)
     truth = argmax_truth(labels, mask).astype(np.float64)
     support = truth.sum(0)
@@ -143,5 +144,6 @@ def ua_chance(labels: np.ndarray, mask: np.ndarray) -> float:
         return 0.0
     spaces, which = np.unique(mask, axis=0, return_inverse=True)
     which = which.reshape(-1)
-    best = sum(ratio(truth[which == s].sum(0), support)[space].max() for s, space in enumerate(spaces))
+    # an empty label space (clips annotating no label) has no guess: its share is 0, not max() of nothing
+    best = sum(ratio(truth[which == s].sum(0), support)[space].max(initial=0.0) for s, space in enumerate(spaces))
     return float(best / present)
