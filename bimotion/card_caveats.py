@@ -147,13 +147,16 @@ def own_notes(corpus: str, info: dict) -> str:
 def recorded_caveats(info: dict) -> list[tuple[str, str]]:
     """``(corpus, caveat)`` of what ``prepare.json`` recorded of the data: genders train and test do not
     share, identical, low-rate, quiet, hard-clipped and known-defect clips."""
+    from .splits import copies_apart
+
     lines = [(corpus, f"**No gender in common:** {gap}.") for corpus, gap in _gender_gaps(info)]
     for corpus, n in info.get("identical_audio", {}).items():
         across = "+" in corpus  # copies in several corpora (loaders.identical): a caveat of each of them
         where = f"across {' and '.join(corpus.split('+'))}" if across else f"in {corpus}"
         split = ", each in one split" if across else ", each kept in one split"
         if n["split_apart"]:
-            why = "each corpus is split on its own" if across else "the corpus's own or a speaker split"
+            # a split drawn here keeps copies together: the corpus's own split column or its release's
+            why = "each corpus is split on its own" if across else copies_apart(corpus)[0]
             split = f", {n['split_apart']} of them across splits ({why})"
         labelled = f"; {n['labelled_differently']} set(s) labelled differently, kept as released"
         line = (

@@ -980,3 +980,21 @@ def test_a_corpus_caveat_on_the_cards_is_its_readers_declaration(prepared, monke
     monkeypatch.setitem(SOURCES, "tess", replace(SOURCES["tess"], caveat=""))
     assert not any("TESS" in line for line in caveats(info, []))
     assert "tess" not in data_caveats({"bimotion": real}, ["tess"])
+
+
+def test_the_card_says_why_copies_in_one_corpus_lie_in_different_splits_as_prepare_does():
+    """The dataset card gave "the corpus's own or a speaker split" as the reason copies of one recording in
+    one corpus lie in different splits, but a speaker split keeps them together (bimotion.splits._merged_units):
+    only the corpus's own split column, or a release's official split, puts them apart.  The card now gives
+    prepare's and check's reason (bimotion.splits.copies_apart)."""
+    from bimotion.card_caveats import recorded_caveats
+    from bimotion.splits import copies_apart
+
+    apart = {"sets": 3, "clips": 6, "split_apart": 2, "labelled_differently": 0}
+    info = {"shards": [], "identical_audio": {"esd": apart, "carehome": apart, "csed": {**apart, "split_apart": 0}}}
+    lines = dict(recorded_caveats(info))
+    for corpus in ("esd", "carehome"):
+        assert f"2 of them across splits ({copies_apart(corpus)[0]})." in lines[corpus], lines[corpus]
+    assert "speaker split" not in " ".join(lines.values())
+    assert "carehome's own split column puts them there" in lines["carehome"]
+    assert lines["csed"].endswith("(6 clips), each kept in one split."), lines["csed"]
