@@ -362,6 +362,7 @@ def test_infer_help_lists_what_inference_reads_and_help_all_the_rest(capsys):
     for flag in ("--learning_rate", "--max_duration_s", "--train_configs", "--num_train_epochs", "--test_configs"):
         assert flag not in short, flag
     assert "--help_all lists them" in short
+    assert "Those this does not read are taken from an arguments file only: typed, they are refused." in short
     with pytest.raises(SystemExit):
         recipe("infer").main(["--help_all"])
     assert "--learning_rate" in capsys.readouterr().out

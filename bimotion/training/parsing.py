@@ -97,7 +97,13 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser.usage = parser.usage or "%(prog)s [ARGS.yaml|ARGS.json] [-h] [--help_all] [--ARGUMENT VALUE ...]"
-    _describe(parser, sys._getframe(1).f_globals.get("__doc__"), full="--help_all" in argv, shown=shown)
+    _describe(
+        parser,
+        sys._getframe(1).f_globals.get("__doc__"),
+        full="--help_all" in argv,
+        shown=shown,
+        file_only=bool(file_only),
+    )
     ours = {"verbose", "help_all"}
     if "--verbose" not in parser._option_string_actions:  # a parser parsed twice keeps them
         parser.add_argument("--verbose", action="store_true", help="print the libraries' logs, bars and warnings too")
@@ -206,10 +212,11 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: %(default)s)".strip()
 
 
-def _describe(parser, doc: str | None, *, full: bool, shown=None) -> None:
+def _describe(parser, doc: str | None, *, full: bool, shown=None, file_only: bool = False) -> None:
     """The recipe's docstring as the description; unless ``full``, hide the ``TrainingArguments`` flags
     that keep transformers' defaults (except :data:`COMMON_FLAGS`), or, given ``shown``, every flag but
-    the first dataclass's and those; and say how to see them."""
+    the first dataclass's and those; and say how to see them (``file_only``: and that those the recipe
+    does not read are taken from an arguments file only)."""
     TrainingArguments = _training_arguments()
     parser.formatter_class = _HelpFormatter
     if doc and not parser.description:
@@ -248,6 +255,11 @@ def _describe(parser, doc: str | None, *, full: bool, shown=None) -> None:
         parser.epilog = (
             f"{hidden} more arguments, the training recipes' and transformers.TrainingArguments', are accepted "
             "too, so that one arguments file can serve training and this (--help_all lists them)."
+            + (
+                " Those this does not read are taken from an arguments file only: typed, they are refused."
+                if file_only
+                else ""
+            )
         )
     elif hidden:
         parser.epilog = (
