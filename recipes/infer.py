@@ -26,6 +26,8 @@ from bimotion.registry import SPLITS
 from bimotion.training.args import (
     ArgumentError,
     DataArguments,
+    ModelArguments,
+    RunArguments,
     SERTrainingArguments,
     check_classifier,
     check_configs,
@@ -84,15 +86,29 @@ FILE_ONLY = {"test_configs": "--test_configs {value}: infer.py scores the groups
 IGNORED = "--{name} {{value}}: infer.py does not train and does not read it (an arguments file shared with train.py may hold it): leave it out"
 
 
+@dataclass
+class TrainConfigs:
+    """train.py's own argument (its TrainArguments), so that train.py's arguments file serves this too."""
+
+    train_configs: list[str] | None = None
+
+
+# train.py's arguments that are no dataclass of this recipe's: read from an arguments file, and ignored
+TRAINING_ONLY = (TrainConfigs, ModelArguments, RunArguments)
+ARGUMENTS = (InferArguments, DataArguments, SERTrainingArguments, *TRAINING_ONLY)  # main's, in order
+
+
 def file_only() -> dict[str, str]:
     """:data:`FILE_ONLY`, and every other field of the shared dataclasses inference does not read (train.py's
-    --learning_rate, --num_train_epochs, --bf16, --seed...), each with :data:`IGNORED`."""
-    shared = [f.name for kind in (DataArguments, SERTrainingArguments) for f in dataclasses.fields(kind) if f.init]
+    --learning_rate, --num_train_epochs, --bf16, --seed, --train_configs, --model_name_or_path...), each with
+    :data:`IGNORED`."""
+    kinds = (DataArguments, SERTrainingArguments, *TRAINING_ONLY)
+    shared = [f.name for kind in kinds for f in dataclasses.fields(kind) if f.init]
     ignored = [name for name in shared if name not in INFER_FLAGS + SETUP_FLAGS + tuple(FILE_ONLY)]
     return {**FILE_ONLY, **{name: IGNORED.format(name=name) for name in ignored}}
 
 
-def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments) -> None:
+def check(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments, *_) -> None:
     datasets = data_args.datasets
     check_model(recipe.model, "--model")
     check_datasets(datasets, cache_dir=data_args.dataset_cache_dir)
@@ -124,11 +140,13 @@ def output_file(recipe: InferArguments, training_args: SERTrainingArguments) -> 
 
 
 def main(argv=None) -> int:
-    parser = HfArgumentParser((InferArguments, DataArguments, SERTrainingArguments))
+    parser = HfArgumentParser(ARGUMENTS)
     # training's wording (checkpoints, the model, the card) says nothing of what inference writes there
     output_dir = parser._option_string_actions["--output_dir"]
     output_dir.help = "the folder inference_<split>.json goes to (default: the model's)"
-    recipe, data_args, training_args = parse_arguments(parser, argv, check, shown=INFER_FLAGS, file_only=file_only())
+    recipe, data_args, training_args, *_ = parse_arguments(
+        parser, argv, check, shown=INFER_FLAGS, file_only=file_only()
+    )
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.training.provenance import recorded_command
     from bimotion.training.run import infer  # torch, datasets: after the arguments are checked

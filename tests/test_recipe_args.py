@@ -518,10 +518,10 @@ def test_infer_refuses_test_configs_typed_and_ignores_an_arguments_files(paths, 
     (tmp_path / "args.yaml").write_text(yaml.safe_dump(values))
 
     def parse(*typed: str) -> tuple:
-        parser = HfArgumentParser((infer.InferArguments, infer.DataArguments, infer.SERTrainingArguments))
+        parser = HfArgumentParser(infer.ARGUMENTS)
         return parse_arguments(parser, [str(tmp_path / "args.yaml"), *typed], file_only=infer.file_only())
 
-    recipe_args, data_args, _ = parse("--configs", "zho_eld")
+    recipe_args, data_args, *_ = parse("--configs", "zho_eld")
     assert recipe_args.configs == ["zho_eld"] and data_args.test_configs == ["zho_adu"]
     with pytest.raises(SystemExit):
         parse("--test_configs", "zho_eld")  # after the file: typed
@@ -552,20 +552,26 @@ def test_infer_refuses_training_arguments_typed_it_would_ignore(paths, tmp_path,
         assert err.splitlines()[-1].split("error: ")[1].startswith(f"--{name} "), (typed, err)
         assert "infer.py does not train and does not read it" in err, (typed, err)
     training = {"learning_rate": 1e-4, "num_train_epochs": 3, "bf16": False,
-                "seed": 1, "dataloader_num_workers": 2, "logging_steps": 10, "max_duration_s": 5}  # fmt: skip
+                "seed": 1, "dataloader_num_workers": 2, "logging_steps": 10, "max_duration_s": 5,
+                # train.py's own (TrainArguments, ModelArguments, RunArguments): its arguments file was refused
+                # ('Some specified arguments are not used by the HfArgumentParser: [--train_configs, ...]')
+                "train_configs": ["zho_eld"], "model_name_or_path": paths["tiny"], "early_stopping_patience": 2}  # fmt: skip
     (tmp_path / "args.yaml").write_text(yaml.safe_dump({"model": paths["tiny"], "bimotion": paths["data"], **training}))
 
     def parse(*typed: str) -> tuple:
-        parser = HfArgumentParser((infer.InferArguments, infer.DataArguments, infer.SERTrainingArguments))
+        parser = HfArgumentParser(infer.ARGUMENTS)
         return parse_arguments(parser, [str(tmp_path / "args.yaml"), *typed], file_only=infer.file_only())
 
-    _, data_args, training_args = parse(
+    _, data_args, training_args, *_ = parse(
         "--per_device_eval_batch_size", "2", "--output_dir", str(tmp_path / "out"), "--disable_tqdm", "true",
         "--use_cpu", "--local_rank", "0", "--pad_to_multiple_of", "16",
     )  # fmt: skip
     assert (training_args.learning_rate, training_args.per_device_eval_batch_size) == (1e-4, 2)
     assert training_args.disable_tqdm and data_args.pad_to_multiple_of == 16
     assert not set(infer.file_only()) & set(infer.INFER_FLAGS + infer.SETUP_FLAGS)
+    with pytest.raises(SystemExit):  # typed, train.py's own are refused as the others
+        parse("--train_configs", "zho_eld")
+    assert "--train_configs zho_eld: infer.py does not train" in capsys.readouterr().err
 
 
 def test_push_to_hub_offline_fails_before_training_with_one_line(paths, capsys, monkeypatch):
