@@ -829,3 +829,30 @@ def test_an_output_dir_that_cannot_be_written_is_a_usage_error(paths, tmp_path, 
         "choose another --output_dir"
     )
     assert list(shared.iterdir()) == []
+
+
+def test_infer_values_typed_after_an_arguments_file_extend_its_last_flag_as_argparse_reads_them(tmp_path, capsys):
+    """Values typed bare after an arguments file extend the file's last list flag, as argparse reads
+    them: `infer.py args.yaml eng_adu` with `configs` last in the file scores zho_eld and eng_adu (it was
+    refused as "--test_configs \\x00untyped eng_adu", the check's stand-in value in the message); with
+    `test_configs` last they extend the ignored field, refused naming only what was typed."""
+    import yaml
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import parse_arguments
+
+    infer = recipe("infer")
+
+    def parse(values: dict, *typed: str) -> tuple:
+        (tmp_path / "args.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
+        parser = HfArgumentParser((infer.InferArguments, infer.DataArguments, infer.SERTrainingArguments))
+        return parse_arguments(parser, [str(tmp_path / "args.yaml"), *typed], file_only=infer.FILE_ONLY)
+
+    recipe_args, data_args, _ = parse({"model": "m", "test_configs": ["zho_adu"], "configs": ["zho_eld"]}, "eng_adu")
+    assert recipe_args.configs == ["zho_eld", "eng_adu"] and data_args.test_configs == ["zho_adu"]
+    with pytest.raises(SystemExit):
+        parse({"model": "m", "configs": ["zho_eld"], "test_configs": ["zho_adu"]}, "eng_adu")
+    err = capsys.readouterr().err
+    assert "\0" not in err and err.splitlines()[-1].endswith(
+        "error: --test_configs eng_adu: infer.py scores the groups of --configs: give --configs eng_adu"
+    ), err

@@ -7,6 +7,7 @@ nor torch), so a check that raises :class:`ArgumentError` answers at once."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import sys
 from collections.abc import Iterable, Mapping
@@ -143,23 +144,31 @@ _UNTYPED = "\0untyped"
 
 def _typed_values(parser, from_file: list[str], typed: list[str], names: list[str]) -> dict:
     """What the command line (``typed``, after the arguments file's ``from_file``) sets each field of
-    ``names`` to, None where it does not set it: argparse itself reads them (each spelling and
-    abbreviation it takes), with a stand-in value for each given between the file's arguments and the
-    typed ones (read as text: a number's, a boolean's or a choice's flag takes it too)."""
+    ``names`` to, None where it does not set it: argparse itself reads the typed arguments alone (each
+    spelling and abbreviation it takes; values as text, so a number's, a boolean's or a choice's flag is
+    read too), its defaults replaced by a stand-in (argparse sets none an attribute already has), so
+    what is not the stand-in was typed.  Values typed bare, first, extend the file's last flag, as
+    argparse reads them (``infer.py args.yaml eng_adu``): they set ``name`` only where that flag is its."""
     if not names:
         return {}
-    actions = {name: next(a for a in parser._actions if a.dest == name) for name in names}
-    kept = {name: (a.type, a.choices) for name, a in actions.items()}
-    stand_ins = [x for a in actions.values() for x in (a.option_strings[0], _UNTYPED)]
+    kept = [(a, a.type, a.choices, a.required) for a in parser._actions]
+    bare = list(itertools.takewhile(lambda arg: not arg.startswith("-"), typed)) if from_file else []
     try:
-        for action in actions.values():
-            action.type = action.choices = None
-        namespace, _ = parser.parse_known_args([*from_file, *stand_ins, *typed])
+        for action in parser._actions:
+            action.required = False  # given in the file, or missing: not this question
+            if action.dest in names:
+                action.type = action.choices = None
+        namespace = argparse.Namespace(**dict.fromkeys(names, _UNTYPED))
+        namespace, _ = parser.parse_known_args(typed[len(bare) :], namespace=namespace)
     finally:
-        for name, action in actions.items():
-            action.type, action.choices = kept[name]
-    values = {name: getattr(namespace, name) for name in names}
-    return {name: None if value in (_UNTYPED, [_UNTYPED]) else value for name, value in values.items()}
+        for action, type_, choices, required in kept:
+            action.type, action.choices, action.required = type_, choices, required
+    values = {name: None if getattr(namespace, name) == _UNTYPED else getattr(namespace, name) for name in names}
+    last = next((arg for arg in reversed(from_file) if arg.startswith("--")), None)
+    action = parser._option_string_actions.get(last) if last else None
+    if bare and action is not None and action.dest in names and values[action.dest] is None:
+        values[action.dest] = bare
+    return values
 
 
 def file_arguments(path: str) -> list[str]:
