@@ -459,7 +459,14 @@ def copies_apart(corpus: str) -> tuple[str, str]:
     """Why copies of one recording (identical audio) in ``corpus`` lie in different splits, and what to
     do, as prepare's warning and ``check``'s failure say it: a split drawn here keeps each set in one
     split (:func:`~loaders.identical.keep_together`, :func:`_merged_units`), so it is a corpus of
-    one's own's ``split`` column, or a release's official split, which prepare keeps as published."""
+    one's own's ``split`` column, or a release's official split, which prepare keeps as published; of a
+    release with none (CSED), whose split prepare draws, a folder an older bimotion prepared."""
+    if corpus in PAPER and not isinstance(PAPER[corpus], Official):
+        return (
+            f"{corpus} has no official split: prepare draws it and keeps each set in one split, so this folder was "
+            "prepared by an older bimotion, which did not",
+            "prepare it again",
+        )
     if corpus not in PAPER:
         return (
             f"{corpus}'s own split column puts them there, which prepare does not change",

@@ -75,3 +75,22 @@ def test_a_releases_own_split_is_said_to_be_the_releases_with_the_protocol_that_
         "prepare with --protocol speaker, which draws each set into one split (scores not comparable with the paper's)",
     )
     assert copies_apart("elderreact")[1] == "its test scores count those clips as unheard: say so where you report them"
+
+
+def test_a_release_prepare_splits_itself_is_not_said_to_have_an_official_split_that_holds_copies_apart():
+    """CSED, CREMA-D, TESS and IEMOCAP have no official split: prepare draws theirs and keeps each set of
+    copies in one split, so `check` finding CSED's copies in two splits (a folder an older bimotion
+    prepared: 33 of its pairs) said "the csed release's official split puts them there, which prepare
+    keeps as published; its test scores count those clips as unheard"; it says to prepare it again."""
+    from bimotion.splits import copies_apart
+    from bimotion.verify_twins import cross_split_problem
+
+    pair = ("csed/Natural/Nat_Female-1", "train", "csed/Positive/Pos_female-54", "test")
+    problem = cross_split_problem([pair], {"csed": [pair]}, [])
+    assert "release's official split puts them there" not in problem, problem
+    assert problem.endswith(
+        "csed has no official split: prepare draws it and keeps each set in one split, so this folder was prepared "
+        "by an older bimotion, which did not; prepare it again"
+    ), problem
+    for corpus in ("crema_d", "tess", "iemocap"):
+        assert copies_apart(corpus)[1] == "prepare it again", corpus
