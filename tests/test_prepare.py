@@ -618,6 +618,25 @@ def test_a_group_of_enough_speakers_drawn_together_by_shared_audio_is_not_said_t
     assert "(too few speakers to fill every split)" in summary(info), summary(info)  # no copies: as before
 
 
+def test_a_group_whose_own_split_column_gives_no_validation_rows_is_said_so_not_too_few_speakers():
+    """A corpus of one's own whose `split` column gave no validation rows (4 speakers, one of them with a
+    recording filed twice) was said to have 'no validation rows (its 4 speakers, those sharing identical audio
+    drawn together as one, are too few to fill every split)', and without copies '(too few speakers to fill
+    every split)': prepare drew nothing there, the column put no row in validation.  It now says so."""
+    from bimotion.commands.prepare_notes import summary
+
+    shard = {"corpus": "carehome", "group": "ind_eld", "rows": 8, "duration_s": 8.0, "emotions": {}, "genders": {}}
+    info = {"shards": [{**shard, "split": "train", "speakers": 4}, {**shard, "split": "test", "speakers": 4}],
+            "speakers": {"carehome/ind_eld": 4}, "benchmark": "bimotion", "protocol": "paper", "seed": 0,
+            "corpora": [], "groups": {}, "user_split_columns": ["carehome"]}  # fmt: skip
+    copies = {"sets": 1, "clips": 2, "split_apart": 0, "labelled_differently": 0, "listed": {}}
+    for given in (info, {**info, "identical_audio": {"carehome": copies}}):
+        assert (
+            "note: group ind_eld has no validation rows (carehome's own split column puts none there): training on it "
+            "needs --validation_configs naming other groups"
+        ) in summary(given).splitlines(), summary(given)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [

@@ -206,9 +206,14 @@ def summary(info: dict) -> str:
 def _too_few(info: dict, group: str) -> str:
     """Why ``group`` has an empty split: too few speakers, or, where a corpus of it holds identical audio and
     it has a speaker for every split (prepare.json's ``speakers``), speakers drawn together by shared audio
-    (:func:`bimotion.splits._merged_units`): 8 speakers drawn as 2 units were said to be too few speakers."""
+    (:func:`bimotion.splits._merged_units`): 8 speakers drawn as 2 units were said to be too few speakers; or,
+    where every corpus of it is split by its own ``split`` column (``user_split_columns``), that column."""
     from bimotion.registry import SPLITS
 
+    corpora = sorted({s["corpus"] for s in info["shards"] if s["group"] == group})
+    if corpora and set(corpora) <= set(info.get("user_split_columns", [])):  # prepare drew no split of it
+        owners = " and ".join(f"{c}'s" for c in corpora)
+        return f"{owners} own {'split columns put' if len(corpora) > 1 else 'split column puts'} none there"
     counts = {key.partition("/")[0]: n for key, n in info.get("speakers", {}).items() if key.endswith(f"/{group}")}
     speakers = sum(counts.values())
     if speakers >= len(SPLITS) and set(counts) & set(info.get("identical_audio", {})):
