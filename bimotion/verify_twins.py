@@ -10,11 +10,12 @@ from collections.abc import Iterable
 Pair = tuple[str, str, str, str]  # (id, split, id, split)
 
 
-def split_apart(twins: Iterable[list[tuple[str, str]]]) -> tuple[dict[str, list[Pair]], list[Pair]]:
+def split_apart(twins: Iterable[list[tuple[str, str]]]) -> tuple[dict[str, list[Pair]], dict[str, list[Pair]]]:
     """Of the sets of identical clips (``twins``: each set's ``(id, split)``), a pair per set whose copies in
-    one corpus lie in different splits, per corpus, and a pair per set whose copies in two corpora do."""
+    one corpus lie in different splits, per corpus, and a pair per set whose copies in two corpora do, per
+    set of corpora the set spans (``a+b``, as ``prepare.json``'s ``identical_audio`` keys them)."""
     within: dict[str, list[Pair]] = {}
-    across: list[Pair] = []
+    across: dict[str, list[Pair]] = {}
     for members in twins:
         for corpus in dict.fromkeys(map(_corpus, members)):
             own = [m for m in members if _corpus(m) == corpus]
@@ -23,11 +24,11 @@ def split_apart(twins: Iterable[list[tuple[str, str]]]) -> tuple[dict[str, list[
         if pair := next(
             ((*a, *b) for a in members for b in members if a[1] != b[1] and _corpus(a) != _corpus(b)), None
         ):
-            across.append(pair)
-    return dict(sorted(within.items())), across
+            across.setdefault("+".join(sorted(set(map(_corpus, members)))), []).append(pair)
+    return dict(sorted(within.items())), dict(sorted(across.items()))
 
 
-def cross_split_problem(found: list[Pair], within: dict[str, list[Pair]], across: list[Pair]) -> str:
+def cross_split_problem(found: list[Pair], within: dict[str, list[Pair]], across: dict[str, list[Pair]]) -> str:
     """Clips whose stored audio another split holds (``found``), and the sets of :func:`split_apart`, in
     prepare's words: why they lie there and what to do."""
     from .splits import CORPORA_APART, copies_apart
@@ -37,10 +38,10 @@ def cross_split_problem(found: list[Pair], within: dict[str, list[Pair]], across
         why, fix = copies_apart(corpus)
         line += f"; {corpus} holds {len(pairs)} set(s) of identical audio in different splits, {_example(pairs)}: "
         line += f"{why}; {fix}"
-    if across:
-        corpora = " and ".join(sorted({_corpus(clip) for a, s, b, t in across for clip in ((a, s), (b, t))}))
+    for corpora, pairs in across.items():
         why, fix = CORPORA_APART
-        line += f"; {corpora} share {len(across)} recording(s) in different splits, {_example(across)}: {why}; {fix}"
+        line += f"; {' and '.join(corpora.split('+'))} share {len(pairs)} recording(s) in different splits, "
+        line += f"{_example(pairs)}: {why}; {fix}"
     return line
 
 

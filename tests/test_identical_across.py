@@ -100,3 +100,15 @@ def test_a_corpus_split_is_the_same_whether_or_not_a_corpus_with_copies_of_its_c
 
     alone = csed_split({"csed": csed})
     assert csed_split({"csed": csed, "carehome": home}) == alone
+
+
+def test_check_counts_copies_across_three_corpora_per_pair_of_corpora_as_prepare_does():
+    """Prepare warns per set of corpora sharing copies ('a and b share 1 recording(s) ...', 'a and c share 1
+    ...'); check said 'a and b and c share 2 recording(s) in different splits', as if b and c shared any."""
+    from bimotion.verify_twins import cross_split_problem, split_apart
+
+    twins = [[("a/1", "train"), ("b/1", "test")], [("a/2", "train"), ("c/2", "test")]]
+    problem = cross_split_problem([("a/1", "train", "b/1", "test")], *split_apart(twins))
+    assert "a and b and c" not in problem, problem
+    assert "; a and b share 1 recording(s) in different splits, e.g. a/1 (train) and b/1 (test): " in problem
+    assert "; a and c share 1 recording(s) in different splits, e.g. a/2 (train) and c/2 (test): " in problem
