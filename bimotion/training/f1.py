@@ -118,9 +118,7 @@ def argmax_chance(labels: np.ndarray, mask: np.ndarray) -> float:
     if truth.sum() == 0:
         return 0.0
     frequent, at_frequencies = np.zeros(mask.shape), np.zeros(mask.shape)
-    spaces, which = np.unique(mask, axis=0, return_inverse=True)
-    for s, space in enumerate(spaces):
-        rows = np.flatnonzero(which.reshape(-1) == s)
+    for space, rows in label_spaces(mask):
         own = truth[rows].sum(0)  # the label counts of this space's clips (none outside ``space``)
         if own.sum() > 0:
             frequent[rows, arg_max(own, space)] = 1.0
@@ -139,11 +137,18 @@ def ua_chance(labels: np.ndarray, mask: np.ndarray) -> float:
     mask = np.asarray(mask).astype(bool)
     truth = argmax_truth(labels, mask).astype(np.float64)
     support = truth.sum(0)
-    present = int((support > 0).sum())
-    if not present:
+    classes = int((support > 0).sum())
+    if not classes:
         return 0.0
-    spaces, which = np.unique(mask, axis=0, return_inverse=True)
-    which = which.reshape(-1)
     # an empty label space (clips annotating no label) has no guess: its share is 0, not max() of nothing
-    best = sum(ratio(truth[which == s].sum(0), support)[space].max(initial=0.0) for s, space in enumerate(spaces))
-    return float(best / present)
+    best = sum(ratio(truth[rows].sum(0), support)[space].max(initial=0.0) for space, rows in label_spaces(mask))
+    return float(best / classes)
+
+
+def label_spaces(mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(space, rows)`` for each label space among ``mask``'s clips (a row of annotated labels; a corpus's,
+    or several corpora's that annotate the same): the space, and the indices of its clips; what a blind
+    guesser tells clips apart by (:func:`argmax_chance`, :func:`ua_chance`)."""
+    spaces, which = np.unique(np.asarray(mask).astype(bool), axis=0, return_inverse=True)
+    which = which.reshape(-1)
+    return [(space, np.flatnonzero(which == s)) for s, space in enumerate(spaces)]
