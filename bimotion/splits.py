@@ -865,7 +865,7 @@ def _small_group_note(
     real: dict[tuple, list[int]] = defaultdict(lambda: [0])
     for stratum in speakers.values():
         real[stratum][0] += 1
-    head = f"{len(speakers)} speakers{f' ({who(real)})' if who(real) else ''}"
+    head = f"{len(speakers)} speaker{'s' * (len(speakers) != 1)}{f' ({who(real)})' if who(real) else ''}"
     if joined:
         head += f", drawn as {sum(now)} units (speakers, and sets of them sharing identical audio)"
     train = f" ({who(counts, SPLITS.index('train'), joined)})" if who(counts) else ""

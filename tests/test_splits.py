@@ -402,3 +402,9 @@ def test_the_speaker_protocol_warns_where_it_replaces_an_official_split(tmp_path
     assert main(["prepare", "-q", "--source", f"esd={esd}", "-o", str(tmp_path / "out"), "--protocol", "speaker"]) == 0
     err = capsys.readouterr().err
     assert err.startswith("warning: esd: the speaker protocol replaces its official split (") and "paper's" in err, err
+
+
+def test_the_small_group_note_of_one_speaker_says_one_speaker():
+    """The note's head said "has 1 speakers" for a group of one speaker."""
+    note = splits._small_group_note("carehome", "ind_eld", [1, 0, 0], {("f",): [1, 0, 0]}, {"s1": ("f",)})
+    assert note.startswith("carehome's group ind_eld has 1 speaker (1 woman), too few"), note
