@@ -856,3 +856,22 @@ def test_infer_values_typed_after_an_arguments_file_extend_its_last_flag_as_argp
     assert "\0" not in err and err.splitlines()[-1].endswith(
         "error: --test_configs eng_adu: infer.py scores the groups of --configs: give --configs eng_adu"
     ), err
+
+
+def test_infer_a_value_typed_bare_after_a_files_single_value_flag_is_not_said_to_be_that_flags(tmp_path, capsys):
+    """`infer.py args.yaml zho_eld` where the file's last key is a single value's flag (seed: 1) was refused as
+    "--seed zho_eld: infer.py does not train and does not read it", naming a value the user never gave
+    --seed (argparse does not read it as one); argparse's own line names the stray value now."""
+    import yaml
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import parse_arguments
+
+    infer = recipe("infer")
+    for last in ({"seed": 1}, {"bf16": False}):
+        (tmp_path / "args.yaml").write_text(yaml.safe_dump({"model": "m", **last}, sort_keys=False))
+        with pytest.raises(SystemExit):
+            parse_arguments(HfArgumentParser(infer.ARGUMENTS), [str(tmp_path / "args.yaml"), "zho_eld"],
+                            file_only=infer.file_only())  # fmt: skip
+        err = capsys.readouterr().err.splitlines()[-1]
+        assert "does not train" not in err and "zho_eld" in err, err

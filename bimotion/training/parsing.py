@@ -148,7 +148,8 @@ def _typed_values(parser, from_file: list[str], typed: list[str], names: list[st
     spelling and abbreviation it takes; values as text, so a number's, a boolean's or a choice's flag is
     read too), its defaults replaced by a stand-in (argparse sets none an attribute already has), so
     what is not the stand-in was typed.  Values typed bare, first, extend the file's last flag, as
-    argparse reads them (``infer.py args.yaml eng_adu``): they set ``name`` only where that flag is its."""
+    argparse reads them (``infer.py args.yaml eng_adu``): they set ``name`` only where that flag is its and
+    takes a list (after a single value's flag argparse itself refuses them, as unused)."""
     if not names:
         return {}
     kept = [(a, a.type, a.choices, a.required) for a in parser._actions]
@@ -166,7 +167,9 @@ def _typed_values(parser, from_file: list[str], typed: list[str], names: list[st
     values = {name: None if getattr(namespace, name) == _UNTYPED else getattr(namespace, name) for name in names}
     last = next((arg for arg in reversed(from_file) if arg.startswith("--")), None)
     action = parser._option_string_actions.get(last) if last else None
-    if bare and action is not None and action.dest in names and values[action.dest] is None:
+    # a single value's flag takes none: argparse refuses them
+    extends = action is not None and action.nargs in ("+", "*")
+    if bare and extends and action.dest in names and values[action.dest] is None:
         values[action.dest] = bare
     return values
 
