@@ -875,3 +875,17 @@ def test_infer_a_value_typed_bare_after_a_files_single_value_flag_is_not_said_to
                             file_only=infer.file_only())  # fmt: skip
         err = capsys.readouterr().err.splitlines()[-1]
         assert "does not train" not in err and "zho_eld" in err, err
+
+
+def test_infer_help_all_lists_the_choices_of_the_flags_it_takes_from_a_file_only(capsys):
+    """infer.py --help_all listed `--lr_scheduler_type LR_SCHEDULER_TYPE` and `--optim OPTIM`, without their
+    choices (the file-only check printed the help while it read those flags as text); it lists them as
+    train.py's does, for one arguments file serving both."""
+    with pytest.raises(SystemExit) as exit_:
+        recipe("infer").main(["--help_all"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0
+    assert "--lr_scheduler_type {linear,cosine," in out and "--optim {adamw_torch," in out, out
+    with pytest.raises(SystemExit) as exit_:  # help before a refusal, as argparse reads it
+        recipe("infer").main(["--learning_rate", "0.1", "--help"])
+    assert exit_.value.code == 0 and "--per_device_eval_batch_size" in capsys.readouterr().out

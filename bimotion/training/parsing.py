@@ -142,6 +142,16 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
 _UNTYPED = "\0untyped"
 
 
+class _Unheard(argparse.Action):
+    """A help flag while :func:`_typed_values` reads the typed arguments: notes that help was asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, _HELP, True)
+
+
+_HELP = "\0help"
+
+
 def _typed_values(parser, from_file: list[str], typed: list[str], names: list[str]) -> dict:
     """What the command line (``typed``, after the arguments file's ``from_file``) sets each field of
     ``names`` to, None where it does not set it: argparse itself reads the typed arguments alone (each
@@ -152,18 +162,22 @@ def _typed_values(parser, from_file: list[str], typed: list[str], names: list[st
     takes a list (after a single value's flag argparse itself refuses them, as unused)."""
     if not names:
         return {}
-    kept = [(a, a.type, a.choices, a.required) for a in parser._actions]
+    kept = [(a, a.__class__, a.type, a.choices, a.required) for a in parser._actions]
     bare = list(itertools.takewhile(lambda arg: not arg.startswith("-"), typed)) if from_file else []
     try:
         for action in parser._actions:
             action.required = False  # given in the file, or missing: not this question
+            if isinstance(action, argparse._HelpAction):  # --help_all: shown by the parse after, choices and all
+                action.__class__ = _Unheard
             if action.dest in names:
                 action.type = action.choices = None
         namespace = argparse.Namespace(**dict.fromkeys(names, _UNTYPED))
         namespace, _ = parser.parse_known_args(typed[len(bare) :], namespace=namespace)
     finally:
-        for action, type_, choices, required in kept:
-            action.type, action.choices, action.required = type_, choices, required
+        for action, class_, type_, choices, required in kept:
+            action.__class__, action.type, action.choices, action.required = class_, type_, choices, required
+    if getattr(namespace, _HELP, False):  # help, as the parse after shows it, before any refusal
+        return dict.fromkeys(names)
     values = {name: None if getattr(namespace, name) == _UNTYPED else getattr(namespace, name) for name in names}
     last = next((arg for arg in reversed(from_file) if arg.startswith("--")), None)
     action = parser._option_string_actions.get(last) if last else None
