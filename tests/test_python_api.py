@@ -316,3 +316,39 @@ def test_a_load_report_block_inside_another_keeps_the_outer_ones_line(monkeypatc
     assert logger.filters == before
     untouched = report()
     assert logger.filter(untouched) and "LOAD REPORT" in untouched.getMessage()
+
+
+def test_infer_scores_on_the_cpu_when_use_cpu_is_set_on_a_machine_with_a_gpu(folders, model, tmp_path, monkeypatch):
+    """infer.py --use_cpu true (infer's ``training_args.use_cpu``) was accepted and ignored on a machine
+    with a GPU: the scoring moved the model and every batch to ``cuda`` whenever one was available.  It
+    scores on the CPU when use_cpu is set, on the GPU otherwise (a GPU faked here: ``torch.cuda.is_available``
+    says True, and the model and batches stay on the CPU whatever device they are sent to)."""
+    import torch
+
+    from bimotion.training import inference
+    from bimotion.training import model as model_module
+    from bimotion.training.args import SERTrainingArguments
+    from bimotion.training.run import infer
+    from bimotion.training.spec import DataArguments
+
+    sent, load, scored = [], model_module.load_classifier, inference.batch_logits
+
+    def loaded(path):
+        net, feature_extractor = load(path)
+        net.to = lambda device: sent.append(("model", str(device))) or net
+        return net, feature_extractor
+
+    def batch_logits(net, batch, device, **kwargs):
+        sent.append(("batch", str(device)))
+        return scored(net, batch, "cpu", **kwargs)
+
+    monkeypatch.setattr(model_module, "load_classifier", loaded)
+    monkeypatch.setattr(inference, "batch_logits", batch_logits)
+    data_args = DataArguments(bimotion=folders["data"], dataset_cache_dir=folders["cache"])
+    on_cpu, on_gpu = SERTrainingArguments(disable_tqdm=True, use_cpu=True), SERTrainingArguments(disable_tqdm=True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    infer(model, data_args, on_cpu, configs=["zho_eld"], output_file=tmp_path / "cpu.json")
+    assert set(sent) == {("model", "cpu"), ("batch", "cpu")}
+    sent.clear()
+    infer(model, data_args, on_gpu, configs=["zho_eld"], output_file=tmp_path / "gpu.json")
+    assert set(sent) == {("model", "cuda"), ("batch", "cuda")}

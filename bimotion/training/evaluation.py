@@ -53,7 +53,7 @@ def infer(
     """Score a trained model on ``split`` of ``configs`` (default: every group of the given datasets),
     with :func:`bimotion.training.inference.predict` on whole clips; writes ``output_file`` (default:
     ``inference_<split>.json`` in the model folder) and returns its content.  ``training_args``: the
-    batch size, progress bar and processes (default: :class:`SERTrainingArguments`' defaults);
+    batch size, progress bar, processes and ``use_cpu`` (the CPU even where a GPU is available) (default: :class:`SERTrainingArguments`' defaults);
     ``command``: the command line ``provenance`` names (default: this process's; :func:`~.provenance.command_scope`).
     ``data_args.test_configs`` (:func:`~bimotion.training.run.train`'s test sets) is not what it scores: set
     without ``configs``, it is an :class:`~.parsing.ArgumentError` naming the fix (``configs=``); with
@@ -85,6 +85,7 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
         batch_size=training_args.per_device_eval_batch_size,
         progress=not training_args.disable_tqdm and training_args.process_index == 0,
         pad_to_multiple_of=data_args.pad_to_multiple_of,
+        device="cpu" if training_args.use_cpu else None,  # infer.py --use_cpu, on a machine with a GPU too
     )
     trained_labels = read_trained_labels(model_name_or_path)  # the others are scored as predicted absent
     scores = score_groups(

@@ -153,13 +153,15 @@ def predict(
     features: bool = False,
     progress: bool = True,
     pad_to_multiple_of: int | None = None,
+    device: str | None = None,
 ) -> dict:
     """``{"id", "corpus", "group", "speaker", "labels", "label_mask", "logits"}`` (and with ``features`` the
     pooled input of the last linear layer) for every row of a dataset from
     :func:`bimotion.training.data.load_shards`, in row order; whole clips, no cropping, longest
     first in batches of ``batch_size``, each clip's scores as if alone (:func:`clip_logits`; masked
     batches padded to ``pad_to_multiple_of`` samples, default :data:`PAD_MULTIPLE_S`); bfloat16
-    autocast on a GPU."""
+    autocast on a GPU.  ``device``: where it scores (default: ``cuda`` where a GPU is available, else
+    the CPU; as :func:`bimotion.predict.load_predictor`)."""
     import torch
     from tqdm.auto import tqdm
 
@@ -170,7 +172,7 @@ def predict(
     from .sampler import longest_first
 
     model, feature_extractor = load_classifier(str(model_dir))
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device).eval()
     rate_hz = int(feature_extractor.sampling_rate)
     collate = scoring_collator(feature_extractor, pad_to_multiple_of)
