@@ -84,6 +84,9 @@ SETUP_FLAGS = (
 # the shared dataclasses' fields an arguments file may hold but the command line may not: typed, they would be ignored
 FILE_ONLY = {"test_configs": "--test_configs {value}: infer.py scores the groups of --configs: give --configs {value}"}
 IGNORED = "--{name} {{value}}: infer.py does not train and does not read it (an arguments file shared with train.py may hold it): leave it out"
+# of those, the precision flags, which TrainingArguments checks against this machine (a GPU training's file's
+# `bf16: true` is refused on a CPU): an arguments file's are parsed at their defaults (false)
+FILE_IGNORED = ("bf16", "fp16", "bf16_full_eval", "fp16_full_eval")
 
 
 @dataclass
@@ -145,7 +148,7 @@ def main(argv=None) -> int:
     output_dir = parser._option_string_actions["--output_dir"]
     output_dir.help = "the folder inference_<split>.json goes to (default: the model's)"
     recipe, data_args, training_args, *_ = parse_arguments(
-        parser, argv, check, shown=INFER_FLAGS, file_only=file_only()
+        parser, argv, check, shown=INFER_FLAGS, file_only=file_only(), file_ignored=FILE_IGNORED
     )
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.training.provenance import recorded_command

@@ -889,3 +889,41 @@ def test_infer_help_all_lists_the_choices_of_the_flags_it_takes_from_a_file_only
     with pytest.raises(SystemExit) as exit_:  # help before a refusal, as argparse reads it
         recipe("infer").main(["--learning_rate", "0.1", "--help"])
     assert exit_.value.code == 0 and "--per_device_eval_batch_size" in capsys.readouterr().out
+
+
+def test_infer_takes_a_gpu_training_arguments_file_on_a_machine_without_one(paths, tmp_path, capsys, monkeypatch):
+    """An arguments file written for GPU training (`bf16: true`) given to infer.py on a machine without a GPU
+    was refused by TrainingArguments' own check: "Your setup doesn't support bf16/gpu. You need to assign
+    use_cpu if you want to train the model on CPU", though infer.py does not read the precision flags and
+    does not train.  The file's precision flags are read as their defaults (false) and the file is taken;
+    typed, --bf16 is still refused as a flag infer.py does not read."""
+    import torch
+    import yaml
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import parse_arguments
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # this machine's, on any machine
+    infer = recipe("infer")
+    values = {"model": paths["tiny"], "bimotion": paths["data"], "learning_rate": 1e-4}
+    for precision in ({"bf16": True}, {"bf16_full_eval": True}, {"fp16": True}, {"fp16_full_eval": True},
+                      {"bf16": True, "fp16": True}):  # fmt: skip
+        (tmp_path / "args.yaml").write_text(yaml.safe_dump({**values, **precision}))
+        parser = HfArgumentParser(infer.ARGUMENTS)
+        _, _, training_args, *_ = parse_arguments(
+            parser, [str(tmp_path / "args.yaml")], file_only=infer.file_only(), file_ignored=infer.FILE_IGNORED
+        )
+        assert not any(getattr(training_args, name) for name in precision), precision
+        assert training_args.learning_rate == 1e-4  # the file's other arguments as they were
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({**values, "bf16": "maybe"}))
+    with pytest.raises(SystemExit):  # a value the flag does not read is not made a good one
+        infer.main([str(tmp_path / "bad.yaml")])
+    assert "--bf16" in capsys.readouterr().err.splitlines()[-1]
+    with pytest.raises(SystemExit) as exit_:  # the recipe's own parse: past the file, to its model check
+        infer.main([str(tmp_path / "args.yaml")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"error: --model {paths['tiny']} predicts" in err, err
+    with pytest.raises(SystemExit) as exit_:
+        infer.main([str(tmp_path / "args.yaml"), "--bf16", "true"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "--bf16 true: infer.py does not train and does not read it" in err, err

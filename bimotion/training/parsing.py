@@ -81,7 +81,7 @@ def one_line(err: BaseException | str) -> str:
     return " ".join(str(text).split())
 
 
-def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None) -> tuple:
+def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None, file_ignored=()) -> tuple:
     """``parser.parse_args_into_dataclasses(argv)``, then ``check(*parsed)``: a bad value, including
     one ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the
     argument), never as a traceback, and before any data is read.
@@ -93,7 +93,10 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
     first dataclass's fields and these.  ``--verbose`` keeps the libraries' logs and bars
     (:func:`bimotion.console.quiet`).  ``file_only`` (``{field: error}``) names fields an arguments file
     may hold (the recipe ignores them) but the command line may not: typed, in any spelling argparse
-    takes, they are refused with ``error`` (``{value}``: what was typed)."""
+    takes, they are refused with ``error`` (``{value}``: what was typed).  ``file_ignored`` (boolean fields
+    of ``file_only`` whose value the dataclasses check against this machine: a file's ``bf16: true`` is
+    refused without a GPU) are parsed at their defaults from an arguments file, which the command names
+    as written (:func:`file_defaults`)."""
     from bimotion.console import quiet
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -124,7 +127,7 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
         for name, error in (file_only or {}).items():
             if (value := typed_values[name]) is not None:
                 raise ArgumentError(error.format(value=" ".join(map(str, value)) if isinstance(value, list) else value))
-        parsed = list(parser.parse_args_into_dataclasses(argv))
+        parsed = list(parser.parse_args_into_dataclasses(file_defaults(parser, from_file, file_ignored) + typed))
         extra = parsed[-1] if parsed and isinstance(parsed[-1], argparse.Namespace) else argparse.Namespace()
         verbose = getattr(extra, "verbose", False)
         for key in ours & set(vars(extra)):
@@ -186,6 +189,34 @@ def _typed_values(parser, from_file: list[str], typed: list[str], names: list[st
     if bare and extends and action.dest in names and values[action.dest] is None:
         values[action.dest] = bare
     return values
+
+
+def file_defaults(parser, from_file: list[str], names: Iterable[str]) -> list[str]:
+    """``from_file`` (:func:`file_arguments`) with the value of each flag of ``names`` (boolean fields, in any
+    spelling the parser has) replaced by the field's default, ``true`` or ``false``, where the flag reads
+    it (a value it does not read, as ``bf16: maybe``, is refused as before): the flags stay where they
+    are, so values typed bare after the file extend (or are refused after) the same flag as before."""
+    names = set(names)
+    out, current = [], None
+    for arg in from_file:
+        if arg.startswith("--"):
+            action = parser._option_string_actions.get(arg)
+            current = action if action is not None and action.dest in names else None
+            if current is not None and not isinstance(current.default, bool):
+                raise TypeError(f"file_ignored names {current.dest}, not a boolean field")
+            out.append(arg)
+        else:
+            out.append(arg if current is None or not _reads(current, arg) else str(current.default).lower())
+    return out
+
+
+def _reads(action, value: str) -> bool:
+    """Whether ``action``'s type takes ``value`` (one it does not is left for argparse to refuse)."""
+    try:
+        (action.type or str)(value)
+    except (TypeError, ValueError, argparse.ArgumentTypeError):
+        return False
+    return True
 
 
 def file_arguments(path: str) -> list[str]:
