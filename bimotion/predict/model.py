@@ -15,7 +15,7 @@ import numpy as np
 from bimotion.console import transformers_bars
 from bimotion.hub import is_hub_id
 from bimotion.training.f1 import sigmoid
-from bimotion.training.inference import padding_unheard
+from bimotion.training.inference import padding_unheard, scoring_device
 from bimotion.training.outputs import (
     MANIFEST,
     MixedModelFolder,
@@ -102,7 +102,6 @@ def load_predictor(
     """The classifier at ``model`` (a folder or a Hub id) with its reported labels; ``label_map``
     names a checkpoint's outputs (module docstring); ``progress=False`` also hides the Hub's download
     bars (transformers' weight-loading bar is never shown).  Raises :class:`PredictError` with one line."""
-    import torch
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
     from bimotion.hub import download_kwargs, hub_unreachable, hub_unusable
@@ -151,7 +150,7 @@ def load_predictor(
         notes.insert(0, note)
     warning, note = chance_warning(source, scores)
     notes += [note] if note else []
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = scoring_device(device)
     net.to(device).eval()
     return Predictor(net, feature_extractor, reported, source, device, notes, [warning] if warning else [])
 

@@ -177,10 +177,11 @@ class EncoderFeatures:
         from transformers import AutoFeatureExtractor, AutoModel
 
         from bimotion.hub import download_kwargs
+        from bimotion.training.inference import scoring_device
         from bimotion.training.model import whole_weights
 
         self.torch = torch
-        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = scoring_device()
         kwargs = download_kwargs(name_or_path)
         self.processor = AutoFeatureExtractor.from_pretrained(name_or_path, **kwargs)
         with whole_weights(name_or_path, **kwargs):  # a weight file cut short: named (DamagedFileError)

@@ -145,6 +145,14 @@ def batch_logits(
     return (logits, caught[0].float().cpu().numpy()) if features else logits
 
 
+def scoring_device(device: str | None = None) -> str:
+    """``device``, else where scoring runs by default: ``cuda`` where torch sees one, else ``cpu`` (inference,
+    ``bimotion predict``, the probe's frozen features)."""
+    import torch
+
+    return device or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def predict(
     model_dir: str | os.PathLike,
     dataset,
@@ -162,7 +170,6 @@ def predict(
     batches padded to ``pad_to_multiple_of`` samples, default :data:`PAD_MULTIPLE_S`); bfloat16
     autocast on a GPU.  ``device``: where it scores (default: ``cuda`` where a GPU is available, else
     the CPU; as :func:`bimotion.predict.load_predictor`)."""
-    import torch
     from tqdm.auto import tqdm
 
     from bimotion.console import bar_disabled
@@ -172,7 +179,7 @@ def predict(
     from .sampler import longest_first
 
     model, feature_extractor = load_classifier(str(model_dir))
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = scoring_device(device)
     model.to(device).eval()
     rate_hz = int(feature_extractor.sampling_rate)
     collate = scoring_collator(feature_extractor, pad_to_multiple_of)
