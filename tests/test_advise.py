@@ -160,16 +160,27 @@ def test_a_rerun_reuses_every_model_and_one_seed_falls_back_to_the_bootstrap_alo
     assert "bootstrap interval over test clips (one seed" in printed and advice["by_speaker"] is False
 
 
-def test_predict_given_a_probe_advise_output_says_its_models_are_probes_and_what_to_do(probe_advice, tmp_path, capsys):
-    """`bimotion predict --model OUT` on the output of advise's default probe backend said only "not a model
-    folder (no config.json); pass the folder a training run saved", as if a fine-tuned model lay elsewhere.
-    It now says the models below are probes, which predict does not run, and how to get fine-tuned ones."""
+@pytest.mark.parametrize(
+    "command, refusal, start",
+    [
+        # `bimotion predict --model OUT` said only "not a model folder (no config.json); pass the folder a
+        # training run saved", as if a fine-tuned model lay elsewhere
+        ("predict", "predict does not run", "error: {given}: not a model folder (no config.json), and "),
+        # `bimotion push OUT` said only "neither a prepared folder ... nor a fine-tuned model folder ...: give the
+        # folder `bimotion prepare` or a training run wrote", not that push does not upload probes either
+        ("push", "push does not upload", "error: {given} is neither a prepared folder (prepare.json) nor a fine-tuned"),
+    ],
+)
+def test_a_command_given_a_probe_advise_output_says_its_models_are_probes_and_what_to_do(
+    probe_advice, tmp_path, capsys, command, refusal, start
+):
+    """predict and push, given the output of advise's default probe backend (or its models/<mixture>), say
+    the models below are probes, which they do not take, and how to get fine-tuned ones (one wording)."""
     _, out, _ = probe_advice
     probes = sorted(str(p.parent) for p in out.glob("models/*/seed*/probe.json"))
     assert len(probes) == 6  # 3 mixtures x 2 seeds
-    clip = tmp_path / "clip.wav"  # never read: --model is checked first
     fix = (
-        "which predict does not run: fine-tune the mixture you want with recipes/train.py --train_configs "
+        f"which {refusal}: fine-tune the mixture you want with recipes/train.py --train_configs "
         "MIXTURE, or rerun bimotion advise with --config paper"
     )
     seed0 = str(out / "models" / "zho_eld" / "seed0")
@@ -178,33 +189,14 @@ def test_predict_given_a_probe_advise_output_says_its_models_are_probes_and_what
         (out / "models" / "zho_eld", f"the 2 model folders below it ({seed0}, ...) are probes"),
     ]
     for given, said in cases:
-        assert main(["predict", "--model", str(given), str(clip), "--no-progress"]) == 2
+        argv = {
+            "predict": ["predict", "--model", str(given), str(tmp_path / "clip.wav"), "--no-progress"],  # never read
+            "push": ["push", str(given), "--repo-id", "me/x", "--dry-run"],
+        }[command]
+        assert main(argv) == 2
         err = capsys.readouterr().err
-        assert f"error: {given}: not a model folder (no config.json), and " in err and said in err and fix in err, err
-        assert "pass the folder a training run saved" not in err, err
-
-
-def test_push_given_a_probe_advise_output_says_its_models_are_probes_and_what_to_do(probe_advice, capsys):
-    """`bimotion push OUT` on the output of advise's default probe backend said only "neither a prepared folder
-    ... nor a fine-tuned model folder ...: give the folder `bimotion prepare` or a training run wrote", not that
-    the folders below are probes, which push does not upload either; it now says so in predict's words."""
-    _, out, _ = probe_advice
-    probes = sorted(str(p.parent) for p in out.glob("models/*/seed*/probe.json"))
-    fix = (
-        "which push does not upload: fine-tune the mixture you want with recipes/train.py --train_configs "
-        "MIXTURE, or rerun bimotion advise with --config paper"
-    )
-    seed0 = str(out / "models" / "zho_eld" / "seed0")
-    cases = [
-        (out, f"the 6 model folders below it ({probes[0]}, ...) are probes (heads on frozen features"),
-        (out / "models" / "zho_eld", f"the 2 model folders below it ({seed0}, ...) are probes"),
-    ]
-    for given, said in cases:
-        assert main(["push", str(given), "--repo-id", "me/x", "--dry-run"]) == 2
-        err = capsys.readouterr().err
-        start = f"error: {given} is neither a prepared folder (prepare.json) nor a fine-tuned model folder"
-        assert err.startswith(start) and said in err and fix in err, err
-        assert "give the folder" not in err, err
+        assert err.startswith(start.format(given=given)) and said in err and fix in err, err
+        assert "pass the folder a training run saved" not in err and "give the folder" not in err, err
 
 
 def test_a_model_scored_on_other_clips_than_the_baseline_is_refused(probe_advice, tmp_path):
