@@ -41,6 +41,35 @@ def counts(records, split_of, key=lambda r: (r.corpus, r.group)) -> dict:
     return {k: tuple(c[(k, s)] for s in SPLITS) for k in sorted({key(r) for r in records})}
 
 
+# a clip of a corpus of one's own (carehome, ind_eld), for tests of how speakers are split
+CAREHOME = loaders.Utterance(
+    id="", corpus="carehome", path="", language="ind", age_group="eld", emotions=("anger",),
+    label_space=("anger", "sadness"), duration_s=1.0, sample_rate_hz=16000, gender="f",
+)  # fmt: skip
+
+
+def carehome(speakers: int, women: int | None = None) -> list:
+    """3 clips each of speakers s0, s1, ... of :data:`CAREHOME` (``carehome/s{i}_{k}``): the first ``women``
+    women and the rest men (all women when None)."""
+    return [
+        dataclasses.replace(
+            CAREHOME, id=f"carehome/s{i}_{k}", speaker_id=f"s{i}", gender="f" if women is None or i < women else "m"
+        )
+        for i in range(speakers)
+        for k in range(3)
+    ]
+
+
+def small_group_note(records: list, identical) -> str:
+    """The small-group rule's note of the speaker protocol's split of ``records``."""
+    from loaders.errors import SplitNote
+
+    with pytest.warns(SplitNote) as got:
+        splits.assign_splits(records, "speaker", identical=identical)
+    [note] = [str(w.message) for w in got if w.category is SplitNote and "small-group rule" in str(w.message)]
+    return note
+
+
 @pytest.fixture(scope="module")
 def full(tmp_path_factory) -> dict[str, list]:
     """Records of every corpus generated at its real size (no audio is decoded)."""
@@ -232,10 +261,7 @@ def test_a_speaker_whose_rows_give_two_age_groups_stays_in_one_split_and_every_s
     """Speaker x's age is typed as elderly in one row and adult in ten: the speaker protocol draws x
     in its larger group (adults) only, so x never spans splits, and the elderly group keeps speakers
     in every split (moving x afterwards emptied one in about half the seeds)."""
-    template = loaders.Utterance(
-        id="", corpus="carehome", path="", language="ind", age_group="eld", emotions=("anger",),
-        label_space=("anger", "sadness"), duration_s=1.0, sample_rate_hz=16000, gender="f",
-    )  # fmt: skip
+    template = CAREHOME
     people = [(f"e{i}", "eld", 2) for i in range(3)] + [(f"a{i}", "adu", 4) for i in range(6)]
     records = [
         dataclasses.replace(template, id=f"carehome/{who}_{k}", speaker_id=who, age_group=age,
@@ -257,10 +283,7 @@ def test_a_speaker_whose_rows_give_two_age_groups_stays_in_one_split_and_every_s
 def test_the_speaker_protocol_keeps_copies_of_one_recording_filed_under_two_speakers_in_one_split():
     """The paper protocol kept identical clips together, the speaker protocol did not: a recording
     filed under speakers a0 and a3 landed in train and test in most seeds (check found it after)."""
-    template = loaders.Utterance(
-        id="", corpus="carehome", path="", language="ind", age_group="adu", emotions=("anger",),
-        label_space=("anger", "sadness"), duration_s=1.0, sample_rate_hz=16000, gender="f",
-    )  # fmt: skip
+    template = dataclasses.replace(CAREHOME, age_group="adu")
     records = [
         dataclasses.replace(template, id=f"carehome/a{i}_{k}", speaker_id=f"a{i}") for i in range(8) for k in range(3)
     ]
@@ -286,13 +309,7 @@ def test_speakers_joined_by_a_shared_recording_are_named_in_a_note():
 
     from loaders.errors import SplitNote
 
-    template = loaders.Utterance(
-        id="", corpus="carehome", path="", language="ind", age_group="eld", emotions=("anger",),
-        label_space=("anger", "sadness"), duration_s=1.0, sample_rate_hz=16000, gender="f",
-    )  # fmt: skip
-    records = [
-        dataclasses.replace(template, id=f"carehome/s{i}_{k}", speaker_id=f"s{i}") for i in range(8) for k in range(3)
-    ]
+    records = carehome(8)
     copies = [(f"carehome/s{i}_0", f"carehome/s{i + 1}_1") for i in range(6)]  # s0 ... s6: one unit
     with pytest.warns(SplitNote) as got:
         splits.assign_splits(records, "speaker", identical=copies)
@@ -312,21 +329,10 @@ def test_the_small_group_note_counts_speakers_not_the_units_shared_recordings_jo
     """4 women and 4 men, 3 of each sharing copies of recordings, are drawn as 4 units: after the note naming
     the speakers joined, the small-group note said the group 'has 4 speakers (2 women, 2 men)'.  It now
     counts the speakers, and the units where they differ, and says the split's numbers are of units."""
-    from loaders.errors import SplitNote
 
-    template = loaders.Utterance(
-        id="", corpus="carehome", path="", language="ind", age_group="eld", emotions=("anger",),
-        label_space=("anger", "sadness"), duration_s=1.0, sample_rate_hz=16000, gender="f",
-    )  # fmt: skip
-    records = [
-        dataclasses.replace(template, id=f"carehome/s{i}_{k}", speaker_id=f"s{i}", gender="f" if i < 4 else "m")
-        for i in range(8)
-        for k in range(3)
-    ]
+    records = carehome(8, women=4)
     copies = [(f"carehome/s{i}_0", f"carehome/s{i + 1}_1") for i in (0, 1, 4, 5)]  # s0-s2 and s4-s6: a set each
-    with pytest.warns(SplitNote) as got:
-        splits.assign_splits(records, "speaker", identical=copies)
-    [note] = [str(w.message) for w in got if w.category is SplitNote and "small-group rule" in str(w.message)]
+    note = small_group_note(records, copies)
     assert note.startswith(
         "carehome's group ind_eld has 8 speakers (4 women, 4 men), drawn as 4 units (speakers, and sets of them "
         "sharing identical audio), too few for 0.5/0.15/0.35 by whole speakers, which drew 1/1/2 units "
@@ -334,9 +340,7 @@ def test_the_small_group_note_counts_speakers_not_the_units_shared_recordings_jo
         "at least as many units as validation and as test"
     ), note
     four = [r for r in records if r.speaker_id in ("s0", "s1", "s4", "s5")]
-    with pytest.warns(SplitNote) as got:  # no copies: speakers are the units, said as before
-        splits.assign_splits(four, "speaker", identical=[])
-    [note] = [str(w.message) for w in got if w.category is SplitNote and "small-group rule" in str(w.message)]
+    note = small_group_note(four, [])  # no copies: speakers are the units, said as before
     assert note.startswith(
         "carehome's group ind_eld has 4 speakers (2 women, 2 men), too few for 0.5/0.15/0.35 by whole speakers, "
         "which drew 1/1/2 speakers (train/validation/test): the small-group rule gives 2/1/1, train (1 woman, 1 man) "
@@ -348,21 +352,10 @@ def test_a_unit_joining_a_woman_and_a_man_is_said_so_not_of_gender_mixed():
     """Copies of recordings joining a woman and a man into one unit made its stratum "mixed", and the
     small-group note said "train (1 unit of men, 1 unit of gender mixed)"; a speaker whose own rows give
     both genders was "1 of gender mixed"."""
-    from loaders.errors import SplitNote
 
-    template = loaders.Utterance(
-        id="", corpus="carehome", path="", language="ind", age_group="eld", emotions=("anger",),
-        label_space=("anger", "sadness"), duration_s=1.0, sample_rate_hz=16000, gender="f",
-    )  # fmt: skip
-    records = [
-        dataclasses.replace(template, id=f"carehome/s{i}_{k}", speaker_id=f"s{i}", gender="f" if i < 2 else "m")
-        for i in range(6)
-        for k in range(3)
-    ]
+    records = carehome(6, women=2)
     copies = [("carehome/s0_0", "carehome/s2_1"), ("carehome/s1_0", "carehome/s3_1")]  # a woman and a man, twice
-    with pytest.warns(SplitNote) as got:
-        splits.assign_splits(records, "speaker", identical=copies)
-    [note] = [str(w.message) for w in got if w.category is SplitNote and "small-group rule" in str(w.message)]
+    note = small_group_note(records, copies)
     assert "the small-group rule gives 2/1/1, train (1 unit of men, 1 unit of women and men together) holding" in note
     assert "mixed" not in note, note
     five = [
@@ -370,9 +363,7 @@ def test_a_unit_joining_a_woman_and_a_man_is_said_so_not_of_gender_mixed():
         for r in records
         if r.speaker_id != "s5"
     ]  # s0: f, f, m
-    with pytest.warns(SplitNote) as got:
-        splits.assign_splits(five, "speaker", identical=[])
-    [note] = [str(w.message) for w in got if w.category is SplitNote and "small-group rule" in str(w.message)]
+    note = small_group_note(five, [])
     assert note.startswith(
         "carehome's group ind_eld has 5 speakers (2 women, 2 men, 1 whose rows give more than one "
     ), note
