@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -250,19 +251,31 @@ def test_a_finished_model_without_checkpoints_is_not_replaced_by_a_different_run
     assert other["train_groups"] == ["zho_adu"]
 
 
-def test_an_argument_added_since_a_run_was_stored_differs_only_when_set_to_other_than_its_default(tiny, data, tmp_path):
-    """After a transformers upgrade added TrainingArguments fields, the same command into a folder
-    holding a finished model was refused ("training_args.<new field>: '(absent)' there, <its default>
-    now"), and so was a resume of its checkpoints. A field the stored identity lacks now differs only
-    when the command sets it to other than its default; both paths, on a real identity lacking one."""
+def stored_as_before(tiny, data, tmp_path, edit) -> Iterator[tuple[str, Path, dict]]:
+    """``(name, folder, settings)`` of a finished run ("finished": no checkpoints) and of one whose checkpoints
+    a run resumes ("resumed"), each trained with its settings, then its stored identity changed by ``edit``
+    (as another version of transformers or bimotion stored it)."""
     quick = {"num_train_epochs": 1, "save_strategy": "no", "eval_strategy": "no", "load_best_model_at_end": False}
     epoch = {"num_train_epochs": 1, "save_strategy": "epoch", "eval_strategy": "epoch"}
     for name, settings in (("finished", quick), ("resumed", epoch)):
         out = tmp_path / name
         run(tiny, data, out, **settings)
         stored = json.loads((out / IDENTITY_FILE).read_text())
+        edit(stored)
+        (out / IDENTITY_FILE).write_text(json.dumps(stored))
+        yield name, out, settings
+
+
+def test_an_argument_added_since_a_run_was_stored_differs_only_when_set_to_other_than_its_default(tiny, data, tmp_path):
+    """After a transformers upgrade added TrainingArguments fields, the same command into a folder
+    holding a finished model was refused ("training_args.<new field>: '(absent)' there, <its default>
+    now"), and so was a resume of its checkpoints. A field the stored identity lacks now differs only
+    when the command sets it to other than its default; both paths, on a real identity lacking one."""
+
+    def without_the_field(stored: dict) -> None:  # as a version without the field stored it
         assert stored["training_args"].pop("label_smoothing_factor") == 0.0
-        (out / IDENTITY_FILE).write_text(json.dumps(stored))  # as a version without the field stored it
+
+    for name, out, settings in stored_as_before(tiny, data, tmp_path, without_the_field):
         with pytest.raises(RunMismatch, match=r"label_smoothing_factor: '\(absent\)' there, 0.1 now"):
             run(tiny, data, out, label_smoothing_factor=0.1, **settings)
         again = run(tiny, data, out, **settings)  # the same command: trained again, or resumed
@@ -276,15 +289,11 @@ def test_an_argument_a_transformers_upgrade_dropped_is_not_compared_and_said_in_
     default is not known, so it is not compared; one warning line names it, the file and the fix."""
     from bimotion.training.identity import differences
 
-    quick = {"num_train_epochs": 1, "save_strategy": "no", "eval_strategy": "no", "load_best_model_at_end": False}
-    epoch = {"num_train_epochs": 1, "save_strategy": "epoch", "eval_strategy": "epoch"}
-    for name, settings in (("finished", quick), ("resumed", epoch)):
-        out = tmp_path / name
-        run(tiny, data, out, **settings)
-        stored = json.loads((out / IDENTITY_FILE).read_text())
-        stored["training_args"]["use_mps_device"] = True  # as an older transformers stored it
+    def with_dropped_fields(stored: dict) -> None:  # as an older transformers stored it
+        stored["training_args"]["use_mps_device"] = True
         stored["training_args"]["old_config"] = {"min_num_params": 0}  # a dict-valued one
-        (out / IDENTITY_FILE).write_text(json.dumps(stored))
+
+    for name, out, settings in stored_as_before(tiny, data, tmp_path, with_dropped_fields):
         caplog.clear()
         with caplog.at_level("WARNING", logger="bimotion.training"):
             again = run(tiny, data, out, **settings)  # the same command: trained again, or resumed
@@ -357,16 +366,12 @@ def test_a_harmless_field_an_older_identity_stored_is_not_compared(tiny, data, t
     does not change its model. The stored side is now filtered as the identity is written (identity.compared)."""
     from bimotion.training.identity import differences, undeclared
 
-    quick = {"num_train_epochs": 1, "save_strategy": "no", "eval_strategy": "no", "load_best_model_at_end": False}
-    epoch = {"num_train_epochs": 1, "save_strategy": "epoch", "eval_strategy": "epoch"}
-    for name, settings in (("finished", quick), ("resumed", epoch)):
-        out = tmp_path / name
-        run(tiny, data, out, **settings)
-        stored = json.loads((out / IDENTITY_FILE).read_text())
+    def with_harmless_fields(stored: dict) -> None:  # as an older bimotion stored them
         assert "logging_steps" not in stored["training_args"] and "report_to" not in stored["training_args"]
         stored["training_args"].update(logging_steps=7, report_to=["tensorboard"], hub_token="hf_x")
         stored["training_args"]["gradient_checkpointing_kwargs"] = {"use_reentrant": False}  # a dict-valued one
-        (out / IDENTITY_FILE).write_text(json.dumps(stored))
+
+    for name, out, settings in stored_as_before(tiny, data, tmp_path, with_harmless_fields):
         caplog.clear()
         with caplog.at_level("WARNING", logger="bimotion.training"):
             again = run(tiny, data, out, **settings)  # the same command: trained again, or resumed
