@@ -113,7 +113,7 @@ def check(args: ProjectArguments) -> list[dict]:
 
     if error := output_error(args.output_dir, "--output_dir"):
         raise ArgumentError(error)
-    from bimotion.training.outputs import model_around
+    from bimotion.training.outputs import GRID_PLAN, model_around
 
     if model := model_around(args.output_dir):  # push uploads the whole model folder: the figures would go too
         elsewhere = model.parent / "figures"
@@ -133,7 +133,7 @@ def check(args: ProjectArguments) -> list[dict]:
             find_config(args.config)
         except FileNotFoundError as err:
             raise ArgumentError(f"--config: {err}") from err
-    if args.grid_dir and not (Path(args.grid_dir) / "plan.json").is_file():
+    if args.grid_dir and not (Path(args.grid_dir) / GRID_PLAN).is_file():
         raise ArgumentError(f"--grid_dir {args.grid_dir} is not a grid output folder (no plan.json)")
     check_positive(args, "max_train_per_shard")
     unknown = [label for label in args.labels or [] if label not in LABELS]

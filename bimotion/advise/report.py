@@ -13,6 +13,7 @@ from loaders.files import write_text_atomic
 from ..mixture import parse_mixture
 from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE, DAGGER
+from ..training.outputs import ADVICE
 from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, speakers_words, trained_clips_note
 from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult
 from .names import group_name, names_list
@@ -308,7 +309,7 @@ def render_markdown(advice: Advice) -> str:
 
 def write_advice(advice: Advice) -> list[Path]:
     """Write ``advice.json`` and ``advice.md`` into the advice's output folder; their paths."""
-    files = [advice.output_dir / "advice.json", advice.output_dir / "advice.md"]
+    files = [advice.output_dir / ADVICE, advice.output_dir / "advice.md"]
     write_text_atomic(files[0], json.dumps(advice.to_json(), indent=2, ensure_ascii=False) + "\n")
     write_text_atomic(files[1], render_markdown(advice))
     return files

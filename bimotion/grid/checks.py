@@ -8,6 +8,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..training.outputs import GRID_PLAN
 from .config import GridConfig
 from .plan import make_plan
 
@@ -210,7 +211,7 @@ def check_settings(out: Path, settings: dict) -> None:
     """Refuse to mix models trained on other data or with other arguments (``settings``, from
     :attr:`~bimotion.grid.runner.Grid.settings`) into the grid folder ``out``, and a run into a folder
     that holds files of its own, not an earlier run's (its ``plan.json``, the first thing a run writes)."""
-    path = out / "plan.json"
+    path = out / GRID_PLAN
     if not path.is_file():
         check_foreign_files(out)
         return
@@ -230,7 +231,7 @@ def check_foreign_files(out: Path, shown: int = 3) -> None:
     nor ``datasets-cache``: another worker of a shared folder fills it (checking its data) before it
     writes ``plan.json``; nor ``plan.json``, a run's own, which the main process of a launch (or another
     worker) may write between :func:`check_settings`' look for it and this one (a launch failed so)."""
-    ours = {"datasets-cache", "plan.json"}
+    ours = {"datasets-cache", GRID_PLAN}
     try:
         entries = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and p.name not in ours)
     except (FileNotFoundError, NotADirectoryError):

@@ -13,6 +13,7 @@ from ..mistyped import did_you_mean
 from ..mixture import Shard, parse_mixture
 from ..paper import TABLES, Cell, Table
 from ..registry import Group
+from ..training.outputs import GRID_PLAN
 from .config import MARKER, GridConfig
 
 
@@ -195,7 +196,7 @@ def model_dir_in_grid(grid_dir: str | os.PathLike, spec: str, seed: int | None =
         done = json.loads(marker.read_text(encoding="utf-8"))
         if {tuple(s) for s in done["shards"]} == wanted:
             return marked_model(grid_dir, done, marker)
-    plan = json.loads((grid_dir / "plan.json").read_text(encoding="utf-8"))
+    plan = json.loads((grid_dir / GRID_PLAN).read_text(encoding="utf-8"))
     for model in plan["models"]:
         if {tuple(s) for s in model["shards"]} == wanted:
             raise FileNotFoundError(f"the grid in {grid_dir} has not finished training {model['name']} yet")

@@ -21,6 +21,7 @@ from ..figures import notes_once
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer
 from ..training.bootstrap import score_test
+from ..training.outputs import GRID_PLAN
 from ..training.provenance import command_scope, provenance
 from .checks import check_config, check_inputs, check_rows, check_settings
 from .claims import Claims, Ranks
@@ -244,9 +245,7 @@ class Grid:
             check_rows(self.plan, self.sources)
         if self.ranks.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(
-                self.out / "plan.json", json.dumps({"settings": settings, **self.plan.to_json()}, indent=2)
-            )
+            write_text_atomic(self.out / GRID_PLAN, json.dumps({"settings": settings, **self.plan.to_json()}, indent=2))
             self.base_model  # noqa: B018 (made once, before any process reads it)
         self.ranks.barrier()
         missing = work(self)
