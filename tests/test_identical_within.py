@@ -94,3 +94,30 @@ def test_a_release_prepare_splits_itself_is_not_said_to_have_an_official_split_t
     ), problem
     for corpus in ("crema_d", "tess", "iemocap"):
         assert copies_apart(corpus)[1] == "prepare it again", corpus
+
+
+def test_scans_preview_of_a_split_by_whole_speakers_draws_the_speakers_copies_join_as_prepare_does(tmp_path, capsys):
+    """One recording filed under each of 4 speakers joins them into one draw, so prepare gives the group no
+    validation or test rows; scan's preview of the split drew it from metadata alone (4 speakers: enough) and
+    said nothing.  It now finds the copies as prepare does and says what prepare then says."""
+    home = testing.make_corpus("audiofolder", tmp_path / "home", speakers=4, clips_per_speaker=2, metadata="csv")
+    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    first = {}
+    for row in rows:
+        first.setdefault(row["speaker_id"], row["file_name"])
+    source, *others = first.values()
+    for target in others:
+        shutil.copyfile(home / source, home / target)
+    before = testing.digest(home)
+    assert main(["scan", "-q", "--source", f"carehome={home}", "-o", str(tmp_path / "m.jsonl")]) == 0
+    said = capsys.readouterr().err
+    assert testing.digest(home) == before  # the user's folder is only read
+    assert (
+        "note: `bimotion prepare` would leave carehome's group ind_eld without validation or test rows (its 4 "
+        "speakers, those sharing identical audio drawn together as one, are too few to fill every split); "
+        "training on it would need other groups for those splits"
+    ) in said.splitlines(), said
+    assert "note: carehome's group ind_eld: 4 of its 4 speakers" in said  # the speakers joined, as prepare says
+    assert main(["prepare", "-q", "--source", f"carehome={home}", "-o", str(tmp_path / "out")]) == 0
+    assert "note: group ind_eld has no validation or test rows (its 4 speakers" in capsys.readouterr().out
