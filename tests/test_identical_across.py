@@ -112,3 +112,28 @@ def test_check_counts_copies_across_three_corpora_per_pair_of_corpora_as_prepare
     assert "a and b and c" not in problem, problem
     assert "; a and b share 1 recording(s) in different splits, e.g. a/1 (train) and b/1 (test): " in problem
     assert "; a and c share 1 recording(s) in different splits, e.g. a/2 (train) and c/2 (test): " in problem
+
+
+def test_copies_across_corpora_labelled_otherwise_than_their_twins_are_said_so_split_apart_or_not(tmp_path, capsys):
+    """Copies in a corpus of one's own labelled otherwise than their CSED twins: where some lay in different
+    splits prepare said only the warning, and where all lay in one split only 'each lies in one split', never a
+    word of the labels (the card counts them, a corpus's own sets are said so); it now says them in the words of
+    a corpus's own sets."""
+    from bimotion.commands.prepare_notes import identical_notes
+
+    csed, home, _ = _own_corpus_with_csed_copies(tmp_path / "raw")
+    out = tmp_path / "out"
+    assert main(["prepare", "-q", "--source", f"csed={csed}", "--source", f"carehome={home}", "-o", str(out)]) == 0
+    entry = read_info(out)["identical_audio"]["carehome+csed"]
+    assert entry["split_apart"] and entry["labelled_differently"], entry  # the fixture's labels are CSED's or not
+    a, b = entry["listed"]["labelled_differently"][0]
+    assert (
+        f"note: carehome and csed share 8 recording(s) (identical audio): {entry['split_apart']} of them in "
+        f"different splits (the warning above); {entry['labelled_differently']} set(s) carry different labels, "
+        f"kept as released (e.g. {a}, {b})"
+    ) in capsys.readouterr().out.splitlines()
+    together = {**entry, "split_apart": 0}
+    assert identical_notes({"identical_audio": {"carehome+csed": together}}) == [
+        "note: carehome and csed share 8 recording(s) (identical audio): each lies in one split; "
+        f"{entry['labelled_differently']} set(s) carry different labels, kept as released (e.g. {a}, {b})"
+    ]

@@ -19,22 +19,22 @@ def undeclared_licences(info: dict) -> list[str]:
 def identical_notes(info: dict) -> list[str]:
     """One note per corpus that holds identical clips (``prepare.json``'s ``identical_audio``), and per
     set of corpora sharing copies (an ``a+b`` key), whose copies each lie in one split; copies in different
-    splits were a ``warning:`` line of the run (:func:`bimotion.prepare.info.warn_split_apart`), so a corpus's
-    note then says only the labels its sets carry, if they differ."""
+    splits were a ``warning:`` line of the run (:func:`bimotion.prepare.info.warn_split_apart`), so the
+    note then says only the labels its sets carry, if they differ (a corpus's own sets, or copies across
+    corpora: a copy in a corpus of one's own labelled otherwise than its twin in a release)."""
     from loaders.errors import some_files
 
     lines = []
     for corpus, n in info.get("identical_audio", {}).items():
-        if "+" in corpus:
-            if not n["split_apart"]:
-                shared = " and ".join(corpus.split("+"))
-                lines.append(f"note: {shared} share {n['sets']} recording(s) (identical audio): each lies in one split")
-            continue
         if n["split_apart"] and not n["labelled_differently"]:
             continue
         where = f"{n['split_apart']} of them in different splits (the warning above)" if n["split_apart"] else ""
-        line = f"note: {corpus} holds {n['sets']} set(s) of identical audio ({n['clips']} clips): "
-        line += where or "each set is kept in one split"
+        if "+" in corpus:
+            line = f"note: {' and '.join(corpus.split('+'))} share {n['sets']} recording(s) (identical audio): "
+            line += where or "each lies in one split"
+        else:
+            line = f"note: {corpus} holds {n['sets']} set(s) of identical audio ({n['clips']} clips): "
+            line += where or "each set is kept in one split"
         if n["labelled_differently"]:
             example = some_files(n["listed"]["labelled_differently"][0])
             line += f"; {n['labelled_differently']} set(s) carry different labels, kept as released (e.g. {example})"
