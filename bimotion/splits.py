@@ -455,17 +455,33 @@ def user_split_note(corpus: str, group: str, rows: Mapping[str, int], speakers: 
     )
 
 
-def copies_apart(corpus: str) -> tuple[str, str]:
+def copies_apart(corpus: str, record: Mapping | None = None) -> tuple[str, str]:
     """Why copies of one recording (identical audio) in ``corpus`` lie in different splits, and what to
     do, as prepare's warning and ``check``'s failure say it: a split drawn here keeps each set in one
     split (:func:`~loaders.identical.keep_together`, :func:`_merged_units`), so it is a corpus of
     one's own's ``split`` column, or a release's official split, which prepare keeps as published; of a
-    release with none (CSED), whose split prepare draws, a folder an older bimotion prepared."""
+    release with none (CSED), whose split prepare draws, a folder an older bimotion prepared, as of a
+    corpus of one's own that ``record`` (a prepare.json, :func:`rule`) says was split by whole speakers
+    (a record that does not say which way: both are said; None, prepare's own warning: its column)."""
     if corpus in PAPER and not isinstance(PAPER[corpus], Official):
         return (
             f"{corpus} has no official split: prepare draws it and keeps each set in one split, so this folder was "
             "prepared by an older bimotion, which did not",
             "prepare it again",
+        )
+    own_column = rule(record["protocol"], corpus, record).own_column if record and corpus not in PAPER else True
+    if own_column is False:
+        return (
+            f"{corpus} has no split column: prepare draws its split by whole speakers and keeps each set in one split, "
+            "so this folder was prepared by an older bimotion, which did not",
+            "prepare it again",
+        )
+    if own_column is None:  # a folder prepared before prepare.json recorded which way (user_split_columns)
+        return (
+            f"{corpus}'s own split column, where it has one, puts them there, which prepare does not change; without "
+            "one, this folder was prepared by an older bimotion, which drew whole speakers without keeping each set "
+            "in one split",
+            f"put each set's copies in one split in {corpus}'s split column, or remove the copies, and prepare again",
         )
     if corpus not in PAPER:
         return (

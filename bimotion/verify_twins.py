@@ -5,7 +5,7 @@ whose copies lie in different splits, and those whose copies in two corpora do."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 Pair = tuple[str, str, str, str]  # (id, split, id, split)
 
@@ -28,14 +28,17 @@ def split_apart(twins: Iterable[list[tuple[str, str]]]) -> tuple[dict[str, list[
     return dict(sorted(within.items())), dict(sorted(across.items()))
 
 
-def cross_split_problem(found: list[Pair], within: dict[str, list[Pair]], across: dict[str, list[Pair]]) -> str:
+def cross_split_problem(
+    found: list[Pair], within: dict[str, list[Pair]], across: dict[str, list[Pair]], info: Mapping | None = None
+) -> str:
     """Clips whose stored audio another split holds (``found``), and the sets of :func:`split_apart`, in
-    prepare's words: why they lie there and what to do."""
+    prepare's words: why they lie there and what to do (``info``: the folder's prepare.json, which says how a
+    corpus of one's own was split, :func:`bimotion.splits.copies_apart`)."""
     from .splits import CORPORA_APART, copies_apart
 
     line = f"{len(found)} audio clip(s) appear in two splits, e.g. {found[0]}"
     for corpus, pairs in within.items():
-        why, fix = copies_apart(corpus)
+        why, fix = copies_apart(corpus, info)
         line += f"; {corpus} holds {len(pairs)} set(s) of identical audio in different splits, {_example(pairs)}: "
         line += f"{why}; {fix}"
     for corpora, pairs in across.items():

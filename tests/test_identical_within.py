@@ -121,3 +121,40 @@ def test_scans_preview_of_a_split_by_whole_speakers_draws_the_speakers_copies_jo
     assert "note: carehome's group ind_eld: 4 of its 4 speakers" in said  # the speakers joined, as prepare says
     assert main(["prepare", "-q", "--source", f"carehome={home}", "-o", str(tmp_path / "out")]) == 0
     assert "note: group ind_eld has no validation or test rows (its 4 speakers" in capsys.readouterr().out
+
+
+def test_copies_apart_in_a_corpus_of_ones_own_split_by_speakers_are_not_said_to_be_its_split_columns(
+    tmp_path, capsys, monkeypatch
+):
+    """A folder an older bimotion prepared (one that drew whole speakers without identical audio) of a corpus of
+    one's own with no split column, one recording filed under 4 speakers: check said "carehome's own split column
+    puts them there, which prepare does not change; put each set's copies in one split in carehome's split column"
+    of a column it does not have.  It now says that its split was drawn by whole speakers, which keep each set in
+    one split now, and to prepare it again; a corpus split by its own column reads as before."""
+    import bimotion.prepare
+    from bimotion.splits import copies_apart
+
+    home = testing.make_corpus("audiofolder", tmp_path / "home", speakers=4, clips_per_speaker=4, metadata="csv")
+    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    first = {}
+    for row in rows:
+        first.setdefault(row["speaker_id"], row["file_name"])
+    source, *others = first.values()
+    for target in others:
+        shutil.copyfile(home / source, home / target)
+    monkeypatch.setattr(bimotion.prepare, "identical_audio", lambda records, **_: [])  # as an older bimotion drew
+    out = tmp_path / "out"
+    assert main(["prepare", "-q", "--source", f"carehome={home}", "-o", str(out)]) == 0
+    capsys.readouterr()
+    problem = next(p for p in verify(out)["problems"] if "appear in two splits" in p)
+    assert "own split column" not in problem, problem
+    assert problem.endswith(
+        "carehome has no split column: prepare draws its split by whole speakers and keeps each set in one split, so "
+        "this folder was prepared by an older bimotion, which did not; prepare it again"
+    ), problem
+    column = {"protocol": "paper", "user_split_columns": ["carehome"]}
+    assert copies_apart("carehome", column) == copies_apart("carehome")  # prepare's warning: only a column can
+    assert copies_apart("carehome")[0] == "carehome's own split column puts them there, which prepare does not change"
+    unrecorded = copies_apart("carehome", {"protocol": "paper"})  # prepared before prepare.json said which way
+    assert unrecorded[0].startswith("carehome's own split column, where it has one, puts them there"), unrecorded
