@@ -21,7 +21,7 @@ from pathlib import Path
 
 from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs  # what prepare refuses to store, and check reports
 
-from .verify_twins import cross_split_problem, split_apart
+from .verify_twins import apart_from_first, cross_split_problem, split_apart
 
 LEVEL_TOLERANCE_DB = 3.0  # stored RMS level vs the source's (with --source)
 DURATION_TOLERANCE_S = 0.01
@@ -287,8 +287,8 @@ class _AudioCheck:
     def __init__(self, source_paths: dict[str, dict[str, str]]):
         self.source_paths = source_paths
         self.hashes: dict[bytes, tuple[str, str]] = {}
-        self.cross_split: list[tuple[str, str, str, str]] = []
         self.twins: dict[bytes, list[tuple[str, str]]] = {}  # a digest of several clips -> their (id, split)
+        self.copies: dict[bytes, list[tuple[str, str]]] = {}  # the same, a clip stored twice under one id too
         self.level_problems: list[str] = []
         self.silent: list[str] = []
         self.no_source: list[str] = []
@@ -305,10 +305,10 @@ class _AudioCheck:
         self.compared += source is not None
         digest = hashlib.blake2b(blob, digest_size=16).digest()
         first = self.hashes.setdefault(digest, (row["id"], split))
+        if first != (row["id"], split) or digest in self.copies:
+            self.copies.setdefault(digest, [first]).append((row["id"], split))
         if first[0] != row["id"]:
             self.twins.setdefault(digest, [first]).append((row["id"], split))
-        if first[1] != split:
-            self.cross_split.append((first[0], first[1], row["id"], split))
 
 
 def _scan_rows(out: Path, info: dict, listed: dict, readable: dict, hash_audio: bool, source_paths=None) -> dict:
@@ -347,7 +347,7 @@ def _scan_rows(out: Path, info: dict, listed: dict, readable: dict, hash_audio: 
         "overlap": overlap(info, speakers, units, unit_rules, listed, read),
         "rows": len(seen_ids),
         "duplicate_ids": duplicate_ids,
-        "cross_split": audio_check.cross_split,
+        "cross_split": apart_from_first(audio_check.copies.values()),  # counted as prepare counts, in id order
         "twins": audio_check.twins.values(),  # each set of identical clips' (id, split)
         "hashed": len(audio_check.hashes) if hash_audio else None,
         "level_problems": audio_check.level_problems,

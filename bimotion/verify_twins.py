@@ -10,13 +10,28 @@ from collections.abc import Iterable, Mapping
 Pair = tuple[str, str, str, str]  # (id, split, id, split)
 
 
+def in_id_order(twins: Iterable[list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
+    """The sets of identical clips (each set's ``(id, split)``), each in id order and the sets in order of their
+    ids, as prepare takes them (:func:`loaders.identical.identical_audio`), whatever order the files were read in."""
+    return sorted(sorted(members) for members in twins)
+
+
+def apart_from_first(twins: Iterable[list[tuple[str, str]]]) -> list[Pair]:
+    """Of the sets of identical clips (``twins``), each clip that lies in another split than its set's first
+    clip (in id order, whose split prepare keeps a drawn set in: :func:`loaders.identical.keep_together`), with
+    that first clip: ``(first id, its split, id, split)``, sets in :func:`in_id_order`."""
+    return [(*members[0], *m) for members in in_id_order(twins) for m in members[1:] if m[1] != members[0][1]]
+
+
 def split_apart(twins: Iterable[list[tuple[str, str]]]) -> tuple[dict[str, list[Pair]], dict[str, list[Pair]]]:
     """Of the sets of identical clips (``twins``: each set's ``(id, split)``), a pair per set whose copies in
     one corpus lie in different splits, per corpus, and a pair per set whose copies in two corpora do, per
-    set of corpora the set spans (``a+b``, as ``prepare.json``'s ``identical_audio`` keys them)."""
+    set of corpora the set spans (``a+b``, as ``prepare.json``'s ``identical_audio`` keys them): the sets and
+    their clips in id order (:func:`in_id_order`), so that each first pair is the one prepare's warning names
+    (:func:`bimotion.prepare.info.warn_split_apart`)."""
     within: dict[str, list[Pair]] = {}
     across: dict[str, list[Pair]] = {}
-    for members in twins:
+    for members in in_id_order(twins):
         for corpus in dict.fromkeys(map(_corpus, members)):
             own = [m for m in members if _corpus(m) == corpus]
             if pair := next(((*a, *b) for a in own for b in own if a[1] != b[1]), None):
@@ -31,12 +46,13 @@ def split_apart(twins: Iterable[list[tuple[str, str]]]) -> tuple[dict[str, list[
 def cross_split_problem(
     found: list[Pair], within: dict[str, list[Pair]], across: dict[str, list[Pair]], info: Mapping | None = None
 ) -> str:
-    """Clips whose stored audio another split holds (``found``), and the sets of :func:`split_apart`, in
-    prepare's words: why they lie there and what to do (``info``: the folder's prepare.json, which says how a
-    corpus of one's own was split, :func:`bimotion.splits.copies_apart`)."""
+    """Clips in another split than the first of their copies (``found``, :func:`apart_from_first`), and the sets
+    of :func:`split_apart`, in prepare's words: why they lie there and what to do (``info``: the folder's
+    prepare.json, which says how a corpus of one's own was split, :func:`bimotion.splits.copies_apart`)."""
     from .splits import CORPORA_APART, copies_apart
 
-    line = f"{len(found)} audio clip(s) appear in two splits, e.g. {found[0]}"
+    line = f"{len(found)} audio clip(s) appear in two splits (each in another split than the first of its copies "
+    line += f"by id), {_example(found)}"
     for corpus, pairs in within.items():
         why, fix = copies_apart(corpus, info)
         line += f"; {corpus} holds {len(pairs)} set(s) of identical audio in different splits, {_example(pairs)}: "

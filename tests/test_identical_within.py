@@ -49,7 +49,10 @@ def test_copies_in_one_corpus_split_apart_by_its_split_column_are_a_warning_coun
     assert note.startswith("note: carehome holds 3 set(s) of identical audio (6 clips): 3 of them in different ")
     assert "(the warning above); 3 set(s) carry different labels" in note  # the copies' labels still noted
     (problem,) = verify(out)["problems"]
-    assert problem.startswith("3 audio clip(s) appear in two splits, e.g. ")
+    assert problem.startswith(
+        f"3 audio clip(s) appear in two splits (each in another split than the first of its copies by id), e.g. {a} "
+        f"(train) and {b} (test); "
+    )
     assert problem.endswith(
         f"; carehome holds 3 set(s) of identical audio in different splits, e.g. {a} (train) and {b} (test): "
         "carehome's own split column puts them there, which prepare does not change; put each set's copies in one "
@@ -158,3 +161,32 @@ def test_copies_apart_in_a_corpus_of_ones_own_split_by_speakers_are_not_said_to_
     assert copies_apart("carehome")[0] == "carehome's own split column puts them there, which prepare does not change"
     unrecorded = copies_apart("carehome", {"protocol": "paper"})  # prepared before prepare.json said which way
     assert unrecorded[0].startswith("carehome's own split column, where it has one, puts them there"), unrecorded
+
+
+def test_check_counts_and_names_copies_in_two_splits_in_id_order_as_prepare_does(tmp_path, capsys):
+    """check's opening count was of clips in another split than the copy it happened to read first (the train
+    shard's), and its example that pair: of a test clip copied over a train clip of a later id it said "1 audio
+    clip(s) appear in two splits, e.g. ('<train id>', 'train', '<test id>', 'test')" and, after it, "e.g. <train
+    id> (train) and <test id> (test)", where prepare's warning named "<test id> (test) and <train id> (train)".
+    Both now take each set in id order: the same pair, and the count of clips in another split than the first
+    of their copies by id."""
+    home = testing.make_corpus("audiofolder", tmp_path / "home", split_column=True, metadata="csv")
+    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    test, *_, train = sorted((r for r in rows if r["split"] == "test"), key=lambda r: r["file_name"])
+    train["split"] = "train"  # a later id than the test clip, read first (the train shard)
+    with (home / "metadata.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    shutil.copyfile(home / test["file_name"], home / train["file_name"])
+    out = tmp_path / "out"
+    assert main(["prepare", "-q", "--source", f"carehome={home}", "-o", str(out)]) == 0
+    a, b = (f"carehome/{r['file_name']}" for r in (test, train))
+    pair = f"e.g. {a} (test) and {b} (train)"
+    assert pair in next(line for line in capsys.readouterr().err.splitlines() if "identical audio" in line)
+    (problem,) = verify(out)["problems"]
+    assert problem.startswith(
+        f"1 audio clip(s) appear in two splits (each in another split than the first of its copies by id), {pair}; "
+        f"carehome holds 1 set(s) of identical audio in different splits, {pair}: "
+    ), problem
