@@ -199,6 +199,35 @@ def test_a_command_given_a_probe_advise_output_says_its_models_are_probes_and_wh
         assert "pass the folder a training run saved" not in err and "give the folder" not in err, err
 
 
+def test_probes_moved_a_level_deeper_in_an_advise_output_still_say_rerun_advise(probe_advice, tmp_path):
+    """probes_note found the output folder as the third folder above a probe (OUT of OUT/models/<model>/seed<k>):
+    with the mixtures filed a level deeper (OUT/models/batch1/<model>/seed<k>) and OUT/models given, it read
+    OUT/models, found no marker and said "rerun bimotion advise ..., or rerun recipes/grid.py ..." of an advise
+    output.  It walks up from the probe now: advise's advice.json, above the models/ the probe lies in, is found."""
+    from bimotion.training.outputs import probes_note
+
+    _, out, _ = probe_advice
+    moved = tmp_path / "out"
+    shutil.copytree(out, moved, ignore=shutil.ignore_patterns("models"))
+    shutil.copytree(out / "models", moved / "models" / "batch1")
+    advise = "or rerun bimotion advise with --config paper"
+    for given in (moved / "models", moved / "models" / "batch1", moved / "models" / "batch1" / "zho_eld"):
+        note = probes_note(given, "predict does not run")
+        assert note is not None and note.endswith(advise) and "recipes/grid.py" not in note, (given, note)
+    (moved / "advice.json").unlink()  # a grid's output (plan.json alone) says the grid, at this depth too
+    note = probes_note(moved / "models", "predict does not run")
+    assert note.endswith(
+        "or rerun recipes/grid.py with a config that fine-tunes (backend: finetune, as --config paper)"
+    )
+    # a marker outside the folder given, beside no models/ the probe lies in, is not the output's
+    lone = tmp_path / "lone"
+    shutil.copytree(out / "models" / "zho_eld", lone / "zho_eld")
+    (tmp_path / "advice.json").write_text("{}")
+    assert probes_note(lone, "predict does not run").endswith(
+        f"{advise}, or rerun recipes/grid.py with a config that fine-tunes (backend: finetune, as --config paper)"
+    )
+
+
 def test_a_model_scored_on_other_clips_than_the_baseline_is_refused(probe_advice, tmp_path):
     """A difference pairs the two models clip by clip (the same resamples): predictions of another
     order or set of clips would pair clips that are not the same."""

@@ -118,14 +118,26 @@ def probes_note(folder: str | os.PathLike, refusal: str) -> str | None:
         if len(probes) > 1
         else f"the model folder below it ({probes[0]}) is a probe (a head"
     )
-    parents = Path(probes[0]).expanduser().resolve().parents
-    output = parents[2] if len(parents) > 2 else None  # OUT of OUT/models/<model>/seed<k>
+    output = _probes_output(Path(probes[0]), Path(folder))
     found = [fix for marker, fix in RERUN.items() if output and (output / marker).is_file()]
     rerun = found[0] if found else ", or ".join(RERUN.values())  # neither marker: models moved out of their output
     return (
         f"{below} on frozen features, as advise's default probe backend and recipes/probe.py train), which "
         f"{refusal}: fine-tune the mixture you want with recipes/train.py --train_configs MIXTURE, or {rerun}"
     )
+
+
+def _probes_output(probe: Path, given: Path) -> Path | None:
+    """The output folder (advise's or a grid's) the probe at ``probe`` lies in, walking up from it: the
+    nearest folder, up to ``given`` (the folder the user gave), that holds a marker (:data:`RERUN`), or
+    above ``given`` the nearest holding one beside the ``models/`` the probe lies in, at any depth below
+    it (``OUT/models/<model>/seed<k>``, ``OUT/models/<batch>/<model>/seed<k>``); None where none does."""
+    probe, given = probe.expanduser().resolve(), given.expanduser().resolve()
+    for folder in probe.parents:
+        inside = folder == given or given in folder.parents  # at or below the folder the user gave
+        if (inside or (folder / "models") in probe.parents) and any((folder / m).is_file() for m in RERUN):
+            return folder
+    return None
 
 
 @dataclass(frozen=True, slots=True)
