@@ -1072,7 +1072,8 @@ def test_a_secret_is_never_compared_but_a_setting_naming_tokens_is():
     """Secrets (``token``, ``hub_token``) stay out of a run's identity; ``average_tokens_across_devices`` (how
     the loss is averaged over devices) was left out too, as its name holds "token", so changing it was never
     refused."""
-    from bimotion.training.identity import compared, differences
+    from bimotion.training.identity import differences
+    from bimotion.training.identity_fields import compared
 
     assert not compared("hub_token") and not compared("token")
     assert compared("average_tokens_across_devices")

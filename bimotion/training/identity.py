@@ -10,13 +10,8 @@ bimotion upgrade added it since) differs only when its value now is not its defa
 this transformers or bimotion no longer has (an upgrade dropped it) is not compared, in a one-line
 note.  The identity holds no secrets and no paths, so a moved output or data folder resumes.
 
-Differences that are ignored (:data:`HARMLESS`): where outputs go and how they are logged, saved
-or published (``output_dir``, ``logging_*``, ``report_to``, ``disable_tqdm``, ``run_name``,
-``save_*``, ``push_to_hub``, ``hub_*``), the test sets scored after training (``test_configs``),
-the evaluation batch size, data-loading workers, memory and device settings (``use_cpu``,
-``dataloader_*``, ``gradient_checkpointing``, ``attn_implementation``), and where datasets and
-models are cached; also where a stored identity holds one (an older bimotion, in which it was not yet
-harmless, wrote it): :func:`compared` decides for both sides.
+Differences that are ignored, and secrets never recorded, are
+:mod:`bimotion.training.identity_fields`'s (:func:`~.identity_fields.compared` decides for both sides).
 """
 
 from __future__ import annotations
@@ -30,92 +25,10 @@ from pathlib import Path
 
 from loaders.files import sha256_of
 
+from .identity_fields import compared
 from .outputs import IDENTITY_FILE, SCORES
 
 log = logging.getLogger("bimotion.training")
-
-HARMLESS = frozenset(
-    {
-        # where outputs go, how they are logged, saved and published
-        "output_dir",
-        "logging_dir",
-        "logging_strategy",
-        "logging_steps",
-        "logging_first_step",
-        "logging_nan_inf_filter",
-        "log_on_each_node",
-        "log_level",
-        "log_level_replica",
-        "disable_tqdm",
-        "report_to",
-        "run_name",
-        "project",
-        "trackio_space_id",
-        "trackio_bucket_id",
-        "trackio_static_space_id",
-        "include_num_input_tokens_seen",
-        "skip_memory_metrics",
-        "save_strategy",
-        "save_steps",
-        "save_total_limit",
-        "save_on_each_node",
-        "save_only_model",
-        "enable_jit_checkpoint",
-        "push_to_hub",
-        "push_dry_run",
-        "hub_token",
-        "hub_private_repo",
-        "hub_model_id",
-        "hub_strategy",
-        "hub_always_push",
-        "hub_revision",
-        # how a run is started or resumed
-        "resume",
-        "no_resume",
-        "resume_from_checkpoint",
-        "overwrite_output_dir",
-        "ignore_data_skip",
-        "do_train",
-        "do_eval",
-        "do_predict",
-        "local_rank",
-        "debug",
-        # what is scored after training, and how evaluation batches are formed
-        "test_configs",
-        "per_device_eval_batch_size",
-        "eval_accumulation_steps",
-        "eval_do_concat_batches",
-        "eval_use_gather_object",
-        "include_for_metrics",
-        "batch_eval_metrics",
-        # memory, speed and devices (the same arithmetic)
-        "use_cpu",
-        "attn_implementation",
-        "gradient_checkpointing",
-        "gradient_checkpointing_kwargs",
-        "activation_checkpointing",
-        "activation_checkpointing_kwargs",
-        "torch_empty_cache_steps",
-        "dataloader_num_workers",
-        "dataloader_pin_memory",
-        "dataloader_persistent_workers",
-        "dataloader_prefetch_factor",
-        "dataloader_multiprocessing_context",
-        "dataloader_in_order",
-        "ddp_timeout",
-        "ddp_backend",
-        "ddp_bucket_cap_mb",
-        "ddp_broadcast_buffers",
-        "ddp_static_graph",
-        "ddp_find_unused_parameters",
-        # caches and locations, replaced by content digests
-        "model_cache_dir",
-        "dataset_cache_dir",
-        "model_name_or_path",
-        "bimotion",
-        "yuemotion",
-    }
-)
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 
@@ -158,27 +71,13 @@ def model_identity(name_or_path: str, revision: str | None) -> dict:
 ARGUMENTS = ("model_args", "data_args", "run_args", "training_args")  # the identity's sections of argument fields
 
 
-def compared(name: str) -> bool:
-    """Whether the argument field ``name`` counts in a run's identity: not :data:`HARMLESS`, and never a
-    secret (``token``, ``hub_token``: a name ending so; ``average_tokens_across_devices``, how the loss is
-    averaged, counts)."""
-    return name not in HARMLESS and not is_secret(name)
-
-
-def is_secret(name: str) -> bool:
-    """Whether the argument (or flag, without its leading dashes) ``name`` holds a secret: ``token``, ``*_token``
-    (``hub-token`` too: transformers' parser takes a flag's dashed spelling)."""
-    name = name.replace("-", "_")
-    return name == "token" or name.endswith("_token")
-
-
 def _fields(args) -> dict:
     values = args.to_dict() if hasattr(args, "to_dict") else dataclasses.asdict(args)
     return {k: v for k, v in values.items() if compared(k)}
 
 
 def _counted(identity: dict) -> dict:
-    """``identity`` without the argument fields that do not count (:func:`compared`): one stored by an
+    """``identity`` without the argument fields that do not count (:func:`~.identity_fields.compared`): one stored by an
     older bimotion, in which a field was not yet harmless, still holds it."""
     return {
         section: {k: v for k, v in fields.items() if compared(k)}
@@ -239,7 +138,7 @@ def _flatten(tree: dict, prefix: str = "") -> dict:
 def undeclared(before: dict, now: dict, defaults: dict) -> dict[str, object]:
     """``{"training_args.<field>": its value there}`` for each field ``before`` has, ``now`` lacks and its class
     (:func:`argument_defaults`) no longer declares: an upgrade dropped it, and its old default is not known.
-    A field that does not count (:func:`compared`) is not one."""
+    A field that does not count (:func:`~.identity_fields.compared`) is not one."""
     before = _counted(before)
     declared, sections = {".".join(k.split(".")[:2]) for k in defaults}, {k.split(".")[0] for k in defaults}
     return {
@@ -256,7 +155,7 @@ def differences(before: dict, now: dict, defaults: dict | None = None) -> list[s
     each argument field (:func:`argument_defaults`); a field one side lacks counts as its default (``before``
     lacks it: a transformers or bimotion upgrade added it since, the run had its default), a stored null as
     null; one its class no longer declares (:func:`undeclared`) does not differ, nor one that does not count
-    (:func:`compared`: a stored identity written before it was harmless holds it)."""
+    (:func:`~.identity_fields.compared`: a stored identity written before it was harmless holds it)."""
     a, b, defaults = _flatten(_counted(before)), _flatten(_counted(now)), defaults or {}
     dropped, absent = undeclared(before, now, defaults), object()
     there, here = {**defaults, **a}, {**defaults, **b}

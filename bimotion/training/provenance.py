@@ -112,8 +112,8 @@ def command_scope(argv: list[str] | None) -> Iterator[None]:
 def public_command(argv: list[str] | None = None) -> list[str]:
     """The command line (default: the one a recipe recorded, else this process's), as a published
     file may hold it: the script by name (``-m package`` for a package's ``__main__``), every
-    existing or absolute path as ``local:<name>``, the value of a secret's flag (``--hub_token``, :func:`~.identity.is_secret`) as :data:`HIDDEN`."""
-    from .identity import is_secret
+    existing or absolute path as ``local:<name>``, the value of a secret's flag (``--hub_token``, :func:`~.identity_fields.is_secret`) as :data:`HIDDEN`."""
+    from .identity_fields import is_secret
     from .public import public_source
 
     argv = list(argv if argv is not None else _recorded or sys.argv)
@@ -141,7 +141,7 @@ SECRET_FLAGS = ("token", "hub_token")  # the secrets' flags of the recipes (Trai
 
 
 def _secret_flag(flag: str, is_secret) -> bool:
-    """Whether ``flag`` (without its dashes) sets a secret: one's name (:func:`~.identity.is_secret`), or an
+    """Whether ``flag`` (without its dashes) sets a secret: one's name (:func:`~.identity_fields.is_secret`), or an
     abbreviation of one that argparse takes (``hub_tok``: a prefix of :data:`SECRET_FLAGS`' names; a
     prefix that names no flag alone is refused by argparse before anything is written, so hiding its
     value costs nothing)."""
