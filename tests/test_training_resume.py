@@ -286,10 +286,16 @@ def test_an_argument_a_transformers_upgrade_dropped_is_not_compared_and_said_in_
     """A field the stored identity has that this transformers' TrainingArguments no longer declares read as a
     changed setting ("training_args.<dropped>: True there, '(absent)' now"): the same command into a folder
     holding a finished model, or resuming its checkpoints after a transformers upgrade, was refused. Its old
-    default is not known, so it is not compared; one warning line names it, the file and the fix."""
+    default is not known, so it is not compared; one warning line names it, the file, the transformers that
+    stored it (run_identity.json records it and accelerate's: it recorded neither) and the fix."""
+    import accelerate
+    import transformers
+
     from bimotion.training.identity import differences
 
     def with_dropped_fields(stored: dict) -> None:  # as an older transformers stored it
+        assert stored["versions"] == {"transformers": transformers.__version__, "accelerate": accelerate.__version__}
+        stored["versions"] = {"transformers": "4.40.0", "accelerate": "0.30.0"}  # other versions: not compared
         stored["training_args"]["use_mps_device"] = True
         stored["training_args"]["old_config"] = {"min_num_params": 0}  # a dict-valued one
 
@@ -302,11 +308,9 @@ def test_an_argument_a_transformers_upgrade_dropped_is_not_compared_and_said_in_
         assert len(notes) == 1 and "\n" not in notes[0], notes
         assert notes[0].startswith(
             f"{out / IDENTITY_FILE}: training_args.use_mps_device (True there), training_args.old_config "
-            "({'min_num_params': 0} there) not compared: this transformers ("
-        ), notes[0]
-        assert notes[0].endswith(
-            ") and bimotion no longer have them; if that run set them to other than the default, use a new "
-            "--output_dir to train from scratch"
+            f"({{'min_num_params': 0}} there) not compared (stored by transformers 4.40.0, this is "
+            f"{transformers.__version__}): this transformers and bimotion no longer have them; if that run set them "
+            "to other than the default, use a new --output_dir to train from scratch"
         ), notes[0]
         with pytest.raises(RunMismatch, match=r"learning_rate: 0.001 there, 0.0005 now\)"):  # the rest is compared
             run(tiny, data, out, **{**settings, "learning_rate": 5e-4})
@@ -321,6 +325,34 @@ def test_an_argument_a_transformers_upgrade_dropped_is_not_compared_and_said_in_
         "model.old: 1 there, '(absent)' now",
         "training_args.dropped: 1 there, '(absent)' now",
     ]
+
+
+def test_the_dropped_field_note_is_logged_once_a_launch_and_says_so_of_an_identity_without_versions(
+    tmp_path, caplog, monkeypatch
+):
+    """Each process of a multi-process run logged the dropped-field note (4 lines on 4 GPUs); the main process
+    (RANK 0) logs it now, the others nothing.  An identity written before the versions were recorded says so
+    in the note and resumes as before; versions that differ are not a difference."""
+    import transformers
+
+    from bimotion.training.identity import check_finished
+
+    now = {"training_args": {"seed": 42}, "versions": {"transformers": transformers.__version__, "accelerate": None}}
+    (tmp_path / SCORES).write_text("{}")
+    (tmp_path / IDENTITY_FILE).write_text(json.dumps({"training_args": {"seed": 42, "use_mps_device": True}}))
+    for rank, lines in (("1", 0), ("3", 0), ("0", 1)):
+        monkeypatch.setenv("RANK", rank)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="bimotion.training"):
+            check_finished(tmp_path, now, {"training_args.seed": 42})  # the same run: not refused
+        notes = [r.getMessage() for r in caplog.records if "not compared" in r.getMessage()]
+        assert len(notes) == lines, (rank, notes)
+    assert notes[0] == (
+        f"{tmp_path / IDENTITY_FILE}: training_args.use_mps_device (True there) not compared (stored by a "
+        f"transformers it does not record (written before bimotion did), this is {transformers.__version__}): this "
+        "transformers and bimotion no longer have it; if that run set it to other than the default, use a new "
+        "--output_dir to train from scratch"
+    )
 
 
 def test_a_stored_null_is_a_value_and_an_absent_field_its_declared_default(tiny, data, tmp_path):

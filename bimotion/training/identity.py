@@ -8,7 +8,9 @@ trained model.  Resuming from a checkpoint compares the stored identity with the
 on any difference, naming the fields; an argument the stored identity lacks (a transformers or
 bimotion upgrade added it since) differs only when its value now is not its default, and one that
 this transformers or bimotion no longer has (an upgrade dropped it) is not compared, in a one-line
-note.  The identity holds no secrets and no paths, so a moved output or data folder resumes.
+note (on the main process only) naming the transformers that stored it, which the identity records
+with accelerate's (:data:`VERSIONS`, never compared; an identity written before holds none).  The
+identity holds no secrets and no paths, so a moved output or data folder resumes.
 
 Differences that are ignored, and secrets never recorded, are
 :mod:`bimotion.training.identity_fields`'s (:func:`~.identity_fields.compared` decides for both sides).
@@ -27,10 +29,12 @@ from loaders.files import sha256_of
 
 from .identity_fields import compared
 from .outputs import IDENTITY_FILE, SCORES
+from .processes import on_main_process
 
 log = logging.getLogger("bimotion.training")
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
+VERSIONS = "versions"  # the identity's record of the libraries that wrote it: said in notes, never compared
 
 
 class RunMismatch(ValueError):
@@ -117,8 +121,23 @@ def run_identity(
         "data_args": {k: v for k, v in _fields(data_args).items() if k != "validation_configs"},
         "run_args": _fields(run_args),
         "training_args": {**_fields(training_args), "world_size": training_args.world_size},
+        VERSIONS: _library_versions(),
     }
     return _as_stored(identity)
+
+
+def _library_versions() -> dict[str, str | None]:
+    """The transformers and accelerate versions of this process (None: accelerate not installed), which
+    declare the arguments' fields (:data:`VERSIONS`)."""
+    from importlib import metadata
+
+    import transformers
+
+    try:
+        accelerate = metadata.version("accelerate")
+    except metadata.PackageNotFoundError:
+        accelerate = None
+    return {"transformers": transformers.__version__, "accelerate": accelerate}
 
 
 def _as_stored(values: dict) -> dict:
@@ -155,7 +174,9 @@ def differences(before: dict, now: dict, defaults: dict | None = None) -> list[s
     each argument field (:func:`argument_defaults`); a field one side lacks counts as its default (``before``
     lacks it: a transformers or bimotion upgrade added it since, the run had its default), a stored null as
     null; one its class no longer declares (:func:`undeclared`) does not differ, nor one that does not count
-    (:func:`~.identity_fields.compared`: a stored identity written before it was harmless holds it)."""
+    (:func:`~.identity_fields.compared`: a stored identity written before it was harmless holds it), nor the
+    library versions either records (:data:`VERSIONS`)."""
+    before, now = ({k: v for k, v in side.items() if k != VERSIONS} for side in (before, now))
     a, b, defaults = _flatten(_counted(before)), _flatten(_counted(now)), defaults or {}
     dropped, absent = undeclared(before, now, defaults), object()
     there, here = {**defaults, **a}, {**defaults, **b}
@@ -220,19 +241,24 @@ def _stored_changes(path: Path, identity: dict, defaults: dict, given: str | Non
             f"{path.parent}. {fix}",
             why,
         )
-    if dropped := undeclared(stored, identity, defaults):
-        log.warning(_dropped_note(path, dropped))
+    if (dropped := undeclared(stored, identity, defaults)) and on_main_process():  # once, not once a process
+        log.warning(_dropped_note(path, dropped, stored.get(VERSIONS)))
     return differences(stored, identity, defaults)
 
 
-def _dropped_note(path: Path, dropped: dict) -> str:
-    """One line: the fields of ``path`` not compared, as this transformers and bimotion have none (:func:`undeclared`)."""
+def _dropped_note(path: Path, dropped: dict, versions: dict | None) -> str:
+    """One line: the fields of ``path`` not compared, as this transformers and bimotion have none (:func:`undeclared`),
+    and the transformers that stored them (its :data:`VERSIONS`; ``versions`` None: an identity written before
+    they were recorded)."""
     import transformers
 
     named, it = ", ".join(f"{k} ({v!r} there)" for k, v in dropped.items()), "it" if len(dropped) == 1 else "them"
+    then = versions.get("transformers") if isinstance(versions, dict) else None
+    stored = f"transformers {then}" if then else "a transformers it does not record (written before bimotion did)"
     return (
-        f"{path}: {named} not compared: this transformers ({transformers.__version__}) and bimotion no longer have "
-        f"{it}; if that run set {it} to other than the default, use a new --output_dir to train from scratch"
+        f"{path}: {named} not compared (stored by {stored}, this is {transformers.__version__}): this transformers "
+        f"and bimotion no longer have {it}; if that run set {it} to other than the default, use a new --output_dir "
+        "to train from scratch"
     )
 
 
