@@ -167,6 +167,24 @@ def decode_audio_bytes(data: bytes) -> tuple[np.ndarray, int]:
     return (samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]), rate
 
 
+def audio_digest(samples: np.ndarray) -> str:
+    """A digest of 16-bit samples (prepare's stored 16 kHz mono audio, or a file decoded as prepare decodes it,
+    ``loaders.audio.decode(path, SAMPLE_RATE_HZ, dtype="int16")``): equal for the same audio, whatever its name."""
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(samples, dtype="<i2").tobytes()).hexdigest()[:32]
+
+
+def stored_digest(data: bytes) -> tuple[int, str]:
+    """``(samples, digest)`` of a stored clip's audio bytes (16-bit FLAC: its samples exactly, :func:`audio_digest`)."""
+    import soundfile
+
+    with interrupts_deferred():
+        samples, _ = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=True)
+    samples = samples[:, 0] if samples.shape[1] == 1 else samples
+    return len(samples), audio_digest(samples)
+
+
 def example(record, samples: np.ndarray) -> dict:
     """One dataset row from a loader record and its decoded 16 kHz mono samples, with its
     categorical values and emotions as strings (:func:`encode_names` stores them as ids)."""

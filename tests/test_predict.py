@@ -19,6 +19,7 @@ from bimotion.cli import main
 from bimotion.predict import PredictError, Predictor, PredictReport, load_predictor, predict_files, window_count
 from bimotion.predict.audio import AudioSource, audio_blocks, find_audio
 from bimotion.predict.windows import Windowing, windows
+from bimotion.training.outputs import TRAINED_AUDIO
 from loaders.audio import decode, probe
 from loaders.labels import LABELS
 from loaders.testing._common import FixtureWriter
@@ -417,17 +418,24 @@ def test_two_recordings_named_as_one_training_clip_are_both_named_and_the_note_s
     (note,) = notes
     assert note.startswith(f"2 of the 3 input files are named as clips {model} was trained on: "), note
     assert "Matched by name only (each clip's path below its corpus's folder, all its train_manifest.txt" in note
+    assert "it has no train_audio.txt of its training audio, as models trained before bimotion wrote one" in note
     assert "so another recording named alike is named too" in note and "Its scores on them" not in note, note
     assert note.endswith("where they are the recordings it trained on, its scores on them are not those of speech "
                          "it never heard")  # fmt: skip
 
 
-def test_files_named_as_the_models_training_clips_get_one_note_with_their_count(
+def test_files_that_are_the_models_training_clips_get_one_note_with_their_count(
     models, audio_dir, tmp_path, capsys, monkeypatch
 ):
     """Predicting on the very recordings a model was trained on gave no hint; its train_manifest.txt
-    names them (``csed/Natural/Nat_Female-3``: the path below the corpus, its extension aside), so one
-    note counts the input files so named.  The corpus's other clips and an unrelated recording are not."""
+    names them (``csed/Natural/Nat_Female-3``: the path below the corpus, its extension aside) and its
+    train_audio.txt holds a digest of each one's stored audio, so one note counts the input files that are
+    training clips.  The corpus's other clips and an unrelated recording are not.
+
+    That note matched by name alone: a renamed copy of a training clip was not counted, and another recording
+    under a training clip's name was.  Now it matches by audio (decoded as prepare decodes it): the copy is
+    counted, the namesake is said to hold other audio; a model without train_audio.txt (trained before) says
+    it matched by name only, and why."""
     from conftest import train_one_step
 
     from loaders import testing as corpora
@@ -445,9 +453,9 @@ def test_files_named_as_the_models_training_clips_get_one_note_with_their_count(
     output = ["-o", str(tmp_path / "p.csv"), *OPTIONS]
     assert main(["predict", "--model", str(trained), str(raw), str(audio_dir / "a.wav"), *output]) == 0
     err = capsys.readouterr().err
-    said = f"note: {len(heard)} of the {len(wavs) + 1} input files are named as clips {trained} was trained on"
-    assert said in err and "Matched by name only (each clip's path below its corpus's folder" in err, err
-    assert err.count(said) == 1 and str(heard[0].name) in err
+    said = f"note: {len(heard)} of the {len(wavs) + 1} input files are recordings {trained} was trained on"
+    assert said in err and f"Matched by their audio (decoded as training stored it, against its {TRAINED_AUDIO})" in err
+    assert err.count(said) == 1 and str(heard[0].name) in err and "by name only" not in err, err
     rows = predict_files(trained, [str(w) for w in wavs if w not in heard] + [str(audio_dir / "a.wav")], progress=False)
     assert rows.notes == [] and rows.report.named_trained == []
     rows = predict_files(trained, [str(heard[0])], progress=False)
@@ -465,7 +473,31 @@ def test_files_named_as_the_models_training_clips_get_one_note_with_their_count(
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(commit)
     assert main(["predict", "--model", "me/csed-ser", str(heard[0]), *output]) == 0
-    assert "note: 1 of the 1 input files are named as clips me/csed-ser was trained on" in capsys.readouterr().err
+    assert "note: 1 of the 1 input files are recordings me/csed-ser was trained on" in capsys.readouterr().err
+
+    # a renamed copy of a training clip, and another recording under a training clip's name
+    copy = tmp_path / "renamed" / "mine.wav"
+    copy.parent.mkdir()
+    shutil.copy(heard[0], copy)
+    namesake = tmp_path / "namesake" / heard[1].parent.name / heard[1].name
+    namesake.parent.mkdir(parents=True)
+    data, rate = soundfile.read(heard[1])
+    soundfile.write(namesake, data[::-1], rate)  # the same length, other audio
+    rows = predict_files(trained, [str(copy), str(namesake)], progress=False)
+    assert rows.report.named_trained == [str(copy)], rows.notes
+    assert rows.notes[0].startswith(f"1 of the 2 input files are recordings {trained} was trained on: {copy}. "), (
+        rows.notes
+    )
+    assert rows.notes[1] == (
+        f"1 of the 2 input files are named as clips {trained} was trained on but hold other audio ({namesake}): "
+        "not those clips, so scored as speech it never heard"
+    )
+    (trained / TRAINED_AUDIO).unlink()  # a model trained before bimotion recorded its training audio
+    rows = predict_files(trained, [str(copy), str(namesake)], progress=False)
+    assert rows.report.named_trained == [str(namesake)] and len(rows.notes) == 1
+    assert (
+        f"it has no {TRAINED_AUDIO} of its training audio, as models trained before bimotion wrote one" in rows.notes[0]
+    )
 
     (trained / "train_manifest.txt").write_bytes(b"\xff\xfe csed/Natural")  # not the text training writes
     assert main(["predict", "--model", str(trained), str(heard[0]), *output]) == 2  # one line, no traceback

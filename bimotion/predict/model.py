@@ -1,5 +1,6 @@
 """A classifier ready to score audio windows (:class:`Predictor`, :func:`load_predictor`), what its
-``scores.json`` and training manifest say about it (:func:`chance_warning`, :func:`named_as_trained`),
+``scores.json``, training manifest and training audio's digests say about it (:func:`chance_warning`,
+:func:`named_as_trained`, :func:`heard_in_training`),
 and a model folder checked before it is loaded (:func:`check_source`); the labels it reports, and the
 maps that name generic outputs, are :mod:`.labels`.
 """
@@ -18,6 +19,7 @@ from bimotion.training.f1 import sigmoid
 from bimotion.training.inference import padding_unheard, scoring_device
 from bimotion.training.outputs import (
     MANIFEST,
+    TRAINED_AUDIO,
     MixedModelFolder,
     ModelScores,
     generated_training_data,
@@ -25,6 +27,7 @@ from bimotion.training.outputs import (
     model_scores,
     models_hint,
     probes_note,
+    trained_audio,
     training_manifest,
 )
 
@@ -274,17 +277,71 @@ def check_source(source: str) -> None:
 
 
 def training_notes(source: str, files) -> tuple[list[str], list[str]]:
-    """The names of the input ``files`` (:class:`~.audio.AudioSource`) named as clips the model at
-    ``source`` trained on (:func:`named_as_trained`), and the notes ``bimotion predict`` prints of them
-    (:func:`trained_note`); where a Hub model's manifest could not be fetched, none, and a note that
-    says the inputs were not checked, why, and what to do."""
+    """The names of the input ``files`` (:class:`~.audio.AudioSource`) that are clips the model at ``source``
+    trained on, and the notes ``bimotion predict`` prints of them: by their audio where the model records its
+    training audio (:func:`heard_in_training`), else by name (:func:`named_as_trained`, :func:`trained_note`);
+    where a Hub model's manifest could not be fetched, none, and a note that says the inputs were not checked,
+    why, and what to do."""
     from bimotion.hub import HubUnreachableError
 
     try:
-        names = [files[i].name for i in named_as_trained(source, [f.path for f in files])]
+        named = named_as_trained(source, [f.path for f in files])
     except HubUnreachableError as err:  # it may have one: not "none"
         return [], [f"the input files were not checked against the clips {source} was trained on: {err}"]
-    return names, [trained_note(source, names, len(files))] if names else []
+    digests = trained_audio(source)
+    if digests is None:  # trained before bimotion recorded its audio, or elsewhere: by name alone
+        names = [files[i].name for i in named]
+        return names, [trained_note(source, names, len(files))] if names else []
+    heard = heard_in_training(files, digests, set(named))
+    names, other = [files[i].name for i in heard], [files[i].name for i in named if i not in heard]
+    notes = [
+        f"{len(names)} of the {len(files)} input files are recordings {source} was trained on: {_shown(names)}. "
+        f"Matched by their audio (decoded as training stored it, against its {TRAINED_AUDIO}), whatever their names; "
+        "its scores on them are not those of speech it never heard"
+    ] if names else []  # fmt: skip
+    notes += [
+        f"{len(other)} of the {len(files)} input files are named as clips {source} was trained on but hold other "
+        f"audio ({_shown(other)}): not those clips, so scored as speech it never heard"
+    ] if other else []  # fmt: skip
+    return names, notes
+
+
+def heard_in_training(files, digests: dict[int, dict[str, str]], named: set[int]) -> list[int]:
+    """Which of ``files`` (their indices) hold the audio of a clip the model trained on (``digests``:
+    :func:`~bimotion.training.outputs.trained_audio`): decoded as prepare decodes (16 kHz mono 16-bit), and
+    equal to one by :func:`bimotion.features.audio_digest`.  Only those ``named`` as training clips and those
+    whose length, by their header, could be a training clip's are decoded; one that does not decode is not
+    one (scoring reports it)."""
+    import bisect
+    import warnings
+
+    from bimotion.features import SAMPLE_RATE_HZ, audio_digest
+    from loaders import CorpusError
+    from loaders.audio import decode
+
+    lengths = sorted(digests)
+    found = []
+    for i, source in enumerate(files):
+        info = source.info
+        rate = info.sample_rate_hz or SAMPLE_RATE_HZ
+        expected = info.num_frames * SAMPLE_RATE_HZ / rate
+        slack = 2 + (info.packet_frames + info.delay_frames) * SAMPLE_RATE_HZ / rate  # resampling, an MP4's packets
+        near = bisect.bisect_left(lengths, expected - slack) < bisect.bisect_right(lengths, expected + slack)
+        if i not in named and not near:
+            continue
+        try:
+            with warnings.catch_warnings():  # a file's clipping: scoring's decode says it, once
+                warnings.simplefilter("ignore")
+                samples, _ = decode(source.path, SAMPLE_RATE_HZ, dtype="int16")
+        except (CorpusError, OSError):
+            continue
+        if audio_digest(samples) in digests.get(len(samples), {}):
+            found.append(i)
+    return found
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def named_as_trained(source: str, paths) -> list[int]:
@@ -316,11 +373,12 @@ def named_as_trained(source: str, paths) -> list[int]:
 
 
 def trained_note(source: str, names: list[str], of: int) -> str:
-    """The note ``bimotion predict`` prints when input files are named as training clips (:func:`named_as_trained`)."""
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    """The note ``bimotion predict`` prints when input files are named as training clips (:func:`named_as_trained`)
+    and the model records no digest of its training audio (:data:`~bimotion.training.outputs.TRAINED_AUDIO`)."""
     return (
-        f"{len(names)} of the {of} input files are named as clips {source} was trained on: {shown}. Matched by name "
-        f"only (each clip's path below its corpus's folder, all its {MANIFEST} records of a clip, not its audio), "
+        f"{len(names)} of the {of} input files are named as clips {source} was trained on: {_shown(names)}. Matched "
+        f"by name only (each clip's path below its corpus's folder, all its {MANIFEST} records of a clip; it has no "
+        f"{TRAINED_AUDIO} of its training audio, as models trained before bimotion wrote one), "
         "so another recording named alike is named too; where they are the recordings it trained on, its scores "
         "on them are not those of speech it never heard"
     )

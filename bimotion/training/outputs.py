@@ -3,7 +3,8 @@ shared by :mod:`.summary` (which writes them; the training manifest, a probe's t
 :func:`write_training_manifest`) and :mod:`.identity` (which checks them) and
 :mod:`.checkpoints` (which discards them); and
 :func:`model_kind`, the one test of what a saved model folder holds; :func:`model_scores`, the one
-reader of a saved model's ``scores.json`` (its folder's, or the copy uploaded beside it on the Hub)."""
+reader of a saved model's ``scores.json`` (its folder's, or the copy uploaded beside it on the Hub);
+:func:`trained_audio`, the digests of its training clips' audio that ``bimotion predict`` matches inputs by."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 SCORES = "scores.json"  # validation and test scores, the run's summary
 MANIFEST = "train_manifest.txt"  # the sorted clip ids the model was trained on
+TRAINED_AUDIO = "train_audio.txt"  # "<samples> <digest> <id>" of each clip it trained on, by id (bimotion.features)
 IDENTITY_FILE = "run_identity.json"  # what the run is, checked when it resumes
 # per-group confusion counts on the test split (numbers: SCORES' "confusion"), and an SVG copy beside it
 CONFUSION = "confusion_test.png"
@@ -200,18 +202,50 @@ def generated_training_data(summary: dict) -> tuple[list[str], list[str]]:
     return [c for c in trained if c in generated], [c for c in trained if c not in generated]
 
 
-def write_training_manifest(folder: str | os.PathLike, ids) -> dict:
+def write_training_manifest(folder: str | os.PathLike, ids, audio=None) -> dict:
     """Write ``train_manifest.txt`` into the model folder ``folder``: the clip ids ``ids`` it was
     trained on, sorted, one a line (what :func:`training_manifest` reads back); the one writer, a
-    fine-tuned model's (:mod:`.summary`) and a probe's (:mod:`bimotion.probe.run`).  Returns what
-    ``scores.json`` records of it (``train_manifest``): ``{"hash": ids_hash, "num_clips": count}``."""
+    fine-tuned model's (:mod:`.summary`) and a probe's (:mod:`bimotion.probe.run`).  ``audio``: ``(id,
+    samples, digest)`` of each (:func:`bimotion.features.stored_digest`), written to :data:`TRAINED_AUDIO`
+    (:func:`trained_audio` reads it).  Returns what ``scores.json`` records of it (``train_manifest``):
+    ``{"hash": ids_hash, "num_clips": count}``."""
     from loaders.files import write_text_atomic
 
     from .data import ids_hash
 
     ids = sorted(ids)
     write_text_atomic(Path(folder).expanduser() / MANIFEST, "\n".join(ids) + "\n")  # a reader may be scoring
+    if audio is not None:
+        lines = [f"{samples} {digest} {clip}" for clip, samples, digest in sorted(audio)]
+        write_text_atomic(Path(folder).expanduser() / TRAINED_AUDIO, "\n".join(lines) + "\n")
     return {"hash": ids_hash(ids), "num_clips": len(ids)}
+
+
+def trained_audio(source: str | os.PathLike) -> dict[int, dict[str, str]] | None:
+    """``{samples: {digest: clip id}}`` of the clips the model at ``source`` (a folder, a Hub id) trained on, by their
+    stored audio (:data:`TRAINED_AUDIO`); None where it has none (trained before bimotion recorded it,
+    elsewhere, or a Hub model's that could not be fetched) or it does not read as training wrote it."""
+    from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
+
+    path = Path(source).expanduser() / TRAINED_AUDIO
+    if not path.parent.exists() and is_hub_id(str(source)):
+        try:
+            path = hub_file(str(source), TRAINED_AUDIO)
+        except HubUnreachableError:
+            return None
+        if path is None:
+            return None
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return None
+    found: dict[int, dict[str, str]] = {}
+    for line in lines or ():
+        samples, digest, clip = (line.split(" ", 2) + ["", ""])[:3]
+        if not samples.isdigit() or not clip:
+            return None
+        found.setdefault(int(samples), {})[digest] = clip
+    return found if lines is not None else None
 
 
 def training_manifest(source: str | os.PathLike) -> frozenset[str] | None:

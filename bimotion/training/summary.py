@@ -120,8 +120,22 @@ def write_outputs(output_dir: Path, summary: dict, train_ds) -> None:
     spec, seed = "+".join(summary["train_configs"]), summary["hyperparameters"]["seed"]
     title = confusion_title(spec, "the test split", seed, summary.get("run_name"))
     draw_confusion(summary["test"], output_dir / CONFUSION, title, summary["synthetic"])
-    write_training_manifest(output_dir, column(train_ds, "id").tolist())
+    write_training_manifest(output_dir, column(train_ds, "id").tolist(), _trained_audio(train_ds))
     card.save(output_dir / "README.md")
+
+
+def _trained_audio(train_ds) -> list[tuple[str, int, str]]:
+    """``(id, samples, digest)`` of each training clip's stored audio (:func:`bimotion.features.stored_digest`), a
+    batch of rows at a time: what ``bimotion predict`` tells the recordings the model trained on by."""
+    from bimotion.features import stored_digest
+
+    found = []
+    for batch in train_ds.select_columns(["id", "audio"]).with_format("arrow").iter(batch_size=256):
+        audio = batch.column("audio").combine_chunks().field("bytes").to_pylist()
+        found += [
+            (clip, *stored_digest(data)) for clip, data in zip(batch.column("id").to_pylist(), audio, strict=True)
+        ]
+    return found
 
 
 def publish_model(output_dir: Path, training_args: SERTrainingArguments, dry_run: bool) -> None:
