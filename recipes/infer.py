@@ -89,6 +89,15 @@ IGNORED = "--{name} {{value}}: infer.py does not train and does not read it (an 
 FILE_IGNORED = ("bf16", "fp16", "bf16_full_eval", "fp16_full_eval")
 
 
+def file_ignored() -> tuple[str, ...]:
+    """:data:`FILE_IGNORED`, and ``tf32`` where this machine cannot use TF32 (no Ampere or newer GPU, which
+    TrainingArguments checks as it does ``bf16``): a GPU training's file's ``tf32: true`` is read as false
+    there, as it would do nothing; typed, ``--tf32 true`` is refused naming the flag."""
+    from transformers.utils import is_torch_tf32_available
+
+    return FILE_IGNORED + (() if is_torch_tf32_available() else ("tf32",))
+
+
 @dataclass
 class TrainConfigs:
     """train.py's own argument (its TrainArguments), so that train.py's arguments file serves this too."""
@@ -148,7 +157,7 @@ def main(argv=None) -> int:
     output_dir = parser._option_string_actions["--output_dir"]
     output_dir.help = "the folder inference_<split>.json goes to (default: the model's)"
     recipe, data_args, training_args, *_ = parse_arguments(
-        parser, argv, check, shown=INFER_FLAGS, file_only=file_only(), file_ignored=FILE_IGNORED
+        parser, argv, check, shown=INFER_FLAGS, file_only=file_only(), file_ignored=file_ignored()
     )
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.training.provenance import recorded_command

@@ -927,3 +927,41 @@ def test_infer_takes_a_gpu_training_arguments_file_on_a_machine_without_one(path
         infer.main([str(tmp_path / "args.yaml"), "--bf16", "true"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "--bf16 true: infer.py does not train and does not read it" in err, err
+
+
+def test_infer_takes_a_files_tf32_on_a_machine_without_tf32_and_refuses_it_typed(paths, tmp_path, capsys, monkeypatch):
+    """A GPU training's arguments file with `tf32: true` given to infer.py on a machine without an Ampere or
+    newer GPU was refused with transformers' "--tf32 requires Ampere or a newer GPU arch, cuda>=11 and
+    torch>=1.7", a flag the user never typed.  The file's tf32 is read as false there (as its bf16), and is
+    kept where the machine runs TF32; typed, `--tf32 true` is refused in our words, naming the flag and the fix."""
+    import torch
+    import transformers.utils
+    import yaml
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import parse_arguments
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # this machine's, on any machine
+    infer = recipe("infer")
+    values = {"model": paths["tiny"], "bimotion": paths["data"], "learning_rate": 1e-4, "tf32": True}
+    (tmp_path / "args.yaml").write_text(yaml.safe_dump(values))
+    assert "tf32" in infer.file_ignored()
+    _, _, training_args, *_ = parse_arguments(
+        HfArgumentParser(infer.ARGUMENTS), [str(tmp_path / "args.yaml")], file_only=infer.file_only(),
+        file_ignored=infer.file_ignored(),
+    )  # fmt: skip
+    assert not training_args.tf32 and training_args.learning_rate == 1e-4
+    with pytest.raises(SystemExit) as exit_:  # the recipe's own parse: past the file, to its model check
+        infer.main([str(tmp_path / "args.yaml")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"error: --model {paths['tiny']} predicts" in err, err
+    with pytest.raises(SystemExit) as exit_:
+        infer.main([str(tmp_path / "args.yaml"), "--tf32", "true"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err, err
+    assert err.splitlines()[-1].endswith(
+        "error: --tf32 true: TF32 matmuls need an NVIDIA Ampere or newer GPU with CUDA, and this machine has none: "
+        "leave --tf32 out (or give --tf32 false)"
+    ), err
+    monkeypatch.setattr(transformers.utils, "is_torch_tf32_available", lambda: True)  # a machine that runs TF32
+    assert "tf32" not in infer.file_ignored()

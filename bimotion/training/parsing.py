@@ -94,7 +94,7 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
     (:func:`bimotion.console.quiet`).  ``file_only`` (``{field: error}``) names fields an arguments file
     may hold (the recipe ignores them) but the command line may not: typed, in any spelling argparse
     takes, they are refused with ``error`` (``{value}``: what was typed).  ``file_ignored`` (boolean fields
-    of ``file_only`` whose value the dataclasses check against this machine: a file's ``bf16: true`` is
+    whose value the dataclasses check against this machine: a file's ``bf16: true`` or ``tf32: true`` is
     refused without a GPU) are parsed at their defaults from an arguments file, which the command names
     as written (:func:`file_defaults`)."""
     from bimotion.console import quiet
@@ -193,7 +193,8 @@ def _typed_values(parser, from_file: list[str], typed: list[str], names: list[st
 
 def file_defaults(parser, from_file: list[str], names: Iterable[str]) -> list[str]:
     """``from_file`` (:func:`file_arguments`) with the value of each flag of ``names`` (boolean fields, in any
-    spelling the parser has) replaced by the field's default, ``true`` or ``false``, where the flag reads
+    spelling the parser has) replaced by the field's default, ``true`` or ``false`` (an optional boolean's
+    None: ``false``), where the flag reads
     it (a value it does not read, as ``bf16: maybe``, is refused as before): the flags stay where they
     are, so values typed bare after the file extend (or are refused after) the same flag as before."""
     names = set(names)
@@ -202,12 +203,18 @@ def file_defaults(parser, from_file: list[str], names: Iterable[str]) -> list[st
         if arg.startswith("--"):
             action = parser._option_string_actions.get(arg)
             current = action if action is not None and action.dest in names else None
-            if current is not None and not isinstance(current.default, bool):
+            if current is not None and not (isinstance(current.default, bool) or _optional_boolean(current)):
                 raise TypeError(f"file_ignored names {current.dest}, not a boolean field")
             out.append(arg)
         else:
-            out.append(arg if current is None or not _reads(current, arg) else str(current.default).lower())
+            out.append(arg if current is None or not _reads(current, arg) else str(bool(current.default)).lower())
     return out
+
+
+def _optional_boolean(action) -> bool:
+    """Whether ``action`` is an optional boolean field's (``bool | None``, default None, as ``tf32``): its
+    type reads ``false`` as False."""
+    return action.default is None and action.type is not None and _reads(action, "false") and not action.type("false")
 
 
 def _reads(action, value: str) -> bool:

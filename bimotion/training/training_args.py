@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from transformers import TrainingArguments
+from transformers.utils import is_torch_tf32_available
 
 from .loss import REDUCTIONS
 
@@ -83,6 +84,11 @@ class SERTrainingArguments(TrainingArguments):
             raise ValueError(
                 "--enable_jit_checkpoint replaces bimotion's own save at SIGTERM (after the step under way, on "
                 "every process at the same step, resumed as an uninterrupted run): leave it out"
+            )
+        if self.tf32 and not is_torch_tf32_available():  # transformers' own line names neither the value nor the fix
+            raise ValueError(
+                "--tf32 true: TF32 matmuls need an NVIDIA Ampere or newer GPU with CUDA, and this machine has none: "
+                "leave --tf32 out (or give --tf32 false)"
             )
         # never left to the Hub's default (public): private unless asked otherwise
         self.hub_private_repo = not self.public and self.hub_private_repo is not False
