@@ -965,3 +965,17 @@ def test_infer_takes_a_files_tf32_on_a_machine_without_tf32_and_refuses_it_typed
     ), err
     monkeypatch.setattr(transformers.utils, "is_torch_tf32_available", lambda: True)  # a machine that runs TF32
     assert "tf32" not in infer.file_ignored()
+
+
+@pytest.mark.parametrize("name", ["train", "infer"])
+def test_every_abbreviation_of_help_all_that_argparse_takes_shows_the_full_help(name, capsys):
+    """`--help_a` (argparse takes it for --help_all) printed the short help, which hides the flags
+    --help_all is there to list; each accepted abbreviation shows them now, as --help_all does."""
+    with pytest.raises(SystemExit):
+        recipe(name).main(["--help_all"])
+    full = capsys.readouterr().out
+    assert "--adam_beta1" in full
+    for typed in ("--help_", "--help_a", "--help_al"):
+        with pytest.raises(SystemExit) as exit_:
+            recipe(name).main([typed])
+        assert exit_.value.code == 0 and capsys.readouterr().out == full, typed

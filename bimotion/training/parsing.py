@@ -104,7 +104,7 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
     _describe(
         parser,
         sys._getframe(1).f_globals.get("__doc__"),
-        full="--help_all" in argv,
+        full=_asks_help_all(parser, argv),
         shown=shown,
         file_only=bool(file_only),
     )
@@ -140,6 +140,16 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
     except ValueError as err:  # ArgumentError, and the dataclasses' own __post_init__ checks
         parser.error(one_line(err))
     return tuple(parsed)
+
+
+def _asks_help_all(parser, argv: list[str]) -> bool:
+    """Whether ``argv`` asks for ``--help_all``: in full, or in any abbreviation argparse takes for it (a
+    prefix longer than ``--help``, argparse's own flag: ``--help_a``), before a ``--`` that ends the flags."""
+    args = itertools.takewhile(lambda arg: arg != "--", argv)
+    return any(
+        arg == "--help_all" or (parser.allow_abbrev and len(arg) > len("--help") and "--help_all".startswith(arg))
+        for arg in args
+    )
 
 
 _UNTYPED = "\0untyped"
