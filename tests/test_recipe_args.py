@@ -835,7 +835,8 @@ def test_infer_values_typed_after_an_arguments_file_extend_its_last_flag_as_argp
     """Values typed bare after an arguments file extend the file's last list flag, as argparse reads
     them: `infer.py args.yaml eng_adu` with `configs` last in the file scores zho_eld and eng_adu (it was
     refused as "--test_configs \\x00untyped eng_adu", the check's stand-in value in the message); with
-    `test_configs` last they extend the ignored field, refused naming only what was typed."""
+    `test_configs` last they extend the ignored field, refused naming only what was typed (the
+    refusal is :func:`test_infer_values_typed_after_a_file_whose_last_key_it_ignores_are_refused_naming_them`'s)."""
     import yaml
     from transformers import HfArgumentParser
 
@@ -852,10 +853,9 @@ def test_infer_values_typed_after_an_arguments_file_extend_its_last_flag_as_argp
     assert recipe_args.configs == ["zho_eld", "eng_adu"] and data_args.test_configs == ["zho_adu"]
     with pytest.raises(SystemExit):
         parse({"model": "m", "configs": ["zho_eld"], "test_configs": ["zho_adu"]}, "eng_adu")
-    err = capsys.readouterr().err
-    assert "\0" not in err and err.splitlines()[-1].endswith(
-        "error: --test_configs eng_adu: infer.py scores the groups of --configs: give --configs eng_adu"
-    ), err
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert "\0" not in err and err.split("error: ")[1].startswith("eng_adu: typed after "), err
+    assert "test_configs (`--test_configs zho_adu eng_adu`)" in err, err
 
 
 def test_infer_a_value_typed_bare_after_a_files_single_value_flag_is_not_said_to_be_that_flags(tmp_path, capsys):
@@ -979,3 +979,23 @@ def test_every_abbreviation_of_help_all_that_argparse_takes_shows_the_full_help(
         with pytest.raises(SystemExit) as exit_:
             recipe(name).main([typed])
         assert exit_.value.code == 0 and capsys.readouterr().out == full, typed
+
+
+@pytest.mark.parametrize("last", ["validation_configs", "test_configs"])
+def test_infer_values_typed_after_a_file_whose_last_key_it_ignores_are_refused_naming_them(last, tmp_path, capsys):
+    """`infer.py args.yaml eng_adu` with a list key infer.py ignores last in the file (validation_configs) was
+    refused as "--validation_configs eng_adu: infer.py does not train and does not read it ...: leave it out",
+    a flag the user never typed.  Argparse reads the line as `--validation_configs zho_eld eng_adu` (typed so,
+    infer.py refuses it too); the refusal names what was typed, how argparse read it, and the fix."""
+    import yaml
+
+    infer = recipe("infer")
+    (tmp_path / "args.yaml").write_text(yaml.safe_dump({"model": "m", last: ["zho_eld"]}, sort_keys=False))
+    with pytest.raises(SystemExit) as exit_:
+        infer.main([str(tmp_path / "args.yaml"), "eng_adu", "zho_adu", "--configs", "eng_eld"])
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert exit_.value.code == 2 and err.split("error: ")[1].startswith(
+        f"eng_adu zho_adu: typed after {tmp_path / 'args.yaml'}, argparse reads this as more values of the file's "
+        f"last key, {last} (`--{last} zho_eld eng_adu zho_adu`), which "
+    ), err
+    assert err.endswith("takes from an arguments file only: type the flag meant before it"), err

@@ -117,16 +117,13 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
     if cpu_only_distributed():
         parser.set_defaults(use_cpu=True)  # before TrainingArguments set up devices
     try:
-        from_file = []
+        path, from_file = None, []
         if argv and argv[0].endswith((".json", ".yaml", ".yml")):
-            from_file, argv = file_arguments(argv[0]), argv[1:]
+            path, from_file, argv = argv[0], file_arguments(argv[0]), argv[1:]
         typed, argv = argv, from_file + argv
         record_command(sys._getframe(1).f_globals.get("__file__"), argv)  # what scores.json's provenance names
         # before the dataclasses' own checks: a training flag's value is not what is wrong
-        typed_values = _typed_values(parser, from_file, typed, list(file_only or {}))
-        for name, error in (file_only or {}).items():
-            if (value := typed_values[name]) is not None:
-                raise ArgumentError(error.format(value=" ".join(map(str, value)) if isinstance(value, list) else value))
+        _refuse_file_only(parser, path, from_file, typed, file_only or {})
         parsed = list(parser.parse_args_into_dataclasses(file_defaults(parser, from_file, file_ignored) + typed))
         extra = parsed[-1] if parsed and isinstance(parsed[-1], argparse.Namespace) else argparse.Namespace()
         verbose = getattr(extra, "verbose", False)
@@ -152,6 +149,18 @@ def _asks_help_all(parser, argv: list[str]) -> bool:
     )
 
 
+def _refuse_file_only(parser, path: str | None, from_file: list[str], typed: list[str], file_only: dict) -> None:
+    """Raise :class:`ArgumentError` where the command line (``typed``, after the arguments file ``path``
+    read as ``from_file``) sets a field of ``file_only``: typed (its error), or by values typed bare after
+    the file, which argparse reads as more of the file's last flag (naming them and that reading)."""
+    typed_values = _typed_values(parser, from_file, typed, list(file_only))
+    for name, error in file_only.items():
+        if (value := typed_values[name]) is not None:
+            raise ArgumentError(error.format(value=" ".join(map(str, value)) if isinstance(value, list) else value))
+    if (extended := _extends_file(parser, from_file, typed)) and extended[0].dest in file_only:
+        raise ArgumentError(_extends_error(parser.prog, path, from_file, *extended))
+
+
 _UNTYPED = "\0untyped"
 
 
@@ -170,9 +179,8 @@ def _typed_values(parser, from_file: list[str], typed: list[str], names: list[st
     ``names`` to, None where it does not set it: argparse itself reads the typed arguments alone (each
     spelling and abbreviation it takes; values as text, so a number's, a boolean's or a choice's flag is
     read too), its defaults replaced by a stand-in (argparse sets none an attribute already has), so
-    what is not the stand-in was typed.  Values typed bare, first, extend the file's last flag, as
-    argparse reads them (``infer.py args.yaml eng_adu``): they set ``name`` only where that flag is its and
-    takes a list (after a single value's flag argparse itself refuses them, as unused)."""
+    what is not the stand-in was typed.  Values typed bare, first, after an arguments file are left out
+    (:func:`_extends_file` says what they extend)."""
     if not names:
         return {}
     kept = [(a, a.__class__, a.type, a.choices, a.required) for a in parser._actions]
@@ -191,14 +199,30 @@ def _typed_values(parser, from_file: list[str], typed: list[str], names: list[st
             action.__class__, action.type, action.choices, action.required = class_, type_, choices, required
     if getattr(namespace, _HELP, False):  # help, as the parse after shows it, before any refusal
         return dict.fromkeys(names)
-    values = {name: None if getattr(namespace, name) == _UNTYPED else getattr(namespace, name) for name in names}
+    return {name: None if getattr(namespace, name) == _UNTYPED else getattr(namespace, name) for name in names}
+
+
+def _extends_file(parser, from_file: list[str], typed: list[str]) -> tuple | None:
+    """The action of the arguments file's last flag and the values typed bare, first, after the file
+    (``infer.py args.yaml eng_adu``), where argparse reads them as more values of that flag: where it
+    takes a list (after a single value's flag argparse itself refuses them, as unused); else None."""
+    bare = list(itertools.takewhile(lambda arg: not arg.startswith("-"), typed))
     last = next((arg for arg in reversed(from_file) if arg.startswith("--")), None)
     action = parser._option_string_actions.get(last) if last else None
-    # a single value's flag takes none: argparse refuses them
-    extends = action is not None and action.nargs in ("+", "*")
-    if bare and extends and action.dest in names and values[action.dest] is None:
-        values[action.dest] = bare
-    return values
+    if not bare or action is None or action.nargs not in ("+", "*"):
+        return None
+    return action, bare
+
+
+def _extends_error(prog: str, path: str, from_file: list[str], action, bare: list[str]) -> str:
+    """The refusal of values typed bare after the arguments file ``path`` that extend its last flag, one
+    ``prog`` takes from a file only: it names what was typed, and how argparse read it."""
+    last = max(i for i, arg in enumerate(from_file) if arg.startswith("--"))
+    read = " ".join([f"--{action.dest}", *from_file[last + 1 :], *bare])
+    return (
+        f"{' '.join(bare)}: typed after {path}, argparse reads this as more values of the file's last key, "
+        f"{action.dest} (`{read}`), which {prog} takes from an arguments file only: type the flag meant before it"
+    )
 
 
 def file_defaults(parser, from_file: list[str], names: Iterable[str]) -> list[str]:
