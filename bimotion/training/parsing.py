@@ -7,6 +7,7 @@ nor torch), so a check that raises :class:`ArgumentError` answers at once."""
 from __future__ import annotations
 
 import argparse
+import copy
 import itertools
 import math
 import sys
@@ -162,44 +163,45 @@ def _refuse_file_only(parser, path: str | None, from_file: list[str], typed: lis
 
 
 _UNTYPED = "\0untyped"
-
-
-class _Unheard(argparse.Action):
-    """A help flag while :func:`_typed_values` reads the typed arguments: notes that help was asked."""
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        setattr(namespace, _HELP, True)
-
-
 _HELP = "\0help"
 
 
 def _typed_values(parser, from_file: list[str], typed: list[str], names: list[str]) -> dict:
     """What the command line (``typed``, after the arguments file's ``from_file``) sets each field of
-    ``names`` to, None where it does not set it: argparse itself reads the typed arguments alone (each
-    spelling and abbreviation it takes; values as text, so a number's, a boolean's or a choice's flag is
-    read too), its defaults replaced by a stand-in (argparse sets none an attribute already has), so
-    what is not the stand-in was typed.  Values typed bare, first, after an arguments file are left out
-    (:func:`_extends_file` says what they extend)."""
+    ``names`` to, None where it does not set it: argparse itself reads the typed arguments alone
+    (:func:`_text_reader`: each spelling and abbreviation ``parser`` takes), its defaults replaced by a
+    stand-in (argparse sets none an attribute already has), so what is not the stand-in was typed.
+    Values typed bare, first, after an arguments file are left out (:func:`_extends_file` says what they
+    extend)."""
     if not names:
         return {}
-    kept = [(a, a.__class__, a.type, a.choices, a.required) for a in parser._actions]
     bare = list(itertools.takewhile(lambda arg: not arg.startswith("-"), typed)) if from_file else []
-    try:
-        for action in parser._actions:
-            action.required = False  # given in the file, or missing: not this question
-            if isinstance(action, argparse._HelpAction):  # --help_all: shown by the parse after, choices and all
-                action.__class__ = _Unheard
-            if action.dest in names:
-                action.type = action.choices = None
-        namespace = argparse.Namespace(**dict.fromkeys(names, _UNTYPED))
-        namespace, _ = parser.parse_known_args(typed[len(bare) :], namespace=namespace)
-    finally:
-        for action, class_, type_, choices, required in kept:
-            action.__class__, action.type, action.choices, action.required = class_, type_, choices, required
-    if getattr(namespace, _HELP, False):  # help, as the parse after shows it, before any refusal
+    namespace = argparse.Namespace(**dict.fromkeys(names, _UNTYPED))
+    namespace, _ = _text_reader(parser, names).parse_known_args(typed[len(bare) :], namespace=namespace)
+    if getattr(namespace, _HELP):  # help, as the parse after shows it, before any refusal
         return dict.fromkeys(names)
     return {name: None if getattr(namespace, name) == _UNTYPED else getattr(namespace, name) for name in names}
+
+
+def _text_reader(parser, names: list[str]) -> argparse.ArgumentParser:
+    """A parser of ``parser``'s flags (copies of its actions: each spelling, so the same abbreviations)
+    that reads what was typed alone: none required (given in the file, or missing: not this question),
+    the fields of ``names`` as text (so a number's, a boolean's or a choice's flag is read too), and a
+    help flag only noted (``--help_all``: shown by the parse after, choices and all)."""
+    reader = argparse.ArgumentParser(
+        prog=parser.prog, usage=parser.usage, add_help=False, allow_abbrev=parser.allow_abbrev,
+        prefix_chars=parser.prefix_chars,
+    )  # fmt: skip
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            reader.add_argument(*action.option_strings, dest=_HELP, action="store_true")
+            continue
+        copied = copy.copy(action)
+        copied.required = False
+        if action.dest in names:
+            copied.type = copied.choices = None
+        reader._add_action(copied)
+    return reader
 
 
 def _extends_file(parser, from_file: list[str], typed: list[str]) -> tuple | None:
