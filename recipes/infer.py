@@ -90,12 +90,12 @@ FILE_IGNORED = ("bf16", "fp16", "bf16_full_eval", "fp16_full_eval")
 
 
 def file_ignored() -> tuple[str, ...]:
-    """:data:`FILE_IGNORED`, and ``tf32`` where this machine cannot use TF32 (no Ampere or newer GPU, which
-    TrainingArguments checks as it does ``bf16``): a GPU training's file's ``tf32: true`` is read as false
+    """:data:`FILE_IGNORED`, and ``tf32`` where this machine has no GPU that runs TF32 (:func:`without_tf32`;
+    TrainingArguments checks it as it does ``bf16``): a GPU training's file's ``tf32: true`` is read as false
     there, as it would do nothing; typed, ``--tf32 true`` is refused naming the flag."""
-    from transformers.utils import is_torch_tf32_available
+    from bimotion.training.training_args import without_tf32
 
-    return FILE_IGNORED + (() if is_torch_tf32_available() else ("tf32",))
+    return FILE_IGNORED + (("tf32",) if without_tf32() else ())
 
 
 @dataclass

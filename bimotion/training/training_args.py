@@ -85,7 +85,7 @@ class SERTrainingArguments(TrainingArguments):
                 "--enable_jit_checkpoint replaces bimotion's own save at SIGTERM (after the step under way, on "
                 "every process at the same step, resumed as an uninterrupted run): leave it out"
             )
-        if self.tf32 and not is_torch_tf32_available():  # transformers' own line names neither the value nor the fix
+        if self.tf32 and without_tf32():  # transformers' own line names neither the value nor the fix
             raise ValueError(
                 "--tf32 true: TF32 matmuls need an NVIDIA Ampere or newer GPU with CUDA, and this machine has none: "
                 "leave --tf32 out (or give --tf32 false)"
@@ -105,6 +105,15 @@ class SERTrainingArguments(TrainingArguments):
 def _without_secrets(state: dict) -> dict:
     """``state`` with every ``*_token`` set to None."""
     return {key: None if key.endswith("_token") else value for key, value in state.items()}
+
+
+def without_tf32() -> bool:
+    """Whether this machine has no GPU that runs TF32 (transformers' ``is_torch_tf32_available``), asked
+    without setting up CUDA before the process's device is chosen: a machine with a CUDA GPU is left to
+    transformers' own check, made after that (so a GPU older than Ampere still gets its line)."""
+    import torch
+
+    return not torch.cuda.is_available() and not is_torch_tf32_available()
 
 
 OWN_ATTRIBUTES = ("output_dir_given",)  # set by SERTrainingArguments.__post_init__, not TrainingArguments'
