@@ -383,7 +383,7 @@ def test_an_augment_only_group_trains_and_is_reported_end_to_end(data_dirs, tmp_
     # the report says why zho_adu has no model of its own (the note went to the terminal only)
     assert advice["augment_only"] == ["zho_adu"]
     assert (
-        "- Mandarin adults: too few speakers for both validation and test rows, so only added to Mandarin elderly's"
+        "- Mandarin adults: too few speakers for both validation and test rows, so only added to the data of Mandarin elderly, never"
         in (tmp_path / "out" / "advice.md").read_text()
     )
     scores = json.loads(next((tmp_path / "out" / "models").glob("*zho_adu*/seed0/scores.json")).read_text())
@@ -898,3 +898,23 @@ def test_a_model_that_never_trained_on_some_target_labels_says_so_on_its_line():
         "- Labels the target annotates that a model never trained on (scored as absent): `zho_eld`: sadness, "
         "anger, happiness, surprise." in render_markdown(advice)
     )
+
+
+def test_a_plural_group_is_not_given_an_apostrophe_s():
+    """`bimotion advise --target nan_adu` on a corpus of one's own printed "these features do not separate
+    Hokkien (Min Nan) adults's labels" and "only added to Hokkien (Min Nan) adults's data"; the summary now
+    says "the labels of Hokkien (Min Nan) adults" and "the data of Mandarin adults"."""
+    from bimotion.advise.caveat import backend_caveat
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import summary_lines
+
+    dirs = {"bimotion": "/data/mine", "cache_dir": "/out/datasets-cache"}
+    probe = GridConfig(tables=[], backend="probe", features="logmel", target="zho_adu", groups=["zho_adu"])
+    caveat = backend_caveat(probe, dirs, baseline_at_chance=True)
+    assert "'s" not in caveat.split(" Ask with")[0] and "separate the labels of Mandarin adults at" in caveat, caveat
+    score = Estimate([40.0], 40.0, 0.0, [math.nan] * 2, [39.0, 41.0], 1.0)
+    baseline = MixtureResult("zho_adu", "zho_adu", "zho_adu", "baseline", "X(l,a)", [], score, score, test_clips=101)
+    advice = Advice("zho_adu", "zho_adu", 101, 50.0, [0], 0.95, 100, "mean", "probe", [baseline], Path("."),
+                    augment_only=["zho_eld"])  # fmt: skip
+    text = "\n".join(summary_lines(advice))
+    assert "adults's" not in text and "so only added to the data of Mandarin adults, never" in text, text

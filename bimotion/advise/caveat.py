@@ -43,7 +43,7 @@ def backend_caveat(config, data_dirs: dict, baseline_at_chance: bool) -> str:
         return (
             f"Not evidence that the audio carries no emotion: the probe reads {config.features} features (hand-made "
             "statistics, no pretrained encoder), and a baseline at chance says only that these features do not "
-            f"separate {who}'s labels at the 0.5 threshold (its arg-max F1 and UA, with their chance levels, are in "
+            f"separate the labels of {who} at the 0.5 threshold (its arg-max F1 and UA, with their chance levels, are in "
             f"metrics/<model>/seed<k>.json). {ask}"
         )
     return ""

@@ -212,7 +212,7 @@ def summary_lines(advice: Advice) -> list[str]:
     if advice.augment_only:
         names = names_list([parse_mixture(g).groups[0] for g in advice.augment_only], "+".join(advice.augment_only))
         lines.append(
-            f"- {_upper_first(names)}: too few speakers for both validation and test rows, so only added to {who}'s data, "
+            f"- {_upper_first(names)}: too few speakers for both validation and test rows, so only added to the data of {who}, "
             "never a model of its own (no cross-group inference from it)."
         )
     if note := not_held_out_note(advice):
