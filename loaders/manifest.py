@@ -154,25 +154,27 @@ def partial_releases(report: SkipReport, generated: Container[str] = ()) -> list
     for corpus in sorted({corpus for corpus, _ in report.files}):
         if corpus not in READERS or corpus in generated:
             continue
-        held = report.files[(corpus, "read")] + sum(n for (c, _), n in report.file_skips.items() if c == corpus)
+        read = report.files[(corpus, "read")]
+        held = read + sum(n for (c, _), n in report.file_skips.items() if c == corpus)
+        those = f"those {held}" if read == held else f"the {read} of them read ({held - read} skipped)"
         expected = SOURCES[corpus].expected_count
         unlisted = report.counts[(corpus, "unreadable_folder")]
         if held < expected and unlisted:  # the rest may be there, behind them: no download is missing
             notes.append(
                 f"{corpus}: {held} of the {expected} clips of the full release (`bimotion sources`) were found, and "
                 f"{unlisted} folder(s) below its folder could not be listed (unreadable_folder, above): the others "
-                f"may be there; make them readable and run again. Every count and split of it here is of those {held}"
+                f"may be there; make them readable and run again. Every count and split of it here is of {those}"
             )
         elif held < expected:
             notes.append(
                 f"{corpus}: its folder holds {held} of the {expected} clips of the full release (`bimotion sources`): "
-                f"a partial download or a subset? Every count and split of it here is of those {held}"
+                f"a partial download or a subset? Every count and split of it here is of {those}"
             )
         elif held > expected:
             notes.append(
                 f"{corpus}: its folder holds {held} clips, more than the {expected} of the full release "
                 "(`bimotion sources`): another version or extra clips merged in? Every count and split of it "
-                f"here is of those {held}, not of the release"
+                f"here is of {those}, not of the release"
             )
     return notes
 

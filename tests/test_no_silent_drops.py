@@ -989,3 +989,24 @@ def test_a_corpus_with_a_folder_that_cannot_be_listed_is_not_called_a_partial_do
     whole = SkipReport()
     whole.files[("csed", "read")] = 434
     assert partial_releases(whole)[0].startswith("csed: its folder holds 434 of the 652 clips of the full release")
+
+
+def test_a_release_note_counts_what_was_read_not_what_was_skipped():
+    """`bimotion scan --skip-bad` of a CSED copy with an empty clip and two misnamed extra files said "its folder
+    holds 654 clips, more than the 652 ... Every count and split of it here is of those 654" while its counts
+    were of the 651 read; it now names the 651 read and the 3 skipped."""
+    from loaders.manifest import partial_releases
+
+    report = SkipReport()
+    report.files[("csed", "read")] = 651
+    report.file_skips[("csed", "bad_name")] = 2
+    report.file_skips[("csed", "empty_file")] = 1
+    assert partial_releases(report) == [
+        "csed: its folder holds 654 clips, more than the 652 of the full release (`bimotion sources`): another "
+        "version or extra clips merged in? Every count and split of it here is of the 651 of them read (3 skipped), "
+        "not of the release"
+    ]
+    report.files[("csed", "read")] = 400
+    assert partial_releases(report)[0].endswith(
+        "Every count and split of it here is of the 400 of them read (3 skipped)"
+    )
