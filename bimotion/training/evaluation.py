@@ -30,7 +30,7 @@ from .args import DataArguments, SERTrainingArguments, check_datasets, split_lis
 from .bootstrap import INTERVAL_SAMPLES
 from .data import default_test_configs, load_split, sources_of
 from .identity import dataset_identity
-from .inference import predict
+from .inference import predict, scoring_device
 from .metrics import read_trained_labels, score_groups
 from .mixtures import relation
 from .outputs import MANIFEST, SCORES, training_manifest
@@ -85,7 +85,7 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
         batch_size=training_args.per_device_eval_batch_size,
         progress=not training_args.disable_tqdm and training_args.process_index == 0,
         pad_to_multiple_of=data_args.pad_to_multiple_of,
-        device="cpu" if training_args.use_cpu else None,  # infer.py --use_cpu, on a machine with a GPU too
+        device=scoring_device(use_cpu=training_args.use_cpu),  # --use_cpu: the CPU; each launched process its GPU
     )
     trained_labels = read_trained_labels(model_name_or_path)  # the others are scored as predicted absent
     scores = score_groups(

@@ -145,12 +145,35 @@ def batch_logits(
     return (logits, caught[0].float().cpu().numpy()) if features else logits
 
 
-def scoring_device(device: str | None = None) -> str:
-    """``device``, else where scoring runs by default: ``cuda`` where torch sees one, else ``cpu`` (inference,
-    ``bimotion predict``, the probe's frozen features)."""
+def device_for_scoring(*, use_cpu: bool, cuda_available: bool, cuda_devices: int, local_index: int | None) -> str:
+    """Where one process scores: ``cpu`` with ``use_cpu`` (``--use_cpu``) or without a GPU; ``cuda``
+    for a single process (``local_index`` None); in a launch of several processes, the GPU of the
+    process's own index on its machine, ``cuda:<local_index>`` (wrapped round the ``cuda_devices``
+    GPUs as accelerate places them), so that N processes score on N GPUs, not all on GPU 0."""
+    if use_cpu or not cuda_available:
+        return "cpu"
+    if local_index is None or cuda_devices < 1:
+        return "cuda"
+    return f"cuda:{local_index % cuda_devices}"
+
+
+def scoring_device(device: str | None = None, *, use_cpu: bool = False) -> str:
+    """``device``, else where scoring runs by default (:func:`device_for_scoring`: ``cuda`` where torch
+    sees one, each launched process on its own GPU, else ``cpu``; ``use_cpu``: the CPU): inference,
+    ``bimotion predict``, the probe's frozen features."""
+    if device:
+        return device
     import torch
 
-    return device or ("cuda" if torch.cuda.is_available() else "cpu")
+    from .processes import local_process_index
+
+    available = torch.cuda.is_available()
+    return device_for_scoring(
+        use_cpu=use_cpu,
+        cuda_available=available,
+        cuda_devices=torch.cuda.device_count() if available else 0,
+        local_index=local_process_index(),
+    )
 
 
 def predict(
@@ -168,8 +191,8 @@ def predict(
     :func:`bimotion.training.data.load_shards`, in row order; whole clips, no cropping, longest
     first in batches of ``batch_size``, each clip's scores as if alone (:func:`clip_logits`; masked
     batches padded to ``pad_to_multiple_of`` samples, default :data:`PAD_MULTIPLE_S`); bfloat16
-    autocast on a GPU.  ``device``: where it scores (default: ``cuda`` where a GPU is available, else
-    the CPU; as :func:`bimotion.predict.load_predictor`)."""
+    autocast on a GPU.  ``device``: where it scores (default: :func:`scoring_device`, ``cuda`` where a GPU
+    is available, each launched process on its own, else the CPU; as :func:`bimotion.predict.load_predictor`)."""
     from tqdm.auto import tqdm
 
     from bimotion.console import bar_disabled

@@ -18,6 +18,15 @@ def on_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+def local_process_index() -> int | None:
+    """This process's index among a launch's processes on its machine (``LOCAL_RANK``, which
+    ``accelerate launch`` and torchrun set) where several processes run (``WORLD_SIZE`` > 1), else
+    None (one process); readable before any process group is set up."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    return int(os.environ.get("LOCAL_RANK", "0"))
+
+
 def note(*lines: str) -> None:
     """Print ``lines`` (each a ``note: ...``) to standard error once per launch: on the main process
     only (:func:`on_main_process`), each line once."""
