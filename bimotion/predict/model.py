@@ -51,6 +51,8 @@ class Predictor:
     warnings: list[str] = field(default_factory=list)
     # samples, as the recipes' --pad_to_multiple_of: None, the scoring default (0.5 s); 1: each batch as long as its longest clip
     pad_to_multiple_of: int | None = None
+    # the precision it trained in (its scores.json's; None: not recorded), which scoring on a GPU takes
+    trained_precision: str | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -95,7 +97,9 @@ class Predictor:
 
         collate = scoring_collator(self.feature_extractor, self.pad_to_multiple_of)
         batch = collate([{"audio": c} for c in clips])
-        logits = batch_logits(self.model, batch, self.device, sample_rate_hz=self.sample_rate_hz)
+        logits = batch_logits(
+            self.model, batch, self.device, sample_rate_hz=self.sample_rate_hz, trained_precision=self.trained_precision
+        )
         return logits[:, [i for i, _ in self.reported]]
 
 
@@ -155,7 +159,10 @@ def load_predictor(
     notes += [note] if note else []
     device = scoring_device(device)
     net.to(device).eval()
-    return Predictor(net, feature_extractor, reported, source, device, notes, [warning] if warning else [])
+    warnings = [warning] if warning else []
+    return Predictor(
+        net, feature_extractor, reported, source, device, notes, warnings, trained_precision=scores.precision
+    )
 
 
 def chance_warning(source: str, scores: ModelScores | None = None) -> tuple[str | None, str | None]:

@@ -127,20 +127,40 @@ def autocast_device_type(device) -> str:
     return torch.device(device).type
 
 
+def scoring_precision(device_type: str, trained: str | None) -> str:
+    """The dtype scoring computes in (``"bfloat16"``, ``"float16"`` or ``"float32"``), one rule for every
+    scoring: on a GPU, that of the model's training (``trained``: its ``scores.json``'s
+    ``hyperparameters.precision``, :attr:`~.outputs.ModelScores.precision`), whose own evaluations (the
+    checkpoint selection, the end-of-run scores) ran under accelerate's autocast to it: ``fp16``
+    float16, ``bf16`` bfloat16, ``no`` float32; bfloat16 for a model whose training is not recorded.
+    On a CPU, float32."""
+    if device_type != "cuda":
+        return "float32"
+    return {"fp16": "float16", "no": "float32"}.get(trained or "bf16", "bfloat16")
+
+
 def batch_logits(
-    model, batch: dict, device: str | torch.device, *, sample_rate_hz: int | None = None, features: bool = False
+    model,
+    batch: dict,
+    device: str | torch.device,
+    *,
+    sample_rate_hz: int | None = None,
+    features: bool = False,
+    trained_precision: str | None = None,
 ):
     """Float32 logits of one collated batch (:func:`clip_logits`, each clip as if alone): the inputs
-    moved to ``device``, inference mode, bfloat16 autocast on a GPU.  :func:`predict` and
-    :mod:`bimotion.predict` (audio files in windows) run every forward pass here.  With ``features``:
-    ``(logits, pooled features)``."""
+    moved to ``device``, inference mode, autocast on a GPU to the precision the model trained in
+    (:func:`scoring_precision`; ``trained_precision``: ``"bf16"``, ``"fp16"``, ``"no"``, None where not
+    known).  :func:`predict` and :mod:`bimotion.predict` (audio files in windows) run every forward pass
+    here.  With ``features``: ``(logits, pooled features)``."""
     import torch
 
     keys = ("input_values", "attention_mask", "input_lengths")
     inputs = {k: v.to(device) for k, v in batch.items() if k in keys}
     caught = [] if features else None
     kind = autocast_device_type(device)
-    with torch.inference_mode(), torch.autocast(kind, dtype=torch.bfloat16, enabled=kind == "cuda"):
+    dtype = scoring_precision(kind, trained_precision)
+    with torch.inference_mode(), torch.autocast(kind, dtype=getattr(torch, dtype), enabled=dtype != "float32"):
         logits = clip_logits(model, inputs, sample_rate_hz=sample_rate_hz, features=caught).float().cpu().numpy()
     return (logits, caught[0].float().cpu().numpy()) if features else logits
 
@@ -190,8 +210,8 @@ def predict(
     pooled input of the last linear layer) for every row of a dataset from
     :func:`bimotion.training.data.load_shards`, in row order; whole clips, no cropping, longest
     first in batches of ``batch_size``, each clip's scores as if alone (:func:`clip_logits`; masked
-    batches padded to ``pad_to_multiple_of`` samples, default :data:`PAD_MULTIPLE_S`); bfloat16
-    autocast on a GPU.  ``device``: where it scores (default: :func:`scoring_device`, ``cuda`` where a GPU
+    batches padded to ``pad_to_multiple_of`` samples, default :data:`PAD_MULTIPLE_S`); on a GPU in the
+    precision the model trained in (:func:`scoring_precision`).  ``device``: where it scores (default: :func:`scoring_device`, ``cuda`` where a GPU
     is available, each launched process on its own, else the CPU; as :func:`bimotion.predict.load_predictor`)."""
     from tqdm.auto import tqdm
 
@@ -199,9 +219,11 @@ def predict(
 
     from .data import clip_columns
     from .model import load_classifier
+    from .outputs import model_scores
     from .sampler import longest_first
 
     model, feature_extractor = load_classifier(str(model_dir))
+    trained = model_scores(model_dir).precision  # the precision its training's own scores came in
     device = scoring_device(device)
     model.to(device).eval()
     rate_hz = int(feature_extractor.sampling_rate)
@@ -215,7 +237,7 @@ def predict(
     ):
         rows = order[start : start + batch_size]
         batch = collate([{"audio": a} for a in audio[rows]["audio"]])
-        out = batch_logits(model, batch, device, sample_rate_hz=rate_hz, features=features)
+        out = batch_logits(model, batch, device, sample_rate_hz=rate_hz, features=features, trained_precision=trained)
         if features:
             logits[rows], feats = out
             if pooled is None:

@@ -156,6 +156,17 @@ class ModelScores:
     state: str = "read"
     why: str | None = None
 
+    @property
+    def precision(self) -> str | None:
+        """The mixed precision the model trained in, as training recorded it (``hyperparameters.precision``:
+        ``"bf16"``, ``"fp16"`` or ``"no"``), else None (no such file, or a model trained elsewhere)."""
+        hyper = self.summary.get("hyperparameters")
+        value = hyper.get("precision") if isinstance(hyper, dict) else None
+        return value if value in TRAINED_PRECISIONS else None
+
+
+TRAINED_PRECISIONS = ("bf16", "fp16", "no")  # TrainingArguments.mixed_precision's values
+
 
 def model_scores(source: str | os.PathLike, *, cache_dir: str | None = None) -> ModelScores:
     """The ``scores.json`` of a saved model, read once for every question asked of it (generated
