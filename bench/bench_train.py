@@ -492,7 +492,8 @@ def print_details(r: dict) -> None:
         )
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parser and the arguments, every default resolved for the device (``--gpu`` or the CPU)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gpu", action="store_true", help="CUDA, bf16, XLSR-53 architecture, MFU")
     parser.add_argument("--arch", choices=sorted(ARCHS), default=None, help="default: xlsr53 with --gpu, else small")
@@ -552,8 +553,14 @@ def main(argv=None) -> int:
     args.warmup = args.warmup if args.warmup is not None else (10 if gpu else 2)
     args.workers = args.workers if args.workers is not None else (8 if gpu else 0)
     args.profile_steps = args.profile_steps if args.profile_steps is not None else (10 if gpu else 3)
-    unique = args.unique_clips = args.unique_clips or (256 if gpu else 48)
+    args.unique_clips = args.unique_clips or (256 if gpu else 48)
     args.repeats = args.repeats or (1 if gpu else 2)
+    return parser, args
+
+
+def main(argv=None) -> int:
+    parser, args = parse_args(argv)
+    gpu, unique = args.gpu, args.unique_clips
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
     import torch
