@@ -33,6 +33,7 @@ frames too: it is compared with the analytic count of the padded batch).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -452,7 +453,8 @@ def run(pipeline: str, args, rows, out_dir: Path) -> dict:
         result["peak_tflops"] = peak / 1e12 if peak else None
         result["max_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
         torch.cuda.reset_peak_memory_stats()
-    del trainer, model
+    del trainer, model, profile
+    gc.collect()  # the trainer and its callbacks refer to each other: without it the next run shares the GPU with it
     if args.gpu:
         torch.cuda.empty_cache()
     return result
