@@ -421,6 +421,8 @@ def run(pipeline: str, args, rows, out_dir: Path) -> dict:
             "analytic_padded": float(model_flops(model.config, padded)),
             "counted": counted_flops(model, batch),
         }
+    if args.gpu:  # the peak memory reported is training's, not that of the float32 FLOP check just run
+        torch.cuda.reset_peak_memory_stats()
     trainer.train()
     seconds = clock.end - clock.start
     total = {k: float(v) for k, v in model.bench.items()}

@@ -97,3 +97,34 @@ def test_a_bench_run_leaves_no_model_behind_for_the_next(tmp_path, monkeypatch):
         assert len(made) == 1 and made[0]() is None
     finally:
         gc.enable()
+
+
+def test_the_peak_memory_reported_is_trainings_not_the_flop_checks(tmp_path, monkeypatch):
+    """With --gpu, the FLOP check runs one batch forward and backward in float32 before the bf16 training,
+    and the peak memory was read after training without being reset in between: the JSON's
+    ``max_memory_gib`` was the larger of the two.  The peak is reset once the check is done.  Here on a
+    CPU, torch.cuda's memory calls are recorded in order, and the run trains on the CPU."""
+    import torch
+
+    from bimotion.training import args as args_module
+    from bimotion.training.trainer import SERTrainer
+
+    bench = _bench_train()
+    events = []
+    monkeypatch.setattr(bench, "counted_flops", lambda model, batch: events.append("flop check") or 1.0)
+    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda *a: events.append("peak reset"))
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda *a: events.append("peak read") or 0)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a: "NVIDIA H100 80GB HBM3")
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
+    train = SERTrainer.train
+    monkeypatch.setattr(SERTrainer, "train", lambda self, *a, **k: events.append("training") or train(self, *a, **k))
+    on_a_gpu = args_module.SERTrainingArguments
+    monkeypatch.setattr(
+        args_module,
+        "SERTrainingArguments",
+        lambda **kw: on_a_gpu(**{**kw, "bf16": False, "use_cpu": True, "dataloader_pin_memory": False}),
+    )
+    flags = "--gpu --arch small --workers 0 --steps 1 --warmup 1 --profile_steps 0 --unique_clips 2 --rows 8"
+    _, args = bench.parse_args([*flags.split(), "--batch_size", "2"])
+    bench.run("ours", args, bench.make_rows(args.unique_clips, 8), tmp_path)
+    assert events == ["flop check", "peak reset", "training", "peak read", "peak reset"]
