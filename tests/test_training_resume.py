@@ -1112,3 +1112,28 @@ def test_a_secret_is_never_compared_but_a_setting_naming_tokens_is():
     before = {"training_args": {"average_tokens_across_devices": True}}
     now = {"training_args": {"average_tokens_across_devices": False}}
     assert differences(before, now) == ["training_args.average_tokens_across_devices: True there, False now"]
+
+
+def test_a_run_started_over_and_stopped_leaves_no_file_of_the_run_it_replaced(tiny, data, tmp_path, monkeypatch):
+    """--overwrite_output_dir discarded the previous run's checkpoints, scores and identity, but its training
+    manifest, training audio digests, model card and confusion figure stayed until the new run finished: a new
+    run stopped after saving its model (in the scoring) left its model beside the old run's list of training
+    clips, which bimotion predict's trained-on note read.  They go with the run now."""
+    import bimotion.training.run as training_run
+    from bimotion.training.outputs import CONFUSION, MANIFEST, TRAINED_AUDIO, training_manifest
+
+    out = tmp_path / "run"
+    quick = {"num_train_epochs": 1, "save_strategy": "no", "eval_strategy": "no", "load_best_model_at_end": False}
+    run(tiny, data, out, **quick)
+    belonged = [MANIFEST, TRAINED_AUDIO, "README.md", CONFUSION, Path(CONFUSION).with_suffix(".svg").name]
+    assert all((out / name).is_file() for name in belonged)
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C once the new model is saved, before it is scored
+
+    monkeypatch.setattr(training_run, "score_splits", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        run(tiny, data, out, train_configs=("zho_adu",), overwrite_output_dir=True, **quick)
+    assert (out / "model.safetensors").is_file()  # the new run's model
+    assert [name for name in belonged if (out / name).exists()] == []  # was: all five, of the run it replaced
+    assert training_manifest(out) is None  # predict checks nothing rather than against the old run's clips

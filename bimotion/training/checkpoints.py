@@ -24,7 +24,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from .outputs import IDENTITY_FILE, INCOMPLETE, SAVED_AT_STOP, SCORES
+from .outputs import CONFUSION, IDENTITY_FILE, INCOMPLETE, MANIFEST, SAVED_AT_STOP, SCORES, TRAINED_AUDIO
+from .public import CARD_FILE
 
 log = logging.getLogger("bimotion.training")
 
@@ -120,10 +121,23 @@ def discard_checkpoints(run_dir: str | os.PathLike) -> list[str]:
 
 def discard_run(run_dir: str | os.PathLike) -> list[str]:
     """Remove what a previous run left in ``run_dir`` that a new one could resume or be mistaken for:
-    its checkpoints, scores and identity (the final model files are overwritten when the new run ends)."""
+    its checkpoints, scores and identity, and what a finished run writes beside its model once it is scored
+    (training manifest and audio digests, which ``bimotion predict`` reads; model card; confusion figure, which
+    a run with no confusion counts does not write): a new run stopped after saving its model, or in its scoring,
+    would leave them beside its model.  The final model files (and ``trainer_state.json``, saved with them) stay
+    until the new run saves its own, at the end of its training."""
     run_dir = Path(run_dir)
     removed = discard_checkpoints(run_dir)
-    for name in (SCORES, IDENTITY_FILE):
+    figure = Path(CONFUSION)
+    for name in (
+        SCORES,
+        IDENTITY_FILE,
+        MANIFEST,
+        TRAINED_AUDIO,
+        CARD_FILE,
+        figure.name,
+        figure.with_suffix(".svg").name,
+    ):
         if (run_dir / name).is_file():
             (run_dir / name).unlink()
             removed.append(name)

@@ -105,7 +105,10 @@ class RunArguments:
     no_resume: bool = field(default=False, metadata={"help": "--resume false"})
     overwrite_output_dir: bool = field(
         default=False,
-        metadata={"help": "discard output_dir's checkpoints and scores.json and train from scratch (no resume)"},
+        metadata={
+            "help": "discard output_dir's checkpoints, scores.json, training manifest, model card and confusion figure and "
+            "train from scratch (no resume)"
+        },
     )
     push_dry_run: bool = field(
         default=False, metadata={"help": "with --push_to_hub: list what would be uploaded, upload nothing"}
