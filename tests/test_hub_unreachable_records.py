@@ -157,3 +157,28 @@ def test_a_hub_that_refuses_the_token_is_not_called_unreachable(monkeypatch, tmp
     assert str(manifest.value).startswith(f"could not read train_manifest.txt of me/ser {refused}"), manifest.value
     assert str(record.value).startswith(f"could not read prepare.json of the dataset me/data {refused}"), record.value
     assert "reach" not in str(manifest.value) + str(record.value)
+
+
+def test_predict_says_a_hub_models_training_audio_could_not_be_fetched_not_that_it_has_none(endpoints, tmp_path):
+    """A Hub model whose train_manifest.txt is cached (fetched by an earlier bimotion predict) and whose
+    train_audio.txt is not, on a machine that cannot reach the Hub: predict's note said the model "has no
+    train_audio.txt of its training audio, as models trained before bimotion wrote one".  It now says the
+    file could not be fetched, why, and that the names were compared instead."""
+    from huggingface_hub import constants
+
+    from bimotion.predict.audio import AudioSource
+    from bimotion.predict.model import training_notes
+    from bimotion.training.outputs import trained_audio
+
+    snapshot = Path(constants.HF_HUB_CACHE) / "models--me--ser" / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot / "train_manifest.txt").write_text("csed/a\n")
+    (snapshot.parent.parent / "refs").mkdir()
+    (snapshot.parent.parent / "refs" / "main").write_text("0" * 40)
+    endpoints("refused")
+    with pytest.raises(HubUnreachableError, match=r"^could not reach the Hub to read train_audio.txt of me/ser: "):
+        trained_audio("me/ser")
+    names, notes = training_notes("me/ser", [AudioSource(Path("clips/a.wav"), "a.wav", None)])
+    assert names == ["a.wav"] and len(notes) == 1
+    assert "Matched by name only" in notes[0] and "as models trained before bimotion wrote one" not in notes[0]
+    assert "the audio was not compared: could not reach the Hub to read train_audio.txt of me/ser: " in notes[0]

@@ -288,17 +288,20 @@ def training_notes(source: str, files) -> tuple[list[str], list[str]]:
     trained on, and the notes ``bimotion predict`` prints of them: by their audio where the model records its
     training audio (:func:`heard_in_training`), else by name (:func:`named_as_trained`, :func:`trained_note`);
     where a Hub model's manifest could not be fetched, none, and a note that says the inputs were not checked,
-    why, and what to do."""
+    why, and what to do; where only its training audio's digests could not be, by name, and the note says why."""
     from bimotion.hub import HubUnreachableError
 
     try:
         named = named_as_trained(source, [f.path for f in files])
     except HubUnreachableError as err:  # it may have one: not "none"
         return [], [f"the input files were not checked against the clips {source} was trained on: {err}"]
-    digests = trained_audio(source)
+    try:
+        digests, unfetched = trained_audio(source), None
+    except HubUnreachableError as err:  # it may have one: by name, saying so
+        digests, unfetched = None, str(err)
     if digests is None:  # trained before bimotion recorded its audio, or elsewhere: by name alone
         names = [files[i].name for i in named]
-        return names, [trained_note(source, names, len(files))] if names else []
+        return names, [trained_note(source, names, len(files), unfetched)] if names else []
     heard = heard_in_training(files, digests, set(named))
     names, other = [files[i].name for i in heard], [files[i].name for i in named if i not in heard]
     notes = [
@@ -379,13 +382,15 @@ def named_as_trained(source: str, paths) -> list[int]:
     return found
 
 
-def trained_note(source: str, names: list[str], of: int) -> str:
+def trained_note(source: str, names: list[str], of: int, unfetched: str | None = None) -> str:
     """The note ``bimotion predict`` prints when input files are named as training clips (:func:`named_as_trained`)
-    and the model records no digest of its training audio (:data:`~bimotion.training.outputs.TRAINED_AUDIO`)."""
+    and the model records no digest of its training audio (:data:`~bimotion.training.outputs.TRAINED_AUDIO`), or
+    (``unfetched``: why, a Hub model's) its record could not be fetched."""
+    without = f"it has no {TRAINED_AUDIO} of its training audio, as models trained before bimotion wrote one"
     return (
         f"{len(names)} of the {of} input files are named as clips {source} was trained on: {_shown(names)}. Matched "
-        f"by name only (each clip's path below its corpus's folder, all its {MANIFEST} records of a clip; it has no "
-        f"{TRAINED_AUDIO} of its training audio, as models trained before bimotion wrote one), "
+        f"by name only (each clip's path below its corpus's folder, all its {MANIFEST} records of a clip; "
+        f"{f'the audio was not compared: {unfetched}' if unfetched else without}), "
         "so another recording named alike is named too; where they are the recordings it trained on, its scores "
         "on them are not those of speech it never heard"
     )

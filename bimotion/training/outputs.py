@@ -235,16 +235,18 @@ def write_training_manifest(folder: str | os.PathLike, ids, audio=None) -> dict:
 def trained_audio(source: str | os.PathLike) -> dict[int, dict[str, str]] | None:
     """``{samples: {digest: clip id}}`` of the clips the model at ``source`` (a folder, a Hub id) trained on, by their
     stored audio (:data:`TRAINED_AUDIO`); None where it has none (trained before bimotion recorded it,
-    elsewhere, or a Hub model's that could not be fetched) or it does not read as training wrote it."""
-    from bimotion.hub import HubUnreachableError, hub_file, is_hub_id
+    elsewhere, a Hub repository that the Hub answers holds none) or it does not read as training wrote it.
+    A Hub model's that could not be fetched and is not cached raises :class:`~bimotion.hub.HubUnreachableError`
+    naming it and what to do, as :func:`training_manifest` does: it may well have one."""
+    from bimotion.hub import HubUnreachableError, could_not_read, hub_file, is_hub_id
 
     path = Path(source).expanduser() / TRAINED_AUDIO
     if not path.parent.exists() and is_hub_id(str(source)):
         try:
             path = hub_file(str(source), TRAINED_AUDIO)
-        except HubUnreachableError:
-            return None
-        if path is None:
+        except HubUnreachableError as err:  # not "none": it may be there
+            raise HubUnreachableError(could_not_read(f"{TRAINED_AUDIO} of {source}", err.why), err.why) from err
+        if path is None:  # the Hub answered: not uploaded with it
             return None
     try:
         lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else None
