@@ -54,9 +54,7 @@ def load(
     _READ[folder] = layout.cache_dir(folder, cache_dir)
     try:
         with _quiet_schema_errors():  # a file that does not read is named below, with the fix
-            return datasets.load_dataset(
-                str(folder), name, split=split, cache_dir=str(layout.cache_dir(folder, cache_dir))
-            )
+            return _load_dataset(folder, name, split, layout.cache_dir(folder, cache_dir), info)
     except (OSError, ValueError, pa.ArrowException, datasets.exceptions.DatasetGenerationError) as err:
         if "Unknown split" in str(err):  # a split the config lacks (the callers say so), not a damaged file
             raise
@@ -64,6 +62,34 @@ def load(
         if damaged is None:
             raise
         raise damaged from err
+
+
+_BUILDERS: dict[tuple, object] = {}  # (folder, config, cache, its files' stats) -> its datasets builder
+_MAX_BUILDERS = 64
+
+
+def _load_dataset(folder: Path, name: str, split: str | None, cache: Path, info: dict):
+    """``datasets.load_dataset(folder, name, split=split, cache_dir=cache)``, its builder made once per
+    process for the folder's card and files as they are now (a grid loads each config's splits for every
+    model: ``datasets`` parsed the card's YAML and hashed its data files each time, 0.4 s a load).  A card
+    or data file changed since (prepared again) makes a new builder, as ``load_dataset`` would."""
+    import datasets
+    from datasets.utils.info_utils import is_small_dataset
+
+    files = [layout.CARD_FILE, *_flat(layout.config_files(info)[name])]
+    try:
+        stats = tuple((st.st_mtime_ns, st.st_size, st.st_ino) for st in (os.stat(folder / f) for f in files))
+    except OSError:  # a file gone: load_dataset says so, as before
+        return datasets.load_dataset(str(folder), name, split=split, cache_dir=str(cache))
+    key = (folder, name, cache, stats)
+    builder = _BUILDERS.get(key) or datasets.load_dataset_builder(str(folder), name, cache_dir=str(cache))
+    builder.download_and_prepare()  # as load_dataset: from the cache once it holds the config
+    dataset = builder.as_dataset(split=split, in_memory=is_small_dataset(builder.info.dataset_size))
+    if key not in _BUILDERS:  # only a builder that loaded
+        while len(_BUILDERS) >= _MAX_BUILDERS:
+            _BUILDERS.pop(next(iter(_BUILDERS)))
+        _BUILDERS[key] = builder
+    return dataset
 
 
 @contextlib.contextmanager
