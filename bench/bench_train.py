@@ -296,6 +296,18 @@ class Phases:
         return {k: v / total for k, v in sorted(self.seconds.items(), key=lambda kv: -kv[1])}
 
 
+def profile_sort_key(events, device: bool) -> str:
+    """The column the profiler's table is sorted by: self CPU time on a CPU; on a GPU self device time,
+    ``self_device_time_total`` (torch 2.13's averaged events have no ``self_cuda_time_total`` at all: only
+    its table's renaming of "cuda" to "device" kept the old name working), or ``self_cuda_time_total`` on
+    an older torch whose events lack the new name."""
+    if not device:
+        return "self_cpu_time_total"
+    if len(events) and not hasattr(events[0], "self_device_time_total"):
+        return "self_cuda_time_total"
+    return "self_device_time_total"
+
+
 def profiler_callback(trainer, start_step: int, trace_dir: Path | None):
     """Phases and ``torch.profiler`` from ``start_step`` to the end of training."""
     import torch
@@ -327,8 +339,9 @@ def profiler_callback(trainer, start_step: int, trace_dir: Path | None):
                 return
             trainer.phases.mark("end")
             self.profiler.__exit__(None, None, None)
-            key = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
-            self.table = self.profiler.key_averages().table(sort_by=key, row_limit=12, max_name_column_width=60)
+            events = self.profiler.key_averages()
+            key = profile_sort_key(events, device=torch.cuda.is_available())
+            self.table = events.table(sort_by=key, row_limit=12, max_name_column_width=60)
             if trace_dir is not None:
                 trace_dir.mkdir(parents=True, exist_ok=True)
                 self.profiler.export_chrome_trace(str(trace_dir / "trace.json"))

@@ -1,6 +1,7 @@
 """bench/bench_train.py's FLOP check: torch's counter run on one training batch, forward and backward
 in float32.  On a GPU that batch is 32 XLSR-53 clips of up to 10 s, the likeliest point to run out of
-memory, so it is counted a few clips at a time; the sum must be the whole batch's count."""
+memory, so it is counted a few clips at a time; the sum must be the whole batch's count.  And the
+profiler's table, printed at the end of the run, is sorted by a column the installed torch has."""
 
 from __future__ import annotations
 
@@ -70,3 +71,30 @@ def test_a_chunk_of_no_clips_is_refused(model_and_batch):
     bench, model, batch = model_and_batch
     with pytest.raises(ValueError, match="chunk_clips"):
         bench.counted_flops(model, batch, chunk_clips=0)
+
+
+def test_the_profiler_table_is_sorted_by_a_name_the_installed_torch_has():
+    """Before: sorted by ``self_cuda_time_total``, which torch 2.13's averaged events do not have (its
+    table renames "cuda" to "device" before looking it up); a torch without that renaming would fail at
+    the end of the GPU run, after training.  Now ``self_device_time_total``, read from the events."""
+    import warnings
+
+    import torch
+
+    bench = _bench_train()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
+        torch.ones(8, 8) @ torch.ones(8, 8)
+    events = profiler.key_averages()
+    key = bench.profile_sort_key(events, device=True)
+    assert key == "self_device_time_total" and all(hasattr(e, key) for e in events)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "aten::mm" in events.table(sort_by=key)
+    assert bench.profile_sort_key(events, device=False) == "self_cpu_time_total"
+
+
+def test_an_older_torchs_profiler_events_keep_the_old_name():
+    class OldEvent:  # torch before the rename: self_cuda_time_total only
+        self_cuda_time_total = 0
+
+    assert _bench_train().profile_sort_key([OldEvent()], device=True) == "self_cuda_time_total"
