@@ -78,7 +78,7 @@ def test_the_callers_score_each_launched_process_on_its_own_gpu(tmp_path, monkey
     monkeypatch.setattr(evaluation, "load_split", lambda sources, configs, split: None)
     for use_cpu in (False, True):
         args = types.SimpleNamespace(
-            use_cpu=use_cpu, per_device_eval_batch_size=1, disable_tqdm=True, process_index=0,
+            use_cpu=use_cpu, per_device_eval_batch_size=1, disable_tqdm=True, process_index=0, world_size=1,
             main_process_first=lambda desc: contextlib.nullcontext(),
         )  # fmt: skip
         data_args = types.SimpleNamespace(pad_to_multiple_of=None)

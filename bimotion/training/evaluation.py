@@ -35,7 +35,7 @@ from .metrics import read_trained_labels, score_groups
 from .mixtures import relation
 from .outputs import MANIFEST, SCORES, training_manifest
 from .parsing import ArgumentError
-from .processes import note
+from .processes import note, on_main_process_only
 from .provenance import command_scope, provenance
 from .public import dataset_source, public_source
 
@@ -77,13 +77,22 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
     configs = split_list(configs) or default_test_configs(sources, split=split)
     if not configs:
         raise ValueError(f"no group of the given prepared datasets has {split} rows: nothing to score")
-    with training_args.main_process_first(desc="loading datasets"):
-        dataset = load_split(sources, configs, split)
+    # in a launch of several processes the main one scores and writes; the others wait and return its result
+    return on_main_process_only(
+        lambda: _scored(model_name_or_path, data_args, training_args, sources, configs, split, output_file),
+        training_args.process_index,
+        training_args.world_size,
+    )
+
+
+def _scored(model_name_or_path: str, data_args, training_args, sources, configs, split: str, output_file) -> dict:
+    """:func:`_infer`'s work, on one process: score, and write the scores file."""
+    dataset = load_split(sources, configs, split)
     pred = predict(
         model_name_or_path,
         dataset,
         batch_size=training_args.per_device_eval_batch_size,
-        progress=not training_args.disable_tqdm and training_args.process_index == 0,
+        progress=not training_args.disable_tqdm,
         pad_to_multiple_of=data_args.pad_to_multiple_of,
         device=scoring_device(use_cpu=training_args.use_cpu),  # --use_cpu: the CPU; each launched process its GPU
     )
@@ -114,21 +123,20 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
         "provenance": provenance({name: getattr(sources, name) for name in BENCHMARKS}),
         split: scores,
     }
-    if training_args.process_index == 0:
-        local = Path(model_name_or_path)
-        path = (
-            Path(output_file).expanduser()
-            if output_file
-            else (local if local.is_dir() else Path(".")) / f"inference_{split}.json"
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # no path of this machine: by default the file lands in the model folder, which is published
-        sources = {name: dataset_source(source) for name, source in result["datasets"].items()}
-        write_text_atomic(
-            path,
-            json.dumps({**result, "model": public_source(model_name_or_path), "datasets": sources}, indent=2) + "\n",
-        )
-        result["output_file"] = str(path)
+    local = Path(model_name_or_path)
+    path = (
+        Path(output_file).expanduser()
+        if output_file
+        else (local if local.is_dir() else Path(".")) / f"inference_{split}.json"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # no path of this machine: by default the file lands in the model folder, which is published
+    sources = {name: dataset_source(source) for name, source in result["datasets"].items()}
+    write_text_atomic(
+        path,
+        json.dumps({**result, "model": public_source(model_name_or_path), "datasets": sources}, indent=2) + "\n",
+    )
+    result["output_file"] = str(path)
     return result
 
 

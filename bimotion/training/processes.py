@@ -1,5 +1,6 @@
 """The processes of a launch (``accelerate launch``, torchrun): whether they train on CPU, how one
-run holds its output folder against another, and how they leave their process group at exit.
+run holds its output folder against another, how work done on the main process alone reaches the
+others (:func:`on_main_process_only`), and how they leave their process group at exit.
 Imports only torch, and that lazily: a launched process registers its exit handler before anything
 heavy loads."""
 
@@ -127,3 +128,48 @@ def _leave_process_group() -> None:
         time.sleep(SETTLE_S)  # releases the GIL: gloo's worker threads drop their last tensors now
         if getattr(sys, "last_value", None) is None:  # set when an unhandled exception ends the run
             dist.destroy_process_group()
+
+
+# how long the other processes of a launch wait for the main one to finish work done there alone (scoring)
+MAIN_PROCESS_WAIT_S = 4 * 3600
+
+
+def on_main_process_only(work, process_index: int, world_size: int):
+    """``work()`` on the launch's main process alone; every other process waits for it and returns its
+    result, or raises its exception (a ``RuntimeError`` naming it where it cannot be sent), so that
+    N processes do not do the same work N times.  They wait on a gloo group of their own with
+    :data:`MAIN_PROCESS_WAIT_S` as its timeout, not the launch's (``--ddp_timeout``, 30 min by default),
+    which long scoring on a CPU would outlast.  One process, or no process group: ``work()`` here."""
+    import torch.distributed as dist
+
+    if world_size <= 1 or not (dist.is_available() and dist.is_initialized()):
+        return work()
+    from datetime import timedelta
+
+    group = dist.new_group(backend="gloo", timeout=timedelta(seconds=MAIN_PROCESS_WAIT_S))
+    outcome = None
+    if process_index == 0:
+        try:
+            outcome = ("done", work())
+        except Exception as err:  # the others must not wait for a result that never comes
+            outcome = ("failed", _sendable(err))
+            box = [outcome]
+            dist.broadcast_object_list(box, src=0, group=group)
+            raise
+    box = [outcome]
+    dist.broadcast_object_list(box, src=0, group=group)
+    kind, value = box[0]
+    if kind == "failed":
+        raise value
+    return value
+
+
+def _sendable(err: Exception) -> Exception:
+    """``err`` if it survives pickling (to reach the other processes), else a RuntimeError naming it."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:
+        return RuntimeError(f"the main process failed: {type(err).__name__}: {err}")
+    return err
