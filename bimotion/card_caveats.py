@@ -156,7 +156,7 @@ def recorded_caveats(info: dict) -> list[tuple[str, str]]:
         split = ", each in one split" if across else ", each kept in one split"
         if n["split_apart"]:
             # a split drawn here keeps copies together: the corpus's own split column or its release's
-            why = "each corpus is split on its own" if across else copies_apart(corpus)[0]
+            why = "each corpus is split on its own" if across else copies_apart(corpus, info)[0]
             split = f", {n['split_apart']} of them across splits ({why})"
         labelled = f"; {n['labelled_differently']} set(s) labelled differently, kept as released"
         line = (

@@ -991,10 +991,30 @@ def test_the_card_says_why_copies_in_one_corpus_lie_in_different_splits_as_prepa
     from bimotion.splits import copies_apart
 
     apart = {"sets": 3, "clips": 6, "split_apart": 2, "labelled_differently": 0}
-    info = {"shards": [], "identical_audio": {"esd": apart, "carehome": apart, "csed": {**apart, "split_apart": 0}}}
+    info = {
+        "shards": [],
+        "protocol": "paper",
+        "user_split_columns": ["carehome"],
+        "identical_audio": {"esd": apart, "carehome": apart, "csed": {**apart, "split_apart": 0}},
+    }
     lines = dict(recorded_caveats(info))
     for corpus in ("esd", "carehome"):
-        assert f"2 of them across splits ({copies_apart(corpus)[0]})." in lines[corpus], lines[corpus]
+        assert f"2 of them across splits ({copies_apart(corpus, info)[0]})." in lines[corpus], lines[corpus]
     assert "speaker split" not in " ".join(lines.values())
     assert "carehome's own split column puts them there" in lines["carehome"]
     assert lines["csed"].endswith("(6 clips), each kept in one split."), lines["csed"]
+
+
+def test_the_card_of_a_corpus_split_by_whole_speakers_does_not_blame_a_split_column_it_lacks():
+    """A card written (or regenerated) for a folder whose corpus of one's own had no split column, drawn by
+    whole speakers by an older bimotion that did not keep copies together, said "home's own split column puts
+    them there": the card asked copies_apart without the folder's prepare.json, which check passes.  It now
+    says what check says: the corpus has no split column, and an older bimotion prepared the folder."""
+    from bimotion.card_caveats import recorded_caveats
+    from bimotion.splits import copies_apart
+
+    apart = {"sets": 1, "clips": 2, "split_apart": 1, "labelled_differently": 0}
+    info = {"shards": [], "protocol": "speaker", "user_split_columns": [], "identical_audio": {"home": apart}}
+    line = dict(recorded_caveats(info))["home"]
+    assert f"({copies_apart('home', info)[0]})" in line, line
+    assert "home has no split column" in line and "own split column puts them there" not in line, line
