@@ -172,14 +172,16 @@ def _scan(raw, manifest, *options) -> int:
 
 
 def test_scan_says_it_does_not_measure_levels_and_with_levels_notes_a_noise_floor_as_prepare(tmp_path, capsys):
-    """A scan reads headers only: it says so, in one note, instead of leaving a user to think the clips
-    were checked; ``--levels`` decodes each clip as prepare will (in worker processes here) and words
+    """A scan measures no levels (it decodes only a corpus of one's own's possible copies): it says so, in
+    one note, instead of leaving a user to think the clips were checked (the note said "a scan reads each
+    file's header, not its audio", untrue since scan decodes those copies); ``--levels`` decodes each clip as prepare will (in worker processes here) and words
     the note as prepare does, with the same peak."""
     raw = testing.make_corpus("tess", tmp_path / "raw")
     _noise_floor(raw / "OAF_back_angry.wav", -75.0)
     assert _scan(raw, tmp_path / "plain.jsonl") == 0
     err = capsys.readouterr().err
-    assert "note: levels not measured: a scan reads each file's header, not its audio" in err, err
+    assert "note: levels not measured: a scan reads each file's header and measures no clip's level" in err, err
+    assert "not its audio" not in err, err  # it decodes a corpus of one's own's possible copies
     assert "dBFS" not in err and "--levels" in err
     assert _scan(raw, tmp_path / "levels.jsonl", "--levels", "--num-proc", "2") == 0
     err = capsys.readouterr().err

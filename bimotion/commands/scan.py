@@ -5,8 +5,9 @@ Example:
 
 Prints a summary (counts by corpus x language x age group x label), the files seen below each source
 folder (read / skipped by reason / not audio), and, with --skip-bad, what was skipped and why. A
-scan reads each file's header, not its audio (of a corpus of your own it decodes the clips that
-could be copies of one another, of one rate and duration, to draw its split as `prepare` will):
+scan reads each file's header and measures no clip's level (of a corpus of your own it decodes the
+clips that could be copies of one another, of one rate and duration, to draw its split as `prepare`
+will):
 with --levels it also decodes every clip as `prepare` will (slower: about as long as `prepare`'s
 decoding) and names the clips far quieter than speech (a
 noise floor), counts the hard-clipped ones per label (uneven across labels: a shortcut a model can
@@ -145,9 +146,10 @@ def _ids(records: list) -> dict[str, list[str]]:
 
 
 LEVELS_NOT_MEASURED = (
-    "levels not measured: a scan reads each file's header, not its audio, so it cannot see a clip that is "
-    "silent or far quieter than speech (a noise floor); `bimotion scan --levels` decodes every clip and names "
-    "them, as `prepare` does"
+    "levels not measured: a scan reads each file's header and measures no clip's level (it decodes only a corpus "
+    "of your own's clips that could be copies of one another, of one rate and duration, to compare them), so it "
+    "cannot see a clip that is silent or far quieter than speech (a noise floor); `bimotion scan --levels` decodes "
+    "every clip and names them, as `prepare` does"
 )
 
 
