@@ -137,3 +137,20 @@ def test_copies_across_corpora_labelled_otherwise_than_their_twins_are_said_so_s
         "note: carehome and csed share 8 recording(s) (identical audio): each lies in one split; "
         f"{entry['labelled_differently']} set(s) carry different labels, kept as released (e.g. {a}, {b})"
     ]
+
+
+def test_scan_says_of_copies_in_another_corpus_and_another_split_what_prepare_will_warn(tmp_path, capsys):
+    """scan previewed a corpus of one's own's split without a word of its copies of another scanned corpus's
+    clips that prepare would put in another split than their twin (prepare warns, check fails); it now says
+    so in prepare's words, and reads nothing more where no clip of another corpus could be a copy."""
+    csed, home, _ = _own_corpus_with_csed_copies(tmp_path / "raw")
+    before = testing.digest(home)
+    sources = ["--source", f"csed={csed}", "--source", f"carehome={home}"]
+    assert main(["scan", "-q", *sources, "-o", str(tmp_path / "m.jsonl")]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "carehome and csed share" in line]
+    assert main(["prepare", "-q", *sources, "-o", str(tmp_path / "out")]) == 0
+    warning = next(line for line in capsys.readouterr().err.splitlines() if "carehome and csed share" in line)
+    assert notes == [f"note: `bimotion prepare` (--protocol paper): {warning.removeprefix('warning: ')}"], notes
+    assert testing.digest(home) == before  # the user's folder is only read
+    assert main(["scan", "-q", "--source", f"carehome={home}", "-o", str(tmp_path / "alone.jsonl")]) == 0
+    assert "share" not in capsys.readouterr().err

@@ -6,8 +6,9 @@ Example:
 Prints a summary (counts by corpus x language x age group x label), the files seen below each source
 folder (read / skipped by reason / not audio), and, with --skip-bad, what was skipped and why. A
 scan reads each file's header and measures no clip's level (of a corpus of your own it decodes the
-clips that could be copies of one another, of one rate and duration, to draw its split as `prepare`
-will):
+clips that could be copies of one another, of one rate and duration, its own and those of the
+corpora scanned beside it, to draw its split as `prepare` will and say where `prepare` would put
+copies of one recording in two corpora in different splits, as `prepare` warns):
 with --levels it also decodes every clip as `prepare` will (slower: about as long as `prepare`'s
 decoding) and names the clips far quieter than speech (a
 noise floor), counts the hard-clipped ones per label (uneven across labels: a shortcut a model can
@@ -146,9 +147,9 @@ def _ids(records: list) -> dict[str, list[str]]:
 
 
 LEVELS_NOT_MEASURED = (
-    "levels not measured: a scan reads each file's header and measures no clip's level (it decodes only a corpus "
-    "of your own's clips that could be copies of one another, of one rate and duration, to compare them), so it "
-    "cannot see a clip that is silent or far quieter than speech (a noise floor); `bimotion scan --levels` decodes "
+    "levels not measured: a scan reads each file's header and measures no clip's level (where a corpus of your own "
+    "is scanned, it decodes only the clips that could be copies of one another, of one rate and duration, to "
+    "compare them), so it cannot see a clip that is silent or far quieter than speech (a noise floor); `bimotion scan --levels` decodes "
     "every clip and names them, as `prepare` does"
 )
 
@@ -178,13 +179,13 @@ def _prepare_notes(own: list[str], records: list, *, progress: bool = False) -> 
     speaker_id and no split column); and the groups its split would leave without a split, drawn as
     ``prepare`` draws it: with the sets of clips whose audio is identical (:func:`loaders.identical.identical_audio`,
     which decodes only the clips of one corpus that could be copies: on the real CSED release, 227 of 652
-    clips in 0.55-0.8 s, its headers in 0.1-0.3 s), whose speakers are drawn together as one."""
-    from bimotion.console import stage_bar_options
+    clips in 0.55-0.8 s, its headers in 0.1-0.3 s), whose speakers are drawn together as one; and its copies
+    that another corpus scanned holds in another split, as prepare warns of them (:func:`_copies_across`)."""
     from bimotion.registry import BUILTIN, check_own_groups, extend
     from loaders import SOURCES
-    from loaders.identical import identical_audio
 
     notes = []
+    identical, across = _copies_across(own, records, progress=progress) if own else ([], [])
     for name in own:
         source = SOURCES[name]
         home = next((b for b in BUILTIN.values() if set(source.groups) & set(b.groups)), BUILTIN["bimotion"])
@@ -193,7 +194,6 @@ def _prepare_notes(own: list[str], records: list, *, progress: bool = False) -> 
         except ValueError as err:
             notes.append(f"`{home.name} prepare` would refuse {name}: {err}")
         rows = [r for r in records if r.corpus == name]
-        identical = identical_audio(rows, progress=progress, bar=stage_bar_options()) if rows else []
         # a corpus with groups of both benchmarks goes in as two parts (the refusal says so): each
         # part's split under the command that would prepare it, the part moved out under the name the
         # refusal gives it (not the command just said to refuse the whole corpus)
@@ -205,7 +205,36 @@ def _prepare_notes(own: list[str], records: list, *, progress: bool = False) -> 
             part = name if bench == home.name else f"{name}_{min(g.partition('_')[0] for g in groups)}"
             said = _split_notes(bench, part, [r for r in rows if r.group in groups], identical)
             notes += [f"once the rows are moved, {note}" for note in said] if len(parts) > 1 else said
-    return notes
+        notes += [f"`{home.name} prepare` (--protocol paper): {line}" for key, line in across if name in key.split("+")]
+    return list(dict.fromkeys(notes))
+
+
+def _copies_across(own: list[str], records: list, *, progress: bool = False) -> tuple[list, list[tuple[str, str]]]:
+    """The sets of identical clips (:func:`loaders.identical.identical_audio`) of the users' corpora ``own``
+    and of the other corpora that hold clips of the same rate and duration as theirs (read whole: their own
+    copies move their split), and prepare's warnings (:func:`bimotion.prepare.info.split_apart_lines`, as
+    ``prepare --protocol paper`` draws the splits) on the sets that span corpora and lie in different splits."""
+    import warnings
+
+    from bimotion import splits
+    from bimotion.console import stage_bar_options
+    from bimotion.prepare.info import identical_summary, split_apart_lines
+    from loaders.identical import identical_audio
+
+    alike = {(r.sample_rate_hz, r.duration_s) for r in records if r.corpus in own}
+    others = {r.corpus for r in records if r.corpus not in own and (r.sample_rate_hz, r.duration_s) in alike}
+    rows = [r for r in records if r.corpus in own or r.corpus in others]
+    identical = identical_audio(rows, progress=progress, bar=stage_bar_options()) if rows else []
+    if not any(len({i.split("/", 1)[0] for i in ids}) > 1 for ids in identical):  # ids are corpus/...
+        return identical, []
+    try:
+        with warnings.catch_warnings():  # of the users' corpora, _split_notes's draw says them once
+            warnings.simplefilter("ignore")
+            split_of = splits.assign_splits(rows, "paper", identical=identical)
+    except ValueError:  # a split prepare cannot draw: _split_notes says why
+        return identical, []
+    summary = identical_summary(rows, identical, split_of, stored={r.id for r in rows})
+    return identical, [(key, line) for key, line in split_apart_lines(summary, split_of) if "+" in key]
 
 
 def _split_notes(benchmark: str, name: str, records: list, identical: list[tuple[str, ...]]) -> list[str]:

@@ -358,16 +358,23 @@ def _split_apart(
 
 
 def warn_split_apart(summary: Mapping[str, dict], split_of: Mapping[str, str]) -> None:
-    """A :class:`~loaders.errors.ProtocolWarning` per corpus and per set of corpora (``identical_summary``'s
-    ``a+b`` keys) whose copies of one recording lie in different splits, which ``bimotion check`` fails
-    on: copies in two corpora (each corpus is split on its own, so they are not moved), or in one corpus
-    (its own split column or its release's split: :func:`bimotion.splits.copies_apart`)."""
+    """A :class:`~loaders.errors.ProtocolWarning` per :func:`split_apart_lines` line."""
     import warnings
 
     from loaders.errors import ProtocolWarning
 
+    for _, line in split_apart_lines(summary, split_of):
+        warnings.warn(line, ProtocolWarning, stacklevel=2)
+
+
+def split_apart_lines(summary: Mapping[str, dict], split_of: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``(key, words)`` per corpus and per set of corpora (``identical_summary``'s ``a+b`` keys) whose copies
+    of one recording lie in different splits, which ``bimotion check`` fails on: copies in two corpora (each
+    corpus is split on its own, so they are not moved), or in one corpus (its own split column or its
+    release's split: :func:`bimotion.splits.copies_apart`); prepare's warnings, scan's preview of them."""
     from ..splits import CORPORA_APART, copies_apart
 
+    lines = []
     for key, n in summary.items():
         if not n["split_apart"]:
             continue
@@ -380,9 +387,6 @@ def warn_split_apart(summary: Mapping[str, dict], split_of: Mapping[str, str]) -
         else:
             head = f"{key} holds {n['sets']} set(s) of identical audio ({n['clips']} clips)"
             why, fix = copies_apart(key)
-        warnings.warn(
-            f"{head}, {n['split_apart']} of them in different splits, {example} ({why}, and `bimotion check` fails "
-            f"on them); {fix}",
-            ProtocolWarning,
-            stacklevel=2,
-        )
+        line = f"{head}, {n['split_apart']} of them in different splits, {example} ({why}, and `bimotion check` fails "
+        lines.append((key, f"{line}on them); {fix}"))
+    return lines
