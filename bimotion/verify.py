@@ -56,7 +56,7 @@ def verify(folder, *, hash_audio: bool = True, sources: dict | None = None) -> d
     problems += rows["unreadable"] + [f"duplicate id {i}" for i in rows["duplicate_ids"][:10]]
     problems += overlap_problems(rows["overlap"])  # units the protocol keeps apart; the recorded count
     if rows["cross_split"]:
-        problems.append(cross_split_problem(rows["cross_split"], *split_apart(rows["twins"]), info))
+        problems.append(cross_split_problem(rows["cross_split"], split_apart(rows["twins"]), info))
     problems += rows["level_problems"][:MAX_LISTED]
     if len(rows["level_problems"]) > MAX_LISTED:
         problems.append(f"... and {len(rows['level_problems']) - MAX_LISTED} more audio level problem(s)")

@@ -108,7 +108,7 @@ def test_check_counts_copies_across_three_corpora_per_pair_of_corpora_as_prepare
     from bimotion.verify_twins import cross_split_problem, split_apart
 
     twins = [[("a/1", "train"), ("b/1", "test")], [("a/2", "train"), ("c/2", "test")]]
-    problem = cross_split_problem([("a/1", "train", "b/1", "test")], *split_apart(twins))
+    problem = cross_split_problem([("a/1", "train", "b/1", "test")], split_apart(twins))
     assert "a and b and c" not in problem, problem
     assert "; a and b share 1 recording(s) in different splits, e.g. a/1 (train) and b/1 (test): " in problem
     assert "; a and c share 1 recording(s) in different splits, e.g. a/2 (train) and c/2 (test): " in problem
@@ -154,3 +154,34 @@ def test_scan_says_of_copies_in_another_corpus_and_another_split_what_prepare_wi
     assert testing.digest(home) == before  # the user's folder is only read
     assert main(["scan", "-q", "--source", f"carehome={home}", "-o", str(tmp_path / "alone.jsonl")]) == 0
     assert "share" not in capsys.readouterr().err
+
+
+def test_check_says_copies_within_and_across_corpora_in_the_order_prepare_warns_and_records_them():
+    """check listed every corpus's own sets before the sets across corpora, while prepare warns in the order
+    prepare.json's identical_audio records them (the sets in id order): with copies across a and b (a/1, the
+    first id) and within c, prepare's first warning was of a and b and check's first set named c's copies."""
+    from types import SimpleNamespace
+
+    from bimotion.prepare.info import identical_summary, split_apart_lines
+    from bimotion.verify_twins import apart_from_first, cross_split_problem, split_apart
+
+    split_of = {"a/1": "train", "b/1": "test", "c/1": "train", "c/2": "test"}
+    identical = [("a/1", "b/1"), ("c/1", "c/2")]
+    records = [SimpleNamespace(id=i, corpus=i.split("/")[0], emotions=("neutral",)) for i in split_of]
+    info = {
+        "protocol": "paper",
+        "user_split_columns": ["a", "b", "c"],
+        "identical_audio": identical_summary(records, identical, split_of, stored=set(split_of)),
+    }
+    assert list(info["identical_audio"]) == ["a+b", "c"]
+    first = split_apart_lines(info["identical_audio"], split_of)[0][1]  # prepare's first warning
+    twins = [[(i, split_of[i]) for i in ids] for ids in identical]
+    for recorded in (info, None):  # prepare.json's order, or with none recorded the order prepare gives it
+        problem = cross_split_problem(apart_from_first(twins), split_apart(twins), recorded)
+        sets = problem.split("; ", 1)[1]
+        assert first.startswith("a and b share") and sets.startswith("a and b share 1 recording(s)"), problem
+        assert "e.g. a/1 (train) and b/1 (test)" in first and "e.g. a/1 (train) and b/1 (test)" in sets
+        assert sets.index("a and b share") < sets.index("c holds 1 set(s)"), problem
+    reordered = {**info, "identical_audio": dict(reversed(info["identical_audio"].items()))}
+    problem = cross_split_problem(apart_from_first(twins), split_apart(twins), reordered)
+    assert problem.split("; ", 1)[1].startswith("c holds 1 set(s)"), problem  # as that prepare.json records

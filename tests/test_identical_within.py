@@ -89,7 +89,7 @@ def test_a_release_prepare_splits_itself_is_not_said_to_have_an_official_split_t
     from bimotion.verify_twins import cross_split_problem
 
     pair = ("csed/Natural/Nat_Female-1", "train", "csed/Positive/Pos_female-54", "test")
-    problem = cross_split_problem([pair], {"csed": [pair]}, {})
+    problem = cross_split_problem([pair], {"csed": [pair]})
     assert "release's official split puts them there" not in problem, problem
     assert problem.endswith(
         "csed has no official split: prepare draws it and keeps each set in one split, so this folder was prepared "
