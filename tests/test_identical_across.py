@@ -130,12 +130,13 @@ def test_copies_across_corpora_labelled_otherwise_than_their_twins_are_said_so_s
     assert (
         f"note: carehome and csed share 8 recording(s) (identical audio): {entry['split_apart']} of them in "
         f"different splits (the warning above); {entry['labelled_differently']} set(s) carry different labels, "
-        f"kept as released (e.g. {a}, {b})"
+        f"each kept as its corpus labels it (e.g. {a}, {b})"
     ) in capsys.readouterr().out.splitlines()
     together = {**entry, "split_apart": 0}
-    assert identical_notes({"identical_audio": {"carehome+csed": together}}) == [
+    assert identical_notes({"identical_audio": {"carehome+csed": together}, "user_sources": {"carehome": {}}}) == [
         "note: carehome and csed share 8 recording(s) (identical audio): each lies in one split; "
-        f"{entry['labelled_differently']} set(s) carry different labels, kept as released (e.g. {a}, {b})"
+        f"{entry['labelled_differently']} set(s) carry different labels, each kept as its corpus labels it (e.g. {a}, "
+        f"{b})"
     ]
 
 
@@ -185,3 +186,23 @@ def test_check_says_copies_within_and_across_corpora_in_the_order_prepare_warns_
     reordered = {**info, "identical_audio": dict(reversed(info["identical_audio"].items()))}
     problem = cross_split_problem(apart_from_first(twins), split_apart(twins), reordered)
     assert problem.split("; ", 1)[1].startswith("c holds 1 set(s)"), problem  # as that prepare.json records
+
+
+def test_copies_labelled_differently_in_a_corpus_of_ones_own_are_kept_as_given_not_as_released(tmp_path, capsys):
+    """A corpus of one's own (CSED's clips relabelled, as a user prepared them) whose copies carry different
+    labels was said to keep them "as released", of a corpus no one released; it keeps them as given."""
+    home = testing.make_corpus("audiofolder", tmp_path / "home", speakers=4, clips_per_speaker=4)
+    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    first = rows[0]
+    other = next(label for label in ("anger", "sadness") if label != first["emotion"])
+    shutil.copyfile(home / first["file_name"], home / "copy.wav")  # same speaker: the same split
+    rows.append({**first, "file_name": "copy.wav", "emotion": other})
+    with (home / "metadata.csv").open("w", encoding="utf-8", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        out.writeheader()
+        out.writerows(rows)
+    assert main(["prepare", "-q", "--source", f"carehome={home}", "-o", str(tmp_path / "out")]) == 0
+    note = next(line for line in capsys.readouterr().out.splitlines() if "set(s) of identical audio" in line)
+    assert "1 set(s) carry different labels, kept as given (e.g. " in note, note
+    assert "released" not in note, note

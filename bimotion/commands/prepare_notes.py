@@ -37,9 +37,20 @@ def identical_notes(info: dict) -> list[str]:
             line += where or "each set is kept in one split"
         if n["labelled_differently"]:
             example = some_files(n["listed"]["labelled_differently"][0])
-            line += f"; {n['labelled_differently']} set(s) carry different labels, kept as released (e.g. {example})"
+            line += (
+                f"; {n['labelled_differently']} set(s) carry different labels, {_kept(corpus, info)} (e.g. {example})"
+            )
         lines.append(line)
     return lines
+
+
+def _kept(corpus: str, info: dict) -> str:
+    """How the labels of copies labelled differently were kept: as a release gives them, as a corpus of
+    one's own (``prepare.json``'s ``user_sources``: no release) gives them, or each as its corpus does."""
+    own = [c in (info.get("user_sources") or {}) for c in corpus.split("+")]
+    if not any(own):
+        return "kept as released"
+    return "kept as given" if all(own) else "each kept as its corpus labels it"
 
 
 def low_rate_lines(info: dict) -> list[str]:
