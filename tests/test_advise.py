@@ -918,3 +918,73 @@ def test_a_plural_group_is_not_given_an_apostrophe_s():
                     augment_only=["zho_eld"])  # fmt: skip
     text = "\n".join(summary_lines(advice))
     assert "adults's" not in text and "so only added to the data of Mandarin adults, never" in text, text
+
+
+def test_models_at_chance_at_the_threshold_that_rank_the_labels_above_chance_are_not_called_unusable(
+    probe_advice, tmp_path, capsys
+):
+    """A user's own corpus of one label per clip (CSED relabelled, target nan_adu, the probe): every model's
+    weighted F1 at the 0.5 threshold was at or below chance, and advise said "none of these mixtures gives a
+    usable model", while the baseline's arg-max weighted F1 was 55.1 against 33.4 and its UA 55.2% against
+    33.3% in its metrics file.  The real probe run's predictions (the fixture's probe learns nothing), made those
+    of a model that ranks each clip's label first but puts every label over 0.5, are scored again by the grid;
+    the verdict now says both readings, with the metrics files' numbers."""
+    from bimotion.grid.runner import load_npz
+    from loaders.files import save_npz
+
+    argv, out, _ = probe_advice
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    for path in (copy / "predictions").rglob("*.npz"):
+        pred = load_npz(path)
+        save_npz(path, {**pred, "logits": 1.0 + pred["labels"].astype(np.float32)})  # every label over 0.5
+    shutil.rmtree(copy / "metrics")  # scored again, by the grid, from the shifted predictions
+    for name in ("advice.json", "advice.md"):
+        (copy / name).unlink()
+    assert main([*argv[:-1], str(copy)]) == 0
+    printed = capsys.readouterr().out
+    advice = json.loads((copy / "advice.json").read_text())
+    base = next(m for m in advice["mixtures"] if m["role"] == "baseline")
+    assert all(m["score"]["mean"] <= advice["chance"] for m in advice["mixtures"])  # all-positive: chance itself
+    metrics = [json.loads((copy / "metrics" / base["slug"] / f"seed{s}.json").read_text()) for s in (0, 1)]
+    argmax = np.mean([100 * m["tests"]["zho_eld"]["weighted_f1_argmax"] for m in metrics])
+    chance = 100 * metrics[0]["tests"]["zho_eld"]["chance_argmax"]
+    assert argmax > chance, "the fixture's baseline must rank the labels above chance"
+    summary = (copy / "advice.md").read_text()
+    for text in (printed, summary):
+        assert "usable model" not in text and "No model scores above chance" not in text, text
+        assert (
+            f"At the 0.5 threshold no model scores above chance ({advice['chance']:.1f}) on Mandarin elderly; read by "
+            f"arg-max (one label per clip), the in-group baseline scores {argmax:.1f} vs chance {chance:.1f}"
+        ) in text, text
+        assert "badly calibrated at 0.5" in text and "`metric: weighted_f1_argmax`" in text
+    # the probe's first line no longer says that its features do not separate the labels
+    assert "these features rank the labels of Mandarin elderly above chance but are badly calibrated" in printed
+    assert "do not separate the labels" not in printed
+    corpora = [m["scores"]["groups"]["zho_eld"]["corpora"] for m in metrics]  # UA as the metrics files record it
+    (corpus,) = {s.corpus for s in parse_mixture("zho_eld").shards}
+    ua = np.mean([100 * c[corpus]["unweighted_accuracy"] for c in corpora])
+    assert f"its UA {ua:.1f}% vs {100 * corpora[0][corpus]['chance']['unweighted_accuracy']:.1f}%" in printed
+    # advice.json holds the readings per seed, as the metrics files
+    assert base["argmax"] == pytest.approx([100 * m["tests"]["zho_eld"]["weighted_f1_argmax"] for m in metrics])
+    assert base["ua"] == pytest.approx([100 * c[corpus]["unweighted_accuracy"] for c in corpora])
+    assert advice["chance_argmax"] == pytest.approx(chance)
+
+
+def test_models_at_chance_by_both_readings_keep_the_verdict_that_none_is_usable():
+    """At chance at the 0.5 threshold and by arg-max (or UA) too: the verdict stays "no usable model"."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult, ranks_labels
+    from bimotion.advise.report import _verdict_line
+
+    low = Estimate([40.0], 40.0, 0.0, [math.nan] * 2, [39.0, 41.0], 1.0)
+    base = MixtureResult("zho_eld", "b", "b", "baseline", "X(l,a)", [], low, low, chance=50.0, argmax=[30.0],
+                         ua=[40.0])  # fmt: skip
+    other = MixtureResult("zho_eld+zho_adu", "m", "m", "augment", "X(l,A)", ["zho_adu"], low, low, chance=50.0,
+                          argmax=[33.0], ua=[30.0])  # fmt: skip
+    assert not ranks_labels(other, 33.4, 33.3) and not ranks_labels(base, 33.4, 33.3)  # UA at chance: no ranking
+    advice = Advice("zho_eld", "zho_eld", 100, 50.0, [0], 0.95, 100, "mean", "probe", [base, other], Path("."),
+                    chance_argmax=33.4, chance_ua=33.3)  # fmt: skip
+    assert _verdict_line(advice).startswith("No model scores above chance (50.0) on Mandarin elderly: none of these")
+    ranked = dataclasses.replace(advice, mixtures=[base, dataclasses.replace(other, argmax=[40.0], ua=[45.0])])
+    assert "read by arg-max (one label per clip), adding Mandarin adults (zho_eld+zho_adu) scores 40.0 vs chance " \
+           "33.4 and its UA 45.0% vs 33.3%" in _verdict_line(ranked)  # fmt: skip

@@ -26,8 +26,9 @@ def paper_command(config, data_dirs: dict) -> str:
     return shlex.join(words)
 
 
-def backend_caveat(config, data_dirs: dict, baseline_at_chance: bool) -> str:
-    """The caveat line for ``config``'s backend (empty where its scores are evidence about the data)."""
+def backend_caveat(config, data_dirs: dict, baseline_at_chance: bool, ranks: bool = False) -> str:
+    """The caveat line for ``config``'s backend (empty where its scores are evidence about the data);
+    ``ranks``: the baseline at chance at the 0.5 threshold scores above chance read by arg-max."""
     who = group_name(config.target)
     ask = (
         f"Ask with the pretrained XLSR-53 ({load_config('paper').model_name_or_path}, fetched from the Hugging Face Hub; a GPU, hours per "
@@ -40,10 +41,15 @@ def backend_caveat(config, data_dirs: dict, baseline_at_chance: bool) -> str:
             f"and demos, and its scores, at chance or not, say nothing about {who} or which data helps them. {ask}"
         )
     if config.backend == "probe" and config.features in HAND_MADE and baseline_at_chance:
+        says = (
+            f"rank the labels of {who} above chance but are badly calibrated at the 0.5 threshold (read by arg-max: "
+            "the verdict below)"
+            if ranks
+            else f"do not separate the labels of {who} at the 0.5 threshold (its arg-max F1 and UA, with their chance "
+            "levels, are in metrics/<model>/seed<k>.json)"
+        )
         return (
             f"Not evidence that the audio carries no emotion: the probe reads {config.features} features (hand-made "
-            "statistics, no pretrained encoder), and a baseline at chance says only that these features do not "
-            f"separate the labels of {who} at the 0.5 threshold (its arg-max F1 and UA, with their chance levels, are in "
-            f"metrics/<model>/seed<k>.json). {ask}"
+            f"statistics, no pretrained encoder), and a baseline at chance says only that these features {says}. {ask}"
         )
     return ""

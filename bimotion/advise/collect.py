@@ -98,6 +98,11 @@ class MixtureResult:
     # :func:`bimotion.grid.heard.heard_counts`): its score is not held out (‡), nor is its difference
     training_clips: int = 0
     baseline_training_clips: int = 0  # the baseline's: a difference from it is not held out either
+    # the same model read by arg-max, where the headline reads the logits at the 0.5 threshold: its arg-max
+    # weighted F1 (%) per seed, and its UA (%) per seed where every seed's metrics file records one (every
+    # test corpus single-label); empty where not read
+    argmax: list[float] = field(default_factory=list)
+    ua: list[float] = field(default_factory=list)
 
     @property
     def not_held_out(self) -> bool:
@@ -126,6 +131,17 @@ class MixtureResult:
         return "hurts" if all(high < 0 for _, high in intervals) else "unclear"
 
 
+def mean_of(values: list[float]) -> float:
+    """The mean of ``values`` (NaN for none: a reading not made)."""
+    return float(np.mean(values)) if values else math.nan
+
+
+def ranks_labels(mixture: MixtureResult, chance_argmax: float, chance_ua: float) -> bool:
+    """Whether ``mixture`` read by arg-max scores above chance: its arg-max weighted F1 above
+    ``chance_argmax``, and its UA, where recorded, above ``chance_ua`` (False where not read)."""
+    return mean_of(mixture.argmax) > chance_argmax and not mean_of(mixture.ua) <= chance_ua  # NaN: not recorded
+
+
 def judged_clips(pred: dict, group_score: str) -> int:
     """The clips behind a test set's number (:attr:`MixtureResult.test_clips`): all of them, or with
     ``group_score`` mean (each corpus weighs the same) its smallest corpus's."""
@@ -152,6 +168,8 @@ class Advice:
     test_speakers: int = 0  # the test set's speakers (within each corpus; 0: its rows name none)
     unnamed_test_clips: int = 0  # its clips whose rows name no speaker (CSED's), not in test_speakers
     by_speaker: bool = True  # whether the bootstrap drew speakers (else clips: none named, or one per corpus)
+    chance_argmax: float = math.nan  # the chance levels (%) of the mixtures' argmax and ua readings
+    chance_ua: float = math.nan
 
     @property
     def baseline(self) -> MixtureResult:
@@ -212,6 +230,48 @@ def _paired_predictions(grid: Grid, shards) -> dict:
     }
 
 
+def recorded_ua(grid: Grid, model, seeds: list[int], shards) -> tuple[list[float], float]:
+    """``model``'s UA (%) on the test set ``shards`` per seed and its chance level (%), as its metrics files
+    record them per corpus (single-label corpora only), combined as the headline combines the corpora
+    (``group_score`` mean or weighted; ``pooled`` records none); ``([], NaN)`` where any is not recorded."""
+    import json
+
+    mode = grid.config.group_score
+    values, chances = [], []
+    for seed in seeds:
+        path = grid.metrics_file(model, seed)
+        if mode == "pooled" or not path.is_file():
+            return [], math.nan
+        groups = json.loads(path.read_text(encoding="utf-8")).get("scores", {}).get("groups", {})
+        parts = [groups.get(s.group, {}).get("corpora", {}).get(s.corpus, {}) for s in shards]
+        if not all("unweighted_accuracy" in p and "unweighted_accuracy" in p.get("chance", {}) for p in parts):
+            return [], math.nan
+        weights = [p.get("num_samples", 1) for p in parts] if mode == "weighted" else None
+        values.append(100 * float(np.average([p["unweighted_accuracy"] for p in parts], weights=weights)))
+        chances.append(100 * float(np.average([p["chance"]["unweighted_accuracy"] for p in parts], weights=weights)))
+    return values, chances[0]
+
+
+def argmax_readings(
+    grid: Grid, model, preds: list[dict], trained: list
+) -> tuple[list[float], list[float], float, float]:
+    """Where the headline reads the logits at the 0.5 threshold (``metric: weighted_f1``), the same model's
+    test set read by arg-max: its arg-max weighted F1 (%) per seed (the grid's scoring,
+    :func:`~bimotion.training.bootstrap.score_test`), its recorded UA (%) per seed (:func:`recorded_ua`),
+    and their chance levels (%); ``([], [], NaN, NaN)`` under another metric."""
+    from ..training.metrics import trained_mask
+
+    cfg = grid.config
+    if cfg.metric != "weighted_f1":
+        return [], [], math.nan, math.nan
+    argmax, _ = score_test(preds, samples=0, confidence=cfg.confidence, group_score=cfg.group_score,
+                           trained=[trained_mask(t) for t in trained], metric="weighted_f1_argmax")  # fmt: skip
+    shards = list(parse_mixture(target_test(cfg.target, cfg.groups)).shards)
+    ua, chance_ua = recorded_ua(grid, model, list(cfg.seeds), shards)
+    chance = chance_of_test(preds[0], cfg.group_score, "weighted_f1_argmax")["chance"]
+    return [float(v) for v in argmax], ua, chance_ua, chance
+
+
 def collect_advice(grid: Grid) -> Advice:
     """The :class:`Advice` of a finished ``target:`` grid (every model trained and predicted; nothing
     is trained here): its mixtures in the plan's order."""
@@ -234,7 +294,7 @@ def collect_advice(grid: Grid) -> Advice:
         annotated = [label for label, on in zip(LABELS, preds[0]["label_mask"].any(0), strict=True) if on]
         untrained = [lab for lab in annotated if any(t is not None and lab not in t for t in trained)]
         heard = heard_counts(grid, model).get(test, 0)  # as the grid's tables read it (their ‡)
-        runs[mixture] = (model, values, boot, untrained, preds[0], heard)
+        runs[mixture] = (model, values, boot, untrained, preds[0], heard, argmax_readings(grid, model, preds, trained))
     base = next(runs[m] for m in runs if m.role == "baseline")
     judged = judged_clips(base[4], cfg.group_score)
     chance = chance_of_test(base[4], cfg.group_score, cfg.metric)["chance"]
@@ -253,16 +313,21 @@ def collect_advice(grid: Grid) -> Advice:
             chance=chance,
             training_clips=heard,
             baseline_training_clips=base[5],
+            argmax=argmax,
+            ua=ua,
         )  # fmt: skip
-        for m, (model, values, boot, untrained, _, heard) in runs.items()
+        for m, (model, values, boot, untrained, _, heard, (argmax, ua, *_)) in runs.items()
     ]
-    at_chance = next(r for r in results if r.role == "baseline").score.mean <= chance
+    readings = {"chance_argmax": base[6][3], "chance_ua": base[6][2]}
+    baseline = next(r for r in results if r.role == "baseline")
+    at_chance = baseline.score.mean <= chance
     parts = base[4]["corpus"].astype(str)  # with the group: the parts the bootstrap resamples within
     counted = speaker_counts(base[4]["group"], base[4]["corpus"], base[4].get("speaker")).values()
     return Advice(
         cfg.target, test, len(base[4]["id"]), chance, list(cfg.seeds),
         cfg.confidence, cfg.bootstrap_samples, cfg.group_score, _backend(grid), results, grid.out,
-        augment_only=list(cfg.augment_only), caveat=backend_caveat(cfg, grid.sources, at_chance),
+        augment_only=list(cfg.augment_only), caveat=backend_caveat(cfg, grid.sources, at_chance, ranks=ranks_labels(baseline, **readings)),
         test_speakers=sum(n for n, _ in counted), unnamed_test_clips=sum(u for _, u in counted),
         by_speaker=drew_speakers(base[4].get("speaker"), np.char.add(base[4]["group"].astype(str), parts)),
+        **readings,
     )  # fmt: skip

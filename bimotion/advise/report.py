@@ -15,7 +15,7 @@ from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE, DAGGER
 from ..training.outputs import ADVICE
 from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, speakers_words, trained_clips_note
-from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult
+from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult, mean_of, ranks_labels
 from .names import group_name, names_list
 
 VERDICTS = {
@@ -122,6 +122,8 @@ def _verdict_line(advice: Advice) -> str:
             f"of the {advice.num_test} test clips that it trained on, not held out, so no difference from it is evidence."
         )
     if all(m.score.mean <= advice.chance for m in advice.mixtures):  # nothing to recommend, the baseline least
+        if ranked := _ranked_line(advice):  # at the 0.5 threshold only: the models still rank the labels
+            return ranked
         return (
             f"No model scores above chance ({advice.chance:.1f}) on {who}: none of these mixtures gives a usable "
             "model, and their differences say nothing; more training data or steps, or a stronger backend "
@@ -133,6 +135,29 @@ def _verdict_line(advice: Advice) -> str:
     if not held:
         return f"No recommendation {TRAINED_MARK}: every other model was scored on test clips it trained on.{left}"
     return _best_line(advice, held) + left
+
+
+def _ranked_line(advice: Advice) -> str:
+    """The verdict where every mixture is at chance at the 0.5 threshold but the baseline, or else the best
+    held-out mixture, ranks the labels above chance read by arg-max: what each reading says, numbers inline,
+    and how to compare the mixtures by the arg-max; empty where none does."""
+    ranking = [
+        m for m in advice.mixtures if not m.training_clips and ranks_labels(m, advice.chance_argmax, advice.chance_ua)
+    ]
+    if not ranking:
+        return ""
+    base = advice.baseline
+    best = base if base in ranking else max(ranking, key=lambda m: mean_of(m.argmax))
+    whose = "the in-group baseline" if best is base else f"{describe(best)} ({best.spec})"
+    ua = f" and its UA {mean_of(best.ua):.1f}% vs {advice.chance_ua:.1f}%" if best.ua else ""
+    how = " (one label per clip)" if best.ua else " (the label it scores highest)"
+    return (
+        f"At the 0.5 threshold no model scores above chance ({advice.chance:.1f}) on {target_name(advice)}; read by "
+        f"arg-max{how}, {whose} scores {mean_of(best.argmax):.1f} vs chance {advice.chance_argmax:.1f}{ua}: the "
+        "models rank the labels above chance but are badly calibrated at 0.5, so their weighted F1 at 0.5 cannot "
+        "tell the mixtures apart; compare them by the arg-max with `metric: weighted_f1_argmax` in a copy of the "
+        "config given to --config (per model: metrics/<model>/seed<k>.json)."
+    )
 
 
 def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
