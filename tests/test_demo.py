@@ -178,3 +178,25 @@ def test_the_demos_last_line_names_commands_that_run_here(tmp_path, capsys):
             assert all(f"{arg} " in printed[command] for arg in argv if arg.startswith("--")), command
     layouts = printed["bimotion sources --layout"]
     assert all(f"## {name}: " in layouts for name in ("crema_d", "csed", "yuemotion")) and "AudioWAV/" in layouts
+
+
+def test_the_readme_demos_lock_file_is_ignored_by_git(tmp_path):
+    """`bimotion demo --output demo` (the README's command, in the checkout) holds `demo.demo-lock` beside
+    `demo/` while it runs: .gitignore had `/demo/` only, so `git status` showed the lock file as untracked.
+    The name comes from the demo's own lock (``locked(output, "demo")``), checked against .gitignore."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from bimotion.data.publish import locked
+
+    root = Path(__file__).resolve().parents[1]
+    if shutil.which("git") is None or not (root / ".gitignore").is_file():
+        pytest.skip("not a git checkout")
+    out = tmp_path / "demo"  # the README's --output, here in a scratch folder
+    with locked(out, "demo"):
+        lock_files = sorted(p.name for p in tmp_path.iterdir() if p.name != "demo")
+    assert lock_files == ["demo.demo-lock"]
+    for name in ["demo/", *lock_files]:
+        done = subprocess.run(["git", "check-ignore", "--no-index", "-q", name], cwd=root, check=False)
+        assert done.returncode == 0, f"{name} is not ignored by {root / '.gitignore'}"
