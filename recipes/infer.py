@@ -92,7 +92,7 @@ FILE_IGNORED = ("bf16", "fp16", "bf16_full_eval", "fp16_full_eval")
 def file_ignored() -> tuple[str, ...]:
     """:data:`FILE_IGNORED`, and ``tf32`` where this machine has no GPU that runs TF32 (:func:`without_tf32`;
     TrainingArguments checks it as it does ``bf16``): a GPU training's file's ``tf32: true`` is read as false
-    there, as it would do nothing; typed, ``--tf32 true`` is refused naming the flag."""
+    there, as it would do nothing; typed on (``--tf32 true``, ``1``, ``yes``), it is refused naming the flag."""
     from bimotion.training.training_args import without_tf32
 
     return FILE_IGNORED + (("tf32",) if without_tf32() else ())

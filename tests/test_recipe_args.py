@@ -958,12 +958,28 @@ def test_infer_takes_a_files_tf32_on_a_machine_without_tf32_and_refuses_it_typed
         infer.main([str(tmp_path / "args.yaml"), "--tf32", "true"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "Traceback" not in err, err
-    assert err.splitlines()[-1].endswith(
-        "error: --tf32 true: TF32 matmuls need an NVIDIA Ampere or newer GPU with CUDA, and this machine has none: "
-        "leave --tf32 out (or give --tf32 false)"
-    ), err
+    assert err.splitlines()[-1].endswith(f"error: {TF32_REFUSED}"), err
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a CUDA GPU's: left to transformers' check
     assert "tf32" not in infer.file_ignored()
+
+
+TF32_REFUSED = (
+    "--tf32 turns on TF32 matmuls, which need an NVIDIA Ampere or newer GPU with CUDA, and this machine has none: "
+    "leave --tf32 out (or give --tf32 false)"
+)
+
+
+@pytest.mark.parametrize("typed", ["1", "yes", "True"])
+def test_the_tf32_refusal_does_not_put_words_in_the_users_mouth(typed, paths, capsys, monkeypatch):
+    """`--tf32 1` or `--tf32 yes` on a machine without TF32 was refused as "--tf32 true: TF32 matmuls need ...",
+    a value the user never typed; the refusal names the flag and the fix, and no value."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # this machine's, on any machine
+    with pytest.raises(SystemExit) as exit_:
+        recipe("infer").main(["--model", paths["tiny"], "--bimotion", paths["data"], "--tf32", typed])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.splitlines()[-1].endswith(f"error: {TF32_REFUSED}"), err
 
 
 @pytest.mark.parametrize("name", ["train", "infer"])

@@ -87,8 +87,8 @@ class SERTrainingArguments(TrainingArguments):
             )
         if self.tf32 and without_tf32():  # transformers' own line names neither the value nor the fix
             raise ValueError(
-                "--tf32 true: TF32 matmuls need an NVIDIA Ampere or newer GPU with CUDA, and this machine has none: "
-                "leave --tf32 out (or give --tf32 false)"
+                "--tf32 turns on TF32 matmuls, which need an NVIDIA Ampere or newer GPU with CUDA, and this machine "
+                "has none: leave --tf32 out (or give --tf32 false)"
             )
         # never left to the Hub's default (public): private unless asked otherwise
         self.hub_private_repo = not self.public and self.hub_private_repo is not False
