@@ -996,12 +996,13 @@ def test_every_abbreviation_of_help_all_that_argparse_takes_shows_the_full_help(
         assert exit_.value.code == 0 and capsys.readouterr().out == full, typed
 
 
-@pytest.mark.parametrize("last", ["validation_configs", "test_configs"])
+@pytest.mark.parametrize("last", ["validation_configs", "test_configs", "validation-configs"])
 def test_infer_values_typed_after_a_file_whose_last_key_it_ignores_are_refused_naming_them(last, tmp_path, capsys):
     """`infer.py args.yaml eng_adu` with a list key infer.py ignores last in the file (validation_configs) was
     refused as "--validation_configs eng_adu: infer.py does not train and does not read it ...: leave it out",
     a flag the user never typed.  Argparse reads the line as `--validation_configs zho_eld eng_adu` (typed so,
-    infer.py refuses it too); the refusal names what was typed, how argparse read it, and the fix."""
+    infer.py refuses it too); the refusal names what was typed, how argparse read it, and the fix.  The key is
+    named as the file spells it: a file's `validation-configs` was named `validation_configs`."""
     import yaml
 
     infer = recipe("infer")

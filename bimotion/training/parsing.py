@@ -218,12 +218,12 @@ def _extends_file(parser, from_file: list[str], typed: list[str]) -> tuple | Non
 
 def _extends_error(prog: str, path: str, from_file: list[str], action, bare: list[str]) -> str:
     """The refusal of values typed bare after the arguments file ``path`` that extend its last flag, one
-    ``prog`` takes from a file only: it names what was typed, and how argparse read it."""
+    ``prog`` takes from a file only: it names what was typed, how argparse read it, and the key as the file spells it."""
     last = max(i for i, arg in enumerate(from_file) if arg.startswith("--"))
-    read = " ".join([f"--{action.dest}", *from_file[last + 1 :], *bare])
+    read = " ".join([*from_file[last:], *bare])
     return (
         f"{' '.join(bare)}: typed after {path}, argparse reads this as more values of the file's last key, "
-        f"{action.dest} (`{read}`), which {prog} takes from an arguments file only: type the flag meant before it"
+        f"{from_file[last][2:]} (`{read}`), which {prog} takes from an arguments file only: type the flag meant before it"
     )
 
 
