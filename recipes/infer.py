@@ -98,6 +98,30 @@ def file_ignored() -> tuple[str, ...]:
     return FILE_IGNORED + (("tf32",) if without_tf32() else ())
 
 
+def scoring_said(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments, *_) -> str:
+    """What infer.py does instead of an arguments file's precision flags (:func:`file_ignored`), said with
+    them (:func:`~bimotion.training.parsing.parse_arguments`): it does not train, and scores where
+    :func:`~bimotion.training.inference.scoring_device` says, in the precision
+    :func:`~bimotion.training.inference.scoring_precision` gives."""
+    import torch
+
+    from bimotion.training.inference import autocast_device_type, scoring_device, scoring_precision
+    from bimotion.training.outputs import model_scores
+
+    if autocast_device_type(scoring_device(use_cpu=training_args.use_cpu)) != "cuda":
+        why = "--use_cpu" if torch.cuda.is_available() else "this machine has no GPU"
+        return f"infer.py does not train, and scores in {scoring_precision('cpu', None)} on the CPU ({why})"
+    # a local model's scores.json (a Hub model's is fetched with it, later)
+    trained = model_scores(recipe.model).precision if Path(recipe.model).expanduser().is_dir() else None
+    if trained:
+        dtype = scoring_precision("cuda", trained)
+        return f"infer.py does not train, and scores on the GPU in {dtype}, the precision the model trained in"
+    return (
+        "infer.py does not train, and scores on the GPU in the precision the model trained in (its scores.json's "
+        "hyperparameters.precision; bfloat16 where none is recorded)"
+    )
+
+
 @dataclass
 class TrainConfigs:
     """train.py's own argument (its TrainArguments), so that train.py's arguments file serves this too."""
@@ -157,7 +181,7 @@ def main(argv=None) -> int:
     output_dir = parser._option_string_actions["--output_dir"]
     output_dir.help = "the folder inference_<split>.json goes to (default: the model's)"
     recipe, data_args, training_args, *_ = parse_arguments(
-        parser, argv, check, shown=INFER_FLAGS, file_only=file_only(), file_ignored=file_ignored()
+        parser, argv, check, shown=INFER_FLAGS, file_only=file_only(), file_ignored=file_ignored(), said=scoring_said
     )
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.training.provenance import recorded_command

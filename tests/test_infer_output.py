@@ -146,3 +146,50 @@ def test_a_test_clip_whose_audio_the_model_trained_on_under_another_name_is_coun
     assert (seen["clips"], seen["by_id"], seen["by_identical_audio"]) == (1, 0, 1)
     assert seen["examples"] == [f"carehome/{copy}"]
     assert "(0 by clip id, 1 by identical audio; its train_manifest.txt): ind_eld 1 of" in capsys.readouterr().err
+
+
+def test_a_gpu_training_files_precision_flags_are_said_not_silently_dropped(made, tmp_path, capsys, monkeypatch):
+    """A GPU training's arguments file given to infer.py on a machine without a GPU had its `bf16: true` and
+    `tf32: true` read as false (so that transformers does not refuse them) with nothing said at run time.
+    One note names the file, its keys and values as written, and what infer.py does instead (float32 on the
+    CPU, :func:`bimotion.training.inference.scoring_precision`'s rule there); a file whose flags are
+    already off gets none."""
+    import yaml
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # this machine's, on any machine
+    values = {"model": str(made["model"]), "bimotion": str(made["data"]), "disable_tqdm": True}
+    values["output_file"] = str(tmp_path / "scores.json")
+    args = tmp_path / "args.yaml"
+    args.write_text(yaml.safe_dump({**values, "bf16": True, "tf32": True, "learning_rate": 1e-4}, sort_keys=False))
+    assert recipe("infer").main([str(args)]) == 0
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if line.startswith("note:") and "not read" in line]
+    assert said == [
+        f"note: {args}'s bf16: true, tf32: true are not read: infer.py does not train, and scores in float32 on "
+        "the CPU (this machine has no GPU)"
+    ], err
+    args.write_text(yaml.safe_dump({**values, "fp16": False, "tf32": False}))
+    assert recipe("infer").main([str(args)]) == 0
+    assert "not read" not in capsys.readouterr().err
+
+
+def test_the_note_says_the_precision_a_gpu_scores_in(tmp_path):
+    """On a GPU (`scoring_said`'s wording there, checked without one): the precision the model trained in,
+    named where its scores.json records it."""
+    from types import SimpleNamespace
+
+    infer = recipe("infer")
+    with pytest.MonkeyPatch.context() as patch:
+        import bimotion.training.inference as inference
+
+        patch.setattr(inference, "scoring_device", lambda use_cpu: "cpu" if use_cpu else "cuda")
+        patch.setattr(torch.cuda, "is_available", lambda: True)
+        args = SimpleNamespace(use_cpu=False)
+        said = infer.scoring_said(SimpleNamespace(model="org/hub-model"), None, args)
+        assert "on the GPU in the precision the model trained in" in said and "bfloat16 where none" in said
+        (tmp_path / "scores.json").write_text(json.dumps({"hyperparameters": {"precision": "fp16"}}))
+        said = infer.scoring_said(SimpleNamespace(model=str(tmp_path)), None, args)
+        assert said.endswith("scores on the GPU in float16, the precision the model trained in"), said
+        assert infer.scoring_said(SimpleNamespace(model="m"), None, SimpleNamespace(use_cpu=True)).endswith(
+            "scores in float32 on the CPU (--use_cpu)"
+        )

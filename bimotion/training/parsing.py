@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
-from .processes import cpu_only_distributed, leave_process_group_at_exit
+from .processes import cpu_only_distributed, leave_process_group_at_exit, note
 from .provenance import record_command
 
 
@@ -82,7 +82,7 @@ def one_line(err: BaseException | str) -> str:
     return " ".join(str(text).split())
 
 
-def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None, file_ignored=()) -> tuple:
+def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None, file_ignored=(), said=None) -> tuple:
     """``parser.parse_args_into_dataclasses(argv)``, then ``check(*parsed)``: a bad value, including
     one ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the
     argument), never as a traceback, and before any data is read.
@@ -97,7 +97,8 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
     takes, they are refused with ``error`` (``{value}``: what was typed).  ``file_ignored`` (boolean fields
     whose value the dataclasses check against this machine: a file's ``bf16: true`` or ``tf32: true`` is
     refused without a GPU) are parsed at their defaults from an arguments file, which the command names
-    as written (:func:`file_defaults`)."""
+    as written (:func:`file_defaults`); a value so changed is said after the checks, in one note on the
+    main process, with ``said(*parsed)``: what the recipe does instead."""
     from bimotion.console import quiet
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -125,7 +126,8 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
         record_command(sys._getframe(1).f_globals.get("__file__"), argv)  # what scores.json's provenance names
         # before the dataclasses' own checks: a training flag's value is not what is wrong
         _refuse_file_only(parser, path, from_file, typed, file_only or {})
-        parsed = list(parser.parse_args_into_dataclasses(file_defaults(parser, from_file, file_ignored) + typed))
+        from_file, defaulted = file_defaults(parser, from_file, file_ignored)
+        parsed = list(parser.parse_args_into_dataclasses(from_file + typed))
         extra = parsed[-1] if parsed and isinstance(parsed[-1], argparse.Namespace) else argparse.Namespace()
         verbose = getattr(extra, "verbose", False)
         for key in ours & set(vars(extra)):
@@ -135,6 +137,8 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
         quiet(verbose)
         if check is not None:
             check(*parsed)
+        if defaulted and said:  # one note, not a silent change
+            note(f"note: {path}'s {', '.join(defaulted)} {'are' if defaulted[1:] else 'is'} not read: {said(*parsed)}")
     except ValueError as err:  # ArgumentError, and the dataclasses' own __post_init__ checks
         parser.error(one_line(err))
     return tuple(parsed)
@@ -227,24 +231,27 @@ def _extends_error(prog: str, path: str, from_file: list[str], action, bare: lis
     )
 
 
-def file_defaults(parser, from_file: list[str], names: Iterable[str]) -> list[str]:
+def file_defaults(parser, from_file: list[str], names: Iterable[str]) -> tuple[list[str], list[str]]:
     """``from_file`` (:func:`file_arguments`) with the value of each flag of ``names`` (boolean fields, in any
     spelling the parser has) replaced by the field's default, ``true`` or ``false`` (an optional boolean's
-    None: ``false``), where the flag reads
-    it (a value it does not read, as ``bf16: maybe``, is refused as before): the flags stay where they
-    are, so values typed bare after the file extend (or are refused after) the same flag as before."""
+    None: ``false``), where the flag reads it (a value it does not read, as ``bf16: maybe``, is refused as
+    before): the flags stay where they are, so values typed bare after the file extend (or are refused
+    after) the same flag as before.  And the values so changed, ``key: value`` as the file spells them
+    (``bf16: true``), to be said."""
     names = set(names)
-    out, current = [], None
+    out, changed, current = [], [], None
     for arg in from_file:
         if arg.startswith("--"):
             action = parser._option_string_actions.get(arg)
             current = action if action is not None and action.dest in names else None
             if current is not None and not (isinstance(current.default, bool) or _optional_boolean(current)):
                 raise TypeError(f"file_ignored names {current.dest}, not a boolean field")
-            out.append(arg)
-        else:
-            out.append(arg if current is None or not _reads(current, arg) else str(bool(current.default)).lower())
-    return out
+            key = arg[2:]
+        elif current is not None and _reads(current, arg):
+            changed += [f"{key}: {arg}"] if bool(current.type(arg)) != bool(current.default) else []
+            arg = str(bool(current.default)).lower()
+        out.append(arg)
+    return out, changed
 
 
 def _optional_boolean(action) -> bool:
