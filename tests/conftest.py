@@ -144,6 +144,41 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+def _say_the_wait(config, nodeids: list[str], workers) -> None:
+    """One line before the first dot where the selection starts with :data:`LONGEST_FIRST` files: whole
+    minutes pass before their first test reports, and a new user stopped the suite as hung."""
+    if config.option.collectonly:
+        return
+    files = list(dict.fromkeys(nodeid.split("::")[0].rsplit("/", 1)[-1] for nodeid in nodeids))
+    slow = [
+        name for name in files[: workers if isinstance(workers, int) and workers > 0 else 1] if name in LONGEST_FIRST
+    ]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if slow and reporter is not None:
+        where = f"on {workers} workers" if isinstance(workers, int) and workers > 1 else "in one process"
+        line = (
+            f"{len(nodeids)} test{'s' if len(nodeids) != 1 else ''} {where}; the slowest files start first "
+            f"({', '.join(slow)}), so the first dots can take several minutes on 2 cores: the suite has not hung"
+        )
+        if reporter.isatty():  # over a status line being rewritten (xdist's "bringing up nodes..."), not after it
+            reporter.rewrite(line, erase=True)
+            reporter.write("\n")
+        else:
+            reporter.write_line(line)
+
+
+def pytest_collection_finish(session):
+    if not hasattr(session.config, "workerinput"):  # one process (-n 0); xdist's controller collects nothing
+        _say_the_wait(session.config, [item.nodeid for item in session.items], 1)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    if not getattr(node.config, "_bimotion_wait_said", False):  # the first worker's collection: said once
+        node.config._bimotion_wait_said = True
+        _say_the_wait(node.config, ids, node.config.getoption("numprocesses"))
+
+
 _ASSETS = iter(range(1 << 62))
 
 

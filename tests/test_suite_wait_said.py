@@ -1,0 +1,38 @@
+"""The README's test command printed nothing for minutes on 2 cores (the slowest files start first, for
+the workers' balance: tests/conftest.py's LONGEST_FIRST), and a new user stopped it as hung after 5
+minutes.  A line before the first dot says the wait, where the run starts with those files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAID = "the slowest files start first (test_demo.py), so the first dots can take several minutes on 2 cores"
+
+
+def _pytest(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.mark.parametrize("workers", [["-n", "2"], ["-n", "0"]])
+def test_a_run_that_starts_with_the_slowest_files_says_the_wait_first(workers):
+    out = _pytest(*workers, "tests/test_demo.py", "-k", "lock_file_is_ignored_by_git")
+    where = "on 2 workers" if workers[1] == "2" else "in one process"
+    lines = out.splitlines()
+    said = [i for i, line in enumerate(lines) if line.endswith(f"1 test {where}; {SAID}: the suite has not hung")]
+    dots = [i for i, line in enumerate(lines) if line.startswith(".")]
+    assert len(said) == 1 and dots and said[0] < dots[0], out
+
+
+def test_a_run_of_quick_files_says_nothing_of_a_wait():
+    out = _pytest("-n", "0", "tests/test_chance.py")
+    assert "the suite has not hung" not in out, out
