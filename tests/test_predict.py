@@ -492,6 +492,15 @@ def test_files_that_are_the_models_training_clips_get_one_note_with_their_count(
         f"1 of the 2 input files are named as clips {trained} was trained on but hold other audio ({namesake}): "
         "not those clips, so scored as speech it never heard"
     )
+    recorded = (trained / TRAINED_AUDIO).read_text()
+    (trained / TRAINED_AUDIO).write_text(recorded + "a line training does not write\n")  # damaged, not absent
+    assert main(["predict", "--model", str(trained), str(heard[0]), *output]) == 2  # one line, no traceback
+    err = capsys.readouterr().err
+    line = f"line {len(recorded.splitlines()) + 1}: 'a line training does not write'"
+    assert (
+        f"{trained / TRAINED_AUDIO} is not the list training writes (clip length, digest and id a line; {line})" in err
+    )
+    assert "Traceback" not in err and "has no" not in err, err
     (trained / TRAINED_AUDIO).unlink()  # a model trained before bimotion recorded its training audio
     rows = predict_files(trained, [str(copy), str(namesake)], progress=False)
     assert rows.report.named_trained == [str(namesake)] and len(rows.notes) == 1

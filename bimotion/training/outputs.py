@@ -235,30 +235,48 @@ def write_training_manifest(folder: str | os.PathLike, ids, audio=None) -> dict:
 def trained_audio(source: str | os.PathLike) -> dict[int, dict[str, str]] | None:
     """``{samples: {digest: clip id}}`` of the clips the model at ``source`` (a folder, a Hub id) trained on, by their
     stored audio (:data:`TRAINED_AUDIO`); None where it has none (trained before bimotion recorded it,
-    elsewhere, a Hub repository that the Hub answers holds none) or it does not read as training wrote it.
-    A Hub model's that could not be fetched and is not cached raises :class:`~bimotion.hub.HubUnreachableError`
+    elsewhere, a Hub repository that the Hub answers holds none).  One that does not read as training wrote it is
+    a :class:`~loaders.errors.DamagedFileError` naming it and the line.  A Hub model's that could not be fetched and is not cached raises :class:`~bimotion.hub.HubUnreachableError`
     naming it and what to do, as :func:`training_manifest` does: it may well have one."""
-    from bimotion.hub import HubUnreachableError, could_not_read, hub_file, is_hub_id
+    from loaders.errors import DamagedFileError
 
-    path = Path(source).expanduser() / TRAINED_AUDIO
-    if not path.parent.exists() and is_hub_id(str(source)):
-        try:
-            path = hub_file(str(source), TRAINED_AUDIO)
-        except HubUnreachableError as err:  # not "none": it may be there
-            raise HubUnreachableError(could_not_read(f"{TRAINED_AUDIO} of {source}", err.why), err.why) from err
-        if path is None:  # the Hub answered: not uploaded with it
-            return None
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else None
-    except (OSError, UnicodeDecodeError):
+    path = _model_file(source, TRAINED_AUDIO)
+    if path is None:
         return None
+
+    def damaged(where: str, why: str) -> DamagedFileError:
+        return DamagedFileError(
+            f"{path} is not the list training writes (clip length, digest and id a line; {where}); copy it again "
+            "from the training run's folder, or delete it to match input files by name only",
+            why,
+        )
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise damaged("not UTF-8 text", str(err)) from err
     found: dict[int, dict[str, str]] = {}
-    for line in lines or ():
+    for number, line in enumerate(lines, 1):
         samples, digest, clip = (line.split(" ", 2) + ["", ""])[:3]
         if not samples.isdigit() or not clip:
-            return None
+            raise damaged(f"line {number}: {line[:80]!r}", "not <samples> <digest> <clip id>")
         found.setdefault(int(samples), {})[digest] = clip
-    return found if lines is not None else None
+    return found
+
+
+def _model_file(source: str | os.PathLike, name: str) -> Path | None:
+    """The file ``name`` of the model at ``source`` (its folder, or its Hub id: fetched, or cached); None where
+    it has none (a Hub repository that the Hub answers holds none).  One that could not be fetched and is not
+    cached raises :class:`~bimotion.hub.HubUnreachableError` naming it and what to do: it may well be there."""
+    from bimotion.hub import HubUnreachableError, could_not_read, hub_file, is_hub_id
+
+    path = Path(source).expanduser() / name
+    if not path.parent.exists() and is_hub_id(str(source)):
+        try:
+            path = hub_file(str(source), name)
+        except HubUnreachableError as err:  # not "none": it may be there
+            raise HubUnreachableError(could_not_read(f"{name} of {source}", err.why), err.why) from err
+    return path if path is not None and path.is_file() else None
 
 
 def training_manifest(source: str | os.PathLike) -> frozenset[str] | None:
@@ -269,19 +287,11 @@ def training_manifest(source: str | os.PathLike) -> frozenset[str] | None:
     could not be fetched (no network, a firewall, a refused token) and is not cached raises
     :class:`~bimotion.hub.HubUnreachableError` naming the repository and what to do: it may well
     have one.  A manifest that is not text is a :class:`~loaders.errors.DamagedFileError` naming it."""
-    from bimotion.hub import HubUnreachableError, could_not_read, hub_file, is_hub_id
-
-    path = Path(source).expanduser() / MANIFEST
-    if not path.parent.exists() and is_hub_id(str(source)):
-        try:
-            path = hub_file(str(source), MANIFEST)
-        except HubUnreachableError as err:  # not "none": it may be there
-            raise HubUnreachableError(could_not_read(f"{MANIFEST} of {source}", err.why), err.why) from err
-        if path is None:  # the Hub answered: not uploaded with it
-            return None
-    if not path.is_file():
-        return None
     from loaders.errors import DamagedFileError
+
+    path = _model_file(source, MANIFEST)
+    if path is None:
+        return None
 
     try:
         text = path.read_text(encoding="utf-8")
