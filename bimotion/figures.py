@@ -114,14 +114,28 @@ def save_figure(fig, path: str | Path, metadata: Mapping[str, str] | None = None
     out = []
     warn_missing_glyphs(fig)
     try:
+        frame = tight_frame(fig)  # measured once: "tight" measured it again for each format, a layout pass each
         for suffix in FORMATS:
             target = path.with_suffix(suffix)
-            fig.savefig(target, dpi=DPI, bbox_inches="tight", pad_inches=SAVED_MARGIN_IN, metadata=dict(metadata or {}))
+            fig.savefig(target, dpi=DPI, bbox_inches=frame, metadata=dict(metadata or {}))
             out.append(target)
         out += save_pages(fig, path, metadata)
     finally:
         plt.close(fig)
     return out
+
+
+def tight_frame(fig):
+    """What :func:`save_figure` saves of ``fig`` (inches): all it draws, laid out and measured at :data:`DPI` as
+    ``savefig(bbox_inches="tight")`` does for a PNG, with :data:`SAVED_MARGIN_IN` at each edge; the SVG is cut
+    to the same frame (its own measure differs by under a point, in the blank margin)."""
+    dpi = fig.dpi
+    try:
+        fig.set_dpi(DPI)  # text is measured at the resolution it is drawn at
+        fig.draw_without_rendering()  # places what drawing places (tick labels, titles), as savefig does
+        return fig.get_tightbbox(fig.canvas.get_renderer()).padded(SAVED_MARGIN_IN)
+    finally:
+        fig.set_dpi(dpi)
 
 
 def page_name(path: str | Path, page: int, suffix: str) -> Path:

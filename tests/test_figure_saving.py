@@ -1,0 +1,55 @@
+"""How often saving a figure lays it out and measures it: every measure of a figure's texts costs about a
+drawing, and a grid saves one confusion figure per model (bimotion demo: 11 panels, six files each)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytest.importorskip("matplotlib")
+PIL = pytest.importorskip("PIL.Image")
+
+from bimotion.figures import DPI  # noqa: E402
+
+
+def _counting(monkeypatch) -> list[str]:
+    """Record each measure of a whole figure (Figure.get_tightbbox) from now on."""
+    from matplotlib.figure import Figure
+
+    calls: list[str] = []
+    measure = Figure.get_tightbbox
+
+    def counted(self, *args, **kwargs):
+        calls.append("get_tightbbox")
+        return measure(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "get_tightbbox", counted)
+    return calls
+
+
+def _small_figure():
+    from bimotion.figures import pyplot
+
+    fig, ax = pyplot().subplots(figsize=(3, 2))
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("a figure that fits a page")
+    ax.set_ylabel("true label")
+    return fig
+
+
+def test_a_figure_is_measured_once_and_its_png_and_svg_cut_to_the_same_frame(tmp_path, monkeypatch):
+    """The PNG and the SVG were each saved with bbox_inches="tight", which lays the figure out and measures
+    all it draws before drawing it: two layout passes and two measures for one frame, and the SVG's frame
+    measured by the SVG's text metrics came out up to a point narrower than the PNG's.  The frame is now
+    measured once, at the PNG's resolution, and both are cut to it."""
+    from bimotion.figures import save_figure
+
+    calls = _counting(monkeypatch)
+    png, svg = save_figure(_small_figure(), tmp_path / "figure.png")
+    assert calls == ["get_tightbbox"]
+    with PIL.open(png) as image:
+        png_in = (image.size[0] / DPI, image.size[1] / DPI)
+    svg_pt = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg.read_text(encoding="utf-8"))
+    svg_in = (float(svg_pt[1]) / 72, float(svg_pt[2]) / 72)
+    assert svg_in == pytest.approx(png_in, abs=1 / DPI), (png_in, svg_in)  # the PNG's rounded to its pixels
