@@ -167,19 +167,43 @@ class PagePart(NamedTuple):
     key_down: float
 
 
-def page_parts(fig) -> list[PagePart]:
+class Measured(NamedTuple):
+    """What :func:`page_parts` and the parts' saving read of a drawn figure, measured once: its
+    ``renderer``, the ``whole`` of what it draws (inches), its ``rows`` of panels ([top, bottom] inches, top
+    first; ``[]`` where the whole fits a page) and the inches ``box`` of each artist it shows, in its order."""
+
+    renderer: object
+    whole: object
+    rows: list[list[float]]
+    boxes: list[tuple[object, object]]
+
+
+def measure(fig) -> Measured:
+    """:class:`Measured` of ``fig``: the whole, then, for a figure taller than a page only, each shown
+    artist's box and the rows its axes make (:func:`_rows`)."""
+    renderer = fig.canvas.get_renderer()
+    whole = fig.get_tightbbox(renderer)  # inches
+    if whole.height + 2 * SAVED_MARGIN_IN <= PAGE_HEIGHT_IN + 1e-6:
+        return Measured(renderer, whole, [], [])
+    boxes = []
+    for artist in fig.get_children():
+        if artist is not fig.patch and artist.get_visible():
+            box = artist.get_tightbbox(renderer) if hasattr(artist, "get_tightbbox") else artist.get_window_extent()
+            boxes.append((artist, _inches(fig, box)))
+    return Measured(renderer, whole, _rows(fig, boxes), boxes)
+
+
+def page_parts(fig, measured: Measured | None = None) -> list[PagePart]:
     """The page-sized parts of ``fig``: the drawn figure cut only between rows of panels (its axes,
     colour bars kept with theirs), as many rows to a part as fit :data:`PAGE_HEIGHT_IN` with the saved
     margins, and each part with the figure's key: whatever lies over the first row of panels (the
     title, a key of label codes, a subtitle) and under the last (a legend, a colour bar, a note),
     room kept for both, and for a later part's line saying it continues (:data:`PART_MARK_IN`).
     ``[]`` when the whole fits a page; one part when it holds one row of panels only (nothing to
-    cut)."""
-    renderer = fig.canvas.get_renderer()
-    whole = fig.get_tightbbox(renderer)  # inches
-    if whole.height + 2 * SAVED_MARGIN_IN <= PAGE_HEIGHT_IN + 1e-6:
+    cut).  ``measured``: :func:`measure`'s of ``fig``, where taken already."""
+    whole, rows = (measured or measure(fig))[1:3]
+    if not rows:
         return []
-    rows = _rows(fig, renderer)
     over, under = whole.y1 - rows[0][0], rows[-1][1] - whole.y0  # the key over the first row, under the last
     room, groups, start = PAGE_HEIGHT_IN - 2 * SAVED_MARGIN_IN, [], 0
     for end in range(1, len(rows)):
@@ -197,11 +221,11 @@ def page_parts(fig) -> list[PagePart]:
     return parts
 
 
-def _rows(fig, renderer) -> list[list[float]]:
+def _rows(fig, boxes) -> list[list[float]]:
     """[top, bottom] (inches) of each row of panels of ``fig``, top first: its visible axes but colour
-    bars, those that overlap in height one row."""
-    spans = sorted(((b.y1, b.y0) for ax in fig.axes if ax.get_visible() and not _is_colour_bar(ax)
-                    for b in [_inches(fig, ax.get_tightbbox(renderer))]), reverse=True)  # fmt: skip
+    bars (their inches ``boxes``, among its artists'), those that overlap in height one row."""
+    axes = set(fig.axes)
+    spans = sorted(((b.y1, b.y0) for ax, b in boxes if ax in axes and not _is_colour_bar(ax)), reverse=True)
     rows: list[list[float]] = []
     for top, bottom in spans:
         if rows and top > rows[-1][1]:  # beside (overlapping) the row above: the same row
@@ -253,14 +277,15 @@ def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None)
     path = Path(path)
     with open(path.with_suffix(FORMATS[0]), "rb") as png:  # the saved whole's height, from its header
         tall = int.from_bytes(png.read(24)[20:24], "big") / DPI > PAGE_HEIGHT_IN + 0.01
-    parts = page_parts(fig) if tall else []  # measured again only then: a layout pass costs a drawing
-    written = [] if len(parts) < 2 else _write_pages(fig, path, parts, metadata)
+    measured = measure(fig) if tall else None  # measured again only then, and once: a measure costs a drawing
+    parts = page_parts(fig, measured) if measured else []
+    written = [] if len(parts) < 2 else _write_pages(fig, path, parts, measured, metadata)
     _remove_stale_pages(path, len(parts) if len(parts) > 1 else 0)
     png = path.with_suffix(FORMATS[0]).name
     if parts and _ONCE and (png, len(parts)) in _ONCE[-1][0]:
         return written  # said for an earlier figure of this run (notes_once): not once per model
     if parts:
-        whole = fig.get_tightbbox(fig.canvas.get_renderer()).height + 2 * SAVED_MARGIN_IN
+        whole = measured.whole.height + 2 * SAVED_MARGIN_IN
         once, named = "", _named(path.with_suffix(FORMATS[0]))
         if _ONCE:
             _ONCE[-1][0].add((png, len(parts)))
@@ -282,20 +307,15 @@ def save_pages(fig, path: str | Path, metadata: Mapping[str, str] | None = None)
     return written
 
 
-def _write_pages(fig, path: Path, parts: list[PagePart], metadata) -> list[Path]:
-    """Save each part of ``fig``: its rows shown, the rest hidden, the key over the first row and
-    under the last moved next to its rows, a later part headed "(continued: part k of n)"."""
+def _write_pages(fig, path: Path, parts: list[PagePart], measured: Measured, metadata) -> list[Path]:
+    """Save each part of ``fig`` (as :func:`measure` measured it): its rows shown, the rest hidden, the key
+    over the first row and under the last moved next to its rows, a later part headed "(continued: part k
+    of n)"."""
     from matplotlib.transforms import Bbox
 
-    renderer = fig.canvas.get_renderer()
-    whole = fig.get_tightbbox(renderer)  # inches
-    artists = [a for a in fig.get_children() if a is not fig.patch and a.get_visible()]
-    middles = []
-    for artist in artists:
-        box = _inches(fig, artist.get_tightbbox(renderer) if hasattr(artist, "get_tightbbox")
-                      else artist.get_window_extent())  # fmt: skip
-        middles.append((box.y0 + box.y1) / 2)
-    rows = _rows(fig, renderer)
+    whole, rows = measured.whole, measured.rows
+    artists = [artist for artist, _ in measured.boxes]
+    middles = [(box.y0 + box.y1) / 2 for _, box in measured.boxes]
     first_top, last_bottom = rows[0][0], rows[-1][1]  # over the first row and under the last: the key
     out = []
     for k, part in enumerate(parts, start=1):

@@ -53,3 +53,30 @@ def test_a_figure_is_measured_once_and_its_png_and_svg_cut_to_the_same_frame(tmp
     svg_pt = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg.read_text(encoding="utf-8"))
     svg_in = (float(svg_pt[1]) / 72, float(svg_pt[2]) / 72)
     assert svg_in == pytest.approx(png_in, abs=1 / DPI), (png_in, svg_in)  # the PNG's rounded to its pixels
+
+
+def test_a_figure_taller_than_a_page_is_measured_once_for_its_parts(tmp_path, monkeypatch):
+    """A figure taller than a page (bimotion demo's confusion figure of eleven panels) was measured whole
+    four times (its frame, its parts, again to cut them, again for the note) and each panel seven times
+    (four within the whole's); now its frame once and its parts once: the whole twice, each panel three
+    times (twice within the whole's)."""
+    from matplotlib.axes import Axes
+
+    from bimotion.figures import pyplot, save_figure
+
+    calls = _counting(monkeypatch)
+    axes_measure = Axes.get_tightbbox
+
+    def counted(self, *args, **kwargs):
+        calls.append("axes")
+        return axes_measure(self, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "get_tightbbox", counted)
+    fig, panels = pyplot().subplots(4, 1, figsize=(3, 12), gridspec_kw={"hspace": 0.8})
+    for k, ax in enumerate(panels):
+        ax.plot([0, 1], [0, k])
+        ax.set_title(f"panel {k}")
+    written = save_figure(fig, tmp_path / "figure.png")
+    assert [p.name for p in written] == ["figure.png", "figure.svg", "figure-page1.png", "figure-page1.svg",
+                                         "figure-page2.png", "figure-page2.svg"]  # fmt: skip
+    assert calls.count("get_tightbbox") == 2 and calls.count("axes") == 3 * len(panels), calls
