@@ -190,3 +190,26 @@ def test_check_counts_and_names_copies_in_two_splits_in_id_order_as_prepare_does
         f"1 audio clip(s) appear in two splits (each in another split than the first of its copies by id), {pair}; "
         f"carehome holds 1 set(s) of identical audio in different splits, {pair}: "
     ), problem
+
+
+def test_scan_decodes_no_audio_of_a_corpus_its_own_split_column_splits(tmp_path, capsys, monkeypatch):
+    """scan finds identical audio only to draw a corpus's split by whole speakers as prepare does; a corpus whose
+    every row has a split column is split by it, copies or not, so scan decoded its clips of one rate and duration
+    for nothing (3000 clips of 3 s at 48 kHz: 3.0 s before identical audio was looked for, 47.6 s after).  It now
+    decodes none of them, and says the same."""
+    import loaders.identical
+
+    home = testing.make_corpus(
+        "audiofolder", tmp_path / "home", speakers=4, clips_per_speaker=2, metadata="csv", split_column=True
+    )
+    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows[1:]:  # every clip one recording: all of one rate and duration
+        shutil.copyfile(home / rows[0]["file_name"], home / row["file_name"])
+    read = []
+    real = loaders.identical._content_digest
+    monkeypatch.setattr(loaders.identical, "_content_digest", lambda path, n: read.append(path) or real(path, n))
+    assert main(["scan", "-q", "--source", f"carehome={home}", "-o", str(tmp_path / "m.jsonl")]) == 0
+    said = capsys.readouterr().err
+    assert read == [], f"scan decoded {len(read)} clips of a corpus its split column splits"
+    assert "without validation or test rows" not in said, said

@@ -8,7 +8,8 @@ folder (read / skipped by reason / not audio), and, with --skip-bad, what was sk
 scan reads each file's header and measures no clip's level (of a corpus of your own it decodes the
 clips that could be copies of one another, of one rate and duration, its own and those of the
 corpora scanned beside it, to draw its split as `prepare` will and say where `prepare` would put
-copies of one recording in two corpora in different splits, as `prepare` warns):
+copies of one recording in two corpora in different splits, as `prepare` warns; none of one a split
+column splits on every row, unless the corpora beside it hold clips of its rates and durations):
 with --levels it also decodes every clip as `prepare` will (slower: about as long as `prepare`'s
 decoding) and names the clips far quieter than speech (a
 noise floor), counts the hard-clipped ones per label (uneven across labels: a shortcut a model can
@@ -212,7 +213,8 @@ def _prepare_notes(own: list[str], records: list, *, progress: bool = False) -> 
 def _copies_across(own: list[str], records: list, *, progress: bool = False) -> tuple[list, list[tuple[str, str]]]:
     """The sets of identical clips (:func:`loaders.identical.identical_audio`) of the users' corpora ``own``
     and of the other corpora that hold clips of the same rate and duration as theirs (read whole: their own
-    copies move their split), and prepare's warnings (:func:`bimotion.prepare.info.split_apart_lines`, as
+    copies move their split; with no such corpus, only those of ``own`` split by whole speakers: a split column
+    splits as given, so a corpus split by one on every row is not decoded), and prepare's warnings (:func:`bimotion.prepare.info.split_apart_lines`, as
     ``prepare --protocol paper`` draws the splits) on the sets that span corpora and lie in different splits."""
     import warnings
 
@@ -223,7 +225,9 @@ def _copies_across(own: list[str], records: list, *, progress: bool = False) -> 
 
     alike = {(r.sample_rate_hz, r.duration_s) for r in records if r.corpus in own}
     others = {r.corpus for r in records if r.corpus not in own and (r.sample_rate_hz, r.duration_s) in alike}
-    rows = [r for r in records if r.corpus in own or r.corpus in others]
+    drawn = {r.corpus for r in records if r.corpus in own and not r.official_split}  # split by whole speakers
+    needed = {*own, *others} if others else drawn  # a split column splits as given: copies move only a drawn split
+    rows = [r for r in records if r.corpus in needed]
     identical = identical_audio(rows, progress=progress, bar=stage_bar_options()) if rows else []
     if not any(len({i.split("/", 1)[0] for i in ids}) > 1 for ids in identical):  # ids are corpus/...
         return identical, []
