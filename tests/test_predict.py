@@ -488,10 +488,10 @@ def test_files_that_are_the_models_training_clips_get_one_note_with_their_count(
     assert rows.notes[0].startswith(f"1 of the 2 input files are recordings {trained} was trained on: {copy}. "), (
         rows.notes
     )
-    assert rows.notes[1] == (
-        f"1 of the 2 input files are named as clips {trained} was trained on but hold other audio ({namesake}): "
-        "not those clips, so scored as speech it never heard"
-    )
+    assert rows.notes[1].startswith(
+        f"1 of the 2 input files are named as clips {trained} was trained on, but their audio, decoded as training "
+        f"stored it, is none of its {TRAINED_AUDIO} ({namesake}): another recording, or the same one stored otherwise"
+    ), rows.notes
     recorded = (trained / TRAINED_AUDIO).read_text()
     (trained / TRAINED_AUDIO).write_text(recorded + "a line training does not write\n")  # damaged, not absent
     assert main(["predict", "--model", str(trained), str(heard[0]), *output]) == 2  # one line, no traceback
@@ -1347,3 +1347,35 @@ def test_one_sigmoid_turns_logits_into_scores():
         if isinstance(node, ast.FunctionDef) and node.name == "sigmoid"
     ]
     assert found == ["bimotion/training/f1.py"]
+
+
+def test_a_training_clip_at_another_sample_rate_under_its_name_is_not_said_to_be_another_recording(tmp_path):
+    """A file named as a training clip whose decoded audio matches no digest of the model's train_audio.txt was said
+    to "hold other audio ... not those clips, so scored as speech it never heard"; but the training recording itself
+    at 48 kHz (CSED's clips are 44.1 kHz: prepare resampled them), a lossy copy, or data prepared by another soxr
+    or bimotion decodes to other samples too.  The note now says what a mismatch can be, and asserts nothing."""
+    import soxr
+
+    from bimotion.features import SAMPLE_RATE_HZ, encode_audio, stored_digest
+    from bimotion.predict.model import training_notes
+    from bimotion.training.outputs import MANIFEST
+
+    rng = np.random.default_rng(0)
+    recording = (rng.standard_normal(44100) * 0.1).astype(np.float32)  # 1 s at 44.1 kHz, as CSED's
+    original = tmp_path / "csed" / "Natural" / "Nat_Female-3.wav"
+    original.parent.mkdir(parents=True)
+    soundfile.write(original, recording, 44100, subtype="PCM_16")
+    samples, _ = decode(original, SAMPLE_RATE_HZ, dtype="int16")
+    length, digest = stored_digest(encode_audio(samples))  # what training records of the clip prepare stored
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / MANIFEST).write_text("csed/Natural/Nat_Female-3\n")
+    (model / TRAINED_AUDIO).write_text(f"{length} {digest} csed/Natural/Nat_Female-3\n")
+    at_48k = tmp_path / "mine" / "Natural" / "Nat_Female-3.wav"  # the same recording, at 48 kHz
+    at_48k.parent.mkdir(parents=True)
+    soundfile.write(at_48k, soxr.resample(recording, 44100, 48000), 48000, subtype="PCM_16")
+    names, notes = training_notes(str(model), find_audio([str(original), str(at_48k)])[0])
+    assert names == [str(original)], notes
+    (other,) = [n for n in notes if "named as clips" in n]
+    assert "not those clips" not in other and "so scored as speech it never heard" not in other, other
+    assert "the same one stored otherwise (at another sample rate" in other, other

@@ -310,8 +310,11 @@ def training_notes(source: str, files) -> tuple[list[str], list[str]]:
         "its scores on them are not those of speech it never heard"
     ] if names else []  # fmt: skip
     notes += [
-        f"{len(other)} of the {len(files)} input files are named as clips {source} was trained on but hold other "
-        f"audio ({_shown(other)}): not those clips, so scored as speech it never heard"
+        f"{len(other)} of the {len(files)} input files are named as clips {source} was trained on, but their audio, "
+        f"decoded as training stored it, is none of its {TRAINED_AUDIO} ({_shown(other)}): another recording, or "
+        "the same one stored otherwise (at another sample rate, a lossy copy, or resampled or decoded by another "
+        "version of soxr, FFmpeg or bimotion than the one that prepared its data); where they are the recordings "
+        "it trained on, its scores on them are not those of speech it never heard"
     ] if other else []  # fmt: skip
     return names, notes
 
