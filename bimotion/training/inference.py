@@ -121,7 +121,7 @@ def scoring_collator(feature_extractor, pad_to_multiple_of: int | None = None):
 
 def autocast_device_type(device) -> str:
     """The device type ``torch.autocast`` takes for ``device`` (``"cuda:1"`` and ``torch.device("cuda", 1)``
-    are ``"cuda"``): bfloat16 autocast on every GPU a caller names, not only on ``"cuda"`` itself."""
+    are ``"cuda"``): autocast (:func:`scoring_precision`) on every GPU a caller names, not only on ``"cuda"`` itself."""
     import torch
 
     return torch.device(device).type
