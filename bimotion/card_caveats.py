@@ -158,7 +158,7 @@ def recorded_caveats(info: dict) -> list[tuple[str, str]]:
             # a split drawn here keeps copies together: the corpus's own split column or its release's
             why = "each corpus is split on its own" if across else copies_apart(corpus, info)[0]
             split = f", {n['split_apart']} of them across splits ({why})"
-        labelled = f"; {n['labelled_differently']} set(s) labelled differently, kept as released"
+        labelled = f"; {n['labelled_differently']} set(s) labelled differently, {kept_labels(corpus, info)}"
         line = (
             f"**Identical audio {where}:** {n['sets']} set(s) of clips with identical audio ({n['clips']} clips)"
             f"{split}{labelled if n['labelled_differently'] else ''}."
@@ -180,6 +180,16 @@ def recorded_caveats(info: dict) -> list[tuple[str, str]]:
         what = "; ".join(f"{clip}: {known_defects(corpus).get(clip, 'broken in the release')}" for clip in clips)
         lines.append((corpus, f"**Known defects of the {corpus} release:** {what}. Stored as released."))
     return lines
+
+
+def kept_labels(corpus: str, info: dict) -> str:
+    """How the labels of copies labelled differently were kept (``corpus``: one, or ``a+b`` for copies across
+    corpora): as a release gives them, as a corpus of one's own (``prepare.json``'s ``user_sources``: no
+    release) gives them, or each as its corpus does; prepare's note and the card say it alike."""
+    own = [c in (info.get("user_sources") or {}) for c in corpus.split("+")]
+    if not any(own):
+        return "kept as released"
+    return "kept as given" if all(own) else "each kept as its corpus labels it"
 
 
 def _own_facts(corpus: str) -> str:

@@ -188,10 +188,9 @@ def test_check_says_copies_within_and_across_corpora_in_the_order_prepare_warns_
     assert problem.split("; ", 1)[1].startswith("c holds 1 set(s)"), problem  # as that prepare.json records
 
 
-def test_copies_labelled_differently_in_a_corpus_of_ones_own_are_kept_as_given_not_as_released(tmp_path, capsys):
-    """A corpus of one's own (CSED's clips relabelled, as a user prepared them) whose copies carry different
-    labels was said to keep them "as released", of a corpus no one released; it keeps them as given."""
-    home = testing.make_corpus("audiofolder", tmp_path / "home", speakers=4, clips_per_speaker=4)
+def _own_corpus_with_a_relabelled_copy(root: Path) -> Path:
+    """A corpus of one's own holding one clip twice (same speaker: one split), labelled differently."""
+    home = testing.make_corpus("audiofolder", root, speakers=4, clips_per_speaker=4)
     with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     first = rows[0]
@@ -202,7 +201,26 @@ def test_copies_labelled_differently_in_a_corpus_of_ones_own_are_kept_as_given_n
         out = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
         out.writeheader()
         out.writerows(rows)
+    return home
+
+
+def test_copies_labelled_differently_in_a_corpus_of_ones_own_are_kept_as_given_not_as_released(tmp_path, capsys):
+    """A corpus of one's own (CSED's clips relabelled, as a user prepared them) whose copies carry different
+    labels was said to keep them "as released", of a corpus no one released; it keeps them as given."""
+    home = _own_corpus_with_a_relabelled_copy(tmp_path / "home")
     assert main(["prepare", "-q", "--source", f"carehome={home}", "-o", str(tmp_path / "out")]) == 0
     note = next(line for line in capsys.readouterr().out.splitlines() if "set(s) of identical audio" in line)
     assert "1 set(s) carry different labels, kept as given (e.g. " in note, note
     assert "released" not in note, note
+
+
+def test_the_card_says_copies_labelled_differently_in_a_corpus_of_ones_own_are_kept_as_given(tmp_path):
+    """prepare's note said a corpus of one's own kept its copies' labels "as given", while its dataset card
+    still said "kept as released", of a corpus no one released; the card now says what the note says."""
+    home = _own_corpus_with_a_relabelled_copy(tmp_path / "home")
+    out = tmp_path / "out"
+    assert main(["prepare", "-q", "--source", f"carehome={home}", "-o", str(out)]) == 0
+    card = (out / "README.md").read_text(encoding="utf-8")
+    line = next(line for line in card.splitlines() if line.startswith("- **Identical audio in carehome:**"))
+    assert "1 set(s) labelled differently, kept as given." in line, line
+    assert "released" not in line, line

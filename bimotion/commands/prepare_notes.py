@@ -22,6 +22,7 @@ def identical_notes(info: dict) -> list[str]:
     splits were a ``warning:`` line of the run (:func:`bimotion.prepare.info.warn_split_apart`), so the
     note then says only the labels its sets carry, if they differ (a corpus's own sets, or copies across
     corpora: a copy in a corpus of one's own labelled otherwise than its twin in a release)."""
+    from bimotion.card_caveats import kept_labels
     from loaders.errors import some_files
 
     lines = []
@@ -37,20 +38,10 @@ def identical_notes(info: dict) -> list[str]:
             line += where or "each set is kept in one split"
         if n["labelled_differently"]:
             example = some_files(n["listed"]["labelled_differently"][0])
-            line += (
-                f"; {n['labelled_differently']} set(s) carry different labels, {_kept(corpus, info)} (e.g. {example})"
-            )
+            kept = kept_labels(corpus, info)
+            line += f"; {n['labelled_differently']} set(s) carry different labels, {kept} (e.g. {example})"
         lines.append(line)
     return lines
-
-
-def _kept(corpus: str, info: dict) -> str:
-    """How the labels of copies labelled differently were kept: as a release gives them, as a corpus of
-    one's own (``prepare.json``'s ``user_sources``: no release) gives them, or each as its corpus does."""
-    own = [c in (info.get("user_sources") or {}) for c in corpus.split("+")]
-    if not any(own):
-        return "kept as released"
-    return "kept as given" if all(own) else "each kept as its corpus labels it"
 
 
 def low_rate_lines(info: dict) -> list[str]:
