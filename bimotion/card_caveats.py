@@ -147,7 +147,7 @@ def own_notes(corpus: str, info: dict) -> str:
 def recorded_caveats(info: dict) -> list[tuple[str, str]]:
     """``(corpus, caveat)`` of what ``prepare.json`` recorded of the data: genders train and test do not
     share, identical, low-rate, quiet, hard-clipped and known-defect clips."""
-    from .splits import copies_apart
+    from .splits import CORPORA_APART, copies_apart
 
     lines = [(corpus, f"**No gender in common:** {gap}.") for corpus, gap in _gender_gaps(info)]
     for corpus, n in info.get("identical_audio", {}).items():
@@ -156,7 +156,7 @@ def recorded_caveats(info: dict) -> list[tuple[str, str]]:
         split = ", each in one split" if across else ", each kept in one split"
         if n["split_apart"]:
             # a split drawn here keeps copies together: the corpus's own split column or its release's
-            why = "each corpus is split on its own" if across else copies_apart(corpus, info)[0]
+            why = CORPORA_APART[0] if across else copies_apart(corpus, info)[0]
             split = f", {n['split_apart']} of them across splits ({why})"
         labelled = f"; {n['labelled_differently']} set(s) labelled differently, {kept_labels(corpus, info)}"
         line = (

@@ -64,7 +64,8 @@ def test_copies_of_another_corpus_in_another_split_are_found_warned_recorded_and
     assert f"{len(apart)} of them in different splits, e.g. {a} ({stored[a]}) and {b} ({stored[b]})" in warning
     assert warning.endswith("remove the copies from one corpus and prepare again")
     card = f"**Identical audio across carehome and csed:** {len(pairs)} set(s) of clips with identical audio "
-    card += f"({2 * len(pairs)} clips), {len(apart)} of them across splits (each corpus is split on its own)"
+    card += f"({2 * len(pairs)} clips), {len(apart)} of them across splits "
+    card += "(each corpus is split on its own, so prepare does not move them)"  # prepare's and check's reason
     assert card in (out / "README.md").read_text()
     # check fails on the same clips, in the same words
     problems = verify(out)["problems"]
