@@ -539,6 +539,30 @@ def test_no_helps_or_hurts_when_the_model_and_the_baseline_are_both_at_chance():
     assert "± 0.00" not in render_markdown(advice) and "| 45.60† |" in render_markdown(advice)
 
 
+@pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed
+def test_a_mixtures_at_chance_verdict_names_the_reading_it_judged():
+    """A mixture's own line said "no verdict: it and the baseline are both at or below chance", judged at
+    the 0.5 threshold only, under a headline saying the models rank the labels above chance by arg-max;
+    it now names the reading (the grid's metric) it judged."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import summary_lines
+
+    def estimate(value: float) -> Estimate:
+        return Estimate([value], value, 0.0, [math.nan] * 2, [value - 1, value + 1], 1.0)
+
+    baseline = MixtureResult("ind_eld", "b", "b", "baseline", "l_a", [], estimate(45.6), estimate(0.0), chance=50.0)
+    lost = MixtureResult(
+        "ind_eld+eng_eld", "m", "m", "augment", "X(l,a)+eng_eld", ["eng_eld"], estimate(40.0), estimate(-5.6),
+        chance=50.0, argmax=[60.0],
+    )  # fmt: skip
+    advice = Advice("ind_eld", "ind_eld", 48, 50.0, [0], 0.95, 1000, "mean", "probe", [baseline, lost], Path("."))
+    line = next(line for line in summary_lines(advice) if line.startswith("- Adding"))
+    assert line.endswith("(no verdict: it and the baseline are both at or below chance at the 0.5 threshold)."), line
+    argmax = Advice(**{**advice.__dict__, "metric": "weighted_f1_argmax"})
+    line = next(line for line in summary_lines(argmax) if line.startswith("- Adding"))
+    assert line.endswith("(no verdict: it and the baseline are both at or below chance read by arg-max)."), line
+
+
 def test_augment_only_names_other_groups_of_the_grid():
     assert [m.spec for m in target_mixtures("zho_eld", ["zho_eld", "zho_adu"], ["zho_adu"])] == [
         "zho_eld", "zho_eld+zho_adu"

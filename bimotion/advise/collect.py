@@ -114,7 +114,8 @@ class MixtureResult:
         """``baseline``; ``not_held_out`` when it or the baseline was scored on clips it trained on
         (:attr:`not_held_out`: such a score is no evidence, however clear); ``too_few`` under :data:`MIN_VERDICT_CLIPS` :attr:`test_clips` (a bootstrap over
         a handful of clips gives intervals far too narrow); ``at_chance`` when this model and the
-        baseline both score at or below chance (neither learnt anything: their difference says nothing);
+        baseline both score at or below chance by the grid's metric, at the 0.5 threshold or by arg-max
+        (neither learnt anything read so: their difference says nothing);
         ``helps`` / ``hurts`` when :attr:`delta`'s intervals over clips and over seeds (with several) both
         exclude 0 on that side; else ``unclear``."""
         if self.role == "baseline":
@@ -170,6 +171,7 @@ class Advice:
     by_speaker: bool = True  # whether the bootstrap drew speakers (else clips: none named, or one per corpus)
     chance_argmax: float = math.nan  # the chance levels (%) of the mixtures' argmax and ua readings
     chance_ua: float = math.nan
+    metric: str = "weighted_f1"  # the grid's reading of the logits that every score above is (training.f1.METRICS)
 
     @property
     def baseline(self) -> MixtureResult:
@@ -329,5 +331,5 @@ def collect_advice(grid: Grid) -> Advice:
         augment_only=list(cfg.augment_only), caveat=backend_caveat(cfg, grid.sources, at_chance, ranks=ranks_labels(baseline, **readings)),
         test_speakers=sum(n for n, _ in counted), unnamed_test_clips=sum(u for _, u in counted),
         by_speaker=drew_speakers(base[4].get("speaker"), np.char.add(base[4]["group"].astype(str), parts)),
-        **readings,
+        metric=cfg.metric, **readings,
     )  # fmt: skip

@@ -24,12 +24,21 @@ VERDICTS = {
     "too_few": f"no verdict: the test set, or one of the corpora its mean weighs alike, has under {MIN_VERDICT_CLIPS} clips",
     "at_chance": "no verdict: it and the baseline are both at or below chance",
 }
+READINGS = {  # which reading of the logits a score is, by the grid's ``metric``: an at-chance verdict names it
+    "weighted_f1": "at the 0.5 threshold",
+    "weighted_f1_argmax": "read by arg-max",
+}
 
 
-def verdict_words(mixture: MixtureResult, confidence: float, over: str = "over test speakers") -> str:
+def verdict_words(
+    mixture: MixtureResult, confidence: float, over: str = "over test speakers", metric: str = "weighted_f1"
+) -> str:
     """A mixture's verdict in words (:data:`VERDICTS`); an unclear one says which interval of its
     difference from the baseline includes 0, and where it lies: over seeds, ``over`` the test set
-    (:func:`over_test_set`) or both; one not held out, whose score (or the baseline's) it is."""
+    (:func:`over_test_set`) or both; one not held out, whose score (or the baseline's) it is; one at
+    chance, by which reading of the logits (``metric``, :data:`READINGS`): the other may be above it."""
+    if mixture.verdict == "at_chance":
+        return f"{VERDICTS['at_chance']} {READINGS[metric]}"
     if mixture.verdict == "not_held_out":
         whose = "it was" if mixture.training_clips else "the baseline was"
         count = mixture.training_clips or mixture.baseline_training_clips
@@ -51,6 +60,11 @@ def verdict_words(mixture: MixtureResult, confidence: float, over: str = "over t
         )
     (name, ci), *_ = across.items()
     return f"not clear: its {level} interval {name}, {_interval(ci)}, includes 0"
+
+
+def _verdict(mixture: MixtureResult, advice: Advice) -> str:
+    """:func:`verdict_words` of ``mixture`` with ``advice``'s confidence, test set and reading."""
+    return verdict_words(mixture, advice.confidence, over_test_set(advice), advice.metric)
 
 
 def over_test_set(advice: Advice) -> str:
@@ -166,7 +180,7 @@ def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
     best = max(others, key=lambda m: m.delta.mean)
     if best.delta.mean <= 0:  # a recommendation only where the numbers can carry one
         if best.verdict in ("too_few", "at_chance"):
-            return f"Nothing beats the in-group baseline on average ({VERDICTS[best.verdict]})."
+            return f"Nothing beats the in-group baseline on average ({_verdict(best, advice)})."
         return f"Nothing beats the in-group baseline on average: keep training on {who} alone."
     verb, amount = _change(best.delta)
     name = best.spec if len(best.spec) <= 40 else best.notation
@@ -175,7 +189,7 @@ def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
     else:
         action = f"{describe(best)} beats the in-group baseline by {amount} weighted-F1 points"
     lead = "Helps most" if best.verdict == "helps" else "Highest on average"  # a gain only when it is clear
-    return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({verdict_words(best, advice.confidence, over_test_set(advice))})."
+    return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({_verdict(best, advice)})."
 
 
 def untrained_words(model: str) -> str:
@@ -222,7 +236,7 @@ def summary_lines(advice: Advice) -> list[str]:
         verb, amount = _change(mixture.delta)
         lines.append(
             f"- {_upper_first(describe(mixture))} {verb} {who} by {amount} weighted-F1 points "
-            f"({verdict_words(mixture, advice.confidence, over_test_set(advice))})."
+            f"({_verdict(mixture, advice)})."
         )
     for mixture in advice.of_role("inference"):
         side = "above" if mixture.delta.mean >= 0 else "below"
@@ -231,7 +245,7 @@ def summary_lines(advice: Advice) -> list[str]:
         lines.append(
             f"- Cross-group inference: {describe(mixture)} scores {_pm(mixture.score)}{mark} on {who}, "
             f"{abs(mixture.delta.mean):.1f} ± {mixture.delta.plus_minus:.1f} {side} the baseline "
-            f"({verdict_words(mixture, advice.confidence, over_test_set(advice))})."
+            f"({_verdict(mixture, advice)})."
             + (f" {untrained_words('it')}: {', '.join(mixture.untrained)}." if mixture.untrained else "")
         )
     if advice.augment_only:
