@@ -1012,3 +1012,25 @@ def test_models_at_chance_by_both_readings_keep_the_verdict_that_none_is_usable(
     ranked = dataclasses.replace(advice, mixtures=[base, dataclasses.replace(other, argmax=[40.0], ua=[45.0])])
     assert "read by arg-max (one label per clip), adding Mandarin adults (zho_eld+zho_adu) scores 40.0 vs chance " \
            "33.4 and its UA 45.0% vs 33.3%" in _verdict_line(ranked)  # fmt: skip
+
+
+def test_the_ranked_verdict_says_only_the_models_that_rank_the_labels_do():
+    """Where only the baseline ranked the labels above chance by arg-max, the headline said "the models rank
+    the labels above chance", of the mixtures that do not too; it now says so of the named model, and names
+    any other that does."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import _verdict_line
+
+    low = Estimate([40.0], 40.0, 0.0, [math.nan] * 2, [39.0, 41.0], 1.0)
+    base = MixtureResult("zho_eld", "b", "b", "baseline", "X(l,a)", [], low, low, chance=50.0, argmax=[40.0],
+                         ua=[45.0])  # fmt: skip
+    other = MixtureResult("zho_eld+zho_adu", "m", "m", "augment", "X(l,A)", ["zho_adu"], low, low, chance=50.0,
+                          argmax=[30.0], ua=[30.0])  # fmt: skip
+    advice = Advice("zho_eld", "zho_eld", 100, 50.0, [0], 0.95, 100, "mean", "probe", [base, other], Path("."),
+                    chance_argmax=33.4, chance_ua=33.3)  # fmt: skip
+    line = _verdict_line(advice)
+    assert "the in-group baseline scores 40.0 vs chance 33.4 and its UA 45.0% vs 33.3%: it ranks the labels " \
+           "above chance but is badly calibrated at 0.5," in line, line  # fmt: skip
+    assert "models rank" not in line, line
+    both = dataclasses.replace(advice, mixtures=[base, dataclasses.replace(other, argmax=[38.0], ua=[40.0])])
+    assert ": it and zho_eld+zho_adu rank the labels above chance but are badly calibrated" in _verdict_line(both)

@@ -154,7 +154,8 @@ def _verdict_line(advice: Advice) -> str:
 def _ranked_line(advice: Advice) -> str:
     """The verdict where every mixture is at chance at the 0.5 threshold but the baseline, or else the best
     held-out mixture, ranks the labels above chance read by arg-max: what each reading says, numbers inline,
-    and how to compare the mixtures by the arg-max; empty where none does."""
+    which models rank the labels (it, and any other that does, by name: not "the models"), and how to compare
+    the mixtures by the arg-max; empty where none does."""
     ranking = [
         m for m in advice.mixtures if not m.training_clips and ranks_labels(m, advice.chance_argmax, advice.chance_ua)
     ]
@@ -165,12 +166,14 @@ def _ranked_line(advice: Advice) -> str:
     whose = "the in-group baseline" if best is base else f"{describe(best)} ({best.spec})"
     ua = f" and its UA {mean_of(best.ua):.1f}% vs {advice.chance_ua:.1f}%" if best.ua else ""
     how = " (one label per clip)" if best.ua else " (the label it scores highest)"
+    also = [m.spec for m in ranking if m is not best]  # the others that rank them too, named: no more
+    who = f"it and {', '.join(also)} rank" if also else "it ranks"
     return (
         f"At the 0.5 threshold no model scores above chance ({advice.chance:.1f}) on {target_name(advice)}; read by "
-        f"arg-max{how}, {whose} scores {mean_of(best.argmax):.1f} vs chance {advice.chance_argmax:.1f}{ua}: the "
-        "models rank the labels above chance but are badly calibrated at 0.5, so their weighted F1 at 0.5 cannot "
-        "tell the mixtures apart; compare them by the arg-max with `metric: weighted_f1_argmax` in a copy of the "
-        "config given to --config (per model: metrics/<model>/seed<k>.json)."
+        f"arg-max{how}, {whose} scores {mean_of(best.argmax):.1f} vs chance {advice.chance_argmax:.1f}{ua}: "
+        f"{who} the labels above chance but {'are' if also else 'is'} badly calibrated at 0.5, so weighted F1 at 0.5 "
+        "cannot tell the mixtures apart; compare them by the arg-max with `metric: weighted_f1_argmax` in a copy of "
+        "the config given to --config (per model: metrics/<model>/seed<k>.json)."
     )
 
 
