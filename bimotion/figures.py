@@ -113,6 +113,10 @@ def save_figure(fig, path: str | Path, metadata: Mapping[str, str] | None = None
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []
     warn_missing_glyphs(fig)
+    if not hasattr(fig.canvas, "get_renderer"):  # a Figure() or another backend's (SVG, Cairo): no renderer
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # to measure with: measured as its PNG draws
+
+        FigureCanvasAgg(fig)
     try:
         frame = tight_frame(fig)  # measured once: "tight" measured it again for each format, a layout pass each
         for suffix in FORMATS:

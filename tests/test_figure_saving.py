@@ -80,3 +80,24 @@ def test_a_figure_taller_than_a_page_is_measured_once_for_its_parts(tmp_path, mo
     assert [p.name for p in written] == ["figure.png", "figure.svg", "figure-page1.png", "figure-page1.svg",
                                          "figure-page2.png", "figure-page2.svg"]  # fmt: skip
     assert calls.count("get_tightbbox") == 2 and calls.count("axes") == 3 * len(panels), calls
+
+
+@pytest.mark.parametrize("canvas", ["none", "svg"])
+def test_a_figure_not_made_through_pyplot_saves_as_before(tmp_path, canvas):
+    """A ``Figure()`` made directly (matplotlib's base canvas) or on another backend's canvas (SVG) saved as
+    ``savefig(bbox_inches="tight")`` saved it, until the frame was measured with ``fig.canvas.get_renderer()``,
+    which only Agg's canvases have: an AttributeError.  It is measured on an Agg canvas, as its PNG is drawn."""
+    from matplotlib.figure import Figure
+
+    from bimotion.figures import save_figure
+
+    fig = Figure(figsize=(3, 2))
+    if canvas == "svg":
+        from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+        FigureCanvasSVG(fig)
+    fig.add_subplot().plot([0, 1], [0, 1])
+    png, svg = save_figure(fig, tmp_path / "figure.png")
+    with PIL.open(png) as image:
+        assert 2.5 * DPI < image.size[0] < 3.2 * DPI, image.size
+    assert svg.read_text(encoding="utf-8").startswith("<?xml")
