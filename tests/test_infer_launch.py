@@ -126,3 +126,38 @@ def test_the_waiting_processes_get_the_main_processs_result_or_its_error(tmp_pat
     said = [out.strip().splitlines()[-1] for out, _ in outputs]
     expected = "{'scored by': 0}" if ending == "succeeds" else "raised: the test set is damaged"
     assert said == [expected, expected]
+
+
+REPEATED = textwrap.dedent(
+    """
+    import torch.distributed as dist
+    from bimotion.training.processes import on_main_process_only
+
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    results = [on_main_process_only(lambda: k, rank, 2) for k in range(3)]
+    print(results, len(dist.distributed_c10d._world.pg_map))
+    dist.destroy_process_group()
+    """
+)
+
+
+def test_each_wait_for_the_main_process_leaves_its_process_group(tmp_path):
+    """Each call made a gloo group (its sockets and threads) and kept it to the end of the launch: a script
+    scoring three models in one launch held three groups besides its own."""
+    script = tmp_path / "repeated.py"
+    script.write_text(REPEATED)
+    port = str(testing.free_port())
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script)],
+            env=subprocess_env(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for rank in (0, 1)
+    ]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], [err[-2000:] for _, err in outputs]
+    assert [out.strip().splitlines()[-1] for out, _ in outputs] == ["[0, 1, 2] 1"] * 2  # the launch's group alone

@@ -138,7 +138,7 @@ def on_main_process_only(work, process_index: int, world_size: int):
     """``work()`` on the launch's main process alone; every other process waits for it and returns its
     result, or raises its exception (a ``RuntimeError`` naming it where it cannot be sent), so that
     N processes do not do the same work N times.  They wait on a gloo group of their own with
-    :data:`MAIN_PROCESS_WAIT_S` as its timeout, not the launch's (``--ddp_timeout``, 30 min by default),
+    :data:`MAIN_PROCESS_WAIT_S` as its timeout (left when the call returns), not the launch's (``--ddp_timeout``, 30 min by default),
     which long scoring on a CPU would outlast.  One process, or no process group: ``work()`` here."""
     import torch.distributed as dist
 
@@ -147,17 +147,20 @@ def on_main_process_only(work, process_index: int, world_size: int):
     from datetime import timedelta
 
     group = dist.new_group(backend="gloo", timeout=timedelta(seconds=MAIN_PROCESS_WAIT_S))
-    outcome = None
-    if process_index == 0:
-        try:
-            outcome = ("done", work())
-        except Exception as err:  # the others must not wait for a result that never comes
-            outcome = ("failed", _sendable(err))
-            box = [outcome]
-            dist.broadcast_object_list(box, src=0, group=group)
-            raise
-    box = [outcome]
-    dist.broadcast_object_list(box, src=0, group=group)
+    try:  # the group left each time: a script scoring model after model would hold one (its sockets) a call
+        outcome = None
+        if process_index == 0:
+            try:
+                outcome = ("done", work())
+            except Exception as err:  # the others must not wait for a result that never comes
+                outcome = ("failed", _sendable(err))
+                box = [outcome]
+                dist.broadcast_object_list(box, src=0, group=group)
+                raise
+        box = [outcome]
+        dist.broadcast_object_list(box, src=0, group=group)
+    finally:
+        dist.destroy_process_group(group)
     kind, value = box[0]
     if kind == "failed":
         raise value
