@@ -94,20 +94,26 @@ PAIR = textwrap.dedent(
     def work():
         if sys.argv[1] == "fails":
             raise ValueError("the test set is damaged")
+        if sys.argv[1] == "interrupted":
+            raise KeyboardInterrupt
         return {"scored by": rank}
 
     try:
         print(on_main_process_only(work, rank, dist.get_world_size()))
-    except ValueError as err:
+    except (ValueError, RuntimeError) as err:
         print(f"raised: {err}")
+    except KeyboardInterrupt:  # a caller that goes on after Ctrl-C (a notebook): the others must not wait 4 h
+        print("raised: KeyboardInterrupt")
     dist.destroy_process_group()
     """
 )
 
 
-@pytest.mark.parametrize("ending", ["succeeds", "fails"])
+@pytest.mark.parametrize("ending", ["succeeds", "fails", "interrupted"])
 def test_the_waiting_processes_get_the_main_processs_result_or_its_error(tmp_path, ending):
-    """A main process that failed must not leave the others waiting (for 4 hours) for its result."""
+    """A main process that failed must not leave the others waiting (for 4 hours) for its result; nor one
+    interrupted (KeyboardInterrupt, not an Exception) whose caller goes on: the others get a RuntimeError
+    naming it, and the main process its interrupt."""
     script = tmp_path / "pair.py"
     script.write_text(PAIR)
     port = str(testing.free_port())
@@ -124,6 +130,9 @@ def test_the_waiting_processes_get_the_main_processs_result_or_its_error(tmp_pat
     outputs = [proc.communicate(timeout=120) for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], [err[-2000:] for _, err in outputs]
     said = [out.strip().splitlines()[-1] for out, _ in outputs]
+    if ending == "interrupted":
+        assert said == ["raised: KeyboardInterrupt", "raised: the main process stopped: KeyboardInterrupt"], said
+        return
     expected = "{'scored by': 0}" if ending == "succeeds" else "raised: the test set is damaged"
     assert said == [expected, expected]
 

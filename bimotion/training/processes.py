@@ -136,7 +136,8 @@ MAIN_PROCESS_WAIT_S = 4 * 3600
 
 def on_main_process_only(work, process_index: int, world_size: int):
     """``work()`` on the launch's main process alone; every other process waits for it and returns its
-    result, or raises its exception (a ``RuntimeError`` naming it where it cannot be sent), so that
+    result, or raises its exception (a ``RuntimeError`` naming it where it cannot be sent, or where the main
+    process was interrupted: ``KeyboardInterrupt``, ``SystemExit``), so that
     N processes do not do the same work N times.  They wait on a gloo group of their own with
     :data:`MAIN_PROCESS_WAIT_S` as its timeout (left when the call returns), not the launch's (``--ddp_timeout``, 30 min by default),
     which long scoring on a CPU would outlast.  One process, or no process group: ``work()`` here."""
@@ -152,8 +153,9 @@ def on_main_process_only(work, process_index: int, world_size: int):
         if process_index == 0:
             try:
                 outcome = ("done", work())
-            except Exception as err:  # the others must not wait for a result that never comes
-                outcome = ("failed", _sendable(err))
+            except BaseException as err:  # the others must not wait for a result that never comes (nor on Ctrl-C)
+                stopped = RuntimeError(f"the main process stopped: {type(err).__name__}")
+                outcome = ("failed", _sendable(err) if isinstance(err, Exception) else stopped)
                 box = [outcome]
                 dist.broadcast_object_list(box, src=0, group=group)
                 raise
