@@ -19,7 +19,7 @@ from loaders.tables import counted
 
 from ..figures import notes_once
 from ..mixture import Shard, parse_mixture
-from ..probe.run import backend_predict, backend_settings, backend_trainer
+from ..probe.run import backend_predict, backend_settings, backend_trainer, is_probe
 from ..training.bootstrap import score_test
 from ..training.outputs import GRID_PLAN
 from ..training.provenance import command_scope, provenance
@@ -31,6 +31,8 @@ from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name
 from .report import GridResult, write_reports
 from .scoring import CellResult, chance_of_test, entry_of_test, summarize
+
+SCORED_IN = "scoring_dtype"  # the key of a saved prediction file recording the dtype it was scored in
 
 
 def load_npz(path: Path) -> dict:
@@ -60,6 +62,7 @@ class Grid:
         self.log = log or (lambda *a: None)
         self.trained: list[str] = []
         self._test_data = None
+        self._dtypes: dict[tuple[str, int], str] = {}  # scoring_dtype of each (model, seed)
         self.unread: dict = {}  # the datasets whose prepare.json could not be fetched (recorded)
         self.shard = shard
         self.ranks = ranks or Ranks.current()
@@ -166,19 +169,59 @@ class Grid:
         return self._test_data
 
     def predictions(self, model: PlannedModel, seed: int, shards: list[Shard], model_dir: Path | None = None) -> dict:
-        """Test predictions of one model on ``shards`` (predicted once per shard, then read back)."""
-        missing = [s for s in shards if not self.prediction_file(model, seed, s).is_file()]
+        """Test predictions of one model on ``shards`` (predicted once per shard, then read back; predicted
+        again where the file records another dtype than scoring computes in now, :meth:`scoring_dtype`)."""
+        saved = {s: self._saved_predictions(model, seed, s, model_dir) for s in shards}
+        missing = [s for s in shards if saved[s] is None]
         if missing:
             data, rows = self.test_data()
             model_dir = model_dir or self.train_or_reuse(model, seed)
             wanted = [i for s in missing for i in rows[s]]
             pred = backend_predict(self.config, self.sources, model_dir, data.select(wanted), missing)
+            dtype = self.scoring_dtype(model, seed, model_dir)
             start = 0
             for shard in missing:
                 n = len(rows[shard])
-                save_npz(self.prediction_file(model, seed, shard), {k: v[start : start + n] for k, v in pred.items()})
+                saved[shard] = {k: v[start : start + n] for k, v in pred.items()}
+                save_npz(self.prediction_file(model, seed, shard), {**saved[shard], SCORED_IN: np.array(dtype)})
                 start += n
-        return concat_predictions([load_npz(self.prediction_file(model, seed, s)) for s in shards])
+        return concat_predictions([saved[s] for s in shards])
+
+    def _saved_predictions(self, model: PlannedModel, seed: int, shard: Shard, model_dir: Path | None) -> dict | None:
+        """One shard's saved predictions, without their :data:`SCORED_IN`; None where there are none, or where
+        they record another dtype than :meth:`scoring_dtype` (said in the log).  A file of a grid before the
+        record is read back as it is (docs/recipes.md: delete ``predictions/`` to score again)."""
+        path = self.prediction_file(model, seed, shard)
+        if not path.is_file():
+            return None
+        pred = load_npz(path)
+        recorded = pred.pop(SCORED_IN, None)
+        now = None if recorded is None else self.scoring_dtype(model, seed, model_dir)
+        if now is not None and str(recorded) != now:
+            self.log(f"[grid] {path} was predicted in {recorded}; scoring is now in {now}: predicting it again")
+            return None
+        return pred
+
+    def scoring_dtype(self, model: PlannedModel, seed: int, model_dir: Path | None = None) -> str | None:
+        """The dtype this machine scores the model in (a probe's frozen features and head: float32; else
+        :func:`~bimotion.training.inference.scoring_precision`), asked once per model and seed; None where
+        it rests on a model not finished here (predictions only)."""
+        key = (model.name, seed)
+        if key not in self._dtypes:
+            from ..training.inference import autocast_device_type, scoring_device, scoring_precision
+            from ..training.outputs import model_scores
+
+            kind = autocast_device_type(scoring_device())
+            marker = self.model_dir(model, seed) / MARKER
+            if kind != "cuda":
+                self._dtypes[key] = scoring_precision(kind, None)
+            elif model_dir is None and not marker.is_file():
+                return None
+            else:
+                model_dir = model_dir or marked_model(self.out, json.loads(marker.read_text()), marker)
+                probe = is_probe(model_dir)
+                self._dtypes[key] = "float32" if probe else scoring_precision(kind, model_scores(model_dir).precision)
+        return self._dtypes[key]
 
     def score_model(self, model: PlannedModel, seed: int) -> dict:
         """Train (or reuse) one model, predict every test clip once, write its metrics file:
