@@ -16,7 +16,7 @@ import numpy as np
 from bimotion.console import transformers_bars
 from bimotion.hub import is_hub_id
 from bimotion.training.f1 import sigmoid
-from bimotion.training.inference import padding_unheard, scoring_device
+from bimotion.training.inference import autocast_device_type, padding_unheard, precision_note, scoring_device
 from bimotion.training.outputs import (
     MANIFEST,
     TRAINED_AUDIO,
@@ -156,8 +156,8 @@ def load_predictor(
     if note := _generated_note(source, scores.summary):
         notes.insert(0, note)
     warning, note = chance_warning(source, scores)
-    notes += [note] if note else []
     device = scoring_device(device)
+    notes += [n for n in (note, precision_note(autocast_device_type(device), scores.state, scores.where)) if n]
     net.to(device).eval()
     warnings = [warning] if warning else []
     return Predictor(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -139,6 +140,19 @@ def scoring_precision(device_type: str, trained: str | None) -> str:
     return {"fp16": "float16", "no": "float32"}.get(trained or "bf16", "bfloat16")
 
 
+def precision_note(device_type: str, state: str, where: str) -> str | None:
+    """What to say of scoring on a GPU (``device_type`` ``"cuda"``) a model whose ``scores.json`` (at ``where``)
+    could not be read (:class:`~.outputs.ModelScores`' ``state`` ``"unreadable"``, or ``"unfetched"`` from the
+    Hub): the precision it trained in is unknown, so :func:`scoring_precision` scores it in bfloat16.  None on a
+    CPU (float32 whatever it trained in) and where the file was read or is missing (a model trained elsewhere)."""
+    if device_type != "cuda" or state not in ("unreadable", "unfetched"):
+        return None
+    return (
+        f"the precision the model trained in is not known ({where} could not be read): scored on the GPU in "
+        f"{scoring_precision(device_type, None)}, as a model whose training is not recorded"
+    )
+
+
 def batch_logits(
     model,
     batch: dict,
@@ -223,8 +237,11 @@ def predict(
     from .sampler import longest_first
 
     model, feature_extractor = load_classifier(str(model_dir))
-    trained = model_scores(model_dir).precision  # the precision its training's own scores came in
+    scores = model_scores(model_dir)
+    trained = scores.precision  # the precision its training's own scores came in
     device = scoring_device(device)
+    if note := precision_note(autocast_device_type(device), scores.state, scores.where):
+        print(f"note: {note}", file=sys.stderr)
     model.to(device).eval()
     rate_hz = int(feature_extractor.sampling_rate)
     collate = scoring_collator(feature_extractor, pad_to_multiple_of)
