@@ -305,6 +305,22 @@ def tqdm_options(monkeypatch) -> list[dict]:
     return made
 
 
+# One quick epoch per grid model on the CPU: the numbers mean nothing, the plumbing is what is tested.
+QUICK_TRAINING = {
+    "num_train_epochs": 1,
+    "learning_rate": 3e-3,
+    "per_device_train_batch_size": 8,
+    "eval_strategy": "no",
+    "save_strategy": "no",
+    "load_best_model_at_end": False,
+    "early_stopping_patience": 0,
+    "max_duration_s": 1.0,
+    "disable_tqdm": True,
+    "logging_steps": 1000,
+    "use_cpu": True,
+}
+
+
 def load_recipe(name: str):
     """recipes/<name>.py as a module (the recipes are scripts, not a package)."""
     import importlib.util

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 import pytest
+from conftest import QUICK_TRAINING
 
 from bimotion import paper
 from bimotion.grid import MARKER, prepare_fixtures, run_grid
@@ -27,20 +28,7 @@ from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 
 REPO = Path(__file__).resolve().parents[1]
 
-# One quick epoch per model: the numbers mean nothing, the plumbing is what is tested.
-TRAINING = {
-    "num_train_epochs": 1,
-    "learning_rate": 3e-3,
-    "per_device_train_batch_size": 8,
-    "eval_strategy": "no",
-    "save_strategy": "no",
-    "load_best_model_at_end": False,
-    "early_stopping_patience": 0,
-    "max_duration_s": 1.0,
-    "disable_tqdm": True,
-    "logging_steps": 1000,
-    "use_cpu": True,
-}
+TRAINING = QUICK_TRAINING
 PROJECTION = {
     "name": "coverage",
     "title": "Mandarin elderly test clips in the all-BiMotion model's feature space",

@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import QUICK_TRAINING
 
 from bimotion.grid import prepare_fixtures, run_grid
 from bimotion.grid.runner import SCORED_IN, load_npz
 from loaders.files import save_npz
 
-TRAINING = {
-    "num_train_epochs": 1,
-    "learning_rate": 3e-3,
-    "per_device_train_batch_size": 8,
-    "eval_strategy": "no",
-    "save_strategy": "no",
-    "load_best_model_at_end": False,
-    "early_stopping_patience": 0,
-    "max_duration_s": 1.0,
-    "disable_tqdm": True,
-    "logging_steps": 1000,
-    "use_cpu": True,
-}
+TRAINING = QUICK_TRAINING
 CONFIG = {"tiny_model": {}, "seeds": [0], "training": TRAINING, "bootstrap_samples": 50, "num_threads": 1,
           "tables": [], "mixtures": ["zho_eld"], "extra_tests": ["zho_eld", "eng_eld"]}  # fmt: skip
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import QUICK_TRAINING
 
 from bimotion.grid import prepare_fixtures, run_grid
 from bimotion.grid.claims import Claim, Claims, describe, in_shard, parse_shard, shard_from_env
@@ -30,20 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 # batch that divides both training sets (4 and 30 clips), so one process with batches of 2 and two
 # processes with batches of 1 each see the same clips in every optimizer step (a ragged last
 # batch would differ: accelerate's even_batches pads it with clips from the epoch's start).
-TRAINING = {
-    "num_train_epochs": 1,
-    "learning_rate": 3e-3,
-    "per_device_train_batch_size": 2,
-    "dropout": 0.0,
-    "eval_strategy": "no",
-    "save_strategy": "no",
-    "load_best_model_at_end": False,
-    "early_stopping_patience": 0,
-    "max_duration_s": 1.0,
-    "disable_tqdm": True,
-    "logging_steps": 1000,
-    "use_cpu": True,
-}
+TRAINING = {**QUICK_TRAINING, "per_device_train_batch_size": 2, "dropout": 0.0}
 CONFIG = {
     "tiny_model": {"activation_dropout": 0.0},
     "seeds": [0],
