@@ -114,22 +114,7 @@ def test_the_waiting_processes_get_the_main_processs_result_or_its_error(tmp_pat
     """A main process that failed must not leave the others waiting (for 4 hours) for its result; nor one
     interrupted (KeyboardInterrupt, not an Exception) whose caller goes on: the others get a RuntimeError
     naming it, and the main process its interrupt."""
-    script = tmp_path / "pair.py"
-    script.write_text(PAIR)
-    port = str(testing.free_port())
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(script), ending],
-            env=subprocess_env(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        for rank in (0, 1)
-    ]
-    outputs = [proc.communicate(timeout=120) for proc in procs]
-    assert [proc.returncode for proc in procs] == [0, 0], [err[-2000:] for _, err in outputs]
-    said = [out.strip().splitlines()[-1] for out, _ in outputs]
+    said = _last_lines_of_two_ranks(tmp_path / "pair.py", PAIR, ending)
     if ending == "interrupted":
         assert said == ["raised: KeyboardInterrupt", "raised: the main process stopped: KeyboardInterrupt"], said
         return
@@ -154,12 +139,18 @@ REPEATED = textwrap.dedent(
 def test_each_wait_for_the_main_process_leaves_its_process_group(tmp_path):
     """Each call made a gloo group (its sockets and threads) and kept it to the end of the launch: a script
     scoring three models in one launch held three groups besides its own."""
-    script = tmp_path / "repeated.py"
-    script.write_text(REPEATED)
+    said = _last_lines_of_two_ranks(tmp_path / "repeated.py", REPEATED)
+    assert said == ["[0, 1, 2] 1"] * 2  # the launch's group alone
+
+
+def _last_lines_of_two_ranks(script, text: str, *args: str) -> list[str]:
+    """The last line printed by each of two processes (ranks 0 and 1 of one gloo group) running ``text``
+    as ``script`` with ``args``; both must exit 0."""
+    script.write_text(text)
     port = str(testing.free_port())
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script)],
+            [sys.executable, str(script), *args],
             env=subprocess_env(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -169,4 +160,4 @@ def test_each_wait_for_the_main_process_leaves_its_process_group(tmp_path):
     ]
     outputs = [proc.communicate(timeout=120) for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], [err[-2000:] for _, err in outputs]
-    assert [out.strip().splitlines()[-1] for out, _ in outputs] == ["[0, 1, 2] 1"] * 2  # the launch's group alone
+    return [out.strip().splitlines()[-1] for out, _ in outputs]
