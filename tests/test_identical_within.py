@@ -104,14 +104,7 @@ def test_scans_preview_of_a_split_by_whole_speakers_draws_the_speakers_copies_jo
     validation or test rows; scan's preview of the split drew it from metadata alone (4 speakers: enough) and
     said nothing.  It now finds the copies as prepare does and says what prepare then says."""
     home = testing.make_corpus("audiofolder", tmp_path / "home", speakers=4, clips_per_speaker=2, metadata="csv")
-    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    first = {}
-    for row in rows:
-        first.setdefault(row["speaker_id"], row["file_name"])
-    source, *others = first.values()
-    for target in others:
-        shutil.copyfile(home / source, home / target)
+    _one_recording_under_every_speaker(home)
     before = testing.digest(home)
     assert main(["scan", "-q", "--source", f"carehome={home}", "-o", str(tmp_path / "m.jsonl")]) == 0
     said = capsys.readouterr().err
@@ -138,14 +131,7 @@ def test_copies_apart_in_a_corpus_of_ones_own_split_by_speakers_are_not_said_to_
     from bimotion.splits import copies_apart
 
     home = testing.make_corpus("audiofolder", tmp_path / "home", speakers=4, clips_per_speaker=4, metadata="csv")
-    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    first = {}
-    for row in rows:
-        first.setdefault(row["speaker_id"], row["file_name"])
-    source, *others = first.values()
-    for target in others:
-        shutil.copyfile(home / source, home / target)
+    _one_recording_under_every_speaker(home)
     monkeypatch.setattr(bimotion.prepare, "identical_audio", lambda records, **_: [])  # as an older bimotion drew
     out = tmp_path / "out"
     assert main(["prepare", "-q", "--source", f"carehome={home}", "-o", str(out)]) == 0
@@ -213,3 +199,16 @@ def test_scan_decodes_no_audio_of_a_corpus_its_own_split_column_splits(tmp_path,
     said = capsys.readouterr().err
     assert read == [], f"scan decoded {len(read)} clips of a corpus its split column splits"
     assert "without validation or test rows" not in said, said
+
+
+def _one_recording_under_every_speaker(home) -> None:
+    """Copy the first clip of the first speaker of ``home`` (an audiofolder corpus with a metadata.csv) over the
+    first clip of every other speaker: one recording filed under each of them."""
+    with (home / "metadata.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    first = {}
+    for row in rows:
+        first.setdefault(row["speaker_id"], row["file_name"])
+    source, *others = first.values()
+    for target in others:
+        shutil.copyfile(home / source, home / target)
