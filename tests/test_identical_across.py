@@ -152,10 +152,39 @@ def test_scan_says_of_copies_in_another_corpus_and_another_split_what_prepare_wi
     notes = [line for line in capsys.readouterr().err.splitlines() if "carehome and csed share" in line]
     assert main(["prepare", "-q", *sources, "-o", str(tmp_path / "out")]) == 0
     warning = next(line for line in capsys.readouterr().err.splitlines() if "carehome and csed share" in line)
-    assert notes == [f"note: `bimotion prepare` (--protocol paper): {warning.removeprefix('warning: ')}"], notes
+    assert notes == [f"note: `bimotion prepare` (--protocol paper --seed 0): {warning.removeprefix('warning: ')}"], (
+        notes
+    )
     assert testing.digest(home) == before  # the user's folder is only read
     assert main(["scan", "-q", "--source", f"carehome={home}", "-o", str(tmp_path / "alone.jsonl")]) == 0
     assert "share" not in capsys.readouterr().err
+
+
+def test_scan_previews_the_split_of_the_protocol_and_seed_prepare_is_given(tmp_path, capsys):
+    """scan had no --protocol or --seed and said prepare's warning of copies in another corpus and another split
+    as `prepare --protocol paper` (seed 0) draws it: 4 of 8 copies apart, where `prepare --protocol speaker --seed 3`
+    puts 7 apart. scan takes prepare's two flags (same defaults and help), draws the split with them, names them."""
+    from bimotion.cli import build_parser
+
+    def options(command: str) -> list[tuple]:
+        sub = next(a for a in build_parser()._actions if a.dest == "command").choices[command]
+        return [
+            (a.option_strings, a.default, a.choices, a.help) for a in sub._actions if a.dest in ("protocol", "seed")
+        ]
+
+    assert options("scan") == options("prepare") and len(options("scan")) == 2
+    csed, home, _ = _own_corpus_with_csed_copies(tmp_path / "raw")
+    sources = ["--source", f"csed={csed}", "--source", f"carehome={home}"]
+    said = {}
+    for flags in (["--protocol", "speaker", "--seed", "3"], []):
+        assert main(["scan", "-q", *sources, *flags, "-o", str(tmp_path / "m.jsonl")]) == 0
+        notes = [line for line in capsys.readouterr().err.splitlines() if "carehome and csed share" in line]
+        assert main(["prepare", "-q", *sources, *flags, "-o", str(tmp_path / f"out{len(flags)}")]) == 0
+        warning = next(line for line in capsys.readouterr().err.splitlines() if "carehome and csed share" in line)
+        named = " ".join(flags) or "--protocol paper --seed 0"
+        assert notes == [f"note: `bimotion prepare` ({named}): {warning.removeprefix('warning: ')}"], notes
+        said[named] = warning
+    assert said["--protocol speaker --seed 3"] != said["--protocol paper --seed 0"]  # the flags change the draw
 
 
 def test_check_says_copies_within_and_across_corpora_in_the_order_prepare_warns_and_records_them():

@@ -624,6 +624,35 @@ def test_a_split_by_whole_speakers_far_from_its_proportions_is_a_note_with_the_f
     assert "split by whole speakers" not in capsys.readouterr().out
 
 
+def test_scan_previews_a_users_split_under_the_seed_prepare_is_given(tmp_path, capsys):
+    """6 speakers of 9/5/4/3/2/1 clips: `prepare --seed 1` splits them 8/2/14 clips, while scan, which had no
+    --seed, said the seed 0 draw (12/9/3) as prepare's; scan --seed 1 now says prepare's, naming the seed."""
+    import csv
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", speakers=4, clips_per_speaker=6)
+    with (root / "metadata.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    owners = [s for s, n in enumerate([9, 5, 4, 3, 2, 1]) for _ in range(n)]
+    for row, s in zip(rows, owners, strict=True):  # the files stay where they are: only the metadata names them
+        row.update(speaker_id=f"sp{s}", gender=("female", "male")[s % 2])
+    with (root / "metadata.csv").open("w", encoding="utf-8", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        out.writeheader()
+        out.writerows(rows)
+    said = {}
+    for seed in ("0", "1"):
+        scan = ["scan", "-q", "--source", f"carehome={root}", "--seed", seed, "-o", str(tmp_path / "m.jsonl")]
+        assert bimotion_main(scan) == 0
+        note = next(line for line in capsys.readouterr().err.splitlines() if "split by whole speakers" in line)
+        prepare = ["prepare", "-q", "--source", f"carehome={root}", "--seed", seed, "-o", str(tmp_path / seed)]
+        assert bimotion_main(prepare) == 0
+        printed = next(line for line in capsys.readouterr().out.splitlines() if "split by whole speakers" in line)
+        named = "" if seed == "0" else f" (--seed {seed})"
+        assert note == printed.replace("note: ", f"note: `bimotion prepare`{named}: ", 1), (note, printed)
+        said[seed] = note
+    assert "8/2/14 clips" in said["1"] and "12/9/3 clips" in said["0"], said
+
+
 def test_a_mixture_that_adds_no_group_to_a_users_target_is_refused_naming_the_baseline(
     prepared, tmp_path, capsys, monkeypatch
 ):

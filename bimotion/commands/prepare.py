@@ -123,10 +123,24 @@ def add_num_proc_argument(parser, when: str = "") -> None:
     )
 
 
+def add_split_arguments(parser, benchmark: str = "bimotion") -> None:
+    """``--protocol`` and ``--seed``: how ``benchmark``'s prepare draws the splits (its ``--protocol`` help
+    cites its table in the paper); ``scan`` takes them too, to preview that draw."""
+    from bimotion.registry import BUILTIN
+
+    parser.add_argument(
+        "--protocol",
+        choices=("paper", "speaker"),
+        default="paper",
+        help=f"paper: the paper's Table {BUILTIN[benchmark].paper_table} splits; speaker: speaker-independent "
+        "splits (default: paper)",
+    )
+    parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the split draws (default: 0)")
+
+
 def add_output_arguments(parser, benchmark: str = "bimotion") -> None:
     """The output options of ``benchmark``'s prepare (its ``--protocol`` help cites its table in the paper)."""
     from bimotion.data.layout import BYTES_PER_FILE, ROWS_PER_FILE
-    from bimotion.registry import BUILTIN
 
     parser.add_argument(
         "--output",
@@ -136,14 +150,7 @@ def add_output_arguments(parser, benchmark: str = "bimotion") -> None:
         metavar="OUT",
         help="folder to create: it must not exist, unless it is an earlier prepared dataset and --overwrite is given",
     )
-    parser.add_argument(
-        "--protocol",
-        choices=("paper", "speaker"),
-        default="paper",
-        help=f"paper: the paper's Table {BUILTIN[benchmark].paper_table} splits; speaker: speaker-independent "
-        "splits (default: paper)",
-    )
-    parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the split draws (default: 0)")
+    add_split_arguments(parser, benchmark)
     add_num_proc_argument(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace OUT if it is an earlier prepared dataset")
     parser.add_argument(

@@ -7,15 +7,15 @@ Prints a summary (counts by corpus x language x age group x label), the files se
 folder (read / skipped by reason / not audio), and, with --skip-bad, what was skipped and why. A
 scan reads each file's header and measures no clip's level (of a corpus of your own it decodes the
 clips that could be copies of one another, of one rate and duration, its own and those of the
-corpora scanned beside it, to draw its split as `prepare` will and say where `prepare` would put
-copies of one recording in two corpora in different splits, as `prepare` warns; none of one a split
-column splits on every row, unless the corpora beside it hold clips of its rates and durations):
-with --levels it also decodes every clip as `prepare` will (slower: about as long as `prepare`'s
-decoding) and names the clips far quieter than speech (a
-noise floor), counts the hard-clipped ones per label (uneven across labels: a shortcut a model can
-learn) and, as errors or --skip-bad skips, the silent ones and those that do not decode. Every audio
-file below a source folder is read or reported: never dropped silently. The corpus folders are only
-read, never written to.
+corpora scanned beside it, to draw its split as `prepare` will, under the --protocol and --seed
+given (as `prepare` takes them), and say where `prepare` would put copies of one recording in two
+corpora in different splits, as `prepare` warns; none of one a split column splits on every row,
+unless the corpora beside it hold clips of its rates and durations): with --levels it also decodes
+every clip as `prepare` will (slower: about as long as `prepare`'s decoding) and names the clips far
+quieter than speech (a noise floor), counts the hard-clipped ones per label (uneven across labels: a
+shortcut a model can learn) and, as errors or --skip-bad skips, the silent ones and those that do
+not decode. Every audio file below a source folder is read or reported: never dropped silently. The
+corpus folders are only read, never written to.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ HELP = "read raw corpora into a JSON-lines manifest and print counts"
 
 
 def add_arguments(parser) -> None:
-    from .prepare import add_num_proc_argument, path_text
+    from .prepare import add_num_proc_argument, add_split_arguments, path_text
 
     add_source_arguments(parser)
     parser.add_argument(
@@ -52,6 +52,7 @@ def add_arguments(parser) -> None:
         help="also decode every clip as `prepare` will and measure its peak: name the clips far quieter than "
         "speech, count the hard-clipped ones per label, and refuse (or with --skip-bad skip) the silent ones and those that do not decode",
     )
+    add_split_arguments(parser)
     add_num_proc_argument(parser, " (with --levels)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
@@ -101,7 +102,7 @@ def run(args) -> int:
     generated = synthetic_sources(sources, records)
     notes = ([generated_note(generated)] if generated else []) + partial_releases(report, generated)
     own = [name for name in sources if name not in READERS]
-    notes += _prepare_notes(own, records, progress=not args.quiet) + low_rate_notes(records)
+    notes += _prepare_notes(own, records, args.protocol, args.seed, progress=not args.quiet) + low_rate_notes(records)
     for note in notes + levels:
         print(note if note.startswith("note: ") else f"note: {note}", file=sys.stderr)
     return 0
@@ -174,11 +175,14 @@ def low_rate_notes(records: list) -> list[str]:
     ]
 
 
-def _prepare_notes(own: list[str], records: list, *, progress: bool = False) -> list[str]:
+def _prepare_notes(
+    own: list[str], records: list, protocol: str = "paper", seed: int = 0, *, progress: bool = False
+) -> list[str]:
     """What ``prepare`` would refuse of the users' corpora read (their groups now known): a corpus
     name that is also a config name, groups of the other benchmark, a split it cannot draw (no
     speaker_id and no split column); and the groups its split would leave without a split, drawn as
-    ``prepare`` draws it: with the sets of clips whose audio is identical (:func:`loaders.identical.identical_audio`,
+    ``prepare --protocol PROTOCOL --seed SEED`` draws it (the notes name a seed other than 0; the
+    warnings of copies across corpora name both): with the sets of clips whose audio is identical (:func:`loaders.identical.identical_audio`,
     which decodes only the clips of one corpus that could be copies: on the real CSED release, 227 of 652
     clips in 0.55-0.8 s, its headers in 0.1-0.3 s), whose speakers are drawn together as one; and its copies
     that another corpus scanned holds in another split, as prepare warns of them (:func:`_copies_across`)."""
@@ -186,7 +190,7 @@ def _prepare_notes(own: list[str], records: list, *, progress: bool = False) -> 
     from loaders import SOURCES
 
     notes = []
-    identical, across = _copies_across(own, records, progress=progress) if own else ([], [])
+    identical, across = _copies_across(own, records, protocol, seed, progress=progress) if own else ([], [])
     for name in own:
         source = SOURCES[name]
         home = next((b for b in BUILTIN.values() if set(source.groups) & set(b.groups)), BUILTIN["bimotion"])
@@ -204,18 +208,21 @@ def _prepare_notes(own: list[str], records: list, *, progress: bool = False) -> 
             parts.setdefault(bench, set()).add(group)
         for bench, groups in sorted(parts.items(), key=lambda item: item[0] != home.name):
             part = name if bench == home.name else f"{name}_{min(g.partition('_')[0] for g in groups)}"
-            said = _split_notes(bench, part, [r for r in rows if r.group in groups], identical)
+            said = _split_notes(bench, part, [r for r in rows if r.group in groups], identical, seed)
             notes += [f"once the rows are moved, {note}" for note in said] if len(parts) > 1 else said
-        notes += [f"`{home.name} prepare` (--protocol paper): {line}" for key, line in across if name in key.split("+")]
+        flags = f"--protocol {protocol} --seed {seed}"
+        notes += [f"`{home.name} prepare` ({flags}): {line}" for key, line in across if name in key.split("+")]
     return list(dict.fromkeys(notes))
 
 
-def _copies_across(own: list[str], records: list, *, progress: bool = False) -> tuple[list, list[tuple[str, str]]]:
+def _copies_across(
+    own: list[str], records: list, protocol: str = "paper", seed: int = 0, *, progress: bool = False
+) -> tuple[list, list[tuple[str, str]]]:
     """The sets of identical clips (:func:`loaders.identical.identical_audio`) of the users' corpora ``own``
     and of the other corpora that hold clips of the same rate and duration as theirs (read whole: their own
     copies move their split; with no such corpus, only those of ``own`` split by whole speakers: a split column
     splits as given, so a corpus split by one on every row is not decoded), and prepare's warnings (:func:`bimotion.prepare.info.split_apart_lines`, as
-    ``prepare --protocol paper`` draws the splits) on the sets that span corpora and lie in different splits."""
+    ``prepare --protocol PROTOCOL --seed SEED`` draws the splits) on the sets that span corpora and lie in different splits."""
     import warnings
 
     from bimotion import splits
@@ -234,26 +241,29 @@ def _copies_across(own: list[str], records: list, *, progress: bool = False) -> 
     try:
         with warnings.catch_warnings():  # of the users' corpora, _split_notes's draw says them once
             warnings.simplefilter("ignore")
-            split_of = splits.assign_splits(rows, "paper", identical=identical)
+            split_of = splits.assign_splits(rows, protocol, seed=seed, identical=identical)
     except ValueError:  # a split prepare cannot draw: _split_notes says why
         return identical, []
     summary = identical_summary(rows, identical, split_of, stored={r.id for r in rows})
     return identical, [(key, line) for key, line in split_apart_lines(summary, split_of) if "+" in key]
 
 
-def _split_notes(benchmark: str, name: str, records: list, identical: list[tuple[str, ...]]) -> list[str]:
-    """The split ``prepare`` would draw for the user's corpus ``name`` (the same under either protocol,
-    from its metadata and the sets of its clips whose audio is ``identical``): why it cannot, or the
-    groups it would leave without a split, and why."""
+def _split_notes(
+    benchmark: str, name: str, records: list, identical: list[tuple[str, ...]], seed: int = 0
+) -> list[str]:
+    """The split ``prepare --seed SEED`` would draw for the user's corpus ``name`` (the same under either
+    protocol, from its metadata and the sets of its clips whose audio is ``identical``): why it cannot, or
+    the groups it would leave without a split, and why; a seed other than 0 is named."""
     from bimotion import splits
     from bimotion.registry import SPLITS
 
     if not records:
         return []
     try:
-        split_of = splits.assign_splits(records, "speaker", identical=identical)
+        split_of = splits.assign_splits(records, "speaker", seed=seed, identical=identical)
     except ValueError as err:
         return [f"`{benchmark} prepare` would refuse {name}: {err}"]
+    command = f"`{benchmark} prepare`" + (f" (--seed {seed})" if seed else "")
     notes = []
     for group in sorted({r.group for r in records}):
         rows = [r for r in records if r.group == group]
@@ -262,7 +272,7 @@ def _split_notes(benchmark: str, name: str, records: list, identical: list[tuple
             split_rows = {s: [r for r in rows if split_of[r.id] == s] for s in SPLITS}
             speakers = {s: len({r.speaker_id for r in split_rows[s]}) for s in SPLITS}
             shares = splits.user_split_note(name, group, {s: len(v) for s, v in split_rows.items()}, speakers)
-            notes += [f"`{benchmark} prepare`: {shares}"] if shares else []
+            notes += [f"{command}: {shares}"] if shares else []
         if empty:
             speakers = len({r.speaker_id for r in rows})
             ids = {r.id for r in rows}
@@ -276,7 +286,7 @@ def _split_notes(benchmark: str, name: str, records: list, identical: list[tuple
                 else f"{speakers} speaker{'s' if speakers > 1 else ''}: too few to fill every split by whole speakers"
             )
             notes.append(
-                f"`{benchmark} prepare` would leave {name}'s group {group} without {' or '.join(empty)} rows ({why}); "
+                f"{command} would leave {name}'s group {group} without {' or '.join(empty)} rows ({why}); "
                 "training on it would need other groups for those splits"
             )
     return notes
