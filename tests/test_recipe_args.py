@@ -959,14 +959,67 @@ def test_infer_takes_a_files_tf32_on_a_machine_without_tf32_and_refuses_it_typed
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "Traceback" not in err, err
     assert err.splitlines()[-1].endswith(f"error: {TF32_REFUSED}"), err
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a CUDA GPU's: left to transformers' check
+    _gpus(monkeypatch, ("NVIDIA A100-SXM4-40GB", (8, 0)))  # an Ampere GPU's: kept, TF32 runs there
     assert "tf32" not in infer.file_ignored()
 
 
-TF32_REFUSED = (
-    "--tf32 turns on TF32 matmuls, which need an NVIDIA Ampere or newer GPU with CUDA, and this machine has none: "
-    "leave --tf32 out (or give --tf32 false)"
+TF32_NEEDS = (
+    "--tf32 turns on TF32 matmuls, which need an NVIDIA Ampere or newer GPU (compute capability 8.0 or higher) "
 )
+TF32_REFUSED = f"{TF32_NEEDS}with CUDA, and this machine has none: leave --tf32 out (or give --tf32 false)"
+
+
+def _gpus(monkeypatch, *gpus: tuple[str, tuple[int, int]]) -> None:
+    """This machine's CUDA GPUs as torch sees them, on any machine: ``(name, compute capability)`` each."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.version, "cuda", "12.4")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: len(gpus))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=None: gpus[i][0])
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda i=None: gpus[i][1])
+
+
+def test_a_files_tf32_on_a_gpu_older_than_ampere_is_read_as_false_by_infer_and_refused_by_train_in_our_words(
+    paths, tmp_path, capsys, monkeypatch
+):
+    """On a CUDA GPU older than Ampere (a Colab T4: compute capability 7.5), a GPU training's arguments file
+    with `tf32: true` still got transformers' "--tf32 requires Ampere or a newer GPU arch, cuda>=11 and
+    torch>=1.7" from infer.py, where a CPU machine reads it as false; train.py gave the same line. infer.py now
+    reads it as false there too; typed, and in train.py's file, it is refused in our words, naming the GPU."""
+    import yaml
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import parse_arguments
+    from bimotion.training.training_args import SERTrainingArguments
+
+    _gpus(monkeypatch, ("Tesla T4", (7, 5)))
+    infer = recipe("infer")
+    values = {"model": paths["tiny"], "bimotion": paths["data"], "tf32": True, "use_cpu": True}  # no CUDA set up
+    (tmp_path / "args.yaml").write_text(yaml.safe_dump(values))
+    assert "tf32" in infer.file_ignored()
+    _, _, training_args, *_ = parse_arguments(
+        HfArgumentParser(infer.ARGUMENTS), [str(tmp_path / "args.yaml")], file_only=infer.file_only(),
+        file_ignored=infer.file_ignored(),
+    )  # fmt: skip
+    assert training_args.tf32 is False
+    older = "this machine's GPU (Tesla T4: compute capability 7.5) is older"
+    refused = f"{TF32_NEEDS}with CUDA, and {older}: leave --tf32 out (or give --tf32 false)"
+    with pytest.raises(ValueError) as err:  # typed: infer.py's parse raises it before choosing a device
+        SERTrainingArguments(output_dir=str(tmp_path / "out"), tf32=True)
+    assert str(err.value) == refused
+    train = {"model_name_or_path": paths["tiny"], "bimotion": paths["data"], "train_configs": ["zho_eld"], "tf32": True}
+    (tmp_path / "train.yaml").write_text(yaml.safe_dump({**train, "output_dir": str(tmp_path / "out")}))
+    with pytest.raises(SystemExit) as exit_:
+        recipe("train").main([str(tmp_path / "train.yaml")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err and err.splitlines()[-1].endswith(f"error: {refused}"), err
+    from bimotion.training.training_args import tf32_missing
+
+    _gpus(monkeypatch, ("Tesla V100-SXM2-16GB", (7, 0)), ("Tesla V100-SXM2-16GB", (7, 0)))
+    assert tf32_missing() == "this machine's 2 GPUs (Tesla V100-SXM2-16GB: compute capability 7.0) are older"
+    _gpus(monkeypatch, ("Tesla T4", (7, 5)), ("NVIDIA A100-SXM4-40GB", (8, 0)))  # left to transformers' own check
+    assert tf32_missing() is None  # of the process's device, once chosen
 
 
 @pytest.mark.parametrize("typed", ["1", "yes", "True"])

@@ -85,10 +85,11 @@ class SERTrainingArguments(TrainingArguments):
                 "--enable_jit_checkpoint replaces bimotion's own save at SIGTERM (after the step under way, on "
                 "every process at the same step, resumed as an uninterrupted run): leave it out"
             )
-        if self.tf32 and without_tf32():  # transformers' own line names neither the value nor the fix
+        missing = tf32_missing() if self.tf32 else None  # transformers' own line names neither the value nor the fix
+        if missing:
             raise ValueError(
-                "--tf32 turns on TF32 matmuls, which need an NVIDIA Ampere or newer GPU with CUDA, and this machine "
-                "has none: leave --tf32 out (or give --tf32 false)"
+                "--tf32 turns on TF32 matmuls, which need an NVIDIA Ampere or newer GPU (compute capability 8.0 or "
+                f"higher) with CUDA, and {missing}: leave --tf32 out (or give --tf32 false)"
             )
         # never left to the Hub's default (public): private unless asked otherwise
         self.hub_private_repo = not self.public and self.hub_private_repo is not False
@@ -108,12 +109,30 @@ def _without_secrets(state: dict) -> dict:
 
 
 def without_tf32() -> bool:
-    """Whether this machine has no GPU that runs TF32 (transformers' ``is_torch_tf32_available``), asked
-    without setting up CUDA before the process's device is chosen: a machine with a CUDA GPU is left to
-    transformers' own check, made after that (so a GPU older than Ampere still gets its line)."""
+    """Whether this machine has no GPU that runs TF32 (:func:`tf32_missing`)."""
+    return tf32_missing() is not None
+
+
+def tf32_missing() -> str | None:
+    """Why this machine runs no TF32 matmuls, in words that follow "and", or None where it can: as transformers'
+    ``is_torch_tf32_available`` tests it (5.x: a CUDA build of torch, a GPU of compute capability 8.0 or higher),
+    asked of every visible GPU, not of the current one, which is cached there and not chosen yet (a launcher
+    picks each process's): a T4 or V100 (7.5, 7.0) was left to transformers' refusal, a flag ``--tf32`` the
+    user of an arguments file never typed.  A machine with an Ampere GPU beside older ones is left to
+    transformers' check of the process's own device.  Without CUDA: transformers' answer (another
+    accelerator's); on a CUDA GPU it reads their capabilities, which sets up CUDA (no device is chosen)."""
     import torch
 
-    return not torch.cuda.is_available() and not is_torch_tf32_available()
+    if not torch.cuda.is_available():
+        return None if is_torch_tf32_available() else "this machine has none"
+    if torch.version.cuda is None:  # a ROCm build: transformers refuses TF32 there
+        return "this machine's torch is not a CUDA build (ROCm)"
+    count = torch.cuda.device_count()
+    gpus = {torch.cuda.get_device_name(i): torch.cuda.get_device_capability(i) for i in range(count)}
+    if not gpus or any(major >= 8 for major, _ in gpus.values()):
+        return None
+    named = ", ".join(f"{name}: compute capability {major}.{minor}" for name, (major, minor) in gpus.items())
+    return f"this machine's {count} GPUs ({named}) are older" if count > 1 else f"this machine's GPU ({named}) is older"
 
 
 OWN_ATTRIBUTES = ("output_dir_given",)  # set by SERTrainingArguments.__post_init__, not TrainingArguments'
