@@ -119,6 +119,30 @@ def discard_checkpoints(run_dir: str | os.PathLike) -> list[str]:
     return removed
 
 
+class ForeignCard(ValueError):
+    """The output folder holds a README.md that is not a model card bimotion wrote: the run's card would replace it."""
+
+
+def card_replaceable(run_dir: Path) -> bool:
+    """Whether the run's model card may replace (or a discarded run remove) ``run_dir``'s README.md:
+    there is none, or it is a model card bimotion wrote (:func:`.model_card.is_model_card`)."""
+    from .model_card import is_model_card
+
+    card = run_dir / CARD_FILE
+    return not card.exists() or is_model_card(card)
+
+
+def check_card_replaceable(run_dir: str | os.PathLike) -> None:
+    """Refuse, before anything is trained, an output folder whose README.md the run's model card would
+    replace at its end (:func:`card_replaceable`): :class:`ForeignCard` naming the file and the fix."""
+    run_dir = Path(run_dir)
+    if not card_replaceable(run_dir):
+        raise ForeignCard(
+            f"{run_dir / CARD_FILE} is not a model card bimotion wrote (its metadata has no `bimotion` tag), and the "
+            f"run writes its model card there when it ends: move that file out of {run_dir}, or use another --output_dir"
+        )
+
+
 def discard_run(run_dir: str | os.PathLike) -> list[str]:
     """Remove what a previous run left in ``run_dir`` that a new one could resume or be mistaken for:
     its checkpoints, scores and identity, and what a finished run writes beside its model once it is scored
@@ -138,7 +162,9 @@ def discard_run(run_dir: str | os.PathLike) -> list[str]:
         figure.name,
         figure.with_suffix(".svg").name,
     ):
-        if (run_dir / name).is_file():
+        if name == CARD_FILE and not card_replaceable(run_dir):
+            log.warning("--overwrite_output_dir: kept %s: it is not a model card bimotion wrote", run_dir / name)
+        elif (run_dir / name).is_file():
             (run_dir / name).unlink()
             removed.append(name)
     if removed:

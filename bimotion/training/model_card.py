@@ -234,6 +234,20 @@ def interval_text(test: dict) -> str:
 
 
 CARD_DIGEST = "card_sha256"  # scores.json's record of the card bimotion wrote: an edited one is the user's
+CARD_TAG = "bimotion"  # among the tags of every model card bimotion writes (:func:`card_data`): :func:`is_model_card`
+
+
+def is_model_card(path) -> bool:
+    """Whether the file at ``path`` is a model card bimotion wrote: its YAML metadata's tags hold :data:`CARD_TAG`
+    (False for any other file, or one that cannot be read as a card)."""
+    import yaml
+    from huggingface_hub.repocard import metadata_load
+
+    try:
+        tags = (metadata_load(path) or {}).get("tags")
+    except (OSError, ValueError, yaml.YAMLError):  # unreadable, not UTF-8 (a ValueError), no mapping or no YAML
+        return False
+    return isinstance(tags, list) and CARD_TAG in tags
 
 
 def card_digest(text: str) -> str:
@@ -363,7 +377,7 @@ def card_data(summary: dict, facts: CardFacts | None = None):
             "multi-label",
             *(["elderly"] if any(Group.parse(g).age_group == "eld" for g in groups) else []),
             *(["cross-lingual"] if len(_languages(groups)) > 1 else []),
-            "bimotion",
+            CARD_TAG,
             *(["synthetic"] if facts.synthetic else []),
         ],
         base_model=base_model_of(summary),

@@ -17,6 +17,8 @@ from loaders.errors import DamagedFileError
 from .args import RunArguments, SERTrainingArguments, check_datasets, cpu_only_distributed, split_list
 from .bootstrap import INTERVAL_SAMPLES
 from .checkpoints import (
+    ForeignCard,
+    check_card_replaceable,
     discard_run,
     how_to_continue,
     last_checkpoint,
@@ -143,6 +145,7 @@ def train(
     # a folder that is not there is named now, not as a Hub dataset that cannot be reached
     check_datasets(spec.data.datasets, cache_dir=spec.data.dataset_cache_dir)
     training_args = training_args or training_arguments(spec)
+    check_card_replaceable(training_args.output_dir)  # now, not when the run's card replaces it hours later
     with command_scope(command), exclusive_output(Path(training_args.output_dir), training_args.process_index):
         return _train(spec, training_args)
 
@@ -256,7 +259,7 @@ def train_and_report(
     """A training recipe's run after its arguments are checked: :func:`train` (naming ``command``), then
     (main process) where the outputs are, ``heading`` and the per-group scores with their chance levels (``target``
     starred).  Returns the exit code: 1 when only the upload failed (the model is saved), 2 when another run holds
-    the output folder, its checkpoints are another run's, the checkpoint given was not saved whole, a data or model file
+    the output folder, its checkpoints are another run's, its README.md is not a model card bimotion wrote, the checkpoint given was not saved whole, a data or model file
     or the folder's run_identity.json is damaged or memory ran out (:func:`~bimotion.memory.said_out_of_memory`),
     130 on Ctrl-C and 143 on SIGTERM (Slurm's time limit: a checkpoint is saved after the step under way, the last one too; once training is done, the scoring
     stops at a batch; the closing line then names the sets not scored), each saying how to continue from the last
@@ -273,7 +276,7 @@ def train_and_report(
     except HubError as err:  # trained and saved; only the upload failed
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except (OutputLockedError, RunMismatch, IncompleteCheckpoint, DamagedFileError) as err:
+    except (OutputLockedError, RunMismatch, IncompleteCheckpoint, ForeignCard, DamagedFileError) as err:
         # a damaged file: named by the process it met
         if training_args.process_index == 0 or isinstance(err, DamagedFileError):
             print(f"error: {err}", file=sys.stderr)
