@@ -357,26 +357,39 @@ def with_callback(monkeypatch, callback) -> None:
 
 
 @contextlib.contextmanager
-def local_hubs(answers: dict[str, int], asked: list[str] | None = None):
+def local_hubs(answers: dict[str, int | dict[str, int | bytes]], asked: list[str] | None = None):
     """``{name: endpoint}`` of stand-in Hubs on this machine, for as long as the ``with`` lasts: a local
     HTTP server per ``answers`` entry answering every request with its status (404: the Hub says there is
-    no such file; 403: it refuses), appending each path asked to ``asked``; and ``"refused"``, a port
+    no such file; 403: it refuses), or, for an entry ``{end of a path: answer}``, a request whose path ends
+    so with that answer (a status, or bytes: served as the Hub serves a file, with the ETag and commit a
+    download needs) and any other with 404; appending each path asked to ``asked``; and ``"refused"``, a port
     bound and never listening (connection refused, as without network), at once and without network.  What
     :mod:`bimotion.hub` remembers of them as not answering is forgotten after (the ports are reused)."""
+    import hashlib
     import http.server
     import socket
     import threading
 
     from bimotion import hub
 
-    def answering(code: int):
+    def answering(code: int | dict[str, int | bytes]):
         class Answer(http.server.BaseHTTPRequestHandler):
             def do_HEAD(self):
                 if asked is not None:
                     asked.append(self.path)
-                self.send_response(code)
-                self.send_header("Content-Length", "0")
+                path = self.path.partition("?")[0]
+                answer = (
+                    code if isinstance(code, int) else next((a for end, a in code.items() if path.endswith(end)), 404)
+                )
+                body = answer if isinstance(answer, bytes) else b""
+                self.send_response(200 if isinstance(answer, bytes) else answer)
+                if isinstance(answer, bytes):
+                    self.send_header("ETag", f'"{hashlib.sha256(body).hexdigest()}"')
+                    self.send_header("X-Repo-Commit", "0" * 40)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if self.command == "GET":
+                    self.wfile.write(body)
 
             do_GET = do_POST = do_HEAD  # POST: an upload's requests (create_repo, the commit)
 

@@ -20,15 +20,16 @@ from bimotion.hub import HubUnreachableError
 
 @pytest.fixture
 def endpoints(monkeypatch, tmp_path):
-    """Puts the Hub at ``"refused"`` (a closed local port) or ``"absent"`` (a local server answering 404);
-    an empty Hub cache."""
+    """Puts the Hub at ``"refused"`` (a closed local port), ``"absent"`` (a local server answering 404) or
+    ``"manifest only"`` (one serving me/ser's train_manifest.txt, naming ``csed/a``, and 404 to all else); an
+    empty Hub cache."""
 
     sleep = time.sleep  # huggingface_hub's retries back off for ~30 s: not slept here
     monkeypatch.setattr(time, "sleep", lambda seconds: None if seconds >= 1 else sleep(seconds))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    with local_hubs({"absent": 404}) as urls:
+    with local_hubs({"absent": 404, "manifest only": {"/me/ser/resolve/main/train_manifest.txt": b"csed/a\n"}}) as urls:
         yield lambda name: at(monkeypatch, urls[name])
 
 
@@ -182,3 +183,20 @@ def test_predict_says_a_hub_models_training_audio_could_not_be_fetched_not_that_
     assert names == ["a.wav"] and len(notes) == 1
     assert "Matched by name only" in notes[0] and "as models trained before bimotion wrote one" not in notes[0]
     assert "the audio was not compared: could not reach the Hub to read train_audio.txt of me/ser: " in notes[0]
+
+
+def test_predict_says_a_hub_model_the_hub_answers_has_no_training_audio_has_none_and_matches_by_name(endpoints):
+    """A Hub model whose train_manifest.txt the Hub serves and whose train_audio.txt it answers with 404 (trained
+    before bimotion recorded its training audio): predict matches the input files by name, and its note says the
+    model has no train_audio.txt, not that one could not be fetched."""
+    from bimotion.predict.audio import AudioSource
+    from bimotion.predict.model import training_notes
+    from bimotion.training.outputs import trained_audio, training_manifest
+
+    endpoints("manifest only")
+    assert training_manifest("me/ser") == frozenset({"csed/a"}) and trained_audio("me/ser") is None
+    names, notes = training_notes("me/ser", [AudioSource(Path("clips/a.wav"), "a.wav", None)])
+    assert names == ["a.wav"] and len(notes) == 1
+    assert "Matched by name only" in notes[0]
+    assert "it has no train_audio.txt of its training audio, as models trained before bimotion wrote one" in notes[0]
+    assert "could not" not in notes[0] and "not compared" not in notes[0]
