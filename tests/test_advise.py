@@ -955,7 +955,7 @@ def test_models_at_chance_at_the_threshold_that_rank_the_labels_above_chance_are
     33.3% in its metrics file.  The real probe run's predictions (the fixture's probe learns nothing), made those
     of a model that ranks each clip's label first but puts every label over 0.5, are scored again by the grid;
     the verdict now says both readings, with the metrics files' numbers."""
-    from bimotion.grid.runner import load_npz
+    from bimotion.grid.saved import load_npz
     from loaders.files import save_npz
 
     argv, out, _ = probe_advice

@@ -8,7 +8,7 @@ import pytest
 from conftest import QUICK_TRAINING
 
 from bimotion.grid import prepare_fixtures, run_grid
-from bimotion.grid.runner import SCORED_IN, load_npz
+from bimotion.grid.saved import SCORED_IN, load_npz
 from loaders.files import save_npz
 
 TRAINING = QUICK_TRAINING

@@ -30,21 +30,8 @@ from .heard import heard_counts, mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name
 from .report import GridResult, write_reports
+from .saved import SCORED_IN, concat_predictions, load_npz
 from .scoring import CellResult, chance_of_test, entry_of_test, summarize
-
-SCORED_IN = "scoring_dtype"  # the key of a saved prediction file recording the dtype it was scored in
-
-
-def load_npz(path: Path) -> dict:
-    """Predictions saved by :func:`loaders.files.save_npz`."""
-    with np.load(path) as data:
-        return {k: data[k] for k in data.files}
-
-
-def concat_predictions(parts: list[dict]) -> dict:
-    """Several shards' predictions as one, in order (the arrays every part has: a shard predicted
-    by an older version has no ``speaker``, and the bootstrap then resamples clips)."""
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if all(k in p for p in parts)}
 
 
 class Grid:

@@ -1,0 +1,23 @@
+"""A grid's saved test predictions (``predictions/<model>/seed<k>/<shard>.npz``): read back, joined over
+shards, and the dtype each was scored in (:data:`SCORED_IN`), which :class:`~bimotion.grid.runner.Grid`
+writes and checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+SCORED_IN = "scoring_dtype"  # the key of a saved prediction file recording the dtype it was scored in
+
+
+def load_npz(path: Path) -> dict:
+    """Predictions saved by :func:`loaders.files.save_npz`."""
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def concat_predictions(parts: list[dict]) -> dict:
+    """Several shards' predictions as one, in order (the arrays every part has: a shard predicted
+    by an older version has no ``speaker``, and the bootstrap then resamples clips)."""
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if all(k in p for p in parts)}
