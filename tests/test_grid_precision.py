@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from conftest import QUICK_TRAINING
@@ -43,3 +45,45 @@ def test_a_prediction_file_scored_in_another_dtype_is_predicted_again_and_one_wi
     assert str(np.load(other)[SCORED_IN]) == "float32"
     assert older.stat().st_mtime_ns == older_mtime and SCORED_IN not in np.load(older).files  # read back as it was
     assert again.matrix == first.matrix  # float32 both times: the same numbers
+
+
+def _metrics_and_figure(out):
+    (metrics,) = (out / "metrics").rglob("seed0.json")
+    return metrics, metrics.with_suffix(".confusion.png")
+
+
+def test_the_worker_writing_the_tables_scores_again_a_unit_it_predicts_again(data_dirs, tmp_path):
+    """The tables' worker re-predicts a unit of another shard whose files record another dtype (scored on a GPU
+    before, on a CPU now): that unit's metrics file and confusion figure are written again from them, not left
+    describing the old predictions beside tables of the new."""
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)  # one unit, shard 0/2's
+    files = sorted((out / "predictions").rglob("*.npz"))
+    for f in files:
+        save_npz(f, {**load_npz(f), SCORED_IN: np.array("bfloat16")})  # as scored on a GPU before
+    metrics, figure = _metrics_and_figure(out)
+    before = metrics.stat().st_mtime_ns, figure.stat().st_mtime_ns
+
+    said = []
+    run_grid(CONFIG, data_dirs, out, log=said.append, shard=(1, 2))  # nothing of its own: only the tables
+    assert len([s for s in said if "predicting it again" in s]) == len(files)  # once each, not again for the tables
+    (line,) = [s for s in said if "scoring it again" in s]
+    assert "zho_eld seed 0" in line and "bfloat16" in line and "float32" in line
+    assert metrics.stat().st_mtime_ns != before[0] and figure.stat().st_mtime_ns != before[1]
+    assert json.loads(metrics.read_text())[SCORED_IN] == "float32"
+
+
+def test_a_metrics_file_of_other_predictions_than_the_saved_ones_is_written_again(data_dirs, tmp_path):
+    """A run stopped between predicting a unit again and writing its metrics left a metrics file of the old
+    predictions (its record says which dtype): the tables' worker writes it again."""
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    metrics, _ = _metrics_and_figure(out)
+    assert json.loads(metrics.read_text())[SCORED_IN] == "float32"
+    metrics.write_text(json.dumps({**json.loads(metrics.read_text()), SCORED_IN: "bfloat16"}))
+
+    said = []
+    run_grid(CONFIG, data_dirs, out, log=said.append, shard=(1, 2))
+    assert [s for s in said if "predicting it again" in s] == []  # the predictions are this machine's dtype
+    assert len([s for s in said if "scoring it again" in s]) == 1
+    assert json.loads(metrics.read_text())[SCORED_IN] == "float32"

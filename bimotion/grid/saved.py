@@ -21,3 +21,13 @@ def concat_predictions(parts: list[dict]) -> dict:
     """Several shards' predictions as one, in order (the arrays every part has: a shard predicted
     by an older version has no ``speaker``, and the bootstrap then resamples clips)."""
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if all(k in p for p in parts)}
+
+
+def scored_in(paths: list[Path]) -> str | None:
+    """The dtype every one of the saved prediction files ``paths`` records it was scored in (:data:`SCORED_IN`);
+    None where any records none (a grid's before the record) or they record different ones."""
+    recorded = set()
+    for path in paths:
+        with np.load(path) as data:
+            recorded.add(str(data[SCORED_IN]) if SCORED_IN in data.files else None)
+    return recorded.pop() if len(recorded) == 1 else None

@@ -10,6 +10,7 @@ from loaders.tables import counted
 from ..signals import stopped_during
 from .claims import Claim, describe, in_shard, read_claim
 from .plan import PlannedModel
+from .saved import SCORED_IN, scored_in
 
 
 def unit_name(model: PlannedModel, seed: int) -> str:
@@ -155,6 +156,44 @@ def report_once(grid):
         grid.log(f"[grid] every model is finished; {describe(claim)} is writing the tables")
         return None
     try:
+        rescore_stale(grid)
         return grid.report()
     finally:
         claim.release()
+
+
+def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
+    """Why a finished unit's metrics file (and confusion figure) would describe other predictions than the
+    tables read, or None: its prediction files record another dtype than this machine scores in
+    (:meth:`~bimotion.grid.runner.Grid.scoring_dtype`; the tables predict them again), as where another
+    worker scored it on a CPU and this one writes the tables on a GPU; or its metrics file records another
+    dtype than its predictions (a run stopped between predicting it again and writing its metrics)."""
+    import json
+
+    files = [grid.prediction_file(model, seed, s) for s in grid.plan.test_shards]
+    now, saved = grid.scoring_dtype(model, seed), scored_in(files)
+    other = sorted({scored_in([f]) for f in files} - {None, now}) if now is not None else []
+    if other:
+        return f"its predictions were scored in {', '.join(other)}, scoring is now in {now}"
+    try:
+        scored = json.loads(grid.metrics_file(model, seed).read_text()).get(SCORED_IN)
+    except (OSError, ValueError):
+        scored = None  # read by the tables as it is (it was written whole: write_text_atomic)
+    if scored is not None and saved is not None and scored != saved:
+        return f"its metrics file was computed from predictions in {scored}, its predictions are in {saved}"
+    return None
+
+
+def rescore_stale(grid) -> None:
+    """Before the tables: every unit whose metrics file would describe other predictions than the tables
+    read (:func:`stale_metrics`; another worker's, or a stopped run's) scored again (predicted again where
+    needed, its metrics file and confusion figure written again), each said in the log.  Rank 0 alone (the
+    tables' worker): the model is finished, nothing trains."""
+    for model, seed in units(grid):
+        if why := stale_metrics(grid, model, seed):
+            grid.log(f"[grid] {model.name} seed {seed}: {why}: scoring it again before the tables")
+            with stopped_during(unit_words(grid, model, seed)):
+                metrics = grid.score_model(model, seed)
+            grid.log(
+                f"[grid] {model.name} seed {seed} scored again: {scored_line(metrics['tests'], grid.config.metric)}"
+            )
