@@ -87,3 +87,32 @@ def test_a_metrics_file_of_other_predictions_than_the_saved_ones_is_written_agai
     assert [s for s in said if "predicting it again" in s] == []  # the predictions are this machine's dtype
     assert len([s for s in said if "scoring it again" in s]) == 1
     assert json.loads(metrics.read_text())[SCORED_IN] == "float32"
+
+
+def test_the_note_of_a_model_whose_training_precision_is_unknown_goes_to_the_grids_log(
+    data_dirs, tmp_path, monkeypatch, capsys
+):
+    """On a GPU (faked: scoring's autocast device type), a model whose scores.json cannot be read is scored in
+    bfloat16 with a note (:func:`bimotion.training.inference.precision_note`); in a grid it is a line of the
+    grid's log (``log``, the demo's grid.log), not stderr beside it."""
+    import shutil
+
+    from bimotion.training import inference
+
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    (scores,) = (out / "models").rglob("scores.json")
+    scores.write_text('{"hyperparameters": {"precision": "fp16"')  # cut short: damaged
+    shutil.rmtree(out / "predictions")  # to predict them again
+    monkeypatch.setattr(inference, "autocast_device_type", lambda device: "cuda")  # autocast on a CPU: disabled
+    capsys.readouterr()
+
+    said = []
+    run_grid(CONFIG, data_dirs, out, log=said.append)
+    notes = [s for s in said if "the precision the model trained in is not known" in s]
+    assert notes == [
+        f"[grid] note: the precision the model trained in is not known ({scores} could not be read): scored on the "
+        "GPU in bfloat16, as a model whose training is not recorded"
+    ]
+    assert "the precision the model trained in" not in capsys.readouterr().err
+    assert {str(np.load(f)[SCORED_IN]) for f in (out / "predictions").rglob("*.npz")} == {"bfloat16"}

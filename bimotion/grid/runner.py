@@ -164,7 +164,10 @@ class Grid:
             data, rows = self.test_data()
             model_dir = model_dir or self.train_or_reuse(model, seed)
             wanted = [i for s in missing for i in rows[s]]
-            pred = backend_predict(self.config, self.sources, model_dir, data.select(wanted), missing)
+            pred = backend_predict(
+                self.config, self.sources, model_dir, data.select(wanted), missing,
+                say=lambda line: self.log(f"[grid] {line}"),  # its note (precision_note) in the grid's log
+            )  # fmt: skip
             dtype = self.scoring_dtype(model, seed, model_dir)
             start = 0
             for shard in missing:

@@ -311,21 +311,21 @@ def backend_trainer(config, sources: dict):
 
 def predict_model(
     model_dir, dataset, *, sources: dict, shards: list[Shard], split: str = "test", batch_size: int = 8,
-    features: bool = False,
+    features: bool = False, say=None,
 ) -> dict:  # fmt: skip
     """Predictions (and with ``features`` the input of the last linear layer) of any saved model on
     ``dataset`` (rows of ``shards``' ``split``): :func:`predict_probe` for a probe folder, else
-    :func:`bimotion.training.inference.predict`."""
+    :func:`bimotion.training.inference.predict` (``say``: where its note goes, default stderr)."""
     if is_probe(model_dir):
         return predict_probe(model_dir, dataset, sources=sources, shards=shards, split=split, features=features)
     from bimotion.training.inference import predict
 
-    return predict(model_dir, dataset, batch_size=batch_size, features=features)
+    return predict(model_dir, dataset, batch_size=batch_size, features=features, say=say)
 
 
-def backend_predict(config, sources: dict, model_dir, dataset, shards: list[Shard]) -> dict:
-    """Test predictions of a grid model (:func:`predict_model`)."""
-    return predict_model(model_dir, dataset, sources=sources, shards=shards, batch_size=config.eval_batch_size)
+def backend_predict(config, sources: dict, model_dir, dataset, shards: list[Shard], say=None) -> dict:
+    """Test predictions of a grid model (:func:`predict_model`; ``say``: where a note goes, the grid's log)."""
+    return predict_model(model_dir, dataset, sources=sources, shards=shards, batch_size=config.eval_batch_size, say=say)
 
 
 def backend_settings(config) -> dict:

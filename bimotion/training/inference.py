@@ -219,6 +219,7 @@ def predict(
     progress: bool = True,
     pad_to_multiple_of: int | None = None,
     device: str | None = None,
+    say=None,
 ) -> dict:
     """``{"id", "corpus", "group", "speaker", "labels", "label_mask", "logits"}`` (and with ``features`` the
     pooled input of the last linear layer) for every row of a dataset from
@@ -226,7 +227,8 @@ def predict(
     first in batches of ``batch_size``, each clip's scores as if alone (:func:`clip_logits`; masked
     batches padded to ``pad_to_multiple_of`` samples, default :data:`PAD_MULTIPLE_S`); on a GPU in the
     precision the model trained in (:func:`scoring_precision`).  ``device``: where it scores (default: :func:`scoring_device`, ``cuda`` where a GPU
-    is available, each launched process on its own, else the CPU; as :func:`bimotion.predict.load_predictor`)."""
+    is available, each launched process on its own, else the CPU; as :func:`bimotion.predict.load_predictor`).
+    ``say``: where its :func:`precision_note` goes, one line (``note: ...``; default: stderr; the grid's log)."""
     from tqdm.auto import tqdm
 
     from bimotion.console import bar_disabled
@@ -241,7 +243,7 @@ def predict(
     trained = scores.precision  # the precision its training's own scores came in
     device = scoring_device(device)
     if note := precision_note(autocast_device_type(device), scores.state, scores.where):
-        print(f"note: {note}", file=sys.stderr)
+        say(f"note: {note}") if say else print(f"note: {note}", file=sys.stderr)
     model.to(device).eval()
     rate_hz = int(feature_extractor.sampling_rate)
     collate = scoring_collator(feature_extractor, pad_to_multiple_of)
