@@ -116,3 +116,23 @@ def test_the_note_of_a_model_whose_training_precision_is_unknown_goes_to_the_gri
     ]
     assert "the precision the model trained in" not in capsys.readouterr().err
     assert {str(np.load(f)[SCORED_IN]) for f in (out / "predictions").rglob("*.npz")} == {"bfloat16"}
+
+
+def test_tables_from_predictions_only_never_train_to_predict_a_file_again(data_dirs, tmp_path):
+    """A grid folder of predictions without its models (models/ not copied): no model is finished here to
+    predict a file again, so a file recording another dtype (a GPU's, read on a CPU) is read back as it is, as
+    on a GPU (:meth:`~bimotion.grid.runner.Grid.scoring_dtype` None), not made again by training its model."""
+    import shutil
+
+    from bimotion.grid import Grid
+
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    files = sorted((out / "predictions").rglob("*.npz"))
+    for f in files:
+        save_npz(f, {**load_npz(f), SCORED_IN: np.array("bfloat16")})  # as scored on a GPU
+    shutil.rmtree(out / "models")
+
+    result = Grid(CONFIG, data_dirs, out, log=None).collect()
+    assert result.trained == [] and not (out / "models").exists()
+    assert {str(np.load(f)[SCORED_IN]) for f in files} == {"bfloat16"}

@@ -195,7 +195,8 @@ class Grid:
     def scoring_dtype(self, model: PlannedModel, seed: int, model_dir: Path | None = None) -> str | None:
         """The dtype this machine scores the model in (a probe's frozen features and head: float32; else
         :func:`~bimotion.training.inference.scoring_precision`), asked once per model and seed; None where
-        it rests on a model not finished here (predictions only)."""
+        no model is finished here (predictions only: none to predict a file again with, and no scores.json
+        to read its precision from), on a CPU too."""
         key = (model.name, seed)
         if key not in self._dtypes:
             from ..training.inference import autocast_device_type, scoring_device, scoring_precision
@@ -203,10 +204,10 @@ class Grid:
 
             kind = autocast_device_type(scoring_device())
             marker = self.model_dir(model, seed) / MARKER
+            if model_dir is None and not marker.is_file():
+                return None
             if kind != "cuda":
                 self._dtypes[key] = scoring_precision(kind, None)
-            elif model_dir is None and not marker.is_file():
-                return None
             else:
                 model_dir = model_dir or marked_model(self.out, json.loads(marker.read_text()), marker)
                 probe = is_probe(model_dir)
