@@ -124,9 +124,11 @@ def _subset(dataset, limit: int | None, seed: int):
 class FeatureCache:
     """Features of (model, shard, split), extracted once."""
 
-    def __init__(self, sources: Mapping[str, str], *, batch_size: int = 8):
+    def __init__(self, sources: Mapping[str, str], *, batch_size: int = 8, say=None):
+        """``say``: where a model's scoring note goes (:func:`~bimotion.training.inference.predict`; default stderr)."""
         self.sources = dict(sources)
         self.batch_size = batch_size
+        self.say = say
         self._cache: dict[tuple, dict] = {}
 
     def get(self, model_dir: str, shards, split: str, limit: int | None, seed: int) -> dict:
@@ -143,7 +145,7 @@ class FeatureCache:
                 data = _subset(load_shards(Sources(**self.sources), [shard], split), limit, seed)
                 self._cache[key] = predict_model(
                     model_dir, data, sources=self.sources, shards=[shard], split=split,
-                    batch_size=self.batch_size, features=True,
+                    batch_size=self.batch_size, features=True, say=self.say,
                 )  # fmt: skip
             parts.append(self._cache[key])
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
@@ -190,7 +192,7 @@ def project(
     out_dir.mkdir(parents=True, exist_ok=True)
     # the datasets cache: the sources' (a grid's own), else the datasets cache every recipe uses by default,
     # never the output folder, which holds the figures alone and is published as it is
-    cache = FeatureCache(sources, batch_size=spec.batch_size)
+    cache = FeatureCache(sources, batch_size=spec.batch_size, say=lambda line: log(f"[project] {line}"))
     drawn: list[dict | None] = [None] * len(spec.panels)
     test_names: list[tuple[str, ...]] = []
     for model_name, panel_ids in by_model.items():

@@ -136,3 +136,24 @@ def test_tables_from_predictions_only_never_train_to_predict_a_file_again(data_d
     result = Grid(CONFIG, data_dirs, out, log=None).collect()
     assert result.trained == [] and not (out / "models").exists()
     assert {str(np.load(f)[SCORED_IN]) for f in files} == {"bfloat16"}
+
+
+def test_the_projections_note_of_an_unknown_training_precision_goes_to_their_log(data_dirs, tmp_path, monkeypatch):
+    """The grid's projections extract features with :func:`bimotion.training.inference.predict` too
+    (:class:`bimotion.projection.FeatureCache`): its note goes to the log they are given (the grid's)."""
+    from bimotion.mixture import parse_mixture
+    from bimotion.projection import FeatureCache
+    from bimotion.training import inference
+
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    (scores,) = (out / "models").rglob("scores.json")
+    scores.write_text("{")  # damaged
+    monkeypatch.setattr(inference, "autocast_device_type", lambda device: "cuda")  # autocast on a CPU: disabled
+
+    said = []
+    shards = parse_mixture("zho_eld").shards
+    FeatureCache({**data_dirs, "cache_dir": str(out / "datasets-cache")}, say=said.append).get(
+        str(scores.parent), shards, "test", 4, 0
+    )
+    assert said and all(s.startswith("note: the precision the model trained in is not known") for s in said)
