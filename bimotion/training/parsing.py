@@ -155,7 +155,8 @@ def _refuse_file_only(parser, path: str | None, from_file: list[str], typed: lis
         if (value := typed_values[name]) is not None:
             raise ArgumentError(error.format(value=" ".join(map(str, value)) if isinstance(value, list) else value))
     if (extended := _extends_file(parser, from_file, typed)) and extended[0].dest in file_only:
-        raise ArgumentError(_extends_error(parser.prog, path, from_file, *extended))
+        _, last, bare = extended
+        raise ArgumentError(_extends_error(parser.prog, path, from_file, last, bare))
 
 
 _UNTYPED = "\0untyped"
@@ -171,7 +172,7 @@ def _typed_values(parser, from_file: list[str], typed: list[str], names: list[st
     extend)."""
     if not names:
         return {}
-    bare = list(itertools.takewhile(lambda arg: not arg.startswith("-"), typed)) if from_file else []
+    bare = _bare(typed) if from_file else []
     namespace = argparse.Namespace(**dict.fromkeys(names, _UNTYPED))
     namespace, _ = _text_reader(parser, names).parse_known_args(typed[len(bare) :], namespace=namespace)
     if getattr(namespace, _HELP):  # help, as the parse after shows it, before any refusal
@@ -200,22 +201,28 @@ def _text_reader(parser, names: list[str]) -> argparse.ArgumentParser:
     return reader
 
 
+def _bare(typed: list[str]) -> list[str]:
+    """The values typed bare, first, on the command line (``eng_adu`` of ``infer.py args.yaml eng_adu``): after
+    an arguments file, argparse reads them as more values of the file's last flag."""
+    return list(itertools.takewhile(lambda arg: not arg.startswith("-"), typed))
+
+
 def _extends_file(parser, from_file: list[str], typed: list[str]) -> tuple | None:
-    """The action of the arguments file's last flag and the values typed bare, first, after the file
-    (``infer.py args.yaml eng_adu``), where argparse reads them as more values of that flag: where it
-    takes a list (after a single value's flag argparse itself refuses them, as unused); else None."""
-    bare = list(itertools.takewhile(lambda arg: not arg.startswith("-"), typed))
-    last = next((arg for arg in reversed(from_file) if arg.startswith("--")), None)
-    action = parser._option_string_actions.get(last) if last else None
+    """The action of the arguments file's last flag, that flag's index in ``from_file`` and the values
+    typed bare, first, after the file (:func:`_bare`), where argparse reads them as more values of that
+    flag: where it takes a list (after a single value's flag argparse itself refuses them, as unused); else None."""
+    bare = _bare(typed)
+    last = max((i for i, arg in enumerate(from_file) if arg.startswith("--")), default=None)
+    action = parser._option_string_actions.get(from_file[last]) if last is not None else None
     if not bare or action is None or action.nargs not in ("+", "*"):
         return None
-    return action, bare
+    return action, last, bare
 
 
-def _extends_error(prog: str, path: str, from_file: list[str], action, bare: list[str]) -> str:
-    """The refusal of values typed bare after the arguments file ``path`` that extend its last flag, one
-    ``prog`` takes from a file only: it names what was typed, how argparse read it, and the key as the file spells it."""
-    last = max(i for i, arg in enumerate(from_file) if arg.startswith("--"))
+def _extends_error(prog: str, path: str, from_file: list[str], last: int, bare: list[str]) -> str:
+    """The refusal of values typed bare after the arguments file ``path`` that extend its last flag (at index
+    ``last`` of ``from_file``), one ``prog`` takes from a file only: it names what was typed, how argparse read it,
+    and the key as the file spells it."""
     read = " ".join([*from_file[last:], *bare])
     return (
         f"{' '.join(bare)}: typed after {path}, argparse reads this as more values of the file's last key, "
