@@ -208,6 +208,15 @@ CASES = [
 ]
 
 
+def _refused(main, argv: list[str], capsys) -> str:
+    """``main(argv)`` exits as a usage error (code 2): its stderr."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    return err
+
+
 @pytest.mark.parametrize(("name", "argv", "flag"), CASES, ids=[f"{c[0]}:{' '.join(c[1])}" for c in CASES])
 def test_a_bad_argument_is_a_usage_error_naming_it(name, argv, flag, paths, capsys, monkeypatch):
     monkeypatch.chdir(REPO)
@@ -215,10 +224,7 @@ def test_a_bad_argument_is_a_usage_error_naming_it(name, argv, flag, paths, caps
     base = {**base, "probe": ["--output_dir", "{out}"]}[name]
     given = [a.format(**paths) for a in argv]
     # an argument given twice: the case's value wins (argparse keeps the last one)
-    with pytest.raises(SystemExit) as exit_:
-        recipe(name).main([a.format(**paths) for a in base] + given)
-    err = capsys.readouterr().err
-    assert exit_.value.code == 2, err
+    err = _refused(recipe(name).main, [a.format(**paths) for a in base] + given, capsys)
     assert "Traceback" not in err
     error_lines = [line for line in err.splitlines() if ": error: " in line]
     assert len(error_lines) == 1 and err.splitlines()[-1] == error_lines[0], err
@@ -507,10 +513,8 @@ def test_infer_refuses_test_configs_typed_and_ignores_an_arguments_files(paths, 
 
     infer = recipe("infer")
     for flag in ("--test_configs", "--test-configs", "--test_conf"):  # argparse's spellings and abbreviations
-        with pytest.raises(SystemExit) as exit_:
-            infer.main(["--model", paths["tiny"], "--bimotion", paths["data"], flag, "zho_eld"])
-        err = capsys.readouterr().err
-        assert exit_.value.code == 2 and "Traceback" not in err
+        err = _refused(infer.main, ["--model", paths["tiny"], "--bimotion", paths["data"], flag, "zho_eld"], capsys)
+        assert "Traceback" not in err
         assert err.splitlines()[-1].endswith(
             "error: --test_configs zho_eld: infer.py scores the groups of --configs: give --configs zho_eld"
         ), err
@@ -545,10 +549,8 @@ def test_infer_refuses_training_arguments_typed_it_would_ignore(paths, tmp_path,
                         ("load_best_model_at_end", ["--no_load_best_model_at_end"]),
                         ("dataloader_num_workers", ["--dataloader_num_workers", "2"]),
                         ("eval_strategy", ["--eval_strategy", "no"]), ("max_duration_s", ["--max_duration_s", "5"])]:  # fmt: skip
-        with pytest.raises(SystemExit) as exit_:
-            infer.main(["--model", paths["tiny"], "--bimotion", paths["data"], *typed])
-        err = capsys.readouterr().err
-        assert exit_.value.code == 2 and "Traceback" not in err, (typed, err)
+        err = _refused(infer.main, ["--model", paths["tiny"], "--bimotion", paths["data"], *typed], capsys)
+        assert "Traceback" not in err, (typed, err)
         assert err.splitlines()[-1].split("error: ")[1].startswith(f"--{name} "), (typed, err)
         assert "infer.py does not train and does not read it" in err, (typed, err)
     training = {"learning_rate": 1e-4, "num_train_epochs": 3, "bf16": False,
@@ -579,10 +581,8 @@ def test_push_to_hub_offline_fails_before_training_with_one_line(paths, capsys, 
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # what HF_HUB_OFFLINE=1 sets
     argv = [a.format(**paths) for a in TRAIN] + ["--train_configs", "zho_eld", "--push_to_hub"]
-    with pytest.raises(SystemExit) as exit_:
-        recipe("train").main(argv + ["--hub_model_id", "someone/model"])
-    err = capsys.readouterr().err
-    assert exit_.value.code == 2 and "Traceback" not in err
+    err = _refused(recipe("train").main, argv + ["--hub_model_id", "someone/model"], capsys)
+    assert "Traceback" not in err
     assert [line for line in err.splitlines() if "error:" in line] == [err.splitlines()[-1]]
     assert "HF_HUB_OFFLINE is set" in err
     assert not Path(paths["out"]).exists()  # nothing trained
@@ -919,14 +919,11 @@ def test_infer_takes_a_gpu_training_arguments_file_on_a_machine_without_one(path
     with pytest.raises(SystemExit):  # a value the flag does not read is not made a good one
         infer.main([str(tmp_path / "bad.yaml")])
     assert "--bf16" in capsys.readouterr().err.splitlines()[-1]
-    with pytest.raises(SystemExit) as exit_:  # the recipe's own parse: past the file, to its model check
-        infer.main([str(tmp_path / "args.yaml")])
-    err = capsys.readouterr().err
-    assert exit_.value.code == 2 and f"error: --model {paths['tiny']} predicts" in err, err
-    with pytest.raises(SystemExit) as exit_:
-        infer.main([str(tmp_path / "args.yaml"), "--bf16", "true"])
-    err = capsys.readouterr().err
-    assert exit_.value.code == 2 and "--bf16 true: infer.py does not train and does not read it" in err, err
+    # the recipe's own parse: past the file, to its model check
+    err = _refused(infer.main, [str(tmp_path / "args.yaml")], capsys)
+    assert f"error: --model {paths['tiny']} predicts" in err, err
+    err = _refused(infer.main, [str(tmp_path / "args.yaml"), "--bf16", "true"], capsys)
+    assert "--bf16 true: infer.py does not train and does not read it" in err, err
 
 
 def test_infer_takes_a_files_tf32_on_a_machine_without_tf32_and_refuses_it_typed(paths, tmp_path, capsys, monkeypatch):
@@ -950,14 +947,11 @@ def test_infer_takes_a_files_tf32_on_a_machine_without_tf32_and_refuses_it_typed
         file_ignored=infer.file_ignored(),
     )  # fmt: skip
     assert not training_args.tf32 and training_args.learning_rate == 1e-4
-    with pytest.raises(SystemExit) as exit_:  # the recipe's own parse: past the file, to its model check
-        infer.main([str(tmp_path / "args.yaml")])
-    err = capsys.readouterr().err
-    assert exit_.value.code == 2 and f"error: --model {paths['tiny']} predicts" in err, err
-    with pytest.raises(SystemExit) as exit_:
-        infer.main([str(tmp_path / "args.yaml"), "--tf32", "true"])
-    err = capsys.readouterr().err
-    assert exit_.value.code == 2 and "Traceback" not in err, err
+    # the recipe's own parse: past the file, to its model check
+    err = _refused(infer.main, [str(tmp_path / "args.yaml")], capsys)
+    assert f"error: --model {paths['tiny']} predicts" in err, err
+    err = _refused(infer.main, [str(tmp_path / "args.yaml"), "--tf32", "true"], capsys)
+    assert "Traceback" not in err, err
     assert err.splitlines()[-1].endswith(f"error: {TF32_REFUSED}"), err
     _gpus(monkeypatch, ("NVIDIA A100-SXM4-40GB", (8, 0)))  # an Ampere GPU's: kept, TF32 runs there
     assert "tf32" not in infer.file_ignored()
@@ -1029,10 +1023,9 @@ def test_the_tf32_refusal_does_not_put_words_in_the_users_mouth(typed, paths, ca
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # this machine's, on any machine
-    with pytest.raises(SystemExit) as exit_:
-        recipe("infer").main(["--model", paths["tiny"], "--bimotion", paths["data"], "--tf32", typed])
-    err = capsys.readouterr().err
-    assert exit_.value.code == 2 and err.splitlines()[-1].endswith(f"error: {TF32_REFUSED}"), err
+    argv = ["--model", paths["tiny"], "--bimotion", paths["data"], "--tf32", typed]
+    err = _refused(recipe("infer").main, argv, capsys)
+    assert err.splitlines()[-1].endswith(f"error: {TF32_REFUSED}"), err
 
 
 @pytest.mark.parametrize("name", ["train", "infer"])
@@ -1060,10 +1053,9 @@ def test_infer_values_typed_after_a_file_whose_last_key_it_ignores_are_refused_n
 
     infer = recipe("infer")
     (tmp_path / "args.yaml").write_text(yaml.safe_dump({"model": "m", last: ["zho_eld"]}, sort_keys=False))
-    with pytest.raises(SystemExit) as exit_:
-        infer.main([str(tmp_path / "args.yaml"), "eng_adu", "zho_adu", "--configs", "eng_eld"])
-    err = capsys.readouterr().err.splitlines()[-1]
-    assert exit_.value.code == 2 and err.split("error: ")[1].startswith(
+    argv = [str(tmp_path / "args.yaml"), "eng_adu", "zho_adu", "--configs", "eng_eld"]
+    err = _refused(infer.main, argv, capsys).splitlines()[-1]
+    assert err.split("error: ")[1].startswith(
         f"eng_adu zho_adu: typed after {tmp_path / 'args.yaml'}, argparse reads this as more values of the file's "
         f"last key, {last} (`--{last} zho_eld eng_adu zho_adu`), which "
     ), err
