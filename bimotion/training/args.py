@@ -37,7 +37,6 @@ from .parsing import (
     Range,
     check_ranges,
     check_seeds,
-    cpu_only_distributed,
     one_line,
     parse_arguments,
 )
@@ -60,7 +59,6 @@ __all__ = [
     "check_datasets",
     "check_present",
     "check_training",
-    "cpu_only_distributed",
     "one_line",
     "parse_arguments",
     "register_prepared",

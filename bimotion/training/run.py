@@ -14,7 +14,7 @@ import numpy as np
 from bimotion.hub import HubError
 from loaders.errors import DamagedFileError
 
-from .args import RunArguments, SERTrainingArguments, check_datasets, cpu_only_distributed, split_list
+from .args import RunArguments, SERTrainingArguments, check_datasets, split_list
 from .bootstrap import INTERVAL_SAMPLES
 from .checkpoints import (
     ForeignCard,
@@ -42,7 +42,7 @@ from .metrics import GroupMetrics
 from .model import build_model, leaves_parameters_unused, suppress_untrained, trained_labels
 from .model_card import tested_as
 from .outputs import INCOMPLETE, SCORES
-from .processes import exclusive_output, leave_process_group_at_exit
+from .processes import cpu_only_distributed, exclusive_output, leave_process_group_at_exit
 from .provenance import command_scope
 from .public import public_summary
 from .report import run_ending, scores_report
@@ -124,7 +124,7 @@ def score_splits(trainer: SERTrainer, splits: dict[str, tuple]) -> dict[str, dic
 def training_arguments(spec: TrainSpec) -> SERTrainingArguments:
     """``transformers.TrainingArguments`` of ``spec``: the paper's defaults, ``spec.training`` over
     them, ``output_dir`` ``results/<name>`` unless given, and CPU training for several processes on
-    a machine without GPUs (:func:`~.args.cpu_only_distributed`)."""
+    a machine without GPUs (:func:`~.processes.cpu_only_distributed`)."""
     values = {"output_dir": str(Path("results") / spec.name), **spec.training}
     unknown = sorted(set(values) - {f.name for f in dataclasses.fields(SERTrainingArguments) if f.init})
     if unknown:
