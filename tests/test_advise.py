@@ -1036,3 +1036,20 @@ def test_the_ranked_verdict_says_only_the_models_that_rank_the_labels_do():
     assert "models rank" not in line, line
     both = dataclasses.replace(advice, mixtures=[base, dataclasses.replace(other, argmax=[38.0], ua=[40.0])])
     assert ": it and zho_eld+zho_adu rank the labels above chance but are badly calibrated" in _verdict_line(both)
+
+
+@pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed
+def test_the_summarys_first_line_names_the_reading_every_score_is():
+    """Under ``metric: weighted_f1_argmax`` (advice.json's "metric") the summary's first line said "weighted F1 (%)
+    on its test set", as at the 0.5 threshold, of every number below it; it now names the reading judged."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import render_markdown, summary_lines
+
+    score = Estimate([60.0], 60.0, 0.0, [math.nan] * 2, [59.0, 61.0], 1.0)
+    baseline = MixtureResult("ind_eld", "b", "b", "baseline", "l_a", [], score, score, chance=30.0)
+    advice = Advice("ind_eld", "ind_eld", 48, 30.0, [0], 0.95, 100, "mean", "probe", [baseline], Path("."))
+    first = "Target: Indonesian elderly (ind_eld), 48 test clips; weighted F1 (%) {} on its test set, chance level 30.0"
+    assert summary_lines(advice)[0].startswith(first.format("at the 0.5 threshold")), summary_lines(advice)[0]
+    argmax = dataclasses.replace(advice, metric="weighted_f1_argmax")
+    assert summary_lines(argmax)[0].startswith(first.format("read by arg-max")), summary_lines(argmax)[0]
+    assert first.format("read by arg-max") in render_markdown(argmax)

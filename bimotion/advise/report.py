@@ -24,7 +24,8 @@ VERDICTS = {
     "too_few": f"no verdict: the test set, or one of the corpora its mean weighs alike, has under {MIN_VERDICT_CLIPS} clips",
     "at_chance": "no verdict: it and the baseline are both at or below chance",
 }
-READINGS = {  # which reading of the logits a score is, by the grid's ``metric``: an at-chance verdict names it
+READINGS = {  # which reading of the logits a score is, by the grid's ``metric``: the summary's first line and an
+    # at-chance verdict name it
     "weighted_f1": "at the 0.5 threshold",
     "weighted_f1_argmax": "read by arg-max",
 }
@@ -220,9 +221,8 @@ def summary_lines(advice: Advice) -> list[str]:
     base = advice.baseline
     at_chance = base.score.mean <= advice.chance
     lines = [
-        f"Target: {group_name(advice.target)} ({advice.test}), {advice.num_test} test clips; weighted F1 (%) on its "
-        "test set, "
-        f"chance level {advice.chance:.1f}; {advice.backend}, seeds {advice.seeds}."
+        f"Target: {group_name(advice.target)} ({advice.test}), {advice.num_test} test clips; weighted F1 (%) "
+        f"{READINGS[advice.metric]} on its test set, chance level {advice.chance:.1f}; {advice.backend}, seeds {advice.seeds}."
         + (
             f" Too few test clips to judge any difference (under {MIN_VERDICT_CLIPS}, in the test set or in one of "
             "the corpora its mean weighs alike): add test data first."
