@@ -1053,3 +1053,28 @@ def test_the_summarys_first_line_names_the_reading_every_score_is():
     argmax = dataclasses.replace(advice, metric="weighted_f1_argmax")
     assert summary_lines(argmax)[0].startswith(first.format("read by arg-max")), summary_lines(argmax)[0]
     assert first.format("read by arg-max") in render_markdown(argmax)
+
+
+def test_the_ranked_verdict_leaves_out_a_model_not_held_out_by_it_or_by_its_baseline():
+    """The arg-max verdict skipped a mixture whose own model trained on test clips without a word of it, and
+    named as ranking the labels one whose baseline did (its Δ not held out either); both are left out now,
+    and named with whose score was of clips it trained on."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import _ranked_line
+
+    low = Estimate([40.0], 40.0, 0.0, [math.nan] * 2, [39.0, 41.0], 1.0)
+    base = MixtureResult("zho_eld", "b", "b", "baseline", "X(l,a)", [], low, low, chance=50.0, argmax=[40.0],
+                         ua=[45.0])  # fmt: skip
+    trained = MixtureResult("zho_eld+zho_adu", "m", "m", "augment", "X(l,A)", ["zho_adu"], low, low, chance=50.0,
+                            argmax=[42.0], ua=[46.0], training_clips=12)  # fmt: skip
+    advice = Advice("zho_eld", "zho_eld", 100, 50.0, [0], 0.95, 100, "mean", "probe", [base, trained], Path("."),
+                    chance_argmax=33.4, chance_ua=33.3)  # fmt: skip
+    line = _ranked_line(advice)
+    assert "the in-group baseline scores 40.0 vs chance 33.4 and its UA 45.0% vs 33.3%: it ranks the labels" in line
+    assert line.endswith(
+        " Left out, not held out (‡): zho_eld+zho_adu (it was scored on 12 test clips it trained on)."
+    ), line
+    # a baseline scored on clips it trained on: a mixture's Δ from it is not held out, so it ranks nothing either
+    unheld_base = dataclasses.replace(base, argmax=[30.0], training_clips=7, baseline_training_clips=7)
+    other = dataclasses.replace(trained, training_clips=0, baseline_training_clips=7)
+    assert _ranked_line(dataclasses.replace(advice, mixtures=[unheld_base, other])) == ""

@@ -41,9 +41,7 @@ def verdict_words(
     if mixture.verdict == "at_chance":
         return f"{VERDICTS['at_chance']} {READINGS[metric]}"
     if mixture.verdict == "not_held_out":
-        whose = "it was" if mixture.training_clips else "the baseline was"
-        count = mixture.training_clips or mixture.baseline_training_clips
-        return f"no verdict {TRAINED_MARK}: {whose} scored on {count} test clips it trained on, not held out"
+        return f"no verdict {TRAINED_MARK}: {_trained_on(mixture)}, not held out"
     if mixture.verdict != "unclear":
         return VERDICTS[mixture.verdict]
     delta, level = mixture.delta, f"{100 * confidence:g}%"
@@ -61,6 +59,14 @@ def verdict_words(
         )
     (name, ci), *_ = across.items()
     return f"not clear: its {level} interval {name}, {_interval(ci)}, includes 0"
+
+
+def _trained_on(mixture: MixtureResult) -> str:
+    """Whose score of a mixture not held out (:attr:`~.collect.MixtureResult.not_held_out`) was of clips its
+    model trained on, and how many: ``it was scored on 12 test clips it trained on``, or ``the baseline was``."""
+    whose = "it was" if mixture.training_clips else "the baseline was"
+    count = mixture.training_clips or mixture.baseline_training_clips
+    return f"{whose} scored on {count} test clips it trained on"
 
 
 def _verdict(mixture: MixtureResult, advice: Advice) -> str:
@@ -156,12 +162,14 @@ def _ranked_line(advice: Advice) -> str:
     """The verdict where every mixture is at chance at the 0.5 threshold but the baseline, or else the best
     held-out mixture, ranks the labels above chance read by arg-max: what each reading says, numbers inline,
     which models rank the labels (it, and any other that does, by name: not "the models"), and how to compare
-    the mixtures by the arg-max; empty where none does."""
-    ranking = [
-        m for m in advice.mixtures if not m.training_clips and ranks_labels(m, advice.chance_argmax, advice.chance_ua)
-    ]
+    the mixtures by the arg-max; empty where none does.  A model not held out (it or the baseline scored on
+    clips it trained on, ``‡``) is no evidence: one that ranks them too is named as left out, with whose."""
+    ranks = [m for m in advice.mixtures if ranks_labels(m, advice.chance_argmax, advice.chance_ua)]
+    ranking = [m for m in ranks if not m.not_held_out]
     if not ranking:
         return ""
+    unheld = [f"{m.spec} ({_trained_on(m)})" for m in ranks if m.not_held_out]
+    left = f" Left out, not held out ({TRAINED_MARK}): {'; '.join(unheld)}." if unheld else ""
     base = advice.baseline
     best = base if base in ranking else max(ranking, key=lambda m: mean_of(m.argmax))
     whose = "the in-group baseline" if best is base else f"{describe(best)} ({best.spec})"
@@ -174,7 +182,7 @@ def _ranked_line(advice: Advice) -> str:
         f"arg-max{how}, {whose} scores {mean_of(best.argmax):.1f} vs chance {advice.chance_argmax:.1f}{ua}: "
         f"{who} the labels above chance but {'are' if also else 'is'} badly calibrated at 0.5, so weighted F1 at 0.5 "
         "cannot tell the mixtures apart; compare them by the arg-max with `metric: weighted_f1_argmax` in a copy of "
-        "the config given to --config (per model: metrics/<model>/seed<k>.json)."
+        "the config given to --config (per model: metrics/<model>/seed<k>.json)." + left
     )
 
 
