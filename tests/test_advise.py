@@ -1078,3 +1078,36 @@ def test_the_ranked_verdict_leaves_out_a_model_not_held_out_by_it_or_by_its_base
     unheld_base = dataclasses.replace(base, argmax=[30.0], training_clips=7, baseline_training_clips=7)
     other = dataclasses.replace(trained, training_clips=0, baseline_training_clips=7)
     assert _ranked_line(dataclasses.replace(advice, mixtures=[unheld_base, other])) == ""
+
+
+def test_a_ua_that_is_not_a_number_is_said_so_and_never_compared(tmp_path):
+    """A metrics file holding NaN for a model's UA (or for its chance level) made the arg-max verdict print
+    "its UA nan% vs 33.3%"; it now says the UA is not a number there and that the arg-max F1 alone judged it,
+    and whether a model ranks the labels compares no NaN."""
+    from types import SimpleNamespace
+
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult, ranks_labels, recorded_ua
+    from bimotion.advise.report import _ranked_line
+
+    corpus = {"unweighted_accuracy": math.nan, "num_samples": 40, "chance": {"unweighted_accuracy": 1 / 3}}
+    path = tmp_path / "seed0.json"
+    path.write_text(json.dumps({"scores": {"groups": {"zho_eld": {"corpora": {"csed": corpus}}}}}))  # NaN as JSON's
+    grid = SimpleNamespace(config=SimpleNamespace(group_score="mean"), metrics_file=lambda model, seed: path)
+    ua, chance_ua = recorded_ua(grid, None, [0], [SimpleNamespace(group="zho_eld", corpus="csed")])
+    assert math.isnan(ua[0]) and chance_ua == pytest.approx(100 / 3)
+    low = Estimate([40.0], 40.0, 0.0, [math.nan] * 2, [39.0, 41.0], 1.0)
+    base = MixtureResult("zho_eld", "b", "zho_eld", "baseline", "X(l,a)", [], low, low, chance=50.0, argmax=[40.0],
+                         ua=ua)  # fmt: skip
+    advice = Advice("zho_eld", "zho_eld", 100, 50.0, [0], 0.95, 100, "mean", "probe", [base], Path("."),
+                    chance_argmax=33.4, chance_ua=chance_ua)  # fmt: skip
+    assert ranks_labels(base, 33.4, chance_ua) and not ranks_labels(base, math.nan, chance_ua)
+    assert not ranks_labels(dataclasses.replace(base, argmax=[math.nan]), 33.4, chance_ua)
+    line = _ranked_line(advice)
+    assert "nan" not in line.lower(), line
+    assert (
+        "the in-group baseline scores 40.0 vs chance 33.4 (its UA n/a: not a number in metrics/zho_eld/seed<k>.json, "
+        "so judged by the arg-max F1 alone): it ranks the labels" in line
+    ), line
+    no_chance = dataclasses.replace(advice, mixtures=[dataclasses.replace(base, ua=[45.0])], chance_ua=math.nan)
+    assert "nan" not in _ranked_line(no_chance).lower() and "its UA n/a" in _ranked_line(no_chance)
+    assert advice.to_json()["mixtures"][0]["ua"] == [None]  # strict JSON: advice.json holds null

@@ -139,8 +139,18 @@ def mean_of(values: list[float]) -> float:
 
 def ranks_labels(mixture: MixtureResult, chance_argmax: float, chance_ua: float) -> bool:
     """Whether ``mixture`` read by arg-max scores above chance: its arg-max weighted F1 above
-    ``chance_argmax``, and its UA, where recorded, above ``chance_ua`` (False where not read)."""
-    return mean_of(mixture.argmax) > chance_argmax and not mean_of(mixture.ua) <= chance_ua  # NaN: not recorded
+    ``chance_argmax`` (False where not read), and its UA above ``chance_ua`` where both are numbers (where
+    not recorded, or recorded as NaN: :func:`ua_known`, the arg-max F1 alone); no NaN is compared."""
+    argmax = mean_of(mixture.argmax)
+    if math.isnan(argmax) or math.isnan(chance_argmax) or argmax <= chance_argmax:
+        return False
+    return not ua_known(mixture, chance_ua) or mean_of(mixture.ua) > chance_ua
+
+
+def ua_known(mixture: MixtureResult, chance_ua: float) -> bool:
+    """Whether ``mixture``'s UA and ``chance_ua`` are both numbers: recorded (every test corpus single-label)
+    and no seed's metrics file holding NaN for it (its per-seed ``ua`` keeps what the files hold)."""
+    return bool(mixture.ua) and not math.isnan(mean_of(mixture.ua)) and not math.isnan(chance_ua)
 
 
 def judged_clips(pred: dict, group_score: str) -> int:
@@ -235,7 +245,8 @@ def _paired_predictions(grid: Grid, shards) -> dict:
 def recorded_ua(grid: Grid, model, seeds: list[int], shards) -> tuple[list[float], float]:
     """``model``'s UA (%) on the test set ``shards`` per seed and its chance level (%), as its metrics files
     record them per corpus (single-label corpora only), combined as the headline combines the corpora
-    (``group_score`` mean or weighted; ``pooled`` records none); ``([], NaN)`` where any is not recorded."""
+    (``group_score`` mean or weighted; ``pooled`` records none); ``([], NaN)`` where any is not recorded.  A NaN
+    that a file holds is kept as read (advice.json: null; the summary says n/a, :func:`ua_known`)."""
     import json
 
     mode = grid.config.group_score

@@ -15,7 +15,7 @@ from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE, DAGGER
 from ..training.outputs import ADVICE
 from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, speakers_words, trained_clips_note
-from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult, mean_of, ranks_labels
+from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult, mean_of, ranks_labels, ua_known
 from .names import group_name, names_list
 
 VERDICTS = {
@@ -173,7 +173,9 @@ def _ranked_line(advice: Advice) -> str:
     base = advice.baseline
     best = base if base in ranking else max(ranking, key=lambda m: mean_of(m.argmax))
     whose = "the in-group baseline" if best is base else f"{describe(best)} ({best.spec})"
-    ua = f" and its UA {mean_of(best.ua):.1f}% vs {advice.chance_ua:.1f}%" if best.ua else ""
+    ua = f" and its UA {mean_of(best.ua):.1f}% vs {advice.chance_ua:.1f}%" if ua_known(best, advice.chance_ua) else ""
+    if best.ua and not ua:  # recorded, but NaN for a seed or its chance level: said, not printed as "nan%"
+        ua = f" (its UA n/a: not a number in metrics/{best.slug}/seed<k>.json, so judged by the arg-max F1 alone)"
     how = " (one label per clip)" if best.ua else " (the label it scores highest)"
     also = [m.spec for m in ranking if m is not best]  # the others that rank them too, named: no more
     who = f"it and {', '.join(also)} rank" if also else "it ranks"
