@@ -1111,3 +1111,17 @@ def test_a_ua_that_is_not_a_number_is_said_so_and_never_compared(tmp_path):
     no_chance = dataclasses.replace(advice, mixtures=[dataclasses.replace(base, ua=[45.0])], chance_ua=math.nan)
     assert "nan" not in _ranked_line(no_chance).lower() and "its UA n/a" in _ranked_line(no_chance)
     assert advice.to_json()["mixtures"][0]["ua"] == [None]  # strict JSON: advice.json holds null
+
+
+def test_collect_advice_reads_each_models_run_by_name():
+    """collect_advice kept each mixture's model, scores, predictions, heard clips and arg-max readings in a 7-tuple
+    read by position (``base[4]``, ``base[5]``, ``base[6][3]``); it is a frozen record of named fields now (the
+    advice itself unchanged: the tests above)."""
+    from bimotion.advise.collect import ModelRun
+
+    names = [f.name for f in dataclasses.fields(ModelRun)]
+    assert names == ["model", "values", "boot", "untrained", "pred", "heard", "argmax", "ua", "chance_ua",
+                     "chance_argmax"]  # fmt: skip
+    run = ModelRun(None, np.zeros(1), np.zeros(3), [], {}, 0, [], [], math.nan, math.nan)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.heard = 12

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..grid.heard import heard_counts
-from ..grid.plan import target_test
+from ..grid.plan import PlannedModel, target_test
 from ..grid.runner import Grid
 from ..grid.scoring import chance_of_test
 from ..mixture import parse_mixture
@@ -285,6 +285,22 @@ def argmax_readings(
     return [float(v) for v in argmax], ua, chance_ua, chance
 
 
+@dataclass(frozen=True)
+class ModelRun:
+    """One mixture's model as :func:`collect_advice` reads it from the grid, before the baseline's is subtracted."""
+
+    model: PlannedModel
+    values: np.ndarray  # its score (%, by the grid's metric) on the test set, per seed
+    boot: np.ndarray  # the bootstrap distribution of their mean (the same resamples for every model)
+    untrained: list[str]  # labels the target annotates that some seed's model never trained on
+    pred: dict  # seed 0's predictions of the test set (its clips' ids, groups, corpora and speakers)
+    heard: int  # of the test set's clips, the most one seed's model trained on (:func:`heard_counts`)
+    argmax: list[float]  # read by arg-max (:func:`argmax_readings`): weighted F1 (%) per seed
+    ua: list[float]  # UA (%) per seed
+    chance_ua: float  # their chance levels (%)
+    chance_argmax: float
+
+
 def collect_advice(grid: Grid) -> Advice:
     """The :class:`Advice` of a finished ``target:`` grid (every model trained and predicted; nothing
     is trained here): its mixtures in the plan's order."""
@@ -307,40 +323,41 @@ def collect_advice(grid: Grid) -> Advice:
         annotated = [label for label, on in zip(LABELS, preds[0]["label_mask"].any(0), strict=True) if on]
         untrained = [lab for lab in annotated if any(t is not None and lab not in t for t in trained)]
         heard = heard_counts(grid, model).get(test, 0)  # as the grid's tables read it (their ‡)
-        runs[mixture] = (model, values, boot, untrained, preds[0], heard, argmax_readings(grid, model, preds, trained))
+        runs[mixture] = ModelRun(model, values, boot, untrained, preds[0], heard,
+                                 *argmax_readings(grid, model, preds, trained))  # fmt: skip
     base = next(runs[m] for m in runs if m.role == "baseline")
-    judged = judged_clips(base[4], cfg.group_score)
-    chance = chance_of_test(base[4], cfg.group_score, cfg.metric)["chance"]
+    judged = judged_clips(base.pred, cfg.group_score)
+    chance = chance_of_test(base.pred, cfg.group_score, cfg.metric)["chance"]
     results = [
         MixtureResult(
             m.spec,
-            model.name,
-            model.slug,
+            run.model.name,
+            run.model.slug,
             m.role,
             m.notation,
             list(m.added),
-            score=Estimate.of(values, boot, cfg.confidence, (0.0, 100.0)),
-            delta=Estimate.of(values - base[1], boot - base[2], cfg.confidence, (-100.0, 100.0)),
-            untrained=untrained,
+            score=Estimate.of(run.values, run.boot, cfg.confidence, (0.0, 100.0)),
+            delta=Estimate.of(run.values - base.values, run.boot - base.boot, cfg.confidence, (-100.0, 100.0)),
+            untrained=run.untrained,
             test_clips=judged,
             chance=chance,
-            training_clips=heard,
-            baseline_training_clips=base[5],
-            argmax=argmax,
-            ua=ua,
+            training_clips=run.heard,
+            baseline_training_clips=base.heard,
+            argmax=run.argmax,
+            ua=run.ua,
         )  # fmt: skip
-        for m, (model, values, boot, untrained, _, heard, (argmax, ua, *_)) in runs.items()
+        for m, run in runs.items()
     ]
-    readings = {"chance_argmax": base[6][3], "chance_ua": base[6][2]}
+    readings = {"chance_argmax": base.chance_argmax, "chance_ua": base.chance_ua}
     baseline = next(r for r in results if r.role == "baseline")
     at_chance = baseline.score.mean <= chance
-    parts = base[4]["corpus"].astype(str)  # with the group: the parts the bootstrap resamples within
-    counted = speaker_counts(base[4]["group"], base[4]["corpus"], base[4].get("speaker")).values()
+    parts = base.pred["corpus"].astype(str)  # with the group: the parts the bootstrap resamples within
+    counted = speaker_counts(base.pred["group"], base.pred["corpus"], base.pred.get("speaker")).values()
     return Advice(
-        cfg.target, test, len(base[4]["id"]), chance, list(cfg.seeds),
+        cfg.target, test, len(base.pred["id"]), chance, list(cfg.seeds),
         cfg.confidence, cfg.bootstrap_samples, cfg.group_score, _backend(grid), results, grid.out,
         augment_only=list(cfg.augment_only), caveat=backend_caveat(cfg, grid.sources, at_chance, ranks=ranks_labels(baseline, **readings)),
         test_speakers=sum(n for n, _ in counted), unnamed_test_clips=sum(u for _, u in counted),
-        by_speaker=drew_speakers(base[4].get("speaker"), np.char.add(base[4]["group"].astype(str), parts)),
+        by_speaker=drew_speakers(base.pred.get("speaker"), np.char.add(base.pred["group"].astype(str), parts)),
         metric=cfg.metric, **readings,
     )  # fmt: skip
