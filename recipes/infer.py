@@ -89,13 +89,15 @@ IGNORED = "--{name} {{value}}: infer.py does not train and does not read it (an 
 FILE_IGNORED = ("bf16", "fp16", "bf16_full_eval", "fp16_full_eval")
 
 
-def file_ignored() -> tuple[str, ...]:
-    """:data:`FILE_IGNORED`, and ``tf32`` where this machine has no GPU that runs TF32 (:func:`without_tf32`;
-    TrainingArguments checks it as it does ``bf16``): a GPU training's file's ``tf32: true`` is read as false
-    there, as it would do nothing; typed on (``--tf32 true``, ``1``, ``yes``), it is refused naming the flag."""
+def file_ignored(from_file: list[str] = ()) -> tuple[str, ...]:
+    """:data:`FILE_IGNORED`, and ``tf32`` where the arguments file (``from_file``, its flags) sets it and this
+    machine has no GPU that runs TF32 (:func:`without_tf32`; TrainingArguments checks it as it does ``bf16``):
+    a GPU training's file's ``tf32: true`` is read as false there, as it would do nothing; typed on (``--tf32
+    true``, ``1``, ``yes``), it is refused naming the flag.  Asked only then: on a CUDA machine it reads every
+    GPU's compute capability, which sets up CUDA before a launcher's process has its device."""
     from bimotion.training.training_args import without_tf32
 
-    return FILE_IGNORED + (("tf32",) if without_tf32() else ())
+    return FILE_IGNORED + (("tf32",) if "--tf32" in from_file and without_tf32() else ())
 
 
 def scoring_said(recipe: InferArguments, data_args: DataArguments, training_args: SERTrainingArguments, *_) -> str:
@@ -181,7 +183,7 @@ def main(argv=None) -> int:
     output_dir = parser._option_string_actions["--output_dir"]
     output_dir.help = "the folder inference_<split>.json goes to (default: the model's)"
     recipe, data_args, training_args, *_ = parse_arguments(
-        parser, argv, check, shown=INFER_FLAGS, file_only=file_only(), file_ignored=file_ignored(), said=scoring_said
+        parser, argv, check, shown=INFER_FLAGS, file_only=file_only(), file_ignored=file_ignored, said=scoring_said
     )
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.training.provenance import recorded_command

@@ -941,10 +941,10 @@ def test_infer_takes_a_files_tf32_on_a_machine_without_tf32_and_refuses_it_typed
     infer = recipe("infer")
     values = {"model": paths["tiny"], "bimotion": paths["data"], "learning_rate": 1e-4, "tf32": True}
     (tmp_path / "args.yaml").write_text(yaml.safe_dump(values))
-    assert "tf32" in infer.file_ignored()
+    assert "tf32" in infer.file_ignored(["--tf32", "true"])
     _, _, training_args, *_ = parse_arguments(
         HfArgumentParser(infer.ARGUMENTS), [str(tmp_path / "args.yaml")], file_only=infer.file_only(),
-        file_ignored=infer.file_ignored(),
+        file_ignored=infer.file_ignored,
     )  # fmt: skip
     assert not training_args.tf32 and training_args.learning_rate == 1e-4
     # the recipe's own parse: past the file, to its model check
@@ -954,7 +954,38 @@ def test_infer_takes_a_files_tf32_on_a_machine_without_tf32_and_refuses_it_typed
     assert "Traceback" not in err, err
     assert err.splitlines()[-1].endswith(f"error: {TF32_REFUSED}"), err
     _gpus(monkeypatch, ("NVIDIA A100-SXM4-40GB", (8, 0)))  # an Ampere GPU's: kept, TF32 runs there
-    assert "tf32" not in infer.file_ignored()
+    assert "tf32" not in infer.file_ignored(["--tf32", "true"])
+
+
+def test_infer_sets_up_no_cuda_before_its_device_is_chosen_unless_its_file_sets_tf32(
+    paths, tmp_path, capsys, monkeypatch
+):
+    """Every infer.py run (its --help and usage errors too, on every process of a launch) read every GPU's
+    compute capability before parsing, which sets up CUDA before a launcher's process has its device: asked
+    only where the arguments file sets tf32, the one value it decides (typed, SERTrainingArguments asks)."""
+    import torch
+    import yaml
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import parse_arguments
+
+    _gpus(monkeypatch, ("Tesla T4", (7, 5)))
+    asked = []
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda i=None: asked.append(i) or (7, 5))
+    infer = recipe("infer")
+    with pytest.raises(SystemExit):
+        infer.main(["--help"])
+    (tmp_path / "args.yaml").write_text(yaml.safe_dump({"model": paths["tiny"], "bimotion": paths["data"]}))
+    _refused(infer.main, [str(tmp_path / "args.yaml"), "--split", "nope", "--use_cpu", "true"], capsys)
+    assert asked == []
+    (tmp_path / "args.yaml").write_text(
+        yaml.safe_dump({"model": paths["tiny"], "bimotion": paths["data"], "tf32": True})
+    )
+    _, _, training_args, *_ = parse_arguments(
+        HfArgumentParser(infer.ARGUMENTS), [str(tmp_path / "args.yaml"), "--use_cpu", "true"],
+        file_only=infer.file_only(), file_ignored=infer.file_ignored,
+    )  # fmt: skip
+    assert asked == [0] and training_args.tf32 is False  # asked, and a T4 runs no TF32: read as false
 
 
 TF32_NEEDS = (
@@ -991,10 +1022,10 @@ def test_a_files_tf32_on_a_gpu_older_than_ampere_is_read_as_false_by_infer_and_r
     infer = recipe("infer")
     values = {"model": paths["tiny"], "bimotion": paths["data"], "tf32": True, "use_cpu": True}  # no CUDA set up
     (tmp_path / "args.yaml").write_text(yaml.safe_dump(values))
-    assert "tf32" in infer.file_ignored()
+    assert "tf32" in infer.file_ignored(["--tf32", "true"])
     _, _, training_args, *_ = parse_arguments(
         HfArgumentParser(infer.ARGUMENTS), [str(tmp_path / "args.yaml")], file_only=infer.file_only(),
-        file_ignored=infer.file_ignored(),
+        file_ignored=infer.file_ignored,
     )  # fmt: skip
     assert training_args.tf32 is False
     older = "this machine's GPU (Tesla T4: compute capability 7.5) is older"

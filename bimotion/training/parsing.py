@@ -98,9 +98,9 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
     may hold (the recipe ignores them) but the command line may not: typed, in any spelling argparse
     takes, they are refused with ``error`` (``{value}``: what was typed).  ``file_ignored`` (boolean fields
     whose value the dataclasses check against this machine: a file's ``bf16: true`` or ``tf32: true`` is
-    refused without a GPU) are parsed at their defaults from an arguments file, which the command names
-    as written (:func:`file_defaults`); a value so changed is said after the checks, in one note on the
-    main process, with ``said(*parsed)``: what the recipe does instead."""
+    refused without a GPU; or a function of the file's flags giving them) are parsed at their defaults from
+    an arguments file, which the command names as written (:func:`file_defaults`); a value so changed is
+    said after the checks, in one note on the main process, with ``said(*parsed)``: what the recipe does instead."""
     from bimotion.console import quiet
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -230,14 +230,15 @@ def _extends_error(prog: str, path: str, from_file: list[str], last: int, bare: 
     )
 
 
-def file_defaults(parser, from_file: list[str], names: Iterable[str]) -> tuple[list[str], list[str]]:
+def file_defaults(parser, from_file: list[str], names) -> tuple[list[str], list[str]]:
     """``from_file`` (:func:`file_arguments`) with the value of each flag of ``names`` (boolean fields, in any
-    spelling the parser has) replaced by the field's default, ``true`` or ``false`` (an optional boolean's
-    None: ``false``), where the flag reads it (a value it does not read, as ``bf16: maybe``, is refused as
+    spelling the parser has; or a function of ``from_file`` giving them, asked once: where asking the machine
+    costs, as infer.py's ``tf32``, which sets up CUDA) replaced by the field's default, ``true`` or ``false``
+    (an optional boolean's None: ``false``), where the flag reads it (a value it does not read, as ``bf16: maybe``, is refused as
     before): the flags stay where they are, so values typed bare after the file extend (or are refused
     after) the same flag as before.  And the values so changed, ``key: value`` as the file spells them
     (``bf16: true``), to be said."""
-    names = set(names)
+    names = set(names(from_file) if callable(names) else names)
     out, changed, current = [], [], None
     for arg in from_file:
         if arg.startswith("--"):
