@@ -287,6 +287,19 @@ def test_check_help_states_the_thresholds_it_applies(capsys):
         assert stated in text
 
 
+def test_scans_protocol_help_cites_the_table_of_each_prepare_it_previews(capsys):
+    """`bimotion scan --help` said "--protocol paper: the paper's Table 1 splits", BiMotion's table, though a
+    scan reads YueMotion's corpus and Cantonese corpora of one's own too, whose `yuemotion prepare` draws
+    Table 2's; `prepare --help` cites its own table alone, as before."""
+    with pytest.raises(SystemExit):
+        main(["scan", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "the paper's splits (Table 1 for `bimotion prepare`, Table 2 for `yuemotion prepare`)" in text
+    with pytest.raises(SystemExit):
+        main(["prepare", "--help"])
+    assert "paper: the paper's Table 1 splits;" in " ".join(capsys.readouterr().out.split())
+
+
 def test_every_option_with_a_default_value_says_it_in_its_help():
     """`bimotion predict --help` gave `--segment {fixed,vad}` without saying which one a run without it
     uses: every option whose default is a value (not none, off or an empty list) names it."""

@@ -163,7 +163,8 @@ def test_scan_says_of_copies_in_another_corpus_and_another_split_what_prepare_wi
 def test_scan_previews_the_split_of_the_protocol_and_seed_prepare_is_given(tmp_path, capsys):
     """scan had no --protocol or --seed and said prepare's warning of copies in another corpus and another split
     as `prepare --protocol paper` (seed 0) draws it: 4 of 8 copies apart, where `prepare --protocol speaker --seed 3`
-    puts 7 apart. scan takes prepare's two flags (same defaults and help), draws the split with them, names them."""
+    puts 7 apart. scan takes prepare's two flags (same defaults and help, but that its --protocol cites the paper's
+    table of each prepare, as it scans corpora of both), draws the split with them, names them."""
     from bimotion.cli import build_parser
 
     def options(command: str) -> list[tuple]:
@@ -172,7 +173,11 @@ def test_scan_previews_the_split_of_the_protocol_and_seed_prepare_is_given(tmp_p
             (a.option_strings, a.default, a.choices, a.help) for a in sub._actions if a.dest in ("protocol", "seed")
         ]
 
-    assert options("scan") == options("prepare") and len(options("scan")) == 2
+    scan, prepare = options("scan"), options("prepare")
+    assert [o[:3] for o in scan] == [o[:3] for o in prepare] and len(scan) == 2 and scan[1] == prepare[1]
+    assert scan[0][3] == prepare[0][3].replace(
+        "Table 1 splits", "splits (Table 1 for `bimotion prepare`, Table 2 for `yuemotion prepare`)"
+    )
     csed, home, _ = _own_corpus_with_csed_copies(tmp_path / "raw")
     sources = ["--source", f"csed={csed}", "--source", f"carehome={home}"]
     said = {}

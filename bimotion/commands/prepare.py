@@ -123,17 +123,22 @@ def add_num_proc_argument(parser, when: str = "") -> None:
     )
 
 
-def add_split_arguments(parser, benchmark: str = "bimotion") -> None:
+def add_split_arguments(parser, benchmark: str | None = "bimotion") -> None:
     """``--protocol`` and ``--seed``: how ``benchmark``'s prepare draws the splits (its ``--protocol`` help
-    cites its table in the paper); ``scan`` takes them too, to preview that draw."""
+    cites its table in the paper); ``scan`` takes them too (``benchmark`` None: it scans the corpora of
+    both, and its help cites each prepare's table), to preview that draw."""
     from bimotion.registry import BUILTIN
 
+    tables = (
+        f"Table {BUILTIN[benchmark].paper_table} splits"
+        if benchmark
+        else "splits (" + ", ".join(f"Table {b.paper_table} for `{name} prepare`" for name, b in BUILTIN.items()) + ")"
+    )
     parser.add_argument(
         "--protocol",
         choices=("paper", "speaker"),
         default="paper",
-        help=f"paper: the paper's Table {BUILTIN[benchmark].paper_table} splits; speaker: speaker-independent "
-        "splits (default: paper)",
+        help=f"paper: the paper's {tables}; speaker: speaker-independent splits (default: paper)",
     )
     parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the split draws (default: 0)")
 

@@ -52,7 +52,7 @@ def add_arguments(parser) -> None:
         help="also decode every clip as `prepare` will and measure its peak: name the clips far quieter than "
         "speech, count the hard-clipped ones per label, and refuse (or with --skip-bad skip) the silent ones and those that do not decode",
     )
-    add_split_arguments(parser)
+    add_split_arguments(parser, None)  # the corpora of either benchmark
     add_num_proc_argument(parser, " (with --levels)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
