@@ -116,6 +116,22 @@ def test_architecture_doc_names_exactly_the_modules_that_exist():
     assert not undocumented, f"docs/architecture.md does not place: {sorted(undocumented)}"
 
 
+def test_the_grid_modules_import_only_those_the_doc_places_before_them():
+    """docs/architecture.md lists bimotion/grid/'s modules "each importing only those before it" (a module named
+    after another, heatmap_layout.py, is a part of it); workers.py imported saved.py, placed after it."""
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    part = text[text.index("**Grid and figures**") :]
+    order = list(dict.fromkeys(re.findall(r"`bimotion/grid/(\w+)\.py`", part[: part.index("\n\n")])))
+    place = {name: order.index(name.split("_")[0]) for name in order}
+    later = [
+        f"{name}.py imports {target.rsplit('.', 1)[1]}.py"
+        for name in order
+        for target in _imports(f"bimotion.grid.{name}", MODULES[f"bimotion.grid.{name}"])
+        if target.startswith("bimotion.grid.") and place.get(target.rsplit(".", 1)[1], -1) > place[name]
+    ]
+    assert len(order) > 10 and not later, later
+
+
 def _long_reason(docstring: str | None) -> bool:
     return bool(docstring) and any(line.strip().startswith("Long:") for line in docstring.splitlines())
 
