@@ -157,3 +157,41 @@ def test_the_projections_note_of_an_unknown_training_precision_goes_to_their_log
         str(scores.parent), shards, "test", 4, 0
     )
     assert said and all(s.startswith("note: the precision the model trained in is not known") for s in said)
+
+
+def test_a_unit_to_score_again_that_a_live_worker_holds_is_skipped_and_the_tables_wait(data_dirs, tmp_path):
+    """The tables' worker scores a stale unit again under its claim, as ``work`` trains one: a live worker
+    holding it (a rerun of its own shard) is left to it, said as ``work`` says a skip, and the tables are not
+    written beside that unit's old metrics file; rerun once that worker is done, they are."""
+    import shutil
+
+    from bimotion.grid.claims import Claims, describe
+    from bimotion.mixture import parse_mixture
+
+    unit = f"{parse_mixture('zho_eld').slug}.seed0"
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    for f in (out / "predictions").rglob("*.npz"):
+        save_npz(f, {**load_npz(f), SCORED_IN: np.array("bfloat16")})  # as scored on a GPU before
+    metrics, _ = _metrics_and_figure(out)
+    before = metrics.stat().st_mtime_ns
+    shutil.rmtree(out / "tables")
+    claims = Claims(out / "claims")
+    held = claims.acquire(unit)  # a live worker of the same grid on that unit: this process
+
+    said = []
+    try:
+        assert run_grid(CONFIG, data_dirs, out, log=said.append, shard=(1, 2)) is None
+        holder = describe(claims.holder(unit))
+    finally:
+        held.release()
+    assert f"[grid] zho_eld seed 0: claimed by {holder.split(' (heartbeat')[0]}" in "\n".join(said), said
+    assert [s for s in said if "scoring it again" in s] == [] and metrics.stat().st_mtime_ns == before
+    assert not (out / "tables").exists()
+    assert "the tables are not written: 1 left to score again: zho_eld seed 0 (its predictions were scored in " \
+        "bfloat16, scoring is now in float32; claimed by" in said[-1] and "Rerun this command" in said[-1]  # fmt: skip
+
+    said = []
+    assert run_grid(CONFIG, data_dirs, out, log=said.append, shard=(1, 2)) is not None  # its worker done
+    assert len([s for s in said if "scoring it again" in s]) == 1 and (out / "tables").is_dir()
+    assert json.loads(metrics.read_text())[SCORED_IN] == "float32" and not list(out.glob("claims/*.claim"))

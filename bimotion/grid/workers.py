@@ -156,7 +156,12 @@ def report_once(grid):
         grid.log(f"[grid] every model is finished; {describe(claim)} is writing the tables")
         return None
     try:
-        rescore_stale(grid)
+        if left := rescore_stale(grid):
+            grid.log(
+                f"[grid] every model is finished; the tables are not written: {len(left)} left to score again: "
+                f"{'; '.join(left)}. Rerun this command once that worker is done: it writes the tables."
+            )
+            return None
         return grid.report()
     finally:
         claim.release()
@@ -184,16 +189,30 @@ def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
     return None
 
 
-def rescore_stale(grid) -> None:
+def rescore_stale(grid) -> list[str]:
     """Before the tables: every unit whose metrics file would describe other predictions than the tables
     read (:func:`stale_metrics`; another worker's, or a stopped run's) scored again (predicted again where
-    needed, its metrics file and confusion figure written again), each said in the log.  Rank 0 alone (the
-    tables' worker): the model is finished, nothing trains."""
+    needed, its metrics file and confusion figure written again), each said in the log, under the unit's
+    claim (as :func:`work` trains it), so no live worker on it writes its files at the same time.  Rank 0
+    alone (the tables' worker): the model is finished, nothing trains.  Returns the units left stale, each
+    with why and who holds it (empty: the tables may be written)."""
+    left = []
     for model, seed in units(grid):
-        if why := stale_metrics(grid, model, seed):
-            grid.log(f"[grid] {model.name} seed {seed}: {why}: scoring it again before the tables")
-            with stopped_during(unit_words(grid, model, seed)):
-                metrics = grid.score_model(model, seed)
-            grid.log(
-                f"[grid] {model.name} seed {seed} scored again: {scored_line(metrics['tests'], grid.config.metric)}"
-            )
+        why = stale_metrics(grid, model, seed)
+        if why is None:
+            continue
+        claim = grid.claims.acquire(unit_name(model, seed))
+        if not isinstance(claim, Claim):
+            grid.log(f"[grid] {model.name} seed {seed}: claimed by {describe(claim)}, skipped")
+            left.append(f"{model.name} seed {seed} ({why}; claimed by {describe(claim)})")
+            continue
+        try:
+            if why := stale_metrics(grid, model, seed):  # again under the claim: its holder may have just scored it
+                grid.log(f"[grid] {model.name} seed {seed}: {why}: scoring it again before the tables")
+                with stopped_during(unit_words(grid, model, seed)):
+                    metrics = grid.score_model(model, seed)
+                line = scored_line(metrics["tests"], grid.config.metric)
+                grid.log(f"[grid] {model.name} seed {seed} scored again: {line}")
+        finally:
+            claim.release()
+    return left
