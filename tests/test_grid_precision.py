@@ -10,8 +10,8 @@ import pytest
 from conftest import QUICK_TRAINING
 
 from bimotion.grid import prepare_fixtures, run_grid
-from bimotion.grid.saved import SCORED_IN, load_npz
-from loaders.files import save_npz
+from bimotion.grid.saved import PREDICTIONS_SHA256, SCORED_IN, load_npz
+from loaders.files import save_npz, sha256_of
 
 TRAINING = QUICK_TRAINING
 CONFIG = {"tiny_model": {}, "seeds": [0], "training": TRAINING, "bootstrap_samples": 50, "num_threads": 1,
@@ -195,3 +195,55 @@ def test_a_unit_to_score_again_that_a_live_worker_holds_is_skipped_and_the_table
     assert run_grid(CONFIG, data_dirs, out, log=said.append, shard=(1, 2)) is not None  # its worker done
     assert len([s for s in said if "scoring it again" in s]) == 1 and (out / "tables").is_dir()
     assert json.loads(metrics.read_text())[SCORED_IN] == "float32" and not list(out.glob("claims/*.claim"))
+
+
+def test_a_metrics_file_without_the_record_older_than_its_predictions_is_written_again(data_dirs, tmp_path):
+    """A metrics file of a version before the records (no scoring_dtype, no predictions_sha256) left by a run
+    stopped between predicting its unit again and writing its metrics is older than its predictions: the tables'
+    worker writes it again.  One newer than its predictions is read as it is."""
+    import os
+
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    metrics, _ = _metrics_and_figure(out)
+    old = {k: v for k, v in json.loads(metrics.read_text()).items() if k not in (SCORED_IN, PREDICTIONS_SHA256)}
+    metrics.write_text(json.dumps(old))  # as written before the records
+    newest = max(f.stat().st_mtime for f in (out / "predictions").rglob("*.npz"))
+
+    said = []
+    run_grid(CONFIG, data_dirs, out, log=said.append, shard=(1, 2))  # newer than its predictions: left
+    assert [s for s in said if "scoring it again" in s] == [] and SCORED_IN not in json.loads(metrics.read_text())
+
+    os.utime(metrics, (newest - 60, newest - 60))  # written a minute before its predictions were made again
+    said = []
+    run_grid(CONFIG, data_dirs, out, log=said.append, shard=(1, 2))
+    (line,) = [s for s in said if "scoring it again" in s]
+    assert "zho_eld seed 0: its metrics file" in line and "is older than its predictions" in line
+    assert json.loads(metrics.read_text())[SCORED_IN] == "float32"
+
+
+def test_a_metrics_file_of_other_prediction_files_of_the_same_dtype_is_written_again_whatever_its_time(
+    data_dirs, tmp_path
+):
+    """The metrics file records its prediction files' SHA-256: predictions made again in the same dtype (its
+    scoring_dtype agrees) after it was written are told from it even where the metrics file looks newer (a copy,
+    a touched file, another machine's clock)."""
+    import os
+
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    metrics, _ = _metrics_and_figure(out)
+    files = sorted((out / "predictions").rglob("*.npz"))
+    assert json.loads(metrics.read_text())[PREDICTIONS_SHA256] == {f.name: sha256_of(f) for f in files}
+    first = files[0]
+    pred = load_npz(first)
+    save_npz(first, {**pred, "logits": pred["logits"] + 1.0})  # other predictions, float32 as before
+    newest = first.stat().st_mtime
+    os.utime(metrics, (newest + 60, newest + 60))
+
+    said = []
+    run_grid(CONFIG, data_dirs, out, log=said.append, shard=(1, 2))
+    (line,) = [s for s in said if "scoring it again" in s]
+    assert "computed from other prediction files than those saved" in line
+    recorded = json.loads(metrics.read_text())[PREDICTIONS_SHA256]
+    assert recorded[first.name] == sha256_of(first)

@@ -30,7 +30,7 @@ from .heard import heard_counts, mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name
 from .report import GridResult, write_reports
-from .saved import SCORED_IN, concat_predictions, load_npz, scored_in
+from .saved import PREDICTIONS_SHA256, SCORED_IN, concat_predictions, load_npz, predictions_sha256, scored_in
 from .scoring import CellResult, chance_of_test, entry_of_test, summarize
 
 
@@ -224,6 +224,7 @@ class Grid:
         if not self.ranks.is_main:
             return None  # rank 0 scores
         pred = self.predictions(model, seed, self.plan.test_shards, model_dir)
+        files = [self.prediction_file(model, seed, s) for s in self.plan.test_shards]
         trained = read_trained_labels(model_dir)
         mode = self.config.group_score
         scores = score_groups(
@@ -237,7 +238,8 @@ class Grid:
             "trained_labels": trained,  # None: not recorded by the model (all labels)
             "training_clips": seen,  # the test clips it was trained on (its train_manifest.txt)
             "provenance": provenance(self.sources, seed),  # software, command, data: what made these scores
-            SCORED_IN: scored_in([self.prediction_file(model, seed, s) for s in self.plan.test_shards]),  # their dtype
+            SCORED_IN: scored_in(files),  # the dtype of the predictions it was computed from, and those files:
+            PREDICTIONS_SHA256: predictions_sha256(files),  # workers.stale_metrics tells another worker's from them
             "tests": tests,  # weighted F1 from the test set's (group, corpus) parts by group_score, as in the tables
             "scores": scores,  # bimotion.training.metrics.score_groups over every test clip
         }

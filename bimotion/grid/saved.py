@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 SCORED_IN = "scoring_dtype"  # the key of a saved prediction file recording the dtype it was scored in
+PREDICTIONS_SHA256 = "predictions_sha256"  # the key of a metrics file recording the files it was computed from
 
 
 def load_npz(path: Path) -> dict:
@@ -31,3 +32,11 @@ def scored_in(paths: list[Path]) -> str | None:
         with np.load(path) as data:
             recorded.add(str(data[SCORED_IN]) if SCORED_IN in data.files else None)
     return recorded.pop() if len(recorded) == 1 else None
+
+
+def predictions_sha256(paths: list[Path]) -> dict[str, str]:
+    """Each saved prediction file's SHA-256 by its name (:func:`loaders.files.sha256_of`): what a metrics file
+    records as the predictions it was computed from (:data:`PREDICTIONS_SHA256`)."""
+    from loaders.files import sha256_of
+
+    return {path.name: sha256_of(path) for path in paths}

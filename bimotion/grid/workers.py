@@ -10,7 +10,7 @@ from loaders.tables import counted
 from ..signals import stopped_during
 from .claims import Claim, describe, in_shard, read_claim
 from .plan import PlannedModel
-from .saved import SCORED_IN, scored_in
+from .saved import PREDICTIONS_SHA256, SCORED_IN, predictions_sha256, scored_in
 
 
 def unit_name(model: PlannedModel, seed: int) -> str:
@@ -171,8 +171,10 @@ def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
     """Why a finished unit's metrics file (and confusion figure) would describe other predictions than the
     tables read, or None: its prediction files record another dtype than this machine scores in
     (:meth:`~bimotion.grid.runner.Grid.scoring_dtype`; the tables predict them again), as where another
-    worker scored it on a CPU and this one writes the tables on a GPU; or its metrics file records another
-    dtype than its predictions (a run stopped between predicting it again and writing its metrics)."""
+    worker scored it on a CPU and this one writes the tables on a GPU; or its metrics file was computed from
+    other prediction files than those saved (a run stopped between predicting it again and writing its
+    metrics): their SHA-256 it records (:data:`~.saved.PREDICTIONS_SHA256`) differ, or the dtype it records;
+    a metrics file of a version before those records, older than any of its prediction files."""
     import json
 
     files = [grid.prediction_file(model, seed, s) for s in grid.plan.test_shards]
@@ -180,12 +182,19 @@ def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
     other = sorted({scored_in([f]) for f in files} - {None, now}) if now is not None else []
     if other:
         return f"its predictions were scored in {', '.join(other)}, scoring is now in {now}"
+    path = grid.metrics_file(model, seed)
     try:
-        scored = json.loads(grid.metrics_file(model, seed).read_text()).get(SCORED_IN)
+        metrics = json.loads(path.read_text())
     except (OSError, ValueError):
-        scored = None  # read by the tables as it is (it was written whole: write_text_atomic)
+        return None  # read by the tables as it is (it was written whole: write_text_atomic)
+    scored, computed_from = metrics.get(SCORED_IN), metrics.get(PREDICTIONS_SHA256)
     if scored is not None and saved is not None and scored != saved:
         return f"its metrics file was computed from predictions in {scored}, its predictions are in {saved}"
+    if computed_from is not None:  # the record: whatever the files' times (copied, touched, another clock)
+        if computed_from != predictions_sha256(files):
+            return "its metrics file was computed from other prediction files than those saved (their SHA-256)"
+    elif path.stat().st_mtime_ns < max(f.stat().st_mtime_ns for f in files):  # no record: their times
+        return "its metrics file (of a version without the record of its predictions) is older than its predictions"
     return None
 
 
