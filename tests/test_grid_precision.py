@@ -247,3 +247,29 @@ def test_a_metrics_file_of_other_prediction_files_of_the_same_dtype_is_written_a
     assert "computed from other prediction files than those saved" in line
     recorded = json.loads(metrics.read_text())[PREDICTIONS_SHA256]
     assert recorded[first.name] == sha256_of(first)
+
+
+def test_a_rerun_of_a_shard_leaves_a_finished_unit_a_live_worker_holds(data_dirs, tmp_path):
+    """A rerun of a shard rescores its finished units from their saved predictions (predicting again a file of
+    another dtype): under the unit's claim, as the tables' worker scores one again, so a live worker on it (that
+    worker, or another rerun) is not written over at the same time; it is skipped as an unfinished one is."""
+    from bimotion.grid.claims import Claims, describe
+    from bimotion.mixture import parse_mixture
+
+    unit = f"{parse_mixture('zho_eld').slug}.seed0"
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    metrics, figure = _metrics_and_figure(out)
+    before = metrics.stat().st_mtime_ns, figure.stat().st_mtime_ns
+    claims = Claims(out / "claims")
+    held = claims.acquire(unit)  # a live worker on that unit: this process
+
+    said = []
+    try:
+        run_grid(CONFIG, data_dirs, out, log=said.append, shard=(0, 2))  # its own shard
+        holder = describe(claims.holder(unit)).split(" (heartbeat")[0]
+    finally:
+        held.release()
+    assert f"[grid] 1/1 zho_eld seed 0: claimed by {holder}" in "\n".join(said), said
+    assert [s for s in said if " scored: " in s] == []
+    assert (metrics.stat().st_mtime_ns, figure.stat().st_mtime_ns) == before

@@ -56,11 +56,10 @@ def work(grid) -> list[str]:
         )  # fmt: skip
         grid.log(f"[grid] {counts}{share}{world}")
     for done, (_, model, seed) in enumerate(mine, 1):
-        if ranks.broadcast(finished(grid, model, seed) if ranks.is_main else None):
-            with stopped_during(unit_words(grid, model, seed)):
-                _score(grid, model, seed, f"{done}/{len(mine)}")  # rescored from its saved predictions
-            continue
-        stop_if_asked(grid)  # before training anything new
+        if not ranks.broadcast(finished(grid, model, seed) if ranks.is_main else None):
+            stop_if_asked(grid)  # before training anything new
+        # a finished unit is rescored from its saved predictions (predicted again in another dtype): under its
+        # claim too, as the tables' worker scores one again (rescore_stale), so no two write its files at once
         claim = grid.claims.acquire(unit_name(model, seed)) if ranks.is_main else None
         holder = ranks.broadcast(None if isinstance(claim, Claim) else claim)
         if holder is not None:
