@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
+import re
+import sys
 
 import pytest
 import yaml
+from conftest import QUICK_TRAINING
 
 from bimotion.cli import main
 from bimotion.grid import shipped_config
@@ -80,7 +84,10 @@ def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, cap
     assert main(["demo", "--output", str(out), "--scale", str(TEST_SCALE), "--config", str(config)]) == 0
     captured = capsys.readouterr()
     text = captured.out
-    assert_quiet(captured.out + captured.err)
+    # no terminal here (as in CI): a line per model scored stands for the bar (Table 3's four models)
+    progress = [line for line in text.splitlines() if line.startswith("      models: ")]
+    assert [line.split(",")[0] for line in progress] == [f"      models: {k}/4 scored" for k in range(1, 5)]
+    assert_quiet("\n".join(line for line in (captured.out + captured.err).split("\n") if line not in progress))
     assert "datasets:" not in captured.err and "models:" not in captured.err  # no stage bars but in a terminal
     for stage in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]", "Done in"):
         assert stage in text
@@ -106,6 +113,41 @@ def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, cap
     assert main([*command[1:4], str(clip), "--no-progress"]) == 0
     # a second run replaces its own output
     assert main(["demo", "--output", str(out), "--scale", "1", "--no-grid"]) == 0
+
+
+# Two quick models (conftest's QUICK_TRAINING), scored on one test set: the grid step's own plumbing
+QUICK_GRID = {"tiny_model": {}, "seeds": [0], "training": QUICK_TRAINING, "bootstrap_samples": 20, "num_threads": 1,
+              "tables": [], "mixtures": ["zho_eld", "yue_eld"], "extra_tests": ["zho_eld"]}  # fmt: skip
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_grid_step_says_each_model_scored_where_no_bar_can_show(tmp_path, tmp_path_factory, capsys, monkeypatch):
+    """Step 5 (the grid, ~25 min on a busy 2-core machine) printed nothing but the log's name when
+    stderr was no terminal (CI, a log file): its bar is off there (a line per refresh), and nothing
+    stood in for it.  Now a line on stdout as each model is scored; on a terminal the bar, and no lines."""
+    from bimotion import console
+    from bimotion.commands import demo
+    from bimotion.grid import prepare_fixtures
+
+    monkeypatch.setattr(console, "_quiet", True)  # an entry point's output (bimotion demo)
+    data = prepare_fixtures(tmp_path_factory.getbasetemp() / "grid-fixture-data")  # test_grid_precision's
+    capsys.readouterr()
+    demo._run_grid(QUICK_GRID, data, tmp_path, verbose=False)
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["      models: 1/2 scored", "      models: 2/2 scored"], lines
+    assert all(re.fullmatch(r"      models: \d/2 scored, \d+\.\d min", line) for line in lines), lines
+
+    terminal = _Terminal()  # the same grid again (its models reused, scored again): on a terminal, the bar
+    monkeypatch.setattr(sys, "stderr", terminal)
+    demo._run_grid(QUICK_GRID, data, tmp_path, verbose=False)
+    assert capsys.readouterr().out == ""
+    assert "models: 100%" in terminal.getvalue() and "2/2" in terminal.getvalue()
 
 
 def test_demo_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path, capsys):

@@ -11,7 +11,9 @@ Examples:
 It writes, below --output DIR: raw/ (the generated corpora), bimotion/ and yuemotion/ (the prepared
 datasets), and, unless --no-grid, grid/ (tables/table3-5 as Markdown, CSV and LaTeX,
 tables/heatmap.png, figures/, the models in models/, their scores in metrics/) and grid.log (what
-the training printed).
+the training printed).  While the grid trains, a terminal shows a progress bar over its models;
+where stderr is no terminal (CI, a log file) a line says each model scored ("models: 3/13 scored,
+6.2 min").
 
 The audio is SYNTHETIC and the model TINY: the demo shows that every stage runs and that the models
 learn (the baseline row well above its chance level, the cross-group rows below the baseline), not
@@ -254,8 +256,10 @@ def _load_back(data: dict[str, Path]) -> None:
 
 
 def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
-    """:func:`bimotion.grid.run_grid` in ``out/grid``; unless ``verbose``, one progress bar over its
-    models, and what the grid and the libraries print goes to ``out/grid.log``."""
+    """:func:`bimotion.grid.run_grid` in ``out/grid``; unless ``verbose``, what the grid and the libraries
+    print goes to ``out/grid.log``, and the terminal gets one progress bar over its models, or, where
+    stderr is no terminal (CI, a pipe: a bar there is off, :func:`bimotion.console.bar_disabled`), a
+    line on stdout as each model is scored (:func:`_scored_line`)."""
     import contextlib
 
     from tqdm.auto import tqdm
@@ -265,8 +269,9 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
 
     if verbose:
         return run_grid(config, data, out / "grid")
-    # on the real stderr, a terminal's only (a log gets the grid's lines in grid.log, not a bar's refreshes)
-    bar = tqdm(desc="      models", unit=" model", file=sys.stderr, dynamic_ncols=True, disable=bar_disabled())
+    lines = bar_disabled()  # no terminal: a line per model rather than a bar's refreshes
+    bar = tqdm(desc=MODELS, unit=" model", file=sys.stderr, dynamic_ncols=True, disable=lines)
+    stdout, start = sys.stdout, time.perf_counter()  # the real stdout: the grid's is its log
     log_path = out / "grid.log"
     try:
         with (
@@ -278,6 +283,8 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
             def progress(message: str) -> None:
                 print(message, file=log, flush=True)
                 _advance(bar, message)
+                if lines and (line := _scored_line(message, time.perf_counter() - start)):
+                    print(line, file=stdout, flush=True)
 
             return run_grid(config, data, out / "grid", log=progress)
     except BaseException:
@@ -285,6 +292,19 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
         raise
     finally:
         bar.close()
+
+
+MODELS = "      models"  # the bar's description, and the start of the lines that stand for it
+
+
+def _scored_line(message: str, seconds: float) -> str | None:
+    """The line a grid's log line ``k/N <model> seed S scored: ...`` prints where no bar shows:
+    ``models: k/N scored, M min`` (``seconds``: since the grid started); None for any other line."""
+    import re
+
+    if found := re.match(r"\[grid\] (\d+)/(\d+) .+ seed \d+ scored: ", message):
+        return f"{MODELS}: {found[1]}/{found[2]} scored, {seconds / 60:.1f} min"
+    return None
 
 
 def _advance(bar, message: str) -> None:

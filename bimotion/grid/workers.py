@@ -94,6 +94,7 @@ def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:
     grid.ranks.barrier()
     if metrics is not None:
         line = scored_line(metrics["tests"], grid.config.metric)
+        # bimotion demo reads "k/N <model> seed S scored:" for its bar or its lines (commands/demo.py)
         grid.log(f"[grid] {progress} {model.name} seed {seed} scored: {line}")
 
 
