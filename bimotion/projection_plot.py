@@ -3,10 +3,11 @@ panels in a grid of two columns (2×2 for four panels, as the paper's) sharing t
 per panel one density per label of the training clips (KDE contours of the highest-density regions
 holding 30 %, 60 % and 90 % of the clips; a label with too few clips for a density as its points;
 training clips with none of the drawn labels as one grey density) and the test clips on top as
-points coloured by their label (:data:`LABEL_COLORS`: the paper's colours); under each panel's title
-the groups its training clips come from (:func:`panel_title`); one legend, under the panels, that
-names only what some panel drew.  Drawn at print size: at most a page's text width (two panels a row),
-one panel a column's."""
+points coloured by their label (:data:`LABEL_COLORS`: the paper's colours); under the figure's title,
+that one model's features draw every panel and only the shading changes (:func:`_subtitle`); under
+each panel's title the groups its training clips (its shading) come from (:func:`panel_title`); one
+legend, under the panels, that names only what some panel drew.  Drawn at print size: at most a
+page's text width (two panels a row), one panel a column's."""
 
 from __future__ import annotations
 
@@ -111,15 +112,14 @@ def figure(spec, panels: list[dict], labels: list[str]):
     rows, columns = panel_grid(len(panels))
     width = min(PRINT_WIDTH_IN - 2 * SAVED_MARGIN_IN, PANEL_WIDTH_IN * columns)
     drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
-    models = "; ".join(dict.fromkeys(_model_text(p["model"]) for p in panels))
-    subtitle = [f"features before the last linear layer of {models}",
-                f"test clips: {mixture_name(spec.test)} ({spec.test}) · UMAP to 2-D"]  # fmt: skip
+    one_count = len({len(p["test_xy"]) for p in panels}) == 1  # the subtitle says it, not each panel
+    subtitle = _subtitle(panels, f"{mixture_name(spec.test)} ({spec.test})", one_count)
     title = [fill(spec.title, int(width * TITLE_CHARS_PER_IN))]
     title += [fill(line, int(width / CHAR_IN)) for line in subtitle]
     top = 0.1 + TITLE_LINE_IN * (title[0].count("\n") + 1) + LINE_IN * sum(t.count("\n") + 1 for t in title[1:])
     fig, axes = plt.subplots(rows, columns, figsize=(width, top + PANEL_HEIGHT_IN * rows), squeeze=False)
     for ax, panel, density in zip(axes.flat, panels, densities, strict=False):
-        for key, value in _draw_panel(ax, panel, density, colors, extent).items():
+        for key, value in _draw_panel(ax, panel, density, colors, extent, not one_count).items():
             drawn[key] |= value
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
@@ -230,10 +230,11 @@ def _train_rows(panel: dict, labels: list[str]) -> dict[str, list[int]]:
     return train
 
 
-def _draw_panel(ax, panel: dict, densities: dict, colors: dict, extent) -> dict[str, set]:
+def _draw_panel(ax, panel: dict, densities: dict, colors: dict, extent, with_test: bool = True) -> dict[str, set]:
     """One panel: training densities per label (``densities``: :func:`_densities`; grey: none of the
     drawn labels; a label too rare for a density as its points), test clips on top; returns what it
-    drew: ``density`` and ``scatter`` (training labels, :data:`OTHERS`), ``test`` (labels, :data:`UNLABELLED`)."""
+    drew: ``density`` and ``scatter`` (training labels, :data:`OTHERS`), ``test`` (labels, :data:`UNLABELLED`);
+    ``with_test``: its title counts its test clips (:func:`panel_title`)."""
     labels = list(colors)
     drawn: dict[str, set] = {"density": set(), "scatter": set(), "test": set()}
     for label, (pts, kde) in densities.items():
@@ -260,13 +261,31 @@ def _draw_panel(ax, panel: dict, densities: dict, colors: dict, extent) -> dict[
     ax.set_yticks([])
     ax.set_xlabel("UMAP 1", fontsize=TEXT_PT)
     ax.set_ylabel("UMAP 2", fontsize=TEXT_PT)
-    ax.set_title(panel_title(panel), fontsize=TEXT_PT)
+    ax.set_title(panel_title(panel, with_test), fontsize=TEXT_PT)
     return drawn
 
 
-def panel_title(panel: dict) -> str:
-    """A panel's title, then what it draws: the groups its training clips come from (their
-    ``train_meta``'s groups, else its ``train`` spec's) and how many clips of each role."""
+def _subtitle(panels: list[dict], test: str, one_count: bool) -> list[str]:
+    """The lines under a figure's title: whose features every panel shows, that its test clips (the
+    points, ``test``: their group) lie in the same places in every panel of one model, and that only
+    the shading (each panel's training clips) changes.  Titled by their training data alone, the panels
+    read as four models, while one model draws them all (the paper's Figures 2 and 3).  ``one_count``:
+    every panel draws as many test clips, counted here rather than in each panel's title."""
+    models = list(dict.fromkeys(_model_text(p["model"]) for p in panels))
+    clips = f"the same {len(panels[0]['test_xy'])} test clips" if one_count else "the test clips"
+    if len(models) == 1:
+        return [f"one model's features in every panel (before its last linear layer, UMAP to 2-D): {models[0]}",
+                f"points: {clips} of {test}, in the same places in every panel",
+                "shading: each panel's training clips, the one thing that differs between panels"]  # fmt: skip
+    return [f"features before the last linear layer (UMAP to 2-D) of {'; '.join(models)}",
+            f"points: {clips} of {test}, in the same places in the panels of one model",
+            "shading: each panel's training clips"]  # fmt: skip
+
+
+def panel_title(panel: dict, with_test: bool = True) -> str:
+    """A panel's title, then what its shading draws: the groups its training clips come from (their
+    ``train_meta``'s groups, else its ``train`` spec's) and how many; ``with_test``: then how many test
+    clips (the points), unless the figure's subtitle says it for every panel (:func:`_subtitle`)."""
     groups = list(panel.get("train_meta", {}).get("group", []))
     if not groups and panel.get("train"):
         from .mixture import parse_mixture
@@ -276,13 +295,21 @@ def panel_title(panel: dict) -> str:
         except (KeyError, ValueError):  # not a mixture of the registry: the counts only
             groups = []
     lines = [panel["title"]]
+    count = f"({len(panel['train_xy'])} clips)"
     for part in groups_text(groups):  # one language per item, never split across lines
         if len(lines) > 1 and text_width(lines[-1]) + text_width(part) < TITLE_CHARS:
             lines[-1] += f", {part}"
         else:
             lines[-1] += "," if len(lines) > 1 else ""
-            lines.append(("train: " if len(lines) == 1 else "") + part)
-    lines.append(f"{len(panel['train_xy'])} training clips · {len(panel['test_xy'])} test clips")
+            lines.append(("shading: " if len(lines) == 1 else "") + part)
+    if len(lines) == 1:  # no group to name: the count alone
+        lines.append(f"shading: {len(panel['train_xy'])} training clips")
+    elif text_width(lines[-1]) + text_width(count) < TITLE_CHARS:
+        lines[-1] += f" {count}"
+    else:
+        lines.append(count)
+    if with_test:
+        lines.append(f"points: {len(panel['test_xy'])} test clips")
     return "\n".join(lines)
 
 

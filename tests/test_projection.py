@@ -452,16 +452,48 @@ def test_a_panel_title_says_which_groups_its_training_clips_come_from():
     panel = {"title": "Cantonese adults", "train": "yuemotion:all+zho_adu[esd]", "model": "m", "train_xy": xy,
              "train_labels": [("neutral",)] * 12, "test_xy": xy[:3], "test_labels": [("neutral",)] * 3}  # fmt: skip
     lines = panel_title(panel).split("\n")
-    assert lines == ["Cantonese adults", "train: Cantonese adults + elderly, Mandarin adults",
-                     "12 training clips · 3 test clips"]  # fmt: skip
+    assert lines == ["Cantonese adults", "shading: Cantonese adults + elderly,", "Mandarin adults (12 clips)",
+                     "points: 3 test clips"]  # fmt: skip
     only_adults = {**panel, "train_meta": {"group": meta["group"][:4]}}  # the clips drawn, not the spec
-    assert panel_title(only_adults).split("\n")[1] == "train: Cantonese adults"
+    assert panel_title(only_adults).split("\n")[1] == "shading: Cantonese adults (12 clips)"
     spec = ProjectionSpec.from_dict(dict(SPEC, model="m"))
     fig = figure(spec, [{**panel, "train_meta": meta}, {**panel, "train": "bimotion:all"}], ["neutral"])
-    assert [ax.get_title().split("\n")[1:-1] for ax in fig.axes[:2]] == [
-        ["train: Cantonese adults + elderly, Mandarin adults"],
-        ["train: English elderly + adults,", "Mandarin elderly + adults"],
+    assert [ax.get_title().split("\n")[1:] for ax in fig.axes[:2]] == [  # the test clips: in the subtitle
+        ["shading: Cantonese adults + elderly,", "Mandarin adults (12 clips)"],
+        ["shading: English elderly + adults,", "Mandarin elderly + adults (12 clips)"],
     ]
+    plt.close(fig)
+
+
+def test_a_figure_of_one_model_says_its_panels_differ_only_in_their_shading():
+    """Figures 2 and 3 draw one model's features in every panel: the test clips lie in the same
+    places in each, and only the training clips' shading changes.  Panels titled "train: Cantonese
+    adults + elderly, 120 training clips" read as four models; the figure now says it in its subtitle
+    and its panels' titles name their shading.  A panel with a model of its own: the subtitle names both."""
+    import matplotlib.pyplot as plt
+
+    from bimotion.projection_plot import figure
+
+    xy = np.random.default_rng(0).normal(0, 1, (12, 2))
+    panel = {"title": "yue (YueMotion)", "train": "yuemotion:all", "model": "yuemotion:all+zho_adu[esd]",
+             "train_xy": xy, "train_labels": [("neutral",)] * 12, "test_xy": xy[:5], "test_labels": [("neutral",)] * 5}  # fmt: skip
+    spec = ProjectionSpec.from_dict(dict(SPEC, model="yuemotion:all+zho_adu[esd]", test="yue_adu"))
+    fig = figure(spec, [panel, {**panel, "title": "yue + zho", "train": "yuemotion:all+zho_adu[esd]"}], ["neutral"])
+    subtitle = " ".join(next(t for t in fig.texts if t.get_gid() == "subtitle").get_text().split())
+    assert "one model's features in every panel" in subtitle
+    assert "the model trained on all of YueMotion + ESD Mandarin adults" in subtitle
+    assert "points: the same 5 test clips of Cantonese adults (yue_adu), in the same places in every panel" in subtitle
+    assert "shading: each panel's training clips" in subtitle
+    assert [ax.get_title().split("\n")[1] for ax in fig.axes[:2]] == [
+        "shading: Cantonese adults + elderly (12 clips)",
+        "shading: Cantonese adults + elderly,",
+    ]
+    plt.close(fig)
+    own = {**panel, "model": "bimotion:all", "test_xy": xy[:4], "test_labels": [("neutral",)] * 4}
+    fig = figure(spec, [panel, own], ["neutral"])
+    subtitle = " ".join(next(t for t in fig.texts if t.get_gid() == "subtitle").get_text().split())
+    assert "one model's" not in subtitle and "in the same places in the panels of one model" in subtitle
+    assert [ax.get_title().split("\n")[-1] for ax in fig.axes[:2]] == ["points: 5 test clips", "points: 4 test clips"]
     plt.close(fig)
 
 
