@@ -7,7 +7,9 @@ corpora is not moved (each corpus is split on its own), and prepare warns where 
 different splits.
 
 Only clips that could be equal are decoded: those, of any corpus, with the same sample rate and
-duration (from the headers the scan already read).  Equal means equal samples, whatever the headers
+duration (from the headers the scan already read) and the same samples in a short window from the
+middle of the file (:func:`_window_digest`: a corpus whose clips all have one length is not decoded
+whole, only its copies).  Equal means equal samples, whatever the headers
 say; channels that all hold the same samples count as one, so a stereo or 6-channel copy of a mono
 file is found.  (`bimotion check` compares the stored 16 kHz mono audio instead: copies that only
 become equal when mixed down from different channels or resampled are not found here.)
@@ -37,15 +39,89 @@ def identical_audio(records: Iterable, *, progress: bool = False, bar: dict | No
     for r in records:
         alike[(r.sample_rate_hz, r.duration_s)].append(r)  # across corpora too: a copy may be filed in another
     candidates = [r for group in alike.values() if len(group) > 1 for r in group]
-    by_content = collections.defaultdict(list)
     shown = tqdm(
-        candidates, desc="finding identical audio", unit=" file", disable=not progress or not candidates, **(bar or {})
-    )
-    for r in shown:
-        digest = _content_digest(r.path, round(r.duration_s * r.sample_rate_hz))
-        if digest is not None:
-            by_content[digest].append(r.id)
+        total=len(candidates), desc="finding identical audio", unit=" file", disable=not progress or not candidates,
+        **(bar or {}),
+    )  # fmt: skip
+    with shown:
+        by_window = collections.defaultdict(list)  # (rate, duration, window digest) -> records
+        whole = []  # those whose window could not be read: compared whole, as all were before the window
+        for r in candidates:
+            window = _window_digest(r.path, _frames(r))
+            (whole if window is None else by_window[(r.sample_rate_hz, r.duration_s, window)]).append(r)
+            shown.update()
+        whole += [r for group in by_window.values() if len(group) > 1 for r in group]
+        shown.total += len(whole)
+        shown.refresh()
+        by_content = collections.defaultdict(list)
+        for r in whole:
+            digest = _content_digest(r.path, _frames(r))
+            if digest is not None:
+                by_content[digest].append(r.id)
+            shown.update()
     return sorted(tuple(sorted(ids)) for ids in by_content.values() if len(ids) > 1)
+
+
+def _frames(record) -> int:
+    """The frames ``record``'s header counts (the same number for every clip of one rate and duration)."""
+    return round(record.duration_s * record.sample_rate_hz)
+
+
+WINDOW_FRAMES = 2048  # frames read from the middle of each clip to sort out clips that cannot be equal
+# libsndfile subtypes whose every sample is stored on its own (PCM, float, u-law and A-law; FLAC's too:
+# lossless, its seeks are to the exact frame): a seek then reads the very samples a read from the start
+# gives there.  Any other (MP3, Vorbis, Opus, ADPCM, GSM...) is decoded from the start up to the window.
+_SAMPLES_ON_THEIR_OWN = frozenset({"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "ULAW", "ALAW"})
+
+
+def _window_digest(path, num_frames: int) -> str | None:
+    """A hash of :data:`WINDOW_FRAMES` frames of ``path`` from frame ``num_frames // 2`` on (the middle:
+    clips often begin with the same digital silence), read as :func:`_content_digest` reads them: by
+    libsndfile, as float64, channels that all hold the same samples in the window counted as one.  None
+    where libsndfile cannot read it (the file is then compared whole, as every file was before).
+
+    Two files :func:`_content_digest` calls identical always get the same window digest, so comparing
+    only the files whose window digest another file of their rate and duration shares finds every set:
+
+    - equal samples give an equal window: libsndfile turns each stored sample into float64 on its own,
+      whatever its position and whatever the read's size, so a 16-bit, a 24-bit and a float file holding
+      the same values (float64 holds each exactly) give the same float64 values here as in the whole read;
+      the window is the whole read's frames ``num_frames // 2`` on (a seek for the subtypes in
+      :data:`_SAMPLES_ON_THEIR_OWN`, which read the same samples there; others decoded from the first frame,
+      as the whole read decodes them), and ``num_frames`` is the header's count, the same for every file
+      of one rate and duration, so both windows start at the same frame;
+    - channels: a file whose channels are all equal throughout has them equal in the window too, so a
+      stereo copy of a mono file is one channel in both digests; two files with equal channels are equal
+      in the window too, and collapse alike;
+    - a file shorter than ``num_frames // 2 + WINDOW_FRAMES`` frames gives what it holds from there (none
+      at all past its end): the same for two files with the same samples;
+    - a file compared by its bytes (an MP3 libsndfile reads only in part): an exact copy holds the same
+      bytes, which libsndfile reads alike, so it gets the same window, or None with it;
+    - None (compared whole) comes only where libsndfile fails on the window's part of a file, so its whole
+      read fails too and its digest is of its bytes: only an exact copy shares it, and gets None with it;
+    - a silent file has a window like any other; compared whole it is left out, as it was before.
+
+    A digest is only a necessary condition: files whose windows are equal are then compared whole."""
+    import soundfile
+
+    from .audio import sniff
+    from .mp3 import mpg123_messages
+
+    start = num_frames // 2
+    try:
+        with open(path, "rb") as head:
+            kind = sniff(head.read(16))
+        with mpg123_messages(path, kind), soundfile.SoundFile(str(path)) as f:
+            if f.seekable() and f.subtype in _SAMPLES_ON_THEIR_OWN:
+                f.seek(min(start, f.frames))
+                window = f.read(WINDOW_FRAMES, dtype="float64", always_2d=True)
+            else:
+                window = f.read(start + WINDOW_FRAMES, dtype="float64", always_2d=True)[start:]
+    except Exception:  # not a libsndfile format, or a bad file: compared whole, as before
+        return None
+    if window.shape[1] > 1 and (window == window[:, :1]).all():  # one signal copied to every channel
+        window = window[:, :1]
+    return hashlib.sha256(window.tobytes()).hexdigest()
 
 
 def _content_digest(path, num_frames: float) -> str | None:
