@@ -230,8 +230,10 @@ def test_every_doubtful_file_is_marked_in_its_rows_and_keeps_its_labels(model, t
         expected = [k for k in ("neutral", "positive", "negative") if float(row[k]) >= 0.5]
         assert (row["predicted"].split(";") if row["predicted"] else []) == expected
     line = next(x for x in err.splitlines() if "column file_notes" in x)
-    assert line.startswith("8 file(s) named above have their notes in every row of theirs, column file_notes"), line
-    assert line.endswith(" and 5 more"), line  # with --output: the first three, and the column holds them all
+    # with --output: the first three named, and the column holds them all (it said "8 file(s) named above")
+    assert line.startswith("8 file(s) have notes in every row of theirs, column file_notes"), line
+    assert f"; 3 named here, 5 more in column file_notes of {out}: " in line, line
+    assert line.endswith(" and 5 more"), line
 
     jsonl = tmp_path / "p.jsonl"
     assert main(["predict", "--model", str(model), str(folder), "--output", str(jsonl), *OPTIONS]) == 0

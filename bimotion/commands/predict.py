@@ -105,7 +105,7 @@ def run(args) -> int:
 
     from .source_args import replacing, write_skip_list
 
-    report, replaced = PredictReport(), replacing(args.output)
+    report, replaced = PredictReport(output=args.output or ""), replacing(args.output)
     if args.vad_threshold_db is not None and args.segment != "vad":  # it would be ignored
         print(
             "error: --vad-threshold-db sets the voice level of --segment vad: give --segment vad too", file=sys.stderr

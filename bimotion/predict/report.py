@@ -47,6 +47,7 @@ class PredictReport:
     noted: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its notes (column file_notes)
     named_trained: list[str] = field(default_factory=list)  # named as clips the model trained on (its manifest)
     named: int = 3  # files each list below names, the rest counted (bimotion predict: all, without --output)
+    output: str = ""  # the file the rows go to (--output): named as holding all of a list cut short
 
     @property
     def real_time_factor(self) -> float:
@@ -142,14 +143,29 @@ class PredictReport:
                 f"output: {some_files(self.partial, self.named)}"
             )
         if self.noted:
-            lines.append(
-                f"{len(self.noted)} file(s) named above have their notes in every row of theirs, column file_notes "
-                "(empty for the others): their labels are kept, to be doubted, not acted on; keep the rows whose "
-                f"file_notes is empty to act on clean files only: {some_files(list(self.noted), self.named)}"
-            )
+            lines.append(self._noted_line())
         if self.skipped:
             lines.append(self.skipped.format())
         return "\n".join(lines)
+
+    def _noted_line(self) -> str:
+        """How many files carry notes in their rows' ``file_notes``; where more are noted than are named
+        here (``--output``: the first few), how many are named and where the others are (the output's column)."""
+        noted = len(self.noted)
+        keep = (
+            "their labels are kept, to be doubted, not acted on; keep the rows whose file_notes is empty to act on "
+            "clean files only"
+        )
+        if noted <= self.named:
+            return (
+                f"{noted} file(s) named above have their notes in every row of theirs, column file_notes (empty for "
+                f"the others): {keep}: {some_files(list(self.noted), self.named)}"
+            )
+        return (
+            f"{noted} file(s) have notes in every row of theirs, column file_notes (empty for the others): {keep}; "
+            f"{self.named} named here, {noted - self.named} more in column file_notes of {self.output or 'the output'}: "
+            f"{some_files(list(self.noted), self.named)}"
+        )
 
     def _doubtful_lines(self) -> list[str]:
         """The closing lines on files read whole whose level or length makes their scores doubtful:
