@@ -233,9 +233,10 @@ class SkipReport:
                 lines.append(f"      ... and {n - self.max_examples} more")
         return "\n".join(lines)
 
-    def write_tsv(self, path: str | os.PathLike) -> Path:
+    def write_tsv(self, path: str | os.PathLike, *, corpus_column: bool = True) -> Path:
         """Every skipped input as a tab-separated row: corpus, reason, file, message (CSV quoting, so a
-        name with a tab or a line break reads back as it is), written atomically."""
+        name with a tab or a line break reads back as it is), written atomically; without
+        ``corpus_column`` (``bimotion predict``: its files belong to no corpus), reason, file, message."""
         import csv
         import io
 
@@ -243,9 +244,11 @@ class SkipReport:
 
         text = io.StringIO()
         writer = csv.writer(text, delimiter="\t", lineterminator="\n")  # a tab or newline in a name is quoted
-        writer.writerow(["corpus", "reason", "file", "message"])
+        first = ["corpus"] if corpus_column else []
+        writer.writerow([*first, "reason", "file", "message"])
         for (corpus, reason), entries in sorted(self.examples.items()):
-            writer.writerows([corpus, reason, file, message] for file, message in entries)
+            first = [corpus] if corpus_column else []
+            writer.writerows([*first, reason, file, message] for file, message in entries)
         write_text_atomic(Path(path), text.getvalue())
         return Path(path)
 

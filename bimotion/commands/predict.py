@@ -51,6 +51,7 @@ from __future__ import annotations
 import sys
 
 NEEDS = ("torch", "transformers")  # bimotion.extras
+NOT_READ = "file (or file not audio, or with no window)"  # what OUTPUT.skipped.tsv lists: by reason, no corpus
 HELP = "predict emotions in audio files and folders with a trained model (CSV or JSON Lines, one row per window)"
 
 
@@ -146,7 +147,7 @@ def run(args) -> int:
     where = args.output or "stdout"
     print(f"scores of {', '.join(rows.labels)} per window -> {where}{replaced}: {report.format()}", file=sys.stderr)
     if args.output:  # the files that gave no row (skipped, not audio, no window), every one with why, beside it
-        write_skip_list(report.not_read(), args.output, what="file (or file not audio, or with no window)")
+        write_skip_list(report.not_read(), args.output, NOT_READ, corpus_column=False)
     if report.skipped and not report.files:  # nothing was read to its end
         holds = "only the first windows of files that failed part-way" if report.windows else "no predictions"
         print(f"error: every audio file was skipped: {where} holds {holds}", file=sys.stderr)

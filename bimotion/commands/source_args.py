@@ -185,16 +185,17 @@ def replacing(output: str | Path | None) -> str:
     return " (replacing the file that was there)"
 
 
-def write_skip_list(report, output: str | Path, what: str = "file") -> Path | None:
+def write_skip_list(report, output: str | Path, what: str = "file", *, corpus_column: bool = True) -> Path | None:
     """Every input ``report`` (a :class:`loaders.errors.SkipReport`) skipped, in ``OUTPUT.skipped.tsv``
     beside ``output``, named on standard error; when nothing was skipped, a list an earlier run left
-    there is removed.  A list that cannot be written is a warning, not a failed run."""
+    there is removed.  A list that cannot be written is a warning, not a failed run.  ``corpus_column``:
+    see :meth:`~loaders.errors.SkipReport.write_tsv`."""
     listed = Path(f"{Path(output).expanduser()}.skipped.tsv")
     if not report:
         listed.unlink(missing_ok=True)
         return None
     try:
-        report.write_tsv(listed)
+        report.write_tsv(listed, corpus_column=corpus_column)
     except OSError as err:
         print(f"warning: cannot write the list of skipped inputs to {listed} ({err.strerror or err})", file=sys.stderr)
         return None
