@@ -145,8 +145,9 @@ def partial_releases(report: SkipReport, generated: Container[str] = ()) -> list
     """A note for each of the seven corpora whose folder holds fewer clips (read or skipped, of the
     scan's ``report``) than its full release (``SourceInfo.expected_count``): a partial download or a
     subset, which every count and split of it then describes; where folders below it could not be listed
-    (``unreadable_folder`` skips), that the others may be behind them instead; or more clips than it: another
-    version or extra clips merged in, whose counts are then not the corpus's.  A ``generated`` corpus (a small
+    (``unreadable_folder`` skips), that the others may be behind them instead; or more clips read than it: another
+    version or extra clips merged in, whose counts are then not the corpus's (skipped files beside a whole
+    release are not: the skips name them); or fewer read, as many only with the skipped ones.  A ``generated`` corpus (a small
     copy, :mod:`loaders.synthetic`) gets none."""
     from . import READERS, SOURCES
 
@@ -170,11 +171,18 @@ def partial_releases(report: SkipReport, generated: Container[str] = ()) -> list
                 f"{corpus}: its folder holds {held} of the {expected} clips of the full release (`bimotion sources`): "
                 f"a partial download or a subset? Every count and split of it here is of {those}"
             )
-        elif held > expected:
+        elif read > expected:  # only the clips read: skipped junk beside a whole release is no other version
+            extra = f" read ({held - read} other files skipped)" if held > read else ""
             notes.append(
-                f"{corpus}: its folder holds {held} clips, more than the {expected} of the full release "
+                f"{corpus}: its folder holds {read} clips{extra}, more than the {expected} of the full release "
                 "(`bimotion sources`): another version or extra clips merged in? Every count and split of it "
-                f"here is of {those}, not of the release"
+                f"here is of those {read}, not of the release"
+            )
+        elif read < expected:  # as many files as the release only with the skipped ones counted
+            notes.append(
+                f"{corpus}: {read} of the {expected} clips of the full release (`bimotion sources`) were read from "
+                f"its folder, {held - read} of its {held} files skipped: every count and split of it here is of "
+                f"those {read}"
             )
     return notes
 

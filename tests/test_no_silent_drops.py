@@ -1002,9 +1002,16 @@ def test_a_release_note_counts_what_was_read_not_what_was_skipped():
     report.file_skips[("csed", "bad_name")] = 2
     report.file_skips[("csed", "empty_file")] = 1
     assert partial_releases(report) == [
-        "csed: its folder holds 654 clips, more than the 652 of the full release (`bimotion sources`): another "
-        "version or extra clips merged in? Every count and split of it here is of the 651 of them read (3 skipped), "
-        "not of the release"
+        "csed: 651 of the 652 clips of the full release (`bimotion sources`) were read from its folder, 3 of its "
+        "654 files skipped: every count and split of it here is of those 651"
+    ]
+    report.files[("csed", "read")] = 652  # the release read whole, 3 junk files skipped beside it: no other version
+    assert partial_releases(report) == []  # it said "its folder holds 655 clips, more than the 652"
+    report.files[("csed", "read")] = 655
+    assert partial_releases(report) == [
+        "csed: its folder holds 655 clips read (3 other files skipped), more than the 652 of the full release "
+        "(`bimotion sources`): another version or extra clips merged in? Every count and split of it here is of "
+        "those 655, not of the release"
     ]
     report.files[("csed", "read")] = 400
     assert partial_releases(report)[0].endswith(
