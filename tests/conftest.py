@@ -259,7 +259,10 @@ def own_corpora(tmp_path, monkeypatch) -> None:
 def shared_dir() -> Path:
     """`../shared` beside the checkout; tests that need it skip cleanly without it."""
     if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent (the shared reference material sits beside the checkout in CI)")
+        pytest.skip(
+            f"{SHARED} is absent: this test reads reference files below it (`../shared` relative to the checkout "
+            f"{REPO}; CI puts the shared reference material there)"
+        )
     return SHARED
 
 
@@ -282,10 +285,14 @@ def load_untouched(corpus: str, root: Path, *, skip_bad: bool = False):
 
 
 @pytest.fixture(scope="session")
-def real_csed(shared_dir: Path) -> Path:
-    root = shared_dir / "corpora" / "csed"
+def real_csed() -> Path:
+    """The real CSED release at ``../shared/corpora/csed`` beside the checkout; tests that need it skip without it."""
+    root = SHARED / "corpora" / "csed"
     if not (root / "Training Data (wav)").is_dir():
-        pytest.skip(f"the real CSED corpus is not at {root}")
+        pytest.skip(
+            f"the real CSED corpus is not at {root / 'Training Data (wav)'} (`../shared/corpora/csed` relative to "
+            f"the checkout {REPO})"
+        )
     return root
 
 
