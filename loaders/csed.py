@@ -34,6 +34,9 @@ from .source import SourceInfo
 CORPUS = "csed"
 CLASS_FOLDERS = {folder.lower(): folder for folder in CORPUS_LABEL_MAPS[CORPUS]}  # natural -> Natural
 PREFIXES = {folder[:3].lower(): folder for folder in CORPUS_LABEL_MAPS[CORPUS]}  # nat -> Natural
+# The folder each label's clips are filed in (neutral -> Natural): named where a label has no clips
+# (loaders.manifest.labels_without_clips: one class folder given, not the release).
+LABEL_FOLDERS = {label: folder for folder, label in CORPUS_LABEL_MAPS[CORPUS].items()}
 # How the release spells each class's and gender's names (its quirks: ``Neg-Male``, ``Pos_female``): a
 # name in another case (an old FAT copy's ``NAT_FEMALE-1.WAV``) is read under this spelling, reported.
 RELEASE_PREFIXES = {

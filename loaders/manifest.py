@@ -10,7 +10,7 @@ import time
 from collections.abc import Container
 from pathlib import Path
 
-from . import load
+from . import READERS, load, reader
 from .base import PROGRESS
 from .errors import SkipReport
 from .files import normal_path, temp_file_beside
@@ -187,6 +187,32 @@ def partial_releases(report: SkipReport, generated: Container[str] = ()) -> list
     return notes
 
 
+def labels_without_clips(corpus: str, space, counts) -> str | None:
+    """The note on the labels of ``corpus``'s label ``space`` that none of its clips has (``counts``: clips
+    per label), naming the folders the corpus files them in where its layout files clips by label (a reader's
+    ``LABEL_FOLDERS``: CSED given one class folder, not the release); None when every label has clips."""
+    empty = [label for label in LABELS if label in space and not counts.get(label)]
+    if not empty:
+        return None
+    note = f"{corpus}: {' and '.join(empty)} {'has' if len(empty) == 1 else 'have'} no clips here"
+    folders = getattr(reader(corpus), "LABEL_FOLDERS", {}) if corpus in READERS else {}
+    if all(label in folders for label in empty):
+        where = " and ".join(f"{folders[label]}/" for label in empty)
+        note += f": {corpus} files {'it' if len(empty) == 1 else 'them'} in {where}; was a subfolder of it given?"
+    return note
+
+
+def empty_labels(records: list[Utterance], generated: Container[str] = ()) -> list[str]:
+    """:func:`labels_without_clips` of each corpus of ``records`` (``bimotion scan``'s notes); a ``generated``
+    corpus (a small copy, :mod:`loaders.synthetic`) gets none."""
+    spaces: dict[str, set[str]] = collections.defaultdict(set)
+    counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for r in (r for r in records if r.corpus not in generated):
+        spaces[r.corpus].update(r.label_space)
+        counts[r.corpus].update(r.emotions)
+    return [note for corpus in sorted(spaces) if (note := labels_without_clips(corpus, spaces[corpus], counts[corpus]))]
+
+
 NOT_ANNOTATED = "-"  # a summary's cell of a label outside the corpus's label space
 NOT_ANNOTATED_MEANS = "a label the corpus does not annotate (0: none of its clips has it)"  # the legend's
 
@@ -213,7 +239,12 @@ def summary(records: list[Utterance], width: int | None = None) -> str:
         spaces[key].update(r.label_space)
         for e in r.emotions or ("(none)",):
             rows[key][e] += 1
-    used = [label for label in (*LABELS, "(none)") if any(c[label] for c in rows.values())]
+    # a label any row's corpus annotates shows 0 where none of its clips has it (one CSED class folder given)
+    used = [
+        label
+        for label in (*LABELS, "(none)")
+        if any(c[label] for c in rows.values()) or (label != "(none)" and any(label in s for s in spaces.values()))
+    ]
     table = [["corpus", "lang", "age", "n", "hours", *used]]
     total = collections.Counter()
     for key in sorted(rows):

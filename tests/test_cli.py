@@ -167,6 +167,32 @@ def test_a_partial_release_and_a_generated_corpus_are_said_so_by_scan_and_prepar
         assert "read 652" in captured.out
 
 
+def test_one_class_folder_of_csed_says_which_labels_have_no_clips(tmp_path, capsys):
+    """`--source csed=<csed>/Natural` prepared a one-label dataset with only "holds 12 of the 652 clips", and
+    scan's table left out the positive and negative columns though the README says `0` marks a label the
+    corpus annotates that none of its clips has: the table shows 0, and scan and prepare name the labels and
+    the folders CSED files them in."""
+    from loaders.synthetic import MARKER
+
+    root = testing.make_corpus("csed", tmp_path / "raw")
+    (root / MARKER).unlink()  # as a real release (a generated copy is small by design: no note)
+    natural = root / "Training Data (wav)" / "Natural"
+    note = (
+        "note: csed: positive and negative have no clips here: csed files them in Positive/ and Negative/; "
+        "was a subfolder of it given?"
+    )
+    assert main(["scan", "--source", f"csed={natural}", "-o", str(tmp_path / "m.jsonl"), "-q"]) == 0
+    captured = capsys.readouterr()
+    header, _, row = captured.out.splitlines()[:3]
+    assert header.split()[-3:] == ["neutral", "positive", "negative"], captured.out
+    assert row.split()[-2:] == ["0", "0"], captured.out
+    assert note in captured.err.splitlines(), captured.err
+    assert main(["prepare", "--source", f"csed={natural}", "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert note in capsys.readouterr().out.splitlines()
+    assert main(["scan", "--source", f"csed={root}", "-o", str(tmp_path / "m.jsonl"), "-q"]) == 0
+    assert "no clips here" not in capsys.readouterr().err  # the whole corpus: every label has clips
+
+
 def test_a_corpus_folder_holding_more_than_its_release_is_said_so_by_scan(tmp_path, capsys):
     """A folder holding more clips than the corpus's full release (another version or a user's extra
     clips merged in) was counted without a word, as if its counts were the corpus's: scan now names

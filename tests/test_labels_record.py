@@ -94,12 +94,14 @@ def test_scan_summary_names_the_labels_or_spells_out_its_codes():
         )  # fmt: skip
         for i, label in enumerate(("frustration", "excitement", "anger"))
     ]
-    wide = summary(records, width=200).splitlines()
-    assert wide[0].split() == ["corpus", "lang", "age", "n", "hours", "anger", "excitement", "frustration"]
-    assert wide[-1].split() == ["total", "3", "<0.01", "1", "1", "1"]
+    annotated = list(label_space("iemocap"))  # each a column, 0 where no clip has it (the README's promise)
+    wide = summary(records, width=250).splitlines()
+    assert wide[0].split() == ["corpus", "lang", "age", "n", "hours", *annotated]
+    had = ("anger", "excitement", "frustration")
+    assert wide[-1].split() == ["total", "3", "<0.01", *("1" if label in had else "0" for label in annotated)]
     narrow = summary(records, width=40).splitlines()
-    assert narrow[0].split()[5:] == ["ang", "exc", "fru"]
-    assert narrow[-1] == "ang = anger, exc = excitement, fru = frustration"
+    assert narrow[0].split()[5:] == [LABEL_CODES[label] for label in annotated]
+    assert narrow[-1] == ", ".join(f"{LABEL_CODES[label]} = {label}" for label in annotated)
 
 
 def test_scan_summary_marks_a_label_outside_a_corpus_label_space_apart_from_none_of_it():
@@ -115,12 +117,15 @@ def test_scan_summary_marks_a_label_outside_a_corpus_label_space_apart_from_none
         )  # fmt: skip
 
     records = [record("csed", 0, "positive"), record("iemocap", 1, "neutral"), record("tess", 2, "anger")]
-    lines = summary(records, width=200).splitlines()
+    lines = summary(records, width=300).splitlines()
     head = lines[0].split()
-    assert head[5:] == ["anger", "neutral", "positive"]
-    cells = {line.split()[0]: line.split()[5:] for line in lines[2:5]}
-    assert cells == {"csed": ["-", "0", "1"], "iemocap": ["0", "1", "-"], "tess": ["1", "0", "-"]}
-    assert lines[-2].split() == ["total", "3", "<0.01", "1", "1", "1"]
+    assert head[5:] == list(LABELS)  # every label one of them annotates: 0 where none of its clips has it
+    cells = {line.split()[0]: dict(zip(head[5:], line.split()[5:], strict=True)) for line in lines[2:5]}
+    shown = {corpus: [cells[corpus][label] for label in ("anger", "neutral", "positive")] for corpus in cells}
+    assert shown == {"csed": ["-", "0", "1"], "iemocap": ["0", "1", "-"], "tess": ["1", "0", "-"]}
+    assert cells["iemocap"]["excitement"] == "0" and cells["tess"]["excitement"] == "-"
+    had = ("anger", "neutral", "positive")
+    assert lines[-2].split() == ["total", "3", "<0.01", *("1" if label in had else "0" for label in LABELS)]
     assert lines[-1] == f"{NOT_ANNOTATED} = a label the corpus does not annotate (0: none of its clips has it)"
     assert "does not annotate" not in summary(records[1:2], width=200)  # no dash, no legend
 

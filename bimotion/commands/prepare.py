@@ -187,7 +187,7 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
     from loaders.manifest import partial_releases
     from loaders.tables import counted
 
-    from .prepare_notes import summary, undeclared_licences
+    from .prepare_notes import empty_label_notes, summary, undeclared_licences
 
     start = time.perf_counter()
     num_proc = capped_num_proc(args.num_proc)
@@ -230,7 +230,7 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
         print(result.report.format_files())
     for note in partial_releases(result.report, result.info.get("synthetic") or {}):
         print(f"note: {note}")
-    for note in undeclared_licences(result.info):
+    for note in undeclared_licences(result.info) + empty_label_notes(result.info):
         print(f"note: {note}")
     print_skips(result.report, result.out_dir)  # beside OUT, also where it was given as `..`
     return 0

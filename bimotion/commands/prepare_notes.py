@@ -16,6 +16,24 @@ def undeclared_licences(info: dict) -> list[str]:
     return licence_warnings({c: t for c, t in info["licenses"].items() if t == DEFAULT_LICENSE}, "dataset")
 
 
+def empty_label_notes(info: dict) -> list[str]:
+    """:func:`loaders.manifest.labels_without_clips` of each corpus prepared, from its label space and its
+    shards' clips per label; a generated corpus (a small copy, :mod:`loaders.synthetic`) gets none."""
+    from loaders.manifest import labels_without_clips
+
+    notes = []
+    for corpus, space in info.get("label_spaces", {}).items():
+        if corpus in info.get("synthetic", {}):
+            continue
+        counts: dict[str, int] = {}
+        for shard in (s for s in info["shards"] if s["corpus"] == corpus):
+            for label, n in shard.get("emotions", {}).items():
+                counts[label] = counts.get(label, 0) + n
+        if note := labels_without_clips(corpus, space, counts):
+            notes.append(note)
+    return notes
+
+
 def identical_notes(info: dict) -> list[str]:
     """One note per corpus that holds identical clips (``prepare.json``'s ``identical_audio``), and per
     set of corpora sharing copies (an ``a+b`` key), whose copies each lie in one split; copies in different

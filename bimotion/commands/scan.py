@@ -63,6 +63,7 @@ def run(args) -> int:
         Timer,
         check_distinct_sources,
         check_outside_sources,
+        empty_labels,
         partial_releases,
         scan,
         summary,
@@ -101,6 +102,7 @@ def run(args) -> int:
     print_skips(report, output)
     generated = synthetic_sources(sources, records)
     notes = ([generated_note(generated)] if generated else []) + partial_releases(report, generated)
+    notes += empty_labels(records, generated)
     own = [name for name in sources if name not in READERS]
     notes += _prepare_notes(own, records, args.protocol, args.seed, progress=not args.quiet) + low_rate_notes(records)
     for note in notes + levels:
