@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..grid.heard import heard_counts
-from ..grid.plan import PlannedModel, target_test
+from ..grid.plan import PlannedModel, synthetic_corpora, target_test
 from ..grid.runner import Grid
 from ..grid.scoring import chance_of_test
 from ..mixture import parse_mixture
@@ -181,6 +181,9 @@ class Advice:
     by_speaker: bool = True  # whether the bootstrap drew speakers (else clips: none named, or one per corpus)
     chance_argmax: float = math.nan  # the chance levels (%) of the mixtures' argmax and ua readings
     chance_ua: float = math.nan
+    # the generated corpora of its data (:func:`~bimotion.grid.plan.synthetic_corpora`: the heat map's title's
+    # check); the summary says first that its advice is about them, not real speakers (.caveat.synthetic_caveat)
+    synthetic: list[str] = field(default_factory=list)
     metric: str = "weighted_f1"  # the grid's reading of the logits that every score above is (training.f1.METRICS)
 
     @property
@@ -359,5 +362,5 @@ def collect_advice(grid: Grid) -> Advice:
         augment_only=list(cfg.augment_only), caveat=backend_caveat(cfg, grid.sources, at_chance, ranks=ranks_labels(baseline, **readings)),
         test_speakers=sum(n for n, _ in counted), unnamed_test_clips=sum(u for _, u in counted),
         by_speaker=drew_speakers(base.pred.get("speaker"), np.char.add(base.pred["group"].astype(str), parts)),
-        metric=cfg.metric, **readings,
+        metric=cfg.metric, synthetic=synthetic_corpora(grid.plan, grid.generated), **readings,
     )  # fmt: skip

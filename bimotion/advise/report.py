@@ -15,6 +15,7 @@ from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE, DAGGER
 from ..training.outputs import ADVICE
 from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, speakers_words, trained_clips_note
+from .caveat import synthetic_caveat
 from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult, mean_of, ranks_labels, ua_known
 from .names import group_name, names_list
 
@@ -245,6 +246,8 @@ def summary_lines(advice: Advice) -> list[str]:
     ]
     if advice.caveat:  # first: no number below is read before it
         lines.insert(0, advice.caveat)
+    if synthetic := synthetic_caveat(advice.synthetic, advice.target):  # before all: of the data itself
+        lines.insert(0, synthetic)
     for mixture in advice.of_role("augment"):
         verb, amount = _change(mixture.delta)
         lines.append(
