@@ -136,8 +136,15 @@ def _verdict_line(advice: Advice) -> str:
     whose difference is held out (a score of clips a model trained on, ``‡``, is no evidence)."""
     who = target_name(advice)
     others = [m for m in advice.mixtures if m.role != "baseline"]
-    if not others:
-        return f"No other group was given: nothing to compare with training on {who} alone."
+    if not others:  # at chance at 0.5 but ranking the labels (the caveat points here): read by arg-max too
+        base = advice.baseline
+        ranked = base.score.mean <= advice.chance and ranks_labels(base, advice.chance_argmax, advice.chance_ua)
+        return f"No other group was given: nothing to compare with training on {who} alone." + (
+            f" At the 0.5 threshold it scores at or below chance ({advice.chance:.1f}); {_argmax_reading(advice, base)}"
+            f": it ranks the labels above chance but is badly calibrated at 0.5 (per seed: metrics/{base.slug}/seed<k>.json)."
+            if ranked
+            else ""
+        )
     if advice.baseline.training_clips:  # first: a number compared with it says nothing, at chance or not
         return (
             f"No recommendation {TRAINED_MARK}: the in-group baseline was scored on {advice.baseline.training_clips} "
@@ -173,20 +180,25 @@ def _ranked_line(advice: Advice) -> str:
     left = f" Left out, not held out ({TRAINED_MARK}): {'; '.join(unheld)}." if unheld else ""
     base = advice.baseline
     best = base if base in ranking else max(ranking, key=lambda m: mean_of(m.argmax))
-    whose = "the in-group baseline" if best is base else f"{describe(best)} ({best.spec})"
-    ua = f" and its UA {mean_of(best.ua):.1f}% vs {advice.chance_ua:.1f}%" if ua_known(best, advice.chance_ua) else ""
-    if best.ua and not ua:  # recorded, but NaN for a seed or its chance level: said, not printed as "nan%"
-        ua = f" (its UA n/a: not a number in metrics/{best.slug}/seed<k>.json, so judged by the arg-max F1 alone)"
-    how = " (one label per clip)" if best.ua else " (the label it scores highest)"
     also = [m.spec for m in ranking if m is not best]  # the others that rank them too, named: no more
     who = f"it and {', '.join(also)} rank" if also else "it ranks"
     return (
-        f"At the 0.5 threshold no model scores above chance ({advice.chance:.1f}) on {target_name(advice)}; read by "
-        f"arg-max{how}, {whose} scores {mean_of(best.argmax):.1f} vs chance {advice.chance_argmax:.1f}{ua}: "
-        f"{who} the labels above chance but {'are' if also else 'is'} badly calibrated at 0.5, so weighted F1 at 0.5 "
+        f"At the 0.5 threshold no model scores above chance ({advice.chance:.1f}) on {target_name(advice)}; "
+        f"{_argmax_reading(advice, best)}: {who} the labels above chance but {'are' if also else 'is'} badly calibrated at 0.5, so weighted F1 at 0.5 "
         "cannot tell the mixtures apart; compare them by the arg-max with `metric: weighted_f1_argmax` in a copy of "
         "the config given to --config (per model: metrics/<model>/seed<k>.json)." + left
     )
+
+
+def _argmax_reading(advice: Advice, model: MixtureResult) -> str:
+    """``model`` read by arg-max, with the chance levels: ``read by arg-max (one label per clip), the in-group
+    baseline scores 50.0 vs chance 33.4 and its UA 50.3% vs 33.3%`` (its UA where recorded; n/a where NaN)."""
+    whose = "the in-group baseline" if model.role == "baseline" else f"{describe(model)} ({model.spec})"
+    ua = f" and its UA {mean_of(model.ua):.1f}% vs {advice.chance_ua:.1f}%" if ua_known(model, advice.chance_ua) else ""
+    if model.ua and not ua:  # recorded, but NaN for a seed or its chance level: said, not printed as "nan%"
+        ua = f" (its UA n/a: not a number in metrics/{model.slug}/seed<k>.json, so judged by the arg-max F1 alone)"
+    how = " (one label per clip)" if model.ua else " (the label it scores highest)"
+    return f"read by arg-max{how}, {whose} scores {mean_of(model.argmax):.1f} vs chance {advice.chance_argmax:.1f}{ua}"
 
 
 def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
