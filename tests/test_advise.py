@@ -1179,3 +1179,22 @@ def test_a_baseline_alone_that_ranks_the_labels_says_its_arg_max_reading():
     above = dataclasses.replace(baseline, score=Estimate([60.0], 60.0, 0.0, [math.nan] * 2, [59.0, 61.0], 1.0))
     alone = summary_lines(dataclasses.replace(advice, mixtures=[above], caveat=""))  # above chance: as before
     assert alone[2] == "No other group was given: nothing to compare with training on Mandarin elderly alone.", alone
+
+
+@pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed
+def test_advice_mds_table_names_the_reading_and_its_chance_level_by_the_metric():
+    """Under ``metric: weighted_f1_argmax`` advice.md's table header said "Weighted F1 % (mean ± std over seeds)" and
+    its footnote explained the chance level in the 0.5 threshold's words (an all-positive predictor), of scores read
+    by arg-max; both now follow the metric: the reading's name (report.READINGS) and its own chance level's words."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import render_markdown
+    from bimotion.training.metrics import CHANCE_OF
+
+    score = Estimate([60.0], 60.0, 0.0, [math.nan] * 2, [59.0, 61.0], 1.0)
+    baseline = MixtureResult("ind_eld", "b", "b", "baseline", "l_a", [], score, score, chance=30.0)
+    advice = Advice("ind_eld", "ind_eld", 48, 30.0, [0], 0.95, 100, "mean", "probe", [baseline], Path("."))
+    for metric, reading in (("weighted_f1", "at the 0.5 threshold"), ("weighted_f1_argmax", "read by arg-max")):
+        text = render_markdown(dataclasses.replace(advice, metric=metric))
+        assert f"| Weighted F1 % {reading} (mean ± std over seeds) |" in text, text
+        assert f"† at or below its chance level ({CHANCE_OF[metric]})." in text, text
+    assert "all-positive" not in render_markdown(dataclasses.replace(advice, metric="weighted_f1_argmax"))

@@ -12,7 +12,7 @@ from loaders.files import write_text_atomic
 
 from ..mixture import parse_mixture
 from ..training.bootstrap import RESAMPLED
-from ..training.metrics import CHANCE, DAGGER
+from ..training.metrics import CHANCE_OF, DAGGER
 from ..training.outputs import ADVICE
 from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, speakers_words, trained_clips_note
 from .caveat import synthetic_caveat
@@ -330,8 +330,8 @@ def render_markdown(advice: Advice) -> str:
     """``advice.md``: the summary, then every mixture (baseline, augmentations and cross-group
     inference, best first) with its score, intervals and difference from the baseline."""
     level = f"{100 * advice.confidence:g}%"
-    head = ["Training data", "Role", "Notation", "Other groups", "Weighted F1 % (mean ± std over seeds)",
-            f"{level} CI (seeds)", f"{level} CI (test set)", "Δ vs baseline", f"Δ {level} CI (seeds)",
+    head = ["Training data", "Role", "Notation", "Other groups",
+            f"Weighted F1 % {READINGS[advice.metric]} (mean ± std over seeds)", f"{level} CI (seeds)", f"{level} CI (test set)", "Δ vs baseline", f"Δ {level} CI (seeds)",
             f"Δ {level} CI (test set)", "Verdict"]  # fmt: skip
     lines = [f"# Which cross-group data helps {group_name(advice.target)} ({advice.test})?", ""]
     for line in summary_lines(advice):  # paragraphs, and the bullets as one list
@@ -344,7 +344,7 @@ def render_markdown(advice: Advice) -> str:
     lines += [
         "",
         f"- Test set `{advice.test}` ({advice.num_test} clips); its corpora combined by group_score = "
-        f"{advice.group_score}; {DAGGER} at or below its chance level ({CHANCE}).",
+        f"{advice.group_score}; {DAGGER} at or below its chance level ({CHANCE_OF[advice.metric]}).",
         f"- CI (seeds): Student-t interval of the mean over seeds {advice.seeds}; CI (test set): bootstrap over the "
         f"{RESAMPLED} ({advice.bootstrap_samples} resamples, the same for every model, so Δ's is paired). "
         + (
