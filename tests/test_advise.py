@@ -146,8 +146,9 @@ def test_advice_on_generated_corpora_says_so_printed_in_advice_md_and_in_advice_
     line = synthetic_caveat(advice["synthetic"], "zho_eld")
     assert line.startswith("Generated data, not evidence about real speakers: csed and esd are synthetic")
     assert "shows that the method works, not what helps real speakers of Mandarin elderly" in line, line
-    assert printed.splitlines()[0] == line, printed
-    assert (out / "advice.md").read_text().split("\n\n")[1] == line
+    first = bool(advice["caveat"])  # after a backend's caveat, which the baseline's † points to as the first line
+    assert printed.splitlines()[first] == line, printed
+    assert (out / "advice.md").read_text().split("\n\n")[1 + first] == line
     heatmap = json.loads((out / "tables" / "heatmap.provenance.json").read_text())
     assert heatmap["synthetic"] == advice["synthetic"]  # the heat map's one check, not another
     assert synthetic_caveat([], "zho_eld") == ""  # real corpora: no line
@@ -282,7 +283,7 @@ def test_fine_tuning_backend_gives_the_advice_too(data_dirs, tmp_path):
     # random weights: said first, with the command that asks the pretrained XLSR-53 on the same folder
     assert advice["caveat"].startswith("Not evidence about your data: every model here fine-tunes a tiny wav2vec2")
     paragraphs = (tmp_path / "out" / "advice.md").read_text().split("\n\n")
-    assert paragraphs[2] == advice["caveat"], paragraphs[:3]  # after the line saying the data is generated
+    assert paragraphs[1] == advice["caveat"], paragraphs[:2]  # then the line saying the data is generated
     assert f"bimotion advise --config paper --target zho_eld --bimotion {data_dirs['bimotion']}" in advice["caveat"]
     for m in advice["mixtures"]:
         assert m["score"]["values"] == pytest.approx([_metrics(tmp_path / "out", m["slug"], 0, "zho_eld")])
@@ -1198,3 +1199,23 @@ def test_advice_mds_table_names_the_reading_and_its_chance_level_by_the_metric()
         assert f"| Weighted F1 % {reading} (mean ± std over seeds) |" in text, text
         assert f"† at or below its chance level ({CHANCE_OF[metric]})." in text, text
     assert "all-positive" not in render_markdown(dataclasses.replace(advice, metric="weighted_f1_argmax"))
+
+
+def test_the_baselines_see_the_first_line_points_to_the_backend_caveat_beside_the_generated_data_line():
+    """On generated data with a log-mel baseline at chance (the demo's corpora, one seed) the summary began with
+    the generated-data line, then the backend's caveat, and the baseline's † said "see the first line": the
+    generated-data line, not the caveat it meant.  The backend's caveat is first again, the generated-data line
+    second."""
+    from bimotion.advise.caveat import synthetic_caveat
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import summary_lines
+
+    score = Estimate([14.3], 14.3, 0.0, [math.nan] * 2, [0.0, 40.0], 21.4)
+    baseline = MixtureResult("zho_eld", "b", "b", "baseline", "X(l,a)", [], score, score, test_clips=400, chance=67.3)
+    advice = Advice("zho_eld", "zho_eld", 400, 67.3, [0], 0.95, 100, "mean", "probe", [baseline], Path("."),
+                    caveat="Not evidence that the audio carries no emotion: ...", synthetic=["csed", "esd"])  # fmt: skip
+    lines = summary_lines(advice)
+    assert lines[0] == advice.caveat and lines[1] == synthetic_caveat(["csed", "esd"], "zho_eld"), lines[:2]
+    assert lines[3].endswith("†: at or below chance, see the first line."), lines[3]
+    alone = summary_lines(dataclasses.replace(advice, caveat=""))  # no backend caveat: the generated-data line first
+    assert alone[0].startswith("Generated data, not evidence about real speakers: csed and esd are synthetic")

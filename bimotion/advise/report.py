@@ -256,10 +256,10 @@ def summary_lines(advice: Advice) -> list[str]:
         f"In-group baseline ({base.spec}): {_pm(base.score)}" + _baseline_marks(base, at_chance, advice) + ".",
         _verdict_line(advice),
     ]
-    if advice.caveat:  # first: no number below is read before it
-        lines.insert(0, advice.caveat)
-    if synthetic := synthetic_caveat(advice.synthetic, advice.target):  # before all: of the data itself
+    if synthetic := synthetic_caveat(advice.synthetic, advice.target):  # before every number: of the data itself
         lines.insert(0, synthetic)
+    if advice.caveat:  # first (the baseline's † says "see the first line"): no number below is read before it
+        lines.insert(0, advice.caveat)
     for mixture in advice.of_role("augment"):
         verb, amount = _change(mixture.delta)
         lines.append(
