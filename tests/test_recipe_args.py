@@ -926,6 +926,18 @@ def test_infer_takes_a_gpu_training_arguments_file_on_a_machine_without_one(path
     assert "--bf16 true: infer.py does not train and does not read it" in err, err
 
 
+def _infer_training_args(infer, argv: list[str]):
+    """The training arguments infer.py's parse gives ``argv`` (an arguments file first), as its main parses them."""
+    from transformers import HfArgumentParser
+
+    from bimotion.training.args import parse_arguments
+
+    _, _, training_args, *_ = parse_arguments(
+        HfArgumentParser(infer.ARGUMENTS), argv, file_only=infer.file_only(), file_ignored=infer.file_ignored
+    )
+    return training_args
+
+
 def test_infer_takes_a_files_tf32_on_a_machine_without_tf32_and_refuses_it_typed(paths, tmp_path, capsys, monkeypatch):
     """A GPU training's arguments file with `tf32: true` given to infer.py on a machine without an Ampere or
     newer GPU was refused with transformers' "--tf32 requires Ampere or a newer GPU arch, cuda>=11 and
@@ -933,19 +945,13 @@ def test_infer_takes_a_files_tf32_on_a_machine_without_tf32_and_refuses_it_typed
     kept where the machine has a CUDA GPU; typed, `--tf32 true` is refused in our words, naming the flag and the fix."""
     import torch
     import yaml
-    from transformers import HfArgumentParser
-
-    from bimotion.training.args import parse_arguments
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # this machine's, on any machine
     infer = recipe("infer")
     values = {"model": paths["tiny"], "bimotion": paths["data"], "learning_rate": 1e-4, "tf32": True}
     (tmp_path / "args.yaml").write_text(yaml.safe_dump(values))
     assert "tf32" in infer.file_ignored(["--tf32", "true"])
-    _, _, training_args, *_ = parse_arguments(
-        HfArgumentParser(infer.ARGUMENTS), [str(tmp_path / "args.yaml")], file_only=infer.file_only(),
-        file_ignored=infer.file_ignored,
-    )  # fmt: skip
+    training_args = _infer_training_args(infer, [str(tmp_path / "args.yaml")])
     assert not training_args.tf32 and training_args.learning_rate == 1e-4
     # the recipe's own parse: past the file, to its model check
     err = _refused(infer.main, [str(tmp_path / "args.yaml")], capsys)
@@ -965,9 +971,6 @@ def test_infer_sets_up_no_cuda_before_its_device_is_chosen_unless_its_file_sets_
     only where the arguments file sets tf32, the one value it decides (typed, SERTrainingArguments asks)."""
     import torch
     import yaml
-    from transformers import HfArgumentParser
-
-    from bimotion.training.args import parse_arguments
 
     _gpus(monkeypatch, ("Tesla T4", (7, 5)))
     asked = []
@@ -981,10 +984,7 @@ def test_infer_sets_up_no_cuda_before_its_device_is_chosen_unless_its_file_sets_
     (tmp_path / "args.yaml").write_text(
         yaml.safe_dump({"model": paths["tiny"], "bimotion": paths["data"], "tf32": True})
     )
-    _, _, training_args, *_ = parse_arguments(
-        HfArgumentParser(infer.ARGUMENTS), [str(tmp_path / "args.yaml"), "--use_cpu", "true"],
-        file_only=infer.file_only(), file_ignored=infer.file_ignored,
-    )  # fmt: skip
+    training_args = _infer_training_args(infer, [str(tmp_path / "args.yaml"), "--use_cpu", "true"])
     assert asked == [0] and training_args.tf32 is False  # asked, and a T4 runs no TF32: read as false
 
 
@@ -1013,9 +1013,7 @@ def test_a_files_tf32_on_a_gpu_older_than_ampere_is_read_as_false_by_infer_and_r
     torch>=1.7" from infer.py, where a CPU machine reads it as false; train.py gave the same line. infer.py now
     reads it as false there too; typed, and in train.py's file, it is refused in our words, naming the GPU."""
     import yaml
-    from transformers import HfArgumentParser
 
-    from bimotion.training.args import parse_arguments
     from bimotion.training.training_args import SERTrainingArguments
 
     _gpus(monkeypatch, ("Tesla T4", (7, 5)))
@@ -1023,11 +1021,7 @@ def test_a_files_tf32_on_a_gpu_older_than_ampere_is_read_as_false_by_infer_and_r
     values = {"model": paths["tiny"], "bimotion": paths["data"], "tf32": True, "use_cpu": True}  # no CUDA set up
     (tmp_path / "args.yaml").write_text(yaml.safe_dump(values))
     assert "tf32" in infer.file_ignored(["--tf32", "true"])
-    _, _, training_args, *_ = parse_arguments(
-        HfArgumentParser(infer.ARGUMENTS), [str(tmp_path / "args.yaml")], file_only=infer.file_only(),
-        file_ignored=infer.file_ignored,
-    )  # fmt: skip
-    assert training_args.tf32 is False
+    assert _infer_training_args(infer, [str(tmp_path / "args.yaml")]).tf32 is False
     older = "this machine's GPU (Tesla T4: compute capability 7.5) is older"
     refused = f"{TF32_NEEDS}with CUDA, and {older}: leave --tf32 out (or give --tf32 false)"
     with pytest.raises(ValueError) as err:  # typed: infer.py's parse raises it before choosing a device
