@@ -289,9 +289,9 @@ def test_confusion_counts_by_hand_and_they_sum_to_the_clips(tmp_path):
             assert all(sum(c.values()) == int(mask[:, LABEL2ID[lb]].sum()) for lb, c in conf["counts"].items())
     # each panel gives the score its counts make, beside its chance level: UA (arg-max), weighted F1 (> 0.5)
     adu, eld = both["groups"]["eng_adu"]["corpora"]["crema_d"], both["groups"]["eng_eld"]["corpora"]["elderreact"]
-    assert [score for *_, score in found] == [
-        f"UA {100 * adu['unweighted_accuracy']:.1f}% (chance {100 * adu['chance']['unweighted_accuracy']:.1f}%)",
-        f"weighted F1 {100 * eld['weighted_f1']:.1f}% (chance {100 * eld['chance']['chance']:.1f}%)",
+    assert [score for *_, score in found] == [  # both at or below chance: marked as the tables mark them
+        f"UA {100 * adu['unweighted_accuracy']:.1f}%† (chance {100 * adu['chance']['unweighted_accuracy']:.1f}%)",
+        f"weighted F1 {100 * eld['weighted_f1']:.1f}%† (chance {100 * eld['chance']['chance']:.1f}%)",
     ]
     png = draw_confusion(both, tmp_path / "confusion.png", "two test sets")
     pixels = matplotlib.image.imread(png)
@@ -322,20 +322,21 @@ def test_a_one_panel_confusion_figure_shows_its_whole_title_and_legend(title):
     (blank: none)' was cut at both edges.  Every title line lies inside the figure, and the panel's."""
     import matplotlib.pyplot as plt
 
-    from bimotion.training.confusion_plot import LEGEND, confusion_figure
+    from bimotion.training.confusion_plot import confusion_figure, legend, panels
 
     labels, mask = _single("anger", "happiness", "neutral", "neutral")
     result = score_groups(np.zeros(labels.shape), labels, mask, ["csed"] * 4, ["zho_eld"] * 4)
     fig = confusion_figure(result, title)
     renderer = fig.canvas.get_renderer()
     frame = fig.bbox
-    legend = next(t for t in fig.texts if t.get_gid() == "legend")  # under the title, at the text's size
-    assert " ".join(fig._suptitle.get_text().split()) == title and " ".join(legend.get_text().split()) == LEGEND
-    for text in (fig._suptitle, legend, fig.axes[0].title):  # wrapped, never shortened
+    shown = next(t for t in fig.texts if t.get_gid() == "legend")  # under the title, at the text's size
+    key = legend(panels(result), short=False)
+    assert " ".join(fig._suptitle.get_text().split()) == title and " ".join(shown.get_text().split()) == key
+    for text in (fig._suptitle, shown, fig.axes[0].title):  # wrapped, never shortened
         box = text.get_window_extent(renderer)
         assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and box.y1 <= frame.y1, text.get_text()
-    assert fig.axes[0].title.get_window_extent(renderer).y1 < legend.get_window_extent(renderer).y0
-    assert legend.get_window_extent(renderer).y1 < fig._suptitle.get_window_extent(renderer).y0
+    assert fig.axes[0].title.get_window_extent(renderer).y1 < shown.get_window_extent(renderer).y0
+    assert shown.get_window_extent(renderer).y1 < fig._suptitle.get_window_extent(renderer).y0
     plt.close(fig)
 
 
@@ -432,6 +433,35 @@ def test_a_confusion_panel_shows_the_score_its_counts_give_beside_chance():
         "4 clips",
         "UA 100.0% (chance 33.3%)",
     ]
+
+
+def test_a_confusion_figure_reads_against_the_tables_and_heat_map():
+    """A new user's demo: the heat map read "17.4† (chance 50.0)" where the confusion figure of the same
+    model read "UA 33.3% (chance 33.3%)", "UA" spelled out nowhere, and an ElderReact panel "weighted F1
+    30.2% (chance 42.1%)", below chance, had no † though the tables and heat map mark it.  Each panel's
+    score at or below chance is now marked †, the key spells out UA and says which metric the grid's
+    tables and heat map read."""
+    from bimotion.grid.runner import tables_key
+    from bimotion.training.confusion_plot import confusion_figure
+
+    single = _single("anger", "happiness", "neutral", "neutral")
+    multi = _matrix([{"anger": 1, "sadness": 1}, {"anger": 1, "sadness": 0}, {"anger": 0, "sadness": 1}])
+    logits = np.vstack([np.zeros(single[0].shape), np.full(multi[0].shape, -5.0)])  # nothing right
+    result = score_groups(logits, np.vstack([single[0], multi[0]]), np.vstack([single[1], multi[1]]),
+                          ["csed"] * 4 + ["elderreact"] * 3, ["zho_eld"] * 4 + ["eng_eld"] * 3)  # fmt: skip
+    config = GridConfig(tables=["table3"], metric="weighted_f1_argmax")
+    fig = confusion_figure(result, "Trained on Mandarin elderly (seed 0)", tables_key(config))
+    titles = [ax.title.get_text().splitlines()[-1] for ax in fig.axes]
+    assert titles[0].startswith("UA ") and "%† (chance" in titles[0]
+    assert titles[1].startswith("weighted F1 ") and "%† (chance" in titles[1]
+    key = " ".join(next(t for t in fig.texts if t.get_gid() == "legend").get_text().split())
+    assert "unweighted accuracy (UA" in key and "† at or below chance" in key
+    assert "tables and heat map: the grid's metric (weighted_f1_argmax)" in key
+    above = score_groups(np.where(single[0] > 0, 5.0, -5.0), *single, ["csed"] * 4, ["zho_eld"] * 4)
+    assert "†" not in confusion_figure(above, "above chance").axes[0].title.get_text()  # UA 100.0%: no mark
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 def test_a_clip_annotating_no_label_changes_no_chance_level():

@@ -245,7 +245,8 @@ class Grid:
         }
         write_text_atomic(self.metrics_file(model, seed), json.dumps(metrics, indent=2))
         title = confusion_title(model.name, "every test set", seed)  # the numbers: scores' "confusion"
-        draw_confusion(scores, self.metrics_file(model, seed).with_suffix(".confusion.png"), title, self.generated)
+        draw_confusion(scores, self.metrics_file(model, seed).with_suffix(".confusion.png"), title, self.generated,
+                       tables_key(self.config))  # fmt: skip
         return metrics
 
     @property
@@ -389,3 +390,10 @@ def run_grid(
     recipe ran before in this process (``recipes/grid.py`` passes the one it parsed)."""
     dirs = {k: str(v) for k, v in data_dirs.items() if v}
     return Grid(config, dirs, output_dir, trainer=trainer, log=log, shard=shard, command=command).run()
+
+
+def tables_key(config: GridConfig) -> str:
+    """What a confusion figure's key says the grid's tables and heat map read (its panels read UA or
+    weighted F1 per corpus): the grid's ``metric`` (:data:`~.report.METRIC_WORDS`, in the tables' notes),
+    so a reader matches the two."""
+    return f"tables and heat map: the grid's metric ({config.metric}) of each test set"

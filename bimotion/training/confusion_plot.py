@@ -68,15 +68,44 @@ def test_set_name(group: str, corpus: str) -> str:
 def summary(corpus: dict) -> str:
     """The score a panel's counts give, beside its chance level: a single-label corpus's UA (the
     mean of the matrix's diagonal shares, arg-max), a multi-label one's weighted F1 (sigmoid > 0.5);
-    "" where the scores hold neither."""
+    one at or below its chance level marked :data:`~.metrics.DAGGER` as the tables mark it
+    (:func:`~.report.at_or_below`); "" where the scores hold neither."""
     chance = corpus.get("chance")
     if not isinstance(chance, dict):
         return ""
     if corpus["confusion"]["kind"] == "single_label" and "unweighted_accuracy" in corpus.keys() & chance.keys():
-        return f"UA {100 * corpus['unweighted_accuracy']:.1f}% (chance {100 * chance['unweighted_accuracy']:.1f}%)"
+        return _scored("UA", corpus["unweighted_accuracy"], chance["unweighted_accuracy"])
     if corpus["confusion"]["kind"] == "multi_label" and "weighted_f1" in corpus:
-        return f"weighted F1 {100 * corpus['weighted_f1']:.1f}% (chance {100 * chance['chance']:.1f}%)"
+        return _scored("weighted F1", corpus["weighted_f1"], chance["chance"])
     return ""
+
+
+def _scored(name: str, value: float, chance: float) -> str:
+    """``"UA 33.3%† (chance 33.3%)"``: a score (a fraction) and its chance level in %, ``†`` at or below it."""
+    from .metrics import DAGGER
+    from .report import at_or_below
+
+    mark = DAGGER if at_or_below(value, chance) else ""
+    return f"{name} {100 * value:.1f}%{mark} (chance {100 * chance:.1f}%)"
+
+
+def legend(found: list[tuple[str, dict, int, str]], short: bool, tables: str = "") -> str:
+    """The figure's key under its title: :data:`LEGEND`, UA spelled out where a panel gives one (the
+    tables' and heat map's metric is not UA), ``†`` where a panel has one, ``tables`` (what the tables
+    beside the figure read, so a reader matches the two), and the label codes of a figure three panels
+    or more to a row (``short``); short enough that nine panels fit a page."""
+    from .metrics import DAGGER
+
+    text = LEGEND
+    if any(conf["kind"] == "single_label" and score for _, conf, _, score in found):
+        text += "; unweighted accuracy (UA): mean recall per label, arg-max"
+    if any(DAGGER in score for *_, score in found):
+        text += f"; {DAGGER} at or below chance"
+    text += f"; {tables}" if tables else ""
+    if short:
+        shown = {label for _, conf, *_ in found for label in conf["labels"]}
+        text += "; labels: " + ", ".join(f"{LABEL_CODES.get(lb, lb)} = {lb}" for lb in LABELS if lb in shown)
+    return text
 
 
 def _grid(conf: dict) -> tuple[np.ndarray, list[str], list[str]]:
@@ -197,12 +226,13 @@ def confusion_title(train_spec: str, tested_on: str, seed: int | None = None, ru
 
 
 @with_figure_fonts
-def confusion_figure(result: dict, title: str):
+def confusion_figure(result: dict, title: str, tables: str = ""):
     """The figure of :func:`draw_confusion` (not saved; ``None`` when ``result`` holds no confusion
     counts), drawn at the size it prints at: at most :data:`~bimotion.figures.PRINT_WIDTH_IN` wide
     whatever the number of panels (:func:`columns` per row), one panel a column's
     (:data:`~bimotion.figures.COLUMN_WIDTH_IN`); its title and :data:`LEGEND` wrapped to its width.  Panels three or more to a row name the labels by their
-    three-letter codes, spelled out after the legend."""
+    three-letter codes, spelled out after the legend; ``tables``: what the tables beside it read
+    (:func:`legend`)."""
     plt = pyplot()
 
     found = panels(result)
@@ -212,12 +242,8 @@ def confusion_figure(result: dict, title: str):
     nrows = math.ceil(len(found) / ncols)
     short = ncols >= 3
     width = min(PRINT_WIDTH_IN, COLUMN_WIDTH_IN * ncols) - 2 * SAVED_MARGIN_IN  # as saved: with its margins
-    legend = LEGEND
-    if short:
-        shown = {label for _, conf, *_ in found for label in conf["labels"]}
-        legend += "; labels: " + ", ".join(f"{LABEL_CODES.get(lb, lb)} = {lb}" for lb in LABELS if lb in shown)
     lines = wrap(title, int(width * TITLE_CHARS_PER_IN))
-    key = wrap(legend, int(width / CHAR_IN))  # at TEXT_PT, under the title
+    key = wrap(legend(found, short, tables), int(width / CHAR_IN))  # at TEXT_PT, under the title
     cell = width / ncols  # inches of each panel's column
     left = max(_room(panel, short, 1.0)[0] for panel in found)
     side = min(MATRIX_MAX_IN, cell - left - 0.15)  # the matrix: as wide as the column leaves
@@ -242,18 +268,20 @@ def confusion_figure(result: dict, title: str):
 
 
 def draw_confusion(
-    result: dict, path: str | Path, title: str, synthetic: Mapping = MappingProxyType({})
+    result: dict, path: str | Path, title: str, synthetic: Mapping = MappingProxyType({}), tables: str = ""
 ) -> Path | None:
     """Draw every (group, corpus) panel of ``result`` (:func:`~.metrics.score_groups`' output) to the
     PNG ``path`` and an SVG beside it (:func:`bimotion.figures.save_figure`, :func:`confusion_figure`);
     returns the PNG's path, ``None`` (nothing written) when ``result`` holds no
     confusion counts.  ``synthetic``: the generated corpora of the data, ``{benchmark: {corpus: ...}}``
     (:func:`bimotion.data.layout.synthetic_data`); when there are any, the title ends
-    ``— synthetic demo data: not comparable with the paper``, as the tables' and model card's do."""
+    ``— synthetic demo data: not comparable with the paper``, as the tables' and model card's do.
+    ``tables``: what the tables and heat map beside the figure read where that is not its panels'
+    score (the grid's ``metric``), said in its key."""
     from loaders.synthetic import marked_title
 
     title = marked_title(title, any(synthetic.values()))
-    fig = confusion_figure(result, title)
+    fig = confusion_figure(result, title, tables)
     if fig is None:
         return None
     # the image's own title too, for indexes and tests
