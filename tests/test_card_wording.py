@@ -485,20 +485,21 @@ def fake_grid(tmp_path: Path, sources: dict):
 def test_grid_tables_and_heat_map_of_generated_data_say_so(prepared, tmp_path):
     from bimotion import paper
     from bimotion.grid.heatmap import heatmap_data, heatmap_figure
-    from bimotion.grid.report import render_latex, render_markdown
+    from bimotion.grid.report import render_csv, render_latex, render_markdown
 
     note = "synthetic demo data: not comparable with the paper"
     result = fake_grid(tmp_path, {k: str(prepared / k) for k in ("bimotion", "yuemotion")} | {"cache_dir": "c"})
     for table, generated in ((paper.TABLE3, "tess"), (paper.TABLE5, "yuemotion")):
         md = render_markdown(result, table)
         assert md.splitlines()[0] == f"### {table.title} — {note}"
-        assert "| paper (not comparable) | Δ (not comparable) |" in md
+        assert "| paper (for reference) |" in md and "Δ" not in md  # no difference from the paper on generated data
         assert f"- Its data are generated copies of {generated}, not the corpora;" in md  # the first note
         assert md.lower().count(note) == 1  # said by the title alone (the note said it again)
         tex = render_latex(result, table)
         short, caption = tex.split(r"\caption[", 1)[1].split("\n", 1)[0].split("]{", 1)
         assert note in short and caption.count(note) == 1  # the list of tables' title; the caption's, once
-        assert r"Ours & Paper (not comparable) & $\Delta$ (not comparable)" in tex  # the heads, as in Markdown
+        assert r"Ours & Paper (for reference) \\" in tex and r"\Delta" not in tex  # the heads, as in Markdown
+        assert "diff" not in render_csv(result, table).splitlines()[0].split(",")  # nor in the CSV
     from bimotion.commands.demo import _compact_tables
 
     printed = _compact_tables(result)  # what the demo prints of the tables
@@ -513,6 +514,7 @@ def test_grid_tables_and_heat_map_of_generated_data_say_so(prepared, tmp_path):
     md = render_markdown(real, paper.TABLE3)
     assert md.splitlines()[0] == f"### {paper.TABLE3.title}" and "synthetic" not in md.lower()
     assert "| paper | Δ |" in md and heatmap_data(real)["synthetic"] == []
+    assert "diff" in render_csv(real, paper.TABLE3).splitlines()[0].split(",")
 
 
 def test_a_grids_reports_ask_each_datasets_record_once(tmp_path, monkeypatch):

@@ -1,5 +1,5 @@
-"""A grid's reports: each table as Markdown, CSV and LaTeX (ours | paper | difference) and the heat
-map of every model on every test set (:mod:`.heatmap`), every score beside its test set's chance level (the larger of
+"""A grid's reports: each table as Markdown, CSV and LaTeX (ours | paper | difference; on generated
+data no difference) and the heat map of every model on every test set (:mod:`.heatmap`), every score beside its test set's chance level (the larger of
 an all-positive and a prior-matched random predictor's weighted F1); ``†`` marks a score at or below
 it; ``‡`` a score of clips the model was trained on, not held out (:mod:`.heard`)."""
 
@@ -110,10 +110,10 @@ def _mean_chance(cells: list[CellResult]) -> float | None:
 
 
 def _chance_row(result: GridResult, table: Table) -> list[str]:
-    """The chance level (%) of each column's test set (and their mean under Avg.), then –, –."""
+    """The chance level (%) of each column's test set (and their mean under Avg.), then – under each paper column."""
     cells = [result.cell(table.name, table.rows[0].key, col.key) for col in table.columns]
     levels = [c.chance for c in cells] + ([_mean_chance(cells)] if table.paper_average else [])
-    return ["Chance level"] + [x for v in levels for x in (_num(v), "–", "–")]
+    return ["Chance level"] + [x for v in levels for x in (_num(v), *["–"] * len(_paper_heads(result, table)))]
 
 
 def _headers(table: Table) -> list[str]:
@@ -129,13 +129,15 @@ METRIC_WORDS = {  # what a table's numbers are, by the grid's ``metric``
 def _notes(result: GridResult, table: Table) -> list[str]:
     seeds, cfg = result.config.seeds, result.config
     ours = f"mean ± std over seeds {seeds}" if len(seeds) > 1 else f"seed {seeds[0]}"
+    synthetic = result.synthetic(table)
     notes = [
         f"{METRIC_WORDS[cfg.metric]}. Ours: {ours}, [{100 * cfg.confidence:g}% bootstrap CI over {RESAMPLED}, "
-        f"{cfg.bootstrap_samples} resamples]; Δ = ours − paper; – = not in the paper.",
+        f"{cfg.bootstrap_samples} resamples]; {'' if synthetic else 'Δ = ours − paper; '}– = not in the paper.",
     ]
-    if synthetic := result.synthetic(table):  # the title says "synthetic demo data" (:func:`_title`): not again
-        notes.insert(0, f"Its data are generated copies of {', '.join(synthetic)}, not the corpora; the paper and "
-                        "Δ columns show the layout only.")  # fmt: skip
+    if synthetic:  # the title says "synthetic demo data" (:func:`_title`): not again
+        notes.insert(0, f"Its data are generated copies of {', '.join(synthetic)}, not the corpora; the paper column "
+                        "gives the paper's number for reference only, with no difference from it: one between "
+                        "a run on generated data and the paper means nothing.")  # fmt: skip
     notes.append(
         f"{DAGGER} at or below chance: the test set's weighted F1 of {CHANCE_OF[cfg.metric]} (row Chance level); a test "
         "set's number combines its corpora by "
@@ -153,9 +155,8 @@ def _notes(result: GridResult, table: Table) -> list[str]:
         )
     for (name, row), text in PAPER_ERRATA.items():
         if name == table.name:
-            notes.append(
-                f"Paper erratum ({table.row(row).label} average): {text}; Δ is taken from {table.average(row):.2f}."
-            )
+            taken = "the paper column gives" if synthetic else "Δ is taken from"
+            notes.append(f"Paper erratum ({table.row(row).label} average): {text}; {taken} {table.average(row):.2f}.")
     if table.note:
         notes.append(table.note)
     models = dict.fromkeys(f"`{c.model}`" for c in result.table_cells(table.name))
@@ -168,18 +169,26 @@ def _title(result: GridResult, table: Table) -> str:
     return marked_title(table.title, result.synthetic(table))
 
 
-def _paper_mark(result: GridResult, table: Table) -> str:
-    """What the paper and Δ columns' heads add on generated data (Markdown and LaTeX alike)."""
-    return " (not comparable)" if result.synthetic(table) else ""
+def _paper_heads(result: GridResult, table: Table) -> tuple[str, ...]:
+    """The heads of the columns beside each of ours (Markdown and LaTeX alike): the paper's number and
+    Δ; on generated data the paper's number for reference only and no Δ (a difference between a run on
+    generated data and the paper means nothing)."""
+    return ("paper (for reference)",) if result.synthetic(table) else ("paper", "Δ")
+
+
+def _shown(result: GridResult, table: Table, row: dict) -> list[str]:
+    """A row's cells under each test set: ours, then those :func:`_paper_heads` heads."""
+    width = 1 + len(_paper_heads(result, table))
+    return [x for ours, paper, diff, _ in row["cols"] for x in (ours, paper, diff)[:width]]
 
 
 def render_markdown(result: GridResult, table: Table) -> str:
-    head, mark = ["Training data"], _paper_mark(result, table)
+    head, heads = ["Training data"], _paper_heads(result, table)
     for h in _headers(table):
-        head += [f"{h} (ours)", f"paper{mark}", f"Δ{mark}"]
+        head += [f"{h} (ours)", *heads]
     lines = [f"### {_title(result, table)}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in _rows(result, table):
-        cells = [row["label"]] + [x for ours, paper, diff, _ in row["cols"] for x in (ours, paper, diff)]
+        cells = [row["label"], *_shown(result, table, row)]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("| " + " | ".join(_chance_row(result, table)) + " |")
     lines += [""] + [f"- {n}" for n in [*_notes(result, table), result.produced_by(table)]]
@@ -204,7 +213,8 @@ def _csv_numbers(summary: Mapping, seeds: list[int], paper: float | None) -> dic
 
 
 def render_csv(result: GridResult, table: Table) -> str:
-    """One row per cell (which model, which test set, every seed's value) and per row average."""
+    """One row per cell (which model, which test set, every seed's value) and per row average; no
+    ``diff`` column on generated data (:func:`_paper_heads`)."""
     import csv
     import io
 
@@ -221,8 +231,11 @@ def render_csv(result: GridResult, table: Table) -> str:
             printed = table.paper_average[row]  # where the paper misprinted its average (PAPER_ERRATA)
             numbers["paper_printed"] = printed if printed != table.average(row) else ""
             rows.append({"table": name, "row": row, "column": "avg", **numbers})
+    compared = "Δ" in _paper_heads(result, table)
+    columns = CSV_COLUMNS if compared else tuple(c for c in CSV_COLUMNS if c != "diff")
+    rows = rows if compared else [{k: v for k, v in row.items() if k != "diff"} for row in rows]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, CSV_COLUMNS, restval="", lineterminator="\n")
+    writer = csv.DictWriter(buf, columns, restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
@@ -259,9 +272,10 @@ def _tex_caption(result: GridResult, table: Table) -> str:
 
 
 def render_latex(result: GridResult, table: Table) -> str:
-    heads = _headers(table)
-    spec = "l" + "rrr" * len(heads)
-    mark = _paper_mark(result, table)
+    heads, paper_heads = _headers(table), _paper_heads(result, table)
+    width = 1 + len(paper_heads)  # columns under each test set
+    spec = "l" + "r" * width * len(heads)
+    sub = " & ".join(_tex(h[:1].upper() + h[1:]) for h in ("ours", *paper_heads))
     lines = [
         r"% requires \usepackage{booktabs}",
         "% " + result.produced_by(table).replace("Produced", "produced", 1),  # for whoever cites it; not printed
@@ -272,13 +286,13 @@ def render_latex(result: GridResult, table: Table) -> str:
         r"\resizebox{\linewidth}{!}{%",
         r"\begin{tabular}{" + spec + "}",
         r"\toprule",
-        "Training data & " + " & ".join(r"\multicolumn{3}{c}{" + _tex(h) + "}" for h in heads) + r" \\",
-        "".join(rf"\cmidrule(lr){{{2 + 3 * i}-{4 + 3 * i}}}" for i in range(len(heads))),
-        " & " + " & ".join([f"Ours & Paper{mark} & $\\Delta${mark}"] * len(heads)) + r" \\",
+        "Training data & " + " & ".join(rf"\multicolumn{{{width}}}{{c}}{{" + _tex(h) + "}" for h in heads) + r" \\",
+        "".join(rf"\cmidrule(lr){{{2 + width * i}-{1 + width * (i + 1)}}}" for i in range(len(heads))),
+        " & " + " & ".join([sub] * len(heads)) + r" \\",
         r"\midrule",
     ]
     for row in _rows(result, table):
-        cells = [_tex(row["label"])] + [_tex(x) for ours, paper, diff, _ in row["cols"] for x in (ours, paper, diff)]
+        cells = [_tex(x) for x in (row["label"], *_shown(result, table, row))]
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\midrule", " & ".join(_tex(x) for x in _chance_row(result, table)) + r" \\"]
     lines += [r"\bottomrule", r"\end{tabular}}", r"\end{table}", ""]
