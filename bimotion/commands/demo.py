@@ -326,14 +326,14 @@ def _compact_tables(result) -> str:
     † marks a score at or below its test set's chance level, * a model that never trained on some of
     the test set's labels."""
     from bimotion.training.metrics import CHANCE, DAGGER, UNTRAINED, UNTRAINED_MARK
+    from bimotion.training.report import at_or_below
     from loaders.synthetic import marked_title
     from loaders.tables import aligned
 
     def num(value, chance=None, untrained=()) -> str:
         if value is None:
             return "-"
-        low = chance is not None and value <= chance
-        return f"{value:.1f}" + (DAGGER if low else " ") + (UNTRAINED_MARK if untrained else " ")
+        return f"{value:.1f}" + (DAGGER if at_or_below(value, chance) else " ") + (UNTRAINED_MARK if untrained else " ")
 
     blocks = []
     for table in result.plan.tables:

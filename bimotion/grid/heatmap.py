@@ -37,7 +37,7 @@ from ..figures import SMALL_PT, TEXT_PT, TITLE_LINE_IN, TITLE_PT, fill, pyplot, 
 from ..mixture import mixture_name, parse_mixture
 from ..paper import GROUPS, TABLES
 from ..training.metrics import CHANCE, DAGGER, UNTRAINED, UNTRAINED_MARK
-from ..training.report import TRAINED_MARK, trained_clips_note
+from ..training.report import TRAINED_MARK, at_or_below, trained_clips_note
 from .heatmap_layout import (
     BAR_BELOW_IN,
     BAR_ROOM_IN,
@@ -199,7 +199,7 @@ def score_text(value: float, chance: float, untrained: bool = False, training_cl
     """A cell's score as printed, with its marks: :data:`DAGGER` at or below chance, :data:`UNTRAINED_MARK`
     where the model never trained on some of the test set's labels, :data:`TRAINED_MARK` where it was
     trained on some of its clips (not held out), in the tables' order."""
-    low = bool(np.isfinite(chance) and value <= chance)
+    low = at_or_below(value, chance)
     return (
         f"{value:.1f}"
         + (DAGGER if low else "")
@@ -325,7 +325,7 @@ def _draw_cell(
     from matplotlib.patches import Rectangle
 
     i, j = cell
-    low = bool(np.isfinite(chance) and value <= chance)
+    low = at_or_below(value, chance)
     if low:
         hatch = Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor=hatch_color(rgba),
                           linewidth=0, gid="at_or_below_chance")  # fmt: skip

@@ -19,7 +19,7 @@ from ..paper import PAPER_ERRATA, Table
 from ..training.bootstrap import RESAMPLED
 from ..training.metrics import CHANCE_OF, DAGGER
 from ..training.provenance import produced_by
-from ..training.report import TRAINED_MARK, trained_clips_note
+from ..training.report import TRAINED_MARK, at_or_below, trained_clips_note
 from .config import GridConfig
 from .heatmap import render_heatmap
 from .plan import Plan, synthetic_corpora
@@ -64,12 +64,8 @@ class GridResult:
         return synthetic_corpora(self.plan, self.generated, table)
 
 
-def _at_chance(summary: Mapping) -> bool:
-    return summary.get("chance") is not None and summary["mean"] <= summary["chance"]
-
-
 def _fmt(summary: Mapping, seeds: int) -> str:
-    text = f"{summary['mean']:.2f}" + (DAGGER if _at_chance(summary) else "")
+    text = f"{summary['mean']:.2f}" + (DAGGER if at_or_below(summary["mean"], summary.get("chance")) else "")
     text += TRAINED_MARK if summary.get("training_clips") else ""  # not held out (.heard)
     if seeds > 1:
         text += f" ± {summary['std']:.2f}"

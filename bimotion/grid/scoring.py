@@ -12,6 +12,7 @@ import numpy as np
 from ..mixture import parse_mixture
 from ..training.bootstrap import strata
 from ..training.metrics import chance_levels
+from ..training.report import at_or_below
 
 
 @dataclass
@@ -40,7 +41,7 @@ class CellResult:
     @property
     def at_chance(self) -> bool:
         """The seed mean is at or below the test set's chance level."""
-        return self.chance is not None and self.mean <= self.chance
+        return at_or_below(self.mean, self.chance)
 
 
 def summarize(values: np.ndarray, boot: np.ndarray, confidence: float) -> dict:

@@ -103,9 +103,10 @@ def scored_line(tests: dict[str, dict], metric: str = "weighted_f1") -> str:
     in % beside each chance level, a score at or below it marked ``†`` as in the tables (no better than
     ignoring the audio)."""
     from bimotion.training.metrics import DAGGER
+    from bimotion.training.report import at_or_below
 
     chance = "chance" if metric == "weighted_f1" else "chance_argmax"  # :func:`.scoring.entry_of_test`'s
-    marked = {t: DAGGER if v[metric] <= v[chance] else "" for t, v in tests.items()}
+    marked = {t: DAGGER if at_or_below(v[metric], v[chance]) else "" for t, v in tests.items()}
     scores = ", ".join(f"{t} {100 * v[metric]:.1f}{marked[t]} (chance {100 * v[chance]:.1f})" for t, v in tests.items())
     words = "weighted F1 %" if metric == "weighted_f1" else "weighted F1 (arg-max) %"
     return f"{words} {scores}" + (f" ({DAGGER} at or below chance)" if any(marked.values()) else "")
