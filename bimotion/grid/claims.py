@@ -12,7 +12,8 @@ takes it over (and logs that), when its process is gone on this machine, when it
 of this worker's own Slurm job (requeued, maybe on another node: :func:`slurm_job`), or when its
 heartbeat is older than ``stale_after_s`` (another machine, a frozen node).  Taking over happens under a short
 ``<unit>.claim.takeover`` lock (``O_CREAT | O_EXCL``), re-checking staleness there, so two workers
-never both take over one claim.  A finished unit needs no claim: the grid's markers say so.
+never both take over one claim.  A finished unit needs no claim to be read (the grid's markers say it is
+finished), but a worker scoring it again takes its claim, as one training it does (workers.work, workers.rescore_stale).
 """
 
 from __future__ import annotations
