@@ -218,13 +218,16 @@ class SkipReport:
     def __bool__(self) -> bool:  # an empty report is falsy, so `if report:` reads naturally
         return self.total > 0
 
-    def format(self) -> str:
-        """Counts by corpus and reason, each with up to ``max_examples`` paths."""
+    def format(self, *, corpus_column: bool = True) -> str:
+        """Counts by corpus and reason, each with up to ``max_examples`` paths; without ``corpus_column``
+        (``bimotion predict``: its files belong to no corpus, as in :meth:`write_tsv`), by reason alone."""
         if not self:
             return "skipped: none"
         lines = [f"skipped {self.total} input(s):"]
         counted = sorted(self.counts.items())
-        rows = aligned_lines([[corpus, reason, str(n)] for (corpus, reason), n in counted], text_columns=2)
+        first = (lambda corpus: [corpus]) if corpus_column else (lambda corpus: [])
+        cells = [[*first(corpus), reason, str(n)] for (corpus, reason), n in counted]
+        rows = aligned_lines(cells, text_columns=2 if corpus_column else 1)
         for row, ((corpus, reason), n) in zip(rows, counted):
             lines.append(row)
             examples = self.examples.get((corpus, reason), [])

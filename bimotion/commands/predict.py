@@ -139,7 +139,7 @@ def run(args) -> int:
                 writer.write(row)
     except PredictError as err:
         if report.skipped:
-            print(report.skipped.format(), file=sys.stderr)
+            print(report.skipped.format(corpus_column=False), file=sys.stderr)
         print(f"error: {_as_flags(err, args) if isinstance(err, OptionError) else err}", file=sys.stderr)
         return 2
     if not args.output:  # no file to put the lists beside: every file of each is printed

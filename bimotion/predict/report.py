@@ -145,7 +145,7 @@ class PredictReport:
         if self.noted:
             lines.append(self._noted_line())
         if self.skipped:
-            lines.append(self.skipped.format())
+            lines.append(self.skipped.format(corpus_column=False))
         return "\n".join(lines)
 
     def _noted_line(self) -> str:
