@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections
 
 from loaders.labels import CORPUS_LABEL_MAPS, LABELS, label_space
-from loaders.manifest import NOT_ANNOTATED, NOT_ANNOTATED_MEANS, label_cell
+from loaders.manifest import NOT_ANNOTATED, NOT_ANNOTATED_MEANS, label_cell, label_columns
 from loaders.tables import hours_text
 
 from .card_caveats import age_group_text
@@ -71,7 +71,7 @@ def statistics_tables(info: dict) -> dict:
         {"group": group, "gender": gender, "counts": [counts[s] for s in SPLITS]}
         for (group, gender), counts in sorted(by_gender.items())
     ]
-    used = [name for name in (*LABELS, "(none)") if any(c[name] for c in labels.values())]
+    used = label_columns(labels.values(), (_label_space(info, corpus) for corpus in labels))
     rows = {corpus: [label_cell(c[n], n in _label_space(info, corpus)) for n in used] for corpus, c in labels.items()}
     return {
         "corpus_rows": corpus_rows,

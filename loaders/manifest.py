@@ -223,6 +223,18 @@ def label_cell(count: int, annotated: bool) -> str:
     return str(count) if annotated or count else NOT_ANNOTATED
 
 
+def label_columns(counts, spaces) -> list[str]:
+    """The label columns of a label-count table (``bimotion scan``'s summary, the dataset card's), in label
+    order: each label some row's ``counts`` has, and each label some row's label space (``spaces``) annotates,
+    shown 0 where none of its clips has it (one CSED class folder given); ``(none)`` only where counted."""
+    counts, spaces = list(counts), list(spaces)
+    return [
+        label
+        for label in (*LABELS, "(none)")
+        if any(c[label] for c in counts) or (label != "(none)" and any(label in s for s in spaces))
+    ]
+
+
 def summary(records: list[Utterance], width: int | None = None) -> str:
     """Counts by corpus x language x age group x label, with hours of audio.  The label columns carry
     the labels' names when the table fits in ``width`` characters (default: the terminal's), else
@@ -239,12 +251,7 @@ def summary(records: list[Utterance], width: int | None = None) -> str:
         spaces[key].update(r.label_space)
         for e in r.emotions or ("(none)",):
             rows[key][e] += 1
-    # a label any row's corpus annotates shows 0 where none of its clips has it (one CSED class folder given)
-    used = [
-        label
-        for label in (*LABELS, "(none)")
-        if any(c[label] for c in rows.values()) or (label != "(none)" and any(label in s for s in spaces.values()))
-    ]
+    used = label_columns(rows.values(), spaces.values())
     table = [["corpus", "lang", "age", "n", "hours", *used]]
     total = collections.Counter()
     for key in sorted(rows):

@@ -763,19 +763,33 @@ def test_the_dataset_cards_label_counts_tell_a_label_a_corpus_does_not_annotate_
     import json
 
     from bimotion import dataset_card
+    from loaders.labels import LABELS, label_space
 
     out = testing.write_prepared(
         tmp_path / "b", shards=[("tess", "eng_eld"), ("csed", "zho_eld")], sizes=SIZES, emotions=("disgust", "neutral")
     )
     card = (out / "README.md").read_text(encoding="utf-8")
     labels = card.split("Label counts per corpus", 1)[1].split("\n## ", 1)[0]
-    assert "| corpus | disgust | neutral |" in labels
-    assert "| csed | - | 7 |" in labels and "| tess | 4 | 3 |" in labels
+
+    def cells(table: str) -> dict[str, dict[str, str]]:
+        rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines() if line.startswith("|")]
+        return {row[0]: dict(zip(rows[0][1:], row[1:], strict=True)) for row in rows[2:]}
+
+    shown = cells(labels)  # every label either annotates: 0 where none of its clips has it (scan's table too)
+    assert [*shown["csed"]] == [label for label in LABELS if label in {*label_space("tess"), *label_space("csed")}]
+    assert {k: shown["csed"][k] for k in ("disgust", "neutral", "positive")} == {
+        "disgust": "-",
+        "neutral": "7",
+        "positive": "0",
+    }
+    assert {k: shown["tess"][k] for k in ("disgust", "neutral", "anger", "positive")} == {
+        "disgust": "4", "neutral": "3", "anger": "0", "positive": "-"
+    }  # fmt: skip
     assert "`-` = a label the corpus does not annotate (0: none of its clips has it)." in labels
     info = json.loads((out / "prepare.json").read_text(encoding="utf-8"))
     assert "disgust" not in info["label_spaces"]["csed"] and "disgust" in info["label_spaces"]["tess"]
     del info["label_spaces"]  # a folder prepared before prepare.json recorded them: the corpora's maps
-    assert "| csed | - | 7 |" in dataset_card.render(info)
+    assert cells(dataset_card.render(info).split("Label counts per corpus", 1)[1].split("\n## ", 1)[0]) == shown
     tess_only = testing.write_prepared(tmp_path / "t", shards=[("tess", "eng_eld")], sizes=SIZES)
     assert "does not annotate" not in (tess_only / "README.md").read_text(encoding="utf-8")
 

@@ -175,3 +175,18 @@ def test_an_age_is_a_float_whichever_reader_gave_it():
     for bad in ("71", True, float("nan")):
         with pytest.raises(ValueError, match="age must be a number of years"):
             Utterance(**base, age=bad)
+
+
+def test_the_dataset_cards_label_table_shows_0_for_an_annotated_label_without_clips():
+    """The card's label table left out the columns of labels a corpus annotates but none of its clips has
+    (CSED prepared from its Natural/ folder alone: no positive, no negative column), where scan's table
+    shows 0 for them; both now pick their columns by the one helper (loaders.manifest.label_columns)."""
+    from bimotion.card_tables import statistics_tables
+
+    shard = {"corpus": "csed", "group": "zho_eld", "split": "train", "rows": 3, "duration_s": 6.0, "speakers": 1,
+             "genders": {"F": 3}, "emotions": {"neutral": 3}}  # fmt: skip
+    tables = statistics_tables({"shards": [shard], "label_spaces": {"csed": list(label_space("csed"))}})
+    assert tables["used_labels"] == list(label_space("csed"))
+    row = dict(zip(tables["used_labels"], tables["label_rows"]["csed"], strict=True))
+    assert row == {label: "3" if label == "neutral" else "0" for label in label_space("csed")}
+    assert tables["not_annotated_legend"] is None
