@@ -273,3 +273,26 @@ def test_a_rerun_of_a_shard_leaves_a_finished_unit_a_live_worker_holds(data_dirs
     assert f"[grid] 1/1 zho_eld seed 0: claimed by {holder}" in "\n".join(said), said
     assert [s for s in said if " scored: " in s] == []
     assert (metrics.stat().st_mtime_ns, figure.stat().st_mtime_ns) == before
+
+
+def test_a_prediction_file_removed_after_its_unit_finished_is_said_and_scored_again(tmp_path):
+    """stale_metrics read a finished unit's prediction files with no care for one removed since (another
+    worker, a user): the tables' worker stopped with a FileNotFoundError traceback.  The unit is now stale,
+    the file named: rescore_stale scores it again (predicting the missing file again), as the log says."""
+    from types import SimpleNamespace
+
+    from bimotion.grid.workers import stale_metrics
+
+    for shard in ("a", "b"):
+        save_npz(tmp_path / f"{shard}.npz", {"logits": np.zeros((1, 2)), SCORED_IN: np.array("float32")})
+    (tmp_path / "m.json").write_text(json.dumps({SCORED_IN: "float32"}))
+    grid = SimpleNamespace(
+        plan=SimpleNamespace(test_shards=["a", "b"]), scoring_dtype=lambda model, seed: "float32",
+        prediction_file=lambda model, seed, shard: tmp_path / f"{shard}.npz",
+        metrics_file=lambda model, seed: tmp_path / "m.json",
+    )  # fmt: skip
+    model = SimpleNamespace(name="zho_eld")
+    assert stale_metrics(grid, model, 0) is None
+    (tmp_path / "b.npz").unlink()  # removed after finished() saw it
+    why = stale_metrics(grid, model, 0)
+    assert why == f"{tmp_path / 'b.npz'} is gone (removed since the unit was finished, by another worker or by hand)"

@@ -176,9 +176,17 @@ def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
     other prediction files than those saved (a run stopped between predicting it again and writing its
     metrics): their SHA-256 it records (:data:`~.saved.PREDICTIONS_SHA256`) differ, or the dtype it records;
     a metrics file of a version before those records, older than any of its prediction files."""
+    files = [grid.prediction_file(model, seed, s) for s in grid.plan.test_shards]
+    try:
+        return _stale_metrics(grid, model, seed, files)
+    except FileNotFoundError as err:  # removed after finished() saw it: scoring predicts a missing file again
+        return f"{err.filename} is gone (removed since the unit was finished, by another worker or by hand)"
+
+
+def _stale_metrics(grid, model: PlannedModel, seed: int, files: list) -> str | None:
+    """:func:`stale_metrics` of the unit's prediction ``files``, each read (a missing one raises)."""
     import json
 
-    files = [grid.prediction_file(model, seed, s) for s in grid.plan.test_shards]
     now, saved = grid.scoring_dtype(model, seed), scored_in(files)
     other = sorted({scored_in([f]) for f in files} - {None, now}) if now is not None else []
     if other:
