@@ -150,6 +150,39 @@ def test_the_grid_step_says_each_model_scored_where_no_bar_can_show(tmp_path, tm
     assert "models: 100%" in terminal.getvalue() and "2/2" in terminal.getvalue()
 
 
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_grid_that_writes_no_tables_ends_the_demo_with_one_line_and_exit_1(tmp_path, capsys, monkeypatch, verbose):
+    """Where the grid returns no result (another worker holds the tables claim, or the tables wait for a
+    unit a live worker holds: bimotion.grid.workers.report_once), the demo called _compact_tables(None) and
+    ended in an AttributeError traceback.  Now one line says the tables were not written and why (the
+    grid's own line), and the demo exits 1."""
+    import bimotion.grid
+    from bimotion.commands import demo
+
+    said = "[grid] every model is finished; pid 4242 on otherhost is writing the tables"
+
+    def no_tables(config, data, out, log=print, **_):
+        log(said)
+        return None
+
+    monkeypatch.setattr(bimotion.grid, "run_grid", no_tables)
+    monkeypatch.setattr(demo, "_generate_corpora", lambda raw, *a: {})
+    monkeypatch.setattr(
+        demo, "_prepare_benchmarks", lambda roots, out, *a: {"bimotion": out / "b", "yuemotion": out / "y"}
+    )
+    monkeypatch.setattr(demo, "_check", lambda data, *a: 0)
+    monkeypatch.setattr(demo, "_load_back", lambda data: None)
+    out = tmp_path / "demo"
+    assert main(["demo", "--output", str(out), *(["--verbose"] if verbose else [])]) == 1
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        "error: the tables were not written: every model is finished; pid 4242 on otherhost is writing the tables"
+        + ("" if verbose else f" (the grid's log: {out / 'grid.log'})")
+    ], captured.err
+    assert "Traceback" not in captured.err and "Done in" not in captured.out
+
+
 def test_demo_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path, capsys):
     (tmp_path / "precious.txt").write_text("keep me")
     with pytest.raises(SystemExit) as done:

@@ -129,6 +129,8 @@ def _run(args, out: Path, config, verbose: bool, start: float) -> int:
         if not verbose:  # before minutes of training: where to follow them
             print(f"      its log: {out / 'grid.log'} (follow it with `tail -f`, or run with --verbose)", flush=True)
         result = _run_grid(config, data, out, verbose)
+        if result is None:  # no tables (_run_grid said why)
+            return 1
         print(result.markdown() if verbose else _compact_tables(result))
         print(f"tables (Markdown with CIs and the paper's numbers, CSV, LaTeX), heat map and figures: {out / 'grid'}")
         _how_to_predict(out / "grid")
@@ -259,7 +261,8 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
     """:func:`bimotion.grid.run_grid` in ``out/grid``; unless ``verbose``, what the grid and the libraries
     print goes to ``out/grid.log``, and the terminal gets one progress bar over its models, or, where
     stderr is no terminal (CI, a pipe: a bar there is off, :func:`bimotion.console.bar_disabled`), a
-    line on stdout as each model is scored (:func:`_scored_line`)."""
+    line on stdout as each model is scored (:func:`_scored_line`).  None where the grid wrote no tables
+    (:func:`bimotion.grid.workers.report_once`), after a line on stderr that says why (:func:`_no_tables`)."""
     import contextlib
 
     from tqdm.auto import tqdm
@@ -267,8 +270,14 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
     from bimotion.console import bar_disabled
     from bimotion.grid import run_grid
 
+    said = []  # the grid's lines: the last says why it wrote no tables
     if verbose:
-        return run_grid(config, data, out / "grid")
+
+        def shown(message: str) -> None:
+            said.append(message)
+            print(message, flush=True)
+
+        return _no_tables(run_grid(config, data, out / "grid", log=shown), said)
     lines = bar_disabled()  # no terminal: a line per model rather than a bar's refreshes
     bar = tqdm(desc=MODELS, unit=" model", file=sys.stderr, dynamic_ncols=True, disable=lines)
     stdout, start = sys.stdout, time.perf_counter()  # the real stdout: the grid's is its log
@@ -281,17 +290,31 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
         ):
 
             def progress(message: str) -> None:
+                said.append(message)
                 print(message, file=log, flush=True)
                 _advance(bar, message)
                 if lines and (line := _scored_line(message, time.perf_counter() - start)):
                     print(line, file=stdout, flush=True)
 
-            return run_grid(config, data, out / "grid", log=progress)
+            result = run_grid(config, data, out / "grid", log=progress)
     except BaseException:
         print(f"the grid's log: {log_path}", file=sys.stderr)
         raise
     finally:
         bar.close()
+    return _no_tables(result, said, log_path)
+
+
+def _no_tables(result, said: list[str], log_path: Path | None = None):
+    """``result``; where it is None (no tables), first one line on stderr: the tables were not written, and
+    why in the grid's last ``[grid]`` line (``log_path``: where its log is, when not on the terminal)."""
+    if result is None:
+        why = next(
+            (m.removeprefix("[grid] ") for m in reversed(said) if m.startswith("[grid] ")), "the grid said nothing"
+        )
+        where = f" (the grid's log: {log_path})" if log_path else ""
+        print(f"error: the tables were not written: {why}{where}", file=sys.stderr)
+    return result
 
 
 MODELS = "      models"  # the bar's description, and the start of the lines that stand for it
