@@ -84,11 +84,11 @@ def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, cap
     assert main(["demo", "--output", str(out), "--scale", str(TEST_SCALE), "--config", str(config)]) == 0
     captured = capsys.readouterr()
     text = captured.out
-    # no terminal here (as in CI): a line per model scored stands for the bar (Table 3's four models)
-    progress = [line for line in text.splitlines() if line.startswith("      models: ")]
-    assert [line.split(",")[0] for line in progress] == [f"      models: {k}/4 scored" for k in range(1, 5)]
+    # no terminal here (as in CI): a line per model and seed scored stands for the bar (Table 3's four models x 1 seed)
+    progress = [line for line in text.splitlines() if line.startswith("      models x seeds: ")]
+    assert [line.split(",")[0] for line in progress] == [f"      models x seeds: {k}/4 scored" for k in range(1, 5)]
     assert_quiet("\n".join(line for line in (captured.out + captured.err).split("\n") if line not in progress))
-    assert "datasets:" not in captured.err and "models:" not in captured.err  # no stage bars but in a terminal
+    assert "datasets:" not in captured.err and "models x seeds:" not in captured.err  # no stage bars but in a terminal
     for stage in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]", "Done in"):
         assert stage in text
     assert "synthetic" in text
@@ -140,14 +140,28 @@ def test_the_grid_step_says_each_model_scored_where_no_bar_can_show(tmp_path, tm
     captured = capsys.readouterr()
     assert captured.err == ""
     lines = captured.out.splitlines()
-    assert [line.split(",")[0] for line in lines] == ["      models: 1/2 scored", "      models: 2/2 scored"], lines
-    assert all(re.fullmatch(r"      models: \d/2 scored, \d+\.\d min", line) for line in lines), lines
+    assert [line.split(",")[0] for line in lines] == [
+        "      models x seeds: 1/2 scored",
+        "      models x seeds: 2/2 scored",
+    ]
+    assert all(re.fullmatch(r"      models x seeds: \d/2 scored, \d+\.\d min", line) for line in lines), lines
 
     terminal = _Terminal()  # the same grid again (its models reused, scored again): on a terminal, the bar
     monkeypatch.setattr(sys, "stderr", terminal)
     demo._run_grid(QUICK_GRID, data, tmp_path, verbose=False)
     assert capsys.readouterr().out == ""
-    assert "models: 100%" in terminal.getvalue() and "2/2" in terminal.getvalue()
+    assert "models x seeds: 100%" in terminal.getvalue() and "2/2" in terminal.getvalue()
+
+
+def test_the_scored_lines_count_models_x_seeds_as_the_grid_does():
+    """With several seeds the grid scores each model once per seed, and the lines counted those units
+    but called them models: 13 models x 3 seeds read "models: 3/39 scored".  Now they say what they
+    count, in the grid's own words ("[grid] 13 models x 3 seeds"): "models x seeds: 3/39 scored"."""
+    from bimotion.commands import demo
+
+    message = "[grid] 3/39 eng_eld seed 1 scored: weighted F1 % eng_eld 61.0 (chance 30.0)"
+    assert demo._scored_line(message, 372.0) == "      models x seeds: 3/39 scored, 6.2 min"
+    assert demo._scored_line("[grid] 13 models x 3 seeds, 4 test sets", 1.0) is None
 
 
 @pytest.mark.parametrize("verbose", [False, True])

@@ -11,9 +11,9 @@ Examples:
 It writes, below --output DIR: raw/ (the generated corpora), bimotion/ and yuemotion/ (the prepared
 datasets), and, unless --no-grid, grid/ (tables/table3-5 as Markdown, CSV and LaTeX,
 tables/heatmap.png, figures/, the models in models/, their scores in metrics/) and grid.log (what
-the training printed).  While the grid trains, a terminal shows a progress bar over its models;
-where stderr is no terminal (CI, a log file) a line says each model scored ("models: 3/13 scored,
-6.2 min").
+the training printed).  While the grid trains, a terminal shows a progress bar over its models, each
+once per seed; where stderr is no terminal (CI, a log file) a line says each model and seed scored
+("models x seeds: 3/13 scored, 6.2 min", as the grid's log says "13 models x 1 seed").
 
 The audio is SYNTHETIC and the model TINY: the demo shows that every stage runs and that the models
 learn (the baseline row well above its chance level, the cross-group rows below the baseline), not
@@ -317,12 +317,14 @@ def _no_tables(result, said: list[str], log_path: Path | None = None):
     return result
 
 
-MODELS = "      models"  # the bar's description, and the start of the lines that stand for it
+# The bar's description, and the start of the lines that stand for it: both count (model, seed) units, in the
+# words of the grid's "[grid] N models x S seeds" line
+MODELS = "      models x seeds"
 
 
 def _scored_line(message: str, seconds: float) -> str | None:
     """The line a grid's log line ``k/N <model> seed S scored: ...`` prints where no bar shows:
-    ``models: k/N scored, M min`` (``seconds``: since the grid started); None for any other line."""
+    ``models x seeds: k/N scored, M min`` (``seconds``: since the grid started); None for any other line."""
     import re
 
     if found := re.match(r"\[grid\] (\d+)/(\d+) .+ seed \d+ scored: ", message):
