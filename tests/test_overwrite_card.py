@@ -28,17 +28,50 @@ def test_overwrite_keeps_a_readme_bimotion_did_not_write_and_says_so(tmp_path, c
     assert f"kept {out / 'README.md'}: it is not a model card bimotion wrote" in caplog.text
 
 
+def _bimotions_card(out, *, edited: bool, recorded: bool = True) -> str:
+    """Write into ``out`` the card a run wrote and its scores.json (recording the card's digest, as training does;
+    none when not ``recorded``); ``edited``: with a line the user added since.  Returns the card's text."""
+    import json
+
+    from bimotion.training.model_card import CARD_DIGEST, card_digest
+
+    summary = fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"])
+    card = card_text(summary)
+    if recorded:
+        (out / SCORES).write_text(json.dumps({**summary, CARD_DIGEST: card_digest(card)}), encoding="utf-8")
+    text = card + "\nA line the user added.\n" if edited else card
+    (out / "README.md").write_text(text, encoding="utf-8")
+    return text
+
+
 def test_overwrite_discards_bimotions_own_model_card(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
-    card = card_text(fake_summary(["zho_eld"], {"zho_eld": ["csed"]}, ["csed"]))
-    (out / "README.md").write_text(card + "\nA line the user added.\n", encoding="utf-8")  # edited: still ours
-    assert discard_run(out) == ["README.md"]
+    _bimotions_card(out, edited=False)
+    assert discard_run(out) == [SCORES, "README.md"]
     assert not (out / "README.md").exists()
 
 
+@pytest.mark.parametrize("recorded", [True, False])
+def test_overwrite_keeps_bimotions_card_once_edited_or_when_its_record_is_gone(tmp_path, recorded, caplog):
+    out = tmp_path / "run"
+    out.mkdir()
+    text = _bimotions_card(
+        out, edited=recorded, recorded=recorded
+    )  # with no scores.json, even the card as written may be edited
+    with caplog.at_level(logging.WARNING, logger="bimotion.training"):
+        removed = discard_run(out)
+    assert "README.md" not in removed
+    assert (out / "README.md").read_text(encoding="utf-8") == text
+    said = "that was edited since" if recorded else "missing or unreadable, so it may have been edited since"
+    assert f"kept {out / 'README.md'}: it is a model card bimotion wrote" in caplog.text and said in caplog.text
+
+
+@pytest.mark.parametrize("edited_card", [False, True])
 @pytest.mark.parametrize("overwrite", [True, False])
-def test_training_into_a_folder_with_a_users_readme_is_refused_before_it_loads_anything(tmp_path, overwrite, capsys):
+def test_training_into_a_folder_with_a_users_readme_is_refused_before_it_loads_anything(
+    tmp_path, overwrite, edited_card, capsys
+):
     from bimotion.training.run import train_and_report
     from bimotion.training.spec import TrainSpec
 
@@ -48,7 +81,12 @@ def test_training_into_a_folder_with_a_users_readme_is_refused_before_it_loads_a
     )
     out = tmp_path / "run"
     out.mkdir()
-    (out / "README.md").write_text(USERS, encoding="utf-8")
+    if edited_card:  # bimotion's card, edited since its run: the user's now
+        text = _bimotions_card(out, edited=True)
+    else:
+        text = USERS
+        (out / "README.md").write_text(USERS, encoding="utf-8")
+    before = sorted(p.name for p in out.iterdir())
     values = {
         "model_name_or_path": str(tmp_path / "no-model-loaded"),
         "bimotion": str(data / "bimotion"),
@@ -60,8 +98,11 @@ def test_training_into_a_folder_with_a_users_readme_is_refused_before_it_loads_a
     spec = TrainSpec.from_values(["zho_eld"], values, run_name="r")
     assert train_and_report(spec) == 2
     err = capsys.readouterr().err
-    assert f"error: {out / 'README.md'} is not a model card bimotion wrote" in err
+    why = (
+        "is a model card bimotion wrote that was edited since" if edited_card else "is not a model card bimotion wrote"
+    )
+    assert f"error: {out / 'README.md'} {why}" in err
     assert "move that file out of" in err and "--output_dir" in err
-    assert sorted(p.name for p in out.iterdir()) == ["README.md"]  # nothing trained, nothing discarded
-    assert (out / "README.md").read_text(encoding="utf-8") == USERS
+    assert sorted(p.name for p in out.iterdir()) == before  # nothing trained, nothing discarded
+    assert (out / "README.md").read_text(encoding="utf-8") == text
     assert not (tmp_path / "cache").exists()  # refused before the data was loaded

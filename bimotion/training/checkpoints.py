@@ -120,37 +120,55 @@ def discard_checkpoints(run_dir: str | os.PathLike) -> list[str]:
 
 
 class ForeignCard(ValueError):
-    """The output folder holds a README.md that is not a model card bimotion wrote: the run's card would replace it."""
+    """The output folder holds a README.md that the run's card would replace, and that is the user's: not a model
+    card bimotion wrote, or one edited since (:func:`card_kept_because`)."""
 
 
-def card_replaceable(run_dir: Path) -> bool:
-    """Whether the run's model card may replace (or a discarded run remove) ``run_dir``'s README.md:
-    there is none, or it is a model card bimotion wrote (:func:`.model_card.is_model_card`)."""
+def card_kept_because(run_dir: Path) -> str | None:
+    """Why the run's model card may not replace (nor a discarded run remove) ``run_dir``'s README.md, or None when
+    it may: there is none, or it is the model card bimotion wrote for the run recorded there
+    (:func:`.model_card.is_model_card`, then :func:`.hub_ready.model_card_unedited` against that folder's
+    scores.json).  A card of bimotion's whose scores.json is missing or unreadable may have been edited: kept."""
+    from .hub_ready import model_card_unedited, read_scores
     from .model_card import is_model_card
 
     card = run_dir / CARD_FILE
-    return not card.exists() or is_model_card(card)
+    if not card.exists():
+        return None
+    if not is_model_card(card):
+        return "is not a model card bimotion wrote (its metadata has no `bimotion` tag)"
+    try:
+        unedited = model_card_unedited(run_dir, read_scores(run_dir))
+    except (OSError, ValueError, KeyError, TypeError) as err:  # no record (or one an earlier bimotion wrote)
+        log.debug("%s: %s", run_dir / SCORES, err)
+        return (
+            f"is a model card bimotion wrote, but {run_dir / SCORES}, which records it, is missing or unreadable, "
+            "so it may have been edited since"
+        )
+    return None if unedited else "is a model card bimotion wrote that was edited since its run wrote it"
 
 
 def check_card_replaceable(run_dir: str | os.PathLike) -> None:
     """Refuse, before anything is trained, an output folder whose README.md the run's model card would
-    replace at its end (:func:`card_replaceable`): :class:`ForeignCard` naming the file and the fix."""
+    replace at its end (:func:`card_kept_because`): :class:`ForeignCard` naming the file and the fix."""
     run_dir = Path(run_dir)
-    if not card_replaceable(run_dir):
+    if why := card_kept_because(run_dir):
         raise ForeignCard(
-            f"{run_dir / CARD_FILE} is not a model card bimotion wrote (its metadata has no `bimotion` tag), and the "
-            f"run writes its model card there when it ends: move that file out of {run_dir}, or use another --output_dir"
+            f"{run_dir / CARD_FILE} {why}, and the run writes its model card there when it ends: "
+            f"move that file out of {run_dir}, or use another --output_dir"
         )
 
 
 def discard_run(run_dir: str | os.PathLike) -> list[str]:
     """Remove what a previous run left in ``run_dir`` that a new one could resume or be mistaken for:
     its checkpoints, scores and identity, and what a finished run writes beside its model once it is scored
-    (training manifest and audio digests, which ``bimotion predict`` reads; model card; confusion figure, which
+    (training manifest and audio digests, which ``bimotion predict`` reads; model card, unless it is the user's:
+    :func:`card_kept_because`; confusion figure, which
     a run with no confusion counts does not write): a new run stopped after saving its model, or in its scoring,
     would leave them beside its model.  The final model files (and ``trainer_state.json``, saved with them) stay
     until the new run saves its own, at the end of its training."""
     run_dir = Path(run_dir)
+    card_kept = card_kept_because(run_dir) if run_dir.is_dir() else None  # judged by scores.json, before it goes
     removed = discard_checkpoints(run_dir)
     figure = Path(CONFUSION)
     for name in (
@@ -162,8 +180,8 @@ def discard_run(run_dir: str | os.PathLike) -> list[str]:
         figure.name,
         figure.with_suffix(".svg").name,
     ):
-        if name == CARD_FILE and not card_replaceable(run_dir):
-            log.warning("--overwrite_output_dir: kept %s: it is not a model card bimotion wrote", run_dir / name)
+        if name == CARD_FILE and card_kept:
+            log.warning("--overwrite_output_dir: kept %s: it %s", run_dir / name, card_kept)
         elif (run_dir / name).is_file():
             (run_dir / name).unlink()
             removed.append(name)
