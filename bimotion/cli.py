@@ -84,6 +84,7 @@ def main(
     from bimotion.console import quiet
     from bimotion.extras import EXTRAS, missing, missing_message
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
+    from bimotion.training.checkpoints import ForeignCard
     from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
 
     command = f"{prog} {args.command}"
@@ -100,6 +101,9 @@ def main(
         try:
             return int(args._run(args) or 0)
         except (CorpusError, DamagedFileError, MissingToolError) as err:  # a damaged file: named, with the fix
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        except ForeignCard as err:  # the demo's grid: a model folder holding the user's README.md, as train.py says it
             print(f"error: {err}", file=sys.stderr)
             return 2
         except ModuleNotFoundError as err:  # an optional dependency that NEEDS did not name

@@ -103,6 +103,7 @@ def main(argv=None) -> int:
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
+    from bimotion.training.checkpoints import ForeignCard
     from bimotion.training.processes import on_main_process
     from bimotion.training.provenance import recorded_command
 
@@ -131,6 +132,10 @@ def main(argv=None) -> int:
         return exit_code(err)
     except (DamagedFileError, StaleMarker) as err:  # a dataset's file or clip, a model's weights; a marker
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except ForeignCard as err:  # a model folder holding the user's README.md: refused as recipes/train.py does
+        if on_main_process():  # every process of a launch refuses it: one line
+            print(f"error: {err}", file=sys.stderr)
         return 2
     except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
         return said_out_of_memory(err, "grid.py")

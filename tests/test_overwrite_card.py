@@ -106,3 +106,33 @@ def test_training_into_a_folder_with_a_users_readme_is_refused_before_it_loads_a
     assert sorted(p.name for p in out.iterdir()) == before  # nothing trained, nothing discarded
     assert (out / "README.md").read_text(encoding="utf-8") == text
     assert not (tmp_path / "cache").exists()  # refused before the data was loaded
+
+
+def test_the_grid_and_the_demo_say_a_users_readme_in_a_model_folder_in_one_line(tmp_path, monkeypatch, capsys):
+    """A grid's model folder holding a README.md bimotion did not write: train() refuses it (ForeignCard); the grid
+    and the demo printed its traceback, not recipes/train.py's one line."""
+    from conftest import load_recipe
+
+    import bimotion.commands.demo as demo
+    import bimotion.grid.runner as runner
+    from bimotion.cli import main
+    from bimotion.training.checkpoints import ForeignCard, check_card_replaceable
+
+    model = tmp_path / "grid" / "models" / "zho_eld" / "seed0"
+    model.mkdir(parents=True)
+    (model / "README.md").write_text(USERS, encoding="utf-8")
+
+    def train_refused(*args, **kwargs):
+        check_card_replaceable(model)  # what train() does first with the model's folder
+
+    with pytest.raises(ForeignCard):
+        train_refused()
+    grid = load_recipe("grid")
+    monkeypatch.setattr(grid, "grid_config", lambda args: None)
+    monkeypatch.setattr(runner, "run_grid", train_refused)
+    assert grid.main(["--config", "demo", "--output_dir", str(tmp_path / "grid")]) == 2
+    monkeypatch.setattr(demo, "_run", train_refused)
+    assert main(["demo", "--output", str(tmp_path / "demo")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    said = f"error: {model / 'README.md'} is not a model card bimotion wrote"
+    assert len(lines) == 2 and all(line.startswith(said) and "move that file out of" in line for line in lines), lines
