@@ -67,6 +67,34 @@ def test_overwrite_keeps_bimotions_card_once_edited_or_when_its_record_is_gone(t
     assert f"kept {out / 'README.md'}: it is a model card bimotion wrote" in caplog.text and said in caplog.text
 
 
+@pytest.mark.parametrize("edited", [False, True])
+def test_a_card_of_a_run_before_the_digest_is_discarded_as_written_and_kept_otherwise_saying_why(
+    tmp_path, edited, caplog
+):
+    """A run of a bimotion before scores.json recorded its card's digest: its card is judged by what this version
+    writes for that run, so one that differs is kept, said to be edited or written by an earlier bimotion (was:
+    "edited since its run wrote it", untrue of a card an earlier version rendered otherwise)."""
+    import json
+
+    from bimotion.training.model_card import CARD_DIGEST
+
+    out = tmp_path / "run"
+    out.mkdir()
+    text = _bimotions_card(out, edited=edited)
+    summary = json.loads((out / SCORES).read_text(encoding="utf-8"))
+    del summary[CARD_DIGEST]
+    (out / SCORES).write_text(json.dumps(summary), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="bimotion.training"):
+        removed = discard_run(out)
+    if not edited:
+        assert removed == [SCORES, "README.md"]
+        return
+    assert "README.md" not in removed and (out / "README.md").read_text(encoding="utf-8") == text
+    assert "not the one this version writes for its run: edited since, or written by an earlier bimotion" in (
+        caplog.text
+    )
+
+
 @pytest.mark.parametrize("edited_card", [False, True])
 @pytest.mark.parametrize("overwrite", [True, False])
 def test_training_into_a_folder_with_a_users_readme_is_refused_before_it_loads_anything(

@@ -130,7 +130,7 @@ def card_kept_because(run_dir: Path) -> str | None:
     (:func:`.model_card.is_model_card`, then :func:`.hub_ready.model_card_unedited` against that folder's
     scores.json).  A card of bimotion's whose scores.json is missing or unreadable may have been edited: kept."""
     from .hub_ready import model_card_unedited, read_scores
-    from .model_card import is_model_card
+    from .model_card import CARD_DIGEST, is_model_card
 
     card = run_dir / CARD_FILE
     if not card.exists():
@@ -138,14 +138,22 @@ def card_kept_because(run_dir: Path) -> str | None:
     if not is_model_card(card):
         return "is not a model card bimotion wrote (its metadata has no `bimotion` tag)"
     try:
-        unedited = model_card_unedited(run_dir, read_scores(run_dir))
+        summary = read_scores(run_dir)
+        unedited = model_card_unedited(run_dir, summary)
     except (OSError, ValueError, KeyError, TypeError) as err:  # no record (or one an earlier bimotion wrote)
         log.debug("%s: %s", run_dir / SCORES, err)
         return (
             f"is a model card bimotion wrote, but {run_dir / SCORES}, which records it, is missing or unreadable, "
             "so it may have been edited since"
         )
-    return None if unedited else "is a model card bimotion wrote that was edited since its run wrote it"
+    if unedited:
+        return None
+    if CARD_DIGEST not in summary:  # a run before the digest: compared with what this version would write
+        return (
+            "is a model card bimotion wrote, but not the one this version writes for its run: edited since, or "
+            "written by an earlier bimotion"
+        )
+    return "is a model card bimotion wrote that was edited since its run wrote it"
 
 
 def check_card_replaceable(run_dir: str | os.PathLike) -> None:
