@@ -1186,7 +1186,7 @@ def test_a_baseline_alone_that_ranks_the_labels_says_its_arg_max_reading():
 def test_advice_mds_table_names_the_reading_and_its_chance_level_by_the_metric():
     """Under ``metric: weighted_f1_argmax`` advice.md's table header said "Weighted F1 % (mean ± std over seeds)" and
     its footnote explained the chance level in the 0.5 threshold's words (an all-positive predictor), of scores read
-    by arg-max; both now follow the metric: the reading's name (report.READINGS) and its own chance level's words."""
+    by arg-max; both now follow the metric: the reading's name (training.f1.READINGS) and its own chance level's words."""
     from bimotion.advise.collect import Advice, Estimate, MixtureResult
     from bimotion.advise.report import render_markdown
     from bimotion.training.metrics import CHANCE_OF

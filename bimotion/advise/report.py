@@ -12,6 +12,7 @@ from loaders.files import write_text_atomic
 
 from ..mixture import parse_mixture
 from ..training.bootstrap import RESAMPLED
+from ..training.f1 import READINGS
 from ..training.metrics import CHANCE_OF, DAGGER
 from ..training.outputs import ADVICE
 from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, speakers_words, trained_clips_note
@@ -25,11 +26,6 @@ VERDICTS = {
     "too_few": f"no verdict: the test set, or one of the corpora its mean weighs alike, has under {MIN_VERDICT_CLIPS} clips",
     "at_chance": "no verdict: it and the baseline are both at or below chance",
 }
-READINGS = {  # which reading of the logits a score is, by the grid's ``metric``: the summary's first line and an
-    # at-chance verdict name it
-    "weighted_f1": "at the 0.5 threshold",
-    "weighted_f1_argmax": "read by arg-max",
-}
 
 
 def verdict_words(
@@ -38,7 +34,7 @@ def verdict_words(
     """A mixture's verdict in words (:data:`VERDICTS`); an unclear one says which interval of its
     difference from the baseline includes 0, and where it lies: over seeds, ``over`` the test set
     (:func:`over_test_set`) or both; one not held out, whose score (or the baseline's) it is; one at
-    chance, by which reading of the logits (``metric``, :data:`READINGS`): the other may be above it."""
+    chance, by which reading of the logits (``metric``, :data:`~bimotion.training.f1.READINGS`): the other may be above it."""
     if mixture.verdict == "at_chance":
         return f"{VERDICTS['at_chance']} {READINGS[metric]}"
     if mixture.verdict == "not_held_out":

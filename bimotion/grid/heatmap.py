@@ -36,7 +36,8 @@ from ..figure_fonts import with_figure_fonts
 from ..figures import SMALL_PT, TEXT_PT, TITLE_LINE_IN, TITLE_PT, fill, pyplot, save_figure, text_color
 from ..mixture import mixture_name, parse_mixture
 from ..paper import GROUPS, TABLES
-from ..training.metrics import CHANCE, DAGGER, UNTRAINED, UNTRAINED_MARK
+from ..training.f1 import READINGS
+from ..training.metrics import CHANCE_OF, DAGGER, UNTRAINED, UNTRAINED_MARK
 from ..training.report import TRAINED_MARK, at_or_below, trained_clips_note
 from .heatmap_layout import (
     BAR_BELOW_IN,
@@ -88,7 +89,8 @@ def heatmap_data(result) -> dict:
     ``relation`` (per cell: ``baseline``, ``included`` or None), ``untrained`` (per cell: labels the
     model never trained on), ``training_clips`` and ``num_test`` (per cell: how many of its test clips
     the model was trained on, of how many), ``synthetic`` (the generated corpora among their data,
-    which the title then names as such)."""
+    which the title then names as such), ``metric`` (the grid's: which reading of weighted F1 the title
+    and note name; a ``data`` without it is read as ``weighted_f1``, the config's default)."""
     plan_models = list(result.plan.models)
     # a target grid's models (advise's) as advice.md lists them: baseline, augmentations, inference
     reference = [m.spec for m in result.plan.target] + _paper_models()
@@ -104,7 +106,7 @@ def heatmap_data(result) -> dict:
     return {"models": [m.name for m in models], "tests": tests, "values": values, "chance": chance,
             "model_names": [mixture_name(m.name) for m in models], "test_names": [mixture_name(t) for t in tests],
             "relation": relation, "untrained": untrained, "training_clips": heard, "num_test": num_test,
-            "synthetic": result.synthetic()}  # fmt: skip
+            "synthetic": result.synthetic(), "metric": result.config.metric}  # fmt: skip
 
 
 def write_csv(data: dict, path: Path) -> Path:
@@ -157,9 +159,10 @@ def heatmap_figure(data: dict, seeds: list[int]):
     heard = data.get("training_clips") or [[0] * n_tests] * n_models
     scores = [[score_text(values[m, j], chance[j], untrained[m][j], heard[m][j]) for j in range(n_tests)]
               for m in range(n_models)]  # fmt: skip
-    note = ("Cell: weighted F1 (bold) and its distance to the test set's chance level. Solid box: trained on "
-            "exactly this test set's data (in-group); dashed box: this test set's data is part of the training "
-            f"mixture. Hatched border, {DAGGER}: at or below chance ({CHANCE}).")  # fmt: skip
+    metric = data.get("metric", "weighted_f1")
+    note = (f"Cell: weighted F1 (bold), {READINGS[metric]}, and its distance to the test set's chance level. Solid "
+            "box: trained on exactly this test set's data (in-group); dashed box: this test set's data is part of "
+            f"the training mixture. Hatched border, {DAGGER}: at or below chance ({CHANCE_OF[metric]}).")  # fmt: skip
     if any(map(any, untrained)):
         note += f" {UNTRAINED_MARK}: {UNTRAINED}."
     note += _heard_note(data, heard)
@@ -273,11 +276,12 @@ def _fit_bar_label(fig, bar, label: str) -> bool:
 
 
 def heatmap_title(data: dict, seeds: list[int]) -> str:
-    """The title of what is drawn: every model on every test set, or the one model or test set by name."""
+    """The title of what is drawn: every model on every test set, or the one model or test set by name,
+    and which reading of weighted F1 (``data["metric"]``, :data:`~bimotion.training.f1.READINGS`)."""
     seeds_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean over seeds {list(seeds)}"
     models = data["model_names"][0] if len(data["models"]) == 1 else "every model"
     tests = data["test_names"][0] if len(data["tests"]) == 1 else "every test set"
-    return f"Weighted F1 (%) of {models} on {tests} ({seeds_text})"
+    return f"Weighted F1 (%) {READINGS[data.get('metric', 'weighted_f1')]} of {models} on {tests} ({seeds_text})"
 
 
 HATCH_ALPHA = 0.5  # a hatch's opacity: seen on its cell, printed in colour or greyscale, yet a border only

@@ -18,6 +18,11 @@ import numpy as np
 
 THRESHOLD = 0.5
 METRICS = ("weighted_f1", "weighted_f1_argmax")  # the paper's text's reading, and its released code's
+READINGS = {  # which reading of the logits a score is, by the grid's ``metric``: the words every report and
+    # figure names it by (advise's summary, table and verdicts; the heat map's title and note)
+    "weighted_f1": "at the 0.5 threshold",
+    "weighted_f1_argmax": "read by arg-max",
+}
 GROUP_SCORES = ("mean", "weighted", "pooled")  # how a group's (or test set's) number is made from its corpora
 
 
