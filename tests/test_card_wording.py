@@ -517,6 +517,22 @@ def test_grid_tables_and_heat_map_of_generated_data_say_so(prepared, tmp_path):
     assert "diff" in render_csv(real, paper.TABLE3).splitlines()[0].split(",")
 
 
+def test_the_latex_caption_of_generated_data_names_the_paper_column_for_reference(prepared, tmp_path):
+    """On generated data the LaTeX table has no Δ column and its paper column is "for reference", yet its
+    caption still said "Ours vs.\\ the paper.", a comparison the table no longer makes.  There it now says
+    the paper's number is for reference; real data keep "Ours vs.\\ the paper."."""
+    from bimotion import paper
+    from bimotion.grid.report import render_latex
+
+    result = fake_grid(tmp_path, {k: str(prepared / k) for k in ("bimotion", "yuemotion")} | {"cache_dir": "c"})
+    for table in (paper.TABLE3, paper.TABLE5):
+        caption = render_latex(result, table).split(r"\caption[", 1)[1].split("\n", 1)[0]
+        assert "vs." not in caption, caption
+        assert r". Ours, and the paper's number for reference. " in caption, caption
+    real = render_latex(fake_grid(tmp_path, {"cache_dir": "c"}), paper.TABLE3)
+    assert r". Ours vs.\ the paper. " in real.split(r"\caption[", 1)[1].split("\n", 1)[0]
+
+
 def test_a_grids_reports_ask_each_datasets_record_once(tmp_path, monkeypatch):
     """Every table's Markdown, CSV and LaTeX, the heat map and the demo's printout ask which data is
     generated; a Hub dataset's prepare.json was downloaded for each of those asks (a dozen per run),

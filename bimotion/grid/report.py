@@ -257,14 +257,16 @@ def _tex(text: str) -> str:
 
 def _tex_caption(result: GridResult, table: Table) -> str:
     """``\\caption[title]{title. notes}``: the title without its "Table N:" (LaTeX numbers the table,
-    ``\\label{tab:<name>}`` refers to it), then the Markdown table's notes (the brackets, the seeds,
-    the marks, the labels a model never trained on); `code` as ``\\texttt``."""
+    ``\\label{tab:<name>}`` refers to it), what its columns hold (ours vs. the paper; on generated data,
+    which has no Δ column, the paper's number for reference), then the Markdown table's notes (the
+    brackets, the seeds, the marks, the labels a model never trained on); `code` as ``\\texttt``."""
     import re
 
     title = re.sub(r"^Table\s+\w+\s*:\s*", "", _title(result, table))
     title = _tex(title[:1].upper() + title[1:])
     notes = " ".join(_tex(re.sub(r"`([^`]*)`", r"\\texttt{\1}", note)) for note in _notes(result, table))
-    return rf"\caption[{title}]{{{title}. Ours vs.\ the paper. {notes}}}"
+    columns = "Ours, and the paper's number for reference" if result.synthetic(table) else r"Ours vs.\ the paper"
+    return rf"\caption[{title}]{{{title}. {columns}. {notes}}}"
 
 
 def render_latex(result: GridResult, table: Table) -> str:
