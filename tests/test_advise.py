@@ -111,7 +111,7 @@ def test_every_reported_mixture_was_trained_and_scored_and_the_summary_says_thei
             pm = m["delta"]["plus_minus"]
             assert pm == pytest.approx(_half_width(deltas, advice["confidence"]))
             verb = "raises" if np.mean(deltas) >= 0 else "lowers"
-            line = f"{verb} Mandarin elderly by {abs(np.mean(deltas)):.1f} ± {pm:.1f} weighted-F1 points"
+            line = f"{verb} Mandarin elderly by {abs(np.mean(deltas)):.1f} ± {pm:.1f} weighted-F1 points at the 0.5 threshold"
             assert line in summary, (line, summary)
         if m["role"] == "inference":  # its score, marked † at or below chance as in the table
             mark = " †" if m["score"]["mean"] <= advice["chance"] else ""
@@ -829,7 +829,10 @@ def test_a_mixture_scored_on_clips_it_trained_on_is_marked_and_never_recommended
     assert line.startswith("Helps most (zho_eld+eng_eld): adding English elderly raises"), line
     assert line.endswith("Left out, not held out (‡): zho_eld+zho_adu."), line
     text = "\n".join(summary_lines(advice))
-    assert "raises Mandarin elderly by 30.0 ± 1.0 weighted-F1 points (no verdict ‡: it was scored on 12 test" in text
+    assert (
+        "raises Mandarin elderly by 30.0 ± 1.0 weighted-F1 points at the 0.5 threshold (no verdict ‡: it was scored on 12 test"
+        in text
+    )
     assert (
         "‡ scored on clips the model trained on, not held out: `zho_eld+zho_adu` 12 of its 48 clips (a Δ from such "
         "a score too): no verdict or recommendation rests on them." in text
@@ -1219,3 +1222,26 @@ def test_the_baselines_see_the_first_line_points_to_the_backend_caveat_beside_th
     assert lines[3].endswith("†: at or below chance, see the first line."), lines[3]
     alone = summary_lines(dataclasses.replace(advice, caveat=""))  # no backend caveat: the generated-data line first
     assert alone[0].startswith("Generated data, not evidence about real speakers: csed and esd are synthetic")
+
+
+def test_the_summarys_points_name_the_reading_of_weighted_f1_by_the_metric():
+    """Under ``metric: weighted_f1_argmax`` the summary's best line and each augmentation's line said "by 5.0 ± 1.0
+    weighted-F1 points", the words of either reading, though the first line and the table name it.  Both now name
+    the reading (training.f1.READINGS): "weighted-F1 points read by arg-max" or "at the 0.5 threshold"."""
+    from bimotion.advise.collect import Advice, Estimate, MixtureResult
+    from bimotion.advise.report import summary_lines
+    from bimotion.training.f1 import READINGS
+
+    def estimate(value: float) -> Estimate:
+        return Estimate([value], value, 0.0, [math.nan] * 2, [value - 1, value + 1], 1.0)
+
+    baseline = MixtureResult("zho_eld", "b", "b", "baseline", "X(l,a)", [], estimate(60.0), estimate(0.0),
+                             test_clips=48, chance=30.0)  # fmt: skip
+    held = MixtureResult("zho_eld+eng_eld", "e", "e", "augment", "X(l,a)+eng_eld", ["eng_eld"], estimate(65.0),
+                         estimate(5.0), test_clips=48, chance=30.0)  # fmt: skip
+    advice = Advice("zho_eld", "zho_eld", 48, 30.0, [0], 0.95, 100, "mean", "probe", [baseline, held], Path("."))
+    for metric, reading in READINGS.items():
+        text = "\n".join(summary_lines(dataclasses.replace(advice, metric=metric)))
+        points = f"raises Mandarin elderly by 5.0 ± 1.0 weighted-F1 points {reading}"
+        assert text.count(points) == 2, text  # the best line's and the augmentation's
+        assert "weighted-F1 points" not in text.replace(points, ""), text

@@ -1,6 +1,6 @@
 """The advice in words and tables: a plain-language summary ("adding Mandarin adults raises Mandarin
-elderly by 6.1 ± 2.3 weighted-F1 points"), ``advice.md`` (the summary and a table of every mixture) and
-``advice.json`` (every number, per seed)."""
+elderly by 6.1 ± 2.3 weighted-F1 points at the 0.5 threshold"), ``advice.md`` (the summary and a table of
+every mixture) and ``advice.json`` (every number, per seed)."""
 
 from __future__ import annotations
 
@@ -208,11 +208,17 @@ def _best_line(advice: Advice, others: list[MixtureResult]) -> str:
     verb, amount = _change(best.delta)
     name = best.spec if len(best.spec) <= 40 else best.notation
     if best.role == "augment":
-        action = f"{describe(best)} {verb} {who} by {amount} weighted-F1 points"
+        action = f"{describe(best)} {verb} {who} by {amount} {_points(advice)}"
     else:
-        action = f"{describe(best)} beats the in-group baseline by {amount} weighted-F1 points"
+        action = f"{describe(best)} beats the in-group baseline by {amount} {_points(advice)}"
     lead = "Helps most" if best.verdict == "helps" else "Highest on average"  # a gain only when it is clear
     return f"{lead} ({name}): {action}, to {best.score.mean:.1f} ({_verdict(best, advice)})."
+
+
+def _points(advice: Advice) -> str:
+    """The unit of a difference in the summary: weighted-F1 points of the grid's reading (``metric``,
+    :data:`~bimotion.training.f1.READINGS`), as its first line and the table name it."""
+    return f"weighted-F1 points {READINGS[advice.metric]}"
 
 
 def untrained_words(model: str) -> str:
@@ -259,7 +265,7 @@ def summary_lines(advice: Advice) -> list[str]:
     for mixture in advice.of_role("augment"):
         verb, amount = _change(mixture.delta)
         lines.append(
-            f"- {_upper_first(describe(mixture))} {verb} {who} by {amount} weighted-F1 points "
+            f"- {_upper_first(describe(mixture))} {verb} {who} by {amount} {_points(advice)} "
             f"({_verdict(mixture, advice)})."
         )
     for mixture in advice.of_role("inference"):
