@@ -104,7 +104,7 @@ def main(
             print(f"error: {err}", file=sys.stderr)
             return 2
         except ForeignCard as err:  # the demo's grid: a model folder holding the user's README.md, as train.py says it
-            print(f"error: {err}", file=sys.stderr)
+            print(f"error: {err.said('--output')}", file=sys.stderr)  # advise and demo name their folder --output
             return 2
         except ModuleNotFoundError as err:  # an optional dependency that NEEDS did not name
             if err.name not in EXTRAS:  # not the package itself (a submodule missing from an old version: raised)

@@ -121,7 +121,19 @@ def discard_checkpoints(run_dir: str | os.PathLike) -> list[str]:
 
 class ForeignCard(ValueError):
     """The output folder holds a README.md that the run's card would replace, and that is the user's: not a model
-    card bimotion wrote, or one edited since (:func:`card_kept_because`)."""
+    card bimotion wrote, or one edited since (:func:`card_kept_because`).  ``str()`` names the fix with
+    ``--output_dir`` (recipes/train.py, recipes/grid.py); :meth:`said` with the flag of another command."""
+
+    def __init__(self, file: Path, reason: str):
+        self.file, self.reason = Path(file), reason
+        super().__init__(self.said("--output_dir"))
+
+    def said(self, flag: str) -> str:
+        """The error's line, its fix naming ``flag``, the command's option for its output folder."""
+        return (
+            f"{self.file} {self.reason}, and the run writes its model card there when it ends: "
+            f"move that file out of {self.file.parent}, or use another {flag}"
+        )
 
 
 def card_kept_because(run_dir: Path) -> str | None:
@@ -161,10 +173,7 @@ def check_card_replaceable(run_dir: str | os.PathLike) -> None:
     replace at its end (:func:`card_kept_because`): :class:`ForeignCard` naming the file and the fix."""
     run_dir = Path(run_dir)
     if why := card_kept_because(run_dir):
-        raise ForeignCard(
-            f"{run_dir / CARD_FILE} {why}, and the run writes its model card there when it ends: "
-            f"move that file out of {run_dir}, or use another --output_dir"
-        )
+        raise ForeignCard(run_dir / CARD_FILE, why)
 
 
 def discard_run(run_dir: str | os.PathLike) -> list[str]:
