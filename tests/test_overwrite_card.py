@@ -63,8 +63,30 @@ def test_overwrite_keeps_bimotions_card_once_edited_or_when_its_record_is_gone(t
         removed = discard_run(out)
     assert "README.md" not in removed
     assert (out / "README.md").read_text(encoding="utf-8") == text
-    said = "that was edited since" if recorded else "missing or unreadable, so it may have been edited since"
+    said = (
+        "that was edited since" if recorded else "missing, unreadable or incomplete, so it may have been edited since"
+    )
     assert f"kept {out / 'README.md'}: it is a model card bimotion wrote" in caplog.text and said in caplog.text
+
+
+def test_a_card_whose_scores_json_lacks_fields_is_kept_saying_so_not_a_traceback(tmp_path, caplog):
+    """A readable scores.json lacking fields (no card digest, so the card is rendered again from it): rendering
+    raised AttributeError, a traceback at train()'s start; the card is now kept, its record said incomplete."""
+    import json
+
+    from bimotion.training.checkpoints import ForeignCard, check_card_replaceable
+
+    out = tmp_path / "run"
+    out.mkdir()
+    text = _bimotions_card(out, edited=False)
+    partial = {"run_name": "r", "train_corpora": ["csed"], "test": {"groups": []}}
+    (out / SCORES).write_text(json.dumps(partial), encoding="utf-8")
+    with pytest.raises(ForeignCard, match="missing, unreadable or incomplete, so it may have been edited since"):
+        check_card_replaceable(out)
+    with caplog.at_level(logging.WARNING, logger="bimotion.training"):
+        removed = discard_run(out)
+    assert removed == [SCORES] and (out / "README.md").read_text(encoding="utf-8") == text
+    assert "missing, unreadable or incomplete" in caplog.text
 
 
 @pytest.mark.parametrize("edited", [False, True])

@@ -140,7 +140,8 @@ def card_kept_because(run_dir: Path) -> str | None:
     """Why the run's model card may not replace (nor a discarded run remove) ``run_dir``'s README.md, or None when
     it may: there is none, or it is the model card bimotion wrote for the run recorded there
     (:func:`.model_card.is_model_card`, then :func:`.hub_ready.model_card_unedited` against that folder's
-    scores.json).  A card of bimotion's whose scores.json is missing or unreadable may have been edited: kept."""
+    scores.json).  A card of bimotion's whose scores.json is missing, unreadable or incomplete may have been edited:
+    kept."""
     from .hub_ready import model_card_unedited, read_scores
     from .model_card import CARD_DIGEST, is_model_card
 
@@ -152,11 +153,11 @@ def card_kept_because(run_dir: Path) -> str | None:
     try:
         summary = read_scores(run_dir)
         unedited = model_card_unedited(run_dir, summary)
-    except (OSError, ValueError, KeyError, TypeError) as err:  # no record (or one an earlier bimotion wrote)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:  # no record, or one lacking fields
         log.debug("%s: %s", run_dir / SCORES, err)
         return (
-            f"is a model card bimotion wrote, but {run_dir / SCORES}, which records it, is missing or unreadable, "
-            "so it may have been edited since"
+            f"is a model card bimotion wrote, but {run_dir / SCORES}, which records it, is missing, unreadable "
+            "or incomplete, so it may have been edited since"
         )
     if unedited:
         return None
