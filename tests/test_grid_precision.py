@@ -296,3 +296,29 @@ def test_a_prediction_file_removed_after_its_unit_finished_is_said_and_scored_ag
     (tmp_path / "b.npz").unlink()  # removed after finished() saw it
     why = stale_metrics(grid, model, 0)
     assert why == f"{tmp_path / 'b.npz'} is gone (removed since the unit was finished, by another worker or by hand)"
+
+
+def test_a_missing_file_other_than_a_prediction_file_is_not_said_to_be_a_removed_prediction(tmp_path):
+    """stale_metrics's catch of FileNotFoundError also covered grid.scoring_dtype (which reads the marker and
+    the model's scores.json): a missing file there was said to be a prediction file removed since the unit was
+    finished, and the unit scored again. It is now raised, as it is: only the unit's prediction files are gone."""
+    from types import SimpleNamespace
+
+    from bimotion.grid.workers import stale_metrics
+
+    for shard in ("a", "b"):
+        save_npz(tmp_path / f"{shard}.npz", {"logits": np.zeros((1, 2)), SCORED_IN: np.array("float32")})
+    (tmp_path / "m.json").write_text(json.dumps({SCORED_IN: "float32"}))
+    scores = tmp_path / "model" / "scores.json"
+
+    def scoring_dtype(model, seed):
+        return scores.read_text()  # its model's scores.json, missing
+
+    grid = SimpleNamespace(
+        plan=SimpleNamespace(test_shards=["a", "b"]), scoring_dtype=scoring_dtype,
+        prediction_file=lambda model, seed, shard: tmp_path / f"{shard}.npz",
+        metrics_file=lambda model, seed: tmp_path / "m.json",
+    )  # fmt: skip
+    with pytest.raises(FileNotFoundError) as raised:
+        stale_metrics(grid, SimpleNamespace(name="zho_eld"), 0)
+    assert raised.value.filename == str(scores)

@@ -180,6 +180,8 @@ def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
     try:
         return _stale_metrics(grid, model, seed, files)
     except FileNotFoundError as err:  # removed after finished() saw it: scoring predicts a missing file again
+        if str(err.filename) not in {str(f) for f in files}:  # the marker, the model's scores.json: not ours to mend
+            raise
         return f"{err.filename} is gone (removed since the unit was finished, by another worker or by hand)"
 
 
