@@ -440,8 +440,9 @@ def test_a_confusion_figure_reads_against_the_tables_and_heat_map():
     model read "UA 33.3% (chance 33.3%)", "UA" spelled out nowhere, and an ElderReact panel "weighted F1
     30.2% (chance 42.1%)", below chance, had no † though the tables and heat map mark it.  Each panel's
     score at or below chance is now marked †, the key spells out UA and says which metric the grid's
-    tables and heat map read."""
-    from bimotion.grid.runner import tables_key
+    tables and heat map read, in the heat map title's words ("read by arg-max"; it said the config id
+    "(weighted_f1_argmax)")."""
+    from bimotion.grid.report import tables_key
     from bimotion.training.confusion_plot import confusion_figure
 
     single = _single("anger", "happiness", "neutral", "neutral")
@@ -456,7 +457,7 @@ def test_a_confusion_figure_reads_against_the_tables_and_heat_map():
     assert titles[1].startswith("weighted F1 ") and "%† (chance" in titles[1]
     key = " ".join(next(t for t in fig.texts if t.get_gid() == "legend").get_text().split())
     assert "unweighted accuracy (UA" in key and "† at or below chance" in key
-    assert "tables and heat map: the grid's metric (weighted_f1_argmax)" in key
+    assert "tables and heat map: weighted F1 read by arg-max of each test set" in key  # the heat map title's words
     above = score_groups(np.where(single[0] > 0, 5.0, -5.0), *single, ["csed"] * 4, ["zho_eld"] * 4)
     assert "†" not in confusion_figure(above, "above chance").axes[0].title.get_text()  # UA 100.0%: no mark
     import matplotlib.pyplot as plt

@@ -17,6 +17,7 @@ from loaders.synthetic import marked_title
 
 from ..paper import PAPER_ERRATA, Table
 from ..training.bootstrap import RESAMPLED
+from ..training.f1 import READINGS
 from ..training.metrics import CHANCE_OF, DAGGER
 from ..training.provenance import produced_by
 from ..training.report import TRAINED_MARK, at_or_below, trained_clips_note
@@ -120,6 +121,13 @@ METRIC_WORDS = {  # what a table's numbers are, by the grid's ``metric``
     "weighted_f1": "Weighted F1 (%): sigmoid > 0.5, binary F1 per label, weighted by support (the paper's text)",
     "weighted_f1_argmax": "Weighted F1 (%) of the arg-max label, single-label (the authors' released code)",
 }
+
+
+def tables_key(config: GridConfig) -> str:
+    """What a confusion figure's key says the grid's tables and heat map read (its panels read UA or
+    weighted F1 per corpus): weighted F1 in the grid's reading (:data:`~bimotion.training.f1.READINGS`),
+    the words of the heat map's title, so a reader matches the two."""
+    return f"tables and heat map: weighted F1 {READINGS[config.metric]} of each test set"
 
 
 def _notes(result: GridResult, table: Table) -> list[str]:

@@ -29,7 +29,7 @@ from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
 from .heard import heard_counts, mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name
-from .report import GridResult, write_reports
+from .report import GridResult, tables_key, write_reports
 from .saved import PREDICTIONS_SHA256, SCORED_IN, concat_predictions, load_npz, predictions_sha256, scored_in
 from .scoring import CellResult, chance_of_test, entry_of_test, summarize
 
@@ -390,10 +390,3 @@ def run_grid(
     recipe ran before in this process (``recipes/grid.py`` passes the one it parsed)."""
     dirs = {k: str(v) for k, v in data_dirs.items() if v}
     return Grid(config, dirs, output_dir, trainer=trainer, log=log, shard=shard, command=command).run()
-
-
-def tables_key(config: GridConfig) -> str:
-    """What a confusion figure's key says the grid's tables and heat map read (its panels read UA or
-    weighted F1 per corpus): the grid's ``metric`` (:data:`~.report.METRIC_WORDS`, in the tables' notes),
-    so a reader matches the two."""
-    return f"tables and heat map: the grid's metric ({config.metric}) of each test set"
