@@ -1245,3 +1245,27 @@ def test_the_summarys_points_name_the_reading_of_weighted_f1_by_the_metric():
         points = f"raises Mandarin elderly by 5.0 ± 1.0 weighted-F1 points {reading}"
         assert text.count(points) == 2, text  # the best line's and the augmentation's
         assert "weighted-F1 points" not in text.replace(points, ""), text
+
+
+def test_a_grid_that_writes_no_tables_ends_advise_with_one_line_and_exit_1(data_dirs, tmp_path, capsys, monkeypatch):
+    """Where the grid writes no tables (another worker holds the tables claim, or the tables wait for a unit a
+    live worker holds: bimotion.grid.workers.report_once), advise exited 0 with no error line, as if it had
+    advised. It now says, as the demo does, that the tables were not written and why (the grid's own line), and
+    exits 1."""
+    from bimotion.grid.runner import Grid
+
+    said = "[grid] every model is finished; pid 4242 on otherhost is writing the tables"
+
+    def no_tables(self):
+        self.log(said)
+        return None
+
+    monkeypatch.setattr(Grid, "run", no_tables)
+    args = ["--target", "zho_eld", "--bimotion", str(data_dirs["bimotion"]), "--output", str(tmp_path / "o")]
+    assert main(["advise", *args]) == 1
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        "error: the tables were not written: every model is finished; pid 4242 on otherhost is writing the tables"
+    ], captured.err
+    assert "advice.md" not in captured.out

@@ -76,16 +76,27 @@ def run(args) -> int:
     if error := output_error(output, "--output"):
         print(f"error: {error}", file=sys.stderr)
         return 2
+    from bimotion.commands.grid_lines import no_tables
     from bimotion.grid.checks import SettingsMismatch
+    from bimotion.training.processes import on_main_process
+
+    said: list[str] = []  # the grid's lines: the last says why it wrote no tables
+
+    def progress(line: str) -> None:  # the grid's progress on stderr: stdout is the advice alone (`> advice.txt`)
+        said.append(line)
+        if line not in noted:
+            print(line, file=sys.stderr)
 
     try:
-        # the grid's progress on stderr: stdout is the advice alone (`bimotion advise ... > advice.txt`)
-        advice = advise(config, data_dirs, output, log=lambda line: line in noted or print(line, file=sys.stderr))
+        advice = advise(config, data_dirs, output, log=progress)
     except SettingsMismatch as err:  # checked before anything trains
         print(f"error: {err}", file=sys.stderr)
         return 2
     if advice is None:  # another process of the launch writes the advice
-        return 0
+        if not on_main_process():
+            return 0
+        no_tables(advice, said)  # the main one: the grid wrote no tables, and the line says why
+        return 1
     print("\n".join(summary_lines(advice)))
     print(f"\nadvice.md, advice.json, per-model metrics and heat map: {output}")
     return 0

@@ -262,11 +262,12 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
     print goes to ``out/grid.log``, and the terminal gets one progress bar over its models, or, where
     stderr is no terminal (CI, a pipe: a bar there is off, :func:`bimotion.console.bar_disabled`), a
     line on stdout as each model is scored (:func:`_scored_line`).  None where the grid wrote no tables
-    (:func:`bimotion.grid.workers.report_once`), after a line on stderr that says why (:func:`_no_tables`)."""
+    (:func:`bimotion.grid.workers.report_once`), after a line on stderr that says why (:func:`.grid_lines.no_tables`)."""
     import contextlib
 
     from tqdm.auto import tqdm
 
+    from bimotion.commands.grid_lines import no_tables
     from bimotion.console import bar_disabled
     from bimotion.grid import run_grid
 
@@ -277,7 +278,7 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
             said.append(message)
             print(message, flush=True)
 
-        return _no_tables(run_grid(config, data, out / "grid", log=shown), said)
+        return no_tables(run_grid(config, data, out / "grid", log=shown), said)
     lines = bar_disabled()  # no terminal: a line per model rather than a bar's refreshes
     bar = tqdm(desc=MODELS, unit=" model", file=sys.stderr, dynamic_ncols=True, disable=lines)
     stdout, start = sys.stdout, time.perf_counter()  # the real stdout: the grid's is its log
@@ -302,19 +303,7 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
         raise
     finally:
         bar.close()
-    return _no_tables(result, said, log_path)
-
-
-def _no_tables(result, said: list[str], log_path: Path | None = None):
-    """``result``; where it is None (no tables), first one line on stderr: the tables were not written, and
-    why in the grid's last ``[grid]`` line (``log_path``: where its log is, when not on the terminal)."""
-    if result is None:
-        why = next(
-            (m.removeprefix("[grid] ") for m in reversed(said) if m.startswith("[grid] ")), "the grid said nothing"
-        )
-        where = f" (the grid's log: {log_path})" if log_path else ""
-        print(f"error: the tables were not written: {why}{where}", file=sys.stderr)
-    return result
+    return no_tables(result, said, log_path)
 
 
 # The bar's description, and the start of the lines that stand for it: both count (model, seed) units, in the
