@@ -289,3 +289,23 @@ def test_the_readme_demos_lock_file_is_ignored_by_git(tmp_path):
     for name in ["demo/", *lock_files]:
         done = subprocess.run(["git", "check-ignore", "--no-index", "-q", name], cwd=root, check=False)
         assert done.returncode == 0, f"{name} is not ignored by {root / '.gitignore'}"
+
+
+def test_the_demos_bar_counts_in_the_words_of_its_description(tmp_path, monkeypatch):
+    """The bar's description counts (model, seed) units ("models x seeds") but its unit read " model"
+    ("1.2s/ model" beside "3/39"): it now reads " model x seed", as each counted thing is."""
+    import tqdm.auto
+
+    import bimotion.grid
+    from bimotion.commands import demo
+
+    made, real = {}, tqdm.auto.tqdm
+
+    def bar(*args, **kwargs):
+        made.update(kwargs)
+        return real(*args, **{**kwargs, "disable": True})
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", bar)
+    monkeypatch.setattr(bimotion.grid, "run_grid", lambda config, data, out, log=print, **_: "result")
+    assert demo._run_grid(None, {}, tmp_path, verbose=False) == "result"
+    assert made["desc"].strip() == "models x seeds" and made["unit"] == " model x seed"

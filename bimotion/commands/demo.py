@@ -280,7 +280,7 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
 
         return no_tables(run_grid(config, data, out / "grid", log=shown), said)
     lines = bar_disabled()  # no terminal: a line per model rather than a bar's refreshes
-    bar = tqdm(desc=MODELS, unit=" model", file=sys.stderr, dynamic_ncols=True, disable=lines)
+    bar = tqdm(desc=MODELS, unit=" model x seed", file=sys.stderr, dynamic_ncols=True, disable=lines)
     stdout, start = sys.stdout, time.perf_counter()  # the real stdout: the grid's is its log
     log_path = out / "grid.log"
     try:
