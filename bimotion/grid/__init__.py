@@ -17,6 +17,7 @@ Layout of ``output_dir`` (everything is resumable: a finished step is never redo
     predictions/<model>/seed<k>/<benchmark>.<corpus>.<group>.npz   per-utterance test logits
     metrics/<model>/seed<k>.json      per-model metrics on every test set (per group and corpus)
     tables/table{3,4,5}.{md,csv,tex}  ours (mean ± std over seeds, bootstrap CI) | paper | difference
+                                      (generated data: no difference column, the paper's number for reference)
     tables/heatmap.{png,svg,csv}      weighted F1, training mixture × test set
     figures/<name>.{png,svg,csv,json} feature-space projections (:mod:`bimotion.projection`)
 
