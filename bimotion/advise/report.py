@@ -15,7 +15,7 @@ from ..training.bootstrap import RESAMPLED
 from ..training.f1 import READINGS
 from ..training.metrics import CHANCE_OF, DAGGER
 from ..training.outputs import ADVICE
-from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, speakers_words, trained_clips_note
+from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, at_or_below, speakers_words, trained_clips_note
 from .caveat import synthetic_caveat
 from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult, mean_of, ranks_labels, ua_known
 from .names import group_name, names_list
@@ -270,7 +270,9 @@ def summary_lines(advice: Advice) -> list[str]:
         )
     for mixture in advice.of_role("inference"):
         side = "above" if mixture.delta.mean >= 0 else "below"
-        mark = f" {DAGGER}" if mixture.score.mean <= advice.chance else ""  # at or below chance, as in the table
+        mark = (
+            f" {DAGGER}" if at_or_below(mixture.score.mean, advice.chance) else ""
+        )  # at or below chance, as in the table
         mark += f" {TRAINED_MARK}" if mixture.training_clips else ""  # not held out, as in the table
         lines.append(
             f"- Cross-group inference: {describe(mixture)} scores {_pm(mixture.score)}{mark} on {who}, "
@@ -316,7 +318,7 @@ def _interval(values: list[float]) -> str:
 def _row(mixture: MixtureResult, chance: float) -> str:
     score, delta = mixture.score, mixture.delta
     spread = f" ± {score.std:.2f}" if len(score.values) > 1 else ""  # no spread over one seed
-    mean = f"{score.mean:.2f}" + (DAGGER if score.mean <= chance else "")
+    mean = f"{score.mean:.2f}" + (DAGGER if at_or_below(score.mean, chance) else "")
     mean += (TRAINED_MARK if mixture.training_clips else "") + spread  # as the grid's tables mark them
     cells = [f"`{mixture.spec}`", mixture.role, mixture.notation, names_list(mixture.added, mixture.spec) if mixture.added else "–",
              mean, _interval(score.ci_seeds), _interval(score.ci_clips)]  # fmt: skip
