@@ -190,3 +190,16 @@ def test_the_grid_and_the_demo_say_a_users_readme_in_a_model_folder_in_one_line(
     )
     assert lines == [said + "--output_dir", said + "--output"], lines  # each command's own flag (the demo said
     # --output_dir, an option it does not have)
+
+
+def test_the_refusal_survives_pickling_as_a_process_pool_sends_it():
+    """ForeignCard takes the file and the reason: pickled by its message alone (BaseException's way), it could
+    not be rebuilt in the process that receives it (TypeError: missing 'reason')."""
+    import pickle
+    from pathlib import Path
+
+    from bimotion.training.checkpoints import ForeignCard
+
+    err = pickle.loads(pickle.dumps(ForeignCard(Path("out/README.md"), "is not a model card bimotion wrote")))
+    assert err.said("--output").endswith("move that file out of out, or use another --output")
+    assert str(err).endswith("or use another --output_dir")

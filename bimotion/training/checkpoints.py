@@ -128,6 +128,9 @@ class ForeignCard(ValueError):
         self.file, self.reason = Path(file), reason
         super().__init__(self.said("--output_dir"))
 
+    def __reduce__(self):  # pickled with its two fields (a process pool's worker raising it), not str(self)
+        return type(self), (self.file, self.reason)
+
     def said(self, flag: str) -> str:
         """The error's line, its fix naming ``flag``, the command's option for its output folder."""
         return (
