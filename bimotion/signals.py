@@ -33,7 +33,27 @@ class Terminated(KeyboardInterrupt):
 
 def _raise_terminated(signum, frame) -> None:
     signal.signal(signal.SIGTERM, _stopping)  # a second SIGTERM must not cut this one's clean-up short
+    _Flags.raised = Terminated  # read by stop_if_lost: a finalizer may swallow what this raises
     raise Terminated(f"terminated by signal {signum} (SIGTERM)")
+
+
+def _raise_interrupt(signum, frame) -> None:
+    """Python's own Ctrl-C (``signal.default_int_handler``), remembered for :func:`stop_if_lost`."""
+    _Flags.raised = _Flags.raised or KeyboardInterrupt
+    raise KeyboardInterrupt
+
+
+def stop_if_lost() -> None:
+    """Raise the :class:`Terminated` (or ``KeyboardInterrupt``) that a SIGTERM (or Ctrl-C) within
+    :func:`terminate_as_interrupt` raised but that never reached the run.  A handler runs between
+    any two bytecodes, those of a finalizer too (a ``ParquetWriter.__del__`` as the garbage collector
+    ran), and Python prints an exception raised in a finalizer ("Exception ignored in: ...") and goes
+    on: the run went on to publish its output and exit 0, deaf to the SIGTERMs after it
+    (:func:`_stopping`).  Called at a run's safe points in its normal course (a clip written, a grid
+    unit begun, before publishing), never in clean-up code: there the stop is the one unwinding."""
+    if _Flags.raised is not None:
+        word = "SIGTERM" if _Flags.raised is Terminated else "Ctrl-C"
+        raise _Flags.raised(f"stopped by {word} (its stop was lost in a finalizer, and taken here)")
 
 
 def _stopping(signum, frame) -> None:
@@ -48,15 +68,24 @@ def terminate_as_interrupt() -> Iterator[None]:
     """Within the block, SIGTERM raises :class:`Terminated`, once: a later one, while the run unwinds and
     cleans up, is taken as the same stop (:func:`_stopping`); the handler before it is put back after.
     Only where SIGTERM still has its default action (a handler someone else set is kept) and in the
-    main thread (the only one that runs signal handlers)."""
+    main thread (the only one that runs signal handlers).  A Ctrl-C raises KeyboardInterrupt as
+    Python's own handler does; either stop, if a finalizer swallowed it, is taken at the run's next
+    safe point (:func:`stop_if_lost`)."""
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
         yield
         return
+    _Flags.raised = None
     signal.signal(signal.SIGTERM, _raise_terminated)
+    own_ctrl_c = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # else a handler someone set: kept
+    if own_ctrl_c:
+        signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if own_ctrl_c:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        _Flags.raised = None
 
 
 class _Flags:
@@ -67,6 +96,7 @@ class _Flags:
     hung in its handler, its launch's other processes in their next collective, until killed)."""
 
     stop = False  # SIGTERM came within stop_at_safe_points
+    raised: type[KeyboardInterrupt] | None = None  # what a stop raised, which a finalizer may swallow (stop_if_lost)
     pending = False  # ... after the loop's last safe point: its caller stops before its next piece of work
 
 
@@ -129,7 +159,9 @@ def stop_word(err: KeyboardInterrupt) -> str:
 @contextlib.contextmanager
 def stopped_during(what: str) -> Iterator[None]:
     """A Ctrl-C or SIGTERM that stops the block records ``what`` the block was doing (``model eng_eld
-    seed 0, shard 1/4``) for the closing line (:func:`during`); the innermost block's is kept."""
+    seed 0, shard 1/4``) for the closing line (:func:`during`); the innermost block's is kept.  Its
+    start is a safe point (:func:`stop_if_lost`)."""
+    stop_if_lost()
     try:
         yield
     except KeyboardInterrupt as err:

@@ -12,7 +12,9 @@
   killed run, the next :func:`claim_output` does the same and says so.
 
 ``OUT.partial-tmp`` carries a marker file (:data:`WORK_MARKER`): a folder of that name that prepare
-did not make is never deleted.  This module imports nothing from ``bimotion`` but the layout.
+did not make is never deleted.  A SIGTERM whose stop a finalizer swallowed is taken before the
+rename (:func:`bimotion.signals.stop_if_lost`): nothing is published after a stop.  This module
+imports nothing from ``bimotion`` but the layout, :mod:`bimotion.memory` and :mod:`bimotion.signals`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from loaders.errors import spoken
 from loaders.files import normal_path
 
 from ..memory import release_reserve
+from ..signals import stop_if_lost
 from .layout import (
     CARD_FILE,
     DATA_DIR,
@@ -220,6 +223,7 @@ def publishing(out_dir: Path, overwrite: bool) -> Iterator[Path]:
         (work / WORK_MARKER).write_text("temporary folder of `bimotion prepare`; deleted when it ends\n")
         (work / "new").mkdir()
         yield work / "new"
+        stop_if_lost()  # a SIGTERM lost in a finalizer while the block ran: the stop it asked for
         _swap_into_place(work, out_dir, overwrite)
     except BaseException:
         release_reserve()  # memory for the clean-up, where an allocation failed under a limit

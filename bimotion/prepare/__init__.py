@@ -42,6 +42,7 @@ from ..data.layout import CARD_FILE, DATA_DIR, INFO_FILE
 from ..data.publish import OutputLockedError, claim_output, publishing
 from ..features import categories, encode_names, features
 from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
+from ..signals import stop_if_lost
 from ..splits import assign_splits
 from .encode import encoded, refuse_or_skip
 from .info import (
@@ -329,6 +330,7 @@ def _write_rows(
     )
     with files, bar, contextlib.closing(rows):  # a failure or a stop closes the file being written
         for (shard_path, record), (row, error, peak_dbfs, clipped) in zip(jobs, rows, strict=True):
+            stop_if_lost()  # a SIGTERM whose stop a finalizer (a ParquetWriter's) swallowed stops here
             bar.update()
             if error is not None:
                 refuse_or_skip(error, record, skip_bad=settings.skip_bad, report=report)

@@ -1,0 +1,72 @@
+"""A SIGTERM taken as a Ctrl-C (:mod:`bimotion.signals`) is never lost: Python swallows an exception
+raised in a finalizer, and a stop raised there (the signal's handler ran inside a ParquetWriter's
+``__del__`` as the garbage collector ran) let prepare go on, publish its output and exit 0 (CI: the
+slurm-job SIGTERM test of test_prepare_guarantees.py, once)."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import sys
+
+import pytest
+
+from bimotion.data.publish import publishing
+from bimotion.signals import Terminated, stop_if_lost, terminate_as_interrupt
+
+
+def _step() -> None:
+    """A Python call: the interpreter runs pending signal handlers on entering it."""
+
+
+class _Finalized:
+    """An object whose finalizer gets ``signum``, as the garbage collector may run one when it comes."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), self.signum)
+        _step()  # the handler runs here, and what it raises ends in sys.unraisablehook
+
+
+def _lose_a_stop_in_a_finalizer(monkeypatch, signum: int = signal.SIGTERM) -> list:
+    swallowed = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: swallowed.append(unraisable.exc_type))
+    _Finalized(signum)
+    gc.collect()
+    _step()
+    return swallowed
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_lost_in_a_finalizer_stops_at_the_next_safe_point(monkeypatch):
+    with terminate_as_interrupt():
+        stop_if_lost()  # no SIGTERM yet: nothing to take
+        assert _lose_a_stop_in_a_finalizer(monkeypatch) == [Terminated]  # Python printed it and went on
+        with pytest.raises(Terminated, match="stopped by SIGTERM"):
+            stop_if_lost()
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # a second SIGTERM still cannot kill it
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    stop_if_lost()  # the block's stop ended with it: a later run is not stopped by it
+
+
+def test_a_ctrl_c_lost_in_a_finalizer_stops_at_the_next_safe_point(monkeypatch):
+    with terminate_as_interrupt():
+        assert _lose_a_stop_in_a_finalizer(monkeypatch, signal.SIGINT) == [KeyboardInterrupt]
+        with pytest.raises(KeyboardInterrupt, match="stopped by Ctrl-C") as stop:
+            stop_if_lost()
+        assert not isinstance(stop.value, Terminated)  # exit 130, "interrupted"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_lost_while_writing_publishes_nothing(monkeypatch, tmp_path):
+    out = tmp_path / "out"
+    with terminate_as_interrupt(), pytest.raises(Terminated):
+        with publishing(out, overwrite=False) as stage:
+            (stage / "part.parquet").write_bytes(b"rows")
+            assert _lose_a_stop_in_a_finalizer(monkeypatch) == [Terminated]
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nor its work folder
