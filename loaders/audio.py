@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +39,8 @@ LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
 __all__ = [
     "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "decode_measured", "libsndfile_error",
-    "libsndfile_read", "length_hold", "libsndfile_stops_short", "libsndfile_without_mp3", "needs_ffmpeg", "probe",
-    "resample", "sniff", "why_ffmpeg",
+    "libsndfile_open", "libsndfile_read", "length_hold", "libsndfile_stops_short", "libsndfile_without_mp3",
+    "needs_ffmpeg", "probe", "resample", "sniff", "why_ffmpeg",
 ]  # fmt: skip
 
 
@@ -246,6 +248,20 @@ def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
             return True
 
 
+@contextmanager
+def libsndfile_open(path: str | os.PathLike) -> Iterator:
+    """``path`` open in libsndfile (a ``soundfile.SoundFile``), libmpg123's notes on an MP3 (known by its first
+    bytes) a warning naming it (:func:`loaders.mp3.mpg123_messages`): the one opener of :func:`libsndfile_read`
+    and :func:`loaders.identical._window_digest`.  Raises OSError and libsndfile's errors (RuntimeError,
+    ``soundfile.LibsndfileError``) as they come: decode makes them a BadFileError, the window a whole compare."""
+    import soundfile
+
+    with open(path, "rb") as head:
+        kind = sniff(head.read(16))
+    with mpg123_messages(path, kind), soundfile.SoundFile(str(path)) as f:
+        yield f
+
+
 def libsndfile_read(
     path: str | os.PathLike, counted_frames: float | None, *, dtype: str = "float32"
 ) -> tuple[np.ndarray, int] | None:
@@ -253,14 +269,8 @@ def libsndfile_read(
     read only in part, fewer frames than ``counted_frames`` (:func:`probe`'s count: its length
     header is a guess, or wrong, :mod:`loaders.mp3`), which is then not decoded at all (FFmpeg reads
     it whole); None too where its read stops short of them all the same, or fails at junk between its
-    frames (:func:`libsndfile_stops_short`).  libmpg123's notes on an MP3 are a warning naming it
-    (:func:`loaders.mp3.mpg123_messages`).  Raises OSError and libsndfile's errors (RuntimeError,
-    ``soundfile.LibsndfileError``)."""
-    import soundfile
-
-    with open(path, "rb") as head:
-        kind = sniff(head.read(16))
-    with mpg123_messages(path, kind), soundfile.SoundFile(str(path)) as f:
+    frames (:func:`libsndfile_stops_short`).  Opened by :func:`libsndfile_open`, whose errors it raises."""
+    with libsndfile_open(path) as f:
         counted = counted_frames if f.format == "MP3" else None
         if counted is not None and f.frames < counted:
             return None

@@ -102,16 +102,11 @@ def _window_digest(path, num_frames: int) -> str | None:
     - a silent file has a window like any other; compared whole it is left out, as it was before.
 
     A digest is only a necessary condition: files whose windows are equal are then compared whole."""
-    import soundfile
-
-    from .audio import sniff
-    from .mp3 import mpg123_messages
+    from .audio import libsndfile_open
 
     start = num_frames // 2
     try:
-        with open(path, "rb") as head:
-            kind = sniff(head.read(16))
-        with mpg123_messages(path, kind), soundfile.SoundFile(str(path)) as f:
+        with libsndfile_open(path) as f:  # opened as the whole read opens it (libmpg123's notes a warning)
             if f.seekable() and f.subtype in _SAMPLES_ON_THEIR_OWN:
                 f.seek(min(start, f.frames))
                 window = f.read(WINDOW_FRAMES, dtype="float64", always_2d=True)

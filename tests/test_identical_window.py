@@ -103,3 +103,54 @@ def test_a_clip_libsndfile_cannot_read_is_still_compared_whole(tmp_path, monkeyp
     monkeypatch.setattr(loaders.identical, "_content_digest", lambda path, n: read.append(path) or real(path, n))
     assert loaders.identical.identical_audio(records) == [("mine/a", "mine/b")]
     assert sorted(p.rsplit("/", 1)[1] for p in read) == ["a.mp4", "b.mp4", "c.mp4"]
+
+
+@pytest.mark.skipif("MP3" not in __import__("soundfile").available_formats(), reason="needs MP3")
+def test_the_window_and_the_whole_read_open_a_file_through_one_opener(tmp_path, monkeypatch):
+    """The window digest had its own copy of the whole read's opening (the sniff of the first bytes,
+    libmpg123's notes caught as a warning, libsndfile's open).  Both open through
+    :func:`loaders.audio.libsndfile_open`: a damaged MP3's notes reach the caller of either as the same
+    warning naming the file, and a file libsndfile cannot open raises the same error through the
+    opener as through the whole read (the window then gives None: the file is compared whole)."""
+    import warnings
+
+    from test_mp3_length import encode, frame_offsets, tone
+
+    import loaders.audio
+    from loaders.audio import libsndfile_open, libsndfile_read
+    from loaders.identical import _window_digest
+
+    clean = encode(tmp_path, tone(RATE_HZ, RATE_HZ, 1), RATE_HZ, "libsndfile")
+    data = clean.read_bytes()
+    at = frame_offsets(data)[5]
+    for name in ("window.mp3", "whole.mp3"):  # two names: a note is said once per file
+        (tmp_path / name).write_bytes(data[:at] + b"\x12\x34" * 150 + data[at:])
+    said = {}
+    for name, read in (
+        ("window.mp3", lambda p: _window_digest(p, RATE_HZ)),
+        ("whole.mp3", lambda p: libsndfile_read(p, None)),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert read(tmp_path / name) is not None
+        said[name] = [(w.category, str(w.message).replace(name, "X")) for w in caught]
+    assert said["window.mp3"] == said["whole.mp3"] and len(said["whole.mp3"]) == 1, said
+    assert f"{tmp_path / 'X'}: libmpg123 (libsndfile's MP3 decoder) says: " in said["whole.mp3"][0][1]
+    assert "Illegal Audio-MPEG-Header 0x12341234" in said["whole.mp3"][0][1]
+
+    (tmp_path / "text.wav").write_text("not audio at all\n")
+    (tmp_path / "folder.wav").mkdir()
+    for bad in ("text.wav", "folder.wav", "missing.wav"):
+        with pytest.raises(Exception) as whole:
+            libsndfile_read(tmp_path / bad, None)
+        with pytest.raises(type(whole.value)) as opened, libsndfile_open(tmp_path / bad):
+            pass
+        assert str(opened.value) == str(whole.value)
+        assert _window_digest(tmp_path / bad, RATE_HZ) is None
+
+    opened_by = []
+    real = loaders.audio.libsndfile_open
+    monkeypatch.setattr(loaders.audio, "libsndfile_open", lambda path: opened_by.append(path) or real(path))
+    _window_digest(clean, RATE_HZ)
+    libsndfile_read(clean, None)
+    assert opened_by == [clean, clean]  # the one place a file is opened for either read
