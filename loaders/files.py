@@ -10,8 +10,8 @@ removes those of processes no longer alive on its own machine, and those of any 
 here).  Files of other names are never touched.
 
 :func:`sha256_of` is the one reading of a file's bytes into a digest (datasets' file names, runs'
-identities, feature caches, identical audio); :func:`normal_path` the one absolute form of a path a command
-is given to write (``--output ..``)."""
+identities, feature caches, identical audio; :func:`sha256_of_open` of a file a caller has open, a grid's saved
+predictions); :func:`normal_path` the one absolute form of a path a command is given to write (``--output ..``)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,16 @@ TEMP_FILE_GLOB = ".*.????????-[0-9]*.????????*"
 
 def sha256_of(path: str | os.PathLike) -> str:
     """The SHA-256 (hex) of the file's bytes, read in blocks of 1 MiB.  Raises OSError."""
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
+        return sha256_of_open(f)
+
+
+def sha256_of_open(f: IO[bytes]) -> str:
+    """:func:`sha256_of` of a file open for reading bytes, from where it stands to its end: for a caller that
+    reads the file for more than its digest, without opening it again (a grid's saved predictions)."""
+    digest = hashlib.sha256()
+    while block := f.read(1 << 20):
+        digest.update(block)
     return digest.hexdigest()
 
 

@@ -1,6 +1,6 @@
 """A grid's saved test predictions (``predictions/<model>/seed<k>/<shard>.npz``): read back, joined over
 shards, and the dtype each was scored in (:data:`SCORED_IN`), which :class:`~bimotion.grid.runner.Grid`
-writes and checks."""
+writes and checks; with their SHA-256, each file read once (:func:`prediction_records`)."""
 
 from __future__ import annotations
 
@@ -27,11 +27,38 @@ def concat_predictions(parts: list[dict]) -> dict:
 def scored_in(paths: list[Path]) -> str | None:
     """The dtype every one of the saved prediction files ``paths`` records it was scored in (:data:`SCORED_IN`);
     None where any records none (a grid's before the record) or they record different ones."""
-    recorded = set()
+    dtypes = []
     for path in paths:
         with np.load(path) as data:
-            recorded.add(str(data[SCORED_IN]) if SCORED_IN in data.files else None)
+            dtypes.append(_recorded_dtype(data))
+    return one_dtype(dtypes)
+
+
+def one_dtype(dtypes: list[str | None]) -> str | None:
+    """:func:`scored_in` of files recording ``dtypes``: the one they all record, else None."""
+    recorded = set(dtypes)
     return recorded.pop() if len(recorded) == 1 else None
+
+
+def _recorded_dtype(data) -> str | None:
+    return str(data[SCORED_IN]) if SCORED_IN in data.files else None
+
+
+def prediction_records(paths: list[Path]) -> list[tuple[str | None, str]]:
+    """Each saved prediction file's dtype it records it was scored in (:data:`SCORED_IN`; None: none) and its
+    SHA-256 (as :func:`predictions_sha256`), the file opened once (:func:`loaders.files.sha256_of_open`, then its
+    record from the same file): what :func:`~bimotion.grid.workers.stale_metrics` compares with the unit's
+    metrics file."""
+    from loaders.files import sha256_of_open
+
+    records = []
+    for path in paths:
+        with open(path, "rb") as f:
+            digest = sha256_of_open(f)
+            f.seek(0)
+            with np.load(f) as data:
+                records.append((_recorded_dtype(data), digest))
+    return records
 
 
 def predictions_sha256(paths: list[Path]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from loaders.tables import counted
 from ..signals import stopped_during
 from .claims import Claim, describe, in_shard, read_claim
 from .plan import PlannedModel
-from .saved import PREDICTIONS_SHA256, SCORED_IN, predictions_sha256, scored_in
+from .saved import PREDICTIONS_SHA256, SCORED_IN, one_dtype, prediction_records
 
 
 def unit_name(model: PlannedModel, seed: int) -> str:
@@ -186,11 +186,14 @@ def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
 
 
 def _stale_metrics(grid, model: PlannedModel, seed: int, files: list) -> str | None:
-    """:func:`stale_metrics` of the unit's prediction ``files``, each read (a missing one raises)."""
+    """:func:`stale_metrics` of the unit's prediction ``files``, each read once (a missing one raises)."""
     import json
 
-    now, saved = grid.scoring_dtype(model, seed), scored_in(files)
-    other = sorted({scored_in([f]) for f in files} - {None, now}) if now is not None else []
+    now = grid.scoring_dtype(model, seed)
+    records = dict(zip(files, prediction_records(files)))  # (dtype, SHA-256) of each
+    dtypes = [dtype for dtype, _ in records.values()]
+    saved = one_dtype(dtypes)
+    other = sorted(set(dtypes) - {None, now}) if now is not None else []
     if other:
         return f"its predictions were scored in {', '.join(other)}, scoring is now in {now}"
     path = grid.metrics_file(model, seed)
@@ -202,7 +205,7 @@ def _stale_metrics(grid, model: PlannedModel, seed: int, files: list) -> str | N
     if scored is not None and saved is not None and scored != saved:
         return f"its metrics file was computed from predictions in {scored}, its predictions are in {saved}"
     if computed_from is not None:  # the record: whatever the files' times (copied, touched, another clock)
-        if computed_from != predictions_sha256(files):
+        if computed_from != {f.name: digest for f, (_, digest) in records.items()}:  # as predictions_sha256
             return "its metrics file was computed from other prediction files than those saved (their SHA-256)"
     elif path.stat().st_mtime_ns < max(f.stat().st_mtime_ns for f in files):  # no record: their times
         return "its metrics file (of a version without the record of its predictions) is older than its predictions"

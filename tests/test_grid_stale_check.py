@@ -1,0 +1,82 @@
+"""Before the tables, a grid's worker checks each finished unit's metrics file against its saved prediction
+files (:func:`bimotion.grid.workers.stale_metrics`): each check reads each prediction file once."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import QUICK_TRAINING
+
+from bimotion.grid import Grid, prepare_fixtures, run_grid
+from bimotion.grid.saved import SCORED_IN, load_npz
+from bimotion.grid.workers import stale_metrics
+from loaders.files import save_npz
+
+CONFIG = {"tiny_model": {}, "seeds": [0], "training": QUICK_TRAINING, "bootstrap_samples": 50, "num_threads": 1,
+          "tables": [], "mixtures": ["zho_eld"], "extra_tests": ["zho_eld", "eng_eld"]}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def data_dirs(tmp_path_factory):
+    return prepare_fixtures(tmp_path_factory.getbasetemp() / "grid-fixture-data")
+
+
+@pytest.fixture(scope="module")
+def finished_grid(data_dirs, tmp_path_factory) -> Path:
+    """A grid folder of one finished unit (zho_eld seed 0), its predictions in four files."""
+    out = tmp_path_factory.mktemp("stale-check") / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    return out
+
+
+def _opened_below(monkeypatch, folder: Path) -> list[str]:
+    """The files below ``folder`` opened from now on, once per opening (``open``: NumPy's ``np.load``,
+    :func:`loaders.files.sha256_of`; ``io.open``: ``Path.read_bytes``), whatever reads them."""
+    import builtins
+    import io
+
+    opened, real = [], io.open
+
+    def counting(file, *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)) and Path(os.fsdecode(file)).is_relative_to(folder):
+            opened.append(os.fsdecode(file))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting)
+    monkeypatch.setattr(io, "open", counting)
+    return opened
+
+
+def test_each_check_of_a_unit_reads_each_prediction_file_once(finished_grid, data_dirs, tmp_path, monkeypatch):
+    """The check read each prediction file three times (its dtype for all the files, then for each alone, then
+    its SHA-256), and rescore_stale checks a stale unit twice (again under its claim): six readings of every
+    file.  It reads each once now, and judges as before: a unit as scored is not stale, other predictions of the
+    same dtype (their SHA-256) are, and so are predictions recording another dtype than this machine scores in."""
+    import shutil
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    grid = Grid(CONFIG, data_dirs, out, log=None)
+    (model,) = grid.plan.models
+    files = sorted((out / "predictions").rglob("*.npz"))
+    assert len(files) == 4
+    opened = _opened_below(monkeypatch, out / "predictions")
+
+    assert stale_metrics(grid, model, 0) is None
+    assert Counter(opened) == {str(f): 1 for f in files}
+
+    first = load_npz(files[0])
+    save_npz(files[0], {**first, "logits": first["logits"] + 1.0})  # other predictions, float32 as before
+    opened.clear()
+    why = stale_metrics(grid, model, 0)
+    assert why == "its metrics file was computed from other prediction files than those saved (their SHA-256)"
+    assert Counter(opened) == {str(f): 1 for f in files}
+
+    save_npz(files[1], {**load_npz(files[1]), SCORED_IN: np.array("bfloat16")})  # as scored on a GPU
+    opened.clear()
+    assert stale_metrics(grid, model, 0) == "its predictions were scored in bfloat16, scoring is now in float32"
+    assert Counter(opened) == {str(f): 1 for f in files}
