@@ -1,15 +1,18 @@
 """Before the tables, a grid's worker checks each finished unit's metrics file against its saved prediction
-files (:func:`bimotion.grid.workers.stale_metrics`): each check reads each prediction file once."""
+files (:func:`bimotion.grid.workers.stale_metrics`): each check reads each prediction file once, and a file it
+cannot read is one ``error:`` line naming it and the fix."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import QUICK_TRAINING
+from conftest import QUICK_TRAINING, REPO, unprivileged
 
 from bimotion.grid import Grid, prepare_fixtures, run_grid
 from bimotion.grid.saved import SCORED_IN, load_npz
@@ -80,3 +83,41 @@ def test_each_check_of_a_unit_reads_each_prediction_file_once(finished_grid, dat
     opened.clear()
     assert stale_metrics(grid, model, 0) == "its predictions were scored in bfloat16, scoring is now in float32"
     assert Counter(opened) == {str(f): 1 for f in files}
+
+
+@pytest.mark.parametrize("locked", ["prediction", "metrics"])
+def test_a_prediction_or_metrics_file_the_check_cannot_read_is_one_error_line(
+    finished_grid, data_dirs, tmp_path, locked
+):
+    """``python recipes/grid.py`` writing the tables of a finished grid (here a worker of another shard) whose
+    prediction file or metrics file it cannot read (``chmod 000``) stopped with a PermissionError traceback (the
+    metrics file's after the check took it for one to read as it is, in the tables' collect).  The check now
+    stops with one ``error:`` line naming the file and the fix, exit 2, the tables' claim released."""
+    import shutil
+
+    import yaml
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    config = tmp_path / "grid.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    argv = [sys.executable, str(REPO / "recipes" / "grid.py"), "--config", str(config), "--output_dir", str(out),
+            *(f"--{name}={where}" for name, where in data_dirs.items()), "--shard", "1/2"]  # fmt: skip
+    argv = unprivileged(argv)  # as root, chmod 000 does not stop reading: without root's capabilities, or skipped
+    path = sorted((out / "predictions").rglob("*.npz"))[0] if locked == "prediction" else out / "metrics"
+    if locked == "metrics":
+        (path,) = path.rglob("seed0.json")
+    path.chmod(0o000)
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    finally:
+        path.chmod(0o644)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+    assert line == (
+        f"error: {path}: cannot be read (Permission denied), so the grid cannot check that the metrics file of "
+        "zho_eld seed 0 describes its saved predictions before writing the tables: make it readable (chmod u+rx, "
+        "or run as its owner), then run the same command again"
+    )
+    assert not list(out.glob("claims/*.claim"))

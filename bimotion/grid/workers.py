@@ -175,7 +175,8 @@ def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
     worker scored it on a CPU and this one writes the tables on a GPU; or its metrics file was computed from
     other prediction files than those saved (a run stopped between predicting it again and writing its
     metrics): their SHA-256 it records (:data:`~.saved.PREDICTIONS_SHA256`) differ, or the dtype it records;
-    a metrics file of a version before those records, older than any of its prediction files."""
+    a metrics file of a version before those records, older than any of its prediction files.  A file of the
+    unit it cannot read (``chmod 000``) raises :class:`~loaders.errors.DamagedFileError` naming it and the fix."""
     files = [grid.prediction_file(model, seed, s) for s in grid.plan.test_shards]
     try:
         return _stale_metrics(grid, model, seed, files)
@@ -183,6 +184,24 @@ def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
         if str(err.filename) not in {str(f) for f in files}:  # the marker, the model's scores.json: not ours to mend
             raise
         return f"{err.filename} is gone (removed since the unit was finished, by another worker or by hand)"
+    except PermissionError as err:  # chmod 000: one line naming the file and the fix (the CLI's), no traceback
+        if err.filename is None:
+            raise
+        raise _unreadable(err, model, seed) from err
+
+
+def _unreadable(err: PermissionError, model: PlannedModel, seed: int):
+    """The :class:`~loaders.errors.DamagedFileError` (one ``error:`` line at the command line) of a unit's file
+    that :func:`stale_metrics` could not read (``err``): its prediction files, its metrics file, its marker."""
+    from loaders.errors import DamagedFileError
+    from loaders.unlisted import MAKE_LISTABLE
+
+    return DamagedFileError(
+        f"{err.filename}: cannot be read ({err.strerror or err}), so the grid cannot check that the metrics file of "
+        f"{model.name} seed {seed} describes its saved predictions before writing the tables: {MAKE_LISTABLE}, "
+        "then run the same command again",
+        str(err),
+    )
 
 
 def _stale_metrics(grid, model: PlannedModel, seed: int, files: list) -> str | None:
@@ -199,6 +218,8 @@ def _stale_metrics(grid, model: PlannedModel, seed: int, files: list) -> str | N
     path = grid.metrics_file(model, seed)
     try:
         metrics = json.loads(path.read_text())
+    except PermissionError:  # nor could the tables read it: stale_metrics says so in one line
+        raise
     except (OSError, ValueError):
         return None  # read by the tables as it is (it was written whole: write_text_atomic)
     scored, computed_from = metrics.get(SCORED_IN), metrics.get(PREDICTIONS_SHA256)
