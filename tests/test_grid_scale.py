@@ -341,6 +341,41 @@ def test_the_tables_wait_for_a_model_predicted_but_not_yet_scored(single, data_d
     same_results(out, single.output_dir, atol=0.0)
 
 
+def test_the_recipe_that_writes_no_tables_ends_with_one_error_line_and_exit_1(single, data_dirs, tmp_path, capsys):
+    """recipes/grid.py on a finished grid whose ``tables`` claim a live worker holds wrote no tables and exited 0,
+    with no line on stderr, where ``bimotion demo`` and ``advise`` say why in one ``error:`` line and exit 1.  The
+    recipe now ends so too (bimotion.grid.workers.no_tables); a worker whose share is done, the tables left to the
+    worker finishing the last unit, still exits 0 (docs/recipes-grid.md)."""
+    import shutil
+
+    from conftest import load_recipe
+
+    out = tmp_path / "out"
+    shutil.copytree(single.output_dir, out)  # a finished grid (a moved folder keeps working)
+    shutil.rmtree(out / "tables")
+    argv = recipe(CONFIG, data_dirs, out)[2:]
+    claims = Claims(out / "claims")
+    held = claims.acquire("tables")  # another worker writing the tables: this process
+    try:
+        holder = describe(claims.holder("tables")).split(" (heartbeat")[0]
+        code = load_recipe("grid").main(argv)
+    finally:
+        held.release()
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert code == 1 and len(errors) == 1, err
+    assert errors[0].startswith(
+        f"error: the tables were not written: every model is finished; {holder} (heartbeat "
+    ) and errors[0].endswith(" is writing the tables"), errors
+    assert not (out / "tables").exists()
+
+    first = single.plan.models[0]  # unit 0, shard 0/2's: not finished, so shard 1/2's worker leaves the tables
+    (out / "metrics" / first.slug / "seed0.json").unlink()
+    assert load_recipe("grid").main([*argv, "--shard", "1/2"]) == 0
+    captured = capsys.readouterr()
+    assert "error:" not in captured.err and f"1 unfinished: {first.name} seed 0" in captured.out, captured
+
+
 def test_a_worker_whose_share_is_done_names_a_dead_workers_units_and_what_to_rerun(single, data_dirs, tmp_path):
     """Worker A (``--shard 0/2``) killed holding a unit, never rerun: worker B (``--shard 1/2``) ended
     "zho_eld seed 0 (shard 0/2's, not started) ... (or rerun this command then)", and rerunning B's

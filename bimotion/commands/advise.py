@@ -76,8 +76,8 @@ def run(args) -> int:
     if error := output_error(output, "--output"):
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from bimotion.commands.grid_lines import no_tables
     from bimotion.grid.checks import SettingsMismatch
+    from bimotion.grid.workers import no_tables
     from bimotion.training.processes import on_main_process
 
     said: list[str] = []  # the grid's lines: the last says why it wrote no tables

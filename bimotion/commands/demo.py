@@ -262,14 +262,15 @@ def _run_grid(config, data: dict[str, Path], out: Path, verbose: bool):
     print goes to ``out/grid.log``, and the terminal gets one progress bar over its models, or, where
     stderr is no terminal (CI, a pipe: a bar there is off, :func:`bimotion.console.bar_disabled`), a
     line on stdout as each model is scored (:func:`_scored_line`).  None where the grid wrote no tables
-    (:func:`bimotion.grid.workers.report_once`), after a line on stderr that says why (:func:`.grid_lines.no_tables`)."""
+    (:func:`bimotion.grid.workers.report_once`), after a line on stderr that says why
+    (:func:`bimotion.grid.workers.no_tables`)."""
     import contextlib
 
     from tqdm.auto import tqdm
 
-    from bimotion.commands.grid_lines import no_tables
     from bimotion.console import bar_disabled
     from bimotion.grid import run_grid
+    from bimotion.grid.workers import no_tables
 
     said = []  # the grid's lines: the last says why it wrote no tables
     if verbose:

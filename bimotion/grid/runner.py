@@ -272,7 +272,7 @@ class Grid:
 
     def _run(self) -> GridResult | None:
         """The steps in order, every process of a launch in step (:mod:`.workers`)."""
-        from .workers import report_once, work
+        from .workers import SHARE_DONE, report_once, work
 
         settings = self.settings  # digests every dataset's prepare.json: once per run
         check_settings(self.out, settings)
@@ -290,7 +290,7 @@ class Grid:
         result = None
         if missing and self.ranks.is_main:
             self.log(
-                f"[grid] this worker's share is done; {len(missing)} unfinished: {'; '.join(missing)}. The worker "
+                f"[grid] {SHARE_DONE}; {len(missing)} unfinished: {'; '.join(missing)}. The worker "
                 "that finishes the last of them writes the tables. For what no live worker holds (its worker gone, "
                 "or not started), rerun its shard, or this command with --shard 0/1 for every unit left and the tables."
             )

@@ -1,7 +1,8 @@
 """A grid's work split across workers and processes (:mod:`.claims`): each unit (one model × one
 seed, in plan order) is done by the one worker whose shard it is and who claims it; the processes
 of one ``accelerate launch`` train it together, rank 0 scores it.  The tables are written once
-every unit is finished, by the worker that sees that first (under the ``tables`` claim)."""
+every unit is finished, by the worker that sees that first (under the ``tables`` claim); where a run
+wrote none, :func:`no_tables` is the line it ends with (the recipe's, ``bimotion demo``'s and ``advise``'s)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from ..signals import stopped_during
 from .claims import Claim, describe, in_shard, read_claim
 from .plan import PlannedModel
 from .saved import PREDICTIONS_SHA256, SCORED_IN, one_dtype, prediction_records
+
+SHARE_DONE = "this worker's share is done"  # the grid's line where units are left to other workers (runner)
 
 
 def unit_name(model: PlannedModel, seed: int) -> str:
@@ -147,6 +150,24 @@ def metrics_provenance(grid) -> dict[tuple[str, int], dict | None]:
         except (OSError, ValueError):
             out[(model.name, seed)] = None
     return out
+
+
+def why_no_tables(said: list[str]) -> str:
+    """Why the grid wrote no tables: its last ``[grid]`` line of ``said`` (the lines it logged), without the prefix."""
+    return next((m.removeprefix("[grid] ") for m in reversed(said) if m.startswith("[grid] ")), "the grid said nothing")
+
+
+def no_tables(result, said: list[str], log_path=None):
+    """``result``; where it is None (the grid wrote no tables: :func:`report_once`, or this worker's share is done,
+    :data:`SHARE_DONE`), first one line on stderr, as ``bimotion demo``, ``bimotion advise`` and ``recipes/grid.py``
+    end then: the tables were not written, and why (:func:`why_no_tables`; ``log_path``: where the grid's log is,
+    when not on the terminal)."""
+    import sys
+
+    if result is None:
+        where = f" (the grid's log: {log_path})" if log_path else ""
+        print(f"error: the tables were not written: {why_no_tables(said)}{where}", file=sys.stderr)
+    return result
 
 
 def report_once(grid):
