@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -273,6 +274,45 @@ def test_a_rerun_of_a_shard_leaves_a_finished_unit_a_live_worker_holds(data_dirs
     assert f"[grid] 1/1 zho_eld seed 0: claimed by {holder}" in "\n".join(said), said
     assert [s for s in said if " scored: " in s] == []
     assert (metrics.stat().st_mtime_ns, figure.stat().st_mtime_ns) == before
+
+
+def test_the_tables_predict_a_unit_again_only_under_its_claim(data_dirs, tmp_path, monkeypatch):
+    """The tables' worker checks each unit under its claim before the tables (rescore_stale), then Grid.collect read
+    the predictions and predicted again, with no claim, a file another worker had since predicted again in its dtype
+    (a GPU's, this one scoring on a CPU) under that unit's claim: two workers wrote the same unit's files at once,
+    the tables of one's predictions beside the other's metrics file.  The tables now predict a file again only
+    under the unit's claim; a live worker holding it is said, and no tables are written (rerun once it is done)."""
+    from bimotion.grid import workers
+    from bimotion.grid.claims import Claims, describe
+    from bimotion.mixture import parse_mixture
+
+    unit = f"{parse_mixture('zho_eld').slug}.seed0"
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    shutil.rmtree(out / "tables")
+    other = sorted((out / "predictions").rglob("*.npz"))[0]
+    claims, held = Claims(out / "claims"), []
+    checked = workers.rescore_stale
+
+    def then_another_worker_takes_the_unit(grid):  # as the tables' worker leaves rescore_stale: worker B starts
+        left = checked(grid)
+        held.append(claims.acquire(unit))  # B: a live worker on that unit (this process)
+        save_npz(other, {**load_npz(other), SCORED_IN: np.array("bfloat16")})  # B predicted it again on a GPU
+        return left
+
+    monkeypatch.setattr(workers, "rescore_stale", then_another_worker_takes_the_unit)
+    said = []
+    try:
+        result = run_grid(CONFIG, data_dirs, out, log=said.append)
+        holder = describe(claims.holder(unit)).split(" (heartbeat")[0]
+    finally:
+        for claim in held:
+            claim.release()
+    assert result is None and not (out / "tables").exists(), said
+    assert str(np.load(other)[SCORED_IN]) == "bfloat16"  # B's file, not written over
+    assert not [s for s in said if "predicting it again" in s], said
+    assert said[-1].startswith(f"[grid] every model is finished; the tables are not written: zho_eld seed 0 ({other} "
+                               f"is to be predicted again; claimed by {holder} (heartbeat "), said  # fmt: skip
 
 
 def test_a_prediction_file_removed_after_its_unit_finished_is_said_and_scored_again(tmp_path):

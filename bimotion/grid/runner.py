@@ -158,7 +158,7 @@ class Grid:
     def predictions(self, model: PlannedModel, seed: int, shards: list[Shard], model_dir: Path | None = None) -> dict:
         """Test predictions of one model on ``shards`` (predicted once per shard, then read back; predicted
         again where the file records another dtype than scoring computes in now, :meth:`scoring_dtype`)."""
-        saved = {s: self._saved_predictions(model, seed, s, model_dir) for s in shards}
+        saved = {s: self.saved_predictions(model, seed, s, model_dir) for s in shards}
         missing = [s for s in shards if saved[s] is None]
         if missing:
             data, rows = self.test_data()
@@ -177,9 +177,10 @@ class Grid:
                 start += n
         return concat_predictions([saved[s] for s in shards])
 
-    def _saved_predictions(self, model: PlannedModel, seed: int, shard: Shard, model_dir: Path | None) -> dict | None:
+    def saved_predictions(self, model: PlannedModel, seed: int, shard: Shard, model_dir=None, say=True) -> dict | None:
         """One shard's saved predictions, without their :data:`SCORED_IN`; None where there are none, or where
-        they record another dtype than :meth:`scoring_dtype` (said in the log).  A file of a grid before the
+        they record another dtype than :meth:`scoring_dtype` (said in the log, where ``say``: the file is predicted
+        again, as :meth:`predictions` does, not where it is only checked).  A file of a grid before the
         record is read back as it is (docs/recipes.md: delete ``predictions/`` to score again)."""
         path = self.prediction_file(model, seed, shard)
         if not path.is_file():
@@ -188,7 +189,8 @@ class Grid:
         recorded = pred.pop(SCORED_IN, None)
         now = None if recorded is None else self.scoring_dtype(model, seed, model_dir)
         if now is not None and str(recorded) != now:
-            self.log(f"[grid] {path} was predicted in {recorded}; scoring is now in {now}: predicting it again")
+            if say:
+                self.log(f"[grid] {path} was predicted in {recorded}; scoring is now in {now}: predicting it again")
             return None
         return pred
 
@@ -325,7 +327,7 @@ class Grid:
         from loaders.labels import LABELS
 
         from ..training.metrics import trained_mask
-        from .workers import metrics_provenance
+        from .workers import metrics_provenance, tables_predictions
 
         cfg = self.config
         matrix: dict[tuple[str, str], dict] = {}
@@ -335,7 +337,8 @@ class Grid:
             heard = heard_counts(self, model)
             masks = [trained_mask(t) for t in trained]
             for test in self.plan.tests:
-                preds = [self.predictions(model, seed, list(parse_mixture(test).shards)) for seed in cfg.seeds]
+                shards = list(parse_mixture(test).shards)  # predicted again only under the unit's claim
+                preds = [tables_predictions(self, model, seed, shards) for seed in cfg.seeds]
                 seed = zlib.crc32(test.encode())  # the same resamples whatever else the grid holds
                 values, boot = score_test(
                     preds, samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=seed,

@@ -11,7 +11,13 @@ from loaders.tables import counted
 from ..signals import stopped_during
 from .claims import Claim, describe, in_shard, read_claim
 from .plan import PlannedModel
-from .saved import PREDICTIONS_SHA256, SCORED_IN, one_dtype, prediction_records
+from .saved import (
+    PREDICTIONS_SHA256,
+    SCORED_IN,
+    concat_predictions,
+    one_dtype,
+    prediction_records,
+)
 
 SHARE_DONE = "this worker's share is done"  # the grid's line where units are left to other workers (runner)
 
@@ -170,6 +176,32 @@ def no_tables(result, said: list[str], log_path=None):
     return result
 
 
+class UnitHeld(Exception):
+    """A unit whose file the tables must predict again, held by a live worker (:func:`tables_predictions`)."""
+
+
+def tables_predictions(grid, model: PlannedModel, seed: int, shards: list) -> dict:
+    """One unit's predictions on ``shards`` for the tables (:meth:`~bimotion.grid.runner.Grid.collect`), read back
+    with no claim, as a finished unit is.  Where a file must be predicted again (another worker predicted it again
+    in its dtype after :func:`rescore_stale` checked it, or it is gone), that is done under the unit's claim, as
+    :func:`work` and :func:`rescore_stale` predict, so no two workers write its files at once; :class:`UnitHeld`,
+    naming the file and the holder, where a live worker holds it."""
+    saved = [grid.saved_predictions(model, seed, shard, say=False) for shard in shards]
+    if all(pred is not None for pred in saved):
+        return concat_predictions(saved)
+    claim = grid.claims.acquire(unit_name(model, seed))
+    if not isinstance(claim, Claim):
+        path = next(grid.prediction_file(model, seed, s) for s, pred in zip(shards, saved, strict=True) if pred is None)
+        raise UnitHeld(f"{model.name} seed {seed} ({path} is to be predicted again; claimed by {describe(claim)})")
+    try:
+        with stopped_during(unit_words(grid, model, seed)):
+            return grid.predictions(
+                model, seed, shards
+            )  # read again under the claim: its holder may have just written it
+    finally:
+        claim.release()
+
+
 def report_once(grid):
     """Rank 0 of the worker that gets the ``tables`` claim writes the tables and figures; None
     when another live worker holds it (it is writing the same tables)."""
@@ -184,7 +216,14 @@ def report_once(grid):
                 f"{'; '.join(left)}. Rerun this command once that worker is done: it writes the tables."
             )
             return None
-        return grid.report()
+        try:
+            return grid.report()
+        except UnitHeld as held:
+            grid.log(
+                f"[grid] every model is finished; the tables are not written: {held}. Rerun this command once that "
+                "worker is done: it writes the tables."
+            )
+            return None
     finally:
         claim.release()
 
