@@ -190,7 +190,7 @@ def test_a_unit_to_score_again_that_a_live_worker_holds_is_skipped_and_the_table
     assert [s for s in said if "scoring it again" in s] == [] and metrics.stat().st_mtime_ns == before
     assert not (out / "tables").exists()
     assert "the tables are not written: 1 left to score again: zho_eld seed 0 (its predictions were scored in " \
-        "bfloat16, scoring is now in float32; claimed by" in said[-1] and "Rerun this command" in said[-1]  # fmt: skip
+        "bfloat16, scoring is now in float32; claimed by" in said[-1] and "The worker holding it writes them" in said[-1]  # fmt: skip
 
     said = []
     assert run_grid(CONFIG, data_dirs, out, log=said.append, shard=(1, 2)) is not None  # its worker done
@@ -311,7 +311,7 @@ def test_the_tables_predict_a_unit_again_only_under_its_claim(data_dirs, tmp_pat
     assert result is None and not (out / "tables").exists(), said
     assert str(np.load(other)[SCORED_IN]) == "bfloat16"  # B's file, not written over
     assert not [s for s in said if "predicting it again" in s], said
-    assert said[-1].startswith(f"[grid] every model is finished; the tables are not written: zho_eld seed 0 ({other} "
+    assert said[-1].startswith(f"[grid] every model is finished; the tables are not written: 1 left to score again: zho_eld seed 0 ({other} "
                                f"is to be predicted again; claimed by {holder} (heartbeat "), said  # fmt: skip
 
 
@@ -362,3 +362,43 @@ def test_a_missing_file_other_than_a_prediction_file_is_not_said_to_be_a_removed
     with pytest.raises(FileNotFoundError) as raised:
         stale_metrics(grid, SimpleNamespace(name="zho_eld"), 0)
     assert raised.value.filename == str(scores)
+
+
+def test_the_holder_of_a_unit_the_tables_worker_skipped_hands_the_tables_over_once(data_dirs, tmp_path, monkeypatch):
+    """Worker A (``--shard 1/2``, the tables' worker) met a stale unit a live worker B held and skipped it; B,
+    done with that unit while A still held the ``tables`` claim, read "A is writing the tables" and left; A then
+    said "1 left to score again ... Rerun this command": neither wrote the tables, both exited 0, and nothing
+    did until the user reran.  The last of them to finish now writes the tables, once."""
+    import shutil
+
+    from bimotion.grid.claims import Claims
+    from bimotion.grid.runner import Grid
+    from bimotion.mixture import parse_mixture
+
+    unit = f"{parse_mixture('zho_eld').slug}.seed0"
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    for f in (out / "predictions").rglob("*.npz"):
+        save_npz(f, {**load_npz(f), SCORED_IN: np.array("bfloat16")})  # as scored on a GPU before
+    shutil.rmtree(out / "tables")
+    held = Claims(out / "claims").acquire(unit)  # worker B, rescoring its own unit (a rerun of shard 0/2)
+    writes, report = [], Grid.report
+    monkeypatch.setattr(Grid, "report", lambda self: writes.append(self.shard) or report(self))
+
+    said_a, said_b, results_b = [], [], []
+
+    def log_a(line: str) -> None:  # A's log: at its skip (A holds the tables claim), B finishes its unit
+        said_a.append(line)
+        if "claimed by" in line and "skipped" in line and not results_b:
+            held.release()
+            results_b.append(run_grid(CONFIG, data_dirs, out, log=said_b.append, shard=(0, 2)))
+
+    try:
+        result_a = run_grid(CONFIG, data_dirs, out, log=log_a, shard=(1, 2))
+    finally:
+        held.release()
+    assert results_b, said_a  # A did meet the held unit
+    assert len(writes) == 1, (writes, said_a, said_b)  # the tables written once, by the last to finish
+    assert (result_a is None) != (results_b[0] is None) and (out / "tables").is_dir()
+    assert json.loads(_metrics_and_figure(out)[0].read_text())[SCORED_IN] == "float32"
+    assert not list(out.glob("claims/*.claim"))

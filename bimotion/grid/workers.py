@@ -1,8 +1,10 @@
 """A grid's work split across workers and processes (:mod:`.claims`): each unit (one model × one
 seed, in plan order) is done by the one worker whose shard it is and who claims it; the processes
 of one ``accelerate launch`` train it together, rank 0 scores it.  The tables are written once
-every unit is finished, by the worker that sees that first (under the ``tables`` claim); where a run
-wrote none, :func:`no_tables` is the line it ends with (the recipe's, ``bimotion demo``'s and ``advise``'s)."""
+every unit is finished, by the worker that sees that first (under the ``tables`` claim), or, where a
+unit it would score again is held by a live worker, by that one once done with it (:func:`report_once`);
+where a run wrote none, :func:`no_tables` is the line it ends with (the recipe's, ``bimotion demo``'s and
+``advise``'s)."""
 
 from __future__ import annotations
 
@@ -177,7 +179,12 @@ def no_tables(result, said: list[str], log_path=None):
 
 
 class UnitHeld(Exception):
-    """A unit whose file the tables must predict again, held by a live worker (:func:`tables_predictions`)."""
+    """A unit whose file the tables must predict again, held by a live worker (:func:`tables_predictions`):
+    ``unit``, its claim's name, and ``why``, naming the file and the holder."""
+
+    def __init__(self, unit: str, why: str) -> None:
+        super().__init__(why)
+        self.unit, self.why = unit, why
 
 
 def tables_predictions(grid, model: PlannedModel, seed: int, shards: list) -> dict:
@@ -192,7 +199,8 @@ def tables_predictions(grid, model: PlannedModel, seed: int, shards: list) -> di
     claim = grid.claims.acquire(unit_name(model, seed))
     if not isinstance(claim, Claim):
         path = next(grid.prediction_file(model, seed, s) for s, pred in zip(shards, saved, strict=True) if pred is None)
-        raise UnitHeld(f"{model.name} seed {seed} ({path} is to be predicted again; claimed by {describe(claim)})")
+        why = f"{model.name} seed {seed} ({path} is to be predicted again; claimed by {describe(claim)})"
+        raise UnitHeld(unit_name(model, seed), why)
     try:
         with stopped_during(unit_words(grid, model, seed)):
             return grid.predictions(
@@ -203,29 +211,33 @@ def tables_predictions(grid, model: PlannedModel, seed: int, shards: list) -> di
 
 
 def report_once(grid):
-    """Rank 0 of the worker that gets the ``tables`` claim writes the tables and figures; None
-    when another live worker holds it (it is writing the same tables)."""
-    claim = grid.claims.acquire("tables")
-    if not isinstance(claim, Claim):
-        grid.log(f"[grid] every model is finished; {describe(claim)} is writing the tables")
-        return None
-    try:
-        if left := rescore_stale(grid):
-            grid.log(
-                f"[grid] every model is finished; the tables are not written: {len(left)} left to score again: "
-                f"{'; '.join(left)}. Rerun this command once that worker is done: it writes the tables."
-            )
+    """Rank 0 of the worker that gets the ``tables`` claim writes the tables and figures; None when another
+    live worker holds it (it is writing the same tables), or when a unit to score again is held by a live
+    worker: that worker writes them once it is done.  That handoff: the claim is let go before the held units
+    are looked at again, so their holder, done with them (it lets its unit go before it asks for the tables),
+    finds it free; or it had asked while this worker held it, then left, and its units are free now: this
+    worker takes the claim again and writes them.  Either way exactly one writes them."""
+    while True:
+        claim = grid.claims.acquire("tables")
+        if not isinstance(claim, Claim):
+            grid.log(f"[grid] every model is finished; {describe(claim)} is writing the tables")
             return None
         try:
-            return grid.report()
-        except UnitHeld as held:
+            left = rescore_stale(grid)
+            if not left:
+                try:
+                    return grid.report()
+                except UnitHeld as held:  # a file the tables must predict again, its unit held: handed over alike
+                    left = {held.unit: held.why}
+        finally:
+            claim.release()
+        if any(grid.claims.holder(unit) is not None for unit in left):
             grid.log(
-                f"[grid] every model is finished; the tables are not written: {held}. Rerun this command once that "
-                "worker is done: it writes the tables."
+                f"[grid] every model is finished; the tables are not written: {len(left)} left to score again: "
+                f"{'; '.join(left.values())}. The worker holding it writes them once it is done; should it stop "
+                "first, rerun this command once its claim is taken over: it writes them."
             )
             return None
-    finally:
-        claim.release()
 
 
 def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
@@ -293,14 +305,14 @@ def _stale_metrics(grid, model: PlannedModel, seed: int, files: list) -> str | N
     return None
 
 
-def rescore_stale(grid) -> list[str]:
+def rescore_stale(grid) -> dict[str, str]:
     """Before the tables: every unit whose metrics file would describe other predictions than the tables
     read (:func:`stale_metrics`; another worker's, or a stopped run's) scored again (predicted again where
     needed, its metrics file and confusion figure written again), each said in the log, under the unit's
     claim (as :func:`work` trains it), so no live worker on it writes its files at the same time.  Rank 0
     alone (the tables' worker): the model is finished, nothing trains.  Returns the units left stale, each
-    with why and who holds it (empty: the tables may be written)."""
-    left = []
+    with why and who holds it, by claim name (empty: the tables may be written)."""
+    left = {}
     for model, seed in units(grid):
         why = stale_metrics(grid, model, seed)
         if why is None:
@@ -308,7 +320,7 @@ def rescore_stale(grid) -> list[str]:
         claim = grid.claims.acquire(unit_name(model, seed))
         if not isinstance(claim, Claim):
             grid.log(f"[grid] {model.name} seed {seed}: claimed by {describe(claim)}, skipped")
-            left.append(f"{model.name} seed {seed} ({why}; claimed by {describe(claim)})")
+            left[unit_name(model, seed)] = f"{model.name} seed {seed} ({why}; claimed by {describe(claim)})"
             continue
         try:
             if why := stale_metrics(grid, model, seed):  # again under the claim: its holder may have just scored it
