@@ -9,8 +9,8 @@ model in progress.  Scaling out (``docs/recipes-grid.md``): ``accelerate launch 
 trains each model with DDP over every process (rank 0 scores and writes); independent workers
 sharing one ``--output_dir`` (``--shard I/N``, or a Slurm job array's index) each claim a model
 before training it, and the one that finishes the last model writes the tables (the others exit 0,
-their log naming the units left).  A run that wrote no tables otherwise (another worker is writing
-them, or a unit to score again is another's) ends with one ``error:`` line saying why, exit code 1.
+their log naming the units left); a worker that finds another writing them, or a unit to score again
+held by another (which then writes them once done with it), exits 0 too, its last line saying which.
 
 Writes ``tables/table{3,4,5}.{md,csv,tex}``, ``tables/heatmap.{png,svg,csv}``,
 ``metrics/<model>/seed<k>.json`` and, when the config lists projections, ``figures/``
@@ -103,7 +103,6 @@ def main(argv=None) -> int:
     from bimotion.grid.checks import SettingsMismatch
     from bimotion.grid.plan import StaleMarker
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
-    from bimotion.grid.workers import SHARE_DONE, no_tables, why_no_tables
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
     from bimotion.training.checkpoints import ForeignCard
@@ -111,15 +110,9 @@ def main(argv=None) -> int:
     from bimotion.training.provenance import recorded_command
 
     ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
-    said: list[str] = []  # the grid's lines: the last says why it wrote no tables
-
-    def log(line: str) -> None:
-        said.append(line)
-        print(line)
-
     try:  # its files name this command (the one parsed), not one of an earlier run in this process
         with terminate_as_interrupt():  # SIGTERM (Slurm's time limit) stops as Ctrl-C does
-            result = run_grid(config, data, args.output_dir, log=log, shard=shard, command=recorded_command())
+            result = run_grid(config, data, args.output_dir, shard=shard, command=recorded_command())
     except SettingsMismatch as err:  # checked before anything trains
         parser.error(one_line(err))
     except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
@@ -147,11 +140,8 @@ def main(argv=None) -> int:
         return 2
     except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
         return said_out_of_memory(err, "grid.py")
-    if result is None:  # no tables: one line says why (bimotion demo's and advise's), exit 1
-        if not on_main_process() or why_no_tables(said).startswith(SHARE_DONE):
-            return 0  # another process of this launch; or units left to other workers, the last to finish writes them
-        no_tables(result, said)
-        return 1
+    if result is None:  # another process of this launch; or another worker writes the tables, as its log says
+        return 0
     print(result.markdown())
     print("\nwrote:")
     for path in result.files:

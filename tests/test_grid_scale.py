@@ -341,11 +341,10 @@ def test_the_tables_wait_for_a_model_predicted_but_not_yet_scored(single, data_d
     same_results(out, single.output_dir, atol=0.0)
 
 
-def test_the_recipe_that_writes_no_tables_ends_with_one_error_line_and_exit_1(single, data_dirs, tmp_path, capsys):
-    """recipes/grid.py on a finished grid whose ``tables`` claim a live worker holds wrote no tables and exited 0,
-    with no line on stderr, where ``bimotion demo`` and ``advise`` say why in one ``error:`` line and exit 1.  The
-    recipe now ends so too (bimotion.grid.workers.no_tables); a worker whose share is done, the tables left to the
-    worker finishing the last unit, still exits 0 (docs/recipes-grid.md)."""
+def test_a_recipe_worker_that_leaves_the_tables_to_another_says_so_and_exits_0(single, data_dirs, tmp_path, capsys):
+    """recipes/grid.py on a finished grid whose ``tables`` claim a live worker holds writes no tables: its log's last
+    line names the worker writing them, and it exits 0 (a Slurm array's task is not failed for it), as a worker
+    whose share is done, the tables left to the worker finishing the last unit, does (docs/recipes-grid.md)."""
     import shutil
 
     from conftest import load_recipe
@@ -361,12 +360,12 @@ def test_the_recipe_that_writes_no_tables_ends_with_one_error_line_and_exit_1(si
         code = load_recipe("grid").main(argv)
     finally:
         held.release()
-    err = capsys.readouterr().err
-    errors = [line for line in err.splitlines() if line.startswith("error: ")]
-    assert code == 1 and len(errors) == 1, err
-    assert errors[0].startswith(
-        f"error: the tables were not written: every model is finished; {holder} (heartbeat "
-    ) and errors[0].endswith(" is writing the tables"), errors
+    captured = capsys.readouterr()
+    last = captured.out.strip().splitlines()[-1]
+    assert code == 0 and "error:" not in captured.err, captured
+    assert last.startswith(f"[grid] every model is finished; {holder} (heartbeat ") and last.endswith(
+        " is writing the tables"
+    ), last
     assert not (out / "tables").exists()
 
     first = single.plan.models[0]  # unit 0, shard 0/2's: not finished, so shard 1/2's worker leaves the tables
