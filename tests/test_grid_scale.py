@@ -403,6 +403,42 @@ def test_a_worker_whose_share_is_done_names_a_dead_workers_units_and_what_to_rer
     same_results(out, single.output_dir, atol=0.0)
 
 
+def test_a_unit_held_from_another_machine_says_who_holds_it_and_when_it_is_taken_over(single, data_dirs, tmp_path):
+    """A claim from another machine on a shared folder (its process cannot be checked here) blocks its unit
+    until its heartbeat is STALE_AFTER_S (600 s) old.  The workers said "claimed by node12 pid 4061 (heartbeat
+    300 s ago), skipped" and "1 unfinished: ... (claimed by ...)": a worker gone with its node read as a live
+    one, with no word of when the unit would be free.  Each line now says when a run takes the claim over."""
+    import shutil
+
+    from bimotion.grid.claims import STALE_AFTER_S
+
+    out = tmp_path / "out"
+    shutil.copytree(single.output_dir, out)
+    first = single.plan.models[0]  # unit 0: shard 0/2's
+    for part in ("models", "predictions", "metrics"):
+        shutil.rmtree(out / part / first.slug)
+    shutil.rmtree(out / "tables")
+    claim = out / "claims" / f"{first.slug}.seed0.claim"
+    claim.parent.mkdir(exist_ok=True)
+    claim.write_text(json.dumps({"unit": f"{first.slug}.seed0", "host": "node12", "machine": "0" * 8, "pid": 4061,
+                                 "token": "t"}))  # fmt: skip
+    beat = time.time() - 300
+    os.utime(claim, (beat, beat))  # its worker's node went down 5 minutes ago
+    takeover = time.strftime("%H:%M", time.gmtime(beat + STALE_AFTER_S))
+    lines: list[str] = []
+    for shard in ((0, 2), (1, 2)):  # its own shard's worker skips it; the other's share is done
+        assert run_grid(CONFIG, data_dirs, out, log=lines.append, shard=shard) is None
+    skipped, closing = next(s for s in lines if "1/1" in s and "skipped" in s), lines[-1]
+    for said in (skipped, closing):
+        found = re.search(
+            r"claimed by node12 pid 4061 \(heartbeat (\d+) s ago; if that worker is gone, a run from (\d\d:\d\d):\d\d "
+            r"UTC on takes its claim over, in (\d+) s, its heartbeat then 600 s old\)",
+            said,
+        )
+        assert found and found[2] == takeover and abs(int(found[1]) + int(found[3]) - STALE_AFTER_S) <= 1, said
+    assert trained_counts(*lines) == {} and claim.is_file()  # not taken over yet, nothing trained
+
+
 def _race(folder: str, queue, done) -> None:
     claim = Claims(Path(folder), log=lambda *a: None).acquire("model.seed0")
     queue.put(isinstance(claim, Claim))

@@ -129,10 +129,18 @@ def slurm_job(env=None) -> dict:
     }
 
 
-def describe(info: dict) -> str:
-    """Who holds a claim: its host and pid, its Slurm job (where it ran under Slurm), its heartbeat's age."""
+def describe(info: dict, more: str = "") -> str:
+    """Who holds a claim: its host and pid, its Slurm job (where it ran under Slurm), its heartbeat's age
+    (and ``more`` beside it: :meth:`Claims.held_by`)."""
     job = f", Slurm job {info['slurm_name']}" if info.get("slurm_name") else ""
-    return f"{info.get('host')} pid {info.get('pid')}{job} (heartbeat {info.get('age_s', 0):.0f} s ago)"
+    more = f"; {more}" if more else ""
+    return f"{info.get('host')} pid {info.get('pid')}{job} (heartbeat {info.get('age_s', 0):.0f} s ago{more})"
+
+
+def on_this_machine(info: dict) -> bool:
+    """Whether a claim is this machine's (host and pid namespace: a container that shares the host name is
+    another machine, whose pids mean nothing here); a claim written before machine ids were recorded: its host."""
+    return info["machine"] == machine_id() if "machine" in info else info.get("host") == socket.gethostname()
 
 
 @dataclass
@@ -149,10 +157,7 @@ class Claims:
 
     def stale(self, info: dict) -> str | None:
         """Why a claim may be taken over, or None while its worker lives."""
-        # this machine's claim (host and pid namespace: a container that shares the host name is another
-        # machine, whose pids mean nothing here); a claim written before machine ids were recorded: its host
-        here = info["machine"] == machine_id() if "machine" in info else info.get("host") == socket.gethostname()
-        if here and not process_alive(int(info.get("pid", -1))):
+        if on_this_machine(info) and not process_alive(int(info.get("pid", -1))):
             return "its process is gone"
         ours = slurm_job()  # Slurm runs one incarnation of a job at a time: a requeued task's old one is gone
         if ours and info.get("slurm_job") == ours["slurm_job"] and info.get("slurm_restart", 0) < ours["slurm_restart"]:
@@ -160,6 +165,22 @@ class Claims:
         if info["age_s"] > self.stale_after_s:
             return f"no heartbeat for {info['age_s']:.0f} s > {self.stale_after_s:.0f} s"
         return None
+
+    def held_by(self, info: dict) -> str:
+        """A live claim's holder (:func:`describe`) and when a worker that meets the claim takes it over should
+        that holder be gone: at once on this machine (its process is checked); from another machine, not before
+        its heartbeat is ``stale_after_s`` old (its process cannot be checked), the time of day (UTC) and the
+        seconds until then said: ``node12 pid 4061 (heartbeat 312 s ago; if that worker is gone, a run from
+        02:51:07 UTC on takes its claim over, in 288 s, its heartbeat then 600 s old)``."""
+        if on_this_machine(info):
+            return describe(info, "a run takes its claim over as soon as that process is gone")
+        wait_s = max(0.0, self.stale_after_s - info.get("age_s", 0.0))
+        at = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + wait_s))
+        return describe(
+            info,
+            f"if that worker is gone, a run from {at} on takes its claim over, in {wait_s:.0f} s, "
+            f"its heartbeat then {self.stale_after_s:.0f} s old",
+        )
 
     def acquire(self, unit: str) -> Claim | dict:
         """This worker's :class:`Claim` on ``unit``, or the live holder's claim (a dict) when another has it."""

@@ -75,7 +75,9 @@ def work(grid) -> list[str]:
         holder = ranks.broadcast(None if isinstance(claim, Claim) else claim)
         if holder is not None:
             if ranks.is_main:
-                grid.log(f"[grid] {done}/{len(mine)} {model.name} seed {seed}: claimed by {describe(holder)}, skipped")
+                grid.log(
+                    f"[grid] {done}/{len(mine)} {model.name} seed {seed}: claimed by {grid.claims.held_by(holder)}, skipped"
+                )
             continue
         try:
             with stopped_during(unit_words(grid, model, seed)):  # the closing line names it
@@ -135,7 +137,7 @@ def unfinished(grid) -> list[str]:
         gone = grid.claims.stale(claim) if claim is not None else None
         shard = f"shard {i % grid.shard[1]}/{grid.shard[1]}'s, " if grid.shard and not in_shard(i, grid.shard) else ""
         if claim is not None and gone is None:
-            why = f"claimed by {describe(claim)}"
+            why = f"claimed by {grid.claims.held_by(claim)}"
         elif claim is not None:
             why = f"{shard}its worker {describe(claim)} is gone: {gone}"
         else:
@@ -220,7 +222,7 @@ def report_once(grid):
     while True:
         claim = grid.claims.acquire("tables")
         if not isinstance(claim, Claim):
-            grid.log(f"[grid] every model is finished; {describe(claim)} is writing the tables")
+            grid.log(f"[grid] every model is finished; {grid.claims.held_by(claim)} is writing the tables")
             return None
         try:
             left = rescore_stale(grid)
@@ -319,8 +321,8 @@ def rescore_stale(grid) -> dict[str, str]:
             continue
         claim = grid.claims.acquire(unit_name(model, seed))
         if not isinstance(claim, Claim):
-            grid.log(f"[grid] {model.name} seed {seed}: claimed by {describe(claim)}, skipped")
-            left[unit_name(model, seed)] = f"{model.name} seed {seed} ({why}; claimed by {describe(claim)})"
+            grid.log(f"[grid] {model.name} seed {seed}: claimed by {grid.claims.held_by(claim)}, skipped")
+            left[unit_name(model, seed)] = f"{model.name} seed {seed} ({why}; claimed by {grid.claims.held_by(claim)})"
             continue
         try:
             if why := stale_metrics(grid, model, seed):  # again under the claim: its holder may have just scored it
