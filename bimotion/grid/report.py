@@ -17,7 +17,7 @@ from loaders.synthetic import marked_title
 
 from ..paper import PAPER_ERRATA, Table
 from ..training.bootstrap import RESAMPLED
-from ..training.f1 import READINGS
+from ..training.f1 import METRIC_WORDS, READINGS
 from ..training.metrics import CHANCE_OF, DAGGER
 from ..training.provenance import produced_by
 from ..training.report import TRAINED_MARK, at_or_below, trained_clips_note
@@ -115,12 +115,6 @@ def _chance_row(result: GridResult, table: Table) -> list[str]:
 
 def _headers(table: Table) -> list[str]:
     return [c.label for c in table.columns] + (["Avg."] if table.paper_average else [])
-
-
-METRIC_WORDS = {  # what a table's numbers are, by the grid's ``metric``
-    "weighted_f1": "Weighted F1 (%): sigmoid > 0.5, binary F1 per label, weighted by support (the paper's text)",
-    "weighted_f1_argmax": "Weighted F1 (%) of the arg-max label, single-label (the authors' released code)",
-}
 
 
 def tables_key(config: GridConfig) -> str:

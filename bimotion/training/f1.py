@@ -19,9 +19,15 @@ import numpy as np
 THRESHOLD = 0.5
 METRICS = ("weighted_f1", "weighted_f1_argmax")  # the paper's text's reading, and its released code's
 READINGS = {  # which reading of the logits a score is, by the grid's ``metric``: the words every report and
-    # figure names it by (advise's summary, table and verdicts; the heat map's title and note)
+    # figure names it by (advise's summary, table and verdicts; the heat map's title and note; the grid tables' note)
     "weighted_f1": "at the 0.5 threshold",
     "weighted_f1_argmax": "read by arg-max",
+}
+METRIC_WORDS = {  # what a grid table's numbers are, by its ``metric``: the reading's name (READINGS), then its rule
+    "weighted_f1": f"Weighted F1 (%) {READINGS['weighted_f1']}: sigmoid > 0.5, binary F1 per label, weighted by "
+    "support (the paper's text)",
+    "weighted_f1_argmax": f"Weighted F1 (%) {READINGS['weighted_f1_argmax']}: F1 of the arg-max label, single-label "
+    "(the authors' released code)",
 }
 GROUP_SCORES = ("mean", "weighted", "pooled")  # how a group's (or test set's) number is made from its corpora
 
