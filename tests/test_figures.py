@@ -397,7 +397,11 @@ def _svg_lines(svg) -> tuple[list[tuple[str, float, float]], tuple[float, float]
 
 
 FIGURE_KEYS = {  # what a reader of each kind of figure needs to read its panels: some line of it
-    "heatmap": ["test set (its chance level, %)", "weighted F1 − chance level (points)", "Cell: weighted F1 (bold)"],
+    "heatmap": [
+        "test set (its chance level, %)",
+        "weighted F1 at the 0.5 threshold − chance level (percentage points)",
+        "Cell: weighted F1 (bold)",
+    ],
     "confusion": ["colour: share of the row", "sad = sadness"],
     "projection": ["happiness (train density)", "neutral (test clip)"],
 }

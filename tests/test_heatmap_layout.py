@@ -23,14 +23,14 @@ def _data(n_models: int) -> dict:
 def test_the_colour_bar_label_fits_beside_its_bar_and_clear_of_the_title(n_models):
     import matplotlib.pyplot as plt
 
-    from bimotion.grid.heatmap import heatmap_figure
+    from bimotion.grid.heatmap import bar_label, heatmap_figure
 
     fig, ax = heatmap_figure(_data(n_models), [0, 1, 2])
     fig.canvas.draw()  # the bar's length is set at drawing: measured before, it was the map's height
     renderer = fig.canvas.get_renderer()
     bar_ax = fig.axes[1]
     label = bar_ax.yaxis.label
-    assert " ".join(label.get_text().split()) == "weighted F1 − chance level (points)"
+    assert " ".join(label.get_text().split()) == bar_label("weighted_f1")
     bar, text, title = (a.get_window_extent(renderer) for a in (bar_ax, label, fig._suptitle))
     assert bar.y0 - 0.5 <= text.y0 and text.y1 <= bar.y1 + 0.5, (n_models, text, bar)
     assert not text.overlaps(title), (n_models, text, title)

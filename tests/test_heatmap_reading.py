@@ -1,6 +1,7 @@
 """The heat map names which reading of weighted F1 its cells are: a grid's ``metric`` may be
 ``weighted_f1`` (at the 0.5 threshold) or ``weighted_f1_argmax`` (read by arg-max), and the map said
-"Weighted F1 (%)" and "Cell: weighted F1 (bold)" either way, with the 0.5 threshold's chance level."""
+"Weighted F1 (%)" and "Cell: weighted F1 (bold)" either way, with the 0.5 threshold's chance level; its
+colour bar "weighted F1 − chance level (points)", of either reading, "points" of what unsaid."""
 
 from __future__ import annotations
 
@@ -36,4 +37,6 @@ def test_the_heat_maps_title_and_note_name_the_grids_reading_and_its_chance_leve
     assert "".join(f"at or below chance ({CHANCE_OF[metric]})".split()) in unwrapped, note
     other = next(r for m, r in READINGS.items() if m != metric)
     assert other not in title and other not in note
+    bar = " ".join(fig.axes[-1].yaxis.label.get_text().split())  # the colour bar's: what its colours are
+    assert bar == f"weighted F1 {READINGS[metric]} − chance level (percentage points)", bar
     plt.close(fig)

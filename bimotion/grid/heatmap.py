@@ -191,7 +191,7 @@ def heatmap_figure(data: dict, seeds: list[int]):
     sup = fig.suptitle(title, fontsize=TITLE_PT, y=1 - 0.05 / height, va="top")
     fig.text(0.01, 0.005, note, fontsize=TEXT_PT, va="bottom", ha="left")
     sup.set_in_layout(False)  # the rect leaves its room: tight_layout would leave it again
-    _colour_bar(fig, axes, image, layout["bar"], (title_in, note_in(note)))
+    _colour_bar(fig, axes, image, layout["bar"], (title_in, note_in(note)), bar_label(metric))
     sup.set_in_layout(True)  # and the saved copy's frame holds it
     for ax, (models, tests) in zip(axes, blocks, strict=True):
         _clip_hatches(ax, len(models), len(tests))
@@ -232,11 +232,11 @@ def _heard_note(data: dict, heard: list[list[int]]) -> str:
 HEARD_SHOWN = 3  # the cells not held out (‡) the note names; the rest it counts, as a list of files is cut short
 
 
-def _colour_bar(fig, axes: list, image, where: str, key_in: tuple[float, float]) -> None:
+def _colour_bar(fig, axes: list, image, where: str, key_in: tuple[float, float], label: str) -> None:
     """Lay the map out under the title and over the note (``key_in``: the inches they take at the top
-    and the bottom) and add its colour bar: beside the rows (``where`` ``side``), BAR_WIDTH_IN wide and
-    as tall as they are, whatever the map's size; or under the last test sets' names, above the note,
-    on a map too wide or too tall for a bar beside it."""
+    and the bottom) and add its colour bar, labelled ``label``: beside the rows (``where`` ``side``),
+    BAR_WIDTH_IN wide and as tall as they are, whatever the map's size; or under the last test sets'
+    names, above the note, on a map too wide or too tall for a bar beside it."""
     width, height = fig.get_figwidth(), fig.get_figheight()
     top_in, note_in = key_in
     if where == "side":
@@ -244,19 +244,24 @@ def _colour_bar(fig, axes: list, image, where: str, key_in: tuple[float, float])
         box = axes[0].get_position()
         cax = fig.add_axes((box.x1 + BAR_PAD_IN / width, box.y0, BAR_WIDTH_IN / width, box.height))
         bar = fig.colorbar(image, cax=cax)
-        _fit_bar_label(fig, bar, BAR_LABEL)
+        _fit_bar_label(fig, bar, label)
     else:  # a map too wide for a bar beside it: the bar under its last test sets' names, above the note
         fig.tight_layout(rect=(0, (note_in + BAR_BELOW_IN) / height, 1, 1 - top_in / height), h_pad=1.0)
         box = axes[-1].get_position()
         bottom = (note_in + BAR_BELOW_IN - BAR_WIDTH_IN - 0.05) / height
         cax = fig.add_axes((box.x0, bottom, min(box.width, 3.0 / width), BAR_WIDTH_IN / height))
         bar = fig.colorbar(image, cax=cax, orientation="horizontal")
-        bar.set_label(BAR_LABEL, fontsize=TEXT_PT)
+        bar.set_label(label, fontsize=TEXT_PT)
     bar.ax.tick_params(labelsize=TEXT_PT)
     _hatch_bar(bar, image.cmap, image.norm, where == "side")
 
 
-BAR_LABEL = "weighted F1 − chance level (points)"
+def bar_label(metric: str) -> str:
+    """The colour bar's label: what its colours are, a cell's weighted F1 in the grid's reading
+    (:data:`~bimotion.training.f1.READINGS`, as the title and note name it) less its chance level."""
+    return f"weighted F1 {READINGS[metric]} − chance level (percentage points)"
+
+
 BAR_WIDTH_IN = 0.15  # the colour bar's width
 BAR_PAD_IN = 0.1  # between the rows and the colour bar
 
