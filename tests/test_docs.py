@@ -250,3 +250,20 @@ def test_advise_md_gives_csed_log_mel_ua_as_measured():
     text = " ".join((REPO / "docs" / "advise.md").read_text(encoding="utf-8").split())
     found = re.search(r"while its UA is ([\d.]+)-([\d.]+) \(3 seeds\)", text)
     assert found and (float(found[1]), float(found[2])) == CSED_LOGMEL_UA, found and found[0]
+
+
+def test_advise_md_names_a_differences_points_as_advise_prints_them():
+    """docs/advise.md's prose said "a clear gain of 34.3 ± 11.8 points" and "adds 6.0 ± 6.6 points": points of
+    what, where its scores are weighted F1 in percent; ``bimotion advise`` prints "weighted-F1 points at the 0.5
+    threshold" (advise.report._points).  Every difference in points it gives now says so."""
+    from types import SimpleNamespace
+
+    from bimotion.advise.report import _points
+
+    text = " ".join((REPO / "docs" / "advise.md").read_text(encoding="utf-8").split())
+    unit = _points(SimpleNamespace(metric="weighted_f1"))
+    assert unit == "weighted-F1 points at the 0.5 threshold"
+    bare = re.findall(r"(?<![\w.-])\d+(?:\.\d+)?(?: ± \d+(?:\.\d+)?)? points\b", text)
+    assert not bare, bare
+    for number in ("34.3 ± 11.8", "6.0 ± 6.6", "8.6 ± 1.2"):
+        assert f"{number} {unit}" in text, number
