@@ -45,3 +45,19 @@ def test_a_tables_note_names_its_reading_as_the_heat_maps_title_does(tmp_path, m
     other = next(r for m, r in READINGS.items() if m != metric)
     assert other not in "\n".join(notes)
     assert f"Weighted F1 (\\%) {READINGS[metric]}: " in render_latex(result, paper.TABLE3)
+
+
+@pytest.mark.parametrize("metric", ["weighted_f1", "weighted_f1_argmax"])
+def test_the_demos_tables_note_says_what_chance_is_in_the_grids_reading(tmp_path, metric):
+    """``bimotion demo --config`` of a grid with ``metric: weighted_f1_argmax`` printed its tables' note
+    "† at or below the test set's chance level (the better of an all-positive and a prior-matched random
+    predictor)": the 0.5 threshold's chance; its chance levels were arg-max's (training.f1.argmax_chance:
+    the better of always the most frequent label and guessing at the labels' frequencies)."""
+    from bimotion.commands.demo import _compact_tables
+    from bimotion.training.metrics import CHANCE_OF
+
+    printed = _compact_tables(_result(tmp_path, metric))
+    note = next(line for line in printed.splitlines() if line.startswith("† "))
+    assert note == f"† at or below the test set's chance level ({CHANCE_OF[metric]})", note
+    assert ("all-positive" in note) == (metric == "weighted_f1"), note
+    assert ("most frequent label" in note) == (metric == "weighted_f1_argmax"), note
