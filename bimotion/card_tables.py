@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import collections
 
-from loaders.labels import CORPUS_LABEL_MAPS, LABELS, label_space
+from loaders.labels import CORPUS_LABEL_MAPS, label_space
 from loaders.manifest import NOT_ANNOTATED, NOT_ANNOTATED_MEANS, label_cell, label_columns
 from loaders.tables import hours_text
 
@@ -71,8 +71,12 @@ def statistics_tables(info: dict) -> dict:
         {"group": group, "gender": gender, "counts": [counts[s] for s in SPLITS]}
         for (group, gender), counts in sorted(by_gender.items())
     ]
-    used = label_columns(labels.values(), (_label_space(info, corpus) for corpus in labels))
-    rows = {corpus: [label_cell(c[n], n in _label_space(info, corpus)) for n in used] for corpus, c in labels.items()}
+    spaces = {corpus: _label_space(info, corpus) for corpus in labels}  # None: not known (an older folder's own corpus)
+    used = label_columns(labels.values(), (space for space in spaces.values() if space is not None))
+    rows = {
+        corpus: [label_cell(c[n], spaces[corpus] is None or n in spaces[corpus]) for n in used]
+        for corpus, c in labels.items()
+    }
     return {
         "corpus_rows": corpus_rows,
         "gender_rows": gender_rows,
@@ -81,13 +85,27 @@ def statistics_tables(info: dict) -> dict:
         "not_annotated_legend": f"`{NOT_ANNOTATED}` = {NOT_ANNOTATED_MEANS}"
         if any(NOT_ANNOTATED in r for r in rows.values())
         else None,
+        "unrecorded_spaces_note": _unrecorded_note([corpus for corpus, space in spaces.items() if space is None]),
     }
 
 
-def _label_space(info: dict, corpus: str) -> set[str]:
+def _unrecorded_note(corpora: list[str]) -> str | None:
+    """Why a user's corpus in a folder prepared before prepare.json recorded label spaces shows only the
+    labels its clips have (a label it annotates that none of its clips has has no column), or ``None``."""
+    if not corpora:
+        return None
+    one = len(corpora) == 1
+    return (f"{', '.join(corpora)}: the labels {'its' if one else 'their'} clips have; the labels "
+            f"{'it annotates' if one else 'they annotate'} are not in this folder's prepare.json (prepared by an "
+            "older bimotion), so one that none of its clips has is not shown: prepare the folder again to see it, as 0")  # fmt: skip
+
+
+def _label_space(info: dict, corpus: str) -> set[str] | None:
     """The labels ``corpus`` annotates, and ``(none)``: as prepare.json records them; a folder prepared
-    before it did, a registered corpus's map (a user's corpus: every label, as its counts were shown)."""
+    before it did (prepare.json without ``label_spaces``), a registered corpus's map.  ``None`` for a
+    user's corpus there: which labels it annotates is not known, so its labels' columns are those its
+    clips have, each cell its count (0, not ``-``, where it shares another corpus's column)."""
     recorded = info.get("label_spaces", {}).get(corpus)
-    if recorded is None:
-        recorded = label_space(corpus) if corpus in CORPUS_LABEL_MAPS else (*LABELS,)
-    return {"(none)", *recorded}
+    if recorded is None and corpus not in CORPUS_LABEL_MAPS:
+        return None
+    return {"(none)", *(label_space(corpus) if recorded is None else recorded)}

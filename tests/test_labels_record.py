@@ -190,3 +190,39 @@ def test_the_dataset_cards_label_table_shows_0_for_an_annotated_label_without_cl
     row = dict(zip(tables["used_labels"], tables["label_rows"]["csed"], strict=True))
     assert row == {label: "3" if label == "neutral" else "0" for label in label_space("csed")}
     assert tables["not_annotated_legend"] is None
+
+
+def test_the_dataset_card_of_an_older_own_corpus_folder_shows_its_labels_not_all_13(tmp_path):
+    """An own corpus's folder prepared before prepare.json recorded ``label_spaces`` (0d30eb28, 2026-12-05)
+    had a card whose label table showed all 13 label columns, 0 in every one its clips lack (since
+    027cb251 showed a corpus's label space as columns, and such a corpus's space was taken to be every
+    label).  Its columns are now the labels its clips have, with the same counts as a folder prepared now,
+    and a note says why a label it annotates that none of its clips has (one a fresh prepare shows as 0) is
+    not there."""
+    import json
+
+    from bimotion import dataset_card
+    from bimotion.card_tables import statistics_tables
+    from bimotion.prepare import prepare
+    from loaders import testing as corpora
+
+    root = corpora.make_corpus("audiofolder", tmp_path / "raw", language="ind", age_groups=("eld",), speakers=4)
+    out = prepare({"carehome": root}, tmp_path / "mine", protocol="speaker", progress=False).out_dir
+    info = json.loads((out / "prepare.json").read_text(encoding="utf-8"))
+    annotated = info["label_spaces"]["carehome"]
+    now = statistics_tables(info)
+    assert now["used_labels"] == annotated and len(annotated) < len(LABELS)
+    older = {key: value for key, value in info.items() if key != "label_spaces"}  # as an older prepare wrote it
+    then = statistics_tables(older)
+    counted = [label for label in annotated if label in {e for s in info["shards"] for e in s["emotions"]}]
+    assert then["used_labels"] == counted, then["used_labels"]  # was all 13, 0 in those its clips lack
+    assert then["label_rows"]["carehome"] == [c for c, label in zip(now["label_rows"]["carehome"], annotated,
+                                                                    strict=True) if label in counted]  # fmt: skip
+    assert "0" not in then["label_rows"]["carehome"]
+    table = dataset_card.render(older).split("Label counts per corpus", 1)[1].split("\n## ", 1)[0]
+    head = next(line for line in table.splitlines() if line.startswith("|"))
+    assert [c.strip() for c in head.strip("|").split("|")][1:] == then["used_labels"], head
+    note = " ".join(table.split())
+    words = "carehome: the labels its clips have; the labels it annotates are not in this folder's prepare.json"
+    assert f"{words} (prepared by an older bimotion), so one that none of its clips has is not shown" in note, table
+    assert now["unrecorded_spaces_note"] is None
