@@ -124,7 +124,10 @@ def stop_at_safe_points() -> Iterator[None]:
     its work is done) is pending when the block ends: the caller finishes with the loop's result and
     stops at its own next safe point (:func:`take_pending_stop`); after the block, a SIGTERM raises
     at once again.  Elsewhere (SIGTERM not taken as a Ctrl-C, or not the main thread) the block
-    changes nothing."""
+    changes nothing.  Its start is a safe point (:func:`stop_if_lost`): a stop lost before it (a SIGTERM
+    whose stop a finalizer swallowed as the datasets loaded) also left SIGTERM to :func:`_stopping`,
+    and the block, disabled, would train to the end deaf to the SIGTERMs after it."""
+    stop_if_lost()
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGTERM) != _raise_terminated

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from bimotion.data.publish import publishing
-from bimotion.signals import Terminated, stop_if_lost, terminate_as_interrupt
+from bimotion.signals import Terminated, stop_at_safe_points, stop_if_lost, terminate_as_interrupt
 
 
 def _step() -> None:
@@ -70,3 +70,14 @@ def test_a_sigterm_lost_while_writing_publishes_nothing(monkeypatch, tmp_path):
             assert _lose_a_stop_in_a_finalizer(monkeypatch) == [Terminated]
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nor its work folder
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_lost_before_training_stops_it_before_its_first_step(monkeypatch):
+    """A stop lost before :func:`stop_at_safe_points` (as the datasets loaded) left SIGTERM to the
+    handler that ignores a second one: the block found no SIGTERM of its own to take, and training ran
+    to its end deaf to every later SIGTERM (Slurm's, then its SIGKILL: no checkpoint)."""
+    with terminate_as_interrupt():
+        assert _lose_a_stop_in_a_finalizer(monkeypatch) == [Terminated]
+        with pytest.raises(Terminated, match="stopped by SIGTERM"), stop_at_safe_points():
+            pytest.fail("training began after a stop")
