@@ -21,7 +21,8 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, what a shell reports for a Ctrl-C
 TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM
@@ -54,6 +55,19 @@ def stop_if_lost() -> None:
     if _Flags.raised is not None:
         word = "SIGTERM" if _Flags.raised is Terminated else "Ctrl-C"
         raise _Flags.raised(f"stopped by {word} (its stop was lost in a finalizer, and taken here)")
+
+
+Item = TypeVar("Item")
+
+
+def until_stopped(items: Iterable[Item]) -> Iterator[Item]:
+    """``items``, each one's start a safe point (:func:`stop_if_lost`), and the loop's end too: for a
+    run's long loop whose work a stop unwinds cleanly and whose output is written after it (``predict``'s
+    rows, ``check``'s files), so that a stop a finalizer swallowed stops it before it writes or reports."""
+    for item in items:
+        stop_if_lost()
+        yield item
+    stop_if_lost()
 
 
 def _stopping(signum, frame) -> None:

@@ -81,3 +81,40 @@ def test_a_sigterm_lost_before_training_stops_it_before_its_first_step(monkeypat
         assert _lose_a_stop_in_a_finalizer(monkeypatch) == [Terminated]
         with pytest.raises(Terminated, match="stopped by SIGTERM"), stop_at_safe_points():
             pytest.fail("training began after a stop")
+
+
+def _losing_once(monkeypatch, owner, name: str) -> None:
+    """``owner.name`` loses a SIGTERM's stop in a finalizer as it is first called."""
+    original, calls = getattr(owner, name), []
+
+    def losing(*args, **kwargs):
+        if not calls:
+            _lose_a_stop_in_a_finalizer(monkeypatch)
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, losing)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_lost_while_predicting_writes_no_predictions(monkeypatch, tmp_path, capsys):
+    import numpy as np
+    import soundfile
+
+    from bimotion.cli import main
+    from bimotion.predict.output import RowWriter
+    from bimotion.training.model import build_model
+    from bimotion.training.testing import save_tiny_model
+
+    model, feature_extractor = build_model(str(save_tiny_model(tmp_path / "tiny")), classifier_proj_size=16)
+    model.save_pretrained(tmp_path / "model")
+    feature_extractor.save_pretrained(tmp_path / "model")
+    (tmp_path / "recordings").mkdir()
+    for name in ("a.wav", "b.wav"):
+        soundfile.write(tmp_path / "recordings" / name, np.sin(np.arange(16000 * 3) / 7) * 0.3, 16000)
+    _losing_once(monkeypatch, RowWriter, "write")
+    out = tmp_path / "scores.csv"
+    argv = ["predict", str(tmp_path / "recordings"), "--model", str(tmp_path / "model"), "-o", str(out)]
+    assert main([*argv, "--no-progress"]) == 143
+    assert capsys.readouterr().err.splitlines()[-1] == "terminated"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "recordings", "tiny"]  # nor a partial file

@@ -50,6 +50,8 @@ from __future__ import annotations
 
 import sys
 
+from bimotion.signals import until_stopped  # standard library only: no cost to the parser
+
 NEEDS = ("torch", "transformers")  # bimotion.extras
 NOT_READ = "file (or file not audio, or with no window)"  # what OUTPUT.skipped.tsv lists: by reason, no corpus
 HELP = "predict emotions in audio files and folders with a trained model (CSV or JSON Lines, one row per window)"
@@ -135,7 +137,7 @@ def run(args) -> int:
         for note in [*rows.predictor.notes, *rows.notes]:
             print(f"note: {note}", file=sys.stderr)
         with RowWriter(args.output, rows.labels, excel=args.excel) as writer:
-            for row in rows:
+            for row in until_stopped(rows):  # a stop a finalizer swallowed stops here: no --output file
                 writer.write(row)
     except PredictError as err:
         if report.skipped:
