@@ -21,6 +21,7 @@ from pathlib import Path
 
 from loaders.levels import SILENT_PEAK_DBFS, peak_dbfs  # what prepare refuses to store, and check reports
 
+from .signals import until_stopped
 from .verify_twins import apart_from_first, cross_split_problem, split_apart
 
 LEVEL_TOLERANCE_DB = 3.0  # stored RMS level vs the source's (with --source)
@@ -328,7 +329,8 @@ def _scan_rows(out: Path, info: dict, listed: dict, readable: dict, hash_audio: 
     for rel, shard in readable.items():
         split = shard["split"]
         try:
-            for index, (row, blob) in enumerate(_file_rows(out / rel, hash_audio)):
+            # each row a safe point: a stop a finalizer swallowed ends the check, not its report of all held
+            for index, (row, blob) in enumerate(until_stopped(_file_rows(out / rel, hash_audio))):
                 if row["id"] in seen_ids:
                     duplicate_ids.append(row["id"])
                 seen_ids.add(row["id"])

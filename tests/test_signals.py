@@ -118,3 +118,18 @@ def test_a_sigterm_lost_while_predicting_writes_no_predictions(monkeypatch, tmp_
     assert main([*argv, "--no-progress"]) == 143
     assert capsys.readouterr().err.splitlines()[-1] == "terminated"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "recordings", "tiny"]  # nor a partial file
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_lost_while_checking_reports_nothing(monkeypatch, tmp_path, capsys):
+    from bimotion import verify
+    from bimotion.cli import main
+    from bimotion.training.testing import write_prepared
+
+    folder = write_prepared(tmp_path / "bimotion", shards=[("csed", "zho_eld")], sizes={"train": 6, "test": 4})
+    assert main(["check", str(folder)]) == 0
+    capsys.readouterr()
+    _losing_once(monkeypatch, verify._AudioCheck, "add")
+    assert main(["check", str(folder)]) == 143
+    said = capsys.readouterr()
+    assert said.err.splitlines()[-1] == "terminated" and said.out == ""  # no report of clips it never read
