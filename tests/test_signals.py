@@ -133,3 +133,15 @@ def test_a_sigterm_lost_while_checking_reports_nothing(monkeypatch, tmp_path, ca
     assert main(["check", str(folder)]) == 143
     said = capsys.readouterr()
     assert said.err.splitlines()[-1] == "terminated" and said.out == ""  # no report of clips it never read
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_lost_while_scanning_writes_no_manifest(monkeypatch, tmp_path, capsys):
+    from bimotion.cli import main
+    from loaders import manifest, testing
+
+    root = testing.make_corpus("tess", tmp_path / "raw")
+    _losing_once(monkeypatch, manifest, "scan")
+    assert main(["scan", "--source", f"tess={root}", "-o", str(tmp_path / "m.jsonl"), "-q"]) == 143
+    assert capsys.readouterr().err.splitlines()[-1] == "terminated"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]  # nor its temporary file

@@ -25,6 +25,7 @@ import os
 import sys
 from pathlib import Path
 
+from bimotion.signals import stop_if_lost
 from loaders import READERS
 from loaders.files import folder_not_writable
 from loaders.tables import counted
@@ -86,6 +87,7 @@ def run(args) -> int:
     with Timer() as timer:
         records, report = scan(sources, skip_bad=args.skip_bad, progress=not args.quiet, bar=stage_bar_options())
         records, levels = _levels(records, report, args)
+    stop_if_lost()  # a stop a finalizer swallowed as it scanned (loaders know no signals): no manifest
     try:
         write_manifest(records, output)
     except OSError as err:
