@@ -145,3 +145,24 @@ def test_a_sigterm_lost_while_scanning_writes_no_manifest(monkeypatch, tmp_path,
     assert main(["scan", "--source", f"tess={root}", "-o", str(tmp_path / "m.jsonl"), "-q"]) == 143
     assert capsys.readouterr().err.splitlines()[-1] == "terminated"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]  # nor its temporary file
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_lost_while_a_probe_extracts_features_stops_it_at_the_next_chunk(monkeypatch, tmp_path):
+    from bimotion.mixture import Shard
+    from bimotion.probe import cache
+    from bimotion.probe.features import FeatureSpec
+    from bimotion.training.data import Sources
+    from bimotion.training.testing import write_prepared
+
+    folder = write_prepared(tmp_path / "bimotion", shards=[("csed", "zho_eld")], sizes={"train": 8, "test": 2})
+    monkeypatch.setattr(cache, "CHUNK_CLIPS", 2)  # 4 chunks
+    _losing_once(monkeypatch, cache, "_extract_chunk")
+    sources = Sources(str(folder), None, str(tmp_path / "cache"))
+    with terminate_as_interrupt(), pytest.raises(Terminated):
+        cache.shard_features(
+            sources, Shard("bimotion", "csed", "zho_eld"), "train", FeatureSpec("logmel"), progress=False
+        )
+    assert (
+        len(list((tmp_path / "cache").rglob("*.npz"))) == 1
+    )  # the chunk under way, whole (a rerun resumes after it); no more

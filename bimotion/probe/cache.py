@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from bimotion.mixture import Shard
+from bimotion.signals import until_stopped
 from loaders.files import save_npz
 
 from .features import FeatureSpec
@@ -67,7 +68,7 @@ def shard_features(sources, shard: Shard, split: str, spec: FeatureSpec, *, prog
         total = sum(len(chunks[i]) for i in todo)
         desc = f"{spec.name} features {shard.group}/{shard.corpus} {split}"
         with tqdm(total=total, desc=desc, unit=" clip", disable=bar_disabled(progress)) as bar:
-            for i in todo:
+            for i in until_stopped(todo):  # a stop a finalizer swallowed: the chunks saved are kept, no more
                 save_npz(paths[i], {"features": _extract_chunk(dataset, chunks[i], extract)})
                 bar.update(len(chunks[i]))
     parts = []
