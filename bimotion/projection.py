@@ -33,6 +33,7 @@ from loaders.labels import LABELS
 
 from .mixture import parse_mixture
 from .projection_plot import draw, figure
+from .signals import until_stopped
 
 
 @dataclass
@@ -139,7 +140,7 @@ class FeatureCache:
         # a group is read from the corpora prepared of it, as the recipes read it (eng_eld of crema_d alone)
         shards = held_shards(self.sources.get, shards, split) or shards
         parts = []
-        for shard in shards:
+        for shard in until_stopped(shards):  # a stop a finalizer swallowed: no figure (project)
             key = (str(model_dir), tuple(shard), split, limit, seed)
             if key not in self._cache:
                 data = _subset(load_shards(Sources(**self.sources), [shard], split), limit, seed)
@@ -195,7 +196,7 @@ def project(
     cache = FeatureCache(sources, batch_size=spec.batch_size, say=lambda line: log(f"[project] {line}"))
     drawn: list[dict | None] = [None] * len(spec.panels)
     test_names: list[tuple[str, ...]] = []
-    for model_name, panel_ids in by_model.items():
+    for model_name, panel_ids in until_stopped(by_model.items()):  # its embedding too, before the figure
         model_dir = str(model_dir_of(model_name))
         log(f"[project] {spec.name}: features of {model_name} ({model_dir})")
         test = cache.get(model_dir, parse_mixture(spec.test).shards, "test", spec.max_test, spec.seed)

@@ -166,3 +166,22 @@ def test_a_sigterm_lost_while_a_probe_extracts_features_stops_it_at_the_next_chu
     assert (
         len(list((tmp_path / "cache").rglob("*.npz"))) == 1
     )  # the chunk under way, whole (a rerun resumes after it); no more
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_lost_while_a_projection_extracts_features_draws_no_figure(monkeypatch, tmp_path):
+    from bimotion import projection
+    from bimotion.training.model import build_model
+    from bimotion.training.testing import save_tiny_model, write_prepared
+
+    folder = write_prepared(tmp_path / "bimotion", shards=[("csed", "zho_eld")], sizes={"train": 4, "test": 4})
+    model, feature_extractor = build_model(str(save_tiny_model(tmp_path / "tiny")), classifier_proj_size=16)
+    model.save_pretrained(tmp_path / "model")
+    feature_extractor.save_pretrained(tmp_path / "model")
+    spec = {"name": "zho", "title": "zho", "model": str(tmp_path / "model"), "test": "zho_eld",
+            "panels": [{"title": "zho", "train": "zho_eld"}]}  # fmt: skip
+    _losing_once(monkeypatch, projection, "_subset")
+    sources = {"bimotion": str(folder), "yuemotion": None, "cache_dir": str(tmp_path / "cache")}
+    with terminate_as_interrupt(), pytest.raises(Terminated):
+        projection.project(spec, sources, tmp_path / "figures", log=None)
+    assert list((tmp_path / "figures").iterdir()) == []
