@@ -133,6 +133,9 @@ def test_a_sigterm_lost_while_checking_reports_nothing(monkeypatch, tmp_path, ca
     assert main(["check", str(folder)]) == 143
     said = capsys.readouterr()
     assert said.err.splitlines()[-1] == "terminated" and said.out == ""  # no report of clips it never read
+    assert main(["check", str(folder)]) == 0  # a later run in this process (tests, a notebook): no stop left over
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
