@@ -183,6 +183,68 @@ def test_a_panels_wrong_key_is_named_with_its_file_its_panel_and_the_valid_keys(
     assert str(err.value) == f"grid config {path}: projections: 'fig': panel 2 ({name!r}): {said}"
 
 
+def _figure_of_a_model_not_trained(tmp_path) -> Path:
+    """A grid of Table 5's models alone, drawing Figure 3 of ``bimotion:all``, which Table 4 trains."""
+    import yaml
+
+    figure = {"name": "figure3", "title": "Fig", "model": "bimotion:all", "test": "zho_eld",
+              "panels": [{"title": "zho_eld", "train": "zho_eld"}, {"title": "yue", "train": "yue_eld", "model": "zho"}]}  # fmt: skip
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump({"tables": ["table5"], "tiny_model": {}, "projections": [figure]}), encoding="utf-8")
+    return path
+
+
+def test_a_figure_of_a_model_the_grid_does_not_train_is_refused_before_anything_trains(tmp_path, capsys):
+    """A projection naming a model that is not in the grid's plan was accepted; the grid trained every
+    model and only then ended with a traceback (KeyError: "no model of this grid trains on 'bimotion:all'").
+    `bimotion demo --config` and recipes/grid.py now refuse it at once: exit 2, one line naming the file,
+    the figure, the model, the plan's models and the fix; nothing written."""
+    import time
+
+    from bimotion.cli import main as bimotion_main
+
+    path = _figure_of_a_model_not_trained(tmp_path)
+    said = (
+        f"grid config {path}: projections: 'figure3': model 'bimotion:all' is neither a model this grid trains "
+        "nor a model folder; its models: yuemotion:all+eng_adu[esd]+zho_adu[esd], yuemotion:all+eng_adu[esd], "
+        "yuemotion:all+zho_adu[esd], yuemotion:all: name one of them, add table4 to tables: (which trains it), "
+        "or list 'bimotion:all' under mixtures: so that the grid trains it too, or delete the figure"
+    )
+    capsys.readouterr()
+    start = time.perf_counter()
+    assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
+    assert time.perf_counter() - start < 30  # seconds, not the minutes of generating the data and training
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.splitlines() == [f"error: --config {path}: {said}"], printed
+    assert not (tmp_path / "demo").exists()
+    with pytest.raises(SystemExit) as exit_:
+        load_recipe("grid").main(["--config", str(path), "--output_dir", str(tmp_path / "grid")])
+    assert exit_.value.code == 2 and capsys.readouterr().err.splitlines()[-1].endswith(f": error: {said}")
+    assert not (tmp_path / "grid").exists()
+
+
+def test_a_panels_own_model_is_a_model_of_the_grid_or_a_folder(tmp_path):
+    """A panel's own model is checked as the figure's is, naming the panel; a model folder passes."""
+    import yaml
+
+    from bimotion.grid.checks import check_config
+    from bimotion.grid.config import load_config
+    from bimotion.training.parsing import ArgumentError
+
+    config = yaml.safe_load(_figure_of_a_model_not_trained(tmp_path).read_text(encoding="utf-8"))
+    config["projections"][0]["model"] = str(tmp_path)  # a folder: drawn from as it is
+    path = tmp_path / "panel.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    with pytest.raises(ArgumentError) as err:
+        check_config(load_config(str(path)))
+    assert str(err.value).startswith(
+        f"grid config {path}: projections: 'figure3': panel 2 ('yue'): model 'zho' is neither a model this grid "
+    ), err.value
+    config["tables"] = ["table4", "table5"]  # which trains zho
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    check_config(load_config(str(path)))
+
+
 def test_recipe_from_flags(setup, tmp_path, monkeypatch, capsys):
     """The figures' folder holds the figures and their points alone: a 19 MB copy of the prepared
     data (``datasets-cache/``) was left in it, to be published with the figures.  Its stdout is the

@@ -90,12 +90,15 @@ def run(args) -> int:
     import yaml
 
     from bimotion.grid import load_config
+    from bimotion.grid.checks import check_config
 
     out = Path(args.output)
     verbose = getattr(args, "verbose", False)
     start = time.perf_counter()
     try:
         config = None if args.no_grid else load_config(args.config)  # a wrong --config fails now, not minutes in
+        if config is not None:  # and what it holds: a figure of a model its tables do not train, say
+            check_config(config)
     except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
         print(f"error: --config {args.config}: {' '.join(str(err).split())}", file=sys.stderr)
         return 2

@@ -83,6 +83,38 @@ def check_config(config: GridConfig) -> None:
                 ProjectionSpec.from_dict(spec, config.source)
             except (TypeError, ValueError) as err:
                 raise ArgumentError(one_line(err)) from err
+        _check_projection_models(config, make_plan(config))  # every figure's keys first
+
+
+def _check_projection_models(config: GridConfig, plan) -> None:
+    """Every model the config's ``projections:`` draw from (a figure's ``model``, a panel's own) is a model
+    of ``plan`` (``make_plan(config)``) or a model folder, as :func:`bimotion.projection.project_from_grid`
+    reads them once the grid has trained every model: else one ArgumentError naming the config, the
+    figure (and panel), the model, the plan's models and the fix, before anything trains (it ended the
+    run with a KeyError traceback); :func:`check_config`'s, after every figure's keys."""
+    from ..paper import TABLES
+    from ..projection import ProjectionSpec
+    from ..training.parsing import ArgumentError
+
+    for raw in config.projections:
+        spec = ProjectionSpec.from_dict(raw, config.source)
+        uses = [("", spec.model)] + [(f": panel {k + 1} ({p.title!r})", p.model) for k, p in enumerate(spec.panels)]
+        for where, name in uses:
+            if name is None or Path(name).is_dir():  # as project_from_grid reads it
+                continue
+            try:
+                plan.model(name)
+                continue
+            except (KeyError, ValueError):  # not trained by this grid, or no mixture at all
+                pass
+            tables = [t for t in TABLES if t not in config.tables and any(c.train == name for c in TABLES[t].cells())]
+            add = f"add {' or '.join(tables)} to tables: (which trains it), or " if tables else ""
+            raise ArgumentError(
+                f"{config.source}: projections: {spec.name!r}{where}: model {name!r} is neither a model this grid "
+                f"trains nor a model folder; its models: {', '.join(m.name for m in plan.models) or 'none'}: "
+                f"name one of them, {add}list {name!r} under mixtures: so that the grid trains it too, or "
+                "delete the figure"
+            )
 
 
 def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
