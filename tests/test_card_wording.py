@@ -554,6 +554,21 @@ def test_a_grids_reports_ask_each_datasets_record_once(tmp_path, monkeypatch):
     assert "synthetic demo data" in (tmp_path / "tables" / "table3.md").read_text(encoding="utf-8").splitlines()[0]
 
 
+@pytest.mark.parametrize("metric", ["weighted_f1", "weighted_f1_argmax"])
+def test_the_demos_compact_tables_say_which_reading_their_numbers_are(tmp_path, metric):
+    """The demo's tables were titled "(weighted F1, %)" and never said whether at the 0.5 threshold or by
+    arg-max (the config's ``metric``), which the Markdown tables' note says; they now say it in the same words."""
+    from bimotion.commands.demo import _compact_tables
+    from bimotion.training.f1 import METRIC_WORDS
+
+    result = fake_grid(tmp_path, {"cache_dir": "c"})
+    result.config.metric = metric
+    notes = _compact_tables(result).splitlines()[-2:]
+    assert notes[0] == METRIC_WORDS[metric], notes
+    other = next(m for m in METRIC_WORDS if m != metric)
+    assert METRIC_WORDS[other] not in _compact_tables(result)
+
+
 def test_a_model_trained_only_on_a_users_corpus_claims_nothing_of_the_corpora_it_never_saw(monkeypatch):
     """A model trained on a user's Javanese corpus alone had Limitations about CSED's 200 clips, Mandarin
     and Cantonese data and actors in studios (CREMA-D, TESS, ESD, YueMotion), and ages from CREMA-D's

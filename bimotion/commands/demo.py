@@ -341,9 +341,11 @@ def _advance(bar, message: str) -> None:
 
 def _compact_tables(result) -> str:
     """Each table's weighted F1 (%) per row and test group, the row average and the chance levels, aligned;
-    † marks a score at or below its test set's chance level, * a model that never trained on some of
-    the test set's labels; the note says what chance is in the grid's reading (``metric``: at the 0.5
-    threshold, or read by arg-max)."""
+    under them, which reading of the predictions the numbers are (the grid's ``metric``, in the words of the
+    Markdown tables' note, :data:`~bimotion.training.f1.METRIC_WORDS`); † marks a score at or below its test
+    set's chance level, * a model that never trained on some of the test set's labels; the note says what
+    chance is in the grid's reading (at the 0.5 threshold, or read by arg-max)."""
+    from bimotion.training.f1 import METRIC_WORDS
     from bimotion.training.metrics import CHANCE_OF, DAGGER, UNTRAINED, UNTRAINED_MARK
     from bimotion.training.report import at_or_below
     from loaders.synthetic import marked_title
@@ -373,7 +375,8 @@ def _compact_tables(result) -> str:
             chances.append(sum(chances) / len(chances))
         rows.append(["chance level"] + [num(v) for v in chances])
         blocks.append(f"{marked_title(table.title, result.synthetic(table))}\n{aligned(rows)}")
-    notes = [f"{DAGGER} at or below the test set's chance level ({CHANCE_OF[result.config.metric]})"]
+    metric = result.config.metric
+    notes = [METRIC_WORDS[metric], f"{DAGGER} at or below the test set's chance level ({CHANCE_OF[metric]})"]
     if any(c.untrained for table in result.plan.tables for c in result.table_cells(table.name)):
         notes.append(f"{UNTRAINED_MARK} {UNTRAINED}, which can put it far below chance")
     return "\n\n".join(blocks) + "\n" + "\n".join(notes)
