@@ -375,21 +375,28 @@ def test_a_recipe_worker_that_leaves_the_tables_to_another_says_so_and_exits_0(s
     assert "error:" not in captured.err and f"1 unfinished: {first.name} seed 0" in captured.out, captured
 
 
+def _without_its_first_unit(single, tmp_path: Path):
+    """A copy of the finished grid ``single`` without its first unit (shard 0/2's) nor its tables: ``(folder, model)``."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(single.output_dir, out)
+    first = single.plan.models[0]
+    for part in ("models", "predictions", "metrics"):
+        shutil.rmtree(out / part / first.slug)
+    shutil.rmtree(out / "tables")
+    return out, first
+
+
 def test_a_worker_whose_share_is_done_names_a_dead_workers_units_and_what_to_rerun(single, data_dirs, tmp_path):
     """Worker A (``--shard 0/2``) killed holding a unit, never rerun: worker B (``--shard 1/2``) ended
     "zho_eld seed 0 (shard 0/2's, not started) ... (or rerun this command then)", and rerunning B's
     command did nothing for that unit, every time.  B now says that unit's worker is gone (who, and
     why) and to rerun its shard or ``--shard 0/1``, which finishes it and writes the tables."""
-    import shutil
 
     from loaders.files import machine_id
 
-    out = tmp_path / "out"
-    shutil.copytree(single.output_dir, out)
-    first = single.plan.models[0]  # unit 0: shard 0/2's
-    for part in ("models", "predictions", "metrics"):
-        shutil.rmtree(out / part / first.slug)
-    shutil.rmtree(out / "tables")
+    out, first = _without_its_first_unit(single, tmp_path)
     dead = {"unit": f"{first.slug}.seed0", "host": socket.gethostname(), "machine": machine_id(), "pid": 2**22 + 1,
             "token": "t"}  # fmt: skip
     (out / "claims" / f"{first.slug}.seed0.claim").write_text(json.dumps(dead))
@@ -408,16 +415,10 @@ def test_a_unit_held_from_another_machine_says_who_holds_it_and_when_it_is_taken
     until its heartbeat is STALE_AFTER_S (600 s) old.  The workers said "claimed by node12 pid 4061 (heartbeat
     300 s ago), skipped" and "1 unfinished: ... (claimed by ...)": a worker gone with its node read as a live
     one, with no word of when the unit would be free.  Each line now says when a run takes the claim over."""
-    import shutil
 
     from bimotion.grid.claims import STALE_AFTER_S
 
-    out = tmp_path / "out"
-    shutil.copytree(single.output_dir, out)
-    first = single.plan.models[0]  # unit 0: shard 0/2's
-    for part in ("models", "predictions", "metrics"):
-        shutil.rmtree(out / part / first.slug)
-    shutil.rmtree(out / "tables")
+    out, first = _without_its_first_unit(single, tmp_path)
     claim = out / "claims" / f"{first.slug}.seed0.claim"
     claim.parent.mkdir(exist_ok=True)
     claim.write_text(json.dumps({"unit": f"{first.slug}.seed0", "host": "node12", "machine": "0" * 8, "pid": 4061,
