@@ -188,3 +188,41 @@ def test_a_sigterm_lost_while_a_projection_extracts_features_draws_no_figure(mon
     with terminate_as_interrupt(), pytest.raises(Terminated):
         projection.project(spec, sources, tmp_path / "figures", log=None)
     assert list((tmp_path / "figures").iterdir()) == []
+
+
+def test_a_ctrl_c_lost_while_training_stops_it_after_its_step_as_a_ctrl_c_does(monkeypatch, tmp_path, capsys):
+    """Within :func:`stop_at_safe_points` SIGTERM only sets a flag, but Ctrl-C still raises, and a
+    finalizer may swallow it: the training callback read only the SIGTERM flag, so the run trained to its
+    end, scored, and exited 0.  The step's safe point (``stopping.agreed_stop``) takes it as a Ctrl-C is
+    taken: nothing saved, ``interrupted:`` and how to continue, exit 130."""
+    from conftest import with_callback
+    from transformers import TrainerCallback
+
+    from bimotion.training.run import train_and_report
+    from bimotion.training.spec import TrainSpec
+    from bimotion.training.testing import save_tiny_model, write_prepared
+
+    data = write_prepared(
+        tmp_path / "bimotion", shards=[("csed", "zho_eld")], sizes={"train": 8, "validation": 2, "test": 2}
+    )
+    out, steps = tmp_path / "out", []
+
+    class LosingACtrlCAtStep3(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            steps.append(state.global_step + 1)
+            if state.global_step + 1 == 3:
+                assert _lose_a_stop_in_a_finalizer(monkeypatch, signal.SIGINT) == [KeyboardInterrupt]
+
+    with_callback(monkeypatch, LosingACtrlCAtStep3)
+    values = {"model_name_or_path": str(save_tiny_model(tmp_path / "tiny")), "classifier_proj_size": 16,
+              "bimotion": str(data), "dataset_cache_dir": str(tmp_path / "cache"), "output_dir": str(out),
+              "max_steps": 6, "per_device_train_batch_size": 4, "max_duration_s": 0.5, "eval_strategy": "steps",
+              "eval_steps": 2, "save_strategy": "steps", "save_steps": 2, "disable_tqdm": True, "report_to": "none",
+              "dataloader_pin_memory": False, "use_cpu": True}  # fmt: skip
+    assert train_and_report(TrainSpec.from_values(["zho_eld"], values, run_name="r")) == 130
+    assert steps == [1, 2, 3]  # stopped after the step it came in, as a Ctrl-C there stops it
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2"]  # nothing saved at the stop
+    assert not (out / "scores.json").exists()
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == f"interrupted: rerun the same command to continue from {out / 'checkpoint-2'}", last
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

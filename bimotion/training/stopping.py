@@ -106,9 +106,14 @@ def _trained(state) -> bool:
 
 
 def agreed_stop(args) -> bool:
-    """Whether this process, or any process of its launch, was asked to stop (one all-reduce)."""
-    from bimotion.signals import stop_requested
+    """Whether this process, or any process of its launch, was asked to stop (one all-reduce).  Each call
+    is a safe point (:func:`bimotion.signals.stop_if_lost`): a Ctrl-C whose ``KeyboardInterrupt`` a
+    finalizer swallowed (within :func:`~bimotion.signals.stop_at_safe_points` SIGTERM only sets a flag,
+    but Ctrl-C still raises) is raised here, before the all-reduce, as a Ctrl-C is taken on this process
+    alone wherever it comes: nothing saved, ``interrupted:`` (exit 130); it trained to the end and exited 0."""
+    from bimotion.signals import stop_if_lost, stop_requested
 
+    stop_if_lost()
     requested = stop_requested()
     if args.world_size > 1:
         import torch
