@@ -57,6 +57,13 @@ def stop_if_lost() -> None:
         raise _Flags.raised(f"stopped by {word} (its stop was lost in a finalizer, and taken here)")
 
 
+def lost_stop() -> type[KeyboardInterrupt] | None:
+    """The stop :func:`stop_if_lost` would raise now (:class:`Terminated`, or ``KeyboardInterrupt`` for a
+    Ctrl-C), None where none came: for a caller that must agree on it with other processes before any of
+    them raises (the grid's launch, :func:`bimotion.grid.workers.stop_if_lost_in_launch`)."""
+    return _Flags.raised
+
+
 Item = TypeVar("Item")
 
 

@@ -226,3 +226,101 @@ def test_a_ctrl_c_lost_while_training_stops_it_after_its_step_as_a_ctrl_c_does(m
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last == f"interrupted: rerun the same command to continue from {out / 'checkpoint-2'}", last
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+_GRID_RANK = """
+import gc, os, signal, sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from bimotion.grid.claims import Claims, Ranks
+from bimotion.grid.workers import work
+from bimotion.signals import exit_code, terminate_as_interrupt
+
+launch, out = Ranks.current(), Path(sys.argv[1])  # the grid's: gloo on CPU, its group left cleanly at exit
+rank = launch.rank
+sys.unraisablehook = lambda unraisable: print(f"swallowed {unraisable.exc_type.__name__}", flush=True)
+
+
+def step():
+    pass
+
+
+class Finalized:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        step()  # the handler runs here: its Terminated ends in sys.unraisablehook
+
+
+class Grid:  # the grid work() walks: three units, each trained by both processes together (a collective)
+    shard = None
+    ranks = launch
+    plan = SimpleNamespace(models=[SimpleNamespace(name=f"m{i}", slug=f"m{i}") for i in (1, 2, 3)],
+                           tests=["zho_eld"], test_shards=["zho_eld"])
+    config = SimpleNamespace(seeds=[0], metric="weighted_f1")
+    claims = Claims(out / "claims")
+
+    def log(self, line):
+        pass
+
+    def model_dir(self, model, seed):
+        return out / model.slug
+
+    def prediction_file(self, model, seed, shard):
+        return out / model.slug / "predictions"
+
+    metrics_file = model_dir
+
+    def score_model(self, model, seed):
+        print(f"training {model.name}", flush=True)
+        self.ranks.barrier()
+        if model.name == "m1" and rank == 1:
+            Finalized()
+            gc.collect()
+            step()
+        self.ranks.barrier()
+
+
+try:
+    with terminate_as_interrupt():
+        work(Grid())
+except KeyboardInterrupt as err:
+    print(f"stopped: {err}", flush=True)
+    sys.exit(exit_code(err))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_stop_lost_on_one_process_of_a_launched_grid_stops_every_process_at_the_same_unit(tmp_path):
+    """A grid unit's start is a safe point (:func:`stop_if_lost`), but it raised on the one process of an
+    ``accelerate launch`` that lost the stop: the others went on into the next unit's training and waited
+    in its first collective until the launch was killed.  Two real gloo processes (a launcher's RANK,
+    WORLD_SIZE, MASTER_ADDR/PORT) walk the grid's real ``work`` loop (its claims and ``Ranks``), each unit's
+    training one collective; rank 1 loses a SIGTERM in a finalizer while training the first: both stop
+    at the second unit's start, with ``Terminated`` (143)."""
+    import subprocess
+
+    from bimotion.training.testing import free_port, subprocess_env
+
+    script = tmp_path / "grid_rank.py"
+    script.write_text(_GRID_RANK)
+    port, procs = str(free_port()), []
+    try:
+        for rank in (0, 1):
+            env = subprocess_env(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
+            procs.append(subprocess.Popen(
+                [sys.executable, str(script), str(tmp_path / "out")], env=env, text=True,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            ))  # fmt: skip
+        said = [proc.communicate(timeout=120)[0] for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert [proc.returncode for proc in procs] == [143, 143], said
+    for rank, text in enumerate(said):
+        lines = [line for line in text.splitlines() if not line.startswith("swallowed")]
+        assert lines[0] == "training m1" and lines[-1].startswith("stopped: stopped by SIGTERM"), (rank, text)
+        assert "training m2" not in text, (rank, text)
+    assert "swallowed Terminated" in said[1] and "another process of the launch" in said[0], said

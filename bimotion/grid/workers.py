@@ -80,6 +80,7 @@ def work(grid) -> list[str]:
                 )
             continue
         try:
+            stop_if_lost_in_launch(grid)  # every process of a launch at this unit's start, or none
             with stopped_during(unit_words(grid, model, seed)):  # the closing line names it
                 _score(grid, model, seed, f"{done}/{len(mine)}")
         finally:
@@ -99,6 +100,23 @@ def stop_if_asked(grid) -> None:
         if grid.ranks.is_main:
             grid.log("[grid] SIGTERM came as a model finished: that model is done; stopping before the next")
         raise Terminated("terminated by SIGTERM after a model finished")
+
+
+def stop_if_lost_in_launch(grid) -> None:
+    """A stop (SIGTERM, Ctrl-C) that a finalizer swallowed on any process of a launch
+    (:func:`bimotion.signals.stop_if_lost`), taken at a unit's start by every process together, agreed as
+    :func:`stop_if_asked` agrees a pending stop (:meth:`~.claims.Ranks.any`, before any process raises):
+    taken by the one process that lost it alone, it left the others waiting in the unit's next collective
+    until the launch was killed.  The stop raised is a SIGTERM's (:class:`~bimotion.signals.Terminated`)
+    where any process lost one, else a Ctrl-C's; one process alone (no launch) raises its own."""
+    from ..signals import Terminated, lost_stop
+
+    lost = lost_stop()
+    if not grid.ranks.any(lost is not None):
+        return
+    stop, word = (Terminated, "SIGTERM") if grid.ranks.any(lost is Terminated) else (KeyboardInterrupt, "Ctrl-C")
+    whose = "its stop was lost" if lost is not None else "another process of the launch lost its stop"
+    raise stop(f"stopped by {word} ({whose} in a finalizer; taken at this unit's start)")
 
 
 def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:
