@@ -89,7 +89,7 @@ def linked_folders(out: Path, problems: list[str], notes: list[str]) -> Callable
 def changed_why(path: Path) -> str:
     """What a Parquet file unlike its name's digest is, and the fix: a Git LFS pointer of a Hub clone
     made without LFS, or bytes changed since prepare wrote them."""
-    from loaders.audio import LFS_MAGIC
+    from loaders.sniff import LFS_MAGIC
 
     with open(path, "rb") as f:
         if f.read(len(LFS_MAGIC)) == LFS_MAGIC:

@@ -3,7 +3,8 @@
 ``probe`` reads only a file's header (a few KiB) and returns :class:`AudioInfo`; ``decode`` returns
 float32 mono samples, resampled with soxr.  Corpora in the wild hold AIFF bytes behind ``.wav``
 names, 32-bit float WAVs, git-LFS pointer stubs and truncated downloads; each of these is either
-handled or turned into a :class:`~loaders.errors.BadFileError` that names the file and the fix.
+handled or turned into a :class:`~loaders.errors.BadFileError` that names the file and the fix (a file's
+format from its first bytes, and the errors of one that is not audio read here: :mod:`loaders.sniff`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .browser_files import APPLEDOUBLE_MAGIC
 from .errors import BadFileError, MissingToolError, display, impossible_header, libsndfile_error
 from .ffmpeg import ffmpeg_decode, ffmpeg_reason
 from .hold import DAMAGE_FRAMES, LengthHold
@@ -31,16 +31,16 @@ from .levels import (
     downmix,
     measure_dtype,
 )
-from .mp3 import held_to_count, is_frame_header, mp3_file_frames, mp3_irregular, mpg123_messages
+from .mp3 import held_to_count, mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
+from .sniff import check_head, sniff, unreadable_file
 from .wav import libsndfile_info, probe_wav
 
-LFS_MAGIC = b"version https://git-lfs"
 _HEADER_BYTES = 64
 __all__ = [
     "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "decode_measured", "libsndfile_error",
     "libsndfile_open", "libsndfile_read", "length_hold", "libsndfile_stops_short", "libsndfile_without_mp3",
-    "needs_ffmpeg", "probe", "resample", "sniff", "why_ffmpeg",
+    "needs_ffmpeg", "probe", "resample", "why_ffmpeg",
 ]  # fmt: skip
 
 
@@ -65,109 +65,6 @@ class AudioInfo:
         return (self.delay_frames, self.delay_frames + self.num_frames, self.sample_rate_hz) if mp4 else None
 
 
-def sniff(head: bytes) -> str:
-    """Container format from the first bytes of a file: wav, aiff, flac, ogg, mp3, mp4, aac (raw
-    ADTS frames, not read), lfs, empty or unknown."""
-    if not head:
-        return "empty"
-    if head.startswith(LFS_MAGIC):
-        return "lfs"
-    tag = head[:4]
-    if tag in (b"RIFF", b"RIFX", b"RF64") and head[8:12] == b"WAVE":
-        return "wav"
-    if tag == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        return "aiff"
-    if tag == b"fLaC":
-        return "flac"
-    if tag == b"OggS":
-        return "ogg"
-    if head[4:8] == b"ftyp":
-        return "mp4"
-    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:  # ADTS sync: 12 bits set, layer 00
-        return "aac"
-    if head[:3] == b"ID3" or is_frame_header(head):
-        return "mp3"
-    return "unknown"
-
-
-def unreadable_file(path, err: OSError) -> BadFileError:
-    """The error for a file that cannot be opened, with the fix its cause calls for."""
-    import errno
-
-    fix = {
-        errno.ENOENT: "check the path (the file does not exist, or a link points nowhere)",
-        errno.EISDIR: "give an audio file, not a folder",
-        errno.EACCES: "make it readable (chmod u+r, or run as its owner)",
-        errno.EPERM: "make it readable (chmod u+r, or run as its owner)",
-    }.get(err.errno, "check that the file can be read")
-    return _bad(path, "unreadable", f"cannot read the file ({err.strerror or err})", fix)
-
-
-def _bad(path, reason: str, message: str, hint: str) -> BadFileError:
-    return BadFileError(path, reason, message, hint)
-
-
-# Recorders' formats known by their first bytes that are not read: named, with the conversion.
-_UNREAD_FORMATS = {
-    b"caff": "CAF (Apple Core Audio)",
-    b"\x1aE\xdf\xa3": "WebM/Matroska",
-    b"0&\xb2u\x8ef\xcf\x11": "WMA (ASF)",
-    b"#!AMR": "AMR (phone voice recording)",
-}
-
-
-def unread_format(head: bytes) -> str | None:
-    """The name of the recorder's format that ``head`` (a file's first bytes) starts, where it is one
-    that is audio but not read (:data:`_UNREAD_FORMATS`: AMR, WMA, CAF, WebM), else None."""
-    return next((name for magic, name in _UNREAD_FORMATS.items() if head.startswith(magic)), None)
-
-
-def _check_head(path: Path, head: bytes) -> str:
-    kind = sniff(head)
-    if kind == "lfs":
-        raise _bad(
-            path,
-            "lfs_pointer",
-            "this is a git-LFS pointer file (about 130 bytes of text), not audio",
-            "a git clone or GitHub zip made without Git LFS holds pointers, not audio: run `git lfs pull` "
-            "inside the clone (or clone it again with Git LFS installed), or download the official release, "
-            "then run the command again (or pass --skip-bad)",
-        )
-    if kind == "empty":
-        raise _bad(path, "empty_file", "the file is empty (0 bytes)", "copy, download or extract this file again")
-    if kind == "aac":
-        raise _bad(
-            path,
-            "unsupported_format",
-            "raw AAC audio (ADTS frames, no container): its length cannot be read without decoding it all",
-            "put it in an M4A container or convert it (`ffmpeg -i IN.aac -c copy OUT.m4a`), or pass --skip-bad",
-        )
-    unread = unread_format(head)
-    if kind == "unknown" and unread:
-        raise _bad(
-            path,
-            "unsupported_format",
-            f"{unread} audio, a format that is not read (WAV, AIFF, FLAC, OGG, MP3 or MP4 are)",
-            "convert it (`ffmpeg -i IN OUT.flac`: no further loss), or pass --skip-bad to skip it",
-        )
-    if kind == "unknown" and head.startswith(APPLEDOUBLE_MAGIC):  # listed by a sheet made from a file listing
-        raise _bad(
-            path,
-            "not_audio",
-            "a macOS resource fork (the '._' file a zip made on macOS or a copy to a FAT stick leaves beside a file), "
-            "not audio",
-            "remove it and any metadata row naming it (the recording is the file without '._'), or pass --skip-bad",
-        )
-    if kind == "unknown":
-        raise _bad(
-            path,
-            "not_audio",
-            f"not an audio file (starts with {head[:12]!r}); expected WAV, AIFF, FLAC, OGG, MP3 or MP4",
-            "replace it with the original file from the corpus release, or pass --skip-bad to skip it",
-        )
-    return kind
-
-
 # -------------------------------------------------------------------------------------------- public
 
 
@@ -178,7 +75,7 @@ def probe(path: str | os.PathLike) -> AudioInfo:
         file_size = path.stat().st_size
         with open(path, "rb") as f:
             head = f.read(_HEADER_BYTES)
-            kind = _check_head(path, head)
+            kind = check_head(path, head)
             f.seek(0)
             if kind == "wav":
                 return AudioInfo("wav", *probe_wav(path, f, file_size))
@@ -339,7 +236,7 @@ def decode_measured(
         # would truncate its samples to 0, silence)
         read = libsndfile_read(path, info.num_frames, dtype=measure_dtype(info.subtype))
     except Exception as err:
-        raise _bad(
+        raise BadFileError(
             path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
         ) from err
     if read is None:  # an MP3 libsndfile would stop short of its end (loaders.mp3): all of it is FFmpeg's

@@ -120,7 +120,7 @@ def impossible_header(path, kind: str, channels: int, rate_hz: int) -> BadFileEr
     """The ``corrupt_header`` error of an audio header giving no channels or a sample rate no
     recording has (:data:`RATES_HZ`), or None: a damaged header's 1 Hz made 16000 samples a clip of
     4.4 hours, which prepare resampled and stored; 2**31 Hz made it "0.0 ms", too short.  ``kind``:
-    the format, as :func:`loaders.audio.sniff` names it."""
+    the format, as :func:`loaders.sniff.sniff` names it."""
     if channels > 0 and RATES_HZ[0] <= rate_hz <= RATES_HZ[1]:
         return None
     why = f"{channels} channels at {rate_hz} Hz (recordings are at {RATES_HZ[0]} Hz to {RATES_HZ[1]} Hz)"

@@ -10,10 +10,10 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from .audio import sniff, unread_format, unreadable_file
 from .copies import first_copied, folder_name, original_of, same_bytes
 from .copy_reports import copy_name_error, shown
 from .errors import BadFileError, InputWarning, display, outside_level
+from .sniff import sniff, unread_format, unreadable_file
 from .walk import blank_file, folder_entries, reached, searched, walk_files
 
 # Container formats that count as audio when a file is judged by its content.

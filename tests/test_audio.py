@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from loaders.audio import decode, needs_ffmpeg, probe, sniff
+from loaders.audio import decode, needs_ffmpeg, probe
 from loaders.errors import BadFileError, MissingToolError
+from loaders.sniff import sniff
 from loaders.testing import FixtureWriter
 
 RATE = 24414
