@@ -131,12 +131,11 @@ def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
     """Whether libsndfile would read less of ``path`` than its :func:`probe` ``info`` counts (FFmpeg then
     reads it whole): an MP3 without a right length header (:mod:`loaders.mp3`), or one with junk between
     its frames or a change of its number of channels (:func:`loaders.mp3.mp3_irregular`), where libsndfile
-    may stop, or give up with an error, whatever its header says (read through to find out)."""
-    import soundfile
-
+    may stop, or give up with an error, whatever its header says (read through to find out).  Opened by
+    :func:`libsndfile_open`, whose errors it raises."""
     if info.format != "mp3":
         return False
-    with mpg123_messages(path), soundfile.SoundFile(str(path)) as f:
+    with libsndfile_open(path) as f:
         if f.frames < info.num_frames or not mp3_irregular(path):
             return f.frames < info.num_frames
         try:
@@ -148,9 +147,11 @@ def libsndfile_stops_short(path: str | os.PathLike, info: AudioInfo) -> bool:
 @contextmanager
 def libsndfile_open(path: str | os.PathLike) -> Iterator:
     """``path`` open in libsndfile (a ``soundfile.SoundFile``), libmpg123's notes on an MP3 (known by its first
-    bytes) a warning naming it (:func:`loaders.mp3.mpg123_messages`): the one opener of :func:`libsndfile_read`
-    and :func:`loaders.identical._window_digest`.  Raises OSError and libsndfile's errors (RuntimeError,
-    ``soundfile.LibsndfileError``) as they come: decode makes them a BadFileError, the window a whole compare."""
+    bytes) a warning naming it (:func:`loaders.mp3.mpg123_messages`): the one opener of :func:`libsndfile_read`,
+    :func:`libsndfile_stops_short` and :func:`loaders.identical._window_digest` (not of predict's stream, which
+    yields between its reads: ``bimotion.predict.audio._soundfile_blocks`` says why).  Raises OSError and
+    libsndfile's errors (RuntimeError, ``soundfile.LibsndfileError``) as they come: decode makes them a
+    BadFileError, the window a whole compare."""
     import soundfile
 
     with open(path, "rb") as head:

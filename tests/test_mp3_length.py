@@ -236,6 +236,36 @@ def test_a_damaged_mp3_with_a_right_header_is_read_whole_by_prepare_and_predict_
     assert streamed == whole == info.num_frames  # FFmpeg's, both, held to the count (loaders.mp3.LengthHold)
 
 
+def test_the_check_for_a_short_read_opens_the_file_through_the_one_opener(tmp_path, monkeypatch):
+    """libsndfile_stops_short opened an MP3 with its own copy of libsndfile_open's opening (libmpg123's notes
+    caught, libsndfile's open); it opens through :func:`loaders.audio.libsndfile_open` now.  Its answers, and
+    libmpg123's notes on a damaged file as one warning naming it, are those of before."""
+    import warnings
+
+    import loaders.audio
+
+    rate = 44100
+    clean = encode(tmp_path, tone(rate, 2 * rate, 1), rate, "cbr, LAME tag")
+    data = clean.read_bytes()
+    at = frame_offsets(data)[21]
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(data[:at] + b"\x12\x34" * 150 + data[at:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the probe's words on the junk
+        infos = {path: probe(path) for path in (clean, damaged)}
+    opened_by = []
+    real = loaders.audio.libsndfile_open
+    monkeypatch.setattr(loaders.audio, "libsndfile_open", lambda path: opened_by.append(path) or real(path))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert not libsndfile_stops_short(clean, infos[clean])
+        libsndfile_stops_short(damaged, infos[damaged])
+    said = [str(w.message) for w in caught if ": libmpg123 (" in str(w.message)]
+    assert len(said) == 1 and said[0].startswith(f"{damaged}: libmpg123 (libsndfile's MP3 decoder) says: "), said
+    assert "Illegal Audio-MPEG-Header 0x12341234" in said[0]
+    assert opened_by == [clean, damaged]  # the one place a file is opened for libsndfile
+
+
 def test_what_else_is_written_to_stderr_meanwhile_is_not_swallowed(tmp_path, capfd):
     """mpg123_messages catches file descriptor 2: another writer's line (a progress bar redrawn by
     its thread) came back as the MP3's 'libmpg123 says: predict: 40%', and everything caught was lost

@@ -283,6 +283,11 @@ def _soundfile_blocks(
     import soxr
 
     kind = info.format
+    # Not loaders.audio.libsndfile_open: it keeps libmpg123's notes caught (file descriptor 2 redirected, a
+    # process-wide lock held) for as long as the file is open, and this generator yields every block to the
+    # caller (the model) between its reads: the process's standard error (a progress bar, another thread's
+    # lines) would be held back and another thread's MP3 read blocked until the whole recording is read.  So
+    # the notes are caught around the open and around each read alone.
     try:
         with mpg123_messages(path, kind):  # libmpg123's notes on an MP3: a warning naming it
             f = soundfile.SoundFile(str(path))
