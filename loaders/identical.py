@@ -114,9 +114,7 @@ def _window_digest(path, num_frames: int) -> str | None:
                 window = f.read(start + WINDOW_FRAMES, dtype="float64", always_2d=True)[start:]
     except Exception:  # not a libsndfile format, or a bad file: compared whole, as before
         return None
-    if window.shape[1] > 1 and (window == window[:, :1]).all():  # one signal copied to every channel
-        window = window[:, :1]
-    return hashlib.sha256(window.tobytes()).hexdigest()
+    return _samples_digest(window)
 
 
 def _content_digest(path, num_frames: float) -> str | None:
@@ -139,9 +137,15 @@ def _content_digest(path, num_frames: float) -> str | None:
     samples = read[0]
     if peak_dbfs(samples, remove_dc=True) <= SILENT_PEAK_DBFS:  # refused when stored; equal silences are no duplicates
         return None
-    if samples.shape[1] > 1 and (samples == samples[:, :1]).all():  # one signal copied to every channel
-        samples = samples[:, :1]
-    return hashlib.sha256(samples.tobytes()).hexdigest()
+    return _samples_digest(samples)
+
+
+def _samples_digest(frames) -> str:
+    """A hash of float64 frames x channels, of one channel where every channel holds the same samples (one
+    signal copied to every channel: the same audio as its mono file): the window's and the whole read's."""
+    if frames.shape[1] > 1 and (frames == frames[:, :1]).all():
+        frames = frames[:, :1]
+    return hashlib.sha256(frames.tobytes()).hexdigest()
 
 
 def _file_digest(path) -> str | None:

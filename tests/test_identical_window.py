@@ -154,3 +154,32 @@ def test_the_window_and_the_whole_read_open_a_file_through_one_opener(tmp_path, 
     _window_digest(clean, RATE_HZ)
     libsndfile_read(clean, None)
     assert opened_by == [clean, clean]  # the one place a file is opened for either read
+
+
+def test_the_window_and_the_whole_read_collapse_copied_channels_through_one_helper(tmp_path, monkeypatch):
+    """The window digest and the whole read each had their own copy of "every channel the same: one channel"
+    before hashing; both go through loaders.identical._samples_digest now.  A stereo file whose channels hold
+    one signal gets the digests of its mono file, by either read; one whose channels differ does not."""
+    import soundfile
+
+    import loaders.identical
+    from loaders.identical import _content_digest, _samples_digest, _window_digest
+
+    mono = np.random.default_rng(2).uniform(-0.5, 0.5, 2 * RATE_HZ)
+    mono = np.round(mono * 32767) / 32768  # exact in 16-bit PCM
+    files = {"mono": mono[:, None], "copied": np.stack([mono, mono], 1), "two": np.stack([mono, -mono], 1)}
+    for name, frames in files.items():
+        soundfile.write(tmp_path / f"{name}.wav", frames, RATE_HZ, subtype="PCM_16")
+    for digest in (_window_digest, _content_digest):
+        got = {name: digest(tmp_path / f"{name}.wav", 2 * RATE_HZ) for name in files}
+        assert got["copied"] == got["mono"] != got["two"], (digest.__name__, got)
+    assert _samples_digest(files["copied"]) == _samples_digest(files["mono"]) != _samples_digest(files["two"])
+
+    hashed = []
+    real = loaders.identical._samples_digest
+    monkeypatch.setattr(
+        loaders.identical, "_samples_digest", lambda frames: hashed.append(frames.shape) or real(frames)
+    )
+    _window_digest(tmp_path / "copied.wav", 2 * RATE_HZ)
+    _content_digest(tmp_path / "copied.wav", 2 * RATE_HZ)
+    assert len(hashed) == 2 and all(shape[1] == 2 for shape in hashed)  # both hash through the one helper
