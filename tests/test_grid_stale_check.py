@@ -121,3 +121,32 @@ def test_a_prediction_or_metrics_file_the_check_cannot_read_is_one_error_line(
         "or run as its owner), then run the same command again"
     )
     assert not list(out.glob("claims/*.claim"))
+
+
+def test_scoring_a_unit_reads_each_prediction_file_once_for_its_records(
+    finished_grid, data_dirs, tmp_path, monkeypatch
+):
+    """score_model opened each prediction file twice more after predicting it (its dtype, then its SHA-256, for the
+    metrics file's records), so a unit scored again from its saved predictions read each three times.  It reads their
+    records from one opening now (saved.prediction_records): a file predicted now once, a saved one twice (read back
+    for its predictions, then its records); the metrics file records the same, and the check finds it as scored."""
+    import json
+    import shutil
+
+    from loaders.files import sha256_of
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    grid = Grid(CONFIG, data_dirs, out, log=None)
+    (model,) = grid.plan.models
+    files = sorted((out / "predictions").rglob("*.npz"))
+    files[0].unlink()  # predicted again by score_model
+    opened = _opened_below(monkeypatch, out / "predictions")
+
+    metrics = grid.score_model(model, 0)
+    assert Counter(opened) == {str(f): 1 if f == files[0] else 2 for f in files}
+    monkeypatch.undo()
+    assert metrics[SCORED_IN] == "float32"
+    assert metrics["predictions_sha256"] == {f.name: sha256_of(f) for f in files}
+    assert json.loads(grid.metrics_file(model, 0).read_text())["predictions_sha256"] == metrics["predictions_sha256"]
+    assert stale_metrics(grid, model, 0) is None
