@@ -1,6 +1,7 @@
 """Before the tables, a grid's worker checks each finished unit's metrics file against its saved prediction
 files (:func:`bimotion.grid.workers.stale_metrics`): each check reads each prediction file once, and a file it
-cannot read is one ``error:`` line naming it and the fix."""
+cannot read is one ``error:`` line naming it and the fix; so is one that scoring a unit again cannot read, and that
+scoring reads each file's records once."""
 
 from __future__ import annotations
 
@@ -85,6 +86,23 @@ def test_each_check_of_a_unit_reads_each_prediction_file_once(finished_grid, dat
     assert Counter(opened) == {str(f): 1 for f in files}
 
 
+def _recipe_with_locked(locked: Path, out: Path, data_dirs, shard: str, tmp_path: Path):
+    """``python recipes/grid.py --shard SHARD`` on the grid ``out`` whose file ``locked`` it cannot read (``chmod 000``,
+    run unprivileged: skipped where root cannot drop its capabilities)."""
+    import yaml
+
+    config = tmp_path / "grid.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    argv = [sys.executable, str(REPO / "recipes" / "grid.py"), "--config", str(config), "--output_dir", str(out),
+            *(f"--{name}={where}" for name, where in data_dirs.items()), "--shard", shard]  # fmt: skip
+    argv = unprivileged(argv)  # as root, chmod 000 does not stop reading: without root's capabilities, or skipped
+    locked.chmod(0o000)
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    finally:
+        locked.chmod(0o644)
+
+
 @pytest.mark.parametrize("locked", ["prediction", "metrics"])
 def test_a_prediction_or_metrics_file_the_check_cannot_read_is_one_error_line(
     finished_grid, data_dirs, tmp_path, locked
@@ -95,23 +113,12 @@ def test_a_prediction_or_metrics_file_the_check_cannot_read_is_one_error_line(
     stops with one ``error:`` line naming the file and the fix, exit 2, the tables' claim released."""
     import shutil
 
-    import yaml
-
     out = tmp_path / "grid"
     shutil.copytree(finished_grid, out)
-    config = tmp_path / "grid.yaml"
-    config.write_text(yaml.safe_dump(CONFIG))
-    argv = [sys.executable, str(REPO / "recipes" / "grid.py"), "--config", str(config), "--output_dir", str(out),
-            *(f"--{name}={where}" for name, where in data_dirs.items()), "--shard", "1/2"]  # fmt: skip
-    argv = unprivileged(argv)  # as root, chmod 000 does not stop reading: without root's capabilities, or skipped
     path = sorted((out / "predictions").rglob("*.npz"))[0] if locked == "prediction" else out / "metrics"
     if locked == "metrics":
         (path,) = path.rglob("seed0.json")
-    path.chmod(0o000)
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    finally:
-        path.chmod(0o644)
+    proc = _recipe_with_locked(path, out, data_dirs, "1/2", tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
     (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
@@ -150,3 +157,24 @@ def test_scoring_a_unit_reads_each_prediction_file_once_for_its_records(
     assert metrics["predictions_sha256"] == {f.name: sha256_of(f) for f in files}
     assert json.loads(grid.metrics_file(model, 0).read_text())["predictions_sha256"] == metrics["predictions_sha256"]
     assert stale_metrics(grid, model, 0) is None
+
+
+def test_a_prediction_file_its_own_shard_cannot_read_is_one_error_line(finished_grid, data_dirs, tmp_path):
+    """Rerunning a worker's own shard (``recipes/grid.py --shard 0/2``: the finished unit is scored again from its
+    saved predictions) with a prediction file it cannot read (``chmod 000``) stopped with a PermissionError traceback
+    from load_npz, exit 1.  It stops now with one ``error:`` line naming the file and the fix, in the words of the
+    check before the tables (saved.unreadable), exit 2, the unit's claim released."""
+    import shutil
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    path = sorted((out / "predictions").rglob("*.npz"))[0]
+    proc = _recipe_with_locked(path, out, data_dirs, "0/2", tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+    assert line == (
+        f"error: {path}: cannot be read (Permission denied), so the grid cannot score zho_eld seed 0 from its saved "
+        "predictions: make it readable (chmod u+rx, or run as its owner), then run the same command again"
+    )
+    assert not list(out.glob("claims/*.claim"))

@@ -30,7 +30,7 @@ from .heard import heard_counts, mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name
 from .report import GridResult, tables_key, write_reports
-from .saved import PREDICTIONS_SHA256, SCORED_IN, concat_predictions, load_npz, one_dtype, prediction_records
+from .saved import PREDICTIONS_SHA256, SCORED_IN, concat_predictions, one_dtype, prediction_records, read_predictions
 from .scoring import CellResult, chance_of_test, entry_of_test, summarize
 
 
@@ -185,7 +185,7 @@ class Grid:
         path = self.prediction_file(model, seed, shard)
         if not path.is_file():
             return None
-        pred = load_npz(path)
+        pred = read_predictions(path, model.name, seed)  # one it cannot read: one error line naming it and the fix
         recorded = pred.pop(SCORED_IN, None)
         now = None if recorded is None else self.scoring_dtype(model, seed, model_dir)
         if now is not None and str(recorded) != now:

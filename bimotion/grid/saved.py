@@ -1,6 +1,7 @@
 """A grid's saved test predictions (``predictions/<model>/seed<k>/<shard>.npz``): read back, joined over
 shards, and the dtype each was scored in (:data:`SCORED_IN`), which :class:`~bimotion.grid.runner.Grid`
-writes and checks; with their SHA-256, each file read once (:func:`prediction_records`)."""
+writes and checks; with their SHA-256, each file read once (:func:`prediction_records`); and the one ``error:`` line
+of a grid's file it cannot read (:func:`unreadable`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,30 @@ def load_npz(path: Path) -> dict:
     """Predictions saved by :func:`loaders.files.save_npz`."""
     with np.load(path) as data:
         return {k: data[k] for k in data.files}
+
+
+def read_predictions(path: Path, model: str, seed: int) -> dict:
+    """:func:`load_npz` of one of the saved prediction files of ``model``'s ``seed``, to score it; one it cannot read
+    (``chmod 000``) raises :func:`unreadable`'s error naming it and the fix."""
+    try:
+        return load_npz(path)
+    except PermissionError as err:
+        if err.filename is None:
+            raise
+        raise unreadable(err, f"the grid cannot score {model} seed {seed} from its saved predictions") from err
+
+
+def unreadable(err: PermissionError, stake: str):
+    """The :class:`~loaders.errors.DamagedFileError` (one ``error:`` line at the command line) of a grid's file it
+    cannot read (``err``, ``chmod 000``): the file, ``stake`` (what the grid cannot do without it) and the fix."""
+    from loaders.errors import DamagedFileError
+    from loaders.unlisted import MAKE_LISTABLE
+
+    return DamagedFileError(
+        f"{err.filename}: cannot be read ({err.strerror or err}), so {stake}: {MAKE_LISTABLE}, "
+        "then run the same command again",
+        str(err),
+    )
 
 
 def concat_predictions(parts: list[dict]) -> dict:

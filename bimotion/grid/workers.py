@@ -19,6 +19,7 @@ from .saved import (
     concat_predictions,
     one_dtype,
     prediction_records,
+    unreadable,
 )
 
 SHARE_DONE = "this worker's share is done"  # the grid's line where units are left to other workers (runner)
@@ -279,21 +280,11 @@ def stale_metrics(grid, model: PlannedModel, seed: int) -> str | None:
     except PermissionError as err:  # chmod 000: one line naming the file and the fix (the CLI's), no traceback
         if err.filename is None:
             raise
-        raise _unreadable(err, model, seed) from err
-
-
-def _unreadable(err: PermissionError, model: PlannedModel, seed: int):
-    """The :class:`~loaders.errors.DamagedFileError` (one ``error:`` line at the command line) of a unit's file
-    that :func:`stale_metrics` could not read (``err``): its prediction files, its metrics file, its marker."""
-    from loaders.errors import DamagedFileError
-    from loaders.unlisted import MAKE_LISTABLE
-
-    return DamagedFileError(
-        f"{err.filename}: cannot be read ({err.strerror or err}), so the grid cannot check that the metrics file of "
-        f"{model.name} seed {seed} describes its saved predictions before writing the tables: {MAKE_LISTABLE}, "
-        "then run the same command again",
-        str(err),
-    )
+        raise unreadable(  # its prediction files, its metrics file, its marker
+            err,
+            f"the grid cannot check that the metrics file of {model.name} seed {seed} describes its saved predictions "
+            "before writing the tables",
+        ) from err
 
 
 def _stale_metrics(grid, model: PlannedModel, seed: int, files: list) -> str | None:
