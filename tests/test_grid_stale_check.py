@@ -178,3 +178,56 @@ def test_a_prediction_file_its_own_shard_cannot_read_is_one_error_line(finished_
         "predictions: make it readable (chmod u+rx, or run as its owner), then run the same command again"
     )
     assert not list(out.glob("claims/*.claim"))
+
+
+def test_a_metrics_file_the_tables_cannot_read_is_one_error_not_a_missing_record(finished_grid, data_dirs, tmp_path):
+    """The tables' count of test clips a model was trained on (heard.heard_counts, their ‡) read a metrics file it
+    cannot read (``chmod 000``) with no care: a PermissionError traceback; what produced the scores
+    (workers.metrics_provenance) took it for a file without that record: None, silently.  Both raise now the one
+    ``error:`` line naming the file and the fix (saved.unreadable, DamagedFileError), as the check before the tables
+    does; a metrics file not there is still none (no model to check; no record)."""
+    import json
+    import shutil
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    (path,) = (out / "metrics").rglob("seed0.json")
+    script = tmp_path / "read.py"
+    script.write_text(
+        f"""from bimotion.grid import Grid
+from bimotion.grid.heard import heard_counts
+from bimotion.grid.workers import metrics_provenance
+
+grid = Grid({CONFIG!r}, {json.dumps({k: str(v) for k, v in data_dirs.items()})}, {str(out)!r}, log=None)
+(model,) = grid.plan.models
+for call in (lambda: heard_counts(grid, model), lambda: metrics_provenance(grid)):
+    try:
+        print(call())
+    except Exception as err:
+        print(type(err).__name__ + ": " + str(err))
+"""
+    )
+    argv = unprivileged([sys.executable, str(script)])  # as root, chmod 000 does not stop reading
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    path.chmod(0o000)
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    finally:
+        path.chmod(0o644)
+    assert proc.returncode == 0, proc.stderr
+    fix = "make it readable (chmod u+rx, or run as its owner), then run the same command again"
+    assert proc.stdout.splitlines() == [
+        f"DamagedFileError: {path}: cannot be read (Permission denied), so the grid cannot tell how many test clips "
+        f"zho_eld seed 0 was trained on (the tables' ‡): {fix}",
+        f"DamagedFileError: {path}: cannot be read (Permission denied), so the tables cannot say what produced the "
+        f"scores of zho_eld seed 0: {fix}",
+    ]
+
+    path.unlink()  # not there: no model to check, no record
+    grid = Grid(CONFIG, data_dirs, out, log=None)
+    (model,) = grid.plan.models
+    from bimotion.grid.heard import heard_counts
+    from bimotion.grid.workers import metrics_provenance
+
+    assert heard_counts(grid, model) == {}
+    assert metrics_provenance(grid) == {("zho_eld", 0): None}

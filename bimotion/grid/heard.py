@@ -6,12 +6,12 @@ warning, the metrics file's ``training_clips``, and the tables' ``‡`` (:mod:`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from .plan import PlannedModel
+from .saved import read_metrics
 
 
 def mark_training_clips(grid, model: PlannedModel, seed: int, model_dir: Path, pred: dict, scores: dict):
@@ -40,11 +40,13 @@ def heard_counts(grid, model: PlannedModel) -> dict[str, int]:
     """Test set -> the most of its clips that one seed's model of ``model`` was trained on, as their
     metrics files record (:func:`mark_training_clips`; a file of an older version records none, and without
     one, predictions only as :meth:`~bimotion.grid.runner.Grid.trained_labels` reads them, there is no
-    model to check)."""
+    model to check).  One it cannot read (``chmod 000``) is one ``error:`` line naming it and the fix
+    (:func:`.saved.read_metrics`)."""
     counts: dict[str, int] = {}
     for seed in grid.config.seeds:
-        path = grid.metrics_file(model, seed)
-        tests = json.loads(path.read_text())["tests"] if path.is_file() else {}
+        stake = f"the grid cannot tell how many test clips {model.name} seed {seed} was trained on (the tables' ‡)"
+        metrics = read_metrics(grid.metrics_file(model, seed), stake)
+        tests = metrics["tests"] if metrics is not None else {}
         for test, entry in tests.items():
             counts[test] = max(counts.get(test, 0), int(entry.get("training_clips", 0)))
     return counts

@@ -1,7 +1,7 @@
 """A grid's saved test predictions (``predictions/<model>/seed<k>/<shard>.npz``): read back, joined over
 shards, and the dtype each was scored in (:data:`SCORED_IN`), which :class:`~bimotion.grid.runner.Grid`
-writes and checks; with their SHA-256, each file read once (:func:`prediction_records`); and the one ``error:`` line
-of a grid's file it cannot read (:func:`unreadable`)."""
+writes and checks; with their SHA-256, each file read once (:func:`prediction_records`); a unit's metrics file
+(:func:`read_metrics`); and the one ``error:`` line of a grid's file it cannot read (:func:`unreadable`)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,20 @@ def read_predictions(path: Path, model: str, seed: int) -> dict:
         if err.filename is None:
             raise
         raise unreadable(err, f"the grid cannot score {model} seed {seed} from its saved predictions") from err
+
+
+def read_metrics(path: Path, stake: str) -> dict | None:
+    """A unit's metrics file (``metrics/<model>/seed<k>.json``, JSON); None where it is not there.  One it cannot
+    read (``chmod 000``) raises :func:`unreadable`'s error, ``stake`` saying what the grid cannot do without it."""
+    import json
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except PermissionError as err:
+        raise unreadable(err, stake) from err
+    return json.loads(text)
 
 
 def unreadable(err: PermissionError, stake: str):

@@ -19,6 +19,7 @@ from .saved import (
     concat_predictions,
     one_dtype,
     prediction_records,
+    read_metrics,
     unreadable,
 )
 
@@ -169,15 +170,16 @@ def unfinished(grid) -> list[str]:
 def metrics_provenance(grid) -> dict[tuple[str, int], dict | None]:
     """(model, seed) -> its metrics file's ``provenance``, whichever worker wrote it (None: a file of an
     older version without one, or not there): what the tables say produced them
-    (:meth:`~bimotion.grid.report.GridResult.produced_by`)."""
-    import json
-
+    (:meth:`~bimotion.grid.report.GridResult.produced_by`).  One it cannot read (``chmod 000``) is one ``error:``
+    line naming it and the fix (:func:`.saved.read_metrics`), not taken for one without a record."""
     out = {}
     for model, seed in units(grid):
+        stake = f"the tables cannot say what produced the scores of {model.name} seed {seed}"
         try:
-            out[(model.name, seed)] = json.loads(grid.metrics_file(model, seed).read_text()).get("provenance")
+            metrics = read_metrics(grid.metrics_file(model, seed), stake)
         except (OSError, ValueError):
-            out[(model.name, seed)] = None
+            metrics = None
+        out[(model.name, seed)] = metrics.get("provenance") if metrics is not None else None
     return out
 
 
