@@ -245,6 +245,48 @@ def test_a_panels_own_model_is_a_model_of_the_grid_or_a_folder(tmp_path):
     check_config(load_config(str(path)))
 
 
+def test_a_figures_test_or_a_panels_train_that_does_not_resolve_is_refused_before_anything_trains(tmp_path, capsys):
+    """A figure's test: (zho_eldd) or a panel's train: (zho_eld[tes]) was parsed only when the figure was
+    drawn, once the grid had trained every model: a KeyError traceback. `bimotion demo --config` and
+    recipes/grid.py now refuse it at once: exit 2, one line naming the file, the figure (and panel), the
+    spec, the valid configs or corpora and the fix; nothing written."""
+    import time
+
+    import yaml
+
+    from bimotion.cli import main as bimotion_main
+
+    config = yaml.safe_load(_figure_of_a_model_not_trained(tmp_path).read_text(encoding="utf-8"))
+    config["tables"] = ["table4", "table5"]  # trains both figure models: only the specs are wrong
+    config["projections"][0]["test"] = "zho_eldd"
+    path = tmp_path / "test.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    said = (
+        f"grid config {path}: projections: 'figure3': test: 'zho_eldd': config 'zho_eldd' is unknown (did you mean "
+        "'zho_eld'?); choose one of: adu, bimotion:all, crema_d, csed, eld, elderreact, eng, eng_adu, eng_eld, esd, "
+        "iemocap, tess, yue_adu, yue_eld, yuemotion:all, zho, zho_adu, zho_eld; correct it, or delete the figure"
+    )
+    capsys.readouterr()
+    start = time.perf_counter()
+    assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
+    assert time.perf_counter() - start < 30  # seconds, not the minutes of generating the data and training
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.splitlines() == [f"error: --config {path}: {said}"], printed
+    assert not (tmp_path / "demo").exists()
+
+    config["projections"][0]["test"] = "zho_eld"
+    config["projections"][0]["panels"][1]["train"] = "zho_eld[tes]"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    said = (
+        f"grid config {path}: projections: 'figure3': panel 2 ('yue'): train: 'zho_eld[tes]': zho_eld has no "
+        "corpus tes; its corpora: csed; correct it, or delete the panel"
+    )
+    with pytest.raises(SystemExit) as exit_:
+        load_recipe("grid").main(["--config", str(path), "--output_dir", str(tmp_path / "grid")])
+    assert exit_.value.code == 2 and capsys.readouterr().err.splitlines()[-1].endswith(f": error: {said}")
+    assert not (tmp_path / "grid").exists()
+
+
 def test_recipe_from_flags(setup, tmp_path, monkeypatch, capsys):
     """The figures' folder holds the figures and their points alone: a 19 MB copy of the prepared
     data (``datasets-cache/``) was left in it, to be published with the figures.  Its stdout is the

@@ -27,9 +27,12 @@ def check_inputs(
         check_selection_metric,
         one_line,
     )
+    from ..training.data_checks import register_prepared
     from ..training.run import training_arguments
     from ..training.spec import TrainSpec
 
+    datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
+    register_prepared(datasets)  # a local folder's own groups (ind_eld) and `all` resolve in the config's checks
     check_config(config)
     if config.tiny_model is None and config.backend == "finetune":
         training = dict(config.training)
@@ -40,7 +43,6 @@ def check_inputs(
             revision=training.get("model_revision"),
         )
     plan = make_plan(config)
-    datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
     check_datasets(datasets, required=False, local_only=config.backend == "probe")  # a probe's features: per folder
     needs = {s.benchmark: m.name for m in plan.models for s in m.shards}
     needs.update({s.benchmark: f"test set {s.group}" for s in plan.test_shards if s.benchmark not in needs})
@@ -83,7 +85,32 @@ def check_config(config: GridConfig) -> None:
                 ProjectionSpec.from_dict(spec, config.source)
             except (TypeError, ValueError) as err:
                 raise ArgumentError(one_line(err)) from err
-        _check_projection_models(config, make_plan(config))  # every figure's keys first
+        _check_projection_data(config)  # every figure's keys first
+        _check_projection_models(config, make_plan(config))
+
+
+def _check_projection_data(config: GridConfig) -> None:
+    """Every figure's ``test:`` and every panel's ``train:`` of the config's ``projections:`` is a mixture
+    spec that resolves (:func:`bimotion.mixture.parse_mixture`), as :func:`bimotion.projection.project`
+    parses them once the grid has trained every model: else one ArgumentError naming the config, the
+    figure (and panel), the spec, why (the valid configs or corpora) and the fix, before anything trains
+    (``zho_eldd`` ended the run with a KeyError traceback); :func:`check_config`'s, after every figure's keys."""
+    from ..mixture import parse_mixture
+    from ..projection import ProjectionSpec
+    from ..training.parsing import ArgumentError, one_line
+
+    for raw in config.projections:
+        spec = ProjectionSpec.from_dict(raw, config.source)
+        uses = [("", "test", spec.test, "figure")]
+        uses += [(f": panel {k + 1} ({p.title!r})", "train", p.train, "panel") for k, p in enumerate(spec.panels)]
+        for where, key, value, whole in uses:
+            try:
+                parse_mixture(value)
+            except (KeyError, ValueError) as err:
+                raise ArgumentError(
+                    f"{config.source}: projections: {spec.name!r}{where}: {key}: {value!r}: {one_line(err)}; "
+                    f"correct it, or delete the {whole}"
+                ) from err
 
 
 def _check_projection_models(config: GridConfig, plan) -> None:
