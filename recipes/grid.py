@@ -82,7 +82,8 @@ def grid_config(args: GridArguments):
         config.__post_init__()
     except ValueError as err:
         raise ArgumentError(f"--config {args.config} with the flags: {one_line(err)}") from err
-    check_inputs(config, {"bimotion": args.bimotion, "yuemotion": args.yuemotion})
+    flags = {"tables": "--tables", "projections": "--no_projections"} if args.tables is not None else {}
+    check_inputs(config, {"bimotion": args.bimotion, "yuemotion": args.yuemotion}, flags=flags)
     return config
 
 

@@ -245,6 +245,28 @@ def test_a_panels_own_model_is_a_model_of_the_grid_or_a_folder(tmp_path):
     check_config(load_config(str(path)))
 
 
+def test_a_figure_whose_model_the_tables_flag_dropped_names_the_flag_in_its_fix(tmp_path, capsys):
+    """recipes/grid.py --tables table5 on a config of Tables 4 and 5 drawing Figure 3 (bimotion:all, which
+    Table 4 trains): the fix said "add table4 to tables:", a key the file already held. It now names the
+    flag that dropped it, and --no_projections, which draws no figure."""
+    import yaml
+
+    config = yaml.safe_load(_figure_of_a_model_not_trained(tmp_path).read_text(encoding="utf-8"))
+    config["tables"] = ["table4", "table5"]
+    path = tmp_path / "both.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        load_recipe("grid").main(["--config", str(path), "--tables", "table5", "--output_dir", str(tmp_path / "grid")])
+    said = capsys.readouterr().err.splitlines()[-1]
+    assert exit_.value.code == 2 and said.endswith(
+        ": name one of them, add table4 to --tables (which trains it), or list 'bimotion:all' under mixtures: so "
+        "that the grid trains it too, or delete the figure (or pass --no_projections, which draws none)"
+    ), said
+    assert f"error: grid config {path}: projections: 'figure3': model 'bimotion:all' is neither" in said
+    assert not (tmp_path / "grid").exists()
+
+
 def test_a_figures_test_or_a_panels_train_that_does_not_resolve_is_refused_before_anything_trains(tmp_path, capsys):
     """A figure's test: (zho_eldd) or a panel's train: (zho_eld[tes]) was parsed only when the figure was
     drawn, once the grid had trained every model: a KeyError traceback. `bimotion demo --config` and

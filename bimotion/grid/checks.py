@@ -14,11 +14,16 @@ from .plan import make_plan
 
 
 def check_inputs(
-    config: GridConfig, data_dirs: Mapping[str, str | os.PathLike | None], output_dir: str | os.PathLike = "."
+    config: GridConfig,
+    data_dirs: Mapping[str, str | os.PathLike | None],
+    output_dir: str | os.PathLike = ".",
+    *,
+    flags: Mapping[str, str] | None = None,
 ) -> None:
     """What a grid needs, checked before its first model trains (raises ValueError naming the
     argument): the prepared datasets its models and test sets read, its seeds, base model, and the
-    training arguments every model gets, its models going below ``output_dir``."""
+    training arguments every model gets, its models going below ``output_dir``; ``flags``: as
+    :func:`check_config` takes them."""
     from ..training.args import (
         ArgumentError,
         check_datasets,
@@ -33,7 +38,7 @@ def check_inputs(
 
     datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
     register_prepared(datasets)  # a local folder's own groups (ind_eld) and `all` resolve in the config's checks
-    check_config(config)
+    check_config(config, flags=flags)
     if config.tiny_model is None and config.backend == "finetune":
         training = dict(config.training)
         check_model(
@@ -62,9 +67,11 @@ def check_inputs(
     check_rows(plan, datasets)  # the arguments first, then what the data holds
 
 
-def check_config(config: GridConfig) -> None:
-    """What the config alone must hold (its seeds, its bootstrap, a probe's ``training:``);
-    raises ArgumentError naming the argument."""
+def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None) -> None:
+    """What the config alone must hold (its seeds, its bootstrap, a probe's ``training:``, its figures);
+    raises ArgumentError naming the argument.  ``flags``: the config keys the command's flags set, with the
+    flag its fix names (recipes/grid.py's ``{"tables": "--tables", "projections": "--no_projections"}``,
+    given ``--tables``): a figure whose model ``--tables`` dropped says to add the table to ``--tables``."""
     from ..training.parsing import ArgumentError, check_seeds, one_line  # light: a usage error in well under a second
 
     check_seeds(config.seeds, "--seeds")
@@ -86,7 +93,7 @@ def check_config(config: GridConfig) -> None:
             except (TypeError, ValueError) as err:
                 raise ArgumentError(one_line(err)) from err
         _check_projection_data(config)  # every figure's keys first
-        _check_projection_models(config, make_plan(config))
+        _check_projection_models(config, make_plan(config), flags or {})
 
 
 def _check_projection_data(config: GridConfig) -> None:
@@ -113,7 +120,7 @@ def _check_projection_data(config: GridConfig) -> None:
                 ) from err
 
 
-def _check_projection_models(config: GridConfig, plan) -> None:
+def _check_projection_models(config: GridConfig, plan, flags: Mapping[str, str]) -> None:
     """Every model the config's ``projections:`` draw from (a figure's ``model``, a panel's own) is a model
     of ``plan`` (``make_plan(config)``) or a model folder, as :func:`bimotion.projection.project_from_grid`
     reads them once the grid has trained every model: else one ArgumentError naming the config, the
@@ -135,12 +142,14 @@ def _check_projection_models(config: GridConfig, plan) -> None:
             except (KeyError, ValueError):  # not trained by this grid, or no mixture at all
                 pass
             tables = [t for t in TABLES if t not in config.tables and any(c.train == name for c in TABLES[t].cells())]
-            add = f"add {' or '.join(tables)} to tables: (which trains it), or " if tables else ""
+            to = flags.get("tables", "tables:")  # --tables: the flag dropped it, not the file
+            add = f"add {' or '.join(tables)} to {to} (which trains it), or " if tables else ""
+            skip = f" (or pass {flags['projections']}, which draws none)" if "projections" in flags else ""
             raise ArgumentError(
                 f"{config.source}: projections: {spec.name!r}{where}: model {name!r} is neither a model this grid "
                 f"trains nor a model folder; its models: {', '.join(m.name for m in plan.models) or 'none'}: "
                 f"name one of them, {add}list {name!r} under mixtures: so that the grid trains it too, or "
-                "delete the figure"
+                f"delete the figure{skip}"
             )
 
 
