@@ -267,6 +267,42 @@ def test_a_figure_whose_model_the_tables_flag_dropped_names_the_flag_in_its_fix(
     assert not (tmp_path / "grid").exists()
 
 
+def test_a_mixture_or_extra_test_that_does_not_resolve_is_refused_with_one_line(tmp_path, capsys):
+    """mixtures: [zho_eldd] was parsed only when the grid made its plan: recipes/grid.py ended with a
+    KeyError traceback (exit 1), the demo only after generating and preparing the data. Both now refuse it
+    at once: exit 2, one line naming the file, the key, the spec, the valid configs and the fix."""
+    import time
+
+    import yaml
+
+    from bimotion.cli import main as bimotion_main
+
+    path = tmp_path / "mixtures.yaml"
+    path.write_text(
+        yaml.safe_dump({"tables": ["table5"], "tiny_model": {}, "mixtures": ["zho_eldd"]}), encoding="utf-8"
+    )
+    said = (
+        f"grid config {path}: mixtures: 'zho_eldd': config 'zho_eldd' is unknown (did you mean 'zho_eld'?); choose "
+        "one of: adu, bimotion:all, crema_d, csed, eld, elderreact, eng, eng_adu, eng_eld, esd, iemocap, tess, "
+        "yue_adu, yue_eld, yuemotion:all, zho, zho_adu, zho_eld; correct it, or delete it"
+    )
+    capsys.readouterr()
+    start = time.perf_counter()
+    assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
+    assert time.perf_counter() - start < 30  # seconds, not the minutes of generating the data
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.splitlines() == [f"error: --config {path}: {said}"], printed
+    assert not (tmp_path / "demo").exists()
+    path.write_text(yaml.safe_dump({"tables": ["table5"], "tiny_model": {}, "extra_tests": ["zho_eld[tes]"]}))
+    with pytest.raises(SystemExit) as exit_:
+        load_recipe("grid").main(["--config", str(path), "--output_dir", str(tmp_path / "grid")])
+    assert exit_.value.code == 2 and capsys.readouterr().err.splitlines()[-1].endswith(
+        f": error: grid config {path}: extra_tests: 'zho_eld[tes]': zho_eld has no corpus tes; its corpora: csed; "
+        "correct it, or delete it"
+    )
+    assert not (tmp_path / "grid").exists()
+
+
 def test_a_figures_test_or_a_panels_train_that_does_not_resolve_is_refused_before_anything_trains(tmp_path, capsys):
     """A figure's test: (zho_eldd) or a panel's train: (zho_eld[tes]) was parsed only when the figure was
     drawn, once the grid had trained every model: a KeyError traceback. `bimotion demo --config` and

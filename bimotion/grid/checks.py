@@ -75,6 +75,7 @@ def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None) 
     from ..training.parsing import ArgumentError, check_seeds, one_line  # light: a usage error in well under a second
 
     check_seeds(config.seeds, "--seeds")
+    _check_specs(config)
     if config.bootstrap_samples < 1:
         raise ArgumentError(f"--bootstrap_samples must be > 0, not {config.bootstrap_samples}")
     if config.backend == "probe":  # a head on frozen features: its own arguments (the grid's trainer reads them
@@ -102,22 +103,36 @@ def _check_projection_data(config: GridConfig) -> None:
     parses them once the grid has trained every model: else one ArgumentError naming the config, the
     figure (and panel), the spec, why (the valid configs or corpora) and the fix, before anything trains
     (``zho_eldd`` ended the run with a KeyError traceback); :func:`check_config`'s, after every figure's keys."""
-    from ..mixture import parse_mixture
     from ..projection import ProjectionSpec
-    from ..training.parsing import ArgumentError, one_line
 
     for raw in config.projections:
         spec = ProjectionSpec.from_dict(raw, config.source)
-        uses = [("", "test", spec.test, "figure")]
-        uses += [(f": panel {k + 1} ({p.title!r})", "train", p.train, "panel") for k, p in enumerate(spec.panels)]
-        for where, key, value, whole in uses:
-            try:
-                parse_mixture(value)
-            except (KeyError, ValueError) as err:
-                raise ArgumentError(
-                    f"{config.source}: projections: {spec.name!r}{where}: {key}: {value!r}: {one_line(err)}; "
-                    f"correct it, or delete the {whole}"
-                ) from err
+        figure = f"{config.source}: projections: {spec.name!r}"
+        _check_spec(spec.test, f"{figure}: test", "the figure")
+        for k, panel in enumerate(spec.panels):
+            _check_spec(panel.train, f"{figure}: panel {k + 1} ({panel.title!r}): train", "the panel")
+
+
+def _check_specs(config: GridConfig) -> None:
+    """Every spec of the config's ``mixtures:``, ``extra_tests:`` and ``groups:`` resolves
+    (:func:`bimotion.mixture.parse_mixture`): else one ArgumentError naming the config, the key, the spec,
+    the valid configs or corpora and the fix (make_plan's KeyError traceback, the demo's after it had
+    generated and prepared the data)."""
+    for key in ("mixtures", "extra_tests", "groups"):
+        for spec in getattr(config, key):
+            _check_spec(spec, f"{config.source}: {key}", "it")
+
+
+def _check_spec(spec, where: str, whole: str) -> None:
+    """``spec`` (a config's mixture spec, read at ``where``) resolves: else ArgumentError saying why and
+    to correct it or delete ``whole``."""
+    from ..mixture import parse_mixture
+    from ..training.parsing import ArgumentError, one_line
+
+    try:
+        parse_mixture(spec)
+    except (KeyError, ValueError, TypeError) as err:  # TypeError: not a string (mixtures: [1])
+        raise ArgumentError(f"{where}: {spec!r}: {one_line(err)}; correct it, or delete {whole}") from err
 
 
 def _check_projection_models(config: GridConfig, plan, flags: Mapping[str, str]) -> None:
