@@ -80,7 +80,31 @@ class ProjectionSpec:
             if not isinstance(panel, Panel):
                 name = panel.get("title", "(no title)") if isinstance(panel, Mapping) else panel
                 _check_fields(Panel, panel, f"{where}: panel {k + 1} ({name!r})")
+        _check_numbers(data, where)
         return cls(**data)
+
+
+_NUMBERS = {  # a figure's numbers: (the least, None allowed), read only as it is drawn, once the grid has trained
+    "max_train_per_shard": (1, True),
+    "max_test": (1, True),
+    "n_neighbors": (2, False),
+    "seed": (0, False),
+    "batch_size": (1, False),
+}
+
+
+def _check_numbers(data: Mapping, where: str) -> None:
+    """A figure's counts are whole numbers and ``min_dist`` a number, each in range: a ValueError naming
+    ``where``, the key and the value (``n_neighbors: '15'`` was a TypeError of UMAP's once every model had trained)."""
+    for key, (least, none) in _NUMBERS.items():
+        value = data.get(key, least)
+        if (value is None and none) or (isinstance(value, int) and not isinstance(value, bool) and value >= least):
+            continue
+        allowed = f"a whole number ≥ {least}" + (" or null (all)" if none else "")
+        raise ValueError(f"{where}: {key} must be {allowed}, not {value!r}: correct it, or delete the line")
+    value = data.get("min_dist", 0.1)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value:
+        raise ValueError(f"{where}: min_dist must be a number ≥ 0, not {value!r}: correct it, or delete the line")
 
 
 def _keys_of(kind) -> str:

@@ -303,6 +303,36 @@ def test_a_mixture_or_extra_test_that_does_not_resolve_is_refused_with_one_line(
     assert not (tmp_path / "grid").exists()
 
 
+def test_a_figures_number_out_of_range_is_refused_before_anything_trains(tmp_path, capsys):
+    """A figure's n_neighbors: '15' (a string) was read only by UMAP, once every model had trained: a
+    TypeError traceback. `bimotion demo --config` now refuses it at once (exit 2, one line naming the file,
+    the figure, the key and the value); min_dist: -1 alike, and max_test: null (every clip) passes."""
+    import yaml
+
+    from bimotion.cli import main as bimotion_main
+    from bimotion.grid.checks import check_config
+    from bimotion.grid.config import load_config
+
+    config = yaml.safe_load(_figure_of_a_model_not_trained(tmp_path).read_text(encoding="utf-8"))
+    config["tables"] = ["table4", "table5"]
+    config["projections"][0]["n_neighbors"] = "15"
+    path = tmp_path / "numbers.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    capsys.readouterr()
+    assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
+    printed = capsys.readouterr()
+    said = f"grid config {path}: projections: 'figure3': n_neighbors must be a whole number ≥ 2, not '15'"
+    assert printed.err.splitlines() == [f"error: --config {path}: {said}: correct it, or delete the line"], printed
+    assert not (tmp_path / "demo").exists()
+    config["projections"][0].update(n_neighbors=15, min_dist=-1, max_test=None)
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    with pytest.raises(ValueError, match="'figure3': min_dist must be a number ≥ 0, not -1: correct it"):
+        check_config(load_config(str(path)))
+    config["projections"][0]["min_dist"] = 0
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    check_config(load_config(str(path)))
+
+
 def test_a_figures_test_or_a_panels_train_that_does_not_resolve_is_refused_before_anything_trains(tmp_path, capsys):
     """A figure's test: (zho_eldd) or a panel's train: (zho_eld[tes]) was parsed only when the figure was
     drawn, once the grid had trained every model: a KeyError traceback. `bimotion demo --config` and
