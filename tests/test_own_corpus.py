@@ -429,7 +429,9 @@ def test_scan_says_what_split_prepare_could_not_draw_for_a_user_corpus(tmp_path,
     assert bimotion_main(scan) == 0
     notes = capsys.readouterr().err.splitlines()  # the generated corpus's synthetic note, this one, no levels
     assert notes[0].startswith("note: synthetic demo data: not comparable with the paper: carehome is generated")
-    assert notes.pop().startswith("note: levels not measured: a scan reads each file's header")
+    levels = notes.pop()
+    assert levels.startswith("note: levels not measured: a scan reads each file's header"), levels
+    assert "(of a corpus of your own it decodes only the clips that could be copies of one another" in levels
     assert notes[1:] == [
         "note: `bimotion prepare` would leave carehome's group ind_eld without validation or test rows (1 speaker: "
         "too few to fill every split by whole speakers); training on it would need other groups for those splits"

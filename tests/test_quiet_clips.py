@@ -182,6 +182,7 @@ def test_scan_says_it_does_not_measure_levels_and_with_levels_notes_a_noise_floo
     err = capsys.readouterr().err
     assert "note: levels not measured: a scan reads each file's header and measures no clip's level" in err, err
     assert "not its audio" not in err, err  # it decodes a corpus of one's own's possible copies
+    assert "corpus of your own" not in err, err  # none was scanned: the note said how it treats one (CSED's scan)
     assert "dBFS" not in err and "--levels" in err
     assert _scan(raw, tmp_path / "levels.jsonl", "--levels", "--num-proc", "2") == 0
     err = capsys.readouterr().err

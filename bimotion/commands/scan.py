@@ -126,7 +126,9 @@ def _levels(records: list, report, args) -> tuple[list, list[str]]:
         for r in records:
             if r.id in known_defects(r.corpus):
                 known.setdefault(r.corpus, {})[r.id] = None
-        return records, ([LEVELS_NOT_MEASURED] if records else []) + known_defect_lines(known, stored=False)
+        own = any(r.corpus not in READERS for r in records)
+        note = [levels_not_measured(own=own)] if records else []
+        return records, note + known_defect_lines(known, stored=False)
     from bimotion.prepare.encode import measure_levels
     from bimotion.prepare.info import clip_levels, clipped_info
 
@@ -152,12 +154,20 @@ def _ids(records: list) -> dict[str, list[str]]:
     return by_corpus
 
 
-LEVELS_NOT_MEASURED = (
-    "levels not measured: a scan reads each file's header and measures no clip's level (where a corpus of your own "
-    "is scanned, it decodes only the clips that could be copies of one another, of one rate and duration, to "
-    "compare them), so it cannot see a clip that is silent or far quieter than speech (a noise floor); `bimotion scan --levels` decodes "
-    "every clip and names them, as `prepare` does"
-)
+def levels_not_measured(*, own: bool) -> str:
+    """The note of a scan without ``--levels``; ``own``: a corpus of one's own was scanned (whose possible
+    copies the scan decodes; of the supported corpora alone it decodes nothing, and says nothing of it)."""
+    copies = (
+        " (of a corpus of your own it decodes only the clips that could be copies of one another, of one rate "
+        "and duration, to compare them)"
+        if own
+        else ""
+    )
+    return (
+        f"levels not measured: a scan reads each file's header and measures no clip's level{copies}, so it "
+        "cannot see a clip that is silent or far quieter than speech (a noise floor); `bimotion scan --levels` "
+        "decodes every clip and names them, as `prepare` does"
+    )
 
 
 def low_rate_notes(records: list) -> list[str]:
