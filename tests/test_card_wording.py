@@ -569,6 +569,17 @@ def test_the_demos_compact_tables_say_which_reading_their_numbers_are(tmp_path, 
     assert METRIC_WORDS[other] not in _compact_tables(result)
 
 
+def test_the_demos_compact_tables_say_what_their_rows_notation_means(tmp_path):
+    """The demo's Tables 3 and 4 named rows "Cross-all X(¬l,¬a)", "Cross-age X(l,A)"... and nothing in
+    its output said what l, a, ¬ and L, A stand for (the paper's notation): a newcomer could not read them."""
+    from bimotion.commands.demo import _compact_tables
+    from bimotion.grid.plan import NOTATION_WORDS
+
+    result = fake_grid(tmp_path, {"cache_dir": "c"})
+    text = _compact_tables(result)
+    assert "X(" in text and NOTATION_WORDS in text.splitlines(), text
+
+
 def test_a_model_trained_only_on_a_users_corpus_claims_nothing_of_the_corpora_it_never_saw(monkeypatch):
     """A model trained on a user's Javanese corpus alone had Limitations about CSED's 200 clips, Mandarin
     and Cantonese data and actors in studios (CREMA-D, TESS, ESD, YueMotion), and ages from CREMA-D's

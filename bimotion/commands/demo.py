@@ -345,6 +345,7 @@ def _compact_tables(result) -> str:
     Markdown tables' note, :data:`~bimotion.training.f1.METRIC_WORDS`); † marks a score at or below its test
     set's chance level, * a model that never trained on some of the test set's labels; the note says what
     chance is in the grid's reading (at the 0.5 threshold, or read by arg-max)."""
+    from bimotion.grid.plan import NOTATION_WORDS
     from bimotion.training.f1 import METRIC_WORDS
     from bimotion.training.metrics import CHANCE_OF, DAGGER, UNTRAINED, UNTRAINED_MARK
     from bimotion.training.report import at_or_below
@@ -376,7 +377,9 @@ def _compact_tables(result) -> str:
         rows.append(["chance level"] + [num(v) for v in chances])
         blocks.append(f"{marked_title(table.title, result.synthetic(table))}\n{aligned(rows)}")
     metric = result.config.metric
-    notes = [METRIC_WORDS[metric], f"{DAGGER} at or below the test set's chance level ({CHANCE_OF[metric]})"]
+    notation = any("X(" in row.notation for table in result.plan.tables for row in table.rows)
+    notes = [NOTATION_WORDS] if notation else []  # the rows' X(¬l,a)... said nowhere else in the output
+    notes += [METRIC_WORDS[metric], f"{DAGGER} at or below the test set's chance level ({CHANCE_OF[metric]})"]
     if any(c.untrained for table in result.plan.tables for c in result.table_cells(table.name)):
         notes.append(f"{UNTRAINED_MARK} {UNTRAINED}, which can put it far below chance")
     return "\n\n".join(blocks) + "\n" + "\n".join(notes)

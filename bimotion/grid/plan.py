@@ -178,6 +178,12 @@ def target_mixtures(target: str, groups: list[str], augment_only: list[str] = ()
     return list(seen.values())
 
 
+NOTATION_WORDS = (
+    "X(l,a): the paper's notation of a row's training data, by the test group's language l and age group a "
+    "(¬l, ¬a: another language, another age group; L, A: every language, every age group)"
+)
+
+
 def _relation(target: Group, other: str) -> str:
     """The paper's notation of a single-group model scored on ``target`` (Table 3)."""
     group = Group.parse(other)
