@@ -315,6 +315,41 @@ def test_the_tables_predict_a_unit_again_only_under_its_claim(data_dirs, tmp_pat
                                f"is to be predicted again; claimed by {holder} (heartbeat "), said  # fmt: skip
 
 
+def test_a_file_the_tables_must_predict_again_is_scored_again_with_its_metrics_file(data_dirs, tmp_path, monkeypatch):
+    """Another worker predicted a unit again in bfloat16 (a GPU's) and wrote its metrics after the tables' worker
+    checked it (rescore_stale), then let the unit go: the tables' worker predicted the file again for the tables
+    (float32, on a CPU) but left the metrics file and confusion figure describing the other worker's predictions.
+    It now scores the unit again under its claim (rescore_stale), so the metrics file is of the tables' predictions."""
+    from bimotion.grid import workers
+
+    out = tmp_path / "grid"
+    run_grid(CONFIG, data_dirs, out, log=None)
+    shutil.rmtree(out / "tables")
+    metrics, _ = _metrics_and_figure(out)
+    checked, grids = workers.rescore_stale, []
+
+    def then_another_worker_rescores_the_unit(grid):  # as the tables' worker leaves rescore_stale: B, done, leaves
+        left = checked(grid)
+        if not grids:
+            grids.append(grid)
+            files = sorted((out / "predictions").rglob("*.npz"))
+            for f in files:  # B predicted the unit again on a GPU, then wrote its metrics of those files
+                save_npz(f, {**load_npz(f), SCORED_IN: np.array("bfloat16")})
+            record = json.loads(metrics.read_text())
+            record.update({SCORED_IN: "bfloat16", PREDICTIONS_SHA256: {f.name: sha256_of(f) for f in files}})
+            metrics.write_text(json.dumps(record))
+        return left
+
+    monkeypatch.setattr(workers, "rescore_stale", then_another_worker_rescores_the_unit)
+    said = []
+    result = run_grid(CONFIG, data_dirs, out, log=said.append)
+    assert result is not None and (out / "tables").is_dir(), said
+    (model,) = grids[0].plan.models
+    assert workers.stale_metrics(grids[0], model, 0) is None, said  # the metrics file is of the tables' predictions
+    assert json.loads(metrics.read_text())[SCORED_IN] == "float32"
+    assert len([s for s in said if "scoring it again" in s]) == 1, said
+
+
 def test_a_prediction_file_removed_after_its_unit_finished_is_said_and_scored_again(tmp_path):
     """stale_metrics read a finished unit's prediction files with no care for one removed since (another
     worker, a user): the tables' worker stopped with a FileNotFoundError traceback.  The unit is now stale,

@@ -13,8 +13,9 @@ of this worker's own Slurm job (requeued, maybe on another node: :func:`slurm_jo
 heartbeat is older than ``stale_after_s`` (another machine, a frozen node).  Taking over happens under a short
 ``<unit>.claim.takeover`` lock (``O_CREAT | O_EXCL``), re-checking staleness there, so two workers
 never both take over one claim.  A finished unit needs no claim to be read (the grid's markers say it is
-finished), but a worker scoring it again takes its claim, as one training it does (workers.work, workers.rescore_stale),
-and so does the tables' worker predicting one of its files again (workers.tables_predictions).
+finished), but a worker scoring it again takes its claim, as one training it does (workers.work, workers.rescore_stale);
+the tables' worker, meeting a file to predict again as it reads them, leaves it to workers.rescore_stale
+(workers.tables_predictions).
 """
 
 from __future__ import annotations

@@ -201,9 +201,11 @@ def no_tables(result, said: list[str], log_path=None):
     return result
 
 
-class UnitHeld(Exception):
-    """A unit whose file the tables must predict again, held by a live worker (:func:`tables_predictions`):
-    ``unit``, its claim's name, and ``why``, naming the file and the holder."""
+class ToScoreAgain(Exception):
+    """A unit whose file the tables must predict again (:func:`tables_predictions`): ``unit``, its claim's name,
+    and ``why``, naming the file (and the holder, where a live worker holds it).  :func:`report_once` then looks at
+    the units again: held, the holder writes the tables; free, :func:`rescore_stale` scores it again under its claim
+    (predictions, metrics file and confusion figure), as it does any unit whose files changed since it was scored."""
 
     def __init__(self, unit: str, why: str) -> None:
         super().__init__(why)
@@ -213,24 +215,17 @@ class UnitHeld(Exception):
 def tables_predictions(grid, model: PlannedModel, seed: int, shards: list) -> dict:
     """One unit's predictions on ``shards`` for the tables (:meth:`~bimotion.grid.runner.Grid.collect`), read back
     with no claim, as a finished unit is.  Where a file must be predicted again (another worker predicted it again
-    in its dtype after :func:`rescore_stale` checked it, or it is gone), that is done under the unit's claim, as
-    :func:`work` and :func:`rescore_stale` predict, so no two workers write its files at once; :class:`UnitHeld`,
-    naming the file and the holder, where a live worker holds it."""
+    in its dtype after :func:`rescore_stale` checked it, or it is gone), the tables cannot be written from it
+    beside the unit's metrics file: :class:`ToScoreAgain`, naming the file, and the holder where a live worker
+    holds the unit, whether or not one does (:func:`rescore_stale`, which predicts it again, scores it again too)."""
     saved = [grid.saved_predictions(model, seed, shard, say=False) for shard in shards]
     if all(pred is not None for pred in saved):
         return concat_predictions(saved)
-    claim = grid.claims.acquire(unit_name(model, seed))
-    if not isinstance(claim, Claim):
-        path = next(grid.prediction_file(model, seed, s) for s, pred in zip(shards, saved, strict=True) if pred is None)
-        why = f"{model.name} seed {seed} ({path} is to be predicted again; claimed by {describe(claim)})"
-        raise UnitHeld(unit_name(model, seed), why)
-    try:
-        with stopped_during(unit_words(grid, model, seed)):
-            return grid.predictions(
-                model, seed, shards
-            )  # read again under the claim: its holder may have just written it
-    finally:
-        claim.release()
+    unit = unit_name(model, seed)
+    path = next(grid.prediction_file(model, seed, s) for s, pred in zip(shards, saved, strict=True) if pred is None)
+    holder = grid.claims.holder(unit)
+    held = f"; claimed by {describe(holder)}" if holder is not None else ""
+    raise ToScoreAgain(unit, f"{model.name} seed {seed} ({path} is to be predicted again{held})")
 
 
 def report_once(grid):
@@ -250,8 +245,8 @@ def report_once(grid):
             if not left:
                 try:
                     return grid.report()
-                except UnitHeld as held:  # a file the tables must predict again, its unit held: handed over alike
-                    left = {held.unit: held.why}
+                except ToScoreAgain as again:  # a file to predict again: its holder's, or rescore_stale's next
+                    left = {again.unit: again.why}
         finally:
             claim.release()
         if any(grid.claims.holder(unit) is not None for unit in left):
