@@ -313,6 +313,8 @@ def test_the_tables_predict_a_unit_again_only_under_its_claim(data_dirs, tmp_pat
     assert not [s for s in said if "predicting it again" in s], said
     assert said[-1].startswith(f"[grid] every model is finished; the tables are not written: 1 left to score again: zho_eld seed 0 ({other} "
                                f"is to be predicted again; claimed by {holder} (heartbeat "), said  # fmt: skip
+    assert "a run takes its claim over as soon as that process is gone)" in said[-1], said  # when it is taken over
+    assert "The worker holding it writes them" in said[-1], said
 
 
 def test_a_file_the_tables_must_predict_again_is_scored_again_with_its_metrics_file(data_dirs, tmp_path, monkeypatch):

@@ -224,7 +224,7 @@ def tables_predictions(grid, model: PlannedModel, seed: int, shards: list) -> di
     unit = unit_name(model, seed)
     path = next(grid.prediction_file(model, seed, s) for s, pred in zip(shards, saved, strict=True) if pred is None)
     holder = grid.claims.holder(unit)
-    held = f"; claimed by {describe(holder)}" if holder is not None else ""
+    held = f"; claimed by {grid.claims.held_by(holder)}" if holder is not None else ""
     raise ToScoreAgain(unit, f"{model.name} seed {seed} ({path} is to be predicted again{held})")
 
 
