@@ -3,8 +3,8 @@ seed, in plan order) is done by the one worker whose shard it is and who claims 
 of one ``accelerate launch`` train it together, rank 0 scores it.  The tables are written once
 every unit is finished, by the worker that sees that first (under the ``tables`` claim), or, where a
 unit it would score again is held by a live worker, by that one once done with it (:func:`report_once`);
-where a run wrote none, :func:`no_tables` is the line it ends with (the recipe's, ``bimotion demo``'s and
-``advise``'s)."""
+where ``bimotion demo`` or ``advise`` wrote none, :func:`no_tables` is the line it ends with (``recipes/grid.py``
+exits 0 then, its log's last line saying who writes them)."""
 
 from __future__ import annotations
 
@@ -190,8 +190,8 @@ def why_no_tables(said: list[str]) -> str:
 
 def no_tables(result, said: list[str], log_path=None):
     """``result``; where it is None (the grid wrote no tables: :func:`report_once`, or this worker's share is done,
-    :data:`SHARE_DONE`), first one line on stderr, as ``bimotion demo``, ``bimotion advise`` and ``recipes/grid.py``
-    end then: the tables were not written, and why (:func:`why_no_tables`; ``log_path``: where the grid's log is,
+    :data:`SHARE_DONE`), first one line on stderr, as ``bimotion demo`` and ``bimotion advise`` end then (not
+    ``recipes/grid.py``: it exits 0, its log's last line saying who writes them): the tables were not written, and why (:func:`why_no_tables`; ``log_path``: where the grid's log is,
     when not on the terminal)."""
     import sys
 
