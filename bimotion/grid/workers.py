@@ -234,7 +234,8 @@ def report_once(grid):
     worker: that worker writes them once it is done.  That handoff: the claim is let go before the held units
     are looked at again, so their holder, done with them (it lets its unit go before it asks for the tables),
     finds it free; or it had asked while this worker held it, then left, and its units are free now: this
-    worker takes the claim again and writes them.  Either way exactly one writes them."""
+    worker takes the claim again and writes them.  Either way at least one of the two writes them, never two at once (the
+    ``tables`` claim); both may, one after the other, the later write of the newer state."""
     while True:
         claim = grid.claims.acquire("tables")
         if not isinstance(claim, Claim):
