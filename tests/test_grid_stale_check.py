@@ -231,3 +231,15 @@ for call in (lambda: heard_counts(grid, model), lambda: metrics_provenance(grid)
 
     assert heard_counts(grid, model) == {}
     assert metrics_provenance(grid) == {("zho_eld", 0): None}
+
+
+def test_a_metrics_files_record_and_its_check_are_made_by_one_helper(tmp_path):
+    """A metrics file's record of the prediction files it was computed from (predictions_sha256) and the check's
+    (stale_metrics, from prediction_records) are one helper's, so the two cannot drift apart."""
+    from bimotion.grid.saved import prediction_records, predictions_sha256, sha256_record
+
+    paths = [tmp_path / "a.npz", tmp_path / "b.npz"]
+    for i, path in enumerate(paths):
+        save_npz(path, {"logits": np.full((2, 3), i, dtype=np.float32)})
+    digests = [digest for _, digest in prediction_records(paths)]
+    assert predictions_sha256(paths) == sha256_record(paths, digests) == dict(zip(["a.npz", "b.npz"], digests))

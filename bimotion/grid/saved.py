@@ -105,4 +105,10 @@ def predictions_sha256(paths: list[Path]) -> dict[str, str]:
     records as the predictions it was computed from (:data:`PREDICTIONS_SHA256`)."""
     from loaders.files import sha256_of
 
-    return {path.name: sha256_of(path) for path in paths}
+    return sha256_record(paths, [sha256_of(path) for path in paths])
+
+
+def sha256_record(paths: list[Path], digests: list[str]) -> dict[str, str]:
+    """The record of :data:`PREDICTIONS_SHA256` of the files ``paths`` whose SHA-256 are ``digests``: each by its
+    name, as a metrics file records it (:func:`predictions_sha256`) and its check compares it (:func:`prediction_records`)."""
+    return {path.name: digest for path, digest in zip(paths, digests, strict=True)}

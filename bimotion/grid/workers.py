@@ -20,6 +20,7 @@ from .saved import (
     one_dtype,
     prediction_records,
     read_metrics,
+    sha256_record,
     unreadable,
 )
 
@@ -307,7 +308,7 @@ def _stale_metrics(grid, model: PlannedModel, seed: int, files: list) -> str | N
     if scored is not None and saved is not None and scored != saved:
         return f"its metrics file was computed from predictions in {scored}, its predictions are in {saved}"
     if computed_from is not None:  # the record: whatever the files' times (copied, touched, another clock)
-        if computed_from != {f.name: digest for f, (_, digest) in records.items()}:  # as predictions_sha256
+        if computed_from != sha256_record(list(records), [digest for _, digest in records.values()]):
             return "its metrics file was computed from other prediction files than those saved (their SHA-256)"
     elif path.stat().st_mtime_ns < max(f.stat().st_mtime_ns for f in files):  # no record: their times
         return "its metrics file (of a version without the record of its predictions) is older than its predictions"
