@@ -281,7 +281,7 @@ def test_the_tables_predict_a_unit_again_only_under_its_claim(data_dirs, tmp_pat
     the predictions and predicted again, with no claim, a file another worker had since predicted again in its dtype
     (a GPU's, this one scoring on a CPU) under that unit's claim: two workers wrote the same unit's files at once,
     the tables of one's predictions beside the other's metrics file.  The tables now predict a file again only
-    under the unit's claim; a live worker holding it is said, and no tables are written (rerun once it is done)."""
+    under the unit's claim; a live worker holding it is said, and no tables are written: that worker writes them once it is done."""
     from bimotion.grid import workers
     from bimotion.grid.claims import Claims, describe
     from bimotion.mixture import parse_mixture
