@@ -36,6 +36,7 @@ def blocked_at(err: OSError) -> str:
 
 
 MAKE_LISTABLE = "make it readable (chmod u+rx, or run as its owner)"  # the fix for a folder that cannot be listed
+MAKE_READABLE_FILE = "make it readable (chmod u+r, or run as its owner)"  # the fix for a file that cannot be read
 
 
 def unreadable_folder(err: OSError, root: Path) -> BadFileError:

@@ -124,7 +124,7 @@ def test_a_prediction_or_metrics_file_the_check_cannot_read_is_one_error_line(
     (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
     assert line == (
         f"error: {path}: cannot be read (Permission denied), so the grid cannot check that the metrics file of "
-        "zho_eld seed 0 describes its saved predictions before writing the tables: make it readable (chmod u+rx, "
+        "zho_eld seed 0 describes its saved predictions before writing the tables: make it readable (chmod u+r, "
         "or run as its owner), then run the same command again"
     )
     assert not list(out.glob("claims/*.claim"))
@@ -175,7 +175,7 @@ def test_a_prediction_file_its_own_shard_cannot_read_is_one_error_line(finished_
     (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
     assert line == (
         f"error: {path}: cannot be read (Permission denied), so the grid cannot score zho_eld seed 0 from its saved "
-        "predictions: make it readable (chmod u+rx, or run as its owner), then run the same command again"
+        "predictions: make it readable (chmod u+r, or run as its owner), then run the same command again"
     )
     assert not list(out.glob("claims/*.claim"))
 
@@ -215,7 +215,7 @@ for call in (lambda: heard_counts(grid, model), lambda: metrics_provenance(grid)
     finally:
         path.chmod(0o644)
     assert proc.returncode == 0, proc.stderr
-    fix = "make it readable (chmod u+rx, or run as its owner), then run the same command again"
+    fix = "make it readable (chmod u+r, or run as its owner), then run the same command again"
     assert proc.stdout.splitlines() == [
         f"DamagedFileError: {path}: cannot be read (Permission denied), so the grid cannot tell how many test clips "
         f"zho_eld seed 0 was trained on (the tables' ‡): {fix}",

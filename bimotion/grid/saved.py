@@ -48,10 +48,10 @@ def unreadable(err: PermissionError, stake: str):
     """The :class:`~loaders.errors.DamagedFileError` (one ``error:`` line at the command line) of a grid's file it
     cannot read (``err``, ``chmod 000``): the file, ``stake`` (what the grid cannot do without it) and the fix."""
     from loaders.errors import DamagedFileError
-    from loaders.unlisted import MAKE_LISTABLE
+    from loaders.unlisted import MAKE_READABLE_FILE
 
     return DamagedFileError(
-        f"{err.filename}: cannot be read ({err.strerror or err}), so {stake}: {MAKE_LISTABLE}, "
+        f"{err.filename}: cannot be read ({err.strerror or err}), so {stake}: {MAKE_READABLE_FILE}, "
         "then run the same command again",
         str(err),
     )
