@@ -439,3 +439,28 @@ def test_the_holder_of_a_unit_the_tables_worker_skipped_hands_the_tables_over_on
     assert (result_a is None) != (results_b[0] is None) and (out / "tables").is_dir()
     assert json.loads(_metrics_and_figure(out)[0].read_text())[SCORED_IN] == "float32"
     assert not list(out.glob("claims/*.claim"))
+
+
+def test_the_tables_line_of_several_held_units_says_who_writes_them_in_the_plural(tmp_path, monkeypatch):
+    """The line of a tables' worker that left two units held by live workers said "The worker holding it writes
+    them once it is done; should it stop first ...", as if one unit and one worker were left."""
+    from types import SimpleNamespace
+
+    from bimotion.grid import workers
+    from bimotion.grid.claims import Claims
+
+    claims = Claims(tmp_path / "claims")
+    held = [claims.acquire(unit) for unit in ("a.seed0", "b.seed0")]
+    left = {"a.seed0": "a seed 0 (stale; claimed by B)", "b.seed0": "b seed 0 (stale; claimed by C)"}
+    monkeypatch.setattr(workers, "rescore_stale", lambda grid: left)
+    said = []
+    try:
+        assert workers.report_once(SimpleNamespace(claims=claims, log=said.append)) is None
+    finally:
+        for claim in held:
+            claim.release()
+    assert said[-1].endswith(
+        "2 left to score again: a seed 0 (stale; claimed by B); b seed 0 (stale; claimed by C). The last of the "
+        "workers holding them to be done writes them; should one stop first, rerun this command once its claim is "
+        "taken over: it writes them."
+    ), said

@@ -252,10 +252,14 @@ def report_once(grid):
         finally:
             claim.release()
         if any(grid.claims.holder(unit) is not None for unit in left):
+            who = (
+                "The worker holding it writes them once it is done; should it stop first"
+                if len(left) == 1
+                else "The last of the workers holding them to be done writes them; should one stop first"
+            )
             grid.log(
                 f"[grid] every model is finished; the tables are not written: {len(left)} left to score again: "
-                f"{'; '.join(left.values())}. The worker holding it writes them once it is done; should it stop "
-                "first, rerun this command once its claim is taken over: it writes them."
+                f"{'; '.join(left.values())}. {who}, rerun this command once its claim is taken over: it writes them."
             )
             return None
 
