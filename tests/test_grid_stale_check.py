@@ -243,3 +243,24 @@ def test_a_metrics_files_record_and_its_check_are_made_by_one_helper(tmp_path):
         save_npz(path, {"logits": np.full((2, 3), i, dtype=np.float32)})
     digests = [digest for _, digest in prediction_records(paths)]
     assert predictions_sha256(paths) == sha256_record(paths, digests) == dict(zip(["a.npz", "b.npz"], digests))
+
+
+def test_a_file_to_predict_again_that_the_check_finds_up_to_date_is_an_error_not_a_loop(
+    finished_grid, data_dirs, tmp_path, monkeypatch
+):
+    """report_once loops while the tables find a file to predict again and rescore_stale scores its unit again; the
+    two checks agree today, but were they at odds (the check finding a unit up to date whose file the tables must
+    predict again), the worker would loop for ever holding nothing.  It now stops with a RuntimeError naming it."""
+    import shutil
+
+    from bimotion.grid import workers
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    read = Grid.saved_predictions
+    monkeypatch.setattr(  # the tables' read finds a file to predict again, every time ...
+        Grid, "saved_predictions", lambda grid, *a, say=True, **k: None if not say else read(grid, *a, say=say, **k)
+    )
+    monkeypatch.setattr(workers, "stale_metrics", lambda grid, model, seed: None)  # ... and the check never does
+    with pytest.raises(RuntimeError, match=r"found zho_eld seed 0 up to date, but a file of it is to be predicted"):
+        run_grid(CONFIG, data_dirs, out, log=None)

@@ -236,7 +236,9 @@ def report_once(grid):
     are looked at again, so their holder, done with them (it lets its unit go before it asks for the tables),
     finds it free; or it had asked while this worker held it, then left, and its units are free now: this
     worker takes the claim again and writes them.  Either way at least one of the two writes them, never two at once (the
-    ``tables`` claim); both may, one after the other, the later write of the newer state."""
+    ``tables`` claim); both may, one after the other, the later write of the newer state.  A unit to predict
+    again that :func:`rescore_stale` found up to date (the two checks at odds) is a RuntimeError, not a loop."""
+    again_before = None
     while True:
         claim = grid.claims.acquire("tables")
         if not isinstance(claim, Claim):
@@ -248,7 +250,13 @@ def report_once(grid):
                 try:
                     return grid.report()
                 except ToScoreAgain as again:  # a file to predict again: its holder's, or rescore_stale's next
-                    left = {again.unit: again.why}
+                    if again.unit == again_before and grid.claims.holder(again.unit) is None:
+                        raise RuntimeError(
+                            f"the grid's check before the tables found {again.why.split(' (')[0]} up to date, but a "
+                            f"file of it is to be predicted again: {again.why}. This is a bug of bimotion's; please "
+                            "report it with this line"
+                        ) from again
+                    again_before, left = again.unit, {again.unit: again.why}
         finally:
             claim.release()
         if any(grid.claims.holder(unit) is not None for unit in left):
