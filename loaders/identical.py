@@ -31,29 +31,35 @@ from .files import sha256_of
 def identical_audio(records: Iterable, *, progress: bool = False, bar: dict | None = None) -> list[tuple[str, ...]]:
     """The sets (two or more record ids, sorted; the sets sorted) of records whose audio is identical,
     of one corpus or of several (a set may span corpora).  A file that cannot be read, and a silent
-    one, is left out here (the run that stores the audio reports it).  ``bar``: more tqdm options of the progress bar (the command
-    line's: a line every 30 s in a log, :func:`bimotion.console.stage_bar_options`)."""
+    one, is left out here (the run that stores the audio reports it).  ``progress``: two bars, "finding
+    identical audio" (a window of each clip that shares its rate and duration with another) and then
+    "comparing files whole" (those whose windows match another's: a count known only once every window is
+    read).  ``bar``: more tqdm options of both (the command line's: a line every 30 s in a log,
+    :func:`bimotion.console.stage_bar_options`)."""
     from tqdm.auto import tqdm
 
     alike = collections.defaultdict(list)
     for r in records:
         alike[(r.sample_rate_hz, r.duration_s)].append(r)  # across corpora too: a copy may be filed in another
     candidates = [r for group in alike.values() if len(group) > 1 for r in group]
-    shown = tqdm(
+    by_window = collections.defaultdict(list)  # (rate, duration, window digest) -> records
+    whole = []  # those whose window could not be read: compared whole, as all were before the window
+    with tqdm(
         total=len(candidates), desc="finding identical audio", unit=" file", disable=not progress or not candidates,
         **(bar or {}),
-    )  # fmt: skip
-    with shown:
-        by_window = collections.defaultdict(list)  # (rate, duration, window digest) -> records
-        whole = []  # those whose window could not be read: compared whole, as all were before the window
+    ) as shown:  # fmt: skip
         for r in candidates:
             window = _window_digest(r.path, _frames(r))
             (whole if window is None else by_window[(r.sample_rate_hz, r.duration_s, window)]).append(r)
             shown.update()
-        whole += [r for group in by_window.values() if len(group) > 1 for r in group]
-        shown.total += len(whole)
-        shown.refresh()
-        by_content = collections.defaultdict(list)
+    whole += [r for group in by_window.values() if len(group) > 1 for r in group]
+    by_content = collections.defaultdict(list)
+    # a bar of its own: how many are compared whole is known only once every window is read (one bar
+    # whose total then grew read as done at "227/227", then went on to "227/341")
+    with tqdm(
+        total=len(whole), desc="comparing files whole", unit=" file", disable=not progress or not whole,
+        **(bar or {}),
+    ) as shown:  # fmt: skip
         for r in whole:
             digest = _content_digest(r.path, _frames(r))
             if digest is not None:

@@ -183,3 +183,26 @@ def test_the_window_and_the_whole_read_collapse_copied_channels_through_one_help
     _window_digest(tmp_path / "copied.wav", 2 * RATE_HZ)
     _content_digest(tmp_path / "copied.wav", 2 * RATE_HZ)
     assert len(hashed) == 2 and all(shape[1] == 2 for shape in hashed)  # both hash through the one helper
+
+
+@pytest.mark.skipif("OGG" not in __import__("soundfile").available_formats(), reason="needs Ogg Vorbis")
+def test_the_progress_bars_totals_never_grow(tmp_path):
+    """`bimotion prepare` showed "finding identical audio: 0/227", the bar full at 227/227, and then
+    "227/341": its total grew by the files compared whole, a count known only once every window is read.
+    Those have a bar of their own now, "comparing files whole", and each bar's total is known when it starts."""
+    import io
+    import re
+
+    from loaders.identical import identical_audio
+
+    records = _corpus(tmp_path, 4)  # 10 files of one length; 8 of them in sets of copies (compared whole)
+    shown = io.StringIO()
+    identical_audio(records, progress=True, bar={"file": shown, "mininterval": 0})
+    counts = collections.defaultdict(list)
+    for line in re.split(r"[\r\n]+", shown.getvalue()):
+        if match := re.match(r"(.+?):.*?(\d+)/(\d+) ", line.strip()):
+            counts[match[1]].append((int(match[2]), int(match[3])))
+    assert list(counts) == ["finding identical audio", "comparing files whole"], shown.getvalue()
+    assert {total for _, total in counts["finding identical audio"]} == {10}, counts
+    assert {total for _, total in counts["comparing files whole"]} == {8}, counts
+    assert [counts[desc][-1][0] for desc in counts] == [10, 8], counts  # each bar ends full
