@@ -219,6 +219,17 @@ def test_a_corpus_given_without_a_groups_clips_is_not_said_to_cover_it(sources, 
     assert "`eng_adu` is absent (missing " in card and "esd" in card.split("`eng_adu` is absent (missing ")[1][:40]
 
 
+def test_the_summary_table_names_the_validation_split_as_check_the_card_and_load_dataset_do(speaker_out):
+    """prepare's table headed its middle column `valid` while `bimotion check`, the dataset card and
+    `load_dataset` call the split `validation`: one name for one split, whatever prints it."""
+    from bimotion.commands.prepare_notes import summary
+    from bimotion.registry import SPLITS
+
+    header = next(line.split() for line in summary(speaker_out.info).splitlines() if line.startswith("corpus"))
+    assert header == ["corpus", "group", "train", "validation", "test", "hours"]
+    assert header[2:5] == list(SPLITS)  # the split names load_dataset gives
+
+
 # ------------------------------------------------------------------------------ builders
 
 

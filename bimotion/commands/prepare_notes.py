@@ -195,7 +195,7 @@ def summary(info: dict) -> str:
         counts.setdefault(key, {})[s["split"]] = s["rows"]
         hours[key] = hours.get(key, 0.0) + s["duration_s"] / 3600
     lines = [f"{info['benchmark']} prepared with the {info['protocol']} protocol (seed {info['seed']})", ""]
-    table = [["corpus", "group", "train", "valid", "test", "hours"]]
+    table = [["corpus", "group", *SPLITS, "hours"]]
     for (corpus, group), per_split in counts.items():
         table.append([corpus, group, *(str(per_split.get(s, 0)) for s in SPLITS), hours_text(hours[(corpus, group)])])
     lines += aligned_lines(table, indent="", text_columns=2)
