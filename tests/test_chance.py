@@ -478,3 +478,29 @@ def test_a_clip_annotating_no_label_changes_no_chance_level():
         assert chance(np.vstack([labels, empty]), np.vstack([mask, empty])) == alone, chance.__name__
         assert chance(empty, empty) == 0.0, chance.__name__
     assert ua_chance(labels, mask) == pytest.approx(2 / 3)  # 2 spaces, each guessing all of one class, of 3 classes
+
+
+@pytest.mark.parametrize(
+    ("group_score", "words"),
+    [
+        ("mean", "each scored on its own, then the plain mean of their scores (each corpus weighs the same)"),
+        ("weighted", "each scored on its own, then the mean of their scores weighted by each corpus's test clips"),
+        ("pooled", "all their clips scored together as one set"),
+    ],
+)
+def test_the_tables_note_says_in_words_how_a_test_set_combines_its_corpora(tmp_path, group_score, words):
+    """The note ended "a test set's number combines its corpora by group_score = mean": a config key, not
+    words.  It says how, for each GROUP_SCORES value, and names the key so a user can find it."""
+    import dataclasses
+
+    from bimotion.training.f1 import GROUP_SCORES
+
+    result = _result(tmp_path, chance=40.0)
+    result = dataclasses.replace(result, config=dataclasses.replace(result.config, group_score=group_score))
+    md = " ".join(render_markdown(result, paper.TABLE3).split())
+    assert f"a test set's number combines its corpora: {words}" in md, md
+    assert (
+        f"; set by the grid config's `group_score: {group_score}` (its other values: " in md
+        and "group_score = " not in md
+    )
+    assert set(GROUP_SCORES) == {"mean", "weighted", "pooled"}  # each one said above

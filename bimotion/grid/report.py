@@ -17,7 +17,7 @@ from loaders.synthetic import marked_title
 
 from ..paper import PAPER_ERRATA, Table
 from ..training.bootstrap import RESAMPLED
-from ..training.f1 import METRIC_WORDS, READINGS
+from ..training.f1 import GROUP_SCORE_WORDS, METRIC_WORDS, READINGS
 from ..training.metrics import CHANCE_OF, DAGGER
 from ..training.provenance import produced_by
 from ..training.report import TRAINED_MARK, at_or_below, trained_clips_note
@@ -138,8 +138,9 @@ def _notes(result: GridResult, table: Table) -> list[str]:
                         "a run on generated data and the paper means nothing.")  # fmt: skip
     notes.append(
         f"{DAGGER} at or below chance: the test set's weighted F1 of {CHANCE_OF[cfg.metric]} (row Chance level); a test "
-        "set's number combines its corpora by "
-        f"group_score = {cfg.group_score}."
+        "set's number combines its corpora: "
+        f"{GROUP_SCORE_WORDS[cfg.group_score]}; set by the grid config's `group_score: {cfg.group_score}` (its other values: "
+        f"{', '.join(v for v in GROUP_SCORE_WORDS if v != cfg.group_score)})."
     )
     heard = {f"`{c.model}` on {c.test}": {"training_clips": c.training_clips, "num_samples": c.num_test}
              for c in result.table_cells(table.name)}  # fmt: skip

@@ -30,6 +30,11 @@ METRIC_WORDS = {  # what a grid table's numbers are, by its ``metric``: the read
     "(the authors' released code)",
 }
 GROUP_SCORES = ("mean", "weighted", "pooled")  # how a group's (or test set's) number is made from its corpora
+GROUP_SCORE_WORDS = {  # each GROUP_SCORES value in words (as metrics.aggregate and bootstrap._combine compute it)
+    "mean": "each scored on its own, then the plain mean of their scores (each corpus weighs the same)",
+    "weighted": "each scored on its own, then the mean of their scores weighted by each corpus's test clips",
+    "pooled": "all their clips scored together as one set (each label over the clips that annotate it)",
+}
 
 
 def label_counts(
