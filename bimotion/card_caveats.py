@@ -7,7 +7,7 @@ with the one way it was split, :func:`own_notes`)."""
 from __future__ import annotations
 
 from loaders import READERS, SOURCES, known_defects
-from loaders.levels import clipping_text
+from loaders.levels import UNEVEN_CLIPPING_REMEDY, clipping_text
 from loaders.record import ELDERLY_MIN_AGE, age_band, elderly_min_age
 
 from .group_names import age_group_name, language_name, youngest_adult_age
@@ -175,7 +175,8 @@ def recorded_caveats(info: dict) -> list[tuple[str, str]]:
             (corpus, f"**Very quiet clips:** {quiet}{n['quietest_peak_dbfs']:.0f} dBFS): likely a noise floor, kept.")
         )
     for corpus, n in info.get("clipped", {}).items():  # prepare.json's hard-clipped clips, per label
-        lines.append((corpus, f"**Hard-clipped clips in {corpus}:** {clipping_text(n)}."))
+        remedy = f"; {UNEVEN_CLIPPING_REMEDY}" if n["uneven"] else ""  # as prepare's note says it
+        lines.append((corpus, f"**Hard-clipped clips in {corpus}:** {clipping_text(n)}{remedy}."))
     for corpus, clips in info.get("known_defects", {}).items():  # prepare.json's clips broken in every copy
         what = "; ".join(f"{clip}: {known_defects(corpus).get(clip, 'broken in the release')}" for clip in clips)
         lines.append((corpus, f"**Known defects of the {corpus} release:** {what}. Stored as released."))

@@ -247,6 +247,10 @@ def clipped_fraction(channels: np.ndarray, subtype: str) -> float | None:
     return meter.fraction
 
 
+# what to do where clipping is uneven across labels: prepare's note and the dataset card say it alike
+UNEVEN_CLIPPING_REMEDY = "balance or leave out the clipped clips, or compare scores without them"
+
+
 def clipping_text(entry: dict) -> str:
     """The one wording of a corpus's hard clipping as ``prepare.json``'s ``clipped`` records it
     (:func:`bimotion.prepare.info.clipped_info`), for prepare's and scan's notes, check and the card:

@@ -86,6 +86,7 @@ def test_prepare_check_and_the_card_count_a_clipped_clip(tmp_path, capsys):
     assert f"stored as recorded: tess/{angry.stem}" in printed
     card = (out / "README.md").read_text(encoding="utf-8")
     assert f"**Hard-clipped clips in tess:** 1 of {len(files)} clips hard-clipped" in card
+    assert "balance or leave out" not in card  # even across labels: nothing to remedy
     assert main(["check", str(out)]) == 0  # a note, not a problem
     report = capsys.readouterr().out
     assert "hard-clipped clips, stored as recorded: tess 1 of" in report and report.rstrip().endswith("OK"), report
@@ -107,7 +108,8 @@ def test_clipping_that_goes_with_one_label_is_called_a_shortcut_by_prepare_check
     printed = capsys.readouterr().out
     assert shortcut in printed and "balance or leave out the clipped clips" in printed, printed
     assert json.loads((out / "prepare.json").read_text())["clipped"]["tess"]["uneven"] is True
-    assert shortcut in (out / "README.md").read_text(encoding="utf-8")
+    card = (out / "README.md").read_text(encoding="utf-8")  # the remedy too, as prepare says it (it left it off)
+    assert f"{shortcut}; balance or leave out the clipped clips, or compare scores without them." in card, card
     assert main(["check", str(out)]) == 0 and shortcut in capsys.readouterr().out
 
 

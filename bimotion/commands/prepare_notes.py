@@ -106,12 +106,12 @@ def clipped_lines(clipped: dict, *, stored: bool = True) -> list[str]:
     """One note per corpus of ``clipped`` (``prepare.json``'s, or ``scan --levels``'s: ``stored`` False)
     with hard-clipped clips, per label (:func:`loaders.levels.clipping_text`); where clipping is uneven
     across labels, that a model can learn it in place of the emotion."""
-    from loaders.levels import clipping_text
+    from loaders.levels import UNEVEN_CLIPPING_REMEDY, clipping_text
 
     lines = []
     for corpus, n in clipped.items():
         kept = "stored as recorded" if stored else "`prepare` will store them as recorded"
-        why = "; balance or leave out the clipped clips, or compare scores without them" if n["uneven"] else ""
+        why = f"; {UNEVEN_CLIPPING_REMEDY}" if n["uneven"] else ""
         lines.append(f"note: {corpus}: {clipping_text(n)}; {kept}: {_listed(n)}{why}")
     return lines
 
