@@ -18,6 +18,10 @@ EXTRAS = {  # top-level module -> the extra of setup.cfg that installs it
 }
 
 
+# the CPU build of the torch that README.md advises installing first on a machine without a CUDA GPU
+CPU_TORCH = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+
+
 def missing(modules) -> list[str]:
     """The ``modules`` that are not installed."""
     return [name for name in modules if importlib.util.find_spec(name) is None]
@@ -30,5 +34,9 @@ def install_hint(modules) -> str:
 
 
 def missing_message(command: str, modules) -> str:
-    """The one line for ``command`` whose ``modules`` are not installed."""
-    return f"`{command}` needs {', '.join(modules)} (optional dependencies): {install_hint(modules)}"
+    """The one line for ``command`` whose ``modules`` are not installed; where torch is among them, the
+    README's advice for a machine without a CUDA GPU (the extras alone pull PyPI's CUDA build of torch)."""
+    line = f"`{command}` needs {', '.join(modules)} (optional dependencies): {install_hint(modules)}"
+    if "torch" in modules:
+        line += f" (without a CUDA GPU, first `{CPU_TORCH}`, or pip pulls the CUDA build: several GB)"
+    return line

@@ -451,7 +451,9 @@ def test_a_command_whose_optional_dependencies_are_missing_says_how_to_install_t
     command, tmp_path, capsys, monkeypatch
 ):
     """A wheel installed without its extras: `bimotion demo` prepared for a minute and then died with
-    an ImportError traceback (predict and advise at once, with ModuleNotFoundError)."""
+    an ImportError traceback (predict and advise at once, with ModuleNotFoundError).  Where torch is
+    missing, the line also gives the README's advice for a machine without a CUDA GPU (the extra alone
+    pulls PyPI's CUDA build of torch, several GB): the CPU build first, by the README's very command."""
     import importlib.util
 
     from bimotion.cli import main
@@ -465,7 +467,14 @@ def test_a_command_whose_optional_dependencies_are_missing_says_how_to_install_t
     }
     assert main([command, *argv[command]]) == 2
     err = capsys.readouterr().err
-    assert err == f"error: `bimotion {command}` needs torch (optional dependencies): pip install 'bimotion[train]'\n"
+    cpu = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+    assert err == (
+        f"error: `bimotion {command}` needs torch (optional dependencies): pip install 'bimotion[train]' (without a "
+        f"CUDA GPU, first `{cpu}`, or pip pulls the CUDA build: several GB)\n"
+    )
+    from conftest import REPO
+
+    assert f"`{cpu}`" in (REPO / "README.md").read_text(encoding="utf-8")  # the command the README gives
     assert not (tmp_path / "d").exists()
 
 
