@@ -563,6 +563,11 @@ def test_no_helps_or_hurts_when_the_model_and_the_baseline_are_both_at_chance():
     lines = summary_lines(advice)
     assert "a clear loss" not in "\n".join(lines) and "both at or below chance" in lines[-2], lines
     assert "± 0.00" not in render_markdown(advice) and "| 45.60† |" in render_markdown(advice)
+    # how the test set's corpora are combined, in words (was "combined by group_score = mean", a config key alone)
+    assert (
+        "its corpora each scored on its own, then the plain mean of their scores (each corpus weighs the same) "
+        "(`group_score: mean`)" in render_markdown(advice)
+    )
 
 
 @pytest.mark.usefixtures("own_corpora")  # ind_eld: the specs are parsed

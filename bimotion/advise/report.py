@@ -12,7 +12,7 @@ from loaders.files import write_text_atomic
 
 from ..mixture import parse_mixture
 from ..training.bootstrap import RESAMPLED
-from ..training.f1 import READINGS
+from ..training.f1 import GROUP_SCORE_WORDS, READINGS
 from ..training.metrics import CHANCE_OF, DAGGER
 from ..training.outputs import ADVICE
 from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, at_or_below, speakers_words, trained_clips_note
@@ -347,8 +347,8 @@ def render_markdown(advice: Advice) -> str:
     compared = len(advice.mixtures) - 1
     lines += [
         "",
-        f"- Test set `{advice.test}` ({advice.num_test} clips); its corpora combined by group_score = "
-        f"{advice.group_score}; {DAGGER} at or below its chance level ({CHANCE_OF[advice.metric]}).",
+        f"- Test set `{advice.test}` ({advice.num_test} clips); its corpora {GROUP_SCORE_WORDS[advice.group_score]} "
+        f"(`group_score: {advice.group_score}`); {DAGGER} at or below its chance level ({CHANCE_OF[advice.metric]}).",
         f"- CI (seeds): Student-t interval of the mean over seeds {advice.seeds}; CI (test set): bootstrap over the "
         f"{RESAMPLED} ({advice.bootstrap_samples} resamples, the same for every model, so Δ's is paired). "
         + (
