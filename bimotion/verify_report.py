@@ -100,9 +100,13 @@ def _passed_over(result: dict) -> list[str]:
             f"clips peaking below {below:.0f} dBFS, far below speech (most likely a noise floor): {per_corpus}"
         )
     if clipped := result.get("clipped"):
-        from loaders.levels import clipping_text
+        from loaders.levels import UNEVEN_CLIPPING_REMEDY, clipping_text
 
-        lines += [f"hard-clipped clips, stored as recorded: {c} {clipping_text(n)}" for c, n in clipped.items()]
+        lines += [
+            f"hard-clipped clips, stored as recorded: {c} {clipping_text(n)}"
+            + (f"; {UNEVEN_CLIPPING_REMEDY}" if n.get("uneven") else "")  # as prepare and the card say it
+            for c, n in clipped.items()
+        ]
     if known := result.get("known_defects"):
         clips = ", ".join(clip for clips in known.values() for clip in clips)
         lines.append(f"known defects of the releases, stored as released (no copy is better): {clips}")
