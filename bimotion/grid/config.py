@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from ..mistyped import check_keys
 from ..paper import TABLES
-from ..training.f1 import METRICS
+from ..training.f1 import GROUP_SCORES, METRICS
 
 MARKER = "grid-trained.json"  # written beside a model once the grid has finished training it
 BUILT_IN_PYTHON = "a grid config built in Python"  # the source errors name for a config read from no file
@@ -136,8 +136,8 @@ class GridConfig:
             raise ValueError(f"unknown tables {unknown}; choose from {list(TABLES)}")
         if not self.seeds:
             raise ValueError("seeds must list at least one seed")
-        if self.group_score not in ("mean", "weighted", "pooled"):
-            raise ValueError(f"group_score must be mean, weighted or pooled, not {self.group_score!r}")
+        if self.group_score not in GROUP_SCORES:
+            raise ValueError(f"group_score must be one of {', '.join(GROUP_SCORES)}, not {self.group_score!r}")
         if self.metric not in METRICS:
             raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {self.metric!r}")
         if not 0 < self.confidence < 1:
