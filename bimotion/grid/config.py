@@ -144,6 +144,38 @@ class GridConfig:
             raise ValueError(f"confidence must be in (0, 1), not {self.confidence}")
         if self.groups and not self.target:
             raise ValueError("groups: lists the groups a target: draws from; give the target too")
+        self._check_run_keys()
+
+    def _check_run_keys(self) -> None:
+        """``num_threads``, ``tiny_model`` and ``keep_checkpoints``, read only as the grid runs (a bad one
+        surfaced after the demo had made its data, or once a model had trained): one ValueError naming the
+        key, the value and the fix."""
+        fix = "correct it, or delete the line"
+        if self.num_threads is not None and (type(self.num_threads) is not int or self.num_threads < 1):
+            raise ValueError(
+                f"num_threads must be a whole number ≥ 1 (torch's CPU threads) or null (torch's default), "
+                f"not {self.num_threads!r}: {fix}"
+            )
+        if type(self.keep_checkpoints) is not bool:
+            raise ValueError(f"keep_checkpoints must be true or false, not {self.keep_checkpoints!r}: {fix}")
+        if self.tiny_model is None:
+            return
+        if not isinstance(self.tiny_model, Mapping) or not all(isinstance(k, str) for k in self.tiny_model):
+            raise ValueError(
+                f"tiny_model must be a mapping of wav2vec2 config overrides ({{}}: the defaults), or null, "
+                f"not {self.tiny_model!r}: {fix}"
+            )
+        from ..training.testing import TINY
+
+        sizes = {**TINY, **self.tiny_model}
+        for key in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"):
+            if type(sizes[key]) is not int or sizes[key] < 1:
+                raise ValueError(f"tiny_model: {key} must be a whole number ≥ 1, not {sizes[key]!r}: {fix}")
+        if sizes["hidden_size"] % sizes["num_attention_heads"]:
+            raise ValueError(
+                f"tiny_model: hidden_size ({sizes['hidden_size']}) must be a multiple of num_attention_heads "
+                f"({sizes['num_attention_heads']}): {fix}"
+            )
 
 
 def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:

@@ -1,0 +1,52 @@
+"""A grid config's keys that are read only as the grid runs (num_threads, tiny_model, keep_checkpoints, target:)
+and the data its figures read: refused before anything is made or trained, in one line."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+
+from bimotion.cli import main as bimotion_main
+
+
+def _demo_refuses(tmp_path, capsys, config: dict, said: str) -> None:
+    """``bimotion demo --config F`` exits 2 in seconds with the one line ``said`` (after ``--config F: ``),
+    writing nothing."""
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    capsys.readouterr()
+    start = time.perf_counter()
+    assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
+    assert time.perf_counter() - start < 30  # seconds, not the minutes of making the data and training
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.splitlines() == [f"error: --config {path}: {said}"], printed
+    assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("num_threads", "2", "num_threads must be a whole number ≥ 1 (torch's CPU threads) or null (torch's default), not '2'"),
+        ("num_threads", 0, "num_threads must be a whole number ≥ 1 (torch's CPU threads) or null (torch's default), not 0"),
+        ("keep_checkpoints", "no", "keep_checkpoints must be true or false, not 'no'"),
+        ("tiny_model", [64], "tiny_model must be a mapping of wav2vec2 config overrides ({}: the defaults), or null, not [64]"),
+        ("tiny_model", {"hidden_size": "64"}, "tiny_model: hidden_size must be a whole number ≥ 1, not '64'"),
+        ("tiny_model", {"hidden_size": 63}, "tiny_model: hidden_size (63) must be a multiple of num_attention_heads (2)"),
+    ],
+)  # fmt: skip
+def test_a_run_key_of_the_wrong_type_is_refused_when_the_config_is_loaded(tmp_path, capsys, key, value, said):
+    """num_threads: '2' was read only by torch.set_num_threads once the demo had made its data (a TypeError
+    traceback); keep_checkpoints: 'no' (a truthy string) kept every checkpoint; a tiny_model whose sizes do
+    not fit failed as the first model was built. Now: exit 2, one line naming the key, the value and the fix."""
+    config = {"tables": ["table5"], "tiny_model": {}, "projections": [], key: value}
+    _demo_refuses(tmp_path, capsys, config, f"{said}: correct it, or delete the line")
+
+
+def test_run_keys_of_the_right_type_pass():
+    from bimotion.grid.config import load_config
+
+    for ok in ({"num_threads": 1}, {"num_threads": None}, {"keep_checkpoints": True}, {"tiny_model": None},
+               {"tiny_model": {"hidden_size": 64, "num_attention_heads": 4}}):  # fmt: skip
+        load_config({"tables": ["table5"], **ok})
