@@ -50,3 +50,15 @@ def test_run_keys_of_the_right_type_pass():
     for ok in ({"num_threads": 1}, {"num_threads": None}, {"keep_checkpoints": True}, {"tiny_model": None},
                {"tiny_model": {"hidden_size": 64, "num_attention_heads": 4}}):  # fmt: skip
         load_config({"tables": ["table5"], **ok})
+
+
+def test_a_target_that_is_not_among_the_groups_is_refused_before_the_demo_makes_its_data(tmp_path, capsys):
+    """target: zho_eldd was read only by make_plan, which bimotion demo's early check of the config never
+    called: it generated and prepared the data first, then ended with the error. Now: exit 2 in seconds, one
+    line naming the file, the target's closest group and the fix; nothing written."""
+    config = {"tables": [], "tiny_model": {}, "projections": [], "target": "zho_eldd", "groups": ["zho_eld", "yue_eld"]}
+    said = (
+        f"grid config {tmp_path / 'grid.yaml'}: target 'zho_eldd' is not among the groups with training data "
+        "(did you mean 'zho_eld'?): zho_eld, yue_eld: correct target:, groups: or augment_only:"
+    )
+    _demo_refuses(tmp_path, capsys, config, said)

@@ -68,7 +68,8 @@ def check_inputs(
 
 
 def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None) -> None:
-    """What the config alone must hold (its seeds, its bootstrap, a probe's ``training:``, its figures);
+    """What the config alone must hold (its seeds, its specs and target, its bootstrap, a probe's ``training:``,
+    its figures);
     raises ArgumentError naming the argument.  ``flags``: the config keys the command's flags set, with the
     flag its fix names (recipes/grid.py's ``{"tables": "--tables", "projections": "--no_projections"}``,
     given ``--tables``): a figure whose model ``--tables`` dropped says to add the table to ``--tables``."""
@@ -76,6 +77,7 @@ def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None) 
 
     check_seeds(config.seeds, "--seeds")
     _check_specs(config)
+    _check_target(config, flags or {})
     if config.bootstrap_samples < 1:
         raise ArgumentError(f"--bootstrap_samples must be > 0, not {config.bootstrap_samples}")
     if config.backend == "probe":  # a head on frozen features: its own arguments (the grid's trainer reads them
@@ -121,6 +123,25 @@ def _check_specs(config: GridConfig) -> None:
     for key in ("mixtures", "extra_tests", "groups"):
         for spec in getattr(config, key):
             _check_spec(spec, f"{config.source}: {key}", "it")
+
+
+def _check_target(config: GridConfig, flags: Mapping[str, str]) -> None:
+    """A config's ``target:`` is one of its ``groups:`` (and ``augment_only:`` among them), as
+    :func:`.plan.make_plan` reads them: else one ArgumentError naming the config and the fix (a typo surfaced
+    only from make_plan, the demo's after it had generated and prepared the data); with ``"target"`` in
+    ``flags`` (advise's ``--target``, its groups read from the data), make_plan's words alone, as before."""
+    from ..training.parsing import ArgumentError, one_line
+    from .plan import target_mixtures
+
+    if not config.target:
+        return
+    try:
+        target_mixtures(config.target, config.groups, config.augment_only)
+    except (KeyError, ValueError, TypeError) as err:
+        if "target" in flags:
+            raise ArgumentError(one_line(err)) from err
+        fix = ": correct target:, groups: or augment_only:" if config.groups else ""
+        raise ArgumentError(f"{config.source}: {one_line(err)}{fix}") from err
 
 
 def _check_spec(spec, where: str, whole: str) -> None:
