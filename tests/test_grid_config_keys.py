@@ -62,3 +62,46 @@ def test_a_target_that_is_not_among_the_groups_is_refused_before_the_demo_makes_
         "(did you mean 'zho_eld'?): zho_eld, yue_eld: correct target:, groups: or augment_only:"
     )
     _demo_refuses(tmp_path, capsys, config, said)
+
+
+def test_a_figures_data_is_checked_against_the_given_datasets_before_anything_trains(tmp_path, capsys, monkeypatch):
+    """A figure's test: yue_adu (or a panel's train: eng_eld) run with only --bimotion (prepared from CSED
+    alone) passed recipes/grid.py's checks: the grid trained every model and only then failed, drawing the
+    figure. Now: exit 2, one line naming the dataset (or the groups it lacks) and the figure; nothing trains."""
+    from conftest import load_recipe, prepared_csed
+
+    import bimotion.grid.runner
+
+    def trains(*args, **kwargs):
+        raise AssertionError("the grid ran: the figure's data was not checked")
+
+    monkeypatch.setattr(bimotion.grid.runner, "run_grid", trains)
+    bimotion = prepared_csed(tmp_path / "csed")
+    figure = {
+        "name": "f",
+        "title": "F",
+        "model": "zho_eld",
+        "test": "yue_adu",
+        "panels": [{"title": "p", "train": "zho_eld"}],
+    }
+    config = {
+        "tables": [],
+        "mixtures": ["zho_eld"],
+        "extra_tests": ["zho_eld"],
+        "tiny_model": {},
+        "projections": [figure],
+    }
+    path = tmp_path / "grid.yaml"
+    argv = ["--config", str(path), "--bimotion", str(bimotion), "--output_dir", str(tmp_path / "grid")]
+    for test, train, said in [
+        ("yue_adu", "zho_eld", "--yuemotion is required: this grid's figure 'f' reads the prepared yuemotion dataset"),
+        ("zho_eld", "eng_eld", f"{bimotion} holds no rows of eng_eld (prepared from csed), which this grid reads (eng_eld by figure 'f' (panel 1))"),
+    ]:  # fmt: skip
+        figure.update(test=test, panels=[{"title": "p", "train": train}])
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_:
+            load_recipe("grid").main(argv)
+        err = capsys.readouterr().err.splitlines()
+        assert exit_.value.code == 2 and said in err[-1], err
+        assert not (tmp_path / "grid").exists()

@@ -51,6 +51,8 @@ def check_inputs(
     check_datasets(datasets, required=False, local_only=config.backend == "probe")  # a probe's features: per folder
     needs = {s.benchmark: m.name for m in plan.models for s in m.shards}
     needs.update({s.benchmark: f"test set {s.group}" for s in plan.test_shards if s.benchmark not in needs})
+    figures = _figure_needs(config)  # drawn once every model has trained: their data checked now
+    needs.update({s.benchmark: user for user, shards, _ in figures for s in shards if s.benchmark not in needs})
     for bench, user in needs.items():
         if not datasets[bench]:
             raise ArgumentError(f"--{bench} is required: this grid's {user} reads the prepared {bench} dataset")
@@ -64,7 +66,7 @@ def check_inputs(
                 check_selection_metric(training_args.metric_for_best_model, model.shards, datasets)
         except ValueError as err:
             raise ArgumentError(f"the grid config's training: {one_line(err)}") from err
-    check_rows(plan, datasets)  # the arguments first, then what the data holds
+    check_rows(plan, datasets, figures)  # the arguments first, then what the data holds
 
 
 def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None) -> None:
@@ -123,6 +125,21 @@ def _check_specs(config: GridConfig) -> None:
     for key in ("mixtures", "extra_tests", "groups"):
         for spec in getattr(config, key):
             _check_spec(spec, f"{config.source}: {key}", "it")
+
+
+def _figure_needs(config: GridConfig) -> list[tuple[str, tuple, str]]:
+    """What the config's ``projections:`` read, as :func:`bimotion.projection.project` does once the grid has
+    trained every model: ``(user, shards, split)`` of each figure's ``test:`` and each panel's ``train:``."""
+    from ..mixture import parse_mixture
+    from ..projection import ProjectionSpec
+
+    needs = []
+    for raw in config.projections:
+        spec = ProjectionSpec.from_dict(raw, config.source)
+        needs.append((f"figure {spec.name!r}", parse_mixture(spec.test).shards, "test"))
+        for k, panel in enumerate(spec.panels):
+            needs.append((f"figure {spec.name!r} (panel {k + 1})", parse_mixture(panel.train).shards, "train"))
+    return needs
 
 
 def _check_target(config: GridConfig, flags: Mapping[str, str]) -> None:
@@ -189,19 +206,20 @@ def _check_projection_models(config: GridConfig, plan, flags: Mapping[str, str])
             )
 
 
-def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
+def check_rows(plan, datasets: Mapping[str, str | None], figures=()) -> None:
     """Every model's groups have train rows, at least one of them validation rows (a model selects
     its checkpoint on those of its groups that have them) and test rows, and every test set has test
     rows (per benchmark group, over the corpora it reads, as training reads them), as the local
     prepared folders' ``prepare.json`` counts them (a group of one speaker, split by speaker, has no
-    validation or test rows): one ArgumentError naming the group, before anything trains."""
+    validation or test rows): one ArgumentError naming the group, before anything trains.  ``figures``
+    (:func:`_figure_needs`): the figures' groups are held too (:func:`check_prepared`)."""
     from ..data.held import groups_without
     from ..data.layout import split_rows
     from ..training.parsing import ArgumentError
 
     needs = [(model.name, model.shards, "train") for model in plan.models]
     needs += [(f"test set {shard.group}", [shard], "test") for shard in plan.test_shards]
-    check_prepared(needs, datasets)
+    check_prepared([*needs, *figures], datasets)
     for user, shards, split in needs:
         for group in groups_without(datasets.get, shards, split):
             bench = next(s.benchmark for s in shards if s.group == group)
@@ -225,7 +243,7 @@ def check_rows(plan, datasets: Mapping[str, str | None]) -> None:
 
 
 def check_prepared(needs, datasets: Mapping[str, str | None]) -> None:
-    """Every group that ``needs`` (``(user, shards, split)``: a model, a test set) reads is in its prepared
+    """Every group that ``needs`` (``(user, shards, split)``: a model, a test set, a figure) reads is in its prepared
     dataset, in some split: a dataset prepared from some corpora only (CSED alone: zho_eld) is one
     ArgumentError naming every group it lacks, what reads each, and the ``bimotion prepare`` command that
     adds them under the dataset's own protocol and seed (its splits stay as they are), for a Hub dataset
@@ -241,7 +259,7 @@ def check_prepared(needs, datasets: Mapping[str, str | None]) -> None:
         for group in groups_without(datasets.get, shards, None):
             bench = next(s.benchmark for s in shards if s.group == group)
             users = missing.setdefault((bench, group), [])
-            name = user if user.startswith("test set") else f"model {user}"
+            name = user if user.startswith(("test set", "figure")) else f"model {user}"
             users += [] if name in users else [name]
     for bench in dict.fromkeys(b for b, _ in missing):
         folder, info = datasets[bench], held_info(datasets[bench])
