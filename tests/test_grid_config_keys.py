@@ -31,6 +31,7 @@ def _demo_refuses(tmp_path, capsys, config: dict, said: str) -> None:
         ("num_threads", "2", "num_threads must be a whole number ≥ 1 (torch's CPU threads) or null (torch's default), not '2'"),
         ("num_threads", 0, "num_threads must be a whole number ≥ 1 (torch's CPU threads) or null (torch's default), not 0"),
         ("keep_checkpoints", "no", "keep_checkpoints must be true or false, not 'no'"),
+        ("eval_batch_size", 0, "eval_batch_size must be a whole number ≥ 1 (clips per batch as the grid predicts its test sets), not 0"),
         ("tiny_model", [64], "tiny_model must be a mapping of wav2vec2 config overrides ({}: the defaults), or null, not [64]"),
         ("tiny_model", {"hidden_size": "64"}, "tiny_model: hidden_size must be a whole number ≥ 1, not '64'"),
         ("tiny_model", {"hidden_size": 63}, "tiny_model: hidden_size (63) must be a multiple of num_attention_heads (2)"),
@@ -39,7 +40,8 @@ def _demo_refuses(tmp_path, capsys, config: dict, said: str) -> None:
 def test_a_run_key_of_the_wrong_type_is_refused_when_the_config_is_loaded(tmp_path, capsys, key, value, said):
     """num_threads: '2' was read only by torch.set_num_threads once the demo had made its data (a TypeError
     traceback); keep_checkpoints: 'no' (a truthy string) kept every checkpoint; a tiny_model whose sizes do
-    not fit failed as the first model was built. Now: exit 2, one line naming the key, the value and the fix."""
+    not fit failed as the first model was built; eval_batch_size: 0 was read only as the grid predicted its test
+    sets, once the first model had trained. Now: exit 2, one line naming the key, the value and the fix."""
     config = {"tables": ["table5"], "tiny_model": {}, "projections": [], key: value}
     _demo_refuses(tmp_path, capsys, config, f"{said}: correct it, or delete the line")
 

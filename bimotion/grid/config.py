@@ -89,6 +89,8 @@ class GridConfig:
     # ``weighted_f1_argmax`` (the authors' released code: arg-max, single-label weighted F1).
     metric: str = "weighted_f1"
     confidence: float = 0.95
+    # Clips per batch as the grid predicts its test sets with a fine-tuned model (a probe's heads and the
+    # figures' features do not read it; ``training:``'s per_device_eval_batch_size is validation's in training).
     eval_batch_size: int = 8
     projections: list[dict] = field(default_factory=list)  # see bimotion.projection.ProjectionSpec
     # A random-initialised tiny wav2vec2 with these config overrides (``{}``: the defaults of
@@ -147,7 +149,7 @@ class GridConfig:
         self._check_run_keys()
 
     def _check_run_keys(self) -> None:
-        """``num_threads``, ``tiny_model`` and ``keep_checkpoints``, read only as the grid runs (a bad one
+        """``num_threads``, ``eval_batch_size``, ``tiny_model`` and ``keep_checkpoints``, read only as the grid runs (a bad one
         surfaced after the demo had made its data, or once a model had trained): one ValueError naming the
         key, the value and the fix."""
         fix = "correct it, or delete the line"
@@ -155,6 +157,11 @@ class GridConfig:
             raise ValueError(
                 f"num_threads must be a whole number ≥ 1 (torch's CPU threads) or null (torch's default), "
                 f"not {self.num_threads!r}: {fix}"
+            )
+        if type(self.eval_batch_size) is not int or self.eval_batch_size < 1:  # read as the grid predicts its tests
+            raise ValueError(
+                f"eval_batch_size must be a whole number ≥ 1 (clips per batch as the grid predicts its test sets), "
+                f"not {self.eval_batch_size!r}: {fix}"
             )
         if type(self.keep_checkpoints) is not bool:
             raise ValueError(f"keep_checkpoints must be true or false, not {self.keep_checkpoints!r}: {fix}")
