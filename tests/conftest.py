@@ -489,3 +489,19 @@ def socket_hub(answer: str):
             for conn in held:
                 conn.close()
             hub.forget_unanswered(endpoint)  # its port may serve another test's stand-in next: not silent
+
+
+def demo_refuses(path: Path, said: str, tmp_path: Path, capsys) -> None:
+    """``bimotion demo --config path`` exits 2 in seconds (not the minutes of making the data and training) with the
+    one line ``said`` (after ``error: --config path: ``), printing nothing on stdout and writing nothing."""
+    import time
+
+    from bimotion.cli import main as bimotion_main
+
+    capsys.readouterr()
+    start = time.perf_counter()
+    assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
+    assert time.perf_counter() - start < 30
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.splitlines() == [f"error: --config {path}: {said}"], printed
+    assert not (tmp_path / "demo").exists()

@@ -3,12 +3,9 @@ and the data its figures read: refused before anything is made or trained, in on
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import yaml
-
-from bimotion.cli import main as bimotion_main
+from conftest import demo_refuses
 
 
 def _demo_refuses(tmp_path, capsys, config: dict, said: str) -> None:
@@ -16,13 +13,7 @@ def _demo_refuses(tmp_path, capsys, config: dict, said: str) -> None:
     writing nothing."""
     path = tmp_path / "grid.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    capsys.readouterr()
-    start = time.perf_counter()
-    assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
-    assert time.perf_counter() - start < 30  # seconds, not the minutes of making the data and training
-    printed = capsys.readouterr()
-    assert printed.out == "" and printed.err.splitlines() == [f"error: --config {path}: {said}"], printed
-    assert not (tmp_path / "demo").exists()
+    demo_refuses(path, said, tmp_path, capsys)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import load_recipe
+from conftest import demo_refuses, load_recipe
 
 from bimotion.grid import data_sources, prepare_fixtures
 from bimotion.mixture import parse_mixture
@@ -199,9 +199,6 @@ def test_a_figure_of_a_model_the_grid_does_not_train_is_refused_before_anything_
     model and only then ended with a traceback (KeyError: "no model of this grid trains on 'bimotion:all'").
     `bimotion demo --config` and recipes/grid.py now refuse it at once: exit 2, one line naming the file,
     the figure, the model, the plan's models and the fix; nothing written."""
-    import time
-
-    from bimotion.cli import main as bimotion_main
 
     path = _figure_of_a_model_not_trained(tmp_path)
     said = (
@@ -210,13 +207,7 @@ def test_a_figure_of_a_model_the_grid_does_not_train_is_refused_before_anything_
         "yuemotion:all+zho_adu[esd], yuemotion:all: name one of them, add table4 to tables: (which trains it), "
         "or list 'bimotion:all' under mixtures: so that the grid trains it too, or delete the figure"
     )
-    capsys.readouterr()
-    start = time.perf_counter()
-    assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
-    assert time.perf_counter() - start < 30  # seconds, not the minutes of generating the data and training
-    printed = capsys.readouterr()
-    assert printed.out == "" and printed.err.splitlines() == [f"error: --config {path}: {said}"], printed
-    assert not (tmp_path / "demo").exists()
+    demo_refuses(path, said, tmp_path, capsys)
     with pytest.raises(SystemExit) as exit_:
         load_recipe("grid").main(["--config", str(path), "--output_dir", str(tmp_path / "grid")])
     assert exit_.value.code == 2 and capsys.readouterr().err.splitlines()[-1].endswith(f": error: {said}")
@@ -271,11 +262,8 @@ def test_a_mixture_or_extra_test_that_does_not_resolve_is_refused_with_one_line(
     """mixtures: [zho_eldd] was parsed only when the grid made its plan: recipes/grid.py ended with a
     KeyError traceback (exit 1), the demo only after generating and preparing the data. Both now refuse it
     at once: exit 2, one line naming the file, the key, the spec, the valid configs and the fix."""
-    import time
 
     import yaml
-
-    from bimotion.cli import main as bimotion_main
 
     path = tmp_path / "mixtures.yaml"
     path.write_text(
@@ -286,13 +274,7 @@ def test_a_mixture_or_extra_test_that_does_not_resolve_is_refused_with_one_line(
         "one of: adu, bimotion:all, crema_d, csed, eld, elderreact, eng, eng_adu, eng_eld, esd, iemocap, tess, "
         "yue_adu, yue_eld, yuemotion:all, zho, zho_adu, zho_eld; correct it, or delete it"
     )
-    capsys.readouterr()
-    start = time.perf_counter()
-    assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
-    assert time.perf_counter() - start < 30  # seconds, not the minutes of generating the data
-    printed = capsys.readouterr()
-    assert printed.out == "" and printed.err.splitlines() == [f"error: --config {path}: {said}"], printed
-    assert not (tmp_path / "demo").exists()
+    demo_refuses(path, said, tmp_path, capsys)
     path.write_text(yaml.safe_dump({"tables": ["table5"], "tiny_model": {}, "extra_tests": ["zho_eld[tes]"]}))
     with pytest.raises(SystemExit) as exit_:
         load_recipe("grid").main(["--config", str(path), "--output_dir", str(tmp_path / "grid")])
@@ -338,11 +320,8 @@ def test_a_figures_test_or_a_panels_train_that_does_not_resolve_is_refused_befor
     drawn, once the grid had trained every model: a KeyError traceback. `bimotion demo --config` and
     recipes/grid.py now refuse it at once: exit 2, one line naming the file, the figure (and panel), the
     spec, the valid configs or corpora and the fix; nothing written."""
-    import time
 
     import yaml
-
-    from bimotion.cli import main as bimotion_main
 
     config = yaml.safe_load(_figure_of_a_model_not_trained(tmp_path).read_text(encoding="utf-8"))
     config["tables"] = ["table4", "table5"]  # trains both figure models: only the specs are wrong
@@ -354,13 +333,7 @@ def test_a_figures_test_or_a_panels_train_that_does_not_resolve_is_refused_befor
         "'zho_eld'?); choose one of: adu, bimotion:all, crema_d, csed, eld, elderreact, eng, eng_adu, eng_eld, esd, "
         "iemocap, tess, yue_adu, yue_eld, yuemotion:all, zho, zho_adu, zho_eld; correct it, or delete the figure"
     )
-    capsys.readouterr()
-    start = time.perf_counter()
-    assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
-    assert time.perf_counter() - start < 30  # seconds, not the minutes of generating the data and training
-    printed = capsys.readouterr()
-    assert printed.out == "" and printed.err.splitlines() == [f"error: --config {path}: {said}"], printed
-    assert not (tmp_path / "demo").exists()
+    demo_refuses(path, said, tmp_path, capsys)
 
     config["projections"][0]["test"] = "zho_eld"
     config["projections"][0]["panels"][1]["train"] = "zho_eld[tes]"
