@@ -264,3 +264,23 @@ def test_a_file_to_predict_again_that_the_check_finds_up_to_date_is_an_error_not
     monkeypatch.setattr(workers, "stale_metrics", lambda grid, model, seed: None)  # ... and the check never does
     with pytest.raises(RuntimeError, match=r"found zho_eld seed 0 up to date, but a file of it is to be predicted"):
         run_grid(CONFIG, data_dirs, out, log=None)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_stop_lost_in_the_last_units_scoring_writes_no_tables(finished_grid, data_dirs, tmp_path, monkeypatch):
+    """A SIGTERM whose stop a finalizer swallowed while the grid scored its last unit was taken at the next unit's
+    start only: there was none, so the worker wrote the tables and exited 0.  It is taken before the tables now."""
+    import shutil
+
+    from test_signals import _losing_once
+
+    from bimotion.grid import workers
+    from bimotion.signals import Terminated, terminate_as_interrupt
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    shutil.rmtree(out / "tables")
+    _losing_once(monkeypatch, workers, "_score")  # the grid's one unit, scored again from its saved predictions
+    with terminate_as_interrupt(), pytest.raises(Terminated, match="taken at the end of its units, before the tables"):
+        run_grid(CONFIG, data_dirs, out, log=None)
+    assert not (out / "tables").exists()
