@@ -187,13 +187,8 @@ def _check_projection_models(config: GridConfig, plan, flags: Mapping[str, str])
         spec = ProjectionSpec.from_dict(raw, config.source)
         uses = [("", spec.model)] + [(f": panel {k + 1} ({p.title!r})", p.model) for k, p in enumerate(spec.panels)]
         for where, name in uses:
-            if name is None or Path(name).is_dir():  # as project_from_grid reads it
+            if not _untrained(name, plan):
                 continue
-            try:
-                plan.model(name)
-                continue
-            except (KeyError, ValueError):  # not trained by this grid, or no mixture at all
-                pass
             tables = [t for t in TABLES if t not in config.tables and any(c.train == name for c in TABLES[t].cells())]
             to = flags.get("tables", "tables:")  # --tables: the flag dropped it, not the file
             add = f"add {' or '.join(tables)} to {to} (which trains it), or " if tables else ""
@@ -204,6 +199,29 @@ def _check_projection_models(config: GridConfig, plan, flags: Mapping[str, str])
                 f"name one of them, {add}list {name!r} under mixtures: so that the grid trains it too, or "
                 f"delete the figure{skip}"
             )
+
+
+def _untrained(name: str | None, plan) -> bool:
+    """Whether a figure's (or panel's) model ``name`` is neither a model of ``plan`` nor a model folder, as
+    :func:`bimotion.projection.project_from_grid` reads it (None: the figure's own model)."""
+    if name is None or Path(name).is_dir():
+        return False
+    try:
+        plan.model(name)
+    except (KeyError, ValueError):  # not trained by this grid, or no mixture at all
+        return True
+    return False
+
+
+def figures_without_their_models(config: GridConfig) -> list[str]:
+    """The names of the config's ``projections:`` that draw from a model (the figure's, a panel's) its plan does
+    not train: those ``recipes/grid.py --tables`` leaves out, saying so, where the flag dropped the table that
+    trains it (the config file's own ``tables:`` lacking it is :func:`check_config`'s error)."""
+    from ..projection import ProjectionSpec
+
+    plan = make_plan(config)
+    specs = [ProjectionSpec.from_dict(raw, config.source) for raw in config.projections]
+    return [s.name for s in specs if any(_untrained(name, plan) for name in [s.model, *(p.model for p in s.panels)])]
 
 
 def check_rows(plan, datasets: Mapping[str, str | None], figures=()) -> None:
