@@ -34,9 +34,12 @@ def install_hint(modules) -> str:
 
 
 def missing_message(command: str, modules) -> str:
-    """The one line for ``command`` whose ``modules`` are not installed; where torch is among them, the
-    README's advice for a machine without a CUDA GPU (the extras alone pull PyPI's CUDA build of torch)."""
+    """The one line for ``command`` whose ``modules`` are not installed; where torch is among them on Linux, the
+    README's advice for a machine without a CUDA GPU (the extras alone pull PyPI's CUDA build of torch there;
+    PyPI's torch for macOS and Windows is the CPU build)."""
+    import sys
+
     line = f"`{command}` needs {', '.join(modules)} (optional dependencies): {install_hint(modules)}"
-    if "torch" in modules:
+    if "torch" in modules and sys.platform.startswith("linux"):
         line += f" (without a CUDA GPU, first `{CPU_TORCH}`, or pip pulls the CUDA build: several GB)"
     return line

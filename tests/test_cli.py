@@ -476,6 +476,9 @@ def test_a_command_whose_optional_dependencies_are_missing_says_how_to_install_t
 
     assert f"`{cpu}`" in (REPO / "README.md").read_text(encoding="utf-8")  # the command the README gives
     assert not (tmp_path / "d").exists()
+    monkeypatch.setattr(sys, "platform", "darwin")  # PyPI's torch there is the CPU build: no advice
+    assert main([command, *argv[command]]) == 2
+    assert "CUDA" not in capsys.readouterr().err
 
 
 def test_an_optional_module_missing_mid_run_is_one_line(capsys, monkeypatch):
