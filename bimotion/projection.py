@@ -103,8 +103,10 @@ def _check_numbers(data: Mapping, where: str) -> None:
         allowed = f"a whole number ≥ {least}" + (" or null (all)" if none else "")
         raise ValueError(f"{where}: {key} must be {allowed}, not {value!r}: correct it, or delete the line")
     value = data.get("min_dist", 0.1)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value:
-        raise ValueError(f"{where}: min_dist must be a number ≥ 0, not {value!r}: correct it, or delete the line")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:  # ≤ UMAP's spread, 1
+        raise ValueError(
+            f"{where}: min_dist must be a number from 0 to 1, not {value!r}: correct it, or delete the line"
+        )
 
 
 def _keys_of(kind) -> str:

@@ -310,7 +310,11 @@ def test_a_figures_number_out_of_range_is_refused_before_anything_trains(tmp_pat
     assert not (tmp_path / "demo").exists()
     config["projections"][0].update(n_neighbors=15, min_dist=-1, max_test=None)
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    with pytest.raises(ValueError, match="'figure3': min_dist must be a number ≥ 0, not -1: correct it"):
+    with pytest.raises(ValueError, match="'figure3': min_dist must be a number from 0 to 1, not -1: correct it"):
+        check_config(load_config(str(path)))
+    config["projections"][0]["min_dist"] = 1.5  # above UMAP's spread (1): refused by UMAP after every model trained
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    with pytest.raises(ValueError, match="'figure3': min_dist must be a number from 0 to 1, not 1.5: correct it"):
         check_config(load_config(str(path)))
     config["projections"][0]["min_dist"] = 0
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
