@@ -30,7 +30,7 @@ from .heard import heard_counts, mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name
 from .report import GridResult, tables_key, write_reports
-from .saved import PREDICTIONS_SHA256, SCORED_IN, concat_predictions, one_dtype, prediction_records, read_predictions
+from .saved import SCORED_IN, concat_predictions, metrics_records, read_predictions
 from .scoring import CellResult, chance_of_test, entry_of_test, summarize
 
 
@@ -227,7 +227,6 @@ class Grid:
             return None  # rank 0 scores
         pred = self.predictions(model, seed, self.plan.test_shards, model_dir)
         files = [self.prediction_file(model, seed, s) for s in self.plan.test_shards]
-        records = dict(zip(files, prediction_records(files), strict=True))  # (dtype, SHA-256) of each, opened once
         trained = read_trained_labels(model_dir)
         mode = self.config.group_score
         scores = score_groups(
@@ -241,8 +240,7 @@ class Grid:
             "trained_labels": trained,  # None: not recorded by the model (all labels)
             "training_clips": seen,  # the test clips it was trained on (its train_manifest.txt)
             "provenance": provenance(self.sources, seed),  # software, command, data: what made these scores
-            SCORED_IN: one_dtype([dtype for dtype, _ in records.values()]),  # the dtype of its predictions, and
-            PREDICTIONS_SHA256: {f.name: sha for f, (_, sha) in records.items()},  # their files: workers.stale_metrics
+            **metrics_records(files),  # its predictions' dtype and files' SHA-256, each opened once: stale_metrics
             "tests": tests,  # weighted F1 from the test set's (group, corpus) parts by group_score, as in the tables
             "scores": scores,  # bimotion.training.metrics.score_groups over every test clip
         }

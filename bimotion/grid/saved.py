@@ -108,6 +108,17 @@ def predictions_sha256(paths: list[Path]) -> dict[str, str]:
     return sha256_record(paths, [sha256_of(path) for path in paths])
 
 
+def metrics_records(paths: list[Path]) -> dict:
+    """What a metrics file records of the prediction files ``paths`` it is computed from, each opened once
+    (:func:`prediction_records`): the dtype they were scored in (:data:`SCORED_IN`, :func:`one_dtype`) and each
+    file's SHA-256 by its name (:data:`PREDICTIONS_SHA256`, :func:`sha256_record`), as the check compares them."""
+    records = prediction_records(paths)
+    return {
+        SCORED_IN: one_dtype([dtype for dtype, _ in records]),
+        PREDICTIONS_SHA256: sha256_record(paths, [digest for _, digest in records]),
+    }
+
+
 def sha256_record(paths: list[Path], digests: list[str]) -> dict[str, str]:
     """The record of :data:`PREDICTIONS_SHA256` of the files ``paths`` whose SHA-256 are ``digests``: each by its
     name, as a metrics file records it (:func:`predictions_sha256`) and its check compares it (:func:`prediction_records`)."""
