@@ -92,7 +92,7 @@ def grid_config(args: GridArguments):
 def _leave_out_figures_of_dropped_tables(config, tables: list[str]) -> None:
     """``--tables`` narrowed the config's tables: its figures drawn from a model that no table left trains are left
     out of ``config``, said in one note (``--tables table3 table4`` on the paper's config: Figure 2's model is
-    Table 5's), where they would be refused; the config file's own figures and tables at odds are still an error."""
+    Table 5's), where they would be refused; without ``--tables``, figures and tables at odds are an error."""
     from bimotion.grid.checks import figures_without_their_models
 
     try:

@@ -216,7 +216,7 @@ def _untrained(name: str | None, plan) -> bool:
 def figures_without_their_models(config: GridConfig) -> list[str]:
     """The names of the config's ``projections:`` that draw from a model (the figure's, a panel's) its plan does
     not train: those ``recipes/grid.py --tables`` leaves out, saying so, where the flag dropped the table that
-    trains it (the config file's own ``tables:`` lacking it is :func:`check_config`'s error)."""
+    trains it (without ``--tables``, a figure so is :func:`check_config`'s error)."""
     from ..projection import ProjectionSpec
 
     plan = make_plan(config)
