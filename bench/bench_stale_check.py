@@ -42,10 +42,31 @@ def unit_files(folder: Path, files: int, clips: int) -> list[Path]:
     return paths
 
 
+def scored_in(paths: list[Path]) -> str | None:
+    """The dtype every one of the saved prediction files ``paths`` records it was scored in (``SCORED_IN``), each
+    file opened for it alone (the baseline's way; :func:`bimotion.grid.saved.one_dtype` of the records)."""
+    import numpy as np
+
+    from bimotion.grid.saved import SCORED_IN, one_dtype
+
+    dtypes = []
+    for path in paths:
+        with np.load(path) as data:
+            dtypes.append(str(data[SCORED_IN]) if SCORED_IN in data.files else None)
+    return one_dtype(dtypes)
+
+
+def predictions_sha256(paths: list[Path]) -> dict[str, str]:
+    """Each saved prediction file's SHA-256 by its name, each file read for it alone (the baseline's way):
+    the record a metrics file keeps (:func:`bimotion.grid.saved.sha256_record`)."""
+    from bimotion.grid.saved import sha256_record
+    from loaders.files import sha256_of
+
+    return sha256_record(paths, [sha256_of(path) for path in paths])
+
+
 def baseline(files: list[Path]) -> tuple:
     """What the check read before: each file three times."""
-    from bimotion.grid.saved import predictions_sha256, scored_in
-
     return scored_in(files), {scored_in([f]) for f in files}, predictions_sha256(files)
 
 

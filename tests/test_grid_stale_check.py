@@ -235,14 +235,21 @@ for call in (lambda: heard_counts(grid, model), lambda: metrics_provenance(grid)
 
 def test_a_metrics_files_record_and_its_check_are_made_by_one_helper(tmp_path):
     """A metrics file's record of the prediction files it was computed from (predictions_sha256) and the check's
-    (stale_metrics, from prediction_records) are one helper's, so the two cannot drift apart."""
-    from bimotion.grid.saved import prediction_records, predictions_sha256, sha256_record
+    (stale_metrics, from prediction_records) are one helper's, so the two cannot drift apart; the baseline of
+    bench/bench_stale_check.py (each file read for its SHA-256 alone, its home since no library code used it)
+    records the same."""
+    import importlib.util
 
+    from bimotion.grid.saved import prediction_records, sha256_record
+
+    spec = importlib.util.spec_from_file_location("bench_stale_check", REPO / "bench" / "bench_stale_check.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
     paths = [tmp_path / "a.npz", tmp_path / "b.npz"]
     for i, path in enumerate(paths):
         save_npz(path, {"logits": np.full((2, 3), i, dtype=np.float32)})
     digests = [digest for _, digest in prediction_records(paths)]
-    assert predictions_sha256(paths) == sha256_record(paths, digests) == dict(zip(["a.npz", "b.npz"], digests))
+    assert bench.predictions_sha256(paths) == sha256_record(paths, digests) == dict(zip(["a.npz", "b.npz"], digests))
 
 
 def test_a_file_to_predict_again_that_the_check_finds_up_to_date_is_an_error_not_a_loop(

@@ -63,18 +63,9 @@ def concat_predictions(parts: list[dict]) -> dict:
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if all(k in p for p in parts)}
 
 
-def scored_in(paths: list[Path]) -> str | None:
-    """The dtype every one of the saved prediction files ``paths`` records it was scored in (:data:`SCORED_IN`);
-    None where any records none (a grid's before the record) or they record different ones."""
-    dtypes = []
-    for path in paths:
-        with np.load(path) as data:
-            dtypes.append(_recorded_dtype(data))
-    return one_dtype(dtypes)
-
-
 def one_dtype(dtypes: list[str | None]) -> str | None:
-    """:func:`scored_in` of files recording ``dtypes``: the one they all record, else None."""
+    """The dtype files recording ``dtypes`` were scored in (:data:`SCORED_IN`): the one they all record; None where
+    any records none (a grid's before the record) or they record different ones."""
     recorded = set(dtypes)
     return recorded.pop() if len(recorded) == 1 else None
 
@@ -85,9 +76,8 @@ def _recorded_dtype(data) -> str | None:
 
 def prediction_records(paths: list[Path]) -> list[tuple[str | None, str]]:
     """Each saved prediction file's dtype it records it was scored in (:data:`SCORED_IN`; None: none) and its
-    SHA-256 (as :func:`predictions_sha256`), the file opened once (:func:`loaders.files.sha256_of_open`, then its
-    record from the same file): what :func:`~bimotion.grid.workers.stale_metrics` compares with the unit's
-    metrics file."""
+    SHA-256, the file opened once (:func:`loaders.files.sha256_of_open`, then its record from the same file):
+    what :func:`~bimotion.grid.workers.stale_metrics` compares with the unit's metrics file."""
     from loaders.files import sha256_of_open
 
     records = []
@@ -98,14 +88,6 @@ def prediction_records(paths: list[Path]) -> list[tuple[str | None, str]]:
             with np.load(f) as data:
                 records.append((_recorded_dtype(data), digest))
     return records
-
-
-def predictions_sha256(paths: list[Path]) -> dict[str, str]:
-    """Each saved prediction file's SHA-256 by its name (:func:`loaders.files.sha256_of`): what a metrics file
-    records as the predictions it was computed from (:data:`PREDICTIONS_SHA256`)."""
-    from loaders.files import sha256_of
-
-    return sha256_record(paths, [sha256_of(path) for path in paths])
 
 
 def metrics_records(paths: list[Path]) -> dict:
@@ -121,5 +103,5 @@ def metrics_records(paths: list[Path]) -> dict:
 
 def sha256_record(paths: list[Path], digests: list[str]) -> dict[str, str]:
     """The record of :data:`PREDICTIONS_SHA256` of the files ``paths`` whose SHA-256 are ``digests``: each by its
-    name, as a metrics file records it (:func:`predictions_sha256`) and its check compares it (:func:`prediction_records`)."""
+    name, as a metrics file records it (:func:`metrics_records`) and its check compares it (:func:`prediction_records`)."""
     return {path.name: digest for path, digest in zip(paths, digests, strict=True)}
