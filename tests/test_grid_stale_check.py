@@ -103,6 +103,20 @@ def _recipe_with_locked(locked: Path, out: Path, data_dirs, shard: str, tmp_path
         locked.chmod(0o644)
 
 
+def _assert_one_error_line(proc, out: Path, path: Path, stake: str) -> None:
+    """``proc`` (:func:`_recipe_with_locked`) stopped with exit 2 and no traceback, its one ``error:`` line naming the
+    file ``path`` it cannot read, ``stake`` (what the grid cannot do without it) and the fix; no claim left in
+    ``out``."""
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+    assert line == (
+        f"error: {path}: cannot be read (Permission denied), so {stake}: make it readable (chmod u+r, or run as its "
+        "owner), then run the same command again"
+    )
+    assert not list(out.glob("claims/*.claim"))
+
+
 @pytest.mark.parametrize("locked", ["prediction", "metrics"])
 def test_a_prediction_or_metrics_file_the_check_cannot_read_is_one_error_line(
     finished_grid, data_dirs, tmp_path, locked
@@ -119,15 +133,8 @@ def test_a_prediction_or_metrics_file_the_check_cannot_read_is_one_error_line(
     if locked == "metrics":
         (path,) = path.rglob("seed0.json")
     proc = _recipe_with_locked(path, out, data_dirs, "1/2", tmp_path)
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
-    (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
-    assert line == (
-        f"error: {path}: cannot be read (Permission denied), so the grid cannot check that the metrics file of "
-        "zho_eld seed 0 describes its saved predictions before writing the tables: make it readable (chmod u+r, "
-        "or run as its owner), then run the same command again"
-    )
-    assert not list(out.glob("claims/*.claim"))
+    stake = "the grid cannot check that the metrics file of zho_eld seed 0 describes its saved predictions"
+    _assert_one_error_line(proc, out, path, stake + " before writing the tables")
 
 
 def test_scoring_a_unit_reads_each_prediction_file_once_for_its_records(
@@ -170,14 +177,7 @@ def test_a_prediction_file_its_own_shard_cannot_read_is_one_error_line(finished_
     shutil.copytree(finished_grid, out)
     path = sorted((out / "predictions").rglob("*.npz"))[0]
     proc = _recipe_with_locked(path, out, data_dirs, "0/2", tmp_path)
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
-    (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
-    assert line == (
-        f"error: {path}: cannot be read (Permission denied), so the grid cannot score zho_eld seed 0 from its saved "
-        "predictions: make it readable (chmod u+r, or run as its owner), then run the same command again"
-    )
-    assert not list(out.glob("claims/*.claim"))
+    _assert_one_error_line(proc, out, path, "the grid cannot score zho_eld seed 0 from its saved predictions")
 
 
 def test_a_metrics_file_the_tables_cannot_read_is_one_error_not_a_missing_record(finished_grid, data_dirs, tmp_path):
