@@ -52,13 +52,25 @@ def baseline_tree(revision: str, folder: Path) -> Path:
     return folder
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def baseline_args(doc: str, runs: int, per: str) -> argparse.Namespace:
+    """The command line of a bench timed against a baseline revision (this one, ``bench_hub_*.py``): ``--baseline``,
+    the revision (default: none), and ``--runs``, the runs (default ``runs``) per ``per``, the median reported."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", help="a git revision to compare with (default: none)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per command and tree; the median is reported")
-    args = parser.parse_args()
+    parser.add_argument("--runs", type=int, default=runs, help=f"runs per {per}; the median is reported")
+    return parser.parse_args()
+
+
+def baseline_trees(baseline: str | None, folder: Path) -> dict[str, Path]:
+    """The trees to time: this checkout (``now``) and, given a ``baseline`` revision, its :func:`baseline_tree`
+    extracted into ``folder``."""
+    return {"now": REPO} | ({"baseline": baseline_tree(baseline, folder)} if baseline else {})
+
+
+def main() -> None:
+    args = baseline_args(__doc__, 3, "command and tree")
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {"now": REPO} | ({"baseline": baseline_tree(args.baseline, Path(tmp))} if args.baseline else {})
+        trees = baseline_trees(args.baseline, Path(tmp))
         header = "| command | " + " | ".join(f"{name} CPU s | {name} wall s" for name in trees)
         print(header + (" | CPU ratio |" if args.baseline else " |"))
         print("|---|" + "--:|" * (2 * len(trees) + bool(args.baseline)))

@@ -15,14 +15,13 @@ with predict's error), or the bench stops.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from bench_help import REPO, baseline_tree
+from bench_help import REPO, baseline_args, baseline_trees
 from hub_bench import REFUSED, compare, require_refused_port, run_python
 
 COMMIT = "0" * 40
@@ -56,14 +55,11 @@ def seeded_home(folder: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--baseline", help="a git revision to compare with (default: none)")
-    parser.add_argument("--runs", type=int, default=2, help="runs per load and tree; the median is reported")
-    args = parser.parse_args()
+    args = baseline_args(__doc__, 2, "load and tree")
     require_refused_port()
     with tempfile.TemporaryDirectory() as tmp:
         seeded = seeded_home(Path(tmp) / "seeded")
-        trees = {"now": REPO} | ({"baseline": baseline_tree(args.baseline, Path(tmp))} if args.baseline else {})
+        trees = baseline_trees(args.baseline, Path(tmp))
         compare(
             "load", LOADS, trees, args.runs,
             lambda name, case, run: shutil.copytree(seeded, Path(tmp) / f"hf-{name}-{case}-{run}"),  # a fresh copy

@@ -14,12 +14,11 @@ must end in the look-up's "could not be fetched" answer, or the bench stops.
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 from pathlib import Path
 
-from bench_help import REPO, baseline_tree
+from bench_help import baseline_args, baseline_trees
 from hub_bench import REFUSED, UNREACHED, compare, require_refused_port, run_python
 
 LOOKUPS = {  # what each asks of the Hub, and which commands ask it
@@ -37,13 +36,10 @@ ANSWER = {"unreached", "unfetched"}  # HubUnreachableError, ModelScores.state
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--baseline", help="a git revision to compare with (default: none)")
-    parser.add_argument("--runs", type=int, default=2, help="runs per look-up and tree; the median is reported")
-    args = parser.parse_args()
+    args = baseline_args(__doc__, 2, "look-up and tree")
     require_refused_port()
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {"now": REPO} | ({"baseline": baseline_tree(args.baseline, Path(tmp))} if args.baseline else {})
+        trees = baseline_trees(args.baseline, Path(tmp))
 
         def empty_cache(name: str, case: int, run: int) -> Path:
             (home := Path(tmp) / f"hf-{name}-{case}-{run}").mkdir()

@@ -17,7 +17,6 @@ requests the server was sent.  Each run must end in all three look-ups' "could n
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import statistics
@@ -25,7 +24,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from bench_help import REPO, baseline_tree
+from bench_help import baseline_args, baseline_trees
 from hub_bench import UNREACHED, run_python
 
 LOOKUPS = """
@@ -56,14 +55,11 @@ def silent_server() -> tuple[str, list[str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--baseline", help="a git revision to compare with (default: none)")
-    parser.add_argument("--runs", type=int, default=2, help="runs per tree; the median is reported")
-    args = parser.parse_args()
+    args = baseline_args(__doc__, 2, "tree")
     endpoint, asked = silent_server()
     processes = ("first process", "second process, same HF_HOME")
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {"now": REPO} | ({"baseline": baseline_tree(args.baseline, Path(tmp))} if args.baseline else {})
+        trees = baseline_trees(args.baseline, Path(tmp))
         times = {(name, p): [] for name in trees for p in processes}
         heads = {(name, p): [] for name in trees for p in processes}
         for run in range(args.runs):
