@@ -98,3 +98,38 @@ def test_a_figures_data_is_checked_against_the_given_datasets_before_anything_tr
         err = capsys.readouterr().err.splitlines()
         assert exit_.value.code == 2 and said in err[-1], err
         assert not (tmp_path / "grid").exists()
+
+
+@pytest.mark.parametrize(
+    ("test", "train", "said"),
+    [
+        ("yue_adu", "zho_eld", "--yuemotion is required: this grid's figure 'f' reads the prepared yuemotion dataset"),
+        ("zho_eld", "eng_eld", "holds no rows of eng_eld (prepared from csed), which this grid reads (eng_eld by figure 'f' (panel 1))"),
+    ],
+)  # fmt: skip
+def test_a_probe_grid_from_python_checks_its_figures_data_before_any_probe_trains(tmp_path, test, train, said):
+    """``run_grid`` of a probe config (not through recipes/grid.py's checks) whose figure reads a dataset not
+    given (test: yue_adu, only --bimotion) or groups the given one lacks (a panel's train: eng_eld, CSED alone):
+    the grid trained every probe, then failed drawing the figure. Now: the same one-line error as the recipe's,
+    before anything trains."""
+    from conftest import prepared_csed
+
+    from bimotion.grid import run_grid
+    from bimotion.training.parsing import ArgumentError
+
+    bimotion = prepared_csed(tmp_path / "csed")
+    figure = {"name": "f", "title": "F", "model": "zho_eld", "test": test, "panels": [{"title": "p", "train": train}]}
+    config = {
+        "backend": "probe",
+        "features": "logmel",
+        "training": {"num_train_epochs": 2},
+        "tables": [],
+        "mixtures": ["zho_eld"],
+        "extra_tests": ["zho_eld"],
+        "seeds": [0],
+        "bootstrap_samples": 10,
+        "projections": [figure],
+    }
+    with pytest.raises(ArgumentError, match=r"^.*" + said.replace("(", r"\(").replace(")", r"\)")):
+        run_grid(config, {"bimotion": bimotion}, tmp_path / "grid", log=None)
+    assert not (tmp_path / "grid" / "models").exists()

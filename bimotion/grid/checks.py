@@ -19,11 +19,13 @@ def check_inputs(
     output_dir: str | os.PathLike = ".",
     *,
     flags: Mapping[str, str] | None = None,
+    own_trainer: bool = False,
 ) -> None:
     """What a grid needs, checked before its first model trains (raises ValueError naming the
-    argument): the prepared datasets its models and test sets read, its seeds, base model, and the
+    argument): the prepared datasets its models, test sets and figures read, its seeds, base model, and the
     training arguments every model gets, its models going below ``output_dir``; ``flags``: as
-    :func:`check_config` takes them."""
+    :func:`check_config` takes them; ``own_trainer``: the grid trains with a trainer of its own (the probe's,
+    or one given to :class:`~.runner.Grid`), which checks its base model and training arguments itself."""
     from ..training.args import (
         ArgumentError,
         check_datasets,
@@ -39,7 +41,8 @@ def check_inputs(
     datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
     register_prepared(datasets)  # a local folder's own groups (ind_eld) and `all` resolve in the config's checks
     check_config(config, flags=flags)
-    if config.tiny_model is None and config.backend == "finetune":
+    finetunes = config.backend == "finetune" and not own_trainer
+    if config.tiny_model is None and finetunes:
         training = dict(config.training)
         check_model(
             config.model_name_or_path,
@@ -56,7 +59,7 @@ def check_inputs(
     for bench, user in needs.items():
         if not datasets[bench]:
             raise ArgumentError(f"--{bench} is required: this grid's {user} reads the prepared {bench} dataset")
-    if plan.models and config.backend == "finetune":
+    if plan.models and finetunes:
         values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": str(output_dir)}
         try:
             spec = TrainSpec.from_values(plan.models[0].name, values)

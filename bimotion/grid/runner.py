@@ -23,7 +23,7 @@ from ..probe.run import backend_predict, backend_settings, backend_trainer, is_p
 from ..training.bootstrap import score_test
 from ..training.outputs import GRID_PLAN
 from ..training.provenance import command_scope, provenance
-from .checks import check_config, check_inputs, check_rows, check_settings
+from .checks import check_inputs, check_settings
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
 from .heard import heard_counts, mark_training_clips
@@ -277,11 +277,9 @@ class Grid:
 
         settings = self.settings  # digests every dataset's prepare.json: once per run
         check_settings(self.out, settings)
-        if self.trainer is train_model:  # fail now, not after hours of training the first models
-            check_inputs(self.config, self.sources, self.out)  # check_config's seeds and bootstrap among them
-        else:  # a backend of its own (the probe) checks its arguments; the config and data are checked here alike
-            check_config(self.config)
-            check_rows(self.plan, self.sources)
+        # fail now, not after hours of training the first models: the config, and the data its models, test sets
+        # and figures read; a trainer of its own (the probe's) checks its base model and training arguments
+        check_inputs(self.config, self.sources, self.out, own_trainer=self.trainer is not train_model)
         if self.ranks.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             write_text_atomic(self.out / GRID_PLAN, json.dumps({"settings": settings, **self.plan.to_json()}, indent=2))
