@@ -291,3 +291,38 @@ def test_a_stop_lost_in_the_last_units_scoring_writes_no_tables(finished_grid, d
     with terminate_as_interrupt(), pytest.raises(Terminated, match="taken at the end of its units, before the tables"):
         run_grid(CONFIG, data_dirs, out, log=None)
     assert not (out / "tables").exists()
+
+
+@pytest.mark.parametrize("reader", ["read_predictions", "read_metrics"])
+def test_a_file_in_a_folder_that_cannot_be_entered_names_the_folder_and_its_fix(tmp_path, reader):
+    """A grid's prediction or metrics file whose folder cannot be entered (``chmod 000`` on ``seed0/``, the file's
+    own mode fine) was said to need ``chmod u+r`` on the file, which cannot help (and cannot even reach it).  The
+    error now names the folder that cannot be entered and its fix (``chmod u+rx``), and the file it stops reading
+    (run unprivileged: skipped where root cannot drop its capabilities)."""
+    folder = tmp_path / "grid" / "predictions" / "zho_eld" / "seed0"
+    folder.mkdir(parents=True)
+    path = folder / ("bimotion-csed-zho_eld.npz" if reader == "read_predictions" else "seed0.json")
+    if reader == "read_predictions":
+        save_npz(path, {"logits": np.zeros((1, 2), np.float32)})
+        call = f"read_predictions(Path({str(path)!r}), 'zho_eld', 0)"
+    else:
+        path.write_text("{}")
+        call = f"read_metrics(Path({str(path)!r}), 'the tables cannot be written')"
+    code = f"from pathlib import Path\nfrom bimotion.grid.saved import {reader}\ntry:\n    {call}\nexcept Exception as e:\n    print(e)"
+    argv = unprivileged([sys.executable, "-c", code])
+    folder.chmod(0o000)
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)}
+        )
+    finally:
+        folder.chmod(0o755)
+    stake = (
+        "the grid cannot score zho_eld seed 0 from its saved predictions"
+        if reader == "read_predictions"
+        else "the tables cannot be written"
+    )
+    assert proc.stdout.strip() == (
+        f"{folder}: cannot enter this folder (Permission denied), so {path} cannot be read and {stake}: make it "
+        "readable (chmod u+rx, or run as its owner), then run the same command again"
+    ), proc.stdout + proc.stderr

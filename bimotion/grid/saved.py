@@ -46,10 +46,20 @@ def read_metrics(path: Path, stake: str) -> dict | None:
 
 def unreadable(err: PermissionError, stake: str):
     """The :class:`~loaders.errors.DamagedFileError` (one ``error:`` line at the command line) of a grid's file it
-    cannot read (``err``, ``chmod 000``): the file, ``stake`` (what the grid cannot do without it) and the fix."""
-    from loaders.errors import DamagedFileError
-    from loaders.unlisted import MAKE_READABLE_FILE
+    cannot read (``err``, ``chmod 000``): the file, ``stake`` (what the grid cannot do without it) and the fix; where
+    a folder above it cannot be entered (``chmod 000`` on ``seed0/``: the file's own mode is not the cause), that
+    folder and its fix (:func:`loaders.unlisted.cannot_list`, :data:`~loaders.unlisted.MAKE_LISTABLE`)."""
+    import os
 
+    from loaders.errors import DamagedFileError
+    from loaders.unlisted import MAKE_LISTABLE, MAKE_READABLE_FILE, blocked_at, cannot_list
+
+    if err.filename is not None and blocked_at(err) != os.fsdecode(err.filename):
+        return DamagedFileError(
+            f"{cannot_list(err)}, so {err.filename} cannot be read and {stake}: {MAKE_LISTABLE}, "
+            "then run the same command again",
+            str(err),
+        )
     return DamagedFileError(
         f"{err.filename}: cannot be read ({err.strerror or err}), so {stake}: {MAKE_READABLE_FILE}, "
         "then run the same command again",
