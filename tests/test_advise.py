@@ -267,6 +267,42 @@ def test_a_model_scored_on_other_clips_than_the_baseline_is_refused(probe_advice
         main([*argv[:-5], "--seeds", "0", "--output", str(copy)])
 
 
+def test_advise_beside_a_worker_holding_a_unit_predicts_none_of_its_files(probe_advice, tmp_path, capsys, monkeypatch):
+    """Advise read its numbers with the grid's predict-if-missing (Grid.predictions), without the unit's claim: a
+    prediction file gone (or to be predicted again in this machine's dtype) after its grid wrote the tables, while
+    another worker held that unit and was predicting it, was predicted here too, the two writing one file at
+    once, and the advice written from it. Now advise reads the predictions as the tables do (predicting none):
+    one error line naming the file and the worker holding it, exit 1, the file and the advice not written."""
+    from bimotion.grid.claims import Claims
+    from bimotion.grid.runner import Grid
+
+    argv, out, _ = probe_advice
+    copy = Path(shutil.copytree(out, tmp_path / "out"))
+    (copy / "advice.md").unlink()
+    (path,) = copy.glob("predictions/zho_adu/seed0/*.npz")
+    run = Grid.run
+    held = []
+
+    def run_then_another_worker_takes_a_unit(self):
+        result = run(self)
+        held.append(Claims(copy / "claims").acquire("zho_adu.seed0"))  # a live worker predicting it again
+        path.unlink()
+        return result
+
+    monkeypatch.setattr(Grid, "run", run_then_another_worker_takes_a_unit)
+    capsys.readouterr()
+    try:
+        assert main([*argv[:-5], "--seeds", "0", "--output", str(copy)]) == 1
+    finally:
+        held[0].release()
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith(
+        f"error: the advice was not written: zho_adu seed 0 ({path} is to be predicted again; claimed by "
+    ), errors
+    assert "rerun this command once that worker is done" in errors[0], errors
+    assert not path.exists() and not (copy / "advice.md").exists()
+
+
 def test_fine_tuning_backend_gives_the_advice_too(data_dirs, tmp_path):
     from test_grid import TRAINING
 
@@ -619,13 +655,13 @@ def test_every_model_of_an_advice_resamples_the_same_speakers():
         config=types.SimpleNamespace(seeds=[0]),
         plan=types.SimpleNamespace(target=mixtures, model=lambda spec: types.SimpleNamespace(name=spec)),
         trained_labels=lambda model, seed: None,
-        predictions=lambda model, seed, shards: saved[model.name],
+        saved_predictions=lambda model, seed, shard, say: saved[model.name],  # read back as the tables read it
     )
-    loaded = _paired_predictions(grid, [])
+    loaded = _paired_predictions(grid, ["its one shard"])
     assert all(np.array_equal(preds[0]["speaker"], speaker) for _, _, preds in loaded.values())
     saved["zho_eld"] = {"id": ids[::-1]}
     with pytest.raises(ValueError, match="x was scored on other test clips than the baseline zho_eld"):
-        _paired_predictions(grid, [])
+        _paired_predictions(grid, ["its one shard"])
 
 
 def test_advise_into_a_folder_of_another_run_is_one_error_line_naming_the_dataset(data_dirs, tmp_path, capsys):

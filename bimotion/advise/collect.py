@@ -31,6 +31,7 @@ from ..grid.heard import heard_counts
 from ..grid.plan import PlannedModel, synthetic_corpora, target_test
 from ..grid.runner import Grid
 from ..grid.scoring import chance_of_test
+from ..grid.workers import ToScoreAgain, tables_predictions
 from ..mixture import parse_mixture
 from ..training.bootstrap import score_test, strata
 from .caveat import backend_caveat
@@ -220,6 +221,28 @@ def _backend(grid: Grid) -> str:
     return f"fine-tuning {model}"
 
 
+class AdviceNotCollected(RuntimeError):
+    """The advice cannot be read from its grid: a unit's prediction file is to be predicted again since the grid's
+    tables were written (another run on the folder predicted it again in its dtype, or it is gone).  Advise reads
+    the predictions as the tables do (:func:`~bimotion.grid.workers.tables_predictions`), predicting none: only a
+    worker holding the unit's claim writes its files."""
+
+
+def _predictions(grid: Grid, model: PlannedModel, seed: int, shards) -> dict:
+    """One unit's saved predictions on ``shards`` (:func:`~bimotion.grid.workers.tables_predictions`); one to predict
+    again is :class:`AdviceNotCollected`, naming the file, the worker holding the unit (if one does) and the fix."""
+    try:
+        return tables_predictions(grid, model, seed, shards)
+    except ToScoreAgain as again:
+        held = grid.claims.holder(again.unit) is not None
+        raise AdviceNotCollected(
+            f"the advice was not written: {again.why}, since the grid's tables were written (another run on "
+            f"{grid.out} predicted it again, or it is gone), and advise predicts no file without the unit's claim: "
+            f"rerun this command{' once that worker is done' if held else ''}: it scores that unit again under "
+            "its claim, then writes the advice"
+        ) from again
+
+
 def _paired_predictions(grid: Grid, shards) -> dict:
     """``{mixture: (model, trained labels per seed, predictions per seed)}`` of the target's test
     set, every model's on the same clips and with the same speakers (a difference pairs the two
@@ -230,7 +253,7 @@ def _paired_predictions(grid: Grid, shards) -> dict:
     for mixture in grid.plan.target:
         model = grid.plan.model(mixture.spec)
         trained = [grid.trained_labels(model, seed) for seed in cfg.seeds]
-        loaded[mixture] = (model, trained, [grid.predictions(model, seed, shards) for seed in cfg.seeds])
+        loaded[mixture] = (model, trained, [_predictions(grid, model, seed, shards) for seed in cfg.seeds])
     base_model, _, base = next(loaded[m] for m in loaded if m.role == "baseline")
     for mixture, (_, _, preds) in loaded.items():
         if any(not np.array_equal(p["id"], base[0]["id"]) for p in preds):

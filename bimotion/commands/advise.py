@@ -76,6 +76,7 @@ def run(args) -> int:
     if error := output_error(output, "--output"):
         print(f"error: {error}", file=sys.stderr)
         return 2
+    from bimotion.advise.collect import AdviceNotCollected
     from bimotion.grid.checks import SettingsMismatch
     from bimotion.grid.workers import no_tables
     from bimotion.training.processes import on_main_process
@@ -92,6 +93,9 @@ def run(args) -> int:
     except SettingsMismatch as err:  # checked before anything trains
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except AdviceNotCollected as err:  # a unit's file to predict again: its claim's worker's (or a rerun's)
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     if advice is None:  # another process of the launch writes the advice
         if not on_main_process():
             return 0
