@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .aiff import check_aiff_length
 from .errors import BadFileError, MissingToolError, display, impossible_header, libsndfile_error
 from .ffmpeg import ffmpeg_decode, ffmpeg_reason
 from .hold import DAMAGE_FRAMES, LengthHold
@@ -106,6 +107,11 @@ def probe(path: str | os.PathLike) -> AudioInfo:
         except OSError as err:
             raise unreadable_file(path, err) from err
         frames = frames if counted is None else counted
+    if kind == "aiff":  # libsndfile counts only the frames a file cut short still holds
+        try:
+            check_aiff_length(path, frames)
+        except OSError as err:
+            raise unreadable_file(path, err) from err
     return AudioInfo(kind, int(info.samplerate), int(info.channels), frames, info.subtype)
 
 

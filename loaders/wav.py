@@ -8,7 +8,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from .errors import BadFileError, impossible_header, libsndfile_error
+from .errors import BadFileError, impossible_header, libsndfile_error, truncated_file
 
 _WAV_FORMATS = {1: "PCM", 3: "FLOAT", 6: "ALAW", 7: "ULAW", 0xFFFE: "EXTENSIBLE"}
 _FRAME_PER_BLOCK = (1, 3, 6, 7)  # PCM, float, A-law, mu-law: one frame per block_align bytes
@@ -42,7 +42,9 @@ def probe_wav(path: Path, f, file_size: int) -> tuple[int, int, int, str]:
             break
         pos += 8 + size + (size & 1)
     if fmt is None or data_offset is None:
-        raise _truncated(path, "WAV header is incomplete (no 'fmt ' or 'data' chunk): the file is truncated or corrupt")
+        raise truncated_file(
+            path, "WAV header is incomplete (no 'fmt ' or 'data' chunk): the file is truncated or corrupt"
+        )
     tag, channels, rate, block_align, bits = fmt
     if error := impossible_header(path, "wav", channels, rate):
         raise error
@@ -60,7 +62,7 @@ def probe_wav(path: Path, f, file_size: int) -> tuple[int, int, int, str]:
             "rewrite the header (`sox IN.wav OUT.wav` or `ffmpeg -i IN.wav OUT.wav`), or pass --skip-bad to skip it",
         )
     if data_size > available:
-        raise _truncated(
+        raise truncated_file(
             path, f"WAV data chunk declares {data_size} bytes but only {available} are present: the file is truncated"
         )
     subtype = _subtype(tag, bits)
@@ -77,12 +79,6 @@ def _subtype(tag: int, bits: int) -> str:
     if tag == 3:
         return "DOUBLE" if bits == 64 else "FLOAT"
     return _WAV_FORMATS.get(tag, str(tag))
-
-
-def _truncated(path: Path, message: str) -> BadFileError:
-    return BadFileError(
-        path, "truncated", message, "copy, download or extract this file again, or pass --skip-bad to skip it"
-    )
 
 
 def _probe_compressed_wav(path: Path, subtype: str) -> tuple[int, int, int, str]:

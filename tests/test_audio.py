@@ -111,6 +111,21 @@ def test_truncated_wav_is_detected(tmp_path, tone):
         probe(path)
 
 
+@pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT", "ULAW"])  # AIFF; AIFF-C (fl32, ulaw)
+def test_truncated_aiff_is_detected_not_read_short(tmp_path, tone, subtype):
+    """libsndfile counts and reads only the frames an AIFF cut short still holds, without a word: TESS's AIFF
+    bytes behind a `.wav` name, a copy of it stopped halfway, was read and stored as a clip half its length
+    (1.10 s as 0.55 s). Its COMM chunk declares the frames it was written with."""
+    path = tmp_path / "t.wav"
+    soundfile.write(path, tone, RATE, subtype=subtype, format="AIFF")
+    assert probe(path).num_frames == len(tone)
+    FixtureWriter.truncate(path, keep_bytes=path.stat().st_size // 2)
+    with pytest.raises(BadFileError, match=f"AIFF COMM chunk declares {len(tone)} frames but only") as info:
+        probe(path)
+    assert info.value.reason == "truncated" and "the file is truncated" in str(info.value)
+    assert "download" in info.value.hint and "--skip-bad" in info.value.hint
+
+
 def test_a_streamed_header_is_read_to_the_end_and_an_unfinished_one_is_named(tmp_path, tone):
     """ffmpeg or sox writing to a pipe leave the RIFF and data sizes at 0xFFFFFFFF ("to the end");
     a recorder cut off before it wrote the sizes leaves 0, which decoders read as no audio."""
