@@ -8,10 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from .browser_files import APPLEDOUBLE_MAGIC
-from .errors import BadFileError
+from .errors import BadFileError, truncated_file
 from .mp3 import is_frame_header
 
 LFS_MAGIC = b"version https://git-lfs"
+
+
+# The first 4 bytes of a WAV and an AIFF; their format's name is at bytes 8-12: a file cut before it is known by these.
+_CUT_TAGS = {"WAV": (b"RIFF", b"RIFX", b"RF64"), "AIFF": (b"FORM",)}
 
 
 def sniff(head: bytes) -> str:
@@ -22,7 +26,7 @@ def sniff(head: bytes) -> str:
     if head.startswith(LFS_MAGIC):
         return "lfs"
     tag = head[:4]
-    if tag in (b"RIFF", b"RIFX", b"RF64") and head[8:12] == b"WAVE":
+    if tag in _CUT_TAGS["WAV"] and head[8:12] == b"WAVE":
         return "wav"
     if tag == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return "aiff"
@@ -70,7 +74,8 @@ def unread_format(head: bytes) -> str | None:
 def check_head(path: Path, head: bytes) -> str:
     """The format :func:`sniff` names for ``path`` by its first bytes ``head``, where it is one that is read
     (wav, aiff, flac, ogg, mp3, mp4); else the BadFileError naming the file and the fix: a git-LFS pointer,
-    an empty file, raw AAC, a recorder's format that is not read, a macOS resource fork, not audio."""
+    an empty file, a WAV or AIFF cut inside its first 12 bytes (``truncated``), raw AAC, a recorder's format
+    that is not read, a macOS resource fork, not audio."""
     kind = sniff(head)
     if kind == "lfs":
         raise BadFileError(
@@ -91,6 +96,11 @@ def check_head(path: Path, head: bytes) -> str:
             "unsupported_format",
             "raw AAC audio (ADTS frames, no container): its length cannot be read without decoding it all",
             "put it in an M4A container or convert it (`ffmpeg -i IN.aac -c copy OUT.m4a`), or pass --skip-bad",
+        )
+    cut = next((name for name, tags in _CUT_TAGS.items() if len(head) < 12 and head[:4] in tags), None)
+    if kind == "unknown" and cut:  # the whole file is these bytes: a WAV or AIFF cut inside its first 12
+        raise truncated_file(
+            path, f"the file ends after {len(head)} bytes, inside the header a {cut} file starts with: it is truncated"
         )
     unread = unread_format(head)
     if kind == "unknown" and unread:

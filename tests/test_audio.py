@@ -111,6 +111,25 @@ def test_truncated_wav_is_detected(tmp_path, tone):
         probe(path)
 
 
+@pytest.mark.parametrize("container", ["WAV", "AIFF"])
+@pytest.mark.parametrize("keep_bytes", [4, 8, 11])
+def test_a_file_cut_inside_its_first_12_bytes_is_truncated_not_said_to_be_no_audio(
+    tmp_path, tone, container, keep_bytes
+):
+    """A WAV (or AIFF) cut before byte 12, where 'WAVE' (or 'AIFF') is, was "not an audio file (starts with
+    b'RIFF'); expected WAV, ...", reason not_audio: it is a WAV cut short, as one cut at byte 12 or later is."""
+    path = tmp_path / "t.wav"
+    soundfile.write(path, tone, RATE, format=container)
+    FixtureWriter.truncate(path, keep_bytes=keep_bytes)
+    with pytest.raises(BadFileError, match=f"the file ends after {keep_bytes} bytes, inside the header") as info:
+        probe(path)
+    assert info.value.reason == "truncated" and container in str(info.value) and "download" in info.value.hint
+    path.write_bytes(b"RIFF\x00\x00\x00\x00AVI ")  # 12 bytes of another RIFF format: still not audio
+    with pytest.raises(BadFileError, match="not an audio file") as info:
+        probe(path)
+    assert info.value.reason == "not_audio"
+
+
 @pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT", "ULAW"])  # AIFF; AIFF-C (fl32, ulaw)
 def test_truncated_aiff_is_detected_not_read_short(tmp_path, tone, subtype):
     """libsndfile counts and reads only the frames an AIFF cut short still holds, without a word: TESS's AIFF
