@@ -34,6 +34,7 @@ from .levels import (
 )
 from .mp3 import held_to_count, mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
+from .ogg import check_ogg_whole
 from .sniff import check_head, sniff, unreadable_file
 from .wav import libsndfile_info, probe_wav
 
@@ -107,11 +108,13 @@ def probe(path: str | os.PathLike) -> AudioInfo:
         except OSError as err:
             raise unreadable_file(path, err) from err
         frames = frames if counted is None else counted
-    if kind == "aiff":  # libsndfile counts only the frames a file cut short still holds
-        try:
+    try:  # libsndfile counts only the frames (pages) a file cut short still holds
+        if kind == "aiff":
             check_aiff_length(path, frames)
-        except OSError as err:
-            raise unreadable_file(path, err) from err
+        elif kind == "ogg":
+            check_ogg_whole(path)
+    except OSError as err:
+        raise unreadable_file(path, err) from err
     return AudioInfo(kind, int(info.samplerate), int(info.channels), frames, info.subtype)
 
 

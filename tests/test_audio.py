@@ -111,6 +111,25 @@ def test_truncated_wav_is_detected(tmp_path, tone):
         probe(path)
 
 
+def test_an_ogg_cut_short_is_truncated_not_read_short(tmp_path, tone):
+    """libsndfile counts and reads an Ogg Vorbis cut short as the pages left, without a word: a copy stopped at
+    90% of its bytes was read as 0.81 of its length, at half as 0.27 (CSED's Pos_female-10 as Ogg Vorbis). The
+    file ends inside a page, or (cut at a page's end) with no end-of-stream page."""
+    path = tmp_path / "t.ogg"
+    soundfile.write(path, np.tile(tone, 5), RATE, format="OGG")
+    whole = path.read_bytes()
+    assert probe(path).num_frames == 5 * len(tone)
+    path.write_bytes(whole + b"junk after the last page")  # trailing bytes: read as before
+    assert probe(path).num_frames == 5 * len(tone)
+    last_page = whole.rindex(b"OggS")
+    for keep_bytes, words in ((len(whole) // 2, "but only"), (len(whole) * 9 // 10, "but only"), (last_page, "no end")):
+        FixtureWriter.truncate(path, keep_bytes=keep_bytes)
+        with pytest.raises(BadFileError, match=words) as info:
+            probe(path)
+        assert info.value.reason == "truncated" and "the file is truncated" in str(info.value)
+        path.write_bytes(whole)
+
+
 @pytest.mark.parametrize("container", ["WAV", "AIFF"])
 @pytest.mark.parametrize("keep_bytes", [4, 8, 11])
 def test_a_file_cut_inside_its_first_12_bytes_is_truncated_not_said_to_be_no_audio(
