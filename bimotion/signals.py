@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, what a shell reports for a Ctrl-C
@@ -60,8 +60,23 @@ def stop_if_lost() -> None:
 def lost_stop() -> type[KeyboardInterrupt] | None:
     """The stop :func:`stop_if_lost` would raise now (:class:`Terminated`, or ``KeyboardInterrupt`` for a
     Ctrl-C), None where none came: for a caller that must agree on it with other processes before any of
-    them raises (the grid's launch, :func:`bimotion.grid.workers.stop_if_lost_in_launch`)."""
+    them raises (:func:`stop_if_lost_agreed`)."""
     return _Flags.raised
+
+
+def stop_if_lost_agreed(anywhere: Callable[[bool], bool], where: str) -> None:
+    """:func:`stop_if_lost` taken by every process of a launch together, or by none: ``anywhere(flag)``
+    says whether ``flag`` is true on any of them (a collective every process calls at the same point: the
+    grid's ``Ranks.any``, training's :func:`bimotion.training.stopping.any_process`).  Taken by the one process
+    that lost the stop alone, it left the others waiting in their next collective until the launch was
+    killed.  The stop raised is a SIGTERM's (:class:`Terminated`) where any process lost one, else a
+    Ctrl-C's; ``where`` is the safe point the message names."""
+    lost = lost_stop()
+    if not anywhere(lost is not None):
+        return
+    stop, word = (Terminated, "SIGTERM") if anywhere(lost is Terminated) else (KeyboardInterrupt, "Ctrl-C")
+    whose = "its stop was lost" if lost is not None else "another process of the launch lost its stop"
+    raise stop(f"stopped by {word} ({whose} in a finalizer; taken at {where})")
 
 
 Item = TypeVar("Item")
@@ -138,7 +153,7 @@ def take_pending_stop() -> bool:
 
 
 @contextlib.contextmanager
-def stop_at_safe_points() -> Iterator[None]:
+def stop_at_safe_points(anywhere: Callable[[bool], bool] | None = None) -> Iterator[None]:
     """Within :func:`terminate_as_interrupt`'s block, SIGTERM no longer raises: it sets
     :func:`stop_requested`, which the loop in this block reads at its safe points (and then raises
     :class:`Terminated`).  A SIGTERM the loop never acted on (it came after the loop's last safe point:
@@ -147,8 +162,13 @@ def stop_at_safe_points() -> Iterator[None]:
     at once again.  Elsewhere (SIGTERM not taken as a Ctrl-C, or not the main thread) the block
     changes nothing.  Its start is a safe point (:func:`stop_if_lost`): a stop lost before it (a SIGTERM
     whose stop a finalizer swallowed as the datasets loaded) also left SIGTERM to :func:`_stopping`,
-    and the block, disabled, would train to the end deaf to the SIGTERMs after it."""
-    stop_if_lost()
+    and the block, disabled, would train to the end deaf to the SIGTERMs after it.  ``anywhere``: the
+    launch's agreement on it (:func:`stop_if_lost_agreed`), so that every process stops there or none: one
+    that stopped alone left the others waiting in training's first collective."""
+    if anywhere is None:
+        stop_if_lost()
+    else:
+        stop_if_lost_agreed(anywhere, "training's start")
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGTERM) != _raise_terminated

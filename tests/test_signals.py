@@ -324,3 +324,116 @@ def test_a_stop_lost_on_one_process_of_a_launched_grid_stops_every_process_at_th
         assert lines[0] == "training m1" and lines[-1].startswith("stopped: stopped by SIGTERM"), (rank, text)
         assert "training m2" not in text, (rank, text)
     assert "swallowed Terminated" in said[1] and "another process of the launch" in said[0], said
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_stop_lost_on_another_process_of_a_launch_stops_training_at_its_start(monkeypatch, tmp_path, capsys):
+    """Training's start (:func:`stop_at_safe_points`) took a stop lost as the datasets loaded on the process
+    that lost it alone: under ``accelerate launch`` the others went on into training's first collective and
+    waited there until the launch was killed.  The start is agreed over the launch now, through training's one
+    agreement (``stopping.any_process``); here a fake 2-rank reducer, whose other process lost a SIGTERM."""
+    from conftest import with_callback
+    from transformers import TrainerCallback
+
+    from bimotion.training import run
+    from bimotion.training.spec import TrainSpec
+    from bimotion.training.testing import save_tiny_model, write_prepared
+
+    data = write_prepared(
+        tmp_path / "bimotion", shards=[("csed", "zho_eld")], sizes={"train": 8, "validation": 2, "test": 2}
+    )
+    out, steps, asked = tmp_path / "out", [], []
+
+    class Steps(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            steps.append(state.global_step + 1)
+
+    def other_rank_lost_a_sigterm(args, flag: bool) -> bool:
+        asked.append(flag)
+        return True  # rank 1 lost one (any), and it was a SIGTERM's (any is Terminated)
+
+    with_callback(monkeypatch, Steps)
+    monkeypatch.setattr(run, "any_process", other_rank_lost_a_sigterm, raising=False)
+    values = {"model_name_or_path": str(save_tiny_model(tmp_path / "tiny")), "classifier_proj_size": 16,
+              "bimotion": str(data), "dataset_cache_dir": str(tmp_path / "cache"), "output_dir": str(out),
+              "max_steps": 2, "per_device_train_batch_size": 4, "max_duration_s": 0.5, "disable_tqdm": True,
+              "report_to": "none", "dataloader_pin_memory": False, "use_cpu": True}  # fmt: skip
+    assert run.train_and_report(TrainSpec.from_values(["zho_eld"], values, run_name="r")) == 143
+    assert asked == [False, False] and steps == []  # this process lost nothing; no step trained
+    assert not list(out.glob("checkpoint-*")) and not (out / "scores.json").exists()
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("terminated: ")
+
+
+_TRAINING_RANK = """
+import gc, os, signal, sys
+from datetime import timedelta
+from functools import partial
+from types import SimpleNamespace
+
+import torch.distributed as dist
+
+from bimotion.signals import exit_code, stop_at_safe_points, terminate_as_interrupt
+from bimotion.training.processes import leave_process_group_at_exit
+from bimotion.training.stopping import agreed_stop, any_process
+
+leave_process_group_at_exit()
+dist.init_process_group("gloo", timeout=timedelta(seconds=60))
+rank, args = dist.get_rank(), SimpleNamespace(world_size=2, device="cpu")
+sys.unraisablehook = lambda unraisable: print(f"swallowed {unraisable.exc_type.__name__}", flush=True)
+
+
+def step():
+    pass
+
+
+class Finalized:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        step()  # the handler runs here: its Terminated ends in sys.unraisablehook
+
+
+try:
+    with terminate_as_interrupt():
+        if rank == 1:  # its datasets loading
+            Finalized()
+            gc.collect()
+            step()
+        dist.barrier()  # main_process_first's
+        with stop_at_safe_points(partial(any_process, args)):
+            print("training", flush=True)
+            agreed_stop(args)  # the first step's collective
+except KeyboardInterrupt as err:
+    print(f"stopped: {err}", flush=True)
+    sys.exit(exit_code(err))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_stop_lost_on_one_launched_process_stops_every_process_at_trainings_start(tmp_path):
+    """Two real gloo processes (a launcher's RANK, WORLD_SIZE, MASTER_ADDR/PORT): rank 1 loses a SIGTERM in a
+    finalizer before training; both stop at training's start (143), neither enters its first step's collective."""
+    import subprocess
+
+    from bimotion.training.testing import free_port, subprocess_env
+
+    script = tmp_path / "training_rank.py"
+    script.write_text(_TRAINING_RANK)
+    port, procs = str(free_port()), []
+    try:
+        for rank in (0, 1):
+            env = subprocess_env(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
+            procs.append(subprocess.Popen(
+                [sys.executable, str(script)], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            ))  # fmt: skip
+        said = [proc.communicate(timeout=120)[0] for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert [proc.returncode for proc in procs] == [143, 143], said
+    for rank, text in enumerate(said):
+        assert "training" not in text.replace("training's start", ""), (rank, text)
+        assert text.splitlines()[-1].startswith("stopped: stopped by SIGTERM"), (rank, text)
+        assert text.splitlines()[-1].endswith("taken at training's start)"), (rank, text)
+    assert "swallowed Terminated" in said[1] and "another process of the launch" in said[0], said

@@ -108,19 +108,12 @@ def stop_if_asked(grid) -> None:
 def stop_if_lost_in_launch(grid, where: str = "this unit's start") -> None:
     """A stop (SIGTERM, Ctrl-C) that a finalizer swallowed on any process of a launch
     (:func:`bimotion.signals.stop_if_lost`), taken at a unit's start by every process together, agreed as
-    :func:`stop_if_asked` agrees a pending stop (:meth:`~.claims.Ranks.any`, before any process raises):
-    taken by the one process that lost it alone, it left the others waiting in the unit's next collective
-    until the launch was killed.  The stop raised is a SIGTERM's (:class:`~bimotion.signals.Terminated`)
-    where any process lost one, else a Ctrl-C's; one process alone (no launch) raises its own.  Also once the units
-    are done (``where``), before the tables: a stop lost in the last unit's scoring wrote them and exited 0."""
-    from ..signals import Terminated, lost_stop
+    :func:`stop_if_asked` agrees a pending stop (:meth:`~.claims.Ranks.any`, before any process raises:
+    :func:`bimotion.signals.stop_if_lost_agreed`); one process alone (no launch) raises its own.  Also once the
+    units are done (``where``), before the tables: a stop lost in the last unit's scoring wrote them and exited 0."""
+    from ..signals import stop_if_lost_agreed
 
-    lost = lost_stop()
-    if not grid.ranks.any(lost is not None):
-        return
-    stop, word = (Terminated, "SIGTERM") if grid.ranks.any(lost is Terminated) else (KeyboardInterrupt, "Ctrl-C")
-    whose = "its stop was lost" if lost is not None else "another process of the launch lost its stop"
-    raise stop(f"stopped by {word} ({whose} in a finalizer; taken at {where})")
+    stop_if_lost_agreed(grid.ranks.any, where)
 
 
 def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:

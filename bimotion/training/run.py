@@ -5,6 +5,7 @@ with the training manifest (``train_manifest.txt``) and the model card (``README
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -47,7 +48,7 @@ from .provenance import command_scope
 from .public import public_summary
 from .report import run_ending, scores_report
 from .spec import TrainSpec
-from .stopping import last_step_stops, not_scored_words, scoring_stops
+from .stopping import any_process, last_step_stops, not_scored_words, scoring_stops
 from .summary import publish_model, run_summary, write_outputs
 from .trainer import SERTrainer
 
@@ -191,7 +192,7 @@ def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
     splits = {"validation": (validation_ds, validation_configs), "test": (test_ds, test_configs)}
     # SIGTERM: the step ends, a checkpoint is saved, Terminated (stopping.py); in the last step too, naming
     # the sets the rerun scores (last_step_stops); after it, the scoring stops at a batch (scoring_stops)
-    with stop_at_safe_points():
+    with stop_at_safe_points(functools.partial(any_process, training_args)):  # a lost stop: all processes, or none
         with last_step_stops(trainer, split_words(splits)):
             train_result = trainer.train(resume_from_checkpoint=checkpoint)
         suppress_untrained(trainer.model)  # untrained labels score ~0 in the saved model (model.py)

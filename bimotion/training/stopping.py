@@ -114,16 +114,22 @@ def agreed_stop(args) -> bool:
     from bimotion.signals import stop_if_lost, stop_requested
 
     stop_if_lost()
-    requested = stop_requested()
+    return any_process(args, stop_requested())
+
+
+def any_process(args, flag: bool) -> bool:
+    """Whether ``flag`` is true on this process or any other of its launch (one all-reduce, max, on
+    ``args.device``); ``flag`` itself for one process alone.  Every process of the launch calls it at
+    the same point (:func:`agreed_stop`, training's start: :func:`bimotion.signals.stop_at_safe_points`)."""
     if args.world_size > 1:
         import torch
         import torch.distributed as dist
 
         if dist.is_available() and dist.is_initialized():
-            flag = torch.tensor([int(requested)], dtype=torch.int32, device=args.device)
-            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-            requested = bool(flag.item())
-    return requested
+            agreed = torch.tensor([int(flag)], dtype=torch.int32, device=args.device)
+            dist.all_reduce(agreed, op=dist.ReduceOp.MAX)
+            return bool(agreed.item())
+    return bool(flag)
 
 
 @contextlib.contextmanager
