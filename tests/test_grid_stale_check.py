@@ -326,3 +326,30 @@ def test_a_file_in_a_folder_that_cannot_be_entered_names_the_folder_and_its_fix(
         f"{folder}: cannot enter this folder (Permission denied), so {path} cannot be read and {stake}: make it "
         "readable (chmod u+rx, or run as its owner), then run the same command again"
     ), proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Ctrl-C to oneself")
+def test_a_ctrl_c_lost_as_a_model_finished_training_is_taken_before_it_is_scored(data_dirs, tmp_path, monkeypatch):
+    """A Ctrl-C whose stop a finalizer swallowed after training's last safe point (as the run saved its outputs)
+    was taken at the next unit's start, or before the tables: the grid first predicted every test clip with the
+    model and wrote its metrics.  It is taken once the model is saved (its marker: a rerun reuses it), before
+    anything is predicted."""
+    import signal
+
+    from test_signals import _lose_a_stop_in_a_finalizer
+
+    from bimotion.grid import MARKER
+    from bimotion.grid.jobs import train_model
+    from bimotion.signals import Terminated, terminate_as_interrupt
+
+    def losing(job):
+        saved = train_model(job)
+        assert _lose_a_stop_in_a_finalizer(monkeypatch, signal.SIGINT) == [KeyboardInterrupt]
+        return saved
+
+    out = tmp_path / "grid"
+    with terminate_as_interrupt(), pytest.raises(KeyboardInterrupt, match="before its scoring") as stop:
+        run_grid(CONFIG, data_dirs, out, trainer=losing, log=None)
+    assert not isinstance(stop.value, Terminated) and str(stop.value).startswith("stopped by Ctrl-C")
+    assert (out / "models" / "zho_eld" / "seed0" / MARKER).is_file()
+    assert not (out / "predictions").exists() and not (out / "metrics").exists()

@@ -130,6 +130,9 @@ class Grid:
 
                 discard_checkpoints(saved)
         self.ranks.barrier()
+        from .workers import stop_if_lost_in_launch  # a stop lost as training saved its outputs: nothing predicted
+
+        stop_if_lost_in_launch(self, "the end of its training, before its scoring")
         return saved
 
     def _provenance(self, model: PlannedModel, seed: int, model_dir: Path, shards_key: str = "shards") -> dict:
