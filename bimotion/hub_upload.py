@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .hub import HubError, from_the_hub, hub_failure
+from .signals import stop_if_lost
 
 # A training run's own bookkeeping, never published: checkpoints, TensorBoard logs, locks, and
 # run_identity.json (bimotion.training.outputs.IDENTITY_FILE: what resuming checks; of no use beside a
@@ -143,10 +144,11 @@ def publish(
     listed here when None.  ``replace``: the files of the repository the plan replaces whole, as an
     ``fnmatch`` pattern (``data/*.parquet``): the same commit deletes every file the repository holds
     that matches it and that the plan does not send (an earlier push's shards), each appended to
-    ``removed`` when given."""
+    ``removed`` when given.  Its start is a safe point (:func:`bimotion.signals.stop_if_lost`)."""
     plan = upload_plan(folder, allow_patterns=allow_patterns) if plan is None else plan
     if dry_run:
         return plan
+    stop_if_lost()  # a stop a finalizer swallowed (as a run wrote what it sends): nothing is uploaded
     import huggingface_hub
 
     operations = _additions(folder, repo_id, plan, sent_as or {})

@@ -437,3 +437,34 @@ def test_a_stop_lost_on_one_launched_process_stops_every_process_at_trainings_st
         assert text.splitlines()[-1].startswith("stopped: stopped by SIGTERM"), (rank, text)
         assert text.splitlines()[-1].endswith("taken at training's start)"), (rank, text)
     assert "swallowed Terminated" in said[1] and "another process of the launch" in said[0], said
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_lost_before_an_upload_sends_nothing(monkeypatch, tmp_path, hub):
+    """``publish`` (``bimotion push``, ``--push_to_hub`` once training wrote its model) created the repository
+    and sent its commit after a stop a finalizer swallowed as the run wrote what it sends."""
+    from bimotion.hub_upload import publish
+
+    (tmp_path / "model.safetensors").write_bytes(b"weights")
+    with terminate_as_interrupt(), pytest.raises(Terminated, match="stopped by SIGTERM"):
+        assert _lose_a_stop_in_a_finalizer(monkeypatch) == [Terminated]
+        publish(tmp_path, "me/ser", token="hf_x")
+    assert hub == []  # no repository created, nothing sent
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_lost_as_push_reads_a_model_writes_and_sends_nothing(monkeypatch, tmp_path, hub, capsys):
+    """``bimotion push`` of a model wrote its card and run files again naming the repository, then uploaded,
+    after a stop a finalizer swallowed as it read the folder."""
+    from test_push_links import prepared_and_trained
+
+    from bimotion import hub_upload
+    from bimotion.cli import main
+
+    _, model = prepared_and_trained(tmp_path)
+    before = {p: p.read_bytes() for p in model.rglob("*") if p.is_file()}
+    _losing_once(monkeypatch, hub_upload, "plan_lines")  # the listing it prints, before it writes and sends
+    assert main(["push", str(model), "--repo-id", "my-lab/ser", "--token", "hf_x"]) == 143
+    assert capsys.readouterr().err.splitlines()[-1] == "terminated"
+    assert [name for name, _ in hub if name == "create_commit"] == []
+    assert {p: p.read_bytes() for p in model.rglob("*") if p.is_file()} == before  # the folder as it was

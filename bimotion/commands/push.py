@@ -192,6 +192,7 @@ def run(args) -> int:
     from bimotion.data.layout import DATA_DIR, read_info
     from bimotion.hub import HubError
     from bimotion.hub_upload import check_push, plan_lines, publish, repo_url, upload_listing
+    from bimotion.signals import stop_if_lost
     from bimotion.training.hub_ready import (
         model_card_unedited,
         model_licence_warnings,
@@ -259,6 +260,7 @@ def run(args) -> int:
               "push's shards) would be deleted in the same commit")  # fmt: skip
     if args.dry_run:
         return 0
+    stop_if_lost()  # a stop a finalizer swallowed as it read the folder: nothing written again, nothing sent
     for name, content in {**rewritten, **{name: content for name, (content, _) in run_files.items()}}.items():
         with open_atomic(Path(args.out) / name, "wb" if isinstance(content, bytes) else "w") as file:
             file.write(content)
