@@ -9,6 +9,7 @@ import json
 import math
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -1310,3 +1311,22 @@ def test_a_grid_that_writes_no_tables_ends_advise_with_one_line_and_exit_1(data_
         "error: the tables were not written: every model is finished; pid 4242 on otherhost is writing the tables"
     ], captured.err
     assert "advice.md" not in captured.out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_lost_as_advise_collects_writes_no_advice(probe_advice, tmp_path, monkeypatch, capsys):
+    """A stop a finalizer swallowed after the grid's last safe point (its tables written, or as the advice was
+    collected from the predictions) was not taken: advise wrote advice.json and advice.md and exited 0."""
+    from test_signals import _losing_once
+
+    from bimotion.advise import run
+
+    argv, out, _ = probe_advice
+    again = tmp_path / "out"
+    shutil.copytree(out, again)
+    for name in ("advice.json", "advice.md"):
+        (again / name).unlink()
+    _losing_once(monkeypatch, run, "collect_advice")
+    assert main([*argv[:-2], "--output", str(again)]) == 143  # every model reused
+    assert capsys.readouterr().err.splitlines()[-1] == "terminated"
+    assert not (again / "advice.json").exists() and not (again / "advice.md").exists()

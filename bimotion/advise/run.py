@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from ..grid.config import GridConfig, load_config, prepared_groups
 from ..grid.runner import Grid
+from ..signals import stop_if_lost
 from .collect import Advice, collect_advice
 from .report import summary_lines, write_advice
 
@@ -145,7 +146,8 @@ def advise(
     cross-group augmentation and every cross-group inference model the groups allow, once per seed,
     score each on the target's test set, and write ``advice.json`` and ``advice.md`` (beside the
     grid's ``plan.json``, ``models/``, ``metrics/`` and ``tables/heatmap.*``) in ``output_dir``.
-    None for a process of a multi-process launch that does not write the reports.
+    None for a process of a multi-process launch that does not write the reports.  A stop a finalizer swallowed
+    (:func:`bimotion.signals.stop_if_lost`) is taken before the reports are written.
 
     >>> advice = advise("probe", {"bimotion": "data/bimotion", "yuemotion": "data/yuemotion"},
     ...                 "results/advise-zho_eld", target="zho_eld")
@@ -157,6 +159,7 @@ def advise(
     if result is None:  # one worker of several (bimotion.grid.workers): the last one to finish reports
         return None
     advice = collect_advice(grid)
+    stop_if_lost()  # one process alone (the others returned above): a stop lost since the grid's last safe point
     advice.files = write_advice(advice) + list(result.files)
     return advice
 
