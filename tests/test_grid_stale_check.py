@@ -353,3 +353,30 @@ def test_a_ctrl_c_lost_as_a_model_finished_training_is_taken_before_it_is_scored
     assert not isinstance(stop.value, Terminated) and str(stop.value).startswith("stopped by Ctrl-C")
     assert (out / "models" / "zho_eld" / "seed0" / MARKER).is_file()
     assert not (out / "predictions").exists() and not (out / "metrics").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_after_the_last_units_training_writes_no_tables(data_dirs, tmp_path, monkeypatch):
+    """A SIGTERM after training's last safe point (as the trained model's scores and card were written) is left
+    pending (:func:`bimotion.signals.take_pending_stop`), taken before the next unit's training only: after the
+    grid's last unit there was none, so the worker wrote the tables and exited 0.  It stops before the tables now,
+    as any SIGTERM does (:class:`~bimotion.signals.Terminated`: exit 143), and the rerun writes them."""
+    import signal
+
+    from bimotion.signals import Terminated, terminate_as_interrupt
+    from bimotion.training import run as training_run
+
+    original = training_run.write_outputs
+
+    def signalled(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)  # within stop_at_safe_points: only its flag, left pending
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training_run, "write_outputs", signalled)
+    out, lines = tmp_path / "grid", []
+    with terminate_as_interrupt(), pytest.raises(Terminated, match="before the tables"):
+        run_grid(CONFIG, data_dirs, out, log=lines.append)
+    assert lines[-1] == "[grid] SIGTERM came as a model finished: that model is done; stopping before the tables"
+    assert not (out / "tables").exists() and not list(out.glob("claims/*.claim"))
+    monkeypatch.undo()
+    assert run_grid(CONFIG, data_dirs, out, log=None) is not None and (out / "tables").is_dir()  # only the tables

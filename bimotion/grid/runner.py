@@ -276,7 +276,7 @@ class Grid:
 
     def _run(self) -> GridResult | None:
         """The steps in order, every process of a launch in step (:mod:`.workers`)."""
-        from .workers import SHARE_DONE, report_once, stop_if_lost_in_launch, work
+        from .workers import SHARE_DONE, report_once, stop_if_asked, stop_if_lost_in_launch, work
 
         settings = self.settings  # digests every dataset's prepare.json: once per run
         check_settings(self.out, settings)
@@ -290,6 +290,7 @@ class Grid:
         self.ranks.barrier()
         missing = work(self)
         stop_if_lost_in_launch(self, "the end of its units, before the tables")  # every process, as at a unit's start
+        stop_if_asked(self, "the tables")  # a SIGTERM left pending as the last unit ended: every process, agreed
         result = None
         if missing and self.ranks.is_main:
             self.log(

@@ -92,17 +92,18 @@ def work(grid) -> list[str]:
     return ranks.broadcast(unfinished(grid) if ranks.is_main else None)
 
 
-def stop_if_asked(grid) -> None:
+def stop_if_asked(grid, before: str = "the next") -> None:
     """A SIGTERM that came once a model was trained and scored (:func:`bimotion.signals.take_pending_stop`,
     on any process of a launch; one in its training or scoring stops it, :mod:`bimotion.training.stopping`)
-    let that model finish.  The worker stops now, before training another, as at any other SIGTERM
-    (:class:`~bimotion.signals.Terminated`)."""
+    let that model finish.  The worker stops now, ``before`` training another, or once the units are done,
+    ``before`` the tables (the last unit's came after it: the worker wrote them and exited 0), as at any
+    other SIGTERM (:class:`~bimotion.signals.Terminated`)."""
     from ..signals import Terminated, take_pending_stop
 
     if grid.ranks.any(take_pending_stop()):
         if grid.ranks.is_main:
-            grid.log("[grid] SIGTERM came as a model finished: that model is done; stopping before the next")
-        raise Terminated("terminated by SIGTERM after a model finished")
+            grid.log(f"[grid] SIGTERM came as a model finished: that model is done; stopping before {before}")
+        raise Terminated(f"terminated by SIGTERM after a model finished, before {before}")
 
 
 def stop_if_lost_in_launch(grid, where: str = "this unit's start") -> None:
