@@ -440,6 +440,39 @@ def test_a_unit_held_from_another_machine_says_who_holds_it_and_when_it_is_taken
     assert trained_counts(*lines) == {} and claim.is_file()  # not taken over yet, nothing trained
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+@pytest.mark.parametrize("stop", ["sigterm", "failed collective"])
+def test_a_stop_right_after_a_unit_is_claimed_releases_its_claim(data_dirs, tmp_path, monkeypatch, stop):
+    """A worker claimed a unit, then told a launch's processes who holds it (a broadcast) before the code that
+    releases the claim began: a SIGTERM there, or a collective that failed (a process of the launch gone), left
+    ``claims/<unit>.claim`` behind, and a worker on another machine skipped the unit as held for 600 s.  The
+    claim is released on every path now: nothing is left, and nothing trained."""
+    from bimotion.grid.claims import Ranks
+    from bimotion.signals import Terminated, terminate_as_interrupt
+
+    acquire, broadcast, claimed = Claims.acquire, Ranks.broadcast, []
+
+    def claiming(self, unit):
+        claimed.append(unit)
+        return acquire(self, unit)
+
+    def stopping(self, value):  # the broadcast of the holder, right after the first unit's claim
+        if claimed == ["zho_eld.seed0"]:
+            claimed.append("stopped")
+            if stop == "sigterm":
+                os.kill(os.getpid(), signal.SIGTERM)  # Terminated is raised here, on its return
+            raise RuntimeError("[gloo] Connection closed by peer")
+        return broadcast(self, value)
+
+    monkeypatch.setattr(Claims, "acquire", claiming)
+    monkeypatch.setattr(Ranks, "broadcast", stopping)
+    out = tmp_path / "out"
+    with terminate_as_interrupt(), pytest.raises(Terminated if stop == "sigterm" else RuntimeError):
+        run_grid(CONFIG, data_dirs, out, log=None)
+    assert claimed == ["zho_eld.seed0", "stopped"]
+    assert not list(out.glob("claims/*.claim")) and not list(out.glob("models/*/seed0"))
+
+
 def _race(folder: str, queue, done) -> None:
     claim = Claims(Path(folder), log=lambda *a: None).acquire("model.seed0")
     queue.put(isinstance(claim, Claim))

@@ -75,19 +75,19 @@ def work(grid) -> list[str]:
         # a finished unit is rescored from its saved predictions (predicted again in another dtype): under its
         # claim too, as the tables' worker scores one again (rescore_stale), so no two write its files at once
         claim = grid.claims.acquire(unit_name(model, seed)) if ranks.is_main else None
-        holder = ranks.broadcast(None if isinstance(claim, Claim) else claim)
-        if holder is not None:
-            if ranks.is_main:
-                grid.log(
-                    f"[grid] {done}/{len(mine)} {model.name} seed {seed}: claimed by {grid.claims.held_by(holder)}, skipped"
-                )
-            continue
-        try:
+        try:  # from its acquiring: a stop (or a failed collective) in the broadcast must not leave its claim behind
+            holder = ranks.broadcast(None if isinstance(claim, Claim) else claim)
+            if holder is not None:
+                if ranks.is_main:
+                    grid.log(
+                        f"[grid] {done}/{len(mine)} {model.name} seed {seed}: claimed by {grid.claims.held_by(holder)}, skipped"
+                    )
+                continue
             stop_if_lost_in_launch(grid)  # every process of a launch at this unit's start, or none
             with stopped_during(unit_words(grid, model, seed)):  # the closing line names it
                 _score(grid, model, seed, f"{done}/{len(mine)}")
         finally:
-            if claim is not None:
+            if isinstance(claim, Claim):  # held by this worker (else the holder's record, or None: not rank 0)
                 claim.release()
     return ranks.broadcast(unfinished(grid) if ranks.is_main else None)
 
