@@ -111,6 +111,7 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
         return
     _Flags.raised = None
+    _Flags.stop = _Flags.pending = False  # an earlier run's stop that no caller took (a notebook): not this run's
     signal.signal(signal.SIGTERM, _raise_terminated)
     own_ctrl_c = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # else a handler someone set: kept
     if own_ctrl_c:
@@ -122,6 +123,7 @@ def terminate_as_interrupt() -> Iterator[None]:
         if own_ctrl_c:
             signal.signal(signal.SIGINT, signal.default_int_handler)
         _Flags.raised = None
+        _Flags.stop = False  # not pending: its caller takes that after the block (the training recipe's last line)
 
 
 class _Flags:

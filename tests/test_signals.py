@@ -62,6 +62,24 @@ def test_a_ctrl_c_lost_in_a_finalizer_stops_at_the_next_safe_point(monkeypatch):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_stop_pending_from_an_earlier_run_does_not_stop_the_next_one():
+    """A SIGTERM after a loop's last safe point is pending for the block's caller (``take_pending_stop``): the
+    training recipe takes it after its run (it says so and exits 0), the grid before its next unit or its tables.
+    One no caller took was still pending when the next run in the process began (a notebook, a script of grids):
+    that grid stopped at its first unit, though no signal came.  Each run begins with none now."""
+    from bimotion.signals import stop_requested, take_pending_stop
+
+    for taken_after in (True, False):
+        with terminate_as_interrupt():
+            with stop_at_safe_points():
+                os.kill(os.getpid(), signal.SIGTERM)  # after the loop's last safe point: pending
+        if taken_after:  # its caller's still, after the block (the training recipe's closing line)
+            assert take_pending_stop() and not take_pending_stop()
+    with terminate_as_interrupt():  # the next run in this process: no signal came
+        assert not take_pending_stop() and not stop_requested()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
 def test_a_sigterm_lost_while_writing_publishes_nothing(monkeypatch, tmp_path):
     out = tmp_path / "out"
     with terminate_as_interrupt(), pytest.raises(Terminated):
