@@ -84,8 +84,7 @@ def grid_config(args: GridArguments):
         raise ArgumentError(f"--config {args.config} with the flags: {one_line(err)}") from err
     if args.tables is not None and config.projections:
         _leave_out_figures_of_dropped_tables(config, args.tables)
-    flags = {"tables": "--tables", "projections": "--no_projections"} if args.tables is not None else {}
-    check_inputs(config, {"bimotion": args.bimotion, "yuemotion": args.yuemotion}, flags=flags)
+    check_inputs(config, {"bimotion": args.bimotion, "yuemotion": args.yuemotion})
     return config
 
 

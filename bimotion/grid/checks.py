@@ -18,14 +18,13 @@ def check_inputs(
     data_dirs: Mapping[str, str | os.PathLike | None],
     output_dir: str | os.PathLike = ".",
     *,
-    flags: Mapping[str, str] | None = None,
     own_trainer: bool = False,
 ) -> None:
     """What a grid needs, checked before its first model trains (raises ValueError naming the
     argument): the prepared datasets its models, test sets and figures read, its seeds, base model, and the
-    training arguments every model gets, its models going below ``output_dir``; ``flags``: as
-    :func:`check_config` takes them; ``own_trainer``: the grid trains with a trainer of its own (the probe's,
-    or one given to :class:`~.runner.Grid`), which checks its base model and training arguments itself."""
+    training arguments every model gets, its models going below ``output_dir``; ``own_trainer``: the grid
+    trains with a trainer of its own (the probe's, or one given to :class:`~.runner.Grid`), which checks its
+    base model and training arguments itself."""
     from ..training.args import (
         ArgumentError,
         check_datasets,
@@ -40,7 +39,7 @@ def check_inputs(
 
     datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
     register_prepared(datasets)  # a local folder's own groups (ind_eld) and `all` resolve in the config's checks
-    check_config(config, flags=flags)
+    check_config(config)
     finetunes = config.backend == "finetune" and not own_trainer
     if config.tiny_model is None and finetunes:
         training = dict(config.training)
@@ -76,8 +75,8 @@ def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None) 
     """What the config alone must hold (its seeds, its specs and target, its bootstrap, a probe's ``training:``,
     its figures);
     raises ArgumentError naming the argument.  ``flags``: the config keys the command's flags set, with the
-    flag its fix names (recipes/grid.py's ``{"tables": "--tables", "projections": "--no_projections"}``,
-    given ``--tables``): a figure whose model ``--tables`` dropped says to add the table to ``--tables``."""
+    flag its fix names (advise's ``{"target": "--target"}``: :func:`_check_target`).  A figure whose model
+    recipes/grid.py's ``--tables`` dropped is left out before this check (:func:`figures_without_their_models`)."""
     from ..training.parsing import ArgumentError, check_seeds, one_line  # light: a usage error in well under a second
 
     check_seeds(config.seeds, "--seeds")
@@ -101,7 +100,7 @@ def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None) 
             except (TypeError, ValueError) as err:
                 raise ArgumentError(one_line(err)) from err
         _check_projection_data(config)  # every figure's keys first
-        _check_projection_models(config, make_plan(config), flags or {})
+        _check_projection_models(config, make_plan(config))
 
 
 def _check_projection_data(config: GridConfig) -> None:
@@ -176,7 +175,7 @@ def _check_spec(spec, where: str, whole: str) -> None:
         raise ArgumentError(f"{where}: {spec!r}: {one_line(err)}; correct it, or delete {whole}") from err
 
 
-def _check_projection_models(config: GridConfig, plan, flags: Mapping[str, str]) -> None:
+def _check_projection_models(config: GridConfig, plan) -> None:
     """Every model the config's ``projections:`` draw from (a figure's ``model``, a panel's own) is a model
     of ``plan`` (``make_plan(config)``) or a model folder, as :func:`bimotion.projection.project_from_grid`
     reads them once the grid has trained every model: else one ArgumentError naming the config, the
@@ -193,14 +192,12 @@ def _check_projection_models(config: GridConfig, plan, flags: Mapping[str, str])
             if not _untrained(name, plan):
                 continue
             tables = [t for t in TABLES if t not in config.tables and any(c.train == name for c in TABLES[t].cells())]
-            to = flags.get("tables", "tables:")  # --tables: the flag dropped it, not the file
-            add = f"add {' or '.join(tables)} to {to} (which trains it), or " if tables else ""
-            skip = f" (or pass {flags['projections']}, which draws none)" if "projections" in flags else ""
+            add = f"add {' or '.join(tables)} to tables: (which trains it), or " if tables else ""
             raise ArgumentError(
                 f"{config.source}: projections: {spec.name!r}{where}: model {name!r} is neither a model this grid "
                 f"trains nor a model folder; its models: {', '.join(m.name for m in plan.models) or 'none'}: "
                 f"name one of them, {add}list {name!r} under mixtures: so that the grid trains it too, or "
-                f"delete the figure{skip}"
+                "delete the figure"
             )
 
 
