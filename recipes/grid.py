@@ -53,8 +53,9 @@ class GridArguments:
 
 def grid_config(args: GridArguments):
     """The config file with the flags' overrides, checked (with the data) before anything trains."""
+    from bimotion.grid.checks import check_inputs
     from bimotion.grid.config import find_config, load_config
-    from bimotion.grid.runner import check_inputs
+    from bimotion.grid.plan import make_plan
     from bimotion.training.args import ArgumentError, one_line
 
     try:
@@ -82,21 +83,25 @@ def grid_config(args: GridArguments):
         config.__post_init__()
     except ValueError as err:
         raise ArgumentError(f"--config {args.config} with the flags: {one_line(err)}") from err
-    if args.tables is not None and config.projections:
-        _leave_out_figures_of_dropped_tables(config, args.tables)
-    check_inputs(config, {"bimotion": args.bimotion, "yuemotion": args.yuemotion})
+    try:  # made once, for the figures left out and every check (its figures do not change it)
+        plan = make_plan(config)
+    except (KeyError, ValueError, TypeError):  # a spec that resolves to no data: check_inputs names it, in one line
+        plan = None
+    if args.tables is not None and config.projections and plan is not None:
+        _leave_out_figures_of_dropped_tables(config, args.tables, plan)
+    check_inputs(config, {"bimotion": args.bimotion, "yuemotion": args.yuemotion}, plan=plan)
     return config
 
 
-def _leave_out_figures_of_dropped_tables(config, tables: list[str]) -> None:
+def _leave_out_figures_of_dropped_tables(config, tables: list[str], plan) -> None:
     """``--tables`` narrowed the config's tables: its figures drawn from a model that no table left trains are left
     out of ``config``, said in one note (``--tables table3 table4`` on the paper's config: Figure 2's model is
     Table 5's), where they would be refused; without ``--tables``, figures and tables at odds are an error."""
     from bimotion.grid.checks import figures_without_their_models
 
     try:
-        left_out = figures_without_their_models(config)
-    except (KeyError, ValueError):  # a spec that resolves to no data: check_inputs names it, in one line
+        left_out = figures_without_their_models(config, plan)
+    except (KeyError, ValueError):  # a figure's keys: check_inputs names them, in one line
         return
     if left_out:
         config.projections = [p for p in config.projections if p.get("name") not in left_out]

@@ -260,6 +260,34 @@ def test_a_figure_whose_model_the_tables_flag_dropped_is_left_out_with_a_note(tm
     assert not (tmp_path / "grid").exists()
 
 
+@pytest.mark.parametrize("tables", [["table5"], ["table4", "table5"], None])
+def test_the_grid_recipe_makes_its_plan_once_for_its_checks(tmp_path, capsys, monkeypatch, tables):
+    """recipes/grid.py made the config's plan three times with --tables before anything trained (for the figures
+    it leaves out, for the figures' models, for the data), twice without: it makes it once, and the checks read it."""
+    import yaml
+
+    import bimotion.grid.checks
+    import bimotion.grid.plan
+
+    made = []
+
+    def counted(config, make=bimotion.grid.plan.make_plan):
+        made.append(config.tables)
+        return make(config)
+
+    monkeypatch.setattr(bimotion.grid.plan, "make_plan", counted)
+    monkeypatch.setattr(bimotion.grid.checks, "make_plan", counted)
+    config = yaml.safe_load(_figure_of_a_model_not_trained(tmp_path).read_text(encoding="utf-8"))
+    config["tables"] = ["table4", "table5"]
+    path = tmp_path / "both.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    flag = ["--tables", *tables] if tables else []
+    with pytest.raises(SystemExit) as exit_:  # at the data it was not given: after every check that reads the plan
+        load_recipe("grid").main(["--config", str(path), *flag, "--output_dir", str(tmp_path / "grid")])
+    assert exit_.value.code == 2 and "is required: this grid's" in capsys.readouterr().err.splitlines()[-1]
+    assert made == [tables or config["tables"]]
+
+
 def test_a_mixture_or_extra_test_that_does_not_resolve_is_refused_with_one_line(tmp_path, capsys):
     """mixtures: [zho_eldd] was parsed only when the grid made its plan: recipes/grid.py ended with a
     KeyError traceback (exit 1), the demo only after generating and preparing the data. Both now refuse it

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..training.outputs import GRID_PLAN
 from .config import GridConfig
-from .plan import make_plan
+from .plan import Plan, make_plan
 
 
 def check_inputs(
@@ -19,12 +19,14 @@ def check_inputs(
     output_dir: str | os.PathLike = ".",
     *,
     own_trainer: bool = False,
+    plan: Plan | None = None,
 ) -> None:
     """What a grid needs, checked before its first model trains (raises ValueError naming the
     argument): the prepared datasets its models, test sets and figures read, its seeds, base model, and the
     training arguments every model gets, its models going below ``output_dir``; ``own_trainer``: the grid
     trains with a trainer of its own (the probe's, or one given to :class:`~.runner.Grid`), which checks its
-    base model and training arguments itself."""
+    base model and training arguments itself; ``plan``: the config's :func:`.plan.make_plan`, where the caller
+    has made it (else made here, after the config's checks)."""
     from ..training.args import (
         ArgumentError,
         check_datasets,
@@ -39,7 +41,7 @@ def check_inputs(
 
     datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
     register_prepared(datasets)  # a local folder's own groups (ind_eld) and `all` resolve in the config's checks
-    check_config(config)
+    check_config(config, plan=plan)
     finetunes = config.backend == "finetune" and not own_trainer
     if config.tiny_model is None and finetunes:
         training = dict(config.training)
@@ -49,7 +51,7 @@ def check_inputs(
             cache_dir=training.get("model_cache_dir"),
             revision=training.get("model_revision"),
         )
-    plan = make_plan(config)
+    plan = plan or make_plan(config)
     check_datasets(datasets, required=False, local_only=config.backend == "probe")  # a probe's features: per folder
     needs = {s.benchmark: m.name for m in plan.models for s in m.shards}
     needs.update({s.benchmark: f"test set {s.group}" for s in plan.test_shards if s.benchmark not in needs})
@@ -71,12 +73,14 @@ def check_inputs(
     check_rows(plan, datasets, figures)  # the arguments first, then what the data holds
 
 
-def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None) -> None:
+def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None, plan: Plan | None = None) -> None:
     """What the config alone must hold (its seeds, its specs and target, its bootstrap, a probe's ``training:``,
     its figures);
     raises ArgumentError naming the argument.  ``flags``: the config keys the command's flags set, with the
     flag its fix names (advise's ``{"target": "--target"}``: :func:`_check_target`).  A figure whose model
-    recipes/grid.py's ``--tables`` dropped is left out before this check (:func:`figures_without_their_models`)."""
+    recipes/grid.py's ``--tables`` dropped is left out before this check (:func:`figures_without_their_models`).
+    ``plan``: the config's :func:`.plan.make_plan`, where the caller has made it (its figures' models are checked
+    against it; else made here, after the config's specs are checked)."""
     from ..training.parsing import ArgumentError, check_seeds, one_line  # light: a usage error in well under a second
 
     check_seeds(config.seeds, "--seeds")
@@ -100,7 +104,7 @@ def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None) 
             except (TypeError, ValueError) as err:
                 raise ArgumentError(one_line(err)) from err
         _check_projection_data(config)  # every figure's keys first
-        _check_projection_models(config, make_plan(config))
+        _check_projection_models(config, plan or make_plan(config))
 
 
 def _check_projection_data(config: GridConfig) -> None:
@@ -213,13 +217,12 @@ def _untrained(name: str | None, plan) -> bool:
     return False
 
 
-def figures_without_their_models(config: GridConfig) -> list[str]:
-    """The names of the config's ``projections:`` that draw from a model (the figure's, a panel's) its plan does
-    not train: those ``recipes/grid.py --tables`` leaves out, saying so, where the flag dropped the table that
-    trains it (without ``--tables``, a figure so is :func:`check_config`'s error)."""
+def figures_without_their_models(config: GridConfig, plan: Plan) -> list[str]:
+    """The names of the config's ``projections:`` that draw from a model (the figure's, a panel's) its ``plan``
+    (:func:`.plan.make_plan`) does not train: those ``recipes/grid.py --tables`` leaves out, saying so, where the
+    flag dropped the table that trains it (without ``--tables``, a figure so is :func:`check_config`'s error)."""
     from ..projection import ProjectionSpec
 
-    plan = make_plan(config)
     specs = [ProjectionSpec.from_dict(raw, config.source) for raw in config.projections]
     return [s.name for s in specs if any(_untrained(name, plan) for name in [s.model, *(p.model for p in s.panels)])]
 
