@@ -45,6 +45,36 @@ def test_run_keys_of_the_right_type_pass():
         load_config({"tables": ["table5"], **ok})
 
 
+def test_numpy_integers_pass_as_the_whole_numbers_they_are_and_a_bool_does_not():
+    """A config built in Python with numpy integers (num_threads=np.int64(2)) was refused: 'num_threads must be a
+    whole number ≥ 1 ..., not np.int64(2)', eval_batch_size and tiny_model's sizes alike; its np.int64 seeds passed,
+    and would have failed the table's JSON once every model had trained. Each now passes, held as an int."""
+    import json
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from bimotion.grid.checks import check_config
+    from bimotion.grid.config import load_config
+
+    config = load_config(
+        {"tables": ["table5"], "num_threads": np.int64(2), "eval_batch_size": np.int32(4), "seeds": [np.int64(0), 1],
+         "bootstrap_samples": np.int64(10), "tiny_model": {"hidden_size": np.int64(64), "num_attention_heads": 4}}
+    )  # fmt: skip
+    check_config(config)
+    json.dumps(asdict(config))  # as plan.json's settings and a table's seeds are written
+    assert (config.num_threads, config.eval_batch_size, config.seeds, config.bootstrap_samples) == (2, 4, [0, 1], 10)
+    assert [type(v) for v in (config.num_threads, config.eval_batch_size, *config.seeds, config.bootstrap_samples,
+                              *config.tiny_model.values())] == [int] * 7  # fmt: skip
+    for key, value in (
+        ("num_threads", True),
+        ("eval_batch_size", np.float64(2)),
+        ("tiny_model", {"hidden_size": True}),
+    ):
+        with pytest.raises(ValueError, match="must be a whole number ≥ 1"):
+            load_config({"tables": ["table5"], key: value})
+
+
 def test_a_target_that_is_not_among_the_groups_is_refused_before_the_demo_makes_its_data(tmp_path, capsys):
     """target: zho_eldd was read only by make_plan, which bimotion demo's early check of the config never
     called: it generated and prepared the data first, then ended with the error. Now: exit 2 in seconds, one

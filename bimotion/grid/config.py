@@ -3,6 +3,7 @@ finished models lie."""
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -66,6 +67,17 @@ def torch_threads(count: int | None):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def _whole(value) -> bool:
+    """``value`` is a whole number: an int or a numpy integer (``numbers.Integral``: a config built in Python with
+    ``np.int64(2)``), not a bool (an int to Python, but ``true`` in a config is no count)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _as_int(value):
+    """A numpy integer as the int of the same number; any other value as it is."""
+    return int(value) if _whole(value) and type(value) is not int else value
 
 
 @dataclass
@@ -151,20 +163,21 @@ class GridConfig:
     def _check_run_keys(self) -> None:
         """``num_threads``, ``eval_batch_size``, ``tiny_model`` and ``keep_checkpoints``, read only as the grid runs (a bad one
         surfaced after the demo had made its data, or once a model had trained): one ValueError naming the
-        key, the value and the fix."""
+        key, the value and the fix.  A numpy integer passes, kept as an int (:meth:`_as_ints`)."""
         fix = "correct it, or delete the line"
-        if self.num_threads is not None and (type(self.num_threads) is not int or self.num_threads < 1):
+        if self.num_threads is not None and (not _whole(self.num_threads) or self.num_threads < 1):
             raise ValueError(
                 f"num_threads must be a whole number ≥ 1 (torch's CPU threads) or null (torch's default), "
                 f"not {self.num_threads!r}: {fix}"
             )
-        if type(self.eval_batch_size) is not int or self.eval_batch_size < 1:  # read as the grid predicts its tests
+        if not _whole(self.eval_batch_size) or self.eval_batch_size < 1:  # read as the grid predicts its tests
             raise ValueError(
                 f"eval_batch_size must be a whole number ≥ 1 (clips per batch as the grid predicts its test sets), "
                 f"not {self.eval_batch_size!r}: {fix}"
             )
         if type(self.keep_checkpoints) is not bool:
             raise ValueError(f"keep_checkpoints must be true or false, not {self.keep_checkpoints!r}: {fix}")
+        self._as_ints()
         if self.tiny_model is None:
             return
         if not isinstance(self.tiny_model, Mapping) or not all(isinstance(k, str) for k in self.tiny_model):
@@ -176,13 +189,24 @@ class GridConfig:
 
         sizes = {**TINY, **self.tiny_model}
         for key in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"):
-            if type(sizes[key]) is not int or sizes[key] < 1:
+            if not _whole(sizes[key]) or sizes[key] < 1:
                 raise ValueError(f"tiny_model: {key} must be a whole number ≥ 1, not {sizes[key]!r}: {fix}")
         if sizes["hidden_size"] % sizes["num_attention_heads"]:
             raise ValueError(
                 f"tiny_model: hidden_size ({sizes['hidden_size']}) must be a multiple of num_attention_heads "
                 f"({sizes['num_attention_heads']}): {fix}"
             )
+
+    def _as_ints(self) -> None:
+        """The config's whole numbers given as numpy integers (``np.int64(2)``, a config built in Python) held as
+        ints, the same numbers: the JSON records of a run (``plan.json``'s settings, a table's seeds) take no
+        numpy integer, and would have failed once every model had trained.  Nothing else is changed."""
+        for key in ("num_threads", "eval_batch_size", "bootstrap_samples"):
+            setattr(self, key, _as_int(getattr(self, key)))
+        if isinstance(self.seeds, list | tuple) and any(_as_int(s) is not s for s in self.seeds):
+            self.seeds = [_as_int(s) for s in self.seeds]
+        if isinstance(self.tiny_model, Mapping) and any(_as_int(v) is not v for v in self.tiny_model.values()):
+            self.tiny_model = {k: _as_int(v) for k, v in self.tiny_model.items()}
 
 
 def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
