@@ -162,8 +162,8 @@ class GridConfig:
 
     def _check_run_keys(self) -> None:
         """``num_threads``, ``eval_batch_size``, ``tiny_model`` and ``keep_checkpoints``, read only as the grid runs (a bad one
-        surfaced after the demo had made its data, or once a model had trained): one ValueError naming the
-        key, the value and the fix.  A numpy integer passes, kept as an int (:meth:`_as_ints`)."""
+        surfaced after the demo had made its data, or once a model had trained; a mistyped key of ``tiny_model``
+        never): one ValueError naming the key, the value and the fix.  A numpy integer passes, kept as an int (:meth:`_as_ints`)."""
         fix = "correct it, or delete the line"
         if self.num_threads is not None and (not _whole(self.num_threads) or self.num_threads < 1):
             raise ValueError(
@@ -185,8 +185,13 @@ class GridConfig:
                 f"tiny_model must be a mapping of wav2vec2 config overrides ({{}}: the defaults), or null, "
                 f"not {self.tiny_model!r}: {fix}"
             )
-        from ..training.testing import TINY
+        from ..training.testing import TINY, tiny_model_keys
 
+        if set(self.tiny_model) - set(TINY):  # transformers read only then: a key TINY sets needs no look-up
+            try:
+                check_keys(self.tiny_model, tiny_model_keys(), "tiny_model")
+            except ValueError as err:  # hiden_size was kept by Wav2Vec2Config as an attribute no layer reads
+                raise ValueError(f"{err}: {fix}") from err
         sizes = {**TINY, **self.tiny_model}
         for key in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"):
             if not _whole(sizes[key]) or sizes[key] < 1:

@@ -38,6 +38,17 @@ TINY = dict(
 )
 
 
+def tiny_model_keys() -> list[str]:
+    """The keys :func:`save_tiny_model`'s overrides may set: ``Wav2Vec2Config``'s arguments, beside :data:`TINY`'s
+    (``Wav2Vec2Config`` keeps any other key as an attribute that no layer reads: ``hiden_size`` was ignored)."""
+    import inspect
+
+    from transformers import Wav2Vec2Config
+
+    named = inspect.signature(Wav2Vec2Config.__init__).parameters.values()
+    return sorted({*TINY, *(p.name for p in named if p.name != "self" and p.kind is not p.VAR_KEYWORD)})
+
+
 def save_tiny_model(path: str | Path, *, seed: int = 0, **overrides) -> Path:
     """A random-initialised wav2vec2 encoder (XLSR-53's layout, tiny) and its feature extractor,
     saved like a pretrained checkpoint (no classification head) but marked random in its config
