@@ -100,6 +100,23 @@ def test_numpy_integers_pass_as_the_whole_numbers_they_are_and_a_bool_does_not()
             load_config({"tables": ["table5"], key: value})
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("seeds", ["0"], "--seeds must be integers in [0, 2**32), not '0'"),
+        ("seeds", [1.5], "--seeds must be integers in [0, 2**32), not 1.5"),
+        ("seeds", [0, True], "--seeds must be integers in [0, 2**32), not True"),
+        ("bootstrap_samples", "10", "--bootstrap_samples must be a whole number > 0, not '10'"),
+        ("bootstrap_samples", 2.5, "--bootstrap_samples must be a whole number > 0, not 2.5"),
+    ],
+)
+def test_a_seed_or_bootstrap_samples_that_is_no_whole_number_is_refused_in_one_line(tmp_path, capsys, key, value, said):
+    """seeds: ['0'] and bootstrap_samples: '10' ended recipes/grid.py and the demo with a TypeError traceback
+    ("'<=' not supported between instances of 'int' and 'str'"); seeds: [1.5] and bootstrap_samples: 2.5 passed
+    (a model folder seed1.5). Now: exit 2, one line naming the key, the value and what it must be."""
+    _demo_refuses(tmp_path, capsys, {"tables": ["table5"], "tiny_model": {}, "projections": [], key: value}, said)
+
+
 def test_a_target_that_is_not_among_the_groups_is_refused_before_the_demo_makes_its_data(tmp_path, capsys):
     """target: zho_eldd was read only by make_plan, which bimotion demo's early check of the config never
     called: it generated and prepared the data first, then ended with the error. Now: exit 2 in seconds, one

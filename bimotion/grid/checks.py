@@ -81,13 +81,18 @@ def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None, 
     recipes/grid.py's ``--tables`` dropped is left out before this check (:func:`figures_without_their_models`).
     ``plan``: the config's :func:`.plan.make_plan`, where the caller has made it (its figures' models are checked
     against it; else made here, after the config's specs are checked)."""
-    from ..training.parsing import ArgumentError, check_seeds, one_line  # light: a usage error in well under a second
+    from ..training.parsing import (  # light: a usage error in well under a second
+        ArgumentError,
+        check_seeds,
+        one_line,
+        whole_number,
+    )
 
     check_seeds(config.seeds, "--seeds")
     _check_specs(config)
     _check_target(config, flags or {})
-    if config.bootstrap_samples < 1:
-        raise ArgumentError(f"--bootstrap_samples must be > 0, not {config.bootstrap_samples}")
+    if not whole_number(config.bootstrap_samples) or config.bootstrap_samples < 1:  # '10' was a TypeError
+        raise ArgumentError(f"--bootstrap_samples must be a whole number > 0, not {config.bootstrap_samples!r}")
     if config.backend == "probe":  # a head on frozen features: its own arguments (the grid's trainer reads them
         from ..probe.run import probe_arguments  # as it is made: advise's got as far as a traceback)
 

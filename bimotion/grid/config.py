@@ -3,7 +3,6 @@ finished models lie."""
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from typing import ClassVar
 from ..mistyped import check_keys
 from ..paper import TABLES
 from ..training.f1 import GROUP_SCORES, METRICS
+from ..training.parsing import whole_number
 
 MARKER = "grid-trained.json"  # written beside a model once the grid has finished training it
 BUILT_IN_PYTHON = "a grid config built in Python"  # the source errors name for a config read from no file
@@ -69,15 +69,9 @@ def torch_threads(count: int | None):
         torch.set_num_threads(before)
 
 
-def _whole(value) -> bool:
-    """``value`` is a whole number: an int or a numpy integer (``numbers.Integral``: a config built in Python with
-    ``np.int64(2)``), not a bool (an int to Python, but ``true`` in a config is no count)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _as_int(value):
     """A numpy integer as the int of the same number; any other value as it is."""
-    return int(value) if _whole(value) and type(value) is not int else value
+    return int(value) if whole_number(value) and type(value) is not int else value
 
 
 @dataclass
@@ -165,12 +159,12 @@ class GridConfig:
         surfaced after the demo had made its data, or once a model had trained; a mistyped key of ``tiny_model``
         never): one ValueError naming the key, the value and the fix.  A numpy integer passes, kept as an int (:meth:`_as_ints`)."""
         fix = "correct it, or delete the line"
-        if self.num_threads is not None and (not _whole(self.num_threads) or self.num_threads < 1):
+        if self.num_threads is not None and (not whole_number(self.num_threads) or self.num_threads < 1):
             raise ValueError(
                 f"num_threads must be a whole number ≥ 1 (torch's CPU threads) or null (torch's default), "
                 f"not {self.num_threads!r}: {fix}"
             )
-        if not _whole(self.eval_batch_size) or self.eval_batch_size < 1:  # read as the grid predicts its tests
+        if not whole_number(self.eval_batch_size) or self.eval_batch_size < 1:  # read as the grid predicts its tests
             raise ValueError(
                 f"eval_batch_size must be a whole number ≥ 1 (clips per batch as the grid predicts its test sets), "
                 f"not {self.eval_batch_size!r}: {fix}"
@@ -194,7 +188,7 @@ class GridConfig:
                 raise ValueError(f"{err}: {fix}") from err
         sizes = {**TINY, **self.tiny_model}
         for key in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"):
-            if not _whole(sizes[key]) or sizes[key] < 1:
+            if not whole_number(sizes[key]) or sizes[key] < 1:
                 raise ValueError(f"tiny_model: {key} must be a whole number ≥ 1, not {sizes[key]!r}: {fix}")
         if sizes["hidden_size"] % sizes["num_attention_heads"]:
             raise ValueError(

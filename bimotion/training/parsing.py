@@ -11,6 +11,7 @@ import argparse
 import copy
 import itertools
 import math
+import numbers
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -64,16 +65,23 @@ def check_ranges(obj, ranges: Mapping[str, Range]) -> None:
             raise ArgumentError(f"--{name} must be {allowed}, not {value}")
 
 
+def whole_number(value) -> bool:
+    """``value`` is a whole number: an int or a numpy integer (``numbers.Integral``: a config built in Python with
+    ``np.int64(2)``), not a bool (an int to Python, but ``true`` in a config is no count)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_seeds(seeds: Iterable[int] | None, flag: str = "--seeds") -> None:
-    """At least one seed, each in [0, 2**32), none twice (``None``: not given, nothing to check)."""
+    """At least one seed, each a whole number (:func:`whole_number`) in [0, 2**32), none twice (``None``: not given,
+    nothing to check)."""
     if seeds is None:
         return
     seeds = list(seeds)
     if not seeds:
         raise ArgumentError(f"{flag} must list at least one seed")
-    bad = [s for s in seeds if not 0 <= s < 2**32]
+    bad = [s for s in seeds if not whole_number(s) or not 0 <= s < 2**32]  # a config's '0' or 1.5: not a seed
     if bad:
-        raise ArgumentError(f"{flag} must be integers in [0, 2**32), not {bad[0]}")
+        raise ArgumentError(f"{flag} must be integers in [0, 2**32), not {bad[0]!r}")
     repeated = sorted({s for s in seeds if seeds.count(s) > 1})
     if repeated:
         raise ArgumentError(f"{flag} lists seed {repeated[0]} more than once")
