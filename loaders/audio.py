@@ -21,6 +21,7 @@ import numpy as np
 from .aiff import check_aiff_length
 from .errors import BadFileError, MissingToolError, display, impossible_header, libsndfile_error
 from .ffmpeg import ffmpeg_decode, ffmpeg_reason
+from .flac import check_flac_whole
 from .hold import DAMAGE_FRAMES, LengthHold
 from .levels import (
     CancellingChannelsWarning,
@@ -108,11 +109,13 @@ def probe(path: str | os.PathLike) -> AudioInfo:
         except OSError as err:
             raise unreadable_file(path, err) from err
         frames = frames if counted is None else counted
-    try:  # libsndfile counts only the frames (pages) a file cut short still holds
+    try:  # libsndfile counts only the frames (pages) a file cut short still holds, a FLAC's as declared
         if kind == "aiff":
             check_aiff_length(path, frames)
         elif kind == "ogg":
             check_ogg_whole(path)
+        elif kind == "flac":
+            check_flac_whole(path, frames)
     except OSError as err:
         raise unreadable_file(path, err) from err
     return AudioInfo(kind, int(info.samplerate), int(info.channels), frames, info.subtype)

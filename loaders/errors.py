@@ -131,7 +131,7 @@ def impossible_header(path, kind: str, channels: int, rate_hz: int) -> BadFileEr
 
 def truncated_file(path, message: str) -> BadFileError:
     """The ``truncated`` error of an audio file cut short of the length its header declares (a WAV's
-    data chunk, :mod:`loaders.wav`; an AIFF's COMM chunk, :mod:`loaders.aiff`): ``message`` says by how much."""
+    data chunk, :mod:`loaders.wav`; an AIFF's COMM chunk, :mod:`loaders.aiff`; a FLAC's STREAMINFO, :mod:`loaders.flac`): ``message`` says by how much."""
     return BadFileError(
         path, "truncated", message, "copy, download or extract this file again, or pass --skip-bad to skip it"
     )

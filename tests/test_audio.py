@@ -130,6 +130,33 @@ def test_an_ogg_cut_short_is_truncated_not_read_short(tmp_path, tone):
         path.write_bytes(whole)
 
 
+def test_a_flac_cut_short_is_truncated_not_read_as_whole(tmp_path, tone):
+    """A FLAC's STREAMINFO declares its length, which libsndfile counts whatever the file still holds: a copy
+    cut short passed the scan as whole and prepare skipped it as `corrupt` ("flac decoder lost sync"). Cut
+    anywhere (at half, at 90%, at its last frame's start, one byte short) it is now a truncated error when
+    probed; whole, with bytes after it (an ID3v1 tag), or damaged in its middle (decode's `corrupt`), as before."""
+    path = tmp_path / "t.flac"
+    soundfile.write(path, np.tile(tone, 3), RATE, format="FLAC")
+    whole = path.read_bytes()
+    assert probe(path).num_frames == 3 * len(tone)
+    path.write_bytes(whole + b"TAG" + bytes(125))
+    assert probe(path).num_frames == 3 * len(tone) and len(decode(path, None)[0]) == 3 * len(tone)
+    last_frame = whole.rindex(b"\xff\xf8")
+    for keep_bytes in (len(whole) // 2, len(whole) * 9 // 10, last_frame, len(whole) - 1):
+        path.write_bytes(whole[:keep_bytes])
+        for read in (probe, decode):
+            with pytest.raises(BadFileError, match=f"FLAC header declares {3 * len(tone)} frames but") as info:
+                read(path)
+            assert info.value.reason == "truncated" and "the file is truncated" in str(info.value)
+    damaged = bytearray(whole)
+    damaged[len(whole) // 2 : len(whole) // 2 + 200] = bytes(200)
+    path.write_bytes(bytes(damaged))
+    assert probe(path).num_frames == 3 * len(tone)
+    with pytest.raises(BadFileError, match="lost sync") as info:
+        decode(path)
+    assert info.value.reason == "corrupt"
+
+
 @pytest.mark.parametrize("container", ["WAV", "AIFF"])
 @pytest.mark.parametrize("keep_bytes", [4, 8, 11])
 def test_a_file_cut_inside_its_first_12_bytes_is_truncated_not_said_to_be_no_audio(

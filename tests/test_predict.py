@@ -1126,10 +1126,11 @@ def test_the_progress_bar_ends_full_when_a_file_is_skipped(models, audio_dir, tm
             updates.append((self.n, self.total))
 
     monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
-    broken = tmp_path / "broken.flac"  # frames damaged after the header: fails at its first block
+    broken = tmp_path / "broken.flac"  # frames damaged in its middle, its last whole (a FLAC cut short is the
     sf.write(broken, (np.random.default_rng(0).standard_normal(6 * 16000) * 0.1).astype("float32"), 16000)
-    data = bytearray(broken.read_bytes())
-    data[len(data) // 2 :] = bytes((byte * 7 + 13) % 256 for byte in data[len(data) // 2 :])
+    data = bytearray(broken.read_bytes())  # probe's `truncated`): read as whole, it fails as it is decoded
+    middle = slice(len(data) // 2, len(data) // 2 + 4096)
+    data[middle] = bytes((byte * 7 + 13) % 256 for byte in data[middle])
     broken.write_bytes(bytes(data))
     sources, _ = find_audio([broken, audio_dir / "a.wav"])  # the skipped file first: the bar goes on after it
     report = PredictReport()

@@ -530,9 +530,9 @@ def test_a_wrong_corpus_name_fails_on_its_first_file_with_a_hint_at_the_name(tmp
 
 
 def test_a_corpus_whose_every_clip_fails_to_decode_is_an_error_not_an_empty_dataset(tmp_path, capsys):
-    """A download cut short (FLACs whose headers read, their audio cut off) passed the scan; with
-    --skip-bad prepare skipped every clip when decoding and published the corpus with no row (alone: a
-    dataset of 0 rows), exit status 0, and `check` said OK."""
+    """A corpus damaged alike (FLACs whose headers and ends read, their middles zeroed) passed the scan;
+    with --skip-bad prepare skipped every clip when decoding and published the corpus with no row (alone:
+    a dataset of 0 rows), exit status 0, and `check` said OK.  (FLACs cut short are the scan's `truncated`.)"""
     import numpy as np
     import soundfile
 
@@ -542,7 +542,9 @@ def test_a_corpus_whose_every_clip_fails_to_decode_is_an_error_not_an_empty_data
     for i in range(4):
         path = cut / "clips" / f"{i}.flac"
         soundfile.write(path, 0.3 * np.sin(np.arange(32000) * (0.08 + 0.01 * i)), 16000)
-        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2 : len(data) // 2 + 200] = bytes(200)
+        path.write_bytes(bytes(data))
         rows.append(f"clips/{i}.flac,anger,ind,eld,f,s{i}")
     (cut / "metadata.csv").write_text("\n".join(rows) + "\n")
     csed = testing.make_corpus("csed", tmp_path / "raw")
