@@ -267,6 +267,23 @@ def test_a_subfolder_of_a_generated_corpus_is_generated_too(tmp_path, capsys):
     assert "— synthetic demo data: not comparable with the paper" in card
 
 
+def test_the_order_of_the_sources_changes_no_byte_of_the_card_or_prepare_json(tmp_path):
+    """The synthetic data's marker in README.md and prepare.json followed the order of the --source flags
+    (`{"tess": ..., "csed": ...}` or `{"csed": ..., "tess": ...}`), so the two files differed between two runs
+    whose splits and data were identical. It is in corpus name order, as the data is: byte-identical files."""
+    from bimotion.cli import main
+    from loaders import testing as fixtures
+
+    given = [f"{name}={fixtures.make_corpus(name, tmp_path / 'raw')}" for name in ("tess", "csed")]
+    written = []
+    for order in (given, given[::-1]):
+        out = tmp_path / f"out{len(written)}"
+        assert main(["prepare", *(a for s in order for a in ("--source", s)), "--output", str(out), "--quiet"]) == 0
+        written.append({name: (out / name).read_bytes() for name in ("README.md", "prepare.json")})
+    assert list(json.loads(written[0]["prepare.json"])["synthetic"]) == ["csed", "tess"]
+    assert written[0] == written[1]
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> dict:
     """TESS generated (marked) and CSED generated with its marker taken away (as a real release),
