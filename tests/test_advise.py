@@ -344,6 +344,20 @@ def test_bad_arguments_fail_before_anything_trains(data_dirs, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def test_a_config_file_with_a_yaml_syntax_error_is_one_line_naming_the_flag(tmp_path, capsys):
+    """A YAML syntax error in advise's --config file was a traceback (the demo's says it in one line)."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tables: [table3\n")
+    args = ["--target", "zho_eld", "--bimotion", str(tmp_path / "missing"), "--output", str(tmp_path / "o")]
+    assert main(["advise", "--config", str(bad), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --config {bad}: ") and "expected ',' or ']'" in err
+    assert len(err.strip().splitlines()) == 1
+    assert main(["advise", "--config", "nope", *args]) == 2  # a shipped name mistyped: named as the flag too
+    assert capsys.readouterr().err.startswith("error: --config nope: no grid config 'nope'")
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_usage_error_answers_without_importing_torch_or_transformers(data_dirs, tmp_path):
     """advise's checks raised their errors through the recipes' argument module, which imports
     transformers and torch: a repeated seed or a mistyped group took 4-6 s to be told."""

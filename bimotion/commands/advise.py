@@ -63,10 +63,17 @@ def run(args) -> int:
         noted.add(line)
         print(line, file=sys.stderr)
 
+    import yaml
+
+    from bimotion.advise.run import config_of
+
+    try:  # a wrong --config, named as the flag, as the demo's (a YAML syntax error was a traceback)
+        base = config_of(args.config)
+    except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
+        print(f"error: --config {args.config}: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
     try:  # every argument checked before anything trains
-        config = advise_config(
-            args.config, data_dirs, target=args.target, groups=args.groups, seeds=args.seeds, log=note
-        )
+        config = advise_config(base, data_dirs, target=args.target, groups=args.groups, seeds=args.seeds, log=note)
     except (ValueError, KeyError, FileNotFoundError) as err:
         print(f"error: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
         return 2
