@@ -205,3 +205,16 @@ def test_a_probe_grid_from_python_checks_its_figures_data_before_any_probe_train
     with pytest.raises(ArgumentError, match=r"^.*" + said.replace("(", r"\(").replace(")", r"\)")):
         run_grid(config, {"bimotion": bimotion}, tmp_path / "grid", log=None)
     assert not (tmp_path / "grid" / "models").exists()
+
+
+@pytest.mark.parametrize(("text", "what"), [("hi\n", "the single value 'hi'"), ("- a\n- b\n", "a list")])
+def test_a_config_file_that_holds_no_mapping_says_so(tmp_path, capsys, text, what):
+    """A --config file holding a word or a list (a notes file given by mistake) was read as keys: 'unknown keys
+    'h', 'i'', its letters. Now: one line saying what the file holds and what a grid config is."""
+    path = tmp_path / "grid.yaml"
+    path.write_text(text, encoding="utf-8")
+    said = (
+        f"grid config {path} holds {what}, not a grid config's `key: value` lines (backend: probe, seeds: [0, 1, 2], "
+        "...): give a grid config file, or a shipped config's name: advise-tiny, authors, demo, paper, probe"
+    )
+    demo_refuses(path, said, tmp_path, capsys)

@@ -222,7 +222,14 @@ def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
         import yaml
 
         path = find_config(config)
-        source, config = f"grid config {path}", yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        source, config = f"grid config {path}", yaml.safe_load(path.read_text(encoding="utf-8"))
+        config = {} if config is None else config  # an empty file: every default
+        if not isinstance(config, dict):  # its items were read as keys: 'unknown keys 'h', 'i'' of a file saying hi
+            what = "a list" if isinstance(config, list) else f"the single value {config!r}"
+            raise ValueError(
+                f"{source} holds {what}, not a grid config's `key: value` lines (backend: probe, seeds: [0, 1, 2], "
+                "...): give a grid config file, or a shipped config's name: " + ", ".join(shipped_configs())
+            )
     if "source" in config:  # was a field, so a dump of a config held it; read, it named another file than this one
         raise ValueError(
             f"{source}: 'source' is not a key of a grid config (bimotion records itself which file a config "
