@@ -131,6 +131,18 @@ def test_check_finds_missing_files_and_rejects_non_datasets(paper_copy, tmp_path
     shutil.rmtree(holder)
 
 
+def test_yuemotion_check_of_a_folder_that_is_no_prepared_dataset_names_yuemotion_prepare(tmp_path, capsys):
+    """`yuemotion check EMPTY` said "make it with `bimotion prepare`", the command that makes BiMotion; a YueMotion
+    user is now told `yuemotion prepare` as well."""
+    from yuemotion.cli import main as yuemotion_main
+
+    assert yuemotion_main(["check", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path} is not a prepared dataset: prepare.json is missing; "
+        "make it with `bimotion prepare` (YueMotion: `yuemotion prepare`)\n"
+    )
+
+
 def test_a_path_inside_a_prepared_folder_or_dot_names_the_folder_meant(prepared, tmp_path, monkeypatch, capsys):
     """A path one level too low (OUT/data, OUT/data/tess: a reader of a file browser's path) named no folder
     to give instead, and `bimotion check .` in a folder that is no prepared dataset stopped with Python's
@@ -141,7 +153,7 @@ def test_a_path_inside_a_prepared_folder_or_dot_names_the_folder_meant(prepared,
         assert main(["check", f"{out}/{inside}"]) == 2
         assert capsys.readouterr().err == (
             f"error: {out}/{inside} is not a prepared dataset: prepare.json is missing (did you mean {out}?); "
-            "make it with `bimotion prepare`\n"
+            "make it with `bimotion prepare` (YueMotion: `yuemotion prepare`)\n"
         )
     assert main(["check", f"{out}/dta"]) == 2  # mistyped below it
     assert capsys.readouterr().err == f"error: {out}/dta: no such folder (did you mean {out}?)\n"

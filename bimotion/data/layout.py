@@ -166,7 +166,8 @@ def info_path(folder: str | os.PathLike) -> Path:
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder{' (it is a file)' if folder.exists() else hint}")
     raise FileNotFoundError(
-        f"{folder} is not a prepared dataset: {INFO_FILE} is missing{hint}; make it with `bimotion prepare`"
+        f"{folder} is not a prepared dataset: {INFO_FILE} is missing{hint}; "
+        "make it with `bimotion prepare` (YueMotion: `yuemotion prepare`)"  # `yuemotion check` reads it too
     )
 
 
