@@ -408,6 +408,15 @@ def test_demo_refuses_a_missing_grid_config_before_generating_anything(tmp_path,
     assert not (tmp_path / "demo").exists()
 
 
+def test_a_mistyped_shipped_config_name_says_the_name_meant(tmp_path, capsys):
+    """`--config papr` listed the shipped configs and left the reader to find the one meant among them."""
+    assert main(["demo", "--config", "papr", "--output", str(tmp_path / "demo")]) == 2
+    assert (
+        "no grid config 'papr' in this install (did you mean 'paper'?); shipped configs: [" in capsys.readouterr().err
+    )
+    assert not (tmp_path / "demo").exists()
+
+
 def test_a_grid_config_is_a_file_or_a_shipped_name(tmp_path, monkeypatch):
     from bimotion.grid import find_config, load_config, shipped_config
 

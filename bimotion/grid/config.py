@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import ClassVar
 
-from ..mistyped import check_keys
+from ..mistyped import check_keys, did_you_mean
 from ..paper import TABLES
 from ..training.f1 import GROUP_SCORES, METRICS
 from ..training.parsing import whole_number
@@ -27,7 +27,10 @@ def shipped_config(name: str) -> Path:
 
     path = resources.files("bimotion.configs") / f"{name}.yaml"
     if not path.is_file():
-        raise FileNotFoundError(f"no grid config {name!r} in this install; shipped configs: {shipped_configs()}")
+        raise FileNotFoundError(
+            f"no grid config {name!r} in this install{did_you_mean(name, shipped_configs())}; "
+            f"shipped configs: {shipped_configs()}"
+        )
     return Path(str(path))
 
 
