@@ -47,7 +47,7 @@ def build_parser(
         module.add_arguments(p)
         # also after the command (`bimotion demo --verbose`); SUPPRESS: not given there keeps the top level's
         p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _parser=p)  # _parser: a stray is said with the command's usage and flags
     return parser
 
 
@@ -79,8 +79,13 @@ def main(
     args, stray = parser.parse_known_args(argv)  # parse_args, with the fix of `--source NAME DIR` among its strays
     if stray:
         from bimotion.commands.source_args import unrecognized
+        from bimotion.mistyped import did_you_mean
 
-        parser.error(unrecognized(sys.argv[1:] if argv is None else list(argv), stray))
+        said = unrecognized(sys.argv[1:] if argv is None else list(argv), stray)
+        if stray[0].startswith("--"):  # a mistyped flag (--layot): the command's flag meant
+            flags = [flag for action in args._parser._actions for flag in action.option_strings]
+            said += did_you_mean(stray[0].partition("=")[0], flags)
+        args._parser.error(said)
     from bimotion.console import quiet
     from bimotion.extras import EXTRAS, missing, missing_message
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory

@@ -387,6 +387,19 @@ def test_demo_and_advise_name_their_config_argument_alike(capsys):
         assert "--config NAME_OR_YAML" in capsys.readouterr().out, command
 
 
+def test_a_mistyped_flag_is_said_with_the_commands_usage_and_the_flag_meant(capsys):
+    """`bimotion sources --layot` printed the top-level usage (no --layout in it) and 'unrecognized arguments:
+    --layot' alone; now the command's usage and the flag meant."""
+    with pytest.raises(SystemExit) as done:
+        main(["sources", "--layot"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "usage: bimotion sources [-h] [--layout]" in err, err
+    assert err.endswith("bimotion sources: error: unrecognized arguments: --layot (did you mean '--layout'?)\n"), err
+    with pytest.raises(SystemExit):
+        main(["check", "out", "--no-audi0"])
+    assert "unrecognized arguments: --no-audi0 (did you mean '--no-audio'?)" in capsys.readouterr().err
+
+
 def test_demo_help_says_what_it_writes_where(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--help"])
