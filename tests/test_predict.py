@@ -78,6 +78,21 @@ def _csv(path):
         return list(csv.DictReader(f))
 
 
+def test_an_output_inside_the_folder_read_is_not_counted_as_an_input_on_a_rerun(models, audio_dir, tmp_path, capsys):
+    """`bimotion predict rec --output rec/p.csv`, run again, said 'rec/p.csv, rec/p.csv.skipped.tsv' are not audio
+    and wrote a skip list naming only its own files; what the command writes is now left out of its inputs."""
+    rec = shutil.copytree(audio_dir, tmp_path / "rec")
+    out = rec / "p.csv"
+    for _ in range(2):
+        assert main(["predict", "--model", str(models["ours"]), str(rec), "--output", str(out), *OPTIONS]) == 0
+        err = capsys.readouterr().err
+        assert f"1 file(s) below the folders are not audio (by content) and were not read: {rec / 'notes.txt'}" in err
+        assert "p.csv," not in err and "p.csv.skipped.tsv," not in err, err
+    assert [line.split("\t")[1] for line in (rec / "p.csv.skipped.tsv").read_text().splitlines()[1:]] == [
+        str(rec / "notes.txt")
+    ]
+
+
 def test_a_folder_of_wav_flac_mp3_mp4_gives_one_row_per_window_in_csv_and_jsonl(models, audio_dir, tmp_path, capsys):
     out_csv, out_jsonl = tmp_path / "p.csv", tmp_path / "p.jsonl"
     assert main(["predict", "--model", str(models["ours"]), str(audio_dir), "--output", str(out_csv), *OPTIONS]) == 0

@@ -95,7 +95,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _not_written_here(files: list[str], output: str | None) -> list[str]:
+    """``files`` without what this command writes (``output`` and its skip list): below a folder it reads
+    (``rec --output rec/p.csv``), a rerun named them as inputs that are not audio."""
+    from pathlib import Path
+
+    from bimotion.commands.source_args import skip_list_path
+
+    if not output:
+        return files
+    own = {Path(output).expanduser().resolve(), skip_list_path(output).resolve()}
+    return [file for file in files if Path(file).resolve() not in own]
+
+
 def run(args) -> int:
+    from bimotion.commands.source_args import replacing, write_skip_list
     from bimotion.predict import (
         OptionError,
         PredictError,
@@ -105,8 +119,6 @@ def run(args) -> int:
         output_format,
         predict_files,
     )
-
-    from .source_args import replacing, write_skip_list
 
     report, replaced = PredictReport(output=args.output or ""), replacing(args.output)
     if args.vad_threshold_db is not None and args.segment != "vad":  # it would be ignored
@@ -132,6 +144,7 @@ def run(args) -> int:
             segment=args.segment,
             **({} if args.vad_threshold_db is None else {"vad_threshold_db": args.vad_threshold_db}),
         )
+        report.not_audio = _not_written_here(report.not_audio, args.output)
         for warning in rows.predictor.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         for note in [*rows.predictor.notes, *rows.notes]:

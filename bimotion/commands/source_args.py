@@ -185,12 +185,17 @@ def replacing(output: str | Path | None) -> str:
     return " (replacing the file that was there)"
 
 
+def skip_list_path(output: str | Path) -> Path:
+    """``OUTPUT.skipped.tsv``, where :func:`write_skip_list` lists the inputs of a run into ``output``."""
+    return Path(f"{Path(output).expanduser()}.skipped.tsv")
+
+
 def write_skip_list(report, output: str | Path, what: str = "file", *, corpus_column: bool = True) -> Path | None:
     """Every input ``report`` (a :class:`loaders.errors.SkipReport`) skipped, in ``OUTPUT.skipped.tsv``
     beside ``output``, named on standard error; when nothing was skipped, a list an earlier run left
     there is removed.  A list that cannot be written is a warning, not a failed run.  ``corpus_column``:
     see :meth:`~loaders.errors.SkipReport.write_tsv`."""
-    listed = Path(f"{Path(output).expanduser()}.skipped.tsv")
+    listed = skip_list_path(output)
     if not report:
         listed.unlink(missing_ok=True)
         return None
