@@ -48,15 +48,17 @@ def text_width(text: str) -> int:
 
 
 HYPHEN_BREAK = re.compile(r"(?<=\w-)(?=\w)")  # after a hyphen inside a word: cross-|corpus, as textwrap breaks
+KEPT_TOGETHER = re.compile(r"\(\w+ [\w.]+\)")  # a two-word parenthesis, (seed 0): never "(seed" | "0)"
 
 
 def wrap(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` (:func:`text_width`: a Chinese character counts two, so
     a CJK name wraps where it reaches the width, not at twice it), broken at spaces and after a
     word's hyphens (``cross-`` | ``corpus``, as :mod:`textwrap` breaks); a part wider than a line
-    (Chinese is written without spaces) is broken where it reaches the width."""
+    (Chinese is written without spaces) is broken where it reaches the width; a two-word parenthesis
+    (:data:`KEPT_TOGETHER`) is kept on one line."""
     lines, line = [], ""
-    for word in text.split():
+    for word in KEPT_TOGETHER.sub(lambda m: m[0].replace(" ", "\0"), text).split():
         for k, part in enumerate(HYPHEN_BREAK.split(word)):
             joined = line + (" " if k == 0 else "") + part  # a word after a space, a hyphen's rest after it
             if line and text_width(joined) <= width:
@@ -70,7 +72,7 @@ def wrap(text: str, width: int) -> list[str]:
                     lines.append(line)
                     line = ""
                 line += ch
-    return [*lines, line] if line else lines
+    return [kept.replace("\0", " ") for kept in ([*lines, line] if line else lines)]
 
 
 def fill(text: str, width: int) -> str:

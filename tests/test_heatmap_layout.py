@@ -237,3 +237,19 @@ def test_a_note_naming_cells_not_held_out_leaves_the_rows_their_height():
         "‡ scored on clips the model trained on, not held out: Mandarin elderly on Mandarin elderly 3 of its 7" in note
     )
     assert rows == pytest.approx(held_rows, abs=0.02) and height > held_height, (rows, held_rows)
+
+
+@pytest.mark.parametrize("width", range(20, 90))
+def test_a_titles_seed_is_never_parted_from_its_word(width):
+    """The demo's heat map title wrapped as "... every test set (seed" | "0) — synthetic demo data ..." (2-core
+    demo, 9 test sets): a two-word parenthesis is kept on one line, at every width; the words are unchanged."""
+    from bimotion.figures import wrap
+
+    title = (
+        "Weighted F1 (%) at the 0.5 threshold of every model on every test set (seed 0) — synthetic demo data: "
+        "not comparable with the paper"
+    )
+    lines = wrap(title, width)
+    assert " ".join(lines) == title
+    assert not any(line.endswith("(seed") or line.startswith("0)") for line in lines), lines
+    assert all(len(line) <= width for line in lines), lines
