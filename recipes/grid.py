@@ -72,6 +72,7 @@ def grid_config(args: GridArguments):
         config = load_config(args.config)
     except (ValueError, TypeError, yaml.YAMLError) as err:  # unknown keys, bad values, YAML syntax
         raise ArgumentError(f"--config {args.config}: {one_line(err)}") from err
+    dropped = [t for t in config.tables if t not in (args.tables or config.tables)]  # the file's, left out by --tables
     for name in ("tables", "seeds", "model_name_or_path", "bootstrap_samples"):
         if getattr(args, name) is not None:
             setattr(config, name, getattr(args, name))
@@ -87,26 +88,27 @@ def grid_config(args: GridArguments):
         plan = make_plan(config)
     except (KeyError, ValueError, TypeError):  # a spec that resolves to no data: check_inputs names it, in one line
         plan = None
-    if args.tables is not None and config.projections and plan is not None:
-        _leave_out_figures_of_dropped_tables(config, args.tables, plan)
+    if dropped and config.projections and plan is not None:
+        _leave_out_figures_of_dropped_tables(config, args.tables, plan, dropped)
     check_inputs(config, {"bimotion": args.bimotion, "yuemotion": args.yuemotion}, plan=plan)
     return config
 
 
-def _leave_out_figures_of_dropped_tables(config, tables: list[str], plan) -> None:
-    """``--tables`` narrowed the config's tables: its figures drawn from a model that no table left trains are left
-    out of ``config``, said in one note (``--tables table3 table4`` on the paper's config: Figure 2's model is
-    Table 5's), where they would be refused; without ``--tables``, figures and tables at odds are an error."""
+def _leave_out_figures_of_dropped_tables(config, tables: list[str], plan, dropped: list[str]) -> None:
+    """``--tables`` dropped the config file's tables ``dropped``: its figures drawn from a model that only those
+    trained are left out of ``config``, said in one note (``--tables table3 table4`` on the paper's config: Figure
+    2's model is Table 5's), where they would be refused; a figure's model that no table of the file trains
+    (mistyped, a folder not there) is the error it is without ``--tables``, naming the config file."""
     from bimotion.grid.checks import figures_without_their_models
 
     try:
-        left_out = figures_without_their_models(config, plan)
+        left_out = figures_without_their_models(config, plan, dropped)
     except (KeyError, ValueError):  # a figure's keys: check_inputs names them, in one line
         return
     if left_out:
         config.projections = [p for p in config.projections if p.get("name") not in left_out]
         print(
-            f"note: --tables {' '.join(tables)} trains no model of {', '.join(left_out)}: left out (add the table "
+            f"note: --tables {' '.join(tables)} {'trains' if len(tables) == 1 else 'train'} no model of {', '.join(left_out)}: left out (add the table "
             "that trains it to --tables to draw it)",
             file=sys.stderr,
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..training.outputs import GRID_PLAN
 from .config import GridConfig
-from .plan import Plan, make_plan
+from .plan import Plan, PlannedModel, make_plan
 
 
 def check_inputs(
@@ -222,14 +222,20 @@ def _untrained(name: str | None, plan) -> bool:
     return False
 
 
-def figures_without_their_models(config: GridConfig, plan: Plan) -> list[str]:
+def figures_without_their_models(config: GridConfig, plan: Plan, dropped: list[str]) -> list[str]:
     """The names of the config's ``projections:`` that draw from a model (the figure's, a panel's) its ``plan``
-    (:func:`.plan.make_plan`) does not train: those ``recipes/grid.py --tables`` leaves out, saying so, where the
-    flag dropped the table that trains it (without ``--tables``, a figure so is :func:`check_config`'s error)."""
+    (:func:`.plan.make_plan`) does not train and a table of ``dropped`` does: those ``recipes/grid.py --tables``
+    leaves out, saying so (``dropped``: the config file's tables the flag left out); a figure's model that no
+    table of the file trains (mistyped, a missing folder) is :func:`check_config`'s error, as without the flag."""
+    from ..mixture import parse_mixture
+    from ..paper import TABLES
     from ..projection import ProjectionSpec
 
+    trains = {c.train for t in dropped for c in TABLES[t].cells()}  # the dropped tables' models, as a plan holds them
+    theirs = Plan([PlannedModel(spec, parse_mixture(spec).shards, (spec,)) for spec in trains], [], [], [])
     specs = [ProjectionSpec.from_dict(raw, config.source) for raw in config.projections]
-    return [s.name for s in specs if any(_untrained(name, plan) for name in [s.model, *(p.model for p in s.panels)])]
+    names = {s.name: [n for n in [s.model, *(p.model for p in s.panels)] if _untrained(n, plan)] for s in specs}
+    return [s for s, models in names.items() if models and not any(_untrained(n, theirs) for n in models)]
 
 
 def check_rows(plan, datasets: Mapping[str, str | None], figures=()) -> None:
