@@ -57,6 +57,7 @@ def grid_config(args: GridArguments):
     from bimotion.grid.config import find_config, load_config
     from bimotion.grid.plan import make_plan
     from bimotion.training.args import ArgumentError, one_line
+    from bimotion.training.parsing import check_seeds
 
     try:
         find_config(args.config)
@@ -73,6 +74,7 @@ def grid_config(args: GridArguments):
     except (ValueError, TypeError, yaml.YAMLError) as err:  # unknown keys, bad values, YAML syntax
         raise ArgumentError(f"--config {args.config}: {one_line(err)}") from err
     dropped = [t for t in config.tables if t not in (args.tables or config.tables)]  # the file's, left out by --tables
+    check_seeds(args.seeds, "--seeds")  # the flag's, named so (check_inputs names the config file's seeds:)
     for name in ("tables", "seeds", "model_name_or_path", "bootstrap_samples"):
         if getattr(args, name) is not None:
             setattr(config, name, getattr(args, name))

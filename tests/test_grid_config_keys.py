@@ -103,9 +103,9 @@ def test_numpy_integers_pass_as_the_whole_numbers_they_are_and_a_bool_does_not()
 @pytest.mark.parametrize(
     ("key", "value", "said"),
     [
-        ("seeds", ["0"], "--seeds must be integers in [0, 2**32), not '0'"),
-        ("seeds", [1.5], "--seeds must be integers in [0, 2**32), not 1.5"),
-        ("seeds", [0, True], "--seeds must be integers in [0, 2**32), not True"),
+        ("seeds", ["0"], "SOURCE: seeds: must be integers in [0, 2**32), not '0'"),
+        ("seeds", [1.5], "SOURCE: seeds: must be integers in [0, 2**32), not 1.5"),
+        ("seeds", [0, True], "SOURCE: seeds: must be integers in [0, 2**32), not True"),
         ("bootstrap_samples", "10", "--bootstrap_samples must be a whole number > 0, not '10'"),
         ("bootstrap_samples", 2.5, "--bootstrap_samples must be a whole number > 0, not 2.5"),
     ],
@@ -114,7 +114,25 @@ def test_a_seed_or_bootstrap_samples_that_is_no_whole_number_is_refused_in_one_l
     """seeds: ['0'] and bootstrap_samples: '10' ended recipes/grid.py and the demo with a TypeError traceback
     ("'<=' not supported between instances of 'int' and 'str'"); seeds: [1.5] and bootstrap_samples: 2.5 passed
     (a model folder seed1.5). Now: exit 2, one line naming the key, the value and what it must be."""
+    said = said.replace("SOURCE", f"grid config {tmp_path / 'grid.yaml'}")  # the file's seeds:, not --seeds
     _demo_refuses(tmp_path, capsys, {"tables": ["table5"], "tiny_model": {}, "projections": [], key: value}, said)
+
+
+def test_a_repeated_seed_names_the_config_files_seeds_unless_the_seeds_flag_gave_it(tmp_path, capsys):
+    """seeds: [0, 0] in the config file, with no --seeds flag, was refused as "--seeds lists seed 0 more than
+    once", naming a flag the user never gave. Now the demo and recipes/grid.py name the file's seeds:; --seeds 1 1
+    is still named --seeds."""
+    from conftest import load_recipe
+
+    config = {"tables": ["table5"], "tiny_model": {}, "projections": [], "seeds": [0, 0]}
+    said = f"grid config {tmp_path / 'grid.yaml'}: seeds: lists seed 0 more than once"
+    _demo_refuses(tmp_path, capsys, config, said)
+    for flag, named in (([], said), (["--seeds", "1", "1"], "--seeds lists seed 1 more than once")):
+        with pytest.raises(SystemExit) as exit_:
+            load_recipe("grid").main(
+                ["--config", str(tmp_path / "grid.yaml"), *flag, "--output_dir", str(tmp_path / "g")]
+            )
+        assert exit_.value.code == 2 and capsys.readouterr().err.splitlines()[-1].endswith(f"error: {named}")
 
 
 def test_a_target_that_is_not_among_the_groups_is_refused_before_the_demo_makes_its_data(tmp_path, capsys):

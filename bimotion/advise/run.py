@@ -51,7 +51,7 @@ def advise_config(
     )  # fmt: skip
     # seeds and bootstrap, an unknown target or group, or one with no rows of a split it needs: a clear
     # error now, before anything trains
-    check_config(out, flags={"target": "--target"})
+    check_config(out, flags={"target": "--target", **({"seeds": "--seeds"} if seeds else {})})
     check_rows(make_plan(out), data_dirs)
     return out
 

@@ -77,7 +77,7 @@ def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None, 
     """What the config alone must hold (its seeds, its specs and target, its bootstrap, a probe's ``training:``,
     its figures);
     raises ArgumentError naming the argument.  ``flags``: the config keys the command's flags set, with the
-    flag its fix names (advise's ``{"target": "--target"}``: :func:`_check_target`).  A figure whose model
+    flag its fix names (advise's ``{"target": "--target", "seeds": "--seeds"}``; else the config's key is named).  A figure whose model
     recipes/grid.py's ``--tables`` dropped is left out before this check (:func:`figures_without_their_models`).
     ``plan``: the config's :func:`.plan.make_plan`, where the caller has made it (its figures' models are checked
     against it; else made here, after the config's specs are checked)."""
@@ -88,7 +88,7 @@ def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None, 
         whole_number,
     )
 
-    check_seeds(config.seeds, "--seeds")
+    check_seeds(config.seeds, (flags or {}).get("seeds", f"{config.source}: seeds:"))  # not --seeds unless given
     _check_specs(config)
     _check_target(config, flags or {})
     if not whole_number(config.bootstrap_samples) or config.bootstrap_samples < 1:  # '10' was a TypeError
