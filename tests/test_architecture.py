@@ -201,6 +201,41 @@ def test_no_module_re_exports_a_moved_name():
     assert not shims, "import these from their home, not from the module re-exporting them: " + ", ".join(shims)
 
 
+def _defined(path: Path) -> set[str]:
+    """The names a module defines at its top level (a def, a class, an assignment; under an ``if`` or ``try`` too)."""
+    names = set()
+    for top in ast.parse(path.read_text(encoding="utf-8")).body:
+        for node in [top] if not isinstance(top, ast.If | ast.Try) else ast.walk(top):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def test_a_package_imports_each_name_from_the_module_that_defines_it():
+    """A package's ``__init__`` is exempt from the check above (it is the public face), and so it imported
+    ``check_inputs`` from grid/runner.py, which imports it from grid/checks.py: a second home the check never
+    saw (no ``as`` alias). Each name an ``__init__`` imports from a module of its own package is defined there."""
+    through = []
+    for name, path in MODULES.items():
+        if path.name != "__init__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or node.level != 1 or f"{name}.{node.module}" not in MODULES:
+                continue
+            home = MODULES[f"{name}.{node.module}"]
+            if home.name == "__init__.py":
+                continue
+            through += [
+                f"{path.relative_to(REPO)}:{node.lineno} {a.name} (through {home.relative_to(REPO)})"
+                for a in node.names
+                if a.name not in _defined(home) and f"{name}.{node.module}.{a.name}" not in MODULES
+            ]
+    assert not through, "import these from the module that defines them: " + ", ".join(through)
+
+
 # Why an import that ruff finds unused is kept (``# noqa: F401 (WHY: ...)``), outside a package's ``__init__``
 NOQA_REASONS = ("public API", "availability check", "side effects")
 NOQA_F401 = re.compile(r"#\s*noqa:\s*F401\b(.*)")

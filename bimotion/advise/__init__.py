@@ -23,8 +23,8 @@ The package, by job::
     run      advise_config, advise: a grid config as a target grid, run and reported
 """
 
+from ..group_names import group_name, language_name
 from .collect import Advice, Estimate, MixtureResult, collect_advice
-from .names import group_name, language_name
 from .report import render_markdown, summary_lines, write_advice
 from .run import advise, advise_config, config_of
 

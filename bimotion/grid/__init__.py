@@ -39,25 +39,27 @@ The package, by job (each imports only those above it)::
               model_dir_in_grid: a finished model in a grid output folder
     scoring   CellResult (score_test is training.bootstrap's): the paper's weighted F1 per seed with a bootstrap CI;
               entry_of_test: one test set's numbers in a model's metrics file
-    report    GridResult, render_markdown/csv/latex/heatmap, write_reports
+    report    GridResult, render_markdown/csv/latex, write_reports (render_heatmap is heatmap's)
     checks    check_inputs: what a grid needs, before its first model trains
     claims    shards, per-model claim files, the processes of one accelerate launch
     workers   which units this worker trains and scores; who writes the tables
     heard     mark_training_clips, heard_counts: test clips a model was trained on (the tables' ‡)
     jobs      TrainJob, Trainer, train_model: one planned model trained for one seed
-    runner    Grid, check_inputs, run_grid: train (or reuse), predict, score, report
+    runner    Grid, run_grid: train (or reuse), predict, score, report
     fixtures  prepare_fixtures: small synthetic corpora, prepared, for demos and tests
 """
 
 from ..training.bootstrap import (
     score_test,  # the grid's bootstrap over test speakers, public as bimotion.grid.score_test
 )
+from .checks import check_inputs
 from .config import MARKER, GridConfig, data_sources, find_config, load_config, shipped_config
 from .fixtures import prepare_fixtures
+from .heatmap import render_heatmap
 from .jobs import Trainer, TrainJob, train_model
 from .plan import Plan, PlannedModel, make_plan, model_dir_in_grid, shard_name
-from .report import GridResult, render_csv, render_heatmap, render_latex, render_markdown, write_reports
-from .runner import Grid, check_inputs, run_grid
+from .report import GridResult, render_csv, render_latex, render_markdown, write_reports
+from .runner import Grid, run_grid
 from .scoring import CellResult
 
 __all__ = [

@@ -38,7 +38,7 @@ from loaders import READERS, SOURCES, SkipReport
 from loaders.files import normal_path
 from loaders.identical import identical_audio
 
-from ..data.layout import CARD_FILE, DATA_DIR, INFO_FILE
+from ..data.layout import BYTES_PER_FILE, CARD_FILE, DATA_DIR, INFO_FILE, ROWS_PER_FILE
 from ..data.publish import OutputLockedError, claim_output, publishing
 from ..features import categories, encode_names, features
 from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
@@ -56,7 +56,7 @@ from .info import (
     shard_clipping,
     warn_split_apart,
 )
-from .parquet import BYTES_PER_FILE, ROWS_PER_FILE, ParquetFiles, check_count
+from .parquet import ParquetFiles, check_count
 
 __all__ = ["BYTES_PER_FILE", "INFO_FILE", "ROWS_PER_FILE", "OutputLockedError", "Prepared", "prepare", "write_dataset"]
 
