@@ -1196,6 +1196,40 @@ def test_a_ua_that_is_not_a_number_is_said_so_and_never_compared(tmp_path):
     assert advice.to_json()["mixtures"][0]["ua"] == [None]  # strict JSON: advice.json holds null
 
 
+def test_a_metrics_file_advise_cannot_read_is_one_error_naming_it_and_the_fix(tmp_path):
+    """recorded_ua read a model's metrics file itself: one it could not read (chmod 000) ended bimotion advise with
+    a PermissionError traceback, after every model had trained. It now reads it as the grid does (read_metrics):
+    one DamagedFileError (the command line's one error: line) naming the file and the fix (run unprivileged:
+    skipped where root cannot drop its capabilities)."""
+    import os
+    import subprocess
+
+    from conftest import REPO, unprivileged
+
+    path = tmp_path / "seed0.json"
+    path.write_text("{}")
+    code = (
+        "from pathlib import Path\nfrom types import SimpleNamespace as N\n"
+        "from bimotion.advise.collect import recorded_ua\n"
+        f"grid = N(config=N(group_score='mean'), metrics_file=lambda model, seed: Path({str(path)!r}))\n"
+        "try:\n    recorded_ua(grid, None, [0], [N(group='zho_eld', corpus='csed')])\n"
+        "except Exception as e:\n    print(type(e).__name__, e)"
+    )
+    argv = unprivileged([sys.executable, "-c", code])
+    path.chmod(0o000)
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)}
+        )
+    finally:
+        path.chmod(0o644)
+    assert proc.stdout.startswith(
+        f"DamagedFileError {path}: cannot be read (Permission denied), so advise cannot weigh the model's UA (seed 0) "
+        "against chance: "
+    ), proc.stdout + proc.stderr
+    assert proc.stdout.rstrip().endswith("then run the same command again"), proc.stdout
+
+
 def test_collect_advice_reads_each_models_run_by_name():
     """collect_advice kept each mixture's model, scores, predictions, heard clips and arg-max readings in a 7-tuple
     read by position (``base[4]``, ``base[5]``, ``base[6][3]``); it is a frozen record of named fields now (the

@@ -272,16 +272,18 @@ def recorded_ua(grid: Grid, model, seeds: list[int], shards) -> tuple[list[float
     """``model``'s UA (%) on the test set ``shards`` per seed and its chance level (%), as its metrics files
     record them per corpus (single-label corpora only), combined as the headline combines the corpora
     (``group_score`` mean or weighted; ``pooled`` records none); ``([], NaN)`` where any is not recorded.  A NaN
-    that a file holds is kept as read (advice.json: null; the summary says n/a, :func:`ua_known`)."""
-    import json
+    that a file holds is kept as read (advice.json: null; the summary says n/a, :func:`ua_known`).  One it cannot
+    read (``chmod 000``) is one ``error:`` line naming it and the fix (:func:`~bimotion.grid.saved.read_metrics`)."""
+    from ..grid.saved import read_metrics
 
     mode = grid.config.group_score
     values, chances = [], []
     for seed in seeds:
-        path = grid.metrics_file(model, seed)
-        if mode == "pooled" or not path.is_file():
+        stake = f"advise cannot weigh the model's UA (seed {seed}) against chance"
+        metrics = None if mode == "pooled" else read_metrics(grid.metrics_file(model, seed), stake)
+        if metrics is None:
             return [], math.nan
-        groups = json.loads(path.read_text(encoding="utf-8")).get("scores", {}).get("groups", {})
+        groups = metrics.get("scores", {}).get("groups", {})
         parts = [groups.get(s.group, {}).get("corpora", {}).get(s.corpus, {}) for s in shards]
         if not all("unweighted_accuracy" in p and "unweighted_accuracy" in p.get("chance", {}) for p in parts):
             return [], math.nan
