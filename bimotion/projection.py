@@ -34,6 +34,7 @@ from loaders.labels import LABELS
 from .mixture import parse_mixture
 from .projection_plot import draw, figure
 from .signals import until_stopped
+from .training.parsing import whole_number
 
 
 @dataclass
@@ -80,8 +81,8 @@ class ProjectionSpec:
             if not isinstance(panel, Panel):
                 name = panel.get("title", "(no title)") if isinstance(panel, Mapping) else panel
                 _check_fields(Panel, panel, f"{where}: panel {k + 1} ({name!r})")
-        _check_numbers(data, where)
-        return cls(**data)
+        _check_numbers(data, where)  # a numpy integer held as the int of the same number (the figure's JSON takes it)
+        return cls(**{k: int(v) if k in _NUMBERS and whole_number(v) else v for k, v in data.items()})
 
 
 _NUMBERS = {  # a figure's numbers: (the least, None allowed), read only as it is drawn, once the grid has trained
@@ -94,11 +95,12 @@ _NUMBERS = {  # a figure's numbers: (the least, None allowed), read only as it i
 
 
 def _check_numbers(data: Mapping, where: str) -> None:
-    """A figure's counts are whole numbers and ``min_dist`` a number, each in range: a ValueError naming
+    """A figure's counts are whole numbers (:func:`~bimotion.training.parsing.whole_number`: a numpy integer too)
+    and ``min_dist`` a number, each in range: a ValueError naming
     ``where``, the key and the value (``n_neighbors: '15'`` was a TypeError of UMAP's once every model had trained)."""
     for key, (least, none) in _NUMBERS.items():
         value = data.get(key, least)
-        if (value is None and none) or (isinstance(value, int) and not isinstance(value, bool) and value >= least):
+        if (value is None and none) or (whole_number(value) and value >= least):  # np.int64(15) too, not true
             continue
         allowed = f"a whole number ≥ {least}" + (" or null (all)" if none else "")
         raise ValueError(f"{where}: {key} must be {allowed}, not {value!r}: correct it, or delete the line")

@@ -100,6 +100,34 @@ def test_numpy_integers_pass_as_the_whole_numbers_they_are_and_a_bool_does_not()
             load_config({"tables": ["table5"], key: value})
 
 
+def test_a_figures_numpy_integers_and_a_numpy_bool_keep_checkpoints_pass_as_what_they_are():
+    """A config built in Python was refused for a figure's numpy integers ("n_neighbors must be a whole number ≥ 2,
+    not np.int64(15)"; max_test, seed, ... alike) and for keep_checkpoints=np.True_ ("must be true or false, not
+    np.True_"). Each now passes, held as the int (the bool) of the same value, so the figure's JSON takes it; a bool
+    is still no count."""
+    import json
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from bimotion.grid.config import load_config
+    from bimotion.projection import ProjectionSpec
+
+    figure = {"name": "f", "title": "F", "model": "zho_eld", "test": "zho_eld", "panels": [{"title": "a", "train": "zho_eld"}],
+              "n_neighbors": np.int64(15), "max_test": np.int32(100), "seed": np.int64(1), "batch_size": np.uint8(4)}  # fmt: skip
+    spec = ProjectionSpec.from_dict(figure)
+    assert [(type(v), v) for v in (spec.n_neighbors, spec.max_test, spec.seed, spec.batch_size)] == [
+        (int, 15), (int, 100), (int, 1), (int, 4)
+    ]  # fmt: skip
+    json.dumps(asdict(spec))  # as the figure's JSON records its numbers
+    with pytest.raises(ValueError, match="n_neighbors must be a whole number ≥ 2, not np.True_"):
+        ProjectionSpec.from_dict({**figure, "n_neighbors": np.True_})
+    config = load_config({"tables": ["table5"], "keep_checkpoints": np.True_})
+    assert config.keep_checkpoints is True
+    with pytest.raises(ValueError, match="keep_checkpoints must be true or false, not np.int64"):
+        load_config({"tables": ["table5"], "keep_checkpoints": np.int64(1)})
+
+
 @pytest.mark.parametrize(
     ("key", "value", "said"),
     [

@@ -160,7 +160,7 @@ class GridConfig:
     def _check_run_keys(self) -> None:
         """``num_threads``, ``eval_batch_size``, ``tiny_model`` and ``keep_checkpoints``, read only as the grid runs (a bad one
         surfaced after the demo had made its data, or once a model had trained; a mistyped key of ``tiny_model``
-        never): one ValueError naming the key, the value and the fix.  A numpy integer passes, kept as an int (:meth:`_as_ints`)."""
+        never): one ValueError naming the key, the value and the fix.  A numpy integer passes, kept as an int (:meth:`_as_ints`); a numpy bool, as a bool."""
         fix = "correct it, or delete the line"
         if self.num_threads is not None and (not whole_number(self.num_threads) or self.num_threads < 1):
             raise ValueError(
@@ -172,8 +172,10 @@ class GridConfig:
                 f"eval_batch_size must be a whole number ≥ 1 (clips per batch as the grid predicts its test sets), "
                 f"not {self.eval_batch_size!r}: {fix}"
             )
-        if type(self.keep_checkpoints) is not bool:
+        kind = type(self.keep_checkpoints)  # numpy's np.bool_ too (a config built in Python), held as a bool
+        if kind is not bool and not (kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")):
             raise ValueError(f"keep_checkpoints must be true or false, not {self.keep_checkpoints!r}: {fix}")
+        self.keep_checkpoints = bool(self.keep_checkpoints)
         self._as_ints()
         if self.tiny_model is None:
             return
