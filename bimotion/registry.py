@@ -216,8 +216,9 @@ def unions(groups: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 def extend(base: Benchmark, sources: Iterable[SourceInfo]) -> Benchmark:
     """``base`` with the user corpora of ``sources`` added: their groups (from their data) after the
-    base's, the unions of :func:`unions` over all groups, and one config per user corpus."""
-    sources = list(sources)
+    base's, the unions of :func:`unions` over all groups, and one config per user corpus.  The user corpora
+    follow the base's in name order, whatever order ``sources`` gives them in (``--source`` flags' order)."""
+    sources = sorted(sources, key=lambda s: s.name)
     if not sources:
         return base
     names = tuple(s.name for s in sources)
