@@ -27,11 +27,11 @@ from .errors import (
     all_skipped,
     archives_in,
     bad,
-    display,
 )
 from .labels import label_space
 from .lone import lone_copies, lone_copy, lone_error, warn_lone
 from .metafiles import own_corpus_hint
+from .named import warn_files
 from .record import Utterance
 from .unlisted import behind_unlisted, unreadable_folder
 from .walk import stood_for, walk_files
@@ -198,8 +198,7 @@ class Collector:
         }
         for kind, words in said.items():
             if found := getattr(self, kind):
-                (path, name), more = found[0], f" and {len(found) - 1} more" if len(found) > 1 else ""
-                warnings.warn(f"{self.corpus}: {display(path)}{more}: {words.format(name, name)}", InputWarning, 5)
+                warn_files(self, kind, found, words.format(found[0][1], found[0][1]), 5)
 
     def add(self, path: Path, *, native_id: str, emotions: Iterable[str], **fields) -> Utterance:
         """Probe ``path``'s header and append its record."""

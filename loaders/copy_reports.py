@@ -9,12 +9,12 @@ these; they count in the reader's ``Collector``."""
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
 from .copies import copy_of, folder_name, same_bytes
-from .errors import BadFileError, InputWarning, display
+from .errors import BadFileError
+from .named import warn_files
 
 
 def copy_name_error(path: Path, original: Path, maker: str) -> BadFileError:
@@ -80,7 +80,7 @@ def case_copies(collector) -> None:
                 continue
             c.skip(case_twin_error(path, name, "one clip, two recordings"), path)
     c.records = [record for record in c.records if record.path not in dropped]
-    warn_case_twins(c.corpus, same, 5)  # the stack level case_copies warned at
+    warn_case_twins(c, same, 5)  # the stack level case_copies warned at
 
 
 def case_twin_error(path: Path, name: str, what: str) -> BadFileError:
@@ -95,18 +95,17 @@ def case_twin_error(path: Path, name: str, what: str) -> BadFileError:
     )
 
 
-def warn_case_twins(corpus: str, same: list[tuple[Path, str]], stacklevel: int = 2) -> None:
+def warn_case_twins(collector, same: list[tuple[Path, str]], stacklevel: int = 2) -> None:
     """One warning naming the files set aside as the copies in other letters of files read with their bytes
     (``(path, the name of the file read)``), if any (``stacklevel`` as the caller's ``warnings.warn`` would take)."""
     if same:
-        (path, name), more = same[0], f" and {len(same) - 1} more" if len(same) > 1 else ""
-        warnings.warn(
-            f"{corpus}: {display(path)}{more}: named as {name} beside it in other letters, with the same bytes (a copy "
-            f"from a disk that ignores letter case, merged into one that does not): read once, as {name} (counted as "
-            "duplicate copies); delete the copies to silence this",
-            InputWarning,
-            stacklevel + 1,
+        name = same[0][1]
+        said = (
+            f"named as {name} beside it in other letters, with the same bytes (a copy from a disk that ignores letter "
+            f"case, merged into one that does not): read once, as {name} (counted as duplicate copies); delete the "
+            "copies to silence this"
         )
+        warn_files(collector, "case_copy", same, said, stacklevel + 1)
 
 
 def copy_elsewhere(

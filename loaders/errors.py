@@ -201,6 +201,7 @@ class SkipReport:
     examples: dict = field(default_factory=dict)  # (corpus, reason) -> [(path, message), ...], every one
     files: collections.Counter = field(default_factory=collections.Counter)
     file_skips: collections.Counter = field(default_factory=collections.Counter)  # (corpus, reason) -> files
+    named: dict = field(default_factory=dict)  # (corpus, warning) -> [(file, of), ...]: loaders.named.warn_files
 
     def add(self, corpus: str, error: CorpusError) -> None:
         key = (corpus, error.reason)

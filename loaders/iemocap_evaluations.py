@@ -78,7 +78,7 @@ def read_evaluations(c: Collector, sessions: list[list[Path]]) -> dict[str, Eval
                         )
                     )
                 evaluations.setdefault(utterance, entry)
-    warn_case_twins("iemocap", same, 3)
+    warn_case_twins(c, same, 3)
     return evaluations
 
 

@@ -7,7 +7,6 @@ read once where they hold one content, and none where they differ (:func:`lone_c
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Container
 from pathlib import Path
 
@@ -21,7 +20,8 @@ from .copies import (
     named_copy,
 )
 from .copy_reports import copy_name_error
-from .errors import BadFileError, InputWarning, display
+from .errors import BadFileError
+from .named import warn_files
 
 
 def lone_copy(
@@ -119,11 +119,10 @@ def warn_lone(collector, read: set[str]) -> None:
     lone = [(Path(path), original) for path, (original, _) in c.lone.items() if path in read]
     if lone:
         c.count("lone_copy", len(lone))
-        (path, original), more = lone[0], f" and {len(lone) - 1} more" if len(lone) > 1 else ""
-        warnings.warn(
-            f"{c.corpus}: {display(path)}{more}: read {path.name!r} as {original.stem}: no {original.name} beside it "
-            "(named as a file manager names a second copy; the original renamed or lost; counted as read under a "
-            f"copy's name); rename it to {original.name} to silence this",
-            InputWarning,
-            5,  # the caller of loaders.load
+        path, original = lone[0]
+        said = (
+            f"read {path.name!r} as {original.stem}: no {original.name} beside it (named as a file manager names a "
+            "second copy; the original renamed or lost; counted as read under a copy's name); rename it to "
+            f"{original.name} to silence this"
         )
+        warn_files(c, "lone_copy", lone, said, 5)  # the caller of loaders.load

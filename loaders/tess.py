@@ -29,15 +29,15 @@ the root that is audio by content is reported (``bad_name``); one that is not au
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 from .base import Collector
 from .copies import folder_name
 from .copy_reports import copy_elsewhere
-from .errors import InputWarning, SkipReport, bad, display, require_dir
+from .errors import SkipReport, bad, require_dir
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
+from .named import warn_files
 from .record import Utterance
 from .source import SourceInfo
 
@@ -125,24 +125,19 @@ def _warn_copies(c: Collector, deeper: list[tuple[Path, Path, bool]]) -> None:
     bytes of a copy reported already (of another version of the clip): each is counted as a duplicate copy."""
     read = [(path, twin) for path, twin, of_read in deeper if of_read]
     if read:
-        (path, first), more = read[0], f" and {len(read) - 1} more" if len(read) > 1 else ""
-        warnings.warn(
-            f"{CORPUS}: {display(path)}{more}: a second copy of {first.relative_to(c.root).as_posix()} (TESS's folders "
-            "copied again, one level deeper), with the same bytes: read once, as that file (counted as duplicate "
-            "copies); delete the deeper copy to silence this",
-            InputWarning,
-            4,  # the caller of loaders.load
+        said = (
+            f"a second copy of {read[0][1].relative_to(c.root).as_posix()} (TESS's folders copied again, one level "
+            "deeper), with the same bytes: read once, as that file (counted as duplicate copies); delete the deeper "
+            "copy to silence this"
         )
+        warn_files(c, "deeper_copy", read, said, 4)  # the caller of loaders.load
     if again := [(path, twin) for path, twin, of_read in deeper if not of_read]:
-        (path, twin), more = again[0], f" and {len(again) - 1} more" if len(again) > 1 else ""
-        warnings.warn(
-            f"{CORPUS}: {display(path)}{more}: the same bytes as {twin.relative_to(c.root).as_posix()}, a copy of the "
-            "clip skipped as copy_name (its bytes differ from the file read; listed with the skipped inputs): counted "
-            "as duplicate copies, not skipped again; keep one version of the clip and delete the other copies to "
-            "silence this",
-            InputWarning,
-            4,
+        said = (
+            f"the same bytes as {again[0][1].relative_to(c.root).as_posix()}, a copy of the clip skipped as copy_name "
+            "(its bytes differ from the file read; listed with the skipped inputs): counted as duplicate copies, not "
+            "skipped again; keep one version of the clip and delete the other copies to silence this"
         )
+        warn_files(c, "deeper_copy_of_skipped", again, said, 4)
 
 
 def _set_aside(

@@ -639,3 +639,44 @@ def test_a_copy_named_file_beside_its_original_in_other_letters_is_its_copy_not_
     assert report.to_dict() == {f"{name}/{own}": 1}
     if own == "copy_name":
         assert f"a second copy of {lower.name}, but its bytes differ from that file's beside it" in report.format()
+
+
+def test_a_copied_folders_warning_names_five_of_its_copies_and_lists_every_one_beside_the_output(tmp_path, capsys):
+    """The warning naming the second copies of a copied folder named the first and "and 7 more": the other 7 were
+    named nowhere (naming all inline was 1 MB of one line for a copied corpus). It names the first five and says
+    where every one is listed: OUTPUT.warned.tsv, beside OUTPUT.skipped.tsv; a Python caller finds them in the
+    report's ``named``."""
+    import csv
+
+    from bimotion.cli import main
+
+    root = testing.make_corpus("csed", tmp_path / "raw")
+    data = root / "Training Data (wav)"
+    copies = []
+    for folder in ("Positive", "Negative"):
+        shutil.copytree(data / folder, data / f"{folder} - Copy")
+        copies += [str(p) for p in (data / f"{folder} - Copy").glob("[!.]*.wav")]  # not ._x.wav, Finder's
+    out = tmp_path / "manifest.jsonl"
+    assert main(["scan", "--source", f"csed={root}", "--output", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    listed = Path(f"{out}.warned.tsv")
+    warning = next(line for line in err.splitlines() if "second copy of a file (or its folder)" in line)
+    assert f"and {len(copies) - 1} more: " in warning and f"(all {len(copies)}: " in warning, warning
+    assert warning.endswith(f"and {len(copies) - 5} more; every one in {listed})"), warning
+    assert sum(copy in warning for copy in copies) == 5, warning
+    assert f"every file a warning named: {listed}" in err
+    with listed.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t"))
+    assert rows[0] == ["corpus", "warning", "file", "of"] and sorted(row[2] for row in rows[1:]) == sorted(copies)
+    assert {tuple(row[:2]) for row in rows[1:]} == {("csed", "copies")}
+    prepared = tmp_path / "prepared"  # prepare's, beside its folder
+    assert main(["prepare", "--source", f"csed={root}", "--output", str(prepared), "--quiet"]) == 0
+    assert f"every one in {prepared}.warned.tsv)" in capsys.readouterr().err
+    assert Path(f"{prepared}.warned.tsv").read_bytes() == listed.read_bytes()
+    report = SkipReport()
+    with pytest.warns(InputWarning, match=r"every one in the SkipReport's `named`\)$"):
+        loaders.load("csed", root, report=report)
+    assert sorted(file for file, _ in report.named[("csed", "copies")]) == sorted(copies)
+    shutil.rmtree(data / "Positive - Copy"), shutil.rmtree(data / "Negative - Copy")
+    assert main(["scan", "--source", f"csed={root}", "--output", str(out), "--quiet"]) == 0
+    assert not listed.exists()  # nothing named: the earlier run's list is not left to mislead

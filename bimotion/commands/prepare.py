@@ -21,7 +21,7 @@ import re
 import sys
 import time
 
-from .source_args import add_source_arguments, print_skips, sources_of
+from .source_args import add_source_arguments, naming_warned, print_skips, sources_of
 
 HELP = "decode, resample and write BiMotion as Parquet shards + dataset card"
 
@@ -183,6 +183,7 @@ def run(args) -> int:
 def execute(sources: dict, args, *, benchmark: str) -> int:
     from concurrent.futures.process import BrokenProcessPool
 
+    from bimotion.data.publish import output_path
     from bimotion.prepare import OutputLockedError, prepare
     from loaders.manifest import partial_releases
     from loaders.tables import counted
@@ -192,19 +193,20 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
     start = time.perf_counter()
     num_proc = capped_num_proc(args.num_proc)
     try:
-        result = prepare(
-            sources,
-            args.output,
-            benchmark=benchmark,
-            protocol=args.protocol,
-            seed=args.seed,
-            num_proc=num_proc,
-            skip_bad=args.skip_bad,
-            overwrite=args.overwrite,
-            rows_per_file=args.rows_per_file,
-            bytes_per_file=args.bytes_per_file,
-            progress=not args.quiet,
-        )
+        with naming_warned(output_path(args.output)):  # the folder print_skips is given: result.out_dir
+            result = prepare(
+                sources,
+                args.output,
+                benchmark=benchmark,
+                protocol=args.protocol,
+                seed=args.seed,
+                num_proc=num_proc,
+                skip_bad=args.skip_bad,
+                overwrite=args.overwrite,
+                rows_per_file=args.rows_per_file,
+                bytes_per_file=args.bytes_per_file,
+                progress=not args.quiet,
+            )
     except (ValueError, FileExistsError, OutputLockedError) as err:  # corpus errors go to the CLI's handler
         print(f"error: {err}", file=sys.stderr)
         return 2

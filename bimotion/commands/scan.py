@@ -30,7 +30,7 @@ from loaders import READERS
 from loaders.files import folder_not_writable
 from loaders.tables import counted
 
-from .source_args import add_source_arguments, print_skips, replacing, sources_of
+from .source_args import add_source_arguments, naming_warned, print_skips, replacing, sources_of
 
 HELP = "read raw corpora into a JSON-lines manifest and print counts"
 
@@ -85,7 +85,8 @@ def run(args) -> int:
         return 2
     replaced = replacing(output)
     with Timer() as timer:
-        records, report = scan(sources, skip_bad=args.skip_bad, progress=not args.quiet, bar=stage_bar_options())
+        with naming_warned(output):
+            records, report = scan(sources, skip_bad=args.skip_bad, progress=not args.quiet, bar=stage_bar_options())
         records, levels = _levels(records, report, args)
     stop_if_lost()  # a stop a finalizer swallowed as it scanned (loaders know no signals): no manifest
     try:

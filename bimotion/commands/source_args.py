@@ -7,7 +7,9 @@ label map and licence ``--label-map NAME=FILE`` and ``--license NAME=TEXT`` give
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from bimotion.registry import did_you_mean
@@ -171,10 +173,38 @@ def sources_of(args) -> dict:
 
 def print_skips(report, output: str | Path) -> None:
     """The skipped inputs to standard error, a few per reason, and every one of them in
-    ``OUTPUT.skipped.tsv`` beside the output (:func:`write_skip_list`)."""
+    ``OUTPUT.skipped.tsv`` beside the output (:func:`write_skip_list`); every file a warning named, in
+    ``OUTPUT.warned.tsv`` (:func:`warned_list`)."""
+    from loaders.named import write_named
+
     if report:
         print(report.format(), file=sys.stderr)
     write_skip_list(report, output, "input")
+    listed = warned_list(output)
+    try:
+        if write_named(report, listed) is not None:
+            print(f"every file a warning named: {listed}", file=sys.stderr)
+    except OSError as err:
+        print(f"warning: cannot write the list of files warned of to {listed} ({err.strerror or err})", file=sys.stderr)
+
+
+def warned_list(output: str | Path) -> Path:
+    """``OUTPUT.warned.tsv``, beside ``OUTPUT.skipped.tsv``: every file a reader's warning named (second copies read
+    once, files read under another case of their name: :mod:`loaders.named`), where the warning names a few."""
+    return Path(f"{Path(output).expanduser()}.warned.tsv")
+
+
+@contextlib.contextmanager
+def naming_warned(output: str | Path) -> Iterator[None]:
+    """While the corpora are read: their warnings say that every file they name is in :func:`warned_list`
+    (``output`` as :func:`print_skips` is given it), which :func:`print_skips` writes."""
+    from loaders.named import NAMED_LIST
+
+    token = NAMED_LIST.set(warned_list(output))
+    try:
+        yield
+    finally:
+        NAMED_LIST.reset(token)
 
 
 def replacing(output: str | Path | None) -> str:
