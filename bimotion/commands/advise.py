@@ -50,8 +50,29 @@ def add_arguments(parser) -> None:
     )
 
 
+def _checked_config(args, data_dirs: dict, note):
+    """The advice's grid config, every argument checked before anything trains (``note``: its notes); None
+    once the error is printed (exit code 2): a wrong ``--config`` named as the flag, as the demo's (a YAML
+    syntax error was a traceback)."""
+    import yaml
+
+    from bimotion.advise import advise_config
+    from bimotion.advise.run import config_of
+
+    try:
+        base = config_of(args.config)
+    except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
+        print(f"error: --config {args.config}: {' '.join(str(err).split())}", file=sys.stderr)
+        return None
+    try:
+        return advise_config(base, data_dirs, target=args.target, groups=args.groups, seeds=args.seeds, log=note)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        print(f"error: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
+        return None
+
+
 def run(args) -> int:
-    from bimotion.advise import advise, advise_config, summary_lines
+    from bimotion.advise import advise, summary_lines
 
     data_dirs = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     if not any(data_dirs.values()):
@@ -63,19 +84,8 @@ def run(args) -> int:
         noted.add(line)
         print(line, file=sys.stderr)
 
-    import yaml
-
-    from bimotion.advise.run import config_of
-
-    try:  # a wrong --config, named as the flag, as the demo's (a YAML syntax error was a traceback)
-        base = config_of(args.config)
-    except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
-        print(f"error: --config {args.config}: {' '.join(str(err).split())}", file=sys.stderr)
-        return 2
-    try:  # every argument checked before anything trains
-        config = advise_config(base, data_dirs, target=args.target, groups=args.groups, seeds=args.seeds, log=note)
-    except (ValueError, KeyError, FileNotFoundError) as err:
-        print(f"error: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
+    config = _checked_config(args, data_dirs, note)
+    if config is None:
         return 2
     output = Path(args.output or f"advise-{config.target}")
     from bimotion.data.layout import output_error
