@@ -57,6 +57,7 @@ def grid_config(args: GridArguments):
     from bimotion.grid.config import find_config, load_config
     from bimotion.grid.plan import make_plan
     from bimotion.training.args import ArgumentError, one_line
+    from bimotion.training.data_checks import register_prepared
     from bimotion.training.parsing import check_seeds
 
     try:
@@ -86,13 +87,15 @@ def grid_config(args: GridArguments):
         config.__post_init__()
     except ValueError as err:
         raise ArgumentError(f"--config {args.config} with the flags: {one_line(err)}") from err
+    data_dirs = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
+    register_prepared(data_dirs)  # a prepared folder's own groups (ind_eld) are in the plan, as the grid's
     try:  # made once, for the figures left out and every check (its figures do not change it)
         plan = make_plan(config)
     except (KeyError, ValueError, TypeError):  # a spec that resolves to no data: check_inputs names it, in one line
         plan = None
     if dropped and config.projections and plan is not None:
         _leave_out_figures_of_dropped_tables(config, args.tables, plan, dropped)
-    check_inputs(config, {"bimotion": args.bimotion, "yuemotion": args.yuemotion}, plan=plan)
+    check_inputs(config, data_dirs, plan=plan)
     return config
 
 

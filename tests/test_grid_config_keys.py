@@ -264,3 +264,39 @@ def test_a_config_file_that_holds_no_mapping_says_so(tmp_path, capsys, text, wha
         "...): give a grid config file, or a shipped config's name: advise-tiny, authors, demo, paper, probe"
     )
     demo_refuses(path, said, tmp_path, capsys)
+
+
+def test_a_grids_plan_holds_the_given_folders_own_groups_from_the_start(tmp_path, monkeypatch):
+    """A prepared folder with a corpus of one's own (``carehome``, Indonesian elderly: ``ind_eld``): ``eld`` and
+    ``bimotion:all`` take its group too, as the grid trains them. The plan was made before the folder's own
+    groups were registered, by the recipe for every check (``eld`` = eng_eld, zho_eld) and by ``Grid`` from
+    Python (a second grid in the process planned what the first had registered): each plans with them now."""
+    from conftest import load_recipe
+
+    from bimotion.grid.runner import Grid
+    from bimotion.prepare import prepare
+    from loaders import testing
+
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", language="ind", age_groups=("eld",), speakers=4)
+    csed = testing.make_corpus("csed", tmp_path / "csed")
+    data = prepare({"carehome": root, "csed": csed}, tmp_path / "mine", protocol="speaker", progress=False).out_dir
+    config = tmp_path / "g.yaml"
+    config.write_text("tables: []\nmixtures: [eld, bimotion:all]\nextra_tests: [zho_eld]\nseeds: [0]\ntiny_model: {}\n")
+
+    def groups(plan) -> dict[str, set[str]]:
+        return {m.name: {s.group for s in m.shards} for m in plan.models}
+
+    plan = Grid(str(config), {"bimotion": str(data), "yuemotion": None}, tmp_path / "out", log=None).plan
+    assert (
+        "ind_eld" in groups(plan)["eld"] and "ind_eld" in groups(plan)["bimotion:all"]
+    )  # made first: nothing registered
+    import bimotion.grid.checks
+
+    grid = load_recipe("grid")
+    planned = []
+    monkeypatch.setattr(
+        bimotion.grid.checks, "check_inputs", lambda config, data_dirs, **kw: planned.append(kw["plan"])
+    )
+    grid.grid_config(grid.GridArguments(config=str(config), bimotion=str(data), output_dir=str(tmp_path / "out")))
+    assert "ind_eld" in groups(planned[0])["eld"] and "ind_eld" in groups(planned[0])["bimotion:all"]
+    assert groups(plan) == groups(planned[0])

@@ -21,6 +21,7 @@ from ..figures import notes_once
 from ..mixture import Shard, parse_mixture
 from ..probe.run import backend_predict, backend_settings, backend_trainer, is_probe
 from ..training.bootstrap import score_test
+from ..training.data_checks import register_prepared
 from ..training.outputs import GRID_PLAN
 from ..training.provenance import command_scope, provenance
 from .checks import check_inputs, check_settings
@@ -42,6 +43,7 @@ class Grid:
         """``shard`` ``(I, N)``: this worker does the plan's units I, I+N, ... (:mod:`.claims`); ``command``:
         the command line its files name (default: this process's, never a recipe's run before it)."""
         self.config = load_config(config)
+        register_prepared(dict(data_dirs))  # a prepared folder's own groups (ind_eld) in the plan, every run alike
         self.plan = make_plan(self.config)
         self.out = Path(output_dir)
         self.sources = data_sources(data_dirs, self.out / "datasets-cache")
