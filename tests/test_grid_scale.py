@@ -518,6 +518,39 @@ def test_claims_are_atomic_and_stale_ones_are_taken_over(tmp_path):
     assert isinstance(claims.acquire("y.seed0"), Claim) and "its process is gone" in logged[-1]
 
 
+def test_a_stop_right_after_the_claims_link_leaves_no_claim_behind(tmp_path, monkeypatch):
+    """A SIGTERM (raised as Terminated by the recipe's handler) that came as ``os.link`` had just made a
+    worker's claim, before ``acquire`` returned it, left ``claims/<unit>.claim`` behind with no caller
+    holding a Claim to release it: every worker, this one rerun too, skipped the unit as held by a live
+    worker until its process was gone (600 s from another machine).  ``acquire`` removes its own claim
+    (and its temporary file) on the way out now: nothing is left, and the next acquire claims the unit."""
+    from bimotion.signals import Terminated
+
+    link = os.link
+
+    def linking_then_stopped(src, dst, *args, **kwargs):
+        link(src, dst, *args, **kwargs)
+        raise Terminated("terminated by signal 15 (SIGTERM)")
+
+    claims = Claims(tmp_path / "claims", log=lambda *a: None)
+    monkeypatch.setattr(os, "link", linking_then_stopped)
+    with pytest.raises(Terminated):
+        claims.acquire("m.seed0")
+    monkeypatch.setattr(os, "link", link)
+    assert sorted(p.name for p in claims.folder.iterdir()) == []  # no claim, no temporary file
+    # a claim another worker holds is not removed by this worker's stop
+    other = claims.path("o.seed0")
+    other.write_text(json.dumps({"unit": "o.seed0", "host": "elsewhere", "pid": 1, "token": "theirs"}))
+    monkeypatch.setattr(os, "link", lambda src, dst: (_ for _ in ()).throw(Terminated("terminated by signal 15")))
+    with pytest.raises(Terminated):
+        claims.acquire("o.seed0")
+    monkeypatch.setattr(os, "link", link)
+    assert sorted(p.name for p in claims.folder.iterdir()) == ["o.seed0.claim"]
+    again = claims.acquire("m.seed0")
+    assert isinstance(again, Claim)
+    again.release()
+
+
 def test_a_requeued_slurm_tasks_own_claim_is_taken_over_at_once(tmp_path, monkeypatch):
     """A job-array task killed with its node (no SIGTERM, so its claim stays) and requeued by Slurm
     on another node met its own claim, whose heartbeat was fresh: it skipped that unit as held by a

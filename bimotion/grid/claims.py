@@ -100,9 +100,15 @@ class Claim:
 
     def release(self) -> None:
         self._stop.set()
-        if self.mine():
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+        remove_if_ours(self.path, self.token)
+
+
+def remove_if_ours(path: Path, token: str) -> None:
+    """Remove the claim at ``path`` if it is still the one with ``token`` (not taken over since)."""
+    info = read_claim(path)
+    if info is not None and info.get("token") == token:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def read_claim(path: Path) -> dict | None:
@@ -194,24 +200,34 @@ class Claims:
         tmp = self.folder / f".{unit}.{token}.tmp"
         tmp.write_text(json.dumps(info), encoding="utf-8")
         try:
-            for _ in range(5):
-                try:
-                    os.link(tmp, path)  # atomic: fails when the claim exists
-                    return Claim(path, token, self.heartbeat_s)
-                except FileExistsError:
-                    holder = read_claim(path)
-                    if holder is None:
-                        continue  # released between our link and our read
-                    why = self.stale(holder)
-                    if why is None:
-                        return holder
-                    if self._take_over(path, holder):
-                        self.log(f"[grid] recovered the claim on {unit} of {describe(holder)}: {why}")
-                    else:
-                        time.sleep(0.2)  # another worker is taking it over: see who holds it then
-            raise RuntimeError(f"{path}: could not claim it after 5 tries; other workers keep taking it")
-        finally:
+            holder = self._link(unit, path, tmp)
             tmp.unlink()
+            return Claim(path, token, self.heartbeat_s) if holder is None else holder
+        except BaseException:  # a stop (Terminated) or an error once os.link made our claim: no caller can release it
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                remove_if_ours(path, token)
+            raise
+
+    def _link(self, unit: str, path: Path, tmp: Path) -> dict | None:
+        """Link ``tmp`` to the claim ``path`` (None: done, the claim is ours), or the live holder's claim."""
+        for _ in range(5):
+            try:
+                os.link(tmp, path)  # atomic: fails when the claim exists
+                return None
+            except FileExistsError:
+                holder = read_claim(path)
+                if holder is None:
+                    continue  # released between our link and our read
+                why = self.stale(holder)
+                if why is None:
+                    return holder
+                if self._take_over(path, holder):
+                    self.log(f"[grid] recovered the claim on {unit} of {describe(holder)}: {why}")
+                else:
+                    time.sleep(0.2)  # another worker is taking it over: see who holds it then
+        raise RuntimeError(f"{path}: could not claim it after 5 tries; other workers keep taking it")
 
     def _take_over(self, path: Path, holder: dict) -> bool:
         """Remove ``holder``'s stale claim under the takeover lock, if it is still that claim and stale."""
