@@ -319,6 +319,58 @@ def test_sigterm_while_a_trained_model_is_scored_says_the_rerun_only_scores_it(
     ), last
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+@pytest.mark.parametrize("stop", ["pending", "lost"])
+@pytest.mark.parametrize("before", ["the next model", "the tables"])
+def test_a_stop_between_models_says_no_model_was_in_progress(
+    single, data_dirs, tmp_path, monkeypatch, capsys, stop, before
+):
+    """A SIGTERM that came as a model finished (left pending: workers.stop_if_asked) or whose stop a finalizer
+    swallowed as a model was scored (taken at the next unit's start, or before the tables:
+    workers.stop_if_lost_in_launch) stops the worker between two models, or before its tables; its last line
+    still said "finished models are reused and the model in progress resumes from its last checkpoint", though no
+    model was in progress.  It says where it stopped."""
+    import shutil
+
+    from conftest import load_recipe
+    from test_signals import _lose_a_stop_in_a_finalizer
+
+    from bimotion.grid import workers
+    from bimotion.signals import stop_at_safe_points
+
+    out = tmp_path / "out"
+    shutil.copytree(single.output_dir, out)  # both models finished, rescored from their saved predictions
+    shutil.rmtree(out / "tables")
+    if before == "the next model":
+        (out / "metrics" / "eng_eld" / "seed0.json").unlink()  # the second unit left to score
+    score, calls = workers._score, []
+
+    def stopping(*args, **kwargs):  # the stop comes as the first (next model) or the last (tables) unit is scored
+        score(*args, **kwargs)
+        calls.append(args[1].name)
+        if len(calls) == (1 if before == "the next model" else 2):
+            if stop == "lost":
+                _lose_a_stop_in_a_finalizer(monkeypatch)
+            else:
+                with stop_at_safe_points():  # as training's end: only its flag, left pending
+                    os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(workers, "_score", stopping)
+    argv = recipe(CONFIG, data_dirs, out)[2:]
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in the recipe's process
+    try:
+        code = load_recipe("grid").main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 143 and calls == (["zho_eld"] if before == "the next model" else ["zho_eld", "eng_eld"])
+    assert last == (
+        "terminated: rerun the same command to continue; finished models are reused and no model was in progress: "
+        f"it stopped before {before}"
+    ), last
+    assert not (out / "tables").exists() and not list(out.glob("claims/*.claim"))
+
+
 def test_the_tables_wait_for_a_model_predicted_but_not_yet_scored(single, data_dirs, tmp_path):
     """Two workers finishing at once: worker A has saved its last model's predictions and is scoring
     them, worker B finishes its own last model.  B counted A's unit finished (trained, predicted), took

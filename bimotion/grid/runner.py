@@ -134,7 +134,7 @@ class Grid:
         self.ranks.barrier()
         from .workers import stop_if_lost_in_launch  # a stop lost as training saved its outputs: nothing predicted
 
-        stop_if_lost_in_launch(self, "the end of its training, before its scoring")
+        stop_if_lost_in_launch(self, "the end of its training, before its scoring", before=None)  # in progress
         return saved
 
     def _provenance(self, model: PlannedModel, seed: int, model_dir: Path, shards_key: str = "shards") -> dict:
@@ -291,7 +291,7 @@ class Grid:
             self.base_model  # noqa: B018 (made once, before any process reads it)
         self.ranks.barrier()
         missing = work(self)
-        stop_if_lost_in_launch(self, "the end of its units, before the tables")  # every process, as at a unit's start
+        stop_if_lost_in_launch(self, "the end of its units, before the tables", "the tables")  # as at a unit's start
         stop_if_asked(self, "the tables")  # a SIGTERM left pending as the last unit ended: every process, agreed
         result = None
         if missing and self.ranks.is_main:

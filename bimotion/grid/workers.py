@@ -92,7 +92,7 @@ def work(grid) -> list[str]:
     return ranks.broadcast(unfinished(grid) if ranks.is_main else None)
 
 
-def stop_if_asked(grid, before: str = "the next") -> None:
+def stop_if_asked(grid, before: str = "the next model") -> None:
     """A SIGTERM that came once a model was trained and scored (:func:`bimotion.signals.take_pending_stop`,
     on any process of a launch; one in its training or scoring stops it, :mod:`bimotion.training.stopping`)
     let that model finish.  The worker stops now, ``before`` training another, or once the units are done,
@@ -103,18 +103,33 @@ def stop_if_asked(grid, before: str = "the next") -> None:
     if grid.ranks.any(take_pending_stop()):
         if grid.ranks.is_main:
             grid.log(f"[grid] SIGTERM came as a model finished: that model is done; stopping before {before}")
-        raise Terminated(f"terminated by SIGTERM after a model finished, before {before}")
+        stop = Terminated(f"terminated by SIGTERM after a model finished, before {before}")
+        stop.stopped_before = before
+        raise stop
 
 
-def stop_if_lost_in_launch(grid, where: str = "this unit's start") -> None:
+def stopped_before(err: KeyboardInterrupt) -> str | None:
+    """What a stop between a worker's models came before (``the next model``, ``the tables``: no model was in
+    progress), as :func:`stop_if_asked` and :func:`stop_if_lost_in_launch` record it; None for any other stop."""
+    return getattr(err, "stopped_before", None)
+
+
+def stop_if_lost_in_launch(grid, where: str = "this unit's start", before: str | None = "the next model") -> None:
     """A stop (SIGTERM, Ctrl-C) that a finalizer swallowed on any process of a launch
     (:func:`bimotion.signals.stop_if_lost`), taken at a unit's start by every process together, agreed as
     :func:`stop_if_asked` agrees a pending stop (:meth:`~.claims.Ranks.any`, before any process raises:
     :func:`bimotion.signals.stop_if_lost_agreed`); one process alone (no launch) raises its own.  Also once the
-    units are done (``where``), before the tables: a stop lost in the last unit's scoring wrote them and exited 0."""
+    units are done (``where``), before the tables: a stop lost in the last unit's scoring wrote them and exited 0.
+    ``before``: what the stop came before, for the closing line (:func:`stopped_before`); None where a model is in
+    progress (trained, not yet scored)."""
     from ..signals import stop_if_lost_agreed
 
-    stop_if_lost_agreed(grid.ranks.any, where)
+    try:
+        stop_if_lost_agreed(grid.ranks.any, where)
+    except KeyboardInterrupt as stop:
+        if before is not None:
+            stop.stopped_before = before
+        raise
 
 
 def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:
