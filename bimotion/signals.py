@@ -53,8 +53,14 @@ def stop_if_lost() -> None:
     (:func:`_stopping`).  Called at a run's safe points in its normal course (a clip written, a grid
     unit begun, before publishing), never in clean-up code: there the stop is the one unwinding."""
     if _Flags.raised is not None:
-        word = "SIGTERM" if _Flags.raised is Terminated else "Ctrl-C"
-        raise _Flags.raised(f"stopped by {word} (its stop was lost in a finalizer, and taken here)")
+        raise _Flags.raised(
+            f"stopped by {signal_word(_Flags.raised)} (its stop was lost in a finalizer, and taken here)"
+        )
+
+
+def signal_word(stop: type[KeyboardInterrupt]) -> str:
+    """What sent a stop of this kind: "SIGTERM" (:class:`Terminated`) or "Ctrl-C"."""
+    return "SIGTERM" if issubclass(stop, Terminated) else "Ctrl-C"
 
 
 def lost_stop() -> type[KeyboardInterrupt] | None:
@@ -152,6 +158,16 @@ def take_pending_stop() -> bool:
     (the signal came as the loop's work ended); clears it: the caller stops now, at its own safe point."""
     pending, _Flags.pending = _Flags.pending, False
     return pending
+
+
+def late_stop(lost: type[KeyboardInterrupt] | None) -> str | None:
+    """What sent a stop that came once a run's work was done (its outputs whole), which it finished all the same:
+    "SIGTERM" for one left pending (:func:`take_pending_stop`, taken here), else ``lost``'s (:func:`signal_word`):
+    the stop a finalizer swallowed after the run's last safe point (:func:`lost_stop`, read within
+    :func:`terminate_as_interrupt`'s block, which forgets it at its end); None where none came."""
+    if take_pending_stop():
+        return "SIGTERM"
+    return None if lost is None else signal_word(lost)
 
 
 @contextlib.contextmanager

@@ -246,6 +246,47 @@ def test_a_ctrl_c_lost_while_training_stops_it_after_its_step_as_a_ctrl_c_does(m
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+@pytest.mark.parametrize("stop", ["Ctrl-C as its outputs are written", "SIGTERM as the run ends"])
+def test_a_stop_lost_once_the_model_is_scored_is_said_as_a_pending_sigterm_is(monkeypatch, tmp_path, capsys, stop):
+    """A stop that a finalizer swallowed once the trained model was scored (a Ctrl-C as ``scores.json`` and the
+    card were written; a SIGTERM as the run ended, its training's block done) came after the run's last safe
+    point, with no upload to take it before: the run exited 0 and said nothing of it.  It is said as a SIGTERM
+    left pending there is (the run's outputs are whole): ``... came as the run ended: the run finished all the
+    same; nothing to rerun``, exit 0."""
+    from bimotion.training import run as training_run
+    from bimotion.training.run import train_and_report
+    from bimotion.training.spec import TrainSpec
+    from bimotion.training.testing import save_tiny_model, write_prepared
+
+    data = write_prepared(
+        tmp_path / "bimotion", shards=[("csed", "zho_eld")], sizes={"train": 8, "validation": 2, "test": 2}
+    )
+    out, lost = tmp_path / "out", []
+    owner, name = (training_run, "write_outputs") if stop.startswith("Ctrl-C") else (training_run, "_train")
+    original = getattr(owner, name)
+
+    def losing(*args, **kwargs):
+        result = original(*args, **kwargs)
+        lost.extend(
+            _lose_a_stop_in_a_finalizer(monkeypatch, signal.SIGINT if stop.startswith("Ctrl-C") else signal.SIGTERM)
+        )
+        return result
+
+    monkeypatch.setattr(owner, name, losing)
+    values = {"model_name_or_path": str(save_tiny_model(tmp_path / "tiny")), "classifier_proj_size": 16,
+              "bimotion": str(data), "dataset_cache_dir": str(tmp_path / "cache"), "output_dir": str(out),
+              "max_steps": 2, "per_device_train_batch_size": 4, "max_duration_s": 0.5, "disable_tqdm": True,
+              "report_to": "none", "dataloader_pin_memory": False, "use_cpu": True}  # fmt: skip
+    assert train_and_report(TrainSpec.from_values(["zho_eld"], values, run_name="r")) == 0
+    assert lost == [KeyboardInterrupt if stop.startswith("Ctrl-C") else Terminated]  # swallowed: Python went on
+    assert (out / "scores.json").is_file()
+    word = stop.split()[0]
+    err = capsys.readouterr().err
+    assert f"{word} came as the run ended: the run finished all the same; nothing to rerun" in err.splitlines(), err
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
 _GRID_RANK = """
 import gc, os, signal, sys
 from pathlib import Path

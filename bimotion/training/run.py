@@ -264,16 +264,17 @@ def train_and_report(
     or the folder's run_identity.json is damaged or memory ran out (:func:`~bimotion.memory.said_out_of_memory`),
     130 on Ctrl-C and 143 on SIGTERM (Slurm's time limit: a checkpoint is saved after the step under way, the last one too; once training is done, the scoring
     stops at a batch; the closing line then names the sets not scored), each saying how to continue from the last
-    checkpoint; 0 for a SIGTERM once the model is scored: the run finishes."""
+    checkpoint; 0 for a SIGTERM once the model is scored, or a stop a finalizer swallowed then: the run finishes."""
     from bimotion.data.publish import OutputLockedError
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
-    from bimotion.signals import exit_code, stop_word, take_pending_stop, terminate_as_interrupt
+    from bimotion.signals import exit_code, late_stop, lost_stop, stop_word, terminate_as_interrupt
 
     ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
     training_args = training_arguments(spec)
     try:
         with terminate_as_interrupt():
             summary = train(spec, training_args, command=command)
+            late = lost_stop()  # one a finalizer swallowed after the last safe point (as outputs were written)
     except HubError as err:  # trained and saved; only the upload failed
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -293,8 +294,8 @@ def train_and_report(
                 advice = f"training is done, but {unscored} were not scored (no {SCORES} yet); {advice}: it trains nothing, it scores"
             print(f"{stop_word(err)}: {advice}", file=sys.stderr)
         return exit_code(err)
-    if take_pending_stop() and training_args.process_index == 0:  # it came once the model was scored: nothing to stop
-        print("SIGTERM came as the run ended: the run finished all the same; nothing to rerun", file=sys.stderr)
+    if (word := late_stop(late)) and training_args.process_index == 0:  # once the model was scored: nothing to stop
+        print(f"{word} came as the run ended: the run finished all the same; nothing to rerun", file=sys.stderr)
     if training_args.process_index == 0:
         print(f"\nmodel, scores.json and model card: {training_args.output_dir}")
         print(run_ending(summary))
