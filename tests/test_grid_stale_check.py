@@ -380,3 +380,52 @@ def test_a_sigterm_after_the_last_units_training_writes_no_tables(data_dirs, tmp
     assert not (out / "tables").exists() and not list(out.glob("claims/*.claim"))
     monkeypatch.undo()
     assert run_grid(CONFIG, data_dirs, out, log=None) is not None and (out / "tables").is_dir()  # only the tables
+
+
+def test_a_damaged_metrics_file_is_one_error_naming_it_and_the_fix(finished_grid, data_dirs, tmp_path):
+    """A metrics file cut short (a crash, or edited by hand) that the tables read, where a grid runs in shards (the
+    worker writing the tables does not score that unit again: recipes/grid.py --shard 1/2), ended with a
+    JSONDecodeError traceback, exit 1; a folder in its place with an IsADirectoryError, JSON that is no object
+    with an AttributeError.  Each is one error: line now, exit 2, naming the file, what it holds and the fix; the
+    fix holds: deleted, the unit's shard scores it again and the tables are written."""
+    import json
+    import re
+    import shutil
+
+    import yaml
+
+    from bimotion.grid.saved import read_metrics
+    from loaders.errors import DamagedFileError
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    (path,) = (out / "metrics").rglob("seed0.json")
+    path.write_text(path.read_text(encoding="utf-8")[:100], encoding="utf-8")
+    config = tmp_path / "grid.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    argv = [sys.executable, str(REPO / "recipes" / "grid.py"), "--config", str(config), "--output_dir", str(out),
+            *(f"--{name}={where}" for name, where in data_dirs.items())]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def grid(shard: str):
+        return subprocess.run([*argv, "--shard", shard], capture_output=True, text=True, timeout=300, env=env)
+
+    proc = grid("1/2")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+    assert line.startswith(f"error: {path}: not a whole metrics file (Expecting ") and line.endswith(
+        ": cut short by a crash, or edited by hand), so the grid cannot tell how many test clips zho_eld seed 0 was "
+        "trained on (the tables' ‡): delete it, then run the same command again (a grid run in shards: that unit's "
+        "shard): the grid scores that model and seed again from its saved predictions"
+    ), line
+    path.unlink()
+    assert grid("0/2").returncode == 0 and json.loads(path.read_text())["tests"]  # its shard scores it again
+
+    for held, words in (("[]", "holds JSON an array, not a metrics file's object"), ("null", "holds JSON null")):
+        path.write_text(held)
+        with pytest.raises(DamagedFileError, match=rf"^{re.escape(f'{path}: {words}')}.*: delete it, then run"):
+            read_metrics(path, "the tables cannot be written")
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(DamagedFileError, match=rf"^{re.escape(str(path))}: a folder, not a metrics file, so the "):
+        read_metrics(path, "the tables cannot be written")

@@ -30,18 +30,47 @@ def read_predictions(path: Path, model: str, seed: int) -> dict:
         raise unreadable(err, f"the grid cannot score {model} seed {seed} from its saved predictions") from err
 
 
+# a damaged file of the grid's (:func:`read_metrics`, :func:`read_predictions`): what makes it again
+SCORE_AGAIN = (
+    "then run the same command again (a grid run in shards: that unit's shard): the grid scores that model and seed "
+    "again from its saved predictions"
+)
+
+
 def read_metrics(path: Path, stake: str) -> dict | None:
-    """A unit's metrics file (``metrics/<model>/seed<k>.json``, JSON); None where it is not there.  One it cannot
-    read (``chmod 000``) raises :func:`unreadable`'s error, ``stake`` saying what the grid cannot do without it."""
+    """A unit's metrics file (``metrics/<model>/seed<k>.json``, a JSON object); None where it is not there.  One it
+    cannot read (``chmod 000``) raises :func:`unreadable`'s error, ``stake`` saying what the grid cannot do without
+    it; a folder in its place, or a file that is no JSON object (cut short by a crash, edited by hand), a
+    :class:`~loaders.errors.DamagedFileError` naming it, what it holds and the fix (:data:`SCORE_AGAIN`)."""
     import json
 
+    from loaders.errors import DamagedFileError
+
     try:
-        text = path.read_text(encoding="utf-8")
+        metrics = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except PermissionError as err:
         raise unreadable(err, stake) from err
-    return json.loads(text)
+    except IsADirectoryError as err:
+        raise DamagedFileError(
+            f"{path}: a folder, not a metrics file, so {stake}: remove the folder, {SCORE_AGAIN}", str(err)
+        ) from err
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise DamagedFileError(
+            f"{path}: not a whole metrics file ({err}: cut short by a crash, or edited by hand), so {stake}: delete "
+            f"it, {SCORE_AGAIN}",
+            str(err),
+        ) from err
+    if not isinstance(metrics, dict):
+        held = {list: "an array", str: "a string", bool: "true/false", type(None): "null"}.get(
+            type(metrics), "a number"
+        )
+        raise DamagedFileError(
+            f"{path}: holds JSON {held}, not a metrics file's object (edited by hand?), so {stake}: delete it, "
+            f"{SCORE_AGAIN}"
+        )
+    return metrics
 
 
 def unreadable(err: PermissionError, stake: str):
