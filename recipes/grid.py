@@ -58,7 +58,7 @@ def grid_config(args: GridArguments):
     from bimotion.grid.plan import make_plan
     from bimotion.training.args import ArgumentError, one_line
     from bimotion.training.data_checks import register_prepared
-    from bimotion.training.parsing import check_seeds
+    from bimotion.training.parsing import check_bootstrap_samples, check_seeds
 
     try:
         find_config(args.config)
@@ -76,6 +76,8 @@ def grid_config(args: GridArguments):
         raise ArgumentError(f"--config {args.config}: {one_line(err)}") from err
     dropped = [t for t in config.tables if t not in (args.tables or config.tables)]  # the file's, left out by --tables
     check_seeds(args.seeds, "--seeds")  # the flag's, named so (check_inputs names the config file's seeds:)
+    if args.bootstrap_samples is not None:  # alike (check_inputs names the file's bootstrap_samples:)
+        check_bootstrap_samples(args.bootstrap_samples, "--bootstrap_samples")
     for name in ("tables", "seeds", "model_name_or_path", "bootstrap_samples"):
         if getattr(args, name) is not None:
             setattr(config, name, getattr(args, name))

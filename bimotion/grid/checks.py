@@ -75,24 +75,25 @@ def check_inputs(
 
 def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None, plan: Plan | None = None) -> None:
     """What the config alone must hold (its seeds, its specs and target, its bootstrap, a probe's ``training:``,
-    its figures);
-    raises ArgumentError naming the argument.  ``flags``: the config keys the command's flags set, with the
-    flag its fix names (advise's ``{"target": "--target", "seeds": "--seeds"}``; else the config's key is named).  A figure whose model
+    its figures); raises ArgumentError naming the argument.  ``flags``: the config keys the command's flags set,
+    with the flag its fix names (advise's ``{"target": "--target", "seeds": "--seeds"}``; else the config's key:
+    recipes/grid.py checks its --seeds and --bootstrap_samples as it reads them).  A figure whose model
     recipes/grid.py's ``--tables`` dropped is left out before this check (:func:`figures_without_their_models`).
-    ``plan``: the config's :func:`.plan.make_plan`, where the caller has made it (its figures' models are checked
-    against it; else made here, after the config's specs are checked)."""
+    ``plan``: the config's :func:`.plan.make_plan`, where the caller made it (else made here, after the specs)."""
     from ..training.parsing import (  # light: a usage error in well under a second
         ArgumentError,
+        check_bootstrap_samples,
         check_seeds,
         one_line,
-        whole_number,
     )
 
-    check_seeds(config.seeds, (flags or {}).get("seeds", f"{config.source}: seeds:"))  # not --seeds unless given
+    flags = flags or {}  # the config file's keys are named, not a flag, unless the flag gave the value
+    check_seeds(config.seeds, flags.get("seeds", f"{config.source}: seeds:"))
     _check_specs(config)
-    _check_target(config, flags or {})
-    if not whole_number(config.bootstrap_samples) or config.bootstrap_samples < 1:  # '10' was a TypeError
-        raise ArgumentError(f"--bootstrap_samples must be a whole number > 0, not {config.bootstrap_samples!r}")
+    _check_target(config, flags)
+    check_bootstrap_samples(
+        config.bootstrap_samples, flags.get("bootstrap_samples", f"{config.source}: bootstrap_samples:")
+    )
     if config.backend == "probe":  # a head on frozen features: its own arguments (the grid's trainer reads them
         from ..probe.run import probe_arguments  # as it is made: advise's got as far as a traceback)
 

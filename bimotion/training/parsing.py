@@ -87,6 +87,12 @@ def check_seeds(seeds: Iterable[int] | None, flag: str = "--seeds") -> None:
         raise ArgumentError(f"{flag} lists seed {repeated[0]} more than once")
 
 
+def check_bootstrap_samples(samples: int, flag: str = "--bootstrap_samples") -> None:
+    """A whole number (:func:`whole_number`) of bootstrap resamples > 0; ``flag`` names where it was given."""
+    if not whole_number(samples) or samples < 1:  # a config's '10' was a TypeError
+        raise ArgumentError(f"{flag} must be a whole number > 0, not {samples!r}")
+
+
 def one_line(err: BaseException | str) -> str:
     text = err.args[0] if isinstance(err, KeyError) and err.args else err  # KeyError's str() adds quotes
     return " ".join(str(text).split())
