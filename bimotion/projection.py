@@ -81,8 +81,7 @@ class ProjectionSpec:
             if not isinstance(panel, Panel):
                 name = panel.get("title", "(no title)") if isinstance(panel, Mapping) else panel
                 _check_fields(Panel, panel, f"{where}: panel {k + 1} ({name!r})")
-        _check_numbers(data, where)  # a numpy integer held as the int of the same number (the figure's JSON takes it)
-        return cls(**{k: int(v) if k in _NUMBERS and whole_number(v) else v for k, v in data.items()})
+        return cls(**_check_numbers(data, where))  # a numpy number held as the int (the float) of the same number
 
 
 _NUMBERS = {  # a figure's numbers: (the least, None allowed), read only as it is drawn, once the grid has trained
@@ -94,10 +93,12 @@ _NUMBERS = {  # a figure's numbers: (the least, None allowed), read only as it i
 }
 
 
-def _check_numbers(data: Mapping, where: str) -> None:
-    """A figure's counts are whole numbers (:func:`~bimotion.training.parsing.whole_number`: a numpy integer too)
-    and ``min_dist`` a number, each in range: a ValueError naming
-    ``where``, the key and the value (``n_neighbors: '15'`` was a TypeError of UMAP's once every model had trained)."""
+def _check_numbers(data: Mapping, where: str) -> dict:
+    """A figure's counts are whole numbers (:func:`~bimotion.training.parsing.whole_number`: a numpy integer too) and
+    ``min_dist`` a real number (a numpy one too, not a bool), each in range: a ValueError naming ``where``, the key
+    and the value (``n_neighbors: '15'`` was a TypeError of UMAP's once every model had trained); else ``data``."""
+    from numbers import Real
+
     for key, (least, none) in _NUMBERS.items():
         value = data.get(key, least)
         if (value is None and none) or (whole_number(value) and value >= least):  # np.int64(15) too, not true
@@ -105,10 +106,12 @@ def _check_numbers(data: Mapping, where: str) -> None:
         allowed = f"a whole number ≥ {least}" + (" or null (all)" if none else "")
         raise ValueError(f"{where}: {key} must be {allowed}, not {value!r}: correct it, or delete the line")
     value = data.get("min_dist", 0.1)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:  # ≤ UMAP's spread, 1
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= 1:  # ≤ UMAP's spread, 1
         raise ValueError(
             f"{where}: min_dist must be a number from 0 to 1, not {value!r}: correct it, or delete the line"
         )
+    counts = {k: int(v) for k, v in data.items() if k in _NUMBERS and whole_number(v)}
+    return {**data, **counts, "min_dist": float(value)}
 
 
 def _keys_of(kind) -> str:

@@ -128,6 +128,28 @@ def test_a_figures_numpy_integers_and_a_numpy_bool_keep_checkpoints_pass_as_what
         load_config({"tables": ["table5"], "keep_checkpoints": np.int64(1)})
 
 
+def test_a_figures_numpy_min_dist_passes_as_a_float_and_a_bool_is_refused():
+    """A config built in Python was refused for a figure's min_dist=np.float32(0.25) ("min_dist must be a number from
+    0 to 1, not np.float32(0.25)"; np.int64(0) alike): only int and float passed. Each numbers.Real now
+    passes, held as the float of it (the figure's JSON takes it); a bool (np.True_ too) is still refused."""
+    import json
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from bimotion.projection import ProjectionSpec
+
+    figure = {"name": "f", "title": "F", "model": "zho_eld", "test": "zho_eld", "panels": [{"title": "a", "train": "zho_eld"}]}  # fmt: skip
+    for value, held in ((np.float32(0.25), 0.25), (np.float64(0.5), 0.5), (np.int64(0), 0.0), (1, 1.0)):
+        spec = ProjectionSpec.from_dict({**figure, "min_dist": value})
+        assert type(spec.min_dist) is float and spec.min_dist == held, value
+        json.dumps(asdict(spec))
+    assert ProjectionSpec.from_dict(figure).min_dist == 0.1
+    for value in (True, np.True_, np.float32(1.5), "0.1"):
+        with pytest.raises(ValueError, match=r"'f': min_dist must be a number from 0 to 1, not "):
+            ProjectionSpec.from_dict({**figure, "min_dist": value})
+
+
 @pytest.mark.parametrize(
     ("key", "value", "said"),
     [
