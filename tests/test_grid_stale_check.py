@@ -429,3 +429,48 @@ def test_a_damaged_metrics_file_is_one_error_naming_it_and_the_fix(finished_grid
     path.mkdir()
     with pytest.raises(DamagedFileError, match=rf"^{re.escape(str(path))}: a folder, not a metrics file, so the "):
         read_metrics(path, "the tables cannot be written")
+
+
+def test_a_prediction_file_cut_short_is_one_error_naming_it_and_the_fix(finished_grid, data_dirs, tmp_path):
+    """A saved prediction file cut short (a crash, a copy stopped halfway) or no .npz ended the grid with a
+    BadZipFile (ValueError, EOFError) traceback, exit 1: as it scored the unit again (read_predictions), or, where
+    a worker wrote the tables for another shard's unit, in the check before them (prediction_records).  Each is one
+    error: line now, exit 2, naming the file and the fix; the fix holds: deleted, the grid predicts it again."""
+    import shutil
+
+    import yaml
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    path = sorted((out / "predictions").rglob("*.npz"))[0]
+    whole = path.read_bytes()
+    config = tmp_path / "grid.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    argv = [sys.executable, str(REPO / "recipes" / "grid.py"), "--config", str(config), "--output_dir", str(out),
+            *(f"--{name}={where}" for name, where in data_dirs.items())]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def grid(*shard: str):
+        return subprocess.run([*argv, *shard], capture_output=True, text=True, timeout=300, env=env)
+
+    fix = (
+        ": delete it, then run the same command again (a grid run in shards: that unit's shard): the grid predicts "
+        "that model's test clips again and scores it"
+    )
+    stakes = {
+        (): "the grid cannot score zho_eld seed 0 from its saved predictions",
+        ("--shard", "1/2"): "the grid cannot check that the metrics file of zho_eld seed 0 describes its saved "
+        "predictions",
+    }
+    half, plain, sharded = whole[: len(whole) // 2], (), ("--shard", "1/2")
+    for held, shard in ((half, plain), (half, sharded), (b"", plain), (b"not a zip", sharded)):
+        path.write_bytes(held)
+        proc = grid(*shard)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+        assert line.startswith(f"error: {path}: not a whole prediction file (") and line.endswith(
+            f": cut short by a crash or a copy, or no .npz), so {stakes[shard]}{fix}"
+        ), line
+        assert not list(out.glob("claims/*.claim"))
+    path.unlink()
+    assert grid().returncode == 0 and load_npz(path)["logits"].shape  # predicted again

@@ -1,7 +1,8 @@
 """A grid's saved test predictions (``predictions/<model>/seed<k>/<shard>.npz``): read back, joined over
 shards, and the dtype each was scored in (:data:`SCORED_IN`), which :class:`~bimotion.grid.runner.Grid`
 writes and checks; with their SHA-256, each file read once (:func:`prediction_records`); a unit's metrics file
-(:func:`read_metrics`); and the one ``error:`` line of a grid's file it cannot read (:func:`unreadable`)."""
+(:func:`read_metrics`); and the one ``error:`` line of a grid's file it cannot read (:func:`unreadable`) or that
+is cut short (:func:`damaged_npz`, :func:`read_metrics`)."""
 
 from __future__ import annotations
 
@@ -21,13 +22,31 @@ def load_npz(path: Path) -> dict:
 
 def read_predictions(path: Path, model: str, seed: int) -> dict:
     """:func:`load_npz` of one of the saved prediction files of ``model``'s ``seed``, to score it; one it cannot read
-    (``chmod 000``) raises :func:`unreadable`'s error naming it and the fix."""
+    (``chmod 000``) raises :func:`unreadable`'s error naming it and the fix, one cut short :func:`damaged_npz`'s."""
+    import zipfile
+
+    stake = f"the grid cannot score {model} seed {seed} from its saved predictions"
     try:
         return load_npz(path)
     except PermissionError as err:
         if err.filename is None:
             raise
-        raise unreadable(err, f"the grid cannot score {model} seed {seed} from its saved predictions") from err
+        raise unreadable(err, stake) from err
+    except (zipfile.BadZipFile, EOFError, ValueError) as err:  # cut short, or no .npz (numpy's pickle refusal)
+        raise damaged_npz(path, err, stake) from err
+
+
+def damaged_npz(path: Path, err: Exception, stake: str):
+    """The :class:`~loaders.errors.DamagedFileError` of a saved prediction file that is no whole ``.npz`` (``err``:
+    numpy's or zipfile's words): the file, ``stake`` and the fix (deleted, the grid predicts it again)."""
+    from loaders.errors import DamagedFileError
+
+    return DamagedFileError(
+        f"{path}: not a whole prediction file ({err}: cut short by a crash or a copy, or no .npz), so {stake}: "
+        "delete it, then run the same command again (a grid run in shards: that unit's shard): the grid predicts "
+        "that model's test clips again and scores it",
+        str(err),
+    )
 
 
 # a damaged file of the grid's (:func:`read_metrics`, :func:`read_predictions`): what makes it again
@@ -113,10 +132,13 @@ def _recorded_dtype(data) -> str | None:
     return str(data[SCORED_IN]) if SCORED_IN in data.files else None
 
 
-def prediction_records(paths: list[Path]) -> list[tuple[str | None, str]]:
+def prediction_records(paths: list[Path], stake: str = "the grid cannot check them") -> list[tuple[str | None, str]]:
     """Each saved prediction file's dtype it records it was scored in (:data:`SCORED_IN`; None: none) and its
     SHA-256, the file opened once (:func:`loaders.files.sha256_of_open`, then its record from the same file):
-    what :func:`~bimotion.grid.workers.stale_metrics` compares with the unit's metrics file."""
+    what :func:`~bimotion.grid.workers.stale_metrics` compares with the unit's metrics file.  One cut short, or no
+    ``.npz``: :func:`damaged_npz`'s error, ``stake`` saying what the grid cannot do without it."""
+    import zipfile
+
     from loaders.files import sha256_of_open
 
     records = []
@@ -124,8 +146,11 @@ def prediction_records(paths: list[Path]) -> list[tuple[str | None, str]]:
         with open(path, "rb") as f:
             digest = sha256_of_open(f)
             f.seek(0)
-            with np.load(f) as data:
-                records.append((_recorded_dtype(data), digest))
+            try:
+                with np.load(f) as data:
+                    records.append((_recorded_dtype(data), digest))
+            except (zipfile.BadZipFile, EOFError, ValueError) as err:  # as read_predictions
+                raise damaged_npz(path, err, stake) from err
     return records
 
 

@@ -313,7 +313,8 @@ def _stale_metrics(grid, model: PlannedModel, seed: int, files: list) -> str | N
     import json
 
     now = grid.scoring_dtype(model, seed)
-    records = dict(zip(files, prediction_records(files)))  # (dtype, SHA-256) of each
+    stake = f"the grid cannot check that the metrics file of {model.name} seed {seed} describes its saved predictions"
+    records = dict(zip(files, prediction_records(files, stake)))  # (dtype, SHA-256) of each; a damaged one: one line
     dtypes = [dtype for dtype, _ in records.values()]
     saved = one_dtype(dtypes)
     other = sorted(set(dtypes) - {None, now}) if now is not None else []
