@@ -380,9 +380,9 @@ def run(pipeline: str, args, rows, out_dir: Path) -> dict:
     import torch
     from transformers import DataCollatorWithPadding, Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
-    from bimotion.training.args import SERTrainingArguments
     from bimotion.training.collator import AudioCollator
     from bimotion.training.model import build_model
+    from bimotion.training.training_args import SERTrainingArguments
 
     ckpt = out_dir / f"random-{args.arch}"
     if not ckpt.exists():

@@ -7,11 +7,12 @@ from __future__ import annotations
 import collections
 
 from loaders.labels import CORPUS_LABEL_MAPS, label_space
+from loaders.languages import LANGUAGE_NAMES
 from loaders.manifest import NOT_ANNOTATED, NOT_ANNOTATED_MEANS, label_cell, label_columns
 from loaders.tables import hours_text
 
 from .card_caveats import age_group_text
-from .registry import LANGUAGE_NAMES, SPLITS, Group
+from .registry import SPLITS, Group
 
 
 def _rows(info: dict, **match) -> collections.Counter:

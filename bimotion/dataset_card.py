@@ -15,6 +15,7 @@ from importlib import resources
 
 from loaders import SOURCES
 from loaders.labels import LABELS
+from loaders.languages import LANGUAGE_NAMES
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE
 from loaders.synthetic import generated_copy, marked_title
@@ -31,7 +32,7 @@ from .card_metadata import (
 )
 from .card_tables import config_rows, statistics_tables
 from .data.layout import config_files
-from .registry import LANGUAGE_NAMES, Group, benchmark_of
+from .registry import Group, benchmark_of
 
 TITLES = {
     "bimotion": "BiMotion: English-Mandarin speech emotion recognition for adults and the elderly",

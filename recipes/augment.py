@@ -18,21 +18,14 @@ from dataclasses import dataclass, field
 from transformers import HfArgumentParser
 
 from bimotion.group_names import age_group_name, language_name
+from bimotion.mixture import MIXTURES
 from bimotion.registry import Group
-from bimotion.training.args import (
-    ArgumentError,
-    DataArguments,
-    ModelArguments,
-    RunArguments,
-    SERTrainingArguments,
-    check_training,
-    one_line,
-    parse_arguments,
-    register_prepared,
-    split_list,
-    to_spec,
-)
-from bimotion.training.mixtures import MIXTURES, all_groups, resolve_mixture
+from bimotion.training.args import check_training, to_spec
+from bimotion.training.data_checks import register_prepared, split_list
+from bimotion.training.mixtures import all_groups, resolve_mixture
+from bimotion.training.parsing import ArgumentError, one_line, parse_arguments
+from bimotion.training.spec import DataArguments, ModelArguments, RunArguments
+from bimotion.training.training_args import SERTrainingArguments
 
 
 @dataclass

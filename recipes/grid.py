@@ -56,9 +56,8 @@ def grid_config(args: GridArguments):
     from bimotion.grid.checks import check_inputs
     from bimotion.grid.config import find_config, load_config
     from bimotion.grid.plan import make_plan
-    from bimotion.training.args import ArgumentError, one_line
     from bimotion.training.data_checks import register_prepared
-    from bimotion.training.parsing import check_bootstrap_samples, check_seeds
+    from bimotion.training.parsing import ArgumentError, check_bootstrap_samples, check_seeds, one_line
 
     try:
         find_config(args.config)
@@ -122,7 +121,7 @@ def _leave_out_figures_of_dropped_tables(config, tables: list[str], plan, droppe
 
 
 def main(argv=None) -> int:
-    from bimotion.training.args import one_line, parse_arguments
+    from bimotion.training.parsing import one_line, parse_arguments
 
     parser = HfArgumentParser(GridArguments)
     args = parse_arguments(parser, argv)[0]  # [1:]: use_cpu, set for several CPU processes (train's)

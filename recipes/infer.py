@@ -23,22 +23,12 @@ from transformers import HfArgumentParser
 
 from bimotion.data.layout import output_error
 from bimotion.registry import SPLITS
-from bimotion.training.args import (
-    ArgumentError,
-    DataArguments,
-    ModelArguments,
-    RunArguments,
-    SERTrainingArguments,
-    check_classifier,
-    check_configs,
-    check_datasets,
-    check_model,
-    check_positive,
-    check_present,
-    check_split_rows,
-    parse_arguments,
-    scores_report,
-)
+from bimotion.training.args import check_classifier, check_model, check_positive
+from bimotion.training.data_checks import check_configs, check_datasets, check_present, check_split_rows
+from bimotion.training.parsing import ArgumentError, parse_arguments
+from bimotion.training.report import scores_report
+from bimotion.training.spec import DataArguments, ModelArguments, RunArguments
+from bimotion.training.training_args import SERTrainingArguments
 from loaders.errors import DamagedFileError
 
 
@@ -186,8 +176,8 @@ def main(argv=None) -> int:
         parser, argv, check, shown=INFER_FLAGS, file_only=file_only(), file_ignored=file_ignored, said=scoring_said
     )
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
+    from bimotion.training.evaluation import infer  # torch, datasets: after the arguments are checked
     from bimotion.training.provenance import recorded_command
-    from bimotion.training.run import infer  # torch, datasets: after the arguments are checked
 
     ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
 

@@ -20,19 +20,11 @@ from transformers import HfArgumentParser
 
 from bimotion.probe.features import check_features
 from bimotion.probe.head import ProbeArguments
-from bimotion.training.args import (
-    ArgumentError,
-    DataArguments,
-    check_configs,
-    check_datasets,
-    check_model,
-    check_present,
-    check_seeds,
-    check_split_rows,
-    parse_arguments,
-    scores_report,
-    split_list,
-)
+from bimotion.training.args import check_model
+from bimotion.training.data_checks import check_configs, check_datasets, check_present, check_split_rows, split_list
+from bimotion.training.parsing import ArgumentError, check_seeds, parse_arguments
+from bimotion.training.report import scores_report
+from bimotion.training.spec import DataArguments
 from loaders.errors import DamagedFileError
 
 

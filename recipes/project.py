@@ -26,18 +26,9 @@ from pathlib import Path
 
 from transformers import HfArgumentParser
 
-from bimotion.training.args import (
-    ArgumentError,
-    check_classifier,
-    check_datasets,
-    check_model,
-    check_positive,
-    check_present,
-    check_seeds,
-    one_line,
-    parse_arguments,
-    register_prepared,
-)
+from bimotion.training.args import check_classifier, check_model, check_positive
+from bimotion.training.data_checks import check_datasets, check_present, register_prepared
+from bimotion.training.parsing import ArgumentError, check_seeds, one_line, parse_arguments
 from loaders.errors import DamagedFileError
 from loaders.labels import LABELS
 

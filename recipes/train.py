@@ -21,15 +21,10 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from bimotion.training.args import (
-    DataArguments,
-    ModelArguments,
-    RunArguments,
-    SERTrainingArguments,
-    check_training,
-    parse_arguments,
-    to_spec,
-)
+from bimotion.training.args import check_training, to_spec
+from bimotion.training.parsing import parse_arguments
+from bimotion.training.spec import DataArguments, ModelArguments, RunArguments
+from bimotion.training.training_args import SERTrainingArguments
 
 
 @dataclass

@@ -5,6 +5,7 @@ functions stay small unless their docstring says why (a line starting with ``Lon
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import re
 from pathlib import Path
@@ -201,6 +202,7 @@ def test_no_module_re_exports_a_moved_name():
     assert not shims, "import these from their home, not from the module re-exporting them: " + ", ".join(shims)
 
 
+@functools.cache
 def _defined(path: Path) -> set[str]:
     """The names a module defines at its top level (a def, a class, an assignment; under an ``if`` or ``try`` too)."""
     names = set()
@@ -214,26 +216,87 @@ def _defined(path: Path) -> set[str]:
     return names
 
 
-def test_a_package_imports_each_name_from_the_module_that_defines_it():
-    """A package's ``__init__`` is exempt from the check above (it is the public face), and so it imported
-    ``check_inputs`` from grid/runner.py, which imports it from grid/checks.py: a second home the check never
-    saw (no ``as`` alias). Each name an ``__init__`` imports from a module of its own package is defined there."""
+@functools.cache
+def _public(path: Path) -> set[str]:
+    """The names a package's ``__init__`` lists in ``__all__`` (its public face; empty for a module)."""
+    if path.name != "__init__.py":
+        return set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    return set()
+
+
+def _imported_from(name: str | None, path: Path, node: ast.ImportFrom) -> str:
+    """The module ``node`` imports from (relative to ``path``'s package, ``name`` its module name)."""
+    package = (name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]) if name else []
+    base = package[: len(package) - node.level + 1] if node.level else []
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _definer(module: str, name: str) -> str:
+    """The module that defines ``name``, following ``module``'s own top-level imports of it (those under
+    ``if TYPE_CHECKING:`` or ``try`` too) to the module where it is a def, a class or an assignment."""
+    path = MODULES[module]
+    if name in _defined(path) or f"{module}.{name}" in MODULES:
+        return module
+    for top in ast.parse(path.read_text(encoding="utf-8")).body:
+        for node in [top] if not isinstance(top, ast.If | ast.Try) else ast.walk(top):
+            if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names):
+                source = _imported_from(module, path, node)
+                real = next(a.name for a in node.names if (a.asname or a.name) == name)
+                return _definer(source, real) if source in MODULES else source
+    return f"(not found in {module})"
+
+
+@functools.cache
+def _documented_re_exports(path: Path) -> set[str]:
+    """The names a module keeps for a documented public API, ``# noqa: F401 (public API: ...)`` on their import."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return {
+        alias.asname or alias.name
+        for node in ast.walk(ast.parse("\n".join(lines)))
+        if isinstance(node, ast.ImportFrom) and "noqa: F401 (public API:" in lines[node.end_lineno - 1]
+        for alias in node.names
+    }
+
+
+def test_each_name_is_imported_from_the_module_that_defines_it():
+    """A name is imported from the module that defines it (a def, a class, an assignment), or from a package's
+    ``__init__`` that lists it in ``__all__`` (the package's public face, whose own imports are checked here
+    too): ``recipes/train.py``, ``training/run.py`` and ``probe/run.py`` imported ``split_list``,
+    ``check_datasets`` and ``DataArguments`` from training/args.py, which imports them from data_checks.py and
+    spec.py; ``advise/report.py`` imported ``group_name`` from advise/names.py, which imports it from
+    group_names.py; ``bimotion.grid`` imported ``check_inputs`` from grid/runner.py: second homes, where a
+    name moved or renamed at its home lives on.  A module may keep such names for a public API the docs
+    describe (training/args.py's ``__all__``; ``# noqa: F401 (public API: ...)`` in training/run.py): the
+    package's modules, recipes, benches and scripts import from the definer all the same, and only the tests
+    import a name where ``# noqa: F401 (public API: ...)`` keeps it (the documented way it is called)."""
     through = []
-    for name, path in MODULES.items():
-        if path.name != "__init__.py":
-            continue
+    importers = [(name, path) for name, path in MODULES.items()] + [(None, path) for path in SCRIPTS]
+    for name, path in importers:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.ImportFrom) or node.level != 1 or f"{name}.{node.module}" not in MODULES:
+            if not isinstance(node, ast.ImportFrom) or (node.level and not name):
                 continue
-            home = MODULES[f"{name}.{node.module}"]
-            if home.name == "__init__.py":
+            module = _imported_from(name, path, node)
+            if module not in MODULES:
                 continue
+            home = MODULES[module]
+            kept = _public(home) | (_documented_re_exports(home) if path.parent.name == "tests" else set())
             through += [
-                f"{path.relative_to(REPO)}:{node.lineno} {a.name} (through {home.relative_to(REPO)})"
+                f"{path.relative_to(REPO)}:{node.lineno} {a.name}: import it from {_definer(module, a.name)}, "
+                f"not {module}"
                 for a in node.names
-                if a.name not in _defined(home) and f"{name}.{node.module}.{a.name}" not in MODULES
+                if a.name != "*" and a.name not in _defined(home) | kept and f"{module}.{a.name}" not in MODULES
             ]
-    assert not through, "import these from the module that defines them: " + ", ".join(through)
+    assert not through, "import each name from the module that defines it:\n" + "\n".join(through)
+
+
+def test_the_import_check_names_the_module_that_defines_a_name_imported_through_another():
+    assert _definer("bimotion.training.args", "split_list") == "bimotion.training.data_checks"
+    assert _definer("bimotion.training.args", "SERTrainingArguments") == "bimotion.training.training_args"
+    assert _definer("bimotion.advise.names", "group_name") == "bimotion.group_names"
+    assert _definer("bimotion.training.args", "to_spec") == "bimotion.training.args"
 
 
 # Why an import that ruff finds unused is kept (``# noqa: F401 (WHY: ...)``), outside a package's ``__init__``

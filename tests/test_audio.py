@@ -493,7 +493,8 @@ def test_channels_that_cancel_in_the_mono_mix_are_warned_about_by_file(tmp_path)
     stored near-silent: the decoder says so, naming the file; ordinary stereo decodes quietly."""
     import warnings
 
-    from loaders.audio import CancellingChannelsWarning, decode
+    from loaders.audio import decode
+    from loaders.levels import CancellingChannelsWarning
 
     tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)
     for name, right, warned in (("inverted.wav", -tone, True), ("stereo.wav", 0.5 * tone, False)):

@@ -19,8 +19,9 @@ from bimotion.prepare import prepare, write_dataset
 from bimotion.registry import BENCHMARKS
 from bimotion.verify import verify as check
 from loaders import BadFileError, Utterance, testing
-from loaders.audio import ClippedAudioWarning, decode, probe
+from loaders.audio import decode, probe
 from loaders.labels import label_space
+from loaders.levels import ClippedAudioWarning
 from loaders.testing import FixtureWriter
 from loaders.testing._common import AUDIO_FORMATS
 

@@ -12,7 +12,8 @@ from bimotion.grid.plan import make_plan
 from bimotion.grid.report import GridResult, render_csv, render_latex, render_markdown
 from bimotion.grid.scoring import CellResult, chance_of_test
 from bimotion.training.bootstrap import score_test
-from bimotion.training.metrics import chance_levels, score_groups, scores, trained_mask, weighted_f1
+from bimotion.training.f1 import weighted_f1
+from bimotion.training.metrics import chance_levels, score_groups, scores, trained_mask
 from loaders.labels import LABEL2ID, LABELS
 
 

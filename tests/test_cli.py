@@ -27,7 +27,7 @@ def test_sources_fits_a_terminal_and_names_every_corpus_s_title_licence_and_url(
     """`bimotion sources` printed one table row per corpus of about 250 characters (title, licence
     and URL in it), which wrapped into a tangle in a terminal: the table keeps the short columns and
     each corpus's title, licence and URL follow on lines of their own, none past 100 characters."""
-    from bimotion.cli import HELP_WIDTH
+    from bimotion.console import HELP_WIDTH
 
     assert main(["sources"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -304,7 +304,8 @@ def test_quiet_by_default_and_verbose_restores_the_libraries_output(capsys):
 
 def test_check_help_states_the_thresholds_it_applies(capsys):
     """The thresholds are written out in `bimotion check --help`; they must be the ones applied."""
-    from bimotion.verify import DURATION_TOLERANCE_S, LEVEL_TOLERANCE_DB, SILENT_PEAK_DBFS
+    from bimotion.verify import DURATION_TOLERANCE_S, LEVEL_TOLERANCE_DB
+    from loaders.levels import SILENT_PEAK_DBFS
 
     with pytest.raises(SystemExit):
         main(["check", "--help"])
@@ -369,7 +370,7 @@ def test_every_command_help_fits_the_width_it_is_written_to(command, monkeypatch
     """`bimotion scan --help` and `bimotion predict --help` printed lines of 182 and 179 characters
     (sentences added to a paragraph without rewrapping it), `bimotion push --help` one of 110: every
     line of a command's help fits HELP_WIDTH."""
-    from bimotion.cli import HELP_WIDTH
+    from bimotion.console import HELP_WIDTH
 
     monkeypatch.setenv("COLUMNS", str(HELP_WIDTH))
     with pytest.raises(SystemExit):
@@ -743,7 +744,7 @@ def test_the_top_level_help_is_wrapped_like_the_commands(prog, monkeypatch, caps
     wrapped): it now wraps at the width the commands' docstrings are written to."""
     import importlib
 
-    from bimotion.cli import HELP_WIDTH
+    from bimotion.console import HELP_WIDTH
 
     monkeypatch.setenv("COLUMNS", "80")
     with pytest.raises(SystemExit):

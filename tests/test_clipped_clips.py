@@ -16,8 +16,8 @@ import soundfile
 from bimotion.cli import main
 from bimotion.prepare.info import uneven
 from loaders import testing
-from loaders.audio import ClippedAudioWarning, decode_measured
-from loaders.levels import clipped_fraction
+from loaders.audio import decode_measured
+from loaders.levels import ClippedAudioWarning, clipped_fraction
 
 
 def _clip(path, gain: float = 8.0) -> None:

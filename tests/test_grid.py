@@ -339,9 +339,10 @@ def test_heatmap_reads_like_the_paper(tmp_path):
     """Readable names in the paper's order, in-group cells boxed, colour centred on chance, cells at
     or below chance hatched (a synthetic matrix: every score 60 %, one 30 %, chance 40 %)."""
     from bimotion.grid.config import GridConfig
-    from bimotion.grid.heatmap import heatmap_data, heatmap_figure, mixture_name, write_csv
+    from bimotion.grid.heatmap import heatmap_data, heatmap_figure, write_csv
     from bimotion.grid.plan import make_plan
     from bimotion.grid.report import GridResult
+    from bimotion.mixture import mixture_name
 
     config = GridConfig(tables=["table5", "table3", "table4"], extra_tests=["yue_adu"], bootstrap_samples=10)
     plan = make_plan(config)
@@ -520,7 +521,7 @@ def test_several_seeds_give_mean_std_and_intervals_in_every_format(data_dirs, tm
     import csv
 
     from bimotion.grid import Grid, write_reports
-    from bimotion.grid.runner import save_npz
+    from loaders.files import save_npz
 
     grid = Grid(grid_config(tables=["table3"], seeds=[0, 1]), data_dirs, tmp_path / "grid", log=None)
     data, rows = grid.test_data()

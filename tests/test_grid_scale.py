@@ -663,11 +663,11 @@ def test_shards_split_the_plan_and_come_from_a_job_array():
 def test_batches_by_padded_audio_duration_are_fixed_in_content_and_seeded_in_order(tmp_path):
 
     from bimotion.training import testing
-    from bimotion.training.args import SERTrainingArguments
     from bimotion.training.collator import AudioCollator
     from bimotion.training.model import build_model
     from bimotion.training.sampler import DurationBatchSampler, duration_batches
     from bimotion.training.trainer import SERTrainer
+    from bimotion.training.training_args import SERTrainingArguments
 
     lengths = np.random.default_rng(0).uniform(0.5, 12.0, 300)
     batches = duration_batches(lengths.tolist(), 40.0, seed=0, max_duration_s=10.0)

@@ -134,7 +134,8 @@ def test_chinese_row_and_column_names_wrap_by_their_drawn_width():
 
     from bimotion.figure_fonts import boxed
     from bimotion.figures import text_width, wrap
-    from bimotion.grid.heatmap import COLUMN_CHARS, ROW_CHARS, heatmap_figure
+    from bimotion.grid.heatmap import heatmap_figure
+    from bimotion.grid.heatmap_layout import COLUMN_CHARS, ROW_CHARS
 
     assert wrap("耆樂情緒語料 Cantonese elderly", 28) == ["耆樂情緒語料 Cantonese", "elderly"]
     assert wrap("香港長者情緒語音語料庫", 8) == ["香港長者", "情緒語音", "語料庫"]

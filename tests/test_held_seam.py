@@ -11,9 +11,10 @@ from bimotion.data import layout
 from bimotion.data.held import RECORD_FIX, held_pairs, held_shards
 from bimotion.grid.config import prepared_groups
 from bimotion.training import testing
-from bimotion.training.args import ArgumentError, check_datasets, check_present
-from bimotion.training.data import Sources, default_test_configs, shards
-from bimotion.training.data_checks import check_dataset
+from bimotion.training.data import Sources, default_test_configs
+from bimotion.training.data_checks import check_dataset, check_datasets, check_present
+from bimotion.training.mixtures import shards
+from bimotion.training.parsing import ArgumentError
 
 
 @pytest.fixture(scope="module")

@@ -258,7 +258,7 @@ def test_every_named_language_has_the_hubs_code():
     """The card's ``language:`` is ISO 639-1 where one exists (``jav`` -> ``jv``); the few without a
     two-letter code keep theirs."""
     from bimotion.card_metadata import hub_language
-    from bimotion.registry import LANGUAGE_NAMES
+    from loaders.languages import LANGUAGE_NAMES
 
     codes = {code: hub_language(code) for code in LANGUAGE_NAMES}
     assert codes["jav"] == "jv" and codes["ind"] == "id" and codes["eng"] == "en"

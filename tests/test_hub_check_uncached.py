@@ -73,7 +73,8 @@ def _checked(model: str, data: str, out: Path) -> None:
     """The train recipe's arguments parsed and checked, as its ``main`` does before any data is read."""
     from transformers import HfArgumentParser
 
-    from bimotion.training.args import check_training, parse_arguments
+    from bimotion.training.args import check_training
+    from bimotion.training.parsing import parse_arguments
 
     argv = ["--model_name_or_path", model, "--bimotion", data, "--train_configs", "zho_eld", "--output_dir", str(out)]
     recipe_args, *rest = parse_arguments(HfArgumentParser(recipe("train").ARGUMENTS), argv)

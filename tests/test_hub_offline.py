@@ -90,8 +90,8 @@ def test_an_uncached_hub_model_without_network_is_one_line_naming_the_cause(offl
 def test_a_mistyped_folder_read_as_an_uncached_hub_dataset_says_it_is_no_folder_either(offline, tmp_path, monkeypatch):
     """``data/bimotin`` (a typo of a folder) is a valid Hub id: without network the error said only that
     the Hub cannot be reached and the dataset is not cached, as if a Hub dataset had been meant."""
-    from bimotion.training.args import ArgumentError
     from bimotion.training.data_checks import check_dataset
+    from bimotion.training.parsing import ArgumentError
 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ArgumentError, match=r"--bimotion data/bimotin: no such folder here, and the Hugging Face Hub"):
@@ -116,8 +116,9 @@ def test_a_mistyped_folder_read_as_an_uncached_hub_dataset_says_it_is_no_folder_
 def test_every_check_reads_a_hub_id_alike(value, hub_id, monkeypatch):
     """Four checks each had their own idea of a Hub id; now they share bimotion.hub.is_hub_id."""
     from bimotion.predict.model import check_source
-    from bimotion.training.args import ArgumentError, check_model
+    from bimotion.training.args import check_model
     from bimotion.training.data_checks import check_dataset
+    from bimotion.training.parsing import ArgumentError
     from bimotion.training.public import is_hub_id
 
     monkeypatch.setattr(hub, "hub_unreachable", lambda: None)  # as with network: no cache look-up
@@ -163,7 +164,7 @@ def test_a_probe_grid_on_a_hub_dataset_is_refused_before_anything_trains(offline
 
     from bimotion.grid.checks import check_inputs
     from bimotion.grid.config import load_config, shipped_config
-    from bimotion.training.args import ArgumentError
+    from bimotion.training.parsing import ArgumentError
 
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path)
     (tmp_path / "owner___bimotion").mkdir()  # built by datasets before: an id that reads offline

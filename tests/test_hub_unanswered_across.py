@@ -280,9 +280,11 @@ def test_a_failed_ssl_check_is_not_called_unreachable_by_the_callers(tls, tmp_pa
     be reached (the Hub at ... failed the SSL check ...)": a Hub that was reached and whose certificate was
     not trusted.  They now take the words from bimotion.hub (could_not_read, hub_unusable): read, not reach."""
     from bimotion.data.layout import recorded_info
-    from bimotion.predict.model import PredictError, load_predictor
-    from bimotion.training.data_checks import ArgumentError, check_dataset
+    from bimotion.predict.audio import PredictError
+    from bimotion.predict.model import load_predictor
+    from bimotion.training.data_checks import check_dataset
     from bimotion.training.outputs import training_manifest
+    from bimotion.training.parsing import ArgumentError
 
     endpoint, _ = tls
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))

@@ -92,7 +92,7 @@ def test_a_token_on_the_command_line_reaches_no_file_log_or_upload(tmp_path, hub
 
 def test_model_repositories_are_private_unless_asked_public(tmp_path, hub):
     from bimotion.hub_upload import publish
-    from bimotion.training.args import SERTrainingArguments
+    from bimotion.training.training_args import SERTrainingArguments
 
     (tmp_path / "README.md").write_text("card\n")
     assert SERTrainingArguments(output_dir=str(tmp_path)).hub_private_repo is True

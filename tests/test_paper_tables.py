@@ -12,10 +12,10 @@ import pytest
 from bimotion import paper, splits
 from bimotion.grid.config import GridConfig, load_config, shipped_config
 from bimotion.grid.plan import make_plan
-from bimotion.mixture import parse_mixture
+from bimotion.mixture import Shard, parse_mixture
 from bimotion.training.bootstrap import score_test
-from bimotion.training.metrics import score_groups, scores, weighted_f1
-from bimotion.training.mixtures import Shard
+from bimotion.training.f1 import weighted_f1
+from bimotion.training.metrics import score_groups, scores
 
 
 def test_table3_rows_are_single_group_models_named_by_the_paper():
@@ -344,7 +344,8 @@ def test_shipped_grid_configs_are_valid(name):
     from dataclasses import fields
 
     from bimotion.projection import ProjectionSpec
-    from bimotion.training.args import DataArguments, ModelArguments, RunArguments, SERTrainingArguments
+    from bimotion.training.spec import DataArguments, ModelArguments, RunArguments
+    from bimotion.training.training_args import SERTrainingArguments
 
     config = load_config(shipped_config(name))
     known = {f.name for cls in (ModelArguments, DataArguments, RunArguments, SERTrainingArguments) for f in fields(cls)}

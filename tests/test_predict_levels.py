@@ -252,7 +252,7 @@ def test_a_long_recordings_rows_come_as_they_are_scored_with_their_notes(model, 
     clipping and notes; the file's warnings are given once, not once per decode."""
     import warnings
 
-    from loaders.audio import ClippedAudioWarning
+    from loaders.levels import ClippedAudioWarning
 
     rng = np.random.default_rng(1)
     noise = rng.standard_normal(16000 * 30)  # 30 s of a noise floor at -60 dBFS, 15 windows of 2 s

@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bimotion.prepare.parquet import BYTES_PER_FILE, ROWS_PER_ROW_GROUP, ParquetFiles
+from bimotion.data.layout import BYTES_PER_FILE
+from bimotion.prepare.parquet import ROWS_PER_ROW_GROUP, ParquetFiles
 
 SCHEMA = pa.schema([("audio", pa.struct([("bytes", pa.binary()), ("path", pa.string())])), ("id", pa.string())])
 

@@ -467,8 +467,7 @@ def test_four_panels_make_a_2x2_grid_whose_legend_names_only_what_was_drawn(monk
     the last panel only; test clips of happiness and neutral only.  Each density is fitted once (the
     frame's extent and the contours each fitted every one)."""
     from bimotion import projection_plot
-    from bimotion.projection import figure
-    from bimotion.projection_plot import panel_grid
+    from bimotion.projection_plot import figure, panel_grid
 
     fitted, fit = [], projection_plot._kde
     monkeypatch.setattr(projection_plot, "_kde", lambda points: fitted.append(len(points)) or fit(points))
@@ -780,8 +779,7 @@ def test_labels_stay_apart_in_a_greyscale_print():
     from matplotlib.markers import MarkerStyle
 
     from bimotion.figures import contrast
-    from bimotion.projection import figure
-    from bimotion.projection_plot import LABEL_COLORS, _legend_handles, label_colors, label_line, label_marker
+    from bimotion.projection_plot import LABEL_COLORS, _legend_handles, figure, label_colors, label_line, label_marker
 
     assert contrast(LABEL_COLORS["happiness"], LABEL_COLORS["sadness"]) < 1.2  # one grey: colour alone cannot tell
     rng = np.random.default_rng(0)

@@ -48,9 +48,9 @@ def test_folders_may_be_paths_in_training_and_inference(folders, model, tmp_path
     in ``datasets`` ("Path.replace() takes 2 positional arguments"), and ``infer`` on a model folder
     given as a ``Path`` scored it, then failed writing its file ("'PosixPath' object has no attribute
     'startswith'").  Both work as with text, and the results name the folders as text does."""
-    from bimotion.training.args import SERTrainingArguments
     from bimotion.training.run import infer
     from bimotion.training.spec import DataArguments, ModelArguments
+    from bimotion.training.training_args import SERTrainingArguments
 
     summary = json.loads((model / "scores.json").read_text())
     assert summary["datasets"] == {"bimotion": "local:bimotion"} and summary["base_model"] == "local:tiny"
@@ -327,9 +327,9 @@ def test_infer_scores_on_the_cpu_when_use_cpu_is_set_on_a_machine_with_a_gpu(fol
 
     from bimotion.training import inference
     from bimotion.training import model as model_module
-    from bimotion.training.args import SERTrainingArguments
     from bimotion.training.run import infer
     from bimotion.training.spec import DataArguments
+    from bimotion.training.training_args import SERTrainingArguments
 
     sent, load, scored = [], model_module.load_classifier, inference.batch_logits
 

@@ -242,7 +242,8 @@ def _train_parser():
 def test_good_arguments_pass_the_checks(paths, monkeypatch):
     """The checks accept what the recipes are run with: a Hub id, a local model, a prepared folder."""
 
-    from bimotion.training.args import check_training, parse_arguments
+    from bimotion.training.args import check_training
+    from bimotion.training.parsing import parse_arguments
 
     monkeypatch.setattr("bimotion.hub.hub_unreachable", lambda: None)  # as where there is network
     monkeypatch.setattr("bimotion.hub.asked_once", lambda *args: None)  # ... and the Hub answers: not asked here
@@ -273,7 +274,8 @@ def test_a_union_config_is_read_from_the_groups_the_folder_holds(config, written
     which ... has no rows") and all was "in more than one benchmark" with only --bimotion given.  A
     union now trains on the groups it has, one note naming those it lacks, and all is BiMotion's."""
 
-    from bimotion.training.args import check_training, parse_arguments, to_spec
+    from bimotion.training.args import check_training, to_spec
+    from bimotion.training.parsing import parse_arguments
 
     parser = _train_parser()
     argv = ["--model_name_or_path", paths["tiny"], "--bimotion", paths["csed"], "--train_configs", config]
@@ -294,7 +296,8 @@ def test_parsed_flags_become_a_plain_spec_and_back(paths, monkeypatch):
     """``to_spec`` keeps every given flag; ``train`` rebuilds the same ``TrainingArguments`` from the spec
     (reading ``WORLD_SIZE`` there, one process here); a misspelt training argument is a one-line error."""
 
-    from bimotion.training.args import parse_arguments, to_spec
+    from bimotion.training.args import to_spec
+    from bimotion.training.parsing import parse_arguments
     from bimotion.training.run import training_arguments
 
     parser = _train_parser()
@@ -467,7 +470,7 @@ def test_training_arguments_pickled_under_their_old_module_still_load(tmp_path):
     to its own module names `bimotion.training.args.SERTrainingArguments`."""
     import pickle
 
-    from bimotion.training.args import SERTrainingArguments
+    from bimotion.training.training_args import SERTrainingArguments
     from bimotion.training.training_args import SERTrainingArguments as moved
 
     assert SERTrainingArguments is moved
@@ -484,7 +487,7 @@ def test_arguments_from_a_yaml_or_json_file_then_flags(paths, tmp_path):
 
     import yaml
 
-    from bimotion.training.args import parse_arguments
+    from bimotion.training.parsing import parse_arguments
 
     values = {"model_name_or_path": paths["tiny"], "bimotion": paths["data"], "train_configs": ["zho_eld", "zho_adu"]}
     values.update(learning_rate=1e-4, freeze_feature_encoder=False, output_dir=paths["out"], seed=1)
@@ -509,7 +512,7 @@ def test_infer_refuses_test_configs_typed_and_ignores_an_arguments_files(paths, 
     import yaml
     from transformers import HfArgumentParser
 
-    from bimotion.training.args import parse_arguments
+    from bimotion.training.parsing import parse_arguments
 
     infer = recipe("infer")
     for flag in ("--test_configs", "--test-configs", "--test_conf"):  # argparse's spellings and abbreviations
@@ -540,7 +543,7 @@ def test_infer_refuses_training_arguments_typed_it_would_ignore(paths, tmp_path,
     import yaml
     from transformers import HfArgumentParser
 
-    from bimotion.training.args import parse_arguments
+    from bimotion.training.parsing import parse_arguments
 
     infer = recipe("infer")
     for name, typed in [("learning_rate", ["--learning_rate", "0.1"]), ("learning_rate", ["--learning-rate", "0.1"]),
@@ -591,7 +594,8 @@ def test_push_to_hub_offline_fails_before_training_with_one_line(paths, capsys, 
 def test_the_selection_metric_names_only_corpora_validation_reads(tmp_path):
     """eng_adu prepared from CREMA-D alone: validation scores crema_d, so an IEMOCAP score is refused."""
     from bimotion.mixture import parse_mixture
-    from bimotion.training.args import ArgumentError, check_selection_metric
+    from bimotion.training.args import check_selection_metric
+    from bimotion.training.parsing import ArgumentError
 
     data = {"bimotion": str(testing.write_prepared(tmp_path / "b", shards=[("crema_d", "eng_adu")])), "yuemotion": None}
     shards = parse_mixture(["eng_adu"]).shards
@@ -602,7 +606,7 @@ def test_the_selection_metric_names_only_corpora_validation_reads(tmp_path):
 
 
 def test_end_of_run_scores_in_percent_with_chance():
-    from bimotion.training.args import scores_report
+    from bimotion.training.report import scores_report
 
     groups = {
         "eng_eld": {"weighted_f1": 0.5168, "chance": {"chance": 0.4126}, "num_samples": 77},
@@ -625,7 +629,7 @@ def test_end_of_run_scores_in_percent_with_chance():
 def test_the_end_tables_mean_is_named_the_mean_of_test_sets():
     """A user's one corpus of two groups (ind_adu 23.6, jav_eld 60.2) ended in "all (mean of corpora)
     41.9": the mean of its two groups' test sets, not of its one corpus."""
-    from bimotion.training.args import scores_report
+    from bimotion.training.report import scores_report
 
     groups = {
         "ind_adu": {"weighted_f1": 0.236, "chance": {"chance": 0.63}, "num_samples": 20},
@@ -648,7 +652,8 @@ def test_an_uncached_hub_id_is_refused_in_one_line_when_the_hub_cannot_be_reache
     or dataset is a usage error naming the flag and the download, before any data is read."""
     import huggingface_hub.constants
 
-    from bimotion.training.args import ArgumentError, check_hub_id
+    from bimotion.training.data_checks import check_hub_id
+    from bimotion.training.parsing import ArgumentError
 
     monkeypatch.setattr("bimotion.hub.hub_unreachable", lambda: "HF_HUB_OFFLINE is set")
     cache = tmp_path / "hub"
@@ -699,7 +704,7 @@ def test_a_probe_folder_is_named_as_such_and_taken_where_a_recipe_reads_probes(p
     with pytest.raises(SystemExit):
         recipe("infer").main(["--model", str(probe), "--bimotion", paths["data"]])
     assert "holds both a fine-tuned model (config.json) and a probe (probe.json)" in capsys.readouterr().err
-    from bimotion.training.args import ArgumentError
+    from bimotion.training.parsing import ArgumentError
 
     with pytest.raises(ArgumentError, match="holds both a fine-tuned model"):
         project.check(args)
@@ -729,8 +734,8 @@ def test_the_end_table_shows_each_groups_bootstrap_interval():
     """A run's test scores were bare numbers; a small test set's could be far from the truth."""
     import numpy as np
 
-    from bimotion.training.args import scores_report
     from bimotion.training.metrics import score_groups
+    from bimotion.training.report import scores_report
 
     rng = np.random.default_rng(0)
     n = 200
@@ -840,7 +845,7 @@ def test_infer_values_typed_after_an_arguments_file_extend_its_last_flag_as_argp
     import yaml
     from transformers import HfArgumentParser
 
-    from bimotion.training.args import parse_arguments
+    from bimotion.training.parsing import parse_arguments
 
     infer = recipe("infer")
 
@@ -865,7 +870,7 @@ def test_infer_a_value_typed_bare_after_a_files_single_value_flag_is_not_said_to
     import yaml
     from transformers import HfArgumentParser
 
-    from bimotion.training.args import parse_arguments
+    from bimotion.training.parsing import parse_arguments
 
     infer = recipe("infer")
     for last in ({"seed": 1}, {"bf16": False}):
@@ -901,7 +906,7 @@ def test_infer_takes_a_gpu_training_arguments_file_on_a_machine_without_one(path
     import yaml
     from transformers import HfArgumentParser
 
-    from bimotion.training.args import parse_arguments
+    from bimotion.training.parsing import parse_arguments
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # this machine's, on any machine
     infer = recipe("infer")
@@ -930,7 +935,7 @@ def _infer_training_args(infer, argv: list[str]):
     """The training arguments infer.py's parse gives ``argv`` (an arguments file first), as its main parses them."""
     from transformers import HfArgumentParser
 
-    from bimotion.training.args import parse_arguments
+    from bimotion.training.parsing import parse_arguments
 
     _, _, training_args, *_ = parse_arguments(
         HfArgumentParser(infer.ARGUMENTS), argv, file_only=infer.file_only(), file_ignored=infer.file_ignored

@@ -64,9 +64,9 @@ def test_grid_scores_do_not_depend_on_the_batch_size_or_the_clips_beside_each(ki
 def test_the_trainers_evaluation_scores_each_clip_as_the_grid_does(kind, clips, tmp_path):
     """The checkpoint a run keeps is chosen on its validation scores and its scores.json comes from
     the trainer's evaluation: for a group-norm model those padded each clip to its batch's longest."""
-    from bimotion.training.args import SERTrainingArguments
     from bimotion.training.collator import AudioCollator
     from bimotion.training.trainer import SERTrainer
+    from bimotion.training.training_args import SERTrainingArguments
 
     folder, model, fe = _classifier(tmp_path, kind)
     reference = predict(folder, clips, batch_size=1, progress=False)["logits"]

@@ -13,9 +13,9 @@ import torch
 from bimotion.grid.config import load_config, shipped_config
 from bimotion.paper import AUTHORS_CODE_SETTINGS, HYPERPARAMETERS
 from bimotion.training import testing
-from bimotion.training.args import SERTrainingArguments
 from bimotion.training.model import UNTRAINED_BIAS, suppress_untrained, trained_labels
 from bimotion.training.spec import DataArguments, ModelArguments, RunArguments, TrainSpec
+from bimotion.training.training_args import SERTrainingArguments
 from loaders.labels import LABELS, mask
 
 torch.set_num_threads(2)

@@ -331,7 +331,7 @@ def test_sigterm_to_one_launched_worker_while_it_scores_stops_every_worker_and_t
     every worker at the same batch (one all-reduce a batch): each exits 143, the main process's closing
     line names the sets not scored, and nothing is half-written (no scores.json, one whole checkpoint of the
     last step, with both processes' random states).  The rerun trains nothing and scores once, each set once."""
-    from bimotion.training.run import SCORES
+    from bimotion.training.outputs import SCORES
 
     tiny = testing.save_tiny_model(tmp_path / "tiny")
     data = tmp_path / "bimotion"

@@ -20,9 +20,9 @@ from conftest import load_recipe as recipe
 
 from bimotion.hub_upload import upload_plan
 from bimotion.training import testing
+from bimotion.training.checkpoints import last_checkpoint
 from bimotion.training.data import Sources, column, load_split
 from bimotion.training.metrics import scores
-from bimotion.training.run import last_checkpoint
 from bimotion.training.testing import cpu_launch, subprocess_env
 from loaders.labels import LABELS
 from loaders.synthetic import NOTE as SYNTHETIC_NOTE

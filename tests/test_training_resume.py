@@ -16,9 +16,10 @@ import pytest
 import torch
 
 from bimotion.training import testing
-from bimotion.training.identity import IDENTITY_FILE, RunMismatch
-from bimotion.training.outputs import INCOMPLETE
-from bimotion.training.run import SCORES, last_checkpoint, train
+from bimotion.training.checkpoints import last_checkpoint
+from bimotion.training.identity import RunMismatch
+from bimotion.training.outputs import IDENTITY_FILE, INCOMPLETE, SCORES
+from bimotion.training.run import train
 from bimotion.training.testing import subprocess_env
 
 torch.set_num_threads(2)

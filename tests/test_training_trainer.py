@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from bimotion.training import testing
-from bimotion.training.args import SERTrainingArguments
 from bimotion.training.collator import AudioCollator
 from bimotion.training.loss import masked_bce
 from bimotion.training.model import build_model
 from bimotion.training.trainer import SERTrainer
+from bimotion.training.training_args import SERTrainingArguments
 
 torch.set_num_threads(2)
 

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from bimotion.mixture import Mixture, Shard, parse_mixture
+from bimotion.mixture import MIXTURES, Mixture, Shard, parse_mixture
 from bimotion.paper import TABLE4
 from bimotion.training import testing
-from bimotion.training.args import split_list
 from bimotion.training.collator import AudioCollator
 from bimotion.training.data import Sources, column, load_split, manifest_hash
+from bimotion.training.data_checks import split_list
 from bimotion.training.loss import masked_bce, per_sample_loss
 from bimotion.training.metrics import GroupMetrics, flat, score_groups, scores
-from bimotion.training.mixtures import MIXTURES, relation, resolve_mixture, shards
+from bimotion.training.mixtures import relation, resolve_mixture, shards
 from bimotion.training.sampler import durations, length_grouped, longest_first
 from loaders.labels import LABEL2ID, LABELS, mask
 
@@ -705,9 +705,8 @@ def test_a_stop_checkpoint_half_removed_is_never_resumed_from(tmp_path, monkeypa
     incomplete before its files go: resuming skips it, and the next run removes it."""
     import shutil
 
-    from bimotion.training.checkpoints import remove_saved_at_stop
+    from bimotion.training.checkpoints import last_checkpoint, remove_saved_at_stop
     from bimotion.training.outputs import INCOMPLETE, SAVED_AT_STOP
-    from bimotion.training.run import last_checkpoint
 
     kept, stop = tmp_path / "checkpoint-3", tmp_path / "checkpoint-6"
     for folder in (kept, stop):

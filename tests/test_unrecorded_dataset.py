@@ -12,8 +12,10 @@ from bimotion.data import layout
 from bimotion.data.held import card_configs, held_shards
 from bimotion.grid.config import prepared_groups
 from bimotion.training import testing
-from bimotion.training.args import ArgumentError, check_present
-from bimotion.training.data import Sources, load_split, shards
+from bimotion.training.data import Sources, load_split
+from bimotion.training.data_checks import check_present
+from bimotion.training.mixtures import shards
+from bimotion.training.parsing import ArgumentError
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 
 from ..grid.config import load_config
-from .names import group_name
+from ..group_names import group_name
 
 HAND_MADE = ("logmel", "egemaps")  # bimotion.probe.features: no encoder, no pretraining
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from loaders.files import write_text_atomic
 
+from ..group_names import group_name
 from ..mixture import parse_mixture
 from ..training.bootstrap import RESAMPLED
 from ..training.f1 import GROUP_SCORE_WORDS, READINGS
@@ -18,7 +19,7 @@ from ..training.outputs import ADVICE
 from ..training.report import FEW_TEST_SPEAKERS, TRAINED_MARK, at_or_below, speakers_words, trained_clips_note
 from .caveat import synthetic_caveat
 from .collect import MIN_VERDICT_CLIPS, Advice, Estimate, MixtureResult, mean_of, ranks_labels, ua_known
-from .names import group_name, names_list
+from .names import names_list
 
 VERDICTS = {
     "helps": "a clear gain",

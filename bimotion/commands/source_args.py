@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from bimotion.registry import did_you_mean
+from bimotion.mistyped import did_you_mean
 from loaders import READERS
 from loaders.audiofolder import FORMAT_HELP, NAME, AudioFolder, check_name, is_audiofolder, why_not_audiofolder
 

@@ -29,21 +29,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
+from loaders.browser_files import left_by_browser
 from loaders.errors import spoken
 from loaders.files import normal_path
 
 from ..memory import release_reserve
 from ..signals import stop_if_lost
-from .layout import (
-    CARD_FILE,
-    DATA_DIR,
-    INFO_FILE,
-    PARTIAL_SUFFIX,
-    PUSHED_FILE,
-    is_prepared,
-    left_by_browser,
-    prepared_around,
-)
+from .layout import CARD_FILE, DATA_DIR, INFO_FILE, PARTIAL_SUFFIX, PUSHED_FILE, is_prepared, prepared_around
 from .walk import walk_listings
 
 LOCK_SUFFIX = ".prepare-lock"  # OUT.prepare-lock: flock'ed while a run writes OUT

@@ -27,15 +27,9 @@ def check_inputs(
     trains with a trainer of its own (the probe's, or one given to :class:`~.runner.Grid`), which checks its
     base model and training arguments itself; ``plan``: the config's :func:`.plan.make_plan`, where the caller
     has made it (else made here, after the config's checks)."""
-    from ..training.args import (
-        ArgumentError,
-        check_datasets,
-        check_hyperparameters,
-        check_model,
-        check_selection_metric,
-        one_line,
-    )
-    from ..training.data_checks import register_prepared
+    from ..training.args import check_hyperparameters, check_model, check_selection_metric
+    from ..training.data_checks import check_datasets, register_prepared
+    from ..training.parsing import ArgumentError, one_line
     from ..training.run import training_arguments
     from ..training.spec import TrainSpec
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.audio import AudioInfo, ClippedAudioWarning, length_hold, libsndfile_error, needs_ffmpeg, probe, why_ffmpeg
-from loaders.errors import BadFileError, CorpusError, SkipReport, spoken
+from loaders.audio import AudioInfo, length_hold, needs_ffmpeg, probe, why_ffmpeg
+from loaders.errors import BadFileError, CorpusError, SkipReport, libsndfile_error, spoken
 from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.hold import LengthHold
-from loaders.levels import ClipMeter, as_float32, measure_dtype
+from loaders.levels import ClipMeter, ClippedAudioWarning, as_float32, measure_dtype
 from loaders.mp3 import mpg123_messages
 from loaders.unread import AUDIO_FORMATS, is_audio
 from loaders.walk import not_a_file, walk_files

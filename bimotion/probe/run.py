@@ -33,8 +33,8 @@ CONFIG = PROBE_CONFIG
 
 
 def _test_shards(sources, test_configs: list[str] | None) -> tuple[list[str], list[Shard]]:
-    from bimotion.training.args import split_list
     from bimotion.training.data import default_test_configs
+    from bimotion.training.data_checks import split_list
 
     configs = split_list(test_configs) or default_test_configs(sources)
     return configs, held_shards(sources.path, parse_mixture(configs).shards, "test")
@@ -57,7 +57,7 @@ def train_probe(
     ``probe.pt``, ``probe.json`` and ``scores.json`` in ``output_dir`` and returns scores.json's content.
     ``data_args``: :class:`bimotion.training.spec.DataArguments`; ``command``: the command line
     ``provenance`` names (default: this process's; :func:`~bimotion.training.provenance.command_scope`)."""
-    from bimotion.training.args import check_datasets
+    from bimotion.training.data_checks import check_datasets
 
     # a missing folder (or a Hub id) named now, not by the feature cache
     check_datasets(data_args.datasets, local_only=True)
@@ -67,7 +67,7 @@ def train_probe(
 
 
 def _train_probe(train_configs, data_args, probe_args, *, features, seed, output_dir, run_name, progress) -> dict:
-    from bimotion.training.args import split_list
+    from bimotion.training.data_checks import split_list
 
     spec, sources = FeatureSpec(features), sources_of(data_args)
     mixture = parse_mixture(split_list(train_configs))
@@ -269,7 +269,7 @@ def probe_trainer(features: str, training: dict, sources: dict, source: str):
     """The grid's trainer for ``backend: probe``: ``job -> model folder`` (a
     :class:`bimotion.grid.jobs.TrainJob`), its arguments checked now, before any model trains, their
     errors naming ``source``, where they came from (the grid config's file, or a config built in Python)."""
-    from bimotion.training.args import check_datasets
+    from bimotion.training.data_checks import check_datasets
     from bimotion.training.spec import DataArguments
 
     args = probe_arguments(features, training, source)

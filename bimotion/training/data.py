@@ -17,7 +17,8 @@ import numpy as np
 
 from bimotion.registry import BENCHMARKS
 
-from .mixtures import Shard, shards
+from ..mixture import Shard
+from .mixtures import shards
 from .processes import note as main_note
 
 KEEP_COLUMNS = ("audio", "id", "corpus", "group", "speaker_id", "labels", "label_mask", "duration_s")

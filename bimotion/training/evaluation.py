@@ -26,9 +26,9 @@ from bimotion.data.layout import recorded_infos
 from bimotion.registry import BENCHMARKS
 from loaders.files import write_text_atomic
 
-from .args import DataArguments, SERTrainingArguments, check_datasets, split_list
 from .bootstrap import INTERVAL_SAMPLES
 from .data import default_test_configs, load_split, sources_of
+from .data_checks import check_datasets, split_list
 from .identity import dataset_identity
 from .inference import predict, scoring_device
 from .metrics import read_trained_labels, score_groups
@@ -38,6 +38,8 @@ from .parsing import ArgumentError
 from .processes import note, on_main_process_only
 from .provenance import command_scope, provenance
 from .public import dataset_source, public_source
+from .spec import DataArguments
+from .training_args import SERTrainingArguments
 
 
 def infer(

@@ -15,7 +15,6 @@ import numpy as np
 from bimotion.hub import HubError
 from loaders.errors import DamagedFileError
 
-from .args import RunArguments, SERTrainingArguments, check_datasets, split_list
 from .bootstrap import INTERVAL_SAMPLES
 from .checkpoints import (
     ForeignCard,
@@ -28,6 +27,7 @@ from .checkpoints import (
 )
 from .collator import AudioCollator
 from .data import column, default_test_configs, load_split, sources_of
+from .data_checks import check_datasets, split_list
 from .evaluation import infer  # noqa: F401 (public API: `from bimotion.training.run import infer, train`, docs/recipes.md)
 from .identity import (
     IncompleteCheckpoint,
@@ -47,10 +47,11 @@ from .processes import cpu_only_distributed, exclusive_output, leave_process_gro
 from .provenance import command_scope
 from .public import public_summary
 from .report import run_ending, scores_report
-from .spec import TrainSpec
+from .spec import RunArguments, TrainSpec
 from .stopping import any_process, last_step_stops, not_scored_words, scoring_stops
 from .summary import publish_model, run_summary, write_outputs
 from .trainer import SERTrainer
+from .training_args import SERTrainingArguments
 
 log = logging.getLogger("bimotion.training")
 

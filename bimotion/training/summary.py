@@ -17,7 +17,6 @@ from bimotion.registry import BENCHMARKS
 from bimotion.splits import split_record
 from loaders.files import write_text_atomic
 
-from .args import SERTrainingArguments
 from .confusion_plot import confusion_title, draw_confusion
 from .data import column, manifest_hash
 from .model import trained_labels
@@ -26,6 +25,7 @@ from .outputs import CONFUSION, SCORES, write_training_manifest
 from .processes import note
 from .provenance import provenance
 from .spec import TrainSpec
+from .training_args import SERTrainingArguments
 
 
 def write_json(path: Path, data: dict) -> None:
