@@ -150,7 +150,7 @@ def main(argv=None) -> int:
     except SettingsMismatch as err:  # checked before anything trains
         parser.error(one_line(err))
     except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
-        from bimotion.grid.workers import stopped_before
+        from bimotion.grid.workers import SCORING, stopped_before
         from bimotion.training.stopping import not_scored_words
 
         in_progress = "the model in progress resumes from its last checkpoint"
@@ -159,7 +159,9 @@ def main(argv=None) -> int:
                 f"the model in progress is trained, but {unscored} were not scored: "
                 "the rerun trains nothing of it, it scores from its last checkpoint"
             )
-        elif before := stopped_before(err):  # between models (workers.stop_if_asked, stop_if_lost_in_launch)
+        elif (before := stopped_before(err)) == SCORING:  # its model trained (workers.stop_after_training)
+            in_progress = "the model in progress is trained and saved, not yet scored: the rerun trains nothing of it"
+        elif before:  # between models (workers.stop_if_asked, stop_if_lost_in_launch)
             in_progress = f"no model was in progress: it stopped before {before}"
         if on_main_process():  # one line for a launch, not one per process
             print(  # "terminated during model eng_eld seed 0, shard 1/4: ..." (bimotion.grid.workers.unit_words)

@@ -358,12 +358,14 @@ def test_a_ctrl_c_lost_as_a_model_finished_training_is_taken_before_it_is_scored
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
 def test_a_sigterm_after_the_last_units_training_writes_no_tables(data_dirs, tmp_path, monkeypatch):
     """A SIGTERM after training's last safe point (as the trained model's scores and card were written) is left
-    pending (:func:`bimotion.signals.take_pending_stop`), taken before the next unit's training only: after the
-    grid's last unit there was none, so the worker wrote the tables and exited 0.  It stops before the tables now,
-    as any SIGTERM does (:class:`~bimotion.signals.Terminated`: exit 143), and the rerun writes them."""
+    pending (:func:`bimotion.signals.take_pending_stop`).  It was taken at the next unit's start, or before the
+    tables: the grid first predicted every test clip with the model and wrote its metrics, which under Slurm may
+    outlast the grace period before SIGKILL.  It is taken once the model is saved (its marker: a rerun reuses
+    it), before anything is predicted, as a stop lost there is (exit 143); the rerun scores it and writes the tables."""
     import signal
 
-    from bimotion.signals import Terminated, terminate_as_interrupt
+    from bimotion.grid import MARKER
+    from bimotion.signals import Terminated, exit_code, terminate_as_interrupt
     from bimotion.training import run as training_run
 
     original = training_run.write_outputs
@@ -374,12 +376,20 @@ def test_a_sigterm_after_the_last_units_training_writes_no_tables(data_dirs, tmp
 
     monkeypatch.setattr(training_run, "write_outputs", signalled)
     out, lines = tmp_path / "grid", []
-    with terminate_as_interrupt(), pytest.raises(Terminated, match="before the tables"):
+    with terminate_as_interrupt(), pytest.raises(Terminated, match="before its scoring") as stop:
         run_grid(CONFIG, data_dirs, out, log=lines.append)
-    assert lines[-1] == "[grid] SIGTERM came as a model finished: that model is done; stopping before the tables"
+    assert exit_code(stop.value) == 143
+    assert lines[-1] == (
+        "[grid] SIGTERM came as a model finished training: it is saved, and a rerun reuses it; "
+        "stopping before its scoring"
+    )
+    assert (out / "models" / "zho_eld" / "seed0" / MARKER).is_file()
+    assert not (out / "predictions").exists() and not (out / "metrics").exists()
     assert not (out / "tables").exists() and not list(out.glob("claims/*.claim"))
     monkeypatch.undo()
-    assert run_grid(CONFIG, data_dirs, out, log=None) is not None and (out / "tables").is_dir()  # only the tables
+    lines.clear()
+    assert run_grid(CONFIG, data_dirs, out, log=lines.append) is not None and (out / "tables").is_dir()
+    assert not any(line.startswith("[grid] training ") for line in lines), lines  # the model reused, only scored
 
 
 def test_a_damaged_metrics_file_is_one_error_naming_it_and_the_fix(finished_grid, data_dirs, tmp_path):

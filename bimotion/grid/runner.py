@@ -132,9 +132,9 @@ class Grid:
 
                 discard_checkpoints(saved)
         self.ranks.barrier()
-        from .workers import stop_if_lost_in_launch  # a stop lost as training saved its outputs: nothing predicted
+        from .workers import stop_after_training
 
-        stop_if_lost_in_launch(self, "the end of its training, before its scoring", before=None)  # in progress
+        stop_after_training(self)  # a stop lost, or a SIGTERM left pending, as training saved: nothing predicted
         return saved
 
     def _provenance(self, model: PlannedModel, seed: int, model_dir: Path, shards_key: str = "shards") -> dict:
