@@ -346,3 +346,57 @@ def test_a_grids_plan_holds_the_given_folders_own_groups_from_the_start(tmp_path
     grid.grid_config(grid.GridArguments(config=str(config), bimotion=str(data), output_dir=str(tmp_path / "out")))
     assert "ind_eld" in groups(planned[0])["eld"] and "ind_eld" in groups(planned[0])["bimotion:all"]
     assert groups(plan) == groups(planned[0])
+
+
+LIST_VALUES = [  # each list-valued key of GridConfig given as one value, what it holds, and its fix
+    ("tables", "table3", "the single value 'table3'", "tables: [table3]"),
+    ("seeds", 0, "the single value 0", "seeds: [0]"),
+    ("mixtures", "eld", "the single value 'eld'", "mixtures: [eld]"),
+    ("mixtures", "eng_eld[crema_d]", "the single value 'eng_eld[crema_d]'", "mixtures: ['eng_eld[crema_d]']"),
+    ("extra_tests", 5, "the single value 5", "extra_tests: [5]"),
+    ("projections", {"kind": "umap", "name": "f"}, "one mapping (kind, name)", "projections: [{kind: umap, name: f}]"),
+    ("groups", "zho_eld", "the single value 'zho_eld'", "groups: [zho_eld]"),
+    ("augment_only", "eng_eld", "the single value 'eng_eld'", "augment_only: [eng_eld]"),
+    ("mixtures", None, "nothing (null)", "mixtures: [] (none), or delete the line"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "holds", "fix"), LIST_VALUES)
+def test_a_list_key_given_as_one_value_is_refused_naming_the_file_the_key_and_the_list_to_write(
+    tmp_path, capsys, key, value, holds, fix
+):
+    """A list-valued key written as one word was read letter by letter (``mixtures: eld``: "config 'e' is
+    unknown"; ``tables: table3``: "unknown tables ['t', 'a', ...]"), a number or null was a TypeError traceback
+    (``extra_tests: 5``).  Now: exit 2, one line naming the config file, the key, what it holds and the list to
+    write; every list-valued key of GridConfig is refused alike."""
+    target = {"target": "zho_eld", "groups": ["zho_eld", "eng_eld"]} if key in ("groups", "augment_only") else {}
+    config = {"tables": ["table5"], "tiny_model": {}, "projections": [], **target, key: value}
+    path = tmp_path / "grid.yaml"
+    said = f"grid config {path}: {key}: holds {holds}, not a list: write it as a list: {fix}"
+    _demo_refuses(tmp_path, capsys, config, said)
+    assert yaml.safe_load(fix.split(" (none)")[0]) == {key: [] if value is None else [value]}  # the fix reads back
+
+
+def test_every_list_valued_key_of_a_grid_config_is_tested_given_as_one_value():
+    """LIST_VALUES covers each list-valued field of GridConfig, a new one too."""
+    from dataclasses import fields
+
+    from bimotion.grid.config import GridConfig
+
+    assert {k for k, *_ in LIST_VALUES} == {f.name for f in fields(GridConfig) if str(f.type).startswith("list[")}
+
+
+def test_a_list_key_given_as_one_value_in_python_is_refused_with_the_list_to_give():
+    """The same for a config built in Python (``GridConfig(mixtures="eld")``, or a mapping): its fix in Python's
+    words; a tuple is a list there."""
+    from bimotion.grid.config import GridConfig, load_config
+
+    with pytest.raises(ValueError) as err:
+        load_config({"mixtures": "eld"})
+    assert str(err.value) == (
+        "a grid config built in Python: mixtures: holds the single value 'eld', not a list: "
+        "give it as a list: mixtures=['eld']"
+    )
+    with pytest.raises(ValueError, match=r"^a grid config built in Python: tables: holds the single value 'table3'"):
+        GridConfig(tables="table3")
+    assert GridConfig(tables=("table3",), seeds=(0, 1)).tables == ("table3",)

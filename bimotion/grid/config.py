@@ -138,6 +138,7 @@ class GridConfig:
         return out
 
     def __post_init__(self):
+        check_lists({key: getattr(self, key) for key in LIST_KEYS}, self.source)
         if self.backend not in ("finetune", "probe"):
             raise ValueError(f"backend must be finetune or probe, not {self.backend!r}")
         if (self.backend == "probe") != (self.features is not None):
@@ -213,6 +214,34 @@ class GridConfig:
             self.tiny_model = {k: _as_int(v) for k, v in self.tiny_model.items()}
 
 
+LIST_KEYS = tuple(f.name for f in fields(GridConfig) if str(f.type).startswith("list["))  # tables, seeds, mixtures, ...
+
+
+def check_lists(values: Mapping, source: str) -> None:
+    """Each list-valued key of ``values`` (:data:`LIST_KEYS`) a list (or a tuple, in Python): one given as a single
+    value was read item by item (``mixtures: eld``: "config 'e' is unknown"; ``extra_tests: 5``: a TypeError).
+    One ValueError naming ``source`` (the config file), the key, what it holds and the fix: write it as a list."""
+    for key in LIST_KEYS:
+        value = values.get(key, [])
+        if isinstance(value, list | tuple):
+            continue
+        if value is None:
+            holds, fixed = "nothing (null)", []
+        elif isinstance(value, Mapping):
+            holds, fixed = f"one mapping ({', '.join(map(str, value))})", [dict(value)]
+        else:
+            holds, fixed = f"the single value {value!r}", [value]
+        if source == BUILT_IN_PYTHON:
+            fix = f"give it as a list: {key}={fixed!r}"
+        else:
+            import yaml
+
+            flow = yaml.safe_dump({key: fixed}, default_flow_style=True, sort_keys=False, width=float("inf"))
+            line = flow.strip()[1:-1]  # `{mixtures: [eld]}` without its braces; quoted where YAML needs it
+            fix = f"write it as a list: {line}" + (" (none), or delete the line" if value is None else "")
+        raise ValueError(f"{source}: {key}: holds {holds}, not a list: {fix}")
+
+
 def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
     """A :class:`GridConfig` from a YAML file, a shipped config's name (:func:`find_config`), a
     mapping, or itself; unknown keys raise ValueError naming the file (:func:`bimotion.mistyped.check_keys`).
@@ -241,6 +270,7 @@ def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
             "was read from): delete that line"
         )
     check_keys(config, [f.name for f in fields(GridConfig)], source)
+    check_lists(config, source)  # before the dataclass, which does not know the file yet
     loaded = GridConfig(**config)
     loaded.source = source
     return loaded
