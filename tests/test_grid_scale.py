@@ -371,6 +371,36 @@ def test_a_stop_between_models_says_no_model_was_in_progress(
     assert not (out / "tables").exists() and not list(out.glob("claims/*.claim"))
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_as_a_model_is_saved_says_it_is_trained_not_scored(data_dirs, single, tmp_path, capsys, monkeypatch):
+    """A SIGTERM as a model's training saved its outputs (left pending, taken before its scoring:
+    workers.stop_after_training) ended with "... and no model was in progress: it stopped before its scoring"
+    (its model is in progress: trained, marked, not scored); the line says what the rerun does."""
+    from conftest import load_recipe
+
+    from bimotion.training import run as training_run
+
+    original = training_run.write_outputs
+
+    def signalled(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)  # within stop_at_safe_points: only its flag, left pending
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training_run, "write_outputs", signalled)
+    argv = recipe(CONFIG, data_dirs, tmp_path / "out", cache_from=single.output_dir)[2:]
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in the recipe's process
+    try:
+        code = load_recipe("grid").main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 143
+    assert last.endswith(
+        "rerun the same command to continue; finished models are reused and the model in progress is trained and "
+        "saved, not yet scored: the rerun trains nothing of it"
+    ), last
+
+
 def test_the_tables_wait_for_a_model_predicted_but_not_yet_scored(single, data_dirs, tmp_path):
     """Two workers finishing at once: worker A has saved its last model's predictions and is scoring
     them, worker B finishes its own last model.  B counted A's unit finished (trained, predicted), took
