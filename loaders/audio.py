@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -96,9 +97,10 @@ def probe(path: str | os.PathLike) -> AudioInfo:
 
     if kind == "mp3" and "MP3" not in soundfile.available_formats():
         raise libsndfile_without_mp3(path)
+    check = partial(check_flac_whole, path) if kind == "flac" else None  # in libsndfile's one open of the file
     with mpg123_messages(path, kind):
         info = libsndfile_info(
-            path, "corrupt", f"{kind.upper()} file cannot be parsed", "replace it with the original file"
+            path, "corrupt", f"{kind.upper()} file cannot be parsed", "replace it with the original file", check
         )
     if error := impossible_header(path, kind, int(info.channels), int(info.samplerate)):
         raise error
@@ -109,13 +111,11 @@ def probe(path: str | os.PathLike) -> AudioInfo:
         except OSError as err:
             raise unreadable_file(path, err) from err
         frames = frames if counted is None else counted
-    try:  # libsndfile counts only the frames (pages) a file cut short still holds, a FLAC's as declared
+    try:  # libsndfile counts only the frames (pages) a file cut short still holds (a FLAC's as declared: above)
         if kind == "aiff":
             check_aiff_length(path, frames)
         elif kind == "ogg":
             check_ogg_whole(path)
-        elif kind == "flac":
-            check_flac_whole(path, frames)
     except OSError as err:
         raise unreadable_file(path, err) from err
     return AudioInfo(kind, int(info.samplerate), int(info.channels), frames, info.subtype)

@@ -13,21 +13,19 @@ from .errors import truncated_file
 UNKNOWN_FRAMES = 2**63 - 1  # libsndfile's count where STREAMINFO declares no length (an encoder writing to a pipe)
 
 
-def check_flac_whole(path: Path, counted_frames: int) -> None:
-    """Raise the ``truncated`` error where the frame holding the last of the ``counted_frames`` that
-    ``path``'s STREAMINFO declares (as libsndfile counts them) cannot be read: one seek and a read of one
-    frame (well under 1 ms).  Nothing is checked where STREAMINFO declares no length, or none at all.
-    Raises OSError as it comes."""
+def check_flac_whole(path: Path, f) -> None:
+    """Raise the ``truncated`` error where the frame holding the last of the frames that ``path``'s STREAMINFO
+    declares (``f.frames``, as libsndfile counts them) cannot be read from ``f``, ``path`` open in libsndfile
+    (the open :func:`loaders.wav.libsndfile_info` reads its header in: the file is opened once): one seek and a
+    read of one frame (well under 1 ms).  Nothing is checked where STREAMINFO declares no length, or none at all."""
+    counted_frames = int(f.frames)
     if counted_frames <= 0 or counted_frames >= UNKNOWN_FRAMES:
         return
-    import soundfile
-
-    with soundfile.SoundFile(str(path)) as f:
-        try:
-            f.seek(counted_frames - 1)
-            read = len(f.read(1, dtype="int16"))
-        except RuntimeError:  # libsndfile's "Internal psf_fseek() failed": libFLAC found no such frame
-            read = 0
+    try:
+        f.seek(counted_frames - 1)
+        read = len(f.read(1, dtype="int16"))
+    except RuntimeError:  # libsndfile's "Internal psf_fseek() failed": libFLAC found no such frame
+        read = 0
     if read < 1:
         raise truncated_file(
             path,

@@ -93,12 +93,19 @@ def _probe_compressed_wav(path: Path, subtype: str) -> tuple[int, int, int, str]
     return int(info.samplerate), int(info.channels), int(info.frames), info.subtype
 
 
-def libsndfile_info(path: Path, reason: str, what: str, fix: str):
-    """``soundfile.info`` of ``path``; where libsndfile cannot parse it, a :class:`BadFileError` of
-    ``reason`` saying ``what: <libsndfile's words>`` and ``fix`` (here, and :func:`loaders.audio.probe`'s)."""
+def libsndfile_info(path: Path, reason: str, what: str, fix: str, check=None):
+    """``path``'s header as libsndfile reads it (a closed ``soundfile.SoundFile``: ``samplerate``, ``channels``,
+    ``frames``, ``subtype``); where libsndfile cannot parse it, a :class:`BadFileError` of ``reason`` saying
+    ``what: <libsndfile's words>`` and ``fix`` (here, and :func:`loaders.audio.probe`'s).  ``check``, where
+    given, is called with the file still open, in this one open (a FLAC's read of its last frame,
+    :func:`loaders.flac.check_flac_whole`); its errors are raised as they come."""
     import soundfile
 
     try:
-        return soundfile.info(str(path))
+        f = soundfile.SoundFile(str(path))
     except Exception as err:  # libsndfile's RuntimeError/LibsndfileError
         raise BadFileError(path, reason, f"{what}: {libsndfile_error(err)}", fix) from err
+    with f:
+        if check is not None:
+            check(f)
+    return f
