@@ -130,6 +130,42 @@ def test_an_ogg_cut_short_is_truncated_not_read_short(tmp_path, tone):
         path.write_bytes(whole)
 
 
+def test_an_ogg_is_walked_in_blocks_not_a_read_per_page(tmp_path, tone, monkeypatch):
+    """The check that an Ogg is whole read each page's header and segment table with a seek and two reads:
+    probe of a 30-minute 16 kHz Ogg Vorbis took 1.43 -> 12.9 ms. The file is now read in blocks of 1 MiB
+    (one read here), the rules the same; with blocks as small as a page's header, the same verdicts."""
+    import loaders.ogg as ogg
+
+    reads = []
+
+    class Counted(io.FileIO):
+        def readinto(self, b):
+            reads.append(len(b))
+            return super().readinto(b)
+
+        def read(self, *args):
+            reads.append(args)
+            return super().read(*args)
+
+    path = tmp_path / "t.ogg"
+    noise = 0.1 * np.random.default_rng(0).standard_normal(20 * RATE)
+    soundfile.write(path, np.tile(tone, 20) + noise.astype(np.float32), RATE, format="OGG")
+    whole = path.read_bytes()
+    assert whole.count(b"OggS") > 20
+    monkeypatch.setattr(ogg, "open", lambda p, mode, buffering=-1: Counted(p, "rb"), raising=False)
+    ogg.check_ogg_whole(path)
+    assert len(reads) == 1
+    monkeypatch.setattr(ogg, "_BLOCK_BYTES", 27 + 255)
+    ogg.check_ogg_whole(path)
+    path.write_bytes(whole + b"junk after the last page")
+    ogg.check_ogg_whole(path)
+    last_page = whole.rindex(b"OggS")
+    for keep_bytes, words in ((len(whole) // 2, "but only"), (last_page + 30, "but only"), (last_page, "no end")):
+        path.write_bytes(whole[:keep_bytes])
+        with pytest.raises(BadFileError, match=words):
+            ogg.check_ogg_whole(path)
+
+
 def test_a_flac_cut_short_is_truncated_not_read_as_whole(tmp_path, tone):
     """A FLAC's STREAMINFO declares its length, which libsndfile counts whatever the file still holds: a copy
     cut short passed the scan as whole and prepare skipped it as `corrupt` ("flac decoder lost sync"). Cut
