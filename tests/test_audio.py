@@ -166,6 +166,31 @@ def test_an_ogg_is_walked_in_blocks_not_a_read_per_page(tmp_path, tone, monkeypa
             ogg.check_ogg_whole(path)
 
 
+def chained_ogg(path, tone):
+    """Two soundfile-written Ogg Vorbis files joined end to end (a chained Ogg): libsndfile reads the first."""
+    first, second = path.with_suffix(".1.ogg"), path.with_suffix(".2.ogg")
+    soundfile.write(first, np.tile(tone, 2), RATE, format="OGG")
+    soundfile.write(second, np.tile(tone, 3), RATE, format="OGG")
+    path.write_bytes(first.read_bytes() + second.read_bytes())
+    return len(first.read_bytes())
+
+
+def test_a_chained_ogg_is_an_unsupported_format_not_read_as_its_first_stream(tmp_path, tone):
+    """libsndfile reads only the first stream of a chained Ogg, without a word (109,628 + 109,628 frames probed
+    as 109,628), and the check that an Ogg is whole stopped at the first stream's end, so a second stream cut at
+    a page's end passed too. A stream beginning after another's end is now refused, naming the fix."""
+    path = tmp_path / "t.ogg"
+    second_at = chained_ogg(path, tone)
+    assert soundfile.info(str(path)).frames == 2 * len(tone)  # what libsndfile reads of it
+    whole = path.read_bytes()
+    for keep_bytes in (len(whole), whole.rindex(b"OggS")):  # whole, and its second stream cut at a page's end
+        path.write_bytes(whole[:keep_bytes])
+        with pytest.raises(BadFileError, match=f"a chained Ogg .a second stream begins at byte {second_at}") as err:
+            probe(path)
+        assert err.value.reason == "unsupported_format" and "convert it to WAV or FLAC" in err.value.hint
+        assert "only its first stream would be read" in str(err.value)
+
+
 def test_a_flac_cut_short_is_truncated_not_read_as_whole(tmp_path, tone):
     """A FLAC's STREAMINFO declares its length, which libsndfile counts whatever the file still holds: a copy
     cut short passed the scan as whole and prepare skipped it as `corrupt` ("flac decoder lost sync"). Cut

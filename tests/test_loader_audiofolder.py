@@ -1389,3 +1389,26 @@ def test_indonesian_and_malay_gender_spellings_are_read(tmp_path, root):
     listed = [s for spellings in GENDER_SPELLINGS.values() for s in spellings]
     assert len(listed) == len(set(listed)) and not set(listed) & set(UNKNOWN)
     assert all(s == s.lower() for s in listed)  # cells are matched lower-cased
+
+
+def test_a_chained_ogg_of_ones_own_is_a_counted_skip(root, tmp_path):
+    """A chained Ogg (two Ogg files joined end to end) was read as its first stream alone, without a word; it is
+    now an unsupported_format error naming the fix, or with skip_bad a counted skip."""
+    import numpy as np
+    import soundfile
+
+    own = copy_of(root, tmp_path)
+    every = loaders.load(NAME, own)
+    clip = sorted(own.rglob("*.wav"))[0]
+    chained = b""
+    for seconds in (1, 2):
+        tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(16000 * seconds) / 16000)
+        soundfile.write(tmp_path / "part.ogg", tone, 16000, format="OGG")
+        chained += (tmp_path / "part.ogg").read_bytes()
+    clip.write_bytes(chained)  # an Ogg behind a .wav name: read by content
+    with pytest.raises(CorpusError, match="a chained Ogg") as caught:
+        loaders.load(NAME, own)
+    assert caught.value.reason == "unsupported_format" and caught.value.path == clip
+    report = SkipReport()
+    assert len(loaders.load(NAME, own, skip_bad=True, report=report)) == len(every) - 1
+    assert report.to_dict() == {f"{NAME}/unsupported_format": 1}
