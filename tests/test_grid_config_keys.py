@@ -400,3 +400,20 @@ def test_a_list_key_given_as_one_value_in_python_is_refused_with_the_list_to_giv
     with pytest.raises(ValueError, match=r"^a grid config built in Python: tables: holds the single value 'table3'"):
         GridConfig(tables="table3")
     assert GridConfig(tables=("table3",), seeds=(0, 1)).tables == ("table3",)
+
+
+def test_a_list_key_given_as_a_range_or_an_array_in_python_is_a_list():
+    """``seeds=range(2)`` (or ``np.arange(2)``, a generator) in a config built in Python was refused as "the single
+    value range(0, 2)" with the fix ``seeds=[range(0, 2)]``, which fails too (an independent review): any ordered
+    iterable is taken as the list of its items; a set (its order differs from one process to the next) is refused
+    with its items sorted as the list to give."""
+    import numpy as np
+
+    from bimotion.grid.config import load_config
+
+    for seeds in (range(2), np.arange(2), (s for s in (0, 1))):
+        assert load_config({"model_name_or_path": "x", "seeds": seeds}).seeds == [0, 1]
+    with pytest.raises(ValueError) as err:
+        load_config({"mixtures": {"zho_eld", "eld"}})
+    assert str(err.value).startswith("a grid config built in Python: mixtures: holds a set {")
+    assert str(err.value).endswith("(no order), not a list: give it as a list: mixtures=['eld', 'zho_eld']")

@@ -138,6 +138,9 @@ class GridConfig:
         return out
 
     def __post_init__(self):
+        for key in LIST_KEYS:  # in Python, any ordered iterable of items is a list: seeds=range(3), np.arange(3)
+            if is_sequence(value := getattr(self, key)):
+                setattr(self, key, list(value))
         check_lists({key: getattr(self, key) for key in LIST_KEYS}, self.source)
         if self.backend not in ("finetune", "probe"):
             raise ValueError(f"backend must be finetune or probe, not {self.backend!r}")
@@ -217,10 +220,22 @@ class GridConfig:
 LIST_KEYS = tuple(f.name for f in fields(GridConfig) if str(f.type).startswith("list["))  # tables, seeds, mixtures, ...
 
 
+def is_sequence(value) -> bool:
+    """Whether ``value`` is an ordered iterable of items other than a list or tuple (``range(3)``, a numpy array, a
+    generator), which a config built in Python gives as a list: not a string, bytes, a mapping or a set (unordered:
+    its order changes from one process to the next)."""
+    from collections.abc import Iterable, Set
+
+    skipped = str | bytes | list | tuple | Mapping | Set
+    return isinstance(value, Iterable) and not isinstance(value, skipped)
+
+
 def check_lists(values: Mapping, source: str) -> None:
     """Each list-valued key of ``values`` (:data:`LIST_KEYS`) a list (or a tuple, in Python): one given as a single
     value was read item by item (``mixtures: eld``: "config 'e' is unknown"; ``extra_tests: 5``: a TypeError).
     One ValueError naming ``source`` (the config file), the key, what it holds and the fix: write it as a list."""
+    from collections.abc import Set
+
     for key in LIST_KEYS:
         value = values.get(key, [])
         if isinstance(value, list | tuple):
@@ -229,6 +244,8 @@ def check_lists(values: Mapping, source: str) -> None:
             holds, fixed = "nothing (null)", []
         elif isinstance(value, Mapping):
             holds, fixed = f"one mapping ({', '.join(map(str, value))})", [dict(value)]
+        elif isinstance(value, Set):  # its order is not the same from one process to the next
+            holds, fixed = f"a set {value!r} (no order)", sorted(value, key=str)
         else:
             holds, fixed = f"the single value {value!r}", [value]
         if source == BUILT_IN_PYTHON:
@@ -251,7 +268,7 @@ def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
         return config
     if isinstance(config, Mapping):  # an instance attribute, so `{**load_config(FILE).__dict__, ...}` names FILE
         source = config.get("source", BUILT_IN_PYTHON)
-        config = {k: v for k, v in config.items() if k != "source"}
+        config = {k: list(v) if k in LIST_KEYS and is_sequence(v) else v for k, v in config.items() if k != "source"}
     else:
         import yaml
 
