@@ -23,7 +23,7 @@ def check_ogg_whole(path: Path) -> None:
     parsed there and its body skipped (a 30-minute Vorbis file, 1.9k pages: ~2 ms).  Raises OSError as it comes."""
     size = path.stat().st_size
     ended = False
-    block = bytearray(_BLOCK_BYTES)
+    block = bytearray(min(size, _BLOCK_BYTES))  # a short file: no 1 MiB zero-filled for it
     with open(path, "rb", buffering=0) as f:
         held, start, pos = 0, 0, 0  # block[:held]: the bytes at file offset start; pos: the page's offset
         while pos + _HEADER_BYTES <= size:
