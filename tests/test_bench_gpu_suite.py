@@ -106,7 +106,7 @@ def test_the_peak_memory_reported_is_trainings_not_the_flop_checks(tmp_path, mon
     CPU, torch.cuda's memory calls are recorded in order, and the run trains on the CPU."""
     import torch
 
-    from bimotion.training import args as args_module
+    from bimotion.training import training_args as args_module
     from bimotion.training.trainer import SERTrainer
 
     bench = _bench_train()
