@@ -377,7 +377,10 @@ def test_a_usage_error_answers_without_importing_torch_or_transformers(data_dirs
 
 @pytest.mark.parametrize(
     ("setting", "message"),
-    [({"seeds": [0, 0]}, "built in Python: seeds: lists seed 0"), ({"bootstrap_samples": 0}, "--bootstrap_samples")],
+    [
+        ({"seeds": [0, 0]}, "built in Python: seeds: lists seed 0"),
+        ({"bootstrap_samples": 0}, "built in Python: bootstrap_samples: must be"),
+    ],
 )
 def test_a_probe_configs_seeds_and_bootstrap_are_checked_before_anything_trains(data_dirs, tmp_path, setting, message):
     """They were checked for fine-tuning only: a probe advice trained every model, then failed in
