@@ -95,6 +95,18 @@ def sigterm_in_training(monkeypatch, when):
         monkeypatch.undo()
 
 
+def _grid_main(argv: list[str]) -> int:
+    """recipes/grid.py's ``main(argv)`` in this process with SIGTERM's default handler, as in the recipe's own
+    process (the test's handler restored after)."""
+    from conftest import load_recipe
+
+    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        return load_recipe("grid").main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, signal_before)
+
+
 def trained_counts(*logs: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for line in "\n".join(logs).splitlines():
@@ -285,7 +297,7 @@ def test_sigterm_while_a_trained_model_is_scored_says_the_rerun_only_scores_it(
     rerun only scores it (training.stopping.scoring_stops), but the grid's closing line said only "the
     model in progress resumes from its last checkpoint", as if training were left.  It says the model
     is trained and which of its sets were not scored."""
-    from conftest import load_recipe, with_callback
+    from conftest import with_callback
     from transformers import TrainerCallback
 
     class SigtermWhileScored(TrainerCallback):
@@ -301,13 +313,9 @@ def test_sigterm_while_a_trained_model_is_scored_says_the_rerun_only_scores_it(
 
     out = tmp_path / "out"
     argv = recipe(CONFIG, data_dirs, out, cache_from=single.output_dir)[2:]  # the datasets' cache only
-    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in the recipe's process
-    try:
-        with_callback(monkeypatch, SigtermWhileScored)
-        code = load_recipe("grid").main(argv)
-    finally:
-        signal.signal(signal.SIGTERM, signal_before)
-        monkeypatch.undo()
+    with_callback(monkeypatch, SigtermWhileScored)
+    code = _grid_main(argv)
+    monkeypatch.undo()
     (kept,) = out.glob("models/*/seed0/checkpoint-*")  # the trained model's, which the rerun scores
     model = kept.parent.parent.name
     last = capsys.readouterr().err.strip().splitlines()[-1]
@@ -332,7 +340,6 @@ def test_a_stop_between_models_says_no_model_was_in_progress(
     model was in progress.  It says where it stopped."""
     import shutil
 
-    from conftest import load_recipe
     from test_signals import _lose_a_stop_in_a_finalizer
 
     from bimotion.grid import workers
@@ -357,11 +364,7 @@ def test_a_stop_between_models_says_no_model_was_in_progress(
 
     monkeypatch.setattr(workers, "_score", stopping)
     argv = recipe(CONFIG, data_dirs, out)[2:]
-    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in the recipe's process
-    try:
-        code = load_recipe("grid").main(argv)
-    finally:
-        signal.signal(signal.SIGTERM, signal_before)
+    code = _grid_main(argv)
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 143 and calls == (["zho_eld"] if before == "the next model" else ["zho_eld", "eng_eld"])
     assert last == (
@@ -376,8 +379,6 @@ def test_a_sigterm_as_a_model_is_saved_says_it_is_trained_not_scored(data_dirs, 
     """A SIGTERM as a model's training saved its outputs (left pending, taken before its scoring:
     workers.stop_after_training) ended with "... and no model was in progress: it stopped before its scoring"
     (its model is in progress: trained, marked, not scored); the line says what the rerun does."""
-    from conftest import load_recipe
-
     from bimotion.training import run as training_run
 
     original = training_run.write_outputs
@@ -388,11 +389,7 @@ def test_a_sigterm_as_a_model_is_saved_says_it_is_trained_not_scored(data_dirs, 
 
     monkeypatch.setattr(training_run, "write_outputs", signalled)
     argv = recipe(CONFIG, data_dirs, tmp_path / "out", cache_from=single.output_dir)[2:]
-    signal_before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as in the recipe's process
-    try:
-        code = load_recipe("grid").main(argv)
-    finally:
-        signal.signal(signal.SIGTERM, signal_before)
+    code = _grid_main(argv)
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 143
     assert last.endswith(
