@@ -23,16 +23,22 @@ BAR_DELAY_S = 0.5  # no bar for a scan that ends, or fails on its first file, wi
 
 
 def scan(
-    sources: dict[str, str | os.PathLike], *, skip_bad: bool = False, progress: bool = True, bar: dict | None = None
+    sources: dict[str, str | os.PathLike],
+    *,
+    skip_bad: bool = False,
+    progress: bool = True,
+    bar: dict | None = None,
+    report: SkipReport | None = None,
 ) -> tuple[list[Utterance], SkipReport]:
-    """Read every ``{corpus: root}`` source; returns all records (sorted by id) and the skips.  Two
+    """Read every ``{corpus: root}`` source; returns all records (sorted by id) and the skips (in ``report`` where
+    given: what it holds is the caller's also when the scan raises, as :func:`loaders.load`'s).  Two
     sources whose folders are one, or one inside the other, are a ValueError: their clips would be
     read twice, under two corpus names, and split apart.  ``bar``: more tqdm options of the progress
     bar (the command line's: a line every 30 s in a log, :func:`bimotion.console.stage_bar_options`)."""
     from tqdm.auto import tqdm
 
     check_distinct_sources(sources)
-    report = SkipReport()
+    report = SkipReport() if report is None else report
     records: list[Utterance] = []
     with tqdm(
         desc="probing audio headers",

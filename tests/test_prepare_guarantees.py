@@ -460,7 +460,8 @@ def test_a_corpus_that_gives_nothing_is_an_error_even_when_skipping_bad_files(tm
         assert main(argv) != 0, argv
         err = capsys.readouterr().err
         assert "no usable audio files found below this folder" in err and "skipped as" in err, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+    # prepare lists every file it skipped beside OUT also when it fails (its error names the first)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.skipped.tsv", "raw", "yue.skipped.tsv"]
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the ElderReact fixture needs ffmpeg to be written")
@@ -577,3 +578,42 @@ def test_an_output_in_a_folder_that_is_not_writable_says_so(csed, tmp_path):
         f"error: {parent}: this folder is not writable (Permission denied); choose another --output"
     )
     assert ".prepare-lock" not in proc.stderr and list(parent.iterdir()) == []
+
+
+def test_a_run_that_fails_after_reading_still_lists_every_file_its_warnings_named_and_it_skipped(
+    tmp_path, capsys, monkeypatch
+):
+    """A prepare that failed after reading (a full disk as it wrote) had warned "every one in OUT.warned.tsv",
+    which was never written, nor OUT.skipped.tsv: the files past the five named inline were named nowhere. Both
+    lists are written beside OUT all the same, and said; a run that fails before reading leaves an earlier list."""
+    import csv
+    import errno
+
+    import bimotion.prepare
+
+    root = testing.make_corpus("csed", tmp_path / "raw")
+    data = root / "Training Data (wav)"
+    copies = []
+    for folder in ("Positive", "Negative"):
+        shutil.copytree(data / folder, data / f"{folder} - Copy")
+        copies += [str(p) for p in (data / f"{folder} - Copy").glob("[!.]*.wav")]
+    bad = data / "Positive" / "Pos-bad.wav"
+    bad.write_bytes(b"RIFF" + bytes(60))
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(bimotion.prepare, "_write_rows", full_disk)
+    out = tmp_path / "out"
+    argv = ["prepare", "--source", f"csed={root}", "-o", str(out), "-q", "--skip-bad"]
+    assert bimotion_main(argv) == 2
+    err = capsys.readouterr().err
+    warned, skipped = Path(f"{out}.warned.tsv"), Path(f"{out}.skipped.tsv")
+    assert f"every one in {warned})" in err and "No space left on device" in err
+    assert f"every file a warning named: {warned}" in err and f"with its reason: {skipped}" in err
+    with warned.open(encoding="utf-8", newline="") as f:
+        assert sorted(row[2] for row in list(csv.reader(f, delimiter="\t"))[1:]) == sorted(copies)
+    assert str(bad) in skipped.read_text(encoding="utf-8")
+    assert not out.exists() and not work_of(out).exists()
+    out.mkdir()  # not a prepared dataset: refused before reading, so nothing to list
+    assert bimotion_main(argv) == 2 and warned.exists() and skipped.exists()

@@ -185,6 +185,7 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
 
     from bimotion.data.publish import output_path
     from bimotion.prepare import OutputLockedError, prepare
+    from loaders.errors import SkipReport
     from loaders.manifest import partial_releases
     from loaders.tables import counted
 
@@ -192,6 +193,7 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
 
     start = time.perf_counter()
     num_proc = capped_num_proc(args.num_proc)
+    report, done = SkipReport(), False  # the report: what was skipped and warned of, also if the run fails
     try:
         with naming_warned(output_path(args.output)):  # the folder print_skips is given: result.out_dir
             result = prepare(
@@ -206,7 +208,9 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
                 rows_per_file=args.rows_per_file,
                 bytes_per_file=args.bytes_per_file,
                 progress=not args.quiet,
+                report=report,
             )
+        done = True
     except (ValueError, FileExistsError, OutputLockedError) as err:  # corpus errors go to the CLI's handler
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -214,15 +218,11 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
         print(f"error: {err} (temporary files removed, {args.output} untouched)", file=sys.stderr)
         return 2
     except OSError as err:  # a full disk, a file size limit, no permission: what was written is removed
-        full = err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "No space left" in str(err)
-        hint = "free some space or choose another --output" if full else "fix that and run again"
-        detail = err.strerror or " ".join(str(err).split())  # pyarrow's messages span lines
-        where = err.filename or args.output
-        if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and err.filename:  # was "OUT.prepare-lock: ..."
-            where = os.path.dirname(os.path.abspath(err.filename))
-            detail, hint = f"this folder is not writable ({detail})", "choose another --output"
-        print(f"error: {where}: {detail}; {hint} (temporary files removed, {args.output} untouched)", file=sys.stderr)
+        print(write_error(err, args.output), file=sys.stderr)
         return 2
+    finally:
+        if not done:  # its warnings said where every file they named is listed: it is, also when the run failed
+            print_skips(report, output_path(args.output), failed=True)
     seconds = time.perf_counter() - start
     print(summary(result.info))
     rows = sum(s["rows"] for s in result.info["shards"])
@@ -236,3 +236,16 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
         print(f"note: {note}")
     print_skips(result.report, result.out_dir)  # beside OUT, also where it was given as `..`
     return 0
+
+
+def write_error(err: OSError, output: str) -> str:
+    """The error line of a run into ``output`` stopped by ``err`` (a full disk, a file size limit, no permission):
+    where, what, and the fix."""
+    full = err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "No space left" in str(err)
+    hint = "free some space or choose another --output" if full else "fix that and run again"
+    detail = err.strerror or " ".join(str(err).split())  # pyarrow's messages span lines
+    where = err.filename or output
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and err.filename:  # was "OUT.prepare-lock: ..."
+        where = os.path.dirname(os.path.abspath(err.filename))
+        detail, hint = f"this folder is not writable ({detail})", "choose another --output"
+    return f"error: {where}: {detail}; {hint} (temporary files removed, {output} untouched)"

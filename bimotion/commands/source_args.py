@@ -171,13 +171,17 @@ def sources_of(args) -> dict:
     return sources
 
 
-def print_skips(report, output: str | Path) -> None:
+def print_skips(report, output: str | Path, *, failed: bool = False) -> None:
     """The skipped inputs to standard error, a few per reason, and every one of them in
     ``OUTPUT.skipped.tsv`` beside the output (:func:`write_skip_list`); every file a warning named, in
-    ``OUTPUT.warned.tsv`` (:func:`warned_list`)."""
+    ``OUTPUT.warned.tsv`` (:func:`warned_list`).  ``failed``: the run failed after it began reading (its error
+    said why): both lists are still written, of what it had read, where its warnings said, without the summary;
+    a run that had nothing to list leaves those an earlier run wrote."""
     from loaders.named import write_named
 
-    if report:
+    if failed and not report and not report.named:
+        return
+    if report and not failed:
         print(report.format(), file=sys.stderr)
     write_skip_list(report, output, "input")
     listed = warned_list(output)

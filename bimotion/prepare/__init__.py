@@ -102,10 +102,12 @@ def prepare(
     rows_per_file: int = ROWS_PER_FILE,
     progress: bool = True,
     bytes_per_file: int = BYTES_PER_FILE,
+    report: SkipReport | None = None,
 ) -> Prepared:
     """Read ``{corpus: raw root}`` and write the prepared dataset to ``out_dir`` (see the module
     docstring; ``bytes_per_file``: a file's audio bytes, at most, where one clip is not larger).  Bad input raises :class:`loaders.CorpusError`, or with ``skip_bad`` is counted in
-    the returned report."""
+    the returned report (``report`` where given, which keeps what was skipped and warned of also when the run
+    fails after reading: ``prepare`` lists them beside its output)."""
     from bimotion.console import stage_bar_options
     from loaders.manifest import check_outside_sources, scan
     from loaders.synthetic import synthetic_sources
@@ -125,7 +127,9 @@ def prepare(
         raise ValueError("no corpus given: sources is empty (--source NAME=DIR on the command line)")
     check_outside_sources(out_dir, dict(sources))  # before the lock file beside it is made
     with claim_output(out_dir, overwrite) as out_dir:
-        records, report = scan(dict(sources), skip_bad=skip_bad, progress=progress, bar=stage_bar_options())
+        records, report = scan(
+            dict(sources), skip_bad=skip_bad, progress=progress, bar=stage_bar_options(), report=report
+        )
         if shutil.which("ffmpeg") is None:  # before any decoding, not at the first MP4 minutes in
             records = _without_ffmpeg(records, skip_bad, report)
         bench = extend(bench, [SOURCES[name] for name in own])  # groups from the data the readers registered
