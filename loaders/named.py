@@ -19,9 +19,9 @@ NAMED_LIST: contextvars.ContextVar = contextvars.ContextVar("loaders_named_list"
 
 
 def warn_files(collector, kind: str, found: list[tuple[Path, str]], said: str, stacklevel: int) -> None:
-    """One warning ``CORPUS: FIRST and N more: said``, then the first :data:`SHOWN` of ``found`` (``(a file, what
-    it is taken for or a copy of)``, none: no warning) and where every one is listed; all of them are kept in
-    the collector's report as ``named[(corpus, kind)]`` (``stacklevel``: as the caller's ``warnings.warn`` takes)."""
+    """One warning ``CORPUS: FIRST and N more: said (the other N: ...)`` naming the first :data:`SHOWN` of ``found``
+    once each (``(a file, what it is taken for or a copy of)``, none: no warning) and where every one is listed; all
+    of them are kept in the collector's report as ``named[(corpus, kind)]`` (``stacklevel``: as the caller's ``warnings.warn`` takes)."""
     import warnings
 
     if not found:
@@ -39,7 +39,8 @@ def warn_files(collector, kind: str, found: list[tuple[Path, str]], said: str, s
             where = "every one in a SkipReport's `named`: pass report=SkipReport() to load()"
         else:
             where = "every one in the SkipReport's `named`"
-        listed = f" (all {n}: {some_files([p for p, _ in found], SHOWN)}{'; ' + where if n > SHOWN else ''})"
+        others = [p for p, _ in found[1:]]  # the first leads the warning: named once, as in all SHOWN
+        listed = f" (the other {n - 1}: {some_files(others, SHOWN - 1)}{'; ' + where if n > SHOWN else ''})"
     warnings.warn(f"{c.corpus}: {display(first)}{more}: {said}{listed}", InputWarning, stacklevel + 1)
 
 

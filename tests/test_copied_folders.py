@@ -661,9 +661,10 @@ def test_a_copied_folders_warning_names_five_of_its_copies_and_lists_every_one_b
     err = capsys.readouterr().err
     listed = Path(f"{out}.warned.tsv")
     warning = next(line for line in err.splitlines() if "second copy of a file (or its folder)" in line)
-    assert f"and {len(copies) - 1} more: " in warning and f"(all {len(copies)}: " in warning, warning
+    assert f"and {len(copies) - 1} more: " in warning and f"(the other {len(copies) - 1}: " in warning, warning
     assert warning.endswith(f"and {len(copies) - 5} more; every one in {listed})"), warning
     assert sum(copy in warning for copy in copies) == 5, warning
+    assert all(warning.count(copy) <= 1 for copy in copies), warning  # the first was named twice
     assert f"every file a warning named: {listed}" in err
     with listed.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f, delimiter="\t"))
