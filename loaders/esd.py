@@ -53,6 +53,7 @@ from .errors import SkipReport, bad, require_dir
 from .esd_tables import BLOCK, EMOTION_BLOCKS, SPEAKERS, SPLIT_FOLDERS, read_transcript, split_of
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
+from .named import warn_files
 from .record import Utterance
 from .source import SourceInfo
 from .walk import searched, walk_tree
@@ -104,7 +105,7 @@ def load(root: str | os.PathLike, *, skip_bad: bool = False, report: SkipReport 
     root = require_dir(root, "esd", EXPECTED)
     c = Collector("esd", root, skip_bad=skip_bad, report=report)
     wavs = c.walk(root, lone=True)  # 'x 2.wav', no x.wav beside it: x; find_speakers walks the same folders again
-    chosen, ignored = _chosen_speakers(root)
+    chosen, ignored = _chosen_speakers(c, root)
     by_speaker = _wavs_by_speaker(c, wavs, chosen, ignored)
     found = _Disagreements()
     for folder in sorted(chosen.values()):
@@ -146,10 +147,11 @@ class _Disagreements:
             )
 
 
-def _chosen_speakers(root: Path) -> tuple[dict[str, Path], list[Path]]:
-    """``({speaker: its shallowest folder}, deeper copies ignored)``, warning about the copies; of two as
-    deep, the one not in a folder named as a second copy of the folder beside it (``0001 - Copy/``, whose
-    clips :meth:`~loaders.base.Collector.walk` sets aside, and its warning names: not named again here)."""
+def _chosen_speakers(c: Collector, root: Path) -> tuple[dict[str, Path], list[Path]]:
+    """``({speaker: its shallowest folder}, deeper copies ignored)``, warning about the copies (one warning naming a
+    few, every one listed where :func:`~loaders.named.warn_files` says); of two as deep, the one not in a folder
+    named as a second copy of the folder beside it (``0001 - Copy/``, whose clips
+    :meth:`~loaders.base.Collector.walk` sets aside, and its warning names: not named again here)."""
     chosen: dict[str, Path] = {}
     ignored = []
     in_copy = {p: copied_folder(p, root) is not None for p in find_speakers(root)}
@@ -158,12 +160,13 @@ def _chosen_speakers(root: Path) -> tuple[dict[str, Path], list[Path]]:
             ignored.append(speaker_dir)
         else:
             chosen[speaker] = speaker_dir
-    if names := [str(folder) for folder in ignored if not in_copy[folder]]:
-        warnings.warn(
-            f"ESD: speaker folders found more than once below {root}; read the shallowest copy and ignored "
-            f"{len(names)}: {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}",
-            stacklevel=3,  # the caller of load()
+    if found := [(folder, chosen[folder_name(folder.name)]) for folder in ignored if not in_copy[folder]]:
+        said = (
+            f"speaker folders found more than once below {root}: read the shallowest copy, "
+            f"{found[0][1].relative_to(root).as_posix()}, and ignored {len(found)} (a wav only there is read, "
+            "the others compared with the wav of their name read); delete the copies to silence this"
         )
+        warn_files(c, "speaker_copy", found, said, 3)  # the caller of load()
     return chosen, ignored
 
 

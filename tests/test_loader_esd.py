@@ -73,11 +73,31 @@ def test_root_may_be_any_folder_above_the_corpus(small, tmp_path):
     assert esd.load(copy) == loaders.load("esd", tmp_path / "data" / "corpora")
 
 
+def test_every_speaker_folder_copy_ignored_is_listed_not_three_and_dots(tmp_path):
+    """The warning of speaker folders found more than once named three and "...": the others were named nowhere.
+    It names the first five, as every warning naming files does (loaders.named), and the report keeps every one,
+    which scan and prepare write to OUTPUT.warned.tsv."""
+    from loaders.errors import InputWarning
+
+    root = make_corpus("esd", tmp_path / "c", layout="b")
+    copies = [shutil.copytree(root, tmp_path / "c" / f"backup{i}" / root.name, copy_function=os.link) for i in (1, 2)]
+    ignored = sorted(str(p) for copy in copies for p in copy.iterdir() if p.is_dir())
+    assert len(ignored) > 5
+    report = SkipReport()
+    with pytest.warns(InputWarning) as said:
+        esd.load(tmp_path / "c", report=report)
+    warning = next(str(w.message) for w in said if "found more than once" in str(w.message))
+    assert " ..." not in warning and f"ignored {len(ignored)} " in warning, warning
+    assert sum(folder in warning for folder in ignored) == 5, warning
+    assert warning.endswith(f"and {len(ignored) - 5} more; every one in the SkipReport's `named`)"), warning
+    assert sorted(file for file, _ in report.named[("esd", "speaker_copy")]) == ignored
+
+
 def test_a_tree_unpacked_twice_is_read_once_with_a_warning(small, tmp_path):
     _, root = small
     shallow = shutil.copytree(root, tmp_path / root.name, copy_function=os.link)
     shutil.copytree(root, tmp_path / "backup" / root.name, copy_function=os.link)
-    with pytest.warns(UserWarning, match="ignored 4: .*backup"):
+    with pytest.warns(UserWarning, match="ignored 4 .*backup"):
         records = esd.load(tmp_path)
     assert [r.id for r in records] == [r.id for r in esd.load(root)]
     assert all(Path(r.path).is_relative_to(shallow) for r in records)
