@@ -22,7 +22,7 @@ import numpy as np
 from .aiff import check_aiff_length
 from .errors import BadFileError, MissingToolError, display, impossible_header, libsndfile_error
 from .ffmpeg import ffmpeg_decode, ffmpeg_reason
-from .flac import check_flac_whole
+from .flac import blocks_to_end, check_flac_whole, decoded_frames, unknown_length
 from .hold import DAMAGE_FRAMES, LengthHold
 from .levels import (
     CancellingChannelsWarning,
@@ -105,6 +105,8 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     if error := impossible_header(path, kind, int(info.channels), int(info.samplerate)):
         raise error
     frames = int(info.frames)
+    if kind == "flac" and unknown_length(info):  # no length declared (written to a pipe): counted by decoding
+        frames = decoded_frames(path)
     if kind == "mp3":  # libsndfile's length of a VBR file without a length header is a guess
         try:
             counted = mp3_file_frames(path)  # exact: the frames, less the LAME tag's delay and padding
@@ -185,7 +187,10 @@ def libsndfile_read(
         if counted is not None and f.frames < counted:
             return None
         try:
-            samples = f.read(-1 if f.seekable() else f.frames, dtype=dtype, always_2d=True)  # GSM 6.10 is not seekable
+            if unknown_length(f):  # a FLAC of no declared length: read(-1) would allocate 2**63 frames
+                samples = np.concatenate([np.empty((0, f.channels), dtype), *blocks_to_end(f, dtype)])
+            else:  # GSM 6.10 is not seekable
+                samples = f.read(-1 if f.seekable() else f.frames, dtype=dtype, always_2d=True)
         except RuntimeError:
             if counted is None or not mp3_irregular(path):
                 raise

@@ -6,6 +6,7 @@ import io
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -620,3 +621,54 @@ def test_an_unknown_corpus_name_on_a_missing_folder_says_the_folder_is_missing(t
         loaders.load("carehome", tmp_path / "nope")
     with pytest.raises(LayoutError, match="this folder holds no metadata.csv"):
         loaders.load("carehome", tmp_path)
+
+
+def _declare_no_length(path) -> None:
+    """Zero the 36-bit total_samples of ``path``'s STREAMINFO (bytes 13-17 of the block, after "fLaC" and the
+    block's 4-byte header): a FLAC as an encoder writing to a pipe leaves it (`ffmpeg ... -f flac pipe:`)."""
+    data = bytearray(path.read_bytes())
+    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0  # STREAMINFO first
+    data[8 + 13] &= 0xF0
+    data[8 + 14 : 8 + 18] = bytes(4)
+    path.write_bytes(bytes(data))
+
+
+def test_a_flac_that_declares_no_length_is_read_whole_with_its_length(tmp_path, tone):
+    """A FLAC whose STREAMINFO declares no length (total samples 0, valid: what `ffmpeg -f flac pipe:` writes)
+    probed as 2**63-1 frames (libsndfile's count of such a file), a clip of 4e14 s, and its decode asked for an
+    array of that many frames: scan gave it that duration and prepare skipped it as `corrupt`. Its frames are
+    now counted by decoding it, and it decodes to the samples of the same FLAC declaring its length; one cut
+    short mid-frame is `corrupt` ("lost sync"), which no declared length can tell from truncated."""
+    import json
+
+    from bimotion.cli import main
+
+    path = tmp_path / "t.flac"
+    soundfile.write(path, np.tile(tone, 3), RATE, format="FLAC")
+    declared = decode(path, None)[0]
+    _declare_no_length(path)
+    assert soundfile.info(str(path)).frames == 2**63 - 1  # libsndfile's count: no length declared
+    assert probe(path).num_frames == 3 * len(tone)
+    assert np.array_equal(decode(path, None)[0], declared)
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(BadFileError, match="declares no length and cannot be decoded to its end") as info:
+        probe(cut)
+    assert info.value.reason == "corrupt"
+    cut.unlink()
+    own = tmp_path / "raw" / "own"
+    (own / "clips").mkdir(parents=True)
+    rows = ["file_name,emotion,language,age_group,gender,speaker_id"]
+    for i in range(4):
+        clip = own / "clips" / f"{i}.flac"
+        soundfile.write(clip, np.tile(tone, 2 + i)[: 16000 * (2 + i)], 16000, format="FLAC")
+        rows.append(f"clips/{i}.flac,anger,ind,eld,f,s{i}")
+    _declare_no_length(own / "clips" / "3.flac")  # 5 s
+    (own / "metadata.csv").write_text("\n".join(rows) + "\n")
+    manifest = tmp_path / "m.jsonl"
+    assert main(["scan", "-q", "--source", f"own={own}", "--output", str(manifest)]) == 0
+    durations = {Path(r["path"]).name: r["duration_s"] for r in map(json.loads, manifest.read_text().splitlines())}
+    assert durations == {"0.flac": 2.0, "1.flac": 3.0, "2.flac": 4.0, "3.flac": 5.0}
+    out = tmp_path / "out"
+    assert main(["prepare", "-q", "--source", f"own={own}", "--output", str(out)]) == 0
+    assert sum(shard["rows"] for shard in json.loads((out / "prepare.json").read_text())["shards"]) == 4
