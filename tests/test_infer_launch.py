@@ -1,6 +1,8 @@
 """``accelerate launch --num_processes N recipes/infer.py``: every process scored the whole split and only
-process 0 wrote, so N processes did the same work N times.  Now the main process scores and writes, the
-others wait for it and return its result; the file is the one a single process writes."""
+process 0 wrote, so N processes did the same work N times; then the main process scored alone while the
+others waited.  Now each process predicts a share of the batches (:func:`~bimotion.training.inference.predict`,
+:func:`~bimotion.training.processes.on_every_process`), the main process scores and writes, the others return
+its result; the file is the one a single process writes."""
 
 from __future__ import annotations
 
@@ -36,17 +38,17 @@ def made(tmp_path_factory):
             f"""
             import importlib.util, os, sys
             sys.path.insert(0, {str(REPO / "recipes")!r})
-            from bimotion.training import evaluation
+            from bimotion.training import inference
 
             record = os.environ["SCORED_RECORD"]
-            scoring = evaluation.predict
+            scoring = inference.batch_logits
 
-            def predict(*args, **kwargs):
+            def batch_logits(model, batch, *args, **kwargs):  # the clips each process predicts
                 with open(os.path.join(record, "scored-by-rank-" + os.environ.get("RANK", "0")), "a") as f:
-                    f.write("scored\\n")
-                return scoring(*args, **kwargs)
+                    f.write(str(len(batch["input_values"])) + "\\n")
+                return scoring(model, batch, *args, **kwargs)
 
-            evaluation.predict = predict
+            inference.batch_logits = batch_logits
             spec = importlib.util.spec_from_file_location("recipe_infer", {str(REPO / "recipes" / "infer.py")!r})
             recipe = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = recipe
@@ -58,24 +60,28 @@ def made(tmp_path_factory):
     return {"data": data, "model": root / "model", "script": script}
 
 
-def _scores(made, tmp_path, name: str, launch: list[str]) -> tuple[dict, list[str]]:
+def _scores(made, tmp_path, name: str, launch: list[str]) -> tuple[dict, dict[str, list[int]]]:
+    """The scores file of ``launch``, and the sizes of the batches each process predicted (by its rank)."""
     record = tmp_path / name
     record.mkdir()
     out = tmp_path / f"{name}.json"
     argv = ["--model", made["model"], "--bimotion", made["data"], "--disable_tqdm", "true", "--output_file", out]
+    argv += ["--per_device_eval_batch_size", "4"]  # 24 test clips: 6 batches
     run = subprocess.run(
         [*launch, *map(str, argv)], env=subprocess_env(SCORED_RECORD=str(record)), capture_output=True, text=True,
         timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads(out.read_text()), sorted(p.name for p in record.iterdir())
+    batches = {p.name: [int(n) for n in p.read_text().split()] for p in record.iterdir()}
+    return json.loads(out.read_text()), dict(sorted(batches.items()))
 
 
-def test_a_launch_of_two_processes_scores_once_and_writes_one_processs_file(made, tmp_path):
+def test_a_launch_of_two_processes_shares_the_batches_and_writes_one_processs_file(made, tmp_path):
     one, scored_one = _scores(made, tmp_path, "one", [sys.executable, str(made["script"])])
     two, scored_two = _scores(made, tmp_path, "two", cpu_launch(made["script"], num_processes=2))
-    assert scored_one == ["scored-by-rank-0"]
-    assert scored_two == ["scored-by-rank-0"]  # before: scored-by-rank-0 and scored-by-rank-1
+    assert scored_one == {"scored-by-rank-0": [4] * 6}
+    # before: {"scored-by-rank-0": [4] * 6}, rank 1 waiting; now three batches each, dealt in turn
+    assert scored_two == {"scored-by-rank-0": [4] * 3, "scored-by-rank-1": [4] * 3}
     # the same file but for the command line provenance records (a launch's is accelerate's)
     for scores in (one, two):
         scores["provenance"].pop("command")
@@ -141,6 +147,46 @@ def test_each_wait_for_the_main_process_leaves_its_process_group(tmp_path):
     scoring three models in one launch held three groups besides its own."""
     said = _last_lines_of_two_ranks(tmp_path / "repeated.py", REPEATED)
     assert said == ["[0, 1, 2] 1"] * 2  # the launch's group alone
+
+
+EVERY = textwrap.dedent(
+    """
+    import sys
+    import torch.distributed as dist
+    from bimotion.training.processes import on_every_process
+
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+
+    def work(share, of):
+        if sys.argv[1] == "fails" and rank == 1:
+            raise ValueError("clip 7 is damaged")
+        if sys.argv[1] == "interrupted" and rank == 1:
+            raise KeyboardInterrupt
+        return list(range(10))[share::of]
+
+    try:
+        print(on_every_process(work, rank, dist.get_world_size()), len(dist.distributed_c10d._world.pg_map))
+    except (ValueError, RuntimeError) as err:
+        print(f"raised: {err}")
+    except KeyboardInterrupt:
+        print("raised: KeyboardInterrupt")
+    dist.destroy_process_group()
+    """
+)
+
+
+@pytest.mark.parametrize("ending", ["succeeds", "fails", "interrupted"])
+def test_every_process_gets_every_share_or_the_error_of_the_one_that_failed(tmp_path, ending):
+    """Sharded scoring: each process's share reaches every process, in process order, and the group it waited
+    on is left; a process that failed (or was interrupted) does not leave the others waiting for its share."""
+    said = _last_lines_of_two_ranks(tmp_path / "every.py", EVERY, ending)
+    expected = {
+        "succeeds": ["[[0, 2, 4, 6, 8], [1, 3, 5, 7, 9]] 1"] * 2,
+        "fails": ["raised: clip 7 is damaged"] * 2,
+        "interrupted": ["raised: process 1 of the launch stopped: KeyboardInterrupt", "raised: KeyboardInterrupt"],
+    }
+    assert said == expected[ending], said
 
 
 def _last_lines_of_two_ranks(script, text: str, *args: str) -> list[str]:

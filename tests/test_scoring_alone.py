@@ -61,6 +61,30 @@ def test_grid_scores_do_not_depend_on_the_batch_size_or_the_clips_beside_each(ki
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
+def test_a_launchs_processes_predict_what_one_process_does_bit_for_bit(kind, clips, tmp_path, monkeypatch):
+    """Sharded scoring (``predict(processes=...)``, each of 3 processes a share of the batches, here run one
+    after another): the same logits, features and rows as one process, bitwise, since each batch is the one a
+    single process scores.  The shares are dealt batch by batch, longest first."""
+    from bimotion.training import processes
+
+    folder, _, _ = _classifier(tmp_path, kind)
+    one = predict(folder, clips, batch_size=2, progress=False, features=True)
+    dealt = {}
+
+    def on_every_process(work, process_index, world_size):  # a launch of 3, every process's share
+        shares = [work(share, world_size) for share in range(world_size)]
+        dealt.update({share: [len(rows) for rows, *_ in done] for share, (_, done) in enumerate(shares)})
+        return shares
+
+    monkeypatch.setattr(processes, "on_every_process", on_every_process)
+    three = predict(folder, clips, batch_size=2, progress=False, features=True, processes=(0, 3))
+    assert dealt == {0: [2, 2, 1], 1: [2, 2], 2: [2, 2]}  # 13 clips, 7 batches of the longest first
+    assert three.keys() == one.keys()
+    for key, value in one.items():
+        np.testing.assert_array_equal(three[key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
 def test_the_trainers_evaluation_scores_each_clip_as_the_grid_does(kind, clips, tmp_path):
     """The checkpoint a run keeps is chosen on its validation scores and its scores.json comes from
     the trainer's evaluation: for a group-norm model those padded each clip to its batch's longest."""

@@ -79,17 +79,9 @@ def _infer(model_name_or_path: str, data_args, training_args, *, configs, split:
     configs = split_list(configs) or default_test_configs(sources, split=split)
     if not configs:
         raise ValueError(f"no group of the given prepared datasets has {split} rows: nothing to score")
-    # in a launch of several processes the main one scores and writes; the others wait and return its result
-    return on_main_process_only(
-        lambda: _scored(model_name_or_path, data_args, training_args, sources, configs, split, output_file),
-        training_args.process_index,
-        training_args.world_size,
-    )
-
-
-def _scored(model_name_or_path: str, data_args, training_args, sources, configs, split: str, output_file) -> dict:
-    """:func:`_infer`'s work, on one process: score, and write the scores file."""
     dataset = load_split(sources, configs, split)
+    processes = (training_args.process_index, training_args.world_size)
+    # in a launch of several processes each predicts a share of the batches and every one gets the whole
     pred = predict(
         model_name_or_path,
         dataset,
@@ -97,7 +89,16 @@ def _scored(model_name_or_path: str, data_args, training_args, sources, configs,
         progress=not training_args.disable_tqdm,
         pad_to_multiple_of=data_args.pad_to_multiple_of,
         device=scoring_device(use_cpu=training_args.use_cpu),  # --use_cpu: the CPU; each launched process its GPU
+        processes=processes,
     )
+    # then the main one scores and writes; the others wait and return its result
+    return on_main_process_only(
+        lambda: _scored(model_name_or_path, pred, sources, configs, split, output_file), *processes
+    )
+
+
+def _scored(model_name_or_path: str, pred: dict, sources, configs, split: str, output_file) -> dict:
+    """:func:`_infer`'s work on the main process: score the predictions ``pred``, and write the scores file."""
     trained_labels = read_trained_labels(model_name_or_path)  # the others are scored as predicted absent
     scores = score_groups(
         pred["logits"], pred["labels"], pred["label_mask"], pred["corpus"], pred["group"],

@@ -220,6 +220,7 @@ def predict(
     pad_to_multiple_of: int | None = None,
     device: str | None = None,
     say=None,
+    processes: tuple[int, int] | None = None,
 ) -> dict:
     """``{"id", "corpus", "group", "speaker", "labels", "label_mask", "logits"}`` (and with ``features`` the
     pooled input of the last linear layer) for every row of a dataset from
@@ -228,12 +229,40 @@ def predict(
     batches padded to ``pad_to_multiple_of`` samples, default :data:`PAD_MULTIPLE_S`); on a GPU in the
     precision the model trained in (:func:`scoring_precision`).  ``device``: where it scores (default: :func:`scoring_device`, ``cuda`` where a GPU
     is available, each launched process on its own, else the CPU; as :func:`bimotion.predict.load_predictor`).
-    ``say``: where its :func:`precision_note` goes, one line (``note: ...``; default: stderr; the grid's log)."""
+    ``say``: where its :func:`precision_note` goes, one line (``note: ...``; default: stderr; the grid's log).
+    ``processes``: ``(process_index, world_size)`` of a launch whose processes share the scoring
+    (:func:`~.processes.on_every_process`): the batches, longest first, are dealt round-robin, so each process
+    scores a share of about equal audio length in the very batches one process would, and every process returns
+    the whole, the same arrays as one process (each clip's scores are its batch's); the progress bar and the note
+    on process 0 alone.  Every process of the launch must call it."""
+    from .processes import on_every_process
+
+    index, count = processes or (0, 1)
+    shares = on_every_process(
+        lambda share, of: _predicted_share(
+            model_dir, dataset, batch_size=batch_size, features=features, progress=progress and index == 0,
+            pad_to_multiple_of=pad_to_multiple_of, device=device, say=say if index == 0 else _unsaid,
+            share=share, of=of,
+        ),
+        index, count,
+    )  # fmt: skip
+    return _whole(dataset, shares, features)
+
+
+def _unsaid(line: str) -> None:
+    """:func:`predict`'s ``say`` on a launch's other processes: process 0 says it, once."""
+
+
+def _predicted_share(
+    model_dir, dataset, *, batch_size, features, progress, pad_to_multiple_of, device, say, share: int, of: int
+) -> tuple[int, list[tuple]]:
+    """:func:`predict`'s work on one process: the model's number of labels, and ``(rows, logits, pooled features
+    or None)`` of each batch dealt to it (``share`` of ``of``: every ``of``-th batch, longest first, from the
+    ``share``-th)."""
     from tqdm.auto import tqdm
 
     from bimotion.console import bar_disabled
 
-    from .data import clip_columns
     from .model import load_classifier
     from .outputs import model_scores
     from .sampler import longest_first
@@ -248,22 +277,30 @@ def predict(
     rate_hz = int(feature_extractor.sampling_rate)
     collate = scoring_collator(feature_extractor, pad_to_multiple_of)
     order = longest_first(dataset)
-    logits = np.zeros((len(dataset), model.config.num_labels), dtype=np.float32)
-    pooled = None
+    starts = range(0, len(order), batch_size)[share::of]
     audio = dataset.select_columns(["audio"])
-    for start in tqdm(
-        range(0, len(order), batch_size), desc=f"inference {model_dir}", unit=" batch", disable=bar_disabled(progress)
-    ):
+    done = []
+    for start in tqdm(starts, desc=f"inference {model_dir}", unit=" batch", disable=bar_disabled(progress)):
         rows = order[start : start + batch_size]
         batch = collate([{"audio": a} for a in audio[rows]["audio"]])
         out = batch_logits(model, batch, device, sample_rate_hz=rate_hz, features=features, trained_precision=trained)
+        done.append((rows, *out) if features else (rows, out, None))
+    return model.config.num_labels, done
+
+
+def _whole(dataset, shares: list[tuple[int, list[tuple]]], features: bool) -> dict:
+    """:func:`predict`'s output from every process's batches (:func:`_predicted_share`), each row in its place."""
+    from .data import clip_columns
+
+    logits = np.zeros((len(dataset), shares[0][0]), dtype=np.float32)
+    batches = [batch for _, share in shares for batch in share]
+    pooled = None
+    for rows, scores, feats in batches:
+        logits[rows] = scores
         if features:
-            logits[rows], feats = out
             if pooled is None:
                 pooled = np.zeros((len(dataset), feats.shape[1]), dtype=np.float32)
             pooled[rows] = feats
-        else:
-            logits[rows] = out
     out = clip_columns(dataset, logits=logits)
     if features:
         out["features"] = pooled

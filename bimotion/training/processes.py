@@ -1,6 +1,7 @@
 """The processes of a launch (``accelerate launch``, torchrun): whether they train on CPU, how one
 run holds its output folder against another, how work done on the main process alone reaches the
-others (:func:`on_main_process_only`), and how they leave their process group at exit.
+others (:func:`on_main_process_only`), how work shared among them reaches every one (:func:`on_every_process`),
+and how they leave their process group at exit.
 Imports only torch, and that lazily: a launched process registers its exit handler before anything
 heavy loads."""
 
@@ -145,9 +146,7 @@ def on_main_process_only(work, process_index: int, world_size: int):
 
     if world_size <= 1 or not (dist.is_available() and dist.is_initialized()):
         return work()
-    from datetime import timedelta
-
-    group = dist.new_group(backend="gloo", timeout=timedelta(seconds=MAIN_PROCESS_WAIT_S))
+    group = _waiting_group()
     try:  # the group left each time: a script scoring model after model would hold one (its sockets) a call
         outcome = None
         if process_index == 0:
@@ -169,12 +168,54 @@ def on_main_process_only(work, process_index: int, world_size: int):
     return value
 
 
-def _sendable(err: Exception) -> Exception:
+def on_every_process(work, process_index: int, world_size: int) -> list:
+    """``work(index, count)`` on every process of a launch, each doing its share (``index`` of ``count``:
+    its process index and the launch's number of processes); every process gets every share's result, in
+    process order.  Where one process fails (an exception, or ``KeyboardInterrupt``/``SystemExit``), the
+    others do not wait for its share: each raises its exception (a ``RuntimeError`` naming it where it cannot
+    be sent or the process was interrupted), the failed one its own.  They wait for one another on a gloo group
+    of their own with :data:`MAIN_PROCESS_WAIT_S` as its timeout (left when the call returns).  One process,
+    or no process group: ``[work(0, 1)]``, the whole work here."""
+    import torch.distributed as dist
+
+    if world_size <= 1 or not (dist.is_available() and dist.is_initialized()):
+        return [work(0, 1)]
+    group = _waiting_group()
+    try:
+        try:
+            outcome = ("done", work(process_index, world_size))
+        except BaseException as err:  # the others must not wait for a share that never comes (nor on Ctrl-C)
+            stopped = RuntimeError(f"process {process_index} of the launch stopped: {type(err).__name__}")
+            outcome = ("failed", _sendable(err, f"process {process_index}") if isinstance(err, Exception) else stopped)
+            dist.all_gather_object([None] * world_size, outcome, group=group)
+            raise
+        outcomes = [None] * world_size
+        dist.all_gather_object(outcomes, outcome, group=group)
+    finally:
+        dist.destroy_process_group(group)
+    for kind, value in outcomes:
+        if kind == "failed":
+            raise value
+    return [value for _, value in outcomes]
+
+
+def _waiting_group():
+    """A gloo group of the launch's processes to wait on one another for work of their own (scoring), with
+    :data:`MAIN_PROCESS_WAIT_S` as its timeout, not the launch's (``--ddp_timeout``, 30 min by default); the
+    caller destroys it when done."""
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    return dist.new_group(backend="gloo", timeout=timedelta(seconds=MAIN_PROCESS_WAIT_S))
+
+
+def _sendable(err: Exception, who: str = "the main process") -> Exception:
     """``err`` if it survives pickling (to reach the other processes), else a RuntimeError naming it."""
     import pickle
 
     try:
         pickle.loads(pickle.dumps(err))
     except Exception:
-        return RuntimeError(f"the main process failed: {type(err).__name__}: {err}")
+        return RuntimeError(f"{who} failed: {type(err).__name__}: {err}")
     return err
