@@ -20,12 +20,10 @@ from bimotion.mixture import Mixture, parse_mixture
 
 from .data_checks import (
     check_configs,
-    check_dataset,
     check_datasets,
     check_hub_id,
     check_present,
     check_split_rows,
-    register_prepared,
     split_list,
 )
 from .parsing import (
@@ -38,34 +36,11 @@ from .parsing import (
     check_ranges,
     check_seeds,
     one_line,
-    parse_arguments,
 )
-from .report import scores_report
 from .spec import DataArguments, ModelArguments, RunArguments, TrainSpec
 
 if TYPE_CHECKING:
     from .training_args import SERTrainingArguments
-
-__all__ = [
-    "ArgumentError",
-    "DataArguments",
-    "ModelArguments",
-    "RunArguments",
-    "SERTrainingArguments",
-    "TrainSpec",
-    "check_classifier",
-    "check_configs",
-    "check_dataset",
-    "check_datasets",
-    "check_present",
-    "check_training",
-    "one_line",
-    "parse_arguments",
-    "register_prepared",
-    "scores_report",
-    "split_list",
-    "to_spec",
-]
 
 
 def __getattr__(name: str):
