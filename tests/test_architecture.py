@@ -308,7 +308,6 @@ HANDED_OUT = {
     "yuemotion.commands.push": "a command module: yuemotion's CLI reads HELP, add_arguments, run off it",
 }
 NOT_YET = {  # listed, not yet removed: each its own change
-    "bimotion.advise.names": "lists group_names' age_group_name, group_name, language_name",
     "bimotion.advise.run": "lists report.summary_lines, imported for nothing else",
     "bimotion.projection": "lists projection_plot's draw and figure (figure imported for nothing else)",
     "bimotion.training.mixtures": "lists bimotion.mixture's MIXTURES and Shard",

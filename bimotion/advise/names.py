@@ -6,9 +6,7 @@ map); this module adds the lists the summary sentences need.
 
 from __future__ import annotations
 
-from ..group_names import age_group_name, group_name, language_name
-
-__all__ = ["age_group_name", "group_name", "language_name", "names_list"]
+from ..group_names import group_name
 
 
 def names_list(groups: list[str] | tuple[str, ...], spec: str = "") -> str:
