@@ -25,17 +25,6 @@ from collections.abc import Iterable, Sequence
 from bimotion.mixture import MIXTURES, Shard, parse_mixture
 from bimotion.registry import BENCHMARKS, Group
 
-__all__ = [
-    "MIXTURES",
-    "Shard",
-    "all_groups",
-    "benchmark_of_group",
-    "groups_of",
-    "relation",
-    "resolve_mixture",
-    "shards",
-]
-
 
 def benchmark_of_group(group: str) -> str:
     hits = [b.name for b in BENCHMARKS.values() if group in b.groups]
