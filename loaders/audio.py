@@ -25,8 +25,6 @@ from .ffmpeg import ffmpeg_decode, ffmpeg_reason
 from .flac import blocks_to_end, check_flac_whole, decoded_frames, unknown_length
 from .hold import DAMAGE_FRAMES, LengthHold
 from .levels import (
-    CancellingChannelsWarning,
-    ClippedAudioWarning,
     as_float32,
     check_downmix,
     check_level,
@@ -41,11 +39,6 @@ from .sniff import check_head, sniff, unreadable_file
 from .wav import libsndfile_info, probe_wav
 
 _HEADER_BYTES = 64
-__all__ = [
-    "AudioInfo", "CancellingChannelsWarning", "ClippedAudioWarning", "decode", "decode_measured", "libsndfile_error",
-    "libsndfile_open", "libsndfile_read", "length_hold", "libsndfile_stops_short", "libsndfile_without_mp3",
-    "needs_ffmpeg", "probe", "resample", "why_ffmpeg",
-]  # fmt: skip
 
 
 @dataclass(frozen=True)
