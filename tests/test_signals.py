@@ -287,18 +287,33 @@ def test_a_stop_lost_once_the_model_is_scored_is_said_as_a_pending_sigterm_is(mo
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
-_GRID_RANK = """
-import gc, os, signal, sys
-from pathlib import Path
-from types import SimpleNamespace
+def _launch_two_ranks(script, *args: str) -> tuple[list[int], list[str]]:
+    """Run ``script`` (with ``args``) as ranks 0 and 1 of a two-process launch (a launcher's RANK, WORLD_SIZE,
+    MASTER_ADDR/PORT): each one's exit code and what it printed (stdout and stderr), both killed if still running."""
+    import subprocess
 
-from bimotion.grid.claims import Claims, Ranks
-from bimotion.grid.workers import work
-from bimotion.signals import exit_code, terminate_as_interrupt
+    from bimotion.training.testing import free_port, subprocess_env
 
-launch, out = Ranks.current(), Path(sys.argv[1])  # the grid's: gloo on CPU, its group left cleanly at exit
-rank = launch.rank
-sys.unraisablehook = lambda unraisable: print(f"swallowed {unraisable.exc_type.__name__}", flush=True)
+    port, procs = str(free_port()), []
+    try:
+        for rank in (0, 1):
+            env = subprocess_env(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
+            procs.append(subprocess.Popen(
+                [sys.executable, str(script), *args], env=env, text=True,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            ))  # fmt: skip
+        said = [proc.communicate(timeout=120)[0] for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return [proc.returncode for proc in procs], said
+
+
+# A launched rank's lines that lose a stop: its swallowed exceptions printed, and Finalized, whose collection
+# takes a SIGTERM in a finalizer (``Finalized(); gc.collect(); step()``, as :func:`_lose_a_stop_in_a_finalizer`)
+_LOSES_A_STOP = """sys.unraisablehook = lambda unraisable: print(f"swallowed {unraisable.exc_type.__name__}", flush=True)
 
 
 def step():
@@ -309,7 +324,23 @@ class Finalized:
     def __del__(self):
         os.kill(os.getpid(), signal.SIGTERM)
         step()  # the handler runs here: its Terminated ends in sys.unraisablehook
+"""
 
+_GRID_RANK = (
+    """
+import gc, os, signal, sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from bimotion.grid.claims import Claims, Ranks
+from bimotion.grid.workers import work
+from bimotion.signals import exit_code, terminate_as_interrupt
+
+launch, out = Ranks.current(), Path(sys.argv[1])  # the grid's: gloo on CPU, its group left cleanly at exit
+rank = launch.rank
+"""
+    + _LOSES_A_STOP
+    + """
 
 class Grid:  # the grid work() walks: three units, each trained by both processes together (a collective)
     shard = None
@@ -347,6 +378,7 @@ except KeyboardInterrupt as err:
     print(f"stopped: {err}", flush=True)
     sys.exit(exit_code(err))
 """
+)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
@@ -357,27 +389,10 @@ def test_a_stop_lost_on_one_process_of_a_launched_grid_stops_every_process_at_th
     WORLD_SIZE, MASTER_ADDR/PORT) walk the grid's real ``work`` loop (its claims and ``Ranks``), each unit's
     training one collective; rank 1 loses a SIGTERM in a finalizer while training the first: both stop
     at the second unit's start, with ``Terminated`` (143)."""
-    import subprocess
-
-    from bimotion.training.testing import free_port, subprocess_env
-
     script = tmp_path / "grid_rank.py"
     script.write_text(_GRID_RANK)
-    port, procs = str(free_port()), []
-    try:
-        for rank in (0, 1):
-            env = subprocess_env(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
-            procs.append(subprocess.Popen(
-                [sys.executable, str(script), str(tmp_path / "out")], env=env, text=True,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            ))  # fmt: skip
-        said = [proc.communicate(timeout=120)[0] for proc in procs]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    assert [proc.returncode for proc in procs] == [143, 143], said
+    codes, said = _launch_two_ranks(script, str(tmp_path / "out"))
+    assert codes == [143, 143], said
     for rank, text in enumerate(said):
         lines = [line for line in text.splitlines() if not line.startswith("swallowed")]
         assert lines[0] == "training m1" and lines[-1].startswith("stopped: stopped by SIGTERM"), (rank, text)
@@ -423,7 +438,8 @@ def test_a_stop_lost_on_another_process_of_a_launch_stops_training_at_its_start(
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("terminated: ")
 
 
-_TRAINING_RANK = """
+_TRAINING_RANK = (
+    """
 import gc, os, signal, sys
 from datetime import timedelta
 from functools import partial
@@ -438,18 +454,9 @@ from bimotion.training.stopping import agreed_stop, any_process
 leave_process_group_at_exit()
 dist.init_process_group("gloo", timeout=timedelta(seconds=60))
 rank, args = dist.get_rank(), SimpleNamespace(world_size=2, device="cpu")
-sys.unraisablehook = lambda unraisable: print(f"swallowed {unraisable.exc_type.__name__}", flush=True)
-
-
-def step():
-    pass
-
-
-class Finalized:
-    def __del__(self):
-        os.kill(os.getpid(), signal.SIGTERM)
-        step()  # the handler runs here: its Terminated ends in sys.unraisablehook
-
+"""
+    + _LOSES_A_STOP
+    + """
 
 try:
     with terminate_as_interrupt():
@@ -465,32 +472,17 @@ except KeyboardInterrupt as err:
     print(f"stopped: {err}", flush=True)
     sys.exit(exit_code(err))
 """
+)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
 def test_a_stop_lost_on_one_launched_process_stops_every_process_at_trainings_start(tmp_path):
     """Two real gloo processes (a launcher's RANK, WORLD_SIZE, MASTER_ADDR/PORT): rank 1 loses a SIGTERM in a
     finalizer before training; both stop at training's start (143), neither enters its first step's collective."""
-    import subprocess
-
-    from bimotion.training.testing import free_port, subprocess_env
-
     script = tmp_path / "training_rank.py"
     script.write_text(_TRAINING_RANK)
-    port, procs = str(free_port()), []
-    try:
-        for rank in (0, 1):
-            env = subprocess_env(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
-            procs.append(subprocess.Popen(
-                [sys.executable, str(script)], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            ))  # fmt: skip
-        said = [proc.communicate(timeout=120)[0] for proc in procs]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    assert [proc.returncode for proc in procs] == [143, 143], said
+    codes, said = _launch_two_ranks(script)
+    assert codes == [143, 143], said
     for rank, text in enumerate(said):
         assert "training" not in text.replace("training's start", ""), (rank, text)
         assert text.splitlines()[-1].startswith("stopped: stopped by SIGTERM"), (rank, text)
