@@ -92,6 +92,23 @@ def unprivileged(argv: list[str]) -> list[str]:
     return [*drop, *argv]
 
 
+def run_snippet_locked(code: str, locked: Path, mode: int):
+    """Python ``code`` run in a child process (the repository on its PYTHONPATH, 120 s at most) where permissions hold
+    (:func:`unprivileged`: the test is skipped where it cannot be), while ``locked`` is ``chmod 000``; ``locked`` is
+    given ``mode`` back after the run.  The finished process, its output captured as text."""
+    import os
+    import subprocess
+
+    argv = unprivileged([sys.executable, "-c", code])
+    locked.chmod(0o000)
+    try:
+        return subprocess.run(
+            argv, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)}
+        )
+    finally:
+        locked.chmod(mode)
+
+
 def signalled_while_held(proc, send, what: str, timeout_s: float = 60) -> str:
     """``send()`` a signal while the run's process group is held (SIGSTOP), so it lands mid-run whatever
     the load, then let the group go on; the run's stderr once it ends, a failure naming ``what`` if it

@@ -1204,10 +1204,7 @@ def test_a_metrics_file_advise_cannot_read_is_one_error_naming_it_and_the_fix(tm
     a PermissionError traceback, after every model had trained. It now reads it as the grid does (read_metrics):
     one DamagedFileError (the command line's one error: line) naming the file and the fix (run unprivileged:
     skipped where root cannot drop its capabilities)."""
-    import os
-    import subprocess
-
-    from conftest import REPO, unprivileged
+    from conftest import run_snippet_locked
 
     path = tmp_path / "seed0.json"
     path.write_text("{}")
@@ -1218,14 +1215,7 @@ def test_a_metrics_file_advise_cannot_read_is_one_error_naming_it_and_the_fix(tm
         "try:\n    recorded_ua(grid, None, [0], [N(group='zho_eld', corpus='csed')])\n"
         "except Exception as e:\n    print(type(e).__name__, e)"
     )
-    argv = unprivileged([sys.executable, "-c", code])
-    path.chmod(0o000)
-    try:
-        proc = subprocess.run(
-            argv, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)}
-        )
-    finally:
-        path.chmod(0o644)
+    proc = run_snippet_locked(code, path, 0o644)
     assert proc.stdout.startswith(
         f"DamagedFileError {path}: cannot be read (Permission denied), so advise cannot weigh the model's UA (seed 0) "
         "against chance: "

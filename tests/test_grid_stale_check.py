@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import QUICK_TRAINING, REPO, unprivileged
+from conftest import QUICK_TRAINING, REPO, run_snippet_locked, unprivileged
 
 from bimotion.grid import Grid, prepare_fixtures, run_grid
 from bimotion.grid.saved import SCORED_IN, load_npz
@@ -309,14 +309,7 @@ def test_a_file_in_a_folder_that_cannot_be_entered_names_the_folder_and_its_fix(
         path.write_text("{}")
         call = f"read_metrics(Path({str(path)!r}), 'the tables cannot be written')"
     code = f"from pathlib import Path\nfrom bimotion.grid.saved import {reader}\ntry:\n    {call}\nexcept Exception as e:\n    print(e)"
-    argv = unprivileged([sys.executable, "-c", code])
-    folder.chmod(0o000)
-    try:
-        proc = subprocess.run(
-            argv, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)}
-        )
-    finally:
-        folder.chmod(0o755)
+    proc = run_snippet_locked(code, folder, 0o755)
     stake = (
         "the grid cannot score zho_eld seed 0 from its saved predictions"
         if reader == "read_predictions"
