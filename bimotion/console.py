@@ -1,7 +1,7 @@
 """What the command line prints: quiet by default, everything with ``--verbose``.
 
 :func:`quiet` is the one switch, called by the entry points (``bimotion``/``yuemotion`` in
-:mod:`bimotion.cli`, the recipes through :func:`bimotion.training.args.parse_arguments`) before any
+:mod:`bimotion.cli`, the recipes through :func:`bimotion.training.parsing.parse_arguments`) before any
 work starts.  Quiet means: ``transformers`` logs errors only (no "LOAD REPORT" for the new
 classification head every fine-tuning has), no ``datasets`` "Generating split"/"Map" bars and no
 ``transformers`` "Loading weights"/"Writing model shards" bars, and the warnings a user cannot act on

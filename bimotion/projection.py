@@ -32,7 +32,7 @@ import numpy as np
 from loaders.labels import LABELS
 
 from .mixture import parse_mixture
-from .projection_plot import draw, figure
+from .projection_plot import draw
 from .signals import until_stopped
 from .training.parsing import whole_number
 
@@ -394,6 +394,3 @@ def project_from_grid(grid, spec: ProjectionSpec | Mapping) -> list[Path]:
     except NoLabelDrawn as err:  # a config's figure that this data cannot show: the tables stand
         grid.log(f"[project] skipped: {' '.join(str(err).split())}")
         return []
-
-
-__all__ = ["NoLabelDrawn", "Panel", "ProjectionSpec", "embed", "draw", "figure", "project", "project_from_grid"]

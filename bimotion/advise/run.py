@@ -10,7 +10,7 @@ from ..grid.config import GridConfig, load_config, prepared_groups
 from ..grid.runner import Grid
 from ..signals import stop_if_lost
 from .collect import Advice, collect_advice
-from .report import summary_lines, write_advice
+from .report import write_advice
 
 DEFAULT_CONFIG = "probe"  # frozen log-mel features and a small head: an answer on a CPU in minutes
 
@@ -151,6 +151,7 @@ def advise(
 
     >>> advice = advise("probe", {"bimotion": "data/bimotion", "yuemotion": "data/yuemotion"},
     ...                 "results/advise-zho_eld", target="zho_eld")
+    >>> from bimotion.advise.report import summary_lines
     >>> print("\\n".join(summary_lines(advice)))"""
     dirs = {k: str(v) for k, v in data_dirs.items() if v}
     grid_config = advise_config(config, dirs, target=target, groups=groups, seeds=seeds, log=log)
@@ -162,6 +163,3 @@ def advise(
     stop_if_lost()  # one process alone (the others returned above): a stop lost since the grid's last safe point
     advice.files = write_advice(advice) + list(result.files)
     return advice
-
-
-__all__ = ["DEFAULT_CONFIG", "advise", "advise_config", "config_of", "summary_lines"]

@@ -153,7 +153,7 @@ def audio_blocks(
     source: AudioSource, sample_rate_hz: int, *, block_s: float = BLOCK_S, meter: ClipMeter | None = None
 ) -> Iterator[np.ndarray]:
     """Float32 mono samples of ``source`` at ``sample_rate_hz``, in consecutive blocks of about
-    ``block_s`` seconds; clipped to [-1, 1] (with a :class:`~loaders.audio.ClippedAudioWarning` when
+    ``block_s`` seconds; clipped to [-1, 1] (with a :class:`~loaders.levels.ClippedAudioWarning` when
     the file exceeds full scale), never NaN.  Memory is bounded by the block, whatever the length.
     ``meter`` (a :class:`loaders.levels.ClipMeter` of the file's subtype) measures the file's hard
     clipping on the samples as read, as :func:`loaders.audio.decode_measured` does (what FFmpeg
