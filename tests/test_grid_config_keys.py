@@ -417,3 +417,49 @@ def test_a_list_key_given_as_a_range_or_an_array_in_python_is_a_list():
         load_config({"mixtures": {"zho_eld", "eld"}})
     assert str(err.value).startswith("a grid config built in Python: mixtures: holds a set {")
     assert str(err.value).endswith("(no order), not a list: give it as a list: mixtures=['eld', 'zho_eld']")
+
+
+SPEC_FIX = 'write each as a config name, or several joined by +, as the paper config does: {key}: [yue_adu, "yuemotion:all+eng_adu[esd]"]'
+
+
+@pytest.mark.parametrize(
+    ("key", "items", "said"),
+    [
+        ("mixtures", [5], "item 1 is the number 5, not a mixture spec: " + SPEC_FIX),
+        ("mixtures", [[5]], "item 1 is the list [5], not a mixture spec: " + SPEC_FIX),
+        ("mixtures", [None], "item 1 is nothing (null), not a mixture spec: " + SPEC_FIX),
+        ("mixtures", [{"a": 1}], "item 1 is the mapping {'a': 1}, not a mixture spec: " + SPEC_FIX),
+        ("mixtures", ["eng_eld", True], "item 2 is the boolean True, not a mixture spec: " + SPEC_FIX),
+        ("extra_tests", ["yue_adu", 1.5], "item 2 is the number 1.5, not a mixture spec: " + SPEC_FIX),
+        ("mixtures", ["eng_eldd"], "item 1: 'eng_eldd': config 'eng_eldd' is unknown (did you mean 'eng_eld'?); choose one of: "),
+    ],
+)  # fmt: skip
+def test_a_mixture_item_that_is_no_spec_is_refused_naming_the_file_the_key_the_item_and_a_spec(
+    tmp_path, capsys, key, items, said
+):
+    """mixtures: [5] (or [[5]], [null]) was a TypeError traceback as a grid built in Python made its plan
+    (bimotion/mixture.py), and recipes/grid.py said "'int' object is not iterable"; [{a: 1}] was read as config 'a'.
+    Now: exit 2, one line naming the config file, the key, the item's place, what it holds and a spec to write (the
+    shipped paper config's, which reads back as a list of specs); an unknown group names the item's place too."""
+    from conftest import load_recipe
+
+    from bimotion.grid.config import load_config
+
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump({"tables": ["table5"], "tiny_model": {}, key: items}), encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        load_recipe("grid").main(["--config", str(path), "--output_dir", str(tmp_path / "grid")])
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert exit_.value.code == 2 and f" grid config {path}: {key}: {said.replace('{key}', key)}" in last, last
+    assert last.endswith(SPEC_FIX.replace("{key}", key) if "not a mixture spec" in said else "correct it, or delete it")
+    assert not (tmp_path / "grid").exists()
+    assert yaml.safe_load(SPEC_FIX.replace("{key}", key).split("does: ")[1]) == {
+        key: ["yue_adu", "yuemotion:all+eng_adu[esd]"]
+    }
+    if "not a mixture spec" in said:  # a config built in Python alike, in Python's words
+        with pytest.raises(ValueError) as err:
+            load_config({key: items})
+        assert str(err.value) == (
+            f"a grid config built in Python: {key}: {said.split(': write')[0]}: give each as a string, e.g. "
+            f"{key}=['yue_adu', 'yuemotion:all+eng_adu[esd]']"
+        )

@@ -332,7 +332,7 @@ def test_a_mixture_or_extra_test_that_does_not_resolve_is_refused_with_one_line(
         yaml.safe_dump({"tables": ["table5"], "tiny_model": {}, "mixtures": ["zho_eldd"]}), encoding="utf-8"
     )
     said = (
-        f"grid config {path}: mixtures: 'zho_eldd': config 'zho_eldd' is unknown (did you mean 'zho_eld'?); choose "
+        f"grid config {path}: mixtures: item 1: 'zho_eldd': config 'zho_eldd' is unknown (did you mean 'zho_eld'?); choose "
         "one of: adu, bimotion:all, crema_d, csed, eld, elderreact, eng, eng_adu, eng_eld, esd, iemocap, tess, "
         "yue_adu, yue_eld, yuemotion:all, zho, zho_adu, zho_eld; correct it, or delete it"
     )
@@ -341,7 +341,7 @@ def test_a_mixture_or_extra_test_that_does_not_resolve_is_refused_with_one_line(
     with pytest.raises(SystemExit) as exit_:
         load_recipe("grid").main(["--config", str(path), "--output_dir", str(tmp_path / "grid")])
     assert exit_.value.code == 2 and capsys.readouterr().err.splitlines()[-1].endswith(
-        f": error: grid config {path}: extra_tests: 'zho_eld[tes]': zho_eld has no corpus tes; its corpora: csed; "
+        f": error: grid config {path}: extra_tests: item 1: 'zho_eld[tes]': zho_eld has no corpus tes; its corpora: csed; "
         "correct it, or delete it"
     )
     assert not (tmp_path / "grid").exists()

@@ -129,8 +129,8 @@ def _check_specs(config: GridConfig) -> None:
     the valid configs or corpora and the fix (make_plan's KeyError traceback, the demo's after it had
     generated and prepared the data)."""
     for key in ("mixtures", "extra_tests", "groups"):
-        for spec in getattr(config, key):
-            _check_spec(spec, f"{config.source}: {key}", "it")
+        for index, spec in enumerate(getattr(config, key), 1):
+            _check_spec(spec, f"{config.source}: {key}: item {index}", "it")
 
 
 def _figure_needs(config: GridConfig) -> list[tuple[str, tuple, str]]:

@@ -233,7 +233,9 @@ def is_sequence(value) -> bool:
 def check_lists(values: Mapping, source: str) -> None:
     """Each list-valued key of ``values`` (:data:`LIST_KEYS`) a list (or a tuple, in Python): one given as a single
     value was read item by item (``mixtures: eld``: "config 'e' is unknown"; ``extra_tests: 5``: a TypeError).
-    One ValueError naming ``source`` (the config file), the key, what it holds and the fix: write it as a list."""
+    One ValueError naming ``source`` (the config file), the key, what it holds and the fix: write it as a list.  Each
+    item of :data:`SPEC_KEYS` a string (``mixtures: [5]`` was a TypeError traceback as the plan was made; ``[{a: 1}]``
+    was read as config 'a'): one naming the key, the item and a spec to write (whether it resolves: check_config's)."""
     from collections.abc import Set
 
     for key in LIST_KEYS:
@@ -257,6 +259,27 @@ def check_lists(values: Mapping, source: str) -> None:
             line = flow.strip()[1:-1]  # `{mixtures: [eld]}` without its braces; quoted where YAML needs it
             fix = f"write it as a list: {line}" + (" (none), or delete the line" if value is None else "")
         raise ValueError(f"{source}: {key}: holds {holds}, not a list: {fix}")
+    for key in SPEC_KEYS:
+        for index, item in enumerate(values.get(key) or [], 1):
+            if not isinstance(item, str):
+                raise ValueError(_not_a_spec(f"{source}: {key}: item {index}", item, key, source))
+
+
+SPEC_KEYS = ("mixtures", "extra_tests", "groups", "augment_only")  # lists of mixture specs (bimotion.mixture)
+
+
+def _not_a_spec(where: str, item, key: str, source: str) -> str:
+    """Why ``item`` of ``key`` is no spec (``the number 5``), and specs to write: the shipped paper config's."""
+    kinds = [(bool, "the boolean"), (int | float, "the number"), (list | tuple, "the list"), (Mapping, "the mapping")]
+    given = (
+        "nothing (null)"
+        if item is None
+        else f"{next((w for k, w in kinds if isinstance(item, k)), 'the value')} {item!r}"
+    )
+    if source == BUILT_IN_PYTHON:
+        return f"{where} is {given}, not a mixture spec: give each as a string, e.g. {key}=['yue_adu', 'yuemotion:all+eng_adu[esd]']"
+    fix = f'as the paper config does: {key}: [yue_adu, "yuemotion:all+eng_adu[esd]"]'
+    return f"{where} is {given}, not a mixture spec: write each as a config name, or several joined by +, {fix}"
 
 
 def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
