@@ -54,10 +54,10 @@ class GridArguments:
 def grid_config(args: GridArguments):
     """The config file with the flags' overrides, checked (with the data) before anything trains."""
     from bimotion.grid.checks import check_inputs
-    from bimotion.grid.config import find_config, load_config
+    from bimotion.grid.config import config_error, find_config, load_config
     from bimotion.grid.plan import make_plan
     from bimotion.training.data_checks import register_prepared
-    from bimotion.training.parsing import ArgumentError, check_bootstrap_samples, check_seeds, one_line
+    from bimotion.training.parsing import ArgumentError, check_bootstrap_samples, check_seeds
 
     try:
         find_config(args.config)
@@ -72,7 +72,7 @@ def grid_config(args: GridArguments):
     try:
         config = load_config(args.config)
     except (ValueError, TypeError, yaml.YAMLError) as err:  # unknown keys, bad values, YAML syntax
-        raise ArgumentError(f"--config {args.config}: {one_line(err)}") from err
+        raise ArgumentError(config_error(args.config, err)) from err
     dropped = [t for t in config.tables if t not in (args.tables or config.tables)]  # the file's, left out by --tables
     check_seeds(args.seeds, "--seeds")  # the flag's, named so (check_inputs names the config file's seeds:)
     if args.bootstrap_samples is not None:  # alike (check_inputs names the file's bootstrap_samples:)
@@ -87,7 +87,7 @@ def grid_config(args: GridArguments):
     try:
         config.__post_init__()
     except ValueError as err:
-        raise ArgumentError(f"--config {args.config} with the flags: {one_line(err)}") from err
+        raise ArgumentError(config_error(args.config, err, " with the flags")) from err
     data_dirs = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     register_prepared(data_dirs)  # a prepared folder's own groups (ind_eld) are in the plan, as the grid's
     try:  # made once, for the figures left out and every check (its figures do not change it)

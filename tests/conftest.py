@@ -510,7 +510,8 @@ def socket_hub(answer: str):
 
 def demo_refuses(path: Path, said: str, tmp_path: Path, capsys) -> None:
     """``bimotion demo --config path`` exits 2 in seconds (not the minutes of making the data and training) with the
-    one line ``said`` (after ``error: --config path: ``), printing nothing on stdout and writing nothing."""
+    one line ``said`` (the error as raised, ``grid config path: ...`` where it names the file) after ``error: --config
+    path: ``, naming the file once, printing nothing on stdout and writing nothing."""
     import time
 
     from bimotion.cli import main as bimotion_main
@@ -520,5 +521,6 @@ def demo_refuses(path: Path, said: str, tmp_path: Path, capsys) -> None:
     assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
     assert time.perf_counter() - start < 30
     printed = capsys.readouterr()
-    assert printed.out == "" and printed.err.splitlines() == [f"error: --config {path}: {said}"], printed
+    line = f"error: --config {path}: {said.removeprefix(f'grid config {path}').removeprefix(':').strip()}"
+    assert printed.out == "" and printed.err.splitlines() == [line] and line.count(str(path)) == 1, printed
     assert not (tmp_path / "demo").exists()

@@ -9,8 +9,8 @@ from conftest import demo_refuses
 
 
 def _demo_refuses(tmp_path, capsys, config: dict, said: str) -> None:
-    """``bimotion demo --config F`` exits 2 in seconds with the one line ``said`` (after ``--config F: ``),
-    writing nothing."""
+    """``bimotion demo --config F`` exits 2 in seconds with the one line ``said`` (after ``--config F: `` where
+    ``said`` does not name F itself), writing nothing."""
     path = tmp_path / "grid.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     demo_refuses(path, said, tmp_path, capsys)
@@ -450,7 +450,8 @@ def test_a_mixture_item_that_is_no_spec_is_refused_naming_the_file_the_key_the_i
     with pytest.raises(SystemExit) as exit_:
         load_recipe("grid").main(["--config", str(path), "--output_dir", str(tmp_path / "grid")])
     last = capsys.readouterr().err.splitlines()[-1]
-    assert exit_.value.code == 2 and f" grid config {path}: {key}: {said.replace('{key}', key)}" in last, last
+    assert exit_.value.code == 2 and f"{path}: {key}: {said.replace('{key}', key)}" in last, last
+    assert last.count(str(path)) == 1, last
     assert last.endswith(SPEC_FIX.replace("{key}", key) if "not a mixture spec" in said else "correct it, or delete it")
     assert not (tmp_path / "grid").exists()
     assert yaml.safe_load(SPEC_FIX.replace("{key}", key).split("does: ")[1]) == {
@@ -463,3 +464,31 @@ def test_a_mixture_item_that_is_no_spec_is_refused_naming_the_file_the_key_the_i
             f"a grid config built in Python: {key}: {said.split(': write')[0]}: give each as a string, e.g. "
             f"{key}=['yue_adu', 'yuemotion:all+eng_adu[esd]']"
         )
+
+
+def test_an_error_that_names_the_config_file_names_it_once_after_the_flag(tmp_path, capsys):
+    """recipes/grid.py, bimotion demo and bimotion advise put "--config F: " before an error that named the file
+    already: "--config F: grid config F: mixtures: holds ...".  Now each line names the flag and the file once; an
+    error that does not name the file (a YAML syntax error) is said after the flag as before."""
+    from conftest import load_recipe
+
+    from bimotion.cli import main as bimotion_main
+
+    path = tmp_path / "grid.yaml"
+    said = f"--config {path}: mixtures: holds the single value 'eld', not a list: write it as a list: mixtures: [eld]"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tables: [table3\n", encoding="utf-8")
+    for config, start in ((path, f"error: {said}"), (bad, f"error: --config {bad}: while parsing a flow sequence")):
+        path.write_text("mixtures: eld\n", encoding="utf-8")
+        with pytest.raises(SystemExit) as exit_:
+            load_recipe("grid").main(["--config", str(config), "--output_dir", str(tmp_path / "grid")])
+        lines = [capsys.readouterr().err.splitlines()[-1].split(": ", 1)[1]]  # after "grid.py: "
+        assert exit_.value.code == 2
+        assert bimotion_main(["demo", "--config", str(config), "--output", str(tmp_path / "demo")]) == 2
+        lines.append(capsys.readouterr().err.strip())
+        data = ["--bimotion", str(tmp_path / "missing"), "--output", str(tmp_path / "o")]
+        assert bimotion_main(["advise", "--config", str(config), "--target", "zho_eld", *data]) == 2
+        lines.append(capsys.readouterr().err.strip())
+        for line in lines:
+            assert line.startswith(start) and line.count(str(config)) == 1 and "\n" not in line, lines
+    assert not any((tmp_path / name).exists() for name in ("grid", "demo", "o"))

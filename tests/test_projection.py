@@ -365,8 +365,8 @@ def test_a_figures_number_out_of_range_is_refused_before_anything_trains(tmp_pat
     capsys.readouterr()
     assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "demo")]) == 2
     printed = capsys.readouterr()
-    said = f"grid config {path}: projections: 'figure3': n_neighbors must be a whole number ≥ 2, not '15'"
-    assert printed.err.splitlines() == [f"error: --config {path}: {said}: correct it, or delete the line"], printed
+    said = f"--config {path}: projections: 'figure3': n_neighbors must be a whole number ≥ 2, not '15'"
+    assert printed.err.splitlines() == [f"error: {said}: correct it, or delete the line"], printed
     assert not (tmp_path / "demo").exists()
     config["projections"][0].update(n_neighbors=15, min_dist=-1, max_test=None)
     path.write_text(yaml.safe_dump(config), encoding="utf-8")

@@ -58,11 +58,12 @@ def _checked_config(args, data_dirs: dict, note):
 
     from bimotion.advise import advise_config
     from bimotion.advise.run import config_of
+    from bimotion.grid.config import config_error
 
     try:
         base = config_of(args.config)
     except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
-        print(f"error: --config {args.config}: {' '.join(str(err).split())}", file=sys.stderr)
+        print(f"error: {config_error(args.config, err)}", file=sys.stderr)
         return None
     try:
         return advise_config(base, data_dirs, target=args.target, groups=args.groups, seeds=args.seeds, log=note)

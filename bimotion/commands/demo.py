@@ -91,6 +91,7 @@ def run(args) -> int:
 
     from bimotion.grid import load_config
     from bimotion.grid.checks import check_config
+    from bimotion.grid.config import config_error
 
     out = Path(args.output)
     verbose = getattr(args, "verbose", False)
@@ -100,7 +101,7 @@ def run(args) -> int:
         if config is not None:  # and what it holds: a figure of a model its tables do not train, say
             check_config(config)
     except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
-        print(f"error: --config {args.config}: {' '.join(str(err).split())}", file=sys.stderr)
+        print(f"error: {config_error(args.config, err)}", file=sys.stderr)
         return 2
     from bimotion.data.publish import OutputLockedError, locked, output_path
 

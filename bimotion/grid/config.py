@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import ClassVar
@@ -13,7 +13,7 @@ from typing import ClassVar
 from ..mistyped import check_keys, did_you_mean
 from ..paper import TABLES
 from ..training.f1 import GROUP_SCORES, METRICS
-from ..training.parsing import whole_number
+from ..training.parsing import one_line, whole_number
 
 MARKER = "grid-trained.json"  # written beside a model once the grid has finished training it
 BUILT_IN_PYTHON = "a grid config built in Python"  # the source errors name for a config read from no file
@@ -280,6 +280,14 @@ def _not_a_spec(where: str, item, key: str, source: str) -> str:
         return f"{where} is {given}, not a mixture spec: give each as a string, e.g. {key}=['yue_adu', 'yuemotion:all+eng_adu[esd]']"
     fix = f'as the paper config does: {key}: [yue_adu, "yuemotion:all+eng_adu[esd]"]'
     return f"{where} is {given}, not a mixture spec: write each as a config name, or several joined by +, {fix}"
+
+
+def config_error(config: str | os.PathLike, err: BaseException, where: str = "") -> str:
+    """``err`` in one line after ``--config config{where}: ``, less its ``grid config FILE`` (the same file: named once)."""
+    line = one_line(err)
+    with suppress(OSError):  # a config that is no file names none
+        line = line.removeprefix(f"grid config {find_config(config)}").removeprefix(":").strip()
+    return f"--config {config}{where}: {line}"
 
 
 def load_config(config: str | os.PathLike | Mapping | GridConfig) -> GridConfig:
