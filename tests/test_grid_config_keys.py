@@ -492,3 +492,24 @@ def test_an_error_that_names_the_config_file_names_it_once_after_the_flag(tmp_pa
         for line in lines:
             assert line.startswith(start) and line.count(str(config)) == 1 and "\n" not in line, lines
     assert not any((tmp_path / name).exists() for name in ("grid", "demo", "o"))
+
+
+def test_the_shipped_configs_say_which_step_reads_each_eval_batch_size():
+    """paper.yaml and authors.yaml set training:'s per_device_eval_batch_size: 8 beside eval_batch_size: 16, with no
+    word of which step reads which (two batch sizes of one thing, to a reader).  Each line now says it: the first is
+    the Trainer's, as a model trains (each epoch's validation, and its scores.json); the second the grid's, as it
+    predicts the test sets for its tables.  The values are the same."""
+    from bimotion.grid.config import load_config, shipped_config, shipped_configs
+
+    both = []
+    for name in shipped_configs():
+        lines = shipped_config(name).read_text(encoding="utf-8").splitlines()
+        per_device = [line for line in lines if line.strip().startswith("per_device_eval_batch_size:")]
+        grid = [line for line in lines if line.startswith("eval_batch_size:")]
+        if per_device and grid:
+            both.append(name)
+            assert "# clips per device in training's evaluation: each epoch's validation" in per_device[0], name
+            assert "# clips per batch as the grid, after training, predicts each test set" in grid[0], name
+            config = load_config(name)
+            assert (config.training["per_device_eval_batch_size"], config.eval_batch_size) == (8, 16), name
+    assert both == ["authors", "paper"]
