@@ -521,6 +521,7 @@ def test_several_seeds_give_mean_std_and_intervals_in_every_format(data_dirs, tm
     import csv
 
     from bimotion.grid import Grid, write_reports
+    from bimotion.grid.cells import collect
     from loaders.files import save_npz
 
     grid = Grid(grid_config(tables=["table3"], seeds=[0, 1]), data_dirs, tmp_path / "grid", log=None)
@@ -543,7 +544,7 @@ def test_several_seeds_give_mean_std_and_intervals_in_every_format(data_dirs, tm
                         "logits": logits[index],
                     },
                 )
-    result = grid.collect()
+    result = collect(grid)
     write_reports(result)
     assert result.trained == []  # nothing was trained: every prediction was there
     for cell in result.cells:

@@ -126,6 +126,7 @@ def test_tables_from_predictions_only_never_train_to_predict_a_file_again(data_d
     import shutil
 
     from bimotion.grid import Grid
+    from bimotion.grid.cells import collect
 
     out = tmp_path / "grid"
     run_grid(CONFIG, data_dirs, out, log=None)
@@ -134,7 +135,7 @@ def test_tables_from_predictions_only_never_train_to_predict_a_file_again(data_d
         save_npz(f, {**load_npz(f), SCORED_IN: np.array("bfloat16")})  # as scored on a GPU
     shutil.rmtree(out / "models")
 
-    result = Grid(CONFIG, data_dirs, out, log=None).collect()
+    result = collect(Grid(CONFIG, data_dirs, out, log=None))
     assert result.trained == [] and not (out / "models").exists()
     assert {str(np.load(f)[SCORED_IN]) for f in files} == {"bfloat16"}
 
@@ -277,7 +278,7 @@ def test_a_rerun_of_a_shard_leaves_a_finished_unit_a_live_worker_holds(data_dirs
 
 
 def test_the_tables_predict_a_unit_again_only_under_its_claim(data_dirs, tmp_path, monkeypatch):
-    """The tables' worker checks each unit under its claim before the tables (rescore_stale), then Grid.collect read
+    """The tables' worker checks each unit under its claim before the tables (rescore_stale), then cells.collect read
     the predictions and predicted again, with no claim, a file another worker had since predicted again in its dtype
     (a GPU's, this one scoring on a CPU) under that unit's claim: two workers wrote the same unit's files at once,
     the tables of one's predictions beside the other's metrics file.  The tables now predict a file again only

@@ -343,7 +343,7 @@ def collect_advice(grid: Grid) -> Advice:
     loaded = _paired_predictions(grid, shards)
     runs = {}
     for mixture, (model, trained, preds) in loaded.items():
-        # the grid's own call (bimotion.grid.runner.Grid.collect): the same values and resamples
+        # the grid's own call (bimotion.grid.cells.collect): the same values and resamples
         values, boot = score_test(
             preds, samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=zlib.crc32(test.encode()),
             group_score=cfg.group_score, trained=[trained_mask(t) for t in trained], metric=cfg.metric,

@@ -45,6 +45,7 @@ The package, by job (each imports only those above it)::
     workers   which units this worker trains and scores; who writes the tables
     heard     mark_training_clips, heard_counts: test clips a model was trained on (the tables' ‡)
     jobs      TrainJob, Trainer, train_model: one planned model trained for one seed
+    cells     collect: every cell, average and heat-map entry from the saved predictions
     runner    Grid, run_grid: train (or reuse), predict, score, report
     fixtures  prepare_fixtures: small synthetic corpora, prepared, for demos and tests
 """

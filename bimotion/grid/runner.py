@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import time
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,21 +17,21 @@ from loaders.files import save_npz, write_text_atomic
 from loaders.tables import counted
 
 from ..figures import notes_once
-from ..mixture import Shard, parse_mixture
+from ..mixture import Shard
 from ..probe.run import backend_predict, backend_settings, backend_trainer, is_probe
-from ..training.bootstrap import score_test
 from ..training.data_checks import register_prepared
 from ..training.outputs import GRID_PLAN
 from ..training.provenance import command_scope, provenance
+from .cells import collect
 from .checks import check_inputs, check_settings
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
-from .heard import heard_counts, mark_training_clips
+from .heard import mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name
 from .report import GridResult, tables_key, write_reports
 from .saved import SCORED_IN, concat_predictions, metrics_records, read_predictions
-from .scoring import CellResult, chance_of_test, entry_of_test, summarize
+from .scoring import entry_of_test
 
 
 class Grid:
@@ -307,7 +306,7 @@ class Grid:
 
     def report(self) -> GridResult:
         """Every table, heat map and projection of a finished grid, from its saved predictions."""
-        result = self.collect()
+        result = collect(self)
         result.files += write_reports(result)
         if self.config.projections:
             from ..projection import project_from_grid
@@ -325,58 +324,6 @@ class Grid:
         if not marker.is_file():
             return None
         return read_trained_labels(marked_model(self.out, json.loads(marker.read_text()), marker))
-
-    def collect(self) -> GridResult:
-        """Every cell, average and heat-map entry from the saved predictions."""
-        from loaders.labels import LABELS
-
-        from ..training.metrics import trained_mask
-        from .workers import metrics_provenance, tables_predictions
-
-        cfg = self.config
-        matrix: dict[tuple[str, str], dict] = {}
-        boots: dict[tuple[str, str], np.ndarray] = {}
-        for model in self.plan.models:
-            trained = [self.trained_labels(model, seed) for seed in cfg.seeds]  # per model, not per test
-            heard = heard_counts(self, model)
-            masks = [trained_mask(t) for t in trained]
-            for test in self.plan.tests:
-                shards = list(parse_mixture(test).shards)  # predicted again only under the unit's claim
-                preds = [tables_predictions(self, model, seed, shards) for seed in cfg.seeds]
-                seed = zlib.crc32(test.encode())  # the same resamples whatever else the grid holds
-                values, boot = score_test(
-                    preds, samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=seed,
-                    group_score=cfg.group_score, trained=masks, metric=cfg.metric,
-                )  # fmt: skip
-                annotated = [lab for lab, on in zip(LABELS, preds[0]["label_mask"].any(0), strict=True) if on]
-                matrix[(model.name, test)] = {
-                    **summarize(values, boot, cfg.confidence),
-                    "num_test": len(preds[0]["id"]),
-                    "chance": chance_of_test(preds[0], cfg.group_score, cfg.metric)["chance"],
-                    "untrained": [lab for lab in annotated if any(t is not None and lab not in t for t in trained)],
-                    "training_clips": heard.get(test, 0),
-                }
-                boots[(model.name, test)] = boot
-        cells, averages = [], {}
-        for table in self.plan.tables:
-            for row in table.rows:
-                row_values, row_boots = [], []
-                for col in table.columns:
-                    cell = table.cell(row.key, col.key)
-                    model = self.plan.model(cell.train).name
-                    m = matrix[(model, cell.test)]
-                    seeds = list(cfg.seeds)
-                    cells.append(
-                        CellResult(table.name, row.key, col.key, model, cell.test, seeds, paper=cell.paper, **m)
-                    )
-                    row_values.append(m["values"])
-                    row_boots.append(boots[(model, cell.test)])
-                if table.paper_average is not None:
-                    averages[(table.name, row.key)] = summarize(
-                        np.mean(row_values, axis=0), np.mean(row_boots, axis=0), cfg.confidence
-                    )
-        return GridResult(self.out, cfg, self.plan, cells, averages, matrix, [], list(self.trained), dict(self.sources),
-                          self.generated, metrics_provenance(self))  # fmt: skip
 
 
 def run_grid(

@@ -239,7 +239,7 @@ class ToScoreAgain(Exception):
 
 
 def tables_predictions(grid, model: PlannedModel, seed: int, shards: list) -> dict:
-    """One unit's predictions on ``shards`` for the tables (:meth:`~bimotion.grid.runner.Grid.collect`), read back
+    """One unit's predictions on ``shards`` for the tables (:func:`~bimotion.grid.cells.collect`), read back
     with no claim, as a finished unit is.  Where a file must be predicted again (another worker predicted it again
     in its dtype after :func:`rescore_stale` checked it, or it is gone), the tables cannot be written from it
     beside the unit's metrics file: :class:`ToScoreAgain`, naming the file, and the holder where a live worker
