@@ -477,3 +477,43 @@ def test_a_prediction_file_cut_short_is_one_error_naming_it_and_the_fix(finished
         assert not list(out.glob("claims/*.claim"))
     path.unlink()
     assert grid().returncode == 0 and load_npz(path)["logits"].shape  # predicted again
+
+
+@pytest.mark.parametrize("which", ["predictions", "metrics"])
+def test_a_folder_where_a_unit_writes_its_file_is_one_error_naming_it_and_the_fix(
+    finished_grid, data_dirs, tmp_path, which
+):
+    """A folder standing where a unit writes its prediction or metrics file (a user's mkdir, a half-copied output)
+    ended python recipes/grid.py with an IsADirectoryError traceback from the atomic write, exit 1.  It is one
+    error: line now, exit 2, naming the path, what it should be and the fix (remove or rename that folder), no
+    claim and no temporary file left behind; the fix holds: the folder removed, the same command finishes."""
+    import shutil
+
+    import yaml
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    path = sorted((out / which).rglob("*.npz" if which == "predictions" else "seed0.json"))[0]
+    path.unlink()
+    path.mkdir()
+    config = tmp_path / "grid.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    argv = [sys.executable, str(REPO / "recipes" / "grid.py"), "--config", str(config), "--output_dir", str(out),
+            *(f"--{name}={where}" for name, where in data_dirs.items())]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+    what, saved = {
+        "predictions": ("a prediction file", f"predictions of {path.stem}"),
+        "metrics": ("a metrics file", "scores"),
+    }[which]
+    assert line == (
+        f"error: {path}: a folder, not {what}, so the grid cannot save zho_eld seed 0's {saved}: remove or rename "
+        "that folder, then run the same command again"
+    )
+    assert not list(out.glob("claims/*.claim"))
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []  # no temporary file
+    path.rmdir()
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0 and path.is_file(), proc.stderr

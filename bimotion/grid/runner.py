@@ -30,7 +30,7 @@ from .heard import mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name
 from .report import GridResult, tables_key, write_reports
-from .saved import SCORED_IN, concat_predictions, metrics_records, read_predictions
+from .saved import SCORED_IN, concat_predictions, metrics_records, read_predictions, writing
 from .scoring import entry_of_test
 
 
@@ -177,7 +177,10 @@ class Grid:
             for shard in missing:
                 n = len(rows[shard])
                 saved[shard] = {k: v[start : start + n] for k, v in pred.items()}
-                save_npz(self.prediction_file(model, seed, shard), {**saved[shard], SCORED_IN: np.array(dtype)})
+                path = self.prediction_file(model, seed, shard)
+                stake = f"the grid cannot save {model.name} seed {seed}'s predictions of {shard_name(shard)}"
+                with writing(path, "a prediction file", stake):
+                    save_npz(path, {**saved[shard], SCORED_IN: np.array(dtype)})
                 start += n
         return concat_predictions([saved[s] for s in shards])
 
@@ -248,7 +251,9 @@ class Grid:
             "tests": tests,  # weighted F1 from the test set's (group, corpus) parts by group_score, as in the tables
             "scores": scores,  # bimotion.training.metrics.score_groups over every test clip
         }
-        write_text_atomic(self.metrics_file(model, seed), json.dumps(metrics, indent=2))
+        stake = f"the grid cannot save {model.name} seed {seed}'s scores"
+        with writing(self.metrics_file(model, seed), "a metrics file", stake):
+            write_text_atomic(self.metrics_file(model, seed), json.dumps(metrics, indent=2))
         title = confusion_title(model.name, "every test set", seed)  # the numbers: scores' "confusion"
         draw_confusion(scores, self.metrics_file(model, seed).with_suffix(".confusion.png"), title, self.generated,
                        tables_key(self.config))  # fmt: skip

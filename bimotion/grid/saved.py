@@ -1,11 +1,14 @@
 """A grid's saved test predictions (``predictions/<model>/seed<k>/<shard>.npz``): read back, joined over
 shards, and the dtype each was scored in (:data:`SCORED_IN`), which :class:`~bimotion.grid.runner.Grid`
 writes and checks; with their SHA-256, each file read once (:func:`prediction_records`); a unit's metrics file
-(:func:`read_metrics`); and the one ``error:`` line of a grid's file it cannot read (:func:`unreadable`) or that
-is cut short (:func:`damaged_npz`, :func:`read_metrics`)."""
+(:func:`read_metrics`); and the one ``error:`` line of a grid's file it cannot read (:func:`unreadable`), that
+is cut short (:func:`damaged_npz`, :func:`read_metrics`) or where a folder stands in its place, read or written
+(:func:`folder_in_place`, :func:`writing`)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -72,9 +75,7 @@ def read_metrics(path: Path, stake: str) -> dict | None:
     except PermissionError as err:
         raise unreadable(err, stake) from err
     except IsADirectoryError as err:
-        raise DamagedFileError(
-            f"{path}: a folder, not a metrics file, so {stake}: remove the folder, {SCORE_AGAIN}", str(err)
-        ) from err
+        raise folder_in_place(path, "a metrics file", stake, f"remove the folder, {SCORE_AGAIN}", err) from err
     except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
         raise DamagedFileError(
             f"{path}: not a whole metrics file ({err}: cut short by a crash, or edited by hand), so {stake}: delete "
@@ -90,6 +91,30 @@ def read_metrics(path: Path, stake: str) -> dict | None:
             f"{SCORE_AGAIN}"
         )
     return metrics
+
+
+def folder_in_place(path: Path, what: str, stake: str, fix: str, err: OSError):
+    """The :class:`~loaders.errors.DamagedFileError` (one ``error:`` line at the command line) of a folder standing
+    where the grid reads or writes its file ``path`` (a user's ``mkdir``, a half-copied output): the path, ``what``
+    file it should be, ``stake`` (what the grid cannot do for it) and ``fix``; ``err``, the system's words."""
+    from loaders.errors import DamagedFileError
+
+    return DamagedFileError(f"{path}: a folder, not {what}, so {stake}: {fix}", str(err))
+
+
+@contextlib.contextmanager
+def writing(path: Path, what: str, stake: str) -> Iterator[None]:
+    """Around a write of the grid's file ``path`` (:func:`loaders.files.save_npz`, :func:`~loaders.files.write_text_atomic`,
+    which leave nothing behind when it fails): a folder standing in its place, which the write cannot replace, is
+    :func:`folder_in_place`'s error naming it, ``what`` file it should be, ``stake`` and the fix (remove or rename
+    that folder), not an IsADirectoryError traceback."""
+    try:
+        yield
+    except IsADirectoryError as err:
+        if not path.is_dir():
+            raise
+        fix = "remove or rename that folder, then run the same command again"
+        raise folder_in_place(path, what, stake, fix, err) from err
 
 
 def unreadable(err: PermissionError, stake: str):
