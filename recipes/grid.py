@@ -96,7 +96,7 @@ def grid_config(args: GridArguments):
         plan = None
     if dropped and config.projections and plan is not None:
         _leave_out_figures_of_dropped_tables(config, args.tables, plan, dropped)
-    check_inputs(config, data_dirs, plan=plan)
+    check_inputs(config, data_dirs, plan=plan, registered=True)
     return config
 
 

@@ -513,3 +513,45 @@ def test_the_shipped_configs_say_which_step_reads_each_eval_batch_size():
             config = load_config(name)
             assert (config.training["per_device_eval_batch_size"], config.eval_batch_size) == (8, 16), name
     assert both == ["authors", "paper"]
+
+
+def test_the_grid_checks_register_the_data_and_make_the_plan_once(tmp_path, monkeypatch):
+    """recipes/grid.py registered its datasets (register_prepared: a prepared folder's prepare.json read and its
+    groups registered) before its plan, then check_inputs did it again; check_inputs called without a plan made it
+    for the figures' checks (check_config), then again itself.  Each is done once now, the checks passing as
+    before (counted through wrappers that still call the real functions; a TrainSpec's registration of no
+    datasets, check_inputs' check of the training arguments, is not the grid's data)."""
+    from conftest import load_recipe, prepared_csed
+
+    import bimotion.grid.checks
+    import bimotion.grid.runner
+    import bimotion.training.data_checks
+    from bimotion.grid.checks import check_inputs
+    from bimotion.grid.config import load_config
+
+    calls = []
+
+    def counting(module, name):
+        real = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            if name != "register_prepared" or any(args[0].values()):  # not TrainSpec's of no data (check_inputs')
+                calls.append(name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(bimotion.training.data_checks, "register_prepared")
+    counting(bimotion.grid.checks, "make_plan")
+    monkeypatch.setattr(bimotion.grid.runner, "run_grid", lambda *args, **kwargs: None)  # the checks alone
+    bimotion = prepared_csed(tmp_path / "csed")
+    figure = {"name": "f", "title": "F", "model": "zho_eld", "test": "zho_eld", "panels": [{"title": "p", "train": "zho_eld"}]}  # fmt: skip
+    config = {"tables": [], "mixtures": ["zho_eld"], "extra_tests": ["zho_eld"], "tiny_model": {}, "projections": [figure]}  # fmt: skip
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    argv = ["--config", str(path), "--bimotion", str(bimotion), "--output_dir", str(tmp_path / "grid")]
+    assert load_recipe("grid").main(argv) == 0
+    assert calls.count("register_prepared") == 1, calls
+    calls.clear()
+    check_inputs(load_config(str(path)), {"bimotion": bimotion})
+    assert calls == ["register_prepared", "make_plan"]

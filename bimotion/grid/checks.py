@@ -20,13 +20,14 @@ def check_inputs(
     *,
     own_trainer: bool = False,
     plan: Plan | None = None,
+    registered: bool = False,
 ) -> None:
     """What a grid needs, checked before its first model trains (raises ValueError naming the
     argument): the prepared datasets its models, test sets and figures read, its seeds, base model, and the
     training arguments every model gets, its models going below ``output_dir``; ``own_trainer``: the grid
     trains with a trainer of its own (the probe's, or one given to :class:`~.runner.Grid`), which checks its
     base model and training arguments itself; ``plan``: the config's :func:`.plan.make_plan`, where the caller
-    has made it (else made here, after the config's checks)."""
+    has made it (else made once, after the config's checks); ``registered``: the caller ran register_prepared."""
     from ..training.args import check_hyperparameters, check_model, check_selection_metric
     from ..training.data_checks import check_datasets, register_prepared
     from ..training.parsing import ArgumentError, one_line
@@ -34,8 +35,9 @@ def check_inputs(
     from ..training.spec import TrainSpec
 
     datasets = {name: str(data_dirs[name]) if data_dirs.get(name) else None for name in ("bimotion", "yuemotion")}
-    register_prepared(datasets)  # a local folder's own groups (ind_eld) and `all` resolve in the config's checks
-    check_config(config, plan=plan)
+    if not registered:  # a local folder's own groups (ind_eld) and `all` resolve in the config's checks
+        register_prepared(datasets)
+    plan = check_config(config, plan=plan)  # the plan its figures' checks made, where they made it
     finetunes = config.backend == "finetune" and not own_trainer
     if config.tiny_model is None and finetunes:
         training = dict(config.training)
@@ -67,13 +69,14 @@ def check_inputs(
     check_rows(plan, datasets, figures)  # the arguments first, then what the data holds
 
 
-def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None, plan: Plan | None = None) -> None:
+def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None, plan: Plan | None = None):
     """What the config alone must hold (its seeds, its specs and target, its bootstrap, a probe's ``training:``,
     its figures); raises ArgumentError naming the argument.  ``flags``: the config keys the command's flags set,
     with the flag its fix names (advise's ``{"target": "--target", "seeds": "--seeds"}``; else the config's key:
     recipes/grid.py checks its --seeds and --bootstrap_samples as it reads them).  A figure whose model
     recipes/grid.py's ``--tables`` dropped is left out before this check (:func:`figures_without_their_models`).
-    ``plan``: the config's :func:`.plan.make_plan`, where the caller made it (else made here, after the specs)."""
+    ``plan``: the config's :func:`.plan.make_plan` where the caller made it (else made here, after the specs, where
+    figures need it): returned (a :class:`~.plan.Plan`), or None where none was given or made."""
     from ..training.parsing import (  # light: a usage error in well under a second
         ArgumentError,
         check_bootstrap_samples,
@@ -104,7 +107,9 @@ def check_config(config: GridConfig, *, flags: Mapping[str, str] | None = None, 
             except (TypeError, ValueError) as err:
                 raise ArgumentError(one_line(err)) from err
         _check_projection_data(config)  # every figure's keys first
-        _check_projection_models(config, plan or make_plan(config))
+        plan = plan or make_plan(config)
+        _check_projection_models(config, plan)
+    return plan
 
 
 def _check_projection_data(config: GridConfig) -> None:

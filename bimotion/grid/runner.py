@@ -288,7 +288,8 @@ class Grid:
         check_settings(self.out, settings)
         # fail now, not after hours of training the first models: the config, and the data its models, test sets
         # and figures read; a trainer of its own (the probe's) checks its base model and training arguments
-        check_inputs(self.config, self.sources, self.out, own_trainer=self.trainer is not train_model, plan=self.plan)
+        own = self.trainer is not train_model  # registered in __init__, before the plan
+        check_inputs(self.config, self.sources, self.out, own_trainer=own, plan=self.plan, registered=True)
         if self.ranks.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             write_text_atomic(self.out / GRID_PLAN, json.dumps({"settings": settings, **self.plan.to_json()}, indent=2))
