@@ -11,7 +11,7 @@ from loaders.levels import UNEVEN_CLIPPING_REMEDY, clipping_text
 from loaders.record import ELDERLY_MIN_AGE, age_band, elderly_min_age
 
 from .group_names import age_group_name, language_name, youngest_adult_age
-from .registry import Group
+from .registry import SPLITS, Group
 
 
 def corpus_fact(corpus: str, fact: str) -> str:
@@ -146,10 +146,11 @@ def own_notes(corpus: str, info: dict) -> str:
 
 def recorded_caveats(info: dict) -> list[tuple[str, str]]:
     """``(corpus, caveat)`` of what ``prepare.json`` recorded of the data: genders train and test do not
-    share, identical, low-rate, quiet, hard-clipped and known-defect clips."""
+    share, the split whole speakers drew of a corpus of one's own (:func:`drawn_split`), identical, low-rate, quiet, hard-clipped and known-defect clips."""
     from .splits import CORPORA_APART, copies_apart
 
     lines = [(corpus, f"**No gender in common:** {gap}.") for corpus, gap in _gender_gaps(info)]
+    lines += drawn_split(info)
     for corpus, n in info.get("identical_audio", {}).items():
         across = "+" in corpus  # copies in several corpora (loaders.identical): a caveat of each of them
         where = f"across {' and '.join(corpus.split('+'))}" if across else f"in {corpus}"
@@ -181,6 +182,39 @@ def recorded_caveats(info: dict) -> list[tuple[str, str]]:
         what = "; ".join(f"{clip}: {known_defects(corpus).get(clip, 'broken in the release')}" for clip in clips)
         lines.append((corpus, f"**Known defects of the {corpus} release:** {what}. Stored as released."))
     return lines
+
+
+def drawn_split(info: dict) -> list[tuple[str, str]]:
+    """``(corpus, caveat)``: the split prepare drew by whole speakers of each corpus of one's own, as drawn
+    (clips, their shares and speakers per split, clips per gender, per group; the rule says only what it
+    aimed at: 108/18/18 clips, 6/1/1 speakers, were said to be "0.5/0.15/0.35"), and each of its groups
+    drawn far from the rule (``split_notes``, as prepare printed it: :func:`bimotion.splits.user_split_notes`)."""
+    from .splits import user_split_notes
+
+    drawn: dict[str, dict[str, list[dict]]] = {}
+    for s in info["shards"]:
+        if s["corpus"] in (info.get("user_sources") or {}) and s["corpus"] not in info.get("user_split_columns", ()):
+            drawn.setdefault(s["corpus"], {}).setdefault(s["group"], []).append(s)
+    out = []
+    for corpus, groups in drawn.items():
+        parts = []
+        for group, shards in groups.items():
+            by = {split: [x for x in shards if x["split"] == split] for split in SPLITS}
+            rows = [sum(x["rows"] for x in by[split]) for split in SPLITS]
+            speakers = "/".join(str(sum(x["speakers"] for x in by[split])) for split in SPLITS)
+            genders = sorted({g for x in shards for g in x["genders"]}, key=lambda g: (g not in ("f", "m"), g))
+            per_gender = ", ".join(
+                f"{_genders({g})} {'/'.join(str(sum(x['genders'].get(g, 0) for x in by[split])) for split in SPLITS)}"
+                for g in genders
+            )
+            shares = "/".join(f"{100 * n / (sum(rows) or 1):.0f}" for n in rows)
+            parts.append(
+                f"{group}: {'/'.join(map(str, rows))} clips ({shares}%), {speakers} speakers; clips of {per_gender}"
+            )
+        out.append((corpus, f"**{corpus}'s split as drawn** (train/validation/test): {'; '.join(parts)}."))
+    notes = info["split_notes"] if "split_notes" in info else user_split_notes(info)  # not recorded before
+    out += [(key.split("/", 1)[0], f"**Split far from its rule:** {note}.") for key, note in notes.items()]
+    return out
 
 
 def kept_labels(corpus: str, info: dict) -> str:

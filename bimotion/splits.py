@@ -14,7 +14,7 @@
 
 A user's own corpus (any other corpus name, :mod:`loaders.audiofolder`) is split the same way under
 both protocols (:data:`USER`): by its ``split`` column when every row has one, else whole speakers
-per split within each group, in YueMotion's proportions (0.5/0.15/0.35, balanced by gender).
+per split within each group, drawn toward YueMotion's proportions (0.5/0.15/0.35, balanced by gender).
 
 Every assignment is a function of the records (and of the sets of them whose audio is identical,
 which stay in one split): records are sorted by id, and each random choice uses
@@ -373,19 +373,20 @@ class UserSplit:
         return not self.reason
 
     def describe(self, brief: bool = False) -> str:
-        """The rule in words: the one prepare used where it was recorded, else both.  ``brief`` (a model
-        card's protocol line): whole speakers in YueMotion's proportions, without the numbers and the
-        small-group rule (the dataset card's long form says them)."""
+        """The rule in words (the rule only: what it drew, the cards say from prepare.json's counts,
+        :func:`bimotion.card_caveats.drawn_split`): the one prepare used where it was recorded, else
+        both.  ``brief`` (a model card's protocol line): without the small-group rule (the dataset card's
+        long form says it)."""
         column = "its `split` column"
-        where = "whole speakers per split (within each language x age group)"
-        if brief:
-            speakers = f"{where}, in YueMotion's proportions, balanced by gender"
-        else:
-            speakers = (
-                f"{where}, {_user_proportions()} (YueMotion's proportions), balanced by gender; in a group too "
-                "small for them, train gets at least as many speakers as validation and as test, and both "
-                "genders where each has two or more, and where it then holds no more than either, the "
-                "speakers with the most clips"
+        speakers = (
+            "whole speakers per split (within each language x age group), speakers drawn toward "
+            f"{_user_percent()} train/validation/test (YueMotion's proportions) within each gender"
+        )
+        if not brief:
+            speakers += (
+                "; in a group too small for them, train gets at least as many speakers as validation and as "
+                "test, and both genders where each has two or more, and where it then holds no more than "
+                "either, the speakers with the most clips"
             )
         if self.own_column is None:
             return f"{column} when every row has one, else {speakers}"
@@ -449,10 +450,25 @@ def user_split_note(corpus: str, group: str, rows: Mapping[str, int], speakers: 
     return (
         f"{corpus}'s group {group}, split by whole speakers: {'/'.join(str(rows[s]) for s in SPLITS)} clips "
         f"({'/'.join(f'{100 * x:.0f}' for x in shares)}% train/validation/test; speakers "
-        f"{'/'.join(str(speakers.get(s, 0)) for s in SPLITS)}), not {'/'.join(f'{100 * x:.0f}' for x in wanted)}%: "
+        f"{'/'.join(str(speakers.get(s, 0)) for s in SPLITS)}), not {_user_percent()}: "
         "its speakers are few or have unequal numbers of clips; a `split` column in its metadata "
         "(train, validation or test in every row) gives the split you choose"
     )
+
+
+def user_split_notes(info: Mapping) -> dict[str, str]:
+    """``{"corpus/group": note}``: :func:`user_split_note` of each group of a users' corpus that prepare
+    split by whole speakers (not by its own ``split`` column), from ``info``'s (a prepare.json's) shards;
+    what prepare prints and records as ``split_notes``, and the dataset card shows."""
+    rows: dict[str, dict[str, int]] = {}
+    speakers: dict[str, dict[str, int]] = {}
+    for s in info["shards"]:
+        if s["corpus"] in (info.get("user_sources") or {}) and s["corpus"] not in info.get("user_split_columns", []):
+            key = f"{s['corpus']}/{s['group']}"
+            rows.setdefault(key, dict.fromkeys(SPLITS, 0))[s["split"]] += s["rows"]
+            speakers.setdefault(key, dict.fromkeys(SPLITS, 0))[s["split"]] += s["speakers"]
+    notes = {key: user_split_note(*key.split("/", 1), rows[key], speakers[key]) for key in rows}
+    return {key: note for key, note in notes.items() if note}
 
 
 def copies_apart(corpus: str, record: Mapping | None = None) -> tuple[str, str]:
@@ -834,6 +850,12 @@ def _user_proportions() -> str:
     """``0.5/0.15/0.35``: :data:`USER_PROPORTIONS` as train/validation/test."""
     v, t = USER_PROPORTIONS.validation, USER_PROPORTIONS.test
     return f"{1 - v - t:g}/{v:g}/{t:g}"
+
+
+def _user_percent() -> str:
+    """``50/15/35%``: :data:`USER_PROPORTIONS` as train/validation/test percentages."""
+    v, t = USER_PROPORTIONS.validation, USER_PROPORTIONS.test
+    return "/".join(f"{100 * x:.0f}" for x in (1 - v - t, v, t)) + "%"
 
 
 def _speaker_strata(rows, speaker_of: Callable[[Mapping], str | None], balance) -> dict[str, tuple]:

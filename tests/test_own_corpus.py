@@ -822,7 +822,7 @@ def test_the_dataset_card_says_which_split_a_corpus_of_ones_own_was_given(tmp_pa
     given = next(line for line in card if line.startswith("- `given`: "))
     drawn = next(line for line in card if line.startswith("- `drawn`: "))
     assert given == "- `given`: its `split` column, which every row has, as given; it keeps each speaker in one split"
-    assert drawn.startswith("- `drawn`: whole speakers per split (within each language x age group), 0.5/0.15/0.35")
+    assert drawn.startswith("- `drawn`: whole speakers per split (within each language x age group), speakers drawn")
     assert drawn.endswith(" (its metadata has no `split` column)")
     assert "when every row has one" not in given + drawn
     assert "when every row has one, else whole speakers" in splits.describe("speaker", ["given"])["given"]  # unknown

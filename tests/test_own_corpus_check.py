@@ -26,8 +26,8 @@ from loaders.audiofolder import SPLIT_NOTE
 
 COLUMN = "Its split: its `split` column, which every row has, as given; it keeps each speaker in one split."
 SPEAKERS = (
-    "Its split: whole speakers per split (within each language x age group), in YueMotion's proportions, "
-    "balanced by gender (its metadata has no `split` column)."
+    "Its split: whole speakers per split (within each language x age group), speakers drawn toward 50/15/35% "
+    "train/validation/test (YueMotion's proportions) within each gender (its metadata has no `split` column)."
 )
 
 

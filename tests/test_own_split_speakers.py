@@ -155,12 +155,12 @@ def test_the_model_card_line_of_a_corpus_split_by_whole_speakers_is_brief(tmp_pa
     summary = {"protocols": {"bimotion": "speaker"}, "user_splits": {"bimotion": split_record(info)}}
     text = card_claims.protocol_texts(summary, {"bimotion": ["mine"]})["bimotion"]
     brief = (
-        "whole speakers per split (within each language x age group), in YueMotion's proportions, balanced by gender"
+        "whole speakers per split (within each language x age group), speakers drawn toward 50/15/35% "
+        "train/validation/test (YueMotion's proportions) within each gender"
     )
     assert text.endswith(f"(mine: {brief} (its metadata has no `split` column))")
     assert "0.5/0.15/0.35" not in text and "too small" not in text
     unrecorded = card_claims.protocol_texts({"protocols": {"bimotion": "speaker"}}, {"bimotion": ["mine"]})
     assert unrecorded["bimotion"].endswith(f"(mine: its `split` column when every row has one, else {brief})")
-    long = "whole speakers per split (within each language x age group), 0.5/0.15/0.35 (YueMotion's proportions)"
     card = dataset_card.render(info)
-    assert f"- `mine`: {long}, balanced by gender; in a group too small for them" in card
+    assert f"- `mine`: {brief}; in a group too small for them" in card

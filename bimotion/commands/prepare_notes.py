@@ -214,7 +214,9 @@ def summary(info: dict) -> str:
             flags = " and ".join(f"--{split}_configs" for split in empty if split != "train")
             use = "it cannot be trained on" if "train" in empty else f"training on it needs {flags} naming other groups"
             lines.append(f"note: group {group} has no {' or '.join(empty)} rows ({_too_few(info, group)}): {use}")
-    lines += [f"note: {gap}" for gap in gender_gaps(info)] + [f"note: {note}" for note in _share_notes(info)]
+    lines += [f"note: {gap}" for gap in gender_gaps(info)] + [
+        f"note: {note}" for note in splits.user_split_notes(info).values()
+    ]
     if generated := info.get("synthetic"):
         lines.append(f"note: {generated_note(generated)}")
     for corpus in splits.not_speaker_independent(info["protocol"], info["corpora"]):
@@ -239,20 +241,3 @@ def _too_few(info: dict, group: str) -> str:
     if speakers >= len(SPLITS) and set(counts) & set(info.get("identical_audio", {})):
         return f"its {speakers} speakers, those sharing identical audio drawn together as one, are too few to fill every split"
     return "too few speakers to fill every split"
-
-
-def _share_notes(info: dict) -> list[str]:
-    """:func:`bimotion.splits.user_split_note` of every group of a user corpus split by whole speakers
-    (not by its own ``split`` column)."""
-    from bimotion.registry import SPLITS
-    from bimotion.splits import user_split_note
-
-    rows: dict[tuple[str, str], dict[str, int]] = {}
-    speakers: dict[tuple[str, str], dict[str, int]] = {}
-    for s in info["shards"]:
-        if s["corpus"] in (info.get("user_sources") or {}) and s["corpus"] not in info.get("user_split_columns", []):
-            key = (s["corpus"], s["group"])
-            rows.setdefault(key, dict.fromkeys(SPLITS, 0))[s["split"]] += s["rows"]
-            speakers.setdefault(key, dict.fromkeys(SPLITS, 0))[s["split"]] += s["speakers"]
-    notes = [user_split_note(corpus, group, rows[corpus, group], speakers[corpus, group]) for corpus, group in rows]
-    return [note for note in notes if note]

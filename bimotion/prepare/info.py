@@ -17,7 +17,7 @@ from loaders.synthetic import generated_copy
 from .. import __version__
 from ..features import SAMPLE_RATE_HZ
 from ..registry import SPLITS, Benchmark
-from ..splits import speakers_in_several_splits
+from ..splits import speakers_in_several_splits, user_split_notes
 
 ShardKey = tuple[str, str, str]  # (corpus, group, split)
 
@@ -102,7 +102,7 @@ def prepare_info(
     def order(key: ShardKey) -> tuple[int, int]:
         return benchmark.shards.index(key[:2]), SPLITS.index(key[2])
 
-    return {
+    info = {
         "benchmark": benchmark.name,
         "protocol": protocol,
         "seed": seed,
@@ -136,6 +136,7 @@ def prepare_info(
             else {}
         ),
     }
+    return info | {"split_notes": user_split_notes(info)} if benchmark.user_corpora else info  # groups drawn far off
 
 
 def _shared_speakers(stats: dict[ShardKey, ShardStats], corpora: list[str]) -> dict[str, int | None]:
