@@ -1,7 +1,7 @@
 """The caveats of a dataset card (:mod:`bimotion.dataset_card`): what each corpus's data says about
 itself that a user of the dataset must know (each reader's :class:`loaders.SourceInfo` ``caveat``,
 :func:`corpus_fact`), and what ``prepare.json`` recorded of
-the data prepared (:func:`caveats`; :func:`gender_gaps`, also a note of ``prepare``'s summary; a corpus of one's own's notes
+the data prepared (:func:`caveats`; :func:`gender_gaps` and :func:`scored_gaps`, also notes of ``prepare``'s summary; a corpus of one's own's notes
 with the one way it was split, :func:`own_notes`)."""
 
 from __future__ import annotations
@@ -59,6 +59,43 @@ def _gender_gaps(info: dict) -> list[tuple[str, str]]:
                     f"{corpus} {group}: its train split holds only {_genders(train)} and its test "
                     f"split only {_genders(test)} (too few speakers to balance gender): scores there mix "
                     "gender with emotion",
+                )
+            )
+    return out
+
+
+def scored_gaps(info: dict) -> list[str]:
+    """One sentence per corpus, group and scored split (validation, test) that lacks a gender its training
+    split has, or holds a single speaker where training holds more: its scores speak for one gender or one
+    speaker only (a test split of one man, train of 4 women and 2 men, said nothing; a test split sharing no
+    gender with training is :func:`gender_gaps`'s); also a note of ``prepare``'s summary."""
+    return [gap for _, gap in _scored_gaps(info)]
+
+
+def _scored_gaps(info: dict) -> list[tuple[str, str]]:
+    """:func:`scored_gaps`, each with its corpus."""
+    shards: dict[tuple, dict[str, tuple[set, int]]] = {}
+    for s in info["shards"]:
+        known = {g for g, n in s["genders"].items() if n and g != "unknown"}
+        shards.setdefault((s["corpus"], s["group"]), {})[s["split"]] = (known, s["speakers"])
+    out = []
+    for (corpus, group), by_split in shards.items():
+        train, trained = by_split.get("train", (set(), 0))
+        for split in ("validation", "test"):
+            genders, speakers = by_split.get(split, (set(), 0))
+            lacks = genders and train - genders and (split != "test" or train & genders)  # else gender_gaps'
+            single = speakers == 1 and trained > 1
+            if not (lacks or single):
+                continue
+            only = [f"one gender ({_genders(genders)})"] * bool(lacks) + ["one speaker"] * single
+            held = f"{'only ' * bool(lacks)}{_genders(genders)}"  # speakers: 0 where its rows name none (CSED)
+            held = f"{speakers} speaker{'s' * (speakers != 1)} ({held})" if speakers else held
+            has = f"{trained} speakers ({_genders(train)})" if trained else _genders(train)
+            out.append(
+                (
+                    corpus,
+                    f"{corpus} {group}: its {split} split holds {held} where its train split holds {has}: "
+                    f"{split} scores on {corpus} {group} speak for {' and '.join(only)} only",
                 )
             )
     return out
@@ -146,10 +183,11 @@ def own_notes(corpus: str, info: dict) -> str:
 
 def recorded_caveats(info: dict) -> list[tuple[str, str]]:
     """``(corpus, caveat)`` of what ``prepare.json`` recorded of the data: genders train and test do not
-    share, the split whole speakers drew of a corpus of one's own (:func:`drawn_split`), identical, low-rate, quiet, hard-clipped and known-defect clips."""
+    share, a scored split of one gender or speaker that training has more of (:func:`scored_gaps`), the split whole speakers drew of a corpus of one's own (:func:`drawn_split`), identical, low-rate, quiet, hard-clipped and known-defect clips."""
     from .splits import CORPORA_APART, copies_apart
 
     lines = [(corpus, f"**No gender in common:** {gap}.") for corpus, gap in _gender_gaps(info)]
+    lines += [(corpus, f"**Scored on one gender or speaker:** {gap}.") for corpus, gap in _scored_gaps(info)]
     lines += drawn_split(info)
     for corpus, n in info.get("identical_audio", {}).items():
         across = "+" in corpus  # copies in several corpora (loaders.identical): a caveat of each of them

@@ -182,7 +182,7 @@ def _coverage_note(group: str, g: dict) -> str:
 def summary(info: dict) -> str:
     """Rows per (corpus, group, split), partial groups and protocol notes, as printed after a run."""
     from bimotion import splits
-    from bimotion.card_caveats import gender_gaps
+    from bimotion.card_caveats import gender_gaps, scored_gaps
     from bimotion.dataset_card import own_only, partial_groups
     from bimotion.registry import SPLITS, benchmark_of
     from loaders.synthetic import generated_note
@@ -214,7 +214,7 @@ def summary(info: dict) -> str:
             flags = " and ".join(f"--{split}_configs" for split in empty if split != "train")
             use = "it cannot be trained on" if "train" in empty else f"training on it needs {flags} naming other groups"
             lines.append(f"note: group {group} has no {' or '.join(empty)} rows ({_too_few(info, group)}): {use}")
-    lines += [f"note: {gap}" for gap in gender_gaps(info)] + [
+    lines += [f"note: {gap}" for gap in gender_gaps(info) + scored_gaps(info)] + [
         f"note: {note}" for note in splits.user_split_notes(info).values()
     ]
     if generated := info.get("synthetic"):
