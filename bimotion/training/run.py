@@ -48,8 +48,8 @@ from .provenance import command_scope
 from .public import public_summary
 from .report import run_ending, scores_report
 from .spec import RunArguments, TrainSpec
-from .stopping import any_process, last_step_stops, not_scored_words, scoring_stops
-from .summary import publish_model, run_summary, write_outputs
+from .stopping import any_process, last_step_stops, not_scored_words, scoring_stops, stop_before_upload
+from .summary import not_uploaded_words, publish_model, run_summary, write_outputs
 from .trainer import SERTrainer
 from .training_args import SERTrainingArguments
 
@@ -153,6 +153,8 @@ def train(
 
 
 def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
+    """Long: one run from its data to its upload, with its SIGTERM safe points in their order (training, the
+    scoring, the upload's start within :func:`~bimotion.signals.stop_at_safe_points`; the upload after it)."""
     from transformers import set_seed
 
     from bimotion.signals import stop_at_safe_points
@@ -209,8 +211,10 @@ def _train(spec: TrainSpec, training_args: SERTrainingArguments) -> dict:
             write_outputs(output_dir, summary, train_ds)
         if training_args.should_save:  # the run is whole: no checkpoint an uninterrupted run would not have
             remove_saved_at_stop(output_dir)
-        if push and trainer.is_world_process_zero():
-            publish_model(output_dir, training_args, run_args.push_dry_run)
+        if push and not run_args.push_dry_run:  # a stop as the outputs were written: taken before the upload
+            stop_before_upload(training_args, not_uploaded_words(output_dir, training_args, started=False))
+    if push and trainer.is_world_process_zero():  # here a SIGTERM stops the upload at once
+        publish_model(output_dir, training_args, run_args.push_dry_run)
     return summary
 
 
@@ -265,7 +269,9 @@ def train_and_report(
     or the folder's run_identity.json is damaged or memory ran out (:func:`~bimotion.memory.said_out_of_memory`),
     130 on Ctrl-C and 143 on SIGTERM (Slurm's time limit: a checkpoint is saved after the step under way, the last one too; once training is done, the scoring
     stops at a batch; the closing line then names the sets not scored), each saying how to continue from the last
-    checkpoint; 0 for a SIGTERM once the model is scored, or a stop a finalizer swallowed then: the run finishes."""
+    checkpoint; 0 for a SIGTERM once the model is scored, or a stop a finalizer swallowed then: the run finishes; but with
+    ``--push_to_hub`` such a stop is taken before the upload, and one during it stops it (143 or 130: the model is saved,
+    not uploaded; the closing line gives the ``bimotion push`` command that uploads it)."""
     from bimotion.data.publish import OutputLockedError
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.signals import exit_code, late_stop, lost_stop, stop_word, terminate_as_interrupt
@@ -291,7 +297,9 @@ def train_and_report(
             out = training_args.output_dir
             found = last_checkpoint(out) if Path(out).is_dir() else None
             advice = how_to_continue(found, spec.run, out)
-            if unscored := not_scored_words(err):  # training was done (stopping.scoring_stops)
+            if not_uploaded := getattr(err, "not_uploaded", None):  # before or in the upload: the model is whole
+                advice = not_uploaded
+            elif unscored := not_scored_words(err):  # training was done (stopping.scoring_stops)
                 advice = f"training is done, but {unscored} were not scored (no {SCORES} yet); {advice}: it trains nothing, it scores"
             print(f"{stop_word(err)}: {advice}", file=sys.stderr)
         return exit_code(err)

@@ -132,6 +132,26 @@ def any_process(args, flag: bool) -> bool:
     return bool(flag)
 
 
+def stop_before_upload(args, not_uploaded: str) -> None:
+    """The last safe point of a run that uploads its model (``--push_to_hub``), on every process of a launch,
+    within :func:`bimotion.signals.stop_at_safe_points`, once the outputs are written: a stop that came as they
+    were written (a SIGTERM's flag, or a stop lost in a finalizer), on any process, raises here, on all of them,
+    before the main process starts an upload that could outlast Slurm's grace period; ``not_uploaded`` (what the
+    closing line says: :func:`~.summary.not_uploaded_words`) is set on it."""
+    import functools
+
+    from bimotion.signals import Terminated, stop_if_lost_agreed, stop_requested
+
+    anywhere = functools.partial(any_process, args)
+    try:
+        stop_if_lost_agreed(anywhere, "the upload's start")
+        if anywhere(stop_requested()):
+            raise Terminated("terminated by SIGTERM before the upload")
+    except KeyboardInterrupt as err:
+        err.not_uploaded = not_uploaded
+        raise
+
+
 @contextlib.contextmanager
 def scoring_stops(trainer, not_scored: list[str]) -> Iterator[None]:
     """The trained model scored (its validation and test sets, minutes on the paper's data) within

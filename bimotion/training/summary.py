@@ -6,13 +6,14 @@ card) and the model sent to the Hub (:func:`publish_model`)."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import numpy as np
 
 from bimotion.card_caveats import data_caveats
 from bimotion.data.layout import recorded_infos, synthetic_recorded
-from bimotion.hub_upload import plan_lines, publish
+from bimotion.hub_upload import plan_lines, publish, repo_url
 from bimotion.registry import BENCHMARKS
 from bimotion.splits import split_record
 from loaders.files import write_text_atomic
@@ -139,14 +140,54 @@ def _trained_audio(train_ds) -> list[tuple[str, int, str]]:
 
 
 def publish_model(output_dir: Path, training_args: SERTrainingArguments, dry_run: bool) -> None:
+    """Upload the trained model (``--push_to_hub``), on the main process, once its outputs are written, outside
+    :func:`bimotion.signals.stop_at_safe_points`: a SIGTERM during the upload stops it at once (a multi-GB upload
+    outlasts Slurm's grace period).  A stop that came before it (pending, or lost in a finalizer) uploads nothing.
+    Either stop carries ``not_uploaded`` (:func:`not_uploaded_words`), what the closing line says."""
+    from bimotion.signals import Terminated, stop_if_lost, take_pending_stop
+
     if not training_args.hub_model_id:
         raise ValueError("--push_to_hub needs --hub_model_id OWNER/NAME")
-    plan = publish(
-        output_dir,
-        training_args.hub_model_id,
-        token=training_args.hub_token,
-        private=training_args.hub_private_repo,
-        dry_run=dry_run,
-    )
+    started = False
+    try:
+        if not dry_run:
+            if take_pending_stop():  # a SIGTERM as the run's last safe point passed: before any byte is sent
+                raise Terminated("terminated by SIGTERM before the upload")
+            stop_if_lost()
+        started = True
+        plan = publish(
+            output_dir,
+            training_args.hub_model_id,
+            token=training_args.hub_token,
+            private=training_args.hub_private_repo,
+            dry_run=dry_run,
+        )
+    except KeyboardInterrupt as err:
+        err.not_uploaded = not_uploaded_words(output_dir, training_args, started=started)
+        raise
     private, hub_id = training_args.hub_private_repo, training_args.hub_model_id
     print("\n".join(plan_lines(plan, hub_id, repo_type="model", private=private, dry_run=dry_run, done=not dry_run)))
+
+
+def push_command(output_dir: Path, training_args: SERTrainingArguments) -> str:
+    """The command that uploads ``output_dir`` as ``--push_to_hub`` would have: ``bimotion push OUT --repo-id
+    OWNER/NAME`` (``--public`` too where asked; the token is the logged-in one or ``HF_TOKEN``, never printed)."""
+    public = " --public" if training_args.hub_private_repo is False else ""
+    return f"bimotion push {shlex.quote(str(output_dir))} --repo-id {training_args.hub_model_id}{public}"
+
+
+def not_uploaded_words(output_dir: Path, training_args: SERTrainingArguments, *, started: bool) -> str:
+    """What a stop before (``started`` False) or during the upload of a trained model leaves, for the closing
+    line: the model is whole in ``output_dir``, not on the Hub, and the command that uploads it."""
+    url = repo_url(training_args.hub_model_id)
+    if started:  # the Hub makes a commit whole or not at all: what went up before it is in no revision
+        state = (
+            f"its upload to {url} was cut short before the Hub made its commit, so the repository holds none of "
+            "its files (it may have been created, empty)"
+        )
+    else:
+        state = f"nothing was uploaded to {url}"
+    return (
+        f"the model is trained, scored and saved in {output_dir} (with {SCORES} and its card); {state}; "
+        f"upload it with `{push_command(output_dir, training_args)}`"
+    )
