@@ -26,10 +26,12 @@ from .flac import blocks_to_end, check_flac_whole, decoded_frames, unknown_lengt
 from .hold import DAMAGE_FRAMES, LengthHold
 from .levels import (
     as_float32,
+    check_channels,
     check_downmix,
     check_level,
     clipped_fraction,
     downmix,
+    live_channels,
     measure_dtype,
 )
 from .mp3 import held_to_count, mp3_file_frames, mp3_irregular, mpg123_messages
@@ -256,7 +258,7 @@ def decode_measured(
     clipped = clipped_fraction(samples, info.subtype)
     samples = as_float32(samples)
     hold = length_hold(path, info, rate, "libsndfile")
-    samples = check_level(path, _mono(path, samples if hold is None else hold.whole(samples)))
+    samples = check_level(path, _mono(path, samples if hold is None else hold.whole(samples), rate))
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate), clipped
 
 
@@ -279,14 +281,18 @@ def _ffmpeg_decode(path: Path, info: AudioInfo, sample_rate_hz: int | None, dtyp
     frames = ffmpeg_decode(path, rate, info.num_channels, trim=info.trim)
     hold = length_hold(path, info, rate, "FFmpeg")
     frames = frames if hold is None else hold.whole(frames)
-    return _to_dtype(check_level(path, _mono(path, frames)), dtype), rate
+    return _to_dtype(check_level(path, _mono(path, frames, rate)), dtype), rate
 
 
-def _mono(path: Path, channels: np.ndarray) -> np.ndarray:
-    """Frames x channels mixed down (:func:`loaders.levels.downmix`), warning when they cancel."""
-    mono = downmix(channels)
-    if channels.shape[1] > 1:
-        check_downmix(path, channels, mono)
+def _mono(path: Path, channels: np.ndarray, rate_hz: int) -> np.ndarray:
+    """Frames x channels at ``rate_hz`` mixed down (:func:`loaders.levels.downmix`), warning when they
+    cancel, or hold different signals (two speakers: :func:`loaders.levels.check_channels`)."""
+    if channels.shape[1] == 1:
+        return downmix(channels)
+    live = live_channels(channels)
+    mono = downmix(channels, live)
+    check_downmix(path, channels, mono)
+    check_channels(path, channels, rate_hz, live)
     return mono
 
 

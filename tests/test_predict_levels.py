@@ -371,3 +371,20 @@ def test_a_file_skipped_before_any_row_of_it_is_not_listed_as_failed_part_way_or
     given, report = [first, *rows], rows.report
     assert len(given) >= 1 and report.skipped.to_dict() == {"predict/changed": 1}
     assert list(report.partial) == [str(silent)] and "1 skipped file(s) failed part-way" in report.format()
+
+
+def test_a_recording_of_two_voices_one_per_channel_is_named_once(model, tmp_path, capsys):
+    """An interview recorded in stereo, the interviewer on one channel and the resident on the other, was
+    averaged to mono and scored without a word: both voices in every window.  predict now warns, naming
+    the file, once (the file is decoded twice), as `prepare` does (``test_stereo_channels.py``); a stereo
+    recording of one voice (the same voice at half the level on its second channel) is not named."""
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    voice = dict(duration_s=12.0, sample_rate_hz=44100, age_group="eld", language="zho", emotions=("anger",))
+    first, second = (writer.samples(speaker=s, gender=g, **voice) for s, g in (("s1", "f"), ("s2", "m")))
+    interview = tmp_path / "interview.wav"  # 12 s: three of predict's 5 s blocks, compared across them
+    soundfile.write(interview, np.stack([first, second], 1), 44100, subtype="PCM_16")
+    one = tmp_path / "one.wav"
+    soundfile.write(one, np.stack([first, first / 2], 1), 44100, subtype="PCM_16")
+    assert main(["predict", "--model", str(model), str(interview), str(one), *OPTIONS]) == 0
+    lines = [x for x in capsys.readouterr().err.splitlines() if "hold different signals" in x]
+    assert len(lines) == 1 and lines[0].startswith(f"warning: {interview}: its 2 channels hold different"), lines

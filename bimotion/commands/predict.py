@@ -8,9 +8,13 @@ Examples:
 Every audio file (WAV, FLAC, MP3, MP4/M4A, OGG, AIFF; found by content) is decoded as a stream and
 cut into windows (default 4 s every 2 s; the last one ends at the end of the file; --segment vad
 keeps only stretches above an energy threshold), so an hour-long recording needs no more memory than
-a minute. Each row holds the file, start_s, end_s, a sigmoid score for each label the model was
-trained on, the labels scored above --threshold, whether the window is silent (its scores then
-mean nothing, and it predicts no label), clipped: the fraction of the window's samples that are
+a minute. A file of several channels is mixed down to mono, the mean of the channels that carry a
+signal (a dead channel is left out); where they hold different signals (an interview with one
+speaker per channel) a warning names the file, since every window then holds both voices: score a
+copy of the one channel you want (`sox FILE OUT.wav remix 1`). Each row holds the file, start_s,
+end_s, a sigmoid score for each label the model was trained on, the labels scored above
+--threshold, whether the window is silent (its scores then mean nothing, and it predicts no
+label), clipped: the fraction of the window's samples that are
 hard-clipped (3+ consecutive samples at full scale, measured as `prepare` measures a clip, placed to
 20 ms; empty for MP3, MP4/AAC and µ-law, which have no exact full scale), and file_clipped: the same
 of the whole file; the summary names the clipped files,

@@ -23,7 +23,7 @@ from loaders.audio import AudioInfo, length_hold, needs_ffmpeg, probe, why_ffmpe
 from loaders.errors import BadFileError, CorpusError, SkipReport, libsndfile_error, spoken
 from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.hold import LengthHold
-from loaders.levels import ClipMeter, ClippedAudioWarning, as_float32, measure_dtype
+from loaders.levels import ChannelMeter, ClipMeter, ClippedAudioWarning, as_float32, measure_dtype
 from loaders.mp3 import mpg123_messages
 from loaders.unread import AUDIO_FORMATS, is_audio
 from loaders.walk import not_a_file, walk_files
@@ -172,7 +172,7 @@ def audio_blocks(
         blocks = ffmpeg_blocks(source.path, sample_rate_hz, block_s, channels, trim=trim)
         hold = length_hold(source.path, source.info, sample_rate_hz, "FFmpeg")
         for block in blocks if hold is None else hold.blocks(blocks):
-            yield level.check(_mix(block, live))
+            yield level.check(level.mix(block, live, sample_rate_hz))
     else:
         hold = length_hold(source.path, source.info, source.info.sample_rate_hz, "libsndfile")
         meter = meter if meter is not None else ClipMeter(source.info.subtype)
@@ -304,7 +304,7 @@ def _soundfile_blocks(
         ahead = next(blocks, None)
         while ahead is not None:
             block, ahead = ahead, next(blocks, None)
-            mono = level.check(_mix(block, live))
+            mono = level.check(level.mix(block, live, rate))
             if stream is not None:
                 mono = np.clip(stream.resample_chunk(np.ascontiguousarray(mono), last=ahead is None), -1.0, 1.0)
             if len(mono):
@@ -327,14 +327,24 @@ def _read_blocks(f, frames: int, path: Path, kind: str, dtype: str, meter: ClipM
 
 
 class _Level:
-    """NaN/inf refused and samples beyond full scale counted (one warning per file), as
-    :func:`loaders.audio.decode` does for a whole file."""
+    """NaN/inf refused, samples beyond full scale counted and the live channels compared
+    (:class:`loaders.levels.ChannelMeter`: one warning per file each), as :func:`loaders.audio.decode`
+    does for a whole file."""
 
     def __init__(self, path: Path):
         self.path = path
         self.over = 0
         self.total = 0
         self.peak = 0.0
+        self.channels: tuple[ChannelMeter, int] | None = None  # the meter and the file's channel count
+
+    def mix(self, block: np.ndarray, live: list[int], rate_hz: int) -> np.ndarray:
+        """:func:`_mix` of frames x channels ``block`` at ``rate_hz``, its ``live`` channels compared first."""
+        if len(live) > 1:
+            if self.channels is None:
+                self.channels = ChannelMeter(rate_hz, live), block.shape[1]
+            self.channels[0].add(block)
+        return _mix(block, live)
 
     def check(self, block: np.ndarray) -> np.ndarray:
         if not np.isfinite(block).all():
@@ -360,3 +370,5 @@ class _Level:
                 ClippedAudioWarning,
                 stacklevel=2,
             )
+        if self.channels is not None:
+            self.channels[0].warn(self.path, self.channels[1], stacklevel=3)

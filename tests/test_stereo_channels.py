@@ -1,0 +1,111 @@
+"""A multi-channel clip whose channels hold different signals (a care-home interview: the interviewer on
+one channel, the resident on the other) was averaged to mono without a word, both voices in the clip
+where its emotion label is of one; only channels that cancel were warned about.  The decoder now compares
+the channels it mixes (:class:`loaders.levels.ChannelMeter`) and warns, naming the file and how to keep
+one channel, in `scan --levels` and `prepare` (as for channels that cancel) and in `predict`
+(``test_predict_levels.py``); one voice on two microphones (another gain, a delay, a room's echo) is
+not warned about.  The mix itself is unchanged."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+
+import numpy as np
+import pytest
+import soundfile
+
+from bimotion.cli import main
+from loaders import testing
+from loaders.audio import decode
+from loaders.levels import DifferentChannelsWarning
+from loaders.testing._common import FixtureWriter
+
+VOICE = dict(gender="f", age_group="eld", language="zho", emotions=("anger",))
+
+
+def one_voice_on_two_microphones(voice: np.ndarray, rate_hz: int) -> np.ndarray:
+    """Frames x 2: ``voice`` on a near microphone, and on a far one 4 ms later, at a third of the level,
+    through 0.2 s of a room's echo."""
+    rng = np.random.default_rng(0)
+    taps = int(0.2 * rate_hz)
+    echo = rng.standard_normal(taps) * np.exp(-np.arange(taps) / (0.05 * rate_hz))
+    echo[0] = 2 * np.sqrt(np.sum(echo**2))
+    far = np.convolve(voice, echo)[: len(voice)]
+    far = np.concatenate([np.zeros(int(0.004 * rate_hz)), far])[: len(voice)]
+    return np.stack([voice, far * (np.max(np.abs(voice)) / 3 / np.max(np.abs(far)))], axis=1)
+
+
+def two_voices(writer: FixtureWriter, duration_s: float, rate_hz: int) -> np.ndarray:
+    """Frames x 2: two speakers, one per channel (an interviewer and a resident, each on a lapel microphone)."""
+    first = writer.samples(speaker="s1", duration_s=duration_s, sample_rate_hz=rate_hz, **VOICE)
+    second = writer.samples(speaker="s2", duration_s=duration_s, sample_rate_hz=rate_hz, **{**VOICE, "gender": "m"})
+    return np.stack([first, second], axis=1)
+
+
+@pytest.mark.parametrize("rate_hz", [16000, 44100])
+def test_two_voices_one_per_channel_are_warned_about_one_voice_on_two_microphones_is_not(tmp_path, rate_hz):
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    voice = writer.samples(speaker="s1", duration_s=2.0, sample_rate_hz=rate_hz, **VOICE)
+    soundfile.write(tmp_path / "interview.wav", two_voices(writer, 2.0, rate_hz), rate_hz, subtype="PCM_16")
+    soundfile.write(tmp_path / "one.wav", one_voice_on_two_microphones(voice, rate_hz), rate_hz, subtype="PCM_16")
+    assert _messages(tmp_path / "one.wav", rate_hz) == []
+    (said,) = _messages(tmp_path / "interview.wav", rate_hz)
+    assert said.startswith(f"{tmp_path / 'interview.wav'}: its 2 channels hold different signals (coherence 0.")
+    assert "sox FILE OUT.wav remix 1" in said and "outside the corpus folder" in said, said
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mono, _ = decode(tmp_path / "interview.wav", rate_hz)
+    channels, _ = soundfile.read(tmp_path / "interview.wav", dtype="float32")
+    assert np.allclose(mono, channels.mean(axis=1), atol=1e-6)  # still mixed down: the mean of the two
+
+
+def _messages(path, rate_hz: int) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        decode(path, rate_hz)
+    return [str(w.message) for w in caught if issubclass(w.category, DifferentChannelsWarning)]
+
+
+def test_a_silent_or_short_second_channel_is_not_compared(tmp_path):
+    """A dead channel (left out of the mix) is nothing to compare, nor is a clip too short to tell (0.2 s)."""
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    voice = writer.samples(speaker="s1", duration_s=2.0, sample_rate_hz=16000, **VOICE)
+    soundfile.write(tmp_path / "dead.wav", np.stack([voice, np.zeros_like(voice)], 1), 16000, subtype="PCM_16")
+    soundfile.write(tmp_path / "short.wav", two_voices(writer, 2.0, 16000)[:3200], 16000, subtype="PCM_16")
+    assert _messages(tmp_path / "dead.wav", 16000) == [] and _messages(tmp_path / "short.wav", 16000) == []
+
+
+def test_scan_levels_and_prepare_name_a_clip_of_two_voices(tmp_path, capfd):
+    raw = testing.make_corpus("audiofolder", tmp_path / "raw")
+    with open(raw / "metadata.csv", newline="") as f:
+        names = [row["file_name"] for row in csv.DictReader(f)]
+    interview, one = raw / names[0], raw / names[1]
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    soundfile.write(interview, two_voices(writer, 2.0, 16000), 16000, subtype="PCM_16")
+    voice, _ = soundfile.read(one, dtype="float32")
+    soundfile.write(one, one_voice_on_two_microphones(voice, 16000), 16000, subtype="PCM_16")
+    before = {p: p.read_bytes() for p in raw.rglob("*") if p.is_file()}
+    line = f"warning: {interview}: its 2 channels hold different signals (coherence 0."
+    scan = ["scan", "--source", f"carehome={raw}", "--output", str(tmp_path / "m.jsonl"), "--levels", "--num-proc", "1"]
+    assert main(scan) == 0
+    printed = capfd.readouterr().err
+    assert printed.count(line) == 1 and printed.count("hold different signals") == 1, printed
+    # two processes: the warning is given where the clip is decoded, in a worker
+    prepare = ["prepare", "--source", f"carehome={raw}", "--output", str(tmp_path / "out"), "-q", "--num-proc", "2"]
+    assert main(prepare) == 0
+    printed = capfd.readouterr().err
+    assert printed.count(line) == 1 and printed.count("hold different signals") == 1, printed
+    assert {p: p.read_bytes() for p in raw.rglob("*") if p.is_file()} == before  # the corpus is not written to
+
+
+def test_the_channels_compared_in_blocks_measure_what_they_measure_at_once(tmp_path):
+    """`predict` feeds the meter its blocks, `prepare` a whole clip in blocks of its own: the same coherence."""
+    from loaders.levels import ChannelMeter
+
+    channels = two_voices(FixtureWriter(tmp_path / ".pool", seed=5), 3.0, 22050).astype(np.float32)
+    whole, pieces = ChannelMeter(22050, [0, 1]), ChannelMeter(22050, [0, 1])
+    whole.add(channels)
+    for start, end in ((0, 1000), (1000, 1001), (1001, 30000), (30000, len(channels))):
+        pieces.add(channels[start:end])
+    assert whole.segments == pieces.segments and whole.least_alike() == pytest.approx(pieces.least_alike())
