@@ -236,6 +236,54 @@ def test_scan_reports_bad_files_by_reason(tmp_path, capsys):
     assert manifest.exists()
 
 
+def test_a_scan_that_fails_after_reading_still_lists_every_file_its_warnings_named_and_it_skipped(
+    tmp_path, capsys, monkeypatch
+):
+    """A scan that failed after reading (a full disk as it wrote the manifest, a silent clip under --levels) had
+    warned "every one in OUT.warned.tsv", which was never written, nor OUT.skipped.tsv: the files past the five
+    named inline were named nowhere. Both lists are written beside the manifest all the same, and said."""
+    import csv
+    import errno
+    import shutil
+
+    import numpy as np
+    import soundfile
+
+    import loaders.manifest
+
+    root = testing.make_corpus("csed", tmp_path / "raw")
+    data = root / "Training Data (wav)"
+    copies = []
+    for folder in ("Positive", "Negative"):
+        shutil.copytree(data / folder, data / f"{folder} - Copy")
+        copies += [str(p) for p in (data / f"{folder} - Copy").glob("[!.]*.wav")]
+    bad = data / "Positive" / "Pos-bad.wav"
+    bad.write_bytes(b"RIFF" + bytes(60))
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = tmp_path / "m.jsonl"
+    warned, skipped = Path(f"{out}.warned.tsv"), Path(f"{out}.skipped.tsv")
+    with monkeypatch.context() as patched:
+        patched.setattr(loaders.manifest, "write_manifest", full_disk)
+        assert main(["scan", "--source", f"csed={root}", "-o", str(out), "-q", "--skip-bad"]) == 2
+    err = capsys.readouterr().err
+    assert f"every one in {warned})" in err and "cannot write the manifest (No space left on device)" in err, err
+    assert f"every file a warning named: {warned}" in err and f"with its reason: {skipped}" in err, err
+    with warned.open(encoding="utf-8", newline="") as f:
+        assert sorted(row[2] for row in list(csv.reader(f, delimiter="\t"))[1:]) == sorted(copies)
+    assert str(bad) in skipped.read_text(encoding="utf-8") and not out.exists()
+    warned.unlink(), skipped.unlink(), bad.unlink()
+    soundfile.write(data / "Natural" / "Nat_Female-1.wav", np.zeros(3200), 16000, subtype="PCM_16")
+    assert main(["scan", "--source", f"csed={root}", "-o", str(out), "-q", "--levels", "--num-proc", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "Nat_Female-1.wav: the audio is silent" in err and f"every file a warning named: {warned}" in err, err
+    with warned.open(encoding="utf-8", newline="") as f:
+        assert sorted(row[2] for row in list(csv.reader(f, delimiter="\t"))[1:]) == sorted(copies)
+    assert not out.exists() and not skipped.exists()
+
+
 def test_scan_rejects_unknown_source_name(capsys, tmp_path):
     """An empty folder (``/tmp`` was used, which another process's own corpus below it made a hint)."""
     with pytest.raises(SystemExit):

@@ -60,6 +60,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from bimotion.console import stage_bar_options
+    from loaders.errors import SkipReport
     from loaders.manifest import (
         Timer,
         check_distinct_sources,
@@ -68,7 +69,6 @@ def run(args) -> int:
         partial_releases,
         scan,
         summary,
-        write_manifest,
     )
     from loaders.synthetic import generated_note, synthetic_sources
 
@@ -84,19 +84,21 @@ def run(args) -> int:
         print(f"error: --output {output}: {problem}", file=sys.stderr)
         return 2
     replaced = replacing(output)
-    with Timer() as timer:
-        with naming_warned(output):
-            records, report = scan(sources, skip_bad=args.skip_bad, progress=not args.quiet, bar=stage_bar_options())
-        records, levels = _levels(records, report, args)
-    stop_if_lost()  # a stop a finalizer swallowed as it scanned (loaders know no signals): no manifest
+    report, done = SkipReport(), False  # what was skipped and warned of, also if the run fails
     try:
-        write_manifest(records, output)
-    except OSError as err:
-        print(
-            f"error: --output {output}: cannot write the manifest ({err.strerror or err}); nothing was written",
-            file=sys.stderr,
-        )
-        return 2
+        with Timer() as timer:
+            with naming_warned(output):
+                records, _ = scan(
+                    sources, skip_bad=args.skip_bad, progress=not args.quiet, bar=stage_bar_options(), report=report
+                )
+            records, levels = _levels(records, report, args)
+        stop_if_lost()  # a stop a finalizer swallowed as it scanned (loaders know no signals): no manifest
+        if not _written(records, output):
+            return 2
+        done = True
+    finally:
+        if not done:  # its warnings said where every file they named is listed: it is, also when the run failed
+            print_skips(report, output, failed=True)
     print(summary(records))
     rate = len(records) / timer.seconds if timer.seconds else float("inf")
     print(f"\n{counted(len(records), 'utterance')} -> {output}{replaced} in {timer.seconds:.1f} s ({rate:.0f} files/s)")
@@ -111,6 +113,21 @@ def run(args) -> int:
     for note in notes + levels:
         print(note if note.startswith("note: ") else f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _written(records: list, output: Path) -> bool:
+    """Whether the manifest of ``records`` was written at ``output``; where it was not, the error line says why."""
+    from loaders.manifest import write_manifest
+
+    try:
+        write_manifest(records, output)
+    except OSError as err:
+        print(
+            f"error: --output {output}: cannot write the manifest ({err.strerror or err}); nothing was written",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def _levels(records: list, report, args) -> tuple[list, list[str]]:
