@@ -22,13 +22,13 @@ def unknown_length(f) -> bool:
     return int(f.frames) >= UNKNOWN_FRAMES
 
 
-def blocks_to_end(f, dtype: str) -> Iterator:
+def blocks_to_end(f, dtype: str, frames: int = BLOCK_FRAMES) -> Iterator:
     """``f``'s frames from where it stands to its end, as libsndfile decodes them (frames x channels), in blocks
-    of :data:`BLOCK_FRAMES`: how a file of :func:`unknown_length` is read.  soundfile seeks to where each read of a
+    of ``frames`` (the last one shorter, none empty): how a file of :func:`unknown_length` is read.  soundfile seeks to where each read of a
     seekable file ends, and libFLAC cannot seek to the end of a file of no declared length ("Internal psf_fseek()
     failed" at the last read): ``f`` is read as a stream, as soundfile reads a file that is not seekable."""
     f._info.seekable = 0  # soundfile's SF_INFO of the open file: SoundFile.seekable() reads it
-    while len(block := f.read(BLOCK_FRAMES, dtype=dtype, always_2d=True)):
+    while len(block := f.read(frames, dtype=dtype, always_2d=True)):
         yield block
 
 

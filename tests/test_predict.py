@@ -828,6 +828,34 @@ def test_streamed_decoding_matches_whole_file_decoding(audio_dir):
         assert np.abs(streamed - whole).max() < 2e-3, name  # soxr in blocks vs at once; FFmpeg: the same command
 
 
+def test_a_flac_that_declares_no_length_is_predicted_on_as_the_same_flac_declaring_it(models, tmp_path, capsys):
+    """A FLAC whose STREAMINFO declares no length (total samples 0: what `ffmpeg -f flac pipe:` writes) was
+    reported corrupt by `bimotion predict` ("cannot decode audio: Internal psf_fseek() failed": libFLAC cannot
+    seek to the end of such a file, where each read of a seekable file ends). It is read as a stream: its
+    windows, scores and notes are those of the same FLAC declaring its length."""
+    from test_audio import _declare_no_length
+
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    voice = dict(speaker="s1", gender="f", age_group="eld", language="zho", emotions=("happiness",))
+    for rate, channels, duration_s in ((16000, 1, 4.5), (44100, 2, 3.2)):
+        samples = writer.samples(duration_s=duration_s, sample_rate_hz=rate, **voice)
+        rows = {}
+        for name in ("declared", "none"):
+            path = tmp_path / name / "x.flac"
+            path.parent.mkdir(exist_ok=True)
+            soundfile.write(path, np.stack([samples] * channels, 1) * 0.5, rate, format="FLAC")
+            if name == "none":
+                _declare_no_length(path)
+                assert soundfile.info(str(path)).frames == 2**63 - 1
+            out = tmp_path / f"{name}.csv"
+            argv = ["predict", "--model", str(models["ours"]), str(path), "--output", str(out), *OPTIONS]
+            assert main(argv) == 0, capsys.readouterr().err
+            rows[name] = [{**r, "file": "x.flac"} for r in _csv(out)]
+        assert len(rows["none"]) == window_count(duration_s, 2.0, 1.0), rate
+        assert float(rows["none"][-1]["end_s"]) == pytest.approx(duration_s, abs=1e-3)
+        assert rows["none"] == rows["declared"], rate
+
+
 def test_streamed_decoding_leaves_a_silent_channel_out_as_decode_does(tmp_path):
     """A stereo file with a dead channel: prepare stores it at its level, predict fed the model the
     channel mean (6 dB down); a channel that is silent in one block only still counts."""

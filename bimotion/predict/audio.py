@@ -22,6 +22,7 @@ import numpy as np
 from loaders.audio import AudioInfo, length_hold, needs_ffmpeg, probe, why_ffmpeg
 from loaders.errors import BadFileError, CorpusError, SkipReport, libsndfile_error, spoken
 from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
+from loaders.flac import blocks_to_end, unknown_length
 from loaders.hold import LengthHold
 from loaders.levels import ChannelMeter, ClipMeter, ClippedAudioWarning, as_float32, measure_dtype
 from loaders.mp3 import mpg123_messages
@@ -241,7 +242,8 @@ def _live_channels(f, frames: int, path: Path) -> list[int]:
     import soundfile
 
     try:
-        live = _live(f.blocks(blocksize=frames, dtype="float32", always_2d=True), f.channels)
+        blocks = _blocks(f, frames, "float32")
+        live = _live(blocks, f.channels)
     except (RuntimeError, soundfile.LibsndfileError) as err:
         raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
     f.seek(0)
@@ -314,16 +316,29 @@ def _soundfile_blocks(
 def _read_blocks(f, frames: int, path: Path, kind: str, dtype: str, meter: ClipMeter) -> Iterator[np.ndarray]:
     """Float32 frames x channels blocks of ``frames`` read from the open sound file ``f`` in ``dtype``
     (:func:`loaders.levels.measure_dtype`), measured by ``meter`` as read, to its end."""
+    blocks = _blocks(f, frames, dtype)
     while True:
         try:
             with mpg123_messages(path, kind):
-                block = f.read(frames, dtype=dtype, always_2d=True)
+                block = next(blocks, None)
         except Exception as err:
             raise BadFileError(path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", _REPLACE) from err
+        if block is None:
+            return
         meter.add(block)
         yield as_float32(block)
-        if len(block) < frames:
-            return
+
+
+def _blocks(f, frames: int, dtype: str) -> Iterator[np.ndarray]:
+    """The open sound file ``f``'s frames x channels, from where it stands to its end, in blocks of ``frames``
+    (the last shorter); a FLAC that declares no length as a stream (:func:`loaders.flac.blocks_to_end`: libFLAC
+    cannot seek to its end, where a read of a seekable file ends)."""
+    if unknown_length(f):
+        yield from blocks_to_end(f, dtype, frames)
+        return
+    while len(block := f.read(frames, dtype=dtype, always_2d=True)) == frames:
+        yield block
+    yield block
 
 
 class _Level:
