@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from .files import sha256_of
+from .flac import blocks_to_end, unknown_length
 
 
 def identical_audio(records: Iterable, *, progress: bool = False, bar: dict | None = None) -> list[tuple[str, ...]]:
@@ -93,8 +94,9 @@ def _window_digest(path, num_frames: int) -> str | None:
       whatever its position and whatever the read's size, so a 16-bit, a 24-bit and a float file holding
       the same values (float64 holds each exactly) give the same float64 values here as in the whole read;
       the window is the whole read's frames ``num_frames // 2`` on (a seek for the subtypes in
-      :data:`_SAMPLES_ON_THEIR_OWN`, which read the same samples there; others decoded from the first frame,
-      as the whole read decodes them), and ``num_frames`` is the header's count, the same for every file
+      :data:`_SAMPLES_ON_THEIR_OWN`, which read the same samples there, a FLAC that declares no length then
+      read as a stream, as the whole read reads it, :func:`loaders.flac.blocks_to_end`; others decoded from the
+      first frame, as the whole read decodes them), and ``num_frames`` is the header's count, the same for every file
       of one rate and duration, so both windows start at the same frame;
     - channels: a file whose channels are all equal throughout has them equal in the window too, so a
       stereo copy of a mono file is one channel in both digests; two files with equal channels are equal
@@ -108,6 +110,8 @@ def _window_digest(path, num_frames: int) -> str | None:
     - a silent file has a window like any other; compared whole it is left out, as it was before.
 
     A digest is only a necessary condition: files whose windows are equal are then compared whole."""
+    import numpy as np
+
     from .audio import libsndfile_open
 
     start = num_frames // 2
@@ -115,7 +119,10 @@ def _window_digest(path, num_frames: int) -> str | None:
         with libsndfile_open(path) as f:  # opened as the whole read opens it (libmpg123's notes a warning)
             if f.seekable() and f.subtype in _SAMPLES_ON_THEIR_OWN:
                 f.seek(min(start, f.frames))
-                window = f.read(WINDOW_FRAMES, dtype="float64", always_2d=True)
+                if unknown_length(f):  # a FLAC of no declared length: libFLAC fails a read that reaches its end
+                    window = next(blocks_to_end(f, "float64", WINDOW_FRAMES), np.empty((0, f.channels)))
+                else:
+                    window = f.read(WINDOW_FRAMES, dtype="float64", always_2d=True)
             else:
                 window = f.read(start + WINDOW_FRAMES, dtype="float64", always_2d=True)[start:]
     except Exception:  # not a libsndfile format, or a bad file: compared whole, as before

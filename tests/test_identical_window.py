@@ -206,3 +206,35 @@ def test_the_progress_bars_totals_never_grow(tmp_path):
     assert {total for _, total in counts["finding identical audio"]} == {10}, counts
     assert {total for _, total in counts["comparing files whole"]} == {8}, counts
     assert [counts[desc][-1][0] for desc in counts] == [10, 8], counts  # each bar ends full
+
+
+def test_a_short_flac_that_declares_no_length_is_found_with_its_copy_by_its_window(tmp_path, monkeypatch):
+    """A FLAC whose STREAMINFO declares no length (what `ffmpeg -f flac pipe:` writes) failed its window read where
+    the window reaches its end (a clip of at most 2 x 2048 frames, 0.256 s at 16 kHz: libFLAC cannot seek to the
+    end of such a file), so it was compared whole, alone: the WAV it copies, whose window no other file shared, was
+    not, and the two were not found identical. Its window is read as a stream, as its whole read is."""
+    import soundfile
+    from test_audio import _declare_no_length
+
+    import loaders.identical
+
+    frames = 3000
+    clips = [np.round(np.random.default_rng(i).uniform(-0.5, 0.5, frames) * 32767) / 32768 for i in range(2)]
+    template = loaders.Utterance(
+        id="x", corpus="mine", path="", language="ind", age_group="eld", emotions=("anger",),
+        label_space=("anger",), duration_s=frames / RATE_HZ, sample_rate_hz=RATE_HZ,
+    )  # fmt: skip
+    records = []
+    for name, samples, kind in (("a.wav", clips[0], "WAV"), ("a.flac", clips[0], "FLAC"), ("b.flac", clips[1], "FLAC")):
+        soundfile.write(tmp_path / name, samples, RATE_HZ, format=kind, subtype="PCM_16")
+        if kind == "FLAC":
+            _declare_no_length(tmp_path / name)
+        records.append(dataclasses.replace(template, id=f"mine/{name}", path=str(tmp_path / name)))
+    assert soundfile.info(str(tmp_path / "a.flac")).frames == 2**63 - 1
+    window = loaders.identical._window_digest
+    assert window(tmp_path / "a.flac", frames) == window(tmp_path / "a.wav", frames) is not None
+    read = []
+    real = loaders.identical._content_digest
+    monkeypatch.setattr(loaders.identical, "_content_digest", lambda path, n: read.append(path) or real(path, n))
+    assert loaders.identical.identical_audio(records) == [("mine/a.flac", "mine/a.wav")]
+    assert sorted(p.rsplit("/", 1)[1] for p in read) == ["a.flac", "a.wav"]  # b.flac's window matches none
