@@ -13,8 +13,9 @@ from .errors import InputWarning, SkipReport, display, some_files
 
 SHOWN = 5  # the files a warning names inline
 
-# Where the command writes every file its warnings name (``OUTPUT.warned.tsv``), set by ``scan`` and ``prepare``
-# while they read; unset (a Python caller of loaders.load), the warning points at the report's ``named``.
+# Where the command writes every file its warnings name, in the words after "every one in" (``OUTPUT.warned.tsv``,
+# and the list of a run that fails), set by ``scan`` and ``prepare`` while they read; unset (a Python caller of
+# loaders.load), the warning points at the report's ``named``.
 NAMED_LIST: contextvars.ContextVar = contextvars.ContextVar("loaders_named_list", default=None)
 
 
@@ -34,7 +35,7 @@ def warn_files(collector, kind: str, found: list[tuple[Path, str]], said: str, s
     if n > 1:
         where = NAMED_LIST.get()
         if where is not None:
-            where = f"every one in {display(where)}"
+            where = f"every one in {where}"
         elif c.own_report:
             where = "every one in a SkipReport's `named`: pass report=SkipReport() to load()"
         else:

@@ -461,7 +461,7 @@ def test_a_corpus_that_gives_nothing_is_an_error_even_when_skipping_bad_files(tm
         err = capsys.readouterr().err
         assert "no usable audio files found below this folder" in err and "skipped as" in err, err
     # prepare lists every file it skipped beside OUT also when it fails (its error names the first)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.skipped.tsv", "raw", "yue.skipped.tsv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.failed.skipped.tsv", "raw", "yue.failed.skipped.tsv"]
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the ElderReact fixture needs ffmpeg to be written")
@@ -585,7 +585,8 @@ def test_a_run_that_fails_after_reading_still_lists_every_file_its_warnings_name
 ):
     """A prepare that failed after reading (a full disk as it wrote) had warned "every one in OUT.warned.tsv",
     which was never written, nor OUT.skipped.tsv: the files past the five named inline were named nowhere. Both
-    lists are written beside OUT all the same, and said; a run that fails before reading leaves an earlier list."""
+    lists are written beside OUT all the same, as a failed run's (OUT.failed.*.tsv), where its warnings said, and
+    said; a run that fails before reading leaves an earlier list."""
     import csv
     import errno
 
@@ -608,8 +609,9 @@ def test_a_run_that_fails_after_reading_still_lists_every_file_its_warnings_name
     argv = ["prepare", "--source", f"csed={root}", "-o", str(out), "-q", "--skip-bad"]
     assert bimotion_main(argv) == 2
     err = capsys.readouterr().err
-    warned, skipped = Path(f"{out}.warned.tsv"), Path(f"{out}.skipped.tsv")
-    assert f"every one in {warned})" in err and "No space left on device" in err
+    warned, skipped = Path(f"{out}.failed.warned.tsv"), Path(f"{out}.failed.skipped.tsv")
+    assert f"every one in {out}.warned.tsv, or in {warned} if this run fails)" in err
+    assert "No space left on device" in err and not Path(f"{out}.warned.tsv").exists()
     assert f"every file a warning named: {warned}" in err and f"with its reason: {skipped}" in err
     with warned.open(encoding="utf-8", newline="") as f:
         assert sorted(row[2] for row in list(csv.reader(f, delimiter="\t"))[1:]) == sorted(copies)
@@ -617,3 +619,58 @@ def test_a_run_that_fails_after_reading_still_lists_every_file_its_warnings_name
     assert not out.exists() and not work_of(out).exists()
     out.mkdir()  # not a prepared dataset: refused before reading, so nothing to list
     assert bimotion_main(argv) == 2 and warned.exists() and skipped.exists()
+
+
+def test_a_failed_overwrite_leaves_the_lists_beside_the_dataset_it_left_untouched(tmp_path, capsys, monkeypatch):
+    """`prepare --overwrite` onto an earlier dataset that failed (a full disk as it wrote, a corpus left with no
+    clip) said "OUT untouched", but had replaced OUT.skipped.tsv with its own skips and deleted OUT.warned.tsv: the
+    lists beside OUT no longer described it. The failed run's lists are OUT.failed.skipped.tsv and
+    OUT.failed.warned.tsv, each line naming a list names one that exists, and OUT's lists are left as they were;
+    the next run that succeeds removes the failed run's."""
+    import errno
+
+    import bimotion.prepare
+
+    root = testing.make_corpus("csed", tmp_path / "raw")
+    data = root / "Training Data (wav)"
+    shutil.copytree(data / "Positive", data / "Positive - Copy")  # warned of: OUT.warned.tsv
+    (data / "Positive" / "Pos-bad.wav").write_bytes(b"RIFF" + bytes(60))  # skipped: OUT.skipped.tsv
+    out = tmp_path / "out"
+    argv = ["prepare", "-q", "--skip-bad", "-o", str(out)]
+    assert bimotion_main([*argv, "--source", f"csed={root}"]) == 0
+    capsys.readouterr()
+    lists = {p.name: p.read_bytes() for p in tmp_path.glob("out.*.tsv")}
+    assert sorted(lists) == ["out.skipped.tsv", "out.warned.tsv"]
+    readme = (out / "README.md").read_bytes()
+
+    # another corpus, nothing warned of, one other file skipped; its write fails (a full disk)
+    other = tmp_path / "other"
+    shutil.copytree(root, other, ignore=shutil.ignore_patterns("Positive - Copy", "Pos-bad.wav"))
+    (other / "Training Data (wav)" / "Natural" / "Nat_Female-999.wav").write_bytes(b"junk")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(bimotion.prepare, "_write_rows", full_disk)
+        assert bimotion_main([*argv, "--overwrite", "--source", f"csed={other}"]) == 2
+    err = capsys.readouterr().err
+    assert f"(temporary files removed, {out} untouched)" in err and (out / "README.md").read_bytes() == readme
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("out.*.tsv") if ".failed." not in p.name} == lists
+    failed = Path(f"{out}.failed.skipped.tsv")
+    assert f"every skipped input, with its reason: {failed}" in err and "Nat_Female-999.wav" in failed.read_text()
+    assert not Path(f"{out}.failed.warned.tsv").exists() and "every file a warning named" not in err
+
+    # a corpus with no clip left: an error after reading, OUT's lists as they were
+    empty = tmp_path / "empty"
+    shutil.copytree(root, empty, ignore=shutil.ignore_patterns("*.wav"))
+    (empty / "Training Data (wav)" / "Natural" / "Nat_Female-1.wav").write_bytes(b"junk\n")
+    assert bimotion_main([*argv, "--overwrite", "--source", f"csed={empty}"]) != 0
+    err = capsys.readouterr().err
+    assert "no usable audio files found" in err and (out / "README.md").read_bytes() == readme
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("out.*.tsv") if ".failed." not in p.name} == lists
+    assert f"with its reason: {failed}" in err and "Nat_Female-1.wav" in failed.read_text()
+
+    # a run that succeeds: the failed run's lists, of an attempt it replaced, are gone
+    assert bimotion_main([*argv, "--overwrite", "--source", f"csed={root}"]) == 0
+    assert sorted(p.name for p in tmp_path.glob("out.*.tsv")) == ["out.skipped.tsv", "out.warned.tsv"]

@@ -174,37 +174,53 @@ def sources_of(args) -> dict:
 def print_skips(report, output: str | Path, *, failed: bool = False) -> None:
     """The skipped inputs to standard error, a few per reason, and every one of them in
     ``OUTPUT.skipped.tsv`` beside the output (:func:`write_skip_list`); every file a warning named, in
-    ``OUTPUT.warned.tsv`` (:func:`warned_list`).  ``failed``: the run failed after it began reading (its error
-    said why): both lists are still written, of what it had read, where its warnings said, without the summary;
-    a run that had nothing to list leaves those an earlier run wrote."""
+    ``OUTPUT.warned.tsv`` (:func:`warned_list`); the lists a run that failed into ``output`` left beside it
+    (``OUTPUT.failed.*.tsv``) are removed, as no longer of the output's run.  ``failed``: the run failed after it
+    began reading (its error said why): both lists are still written, of what it had read, without the summary, as
+    ``OUTPUT.failed.skipped.tsv`` and ``OUTPUT.failed.warned.tsv`` (as its warnings said: :func:`naming_warned`),
+    so that the lists beside an earlier output still describe it; a failed run that had nothing to list leaves the
+    lists an earlier run wrote."""
     from loaders.named import write_named
 
     if failed and not report and not report.named:
         return
     if report and not failed:
         print(report.format(), file=sys.stderr)
-    write_skip_list(report, output, "input")
-    listed = warned_list(output)
+    write_skip_list(report, output, "input", failed=failed)
+    listed = warned_list(output, failed=failed)
     try:
         if write_named(report, listed) is not None:
             print(f"every file a warning named: {listed}", file=sys.stderr)
     except OSError as err:
         print(f"warning: cannot write the list of files warned of to {listed} ({err.strerror or err})", file=sys.stderr)
+    if not failed:  # this run's lists describe the output now: a failed run's, of an attempt it replaced, would not
+        skip_list_path(output, failed=True).unlink(missing_ok=True)
+        warned_list(output, failed=True).unlink(missing_ok=True)
 
 
-def warned_list(output: str | Path) -> Path:
+def list_path(output: str | Path, what: str, failed: bool = False) -> Path:
+    """``OUTPUT.<what>.tsv`` beside ``output``; ``failed``: ``OUTPUT.failed.<what>.tsv``, the list of a run that
+    failed, never mistaken for the list of the output an earlier run left there."""
+    return Path(f"{Path(output).expanduser()}{'.failed' if failed else ''}.{what}.tsv")
+
+
+def warned_list(output: str | Path, *, failed: bool = False) -> Path:
     """``OUTPUT.warned.tsv``, beside ``OUTPUT.skipped.tsv``: every file a reader's warning named (second copies read
-    once, files read under another case of their name: :mod:`loaders.named`), where the warning names a few."""
-    return Path(f"{Path(output).expanduser()}.warned.tsv")
+    once, files read under another case of their name: :mod:`loaders.named`), where the warning names a few
+    (``failed``: ``OUTPUT.failed.warned.tsv``, :func:`list_path`)."""
+    return list_path(output, "warned", failed)
 
 
 @contextlib.contextmanager
 def naming_warned(output: str | Path) -> Iterator[None]:
     """While the corpora are read: their warnings say that every file they name is in :func:`warned_list`
-    (``output`` as :func:`print_skips` is given it), which :func:`print_skips` writes."""
+    (``output`` as :func:`print_skips` is given it), or, should the run fail, in its ``failed`` list, which
+    :func:`print_skips` writes."""
+    from loaders.errors import display
     from loaders.named import NAMED_LIST
 
-    token = NAMED_LIST.set(warned_list(output))
+    where = f"{display(warned_list(output))}, or in {display(warned_list(output, failed=True))} if this run fails"
+    token = NAMED_LIST.set(where)
     try:
         yield
     finally:
@@ -219,17 +235,20 @@ def replacing(output: str | Path | None) -> str:
     return " (replacing the file that was there)"
 
 
-def skip_list_path(output: str | Path) -> Path:
-    """``OUTPUT.skipped.tsv``, where :func:`write_skip_list` lists the inputs of a run into ``output``."""
-    return Path(f"{Path(output).expanduser()}.skipped.tsv")
+def skip_list_path(output: str | Path, *, failed: bool = False) -> Path:
+    """``OUTPUT.skipped.tsv``, where :func:`write_skip_list` lists the inputs of a run into ``output``
+    (``failed``: ``OUTPUT.failed.skipped.tsv``, :func:`list_path`)."""
+    return list_path(output, "skipped", failed)
 
 
-def write_skip_list(report, output: str | Path, what: str = "file", *, corpus_column: bool = True) -> Path | None:
+def write_skip_list(
+    report, output: str | Path, what: str = "file", *, corpus_column: bool = True, failed: bool = False
+) -> Path | None:
     """Every input ``report`` (a :class:`loaders.errors.SkipReport`) skipped, in ``OUTPUT.skipped.tsv``
-    beside ``output``, named on standard error; when nothing was skipped, a list an earlier run left
-    there is removed.  A list that cannot be written is a warning, not a failed run.  ``corpus_column``:
-    see :meth:`~loaders.errors.SkipReport.write_tsv`."""
-    listed = skip_list_path(output)
+    beside ``output`` (``failed``: ``OUTPUT.failed.skipped.tsv``), named on standard error; when nothing was
+    skipped, a list an earlier run left there is removed.  A list that cannot be written is a warning, not a
+    failed run.  ``corpus_column``: see :meth:`~loaders.errors.SkipReport.write_tsv`."""
+    listed = skip_list_path(output, failed=failed)
     if not report:
         listed.unlink(missing_ok=True)
         return None
