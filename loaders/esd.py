@@ -49,7 +49,7 @@ from pathlib import Path
 from .base import Collector
 from .copies import copied_folder, folder_name
 from .copy_reports import copy_elsewhere, shown
-from .errors import SkipReport, bad, require_dir
+from .errors import SkipReport, bad, require_dir, some_files
 from .esd_tables import BLOCK, EMOTION_BLOCKS, SPEAKERS, SPLIT_FOLDERS, read_transcript, split_of
 from .labels import CORPUS_LABEL_MAPS
 from .lone import read_as
@@ -161,10 +161,15 @@ def _chosen_speakers(c: Collector, root: Path) -> tuple[dict[str, Path], list[Pa
         else:
             chosen[speaker] = speaker_dir
     if found := [(folder, chosen[folder_name(folder.name)]) for folder in ignored if not in_copy[folder]]:
+        read = list(dict.fromkeys(of.relative_to(root).as_posix() for _, of in found))  # each speaker's, once
+        which = (
+            f"the shallowest copy, {read[0]},"
+            if len(read) == 1
+            else f"each speaker's shallowest copy ({some_files(read)})"
+        )
         said = (
-            f"speaker folders found more than once below {root}: read the shallowest copy, "
-            f"{found[0][1].relative_to(root).as_posix()}, and ignored {len(found)} (a wav only there is read, "
-            "the others compared with the wav of their name read); delete the copies to silence this"
+            f"speaker folders found more than once below {root}: read {which} and ignored {len(found)} (a wav only "
+            "there is read, the others compared with the wav of their name read); delete the copies to silence this"
         )
         warn_files(c, "speaker_copy", found, said, 3)  # the caller of load()
     return chosen, ignored

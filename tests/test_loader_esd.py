@@ -93,6 +93,27 @@ def test_every_speaker_folder_copy_ignored_is_listed_not_three_and_dots(tmp_path
     assert sorted(file for file, _ in report.named[("esd", "speaker_copy")]) == ignored
 
 
+def test_the_warning_of_several_speakers_copied_names_each_speakers_folder_read(tmp_path):
+    """A tree unpacked twice more, every speaker's folder copied: the warning said "read the shallowest copy,
+    Emotion Speech Dataset/0001", the first speaker's folder only, as if the others were not read. It says each
+    speaker's shallowest copy is read, naming the first few; one speaker copied: that speaker's folder."""
+    root = make_corpus("esd", tmp_path / "c", layout="b")
+    speakers = sorted(p.name for p in root.iterdir() if p.is_dir())
+    assert len(speakers) > 3
+    shutil.copytree(root, tmp_path / "c" / "backup" / root.name, copy_function=os.link)
+    with pytest.warns(UserWarning) as said:
+        esd.load(tmp_path / "c", report=SkipReport())
+    warning = next(str(w.message) for w in said if "found more than once" in str(w.message))
+    read = ", ".join(f"{root.name}/{speaker}" for speaker in speakers[:3])
+    assert f": read each speaker's shallowest copy ({read} and {len(speakers) - 3} more) and ignored " in warning
+    shutil.rmtree(tmp_path / "c" / "backup")
+    shutil.copytree(root / speakers[1], tmp_path / "c" / "backup" / speakers[1], copy_function=os.link)
+    with pytest.warns(UserWarning) as said:
+        esd.load(tmp_path / "c", report=SkipReport())
+    warning = next(str(w.message) for w in said if "found more than once" in str(w.message))
+    assert f": read the shallowest copy, {root.name}/{speakers[1]}, and ignored 1 " in warning, warning
+
+
 def test_a_tree_unpacked_twice_is_read_once_with_a_warning(small, tmp_path):
     _, root = small
     shallow = shutil.copytree(root, tmp_path / root.name, copy_function=os.link)
