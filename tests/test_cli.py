@@ -241,7 +241,8 @@ def test_a_scan_that_fails_after_reading_still_lists_every_file_its_warnings_nam
 ):
     """A scan that failed after reading (a full disk as it wrote the manifest, a silent clip under --levels) had
     warned "every one in OUT.warned.tsv", which was never written, nor OUT.skipped.tsv: the files past the five
-    named inline were named nowhere. Both lists are written beside the manifest all the same, and said."""
+    named inline were named nowhere. Both lists are written beside the manifest all the same, as a failed run's
+    (OUTPUT.failed.*.tsv, never taken for an earlier manifest's lists), and said."""
     import csv
     import errno
     import shutil
@@ -264,12 +265,14 @@ def test_a_scan_that_fails_after_reading_still_lists_every_file_its_warnings_nam
         raise OSError(errno.ENOSPC, "No space left on device")
 
     out = tmp_path / "m.jsonl"
-    warned, skipped = Path(f"{out}.warned.tsv"), Path(f"{out}.skipped.tsv")
+    warned, skipped = Path(f"{out}.failed.warned.tsv"), Path(f"{out}.failed.skipped.tsv")  # a failed run's lists
     with monkeypatch.context() as patched:
         patched.setattr(loaders.manifest, "write_manifest", full_disk)
         assert main(["scan", "--source", f"csed={root}", "-o", str(out), "-q", "--skip-bad"]) == 2
     err = capsys.readouterr().err
-    assert f"every one in {warned})" in err and "cannot write the manifest (No space left on device)" in err, err
+    assert (
+        f"or in {warned} if this run fails)" in err and "cannot write the manifest (No space left on device)" in err
+    ), err
     assert f"every file a warning named: {warned}" in err and f"with its reason: {skipped}" in err, err
     with warned.open(encoding="utf-8", newline="") as f:
         assert sorted(row[2] for row in list(csv.reader(f, delimiter="\t"))[1:]) == sorted(copies)
@@ -282,6 +285,7 @@ def test_a_scan_that_fails_after_reading_still_lists_every_file_its_warnings_nam
     with warned.open(encoding="utf-8", newline="") as f:
         assert sorted(row[2] for row in list(csv.reader(f, delimiter="\t"))[1:]) == sorted(copies)
     assert not out.exists() and not skipped.exists()
+    assert not Path(f"{out}.warned.tsv").exists() and not Path(f"{out}.skipped.tsv").exists()
 
 
 def test_scan_rejects_unknown_source_name(capsys, tmp_path):
