@@ -1,7 +1,7 @@
 """The optional dependencies (``pip install 'bimotion[train,plots,audio]'``) and which extra brings
 each: a command that needs one that is missing says so in one line, naming the install command,
-before it does any work (``NEEDS`` of a command module, checked by :mod:`bimotion.cli`).  Imports
-nothing heavy."""
+before it does any work (``NEEDS`` of a command module, checked by :mod:`bimotion.cli`; a recipe run by
+path, ``recipes/*.py``, calls :func:`exit_if_missing` before its imports).  Imports nothing heavy."""
 
 from __future__ import annotations
 
@@ -43,3 +43,15 @@ def missing_message(command: str, modules) -> str:
     if "torch" in modules and sys.platform.startswith("linux"):
         line += f" (without a CUDA GPU, first `{CPU_TORCH}`, or pip pulls the CUDA build: several GB)"
     return line
+
+
+def exit_if_missing(script: str, modules) -> None:
+    """Where any of ``modules`` is not installed, :func:`missing_message`'s line for ``script`` on stderr and exit
+    code 2, as a ``bimotion`` command says it: a recipe run by path (``recipes/train.py``) calls it before its
+    imports, which would end in a traceback (``No module named 'transformers'``) without the extras."""
+    import sys
+
+    absent = missing(modules)
+    if absent:
+        print(f"error: {missing_message(script, absent)}", file=sys.stderr)
+        raise SystemExit(2)

@@ -15,6 +15,11 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from bimotion.extras import exit_if_missing
+
+if __name__ == "__main__":  # without the extras: one line naming them (exit 2), not a traceback at an import
+    exit_if_missing("recipes/augment.py", ("torch", "transformers", "accelerate", "sklearn", "matplotlib"))
+
 from transformers import HfArgumentParser
 
 from bimotion.group_names import age_group_name, language_name

@@ -22,6 +22,11 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from bimotion.extras import exit_if_missing
+
+if __name__ == "__main__":  # without the extras: one line naming them (exit 2), not a traceback at an import
+    exit_if_missing("recipes/grid.py", ("torch", "transformers", "accelerate", "sklearn", "matplotlib", "umap"))
+
 from transformers import HfArgumentParser
 
 from loaders.errors import DamagedFileError

@@ -19,6 +19,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bimotion.extras import exit_if_missing
+
+if __name__ == "__main__":  # without the extras: one line naming them (exit 2), not a traceback at an import
+    exit_if_missing("recipes/infer.py", ("torch", "transformers", "sklearn"))
+
 from transformers import HfArgumentParser
 
 from bimotion.data.layout import output_error

@@ -16,6 +16,11 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field, fields
 
+from bimotion.extras import exit_if_missing
+
+if __name__ == "__main__":  # without the extras: one line naming them (exit 2), not a traceback at an import
+    exit_if_missing("recipes/probe.py", ("torch", "transformers", "sklearn"))
+
 from transformers import HfArgumentParser
 
 from bimotion.probe.features import check_features
