@@ -136,6 +136,12 @@ CASES = [
     ("augment", ["--target", "xyz_eld"], "--target"),
     # a mixture of groups the folder lacks: the way out is another mixture, not "leave it out"
     ("augment", ["--target", "zho_eld", "--mixture", "cross_lingual"], "choose a --mixture without it (baseline;"),
+    # nor can --languages and --age_groups narrow it to every group the folder holds: train.py's union can
+    (
+        "augment",
+        ["--target", "zho_eld", "--mixture", "cross_lingual"],
+        "narrow the others), or, for every group it holds, `recipes/train.py --train_configs bimotion:all`",
+    ),
     # augment fills --validation_configs itself: the error names where they came from, not a flag never given
     (
         "augment",

@@ -256,7 +256,8 @@ def _check_present(config: str, found, flag: str, datasets: dict[str, str | None
         raise ArgumentError(f"{flag}: {no_rows(path, bench, of, detail=detail, holds=groups_held, fix=fix)}")
     group = lacking[0][0]
     leave = (  # augment's groups come from its mixture: it is narrowed, not edited
-        "choose a --mixture without it (baseline; --languages and --age_groups narrow the others)"
+        "choose a --mixture without it (baseline; --languages and --age_groups narrow the others), or, for every "
+        f"group it holds, `recipes/train.py --train_configs {bench}:all`"
         if flag == "--mixture"
         else f"leave {group} out"
     )
