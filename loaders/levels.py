@@ -352,17 +352,28 @@ def clipped_fraction(channels: np.ndarray, subtype: str) -> float | None:
 UNEVEN_CLIPPING_REMEDY = "balance or leave out the clipped clips, or compare scores without them"
 
 
+def clipped_percent(fraction: float) -> str:
+    """A share of a clip's samples hard-clipped (:func:`clipped_fraction`) in percent, as prepare's notes, the card
+    and ``bimotion predict`` say it: two decimals (``3.10%``), and as many more as its first digit needs, so that a
+    clip clipped at all never reads as none (``0.0004%``, not ``0.00%``)."""
+    import math
+
+    percent = fraction * 100
+    decimals = max(2, -math.floor(math.log10(percent))) if percent > 0 else 2
+    return f"{percent:.{decimals}f}%"
+
+
 def clipping_text(entry: dict) -> str:
     """The one wording of a corpus's hard clipping as ``prepare.json``'s ``clipped`` records it
     (:func:`bimotion.prepare.info.clipped_info`), for prepare's and scan's notes, check and the card:
-    ``139 of 652 clips hard-clipped (3+ consecutive samples at full scale, up to 8.5% of a clip): positive
+    ``139 of 652 clips hard-clipped (3+ consecutive samples at full scale, up to 8.48% of a clip): positive
     62 of 218 (28%), ...``, and whether that is uneven across labels."""
     labels = ", ".join(
         f"{label} {k['clips']} of {k['of']} ({k['clips'] / k['of']:.0%})" for label, k in entry["by_label"].items()
     )
     text = (
         f"{entry['clips']} of {entry['of']} clips hard-clipped ({entry['run_samples']}+ consecutive samples at full "
-        f"scale, up to {entry['most_clipped_fraction']:.1%} of a clip): {labels}"
+        f"scale, up to {clipped_percent(entry['most_clipped_fraction'])} of a clip): {labels}"
     )
     return text + (
         "; uneven across labels: a model can learn clipping in place of the emotion" if entry["uneven"] else ""

@@ -17,7 +17,7 @@ from bimotion.cli import main
 from bimotion.prepare.info import uneven
 from loaders import testing
 from loaders.audio import decode_measured
-from loaders.levels import ClippedAudioWarning, clipped_fraction
+from loaders.levels import ClippedAudioWarning, clipped_fraction, clipping_text
 
 
 def _clip(path, gain: float = 8.0) -> None:
@@ -66,6 +66,22 @@ def test_unevenness_needs_a_real_difference_across_labels():
     assert not uneven([(1, 6)] + [(0, 6)] * 6)  # one clipped clip of 42: no shortcut to learn
     assert not uneven([(30, 300), (33, 300), (31, 300)])  # even
     assert not uneven([(0, 10), (0, 10)]) and not uneven([(5, 5)])
+
+
+def test_a_barely_clipped_clip_never_reads_as_none_and_predict_says_it_alike():
+    """A corpus whose most clipped clip has a run of full-scale samples over 0.01% of it (the new-user run's:
+    prepare.json's most_clipped_fraction 0.0001) was noted "up to 0.0% of a clip", where `bimotion predict` said
+    "clipped 0.01%" of the same clip; both now say it through one formatter (loaders.levels.clipped_percent):
+    two decimals, and more where they would round a clip clipped at all to none."""
+    from bimotion.predict.report import PredictReport
+
+    entry = {"clips": 1, "of": 42, "run_samples": 3, "by_label": {"anger": {"clips": 1, "of": 6}}, "uneven": False}
+    for fraction, said in [(0.0001, "0.01%"), (0.00003, "0.003%"), (0.0000068, "0.0007%"), (0.0848, "8.48%")]:
+        assert f"up to {said} of a clip)" in clipping_text({**entry, "most_clipped_fraction": fraction})
+        report = PredictReport()
+        report.clipped["a.wav"] = fraction
+        assert f"clipped {said}" in report.file_notes("a.wav")
+        assert f"a.wav ({said})" in report.format()
 
 
 def test_prepare_check_and_the_card_count_a_clipped_clip(tmp_path, capsys):

@@ -8,7 +8,7 @@ import copy
 from dataclasses import dataclass, field
 
 from loaders.errors import BadFileError, SkipReport, some_files
-from loaders.levels import CLIP_RUN_SAMPLES, QUIET_PEAK_DBFS, SILENT_PEAK_DBFS
+from loaders.levels import CLIP_RUN_SAMPLES, QUIET_PEAK_DBFS, SILENT_PEAK_DBFS, clipped_percent
 
 from .windows import MIN_WINDOW_S, Windowing
 
@@ -78,7 +78,7 @@ class PredictReport:
         if file in self.short:
             notes.append(f"shorter than {self.short_below_s:g} s ({self.short[file]:.3f} s)")
         if file in self.clipped:
-            notes.append(f"clipped {self.clipped[file]:.2%}")
+            notes.append(f"clipped {clipped_percent(self.clipped[file])}")
         if file in self.upsampled:
             notes.append(f"upsampled from {self.upsampled[file]} Hz")
         if file in self.partial:
@@ -191,7 +191,7 @@ class PredictReport:
                 f"{len(self.clipped)} file(s) are hard-clipped ({CLIP_RUN_SAMPLES}+ consecutive samples at full scale, "
                 "as `prepare` counts a clip; column file_clipped: the fraction of the file's samples): clipping "
                 "distorts a voice, so their scores may reflect the distortion as well as the emotion; most clipped "
-                f"first: {some_files([f'{file} ({fraction:.2%})' for file, fraction in most], self.named)}"
+                f"first: {some_files([f'{file} ({clipped_percent(fraction)})' for file, fraction in most], self.named)}"
             )
         if self.clipping_unmeasured:
             lines.append(
