@@ -393,6 +393,25 @@ def test_the_end_table_says_why_a_group_scored_0_and_reads_the_scores_by_arg_max
     assert "0.0: no label" not in scores_report(right)
 
 
+def test_the_arg_max_reading_of_a_group_scored_0_marks_one_at_or_below_chance():
+    """The 0.0 line listed the arg-max readings beside their chance levels unmarked, one far below chance as
+    plainly as one above (a new user's `eng_eld 2.8 (chance 15.7), ... nan_eld 43.3 (chance 33.3)`), where the
+    table marks every score at or below chance †; the line now marks them alike."""
+    from bimotion.training.report import scores_report
+
+    labels, mask = _single("anger", "anger", "happiness", "neutral", "anger", "happiness", "neutral", "neutral")
+    logits = np.where(labels > 0, -1.0, -3.0)  # every score under 0.5: the right label's highest ...
+    logits[4:] = np.where(labels[4:] > 0, -3.0, -1.0)  # ... in eng_adu; eng_eld's lowest
+    groups = ["eng_adu"] * 4 + ["eng_eld"] * 4
+    out = score_groups(logits, labels, mask, ["crema_d"] * 8, groups, trained_labels=list(LABELS))
+    chance = {g: 100 * out["groups"][g]["chance"]["weighted_f1_argmax"] for g in ("eng_adu", "eng_eld")}
+    assert out["groups"]["eng_eld"]["weighted_f1_argmax"] == 0
+    last = scores_report(out).splitlines()[-1]
+    assert last.endswith(
+        f": eng_adu 100.0 (chance {chance['eng_adu']:.1f}), eng_eld 0.0† (chance {chance['eng_eld']:.1f})"
+    )
+
+
 def test_the_end_table_reads_a_group_below_chance_at_the_threshold_by_arg_max_where_that_is_above_chance():
     """500 steps of the tiny model on the real CSED ended with `zho_eld 8.9† (chance 50.0)` and nothing
     else, though the same scores read by arg-max were 45.3 against a chance of 33.4 (UA 46.2 against

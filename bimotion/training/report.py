@@ -144,10 +144,15 @@ def untrained_note(groups: dict, names: dict | None = None) -> str:
 def nothing_right_note(groups: dict, names: dict | None = None) -> str:
     """A note line for the groups scored 0.0 (no label predicted right at the 0.5 threshold: early in
     training a model predicts none) with their arg-max reading of the same scores (the authors'
-    code's, :data:`~.metrics.CHANCE_OF`) beside its chance level, or nothing."""
+    code's, :data:`~.metrics.CHANCE_OF`) beside its chance level, marked :data:`~.metrics.DAGGER` where at or
+    below it (:func:`at_or_below`, as the table marks a score), or nothing."""
+
+    def argmax(values: dict) -> str:
+        value, chance = values["weighted_f1_argmax"], values["chance"]["weighted_f1_argmax"]
+        return f"{100 * value:.1f}{DAGGER if at_or_below(value, chance) else ''} (chance {100 * chance:.1f})"
+
     found = [
-        f"{(names or {}).get(group, group)} {100 * values['weighted_f1_argmax']:.1f} "
-        f"(chance {100 * values['chance']['weighted_f1_argmax']:.1f})"
+        f"{(names or {}).get(group, group)} {argmax(values)}"
         for group, values in groups.items()
         if values["weighted_f1"] == 0 and "weighted_f1_argmax" in values and isinstance(values["chance"], dict)
     ]
