@@ -87,3 +87,23 @@ def test_an_abbreviated_secrets_flag_is_hidden_too():
     recorded in plain text (provenance, model cards, metrics files)."""
     command = public_command(["train.py", "--hub_tok", "hf_x", "--hub-tok=hf_y", "--hub_model_id", "me/m"])
     assert command == ["train.py", "--hub_tok", HIDDEN, f"--hub-tok={HIDDEN}", "--hub_model_id", "me/m"]
+
+
+def test_a_value_that_names_a_folder_here_is_recorded_as_given_unless_its_flag_reads_a_path(tmp_path, monkeypatch):
+    """`infer.py --configs nan_eld carehome` run beside a folder `carehome` recorded `--configs nan_eld local:carehome`:
+    every argument that happened to be an existing path was taken for a folder, and the recorded command could not
+    be run again.  Only a path's flag's values (--bimotion, --model, --output_dir, ...) are recorded `local:<name>`
+    now; another flag's as given, unless absolute (this machine's folders are still named nowhere)."""
+    for name in ("carehome", "data", "tiny"):
+        (tmp_path / name).mkdir()
+    monkeypatch.chdir(tmp_path)
+    argv = ["infer.py", "--model", "tiny", "--bimotion", "data", "--configs", "nan_eld", "carehome"]
+    argv += ["--output_file=carehome", "--run_name", "carehome", f"--test_configs={tmp_path / 'carehome'}"]
+    assert public_command(argv) == [
+        "infer.py", "--model", "local:tiny", "--bimotion", "local:data", "--configs", "nan_eld", "carehome",
+        "--output_file=local:carehome", "--run_name", "carehome", "--test_configs=local:carehome",
+    ]  # fmt: skip
+    # a value after a hidden secret is its flag's no more; an abbreviated path flag's absolute path is still hidden
+    assert public_command(["train.py", "--hub_token", "hf_x", "carehome", "--bimo", str(tmp_path / "data")]) == [
+        "train.py", "--hub_token", HIDDEN, "carehome", "--bimo", "local:data",
+    ]  # fmt: skip

@@ -111,30 +111,72 @@ def command_scope(argv: list[str] | None) -> Iterator[None]:
 
 def public_command(argv: list[str] | None = None) -> list[str]:
     """The command line (default: the one a recipe recorded, else this process's), as a published
-    file may hold it: the script by name (``-m package`` for a package's ``__main__``), every
-    existing or absolute path as ``local:<name>``, the value of a secret's flag (``--hub_token``, :func:`~.identity_fields.is_secret`) as :data:`HIDDEN`."""
+    file may hold it: the script by name (``-m package`` for a package's ``__main__``), each value of a
+    path's flag (:data:`PATH_FIELDS`) that is an existing or absolute path, and any other absolute path, as
+    ``local:<name>``, the value of a secret's flag (``--hub_token``, :func:`~.identity_fields.is_secret`) as
+    :data:`HIDDEN`; any other value as given (``--configs nan_eld carehome`` beside a folder ``carehome``)."""
     from .identity_fields import is_secret
-    from .public import public_source
 
     argv = list(argv if argv is not None else _recorded or sys.argv)
     if not argv:
         return []
     script = Path(argv[0])
     command = [f"-m {script.parent.name}" if script.name == "__main__.py" else script.name]
-    hide_next = False
+    hide_next, flag = False, None  # flag: the one whose values follow (a list's several)
     for arg in argv[1:]:
         if hide_next:
             command.append(HIDDEN)
             hide_next = False
         elif arg.startswith("--") and _secret_flag(arg.split("=", 1)[0][2:], is_secret):
-            hide_next = "=" not in arg
+            hide_next, flag = "=" not in arg, None
             command.append(arg if hide_next else f"{arg.split('=', 1)[0]}={HIDDEN}")
         elif arg.startswith("--") and "=" in arg:
-            flag, value = arg.split("=", 1)
-            command.append(f"{flag}={public_source(value)}")
+            name, value = arg.split("=", 1)
+            command.append(f"{name}={_public_value(name, value)}")
+            flag = None
+        elif arg.startswith("--"):
+            command.append(arg)
+            flag = arg
         else:
-            command.append(public_source(arg))
+            command.append(_public_value(flag, arg))
     return command
+
+
+#: The recipes' fields (dataclass and ``TrainingArguments``) and the ``bimotion`` commands' flags (``--output``) whose
+#: value is a path (or a Hub id, a shipped name: kept as given): their values that exist here are recorded
+#: ``local:<name>``, no other flag's
+PATH_FIELDS = frozenset(
+    {
+        "bimotion",
+        "yuemotion",
+        "model",
+        "model_name_or_path",
+        "features",
+        "config",
+        "grid_dir",
+        "output_dir",
+        "output_file",
+        "output",
+        "dataset_cache_dir",
+        "model_cache_dir",
+        "logging_dir",
+        "resume_from_checkpoint",
+        "deepspeed",
+        "fsdp_config",
+        "accelerator_config",
+    }
+)
+
+
+def _public_value(flag: str | None, value: str) -> str:
+    """``value`` of ``flag`` (``--output_dir``; None: no flag before it) as :func:`public_command` records it: a
+    path's flag's through :func:`~.public.public_source`, any other's as given unless it is an absolute path
+    (``~/x`` too), which names this machine's folders (an abbreviated path flag's, ``--bimo /home/me/data``)."""
+    from .public import public_source
+
+    if flag is not None and flag.lstrip("-").replace("-", "_") in PATH_FIELDS:
+        return public_source(value)
+    return public_source(value) if Path(value).expanduser().is_absolute() else value
 
 
 SECRET_FLAGS = ("token", "hub_token")  # the secrets' flags of the recipes (TrainingArguments' hub_token)
