@@ -6,8 +6,9 @@ the Hub's ``size_categories`` (:func:`size_category`); and, for the cards and th
 push, what a licence restricts and what to do about it (:func:`licence_terms`).
 
 The licence ids and their order are the Hub's (https://huggingface.co/docs/hub/repositories-licenses);
-a licence this module does not recognise (research only, by request, an EULA) is ``other``, the most
-restrictive, and is then named by ``license_name`` and ``license_link`` as the Hub requires.
+a licence this module does not recognise (research only, by request, an EULA) is ``other``, named by
+``license_name`` and ``license_link`` as the Hub requires; a licence nobody declared (a user's corpus without one:
+``unknown (user corpus)``) is the Hub's ``unknown``, the most restrictive, and is named by no ``license_name``.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ RESTRICTIVENESS = {
     "cc-by-nc-nd-3.0": 5,
     "cc-by-nc-nd-4.0": 5,
     "other": 6,
+    "unknown": 7,  # declared by nobody (a user's corpus without one): nothing is known to be granted
 }
 HUB_DATASETS_URL = "https://huggingface.co/datasets/"
 SIZE_CATEGORIES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B")
 _CC = re.compile(r"\bcc[- ]?by((?:[- ](?:nc|nd|sa))*)[- ]?v?(\d\.\d)\b")
 _WORDS = (
+    (re.compile(r"^unknown\b"), "unknown"),  # loaders.audiofolder.DEFAULT_LICENSE, a corpus not registered
     (re.compile(r"\bcc0\b|\bcc[- ]zero\b"), "cc0-1.0"),
     (re.compile(r"\bodbl\b"), "odbl"),
     (re.compile(r"\bpddl\b"), "pddl"),
@@ -75,7 +78,7 @@ TERMS = {
         "keep it private or gated; share only with people who hold that licence",
     ),
 }
-_KINDS = {"odbl": ("sa",), "other": ("other",)}
+_KINDS = {"odbl": ("sa",), "other": ("other",), "unknown": ("other",)}
 
 
 def licence_kinds(license: str) -> tuple[str, ...]:
@@ -129,7 +132,8 @@ def _goes_under(hub_id: str, share_alike: str) -> bool:
 def hub_license(text: str) -> str:
     """The Hub licence id of a corpus's licence as its ``SourceInfo`` words it (``CC BY-NC-ND 4.0``
     -> ``cc-by-nc-nd-4.0``, ``ODbL-1.0 (database), DbCL-1.0 (contents)`` -> ``odbl``); ``other``
-    when it is none the Hub lists (research only, by request, an EULA, unknown)."""
+    when it is none the Hub lists (research only, by request, an EULA); ``unknown`` for a licence nobody declared
+    (``unknown (user corpus)``)."""
     lowered = " ".join(text.lower().replace("_", "-").split())
     match = _CC.search(lowered)
     if match:

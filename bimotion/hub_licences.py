@@ -63,7 +63,7 @@ def licence_warnings(licenses: dict[str, str], what: str = "dataset") -> list[st
         elif license == DEFAULT_LICENSE:
             warnings.append(
                 f"your corpus {corpus} declares no licence (its README.md's `license:`, or `--license "
-                f"{corpus}=TEXT` when preparing): the {what} you publish says `other`; declare the one you give it"
+                f"{corpus}=TEXT` when preparing): the {what} you publish says `unknown`; declare the one you give it"
             )
         elif terms:
             warnings.append(

@@ -459,7 +459,7 @@ def test_licence_warnings_say_what_each_licence_restricts_and_what_to_do():
         "your corpus mine is declared CC BY-NC 4.0 (Hub id `cc-by-nc-4.0`): the model you publish carries it "
         "(non-commercial use only)",
         "your corpus unset declares no licence (its README.md's `license:`, or `--license unset=TEXT` when "
-        "preparing): the model you publish says `other`; declare the one you give it",
+        "preparing): the model you publish says `unknown`; declare the one you give it",
     ]
 
 

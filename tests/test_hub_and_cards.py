@@ -407,8 +407,8 @@ def test_the_cards_dataset_info_gives_each_configs_features_and_split_sizes_as_d
 
 def test_prepare_says_in_one_line_when_a_corpus_of_ones_own_declares_no_licence(tmp_path, capsys):
     """prepare said nothing of a user corpus without a licence (no README `license:`, no --license),
-    and its card said `license: other` unasked.  It now says so in one line, with how to set it; a
-    declared licence gets no such line."""
+    and its card said `license: other` unasked (now `unknown`, the Hub's id for a licence nobody declared).  It
+    now says so in one line, with how to set it; a declared licence gets no such line."""
     from huggingface_hub import DatasetCard
 
     from bimotion.cli import main
@@ -418,8 +418,8 @@ def test_prepare_says_in_one_line_when_a_corpus_of_ones_own_declares_no_licence(
     assert main(["prepare", "-q", "--source", f"carehome={root}", "--output", str(tmp_path / "a")]) == 0
     said = [line for line in capsys.readouterr().out.splitlines() if "licence" in line]
     assert len(said) == 1 and said[0].startswith("note: your corpus carehome declares no licence")
-    assert "`--license carehome=TEXT`" in said[0] and "says `other`" in said[0]
-    assert DatasetCard.load(tmp_path / "a" / "README.md").data.license == "other"
+    assert "`--license carehome=TEXT`" in said[0] and "says `unknown`" in said[0]
+    assert DatasetCard.load(tmp_path / "a" / "README.md").data.license == "unknown"
     argv = ["prepare", "-q", "--source", f"carehome={root}", "--license", "carehome=cc-by-4.0"]
     assert main([*argv, "--output", str(tmp_path / "b")]) == 0
     assert "licence" not in capsys.readouterr().out

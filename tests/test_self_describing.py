@@ -119,11 +119,16 @@ def test_licences_map_to_hub_ids_and_the_most_restrictive_wins():
     assert one.metadata() == {"license": "other", "license_name": "iemocap-license", "license_link": urls["iemocap"]}
     two = combined_license({"iemocap": SOURCES["iemocap"].license, "esd": SOURCES["esd"].license}, urls)
     assert (two.name, two.link, two.deciding) == ("iemocap-esd-licenses", "README.md", ("iemocap", "esd"))
-    # a user's corpus has no web page: its url was put in license_link, a sentence the Hub shows as a broken link
+    # a user's corpus that declares no licence: the cards wrote `license: other` and `license_name: jawa-license`,
+    # naming a licence nobody declared (the dataset card's text: "unknown (user corpus)"); now the Hub's `unknown`,
+    # with no license_name, in the dataset card and the card of a model trained on it, whatever else it was
     own = combined_license(
         {"jawa": "unknown (user corpus)"}, {"jawa": "the user's own corpus (audiofolder), not published"}
     )
-    assert own.metadata() == {"license": "other", "license_name": "jawa-license", "license_link": "README.md"}
+    assert own.metadata() == {"license": "unknown"} and own.description == "unknown (jawa: unknown (user corpus))"
+    research = {"esd": SOURCES["esd"].license, "csed": "Apache-2.0", "jawa": "unknown (user corpus)"}
+    assert combined_license(research, urls).metadata() == {"license": "unknown"}
+    assert training_license({"train_corpora": ["csed", "not_registered"]}).metadata() == {"license": "unknown"}
     # a model card's licence comes from the corpora the model was trained on, never a fixed one
     assert training_license({"train_corpora": ["elderreact"]}).metadata()["license"] == "other"
     assert training_license({"train_corpora": ["csed"]}).id == "apache-2.0"

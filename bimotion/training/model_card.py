@@ -48,8 +48,8 @@ TEMPLATE = "model_card.md"
 
 def training_license(summary: dict) -> License:
     """The :class:`~bimotion.card_metadata.License` of a model: the most restrictive licence of the
-    corpora it was trained on (a corpus this process does not know counts as ``other``; a generated
-    copy of one of the seven has bimotion's licence, :func:`loaders.synthetic.generated_copy`)."""
+    corpora it was trained on (a corpus this process does not know, or one whose licence nobody declared, makes it
+    ``unknown``; a generated copy of one of the seven has bimotion's licence, :func:`loaders.synthetic.generated_copy`)."""
     licenses, urls = {}, {}
     generated = {c for corpora in (summary.get("synthetic") or {}).values() for c in corpora}
     for corpus in summary["train_corpora"]:
