@@ -466,6 +466,42 @@ def test_a_mixture_item_that_is_no_spec_is_refused_naming_the_file_the_key_the_i
         )
 
 
+GROUP_FIXES = {"groups": "[yue_adu, eng_eld]", "augment_only": "[eng_eld]"}
+
+
+@pytest.mark.parametrize("key", ["groups", "augment_only"])
+def test_a_group_item_that_is_no_spec_is_refused_with_group_names_to_write(tmp_path, capsys, key):
+    """groups: [5] (or augment_only:) was told to write, "as the paper config does", groups: [yue_adu,
+    "yuemotion:all+eng_adu[esd]"]: the paper config has no groups:, and an item of groups: is one group (the
+    multi-group spec was read as its first group). Now the example is group names, one an item, as
+    docs/recipes-grid.md describes these keys, and it loads and plans; in a config built in Python, its list."""
+    from bimotion.cli import main as bimotion_main
+    from bimotion.grid.config import load_config
+    from bimotion.grid.plan import make_plan
+
+    example = GROUP_FIXES[key]
+    said = f"{key}: item 1 is the number 5, not a group: write each as one group's name (with its corpora: eng_eld[crema_d]), e.g. {key}: {example}"
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump({key: [5]}), encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        load_config(path)
+    assert str(err.value) == f"grid config {path}: {said}"
+    assert bimotion_main(["demo", "--config", str(path), "--output", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: --config {path}: {said}"
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(ValueError) as err:
+        load_config({key: [5]})
+    names = yaml.safe_load(example)
+    assert str(err.value) == (
+        f"a grid config built in Python: {key}: item 1 is the number 5, not a group: give each as a string, e.g. "
+        f"{key}={names!r}"
+    )
+    written = {"groups": ["yue_adu", "eng_eld"], "target": "yue_adu", key: names}
+    plan = make_plan(load_config({"tables": [], **written}))  # the example, written, is what it says
+    assert {m.spec: m.added for m in plan.target}["yue_adu+eng_eld"] == ("eng_eld",)
+    assert ("eng_eld" in [m.spec for m in plan.target]) == (key == "groups")  # augment_only: no model of it alone
+
+
 def test_an_error_that_names_the_config_file_names_it_once_after_the_flag(tmp_path, capsys):
     """recipes/grid.py, bimotion demo and bimotion advise put "--config F: " before an error that named the file
     already: "--config F: grid config F: mixtures: holds ...".  Now each line names the flag and the file once; an

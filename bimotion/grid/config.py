@@ -269,17 +269,16 @@ SPEC_KEYS = ("mixtures", "extra_tests", "groups", "augment_only")  # lists of mi
 
 
 def _not_a_spec(where: str, item, key: str, source: str) -> str:
-    """Why ``item`` of ``key`` is no spec (``the number 5``), and specs to write: the shipped paper config's."""
+    """Why ``item`` of ``key`` is no spec (``the number 5``), and what to write, the key's (:func:`.config_items.item_fix`)."""
     kinds = [(bool, "the boolean"), (int | float, "the number"), (list | tuple, "the list"), (Mapping, "the mapping")]
     given = (
         "nothing (null)"
         if item is None
         else f"{next((w for k, w in kinds if isinstance(item, k)), 'the value')} {item!r}"
     )
-    if source == BUILT_IN_PYTHON:
-        return f"{where} is {given}, not a mixture spec: give each as a string, e.g. {key}=['yue_adu', 'yuemotion:all+eng_adu[esd]']"
-    fix = f'as the paper config does: {key}: [yue_adu, "yuemotion:all+eng_adu[esd]"]'
-    return f"{where} is {given}, not a mixture spec: write each as a config name, or several joined by +, {fix}"
+    from .config_items import item_fix
+
+    return f"{where} is {given}, {item_fix(key, source == BUILT_IN_PYTHON)}"
 
 
 def config_error(config: str | os.PathLike, err: BaseException, where: str = "") -> str:
