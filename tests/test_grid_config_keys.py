@@ -221,6 +221,47 @@ def test_a_target_that_is_not_among_the_groups_is_refused_before_the_demo_makes_
     _demo_refuses(tmp_path, capsys, config, said)
 
 
+@pytest.mark.parametrize(
+    ("target", "key", "items", "said"),
+    [
+        ("yue_eld", "groups", ["yue_adu", "yuemotion:all+eng_adu[esd]"], "groups: item 2, 'yuemotion:all+eng_adu[esd]', is 3 groups (yue_adu, yue_eld, eng_adu), and each item of groups: is one group: list each group as its own item: yue_adu, yue_eld, eng_adu[esd]"),
+        ("yue_adu", "groups", ["yue_adu", "eng_adu+eng_eld[crema_d]"], "groups: item 2, 'eng_adu+eng_eld[crema_d]', is 2 groups (eng_adu, eng_eld), and each item of groups: is one group: list each group as its own item: eng_adu, eng_eld[crema_d]"),
+        ("yue_adu", "groups", ["yue_adu", "bimotion:all"], "groups: item 2, 'bimotion:all', is 4 groups (eng_eld, eng_adu, zho_eld, zho_adu), and each item of groups: is one group: list each group as its own item: eng_eld, eng_adu, zho_eld, zho_adu"),
+        ("yue_adu", "augment_only", ["zho_eld+eng_eld"], "augment_only: item 1, 'zho_eld+eng_eld', is 2 groups (zho_eld, eng_eld), and each item of augment_only: is one group: list each group as its own item: zho_eld, eng_eld"),
+    ],
+)  # fmt: skip
+def test_an_item_of_groups_that_is_several_groups_is_refused_naming_them(tmp_path, capsys, target, key, items, said):
+    """An item of groups: or augment_only: is one group (docs/recipes-grid.md), and one of several was silently cut to
+    its first: groups: [yue_adu, "yuemotion:all+eng_adu[esd]"] said "groups with training data: yue_adu, yue_adu";
+    eng_adu+eng_eld trained the X(l,a)+eng_adu model on eng_eld too; augment_only: [zho_eld+eng_eld] left eng_eld a
+    model alone. Now: one line naming the file, the key, the item, its groups and the items to list instead, before
+    the demo makes anything, and make_plan refuses it too (a config built in Python)."""
+    from bimotion.grid.config import load_config
+    from bimotion.grid.plan import make_plan
+
+    groups = {"groups": ["yue_adu", "zho_eld", "eng_eld"]} if key == "augment_only" else {}
+    config = {"tables": [], "tiny_model": {}, "projections": [], "target": target, **groups, key: items}
+    with pytest.raises(ValueError) as err:
+        make_plan(load_config(config))
+    assert str(err.value) == said
+    _demo_refuses(tmp_path, capsys, config, f"grid config {tmp_path / 'grid.yaml'}: {said}")
+
+
+@pytest.mark.parametrize("name", ["demo", "paper", "authors", "probe", "advise-tiny"])
+def test_the_shipped_configs_load_check_and_plan(name):
+    """The shipped configs' groups (none, or advise-tiny's [], which advise fills with the prepared groups, each one
+    group) pass the one-group-an-item check."""
+    from bimotion.grid.checks import check_config
+    from bimotion.grid.config import load_config
+    from bimotion.grid.plan import make_plan
+
+    config = load_config(name)
+    if config.target:  # advise-tiny's zho_eld, its groups read from the data
+        config = config.replaced(groups=["zho_eld", "zho_adu", "eng_eld[crema_d]"])
+    check_config(config)
+    assert make_plan(config).models
+
+
 def test_a_figures_data_is_checked_against_the_given_datasets_before_anything_trains(tmp_path, capsys, monkeypatch):
     """A figure's test: yue_adu (or a panel's train: eng_eld) run with only --bimotion (prepared from CSED
     alone) passed recipes/grid.py's checks: the grid trained every model and only then failed, drawing the

@@ -159,7 +159,7 @@ def _check_target(config: GridConfig, flags: Mapping[str, str]) -> None:
     only from make_plan, the demo's after it had generated and prepared the data); with ``"target"`` in
     ``flags`` (advise's ``--target``, its groups read from the data), make_plan's words alone, as before."""
     from ..training.parsing import ArgumentError, one_line
-    from .plan import target_mixtures
+    from .plan import GroupItemError, target_mixtures
 
     if not config.target:
         return
@@ -169,6 +169,7 @@ def _check_target(config: GridConfig, flags: Mapping[str, str]) -> None:
         if "target" in flags:
             raise ArgumentError(one_line(err)) from err
         fix = ": correct target:, groups: or augment_only:" if config.groups else ""
+        fix = "" if isinstance(err, GroupItemError) else fix  # its words name the fix: list each group as an item
         raise ArgumentError(f"{config.source}: {one_line(err)}{fix}") from err
 
 

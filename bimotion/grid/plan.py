@@ -12,7 +12,7 @@ from pathlib import Path
 from ..mistyped import did_you_mean
 from ..mixture import Shard, parse_mixture
 from ..paper import TABLES, Cell, Table
-from ..registry import Group
+from ..registry import BENCHMARKS, Group
 from ..training.outputs import GRID_PLAN
 from .config import MARKER, GridConfig
 
@@ -128,14 +128,41 @@ def target_test(target: str, groups: list[str]) -> str:
             f"target: {target} needs the groups to draw from: run it with `bimotion advise`, which reads them "
             "from the prepared datasets, or list them under groups:"
         )
-    found = [g for g in groups if parse_mixture(g).groups == (target,)]
+    names = item_groups("groups", groups)
+    found = [g for g, name in zip(groups, names, strict=True) if name == target]
     if not found:
-        names = [parse_mixture(g).groups[0] for g in groups]
         raise ValueError(
             f"target {target!r} is not among the groups with training data{did_you_mean(target, names)}: "
             + ", ".join(names)
         )
     return found[0]
+
+
+class GroupItemError(ValueError):
+    """An item of ``groups:`` or ``augment_only:`` that is several groups (:func:`item_groups`): its words name the fix."""
+
+
+def item_groups(key: str, specs: list[str]) -> list[str]:
+    """The group of each item of ``key`` (``groups`` or ``augment_only``: one group an item, its name or with its
+    corpora, ``eng_eld[crema_d]``).  An item of several (``eng_adu+eng_eld``, ``yuemotion:all``, ``bimotion:all``) is a
+    :class:`GroupItemError` naming the key, the item, its groups and the items to list instead: it was read as its
+    first group (``eng_adu+eng_eld`` trained X(l,a)+eng_adu on eng_eld too; augment_only's second group had a model)."""
+    names = []
+    for index, spec in enumerate(specs, 1):
+        mixture = parse_mixture(spec)
+        if len(mixture.groups) == 1:
+            names.append(mixture.groups[0])
+            continue
+        items = []
+        for group in mixture.groups:
+            have = [s.corpus for s in mixture.shards if s.group == group]
+            corpora = BENCHMARKS[next(s.benchmark for s in mixture.shards if s.group == group)].config(group).corpora
+            items.append(group if have == list(corpora) else f"{group}[{','.join(have)}]")
+        raise GroupItemError(
+            f"{key}: item {index}, {spec!r}, is {len(items)} groups ({', '.join(mixture.groups)}), and each item of "
+            f"{key}: is one group: list each group as its own item: {', '.join(items)}"
+        )
+    return names
 
 
 def target_mixtures(target: str, groups: list[str], augment_only: list[str] = ()) -> list[TargetMixture]:
@@ -147,7 +174,7 @@ def target_mixtures(target: str, groups: list[str], augment_only: list[str] = ()
     model of one alone, nor of them alone together.  Mixtures with the same shards are listed once
     (the first)."""
     own = target_test(target, groups)
-    by_group = {parse_mixture(g).groups[0]: g for g in groups}
+    by_group = dict(zip(item_groups("groups", groups), groups, strict=True))
     if len(by_group) != len(groups):
         raise ValueError(f"groups lists a group twice: {groups}")
     me = Group.parse(target)
@@ -160,7 +187,7 @@ def target_mixtures(target: str, groups: list[str], augment_only: list[str] = ()
     for notation, added in (("X(l,A)", same_language), ("X(L,a)", same_age), ("X(L,A)", others)):
         if added:
             out.append(TargetMixture(spec([target, *added]), "augment", notation, tuple(added)))
-    alone = {parse_mixture(g).groups[0] for g in augment_only}
+    alone = set(item_groups("augment_only", augment_only))
     if alone - set(others):
         raise ValueError(
             f"augment_only lists {', '.join(sorted(alone - set(others)))}: it may only name groups of groups:, "
