@@ -460,7 +460,7 @@ def test_a_list_key_given_as_a_range_or_an_array_in_python_is_a_list():
     assert str(err.value).endswith("(no order), not a list: give it as a list: mixtures=['eld', 'zho_eld']")
 
 
-SPEC_FIX = 'write each as a config name, or several joined by +, as the paper config does: {key}: [yue_adu, "yuemotion:all+eng_adu[esd]"]'
+SPEC_FIX = 'write each as a config name, or several joined by +, e.g. {key}: [yue_adu, "yuemotion:all+eng_adu[esd]"]'
 
 
 @pytest.mark.parametrize(
@@ -495,7 +495,7 @@ def test_a_mixture_item_that_is_no_spec_is_refused_naming_the_file_the_key_the_i
     assert last.count(str(path)) == 1, last
     assert last.endswith(SPEC_FIX.replace("{key}", key) if "not a mixture spec" in said else "correct it, or delete it")
     assert not (tmp_path / "grid").exists()
-    assert yaml.safe_load(SPEC_FIX.replace("{key}", key).split("does: ")[1]) == {
+    assert yaml.safe_load(SPEC_FIX.replace("{key}", key).split("e.g. ")[1]) == {
         key: ["yue_adu", "yuemotion:all+eng_adu[esd]"]
     }
     if "not a mixture spec" in said:  # a config built in Python alike, in Python's words

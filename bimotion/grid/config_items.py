@@ -5,7 +5,7 @@ reads each as one group).  Light: the config's checks read it as it is loaded.""
 
 from __future__ import annotations
 
-_SPECS = ("a mixture spec", "a config name, or several joined by +, as the paper config does:")
+_SPECS = ("a mixture spec", "a config name, or several joined by +, e.g.")
 _GROUPS = ("a group", "one group's name (with its corpora: eng_eld[crema_d]), e.g.")
 # key: (what an item is, how to write one, a list to write; YAML)
 ITEMS = {
