@@ -164,9 +164,9 @@ def main(argv=None) -> int:
                 f"the model in progress is trained, but {unscored} were not scored: "
                 "the rerun trains nothing of it, it scores from its last checkpoint"
             )
-        elif (before := stopped_before(err)) == SCORING:  # its model trained (workers.stop_after_training)
+        elif (before := stopped_before(err)) == SCORING:  # trained (workers.stop_after_training), predicted, scored
             in_progress = "the model in progress is trained and saved, not yet scored: the rerun trains nothing of it"
-        elif before:  # between models (workers.stop_if_asked, stop_if_lost_in_launch)
+        elif before:  # between models, before or while the tables are written (workers.stop_if_asked, stopping_before)
             in_progress = f"no model was in progress: it stopped before {before}"
         if on_main_process():  # one line for a launch, not one per process
             print(  # "terminated during model eng_eld seed 0, shard 1/4: ..." (bimotion.grid.workers.unit_words)

@@ -398,6 +398,70 @@ def test_a_sigterm_as_a_model_is_saved_says_it_is_trained_not_scored(data_dirs, 
     ), last
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_while_a_trained_model_predicts_its_tests_says_the_rerun_only_scores_it(
+    data_dirs, single, tmp_path, capsys, monkeypatch
+):
+    """A SIGTERM while the grid predicted the test clips of the model it had just trained (saved, marked, its
+    checkpoints deleted) ended "... the model in progress resumes from its last checkpoint", though none was left
+    and the rerun trains nothing; it says the model is trained and saved, not yet scored, which the rerun bears out."""
+    from bimotion.grid import runner
+
+    out, first = _without_its_first_unit(single, tmp_path)  # its unit trains again, then predicts
+    original, sent = runner.backend_predict, []
+
+    def signalled(*args, **kwargs):
+        if not sent:
+            sent.append(1)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "backend_predict", signalled)
+    argv = recipe(CONFIG, data_dirs, out)[2:]
+    code = _grid_main(argv)
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 143 and sent
+    assert last == (
+        f"terminated during model {first.name} seed 0: rerun the same command to continue; finished models are "
+        "reused and the model in progress is trained and saved, not yet scored: the rerun trains nothing of it"
+    ), last
+    assert (out / "models" / first.slug / "seed0" / "grid-trained.json").is_file()
+    assert not list(out.glob("models/*/seed0/checkpoint-*")) and not list(out.glob("claims/*.claim"))
+    monkeypatch.undo()
+    assert _grid_main(argv) == 0
+    assert trained_counts(capsys.readouterr().out) == {} and (out / "tables" / "heatmap.csv").is_file()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to oneself")
+def test_a_sigterm_while_the_tables_are_written_says_no_model_was_in_progress(
+    data_dirs, single, tmp_path, capsys, monkeypatch
+):
+    """A SIGTERM while a finished grid wrote its tables ended "... the model in progress resumes from its last
+    checkpoint", though every model was scored; it says no model was in progress, as a stop before the tables does."""
+    import shutil
+
+    from bimotion.grid import runner
+
+    out = tmp_path / "out"
+    shutil.copytree(single.output_dir, out)  # both models finished: only the tables are left
+    shutil.rmtree(out / "tables")
+    original = runner.write_reports
+
+    def signalled(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "write_reports", signalled)
+    code = _grid_main(recipe(CONFIG, data_dirs, out)[2:])
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 143
+    assert last == (
+        "terminated: rerun the same command to continue; finished models are reused and no model was in progress: "
+        "it stopped before the tables"
+    ), last
+    assert not list(out.glob("claims/*.claim"))
+
+
 def test_the_tables_wait_for_a_model_predicted_but_not_yet_scored(single, data_dirs, tmp_path):
     """Two workers finishing at once: worker A has saved its last model's predictions and is scoring
     them, worker B finishes its own last model.  B counted A's unit finished (trained, predicted), took

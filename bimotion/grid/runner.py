@@ -226,12 +226,19 @@ class Grid:
     def score_model(self, model: PlannedModel, seed: int) -> dict:
         """Train (or reuse) one model, predict every test clip once, write its metrics file:
         every metric per group and corpus over all test clips, and each test set's weighted F1."""
-        from ..training.confusion_plot import confusion_title, draw_confusion
-        from ..training.metrics import read_trained_labels, score_groups
+        from .workers import SCORING, stopping_before
 
         model_dir = self.train_or_reuse(model, seed)
         if not self.ranks.is_main:
             return None  # rank 0 scores
+        with stopping_before(SCORING):  # trained and saved (its marker): a stop from here leaves it to score, not train
+            return self._score_trained(model, seed, model_dir)
+
+    def _score_trained(self, model: PlannedModel, seed: int, model_dir: Path) -> dict:
+        """:meth:`score_model` of the trained model saved in ``model_dir``: predictions, metrics file, confusion figure."""
+        from ..training.confusion_plot import confusion_title, draw_confusion
+        from ..training.metrics import read_trained_labels, score_groups
+
         pred = self.predictions(model, seed, self.plan.test_shards, model_dir)
         files = [self.prediction_file(model, seed, s) for s in self.plan.test_shards]
         trained = read_trained_labels(model_dir)
@@ -282,7 +289,7 @@ class Grid:
 
     def _run(self) -> GridResult | None:
         """The steps in order, every process of a launch in step (:mod:`.workers`)."""
-        from .workers import SHARE_DONE, report_once, stop_if_asked, stop_if_lost_in_launch, work
+        from .workers import SHARE_DONE, report_once, stop_if_asked, stop_if_lost_in_launch, stopping_before, work
 
         settings = self.settings  # digests every dataset's prepare.json: once per run
         check_settings(self.out, settings)
@@ -306,7 +313,8 @@ class Grid:
                 "or not started), rerun its shard, or this command with --shard 0/1 for every unit left and the tables."
             )
         elif self.ranks.is_main:
-            result = report_once(self)
+            with stopping_before("the tables"):  # their checks, rescoring, tables and figures: no model in progress
+                result = report_once(self)
         self.ranks.barrier()
         return result
 

@@ -8,6 +8,9 @@ exits 0 then, its log's last line saying who writes them)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from loaders.tables import counted
 
 from ..signals import stopped_during
@@ -125,9 +128,21 @@ def stop_after_training(grid) -> None:
 
 def stopped_before(err: KeyboardInterrupt) -> str | None:
     """What a stop between a worker's models came before (``the next model``, ``the tables``: no model was in
-    progress; :data:`SCORING`: its model trained, not scored), as :func:`stop_if_asked` and
-    :func:`stop_if_lost_in_launch` record it; None for any other stop."""
+    progress; :data:`SCORING`: its model trained, not scored), as :func:`stop_if_asked`,
+    :func:`stop_if_lost_in_launch` and :func:`stopping_before` record it; None for any other stop."""
     return getattr(err, "stopped_before", None)
+
+
+@contextlib.contextmanager
+def stopping_before(before: str) -> Iterator[None]:
+    """A stop in the block that records nothing it came before records ``before`` (:func:`stopped_before`): a
+    trained model's prediction and scoring (:data:`SCORING`), the tables and figures (``the tables``)."""
+    try:
+        yield
+    except KeyboardInterrupt as stop:
+        if stopped_before(stop) is None:
+            stop.stopped_before = before
+        raise
 
 
 def stop_if_lost_in_launch(grid, where: str = "this unit's start", before: str = "the next model") -> None:
