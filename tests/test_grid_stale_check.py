@@ -517,3 +517,59 @@ def test_a_folder_where_a_unit_writes_its_file_is_one_error_naming_it_and_the_fi
     path.rmdir()
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0 and path.is_file(), proc.stderr
+
+
+def test_a_damaged_trained_model_marker_is_one_error_naming_it_and_the_fix(finished_grid, data_dirs, tmp_path):
+    """A trained model's marker (grid-trained.json) cut short by a copy stopped halfway ended the rerun with a
+    JSONDecodeError traceback, exit 1: as the grid reused its model (train_or_reuse), or, where the worker writing
+    the tables does not score that unit again (recipes/grid.py --shard 1/2), as the tables read the labels it was
+    trained on (trained_labels).  Each is one error: line now, exit 2, naming the file and the fix, no claim left;
+    the fix holds: the marker deleted, the same command trains that model again and writes the tables."""
+    import re
+    import shutil
+
+    import yaml
+
+    from bimotion.grid import MARKER
+    from loaders.errors import DamagedFileError
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    shutil.rmtree(out / "tables")
+    marker = out / "models" / "zho_eld" / "seed0" / MARKER
+    marker.write_text(marker.read_text(encoding="utf-8")[:40], encoding="utf-8")
+    config = tmp_path / "grid.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    argv = [sys.executable, str(REPO / "recipes" / "grid.py"), "--config", str(config), "--output_dir", str(out),
+            *(f"--{name}={where}" for name, where in data_dirs.items())]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def grid(*shard: str):
+        return subprocess.run([*argv, *shard], capture_output=True, text=True, timeout=300, env=env)
+
+    fix = (
+        ": cut short by a crash or a copy, or edited by hand), so {}: delete it to train that model again, or put a "
+        "whole copy of it back, then run the same command again (a grid run in shards: that unit's shard)"
+    )
+    for shard, stake in (
+        ((), "the grid cannot reuse zho_eld seed 0's trained model"),
+        (("--shard", "1/2"), "the tables cannot read the labels zho_eld seed 0 was trained on"),
+    ):
+        proc = grid(*shard)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+        assert line.startswith(f"error: {marker}: not a whole trained-model marker (") and line.endswith(
+            fix.format(stake)
+        ), line
+        assert not list(out.glob("claims/*.claim")) and not (out / "tables").exists()
+
+    from bimotion.grid.saved import read_marker
+
+    for held in ("[]", "null", '{"model": "zho_eld"}'):
+        marker.write_text(held)
+        with pytest.raises(DamagedFileError, match=rf"^{re.escape(f'{marker}: names no model folder')}.*: delete it"):
+            read_marker(marker, "the grid cannot reuse it")
+    marker.unlink()
+    proc = grid()
+    assert proc.returncode == 0, proc.stderr
+    assert "[grid] trained zho_eld (seed 0)" in proc.stdout and (out / "tables" / "heatmap.csv").is_file()

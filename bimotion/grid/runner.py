@@ -30,7 +30,7 @@ from .heard import mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
 from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name
 from .report import GridResult, tables_key, write_reports
-from .saved import SCORED_IN, concat_predictions, metrics_records, read_predictions, writing
+from .saved import SCORED_IN, concat_predictions, metrics_records, read_marker, read_predictions, writing
 from .scoring import entry_of_test
 
 
@@ -109,8 +109,9 @@ class Grid:
         """The saved model of ``model`` for ``seed``: trained now with :attr:`trainer`, unless finished before."""
         out = self.model_dir(model, seed)
         marker = out / MARKER
-        if marker.is_file():
-            return marked_model(self.out, json.loads(marker.read_text()), marker)  # a Hub id, or relative
+        if marker.is_file():  # a Hub id, or relative; a damaged marker: one error line naming it and the fix
+            record = read_marker(marker, f"the grid cannot reuse {model.name} seed {seed}'s trained model")
+            return marked_model(self.out, record, marker)
         main, start = self.ranks.is_main, time.time()
         if main:
             self.log(f"[grid] training {model.name} (seed {seed}) on {counted(len(model.shards), 'shard')} -> {out}")
@@ -218,7 +219,8 @@ class Grid:
             if kind != "cuda":
                 self._dtypes[key] = scoring_precision(kind, None)
             else:
-                model_dir = model_dir or marked_model(self.out, json.loads(marker.read_text()), marker)
+                stake = f"the grid cannot find the precision {model.name} seed {seed} is scored in"
+                model_dir = model_dir or marked_model(self.out, read_marker(marker, stake), marker)
                 probe = is_probe(model_dir)
                 self._dtypes[key] = "float32" if probe else scoring_precision(kind, model_scores(model_dir).precision)
         return self._dtypes[key]
@@ -337,7 +339,8 @@ class Grid:
         marker = self.model_dir(model, seed) / MARKER
         if not marker.is_file():
             return None
-        return read_trained_labels(marked_model(self.out, json.loads(marker.read_text()), marker))
+        stake = f"the tables cannot read the labels {model.name} seed {seed} was trained on"
+        return read_trained_labels(marked_model(self.out, read_marker(marker, stake), marker))
 
 
 def run_grid(

@@ -1,9 +1,9 @@
 """A grid's saved test predictions (``predictions/<model>/seed<k>/<shard>.npz``): read back, joined over
 shards, and the dtype each was scored in (:data:`SCORED_IN`), which :class:`~bimotion.grid.runner.Grid`
 writes and checks; with their SHA-256, each file read once (:func:`prediction_records`); a unit's metrics file
-(:func:`read_metrics`); and the one ``error:`` line of a grid's file it cannot read (:func:`unreadable`), that
-is cut short (:func:`damaged_npz`, :func:`read_metrics`) or where a folder stands in its place, read or written
-(:func:`folder_in_place`, :func:`writing`)."""
+(:func:`read_metrics`), a trained model's marker (:func:`read_marker`); and the one ``error:`` line of a grid's file
+it cannot read (:func:`unreadable`), that is cut short (:func:`damaged_npz`, :func:`read_metrics`,
+:func:`read_marker`) or where a folder stands in its place, read or written (:func:`folder_in_place`, :func:`writing`)."""
 
 from __future__ import annotations
 
@@ -91,6 +91,40 @@ def read_metrics(path: Path, stake: str) -> dict | None:
             f"{SCORE_AGAIN}"
         )
     return metrics
+
+
+# a damaged marker of the grid's (:func:`read_marker`): what the rerun needs of it
+MARKER_FIX = (
+    "delete it to train that model again, or put a whole copy of it back, then run the same command again (a grid "
+    "run in shards: that unit's shard)"
+)
+
+
+def read_marker(path: Path, stake: str) -> dict:
+    """A trained model's marker (``models/<model>/seed<k>/grid-trained.json``, a JSON object naming the model:
+    :func:`~bimotion.grid.plan.marked_model` reads it), which is there.  One it cannot read (``chmod 000``) raises
+    :func:`unreadable`'s error, ``stake`` saying what the grid cannot do without it; one that is no JSON object
+    naming a ``model_dir`` (cut short by a copy stopped halfway, edited by hand), a
+    :class:`~loaders.errors.DamagedFileError` naming it and the fix (:data:`MARKER_FIX`)."""
+    import json
+
+    from loaders.errors import DamagedFileError
+
+    try:
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError as err:
+        raise unreadable(err, stake) from err
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise DamagedFileError(
+            f"{path}: not a whole trained-model marker ({err}: cut short by a crash or a copy, or edited by hand), "
+            f"so {stake}: {MARKER_FIX}",
+            str(err),
+        ) from err
+    if not isinstance(marker, dict) or not isinstance(marker.get("model_dir"), str):
+        raise DamagedFileError(
+            f'{path}: names no model folder (no "model_dir": edited by hand?), so {stake}: {MARKER_FIX}'
+        )
+    return marker
 
 
 def folder_in_place(path: Path, what: str, stake: str, fix: str, err: OSError):
