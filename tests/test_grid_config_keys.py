@@ -596,8 +596,8 @@ def test_the_grid_checks_register_the_data_and_make_the_plan_once(tmp_path, monk
     """recipes/grid.py registered its datasets (register_prepared: a prepared folder's prepare.json read and its
     groups registered) before its plan, then check_inputs did it again; check_inputs called without a plan made it
     for the figures' checks (check_config), then again itself.  Each is done once now, the checks passing as
-    before (counted through wrappers that still call the real functions; a TrainSpec's registration of no
-    datasets, check_inputs' check of the training arguments, is not the grid's data)."""
+    before (counted through wrappers that still call the real functions; check_inputs' check of the training
+    arguments registers nothing: test_the_grid_checks_leave_the_datasets_given_registered)."""
     from conftest import load_recipe, prepared_csed
 
     import bimotion.grid.checks
@@ -612,8 +612,7 @@ def test_the_grid_checks_register_the_data_and_make_the_plan_once(tmp_path, monk
         real = getattr(module, name)
 
         def wrapper(*args, **kwargs):
-            if name != "register_prepared" or any(args[0].values()):  # not TrainSpec's of no data (check_inputs')
-                calls.append(name)
+            calls.append(name)
             return real(*args, **kwargs)
 
         monkeypatch.setattr(module, name, wrapper)
@@ -632,3 +631,25 @@ def test_the_grid_checks_register_the_data_and_make_the_plan_once(tmp_path, monk
     calls.clear()
     check_inputs(load_config(str(path)), {"bimotion": bimotion})
     assert calls == ["register_prepared", "make_plan"]
+
+
+def test_the_grid_checks_leave_the_datasets_given_registered(tmp_path, tmp_path_factory):
+    """check_inputs checked the training arguments on a TrainSpec made from the config's training: values, which name
+    no dataset, and that spec registered them (register_prepared of none: no benchmark given).  A grid given
+    --bimotion alone with a test set `all` (in both benchmarks, and so resolved by the data given) then ended in a
+    KeyError traceback, exit 1, before anything trained: "config 'all' is in more than one benchmark", from the
+    checks' own count of its rows, and a rerun writing its tables alone would have met it too.  The checks register
+    no data now: `all` is BiMotion's after them."""
+    from conftest import load_recipe
+
+    from bimotion.grid import prepare_fixtures
+    from bimotion.mixture import parse_mixture
+
+    bimotion = prepare_fixtures(tmp_path_factory.getbasetemp() / "grid-fixture-data")["bimotion"]  # the grid tests'
+    config = {"tables": [], "mixtures": ["zho_eld"], "extra_tests": ["all"], "tiny_model": {}, "projections": []}
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    grid = load_recipe("grid")
+    args = grid.GridArguments(config=str(path), bimotion=str(bimotion), output_dir=str(tmp_path / "grid"))
+    assert grid.grid_config(args).extra_tests == ["all"]
+    assert {shard.benchmark for shard in parse_mixture("all").shards} == {"bimotion"}

@@ -28,6 +28,7 @@ def check_inputs(
     trains with a trainer of its own (the probe's, or one given to :class:`~.runner.Grid`), which checks its
     base model and training arguments itself; ``plan``: the config's :func:`.plan.make_plan`, where the caller
     has made it (else made once, after the config's checks); ``registered``: the caller ran register_prepared."""
+    from ..mixture import parse_mixture
     from ..training.args import check_hyperparameters, check_model, check_selection_metric
     from ..training.data_checks import check_datasets, register_prepared
     from ..training.parsing import ArgumentError, one_line
@@ -59,7 +60,7 @@ def check_inputs(
     if plan.models and finetunes:
         values = {"report_to": "none", **dict(config.training), "seed": config.seeds[0], "output_dir": str(output_dir)}
         try:
-            spec = TrainSpec.from_values(plan.models[0].name, values)
+            spec = TrainSpec.from_values(parse_mixture(plan.models[0].name), values)  # a Mixture: none registered
             training_args = training_arguments(spec)
             check_hyperparameters(spec.model, spec.data, spec.run, training_args)
             for model in plan.models:  # each model validates on its own groups
