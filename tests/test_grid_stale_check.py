@@ -479,21 +479,28 @@ def test_a_prediction_file_cut_short_is_one_error_naming_it_and_the_fix(finished
     assert grid().returncode == 0 and load_npz(path)["logits"].shape  # predicted again
 
 
-@pytest.mark.parametrize("which", ["predictions", "metrics"])
+@pytest.mark.parametrize("which", ["predictions", "metrics", "marker", "confusion"])
 def test_a_folder_where_a_unit_writes_its_file_is_one_error_naming_it_and_the_fix(
     finished_grid, data_dirs, tmp_path, which
 ):
-    """A folder standing where a unit writes its prediction or metrics file (a user's mkdir, a half-copied output)
-    ended python recipes/grid.py with an IsADirectoryError traceback from the atomic write, exit 1.  It is one
-    error: line now, exit 2, naming the path, what it should be and the fix (remove or rename that folder), no
-    claim and no temporary file left behind; the fix holds: the folder removed, the same command finishes."""
+    """A folder standing where a unit writes its prediction or metrics file, its confusion figure or its trained
+    model's marker (a user's mkdir, a half-copied output) ended python recipes/grid.py with an IsADirectoryError
+    traceback from the write, exit 1 (the marker's once its model was trained again: the folder was no marker).
+    It is one error: line now, exit 2 (the marker's before anything trains), naming the path, what it should be and
+    the fix (remove or rename that folder), no claim and no temporary file left behind; the fix holds: the folder
+    removed, the same command finishes."""
     import shutil
 
     import yaml
 
     out = tmp_path / "grid"
     shutil.copytree(finished_grid, out)
-    path = sorted((out / which).rglob("*.npz" if which == "predictions" else "seed0.json"))[0]
+    path = {
+        "predictions": lambda: sorted((out / which).rglob("*.npz"))[0],
+        "metrics": lambda: out / "metrics" / "zho_eld" / "seed0.json",
+        "marker": lambda: out / "models" / "zho_eld" / "seed0" / "grid-trained.json",
+        "confusion": lambda: out / "metrics" / "zho_eld" / "seed0.confusion.png",
+    }[which]()
     path.unlink()
     path.mkdir()
     config = tmp_path / "grid.yaml"
@@ -504,16 +511,18 @@ def test_a_folder_where_a_unit_writes_its_file_is_one_error_naming_it_and_the_fi
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
-    what, saved = {
-        "predictions": ("a prediction file", f"predictions of {path.stem}"),
-        "metrics": ("a metrics file", "scores"),
+    what, stake = {
+        "predictions": ("a prediction file", f"save zho_eld seed 0's predictions of {path.stem}"),
+        "metrics": ("a metrics file", "save zho_eld seed 0's scores"),
+        "marker": ("a trained-model marker", "reuse zho_eld seed 0's trained model"),
+        "confusion": ("a figure", "save zho_eld seed 0's confusion figure"),
     }[which]
     assert line == (
-        f"error: {path}: a folder, not {what}, so the grid cannot save zho_eld seed 0's {saved}: remove or rename "
-        "that folder, then run the same command again"
+        f"error: {path}: a folder, not {what}, so the grid cannot {stake}: remove or rename that folder, then run the "
+        "same command again" + (": the grid trains that model again" if which == "marker" else "")
     )
-    assert not list(out.glob("claims/*.claim"))
-    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []  # no temporary file
+    assert "[grid] training " not in proc.stdout and not list(out.glob("claims/*.claim"))
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []  # no temporary file
     path.rmdir()
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0 and path.is_file(), proc.stderr

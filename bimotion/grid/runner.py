@@ -109,9 +109,9 @@ class Grid:
         """The saved model of ``model`` for ``seed``: trained now with :attr:`trainer`, unless finished before."""
         out = self.model_dir(model, seed)
         marker = out / MARKER
-        if marker.is_file():  # a Hub id, or relative; a damaged marker: one error line naming it and the fix
-            record = read_marker(marker, f"the grid cannot reuse {model.name} seed {seed}'s trained model")
-            return marked_model(self.out, record, marker)
+        stake = f"the grid cannot reuse {model.name} seed {seed}'s trained model"
+        if marker.exists():  # a Hub id, or relative; a damaged marker, a folder in its place: one error line, the fix
+            return marked_model(self.out, read_marker(marker, stake), marker)
         main, start = self.ranks.is_main, time.time()
         if main:
             self.log(f"[grid] training {model.name} (seed {seed}) on {counted(len(model.shards), 'shard')} -> {out}")
@@ -122,9 +122,10 @@ class Grid:
         saved = Path(self.ranks.broadcast(saved))  # after the model is saved whole
         if main:
             seconds = round(time.time() - start, 1)
-            write_text_atomic(
-                marker, json.dumps({**self._provenance(model, seed, saved), "train_seconds": seconds}, indent=2)
-            )
+            stake = f"the grid cannot mark {model.name} seed {seed} as trained (a rerun would train it again)"
+            with writing(marker, "a trained-model marker", stake):  # a folder made there as it trained
+                record = {**self._provenance(model, seed, saved), "train_seconds": seconds}
+                write_text_atomic(marker, json.dumps(record, indent=2))
             self.trained.append(f"{model.name}/seed{seed}")
             self.log(f"[grid] trained {model.name} (seed {seed}) in {seconds} s")
             if not self.config.keep_checkpoints:  # finished: nothing will resume it (keep_checkpoints: true keeps them)
@@ -264,8 +265,10 @@ class Grid:
         with writing(self.metrics_file(model, seed), "a metrics file", stake):
             write_text_atomic(self.metrics_file(model, seed), json.dumps(metrics, indent=2))
         title = confusion_title(model.name, "every test set", seed)  # the numbers: scores' "confusion"
-        draw_confusion(scores, self.metrics_file(model, seed).with_suffix(".confusion.png"), title, self.generated,
-                       tables_key(self.config))  # fmt: skip
+        figure = self.metrics_file(model, seed).with_suffix(".confusion.png")
+        stake = f"the grid cannot save {model.name} seed {seed}'s confusion figure"
+        with writing(figure, "a figure", stake), writing(figure.with_suffix(".svg"), "a figure", stake):
+            draw_confusion(scores, figure, title, self.generated, tables_key(self.config))
         return metrics
 
     @property

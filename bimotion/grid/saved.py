@@ -103,8 +103,8 @@ MARKER_FIX = (
 def read_marker(path: Path, stake: str) -> dict:
     """A trained model's marker (``models/<model>/seed<k>/grid-trained.json``, a JSON object naming the model:
     :func:`~bimotion.grid.plan.marked_model` reads it), which is there.  One it cannot read (``chmod 000``) raises
-    :func:`unreadable`'s error, ``stake`` saying what the grid cannot do without it; one that is no JSON object
-    naming a ``model_dir`` (cut short by a copy stopped halfway, edited by hand), a
+    :func:`unreadable`'s error, ``stake`` saying what the grid cannot do without it, a folder in its place
+    :func:`folder_in_place`'s; one that is no JSON object naming a ``model_dir`` (cut short by a copy stopped halfway, edited by hand), a
     :class:`~loaders.errors.DamagedFileError` naming it and the fix (:data:`MARKER_FIX`)."""
     import json
 
@@ -114,6 +114,9 @@ def read_marker(path: Path, stake: str) -> dict:
         marker = json.loads(path.read_text(encoding="utf-8"))
     except PermissionError as err:
         raise unreadable(err, stake) from err
+    except IsADirectoryError as err:
+        fix = "remove or rename that folder, then run the same command again: the grid trains that model again"
+        raise folder_in_place(path, "a trained-model marker", stake, fix, err) from err
     except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
         raise DamagedFileError(
             f"{path}: not a whole trained-model marker ({err}: cut short by a crash or a copy, or edited by hand), "
