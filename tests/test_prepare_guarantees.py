@@ -460,8 +460,9 @@ def test_a_corpus_that_gives_nothing_is_an_error_even_when_skipping_bad_files(tm
         assert main(argv) != 0, argv
         err = capsys.readouterr().err
         assert "no usable audio files found below this folder" in err and "skipped as" in err, err
-    # prepare lists every file it skipped beside OUT also when it fails (its error names the first)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.failed.skipped.tsv", "raw", "yue.failed.skipped.tsv"]
+    # scan and prepare list every file they skipped beside OUT also when they fail (the error names the first)
+    listed = ["m.jsonl.failed.skipped.tsv", "out.failed.skipped.tsv", "raw", "yue.failed.skipped.tsv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == listed
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the ElderReact fixture needs ffmpeg to be written")
