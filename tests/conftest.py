@@ -92,6 +92,30 @@ def unprivileged(argv: list[str]) -> list[str]:
     return [*drop, *argv]
 
 
+def csed_with_copies(root: Path) -> tuple[Path, list[str], Path]:
+    """A generated CSED tree at ``root`` with its Positive and Negative folders pasted beside themselves ("Positive
+    - Copy": second copies a warning names, more than the five it names inline) and one damaged clip,
+    ``Positive/Pos-bad.wav`` (skipped under --skip-bad): ``(corpus folder, the copies' paths, the damaged clip)``."""
+    from loaders import testing
+
+    corpus = testing.make_corpus("csed", root)
+    data = corpus / "Training Data (wav)"
+    copies = []
+    for folder in ("Positive", "Negative"):
+        shutil.copytree(data / folder, data / f"{folder} - Copy")
+        copies += [str(p) for p in (data / f"{folder} - Copy").glob("[!.]*.wav")]
+    bad = data / "Positive" / "Pos-bad.wav"
+    bad.write_bytes(b"RIFF" + bytes(60))
+    return corpus, copies, bad
+
+
+def full_disk(*args, **kwargs):
+    """A write that finds the disk full (monkeypatched over a command's writer)."""
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
 def run_snippet_locked(code: str, locked: Path, mode: int):
     """Python ``code`` run in a child process (the repository on its PYTHONPATH, 120 s at most) where permissions hold
     (:func:`unprivileged`: the test is skipped where it cannot be), while ``locked`` is ``chmod 000``; ``locked`` is

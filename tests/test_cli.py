@@ -244,25 +244,15 @@ def test_a_scan_that_fails_after_reading_still_lists_every_file_its_warnings_nam
     named inline were named nowhere. Both lists are written beside the manifest all the same, as a failed run's
     (OUTPUT.failed.*.tsv, never taken for an earlier manifest's lists), and said."""
     import csv
-    import errno
-    import shutil
 
     import numpy as np
     import soundfile
+    from conftest import csed_with_copies, full_disk
 
     import loaders.manifest
 
-    root = testing.make_corpus("csed", tmp_path / "raw")
+    root, copies, bad = csed_with_copies(tmp_path / "raw")
     data = root / "Training Data (wav)"
-    copies = []
-    for folder in ("Positive", "Negative"):
-        shutil.copytree(data / folder, data / f"{folder} - Copy")
-        copies += [str(p) for p in (data / f"{folder} - Copy").glob("[!.]*.wav")]
-    bad = data / "Positive" / "Pos-bad.wav"
-    bad.write_bytes(b"RIFF" + bytes(60))
-
-    def full_disk(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
 
     out = tmp_path / "m.jsonl"
     warned, skipped = Path(f"{out}.failed.warned.tsv"), Path(f"{out}.failed.skipped.tsv")  # a failed run's lists

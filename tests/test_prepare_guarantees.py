@@ -589,21 +589,12 @@ def test_a_run_that_fails_after_reading_still_lists_every_file_its_warnings_name
     lists are written beside OUT all the same, as a failed run's (OUT.failed.*.tsv), where its warnings said, and
     said; a run that fails before reading leaves an earlier list."""
     import csv
-    import errno
+
+    from conftest import csed_with_copies, full_disk
 
     import bimotion.prepare
 
-    root = testing.make_corpus("csed", tmp_path / "raw")
-    data = root / "Training Data (wav)"
-    copies = []
-    for folder in ("Positive", "Negative"):
-        shutil.copytree(data / folder, data / f"{folder} - Copy")
-        copies += [str(p) for p in (data / f"{folder} - Copy").glob("[!.]*.wav")]
-    bad = data / "Positive" / "Pos-bad.wav"
-    bad.write_bytes(b"RIFF" + bytes(60))
-
-    def full_disk(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    root, copies, bad = csed_with_copies(tmp_path / "raw")
 
     monkeypatch.setattr(bimotion.prepare, "_write_rows", full_disk)
     out = tmp_path / "out"
@@ -628,7 +619,7 @@ def test_a_failed_overwrite_leaves_the_lists_beside_the_dataset_it_left_untouche
     lists beside OUT no longer described it. The failed run's lists are OUT.failed.skipped.tsv and
     OUT.failed.warned.tsv, each line naming a list names one that exists, and OUT's lists are left as they were;
     the next run that succeeds removes the failed run's."""
-    import errno
+    from conftest import full_disk
 
     import bimotion.prepare
 
@@ -648,9 +639,6 @@ def test_a_failed_overwrite_leaves_the_lists_beside_the_dataset_it_left_untouche
     other = tmp_path / "other"
     shutil.copytree(root, other, ignore=shutil.ignore_patterns("Positive - Copy", "Pos-bad.wav"))
     (other / "Training Data (wav)" / "Natural" / "Nat_Female-999.wav").write_bytes(b"junk")
-
-    def full_disk(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as patched:
         patched.setattr(bimotion.prepare, "_write_rows", full_disk)
