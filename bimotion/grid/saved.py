@@ -64,24 +64,15 @@ def read_metrics(path: Path, stake: str) -> dict | None:
     cannot read (``chmod 000``) raises :func:`unreadable`'s error, ``stake`` saying what the grid cannot do without
     it; a folder in its place, or a file that is no JSON object (cut short by a crash, edited by hand), a
     :class:`~loaders.errors.DamagedFileError` naming it, what it holds and the fix (:data:`SCORE_AGAIN`)."""
-    import json
-
     from loaders.errors import DamagedFileError
 
     try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
+        metrics = _json_of(
+            path, "metrics file", stake, cause="cut short by a crash, or edited by hand",
+            folder_fix=f"remove the folder, {SCORE_AGAIN}", fix=f"delete it, {SCORE_AGAIN}",
+        )  # fmt: skip
     except FileNotFoundError:
         return None
-    except PermissionError as err:
-        raise unreadable(err, stake) from err
-    except IsADirectoryError as err:
-        raise folder_in_place(path, "a metrics file", stake, f"remove the folder, {SCORE_AGAIN}", err) from err
-    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
-        raise DamagedFileError(
-            f"{path}: not a whole metrics file ({err}: cut short by a crash, or edited by hand), so {stake}: delete "
-            f"it, {SCORE_AGAIN}",
-            str(err),
-        ) from err
     if not isinstance(metrics, dict):
         held = {list: "an array", str: "a string", bool: "true/false", type(None): "null"}.get(
             type(metrics), "a number"
@@ -106,28 +97,38 @@ def read_marker(path: Path, stake: str) -> dict:
     :func:`unreadable`'s error, ``stake`` saying what the grid cannot do without it, a folder in its place
     :func:`folder_in_place`'s; one that is no JSON object naming a ``model_dir`` (cut short by a copy stopped halfway, edited by hand), a
     :class:`~loaders.errors.DamagedFileError` naming it and the fix (:data:`MARKER_FIX`)."""
-    import json
-
     from loaders.errors import DamagedFileError
 
-    try:
-        marker = json.loads(path.read_text(encoding="utf-8"))
-    except PermissionError as err:
-        raise unreadable(err, stake) from err
-    except IsADirectoryError as err:
-        fix = "remove or rename that folder, then run the same command again: the grid trains that model again"
-        raise folder_in_place(path, "a trained-model marker", stake, fix, err) from err
-    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
-        raise DamagedFileError(
-            f"{path}: not a whole trained-model marker ({err}: cut short by a crash or a copy, or edited by hand), "
-            f"so {stake}: {MARKER_FIX}",
-            str(err),
-        ) from err
+    marker = _json_of(
+        path, "trained-model marker", stake, cause="cut short by a crash or a copy, or edited by hand",
+        folder_fix="remove or rename that folder, then run the same command again: the grid trains that model again",
+        fix=MARKER_FIX,
+    )  # fmt: skip
     if not isinstance(marker, dict) or not isinstance(marker.get("model_dir"), str):
         raise DamagedFileError(
             f'{path}: names no model folder (no "model_dir": edited by hand?), so {stake}: {MARKER_FIX}'
         )
     return marker
+
+
+def _json_of(path: Path, what: str, stake: str, *, cause: str, folder_fix: str, fix: str):
+    """The JSON of the grid's file ``path`` (a ``what``: metrics file, trained-model marker), read as the grid reads
+    its own files: one it cannot read raises :func:`unreadable`'s error, a folder in its place
+    :func:`folder_in_place`'s (``folder_fix``), one that is no JSON a :class:`~loaders.errors.DamagedFileError`
+    naming it, ``cause`` (how it came to be so) and ``fix``; ``stake``: what the grid cannot do without it.  A
+    missing file raises ``FileNotFoundError``: whether that is an error is the caller's."""
+    import json
+
+    from loaders.errors import DamagedFileError
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError as err:
+        raise unreadable(err, stake) from err
+    except IsADirectoryError as err:
+        raise folder_in_place(path, f"a {what}", stake, folder_fix, err) from err
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise DamagedFileError(f"{path}: not a whole {what} ({err}: {cause}), so {stake}: {fix}", str(err)) from err
 
 
 def folder_in_place(path: Path, what: str, stake: str, fix: str, err: OSError):
