@@ -194,3 +194,23 @@ def test_a_run_at_full_scale_read_in_blocks_counts_as_read_whole(block_frames):
     meter.add(samples[:0])  # a read at the file's end
     assert meter.fraction == clipped_fraction(samples, "PCM_16") == pytest.approx(14 / 80)
     assert ClipMeter("MPEG_LAYER_III").fraction is None
+
+
+def test_a_run_of_three_samples_in_a_long_clip_is_recorded_and_said_not_rounded_to_none(tmp_path, capsys):
+    """prepare.json rounded most_clipped_fraction to 4 decimals: 3 samples at full scale in a 5 s clip
+    (3 of 122070) were recorded as 0.0, and the note and the card read "up to 0.00% of a clip".
+    It is recorded as measured, and said through loaders.levels.clipped_percent."""
+    raw, files = _tess(tmp_path)
+    angry = next(p for p in files if p.stem.endswith("_angry"))
+    samples, rate = soundfile.read(angry, dtype="int16")
+    long = np.resize(samples, 5 * rate)  # the clip repeated to 5 s
+    long[1000:1003] = 32767  # one run of 3 samples at full scale
+    soundfile.write(angry, long, rate, subtype="PCM_16")
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", f"tess={raw}", "--output", str(out), "-q", "--num-proc", "1"]) == 0
+    printed = capsys.readouterr().out
+    clipped = json.loads((out / "prepare.json").read_text())["clipped"]["tess"]
+    assert clipped["most_clipped_fraction"] == 3 / len(long)
+    assert "up to 0.002% of a clip)" in printed and "0.00%" not in printed, printed
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "up to 0.002% of a clip)" in card and "0.00%" not in card

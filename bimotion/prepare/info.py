@@ -269,8 +269,9 @@ def clipped_info(clipped: dict[str, dict[str, tuple]], totals: dict[str, tuple[i
     """``prepare.json``'s ``clipped`` (and ``scan --levels``'s): per corpus of ``clipped`` (``{corpus: {id:
     (fraction of its source's samples in runs at full scale, its labels)}}``, :func:`loaders.levels.clipped_fraction`),
     how many of its clips (``totals``: ``{corpus: (clips, {label: clips})}``, all it stores) are hard-clipped,
-    per label, the largest fraction, whether clipping is :func:`uneven` across labels (a shortcut a model
-    can learn in place of the emotion), and the first ids in id order."""
+    per label, the largest fraction (unrounded: its readers word it by :func:`loaders.levels.clipped_percent`),
+    whether clipping is :func:`uneven` across labels (a shortcut a model can learn in place of the emotion),
+    and the first ids in id order."""
     out = {}
     for corpus, found in clipped.items():
         if not found:
@@ -282,7 +283,7 @@ def clipped_info(clipped: dict[str, dict[str, tuple]], totals: dict[str, tuple[i
             "clips": len(found),
             "of": clips,
             "run_samples": CLIP_RUN_SAMPLES,
-            "most_clipped_fraction": round(max(f for f, _ in found.values()), 4),
+            "most_clipped_fraction": max(f for f, _ in found.values()),  # unrounded: 3 samples in 5 s are not 0
             "by_label": by_label,
             "uneven": uneven([(k["clips"], k["of"]) for k in by_label.values()]),
             "listed": sorted(found)[:MAX_LISTED_CLIPS],
