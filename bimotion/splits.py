@@ -7,14 +7,15 @@
     published split when the records carry one).
 ``speaker``
     Speaker-independent: whole speakers (CREMA-D actors, ESD and YueMotion speakers) and whole
-    IEMOCAP sessions go to one split, in the proportions of the paper protocol and balanced by
-    gender where the units have one.  TESS has one speaker per group: whole words go to one split,
+    IEMOCAP sessions go to one split, their numbers drawn toward the proportions of the paper
+    protocol within each gender where the units have one (few units of unequal size land elsewhere:
+    ESD's 10 speakers per language draw 7/1/2, 70/10/20% of its clips).  TESS has one speaker per group: whole words go to one split,
     and its speakers are in every split.  CSED has no speaker ids and ElderReact's clip names are
     stimuli, not people: both keep their paper split.
 
 A user's own corpus (any other corpus name, :mod:`loaders.audiofolder`) is split the same way under
 both protocols (:data:`USER`): by its ``split`` column when every row has one, else whole speakers
-per split within each group, drawn toward YueMotion's proportions (0.5/0.15/0.35, balanced by gender).
+per split within each group, drawn toward YueMotion's proportions (0.5/0.15/0.35) within each gender.
 
 Every assignment is a function of the records (and of the sets of them whose audio is identical,
 which stay in one split): records are sorted by id, and each random choice uses
@@ -180,11 +181,16 @@ class ByUnit:
         return not self.reason
 
     def describe(self, brief: bool = False) -> str:
+        """The rule as the rule, what the draw aims at, not as if it reached it: ESD's 10 speakers per
+        language were said to be split "in the paper protocol's proportions, balanced by gender" where they
+        drew 7/1/2 speakers (70/10/20% of the clips, not 86/6/9%), one gender in train and the other in test."""
         name = UNITS[self.unit][0]
-        balance = f", balanced by {', '.join(self.balance)}" if self.balance else ""
+        within = f" within each {' x '.join(self.balance)}" if self.balance else ""
         where = "within each language x age group" if self.scope == "group" else "over the whole corpus"
         caveat = f"; NOT speaker-independent: {self.reason}" if self.reason else ""
-        return f"whole {name}s per split ({where}), in the paper protocol's proportions{balance}{caveat}"
+        return (
+            f"whole {name}s per split ({where}), {name}s drawn toward the paper protocol's proportions{within}{caveat}"
+        )
 
     def apply(self, records, ctx):
         unit_of = _merged_units(records, UNITS[self.unit][1], ctx.identical)
@@ -570,8 +576,8 @@ def describe(protocol: str, corpora: Iterable[str], record: Mapping | None = Non
 # table in the paper (``Benchmark.paper_table``), or "" where none applies.
 HEADINGS: dict[str, str] = {
     "paper": "the split of the paper{table}, made reproducible",
-    "speaker": "speaker-independent wherever the corpus identifies several speakers per group, in the "
-    "proportions of the paper protocol",
+    "speaker": "speaker-independent wherever the corpus identifies several speakers per group, whole speakers "
+    "(sessions, words) drawn toward the proportions of the paper protocol",
 }
 
 

@@ -61,6 +61,35 @@ def test_a_protocol_summary_is_the_split_rules_of_the_corpora_given():
     assert "NOT speaker-independent" in splits.summary("speaker", ["csed"])
 
 
+def test_a_split_by_whole_speakers_is_worded_as_the_rule_aims_not_as_reached(tmp_path):
+    """ESD under the speaker protocol drew 15/0/15 clips per language (train all men, test all women), and its
+    card and prepare's warning said the speakers were split "in the paper protocol's proportions, balanced by
+    gender", as if reached.  They say the rule as what the draw aims at; the card's statistics, the draw."""
+    import warnings
+
+    from bimotion.prepare import prepare
+    from loaders import testing as fixtures
+    from loaders.errors import ProtocolWarning
+
+    root = fixtures.make_corpus("esd", tmp_path / "raw")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = prepare({"esd": root}, tmp_path / "out", protocol="speaker", num_proc=1, progress=False).out_dir
+    card = (out / "README.md").read_text(encoding="utf-8")
+    rule = (
+        "whole speakers per split (within each language x age group), speakers drawn toward the paper protocol's "
+        "proportions within each gender"
+    )
+    assert f"- `esd`: {rule}\n" in _section(card, "## Split protocol")
+    assert "`speaker`: speaker-independent wherever the corpus identifies several speakers per group, whole " in card
+    assert "| esd | English | adults by the paper's filing (no ages) | 15 | 0 | 15 |" in _section(card, "## Statistics")
+    replaced = [str(w.message) for w in caught if w.category is ProtocolWarning]
+    assert replaced and all(f"with {rule}: " in said for said in replaced), replaced
+    for said in [card, *replaced]:
+        assert "in the paper protocol's proportions" not in said and "balanced by" not in said
+        assert "in the proportions of the paper protocol" not in said
+
+
 def corpus_scores(n: int = 4) -> dict:
     return {"num_samples": n, "weighted_f1": 0.5, "macro_f1": 0.4, "chance": {"chance": 0.3}, "annotated_labels": []}
 
