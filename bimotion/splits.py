@@ -262,8 +262,7 @@ def _joined_note(rows, units: Mapping[str, list], unit: tuple, identical, per_gr
     group's validation split empty "too few speakers" with no word of why."""
     name, unit_of = unit
     own = {r.id: unit_of(row_of(r)) for r in rows}
-    joined = [sorted({own[r.id] for r in members}) for members in units.values()]
-    joined = [names for names in joined if len(names) > 1]
+    joined = [sorted({own[r.id] for r in members}) for members in _joined_units(units, unit_of)]
     if not joined:
         return None
     spanning = (sorted(i for i in ids if i in own) for ids in identical)
@@ -278,6 +277,12 @@ def _joined_note(rows, units: Mapping[str, list], unit: tuple, identical, per_gr
         f"sets, not {total} {name}s; where a copy is filed under the wrong {name}, correct its metadata (or remove the "
         "copy) and prepare again"
     )
+
+
+def _joined_units(units: Mapping[str, list], unit_of: Callable[[Mapping], str | None]) -> list[list]:
+    """The rows of each of ``units`` (merged unit -> its rows, :func:`_merged_units`) that holds more than one
+    unit of its own (``unit_of``, a row's): those that identical audio drew together."""
+    return [members for members in units.values() if len({unit_of(row_of(r)) for r in members}) > 1]
 
 
 def _home_groups(records, unit_of) -> dict[str, str]:
@@ -437,11 +442,14 @@ USER_PROPORTIONS = Fractions(validation=0.15, test=0.35)
 USER_SHARE_TOLERANCE = 0.10
 
 
-def user_split_note(corpus: str, group: str, rows: Mapping[str, int], speakers: Mapping[str, int]) -> str | None:
+def user_split_note(
+    corpus: str, group: str, rows: Mapping[str, int], speakers: Mapping[str, int], joined: Mapping | None = None
+) -> str | None:
     """Words for a user corpus's ``group`` whose split by whole speakers (``rows`` and ``speakers`` per
     split) lands more than :data:`USER_SHARE_TOLERANCE` from :data:`USER_PROPORTIONS` in a split, or
     None: 10 speakers of unequal size gave 24/20/40 clips (29% train) without a word.  A group with an
-    empty split has its own note."""
+    empty split has its own note.  ``joined``: the group's entry of :func:`joined_speakers`, where identical
+    audio drew speakers together, which the note names as its cause (it blamed few or unequal speakers)."""
     total = sum(rows.get(s, 0) for s in SPLITS)
     if not total or not all(rows.get(s, 0) for s in SPLITS):
         return None
@@ -453,18 +461,52 @@ def user_split_note(corpus: str, group: str, rows: Mapping[str, int], speakers: 
     shares = [rows[s] / total for s in SPLITS]
     if max(abs(share - want) for share, want in zip(shares, wanted, strict=True)) <= USER_SHARE_TOLERANCE:
         return None
+    why = "its speakers are few or have unequal numbers of clips"
+    if joined:
+        sets = "as 1 set," if joined["sets"] == 1 else f"as {joined['sets']} sets, each"
+        why = (
+            f"identical audio filed under more than one speaker kept {joined['speakers']} of its {joined['of']} "
+            f"speakers ({joined['clips']} clips) together, {sets} whole in one split; where a copy is filed under the "
+            "wrong speaker, correct its metadata (or remove the copy) and prepare again"
+        )
     return (
         f"{corpus}'s group {group}, split by whole speakers: {'/'.join(str(rows[s]) for s in SPLITS)} clips "
         f"({'/'.join(f'{100 * x:.0f}' for x in shares)}% train/validation/test; speakers "
-        f"{'/'.join(str(speakers.get(s, 0)) for s in SPLITS)}), not {_user_percent()}: "
-        "its speakers are few or have unequal numbers of clips; a `split` column in its metadata "
-        "(train, validation or test in every row) gives the split you choose"
+        f"{'/'.join(str(speakers.get(s, 0)) for s in SPLITS)}), not {_user_percent()}: {why}; a `split` column in "
+        "its metadata (train, validation or test in every row) gives the split you choose"
     )
+
+
+def joined_speakers(records: Iterable, identical: Iterable[Iterable[str]]) -> dict[str, dict[str, int]]:
+    """``{"corpus/group": {"speakers", "of", "clips", "sets"}}``: in each group of ``records`` (a users'
+    corpus split by whole speakers), how many of its ``of`` speakers identical audio filed under more than
+    one of them (``identical``: sets of ids) drew together into ``sets`` drawn as one each
+    (:func:`_merged_units`), and their clips; groups where it drew none together are left out.
+    prepare.json's ``user_split_joined``, which :func:`user_split_notes` names as a far draw's cause."""
+    sets, out = [tuple(ids) for ids in identical], {}
+    speaker_of = UNITS["speaker"][1]
+    for corpus, rows in _by(records, "corpus").items():
+        unit_of = _merged_units(rows, speaker_of, sets)
+        for group, members in _by(rows, "group").items():
+            units: dict[str | None, list] = defaultdict(list)
+            for r in members:
+                units[unit_of(r)].append(r)
+            units.pop(None, None)  # no speaker: not drawn by speaker
+            if joined := _joined_units(units, speaker_of):
+                speakers = {r.speaker_id for r in members if r.speaker_id is not None}
+                out[f"{corpus}/{group}"] = {
+                    "speakers": len({r.speaker_id for unit in joined for r in unit}),
+                    "of": len(speakers),
+                    "clips": sum(map(len, joined)),
+                    "sets": len(joined),
+                }
+    return out
 
 
 def user_split_notes(info: Mapping) -> dict[str, str]:
     """``{"corpus/group": note}``: :func:`user_split_note` of each group of a users' corpus that prepare
-    split by whole speakers (not by its own ``split`` column), from ``info``'s (a prepare.json's) shards;
+    split by whole speakers (not by its own ``split`` column), from ``info``'s (a prepare.json's) shards
+    and the speakers identical audio drew together (``user_split_joined``, :func:`joined_speakers`);
     what prepare prints and records as ``split_notes``, and the dataset card shows."""
     rows: dict[str, dict[str, int]] = {}
     speakers: dict[str, dict[str, int]] = {}
@@ -473,7 +515,8 @@ def user_split_notes(info: Mapping) -> dict[str, str]:
             key = f"{s['corpus']}/{s['group']}"
             rows.setdefault(key, dict.fromkeys(SPLITS, 0))[s["split"]] += s["rows"]
             speakers.setdefault(key, dict.fromkeys(SPLITS, 0))[s["split"]] += s["speakers"]
-    notes = {key: user_split_note(*key.split("/", 1), rows[key], speakers[key]) for key in rows}
+    joined = info.get("user_split_joined") or {}
+    notes = {key: user_split_note(*key.split("/", 1), rows[key], speakers[key], joined.get(key)) for key in rows}
     return {key: note for key, note in notes.items() if note}
 
 

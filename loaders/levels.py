@@ -365,7 +365,7 @@ def clipped_percent(fraction: float) -> str:
 
 def clipping_text(entry: dict) -> str:
     """The one wording of a corpus's hard clipping as ``prepare.json``'s ``clipped`` records it
-    (:func:`bimotion.prepare.info.clipped_info`), for prepare's and scan's notes, check and the card:
+    (:func:`bimotion.prepare.clipping.clipped_info`), for prepare's and scan's notes, check and the card:
     ``139 of 652 clips hard-clipped (3+ consecutive samples at full scale, up to 8.48% of a clip): positive
     62 of 218 (28%), ...``, and whether that is uneven across labels."""
     labels = ", ".join(

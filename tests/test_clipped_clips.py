@@ -14,7 +14,7 @@ import pytest
 import soundfile
 
 from bimotion.cli import main
-from bimotion.prepare.info import uneven
+from bimotion.prepare.clipping import uneven
 from loaders import testing
 from loaders.audio import decode_measured
 from loaders.levels import ClippedAudioWarning, clipped_fraction, clipping_text

@@ -5,6 +5,7 @@ and speakers per split, clips per gender, per group), the rule only as the rule 
 from __future__ import annotations
 
 import json
+import shutil
 import warnings
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from bimotion import dataset_card, splits
 from bimotion.card_caveats import data_caveats
+from bimotion.cli import main
 from bimotion.data.layout import INFO_FILE, read_info
 from bimotion.prepare import prepare
 from bimotion.training import card_claims
@@ -87,3 +89,34 @@ def test_a_corpus_split_by_its_own_column_has_no_drawn_split(tmp_path):
     assert info["split_notes"] == {}
     card = dataset_card.render(info)
     assert "split as drawn" not in card and "Split far from its rule" not in card
+
+
+def test_a_draw_far_off_because_identical_audio_kept_speakers_together_says_so_not_few_speakers(tmp_path, capsys):
+    """8 speakers of 4 clips, a clip of each of s0, s1 and s2 copied over one of the next speaker's (identical
+    audio filed under two speakers): s0-s3 are drawn as one set, into validation, 8/16/8 clips (25/50/25%).
+    scan's and prepare's note, prepare.json and the card blamed "its speakers are few or have unequal numbers
+    of clips"; they name the cause: how many speakers and clips identical audio kept together."""
+    root = testing.make_corpus("audiofolder", tmp_path / "raw", corpus="carehome", speakers=8, clips_per_speaker=4)
+    for k in range(3):
+        clip = root / "clips" / f"ind-eld-s{k}" / f"ind-eld-s{k}_000.wav"
+        shutil.copyfile(clip, root / "clips" / f"ind-eld-s{k + 1}" / f"ind-eld-s{k + 1}_001.wav")
+    note = (
+        "carehome's group ind_eld, split by whole speakers: 8/16/8 clips (25/50/25% train/validation/test; speakers "
+        "2/4/2), not 50/15/35%: identical audio filed under more than one speaker kept 4 of its 8 speakers (16 clips) "
+        "together, as 1 set, whole in one split; where a copy is filed under the wrong speaker, correct its "
+        "metadata (or remove the copy) and prepare again; a `split` column in its metadata (train, validation or "
+        "test in every row) gives the split you choose"
+    )
+    source = ["--source", f"carehome={root}", "-q"]
+    assert main(["scan", *source, "--output", str(tmp_path / "m.jsonl")]) == 0
+    assert f"note: `bimotion prepare`: {note}" in capsys.readouterr().err
+    out = tmp_path / "out"
+    assert main(["prepare", *source, "--protocol", "speaker", "--output", str(out), "--num-proc", "1"]) == 0
+    assert f"note: {note}" in capsys.readouterr().out
+    info = read_info(out)
+    assert info["split_notes"] == {"carehome/ind_eld": note}
+    assert info["user_split_joined"] == {"carehome/ind_eld": {"speakers": 4, "of": 8, "clips": 16, "sets": 1}}
+    assert f"- **Split far from its rule:** {note}." in (out / "README.md").read_text(encoding="utf-8").splitlines()
+    joined = {"speakers": 5, "of": 9, "clips": 20, "sets": 2}
+    said = splits.user_split_note("carehome", "ind_eld", {"train": 8, "validation": 16, "test": 8}, {}, joined)
+    assert "kept 5 of its 9 speakers (20 clips) together, as 2 sets, each whole in one split; where a copy" in said

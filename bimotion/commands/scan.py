@@ -147,8 +147,9 @@ def _levels(records: list, report, args) -> tuple[list, list[str]]:
         own = any(r.corpus not in READERS for r in records)
         note = [levels_not_measured(own=own)] if records else []
         return records, note + known_defect_lines(known, stored=False)
+    from bimotion.prepare.clipping import clipped_info
     from bimotion.prepare.encode import measure_levels
-    from bimotion.prepare.info import clip_levels, clipped_info
+    from bimotion.prepare.info import clip_levels
 
     from .prepare import capped_num_proc
     from .prepare_notes import clipped_lines, quiet_lines
@@ -296,6 +297,7 @@ def _split_notes(
     except ValueError as err:
         return [f"`{benchmark} prepare` would refuse {name}: {err}"]
     command = f"`{benchmark} prepare`" + (f" (--seed {seed})" if seed else "")
+    joined = splits.joined_speakers(records, identical)  # speakers identical audio drew together, per group
     notes = []
     for group in sorted({r.group for r in records}):
         rows = [r for r in records if r.group == group]
@@ -303,7 +305,13 @@ def _split_notes(
         if not empty and not all(r.official_split for r in rows):
             split_rows = {s: [r for r in rows if split_of[r.id] == s] for s in SPLITS}
             speakers = {s: len({r.speaker_id for r in split_rows[s]}) for s in SPLITS}
-            shares = splits.user_split_note(name, group, {s: len(v) for s, v in split_rows.items()}, speakers)
+            shares = splits.user_split_note(
+                name,
+                group,
+                {s: len(v) for s, v in split_rows.items()},
+                speakers,
+                joined.get(f"{rows[0].corpus}/{group}"),
+            )
             notes += [f"{command}: {shares}"] if shares else []
         if empty:
             speakers = len({r.speaker_id for r in rows})

@@ -43,7 +43,8 @@ from ..data.publish import OutputLockedError, claim_output, publishing
 from ..features import categories, encode_names, features
 from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..signals import stop_if_lost
-from ..splits import assign_splits
+from ..splits import assign_splits, joined_speakers
+from .clipping import shard_clipping
 from .encode import encoded, refuse_or_skip
 from .info import (
     ShardKey,
@@ -53,7 +54,6 @@ from .info import (
     low_rate_info,
     notable_peaks,
     prepare_info,
-    shard_clipping,
     warn_split_apart,
 )
 from .parquet import ParquetFiles, check_count
@@ -267,9 +267,11 @@ def _write(
         _check_rows_left(records, stats, report)
         own_split = {r.corpus for r in records if r.corpus in benchmark.user_corpora and r.official_split}
         stored = set().union(*(shard.ids for shard in stats.values()))
+        drawn = [r for r in records if r.corpus in benchmark.user_corpora and r.corpus not in own_split]  # by speaker
         info = prepare_info(
             benchmark, corpora, settings.protocol, settings.seed, stats, report, names, labels, own_split,
             identical=identical_summary(records, identical, split_of, stored=stored), synthetic=synthetic,
+            joined=joined_speakers(drawn, identical),
             clip_notes={
                 "low_rate": low_rate_info(records, stored),
                 **clip_levels(notable_peaks(stats)),

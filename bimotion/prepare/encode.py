@@ -118,7 +118,7 @@ def measure_levels(records: list, num_proc: int, *, skip_bad: bool, report, prog
     measured there, not encoded.  Returns the records ``prepare`` would store (one that does not decode,
     or is silent, is raised or skipped as ``prepare`` does it, :func:`refuse_or_skip`) and ``{corpus: {id:
     peak dBFS}}`` of all of them (:func:`bimotion.prepare.info.clip_levels` picks the notable ones), and
-    ``{corpus: {id: clipped fraction}}`` of the hard-clipped ones (:func:`bimotion.prepare.info.clipped_info`)."""
+    ``{corpus: {id: clipped fraction}}`` of the hard-clipped ones (:func:`bimotion.prepare.clipping.clipped_info`)."""
     from tqdm.auto import tqdm
 
     from bimotion.console import stage_bar_options

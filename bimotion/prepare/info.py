@@ -5,12 +5,11 @@ identical audio found (:func:`identical_summary`; :func:`warn_split_apart`)."""
 from __future__ import annotations
 
 import collections
-import math
 from collections.abc import Mapping
 
 from loaders import SOURCES, SkipReport, known_defects
 from loaders.labels import LABELS
-from loaders.levels import CLIP_RUN_SAMPLES, QUIET_PEAK_DBFS
+from loaders.levels import QUIET_PEAK_DBFS
 from loaders.synthetic import LICENSE as SYNTHETIC_LICENSE
 from loaders.synthetic import generated_copy
 
@@ -90,13 +89,15 @@ def prepare_info(
     identical: dict | None = None,
     synthetic: dict[str, str] | None = None,
     clip_notes: dict[str, dict] | None = None,
+    joined: dict[str, dict] | None = None,
 ) -> dict:
     """The content of ``prepare.json`` (``names``: ``{planned relpath: final relpath}``;
     ``class_names``: the ``ClassLabel`` names of the categorical columns, as the Parquet files'
     features hold them; ``own_split``: the users' corpora split by their own ``split`` column, the
     others split by speaker, which ``bimotion check`` then checks (and of each, how many speakers its
     column put in more than one split: ``user_split_shared_speakers``, :data:`bimotion.splits.RECORD_KEYS`); ``synthetic``: ``{corpus: generator}``
-    of the generated corpora, recorded as ``synthetic`` when there is one; ``clip_notes``: low_rate, quiet, known_defects, clipped)."""
+    of the generated corpora, recorded as ``synthetic`` when there is one; ``clip_notes``: low_rate, quiet, known_defects, clipped;
+    ``joined``: :func:`bimotion.splits.joined_speakers`, recorded as ``user_split_joined`` where there are any)."""
     present = set(corpora)
 
     def order(key: ShardKey) -> tuple[int, int]:
@@ -125,18 +126,23 @@ def prepare_info(
         # the data is (not the --source flags': two orders of them write the same files)
         **({"synthetic": {c: synthetic[c] for c in sorted(corpora) if c in synthetic}} if synthetic else {}),
         **({"class_names": {k: list(v) for k, v in class_names.items()}} if class_names else {}),
-        # users' own corpora: their sources, from which registry.benchmark_of rebuilds the benchmark
-        **(
-            {
-                "user_sources": {c: SOURCES[c].to_dict() for c in benchmark.user_corpora},
-                "user_split_columns": sorted(c for c in benchmark.user_corpora if c in own_split),
-                "user_split_shared_speakers": _shared_speakers(stats, sorted(own_split & set(benchmark.user_corpora))),
-            }
-            if benchmark.user_corpora
-            else {}
-        ),
+        **_user_record(benchmark, stats, own_split, joined or {}),
     }
     return info | {"split_notes": user_split_notes(info)} if benchmark.user_corpora else info  # groups drawn far off
+
+
+def _user_record(benchmark: Benchmark, stats: dict[ShardKey, ShardStats], own_split: set[str], joined: dict) -> dict:
+    """What ``prepare.json`` records of the users' own corpora (none: nothing): their sources, from which
+    registry.benchmark_of rebuilds the benchmark, how they were split (:data:`bimotion.splits.RECORD_KEYS`), and
+    where identical audio drew speakers together (``joined``: ``user_split_joined``, where there are any)."""
+    if not benchmark.user_corpora:
+        return {}
+    return {
+        "user_sources": {c: SOURCES[c].to_dict() for c in benchmark.user_corpora},
+        "user_split_columns": sorted(c for c in benchmark.user_corpora if c in own_split),
+        "user_split_shared_speakers": _shared_speakers(stats, sorted(own_split & set(benchmark.user_corpora))),
+        **({"user_split_joined": joined} if joined else {}),
+    }
 
 
 def _shared_speakers(stats: dict[ShardKey, ShardStats], corpora: list[str]) -> dict[str, int | None]:
@@ -252,65 +258,6 @@ def quiet_info(peaks: dict[str, dict[str, float]]) -> dict:
         for corpus, found in quiet.items()
         if found
     }
-
-
-def shard_clipping(stats: dict[ShardKey, ShardStats]) -> dict:
-    """:func:`clipped_info` of the shards' hard-clipped rows (:attr:`ShardStats.clipped`) among all they hold."""
-    clipped: dict[str, dict] = {}
-    totals: dict[str, tuple[int, collections.Counter]] = {}
-    for (corpus, _, _), shard in stats.items():
-        clipped.setdefault(corpus, {}).update(shard.clipped)
-        rows, labels = totals.get(corpus, (0, collections.Counter()))
-        totals[corpus] = (rows + shard.rows, labels + shard.emotions)
-    return clipped_info(clipped, totals)
-
-
-def clipped_info(clipped: dict[str, dict[str, tuple]], totals: dict[str, tuple[int, dict]]) -> dict:
-    """``prepare.json``'s ``clipped`` (and ``scan --levels``'s): per corpus of ``clipped`` (``{corpus: {id:
-    (fraction of its source's samples in runs at full scale, its labels)}}``, :func:`loaders.levels.clipped_fraction`),
-    how many of its clips (``totals``: ``{corpus: (clips, {label: clips})}``, all it stores) are hard-clipped,
-    per label, the largest fraction (unrounded: its readers word it by :func:`loaders.levels.clipped_percent`),
-    whether clipping is :func:`uneven` across labels (a shortcut a model can learn in place of the emotion),
-    and the first ids in id order."""
-    out = {}
-    for corpus, found in clipped.items():
-        if not found:
-            continue
-        per_label = collections.Counter(label for _, labels in found.values() for label in labels)
-        clips, of = totals[corpus]
-        by_label = {label: {"clips": per_label[label], "of": n} for label, n in sorted(of.items())}
-        out[corpus] = {
-            "clips": len(found),
-            "of": clips,
-            "run_samples": CLIP_RUN_SAMPLES,
-            "most_clipped_fraction": max(f for f, _ in found.values()),  # unrounded: 3 samples in 5 s are not 0
-            "by_label": by_label,
-            "uneven": uneven([(k["clips"], k["of"]) for k in by_label.values()]),
-            "listed": sorted(found)[:MAX_LISTED_CLIPS],
-        }
-    return out
-
-
-UNEVEN_RATIO = 1.5  # the most clipped label's rate at least this many times the least's...
-UNEVEN_Z = 2.3263  # ...and a chi-square test of clipping against label at p < 0.01 (the normal's 99% quantile)
-
-
-def uneven(counts: list[tuple[int, int]]) -> bool:
-    """Whether hard clipping is uneven across labels (``counts``: ``(clipped, clips)`` per label): the
-    highest rate at least :data:`UNEVEN_RATIO` times the lowest, and beyond chance (Pearson's chi-square
-    of the labels x clipped table above its 99% quantile, by the Wilson-Hilferty approximation)."""
-    counts = [(k, n) for k, n in counts if n]
-    clipped, total = sum(k for k, _ in counts), sum(n for _, n in counts)
-    if len(counts) < 2 or clipped in (0, total):
-        return False
-    rates = [k / n for k, n in counts]
-    if max(rates) < UNEVEN_RATIO * min(rates):
-        return False
-    p = clipped / total
-    chi2 = sum((k - n * p) ** 2 / (n * p) + ((n - k) - n * (1 - p)) ** 2 / (n * (1 - p)) for k, n in counts)
-    df = len(counts) - 1
-    quantile = df * (1 - 2 / (9 * df) + UNEVEN_Z * math.sqrt(2 / (9 * df))) ** 3
-    return chi2 > quantile
 
 
 MAX_LISTED_SETS = 100  # sets named per corpus and kind in prepare.json's identical_audio (the counts are whole)
