@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .hub_marker import RecentlyUnanswered, read_marker, remove_marker, route_key, write_marker
+from .hub_timeouts import bounded, timed_out
 
 DNS_ANSWER_S = 60.0  # how long a resolved (or failed) look-up of the Hub's host, or an unanswered one, is trusted
 _dns: dict[str, tuple[float, bool]] = {}  # host -> (when, resolves)
@@ -120,6 +121,7 @@ def asked_once(repo_id: str, filename: str, repo_type: str = "model") -> Excepti
     another, is not waited for again (a firewall dropping packets); an answer forgets it."""
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
 
+    bounded()  # this look-up has its own timeout; from_pretrained's and datasets' requests that set none get one
     asked = time.time()  # a marker of no answer says when the look-up began: one answered since outdates it
     try:  # no retries: its default (retry_on_errors=False)
         get_hf_file_metadata(hf_hub_url(repo_id, filename, repo_type=repo_type), timeout=constants.HF_HUB_ETAG_TIMEOUT)
@@ -260,8 +262,9 @@ def hub_failure(err: BaseException, *, hub_answered: bool = False) -> tuple[HubR
     of an upload (:func:`bimotion.hub_upload.check_push`).  It refused access (HTTP 401, 403: ``refused``; log
     in); it answered with a server error (5xx: try again later), asked to slow down (429: try again later) or
     with another status (a proxy's); it failed the SSL check (a proxy presenting its own certificate: the
-    variable naming the certificates to trust); else it gave no answer (``cannot reach``: refused, timed out,
-    not a Hub endpoint; check the network or proxy).  ``hub_answered``: the endpoint is known to be the Hub
+    variable naming the certificates to trust); it did not answer within the wait given a request that set none
+    (:func:`~bimotion.hub_timeouts.timed_out`: the setting that waits longer); else it gave no answer (``cannot
+    reach``: refused, timed out, not a Hub endpoint; check the network or proxy).  ``hub_answered``: the endpoint is known to be the Hub
     (an upload after :func:`~bimotion.hub_upload.check_push` passed), so another status is the Hub refusing
     what was sent (HTTP 400: a card's metadata, a file too large), not a proxy's answer."""
     from huggingface_hub import constants
@@ -289,6 +292,9 @@ def hub_failure(err: BaseException, *, hub_answered: bool = False) -> tuple[HubR
         return HubReason(
             tls[0], reached=True
         ), f"if a proxy presents its own certificate, set {tls[1]} to its CA certificate file"
+    stalled = timed_out(chain)  # a request with no limit of its own, ended by bimotion's: the setting that waits longer
+    if stalled is not None:
+        return HubReason(f"the Hub at {constants.ENDPOINT} did not answer: {stalled[0]}"), stalled[1]
     if isinstance(chain[-1], RecentlyUnanswered):  # another process waited for it: said, not waited for again
         reason = f"it did not answer a look-up less than a minute ago ({chain[-1].error})"
     else:  # the network's own error (the innermost): refused, timed out, not a Hub endpoint

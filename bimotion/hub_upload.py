@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .hub import HubError, from_the_hub, hub_failure
+from .hub_timeouts import bounded
 from .signals import stop_if_lost
 
 # A training run's own bookkeeping, never published: checkpoints, TensorBoard logs, locks, and
@@ -151,6 +152,8 @@ def publish(
     stop_if_lost()  # a stop a finalizer swallowed (as a run wrote what it sends): nothing is uploaded
     import huggingface_hub
 
+    bounded()  # HfApi's calls set no timeout: a Hub that never answers ends the upload, not one that moves slowly
+
     operations = _additions(folder, repo_id, plan, sent_as or {})
     api = huggingface_hub.HfApi(token=token)
     try:
@@ -207,7 +210,8 @@ def check_push(
 ) -> None:
     """Everything an upload needs, checked before any work starts: ``repo_id`` is ``OWNER/NAME``; unless
     ``dry_run``, the Hub is not switched off (``HF_HUB_OFFLINE``), a token is there (``token``,
-    ``HF_TOKEN`` or ``hf auth login``) and the Hub answers it.  Raises :class:`HubError` (one line)."""
+    ``HF_TOKEN`` or ``hf auth login``) and the Hub answers it within the wait every Hub request is given
+    (:func:`bimotion.hub_timeouts.bounded`, set up here, its setting checked).  Raises :class:`HubError` (one line)."""
     import huggingface_hub
     from huggingface_hub import constants
     from huggingface_hub.utils import HFValidationError, validate_repo_id
@@ -220,6 +224,10 @@ def check_push(
         raise HubError(f"{flag} {repo_id}: give OWNER/NAME (your user name or an organisation, then the repository)")
     if dry_run:
         return
+    try:
+        bounded()  # whoami sets no timeout: an endpoint that never answers ends this check, said so
+    except ValueError as err:
+        raise HubError(str(err)) from err
     if constants.HF_HUB_OFFLINE:
         raise HubError("HF_HUB_OFFLINE is set: nothing can be uploaded; unset it, or list the upload with a dry run")
     token = token or huggingface_hub.get_token()

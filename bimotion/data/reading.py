@@ -237,4 +237,8 @@ def load_source(
         return load(source, config, split, cache_dir=cache_dir)
     import datasets
 
+    from bimotion.hub_timeouts import bounded
+
+    bounded()  # the Hub's listings datasets asks for set no timeout: one that never answers ends the load
+
     return datasets.load_dataset(str(source), config, split=split, cache_dir=cache_dir and str(cache_dir))

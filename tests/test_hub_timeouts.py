@@ -1,0 +1,136 @@
+"""``bimotion push`` and ``--push_to_hub`` waited for ever on a Hub endpoint that accepts the connection and never
+answers (``huggingface_hub``'s client has no timeout, and its ``whoami``, ``create_repo``, ``list_repo_files`` and
+``create_commit`` set none): push's check was still waiting after 90 s, an upload after 60 s, until a Ctrl-C.  Now
+every such request waits at most ``BIMOTION_HUB_TIMEOUT_S`` seconds with nothing moving
+(:mod:`bimotion.hub_timeouts`), then fails with one line naming the endpoint, the wait and the setting; a transfer
+that keeps moving is never cut short, whatever its whole time, and Ctrl-C still stops the wait.  For real, without
+network: stand-in Hubs on raw sockets (``conftest.listening``), with a wait of a second or less."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+from conftest import listening, socket_hub
+from test_hub_asked_once import slept  # noqa: F401 (the fixture)
+from test_hub_unreachable_records import at
+from test_push_hub_wording import prepared, push_error  # noqa: F401 (prepared: the fixture)
+
+from bimotion.hub import HubError
+from bimotion.hub_upload import check_push, publish
+
+FIX = "check the network or proxy; if the Hub is only slow, set BIMOTION_HUB_TIMEOUT_S above {t} (the seconds a "
+FIX += "request may wait with nothing moving; a transfer that keeps moving is never cut short)"
+
+
+def stand_in(answers: dict[str, bytes], asked: list[str], trickle_s: float = 0.0):
+    """A Hub on this machine (``with ... as port``) answering a request whose path starts with a key of ``answers``
+    with HTTP 200 and that JSON body (each byte ``trickle_s`` after the last: slow, but moving), and holding any
+    other request open, never answered; each request line appended to ``asked``."""
+
+    def serve(conn):
+        try:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(65536) or b"\r\n\r\n"
+            line = head.split(b"\r\n", 1)[0].decode()
+            asked.append(line)
+            body = next((a for path, a in answers.items() if line.split()[1].startswith(path)), None)
+            if body is None:
+                threading.Event().wait(3600)  # held open (not time.sleep: `slept` skips it): ends with the run
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
+            for byte in [body[i : i + 1] for i in range(len(body))] if trickle_s else [body]:
+                time.sleep(trickle_s)
+                conn.sendall(byte)
+            conn.close()
+        except OSError:  # closed by the client
+            return
+
+    return listening(serve)
+
+
+@pytest.mark.usefixtures("slept")  # HF_HUB_OFFLINE unset
+def test_push_to_a_silent_hub_ends_with_one_line_naming_it_the_wait_and_the_setting(prepared, capsys, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("BIMOTION_HUB_TIMEOUT_S", "1")
+    with socket_hub("silent") as (endpoint, asked):
+        at(monkeypatch, endpoint)
+        start = time.monotonic()
+        line = push_error(prepared, capsys)
+        took = time.monotonic() - start
+    assert line == (
+        f"error: the Hub at {endpoint} did not answer: it sent nothing for 1 s after the request (ReadTimeout); "
+        + FIX.format(t=1)
+    ), line
+    assert "GET /api/whoami-v2 HTTP/1.1" in asked, asked  # push's check, before any work: it waited for ever
+    assert took < 15, took  # 1 s, and huggingface_hub's own look-up of its agent registry (3 s, its own timeout)
+
+
+@pytest.mark.usefixtures("slept")  # huggingface_hub's back-off between tries not slept
+def test_an_upload_the_hub_stops_answering_mid_way_ends_saying_so(prepared, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("BIMOTION_HUB_TIMEOUT_S", "0.5")
+    asked: list[str] = []
+    with stand_in({"/api/repos/create": b'{"url": "https://huggingface.co/me/x"}'}, asked) as port:
+        endpoint = f"http://127.0.0.1:{port}"
+        at(monkeypatch, endpoint)
+        with pytest.raises(HubError) as failed:
+            publish(prepared, "me/x", token="hf_not_a_real_token", replace="data/*.parquet")
+    said = str(failed.value)
+    assert said == (
+        f"uploading {prepared} to me/x failed (the Hub at {endpoint} did not answer: it sent nothing for 0.5 s after "
+        f"the request (ReadTimeout); {FIX.format(t=0.5)}); the folder is complete: upload it again"
+    ), said
+    assert [line.split()[1].split("?")[0] for line in asked if "agent-harnesses" not in line][:2] == [
+        "/api/repos/create",
+        "/api/models/me/x/tree/main",  # the repository's files (list_repo_files): held, and ended
+    ], asked
+
+
+@pytest.mark.usefixtures("slept")
+def test_an_answer_that_keeps_coming_is_never_cut_short_however_long_it_takes(monkeypatch):
+    """The wait is for the next byte, not for the whole answer: one trickling in over ~3 s, a byte every 0.25 s,
+    passes push's check with a wait of 1 s."""
+    monkeypatch.setenv("BIMOTION_HUB_TIMEOUT_S", "1")
+    asked: list[str] = []
+    with stand_in({"/api/whoami-v2": b'{"name": "someone"}'}, asked, trickle_s=0.25) as port:
+        at(monkeypatch, f"http://127.0.0.1:{port}")
+        start = time.monotonic()
+        check_push("me/x", token="hf_not_a_real_token")
+        took = time.monotonic() - start
+    assert "GET /api/whoami-v2 HTTP/1.1" in asked and took > 3, (asked, took)
+
+
+@pytest.mark.usefixtures("slept")
+def test_ctrl_c_stops_the_wait_for_a_hub_that_never_answers(prepared, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("BIMOTION_HUB_TIMEOUT_S", "600")
+    with socket_hub("silent") as (endpoint, asked):
+        at(monkeypatch, endpoint)
+
+        def ctrl_c_once_asked():
+            deadline = time.monotonic() + 60
+            while not any("/api/repos/create" in line for line in asked) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        start = time.monotonic()
+        threading.Thread(target=ctrl_c_once_asked, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            publish(prepared, "me/x", token="hf_not_a_real_token")
+        took = time.monotonic() - start
+    assert any("/api/repos/create" in line for line in asked) and took < 15, (asked, took)
+
+
+@pytest.mark.usefixtures("slept")
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "inf"])
+def test_a_wait_not_in_seconds_is_one_line_before_anything_is_sent(value, prepared, capsys, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("BIMOTION_HUB_TIMEOUT_S", value)
+    with socket_hub("silent") as (endpoint, asked):
+        at(monkeypatch, endpoint)
+        line = push_error(prepared, capsys)
+    assert line == (
+        f"error: BIMOTION_HUB_TIMEOUT_S={value!r} is not a number of seconds: set it to how long a request to the Hub "
+        "may wait with nothing moving, such as 60, or unset it"
+    ), line
+    assert not [a for a in asked if "whoami" in a], asked
