@@ -47,7 +47,8 @@ def bounded() -> None:
     own (its ``HfApi`` calls) wait at most :func:`timeout_s` with nothing moving (:mod:`bimotion.hub_timeouts`),
     through its shared client (``set_client_factory``: the client of the factory in place, a user's own too, with
     one more request hook).  Once per process; checks :data:`TIMEOUT_VARIABLE` each call (its ``ValueError``).
-    Without effect on a ``huggingface_hub`` before 1.0 (requests, not httpx: no client factory)."""
+    Without effect on a ``huggingface_hub`` before 1.0 (requests, not httpx: no client factory), which setup.cfg
+    does not install."""
     timeout_s()
     import huggingface_hub
     from huggingface_hub.utils import _http
