@@ -87,16 +87,14 @@ def main(
             said += did_you_mean(stray[0].partition("=")[0], flags)
         args._parser.error(said)
     from bimotion.console import quiet
-    from bimotion.extras import EXTRAS, missing, missing_message
+    from bimotion.extras import EXTRAS, missing_message, said_missing
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.training.checkpoints import ForeignCard
     from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
 
     command = f"{prog} {args.command}"
-    absent = missing(getattr(sys.modules[args._run.__module__], "NEEDS", ()))
-    if absent:  # before any work: a wheel installed without its extras
-        print(f"error: {missing_message(command, absent)}", file=sys.stderr)
-        return 2
+    if said_missing(command, getattr(sys.modules[args._run.__module__], "NEEDS", ())):  # before any work: a wheel
+        return 2  # installed without its extras
     quiet(args.verbose)
     ready_for_a_limit()  # under a memory limit: memory kept for the out-of-memory line, and no glibc abort after it
 

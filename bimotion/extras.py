@@ -45,13 +45,21 @@ def missing_message(command: str, modules) -> str:
     return line
 
 
-def exit_if_missing(script: str, modules) -> None:
-    """Where any of ``modules`` is not installed, :func:`missing_message`'s line for ``script`` on stderr and exit
-    code 2, as a ``bimotion`` command says it: a recipe run by path (``recipes/train.py``) calls it before its
-    imports, which would end in a traceback (``No module named 'transformers'``) without the extras."""
+def said_missing(command: str, modules) -> bool:
+    """Whether any of ``modules`` is not installed, having then printed :func:`missing_message`'s line for
+    ``command`` on stderr as an ``error:``: a ``bimotion`` command's check of its ``NEEDS`` (:mod:`bimotion.cli`,
+    which returns exit code 2) and a recipe's (:func:`exit_if_missing`)."""
     import sys
 
     absent = missing(modules)
     if absent:
-        print(f"error: {missing_message(script, absent)}", file=sys.stderr)
+        print(f"error: {missing_message(command, absent)}", file=sys.stderr)
+    return bool(absent)
+
+
+def exit_if_missing(script: str, modules) -> None:
+    """Where any of ``modules`` is not installed, :func:`missing_message`'s line for ``script`` on stderr and exit
+    code 2, as a ``bimotion`` command says it: a recipe run by path (``recipes/train.py``) calls it before its
+    imports, which would end in a traceback (``No module named 'transformers'``) without the extras."""
+    if said_missing(script, modules):
         raise SystemExit(2)
