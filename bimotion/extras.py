@@ -45,6 +45,18 @@ def missing_message(command: str, modules) -> str:
     return line
 
 
+def not_drawn(figure: str, modules=("matplotlib",)) -> str | None:
+    """The one line of a figure left out because ``modules`` are not all installed (the Python API, which no
+    recipe's check guards: ``train()`` with the ``[train]`` extra alone): what is not drawn, what it needs and
+    the extra that draws it; ``None`` where they are installed."""
+    absent = missing(modules)
+    if not absent:
+        return None
+    extras = sorted({EXTRAS[name] for name in absent if name in EXTRAS})
+    names, which = ", ".join(absent), " and ".join(f"[{extra}]" for extra in extras)
+    return f"note: {figure} is not drawn: it needs {names}, which the {which} extra installs ({install_hint(absent)})"
+
+
 def said_missing(command: str, modules) -> bool:
     """Whether any of ``modules`` is not installed, having then printed :func:`missing_message`'s line for
     ``command`` on stderr as an ``error:``: a ``bimotion`` command's check of its ``NEEDS`` (:mod:`bimotion.cli`,

@@ -13,6 +13,7 @@ import numpy as np
 
 from bimotion.card_caveats import data_caveats
 from bimotion.data.layout import recorded_infos, synthetic_recorded
+from bimotion.extras import not_drawn
 from bimotion.hub_upload import plan_lines, publish, repo_url
 from bimotion.registry import BENCHMARKS
 from bimotion.splits import split_record
@@ -118,9 +119,13 @@ def run_summary(spec: TrainSpec, training_args, trainer, train_ds, sources, test
 def write_outputs(output_dir: Path, summary: dict, train_ds) -> None:
     card = render_card(summary)  # scores.json records its digest: a later push tells an edited card
     write_json(output_dir / SCORES, {**summary, CARD_DIGEST: card_digest(str(card))})
-    spec, seed = "+".join(summary["train_configs"]), summary["hyperparameters"]["seed"]
-    title = confusion_title(spec, "the test split", seed, summary.get("run_name"))
-    draw_confusion(summary["test"], output_dir / CONFUSION, title, summary["synthetic"])
+    skipped = not_drawn(f"the confusion figure {output_dir / CONFUSION}")  # train() without the [plots] extra
+    if skipped:
+        note(skipped)  # the run's other files are written
+    else:
+        spec, seed = "+".join(summary["train_configs"]), summary["hyperparameters"]["seed"]
+        title = confusion_title(spec, "the test split", seed, summary.get("run_name"))
+        draw_confusion(summary["test"], output_dir / CONFUSION, title, summary["synthetic"])
     write_training_manifest(output_dir, column(train_ds, "id").tolist(), _trained_audio(train_ds))
     card.save(output_dir / "README.md")
 
