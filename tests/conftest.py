@@ -116,6 +116,17 @@ def full_disk(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
+def closing_error(err: str) -> str:
+    """The error that closes a command's standard error ``err``: its last ``error:`` line and the indented lines
+    under it (its fix); nothing else may follow it (the lists of a failed run, a note), or the user's last line is
+    not the error."""
+    lines = err.rstrip("\n").splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("error: ")]
+    assert starts, err
+    assert all(line.startswith("  ") for line in lines[starts[-1] + 1 :]), err
+    return "\n".join(lines[starts[-1] :])
+
+
 def run_snippet_locked(code: str, locked: Path, mode: int):
     """Python ``code`` run in a child process (the repository on its PYTHONPATH, 120 s at most) where permissions hold
     (:func:`unprivileged`: the test is skipped where it cannot be), while ``locked`` is ``chmod 000``; ``locked`` is

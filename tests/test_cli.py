@@ -247,7 +247,7 @@ def test_a_scan_that_fails_after_reading_still_lists_every_file_its_warnings_nam
 
     import numpy as np
     import soundfile
-    from conftest import csed_with_copies, full_disk
+    from conftest import closing_error, csed_with_copies, full_disk
 
     import loaders.manifest
 
@@ -264,6 +264,7 @@ def test_a_scan_that_fails_after_reading_still_lists_every_file_its_warnings_nam
         f"or in {warned} if this run fails)" in err and "cannot write the manifest (No space left on device)" in err
     ), err
     assert f"every file a warning named: {warned}" in err and f"with its reason: {skipped}" in err, err
+    assert closing_error(err).startswith(f"error: --output {out}: cannot write the manifest"), err  # the last line
     with warned.open(encoding="utf-8", newline="") as f:
         assert sorted(row[2] for row in list(csv.reader(f, delimiter="\t"))[1:]) == sorted(copies)
     assert str(bad) in skipped.read_text(encoding="utf-8") and not out.exists()
@@ -272,6 +273,7 @@ def test_a_scan_that_fails_after_reading_still_lists_every_file_its_warnings_nam
     assert main(["scan", "--source", f"csed={root}", "-o", str(out), "-q", "--levels", "--num-proc", "1"]) == 2
     err = capsys.readouterr().err
     assert "Nat_Female-1.wav: the audio is silent" in err and f"every file a warning named: {warned}" in err, err
+    assert "the audio is silent" in closing_error(err)
     with warned.open(encoding="utf-8", newline="") as f:
         assert sorted(row[2] for row in list(csv.reader(f, delimiter="\t"))[1:]) == sorted(copies)
     assert not out.exists() and not skipped.exists()

@@ -590,7 +590,7 @@ def test_a_run_that_fails_after_reading_still_lists_every_file_its_warnings_name
     said; a run that fails before reading leaves an earlier list."""
     import csv
 
-    from conftest import csed_with_copies, full_disk
+    from conftest import closing_error, csed_with_copies, full_disk
 
     import bimotion.prepare
 
@@ -605,6 +605,7 @@ def test_a_run_that_fails_after_reading_still_lists_every_file_its_warnings_name
     assert f"every one in {out}.warned.tsv, or in {warned} if this run fails)" in err
     assert "No space left on device" in err and not Path(f"{out}.warned.tsv").exists()
     assert f"every file a warning named: {warned}" in err and f"with its reason: {skipped}" in err
+    assert "No space left on device" in closing_error(err)  # after the lists' lines: the last the user sees
     with warned.open(encoding="utf-8", newline="") as f:
         assert sorted(row[2] for row in list(csv.reader(f, delimiter="\t"))[1:]) == sorted(copies)
     assert str(bad) in skipped.read_text(encoding="utf-8")
@@ -619,7 +620,7 @@ def test_a_failed_overwrite_leaves_the_lists_beside_the_dataset_it_left_untouche
     lists beside OUT no longer described it. The failed run's lists are OUT.failed.skipped.tsv and
     OUT.failed.warned.tsv, each line naming a list names one that exists, and OUT's lists are left as they were;
     the next run that succeeds removes the failed run's."""
-    from conftest import full_disk
+    from conftest import closing_error, full_disk
 
     import bimotion.prepare
 
@@ -648,6 +649,7 @@ def test_a_failed_overwrite_leaves_the_lists_beside_the_dataset_it_left_untouche
     assert {p.name: p.read_bytes() for p in tmp_path.glob("out.*.tsv") if ".failed." not in p.name} == lists
     failed = Path(f"{out}.failed.skipped.tsv")
     assert f"every skipped input, with its reason: {failed}" in err and "Nat_Female-999.wav" in failed.read_text()
+    assert closing_error(err).endswith(f"(temporary files removed, {out} untouched)")  # after its list's line
     assert not Path(f"{out}.failed.warned.tsv").exists() and "every file a warning named" not in err
 
     # a corpus with no clip left: an error after reading, OUT's lists as they were
@@ -657,6 +659,7 @@ def test_a_failed_overwrite_leaves_the_lists_beside_the_dataset_it_left_untouche
     assert bimotion_main([*argv, "--overwrite", "--source", f"csed={empty}"]) != 0
     err = capsys.readouterr().err
     assert "no usable audio files found" in err and (out / "README.md").read_bytes() == readme
+    assert "no usable audio files found" in closing_error(err)  # after the failed run's list: the last line
     assert {p.name: p.read_bytes() for p in tmp_path.glob("out.*.tsv") if ".failed." not in p.name} == lists
     assert f"with its reason: {failed}" in err and "Nat_Female-1.wav" in failed.read_text()
 

@@ -193,7 +193,7 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
 
     start = time.perf_counter()
     num_proc = capped_num_proc(args.num_proc)
-    report, done = SkipReport(), False  # the report: what was skipped and warned of, also if the run fails
+    report, done, failure = SkipReport(), False, ""  # the report: what was skipped and warned of, also if it fails
     try:
         with naming_warned(output_path(args.output)):  # the folder print_skips is given: result.out_dir
             result = prepare(
@@ -212,17 +212,17 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
             )
         done = True
     except (ValueError, FileExistsError, OutputLockedError) as err:  # corpus errors go to the CLI's handler
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        failure = f"error: {err}"
     except BrokenProcessPool as err:  # a worker killed (out of memory) or crashed: the others are stopped
-        print(f"error: {err} (temporary files removed, {args.output} untouched)", file=sys.stderr)
-        return 2
+        failure = f"error: {err} (temporary files removed, {args.output} untouched)"
     except OSError as err:  # a full disk, a file size limit, no permission: what was written is removed
-        print(write_error(err, args.output), file=sys.stderr)
-        return 2
+        failure = write_error(err, args.output)
     finally:
         if not done:  # its warnings said where every file they named is listed: it is, also when the run failed
             print_skips(report, output_path(args.output), failed=True)
+    if failure:  # after the lists' lines, as the CLI's handler says an error raised: the error line closes the output
+        print(failure, file=sys.stderr)
+        return 2
     seconds = time.perf_counter() - start
     print(summary(result.info))
     rows = sum(s["rows"] for s in result.info["shards"])

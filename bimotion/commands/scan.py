@@ -84,7 +84,7 @@ def run(args) -> int:
         print(f"error: --output {output}: {problem}", file=sys.stderr)
         return 2
     replaced = replacing(output)
-    report, done = SkipReport(), False  # what was skipped and warned of, also if the run fails
+    report, done, failure = SkipReport(), False, ""  # what was skipped and warned of, also if the run fails
     try:
         with Timer() as timer:
             with naming_warned(output):
@@ -93,12 +93,14 @@ def run(args) -> int:
                 )
             records, levels = _levels(records, report, args)
         stop_if_lost()  # a stop a finalizer swallowed as it scanned (loaders know no signals): no manifest
-        if not _written(records, output):
-            return 2
-        done = True
+        failure = _unwritten(records, output)
+        done = not failure
     finally:
         if not done:  # its warnings said where every file they named is listed: it is, also when the run failed
             print_skips(report, output, failed=True)
+    if failure:  # after the lists' lines, as the CLI's handler says an error raised: the error line closes the output
+        print(failure, file=sys.stderr)
+        return 2
     print(summary(records))
     rate = len(records) / timer.seconds if timer.seconds else float("inf")
     print(f"\n{counted(len(records), 'utterance')} -> {output}{replaced} in {timer.seconds:.1f} s ({rate:.0f} files/s)")
@@ -115,19 +117,15 @@ def run(args) -> int:
     return 0
 
 
-def _written(records: list, output: Path) -> bool:
-    """Whether the manifest of ``records`` was written at ``output``; where it was not, the error line says why."""
+def _unwritten(records: list, output: Path) -> str:
+    """The manifest of ``records`` written at ``output``: ``""``; where it could not be, the error line saying why."""
     from loaders.manifest import write_manifest
 
     try:
         write_manifest(records, output)
     except OSError as err:
-        print(
-            f"error: --output {output}: cannot write the manifest ({err.strerror or err}); nothing was written",
-            file=sys.stderr,
-        )
-        return False
-    return True
+        return f"error: --output {output}: cannot write the manifest ({err.strerror or err}); nothing was written"
+    return ""
 
 
 def _levels(records: list, report, args) -> tuple[list, list[str]]:
