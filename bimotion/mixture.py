@@ -75,6 +75,15 @@ def config_part(part: str) -> tuple[str, list[str] | None]:
     return name, None if only is None else [c.strip() for c in only.split(",") if c.strip()]
 
 
+def group_spec(benchmark: str, group: str, corpora: Iterable[str]) -> str:
+    """The spec of ``group`` of ``benchmark`` drawn from ``corpora``: its name where they are all its corpora
+    (``eng_eld``), else with them in its config's order (``eng_eld[crema_d,tess]``), as :func:`config_part` reads
+    it: a grid's groups (:func:`bimotion.grid.config.prepared_groups`) and the items of a list of them."""
+    every, have = BENCHMARKS[benchmark].config(group).corpora, set(corpora)
+    kept = [corpus for corpus in every if corpus in have]
+    return group if kept == list(every) else f"{group}[{','.join(kept)}]"
+
+
 def _part_shards(part: str) -> tuple[str, list[Shard]]:
     """``part``'s shards, and ``part`` as :attr:`Mixture.configs` holds it: a name that several
     benchmarks have, resolved by the data given (``all``), with its benchmark (``bimotion:all``)."""

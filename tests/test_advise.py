@@ -752,6 +752,28 @@ def test_an_unknown_group_to_draw_from_lists_the_prepared_groups(data_dirs, caps
     assert not (tmp_path / "o").exists()
 
 
+def test_a_value_of_groups_that_is_several_groups_names_the_flag_and_the_value_as_typed(data_dirs, capsys, tmp_path):
+    """`advise --groups zho_eld "eng_adu[crema_d]+eng_eld"` said "groups: item 2, 'eng_adu[crema_d]+eng_eld', is 2
+    groups ..., and each item of groups: is one group", a config key and an item number for a flag the user typed.
+    It names --groups, the value as typed (quoted as a shell needs) and the --groups to give; the same item in a
+    config file's groups: names the file and the item (it named neither file nor flag)."""
+    out = tmp_path / "o"
+    argv = ["advise", "--target", "zho_eld", "--bimotion", str(data_dirs["bimotion"]), "--output", str(out)]
+    assert main([*argv, "--groups", "zho_eld", "eng_adu[crema_d]+eng_eld", "zho_adu"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --groups 'eng_adu[crema_d]+eng_eld' is 2 groups (eng_adu, eng_eld), and each value of --groups is one "
+        "group: give each as its own value: --groups zho_eld 'eng_adu[crema_d]' eng_eld zho_adu\n"
+    )
+    config = tmp_path / "mine.yaml"
+    config.write_text(shipped_config("probe").read_text() + "target: zho_eld\ngroups: [zho_eld, zho_adu+eng_eld]\n")
+    assert main([*argv, "--config", str(config)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: grid config {config}: groups: item 2, 'zho_adu+eng_eld', is 2 groups (zho_adu, eng_eld), and each "
+        "item of groups: is one group: list each group as its own item: zho_adu, eng_eld\n"
+    )
+    assert not out.exists()
+
+
 def test_a_known_group_the_prepared_folder_lacks_is_named_with_advises_own_fix(tmp_path, capsys):
     """--groups naming a group the folder was not prepared with (CSED alone: zho_eld, and --groups zho_adu) got
     the grid's error: "... The paper's tables compare every group: ...; or give the grid groups it holds

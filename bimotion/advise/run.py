@@ -43,6 +43,8 @@ def advise_config(
     from ..grid.checks import check_config, check_rows
     from ..grid.plan import make_plan
 
+    given = {"groups": groups, "seeds": seeds}  # the flags that gave a value: their words name them
+    flags = {"target": "--target", **{key: f"--{key}" for key, value in given.items() if value}}
     groups = list(groups or base.groups or prepared_groups(data_dirs))  # default: every group with train rows
     check_groups(groups, data_dirs)
     out = base.replaced(
@@ -51,7 +53,7 @@ def advise_config(
     )  # fmt: skip
     # seeds and bootstrap, an unknown target or group, or one with no rows of a split it needs: a clear
     # error now, before anything trains
-    check_config(out, flags={"target": "--target", **({"seeds": "--seeds"} if seeds else {})})
+    check_config(out, flags=flags)
     check_rows(make_plan(out), data_dirs)
     return out
 

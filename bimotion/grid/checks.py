@@ -155,10 +155,9 @@ def _figure_needs(config: GridConfig) -> list[tuple[str, tuple, str]]:
 
 
 def _check_target(config: GridConfig, flags: Mapping[str, str]) -> None:
-    """A config's ``target:`` is one of its ``groups:`` (and ``augment_only:`` among them), as
-    :func:`.plan.make_plan` reads them: else one ArgumentError naming the config and the fix (a typo surfaced
-    only from make_plan, the demo's after it had generated and prepared the data); with ``"target"`` in
-    ``flags`` (advise's ``--target``, its groups read from the data), make_plan's words alone, as before."""
+    """A config's ``target:`` is one of its ``groups:`` (``augment_only:`` among them), as :func:`.plan.make_plan` reads
+    them (the demo's error came after it had made its data): else one ArgumentError naming the config and the fix;
+    ``flags``' ``target`` (advise's ``--target``): make_plan's words; an item of several groups: as a flag gave it."""
     from ..training.parsing import ArgumentError, one_line
     from .plan import GroupItemError, target_mixtures
 
@@ -166,11 +165,12 @@ def _check_target(config: GridConfig, flags: Mapping[str, str]) -> None:
         return
     try:
         target_mixtures(config.target, config.groups, config.augment_only)
+    except GroupItemError as err:  # its words name the fix: each group its own item (advise's --groups: value)
+        raise ArgumentError(err.said(flags.get(err.key), config.source)) from err
     except (KeyError, ValueError, TypeError) as err:
         if "target" in flags:
             raise ArgumentError(one_line(err)) from err
         fix = ": correct target:, groups: or augment_only:" if config.groups else ""
-        fix = "" if isinstance(err, GroupItemError) else fix  # its words name the fix: list each group as an item
         raise ArgumentError(f"{config.source}: {one_line(err)}{fix}") from err
 
 

@@ -378,7 +378,7 @@ def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_
     prepared folders are read, others skipped (a Hub dataset is not asked)."""
     from ..data.held import held_pairs, prepared_as
     from ..data.layout import is_prepared
-    from ..registry import BENCHMARKS
+    from ..mixture import group_spec
 
     groups: list[str] = []
     for name, folder in data_dirs.items():
@@ -387,12 +387,8 @@ def prepared_groups(data_dirs: Mapping[str, str | os.PathLike | None], *, local_
         # a local folder's prepare.json, or a Hub dataset's, its benchmark registered: its own groups resolve
         if prepared_as(folder, name, named=f"--{name} {folder}") is None:
             raise ValueError(unrecorded_groups(folder, name, named=f"--{name} {folder}"))
-        bench = BENCHMARKS[name]
         corpora: dict[str, list[str]] = {}
         for group, corpus in held_pairs(folder, name, split="train"):
             corpora.setdefault(group, []).append(corpus)
-        for group, have in corpora.items():
-            config = bench.config(group)
-            kept = [c for c in config.corpora if c in have]
-            groups.append(group if kept == list(config.corpora) else f"{group}[{','.join(kept)}]")
+        groups += [group_spec(name, group, have) for group, have in corpora.items()]
     return groups

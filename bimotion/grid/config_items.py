@@ -25,3 +25,24 @@ def item_fix(key: str, in_python: bool) -> str:
 
         return f"not {what}: give each as a string, e.g. {key}={yaml.safe_load(example)!r}"
     return f"not {what}: write each as {how} {key}: {example}"
+
+
+def several_groups(key: str, index: int, spec: str, groups, items: list[str]) -> str:
+    """Why item ``index`` of ``key`` (``groups`` or ``augment_only``), ``spec``, is none: it is ``groups``, and
+    ``items`` are what to list instead, one group each."""
+    return (
+        f"{key}: item {index}, {spec!r}, is {len(items)} groups ({', '.join(groups)}), and each item of {key}: is one "
+        f"group: list each group as its own item: {', '.join(items)}"
+    )
+
+
+def several_groups_given(flag: str, given: list[str], index: int, groups, items: list[str]) -> str:
+    """:func:`several_groups` of a command's flag (advise's ``--groups``) whose values are ``given``: the flag and
+    the value as typed (quoted as a shell needs), and the flag with each group its own value."""
+    import shlex
+
+    values = [*given[: index - 1], *items, *given[index:]]
+    return (
+        f"{flag} {shlex.quote(given[index - 1])} is {len(items)} groups ({', '.join(groups)}), and each value of "
+        f"{flag} is one group: give each as its own value: {flag} {' '.join(map(shlex.quote, values))}"
+    )

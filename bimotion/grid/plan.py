@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..mistyped import did_you_mean
-from ..mixture import Shard, parse_mixture
+from ..mixture import Shard, group_spec, parse_mixture
 from ..paper import TABLES, Cell, Table
-from ..registry import BENCHMARKS, Group
+from ..registry import Group
 from ..training.outputs import GRID_PLAN
 from .config import MARKER, GridConfig
 
@@ -139,7 +139,23 @@ def target_test(target: str, groups: list[str]) -> str:
 
 
 class GroupItemError(ValueError):
-    """An item of ``groups:`` or ``augment_only:`` that is several groups (:func:`item_groups`): its words name the fix."""
+    """Item ``index`` of ``key`` (``groups`` or ``augment_only``, whose items are ``specs``) that is several
+    ``groups`` (:func:`item_groups`): its words name the fix, ``items``, the groups to list instead."""
+
+    def __init__(self, key: str, specs: list[str], index: int, groups: tuple[str, ...], items: list[str]):
+        from .config_items import several_groups
+
+        super().__init__(several_groups(key, index, specs[index - 1], groups, items))
+        self.key, self.specs, self.index, self.groups, self.items = key, list(specs), index, groups, items
+
+    def said(self, flag: str | None, source: str) -> str:
+        """Its words where a command's ``flag`` (advise's ``--groups``) gave the items, as typed; else naming the
+        config they are read from, ``source``."""
+        from .config_items import several_groups_given
+
+        if flag:
+            return several_groups_given(flag, self.specs, self.index, self.groups, self.items)
+        return f"{source}: {self}"
 
 
 def item_groups(key: str, specs: list[str]) -> list[str]:
@@ -153,15 +169,9 @@ def item_groups(key: str, specs: list[str]) -> list[str]:
         if len(mixture.groups) == 1:
             names.append(mixture.groups[0])
             continue
-        items = []
-        for group in mixture.groups:
-            have = [s.corpus for s in mixture.shards if s.group == group]
-            corpora = BENCHMARKS[next(s.benchmark for s in mixture.shards if s.group == group)].config(group).corpora
-            items.append(group if have == list(corpora) else f"{group}[{','.join(have)}]")
-        raise GroupItemError(
-            f"{key}: item {index}, {spec!r}, is {len(items)} groups ({', '.join(mixture.groups)}), and each item of "
-            f"{key}: is one group: list each group as its own item: {', '.join(items)}"
-        )
+        of = {group: [s for s in mixture.shards if s.group == group] for group in mixture.groups}
+        items = [group_spec(shards[0].benchmark, group, [s.corpus for s in shards]) for group, shards in of.items()]
+        raise GroupItemError(key, specs, index, mixture.groups, items)
     return names
 
 
