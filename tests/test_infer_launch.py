@@ -88,6 +88,18 @@ def test_a_launch_of_two_processes_shares_the_batches_and_writes_one_processs_fi
     assert two == one
 
 
+def test_a_bad_argument_to_a_launch_of_two_processes_is_said_once(tmp_path):
+    """`accelerate launch --num_processes 2 recipes/infer.py --model NOT_THERE` printed its usage and error line
+    once per process: twice.  The main process says it; the other says nothing and is stopped; the launch fails."""
+    gone = tmp_path / "not-there"
+    launch = cpu_launch(REPO / "recipes" / "infer.py", "--model", gone, "--bimotion", tmp_path, num_processes=2)
+    run = subprocess.run(launch, env=subprocess_env(), capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0
+    said = f"infer.py: error: --model {gone}: no such model folder, and not a Hub id (OWNER/NAME)\n"
+    assert run.stderr.count("infer.py: error:") == 1 and said in run.stderr, run.stderr
+    assert run.stderr.count("usage: infer.py") == 1, run.stderr
+
+
 PAIR = textwrap.dedent(
     """
     import os, sys

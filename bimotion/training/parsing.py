@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .processes import cpu_only_distributed, leave_process_group_at_exit, note
+from .processes import cpu_only_distributed, leave_process_group_at_exit, note, on_main_process
 from .provenance import record_command
 from .recipe_help import asks_help_all, describe
 
@@ -98,10 +98,33 @@ def one_line(err: BaseException | str) -> str:
     return " ".join(str(text).split())
 
 
+MAIN_SAYS_S = 10.0  # how long a launch's other process waits to be stopped once the main process said a usage error
+
+
+def said_by_the_main_process(parser) -> None:
+    """On a launch's other processes (``accelerate launch --num_processes N``: not :func:`on_main_process`),
+    ``parser``'s usage errors are the main process's to say, once: given the same arguments, it says the same error
+    and exits 2, and the launcher (torchrun's agent) then stops the others, so none prints it again (each exits
+    non-zero).  One still running after :data:`MAIN_SAYS_S` (its error its own, or a launcher that stops none)
+    says it and exits 2.  The recipes' later ``parser.error`` (grid.py's) alike."""
+    if on_main_process() or getattr(parser.error, "waits_for_the_main_process", False):  # a parser parsed twice
+        return
+    say = parser.error
+
+    def error(message: str):
+        import time
+
+        time.sleep(MAIN_SAYS_S)
+        say(message)
+
+    error.waits_for_the_main_process = True
+    parser.error = error
+
+
 def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None, file_ignored=(), said=None) -> tuple:
-    """``parser.parse_args_into_dataclasses(argv)``, then ``check(*parsed)``: a bad value, including
-    one ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the
-    argument), never as a traceback, and before any data is read.
+    """``parser.parse_args_into_dataclasses(argv)``, then ``check(*parsed)``: a bad value, including one
+    ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the argument, said once
+    in a launch: :func:`said_by_the_main_process`), never as a traceback, and before any data is read.
 
     Like the ``transformers`` examples: a single ``args.json``/``args.yaml`` argument holds the arguments
     (flags after it override it); ``--help`` shows the calling recipe's docstring and the arguments
@@ -126,12 +149,12 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
         shown=shown,
         file_only=bool(file_only),
     )
-    ours = {"verbose", "help_all"}
     if "--verbose" not in parser._option_string_actions:  # a parser parsed twice keeps them
         parser.add_argument("--verbose", action="store_true", help="print the libraries' logs, bars and warnings too")
     if "--help_all" not in parser._option_string_actions:
         parser.add_argument("--help_all", action="help", help="show every argument, TrainingArguments' included")
     leave_process_group_at_exit()
+    said_by_the_main_process(parser)
     if cpu_only_distributed():
         parser.set_defaults(use_cpu=True)  # before TrainingArguments set up devices
     try:
@@ -146,7 +169,7 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
         parsed = list(parser.parse_args_into_dataclasses(from_file + typed))
         extra = parsed[-1] if parsed and isinstance(parsed[-1], argparse.Namespace) else argparse.Namespace()
         verbose = getattr(extra, "verbose", False)
-        for key in ours & set(vars(extra)):
+        for key in {"verbose", "help_all"} & set(vars(extra)):  # ours
             delattr(extra, key)
         if parsed and parsed[-1] is extra and not vars(extra):
             parsed.pop()
