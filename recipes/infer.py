@@ -22,7 +22,7 @@ from pathlib import Path
 from bimotion.extras import exit_if_missing
 
 if __name__ == "__main__":  # without the extras: one line naming them (exit 2), not a traceback at an import
-    exit_if_missing("recipes/infer.py", ("torch", "transformers", "sklearn"))
+    exit_if_missing("recipes/infer.py", ("torch", "transformers", "accelerate", "sklearn"))
 
 from transformers import HfArgumentParser
 
