@@ -175,7 +175,7 @@ def model_dir_of(args: ProjectArguments, name: str):
 
     try:
         return model_dir_in_grid(args.grid_dir, name)
-    except (FileNotFoundError, KeyError, ValueError) as err:
+    except (FileNotFoundError, KeyError, ValueError, DamagedFileError) as err:  # a damaged marker: its one line
         raise ArgumentError(f"--model {name}: {one_line(err)}") from err
 
 

@@ -582,3 +582,36 @@ def test_a_damaged_trained_model_marker_is_one_error_naming_it_and_the_fix(finis
     proc = grid()
     assert proc.returncode == 0, proc.stderr
     assert "[grid] trained zho_eld (seed 0)" in proc.stdout and (out / "tables" / "heatmap.csv").is_file()
+
+
+@pytest.mark.parametrize("damage", ["cut short", "folder"])
+def test_a_damaged_marker_that_project_reads_through_grid_dir_is_one_line_naming_it(tmp_path, damage):
+    """recipes/project.py --grid_dir finds a grid's model by its markers (model_dir_in_grid), which it read with
+    json.loads of its own: a marker cut short said "--model zho_eld: Unterminated string starting at: line 3 column
+    15 (char 55)", naming no file, and a folder in its place ended in an IsADirectoryError traceback.  Both are the
+    grid's own line now (saved.read_marker), naming the marker and the fix: the grid, not project.py, trains again."""
+    from conftest import load_recipe
+
+    from bimotion.training.parsing import ArgumentError
+
+    grid_dir = tmp_path / "grid"
+    marker = grid_dir / "models" / "zho_eld" / "seed0" / "grid-trained.json"
+    marker.parent.mkdir(parents=True)
+    (grid_dir / "plan.json").write_text('{"models": []}\n')
+    if damage == "folder":
+        marker.mkdir()
+    else:
+        marker.write_text('{\n  "model_dir": "models/zho_eld/seed0",\n  "shards": [["bimo')
+    project = load_recipe("project")
+    with pytest.raises(ArgumentError) as raised:
+        project.model_dir_of(project.ProjectArguments(grid_dir=str(grid_dir)), "zho_eld")
+    stake = "so the model trained on zho_eld cannot be found"
+    said = {
+        "cut short": f"--model zho_eld: {marker}: not a whole trained-model marker (Unterminated string starting at: "
+        f"line 3 column 15 (char 55): cut short by a crash or a copy, or edited by hand), {stake}: delete it to train "
+        "that model again, or put a whole copy of it back, then run the grid again (a grid run in shards: that "
+        "unit's shard)",
+        "folder": f"--model zho_eld: {marker}: a folder, not a trained-model marker, {stake}: remove or rename that "
+        "folder, then run the grid again: the grid trains that model again",
+    }
+    assert str(raised.value) == said[damage]

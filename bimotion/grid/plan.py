@@ -233,10 +233,13 @@ def model_dir_in_grid(grid_dir: str | os.PathLike, spec: str, seed: int | None =
     """The trained model of mixture ``spec`` in a grid output folder: found by the markers of its
     finished models (each names its shards), so a model stays found after a later run of the same
     folder planned fewer tables; plan.json only says whether one is planned and not finished yet."""
+    from .saved import read_marker
+
     grid_dir = Path(grid_dir)
     wanted = {tuple(s) for s in parse_mixture(spec).shards}
     for marker in sorted((grid_dir / "models").glob(f"*/seed{'*' if seed is None else seed}/{MARKER}")):
-        done = json.loads(marker.read_text(encoding="utf-8"))
+        # one damaged, or a folder in its place: the grid's one error naming it and the fix, not a JSONDecodeError
+        done = read_marker(marker, f"the model trained on {spec} cannot be found", again="run the grid again")
         if {tuple(s) for s in done["shards"]} == wanted:
             return marked_model(grid_dir, done, marker)
     plan = json.loads((grid_dir / GRID_PLAN).read_text(encoding="utf-8"))

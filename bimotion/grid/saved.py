@@ -84,30 +84,31 @@ def read_metrics(path: Path, stake: str) -> dict | None:
     return metrics
 
 
-# a damaged marker of the grid's (:func:`read_marker`): what the rerun needs of it
+# a damaged marker of the grid's (:func:`read_marker`): what the rerun needs of it (``{again}``: which command)
 MARKER_FIX = (
-    "delete it to train that model again, or put a whole copy of it back, then run the same command again (a grid "
-    "run in shards: that unit's shard)"
+    "delete it to train that model again, or put a whole copy of it back, then {again} (a grid run in shards: that "
+    "unit's shard)"
 )
+SAME_COMMAND = "run the same command again"  # the grid's own reads of a marker
 
 
-def read_marker(path: Path, stake: str) -> dict:
+def read_marker(path: Path, stake: str, *, again: str = SAME_COMMAND) -> dict:
     """A trained model's marker (``models/<model>/seed<k>/grid-trained.json``, a JSON object naming the model:
     :func:`~bimotion.grid.plan.marked_model` reads it), which is there.  One it cannot read (``chmod 000``) raises
     :func:`unreadable`'s error, ``stake`` saying what the grid cannot do without it, a folder in its place
     :func:`folder_in_place`'s; one that is no JSON object naming a ``model_dir`` (cut short by a copy stopped halfway, edited by hand), a
-    :class:`~loaders.errors.DamagedFileError` naming it and the fix (:data:`MARKER_FIX`)."""
+    :class:`~loaders.errors.DamagedFileError` naming it and the fix (:data:`MARKER_FIX`).  ``again``: the command
+    whose rerun trains the model again (default: the grid's own, :data:`SAME_COMMAND`; a tool that only reads the
+    grid's models, ``recipes/project.py --grid_dir``: ``run the grid again``)."""
     from loaders.errors import DamagedFileError
 
+    fix = MARKER_FIX.format(again=again)
     marker = _json_of(
         path, "trained-model marker", stake, cause="cut short by a crash or a copy, or edited by hand",
-        folder_fix="remove or rename that folder, then run the same command again: the grid trains that model again",
-        fix=MARKER_FIX,
+        folder_fix=f"remove or rename that folder, then {again}: the grid trains that model again", fix=fix,
     )  # fmt: skip
     if not isinstance(marker, dict) or not isinstance(marker.get("model_dir"), str):
-        raise DamagedFileError(
-            f'{path}: names no model folder (no "model_dir": edited by hand?), so {stake}: {MARKER_FIX}'
-        )
+        raise DamagedFileError(f'{path}: names no model folder (no "model_dir": edited by hand?), so {stake}: {fix}')
     return marker
 
 
