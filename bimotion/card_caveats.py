@@ -9,6 +9,7 @@ from __future__ import annotations
 from loaders import READERS, SOURCES, known_defects
 from loaders.levels import UNEVEN_CLIPPING_REMEDY, clipping_text
 from loaders.record import ELDERLY_MIN_AGE, age_band, elderly_min_age
+from loaders.tables import counted
 
 from .group_names import age_group_name, language_name, youngest_adult_age
 from .registry import SPLITS, Group
@@ -89,8 +90,8 @@ def _scored_gaps(info: dict) -> list[tuple[str, str]]:
                 continue
             only = [f"one gender ({_genders(genders)})"] * bool(lacks) + ["one speaker"] * single
             held = f"{'only ' * bool(lacks)}{_genders(genders)}"  # speakers: 0 where its rows name none (CSED)
-            held = f"{speakers} speaker{'s' * (speakers != 1)} ({held})" if speakers else held
-            has = f"{trained} speakers ({_genders(train)})" if trained else _genders(train)
+            held = f"{counted(speakers, 'speaker')} ({held})" if speakers else held
+            has = f"{counted(trained, 'speaker')} ({_genders(train)})" if trained else _genders(train)
             out.append(
                 (
                     corpus,

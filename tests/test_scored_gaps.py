@@ -33,6 +33,16 @@ def test_a_test_split_of_one_man_where_training_has_women_and_men_is_said():
     assert scored_gaps(info)[1].endswith("test scores on home nan_eld speak for one speaker only")
 
 
+def test_a_train_split_of_one_speaker_is_said_as_one_speaker():
+    """Drawn by whole speakers, a group's train split can hold one speaker (carehome's 3 speakers drawn 1/1/1):
+    the caveat said "its train split holds 1 speakers (men)"."""
+    info = {"shards": [_shard("train", 1, m=4), _shard("validation", 1, f=4), _shard("test", 1, m=4)]}
+    assert scored_gaps(info) == [
+        "home nan_eld: its validation split holds 1 speaker (only women) where its train split holds 1 speaker "
+        "(men): validation scores on home nan_eld speak for one gender (women) only"
+    ]
+
+
 def test_what_other_caveats_say_or_nothing_to_say_is_not_said_again():
     """No gender in common between train and test is gender_gaps's caveat, not said twice; one speaker in
     every split (TESS's groups) and speakers not identified (CSED: 0) say nothing of speakers."""
