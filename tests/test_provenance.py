@@ -107,3 +107,18 @@ def test_a_value_that_names_a_folder_here_is_recorded_as_given_unless_its_flag_r
     assert public_command(["train.py", "--hub_token", "hf_x", "carehome", "--bimo", str(tmp_path / "data")]) == [
         "train.py", "--hub_token", HIDDEN, "carehome", "--bimo", "local:data",
     ]  # fmt: skip
+
+
+def test_a_short_flag_of_a_path_is_recorded_as_its_long_flag_is(tmp_path, monkeypatch):
+    """`bimotion advise -o out` (its grid's metrics files record the command) recorded `-o out` where `--output out`
+    recorded `--output local:out`; after a path's flag, `--bimotion data -q x` took -q and x for --bimotion's
+    values (`local:x`). A short flag is a flag: `-o` reads a path as --output does, any other none."""
+    for name in ("data", "out", "x"):
+        (tmp_path / name).mkdir()
+    monkeypatch.chdir(tmp_path)
+    argv = ["bimotion", "advise", "--target", "zho_eld", "-o", "out", "--bimotion", "data", "-q", "x"]
+    argv += [f"-o{tmp_path / 'out'}", f"-o={tmp_path / 'out'}", "--seeds", "-1"]
+    assert public_command(argv) == [
+        "bimotion", "advise", "--target", "zho_eld", "-o", "local:out", "--bimotion", "local:data", "-q", "x",
+        "-olocal:out", "-o=local:out", "--seeds", "-1",
+    ]  # fmt: skip

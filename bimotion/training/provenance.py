@@ -112,7 +112,8 @@ def command_scope(argv: list[str] | None) -> Iterator[None]:
 def public_command(argv: list[str] | None = None) -> list[str]:
     """The command line (default: the one a recipe recorded, else this process's), as a published
     file may hold it: the script by name (``-m package`` for a package's ``__main__``), each value of a
-    path's flag (:data:`PATH_FIELDS`) that is an existing or absolute path, and any other absolute path, as
+    path's flag (:data:`PATH_FIELDS`; ``-o``, :data:`SHORT_FLAGS`) that is an existing or absolute path, and any other
+    absolute path, as
     ``local:<name>``, the value of a secret's flag (``--hub_token``, :func:`~.identity_fields.is_secret`) as
     :data:`HIDDEN`; any other value as given (``--configs nan_eld carehome`` beside a folder ``carehome``)."""
     from .identity_fields import is_secret
@@ -137,9 +138,24 @@ def public_command(argv: list[str] | None = None) -> list[str]:
         elif arg.startswith("--"):
             command.append(arg)
             flag = arg
+        elif short := _short_flag(arg):  # `-o DIR`, `-q`: a flag of its own, not a value of the one before
+            value = arg[len(short) :].removeprefix("=")  # `-oDIR`, `-o=DIR`
+            command.append(
+                arg[: len(arg) - len(value)] + _public_value(SHORT_FLAGS.get(short), value) if value else arg
+            )
+            flag = None if value else SHORT_FLAGS.get(short)
         else:
             command.append(_public_value(flag, arg))
     return command
+
+
+#: The ``bimotion`` commands' short flags of a path's flag (advise, demo, prepare, predict: ``-o DIR``)
+SHORT_FLAGS = {"-o": "--output"}
+
+
+def _short_flag(arg: str) -> str | None:
+    """``-o`` of ``-o``, ``-oDIR`` or ``-o=DIR``: a short flag (a letter after one dash; ``-1`` is a value)."""
+    return arg[:2] if len(arg) >= 2 and arg[0] == "-" and arg[1].isalpha() else None
 
 
 #: The recipes' fields (dataclass and ``TrainingArguments``) and the ``bimotion`` commands' flags (``--output``) whose
