@@ -584,7 +584,7 @@ def test_a_damaged_trained_model_marker_is_one_error_naming_it_and_the_fix(finis
     assert "[grid] trained zho_eld (seed 0)" in proc.stdout and (out / "tables" / "heatmap.csv").is_file()
 
 
-@pytest.mark.parametrize("damage", ["cut short", "folder"])
+@pytest.mark.parametrize("damage", ["cut short", "folder", "no shards"])
 def test_a_damaged_marker_that_project_reads_through_grid_dir_is_one_line_naming_it(tmp_path, damage):
     """recipes/project.py --grid_dir finds a grid's model by its markers (model_dir_in_grid), which it read with
     json.loads of its own: a marker cut short said "--model zho_eld: Unterminated string starting at: line 3 column
@@ -600,6 +600,8 @@ def test_a_damaged_marker_that_project_reads_through_grid_dir_is_one_line_naming
     (grid_dir / "plan.json").write_text('{"models": []}\n')
     if damage == "folder":
         marker.mkdir()
+    elif damage == "no shards":  # edited by hand: said '--model zho_eld: shards', the KeyError's words
+        marker.write_text('{"model_dir": "models/zho_eld/seed0"}')
     else:
         marker.write_text('{\n  "model_dir": "models/zho_eld/seed0",\n  "shards": [["bimo')
     project = load_recipe("project")
@@ -613,5 +615,8 @@ def test_a_damaged_marker_that_project_reads_through_grid_dir_is_one_line_naming
         "unit's shard)",
         "folder": f"--model zho_eld: {marker}: a folder, not a trained-model marker, {stake}: remove or rename that "
         "folder, then run the grid again: the grid trains that model again",
+        "no shards": f'--model zho_eld: {marker}: names no shards it was trained on (no "shards": edited by hand?), '
+        f"{stake}: delete it to train that model again, or put a whole copy of it back, then run the grid again (a "
+        "grid run in shards: that unit's shard)",
     }
     assert str(raised.value) == said[damage]

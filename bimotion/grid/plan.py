@@ -239,7 +239,8 @@ def model_dir_in_grid(grid_dir: str | os.PathLike, spec: str, seed: int | None =
     wanted = {tuple(s) for s in parse_mixture(spec).shards}
     for marker in sorted((grid_dir / "models").glob(f"*/seed{'*' if seed is None else seed}/{MARKER}")):
         # one damaged, or a folder in its place: the grid's one error naming it and the fix, not a JSONDecodeError
-        done = read_marker(marker, f"the model trained on {spec} cannot be found", again="run the grid again")
+        stake = f"the model trained on {spec} cannot be found"
+        done = read_marker(marker, stake, again="run the grid again", keys=("model_dir", "shards"))
         if {tuple(s) for s in done["shards"]} == wanted:
             return marked_model(grid_dir, done, marker)
     plan = json.loads((grid_dir / GRID_PLAN).read_text(encoding="utf-8"))

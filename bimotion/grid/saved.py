@@ -90,16 +90,19 @@ MARKER_FIX = (
     "unit's shard)"
 )
 SAME_COMMAND = "run the same command again"  # the grid's own reads of a marker
+# what a marker's keys hold, as its error names one it lacks: the model (every reader), its shards (model_dir_in_grid)
+MARKER_KEYS = {"model_dir": ("model folder", str), "shards": ("shards it was trained on", list)}
 
 
-def read_marker(path: Path, stake: str, *, again: str = SAME_COMMAND) -> dict:
+def read_marker(path: Path, stake: str, *, again: str = SAME_COMMAND, keys: tuple[str, ...] = ("model_dir",)) -> dict:
     """A trained model's marker (``models/<model>/seed<k>/grid-trained.json``, a JSON object naming the model:
     :func:`~bimotion.grid.plan.marked_model` reads it), which is there.  One it cannot read (``chmod 000``) raises
     :func:`unreadable`'s error, ``stake`` saying what the grid cannot do without it, a folder in its place
     :func:`folder_in_place`'s; one that is no JSON object naming a ``model_dir`` (cut short by a copy stopped halfway, edited by hand), a
     :class:`~loaders.errors.DamagedFileError` naming it and the fix (:data:`MARKER_FIX`).  ``again``: the command
     whose rerun trains the model again (default: the grid's own, :data:`SAME_COMMAND`; a tool that only reads the
-    grid's models, ``recipes/project.py --grid_dir``: ``run the grid again``)."""
+    grid's models, ``recipes/project.py --grid_dir``: ``run the grid again``); ``keys``: those of
+    :data:`MARKER_KEYS` the reader needs, each one it lacks that error too."""
     from loaders.errors import DamagedFileError
 
     fix = MARKER_FIX.format(again=again)
@@ -107,8 +110,10 @@ def read_marker(path: Path, stake: str, *, again: str = SAME_COMMAND) -> dict:
         path, "trained-model marker", stake, cause="cut short by a crash or a copy, or edited by hand",
         folder_fix=f"remove or rename that folder, then {again}: the grid trains that model again", fix=fix,
     )  # fmt: skip
-    if not isinstance(marker, dict) or not isinstance(marker.get("model_dir"), str):
-        raise DamagedFileError(f'{path}: names no model folder (no "model_dir": edited by hand?), so {stake}: {fix}')
+    for key in keys:
+        words, kind = MARKER_KEYS[key]
+        if not isinstance(marker, dict) or not isinstance(marker.get(key), kind):
+            raise DamagedFileError(f'{path}: names no {words} (no "{key}": edited by hand?), so {stake}: {fix}')
     return marker
 
 
