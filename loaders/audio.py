@@ -20,20 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from .aiff import check_aiff_length
+from .channels import mixed_down
 from .errors import BadFileError, MissingToolError, display, impossible_header, libsndfile_error
 from .ffmpeg import ffmpeg_decode, ffmpeg_reason
 from .flac import blocks_to_end, check_flac_whole, decoded_frames, unknown_length
 from .hold import DAMAGE_FRAMES, LengthHold
-from .levels import (
-    as_float32,
-    check_channels,
-    check_downmix,
-    check_level,
-    clipped_fraction,
-    downmix,
-    live_channels,
-    measure_dtype,
-)
+from .levels import as_float32, check_level, clipped_fraction, downmix, live_channels, measure_dtype
 from .mp3 import held_to_count, mp3_file_frames, mp3_irregular, mpg123_messages
 from .mp4 import probe_mp4
 from .ogg import check_ogg_whole
@@ -286,14 +278,10 @@ def _ffmpeg_decode(path: Path, info: AudioInfo, sample_rate_hz: int | None, dtyp
 
 def _mono(path: Path, channels: np.ndarray, rate_hz: int) -> np.ndarray:
     """Frames x channels at ``rate_hz`` mixed down (:func:`loaders.levels.downmix`), warning when they
-    cancel, or hold different signals (two speakers: :func:`loaders.levels.check_channels`)."""
+    cancel, or hold different signals (two speakers: :func:`loaders.channels.mixed_down`)."""
     if channels.shape[1] == 1:
         return downmix(channels)
-    live = live_channels(channels)
-    mono = downmix(channels, live)
-    check_downmix(path, channels, mono)
-    check_channels(path, channels, rate_hz, live)
-    return mono
+    return mixed_down(path, channels, rate_hz, live_channels(channels))
 
 
 def _to_dtype(samples: np.ndarray, dtype: str) -> np.ndarray:

@@ -1,12 +1,11 @@
 """Level checks of decoded samples (:func:`loaders.audio.decode` runs them): NaN or infinite samples
-are a bad file, float samples beyond full scale clip with a warning, channels that cancel in the
-mono mix, or that hold different signals (:class:`ChannelMeter`), are warned about, and a silent clip (:func:`check_not_silent`, which prepare runs on what it
-stores) is a bad file; :func:`clipped_fraction` measures a source's hard clipping (runs at full scale),
+are a bad file, float samples beyond full scale clip with a warning, several channels are mixed down to
+mono (:func:`downmix`; whether they cancel in the mix or hold different signals: :mod:`loaders.channels`), and a
+silent clip (:func:`check_not_silent`, which prepare runs on what it stores) is a bad file; :func:`clipped_fraction` measures a source's hard clipping (runs at full scale),
 which prepare notes per corpus and label.  Warnings are :class:`~loaders.errors.InputWarning`s naming the file."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import warnings
 from pathlib import Path
@@ -20,26 +19,6 @@ class ClippedAudioWarning(InputWarning):
     """A float source had samples beyond full scale (|x| > 1); they were clipped, not wrapped."""
 
 
-class CancellingChannelsWarning(InputWarning):
-    """A multi-channel source whose channels cancel when mixed to mono (one of them phase-inverted):
-    the mono clip is far quieter than the recording."""
-
-
-class DifferentChannelsWarning(InputWarning):
-    """A multi-channel source whose channels hold different signals (two speakers on two microphones, a
-    voice beside a channel of noise): the mono mix gives a model both, where the clip's label is of one."""
-
-
-CANCELLING_DB = 20.0  # mono this far below the channels' level: they cancel
-# Channels hold different signals where their coherence (ChannelMeter) is below this.  Measured on 80 real
-# CSED clips (2-3 s, 44.1 kHz, and resampled to 16 kHz): one voice on two microphones (another gain, a delay
-# of up to 10 ms, 0.3 s of a room's echo and noise at -50 dBFS on one) 0.65 or more; two different clips,
-# one per channel, 0.29 or less (in their first 0.5 s alone up to 0.50: a short clip's two voices may pass).
-# A stretch without speech measures the microphones' own noise, which differs: a clip of it alone is named.
-DIFFERENT_CHANNELS_COHERENCE = 0.45
-CHANNEL_SEGMENT_S = 0.064  # at most: a power of two of samples, 46 ms at 44.1 kHz, 64 ms at 16 kHz
-CHANNEL_BLOCK_FRAMES = 1 << 18  # 6 s at 44.1 kHz: a block's segments and spectra take 4 times its samples
-MIN_CHANNEL_SEGMENTS = 8  # fewer (a clip under 0.2 s at 44.1 kHz, 0.3 s at 16 kHz) is not compared
 SILENT_PEAK_DBFS = -80.0  # about 3 steps of 16-bit audio; real recordings' noise floor peaks far higher
 # A stored clip that peaks below this most likely holds a noise floor (a muted or unplugged microphone):
 # speech peaks at -30 to -1 dBFS (the real CSED's quietest of 652 clips: -29 dBFS; the generated corpora's
@@ -111,99 +90,6 @@ def downmix(channels: np.ndarray, live: list[int] | None = None) -> np.ndarray:
     if channels.shape[1] == 1:
         return channels[:, 0]
     return channels[:, live_channels(channels) if live is None else live].mean(axis=1, dtype=np.float32)
-
-
-def check_downmix(path: Path, channels: np.ndarray, mono: np.ndarray) -> None:
-    """Warn when the channels cancel in the mono mix (the stored clip would be near-silent)."""
-    level = float(np.sqrt(np.mean(np.square(channels, dtype=np.float64)))) if channels.size else 0.0
-    mixed = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64)))) if mono.size else 0.0
-    if level > 1e-4 and mixed < level * 10 ** (-CANCELLING_DB / 20):
-        drop = 20 * np.log10(level / max(mixed, 1e-12))
-        warnings.warn(
-            f"{path}: its {channels.shape[1]} channels cancel when mixed to mono ({drop:.0f} dB quieter than the "
-            "recording): is one channel phase-inverted? the mono clip is near-silent",
-            CancellingChannelsWarning,
-            stacklevel=3,
-        )
-
-
-class ChannelMeter:
-    """How alike the ``live`` channels (:func:`live_channels`) of a source at ``rate_hz`` are, fed its
-    frames x channels blocks in order (a whole clip at once, or `predict`'s blocks): per pair, their
-    coherence, the magnitude of their cross-spectrum over the product of their spectra's magnitudes, summed
-    over frequencies (Welch's segments of :data:`CHANNEL_SEGMENT_S`, Hann window, half overlapping).  Near
-    1 where the channels hold one signal through any gain, delay (well under a segment) or filter (a room's
-    echo): one voice on two microphones; near 0 where they hold different ones (two speakers, or a voice
-    and noise).  One FFT per segment and channel: a few ms per second of stereo audio."""
-
-    def __init__(self, rate_hz: int, live: list[int]):
-        self.live = live
-        self.size = 1 << max(4, int(np.log2(rate_hz * CHANNEL_SEGMENT_S)))
-        self.window = np.hanning(self.size).astype(np.float32)
-        self.pairs = list(itertools.combinations(range(len(live)), 2))
-        self.power = np.zeros((len(live), self.size // 2 + 1))
-        self.cross = np.zeros((len(self.pairs), self.size // 2 + 1), dtype=np.complex128)
-        self.rest = np.zeros((len(live), 0), dtype=np.float32)  # per channel, the samples of a segment not yet whole
-        self.segments = 0
-
-    def add(self, block: np.ndarray) -> None:
-        if not self.pairs:
-            return
-        data = np.ascontiguousarray(block[:, self.live].T)  # channels x frames: each segment's samples adjacent
-        data = np.concatenate([self.rest, data], axis=1) if self.rest.shape[1] else data
-        hop = self.size // 2
-        count = (data.shape[1] - self.size) // hop + 1 if data.shape[1] >= self.size else 0
-        if count:
-            import scipy.fft  # numpy's float32 FFT takes 3 times as long
-
-            segments = np.lib.stride_tricks.sliding_window_view(data, self.size, axis=1)[:, ::hop][:, :count]
-            spectra = scipy.fft.rfft(segments * self.window, axis=-1)  # channels x segments x bins
-            self.power += (np.square(spectra.real) + np.square(spectra.imag)).sum(axis=1, dtype=np.float64)
-            for k, (i, j) in enumerate(self.pairs):
-                self.cross[k] += (spectra[i] * spectra[j].conj()).sum(axis=0)
-            self.segments += count
-        self.rest = np.array(data[:, count * hop :], dtype=np.float32)
-
-    def least_alike(self) -> tuple[float, int, int] | None:
-        """The lowest coherence of a pair of live channels and the pair (numbered from 1 as in the file);
-        None where fewer than two channels are live or too little was read (:data:`MIN_CHANNEL_SEGMENTS`)."""
-        if not self.pairs or self.segments < MIN_CHANNEL_SEGMENTS:
-            return None
-        found = []
-        for k, (i, j) in enumerate(self.pairs):
-            scale = float(np.sqrt(self.power[i] * self.power[j]).sum())
-            found.append((float(np.abs(self.cross[k]).sum()) / scale if scale > 0 else 1.0, i, j))
-        coherence, i, j = min(found)
-        return coherence, self.live[i] + 1, self.live[j] + 1
-
-    def warn(self, path: str | os.PathLike, channels: int, stacklevel: int = 2) -> None:
-        """A :class:`DifferentChannelsWarning` naming ``path`` (of ``channels`` channels) where its live
-        channels hold different signals (coherence below :data:`DIFFERENT_CHANNELS_COHERENCE`)."""
-        found = self.least_alike()
-        if found is None or not found[0] < DIFFERENT_CHANNELS_COHERENCE:  # NaN (refused as such): no warning
-            return
-        coherence, a, b = found
-        which = f"its {channels} channels" if channels == 2 else f"its channels {a} and {b} (of {channels})"
-        warnings.warn(
-            f"{path}: {which} hold different signals (coherence {coherence:.2f}; one voice on two microphones: "
-            f"{DIFFERENT_CHANNELS_COHERENCE} or more): two speakers, or a voice and a channel of noise? They are "
-            f"mixed down to mono, both in one clip; to keep channel {a} alone, write a copy of the file outside the "
-            f"corpus folder (`sox FILE OUT.wav remix {a}`, or `ffmpeg -i FILE -af 'pan=mono|c0=c{a - 1}' OUT.wav`) "
-            "and read that",
-            DifferentChannelsWarning,
-            stacklevel=stacklevel + 1,
-        )
-
-
-def check_channels(path: Path, channels: np.ndarray, rate_hz: int, live: list[int]) -> None:
-    """Warn where the ``live`` channels (:func:`live_channels`) of frames x ``channels`` at ``rate_hz`` hold
-    different signals (:class:`ChannelMeter`); a single live channel is nothing to compare.  Fed in blocks of
-    :data:`CHANNEL_BLOCK_FRAMES`, so that an hour's recording takes little more memory than its samples."""
-    if len(live) > 1:
-        meter = ChannelMeter(rate_hz, live)
-        for start in range(0, len(channels), CHANNEL_BLOCK_FRAMES):
-            meter.add(channels[start : start + CHANNEL_BLOCK_FRAMES])
-        meter.warn(path, channels.shape[1], stacklevel=3)
 
 
 def check_level(path: Path, samples: np.ndarray) -> np.ndarray:

@@ -577,7 +577,7 @@ def test_channels_that_cancel_in_the_mono_mix_are_warned_about_by_file(tmp_path)
     import warnings
 
     from loaders.audio import decode
-    from loaders.levels import CancellingChannelsWarning
+    from loaders.channels import CancellingChannelsWarning
 
     tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)
     for name, right, warned in (("inverted.wav", -tone, True), ("stereo.wav", 0.5 * tone, False)):

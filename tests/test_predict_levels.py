@@ -388,3 +388,22 @@ def test_a_recording_of_two_voices_one_per_channel_is_named_once(model, tmp_path
     assert main(["predict", "--model", str(model), str(interview), str(one), *OPTIONS]) == 0
     lines = [x for x in capsys.readouterr().err.splitlines() if "hold different signals" in x]
     assert len(lines) == 1 and lines[0].startswith(f"warning: {interview}: its 2 channels hold different"), lines
+
+
+@pytest.mark.parametrize("right", [-1.0, -0.95])
+def test_a_recording_whose_channels_cancel_is_named_once(model, tmp_path, capsys, right):
+    """A stereo recording with one channel phase-inverted (or nearly: at 95% of the level) averages to a
+    near-silent mono clip, which predict scored without a word, where `prepare` and `scan --levels` warn
+    (``test_audio.py``).  predict now warns the same words naming the file, once (the file is decoded twice)."""
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    voice = dict(duration_s=12.0, sample_rate_hz=44100, age_group="eld", language="zho", emotions=("anger",))
+    speech = writer.samples(speaker="s1", gender="f", **voice)
+    inverted = tmp_path / "inverted.wav"
+    soundfile.write(inverted, np.stack([speech, right * speech], 1), 44100, subtype="FLOAT")
+    assert main(["predict", "--model", str(model), str(inverted), *OPTIONS]) == 0
+    lines = [x for x in capsys.readouterr().err.splitlines() if "cancel" in x]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"warning: {inverted}: its 2 channels cancel when mixed to mono ("), lines
+    assert lines[0].endswith(
+        "dB quieter than the recording): is one channel phase-inverted? the mono clip is near-silent"
+    )

@@ -1,7 +1,7 @@
 """A multi-channel clip whose channels hold different signals (a care-home interview: the interviewer on
 one channel, the resident on the other) was averaged to mono without a word, both voices in the clip
 where its emotion label is of one; only channels that cancel were warned about.  The decoder now compares
-the channels it mixes (:class:`loaders.levels.ChannelMeter`) and warns, naming the file and how to keep
+the channels it mixes (:class:`loaders.channels.ChannelMeter`) and warns, naming the file and how to keep
 one channel, in `scan --levels` and `prepare` (as for channels that cancel) and in `predict`
 (``test_predict_levels.py``); one voice on two microphones (another gain, a delay, a room's echo) is
 not warned about.  The mix itself is unchanged."""
@@ -18,7 +18,7 @@ import soundfile
 from bimotion.cli import main
 from loaders import testing
 from loaders.audio import decode
-from loaders.levels import DifferentChannelsWarning
+from loaders.channels import DifferentChannelsWarning
 from loaders.testing._common import FixtureWriter
 
 VOICE = dict(gender="f", age_group="eld", language="zho", emotions=("anger",))
@@ -101,10 +101,10 @@ def test_scan_levels_and_prepare_name_a_clip_of_two_voices(tmp_path, capfd):
 
 def test_the_channels_compared_in_blocks_measure_what_they_measure_at_once(tmp_path):
     """`predict` feeds the meter its blocks, `prepare` a whole clip in blocks of its own: the same coherence."""
-    from loaders.levels import ChannelMeter
+    from loaders.channels import ChannelMeter
 
     channels = two_voices(FixtureWriter(tmp_path / ".pool", seed=5), 3.0, 22050).astype(np.float32)
-    whole, pieces = ChannelMeter(22050, [0, 1]), ChannelMeter(22050, [0, 1])
+    whole, pieces = ChannelMeter(22050, [0, 1], 2), ChannelMeter(22050, [0, 1], 2)
     whole.add(channels)
     for start, end in ((0, 1000), (1000, 1001), (1001, 30000), (30000, len(channels))):
         pieces.add(channels[start:end])

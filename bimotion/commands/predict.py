@@ -11,7 +11,8 @@ keeps only stretches above an energy threshold), so an hour-long recording needs
 a minute. A file of several channels is mixed down to mono, the mean of the channels that carry a
 signal (a dead channel is left out); where they hold different signals (an interview with one
 speaker per channel) a warning names the file, since every window then holds both voices: score a
-copy of the one channel you want (`sox FILE OUT.wav remix 1`). Each row holds the file, start_s,
+copy of the one channel you want (`sox FILE OUT.wav remix 1`); so does one where they cancel in
+the mix (a phase-inverted channel: the mono clip is near-silent). Each row holds the file, start_s,
 end_s, a sigmoid score for each label the model was trained on, the labels scored above
 --threshold, whether the window is silent (its scores then mean nothing, and it predicts no
 label), clipped: the fraction of the window's samples that are

@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from loaders.audio import AudioInfo, length_hold, needs_ffmpeg, probe, why_ffmpeg
+from loaders.channels import ChannelMeter
 from loaders.errors import BadFileError, CorpusError, SkipReport, libsndfile_error, spoken
 from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.flac import blocks_to_end, unknown_length
 from loaders.hold import LengthHold
-from loaders.levels import ChannelMeter, ClipMeter, ClippedAudioWarning, as_float32, measure_dtype
+from loaders.levels import ClipMeter, ClippedAudioWarning, as_float32, measure_dtype
 from loaders.mp3 import mpg123_messages
 from loaders.unread import AUDIO_FORMATS, is_audio
 from loaders.walk import not_a_file, walk_files
@@ -264,11 +265,6 @@ def _live(blocks: Iterable[np.ndarray], channels: int) -> list[int]:
     return live or list(range(channels))
 
 
-def _mix(block: np.ndarray, live: list[int]) -> np.ndarray:
-    """Frames x channels as mono: the mean of the ``live`` channels."""
-    return block[:, live].mean(axis=1, dtype=np.float32) if len(live) > 1 else block[:, live[0]]
-
-
 def _soundfile_blocks(
     path: Path,
     sample_rate_hz: int,
@@ -342,24 +338,25 @@ def _blocks(f, frames: int, dtype: str) -> Iterator[np.ndarray]:
 
 
 class _Level:
-    """NaN/inf refused, samples beyond full scale counted and the live channels compared
-    (:class:`loaders.levels.ChannelMeter`: one warning per file each), as :func:`loaders.audio.decode`
-    does for a whole file."""
+    """NaN/inf refused, samples beyond full scale counted, and the live channels mixed down by the meter that
+    says whether they cancel or hold different signals (:class:`loaders.channels.ChannelMeter`: one warning
+    per file each), as :func:`loaders.audio.decode` does for a whole file."""
 
     def __init__(self, path: Path):
         self.path = path
         self.over = 0
         self.total = 0
         self.peak = 0.0
-        self.channels: tuple[ChannelMeter, int] | None = None  # the meter and the file's channel count
+        self.channels: ChannelMeter | None = None
 
     def mix(self, block: np.ndarray, live: list[int], rate_hz: int) -> np.ndarray:
-        """:func:`_mix` of frames x channels ``block`` at ``rate_hz``, its ``live`` channels compared first."""
-        if len(live) > 1:
-            if self.channels is None:
-                self.channels = ChannelMeter(rate_hz, live), block.shape[1]
-            self.channels[0].add(block)
-        return _mix(block, live)
+        """Frames x channels ``block`` at ``rate_hz`` as mono: the mean of its ``live`` channels, measured by
+        the file's :class:`~loaders.channels.ChannelMeter` where there are several."""
+        if len(live) == 1:
+            return block[:, live[0]]
+        if self.channels is None:
+            self.channels = ChannelMeter(rate_hz, live, block.shape[1])
+        return self.channels.mix(block)
 
     def check(self, block: np.ndarray) -> np.ndarray:
         if not np.isfinite(block).all():
@@ -386,4 +383,4 @@ class _Level:
                 stacklevel=2,
             )
         if self.channels is not None:
-            self.channels[0].warn(self.path, self.channels[1], stacklevel=3)
+            self.channels.warn(self.path, stacklevel=3)

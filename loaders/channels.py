@@ -1,0 +1,186 @@
+"""Checks of a source's channels as they are mixed down to mono (:func:`loaders.levels.downmix`): channels
+that cancel in the mix (one of them phase-inverted) and channels that hold different signals (two speakers, a
+voice beside a channel of noise).  One :class:`ChannelMeter` measures both on the frames as they are mixed, a
+whole clip in blocks (:func:`loaders.audio.decode`, for `scan --levels` and `prepare`) or a stream
+(``bimotion predict``); each finding (:class:`ChannelFinding`) is a warning naming the file, and a short note
+for the lists that mark the files warned of (predict's ``file_notes``, ``OUTPUT.warned.tsv``)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InputWarning
+from .levels import downmix
+
+
+class CancellingChannelsWarning(InputWarning):
+    """A multi-channel source whose channels cancel when mixed to mono (one of them phase-inverted):
+    the mono clip is far quieter than the recording."""
+
+
+class DifferentChannelsWarning(InputWarning):
+    """A multi-channel source whose channels hold different signals (two speakers on two microphones, a
+    voice beside a channel of noise): the mono mix gives a model both, where the clip's label is of one."""
+
+
+CANCELLING_DB = 20.0  # mono this far below the channels' level: they cancel
+CANCELLING_MIN_RMS = 1e-4  # channels quieter than this (RMS, -80 dBFS) are not said to cancel
+# Channels hold different signals where their coherence (ChannelMeter) is below this.  Measured on 80 real
+# CSED clips (2-3 s, 44.1 kHz, and resampled to 16 kHz): one voice on two microphones (another gain, a delay
+# of up to 10 ms, 0.3 s of a room's echo and noise at -50 dBFS on one) 0.65 or more; two different clips,
+# one per channel, 0.29 or less (in their first 0.5 s alone up to 0.50: a short clip's two voices may pass).
+# A stretch without speech measures the microphones' own noise, which differs: a clip of it alone is named.
+DIFFERENT_CHANNELS_COHERENCE = 0.45
+CHANNEL_SEGMENT_S = 0.064  # at most: a power of two of samples, 46 ms at 44.1 kHz, 64 ms at 16 kHz
+CHANNEL_BLOCK_FRAMES = 1 << 18  # 6 s at 44.1 kHz: a block's segments and spectra take 4 times its samples
+MIN_CHANNEL_SEGMENTS = 8  # fewer (a clip under 0.2 s at 44.1 kHz, 0.3 s at 16 kHz) is not compared
+
+
+@dataclass(frozen=True)
+class ChannelFinding:
+    """What :class:`ChannelMeter` found wrong with a file's channels: ``kind`` (``cancelling_channels`` or
+    ``different_channels``, the ``warning`` column of ``OUTPUT.warned.tsv``), ``note`` (a few words: a row's
+    ``file_notes`` in ``bimotion predict``, the ``of`` column of ``OUTPUT.warned.tsv``) and ``said``, the
+    warning's words after the file's name."""
+
+    kind: str
+    note: str
+    said: str
+
+    @property
+    def category(self) -> type[InputWarning]:
+        return CancellingChannelsWarning if self.kind == "cancelling_channels" else DifferentChannelsWarning
+
+
+class ChannelMeter:
+    """How a source of ``channels`` channels at ``rate_hz`` mixes down, fed its frames x channels blocks in
+    order (:meth:`mix`: a whole clip in blocks, or `predict`'s blocks), its ``live`` channels
+    (:func:`loaders.levels.live_channels`) averaged.  Whether they cancel: the mix's level (RMS) against the
+    channels' (:data:`CANCELLING_DB` below it).  How alike they are: per pair of live channels, their
+    coherence, the magnitude of their cross-spectrum over the product of their spectra's magnitudes, summed
+    over frequencies (Welch's segments of :data:`CHANNEL_SEGMENT_S`, Hann window, half overlapping).  Near
+    1 where the channels hold one signal through any gain, delay (well under a segment) or filter (a room's
+    echo): one voice on two microphones; near 0 where they hold different ones (two speakers, or a voice
+    and noise).  One FFT per segment and channel: a few ms per second of stereo audio."""
+
+    def __init__(self, rate_hz: int, live: list[int], channels: int):
+        self.live = live
+        self.channels = channels
+        self.size = 1 << max(4, int(np.log2(rate_hz * CHANNEL_SEGMENT_S)))
+        self.window = np.hanning(self.size).astype(np.float32)
+        self.pairs = list(itertools.combinations(range(len(live)), 2))
+        self.power = np.zeros((len(live), self.size // 2 + 1))
+        self.cross = np.zeros((len(self.pairs), self.size // 2 + 1), dtype=np.complex128)
+        self.rest = np.zeros((len(live), 0), dtype=np.float32)  # per channel, the samples of a segment not yet whole
+        self.segments = 0
+        self.energy, self.samples = 0.0, 0  # every channel's samples, squared: the recording's level
+        self.mixed, self.frames = 0.0, 0  # the mono mix's, squared
+
+    def mix(self, block: np.ndarray) -> np.ndarray:
+        """``block`` (frames x channels) mixed down to mono (:func:`loaders.levels.downmix` of the live
+        channels), measured on the way."""
+        mono = downmix(block, self.live)
+        self.energy += float(np.square(block, dtype=np.float64).sum())
+        self.samples += block.size
+        self.mixed += float(np.square(mono, dtype=np.float64).sum())
+        self.frames += len(mono)
+        self._compare(block)
+        return mono
+
+    def add(self, block: np.ndarray) -> None:
+        """:meth:`mix` ``block``, its mix not wanted."""
+        self.mix(block)
+
+    def _compare(self, block: np.ndarray) -> None:
+        if not self.pairs:
+            return
+        data = np.ascontiguousarray(block[:, self.live].T)  # channels x frames: each segment's samples adjacent
+        data = np.concatenate([self.rest, data], axis=1) if self.rest.shape[1] else data
+        hop = self.size // 2
+        count = (data.shape[1] - self.size) // hop + 1 if data.shape[1] >= self.size else 0
+        if count:
+            import scipy.fft  # numpy's float32 FFT takes 3 times as long
+
+            segments = np.lib.stride_tricks.sliding_window_view(data, self.size, axis=1)[:, ::hop][:, :count]
+            spectra = scipy.fft.rfft(segments * self.window, axis=-1)  # channels x segments x bins
+            self.power += (np.square(spectra.real) + np.square(spectra.imag)).sum(axis=1, dtype=np.float64)
+            for k, (i, j) in enumerate(self.pairs):
+                self.cross[k] += (spectra[i] * spectra[j].conj()).sum(axis=0)
+            self.segments += count
+        self.rest = np.array(data[:, count * hop :], dtype=np.float32)
+
+    def least_alike(self) -> tuple[float, int, int] | None:
+        """The lowest coherence of a pair of live channels and the pair (numbered from 1 as in the file);
+        None where fewer than two channels are live or too little was read (:data:`MIN_CHANNEL_SEGMENTS`)."""
+        if not self.pairs or self.segments < MIN_CHANNEL_SEGMENTS:
+            return None
+        found = []
+        for k, (i, j) in enumerate(self.pairs):
+            scale = float(np.sqrt(self.power[i] * self.power[j]).sum())
+            found.append((float(np.abs(self.cross[k]).sum()) / scale if scale > 0 else 1.0, i, j))
+        coherence, i, j = min(found)
+        return coherence, self.live[i] + 1, self.live[j] + 1
+
+    def findings(self) -> list[ChannelFinding]:
+        """What is wrong with the channels read: they cancel in the mix, or their live channels hold different
+        signals (coherence below :data:`DIFFERENT_CHANNELS_COHERENCE`); NaN samples (refused as such) find nothing."""
+        found = []
+        level = np.sqrt(self.energy / self.samples) if self.samples else 0.0
+        mixed = np.sqrt(self.mixed / self.frames) if self.frames else 0.0
+        if level > CANCELLING_MIN_RMS and mixed < level * 10 ** (-CANCELLING_DB / 20):
+            drop = 20 * np.log10(level / max(mixed, 1e-12))
+            found.append(
+                ChannelFinding(
+                    "cancelling_channels",
+                    f"channels cancel when mixed ({drop:.0f} dB quieter)",
+                    f"its {self.channels} channels cancel when mixed to mono ({drop:.0f} dB quieter than the "
+                    "recording): is one channel phase-inverted? the mono clip is near-silent",
+                )
+            )
+        alike = self.least_alike()
+        if alike is not None and alike[0] < DIFFERENT_CHANNELS_COHERENCE:
+            found.append(self._different(*alike))
+        return found
+
+    def _different(self, coherence: float, a: int, b: int) -> ChannelFinding:
+        which = "channels" if self.channels == 2 else f"channels {a} and {b}"
+        said = (
+            f"its {self.channels} channels" if self.channels == 2 else f"its channels {a} and {b} (of {self.channels})"
+        )
+        return ChannelFinding(
+            "different_channels",
+            f"{which} hold different signals (coherence {coherence:.2f})",
+            f"{said} hold different signals (coherence {coherence:.2f}; one voice on two microphones: "
+            f"{DIFFERENT_CHANNELS_COHERENCE} or more): two speakers, or a voice and a channel of noise? They are "
+            f"mixed down to mono, both in one clip; to keep channel {a} alone, write a copy of the file outside the "
+            f"corpus folder (`sox FILE OUT.wav remix {a}`, or `ffmpeg -i FILE -af 'pan=mono|c0=c{a - 1}' OUT.wav`) "
+            "and read that",
+        )
+
+    def warn(self, path: str | os.PathLike, stacklevel: int = 2) -> list[ChannelFinding]:
+        """A warning naming ``path`` for each of :meth:`findings` (:class:`CancellingChannelsWarning`,
+        :class:`DifferentChannelsWarning`), which it returns."""
+        found = self.findings()
+        for finding in found:
+            warnings.warn(f"{path}: {finding.said}", finding.category, stacklevel=stacklevel + 1)
+        return found
+
+
+def mixed_down(path: str | os.PathLike, channels: np.ndarray, rate_hz: int, live: list[int]) -> np.ndarray:
+    """Frames x ``channels`` at ``rate_hz`` mixed down to mono (the mean of the ``live`` channels,
+    :func:`loaders.levels.live_channels`), a warning naming ``path`` where they cancel or hold different
+    signals (:class:`ChannelMeter`, fed blocks of :data:`CHANNEL_BLOCK_FRAMES`, so that an hour's recording
+    takes little more memory than its samples); a single live channel is nothing to compare."""
+    if len(live) < 2:
+        return downmix(channels, live)
+    meter = ChannelMeter(rate_hz, live, channels.shape[1])
+    mono = np.empty(len(channels), dtype=np.float32)
+    for start in range(0, len(channels), CHANNEL_BLOCK_FRAMES):
+        mono[start : start + CHANNEL_BLOCK_FRAMES] = meter.mix(channels[start : start + CHANNEL_BLOCK_FRAMES])
+    meter.warn(path, stacklevel=3)
+    return mono
