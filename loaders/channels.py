@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputWarning
-from .levels import downmix
+from .levels import QUIET_PEAK_DBFS, downmix
 
 
 class CancellingChannelsWarning(InputWarning):
@@ -34,7 +34,9 @@ CANCELLING_MIN_RMS = 1e-4  # channels quieter than this (RMS, -80 dBFS) are not 
 # CSED clips (2-3 s, 44.1 kHz, and resampled to 16 kHz): one voice on two microphones (another gain, a delay
 # of up to 10 ms, 0.3 s of a room's echo and noise at -50 dBFS on one) 0.65 or more; two different clips,
 # one per channel, 0.29 or less (in their first 0.5 s alone up to 0.50: a short clip's two voices may pass).
-# A stretch without speech measures the microphones' own noise, which differs: a clip of it alone is named.
+# A stretch without speech measures the microphones' own noise, which differs (two channels of generated noise,
+# 2.5 s at 44.1 kHz: 0.09-0.29): a clip whose every live channel peaks below QUIET_PEAK_DBFS (a noise floor, whose
+# mix is then below it too, which prepare, scan --levels and predict name as such) is not compared.
 DIFFERENT_CHANNELS_COHERENCE = 0.45
 CHANNEL_SEGMENT_S = 0.064  # at most: a power of two of samples, 46 ms at 44.1 kHz, 64 ms at 16 kHz
 CHANNEL_BLOCK_FRAMES = 1 << 18  # 6 s at 44.1 kHz: a block's segments and spectra take 4 times its samples
@@ -80,6 +82,8 @@ class ChannelMeter:
         self.segments = 0
         self.energy, self.samples = 0.0, 0  # every channel's samples, squared: the recording's level
         self.mixed, self.frames = 0.0, 0  # the mono mix's, squared
+        # per live channel, the sum and extremes of its samples: its peak around its mean
+        self.total, self.low, self.high = np.zeros(len(live)), np.full(len(live), np.inf), np.full(len(live), -np.inf)
 
     def mix(self, block: np.ndarray) -> np.ndarray:
         """``block`` (frames x channels) mixed down to mono (:func:`loaders.levels.downmix` of the live
@@ -89,6 +93,10 @@ class ChannelMeter:
         self.samples += block.size
         self.mixed += float(np.square(mono, dtype=np.float64).sum())
         self.frames += len(mono)
+        if len(block):
+            live = block[:, self.live]
+            self.total += live.sum(axis=0, dtype=np.float64)
+            self.low, self.high = np.minimum(self.low, live.min(axis=0)), np.maximum(self.high, live.max(axis=0))
         self._compare(block)
         return mono
 
@@ -126,9 +134,20 @@ class ChannelMeter:
         coherence, i, j = min(found)
         return coherence, self.live[i] + 1, self.live[j] + 1
 
+    @property
+    def loudest_peak(self) -> float:
+        """The highest peak around its mean (linear, as :func:`loaders.levels.peak_dbfs` measures a clip's) of
+        the live channels read; NaN where one holds NaN."""
+        if not self.frames:
+            return 0.0
+        mean = self.total / self.frames
+        return float(np.max(np.maximum(self.high - mean, mean - self.low)))
+
     def findings(self) -> list[ChannelFinding]:
         """What is wrong with the channels read: they cancel in the mix, or their live channels hold different
-        signals (coherence below :data:`DIFFERENT_CHANNELS_COHERENCE`); NaN samples (refused as such) find nothing."""
+        signals (coherence below :data:`DIFFERENT_CHANNELS_COHERENCE`), unless each peaks below
+        :data:`loaders.levels.QUIET_PEAK_DBFS`: a noise floor's channels differ, and such a clip (its mix quieter
+        still) is named as a quiet clip or a silent one, not as two voices.  NaN samples (refused as such) find nothing."""
         found = []
         level = np.sqrt(self.energy / self.samples) if self.samples else 0.0
         mixed = np.sqrt(self.mixed / self.frames) if self.frames else 0.0
@@ -143,7 +162,8 @@ class ChannelMeter:
                 )
             )
         alike = self.least_alike()
-        if alike is not None and alike[0] < DIFFERENT_CHANNELS_COHERENCE:
+        heard = self.loudest_peak >= 10 ** (QUIET_PEAK_DBFS / 20)
+        if alike is not None and alike[0] < DIFFERENT_CHANNELS_COHERENCE and heard:
             found.append(self._different(*alike))
         return found
 

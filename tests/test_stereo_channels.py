@@ -109,3 +109,29 @@ def test_the_channels_compared_in_blocks_measure_what_they_measure_at_once(tmp_p
     for start, end in ((0, 1000), (1000, 1001), (1001, 30000), (30000, len(channels))):
         pieces.add(channels[start:end])
     assert whole.segments == pieces.segments and whole.least_alike() == pytest.approx(pieces.least_alike())
+
+
+def noise_floor(rate_hz: int, duration_s: float, peak_dbfs: float, seed: int) -> np.ndarray:
+    """Frames x 2 of a muted stereo recorder: each channel its own noise, peaking at ``peak_dbfs``."""
+    noise = np.random.default_rng(seed).standard_normal((int(duration_s * rate_hz), 2))
+    return noise * (10 ** (peak_dbfs / 20) / np.abs(noise).max(axis=0))
+
+
+def test_a_near_silent_stereo_clip_is_named_a_noise_floor_not_two_voices(tmp_path, capfd):
+    """Two channels of noise floor (a muted stereo recorder: each microphone's own noise) measure a low coherence
+    (0.09-0.29), so such a clip was said to hold "different signals: two speakers?", beside the note that names
+    it a noise floor.  A clip whose every channel peaks below -50 dBFS (loaders.levels.QUIET_PEAK_DBFS) is not
+    compared now: `scan --levels` names it once, as a noise floor; a voice beside a channel of noise still is."""
+    raw = testing.make_corpus("audiofolder", tmp_path / "raw")
+    with open(raw / "metadata.csv", newline="") as f:
+        names = [row["file_name"] for row in csv.DictReader(f)]
+    muted, beside = raw / names[0], raw / names[1]
+    soundfile.write(muted, noise_floor(16000, 2.0, -60.0, seed=1), 16000, subtype="PCM_16")
+    voice, _ = soundfile.read(beside, dtype="float64")
+    soundfile.write(beside, np.stack([voice, noise_floor(16000, len(voice) / 16000, -60.0, 2)[:, 0]], 1), 16000)
+    scan = ["scan", "--source", f"carehome={raw}", "--output", str(tmp_path / "m.jsonl"), "--levels", "--num-proc", "1"]
+    assert main(scan) == 0
+    printed = capfd.readouterr().err
+    assert f"{muted}: its 2 channels hold different signals" not in printed, printed
+    assert printed.count("hold different signals") == 1 and f"warning: {beside}: its 2 channels hold" in printed
+    assert "note: carehome: 1 clip peaks below -50 dBFS" in printed, printed
