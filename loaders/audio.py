@@ -224,17 +224,18 @@ def decode(
 
 
 def decode_measured(
-    path: str | os.PathLike, sample_rate_hz: int | None = 16000, *, dtype: str = "float32"
+    path: str | os.PathLike, sample_rate_hz: int | None = 16000, *, dtype: str = "float32", findings: list | None = None
 ) -> tuple[np.ndarray, int, float | None]:
     """:func:`decode`, and the source's hard clipping measured in the same pass on the samples as read
     (:func:`loaders.levels.clipped_fraction`: the fraction in runs at full scale; None for a source
-    without an exact full scale, and for what FFmpeg decodes: MP4 and MP3, lossy)."""
+    without an exact full scale, and for what FFmpeg decodes: MP4 and MP3, lossy).  ``findings``: a list
+    that what its channels' mix was warned of (:class:`loaders.channels.ChannelFinding`) is appended to."""
     if dtype not in ("float32", "int16"):
         raise ValueError(f"dtype must be 'float32' or 'int16', not {dtype!r}")
     path = Path(path)
     info = probe(path)
     if info.format == "mp4":
-        return (*_ffmpeg_decode(path, info, sample_rate_hz, dtype), None)
+        return (*_ffmpeg_decode(path, info, sample_rate_hz, dtype, findings), None)
     try:
         # read where its full scale is exact (integer PCM as int32, loaders.levels.measure_dtype), then as
         # float32: every integer format in [-1, 1), float formats as written (an int16 read of a float file
@@ -245,12 +246,12 @@ def decode_measured(
             path, "corrupt", f"cannot decode audio: {libsndfile_error(err)}", "replace it with the original file"
         ) from err
     if read is None:  # an MP3 libsndfile would stop short of its end (loaders.mp3): all of it is FFmpeg's
-        return (*_ffmpeg_decode(path, info, sample_rate_hz, dtype), None)
+        return (*_ffmpeg_decode(path, info, sample_rate_hz, dtype, findings), None)
     samples, rate = read
     clipped = clipped_fraction(samples, info.subtype)
     samples = as_float32(samples)
     hold = length_hold(path, info, rate, "libsndfile")
-    samples = check_level(path, _mono(path, samples if hold is None else hold.whole(samples), rate))
+    samples = check_level(path, _mono(path, samples if hold is None else hold.whole(samples), rate, findings))
     return _to_dtype(resample(samples, rate, sample_rate_hz), dtype), (sample_rate_hz or rate), clipped
 
 
@@ -266,22 +267,24 @@ def length_hold(path: str | os.PathLike, info: AudioInfo, rate_hz: int, decoder:
     return held_to_count(path, info.num_frames, info.sample_rate_hz, rate_hz, decoder) if info.format == "mp3" else None
 
 
-def _ffmpeg_decode(path: Path, info: AudioInfo, sample_rate_hz: int | None, dtype: str) -> tuple[np.ndarray, int]:
+def _ffmpeg_decode(
+    path: Path, info: AudioInfo, sample_rate_hz: int | None, dtype: str, findings: list | None = None
+) -> tuple[np.ndarray, int]:
     """:func:`decode` through FFmpeg (:func:`loaders.ffmpeg.ffmpeg_decode`): an MP4 cut to its recording,
     an MP3 held to its frames' count (:func:`length_hold`)."""
     rate = sample_rate_hz or info.sample_rate_hz
     frames = ffmpeg_decode(path, rate, info.num_channels, trim=info.trim)
     hold = length_hold(path, info, rate, "FFmpeg")
     frames = frames if hold is None else hold.whole(frames)
-    return _to_dtype(check_level(path, _mono(path, frames, rate)), dtype), rate
+    return _to_dtype(check_level(path, _mono(path, frames, rate, findings)), dtype), rate
 
 
-def _mono(path: Path, channels: np.ndarray, rate_hz: int) -> np.ndarray:
+def _mono(path: Path, channels: np.ndarray, rate_hz: int, findings: list | None = None) -> np.ndarray:
     """Frames x channels at ``rate_hz`` mixed down (:func:`loaders.levels.downmix`), warning when they
     cancel, or hold different signals (two speakers: :func:`loaders.channels.mixed_down`)."""
     if channels.shape[1] == 1:
         return downmix(channels)
-    return mixed_down(path, channels, rate_hz, live_channels(channels))
+    return mixed_down(path, channels, rate_hz, live_channels(channels), findings)
 
 
 def _to_dtype(samples: np.ndarray, dtype: str) -> np.ndarray:

@@ -152,13 +152,14 @@ class ChannelMeter:
         level = np.sqrt(self.energy / self.samples) if self.samples else 0.0
         mixed = np.sqrt(self.mixed / self.frames) if self.frames else 0.0
         if level > CANCELLING_MIN_RMS and mixed < level * 10 ** (-CANCELLING_DB / 20):
-            drop = 20 * np.log10(level / max(mixed, 1e-12))
+            drop = f"{20 * np.log10(level / mixed):.0f} dB quieter" if mixed > 0 else "to digital silence"
             found.append(
                 ChannelFinding(
                     "cancelling_channels",
-                    f"channels cancel when mixed ({drop:.0f} dB quieter)",
-                    f"its {self.channels} channels cancel when mixed to mono ({drop:.0f} dB quieter than the "
-                    "recording): is one channel phase-inverted? the mono clip is near-silent",
+                    f"channels cancel when mixed ({drop})",
+                    f"its {self.channels} channels cancel when mixed to mono ({drop}"
+                    f"{' than the recording' if mixed > 0 else ''}): is one channel phase-inverted? the mono clip "
+                    f"is {'near-silent' if mixed > 0 else 'silent'}",
                 )
             )
         alike = self.least_alike()
@@ -191,16 +192,21 @@ class ChannelMeter:
         return found
 
 
-def mixed_down(path: str | os.PathLike, channels: np.ndarray, rate_hz: int, live: list[int]) -> np.ndarray:
+def mixed_down(
+    path: str | os.PathLike, channels: np.ndarray, rate_hz: int, live: list[int], findings: list | None = None
+) -> np.ndarray:
     """Frames x ``channels`` at ``rate_hz`` mixed down to mono (the mean of the ``live`` channels,
     :func:`loaders.levels.live_channels`), a warning naming ``path`` where they cancel or hold different
     signals (:class:`ChannelMeter`, fed blocks of :data:`CHANNEL_BLOCK_FRAMES`, so that an hour's recording
-    takes little more memory than its samples); a single live channel is nothing to compare."""
+    takes little more memory than its samples), each :class:`ChannelFinding` also appended to ``findings``
+    where given; a single live channel is nothing to compare."""
     if len(live) < 2:
         return downmix(channels, live)
     meter = ChannelMeter(rate_hz, live, channels.shape[1])
     mono = np.empty(len(channels), dtype=np.float32)
     for start in range(0, len(channels), CHANNEL_BLOCK_FRAMES):
         mono[start : start + CHANNEL_BLOCK_FRAMES] = meter.mix(channels[start : start + CHANNEL_BLOCK_FRAMES])
-    meter.warn(path, stacklevel=3)
+    found = meter.warn(path, stacklevel=3)
+    if findings is not None:
+        findings.extend(found)
     return mono

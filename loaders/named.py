@@ -28,7 +28,7 @@ def warn_files(collector, kind: str, found: list[tuple[Path, str]], said: str, s
     if not found:
         return
     c = collector
-    c.report.named.setdefault((c.corpus, kind), []).extend((display(path), of) for path, of in found)
+    add_named(c.report, c.corpus, kind, found)
     (first, _), n = found[0], len(found)
     more = f" and {n - 1} more" if n > 1 else ""
     listed = ""
@@ -45,9 +45,17 @@ def warn_files(collector, kind: str, found: list[tuple[Path, str]], said: str, s
     warnings.warn(f"{c.corpus}: {display(first)}{more}: {said}{listed}", InputWarning, stacklevel + 1)
 
 
+def add_named(report: SkipReport, corpus: str, kind: str, found: list[tuple[Path, str]]) -> None:
+    """Keep ``found`` (``(a file, what it is taken for, a copy of, or found in it)``) in ``report``'s ``named``
+    as files a warning of ``kind`` named in ``corpus`` (:func:`warn_files`'s, and the channels' warnings of
+    the clips `scan --levels` and `prepare` decode: :class:`loaders.channels.ChannelFinding`)."""
+    report.named.setdefault((corpus, kind), []).extend((display(path), of) for path, of in found)
+
+
 def write_named(report: SkipReport, path: Path) -> Path | None:
     """Every file ``report``'s warnings named, a tab-separated row each: corpus, warning (its kind), file, of (the
-    file it copies, or the name it is read as), CSV quoting, written atomically to ``path``; when none was named,
+    file it copies, the name it is read as, or what was found in it: ``channels hold different signals (coherence
+    0.05)``), CSV quoting, written atomically to ``path``; when none was named,
     a list an earlier run left there is removed (None)."""
     import csv
     import io

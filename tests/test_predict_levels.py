@@ -386,7 +386,7 @@ def test_a_recording_of_two_voices_one_per_channel_is_named_once(model, tmp_path
     one = tmp_path / "one.wav"
     soundfile.write(one, np.stack([first, first / 2], 1), 44100, subtype="PCM_16")
     assert main(["predict", "--model", str(model), str(interview), str(one), *OPTIONS]) == 0
-    lines = [x for x in capsys.readouterr().err.splitlines() if "hold different signals" in x]
+    lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith("warning:") and "different signals" in x]
     assert len(lines) == 1 and lines[0].startswith(f"warning: {interview}: its 2 channels hold different"), lines
 
 
@@ -401,9 +401,32 @@ def test_a_recording_whose_channels_cancel_is_named_once(model, tmp_path, capsys
     inverted = tmp_path / "inverted.wav"
     soundfile.write(inverted, np.stack([speech, right * speech], 1), 44100, subtype="FLOAT")
     assert main(["predict", "--model", str(model), str(inverted), *OPTIONS]) == 0
-    lines = [x for x in capsys.readouterr().err.splitlines() if "cancel" in x]
-    assert len(lines) == 1, lines
-    assert lines[0].startswith(f"warning: {inverted}: its 2 channels cancel when mixed to mono ("), lines
-    assert lines[0].endswith(
-        "dB quieter than the recording): is one channel phase-inverted? the mono clip is near-silent"
-    )
+    lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith("warning:") and "cancel" in x]
+    drop = "to digital silence)" if right == -1.0 else "32 dB quieter than the recording)"
+    mono = "silent" if right == -1.0 else "near-silent"  # exactly inverted: not '225 dB quieter'
+    said = f"its 2 channels cancel when mixed to mono ({drop}: is one channel phase-inverted? the mono clip is {mono}"
+    assert lines == [f"warning: {inverted}: {said}"], lines
+
+
+def test_the_rows_of_a_recording_whose_channels_differ_or_cancel_say_so(model, tmp_path, capsys):
+    """The warning named an interview of two voices, one per channel (or a recording whose channels cancel),
+    but its rows' file_notes were empty, so that a user keeping the rows with empty notes kept them.  Their
+    rows now say what was found (as the noise floors' do), and a closing line names them; one voice on two
+    channels is clean."""
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    voice = dict(duration_s=4.0, sample_rate_hz=16000, age_group="eld", language="zho", emotions=("anger",))
+    first, second = (writer.samples(speaker=s, gender=g, **voice) for s, g in (("s1", "f"), ("s2", "m")))
+    soundfile.write(tmp_path / "interview.wav", np.stack([first, second], 1), 16000, subtype="PCM_16")
+    soundfile.write(tmp_path / "inverted.wav", np.stack([first, -0.95 * first], 1), 16000, subtype="FLOAT")
+    soundfile.write(tmp_path / "one.wav", np.stack([first, first / 2], 1), 16000, subtype="PCM_16")
+    out = tmp_path / "p.csv"
+    files = [str(tmp_path / f"{name}.wav") for name in ("interview", "inverted", "one")]
+    assert main(["predict", "--model", str(model), *files, "--output", str(out), *OPTIONS]) == 0
+    err = capsys.readouterr().err
+    notes = {r["file"]: r["file_notes"] for r in _csv(out)}
+    assert notes[files[0]].startswith("channels hold different signals (coherence 0."), notes
+    assert notes[files[1]].startswith("channels cancel when mixed (") and notes[files[1]].endswith(" dB quieter)")
+    assert notes[files[2]] == "", notes
+    line = next(x for x in err.splitlines() if "of several channels were mixed down" in x)
+    assert line.startswith("2 file(s) of several channels were mixed down to mono though their channels"), line
+    assert f"{files[0]} (channels hold different signals" in line and f"{files[1]} (channels cancel" in line

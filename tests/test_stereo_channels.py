@@ -77,6 +77,8 @@ def test_a_silent_or_short_second_channel_is_not_compared(tmp_path):
 
 
 def test_scan_levels_and_prepare_name_a_clip_of_two_voices(tmp_path, capfd):
+    """Each warns once, naming the file, and lists it in OUTPUT.warned.tsv beside its output (warning
+    ``different_channels``), where the list of the files warned of had no row of it."""
     raw = testing.make_corpus("audiofolder", tmp_path / "raw")
     with open(raw / "metadata.csv", newline="") as f:
         names = [row["file_name"] for row in csv.DictReader(f)]
@@ -91,12 +93,24 @@ def test_scan_levels_and_prepare_name_a_clip_of_two_voices(tmp_path, capfd):
     assert main(scan) == 0
     printed = capfd.readouterr().err
     assert printed.count(line) == 1 and printed.count("hold different signals") == 1, printed
+    # the list of the files warned of marks it, as it marks the readers' (a second copy read once)
+    assert f"every file a warning named: {tmp_path / 'm.jsonl.warned.tsv'}" in printed, printed
+    assert _warned(tmp_path / "m.jsonl.warned.tsv") == [("carehome", "different_channels", str(interview))]
     # two processes: the warning is given where the clip is decoded, in a worker
     prepare = ["prepare", "--source", f"carehome={raw}", "--output", str(tmp_path / "out"), "-q", "--num-proc", "2"]
     assert main(prepare) == 0
     printed = capfd.readouterr().err
     assert printed.count(line) == 1 and printed.count("hold different signals") == 1, printed
+    assert _warned(tmp_path / "out.warned.tsv") == [("carehome", "different_channels", str(interview))]
     assert {p: p.read_bytes() for p in raw.rglob("*") if p.is_file()} == before  # the corpus is not written to
+
+
+def _warned(listed) -> list[tuple[str, str, str]]:
+    """``OUTPUT.warned.tsv``'s rows as (corpus, warning, file), each row's ``of`` saying what was found."""
+    with open(listed, newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    assert all(r["of"].startswith("channels hold different signals (coherence 0.") for r in rows), rows
+    return [(r["corpus"], r["warning"], r["file"]) for r in rows]
 
 
 def test_the_channels_compared_in_blocks_measure_what_they_measure_at_once(tmp_path):

@@ -21,7 +21,8 @@ hard-clipped (3+ consecutive samples at full scale, measured as `prepare` measur
 of the whole file; the summary names the clipped files,
 most clipped first: clipping distorts a voice (a shout into a phone), and the scores with it.
 file_notes says why a file's scores are doubtful ('noise floor (peak -62 dBFS)', 'shorter than
-0.25 s (0.030 s)', 'clipped 3.10%', 'silent', 'upsampled from 8000 Hz', 'failed part-way'; several
+0.25 s (0.030 s)', 'clipped 3.10%', 'silent', 'upsampled from 8000 Hz', 'channels hold different
+signals (coherence 0.05)', 'channels cancel when mixed (32 dB quieter)', 'failed part-way'; several
 joined by '; '), in every row of that file, empty when nothing is. Such files keep their labels (a
 note says to doubt them, not that they are wrong: a far or short utterance can be real speech): keep
 the rows whose file_notes is empty to act on clean files only; the closing lines count them. Each

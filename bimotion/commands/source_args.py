@@ -206,7 +206,8 @@ def list_path(output: str | Path, what: str, failed: bool = False) -> Path:
 
 def warned_list(output: str | Path, *, failed: bool = False) -> Path:
     """``OUTPUT.warned.tsv``, beside ``OUTPUT.skipped.tsv``: every file a reader's warning named (second copies read
-    once, files read under another case of their name: :mod:`loaders.named`), where the warning names a few
+    once, files read under another case of their name: :mod:`loaders.named`), where the warning names a few, and
+    every clip whose channels' mix was warned of as it was decoded (:func:`bimotion.prepare.encode.note_channels`)
     (``failed``: ``OUTPUT.failed.warned.tsv``, :func:`list_path`)."""
     return list_path(output, "warned", failed)
 

@@ -176,6 +176,7 @@ class _Measured:
     track: ClipTrack | None = None  # where it is clipped: each window's fraction; None where not measured
     level: _Level | None = None
     error: CorpusError | None = None
+    channels: list = dataclasses.field(default_factory=list)  # what its channels were warned of: ChannelFinding
 
 
 def _measure(source: AudioSource, rate: int, how: Windowing, min_samples: int) -> _Measured:
@@ -193,7 +194,8 @@ def _measure(source: AudioSource, rate: int, how: Windowing, min_samples: int) -
             yield block
 
     try:
-        for _ in windows(levelled(audio_blocks(source, rate, meter=track)), rate, how, min_samples):
+        blocks = audio_blocks(source, rate, meter=track, findings=found.channels)
+        for _ in windows(levelled(blocks), rate, how, min_samples):
             found.windows += 1
     except CorpusError as err:
         found.error = err
@@ -263,6 +265,8 @@ def _account(source: AudioSource, found: _Measured, how: Windowing, rate: int, r
         report.upsampled[source.name] = source.info.sample_rate_hz
     if count and found.clipped:
         report.clipped[source.name] = found.clipped
+    if count and found.channels:
+        report.channels[source.name] = tuple(finding.note for finding in found.channels)
     elif count and found.clipped is None:
         report.clipping_unmeasured.append(source.name)
     report.short_below_s = how.vad_min_speech_s

@@ -152,7 +152,12 @@ def _user_file(err: CorpusError) -> CorpusError:
 
 
 def audio_blocks(
-    source: AudioSource, sample_rate_hz: int, *, block_s: float = BLOCK_S, meter: ClipMeter | None = None
+    source: AudioSource,
+    sample_rate_hz: int,
+    *,
+    block_s: float = BLOCK_S,
+    meter: ClipMeter | None = None,
+    findings: list | None = None,
 ) -> Iterator[np.ndarray]:
     """Float32 mono samples of ``source`` at ``sample_rate_hz``, in consecutive blocks of about
     ``block_s`` seconds; clipped to [-1, 1] (with a :class:`~loaders.levels.ClippedAudioWarning` when
@@ -161,7 +166,9 @@ def audio_blocks(
     clipping on the samples as read, as :func:`loaders.audio.decode_measured` does (what FFmpeg
     decodes, MP4 and MP3, is lossy: not measured).
     A damaged MP3 is held to the length its frames count, and an MP4 to the length its container
-    declares, as :func:`loaders.audio.decode` holds them (:func:`loaders.audio.length_hold`)."""
+    declares, as :func:`loaders.audio.decode` holds them (:func:`loaders.audio.length_hold`).
+    ``findings``: a list that what the file's channels were warned of, once it is read to its end
+    (:class:`loaders.channels.ChannelFinding`: they cancel in the mix or hold different signals), is appended to."""
     level = _Level(source.path)
     unchanged(source)
     if source.info.format not in AUDIO_FORMATS:
@@ -180,7 +187,9 @@ def audio_blocks(
         meter = meter if meter is not None else ClipMeter(source.info.subtype)
         yield from _soundfile_blocks(source.path, sample_rate_hz, block_s, level, source.info, hold, meter)
     unchanged(source)  # grown as it was read (a recorder still writing it), or replaced
-    level.warn()
+    found = level.warn()
+    if findings is not None:
+        findings.extend(found)
 
 
 def file_stamp(path: Path) -> tuple[int, int, int] | None:
@@ -374,7 +383,9 @@ class _Level:
             block = np.clip(block, -1.0, 1.0)
         return block
 
-    def warn(self) -> None:
+    def warn(self) -> list:
+        """The warnings of the file read: its samples beyond full scale, and what its channels' meter found
+        (returned: :class:`loaders.channels.ChannelFinding`)."""
         if self.over:
             warnings.warn(
                 f"{self.path}: {self.over} of {self.total} samples exceed full scale (peak {self.peak:.3g}); "
@@ -382,5 +393,4 @@ class _Level:
                 ClippedAudioWarning,
                 stacklevel=2,
             )
-        if self.channels is not None:
-            self.channels.warn(self.path, stacklevel=3)
+        return [] if self.channels is None else self.channels.warn(self.path, stacklevel=3)

@@ -41,6 +41,8 @@ class PredictReport:
     upsampled: dict[str, int] = field(default_factory=dict)  # file -> its rate, below the model's: no upper band
     clipped: dict[str, float] = field(default_factory=dict)  # file -> its hard-clipped fraction, where above 0
     clipping_unmeasured: list[str] = field(default_factory=list)  # lossy or companded: no exact full scale
+    # file -> what its channels' mix was warned of (loaders.channels.ChannelFinding's notes)
+    channels: dict[str, tuple[str, ...]] = field(default_factory=dict)
     model_rate_hz: int = 0
     min_window_s: float = MIN_WINDOW_S  # the model's receptive field: a file shorter gives no window
     skipped: SkipReport = field(default_factory=SkipReport)
@@ -81,6 +83,7 @@ class PredictReport:
             notes.append(f"clipped {clipped_percent(self.clipped[file])}")
         if file in self.upsampled:
             notes.append(f"upsampled from {self.upsampled[file]} Hz")
+        notes += self.channels.get(file, ())
         if file in self.partial:
             reason, decoded_s = self.partial[file]
             notes.append(f"failed part-way ({reason}) after {decoded_s:g} s: skipped, only its first windows scored")
@@ -95,7 +98,7 @@ class PredictReport:
         for listed in (self.silent, self.clipping_unmeasured):
             while file in listed:
                 listed.remove(file)
-        for by_file in (self.partial, self.quiet, self.short, self.upsampled, self.clipped, self.noted):
+        for by_file in (self.partial, self.quiet, self.short, self.upsampled, self.clipped, self.channels, self.noted):
             by_file.pop(file, None)
 
     def format(self) -> str:
@@ -169,7 +172,8 @@ class PredictReport:
 
     def _doubtful_lines(self) -> list[str]:
         """The closing lines on files read whole whose level or length makes their scores doubtful:
-        too short, at a noise floor, hard-clipped, or not measured for clipping."""
+        too short, at a noise floor, hard-clipped, mixed down from channels that differ or cancel, or not
+        measured for clipping."""
         lines = []
         if self.short:
             lines.append(
@@ -193,6 +197,14 @@ class PredictReport:
                 "distorts a voice, so their scores may reflect the distortion as well as the emotion; most clipped "
                 f"first: {some_files([f'{file} ({clipped_percent(fraction)})' for file, fraction in most], self.named)}"
             )
+        if self.channels:
+            mixed = [f"{file} ({'; '.join(notes)})" for file, notes in self.channels.items()]
+            lines.append(
+                f"{len(self.channels)} file(s) of several channels were mixed down to mono though their channels "
+                "hold different signals (two voices in every window, where a label is of one) or cancel (a "
+                "near-silent mix), as warned above, so their scores may be of neither voice: "
+                f"{some_files(mixed, self.named)}"
+            )
         if self.clipping_unmeasured:
             lines.append(
                 f"{len(self.clipping_unmeasured)} file(s) were not measured for clipping (lossy or companded audio, "
@@ -205,6 +217,6 @@ class PredictReport:
         """Every file of each list named in :meth:`format` (``bimotion predict`` without ``--output``,
         where no file beside it lists them), not the first few."""
         lists = (self.not_audio, self.no_window, self.silent, self.silent_windows, self.quiet, self.short,
-                 self.upsampled, self.clipped, self.clipping_unmeasured, self.partial, self.noted)  # fmt: skip
+                 self.upsampled, self.clipped, self.clipping_unmeasured, self.channels, self.partial, self.noted)  # fmt: skip
         self.named = max(self.named, *map(len, lists))
         self.skipped.max_examples = max([self.skipped.max_examples, *self.skipped.counts.values()])

@@ -45,7 +45,7 @@ from ..registry import BUILTIN, SPLITS, Benchmark, check_own_groups, extend
 from ..signals import stop_if_lost
 from ..splits import assign_splits, joined_speakers
 from .clipping import shard_clipping
-from .encode import encoded, refuse_or_skip
+from .encode import encoded, note_channels, refuse_or_skip
 from .info import (
     ShardKey,
     ShardStats,
@@ -335,9 +335,10 @@ def _write_rows(
         **stage_bar_options(),  # in a log, a line every 30 s
     )
     with files, bar, contextlib.closing(rows):  # a failure or a stop closes the file being written
-        for (shard_path, record), (row, error, peak_dbfs, clipped) in zip(jobs, rows, strict=True):
+        for (shard_path, record), (row, error, peak_dbfs, clipped, findings) in zip(jobs, rows, strict=True):
             stop_if_lost()  # a SIGTERM whose stop a finalizer (a ParquetWriter's) swallowed stops here
             bar.update()
+            note_channels(record, findings, report)
             if error is not None:
                 refuse_or_skip(error, record, skip_bad=settings.skip_bad, report=report)
                 continue

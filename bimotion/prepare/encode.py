@@ -31,32 +31,46 @@ WORKER_DIED = (
     "crashed on a file): run again with a lower --num-proc"
 )
 
-# (row, None, peak dBFS, clipped fraction) or (None, BadFileError args, None, None)
-Encoded = tuple[dict | None, tuple | None, float | None, float | None]
+# (row, None, peak dBFS, clipped fraction, channel findings) or (None, BadFileError args, None, None, findings)
+Encoded = tuple[dict | None, tuple | None, float | None, float | None, list]
 
 
 def encode_records(records, *, rows: bool = True) -> list[Encoded]:
-    """Decode, resample and FLAC-encode records: ``(row, None, peak_dbfs, clipped)`` or ``(None,
-    BadFileError args, None, None)`` (a CorpusError does not survive pickling, so its fields travel instead); a file that
+    """Decode, resample and FLAC-encode records: ``(row, None, peak_dbfs, clipped, findings)`` or ``(None,
+    BadFileError args, None, None, findings)`` (a CorpusError does not survive pickling, so its fields travel
+    instead; ``findings``: what its channels were warned of, :class:`loaders.channels.ChannelFinding`, for
+    ``OUTPUT.warned.tsv``: :func:`note_channels`); a file that
     takes FFmpeg, when it is not installed, is a ``needs_ffmpeg`` one (:func:`loaders.ffmpeg.needs_ffmpeg_skip`).
     ``peak_dbfs``, the stored clip's peak around its mean (:func:`loaders.levels.check_not_silent`'s),
     travels beside the row, not in it: the dataset has no such column; so does ``clipped``, the source's
     hard clipping measured in the same decode (:func:`loaders.audio.decode_measured`).  ``rows`` False
-    (``scan --levels``): decoded and measured as for storing, not encoded (``(None, None, peak_dbfs, clipped)``)."""
+    (``scan --levels``): decoded and measured as for storing, not encoded (``(None, None, peak_dbfs, clipped, findings)``)."""
     out = []
     for record in records:
+        findings: list = []
         try:
-            samples, _, clipped = decode_measured(record.path, SAMPLE_RATE_HZ, dtype="int16")
+            samples, _, clipped = decode_measured(record.path, SAMPLE_RATE_HZ, dtype="int16", findings=findings)
             if samples.size == 0:
                 raise BadFileError(record.path, "no_samples", "the file decodes to no audio samples", "replace it")
             peak_dbfs = check_not_silent(record.path, samples)
-            out.append((example(record, samples) if rows else None, None, peak_dbfs, clipped))
+            out.append((example(record, samples) if rows else None, None, peak_dbfs, clipped, findings))
         except CorpusError as err:
-            out.append((None, (err.path, err.reason, err.message, err.hint), None, None))
+            out.append((None, (err.path, err.reason, err.message, err.hint), None, None, findings))
         except MissingToolError:  # FFmpeg found needed only now: the file is named, and skipped, as before decoding
             err = needs_ffmpeg_skip(record.path, ffmpeg_reason(probe(record.path).format))
-            out.append((None, (err.path, err.reason, err.message, err.hint), None, None))
+            out.append((None, (err.path, err.reason, err.message, err.hint), None, None, findings))
     return out
+
+
+def note_channels(record, findings: list, report) -> None:
+    """Keep the file of ``record`` in ``report``'s ``named`` for each warning its channels' mix gave (``findings``:
+    :class:`loaders.channels.ChannelFinding`), so that ``OUTPUT.warned.tsv`` lists it beside the files the readers'
+    warnings named (:func:`loaders.named.add_named`): its kind (``different_channels``, ``cancelling_channels``)
+    and what was found (``channels hold different signals (coherence 0.05)``)."""
+    from loaders.named import add_named
+
+    for finding in findings:
+        add_named(report, record.corpus, finding.kind, [(record.path, finding.note)])
 
 
 def encoded(records: list, num_proc: int, *, rows: bool = True) -> Iterator[Encoded]:
@@ -126,8 +140,9 @@ def measure_levels(records: list, num_proc: int, *, skip_bad: bool, report, prog
     kept, peaks, clipped = [], {}, {}
     bar = tqdm(total=len(records), desc="measuring levels", unit=" utt", disable=not progress, **stage_bar_options())
     with bar, contextlib.closing(encoded(records, num_proc, rows=False)) as measured:
-        for record, (_, error, peak_dbfs, clip) in zip(records, measured, strict=True):
+        for record, (_, error, peak_dbfs, clip, findings) in zip(records, measured, strict=True):
             bar.update()
+            note_channels(record, findings, report)
             if error is not None:
                 refuse_or_skip(error, record, skip_bad=skip_bad, report=report)
                 continue
