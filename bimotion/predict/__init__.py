@@ -234,7 +234,8 @@ def _windows(
         given = 0  # windows of it given to be scored: its rows
         try:
             if found.windows:  # a file with none (too short, failed at once) is not decoded again
-                for start, samples in windows(counted(audio_blocks(source, rate)), rate, how, predictor.min_samples):
+                blocks = audio_blocks(source, rate, channels=False)  # the first decode measured its channels
+                for start, samples in windows(counted(blocks), rate, how, predictor.min_samples):
                     given += 1
                     yield source.name, start, samples, clipped, track, notes
         except CorpusError as err:

@@ -25,7 +25,7 @@ from loaders.errors import BadFileError, CorpusError, SkipReport, libsndfile_err
 from loaders.ffmpeg import ffmpeg_blocks, missing_ffmpeg, needs_ffmpeg_skip
 from loaders.flac import blocks_to_end, unknown_length
 from loaders.hold import LengthHold
-from loaders.levels import ClipMeter, ClippedAudioWarning, as_float32, measure_dtype
+from loaders.levels import ClipMeter, ClippedAudioWarning, as_float32, downmix, measure_dtype
 from loaders.mp3 import mpg123_messages
 from loaders.unread import AUDIO_FORMATS, is_audio
 from loaders.walk import not_a_file, walk_files
@@ -158,6 +158,7 @@ def audio_blocks(
     block_s: float = BLOCK_S,
     meter: ClipMeter | None = None,
     findings: list | None = None,
+    channels: bool = True,
 ) -> Iterator[np.ndarray]:
     """Float32 mono samples of ``source`` at ``sample_rate_hz``, in consecutive blocks of about
     ``block_s`` seconds; clipped to [-1, 1] (with a :class:`~loaders.levels.ClippedAudioWarning` when
@@ -168,8 +169,9 @@ def audio_blocks(
     A damaged MP3 is held to the length its frames count, and an MP4 to the length its container
     declares, as :func:`loaders.audio.decode` holds them (:func:`loaders.audio.length_hold`).
     ``findings``: a list that what the file's channels were warned of, once it is read to its end
-    (:class:`loaders.channels.ChannelFinding`: they cancel in the mix or hold different signals), is appended to."""
-    level = _Level(source.path)
+    (:class:`loaders.channels.ChannelFinding`: they cancel in the mix or hold different signals), is appended to;
+    ``channels`` False: they are mixed down unmeasured (predict's second, scoring, decode: the first warned)."""
+    level = _Level(source.path, channels)
     unchanged(source)
     if source.info.format not in AUDIO_FORMATS:
         raise BadFileError(source.path, "not_audio", f"{source.info.format} is not an audio format", "")
@@ -351,8 +353,9 @@ class _Level:
     says whether they cancel or hold different signals (:class:`loaders.channels.ChannelMeter`: one warning
     per file each), as :func:`loaders.audio.decode` does for a whole file."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, compare: bool = True):
         self.path = path
+        self.compare = compare  # False: the channels mixed down, not measured
         self.over = 0
         self.total = 0
         self.peak = 0.0
@@ -361,20 +364,15 @@ class _Level:
     def mix(self, block: np.ndarray, live: list[int], rate_hz: int) -> np.ndarray:
         """Frames x channels ``block`` at ``rate_hz`` as mono: the mean of its ``live`` channels, measured by
         the file's :class:`~loaders.channels.ChannelMeter` where there are several."""
-        if len(live) == 1:
-            return block[:, live[0]]
+        if len(live) == 1 or not self.compare:
+            return downmix(block, live)
         if self.channels is None:
             self.channels = ChannelMeter(rate_hz, live, block.shape[1])
         return self.channels.mix(block)
 
     def check(self, block: np.ndarray) -> np.ndarray:
         if not np.isfinite(block).all():
-            raise BadFileError(
-                self.path,
-                "corrupt",
-                "the audio holds NaN or infinite float samples",
-                _REPLACE,
-            )
+            raise BadFileError(self.path, "corrupt", "the audio holds NaN or infinite float samples", _REPLACE)
         self.total += block.size
         peak = float(np.max(np.abs(block))) if block.size else 0.0
         if peak > 1.0:
