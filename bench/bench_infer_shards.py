@@ -34,23 +34,23 @@ SIZES = {
     "small": dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024),
     "base": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072),
 }
-# infer.py, with the wall and CPU seconds infer's predict took written to PREDICT_SECONDS.<rank> by each process
+# a recipe (the script's first argument), each process appending the wall and CPU seconds of every call of
+# MODULE.NAME (the prediction) to PREDICT_SECONDS.<rank>
 TIMED = textwrap.dedent(
     """
     import os, runpy, sys, time
-    from bimotion.training import evaluation
+    from {module} import {name} as scoring
+    import {module}
 
-    scoring = evaluation.predict
-
-    def predict(*args, **kwargs):
+    def timed(*args, **kwargs):
         start, cpu = time.perf_counter(), time.process_time()
         out = scoring(*args, **kwargs)
-        with open(os.environ["PREDICT_SECONDS"] + "." + os.environ.get("RANK", "0"), "w") as f:
-            f.write(f"{time.perf_counter() - start} {time.process_time() - cpu}")
+        with open(os.environ["PREDICT_SECONDS"] + "." + os.environ.get("RANK", "0"), "a") as f:
+            f.write(f"{{time.perf_counter() - start}} {{time.process_time() - cpu}}\\n")
         return out
 
-    evaluation.predict = predict
-    sys.argv = [sys.argv[1], *sys.argv[2:]]
+    {module}.{name} = timed
+    sys.argv = sys.argv[1:]
     runpy.run_path(sys.argv[0], run_name="__main__")
     """
 )
@@ -69,9 +69,16 @@ def make_model(folder: Path, size: str) -> Path:
     return folder / "model"
 
 
-def run(command: list[str], out: Path, seconds: Path, env: dict) -> dict:
-    """One scoring: its wall seconds, its prediction's (the main process's), the CPU seconds of the busiest
-    process's prediction, and its scores file (without the command line)."""
+def timed_script(folder: Path, module: str, name: str) -> Path:
+    """A script in ``folder`` that runs a recipe (its first argument) with ``module.name`` timed (:data:`TIMED`)."""
+    script = folder / f"timed_{name}.py"
+    script.write_text(TIMED.format(module=module, name=name))
+    return script
+
+
+def timed_run(command: list[str], seconds: Path, env: dict) -> dict:
+    """One run of a :func:`timed_script`: its wall seconds, its prediction's (the main process's calls), the CPU
+    seconds of the busiest process's prediction."""
     for old in seconds.parent.glob(seconds.name + ".*"):
         old.unlink()
     start = time.perf_counter()
@@ -79,29 +86,66 @@ def run(command: list[str], out: Path, seconds: Path, env: dict) -> dict:
     wall = time.perf_counter() - start
     if done.returncode:
         sys.exit(f"{' '.join(command[:6])}... failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    timed = {
+        int(p.suffix[1:]): [[float(x) for x in line.split()] for line in p.read_text().splitlines()]
+        for p in seconds.parent.glob(seconds.name + ".*")
+    }
+    cpu = max(sum(c for _, c in calls) for calls in timed.values())
+    return {"wall_s": wall, "predict_s": sum(w for w, _ in timed[0]), "cpu_s": cpu}
+
+
+def run(command: list[str], out: Path, seconds: Path, env: dict) -> dict:
+    """One scoring (:func:`timed_run`) and its scores file (without the command line)."""
+    timed = timed_run(command, seconds, env)
     scores = json.loads(out.read_text())
     scores["provenance"].pop("command")
-    timed = {
-        int(p.suffix[1:]): [float(x) for x in p.read_text().split()] for p in seconds.parent.glob(seconds.name + ".*")
+    return {**timed, "scores": scores}
+
+
+def said(name: str, got: dict, same: bool, files: str = "file") -> str:
+    """One run's line: its times, and whether its ``files`` are the one process's."""
+    return (
+        f"{name}: wall {got['wall_s']:.1f} s, predict {got['predict_s']:.1f} s, busiest process's "
+        f"predict CPU {got['cpu_s']:.1f} s, {files} the same: {same}"
+    )
+
+
+def ratios(runs: dict[str, list[dict]], args) -> str:
+    """The last line: the medians of ``runs`` (``1 process`` and ``2 processes``) and their ratios."""
+    medians = {
+        name: {key: statistics.median(r[key] for r in done) for key in ("wall_s", "predict_s", "cpu_s")}
+        for name, done in runs.items()
     }
-    return {"wall_s": wall, "predict_s": timed[0][0], "cpu_s": max(cpu for _, cpu in timed.values()), "scores": scores}
+    one, two = medians["1 process"], medians["2 processes"]
+    return (
+        f"{args.clips} clips, {args.size} model, batches of {args.batch_size}; medians of {args.repeats}: "
+        f"1 process wall {one['wall_s']:.1f} s, predict {one['predict_s']:.1f} s; 2 processes wall "
+        f"{two['wall_s']:.1f} s, predict {two['predict_s']:.1f} s; ratio (1 / 2) wall "
+        f"{one['wall_s'] / two['wall_s']:.2f}x, predict {one['predict_s'] / two['predict_s']:.2f}x, "
+        f"busiest process's predict CPU {one['cpu_s']:.1f} / {two['cpu_s']:.1f} s = {one['cpu_s'] / two['cpu_s']:.2f}x"
+    )
+
+
+def arguments(doc: str, batch_size: str) -> argparse.Namespace:
+    """The command line of a sharded-scoring benchmark (``doc``: its module's docstring; ``batch_size``: what
+    ``--batch_size`` sets)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--size", choices=list(SIZES), default="small", help="the random encoder's size")
+    parser.add_argument("--clips", type=int, default=96, help="test clips scored")
+    parser.add_argument("--batch_size", type=int, default=4, help=batch_size)
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each, alternated")
+    return parser.parse_args()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size", choices=list(SIZES), default="small", help="the random encoder's size")
-    parser.add_argument("--clips", type=int, default=96, help="test clips scored")
-    parser.add_argument("--batch_size", type=int, default=4, help="--per_device_eval_batch_size")
-    parser.add_argument("--repeats", type=int, default=2, help="runs of each, alternated")
-    args = parser.parse_args()
+    args = arguments(__doc__, "--per_device_eval_batch_size")
     from bimotion.training import testing
 
     with tempfile.TemporaryDirectory(prefix="bench-infer-shards-") as tmp:
         work = Path(tmp)
         data = testing.write_prepared(work / "data", shards=[("csed", "zho_eld")], sizes={"test": args.clips})
         model = make_model(work, args.size)
-        script = work / "timed_infer.py"
-        script.write_text(TIMED)
+        script = timed_script(work, "bimotion.training.evaluation", "predict")
         env = testing.subprocess_env()
         recipe = REPO / "recipes" / "infer.py"
         runs: dict[str, list[dict]] = {"1 process": [], "2 processes": []}
@@ -115,23 +159,8 @@ def main() -> None:
                     command = testing.cpu_launch(script, recipe, *argv, num_processes=2)
                 runs[name].append(run(command, out, work / "seconds", env))
                 got = runs[name][-1]
-                same = got["scores"] == runs["1 process"][0]["scores"]
-                print(
-                    f"{name}: wall {got['wall_s']:.1f} s, predict {got['predict_s']:.1f} s, busiest process's "
-                    f"predict CPU {got['cpu_s']:.1f} s, file the same: {same}"
-                )
-        medians = {
-            name: {key: statistics.median(r[key] for r in done) for key in ("wall_s", "predict_s", "cpu_s")}
-            for name, done in runs.items()
-        }
-        one, two = medians["1 process"], medians["2 processes"]
-        print(
-            f"{args.clips} clips, {args.size} model, batches of {args.batch_size}; medians of {args.repeats}: "
-            f"1 process wall {one['wall_s']:.1f} s, predict {one['predict_s']:.1f} s; 2 processes wall "
-            f"{two['wall_s']:.1f} s, predict {two['predict_s']:.1f} s; ratio (1 / 2) wall "
-            f"{one['wall_s'] / two['wall_s']:.2f}x, predict {one['predict_s'] / two['predict_s']:.2f}x, "
-            f"busiest process's predict CPU {one['cpu_s']:.1f} / {two['cpu_s']:.1f} s = {one['cpu_s'] / two['cpu_s']:.2f}x"
-        )
+                print(said(name, got, got["scores"] == runs["1 process"][0]["scores"]))
+        print(ratios(runs, args))
 
 
 if __name__ == "__main__":

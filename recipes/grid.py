@@ -6,11 +6,12 @@ tables need, score every cell, write the tables beside the paper's numbers.
 
 Rerunning the same command resumes: finished models are reused and a killed run loses at most the
 model in progress.  Scaling out (``docs/recipes-grid.md``): ``accelerate launch recipes/grid.py ...``
-trains each model with DDP over every process (rank 0 scores and writes); independent workers
-sharing one ``--output_dir`` (``--shard I/N``, or a Slurm job array's index) each claim a model
-before training it, and the one that finishes the last model writes the tables (the others exit 0,
-their log naming the units left); a worker that finds another writing them, or a unit to score again
-held by another (which then writes them once done with it), exits 0 too, its last line saying which.
+trains each model with DDP over every process, each predicting a share of its test clips (rank 0
+scores and writes); independent workers sharing one ``--output_dir`` (``--shard I/N``, or a Slurm
+job array's index) each claim a model before training it, and the one that finishes the last model
+writes the tables (the others exit 0, their log naming the units left); a worker that finds another
+writing them, or a unit to score again held by another (which then writes them once done with it),
+exits 0 too, its last line saying which.
 
 Writes ``tables/table{3,4,5}.{md,csv,tex}``, ``tables/heatmap.{png,svg,csv}``,
 ``metrics/<model>/seed<k>.json`` and, when the config lists projections, ``figures/``

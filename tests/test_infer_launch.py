@@ -165,6 +165,7 @@ EVERY = textwrap.dedent(
     """
     import sys
     import torch.distributed as dist
+    from bimotion.signals import Terminated
     from bimotion.training.processes import on_every_process
 
     dist.init_process_group("gloo")
@@ -175,28 +176,39 @@ EVERY = textwrap.dedent(
             raise ValueError("clip 7 is damaged")
         if sys.argv[1] == "interrupted" and rank == 1:
             raise KeyboardInterrupt
+        if sys.argv[1] == "terminated" and rank == 1:
+            raise Terminated("terminated by signal 15 (SIGTERM)")
         return list(range(10))[share::of]
 
     try:
         print(on_every_process(work, rank, dist.get_world_size()), len(dist.distributed_c10d._world.pg_map))
     except (ValueError, RuntimeError) as err:
         print(f"raised: {err}")
-    except KeyboardInterrupt:
-        print("raised: KeyboardInterrupt")
+    except KeyboardInterrupt as err:
+        print(f"raised: {type(err).__name__}: {err}")
     dist.destroy_process_group()
     """
 )
 
 
-@pytest.mark.parametrize("ending", ["succeeds", "fails", "interrupted"])
+@pytest.mark.parametrize("ending", ["succeeds", "fails", "interrupted", "terminated"])
 def test_every_process_gets_every_share_or_the_error_of_the_one_that_failed(tmp_path, ending):
     """Sharded scoring: each process's share reaches every process, in process order, and the group it waited
-    on is left; a process that failed (or was interrupted) does not leave the others waiting for its share."""
+    on is left; a process that failed (or was interrupted) does not leave the others waiting for its share.  One
+    stopped by a Ctrl-C or a SIGTERM stops the others with a stop of its kind (they raised a RuntimeError, which
+    ended a launched grid with a traceback, not its closing line)."""
     said = _last_lines_of_two_ranks(tmp_path / "every.py", EVERY, ending)
     expected = {
         "succeeds": ["[[0, 2, 4, 6, 8], [1, 3, 5, 7, 9]] 1"] * 2,
         "fails": ["raised: clip 7 is damaged"] * 2,
-        "interrupted": ["raised: process 1 of the launch stopped: KeyboardInterrupt", "raised: KeyboardInterrupt"],
+        "interrupted": [
+            "raised: KeyboardInterrupt: process 1 of the launch stopped: KeyboardInterrupt",
+            "raised: KeyboardInterrupt:",
+        ],
+        "terminated": [
+            "raised: Terminated: process 1 of the launch stopped: Terminated",
+            "raised: Terminated: terminated by signal 15 (SIGTERM)",
+        ],
     }
     assert said == expected[ending], said
 

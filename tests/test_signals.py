@@ -361,7 +361,7 @@ class Grid:  # the grid work() walks: three units, each trained by both processe
 
     metrics_file = model_dir
 
-    def score_model(self, model, seed):
+    def score_model(self, model, seed, together=False):
         print(f"training {model.name}", flush=True)
         self.ranks.barrier()
         if model.name == "m1" and rank == 1:

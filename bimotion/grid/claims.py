@@ -259,7 +259,8 @@ class Claims:
 @dataclass
 class Ranks:
     """The processes of one ``accelerate launch`` (or torchrun): rank 0 decides, writes and scores;
-    every process trains each model together (DDP).  One process: every method is trivial."""
+    every process trains each model together (DDP) and predicts a share of its test clips.  One process:
+    every method is trivial."""
 
     rank: int = 0
     world: int = 1
@@ -281,6 +282,11 @@ class Ranks:
     @property
     def is_main(self) -> bool:
         return self.rank == 0
+
+    @property
+    def processes(self) -> tuple[int, int]:
+        """``(rank, world)``: the ``processes`` of work the launch shares (:func:`bimotion.training.processes.on_every_process`)."""
+        return self.rank, self.world
 
     def barrier(self) -> None:
         if self.world > 1:

@@ -21,6 +21,7 @@ from ..mixture import Shard
 from ..probe.run import backend_predict, backend_settings, backend_trainer, is_probe
 from ..training.data_checks import register_prepared
 from ..training.outputs import GRID_PLAN
+from ..training.processes import on_every_process
 from ..training.provenance import command_scope, provenance
 from .cells import collect
 from .checks import check_inputs, check_settings
@@ -28,7 +29,7 @@ from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
 from .heard import mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
-from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name
+from .plan import PlannedModel, StaleMarker, make_plan, marked_model, model_record, shard_name
 from .report import GridResult, tables_key, write_reports
 from .saved import SCORED_IN, concat_predictions, metrics_records, read_marker, read_predictions, writing
 from .scoring import entry_of_test
@@ -105,13 +106,13 @@ class Grid:
         return self.out / "metrics" / model.slug / f"seed{seed}.json"
 
     # -- steps
-    def train_or_reuse(self, model: PlannedModel, seed: int) -> Path:
-        """The saved model of ``model`` for ``seed``: trained now with :attr:`trainer`, unless finished before."""
+    def train_or_reuse(self, model: PlannedModel, seed: int, *, together: bool = False) -> Path:
+        """The saved model of ``model`` for ``seed``: trained now with :attr:`trainer`, unless finished before
+        (``together``: every process of a launch is here, and reads its marker: :meth:`_reused`)."""
         out = self.model_dir(model, seed)
         marker = out / MARKER
-        stake = f"the grid cannot reuse {model.name} seed {seed}'s trained model"
-        if marker.exists():  # a Hub id, or relative; a damaged marker, a folder in its place: one error line, the fix
-            return marked_model(self.out, read_marker(marker, stake), marker)
+        if (reused := self._reused(model, seed, marker, together)) is not None:
+            return reused
         main, start = self.ranks.is_main, time.time()
         if main:
             self.log(f"[grid] training {model.name} (seed {seed}) on {counted(len(model.shards), 'shard')} -> {out}")
@@ -138,6 +139,24 @@ class Grid:
         stop_after_training(self)  # a stop lost, or a SIGTERM left pending, as training saved: nothing predicted
         return saved
 
+    def _reused(self, model: PlannedModel, seed: int, marker: Path, together: bool) -> Path | None:
+        """The model ``marker`` names (None: none), read by every process of a launch (``together``) or this one:
+        all read the same or all stop (:func:`on_every_process`), so none trains what another reuses, nor waits."""
+        stake = f"the grid cannot reuse {model.name} seed {seed}'s trained model"
+
+        def read(_share: int, _of: int) -> Path | None:  # a damaged marker, a folder in its place: one line, the fix
+            return marked_model(self.out, read_marker(marker, stake), marker) if marker.exists() else None
+
+        seen = on_every_process(read, *(self.ranks.processes if together else (0, 1)))
+        blind = [str(i) for i, path in enumerate(seen) if path is None]
+        if blind and len(blind) < len(seen):
+            raise StaleMarker(
+                f"{marker} marks {model.name} seed {seed} as trained, but process {', '.join(blind)} of this launch of "
+                f"{len(seen)} sees no such file (its --output_dir is another folder there: on another machine, or not "
+                "mounted): give every process of the launch one shared --output_dir, then run the same command again"
+            )
+        return seen[self.ranks.rank if together else 0]
+
     def _provenance(self, model: PlannedModel, seed: int, model_dir: Path, shards_key: str = "shards") -> dict:
         """Which model, trained on what, with which seed, saved where (:func:`.plan.model_record`: a Hub id
         as one, a folder relative to the grid's: the folder may move)."""
@@ -161,19 +180,30 @@ class Grid:
             self._test_data = (data, rows)
         return self._test_data
 
-    def predictions(self, model: PlannedModel, seed: int, shards: list[Shard], model_dir: Path | None = None) -> dict:
+    def predictions(self, model: PlannedModel, seed: int, shards: list[Shard], model_dir=None, *, together=False):
         """Test predictions of one model on ``shards`` (predicted once per shard, then read back; predicted
-        again where the file records another dtype than scoring computes in now, :meth:`scoring_dtype`)."""
-        saved = {s: self.saved_predictions(model, seed, s, model_dir) for s in shards}
-        missing = [s for s in shards if saved[s] is None]
+        again where the file records another dtype than scoring computes in now, :meth:`scoring_dtype`).
+        ``together``: every process of a launch is here (a unit of :func:`.workers.work`): rank 0 says which shards
+        to predict, each process predicts a share of their batches (``predict``'s ``processes``), rank 0 saves and
+        returns them, the others None; else this process alone (the tables' rescoring, the projections)."""
+        processes = self.ranks.processes if together else (0, 1)
+        main = processes[0] == 0
+        saved = {s: self.saved_predictions(model, seed, s, model_dir) for s in shards} if main else {}
+        todo = [i for i, s in enumerate(shards) if saved[s] is None] if main else None
+        missing = [shards[i] for i in (self.ranks.broadcast(todo) if processes[1] > 1 else todo)]  # rank 0's
         if missing:
+            for first in (True, False) if processes[1] > 1 else ():  # its cache made by rank 0 first, as training's
+                self.ranks.barrier() if first != main else self.test_data()
             data, rows = self.test_data()
-            model_dir = model_dir or self.train_or_reuse(model, seed)
+            model_dir = model_dir or self.train_or_reuse(model, seed, together=together)
             wanted = [i for s in missing for i in rows[s]]
             pred = backend_predict(
                 self.config, self.sources, model_dir, data.select(wanted), missing,
                 say=lambda line: self.log(f"[grid] {line}"),  # its note (precision_note) in the grid's log
+                processes=processes,
             )  # fmt: skip
+            if not main:
+                return None
             dtype = self.scoring_dtype(model, seed, model_dir)
             start = 0
             for shard in missing:
@@ -184,7 +214,7 @@ class Grid:
                 with writing(path, "a prediction file", stake):
                     save_npz(path, {**saved[shard], SCORED_IN: np.array(dtype)})
                 start += n
-        return concat_predictions([saved[s] for s in shards])
+        return concat_predictions([saved[s] for s in shards]) if main else None
 
     def saved_predictions(self, model: PlannedModel, seed: int, shard: Shard, model_dir=None, say=True) -> dict | None:
         """One shard's saved predictions, without their :data:`SCORED_IN`; None where there are none, or where
@@ -226,23 +256,24 @@ class Grid:
                 self._dtypes[key] = "float32" if probe else scoring_precision(kind, model_scores(model_dir).precision)
         return self._dtypes[key]
 
-    def score_model(self, model: PlannedModel, seed: int) -> dict:
+    def score_model(self, model: PlannedModel, seed: int, *, together: bool = False) -> dict | None:
         """Train (or reuse) one model, predict every test clip once, write its metrics file:
-        every metric per group and corpus over all test clips, and each test set's weighted F1."""
+        every metric per group and corpus over all test clips, and each test set's weighted F1.  ``together``:
+        every process of a launch is here (:func:`.workers.work`'s units): all train and predict, rank 0 scores
+        (the others return None); else this process alone (the tables' rescoring of a finished unit, rank 0)."""
         from .workers import SCORING, stopping_before
 
-        model_dir = self.train_or_reuse(model, seed)
-        if not self.ranks.is_main:
-            return None  # rank 0 scores
+        model_dir = self.train_or_reuse(model, seed, together=together)
         with stopping_before(SCORING):  # trained and saved (its marker): a stop from here leaves it to score, not train
-            return self._score_trained(model, seed, model_dir)
+            pred = self.predictions(model, seed, self.plan.test_shards, model_dir, together=together)
+            return None if pred is None else self._score_trained(model, seed, model_dir, pred)
 
-    def _score_trained(self, model: PlannedModel, seed: int, model_dir: Path) -> dict:
-        """:meth:`score_model` of the trained model saved in ``model_dir``: predictions, metrics file, confusion figure."""
+    def _score_trained(self, model: PlannedModel, seed: int, model_dir: Path, pred: dict) -> dict:
+        """:meth:`score_model` of the trained model saved in ``model_dir``, given its predictions ``pred``: its
+        metrics file and confusion figure."""
         from ..training.confusion_plot import confusion_title, draw_confusion
         from ..training.metrics import read_trained_labels, score_groups
 
-        pred = self.predictions(model, seed, self.plan.test_shards, model_dir)
         files = [self.prediction_file(model, seed, s) for s in self.plan.test_shards]
         trained = read_trained_labels(model_dir)
         mode = self.config.group_score

@@ -1,6 +1,6 @@
 """A grid's work split across workers and processes (:mod:`.claims`): each unit (one model × one
 seed, in plan order) is done by the one worker whose shard it is and who claims it; the processes
-of one ``accelerate launch`` train it together, rank 0 scores it.  The tables are written once
+of one ``accelerate launch`` train and predict it together, rank 0 scores it.  The tables are written once
 every unit is finished, by the worker that sees that first (under the ``tables`` claim), or, where a
 unit it would score again is held by a live worker, by that one once done with it (:func:`report_once`);
 where ``bimotion demo`` or ``advise`` wrote none, :func:`no_tables` is the line it ends with (``recipes/grid.py``
@@ -163,8 +163,8 @@ def stop_if_lost_in_launch(grid, where: str = "this unit's start", before: str =
 
 
 def _score(grid, model: PlannedModel, seed: int, progress: str) -> None:
-    """Train (every process of a launch) or reuse, then score (rank 0) one unit."""
-    metrics = grid.score_model(model, seed)
+    """Train (every process of a launch) or reuse, predict (each process a share), then score (rank 0) one unit."""
+    metrics = grid.score_model(model, seed, together=True)
     grid.ranks.barrier()
     if metrics is not None:
         line = scored_line(metrics["tests"], grid.config.metric)
@@ -389,7 +389,7 @@ def rescore_stale(grid) -> dict[str, str]:
             if why := stale_metrics(grid, model, seed):  # again under the claim: its holder may have just scored it
                 grid.log(f"[grid] {model.name} seed {seed}: {why}: scoring it again before the tables")
                 with stopped_during(unit_words(grid, model, seed)):
-                    metrics = grid.score_model(model, seed)
+                    metrics = grid.score_model(model, seed)  # rank 0 alone
                 line = scored_line(metrics["tests"], grid.config.metric)
                 grid.log(f"[grid] {model.name} seed {seed} scored again: {line}")
         finally:

@@ -311,21 +311,33 @@ def backend_trainer(config, sources: dict):
 
 def predict_model(
     model_dir, dataset, *, sources: dict, shards: list[Shard], split: str = "test", batch_size: int = 8,
-    features: bool = False, say=None,
+    features: bool = False, say=None, processes: tuple[int, int] | None = None,
 ) -> dict:  # fmt: skip
     """Predictions (and with ``features`` the input of the last linear layer) of any saved model on
     ``dataset`` (rows of ``shards``' ``split``): :func:`predict_probe` for a probe folder, else
-    :func:`bimotion.training.inference.predict` (``say``: where its note goes, default stderr)."""
+    :func:`bimotion.training.inference.predict` (``say``: where its note goes, default stderr).  ``processes``:
+    ``(process_index, world_size)`` of a launch whose every process calls it and gets the whole: a fine-tuned
+    model's batches shared among them (``predict``'s), a probe's head (on cached features, cheap) run on the main
+    process alone (:func:`~bimotion.training.processes.on_main_process_only`)."""
     if is_probe(model_dir):
-        return predict_probe(model_dir, dataset, sources=sources, shards=shards, split=split, features=features)
+        from bimotion.training.processes import on_main_process_only
+
+        return on_main_process_only(
+            lambda: predict_probe(model_dir, dataset, sources=sources, shards=shards, split=split, features=features),
+            *(processes or (0, 1)),
+        )
     from bimotion.training.inference import predict
 
-    return predict(model_dir, dataset, batch_size=batch_size, features=features, say=say)
+    return predict(model_dir, dataset, batch_size=batch_size, features=features, say=say, processes=processes)
 
 
-def backend_predict(config, sources: dict, model_dir, dataset, shards: list[Shard], say=None) -> dict:
-    """Test predictions of a grid model (:func:`predict_model`; ``say``: where a note goes, the grid's log)."""
-    return predict_model(model_dir, dataset, sources=sources, shards=shards, batch_size=config.eval_batch_size, say=say)
+def backend_predict(config, sources: dict, model_dir, dataset, shards: list[Shard], say=None, processes=None) -> dict:
+    """Test predictions of a grid model (:func:`predict_model`; ``say``: where a note goes, the grid's log;
+    ``processes``: a launch's, whose every process calls it, as :func:`predict_model`'s)."""
+    return predict_model(
+        model_dir, dataset, sources=sources, shards=shards, batch_size=config.eval_batch_size, say=say,
+        processes=processes,
+    )  # fmt: skip
 
 
 def backend_settings(config) -> dict:

@@ -173,9 +173,11 @@ def on_every_process(work, process_index: int, world_size: int) -> list:
     its process index and the launch's number of processes); every process gets every share's result, in
     process order.  Where one process fails (an exception, or ``KeyboardInterrupt``/``SystemExit``), the
     others do not wait for its share: each raises its exception (a ``RuntimeError`` naming it where it cannot
-    be sent or the process was interrupted), the failed one its own.  They wait for one another on a gloo group
-    of their own with :data:`MAIN_PROCESS_WAIT_S` as its timeout (left when the call returns).  One process,
-    or no process group: ``[work(0, 1)]``, the whole work here."""
+    be sent, or for a ``SystemExit``), the failed one its own; a process stopped by a Ctrl-C or a SIGTERM (a
+    ``KeyboardInterrupt``, :class:`bimotion.signals.Terminated`) stops the others with a stop of its kind, naming
+    it (``process 1 of the launch stopped: Terminated``), so that each ends as a stopped run, not a failed one.
+    They wait for one another on a gloo group of their own with :data:`MAIN_PROCESS_WAIT_S` as its timeout (left
+    when the call returns).  One process, or no process group: ``[work(0, 1)]``, the whole work here."""
     import torch.distributed as dist
 
     if world_size <= 1 or not (dist.is_available() and dist.is_initialized()):
@@ -185,7 +187,8 @@ def on_every_process(work, process_index: int, world_size: int) -> list:
         try:
             outcome = ("done", work(process_index, world_size))
         except BaseException as err:  # the others must not wait for a share that never comes (nor on Ctrl-C)
-            stopped = RuntimeError(f"process {process_index} of the launch stopped: {type(err).__name__}")
+            stop = type(err) if isinstance(err, KeyboardInterrupt) else RuntimeError  # a SystemExit: an error
+            stopped = stop(f"process {process_index} of the launch stopped: {type(err).__name__}")
             outcome = ("failed", _sendable(err, f"process {process_index}") if isinstance(err, Exception) else stopped)
             dist.all_gather_object([None] * world_size, outcome, group=group)
             raise
