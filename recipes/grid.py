@@ -140,9 +140,9 @@ def main(argv=None) -> int:
         parser.error(one_line(err))
 
     data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
-    from bimotion.grid.checks import SettingsMismatch
     from bimotion.grid.plan import StaleMarker
     from bimotion.grid.runner import run_grid  # torch: after the arguments and the config are checked
+    from bimotion.grid.settings import SettingsMismatch
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.signals import during, exit_code, stop_word, terminate_as_interrupt
     from bimotion.training.checkpoints import ForeignCard

@@ -684,7 +684,7 @@ def test_every_model_of_an_advice_resamples_the_same_speakers():
 
 def test_advise_into_a_folder_of_another_run_is_one_error_line_naming_the_dataset(data_dirs, tmp_path, capsys):
     """A rerun into the same --output with other data raised a traceback whose message quoted digests."""
-    from bimotion.grid.checks import settings_diff
+    from bimotion.grid.settings import settings_diff
 
     out = tmp_path / "out"
     out.mkdir()
@@ -725,7 +725,7 @@ def test_advise_into_a_folder_of_other_files_writes_nothing_there(data_dirs, tmp
     # an empty folder, or one holding only hidden files, is a new run's
     (tmp_path / "empty" / ".DS_Store").parent.mkdir()
     (tmp_path / "empty" / ".DS_Store").write_bytes(b"")
-    from bimotion.grid.checks import SettingsMismatch, check_foreign_files
+    from bimotion.grid.settings import SettingsMismatch, check_foreign_files
 
     check_foreign_files(tmp_path / "empty")
     check_foreign_files(tmp_path / "absent")

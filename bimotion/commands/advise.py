@@ -95,7 +95,7 @@ def run(args) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     from bimotion.advise.collect import AdviceNotCollected
-    from bimotion.grid.checks import SettingsMismatch
+    from bimotion.grid.settings import SettingsMismatch
     from bimotion.grid.workers import no_tables
     from bimotion.training.processes import on_main_process
 

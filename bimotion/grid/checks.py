@@ -3,12 +3,10 @@ test sets read, its seeds, base model, and the training arguments every model ge
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..training.outputs import GRID_PLAN
 from .config import GridConfig
 from .plan import Plan, PlannedModel, make_plan
 
@@ -330,71 +328,3 @@ def prepare_again(source: str, info: dict, corpora: list[str]) -> str:
         f"and push it again: bimotion prepare {sources} {again} --output OUT (each DIR the corpus's raw folder), "
         f"then bimotion push OUT --repo-id {source}"
     )
-
-
-class SettingsMismatch(ValueError):
-    """An output folder holds a grid run with other data, model or training arguments."""
-
-
-def settings_diff(before: dict, now: dict) -> str:
-    """What differs between two :attr:`Grid.settings`, in words: the datasets by name (their digests
-    say nothing to a reader), the other settings by value."""
-    out = []
-    data_before, data_now = before.get("data", {}), now.get("data", {})
-    for name in dict.fromkeys([*data_before, *data_now]):
-        if name not in data_before or name not in data_now:
-            out.append(f"--{name} {'given' if name in data_now else 'not given'} now")
-        elif data_before[name] != data_now[name]:
-            out.append(f"the {name} dataset is another one (its prepare.json differs)")
-    out += _differing({k: v for k, v in before.items() if k != "data"}, {k: v for k, v in now.items() if k != "data"})
-    return "; ".join(out)
-
-
-def _differing(before: dict, now: dict, path: str = "") -> list[str]:
-    """``"training.lr: 1 there, 2 now"`` for each setting that differs, nested ones by their dotted path (a
-    setting added since, such as a new head argument, is named alone, not in a dump of every setting)."""
-    out = []
-    for key in sorted(set(before) | set(now)):
-        was, is_ = before.get(key, "unset"), now.get(key, "unset")
-        if isinstance(was, dict) and isinstance(is_, dict):
-            out += _differing(was, is_, f"{path}{key}.")
-        elif was != is_:
-            out.append(f"{path}{key}: {was} there, {is_} now")
-    return out
-
-
-def check_settings(out: Path, settings: dict) -> None:
-    """Refuse to mix models trained on other data or with other arguments (``settings``, from
-    :attr:`~bimotion.grid.runner.Grid.settings`) into the grid folder ``out``, and a run into a folder
-    that holds files of its own, not an earlier run's (its ``plan.json``, the first thing a run writes)."""
-    path = out / GRID_PLAN
-    if not path.is_file():
-        check_foreign_files(out)
-        return
-    before = json.loads(path.read_text()).get("settings")
-    now = json.loads(json.dumps(settings))
-    if before is not None and before != now:
-        raise SettingsMismatch(
-            f"{out} holds a grid run with other settings ({settings_diff(before, now)}): its finished "
-            "models would be reused. Choose another output folder, or delete that one to start over."
-        )
-
-
-def check_foreign_files(out: Path, shown: int = 3) -> None:
-    """Refuse ``out`` when it holds visible files or folders but no earlier run: advise -o CORPUS wrote
-    models/, metrics/ and a datasets cache (Arrow files) into a user's raw corpus folder, beside its
-    clips and metadata.csv.  Hidden entries (``.DS_Store``, a process's temporary file) do not count,
-    nor ``datasets-cache``: another worker of a shared folder fills it (checking its data) before it
-    writes ``plan.json``; nor ``plan.json``, a run's own, which the main process of a launch (or another
-    worker) may write between :func:`check_settings`' look for it and this one (a launch failed so)."""
-    ours = {"datasets-cache", GRID_PLAN}
-    try:
-        entries = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and p.name not in ours)
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    if entries:
-        named = ", ".join(entries[:shown]) + (f" and {len(entries) - shown} more" if len(entries) > shown else "")
-        raise SettingsMismatch(
-            f"{out} holds files that no grid or advise run wrote ({named}): its models/, metrics/ and tables/ "
-            "would be mixed with them, and a corpus folder is never written to. Choose a new or empty output folder."
-        )

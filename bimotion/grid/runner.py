@@ -24,7 +24,7 @@ from ..training.outputs import GRID_PLAN
 from ..training.processes import on_every_process
 from ..training.provenance import command_scope, provenance
 from .cells import collect
-from .checks import check_inputs, check_settings
+from .checks import check_inputs
 from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
 from .heard import mark_training_clips
@@ -33,6 +33,7 @@ from .plan import PlannedModel, StaleMarker, make_plan, marked_model, model_reco
 from .report import GridResult, tables_key, write_reports
 from .saved import SCORED_IN, concat_predictions, metrics_records, read_marker, read_predictions, writing
 from .scoring import entry_of_test
+from .settings import check_settings
 
 
 class Grid:
