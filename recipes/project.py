@@ -129,7 +129,7 @@ def check(args: ProjectArguments) -> list[dict]:
             find_config(args.config)
         except FileNotFoundError as err:
             raise ArgumentError(f"--config: {err}") from err
-    if args.grid_dir and not (Path(args.grid_dir) / GRID_PLAN).is_file():
+    if args.grid_dir and not (Path(args.grid_dir) / GRID_PLAN).exists():  # a folder there: the grid's error
         raise ArgumentError(f"--grid_dir {args.grid_dir} is not a grid output folder (no plan.json)")
     check_positive(args, "max_train_per_shard")
     unknown = [label for label in args.labels or [] if label not in LABELS]
@@ -175,7 +175,7 @@ def model_dir_of(args: ProjectArguments, name: str):
 
     try:
         return model_dir_in_grid(args.grid_dir, name)
-    except (FileNotFoundError, KeyError, ValueError, DamagedFileError) as err:  # a damaged marker: its one line
+    except (FileNotFoundError, KeyError, ValueError, DamagedFileError) as err:  # a damaged marker or plan: its one line
         raise ArgumentError(f"--model {name}: {one_line(err)}") from err
 
 

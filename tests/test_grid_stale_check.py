@@ -620,3 +620,59 @@ def test_a_damaged_marker_that_project_reads_through_grid_dir_is_one_line_naming
         "grid run in shards: that unit's shard)",
     }
     assert str(raised.value) == said[damage]
+
+
+def test_a_folder_in_the_place_of_a_grids_plan_is_one_error_naming_it_and_the_fix(
+    finished_grid, data_dirs, tmp_path, capsys
+):
+    """A folder standing where a grid output folder's plan.json is (a user's mkdir, a sync tool's): in an earlier run's
+    folder python recipes/grid.py refused it as 'grid.py: error: ... holds files that no grid or advise run wrote
+    (claims, metrics, ...)', in a new one it ended with an IsADirectoryError traceback as it wrote its plan, exit 1; and
+    recipes/project.py --grid_dir said 'is not a grid output folder (no plan.json)'.  Each is the one error: line
+    of a folder in a grid's file's place now (exit 2, before anything trains), naming it and the fix; the fix holds."""
+    import shutil
+
+    import yaml
+    from conftest import load_recipe
+
+    from bimotion.grid.settings import check_settings
+
+    earlier, new = tmp_path / "grid", tmp_path / "new"
+    shutil.copytree(finished_grid, earlier)
+    (earlier / "plan.json").unlink()
+    config = tmp_path / "grid.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    fix = (
+        "remove or rename that folder, then run the same command again (an earlier run's files beside it: put a whole "
+        "copy of its plan.json there instead)"
+    )
+    for out in (earlier, new):
+        (out / "plan.json").mkdir(parents=True)
+        argv = [sys.executable, str(REPO / "recipes" / "grid.py"), "--config", str(config), "--output_dir", str(out),
+                *(f"--{name}={where}" for name, where in data_dirs.items())]  # fmt: skip
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+        assert line == (
+            f"error: {out / 'plan.json'}: a folder, not a grid plan, so the grid cannot tell whether the models there "
+            f"were trained with this run's settings: {fix}"
+        )
+        assert "[grid] training " not in proc.stdout
+    assert [p.name for p in new.iterdir()] == ["plan.json"]  # nothing written
+
+    figures = ["--output_dir", str(tmp_path / "figures"), "--test", "eng_eld", "--panels", "eng_eld"]
+    project = ["--bimotion", str(data_dirs["bimotion"]), "--grid_dir", str(earlier), "--model", "eng_eld", *figures]
+    with pytest.raises(SystemExit) as stop:
+        load_recipe("project").main(project)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "Traceback" not in err, err
+    assert (
+        f"error: --model eng_eld: {earlier / 'plan.json'}: a folder, not a grid plan, so the grid in {earlier} cannot "
+        f"tell whether it plans a model of 'eng_eld': {fix}\n"
+    ) in err, err
+    (new / "plan.json").rmdir()  # the fix: the folder removed, or the earlier run's plan put back
+    check_settings(new, {})
+    (earlier / "plan.json").rmdir()
+    shutil.copy(finished_grid / "plan.json", earlier / "plan.json")
+    check_settings(earlier, Grid(CONFIG, data_dirs, earlier, log=None).settings)

@@ -3,7 +3,6 @@ are one model), the cells each model serves, and the test sets every model is sc
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -233,7 +232,7 @@ def model_dir_in_grid(grid_dir: str | os.PathLike, spec: str, seed: int | None =
     """The trained model of mixture ``spec`` in a grid output folder: found by the markers of its
     finished models (each names its shards), so a model stays found after a later run of the same
     folder planned fewer tables; plan.json only says whether one is planned and not finished yet."""
-    from .saved import read_marker
+    from .saved import read_marker, read_plan
 
     grid_dir = Path(grid_dir)
     wanted = {tuple(s) for s in parse_mixture(spec).shards}
@@ -243,8 +242,8 @@ def model_dir_in_grid(grid_dir: str | os.PathLike, spec: str, seed: int | None =
         done = read_marker(marker, stake, again="run the grid again", keys=("model_dir", "shards"))
         if {tuple(s) for s in done["shards"]} == wanted:
             return marked_model(grid_dir, done, marker)
-    plan = json.loads((grid_dir / GRID_PLAN).read_text(encoding="utf-8"))
-    for model in plan["models"]:
+    plan = read_plan(grid_dir / GRID_PLAN, f"the grid in {grid_dir} cannot tell whether it plans a model of {spec!r}")
+    for model in plan.get("models", []):
         if {tuple(s) for s in model["shards"]} == wanted:
             raise FileNotFoundError(f"the grid in {grid_dir} has not finished training {model['name']} yet")
     raise KeyError(f"the grid in {grid_dir} has no model trained on {spec!r}")

@@ -1,9 +1,9 @@
 """A grid's saved test predictions (``predictions/<model>/seed<k>/<shard>.npz``): read back, joined over
 shards, and the dtype each was scored in (:data:`SCORED_IN`), which :class:`~bimotion.grid.runner.Grid`
 writes and checks; with their SHA-256, each file read once (:func:`prediction_records`); a unit's metrics file
-(:func:`read_metrics`), a trained model's marker (:func:`read_marker`); and the one ``error:`` line of a grid's file
+(:func:`read_metrics`), a trained model's marker (:func:`read_marker`), a grid's plan (:func:`read_plan`); and the one ``error:`` line of a grid's file
 it cannot read (:func:`unreadable`), that is cut short (:func:`damaged_npz`, :func:`read_metrics`,
-:func:`read_marker`) or where a folder stands in its place, read or written (:func:`folder_in_place`, :func:`writing`)."""
+:func:`read_marker`, :func:`read_plan`) or where a folder stands in its place, read or written (:func:`folder_in_place`, :func:`writing`)."""
 
 from __future__ import annotations
 
@@ -117,6 +117,32 @@ def read_marker(path: Path, stake: str, *, again: str = SAME_COMMAND, keys: tupl
     return marker
 
 
+# a folder in the place of a grid's file it rewrites whole (:func:`writing`, :func:`read_plan`): what to do of it
+REMOVE_FOLDER = "remove or rename that folder, then run the same command again"
+
+# a damaged plan.json (:func:`read_plan`): it records the settings the run there trained its models with
+PLAN_FIX = "put a whole copy of it back, or choose another output folder, or delete that one to start over"
+
+
+def read_plan(path: Path, stake: str) -> dict:
+    """A grid output folder's ``plan.json`` (:data:`~bimotion.training.outputs.GRID_PLAN`, the first file a run
+    writes: the settings its models were trained with, its models and cells), a JSON object: the one reading of
+    it, :func:`~bimotion.grid.settings.check_settings`' and :func:`~bimotion.grid.plan.model_dir_in_grid`'s.  A
+    missing one raises ``FileNotFoundError`` (no run there yet: the caller's); one it cannot read
+    :func:`unreadable`'s error, ``stake`` saying what the grid cannot do without it, a folder in its place (a
+    user's ``mkdir``, a sync tool's) :func:`folder_in_place`'s (:data:`REMOVE_FOLDER`, or a whole copy there), one that is no JSON object
+    a :class:`~loaders.errors.DamagedFileError` naming it and the fix (:data:`PLAN_FIX`)."""
+    from loaders.errors import DamagedFileError
+
+    plan = _json_of(
+        path, "grid plan", stake, cause="cut short by a crash or a copy, or edited by hand", fix=PLAN_FIX,
+        folder_fix=f"{REMOVE_FOLDER} (an earlier run's files beside it: put a whole copy of its plan.json there instead)",
+    )  # fmt: skip
+    if not isinstance(plan, dict):
+        raise DamagedFileError(f"{path}: holds no grid plan's object (edited by hand?), so {stake}: {PLAN_FIX}")
+    return plan
+
+
 def _json_of(path: Path, what: str, stake: str, *, cause: str, folder_fix: str, fix: str):
     """The JSON of the grid's file ``path`` (a ``what``: metrics file, trained-model marker), read as the grid reads
     its own files: one it cannot read raises :func:`unreadable`'s error, a folder in its place
@@ -157,8 +183,7 @@ def writing(path: Path, what: str, stake: str) -> Iterator[None]:
     except IsADirectoryError as err:
         if not path.is_dir():
             raise
-        fix = "remove or rename that folder, then run the same command again"
-        raise folder_in_place(path, what, stake, fix, err) from err
+        raise folder_in_place(path, what, stake, REMOVE_FOLDER, err) from err
 
 
 def unreadable(err: PermissionError, stake: str):

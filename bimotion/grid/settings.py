@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from ..training.outputs import GRID_PLAN
+from .saved import read_plan
 
 
 class SettingsMismatch(ValueError):
@@ -46,11 +47,14 @@ def check_settings(out: Path, settings: dict) -> None:
     """Refuse to mix models trained on other data or with other arguments (``settings``, from
     :attr:`~bimotion.grid.runner.Grid.settings`) into the grid folder ``out``, and a run into a folder
     that holds files of its own, not an earlier run's (its ``plan.json``, the first thing a run writes)."""
-    path = out / GRID_PLAN
-    if not path.is_file():
+    try:  # a folder in its place (a user's mkdir, a sync tool's), damaged, unreadable: one error line, the fix
+        plan = read_plan(
+            out / GRID_PLAN, "the grid cannot tell whether the models there were trained with this run's settings"
+        )
+    except (FileNotFoundError, NotADirectoryError):  # no earlier run (or ``out`` a file: the write's error)
         check_foreign_files(out)
         return
-    before = json.loads(path.read_text()).get("settings")
+    before = plan.get("settings")
     now = json.loads(json.dumps(settings))
     if before is not None and before != now:
         raise SettingsMismatch(
