@@ -281,6 +281,18 @@ def test_sigterm_to_one_worker_stops_every_worker_after_the_same_step(tmp_path):
     _the_one_checkpoint(out, err)
 
 
+@pytest.mark.slow
+def test_a_launch_resumed_after_a_stop_says_once_which_checkpoint_it_resumes_from(tmp_path):
+    """The same command again after a stop (Ctrl-C or Slurm's SIGTERM) resumes from the one checkpoint
+    and says so in one line, the main process's, not one line per process of the launch."""
+    proc, workers, out = _launched_recipe(tmp_path)
+    checkpoint = _the_one_checkpoint(out, _signalled(proc, workers, [proc.pid, *workers.values()]))
+    again = subprocess.run(proc.args, env=subprocess_env(), capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    said = [line for line in again.stderr.splitlines() if line.startswith("resuming from")]
+    assert said == [f"resuming from {checkpoint}"], again.stderr[-3000:]
+
+
 SCORED = textwrap.dedent(
     """
     import os, runpy, signal, sys

@@ -91,7 +91,7 @@ def resume_point(
     checkpoint = explicit or (found if run_args.resume else None)
     if training_args.process_index == 0:
         write_identity(output_dir, identity)
-    if checkpoint:
+    if checkpoint and training_args.process_index == 0:  # one line for the launch, not one per process
         log.warning("resuming from %s", checkpoint)
     return checkpoint
 
