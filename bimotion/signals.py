@@ -22,6 +22,7 @@ import contextlib
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, what a shell reports for a Ctrl-C
@@ -219,16 +220,17 @@ def stop_word(err: KeyboardInterrupt) -> str:
 
 
 @contextlib.contextmanager
-def stopped_during(what: str) -> Iterator[None]:
+def stopped_during(what: str, folder: Path | None = None) -> Iterator[None]:
     """A Ctrl-C or SIGTERM that stops the block records ``what`` the block was doing (``model eng_eld
-    seed 0, shard 1/4``) for the closing line (:func:`during`); the innermost block's is kept.  Its
-    start is a safe point (:func:`stop_if_lost`)."""
+    seed 0, shard 1/4``) for the closing line (:func:`during`), and ``folder``, where it saves its work
+    (the model's: whether it holds a checkpoint to resume from), as ``err.stopped_in``; the innermost
+    block's are kept.  Its start is a safe point (:func:`stop_if_lost`)."""
     stop_if_lost()
     try:
         yield
     except KeyboardInterrupt as err:
         if not getattr(err, "stopped_during", None):
-            err.stopped_during = what
+            err.stopped_during, err.stopped_in = what, folder
         raise
 
 

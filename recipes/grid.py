@@ -157,9 +157,12 @@ def main(argv=None) -> int:
         parser.error(one_line(err))
     except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
         from bimotion.grid.workers import SCORING, stopped_before
+        from bimotion.training.checkpoints import last_checkpoint
         from bimotion.training.stopping import not_scored_words
 
         in_progress = "the model in progress resumes from its last checkpoint"
+        if (folder := getattr(err, "stopped_in", None)) and not last_checkpoint(folder):  # none saved (a Ctrl-C)
+            in_progress = "the model in progress saved no checkpoint: the rerun trains it again from the start"
         if unscored := not_scored_words(err):  # stopped in its scoring, after training (stopping.scoring_stops)
             in_progress = (
                 f"the model in progress is trained, but {unscored} were not scored: "

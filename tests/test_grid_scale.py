@@ -107,6 +107,20 @@ def _grid_main(argv: list[str]) -> int:
         signal.signal(signal.SIGTERM, signal_before)
 
 
+def _grid_with_callback(callback, single, data_dirs, tmp_path: Path, monkeypatch) -> tuple[int, Path]:
+    """recipes/grid.py on a new folder (the datasets' cache of ``single`` only) in this process (:func:`_grid_main`),
+    every trainer with a ``callback()`` of its own (conftest's ``with_callback``): its exit code and the folder."""
+    from conftest import with_callback
+
+    out = tmp_path / "out"
+    argv = recipe(CONFIG, data_dirs, out, cache_from=single.output_dir)[2:]
+    with_callback(monkeypatch, callback)
+    try:
+        return _grid_main(argv), out
+    finally:
+        monkeypatch.undo()
+
+
 def trained_counts(*logs: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for line in "\n".join(logs).splitlines():
@@ -297,7 +311,6 @@ def test_sigterm_while_a_trained_model_is_scored_says_the_rerun_only_scores_it(
     rerun only scores it (training.stopping.scoring_stops), but the grid's closing line said only "the
     model in progress resumes from its last checkpoint", as if training were left.  It says the model
     is trained and which of its sets were not scored."""
-    from conftest import with_callback
     from transformers import TrainerCallback
 
     class SigtermWhileScored(TrainerCallback):
@@ -311,11 +324,7 @@ def test_sigterm_while_a_trained_model_is_scored_says_the_rerun_only_scores_it(
                 self.sent = True
                 os.kill(os.getpid(), signal.SIGTERM)
 
-    out = tmp_path / "out"
-    argv = recipe(CONFIG, data_dirs, out, cache_from=single.output_dir)[2:]  # the datasets' cache only
-    with_callback(monkeypatch, SigtermWhileScored)
-    code = _grid_main(argv)
-    monkeypatch.undo()
+    code, out = _grid_with_callback(SigtermWhileScored, single, data_dirs, tmp_path, monkeypatch)
     (kept,) = out.glob("models/*/seed0/checkpoint-*")  # the trained model's, which the rerun scores
     model = kept.parent.parent.name
     last = capsys.readouterr().err.strip().splitlines()[-1]
@@ -395,6 +404,29 @@ def test_a_sigterm_as_a_model_is_saved_says_it_is_trained_not_scored(data_dirs, 
     assert last.endswith(
         "rerun the same command to continue; finished models are reused and the model in progress is trained and "
         "saved, not yet scored: the rerun trains nothing of it"
+    ), last
+
+
+def test_ctrl_c_during_a_model_that_saved_no_checkpoint_says_the_rerun_trains_it_again(
+    single, data_dirs, tmp_path, monkeypatch, capsys
+):
+    """Ctrl-C halfway through a model of a grid that saves no checkpoints (`save_strategy: "no"`, as the demo's
+    config) ended "... the model in progress resumes from its last checkpoint", though it had saved none and the
+    rerun trains it again from the start.  The closing line says so."""
+    from transformers import TrainerCallback
+
+    class CtrlC(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            if state.global_step == 1:  # the model's second step of two
+                os.kill(os.getpid(), signal.SIGINT)
+
+    code, out = _grid_with_callback(CtrlC, single, data_dirs, tmp_path, monkeypatch)
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 130 and not list(out.glob("models/*/seed0/checkpoint-*")), last
+    assert re.fullmatch(
+        r"interrupted during model \S+ seed 0: rerun the same command to continue; finished models are reused "
+        r"and the model in progress saved no checkpoint: the rerun trains it again from the start",
+        last,
     ), last
 
 

@@ -87,7 +87,7 @@ def work(grid) -> list[str]:
                     )
                 continue
             stop_if_lost_in_launch(grid)  # every process of a launch at this unit's start, or none
-            with stopped_during(unit_words(grid, model, seed)):  # the closing line names it
+            with stopped_during(unit_words(grid, model, seed), grid.model_dir(model, seed)):  # the closing line
                 _score(grid, model, seed, f"{done}/{len(mine)}")
         finally:
             if isinstance(claim, Claim):  # held by this worker (else the holder's record, or None: not rank 0)
