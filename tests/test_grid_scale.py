@@ -209,6 +209,23 @@ def test_sigterm_to_a_launched_grid_saves_the_model_in_progress_and_says_so_once
     assert len(saved) == 1 and not list(out.glob("models/*/seed0/grid-trained.json")), err[-4000:]
 
 
+def test_a_launch_of_two_processes_is_refused_on_a_folder_one_process_trained(single, data_dirs, tmp_path, monkeypatch):
+    """A worker launched in 2 processes on a grid folder that one process started (or the other way round) trains
+    its models with twice the batch (``per_device_train_batch_size`` clips a process), so one table mixed models of
+    batch 8 and 16 (measured on the demo's Table 5: its baseline 58.4 by a launch of 2, 21.6 by one process, the
+    same config).  It is refused before anything trains, naming the difference, as other training settings are."""
+    import shutil
+
+    from bimotion.grid.checks import SettingsMismatch
+    from bimotion.grid.claims import Ranks
+
+    out = tmp_path / "out"
+    shutil.copytree(single.output_dir, out)
+    monkeypatch.setattr(Ranks, "current", classmethod(lambda cls: cls(0, 2)))  # rank 0 of a launch of 2
+    with pytest.raises(SettingsMismatch, match=r"processes_training_each_model: unset there, 2 now"):
+        run_grid(CONFIG, data_dirs, out, log=None)
+
+
 def test_two_workers_share_a_folder_and_a_killed_workers_claim_is_recovered(single, data_dirs, tmp_path):
     out = tmp_path / "shared"
     command = recipe(CONFIG, data_dirs, out, cache_from=single.output_dir)

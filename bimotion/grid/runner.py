@@ -306,15 +306,18 @@ class Grid:
     @property
     def settings(self) -> dict:
         """What every model of this folder must share: data, base model, training arguments (no
-        paths, so a folder moved together with its data keeps its models)."""
+        paths, so a folder moved together with its data keeps its models), and the processes of a launch
+        that train each model together: each takes ``per_device_train_batch_size`` clips a step, so a worker
+        of another count trains with another batch (recorded for a launch only: a folder of one keeps its plan)."""
         from ..training.identity import dataset_identity
 
+        launch = {"processes_training_each_model": self.ranks.world} if self.ranks.world > 1 else {}
         return {
             "data": {k: dataset_identity(v) for k, v in self.sources.items() if k != "cache_dir"},  # by content
             "base_model": self.config.model_name_or_path
             if self.config.tiny_model is None
             else {"tiny": self.config.tiny_model},
-            "training": {**self.config.training, **backend_settings(self.config)},
+            "training": {**self.config.training, **backend_settings(self.config), **launch},
         }
 
     def run(self) -> GridResult:
