@@ -293,6 +293,22 @@ def test_a_launch_resumed_after_a_stop_says_once_which_checkpoint_it_resumes_fro
     assert said == [f"resuming from {checkpoint}"], again.stderr[-3000:]
 
 
+def test_a_usage_error_under_a_launch_is_said_once(tmp_path):
+    """A mistyped group under a launch of 2 processes printed the usage and its error twice, one per process
+    (`augment.py: error: --mixture: the prepared bimotion dataset at csed has no rows of eng_eld ...` on the
+    real CSED alone, likewise).  The main process says it; the launch still ends non-zero."""
+    data = tmp_path / "bimotion"
+    testing.write_prepared(data, shards=[("csed", "zho_eld")], sizes={"train": 4, "validation": 2, "test": 2})
+    args = ["--bimotion", data, "--train_configs", "zho_eldd", "--output_dir", tmp_path / "out"]
+    done = subprocess.run(
+        cpu_launch(REPO / "recipes" / "train.py", *args), env=subprocess_env(), capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    said = [line for line in done.stderr.splitlines() if line.startswith("train.py: error:")]
+    assert done.returncode != 0 and len(said) == 1, done.stderr[-3000:]
+    assert "config 'zho_eldd' is unknown (did you mean 'zho_eld'?)" in said[0], said
+
+
 SCORED = textwrap.dedent(
     """
     import os, runpy, signal, sys

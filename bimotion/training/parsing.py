@@ -179,7 +179,7 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
         if defaulted and said:  # one note, not a silent change
             note(f"note: {path}'s {', '.join(defaulted)} {'are' if defaulted[1:] else 'is'} not read: {said(*parsed)}")
     except ValueError as err:  # ArgumentError, and the dataclasses' own __post_init__ checks
-        parser.error(one_line(err))
+        parser.error(one_line(err)) if on_main_process() else sys.exit(2)  # said once for a launch
     return tuple(parsed)
 
 
