@@ -127,7 +127,7 @@ def _leave_out_figures_of_dropped_tables(config, tables: list[str], plan, droppe
 
 
 def main(argv=None) -> int:
-    from bimotion.training.parsing import one_line, parse_arguments
+    from bimotion.training.parsing import parse_arguments, usage_error
 
     parser = HfArgumentParser(GridArguments)
     args = parse_arguments(parser, argv)[0]  # [1:]: use_cpu, set for several CPU processes (train's)
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
         config = grid_config(args)
         shard = parse_shard(args.shard) if args.shard else shard_from_env()
     except ValueError as err:  # exit 2 with one line naming the argument, before anything trains
-        parser.error(one_line(err))
+        usage_error(parser, err)
 
     data = {"bimotion": args.bimotion, "yuemotion": args.yuemotion}
     from bimotion.grid.plan import StaleMarker
@@ -154,7 +154,7 @@ def main(argv=None) -> int:
         with terminate_as_interrupt():  # SIGTERM (Slurm's time limit) stops as Ctrl-C does
             result = run_grid(config, data, args.output_dir, shard=shard, command=recorded_command())
     except SettingsMismatch as err:  # checked before anything trains
-        parser.error(one_line(err))
+        usage_error(parser, err)
     except KeyboardInterrupt as err:  # models and scores already written are kept, claims released
         from bimotion.grid.workers import SCORING, stopped_before
         from bimotion.training.checkpoints import last_checkpoint

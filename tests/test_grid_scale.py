@@ -226,6 +226,20 @@ def test_a_launch_of_two_processes_is_refused_on_a_folder_one_process_trained(si
         run_grid(CONFIG, data_dirs, out, log=None)
 
 
+@pytest.mark.slow
+def test_a_config_error_under_a_launch_is_said_once(data_dirs, tmp_path):
+    """A grid config with a typo (`max_stpes`) under a launch of 2 processes printed the usage and its error
+    twice, one per process.  The main process says it; the launch still ends non-zero."""
+    config = {**CONFIG, "training": {**TRAINING, "max_stpes": 2}}
+    done = subprocess.run(
+        recipe(config, data_dirs, tmp_path / "out", launch=True), env=subprocess_env(), capture_output=True,
+        text=True, timeout=600,
+    )  # fmt: skip
+    said = [line for line in done.stderr.splitlines() if line.startswith("grid.py: error:")]
+    assert done.returncode != 0 and len(said) == 1, done.stderr[-3000:]
+    assert "unknown training arguments ['max_stpes']" in said[0], said
+
+
 def test_two_workers_share_a_folder_and_a_killed_workers_claim_is_recovered(single, data_dirs, tmp_path):
     out = tmp_path / "shared"
     command = recipe(CONFIG, data_dirs, out, cache_from=single.output_dir)

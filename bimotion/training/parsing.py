@@ -179,8 +179,14 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
         if defaulted and said:  # one note, not a silent change
             note(f"note: {path}'s {', '.join(defaulted)} {'are' if defaulted[1:] else 'is'} not read: {said(*parsed)}")
     except ValueError as err:  # ArgumentError, and the dataclasses' own __post_init__ checks
-        parser.error(one_line(err)) if on_main_process() else sys.exit(2)  # said once for a launch
+        usage_error(parser, err)
     return tuple(parsed)
+
+
+def usage_error(parser: argparse.ArgumentParser, err: Exception):
+    """Exit 2 with ``parser``'s usage and ``err`` on one line, said once for a launch: its processes parse the
+    same arguments, so the others exit 2 without a word (one error for the user, the launch still failing)."""
+    parser.error(one_line(err)) if on_main_process() else sys.exit(2)
 
 
 def _refuse_file_only(parser, path: str | None, from_file: list[str], typed: list[str], file_only: dict) -> None:
