@@ -185,8 +185,9 @@ def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None
 
 def usage_error(parser: argparse.ArgumentParser, err: Exception):
     """Exit 2 with ``parser``'s usage and ``err`` on one line, said once for a launch: its processes parse the
-    same arguments, so the others exit 2 without a word (one error for the user, the launch still failing)."""
-    parser.error(one_line(err)) if on_main_process() else sys.exit(2)
+    same arguments, so the main process says it and the others wait to be stopped (:func:`said_by_the_main_process`,
+    which :func:`parse_arguments` installs; one error for the user, the launch still failing)."""
+    parser.error(one_line(err))
 
 
 def _refuse_file_only(parser, path: str | None, from_file: list[str], typed: list[str], file_only: dict) -> None:
