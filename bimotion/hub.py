@@ -292,9 +292,9 @@ def hub_failure(err: BaseException, *, hub_answered: bool = False) -> tuple[HubR
         return HubReason(
             tls[0], reached=True
         ), f"if a proxy presents its own certificate, set {tls[1]} to its CA certificate file"
-    stalled = timed_out(chain)  # a request with no limit of its own, ended by bimotion's: the setting that waits longer
+    stalled = timed_out(chain)  # a request ended by bimotion's wait, or a download's by its own: the setting to raise
     if stalled is not None:
-        return HubReason(f"the Hub at {constants.ENDPOINT} did not answer: {stalled[0]}"), stalled[1]
+        return HubReason(f"the Hub at {constants.ENDPOINT} {stalled[0]}"), stalled[1]
     if isinstance(chain[-1], RecentlyUnanswered):  # another process waited for it: said, not waited for again
         reason = f"it did not answer a look-up less than a minute ago ({chain[-1].error})"
     else:  # the network's own error (the innermost): refused, timed out, not a Hub endpoint
@@ -325,6 +325,9 @@ def hub_unreachable() -> HubReason | None:
         if recalled:
             ago = f"did not answer a look-up less than a minute ago ({inner.error}){recalled}"
             return HubReason(f"the Hub at {constants.ENDPOINT} {ago}")
+        stalled = timed_out(_chain(silent))  # a look-up its own timeout ended: the setting that waits longer
+        if stalled is not None:
+            return HubReason(f"the Hub at {constants.ENDPOINT} {'; '.join(stalled)}")
         return HubReason(f"the Hub at {constants.ENDPOINT} did not answer ({_in_words(inner, 80)})")
     endpoint = urlparse(constants.ENDPOINT)
     host = endpoint.hostname or ""

@@ -9,17 +9,22 @@ network: stand-in Hubs on raw sockets (``conftest.listening``), with a wait of a
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
 
 import pytest
 from conftest import listening, socket_hub
+from huggingface_hub import constants
 from test_hub_asked_once import slept  # noqa: F401 (the fixture)
+from test_hub_silent import FIX as LOOK_UP_FIX
+from test_hub_silent import STALLED, heads, silent  # noqa: F401 (the fixture)
 from test_hub_unreachable_records import at
 from test_push_hub_wording import prepared, push_error  # noqa: F401 (prepared: the fixture)
 
-from bimotion.hub import HubError
+from bimotion import hub
+from bimotion.hub import HubError, HubUnreachableError, hub_file
 from bimotion.hub_upload import check_push, publish
 
 FIX = "check the network or proxy; if the Hub is only slow, set BIMOTION_HUB_TIMEOUT_S above {t} (the seconds a "
@@ -68,24 +73,30 @@ def test_push_to_a_silent_hub_ends_with_one_line_naming_it_the_wait_and_the_sett
     assert took < 15, took  # 1 s, and huggingface_hub's own look-up of its agent registry (3 s, its own timeout)
 
 
-@pytest.mark.usefixtures("slept")  # huggingface_hub's back-off between tries not slept
-def test_an_upload_the_hub_stops_answering_mid_way_ends_saying_so(prepared, monkeypatch):  # noqa: F811
+def test_an_upload_the_hub_stops_answering_mid_way_ends_saying_so_and_how_long_it_tried(prepared, slept, monkeypatch):  # noqa: F811
+    """huggingface_hub tries list_repo_files (and preupload, the LFS batch) 5 more times after a timeout, 1-8 s
+    apart: the error said "sent nothing for 0.5 s" after 6 tries; it now says how many and how long in all."""
     monkeypatch.setenv("BIMOTION_HUB_TIMEOUT_S", "0.5")
     asked: list[str] = []
     with stand_in({"/api/repos/create": b'{"url": "https://huggingface.co/me/x"}'}, asked) as port:
         endpoint = f"http://127.0.0.1:{port}"
         at(monkeypatch, endpoint)
+        start = time.monotonic()
         with pytest.raises(HubError) as failed:
             publish(prepared, "me/x", token="hf_not_a_real_token", replace="data/*.parquet")
+        took = time.monotonic() - start
     said = str(failed.value)
+    in_all = re.search(r"the last of 6 tries over ([0-9.]+) s\)", said)
     assert said == (
         f"uploading {prepared} to me/x failed (the Hub at {endpoint} did not answer: it sent nothing for 0.5 s after "
-        f"the request (ReadTimeout); {FIX.format(t=0.5)}); the folder is complete: upload it again"
-    ), said
-    assert [line.split()[1].split("?")[0] for line in asked if "agent-harnesses" not in line][:2] == [
-        "/api/repos/create",
-        "/api/models/me/x/tree/main",  # the repository's files (list_repo_files): held, and ended
-    ], asked
+        f"the request (ReadTimeout, the last of 6 tries over {in_all and in_all[1]} s); {FIX.format(t=0.5)}); the "
+        "folder is complete: upload it again"
+    ), said  # was "(ReadTimeout)": huggingface_hub tried 5 more times, up to 6x the wait and 23 s of pauses more
+    assert 6 * 0.5 <= float(in_all[1]) < took, (in_all[1], took)  # its pauses not slept here
+    paths = [line.split()[1].split("?")[0] for line in asked if "agent-harnesses" not in line]
+    # the repository's files (list_repo_files): held, and ended, each of its 6 tries
+    assert paths == ["/api/repos/create"] + ["/api/models/me/x/tree/main"] * 6, asked
+    assert slept == [1, 2, 4, 8, 8], slept  # the pauses huggingface_hub asked for between them
 
 
 @pytest.mark.usefixtures("slept")
@@ -134,3 +145,66 @@ def test_a_wait_not_in_seconds_is_one_line_before_anything_is_sent(value, prepar
         "may wait with nothing moving, such as 60, or unset it"
     ), line
     assert not [a for a in asked if "whoami" in a], asked
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_downloads_look_up_that_times_out_names_hf_hub_etag_timeout(silent):  # noqa: F811
+    """A file of a Hub model or dataset (hub_file: a Hub dataset's prepare.json as load_source reads it) and
+    from_pretrained of a Hub id said "cannot reach the Hub at X, TimeoutError: timed out" and "the Hub at X did not
+    answer (TimeoutError: timed out)", naming no setting: the look-up's own wait is HF_HUB_ETAG_TIMEOUT."""
+    from bimotion.predict.audio import PredictError
+    from bimotion.predict.model import load_predictor
+
+    endpoint, asked = silent
+    with pytest.raises(HubUnreachableError) as failed:
+        hub_file("me/ser", "train_manifest.txt")
+    said, fix = STALLED.format(endpoint=endpoint, t=1), LOOK_UP_FIX.format(t=1)
+    assert str(failed.value) == (
+        f"train_manifest.txt of me/ser could not be fetched ({said}; not in the local cache: {fix}, set "
+        "HF_HUB_OFFLINE=1 to read only the local cache, or pass a local folder of me/ser)"
+    ), failed.value
+    with pytest.raises(PredictError) as loading:  # not asked again: remembered, and said alike
+        load_predictor("me/ser", progress=False)
+    assert f"the Hugging Face Hub cannot be reached ({said}; {fix}) and it cannot" in str(loading.value), loading.value
+    assert len(heads(asked)) == 1, asked
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_downloads_transfer_that_stops_names_hf_hub_download_timeout_and_its_tries(monkeypatch):
+    """The Hub answers the look-up, then sends nothing of the file: huggingface_hub's own wait for it,
+    HF_HUB_DOWNLOAD_TIMEOUT, tried 6 times, was said as "cannot reach the Hub at X, TimeoutError: timed out"."""
+    monkeypatch.setattr(hub, "_silent", {})
+    monkeypatch.setattr(constants, "HF_HUB_DOWNLOAD_TIMEOUT", 1)
+    asked: list[str] = []
+
+    def serve(conn):  # every look-up (HEAD) answered, on a connection kept alive; a file's GET never
+        try:
+            while True:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += conn.recv(65536) or b"\r\n\r\n"
+                asked.append(head.split(b"\r\n", 1)[0].decode())
+                if not asked[-1].startswith("HEAD "):
+                    threading.Event().wait(3600)
+                commit = b"X-Repo-Commit: " + b"0" * 40
+                conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "e"\r\n' + commit + b"\r\nContent-Length: 5\r\n\r\n")
+        except OSError:  # closed by the client
+            return
+
+    with listening(serve) as port:
+        endpoint = f"http://127.0.0.1:{port}"
+        at(monkeypatch, endpoint)
+        with pytest.raises(HubUnreachableError) as failed:
+            hub_file("me/ser", "train_manifest.txt")
+    gets = [line for line in asked if line.startswith("GET /me/ser/resolve/")]
+    said = str(failed.value)
+    in_all = re.search(rf"the last of {len(gets)} tries over ([0-9.]+) s\)", said)
+    fix = "check the network or proxy; if the Hub is only slow, set HF_HUB_DOWNLOAD_TIMEOUT above 1 (the seconds a "
+    fix += "download may wait with nothing moving)"
+    assert said == (
+        f"train_manifest.txt of me/ser could not be fetched (the Hub at {endpoint} did not answer a download's "
+        f"transfer: it sent nothing for 1 s after the request (ReadTimeout, the last of {len(gets)} tries over "
+        f"{in_all and in_all[1]} s); not in the local cache: {fix}, set HF_HUB_OFFLINE=1 to read only the local "
+        "cache, or pass a local folder of me/ser)"
+    ), (said, asked)
+    assert len(gets) > 1 and float(in_all[1]) >= len(gets) - 0.5, (said, asked)  # 1 s each, pauses not slept

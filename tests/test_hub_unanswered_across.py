@@ -27,7 +27,7 @@ import pytest
 from conftest import REPO, listening
 from huggingface_hub import constants
 from test_hub_asked_once import slept  # noqa: F401 (the fixture)
-from test_hub_silent import heads, silent  # noqa: F401 (the fixture)
+from test_hub_silent import STALLED, heads, silent  # noqa: F401 (the fixture)
 from test_hub_unreachable_records import at
 
 from bimotion import hub, hub_marker
@@ -62,7 +62,7 @@ def test_a_second_process_does_not_wait_for_a_hub_that_never_answered_the_first(
     endpoint, asked = silent
     first = fresh_process(endpoint, tmp_path)
     assert heads(asked) == ["HEAD /me/ser/resolve/main/train_manifest.txt HTTP/1.1"]
-    assert first["why"].startswith(f"cannot reach the Hub at {endpoint}, TimeoutError: timed out; not in the local")
+    assert first["why"].startswith(STALLED.format(endpoint=endpoint, t=1) + "; not in the local")
 
     second = fresh_process(endpoint, tmp_path)  # the same HF_HOME: another command, recipe or worker
     assert len(heads(asked)) == 1  # was 2: it waited the whole timeout again
