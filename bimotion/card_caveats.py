@@ -39,8 +39,8 @@ def age_group_text(corpus: str, group: str) -> str:
 
 
 def gender_gaps(info: dict) -> list[str]:
-    """One sentence per corpus and group whose training split and test split have no gender in common
-    (too few speakers to balance them): a model scored there also tells genders apart."""
+    """One sentence per corpus, group and scored split (validation, test) that has no gender in common with
+    its training split (too few speakers to balance them): a model scored there also tells genders apart."""
     return [gap for _, gap in _gender_gaps(info)]
 
 
@@ -52,23 +52,25 @@ def _gender_gaps(info: dict) -> list[tuple[str, str]]:
         genders.setdefault((s["corpus"], s["group"]), {})[s["split"]] = known
     out = []
     for (corpus, group), by_split in genders.items():
-        train, test = by_split.get("train", set()), by_split.get("test", set())
-        if train and test and not train & test:
-            out.append(
-                (
-                    corpus,
-                    f"{corpus} {group}: its train split holds only {_genders(train)} and its test "
-                    f"split only {_genders(test)} (too few speakers to balance gender): scores there mix "
-                    "gender with emotion",
+        train = by_split.get("train", set())
+        for split in ("validation", "test"):  # one wording for both: validation only women, train only men too
+            scored = by_split.get(split, set())
+            if train and scored and not train & scored:
+                out.append(
+                    (
+                        corpus,
+                        f"{corpus} {group}: its train split holds only {_genders(train)} and its {split} "
+                        f"split only {_genders(scored)} (too few speakers to balance gender): {split} scores there "
+                        "mix gender with emotion",
+                    )
                 )
-            )
     return out
 
 
 def scored_gaps(info: dict) -> list[str]:
     """One sentence per corpus, group and scored split (validation, test) that lacks a gender its training
     split has, or holds a single speaker where training holds more: its scores speak for one gender or one
-    speaker only (a test split of one man, train of 4 women and 2 men, said nothing; a test split sharing no
+    speaker only (a test split of one man, train of 4 women and 2 men, said nothing; a scored split sharing no
     gender with training is :func:`gender_gaps`'s); also a note of ``prepare``'s summary."""
     return [gap for _, gap in _scored_gaps(info)]
 
@@ -84,7 +86,7 @@ def _scored_gaps(info: dict) -> list[tuple[str, str]]:
         train, trained = by_split.get("train", (set(), 0))
         for split in ("validation", "test"):
             genders, speakers = by_split.get(split, (set(), 0))
-            lacks = genders and train - genders and (split != "test" or train & genders)  # else gender_gaps'
+            lacks = genders and train - genders and train & genders  # none in common: gender_gaps'
             single = speakers == 1 and trained > 1
             if not (lacks or single):
                 continue
@@ -126,7 +128,7 @@ def age_caveats(info: dict) -> list[str]:
 def caveats(info: dict, partial: list[str]) -> list[str]:
     """The card's caveats: each corpus's own (its ``caveat``, :func:`corpus_fact`; a user corpus's notes), its languages'
     age rule (:func:`age_caveats`), the ``partial``
-    groups, genders that train and test do not share, and what ``prepare.json`` recorded (identical,
+    groups, genders that train and a scored split do not share, and what ``prepare.json`` recorded (identical,
     low-rate, quiet, hard-clipped, known-defect clips; skipped inputs)."""
     user = info.get("user_sources", {})  # a user's corpus: its source's notes (groups, licence, label mapping)
     lines = [
@@ -183,7 +185,7 @@ def own_notes(corpus: str, info: dict) -> str:
 
 
 def recorded_caveats(info: dict) -> list[tuple[str, str]]:
-    """``(corpus, caveat)`` of what ``prepare.json`` recorded of the data: genders train and test do not
+    """``(corpus, caveat)`` of what ``prepare.json`` recorded of the data: genders train and a scored split do not
     share, a scored split of one gender or speaker that training has more of (:func:`scored_gaps`), the split whole speakers drew of a corpus of one's own (:func:`drawn_split`), identical, low-rate, quiet, hard-clipped and known-defect clips."""
     from .splits import CORPORA_APART, copies_apart
 

@@ -585,8 +585,10 @@ def test_a_split_whose_train_and_test_share_no_gender_is_noted():
         ]
     }
     assert gender_gaps(info) == [
+        "carehome ind_eld: its train split holds only men and its validation split only women (too few speakers to "
+        "balance gender): validation scores there mix gender with emotion",
         "carehome ind_eld: its train split holds only men and its test split only women (too few speakers to "
-        "balance gender): scores there mix gender with emotion"
+        "balance gender): test scores there mix gender with emotion",
     ]
     printed = summary({**info, "benchmark": "bimotion", "protocol": "speaker", "seed": 0, "corpora": [], "groups": {}})
     assert f"note: {gender_gaps(info)[0]}" in printed.splitlines()

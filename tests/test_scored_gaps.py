@@ -36,10 +36,34 @@ def test_a_test_split_of_one_man_where_training_has_women_and_men_is_said():
 def test_a_train_split_of_one_speaker_is_said_as_one_speaker():
     """Drawn by whole speakers, a group's train split can hold one speaker (carehome's 3 speakers drawn 1/1/1):
     the caveat said "its train split holds 1 speakers (men)"."""
-    info = {"shards": [_shard("train", 1, m=4), _shard("validation", 1, f=4), _shard("test", 1, m=4)]}
+    info = {"shards": [_shard("train", 1, m=4), _shard("validation", 1, f=2, m=2), _shard("test", 1, m=4)]}
+    info["shards"].append({**_shard("train", 1, f=4), "group": "nan_adu"})
+    info["shards"].append({**_shard("validation", 1, f=4), "group": "nan_adu"})
+    assert scored_gaps(info) == []
+    info["shards"][3] = {**_shard("train", 1, f=4, m=4), "group": "nan_adu"}
     assert scored_gaps(info) == [
-        "home nan_eld: its validation split holds 1 speaker (only women) where its train split holds 1 speaker "
-        "(men): validation scores on home nan_eld speak for one gender (women) only"
+        "home nan_adu: its validation split holds 1 speaker (only women) where its train split holds 1 speaker "
+        "(women and men): validation scores on home nan_adu speak for one gender (women) only"
+    ]
+
+
+def test_a_validation_split_sharing_no_gender_with_training_is_said_as_a_test_split_is():
+    """Train only men and validation only women was "speak for one gender (women) only" where the same of the
+    test split was "No gender in common": both splits are now said the one way, in the card and prepare's notes."""
+    from bimotion.card_caveats import gender_gaps, recorded_caveats
+
+    for split in ("validation", "test"):
+        info = {"shards": [_shard("train", 1, m=4), _shard(split, 1, f=4)]}
+        said = (
+            f"home nan_eld: its train split holds only men and its {split} split only women (too few speakers to "
+            f"balance gender): {split} scores there mix gender with emotion"
+        )
+        assert gender_gaps(info) == [said] and scored_gaps(info) == []
+        assert recorded_caveats({**info, "identical_audio": {}}) == [("home", f"**No gender in common:** {said}.")]
+    info = {"shards": [_shard("train", 2, m=8), _shard("validation", 1, f=4)]}  # one speaker too: said as of a test
+    assert scored_gaps(info) == [
+        "home nan_eld: its validation split holds 1 speaker (women) where its train split holds 2 speakers (men): "
+        "validation scores on home nan_eld speak for one speaker only"
     ]
 
 
