@@ -241,11 +241,14 @@ UNEVEN_CLIPPING_REMEDY = "balance or leave out the clipped clips, or compare sco
 def clipped_percent(fraction: float) -> str:
     """A share of a clip's samples hard-clipped (:func:`clipped_fraction`) in percent, as prepare's notes, the card
     and ``bimotion predict`` say it: two decimals (``3.10%``), and as many more as its first digit needs, so that a
-    clip clipped at all never reads as none (``0.0004%``, not ``0.00%``)."""
+    clip clipped at all never reads as none (``0.0004%``, not ``0.00%``), nor one not clipped whole as all of it
+    (``99.999%``, not ``100.00%``)."""
     import math
 
     percent = fraction * 100
     decimals = max(2, -math.floor(math.log10(percent))) if percent > 0 else 2
+    while fraction < 1 and float(f"{percent:.{decimals}f}") >= 100 and decimals < 17:  # some samples unclipped
+        decimals += 1
     return f"{percent:.{decimals}f}%"
 
 

@@ -84,6 +84,19 @@ def test_a_barely_clipped_clip_never_reads_as_none_and_predict_says_it_alike():
         assert f"a.wav ({said})" in report.format()
 
 
+def test_a_clip_clipped_nearly_whole_never_reads_as_clipped_whole():
+    """A clip of 100,000 samples, all but one at full scale, read "up to 100.00% of a clip" and "clipped 100.00%":
+    a clip not clipped whole never rounds up to all of it, nor one clipped at all down to none."""
+    from bimotion.predict.report import PredictReport
+
+    entry = {"clips": 1, "of": 42, "run_samples": 3, "by_label": {"anger": {"clips": 1, "of": 6}}, "uneven": False}
+    for fraction, said in [(0.99999, "99.999%"), (0.99996, "99.996%"), (1 - 1e-9, "99.9999999%"), (1.0, "100.00%")]:
+        assert f"up to {said} of a clip)" in clipping_text({**entry, "most_clipped_fraction": fraction})
+        report = PredictReport()
+        report.clipped["a.wav"] = fraction
+        assert f"clipped {said}" in report.file_notes("a.wav")
+
+
 def test_prepare_check_and_the_card_count_a_clipped_clip(tmp_path, capsys):
     raw, files = _tess(tmp_path)
     angry = next(p for p in files if p.stem.endswith("_angry"))
