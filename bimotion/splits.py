@@ -214,7 +214,7 @@ class ByUnit:
                     strata[_unit_stratum(units[unit], self.balance)].append(unit)
             counts = {k: _apportion(len(u), fractions) for k, u in sorted(strata.items())}
             _ensure_each_split(counts, sum(len(u) for u in strata.values()))
-            drawn = [sum(c[s] for c in counts.values()) for s in range(len(SPLITS))]
+            drawn = {k: list(c) for k, c in counts.items()}  # per stratum, as drawn: what the small-group note says
             favoured = self.small_groups and _favour_train(counts)
             here: dict[str, str] = {}
             for stratum, members in sorted(strata.items()):
@@ -919,12 +919,14 @@ def _speaker_strata(rows, speaker_of: Callable[[Mapping], str | None], balance) 
 def _small_group_note(
     corpus: str,
     group: str,
-    drawn: list[int],
+    drawn: dict[tuple, list[int]],
     counts: dict[tuple, list[int]],
     speakers: Mapping[str, tuple],
     mixed: Iterable[str] = (),
 ) -> str:
-    """What :func:`_favour_train` did to ``corpus``'s ``group``: from ``drawn`` units per split to ``counts``.
+    """What :func:`_favour_train` did to ``corpus``'s ``group``: from ``drawn`` units per split to ``counts`` (both per
+    stratum); where it only changed who trains, the numbers kept, it says so and who trained as drawn (it said "which
+    drew 2/1/2 units ... the small-group rule gives 2/1/2", as if nothing moved).
     ``speakers``: each speaker drawn -> its stratum (:func:`_speaker_strata`); where copies of recordings
     join speakers into fewer units, the note counts both: "8 speakers, drawn as 4 units", not "4 speakers".
     ``mixed``: the genders of the units of more than one (:data:`MIXED`), said "1 unit of women and men
@@ -956,10 +958,15 @@ def _small_group_note(
     if joined:
         head += f", drawn as {sum(now)} units (speakers, and sets of them sharing identical audio)"
     train = f" ({who(counts, SPLITS.index('train'), joined)})" if who(counts) else ""
+    totals = [sum(c[s] for c in drawn.values()) for s in range(len(SPLITS))]
+    gives = f"gives {'/'.join(map(str, now))}"
+    if totals == now:  # the same numbers: only who trains changed
+        was = who(drawn, SPLITS.index("train"), joined)
+        gives = f"keeps {'/'.join(map(str, now))} but changes who trains{f' (train as drawn: {was})' if was else ''}"
     return (
         f"{corpus}'s group {group} has {head}, too few for "
-        f"{_user_proportions()} by whole speakers, which drew {'/'.join(map(str, drawn))} {unit}s "
-        f"(train/validation/test): the small-group rule gives {'/'.join(map(str, now))}, train"
+        f"{_user_proportions()} by whole speakers, which drew {'/'.join(map(str, totals))} {unit}s "
+        f"(train/validation/test): the small-group rule {gives}, train"
         f"{train} holding at least as many {unit}s as validation and as test, and both genders where each has "
         "two or more; a `split` column in its metadata (train, validation or test in every row) gives the split "
         "you choose"

@@ -395,7 +395,20 @@ def test_the_speaker_protocol_warns_where_it_replaces_an_official_split(tmp_path
     assert err.startswith("warning: esd: the speaker protocol replaces its official split (") and "paper's" in err, err
 
 
+def test_a_small_group_note_where_only_who_trains_changed_says_so():
+    """4 women and 4 men (alternating), a clip of each of s0, s1 and s2 copied over one of the next speaker's:
+    the note said "which drew 2/1/2 units ... the small-group rule gives 2/1/2", as if nothing moved, where it
+    swapped the set of s0-s3 out of train for a unit of women."""
+    records = [dataclasses.replace(r, gender="fm"[int(r.speaker_id[1:]) % 2]) for r in carehome(8)]
+    note = small_group_note(records, [(f"carehome/s{i}_0", f"carehome/s{i + 1}_1") for i in range(3)])
+    assert (
+        "which drew 2/1/2 units (train/validation/test): the small-group rule keeps 2/1/2 but changes who trains "
+        "(train as drawn: 1 unit of men, 1 unit of women and men together), train (1 unit of women, 1 unit of men) "
+        "holding at least as many units as validation and as test"
+    ) in note, note
+
+
 def test_the_small_group_note_of_one_speaker_says_one_speaker():
     """The note's head said "has 1 speakers" for a group of one speaker."""
-    note = splits._small_group_note("carehome", "ind_eld", [1, 0, 0], {("f",): [1, 0, 0]}, {"s1": ("f",)})
+    note = splits._small_group_note("carehome", "ind_eld", {("f",): [1, 0, 0]}, {("f",): [1, 0, 0]}, {"s1": ("f",)})
     assert note.startswith("carehome's group ind_eld has 1 speaker (1 woman), too few"), note
