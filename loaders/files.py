@@ -11,7 +11,8 @@ here).  Files of other names are never touched.
 
 :func:`sha256_of` is the one reading of a file's bytes into a digest (datasets' file names, runs'
 identities, feature caches, identical audio; :func:`sha256_of_open` of a file a caller has open, a grid's saved
-predictions); :func:`normal_path` the one absolute form of a path a command is given to write (``--output ..``)."""
+predictions); :func:`normal_path` the one absolute form of a path a command is given to write (``--output ..``); :func:`write_error` the one
+error line of a write into it that failed (a full disk, a folder not writable)."""
 
 from __future__ import annotations
 
@@ -128,8 +129,30 @@ def folder_not_writable(path: str | os.PathLike) -> str | None:
     try:
         tempfile.TemporaryFile(dir=folder).close()
     except OSError as err:
-        return f"the folder {folder} is not writable ({err.strerror})"
+        return _not_writable(folder, err)
     return None
+
+
+def _not_writable(folder: str | os.PathLike, err: OSError) -> str:
+    return f"the folder {folder} is not writable ({err.strerror or err})"
+
+
+def write_error(err: OSError, output: str | os.PathLike, what: str, option: str = "--output") -> str:
+    """The one error line of a command's write of ``what`` (``the manifest``, ``the dataset``) into ``output``
+    (its ``option``) that ``err`` stopped, ``scan``'s and ``prepare``'s alike: where, what, and the fix (a full
+    disk or a file size limit: free some space; a folder not writable, in :func:`folder_not_writable`'s words:
+    choose another), its temporary files removed and an earlier ``output`` untouched."""
+    import errno
+
+    detail = err.strerror or " ".join(str(err).split())  # pyarrow's messages span lines
+    full = err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "No space left" in str(err)
+    named = f": {err.filename}" if err.filename and not full else ""
+    cause, fix = f"cannot write {what} ({detail}{named})", "fix that and run again"
+    if full:
+        fix = f"free some space or choose another {option}"
+    elif err.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and err.filename:  # was "OUT.prepare-lock: ..."
+        cause, fix = _not_writable(os.path.dirname(os.path.abspath(err.filename)), err), f"choose another {option}"
+    return f"error: {option} {output}: {cause}; {fix} (temporary files removed, {output} untouched)"
 
 
 def process_alive(pid: int) -> bool:

@@ -576,9 +576,46 @@ def test_an_output_in_a_folder_that_is_not_writable_says_so(csed, tmp_path):
         parent.chmod(0o755)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(
-        f"error: {parent}: this folder is not writable (Permission denied); choose another --output"
+        f"error: --output {out}: the folder {parent} is not writable (Permission denied); choose another --output"
     )
     assert ".prepare-lock" not in proc.stderr and list(parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("failure", ["full disk", "folder not writable"])
+def test_scan_and_prepare_say_a_failed_write_the_one_way(csed, tmp_path, capsys, monkeypatch, failure):
+    """scan said "error: --output OUT: cannot write the manifest (No space left on device); nothing was written",
+    with no hint, where prepare said "error: OUT: No space left on device; free some space or choose another
+    --output (...)", and of a folder not writable "error: FOLDER: this folder is not writable (...)": one seam
+    words both commands' failed write, its fix included."""
+    import errno
+
+    from conftest import closing_error
+
+    import bimotion.prepare
+    import loaders.manifest
+
+    def fail(*args, **kwargs):
+        if failure == "full disk":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "shared" / ".x.tmp"))
+
+    monkeypatch.setattr(loaders.manifest, "write_manifest", fail)
+    monkeypatch.setattr(bimotion.prepare, "_write_rows", fail)
+    cause, fix = {
+        "full disk": ("cannot write {} (No space left on device)", "free some space or choose another --output"),
+        "folder not writable": (f"the folder {tmp_path / 'shared'} is not writable (Permission denied)", ""),
+    }[failure]
+    fix = fix or "choose another --output"
+    for command, out, what in [
+        ("scan", tmp_path / "m.jsonl", "the manifest"),
+        ("prepare", tmp_path / "out", "the dataset"),
+    ]:
+        assert bimotion_main([command, "-q", "--source", f"csed={csed}", "--output", str(out)]) == 2
+        said = closing_error(capsys.readouterr().err)
+        assert said == (
+            f"error: --output {out}: {cause.format(what)}; {fix} (temporary files removed, {out} untouched)"
+        ), said
+        assert not out.exists()
 
 
 def test_a_run_that_fails_after_reading_still_lists_every_file_its_warnings_named_and_it_skipped(

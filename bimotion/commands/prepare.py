@@ -15,11 +15,12 @@ same OUT fails at once (the first holds OUT.prepare-lock).
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import re
 import sys
 import time
+
+from loaders.files import write_error
 
 from .source_args import add_source_arguments, naming_warned, print_skips, sources_of
 
@@ -216,7 +217,7 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
     except BrokenProcessPool as err:  # a worker killed (out of memory) or crashed: the others are stopped
         failure = f"error: {err} (temporary files removed, {args.output} untouched)"
     except OSError as err:  # a full disk, a file size limit, no permission: what was written is removed
-        failure = write_error(err, args.output)
+        failure = write_error(err, args.output, "the dataset")
     finally:
         if not done:  # its warnings said where every file they named is listed: it is, also when the run failed
             print_skips(report, output_path(args.output), failed=True)
@@ -236,16 +237,3 @@ def execute(sources: dict, args, *, benchmark: str) -> int:
         print(f"note: {note}")
     print_skips(result.report, result.out_dir)  # beside OUT, also where it was given as `..`
     return 0
-
-
-def write_error(err: OSError, output: str) -> str:
-    """The error line of a run into ``output`` stopped by ``err`` (a full disk, a file size limit, no permission):
-    where, what, and the fix."""
-    full = err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "No space left" in str(err)
-    hint = "free some space or choose another --output" if full else "fix that and run again"
-    detail = err.strerror or " ".join(str(err).split())  # pyarrow's messages span lines
-    where = err.filename or output
-    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and err.filename:  # was "OUT.prepare-lock: ..."
-        where = os.path.dirname(os.path.abspath(err.filename))
-        detail, hint = f"this folder is not writable ({detail})", "choose another --output"
-    return f"error: {where}: {detail}; {hint} (temporary files removed, {output} untouched)"

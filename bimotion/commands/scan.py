@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bimotion.signals import stop_if_lost
 from loaders import READERS
-from loaders.files import folder_not_writable
+from loaders.files import folder_not_writable, write_error
 from loaders.tables import counted
 
 from .source_args import add_source_arguments, naming_warned, print_skips, replacing, sources_of
@@ -124,7 +124,7 @@ def _unwritten(records: list, output: Path) -> str:
     try:
         write_manifest(records, output)
     except OSError as err:
-        return f"error: --output {output}: cannot write the manifest ({err.strerror or err}); nothing was written"
+        return write_error(err, output, "the manifest")
     return ""
 
 
