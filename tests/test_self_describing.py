@@ -258,3 +258,9 @@ def test_a_test_group_scored_on_some_of_its_corpora_is_named_so(model):
     assert "| **eng_eld[tess]** | mean |" in str(render_card(summary))
     assert {r.dataset_name for r in eval_results(summary)} == {"BiMotion eng_eld[tess] (synthetic)"}  # generated data
     assert scores_report(summary["test"], names=tested_as(summary)).splitlines()[2].startswith("eng_eld[tess] ")
+    # named as a grid names the same test set (its item_groups: the config's order), not in the order given
+    summary["test_configs"] = ["eng_eld[tess]", "eng_eld[crema_d]"]
+    assert tested_as(summary) == {"eng_eld": "eng_eld[crema_d,tess]"}
+    assert "| **eng_eld[crema_d,tess]** | mean |" in str(render_card(summary))
+    summary["test_configs"] = ["eng_eld[tess,elderreact]", "eng_eld[crema_d]"]
+    assert tested_as(summary) == {"eng_eld": "eng_eld"}

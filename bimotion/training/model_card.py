@@ -75,21 +75,18 @@ def dataset_id(source: str | None, benchmark: str) -> str:
 def tested_as(summary: dict) -> dict[str, str]:
     """Each test group's name in the card: the group, or ``group[corpus,...]`` where the test
     configurations named only some of its corpora (Table 5's ``eng_adu[esd]``, which is not the
-    ``eng_adu`` of the other tables)."""
-    from bimotion.mixture import parse_mixture
+    ``eng_adu`` of the other tables), written as a grid names it (:func:`bimotion.mixture.group_spec`: its
+    corpora in its config's order, ``eng_eld[crema_d,tess]`` whatever order the test configurations gave)."""
+    from bimotion.mixture import group_spec, parse_mixture
 
     try:
         tested = parse_mixture(summary.get("test_configs") or []).shards
     except ValueError:  # a user's group the registry cannot expand: named as scored
         tested = ()
     names = {}
-    for group, g in summary["test"]["groups"].items():
-        try:
-            every = {s.corpus for s in parse_mixture(group).shards}
-        except ValueError:
-            every = set(g["corpora"])
-        named = [s.corpus for s in tested if s.group == group]
-        names[group] = f"{group}[{','.join(named)}]" if named and set(named) < every else group
+    for group in summary["test"]["groups"]:
+        named = [s for s in tested if s.group == group]
+        names[group] = group_spec(named[0].benchmark, group, [s.corpus for s in named]) if named else group
     return names
 
 
