@@ -144,6 +144,9 @@ def test_what_one_process_meets_in_the_grids_scoring_stops_every_process(single,
         assert run.returncode != 0, said
         assert "sees no such file (its --output_dir is another folder there" in run.stderr, said
         assert "grid-trained.json marks zho_eld seed 0 as trained, but process 1 of this launch of 2" in run.stderr
+        # every process meets it: said once, by the main process (was once per process: twice)
+        assert run.stderr.count("sees no such file (its --output_dir") == 1, said
+        assert run.stderr.count("error: ") == 1, said
     elif trouble == "fails":
         assert run.returncode != 0 and "clip 7 cannot be scored here" in run.stderr, said
     else:

@@ -106,19 +106,29 @@ def said_by_the_main_process(parser) -> None:
     ``parser``'s usage errors are the main process's to say, once: given the same arguments, it says the same error
     and exits 2, and the launcher (torchrun's agent) then stops the others, so none prints it again (each exits
     non-zero).  One still running after :data:`MAIN_SAYS_S` (its error its own, or a launcher that stops none)
-    says it and exits 2.  The recipes' later ``parser.error`` (grid.py's) alike."""
+    says it and exits 2 (:func:`main_says`).  The recipes' later ``parser.error`` (grid.py's) alike."""
     if on_main_process() or getattr(parser.error, "waits_for_the_main_process", False):  # a parser parsed twice
         return
-    say = parser.error
+    parser.error = main_says(parser.error)
 
-    def error(message: str):
+
+def main_says(say):
+    """``say`` (a function printing one error line), said once for a launch of several processes: at once on the
+    main process, which then exits non-zero, and the launcher stops the others; on each other process only after
+    :data:`MAIN_SAYS_S`, where it is still running (its error its own, or a launcher that stops none).  A usage
+    error (:func:`said_by_the_main_process`) and an error every process meets (``recipes/grid.py``'s damaged
+    marker, its ``StaleMarker``) alike."""
+    if on_main_process():
+        return say
+
+    def later(*args, **kwargs):
         import time
 
         time.sleep(MAIN_SAYS_S)
-        say(message)
+        return say(*args, **kwargs)
 
-    error.waits_for_the_main_process = True
-    parser.error = error
+    later.waits_for_the_main_process = True
+    return later
 
 
 def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None, file_ignored=(), said=None) -> tuple:
