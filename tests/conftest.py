@@ -380,6 +380,29 @@ QUICK_TRAINING = {
 }
 
 
+# a grid of one unit (zho_eld seed 0) scored on two test sets (4 test shards): a finished grid folder, quickly
+ONE_UNIT_GRID = {"tiny_model": {}, "seeds": [0], "training": QUICK_TRAINING, "bootstrap_samples": 50, "num_threads": 1,
+                 "tables": [], "mixtures": ["zho_eld"], "extra_tests": ["zho_eld", "eng_eld"]}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def data_dirs(tmp_path_factory):
+    """The grid tests' prepared generated corpora (``bimotion.grid.prepare_fixtures``), made once per session."""
+    from bimotion.grid import prepare_fixtures
+
+    return prepare_fixtures(tmp_path_factory.getbasetemp() / "grid-fixture-data")
+
+
+@pytest.fixture(scope="module")
+def finished_grid(data_dirs, tmp_path_factory) -> Path:
+    """A grid folder of :data:`ONE_UNIT_GRID`'s one finished unit, its predictions in four files (one per module)."""
+    from bimotion.grid import run_grid
+
+    out = tmp_path_factory.mktemp("finished-grid") / "grid"
+    run_grid(ONE_UNIT_GRID, data_dirs, out, log=None)
+    return out
+
+
 def load_recipe(name: str):
     """recipes/<name>.py as a module (the recipes are scripts, not a package)."""
     import importlib.util

@@ -13,28 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import QUICK_TRAINING, REPO, run_snippet_locked, unprivileged
+from conftest import ONE_UNIT_GRID, REPO, run_snippet_locked, unprivileged
 
-from bimotion.grid import Grid, prepare_fixtures, run_grid
+from bimotion.grid import Grid, run_grid
 from bimotion.grid.saved import SCORED_IN, load_npz
 from bimotion.grid.workers import stale_metrics
 from loaders.files import save_npz
 
-CONFIG = {"tiny_model": {}, "seeds": [0], "training": QUICK_TRAINING, "bootstrap_samples": 50, "num_threads": 1,
-          "tables": [], "mixtures": ["zho_eld"], "extra_tests": ["zho_eld", "eng_eld"]}  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def data_dirs(tmp_path_factory):
-    return prepare_fixtures(tmp_path_factory.getbasetemp() / "grid-fixture-data")
-
-
-@pytest.fixture(scope="module")
-def finished_grid(data_dirs, tmp_path_factory) -> Path:
-    """A grid folder of one finished unit (zho_eld seed 0), its predictions in four files."""
-    out = tmp_path_factory.mktemp("stale-check") / "grid"
-    run_grid(CONFIG, data_dirs, out, log=None)
-    return out
+CONFIG = ONE_UNIT_GRID  # data_dirs, finished_grid: conftest's
 
 
 def _opened_below(monkeypatch, folder: Path) -> list[str]:

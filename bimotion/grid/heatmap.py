@@ -32,12 +32,14 @@ import numpy as np
 
 from loaders.synthetic import marked_title
 
+from ..extras import not_drawn
 from ..figure_fonts import with_figure_fonts
 from ..figures import SMALL_PT, TEXT_PT, TITLE_LINE_IN, TITLE_PT, fill, pyplot, save_figure, text_color
 from ..mixture import mixture_name, parse_mixture
 from ..paper import GROUPS, TABLES
 from ..training.f1 import READINGS
 from ..training.metrics import CHANCE_OF, DAGGER, UNTRAINED, UNTRAINED_MARK
+from ..training.processes import note
 from ..training.report import TRAINED_MARK, at_or_below, trained_clips_note
 from .heatmap_layout import (
     BAR_BELOW_IN,
@@ -378,6 +380,9 @@ def render_heatmap(result, path_stem: Path) -> list[Path]:
     produced its numbers (:meth:`~bimotion.grid.report.GridResult.produced_by`)."""
     data = heatmap_data(result)
     out = [write_csv(data, path_stem.with_suffix(".csv"))]
+    if skipped := not_drawn(f"the heat map {path_stem.with_suffix('.png')}"):  # run_grid() with the [train] extra
+        note(skipped)  # its CSV written, and the tables
+        return out
     fig, _ = heatmap_figure(data, result.config.seeds)
     described = {"Description": result.produced_by()}  # every model's versions, commit, threads: to cite it
     return out + save_figure(fig, path_stem, metadata=described)

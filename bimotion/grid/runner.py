@@ -16,12 +16,13 @@ import numpy as np
 from loaders.files import save_npz, write_text_atomic
 from loaders.tables import counted
 
+from ..extras import not_drawn
 from ..figures import notes_once
 from ..mixture import Shard
-from ..probe.run import backend_predict, backend_settings, backend_trainer, is_probe
+from ..probe.run import backend_predict, backend_trainer, is_probe
 from ..training.data_checks import register_prepared
 from ..training.outputs import GRID_PLAN
-from ..training.processes import on_every_process
+from ..training.processes import note, on_every_process
 from ..training.provenance import command_scope, provenance
 from .cells import collect
 from .checks import check_inputs
@@ -33,7 +34,7 @@ from .plan import PlannedModel, StaleMarker, make_plan, marked_model, model_reco
 from .report import GridResult, tables_key, write_reports
 from .saved import SCORED_IN, concat_predictions, metrics_records, read_marker, read_predictions, writing
 from .scoring import entry_of_test
-from .settings import check_settings
+from .settings import check_settings, grid_settings
 
 
 class Grid:
@@ -296,8 +297,11 @@ class Grid:
         stake = f"the grid cannot save {model.name} seed {seed}'s scores"
         with writing(self.metrics_file(model, seed), "a metrics file", stake):
             write_text_atomic(self.metrics_file(model, seed), json.dumps(metrics, indent=2))
-        title = confusion_title(model.name, "every test set", seed)  # the numbers: scores' "confusion"
         figure = self.metrics_file(model, seed).with_suffix(".confusion.png")
+        if skipped := not_drawn(f"the confusion figure {figure}"):  # run_grid() with the [train] extra alone
+            note(skipped)  # its metrics file written, and the tables
+            return metrics
+        title = confusion_title(model.name, "every test set", seed)  # the numbers: scores' "confusion"
         stake = f"the grid cannot save {model.name} seed {seed}'s confusion figure"
         with writing(figure, "a figure", stake), writing(figure.with_suffix(".svg"), "a figure", stake):
             draw_confusion(scores, figure, title, self.generated, tables_key(self.config))
@@ -305,20 +309,9 @@ class Grid:
 
     @property
     def settings(self) -> dict:
-        """What every model of this folder must share: data, base model, training arguments (no
-        paths, so a folder moved together with its data keeps its models), and the processes of a launch
-        that train each model together: each takes ``per_device_train_batch_size`` clips a step, so a worker
-        of another count trains with another batch (recorded for a launch only: a folder of one keeps its plan)."""
-        from ..training.identity import dataset_identity
-
-        launch = {"processes_training_each_model": self.ranks.world} if self.ranks.world > 1 else {}
-        return {
-            "data": {k: dataset_identity(v) for k, v in self.sources.items() if k != "cache_dir"},  # by content
-            "base_model": self.config.model_name_or_path
-            if self.config.tiny_model is None
-            else {"tiny": self.config.tiny_model},
-            "training": {**self.config.training, **backend_settings(self.config), **launch},
-        }
+        """What every model of this folder must share (:func:`.settings.grid_settings`), the processes of a
+        launch training each model among them."""
+        return grid_settings(self.config, self.sources, self.ranks.world)
 
     def run(self) -> GridResult:
         """:meth:`_run` on the config's threads, its files naming :attr:`command` (:func:`command_scope`), a

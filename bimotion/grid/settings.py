@@ -16,6 +16,23 @@ class SettingsMismatch(ValueError):
     """An output folder holds a grid run with other data, model or training arguments."""
 
 
+def grid_settings(config, sources: dict, processes: int = 1) -> dict:
+    """What every model of a grid output folder must share (:attr:`~bimotion.grid.runner.Grid.settings`): data,
+    base model, training arguments (no paths, so a folder moved together with its data keeps its models), and the
+    ``processes`` of a launch that train each model together: each takes ``per_device_train_batch_size`` clips a
+    step, so a worker of another count trains with another batch (recorded for a launch only: a folder of one keeps
+    its plan)."""
+    from ..probe.run import backend_settings
+    from ..training.identity import dataset_identity
+
+    launch = {"processes_training_each_model": processes} if processes > 1 else {}
+    return {
+        "data": {k: dataset_identity(v) for k, v in sources.items() if k != "cache_dir"},  # by content
+        "base_model": config.model_name_or_path if config.tiny_model is None else {"tiny": config.tiny_model},
+        "training": {**config.training, **backend_settings(config), **launch},
+    }
+
+
 def settings_diff(before: dict, now: dict) -> str:
     """What differs between two :attr:`Grid.settings`, in words: the datasets by name (their digests
     say nothing to a reader), the other settings by value."""

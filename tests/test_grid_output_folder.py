@@ -1,0 +1,45 @@
+"""A grid's output folder and what it writes there: run from Python without matplotlib (the ``[train]`` extra
+alone), a folder or a FIFO where the grid reads or writes its own file, an earlier run's folder whose plan.json
+was deleted."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+from conftest import ONE_UNIT_GRID, REPO
+
+from bimotion.training.testing import subprocess_env
+
+CONFIG = ONE_UNIT_GRID  # data_dirs, finished_grid: conftest's
+
+
+def test_run_grid_without_matplotlib_writes_its_metrics_and_tables_and_says_which_extra_draws_the_figures(
+    finished_grid, data_dirs, tmp_path
+):
+    """``run_grid`` from Python with the ``[train]`` extra alone (no matplotlib; no recipe's check guards the API)
+    wrote a unit's metrics file, then ended in ``ModuleNotFoundError: ... matplotlib`` drawing its confusion figure,
+    no tables written.  Each figure is left out with the one line naming the extra that draws it (the confusion
+    figure's and the heat map's); the metrics file and the tables are written."""
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out, ignore=shutil.ignore_patterns("metrics", "tables", "claims"))  # to score
+    code = (
+        "import sys\n"
+        "sys.modules['matplotlib'] = None\n"  # not installed: `pip install 'bimotion[train]'` alone
+        "from bimotion.grid import run_grid\n"
+        f"run_grid({CONFIG!r}, { ({k: str(v) for k, v in data_dirs.items()})!r}, {str(out)!r}, log=None)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    (metrics,) = out.glob("metrics/*/seed0.json")
+    extra = "is not drawn: it needs matplotlib, which the [plots] extra installs (pip install 'bimotion[plots]')\n"
+    figure = metrics.with_suffix(".confusion.png")
+    assert f"note: the confusion figure {figure} {extra}" in done.stderr, done.stderr
+    assert f"note: the heat map {out / 'tables' / 'heatmap.png'} {extra}" in done.stderr, done.stderr
+    assert done.stderr.count("is not drawn") == 2 and "Traceback" not in done.stderr, done.stderr
+    assert not [p for p in (*out.glob("metrics/**/*"), *out.glob("tables/*")) if p.suffix in (".png", ".svg")]
+    written = {p.name for p in (out / "tables").iterdir()}
+    assert {"heatmap.csv", "heatmap.provenance.json"} <= written, written
