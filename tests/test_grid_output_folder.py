@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from conftest import ONE_UNIT_GRID, REPO
 
 from bimotion.training.testing import subprocess_env
@@ -43,3 +44,27 @@ def test_run_grid_without_matplotlib_writes_its_metrics_and_tables_and_says_whic
     assert not [p for p in (*out.glob("metrics/**/*"), *out.glob("tables/*")) if p.suffix in (".png", ".svg")]
     written = {p.name for p in (out / "tables").iterdir()}
     assert {"heatmap.csv", "heatmap.provenance.json"} <= written, written
+
+
+def test_a_folder_in_the_place_of_a_finished_models_marker_is_one_error_for_the_tables_too(
+    finished_grid, data_dirs, tmp_path
+):
+    """The tables read the labels each finished model was trained on from its marker: a folder in the marker's
+    place (a user's mkdir, a sync tool's) read as 'no labels recorded' there (every label counted as trained),
+    where training and reusing the model refuse it.  It is the grid's one line of a folder in its file's place."""
+    from bimotion.grid import Grid
+    from bimotion.grid.config import MARKER
+    from loaders.errors import DamagedFileError
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out, ignore=shutil.ignore_patterns("tables"))
+    (marker,) = out.glob(f"models/*/seed0/{MARKER}")
+    marker.unlink()
+    marker.mkdir()
+    with pytest.raises(DamagedFileError) as raised:
+        Grid(CONFIG, data_dirs, out, log=None).report()  # a finished grid's tables
+    assert str(raised.value) == (
+        f"{marker}: a folder, not a trained-model marker, so the tables cannot read the labels zho_eld seed 0 was "
+        "trained on: remove or rename that folder, then run the same command again: the grid trains that model again"
+    )
+    assert not (out / "tables").exists()

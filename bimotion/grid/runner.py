@@ -368,7 +368,7 @@ class Grid:
         from ..training.metrics import read_trained_labels
 
         marker = self.model_dir(model, seed) / MARKER
-        if not marker.is_file():
+        if not marker.exists():  # as train_or_reuse: a folder there is read_marker's one folder_in_place line
             return None
         stake = f"the tables cannot read the labels {model.name} seed {seed} was trained on"
         return read_trained_labels(marked_model(self.out, read_marker(marker, stake), marker))
