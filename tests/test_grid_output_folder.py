@@ -11,6 +11,7 @@ import sys
 import pytest
 from conftest import ONE_UNIT_GRID, REPO
 
+from bimotion.grid import run_grid
 from bimotion.training.testing import subprocess_env
 
 CONFIG = ONE_UNIT_GRID  # data_dirs, finished_grid: conftest's
@@ -68,3 +69,52 @@ def test_a_folder_in_the_place_of_a_finished_models_marker_is_one_error_for_the_
         "trained on: remove or rename that folder, then run the same command again: the grid trains that model again"
     )
     assert not (out / "tables").exists()
+
+
+def test_a_folder_made_where_the_grid_writes_its_plan_is_one_error_naming_it(data_dirs, tmp_path, monkeypatch):
+    """A folder made in plan.json's place after the grid looked for an earlier run's plan, before it wrote its own
+    (a second run, a sync tool): an IsADirectoryError traceback; now the grid's one folder_in_place line."""
+    from bimotion.grid import runner
+    from loaders.errors import DamagedFileError
+
+    out = tmp_path / "grid"
+    checked = runner.check_inputs
+
+    def and_then_a_folder(*args, **kwargs):
+        checked(*args, **kwargs)
+        (out / "plan.json").mkdir(parents=True)
+
+    monkeypatch.setattr(runner, "check_inputs", and_then_a_folder)
+    with pytest.raises(DamagedFileError) as raised:
+        run_grid(CONFIG, data_dirs, out, log=None)
+    assert str(raised.value) == (
+        f"{out / 'plan.json'}: a folder, not a grid plan, so the grid cannot record the settings its models are "
+        "trained with: remove or rename that folder, then run the same command again"
+    )
+    assert not (out / "models").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a FIFO")
+def test_a_fifo_named_plan_json_is_one_error_line_not_a_hang(data_dirs, tmp_path):
+    """A FIFO (or another file that is no regular file) named plan.json in the output folder: the grid opened it to
+    read an earlier run's settings and waited for a writer, for ever.  It is never opened: one error line naming it
+    and the fix, exit 2, nothing trained."""
+    import os
+
+    import yaml
+
+    out = tmp_path / "grid"
+    out.mkdir()
+    os.mkfifo(out / "plan.json")
+    config = tmp_path / "grid.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    argv = [sys.executable, str(REPO / "recipes" / "grid.py"), "--config", str(config), "--output_dir", str(out),
+            *(f"--{name}={where}" for name, where in data_dirs.items())]  # fmt: skip
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=180, env=subprocess_env())
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    (line,) = [s for s in proc.stderr.splitlines() if s.startswith("error:")]
+    assert line == (
+        f"error: {out / 'plan.json'}: a FIFO, socket or device, not a grid plan (not opened), so the grid cannot tell "
+        "whether the models there were trained with this run's settings: remove it, then run the same command again"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["plan.json"] and "[grid] training " not in proc.stdout

@@ -332,7 +332,9 @@ class Grid:
         check_inputs(self.config, self.sources, self.out, own_trainer=own, plan=self.plan, registered=True)
         if self.ranks.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(self.out / GRID_PLAN, json.dumps({"settings": settings, **self.plan.to_json()}, indent=2))
+            plan, stake = self.out / GRID_PLAN, "the grid cannot record the settings its models are trained with"
+            with writing(plan, "a grid plan", stake):  # a folder made there since check_settings looked
+                write_text_atomic(plan, json.dumps({"settings": settings, **self.plan.to_json()}, indent=2))
             self.base_model  # noqa: B018 (made once, before any process reads it)
         self.ranks.barrier()
         missing = work(self)

@@ -146,13 +146,24 @@ def read_plan(path: Path, stake: str) -> dict:
 def _json_of(path: Path, what: str, stake: str, *, cause: str, folder_fix: str, fix: str):
     """The JSON of the grid's file ``path`` (a ``what``: metrics file, trained-model marker), read as the grid reads
     its own files: one it cannot read raises :func:`unreadable`'s error, a folder in its place
-    :func:`folder_in_place`'s (``folder_fix``), one that is no JSON a :class:`~loaders.errors.DamagedFileError`
+    :func:`folder_in_place`'s (``folder_fix``), a FIFO, socket or device there one line naming it (never opened, so
+    never a hang), one that is no JSON a :class:`~loaders.errors.DamagedFileError`
     naming it, ``cause`` (how it came to be so) and ``fix``; ``stake``: what the grid cannot do without it.  A
     missing file raises ``FileNotFoundError``: whether that is an error is the caller's."""
     import json
+    import stat
 
     from loaders.errors import DamagedFileError
 
+    try:
+        mode = path.stat().st_mode  # never opens it: a FIFO opened for reading waits for a writer, for ever
+    except OSError:
+        mode = None  # not there, or a folder above it cannot be entered: the reading's error, below
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise DamagedFileError(
+            f"{path}: a FIFO, socket or device, not a {what} (not opened), so {stake}: remove it, then run the same "
+            "command again"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except PermissionError as err:
