@@ -118,3 +118,31 @@ def test_a_fifo_named_plan_json_is_one_error_line_not_a_hang(data_dirs, tmp_path
         "whether the models there were trained with this run's settings: remove it, then run the same command again"
     )
     assert sorted(p.name for p in out.iterdir()) == ["plan.json"] and "[grid] training " not in proc.stdout
+
+
+def test_an_earlier_runs_folder_whose_plan_was_deleted_is_said_to_be_one(finished_grid, data_dirs, tmp_path):
+    """A finished grid's folder whose plan.json was deleted (following a fix, or left out of a copy) was refused as
+    holding 'files that no grid or advise run wrote (claims, metrics, models...)', which is false: it says what is
+    the case, an earlier grid run's files without its plan.json, and the fix, which holds."""
+    from bimotion.grid import Grid
+    from bimotion.grid.settings import SettingsMismatch, check_settings
+
+    out = tmp_path / "grid"
+    shutil.copytree(finished_grid, out)
+    (out / "plan.json").unlink()
+    settings = Grid(CONFIG, data_dirs, out, log=None).settings
+    with pytest.raises(SettingsMismatch) as raised:
+        check_settings(out, settings)
+    held = sorted(p.name for p in out.iterdir() if p.name != "datasets-cache")
+    named = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+    assert str(raised.value) == (
+        f"{out} holds an earlier grid run's files ({named}) but not its plan.json, which records the settings its "
+        "models were trained with, so they cannot be checked against this run's: put a whole copy of its plan.json "
+        "back, or choose a new or empty output folder, or delete that one to start over."
+    )
+    shutil.copy(finished_grid / "plan.json", out / "plan.json")  # the fix
+    check_settings(out, settings)
+    (out / "plan.json").unlink()
+    (out / "notes.txt").write_text("mine")  # a file no run writes beside them: still refused as before
+    with pytest.raises(SettingsMismatch, match="holds files that no grid or advise run wrote"):
+        check_settings(out, settings)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..training.outputs import GRID_PLAN
+from ..training.outputs import ADVICE, GRID_PLAN
+from .config import MARKER
 from .saved import read_plan
 
 
@@ -94,7 +95,29 @@ def check_foreign_files(out: Path, shown: int = 3) -> None:
         return
     if entries:
         named = ", ".join(entries[:shown]) + (f" and {len(entries) - shown} more" if len(entries) > shown else "")
+        if _an_earlier_runs(out, entries):  # its plan.json deleted (as a fix was followed), or not copied with them
+            raise SettingsMismatch(
+                f"{out} holds an earlier grid run's files ({named}) but not its {GRID_PLAN}, which records the "
+                "settings its models were trained with, so they cannot be checked against this run's: put a whole "
+                f"copy of its {GRID_PLAN} back, or choose a new or empty output folder, or delete that one to start over."
+            )
         raise SettingsMismatch(
             f"{out} holds files that no grid or advise run wrote ({named}): its models/, metrics/ and tables/ "
             "would be mixed with them, and a corpus folder is never written to. Choose a new or empty output folder."
         )
+
+
+# what a grid or advise run writes beside its plan.json (runner.Grid's folders, the tables, the projections' figures,
+# advise's report): a folder of these alone, with a trained model's marker, a metrics file or claims, is an earlier run's
+RUNS_OWN = frozenset(
+    {"base-model", "claims", "figures", "metrics", "models", "predictions", "tables", ADVICE, "advice.md"}
+)
+
+
+def _an_earlier_runs(out: Path, entries: list[str]) -> bool:
+    """Whether ``entries`` of ``out`` (its visible ones, ``plan.json`` aside) are an earlier grid or advise run's:
+    each one such a run writes (:data:`RUNS_OWN`), and a trained model's marker, a metrics file or its claims there."""
+    if not set(entries) <= RUNS_OWN:
+        return False
+    made = (f"models/*/seed*/{MARKER}", "metrics/*/seed*.json", "claims/*")
+    return any(next(out.glob(pattern), None) is not None for pattern in made)
