@@ -430,3 +430,20 @@ def test_the_rows_of_a_recording_whose_channels_differ_or_cancel_say_so(model, t
     line = next(x for x in err.splitlines() if "of several channels were mixed down" in x)
     assert line.startswith("2 file(s) of several channels were mixed down to mono though their channels"), line
     assert f"{files[0]} (channels hold different signals" in line and f"{files[1]} (channels cancel" in line
+
+
+def test_a_companded_recording_whose_channels_cancel_is_still_said_unmeasured_for_clipping(model, tmp_path, capsys):
+    """A µ-law stereo recording whose channels cancel was named for its channels but left out of the closing
+    line on the files not measured for clipping (its file_clipped empty, unexplained), where the same file
+    with sane channels is named there; it is named in both."""
+    writer = FixtureWriter(tmp_path / ".pool", seed=5)
+    voice = dict(duration_s=4.0, sample_rate_hz=16000, age_group="eld", language="zho", emotions=("anger",))
+    first = writer.samples(speaker="s1", gender="f", **voice)
+    soundfile.write(tmp_path / "inverted.wav", np.stack([first, -0.95 * first], 1), 16000, subtype="ULAW")
+    soundfile.write(tmp_path / "one.wav", np.stack([first, first / 2], 1), 16000, subtype="ULAW")
+    files = [str(tmp_path / f"{name}.wav") for name in ("inverted", "one")]
+    assert main(["predict", "--model", str(model), *files, "--output", str(tmp_path / "p.csv"), *OPTIONS]) == 0
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "not measured for clipping" in x)
+    assert line.startswith("2 file(s) were not measured for clipping") and all(f in line for f in files), line
+    assert f"{files[0]} (channels cancel" in next(x for x in err.splitlines() if "were mixed down" in x)

@@ -266,10 +266,10 @@ def _account(source: AudioSource, found: _Measured, how: Windowing, rate: int, r
         report.upsampled[source.name] = source.info.sample_rate_hz
     if count and found.clipped:
         report.clipped[source.name] = found.clipped
-    if count and found.channels:
-        report.channels[source.name] = tuple(finding.note for finding in found.channels)
     elif count and found.clipped is None:
         report.clipping_unmeasured.append(source.name)
+    if count and found.channels:
+        report.channels[source.name] = tuple(finding.note for finding in found.channels)
     report.short_below_s = how.vad_min_speech_s
     if count and found.duration_s < how.vad_min_speech_s:
         report.short[source.name] = found.duration_s
