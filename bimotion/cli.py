@@ -88,6 +88,7 @@ def main(
         args._parser.error(said)
     from bimotion.console import quiet
     from bimotion.extras import EXTRAS, missing_message, said_missing
+    from bimotion.hub_timeouts import TimeoutSettingError
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.training.checkpoints import ForeignCard
     from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
@@ -103,7 +104,7 @@ def main(
     with audience("cli"), terminate_as_interrupt():  # errors name flags (--skip-bad); SIGTERM stops as Ctrl-C does
         try:
             return int(args._run(args) or 0)
-        except (CorpusError, DamagedFileError, MissingToolError) as err:  # a damaged file: named, with the fix
+        except (CorpusError, DamagedFileError, MissingToolError, TimeoutSettingError) as err:  # named, with the fix
             print(f"error: {err}", file=sys.stderr)
             return 2
         except ForeignCard as err:  # the demo's grid: a model folder holding the user's README.md, as train.py says it

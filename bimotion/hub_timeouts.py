@@ -36,9 +36,14 @@ _STALLED = {
 }
 
 
+class TimeoutSettingError(ValueError):
+    """:data:`TIMEOUT_VARIABLE` set to what is not a number of seconds: its words name it and the fix (one
+    ``error:`` line, as ``push`` says it and :mod:`bimotion.cli` says it of any command, not a traceback)."""
+
+
 def timeout_s() -> float:
-    """:data:`TIMEOUT_VARIABLE` in seconds (:data:`DEFAULT_TIMEOUT_S` where unset or empty); a ``ValueError``
-    naming it and the fix where it is not a number of seconds above 0."""
+    """:data:`TIMEOUT_VARIABLE` in seconds (:data:`DEFAULT_TIMEOUT_S` where unset or empty); a
+    :class:`TimeoutSettingError` naming it and the fix where it is not a number of seconds above 0."""
     value = os.environ.get(TIMEOUT_VARIABLE, "").strip()
     if not value:
         return DEFAULT_TIMEOUT_S
@@ -47,7 +52,7 @@ def timeout_s() -> float:
     except ValueError:
         seconds = float("nan")
     if not 0 < seconds < float("inf"):
-        raise ValueError(
+        raise TimeoutSettingError(
             f"{TIMEOUT_VARIABLE}={value!r} is not a number of seconds: set it to how long a request to the Hub may "
             f"wait with nothing moving, such as {DEFAULT_TIMEOUT_S:g}, or unset it"
         )
@@ -58,7 +63,8 @@ def bounded() -> None:
     """Have every request ``huggingface_hub`` makes from now on in this process that sets no timeout of its
     own (its ``HfApi`` calls) wait at most :func:`timeout_s` with nothing moving (:mod:`bimotion.hub_timeouts`),
     through its shared client (``set_client_factory``: the client of the factory in place, a user's own too, with
-    one more request hook).  Once per process; checks :data:`TIMEOUT_VARIABLE` each call (its ``ValueError``).
+    one more request hook).  Once per process; checks :data:`TIMEOUT_VARIABLE` each call (its
+    :class:`TimeoutSettingError`).
     Without effect on a ``huggingface_hub`` before 1.0 (requests, not httpx: no client factory), which setup.cfg
     does not install."""
     timeout_s()

@@ -208,3 +208,25 @@ def test_a_downloads_transfer_that_stops_names_hf_hub_download_timeout_and_its_t
         "cache, or pass a local folder of me/ser)"
     ), (said, asked)
     assert len(gets) > 1 and float(in_all[1]) >= len(gets) - 0.5, (said, asked)  # 1 s each, pauses not slept
+
+
+@pytest.mark.usefixtures("slept")
+def test_a_wait_not_in_seconds_is_one_line_where_a_command_asks_the_hub_for_a_model(tmp_path, capsys, monkeypatch):
+    """``bimotion predict --model OWNER/NAME`` with the setting mistyped ended in a ValueError traceback, exit 1,
+    from the model's look-up (push said it in one line); it is the same one line, exit 2, nothing sent."""
+    import numpy as np
+    import soundfile
+
+    from bimotion.cli import main
+
+    soundfile.write(tmp_path / "a.wav", np.zeros(16000, dtype=np.float32), 16000)
+    monkeypatch.setenv("BIMOTION_HUB_TIMEOUT_S", "abc")
+    with socket_hub("silent") as (endpoint, asked):
+        at(monkeypatch, endpoint)
+        code = main(["predict", "--model", "me/ser", str(tmp_path / "a.wav"), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1] == (
+        "error: BIMOTION_HUB_TIMEOUT_S='abc' is not a number of seconds: set it to how long a request to the Hub "
+        "may wait with nothing moving, such as 60, or unset it"
+    ), err
+    assert not asked, asked
