@@ -216,8 +216,8 @@ def test_a_launch_of_two_processes_is_refused_on_a_folder_one_process_trained(si
     same config).  It is refused before anything trains, naming the difference, as other training settings are."""
     import shutil
 
-    from bimotion.grid.settings import SettingsMismatch
     from bimotion.grid.claims import Ranks
+    from bimotion.grid.settings import SettingsMismatch
 
     out = tmp_path / "out"
     shutil.copytree(single.output_dir, out)
