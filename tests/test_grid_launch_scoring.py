@@ -97,9 +97,14 @@ def _grid(root: Path, out: Path, data: dict, *, launch: bool, trouble: str = "")
 
 
 def _trained_only(single, name: str) -> Path:
-    """A copy of the single run's folder with its trained model and datasets' cache, nothing predicted or scored."""
+    """A copy of the single run's folder with its trained model and datasets' cache, nothing predicted or scored,
+    whose plan says its models were trained by a launch of 2 (a grid refuses a launch of another count on a folder,
+    whose models it would reuse: their batch differs); the weights are the single run's, so the predictions are."""
     out = single["root"] / name
     shutil.copytree(single["out"], out, ignore=shutil.ignore_patterns("predictions", "metrics", "tables", "claims"))
+    plan = json.loads((out / "plan.json").read_text())
+    plan["settings"]["training"]["processes_training_each_model"] = 2
+    (out / "plan.json").write_text(json.dumps(plan, indent=2))
     return out
 
 
