@@ -78,6 +78,33 @@ def assert_quiet(printed: str) -> None:
         assert noise not in printed, noise
 
 
+def assert_the_last_line_names_commands_that_run_here(capsys) -> None:
+    """The demo ended with "see docs/datasets.md in bimotion's source repository": the wheel holds no
+    docs/ and records no address, so a user who installed it had nothing to open.  Its last line now
+    names commands installed with it: each runs, and the ones with placeholders take those options.
+    Checked on the second demo run of test_demo_runs_every_stage_learns_and_leaves_loadable_datasets
+    (a demo run of its own cost 18 s of the suite's longest file)."""
+    from yuemotion.cli import main as yuemotion
+
+    last = capsys.readouterr().out.rstrip("\n").splitlines()[-1]
+    assert last.startswith("NOTE: the corpus is synthetic.") and "docs/" not in last and "repository" not in last
+    commands = re.findall(r"`((?:bimotion|yuemotion) [^`]+)`", last)
+    assert len(commands) == 5
+    printed = {}
+    for command in commands:
+        prog, *argv = command.split()
+        to_fill = any("DIR" in arg for arg in argv)  # its options are checked against the command's help
+        with pytest.raises(SystemExit) if to_fill or "--help" in argv else contextlib.nullcontext() as exit_:
+            code = (main if prog == "bimotion" else yuemotion)([argv[0], "--help"] if to_fill else argv)
+        code = exit_.value.code if exit_ else code
+        printed[command] = capsys.readouterr().out
+        assert code == 0 and printed[command].strip(), command
+        if to_fill:
+            assert all(f"{arg} " in printed[command] for arg in argv if arg.startswith("--")), command
+    layouts = printed["bimotion sources --layout"]
+    assert all(f"## {name}: " in layouts for name in ("crema_d", "csed", "yuemotion")) and "AudioWAV/" in layouts
+
+
 def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, capsys):
     out = tmp_path / "demo"
     config = _small_demo_config(tmp_path / "demo-small.yaml")
@@ -111,8 +138,10 @@ def test_demo_runs_every_stage_learns_and_leaves_loadable_datasets(tmp_path, cap
     command = next(line.split() for line in text.splitlines() if line.startswith("  bimotion predict --model "))
     clip = next((out / "raw").rglob("*.wav"))
     assert main([*command[1:4], str(clip), "--no-progress"]) == 0
-    # a second run replaces its own output
+    # a second run replaces its own output (and its last line, as any demo's, names commands that run here)
+    capsys.readouterr()
     assert main(["demo", "--output", str(out), "--scale", "1", "--no-grid"]) == 0
+    assert_the_last_line_names_commands_that_run_here(capsys)
 
 
 # Two quick models (conftest's QUICK_TRAINING), scored on one test set: the grid step's own plumbing
@@ -239,34 +268,6 @@ def test_bad_scale_or_seed_is_one_usage_error_before_anything_is_written(tmp_pat
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
-
-
-def test_the_demos_last_line_names_commands_that_run_here(tmp_path, capsys):
-    """The demo ended with "see docs/datasets.md in bimotion's source repository": the wheel holds no
-    docs/ and records no address, so a user who installed it had nothing to open.  Its last line now
-    names commands installed with it: each runs, and the ones with placeholders take those options."""
-    import re
-
-    from yuemotion.cli import main as yuemotion
-
-    assert main(["demo", "--output", str(tmp_path / "demo"), "--no-grid", "--scale", "1"]) == 0
-    last = capsys.readouterr().out.rstrip("\n").splitlines()[-1]
-    assert last.startswith("NOTE: the corpus is synthetic.") and "docs/" not in last and "repository" not in last
-    commands = re.findall(r"`((?:bimotion|yuemotion) [^`]+)`", last)
-    assert len(commands) == 5
-    printed = {}
-    for command in commands:
-        prog, *argv = command.split()
-        to_fill = any("DIR" in arg for arg in argv)  # its options are checked against the command's help
-        with pytest.raises(SystemExit) if to_fill or "--help" in argv else contextlib.nullcontext() as exit_:
-            code = (main if prog == "bimotion" else yuemotion)([argv[0], "--help"] if to_fill else argv)
-        code = exit_.value.code if exit_ else code
-        printed[command] = capsys.readouterr().out
-        assert code == 0 and printed[command].strip(), command
-        if to_fill:
-            assert all(f"{arg} " in printed[command] for arg in argv if arg.startswith("--")), command
-    layouts = printed["bimotion sources --layout"]
-    assert all(f"## {name}: " in layouts for name in ("crema_d", "csed", "yuemotion")) and "AudioWAV/" in layouts
 
 
 def test_the_readme_demos_lock_file_is_ignored_by_git(tmp_path):
