@@ -146,3 +146,49 @@ def test_an_earlier_runs_folder_whose_plan_was_deleted_is_said_to_be_one(finishe
     (out / "notes.txt").write_text("mine")  # a file no run writes beside them: still refused as before
     with pytest.raises(SettingsMismatch, match="holds files that no grid or advise run wrote"):
         check_settings(out, settings)
+
+
+def test_an_earlier_run_stopped_before_any_model_finished_is_said_to_be_one(tmp_path):
+    """A run stopped while training its first model (no marker, metrics file or claim yet: a checkpoint and the
+    run's identity file) whose plan.json is gone was refused as 'files that no grid or advise run wrote (base-model,
+    claims, models) ... a corpus folder is never written to', all of them the grid's own: it is an earlier run's."""
+    from bimotion.grid.settings import SettingsMismatch, check_foreign_files
+
+    out = tmp_path / "grid"
+    (out / "base-model").mkdir(parents=True)
+    (out / "claims").mkdir()
+    seed = out / "models" / "zho_eld" / "seed0"
+    (seed / "checkpoint-50").mkdir(parents=True)
+    (seed / "run_identity.json").write_text("{}")
+    with pytest.raises(SettingsMismatch) as raised:
+        check_foreign_files(out)
+    assert str(raised.value).startswith(
+        f"{out} holds an earlier grid run's files (base-model, claims, models) but not its plan.json"
+    ), raised.value
+
+
+def test_a_plan_another_worker_wrote_while_this_one_checked_its_inputs_is_not_overwritten(
+    data_dirs, tmp_path, monkeypatch
+):
+    """Two workers starting together on one folder (a Slurm array) both found no plan.json, both passed the
+    settings check, and the last to write its plan won, though another worker's models, trained with other
+    settings (another launch's batch), were to share its tables.  The plan found on writing is checked again:
+    this worker is refused, the other's plan left as it was."""
+    import json
+
+    from bimotion.grid import runner
+    from bimotion.grid.settings import SettingsMismatch
+
+    out = tmp_path / "grid"
+    theirs = {"settings": {"data": {}, "base_model": "another", "training": {}}, "models": []}
+    checked = runner.check_inputs
+
+    def meanwhile(*args, **kwargs):  # the other worker writes its plan while this one checks its inputs
+        checked(*args, **kwargs)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "plan.json").write_text(json.dumps(theirs))
+
+    monkeypatch.setattr(runner, "check_inputs", meanwhile)
+    with pytest.raises(SettingsMismatch, match="holds a grid run with other settings"):
+        run_grid(CONFIG, data_dirs, out, log=None)
+    assert json.loads((out / "plan.json").read_text()) == theirs

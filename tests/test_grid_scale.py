@@ -222,8 +222,16 @@ def test_a_launch_of_two_processes_is_refused_on_a_folder_one_process_trained(si
     out = tmp_path / "out"
     shutil.copytree(single.output_dir, out)
     monkeypatch.setattr(Ranks, "current", classmethod(lambda cls: cls(0, 2)))  # rank 0 of a launch of 2
-    with pytest.raises(SettingsMismatch, match=r"processes_training_each_model: unset there, 2 now"):
+    with pytest.raises(SettingsMismatch) as refused:
         run_grid(CONFIG, data_dirs, out, log=None)
+    assert str(refused.value) == (  # the fix is the launch, not deleting the folder's models
+        f"{out} holds models each trained by one process, and this worker is a launch of 2 processes "
+        "(training.processes_training_each_model: unset there, 2 now): each process trains "
+        "per_device_train_batch_size clips a step, so its models would mix two batches in one table. Run every worker "
+        "of this folder as its models were trained (python recipes/grid.py ...); if a launch of N processes trained "
+        'them (an earlier bimotion recorded no count), add "processes_training_each_model": N to settings.training in '
+        "its plan.json."
+    )
 
 
 @pytest.mark.slow

@@ -333,6 +333,7 @@ class Grid:
         if self.ranks.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             plan, stake = self.out / GRID_PLAN, "the grid cannot record the settings its models are trained with"
+            check_settings(self.out, settings)  # another worker's plan, written while check_inputs ran: its settings
             with writing(plan, "a grid plan", stake):  # a folder made there since check_settings looked
                 write_text_atomic(plan, json.dumps({"settings": settings, **self.plan.to_json()}, indent=2))
             self.base_model  # noqa: B018 (made once, before any process reads it)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..training.outputs import ADVICE, GRID_PLAN
+from ..training.outputs import ADVICE, GRID_PLAN, IDENTITY_FILE
 from .config import MARKER
 from .saved import read_plan
 
@@ -75,10 +75,39 @@ def check_settings(out: Path, settings: dict) -> None:
     before = plan.get("settings")
     now = json.loads(json.dumps(settings))
     if before is not None and before != now:
+        if _without_launch(before) == _without_launch(now):  # only the launch differs: the fix is the launch
+            raise SettingsMismatch(_other_launch(out, before, now))
         raise SettingsMismatch(
             f"{out} holds a grid run with other settings ({settings_diff(before, now)}): its finished "
             "models would be reused. Choose another output folder, or delete that one to start over."
         )
+
+
+LAUNCH = "processes_training_each_model"  # grid_settings' record of a launch's processes (none for one process)
+
+
+def _without_launch(settings: dict) -> dict:
+    return {**settings, "training": {k: v for k, v in settings.get("training", {}).items() if k != LAUNCH}}
+
+
+def _other_launch(out: Path, before: dict, now: dict) -> str:
+    """The refusal of a worker whose launch has another number of processes than the one that trained the models
+    of ``out``: the fix is running it as they were (their batch), not deleting them; and where a launch trained
+    them before bimotion recorded its count, how to record it."""
+    was, is_ = (s.get("training", {}).get(LAUNCH) for s in (before, now))
+    trained, this = (f"a launch of {n} processes" if n else "one process" for n in (was, is_))
+    run_as = f"accelerate launch --num_processes {was} recipes/grid.py ..." if was else "python recipes/grid.py ..."
+    recorded = (
+        ""
+        if was
+        else f"; if a launch of N processes trained them (an earlier bimotion recorded no count), add "
+        f'"{LAUNCH}": N to settings.training in its {GRID_PLAN}'
+    )
+    return (
+        f"{out} holds models each trained by {trained}, and this worker is {this} ({settings_diff(before, now)}): "
+        "each process trains per_device_train_batch_size clips a step, so its models would mix two batches in one "
+        f"table. Run every worker of this folder as its models were trained ({run_as}){recorded}."
+    )
 
 
 def check_foreign_files(out: Path, shown: int = 3) -> None:
@@ -119,5 +148,5 @@ def _an_earlier_runs(out: Path, entries: list[str]) -> bool:
     each one such a run writes (:data:`RUNS_OWN`), and a trained model's marker, a metrics file or its claims there."""
     if not set(entries) <= RUNS_OWN:
         return False
-    made = (f"models/*/seed*/{MARKER}", "metrics/*/seed*.json", "claims/*")
+    made = (f"models/*/seed*/{MARKER}", f"models/*/seed*/{IDENTITY_FILE}", "metrics/*/seed*.json", "claims/*")
     return any(next(out.glob(pattern), None) is not None for pattern in made)
