@@ -72,19 +72,22 @@ def test_a_folder_in_the_place_of_a_finished_models_marker_is_one_error_for_the_
 
 
 def test_a_folder_made_where_the_grid_writes_its_plan_is_one_error_naming_it(data_dirs, tmp_path, monkeypatch):
-    """A folder made in plan.json's place after the grid looked for an earlier run's plan, before it wrote its own
-    (a second run, a sync tool): an IsADirectoryError traceback; now the grid's one folder_in_place line."""
+    """A folder made in plan.json's place after the grid last looked for an earlier run's plan (its check just
+    before the write), before it wrote its own (a second run, a sync tool): an IsADirectoryError traceback; now the
+    grid's one folder_in_place line."""
     from bimotion.grid import runner
     from loaders.errors import DamagedFileError
 
     out = tmp_path / "grid"
-    checked = runner.check_inputs
+    checked, looks = runner.check_settings, []
 
     def and_then_a_folder(*args, **kwargs):
         checked(*args, **kwargs)
-        (out / "plan.json").mkdir(parents=True)
+        looks.append(args)
+        if len(looks) == 2:  # its last look, just before the write
+            (out / "plan.json").mkdir(parents=True)
 
-    monkeypatch.setattr(runner, "check_inputs", and_then_a_folder)
+    monkeypatch.setattr(runner, "check_settings", and_then_a_folder)
     with pytest.raises(DamagedFileError) as raised:
         run_grid(CONFIG, data_dirs, out, log=None)
     assert str(raised.value) == (
