@@ -12,6 +12,8 @@ from ..training.outputs import ADVICE, GRID_PLAN, IDENTITY_FILE
 from .config import MARKER
 from .saved import read_plan
 
+LAUNCH = "processes_training_each_model"  # grid_settings' record of a launch's processes (none for one process)
+
 
 class SettingsMismatch(ValueError):
     """An output folder holds a grid run with other data, model or training arguments."""
@@ -26,7 +28,7 @@ def grid_settings(config, sources: dict, processes: int = 1) -> dict:
     from ..probe.run import backend_settings
     from ..training.identity import dataset_identity
 
-    launch = {"processes_training_each_model": processes} if processes > 1 else {}
+    launch = {LAUNCH: processes} if processes > 1 else {}
     return {
         "data": {k: dataset_identity(v) for k, v in sources.items() if k != "cache_dir"},  # by content
         "base_model": config.model_name_or_path if config.tiny_model is None else {"tiny": config.tiny_model},
@@ -81,9 +83,6 @@ def check_settings(out: Path, settings: dict) -> None:
             f"{out} holds a grid run with other settings ({settings_diff(before, now)}): its finished "
             "models would be reused. Choose another output folder, or delete that one to start over."
         )
-
-
-LAUNCH = "processes_training_each_model"  # grid_settings' record of a launch's processes (none for one process)
 
 
 def _without_launch(settings: dict) -> dict:
