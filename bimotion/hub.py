@@ -383,13 +383,15 @@ class HubError(RuntimeError):
 
 
 class HubUnreachableError(HubError):
-    """A file of the Hub that could not be fetched, though it may be there (:func:`hub_file`); ``why``:
-    the reason and what to do, without the file's name (:func:`fetch_failure`: a :class:`HubReason`; a caller
-    names the file by :func:`could_not_read`)."""
+    """A file of the Hub that could not be fetched, though it may be there (:func:`hub_file`); ``why``: the reason and
+    what to do, without the file's name (:func:`fetch_failure`: a :class:`HubReason`; :func:`could_not_read` names it)."""
 
     def __init__(self, message: str, why: str):
         super().__init__(message)
         self.why = why
+
+    def __reduce__(self):  # pickled with its fields (a worker process raising it), not its message alone
+        return type(self), (self.args[0], self.why), self.__dict__
 
 
 def first_line(err: BaseException, limit: int = 200) -> str:

@@ -20,6 +20,9 @@ class RecentlyUnanswered(ConnectionError):
         super().__init__(error)
         self.error, self.tls = error, tls
 
+    def __reduce__(self):  # pickled with its fields (a worker process raising it), not its message alone
+        return type(self), (self.error, self.tls), self.__dict__
+
 
 # what decides whether a look-up is answered besides the endpoint: the proxy, the certificates trusted
 # (the fixes an unanswered look-up's message names: a process started with them set asks the Hub again)

@@ -84,6 +84,9 @@ class CorpusError(Exception):
         self.hint = hint
         super().__init__(f"{display(self.path)}: {message}" + (f"\n  fix: {hint}" if hint else ""))
 
+    def __reduce__(self):  # pickled with its fields (a worker process raising it), not its message alone
+        return type(self), (self.path, self.reason, self.message, self.hint), self.__dict__
+
     def __str__(self) -> str:  # phrased when shown: for the command line, or for a Python caller
         return spoken(super().__str__())
 

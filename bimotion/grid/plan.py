@@ -147,6 +147,9 @@ class GroupItemError(ValueError):
         super().__init__(several_groups(key, index, specs[index - 1], groups, items))
         self.key, self.specs, self.index, self.groups, self.items = key, list(specs), index, groups, items
 
+    def __reduce__(self):  # pickled with its fields (a worker process raising it), not its message alone
+        return type(self), (self.key, self.specs, self.index, self.groups, self.items), self.__dict__
+
     def said(self, flag: str | None, source: str) -> str:
         """Its words where a command's ``flag`` (advise's ``--groups``) gave the items, as typed; else naming the
         config they are read from, ``source``."""

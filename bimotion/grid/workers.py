@@ -252,6 +252,9 @@ class ToScoreAgain(Exception):
         super().__init__(why)
         self.unit, self.why = unit, why
 
+    def __reduce__(self):  # pickled with its fields (a worker process raising it), not its message alone
+        return type(self), (self.unit, self.why), self.__dict__
+
 
 def tables_predictions(grid, model: PlannedModel, seed: int, shards: list) -> dict:
     """One unit's predictions on ``shards`` for the tables (:func:`~bimotion.grid.cells.collect`), read back
