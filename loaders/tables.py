@@ -10,6 +10,12 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def joined(items) -> str:
+    """``items`` listed in a sentence: ``a``, ``a and b``, ``a, b and c`` (none: empty)."""
+    items = [str(item) for item in items]
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
 def hours_text(hours: float) -> str:
     """Hours to two decimals; under 0.005 but not none (a few clips, which 0.00 would show as none) ``<0.01``."""
     return "<0.01" if 0 < hours < 0.005 else f"{hours:.2f}"

@@ -119,3 +119,26 @@ def test_an_older_marker_of_a_hub_model_is_one_error_naming_the_marker_and_the_f
     run_grid(config, {"bimotion": data["bimotion"]}, out, trainer=trainer, log=None)
     assert trained == ["zho_eld"] and str(model_dir_in_grid(out, "zho_eld")) == "me/ser"
     assert json.loads(marker.read_text())["on_hub"] is True
+
+
+@pytest.mark.parametrize(
+    ("blind", "processes", "said"),
+    [
+        ([1], 2, "but process 1 of this launch of 2 sees no such file"),
+        ([1, 3], 4, "but processes 1 and 3 of this launch of 4 see no such file"),
+        ([1, 2, 3], 4, "but processes 1, 2 and 3 of this launch of 4 see no such file"),
+    ],
+)
+def test_a_marker_some_processes_of_a_launch_do_not_see_is_said_in_english(tmp_path, blind, processes, said):
+    """The processes of a launch that see no trained model's marker were listed as "process 1, 2, 3 of this launch
+    of 4 sees no such file"; one is "process 1 ... sees", several "processes 1, 2 and 3 ... see"."""
+    from bimotion.grid.plan import unseen_marker
+
+    marker = tmp_path / "models" / "zho_eld" / "seed0" / MARKER
+    err = unseen_marker(marker, "zho_eld seed 0", blind, processes)
+    assert isinstance(err, StaleMarker)
+    assert str(err) == (
+        f"{marker} marks zho_eld seed 0 as trained, {said} (its --output_dir is another folder there: on another "
+        "machine, or not mounted): give every process of the launch one shared --output_dir, then run the same "
+        "command again"
+    )

@@ -6,6 +6,8 @@ map); this module adds the lists the summary sentences need.
 
 from __future__ import annotations
 
+from loaders.tables import joined
+
 from ..group_names import group_name
 
 
@@ -16,7 +18,7 @@ def names_list(groups: list[str] | tuple[str, ...], spec: str = "") -> str:
     whole group.  ``spec`` is read by the one parser (:func:`bimotion.mixture.parse_mixture`: its errors)."""
     some = _drawn_from_some(spec) if spec else {}
     names = [group_name(g) + (f" ({', '.join(some[g])})" if g in some else "") for g in groups]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return joined(names)
 
 
 def _drawn_from_some(spec: str) -> dict[str, tuple[str, ...]]:

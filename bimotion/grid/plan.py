@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from loaders.tables import joined
+
 from ..mistyped import did_you_mean
 from ..mixture import Shard, group_spec, parse_mixture
 from ..paper import TABLES, Cell, Table
@@ -264,7 +266,20 @@ def model_record(grid_dir: str | os.PathLike, model: str | os.PathLike) -> dict:
 
 
 class StaleMarker(ValueError):
-    """A finished model's marker naming a model folder that is not there (:func:`marked_model`)."""
+    """A finished model's marker naming a model folder that is not there (:func:`marked_model`), or that some
+    processes of a launch do not see (:func:`unseen_marker`)."""
+
+
+def unseen_marker(marker: Path, trained: str, blind: list[int], processes: int) -> StaleMarker:
+    """The error of ``marker``, marking ``trained`` (``zho_eld seed 0``) as trained, that the processes ``blind`` of
+    a launch of ``processes`` do not see: in English for one or several ("process 1, 2 ... sees" was said)."""
+    who = f"process {blind[0]}" if len(blind) == 1 else f"processes {joined(blind)}"
+    return StaleMarker(
+        f"{marker} marks {trained} as trained, but {who} of this launch of {processes} "
+        f"{'sees' if len(blind) == 1 else 'see'} no such file (its --output_dir is another folder there: on another "
+        "machine, or not mounted): give every process of the launch one shared --output_dir, then run the same "
+        "command again"
+    )
 
 
 def marked_model(grid_dir: str | os.PathLike, record: Mapping, marker: str | os.PathLike) -> Path:

@@ -30,7 +30,7 @@ from .claims import Claims, Ranks
 from .config import MARKER, GridConfig, data_sources, load_config, torch_threads
 from .heard import mark_training_clips
 from .jobs import Trainer, TrainJob, train_model
-from .plan import PlannedModel, StaleMarker, make_plan, marked_model, model_record, shard_name
+from .plan import PlannedModel, make_plan, marked_model, model_record, shard_name, unseen_marker
 from .report import GridResult, tables_key, write_reports
 from .saved import SCORED_IN, concat_predictions, metrics_records, read_marker, read_predictions, writing
 from .scoring import entry_of_test
@@ -150,13 +150,9 @@ class Grid:
             return marked_model(self.out, read_marker(marker, stake), marker) if marker.exists() else None
 
         seen = on_every_process(read, *(self.ranks.processes if together else (0, 1)))
-        blind = [str(i) for i, path in enumerate(seen) if path is None]
+        blind = [i for i, path in enumerate(seen) if path is None]
         if blind and len(blind) < len(seen):
-            raise StaleMarker(
-                f"{marker} marks {model.name} seed {seed} as trained, but process {', '.join(blind)} of this launch of "
-                f"{len(seen)} sees no such file (its --output_dir is another folder there: on another machine, or not "
-                "mounted): give every process of the launch one shared --output_dir, then run the same command again"
-            )
+            raise unseen_marker(marker, f"{model.name} seed {seed}", blind, len(seen))
         return seen[self.ranks.rank if together else 0]
 
     def _provenance(self, model: PlannedModel, seed: int, model_dir: Path, shards_key: str = "shards") -> dict:
