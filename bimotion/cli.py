@@ -91,6 +91,7 @@ def main(
     from bimotion.hub_timeouts import TimeoutSettingError
     from bimotion.memory import ALLOCATION_FAILURES, ready_for_a_limit, said_out_of_memory
     from bimotion.training.checkpoints import ForeignCard
+    from bimotion.training.parsing import error_once
     from loaders.errors import CorpusError, DamagedFileError, MissingToolError, audience
 
     command = f"{prog} {args.command}"
@@ -104,11 +105,11 @@ def main(
     with audience("cli"), terminate_as_interrupt():  # errors name flags (--skip-bad); SIGTERM stops as Ctrl-C does
         try:
             return int(args._run(args) or 0)
-        except (CorpusError, DamagedFileError, MissingToolError, TimeoutSettingError) as err:  # named, with the fix
-            print(f"error: {err}", file=sys.stderr)
+        except (CorpusError, DamagedFileError, MissingToolError, TimeoutSettingError) as err:  # named, with the fix;
+            error_once(err)  # once for a launch (advise's), whose every process may meet it
             return 2
         except ForeignCard as err:  # the demo's grid: a model folder holding the user's README.md, as train.py says it
-            print(f"error: {err.said('--output')}", file=sys.stderr)  # advise and demo name their folder --output
+            error_once(err.said("--output"))  # advise and demo name their folder --output
             return 2
         except ModuleNotFoundError as err:  # an optional dependency that NEEDS did not name
             if err.name not in EXTRAS:  # not the package itself (a submodule missing from an old version: raised)

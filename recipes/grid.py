@@ -127,7 +127,7 @@ def _leave_out_figures_of_dropped_tables(config, tables: list[str], plan, droppe
 
 
 def main(argv=None) -> int:
-    from bimotion.training.parsing import main_says, parse_arguments, usage_error
+    from bimotion.training.parsing import error_once, parse_arguments, usage_error
 
     parser = HfArgumentParser(GridArguments)
     args = parse_arguments(parser, argv)[0]  # [1:]: use_cpu, set for several CPU processes (train's)
@@ -181,8 +181,8 @@ def main(argv=None) -> int:
         return exit_code(err)
     except (DamagedFileError, StaleMarker, ForeignCard) as err:  # a dataset's file or clip, a model's weights; a
         # marker; a model folder holding the user's README.md (refused as recipes/train.py does).  Each may reach
-        # every process of a launch (on_every_process): said once, by the main process (main_says); all exit non-zero
-        main_says(lambda line: print(f"error: {line}", file=sys.stderr, flush=True))(err)
+        # every process of a launch (on_every_process): said once, by the main process (error_once); all exit non-zero
+        error_once(err)
         return 2
     except ALLOCATION_FAILURES as err:  # an allocation that failed: one line, with the fix
         return said_out_of_memory(err, "grid.py")

@@ -9,6 +9,7 @@ import json
 import math
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -736,6 +737,31 @@ def test_advise_into_a_folder_of_other_files_writes_nothing_there(data_dirs, tmp
     (tmp_path / "empty" / "notes.txt").write_text("mine")
     with pytest.raises(SettingsMismatch, match=r"\(notes\.txt\)"):
         check_foreign_files(tmp_path / "empty")
+
+
+@pytest.mark.slow  # a CPU launch of 2 processes
+@pytest.mark.parametrize("refused", ["a folder of other files", "a folder in plan.json's place"])
+def test_an_error_every_process_of_a_launched_advise_meets_is_said_once(data_dirs, tmp_path, refused):
+    """`accelerate launch --num_processes 2 -m bimotion advise` printed the error each process met (its --output a
+    folder of the user's files: SettingsMismatch; a folder where plan.json is read: DamagedFileError) once per
+    process, twice, where the recipes say such an error once.  The main process says it; the launch fails."""
+    from bimotion.training.testing import cpu_launch, subprocess_env
+
+    out = tmp_path / "out"
+    if refused == "a folder of other files":
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+        said = f"error: {out} holds files that no grid or advise run wrote (notes.txt): "
+    else:
+        (out / "plan.json").mkdir(parents=True)
+        said = f"error: {out / 'plan.json'}: a folder, not a grid plan, so "
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    argv = ["advise", "--target", "zho_eld", "--bimotion", data_dirs["bimotion"], "--groups", "zho_eld", "zho_adu"]
+    launch = cpu_launch("-m", "bimotion", *argv, "--seeds", "0", "--output", out)  # accelerate's -m: a module
+    run = subprocess.run(launch, env=subprocess_env(), capture_output=True, text=True, timeout=600)
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert run.returncode != 0 and len(errors) == 1 and errors[0].startswith(said), run.stderr[-3000:]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
 
 
 def test_an_unknown_group_to_draw_from_lists_the_prepared_groups(data_dirs, capsys, tmp_path):

@@ -97,6 +97,7 @@ def run(args) -> int:
     from bimotion.advise.collect import AdviceNotCollected
     from bimotion.grid.settings import SettingsMismatch
     from bimotion.grid.workers import no_tables
+    from bimotion.training.parsing import error_once
     from bimotion.training.processes import on_main_process
 
     said: list[str] = []  # the grid's lines: the last says why it wrote no tables
@@ -108,8 +109,8 @@ def run(args) -> int:
 
     try:
         advice = advise(config, data_dirs, output, log=progress)
-    except SettingsMismatch as err:  # checked before anything trains
-        print(f"error: {err}", file=sys.stderr)
+    except SettingsMismatch as err:  # checked before anything trains, by every process of a launch: said once
+        error_once(err)
         return 2
     except AdviceNotCollected as err:  # a unit's file to predict again: its claim's worker's (or a rerun's)
         print(f"error: {err}", file=sys.stderr)

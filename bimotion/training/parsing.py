@@ -131,6 +131,12 @@ def main_says(say):
     return later
 
 
+def error_once(err: BaseException | str) -> None:
+    """``error: ERR`` on standard error, said once for a launch of several processes (:func:`main_says`): an error
+    every process meets (a grid's or advise's output folder, a damaged file of the data they all read)."""
+    main_says(lambda line: print(f"error: {line}", file=sys.stderr, flush=True))(err)
+
+
 def parse_arguments(parser, argv=None, check=None, *, shown=None, file_only=None, file_ignored=(), said=None) -> tuple:
     """``parser.parse_args_into_dataclasses(argv)``, then ``check(*parsed)``: a bad value, including one
     ``TrainingArguments`` itself rejects, exits as a usage error (code 2, one line naming the argument, said once
