@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from .figure_fonts import drawable
 from .group_names import age_group_name, group_name, language_name
+from .mistyped import did_you_mean
 from .registry import BENCHMARKS, Group, find_config
 
 
@@ -96,9 +97,8 @@ def _part_shards(part: str) -> tuple[str, list[Shard]]:
         return part, shards
     unknown = sorted(set(wanted) - set(config.corpora))
     if unknown or not wanted:
-        raise ValueError(
-            f"{name} has no corpus {', '.join(unknown) or '(none given)'}; its corpora: {', '.join(config.corpora)}"
-        )
+        named = ", ".join(f"{c}{did_you_mean(c, config.corpora)}" for c in unknown) or "(none given)"
+        raise ValueError(f"{name} has no corpus {named}; its corpora: {', '.join(config.corpora)}")
     return part, [s for s in shards if s.corpus in wanted]
 
 

@@ -414,6 +414,37 @@ def test_a_figures_test_or_a_panels_train_that_does_not_resolve_is_refused_befor
     assert not (tmp_path / "grid").exists()
 
 
+@pytest.mark.parametrize(
+    ("test", "why"),
+    [
+        ("bimotoin:all", "config 'bimotoin:all': no benchmark 'bimotoin' (did you mean 'bimotion:all'?); choose one "
+         "of: bimotion, yuemotion"),
+        ("zho_eld[cesd]", "zho_eld has no corpus cesd (did you mean 'csed'?); its corpora: csed"),
+        ("carehome_eld", "config 'carehome_eld' is unknown (a group of your own corpus is known once its prepared "
+         "folder is given: --bimotion DIR or --yuemotion DIR); choose one of: adu, bimotion:all, crema_d, csed, eld, "
+         "elderreact, eng, eng_adu, eng_eld, esd, iemocap, tess, yue_adu, yue_eld, yuemotion:all, zho, zho_adu, "
+         "zho_eld"),
+    ],
+)  # fmt: skip
+def test_a_mistyped_figure_test_says_what_was_meant_in_the_configs_terms(tmp_path, capsys, test, why):
+    """A figure's test: with a benchmark or a corpus mistyped (bimotoin:all, zho_eld[cesd]) got no "did you mean",
+    and one naming no group the registry knows was told to call register(benchmark_of(read_info(FOLDER))), a Python
+    call, in a YAML file's error.  The spec meant is named as the config writes it, and the fix in the flags of the
+    command that runs the config."""
+    import yaml
+
+    config = yaml.safe_load(_figure_of_a_model_not_trained(tmp_path).read_text(encoding="utf-8"))
+    config["tables"] = ["table4", "table5"]  # trains both figure models: only the test: spec is wrong
+    config["projections"][0]["test"] = test
+    path = tmp_path / "test.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        load_recipe("grid").main(["--config", str(path), "--output_dir", str(tmp_path / "grid")])
+    said = f"grid config {path}: projections: 'figure3': test: {test!r}: {why}; correct it, or delete the figure"
+    assert exit_.value.code == 2 and capsys.readouterr().err.splitlines()[-1].endswith(f": error: {said}")
+    assert not (tmp_path / "grid").exists()
+
+
 def test_recipe_from_flags(setup, tmp_path, monkeypatch, capsys):
     """The figures' folder holds the figures and their points alone: a 19 MB copy of the prepared
     data (``datasets-cache/``) was left in it, to be published with the figures.  Its stdout is the
